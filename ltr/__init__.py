@@ -1,0 +1,20 @@
+"""ltrkit: learning to rank with gradient-boosted trees.
+
+The learning layer: LETOR and TREC I/O (:mod:`ltr.io`), IR metrics (:mod:`ltr.metrics`), Numba ranking losses
+(:mod:`ltr.kernels`) and rankers over LightGBM and XGBoost. Importing ``ltr`` imports nothing heavy.
+"""
+
+from ltr.datasets import RankingDataset, make_ranking
+from ltr.exceptions import GroupError, LetorFormatError, ModelFormatError, TrecFormatError
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "GroupError",
+    "LetorFormatError",
+    "ModelFormatError",
+    "RankingDataset",
+    "TrecFormatError",
+    "__version__",
+    "make_ranking",
+]

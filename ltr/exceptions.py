@@ -1,0 +1,49 @@
+"""Errors raised by ltrkit.
+
+Every error a user can cause is a subclass of :class:`ValueError` (or :class:`TypeError`), so code that already
+catches those keeps working, and the message names what was expected and what was received.
+"""
+
+from __future__ import annotations
+
+__all__ = ["GroupError", "LetorFormatError", "ModelFormatError", "TrecFormatError"]
+
+
+class LetorFormatError(ValueError):
+    """A LETOR / svmlight file could not be parsed.
+
+    Parameters
+    ----------
+    message : str
+        What is wrong.
+    path : str, optional
+        The file.
+    line : int, optional
+        1-based line number.
+    token : str, optional
+        The offending token, as it appears in the file.
+    """
+
+    def __init__(self, message: str, path: str | None = None, line: int | None = None, token: str | None = None):
+        self.path = path
+        self.line = line
+        self.token = token
+        where = ""
+        if path is not None:
+            where = f"{path}:{line}: " if line is not None else f"{path}: "
+        elif line is not None:
+            where = f"line {line}: "
+        tok = f" (token {token!r})" if token is not None else ""
+        super().__init__(f"{where}{message}{tok}")
+
+
+class TrecFormatError(LetorFormatError):
+    """A TREC run or qrels file could not be parsed (same fields as :class:`LetorFormatError`)."""
+
+
+class GroupError(ValueError):
+    """Query grouping is inconsistent: interleaved qids, sizes that do not add up, a bad ``group_ptr``."""
+
+
+class ModelFormatError(ValueError):
+    """A saved model is missing, truncated, edited or of an unknown version."""

@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ltr._shared import require_shared, shared_data_dir
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """Root of the real data sets; skips (or fails under LTRKIT_REQUIRE_SHARED=1) when absent."""
+    root = shared_data_dir()
+    if root is None:
+        msg = "real data sets not found: set LTRKIT_SHARED_DATA or place them in ../shared/data"
+        if require_shared():
+            pytest.fail(msg + " (LTRKIT_REQUIRE_SHARED=1 makes this an error)")
+        pytest.skip(msg)
+    return root
+
+
+@pytest.fixture(scope="session")
+def shared_file(shared_data):
+    """Return a function that resolves a path under the data root, failing/skipping if it is missing."""
+
+    def resolve(rel: str) -> Path:
+        p = shared_data / rel
+        if not p.exists():
+            msg = f"shared data file {p} is missing"
+            if require_shared():
+                pytest.fail(msg)
+            pytest.skip(msg)
+        return p
+
+    return resolve
