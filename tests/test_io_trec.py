@@ -1,0 +1,106 @@
+import gzip
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ltr.exceptions import TrecFormatError
+from ltr.io.trec import read_qrels, read_run, run_from_scores, write_qrels, write_run
+
+
+def test_run_reads_ids_as_strings_and_numbers_as_numbers(tmp_path):
+    p = tmp_path / "a.run"
+    p.write_text("01 Q0 d1 1 3.5 sys\n01 Q0 d2 2 -1e-3 sys\n\n2 Q0 d3 1 7 sys\n")
+    run = read_run(p)
+    assert run.qid.tolist() == ["01", "01", "2"]
+    assert run.docno.tolist() == ["d1", "d2", "d3"]
+    assert run["rank"].tolist() == [1, 2, 1]
+    assert run.score.tolist() == [3.5, -0.001, 7.0]
+
+
+def test_run_round_trips_exactly(tmp_path):
+    run = run_from_scores(["q1"] * 3 + ["q2"] * 2, ["a", "b", "c", "d", "e"], [0.1, 1 / 3, 0.2, 5.0, 5.0])
+    p = tmp_path / "r.run.gz"
+    write_run(p, run, tag="t")
+    back = read_run(p)
+    assert back[["qid", "docno", "rank"]].values.tolist() == run[["qid", "docno", "rank"]].values.tolist()
+    np.testing.assert_array_equal(back.score.to_numpy(), run.score.to_numpy())
+    assert set(back.tag) == {"t"}
+    assert gzip.open(p, "rt").readline().startswith("q1 Q0 b 1 0.333")
+
+
+def test_run_from_scores_ranks_within_query_and_keeps_input_order_for_ties():
+    run = run_from_scores([1, 1, 1, 2], ["a", "b", "c", "d"], [0.5, 0.9, 0.5, 0.0], k=2)
+    assert run[["qid", "docno", "rank"]].values.tolist() == [["1", "b", 1], ["1", "a", 2], ["2", "d", 1]]
+
+
+@pytest.mark.parametrize(
+    "text, line, token, what",
+    [
+        ("1 Q0 d1 1 3.5 x\n1 Q0 d2 two 2.0 x\n", 2, "two", "column 4 must be an integer"),
+        ("1 Q0 d1 1 3.5 x\n1 Q0 d2 2 high x\n", 2, "high", "column 5 must be a number"),
+        ("1 Q0 d1 1 inf x\n", 1, "inf", "column 5 must be finite"),
+        ("1 Q0 d1 1 3.5\n", 1, "1 Q0 d1 1 3.5", "expected 6"),
+        ("1 Q0 d1 1 3.5 x extra\n", 1, "1 Q0 d1 1 3.5 x extra", "expected 6"),
+    ],
+)
+def test_malformed_run_names_path_line_and_token(tmp_path, text, line, token, what):
+    p = tmp_path / "bad.run"
+    p.write_text(text)
+    with pytest.raises(TrecFormatError, match=what) as e:
+        read_run(p)
+    assert e.value.path == str(p) and e.value.line == line and e.value.token == token
+    assert f"{p}:{line}:" in str(e.value)
+
+
+def test_qrels_read_write_round_trip(tmp_path):
+    p = tmp_path / "q.qrels"
+    p.write_text("1 0 d1 2\n1 0 d2 0\n10 0 d1 -1\n")
+    q = read_qrels(p)
+    assert q.rel.tolist() == [2, 0, -1] and q.qid.tolist() == ["1", "1", "10"]
+    out = tmp_path / "out.qrels"
+    write_qrels(out, q)
+    pd.testing.assert_frame_equal(read_qrels(out)[["qid", "docno", "rel"]], q[["qid", "docno", "rel"]])
+
+
+def test_qrels_with_non_integer_relevance_or_duplicates_is_an_error(tmp_path):
+    p = tmp_path / "q.qrels"
+    p.write_text("1 0 d1 2\n1 0 d2 0.5\n")
+    with pytest.raises(TrecFormatError, match="integer") as e:
+        read_qrels(p)
+    assert e.value.line == 2 and e.value.token == "0.5"
+    p.write_text("1 0 d1 2\n1 0 d1 1\n")
+    with pytest.raises(TrecFormatError, match="judged twice"):
+        read_qrels(p)
+
+
+def test_empty_run_is_an_empty_frame(tmp_path):
+    p = tmp_path / "empty.run"
+    p.write_text("")
+    assert len(read_run(p)) == 0
+
+
+def test_missing_file_is_a_clear_error(tmp_path):
+    with pytest.raises(FileNotFoundError, match="run file not found"):
+        read_run(tmp_path / "nope.run")
+
+
+def test_failed_write_leaves_previous_file_intact(tmp_path):
+    p = tmp_path / "r.run"
+    p.write_text("keep me\n")
+    bad = pd.DataFrame({"qid": ["1"], "docno": ["a b"], "rank": [1], "score": [1.0]})
+    with pytest.raises(ValueError, match="whitespace"):
+        write_run(p, bad)
+
+    run = pd.DataFrame({"qid": ["1", "1"], "docno": ["a", "b"], "rank": [1, 2], "score": [1.0, object()]})
+    with pytest.raises(TypeError):
+        write_run(p, run)
+    assert p.read_text() == "keep me\n"
+    assert [f.name for f in tmp_path.iterdir()] == ["r.run"]
+
+
+def test_cranfield_style_qrels_from_shared_data_parse(shared_file):
+    # NPL ships TREC qrels: 93 queries, 2083 judgments (PROVENANCE.md of vaswani_npl).
+    q = read_qrels(shared_file("vaswani_npl/qrels"))
+    assert len(q) == 2083
+    assert q.qid.nunique() == 93
