@@ -13,8 +13,19 @@ __all__ = [
     "GroupError",
     "LetorFormatError",
     "ModelFormatError",
+    "Ranker",
     "RankingDataset",
     "TrecFormatError",
     "__version__",
+    "load_model",
     "make_ranking",
 ]
+
+
+def __getattr__(name: str):
+    # The estimator pulls in scikit-learn: load it on first use so that `import ltr` stays light.
+    if name in ("Ranker", "load_model"):
+        from ltr import rankers
+
+        return getattr(rankers, name)
+    raise AttributeError(f"module 'ltr' has no attribute {name!r}")

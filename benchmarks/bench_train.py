@@ -1,0 +1,111 @@
+"""Quality and training time of every objective x engine x kernel on real and synthetic data.
+
+Data: MQ2008 (the three segments in ../shared/data: train on one, early-stop on a second, test on the third, all
+three rotations, averaged), the MSLR sample (train on the validation sample, test on the test sample, no early
+stopping: it has only 18 + 18 queries) and a synthetic set from ``ltr.make_ranking`` (``--synthetic-queries``; the
+default 8000 x 120 is about 1M rows).
+
+    python benchmarks/bench_train.py [--quick] [--sets mq2008,mslr,synthetic] [--threads 2]
+
+Prints one Markdown table per data set: test NDCG@1/3/5/10, MAP and ERR@10 (trec_eval conventions: a query with
+no relevant document scores 0) and training seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import sys
+import time
+
+import numpy as np
+
+from ltr import Ranker, make_ranking
+from ltr._shared import shared_data_dir
+from ltr.io import read_letor
+from ltr.metrics import evaluate
+
+METRICS = ["ndcg@1", "ndcg@3", "ndcg@5", "ndcg@10", "map", "err@10"]
+CONFIGS = [  # (engine, objective, kernel)
+    ("lightgbm", "lambdarank", "native"),
+    ("lightgbm", "lambdarank", "numba"),
+    ("lightgbm", "xendcg", "native"),
+    ("lightgbm", "ranknet", "numba"),
+    ("lightgbm", "listnet", "numba"),
+    ("lightgbm", "pointwise", "native"),
+    ("lightgbm", "pointwise", "numba"),
+    ("xgboost", "lambdarank", "native"),
+    ("xgboost", "lambdarank", "numba"),
+    ("xgboost", "ranknet", "native"),
+    ("xgboost", "ranknet", "numba"),
+    ("xgboost", "listnet", "numba"),
+    ("xgboost", "pointwise", "native"),
+]
+
+
+def splits(name: str, args):
+    root = shared_data_dir()
+    if name == "mq2008":
+        segs = [read_letor(root / p, n_features=46) for p in
+                ("mq2008/Fold2/test.txt.gz", "mq2008/Fold1/vali.txt.gz", "mq2008/Fold1/test.txt.gz")]
+        for i in range(3):  # S1, S4, S5 rotated: train, valid, test
+            yield segs[i], segs[(i + 1) % 3], segs[(i + 2) % 3]
+    elif name == "mslr":
+        tr = read_letor(root / "mslr_sample/mslr_fold1_valid_sample.txt.gz", n_features=136)
+        te = read_letor(root / "mslr_sample/mslr_fold1_test_sample.txt.gz", n_features=136)
+        yield tr, None, te
+    elif name == "synthetic":
+        q = args.synthetic_queries
+        tr = make_ranking(q, 120, 136, random_state=0)
+        va = make_ranking(max(q // 8, 50), 120, 136, random_state=1)
+        te = make_ranking(max(q // 8, 50), 120, 136, random_state=2)
+        yield tr, va, te
+    else:
+        raise SystemExit(f"unknown set {name!r}")
+
+
+def run(name: str, args) -> list[list]:
+    rows = []
+    for engine, objective, kernel in CONFIGS:
+        per_split, secs = [], []
+        for train, valid, test in splits(name, args):
+            model = Ranker(objective=objective, engine=engine, kernel=kernel, n_estimators=args.rounds,
+                           learning_rate=0.05, num_leaves=31, min_child_samples=20, n_jobs=args.threads,
+                           early_stopping_rounds=50 if valid is not None else None, random_state=0)
+            t0 = time.perf_counter()
+            model.fit(train, eval_set=[valid] if valid is not None else None)
+            secs.append(time.perf_counter() - t0)
+            per_split.append(evaluate(test.y, model.predict(test), group_ptr=test.group_ptr, metrics=METRICS))
+        mean = {m: float(np.mean([r[m] for r in per_split])) for m in METRICS}
+        rows.append([engine, objective, kernel, *[mean[m] for m in METRICS], float(np.sum(secs))])
+        print(f"  {name}: {engine}/{objective}/{kernel} done", file=sys.stderr)
+    return rows
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sets", default="mq2008,mslr,synthetic")
+    ap.add_argument("--rounds", type=int, default=300)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--synthetic-queries", type=int, default=8000, dest="synthetic_queries")
+    ap.add_argument("--quick", action="store_true", help="100 rounds, 500 synthetic queries")
+    args = ap.parse_args()
+    if args.quick:
+        args.rounds, args.synthetic_queries = 100, 500
+    if shared_data_dir() is None and args.sets != "synthetic":
+        raise SystemExit("../shared/data not found: set LTRKIT_SHARED_DATA or use --sets synthetic")
+    print(f"machine: {platform.machine()} {platform.processor() or ''}, threads={args.threads}, "
+          f"rounds<={args.rounds}, early stopping 50 on validation NDCG@10 where a validation set exists\n")
+    for name in args.sets.split(","):
+        print(f"### {name}\n")
+        header = ["engine", "objective", "kernel", *METRICS, "train s"]
+        print("| " + " | ".join(header) + " |")
+        print("|" + "---|" * len(header))
+        for r in run(name, args):
+            print("| " + " | ".join(f"{v:.4f}" if isinstance(v, float) and h != "train s" else
+                                    (f"{v:.1f}" if h == "train s" else str(v)) for v, h in zip(r, header)) + " |")
+        print()
+
+
+if __name__ == "__main__":
+    main()

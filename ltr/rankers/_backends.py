@@ -1,0 +1,226 @@
+"""The two GBDT engines behind :class:`ltr.Ranker`, each imported only when used.
+
+A backend maps the estimator's common hyper-parameters to the engine's own names, trains with either the engine's
+native ranking objective or one of the toolkit's Numba kernels (through :mod:`ltr.objectives`), evaluates the
+validation sets with :mod:`ltr.metrics` every round (so both engines report the same NDCG, with the same
+conventions), and turns a booster into text and back. Nothing here pickles.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+__all__ = ["BACKENDS", "TrainSet", "get_backend"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TrainSet:
+    """Rows sorted by query with offsets, as every backend receives them."""
+
+    X: NDArray
+    y: NDArray[np.float64]
+    group_ptr: NDArray[np.int64]
+    weight: NDArray[np.float64] | None = None
+
+
+def _import(name: str):
+    try:
+        return __import__(name)
+    except ImportError as e:  # pragma: no cover - both are core dependencies
+        raise ImportError(f"engine {name!r} is not installed: pip install {name}") from e
+
+
+def _metric_fn(metrics: Sequence[str], metric_params: dict) -> Callable[[NDArray, NDArray, NDArray], dict]:
+    from ltr.metrics import evaluate
+
+    def fn(y, score, group_ptr):
+        return evaluate(y, score, group_ptr=group_ptr, metrics=list(metrics), **metric_params)
+
+    return fn
+
+
+class LightGBMBackend:
+    name = "lightgbm"
+
+    def params(self, est, objective: dict | None) -> dict:
+        p = {
+            "learning_rate": est.learning_rate,
+            "num_leaves": est.num_leaves,
+            "max_depth": est.max_depth,
+            "min_data_in_leaf": est.min_child_samples,
+            "feature_fraction": est.colsample_bytree,
+            "bagging_fraction": est.subsample,
+            "bagging_freq": 1 if est.subsample < 1.0 else 0,
+            "lambda_l2": est.reg_lambda,
+            "verbosity": -1,
+            "seed": 0 if est.random_state is None else int(est.random_state),
+            "deterministic": True,
+            "metric": "None",
+        }
+        if est.n_jobs is not None:
+            p["num_threads"] = int(est.n_jobs)
+        if est.device == "gpu":
+            p["device_type"] = "gpu"
+        p.update(objective or {})
+        p.update(est.engine_params or {})
+        return p
+
+    def train(self, params, train: TrainSet, valid: list[TrainSet], n_rounds: int, fobj, metrics, metric_params,
+              early_stopping_rounds, callbacks):
+        lgb = _import("lightgbm")
+        params = dict(params)
+        if fobj is not None:
+            params["objective"] = fobj
+        dtrain = lgb.Dataset(train.X, train.y, group=np.diff(train.group_ptr), weight=train.weight,
+                             free_raw_data=False)
+        dvalid = [lgb.Dataset(v.X, v.y, group=np.diff(v.group_ptr), reference=dtrain) for v in valid]
+        names = [f"valid_{i}" for i in range(len(valid))]
+        metric = _metric_fn(metrics, metric_params)
+        by_id = {id(d): v for d, v in zip(dvalid, valid)}
+
+        def feval(preds, data):
+            v = by_id[id(data)]
+            return [(k, val, True) for k, val in metric(v.y, preds, v.group_ptr).items()]
+
+        record: dict = {}
+        cbs = [lgb.record_evaluation(record), *callbacks]
+        if early_stopping_rounds and valid:
+            cbs.append(lgb.early_stopping(early_stopping_rounds, first_metric_only=True, verbose=False))
+        booster = lgb.train(params, dtrain, num_boost_round=n_rounds, valid_sets=dvalid or None,
+                            valid_names=names or None, feval=feval if valid else None, callbacks=cbs)
+        best = booster.best_iteration if booster.best_iteration > 0 else booster.current_iteration()
+        return booster, {k: {m: list(v) for m, v in d.items()} for k, d in record.items()}, best
+
+    def predict(self, booster, X, n_iter: int) -> NDArray[np.float64]:
+        return np.asarray(booster.predict(X, num_iteration=n_iter, raw_score=True), dtype=np.float64)
+
+    def to_text(self, booster) -> str:
+        return booster.model_to_string(num_iteration=-1)
+
+    def from_text(self, text: str):
+        lgb = _import("lightgbm")
+        return lgb.Booster(model_str=text)
+
+    def importances(self, booster, kind: str, n_features: int) -> NDArray[np.float64]:
+        return np.asarray(booster.feature_importance(importance_type=kind), dtype=np.float64)
+
+    def progress_callback(self, bar):
+        def cb(env):
+            bar.update(1)
+        cb.order = 100  # after record_evaluation
+        return cb
+
+
+class XGBoostBackend:
+    name = "xgboost"
+
+    def params(self, est, objective: dict | None) -> dict:
+        p = {
+            "eta": est.learning_rate,
+            "max_leaves": est.num_leaves,
+            "grow_policy": "lossguide",
+            "max_depth": 0 if est.max_depth is None or est.max_depth <= 0 else est.max_depth,
+            "subsample": est.subsample,
+            "colsample_bytree": est.colsample_bytree,
+            "lambda": est.reg_lambda,
+            "tree_method": "hist",
+            "seed": 0 if est.random_state is None else int(est.random_state),
+            "disable_default_eval_metric": 1,
+            "verbosity": 0,
+        }
+        if est.n_jobs is not None:
+            p["nthread"] = int(est.n_jobs)
+        if est.device == "gpu":
+            p["device"] = "cuda"
+        if objective:
+            p.update(objective)
+        else:
+            # A custom objective starts from 0, as LightGBM's does, so the kernels see the same first scores.
+            p["base_score"] = 0.0
+        p.update(est.engine_params or {})
+        return p
+
+    def _dmatrix(self, xgb, s: TrainSet):
+        d = xgb.DMatrix(s.X, label=s.y, weight=s.weight)
+        d.set_group(np.diff(s.group_ptr))
+        return d
+
+    def train(self, params, train: TrainSet, valid: list[TrainSet], n_rounds: int, fobj, metrics, metric_params,
+              early_stopping_rounds, callbacks):
+        xgb = _import("xgboost")
+        dtrain = self._dmatrix(xgb, train)
+        dvalid = [self._dmatrix(xgb, v) for v in valid]
+        names = [f"valid_{i}" for i in range(len(valid))]
+        metric = _metric_fn(metrics, metric_params)
+        by_id = {id(d): (n, v) for d, n, v in zip(dvalid, names, valid)}
+        first = list(metrics)[0]
+
+        # XGBoost's custom_metric returns one value; the first metric drives early stopping, the others are
+        # recorded by a callback so that the log has every metric of every round.
+        extra: dict = {n: {m: [] for m in metrics} for n in names}
+
+        def custom_metric(preds, data):
+            name, v = by_id[id(data)]
+            res = metric(v.y, preds, v.group_ptr)
+            for m, val in res.items():
+                extra[name][m].append(val)
+            return first, res[first]
+
+        cbs = list(callbacks)
+        if early_stopping_rounds and valid:
+            cbs.append(xgb.callback.EarlyStopping(rounds=early_stopping_rounds, metric_name=first,
+                                                  data_name=names[0], maximize=True, save_best=False))
+        booster = xgb.train(params, dtrain, num_boost_round=n_rounds, evals=list(zip(dvalid, names)),
+                            obj=fobj, custom_metric=custom_metric if valid else None, verbose_eval=False,
+                            callbacks=cbs or None)
+        best = booster.best_iteration + 1 if valid and early_stopping_rounds else booster.num_boosted_rounds()
+        return booster, extra if valid else {}, best
+
+    def predict(self, booster, X, n_iter: int) -> NDArray[np.float64]:
+        xgb = _import("xgboost")
+        return np.asarray(booster.predict(xgb.DMatrix(X), iteration_range=(0, n_iter), output_margin=True),
+                          dtype=np.float64)
+
+    def to_text(self, booster) -> str:
+        return booster.save_raw(raw_format="json").decode("utf-8")
+
+    def from_text(self, text: str):
+        xgb = _import("xgboost")
+        b = xgb.Booster()
+        b.load_model(bytearray(text.encode("utf-8")))
+        return b
+
+    def importances(self, booster, kind: str, n_features: int) -> NDArray[np.float64]:
+        kind = {"split": "weight", "gain": "total_gain"}[kind]
+        scores = booster.get_score(importance_type=kind)
+        out = np.zeros(n_features)
+        for k, v in scores.items():
+            out[int(k[1:]) if k.startswith("f") and k[1:].isdigit() else booster.feature_names.index(k)] = v
+        return out
+
+    def progress_callback(self, bar):
+        xgb = _import("xgboost")
+
+        class _Bar(xgb.callback.TrainingCallback):
+            def after_iteration(self, model, epoch, evals_log):
+                bar.update(1)
+                return False
+
+        return _Bar()
+
+
+BACKENDS = {"lightgbm": LightGBMBackend(), "xgboost": XGBoostBackend()}
+
+
+def get_backend(engine: str):
+    try:
+        return BACKENDS[engine]
+    except KeyError:
+        raise ValueError(f"unknown engine {engine!r}; choose one of {sorted(BACKENDS)}") from None

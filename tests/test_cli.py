@@ -1,0 +1,114 @@
+import json
+
+import numpy as np
+import pytest
+
+from ltr import make_ranking
+from ltr.cli import main
+from ltr.io import read_letor, read_run, write_letor
+from ltr.metrics import evaluate
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("cli")
+    paths = {}
+    for i, name in enumerate(("train", "valid", "test")):
+        paths[name] = folder / f"{name}.txt"
+        write_letor(paths[name], make_ranking(80 if name == "train" else 30, (4, 12), 6, random_state=i))
+    return paths
+
+
+def run_json(capsys, argv):
+    assert main(argv) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_info_json_reports_counts_and_label_histogram(files, capsys):
+    info = run_json(capsys, ["info", str(files["test"]), "--format", "json"])
+    d = read_letor(files["test"])
+    assert info["queries"] == d.n_queries == 30 and info["rows"] == d.n_rows and info["features"] == 6
+    assert sum(info["labels"].values()) == d.n_rows
+    assert info["feature_names"] == [f"f{j}" for j in range(1, 7)]
+    no_rel = sum(int(d.y[a:b].max() < 1) for a, b in zip(d.group_ptr[:-1], d.group_ptr[1:]))
+    assert info["queries_without_relevant"] == no_rel
+
+
+def test_train_json_has_valid_test_and_seconds_and_saves_a_model(files, tmp_path, capsys):
+    out = tmp_path / "m.txt"
+    res = run_json(capsys, ["train", str(files["train"]), "--valid", str(files["valid"]), "--test",
+                            str(files["test"]), "--rounds", "30", "--leaves", "7", "--min-child-samples", "5",
+                            "--metrics", "ndcg@10,map", "--out", str(out), "--format", "json", "--quiet"])
+    assert set(res) >= {"valid", "test", "seconds"}
+    assert set(res["test"]) == {"ndcg@10", "map"} and res["seconds"] > 0
+    # predict writes scores that evaluate to the same test metrics.
+    scores = tmp_path / "s.txt"
+    assert main(["predict", str(out), str(files["test"]), "--out", str(scores)]) == 0
+    capsys.readouterr()
+    got = run_json(capsys, ["evaluate", str(files["test"]), "--scores", str(scores), "--metrics", "ndcg@10,map",
+                            "--format", "json"])
+    assert got == pytest.approx(res["test"], abs=1e-12)
+
+
+def test_evaluate_qrels_and_run_json_matches_the_library(tmp_path, capsys):
+    (tmp_path / "q").write_text("1 0 a 2\n1 0 b 0\n1 0 c 1\n2 0 x 1\n")
+    (tmp_path / "r").write_text("1 Q0 b 1 3 t\n1 Q0 a 2 2 t\n1 Q0 c 3 1 t\n2 Q0 x 1 1 t\n")
+    res = run_json(capsys, ["evaluate", "--qrels", str(tmp_path / "q"), "--run", str(tmp_path / "r"),
+                            "--metrics", "map,p@1", "--format", "json"])
+    # query 1: relevant a (rank 2), c (rank 3): AP = (1/2 + 2/3) / 2; query 2: AP = 1.
+    assert res["map"] == pytest.approx(((1 / 2 + 2 / 3) / 2 + 1) / 2)
+    assert res["p@1"] == pytest.approx((0 + 1) / 2)
+
+
+def test_evaluate_per_query_table_lists_each_query_then_the_mean(files, tmp_path, capsys):
+    d = read_letor(files["test"])
+    scores = tmp_path / "s.txt"
+    scores.write_text("".join(f"{v}\n" for v in d.X[:, 0]))
+    assert main(["evaluate", str(files["test"]), "--scores", str(scores), "--metrics", "ndcg@5",
+                 "--per-query"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 2 + d.n_queries + 1 and lines[-1].startswith("all")
+    expected = evaluate(d.y, d.X[:, 0].astype(float), group_ptr=d.group_ptr, metrics=["ndcg@5"])["ndcg@5"]
+    assert float(lines[-1].split()[-1]) == pytest.approx(expected, abs=5e-5)
+
+
+def test_predict_writes_a_trec_run_when_doc_ids_are_known(files, tmp_path, capsys):
+    d = read_letor(files["train"])
+    from ltr.datasets import RankingDataset
+
+    with_ids = RankingDataset(X=d.X, y=d.y, qid=d.qid, group_ptr=d.group_ptr,
+                              doc_ids=np.array([f"D{i}" for i in range(d.n_rows)], dtype=object))
+    path = tmp_path / "ids.txt"
+    write_letor(path, with_ids)
+    model = tmp_path / "m.txt"
+    assert main(["train", str(path), "--rounds", "5", "--quiet", "--out", str(model)]) == 0
+    assert main(["predict", str(model), str(path), "--out", str(tmp_path / "r.run"), "--run"]) == 0
+    run = read_run(tmp_path / "r.run")
+    assert len(run) == d.n_rows and set(run.docno) == {f"D{i}" for i in range(d.n_rows)}
+    assert (run.groupby("qid")["rank"].min() == 1).all()
+
+
+def test_data_errors_exit_1_with_the_message_and_no_traceback(tmp_path, capsys):
+    bad = tmp_path / "bad.txt"
+    bad.write_text("1 qid:1 1:0.5\n1 qid:1 1:abc\n")
+    assert main(["info", str(bad)]) == 1
+    err = capsys.readouterr().err
+    assert f"{bad}:2" in err and "abc" in err and "Traceback" not in err
+    assert main(["info", str(tmp_path / "missing.txt")]) == 1
+
+
+def test_usage_errors_exit_2(capsys, files):
+    assert main(["evaluate", "--metrics", "ndcg@10"]) == 2
+    assert main(["evaluate", str(files["test"]), "--scores", "x", "--metrics", "nope@3"]) == 2
+    assert "ndcg" in capsys.readouterr().err
+    assert main(["no-such-command"]) == 2
+
+
+def test_demo_runs_the_embedded_default_end_to_end(tmp_path, capsys):
+    assert main(["demo", "--dir", str(tmp_path / "demo")]) == 0
+    out = capsys.readouterr().out
+    assert "ndcg@10" in out and "test" in out
+    for name in ("train.txt", "valid.txt", "test.txt", "model.txt", "model.txt.meta.json"):
+        assert (tmp_path / "demo" / name).is_file()
+    test_line = next(line for line in out.splitlines() if line.startswith("ndcg@10"))
+    assert float(test_line.split()[-1]) > 0.6  # the generated signal is learnable; a random ranking scores ~0.45

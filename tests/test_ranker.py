@@ -1,0 +1,179 @@
+import json
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+
+import ltr
+from ltr import ModelFormatError, make_ranking
+from ltr.metrics import evaluate
+from ltr.rankers import Ranker, load_model
+
+
+@pytest.fixture(scope="module")
+def data():
+    return make_ranking(120, (5, 25), 12, random_state=0), make_ranking(60, (5, 25), 12, random_state=1)
+
+
+def _fast(**kw):
+    base = dict(n_estimators=20, num_leaves=7, min_child_samples=5, n_jobs=1, random_state=0)
+    base.update(kw)
+    return Ranker(**base)
+
+
+def test_ranker_is_exported_at_top_level():
+    assert ltr.Ranker is Ranker and ltr.load_model is load_model
+
+
+@pytest.mark.parametrize("engine", ["lightgbm", "xgboost"])
+def test_native_lambdarank_learns_the_synthetic_signal(data, engine):
+    train, test = data
+    model = _fast(engine=engine, n_estimators=40).fit(train.X, train.y, qid=train.qid)
+    learned = model.score(test.X, test.y, qid=test.qid)
+    shuffled = evaluate(test.y, np.random.default_rng(0).random(test.n_rows), group_ptr=test.group_ptr,
+                        metrics=["ndcg@10"])["ndcg@10"]
+    assert learned > shuffled + 0.15
+
+
+def test_fit_accepts_a_dataset_and_keeps_its_feature_names(data):
+    train, _ = data
+    model = _fast().fit(train)
+    assert list(model.feature_names_in_) == list(train.feature_names)
+    assert model.n_features_in_ == train.n_features
+
+
+def test_fit_needs_exactly_one_of_qid_and_group(data):
+    train, _ = data
+    with pytest.raises(ValueError, match="exactly one of qid"):
+        _fast().fit(train.X, train.y)
+    with pytest.raises(ValueError, match="both"):
+        _fast().fit(train.X, train.y, qid=train.qid, group=train.group_sizes)
+
+
+def test_group_and_qid_give_the_same_model(data):
+    train, test = data
+    a = _fast().fit(train.X, train.y, qid=train.qid).predict(test.X)
+    b = _fast().fit(train.X, train.y, group=train.group_sizes).predict(test.X)
+    np.testing.assert_array_equal(a, b)
+
+
+def test_predict_checks_the_feature_count(data):
+    train, _ = data
+    model = _fast().fit(train)
+    with pytest.raises(ValueError, match=r"X has 11 features but the model was trained on 12.*n_features=12"):
+        model.predict(train.X[:, :11])
+
+
+def test_unknown_engine_objective_kernel_list_the_valid_ones(data):
+    train, _ = data
+    with pytest.raises(ValueError, match=r"unknown engine 'catboost'.*lightgbm.*xgboost"):
+        _fast(engine="catboost").fit(train)
+    with pytest.raises(ValueError, match=r"unknown objective 'softrank'.*lambdarank"):
+        _fast(objective="softrank").fit(train)
+    with pytest.raises(ValueError, match=r"unknown kernel 'cuda'"):
+        _fast(kernel="cuda").fit(train)
+    with pytest.raises(ValueError, match="lightgbm has no native 'listnet'.*kernel='numba'"):
+        _fast(objective="listnet").fit(train)
+
+
+def test_nan_labels_are_an_error_and_nan_features_are_passed_to_the_engine(data):
+    train, _ = data
+    y = train.y.copy()
+    y[3] = np.nan
+    with pytest.raises(ValueError, match="NaN labels.*row 3"):
+        _fast().fit(train.X, y, qid=train.qid)
+    X = train.X.copy()
+    X[::7, 0] = np.nan
+    assert np.isfinite(_fast().fit(X, train.y, qid=train.qid).predict(X)).all()
+
+
+def test_train_valid_feature_mismatch_is_a_clear_error(data):
+    train, test = data
+    with pytest.raises(ValueError, match="eval_set\\[0\\] has 11 features but the training data has 12"):
+        _fast().fit(train, eval_set=[(test.X[:, :11], test.y, test.qid)])
+
+
+def test_clone_and_params_round_trip_without_mutating_dicts():
+    params = {"lambdarank_truncation_level": 10}
+    model = _fast(objective_params=params, engine_params={"max_bin": 63})
+    copy = clone(model)
+    assert copy.get_params() == model.get_params()
+    copy.set_params(num_leaves=15)
+    assert model.num_leaves == 7
+    assert params == {"lambdarank_truncation_level": 10}
+
+
+def test_engine_params_are_copied_not_mutated(data):
+    train, _ = data
+    eng = {"max_bin": 63}
+    _fast(engine_params=eng).fit(train)
+    assert eng == {"max_bin": 63}
+
+
+@pytest.mark.parametrize("engine", ["lightgbm", "xgboost"])
+def test_early_stopping_records_rounds_and_predicts_with_the_best(data, engine):
+    train, valid = data
+    model = _fast(engine=engine, n_estimators=200, learning_rate=0.3, early_stopping_rounds=5, eval_at=(10, 5))
+    model.fit(train, eval_set=[valid])
+    curve = model.evals_result_["valid_0"]["ndcg@10"]
+    assert set(model.evals_result_["valid_0"]) == {"ndcg@10", "ndcg@5"}
+    assert model.best_iteration_ < 200 and len(curve) == model.best_iteration_ + 5
+    assert curve[model.best_iteration_ - 1] == pytest.approx(max(curve), abs=0)
+    # The logged metric is ltr.metrics' NDCG of the model's predictions at the best round.
+    got = evaluate(valid.y, model.predict(valid), group_ptr=valid.group_ptr, metrics=["ndcg@10"])["ndcg@10"]
+    assert got == pytest.approx(curve[model.best_iteration_ - 1], abs=1e-12)
+
+
+@pytest.mark.parametrize("engine", ["lightgbm", "xgboost"])
+def test_saved_model_predicts_identically_after_loading(data, tmp_path, engine):
+    train, test = data
+    model = _fast(engine=engine).fit(train)
+    path = tmp_path / "model.txt"
+    model.save(path)
+    meta = json.loads((tmp_path / "model.txt.meta.json").read_text())
+    assert meta["params"]["engine"] == engine and meta["n_features"] == 12
+    assert meta["feature_names"] == list(train.feature_names)
+    loaded = load_model(path)
+    np.testing.assert_array_equal(loaded.predict(test), model.predict(test))
+    assert loaded.get_params() == model.get_params()
+
+
+def test_truncated_edited_or_missing_model_files_are_refused(data, tmp_path):
+    train, _ = data
+    path = tmp_path / "model.txt"
+    _fast().fit(train).save(path)
+    text = path.read_text()
+    path.write_text(text[: len(text) // 2])
+    with pytest.raises(ModelFormatError, match="truncated or edited"):
+        load_model(path)
+    path.write_text(text.replace("num_leaves=7", "num_leaves=8", 1))
+    with pytest.raises(ModelFormatError, match="truncated or edited"):
+        load_model(path)
+    (tmp_path / "model.txt.meta.json").write_text("{not json")
+    with pytest.raises(ModelFormatError, match="not valid JSON"):
+        load_model(path)
+    (tmp_path / "model.txt.meta.json").unlink()
+    with pytest.raises(ModelFormatError, match="not found"):
+        load_model(path)
+
+
+def test_unfitted_model_says_so():
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError, match="not fitted"):
+        Ranker().predict(np.zeros((1, 2)))
+
+
+def test_feature_importances_point_at_the_informative_features(data):
+    train, _ = data
+    imp = _fast(n_estimators=40).fit(train).feature_importances_
+    assert imp.shape == (12,) and imp.sum() == pytest.approx(1.0)
+    assert imp[:5].sum() > 0.7  # make_ranking's signal lives in the first five features
+
+
+def test_xgboost_native_ranker_requires_one_weight_per_query(data):
+    train, _ = data
+    w = np.ones(train.n_rows)
+    w[1] = 2.0
+    with pytest.raises(ValueError, match="one weight per query"):
+        _fast(engine="xgboost").fit(train.X, train.y, qid=train.qid, sample_weight=w)
