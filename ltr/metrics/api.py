@@ -1,0 +1,603 @@
+"""Public metric functions over the toolkit's arrays: labels and scores sorted by query, plus ``group_ptr``.
+
+The conventions (gain, ties, queries without relevant documents, relevance threshold, ERR's maximum grade) are
+documented once, in :mod:`ltr.metrics`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numba
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from ltr.groups import check_group_ptr, resolve_group_ptr
+from ltr.metrics import _kernels as K
+from ltr.metrics.registry import ParsedMetric, parse_metric, parse_metrics
+
+__all__ = [
+    "average_precision",
+    "dcg",
+    "err",
+    "evaluate",
+    "evaluate_per_query",
+    "ndcg",
+    "precision",
+    "recall",
+    "reciprocal_rank",
+]
+
+# Below this many rows one thread is faster than starting a parallel region.
+_PARALLEL_MIN_ROWS = 50_000
+
+_GAINS = {"exp2": K.GAIN_EXP2, "linear": K.GAIN_LINEAR}
+_TIES = {"stable": K.TIES_STABLE, "pessimistic": K.TIES_PESSIMISTIC, "optimistic": K.TIES_OPTIMISTIC}
+
+Metrics = str | Sequence[str]
+
+
+def _choice(value: str, options: dict[str, int], what: str) -> int:
+    if not isinstance(value, str) or value not in options:
+        raise ValueError(f"{what} must be one of {sorted(options)}, got {value!r}")
+    return options[value]
+
+
+def _flat(a: ArrayLike, what: str) -> NDArray[np.float64]:
+    try:
+        arr = np.ascontiguousarray(a, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{what} must be a one-dimensional array of numbers ({exc})") from exc
+    if arr.ndim != 1:
+        raise ValueError(f"{what} must be one-dimensional (rows sorted by query), got shape {arr.shape}")
+    return arr
+
+
+def _first_bad_row(bad: NDArray[np.bool_], group_ptr: NDArray[np.int64]) -> str:
+    row = int(np.flatnonzero(bad)[0])
+    q = int(np.searchsorted(group_ptr, row, side="right") - 1)
+    return f"row {row} (query index {q})"
+
+
+def _check_inputs(
+    y_true: ArrayLike,
+    y_score: ArrayLike,
+    group_ptr: ArrayLike | None,
+    qid: ArrayLike | None,
+    group: ArrayLike | None,
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.int64]]:
+    labels = _flat(y_true, "y_true")
+    scores = _flat(y_score, "y_score")
+    if labels.shape != scores.shape:
+        raise ValueError(f"y_true has {labels.size} rows but y_score has {scores.size}")
+    given = sum(x is not None for x in (group_ptr, qid, group))
+    if given != 1:
+        raise ValueError(
+            "pass exactly one of group_ptr= (offsets), qid= (one query id per row) or group= (query sizes); "
+            f"got {given}"
+        )
+    if group_ptr is not None:
+        ptr = check_group_ptr(group_ptr, labels.size)
+    else:
+        ptr = resolve_group_ptr(labels.size, qid=qid, group=group)
+    # NaN has no place in a ranking (it compares false with everything, so the order would be arbitrary):
+    # an error, not a silent convention. +-inf scores are fine and rank first/last.
+    bad = np.isnan(scores)
+    if bad.any():
+        raise ValueError(f"y_score contains NaN at {_first_bad_row(bad, ptr)}; rankings need comparable scores")
+    bad = ~np.isfinite(labels)
+    if bad.any():
+        raise ValueError(f"y_true must be finite, got {labels[bad][0]} at {_first_bad_row(bad, ptr)}")
+    return labels, scores, ptr
+
+
+def _log2_table(n: int) -> NDArray[np.float64]:
+    return np.log2(np.arange(2, n + 2, dtype=np.float64))
+
+
+def _run_kernel(
+    labels: NDArray[np.float64],
+    scores: NDArray[np.float64],
+    group_ptr: NDArray[np.int64],
+    ideal: NDArray[np.float64],
+    ideal_ptr: NDArray[np.int64],
+    parsed: list[ParsedMetric],
+    *,
+    gain: str,
+    ties: str,
+    no_relevant: float,
+    rel_threshold: float,
+    max_grade: float,
+) -> NDArray[np.float64]:
+    """Shared by the array path and the TREC path: ``out[m, q]`` for each parsed metric ``m`` and query ``q``."""
+    gain_code = _choice(gain, _GAINS, "gain")
+    ties_code = _choice(ties, _TIES, "ties")
+    no_relevant = float(no_relevant)
+    rel_threshold = float(rel_threshold)
+    max_grade = float(max_grade)
+    if not math.isfinite(rel_threshold):
+        raise ValueError(f"rel_threshold must be finite, got {rel_threshold}")
+    if any(p.spec.code == K.ERR for p in parsed):
+        if not (math.isfinite(max_grade) and max_grade > 0):
+            raise ValueError(f"max_grade must be a positive number, got {max_grade}")
+        for arr in (labels, ideal):
+            if arr.size and arr.max() > max_grade:
+                raise ValueError(
+                    f"ERR needs labels <= max_grade={max_grade:g}, got a label {arr.max():g}; "
+                    "pass max_grade= the highest grade of the scale"
+                )
+    nq = group_ptr.size - 1
+    out = np.empty((len(parsed), nq), dtype=np.float64)
+    if nq == 0:
+        return out
+    # Read-only arrays (a RankingDataset's are) are a different Numba type: copy them rather than compile and
+    # cache a second specialization of every kernel.
+    same_ideal = ideal is labels
+    labels, scores, group_ptr, ideal_ptr = (a if a.flags.writeable else a.copy()
+                                            for a in (labels, scores, group_ptr, ideal_ptr))
+    ideal = labels if same_ideal else (ideal if ideal.flags.writeable else ideal.copy())
+    longest = int(max(np.diff(group_ptr).max(), np.diff(ideal_ptr).max(initial=0)))
+    codes = np.array([p.spec.code for p in parsed], dtype=np.int64)
+    cutoffs = np.array([p.k or 0 for p in parsed], dtype=np.int64)
+    args = (
+        labels, scores, group_ptr, ideal, ideal_ptr, codes, cutoffs, np.int64(gain_code), np.int64(ties_code),
+        rel_threshold, no_relevant, max_grade, _log2_table(longest), out,
+    )
+    threads = numba.get_num_threads()
+    if threads > 1 and nq > 1 and labels.size + ideal.size >= _PARALLEL_MIN_ROWS:
+        K.evaluate_groups(*args, np.int64(8 * threads))
+    else:
+        K.evaluate_groups_serial(*args)
+    return out
+
+
+def _mean(values: NDArray[np.float64]) -> float:
+    # no_relevant=nan excludes those queries from the mean; a mean over no query at all is nan (no warning).
+    values = values[~np.isnan(values)]
+    return float(values.mean()) if values.size else math.nan
+
+
+def evaluate_per_query(
+    y_true: ArrayLike,
+    y_score: ArrayLike,
+    *,
+    group_ptr: ArrayLike | None = None,
+    qid: ArrayLike | None = None,
+    group: ArrayLike | None = None,
+    metrics: Metrics = ("ndcg@10",),
+    gain: str = "exp2",
+    ties: str = "stable",
+    no_relevant: float = 0.0,
+    rel_threshold: float = 1.0,
+    max_grade: float = 4.0,
+) -> dict[str, NDArray[np.float64]]:
+    """Per-query values of several metrics, ranking each query once.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_rows,)
+        Relevance labels, rows sorted by query.
+    y_score : array-like of shape (n_rows,)
+        Model scores; higher ranks first. NaN raises ``ValueError``; ``-inf`` ranks last.
+    group_ptr, qid, group : array-like, exactly one
+        Query offsets (length ``n_queries + 1``), one query id per row (rows of a query contiguous), or query
+        sizes.
+    metrics : str or sequence of str, default=("ndcg@10",)
+        Names parsed by :func:`ltr.metrics.parse_metric` (``"ndcg@10"``, ``"map"``, ``"mrr@10"``, ``"p@5"``...).
+    gain, ties, no_relevant, rel_threshold, max_grade
+        Conventions, documented in :mod:`ltr.metrics`.
+
+    Returns
+    -------
+    dict of str to ndarray of float64, shape (n_queries,)
+        Keyed by canonical metric name, in the order given (duplicates after resolving aliases once).
+
+    Examples
+    --------
+    >>> out = evaluate_per_query([2, 0, 1, 0, 1], [0.9, 0.8, 0.1, 0.3, 0.7], group=[3, 2], metrics=["mrr", "p@2"])
+    >>> out["mrr"].tolist(), out["p@2"].tolist()
+    ([1.0, 1.0], [0.5, 0.5])
+    """
+    labels, scores, ptr = _check_inputs(y_true, y_score, group_ptr, qid, group)
+    parsed = parse_metrics(metrics)
+    out = _run_kernel(
+        labels, scores, ptr, labels, ptr, parsed, gain=gain, ties=ties, no_relevant=no_relevant,
+        rel_threshold=rel_threshold, max_grade=max_grade,
+    )
+    return {p.name: out[i] for i, p in enumerate(parsed)}
+
+
+def evaluate(
+    y_true: ArrayLike,
+    y_score: ArrayLike,
+    *,
+    group_ptr: ArrayLike | None = None,
+    qid: ArrayLike | None = None,
+    group: ArrayLike | None = None,
+    metrics: Metrics = ("ndcg@10",),
+    gain: str = "exp2",
+    ties: str = "stable",
+    no_relevant: float = 0.0,
+    rel_threshold: float = 1.0,
+    max_grade: float = 4.0,
+) -> dict[str, float]:
+    """Mean over queries of several metrics (see :func:`evaluate_per_query` for the parameters).
+
+    Queries whose value is NaN (only possible with ``no_relevant=nan``) are left out of the mean; the mean over
+    no query is NaN.
+
+    Returns
+    -------
+    dict of str to float
+        Keyed by canonical metric name.
+
+    Examples
+    --------
+    >>> evaluate([2, 0, 1, 0, 1], [0.9, 0.8, 0.1, 0.3, 0.7], qid=[1, 1, 1, 2, 2], metrics=["map", "recall@1"])
+    {'map': 0.916666, 'recall@1': 0.75}
+    """
+    per_query = evaluate_per_query(
+        y_true, y_score, group_ptr=group_ptr, qid=qid, group=group, metrics=metrics, gain=gain, ties=ties,
+        no_relevant=no_relevant, rel_threshold=rel_threshold, max_grade=max_grade,
+    )
+    return {name: _mean(v) for name, v in per_query.items()}
+
+
+def _one(
+    family: str,
+    k: int | None,
+    y_true: ArrayLike,
+    y_score: ArrayLike,
+    group_ptr: ArrayLike | None,
+    qid: ArrayLike | None,
+    group: ArrayLike | None,
+    **conventions: object,
+) -> NDArray[np.float64]:
+    if k is not None:
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
+            raise TypeError(f"k must be an int or None, got {type(k).__name__}")
+        name = f"{family}@{int(k)}"
+    else:
+        name = family
+    parsed = parse_metric(name)
+    return evaluate_per_query(
+        y_true, y_score, group_ptr=group_ptr, qid=qid, group=group, metrics=(parsed.name,), **conventions
+    )[parsed.name]
+
+
+def ndcg(
+    y_true: ArrayLike,
+    y_score: ArrayLike,
+    group_ptr: ArrayLike | None = None,
+    *,
+    qid: ArrayLike | None = None,
+    group: ArrayLike | None = None,
+    k: int | None = None,
+    gain: str = "exp2",
+    ties: str = "stable",
+    no_relevant: float = 0.0,
+) -> NDArray[np.float64]:
+    r"""Normalized discounted cumulative gain of each query.
+
+    .. math::
+
+        \mathrm{DCG@k} = \sum_{i=1}^{\min(k, n)} \frac{g(\ell_{\pi(i)})}{\log_2(i + 1)}, \qquad
+        \mathrm{nDCG@k} = \frac{\mathrm{DCG@k}}{\mathrm{IDCG@k}}
+
+    with :math:`\pi` the ranking by score, :math:`g(\ell) = 2^\ell - 1` (``gain="exp2"``) or :math:`\ell`
+    (``"linear"``), and IDCG@k the DCG@k of the labels sorted in decreasing order. A query with IDCG = 0 scores
+    ``no_relevant``. Järvelin and Kekäläinen, "Cumulated gain-based evaluation of IR techniques", ACM TOIS 20(4),
+    2002; the exp2 gain is Burges et al., "Learning to rank using gradient descent", ICML 2005.
+
+    Parameters
+    ----------
+    y_true, y_score : array-like of shape (n_rows,)
+        Labels and scores, rows sorted by query.
+    group_ptr, qid, group : array-like, exactly one
+        Query offsets, per-row query ids, or query sizes.
+    k : int or None, default=None
+        Cutoff; None uses the whole list.
+    gain, ties, no_relevant
+        Conventions, see :mod:`ltr.metrics`.
+
+    Returns
+    -------
+    ndarray of float64, shape (n_queries,)
+
+    Examples
+    --------
+    Labels 3, 2, 0 ranked 2, 3, 0 (linear gain): DCG = 2 + 3/log2(3), IDCG = 3 + 2/log2(3).
+
+    >>> import math
+    >>> ndcg([3, 2, 0], [0.2, 0.9, 0.1], [0, 3], gain="linear")
+    array([0.9134])
+    >>> (2 + 3 / math.log2(3)) / (3 + 2 / math.log2(3))
+    0.9134
+    """
+    return _one("ndcg", k, y_true, y_score, group_ptr, qid, group, gain=gain, ties=ties, no_relevant=no_relevant)
+
+
+def dcg(
+    y_true: ArrayLike,
+    y_score: ArrayLike,
+    group_ptr: ArrayLike | None = None,
+    *,
+    qid: ArrayLike | None = None,
+    group: ArrayLike | None = None,
+    k: int | None = None,
+    gain: str = "exp2",
+    ties: str = "stable",
+) -> NDArray[np.float64]:
+    r"""Discounted cumulative gain of each query (unnormalized; 0 for a query without gain).
+
+    .. math::
+
+        \mathrm{DCG@k} = \sum_{i=1}^{\min(k, n)} \frac{g(\ell_{\pi(i)})}{\log_2(i + 1)}
+
+    with :math:`g(\ell) = 2^\ell - 1` (``gain="exp2"``) or :math:`\ell` (``"linear"``); labels <= 0 have no
+    gain. Järvelin and Kekäläinen, ACM TOIS 20(4), 2002.
+
+    Parameters
+    ----------
+    y_true, y_score : array-like of shape (n_rows,)
+    group_ptr, qid, group : array-like, exactly one
+    k : int or None, default=None
+    gain, ties
+        See :mod:`ltr.metrics`.
+
+    Returns
+    -------
+    ndarray of float64, shape (n_queries,)
+
+    Examples
+    --------
+    Ranked labels 2, 3, 0 with exp2 gain: 3 + 7/log2(3).
+
+    >>> import math
+    >>> dcg([3, 2, 0], [0.2, 0.9, 0.1], [0, 3])
+    array([7.4165])
+    >>> 3 + 7 / math.log2(3)
+    7.4165
+    """
+    return _one("dcg", k, y_true, y_score, group_ptr, qid, group, gain=gain, ties=ties)
+
+
+def average_precision(
+    y_true: ArrayLike,
+    y_score: ArrayLike,
+    group_ptr: ArrayLike | None = None,
+    *,
+    qid: ArrayLike | None = None,
+    group: ArrayLike | None = None,
+    k: int | None = None,
+    ties: str = "stable",
+    no_relevant: float = 0.0,
+    rel_threshold: float = 1.0,
+) -> NDArray[np.float64]:
+    r"""Average precision of each query (its mean over queries is MAP).
+
+    .. math::
+
+        \mathrm{AP@k} = \frac{1}{R} \sum_{i=1}^{\min(k, n)} \mathrm{rel}_{\pi(i)} \, \mathrm{P@}i
+
+    where :math:`\mathrm{rel} = [\ell \ge \text{rel\_threshold}]` and :math:`R` is the number of relevant
+    documents of the query (all of them, not only those in the top k, as trec_eval's ``map`` and ``map_cut_k``).
+    A query with R = 0 scores ``no_relevant``. Buckley and Voorhees, "Evaluating evaluation measure stability",
+    SIGIR 2000; trec_eval.
+
+    Parameters
+    ----------
+    y_true, y_score : array-like of shape (n_rows,)
+    group_ptr, qid, group : array-like, exactly one
+    k : int or None, default=None
+    ties, no_relevant, rel_threshold
+        See :mod:`ltr.metrics`.
+
+    Returns
+    -------
+    ndarray of float64, shape (n_queries,)
+
+    Examples
+    --------
+    Relevant documents at ranks 1 and 3: (1/1 + 2/3) / 2.
+
+    >>> average_precision([1, 0, 1], [0.9, 0.5, 0.1], [0, 3])
+    array([0.8333])
+    >>> (1 / 1 + 2 / 3) / 2
+    0.8333
+    """
+    return _one(
+        "map", k, y_true, y_score, group_ptr, qid, group, ties=ties, no_relevant=no_relevant,
+        rel_threshold=rel_threshold,
+    )
+
+
+def reciprocal_rank(
+    y_true: ArrayLike,
+    y_score: ArrayLike,
+    group_ptr: ArrayLike | None = None,
+    *,
+    qid: ArrayLike | None = None,
+    group: ArrayLike | None = None,
+    k: int | None = None,
+    ties: str = "stable",
+    no_relevant: float = 0.0,
+    rel_threshold: float = 1.0,
+) -> NDArray[np.float64]:
+    r"""Reciprocal rank of the first relevant document of each query (its mean is MRR).
+
+    .. math::
+
+        \mathrm{RR@k} = \frac{1}{\min\{i \le k : \ell_{\pi(i)} \ge \text{rel\_threshold}\}}
+        \quad (0 \text{ if none in the top } k)
+
+    A query without relevant documents scores ``no_relevant``. Voorhees, "The TREC-8 question answering track
+    report", TREC 1999; trec_eval's ``recip_rank``.
+
+    Parameters
+    ----------
+    y_true, y_score : array-like of shape (n_rows,)
+    group_ptr, qid, group : array-like, exactly one
+    k : int or None, default=None
+    ties, no_relevant, rel_threshold
+        See :mod:`ltr.metrics`.
+
+    Returns
+    -------
+    ndarray of float64, shape (n_queries,)
+
+    Examples
+    --------
+    The first relevant document is at rank 2: 1/2.
+
+    >>> reciprocal_rank([0, 1, 1], [0.9, 0.5, 0.1], [0, 3])
+    array([0.5])
+    """
+    return _one(
+        "mrr", k, y_true, y_score, group_ptr, qid, group, ties=ties, no_relevant=no_relevant,
+        rel_threshold=rel_threshold,
+    )
+
+
+def precision(
+    y_true: ArrayLike,
+    y_score: ArrayLike,
+    group_ptr: ArrayLike | None = None,
+    *,
+    k: int,
+    qid: ArrayLike | None = None,
+    group: ArrayLike | None = None,
+    ties: str = "stable",
+    no_relevant: float = 0.0,
+    rel_threshold: float = 1.0,
+) -> NDArray[np.float64]:
+    r"""Precision at k of each query.
+
+    .. math::
+
+        \mathrm{P@k} = \frac{1}{k} \sum_{i=1}^{\min(k, n)} [\ell_{\pi(i)} \ge \text{rel\_threshold}]
+
+    The denominator is k even when the query has fewer than k documents (trec_eval's ``P_k``, ranx, ir_measures).
+    A query without relevant documents scores ``no_relevant``. Manning, Raghavan and Schütze, "Introduction to
+    Information Retrieval", 2008, section 8.4; trec_eval.
+
+    Parameters
+    ----------
+    y_true, y_score : array-like of shape (n_rows,)
+    group_ptr, qid, group : array-like, exactly one
+    k : int
+        Cutoff (required).
+    ties, no_relevant, rel_threshold
+        See :mod:`ltr.metrics`.
+
+    Returns
+    -------
+    ndarray of float64, shape (n_queries,)
+
+    Examples
+    --------
+    One relevant document in the top 2: 1/2.
+
+    >>> precision([0, 1, 1], [0.9, 0.5, 0.1], [0, 3], k=2)
+    array([0.5])
+    """
+    return _one(
+        "p", k, y_true, y_score, group_ptr, qid, group, ties=ties, no_relevant=no_relevant,
+        rel_threshold=rel_threshold,
+    )
+
+
+def recall(
+    y_true: ArrayLike,
+    y_score: ArrayLike,
+    group_ptr: ArrayLike | None = None,
+    *,
+    qid: ArrayLike | None = None,
+    group: ArrayLike | None = None,
+    k: int | None = None,
+    ties: str = "stable",
+    no_relevant: float = 0.0,
+    rel_threshold: float = 1.0,
+) -> NDArray[np.float64]:
+    r"""Recall at k of each query.
+
+    .. math::
+
+        \mathrm{Recall@k} = \frac{1}{R} \sum_{i=1}^{\min(k, n)} [\ell_{\pi(i)} \ge \text{rel\_threshold}]
+
+    with R the number of relevant documents of the query. A query with R = 0 scores ``no_relevant``. Manning,
+    Raghavan and Schütze, "Introduction to Information Retrieval", 2008, section 8.3; trec_eval's ``recall_k``.
+
+    Parameters
+    ----------
+    y_true, y_score : array-like of shape (n_rows,)
+    group_ptr, qid, group : array-like, exactly one
+    k : int or None, default=None
+    ties, no_relevant, rel_threshold
+        See :mod:`ltr.metrics`.
+
+    Returns
+    -------
+    ndarray of float64, shape (n_queries,)
+
+    Examples
+    --------
+    One of two relevant documents in the top 2: 1/2.
+
+    >>> recall([0, 1, 1], [0.9, 0.5, 0.1], [0, 3], k=2)
+    array([0.5])
+    """
+    return _one(
+        "recall", k, y_true, y_score, group_ptr, qid, group, ties=ties, no_relevant=no_relevant,
+        rel_threshold=rel_threshold,
+    )
+
+
+def err(
+    y_true: ArrayLike,
+    y_score: ArrayLike,
+    group_ptr: ArrayLike | None = None,
+    *,
+    qid: ArrayLike | None = None,
+    group: ArrayLike | None = None,
+    k: int | None = None,
+    ties: str = "stable",
+    no_relevant: float = 0.0,
+    max_grade: float = 4.0,
+) -> NDArray[np.float64]:
+    r"""Expected reciprocal rank of each query under the cascade model.
+
+    .. math::
+
+        \mathrm{ERR@k} = \sum_{r=1}^{\min(k, n)} \frac{1}{r} R_{\pi(r)} \prod_{i=1}^{r-1} (1 - R_{\pi(i)}),
+        \qquad R = \frac{2^{\ell} - 1}{2^{\ell_{\max}}}
+
+    with :math:`\ell_{\max}` = ``max_grade`` (4 by default, as the TREC Web track's ``gdeval.pl`` that
+    ir_measures runs, and the 0-4 scale of MSLR and Yahoo! LTR). A query without any positive label scores
+    ``no_relevant``. Chapelle, Metzler, Zhang and Grinspan, "Expected reciprocal rank for graded relevance",
+    CIKM 2009.
+
+    Parameters
+    ----------
+    y_true, y_score : array-like of shape (n_rows,)
+    group_ptr, qid, group : array-like, exactly one
+    k : int or None, default=None
+    ties, no_relevant, max_grade
+        See :mod:`ltr.metrics`. A label above ``max_grade`` raises ``ValueError``.
+
+    Returns
+    -------
+    ndarray of float64, shape (n_queries,)
+
+    Examples
+    --------
+    Ranked labels 2, 0, 1 with max_grade 2: R = 3/4, 0, 1/4.
+
+    >>> err([1, 2, 0], [0.1, 0.9, 0.5], [0, 3], max_grade=2)
+    array([0.7708])
+    >>> 3 / 4 + 0 + (1 / 4) * (1 - 3 / 4) * (1 - 0) / 3
+    0.7708
+    """
+    return _one("err", k, y_true, y_score, group_ptr, qid, group, ties=ties, no_relevant=no_relevant,
+                max_grade=max_grade)

@@ -1,0 +1,156 @@
+"""evaluate_run against trec_eval (through pytrec_eval): unretrieved judged documents, unjudged retrieved ones,
+queries on one side only, ties broken by docno, and bad frames."""
+
+from __future__ import annotations
+
+import gzip
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ltr.metrics import evaluate_run, evaluate_run_per_query
+
+pytrec_eval = pytest.importorskip("pytrec_eval")
+
+OURS_TO_TREC = {
+    "map": "map", "mrr": "recip_rank", "ndcg": "ndcg", "p@1": "P_1", "p@5": "P_5", "p@10": "P_10",
+    "recall@5": "recall_5", "recall@10": "recall_10", "ndcg@3": "ndcg_cut_3", "ndcg@10": "ndcg_cut_10",
+    "map@5": "map_cut_5", "recall": None,
+}
+TREC_MEASURES = {"map", "recip_rank", "ndcg", "P.1,5,10", "recall.5,10", "ndcg_cut.3,10", "map_cut.5",
+                 "num_rel", "num_rel_ret"}
+
+
+def frames_to_dicts(qrels: pd.DataFrame, run: pd.DataFrame):
+    q: dict = {}
+    for row in qrels.itertuples():
+        q.setdefault(str(row.qid), {})[str(row.docno)] = int(row.rel)
+    r: dict = {}
+    for row in run.itertuples():
+        r.setdefault(str(row.qid), {})[str(row.docno)] = float(row.score)
+    return q, r
+
+
+def assert_matches_trec_eval(qrels: pd.DataFrame, run: pd.DataFrame, min_queries: int = 1) -> pd.DataFrame:
+    q, r = frames_to_dicts(qrels, run)
+    ref = pytrec_eval.RelevanceEvaluator(q, TREC_MEASURES).evaluate(r)
+    ours = evaluate_run_per_query(qrels, run, list(OURS_TO_TREC))
+    means = evaluate_run(qrels, run, list(OURS_TO_TREC))
+    assert sorted(ours.index) == sorted(ref) and len(ref) >= min_queries
+    for metric, trec in OURS_TO_TREC.items():
+        if trec is None:  # recall over the whole run = num_rel_ret / num_rel
+            expected = np.array([ref[k]["num_rel_ret"] / ref[k]["num_rel"] if ref[k]["num_rel"] else 0.0
+                                 for k in ours.index])
+        else:
+            expected = np.array([ref[k][trec] for k in ours.index])
+        np.testing.assert_allclose(ours[metric].to_numpy(), expected, rtol=0, atol=1e-6, err_msg=metric)
+        assert means[metric] == pytest.approx(expected.mean(), abs=1e-6), metric
+    return ours
+
+
+def small_case():
+    qrels = pd.DataFrame({
+        "qid": ["1", "1", "1", "1", "1", "2", "2", "2", "4", "4"],
+        "docno": ["a", "b", "c", "z", "neg", "a", "x", "y", "a", "b"],
+        "rel": [2, 0, 1, 1, -1, 0, 3, 1, 0, 0],
+    })
+    run = pd.DataFrame({
+        "qid": ["1", "1", "1", "1", "1", "2", "2", "2", "3", "3"],
+        "docno": ["a", "b", "c", "neg", "unjudged", "a", "x", "q", "a", "b"],
+        "rank": [1, 2, 3, 4, 5, 1, 2, 3, 1, 2],
+        "score": [1.0, 1.0, 1.0, 2.0, 0.5, 5.0, 4.0, 4.0, 1.0, 0.0],
+        "tag": ["t"] * 10,
+    })
+    return qrels, run
+
+
+def test_a_small_run_equals_trec_eval_metric_by_metric():
+    qrels, run = small_case()
+    ours = assert_matches_trec_eval(qrels, run)
+    # Query 3 is only in the run (skipped), query 4 only in the qrels (absent).
+    assert ours.index.tolist() == ["1", "2"]
+
+
+def test_the_small_run_by_hand():
+    qrels, run = small_case()
+    ours = evaluate_run_per_query(qrels, run, ["map", "recall", "ndcg@3", "mrr"])
+    # Query 1 in trec_eval's order: neg (2.0), then the ties c, b, a (docno descending), then "unjudged".
+    # Relevant: a, c, z (z not retrieved): AP = (1/2 + 2/4) / 3, recall = 2/3, RR = 1/2.
+    assert ours.loc["1", "map"] == pytest.approx((1 / 2 + 2 / 4) / 3)
+    assert ours.loc["1", "recall"] == pytest.approx(2 / 3)
+    assert ours.loc["1", "mrr"] == pytest.approx(1 / 2)
+    # Linear gains ranked: 0 (neg), 1 (c), 0 (b); ideal 2, 1, 1 with z unretrieved.
+    assert ours.loc["1", "ndcg@3"] == pytest.approx((1 / math.log2(3)) / (2 + 1 / math.log2(3) + 1 / 2))
+    # Query 2: a (score 5, rel 0), then the tie x, q broken by docno descending (x, rel 3, first); y unretrieved.
+    assert ours.loc["2", "map"] == pytest.approx((1 / 2) / 2)
+
+
+def test_the_rank_column_is_ignored_as_by_trec_eval():
+    qrels, run = small_case()
+    shuffled = run.assign(rank=run["rank"].to_numpy()[::-1]).sample(frac=1.0, random_state=0)
+    pd.testing.assert_frame_equal(evaluate_run_per_query(qrels, run, ["map", "ndcg@3"]),
+                                  evaluate_run_per_query(qrels, shuffled, ["map", "ndcg@3"]))
+
+
+def test_exp2_gain_and_no_relevant_are_available_on_runs():
+    qrels = pd.DataFrame({"qid": ["1", "1", "2"], "docno": ["a", "b", "c"], "rel": [2, 1, 0]})
+    run = pd.DataFrame({"qid": ["1", "1", "2"], "docno": ["a", "b", "c"], "score": [0.0, 1.0, 1.0]})
+    ours = evaluate_run_per_query(qrels, run, ["ndcg"], gain="exp2", no_relevant=1.0)
+    assert ours["ndcg"].tolist() == pytest.approx([(1 + 3 / math.log2(3)) / (3 + 1 / math.log2(3)), 1.0])
+
+
+def test_integer_query_ids_are_read_as_strings():
+    qrels = pd.DataFrame({"qid": [10, 10], "docno": ["a", "b"], "rel": [1, 0]})
+    run = pd.DataFrame({"qid": ["10", "10"], "docno": ["a", "b"], "score": [0.0, 1.0]})
+    assert evaluate_run(qrels, run, "mrr") == {"mrr": 0.5}
+
+
+def test_no_judged_query_in_the_run_gives_nan_means():
+    qrels = pd.DataFrame({"qid": ["1"], "docno": ["a"], "rel": [1]})
+    run = pd.DataFrame({"qid": ["2"], "docno": ["a"], "score": [0.0]})
+    assert evaluate_run_per_query(qrels, run, ["map"]).empty
+    assert math.isnan(evaluate_run(qrels, run, ["map"])["map"])
+
+
+def test_bad_frames_are_refused_with_the_reason():
+    qrels, run = small_case()
+    with pytest.raises(ValueError, match=r"run lacks column\(s\) \['score'\]"):
+        evaluate_run(qrels, run.drop(columns="score"))
+    with pytest.raises(TypeError, match="qrels must be a pandas DataFrame"):
+        evaluate_run({"qid": []}, run)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="run lists document 'a' twice for query '1'"):
+        evaluate_run(qrels, pd.concat([run, run.iloc[:1]]))
+    with pytest.raises(ValueError, match="qrels lists document 'a' twice"):
+        evaluate_run(pd.concat([qrels, qrels.iloc[:1]]), run)
+    with pytest.raises(ValueError, match="NaN score for query '1', document 'b'"):
+        evaluate_run(qrels, run.assign(score=[1.0, math.nan] + [0.0] * 8))
+    with pytest.raises(ValueError, match="unknown metric"):
+        evaluate_run(qrels, run, ["bpref"])
+
+
+@pytest.mark.shared
+@pytest.mark.parametrize("depth", [5, 20])
+def test_truncated_runs_on_mq2008_equal_trec_eval(shared_file, depth):
+    # Real judgments (MQ2008 Fold1 test labels) and a run that retrieves only the top `depth` documents of each
+    # query by a model-like score, drops some queries and adds one unjudged query.
+    from sklearn.datasets import load_svmlight_file
+
+    with gzip.open(shared_file("mq2008/Fold1/test.txt.gz"), "rb") as fh:
+        X, y, qid = load_svmlight_file(fh, n_features=46, query_id=True)
+    X = X.toarray()
+    rng = np.random.default_rng(depth)
+    s = np.round(X @ rng.normal(size=46) + 0.1 * rng.normal(size=X.shape[0]), 1)  # ties across docnos
+    docno = np.array([f"GX{rng.integers(0, 10**6):06d}-{i}" for i in range(X.shape[0])])
+    qrels = pd.DataFrame({"qid": qid.astype(str), "docno": docno, "rel": y.astype(int)})
+    run = pd.DataFrame({"qid": qid.astype(str), "docno": docno, "score": s})
+    run = run.sort_values(["qid", "score"], ascending=[True, False], kind="stable")
+    run = run.groupby("qid", sort=False).head(depth)
+    dropped = pd.unique(run["qid"])[::7]
+    run = run[~run["qid"].isin(dropped)]
+    run = pd.concat([run, pd.DataFrame({"qid": ["999999"] * 2, "docno": ["x", "y"], "score": [1.0, 2.0]})])
+    ours = assert_matches_trec_eval(qrels, run, min_queries=100)
+    assert "999999" not in ours.index and not set(dropped) & set(ours.index)
+    # Unretrieved relevant documents matter: recall is below 1 for some queries.
+    assert (ours["recall"] < 1).any()
