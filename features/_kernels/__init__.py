@@ -1,0 +1,1 @@
+"""Numba kernels of the feature layer (postings, proximity, top-k); policy-free, called by the library modules."""

@@ -1,0 +1,193 @@
+"""Numba kernels for term-proximity statistics of (query, document) pairs.
+
+For one document and one query, ``post_row[k]`` is the posting of unique query term ``k`` in the document's field
+(-1 when absent); its positions are ``positions[pos_ptr[p]:pos_ptr[p + 1]]`` (ascending).
+
+:func:`proximity_doc` fills six statistics (columns of ``PROX_COLUMNS``):
+
+0. ``min_window``: the shortest window (last - first + 1 positions) holding every matched term at least once
+   (Tao & Zhai's MinCover);
+1. ``span``: last - first + 1 over all occurrences of the matched terms (Tao & Zhai's Span);
+2. ``min_pair_dist``: over pairs of distinct matched terms, the smallest distance between their occurrences;
+3. ``avg_pair_dist``: the mean over those pairs of each pair's smallest distance (Tao & Zhai's AveDist);
+4. ``ordered``: over the given query-term pairs (a, b), occurrences of ``a`` immediately followed by ``b`` (#1);
+5. ``unordered``: over the same pairs, pairs of occurrences at most ``window - 1`` positions apart, i.e. inside a
+   window of ``window`` positions, in either order (#uwN); for a == b, pairs of distinct occurrences.
+
+Distances are capped at ``max_dist``; with no matched term, columns 0-3 are ``max_dist``, and the pair distances
+need two matched terms (else ``max_dist``). Counts are 0 without matches.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+__all__ = ["PROX_COLUMNS", "proximity_doc", "proximity_pairs", "tp_accumulators", "tp_doc"]
+
+PROX_COLUMNS = ("min_window", "span", "min_pair_dist", "avg_pair_dist", "ordered", "unordered")
+
+
+@njit(cache=True)
+def _merged(positions, pos_ptr, post_row):  # pragma: no cover - compiled
+    """All occurrences of the matched terms sorted by position: (positions, term index)."""
+    m = post_row.shape[0]
+    n = 0
+    for k in range(m):
+        p = post_row[k]
+        if p >= 0:
+            n += pos_ptr[p + 1] - pos_ptr[p]
+    mpos = np.empty(n, dtype=np.int64)
+    mterm = np.empty(n, dtype=np.int64)
+    j = 0
+    for k in range(m):
+        p = post_row[k]
+        if p >= 0:
+            for i in range(pos_ptr[p], pos_ptr[p + 1]):
+                mpos[j] = positions[i]
+                mterm[j] = k
+                j += 1
+    order = np.argsort(mpos, kind="mergesort")
+    return mpos[order], mterm[order]
+
+
+@njit(cache=True)
+def proximity_doc(positions, pos_ptr, post_row, pair_a, pair_b, window, max_dist, out):  # pragma: no cover
+    """The six statistics of one document (module docstring) into ``out`` (shape (6,))."""
+    m = post_row.shape[0]
+    out[4] = 0.0
+    out[5] = 0.0
+    for j in range(pair_a.shape[0]):
+        pa = post_row[pair_a[j]]
+        pb = post_row[pair_b[j]]
+        if pa < 0 or pb < 0:
+            continue
+        a0, a1 = pos_ptr[pa], pos_ptr[pa + 1]
+        b0, b1 = pos_ptr[pb], pos_ptr[pb + 1]
+        # ordered (#1): x in A with x + 1 in B
+        i = b0
+        for x in range(a0, a1):
+            while i < b1 and positions[i] < positions[x] + 1:
+                i += 1
+            if i < b1 and positions[i] == positions[x] + 1:
+                out[4] += 1.0
+        # unordered (#uwN): |x - y| <= window - 1
+        w = window - 1
+        if pa == pb:
+            lo = a0
+            for x in range(a0, a1):
+                while positions[lo] < positions[x] - w:
+                    lo += 1
+                out[5] += x - lo
+        else:
+            lo = b0
+            hi = b0
+            for x in range(a0, a1):
+                while lo < b1 and positions[lo] < positions[x] - w:
+                    lo += 1
+                while hi < b1 and positions[hi] <= positions[x] + w:
+                    hi += 1
+                out[5] += hi - lo
+    matched = np.empty(m, dtype=np.int64)
+    n_matched = 0
+    for k in range(m):
+        if post_row[k] >= 0:
+            matched[k] = n_matched
+            n_matched += 1
+        else:
+            matched[k] = -1
+    for c in range(4):
+        out[c] = max_dist
+    if n_matched == 0:
+        return
+    mpos, mterm = _merged(positions, pos_ptr, post_row)
+    n = mpos.shape[0]
+    out[1] = min(mpos[n - 1] - mpos[0] + 1.0, max_dist)
+    # shortest window covering every matched term: two pointers over the merged occurrences
+    counts = np.zeros(m, dtype=np.int64)
+    covered = 0
+    best = np.inf
+    left = 0
+    for right in range(n):
+        t = mterm[right]
+        if counts[t] == 0:
+            covered += 1
+        counts[t] += 1
+        while covered == n_matched:
+            width = mpos[right] - mpos[left] + 1.0
+            if width < best:
+                best = width
+            tl = mterm[left]
+            counts[tl] -= 1
+            if counts[tl] == 0:
+                covered -= 1
+            left += 1
+    out[0] = min(best, max_dist)
+    if n_matched < 2:
+        return
+    # smallest distance per pair of matched terms: scanning in position order, the closest earlier occurrence of
+    # another term is its last one seen
+    dmin = np.full((n_matched, n_matched), np.inf)
+    last = np.full(n_matched, -1, dtype=np.int64)
+    for i in range(n):
+        c = matched[mterm[i]]
+        for u in range(n_matched):
+            if u != c and last[u] >= 0:
+                d = mpos[i] - last[u]
+                if d < dmin[c, u]:
+                    dmin[c, u] = d
+                    dmin[u, c] = d
+        last[c] = mpos[i]
+    lowest = np.inf
+    total = 0.0
+    for u in range(n_matched):
+        for v in range(u + 1, n_matched):
+            if dmin[u, v] < lowest:
+                lowest = dmin[u, v]
+            total += min(dmin[u, v], max_dist)
+    out[2] = min(lowest, max_dist)
+    out[3] = total / (n_matched * (n_matched - 1) / 2)
+
+
+@njit(cache=True, parallel=True)
+def proximity_pairs(positions, pos_ptr, post, entry_ptr, group_ptr, qterm_ptr, qpair_ptr, qpair_a, qpair_b, window,
+                    max_dist, out):  # pragma: no cover - compiled
+    """:func:`proximity_doc` for every pair; query ``q``'s pairs are ``group_ptr[q]:group_ptr[q+1]`` and its
+    entries ``post[e : e + m]`` from ``e = entry_ptr[i]``, ``m`` = its number of unique terms."""
+    for q in prange(group_ptr.shape[0] - 1):
+        m = qterm_ptr[q + 1] - qterm_ptr[q]
+        pa = qpair_a[qpair_ptr[q]:qpair_ptr[q + 1]]
+        pb = qpair_b[qpair_ptr[q]:qpair_ptr[q + 1]]
+        e = entry_ptr[group_ptr[q]]
+        for i in range(group_ptr[q], group_ptr[q + 1]):
+            proximity_doc(positions, pos_ptr, post[e:e + m], pa, pb, window, max_dist, out[i])
+            e += m
+
+
+@njit(cache=True)
+def tp_doc(positions, pos_ptr, post_row, weight, acc):  # pragma: no cover - compiled
+    """BM25TP accumulators of one document (Büttcher et al., 2006): for each two consecutive occurrences of
+    different query terms at distance d, each term's accumulator gains the other's weight / d**2."""
+    for k in range(post_row.shape[0]):
+        acc[k] = 0.0
+    mpos, mterm = _merged(positions, pos_ptr, post_row)
+    for j in range(1, mpos.shape[0]):
+        a = mterm[j - 1]
+        b = mterm[j]
+        if a != b:
+            d = float(mpos[j] - mpos[j - 1])
+            acc[a] += weight[b] / (d * d)
+            acc[b] += weight[a] / (d * d)
+
+
+@njit(cache=True, parallel=True)
+def tp_accumulators(positions, pos_ptr, post, entry_ptr, group_ptr, qterm_ptr, weight, acc):  # pragma: no cover
+    """:func:`tp_doc` for every pair (layout as :func:`proximity_pairs`); ``weight`` holds the flat query terms'
+    weights, ``acc`` one value per entry."""
+    for q in prange(group_ptr.shape[0] - 1):
+        m = qterm_ptr[q + 1] - qterm_ptr[q]
+        w = weight[qterm_ptr[q]:qterm_ptr[q + 1]]
+        e = entry_ptr[group_ptr[q]]
+        for _ in range(group_ptr[q], group_ptr[q + 1]):
+            tp_doc(positions, pos_ptr, post[e:e + m], w, acc[e:e + m])
+            e += m

@@ -1,0 +1,201 @@
+"""Text analysis: tokenise, lowercase, drop stopwords, stem.
+
+An :class:`Analyzer` is a small immutable record of settings; the same settings are saved with an index
+(:meth:`Analyzer.to_dict`) so that queries are analysed exactly as the documents were. Stemming goes through
+PyStemmer (the Snowball project's C stemmers): ``"porter"`` is Porter's 1980 algorithm, ``"english"`` is Porter2.
+
+Presets:
+
+- ``Analyzer()``: Unicode word tokens (``\\w+``), lowercase, Lucene's 33 English stopwords, Porter stemming: the
+  analysis of Anserini's default ``EnglishAnalyzer``-style indexes.
+- ``Analyzer.terrier()``: Terrier's default ``EnglishTokeniser`` + ``Stopwords,PorterStemmer`` pipeline (ASCII
+  letters and digits only, tokens over 20 characters, with more than 4 digits or with more than 3 identical
+  characters in a row dropped; Terrier's 733-word stopword list).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+__all__ = ["Analyzer", "STOPWORD_LISTS", "load_stopwords"]
+
+#: Named stopword lists shipped in ``features/data`` (``stopwords_<name>.txt``).
+STOPWORD_LISTS = ("lucene", "terrier")
+
+
+def load_stopwords(spec: str | Path | Iterable[str] | None) -> frozenset[str]:
+    """A stopword set from a shipped list name, a file (one word a line, ``#`` comments) or an iterable.
+
+    Examples
+    --------
+    >>> len(load_stopwords("lucene")), len(load_stopwords(None)), sorted(load_stopwords(["B", "a"]))
+    (33, 0, ['a', 'b'])
+    """
+    if spec is None:
+        return frozenset()
+    if isinstance(spec, str) and spec in STOPWORD_LISTS:
+        text = resources.files("features").joinpath("data", f"stopwords_{spec}.txt").read_text(encoding="utf-8")
+    elif isinstance(spec, (str, Path)):
+        p = Path(spec)
+        if not p.is_file():
+            raise ValueError(f"stopwords must be one of {STOPWORD_LISTS}, a file, or a list of words; got {spec!r}")
+        text = p.read_text(encoding="utf-8")
+    else:
+        return frozenset(str(w).strip().lower() for w in spec if str(w).strip())
+    return frozenset(
+        w.strip().lower() for w in text.splitlines() if w.strip() and not w.lstrip().startswith("#")
+    )
+
+
+@dataclass(frozen=True)
+class Analyzer:
+    """Tokeniser + lowercase + stopwords + stemmer, with the settings saved alongside an index.
+
+    Parameters
+    ----------
+    token_pattern : str
+        Regular expression whose matches are the tokens (``re.findall``); ``\\w+`` is Unicode-aware.
+    lowercase : bool
+    normalize : {None, "NFC", "NFKC", "NFD", "NFKD"}
+        Unicode normalisation applied before tokenising.
+    stopwords : str, path, iterable of str or None
+        A name in :data:`STOPWORD_LISTS`, a file, or the words; matched after lowercasing, before stemming.
+    stemmer : str or None
+        A PyStemmer algorithm (``"porter"``, ``"english"``, ``"german"``, ...) or None.
+    min_length, max_length : int
+        Tokens shorter / longer than these (in characters, before stemming) are dropped (``max_length=0``: no
+        limit).
+    max_digits : int
+        Tokens with more digits than this are dropped (``-1``: no limit).
+    max_repeat : int
+        Tokens with more than this many identical characters in a row are dropped (``-1``: no limit).
+
+    Examples
+    --------
+    >>> Analyzer().analyze("The wings' flutter, at Mach 2.5!")
+    ['wing', 'flutter', 'mach', '2', '5']
+    >>> Analyzer(stemmer=None, stopwords=None).analyze("Zürich ÉCOLE")
+    ['zürich', 'école']
+    """
+
+    token_pattern: str = r"\w+"
+    lowercase: bool = True
+    normalize: str | None = None
+    stopwords: Any = "lucene"
+    stemmer: str | None = "porter"
+    min_length: int = 1
+    max_length: int = 0
+    max_digits: int = -1
+    max_repeat: int = -1
+    _stopset: frozenset[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        try:
+            pattern = re.compile(self.token_pattern)
+        except re.error as e:
+            raise ValueError(f"token_pattern {self.token_pattern!r} is not a valid regular expression: {e}") from None
+        if self.normalize not in (None, "NFC", "NFKC", "NFD", "NFKD"):
+            raise ValueError(f"normalize must be None or a Unicode form (NFC, NFKC, NFD, NFKD), got {self.normalize!r}")
+        stopset = load_stopwords(self.stopwords)
+        if not isinstance(self.stopwords, (str, type(None))):
+            # Keep a hashable, serialisable copy of a custom list, so the settings can be saved and compared.
+            object.__setattr__(self, "stopwords", tuple(sorted(stopset)))
+        object.__setattr__(self, "_stopset", stopset)
+        stem = None
+        if self.stemmer is not None:
+            import Stemmer  # PyStemmer
+
+            if self.stemmer not in Stemmer.algorithms():
+                raise ValueError(f"stemmer must be None or one of {Stemmer.algorithms()}, got {self.stemmer!r}")
+            stem = Stemmer.Stemmer(self.stemmer)
+        # Per-instance caches (never module-level state): compiled pattern, stemmer, token -> term memo.
+        object.__setattr__(self, "_pattern", pattern)
+        object.__setattr__(self, "_stem", stem)
+        object.__setattr__(self, "_memo", {})
+
+    # -- presets -----------------------------------------------------------------------------------------------------
+    @classmethod
+    def terrier(cls) -> Analyzer:
+        """Terrier 5's default indexing pipeline (see the module docstring)."""
+        return cls(token_pattern=r"[A-Za-z0-9]+", stopwords="terrier", stemmer="porter", max_length=20,
+                   max_digits=4, max_repeat=3)
+
+    # -- analysis ----------------------------------------------------------------------------------------------------
+    def term(self, token: str) -> str | None:
+        """The indexed term of one raw token (as :meth:`tokens` returns it), or None when it is dropped."""
+        n = len(token)
+        if n < self.min_length or (self.max_length and n > self.max_length):
+            return None
+        if self.max_digits >= 0 and sum(c.isdigit() for c in token) > self.max_digits:
+            return None
+        if self.max_repeat >= 0:
+            run = 1
+            for a, b in zip(token, token[1:]):
+                run = run + 1 if a == b else 1
+                if run > self.max_repeat:
+                    return None
+        if token in self._stopset:
+            return None
+        return self._stem.stemWord(token) if self._stem is not None else token
+
+    def tokens(self, text: str) -> list[str]:
+        """Raw tokens (normalised and lowercased, before filtering and stemming)."""
+        if self.normalize:
+            text = unicodedata.normalize(self.normalize, text)
+        if self.lowercase:
+            text = text.lower()
+        return self._pattern.findall(text)
+
+    def analyze(self, text: str) -> list[str]:
+        """The terms of ``text``, in order (stopwords and filtered tokens removed)."""
+        memo = self._memo
+        out = []
+        for tok in self.tokens(text):
+            term = memo.get(tok, 0)
+            if term == 0:  # 0 marks "not memoised yet"; None marks "dropped"
+                term = memo[tok] = self.term(tok)
+            if term is not None:
+                out.append(term)
+        return out
+
+    def analyze_many(self, texts: Iterable[str]) -> list[list[str]]:
+        """:meth:`analyze` over a sequence."""
+        return [self.analyze(t) for t in texts]
+
+    # -- persistence -------------------------------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able settings; the stopword list is stored as its words (with a checksum) so that a later
+        change to a shipped list cannot silently change how queries are analysed."""
+        d = {k: v for k, v in asdict(self).items() if not k.startswith("_")}
+        words = sorted(self._stopset)
+        d["stopwords"] = words
+        d["stopwords_name"] = self.stopwords if isinstance(self.stopwords, str) else None
+        d["stopwords_sha256"] = hashlib.sha256("\n".join(words).encode()).hexdigest()
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Analyzer:
+        """Inverse of :meth:`to_dict`."""
+        d = dict(d)
+        name = d.pop("stopwords_name", None)
+        sha = d.pop("stopwords_sha256", None)
+        words = d.get("stopwords") or []
+        if sha is not None and hashlib.sha256("\n".join(sorted(words)).encode()).hexdigest() != sha:
+            raise ValueError("analyzer settings: the stopword list does not match its checksum")
+        if name in STOPWORD_LISTS and load_stopwords(name) == frozenset(words):
+            d["stopwords"] = name  # the shipped list, unchanged: keep its name
+        else:
+            d["stopwords"] = tuple(words) if words else None
+        known = {"token_pattern", "lowercase", "normalize", "stopwords", "stemmer", "min_length", "max_length",
+                 "max_digits", "max_repeat"}
+        unknown = set(d) - known
+        if unknown:
+            raise ValueError(f"analyzer settings: unknown key(s) {sorted(unknown)}")
+        return cls(**d)

@@ -1,0 +1,233 @@
+"""The in-memory records every reader returns, and the text decoding they share.
+
+A :class:`Collection` is a list of documents, each with one or more text fields (``title``, ``body``, ...);
+:class:`Queries` is a list of (query id, text); relevance judgments and runs are pandas DataFrames with the columns
+of :mod:`ltr.io.trec` (``qid``, ``docno``, ``rel`` / ``rank``, ``score``), so the two layers exchange them freely.
+Ids are always strings: numeric-looking ids are normalised where a format pads them (CACM's ``01``).
+"""
+
+from __future__ import annotations
+
+import gzip
+import logging
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from features.errors import CollectionFormatError
+
+__all__ = ["Collection", "Queries", "TestCollection", "dedupe", "iter_lines", "normalise_numeric_id", "read_text"]
+
+log = logging.getLogger(__name__)
+
+
+def read_text(path: str | Path, *, errors: str = "strict") -> str:
+    """Whole file as text: UTF-8, ``.gz`` transparently decompressed.
+
+    Parameters
+    ----------
+    path : str or Path
+    errors : {"strict", "replace"}
+        ``"strict"`` raises :class:`~features.errors.CollectionFormatError` naming the file and the byte offset of
+        the first invalid byte (in the decompressed stream); ``"replace"`` substitutes U+FFFD and logs a warning
+        with the number of replaced bytes.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> p = os.path.join(tempfile.mkdtemp(), "t.txt")
+    >>> _ = open(p, "wb").write(b"caf\\xc3\\xa9")
+    >>> read_text(p)
+    'café'
+    """
+    if errors not in ("strict", "replace"):
+        raise ValueError(f"errors must be 'strict' or 'replace', got {errors!r}")
+    path = Path(path)
+    try:
+        if path.suffix == ".gz":
+            with gzip.open(path, "rb") as f:
+                raw = f.read()
+        else:
+            raw = path.read_bytes()
+    except FileNotFoundError:
+        raise CollectionFormatError("file not found", str(path)) from None
+    except (OSError, EOFError) as e:  # a truncated or corrupt gzip stream
+        raise CollectionFormatError(f"cannot read file: {e}", str(path)) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        if errors == "strict":
+            line = raw.count(b"\n", 0, e.start) + 1
+            raise CollectionFormatError(
+                f"invalid UTF-8 byte {raw[e.start:e.start + 1]!r}",
+                str(path),
+                line,
+                offset=e.start,
+                hint="pass errors='replace' (CLI: --encoding-errors replace) to substitute U+FFFD",
+            ) from None
+        text = raw.decode("utf-8", errors="replace")
+        log.warning("%s: replaced %d invalid UTF-8 sequence(s) with U+FFFD", path, text.count("\ufffd"))
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    return text
+
+
+def iter_lines(text: str) -> Iterator[tuple[int, str]]:
+    """``(1-based line number, line without its end-of-line)`` pairs; handles LF and CRLF."""
+    yield from enumerate(text.splitlines(), start=1)
+
+
+@dataclass(frozen=True, eq=False)
+class Collection:
+    """Documents with named text fields.
+
+    Attributes
+    ----------
+    doc_ids : tuple of str, length n_docs
+        Unique document ids, in file order.
+    fields : dict of str -> list of str
+        ``fields[name][i]`` is the text of field ``name`` of document ``i`` (``""`` when absent).
+    metadata : dict of str -> list of str
+        Unindexed fields kept for reference (authors, bibliographic data, ...).
+    name : str
+        Where it came from.
+
+    Examples
+    --------
+    >>> c = Collection(("d1", "d2"), {"body": ["a b", "c"]})
+    >>> len(c), c.field_names
+    (2, ('body',))
+    """
+
+    doc_ids: tuple[str, ...]
+    fields: dict[str, list[str]]
+    metadata: dict[str, list[str]] = field(default_factory=dict)
+    name: str = ""
+
+    def __post_init__(self) -> None:
+        ids = tuple(str(d) for d in self.doc_ids)
+        object.__setattr__(self, "doc_ids", ids)
+        if not self.fields:
+            raise ValueError("a collection needs at least one text field")
+        for name, texts in {**self.fields, **self.metadata}.items():
+            if len(texts) != len(ids):
+                raise ValueError(f"field {name!r} has {len(texts)} entries for {len(ids)} documents")
+        if len(set(ids)) != len(ids):
+            seen: dict[str, int] = {}
+            for i, d in enumerate(ids):
+                if d in seen:
+                    raise CollectionFormatError(
+                        f"duplicate document id {d!r} (documents {seen[d] + 1} and {i + 1}); pass "
+                        "duplicates='first' or 'last' to the reader to keep one",
+                        self.name or None,
+                    )
+                seen[d] = i
+
+    def __len__(self) -> int:
+        return len(self.doc_ids)
+
+    @property
+    def field_names(self) -> tuple[str, ...]:
+        return tuple(self.fields)
+
+    def __repr__(self) -> str:
+        return f"Collection({self.name!r}, n_docs={len(self)}, fields={list(self.fields)})"
+
+
+@dataclass(frozen=True, eq=False)
+class Queries:
+    """Query ids and texts, in file order.
+
+    Examples
+    --------
+    >>> q = Queries(("1", "2"), ("wing flutter", "heat transfer"))
+    >>> dict(q.items())["2"]
+    'heat transfer'
+    """
+
+    qids: tuple[str, ...]
+    texts: tuple[str, ...]
+    name: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "qids", tuple(str(q) for q in self.qids))
+        object.__setattr__(self, "texts", tuple(self.texts))
+        if len(self.qids) != len(self.texts):
+            raise ValueError(f"{len(self.qids)} query ids for {len(self.texts)} texts")
+        if len(set(self.qids)) != len(self.qids):
+            dup = next(q for i, q in enumerate(self.qids) if q in self.qids[:i])
+            raise CollectionFormatError(f"duplicate query id {dup!r}", self.name or None)
+
+    def __len__(self) -> int:
+        return len(self.qids)
+
+    def items(self) -> Iterator[tuple[str, str]]:
+        return zip(self.qids, self.texts)
+
+    @classmethod
+    def from_mapping(cls, queries: Mapping[str, str] | Sequence[tuple[str, str]]) -> Queries:
+        """From ``{qid: text}`` or ``[(qid, text), ...]``."""
+        pairs = list(queries.items()) if isinstance(queries, Mapping) else list(queries)
+        return cls(tuple(str(q) for q, _ in pairs), tuple(t for _, t in pairs))
+
+    def __repr__(self) -> str:
+        return f"Queries({self.name!r}, n_queries={len(self)})"
+
+
+@dataclass(frozen=True, eq=False)
+class TestCollection:
+    """A collection with its queries and relevance judgments (``qrels``: qid, docno, rel)."""
+
+    __test__ = False  # not a pytest test class
+
+    docs: Collection
+    queries: Queries
+    qrels: pd.DataFrame
+    name: str = ""
+
+    def __repr__(self) -> str:
+        return (
+            f"TestCollection({self.name!r}, n_docs={len(self.docs)}, n_queries={len(self.queries)}, "
+            f"n_judgments={len(self.qrels)})"
+        )
+
+
+def dedupe(
+    doc_ids: list[str],
+    columns: dict[str, list[str]],
+    policy: str,
+    path: str | None,
+) -> tuple[list[str], dict[str, list[str]]]:
+    """Apply a duplicate-document-id policy: ``"error"`` (default), ``"first"`` or ``"last"`` (keep one copy).
+
+    Kept documents stay in the order of their first appearance; a warning gives the number dropped.
+    """
+    if policy not in ("error", "first", "last"):
+        raise ValueError(f"duplicates must be 'error', 'first' or 'last', got {policy!r}")
+    if len(set(doc_ids)) == len(doc_ids):
+        return doc_ids, columns
+    first: dict[str, int] = {}
+    keep_at: dict[str, int] = {}
+    for i, d in enumerate(doc_ids):
+        if d in first:
+            if policy == "error":
+                raise CollectionFormatError(
+                    f"duplicate document id {d!r} (records {first[d] + 1} and {i + 1}); pass duplicates='first' "
+                    "or 'last' to keep one copy",
+                    path,
+                )
+            if policy == "last":
+                keep_at[d] = i
+        else:
+            first[d] = i
+            keep_at[d] = i
+    order = [keep_at[d] for d in first]
+    log.warning("%s: %d duplicate document id(s) dropped (kept the %s copy)", path, len(doc_ids) - len(order), policy)
+    return [doc_ids[i] for i in order], {k: [v[i] for i in order] for k, v in columns.items()}
+
+
+def normalise_numeric_id(token: str) -> str:
+    """``"007"`` -> ``"7"``; non-numeric ids are returned unchanged (SMART files zero-pad their ids)."""
+    return str(int(token)) if token.isdigit() else token

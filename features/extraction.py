@@ -1,0 +1,170 @@
+"""Feature logging: (queries, candidate documents, judgments) -> :class:`ltr.RankingDataset`.
+
+:func:`extract` scores every candidate of every query with a :class:`~features.featureset.FeatureSet` and attaches
+labels from the judgments (unjudged candidates get 0). Rows are grouped by query in the order of ``queries`` and,
+within a query, by first-stage rank. Queries without any candidate are left out (a LETOR query needs rows).
+
+LETOR query ids are integers. :func:`qid_mapping` maps string query ids: when every id is a decimal number they
+keep their value (``"007"`` -> 7, provided no two ids collide), otherwise queries are numbered 1, 2, ... in the
+order given. The CLI writes the mapping next to the LETOR file when it is not the identity.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from features._threads import numba_threads
+from features.collections._base import Queries
+from features.collections.qrels import check_qrels
+from features.featureset import FeatureSet
+from features.index import InvertedIndex
+from features.pairs import PairSet
+from features.retrieval import as_queries
+from ltr.datasets import RankingDataset
+from ltr.groups import group_ptr_from_sizes
+
+__all__ = ["candidates_frame", "extract", "qid_mapping"]
+
+log = logging.getLogger(__name__)
+
+
+def qid_mapping(qids: Sequence[str]) -> dict[str, int]:
+    """String query id -> LETOR integer id (module docstring).
+
+    Examples
+    --------
+    >>> qid_mapping(["1", "002", "10"])
+    {'1': 1, '002': 2, '10': 10}
+    >>> qid_mapping(["PLAIN-2", "PLAIN-1"])
+    {'PLAIN-2': 1, 'PLAIN-1': 2}
+    """
+    qids = list(dict.fromkeys(str(q) for q in qids))
+    if all(q.isdecimal() for q in qids):
+        as_int = [int(q) for q in qids]
+        if len(set(as_int)) == len(as_int) and all(v < 2**63 for v in as_int):
+            return dict(zip(qids, as_int))
+    return {q: i + 1 for i, q in enumerate(qids)}
+
+
+def candidates_frame(candidates: pd.DataFrame | Mapping[str, Sequence[str]]) -> pd.DataFrame:
+    """Candidates as a DataFrame with ``qid``, ``docno``, ``rank``, ``score`` (a run, or ``{qid: [docno, ...]}``
+    in rank order with score 0)."""
+    if isinstance(candidates, pd.DataFrame):
+        for col in ("qid", "docno"):
+            if col not in candidates:
+                raise ValueError(f"candidates need 'qid' and 'docno' columns; got {list(candidates.columns)}")
+        df = candidates[["qid", "docno"]].astype(str)
+        df["rank"] = candidates["rank"].to_numpy() if "rank" in candidates else df.groupby("qid").cumcount() + 1
+        df["score"] = candidates["score"].to_numpy(dtype=np.float64) if "score" in candidates else 0.0
+        return df.reset_index(drop=True)
+    rows = [(str(q), str(d), i + 1) for q, docs in candidates.items() for i, d in enumerate(docs)]
+    df = pd.DataFrame(rows, columns=["qid", "docno", "rank"])
+    df["score"] = 0.0
+    return df
+
+
+def extract(
+    index: InvertedIndex,
+    queries: Queries | Mapping[str, str] | Sequence[tuple[str, str]] | pd.DataFrame,
+    candidates: pd.DataFrame | Mapping[str, Sequence[str]],
+    feature_set: str | FeatureSet | Sequence = "default",
+    *,
+    qrels: pd.DataFrame | None = None,
+    add_judged: bool = False,
+    on_unknown: str = "warn",
+    progress: bool = False,
+    n_jobs: int | None = None,
+) -> RankingDataset:
+    """Compute features for every (query, candidate) pair.
+
+    Parameters
+    ----------
+    index : InvertedIndex
+    queries : Queries, ``{qid: text}``, ``[(qid, text)]`` or DataFrame(qid, text)
+    candidates : DataFrame or dict
+        A run (``qid``, ``docno``, optional ``rank`` and ``score``: the first-stage columns) or
+        ``{qid: [docno, ...]}``.
+    feature_set : "default", path, list of entries, or FeatureSet
+    qrels : DataFrame(qid, docno, rel), optional
+        Labels; unjudged candidates get 0. Without qrels every label is 0.
+    add_judged : bool
+        Also score judged documents the first stage missed (their first-stage rank is one past the last
+        retrieved, their score the lowest retrieved minus 1).
+    on_unknown : {"warn", "error", "ignore"}
+        Candidates or judgments naming an unknown query or document: drop with a warning giving counts, raise,
+        or drop silently. Duplicate candidates of a query are always dropped with a warning.
+    progress : bool
+        tqdm progress bars.
+    n_jobs : int, optional
+        Numba threads for the kernels (default: Numba's setting).
+
+    Returns
+    -------
+    RankingDataset
+        ``X`` float32, ``y`` the labels, ``qid`` per :func:`qid_mapping`, ``doc_ids`` the document ids and
+        ``feature_names`` the column names.
+    """
+    qs = as_queries(queries)
+    fs = FeatureSet.load(feature_set)
+    cand = candidates_frame(candidates)
+    cand = check_qrels(cand, qs.qids, index.doc_ids, on_unknown=on_unknown, what="candidates")
+    dup = cand.duplicated(["qid", "docno"]).to_numpy()
+    if dup.any():
+        log.warning("candidates: %d duplicate (query, document) row(s) dropped", int(dup.sum()))
+        cand = cand[~dup]
+    labels: dict[tuple[str, str], float] = {}
+    if qrels is not None:
+        qrels = check_qrels(qrels, qs.qids, index.doc_ids, on_unknown=on_unknown, what="qrels")
+        labels = {(q, d): float(r) for q, d, r in zip(qrels["qid"].astype(str), qrels["docno"].astype(str),
+                                                       qrels["rel"])}
+    cand = cand.sort_values(["qid", "rank"], kind="stable")
+    by_q = {q: g for q, g in cand.groupby("qid", sort=False)}
+    if add_judged and qrels is not None:
+        judged = {q: g["docno"].astype(str).tolist() for q, g in qrels.groupby("qid", sort=False)}
+        added = 0
+        for q in qs.qids:
+            docs = judged.get(q, [])
+            g = by_q.get(q)
+            have = set(g["docno"]) if g is not None else set()
+            extra = [d for d in docs if d not in have]
+            if not extra:
+                continue
+            n = 0 if g is None else len(g)
+            low = 0.0 if g is None or n == 0 else float(g["score"].min()) - 1.0
+            ext = pd.DataFrame({"qid": q, "docno": extra, "rank": n + 1, "score": low})
+            by_q[q] = ext if g is None else pd.concat([g, ext], ignore_index=True)
+            added += len(extra)
+        log.info("added %d judged document(s) missed by the first stage", added)
+    kept = [q for q in qs.qids if q in by_q and len(by_q[q])]
+    if len(kept) < len(qs):
+        log.warning("%d of %d queries have no candidate and are left out", len(qs) - len(kept), len(qs))
+    if not kept:
+        raise ValueError("no query has any candidate document: nothing to extract")
+    text = dict(qs.items())
+    parts = [by_q[q] for q in kept]
+    rows = pd.concat(parts, ignore_index=True)
+    sizes = np.array([len(p) for p in parts], dtype=np.int64)
+    pairs = PairSet(
+        index,
+        [index.query_terms(text[q]) for q in kept],
+        group_ptr_from_sizes(sizes),
+        index.doc_index(rows["docno"]),
+        first_stage_score=rows["score"].to_numpy(dtype=np.float64),
+        first_stage_rank=rows["rank"].to_numpy(dtype=np.float64),
+    )
+    with numba_threads(n_jobs):
+        X, names, _ = fs.compute(pairs, progress=progress)
+    mapping = qid_mapping(qs.qids)
+    y = np.array([labels.get((q, d), 0.0) for q, d in zip(rows["qid"], rows["docno"])], dtype=np.float64)
+    return RankingDataset(
+        X=X.astype(np.float32),
+        y=y,
+        qid=np.repeat(np.array([mapping[q] for q in kept], dtype=np.int64), sizes),
+        group_ptr=pairs.group_ptr,
+        doc_ids=rows["docno"].to_numpy(dtype=object),
+        feature_names=names,
+    )

@@ -1,0 +1,134 @@
+"""First-stage retrieval: BM25 top-k over an index, as TREC runs.
+
+Impacts ``idf(t) * (k1 + 1) tf / (tf + k1 (1 - b + b |d| / avgdl))`` are precomputed per posting (float32, as
+bm25s does), so a query is a sum of posting impacts weighted by the query-term weight; the top k come from a
+heap over the documents the query touched (:mod:`features._kernels.topk`). Documents that contain at least one
+query term are retrieved whatever their score; ties are broken by collection order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from features._kernels.topk import topk_queries
+from features._threads import numba_threads
+from features.collections._base import Queries
+from features.index import InvertedIndex, QueryTerms
+from features.scorers.bm25 import BM25_IDF, bm25_idf, bm25_tf, query_weight
+
+__all__ = ["BM25Retriever", "as_queries"]
+
+
+def as_queries(queries: Queries | Mapping[str, str] | Sequence[tuple[str, str]] | pd.DataFrame) -> Queries:
+    """Queries from a :class:`Queries`, ``{qid: text}``, ``[(qid, text)]`` or a DataFrame with qid/text columns."""
+    if isinstance(queries, Queries):
+        return queries
+    if isinstance(queries, pd.DataFrame):
+        for col in ("qid", "text"):
+            if col not in queries:
+                raise ValueError(f"queries DataFrame needs 'qid' and 'text' columns; it has {list(queries.columns)}")
+        return Queries(tuple(queries["qid"].astype(str)), tuple(queries["text"].astype(str)))
+    return Queries.from_mapping(queries)
+
+
+class BM25Retriever:
+    """BM25 top-k retrieval over one field of an index.
+
+    Parameters
+    ----------
+    index : InvertedIndex
+    field : str
+        Field to search (default the concatenated ``"all"``).
+    k1, b, idf, k3, epsilon
+        As :class:`features.scorers.bm25.BM25` (scores equal that feature's, up to float32 rounding).
+    dtype : numpy float dtype
+        Precision of the impacts and accumulators (float32 by default; float64 for exact ties).
+
+    Examples
+    --------
+    >>> from features.collections import Collection
+    >>> from features.analysis import Analyzer
+    >>> c = Collection(("a", "b", "c"), {"body": ["wing flutter", "heat", "wing wing"]})
+    >>> r = BM25Retriever(InvertedIndex.build(c, Analyzer(stemmer=None)))
+    >>> r.search({"q1": "wing"}, k=10)[["qid", "docno", "rank"]].values.tolist()
+    [['q1', 'c', 1], ['q1', 'a', 2]]
+    """
+
+    def __init__(
+        self,
+        index: InvertedIndex,
+        *,
+        field: str = "all",
+        k1: float = 1.2,
+        b: float = 0.75,
+        idf: str = "lucene",
+        k3: float | None = None,
+        epsilon: float = 0.25,
+        dtype: type = np.float32,
+    ):
+        if idf not in BM25_IDF:
+            raise ValueError(f"idf must be one of {BM25_IDF}, got {idf!r}")
+        if not (k1 >= 0 and 0 <= b <= 1):
+            raise ValueError(f"need k1 >= 0 and 0 <= b <= 1, got k1={k1}, b={b}")
+        self.index = index
+        self.field = field
+        self.k1, self.b, self.idf, self.k3, self.epsilon = k1, b, idf, k3, epsilon
+        fi = index.field(field)
+        self._fi = fi
+        term_idf = bm25_idf(fi.df, index.n_docs, idf, epsilon=epsilon, vocab_df=fi.df)
+        self.impacts = (
+            term_idf[fi.posting_terms] * bm25_tf(fi.tf, fi.doc_len[fi.docs], fi.avg_len, k1, b)
+        ).astype(dtype)
+
+    def retrieve(
+        self, queries: Sequence[QueryTerms], k: int = 1000, *, n_jobs: int | None = None
+    ) -> tuple[NDArray[np.int32], NDArray[np.floating], NDArray[np.int64]]:
+        """Low level: internal document indices and scores (n_queries, k), best first, and hits per query.
+
+        Rows are padded with -1 / 0 past each query's hit count.
+        """
+        if k < 1:
+            raise ValueError(f"k must be >= 1, got {k}")
+        k = min(int(k), max(self.index.n_docs, 1))
+        ptr = np.zeros(len(queries) + 1, dtype=np.int64)
+        np.cumsum([q.ids.shape[0] for q in queries], out=ptr[1:])
+        qterms = np.concatenate([q.ids for q in queries] or [np.zeros(0, np.int32)]).astype(np.int32)
+        qw = np.concatenate([query_weight(q.qtf, self.k3) for q in queries] or [np.zeros(0)]).astype(np.float64)
+        out_docs = np.full((len(queries), k), -1, dtype=np.int32)
+        out_scores = np.zeros((len(queries), k), dtype=self.impacts.dtype)
+        out_n = np.zeros(len(queries), dtype=np.int64)
+        if len(queries):
+            with numba_threads(n_jobs) as threads:
+                chunks = min(len(queries), threads * 4)
+                fi = self._fi
+                topk_queries(ptr, qterms, qw, fi.indptr, fi.docs, self.impacts, self.index.n_docs, k, chunks,
+                             out_docs, out_scores, out_n)
+        return out_docs, out_scores, out_n
+
+    def search(
+        self,
+        queries: Queries | Mapping[str, str] | Sequence[tuple[str, str]] | pd.DataFrame,
+        k: int = 1000,
+        *,
+        n_jobs: int | None = None,
+        tag: str = "ltrkit-bm25",
+    ) -> pd.DataFrame:
+        """A TREC run: columns ``qid``, ``q0``, ``docno``, ``rank`` (1-based), ``score``, ``tag``, sorted by query
+        (input order) then rank. Queries without hits (no analysed term in the vocabulary) have no rows."""
+        qs = as_queries(queries)
+        analysed = [self.index.query_terms(t) for t in qs.texts]
+        docs, scores, n = self.retrieve(analysed, k, n_jobs=n_jobs)
+        mask = np.arange(docs.shape[1])[None, :] < n[:, None]
+        qid = np.repeat(np.asarray(qs.qids, dtype=object), n)
+        return pd.DataFrame({
+            "qid": qid,
+            "q0": "Q0",
+            "docno": self.index.doc_ids[docs[mask]],
+            "rank": (np.nonzero(mask)[1] + 1).astype(np.int64),
+            "score": scores[mask].astype(np.float64),
+            "tag": tag,
+        })

@@ -1,0 +1,81 @@
+"""The scorer registry: a feature is a registered scorer name plus parameters.
+
+A scorer class declares its ``name``, whether it is computed per document field (``per_field``), its parameters
+with defaults (``defaults``) and its output columns (``outputs``; ``("",)`` for a single column). Its
+:meth:`Scorer.score` maps a :class:`~features.pairs.PairSet` (and a field) to an ``(n_pairs, n_outputs)`` float64
+array. Column names are ``base[_output][:field]``, e.g. ``bm25:title``, ``tf_mean:body``, ``first_stage_rank``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+from numpy.typing import NDArray
+
+from features.pairs import PairSet
+
+__all__ = ["Scorer", "available_scorers", "get_scorer", "register"]
+
+_REGISTRY: dict[str, type[Scorer]] = {}
+
+
+class Scorer:
+    """Base class of feature scorers (see the module docstring)."""
+
+    name: ClassVar[str] = ""
+    per_field: ClassVar[bool] = True
+    defaults: ClassVar[dict[str, Any]] = {}
+
+    def __init__(self, **params: Any):
+        unknown = sorted(set(params) - set(self.defaults))
+        if unknown:
+            raise ValueError(
+                f"scorer {self.name!r}: unknown parameter(s) {unknown}; it takes {sorted(self.defaults) or 'none'}"
+            )
+        self.params = {**self.defaults, **params}
+        self.validate()
+
+    def validate(self) -> None:
+        """Check ``self.params``; raise ValueError naming the parameter."""
+
+    @property
+    def outputs(self) -> tuple[str, ...]:
+        return ("",)
+
+    def column_base(self) -> str:
+        return self.name
+
+    def score(self, pairs: PairSet, field: str | None) -> NDArray[np.float64]:
+        raise NotImplementedError
+
+    def _check(self, cond: bool, param: str, expected: str) -> None:
+        if not cond:
+            raise ValueError(f"scorer {self.name!r}: {param} must be {expected}, got {self.params[param]!r}")
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
+        return f"{type(self).__name__}({args})"
+
+
+def register(cls: type[Scorer]) -> type[Scorer]:
+    """Class decorator adding a scorer to the registry under ``cls.name``."""
+    if not cls.name:
+        raise ValueError(f"{cls.__name__} has no name")
+    if cls.name in _REGISTRY and _REGISTRY[cls.name] is not cls:
+        raise ValueError(f"a scorer named {cls.name!r} is already registered ({_REGISTRY[cls.name].__name__})")
+    _REGISTRY[cls.name] = cls
+    return cls
+
+
+def get_scorer(name: str) -> type[Scorer]:
+    """The scorer class registered under ``name``."""
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise ValueError(f"unknown scorer {name!r}; available: {sorted(_REGISTRY)}") from None
+
+
+def available_scorers() -> dict[str, type[Scorer]]:
+    """A copy of the registry, ``{name: class}``."""
+    return dict(sorted(_REGISTRY.items()))

@@ -1,0 +1,192 @@
+r"""Term statistics pooled over the query terms, and query / document statistics.
+
+``term_stats`` computes, for each unique analysed query term :math:`t` (unseen terms included, with
+:math:`tf = 0`), one statistic
+
+=============  ==========================================================
+``stat=``      value
+=============  ==========================================================
+``"tf"``       :math:`tf_{t,d}`
+``"tf_norm"``  :math:`tf_{t,d} / |d|` (0 for an empty field)
+``"idf"``      BM25 IDF of :math:`t` (``idf=`` variant, :mod:`features.scorers.bm25`)
+``"tfidf"``    :math:`tf_{t,d} \cdot \mathrm{idf}(t)`
+=============  ==========================================================
+
+and pools it over the terms with each of ``pools`` (``sum``, ``min``, ``max``, ``mean``, ``var``: population
+variance), as the term-statistics features of Anserini's LTR feature extractor and of the Elasticsearch
+LTR plugin (``@terms`` / ``stats`` features). A query with no analysed term gets 0 for every pool.
+
+References
+----------
+J. Lin et al. Anserini: reproducible ranking baselines using Lucene. JDIQ 2018 (``FeatureExtractor`` classes).
+Elasticsearch Learning to Rank plugin, "Term statistics" feature type (o19s/elasticsearch-learning-to-rank).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from features.pairs import PairSet
+from features.scorers._registry import Scorer, register
+from features.scorers.bm25 import BM25_IDF, field_idf
+
+__all__ = ["Coverage", "DocLength", "FirstStage", "MatchedTerms", "QueryLength", "QueryTermCount", "TermStats"]
+
+STATS = ("tf", "tf_norm", "idf", "tfidf")
+POOLS = ("sum", "min", "max", "mean", "var")
+
+
+def pool_entries(values: NDArray[np.float64], entry_ptr: NDArray[np.int64], pool: str) -> NDArray[np.float64]:
+    """Pool per-entry values over each pair's entries; pairs without entries get 0.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> v, ptr = np.array([1.0, 3.0, 5.0]), np.array([0, 2, 2, 3])
+    >>> [pool_entries(v, ptr, p).tolist() for p in ("sum", "min", "mean", "var")]
+    [[4.0, 0.0, 5.0], [1.0, 0.0, 5.0], [2.0, 0.0, 5.0], [1.0, 0.0, 0.0]]
+    """
+    n = entry_ptr.shape[0] - 1
+    sizes = np.diff(entry_ptr)
+    out = np.zeros(n)
+    has = sizes > 0
+    if not has.any():
+        return out
+    starts = entry_ptr[:-1][has]
+    if pool == "min":
+        out[has] = np.minimum.reduceat(values, starts)
+    elif pool == "max":
+        out[has] = np.maximum.reduceat(values, starts)
+    else:
+        s = np.add.reduceat(values, starts)
+        if pool == "sum":
+            out[has] = s
+        else:
+            mean = s / sizes[has]
+            if pool == "mean":
+                out[has] = mean
+            elif pool == "var":
+                out[has] = np.add.reduceat(values * values, starts) / sizes[has] - mean * mean
+                out[has] = np.maximum(out[has], 0.0)  # rounding can leave -1e-17
+            else:
+                raise ValueError(f"pool must be one of {POOLS}, got {pool!r}")
+    return out
+
+
+@register
+class TermStats(Scorer):
+    """A term statistic pooled over the query terms; columns ``{stat}_{pool}:{field}`` (module docstring)."""
+
+    name = "term_stats"
+    defaults = {"stat": "tf", "pools": ["sum", "min", "max", "mean"], "idf": "lucene"}
+
+    def validate(self) -> None:
+        p = self.params
+        self._check(p["stat"] in STATS, "stat", f"one of {STATS}")
+        pools = p["pools"]
+        ok = isinstance(pools, (list, tuple)) and len(pools) > 0 and all(x in POOLS for x in pools)
+        self._check(ok, "pools", f"a non-empty list drawn from {POOLS}")
+        self._check(p["idf"] in BM25_IDF, "idf", f"one of {BM25_IDF}")
+
+    @property
+    def outputs(self) -> tuple[str, ...]:
+        return tuple(self.params["pools"])
+
+    def column_base(self) -> str:
+        return self.params["stat"]
+
+    def score(self, pairs: PairSet, field: str | None) -> NDArray[np.float64]:
+        p = self.params
+        m = pairs.match(field)
+        tf = m.tf.astype(np.float64)
+        if p["stat"] == "tf":
+            v = tf
+        elif p["stat"] == "tf_norm":
+            dl = m.doc_len[m.entry_pair]
+            v = np.zeros_like(tf)
+            np.divide(tf, dl, out=v, where=dl > 0)
+        else:
+            idf = field_idf(pairs, field, p["idf"])[m.entry_qterm]
+            v = idf if p["stat"] == "idf" else tf * idf
+        return np.column_stack([pool_entries(v, m.entry_ptr, pool) for pool in p["pools"]])
+
+
+@register
+class QueryLength(Scorer):
+    """Number of analysed query tokens (repeats counted)."""
+
+    name = "query_length"
+    per_field = False
+
+    def score(self, pairs: PairSet, field: str | None) -> NDArray[np.float64]:
+        return pairs.query_len()[:, None]
+
+
+@register
+class QueryTermCount(Scorer):
+    """Number of unique analysed query terms."""
+
+    name = "query_terms"
+    per_field = False
+
+    def score(self, pairs: PairSet, field: str | None) -> NDArray[np.float64]:
+        return pairs.n_query_terms()[:, None]
+
+
+@register
+class DocLength(Scorer):
+    """Length of the document's field, in analysed tokens."""
+
+    name = "doc_length"
+
+    def score(self, pairs: PairSet, field: str | None) -> NDArray[np.float64]:
+        return pairs.match(field).doc_len[:, None]
+
+
+@register
+class MatchedTerms(Scorer):
+    """Number of unique query terms occurring in the document's field."""
+
+    name = "matched_terms"
+
+    def score(self, pairs: PairSet, field: str | None) -> NDArray[np.float64]:
+        m = pairs.match(field)
+        return m.pair_sum((m.tf > 0).astype(np.float64))[:, None]
+
+
+@register
+class Coverage(Scorer):
+    """Share of the unique query terms occurring in the field (0 for a query without terms)."""
+
+    name = "coverage"
+
+    def score(self, pairs: PairSet, field: str | None) -> NDArray[np.float64]:
+        m = pairs.match(field)
+        matched = m.pair_sum((m.tf > 0).astype(np.float64))
+        n = pairs.n_query_terms()
+        out = np.zeros(pairs.n_pairs)
+        np.divide(matched, n, out=out, where=n > 0)
+        return out[:, None]
+
+
+@register
+class FirstStage(Scorer):
+    """The first-stage retriever's score and 1-based rank (columns ``first_stage_score``, ``first_stage_rank``).
+
+    Judged documents added after retrieval (``extract(..., add_judged=True)``) get rank = (number retrieved for
+    the query) + 1 and score = (lowest retrieved score of the query) - 1, or 0 when nothing was retrieved.
+    Without a first stage the columns are 0.
+    """
+
+    name = "first_stage"
+    per_field = False
+
+    @property
+    def outputs(self) -> tuple[str, ...]:
+        return ("score", "rank")
+
+    def score(self, pairs: PairSet, field: str | None) -> NDArray[np.float64]:
+        s = pairs.first_stage_score if pairs.first_stage_score is not None else np.zeros(pairs.n_pairs)
+        r = pairs.first_stage_rank if pairs.first_stage_rank is not None else np.zeros(pairs.n_pairs)
+        return np.column_stack([np.asarray(s, dtype=np.float64), np.asarray(r, dtype=np.float64)])

@@ -1,0 +1,91 @@
+"""Analyzer: tokenisation, stopwords, stemming through PyStemmer, Terrier's rules, persistence."""
+
+from __future__ import annotations
+
+import pytest
+import Stemmer
+
+from features.analysis import STOPWORD_LISTS, Analyzer, load_stopwords
+
+
+def test_default_analyzer_is_unicode_aware_lowercases_drops_lucene_stopwords_and_stems():
+    a = Analyzer()
+    assert a.analyze("The Wings' FLUTTER is measured") == ["wing", "flutter", "measur"]
+    assert Analyzer(stemmer=None).analyze("Zürich naïve ÉCOLE") == ["zürich", "naïve", "école"]
+    assert a.analyze("") == [] and a.analyze("the of and") == []
+
+
+def test_stemming_is_pystemmer_porter_word_for_word():
+    words = ["generalizations", "oscillators", "hypersonic", "flows", "conditional", "relational"]
+    porter = Stemmer.Stemmer("porter")
+    assert Analyzer(stopwords=None).analyze(" ".join(words)) == [porter.stemWord(w) for w in words]
+    english = Stemmer.Stemmer("english")
+    assert Analyzer(stopwords=None, stemmer="english").analyze(" ".join(words)) == english.stemWords(words)
+
+
+def test_stopword_lists_ship_as_data_files():
+    assert STOPWORD_LISTS == ("lucene", "terrier")
+    assert len(load_stopwords("lucene")) == 33 and "the" in load_stopwords("lucene")
+    assert len(load_stopwords("terrier")) == 733 and "will" not in load_stopwords("terrier")
+
+
+def test_custom_stopwords_from_iterable_and_file(tmp_path):
+    p = tmp_path / "stop.txt"
+    p.write_text("# comment\nWing\n\nflow\n")
+    assert Analyzer(stopwords=p, stemmer=None).analyze("wing flow lift") == ["lift"]
+    assert Analyzer(stopwords=["lift"], stemmer=None).analyze("wing flow lift") == ["wing", "flow"]
+    with pytest.raises(ValueError, match="stopwords must be one of"):
+        Analyzer(stopwords="no-such-list")
+
+
+def test_terrier_rules_drop_long_tokens_many_digits_and_long_repeats():
+    a = Analyzer.terrier()
+    long_token = "a" + "bc" * 10  # 21 characters > 20
+    assert a.analyze(f"{long_token} x12345 ab1234 aaab aaaab wing_flutter") == ["ab1234", "aaab", "wing", "flutter"]
+
+
+def test_length_filters_and_invalid_settings():
+    assert Analyzer(stopwords=None, stemmer=None, min_length=2).analyze("a bb ccc") == ["bb", "ccc"]
+    with pytest.raises(ValueError, match="token_pattern"):
+        Analyzer(token_pattern="(")
+    with pytest.raises(ValueError, match="stemmer must be None or one of"):
+        Analyzer(stemmer="klingon")
+    with pytest.raises(ValueError, match="normalize"):
+        Analyzer(normalize="NFX")
+
+
+def test_nfkc_normalisation_folds_compatibility_characters():
+    assert Analyzer(normalize="NFKC", stopwords=None, stemmer=None).analyze("ﬁnite ＡＢＣ") == ["finite", "abc"]
+
+
+@pytest.mark.parametrize("a", [Analyzer(), Analyzer.terrier(), Analyzer(stopwords=["x", "y"], stemmer=None),
+                               Analyzer(stopwords=None, normalize="NFC")])
+def test_settings_round_trip_through_a_dict(a):
+    d = a.to_dict()
+    assert isinstance(d["stopwords"], list)
+    b = Analyzer.from_dict(d)
+    assert b == a and b.analyze("The flows of Wings") == a.analyze("The flows of Wings")
+
+
+def test_tampered_settings_are_rejected():
+    d = Analyzer().to_dict()
+    d["stopwords"] = d["stopwords"][1:]
+    with pytest.raises(ValueError, match="checksum"):
+        Analyzer.from_dict(d)
+    d = Analyzer().to_dict()
+    d["colour"] = 1
+    with pytest.raises(ValueError, match="unknown key"):
+        Analyzer.from_dict(d)
+
+
+@pytest.mark.shared
+def test_terrier_analysis_of_vaswani_gives_terriers_documented_token_count(shared_file):
+    # terrier-core doc/quickstart_experiments.md, `indexstats` on these files: 271581 tokens, 7756 terms.
+    from features.collections import load_test_collection
+
+    tc = load_test_collection(shared_file("vaswani_npl"))
+    a = Analyzer.terrier()
+    docs = [a.analyze(t) for t in tc.docs.fields["body"]]
+    assert sum(map(len, docs)) == 271581
+    # Snowball's Porter and Terrier's Java Porter stemmer differ on a few words: 8 more distinct terms here.
+    assert abs(len({t for d in docs for t in d}) - 7756) <= 10

@@ -1,0 +1,212 @@
+"""BM25 against rank_bm25 and bm25s, by hand, and the first-stage retriever (top-k, the NPL anchor)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from features._kernels.topk import topk_query
+from features.analysis import Analyzer
+from features.collections import Collection, load_test_collection
+from features.index import InvertedIndex
+from features.pairs import PairSet
+from features.retrieval import BM25Retriever
+from features.scorers import get_scorer
+from features.scorers.bm25 import bm25_idf
+
+PLAIN = Analyzer(stopwords=None, stemmer=None)
+
+
+def all_pairs(ix: InvertedIndex, texts: list[str]) -> PairSet:
+    """Every query against every document."""
+    qs = [ix.query_terms(t) for t in texts]
+    ptr = np.arange(len(qs) + 1, dtype=np.int64) * ix.n_docs
+    return PairSet(ix, qs, ptr, np.tile(np.arange(ix.n_docs, dtype=np.int32), len(qs)))
+
+
+def bm25(pairs, field="body", **params):
+    return get_scorer("bm25")(**params).score(pairs, field)[:, 0]
+
+
+# -- by hand ---------------------------------------------------------------------------------------------------------
+def test_bm25_by_hand_on_three_documents():
+    docs = ["wing wing flutter", "heat", "wing heat transfer rate"]  # lengths 3, 1, 4; avgdl = 8 / 3
+    ix = InvertedIndex.build(Collection(("a", "b", "c"), {"body": docs}), PLAIN)
+    s = bm25(all_pairs(ix, ["wing"]), k1=1.2, b=0.75, idf="lucene")
+    idf = math.log(1 + (3 - 2 + 0.5) / (2 + 0.5))  # df(wing) = 2
+    avgdl = 8 / 3
+    expected_a = idf * 2.2 * 2 / (2 + 1.2 * (1 - 0.75 + 0.75 * 3 / avgdl))
+    expected_c = idf * 2.2 * 1 / (1 + 1.2 * (1 - 0.75 + 0.75 * 4 / avgdl))
+    np.testing.assert_allclose(s, [expected_a, 0.0, expected_c], rtol=1e-12)
+    # a repeated query term counts twice; k3 saturates it as (k3 + 1) qtf / (k3 + qtf)
+    s2 = bm25(all_pairs(ix, ["wing wing"]), idf="lucene")
+    np.testing.assert_allclose(s2, 2 * s, rtol=1e-12)
+    s3 = bm25(all_pairs(ix, ["wing wing"]), idf="lucene", k3=8.0)
+    np.testing.assert_allclose(s3, (9 * 2 / (8 + 2)) * s, rtol=1e-12)
+
+
+def test_idf_variants_by_hand():
+    df = np.array([1, 3, 5])
+    n = 5
+    rob = [math.log((n - d + 0.5) / (d + 0.5)) for d in (1, 3, 5)]  # 1.3863, -0.3365, -2.3979
+    np.testing.assert_allclose(bm25_idf(df, n, "robertson"), rob)
+    np.testing.assert_allclose(bm25_idf(df, n, "robertson_floor"), [rob[0], 0.0, 0.0])
+    np.testing.assert_allclose(bm25_idf(df, n, "terrier"), [r / math.log(2) for r in rob])
+    np.testing.assert_allclose(bm25_idf(df, n, "lucene"), [math.log(1 + (n - d + 0.5) / (d + 0.5)) for d in (1, 3, 5)])
+    vocab = np.array([1, 3, 5, 2])
+    mean = np.mean([math.log((n - d + 0.5) / (d + 0.5)) for d in (1, 3, 5, 2)])
+    okapi = bm25_idf(df, n, "okapi", epsilon=0.25, vocab_df=vocab)
+    np.testing.assert_allclose(okapi, [rob[0], 0.25 * mean, 0.25 * mean])
+    with pytest.raises(ValueError, match="idf must be one of"):
+        bm25_idf(df, n, "bm42")
+
+
+def test_empty_documents_and_queries_score_zero_not_nan():
+    ix = InvertedIndex.build(Collection(("a", "b"), {"body": ["", "wing"]}), Analyzer())
+    for q in ["", "the of and", "zebra", "wing"]:
+        s = bm25(all_pairs(ix, [q]))
+        assert np.isfinite(s).all() and s[0] == 0.0
+    empty = InvertedIndex.build(Collection(("a",), {"body": [""]}), Analyzer())
+    assert bm25(all_pairs(empty, ["wing"])).tolist() == [0.0]
+
+
+def test_invalid_parameters_name_the_parameter():
+    with pytest.raises(ValueError, match=r"scorer 'bm25': b must be in \[0, 1\], got 2"):
+        get_scorer("bm25")(b=2)
+    with pytest.raises(ValueError, match=r"unknown parameter\(s\) \['k2'\]"):
+        get_scorer("bm25")(k2=1)
+
+
+# -- independent references ------------------------------------------------------------------------------------------
+def okapi_corpus():
+    """Small corpus where some terms occur in more than half of the documents (negative Robertson idf)."""
+    return ["a b c", "a b", "a c d", "a e", "b e f f", "a"]
+
+
+def test_okapi_matches_rank_bm25_including_its_epsilon_floor():
+    rank_bm25 = pytest.importorskip("rank_bm25")
+    docs = okapi_corpus()
+    ix = InvertedIndex.build(Collection(tuple(map(str, range(6))), {"body": docs}), PLAIN)
+    queries = ["a b", "f", "a a e z", "c d"]
+    ours = bm25(all_pairs(ix, queries), k1=1.5, b=0.75, idf="okapi", epsilon=0.25).reshape(len(queries), -1)
+    ref = rank_bm25.BM25Okapi([d.split() for d in docs], k1=1.5, b=0.75, epsilon=0.25)
+    # df(a) = 4 of 6: ln(2.5 / 4.5) < 0, so rank_bm25 replaces it by epsilon * mean idf; df(b) = 3 gives ln(1) = 0
+    assert ref.idf["a"] == pytest.approx(0.25 * ref.average_idf) and ref.idf["b"] == 0.0
+    np.testing.assert_allclose(ours, [ref.get_scores(q.split()) for q in queries], atol=1e-12)
+
+
+@pytest.fixture(scope="module")
+def cranfield(shared_file):
+    tc = load_test_collection(shared_file("cranfield"))
+    a = Analyzer()
+    ix = InvertedIndex.build(tc.docs, a)
+    # the reference tokenisation of the concatenated field: title tokens then body tokens
+    toks = [a.analyze(t) + a.analyze(b) for t, b in zip(tc.docs.fields["title"], tc.docs.fields["body"])]
+    qtoks = [a.analyze(q) for q in tc.queries.texts]
+    return tc, ix, toks, qtoks, all_pairs(ix, list(tc.queries.texts))
+
+
+@pytest.mark.shared
+def test_bm25_equals_rank_bm25_okapi_on_cranfield_for_every_pair(cranfield):
+    rank_bm25 = pytest.importorskip("rank_bm25")
+    tc, ix, toks, qtoks, pairs = cranfield
+    ours = bm25(pairs, "all", k1=1.5, b=0.75, idf="okapi", epsilon=0.25).reshape(len(qtoks), ix.n_docs)
+    ref = rank_bm25.BM25Okapi(toks, k1=1.5, b=0.75, epsilon=0.25)
+    expected = np.array([ref.get_scores(q) for q in qtoks])
+    assert pairs.n_pairs == 225 * 1400
+    np.testing.assert_allclose(ours, expected, rtol=0, atol=1e-6)
+    assert np.count_nonzero(expected) > 10_000
+
+
+@pytest.mark.shared
+@pytest.mark.parametrize("method, idf", [("lucene", "lucene"), ("robertson", "robertson_floor")])
+def test_bm25_equals_bm25s_on_cranfield_times_k1_plus_one(cranfield, method, idf):
+    bm25s = pytest.importorskip("bm25s")
+    tc, ix, toks, qtoks, pairs = cranfield
+    k1, b = 1.2, 0.75
+    ours = bm25(pairs, "all", k1=k1, b=b, idf=idf).reshape(len(qtoks), ix.n_docs)
+    ref = bm25s.BM25(method=method, k1=k1, b=b, dtype="float64")
+    ref.index(toks, show_progress=False)
+    # bm25s omits BM25's constant (k1 + 1) factor and floors Robertson's idf at 0 ("robertson_floor" here)
+    expected = np.array([ref.get_scores(q) for q in qtoks]) * (k1 + 1)
+    np.testing.assert_allclose(ours, expected, rtol=0, atol=1e-6)
+
+
+# -- first stage -----------------------------------------------------------------------------------------------------
+def brute_top_k(scores: np.ndarray, matched: np.ndarray, k: int) -> list[int]:
+    """Matching documents by score descending, ties by document index ascending."""
+    idx = np.flatnonzero(matched)
+    order = np.lexsort((idx, -scores[idx]))
+    return idx[order][:k].tolist()
+
+
+def test_retriever_returns_brute_force_top_k_with_deterministic_ties():
+    rng = np.random.default_rng(1)
+    docs = [" ".join(rng.choice(list("abcdefgh"), size=rng.integers(0, 9))) for _ in range(60)]
+    docs[10] = docs[20] = docs[30] = "a b"  # exact ties
+    ix = InvertedIndex.build(Collection(tuple(f"d{i}" for i in range(60)), {"body": docs}), PLAIN)
+    queries = ["a b", "h", "c c d", "zzz", "", "a b c d e f g h"]
+    r = BM25Retriever(ix, field="body", dtype=np.float64)
+    pairs = all_pairs(ix, queries)
+    full = bm25(pairs).reshape(len(queries), -1)
+    matched = get_scorer("matched_terms")().score(pairs, "body")[:, 0].reshape(len(queries), -1) > 0
+    for k in (1, 5, 1000):
+        docs_k, scores_k, n = r.retrieve([ix.query_terms(q) for q in queries], k)
+        for i in range(len(queries)):
+            want = brute_top_k(full[i], matched[i], k)
+            assert docs_k[i, :n[i]].tolist() == want
+            np.testing.assert_allclose(scores_k[i, :n[i]], full[i, want], rtol=1e-12)
+            assert (docs_k[i, n[i]:] == -1).all()
+
+
+def test_topk_kernel_matches_its_python_twin():
+    docs = ["a b", "b", "a a c", "c", "b c a"]
+    ix = InvertedIndex.build(Collection(tuple("vwxyz"), {"body": docs}), PLAIN)
+    f = ix.field("body")
+    impacts = BM25Retriever(ix, field="body", dtype=np.float64).impacts
+    q = np.array([ix.vocab["a"], ix.vocab["c"]], dtype=np.int32)
+    w = np.array([1.0, 2.0])
+    outs = []
+    for fn in (topk_query, topk_query.py_func):
+        od, os_ = np.full(3, -1, np.int32), np.zeros(3)
+        n = fn(q, w, f.indptr, f.docs, impacts, 3, np.zeros(5), np.full(5, -1, np.int64), np.empty(5, np.int32), 0,
+               od, os_)
+        outs.append((n, od.tolist(), os_.tolist()))
+    assert outs[0] == outs[1] and outs[0][0] == 3
+
+
+def test_search_returns_a_trec_run_and_first_stage_equals_the_bm25_feature():
+    docs = ["wing flutter", "heat transfer wing", "flutter flutter", "", "wing"]
+    ix = InvertedIndex.build(Collection(tuple("abcde"), {"body": docs}), Analyzer())
+    run = BM25Retriever(ix, k1=0.9, b=0.4).search({"q1": "wing flutter", "q2": "the", "q3": "heat"}, k=3)
+    assert list(run.columns) == ["qid", "q0", "docno", "rank", "score", "tag"]
+    assert run.qid.tolist() == ["q1", "q1", "q1", "q3"] and run["rank"].tolist() == [1, 2, 3, 1]
+    pairs = all_pairs(ix, ["wing flutter"])
+    full = bm25(pairs, "all", k1=0.9, b=0.4)
+    got = dict(zip(run.docno[run.qid == "q1"], run.score[run.qid == "q1"]))
+    for d, s in got.items():
+        assert s == pytest.approx(full[ix.doc_index([d])[0]], rel=1e-6)
+    with pytest.raises(ValueError, match="k must be >= 1"):
+        BM25Retriever(ix).search({"q": "wing"}, k=0)
+
+
+@pytest.mark.shared
+def test_npl_first_stage_map_is_within_001_of_terriers_bm25(shared_file):
+    # BASELINES.md: Terrier's BM25 (b = 0.4; Porter stemming and its stopword list) reaches MAP 0.2992 on
+    # Vaswani/NPL. Terrier's formula: log2 Robertson idf, (k1+1) tf / (tf + K), k1 = 1.2, k3 = 8, top 1000.
+    pytrec_eval = pytest.importorskip("pytrec_eval")
+    tc = load_test_collection(shared_file("vaswani_npl"))
+    ix = InvertedIndex.build(tc.docs, Analyzer.terrier())
+    run = BM25Retriever(ix, k1=1.2, b=0.4, idf="terrier", k3=8.0).search(tc.queries, k=1000)
+    qrels: dict[str, dict[str, int]] = {}
+    for q, d, rel in tc.qrels.itertuples(index=False):
+        qrels.setdefault(q, {})[d] = int(rel)
+    scores: dict[str, dict[str, float]] = {}
+    for q, d, s in zip(run.qid, run.docno, run.score):
+        scores.setdefault(q, {})[d] = float(s)
+    per_query = pytrec_eval.RelevanceEvaluator(qrels, {"map"}).evaluate(scores)
+    ap = [per_query.get(q, {"map": 0.0})["map"] for q in qrels]  # a query retrieving nothing scores 0
+    assert len(ap) == 93
+    assert abs(np.mean(ap) - 0.2992) < 0.01

@@ -1,0 +1,270 @@
+"""Collection, query and relevance readers: each layout on small files, bad input, and the real collections."""
+
+from __future__ import annotations
+
+import gzip
+import logging
+
+import pandas as pd
+import pytest
+
+from features.collections import (
+    CRANFIELD_GAINS,
+    Collection,
+    Queries,
+    check_qrels,
+    detect_format,
+    detect_qrels_format,
+    load_documents,
+    load_queries,
+    load_test_collection,
+    read_beir_corpus,
+    read_beir_queries,
+    read_qrels,
+    read_smart_documents,
+    read_smart_queries,
+    read_text,
+    read_trec_documents,
+    read_trec_topics,
+    read_tsv_documents,
+    read_tsv_queries,
+)
+from features.errors import CollectionFormatError
+
+
+def write(tmp_path, name, text, *, binary=False):
+    p = tmp_path / name
+    if binary:
+        p.write_bytes(text)
+    elif name.endswith(".gz"):
+        with gzip.open(p, "wt", encoding="utf-8") as f:
+            f.write(text)
+    else:
+        p.write_text(text, encoding="utf-8")
+    return p
+
+
+SMART_DOCS = """.I 1
+.T
+experimental wing
+.A
+brenckman,m.
+.B
+j. ae. scs. 25, 1958, 324.
+.W
+experimental investigation of the
+aerodynamics of a wing .
+.I 2
+.T
+.W
+.I 3
+.W
+shear flow .
+"""
+
+
+# -- SMART -----------------------------------------------------------------------------------------------------------
+def test_smart_documents_keep_title_and_body_and_move_other_fields_to_metadata(tmp_path):
+    c = read_smart_documents(write(tmp_path, "c.all", SMART_DOCS))
+    assert c.doc_ids == ("1", "2", "3")
+    assert c.fields["title"] == ["experimental wing", "", ""]
+    assert c.fields["body"] == ["experimental investigation of the\naerodynamics of a wing .", "", "shear flow ."]
+    assert c.metadata["authors"] == ["brenckman,m.", "", ""]
+    assert c.metadata["source"][0] == "j. ae. scs. 25, 1958, 324."
+
+
+def test_smart_documents_read_gzip_and_crlf(tmp_path):
+    c = read_smart_documents(write(tmp_path, "c.all.gz", SMART_DOCS.replace("\n", "\r\n")))
+    assert c.fields["title"][0] == "experimental wing"
+    assert c.fields["body"][2] == "shear flow ."
+
+
+def test_smart_queries_number_by_record_or_position_and_skip_empty_final_record(tmp_path):
+    p = write(tmp_path, "q", ".I 001\n.W\nwhat is lift ?\n.I 004\n.T\nheat\n.W\ntransfer .\n.I 0\n")
+    q = read_smart_queries(p)
+    assert q.qids == ("1", "4") and q.texts == ("what is lift ?", "heat transfer .")
+    assert read_smart_queries(p, ids="position").qids == ("1", "2")
+
+
+def test_smart_reader_names_file_and_line_of_text_outside_records(tmp_path):
+    p = write(tmp_path, "bad", "hello\n.I 1\n.W\nx\n")
+    with pytest.raises(CollectionFormatError, match=r"bad:1: text before the first '.I'"):
+        read_smart_documents(p)
+    p = write(tmp_path, "bad2", ".I 1\nstray text\n")
+    with pytest.raises(CollectionFormatError, match=r"bad2:2: .*before any field marker"):
+        read_smart_documents(p)
+
+
+# -- relevance layouts -----------------------------------------------------------------------------------------------
+def test_qrels_trec_layout(tmp_path):
+    p = write(tmp_path, "qrels", "1 0 1239 1\n1 0 1502 0\nPLAIN-2\t0\tMED-10\t2\n")
+    df = read_qrels(p)
+    assert list(df.columns) == ["qid", "docno", "rel"]
+    assert df.values.tolist() == [["1", "1239", 1], ["1", "1502", 0], ["PLAIN-2", "MED-10", 2]]
+    assert detect_qrels_format(p) == "trec"
+
+
+def test_qrels_smart_layouts_are_all_relevant_and_lose_zero_padding(tmp_path):
+    adi = write(tmp_path, "ADI.REL", "1   17   0   0.000000   \r\n1   46   0   0.000000   \r\n")
+    cacm = write(tmp_path, "qrels.text", "01 1410  0 0\n01 0756  0 0\n")
+    pairs = write(tmp_path, "pairs", "3 5\n3 9\n")
+    assert read_qrels(adi).values.tolist() == [["1", "17", 1], ["1", "46", 1]]
+    assert read_qrels(cacm).values.tolist() == [["1", "1410", 1], ["1", "756", 1]]
+    assert read_qrels(pairs).values.tolist() == [["3", "5", 1], ["3", "9", 1]]
+    assert {detect_qrels_format(p) for p in (adi, cacm, pairs)} == {"smart"}
+
+
+def test_qrels_cranfield_codes_map_to_five_minus_code_and_minus_one_to_zero(tmp_path):
+    p = write(tmp_path, "cranqrel", "1 184 2 \n1 29 1\n1 12 3\n1 51 4\n1 486 -1\n")
+    df = read_qrels(p)
+    assert detect_qrels_format(p) == "cranfield"
+    assert df.rel.tolist() == [5 - 2, 5 - 1, 5 - 3, 5 - 4, 0]
+    assert CRANFIELD_GAINS == {1: 4, 2: 3, 3: 2, 4: 1, 5: 0, -1: 0}
+    binary = read_qrels(p, gains={1: 1, 2: 1, 3: 1, 4: 0, -1: 0})
+    assert binary.rel.tolist() == [1, 1, 1, 0, 0]
+    with pytest.raises(CollectionFormatError, match=r"relevance value\(s\) \[4\] have no entry"):
+        read_qrels(p, gains={1: 1, 2: 1, 3: 1, -1: 0})
+
+
+def test_qrels_beir_and_three_column_layouts(tmp_path):
+    beir = write(tmp_path, "test.tsv", "query-id\tcorpus-id\tscore\nq1\td1\t2\nq1\td2\t0\n")
+    assert read_qrels(beir).values.tolist() == [["q1", "d1", 2], ["q1", "d2", 0]]
+    three = write(tmp_path, "labels.txt", "q1 d1 3\n")
+    assert detect_qrels_format(three) == "qdr" and read_qrels(three).rel.tolist() == [3]
+
+
+def test_qrels_errors_name_file_line_and_token(tmp_path):
+    with pytest.raises(CollectionFormatError, match=r"q:2: relevance must be an integer \(token 'x'\)"):
+        read_qrels(write(tmp_path, "q", "1 0 d1 1\n1 0 d2 x\n"), "trec")
+    with pytest.raises(CollectionFormatError, match=r"judged twice for query '1'"):
+        read_qrels(write(tmp_path, "q2", "1 0 d1 1\n1 0 d1 0\n"))
+    with pytest.raises(CollectionFormatError, match="cannot tell the relevance format"):
+        read_qrels(write(tmp_path, "q3", "1 0 d1 1\n1 d2\n"))
+    with pytest.raises(CollectionFormatError, match="empty relevance file"):
+        read_qrels(write(tmp_path, "q4", "\n"))
+
+
+def test_check_qrels_warns_with_counts_or_raises(tmp_path, caplog):
+    df = pd.DataFrame({"qid": ["1", "1", "9", "9", "1"], "docno": ["a", "zz", "a", "b", "b"], "rel": [1] * 5})
+    with caplog.at_level(logging.WARNING):
+        kept = check_qrels(df, ["1"], ["a", "b"])
+    assert kept[["qid", "docno"]].values.tolist() == [["1", "a"], ["1", "b"]]
+    assert "2 row(s) over 1 unknown query id(s)" in caplog.text
+    assert "1 row(s) over 1 unknown document id(s)" in caplog.text
+    with pytest.raises(CollectionFormatError, match="unknown query id"):
+        check_qrels(df, ["1"], ["a", "b"], on_unknown="error")
+
+
+# -- TREC markup, BEIR, TSV ------------------------------------------------------------------------------------------
+def test_trec_documents_split_title_from_body_and_strip_tags(tmp_path):
+    p = write(tmp_path, "d.trec", "<DOC>\n<DOCNO> 7 </DOCNO>\n<TITLE>Lift</TITLE>\nwings <B>fly</B>\n</DOC>\n"
+                                  "<DOC><DOCNO>8</DOCNO></DOC>\n")
+    c = read_trec_documents(p)
+    assert c.doc_ids == ("7", "8")
+    assert c.fields == {"title": ["Lift", ""], "body": ["wings fly", ""]}
+    with pytest.raises(CollectionFormatError, match="complete records"):
+        read_trec_documents(write(tmp_path, "bad.trec", "<DOC><DOCNO>1</DOCNO> a </DOC>\n<DOC><DOCNO>2</DOCNO> b\n"))
+    with pytest.raises(CollectionFormatError, match="without a <DOCNO>"):
+        read_trec_documents(write(tmp_path, "bad2.trec", "<DOC> a </DOC>\n"))
+
+
+def test_trec_topics_closed_and_classic_forms(tmp_path):
+    vaswani = write(tmp_path, "t1", "<top>\n<num>1</num><title>\nMEASUREMENT OF LIQUIDS\n</title>\n</top>\n")
+    classic = write(tmp_path, "t2", "<top>\n<num> Number: 401\n<title> foreign minorities\n<desc> Description:\n"
+                                    "what is\n<narr> Narrative:\nx\n</top>\n")
+    assert read_trec_topics(vaswani).texts == ("MEASUREMENT OF LIQUIDS",)
+    q = read_trec_topics(classic, fields=("title", "desc"))
+    assert q.qids == ("401",) and q.texts == ("foreign minorities what is",)
+
+
+def test_beir_and_tsv_readers(tmp_path):
+    corpus = write(tmp_path, "corpus.jsonl", '{"_id": "d1", "title": "T", "text": "body one"}\n\n'
+                                             '{"_id": 2, "text": "two"}\n')
+    c = read_beir_corpus(corpus)
+    assert c.doc_ids == ("d1", "2") and c.fields == {"title": ["T", ""], "body": ["body one", "two"]}
+    q = read_beir_queries(write(tmp_path, "queries.jsonl", '{"_id": "q1", "text": "what"}\n'))
+    assert q.qids == ("q1",) and q.texts == ("what",)
+    with pytest.raises(CollectionFormatError, match=r"corpus2.jsonl:1: invalid JSON"):
+        read_beir_corpus(write(tmp_path, "corpus2.jsonl", '{"_id": "d1", \n'))
+    with pytest.raises(CollectionFormatError, match=r"missing key '_id'"):
+        read_beir_corpus(write(tmp_path, "corpus3.jsonl", '{"text": "x"}\n'))
+    docs = read_tsv_documents(write(tmp_path, "docs.tsv", "MED-1\tstatin cancer\nMED-2\n"))
+    assert docs.fields == {"body": ["statin cancer", ""]}
+    titled = read_tsv_documents(write(tmp_path, "docs3.tsv", "a\tTitle\tBody\nb\tonly body\n"))
+    assert titled.fields == {"title": ["Title", ""], "body": ["Body", "only body"]}
+    assert read_tsv_queries(write(tmp_path, "q.tsv", "PLAIN-1\tdeafness\n")).texts == ("deafness",)
+
+
+def test_format_detection_and_generic_loaders(tmp_path):
+    cases = {"a.smart": (".I 1\n.W\nx\n", "smart"), "a.trec": ("\n<DOC><DOCNO>1</DOCNO>x</DOC>", "trec"),
+             "a.jsonl": ('{"_id": "1", "text": "x"}\n', "beir"), "a.tsv": ("1\tx\n", "tsv")}
+    for name, (text, fmt) in cases.items():
+        p = write(tmp_path, name, text)
+        assert detect_format(p) == fmt
+        assert load_documents(p).doc_ids == ("1",)
+    assert load_queries(write(tmp_path, "q.tsv", "7\tx\n")).qids == ("7",)
+    with pytest.raises(CollectionFormatError, match="cannot detect the format"):
+        detect_format(write(tmp_path, "plain", "just words\n"))
+
+
+# -- bad input -------------------------------------------------------------------------------------------------------
+def test_invalid_utf8_names_file_line_and_byte_offset_or_is_replaced(tmp_path, caplog):
+    p = write(tmp_path, "docs.tsv", b"d1\tcaf\xc3\xa9\nd2\tbad \xff byte\n", binary=True)
+    offset = len(b"d1\tcaf\xc3\xa9\n") + len(b"d2\tbad ")  # 9 + 7 = 16
+    expected = rf"docs\.tsv:2: invalid UTF-8 byte b'\\xff' at byte offset {offset};"
+    with pytest.raises(CollectionFormatError, match=expected):
+        read_tsv_documents(p)
+    with caplog.at_level(logging.WARNING):
+        c = read_tsv_documents(p, errors="replace")
+    assert c.fields["body"] == ["café", "bad \ufffd byte"]
+    assert "replaced 1 invalid UTF-8" in caplog.text
+    with pytest.raises(CollectionFormatError, match="invalid UTF-8"):
+        read_qrels(write(tmp_path, "qrels", b"1 0 d\xfe 1\n", binary=True))
+
+
+def test_truncated_gzip_and_missing_file_are_clear_errors(tmp_path):
+    p = tmp_path / "c.gz"
+    p.write_bytes(gzip.compress(b".I 1\n.W\nsome text here\n" * 50)[:40])
+    with pytest.raises(CollectionFormatError, match="cannot read file"):
+        read_text(p)
+    with pytest.raises(CollectionFormatError, match="file not found"):
+        read_text(tmp_path / "nope")
+
+
+def test_duplicate_document_ids_error_or_keep_first_or_last(tmp_path):
+    p = write(tmp_path, "d.tsv", "a\tone\nb\ttwo\na\tthree\n")
+    with pytest.raises(CollectionFormatError, match=r"duplicate document id 'a' \(records 1 and 3\)"):
+        read_tsv_documents(p)
+    assert read_tsv_documents(p, duplicates="first").fields["body"] == ["one", "two"]
+    assert read_tsv_documents(p, duplicates="last").fields["body"] == ["three", "two"]
+    with pytest.raises(CollectionFormatError, match="duplicate document id"):
+        Collection(("x", "x"), {"body": ["", ""]})
+    with pytest.raises(CollectionFormatError, match="duplicate query id"):
+        Queries(("1", "1"), ("a", "b"))
+
+
+# -- the real collections --------------------------------------------------------------------------------------------
+@pytest.mark.shared
+@pytest.mark.parametrize(
+    "name, n_docs, n_queries, n_judgments, judged_queries",
+    [("cranfield", 1400, 225, 1837, 225), ("cacm", 3204, 64, 796, 52), ("adi", 82, 35, 170, 35),
+     ("vaswani_npl", 11429, 93, 2083, 93), ("nfcorpus", 3162, 325, 12334, 323)],
+)
+def test_real_collections_have_the_documented_counts(shared_file, name, n_docs, n_queries, n_judgments,
+                                                     judged_queries):
+    tc = load_test_collection(shared_file(name))
+    assert (len(tc.docs), len(tc.queries), len(tc.qrels)) == (n_docs, n_queries, n_judgments)
+    assert tc.qrels.qid.nunique() == judged_queries
+    # every judgment names a known query and document (after CACM's zero padding is removed)
+    assert tc.qrels.qid.isin(set(tc.queries.qids)).all()
+    assert tc.qrels.docno.isin(set(tc.docs.doc_ids)).all()
+
+
+@pytest.mark.shared
+def test_cranfield_queries_are_numbered_by_position_and_graded(shared_file):
+    tc = load_test_collection(shared_file("cranfield"))
+    assert tc.queries.qids[:3] == ("1", "2", "3")
+    assert tc.queries.texts[2].startswith("what problems of heat conduction in composite slabs")  # .I 004
+    # PROVENANCE.md code counts 1: 128, 2: 387, 3: 734, 4: 363, -1: 225 -> gains 4, 3, 2, 1, 0
+    assert tc.qrels.rel.value_counts().to_dict() == {2: 734, 3: 387, 1: 363, 0: 225, 4: 128}
+    assert sum(1 for t, b in zip(tc.docs.fields["title"], tc.docs.fields["body"]) if not (t or b)) == 2

@@ -1,0 +1,222 @@
+"""Positional inverted index: postings against a brute-force reference, fields, persistence, damaged files."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from features._kernels.postings import build_postings, match_query
+from features.analysis import Analyzer
+from features.collections import Collection
+from features.errors import IndexFormatError
+from features.index import InvertedIndex
+
+PLAIN = Analyzer(stopwords=None, stemmer=None)
+
+
+def brute_postings(docs: list[list[str]]) -> dict[str, dict[int, list[int]]]:
+    """term -> {doc: [positions]} by direct enumeration."""
+    out: dict[str, dict[int, list[int]]] = {}
+    for d, toks in enumerate(docs):
+        for p, t in enumerate(toks):
+            out.setdefault(t, {}).setdefault(d, []).append(p)
+    return out
+
+
+def index_postings(ix: InvertedIndex, field: str) -> dict[str, dict[int, list[int]]]:
+    f = ix.field(field)
+    out: dict[str, dict[int, list[int]]] = {}
+    for t, term in enumerate(ix.terms):
+        for p in range(f.indptr[t], f.indptr[t + 1]):
+            pos = f.positions[f.pos_ptr[p]:f.pos_ptr[p + 1]].tolist()
+            assert len(pos) == f.tf[p]
+            out.setdefault(term, {})[int(f.docs[p])] = pos
+    return out
+
+
+words = st.lists(st.lists(st.sampled_from(["a", "b", "c", "d", "e"]), max_size=12), min_size=1, max_size=8)
+
+
+@settings(max_examples=60, deadline=None)
+@given(words)
+def test_postings_equal_a_brute_force_enumeration(docs):
+    ix = InvertedIndex.build(Collection(tuple(map(str, range(len(docs)))), {"body": [" ".join(d) for d in docs]}),
+                             PLAIN)
+    assert index_postings(ix, "body") == brute_postings(docs)
+    f = ix.field("body")
+    assert f.doc_len.tolist() == [len(d) for d in docs]
+    assert f.df.tolist() == [len({i for i, d in enumerate(docs) if t in d}) for t in ix.terms]
+    assert f.cf.tolist() == [sum(d.count(t) for d in docs) for t in ix.terms]
+    assert f.total_len == sum(map(len, docs))
+
+
+def test_concatenated_field_places_fields_a_gap_apart_and_skips_empty_fields():
+    c = Collection(("d1", "d2", "d3"), {"title": ["wing flutter", "", ""], "body": ["wing lift", "heat", ""]})
+    ix = InvertedIndex.build(c, PLAIN, position_gap=5)
+    assert ix.field_names == ("title", "body", "all")
+    post = index_postings(ix, "all")
+    # d1: title tokens at 0, 1; body starts at len(title) + gap = 2 + 5 = 7
+    assert post["wing"][0] == [0, 7] and post["lift"][0] == [8] and post["flutter"][0] == [1]
+    assert post["heat"][1] == [0 + 5]  # empty title: the gap still separates the (empty) first field
+    assert ix.field("all").doc_len.tolist() == [4, 1, 0]
+    vaswani_like = Collection(("a", "b"), {"title": ["", ""], "body": ["x y", "y"]})
+    one = InvertedIndex.build(vaswani_like, PLAIN)
+    assert one.field_names == ("body", "all") and one.aliases == {"all": "body"}
+    assert one.field("all") is one.field("body")
+
+
+def test_stopwords_do_not_take_positions():
+    ix = InvertedIndex.build(Collection(("d",), {"body": ["the wing of the plane"]}), Analyzer(stemmer=None))
+    assert index_postings(ix, "body") == {"wing": {0: [0]}, "plane": {0: [1]}}
+
+
+def test_empty_collection_documents_and_unknown_fields():
+    ix = InvertedIndex.build(Collection(("a", "b"), {"body": ["", "  "]}), PLAIN)
+    assert ix.n_terms == 0 and ix.field("body").doc_len.tolist() == [0, 0] and ix.field("body").avg_len == 0.0
+    with pytest.raises(ValueError, match=r"no field 'title' in this index; it has \['body', 'all'\]"):
+        ix.field("title")
+    with pytest.raises(ValueError, match="not in the collection"):
+        InvertedIndex.build(Collection(("a",), {"body": ["x"]}), PLAIN, fields=["title"])
+
+
+def test_query_terms_keep_unseen_terms_with_id_minus_one():
+    ix = InvertedIndex.build(Collection(("d",), {"body": ["wing flow"]}), Analyzer(stemmer="porter"))
+    q = ix.query_terms("Flows of the wings over wings")
+    assert q.terms == ("flow", "wing", "over") and q.qtf.tolist() == [1, 2, 1]  # first-occurrence order
+    assert q.ids.tolist() == [ix.vocab["flow"], ix.vocab["wing"], -1] and q.sequence.tolist() == [0, 1, 2, 1]
+    assert ix.query_terms("the of").terms == ()
+    assert ix.doc_index(["d", "nope"]).tolist() == [0, -1]
+
+
+def test_build_postings_kernel_matches_its_python_twin():
+    rng = np.random.default_rng(0)
+    lens = rng.integers(0, 6, size=7)
+    ids = rng.integers(0, 4, size=lens.sum()).astype(np.int32)
+    doc = np.repeat(np.arange(7, dtype=np.int32), lens)
+    pos = (np.arange(lens.sum()) - np.repeat(np.cumsum(lens) - lens, lens)).astype(np.int32)
+    for a, b in zip(build_postings(ids, doc, pos, 4), build_postings.py_func(ids, doc, pos, 4)):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_match_query_kernel_matches_its_python_twin_and_brute_force():
+    docs = [["a", "b", "a"], ["c"], ["b", "b"], []]
+    ix = InvertedIndex.build(Collection(("0", "1", "2", "3"), {"body": [" ".join(d) for d in docs]}), PLAIN)
+    f = ix.field("body")
+    qterms = np.array([ix.vocab["a"], ix.vocab["b"], -1], dtype=np.int32)
+    cand = np.array([3, 0, 2], dtype=np.int32)
+    out = [(np.empty(9, np.int32), np.empty(9, np.int64)) for _ in range(2)]
+    match_query(f.indptr, f.docs, f.tf, qterms, cand, *out[0])
+    match_query.py_func(f.indptr, f.docs, f.tf, qterms, cand, *out[1])
+    np.testing.assert_array_equal(out[0][0], out[1][0])
+    np.testing.assert_array_equal(out[0][1], out[1][1])
+    expected = [docs[d].count(t) for d in (3, 0, 2) for t in ("a", "b", "<unseen>")]
+    assert out[0][0].tolist() == expected
+    assert (out[0][1] >= 0).tolist() == [c > 0 for c in expected]
+
+
+# -- persistence -----------------------------------------------------------------------------------------------------
+@pytest.fixture
+def small_index():
+    c = Collection(("d1", "d2", "d3"), {"title": ["Wing flutter", "", "Heat"],
+                                        "body": ["wing lift and flutter", "heat transfer", ""]})
+    return InvertedIndex.build(c, Analyzer())
+
+
+def test_save_load_round_trip_keeps_every_array_and_the_analyzer(small_index, tmp_path):
+    p = tmp_path / "ix.npz"
+    small_index.save(p)
+    back = InvertedIndex.load(p)
+    assert back.doc_ids.tolist() == small_index.doc_ids.tolist() and back.terms == small_index.terms
+    assert back.analyzer == small_index.analyzer and back.aliases == small_index.aliases
+    for f in small_index.field_names:
+        for name in ("indptr", "docs", "tf", "pos_ptr", "positions", "doc_len"):
+            np.testing.assert_array_equal(getattr(back.field(f), name), getattr(small_index.field(f), name))
+    assert back.query_terms("WINGS").ids.tolist() == [small_index.vocab["wing"]]
+    assert not list(tmp_path.glob(".*tmp"))  # the temporary file was renamed away
+
+
+def test_memory_usage_counts_every_array(small_index):
+    mem = small_index.memory_usage()
+    assert set(mem) == {"title", "body", "all", "doc_ids", "vocab"}
+    f = small_index.field("body")
+    assert mem["body"] == sum(a.nbytes for a in (f.indptr, f.docs, f.tf, f.pos_ptr, f.positions, f.doc_len))
+    assert small_index.nbytes == sum(mem.values()) and "MiB" in repr(small_index)
+
+
+def test_damaged_index_files_raise_index_format_error(small_index, tmp_path):
+    p = tmp_path / "ix.npz"
+    small_index.save(p)
+    raw = p.read_bytes()
+    (tmp_path / "trunc.npz").write_bytes(raw[: len(raw) // 2])
+    with pytest.raises(IndexFormatError, match="not a readable index file"):
+        InvertedIndex.load(tmp_path / "trunc.npz")
+    (tmp_path / "text.npz").write_text("hello")
+    with pytest.raises(IndexFormatError, match="not a readable index file"):
+        InvertedIndex.load(tmp_path / "text.npz")
+    with pytest.raises(IndexFormatError, match="not found"):
+        InvertedIndex.load(tmp_path / "missing.npz")
+
+
+def _rewrite(src, dst, change):
+    """Copy an index file, passing every (name, array) through ``change``."""
+    with np.load(src) as z:
+        arrays = {k: z[k] for k in z.files}
+    arrays = dict(change(arrays))
+    with open(dst, "wb") as f:
+        np.savez(f, **arrays)
+
+
+def test_edited_arrays_fail_the_crc_and_structural_checks(small_index, tmp_path):
+    p = tmp_path / "ix.npz"
+    small_index.save(p)
+
+    def flip(arrays):
+        arrays["body.tf"] = arrays["body.tf"] + 1
+        return arrays
+
+    _rewrite(p, tmp_path / "flip.npz", flip)
+    with pytest.raises(IndexFormatError, match=r"array 'body.tf' fails its CRC-32 check"):
+        InvertedIndex.load(tmp_path / "flip.npz")
+
+    def inconsistent(arrays):  # edit an array and fix its checksum: the structure check must catch it
+        import zlib
+
+        meta = json.loads(arrays["__meta__"].tobytes())
+        arrays["body.tf"] = arrays["body.tf"] + 1
+        meta["crc32"]["body.tf"] = zlib.crc32(arrays["body.tf"].tobytes())
+        arrays["__meta__"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
+        return arrays
+
+    _rewrite(p, tmp_path / "bad.npz", inconsistent)
+    with pytest.raises(IndexFormatError, match="position offsets do not match the term frequencies"):
+        InvertedIndex.load(tmp_path / "bad.npz")
+
+    def version(arrays):
+        meta = json.loads(arrays["__meta__"].tobytes())
+        meta["version"] = 99
+        arrays["__meta__"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
+        return arrays
+
+    _rewrite(p, tmp_path / "v.npz", version)
+    with pytest.raises(IndexFormatError, match="version 99"):
+        InvertedIndex.load(tmp_path / "v.npz")
+    _rewrite(p, tmp_path / "nometa.npz", lambda a: {k: v for k, v in a.items() if k != "__meta__"})
+    with pytest.raises(IndexFormatError, match="no '__meta__' header"):
+        InvertedIndex.load(tmp_path / "nometa.npz")
+
+
+def test_a_flipped_byte_inside_the_zip_is_detected(small_index, tmp_path):
+    p = tmp_path / "ix.npz"
+    small_index.save(p)
+    with zipfile.ZipFile(p) as z:
+        info = z.getinfo("body.positions.npy")
+    raw = bytearray(p.read_bytes())
+    raw[info.header_offset + 30 + len(info.filename) + info.file_size - 1] ^= 0xFF  # last data byte
+    (tmp_path / "flipped.npz").write_bytes(bytes(raw))
+    with pytest.raises(IndexFormatError):
+        InvertedIndex.load(tmp_path / "flipped.npz")
