@@ -161,7 +161,9 @@ def train_and_report(train, valid, test, model, names: list[str]) -> dict:
     model.fit(train, eval_set=[valid] if valid is not None else None)
     seconds = time.perf_counter() - t0
     result = {"seconds": seconds, "rounds": model.best_iteration_}
-    for name, d in (("valid", valid), ("test", test)):
+    # With neither a validation nor a test set, report the fit on the training data (labelled as such).
+    sets = (("valid", valid), ("test", test)) if valid is not None or test is not None else (("train", train),)
+    for name, d in sets:
         if d is not None:
             result[name] = _evaluate_model(model, d, names)
     return result
@@ -171,7 +173,7 @@ def _print_report(args, result: dict, names: list[str]) -> None:
     if args.format == "json":
         print(json.dumps(result, indent=2))
         return
-    sets = [s for s in ("valid", "test") if s in result]
+    sets = [s for s in ("train", "valid", "test") if s in result]
     header = ["metric", *sets]
     rows = [[m, *[result[s][m] for s in sets]] for m in names]
     print(format_csv(header, rows) if args.format == "csv" else format_table(header, rows))
