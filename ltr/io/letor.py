@@ -1,0 +1,805 @@
+"""LETOR / svmlight-with-qid feature files: strict, fast, correctly rounded reading and bit-exact writing.
+
+A line is ``label [qid:Q] id:value id:value ... [# comment]``: feature ids are 1-based (column ``j`` of ``X``
+holds id ``j + 1``), rows of one query are contiguous, and LETOR 4.0 puts the document id in the comment
+(``#docid = GX004-93-7097963 inc = ... prob = ...``). Blank lines and lines that start with ``#`` are skipped;
+``\\r\\n`` line endings, trailing blanks and a missing final newline are accepted. Files are plain text or gzip
+(recognised by their first two bytes, whatever the name).
+
+LightGBM's layout, without ``qid:`` and with a ``.query`` sidecar of group sizes (one per line), is read with
+``query_file="auto"`` or an explicit path.
+
+:func:`write_letor` starts its files with one header comment that records what plain svmlight cannot::
+
+    # ltrkit-letor: {"version": 1, "n_features": 2, "feature_names": ["bm25", "tf idf"], "comments": false, ...}
+
+(one line, ending with ``"doc_ids": true}``), so that ``read_letor(write_letor(path, d)).equals(d)``: it keeps
+the width (trailing features may never be stored), the feature names, and whether the ``#...`` text on each line
+is a comment of the dataset or only carries its doc ids. Other readers (scikit-learn, XGBoost) skip it as a
+comment line; LightGBM accepts no comments and no ``qid:`` at all, so write for it with ``header=False,
+qid=False`` plus :func:`write_query_file`.
+
+Parsing is done by the Numba kernels of :mod:`ltr.io._letor_parse` over the file's bytes; see there for the
+rounding argument.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import json
+import math
+import os
+import re
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import numba
+import numpy as np
+import scipy.sparse as sp
+from numpy.typing import ArrayLike, NDArray
+
+from ltr.datasets import RankingDataset
+from ltr.exceptions import GroupError, LetorFormatError
+from ltr.groups import group_ptr_from_qid
+from ltr.io import _letor_parse as _k
+from ltr.io._atomic import atomic_write
+
+__all__ = ["LetorGroupError", "read_letor", "read_query_file", "write_letor", "write_query_file"]
+
+HEADER_PREFIX = b"# ltrkit-letor:"
+HEADER_VERSION = 1
+_BOM = b"\xef\xbb\xbf"
+_INT32_MAX = 2**31 - 1
+_FLT_MAX = np.float32(np.finfo(np.float32).max)
+_CHUNK_BYTES = 1 << 20  # pass granularity: small enough to balance threads, large enough to amortise
+_SLOW_CAP = 64  # slow-path tokens remembered per chunk before that chunk is re-parsed alone
+_DENSE_GUARD_BYTES = 2**31  # an inferred dense matrix this large and this empty is refused (sparse=True instead)
+_DOCID = re.compile(r"\bdocid\s*[=:]\s*(\S+)")
+_WHITESPACE = re.compile(r"\s")
+
+
+class LetorGroupError(LetorFormatError, GroupError):
+    """The rows of a query are not contiguous in a LETOR file (both a format and a grouping error)."""
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Reading
+# ----------------------------------------------------------------------------------------------------------------
+
+
+def read_letor(
+    path: str | os.PathLike,
+    *,
+    n_features: int | None = None,
+    query_file: str | os.PathLike | None = None,
+    missing: float = 0.0,
+    sparse: bool = False,
+    sort: bool = False,
+    nonfinite: str = "error",
+    overflow: str = "error",
+    unjudged: str = "error",
+    encoding: str = "utf-8",
+    n_jobs: int | None = None,
+) -> RankingDataset:
+    """Read a LETOR / svmlight file (plain or gzip) into a :class:`~ltr.datasets.RankingDataset`.
+
+    Every value is the correctly rounded float64 of its decimal text, cast to float32 (exactly what
+    ``strtod`` followed by a cast gives, as in scikit-learn's ``load_svmlight_file``); labels are float64.
+
+    Parameters
+    ----------
+    path : str or PathLike
+        The file; gzip-compressed when it starts with the gzip magic bytes.
+    n_features : int, optional
+        Width of ``X``, so that train and test files agree; a feature id above it is an error. Default: the
+        width recorded in an ``ltrkit-letor`` header, else the largest id in the file.
+    query_file : None, "auto" or path, optional
+        A LightGBM ``.query`` sidecar of group sizes, one per line. ``"auto"`` uses ``PATH.query`` or, for
+        ``PATH.gz``, the name without ``.gz`` plus ``.query``, when one exists. With a sidecar, ``qid:`` tokens
+        are optional; if present they must change exactly at the sidecar's group boundaries. Without qids,
+        ``qid`` is the group's position in the sidecar (``0, 1, ...``).
+    missing : float, default=0.0
+        Value of the features a line does not list (dense only; e.g. ``np.nan``).
+    sparse : bool, default=False
+        Return ``X`` as a CSR matrix of the stored entries (explicit zeros kept, ids sorted within a row).
+    sort : bool, default=False
+        If the rows of a query are not contiguous, sort rows stably by qid instead of raising.
+    nonfinite : {"error", "allow"}, default="error"
+        What to do with ``nan`` / ``inf`` feature values.
+    overflow : {"error", "clip"}, default="error"
+        What to do with values beyond the float32 range (Istella has ``1.79769313486e+308``): raise, or clip
+        to ``+-3.4028235e38``.
+    unjudged : {"error", "drop"}, default="error"
+        What to do with label ``-1`` (unjudged documents in MQ2007/MQ2008-semi): raise, or drop those rows.
+    encoding : str, default="utf-8"
+        Encoding of the comments (the data part must be ASCII).
+    n_jobs : int, optional
+        Numba threads for parsing; default: Numba's current setting.
+
+    Returns
+    -------
+    RankingDataset
+        ``doc_ids`` when comments carry ``docid = X`` (also ``docid=X``, ``docid:X``); ``comments`` (the raw text
+        after ``#``, ``""`` on lines without one) when any line has a comment; ``feature_names`` from the header.
+
+    Raises
+    ------
+    LetorFormatError
+        For any malformed input, naming the path, the line and the offending token: a label or value that is not
+        a number, a token without a colon, a missing or non-integer qid, a feature id that is 0, negative,
+        repeated on its line or above ``n_features``, NaN/inf or out-of-range values (unless allowed), label
+        ``-1`` (unless dropped), an empty file, NUL bytes or undecodable comments, a corrupt gzip stream.
+        :class:`LetorGroupError` (also a :class:`~ltr.exceptions.GroupError`) when qids are interleaved.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from ltr.datasets import make_ranking
+    >>> d = make_ranking(3, 4, 5, random_state=0)
+    >>> path = write_letor(os.path.join(tempfile.mkdtemp(), "train.txt"), d)
+    >>> back = read_letor(path)
+    >>> back.equals(d), back.n_queries, back.n_features
+    (True, 3, 5)
+    """
+    path = Path(path)
+    spath = str(path)
+    _check_choice("nonfinite", nonfinite, ("error", "allow"))
+    _check_choice("overflow", overflow, ("error", "clip"))
+    _check_choice("unjudged", unjudged, ("error", "drop"))
+    if n_features is not None:
+        if isinstance(n_features, bool) or not isinstance(n_features, (int, np.integer)):
+            raise TypeError(f"n_features must be an int or None, got {type(n_features).__name__}")
+        if not 0 <= n_features <= _INT32_MAX:
+            raise ValueError(f"n_features must be in 0..{_INT32_MAX}, got {n_features}")
+        n_features = int(n_features)
+    missing = float(missing)
+    if sparse and missing != 0.0:
+        raise ValueError(f"missing={missing!r} needs a dense result: sparse matrices store only the listed values")
+    qpath = _resolve_query_file(path, query_file)
+    sizes = read_query_file(qpath) if qpath is not None else None
+    buf = _read_bytes(path)
+    with _numba_threads(n_jobs):
+        return _parse(buf, spath, n_features=n_features, sizes=sizes, qpath=qpath, missing=missing,
+                      sparse=sparse, sort=sort, allow_nonfinite=nonfinite == "allow", clip=overflow == "clip",
+                      drop_unjudged=unjudged == "drop", encoding=encoding)
+
+
+def _parse(buf, spath, *, n_features, sizes, qpath, missing, sparse, sort, allow_nonfinite, clip, drop_unjudged,
+           encoding) -> RankingDataset:
+    start = 3 if buf[:3].tobytes() == _BOM else 0
+    meta = _read_header(buf, start, spath, encoding)
+    known = n_features if n_features is not None else meta.get("n_features")
+    names = meta.get("feature_names")
+    if names is not None and known is not None and len(names) != known:
+        raise LetorFormatError(f"the header names {len(names)} features but n_features={known}", spath, 1)
+    limit = known if known is not None else _INT32_MAX
+
+    n_chunks = max(1, min(len(buf) // _CHUNK_BYTES + 1, 4096))
+    if len(buf) > 64 * 1024:
+        n_chunks = max(n_chunks, 4 * numba.get_num_threads())
+    bounds = _k.chunk_bounds(buf, start, n_chunks)
+    if n_chunks == 1:  # small input: skip waking the thread pool
+        counts = np.array([_k.count_chunk(buf, bounds[0], bounds[1], limit)], dtype=np.int64)
+    else:
+        counts = _k.count_chunks(buf, bounds, limit)
+    row0 = np.concatenate(([0], np.cumsum(counts[:, 0]))).astype(np.int64)
+    nnz0 = np.concatenate(([0], np.cumsum(counts[:, 1]))).astype(np.int64)
+    n_rows, nnz = int(row0[-1]), int(nnz0[-1])
+    if n_rows == 0:
+        raise LetorFormatError("no data lines (empty file?)", spath)
+    over = counts[:, 5][counts[:, 5] >= 0]
+    if over.size:
+        what = f"feature id above n_features={known}" if known is not None else f"feature id above {_INT32_MAX}"
+        raise _error_at(buf, spath, int(over.min()), what)
+    maxid = int(counts[:, 3].max())
+    width = known if known is not None else maxid
+    if not sparse and known is None and n_rows * width * 4 > _DENSE_GUARD_BYTES and nnz * 16 < n_rows * width:
+        pos = int(counts[np.argmax(counts[:, 3]), 4])
+        raise _error_at(buf, spath, pos, f"feature id {maxid} would make a dense matrix of "
+                        f"{n_rows * width * 4 / 2**30:.1f} GiB that is mostly empty; pass sparse=True or n_features")
+    maxtok = int(counts[:, 2].max())
+
+    if sparse:
+        X = np.zeros((0, 0), dtype=np.float32)
+        data = np.empty(nnz, dtype=np.float32)
+        indices = np.empty(nnz, dtype=np.int32)
+        indptr = np.zeros(n_rows + 1, dtype=np.int64)
+    else:
+        # np.zeros is lazily zeroed memory: no pass over X before parsing (but -0.0 needs filling).
+        X = np.zeros((n_rows, width), dtype=np.float32) if missing == 0.0 and math.copysign(1, missing) > 0 else (
+            np.full((n_rows, width), missing, dtype=np.float32))
+        data = np.zeros(0, dtype=np.float32)
+        indices = np.zeros(0, dtype=np.int32)
+        indptr = np.zeros(1, dtype=np.int64)
+    Xflat = X.reshape(-1)
+    y = np.empty(n_rows, dtype=np.float64)
+    qid = np.empty(n_rows, dtype=np.int64)
+    # Comment spans only when some line has one: no per-row bookkeeping beyond the result otherwise.
+    n_comm = int(counts[:, 6].sum())
+    cstart = np.empty(n_rows if n_comm else 0, dtype=np.int64)
+    cend = np.empty(n_rows if n_comm else 0, dtype=np.int64)
+    dst = Xflat if not sparse else data
+    args = (row0, nnz0, maxtok, not sparse, width, Xflat, data, indices, indptr, y, qid, cstart, cend,
+            allow_nonfinite, clip)
+
+    ids = np.arange(len(bounds) - 1, dtype=np.int64)
+    slow = [np.empty((ids.size, _SLOW_CAP), dtype=np.int64) for _ in range(3)]
+    res = _parse_chunks(buf, bounds, ids, args, slow)
+    bad = np.flatnonzero(res[:, 0])
+    if bad.size:
+        c = bad[0]
+        raise _error_at(buf, spath, int(res[c, 1]), _k.ERR_MESSAGES[int(res[c, 0])],
+                        width=width if res[c, 0] == _k.ERR_FEATURE_ID_ABOVE else None)
+    unsorted = bool(res[:, 3].any())
+    for k in range(ids.size):
+        n_slow = int(res[k, 2])
+        if n_slow <= _SLOW_CAP:
+            _fix_slow(buf, spath, slow[0][k, :n_slow], slow[1][k, :n_slow], slow[2][k, :n_slow], dst, y, clip)
+        else:  # this chunk has many slow numbers: parse it again alone, remembering all of them
+            big = [np.empty((1, n_slow), dtype=np.int64) for _ in range(3)]
+            _parse_chunks(buf, bounds, ids[k:k + 1], args, big)
+            _fix_slow(buf, spath, big[0][0], big[1][0], big[2][0], dst, y, clip)
+            del big
+
+    if sparse:
+        X = sp.csr_matrix((data, indices, indptr), shape=(n_rows, width))
+        if unsorted:
+            X.sort_indices()
+        X.has_sorted_indices = True
+
+    where = _RowLines(buf, bounds, row0)
+    comments, doc_ids = _comments_and_doc_ids(buf, spath, meta, cstart, cend, n_rows, where, encoding)
+
+    # Labels -1: unjudged documents.
+    unj = np.flatnonzero(y == -1.0)
+    keep = None
+    if unj.size:
+        if not drop_unjudged:
+            raise _error_at(buf, spath, where(int(unj[0])),
+                            "label -1 marks an unjudged document; pass unjudged='drop' to drop such rows")
+        keep = np.ones(n_rows, dtype=bool)
+        keep[unj] = False
+        if not keep.any():
+            raise LetorFormatError("every row has label -1 (unjudged): nothing left after dropping them", spath)
+
+    n_noqid = int(res[:, 4].sum())
+    first_noqid = int(res[res[:, 4] > 0, 5][0]) if n_noqid else -1
+    qid, group_of_row = _resolve_qids(buf, spath, qid, n_noqid, first_noqid, where, sizes, qpath)
+    if keep is not None:
+        rows = np.flatnonzero(keep)
+        where.kept = rows
+        X, y, qid = X[rows], y[rows], qid[rows]
+        group_of_row = group_of_row[rows] if group_of_row is not None else None
+        comments = comments[rows] if comments is not None else None
+        doc_ids = doc_ids[rows] if doc_ids is not None else None
+    key = group_of_row if group_of_row is not None else qid
+    group_ptr, order = _group(buf, spath, key, qid, where, sort)
+    if order is not None:
+        X, y, qid = X[order], y[order], qid[order]
+        comments = comments[order] if comments is not None else None
+        doc_ids = doc_ids[order] if doc_ids is not None else None
+    return RankingDataset(X=X, y=y, qid=qid, group_ptr=group_ptr, doc_ids=doc_ids, comments=comments,
+                          feature_names=tuple(names) if names is not None else None)
+
+
+class _RowLines:
+    """Byte offset of a row's line, found again by rescanning its chunk (only ever needed for an error)."""
+
+    def __init__(self, buf, bounds, row0):
+        self.buf, self.bounds, self.row0 = buf, bounds, row0
+        self.kept: NDArray[np.intp] | None = None  # rows left after dropping unjudged ones
+
+    def __call__(self, r: int) -> int:
+        if self.kept is not None:
+            r = int(self.kept[r])
+        c = int(np.searchsorted(self.row0, r, side="right")) - 1
+        return int(_k.row_offset(self.buf, self.bounds[c], self.bounds[c + 1], r - int(self.row0[c])))
+
+
+def _parse_chunks(buf, bounds, ids, args, slow) -> NDArray[np.int64]:
+    """Pass 2 over the chunks ``ids``: in parallel, or directly for a single chunk (no thread-pool wake-up)."""
+    if ids.size > 1:
+        return _k.parse_chunks(buf, bounds, ids, *args, *slow)
+    c = int(ids[0])
+    row0, nnz0, *rest = args
+    r = _k.parse_chunk(buf, bounds[c], bounds[c + 1], row0[c], row0[c + 1], nnz0[c], nnz0[c + 1], *rest,
+                       slow[0][0], slow[1][0], slow[2][0])
+    return np.array([[r[0], r[1], r[2], int(r[3]), r[4], r[5]]], dtype=np.int64)
+
+
+def _fix_slow(buf, spath, pos, end, dest, dst, y, clip) -> None:
+    """Convert the numbers the kernel left to Python's correctly rounded ``float``."""
+    for s, e, d in zip(pos.tolist(), end.tolist(), dest.tolist()):
+        v = float(buf[s:e].tobytes())
+        if d < 0:
+            if not math.isfinite(v):
+                raise _error_at(buf, spath, s, _k.ERR_MESSAGES[_k.ERR_LABEL_NONFINITE])
+            y[-d - 1] = v
+            continue
+        with np.errstate(over="ignore"):
+            f = np.float32(v)
+        if math.isinf(f):  # the text is finite (literal inf never takes this path): float32 overflow
+            if not clip:
+                raise _error_at(buf, spath, _token_start(buf, s), _k.ERR_MESSAGES[_k.ERR_VALUE_OVERFLOW])
+            f = _FLT_MAX if v > 0 else -_FLT_MAX
+        dst[d] = f
+
+
+def _comments_and_doc_ids(buf, spath, meta, cstart, cend, n, where, encoding):
+    rows = np.flatnonzero(cstart >= 0)
+    want_comments = meta.get("comments")
+    want_doc_ids = meta.get("doc_ids")
+    if rows.size == 0 and not want_comments and not want_doc_ids:
+        return None, None
+    texts = np.full(n, "", dtype=object)
+    for r, s, e in zip(rows.tolist(), cstart[rows].tolist(), cend[rows].tolist()):
+        try:
+            texts[r] = buf[s:e].tobytes().decode(encoding)
+        except UnicodeDecodeError as exc:
+            raise _error_at(buf, spath, where(r), f"the comment is not valid {encoding} ({exc.reason})",
+                            token=buf[s:e].tobytes()[:60].decode("ascii", "backslashreplace")) from None
+    doc_ids = None
+    if want_doc_ids is not False:
+        ids = [(_DOCID.search(t) if t else None) for t in texts]
+        if want_doc_ids or any(m is not None for m in ids):
+            doc_ids = np.empty(n, dtype=object)
+            doc_ids[:] = [m.group(1) if m is not None else "" for m in ids]
+    comments = texts if want_comments is not False else None
+    return comments, doc_ids
+
+
+def _resolve_qids(buf, spath, qid, n_noqid, first_noqid, where, sizes, qpath):
+    """Return ``(qid, group of each row or None)`` after checking the qid tokens against the sidecar."""
+    if sizes is None:
+        if n_noqid:
+            raise _error_at(buf, spath, first_noqid,
+                            "missing qid:<int> after the label (or pass query_file= for a .query sidecar)",
+                            token_after_label=True)
+        return qid, None
+    n = qid.size
+    if int(sizes.sum()) != n:
+        raise LetorFormatError(f"the group sizes in the .query file add up to {int(sizes.sum())} but the data "
+                               f"file {spath} has {n} rows", str(qpath))
+    group = np.repeat(np.arange(sizes.size, dtype=np.int64), sizes)
+    if n_noqid == n:
+        return group.copy(), group
+    if n_noqid:
+        raise _error_at(buf, spath, first_noqid, "missing qid:<int> (other lines have one)", token_after_label=True)
+    mismatch = np.flatnonzero((qid[1:] != qid[:-1]) != (group[1:] != group[:-1]))
+    if mismatch.size:
+        raise _error_at(buf, spath, where(int(mismatch[0]) + 1), "the qid tokens do not change exactly where the "
+                        f"groups of {qpath} do", token_after_label=True)
+    return qid, group
+
+
+def _group(buf, spath, key, qid, where, sort):
+    """``group_ptr`` from per-row keys, checking that each query is one contiguous run."""
+    n = key.size
+    starts = np.concatenate(([0], np.flatnonzero(key[1:] != key[:-1]) + 1))
+    run_keys = key[starts]
+    _, first = np.unique(run_keys, return_index=True)
+    if first.size == run_keys.size:
+        return np.concatenate((starts, [n])).astype(np.int64), None
+    if not sort:
+        is_first = np.zeros(run_keys.size, dtype=bool)
+        is_first[first] = True
+        again = int(np.flatnonzero(~is_first)[0])
+        r = int(starts[again])
+        prev = int(starts[np.flatnonzero(run_keys == run_keys[again])[0]])
+        raise _error_at(buf, spath, where(r), LetorGroupError,
+                        f"rows of query {int(qid[r])} are not contiguous: it already appeared at line "
+                        f"{_line_of(buf, where(prev))}; pass sort=True to sort rows stably by qid",
+                        token_after_label=True)
+    group_ptr, order = group_ptr_from_qid(key, sort=True)
+    return group_ptr, order
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Reading helpers: bytes, header, sidecar, errors
+# ----------------------------------------------------------------------------------------------------------------
+
+
+def _read_bytes(path: Path) -> NDArray[np.uint8]:
+    """The file's (decompressed) bytes as one ``uint8`` array, without an intermediate copy."""
+    try:
+        f = open(path, "rb")
+    except FileNotFoundError:
+        raise FileNotFoundError(f"LETOR file not found: {path}") from None
+    with f:
+        magic = f.read(2)
+        size = os.fstat(f.fileno()).st_size
+        f.seek(0)
+        if magic != b"\x1f\x8b":
+            buf = np.empty(size, dtype=np.uint8)
+            n = _readinto_all(f, buf)
+            return buf[:n]
+        # gzip: the trailer's ISIZE (size mod 2**32 of the last member) is only a hint; grow if it is wrong.
+        # Deflate expands at most ~1032x, which bounds the hint of a corrupt trailer.
+        hint = 0
+        if size >= 18:
+            f.seek(-4, os.SEEK_END)
+            hint = min(int.from_bytes(f.read(4), "little"), 1100 * size)
+            f.seek(0)
+        try:
+            with gzip.GzipFile(fileobj=f, mode="rb") as g:
+                buf = np.empty(max(hint, 1 << 16) + 1, dtype=np.uint8)
+                n = _readinto_all(g, buf)
+                while n == buf.size:
+                    bigger = np.empty(buf.size * 2, dtype=np.uint8)
+                    bigger[:n] = buf
+                    buf = bigger
+                    n += _readinto_all(g, buf[n:])
+        except (OSError, EOFError, zlib.error) as exc:
+            raise LetorFormatError(f"not a valid gzip file ({exc})", str(path)) from None
+        return buf[:n]
+
+
+def _readinto_all(f, buf: NDArray[np.uint8]) -> int:
+    view = memoryview(buf)
+    n = 0
+    while n < buf.size:
+        got = f.readinto(view[n:])
+        if not got:
+            break
+        n += got
+    return n
+
+
+def _read_header(buf, start: int, spath: str, encoding: str) -> dict:
+    """The ``# ltrkit-letor: {...}`` header on the first line, or ``{}``."""
+    p = len(HEADER_PREFIX)
+    if buf[start:start + p].tobytes() != HEADER_PREFIX:
+        return {}
+    stop = len(buf)
+    for off in range(start, len(buf), 1 << 16):  # the first newline, without scanning the whole file
+        k = buf[off:off + (1 << 16)].tobytes().find(b"\n")
+        if k >= 0:
+            stop = off + k
+            break
+    text = buf[start + p:stop].tobytes()
+    try:
+        meta = json.loads(text.decode(encoding))
+        if not isinstance(meta, dict):
+            raise ValueError("not a JSON object")
+        if meta.get("version", HEADER_VERSION) != HEADER_VERSION:
+            raise ValueError(f"unknown version {meta.get('version')!r}")
+        nf = meta.get("n_features")
+        if nf is not None and (isinstance(nf, bool) or not isinstance(nf, int) or not 0 <= nf <= _INT32_MAX):
+            raise ValueError(f"n_features must be an integer in 0..{_INT32_MAX}")
+        names = meta.get("feature_names")
+        if names is not None:
+            if not isinstance(names, list) or not all(isinstance(s, str) for s in names):
+                raise ValueError("feature_names must be a list of strings")
+            if nf is not None and len(names) != nf:
+                raise ValueError(f"{len(names)} feature names for n_features={nf}")
+            meta["n_features"] = len(names)
+        for key in ("comments", "doc_ids"):
+            if meta.get(key) is not None and not isinstance(meta[key], bool):
+                raise ValueError(f"{key} must be true or false")
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise LetorFormatError(f"bad ltrkit-letor header ({exc})", spath, 1,
+                               text[:60].decode("ascii", "backslashreplace")) from None
+    return meta
+
+
+def _resolve_query_file(path: Path, query_file) -> Path | None:
+    if query_file is None:
+        return None
+    if isinstance(query_file, str) and query_file == "auto":
+        candidates = [Path(str(path) + ".query")]
+        if path.name.endswith(".gz"):
+            candidates.append(path.with_name(path.name[:-3] + ".query"))
+        return next((c for c in candidates if c.is_file()), None)
+    return Path(query_file)
+
+
+def _line_of(buf, offset: int) -> int:
+    return int(_k.count_newlines(buf, offset)) + 1
+
+
+def _token_start(buf, offset: int) -> int:
+    while offset > 0 and buf[offset - 1] not in (9, 10, 32):
+        offset -= 1
+    return offset
+
+
+def _token_at(buf, offset: int) -> str:
+    """The token at ``offset``: up to a blank, a line end or ``#`` (at least one byte, at most 80)."""
+    stop = min(len(buf), offset + 80)
+    end = min(offset + 1, stop)
+    while end < stop and buf[end] not in (9, 10, 32, 35) and not (buf[end] == 13 and (
+            end + 1 == len(buf) or buf[end + 1] == 10)):
+        end += 1
+    return buf[offset:end].tobytes().decode("utf-8", "backslashreplace")
+
+
+def _error_at(buf, spath, offset, cls_or_msg, msg=None, *, width=None, token=None, token_after_label=False):
+    """A :class:`LetorFormatError` (or ``cls``) for the byte ``offset``: its line number and its token."""
+    cls = LetorFormatError
+    if isinstance(cls_or_msg, type):
+        cls = cls_or_msg
+    else:
+        msg = cls_or_msg
+    if token_after_label:  # offset is a line start: show the token after the label (qid:..., or what is there)
+        p = offset
+        while p < len(buf) and buf[p] in (9, 32):
+            p += 1
+        while p < len(buf) and buf[p] not in (9, 10, 13, 32, 35):
+            p += 1
+        while p < len(buf) and buf[p] in (9, 32):
+            p += 1
+        offset = p
+    if width is not None:
+        msg = f"{msg} ({width})"
+    if token is None:
+        token = _token_at(buf, offset)
+    return cls(msg, spath, _line_of(buf, offset), token)
+
+
+def _check_choice(name: str, value, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {choices}, got {value!r}")
+
+
+@contextlib.contextmanager
+def _numba_threads(n_jobs: int | None) -> Iterator[None]:
+    if n_jobs is None:
+        yield
+        return
+    n_max = numba.config.NUMBA_NUM_THREADS
+    n = n_max if n_jobs == -1 else int(n_jobs)
+    if not 1 <= n <= n_max:
+        raise ValueError(f"n_jobs must be -1 or in 1..{n_max}, got {n_jobs}")
+    old = numba.get_num_threads()
+    numba.set_num_threads(n)
+    try:
+        yield
+    finally:
+        numba.set_num_threads(old)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# .query sidecars
+# ----------------------------------------------------------------------------------------------------------------
+
+
+def read_query_file(path: str | os.PathLike) -> NDArray[np.int64]:
+    """Group sizes from a LightGBM ``.query`` file: one positive integer per line, in row order.
+
+    Blank lines are skipped; anything else that is not a positive integer raises :class:`LetorFormatError`
+    naming the line.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> p = write_query_file(os.path.join(tempfile.mkdtemp(), "train.txt.query"), [3, 1, 2])
+    >>> read_query_file(p).tolist()
+    [3, 1, 2]
+    """
+    path = Path(path)
+    sizes: list[int] = []
+    with open(path, "rb") as f:
+        for lineno, raw in enumerate(f, 1):
+            tok = raw.strip()
+            if not tok:
+                continue
+            if not tok.isdigit() or int(tok) <= 0:
+                raise LetorFormatError("a group size must be a positive integer, one per line", str(path), lineno,
+                                       tok[:60].decode("utf-8", "backslashreplace"))
+            sizes.append(int(tok))
+    if not sizes:
+        raise LetorFormatError("no group sizes (empty .query file)", str(path))
+    return np.array(sizes, dtype=np.int64)
+
+
+def write_query_file(path: str | os.PathLike, group_sizes: ArrayLike) -> Path:
+    """Write group sizes, one per line (LightGBM's ``.query`` sidecar), atomically.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> p = write_query_file(os.path.join(tempfile.mkdtemp(), "rank.train.query"), [2, 5])
+    >>> p.read_text()
+    '2\\n5\\n'
+    """
+    sizes = np.asarray(group_sizes)
+    if sizes.ndim != 1 or sizes.size == 0:
+        raise ValueError(f"group_sizes must be a non-empty 1-D array, got shape {sizes.shape}")
+    if not np.issubdtype(sizes.dtype, np.integer) or np.any(sizes <= 0):
+        raise ValueError("group_sizes must be positive integers")
+    path = Path(path)
+    with atomic_write(path, "wb") as f:
+        f.write(("\n".join(map(str, sizes.tolist())) + "\n").encode("ascii"))
+    return path
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Writing
+# ----------------------------------------------------------------------------------------------------------------
+
+# Worst cases in bytes: " 2147483647:" + "-0.0000123456789" (16) for a value, " qid:-9223372036854775808" for a qid.
+_VALUE_BOUND = 1 + 10 + 1 + 17
+_QID_BOUND = 5 + 20
+_BLOCK_BYTES = 16 << 20
+
+
+def write_letor(
+    path: str | os.PathLike,
+    data: RankingDataset,
+    *,
+    header: bool = True,
+    qid: bool = True,
+    encoding: str = "utf-8",
+    n_jobs: int | None = None,
+) -> Path:
+    """Write a dataset as a LETOR file, atomically (a temporary file in the same folder, then a rename).
+
+    A path ending in ``.gz`` is gzip-compressed. Values are written with the fewest significant digits that
+    read back to the same float32 bits (found by trying 1..9 digits; magnitudes far outside 1e-13..1e22 get 9);
+    labels as integers when they are integers, else with ``repr``. Dense rows list every non-NaN value (zeros
+    included); sparse rows list their stored entries; NaN is omitted (so it reads back as missing). Doc ids go
+    in the comment as ``docid = X`` (already there when ``comments`` carry them). The first line is the
+    ``ltrkit-letor`` header (see the module docstring) unless ``header=False``.
+
+    Parameters
+    ----------
+    path : str or PathLike
+    data : RankingDataset
+    header : bool, default=True
+        Write the header line that records the width, feature names and comment kind.
+    qid : bool, default=True
+        Write ``qid:`` tokens; ``False`` gives LightGBM's layout (pair it with :func:`write_query_file`).
+    encoding : str, default="utf-8"
+        Encoding of the comments.
+    n_jobs : int, optional
+        Numba threads for formatting.
+
+    Returns
+    -------
+    Path
+        ``path``.
+
+    Raises
+    ------
+    ValueError
+        For labels that are not finite, float64 features that are not exactly float32, comments containing a
+        line break or NUL, doc ids that are empty or contain whitespace, or comments whose ``docid`` disagrees
+        with ``doc_ids``.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from ltr.datasets import make_ranking
+    >>> d = make_ranking(2, 2, 3, random_state=1)
+    >>> p = write_letor(os.path.join(tempfile.mkdtemp(), "d.txt"), d)
+    >>> print(p.read_text())  # doctest: +NORMALIZE_WHITESPACE
+    # ltrkit-letor: {"version": 1, "n_features": 3, "feature_names": ["f1", "f2", "f3"],
+        "comments": false, "doc_ids": false}
+    0 qid:1 1:0.34558418 2:0.82161814 3:0.33043706
+    1 qid:1 1:-1.3031572 2:0.9053559 3:0.44637457
+    0 qid:2 1:-0.5369532 2:0.5811181 3:0.3645724
+    4 qid:2 1:0.2941325 2:0.028422242 3:0.546713
+    """
+    if not isinstance(data, RankingDataset):
+        raise TypeError(f"data must be a RankingDataset, got {type(data).__name__}")
+    path = Path(path)
+    n = data.n_rows
+    y = np.ascontiguousarray(data.y, dtype=np.float64)
+    if not np.all(np.isfinite(y)):
+        r = int(np.flatnonzero(~np.isfinite(y))[0])
+        raise ValueError(f"labels must be finite; row {r} is {y[r]}")
+    dense = not sp.issparse(data.X)
+    if dense:
+        X = _as_float32(data.X)
+        Xd, values, indices, indptr = X, np.zeros(0, np.float32), np.zeros(0, np.int32), np.zeros(1, np.int64)
+        per_row = np.full(n, X.shape[1], dtype=np.int64)
+    else:
+        csr = data.X.tocsr()
+        Xd = np.zeros((0, 0), dtype=np.float32)
+        values = _as_float32(csr.data)
+        indices = np.ascontiguousarray(csr.indices, dtype=np.int64)
+        indptr = np.ascontiguousarray(csr.indptr, dtype=np.int64)
+        if not csr.has_sorted_indices:  # write ids in increasing order (other readers insist on it)
+            csr = csr.sorted_indices()
+            values, indices = _as_float32(csr.data), np.ascontiguousarray(csr.indices, dtype=np.int64)
+        per_row = np.diff(indptr)
+    label_idx, label_tab, label_off = _label_table(y)
+    blob, comm_off = _comment_blob(data, encoding)
+    qids = np.ascontiguousarray(data.qid, dtype=np.int64)
+    # Read-only views throughout, so that one compiled signature of the kernel serves every call.
+    Xd, values, indices, indptr, label_idx, label_tab, label_off, qids, blob, comm_off = map(
+        _readonly, (Xd, values, indices, indptr, label_idx, label_tab, label_off, qids, blob, comm_off))
+
+    bound = (label_off[1:] - label_off[:-1])[label_idx] + _QID_BOUND + per_row * _VALUE_BOUND + np.diff(comm_off) + 3
+    cum = np.concatenate(([0], np.cumsum(bound)))
+    with _numba_threads(n_jobs), atomic_write(path, "wb") as f:
+        if header:
+            f.write(_header_line(data).encode("ascii"))
+        r0 = 0
+        while r0 < n:
+            r1 = max(r0 + 1, int(np.searchsorted(cum, cum[r0] + _BLOCK_BYTES, "right")) - 1)
+            r1 = min(r1, n)
+            nb = max(1, min(4 * numba.get_num_threads(), (r1 - r0) // 256))
+            block_rows = np.linspace(r0, r1, nb + 1).astype(np.int64)
+            block_off = cum[block_rows] - cum[r0]
+            out = np.empty(int(cum[r1] - cum[r0]), dtype=np.uint8)
+            rest = (dense, Xd, values, indices, indptr, label_idx, label_tab, label_off, qid, qids, blob, comm_off)
+            if nb == 1:  # small input: skip waking the thread pool
+                used = [_k.format_block(out, 0, r0, r1, *rest)]
+            else:
+                used = _k.format_rows(out, block_rows, block_off, *rest)
+            for b in range(nb):
+                f.write(memoryview(out[block_off[b]:block_off[b] + used[b]]))
+            r0 = r1
+    return path
+
+
+def _readonly(a: np.ndarray) -> np.ndarray:
+    v = a.view()
+    v.flags.writeable = False
+    return v
+
+
+def _as_float32(a) -> NDArray[np.float32]:
+    a = np.asarray(a)
+    if a.dtype == np.float32:
+        return np.ascontiguousarray(a)
+    b = a.astype(np.float32)
+    if not np.array_equal(b.astype(a.dtype), a, equal_nan=True):
+        raise ValueError(f"features of dtype {a.dtype} are not exactly float32; LETOR files hold float32 values")
+    return np.ascontiguousarray(b)
+
+
+def _label_table(y: NDArray[np.float64]):
+    """Format each distinct label once (by bits, so -0.0 stays -0.0): the table, offsets and each row's entry."""
+    uniq, label_idx = np.unique(y.view(np.int64), return_inverse=True)
+    texts = []
+    for v in uniq.view(np.float64).tolist():
+        texts.append(str(int(v)) if v.is_integer() and abs(v) < 2**53 and not (v == 0 and math.copysign(1, v) < 0)
+                     else repr(v))
+    enc = [t.encode("ascii") for t in texts]
+    off = np.concatenate(([0], np.cumsum([len(t) for t in enc]))).astype(np.int64)
+    tab = np.frombuffer(b"".join(enc), dtype=np.uint8) if enc else np.zeros(0, np.uint8)
+    return label_idx.astype(np.int64).reshape(-1), tab, off
+
+
+def _comment_blob(data: RankingDataset, encoding: str):
+    """The text after ``#`` for each row, concatenated, with offsets; checks that it reads back the same."""
+    n = data.n_rows
+    if data.doc_ids is not None:
+        for r, d in enumerate(data.doc_ids.tolist()):
+            if not isinstance(d, str) or not d or _WHITESPACE.search(d) or "\x00" in d:
+                raise ValueError(f"doc id of row {r} must be a non-empty string without whitespace or NUL, got {d!r}")
+    if data.comments is not None:
+        texts = [str(c) for c in data.comments.tolist()]
+        if data.doc_ids is not None:
+            for r, (t, d) in enumerate(zip(texts, data.doc_ids.tolist())):
+                m = _DOCID.search(t)
+                if m is None or m.group(1) != d:
+                    raise ValueError(f"row {r}: the comment {t!r} does not carry doc id {d!r} as 'docid = {d}'; "
+                                     "make them agree or drop one of comments / doc_ids")
+    elif data.doc_ids is not None:
+        texts = ["docid = " + d for d in data.doc_ids.tolist()]
+    else:
+        return np.zeros(0, np.uint8), np.zeros(n + 1, np.int64)
+    enc = [t.encode(encoding) for t in texts]
+    blob = b"".join(enc)
+    for bad, what in ((b"\n", "a line break"), (b"\r", "a carriage return"), (b"\x00", "a NUL")):
+        if bad in blob:
+            r = next(i for i, t in enumerate(enc) if bad in t)
+            raise ValueError(f"the comment of row {r} contains {what}, which a LETOR line cannot hold: {texts[r]!r}")
+    off = np.concatenate(([0], np.cumsum([len(t) for t in enc]))).astype(np.int64)
+    return np.frombuffer(blob, dtype=np.uint8), off
+
+
+def _header_line(data: RankingDataset) -> str:
+    meta = {
+        "version": HEADER_VERSION,
+        "n_features": data.n_features,
+        "feature_names": list(data.feature_names) if data.feature_names is not None else None,
+        "comments": data.comments is not None,
+        "doc_ids": data.doc_ids is not None,
+    }
+    return HEADER_PREFIX.decode("ascii") + " " + json.dumps(meta, ensure_ascii=True) + "\n"

@@ -1,0 +1,738 @@
+"""LETOR / svmlight reading and writing: hand-checked small files, every error, rounding, real data sets."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import subprocess
+import sys
+import textwrap
+from fractions import Fraction
+from unittest import mock
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.datasets import load_svmlight_file
+
+from ltr.datasets import RankingDataset, make_ranking
+from ltr.exceptions import GroupError, LetorFormatError
+from ltr.io import _letor_parse as kern
+from ltr.io import letor
+from ltr.io.letor import LetorGroupError, read_letor, read_query_file, write_letor, write_query_file
+
+FLT_MAX = np.float32(np.finfo(np.float32).max)
+
+
+def put(tmp_path, content: bytes, name: str = "d.txt"):
+    p = tmp_path / name
+    p.write_bytes(content)
+    return p
+
+
+def bits(a) -> np.ndarray:
+    return np.ascontiguousarray(a, dtype=np.float32).view(np.uint32)
+
+
+def sklearn_reference(path, n_features, *, qid=True):
+    """scikit-learn's reader (strtod, then a cast to float32), as a dense array built from its stored entries.
+
+    ``toarray()`` would add the entries to a zero matrix and turn -0.0 into +0.0, so the entries are placed.
+    """
+    out = load_svmlight_file(str(path), query_id=qid, dtype=np.float32, n_features=n_features, zero_based=False)
+    X = out[0].tocsr()
+    dense = np.zeros(X.shape, dtype=np.float32)
+    rows = np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))
+    dense[rows, X.indices] = X.data
+    return (X, dense, *out[1:])
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Reading valid files
+# ------------------------------------------------------------------------------------------------------------
+
+
+def test_a_small_file_reads_into_labels_qids_offsets_and_one_based_columns(tmp_path):
+    p = put(tmp_path, b"2 qid:7 1:0.5 3:-1.25\n0 qid:7 2:4\n1 qid:3 3:1e-3\n")
+    d = read_letor(p)
+    assert d.X.dtype == np.float32 and d.X.shape == (3, 3)
+    np.testing.assert_array_equal(d.X, np.array([[0.5, 0, -1.25], [0, 4, 0], [0, 0, 0.001]], dtype=np.float32))
+    assert d.y.tolist() == [2.0, 0.0, 1.0] and d.y.dtype == np.float64
+    assert d.qid.tolist() == [7, 7, 3] and d.qid.dtype == np.int64
+    assert d.group_ptr.tolist() == [0, 2, 3]
+    assert d.doc_ids is None and d.comments is None and d.feature_names is None
+
+
+def test_missing_features_are_zero_by_default_and_nan_on_request(tmp_path):
+    p = put(tmp_path, b"1 qid:1 2:5\n")
+    assert read_letor(p).X.tolist() == [[0.0, 5.0]]
+    X = read_letor(p, missing=np.nan).X
+    assert np.isnan(X[0, 0]) and X[0, 1] == 5.0
+    assert bits(read_letor(p, missing=-0.0).X).tolist() == [[0x80000000, bits(np.float32(5))[()]]]
+
+
+def test_width_is_the_largest_id_unless_n_features_is_given(tmp_path):
+    p = put(tmp_path, b"1 qid:1 2:5\n0 qid:1 4:1\n")
+    assert read_letor(p).n_features == 4
+    d = read_letor(p, n_features=6)
+    assert d.X.shape == (2, 6) and d.X[1, 3] == 1.0 and not d.X[:, 4:].any()
+
+
+def test_feature_id_above_n_features_names_line_and_token(tmp_path):
+    p = put(tmp_path, b"1 qid:1 2:5\n0 qid:1 1:1 7:2\n")
+    with pytest.raises(LetorFormatError, match="above n_features=5") as e:
+        read_letor(p, n_features=5)
+    assert (e.value.path, e.value.line, e.value.token) == (str(p), 2, "7:2")
+
+
+def test_sparse_result_keeps_stored_entries_and_explicit_zeros_and_sorts_ids(tmp_path):
+    p = put(tmp_path, b"1 qid:1 3:0 1:2.5\n0 qid:1\n2 qid:2 2:-1\n")
+    d = read_letor(p, sparse=True)
+    assert sp.issparse(d.X) and d.X.shape == (3, 3) and d.X.dtype == np.float32
+    assert d.X.indptr.tolist() == [0, 2, 2, 3]
+    assert d.X.indices.tolist() == [0, 2, 1]
+    assert d.X.data.tolist() == [2.5, 0.0, -1.0]
+    assert d.X.has_sorted_indices
+
+
+def test_sparse_with_a_nonzero_missing_value_is_refused(tmp_path):
+    p = put(tmp_path, b"1 qid:1 1:1\n")
+    with pytest.raises(ValueError, match="dense"):
+        read_letor(p, sparse=True, missing=np.nan)
+
+
+def test_line_endings_blank_lines_trailing_blanks_and_no_final_newline_are_accepted(tmp_path):
+    p = put(tmp_path, b"\xef\xbb\xbf# a comment line\r\n\r\n1 qid:1 1:1 \t\r\n  \n\t0 qid:1 2:2\t \n\n2 qid:2 1:3")
+    d = read_letor(p)
+    assert d.X.tolist() == [[1, 0], [0, 2], [3, 0]] and d.y.tolist() == [1, 0, 2] and d.group_ptr.tolist() == [0, 2, 3]
+
+
+def test_gzip_is_recognised_by_its_magic_bytes_not_its_name(tmp_path):
+    text = b"1 qid:1 1:0.5\n0 qid:1 2:1\n"
+    a = put(tmp_path, gzip.compress(text), "looks_plain.txt")
+    b = put(tmp_path, text, "looks_compressed.txt.gz")
+    assert read_letor(a).equals(read_letor(b))
+    assert read_letor(a).X.tolist() == [[0.5, 0.0], [0.0, 1.0]]
+
+
+def test_corrupt_gzip_is_a_format_error(tmp_path):
+    good = gzip.compress(b"1 qid:1 1:0.5\n" * 100)
+    p = put(tmp_path, good[: len(good) // 2], "cut.gz")
+    with pytest.raises(LetorFormatError, match="gzip"):
+        read_letor(p)
+
+
+@pytest.mark.parametrize("comment, doc_id", [
+    ("docid = GX004-93-7097963 inc = 0.04 prob = 0.86", "GX004-93-7097963"),
+    ("docid=clueweb09-en0000-00-00000", "clueweb09-en0000-00-00000"),
+    (" docid:D17 extra", "D17"),
+])
+def test_doc_ids_come_from_the_comment_in_each_spelling(tmp_path, comment, doc_id):
+    p = put(tmp_path, f"1 qid:1 1:1 #{comment}\n0 qid:1 1:2\n".encode())
+    d = read_letor(p)
+    assert d.doc_ids.tolist() == [doc_id, ""]
+    assert d.comments.tolist() == [comment, ""]
+
+
+def test_comments_without_doc_ids_are_kept_raw(tmp_path):
+    p = put(tmp_path, "1 qid:1 1:1 # héllo  \r\n0 qid:1 1:2#x\n".encode())
+    d = read_letor(p)
+    assert d.comments.tolist() == [" héllo  ", "x"] and d.doc_ids is None
+
+
+def test_comments_in_another_encoding(tmp_path):
+    p = put(tmp_path, "1 qid:1 1:1 #café\n".encode("latin-1"))
+    assert read_letor(p, encoding="latin-1").comments.tolist() == ["café"]
+    with pytest.raises(LetorFormatError, match="not valid utf-8"):
+        read_letor(p)
+
+
+def test_interleaved_queries_are_an_error_naming_the_line_unless_sorted(tmp_path):
+    p = put(tmp_path, b"1 qid:5 1:1\n2 qid:3 1:2\n3 qid:5 1:3\n4 qid:3 1:4\n")
+    with pytest.raises(LetorGroupError, match="not contiguous") as e:
+        read_letor(p)
+    assert isinstance(e.value, GroupError) and isinstance(e.value, LetorFormatError)
+    assert e.value.line == 3 and e.value.token == "qid:5"
+    d = read_letor(p, sort=True)
+    assert d.qid.tolist() == [3, 3, 5, 5]
+    assert d.y.tolist() == [2, 4, 1, 3]  # stable: file order kept within a query
+    assert d.X[:, 0].tolist() == [2, 4, 1, 3] and d.group_ptr.tolist() == [0, 2, 4]
+
+
+def test_unjudged_rows_are_an_error_or_dropped(tmp_path):
+    p = put(tmp_path, b"1 qid:1 1:1\n-1 qid:1 1:2\n-1 qid:2 1:3\n0 qid:3 1:4 #docid = d4\n")
+    with pytest.raises(LetorFormatError, match="unjudged") as e:
+        read_letor(p)
+    assert e.value.line == 2 and e.value.token == "-1"
+    d = read_letor(p, unjudged="drop")
+    assert d.y.tolist() == [1, 0] and d.qid.tolist() == [1, 3] and d.X[:, 0].tolist() == [1, 4]
+    assert d.group_ptr.tolist() == [0, 1, 2] and d.doc_ids.tolist() == ["", "d4"]
+
+
+def test_nonfinite_values_are_an_error_or_kept(tmp_path):
+    p = put(tmp_path, b"1 qid:1 1:nan 2:-inf 3:Infinity\n")
+    with pytest.raises(LetorFormatError, match="NaN or infinite") as e:
+        read_letor(p)
+    assert e.value.token == "1:nan"
+    X = read_letor(p, nonfinite="allow").X
+    assert np.isnan(X[0, 0]) and X[0, 1] == -np.inf and X[0, 2] == np.inf
+
+
+@pytest.mark.parametrize("text", ["1.79769313486e+308", "4e38", "-3.5e38", "1e39"])
+def test_values_beyond_float32_are_an_error_or_clipped(tmp_path, text):
+    p = put(tmp_path, f"1 qid:1 1:1\n1 qid:1 1:2 2:{text}\n".encode())
+    with pytest.raises(LetorFormatError, match="float32 range") as e:
+        read_letor(p)
+    assert e.value.line == 2 and e.value.token == f"2:{text}"
+    v = read_letor(p, overflow="clip").X[1, 1]
+    assert v == (FLT_MAX if not text.startswith("-") else -FLT_MAX)
+
+
+def test_just_above_float32_max_is_overflow_only_if_strtod_then_cast_gives_inf(tmp_path):
+    # float32 max = 2**128 - 2**104; a quarter of the gap above it still rounds down to it...
+    p = put(tmp_path, f"1 qid:1 1:{2**128 - 2**104 + 2**102}\n".encode())
+    assert read_letor(p).X[0, 0] == FLT_MAX
+    # ...but one below the midpoint rounds (as a double) to the midpoint, which the cast rounds up to inf: the
+    # reference (strtod, then a cast) overflows, and so does the reader.
+    p = put(tmp_path, f"1 qid:1 1:{2**128 - 2**103 - 1}\n".encode())
+    with np.errstate(over="ignore"):
+        assert np.isinf(np.float32(float(2**128 - 2**103 - 1)))
+    with pytest.raises(LetorFormatError, match="float32 range"):
+        read_letor(p)
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Every malformed input: LetorFormatError with path, line and token
+# ------------------------------------------------------------------------------------------------------------
+
+BAD = [
+    # (file content, line, token, message fragment)
+    (b"1 qid:1 1:1\nx qid:1 1:2\n", 2, "x", "label is not a number"),
+    (b"1 qid:1 1:1\n1e qid:1 1:2\n", 2, "1e", "label is not a number"),
+    (b"nan qid:1 1:2\n", 1, "nan", "label must be a finite"),
+    (b"1 qid:1 1:1\n1 qid:1 1:0.5.1\n", 2, "1:0.5.1", "value is not a number"),
+    (b"1 qid:1 1:\n", 1, "1:", "value is not a number"),
+    (b"1 qid:1 1:1 7\n", 1, "7", "no colon"),
+    (b"1 qid:1 1:1 abc\n", 1, "abc", "no colon"),
+    (b"1 qid:1 a:1\n", 1, "a:1", "feature id is not an integer"),
+    (b"1 qid:1 1.5:1\n", 1, "1.5:1", "feature id is not an integer"),
+    (b"1 qid:1 0:1\n", 1, "0:1", "positive"),
+    (b"1 qid:1 -2:1\n", 1, "-2:1", "positive"),
+    (b"1 qid:1 2:1 2:3\n", 1, "2:3", "duplicate"),
+    (b"1 qid:1 3:1 1:2 3:4\n", 1, "3:4", "duplicate"),
+    (b"1 qid:1 1:1\n1 1:2\n", 2, "1:2", "missing qid"),
+    (b"1 qid:x 1:1\n", 1, "qid:x", "qid must be a 64-bit integer"),
+    (b"1 qid:1.5 1:1\n", 1, "qid:1.5", "qid must be a 64-bit integer"),
+    (b"1 qid: 1:1\n", 1, "qid:", "qid must be a 64-bit integer"),
+    (b"1 qid:12345678901234567890 1:1\n", 1, "qid:12345678901234567890", "qid must be a 64-bit integer"),
+    (b"1 1:1 qid:1\n", 1, "qid:1", "second token"),
+    (b"1 qid:1 99999999999:1\n", 1, "99999999999:1", "feature id above"),
+    (b"1 qid:1 1:0\x00.5\n", 1, "\x00.5", "NUL"),
+    (b"1 qid:1 1:1 #ok\x00\n", 1, "\x00", "NUL"),
+    (b"# header\x00\n1 qid:1 1:1\n", 1, "\x00", "NUL"),
+    (b"\x00\x01\x02 qid:1\n", 1, "\x00\x01\x02", "NUL"),
+    (b"1 qid:1 1:\xff\xfe\n", 1, "1:\\xff\\xfe", "value is not a number"),
+    (b"1 qid:1 1:0.5\r2:1\n", 1, "1:0.5\r2:1", "carriage return"),
+    (b"1 qid:1 1:1\n\n# c\n1 qid:1 1:1 1:2\r\n", 4, "1:2", "duplicate"),
+]
+
+
+@pytest.mark.parametrize("content, line, token, fragment", BAD)
+def test_malformed_input_names_path_line_and_token(tmp_path, content, line, token, fragment):
+    p = put(tmp_path, content)
+    with pytest.raises(LetorFormatError, match=fragment) as e:
+        read_letor(p)
+    assert isinstance(e.value, ValueError)
+    assert (e.value.path, e.value.line, e.value.token) == (str(p), line, token)
+    assert f"{p}:{line}:" in str(e.value)
+
+
+@pytest.mark.parametrize("content", [b"", b"\n\n  \n", b"# only a comment\n", b"\xef\xbb\xbf"])
+def test_a_file_without_data_lines_is_an_error(tmp_path, content):
+    with pytest.raises(LetorFormatError, match="no data lines"):
+        read_letor(put(tmp_path, content))
+
+
+def test_a_huge_inferred_width_is_refused_with_a_hint_instead_of_allocating(tmp_path):
+    p = put(tmp_path, b"1 qid:1 1:1\n" * 3 + b"1 qid:1 2000000000:1\n")
+    with pytest.raises(LetorFormatError, match="sparse=True"):
+        read_letor(p)
+    assert read_letor(p, sparse=True).X.shape == (4, 2000000000)
+
+
+def test_argument_errors(tmp_path):
+    p = put(tmp_path, b"1 qid:1 1:1\n")
+    for kwargs in ({"nonfinite": "keep"}, {"overflow": "saturate"}, {"unjudged": "skip"}, {"n_features": -1},
+                   {"n_jobs": 0}):
+        with pytest.raises(ValueError):
+            read_letor(p, **kwargs)
+    with pytest.raises(TypeError):
+        read_letor(p, n_features=2.5)
+    with pytest.raises(FileNotFoundError):
+        read_letor(tmp_path / "nope.txt")
+
+
+def test_error_reports_the_first_bad_line_when_many_chunks_are_parsed_in_parallel(tmp_path):
+    lines = [b"1 qid:%d 1:0.%d 2:3\n" % (i // 10, i) for i in range(5000)]
+    lines[3210] = b"1 qid:321 1:0.5 2:zz\n"
+    lines[4000] = b"1 qid:400 1:x\n"
+    p = put(tmp_path, b"".join(lines))
+    with mock.patch.object(letor, "_CHUNK_BYTES", 1000):
+        with pytest.raises(LetorFormatError) as e:
+            read_letor(p)
+    assert e.value.line == 3211 and e.value.token == "2:zz"
+
+
+# ------------------------------------------------------------------------------------------------------------
+# .query sidecars (LightGBM)
+# ------------------------------------------------------------------------------------------------------------
+
+
+def test_query_sidecar_gives_groups_and_positions_as_qids(tmp_path):
+    p = put(tmp_path, b"1 1:1\n0 2:1\n2 1:3\n1 1:4\n0 2:2\n")
+    put(tmp_path, b"2\n3\n", "d.txt.query")
+    for qf in ("auto", tmp_path / "d.txt.query"):
+        d = read_letor(p, query_file=qf)
+        assert d.group_ptr.tolist() == [0, 2, 5] and d.qid.tolist() == [0, 0, 1, 1, 1]
+    with pytest.raises(LetorFormatError, match="missing qid"):
+        read_letor(p)  # no sidecar asked for
+
+
+def test_auto_sidecar_of_a_gz_file_drops_the_gz_suffix(tmp_path):
+    p = put(tmp_path, gzip.compress(b"1 1:1\n0 2:1\n2 1:3\n"), "rank.train.gz")
+    put(tmp_path, b"1\n2\n", "rank.train.query")
+    assert read_letor(p, query_file="auto").group_ptr.tolist() == [0, 1, 3]
+
+
+def test_sidecar_sizes_must_add_up_and_agree_with_qids(tmp_path):
+    p = put(tmp_path, b"1 1:1\n0 2:1\n2 1:3\n")
+    q = put(tmp_path, b"2\n2\n", "q.query")
+    with pytest.raises(LetorFormatError, match="add up to 4") as e:
+        read_letor(p, query_file=q)
+    assert e.value.path == str(q)
+    p2 = put(tmp_path, b"1 qid:4 1:1\n0 qid:4 2:1\n2 qid:9 1:3\n", "e.txt")
+    q2 = put(tmp_path, b"2\n1\n", "good.query")
+    assert read_letor(p2, query_file=q2).qid.tolist() == [4, 4, 9]
+    q3 = put(tmp_path, b"1\n2\n", "bad.query")
+    with pytest.raises(LetorFormatError, match="do not change exactly") as e:
+        read_letor(p2, query_file=q3)
+    assert e.value.line == 2
+    p3 = put(tmp_path, b"1 qid:4 1:1\n0 2:1\n2 qid:9 1:3\n", "f.txt")
+    with pytest.raises(LetorFormatError, match="missing qid") as e:
+        read_letor(p3, query_file=q2)
+    assert e.value.line == 2
+
+
+def test_unjudged_rows_dropped_with_a_sidecar_shrink_their_groups(tmp_path):
+    p = put(tmp_path, b"1 1:1\n-1 1:2\n-1 1:3\n2 1:4\n")
+    q = put(tmp_path, b"2\n1\n1\n", "q.query")
+    d = read_letor(p, query_file=q, unjudged="drop")
+    assert d.X[:, 0].tolist() == [1, 4] and d.qid.tolist() == [0, 2] and d.group_ptr.tolist() == [0, 1, 2]
+
+
+def test_query_file_round_trip_and_errors(tmp_path):
+    p = write_query_file(tmp_path / "a.query", np.array([3, 1, 2]))
+    assert p.read_bytes() == b"3\n1\n2\n"
+    assert read_query_file(p).tolist() == [3, 1, 2]
+    assert read_query_file(put(tmp_path, b"3\r\n\r\n1\n", "b.query")).tolist() == [3, 1]
+    for content, line, token in ((b"3\n0\n", 2, "0"), (b"3\nx\n", 2, "x"), (b"2.5\n", 1, "2.5"), (b"-1\n", 1, "-1")):
+        with pytest.raises(LetorFormatError) as e:
+            read_query_file(put(tmp_path, content, "c.query"))
+        assert (e.value.line, e.value.token) == (line, token)
+    with pytest.raises(LetorFormatError, match="empty"):
+        read_query_file(put(tmp_path, b"\n", "d.query"))
+    for bad in ([], [1, 0], [1.5], [[1, 2]]):
+        with pytest.raises(ValueError):
+            write_query_file(tmp_path / "e.query", bad)
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Correct rounding: every value equals strtod-then-cast (Python's float() is correctly rounded)
+# ------------------------------------------------------------------------------------------------------------
+
+
+def _midpoint_texts(n: int, seed: int) -> list[str]:
+    """Exact decimal midpoints between adjacent float32s, and decimals a hair above and below them."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for b in rng.integers(1, 0x7F7FFFFE, size=n):
+        a = np.array([b], dtype=np.uint32).view(np.float32)[0]
+        mid = (Fraction(float(a)) + Fraction(float(np.nextafter(a, np.float32(np.inf))))) / 2
+        k = mid.denominator.bit_length() - 1  # denominator is 2**k: mid = numerator * 5**k / 10**k
+        digits = str(mid.numerator * 5**k)
+        out += [f"{digits}e-{k}", f"{digits}1e-{k + 1}", f"{int(digits) - 1}9e-{k + 1}"]
+    return out
+
+
+ADVERSARIAL = [
+    "0.1", "-0", "-0.0", "+5", ".5", "5.", "0.30000000000000004", "1e22", "1e23", "9007199254740993",
+    "9007199254740992.5", "123456789012345678901234567890", "00000000000000000000000001.5", "1.5e+00000000000000001",
+    "1e-400", "1e-46", "7e-46", "7.006492321624085e-46", "7.006492321624086e-46", "1.401298464324817e-45",
+    "1.1754942e-38", "1.17549435082228750797e-38", "3.4028235e38", "3.4028235677973366e38",
+    "1.000000059604644775390625", "1.00000005960464477539062500000000000000001", "1.0000000596046447753906249999999",
+    "0.000000000000000000000000000000000000011754943508222875", "4.9e-324", "2.2250738585072011e-308",
+    "123456789e-30", "1234567890123456789e-5", "999999999999999999999e-3", "0.000001", "1E5", "2.5E-3",
+    "0.1000000000000000055511151231257827021181583404541015625",
+    "0.10000000000000000555111512312578270211815834045410156251",
+    "8.198216", "-26.871653", "55115", "0.00000000000000000000000000001", "1" + "0" * 60, "0." + "0" * 50 + "7",
+]
+
+
+def test_values_equal_python_float_then_float32_on_adversarial_decimals(tmp_path):
+    texts = ADVERSARIAL + _midpoint_texts(200, 0)
+    negated = [t[1:] if t.startswith("-") else "-" + t.lstrip("+") for t in texts]
+    p = put(tmp_path, "".join(f"{i % 3} qid:1 1:{t} 2:{n}\n" for i, (t, n) in enumerate(zip(texts, negated))).encode())
+    d = read_letor(p, overflow="clip")  # 3.4028235677973366e38 is the midpoint to 2**128: it rounds to inf
+    with np.errstate(over="ignore"):
+        expected = np.array([[np.float32(float(t)), np.float32(float(n))] for t, n in zip(texts, negated)],
+                            dtype=np.float32)
+    clip = lambda a: np.where(np.isinf(a), np.sign(a) * FLT_MAX, a).astype(np.float32)  # noqa: E731
+    assert np.isinf(expected).sum() == 4  # 3.4028235677973366e38 and 1e60, with both signs
+    np.testing.assert_array_equal(bits(d.X), bits(clip(expected)))
+    X, dense, y, qid = sklearn_reference(p, 2)
+    np.testing.assert_array_equal(bits(d.X), bits(clip(dense)))
+
+
+def test_labels_are_correctly_rounded_doubles(tmp_path):
+    texts = ["0.1", "2", "1e-400", "0.30000000000000004", "1.00000000000000011102230246251565404236316680908203125",
+             "123456789012345678901234567890", "4.9e-324", "-0.5"]
+    p = put(tmp_path, "".join(f"{t} qid:1 1:1\n" for t in texts).encode())
+    assert read_letor(p).y.tolist() == [float(t) for t in texts]
+    with pytest.raises(LetorFormatError, match="finite") as e:
+        read_letor(put(tmp_path, b"1 qid:1\n1e400 qid:1 1:1\n", "e.txt"))
+    assert e.value.line == 2
+
+
+def test_many_slow_path_numbers_in_one_chunk_are_all_fixed_up(tmp_path):
+    rng = np.random.default_rng(1)
+    texts = [f"{rng.integers(10**9, 10**10)}{rng.integers(10**9, 10**10)}e-{rng.integers(1, 60)}" for _ in range(700)]
+    p = put(tmp_path, "".join(f"1 qid:1 1:{t} 2:0.5\n" for t in texts).encode())
+    d = read_letor(p)
+    np.testing.assert_array_equal(bits(d.X[:, 0]), bits([np.float32(float(t)) for t in texts]))
+    assert np.all(d.X[:, 1] == 0.5)
+    Xs = read_letor(p, sparse=True).X
+    np.testing.assert_array_equal(bits(Xs.toarray()[:, 0]), bits(d.X[:, 0]))
+
+
+def test_overflow_on_the_slow_path_is_also_caught(tmp_path):
+    p = put(tmp_path, b"1 qid:1 1:340282356779733661637539395458142568448123\n")
+    with pytest.raises(LetorFormatError, match="float32 range"):
+        read_letor(p)
+    assert read_letor(p, overflow="clip").X[0, 0] == FLT_MAX
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Kernels against their Python twins
+# ------------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.filterwarnings("ignore:overflow encountered")  # the twin's int64 wraps past 18 digits, as compiled
+@pytest.mark.parametrize("text", ADVERSARIAL + ["nan", "-Inf", "infinity", "abc", "1e", "-", ".", "1.2.3", "e5"])
+def test_parse_number_matches_its_python_twin(text):
+    buf = np.frombuffer(text.encode() + b" ", dtype=np.uint8)
+    got = kern.parse_number(buf, 0, buf.size)
+    twin = kern.parse_number.py_func(buf, 0, buf.size)
+    assert got[1:] == tuple(int(x) for x in twin[1:])
+    assert np.float64(got[0]).tobytes() == np.float64(twin[0]).tobytes() or (np.isnan(got[0]) and np.isnan(twin[0]))
+    if got[2] == kern.NUM_FAST:
+        assert np.float64(got[0]).tobytes() == np.float64(float(text[: got[1]])).tobytes()
+
+
+def test_count_and_parse_kernels_match_their_python_twins():
+    text = b"2 qid:7 1:0.5 3:-1.25 #c\r\n\n0 qid:7 2:4 1:1e30\n1 qid:3 3:1e-3\n"
+    buf = np.frombuffer(text, dtype=np.uint8)
+    bounds = kern.chunk_bounds(buf, 0, 2)
+    np.testing.assert_array_equal(bounds, kern.chunk_bounds.py_func(buf, 0, 2))
+    counts = kern.count_chunks(buf, bounds, 2**31 - 1)
+    np.testing.assert_array_equal(counts, kern.count_chunks.py_func(buf, bounds, 2**31 - 1))
+    assert counts[:, 0].sum() == 3 and counts[:, 1].sum() == 5 and counts[:, 3].max() == 3
+    assert counts[:, 6].sum() == 1  # one row with a comment
+
+    def run(fn):
+        row0 = np.concatenate(([0], np.cumsum(counts[:, 0])))
+        nnz0 = np.concatenate(([0], np.cumsum(counts[:, 1])))
+        X = np.zeros(9, np.float32)
+        arrays = [np.empty(3), np.empty(3, np.int64), np.empty(3, np.int64), np.empty(3, np.int64)]
+        slow = [np.zeros((2, 4), np.int64) for _ in range(3)]
+        res = fn(buf, bounds, np.arange(2), row0, nnz0, 2, True, 3, X, np.zeros(0, np.float32),
+                 np.zeros(0, np.int32), np.zeros(1, np.int64), *arrays, False, False, *slow)
+        return res, X, arrays
+
+    (r1, X1, a1), (r2, X2, a2) = run(kern.parse_chunks), run(kern.parse_chunks.py_func)
+    np.testing.assert_array_equal(r1, r2)
+    assert r1[:, 0].tolist() == [0, 0] and r1[:, 4].sum() == 0  # no error, every row has a qid
+    np.testing.assert_array_equal(bits(X1), bits(X2))
+    assert X1.tolist() == [0.5, 0, -1.25, np.float32(1e30), 4, 0, 0, 0, np.float32(1e-3)]
+    for a, b in zip(a1, a2):
+        np.testing.assert_array_equal(a, b)
+    y, qid, cstart, cend = a1
+    assert y.tolist() == [2, 0, 1] and qid.tolist() == [7, 7, 3]
+    assert text[cstart[0]:cend[0]] == b"c" and cstart[1:].tolist() == [-1, -1]
+    for k, line_start in enumerate([0, 27, 46]):
+        assert kern.row_offset(buf, 0, buf.size, k) == kern.row_offset.py_func(buf, 0, buf.size, k) == line_start
+
+
+@pytest.mark.filterwarnings("ignore:overflow encountered")
+@pytest.mark.parametrize("text", ["0.1", "1" * 25, "0." + "0" * 30 + "123", "12345678901234567890123e-40", "-inf",
+                                  "NaN", "1e", "e1", "+.5e-3"])
+def test_general_number_parser_matches_its_python_twin_and_the_fast_one(text):
+    buf = np.frombuffer(text.encode() + b"\n", dtype=np.uint8)
+    got = kern._parse_number_general(buf, 0, buf.size)
+    twin = kern._parse_number_general.py_func(buf, 0, buf.size)
+    assert got[1:] == tuple(int(x) for x in twin[1:])
+    assert got[0] == twin[0] or (np.isnan(got[0]) and np.isnan(twin[0]))
+    fast = kern.parse_number(buf, 0, buf.size)
+    assert fast[1:] == got[1:] and (fast[0] == got[0] or np.isnan(got[0]))
+
+
+def test_row_formatter_and_newline_counter_match_their_python_twins():
+    # NaN is omitted; far outside 1e-13..1e22 values take 9 digits (1e-45 -> 1.40129846e-45), still bit-exact.
+    X = np.array([[0.5, np.nan, -0.0], [1e-45, 3.0, 2.5e10]], dtype=np.float32)
+    label_tab = np.frombuffer(b"10.5", dtype=np.uint8)
+    args = (True, X, np.zeros(0, np.float32), np.zeros(0, np.int64), np.zeros(1, np.int64), np.array([0, 1]),
+            label_tab, np.array([0, 1, 4]), True, np.array([7, -(2**63)]), np.frombuffer(b"docid=x", np.uint8),
+            np.array([0, 7, 7]))
+    out1, out2 = np.zeros(200, np.uint8), np.zeros(200, np.uint8)
+    end1 = kern.format_block(out1, 0, 0, 2, *args)
+    end2 = kern.format_block.py_func(out2, 0, 0, 2, *args)
+    assert out1[:end1].tobytes() == out2[:end2].tobytes() == (
+        b"1 qid:7 1:0.5 3:-0 #docid=x\n0.5 qid:-9223372036854775808 1:1.40129846e-45 2:3 3:2.5e10\n")
+    assert kern.count_newlines(out1, end1) == kern.count_newlines.py_func(out1, end1) == 2
+
+
+def test_float_writer_matches_its_python_twin_and_round_trips():
+    rng = np.random.default_rng(3)
+    values = np.concatenate([
+        np.array([0.1, -0.0, 0.0, 1e-45, 3.4028235e38, -1.17549435e-38, 1 / 3, 55115, 8.198216, 1e10, 1.5e-7],
+                 dtype=np.float32),
+        rng.integers(1, 0x7F7FFFFF, 200, dtype=np.uint32).view(np.float32),
+    ])
+    for v in values:
+        out1, out2 = np.zeros(32, np.uint8), np.zeros(32, np.uint8)
+        n1 = kern.write_f32(out1, 0, v)
+        n2 = kern.write_f32.py_func(out2, 0, v)
+        text = out1[:n1].tobytes()
+        assert text == out2[:n2].tobytes()
+        assert np.float32(float(text)).tobytes() == v.tobytes(), (v, text)
+
+
+def test_float_writer_is_as_short_as_numpys_shortest_repr_almost_always():
+    rng = np.random.default_rng(4)
+    values = np.concatenate([rng.standard_normal(3000).astype(np.float32),
+                             np.round(rng.random(3000) * 100, 6).astype(np.float32)])
+    out = np.zeros(32, np.uint8)
+    longer = 0
+    for v in values:
+        ours = out[: kern.write_f32(out, 0, v)].tobytes().decode()
+        theirs = np.format_float_scientific(v, unique=True)
+        ndig = lambda s: len(s.split("e")[0].replace("-", "").replace(".", "").strip("0"))  # noqa: E731
+        longer += ndig(ours) > ndig(theirs)
+    assert longer <= len(values) // 100
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Writing
+# ------------------------------------------------------------------------------------------------------------
+
+
+def test_write_then_read_round_trips_a_dataset_bit_for_bit(tmp_path):
+    d = make_ranking(20, (1, 9), 7, random_state=0)
+    for name in ("a.txt", "a.txt.gz"):
+        p = write_letor(tmp_path / name, d)
+        assert read_letor(p).equals(d)
+    assert (tmp_path / "a.txt.gz").read_bytes()[:2] == b"\x1f\x8b"
+
+
+def test_written_text_is_short_and_readable_by_sklearn(tmp_path):
+    X = np.array([[0.1, 0, np.nan], [1 / 3, -0.0, 2.5e-7]], dtype=np.float32)
+    d = RankingDataset(X=X, y=np.array([2.0, 0.5]), qid=np.array([3, 3]), group_ptr=np.array([0, 2]))
+    p = write_letor(tmp_path / "w.txt", d, header=False)
+    assert p.read_text() == "2 qid:3 1:0.1 2:0\n0.5 qid:3 1:0.33333334 2:-0 3:2.5e-7\n"
+    Xs, dense, y, qid = sklearn_reference(p, 3)
+    np.testing.assert_array_equal(bits(dense), bits(np.nan_to_num(X)))
+    assert y.tolist() == [2.0, 0.5] and qid.tolist() == [3, 3]
+    back = read_letor(p, missing=np.nan)
+    np.testing.assert_array_equal(bits(back.X), bits(X))
+
+
+def test_write_without_qid_for_lightgbm(tmp_path):
+    d = make_ranking(3, 2, 2, random_state=0)
+    p = write_letor(tmp_path / "rank.train", d, header=False, qid=False)
+    write_query_file(tmp_path / "rank.train.query", d.group_sizes)
+    assert "qid" not in p.read_text()
+    back = read_letor(p, query_file="auto")
+    np.testing.assert_array_equal(bits(back.X), bits(d.X))
+    assert back.group_ptr.tolist() == d.group_ptr.tolist()
+
+
+def test_sparse_writes_only_stored_entries(tmp_path):
+    X = sp.csr_matrix((np.array([3.0, 0.0, np.nan, 1.5], np.float32), np.array([4, 0, 1, 2]), np.array([0, 2, 4])),
+                      shape=(2, 6))
+    d = RankingDataset(X=X, y=np.array([1.0, 0.0]), qid=np.array([1, 1]), group_ptr=np.array([0, 2]))
+    p = write_letor(tmp_path / "s.txt", d, header=False)
+    assert p.read_text() == "1 qid:1 1:0 5:3\n0 qid:1 3:1.5\n"
+
+
+def test_doc_ids_and_comments_and_names_round_trip(tmp_path):
+    base = make_ranking(2, 2, 3, random_state=0)
+    ids = np.array(["GX1", "GX2", "d-3", "é4"], dtype=object)
+    variants = [
+        dict(doc_ids=ids),
+        dict(comments=np.array(["a", "", " docid in text: no", "x # y"], dtype=object)),
+        dict(doc_ids=ids, comments=np.array([f"docid = {i} inc = 1" for i in ids], dtype=object)),
+        dict(feature_names=("bm25", "tf idf", 'quote"d\nname')),
+    ]
+    for kw in variants:
+        d = RankingDataset(X=base.X, y=base.y, qid=base.qid, group_ptr=base.group_ptr, **kw)
+        assert read_letor(write_letor(tmp_path / "c.txt", d)).equals(d), kw
+
+
+def test_header_records_width_names_and_comment_kind(tmp_path):
+    X = np.zeros((1, 4), np.float32)
+    X[0, 0] = 1
+    d = RankingDataset(X=sp.csr_matrix(X), y=np.ones(1), qid=np.ones(1, np.int64), group_ptr=np.array([0, 1]),
+                       doc_ids=np.array(["D1"], dtype=object), feature_names=("a", "b", "c", "d"))
+    p = write_letor(tmp_path / "h.txt", d)
+    first, second = p.read_text().splitlines()
+    assert first == ('# ltrkit-letor: {"version": 1, "n_features": 4, "feature_names": ["a", "b", "c", "d"], '
+                     '"comments": false, "doc_ids": true}')
+    assert second == "1 qid:1 1:1 #docid = D1"
+    back = read_letor(p, sparse=True)
+    assert back.equals(d) and back.comments is None and back.n_features == 4
+    with pytest.raises(LetorFormatError, match="names 4 features but n_features=5"):
+        read_letor(p, n_features=5)
+    bad = put(tmp_path, b'# ltrkit-letor: {"n_features": "x"}\n1 qid:1 1:1\n', "bad.txt")
+    with pytest.raises(LetorFormatError, match="header") as e:
+        read_letor(bad)
+    assert e.value.line == 1
+
+
+def test_write_refuses_what_it_cannot_read_back(tmp_path):
+    base = make_ranking(1, 2, 2, random_state=0)
+
+    def ds(**kw):
+        args = dict(X=base.X, y=base.y, qid=base.qid, group_ptr=base.group_ptr)
+        args.update(kw)
+        return RankingDataset(**args)
+
+    cases = [
+        ds(y=np.array([1.0, np.nan])),
+        ds(X=np.array([[0.1, 0], [0, 0]], dtype=np.float64)),
+        ds(doc_ids=np.array(["a b", "c"], dtype=object)),
+        ds(doc_ids=np.array(["", "c"], dtype=object)),
+        ds(comments=np.array(["line\nbreak", ""], dtype=object)),
+        ds(comments=np.array(["cr\r", ""], dtype=object)),
+        ds(doc_ids=np.array(["a", "b"], dtype=object), comments=np.array(["docid = a", "docid = c"], dtype=object)),
+    ]
+    for d in cases:
+        with pytest.raises(ValueError):
+            write_letor(tmp_path / "x.txt", d)
+    assert not (tmp_path / "x.txt").exists()
+    with pytest.raises(TypeError):
+        write_letor(tmp_path / "x.txt", base.X)
+    exact64 = ds(X=np.array([[0.5, 2], [0, 1]], dtype=np.float64))
+    assert read_letor(write_letor(tmp_path / "y.txt", exact64)).X.tolist() == [[0.5, 2], [0, 1]]
+
+
+def test_write_is_atomic_when_formatting_fails_midway(tmp_path):
+    p = tmp_path / "keep.txt"
+    p.write_text("old content\n")
+    d = make_ranking(5, 3, 3, random_state=0)
+    boom = RuntimeError("boom")
+    with mock.patch.object(kern, "format_rows", side_effect=boom), mock.patch.object(
+            kern, "format_block", side_effect=boom), pytest.raises(RuntimeError):
+        write_letor(p, d)
+    assert p.read_text() == "old content\n"
+    assert sorted(os.listdir(tmp_path)) == ["keep.txt"]
+
+
+def test_large_writes_are_split_into_blocks_and_read_back_with_many_chunks(tmp_path):
+    d = make_ranking(60, (5, 40), 12, random_state=2)
+    with mock.patch.object(letor, "_BLOCK_BYTES", 4096):
+        p = write_letor(tmp_path / "big.txt", d, n_jobs=1)
+    assert p.read_bytes() == write_letor(tmp_path / "big2.txt", d).read_bytes()
+    with mock.patch.object(letor, "_CHUNK_BYTES", 777):
+        for n_jobs in (1, 2):
+            assert read_letor(p, n_jobs=n_jobs).equals(d)
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Real data (shared/data), checked against scikit-learn's reader
+# ------------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.shared
+def test_mq2008_fold1_test_matches_sklearn_and_its_provenance(shared_file, tmp_path):
+    path = shared_file("mq2008/Fold1/test.txt.gz")
+    d = read_letor(path)
+    assert (d.n_rows, d.n_queries, d.n_features) == (2874, 156, 46)
+    assert np.bincount(d.y.astype(int)).tolist() == [2319, 378, 177]
+    assert all(s.startswith("GX") for s in d.doc_ids) and d.doc_ids[0] == "GX004-93-7097963"
+    assert d.comments[0] == "docid = GX004-93-7097963 inc = 0.0428115405134536 prob = 0.860366"
+    Xs, dense, y, qid = sklearn_reference(path, 46)
+    np.testing.assert_array_equal(bits(d.X), bits(dense))
+    np.testing.assert_array_equal(d.y, y)
+    np.testing.assert_array_equal(d.qid, qid)
+    assert read_letor(write_letor(tmp_path / "mq.txt.gz", d)).equals(d)
+
+
+@pytest.mark.shared
+@pytest.mark.parametrize("name, rows, queries", [
+    ("mslr_sample/mslr_fold1_test_sample.txt.gz", 1900, 18),
+    ("mslr_sample/mslr_fold1_valid_sample.txt.gz", 1734, 18),  # CRLF line endings
+])
+def test_mslr_samples_match_sklearn(shared_file, tmp_path, name, rows, queries):
+    path = shared_file(name)
+    d = read_letor(path)
+    assert (d.n_rows, d.n_queries, d.n_features) == (rows, queries, 136)
+    Xs, dense, y, qid = sklearn_reference(path, 136)
+    np.testing.assert_array_equal(bits(d.X), bits(dense))
+    np.testing.assert_array_equal(d.y, y)
+    np.testing.assert_array_equal(d.qid, qid)
+    s = read_letor(path, sparse=True).X
+    np.testing.assert_array_equal(s.indptr, Xs.indptr)
+    np.testing.assert_array_equal(s.indices, Xs.indices)
+    np.testing.assert_array_equal(bits(s.data), bits(Xs.data))
+    assert read_letor(write_letor(tmp_path / "m.txt", d)).equals(d)
+
+
+@pytest.mark.shared
+@pytest.mark.parametrize("split, rows, queries", [("train", 3005, 201), ("test", 768, 50)])
+def test_lightgbm_example_with_query_sidecar_matches_sklearn(shared_file, tmp_path, split, rows, queries):
+    path = shared_file(f"lightgbm_lambdarank/rank.{split}.gz")
+    qpath = shared_file(f"lightgbm_lambdarank/rank.{split}.query")
+    d = read_letor(path, query_file="auto", sparse=True, n_features=300)
+    assert sp.issparse(d.X) and d.X.shape == (rows, 300) and d.n_queries == queries
+    sizes = np.loadtxt(qpath, dtype=np.int64)
+    np.testing.assert_array_equal(d.group_sizes, sizes)
+    np.testing.assert_array_equal(d.qid, np.repeat(np.arange(queries), sizes))
+    Xs, y = load_svmlight_file(str(path), dtype=np.float32, n_features=300, zero_based=False)
+    np.testing.assert_array_equal(d.X.indptr, Xs.indptr)
+    np.testing.assert_array_equal(d.X.indices, Xs.indices)
+    np.testing.assert_array_equal(bits(d.X.data), bits(Xs.data))
+    np.testing.assert_array_equal(d.y, y)
+    assert read_letor(write_letor(tmp_path / "r.txt", d), sparse=True).equals(d)
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Numba's cache: a second process does not compile again
+# ------------------------------------------------------------------------------------------------------------
+
+
+def test_a_new_process_loads_the_compiled_kernels_from_the_cache(tmp_path):
+    small = put(tmp_path, b"1 qid:1 1:0.5\n")
+    big = write_letor(tmp_path / "big.txt", make_ranking(60, 20, 10, random_state=0))  # > 64 KiB: parallel
+    assert big.stat().st_size > 64 * 1024
+    for p in (small, big):  # make sure every kernel is compiled and cached
+        write_letor(tmp_path / "w.txt", read_letor(p))
+    code = textwrap.dedent(f"""
+        from ltr.io.letor import read_letor, write_letor
+        from ltr.io import _letor_parse as k
+        for p in ({str(small)!r}, {str(big)!r}):
+            write_letor({str(tmp_path / "w2.txt")!r}, read_letor(p))
+        for f in (k.count_chunk, k.count_chunks, k.parse_chunk, k.parse_chunks, k.format_block, k.format_rows):
+            print(sum(f.stats.cache_misses.values()), sum(f.stats.cache_hits.values()))
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
+    stats = [tuple(map(int, line.split())) for line in out.stdout.splitlines()]
+    assert len(stats) == 6 and all(misses == 0 and hits >= 1 for misses, hits in stats), stats
