@@ -5,13 +5,14 @@ The learning layer: LETOR and TREC I/O (:mod:`ltr.io`), IR metrics (:mod:`ltr.me
 """
 
 from ltr.datasets import RankingDataset, make_ranking
-from ltr.exceptions import GroupError, LetorFormatError, ModelFormatError, TrecFormatError
+from ltr.exceptions import GroupError, LetorFormatError, LetorGroupError, ModelFormatError, TrecFormatError
 
 __version__ = "0.1.0"
 
 __all__ = [
     "GroupError",
     "LetorFormatError",
+    "LetorGroupError",
     "ModelFormatError",
     "Ranker",
     "RankingDataset",

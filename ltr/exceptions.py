@@ -6,7 +6,7 @@ catches those keeps working, and the message names what was expected and what wa
 
 from __future__ import annotations
 
-__all__ = ["GroupError", "LetorFormatError", "ModelFormatError", "TrecFormatError"]
+__all__ = ["GroupError", "LetorFormatError", "LetorGroupError", "ModelFormatError", "TrecFormatError"]
 
 
 class LetorFormatError(ValueError):
@@ -47,3 +47,7 @@ class GroupError(ValueError):
 
 class ModelFormatError(ValueError):
     """A saved model is missing, truncated, edited or of an unknown version."""
+
+
+class LetorGroupError(LetorFormatError, GroupError):
+    """The rows of a query are not contiguous in a LETOR file (both a format and a grouping error)."""

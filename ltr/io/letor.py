@@ -41,7 +41,7 @@ import scipy.sparse as sp
 from numpy.typing import ArrayLike, NDArray
 
 from ltr.datasets import RankingDataset
-from ltr.exceptions import GroupError, LetorFormatError
+from ltr.exceptions import LetorFormatError, LetorGroupError
 from ltr.groups import group_ptr_from_qid
 from ltr.io import _letor_parse as _k
 from ltr.io._atomic import atomic_write
@@ -58,10 +58,6 @@ _SLOW_CAP = 64  # slow-path tokens remembered per chunk before that chunk is re-
 _DENSE_GUARD_BYTES = 2**31  # an inferred dense matrix this large and this empty is refused (sparse=True instead)
 _DOCID = re.compile(r"\bdocid\s*[=:]\s*(\S+)")
 _WHITESPACE = re.compile(r"\s")
-
-
-class LetorGroupError(LetorFormatError, GroupError):
-    """The rows of a query are not contiguous in a LETOR file (both a format and a grouping error)."""
 
 
 # ----------------------------------------------------------------------------------------------------------------
