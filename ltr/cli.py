@@ -186,7 +186,8 @@ def _make_ranker(args):
     return Ranker(objective=args.objective, engine=args.engine, kernel=args.kernel, device=args.device,
                   n_estimators=args.rounds, learning_rate=args.learning_rate, num_leaves=args.leaves,
                   min_child_samples=args.min_child_samples, early_stopping_rounds=args.early_stopping,
-                  n_jobs=args.threads, random_state=args.seed, verbose=0 if args.quiet else 1)
+                  n_jobs=args.threads, random_state=args.seed, normalize=args.normalize,
+                  verbose=0 if args.quiet else 1)
 
 
 def _cmd_train(args) -> int:
@@ -303,6 +304,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int, default=None)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--n-features", type=int, default=None, dest="n_features")
+    p.add_argument("--normalize", default=None,
+                   help="feature normalisation stored with the model: zscore, minmax, sum (per query, as "
+                        "RankLib's -norm) or global-zscore, global-minmax (fitted on TRAIN)")
     p.add_argument("--metrics", default=DEFAULT_METRICS)
     p.add_argument("--out", help="save the model here (engine text + MODEL.meta.json)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -316,6 +320,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--run", action="store_true", help="write a TREC run (needs '#docid' comments in DATA)")
     p.add_argument("--tag", default="ltrkit", help="run tag (with --run)")
     p.set_defaults(func=_cmd_predict)
+
+    from ltr.evaluation.commands import (
+        add_compare_arguments,
+        add_cv_arguments,
+        add_report_arguments,
+        run_compare,
+        run_cv,
+        run_report,
+    )
+
+    p = sub.add_parser("cv", help="cross-validate a ranker (LETOR fold folders or query-grouped K folds)")
+    add_cv_arguments(p)
+    p.set_defaults(func=run_cv)
+
+    p = sub.add_parser("compare", help="compare runs or cv results with paired significance tests")
+    add_compare_arguments(p)
+    p.set_defaults(func=run_compare)
+
+    p = sub.add_parser("report", help="render a cv/compare result as HTML, Markdown and PNG plots")
+    add_report_arguments(p)
+    p.set_defaults(func=run_report)
 
     try:
         from features.cli import add_arguments, run

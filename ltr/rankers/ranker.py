@@ -122,6 +122,12 @@ class Ranker(BaseEstimator):
     n_jobs : int, optional
         Threads for the engine (the Numba kernels use Numba's own thread pool).
     random_state : int, optional
+    normalize : str or dict, optional
+        Feature normalisation fitted in ``fit`` and applied identically in ``predict`` (stored in the model's
+        sidecar): ``"zscore"``, ``"minmax"`` (alias ``"linear"``) or ``"sum"`` per query, as RankLib's ``-norm``
+        (``predict`` then needs the query offsets: pass a RankingDataset, ``qid=`` or ``group=``), or
+        ``"global-zscore"`` / ``"global-minmax"`` fitted on the training rows. A dict is a normaliser's
+        ``to_dict()``; see :mod:`ltr.evaluation.normalize`.
     verbose : int, default=0
         1 shows a progress bar over boosting rounds; 2 also logs each round's validation metrics.
 
@@ -135,6 +141,8 @@ class Ranker(BaseEstimator):
     evals_result_ : dict
         ``{"valid_0": {"ndcg@10": [per round ...]}}``.
     fit_seconds_ : float
+    normalizer_ : QueryNormalizer or GlobalNormalizer or None
+        The fitted normaliser (None without ``normalize``).
     """
 
     def __init__(
@@ -157,6 +165,7 @@ class Ranker(BaseEstimator):
         early_stopping_rounds: int | None = None,
         n_jobs: int | None = None,
         random_state: int | None = None,
+        normalize: str | dict | None = None,
         verbose: int = 0,
     ):
         self.objective = objective
@@ -177,6 +186,7 @@ class Ranker(BaseEstimator):
         self.early_stopping_rounds = early_stopping_rounds
         self.n_jobs = n_jobs
         self.random_state = random_state
+        self.normalize = normalize
         self.verbose = verbose
 
     # -- validation ---------------------------------------------------------------------------------------------
@@ -248,6 +258,10 @@ class Ranker(BaseEstimator):
         Xa, ya, ptr = _unpack(X, y, qid, group)
         if Xa.shape[0] == 0:
             raise ValueError("X has no rows")
+        fingerprint = _fingerprint(Xa, ya, ptr)  # of the data as given, before normalisation
+        self.normalizer_ = self._make_normalizer()
+        if self.normalizer_ is not None:
+            Xa = self.normalizer_.fit(Xa, group_ptr=ptr).transform(Xa, group_ptr=ptr)
         weight = None
         if sample_weight is not None:
             weight = np.asarray(sample_weight, dtype=np.float64)
@@ -263,6 +277,8 @@ class Ranker(BaseEstimator):
                 if len(item) != 3:
                     raise ValueError(f"eval_set[{i}] must be a RankingDataset or an (X, y, qid) tuple")
                 vx, vy, vptr = _unpack(item[0], item[1], item[2], None, f"eval_set[{i}]")
+            if self.normalizer_ is not None and vx.shape[1] == Xa.shape[1]:
+                vx = self.normalizer_.transform(vx, group_ptr=vptr)
             if vx.shape[1] != Xa.shape[1]:
                 raise ValueError(
                     f"eval_set[{i}] has {vx.shape[1]} features but the training data has {Xa.shape[1]}; read both "
@@ -311,8 +327,18 @@ class Ranker(BaseEstimator):
             if names.size != self.n_features_in_:
                 raise ValueError(f"{names.size} feature names for {self.n_features_in_} features")
             self.feature_names_in_ = names
-        self.data_fingerprint_ = _fingerprint(Xa, ya, ptr)
+        self.data_fingerprint_ = fingerprint
         return self
+
+    def _make_normalizer(self):
+        """A fresh, unfitted normaliser from ``normalize`` (None without one)."""
+        if self.normalize is None:
+            return None
+        from ltr.evaluation.normalize import make_normalizer, normalizer_from_dict
+
+        spec = make_normalizer(self.normalize).to_dict()
+        # Refit on every fit: drop the offsets that a dict from an earlier fit may carry.
+        return normalizer_from_dict({k: v for k, v in spec.items() if k not in ("offset", "scale")})
 
     @staticmethod
     def _group_weights(weight, ptr):
@@ -340,17 +366,32 @@ class Ranker(BaseEstimator):
 
             raise NotFittedError("this Ranker is not fitted yet: call fit() or ltr.load_model() first")
 
-    def predict(self, X) -> NDArray[np.float64]:
-        """Scores, one per row (higher ranks first). Only the order within a query is meaningful."""
+    def predict(self, X, *, qid: ArrayLike | None = None, group: ArrayLike | None = None) -> NDArray[np.float64]:
+        """Scores, one per row (higher ranks first). Only the order within a query is meaningful.
+
+        ``qid`` or ``group`` (or a RankingDataset) are needed only by a model with a per-query ``normalize``.
+        """
         self._check_fitted()
+        ptr = None
         if isinstance(X, RankingDataset):
+            ptr = np.asarray(X.group_ptr)
             X = X.X
         X = _as_2d(X)
+        if qid is not None or group is not None:
+            ptr = resolve_group_ptr(X.shape[0], qid=qid, group=group)
         if X.shape[1] != self.n_features_in_:
             raise ValueError(
                 f"X has {X.shape[1]} features but the model was trained on {self.n_features_in_}; if the data is "
                 f"a LETOR file, read it with n_features={self.n_features_in_} so absent trailing features count"
             )
+        norm = getattr(self, "normalizer_", None)
+        if norm is not None:
+            if norm.needs_groups and ptr is None:
+                raise ValueError(
+                    f"this model normalises features per query ({norm.method!r}): pass a RankingDataset, or qid= / "
+                    "group= with X"
+                )
+            X = norm.transform(X, group_ptr=ptr)
         return get_backend(self.engine).predict(self.booster_, X, self.best_iteration_)
 
     def score(self, X, y=None, *, qid=None, group=None, sample_weight=None) -> float:
@@ -358,7 +399,8 @@ class Ranker(BaseEstimator):
         from ltr.metrics import evaluate
 
         Xa, ya, ptr = _unpack(X, y, qid, group)
-        return float(evaluate(ya, self.predict(Xa), group_ptr=ptr, metrics=["ndcg@10"])["ndcg@10"])
+        scores = self.predict(Xa, group=np.diff(ptr))
+        return float(evaluate(ya, scores, group_ptr=ptr, metrics=["ndcg@10"])["ndcg@10"])
 
     @property
     def feature_importances_(self) -> NDArray[np.float64]:
@@ -396,7 +438,10 @@ class Ranker(BaseEstimator):
             "data_fingerprint": self.data_fingerprint_,
             "model_sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
             "fit_seconds": self.fit_seconds_,
+            "normalizer": None if getattr(self, "normalizer_", None) is None else self.normalizer_.to_dict(),
         }
+        if not isinstance(self.normalize, (str, dict, type(None))):  # an instance: store its description
+            meta["params"]["normalize"] = self._make_normalizer().to_dict()
         meta["params"]["eval_at"] = list(meta["params"]["eval_at"]) if not isinstance(
             meta["params"]["eval_at"], int) else meta["params"]["eval_at"]
         path = Path(path)
@@ -457,4 +502,15 @@ def load_model(path: str | os.PathLike) -> Ranker:
     model.data_fingerprint_ = meta.get("data_fingerprint")
     model.fit_seconds_ = float(meta.get("fit_seconds", float("nan")))
     model.evals_result_ = {}
+    model.normalizer_ = None
+    if meta.get("normalizer") is not None:
+        from ltr.evaluation.normalize import normalizer_from_dict
+
+        try:
+            model.normalizer_ = normalizer_from_dict(meta["normalizer"])
+        except (ValueError, KeyError, TypeError) as e:
+            raise ModelFormatError(f"{meta_path}: bad normalizer ({e})") from e
+        if model.normalizer_.needs_groups is False and getattr(model.normalizer_, "n_features_in_", None) != \
+                model.n_features_in_:
+            raise ModelFormatError(f"{meta_path}: the global normalizer does not match the model's feature count")
     return model

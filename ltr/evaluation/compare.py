@@ -1,0 +1,450 @@
+"""Compare systems query by query against a baseline: metrics, paired tests, corrections, win/tie/loss, effect sizes.
+
+Entry points, all returning a :class:`Comparison`:
+
+- :func:`compare`: per-query metric tables (pandas DataFrames indexed by qid), one per system;
+- :func:`compare_runs`: TREC runs (frames or paths) and qrels, evaluated as trec_eval does;
+- :func:`compare_models`: fitted rankers scored on one :class:`~ltr.RankingDataset`;
+- :func:`compare_cv`: cross-validation results over the same folds (pooled test queries).
+
+For each metric and each system other than the baseline, each requested test is run on the paired per-query
+values; the p-values of one (metric, test) family - the ``m`` systems compared with the baseline - are adjusted
+with Holm's or Bonferroni's method, and a difference is *significant* when the adjusted p-value is below
+``alpha``. The first test named is the one the significance markers in the tables follow.
+
+Query sets must agree: by default a system that lacks queries another has is an error that lists them;
+``queries="intersection"`` evaluates on the common queries only and records what was dropped.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ltr.evaluation import significance as S
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["Comparison", "compare", "compare_cv", "compare_models", "compare_runs", "check_qrels_labels"]
+
+DEFAULT_TESTS = ("t", "wilcoxon", "randomization")
+CURVE_METRICS = tuple(f"ndcg@{k}" for k in range(1, 21))
+
+
+@dataclass
+class Comparison:
+    """The outcome of :func:`compare`.
+
+    Attributes
+    ----------
+    systems : list of str
+        In input order; ``baseline`` among them.
+    baseline : str
+    metrics : list of str
+    qids : list of str
+        The paired queries.
+    per_query : dict of str to dict of str to ndarray
+        ``per_query[system][metric]``, aligned with ``qids``.
+    rows : list of dict
+        One per (system other than the baseline, metric): ``mean``, ``baseline_mean``, ``delta``, ``relative``,
+        ``wins``, ``ties``, ``losses``, ``effect_size``, and ``tests[test] = {statistic, pvalue, pvalue_adjusted,
+        significant}``.
+    tests, correction, alpha, n_permutations, seed
+        The settings used.
+    dropped : dict of str to list of str
+        With ``queries="intersection"``: the queries each system had that were left out.
+    curves : dict of str to list of float, or None
+        Mean NDCG@1..20 per system over ``qids``, when the inputs had those columns.
+    """
+
+    systems: list[str]
+    baseline: str
+    metrics: list[str]
+    qids: list[str]
+    per_query: dict[str, dict[str, np.ndarray]]
+    rows: list[dict[str, Any]]
+    tests: list[str]
+    correction: str
+    alpha: float
+    n_permutations: int
+    seed: int
+    dropped: dict[str, list[str]] = field(default_factory=dict)
+    curves: dict[str, list[float]] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def mean(self, system: str, metric: str) -> float:
+        return float(np.mean(self.per_query[system][metric]))
+
+    def row(self, system: str, metric: str) -> dict[str, Any]:
+        for r in self.rows:
+            if r["system"] == system and r["metric"] == metric:
+                return r
+        raise KeyError(f"no comparison row for system {system!r} and metric {metric!r}")
+
+    def format(self, fmt: str = "table", *, layout: str | None = None, digits: int = 4) -> str:
+        """Render as ``"table"`` (terminal), ``"markdown"``, ``"latex"``, ``"csv"`` or ``"json"``.
+
+        ``layout="long"`` (one line per system and metric with every p-value; the default for table and csv) or
+        ``"wide"`` (systems x metrics with significance markers; the default for Markdown and LaTeX).
+        """
+        from ltr.evaluation.tables import format_comparison
+
+        return format_comparison(self, fmt, layout=layout, digits=digits)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The result file's content (``kind == "compare"``; see :mod:`ltr.evaluation.report`)."""
+        from ltr.evaluation.report import comparison_dict
+
+        return comparison_dict(self)
+
+    def save(self, path: str | os.PathLike) -> None:
+        from ltr.evaluation.report import write_result
+
+        write_result(path, self.to_dict())
+
+
+def _canonical(metrics) -> list[str]:
+    from ltr.metrics import parse_metrics
+
+    return [p.name for p in parse_metrics(metrics)]
+
+
+def _align(frames: Mapping[str, pd.DataFrame], queries: str) -> tuple[list[str], dict[str, list[str]]]:
+    names = list(frames)
+    index = {n: [str(q) for q in frames[n].index] for n in names}
+    for n in names:
+        seen: set[str] = set()
+        dup = [q for q in index[n] if q in seen or seen.add(q)]
+        if dup:
+            raise ValueError(f"system {n!r} has query {dup[0]!r} more than once in its per-query table")
+    sets = {n: set(index[n]) for n in names}
+    common = set.intersection(*sets.values())
+    union = set.union(*sets.values())
+    if queries not in ("same", "intersection"):
+        raise ValueError(f"queries must be 'same' or 'intersection', got {queries!r}")
+    dropped = {n: sorted(sets[n] - common, key=_qkey) for n in names}
+    if common != union and queries == "same":
+        lines = []
+        for n in names:
+            missing = sorted(union - sets[n], key=_qkey)
+            if missing:
+                shown = ", ".join(missing[:10]) + (f", ... ({len(missing)} in all)" if len(missing) > 10 else "")
+                lines.append(f"{n!r} lacks {len(missing)} of them: {shown}")
+        raise ValueError(
+            f"the systems were evaluated on different queries ({len(common)} in common, {len(union)} in all): "
+            + "; ".join(lines) + ". Pass queries='intersection' (ltr compare --intersection) to compare on the "
+            "common queries only"
+        )
+    order = [q for q in index[names[0]] if q in common]
+    return order, {n: d for n, d in dropped.items() if d}
+
+
+def _qkey(q: str):
+    return (0, int(q), q) if q.lstrip("-").isdigit() else (1, 0, q)
+
+
+def compare(
+    per_query: Mapping[str, pd.DataFrame],
+    baseline: str | None = None,
+    *,
+    metrics: str | Sequence[str] | None = None,
+    tests: Sequence[str] = DEFAULT_TESTS,
+    correction: str = "holm",
+    alpha: float = 0.05,
+    n_permutations: int = 10_000,
+    seed: int = 0,
+    queries: str = "same",
+) -> Comparison:
+    """Compare systems from their per-query metric tables.
+
+    Parameters
+    ----------
+    per_query : mapping of str to pandas.DataFrame
+        System name -> a frame indexed by qid with one column per metric (what
+        :func:`ltr.metrics.evaluate_run_per_query` returns). Frames that also hold ``ndcg@1`` .. ``ndcg@20`` give
+        NDCG@k curves.
+    baseline : str, optional
+        The system the others are tested against (default: the first).
+    metrics : str or sequence of str, optional
+        Default: the first frame's columns other than the curve columns.
+    tests : sequence of str, default=("t", "wilcoxon", "randomization")
+        Paired tests, see :data:`ltr.evaluation.significance.TESTS`; the first drives the markers.
+    correction : {"holm", "bonferroni", "none"}, default="holm"
+        Applied per (metric, test) over the systems compared with the baseline.
+    alpha : float, default=0.05
+    n_permutations : int, default=10000
+        For the randomisation test (exact enumeration when ``2**n_queries`` is not larger).
+    seed : int, default=0
+        For the randomisation test.
+    queries : {"same", "intersection"}, default="same"
+        Refuse systems with different query sets (listing the missing queries), or keep the common ones.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> base = pd.DataFrame({"map": [0.5, 0.5, 0.5, 0.5]}, index=["1", "2", "3", "4"])
+    >>> new = pd.DataFrame({"map": [0.6, 0.7, 0.9, 0.5]}, index=["1", "2", "3", "4"])
+    >>> c = compare({"bm25": base, "ltr": new}, tests=["wilcoxon"])
+    >>> r = c.row("ltr", "map")
+    >>> round(r["delta"], 4), (r["wins"], r["ties"], r["losses"]), r["tests"]["wilcoxon"]["pvalue"]
+    (0.175, (3, 1, 0), 0.25)
+    """
+    if not per_query:
+        raise ValueError("compare needs at least one system")
+    names = list(per_query)
+    if len(set(names)) != len(names):
+        raise ValueError(f"system names must be unique, got {names}")
+    baseline = names[0] if baseline is None else baseline
+    if baseline not in per_query:
+        raise ValueError(f"baseline {baseline!r} is not one of the systems {names}")
+    if not tests:
+        raise ValueError("name at least one test, e.g. tests=['t']")
+    canon_tests = []
+    for t in tests:
+        name = S.TESTS.get(str(t).lower())
+        if name is None:
+            raise ValueError(f"unknown test {t!r}; choose from {sorted(set(S.TESTS.values()))}")
+        if name not in canon_tests:
+            canon_tests.append(name)
+    if correction not in S.CORRECTIONS:
+        raise ValueError(f"unknown correction {correction!r}; choose one of {list(S.CORRECTIONS)}")
+    if not 0 < alpha < 1:
+        raise ValueError(f"alpha must lie in (0, 1), got {alpha}")
+    first = per_query[names[0]]
+    if metrics is None:
+        metrics = [c for c in first.columns if c not in CURVE_METRICS] or [c for c in first.columns]
+    metrics = _canonical(metrics)
+    for n in names:
+        missing = [m for m in metrics if m not in per_query[n].columns]
+        if missing:
+            raise ValueError(f"system {n!r} has no per-query values for {missing}")
+    qids, dropped = _align(per_query, queries)
+    if len(qids) < 2:
+        raise ValueError(
+            f"only {len(qids)} query in common between the systems; a paired significance test needs at least two"
+        )
+    frames = {n: per_query[n].set_axis(per_query[n].index.astype(str), axis=0) for n in names}  # never mutate
+    values = {}
+    for n in names:
+        values[n] = {m: frames[n].loc[qids, m].to_numpy(dtype=np.float64) for m in metrics}
+        for m in metrics:
+            if np.isnan(values[n][m]).any():
+                bad = qids[int(np.flatnonzero(np.isnan(values[n][m]))[0])]
+                raise ValueError(f"system {n!r} has no {m} value (NaN) for query {bad!r}")
+    others = [n for n in names if n != baseline]
+    rows: list[dict[str, Any]] = []
+    for m in metrics:
+        b = values[baseline][m]
+        block = []
+        for n in others:
+            a = values[n][m]
+            w, t, l = S.win_tie_loss(a, b)
+            mean_a, mean_b = float(a.mean()), float(b.mean())
+            row = {
+                "system": n, "metric": m, "mean": mean_a, "baseline_mean": mean_b, "delta": mean_a - mean_b,
+                "relative": (mean_a - mean_b) / mean_b if mean_b != 0 else math.nan,
+                "wins": w, "ties": t, "losses": l, "effect_size": S.effect_size(a, b), "tests": {},
+            }
+            for test in canon_tests:
+                r = S.paired_test(a, b, test, n_permutations=n_permutations, seed=seed)
+                row["tests"][test] = {"statistic": r.statistic, "pvalue": r.pvalue}
+            block.append(row)
+        for test in canon_tests:
+            if not block:
+                break
+            adjusted = S.correct([r["tests"][test]["pvalue"] for r in block], correction)
+            for r, p in zip(block, adjusted):
+                r["tests"][test]["pvalue_adjusted"] = float(p)
+                r["tests"][test]["significant"] = bool(p < alpha)
+        rows.extend(block)
+    curves = None
+    if all(all(c in frames[n].columns for c in CURVE_METRICS) for n in names):
+        curves = {n: [float(frames[n].loc[qids, c].mean()) for c in CURVE_METRICS] for n in names}
+    return Comparison(names, baseline, metrics, qids, values, rows, canon_tests, correction, float(alpha),
+                      int(n_permutations), int(seed), dropped, curves)
+
+
+# -- runs ---------------------------------------------------------------------------------------------------------
+def check_qrels_labels(qrels: pd.DataFrame, labels: Sequence[int] | None = None, *, what: str = "qrels") -> None:
+    """Refuse relevance labels outside the expected scale.
+
+    With ``labels=None`` every integer grade >= 0 is accepted and a negative one (``-1`` unjudged, ``-2`` spam in
+    some TREC qrels) is refused, since metrics would silently count it as non-relevant; pass the full scale
+    (e.g. ``[-2, -1, 0, 1, 2]``) to accept it.
+
+    Raises
+    ------
+    ValueError
+        Naming the unknown labels, how many judgments carry each, and a first (qid, docno).
+    """
+    rel = np.asarray(qrels["rel"])
+    if labels is None:
+        bad = rel < 0
+        expected = "non-negative integer grades"
+    else:
+        allowed = np.asarray(sorted({int(v) for v in labels}))
+        bad = ~np.isin(rel, allowed)
+        expected = f"grades {allowed.tolist()}"
+    if bad.any():
+        vals, counts = np.unique(rel[bad], return_counts=True)
+        i = int(np.flatnonzero(bad)[0])
+        listing = ", ".join(f"{v:g} ({c} judgments)" for v, c in zip(vals.astype(float), counts))
+        raise ValueError(
+            f"{what} has labels outside the expected {expected}: {listing}; first at query "
+            f"{qrels['qid'].iat[i]!r}, document {qrels['docno'].iat[i]!r}. Declare the scale with labels= "
+            "(ltr compare --labels) to accept them (negative grades then count as non-relevant)"
+        )
+
+
+def _check_run(run: pd.DataFrame, name: str) -> None:
+    dup = run.duplicated(["qid", "docno"], keep=False)
+    if dup.any():
+        d = run[dup]
+        counts = d.groupby(["qid", "docno"]).size()
+        (q, doc), c = next(iter(counts.items()))
+        raise ValueError(
+            f"run {name!r} lists {len(counts)} document(s) more than once in a query, e.g. {doc!r} {c} times for "
+            f"query {q!r}; trec_eval refuses duplicates: keep one line per (query, document)"
+        )
+
+
+def compare_runs(
+    runs: Mapping[str, pd.DataFrame | str | os.PathLike] | Sequence[str | os.PathLike],
+    qrels: pd.DataFrame | str | os.PathLike,
+    *,
+    metrics: str | Sequence[str] = ("ndcg@10", "map"),
+    baseline: str | None = None,
+    labels: Sequence[int] | None = None,
+    gain: str = "linear",
+    no_relevant: float = 0.0,
+    **kwargs: Any,
+) -> Comparison:
+    """Compare TREC runs on qrels (trec_eval's conventions: linear gain, ties by docno, unjudged = 0).
+
+    Parameters
+    ----------
+    runs : mapping of name to run frame or path, or a sequence of paths
+        Paths are named by their file name without the ``.run``/``.txt``/``.gz`` suffixes.
+    qrels : DataFrame or path
+    metrics : str or sequence of str, default=("ndcg@10", "map")
+    baseline : str, optional
+        Default: the first run.
+    labels : sequence of int, optional
+        The expected relevance scale (see :func:`check_qrels_labels`).
+    gain, no_relevant
+        Metric conventions (:mod:`ltr.metrics`).
+    **kwargs
+        Passed to :func:`compare` (tests, correction, alpha, n_permutations, seed, queries).
+
+    Raises
+    ------
+    ValueError
+        Duplicate documents in a run, unknown qrels labels, query sets that differ (unless
+        ``queries="intersection"``), fewer than two common queries.
+    """
+    from ltr.io import read_qrels, read_run
+    from ltr.metrics import evaluate_run_per_query
+
+    if not isinstance(runs, Mapping):
+        runs = {_run_name(p): p for p in runs}
+        if len(runs) != len(set(runs)):
+            raise ValueError("two runs have the same file name; pass a mapping of names to paths")
+    if isinstance(qrels, (str, os.PathLike)):
+        qrels = read_qrels(qrels)
+    check_qrels_labels(qrels, labels)
+    names = _canonical(metrics)
+    wanted = list(dict.fromkeys([*names, *CURVE_METRICS]))
+    frames = {}
+    for name, run in runs.items():
+        if isinstance(run, (str, os.PathLike)):
+            run = read_run(run)
+        _check_run(run, name)
+        frame = evaluate_run_per_query(qrels, run, wanted, gain=gain, no_relevant=no_relevant)
+        if frame.empty:
+            raise ValueError(f"run {name!r} has no query in common with the qrels")
+        frames[name] = frame
+    result = compare(frames, baseline, metrics=names, **kwargs)
+    result.extra["conventions"] = {"gain": gain, "no_relevant": no_relevant, "source": "trec runs"}
+    return result
+
+
+def _run_name(path) -> str:
+    name = Path(path).name
+    for suffix in (".gz", ".run", ".txt", ".trec"):
+        if name.endswith(suffix) and len(name) > len(suffix):
+            name = name[: -len(suffix)]
+    return name
+
+
+# -- models and CV results ----------------------------------------------------------------------------------------
+def compare_models(
+    models: Mapping[str, Any],
+    data,
+    *,
+    metrics: str | Sequence[str] = ("ndcg@10", "map"),
+    baseline: str | None = None,
+    gain: str = "exp2",
+    no_relevant: float = 0.0,
+    **kwargs: Any,
+) -> Comparison:
+    """Compare fitted rankers on one :class:`~ltr.RankingDataset` (each ``predict``-s the whole dataset).
+
+    ``**kwargs`` go to :func:`compare`.
+
+    Examples
+    --------
+    >>> from ltr import Ranker, make_ranking
+    >>> d = make_ranking(20, 8, 4, random_state=0)
+    >>> a = Ranker(n_estimators=3, min_child_samples=2, n_jobs=1).fit(d)
+    >>> b = Ranker(n_estimators=20, min_child_samples=2, n_jobs=1).fit(d)
+    >>> compare_models({"3 rounds": a, "20 rounds": b}, d, tests=["t"]).qids[:3]
+    ['1', '2', '3']
+    """
+    import pandas as pd
+
+    from ltr.metrics import evaluate_per_query
+
+    names = _canonical(metrics)
+    wanted = list(dict.fromkeys([*names, *CURVE_METRICS]))
+    qids = pd.Index([str(q) for q in data.query_ids], name="qid")
+    frames = {}
+    for name, model in models.items():
+        scores = np.asarray(model.predict(data), dtype=np.float64)
+        per = evaluate_per_query(data.y, scores, group_ptr=data.group_ptr, metrics=wanted, gain=gain,
+                                 no_relevant=no_relevant)
+        frames[name] = pd.DataFrame(per, index=qids)
+    result = compare(frames, baseline, metrics=names, **kwargs)
+    result.extra["conventions"] = {"gain": gain, "no_relevant": no_relevant, "source": "models"}
+    return result
+
+
+def compare_cv(results, baseline: str | None = None, *, metrics: str | Sequence[str] | None = None,
+               **kwargs: Any) -> Comparison:
+    """Compare :class:`~ltr.evaluation.CVResult` objects on their pooled per-query test values.
+
+    ``results`` is a sequence (named by each result's ``name``) or a mapping of names to results; the folds must
+    test the same queries. The means in the comparison weigh every query once (the pooled mean); a
+    :meth:`CVResult.mean` averages the fold means instead (LETOR's convention), which differs when folds hold
+    different numbers of queries. ``**kwargs`` go to :func:`compare`.
+    """
+    if not isinstance(results, Mapping):
+        results = list(results)
+        named = {r.name: r for r in results}
+        if len(named) != len(results):
+            raise ValueError("two CV results share a name; pass a mapping of distinct names")
+        results = named
+    frames = {name: r.per_query() for name, r in results.items()}
+    metrics = metrics if metrics is not None else next(iter(results.values())).metrics
+    result = compare(frames, baseline, metrics=metrics, **kwargs)
+    # The CV curve is the mean over folds of each fold's mean, not a per-query mean: take it from the results.
+    result.curves = {n: r.curve() for n, r in results.items()}
+    result.extra["cv"] = {n: r.to_dict() for n, r in results.items()}
+    result.extra["datasets"] = next(iter(results.values())).datasets
+    return result

@@ -1,0 +1,193 @@
+"""Render comparisons and CV results as terminal tables, Markdown, LaTeX, CSV and JSON.
+
+Two layouts for a :class:`~ltr.evaluation.Comparison`:
+
+- ``"long"``: one line per (system, metric) with the mean, the difference from the baseline (absolute and
+  relative), win/tie/loss counts, the effect size and the adjusted p-value of every test;
+- ``"wide"``: systems x metrics, the best mean of each metric in bold, and ``*`` on a mean that differs
+  significantly from the baseline's under the first test, with a footnote saying which test, which correction and
+  which alpha.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import TYPE_CHECKING, Any
+
+from ltr._table import format_csv, format_table
+
+if TYPE_CHECKING:
+    from ltr.evaluation.compare import Comparison
+    from ltr.evaluation.cv import CVResult
+
+__all__ = ["FORMATS", "format_comparison", "format_cv", "latex_escape"]
+
+FORMATS = ("table", "markdown", "latex", "csv", "json")
+_TEST_LABEL = {"t": "paired t", "wilcoxon": "Wilcoxon signed-rank", "randomization": "Fisher randomisation"}
+
+
+def latex_escape(text: str) -> str:
+    r"""Escape LaTeX's special characters.
+
+    Examples
+    --------
+    >>> latex_escape("lambda_mart & 50%")
+    'lambda\\_mart \\& 50\\%'
+    """
+    out = []
+    for ch in str(text):
+        if ch in "&%$#_{}":
+            out.append("\\" + ch)
+        elif ch == "~":
+            out.append(r"\textasciitilde{}")
+        elif ch == "^":
+            out.append(r"\textasciicircum{}")
+        elif ch == "\\":
+            out.append(r"\textbackslash{}")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def _p(p: float) -> str:
+    if p is None or (isinstance(p, float) and math.isnan(p)):
+        return ""
+    return "<0.0001" if p < 1e-4 else f"{p:.4f}"
+
+
+def _num(v: float, digits: int) -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return ""
+    if isinstance(v, float) and math.isinf(v):
+        return "inf" if v > 0 else "-inf"
+    return f"{v:.{digits}f}"
+
+
+def _long_rows(c: Comparison, digits: int, raw: bool) -> tuple[list[str], list[list[Any]]]:
+    header = ["system", "metric", "mean", "delta", "delta %", "W/T/L", "d", *[f"p({t})" for t in c.tests], "sig"]
+    rows: list[list[Any]] = []
+    for m in c.metrics:
+        base = c.mean(c.baseline, m)
+        rows.append([c.baseline + " (baseline)", m, base if raw else _num(base, digits), "", "", "", "",
+                     *[""] * len(c.tests), ""])
+        for n in c.systems:
+            if n == c.baseline:
+                continue
+            r = c.row(n, m)
+            pvals = [r["tests"][t]["pvalue_adjusted"] for t in c.tests]
+            sig = "*" if r["tests"][c.tests[0]]["significant"] else ""
+            if raw:
+                rows.append([n, m, r["mean"], r["delta"], r["relative"], f'{r["wins"]}/{r["ties"]}/{r["losses"]}',
+                             r["effect_size"], *pvals, sig])
+            else:
+                rel = "" if math.isnan(r["relative"]) else f'{100 * r["relative"]:+.1f}%'
+                rows.append([n, m, _num(r["mean"], digits), f'{r["delta"]:+.{digits}f}', rel,
+                             f'{r["wins"]}/{r["ties"]}/{r["losses"]}', _num(r["effect_size"], 2),
+                             *[_p(p) for p in pvals], sig])
+    return header, rows
+
+
+def _footnote(c: Comparison) -> str:
+    m = len(c.systems) - 1
+    corr = {"holm": "Holm-adjusted", "bonferroni": "Bonferroni-adjusted", "none": "unadjusted"}[c.correction]
+    test = _TEST_LABEL[c.tests[0]]
+    extra = f", {c.n_permutations} permutations, seed {c.seed}" if c.tests[0] == "randomization" else ""
+    note = (f"* differs from {c.baseline} (two-sided {test} test{extra}; {corr} p < {c.alpha:g} over the {m} "
+            f"comparison{'s' if m != 1 else ''} per metric); {len(c.qids)} queries.")
+    if c.dropped:
+        lost = sum(len(v) for v in c.dropped.values())
+        note += f" Evaluated on the common queries only ({lost} query entries dropped)."
+    return note
+
+
+def _wide_cells(c: Comparison, digits: int, bold, star) -> tuple[list[str], list[list[str]]]:
+    header = ["system", *c.metrics]
+    best = {m: max(c.mean(n, m) for n in c.systems) for m in c.metrics}
+    rows = []
+    for n in c.systems:
+        cells = [n + (" (baseline)" if n == c.baseline else "")]
+        for m in c.metrics:
+            v = c.mean(n, m)
+            text = _num(v, digits)
+            if v == best[m] and len(c.systems) > 1:
+                text = bold(text)
+            if n != c.baseline and c.row(n, m)["tests"][c.tests[0]]["significant"]:
+                text += star
+            cells.append(text)
+        rows.append(cells)
+    return header, rows
+
+
+def format_comparison(c: Comparison, fmt: str = "table", *, layout: str | None = None, digits: int = 4) -> str:
+    """Render a comparison; see the module docstring for the layouts.
+
+    Parameters
+    ----------
+    fmt : {"table", "markdown", "latex", "csv", "json"}
+    layout : {"long", "wide"}, optional
+        Default: long for table and csv, wide for Markdown and LaTeX (JSON holds everything).
+    digits : int, default=4
+    """
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r}; choose one of {list(FORMATS)}")
+    if fmt == "json":
+        return json.dumps(c.to_dict(), indent=2, allow_nan=True)
+    layout = layout or ("wide" if fmt in ("markdown", "latex") else "long")
+    if layout not in ("long", "wide"):
+        raise ValueError(f"layout must be 'long' or 'wide', got {layout!r}")
+    if fmt == "csv":
+        if layout == "long":
+            header, rows = _long_rows(c, digits, raw=True)
+        else:
+            header = ["system", *c.metrics]
+            rows = [[n, *[c.mean(n, m) for m in c.metrics]] for n in c.systems]
+        return format_csv(header, rows)
+    if fmt == "table":
+        if layout == "long":
+            header, rows = _long_rows(c, digits, raw=False)
+        else:
+            header, rows = _wide_cells(c, digits, lambda s: s, "*")
+        return format_table(header, rows) + "\n" + _footnote(c)
+    if fmt == "markdown":
+        if layout == "long":
+            header, rows = _long_rows(c, digits, raw=False)
+        else:
+            header, rows = _wide_cells(c, digits, lambda s: f"**{s}**", "\\*")
+        lines = ["| " + " | ".join(header) + " |", "|" + "|".join(["---"] + ["---:"] * (len(header) - 1)) + "|"]
+        lines += ["| " + " | ".join(str(x) for x in r) + " |" for r in rows]
+        return "\n".join(lines) + "\n\n" + _footnote(c).replace("*", "\\*", 1)
+    # LaTeX (booktabs)
+    if layout == "long":
+        header, rows = _long_rows(c, digits, raw=False)
+        rows = [[latex_escape(x) for x in r] for r in rows]
+    else:
+        header, rows = _wide_cells(c, digits, lambda s: f"\\textbf{{{s}}}", "$^{*}$")
+        rows = [[latex_escape(r[0]), *r[1:]] for r in rows]
+    spec = "l" * (2 if layout == "long" else 1) + "r" * (len(header) - (2 if layout == "long" else 1))
+    lines = [f"\\begin{{tabular}}{{{spec}}}", "\\toprule", " & ".join(latex_escape(h) for h in header) + " \\\\",
+             "\\midrule"]
+    lines += [" & ".join(str(x) for x in r) + " \\\\" for r in rows]
+    lines += ["\\bottomrule", "\\end{tabular}", "% " + _footnote(c)]
+    return "\n".join(lines)
+
+
+def format_cv(result: CVResult, fmt: str = "table") -> str:
+    """Per-fold metrics with mean and std rows: ``"table"``, ``"markdown"``, ``"latex"``, ``"csv"`` or ``"json"``."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r}; choose one of {list(FORMATS)}")
+    if fmt == "json":
+        return json.dumps(result.to_dict(), indent=2)
+    header, rows = result.summary_rows()
+    if fmt == "csv":
+        return format_csv(header, rows)
+    if fmt == "table":
+        return format_table(header, rows)
+    cells = [[r[0], *[f"{v:.4f}" if isinstance(v, float) else str(v) for v in r[1:]]] for r in rows]
+    if fmt == "markdown":
+        lines = ["| " + " | ".join(header) + " |", "|" + "|".join(["---"] + ["---:"] * (len(header) - 1)) + "|"]
+        return "\n".join(lines + ["| " + " | ".join(r) + " |" for r in cells])
+    lines = [f"\\begin{{tabular}}{{l{'r' * (len(header) - 1)}}}", "\\toprule",
+             " & ".join(latex_escape(h) for h in header) + " \\\\", "\\midrule"]
+    lines += [" & ".join(latex_escape(x) for x in r) + " \\\\" for r in cells]
+    return "\n".join(lines + ["\\bottomrule", "\\end{tabular}"])

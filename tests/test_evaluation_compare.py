@@ -1,0 +1,267 @@
+"""Comparing systems: hand-computed tables, ranx as an independent reference, bad input, output formats, CLI."""
+
+import argparse
+import csv
+import io
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ltr import Ranker, make_ranking
+from ltr.evaluation import compare, compare_models, compare_runs, paired_ttest, randomization_test
+from ltr.evaluation.commands import add_compare_arguments, run_compare
+from ltr.evaluation.report import comparison_from_dict
+from ltr.io import read_qrels, read_run, write_qrels, write_run
+from ltr.metrics import evaluate_run_per_query
+
+
+def frame(values, qids=None, metric="map"):
+    qids = qids or [str(i + 1) for i in range(len(values))]
+    return pd.DataFrame({metric: values}, index=pd.Index(qids, name="qid"))
+
+
+def ns(argv):
+    p = argparse.ArgumentParser()
+    add_compare_arguments(p)
+    return p.parse_args(argv)
+
+
+# -- hand-computed ----------------------------------------------------------------------------------------------------
+def test_a_comparison_row_holds_means_deltas_counts_effect_size_and_tests():
+    base = frame([0.5, 0.5, 0.5, 0.5])
+    new = frame([0.6, 0.7, 0.9, 0.5])
+    c = compare({"bm25": base, "ltr": new}, tests=["t", "wilcoxon", "randomization"])
+    r = c.row("ltr", "map")
+    assert r["mean"] == pytest.approx(0.675) and r["baseline_mean"] == 0.5
+    assert r["delta"] == pytest.approx(0.175) and r["relative"] == pytest.approx(0.35)
+    assert (r["wins"], r["ties"], r["losses"]) == (3, 1, 0)
+    d = np.array([0.1, 0.2, 0.4, 0.0])
+    assert r["effect_size"] == pytest.approx(d.mean() / d.std(ddof=1))
+    assert r["tests"]["t"]["pvalue"] == pytest.approx(paired_ttest(new["map"], base["map"]).pvalue)
+    # Wilcoxon drops the tie: 3 positive differences, p = 2 / 2**3.
+    assert r["tests"]["wilcoxon"]["pvalue"] == pytest.approx(0.25)
+    # Randomisation over 2**4 sign assignments: |mean| >= .175 for (+,+,+,.) and (-,-,-,.) -> 4 / 16.
+    assert r["tests"]["randomization"]["pvalue"] == pytest.approx(4 / 16)
+    # One comparison per metric: adjusted = raw.
+    assert r["tests"]["t"]["pvalue_adjusted"] == r["tests"]["t"]["pvalue"]
+
+
+def test_holm_is_applied_over_the_systems_compared_with_the_baseline():
+    rng = np.random.default_rng(0)
+    base = rng.random(25)
+    systems = {"base": frame(base)}
+    for i, shift in enumerate((0.0, 0.05, 0.2)):
+        systems[f"s{i}"] = frame(np.clip(base + shift + rng.normal(0, 0.1, 25), 0, 1))
+    for corr in ("holm", "bonferroni"):
+        c = compare(systems, tests=["t"], correction=corr)
+        raw = [c.row(n, "map")["tests"]["t"]["pvalue"] for n in ("s0", "s1", "s2")]
+        adj = [c.row(n, "map")["tests"]["t"]["pvalue_adjusted"] for n in ("s0", "s1", "s2")]
+        order = np.argsort(raw)
+        if corr == "bonferroni":
+            assert adj == pytest.approx([min(1, 3 * p) for p in raw])
+        else:
+            expected = np.maximum.accumulate([min(1, (3 - j) * raw[i]) for j, i in enumerate(order)])
+            assert [adj[i] for i in order] == pytest.approx(expected.tolist())
+        assert all(c.row(n, "map")["tests"]["t"]["significant"] == (p < 0.05) for n, p in zip(("s0", "s1", "s2"),
+                                                                                               adj))
+
+
+# -- runs: an independent reference (ranx) ------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def trec_files(tmp_path_factory):
+    rng = np.random.default_rng(1)
+    folder = tmp_path_factory.mktemp("trec")
+    qids = [str(q) for q in range(1, 31)]
+    qrels = pd.DataFrame([(q, f"d{j}", int(rng.integers(0, 3))) for q in qids for j in range(12)],
+                         columns=["qid", "docno", "rel"])
+    write_qrels(folder / "qrels", qrels)
+    runs = {}
+    for name, skill in (("bm25", 0.5), ("ltr", 1.0), ("noise", 0.0)):
+        rows = []
+        for q in qids:
+            rel = qrels[qrels.qid == q].set_index("docno")["rel"]
+            for j in range(10):
+                doc = f"d{j}"
+                rows.append((q, doc, skill * rel[doc] + rng.normal(0, 1)))
+        run = pd.DataFrame(rows, columns=["qid", "docno", "score"])
+        run["rank"] = run.groupby("qid")["score"].rank(ascending=False, method="first").astype(int)
+        write_run(folder / f"{name}.run", run, tag=name)
+        runs[name] = folder / f"{name}.run"
+    return folder / "qrels", runs
+
+
+@pytest.mark.slow  # ranx compiles its Numba metrics on first use (about 5 s)
+def test_compare_runs_agrees_with_ranx_on_means_t_test_p_values_and_win_tie_loss(trec_files):
+    ranx = pytest.importorskip("ranx")
+    qrels_path, runs = trec_files
+    c = compare_runs(runs, qrels_path, metrics=["ndcg@10", "map"], tests=["t"], correction="none")
+    def nested(df, col):
+        out = {}
+        for q, d, v in zip(df["qid"].astype(str), df["docno"].astype(str), df[col]):
+            out.setdefault(q, {})[d] = v
+        return out
+
+    rq = ranx.Qrels(nested(read_qrels(qrels_path), "rel"))
+    rr = [ranx.Run(nested(read_run(p), "score"), name=n) for n, p in runs.items()]
+    report = ranx.compare(rq, rr, metrics=["ndcg@10", "map"], stat_test="student").to_dict()
+    for n in runs:
+        for m in ("ndcg@10", "map"):
+            assert c.mean(n, m) == pytest.approx(report[n]["scores"][m], abs=1e-10)
+    for n in ("ltr", "noise"):
+        for m in ("ndcg@10", "map"):
+            r = c.row(n, m)
+            assert r["tests"]["t"]["pvalue"] == pytest.approx(float(report["bm25"]["comparisons"][n][m]), rel=1e-9)
+            wtl = report[n]["win_tie_loss"]["bm25"][m]
+            assert (r["wins"], r["ties"], r["losses"]) == (wtl["W"], wtl["T"], wtl["L"])
+
+
+def test_compare_runs_per_query_values_are_trec_eval_s(trec_files):
+    qrels_path, runs = trec_files
+    c = compare_runs(runs, qrels_path, metrics=["map"], tests=["t"])
+    ref = evaluate_run_per_query(read_qrels(qrels_path), read_run(runs["ltr"]), ["map"])
+    np.testing.assert_array_equal(c.per_query["ltr"]["map"], ref.loc[c.qids, "map"].to_numpy())
+    assert c.curves is not None and len(c.curves["ltr"]) == 20
+
+
+# -- bad input ------------------------------------------------------------------------------------------------------
+def test_runs_with_different_query_sets_are_refused_with_the_missing_queries_named(trec_files, tmp_path):
+    qrels_path, runs = trec_files
+    short = read_run(runs["ltr"])
+    short = short[~short.qid.isin(["3", "17"])]
+    write_run(tmp_path / "short.run", short)
+    with pytest.raises(ValueError, match=r"'short' lacks 2 of them: 3, 17.*queries='intersection'"):
+        compare_runs({"bm25": runs["bm25"], "short": tmp_path / "short.run"}, qrels_path)
+    c = compare_runs({"bm25": runs["bm25"], "short": tmp_path / "short.run"}, qrels_path, queries="intersection")
+    assert len(c.qids) == 28 and "3" not in c.qids and c.dropped == {"bm25": ["3", "17"]}
+    full = evaluate_run_per_query(read_qrels(qrels_path), read_run(runs["bm25"]), ["ndcg@10"])
+    assert c.mean("bm25", "ndcg@10") == pytest.approx(full.drop(["3", "17"])["ndcg@10"].mean())
+
+
+def test_duplicate_documents_in_a_run_are_refused(trec_files, tmp_path):
+    qrels_path, runs = trec_files
+    run = read_run(runs["ltr"])
+    run = pd.concat([run, run.iloc[[4]]], ignore_index=True)
+    with pytest.raises(ValueError, match=r"run 'dup' lists 1 document\(s\) more than once.*2 times for query '1'"):
+        compare_runs({"bm25": runs["bm25"], "dup": run}, qrels_path)
+
+
+def test_qrels_with_unknown_labels_are_refused_unless_the_scale_is_declared(trec_files, tmp_path):
+    qrels_path, runs = trec_files
+    qrels = read_qrels(qrels_path)
+    qrels.loc[5, "rel"] = -1
+    qrels.loc[9, "rel"] = -2
+    with pytest.raises(ValueError, match=r"labels outside the expected non-negative.*-2 \(1 judgments\), -1 \(1"):
+        compare_runs(runs, qrels)
+    with pytest.raises(ValueError, match=r"labels outside the expected grades \[0, 1\]: 2 "):
+        compare_runs(runs, read_qrels(qrels_path), labels=[0, 1])
+    c = compare_runs(runs, qrels, labels=[-2, -1, 0, 1, 2], tests=["t"])
+    assert len(c.qids) == 30
+
+
+def test_fewer_than_two_common_queries_is_a_clear_refusal():
+    with pytest.raises(ValueError, match="only 1 query in common.*at least two"):
+        compare({"a": frame([0.1], ["1"]), "b": frame([0.2], ["1"])})
+    with pytest.raises(ValueError, match="only 0 query"):
+        compare({"a": frame([0.1, 0.3], ["1", "2"]), "b": frame([0.2, 0.3], ["3", "4"])}, queries="intersection")
+
+
+def test_other_mistakes_are_named():
+    a, b = frame([0.1, 0.2]), frame([0.2, 0.3])
+    with pytest.raises(ValueError, match="baseline 'c' is not one of"):
+        compare({"a": a, "b": b}, "c")
+    with pytest.raises(ValueError, match="unknown test"):
+        compare({"a": a, "b": b}, tests=["z"])
+    with pytest.raises(ValueError, match="no per-query values for \\['ndcg@10'\\]"):
+        compare({"a": a, "b": b}, metrics=["ndcg@10"])
+    with pytest.raises(ValueError, match="NaN"):
+        compare({"a": a, "b": frame([np.nan, 0.3])})
+
+
+# -- output formats -------------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def comparison():
+    rng = np.random.default_rng(2)
+    base = rng.random(20)
+    return compare({"bm_25": frame(base), "lambda&mart": frame(np.clip(base + 0.3, 0, 1)),
+                    "noise": frame(rng.random(20))}, tests=["randomization", "t"], n_permutations=2000)
+
+
+def test_markdown_marks_significant_differences_and_bolds_the_best(comparison):
+    md = comparison.format("markdown")
+    assert md.splitlines()[0] == "| system | map |"
+    best = max(comparison.systems, key=lambda n: comparison.mean(n, "map"))
+    line = next(ln for ln in md.splitlines() if ln.startswith(f"| {best}"))
+    assert f"**{comparison.mean(best, 'map'):.4f}**" in line
+    assert line.endswith("\\* |") == comparison.row(best, "map")["tests"]["randomization"]["significant"]
+    assert "Fisher randomisation test, 2000 permutations, seed 0; Holm-adjusted p < 0.05" in md
+
+
+def test_latex_escapes_names_and_uses_booktabs(comparison):
+    tex = comparison.format("latex")
+    assert tex.startswith("\\begin{tabular}{lr}") and "\\toprule" in tex and "\\bottomrule" in tex
+    assert "bm\\_25 (baseline)" in tex and "lambda\\&mart" in tex
+    long = comparison.format("latex", layout="long")
+    assert "p(randomization)" in long
+
+
+def test_csv_holds_raw_numbers_and_json_round_trips(comparison):
+    rows = list(csv.reader(io.StringIO(comparison.format("csv"))))
+    assert rows[0][:3] == ["system", "metric", "mean"]
+    noise = next(r for r in rows if r[0] == "noise")
+    assert float(noise[2]) == comparison.mean("noise", "map")
+    assert float(noise[7]) == comparison.row("noise", "map")["tests"]["randomization"]["pvalue_adjusted"]
+    d = json.loads(comparison.format("json"))
+    back = comparison_from_dict(d)
+    assert back.format("table") == comparison.format("table")
+    assert back.rows[0]["tests"] == comparison.rows[0]["tests"]
+
+
+def test_terminal_table_lists_every_p_value_and_the_footnote(comparison):
+    text = comparison.format("table")
+    assert "p(randomization)" in text and "p(t)" in text and "W/T/L" in text
+    assert text.splitlines()[-1].startswith("* differs from bm_25")
+
+
+# -- models ---------------------------------------------------------------------------------------------------------
+def test_compare_models_scores_each_model_on_the_same_queries():
+    train, test = make_ranking(40, 8, 5, random_state=0), make_ranking(25, 8, 5, random_state=1)
+    weak = Ranker(n_estimators=2, num_leaves=3, min_child_samples=3, n_jobs=1).fit(train)
+    strong = Ranker(n_estimators=30, num_leaves=7, min_child_samples=3, n_jobs=1).fit(train)
+    c = compare_models({"weak": weak, "strong": strong}, test, metrics=["ndcg@10"], tests=["randomization"])
+    from ltr.metrics import evaluate
+
+    assert c.mean("strong", "ndcg@10") == pytest.approx(
+        evaluate(test.y, strong.predict(test), group_ptr=test.group_ptr, metrics=["ndcg@10"])["ndcg@10"])
+    r = c.row("strong", "ndcg@10")
+    d = c.per_query["strong"]["ndcg@10"] - c.per_query["weak"]["ndcg@10"]
+    assert r["tests"]["randomization"]["pvalue"] == randomization_test(d, np.zeros_like(d)).pvalue
+
+
+# -- ltr compare ----------------------------------------------------------------------------------------------------
+def test_ltr_compare_runs_table_json_and_result_file(trec_files, tmp_path, capsys):
+    qrels_path, runs = trec_files
+    argv = [str(runs["bm25"]), str(runs["ltr"]), "--qrels", str(qrels_path), "--permutations", "500"]
+    assert run_compare(ns([*argv, "--format", "json", "--out", str(tmp_path / "c.json")])) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["kind"] == "compare" and printed["baseline"] == "bm25"
+    assert [s["name"] for s in printed["systems"]] == ["bm25", "ltr"]
+    assert json.loads((tmp_path / "c.json").read_text())["comparison"]["rows"] == printed["comparison"]["rows"]
+    assert run_compare(ns([*argv, "--names", "A,B", "--baseline", "B", "--format", "markdown"])) == 0
+    assert "| B (baseline) |" in capsys.readouterr().out
+
+
+def test_ltr_compare_errors(trec_files, tmp_path, capsys):
+    qrels_path, runs = trec_files
+    assert run_compare(ns([str(runs["bm25"]), str(runs["ltr"])])) == 2
+    assert "--qrels" in capsys.readouterr().err
+    assert run_compare(ns([str(runs["bm25"]), "--qrels", str(qrels_path)])) == 2
+    assert run_compare(ns([str(runs["bm25"]), str(runs["ltr"]), "--qrels", str(qrels_path), "--tests", "z"])) == 2
+    short = read_run(runs["ltr"])
+    write_run(tmp_path / "short.run", short[short.qid != "9"])
+    argv = [str(runs["bm25"]), str(tmp_path / "short.run"), "--qrels", str(qrels_path)]
+    assert run_compare(ns(argv)) == 1
+    assert "'short' lacks 1 of them: 9" in capsys.readouterr().err
+    assert run_compare(ns([*argv, "--intersection"])) == 0
+    assert "bm25: 1 queries not shared by every system left out: 9" in capsys.readouterr().err

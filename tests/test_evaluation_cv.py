@@ -1,0 +1,308 @@
+"""Cross-validation: fold sources, agreement with training each fold by hand, parallel folds, saved artefacts,
+scikit-learn's GridSearchCV with query routing, the ``ltr cv`` command and a quality floor on MQ2008."""
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ltr import Ranker, load_model, make_ranking
+from ltr.evaluation import (
+    CVResult,
+    QueryNormalizer,
+    cross_validate,
+    letor_folds,
+    ndcg_scorer,
+    query_kfold,
+)
+from ltr.evaluation.commands import add_cv_arguments, run_cv
+from ltr.io import read_letor, write_letor
+from ltr.metrics import evaluate, evaluate_per_query
+
+METRICS = ["ndcg@5", "ndcg@10", "map"]
+
+
+def small_ranker(**kw):
+    params = dict(n_estimators=8, num_leaves=7, min_child_samples=3, n_jobs=1, random_state=0)
+    params.update(kw)
+    return Ranker(**params)
+
+
+@pytest.fixture(scope="module")
+def data():
+    return make_ranking(45, (4, 12), 6, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def fold_dir(tmp_path_factory):
+    root = tmp_path_factory.mktemp("letor")
+    for i in (1, 2, 3):
+        (root / f"Fold{i}").mkdir()
+        for j, part in enumerate(("train", "vali", "test")):
+            ext = ".txt.gz" if (i + j) % 2 else ".txt"  # a mix of plain and gzip files, as real copies have
+            write_letor(root / f"Fold{i}" / f"{part}{ext}", make_ranking(30 if part == "train" else 12, (3, 9), 5,
+                                                                         random_state=10 * i + j))
+    return root
+
+
+def ns(argv):
+    p = argparse.ArgumentParser()
+    add_cv_arguments(p)
+    return p.parse_args(argv)
+
+
+# -- fold sources ---------------------------------------------------------------------------------------------------
+def test_letor_folds_finds_plain_and_gzip_files_in_fold_order(fold_dir):
+    folds = letor_folds(fold_dir)
+    assert [f.name for f in folds] == ["Fold1", "Fold2", "Fold3"]
+    assert folds[0].train.name == "train.txt.gz" and folds[0].vali.name == "vali.txt"
+
+
+def test_a_fold_directory_with_missing_files_names_every_missing_file(tmp_path):
+    for i in (1, 2):
+        (tmp_path / f"Fold{i}").mkdir()
+        for part in ("train", "vali", "test"):
+            if not (i == 2 and part in ("test", "vali")):
+                (tmp_path / f"Fold{i}" / f"{part}.txt").write_text("0 qid:1 1:0\n")
+    with pytest.raises(FileNotFoundError, match=r"missing Fold2/test.txt\[.gz\], Fold2/vali.txt\[.gz\]"):
+        letor_folds(tmp_path)
+    with pytest.raises(FileNotFoundError, match="no Fold1..FoldK"):
+        letor_folds(tmp_path / "Fold1")
+    with pytest.raises(FileNotFoundError, match="not found"):
+        letor_folds(tmp_path / "nope")
+
+
+def test_query_kfold_tests_every_query_once_and_never_splits_one(data):
+    folds = query_kfold(data, 5, random_state=3)
+    tested = np.concatenate([f.test.query_ids for f in folds])
+    assert sorted(tested.tolist()) == sorted(data.query_ids.tolist())
+    sizes = dict(zip(data.query_ids.tolist(), data.group_sizes.tolist()))
+    for f in folds:
+        parts = [set(p.query_ids.tolist()) for p in (f.train, f.vali, f.test)]
+        assert not (parts[0] & parts[1] or parts[0] & parts[2] or parts[1] & parts[2])
+        assert sum(len(p) for p in parts) == data.n_queries
+        for p in (f.train, f.vali, f.test):  # whole queries: every row of each query travels together
+            assert dict(zip(p.query_ids.tolist(), p.group_sizes.tolist())) == {q: sizes[q] for q in p.query_ids}
+    # LETOR's rotation: fold i validates on the part fold i + 1 tests on.
+    assert folds[0].vali.query_ids.tolist() == folds[1].test.query_ids.tolist()
+    with pytest.raises(ValueError, match="cannot cut 45 queries into 50"):
+        query_kfold(data, 50)
+    with pytest.raises(ValueError, match=">= 3"):
+        query_kfold(data, 2)
+
+
+# -- results agree with training each fold by hand ---------------------------------------------------------------
+def test_cv_on_a_fold_directory_equals_training_each_fold_by_hand(fold_dir):
+    res = cross_validate(small_ranker(early_stopping_rounds=3), fold_dir, metrics=METRICS, progress=False)
+    for fold, f in zip(res.folds, letor_folds(fold_dir)):
+        train, vali, test = (read_letor(p, n_features=5) for p in (f.train, f.vali, f.test))
+        model = small_ranker(early_stopping_rounds=3).fit(train, eval_set=[vali, train])
+        expected = evaluate(test.y, model.predict(test), group_ptr=test.group_ptr, metrics=METRICS)
+        assert fold.metrics == pytest.approx(expected, abs=1e-12)
+        assert fold.rounds == model.best_iteration_
+        assert fold.qids == [str(q) for q in test.query_ids]
+    assert res.mean() == pytest.approx({m: np.mean([f.metrics[m] for f in res.folds]) for m in METRICS})
+    # The report's data summary pools the test parts (the whole data set in the LETOR layout).
+    tests = [read_letor(f.test) for f in letor_folds(fold_dir)]
+    assert res.datasets[0]["n_rows"] == sum(t.n_rows for t in tests)
+    assert res.datasets[0]["rows_per_query"] == [int(s) for t in tests for s in t.group_sizes]
+    assert res.std() == pytest.approx({m: np.std([f.metrics[m] for f in res.folds], ddof=1) for m in METRICS})
+
+
+def test_cv_on_a_dataset_pools_one_value_per_query(data):
+    res = cross_validate(small_ranker(), data, n_splits=3, metrics=METRICS, progress=False)
+    pooled = res.per_query()
+    assert sorted(pooled.index, key=int) == [str(q) for q in sorted(data.query_ids)]
+    for fold in res.folds:
+        for m in METRICS:
+            assert fold.metrics[m] == pytest.approx(np.mean(fold.per_query[m]))
+    # Training and validation metrics per round, first set = validation (drives early stopping).
+    evals = res.folds[0].evals
+    assert set(evals) == {"vali", "train"} and len(evals["vali"]["ndcg@10"]) == 8
+    assert len(res.curve()) == 20 and res.curve()[9] == pytest.approx(res.mean()["ndcg@10"])
+    assert len(res.importance("gain")) == data.n_features
+
+
+def test_parallel_folds_give_the_same_results_as_sequential_ones(data):
+    seq = cross_validate(small_ranker(), data, n_splits=3, metrics=METRICS, progress=False)
+    par = cross_validate(small_ranker(), data, n_splits=3, metrics=METRICS, progress=False, n_jobs=2,
+                         backend="threading")
+    assert [f.metrics for f in par.folds] == [f.metrics for f in seq.folds]
+    assert [f.per_query for f in par.folds] == [f.per_query for f in seq.folds]
+    assert par.settings["n_jobs"] == 2
+
+
+@pytest.mark.slow
+def test_parallel_folds_in_processes_give_the_same_results(data):
+    seq = cross_validate(small_ranker(), data, n_splits=3, metrics=METRICS, progress=False)
+    par = cross_validate(small_ranker(), data, n_splits=3, metrics=METRICS, progress=False, n_jobs=-1)
+    assert [f.per_query for f in par.folds] == [f.per_query for f in seq.folds]
+
+
+def test_saved_models_reproduce_the_saved_test_scores(data, tmp_path):
+    res = cross_validate(small_ranker(), data, n_splits=3, metrics=METRICS, progress=False, save_dir=tmp_path)
+    folds = query_kfold(data, 3)
+    for fold, f in zip(res.folds, folds):
+        folder = tmp_path / fold.name
+        model = load_model(folder / "model.txt")
+        saved = np.loadtxt(folder / "test.scores")
+        np.testing.assert_array_equal(model.predict(f.test), saved)
+        rows = [line.split("\t") for line in (folder / "per_query.tsv").read_text().splitlines()]
+        assert rows[0] == ["qid", *METRICS]
+        assert [float(r[2]) for r in rows[1:]] == fold.per_query["ndcg@10"]
+
+
+def test_normalisation_is_applied_to_each_fold_and_stored_with_the_fold_s_model(data, tmp_path):
+    res = cross_validate(small_ranker(), data, n_splits=3, metrics=METRICS, progress=False, save_dir=tmp_path,
+                         normalize="zscore")
+    assert res.settings["normalize"] == {"type": "query", "method": "zscore", "features": None}
+    f = query_kfold(data, 3)[0]
+    saved = np.loadtxt(tmp_path / "Fold1" / "test.scores")
+    model = load_model(tmp_path / "Fold1" / "model.txt")
+    Xn = QueryNormalizer("zscore").transform(f.test.X, group_ptr=f.test.group_ptr)
+    if "normalize" in Ranker().get_params():  # the model carries its normaliser in its sidecar
+        assert json.loads((tmp_path / "Fold1" / "model.txt.meta.json").read_text())["normalizer"] == \
+            QueryNormalizer("zscore").to_dict()
+        assert not (tmp_path / "Fold1" / "normalizer.json").exists()
+        np.testing.assert_array_equal(model.predict(f.test), saved)
+    else:  # the fold's parts were normalised before training; the normaliser is saved next to the model
+        norm = json.loads((tmp_path / "Fold1" / "normalizer.json").read_text())
+        assert norm == QueryNormalizer("zscore").to_dict()
+        np.testing.assert_array_equal(model.predict(Xn), saved)
+        assert not np.array_equal(model.predict(f.test), saved)  # raw features give other scores
+    # Either way: the same as training on normalised parts by hand.
+    from dataclasses import replace
+
+    parts = [replace(p, X=QueryNormalizer("zscore").transform(p.X, group_ptr=p.group_ptr))
+             for p in (f.train, f.vali, f.test)]
+    ref = small_ranker().fit(parts[0], eval_set=[parts[1], parts[0]])
+    np.testing.assert_array_equal(ref.predict(Xn), saved)
+
+
+def test_global_normalisation_is_fitted_on_each_training_part(data):
+    from dataclasses import replace
+
+    from ltr.evaluation import GlobalNormalizer
+
+    res = cross_validate(small_ranker(), data, n_splits=3, metrics=["ndcg@10"], progress=False,
+                         normalize="global-minmax")
+    f = query_kfold(data, 3)[1]
+    g = GlobalNormalizer("minmax").fit(f.train.X)
+    parts = [replace(p, X=g.transform(p.X)) for p in (f.train, f.vali, f.test)]
+    model = small_ranker().fit(parts[0], eval_set=[parts[1], parts[0]])
+    got = evaluate(parts[2].y, model.predict(parts[2]), group_ptr=parts[2].group_ptr, metrics=["ndcg@10"])
+    assert res.folds[1].metrics == pytest.approx(got, abs=1e-12)
+
+
+def test_feature_subset_by_id_and_name(data):
+    res = cross_validate(small_ranker(), data, n_splits=3, metrics=["ndcg@10"], progress=False,
+                         features=[1, "f3"])
+    assert res.feature_names == ["f1", "f3"] and len(res.importance("split")) == 2
+    assert res.settings["features"] == [1, 3]
+    with pytest.raises(ValueError, match="outside 1..6"):
+        cross_validate(small_ranker(), data, n_splits=3, features=[7], progress=False)
+
+
+def test_result_round_trips_through_its_json_file(data, tmp_path):
+    res = cross_validate(small_ranker(), data, n_splits=3, metrics=METRICS, progress=False, name="lm")
+    res.save(tmp_path / "r.json")
+    d = json.loads((tmp_path / "r.json").read_text())  # strict JSON
+    assert d["format"] == "ltrkit-result/1" and d["kind"] == "cv" and d["systems"][0]["name"] == "lm"
+    assert len(d["qids"]) == data.n_queries == len(d["systems"][0]["per_query"]["map"])
+    back = CVResult.from_dict(d)
+    assert back.mean() == pytest.approx(res.mean()) and back.pooled_qids() == res.pooled_qids()
+    assert d["datasets"][0]["n_rows"] == data.n_rows
+
+
+# -- scikit-learn -----------------------------------------------------------------------------------------------------
+def test_grid_search_with_group_kfold_and_qid_routing_scores_folds_like_a_hand_loop(data):
+    import sklearn
+    from sklearn.model_selection import GridSearchCV, GroupKFold
+
+    X, y, qid = np.asarray(data.X), np.asarray(data.y), np.asarray(data.qid)
+    grid = {"num_leaves": [3, 7]}
+    with sklearn.config_context(enable_metadata_routing=True):
+        search = GridSearchCV(small_ranker().set_fit_request(qid=True), grid, scoring=ndcg_scorer(10),
+                              cv=GroupKFold(3), refit=True)
+        search.fit(X, y, qid=qid, groups=qid)
+    for i, leaves in enumerate(grid["num_leaves"]):
+        scores = []
+        for train, test in GroupKFold(3).split(X, y, groups=qid):
+            model = small_ranker(num_leaves=leaves).fit(X[train], y[train], qid=qid[train])
+            per = evaluate_per_query(y[test], model.predict(X[test]), qid=qid[test], metrics=["ndcg@10"])
+            scores.append(per["ndcg@10"].mean())
+        assert search.cv_results_["mean_test_score"][i] == pytest.approx(np.mean(scores), abs=1e-12)
+    assert search.best_params_["num_leaves"] in grid["num_leaves"]
+    assert hasattr(search.best_estimator_, "booster_")
+
+
+def test_the_scorer_says_how_to_enable_routing_when_it_gets_no_query_ids(data):
+    from sklearn.model_selection import GroupKFold, cross_val_score
+
+    X, y, qid = np.asarray(data.X), np.asarray(data.y), np.asarray(data.qid)
+    with pytest.raises(ValueError, match="enable scikit-learn's metadata routing"):
+        # Without routing, params= reach fit only: the model trains, the scorer gets no qid.
+        cross_val_score(small_ranker(), X, y, groups=qid, cv=GroupKFold(3), scoring=ndcg_scorer(10),
+                        params={"qid": qid}, error_score="raise")
+
+
+# -- ltr cv ---------------------------------------------------------------------------------------------------------
+def test_ltr_cv_on_a_file_prints_json_and_writes_the_result(tmp_path, capsys, data):
+    write_letor(tmp_path / "d.txt", data)
+    code = run_cv(ns([str(tmp_path / "d.txt"), "--folds", "3", "--rounds", "5", "--leaves", "7",
+                      "--min-child-samples", "3", "--threads", "1", "--metrics", "ndcg@10,map", "--format", "json",
+                      "--out", str(tmp_path / "r.json"), "--quiet", "--normalize", "sum"]))
+    assert code == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["kind"] == "cv" and len(printed["systems"][0]["folds"]) == 3
+    assert json.loads((tmp_path / "r.json").read_text())["systems"][0]["mean"] == printed["systems"][0]["mean"]
+
+
+def test_ltr_cv_usage_and_data_errors_have_exit_codes(tmp_path, capsys, fold_dir):
+    assert run_cv(ns([str(fold_dir), "--metrics", "ndcg@x"])) == 2
+    assert run_cv(ns([str(fold_dir), "--folds", "1"])) == 2
+    assert run_cv(ns([str(tmp_path / "missing")])) == 1
+    assert "no such file or fold directory" in capsys.readouterr().err
+    (tmp_path / "Fold1").mkdir()
+    (tmp_path / "Fold1" / "train.txt").write_text("0 qid:1 1:0\n")
+    assert run_cv(ns([str(tmp_path)])) == 1
+    assert "missing Fold1/test.txt" in capsys.readouterr().err
+
+
+def test_ltr_cv_table_shows_folds_mean_and_std(fold_dir, capsys):
+    assert run_cv(ns([str(fold_dir), "--rounds", "3", "--leaves", "3", "--min-child-samples", "3", "--quiet",
+                      "--threads", "1", "--metrics", "ndcg@10"])) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [ln.split()[0] for ln in lines[2:]] == ["Fold1", "Fold2", "Fold3", "mean", "std"]
+
+
+# -- real data ------------------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def mq2008_folds(shared_file, tmp_path_factory):
+    """The three available MQ2008 segments rotated as train / vali / test (symbolic links, no copies)."""
+    segs = [shared_file("mq2008/Fold2/test.txt.gz"), shared_file("mq2008/Fold1/vali.txt.gz"),
+            shared_file("mq2008/Fold1/test.txt.gz")]  # S1, S4, S5
+    root = tmp_path_factory.mktemp("mq2008")
+    for i in range(3):
+        (root / f"Fold{i + 1}").mkdir()
+        for j, part in enumerate(("train", "vali", "test")):
+            (root / f"Fold{i + 1}" / f"{part}.txt.gz").symlink_to(Path(segs[(i + j) % 3]).resolve())
+    return root
+
+
+@pytest.mark.shared
+def test_lambdamart_on_rotated_mq2008_segments_clears_a_quality_floor(mq2008_folds):
+    res = cross_validate(Ranker(n_estimators=200, learning_rate=0.05, num_leaves=15, min_child_samples=10,
+                                early_stopping_rounds=30, n_jobs=1, random_state=0),
+                         mq2008_folds, metrics=["ndcg@5", "map"], progress=False)
+    mean = res.mean()
+    # Official LETOR 4.0 MQ2008 baselines trained on three segments: NDCG@5 0.467-0.482, MAP 0.470-0.482
+    # (BASELINES.md). One segment of training data gets close; a random ranking gets far less.
+    assert mean["ndcg@5"] > 0.40 and mean["map"] > 0.42
+    rng = np.random.default_rng(0)
+    test = read_letor(letor_folds(mq2008_folds)[0].test)
+    random = evaluate(test.y, rng.random(test.n_rows), group_ptr=test.group_ptr, metrics=["ndcg@5"])["ndcg@5"]
+    assert mean["ndcg@5"] > random + 0.05
+    assert len(res.pooled_qids()) == 470  # each of the 157 + 157 + 156 queries tested once

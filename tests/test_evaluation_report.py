@@ -1,0 +1,161 @@
+"""Plots and reports rendered from small real runs: valid PNGs of the expected pixel size, self-contained HTML,
+Markdown that links existing files, the ``ltr report`` command."""
+
+import argparse
+import base64
+import io
+import json
+import re
+import struct
+import zlib
+
+import numpy as np
+import pytest
+
+from ltr import Ranker, make_ranking
+from ltr.evaluation import compare_cv, cross_validate, dataset_summary, plots, read_result, render_report
+from ltr.evaluation.commands import add_report_arguments, run_report
+from ltr.io import write_letor
+
+pytest.importorskip("matplotlib")
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    """Width and height from the IHDR chunk, checking the signature and the chunk's CRC (no image library)."""
+    assert data[:8] == PNG_MAGIC, "not a PNG signature"
+    length, kind = struct.unpack(">I4s", data[8:16])
+    assert kind == b"IHDR" and length == 13
+    body = data[12:16 + 13]
+    assert struct.unpack(">I", data[29:33])[0] == zlib.crc32(body), "IHDR CRC mismatch"
+    assert data[-12:] == b"\x00\x00\x00\x00IEND\xaeB`\x82", "no IEND chunk"
+    return struct.unpack(">II", data[16:24])
+
+
+def pixels(data: bytes) -> np.ndarray:
+    from matplotlib import image
+
+    return image.imread(io.BytesIO(data), format="png")
+
+
+def assert_real_image(data: bytes, size=(800, 450)) -> None:
+    assert png_size(data) == size
+    px = pixels(data)
+    assert px.shape[:2] == (size[1], size[0])
+    # Not blank: several distinct colours and some dark (drawn) pixels on the white background.
+    rgb = (px[..., :3] * 255).astype(np.uint32)
+    packed = (rgb[..., 0] << 16) | (rgb[..., 1] << 8) | rgb[..., 2]
+    assert np.unique(packed).size > 10
+    assert (rgb.sum(axis=-1) < 200).mean() > 0.001
+
+
+@pytest.fixture(scope="module")
+def runs():
+    data = make_ranking(36, (4, 10), 5, random_state=0)
+    kw = dict(metrics=["ndcg@10", "map"], n_splits=3, progress=False)
+    a = cross_validate(Ranker(n_estimators=8, num_leaves=7, min_child_samples=3, n_jobs=1), data, name="lambdamart",
+                       **kw)
+    b = cross_validate(Ranker(objective="pointwise", n_estimators=8, num_leaves=7, min_child_samples=3, n_jobs=1),
+                       data, name="pointwise", **kw)
+    return data, a, b
+
+
+# -- plots ----------------------------------------------------------------------------------------------------------
+def test_every_plot_is_a_valid_png_of_the_expected_size(runs):
+    data, a, b = runs
+    summary = dataset_summary(data)
+    figures = {
+        "curves": plots.ndcg_curves({"a": a.curve(), "b": b.curve()}),
+        "deltas": plots.query_deltas(a.per_query("map") - b.per_query("map"), system="a", baseline="b",
+                                     metric="map"),
+        "rounds": plots.training_curves({f.name: f.evals for f in a.folds}, metric="ndcg@10"),
+        "importance": plots.feature_importance(a.feature_names, a.importance("gain")),
+        "labels": plots.label_distribution(summary["label_counts"]),
+        "sizes": plots.rows_per_query(summary["rows_per_query"]),
+    }
+    for name, png in figures.items():
+        assert_real_image(png), name
+    assert_real_image(plots.ndcg_curves({"a": a.curve()}, size=(640, 480)), size=(640, 480))
+
+
+def test_plots_are_deterministic_and_refuse_empty_input(runs):
+    _, a, _ = runs
+    assert plots.ndcg_curves({"a": a.curve()}) == plots.ndcg_curves({"a": a.curve()})
+    with pytest.raises(ValueError, match="no curve"):
+        plots.ndcg_curves({})
+    with pytest.raises(ValueError, match="no per-round evaluation"):
+        plots.training_curves({"Fold1": {}})
+    with pytest.raises(ValueError, match="at least 100 x 100"):
+        plots.rows_per_query([3, 4], size=(50, 50))
+
+
+# -- reports --------------------------------------------------------------------------------------------------------
+def embedded_images(html: str) -> list[bytes]:
+    return [base64.b64decode(m) for m in re.findall(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"', html)]
+
+
+def test_a_comparison_report_has_every_figure_in_html_markdown_and_png(runs, tmp_path):
+    data, a, b = runs
+    comp = compare_cv([a, b], tests=["randomization", "t"], n_permutations=500)
+    comp.save(tmp_path / "c.json")
+    written = render_report(tmp_path / "c.json", tmp_path / "rep", datasets=[data])
+    ids = {"ndcg-at-k", "delta-pointwise", "rounds-lambdamart", "rounds-pointwise", "importance-lambdamart",
+           "importance-pointwise", "labels-data", "sizes-data", "labels-data1", "sizes-data1"}
+    assert set(written) == ids | {"html", "md"}
+    for i in ids:
+        assert_real_image(written[i].read_bytes())
+    html = written["html"].read_text()
+    images = embedded_images(html)
+    assert len(images) == len(ids) and all(png_size(p) == (800, 450) for p in images)
+    assert sorted(images) == sorted(written[i].read_bytes() for i in ids)
+    # Self-contained: no external resource of any kind.
+    assert not re.search(r'(src|href)="(?!data:)', html) and "http" not in html.replace("http-equiv", "")
+    assert 'id="ltr-status"' in html and "lambdamart (baseline)" in html
+    md = written["md"].read_text()
+    links = re.findall(r"!\[[^\]]*\]\((figures/[^)]+\.png)\)", md)
+    assert len(links) == len(ids) and all((tmp_path / "rep" / p).is_file() for p in links)
+    assert "| system | ndcg@10 | map |" in md and "Differences from the baseline" in md
+
+
+def test_a_cv_report_shows_folds_and_training_curves(runs, tmp_path):
+    _, a, _ = runs
+    written = render_report(a.to_dict(), tmp_path, formats=["html"])
+    assert set(written) == {"html"}  # no PNG files unless asked
+    html = written["html"].read_text()
+    assert "Cross-validation: lambdamart" in html and html.count("<tr>") >= 3 + 2 + 1
+    assert len(embedded_images(html)) == 5  # curve, rounds, importance, labels, rows per query
+
+
+def test_ltr_report_command(runs, tmp_path, capsys):
+    data, a, _ = runs
+    a.save(tmp_path / "a.json")
+    write_letor(tmp_path / "d.txt", data)
+
+    def ns(argv):
+        p = argparse.ArgumentParser()
+        add_report_arguments(p)
+        return p.parse_args(argv)
+
+    assert run_report(ns([str(tmp_path / "a.json"), "--out", str(tmp_path / "r"), "--formats", "png",
+                          "--data", str(tmp_path / "d.txt")])) == 0
+    written = json.loads(capsys.readouterr().out)
+    assert "labels-d-txt" in written and "html" not in written
+    assert_real_image(open(written["labels-d-txt"], "rb").read())
+    assert run_report(ns([str(tmp_path / "a.json"), "--out", str(tmp_path / "r"), "--formats", "pdf"])) == 2
+    (tmp_path / "bad.json").write_text('{"format": "other"}')
+    assert run_report(ns([str(tmp_path / "bad.json"), "--out", str(tmp_path / "r")])) == 1
+    assert "not an ltrkit result" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="not a JSON result file"):
+        (tmp_path / "x.json").write_text("{")
+        read_result(tmp_path / "x.json")
+
+
+def test_importing_the_evaluation_package_loads_no_plotting_or_engine_library():
+    import subprocess
+    import sys
+
+    code = ("import sys, ltr.evaluation, ltr.evaluation.commands; "
+            "print(sorted(m for m in ('matplotlib', 'lightgbm', 'xgboost', 'sklearn', 'numba') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
