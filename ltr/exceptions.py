@@ -6,11 +6,18 @@ catches those keeps working, and the message names what was expected and what wa
 
 from __future__ import annotations
 
-__all__ = ["GroupError", "LetorFormatError", "LetorGroupError", "ModelFormatError", "TrecFormatError"]
+__all__ = [
+    "FileFormatError",
+    "GroupError",
+    "LetorFormatError",
+    "LetorGroupError",
+    "ModelFormatError",
+    "TrecFormatError",
+]
 
 
-class LetorFormatError(ValueError):
-    """A LETOR / svmlight file could not be parsed.
+class FileFormatError(ValueError):
+    """A file could not be parsed; the message starts with ``path:line:`` and names the offending token.
 
     Parameters
     ----------
@@ -22,19 +29,31 @@ class LetorFormatError(ValueError):
         1-based line number.
     token : str, optional
         The offending token, as it appears in the file.
+    offset : int, optional
+        0-based byte offset (for decoding errors).
+    hint : str, optional
+        How to get past the error, appended after a semicolon.
     """
 
-    def __init__(self, message: str, path: str | None = None, line: int | None = None, token: str | None = None):
+    def __init__(self, message: str, path: str | None = None, line: int | None = None, token: str | None = None,
+                 *, offset: int | None = None, hint: str | None = None):
         self.path = path
         self.line = line
         self.token = token
+        self.offset = offset
         where = ""
         if path is not None:
             where = f"{path}:{line}: " if line is not None else f"{path}: "
         elif line is not None:
             where = f"line {line}: "
+        at = f" at byte offset {offset}" if offset is not None else ""
         tok = f" (token {token!r})" if token is not None else ""
-        super().__init__(f"{where}{message}{tok}")
+        tail = f"; {hint}" if hint else ""
+        super().__init__(f"{where}{message}{at}{tok}{tail}")
+
+
+class LetorFormatError(FileFormatError):
+    """A LETOR / svmlight file could not be parsed (fields as :class:`FileFormatError`)."""
 
 
 class TrecFormatError(LetorFormatError):
