@@ -1,0 +1,306 @@
+"""Adapters that turn a :mod:`ltr.kernels` loss into a LightGBM or XGBoost custom objective.
+
+``lightgbm_objective(name, group_ptr, **options)`` goes in ``params["objective"]`` of ``lightgbm.train``;
+``xgboost_objective(name, group_ptr, **options)`` in ``xgboost.train(obj=...)``. The returned callables validate
+the labels, weights and options once (when built with ``labels=``, or at the first boosting round otherwise),
+precompute everything that does not depend on the scores, and then, every round, pass the engine's score array
+straight to the kernel and return two preallocated float64 buffers that are reused from round to round (LightGBM
+hands over its float64 scores without a copy; XGBoost's are float32 and are converted into a reused buffer).
+
+Weights. The engines do not apply weights to the gradients of a custom objective: the adapters do it, as the
+native rankers do, by multiplying each row's gradient and hessian by its weight.
+
+- ``weight=`` may hold one weight per row, or one per query (repeated over the query's rows).
+- ``weight=None`` takes the training set's own weights, if it has any: LightGBM's ``Dataset`` weights are per
+  row (native ``lambdarank`` multiplies each row's lambdas by its weight, exactly as here); XGBoost's ranking
+  ``DMatrix`` weights are per query. Native ``rank:ndcg`` also rescales query weights to average one; the
+  lambdarank kernel does the same in ``mode="xgboost"`` only.
+- Row weights that vary inside a query have no counterpart in XGBoost's native rankers.
+
+Initial scores. A custom objective gets no ``boost_from_average``: LightGBM then starts from 0, as its native
+``lambdarank`` does; XGBoost starts from ``base_score``, which native ``rank:ndcg`` estimates from the data, so
+pass ``base_score=0`` to both when comparing them.
+
+Native engines stay available: :data:`NATIVE` names each engine's own objective for a toolkit objective name,
+and :func:`native_params` translates kernel options into the engine's parameter names.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from typing import Any
+
+import numba
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from ltr.groups import check_group_ptr
+from ltr.kernels import KERNELS, get_kernel
+
+__all__ = [
+    "KERNEL_OBJECTIVES",
+    "NATIVE",
+    "KernelObjective",
+    "lightgbm_objective",
+    "native_params",
+    "xgboost_objective",
+]
+
+#: Toolkit objective name -> the engine's native objective. Differences from the kernels of the same name:
+#: XGBoost's ``rank:pairwise`` is RankNet over its own pair selection (top-k pairs by default) with
+#: LambdaMART's normalisation, not the kernel's all-pairs sum; ``rank_xendcg`` and ``rank:map`` have no kernel.
+NATIVE: dict[str, dict[str, str]] = {
+    "lightgbm": {
+        "lambdarank": "lambdarank",
+        "xendcg": "rank_xendcg",
+        "pointwise": "regression",
+    },
+    "xgboost": {
+        "lambdarank": "rank:ndcg",
+        "ranknet": "rank:pairwise",
+        "map": "rank:map",
+        "pointwise": "reg:squarederror",
+    },
+}
+
+#: Objective names that have a Numba kernel (usable with :func:`lightgbm_objective` / :func:`xgboost_objective`).
+KERNEL_OBJECTIVES: tuple[str, ...] = tuple(sorted(KERNELS))
+
+
+class KernelObjective:
+    """A stateful custom objective: a kernel prepared for one training set, with reusable output buffers.
+
+    Instances are what :func:`lightgbm_objective` and :func:`xgboost_objective` return. They are meant for one
+    training run at a time (they keep the previous round's ranking and the output buffers); ``copy.deepcopy``
+    returns the same object, because LightGBM deep-copies its ``params`` and the copy must share this state.
+
+    Attributes
+    ----------
+    kernel : ltr.kernels.Kernel
+    prepared : object or None
+        The kernel's prepared state, once labels are known.
+    n_rounds : int
+        How many times the objective has been called.
+    """
+
+    def __init__(self, engine: str, objective: str, group_ptr: ArrayLike, *, weight: ArrayLike | None,
+                 labels: ArrayLike | None, n_jobs: int | None, params: dict[str, Any]):
+        self.engine = engine
+        self.kernel = get_kernel(objective)
+        self.group_ptr = check_group_ptr(group_ptr)
+        self.n_rows = int(self.group_ptr[-1])
+        self.params = dict(params)
+        allowed = set(inspect.signature(self.kernel.prepare).parameters) - {"labels", "group_ptr", "weight"}
+        unknown = sorted(set(self.params) - allowed)
+        if unknown:
+            raise TypeError(f"unknown option(s) {unknown} for kernel {objective!r}; it takes {sorted(allowed)}")
+        if n_jobs is not None and (int(n_jobs) != n_jobs or n_jobs < 1):
+            raise ValueError(f"n_jobs must be a positive integer or None, got {n_jobs!r}")
+        self.n_jobs = None if n_jobs is None else int(n_jobs)
+        self.weight = weight
+        self.prepared = None
+        self.n_rounds = 0
+        self._grad = np.empty(self.n_rows)
+        self._hess = np.empty(self.n_rows)
+        self._scores = np.empty(self.n_rows) if engine == "xgboost" else None
+        if labels is not None:
+            self._prepare(labels, weight)
+
+    def __deepcopy__(self, memo: dict) -> KernelObjective:
+        return self
+
+    def __copy__(self) -> KernelObjective:
+        return self
+
+    def __repr__(self) -> str:
+        opts = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
+        return f"KernelObjective({self.engine}, {self.kernel.name!r}{', ' if opts else ''}{opts})"
+
+    def _prepare(self, labels: ArrayLike, weight: ArrayLike | None) -> None:
+        labels = np.asarray(labels, dtype=np.float64).reshape(-1)
+        if labels.size != self.n_rows:
+            raise ValueError(f"{labels.size} labels but group_ptr covers {self.n_rows} rows")
+        self.prepared = self.kernel.prepare(labels, self.group_ptr, weight=weight, **self.params)
+
+    def _check_data(self, n_scores: int, data: Any, labels: Callable[[], Any], weight: Callable[[], Any],
+                    group_sizes: Callable[[], Any]) -> None:
+        """First-round checks against the engine's training set (then never again)."""
+        if n_scores != self.n_rows:
+            raise ValueError(
+                f"the engine passed {n_scores} scores but group_ptr covers {self.n_rows} rows: was the objective "
+                "built for another training set?"
+            )
+        if data is None:  # called by hand, without the engine's training set
+            if self.prepared is None:
+                raise ValueError("no training set to read the labels from: pass labels= when building the objective")
+            return
+        sizes = group_sizes()
+        if sizes is not None and len(sizes) and not np.array_equal(np.asarray(sizes), np.diff(self.group_ptr)):
+            raise ValueError("the training set's query groups differ from the group_ptr given to the objective")
+        if self.prepared is None:
+            self._prepare(labels(), self.weight if self.weight is not None else weight())
+
+    def _compute(self, scores: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        if self.n_jobs is None:
+            self.prepared.compute(scores, self._grad, self._hess)
+        else:
+            before = numba.get_num_threads()
+            numba.set_num_threads(min(self.n_jobs, numba.config.NUMBA_NUM_THREADS))
+            try:
+                self.prepared.compute(scores, self._grad, self._hess)
+            finally:
+                numba.set_num_threads(before)
+        self.n_rounds += 1
+        return self._grad, self._hess
+
+    def __call__(self, preds: Any, data: Any) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        if self.engine == "lightgbm":
+            return self._lightgbm(preds, data)
+        return self._xgboost(preds, data)
+
+    def _lightgbm(self, preds, train_data):
+        if self.n_rounds == 0 or self.prepared is None:
+            self._check_data(
+                np.size(preds),
+                train_data,
+                lambda: train_data.get_label(),
+                lambda: train_data.get_weight(),
+                lambda: train_data.get_group(),
+            )
+        scores = preds if preds.dtype == np.float64 and preds.flags.c_contiguous else np.ascontiguousarray(
+            preds, dtype=np.float64)
+        return self._compute(scores.reshape(-1))
+
+    def _xgboost(self, predt, dtrain):
+        if self.n_rounds == 0 or self.prepared is None:
+            self._check_data(
+                np.size(predt),
+                dtrain,
+                lambda: dtrain.get_label(),
+                lambda: _nonempty(dtrain.get_weight()),
+                lambda: np.diff(dtrain.get_uint_info("group_ptr")),
+            )
+        np.copyto(self._scores, np.reshape(predt, -1))  # XGBoost's float32 scores into the reused float64 buffer
+        return self._compute(self._scores)
+
+
+def _nonempty(a):
+    a = np.asarray(a)
+    return a if a.size else None
+
+
+def lightgbm_objective(objective: str, group_ptr: ArrayLike, *, weight: ArrayLike | None = None,
+                       labels: ArrayLike | None = None, n_jobs: int | None = None, **params: Any) -> KernelObjective:
+    """A LightGBM custom objective ``fobj(preds, train_data) -> (grad, hess)`` from a Numba kernel.
+
+    Use it as ``params["objective"]`` in ``lightgbm.train`` (LightGBM 4.x calls a callable objective with the
+    float64 raw scores and the training ``Dataset``).
+
+    Parameters
+    ----------
+    objective : str
+        A kernel name, one of :data:`KERNEL_OBJECTIVES`.
+    group_ptr : array-like of int64, shape (n_queries + 1,)
+        Query offsets of the training rows (as in the ``Dataset``; checked at the first round).
+    weight : array-like of shape (n_rows,) or (n_queries,), optional
+        Row (or query) weights; default: the ``Dataset``'s weights, if any.
+    labels : array-like of shape (n_rows,), optional
+        Training labels; default: read once from the ``Dataset`` at the first round. Passing them validates
+        them (and the options) now rather than when training starts.
+    n_jobs : int, optional
+        Numba threads for the kernel (default: Numba's current setting). Set it like LightGBM's
+        ``num_threads`` for a fair comparison.
+    **params
+        The kernel's options, e.g. ``sigma``, ``truncation_level``, ``norm``, ``label_gain``, ``mode`` for
+        ``"lambdarank"`` (see :mod:`ltr.kernels.lambdarank`).
+
+    Returns
+    -------
+    KernelObjective
+        Callable ``fobj(preds, train_data) -> (grad, hess)``, float64 arrays of shape (n_rows,).
+
+    Examples
+    --------
+    >>> import lightgbm as lgb
+    >>> from ltr import make_ranking
+    >>> d = make_ranking(20, 10, 5, random_state=0)
+    >>> fobj = lightgbm_objective("lambdarank", d.group_ptr, mode="lightgbm")
+    >>> params = {"objective": fobj, "num_leaves": 4, "verbose": -1}
+    >>> booster = lgb.train(params, lgb.Dataset(d.X, d.y, group=d.group_sizes), num_boost_round=3)
+    >>> booster.num_trees(), fobj.n_rounds
+    (3, 3)
+    """
+    return KernelObjective("lightgbm", objective, group_ptr, weight=weight, labels=labels, n_jobs=n_jobs,
+                           params=params)
+
+
+def xgboost_objective(objective: str, group_ptr: ArrayLike, *, weight: ArrayLike | None = None,
+                      labels: ArrayLike | None = None, n_jobs: int | None = None, **params: Any) -> KernelObjective:
+    """An XGBoost custom objective ``obj(predt, dtrain) -> (grad, hess)`` for ``xgboost.train(obj=...)``.
+
+    ``XGBRanker`` does not take callables; use ``xgboost.train``. Parameters as in :func:`lightgbm_objective`;
+    ``weight=None`` reads the ``DMatrix`` weights (one per query for ranking). For parity with native
+    ``rank:ndcg`` use ``objective="lambdarank"`` with ``mode="xgboost"`` and train both with ``base_score=0``.
+
+    Examples
+    --------
+    >>> import xgboost as xgb
+    >>> from ltr import make_ranking
+    >>> d = make_ranking(20, 10, 5, random_state=0)
+    >>> dtrain = xgb.DMatrix(d.X, d.y, group=d.group_sizes)
+    >>> obj = xgboost_objective("ranknet", d.group_ptr, sigma=1.0)
+    >>> booster = xgb.train({"base_score": 0.0, "max_depth": 2}, dtrain, num_boost_round=3, obj=obj)
+    >>> booster.num_boosted_rounds(), obj.n_rounds
+    (3, 3)
+    """
+    return KernelObjective("xgboost", objective, group_ptr, weight=weight, labels=labels, n_jobs=n_jobs,
+                           params=params)
+
+
+def native_params(engine: str, objective: str, **params: Any) -> dict[str, Any]:
+    """The engine's native objective and parameters equivalent to a kernel and its options.
+
+    Only options with a native counterpart are accepted (``mode`` is ignored: native is native).
+
+    Examples
+    --------
+    >>> native_params("lightgbm", "lambdarank", sigma=2.0, truncation_level=10)
+    {'objective': 'lambdarank', 'sigmoid': 2.0, 'lambdarank_truncation_level': 10}
+    >>> native_params("xgboost", "lambdarank", truncation_level=10, norm=False)
+    {'objective': 'rank:ndcg', 'lambdarank_pair_method': 'topk', 'lambdarank_normalization': False, \
+'lambdarank_score_normalization': False, 'lambdarank_num_pair_per_sample': 10}
+    """
+    if engine not in NATIVE:
+        raise ValueError(f"unknown engine {engine!r}; choose one of {sorted(NATIVE)}")
+    if objective not in NATIVE[engine]:
+        raise ValueError(f"{engine} has no native {objective!r} objective; it has {sorted(NATIVE[engine])}")
+    out: dict[str, Any] = {"objective": NATIVE[engine][objective]}
+    params = {k: v for k, v in params.items() if k != "mode"}
+    if objective == "lambdarank" and engine == "lightgbm":
+        names = {"sigma": "sigmoid", "truncation_level": "lambdarank_truncation_level", "norm": "lambdarank_norm"}
+        if "label_gain" in params:
+            out["label_gain"] = [float(g) for g in params.pop("label_gain")]
+    elif objective == "lambdarank":  # xgboost
+        if params.pop("sigma", 1.0) != 1.0:
+            raise ValueError("XGBoost's rank:ndcg has no sigma (it is fixed at 1)")
+        out["lambdarank_pair_method"] = "topk"
+        names = {"truncation_level": "lambdarank_num_pair_per_sample"}
+        if "label_gain" in params:
+            gain = np.asarray(params.pop("label_gain"), dtype=np.float64)
+            grades = np.arange(gain.size, dtype=np.float64)
+            if np.array_equal(gain, grades):
+                out["ndcg_exp_gain"] = False
+            elif not np.array_equal(gain, 2.0**grades - 1):
+                raise ValueError("XGBoost's rank:ndcg supports only the gains 2^y - 1 or y (ndcg_exp_gain)")
+        if "norm" in params:
+            norm = bool(params.pop("norm"))
+            out["lambdarank_normalization"] = norm
+            out["lambdarank_score_normalization"] = norm
+    else:
+        names = {}
+    for key, value in params.items():
+        if key not in names:
+            raise ValueError(f"option {key!r} of kernel {objective!r} has no {engine} native counterpart")
+        out[names[key]] = value
+    return out
