@@ -72,8 +72,10 @@ class KernelObjective:
     """A stateful custom objective: a kernel prepared for one training set, with reusable output buffers.
 
     Instances are what :func:`lightgbm_objective` and :func:`xgboost_objective` return. They are meant for one
-    training run at a time (they keep the previous round's ranking and the output buffers); ``copy.deepcopy``
+    training set at a time (they keep the previous round's ranking and the output buffers); ``copy.deepcopy``
     returns the same object, because LightGBM deep-copies its ``params`` and the copy must share this state.
+    For the same reason they do not suit ``lightgbm.cv``/``xgboost.cv`` (one objective per fold is needed): a
+    training set of another size is refused with a ValueError.
 
     Attributes
     ----------
@@ -160,7 +162,7 @@ class KernelObjective:
         return self._xgboost(preds, data)
 
     def _lightgbm(self, preds, train_data):
-        if self.n_rounds == 0 or self.prepared is None:
+        if self.n_rounds == 0 or self.prepared is None or np.size(preds) != self.n_rows:
             self._check_data(
                 np.size(preds),
                 train_data,
@@ -173,7 +175,7 @@ class KernelObjective:
         return self._compute(scores.reshape(-1))
 
     def _xgboost(self, predt, dtrain):
-        if self.n_rounds == 0 or self.prepared is None:
+        if self.n_rounds == 0 or self.prepared is None or np.size(predt) != self.n_rows:
             self._check_data(
                 np.size(predt),
                 dtrain,

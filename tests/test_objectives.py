@@ -141,6 +141,10 @@ def test_mismatched_training_set_and_bad_options_raise(data):
     X, y, ptr = data
     with pytest.raises(ValueError, match="scores but group_ptr covers"):
         lightgbm_objective("lambdarank", ptr)(np.zeros(y.size - 1), lgb_set(X[:-1], y[:-1], [0, y.size - 1]))
+    used = lightgbm_objective("lambdarank", ptr)
+    used(np.zeros(y.size), lgb_set(X, y, ptr).construct())  # LightGBM constructs the Dataset before any round
+    with pytest.raises(ValueError, match="scores but group_ptr covers"):  # checked every round, not only the first
+        used(np.zeros(y.size - 1), lgb_set(X[:-1], y[:-1], [0, y.size - 1]))
     other = np.array([0, y.size // 2, y.size])
     with pytest.raises(ValueError, match="query groups differ"):
         lightgbm_objective("lambdarank", other)(np.zeros(y.size), lgb_set(X, y, ptr))

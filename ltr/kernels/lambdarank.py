@@ -287,7 +287,7 @@ def _query_exact(s, lab, gain, order, w, inv_max_dcg, discount, sigma, k, norm, 
             acc_g = 0.0
             acc_h = 0.0
             for t in range(start_of[i], plen[row]):
-                j = partners[row, t]
+                j = np.uint64(partners[row, t])  # unsigned: no negative-index wraparound on each access
                 hi = ls[j] < li  # i is the better-labelled document of the pair
                 sign = 1.0 if hi else -1.0
                 delta = sign * (gi - gs[j]) * (di - discount[j]) * inv_max_dcg  # (G_h - G_l) |D_i - D_j| / IDCG
@@ -347,7 +347,7 @@ def _query_lightgbm(s, lab, gain, order, w, inv_max_dcg, discount, sigma, k, nor
         acc_g = ga[i]
         acc_h = ha[i]
         for t in range(start_of[i], plen[row]):
-            j = partners[row, t]
+            j = np.uint64(partners[row, t])  # unsigned: no negative-index wraparound on each access
             hi = ls[j] < li  # i is the higher-labelled ("high") document
             delta_score = si - ss[j] if hi else ss[j] - si  # s_high - s_low
             gap = gi - gs[j] if hi else gs[j] - gi  # G_high - G_low
@@ -523,8 +523,8 @@ class LambdaRankObjective:
             scores = scores.astype(np.float32).astype(np.float64)  # XGBoost ranks float32 predictions
         _grad_hess(scores, self.labels, self.gains, self.group_ptr, self.order, self.weight, self.inv_max_dcg,
                    self.discount, self.blocks, self.max_n, self.label_gain.size, self.mode, self.sigma,
-                   self.truncation_level, self.norm, self.table, self.t_min, self.t_max, self.t_factor, self.w_norm,
-                   grad, hess)
+                   self.truncation_level, self.norm, self.table, self.t_min, self.t_max, self.t_factor,
+                   self.w_norm, grad, hess)
 
 
 def prepare(labels: ArrayLike, group_ptr: ArrayLike, *, weight: ArrayLike | None = None, sigma: float = 1.0,
