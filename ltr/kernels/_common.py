@@ -77,6 +77,15 @@ def as_scores(scores: ArrayLike, n_rows: int) -> NDArray[np.float64]:
     return s
 
 
+def compute_fresh(obj, scores: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Run a prepared kernel object once on ``scores`` into new ``(grad, hess)`` arrays."""
+    s = as_scores(scores, obj.n_rows)
+    grad = np.empty(obj.n_rows)
+    hess = np.empty(obj.n_rows)
+    obj.compute(s, grad, hess)
+    return grad, hess
+
+
 def as_row_weights(weight: ArrayLike | None, group_ptr: NDArray[np.int64]) -> NDArray[np.float64]:
     """Per-row weights from per-row (length n_rows) or per-query (length n_queries) weights.
 

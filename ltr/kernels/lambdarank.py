@@ -64,8 +64,8 @@ from ltr.kernels._common import (
     as_group_ptr,
     as_labels,
     as_row_weights,
-    as_scores,
     check_integer_labels,
+    compute_fresh,
     work_blocks,
 )
 
@@ -602,8 +602,4 @@ def grad_hess(scores: ArrayLike, labels: ArrayLike, group_ptr: ArrayLike, *, wei
     """
     obj = prepare(labels, group_ptr, weight=weight, sigma=sigma, truncation_level=truncation_level, norm=norm,
                   label_gain=label_gain, mode=mode)
-    s = as_scores(scores, obj.n_rows)
-    grad = np.empty(obj.n_rows)
-    hess = np.empty(obj.n_rows)
-    obj.compute(s, grad, hess)
-    return grad, hess
+    return compute_fresh(obj, scores)

@@ -28,7 +28,7 @@ import numpy as np
 from numba import njit, prange
 from numpy.typing import ArrayLike, NDArray
 
-from ltr.kernels._common import as_group_ptr, as_labels, as_row_weights, as_scores, work_blocks
+from ltr.kernels._common import as_group_ptr, as_labels, as_row_weights, as_scores, compute_fresh, work_blocks
 
 __all__ = ["RankNetObjective", "grad_hess", "loss", "prepare"]
 
@@ -134,11 +134,7 @@ def grad_hess(scores: ArrayLike, labels: ArrayLike, group_ptr: ArrayLike, *, wei
     ([-0.5, 0.5], [0.25, 0.25])
     """
     obj = prepare(labels, group_ptr, weight=weight, sigma=sigma)
-    s = as_scores(scores, obj.n_rows)
-    grad = np.empty(obj.n_rows)
-    hess = np.empty(obj.n_rows)
-    obj.compute(s, grad, hess)
-    return grad, hess
+    return compute_fresh(obj, scores)
 
 
 @njit(cache=True)
