@@ -158,6 +158,26 @@ def _lower(c: int) -> int:
 
 
 @njit(cache=True, inline="always")
+def _parse_exponent(buf, j: int, end: int):
+    """The signed decimal exponent after an 'e' at ``j``: ``(value, next position, ok)``.
+
+    Magnitudes are capped near 1e8 (far beyond any float's range), so a long exponent cannot overflow.
+    """
+    neg = False
+    if j < end and (buf[j] == _MINUS or buf[j] == _PLUS):
+        neg = buf[j] == _MINUS
+        j += 1
+    if j >= end or not _is_digit(buf[j]):
+        return 0, j, False
+    ev = 0
+    while j < end and _is_digit(buf[j]):
+        if ev < 100000000:
+            ev = ev * 10 + (np.int64(buf[j]) - _D0)
+        j += 1
+    return (-ev if neg else ev), j, True
+
+
+@njit(cache=True, inline="always")
 def parse_number(buf, i: int, end: int):
     """Parse a decimal number at ``buf[i:]``; return ``(value, stop, status)``.
 
@@ -198,20 +218,11 @@ def parse_number(buf, i: int, end: int):
     if nint + nfrac == 0 or nint + nfrac > 18:
         return _parse_number_general(buf, i, end)
     exp10 = -nfrac
-    if j < end and (buf[j] == 101 or buf[j] == 69):  # 'e' or 'E'
-        j += 1
-        eneg = False
-        if j < end and (buf[j] == _MINUS or buf[j] == _PLUS):
-            eneg = buf[j] == _MINUS
-            j += 1
-        if j >= end or not _is_digit(buf[j]):
+    if j < end and _lower(buf[j]) == 101:  # 'e'
+        ev, j, ok = _parse_exponent(buf, j + 1, end)
+        if not ok:
             return 0.0, j, NUM_BAD
-        ev = 0
-        while j < end and _is_digit(buf[j]):
-            if ev < 100000000:
-                ev = ev * 10 + (np.int64(buf[j]) - _D0)
-            j += 1
-        exp10 += -ev if eneg else ev
+        exp10 += ev
     return _scale(m, exp10, neg, j)
 
 
@@ -286,19 +297,10 @@ def _parse_number_general(buf, i: int, end: int):
     if not any_digit:
         return 0.0, j, NUM_BAD
     if j < end and _lower(buf[j]) == 101:  # 'e'
-        j += 1
-        eneg = False
-        if j < end and (buf[j] == _MINUS or buf[j] == _PLUS):
-            eneg = buf[j] == _MINUS
-            j += 1
-        if j >= end or not _is_digit(buf[j]):
+        ev, j, ok = _parse_exponent(buf, j + 1, end)
+        if not ok:
             return 0.0, j, NUM_BAD
-        ev = 0
-        while j < end and _is_digit(buf[j]):
-            if ev < 100000000:
-                ev = ev * 10 + (np.int64(buf[j]) - _D0)
-            j += 1
-        exp10 += -ev if eneg else ev
+        exp10 += ev
     if inexact and m != 0:
         return 0.0, j, NUM_SLOW
     return _scale(m, exp10, neg, j)
