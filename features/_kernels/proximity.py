@@ -16,6 +16,9 @@ For one document and one query, ``post_row[k]`` is the posting of unique query t
 
 Distances are capped at ``max_dist``; with no matched term, columns 0-3 are ``max_dist``, and the pair distances
 need two matched terms (else ``max_dist``). Counts are 0 without matches.
+
+:func:`listed_pair_distances_doc` computes columns 2-3 over a given list of query-term pairs instead of every pair
+of matched terms (the ``pairs="adjacent"`` option of the distance scorers).
 """
 
 from __future__ import annotations
@@ -23,7 +26,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-__all__ = ["PROX_COLUMNS", "proximity_doc", "proximity_pairs", "tp_accumulators", "tp_doc"]
+__all__ = ["PROX_COLUMNS", "listed_pair_distances", "listed_pair_distances_doc", "proximity_doc", "proximity_pairs",
+           "tp_accumulators", "tp_doc"]
 
 PROX_COLUMNS = ("min_window", "span", "min_pair_dist", "avg_pair_dist", "ordered", "unordered")
 
@@ -125,19 +129,7 @@ def proximity_doc(positions, pos_ptr, post_row, pair_a, pair_b, window, max_dist
     out[0] = min(best, max_dist)
     if n_matched < 2:
         return
-    # smallest distance per pair of matched terms: scanning in position order, the closest earlier occurrence of
-    # another term is its last one seen
-    dmin = np.full((n_matched, n_matched), np.inf)
-    last = np.full(n_matched, -1, dtype=np.int64)
-    for i in range(n):
-        c = matched[mterm[i]]
-        for u in range(n_matched):
-            if u != c and last[u] >= 0:
-                d = mpos[i] - last[u]
-                if d < dmin[c, u]:
-                    dmin[c, u] = d
-                    dmin[u, c] = d
-        last[c] = mpos[i]
+    dmin = _pair_dmin(mpos, mterm, matched, n_matched)
     lowest = np.inf
     total = 0.0
     for u in range(n_matched):
@@ -147,6 +139,83 @@ def proximity_doc(positions, pos_ptr, post_row, pair_a, pair_b, window, max_dist
             total += min(dmin[u, v], max_dist)
     out[2] = min(lowest, max_dist)
     out[3] = total / (n_matched * (n_matched - 1) / 2)
+
+
+@njit(cache=True)
+def _pair_dmin(mpos, mterm, matched, n_matched):  # pragma: no cover - compiled
+    """Smallest distance between the occurrences of each two matched terms, (n_matched, n_matched), inf on the
+    diagonal. Scanning in position order, the closest earlier occurrence of another term is its last one seen."""
+    dmin = np.full((n_matched, n_matched), np.inf)
+    last = np.full(n_matched, -1, dtype=np.int64)
+    for i in range(mpos.shape[0]):
+        c = matched[mterm[i]]
+        for u in range(n_matched):
+            if u != c and last[u] >= 0:
+                d = mpos[i] - last[u]
+                if d < dmin[c, u]:
+                    dmin[c, u] = d
+                    dmin[u, c] = d
+        last[c] = mpos[i]
+    return dmin
+
+
+@njit(cache=True)
+def listed_pair_distances_doc(positions, pos_ptr, post_row, pair_a, pair_b, max_dist, out):  # pragma: no cover
+    """``min_pair_dist`` and ``avg_pair_dist`` of one document over the listed query-term pairs only.
+
+    A listed pair counts when its two terms differ and both occur; a pair listed twice (or as (b, a)) counts once.
+    Without such a pair both values are ``max_dist``; distances are capped at ``max_dist``.
+    """
+    m = post_row.shape[0]
+    out[0] = max_dist
+    out[1] = max_dist
+    matched = np.empty(m, dtype=np.int64)
+    n_matched = 0
+    for k in range(m):
+        if post_row[k] >= 0:
+            matched[k] = n_matched
+            n_matched += 1
+        else:
+            matched[k] = -1
+    if n_matched < 2:
+        return
+    mpos, mterm = _merged(positions, pos_ptr, post_row)
+    dmin = _pair_dmin(mpos, mterm, matched, n_matched)
+    seen = np.zeros((n_matched, n_matched), dtype=np.bool_)
+    lowest = np.inf
+    total = 0.0
+    count = 0
+    for j in range(pair_a.shape[0]):
+        u = matched[pair_a[j]]
+        v = matched[pair_b[j]]
+        if u < 0 or v < 0 or u == v:
+            continue
+        if u > v:
+            u, v = v, u
+        if seen[u, v]:
+            continue
+        seen[u, v] = True
+        d = min(dmin[u, v], max_dist)
+        lowest = min(lowest, d)
+        total += d
+        count += 1
+    if count:
+        out[0] = lowest
+        out[1] = total / count
+
+
+@njit(cache=True, parallel=True)
+def listed_pair_distances(positions, pos_ptr, post, entry_ptr, group_ptr, qterm_ptr, qpair_ptr, qpair_a, qpair_b,
+                          max_dist, out):  # pragma: no cover - compiled
+    """:func:`listed_pair_distances_doc` for every pair (layout as :func:`proximity_pairs`); ``out`` (n_pairs, 2)."""
+    for q in prange(group_ptr.shape[0] - 1):
+        m = qterm_ptr[q + 1] - qterm_ptr[q]
+        pa = qpair_a[qpair_ptr[q]:qpair_ptr[q + 1]]
+        pb = qpair_b[qpair_ptr[q]:qpair_ptr[q + 1]]
+        e = entry_ptr[group_ptr[q]]
+        for i in range(group_ptr[q], group_ptr[q + 1]):
+            listed_pair_distances_doc(positions, pos_ptr, post[e:e + m], pa, pb, max_dist, out[i])
+            e += m
 
 
 @njit(cache=True, parallel=True)

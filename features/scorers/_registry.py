@@ -1,7 +1,9 @@
 """The scorer registry: a feature is a registered scorer name plus parameters.
 
 A scorer class declares its ``name``, whether it is computed per document field (``per_field``), its parameters
-with defaults (``defaults``) and its output columns (``outputs``; ``("",)`` for a single column). Its
+with defaults (``defaults``), the parameters a sibling scorer takes but it refuses, each with the reason
+(``refused``: an option must change the output or be refused, never be accepted and ignored), and its output
+columns (``outputs``; ``("",)`` for a single column). Its
 :meth:`Scorer.score` maps a :class:`~features.pairs.PairSet` (and a field) to an ``(n_pairs, n_outputs)`` float64
 array. Column names are ``base[_output][:field]``, e.g. ``bm25:title``, ``tf_mean:body``, ``first_stage_rank``.
 """
@@ -26,14 +28,19 @@ class Scorer:
     name: ClassVar[str] = ""
     per_field: ClassVar[bool] = True
     defaults: ClassVar[dict[str, Any]] = {}
+    refused: ClassVar[dict[str, str]] = {}
 
     def __init__(self, **params: Any):
+        for key in params:
+            if key in self.refused:
+                raise ValueError(f"scorer {self.name!r} does not take {key!r}: {self.refused[key]}")
         unknown = sorted(set(params) - set(self.defaults))
         if unknown:
             raise ValueError(
                 f"scorer {self.name!r}: unknown parameter(s) {unknown}; it takes {sorted(self.defaults) or 'none'}"
             )
         self.params = {**self.defaults, **params}
+        self.given = frozenset(params)  # the parameters set explicitly, for options that only apply in some modes
         self.validate()
 
     def validate(self) -> None:
@@ -52,6 +59,11 @@ class Scorer:
     def _check(self, cond: bool, param: str, expected: str) -> None:
         if not cond:
             raise ValueError(f"scorer {self.name!r}: {param} must be {expected}, got {self.params[param]!r}")
+
+    def _refuse_given(self, cond: bool, param: str, why: str) -> None:
+        """Refuse ``param`` when it was set explicitly and ``cond`` holds (it would have no effect)."""
+        if cond and param in self.given:
+            raise ValueError(f"scorer {self.name!r} does not take {param!r} here: {why}")
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
