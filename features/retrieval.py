@@ -18,7 +18,7 @@ from features._kernels.topk import topk_queries
 from features._threads import numba_threads
 from features.collections._base import Queries
 from features.index import InvertedIndex, QueryTerms
-from features.scorers.bm25 import BM25_IDF, bm25_idf, bm25_tf, query_weight
+from features.scorers.bm25 import BM25_IDF, QTF_NORMS, bm25_idf, bm25_tf, query_weight
 
 __all__ = ["BM25Retriever", "as_queries"]
 
@@ -43,8 +43,9 @@ class BM25Retriever:
     index : InvertedIndex
     field : str
         Field to search (default the concatenated ``"all"``).
-    k1, b, idf, k3, epsilon
-        As :class:`features.scorers.bm25.BM25` (scores equal that feature's, up to float32 rounding).
+    k1, b, idf, k3, epsilon, qtf_norm
+        As :class:`features.scorers.bm25.BM25` (scores equal that feature's, up to float32 rounding). Terrier's
+        BM25: ``idf="terrier", k3=8.0, qtf_norm="max"`` over an index built with ``Analyzer.terrier()``.
     dtype : numpy float dtype
         Precision of the impacts and accumulators (float32 by default; float64 for exact ties).
 
@@ -68,15 +69,18 @@ class BM25Retriever:
         idf: str = "lucene",
         k3: float | None = None,
         epsilon: float = 0.25,
+        qtf_norm: str = "none",
         dtype: type = np.float32,
     ):
         if idf not in BM25_IDF:
             raise ValueError(f"idf must be one of {BM25_IDF}, got {idf!r}")
+        if qtf_norm not in QTF_NORMS:
+            raise ValueError(f"qtf_norm must be one of {QTF_NORMS}, got {qtf_norm!r}")
         if not (k1 >= 0 and 0 <= b <= 1):
             raise ValueError(f"need k1 >= 0 and 0 <= b <= 1, got k1={k1}, b={b}")
         self.index = index
         self.field = field
-        self.k1, self.b, self.idf, self.k3, self.epsilon = k1, b, idf, k3, epsilon
+        self.k1, self.b, self.idf, self.k3, self.epsilon, self.qtf_norm = k1, b, idf, k3, epsilon, qtf_norm
         fi = index.field(field)
         self._fi = fi
         term_idf = bm25_idf(fi.df, index.n_docs, idf, epsilon=epsilon, vocab_df=fi.df)
@@ -97,7 +101,7 @@ class BM25Retriever:
         ptr = np.zeros(len(queries) + 1, dtype=np.int64)
         np.cumsum([q.ids.shape[0] for q in queries], out=ptr[1:])
         qterms = np.concatenate([q.ids for q in queries] or [np.zeros(0, np.int32)]).astype(np.int32)
-        qw = np.concatenate([query_weight(q.qtf, self.k3) for q in queries] or [np.zeros(0)]).astype(np.float64)
+        qw = np.concatenate([query_weight(q.qtf, self.k3, self.qtf_norm) for q in queries] or [np.zeros(0)])
         out_docs = np.full((len(queries), k), -1, dtype=np.int32)
         out_scores = np.zeros((len(queries), k), dtype=self.impacts.dtype)
         out_n = np.zeros(len(queries), dtype=np.int64)
