@@ -1,0 +1,257 @@
+"""The public learning-to-rank and IR data sets by name: what they are, how to get them, and how to read them.
+
+One readable TOML file per set lives in the top-level ``data/`` folder (the keys are described in
+:mod:`ltr.registry._catalog`): official addresses, archive names, checksums where they are published, the file
+and fold layout, documented counts, known quirks, the licence in one line and the documented feature names.
+
+>>> from ltr.registry import list_datasets, info, feature_names
+>>> "mslr-web10k" in list_datasets()
+True
+>>> info("MSLR-WEB10K")["format"]["n_features"]
+136
+>>> feature_names("mq2008")[20]
+'BM25 of body'
+
+Typical use::
+
+    path = fetch("mslr-web10k", to="~/ltr-data")        # download (resumable), check, unpack
+    print(verify("mslr-web10k", path))                 # layout, counts and checksums, as a report
+    train = load("mslr-web10k", root=path, fold=1, split="train")   # RankingDataset with named features
+
+Sets whose terms require an agreement (MSLR, LETOR, Istella) are downloaded from the addresses their owners
+publish; using them means accepting those terms (``info(name)["license"]``). Yahoo's set cannot be downloaded
+without a Webscope login: put its archive where :func:`fetch` says and call it again.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from pathlib import Path
+
+from ltr.registry._catalog import Entry, catalog, get_entry
+from ltr.registry._errors import ArchiveError, ChecksumError, DatasetLayoutError, DownloadError, UnknownDatasetError
+from ltr.registry._verify import FileCheck, VerifyReport, verify_copy
+
+__all__ = [
+    "ArchiveError",
+    "ChecksumError",
+    "DatasetLayoutError",
+    "DownloadError",
+    "Entry",
+    "FileCheck",
+    "UnknownDatasetError",
+    "VerifyReport",
+    "feature_names",
+    "fetch",
+    "fold_paths",
+    "get",
+    "info",
+    "list_datasets",
+    "load",
+    "split_path",
+    "verify",
+]
+
+
+def get(name: str | Entry) -> Entry:
+    """The registry entry for ``name`` (case, ``_`` and spaces ignored; aliases accepted).
+
+    Raises
+    ------
+    UnknownDatasetError
+        For a name the registry does not know; the message lists the known names.
+    """
+    return get_entry(name)
+
+
+def list_datasets(kind: str | None = None) -> list[str]:
+    """Registered names, sorted; ``kind="letor"`` or ``"text"`` keeps one kind.
+
+    Examples
+    --------
+    >>> "cranfield" in list_datasets("text"), "cranfield" in list_datasets("letor")
+    (True, False)
+    """
+    if kind not in (None, "letor", "text"):
+        raise ValueError(f"kind must be None, 'letor' or 'text', got {kind!r}")
+    return sorted(n for n, e in catalog().items() if kind is None or e.kind == kind)
+
+
+def info(name: str | Entry) -> dict:
+    """Everything the registry says about a set, as a plain dict (a copy), plus ``registry_file``.
+
+    Examples
+    --------
+    >>> d = info("istella-s")
+    >>> d["format"]["overflow"], d["counts"]["rows"]
+    ('clip', 3408630)
+    """
+    return get_entry(name).to_dict()
+
+
+def feature_names(name: str | Entry) -> tuple[str, ...] | None:
+    """The documented feature names, one per column (column ``j`` is feature id ``j + 1``); None when the owners
+    publish none (Yahoo, Istella) or for text collections.
+
+    Examples
+    --------
+    >>> names = feature_names("mslr-web30k")
+    >>> len(names), names[0], names[109], names[135]
+    (136, 'covered query term number of body', 'BM25 of whole document', 'url dwell time')
+    >>> feature_names("yahoo-set1") is None
+    True
+    """
+    return get_entry(name).feature_names
+
+
+def fetch(name: str | Entry, to: str | os.PathLike, *, progress: bool = True, base_url: str | None = None,
+          timeout: float = 30.0, retries: int = 2, keep_archives: bool = False) -> Path:
+    """Download, check and unpack a set into ``to/NAME``; return that folder.
+
+    Parameters
+    ----------
+    name : str or Entry
+    to : path
+        Parent folder; created if needed. Downloads go to ``to/.ltrkit-downloads/``.
+    progress : bool, default=True
+        A tqdm bar per file, shown only when stderr is a terminal.
+    base_url : str, optional
+        Fetch every archive from ``base_url/FILE`` instead of the registered addresses (a mirror).
+    timeout : float, default=30.0
+        Seconds to wait for a connection or for data before giving up on an address.
+    retries : int, default=2
+        How many times an interrupted transfer is resumed (HTTP ``Range``) before the call fails.
+    keep_archives : bool, default=False
+        Keep downloaded archives after unpacking (archives the user placed there are always kept).
+
+    Returns
+    -------
+    Path
+        ``to/NAME``, which exists only once complete (it holds ``.ltrkit-complete.json``); a second call returns it
+        at once.
+
+    Raises
+    ------
+    DownloadError
+        No address answered (each is named with its reason: refused, timed out, HTTP status) or the transfer kept
+        failing; a partial file stays as ``*.part`` and the next call resumes it. Also for sets that need a manual
+        download (the message says where to put the archive).
+    ChecksumError
+        The file does not match its documented size or checksum, or is not a readable archive; it is renamed to
+        ``*.corrupt`` and never used.
+    ArchiveError
+        A RAR archive and no ``unrar``/``7z``/``bsdtar`` on the PATH, or a member that would land outside the folder.
+    DatasetLayoutError
+        ``to/NAME`` exists but was not made by fetch, or the archive lacks files the registry expects.
+    """
+    from ltr.registry._fetch import fetch_entry
+
+    return fetch_entry(get_entry(name), to, progress=progress, base_url=base_url, timeout=timeout, retries=retries,
+                       keep_archives=keep_archives)
+
+
+def verify(name: str | Entry, folder: str | os.PathLike, *, counts: bool = True, checksums: bool = True
+           ) -> VerifyReport:
+    """Compare a local copy with the registry: which files are there, their counts and checksums.
+
+    Never raises for a copy that differs: the :class:`VerifyReport` lists each expected file as ``ok``,
+    ``present`` (nothing documented to compare), ``missing``, ``differs`` or ``unreadable``, plus set-level
+    problems and notes (fold totals, which query segments a partial LETOR copy holds). ``str(report)`` is a
+    readable table; ``report.ok`` is True only for a complete, matching copy.
+
+    Parameters
+    ----------
+    name : str or Entry
+    folder : path
+        The copy: the folder fetch made, its parent, or an unpacked archive (``layout.root`` sub-folders are
+        tried). Compressed copies (``FILE.gz``) count, and their checksums are of the decompressed bytes.
+    counts : bool, default=True
+        Read every feature file with :func:`ltr.io.read_letor` (and the set's reader options) to count rows and
+        queries and check the label range; text files are counted by line pattern. Slow for the large sets.
+    checksums : bool, default=True
+        Hash files whose checksum the registry documents.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise DatasetLayoutError(f"{folder} is not a folder")
+    return verify_copy(get_entry(name), folder, counts=counts, checksums=checksums)
+
+
+def _letor_entry(name: str | Entry) -> Entry:
+    e = get_entry(name)
+    if e.kind != "letor":
+        raise ValueError(f"{e.name} is a text collection, not feature files: read its folder with "
+                         f"features.collections.load_test_collection")
+    return e
+
+
+def split_path(name: str | Entry, root: str | os.PathLike, fold: int = 1, split: str = "train") -> Path:
+    """The file of one split of one fold in a local copy (``FILE`` or ``FILE.gz``).
+
+    Raises
+    ------
+    DatasetLayoutError
+        When the copy lacks that file; the message names the path looked for and suggests fetch/verify.
+    """
+    e = _letor_entry(name)
+    if isinstance(fold, bool) or not isinstance(fold, int):
+        raise TypeError(f"fold must be an int, got {type(fold).__name__}")
+    ef = e.split_file(fold, split)
+    base = e.find_root(root)
+    path = ef.resolve(base)
+    if path is None:
+        raise DatasetLayoutError(f"{base / ef.path} not found: {root} does not hold {ef.split} of fold {fold} of "
+                                 f"{e.name}; get it with ltr.registry.fetch({e.name!r}, ...) or see what the folder "
+                                 f"holds with ltr.registry.verify({e.name!r}, {str(root)!r})")
+    return path
+
+
+def fold_paths(name: str | Entry, root: str | os.PathLike) -> dict[int, dict[str, Path]]:
+    """The official folds of a local copy: ``{fold: {split: path}}`` for every fold whose files are all there.
+
+    This is what a cross-validation over the official folds iterates over (``ltr cv --dataset NAME --root DIR``).
+    Folds with a missing file are left out; ``verify`` says which.
+    """
+    e = _letor_entry(name)
+    out: dict[int, dict[str, Path]] = {}
+    base = e.find_root(root)
+    for k in range(1, e.folds + 1):
+        paths = {s: e.split_file(k, s).resolve(base) for s in e.splits}
+        if all(p is not None for p in paths.values()):
+            out[k] = paths  # type: ignore[assignment]
+    return out
+
+
+def load(name: str | Entry, root: str | os.PathLike, fold: int = 1, split: str = "train", **read_options):
+    """Read one split of one fold of a local copy, with the documented feature names attached.
+
+    The set's reader options are applied (Istella: ``overflow="clip"`` for its 1.79769313486e+308 values;
+    the -semi sets: ``unjudged="drop"`` for their -1 labels; Yahoo: ``sparse=True`` and 700 columns); any
+    ``read_options`` override them (see :func:`ltr.io.read_letor`).
+
+    Parameters
+    ----------
+    name : str or Entry
+    root : path
+        The folder fetch made (``DIR/NAME``) or its parent ``DIR``, or an unpacked copy.
+    fold : int, default=1
+        1..5 for sets with official folds; 1 for sets with a single split (Istella, Yahoo).
+    split : {"train", "vali", "test"}
+        ``"valid"`` and ``"validation"`` are accepted for ``"vali"``.
+
+    Returns
+    -------
+    RankingDataset
+        With ``feature_names`` set when the registry documents them (MSLR: 136, LETOR 4.0: 46).
+    """
+    from ltr.io import read_letor
+
+    e = _letor_entry(name)
+    path = split_path(e, root, fold, split)
+    opts = {**e.read_options(), **read_options}
+    d = read_letor(path, **opts)
+    names = e.feature_names
+    if names is not None and d.feature_names is None and len(names) == d.n_features:
+        d = dataclasses.replace(d, feature_names=names)
+    return d

@@ -1,0 +1,342 @@
+"""The registry files and what one entry says: names, archives, layout, expected files, read options.
+
+Each data set is one TOML file in the top-level ``data/`` folder (installed as the package ``ltr._registry_data``).
+The keys an entry may use:
+
+============================  ==================================================================================
+key                           meaning
+============================  ==================================================================================
+``name``, ``aliases``         the registry name (lower case, hyphens) and other accepted spellings
+``kind``                      ``"letor"`` (feature files, :func:`ltr.registry.load` reads them) or ``"text"``
+``title`` ... ``sources``     description, home page, licence in one line, citation, what the entry was built from
+``quirks``                    known traps of the set, one sentence each
+``[[archives]]``              ``file``, ``format`` (zip, tar.gz, tar.bz2, rar, gz, file), ``urls``, and where known
+                              ``size``, ``sha256``/``md5`` and ``checksum_source``; ``manual = true`` when the
+                              files cannot be downloaded without a login
+``[layout]``                  ``root``: sub-folders the data may sit in; for ``letor``: ``folds``, ``fold_dir``
+                              (``"Fold{fold}"`` or ``""``) and one list of accepted file names per split
+                              (``train``, ``vali``, ``test``; an empty list when the set has no such split)
+``[[files]]``                 per-file facts: ``path``, ``size``, ``sha256``, ``records`` (a line pattern and its
+                              count), ``lines``; text collections list every file here
+``[format]``                  ``n_features``, ``labels`` ([low, high]), ``qid`` (``column`` or ``sidecar``),
+                              ``sparse``, ``overflow``, ``unjudged``, ``encoding``: how :func:`~ltr.io.read_letor`
+                              must read the files
+``[counts]``                  documented totals (``queries``, ``rows``) and per-file counts in ``[counts.files]``
+``[segments]``                rows/queries of query segments, used with ``[layout.fold_segments]``
+``[features]``                ``names`` (one per column, empty when none are published) and their ``source``
+============================  ==================================================================================
+
+A file name listed for a split is also found compressed (``NAME.gz``), as the copies in ``shared/data`` are.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import functools
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ltr.registry._errors import DatasetLayoutError, UnknownDatasetError
+
+__all__ = ["SPLITS", "Entry", "ExpectedFile", "catalog", "get_entry", "normalize_split"]
+
+SPLITS = ("train", "vali", "test")
+_SPLIT_ALIASES = {"train": "train", "training": "train", "vali": "vali", "valid": "vali", "validation": "vali",
+                  "test": "test", "testing": "test"}
+_KINDS = ("letor", "text")
+_ARCHIVE_FORMATS = ("zip", "tar.gz", "tar.bz2", "tar", "rar", "gz", "file")
+_REGISTRY_ENV = "LTRKIT_DATA_REGISTRY"
+
+
+def _toml_loads(text: str) -> dict:
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10: setup.cfg pulls tomli there
+        import tomli as tomllib
+    return tomllib.loads(text)
+
+
+def _key(name: str) -> str:
+    return re.sub(r"[\s_]+", "-", str(name).strip().lower())
+
+
+def normalize_split(split: str) -> str:
+    """``"train"``, ``"vali"`` or ``"test"`` for any accepted spelling (``valid``, ``validation``, ...)."""
+    s = _SPLIT_ALIASES.get(str(split).strip().lower())
+    if s is None:
+        raise ValueError(f"split must be one of train, vali (valid, validation) or test, got {split!r}")
+    return s
+
+
+@dataclass(frozen=True)
+class ExpectedFile:
+    """One file an entry expects: its canonical relative path, the accepted spellings, and where it belongs."""
+
+    path: str
+    candidates: tuple[str, ...]
+    fold: int | None = None
+    split: str | None = None
+    role: str | None = None
+
+    def resolve(self, root: Path) -> Path | None:
+        """The first accepted spelling present under ``root`` (also ``NAME.gz``), or None."""
+        for rel in self.candidates:
+            for suffix in ("", ".gz"):
+                p = root / (rel + suffix)
+                if p.is_file():
+                    return p
+        return None
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One registry entry: the parsed TOML (``data``, treat it as read-only) and where it came from."""
+
+    name: str
+    data: dict = field(repr=False)
+    origin: str = ""
+
+    # -- construction -------------------------------------------------------------------------------------------
+    @classmethod
+    def from_dict(cls, data: dict, origin: str = "<dict>") -> Entry:
+        """Check an entry's structure and wrap it (a deep copy of ``data`` is kept)."""
+        data = copy.deepcopy(dict(data))
+        _check(data, origin)
+        return cls(name=_key(data["name"]), data=data, origin=origin)
+
+    @classmethod
+    def from_toml(cls, path: str | os.PathLike) -> Entry:
+        """Read one registry file."""
+        path = Path(path)
+        try:
+            data = _toml_loads(path.read_text(encoding="utf-8"))
+        except ValueError as e:  # tomllib.TOMLDecodeError is a ValueError
+            raise DatasetLayoutError(f"{path}: not a valid registry file: {e}") from None
+        return cls.from_dict(data, str(path))
+
+    # -- plain fields -------------------------------------------------------------------------------------------
+    @property
+    def kind(self) -> str:
+        return self.data["kind"]
+
+    @property
+    def archives(self) -> list[dict]:
+        return self.data.get("archives", [])
+
+    @property
+    def layout(self) -> dict:
+        return self.data.get("layout", {})
+
+    @property
+    def format(self) -> dict:
+        return self.data.get("format", {})
+
+    @property
+    def counts(self) -> dict:
+        return self.data.get("counts", {})
+
+    @property
+    def roots(self) -> list[str]:
+        return list(self.layout.get("root", [""])) or [""]
+
+    @property
+    def n_features(self) -> int | None:
+        return self.format.get("n_features")
+
+    @property
+    def feature_names(self) -> tuple[str, ...] | None:
+        names = self.data.get("features", {}).get("names") or []
+        return tuple(names) if names else None
+
+    @property
+    def folds(self) -> int:
+        return int(self.layout.get("folds", 1)) if self.kind == "letor" else 0
+
+    @property
+    def splits(self) -> tuple[str, ...]:
+        """The splits this set has (Istella's full version has no ``vali``)."""
+        return tuple(s for s in SPLITS if self.layout.get(s))
+
+    # -- files --------------------------------------------------------------------------------------------------
+    def split_file(self, fold: int, split: str) -> ExpectedFile:
+        """The expected file of one split of one fold."""
+        split = normalize_split(split)
+        names = self.layout.get(split) or []
+        if not names:
+            raise ValueError(f"{self.name} has no {split!r} split (it has {', '.join(self.splits)})")
+        if self.folds > 1 or fold != 1:
+            if not 1 <= int(fold) <= max(self.folds, 1):
+                raise ValueError(f"fold must be in 1..{self.folds} for {self.name}, got {fold!r}")
+        prefix = self.layout.get("fold_dir", "").format(fold=fold)
+        cands = tuple(f"{prefix}/{n}" if prefix else n for n in names)
+        return ExpectedFile(cands[0], cands, fold=int(fold), split=split, role=split)
+
+    def expected_files(self) -> list[ExpectedFile]:
+        """Every file a complete copy holds, in a stable order (folds, then train/vali/test; or the file list)."""
+        if self.kind == "text":
+            return [ExpectedFile(f["path"], (f["path"],), role=f.get("role")) for f in self.data.get("files", [])]
+        return [self.split_file(k, s) for k in range(1, self.folds + 1) for s in self.splits]
+
+    def file_facts(self, path: str) -> dict:
+        """What the registry documents about one file: ``[[files]]`` plus ``[counts.files]`` plus its segment."""
+        facts: dict[str, Any] = {}
+        for f in self.data.get("files", []):
+            if f.get("path") == path:
+                facts.update(f)
+        facts.update(self.counts.get("files", {}).get(path, {}))
+        seg = self.segment_of(path)
+        if seg is not None:
+            for k, v in self.data.get("segments", {}).get(seg, {}).items():
+                facts.setdefault(k, v)
+            facts["segment"] = seg
+        return facts
+
+    def segment_of(self, path: str) -> str | None:
+        """The segment (``"S4"``) a split file holds, from ``[layout.fold_segments]``; None when unknown."""
+        table = self.layout.get("fold_segments", {})
+        for ef in self.expected_files() if table else ():
+            if ef.path == path and ef.fold is not None:
+                row = table.get(f"Fold{ef.fold}")
+                if row:
+                    return row[SPLITS.index(ef.split)]
+        return None
+
+    def read_options(self) -> dict:
+        """Keyword arguments for :func:`ltr.io.read_letor` that this set needs."""
+        fmt = self.format
+        opts: dict[str, Any] = {}
+        if fmt.get("n_features") is not None:
+            opts["n_features"] = int(fmt["n_features"])
+        for k in ("overflow", "unjudged", "encoding", "nonfinite"):
+            if k in fmt:
+                opts[k] = fmt[k]
+        if fmt.get("sparse"):
+            opts["sparse"] = True
+        if fmt.get("qid") == "sidecar":
+            opts["query_file"] = "auto"
+        return opts
+
+    # -- finding a copy on disk ---------------------------------------------------------------------------------
+    def find_root(self, folder: str | os.PathLike) -> Path:
+        """The folder that holds this set's files: ``folder`` itself, ``folder/NAME``, or one of ``layout.root``.
+
+        Falls back to ``folder`` when no expected file is found anywhere (so that a report can say so).
+        """
+        folder = Path(folder)
+        expected = self.expected_files()
+        for base in (folder, folder / self.name):
+            for sub in self.roots:
+                cand = base / sub if sub else base
+                if cand.is_dir() and any(ef.resolve(cand) is not None for ef in expected):
+                    return cand
+        return folder
+
+    def to_dict(self) -> dict:
+        out = copy.deepcopy(self.data)
+        out["registry_file"] = self.origin
+        return out
+
+
+def _check(d: dict, origin: str) -> None:
+    """Refuse an entry the rest of the package could not use, naming the file and the key."""
+
+    def bad(msg: str) -> DatasetLayoutError:
+        return DatasetLayoutError(f"{origin}: {msg}")
+
+    for key in ("name", "kind"):
+        if not isinstance(d.get(key), str) or not d[key]:
+            raise bad(f"missing or empty {key!r}")
+    if d["kind"] not in _KINDS:
+        raise bad(f"kind must be one of {_KINDS}, got {d['kind']!r}")
+    for a in d.get("archives", []):
+        if not isinstance(a.get("file"), str) or a.get("format") not in _ARCHIVE_FORMATS:
+            raise bad(f"each [[archives]] needs 'file' and 'format' in {_ARCHIVE_FORMATS}, got {a!r}")
+        if not a.get("manual") and not a.get("urls"):
+            raise bad(f"archive {a['file']!r} has no 'urls' and is not marked manual = true")
+    lay = d.get("layout", {})
+    if d["kind"] == "letor":
+        if not any(lay.get(s) for s in SPLITS):
+            raise bad("[layout] lists no file names for train, vali or test")
+        n = d.get("format", {}).get("n_features")
+        if not isinstance(n, int) or n < 1:
+            raise bad(f"[format] n_features must be a positive integer, got {n!r}")
+        names = d.get("features", {}).get("names") or []
+        if names and len(names) != n:
+            raise bad(f"[features] has {len(names)} names for n_features = {n}")
+        if len(set(names)) != len(names):
+            raise bad("[features] names are not unique")
+    else:
+        if not d.get("files"):
+            raise bad("a text collection lists its files in [[files]]")
+    for f in d.get("files", []):
+        if not isinstance(f.get("path"), str):
+            raise bad(f"each [[files]] needs a 'path', got {f!r}")
+        if "records" in f:
+            try:
+                re.compile(f["records"]["pattern"])
+            except (KeyError, TypeError, re.error) as e:
+                raise bad(f"file {f['path']!r}: records needs a valid regular expression 'pattern' ({e})") from None
+
+
+def _builtin_files() -> Iterator[tuple[str, str]]:
+    """(origin, text) of every shipped registry file: the installed package, else the source tree's ``data/``."""
+    items: list = []
+    try:
+        from importlib.resources import files
+
+        items = [p for p in files("ltr._registry_data").iterdir() if p.name.endswith(".toml")]
+    except ModuleNotFoundError:  # a source checkout installed before setup.cfg mapped data/ (or not installed)
+        pass
+    if not items:
+        folder = Path(__file__).resolve().parents[2] / "data"
+        items = sorted(folder.glob("*.toml")) if folder.is_dir() else []
+    if not items:
+        raise DatasetLayoutError("the data-set registry files are missing from this installation (expected the "
+                                 "package ltr._registry_data or a data/ folder next to ltr/); reinstall ltrkit")
+    for p in sorted(items, key=lambda p: p.name):
+        yield str(p), p.read_text(encoding="utf-8")
+
+
+@functools.cache
+def _builtin() -> tuple[Entry, ...]:
+    out = []
+    for origin, text in _builtin_files():
+        try:
+            data = _toml_loads(text)
+        except ValueError as e:
+            raise DatasetLayoutError(f"{origin}: not a valid registry file: {e}") from None
+        out.append(Entry.from_dict(data, origin))
+    return tuple(out)
+
+
+def catalog() -> dict[str, Entry]:
+    """Every known entry by name: the shipped ones plus ``*.toml`` in the folders of ``$LTRKIT_DATA_REGISTRY``."""
+    entries = {e.name: e for e in _builtin()}
+    for folder in filter(None, os.environ.get(_REGISTRY_ENV, "").split(os.pathsep)):
+        for p in sorted(Path(folder).glob("*.toml")):
+            e = Entry.from_toml(p)
+            entries[e.name] = e
+    return entries
+
+
+def get_entry(name: str | Entry) -> Entry:
+    """Look a name up (case, ``_`` and spaces ignored; aliases accepted); an :class:`Entry` passes through."""
+    if isinstance(name, Entry):
+        return name
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a data-set name (str) or an Entry, got {type(name).__name__}")
+    entries = catalog()
+    key = _key(name)
+    if key in entries:
+        return entries[key]
+    for e in entries.values():
+        if key in {_key(a) for a in e.data.get("aliases", [])}:
+            return e
+    close = difflib.get_close_matches(key, list(entries), n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    raise UnknownDatasetError(f"unknown data set {name!r}{hint}; known: {', '.join(sorted(entries))}")

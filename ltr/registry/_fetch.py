@@ -1,0 +1,310 @@
+"""Download, check and unpack a registered set so that a folder either holds a complete copy or nothing.
+
+The steps, and what an interruption leaves behind:
+
+1. each archive is downloaded to ``DIR/.ltrkit-downloads/FILE.part``, resumed with an HTTP ``Range`` request when
+   that file exists (an interrupted transfer costs nothing but the call); addresses are tried in order;
+2. its size and checksum, where the registry documents them, are compared; a mismatch moves it aside to
+   ``FILE.corrupt`` (never used again) and raises :class:`~ltr.registry.ChecksumError`; a good file is renamed to
+   ``FILE``;
+3. archives are unpacked into a temporary folder next to the destination, the layout is checked, a completion
+   marker (``.ltrkit-complete.json``) is written inside, and only then is the folder renamed to ``DIR/NAME``.
+
+So ``DIR/NAME`` exists only when complete, and a later call that finds the marker returns at once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import hashlib
+import http.client
+import json
+import logging
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+import urllib.error
+import urllib.request
+import zipfile
+import zlib
+from pathlib import Path
+
+from ltr.io._atomic import atomic_write
+from ltr.registry._catalog import Entry
+from ltr.registry._errors import ArchiveError, ChecksumError, DatasetLayoutError, DownloadError
+from ltr.registry._verify import verify_copy
+
+__all__ = ["MARKER", "DOWNLOADS", "fetch_entry"]
+
+logger = logging.getLogger(__name__)
+
+MARKER = ".ltrkit-complete.json"
+DOWNLOADS = ".ltrkit-downloads"
+_CHUNK = 1 << 16
+_RAR_TOOLS = (("unrar", ["x", "-o+", "-idq", "{archive}", "{dest}/"]),
+              ("7z", ["x", "-y", "-o{dest}", "{archive}"]),
+              ("bsdtar", ["-x", "-f", "{archive}", "-C", "{dest}"]))
+
+
+class _Interrupted(Exception):
+    """The connection ended before the announced length: resumable."""
+
+
+def _user_agent() -> str:
+    from ltr import __version__
+
+    return f"ltrkit/{__version__} (+python urllib)"
+
+
+def _progress_bar(enabled: bool, total: int | None, initial: int, desc: str):
+    # A bar only on a terminal: logs and CI output stay clean.
+    if not (enabled and sys.stderr.isatty()):
+        return contextlib.nullcontext(None)
+    from tqdm import tqdm
+
+    return tqdm(total=total, initial=initial, unit="B", unit_scale=True, unit_divisor=1024, desc=desc, leave=False)
+
+
+def _download(url: str, part: Path, size: int | None, timeout: float, progress: bool) -> None:
+    """Fetch ``url`` into ``part``, resuming from its current length; raise :class:`_Interrupted` if cut short."""
+    have = part.stat().st_size if part.exists() else 0
+    if size is not None and have > size:  # longer than the real file: it cannot be a prefix of it
+        part.unlink()
+        have = 0
+    if size is not None and have == size:
+        return
+    headers = {"User-Agent": _user_agent()}
+    if have:
+        headers["Range"] = f"bytes={have}-"
+    req = urllib.request.Request(url, headers=headers)
+    try:
+        resp = urllib.request.urlopen(req, timeout=timeout)
+    except urllib.error.HTTPError as e:
+        if e.code == 416 and have:  # nothing left to send: the part is whole (the checksum decides)
+            return
+        raise
+    with resp:
+        status = getattr(resp, "status", None) or 200
+        mode = "ab"
+        if status == 206:
+            start = (resp.headers.get("Content-Range") or "").removeprefix("bytes ").split("-")[0]
+            if start.strip() != str(have):
+                raise _Interrupted(f"the server resumed at byte {start!r} instead of {have}")
+        else:  # 200: the server ignored the range (or there was none): start over
+            mode, have = "wb", 0
+        length = resp.headers.get("Content-Length")
+        remaining = int(length) if length and length.isdigit() else None
+        total = have + remaining if remaining is not None else size
+        got = 0
+        with open(part, mode) as out, _progress_bar(progress, total, have, part.name[:-5]) as bar:
+            try:
+                while chunk := resp.read(_CHUNK):
+                    out.write(chunk)
+                    got += len(chunk)
+                    if bar is not None:
+                        bar.update(len(chunk))
+            except (http.client.IncompleteRead, ConnectionError, TimeoutError) as e:
+                raise _Interrupted(f"connection lost after {have + got} bytes ({e.__class__.__name__})") from None
+        if remaining is not None and got < remaining:
+            raise _Interrupted(f"connection closed after {have + got} of {have + remaining} bytes")
+
+
+def _reason(e: BaseException) -> str:
+    if isinstance(e, urllib.error.HTTPError):
+        return f"HTTP {e.code} {e.reason}"
+    if isinstance(e, urllib.error.URLError):
+        r = e.reason
+        if isinstance(r, TimeoutError):
+            return "timed out"
+        return str(getattr(r, "strerror", None) or r)
+    if isinstance(e, TimeoutError):
+        return "timed out"
+    return str(e) or e.__class__.__name__
+
+
+def _check_archive(archive: dict, path: Path) -> str | None:
+    """None when size and checksums agree with the registry, else a sentence saying what differs."""
+    if archive.get("size") is not None and path.stat().st_size != archive["size"]:
+        return f"{path.stat().st_size} bytes, the registry documents {archive['size']}"
+    algos = [a for a in ("sha256", "md5") if archive.get(a)]
+    if not algos:
+        return None
+    hashes = {a: hashlib.new(a) for a in algos}
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            for h in hashes.values():
+                h.update(chunk)
+    for a in algos:
+        got = hashes[a].hexdigest()
+        if got != archive[a]:
+            src = archive.get("checksum_source")
+            return f"{a} {got}, the registry documents {archive[a]}" + (f" ({src})" if src else "")
+    return None
+
+
+def _set_aside(path: Path) -> Path:
+    """Rename a bad file to ``NAME.corrupt`` (``NAME.corrupt.1`` ... if taken) so that it is never used again."""
+    dest = path.with_name(path.name.removesuffix(".part") + ".corrupt")
+    k = 0
+    while dest.exists():
+        k += 1
+        dest = dest.with_name(f"{path.name.removesuffix('.part')}.corrupt.{k}")
+    os.replace(path, dest)
+    return dest
+
+
+def _obtain(entry: Entry, archive: dict, downloads: Path, *, base_url: str | None, timeout: float, retries: int,
+            progress: bool) -> tuple[Path, bool]:
+    """A checked local copy of one archive, and whether this call downloaded it."""
+    target = downloads / archive["file"]
+    if target.exists():  # a previous call, or the user (manual downloads)
+        problem = _check_archive(archive, target)
+        if problem is None:
+            return target, False
+        aside = _set_aside(target)
+        logger.warning("%s: %s; kept aside as %s, downloading again", target, problem, aside)
+    urls = [f"{base_url.rstrip('/')}/{archive['file']}"] if base_url else list(archive.get("urls", []))
+    if not urls:
+        howto = next((q for q in entry.data.get("quirks", []) if "download" in q.lower()), "")
+        raise DownloadError(f"{archive['file']} of {entry.name} cannot be downloaded automatically "
+                            f"({entry.data.get('license', 'see its home page')}); get it from "
+                            f"{entry.data.get('homepage', 'its home page')}, put it at {target} and call fetch "
+                            f"again. {howto}".strip())
+    part = target.with_name(target.name + ".part")
+    failures: list[str] = []
+    done_url = None
+    for url in urls:
+        for attempt in range(retries + 1):
+            try:
+                _download(url, part, archive.get("size"), timeout, progress)
+                done_url = url
+                break
+            except _Interrupted as e:
+                failures.append(f"{url}: {e}")
+                logger.info("%s: %s; resuming (attempt %d of %d)", archive["file"], e, attempt + 1, retries + 1)
+                time.sleep(min(0.2 * (attempt + 1), 1.0))
+            except (urllib.error.URLError, OSError, http.client.HTTPException, ValueError) as e:
+                failures.append(f"{url}: {_reason(e)}")
+                break
+        if done_url:
+            break
+    if done_url is None:
+        kept = f"; the partial file {part} ({part.stat().st_size} bytes) is kept and the next call resumes it" \
+            if part.exists() and part.stat().st_size else ""
+        raise DownloadError(f"could not download {archive['file']} for {entry.name}: {'; '.join(failures)}{kept}")
+    problem = _check_archive(archive, part)
+    if problem is not None:
+        aside = _set_aside(part)
+        raise ChecksumError(f"{archive['file']} downloaded from {done_url}: {problem}; the file is kept aside as "
+                            f"{aside} and not used", str(aside))
+    os.replace(part, target)
+    return target, True
+
+
+def _safe_member(dest: Path, name: str) -> Path:
+    out = (dest / name).resolve()
+    if name.startswith(("/", "\\")) or (dest.resolve() not in out.parents and out != dest.resolve()):
+        raise ArchiveError(f"archive member {name!r} would be written outside {dest}; refusing to unpack it")
+    return out
+
+
+def _run_rar_tool(path: Path, dest: Path) -> None:
+    for tool, args in _RAR_TOOLS:
+        exe = shutil.which(tool)
+        if exe is None:
+            continue
+        cmd = [exe] + [a.format(archive=path, dest=dest) for a in args]
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise ArchiveError(f"{tool} could not unpack {path}: {(proc.stderr or proc.stdout).strip()[:300]}")
+        for p in dest.rglob("*"):  # the tools refuse '..' members, but check what they wrote anyway
+            _safe_member(dest, p.relative_to(dest).as_posix())
+        return
+    raise ArchiveError(f"{path.name} is a RAR archive, which the Python standard library cannot read; install "
+                       f"unrar, 7-Zip (7z) or bsdtar (libarchive) and call fetch again (the archive is kept at "
+                       f"{path}), or unpack it yourself and check the folder with ltr.registry.verify")
+
+
+def _unpack(archive: dict, path: Path, dest: Path) -> None:
+    fmt = archive["format"]
+    try:
+        if fmt == "zip":
+            with zipfile.ZipFile(path) as z:
+                for name in z.namelist():
+                    _safe_member(dest, name)
+                z.extractall(dest)
+        elif fmt in ("tar.gz", "tar.bz2", "tar"):
+            with tarfile.open(path, "r:*") as t:
+                members = []
+                for m in t.getmembers():
+                    _safe_member(dest, m.name)
+                    if m.issym() or m.islnk():
+                        _safe_member(dest, os.path.join(os.path.dirname(m.name), m.linkname))
+                    if m.isdev():
+                        continue
+                    members.append(m)
+                t.extractall(dest, members=members)
+        elif fmt == "gz":
+            out = dest / archive.get("dest", archive["file"].removesuffix(".gz"))
+            out.parent.mkdir(parents=True, exist_ok=True)
+            with gzip.open(path, "rb") as src, open(out, "wb") as dst:
+                shutil.copyfileobj(src, dst)
+        elif fmt == "file":
+            out = _safe_member(dest, archive.get("dest", archive["file"]))
+            out.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, out)
+        elif fmt == "rar":
+            _run_rar_tool(path, dest)
+    except (zipfile.BadZipFile, tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile) as e:
+        aside = _set_aside(path)
+        raise ChecksumError(f"{path.name} is not a readable {fmt} archive ({e}); it is kept aside as {aside} and "
+                            f"not used", str(aside)) from None
+
+
+def fetch_entry(entry: Entry, to: str | os.PathLike, *, progress: bool = True, base_url: str | None = None,
+                timeout: float = 30.0, retries: int = 2, keep_archives: bool = False) -> Path:
+    """See :func:`ltr.registry.fetch`."""
+    to = Path(to)
+    dest = to / entry.name
+    if (dest / MARKER).is_file():
+        return dest
+    if dest.exists():
+        raise DatasetLayoutError(f"{dest} exists but is not a complete copy made by fetch (no {MARKER}); remove it, "
+                                 f"or check it with ltr.registry.verify({entry.name!r}, {str(dest)!r})")
+    if not entry.archives:
+        raise DownloadError(f"the registry lists no archive for {entry.name}")
+    downloads = to / DOWNLOADS
+    downloads.mkdir(parents=True, exist_ok=True)
+    got = [(a, *_obtain(entry, a, downloads, base_url=base_url, timeout=timeout, retries=retries, progress=progress))
+           for a in entry.archives]
+    tmp = Path(tempfile.mkdtemp(prefix=f".{entry.name}.", suffix=".tmp", dir=to))
+    try:
+        for archive, path, _ in got:
+            _unpack(archive, path, tmp)
+        root = entry.find_root(tmp)
+        report = verify_copy(entry, root, counts=False, checksums=True)
+        if report.missing:
+            raise DatasetLayoutError(f"the archives of {entry.name} unpacked but lack {', '.join(report.missing)}; "
+                                     f"nothing was installed")
+        if report.differing:
+            logger.warning("%s: files differ from the registry: %s", entry.name, "; ".join(
+                f"{f.path}: {', '.join(f.problems)}" for f in report.files if f.problems))
+        marker = {"name": entry.name, "registry_file": entry.origin, "archives": [
+            {"file": a["file"], "bytes": p.stat().st_size, "downloaded": new} for a, p, new in got],
+            "files": [f.found for f in report.files], "differing": report.differing,
+            "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+        with atomic_write(root / MARKER) as f:
+            f.write(json.dumps(marker, indent=1) + "\n")
+        os.replace(root, dest)  # the only step that makes DIR/NAME appear, and it is atomic
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    if not keep_archives:
+        for _, path, new in got:
+            if new:  # never delete what the user put there
+                path.unlink(missing_ok=True)
+    return dest

@@ -1,0 +1,243 @@
+"""Check a local copy of a registered set against the registry: layout, counts and checksums, as a report.
+
+Nothing here raises for a copy that differs: every difference becomes a line of the :class:`VerifyReport`.
+Counts of feature files come from :func:`ltr.io.read_letor` with the set's reader options; counts of text files
+from a line pattern (``records``) or the number of non-empty lines (``lines``), as the registry states them.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+import re
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ltr.registry._catalog import SPLITS, Entry, ExpectedFile
+
+__all__ = ["FileCheck", "VerifyReport", "verify_copy"]
+
+_HASH_CHUNK = 1 << 20
+
+
+@dataclass
+class FileCheck:
+    """The verdict on one expected file.
+
+    ``status`` is ``"ok"`` (everything documented about it matches), ``"present"`` (found, nothing documented to
+    compare), ``"missing"``, ``"differs"`` (a count, size or checksum differs) or ``"unreadable"``.
+    """
+
+    path: str
+    status: str
+    found: str | None = None
+    rows: int | None = None
+    queries: int | None = None
+    checked: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+
+@dataclass
+class VerifyReport:
+    """What :func:`ltr.registry.verify` found: one :class:`FileCheck` per expected file, plus set-level lines."""
+
+    name: str
+    folder: str
+    root: str
+    files: list[FileCheck]
+    problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when every expected file is present and nothing documented differs."""
+        return not self.problems and all(f.status in ("ok", "present") for f in self.files)
+
+    @property
+    def missing(self) -> list[str]:
+        return [f.path for f in self.files if f.status == "missing"]
+
+    @property
+    def differing(self) -> list[str]:
+        return [f.path for f in self.files if f.status in ("differs", "unreadable")]
+
+    @property
+    def present(self) -> list[str]:
+        return [f.path for f in self.files if f.status != "missing"]
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d.update(ok=self.ok, missing=self.missing, differing=self.differing)
+        return d
+
+    def __str__(self) -> str:
+        n = len(self.files)
+        head = (f"{self.name} in {self.root}: {'OK' if self.ok else 'NOT OK'}; {n - len(self.missing)} of {n} "
+                f"files present, {len(self.missing)} missing, {len(self.differing)} differ")
+        lines = [head]
+        for f in self.files:
+            where = f" (as {f.found})" if f.found and f.found != f.path else ""
+            what = "; ".join(f.problems or f.checked)
+            lines.append(f"  {f.status:<10} {f.path}{where}{': ' + what if what else ''}")
+        lines += [f"  problem: {p}" for p in self.problems]
+        lines += [f"  note: {p}" for p in self.notes]
+        return "\n".join(lines)
+
+
+def _open(path: Path):
+    """The file's bytes as released: a ``.gz`` copy is decompressed (checksums are of the original)."""
+    return gzip.open(path, "rb") if path.name.endswith(".gz") else open(path, "rb")
+
+
+def _digest_and_size(path: Path, algorithms: tuple[str, ...]) -> tuple[dict[str, str], int]:
+    hashes = {a: hashlib.new(a) for a in algorithms}
+    size = 0
+    with _open(path) as f:
+        while chunk := f.read(_HASH_CHUNK):
+            size += len(chunk)
+            for h in hashes.values():
+                h.update(chunk)
+    return {a: h.hexdigest() for a, h in hashes.items()}, size
+
+
+def _check_bytes(facts: dict, path: Path, fc: FileCheck) -> None:
+    algos = tuple(a for a in ("sha256", "md5") if facts.get(a))
+    if not algos and facts.get("size") is None:
+        return
+    try:
+        got, size = _digest_and_size(path, algos)
+    except (OSError, EOFError) as e:
+        fc.problems.append(f"cannot read: {e}")
+        return
+    src = facts.get("checksum_source", "")
+    if facts.get("size") is not None:
+        if size != facts["size"]:
+            fc.problems.append(f"{size} bytes, the registry documents {facts['size']}")
+        else:
+            fc.checked.append(f"{size} bytes")
+    for a in algos:
+        if got[a] != facts[a]:
+            fc.problems.append(f"{a} {got[a]} differs from {facts[a]}" + (f" ({src})" if src else ""))
+        else:
+            fc.checked.append(f"{a} ok")
+
+
+def _check_text_counts(facts: dict, path: Path, fc: FileCheck) -> None:
+    if "records" not in facts and "lines" not in facts:
+        return
+    try:
+        with _open(path) as f:
+            lines = f.read().decode("latin-1").split("\n")  # CRLF files keep a harmless trailing \r
+    except (OSError, EOFError) as e:
+        fc.problems.append(f"cannot read: {e}")
+        return
+    if "records" in facts:
+        pat = re.compile(facts["records"]["pattern"])
+        n = sum(1 for line in lines if pat.search(line))
+        want = facts["records"]["count"]
+        allowed = want if isinstance(want, list) else [want]
+        fc.rows = n
+        if n not in allowed:
+            fc.problems.append(f"{n} records matching {pat.pattern!r}, the registry documents {want}")
+        else:
+            fc.checked.append(f"{n} records")
+    if "lines" in facts:
+        n = sum(1 for line in lines if line.strip())
+        if n != facts["lines"]:
+            fc.problems.append(f"{n} non-empty lines, the registry documents {facts['lines']}")
+        else:
+            fc.checked.append(f"{n} lines")
+
+
+def _check_letor_counts(entry: Entry, facts: dict, path: Path, fc: FileCheck) -> None:
+    from ltr.io import read_letor
+
+    opts = entry.read_options()
+    try:
+        d = read_letor(path, **opts)
+    except (ValueError, OSError, EOFError) as e:  # LetorFormatError, GroupError, a bad gzip stream
+        fc.status = "unreadable"
+        fc.problems.append(str(e).splitlines()[0])
+        return
+    fc.rows, fc.queries = d.n_rows, d.n_queries
+    # Rows dropped by unjudged="drop" (label -1) are not in d, so a documented row count cannot be compared.
+    compare_rows = opts.get("unjudged") != "drop"
+    for key, got in (("rows", d.n_rows), ("queries", d.n_queries)):
+        if key not in facts or (key == "rows" and not compare_rows):
+            continue
+        if got != facts[key]:
+            fc.problems.append(f"{got} {key}, the registry documents {facts[key]}")
+        else:
+            fc.checked.append(f"{got} {key}")
+    labels = entry.format.get("labels")
+    if d.n_rows:
+        lo, hi = float(np.min(d.y)), float(np.max(d.y))
+        if labels and (lo < labels[0] or hi > labels[1]):
+            fc.problems.append(f"labels span {lo:g}..{hi:g}, the registry documents {labels[0]}..{labels[1]}")
+        else:
+            fc.checked.append(f"labels {lo:g}..{hi:g}")
+
+
+def _check_file(entry: Entry, ef: ExpectedFile, root: Path, counts: bool, checksums: bool) -> FileCheck:
+    path = ef.resolve(root)
+    if path is None:
+        alts = [c for c in ef.candidates if c != ef.path]
+        return FileCheck(ef.path, "missing", problems=[f"also looked for {', '.join(alts)}"] if alts else [])
+    fc = FileCheck(ef.path, "present", found=path.relative_to(root).as_posix())
+    facts = entry.file_facts(ef.path)
+    if checksums:
+        _check_bytes(facts, path, fc)
+    if counts:
+        if entry.kind == "letor":
+            _check_letor_counts(entry, facts, path, fc)
+        else:
+            _check_text_counts(facts, path, fc)
+    if fc.status != "unreadable":
+        fc.status = "differs" if fc.problems else ("ok" if fc.checked else "present")
+    return fc
+
+
+def _set_level(entry: Entry, pairs: list[tuple[ExpectedFile, FileCheck]], report: VerifyReport) -> None:
+    checks = [c for _, c in pairs]
+    by_path = {c.path: c for c in checks}
+    # Totals are documented over one complete partition: fold 1's splits (or all files of an unfolded set).
+    part = [entry.split_file(1, s).path for s in entry.splits] if entry.kind == "letor" else []
+    got = [by_path[p] for p in part if p in by_path]
+    if part and len(got) == len(part) and all(c.rows is not None for c in got):
+        for key in ("rows", "queries"):
+            want = entry.counts.get(key)
+            if want is None or (key == "rows" and entry.read_options().get("unjudged") == "drop"):
+                continue
+            total = sum(getattr(c, key) for c in got)
+            if total != want:
+                report.problems.append(f"fold 1 holds {total} {key} in all, the registry documents {want} "
+                                       f"({entry.counts.get('source', 'no source given')})")
+            else:
+                report.notes.append(f"fold 1 holds {total} {key} in all, as documented")
+    table = entry.layout.get("fold_segments")
+    if table:
+        have: set[str] = set()
+        for ef, c in pairs:
+            if c.status != "missing" and ef.fold is not None:
+                have.update(table[f"Fold{ef.fold}"][SPLITS.index(ef.split)].split("+"))
+        every = sorted({s for row in table.values() for cell in row for s in cell.split("+")})
+        lacking = [s for s in every if s not in have]
+        report.notes.append(f"query segments present: {', '.join(sorted(have)) or 'none'}; "
+                            f"missing: {', '.join(lacking) or 'none'}")
+    if checks and all(c.status == "missing" for c in checks):
+        report.problems.append(f"none of the files of {entry.name} is here; is this the right folder? "
+                               f"(expected for example {checks[0].path})")
+
+
+def verify_copy(entry: Entry, folder: str | os.PathLike, *, counts: bool = True, checksums: bool = True
+                ) -> VerifyReport:
+    """Compare a folder with what the registry documents for ``entry``; see :func:`ltr.registry.verify`."""
+    folder = Path(folder)
+    root = entry.find_root(folder)
+    pairs = [(ef, _check_file(entry, ef, root, counts, checksums)) for ef in entry.expected_files()]
+    report = VerifyReport(entry.name, str(folder), str(root), [c for _, c in pairs])
+    _set_level(entry, pairs, report)
+    return report

@@ -1,0 +1,421 @@
+"""fetch() and verify() against a local HTTP server on 127.0.0.1 (no internet): a complete fetch, resuming an
+interrupted transfer with a Range request, checksum mismatches, unreachable and silent servers, broken folders."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import socket
+import tarfile
+import threading
+import zipfile
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import ltr.registry as reg
+from ltr.datasets import make_ranking
+from ltr.io import read_letor
+from ltr.registry import ArchiveError, ChecksumError, DatasetLayoutError, DownloadError
+from ltr.registry._fetch import DOWNLOADS, MARKER
+
+N_FEATURES = 4
+NAMES = ["bm25", "tf", "pagerank", "url length"]
+
+
+class _Server:
+    """Serves ``files`` (path -> bytes) with Range support; ``cut[path] = n`` truncates the next response of that
+    path after n body bytes (announcing the full length), as a dropped connection does."""
+
+    def __init__(self):
+        self.files: dict[str, bytes] = {}
+        self.cut: dict[str, int] = {}
+        self.log: list[tuple[str, str | None]] = []
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):  # keep pytest output clean
+                pass
+
+            def do_GET(self):
+                server.log.append((self.path, self.headers.get("Range")))
+                body = server.files.get(self.path)
+                if body is None:
+                    self.send_error(404)
+                    return
+                start, status = 0, 200
+                rng = self.headers.get("Range")
+                if rng:
+                    start = int(rng.removeprefix("bytes=").split("-")[0])
+                    if start >= len(body):
+                        self.send_response(416)
+                        self.send_header("Content-Range", f"bytes */{len(body)}")
+                        self.send_header("Content-Length", "0")
+                        self.end_headers()
+                        return
+                    status = 206
+                self.send_response(status)
+                if status == 206:
+                    self.send_header("Content-Range", f"bytes {start}-{len(body) - 1}/{len(body)}")
+                self.send_header("Content-Length", str(len(body) - start))
+                self.end_headers()
+                payload = body[start:]
+                n = server.cut.pop(self.path, None)
+                if n is not None:
+                    self.wfile.write(payload[:n])
+                    self.wfile.flush()
+                    self.close_connection = True
+                    return
+                self.wfile.write(payload)
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture()
+def server():
+    s = _Server()
+    yield s
+    s.close()
+
+
+def _toy_files() -> dict[str, bytes]:
+    """A two-fold LETOR set in the public sets' form: 'label qid:Q id:value ...', no header."""
+    out = {}
+    for fold in (1, 2):
+        for k, split in enumerate(("train", "vali", "test")):
+            d = make_ranking(3 + k, 4, N_FEATURES, random_state=10 * fold + k)
+            out[f"Fold{fold}/{split}.txt"] = _letor_bytes(d)
+    return out
+
+
+def _letor_bytes(d) -> bytes:
+    lines = []
+    for i in range(d.n_rows):
+        feats = " ".join(f"{j + 1}:{float(d.X[i, j])!r}" for j in range(d.n_features))
+        lines.append(f"{int(d.y[i])} qid:{int(d.qid[i])} {feats}")
+    return ("\n".join(lines) + "\n").encode()
+
+
+def _zip(files: dict[str, bytes], prefix: str = "toy/") -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for name, data in files.items():
+            z.writestr(prefix + name, data)
+    return buf.getvalue()
+
+
+def _tgz(files: dict[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as t:
+        for name, data in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            t.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
+
+
+def _entry(url: str | None, archive: bytes, *, name="toy", fmt="zip", file="toy.zip", sha256: str | None = "auto",
+           files_meta=None, **archive_extra) -> reg.Entry:
+    arch = {"file": file, "format": fmt, "urls": [url] if url else [],
+            "checksum_source": "computed by the test", **archive_extra}
+    if sha256 == "auto":
+        arch["sha256"] = hashlib.sha256(archive).hexdigest()
+        arch["size"] = len(archive)
+    elif sha256:
+        arch["sha256"] = sha256
+    if not url:
+        arch["manual"] = True
+    data = {
+        "name": name, "kind": "letor", "title": "toy", "homepage": "http://127.0.0.1/", "license": "test data",
+        "sources": ["generated by the test"], "archives": [arch],
+        "layout": {"root": ["toy", ""], "folds": 2, "fold_dir": "Fold{fold}", "train": ["train.txt"],
+                   "vali": ["vali.txt"], "test": ["test.txt"]},
+        "format": {"n_features": N_FEATURES, "labels": [0, 4], "qid": "column"},
+        "features": {"names": NAMES, "source": "the test"},
+    }
+    if files_meta:
+        data["files"] = files_meta
+    return reg.Entry.from_dict(data, "<test>")
+
+
+@pytest.fixture()
+def toy():
+    files = _toy_files()
+    return files, _zip(files)
+
+
+# -- a complete fetch --------------------------------------------------------------------------------------------------
+
+def test_fetch_downloads_checks_unpacks_and_marks_the_copy_complete(server, toy, tmp_path):
+    files, archive = toy
+    server.files["/toy.zip"] = archive
+    entry = _entry(server.url + "/toy.zip", archive)
+    dest = reg.fetch(entry, tmp_path, progress=True)
+    assert dest == tmp_path / "toy" and (dest / MARKER).is_file()
+    for rel, data in files.items():
+        assert (dest / rel).read_bytes() == data
+    assert not (tmp_path / DOWNLOADS / "toy.zip").exists()  # downloaded archives are removed unless kept
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".toy.")] == []  # no temporary folder left
+    assert reg.verify(entry, dest).ok
+    # A second call finds the marker and does not touch the network.
+    n = len(server.log)
+    assert reg.fetch(entry, tmp_path) == dest and len(server.log) == n
+
+
+def test_load_after_fetch_attaches_the_entrys_feature_names(server, toy, tmp_path):
+    files, archive = toy
+    server.files["/toy.zip"] = archive
+    entry = _entry(server.url + "/toy.zip", archive)
+    dest = reg.fetch(entry, tmp_path)
+    got = reg.load(entry, root=tmp_path, fold=2, split="vali")
+    plain = read_letor(dest / "Fold2" / "vali.txt")
+    assert got.feature_names == tuple(NAMES)
+    assert np.array_equal(got.X, plain.X) and np.array_equal(got.y, plain.y) and np.array_equal(got.qid, plain.qid)
+    assert sorted(reg.fold_paths(entry, tmp_path)) == [1, 2]
+
+
+def test_a_mirror_given_as_base_url_replaces_the_registered_addresses(server, toy, tmp_path):
+    _, archive = toy
+    server.files["/mirror/toy.zip"] = archive
+    entry = _entry("http://127.0.0.1:9/never-used.zip", archive)
+    reg.fetch(entry, tmp_path, base_url=server.url + "/mirror/")
+    assert server.log == [("/mirror/toy.zip", None)]
+
+
+def test_the_next_address_is_tried_when_one_fails(server, toy, tmp_path):
+    _, archive = toy
+    server.files["/b/toy.zip"] = archive
+    entry = _entry(server.url + "/a/toy.zip", archive)
+    entry.data["archives"][0]["urls"].append(server.url + "/b/toy.zip")
+    reg.fetch(entry, tmp_path)
+    assert [p for p, _ in server.log] == ["/a/toy.zip", "/b/toy.zip"]
+
+
+# -- interrupted transfers ------------------------------------------------------------------------------------------
+
+def test_an_interrupted_transfer_is_kept_as_part_and_resumed_with_a_range_request(server, toy, tmp_path):
+    _, archive = toy
+    half = len(archive) // 2
+    server.files["/toy.zip"] = archive
+    server.cut["/toy.zip"] = half
+    entry = _entry(server.url + "/toy.zip", archive)
+    with pytest.raises(DownloadError, match=r"toy\.zip\.part .*is kept and the next call resumes it"):
+        reg.fetch(entry, tmp_path, retries=0)
+    part = tmp_path / DOWNLOADS / "toy.zip.part"
+    assert part.stat().st_size == half
+    assert not (tmp_path / "toy").exists()  # nothing that looks like a copy
+    dest = reg.fetch(entry, tmp_path)
+    assert server.log[-1] == ("/toy.zip", f"bytes={half}-")
+    assert (dest / MARKER).is_file() and not part.exists()
+
+
+def test_retries_resume_within_one_call(server, toy, tmp_path):
+    _, archive = toy
+    server.files["/toy.zip"] = archive
+    server.cut["/toy.zip"] = 100
+    reg.fetch(_entry(server.url + "/toy.zip", archive), tmp_path, retries=1)
+    assert server.log == [("/toy.zip", None), ("/toy.zip", "bytes=100-")]
+
+
+def test_a_server_that_ignores_range_restarts_the_file(server, toy, tmp_path):
+    _, archive = toy
+    server.files["/toy.zip"] = archive
+    entry = _entry(server.url + "/toy.zip", archive)
+    part = tmp_path / DOWNLOADS / "toy.zip.part"
+    part.parent.mkdir(parents=True)
+    part.write_bytes(b"garbage that is not a prefix")  # a 206 from the server would append; 200 rewrites
+    original = server.httpd.RequestHandlerClass.do_GET
+
+    def ignore_range(self):
+        if "Range" in self.headers:
+            del self.headers["Range"]
+        original(self)
+
+    server.httpd.RequestHandlerClass.do_GET = ignore_range
+    try:
+        dest = reg.fetch(entry, tmp_path)
+    finally:
+        server.httpd.RequestHandlerClass.do_GET = original
+    assert (dest / MARKER).is_file()
+
+
+# -- bad bytes ---------------------------------------------------------------------------------------------------
+
+def test_a_checksum_mismatch_keeps_the_file_aside_and_installs_nothing(server, toy, tmp_path):
+    _, archive = toy
+    server.files["/toy.zip"] = archive
+    entry = _entry(server.url + "/toy.zip", archive, sha256="0" * 64)
+    with pytest.raises(ChecksumError, match=r"sha256 [0-9a-f]{64}, the registry documents 0{64}.*kept aside"):
+        reg.fetch(entry, tmp_path)
+    dl = tmp_path / DOWNLOADS
+    assert sorted(p.name for p in dl.iterdir()) == ["toy.zip.corrupt"]
+    assert (dl / "toy.zip.corrupt").read_bytes() == archive
+    assert not (tmp_path / "toy").exists()
+
+
+def test_a_corrupt_archive_without_a_checksum_is_kept_aside(server, tmp_path):
+    server.files["/toy.zip"] = b"PK\x03\x04 this is not really a zip file"
+    entry = _entry(server.url + "/toy.zip", b"", sha256=None)
+    with pytest.raises(ChecksumError, match="not a readable zip archive"):
+        reg.fetch(entry, tmp_path)
+    assert (tmp_path / DOWNLOADS / "toy.zip.corrupt").is_file() and not (tmp_path / "toy").exists()
+
+
+def test_an_archive_that_lacks_files_installs_nothing(server, toy, tmp_path):
+    files, _ = toy
+    partial = _zip({k: v for k, v in files.items() if k != "Fold2/test.txt"})
+    server.files["/toy.zip"] = partial
+    with pytest.raises(DatasetLayoutError, match=r"lack Fold2/test\.txt; nothing was installed"):
+        reg.fetch(_entry(server.url + "/toy.zip", partial), tmp_path)
+    assert not (tmp_path / "toy").exists()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".toy.")] == []
+
+
+def test_a_member_escaping_the_folder_is_refused(server, tmp_path):
+    evil = _tgz({"../escape.txt": b"x\n"})
+    server.files["/toy.tar.gz"] = evil
+    entry = _entry(server.url + "/toy.tar.gz", evil, fmt="tar.gz", file="toy.tar.gz")
+    with pytest.raises(ArchiveError, match="outside"):
+        reg.fetch(entry, tmp_path / "sub")
+    assert not (tmp_path / "escape.txt").exists()
+
+
+def test_a_rar_archive_without_a_tool_says_what_to_install(server, tmp_path, monkeypatch):
+    server.files["/toy.rar"] = b"Rar!\x1a\x07\x00 not a real archive"
+    entry = _entry(server.url + "/toy.rar", b"", fmt="rar", file="toy.rar", sha256=None)
+    monkeypatch.setattr("ltr.registry._fetch.shutil.which", lambda name: None)
+    with pytest.raises(ArchiveError, match=r"RAR archive.*install unrar, 7-Zip \(7z\) or bsdtar"):
+        reg.fetch(entry, tmp_path)
+    assert (tmp_path / DOWNLOADS / "toy.rar").is_file()  # kept for a second try once a tool is installed
+
+
+# -- no network -----------------------------------------------------------------------------------------------------
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_a_server_that_is_down_is_named_in_the_error(tmp_path):
+    url = f"http://127.0.0.1:{_closed_port()}/toy.zip"
+    with pytest.raises(DownloadError) as exc:
+        reg.fetch(_entry(url, b"xyz"), tmp_path)
+    assert url in str(exc.value) and "refused" in str(exc.value).lower()
+    assert isinstance(exc.value, ConnectionError)
+    assert not (tmp_path / "toy").exists()
+
+
+def test_a_server_that_never_answers_times_out_naming_the_address(tmp_path):
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(1)  # accepts the connection, never sends a byte
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}/toy.zip"
+        with pytest.raises(DownloadError, match=rf"{url}: timed out"):
+            reg.fetch(_entry(url, b"xyz"), tmp_path, timeout=0.3)
+
+
+def test_a_manual_download_says_where_to_put_the_archive_and_uses_it_once_there(toy, tmp_path):
+    _, archive = toy
+    entry = _entry(None, archive)
+    with pytest.raises(DownloadError, match=r"cannot be downloaded automatically.*put it at .*toy\.zip"):
+        reg.fetch(entry, tmp_path)
+    (tmp_path / DOWNLOADS / "toy.zip").write_bytes(archive)
+    dest = reg.fetch(entry, tmp_path)
+    assert (dest / MARKER).is_file() and (tmp_path / DOWNLOADS / "toy.zip").is_file()  # the user's file is kept
+
+
+def test_an_existing_folder_not_made_by_fetch_is_left_alone(toy, tmp_path):
+    _, archive = toy
+    (tmp_path / "toy").mkdir()
+    (tmp_path / "toy" / "mine.txt").write_text("keep me")
+    with pytest.raises(DatasetLayoutError, match=r"exists but is not a complete copy"):
+        reg.fetch(_entry("http://127.0.0.1:9/toy.zip", archive), tmp_path)
+    assert (tmp_path / "toy" / "mine.txt").read_text() == "keep me"
+
+
+# -- verify on good and broken folders ------------------------------------------------------------------------------
+
+def _unpacked(tmp_path: Path, files: dict[str, bytes]) -> Path:
+    for rel, data in files.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_bytes(data)
+    return tmp_path
+
+
+def _facts(files: dict[str, bytes]) -> list[dict]:
+    """Per-file facts computed independently of the code under test: hashlib and counting 'qid:' values."""
+    out = []
+    for rel, data in files.items():
+        lines = [ln for ln in data.decode().splitlines() if ln.strip()]
+        qids = {ln.split()[1] for ln in lines}
+        out.append({"path": rel, "sha256": hashlib.sha256(data).hexdigest(), "size": len(data),
+                    "rows": len(lines), "queries": len(qids), "checksum_source": "the test"})
+    return out
+
+
+def test_verify_of_a_good_folder_checks_counts_and_checksums(toy, tmp_path):
+    files, archive = toy
+    entry = _entry(None, archive, files_meta=_facts(files))
+    report = reg.verify(entry, _unpacked(tmp_path, files))
+    assert report.ok and report.missing == [] and report.differing == []
+    assert all(f.status == "ok" and "sha256 ok" in f.checked for f in report.files)
+    assert "OK; 6 of 6 files present" in str(report)
+
+
+def test_verify_of_a_broken_folder_reports_what_differs(toy, tmp_path):
+    files, archive = toy
+    entry = _entry(None, archive, files_meta=_facts(files))
+    root = _unpacked(tmp_path, files)
+    (root / "Fold2" / "test.txt").unlink()
+    lines = files["Fold1/vali.txt"].decode().splitlines()
+    (root / "Fold1" / "vali.txt").write_text("\n".join(lines[:-1]) + "\n")  # one row lost
+    (root / "Fold1" / "train.txt").write_text("0 qid:1 1:0.5 9:1\n")  # feature id 9 > n_features = 4
+    report = reg.verify(entry, root)
+    assert not report.ok and report.missing == ["Fold2/test.txt"]
+    checks = {f.path: f for f in report.files}
+    vali = checks["Fold1/vali.txt"]
+    want_rows = len(lines)
+    assert vali.status == "differs" and vali.rows == want_rows - 1
+    assert f"{want_rows - 1} rows, the registry documents {want_rows}" in vali.problems
+    assert any(p.startswith("sha256 ") for p in vali.problems)
+    train = checks["Fold1/train.txt"]
+    assert train.status == "unreadable" and any("feature id above n_features=4" in p for p in train.problems)
+    assert "missing    Fold2/test.txt" in str(report)
+
+
+def test_verify_of_the_wrong_folder_says_so(toy, tmp_path):
+    _, archive = toy
+    (tmp_path / "notes.txt").write_text("hello")
+    report = reg.verify(_entry(None, archive), tmp_path)
+    assert not report.ok and len(report.missing) == 6
+    assert any("none of the files of toy is here" in p for p in report.problems)
+    with pytest.raises(DatasetLayoutError, match="is not a folder"):
+        reg.verify("mq2008", tmp_path / "nope")
+
+
+def test_a_text_collection_fetched_file_by_file(server, tmp_path):
+    docs = b".I 1\n.W\nalpha beta\n.I 2\n.W\ngamma\n"
+    qrels = b"1 1\n1 2\n"
+    server.files["/d/docs.all"] = docs
+    server.files["/q/qrels"] = qrels
+    data = {"name": "tiny", "kind": "text", "license": "test", "homepage": "http://x", "sources": ["test"],
+            "archives": [{"file": "docs.all", "format": "file", "urls": [server.url + "/d/docs.all"],
+                          "sha256": hashlib.sha256(docs).hexdigest(), "checksum_source": "test"},
+                         {"file": "qrels", "format": "file", "dest": "judgments/qrels",
+                          "urls": [server.url + "/q/qrels"], "checksum_source": "none"}],
+            "files": [{"path": "docs.all", "records": {"pattern": r"^\.I ", "count": 2}},
+                      {"path": "judgments/qrels", "lines": 2}]}
+    entry = reg.Entry.from_dict(data, "<test>")
+    dest = reg.fetch(entry, tmp_path)
+    assert (dest / "docs.all").read_bytes() == docs and (dest / "judgments" / "qrels").read_bytes() == qrels
+    assert reg.verify(entry, dest).ok
