@@ -23,7 +23,7 @@ from ltr.metrics import (
     reciprocal_rank,
 )
 from ltr.metrics import _kernels as K
-from ltr.metrics.api import _log2_table
+from ltr.metrics.conventions import discount_table
 
 L3 = math.log2(3)
 L4 = 2.0  # log2(4)
@@ -298,7 +298,7 @@ def test_names_resolve_to_one_canonical_spelling(name, canonical):
 
 def test_unknown_names_list_the_registry():
     with pytest.raises(ValueError) as info:
-        parse_metric("bpref")
+        parse_metric("infap")
     assert str(sorted(REGISTRY)) in str(info.value)
     with pytest.raises(ValueError, match="unknown metric 'ndcg@'"):
         parse_metric("ndcg@")
@@ -322,8 +322,11 @@ def test_results_are_keyed_by_canonical_names_once_in_order():
 
 
 def test_every_registry_family_has_a_kernel_code_and_a_unique_name():
-    codes = [spec.code for spec in REGISTRY.values()]
-    assert sorted(codes) == sorted({K.DCG, K.NDCG, K.AP, K.RR, K.PRECISION, K.RECALL, K.ERR})
+    codes = [spec.code for spec in REGISTRY.values() if not spec.count]
+    assert sorted(codes) == sorted({K.DCG, K.NDCG, K.AP, K.RR, K.PRECISION, K.RECALL, K.ERR, K.MEAN_NDCG, K.RPREC,
+                                    K.BPREF, K.SUCCESS})
+    # Counts are computed from the offsets, not by a kernel.
+    assert sorted(n for n, spec in REGISTRY.items() if spec.count) == ["num_q", "num_rel", "num_rel_ret", "num_ret"]
 
 
 # ---------------------------------------------------------------- the kernels' Python twins
@@ -336,7 +339,8 @@ def _kernel_args(y, s, ptr, codes, cutoffs, ties=K.TIES_STABLE):
     out = np.full((len(codes), ptr.size - 1), -9.0)
     return (
         y, s, ptr, y, ptr, np.asarray(codes, dtype=np.int64), np.asarray(cutoffs, dtype=np.int64),
-        np.int64(K.GAIN_EXP2), np.int64(ties), 1.0, 0.0, 4.0, _log2_table(int(np.diff(ptr).max())), out, np.int64(3),
+        np.int64(K.GAIN_EXP2), np.int64(ties), 1.0, 0.0, 4.0, discount_table("log2", int(np.diff(ptr).max())), out,
+        np.int64(3),
     )
 
 
@@ -347,8 +351,9 @@ def test_the_python_twin_of_the_driver_gives_the_same_values(ties):
     ptr = np.concatenate(([0], np.cumsum(sizes)))
     y = rng.integers(0, 5, ptr[-1])
     s = rng.integers(0, 6, ptr[-1]) / 2.0  # many ties
-    codes = [K.DCG, K.NDCG, K.AP, K.RR, K.PRECISION, K.RECALL, K.ERR, K.NDCG]
-    cutoffs = [3, 5, 0, 4, 2, 7, 3, 0]
+    codes = [K.DCG, K.NDCG, K.AP, K.RR, K.PRECISION, K.RECALL, K.ERR, K.NDCG, K.MEAN_NDCG, K.RPREC, K.BPREF,
+             K.SUCCESS]
+    cutoffs = [3, 5, 0, 4, 2, 7, 3, 0, 0, 0, 0, 2]
     runs = []
     for fn in (K.evaluate_groups, K.evaluate_groups.py_func):
         args = _kernel_args(y, s, ptr, codes, cutoffs, ties)
@@ -387,7 +392,7 @@ def test_query_metrics_python_twin_matches():
         out = np.zeros((3, 1))
         ints = [np.empty(5, np.int64) for _ in range(4)]
         bufs = [*ints, np.empty(5), np.empty(5), np.empty(5, np.int64), np.empty(5, np.int64)]
-        fn(y, s, y, codes, cutoffs, np.int64(0), np.int64(0), 1.0, 0.0, 4.0, _log2_table(5), out, 0, *bufs)
+        fn(y, s, y, codes, cutoffs, np.int64(0), np.int64(0), 1.0, 0.0, 4.0, discount_table("log2", 5), out, 0, *bufs)
         outs.append(out)
     np.testing.assert_array_equal(outs[0], outs[1])
 
@@ -405,7 +410,7 @@ def test_large_inputs_take_the_parallel_driver_with_the_same_values():
     codes = np.array([K.NDCG, K.AP, K.ERR, K.PRECISION, K.NDCG], dtype=np.int64)
     cutoffs = np.array([10, 0, 5, 3, 0], dtype=np.int64)
     K.evaluate_groups_serial(y, s, ptr, y, ptr, codes, cutoffs, np.int64(K.GAIN_EXP2), np.int64(K.TIES_STABLE),
-                             1.0, 0.0, 4.0, _log2_table(int(sizes.max())), out)
+                             1.0, 0.0, 4.0, discount_table("log2", int(sizes.max())), out)
     for i, name in enumerate(names):
         np.testing.assert_array_equal(got[name], out[i], err_msg=name)
 

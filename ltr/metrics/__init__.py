@@ -1,33 +1,59 @@
-"""IR metrics that agree with the field's references: NDCG, DCG, MAP/AP, MRR/RR, P@k, Recall@k and ERR.
+"""IR metrics that agree with the field's references: NDCG, DCG, MAP/AP, MRR/RR, P@k, Recall@k, ERR, trec_eval's
+R-precision, bpref, success@k and counts, and LETOR's MeanNDCG.
 
 Two entry points share one set of Numba kernels:
 
 - the toolkit's arrays: :func:`evaluate` (means) and :func:`evaluate_per_query` (per-query arrays) over labels
   and scores sorted by query with exactly one of ``group_ptr``, ``qid`` or ``group``; plus one function per
-  metric (:func:`ndcg`, :func:`dcg`, :func:`average_precision`, :func:`reciprocal_rank`, :func:`precision`,
-  :func:`recall`, :func:`err`) returning the per-query array;
-- TREC runs and qrels as pandas DataFrames: :func:`evaluate_run` and :func:`evaluate_run_per_query`.
+  classic metric (:func:`ndcg`, :func:`dcg`, :func:`average_precision`, :func:`reciprocal_rank`,
+  :func:`precision`, :func:`recall`, :func:`err`) returning the per-query array;
+- TREC runs and qrels as pandas DataFrames: :func:`evaluate_run` and :func:`evaluate_run_per_query`, and
+  :func:`format_trec_eval` for ``trec_eval -q`` style lines.
+
+:func:`aggregate` turns per-query values into a summary (counts summed, the rest averaged), and
+:func:`describe_conventions` into the one line a table prints to say which conventions it used.
 
 Metric names
 ------------
 One parser, :func:`parse_metric`, backed by :data:`REGISTRY`. Matching is case-insensitive and a cutoff may be
 written ``@k``, ``_k`` or ``.k``. Results are keyed by the canonical spelling:
 
-============  ==========================================  ===================================
-canonical     also accepted                               without a cutoff
-============  ==========================================  ===================================
-``ndcg@k``    ``nDCG@k``, ``ndcg_cut_k``                  ``ndcg``: the whole list
-``dcg@k``     ``dcg_cut_k``                               ``dcg``: the whole list
-``map@k``     ``ap@k``, ``AP@k``, ``map_cut_k``           ``map``: the whole list
-``mrr@k``     ``rr@k``, ``RR@k``, ``recip_rank``          ``mrr``: the whole list
-``p@k``       ``P@k`` (ir_measures), ``P_k`` (trec_eval),  (a cutoff is required)
-              ``precision@k`` (ranx)
-``recall@k``  ``R@k``, ``recall_k``                       ``recall``: the whole list
-``err@k``     ``ERR@k``                                   ``err``: the whole list
-============  ==========================================  ===================================
+===============  ==========================================  ===================================
+canonical        also accepted                               without a cutoff
+===============  ==========================================  ===================================
+``ndcg@k``       ``nDCG@k``, ``ndcg_cut_k``                  ``ndcg``: the whole list
+``dcg@k``        ``dcg_cut_k``                               ``dcg``: the whole list
+``mean_ndcg``    ``MeanNDCG``                                (no cutoff) mean of NDCG@1..n
+``map@k``        ``ap@k``, ``AP@k``, ``map_cut_k``           ``map``: the whole list
+``mrr@k``        ``rr@k``, ``RR@k``, ``recip_rank``          ``mrr``: the whole list
+``p@k``          ``P@k`` (ir_measures), ``P_k`` (trec_eval),  (a cutoff is required)
+                 ``precision@k`` (ranx)
+``recall@k``     ``R@k``, ``recall_k``                       ``recall``: the whole list
+``rprec``        ``Rprec``, ``R_prec``, ``r_precision``      (no cutoff) precision at R
+``bpref``        ``Bpref``                                   (no cutoff)
+``success@k``    ``success_k``, ``Success@k``                (a cutoff is required)
+``err@k``        ``ERR@k``                                   ``err``: the whole list
+``num_q``        ``NumQ``                                    (no cutoff) counts, see below
+``num_ret``      ``NumRet``
+``num_rel``      ``NumRel``
+``num_rel_ret``  ``NumRelRet``
+===============  ==========================================  ===================================
 
 An unknown name raises ``ValueError`` listing ``sorted(REGISTRY)``. Per query, ``map`` holds AP and ``mrr`` holds
-RR; their means are MAP and MRR.
+RR; their means are MAP and MRR. Every result is keyed by the canonical name, whatever spelling was asked for;
+:func:`metric_labels` (or ``ParsedMetric.requested``) gives the spelling asked for beside it, and
+``ParsedMetric.trec_name`` trec_eval's (``ndcg_cut_10``, ``P_5``, ``recip_rank``, ``set_recall``...).
+
+trec_eval's measures
+    ``rprec``: relevant documents in the top R over R (R = relevant documents of the query; a ranking shorter than
+    R counts its holes as misses). ``bpref``: (1/R) sum over the relevant retrieved documents of 1 - min(n, R) /
+    min(R, N), with n the judged non-relevant documents ranked above it and N all judged non-relevant documents
+    (Buckley and Voorhees, SIGIR 2004); on runs, documents without a judgment are skipped, as trec_eval does.
+    ``success@k``: 1 if a relevant document is in the top k. ``num_q`` (1 per query), ``num_ret`` (ranked
+    documents), ``num_rel`` (relevant documents judged), ``num_rel_ret`` (relevant documents ranked) are int64
+    per query and are summed, not averaged, by :func:`evaluate`, :func:`evaluate_run` and :func:`aggregate`, as
+    trec_eval sums them on its ``all`` line (so ``num_q`` there is the number of queries). On arrays every row
+    is a judged, retrieved document: ``num_ret`` is the query's size and ``num_rel_ret`` equals ``num_rel``.
 
 Conventions (all explicit parameters; defaults in brackets)
 -----------------------------------------------------------
@@ -43,10 +69,11 @@ ties [``"stable"``]
     instead: score descending, then ``docno`` descending.
 no_relevant [``0.0``]
     The value of a query that has nothing to find: no label >= ``rel_threshold`` for the binary metrics (MAP,
-    MRR, P, Recall), no label > 0 (ideal DCG = 0) for NDCG and ERR. 0.0 is trec_eval's and ranx's choice;
-    LightGBM's and XGBoost's ``ndcg``/``map`` count such a query as 1.0 (``no_relevant=1.0``); ``nan`` leaves
-    those queries out of the means. DCG is not a ratio and is simply 0. Such queries are common (51 of the 156
-    queries of MQ2008 Fold1 test; a few percent of MSLR-WEB's), so this choice moves the mean.
+    MRR, P, Recall, R-precision, bpref, success), no label > 0 (ideal DCG = 0) for NDCG, MeanNDCG and ERR. 0.0
+    is trec_eval's and ranx's choice; LightGBM's and XGBoost's ``ndcg``/``map`` count such a query as 1.0
+    (``no_relevant=1.0``); ``nan`` leaves those queries out of the means. DCG is not a ratio and is simply 0.
+    Such queries are common (51 of the 156 queries of MQ2008 Fold1 test; a few percent of MSLR-WEB's), so this
+    choice moves the mean.
 rel_threshold [``1``]
     A document is relevant for the binary metrics when its label is >= this (trec_eval's ``-l`` default).
 max_grade [``4``]
@@ -57,9 +84,51 @@ cutoffs
     ``@k`` uses the top ``min(k, n)`` documents; the ideal DCG uses the top ``min(k, number judged)`` labels.
     ``p@k`` divides by k even for queries shorter than k, and ``map@k`` divides by all relevant documents of the
     query (both as trec_eval's ``P_k`` and ``map_cut_k``).
+convention [``"default"``]
+    ``"letor"`` replaces the rules above by those of the official LETOR evaluation script (next section). It
+    fixes gain, ties, no_relevant and rel_threshold (their defaults are the script's values; passing another
+    value with it raises ``ValueError``).
 bad input
     NaN scores raise ``ValueError`` (a NaN has no rank); ``+inf``/``-inf`` scores are ranked first/last. Labels
     must be finite. Empty input gives empty per-query arrays and NaN means.
+
+The LETOR preset (``convention="letor"``)
+------------------------------------------
+The published LETOR 3.0 and 4.0 baselines (``../shared/data/letor4_baselines``) were computed by Microsoft
+Research Asia's scripts ``Eval-Score-3.0.pl`` and ``Eval-Score-4.0.pl`` (Jun Xu and Tie-Yan Liu; read from public
+copies), whose rules differ from both trec_eval's and LightGBM's. The preset applies them; per query:
+
+- documents sorted by score descending, equal scores kept in file order (the script sorts the documents by line
+  number, then by score with Perl's stable merge sort), i.e. ``ties="stable"`` on rows in file order;
+- gain 2 -> 3, 1 -> 1, 0 -> 0 (2^label - 1); relevant for P@k and MAP: label >= 1;
+- discount: positions 1 and 2 are not discounted, position r >= 3 is divided by log2(r) (not log2(r + 1)); the
+  ideal DCG sorts the query's own labels and uses the same discount;
+- NDCG@k is 0 for a query with fewer than k documents (the script computes NDCG at existing positions only and
+  sums a missing one as 0: this is why NDCG@9 and @10 of MQ2008, where about half the queries have 8 documents,
+  are about 0.22 against about 0.46 at @8), and 0 for a query without relevant document;
+- P@k = (relevant documents in the top k) / k, positions past the end counting as not relevant (LETOR 4.0);
+- MAP: AP over the whole list, 0 for a query without relevant document;
+- ``mean_ndcg`` (the script's MeanNDCG): the mean of NDCG@1..n over the query's n positions;
+- means over all queries.
+
+Open cases, and the way the preset settles them:
+
+- Labels other than 0, 1, 2 raise ``ValueError``. The script looks labels up in two three-entry tables and
+  would silently give a 3 or a 4 no gain and no relevance; no LETOR 3.0/4.0 table has such labels (the MSLR
+  script uses another table and counts labels >= 2 as relevant: evaluate 0-4 sets with the default convention).
+- Queries shorter than k for P@k: LETOR 3.0's script leaves P@k undefined there and sums it as 0, as for NDCG;
+  the 2009 4.0 script counts the holes as non-relevant. The preset follows 4.0, as the published 4.0 tables.
+  Everything else is the same in both scripts (3.0 prints @1..@16, 4.0 @1..@10 and MeanNDCG).
+- Cutoffs: the script prints @1..@10 only; the preset applies the same rules at any k.
+- Metrics the script does not print (``dcg``, ``mrr``, ``recall``, ``err``, ``rprec``, ``bpref``, ``success``,
+  ``map@k``) use the preset's gain, discount and relevance with their usual definitions; the short-query rule
+  applies to ``ndcg@k`` only (``dcg@k`` of a short query is the DCG of its whole list).
+- A document id repeated within a query: the script keys documents by id, so only the last such line counts;
+  arrays carry no ids, so the preset counts every row.
+- Precision: the script prints values rounded to 4 decimals (``%.4f``); the preset returns full precision. It
+  divides a gain by ``log2(r)`` where the script multiplies it by ``log(2) / log(r)``, which can differ in the
+  last bit. On the three MQ2008 segments here, with tie-heavy, constant and LightGBM scores, every per-query value
+  and every mean printed with ``%.4f`` equals the script's output.
 
 TREC runs
 ---------
@@ -67,7 +136,14 @@ TREC runs
 descending then docno descending (the ``rank`` column is ignored), unjudged documents count as non-relevant,
 the whole judged list of a query (retrieved or not) sets its number of relevant documents and its ideal DCG,
 queries of the run absent from the qrels are skipped, and queries of the qrels absent from the run are left out
-of the mean (trec_eval's default, without ``-c``).
+of the mean (trec_eval's default), or, with ``complete=True`` (trec_eval's ``-c``), evaluated as an empty ranking
+(0 for every measure, ``num_ret`` 0, ``num_rel`` from the qrels) and averaged in. :func:`format_trec_eval` prints
+``measure<TAB>qid<TAB>value`` lines as ``trec_eval -q`` does (``%6.4f``, integers for counts, ``all`` last).
+With ``complete=True`` the frame of :func:`evaluate_run_per_query` has a row for each judged query the run lacks,
+as ``trec_eval -q -c`` prints since version 10.0 (9.0.x prints no line for them; the ``all`` lines are the same).
+One difference is known: with ``-c``, trec_eval's ``all`` line for ``num_rel`` counts judgments with grade > 0
+whatever ``-l`` says, where :func:`evaluate_run` sums the per-query ``num_rel`` (grade >= ``rel_threshold``);
+the two agree at the default threshold of 1.
 
 Examples
 --------
@@ -77,6 +153,7 @@ Examples
 """
 
 from ltr.metrics.api import (
+    aggregate,
     average_precision,
     dcg,
     err,
@@ -87,20 +164,33 @@ from ltr.metrics.api import (
     recall,
     reciprocal_rank,
 )
-from ltr.metrics.registry import REGISTRY, MetricSpec, ParsedMetric, parse_metric, parse_metrics
-from ltr.metrics.trec import evaluate_run, evaluate_run_per_query
+from ltr.metrics.conventions import CONVENTIONS, describe_conventions
+from ltr.metrics.registry import (
+    REGISTRY,
+    MetricSpec,
+    ParsedMetric,
+    metric_labels,
+    parse_metric,
+    parse_metrics,
+)
+from ltr.metrics.trec import evaluate_run, evaluate_run_per_query, format_trec_eval
 
 __all__ = [
+    "CONVENTIONS",
     "REGISTRY",
     "MetricSpec",
     "ParsedMetric",
+    "aggregate",
     "average_precision",
     "dcg",
+    "describe_conventions",
     "err",
     "evaluate",
     "evaluate_per_query",
     "evaluate_run",
     "evaluate_run_per_query",
+    "format_trec_eval",
+    "metric_labels",
     "ndcg",
     "parse_metric",
     "parse_metrics",

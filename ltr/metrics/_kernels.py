@@ -22,14 +22,18 @@ from numba import njit, prange
 
 __all__ = [
     "AP",
+    "BPREF",
     "DCG",
     "ERR",
     "GAIN_EXP2",
     "GAIN_LINEAR",
+    "MEAN_NDCG",
     "NDCG",
     "PRECISION",
     "RECALL",
+    "RPREC",
     "RR",
+    "SUCCESS",
     "TIES_OPTIMISTIC",
     "TIES_PESSIMISTIC",
     "TIES_STABLE",
@@ -48,6 +52,10 @@ RR = 3
 PRECISION = 4
 RECALL = 5
 ERR = 6
+MEAN_NDCG = 7
+RPREC = 8
+BPREF = 9
+SUCCESS = 10
 
 GAIN_EXP2 = 0
 GAIN_LINEAR = 1
@@ -290,19 +298,33 @@ def query_metrics(
 ):
     """Every requested metric of one query, written to ``out[m, q]``.
 
-    ``cutoffs[m] <= 0`` means the whole list. ``log2_table[i] = log2(i + 2)``. The scratch buffers hold at least
-    ``labels.size`` entries (``key``: also ``ideal.size``).
+    ``cutoffs[m] <= 0`` means the whole list. ``log2_table[i]`` is the discount of 0-based rank ``i`` (``log2(i +
+    2)``, or another table the caller chose). The scratch buffers hold at least ``labels.size`` entries (``key``:
+    also ``ideal.size``). BPREF treats every row of ``labels`` and of ``ideal`` as judged: a caller with unjudged
+    documents leaves them out of both.
     """
     n = labels.size
     ni = ideal.size
+    # R-precision needs R (the number of relevant documents) before ranking, to know how deep to rank.
+    n_rel = 0
+    for m in range(codes.size):
+        if codes[m] == RPREC:
+            for i in range(ni):
+                n_rel += ideal[i] >= rel_threshold
+            break
     depth = 0
     idepth = 0
     for m in range(codes.size):
+        code = codes[m]
         k = cutoffs[m]
+        if code == RPREC:
+            k = n_rel
+        elif code == MEAN_NDCG or code == BPREF:
+            k = 0
         d = n if (k <= 0 or k > n) else k
         if d > depth:
             depth = d
-        if codes[m] == NDCG:
+        if code == NDCG or code == MEAN_NDCG:
             di = ni if (k <= 0 or k > ni) else k
             if di > idepth:
                 idepth = di
@@ -338,6 +360,25 @@ def query_metrics(
                 for i in range(di):
                     best += _gain(-key[i], gain) / log2_table[i]
                 out[m, q] = s / best
+        elif code == MEAN_NDCG:
+            if not has_gain:
+                out[m, q] = no_relevant
+            elif n == 0:
+                out[m, q] = 0.0  # an empty ranking (a judged query the run lacks) has no position to average
+            else:
+                # NDCG@1..n from running sums: the ranked gains (rows with a gain, in rank order) and the ideal.
+                s = 0.0
+                best = 0.0
+                total = 0.0
+                p = 0
+                for i in range(n):
+                    if p < c and rk[p] == i:
+                        s += _gain(labels[dc[p]], gain) / log2_table[i]
+                        p += 1
+                    if i < n_pos:
+                        best += _gain(-key[i], gain) / log2_table[i]
+                    total += s / best
+                out[m, q] = total / n
         elif code == ERR:
             if not has_gain:
                 out[m, q] = no_relevant
@@ -357,7 +398,25 @@ def query_metrics(
         elif n_rel == 0:
             # Binary metrics of a query without relevant documents are 0/0: the caller's convention.
             out[m, q] = no_relevant
+        elif code == BPREF:
+            # Buckley and Voorhees (2004), as trec_eval: each relevant document scores 1 - min(N_above, R) /
+            # min(R, N), N_above the judged non-relevant documents ranked above it, N all of them (R, N: judged).
+            # Every row is judged here, so N_above = rank - relevant rows above.
+            denom = min(n_rel, ni - n_rel)
+            hits = 0
+            s = 0.0
+            for p in range(c):
+                if labels[dc[p]] >= rel_threshold:
+                    above = rk[p] - hits
+                    if above > 0:
+                        s += 1.0 - min(above, n_rel) / denom
+                    else:
+                        s += 1.0
+                    hits += 1
+            out[m, q] = s / n_rel
         else:
+            if code == RPREC:
+                d = n_rel if n_rel < n else n  # trec_eval: the top min(R, n); a short run's holes are misses
             hits = 0
             first = 0.0
             s = 0.0
@@ -376,7 +435,9 @@ def query_metrics(
             elif code == PRECISION:
                 # Divided by k even when the list is shorter than k, as trec_eval's P_k.
                 out[m, q] = hits / (k if k > 0 else n)
-            else:
+            elif code == SUCCESS:
+                out[m, q] = 1.0 if hits > 0 else 0.0
+            else:  # RECALL and RPREC: relevant documents found over R
                 out[m, q] = hits / n_rel
 
 

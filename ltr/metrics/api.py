@@ -1,13 +1,13 @@
 """Public metric functions over the toolkit's arrays: labels and scores sorted by query, plus ``group_ptr``.
 
-The conventions (gain, ties, queries without relevant documents, relevance threshold, ERR's maximum grade) are
-documented once, in :mod:`ltr.metrics`.
+The conventions (gain, ties, queries without relevant documents, relevance threshold, ERR's maximum grade, the
+LETOR preset) are documented once, in :mod:`ltr.metrics`.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numba
 import numpy as np
@@ -15,9 +15,11 @@ from numpy.typing import ArrayLike, NDArray
 
 from ltr.groups import check_group_ptr, resolve_group_ptr
 from ltr.metrics import _kernels as K
+from ltr.metrics.conventions import check_letor_labels, discount_table, resolve_convention
 from ltr.metrics.registry import ParsedMetric, parse_metric, parse_metrics
 
 __all__ = [
+    "aggregate",
     "average_precision",
     "dcg",
     "err",
@@ -92,10 +94,6 @@ def _check_inputs(
     return labels, scores, ptr
 
 
-def _log2_table(n: int) -> NDArray[np.float64]:
-    return np.log2(np.arange(2, n + 2, dtype=np.float64))
-
-
 def _run_kernel(
     labels: NDArray[np.float64],
     scores: NDArray[np.float64],
@@ -109,8 +107,9 @@ def _run_kernel(
     no_relevant: float,
     rel_threshold: float,
     max_grade: float,
+    discount: str = "log2",
 ) -> NDArray[np.float64]:
-    """Shared by the array path and the TREC path: ``out[m, q]`` for each parsed metric ``m`` and query ``q``."""
+    """Shared by the array path and the TREC path: ``out[m, q]`` for each ranking metric ``m`` and query ``q``."""
     gain_code = _choice(gain, _GAINS, "gain")
     ties_code = _choice(ties, _TIES, "ties")
     no_relevant = float(no_relevant)
@@ -129,7 +128,7 @@ def _run_kernel(
                 )
     nq = group_ptr.size - 1
     out = np.empty((len(parsed), nq), dtype=np.float64)
-    if nq == 0:
+    if nq == 0 or not parsed:
         return out
     # Read-only arrays (a RankingDataset's are) are a different Numba type: copy them rather than compile and
     # cache a second specialization of every kernel.
@@ -142,7 +141,7 @@ def _run_kernel(
     cutoffs = np.array([p.k or 0 for p in parsed], dtype=np.int64)
     args = (
         labels, scores, group_ptr, ideal, ideal_ptr, codes, cutoffs, np.int64(gain_code), np.int64(ties_code),
-        rel_threshold, no_relevant, max_grade, _log2_table(longest), out,
+        rel_threshold, no_relevant, max_grade, discount_table(discount, longest), out,
     )
     threads = numba.get_num_threads()
     if threads > 1 and nq > 1 and labels.size + ideal.size >= _PARALLEL_MIN_ROWS:
@@ -152,10 +151,107 @@ def _run_kernel(
     return out
 
 
+def _segment_counts(mask: NDArray[np.bool_], ptr: NDArray[np.int64]) -> NDArray[np.int64]:
+    # Per-query number of True rows; a cumulative sum handles empty queries (np.add.reduceat does not).
+    c = np.concatenate(([0], np.cumsum(mask, dtype=np.int64)))
+    return c[ptr[1:]] - c[ptr[:-1]]
+
+
+def _count(
+    name: str,
+    labels: NDArray[np.float64],
+    group_ptr: NDArray[np.int64],
+    ideal: NDArray[np.float64],
+    ideal_ptr: NDArray[np.int64],
+    rel_threshold: float,
+) -> NDArray[np.int64]:
+    """trec_eval's per-query counts: num_q (1), num_ret (ranked rows), num_rel (relevant in the judged list),
+    num_rel_ret (relevant among the ranked rows)."""
+    if name == "num_q":
+        return np.ones(group_ptr.size - 1, dtype=np.int64)
+    if name == "num_ret":
+        return np.diff(group_ptr).astype(np.int64)
+    if name == "num_rel":
+        return _segment_counts(ideal >= rel_threshold, ideal_ptr)
+    return _segment_counts(labels >= rel_threshold, group_ptr)
+
+
+def _per_query(
+    labels: NDArray[np.float64],
+    scores: NDArray[np.float64],
+    group_ptr: NDArray[np.int64],
+    ideal: NDArray[np.float64],
+    ideal_ptr: NDArray[np.int64],
+    parsed: list[ParsedMetric],
+    *,
+    gain: str,
+    ties: str,
+    no_relevant: float,
+    rel_threshold: float,
+    max_grade: float,
+    discount: str = "log2",
+) -> dict[str, NDArray[np.float64] | NDArray[np.int64]]:
+    """Every parsed metric per query: ranking metrics from the kernels, counts from the offsets.
+
+    ``discount="letor"`` also applies the LETOR script's rule that NDCG@k is 0 for a query with fewer than k
+    documents (the script computes NDCG only at positions that exist and sums a missing one as 0).
+    """
+    _choice(gain, _GAINS, "gain")
+    _choice(ties, _TIES, "ties")
+    ranked = [p for p in parsed if not p.spec.count]
+    out = _run_kernel(
+        labels, scores, group_ptr, ideal, ideal_ptr, ranked, gain=gain, ties=ties, no_relevant=no_relevant,
+        rel_threshold=rel_threshold, max_grade=max_grade, discount=discount,
+    )
+    sizes = np.diff(group_ptr)
+    rows = {p.name: i for i, p in enumerate(ranked)}
+    result: dict[str, NDArray[np.float64] | NDArray[np.int64]] = {}
+    for p in parsed:
+        if p.spec.count:
+            result[p.name] = _count(p.spec.name, labels, group_ptr, ideal, ideal_ptr, float(rel_threshold))
+            continue
+        values = out[rows[p.name]]
+        if discount == "letor" and p.spec.code == K.NDCG and p.k is not None:
+            values[sizes < p.k] = 0.0
+        result[p.name] = values
+    return result
+
+
 def _mean(values: NDArray[np.float64]) -> float:
     # no_relevant=nan excludes those queries from the mean; a mean over no query at all is nan (no warning).
     values = values[~np.isnan(values)]
     return float(values.mean()) if values.size else math.nan
+
+
+def aggregate(per_query: Mapping[str, ArrayLike]) -> dict[str, float | int]:
+    """Summarise per-query values as trec_eval's ``all`` line does: counts summed, every other metric averaged.
+
+    Parameters
+    ----------
+    per_query : mapping of str to array-like, or pandas.DataFrame
+        Per-query values keyed by canonical metric name, as :func:`evaluate_per_query` and
+        :func:`ltr.metrics.evaluate_run_per_query` return them.
+
+    Returns
+    -------
+    dict of str to float or int
+        ``num_q``, ``num_ret``, ``num_rel`` and ``num_rel_ret``: the sum over queries (an int; ``num_q`` is
+        so the number of queries). Others: the mean over queries, leaving NaN values out (only
+        ``no_relevant=nan`` produces them); NaN when no value is left.
+
+    Examples
+    --------
+    >>> aggregate({"map": [0.5, 1.0], "num_rel": [3, 1], "num_q": [1, 1]})
+    {'map': 0.75, 'num_rel': 4, 'num_q': 2}
+    """
+    out: dict[str, float | int] = {}
+    for name in per_query:
+        values = np.asarray(per_query[name])
+        if parse_metric(name).spec.count:
+            out[name] = int(values.sum())
+        else:
+            out[name] = _mean(values.astype(np.float64))
+    return out
 
 
 def evaluate_per_query(
@@ -171,7 +267,8 @@ def evaluate_per_query(
     no_relevant: float = 0.0,
     rel_threshold: float = 1.0,
     max_grade: float = 4.0,
-) -> dict[str, NDArray[np.float64]]:
+    convention: str = "default",
+) -> dict[str, NDArray[np.float64] | NDArray[np.int64]]:
     """Per-query values of several metrics, ranking each query once.
 
     Parameters
@@ -184,28 +281,46 @@ def evaluate_per_query(
         Query offsets (length ``n_queries + 1``), one query id per row (rows of a query contiguous), or query
         sizes.
     metrics : str or sequence of str, default=("ndcg@10",)
-        Names parsed by :func:`ltr.metrics.parse_metric` (``"ndcg@10"``, ``"map"``, ``"mrr@10"``, ``"p@5"``...).
+        Names parsed by :func:`ltr.metrics.parse_metric` (``"ndcg@10"``, ``"map"``, ``"mrr@10"``, ``"p@5"``,
+        ``"mean_ndcg"``, ``"bpref"``, ``"rprec"``, ``"success@1"``, ``"num_rel"``...). Every row counts as a
+        judged, retrieved document (so ``num_ret`` is the query's size and ``num_rel_ret`` equals ``num_rel``).
     gain, ties, no_relevant, rel_threshold, max_grade
         Conventions, documented in :mod:`ltr.metrics`.
+    convention : {"default", "letor"}, default="default"
+        ``"letor"``: the official LETOR 3.0/4.0 evaluation script's rules (see :mod:`ltr.metrics`); labels must be
+        0, 1 or 2, and ``gain``, ``ties``, ``no_relevant``, ``rel_threshold`` must keep their defaults.
 
     Returns
     -------
-    dict of str to ndarray of float64, shape (n_queries,)
-        Keyed by canonical metric name, in the order given (duplicates after resolving aliases once).
+    dict of str to ndarray of shape (n_queries,)
+        Keyed by canonical metric name, in the order given (duplicates after resolving aliases once); float64,
+        except the counts (``num_q``, ``num_ret``, ``num_rel``, ``num_rel_ret``), int64.
 
     Examples
     --------
-    >>> out = evaluate_per_query([2, 0, 1, 0, 1], [0.9, 0.8, 0.1, 0.3, 0.7], group=[3, 2], metrics=["mrr", "p@2"])
+    >>> out = evaluate_per_query([2, 0, 1, 0, 1], [0.9, 0.8, 0.1, 0.3, 0.7], group=[3, 2], metrics=["mrr", "P@2"])
     >>> out["mrr"].tolist(), out["p@2"].tolist()
     ([1.0, 1.0], [0.5, 0.5])
+
+    With the LETOR preset, NDCG@3 of the 2-document query is 0:
+
+    >>> import math
+    >>> evaluate_per_query([2, 0, 1, 0, 1], [0.9, 0.8, 0.1, 0.3, 0.7], group=[3, 2], metrics="ndcg@3",
+    ...                    convention="letor")["ndcg@3"].tolist()
+    [0.9077, 0.0]
+    >>> (3 + 0 + 1 / math.log2(3)) / (3 + 1 + 0)  # gains 3, 0, 1 ranked; ideal 3, 1, 0; positions 1-2 undiscounted
+    0.9077
     """
     labels, scores, ptr = _check_inputs(y_true, y_score, group_ptr, qid, group)
     parsed = parse_metrics(metrics)
-    out = _run_kernel(
+    discount = resolve_convention(convention, gain=gain, ties=ties, no_relevant=no_relevant,
+                                  rel_threshold=rel_threshold)
+    if discount == "letor":
+        check_letor_labels(labels, ptr)
+    return _per_query(
         labels, scores, ptr, labels, ptr, parsed, gain=gain, ties=ties, no_relevant=no_relevant,
-        rel_threshold=rel_threshold, max_grade=max_grade,
+        rel_threshold=rel_threshold, max_grade=max_grade, discount=discount,
     )
-    return {p.name: out[i] for i, p in enumerate(parsed)}
 
 
 def evaluate(
@@ -221,27 +336,30 @@ def evaluate(
     no_relevant: float = 0.0,
     rel_threshold: float = 1.0,
     max_grade: float = 4.0,
-) -> dict[str, float]:
+    convention: str = "default",
+) -> dict[str, float | int]:
     """Mean over queries of several metrics (see :func:`evaluate_per_query` for the parameters).
 
     Queries whose value is NaN (only possible with ``no_relevant=nan``) are left out of the mean; the mean over
-    no query is NaN.
+    no query is NaN. Counts are summed instead (:func:`aggregate`).
 
     Returns
     -------
-    dict of str to float
-        Keyed by canonical metric name.
+    dict of str to float or int
+        Keyed by canonical metric name; ints for the counts.
 
     Examples
     --------
     >>> evaluate([2, 0, 1, 0, 1], [0.9, 0.8, 0.1, 0.3, 0.7], qid=[1, 1, 1, 2, 2], metrics=["map", "recall@1"])
     {'map': 0.916666, 'recall@1': 0.75}
+    >>> evaluate([2, 0, 1, 0, 1], [0.9, 0.8, 0.1, 0.3, 0.7], qid=[1, 1, 1, 2, 2], metrics=["num_q", "num_rel"])
+    {'num_q': 2, 'num_rel': 3}
     """
     per_query = evaluate_per_query(
         y_true, y_score, group_ptr=group_ptr, qid=qid, group=group, metrics=metrics, gain=gain, ties=ties,
-        no_relevant=no_relevant, rel_threshold=rel_threshold, max_grade=max_grade,
+        no_relevant=no_relevant, rel_threshold=rel_threshold, max_grade=max_grade, convention=convention,
     )
-    return {name: _mean(v) for name, v in per_query.items()}
+    return aggregate(per_query)
 
 
 def _one(
@@ -277,6 +395,7 @@ def ndcg(
     gain: str = "exp2",
     ties: str = "stable",
     no_relevant: float = 0.0,
+    convention: str = "default",
 ) -> NDArray[np.float64]:
     r"""Normalized discounted cumulative gain of each query.
 
@@ -300,6 +419,9 @@ def ndcg(
         Cutoff; None uses the whole list.
     gain, ties, no_relevant
         Conventions, see :mod:`ltr.metrics`.
+    convention : {"default", "letor"}, default="default"
+        ``"letor"``: the LETOR script's discount (positions 1 and 2 undiscounted, then 1/log2(r)), and NDCG@k = 0
+        for a query with fewer than k documents (see :mod:`ltr.metrics`).
 
     Returns
     -------
@@ -315,7 +437,8 @@ def ndcg(
     >>> (2 + 3 / math.log2(3)) / (3 + 2 / math.log2(3))
     0.9134
     """
-    return _one("ndcg", k, y_true, y_score, group_ptr, qid, group, gain=gain, ties=ties, no_relevant=no_relevant)
+    return _one("ndcg", k, y_true, y_score, group_ptr, qid, group, gain=gain, ties=ties, no_relevant=no_relevant,
+                convention=convention)
 
 
 def dcg(
@@ -328,6 +451,7 @@ def dcg(
     k: int | None = None,
     gain: str = "exp2",
     ties: str = "stable",
+    convention: str = "default",
 ) -> NDArray[np.float64]:
     r"""Discounted cumulative gain of each query (unnormalized; 0 for a query without gain).
 
@@ -345,6 +469,8 @@ def dcg(
     k : int or None, default=None
     gain, ties
         See :mod:`ltr.metrics`.
+    convention : {"default", "letor"}, default="default"
+        ``"letor"``: the LETOR script's discount (positions 1 and 2 undiscounted, then 1/log2(r)).
 
     Returns
     -------
@@ -360,7 +486,7 @@ def dcg(
     >>> 3 + 7 / math.log2(3)
     7.4165
     """
-    return _one("dcg", k, y_true, y_score, group_ptr, qid, group, gain=gain, ties=ties)
+    return _one("dcg", k, y_true, y_score, group_ptr, qid, group, gain=gain, ties=ties, convention=convention)
 
 
 def average_precision(
@@ -374,6 +500,7 @@ def average_precision(
     ties: str = "stable",
     no_relevant: float = 0.0,
     rel_threshold: float = 1.0,
+    convention: str = "default",
 ) -> NDArray[np.float64]:
     r"""Average precision of each query (its mean over queries is MAP).
 
@@ -393,6 +520,8 @@ def average_precision(
     k : int or None, default=None
     ties, no_relevant, rel_threshold
         See :mod:`ltr.metrics`.
+    convention : {"default", "letor"}, default="default"
+        ``"letor"`` checks the labels are 0, 1, 2 (the script's); the values are the same as by default.
 
     Returns
     -------
@@ -409,7 +538,7 @@ def average_precision(
     """
     return _one(
         "map", k, y_true, y_score, group_ptr, qid, group, ties=ties, no_relevant=no_relevant,
-        rel_threshold=rel_threshold,
+        rel_threshold=rel_threshold, convention=convention,
     )
 
 
@@ -471,6 +600,7 @@ def precision(
     ties: str = "stable",
     no_relevant: float = 0.0,
     rel_threshold: float = 1.0,
+    convention: str = "default",
 ) -> NDArray[np.float64]:
     r"""Precision at k of each query.
 
@@ -490,6 +620,8 @@ def precision(
         Cutoff (required).
     ties, no_relevant, rel_threshold
         See :mod:`ltr.metrics`.
+    convention : {"default", "letor"}, default="default"
+        ``"letor"`` checks the labels are 0, 1, 2 (the script's); the values are the same as by default.
 
     Returns
     -------
@@ -504,7 +636,7 @@ def precision(
     """
     return _one(
         "p", k, y_true, y_score, group_ptr, qid, group, ties=ties, no_relevant=no_relevant,
-        rel_threshold=rel_threshold,
+        rel_threshold=rel_threshold, convention=convention,
     )
 
 

@@ -1,9 +1,10 @@
 """The metric registry and the one parser for metric names such as ``"ndcg@10"``, ``"map"`` or ``"P_10"``.
 
 :data:`REGISTRY` is the single source of truth: it maps each canonical family name to its :class:`MetricSpec`
-(kernel code, whether a cutoff is allowed or required, and the aliases it answers to). :func:`parse_metric`
-lower-cases a name, splits an optional cutoff written ``@k``, ``_k`` or ``.k`` (``ndcg@10``, ``P_10``,
-``ndcg_cut.10``), resolves aliases, and returns the canonical spelling used as the key of every result.
+(kernel code, whether a cutoff is allowed, required or refused, the aliases it answers to, trec_eval's name, and
+whether it is a count). :func:`parse_metric` lower-cases a name, splits an optional cutoff written ``@k``, ``_k``
+or ``.k`` (``ndcg@10``, ``P_10``, ``ndcg_cut.10``), resolves aliases, and returns the canonical spelling used as
+the key of every result, with the spelling the user asked for beside it (:func:`metric_labels`).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from types import MappingProxyType
 
 from ltr.metrics import _kernels as K
 
-__all__ = ["REGISTRY", "MetricSpec", "ParsedMetric", "parse_metric", "parse_metrics"]
+__all__ = ["REGISTRY", "MetricSpec", "ParsedMetric", "metric_labels", "parse_metric", "parse_metrics"]
 
 
 @dataclass(frozen=True)
@@ -28,12 +29,18 @@ class MetricSpec:
         Canonical family name (``"ndcg"``); results are keyed ``name`` or ``name@k``.
     code : int
         Kernel code (:mod:`ltr.metrics._kernels`).
-    cutoff : {"optional", "required"}
-        Whether ``@k`` may be omitted (then the whole list counts).
+    cutoff : {"optional", "required", "none"}
+        Whether ``@k`` may be omitted (then the whole list counts), must be given, or is refused.
     aliases : tuple of str
         Other spellings (lower case) that resolve to this family.
     description : str
         One line for error messages and docs.
+    trec : tuple of (str or None, str or None)
+        trec_eval's name without a cutoff and its template with one (``("ndcg", "ndcg_cut_{k}")``); None where
+        trec_eval has no such measure.
+    count : bool
+        A per-query count (``num_rel``...): integer values, summed over queries rather than averaged, as trec_eval
+        sums them on its ``all`` line.
     """
 
     name: str
@@ -41,16 +48,34 @@ class MetricSpec:
     cutoff: str
     aliases: tuple[str, ...]
     description: str
+    trec: tuple[str | None, str | None] = (None, None)
+    count: bool = False
 
 
 _SPECS = (
     MetricSpec("dcg", K.DCG, "optional", ("dcg_cut",), "discounted cumulative gain"),
-    MetricSpec("ndcg", K.NDCG, "optional", ("ndcg_cut",), "normalized discounted cumulative gain"),
-    MetricSpec("map", K.AP, "optional", ("ap", "map_cut", "average_precision"), "(mean) average precision"),
-    MetricSpec("mrr", K.RR, "optional", ("rr", "recip_rank", "reciprocal_rank"), "(mean) reciprocal rank"),
-    MetricSpec("p", K.PRECISION, "required", ("precision", "prec"), "precision at k"),
-    MetricSpec("recall", K.RECALL, "optional", ("r",), "recall (at k)"),
+    MetricSpec("ndcg", K.NDCG, "optional", ("ndcg_cut",), "normalized discounted cumulative gain",
+               ("ndcg", "ndcg_cut_{k}")),
+    MetricSpec("mean_ndcg", K.MEAN_NDCG, "none", ("meanndcg",),
+               "mean of NDCG@1..n over a query's n positions (LETOR's MeanNDCG)"),
+    MetricSpec("map", K.AP, "optional", ("ap", "map_cut", "average_precision"), "(mean) average precision",
+               ("map", "map_cut_{k}")),
+    MetricSpec("mrr", K.RR, "optional", ("rr", "recip_rank", "reciprocal_rank"), "(mean) reciprocal rank",
+               ("recip_rank", None)),
+    MetricSpec("p", K.PRECISION, "required", ("precision", "prec"), "precision at k", (None, "P_{k}")),
+    MetricSpec("recall", K.RECALL, "optional", ("r",), "recall (at k)", ("set_recall", "recall_{k}")),
+    MetricSpec("rprec", K.RPREC, "none", ("r_prec", "r_precision", "rprecision"),
+               "R-precision: precision at R, the number of relevant documents", ("Rprec", None)),
+    MetricSpec("bpref", K.BPREF, "none", (), "binary preference (Buckley and Voorhees 2004)", ("bpref", None)),
+    MetricSpec("success", K.SUCCESS, "required", (), "1 if a relevant document is in the top k, else 0",
+               (None, "success_{k}")),
     MetricSpec("err", K.ERR, "optional", ("expected_reciprocal_rank",), "expected reciprocal rank"),
+    MetricSpec("num_q", -1, "none", ("numq",), "number of queries (1 per query; summed)", ("num_q", None), True),
+    MetricSpec("num_ret", -1, "none", ("numret",), "documents retrieved (ranked) per query; summed",
+               ("num_ret", None), True),
+    MetricSpec("num_rel", -1, "none", ("numrel",), "relevant documents per query; summed", ("num_rel", None), True),
+    MetricSpec("num_rel_ret", -1, "none", ("numrelret",), "relevant documents retrieved per query; summed",
+               ("num_rel_ret", None), True),
 )
 
 #: Canonical family name -> :class:`MetricSpec`. Read-only.
@@ -81,6 +106,15 @@ class ParsedMetric:
     name: str
     spec: MetricSpec
     k: int | None
+    requested: str = ""
+
+    @property
+    def trec_name(self) -> str | None:
+        """trec_eval's name for this measure (``"ndcg_cut_10"``, ``"P_5"``, ``"recip_rank"``), or None."""
+        plain, template = self.spec.trec
+        if self.k is None:
+            return plain
+        return template.format(k=self.k) if template is not None else None
 
 
 def _unknown(name: object) -> ValueError:
@@ -105,12 +139,13 @@ def parse_metric(name: str) -> ParsedMetric:
     Returns
     -------
     ParsedMetric
+        ``requested`` holds ``name`` as given.
 
     Raises
     ------
     ValueError
-        For an unknown family (the message lists ``sorted(REGISTRY)``), a cutoff of 0, or a missing cutoff
-        where one is required (``p``).
+        For an unknown family (the message lists ``sorted(REGISTRY)``), a cutoff of 0, a missing cutoff where
+        one is required (``p``, ``success``), or a cutoff where none is defined (``bpref``, ``num_rel``...).
 
     Examples
     --------
@@ -118,6 +153,8 @@ def parse_metric(name: str) -> ParsedMetric:
     'ndcg@10'
     >>> parse_metric("P_5").name, parse_metric("recip_rank").name, parse_metric("map_cut.100").name
     ('p@5', 'mrr', 'map@100')
+    >>> parse_metric("Rprec").name, parse_metric("success_1").name, parse_metric("NumRelRet").name
+    ('rprec', 'success@1', 'num_rel_ret')
     >>> parse_metric("ndcg").k is None
     True
     """
@@ -134,20 +171,24 @@ def parse_metric(name: str) -> ParsedMetric:
     if k_text is None:
         if spec.cutoff == "required":
             raise ValueError(f"metric {name!r} needs a cutoff, e.g. '{canonical}@10'")
-        return ParsedMetric(canonical, spec, None)
+        return ParsedMetric(canonical, spec, None, name)
+    if spec.cutoff == "none":
+        raise ValueError(f"metric {name!r}: {canonical} takes no cutoff; write '{canonical}'")
     k = int(k_text)
     if k < 1:
         raise ValueError(f"metric {name!r}: the cutoff must be a positive integer, got {k}")
-    return ParsedMetric(f"{canonical}@{k}", spec, k)
+    return ParsedMetric(f"{canonical}@{k}", spec, k, name)
 
 
 def parse_metrics(metrics: str | tuple[str, ...] | list[str]) -> list[ParsedMetric]:
     """Parse one name or a sequence of names; duplicates (after resolving aliases) are kept once, in order.
 
+    The first spelling of a duplicate is the one kept in ``requested``.
+
     Examples
     --------
-    >>> [m.name for m in parse_metrics(["ndcg@10", "NDCG_cut_10", "map"])]
-    ['ndcg@10', 'map']
+    >>> [(m.name, m.requested) for m in parse_metrics(["ndcg@10", "NDCG_cut_10", "P@5"])]
+    [('ndcg@10', 'ndcg@10'), ('p@5', 'P@5')]
     """
     if isinstance(metrics, str):
         metrics = (metrics,)
@@ -158,3 +199,17 @@ def parse_metrics(metrics: str | tuple[str, ...] | list[str]) -> list[ParsedMetr
     if not out:
         raise ValueError("metrics is empty; pass at least one name such as 'ndcg@10'")
     return list(out.values())
+
+
+def metric_labels(metrics: str | tuple[str, ...] | list[str]) -> list[tuple[str, str]]:
+    """``(canonical, requested)`` for each metric, in order, duplicates once: what a table shows side by side.
+
+    Every result of :mod:`ltr.metrics` is keyed by the canonical name; a front end that wants to show the user's
+    own spelling next to it (``P@5 (p@5)``) reads the pairs from here.
+
+    Examples
+    --------
+    >>> metric_labels(["P@5", "ndcg_cut_10", "map", "recip_rank"])
+    [('p@5', 'P@5'), ('ndcg@10', 'ndcg_cut_10'), ('map', 'map'), ('mrr', 'recip_rank')]
+    """
+    return [(p.name, p.requested) for p in parse_metrics(metrics)]

@@ -1,24 +1,25 @@
 """TREC-style evaluation of a run against qrels, as trec_eval does it, on the same kernels as the array path.
 
 The judged set of a query may hold documents the run did not retrieve: they count in the number of relevant
-documents (MAP, Recall, RR's "has a relevant document") and in the ideal DCG, as in trec_eval.
+documents (MAP, Recall, R-precision, bpref, RR's "has a relevant document") and in the ideal DCG, as in
+trec_eval. :func:`format_trec_eval` writes the per-query and summary lines of ``trec_eval -q``.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ltr.metrics.api import _mean, _run_kernel
-from ltr.metrics.registry import parse_metrics
+from ltr.metrics import _kernels as K
+from ltr.metrics.api import _per_query, aggregate
+from ltr.metrics.registry import parse_metric, parse_metrics
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["evaluate_run", "evaluate_run_per_query"]
+__all__ = ["evaluate_run", "evaluate_run_per_query", "format_trec_eval"]
 
 
 def _require(frame: pd.DataFrame, what: str, columns: tuple[str, ...]) -> None:
@@ -40,6 +41,10 @@ def _no_duplicates(frame: pd.DataFrame, what: str) -> None:
         )
 
 
+def _offsets(sizes: np.ndarray) -> np.ndarray:
+    return np.concatenate(([0], np.cumsum(sizes))).astype(np.int64)
+
+
 def evaluate_run_per_query(
     qrels: pd.DataFrame,
     run: pd.DataFrame,
@@ -49,14 +54,21 @@ def evaluate_run_per_query(
     no_relevant: float = 0.0,
     rel_threshold: float = 1.0,
     max_grade: float = 4.0,
+    complete: bool = False,
 ) -> pd.DataFrame:
     """Per-query metrics of a TREC run, with trec_eval's conventions.
 
     Each query's documents are ranked by ``score`` descending, ties broken by ``docno`` descending (trec_eval's
     order; the ``rank`` column is ignored, as trec_eval ignores it). Run documents missing from the qrels count
     as non-relevant (label 0). The full judged list of the query defines the number of relevant documents and the
-    ideal DCG. Queries in the run but not in the qrels are skipped, and queries in the qrels but not in the run
-    are absent (trec_eval without ``-c``; pytrec_eval behaves the same).
+    ideal DCG. Queries in the run but not in the qrels are skipped. Queries in the qrels but not in the run are
+    absent (trec_eval without ``-c``; pytrec_eval behaves the same), or, with ``complete=True`` (trec_eval's
+    ``-c``), evaluated as an empty ranking: 0 for every measure (``no_relevant`` where the query has nothing
+    to find), ``num_ret`` 0 and ``num_rel`` from the qrels.
+
+    ``bpref`` uses judged documents only, as trec_eval: run documents absent from the qrels, and those judged
+    with a negative grade (trec_eval's "in the pool but unjudged"), are skipped; the judged non-relevant
+    documents (0 <= grade < ``rel_threshold``) of the qrels set its denominator.
 
     Parameters
     ----------
@@ -66,16 +78,21 @@ def evaluate_run_per_query(
     run : pandas.DataFrame
         Columns ``qid``, ``docno`` and ``score``; ``rank`` and ``tag`` may be present and are ignored.
     metrics : str or sequence of str, default=("ndcg@10",)
-        Names parsed by :func:`ltr.metrics.parse_metric`.
+        Names parsed by :func:`ltr.metrics.parse_metric`, trec_eval's spelling included (``ndcg_cut_10``,
+        ``P_5``, ``recip_rank``, ``Rprec``, ``bpref``, ``success_1``, ``num_q``, ``num_ret``, ``num_rel``,
+        ``num_rel_ret``).
     gain : {"linear", "exp2"}, default="linear"
         NDCG/DCG gain; ``"linear"`` is trec_eval's.
     no_relevant, rel_threshold, max_grade
         Conventions, see :mod:`ltr.metrics`.
+    complete : bool, default=False
+        trec_eval's ``-c``: one row per query of the qrels, judged queries the run lacks included.
 
     Returns
     -------
     pandas.DataFrame
-        Index ``qid`` (str, sorted), one float64 column per canonical metric name.
+        Index ``qid`` (str, sorted), one column per canonical metric name: float64, or int64 for the counts
+        (``num_q`` is 1 on every row).
 
     Examples
     --------
@@ -84,15 +101,17 @@ def evaluate_run_per_query(
     >>> import pandas as pd
     >>> qrels = pd.DataFrame({"qid": ["1", "1", "1"], "docno": ["a", "b", "c"], "rel": [1, 0, 1]})
     >>> run = pd.DataFrame({"qid": ["1", "1"], "docno": ["a", "b"], "score": [2.0, 1.0]})
-    >>> evaluate_run_per_query(qrels, run, ["map", "recall@10"])
-         map  recall@10
+    >>> evaluate_run_per_query(qrels, run, ["map", "recall@10", "num_rel_ret"])
+         map  recall@10  num_rel_ret
     qid
-    1    0.5        0.5
+    1    0.5        0.5            1
     """
     import pandas as pd  # imported here: the array path does not need pandas
 
     _require(qrels, "qrels", ("qid", "docno", "rel"))
     _require(run, "run", ("qid", "docno", "score"))
+    if not isinstance(complete, (bool, np.bool_)):
+        raise TypeError(f"complete must be True or False, got {complete!r}")
     parsed = parse_metrics(metrics)
     q = pd.DataFrame({
         "qid": qrels["qid"].astype(str).to_numpy(),
@@ -113,30 +132,45 @@ def evaluate_run_per_query(
     _no_duplicates(r, "run")
 
     # trec_eval skips run queries without judgments.
-    r = r[r["qid"].isin(pd.unique(q["qid"]))]
+    judged_qids = pd.unique(q["qid"])
+    r = r[r["qid"].isin(judged_qids)]
     # trec_eval's order: score descending, then docno descending (stable sorts, least significant key first).
     r = r.sort_values("docno", ascending=False, kind="stable")
     r = r.sort_values("score", ascending=False, kind="stable")
     r = r.sort_values("qid", kind="stable")
     r = r.merge(q, on=["qid", "docno"], how="left", sort=False)
-    labels = r["rel"].fillna(0.0).to_numpy(dtype=np.float64)
+    rel = r["rel"].to_numpy(dtype=np.float64)  # NaN: not in the qrels
+    labels = np.where(np.isnan(rel), 0.0, rel)
     scores = r["score"].to_numpy(dtype=np.float64)
 
-    qids = pd.unique(r["qid"])  # sorted, since r is
-    run_sizes = r.groupby("qid", sort=True).size().reindex(qids).to_numpy(dtype=np.int64)
+    # Sorted query ids: those of the run, or (-c) every judged query, the missing ones with an empty ranking.
+    qids = np.sort(judged_qids) if complete else pd.unique(r["qid"])
+    run_sizes = r.groupby("qid", sort=True).size().reindex(qids, fill_value=0).to_numpy(dtype=np.int64)
     judged = q[q["qid"].isin(qids)].sort_values("qid", kind="stable")
     judged_sizes = judged.groupby("qid", sort=True).size().reindex(qids).to_numpy(dtype=np.int64)
-    group_ptr = np.concatenate(([0], np.cumsum(run_sizes))).astype(np.int64)
-    ideal_ptr = np.concatenate(([0], np.cumsum(judged_sizes))).astype(np.int64)
     ideal = np.ascontiguousarray(judged["rel"].to_numpy(dtype=np.float64))
+    conventions = dict(gain=gain, ties="stable", no_relevant=no_relevant, rel_threshold=rel_threshold,
+                       max_grade=max_grade)
 
     # The rows are already in trec_eval's order: "stable" keeps it for equal scores.
-    out = _run_kernel(
-        np.ascontiguousarray(labels), np.ascontiguousarray(scores), group_ptr, ideal, ideal_ptr, parsed,
-        gain=gain, ties="stable", no_relevant=no_relevant, rel_threshold=rel_threshold, max_grade=max_grade,
+    results = _per_query(
+        np.ascontiguousarray(labels), np.ascontiguousarray(scores), _offsets(run_sizes), ideal,
+        _offsets(judged_sizes), [p for p in parsed if p.spec.code != K.BPREF], **conventions,
     )
-    frame = pd.DataFrame({p.name: out[i] for i, p in enumerate(parsed)}, index=pd.Index(qids, name="qid"))
-    return frame
+    bprefs = [p for p in parsed if p.spec.code == K.BPREF]
+    if bprefs:
+        # bpref sees judged documents only (grade >= 0), in both the ranking and the judged list.
+        row_judged = rel >= 0  # False for NaN
+        list_judged = ideal >= 0
+        query_of_row = np.repeat(np.arange(qids.size), run_sizes)
+        query_of_judgment = np.repeat(np.arange(qids.size), judged_sizes)
+        results.update(_per_query(
+            np.ascontiguousarray(rel[row_judged]), np.ascontiguousarray(scores[row_judged]),
+            _offsets(np.bincount(query_of_row[row_judged], minlength=qids.size)),
+            np.ascontiguousarray(ideal[list_judged]),
+            _offsets(np.bincount(query_of_judgment[list_judged], minlength=qids.size)), bprefs, **conventions,
+        ))
+    return pd.DataFrame({p.name: results[p.name] for p in parsed}, index=pd.Index(qids, name="qid"))
 
 
 def evaluate_run(
@@ -148,25 +182,104 @@ def evaluate_run(
     no_relevant: float = 0.0,
     rel_threshold: float = 1.0,
     max_grade: float = 4.0,
-) -> dict[str, float]:
-    """Mean over the evaluated queries of :func:`evaluate_run_per_query` (trec_eval's ``all`` line).
+    complete: bool = False,
+) -> dict[str, float | int]:
+    """trec_eval's ``all`` line: :func:`evaluate_run_per_query` averaged over queries, counts summed.
+
+    Without ``complete`` the mean is over the judged queries of the run; with ``complete=True`` (trec_eval's
+    ``-c``) over every query of the qrels, a query the run lacks counting 0. ``num_q`` is the number of queries
+    averaged over; ``num_ret``, ``num_rel``, ``num_rel_ret`` are sums (:func:`ltr.metrics.aggregate`).
 
     Returns
     -------
-    dict of str to float
-        Keyed by canonical metric name; NaN when no query of the run is judged.
+    dict of str to float or int
+        Keyed by canonical metric name; NaN (0 for counts) when no query of the run is judged.
 
     Examples
     --------
     >>> import pandas as pd
-    >>> qrels = pd.DataFrame({"qid": ["1", "1", "2"], "docno": ["a", "b", "c"], "rel": [1, 0, 2]})
+    >>> qrels = pd.DataFrame({"qid": ["1", "1", "2", "3"], "docno": ["a", "b", "c", "d"], "rel": [1, 0, 2, 1]})
     >>> run = pd.DataFrame({"qid": ["1", "1", "2"], "docno": ["a", "b", "c"], "score": [1.0, 2.0, 0.0]})
-    >>> evaluate_run(qrels, run, ["mrr", "p@1"])
-    {'mrr': 0.75, 'p@1': 0.5}
+    >>> evaluate_run(qrels, run, ["mrr", "p@1", "num_q"])
+    {'mrr': 0.75, 'p@1': 0.5, 'num_q': 2}
+    >>> evaluate_run(qrels, run, ["mrr", "num_q", "num_rel"], complete=True)  # query 3 counts as 0
+    {'mrr': 0.5, 'num_q': 3, 'num_rel': 3}
     """
     per_query = evaluate_run_per_query(
-        qrels, run, metrics, gain=gain, no_relevant=no_relevant, rel_threshold=rel_threshold, max_grade=max_grade
+        qrels, run, metrics, gain=gain, no_relevant=no_relevant, rel_threshold=rel_threshold, max_grade=max_grade,
+        complete=complete,
     )
-    if per_query.empty:
-        return {name: math.nan for name in per_query.columns}
-    return {name: _mean(per_query[name].to_numpy()) for name in per_query.columns}
+    return aggregate(per_query)
+
+
+def format_trec_eval(
+    per_query: pd.DataFrame,
+    *,
+    names: str = "trec",
+    queries: bool = True,
+    run_id: str | None = None,
+) -> str:
+    """The lines ``trec_eval -q`` prints for a frame of per-query values: ``measure<TAB>qid<TAB>value``, then ``all``.
+
+    As trec_eval: each line is the measure name left-aligned in 22 characters, a tab, the query id, a tab, and the
+    value as ``%6.4f``, or as an integer for the counts; every query's lines come first (in the frame's order:
+    :func:`evaluate_run_per_query` sorts the ids as trec_eval does), then the summary lines with qid ``all``
+    (counts summed, other measures averaged, as :func:`ltr.metrics.aggregate`). ``num_q`` has no per-query line,
+    as in trec_eval. Measures are in the frame's column order (trec_eval uses its own fixed order).
+
+    Parameters
+    ----------
+    per_query : pandas.DataFrame
+        Index = query ids, one column per canonical metric name (:func:`evaluate_run_per_query`, or a frame built
+        from :func:`ltr.metrics.evaluate_per_query`).
+    names : {"trec", "canonical"}, default="trec"
+        ``"trec"``: trec_eval's measure names (``ndcg_cut_10``, ``P_5``, ``recip_rank``, ``Rprec``,
+        ``success_1``, ``set_recall``...) where trec_eval has the measure, the canonical name otherwise (``dcg``,
+        ``err@10``, ``mrr@10``, ``mean_ndcg``); ``"canonical"``: the toolkit's names throughout.
+    queries : bool, default=True
+        Print the per-query lines (trec_eval's ``-q``); False prints the summary only.
+    run_id : str or None
+        When given, a first summary line ``runid  all  <run_id>``, as trec_eval prints.
+
+    Returns
+    -------
+    str
+        The lines, each ending in a newline.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"p@5": [0.4, 0.2], "num_rel": [3, 1]}, index=pd.Index(["1", "2"], name="qid"))
+    >>> print(format_trec_eval(frame).replace(chr(9), " | "), end="")  # chr(9): the tab
+    P_5                    | 1 | 0.4000
+    num_rel                | 1 | 3
+    P_5                    | 2 | 0.2000
+    num_rel                | 2 | 1
+    P_5                    | all | 0.3000
+    num_rel                | all | 4
+    """
+    import pandas as pd
+
+    if not isinstance(per_query, pd.DataFrame):
+        raise TypeError(f"per_query must be a pandas DataFrame, got {type(per_query).__name__}")
+    if names not in ("trec", "canonical"):
+        raise ValueError(f"names must be 'trec' or 'canonical', got {names!r}")
+    columns = list(per_query.columns)
+    parsed = {c: parse_metric(c) for c in columns}
+    labels = {c: (parsed[c].trec_name or c) if names == "trec" else c for c in columns}
+    counts = {c: parsed[c].spec.count for c in columns}
+
+    def line(column: str, qid: object, value: float | int) -> str:
+        text = str(int(value)) if counts[column] else f"{float(value):6.4f}"
+        return f"{labels[column]:<22}\t{qid}\t{text}"
+
+    lines = []
+    if queries:
+        values = {c: per_query[c].to_numpy() for c in columns}
+        for i, qid in enumerate(per_query.index):
+            lines.extend(line(c, qid, values[c][i]) for c in columns if parsed[c].spec.name != "num_q")
+    if run_id is not None:
+        lines.append(f"{'runid':<22}\tall\t{run_id}")
+    summary = aggregate(per_query)
+    lines.extend(line(c, "all", summary[c]) for c in columns)
+    return "".join(text + "\n" for text in lines)
