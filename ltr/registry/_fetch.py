@@ -93,7 +93,8 @@ def _download(url: str, part: Path, size: int | None, timeout: float, progress: 
         mode = "ab"
         if status == 206:
             start = (resp.headers.get("Content-Range") or "").removeprefix("bytes ").split("-")[0]
-            if start.strip() != str(have):
+            if start.strip() != str(have):  # not the continuation asked for: start the file over next time
+                part.unlink()
                 raise _Interrupted(f"the server resumed at byte {start!r} instead of {have}")
         else:  # 200: the server ignored the range (or there was none): start over
             mode, have = "wb", 0
@@ -248,7 +249,10 @@ def _unpack(archive: dict, path: Path, dest: Path) -> None:
                     if m.isdev():
                         continue
                     members.append(m)
-                t.extractall(dest, members=members)
+                if hasattr(tarfile, "data_filter"):  # 3.11.4+: the safe filter (default from 3.14) also guards links
+                    t.extractall(dest, members=members, filter="data")
+                else:
+                    t.extractall(dest, members=members)
         elif fmt == "gz":
             out = dest / archive.get("dest", archive["file"].removesuffix(".gz"))
             out.parent.mkdir(parents=True, exist_ok=True)
