@@ -6,7 +6,9 @@ metric or a writer cannot be changed behind the caller's back.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from types import MappingProxyType
 
 import numpy as np
 import scipy.sparse as sp
@@ -47,6 +49,11 @@ class RankingDataset:
         The raw text after ``#`` on each line, when any line had one.
     feature_names : tuple of str, or None
         One name per column, when known.
+    weight : ndarray of float64, shape (n_rows,), or None
+        Row weights (finite, non-negative), when the source has them (a LightGBM ``.weight`` file).
+    sources : mapping of str -> str
+        The files the dataset was read from: ``"data"``, and ``"query"`` / ``"weight"`` for sidecars (empty for
+        a dataset built in memory). Provenance only: :meth:`equals` ignores it.
     """
 
     X: NDArray[np.float32] | sp.csr_matrix
@@ -56,10 +63,20 @@ class RankingDataset:
     doc_ids: NDArray[np.object_] | None = None
     comments: NDArray[np.object_] | None = None
     feature_names: tuple[str, ...] | None = field(default=None)
+    weight: NDArray[np.float64] | None = None
+    sources: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         n = self.X.shape[0]
         ptr = check_group_ptr(self.group_ptr, n)
+        if self.weight is not None:
+            w = np.asarray(self.weight, dtype=np.float64)
+            if w.ndim != 1 or len(w) != n:
+                raise ValueError(f"weight has shape {w.shape} but X has {n} rows")
+            if not np.all(np.isfinite(w) & (w >= 0)):
+                raise ValueError("weight must be finite and non-negative")
+            object.__setattr__(self, "weight", w)
+        object.__setattr__(self, "sources", MappingProxyType({str(k): str(v) for k, v in dict(self.sources).items()}))
         for name in ("y", "qid", "doc_ids", "comments"):
             a = getattr(self, name)
             if a is not None and len(a) != n:
@@ -70,7 +87,7 @@ class RankingDataset:
                 raise ValueError(f"{len(names)} feature names for {self.X.shape[1]} features")
             object.__setattr__(self, "feature_names", names)
         object.__setattr__(self, "group_ptr", _frozen(ptr))
-        for name in ("y", "qid", "doc_ids", "comments"):
+        for name in ("y", "qid", "doc_ids", "comments", "weight"):
             object.__setattr__(self, name, _frozen(getattr(self, name)))
         if sp.issparse(self.X):
             X = sp.csr_matrix(self.X)
@@ -122,6 +139,7 @@ class RankingDataset:
             group_ptr=group_ptr_from_sizes(sizes),
             doc_ids=take(self.doc_ids),
             comments=take(self.comments),
+            weight=take(self.weight),
         )
 
     def equals(self, other: RankingDataset) -> bool:
@@ -147,7 +165,7 @@ class RankingDataset:
         for name in ("y", "qid", "group_ptr"):
             if not np.array_equal(getattr(self, name), getattr(other, name)):
                 return False
-        for name in ("doc_ids", "comments"):
+        for name in ("doc_ids", "comments", "weight"):
             a, b = getattr(self, name), getattr(other, name)
             if (a is None) != (b is None) or (a is not None and not np.array_equal(a, b)):
                 return False
