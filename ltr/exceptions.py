@@ -6,18 +6,28 @@ catches those keeps working, and the message names what was expected and what wa
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+from ltr.reader_options import READER_OPTIONS, ReaderOption
+
 __all__ = [
     "FileFormatError",
     "GroupError",
     "LetorFormatError",
     "LetorGroupError",
     "ModelFormatError",
+    "OutputPathError",
+    "ScoreFormatError",
     "TrecFormatError",
 ]
 
 
 class FileFormatError(ValueError):
     """A file could not be parsed; the message starts with ``path:line:`` and names the offending token.
+
+    When a reader option gets past the error, it is given as a structured ``fix`` (option id -> value, ids as in
+    :data:`ltr.reader_options.READER_OPTIONS`), worded for Python by ``str(e)`` (``pass unjudged='drop'``) and for
+    the command line by :meth:`cli_message` (``pass --unjudged drop``).
 
     Parameters
     ----------
@@ -32,24 +42,78 @@ class FileFormatError(ValueError):
     offset : int, optional
         0-based byte offset (for decoding errors).
     hint : str, optional
-        How to get past the error, appended after a semicolon.
+        How to get past the error, appended after a semicolon; with a ``fix``, what the fix does
+        (``"to drop such rows"``).
+    fix : mapping of str -> object, optional
+        Reader options that get past the error.
+
+    Examples
+    --------
+    >>> e = FileFormatError("label -1 marks an unjudged document", "a.txt", 3, "-1", fix={"unjudged": "drop"},
+    ...                     hint="to drop such rows")
+    >>> str(e)
+    "a.txt:3: label -1 marks an unjudged document (token '-1'); pass unjudged='drop' to drop such rows"
+    >>> e.cli_message()
+    "a.txt:3: label -1 marks an unjudged document (token '-1'); pass --unjudged drop to drop such rows"
     """
 
     def __init__(self, message: str, path: str | None = None, line: int | None = None, token: str | None = None,
-                 *, offset: int | None = None, hint: str | None = None):
+                 *, offset: int | None = None, hint: str | None = None, fix: Mapping[str, object] | None = None):
+        self.reason = message
         self.path = path
         self.line = line
         self.token = token
         self.offset = offset
+        self.hint = hint
+        self.fix: dict[str, object] = dict(fix) if fix else {}
+        super().__init__(self._render(cli=False))
+
+    def _render(self, *, cli: bool) -> str:
         where = ""
-        if path is not None:
-            where = f"{path}:{line}: " if line is not None else f"{path}: "
-        elif line is not None:
-            where = f"line {line}: "
-        at = f" at byte offset {offset}" if offset is not None else ""
-        tok = f" (token {token!r})" if token is not None else ""
-        tail = f"; {hint}" if hint else ""
-        super().__init__(f"{where}{message}{at}{tok}{tail}")
+        if self.path is not None:
+            where = f"{self.path}:{self.line}: " if self.line is not None else f"{self.path}: "
+        elif self.line is not None:
+            where = f"line {self.line}: "
+        at = f" at byte offset {self.offset}" if self.offset is not None else ""
+        tok = f" (token {self.token!r})" if self.token is not None else ""
+        tail = ""
+        if self.fix:
+            words = [_option(k).cli(v) if cli else _option(k).python(v) for k, v in self.fix.items()]
+            tail = "; pass " + (" " if cli else ", ").join(words) + (f" {self.hint}" if self.hint else "")
+        elif self.hint:
+            tail = f"; {self.hint}"
+        return f"{where}{self.reason}{at}{tok}{tail}"
+
+    def cli_message(self) -> str:
+        """The message with its fix worded as command-line flags (``pass --unjudged drop``)."""
+        return self._render(cli=True)
+
+    def recast(self, cls: type[FileFormatError]) -> FileFormatError:
+        """The same error (message, place, fix) as an instance of another :class:`FileFormatError` subclass."""
+        return cls(self.reason, self.path, self.line, self.token, offset=self.offset, hint=self.hint, fix=self.fix)
+
+
+def _option(key: str) -> ReaderOption:
+    # An id outside the table (a reader's own keyword) is worded by the common rule: keyword=value, --keyword value.
+    opt = READER_OPTIONS.get(key)
+    return opt if opt is not None else ReaderOption(key, "--" + key.replace("_", "-"), "str", None, "", ())
+
+
+class OutputPathError(ValueError):
+    """An output file cannot be written: its folder is missing or not writable, or the path names a folder.
+
+    A :class:`ValueError` (a user's mistake, as every error here), not an :class:`OSError`. The message is one
+    line naming the path the user gave (never a temporary file).
+
+    Attributes
+    ----------
+    path : str
+        The output path, as given.
+    """
+
+    def __init__(self, path: str, message: str):
+        self.path = path
+        super().__init__(f"{path}: {message}")
 
 
 class LetorFormatError(FileFormatError):
@@ -70,3 +134,7 @@ class ModelFormatError(ValueError):
 
 class LetorGroupError(LetorFormatError, GroupError):
     """The rows of a query are not contiguous in a LETOR file (both a format and a grouping error)."""
+
+
+class ScoreFormatError(FileFormatError):
+    """A score file (one number per line) could not be parsed, or has the wrong number of lines."""

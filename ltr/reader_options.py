@@ -1,0 +1,145 @@
+"""The options of ltrkit's file readers, described once: Python keyword, command-line flag, type, choices, help.
+
+Errors name the option that gets past them as a structured ``fix`` (see :class:`ltr.exceptions.FileFormatError`);
+this table is how one fix is worded in each interface: ``pass unjudged='drop'`` in Python, ``pass --unjudged drop``
+on the command line. The command line generates one flag per entry from it, so the two cannot drift apart.
+
+This module imports nothing from ltrkit (the exceptions module depends on it). It is re-exported as
+``ltr.io.READER_OPTIONS``.
+
+Examples
+--------
+>>> opt = READER_OPTIONS["unjudged"]
+>>> opt.python("drop"), opt.cli("drop")
+("unjudged='drop'", '--unjudged drop')
+>>> READER_OPTIONS["query_file"].cli(None)
+'--no-query-file'
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+
+__all__ = ["READER_OPTIONS", "Placeholder", "ReaderOption"]
+
+
+class Placeholder(str):
+    """A value the user has to supply (a path, one of several formats), shown as ``<text>`` in a fix.
+
+    Examples
+    --------
+    >>> READER_OPTIONS["query_file"].python(Placeholder("sizes file"))
+    'query_file=<sizes file>'
+    """
+
+    def __repr__(self) -> str:
+        return f"<{str(self)}>"
+
+
+@dataclass(frozen=True)
+class ReaderOption:
+    """One reader option.
+
+    Attributes
+    ----------
+    keyword : str
+        The keyword argument of the Python readers (``unjudged``).
+    flag : str
+        The command-line flag (``--unjudged``).
+    type : {"choice", "bool", "path", "float", "str"}
+        How the flag's value is parsed: one of ``choices``; a switch (``flag`` sets True); a file name (or the
+        off value through ``negation``); a number; free text.
+    default : object
+        The readers' default.
+    help : str
+        One line for ``--help``.
+    readers : tuple of str
+        The readers that take the option: ``"letor"`` (:func:`ltr.io.read_letor`), ``"qrels"``
+        (:func:`ltr.io.read_qrels`), ``"text"`` (collection and qrels text decoding).
+    choices : tuple of str, optional
+        The accepted values of a ``"choice"`` option.
+    negation : str, optional
+        The flag that turns a ``"path"`` option off (``--no-query-file`` for ``query_file=None``).
+    metavar : str, optional
+        The value's name in ``--help``.
+    """
+
+    keyword: str
+    flag: str
+    type: str
+    default: object
+    help: str
+    readers: tuple[str, ...]
+    choices: tuple[str, ...] | None = None
+    negation: str | None = None
+    metavar: str | None = None
+
+    def python(self, value: object) -> str:
+        """The keyword argument that sets ``value``: ``unjudged='drop'``."""
+        return f"{self.keyword}={value!r}"
+
+    def cli(self, value: object) -> str:
+        """The command-line words that set ``value``: ``--unjudged drop``, ``--sort``, ``--no-query-file``."""
+        if self.type == "bool":
+            if value is True:
+                return self.flag
+            return self.negation or f"(leave out {self.flag})"
+        if value is None or value is False:
+            return self.negation or f"(leave out {self.flag})"
+        if isinstance(value, Placeholder):
+            return f"{self.flag} {value!r}"
+        return f"{self.flag} {shlex.quote(str(value))}"
+
+
+def _options(*opts: tuple[str, ReaderOption]) -> Mapping[str, ReaderOption]:
+    return MappingProxyType(dict(opts))
+
+
+#: Option id -> :class:`ReaderOption`. The id is the Python keyword, except where two readers use one keyword for
+#: different things (``qrels_format`` is :func:`ltr.io.read_qrels`'s ``format``; ``encoding_errors`` is the
+#: ``errors`` of the text readers).
+READER_OPTIONS: Mapping[str, ReaderOption] = _options(
+    ("query_file", ReaderOption(
+        "query_file", "--query-file", "path", "auto",
+        "group sizes, one per line (LightGBM .query, XGBoost .group); default: DATA.query or DATA.group beside "
+        "the data file when one exists", ("letor",), negation="--no-query-file", metavar="PATH")),
+    ("weight_file", ReaderOption(
+        "weight_file", "--weight-file", "path", "auto",
+        "row weights, one per line (LightGBM .weight); default: DATA.weight beside the data file when it exists",
+        ("letor",), negation="--no-weight-file", metavar="PATH")),
+    ("sort", ReaderOption(
+        "sort", "--sort", "bool", False,
+        "sort rows stably by query id when the rows of a query are not contiguous (default: an error)",
+        ("letor",))),
+    ("nonfinite", ReaderOption(
+        "nonfinite", "--nonfinite", "choice", "error",
+        "what to do with NaN / inf feature values", ("letor",), choices=("error", "allow"))),
+    ("overflow", ReaderOption(
+        "overflow", "--overflow", "choice", "error",
+        "what to do with values beyond the float32 range (Istella's 1.79769313486e+308): raise, or clip to "
+        "+-3.4028235e38", ("letor",), choices=("error", "clip"))),
+    ("unjudged", ReaderOption(
+        "unjudged", "--unjudged", "choice", "error",
+        "what to do with label -1 (unjudged documents, MQ2007/MQ2008-semi): raise, or drop those rows",
+        ("letor",), choices=("error", "drop"))),
+    ("missing", ReaderOption(
+        "missing", "--missing", "float", 0.0,
+        "value of the features a line does not list (e.g. nan)", ("letor",), metavar="VALUE")),
+    ("sparse", ReaderOption(
+        "sparse", "--sparse", "bool", False,
+        "keep the feature matrix sparse (only the stored entries)", ("letor",))),
+    ("encoding", ReaderOption(
+        "encoding", "--encoding", "str", "utf-8",
+        "encoding of the '# ...' comments of LETOR lines", ("letor",), metavar="NAME")),
+    ("qrels_format", ReaderOption(
+        "format", "--qrels-format", "choice", "auto",
+        "layout of the relevance judgments (default: detected from the first lines)", ("qrels",),
+        choices=("auto", "trec", "smart", "cranfield", "qdr", "beir"))),
+    ("encoding_errors", ReaderOption(
+        "errors", "--encoding-errors", "choice", "strict",
+        "invalid UTF-8 in text files: raise, or substitute U+FFFD", ("qrels", "text"),
+        choices=("strict", "replace"))),
+)
