@@ -294,8 +294,10 @@ def test_query_sidecar_gives_groups_and_positions_as_qids(tmp_path):
     for qf in ("auto", tmp_path / "d.txt.query"):
         d = read_letor(p, query_file=qf)
         assert d.group_ptr.tolist() == [0, 2, 5] and d.qid.tolist() == [0, 0, 1, 1, 1]
-    with pytest.raises(LetorFormatError, match="missing qid"):
-        read_letor(p)  # no sidecar asked for
+    assert read_letor(p).group_ptr.tolist() == [0, 2, 5]  # found by default, as LightGBM does
+    for off in (None, False):
+        with pytest.raises(LetorFormatError, match="missing qid"):
+            read_letor(p, query_file=off)
 
 
 def test_auto_sidecar_of_a_gz_file_drops_the_gz_suffix(tmp_path):

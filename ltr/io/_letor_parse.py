@@ -92,12 +92,18 @@ ERR_MESSAGES = {
     ERR_FEATURE_ID_DUPLICATE: "duplicate feature id on one line",
     ERR_FEATURE_ID_ABOVE: "feature id above the number of features",
     ERR_VALUE: "the feature value is not a number",
-    ERR_VALUE_NONFINITE: "NaN or infinite feature value (pass nonfinite='allow' to keep it)",
-    ERR_VALUE_OVERFLOW: "feature value beyond the float32 range (pass overflow='clip' to clip it to +-3.4028235e38)",
+    ERR_VALUE_NONFINITE: "NaN or infinite feature value",
+    ERR_VALUE_OVERFLOW: "feature value beyond the float32 range",
     ERR_QID_POSITION: "qid:<int> must be the second token, right after the label",
     ERR_NUL: "NUL byte (binary data?)",
     ERR_INTERNAL: "internal error: the line changed between the counting and the parsing pass",
     ERR_CR: "carriage return inside a line (only \\r\\n line endings are accepted)",
+}
+
+#: The reader option that gets past an error (ids of ``ltr.reader_options.READER_OPTIONS``), and what it does.
+ERR_FIXES = {
+    ERR_VALUE_NONFINITE: ({"nonfinite": "allow"}, "to keep it"),
+    ERR_VALUE_OVERFLOW: ({"overflow": "clip"}, "to clip it to +-3.4028235e38"),
 }
 
 

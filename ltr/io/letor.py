@@ -6,8 +6,10 @@ holds id ``j + 1``), rows of one query are contiguous, and LETOR 4.0 puts the do
 ``\\r\\n`` line endings, trailing blanks and a missing final newline are accepted. Files are plain text or gzip
 (recognised by their first two bytes, whatever the name).
 
-LightGBM's layout, without ``qid:`` and with a ``.query`` sidecar of group sizes (one per line), is read with
-``query_file="auto"`` or an explicit path.
+Sidecars, as LightGBM and XGBoost find them: group sizes in ``PATH.query`` (LightGBM) or ``PATH.group`` (XGBoost),
+one per line, and row weights in ``PATH.weight`` (one per line) are picked up by default when they exist beside
+the data file (for ``X.gz`` also ``X.query``, ``X.group``, ``X.weight``); ``query_file=`` / ``weight_file=`` name
+other files or (``None``) turn them off. The returned dataset's ``sources`` records which files were read.
 
 :func:`write_letor` starts its files with one header comment that records what plain svmlight cannot::
 
@@ -44,9 +46,15 @@ from ltr.datasets import RankingDataset
 from ltr.exceptions import LetorFormatError, LetorGroupError
 from ltr.groups import group_ptr_from_qid
 from ltr.io import _letor_parse as _k
-from ltr.io._atomic import atomic_write
+from ltr.io.files import GZIP_MAGIC, read_bytes
+from ltr.io.outputs import STDOUT, atomic_write
+from ltr.reader_options import Placeholder
 
-__all__ = ["LetorGroupError", "read_letor", "read_query_file", "write_letor", "write_query_file"]
+__all__ = ["LetorGroupError", "read_letor", "read_query_file", "read_weight_file", "write_letor", "write_query_file",
+           "write_weight_file"]
+
+QUERY_SUFFIXES = (".query", ".group")  # LightGBM, XGBoost: group sizes
+WEIGHT_SUFFIXES = (".weight",)  # LightGBM: one weight per row
 
 HEADER_PREFIX = b"# ltrkit-letor:"
 HEADER_VERSION = 1
@@ -58,6 +66,7 @@ _SLOW_CAP = 64  # slow-path tokens remembered per chunk before that chunk is re-
 _DENSE_GUARD_BYTES = 2**31  # an inferred dense matrix this large and this empty is refused (sparse=True instead)
 _DOCID = re.compile(r"\bdocid\s*[=:]\s*(\S+)")
 _WHITESPACE = re.compile(r"\s")
+_DECIMAL = re.compile(rb"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -69,7 +78,8 @@ def read_letor(
     path: str | os.PathLike,
     *,
     n_features: int | None = None,
-    query_file: str | os.PathLike | None = None,
+    query_file: str | os.PathLike | bool | None = "auto",
+    weight_file: str | os.PathLike | bool | None = "auto",
     missing: float = 0.0,
     sparse: bool = False,
     sort: bool = False,
@@ -91,11 +101,16 @@ def read_letor(
     n_features : int, optional
         Width of ``X``, so that train and test files agree; a feature id above it is an error. Default: the
         width recorded in an ``ltrkit-letor`` header, else the largest id in the file.
-    query_file : None, "auto" or path, optional
-        A LightGBM ``.query`` sidecar of group sizes, one per line. ``"auto"`` uses ``PATH.query`` or, for
-        ``PATH.gz``, the name without ``.gz`` plus ``.query``, when one exists. With a sidecar, ``qid:`` tokens
-        are optional; if present they must change exactly at the sidecar's group boundaries. Without qids,
-        ``qid`` is the group's position in the sidecar (``0, 1, ...``).
+    query_file : "auto", path, or None, default="auto"
+        Group sizes, one positive integer per line, in row order (LightGBM's ``.query``, XGBoost's ``.group``).
+        ``"auto"`` (or ``True``) uses ``PATH.query`` or ``PATH.group`` and, for ``PATH`` ending in ``.gz``, the
+        same names without ``.gz``, when one exists (two that disagree are an error); ``None`` (or ``False``)
+        reads no sidecar. With a sidecar, ``qid:`` tokens are optional; if present they must change exactly at
+        the sidecar's group boundaries. Without qids, ``qid`` is the group's position in the sidecar
+        (``0, 1, ...``).
+    weight_file : "auto", path, or None, default="auto"
+        Row weights, one finite non-negative number per line (LightGBM's ``.weight``); found as ``query_file``
+        is, under the name ``PATH.weight``. They become the dataset's ``weight``.
     missing : float, default=0.0
         Value of the features a line does not list (dense only; e.g. ``np.nan``).
     sparse : bool, default=False
@@ -118,7 +133,9 @@ def read_letor(
     -------
     RankingDataset
         ``doc_ids`` when comments carry ``docid = X`` (also ``docid=X``, ``docid:X``); ``comments`` (the raw text
-        after ``#``, ``""`` on lines without one) when any line has a comment; ``feature_names`` from the header.
+        after ``#``, ``""`` on lines without one) when any line has a comment; ``feature_names`` from the header;
+        ``weight`` from a weight file; ``sources``: ``{"data": PATH}`` plus ``"query"`` and ``"weight"`` for the
+        sidecars read.
 
     Raises
     ------
@@ -126,8 +143,10 @@ def read_letor(
         For any malformed input, naming the path, the line and the offending token: a label or value that is not
         a number, a token without a colon, a missing or non-integer qid, a feature id that is 0, negative,
         repeated on its line or above ``n_features``, NaN/inf or out-of-range values (unless allowed), label
-        ``-1`` (unless dropped), an empty file, NUL bytes or undecodable comments, a corrupt gzip stream.
-        :class:`LetorGroupError` (also a :class:`~ltr.exceptions.GroupError`) when qids are interleaved.
+        ``-1`` (unless dropped), an empty file, NUL bytes or undecodable comments, a corrupt gzip stream, a sidecar
+        that does not fit the data. Each error that a reader option gets past carries it as ``fix``
+        (:class:`~ltr.exceptions.FileFormatError`). :class:`LetorGroupError` (also a
+        :class:`~ltr.exceptions.GroupError`) when qids are interleaved.
 
     Examples
     --------
@@ -153,17 +172,27 @@ def read_letor(
     missing = float(missing)
     if sparse and missing != 0.0:
         raise ValueError(f"missing={missing!r} needs a dense result: sparse matrices store only the listed values")
-    qpath = _resolve_query_file(path, query_file)
-    sizes = read_query_file(qpath) if qpath is not None else None
     buf = _read_bytes(path)
+    qpath = _resolve_sidecar(path, query_file, QUERY_SUFFIXES, "query_file", read_query_file)
+    sizes = read_query_file(qpath) if qpath is not None else None
+    wpath = _resolve_sidecar(path, weight_file, WEIGHT_SUFFIXES, "weight_file", read_weight_file)
+    weight = read_weight_file(wpath) if wpath is not None else None
+    sources = {"data": spath}
+    if qpath is not None:
+        sources["query"] = str(qpath)
+    if wpath is not None:
+        sources["weight"] = str(wpath)
     with _numba_threads(n_jobs):
-        return _parse(buf, spath, n_features=n_features, sizes=sizes, qpath=qpath, missing=missing,
-                      sparse=sparse, sort=sort, allow_nonfinite=nonfinite == "allow", clip=overflow == "clip",
+        auto_query = query_file is True or (isinstance(query_file, str) and query_file == "auto")
+        return _parse(buf, spath, n_features=n_features, sizes=sizes, qpath=qpath, auto_query=auto_query,
+                      weight=weight, wpath=wpath,
+                      sources=sources, missing=missing, sparse=sparse, sort=sort,
+                      allow_nonfinite=nonfinite == "allow", clip=overflow == "clip",
                       drop_unjudged=unjudged == "drop", encoding=encoding)
 
 
-def _parse(buf, spath, *, n_features, sizes, qpath, missing, sparse, sort, allow_nonfinite, clip, drop_unjudged,
-           encoding) -> RankingDataset:
+def _parse(buf, spath, *, n_features, sizes, qpath, auto_query, weight, wpath, sources, missing, sparse, sort,
+           allow_nonfinite, clip, drop_unjudged, encoding) -> RankingDataset:
     start = 3 if buf[:3].tobytes() == _BOM else 0
     meta = _read_header(buf, start, spath, encoding)
     known = n_features if n_features is not None else meta.get("n_features")
@@ -194,7 +223,8 @@ def _parse(buf, spath, *, n_features, sizes, qpath, missing, sparse, sort, allow
     if not sparse and known is None and n_rows * width * 4 > _DENSE_GUARD_BYTES and nnz * 16 < n_rows * width:
         pos = int(counts[np.argmax(counts[:, 3]), 4])
         raise _error_at(buf, spath, pos, f"feature id {maxid} would make a dense matrix of "
-                        f"{n_rows * width * 4 / 2**30:.1f} GiB that is mostly empty; pass sparse=True or n_features")
+                        f"{n_rows * width * 4 / 2**30:.1f} GiB that is mostly empty", fix={"sparse": True},
+                        hint="(or give n_features, the true width)")
     maxtok = int(counts[:, 2].max())
 
     if sparse:
@@ -226,8 +256,9 @@ def _parse(buf, spath, *, n_features, sizes, qpath, missing, sparse, sort, allow
     bad = np.flatnonzero(res[:, 0])
     if bad.size:
         c = bad[0]
+        fix, hint = _k.ERR_FIXES.get(int(res[c, 0]), (None, None))
         raise _error_at(buf, spath, int(res[c, 1]), _k.ERR_MESSAGES[int(res[c, 0])],
-                        width=width if res[c, 0] == _k.ERR_FEATURE_ID_ABOVE else None)
+                        width=width if res[c, 0] == _k.ERR_FEATURE_ID_ABOVE else None, fix=fix, hint=hint)
     unsorted = bool(res[:, 3].any())
     for k in range(ids.size):
         n_slow = int(res[k, 2])
@@ -253,8 +284,8 @@ def _parse(buf, spath, *, n_features, sizes, qpath, missing, sparse, sort, allow
     keep = None
     if unj.size:
         if not drop_unjudged:
-            raise _error_at(buf, spath, where(int(unj[0])),
-                            "label -1 marks an unjudged document; pass unjudged='drop' to drop such rows")
+            raise _error_at(buf, spath, where(int(unj[0])), "label -1 marks an unjudged document",
+                            fix={"unjudged": "drop"}, hint="to drop such rows")
         keep = np.ones(n_rows, dtype=bool)
         keep[unj] = False
         if not keep.any():
@@ -262,11 +293,15 @@ def _parse(buf, spath, *, n_features, sizes, qpath, missing, sparse, sort, allow
 
     n_noqid = int(res[:, 4].sum())
     first_noqid = int(res[res[:, 4] > 0, 5][0]) if n_noqid else -1
-    qid, group_of_row = _resolve_qids(buf, spath, qid, n_noqid, first_noqid, where, sizes, qpath)
+    qid, group_of_row = _resolve_qids(buf, spath, qid, n_noqid, first_noqid, where, sizes, qpath, auto_query)
+    if weight is not None and weight.size != n_rows:
+        raise LetorFormatError(f"{weight.size} weights for the {n_rows} rows of {spath} (one weight per row)",
+                               str(wpath), fix={"weight_file": None}, hint="to read no weights")
     if keep is not None:
         rows = np.flatnonzero(keep)
         where.kept = rows
         X, y, qid = X[rows], y[rows], qid[rows]
+        weight = weight[rows] if weight is not None else None
         group_of_row = group_of_row[rows] if group_of_row is not None else None
         comments = comments[rows] if comments is not None else None
         doc_ids = doc_ids[rows] if doc_ids is not None else None
@@ -276,8 +311,10 @@ def _parse(buf, spath, *, n_features, sizes, qpath, missing, sparse, sort, allow
         X, y, qid = X[order], y[order], qid[order]
         comments = comments[order] if comments is not None else None
         doc_ids = doc_ids[order] if doc_ids is not None else None
+        weight = weight[order] if weight is not None else None
     return RankingDataset(X=X, y=y, qid=qid, group_ptr=group_ptr, doc_ids=doc_ids, comments=comments,
-                          feature_names=tuple(names) if names is not None else None)
+                          feature_names=tuple(names) if names is not None else None, weight=weight,
+                          sources=sources)
 
 
 class _RowLines:
@@ -318,7 +355,9 @@ def _fix_slow(buf, spath, pos, end, dest, dst, y, clip) -> None:
             f = np.float32(v)
         if math.isinf(f):  # the text is finite (literal inf never takes this path): float32 overflow
             if not clip:
-                raise _error_at(buf, spath, _token_start(buf, s), _k.ERR_MESSAGES[_k.ERR_VALUE_OVERFLOW])
+                fix, hint = _k.ERR_FIXES[_k.ERR_VALUE_OVERFLOW]
+                raise _error_at(buf, spath, _token_start(buf, s), _k.ERR_MESSAGES[_k.ERR_VALUE_OVERFLOW], fix=fix,
+                                hint=hint)
             f = _FLT_MAX if v > 0 else -_FLT_MAX
         dst[d] = f
 
@@ -346,18 +385,20 @@ def _comments_and_doc_ids(buf, spath, meta, cstart, cend, n, where, encoding):
     return comments, doc_ids
 
 
-def _resolve_qids(buf, spath, qid, n_noqid, first_noqid, where, sizes, qpath):
+def _resolve_qids(buf, spath, qid, n_noqid, first_noqid, where, sizes, qpath, auto_query):
     """Return ``(qid, group of each row or None)`` after checking the qid tokens against the sidecar."""
     if sizes is None:
         if n_noqid:
-            raise _error_at(buf, spath, first_noqid,
-                            "missing qid:<int> after the label (or pass query_file= for a .query sidecar)",
-                            token_after_label=True)
+            why = "no group-sizes file beside it (DATA.query or DATA.group)" if auto_query else "query_file=None"
+            raise _error_at(buf, spath, first_noqid, f"missing qid:<int> after the label, and {why}",
+                            token_after_label=True, fix={"query_file": Placeholder("group sizes file")},
+                            hint="(LightGBM's .query layout)")
         return qid, None
     n = qid.size
     if int(sizes.sum()) != n:
         raise LetorFormatError(f"the group sizes in the .query file add up to {int(sizes.sum())} but the data "
-                               f"file {spath} has {n} rows", str(qpath))
+                               f"file {spath} has {n} rows", str(qpath), fix={"query_file": None},
+                               hint="if the data file's qid tokens give the groups")
     group = np.repeat(np.arange(sizes.size, dtype=np.int64), sizes)
     if n_noqid == n:
         return group.copy(), group
@@ -366,7 +407,8 @@ def _resolve_qids(buf, spath, qid, n_noqid, first_noqid, where, sizes, qpath):
     mismatch = np.flatnonzero((qid[1:] != qid[:-1]) != (group[1:] != group[:-1]))
     if mismatch.size:
         raise _error_at(buf, spath, where(int(mismatch[0]) + 1), "the qid tokens do not change exactly where the "
-                        f"groups of {qpath} do", token_after_label=True)
+                        f"groups of {qpath} do", token_after_label=True, fix={"query_file": None},
+                        hint="to group by the qid tokens alone")
     return qid, group
 
 
@@ -386,8 +428,8 @@ def _group(buf, spath, key, qid, where, sort):
         prev = int(starts[np.flatnonzero(run_keys == run_keys[again])[0]])
         raise _error_at(buf, spath, where(r), LetorGroupError,
                         f"rows of query {int(qid[r])} are not contiguous: it already appeared at line "
-                        f"{_line_of(buf, where(prev))}; pass sort=True to sort rows stably by qid",
-                        token_after_label=True)
+                        f"{_line_of(buf, where(prev))}", token_after_label=True, fix={"sort": True},
+                        hint="to sort rows stably by qid")
     group_ptr, order = group_ptr_from_qid(key, sort=True)
     return group_ptr, order
 
@@ -407,7 +449,7 @@ def _read_bytes(path: Path) -> NDArray[np.uint8]:
         magic = f.read(2)
         size = os.fstat(f.fileno()).st_size
         f.seek(0)
-        if magic != b"\x1f\x8b":
+        if magic != GZIP_MAGIC:
             buf = np.empty(size, dtype=np.uint8)
             n = _readinto_all(f, buf)
             return buf[:n]
@@ -480,15 +522,22 @@ def _read_header(buf, start: int, spath: str, encoding: str) -> dict:
     return meta
 
 
-def _resolve_query_file(path: Path, query_file) -> Path | None:
-    if query_file is None:
+def _resolve_sidecar(path: Path, arg, suffixes: tuple[str, ...], option: str, read) -> Path | None:
+    """The sidecar to read: ``arg`` itself, none, or (``"auto"``) the one found beside the data file."""
+    if arg is None or arg is False:
         return None
-    if isinstance(query_file, str) and query_file == "auto":
-        candidates = [Path(str(path) + ".query")]
-        if path.name.endswith(".gz"):
-            candidates.append(path.with_name(path.name[:-3] + ".query"))
-        return next((c for c in candidates if c.is_file()), None)
-    return Path(query_file)
+    if arg is True or (isinstance(arg, str) and arg == "auto"):
+        stems = [str(path)] + ([str(path)[:-3]] if path.name.endswith(".gz") else [])
+        found = [Path(stem + suffix) for stem in stems for suffix in suffixes if Path(stem + suffix).is_file()]
+        if len(found) > 1:
+            contents = [read(f) for f in found]
+            if any(not np.array_equal(contents[0], c) for c in contents[1:]):
+                raise LetorFormatError(f"sidecars {', '.join(map(str, found))} disagree; name the one to use",
+                                       str(path), fix={option: Placeholder("file")})
+        return found[0] if found else None
+    if not isinstance(arg, (str, os.PathLike)):
+        raise TypeError(f"{option} must be 'auto', a path or None, got {type(arg).__name__}")
+    return Path(arg)
 
 
 def _line_of(buf, offset: int) -> int:
@@ -511,7 +560,8 @@ def _token_at(buf, offset: int) -> str:
     return buf[offset:end].tobytes().decode("utf-8", "backslashreplace")
 
 
-def _error_at(buf, spath, offset, cls_or_msg, msg=None, *, width=None, token=None, token_after_label=False):
+def _error_at(buf, spath, offset, cls_or_msg, msg=None, *, width=None, token=None, token_after_label=False,
+              fix=None, hint=None):
     """A :class:`LetorFormatError` (or ``cls``) for the byte ``offset``: its line number and its token."""
     cls = LetorFormatError
     if isinstance(cls_or_msg, type):
@@ -531,7 +581,7 @@ def _error_at(buf, spath, offset, cls_or_msg, msg=None, *, width=None, token=Non
         msg = f"{msg} ({width})"
     if token is None:
         token = _token_at(buf, offset)
-    return cls(msg, spath, _line_of(buf, offset), token)
+    return cls(msg, spath, _line_of(buf, offset), token, fix=fix, hint=hint)
 
 
 def _check_choice(name: str, value, choices: tuple[str, ...]) -> None:
@@ -562,10 +612,10 @@ def _numba_threads(n_jobs: int | None) -> Iterator[None]:
 
 
 def read_query_file(path: str | os.PathLike) -> NDArray[np.int64]:
-    """Group sizes from a LightGBM ``.query`` file: one positive integer per line, in row order.
+    """Group sizes from a LightGBM ``.query`` or XGBoost ``.group`` file: one positive integer per line, in row order.
 
     Blank lines are skipped; anything else that is not a positive integer raises :class:`LetorFormatError`
-    naming the line.
+    naming the line. Plain or gzip (by magic bytes).
 
     Examples
     --------
@@ -576,18 +626,57 @@ def read_query_file(path: str | os.PathLike) -> NDArray[np.int64]:
     """
     path = Path(path)
     sizes: list[int] = []
-    with open(path, "rb") as f:
-        for lineno, raw in enumerate(f, 1):
-            tok = raw.strip()
-            if not tok:
-                continue
-            if not tok.isdigit() or int(tok) <= 0:
-                raise LetorFormatError("a group size must be a positive integer, one per line", str(path), lineno,
-                                       tok[:60].decode("utf-8", "backslashreplace"))
-            sizes.append(int(tok))
+    for lineno, tok in _sidecar_tokens(path, "group sizes"):
+        if not tok.isdigit() or int(tok) <= 0:
+            raise LetorFormatError("a group size must be a positive integer, one per line", str(path), lineno,
+                                   tok[:60].decode("utf-8", "backslashreplace"))
+        sizes.append(int(tok))
     if not sizes:
         raise LetorFormatError("no group sizes (empty .query file)", str(path))
     return np.array(sizes, dtype=np.int64)
+
+
+def read_weight_file(path: str | os.PathLike) -> NDArray[np.float64]:
+    """Row weights from a LightGBM ``.weight`` file: one finite non-negative number per line, in row order.
+
+    Blank lines are skipped; anything else raises :class:`LetorFormatError` naming the line and the token. Plain
+    or gzip (by magic bytes).
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> p = write_weight_file(os.path.join(tempfile.mkdtemp(), "train.txt.weight"), [1.0, 0.5])
+    >>> read_weight_file(p).tolist()
+    [1.0, 0.5]
+    """
+    path = Path(path)
+    weights: list[float] = []
+    for lineno, tok in _sidecar_tokens(path, "weight"):
+        text = tok[:60].decode("utf-8", "backslashreplace")
+        try:
+            if not _DECIMAL.fullmatch(tok):
+                raise ValueError
+            w = float(tok)
+        except ValueError:
+            raise LetorFormatError("a weight must be a number, one per line", str(path), lineno, text) from None
+        if not (math.isfinite(w) and w >= 0):
+            raise LetorFormatError("a weight must be finite and non-negative", str(path), lineno, text)
+        weights.append(w)
+    if not weights:
+        raise LetorFormatError("no weights (empty .weight file)", str(path))
+    return np.array(weights, dtype=np.float64)
+
+
+def _sidecar_tokens(path: Path, what: str) -> Iterator[tuple[int, bytes]]:
+    """``(line number, stripped line)`` for the non-blank lines of a sidecar."""
+    try:
+        data = read_bytes(path, error=LetorFormatError)
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{what} file not found: {path}") from None
+    for lineno, raw in enumerate(data.split(b"\n"), 1):
+        tok = raw.strip()
+        if tok:
+            yield lineno, tok
 
 
 def write_query_file(path: str | os.PathLike, group_sizes: ArrayLike) -> Path:
@@ -611,6 +700,27 @@ def write_query_file(path: str | os.PathLike, group_sizes: ArrayLike) -> Path:
     return path
 
 
+def write_weight_file(path: str | os.PathLike, weights: ArrayLike) -> Path:
+    """Write row weights, one per line (LightGBM's ``.weight`` sidecar), atomically, with ``repr`` precision.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> p = write_weight_file(os.path.join(tempfile.mkdtemp(), "rank.train.weight"), [1, 0.25])
+    >>> p.read_text()
+    '1.0\\n0.25\\n'
+    """
+    w = np.asarray(weights, dtype=np.float64)
+    if w.ndim != 1 or w.size == 0:
+        raise ValueError(f"weights must be a non-empty 1-D array, got shape {w.shape}")
+    if not np.all(np.isfinite(w) & (w >= 0)):
+        raise ValueError("weights must be finite and non-negative")
+    path = Path(path)
+    with atomic_write(path) as f:
+        f.write("".join(f"{v!r}\n" for v in w.tolist()))
+    return path
+
+
 # ----------------------------------------------------------------------------------------------------------------
 # Writing
 # ----------------------------------------------------------------------------------------------------------------
@@ -627,6 +737,7 @@ def write_letor(
     *,
     header: bool = True,
     qid: bool = True,
+    weight_file: str | os.PathLike | bool | None = "auto",
     encoding: str = "utf-8",
     n_jobs: int | None = None,
 ) -> Path:
@@ -647,6 +758,9 @@ def write_letor(
         Write the header line that records the width, feature names and comment kind.
     qid : bool, default=True
         Write ``qid:`` tokens; ``False`` gives LightGBM's layout (pair it with :func:`write_query_file`).
+    weight_file : "auto", path, or None, default="auto"
+        Where the dataset's row weights go, when it has some: ``"auto"`` writes ``PATH.weight`` (the name
+        :func:`read_letor` finds), a path writes there, ``None`` writes none.
     encoding : str, default="utf-8"
         Encoding of the comments.
     n_jobs : int, optional
@@ -680,6 +794,15 @@ def write_letor(
     """
     if not isinstance(data, RankingDataset):
         raise TypeError(f"data must be a RankingDataset, got {type(data).__name__}")
+    wpath = None
+    if data.weight is not None and weight_file is not None and weight_file is not False:
+        if weight_file is True or (isinstance(weight_file, str) and weight_file == "auto"):
+            if os.fspath(path) == STDOUT:
+                raise ValueError("the dataset has row weights: give weight_file= a path (or None) when writing to "
+                                 "standard output")
+            wpath = Path(os.fspath(path) + ".weight")
+        else:
+            wpath = Path(weight_file)
     path = Path(path)
     n = data.n_rows
     y = np.ascontiguousarray(data.y, dtype=np.float64)
@@ -729,6 +852,8 @@ def write_letor(
             for b in range(nb):
                 f.write(memoryview(out[block_off[b]:block_off[b] + used[b]]))
             r0 = r1
+    if wpath is not None:
+        write_weight_file(wpath, data.weight)
     return path
 
 

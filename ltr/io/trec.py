@@ -1,10 +1,11 @@
-"""TREC run and qrels files.
+"""TREC run and topic files (judgments: :mod:`ltr.io.qrels`, re-exported here).
 
 - run: ``qid Q0 docno rank score tag``, one retrieved document a line, whitespace-separated;
-- qrels: ``qid iter docno rel``, one judgment a line (``iter`` is ignored by trec_eval, usually ``0``).
+- topics: ``<top> <num> Number: Q <title> text </top>`` records, or ``qid<TAB>text`` lines.
 
-Both are read into pandas DataFrames with string ``qid``/``docno`` columns (TREC ids are strings: ``"01"`` and
-``"1"`` are different queries), which is the form :func:`ltr.metrics.evaluate_run` takes.
+Runs are read into pandas DataFrames with string ``qid``/``docno`` columns (TREC ids are strings: ``"01"`` and
+``"1"`` are different queries), which is the form :func:`ltr.metrics.evaluate_run` takes. Files are plain or gzip,
+recognised by their first two bytes whatever the name.
 
 The fast path is pandas' C reader; only when a file is malformed is it rescanned line by line, so the error can
 name the line and the token.
@@ -12,8 +13,10 @@ name the line and the token.
 
 from __future__ import annotations
 
-import gzip
+import io
 import os
+import re
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -22,20 +25,19 @@ from numpy.typing import ArrayLike
 
 from ltr.exceptions import TrecFormatError
 from ltr.groups import group_ptr_from_qid
-from ltr.io._atomic import atomic_write
+from ltr.io.files import is_gzip, open_binary
+from ltr.io.outputs import atomic_write
+from ltr.io.qrels import read_qrels, write_qrels
 
-__all__ = ["read_qrels", "read_run", "run_from_scores", "write_qrels", "write_run"]
+__all__ = ["read_qrels", "read_run", "run_from_scores", "write_qrels", "write_run", "write_topics"]
 
 RUN_COLUMNS = ("qid", "q0", "docno", "rank", "score", "tag")
-QRELS_COLUMNS = ("qid", "iter", "docno", "rel")
+TOPIC_FORMATS = ("trec", "tsv")
+_TOPIC_TAG = re.compile(r"<\s*/?\s*(top|num|title|desc|narr)\b", re.IGNORECASE)
 
 
 def _open_text(path: Path):
-    with open(path, "rb") as f:
-        magic = f.read(2)
-    if magic == b"\x1f\x8b":
-        return gzip.open(path, "rt", encoding="utf-8", newline="")
-    return open(path, encoding="utf-8", newline="")
+    return io.TextIOWrapper(open_binary(path), encoding="utf-8", newline="")
 
 
 def _scan_for_error(path: Path, n_cols: int, kinds: dict[int, str], what: str) -> TrecFormatError:
@@ -72,7 +74,7 @@ def _read_table(path: str | os.PathLike, columns: tuple[str, ...], kinds: dict[i
     try:
         df = pd.read_csv(
             path, sep=r"\s+", header=None, names=list(columns), dtype=str, engine="c",
-            compression="infer" if not path.name.endswith(".gz") else "gzip", comment=None,
+            compression="gzip" if is_gzip(path) else None, comment=None,
             keep_default_na=False, na_filter=False, encoding="utf-8",
         )
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as e:
@@ -111,24 +113,6 @@ def read_run(path: str | os.PathLike) -> pd.DataFrame:
     return _read_table(path, RUN_COLUMNS, {3: "int", 4: "float"}, "run")
 
 
-def read_qrels(path: str | os.PathLike) -> pd.DataFrame:
-    """Read a TREC qrels file.
-
-    Returns
-    -------
-    DataFrame with columns ``qid`` (str), ``iter`` (str), ``docno`` (str), ``rel`` (int64), in file order.
-    Duplicate (qid, docno) pairs are an error, since trec_eval would silently keep one of them.
-    """
-    df = _read_table(path, QRELS_COLUMNS, {3: "int"}, "qrels")
-    dup = df.duplicated(["qid", "docno"], keep="first").to_numpy()
-    if dup.any():
-        i = int(np.flatnonzero(dup)[0])
-        raise TrecFormatError(
-            f"document {df.docno.iat[i]!r} is judged twice for query {df.qid.iat[i]!r}", str(path), None, None
-        )
-    return df
-
-
 def _check_columns(df: pd.DataFrame, required: tuple[str, ...], what: str) -> None:
     missing = [c for c in required if c not in df.columns]
     if missing:
@@ -152,14 +136,6 @@ def write_run(path: str | os.PathLike, run: pd.DataFrame, *, tag: str | None = N
     with atomic_write(path) as f:
         for q, d, r, s, t in zip(run["qid"].astype(str), run["docno"].astype(str), run["rank"], run["score"], tags):
             f.write(f"{q} Q0 {d} {int(r)} {float(s)!r} {t}\n")
-
-
-def write_qrels(path: str | os.PathLike, qrels: pd.DataFrame) -> None:
-    """Write qrels atomically as ``qid 0 docno rel`` lines, in the frame's row order."""
-    _check_columns(qrels, ("qid", "docno", "rel"), "qrels")
-    with atomic_write(path) as f:
-        for q, d, r in zip(qrels["qid"].astype(str), qrels["docno"].astype(str), qrels["rel"]):
-            f.write(f"{q} 0 {d} {int(r)}\n")
 
 
 def run_from_scores(
@@ -197,3 +173,66 @@ def run_from_scores(
     if k is not None:
         out = out[out["rank"] <= k].reset_index(drop=True)
     return out
+
+
+def write_topics(path: str | os.PathLike, queries: Mapping[str, str], format: str = "trec") -> Path:
+    """Write query texts atomically as TREC topics or as ``qid<TAB>text`` lines, in the mapping's order.
+
+    Parameters
+    ----------
+    path : str or PathLike
+        ``"-"`` is standard output; a ``.gz`` path is gzip-compressed.
+    queries : mapping of str -> str
+        Query id -> text (e.g. ``dict(collection.queries.items())``).
+    format : {"trec", "tsv"}, default="trec"
+        ``trec``: one ``<top>`` record per query, the text as its ``<title>`` (the classic layout that
+        ``trec_eval``-era tools, Terrier, Anserini and :func:`features.collections.read_trec_topics` read)::
+
+            <top>
+            <num> Number: 1
+            <title> what similarity laws must be obeyed
+            </top>
+
+        ``tsv``: ``qid<TAB>text`` (MS MARCO's ``queries.tsv``).
+
+        Either way a text is written on one line, its runs of whitespace (line breaks, tabs) collapsed to one
+        space, as TREC readers join a field's lines.
+
+    Raises
+    ------
+    ValueError
+        An unknown format; an empty query id or one with whitespace; an empty text; a text holding a topic tag
+        (``<top>``, ``</title>``, ...), which would end the record early.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> p = write_topics(os.path.join(tempfile.mkdtemp(), "q.tsv"), {"1": "wing  flutter", "2": "heat"}, "tsv")
+    >>> p.read_text()
+    '1\\twing flutter\\n2\\theat\\n'
+    """
+    if format not in TOPIC_FORMATS:
+        raise ValueError(f"format must be one of {TOPIC_FORMATS}, got {format!r}")
+    if not isinstance(queries, Mapping):
+        raise TypeError(f"queries must be a mapping of query id -> text, got {type(queries).__name__}")
+    out = []
+    for qid, text in queries.items():
+        q = str(qid)
+        if not q or any(ch.isspace() for ch in q):
+            raise ValueError(f"query id {q!r} is empty or has whitespace, which topic files cannot hold")
+        if not isinstance(text, str):
+            raise TypeError(f"the text of query {q!r} must be a str, got {type(text).__name__}")
+        one_line = " ".join(text.split())
+        if not one_line:
+            raise ValueError(f"the text of query {q!r} is empty")
+        if format == "trec":
+            m = _TOPIC_TAG.search(one_line)
+            if m:
+                raise ValueError(f"the text of query {q!r} holds the topic tag {m.group(0)!r}, which would end its "
+                                 "record early; write format='tsv' or remove it")
+            out.append(f"<top>\n<num> Number: {q}\n<title> {one_line}\n</top>\n\n")
+        else:
+            out.append(f"{q}\t{one_line}\n")
+    with atomic_write(path) as f:
+        f.write("".join(out))
+    return Path(path)

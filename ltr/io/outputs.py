@@ -1,0 +1,329 @@
+"""Writing output files safely: atomically, with the permissions a user expects, and to any destination.
+
+:func:`atomic_write` is the one way ltrkit writes a file (models, runs, scores, LETOR, indexes, reports):
+
+- a regular file is written to a temporary sibling, flushed and fsynced, renamed over the target, and then the
+  folder is fsynced (where the OS allows), so an interrupted or failed write -- an exception, Ctrl-C -- never leaves
+  a half-written file and the previous file stays intact until the new one is complete;
+- a new file gets the permissions of any file the user creates (``0o666`` less the umask, applied by the kernel),
+  and a replaced file keeps its mode (and, when running as root, its owner and group; otherwise its group where
+  the user may set it);
+- a symlink is written through: its target is replaced atomically, in the target's folder, and the link stays;
+- what is not a regular file is written directly, without a temporary file or a rename: ``-`` and
+  ``/dev/stdout`` (standard output), ``/dev/stderr``, character devices (``/dev/null``, a terminal), FIFOs and
+  named pipes, sockets, and the open-file paths ``/dev/fd/N`` and ``/proc/...``;
+- a missing folder, a folder that is not writable, or a path that names a folder raise
+  :class:`~ltr.exceptions.OutputPathError` (a :class:`ValueError`) with one line naming the path the user gave,
+  never a temporary file.
+
+:func:`check_output_path` runs the same checks before a long job starts (and creates missing parent folders), so
+that an output path that cannot be written fails in a second, not after an hour of training.
+
+A replaced file that had other hard links is detached from them (a rename makes a new inode), as with any
+atomic-rename writer.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import gzip
+import io
+import os
+import stat
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from ltr.exceptions import OutputPathError
+
+__all__ = ["STDOUT", "atomic_write", "check_output_path"]
+
+#: The path that means standard output.
+STDOUT = "-"
+
+_STREAM_ALIASES = {
+    "-": "stdout",
+    "/dev/stdout": "stdout", "/dev/fd/1": "stdout", "/proc/self/fd/1": "stdout",
+    "/dev/stderr": "stderr", "/dev/fd/2": "stderr", "/proc/self/fd/2": "stderr",
+}
+# Paths whose meaning is a process's open file, not a place in a folder: never replaced by a rename.
+_SPECIAL_ROOTS = ("/proc/", "/dev/fd/")
+_TMP_ATTEMPTS = 100
+
+
+@dataclass(frozen=True)
+class _Destination:
+    kind: str  # "stdout", "stderr", "direct" (device, pipe) or "file" (atomic replace)
+    path: str  # what to open or replace: the symlink's target for "file"
+    existing: os.stat_result | None = None  # the regular file being replaced
+
+
+@contextlib.contextmanager
+def atomic_write(path: str | os.PathLike, mode: str = "w", *, encoding: str = "utf-8",
+                 compress: bool | None = None) -> Iterator[IO]:
+    """Open ``path`` for writing; the file appears, complete, when the ``with`` block ends without an exception.
+
+    Parameters
+    ----------
+    path : str or PathLike
+        The file; ``"-"`` is standard output. See the module docstring for symlinks, devices and pipes.
+    mode : {"w", "wb"}
+        Text (``str`` written, ``encoding`` applied, ``"\\n"`` kept as is) or bytes.
+    encoding : str, default="utf-8"
+        Of text written to a file (text written to standard output goes through ``sys.stdout`` as it is).
+    compress : bool, optional
+        gzip the bytes (reproducibly: no timestamp or name in the header). Default: when the path ends in
+        ``.gz`` (never for standard output).
+
+    Yields
+    ------
+    file object
+        Text or binary, writable. Do not close it.
+
+    Raises
+    ------
+    OutputPathError
+        The folder does not exist or is not writable, or the path is a folder (checked before anything is
+        written). Other :class:`OSError` (a full disk) propagate; in every failure the temporary file is removed
+        and a previous file at ``path`` is intact.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> p = os.path.join(tempfile.mkdtemp(), "scores.txt")
+    >>> with atomic_write(p) as f:
+    ...     _ = f.write("0.5\\n")
+    >>> open(p).read()
+    '0.5\\n'
+    """
+    if mode not in ("w", "wb"):
+        raise ValueError(f"mode must be 'w' or 'wb', got {mode!r}")
+    shown = os.fspath(path)
+    if isinstance(shown, bytes):
+        shown = os.fsdecode(shown)
+    dest = _destination(shown)
+    gz = compress if compress is not None else (dest.kind in ("direct", "file") and shown.endswith(".gz"))
+
+    if dest.kind in ("stdout", "stderr"):
+        stream = sys.stdout if dest.kind == "stdout" else sys.stderr
+        if mode == "w" and not gz:
+            yield stream
+            stream.flush()
+            return
+        stream.flush()  # text already written must come out before these bytes
+        sink = stream.buffer
+        with _layers(sink, mode, encoding, gz) as f:
+            yield f
+        sink.flush()
+        return
+
+    if dest.kind == "direct":
+        try:
+            raw = open(dest.path, "wb")
+        except OSError as e:
+            raise _path_error(shown, e) from None
+        with raw, _layers(raw, mode, encoding, gz) as f:
+            yield f
+        return
+
+    folder = os.path.dirname(dest.path) or "."
+    fd, tmp = _create_temp(shown, dest.path, folder)
+    try:
+        with os.fdopen(fd, "wb") as raw:
+            if dest.existing is not None:
+                _copy_mode_and_owner(raw.fileno(), dest.existing)
+            with _layers(raw, mode, encoding, gz) as f:
+                yield f
+            raw.flush()
+            os.fsync(raw.fileno())
+        try:
+            os.replace(tmp, dest.path)
+        except OSError as e:
+            raise _path_error(shown, e) from None
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    _fsync_folder(folder)
+
+
+def check_output_path(path: str | os.PathLike, *, create_parents: bool = True) -> Path:
+    """Check, before long work starts, that ``path`` can be written; create missing parent folders.
+
+    Parameters
+    ----------
+    path : str or PathLike
+        An output file (``"-"`` for standard output is always fine).
+    create_parents : bool, default=True
+        Create missing parent folders (as ``mkdir -p``); otherwise a missing folder is an error.
+
+    Returns
+    -------
+    Path
+        ``path``.
+
+    Raises
+    ------
+    OutputPathError
+        The path names a folder; a parent is not a folder or cannot be created; the folder (or, for a device or
+        pipe, the path itself) is not writable. Writability is the OS's ``access(W_OK)`` answer for this
+        process (root passes, except on a read-only file system).
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> root = tempfile.mkdtemp()
+    >>> p = check_output_path(os.path.join(root, "runs", "bm25.run"))
+    >>> os.path.isdir(os.path.join(root, "runs"))
+    True
+    """
+    shown = os.fspath(path)
+    if isinstance(shown, bytes):
+        shown = os.fsdecode(shown)
+    dest = _destination(shown)
+    if dest.kind in ("stdout", "stderr"):
+        return Path(shown)
+    if dest.kind == "direct":
+        if not os.access(dest.path, os.W_OK):
+            raise OutputPathError(shown, "cannot write: permission denied")
+        return Path(shown)
+    folder = os.path.dirname(dest.path) or "."
+    if not os.path.isdir(folder):
+        if os.path.exists(folder):
+            raise OutputPathError(shown, f"cannot write: {folder} is not a folder")
+        if not create_parents:
+            raise OutputPathError(shown, f"cannot write: the folder {folder} does not exist")
+        try:
+            os.makedirs(folder, exist_ok=True)
+        except OSError as e:
+            raise OutputPathError(shown, f"cannot create the folder {folder}: {_reason(e)}") from None
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise OutputPathError(shown, f"cannot write: the folder {folder} is not writable")
+    return Path(shown)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Helpers
+# ----------------------------------------------------------------------------------------------------------------
+
+
+def _destination(shown: str) -> _Destination:
+    """Classify the path: a standard stream, a device or pipe written directly, or a file replaced atomically."""
+    if shown in _STREAM_ALIASES:
+        return _Destination(_STREAM_ALIASES[shown], shown)
+    if not shown:
+        raise OutputPathError("''", "an empty output path")
+    if shown.endswith(("/", os.sep)):
+        raise OutputPathError(shown, "ends with a path separator, so it names a folder; give a file name")
+    try:
+        st = os.stat(shown)  # follows symlinks
+    except FileNotFoundError:
+        st = None
+    except NotADirectoryError:
+        raise OutputPathError(shown, "cannot write: a parent in the path is a file, not a folder") from None
+    except OSError as e:
+        raise _path_error(shown, e) from None
+    if st is not None and stat.S_ISDIR(st.st_mode):
+        raise OutputPathError(shown, "is a folder; give a file name")
+    absolute = os.path.abspath(shown)
+    target = os.path.realpath(shown) if os.path.islink(shown) else shown
+    special = absolute.startswith(_SPECIAL_ROOTS) or os.path.abspath(target).startswith(_SPECIAL_ROOTS)
+    if st is not None and (not stat.S_ISREG(st.st_mode) or special):
+        return _Destination("direct", shown)
+    if special:  # a new name under /proc or /dev/fd: let the OS decide, never a rename there
+        return _Destination("direct", shown)
+    return _Destination("file", target, st)
+
+
+def _create_temp(shown: str, target: str, folder: str) -> tuple[int, str]:
+    """A new, empty, uniquely named file beside ``target``, created with mode 0o666 so the umask applies."""
+    if not os.path.isdir(folder):
+        if os.path.exists(folder):
+            raise OutputPathError(shown, f"cannot write: {folder} is not a folder")
+        raise OutputPathError(shown, f"cannot write: the folder {folder} does not exist")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOFOLLOW", 0)
+    flags |= getattr(os, "O_BINARY", 0)
+    name = os.path.basename(target)
+    for _ in range(_TMP_ATTEMPTS):
+        tmp = os.path.join(folder, f".{name}.{os.urandom(4).hex()}.tmp")
+        try:
+            return os.open(tmp, flags, 0o666), tmp
+        except FileExistsError:
+            continue
+        except OSError as e:
+            raise _path_error(shown, e, folder) from None
+    raise OutputPathError(shown, f"cannot create a temporary file in {folder}")
+
+
+def _copy_mode_and_owner(fd: int, st: os.stat_result) -> None:
+    """Give the new file the replaced file's permission bits, and its owner and group where allowed."""
+    mode = stat.S_IMODE(st.st_mode) & 0o1777  # never carry set-user/group-ID bits over to new content
+    if hasattr(os, "fchmod"):
+        os.fchmod(fd, mode)
+    if hasattr(os, "fchown"):
+        if os.geteuid() == 0:
+            with contextlib.suppress(OSError):
+                os.fchown(fd, st.st_uid, st.st_gid)
+        elif st.st_gid != os.getegid():  # a user may give a file to any group of theirs
+            with contextlib.suppress(OSError):
+                os.fchown(fd, -1, st.st_gid)
+            if hasattr(os, "fchmod"):
+                os.fchmod(fd, mode)  # chown may have cleared bits
+
+
+def _fsync_folder(folder: str) -> None:
+    """Make the rename durable: fsync the folder (not possible on every OS or file system; then skipped)."""
+    flags = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0)
+    try:
+        dfd = os.open(folder, flags)
+    except OSError:
+        return
+    try:
+        os.fsync(dfd)
+    except OSError:  # e.g. EINVAL on file systems that do not support it
+        pass
+    finally:
+        os.close(dfd)
+
+
+@contextlib.contextmanager
+def _layers(sink: IO[bytes], mode: str, encoding: str, gz: bool) -> Iterator[IO]:
+    """gzip and text layers over a binary sink; finished (trailer written, buffers flushed) on success only."""
+    stream: IO[bytes] = sink
+    zipped = None
+    if gz:
+        zipped = gzip.GzipFile(filename="", mode="wb", fileobj=sink, mtime=0)
+        stream = zipped  # type: ignore[assignment]
+    if mode == "w":
+        text = io.TextIOWrapper(stream, encoding=encoding, newline="")  # type: ignore[arg-type]
+        yield text
+        text.flush()
+        text.detach()  # leave the binary stream open: closing is ours
+    else:
+        yield stream
+    if zipped is not None:
+        zipped.close()  # writes the trailer; does not close ``sink``
+
+
+def _reason(e: OSError) -> str:
+    # strerror only: str(e) would name the file the OS saw, which may be the temporary one.
+    return e.strerror.lower() if e.strerror else type(e).__name__
+
+
+def _path_error(shown: str, e: OSError, folder: str | None = None) -> OutputPathError:
+    """A one-line error naming the user's path (an OSError's text would name the temporary file)."""
+    where = f"the folder {folder}" if folder is not None else "the file"
+    if e.errno in (errno.EACCES, errno.EPERM):
+        return OutputPathError(shown, f"cannot write: {where} is not writable (permission denied)")
+    if e.errno == errno.EROFS:
+        return OutputPathError(shown, f"cannot write: {where} is on a read-only file system")
+    if e.errno == errno.ENOENT:
+        return OutputPathError(shown, f"cannot write: {where} does not exist")
+    if e.errno == errno.EISDIR:
+        return OutputPathError(shown, "is a folder; give a file name")
+    if e.errno == errno.ENOTDIR:
+        return OutputPathError(shown, "cannot write: a parent in the path is a file, not a folder")
+    return OutputPathError(shown, f"cannot write: {_reason(e)}")

@@ -1,0 +1,304 @@
+"""Relevance judgments (qrels) in the layouts the classic and modern test collections ship, read to one table.
+
+:func:`read_qrels` returns a DataFrame with columns ``qid`` (str), ``docno`` (str) and ``rel`` (int64) whatever the
+layout, the form :func:`ltr.metrics.evaluate_run` takes; :func:`write_qrels` writes TREC's four columns.
+
+==============  ==========================================  ===============================================
+format          line                                        used by
+==============  ==========================================  ===============================================
+``trec``        ``qid iter docno rel``                      TREC, NPL/Vaswani, NFCorpus (``iter`` ignored)
+``smart``       ``qid docno`` [``0 0.0``]                   ADI (``ADI.REL``), CACM (``qrels.text``): rel 1
+``cranfield``   ``query_position docno code``               Cranfield ``cranqrel``: codes mapped to gains
+``qdr``         ``qid docno rel``                           generic three-column files
+``beir``        ``query-id<TAB>corpus-id<TAB>score``        BEIR ``qrels/*.tsv`` (a header line first)
+==============  ==========================================  ===============================================
+
+Detection (``format="auto"``), from the first 200 non-blank lines: a ``query-id corpus-id`` header is ``beir``;
+two columns are ``smart``; three are ``cranfield`` when the file name starts with ``cran``, else ``qdr``; four are
+``trec`` when the second column is always ``0`` or ``Q0`` and ``smart`` when the third is always ``0``. Anything
+else is an error asking for ``format=``.
+
+Ids are strings (``"01"`` and ``"1"`` are different TREC queries), except that the SMART and Cranfield layouts
+zero-pad numeric ids, which lose their padding (CACM's ``01`` -> ``"1"``) as the ``.I`` ids of their collections
+do. A (qid, docno) pair judged twice is an error (trec_eval would silently keep one of them).
+
+Cranfield gains. ``cranqrel.readme`` quotes Cleverdon's scale: 1 = complete answer, 2 = high degree of relevance,
+3 = useful background, 4 = minimum interest, 5 = no interest (none listed); each query also has one line with code
+-1. Here **gain = 5 - code** for codes 1..4 (so 4 = complete answer ... 1 = minimum interest, higher is better as
+trec_eval and NDCG expect) and codes -1 and 5 become 0 (judged, not relevant). Pass ``gains=`` to choose another
+mapping (e.g. ``{1: 1, 2: 1, 3: 1, 4: 0, -1: 0}`` for "relevant = codes 1-3").
+
+Files are plain or gzip, recognised by their first two bytes whatever the name (:mod:`ltr.io.files`).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ltr.exceptions import TrecFormatError
+from ltr.io.files import read_text
+from ltr.io.outputs import atomic_write
+from ltr.reader_options import Placeholder
+
+__all__ = ["CRANFIELD_GAINS", "QRELS_FORMATS", "detect_qrels_format", "read_qrels", "write_qrels"]
+
+log = logging.getLogger(__name__)
+
+QRELS_FORMATS = ("trec", "smart", "cranfield", "qdr", "beir")
+
+#: Cranfield relevance code -> gain (documented in the module docstring).
+CRANFIELD_GAINS: Mapping[int, int] = {1: 4, 2: 3, 3: 2, 4: 1, 5: 0, -1: 0}
+
+_INT = re.compile(r"[+-]?[0-9]+")
+# ASCII characters str.split() treats as blanks that pandas' whitespace tokenizer does not.
+_RARE_BLANKS = re.compile(r"[\x0b\x0c\x1c-\x1f]")
+_WIDTHS = {"trec": (4,), "smart": (2, 4), "cranfield": (3,), "qdr": (3,), "beir": (3,)}
+_DETECT_LINES = 200
+_BEIR_HEADER = ["query-id", "corpus-id"]
+
+
+def _rows(text: str) -> list[tuple[int, list[str]]]:
+    """Non-blank lines as ``(1-based line number, whitespace-separated tokens)``."""
+    return [(n, toks) for n, toks in enumerate((line.split() for line in text.splitlines()), 1) if toks]
+
+
+def _head(text: str, k: int) -> list[tuple[int, list[str]]]:
+    """The first ``k`` non-blank lines, as :func:`_rows` (without splitting the whole file)."""
+    out = []
+    for n, line in enumerate(io.StringIO(text), 1):
+        toks = line.split()
+        if toks:
+            out.append((n, toks))
+            if len(out) == k:
+                break
+    return out
+
+
+def _detect(path: str | os.PathLike, rows: list[tuple[int, list[str]]]) -> str:
+    if not rows:
+        raise TrecFormatError("empty relevance file", str(path))
+    head = rows[:_DETECT_LINES]
+    if head[0][1][:2] == _BEIR_HEADER:
+        return "beir"
+    widths = {len(r) for _, r in head}
+    if widths == {2}:
+        return "smart"
+    if widths == {3}:
+        return "cranfield" if Path(path).name.lower().startswith("cran") else "qdr"
+    if widths == {4}:
+        if all(r[1] in ("0", "Q0") for _, r in head):
+            return "trec"
+        if all(r[2] == "0" for _, r in head):
+            return "smart"
+    first = head[0][1]
+    n, r = next((n, r) for n, r in head if len(r) != len(first)) if len(widths) > 1 else head[0]
+    raise TrecFormatError(
+        f"cannot tell the relevance format (lines with {sorted(widths)} columns)", str(path), n, " ".join(r),
+        fix={"qrels_format": Placeholder("|".join(QRELS_FORMATS))},
+    )
+
+
+def detect_qrels_format(path: str | os.PathLike, *, errors: str = "strict") -> str:
+    """Guess the layout of a relevance file from its first lines (rules in the module docstring).
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> p = os.path.join(tempfile.mkdtemp(), "ADI.REL")
+    >>> _ = open(p, "w").write("1   17   0   0.000000\\n1   46   0   0.000000\\n")
+    >>> detect_qrels_format(p)
+    'smart'
+    """
+    return _detect(path, _head(read_text(path, errors=errors, error=TrecFormatError), _DETECT_LINES))
+
+
+def read_qrels(
+    path: str | os.PathLike,
+    format: str = "auto",
+    *,
+    gains: Mapping[int, int] | None = None,
+    errors: str = "strict",
+) -> pd.DataFrame:
+    """Read relevance judgments in any layout of the module table.
+
+    Parameters
+    ----------
+    path : str or PathLike
+        Plain or gzip (by magic bytes).
+    format : {"auto", "trec", "smart", "cranfield", "qdr", "beir"}, default="auto"
+        The layout; ``"auto"`` detects it (module docstring).
+    gains : mapping of int -> int, optional
+        Map raw relevance values to gains (default: identity, and :data:`CRANFIELD_GAINS` for ``cranfield``).
+        A value missing from the map is an error.
+    errors : {"strict", "replace"}, default="strict"
+        Invalid UTF-8: an error naming the line and byte offset, or U+FFFD substituted.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``qid`` (str), ``docno`` (str), ``rel`` (int64), in file order.
+
+    Raises
+    ------
+    TrecFormatError
+        Naming the path, the line and the token: a line with the wrong number of columns, a relevance value that
+        is not an integer, a pair judged twice, an undetectable layout, invalid UTF-8, a corrupt gzip stream.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> p = os.path.join(tempfile.mkdtemp(), "cranqrel")
+    >>> _ = open(p, "w").write("1 184 2\\n1 486 -1\\n2 12 1\\n")
+    >>> read_qrels(p).values.tolist()
+    [['1', '184', 3], ['1', '486', 0], ['2', '12', 4]]
+    """
+    if format != "auto" and format not in QRELS_FORMATS:
+        raise ValueError(f"format must be 'auto' or one of {QRELS_FORMATS}, got {format!r}")
+    spath = str(path)
+    text = read_text(path, errors=errors, error=TrecFormatError)
+    if format == "auto":
+        format = _detect(path, _head(text, _DETECT_LINES))
+        log.info("%s: relevance format detected as %r", spath, format)
+    columns = _fast_columns(text, format)
+    rows = None
+    if columns is None:  # the line-by-line path: every error names its line
+        rows = _rows(text)
+        if format == "beir" and rows and rows[0][1][:2] == _BEIR_HEADER:
+            rows = rows[1:]
+        columns = _columns(spath, rows, format)
+    qids, docs, rels = columns
+    table = dict(CRANFIELD_GAINS) if (gains is None and format == "cranfield") else gains
+    if table is not None:
+        unknown = sorted({v for v in rels if v not in table})
+        if unknown:
+            i = next(i for i, v in enumerate(rels) if v not in table)
+            raise TrecFormatError(f"relevance value(s) {unknown} have no entry in gains={dict(table)}", spath,
+                                  _line_of_row(text, format, rows, i), str(rels[i]))
+        rels = [int(table[v]) for v in rels]
+    df = pd.DataFrame({"qid": pd.Series(qids, dtype=str), "docno": pd.Series(docs, dtype=str),
+                       "rel": np.asarray(rels, dtype=np.int64)})
+    dup = df.duplicated(["qid", "docno"]).to_numpy()
+    if dup.any():
+        i = int(np.flatnonzero(dup)[0])
+        raise TrecFormatError(f"document {df.docno.iat[i]!r} is judged twice for query {df.qid.iat[i]!r}", spath,
+                              _line_of_row(text, format, rows, i), df.docno.iat[i])
+    return df
+
+
+def _columns(spath: str, rows: list[tuple[int, list[str]]], format: str):
+    """``(qids, docnos, relevance values)`` from line-numbered rows, raising on the first bad line."""
+    width = _WIDTHS[format]
+    bad = next(((n, r) for n, r in rows if len(r) not in width), None)
+    if bad is not None:
+        n, r = bad
+        raise TrecFormatError(f"expected {' or '.join(map(str, width))} columns for format {format!r}, got {len(r)}",
+                              spath, n, " ".join(r))
+    if format == "smart":
+        return [_unpad(r[0]) for _, r in rows], [_unpad(r[1]) for _, r in rows], [1] * len(rows)
+    qcol, dcol, rcol = (0, 2, 3) if format == "trec" else (0, 1, 2)
+    unpad = _unpad if format == "cranfield" else str
+    rel_tokens = [r[rcol] for _, r in rows]
+    if not all(map(_INT.fullmatch, rel_tokens)):
+        i = next(i for i, t in enumerate(rel_tokens) if not _INT.fullmatch(t))
+        what = {"cranfield": "relevance code", "beir": "score"}.get(format, "relevance")
+        raise TrecFormatError(f"{what} must be an integer", spath, rows[i][0], rel_tokens[i])
+    rels = list(map(int, rel_tokens))
+    big = next((i for i, v in enumerate(rels) if not -(2**63) <= v < 2**63), None)
+    if big is not None:
+        raise TrecFormatError("relevance value out of the 64-bit range", spath, rows[big][0], rel_tokens[big])
+    return [unpad(r[qcol]) for _, r in rows], [unpad(r[dcol]) for _, r in rows], rels
+
+
+def _fast_columns(text: str, format: str):
+    """The columns through pandas' C tokenizer for the layouts large files come in, or ``None`` when anything is
+    irregular (the line-by-line path then finds and names the problem, or reads what pandas would split
+    differently: non-ASCII or rare ASCII whitespace, which ``str.split`` also splits on)."""
+    if format not in ("trec", "qdr", "beir") or not text.isascii() or _RARE_BLANKS.search(text):
+        return None
+    width = 4 if format == "trec" else 3
+    try:
+        df = pd.read_csv(io.StringIO(text), sep=r"\s+", header=None, names=list(range(width)), dtype=str,
+                         engine="c", quoting=csv.QUOTE_NONE, na_filter=False, keep_default_na=False, comment=None,
+                         skip_blank_lines=True)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError):
+        return None
+    if format == "beir" and len(df) and [df.iat[0, 0], df.iat[0, 1]] == _BEIR_HEADER:
+        df = df.iloc[1:]
+    if df[width - 1].isna().any() or (df[width - 1] == "").any():
+        return None
+    qcol, dcol, rcol = (0, 2, 3) if format == "trec" else (0, 1, 2)
+    rel = df[rcol]
+    if not rel.str.fullmatch(r"[+-]?[0-9]{1,18}").all():
+        return None
+    return df[qcol].tolist(), df[dcol].tolist(), rel.astype(np.int64).to_numpy()
+
+
+def _line_of_row(text: str, format: str, rows, i: int) -> int:
+    """The line number of data row ``i`` (rows are counted without blank lines and a BEIR header)."""
+    if rows is None:
+        rows = _rows(text)
+        if format == "beir" and rows and rows[0][1][:2] == _BEIR_HEADER:
+            rows = rows[1:]
+    return rows[i][0]
+
+
+def _unpad(token: str) -> str:
+    """``"007"`` -> ``"7"``; non-numeric ids are returned unchanged (SMART files zero-pad their ids)."""
+    return str(int(token)) if token.isascii() and token.isdigit() else token
+
+
+def write_qrels(path: str | os.PathLike, qrels: pd.DataFrame) -> Path:
+    """Write judgments atomically as TREC qrels, ``qid iter docno rel`` lines, in the frame's row order.
+
+    Parameters
+    ----------
+    path : str or PathLike
+        ``"-"`` is standard output; a ``.gz`` path is gzip-compressed.
+    qrels : DataFrame
+        Columns ``qid``, ``docno``, ``rel`` (integers, or floats with integer values), and optionally ``iter``
+        (written as is; ``0`` when absent), as :func:`read_qrels` returns for every layout.
+
+    Raises
+    ------
+    ValueError
+        A missing column, an empty id or one with whitespace, a relevance value that is not an integer.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> df = pd.DataFrame({"qid": ["1", "1"], "docno": ["d1", "d2"], "rel": [2, 0]})
+    >>> print(write_qrels(os.path.join(tempfile.mkdtemp(), "q.qrels"), df).read_text(), end="")
+    1 0 d1 2
+    1 0 d2 0
+    """
+    missing = [c for c in ("qid", "docno", "rel") if c not in qrels.columns]
+    if missing:
+        raise ValueError(f"qrels is missing columns {missing}; it has {list(qrels.columns)}")
+    cols = {c: qrels[c].astype(str).tolist() for c in ("qid", "docno")}
+    cols["iter"] = qrels["iter"].astype(str).tolist() if "iter" in qrels.columns else ["0"] * len(qrels)
+    for name, values in cols.items():
+        for i, v in enumerate(values):
+            if not v or any(ch.isspace() for ch in v):
+                raise ValueError(f"qrels column {name!r}, row {i}: {v!r} is empty or has whitespace, which TREC "
+                                 "files cannot hold")
+    rel = np.asarray(qrels["rel"])
+    if rel.dtype.kind not in "iu":
+        as_float = np.asarray(rel, dtype=np.float64)
+        bad = ~(np.isfinite(as_float) & (as_float == np.round(as_float)))
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise ValueError(f"qrels column 'rel', row {i}: {rel[i]!r} is not an integer")
+        rel = as_float.astype(np.int64)
+    with atomic_write(path) as f:
+        f.write("".join(f"{q} {it} {d} {int(r)}\n" for q, it, d, r in zip(cols["qid"], cols["iter"], cols["docno"],
+                                                                             rel.tolist())))
+    return Path(path)

@@ -1,0 +1,108 @@
+"""Score files: one float per line, in the row order of the data file they score (``ltr predict``'s output).
+
+Numbers are written as the shortest text that reads back to the same float64 (Python's ``repr``), so
+``read_scores(write_scores(p, s))`` is bit-exact. Blank lines are skipped; ``inf`` and ``-inf`` are numbers; NaN is
+refused both ways (no metric can rank it). Files are plain or gzip (recognised by their first two bytes).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from ltr.exceptions import ScoreFormatError
+from ltr.io.files import read_text
+from ltr.io.outputs import atomic_write
+
+__all__ = ["read_scores", "write_scores"]
+
+# A decimal number as written by repr/printf/other toolkits, or an infinity. float() alone would also take
+# "1_000", "nan", full-width digits and surrounding blanks inside the token.
+_NUMBER = re.compile(r"[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|inf|infinity)", re.IGNORECASE | re.ASCII)
+
+
+def read_scores(path: str | os.PathLike, n_rows: int | None = None) -> NDArray[np.float64]:
+    """Read a score file.
+
+    Parameters
+    ----------
+    path : str or PathLike
+    n_rows : int, optional
+        The number of rows of the data the scores belong to; another count is an error.
+
+    Returns
+    -------
+    ndarray of float64, shape (n_scores,)
+
+    Raises
+    ------
+    ScoreFormatError
+        Naming the path, the line and the token of a line that is not one number (or is NaN), or the counts when
+        ``n_rows`` does not match.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> p = write_scores(os.path.join(tempfile.mkdtemp(), "s.txt"), [0.1, 2.0, -float("inf")])
+    >>> read_scores(p, n_rows=3).tolist()
+    [0.1, 2.0, -inf]
+    """
+    path = Path(path)
+    if n_rows is not None and (isinstance(n_rows, bool) or not isinstance(n_rows, (int, np.integer)) or n_rows < 0):
+        raise TypeError(f"n_rows must be a non-negative int or None, got {n_rows!r}")
+    text = read_text(path, error=ScoreFormatError)
+    lines = text.splitlines()
+    tokens = [t for t in (line.strip() for line in lines) if t]
+    try:
+        if not all(map(_NUMBER.fullmatch, tokens)):
+            raise ValueError
+        values = np.array(list(map(float, tokens)), dtype=np.float64)
+    except ValueError:
+        values = None
+    if values is None or np.isnan(values).any():
+        raise _first_bad_line(path, lines)
+    if n_rows is not None and values.size != n_rows:
+        raise ScoreFormatError(f"{values.size} scores for {n_rows} rows of the data", str(path))
+    return values
+
+
+def _first_bad_line(path: Path, lines: list[str]) -> ScoreFormatError:
+    for lineno, line in enumerate(lines, 1):
+        tok = line.strip()
+        if not tok:
+            continue
+        if not _NUMBER.fullmatch(tok):
+            return ScoreFormatError("a score file has one number per line", str(path), lineno, tok[:80])
+    raise AssertionError("unreachable: a token failed to parse but none is malformed")  # pragma: no cover
+
+
+def write_scores(path: str | os.PathLike, scores: ArrayLike) -> Path:
+    """Write scores atomically, one per line, each the shortest text that reads back to the same float64.
+
+    ``path`` ``"-"`` writes to standard output; a ``.gz`` path is gzip-compressed.
+
+    Raises
+    ------
+    ValueError
+        ``scores`` is not one-dimensional, or holds NaN.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> p = write_scores(os.path.join(tempfile.mkdtemp(), "s.txt"), [1 / 3, 2.0])
+    >>> p.read_text()
+    '0.3333333333333333\\n2.0\\n'
+    """
+    s = np.asarray(scores, dtype=np.float64)
+    if s.ndim != 1:
+        raise ValueError(f"scores must be one-dimensional, got shape {s.shape}")
+    if np.isnan(s).any():
+        raise ValueError(f"scores must not be NaN; row {int(np.flatnonzero(np.isnan(s))[0])} is")
+    with atomic_write(path) as f:
+        # repr is the shortest text that round-trips (Python >= 3.1 uses David Gay's algorithm).
+        f.write("".join(f"{v!r}\n" for v in s.tolist()))
+    return Path(path)

@@ -1,0 +1,371 @@
+"""Safe outputs (ltr.io.atomic_write, check_output_path) and score files (ltr.io.read_scores / write_scores).
+
+The claims of the ltr.io.outputs docstring, one test each: umask and kept modes, symlinks written through, devices,
+FIFOs and standard output written directly, fsync of the file then the folder, nothing left behind by a failure or
+Ctrl-C, one-line errors that never name a temporary file.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import stat
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import ltr.io
+from ltr.exceptions import OutputPathError, ScoreFormatError
+from ltr.io import atomic_write, check_output_path, read_scores, write_scores
+from ltr.io import outputs as outputs_module
+
+IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
+POSIX = os.name == "posix"
+
+
+@pytest.fixture
+def umask():
+    """Set the process umask for one test, restoring it afterwards."""
+    old = os.umask(0o022)
+    os.umask(old)
+    yield lambda m: os.umask(m)
+    os.umask(old)
+
+
+def leftovers(folder: Path, *keep: str) -> list[str]:
+    return sorted(n for n in os.listdir(folder) if n not in keep)
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Permissions
+# ------------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.skipif(not POSIX, reason="POSIX permissions")
+@pytest.mark.parametrize("mask, expected", [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
+def test_a_new_file_gets_0666_less_the_umask(tmp_path, umask, mask, expected):
+    umask(mask)
+    p = tmp_path / "model.txt"
+    with atomic_write(p) as f:
+        f.write("x\n")
+    assert stat.S_IMODE(p.stat().st_mode) == expected
+
+
+@pytest.mark.skipif(not POSIX, reason="POSIX permissions")
+@pytest.mark.parametrize("mode", [0o640, 0o755, 0o604])
+def test_a_replaced_file_keeps_its_mode_whatever_the_umask(tmp_path, umask, mode):
+    p = tmp_path / "run.txt"
+    p.write_text("old\n")
+    p.chmod(mode)
+    umask(0o077)
+    with atomic_write(p) as f:
+        f.write("new\n")
+    assert p.read_text() == "new\n"
+    assert stat.S_IMODE(p.stat().st_mode) == mode
+
+
+@pytest.mark.skipif(not IS_ROOT, reason="only root can give a file to another owner")
+def test_as_root_a_replaced_file_keeps_its_owner_and_group(tmp_path):
+    p = tmp_path / "shared.txt"
+    p.write_text("old\n")
+    os.chown(p, 12345, 23456)
+    with atomic_write(p) as f:
+        f.write("new\n")
+    st = p.stat()
+    assert (st.st_uid, st.st_gid) == (12345, 23456) and p.read_text() == "new\n"
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Symlinks, devices, FIFOs, standard output
+# ------------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.skipif(not POSIX, reason="symlinks")
+def test_a_symlink_is_written_through_and_stays_a_symlink(tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    real = tmp_path / "b" / "real.txt"
+    real.write_text("old\n")
+    link = tmp_path / "a" / "link.txt"
+    link.symlink_to(os.path.join("..", "b", "real.txt"))  # relative, into another folder
+    chain = tmp_path / "a" / "chain.txt"
+    chain.symlink_to(link)
+    with atomic_write(link) as f:
+        f.write("first\n")
+    assert link.is_symlink() and os.readlink(link) == os.path.join("..", "b", "real.txt")
+    assert real.read_text() == "first\n"
+    with atomic_write(chain, "wb") as f:
+        f.write(b"second\n")
+    assert chain.is_symlink() and link.is_symlink() and real.read_text() == "second\n"
+    assert leftovers(tmp_path / "a") == ["chain.txt", "link.txt"]
+    assert leftovers(tmp_path / "b") == ["real.txt"]
+
+
+@pytest.mark.skipif(not POSIX, reason="symlinks")
+def test_a_dangling_symlink_creates_its_target(tmp_path):
+    link = tmp_path / "out.txt"
+    link.symlink_to(tmp_path / "target.txt")
+    with atomic_write(link) as f:
+        f.write("made\n")
+    assert link.is_symlink() and (tmp_path / "target.txt").read_text() == "made\n"
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs")
+def test_a_fifo_is_written_directly_without_a_temporary_file(tmp_path):
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()))
+    reader.start()
+    with atomic_write(fifo) as f:
+        f.write("1.5\n2.5\n")
+    reader.join(timeout=10)
+    assert got == [b"1.5\n2.5\n"]
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+    assert leftovers(tmp_path) == ["pipe"]
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/null"), reason="needs /dev/null")
+def test_a_character_device_is_written_directly_and_never_replaced():
+    before = os.lstat("/dev/null")
+    with atomic_write("/dev/null") as f:
+        f.write("discarded\n")
+    after = os.lstat("/dev/null")
+    assert stat.S_ISCHR(after.st_mode) and (after.st_ino, after.st_rdev) == (before.st_ino, before.st_rdev)
+
+
+def test_dash_writes_to_standard_output_in_text_and_bytes(capsys, tmp_path):
+    with atomic_write("-") as f:
+        f.write("text line\n")
+    with atomic_write(Path("-"), "wb") as f:
+        f.write(b"byte line\n")
+    assert capsys.readouterr().out == "text line\nbyte line\n"
+    assert leftovers(tmp_path) == []
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/stdout"), reason="needs /dev/stdout")
+def test_dev_stdout_is_the_process_stdout_whether_a_pipe_or_a_file(tmp_path):
+    code = ("import sys\nfrom ltr.io import atomic_write\nprint('before', flush=True)\n"
+            "with atomic_write(sys.argv[1]) as f:\n    f.write('scores\\n')\nprint('after')\n")
+    for path in ("/dev/stdout", "-"):
+        piped = subprocess.run([sys.executable, "-c", code, path], capture_output=True, text=True, check=True)
+        assert piped.stdout == "before\nscores\nafter\n"
+    out = tmp_path / "captured.txt"
+    with open(out, "w") as fh:
+        inode = os.fstat(fh.fileno()).st_ino
+        subprocess.run([sys.executable, "-c", code, "/dev/stdout"], stdout=fh, check=True)
+    # The shell's file was appended to through the same descriptor, not truncated or replaced by a rename.
+    assert out.read_text() == "before\nscores\nafter\n" and out.stat().st_ino == inode
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Durability and failures
+# ------------------------------------------------------------------------------------------------------------
+
+
+def test_the_file_is_fsynced_then_renamed_then_its_folder_fsynced(tmp_path, monkeypatch):
+    events: list[str] = []
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def fsync(fd):
+        events.append("fsync folder" if stat.S_ISDIR(os.fstat(fd).st_mode) else "fsync file")
+        real_fsync(fd)
+
+    def replace(src, dst):
+        events.append("rename")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "replace", replace)
+    with atomic_write(tmp_path / "m.txt") as f:
+        f.write("x")
+    expected = ["fsync file", "rename", "fsync folder"] if POSIX else ["fsync file", "rename"]
+    assert events == expected
+
+
+@pytest.mark.parametrize("exc", [RuntimeError("boom"), KeyboardInterrupt()])
+def test_any_exception_leaves_the_previous_file_and_no_temporary(tmp_path, exc):
+    p = tmp_path / "model.txt"
+    p.write_text("previous\n")
+    with pytest.raises(type(exc)):
+        with atomic_write(p) as f:
+            f.write("half of the new")
+            raise exc
+    assert p.read_text() == "previous\n" and leftovers(tmp_path) == ["model.txt"]
+
+
+def test_gz_paths_are_compressed_reproducibly_unless_told_not_to(tmp_path):
+    a, b = tmp_path / "a.txt.gz", tmp_path / "b.txt.gz"
+    for p in (a, b):
+        with atomic_write(p) as f:
+            f.write("1 0 d 1\n")
+    assert a.read_bytes()[:2] == b"\x1f\x8b" and a.read_bytes() == b.read_bytes()
+    assert gzip.decompress(a.read_bytes()) == b"1 0 d 1\n"
+    with atomic_write(tmp_path / "plain.gz", "wb", compress=False) as f:
+        f.write(b"raw")
+    assert (tmp_path / "plain.gz").read_bytes() == b"raw"
+
+
+def one_line_about(e: pytest.ExceptionInfo, path) -> str:
+    msg = str(e.value)
+    assert "\n" not in msg and ".tmp" not in msg and str(path) in msg
+    return msg
+
+
+def test_a_missing_folder_or_a_folder_as_path_is_a_one_line_error(tmp_path):
+    missing = tmp_path / "nope" / "out.txt"
+    with pytest.raises(OutputPathError) as e:
+        with atomic_write(missing) as f:
+            f.write("x")
+    assert "does not exist" in one_line_about(e, missing)
+    with pytest.raises(OutputPathError) as e:
+        with atomic_write(tmp_path) as f:
+            f.write("x")
+    assert "is a folder" in one_line_about(e, tmp_path)
+    with pytest.raises(OutputPathError, match="names a folder"):
+        with atomic_write(str(tmp_path / "new") + "/") as f:
+            f.write("x")
+    (tmp_path / "file").write_text("")
+    with pytest.raises(OutputPathError, match="is a file, not a folder"):
+        with atomic_write(tmp_path / "file" / "out.txt") as f:
+            f.write("x")
+    assert isinstance(e.value, ValueError) and leftovers(tmp_path) == ["file"]
+
+
+@pytest.mark.parametrize("err, words", [(13, "not writable"), (30, "read-only file system")])
+def test_a_folder_that_cannot_be_written_is_named_without_the_temporary_file(tmp_path, monkeypatch, err, words):
+    real_open = os.open
+
+    def refuse(path, flags, mode=0o777, *a, **k):
+        if str(path).endswith(".tmp"):
+            raise OSError(err, os.strerror(err), str(path))  # the OS names the temporary file
+        return real_open(path, flags, mode, *a, **k)
+
+    monkeypatch.setattr(os, "open", refuse)
+    out = tmp_path / "scores.txt"
+    with pytest.raises(OutputPathError) as e:
+        with atomic_write(out) as f:
+            f.write("x")
+    assert words in one_line_about(e, out)
+
+
+def test_a_failed_rename_is_named_without_the_temporary_file_and_cleans_up(tmp_path, monkeypatch):
+    def refuse(src, dst):
+        raise PermissionError(13, "Permission denied", str(src), None, str(dst))
+
+    monkeypatch.setattr(os, "replace", refuse)
+    out = tmp_path / "model.txt"
+    with pytest.raises(OutputPathError) as e:
+        with atomic_write(out) as f:
+            f.write("x")
+    one_line_about(e, out)
+    assert leftovers(tmp_path) == []
+
+
+@pytest.mark.skipif(IS_ROOT or not POSIX, reason="root writes into read-only folders")
+def test_a_read_only_folder_is_refused_for_real(tmp_path):
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(0o500)
+    try:
+        with pytest.raises(OutputPathError, match="not writable"):
+            with atomic_write(ro / "x.txt") as f:
+                f.write("x")
+        with pytest.raises(OutputPathError, match="not writable"):
+            check_output_path(ro / "x.txt")
+    finally:
+        ro.chmod(0o700)
+
+
+def test_the_old_private_location_is_the_same_writer():
+    from ltr.io import _atomic
+
+    assert _atomic.atomic_write is ltr.io.atomic_write is outputs_module.atomic_write
+
+
+# ------------------------------------------------------------------------------------------------------------
+# check_output_path: before the work starts
+# ------------------------------------------------------------------------------------------------------------
+
+
+def test_check_output_path_creates_parents_and_refuses_folders(tmp_path):
+    target = tmp_path / "runs" / "2026" / "bm25.run"
+    assert check_output_path(target) == target and target.parent.is_dir() and not target.exists()
+    with pytest.raises(OutputPathError, match="does not exist"):
+        check_output_path(tmp_path / "other" / "x.txt", create_parents=False)
+    assert not (tmp_path / "other").exists()
+    with pytest.raises(OutputPathError, match="is a folder") as e:
+        check_output_path(tmp_path / "runs")
+    assert "\n" not in str(e.value)
+    (tmp_path / "plain").write_text("")
+    with pytest.raises(OutputPathError, match="not a folder"):
+        check_output_path(tmp_path / "plain" / "x.txt")
+    assert check_output_path("-") == Path("-")
+
+
+def test_check_output_path_refuses_a_folder_the_process_cannot_write(tmp_path, monkeypatch):
+    monkeypatch.setattr(os, "access", lambda path, mode, **k: False)
+    with pytest.raises(OutputPathError, match="not writable"):
+        check_output_path(tmp_path / "x.txt")
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Score files
+# ------------------------------------------------------------------------------------------------------------
+
+
+def test_scores_round_trip_bit_exactly_in_shortest_form(tmp_path):
+    rng = np.random.default_rng(0)
+    s = np.concatenate([rng.standard_normal(500) * 10.0 ** rng.integers(-300, 300, 500),
+                        [1 / 3, 0.1, -0.0, 5e-324, np.finfo(np.float64).max, np.inf, -np.inf]])
+    p = write_scores(tmp_path / "s.txt", s)
+    back = read_scores(p, n_rows=s.size)
+    np.testing.assert_array_equal(back.view(np.uint64), s.view(np.uint64))
+    lines = p.read_text().splitlines()
+    assert lines[500:503] == ["0.3333333333333333", "0.1", "-0.0"]
+    # Shortest: with one significant digit fewer, no decimal reads back to the same float.
+    for line, v in zip(lines, s.tolist()):
+        if not np.isfinite(v) or v == 0:
+            continue
+        digits = len(line.split("e")[0].lstrip("-").replace(".", "").lstrip("0").rstrip("0"))
+        assert float(line) == v
+        if digits > 1:
+            assert float(f"{v:.{digits - 2}e}") != v, line
+
+
+def test_score_errors_name_the_line_and_the_token(tmp_path):
+    cases = [(b"1.0\n2.0 3.0\n", 2, "2.0 3.0"), (b"0.5\r\n\r\nabc\r\n", 3, "abc"), (b"1_0\n", 1, "1_0"),
+             (b"1\nnan\n", 2, "nan")]
+    for content, line, token in cases:
+        p = tmp_path / "bad.txt"
+        p.write_bytes(content)
+        with pytest.raises(ScoreFormatError, match="one number per line") as e:
+            read_scores(p)
+        assert (e.value.path, e.value.line, e.value.token) == (str(p), line, token)
+        assert f"{p}:{line}:" in str(e.value)
+    p.write_bytes(b"1\n2\n")
+    with pytest.raises(ScoreFormatError, match="2 scores for 3 rows"):
+        read_scores(p, n_rows=3)
+    with pytest.raises(ValueError, match="NaN"):
+        write_scores(tmp_path / "n.txt", [1.0, float("nan")])
+
+
+def test_score_files_are_gzip_by_magic_bytes_not_by_name(tmp_path):
+    hidden = tmp_path / "scores.txt"  # gzip without a .gz suffix: decompressed
+    hidden.write_bytes(gzip.compress(b"0.25\n-1.5\n"))
+    assert read_scores(hidden).tolist() == [0.25, -1.5]
+    plain = tmp_path / "scores.gz"  # a .gz name holding plain text: read as plain text
+    plain.write_bytes(b"3.0\n")
+    assert read_scores(plain).tolist() == [3.0]
+    written = write_scores(tmp_path / "w.txt.gz", [1.0, 2.0])
+    assert written.read_bytes()[:2] == b"\x1f\x8b" and read_scores(written).tolist() == [1.0, 2.0]
+
+
+def test_scores_to_standard_output(capsys):
+    write_scores("-", [0.5, 2.0])
+    assert capsys.readouterr().out == "0.5\n2.0\n"
