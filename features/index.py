@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import tempfile
 import zipfile
 import zlib
 from array import array
@@ -36,6 +35,7 @@ from features._kernels.postings import build_postings
 from features.analysis import Analyzer
 from features.collections._base import Collection
 from features.errors import IndexFormatError
+from ltr.io.outputs import atomic_write
 
 __all__ = ["FieldIndex", "InvertedIndex", "QueryTerms"]
 
@@ -309,7 +309,8 @@ class InvertedIndex:
 
     # -- persistence -------------------------------------------------------------------------------------------------
     def save(self, path: str | os.PathLike) -> None:
-        """Write the index to one ``.npz`` file, atomically (temporary file + rename)."""
+        """Write the index to one ``.npz`` file, atomically (:func:`ltr.io.atomic_write`: temporary file, fsync,
+        rename, folder fsync)."""
         arrays: dict[str, np.ndarray] = {}
         for f, fi in self._fields.items():
             for name in _FIELD_ARRAYS:
@@ -330,16 +331,10 @@ class InvertedIndex:
             "crc32": {k: zlib.crc32(memoryview(a).cast("B")) for k, a in arrays.items()},
         }
         arrays["__meta__"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
-        path = Path(path)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent if str(path.parent) else ".")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                np.savez(fh, **arrays)
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
+        # Through ltr's one atomic writer: temporary sibling, fsync, rename, fsync of the folder; never gzip (the
+        # format is a plain .npz whatever the name).
+        with atomic_write(path, "wb", compress=False) as fh:
+            np.savez(fh, **arrays)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> InvertedIndex:

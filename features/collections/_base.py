@@ -8,7 +8,6 @@ Ids are always strings: numeric-looking ids are normalised where a format pads t
 
 from __future__ import annotations
 
-import gzip
 import logging
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -17,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from features.errors import CollectionFormatError
+from ltr.io.files import read_text as ltr_read_text
 
 __all__ = ["Collection", "Queries", "TestCollection", "dedupe", "iter_lines", "normalise_numeric_id", "read_text"]
 
@@ -24,7 +24,8 @@ log = logging.getLogger(__name__)
 
 
 def read_text(path: str | Path, *, errors: str = "strict") -> str:
-    """Whole file as text: UTF-8, ``.gz`` transparently decompressed.
+    """Whole file as text: UTF-8, gzip transparently decompressed (recognised by its first two bytes, whatever the
+    name: a ``.gz`` file holding plain text is read as plain text).
 
     Parameters
     ----------
@@ -42,36 +43,12 @@ def read_text(path: str | Path, *, errors: str = "strict") -> str:
     >>> read_text(p)
     'café'
     """
-    if errors not in ("strict", "replace"):
-        raise ValueError(f"errors must be 'strict' or 'replace', got {errors!r}")
-    path = Path(path)
     try:
-        if path.suffix == ".gz":
-            with gzip.open(path, "rb") as f:
-                raw = f.read()
-        else:
-            raw = path.read_bytes()
+        return ltr_read_text(path, errors=errors, error=CollectionFormatError)
     except FileNotFoundError:
         raise CollectionFormatError("file not found", str(path)) from None
-    except (OSError, EOFError) as e:  # a truncated or corrupt gzip stream
-        raise CollectionFormatError(f"cannot read file: {e}", str(path)) from None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as e:
-        if errors == "strict":
-            line = raw.count(b"\n", 0, e.start) + 1
-            raise CollectionFormatError(
-                f"invalid UTF-8 byte {raw[e.start:e.start + 1]!r}",
-                str(path),
-                line,
-                offset=e.start,
-                hint="pass errors='replace' (CLI: --encoding-errors replace) to substitute U+FFFD",
-            ) from None
-        text = raw.decode("utf-8", errors="replace")
-        log.warning("%s: replaced %d invalid UTF-8 sequence(s) with U+FFFD", path, text.count("\ufffd"))
-    if text.startswith("\ufeff"):
-        text = text[1:]
-    return text
+    except IsADirectoryError:
+        raise CollectionFormatError("is a folder, not a file", str(path)) from None
 
 
 def iter_lines(text: str) -> Iterator[tuple[int, str]]:

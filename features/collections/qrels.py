@@ -1,90 +1,44 @@
-"""Relevance judgments in the layouts the classic and modern collections ship, read to one DataFrame.
+"""Relevance judgments for the collections: :func:`ltr.io.read_qrels` (the one qrels reader, every layout the
+classic and modern collections ship), re-exported with errors of the collection layer, plus :func:`check_qrels`.
 
-Every reader returns a DataFrame with columns ``qid`` (str), ``docno`` (str) and ``rel`` (int64), the columns
-:func:`ltr.metrics.evaluate_run` and :mod:`ltr.io.trec` use.
-
-==============  ==============================  =========================================================
-format          line                            used by
-==============  ==============================  =========================================================
-``trec``        ``qid iter docno rel``          TREC, NPL/Vaswani, NFCorpus (``iter`` ignored)
-``smart``       ``qid docno`` [``0 0.0``]       ADI (``ADI.REL``), CACM (``qrels.text``): all relevant, rel 1
-``cranfield``   ``query_position docno code``   Cranfield ``cranqrel``: codes mapped to gains, see below
-``qdr``         ``qid docno rel``               generic three-column files
-``beir``        ``query-id<TAB>corpus-id<TAB>score`` with a header line   BEIR ``qrels/*.tsv``
-==============  ==============================  =========================================================
-
-Cranfield gains. ``cranqrel.readme`` quotes Cleverdon's scale: 1 = complete answer, 2 = high degree of relevance,
-3 = useful background, 4 = minimum interest, 5 = no interest (none listed); each query also has one line with code
--1. Here **gain = 5 - code** for codes 1..4 (so 4 = complete answer ... 1 = minimum interest, higher is better as
-trec_eval and NDCG expect) and codes -1 and 5 become 0 (judged, not relevant). Pass ``gains=`` to choose another
-mapping (e.g. ``{1: 1, 2: 1, 3: 1, 4: 0, -1: 0}`` for "relevant = codes 1-3").
+The layouts, their detection and the Cranfield gain mapping are documented in :mod:`ltr.io.qrels`. Errors are
+:class:`QrelsFormatError`, both a :class:`~features.errors.CollectionFormatError` (as every collection reader
+raises) and a :class:`~ltr.exceptions.TrecFormatError` (as :func:`ltr.io.read_qrels` raises).
 """
 
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from features.collections._base import iter_lines, normalise_numeric_id, read_text
 from features.errors import CollectionFormatError
+from ltr.exceptions import TrecFormatError
+from ltr.io.qrels import CRANFIELD_GAINS, QRELS_FORMATS
+from ltr.io.qrels import detect_qrels_format as _ltr_detect_qrels_format
+from ltr.io.qrels import read_qrels as _ltr_read_qrels
 
-__all__ = ["CRANFIELD_GAINS", "QRELS_FORMATS", "check_qrels", "detect_qrels_format", "read_qrels"]
+__all__ = ["CRANFIELD_GAINS", "QRELS_FORMATS", "QrelsFormatError", "check_qrels", "detect_qrels_format",
+           "read_qrels"]
 
 log = logging.getLogger(__name__)
 
-QRELS_FORMATS = ("trec", "smart", "cranfield", "qdr", "beir")
 
-#: Cranfield relevance code -> gain (documented in the module docstring).
-CRANFIELD_GAINS: dict[int, int] = {1: 4, 2: 3, 3: 2, 4: 1, 5: 0, -1: 0}
-
-_INT = re.compile(r"[+-]?\d+")
-
-
-def _rows(path: str | Path, errors: str) -> list[tuple[int, list[str]]]:
-    return [(n, line.split()) for n, line in iter_lines(read_text(path, errors=errors)) if line.strip()]
+class QrelsFormatError(CollectionFormatError, TrecFormatError):
+    """A relevance file could not be read (fields as :class:`ltr.exceptions.FileFormatError`)."""
 
 
 def detect_qrels_format(path: str | Path, *, errors: str = "strict") -> str:
-    """Guess the layout of a relevance file from its first lines (see the module table).
-
-    Four columns are ``trec`` when the second column is always ``0``/``Q0`` and ``smart`` when the third is
-    always ``0``; three columns are ``cranfield`` when the file name starts with ``cran``, else ``qdr``.
-    """
-    rows = _rows(path, errors)[:200]
-    if not rows:
-        raise CollectionFormatError("empty relevance file", str(path))
-    first = rows[0][1]
-    if first[:2] == ["query-id", "corpus-id"]:
-        return "beir"
-    widths = {len(r) for _, r in rows}
-    if widths == {2}:
-        return "smart"
-    if widths == {3}:
-        return "cranfield" if Path(path).name.lower().startswith("cran") else "qdr"
-    if widths == {4}:
-        if all(r[1] in ("0", "Q0") for _, r in rows):
-            return "trec"
-        if all(r[2] == "0" for _, r in rows):
-            return "smart"
-    n, r = next((n, r) for n, r in rows if len(r) != len(first)) if len(widths) > 1 else rows[0]
-    raise CollectionFormatError(
-        f"cannot tell the relevance format (lines with {sorted(widths)} columns); pass format= one of "
-        f"{QRELS_FORMATS}",
-        str(path),
-        n,
-        token=" ".join(r),
-    )
-
-
-def _int(tok: str, path: str | Path, line: int, what: str) -> int:
-    if not _INT.fullmatch(tok):
-        raise CollectionFormatError(f"{what} must be an integer", str(path), line, token=tok)
-    return int(tok)
+    """Guess the layout of a relevance file from its first lines: :func:`ltr.io.detect_qrels_format`."""
+    try:
+        return _ltr_detect_qrels_format(path, errors=errors)
+    except TrecFormatError as e:
+        raise e.recast(QrelsFormatError) from None
+    except FileNotFoundError:
+        raise QrelsFormatError("file not found", str(path)) from None
 
 
 def read_qrels(
@@ -94,23 +48,7 @@ def read_qrels(
     gains: Mapping[int, int] | None = None,
     errors: str = "strict",
 ) -> pd.DataFrame:
-    """Read relevance judgments in any layout of the module table.
-
-    Parameters
-    ----------
-    path : str or Path
-    format : {"auto", "trec", "smart", "cranfield", "qdr", "beir"}
-    gains : dict of int -> int, optional
-        Map raw relevance values to gains (default: identity, and :data:`CRANFIELD_GAINS` for ``cranfield``).
-        A value missing from the map is an error.
-    errors : {"strict", "replace"}
-
-    Returns
-    -------
-    DataFrame with columns ``qid`` (str), ``docno`` (str), ``rel`` (int64), in file order. Numeric query ids of
-    and document ids of the SMART and Cranfield layouts lose their zero padding (CACM's ``01`` -> ``"1"``,
-    ``0756`` -> ``"756"``), as the ``.I`` ids of their collections do. A (qid, docno) pair judged twice is an
-    error.
+    """Read relevance judgments in any layout: :func:`ltr.io.read_qrels`, raising :class:`QrelsFormatError`.
 
     Examples
     --------
@@ -120,50 +58,12 @@ def read_qrels(
     >>> read_qrels(p).values.tolist()
     [['1', '184', 3], ['1', '486', 0], ['2', '12', 4]]
     """
-    if format == "auto":
-        format = detect_qrels_format(path, errors=errors)
-        log.info("%s: relevance format detected as %r", path, format)
-    if format not in QRELS_FORMATS:
-        raise ValueError(f"format must be 'auto' or one of {QRELS_FORMATS}, got {format!r}")
-    rows = _rows(path, errors)
-    if format == "beir":
-        rows = [(n, r) for n, r in rows if r[:2] != ["query-id", "corpus-id"]]
-    width = {"trec": (4,), "smart": (2, 4), "cranfield": (3,), "qdr": (3,), "beir": (3,)}[format]
-    qids, docs, rels = [], [], []
-    for n, r in rows:
-        if len(r) not in width:
-            raise CollectionFormatError(
-                f"expected {' or '.join(map(str, width))} columns for format {format!r}, got {len(r)}", str(path), n,
-                token=" ".join(r),
-            )
-        if format == "trec":
-            q, d, v = r[0], r[2], _int(r[3], path, n, "relevance")
-        elif format == "smart":
-            q, d, v = normalise_numeric_id(r[0]), normalise_numeric_id(r[1]), 1
-        elif format == "cranfield":
-            q, d, v = normalise_numeric_id(r[0]), normalise_numeric_id(r[1]), _int(r[2], path, n, "relevance code")
-        elif format == "beir":
-            q, d, v = r[0], r[1], _int(r[2], path, n, "score")
-        else:
-            q, d, v = r[0], r[1], _int(r[2], path, n, "relevance")
-        qids.append(q)
-        docs.append(d)
-        rels.append(v)
-    table = dict(CRANFIELD_GAINS) if (gains is None and format == "cranfield") else gains
-    if table is not None:
-        bad = sorted({v for v in rels if v not in table})
-        if bad:
-            raise CollectionFormatError(f"relevance value(s) {bad} have no entry in gains={dict(table)}", str(path))
-        rels = [table[v] for v in rels]
-    df = pd.DataFrame({"qid": pd.Series(qids, dtype=object), "docno": pd.Series(docs, dtype=object),
-                       "rel": np.asarray(rels, dtype=np.int64)})
-    dup = df.duplicated(["qid", "docno"]).to_numpy()
-    if dup.any():
-        i = int(np.flatnonzero(dup)[0])
-        raise CollectionFormatError(
-            f"document {df.docno.iat[i]!r} is judged twice for query {df.qid.iat[i]!r}", str(path), rows[i][0]
-        )
-    return df
+    try:
+        return _ltr_read_qrels(path, format, gains=gains, errors=errors)
+    except TrecFormatError as e:
+        raise e.recast(QrelsFormatError) from None
+    except FileNotFoundError:
+        raise QrelsFormatError("file not found", str(path)) from None
 
 
 def check_qrels(

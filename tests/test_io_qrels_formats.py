@@ -1,0 +1,251 @@
+"""One qrels reader for every layout (ltr.io.read_qrels), its features re-export, qrels/topics writers, and gzip by
+magic bytes for TREC files and collection text.
+
+References: the counts each shared collection's PROVENANCE.md verified by parsing, ir_measures' TREC qrels reader,
+and ir_datasets' TREC/TSV topic parsers.
+"""
+
+from __future__ import annotations
+
+import gzip
+
+import ir_measures
+import numpy as np
+import pandas as pd
+import pytest
+from ir_datasets.formats import GenericQuery, TsvQueries
+from ir_datasets.formats.trec import TrecQueries
+from ir_datasets.util import StringFile
+
+import features.collections as fc
+from features.collections import read_text as features_read_text
+from features.collections import read_trec_topics, read_tsv_queries
+from features.errors import CollectionFormatError
+from ltr.exceptions import TrecFormatError
+from ltr.io import (
+    CRANFIELD_GAINS,
+    detect_qrels_format,
+    read_qrels,
+    read_run,
+    run_from_scores,
+    write_qrels,
+    write_run,
+    write_topics,
+)
+from ltr.io import qrels as qrels_module
+
+
+def put(folder, name: str, content: bytes):
+    p = folder / name
+    p.write_bytes(content)
+    return p
+
+
+def ir_measures_qrels(path) -> list[tuple[str, str, int]]:
+    """ir_measures' own TREC qrels parser (it reads text, so gzip is opened here)."""
+    opener = gzip.open if str(path).endswith(".gz") else open
+    with opener(path, "rt") as f:
+        return [(q.query_id, q.doc_id, int(q.relevance)) for q in ir_measures.read_trec_qrels(f.read())]
+
+
+def triples(df: pd.DataFrame) -> list[tuple[str, str, int]]:
+    return list(zip(df.qid.tolist(), df.docno.tolist(), df.rel.tolist()))
+
+
+# ------------------------------------------------------------------------------------------------------------
+# The shared collections, format="auto"
+# ------------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.shared
+def test_cranfield_reads_as_cranfield_with_five_minus_code_gains(shared_file):
+    path = shared_file("cranfield/cranqrel")
+    assert detect_qrels_format(path) == "cranfield"
+    q = read_qrels(path, format="auto")
+    # PROVENANCE.md: 1837 lines, all 225 queries; codes 1: 128, 2: 387, 3: 734, 4: 363, -1: 225.
+    assert len(q) == 1837 and q.qid.nunique() == 225
+    assert q.rel.value_counts().to_dict() == {5 - 1: 128, 5 - 2: 387, 5 - 3: 734, 5 - 4: 363, 0: 225}
+    raw = read_qrels(path, "qdr")  # the codes themselves, as three columns
+    assert raw.rel.value_counts().to_dict() == {1: 128, 2: 387, 3: 734, 4: 363, -1: 225}
+    assert (q.rel.to_numpy() == raw.rel.map(CRANFIELD_GAINS).to_numpy()).all()
+
+
+@pytest.mark.shared
+@pytest.mark.parametrize("rel, n_pairs, n_queries, first", [
+    ("adi/ADI.REL", 170, 35, ("1", "17", 1)),       # PROVENANCE.md: 170 pairs, all 35 queries judged
+    ("cacm/qrels.text", 796, 52, ("1", "1410", 1)),  # 796 pairs over 52 queries, zero-padded qids ("01")
+])
+def test_smart_layouts_read_as_binary_judgments_without_zero_padding(shared_file, rel, n_pairs, n_queries, first):
+    path = shared_file(rel)
+    assert detect_qrels_format(path) == "smart"
+    q = read_qrels(path)
+    assert (len(q), q.qid.nunique()) == (n_pairs, n_queries)
+    assert set(q.rel) == {1} and triples(q)[0] == first
+    assert not q.qid.str.startswith("0").any() and not q.docno.str.startswith("0").any()
+
+
+@pytest.mark.shared
+@pytest.mark.parametrize("rel, n_rows, n_queries, counts", [
+    ("vaswani_npl/qrels", 2083, 93, {1: 2083}),
+    ("nfcorpus/dev.2-1-0.qrel.gz", 11385, 324, {2: 521, 1: 10864}),
+    ("nfcorpus/dev.3-2-1.qrel.gz", 14589, 325, {3: 521, 2: 10864, 1: 3204}),
+    ("nfcorpus/test.2-1-0.qrel.gz", 12334, 323, {2: 576, 1: 11758}),
+    ("nfcorpus/test.3-2-1.qrel.gz", 15820, 325, {3: 576, 2: 11758, 1: 3486}),
+])
+def test_trec_layouts_match_provenance_and_ir_measures(shared_file, rel, n_rows, n_queries, counts):
+    path = shared_file(rel)
+    assert detect_qrels_format(path) == "trec"
+    q = read_qrels(path)
+    assert (len(q), q.qid.nunique()) == (n_rows, n_queries)
+    assert q.rel.value_counts().to_dict() == counts
+    assert triples(q) == ir_measures_qrels(path)
+
+
+@pytest.mark.shared
+def test_the_fast_tokenizer_and_the_line_by_line_path_read_the_same_frames(shared_file, monkeypatch):
+    paths = [shared_file(r) for r in ("vaswani_npl/qrels", "nfcorpus/test.3-2-1.qrel.gz", "cranfield/cranqrel")]
+    fast = [read_qrels(p, fmt) for p, fmt in zip(paths, ("trec", "trec", "qdr"))]
+    monkeypatch.setattr(qrels_module, "_fast_columns", lambda text, format: None)
+    for p, fmt, df in zip(paths, ("trec", "trec", "qdr"), fast):
+        pd.testing.assert_frame_equal(read_qrels(p, fmt), df)
+
+
+@pytest.mark.shared
+def test_the_features_reexport_is_the_same_reader(shared_file):
+    for rel in ("cranfield/cranqrel", "adi/ADI.REL", "vaswani_npl/qrels"):
+        path = shared_file(rel)
+        pd.testing.assert_frame_equal(fc.read_qrels(path), read_qrels(path))
+        assert fc.detect_qrels_format(path) == detect_qrels_format(path)
+    assert fc.CRANFIELD_GAINS is CRANFIELD_GAINS
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Layouts and errors on small files
+# ------------------------------------------------------------------------------------------------------------
+
+
+def test_each_layout_reads_to_qid_docno_rel(tmp_path):
+    cases = {
+        "trec": (b"1 0 d1 2\nq2 Q0 d2 0\n", [("1", "d1", 2), ("q2", "d2", 0)]),
+        "smart": (b"01 0756 0 0\n01 12 0 0\n", [("1", "756", 1), ("1", "12", 1)]),
+        "qdr": (b"7 doc 3\n", [("7", "doc", 3)]),
+        "beir": (b"query-id\tcorpus-id\tscore\nq1\td1\t2\n", [("q1", "d1", 2)]),
+    }
+    for fmt, (content, expected) in cases.items():
+        p = put(tmp_path, f"{fmt}.txt", content)
+        assert detect_qrels_format(p) == fmt
+        q = read_qrels(p)
+        assert list(q.columns) == ["qid", "docno", "rel"] and q.rel.dtype == np.int64
+        assert triples(q) == expected and triples(read_qrels(p, fmt)) == expected
+    p = put(tmp_path, "cranqrel", b"1 184 2\n1 486 -1\n")
+    assert triples(read_qrels(p, gains={2: 1, -1: 0})) == [("1", "184", 1), ("1", "486", 0)]
+    assert len(read_qrels(put(tmp_path, "empty", b""), "trec")) == 0  # an explicit layout: no judgments
+
+
+def test_errors_are_trec_format_errors_naming_path_line_and_token(tmp_path):
+    p = put(tmp_path, "q", b"1 0 d1 1\n\n1 0 d2 x\n")
+    with pytest.raises(TrecFormatError, match="relevance must be an integer") as e:
+        read_qrels(p)
+    assert (e.value.path, e.value.line, e.value.token) == (str(p), 3, "x")
+    with pytest.raises(TrecFormatError, match="judged twice") as e:
+        read_qrels(put(tmp_path, "q2", b"1 0 d1 1\n1 0 d2 1\n1 0 d1 0\n"))
+    assert (e.value.line, e.value.token) == (3, "d1")
+    with pytest.raises(TrecFormatError, match="expected 4 columns") as e:
+        read_qrels(put(tmp_path, "q3", b"1 0 d1 1\n1 0 d2\n"), "trec")
+    assert e.value.line == 2
+    with pytest.raises(TrecFormatError, match="cannot tell the relevance format") as e:
+        read_qrels(put(tmp_path, "q4", b"1 0 d1 1\n1 d2\n"))
+    assert "pass format=<trec|smart|cranfield|qdr|beir>" in str(e.value)
+    assert "pass --qrels-format <trec|smart|cranfield|qdr|beir>" in e.value.cli_message()
+    with pytest.raises(TrecFormatError, match="invalid UTF-8") as e:
+        read_qrels(put(tmp_path, "q5", b"1 0 d\xfe 1\n"))
+    assert "pass errors='replace'" in str(e.value) and "--encoding-errors replace" in e.value.cli_message()
+    assert triples(read_qrels(tmp_path / "q5", errors="replace")) == [("1", "d\ufffd", 1)]
+    with pytest.raises(ValueError, match="format must be"):
+        read_qrels(p, "csv")
+    with pytest.raises(TrecFormatError, match="64-bit") as e:
+        read_qrels(put(tmp_path, "q6", b"1 0 d1 99999999999999999999\n"))
+    assert e.value.line == 1
+
+
+def test_features_errors_are_collection_and_trec_errors(tmp_path):
+    for content in (b"1 0 d1 1\n1 0 d1 0\n", b"\n"):
+        with pytest.raises(CollectionFormatError) as e:
+            fc.read_qrels(put(tmp_path, "q", content))
+        assert isinstance(e.value, TrecFormatError)
+    with pytest.raises(CollectionFormatError, match="file not found"):
+        fc.read_qrels(tmp_path / "nope")
+
+
+# ------------------------------------------------------------------------------------------------------------
+# gzip by magic bytes, not by name
+# ------------------------------------------------------------------------------------------------------------
+
+
+def test_gzip_is_recognised_by_content_for_qrels_runs_and_collection_text(tmp_path):
+    hidden = put(tmp_path, "qrels", gzip.compress(b"1 0 d1 1\n"))  # gzip, no .gz: decompressed
+    assert triples(read_qrels(hidden)) == [("1", "d1", 1)]
+    plain = put(tmp_path, "qrels.gz", b"1 0 d1 1\n")  # .gz name, plain text: read as plain text
+    assert triples(read_qrels(plain)) == [("1", "d1", 1)]
+    run = run_from_scores(["1", "1"], ["a", "b"], [0.5, 1.5])
+    write_run(tmp_path / "r.run.gz", run)
+    (tmp_path / "r.run.gz").rename(tmp_path / "r.run")
+    assert read_run(tmp_path / "r.run").docno.tolist() == ["b", "a"]
+    put(tmp_path, "p.run.gz", b"1 Q0 a 1 2.5 t\n")
+    assert read_run(tmp_path / "p.run.gz").score.tolist() == [2.5]
+    assert features_read_text(put(tmp_path, "docs", gzip.compress(b".I 1\n"))) == ".I 1\n"
+    assert features_read_text(put(tmp_path, "docs.gz", b".I 2\n")) == ".I 2\n"
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Writers: qrels and topics
+# ------------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.shared
+def test_collection_qrels_write_as_trec_that_ir_measures_reads_back(shared_file, tmp_path):
+    for rel in ("cranfield/cranqrel", "adi/ADI.REL"):
+        q = read_qrels(shared_file(rel))
+        out = write_qrels(tmp_path / "out.qrels", q)
+        assert ir_measures_qrels(out) == triples(q)
+        pd.testing.assert_frame_equal(read_qrels(out, "trec"), q)
+
+
+def test_write_qrels_columns_and_refusals(tmp_path, capsys):
+    df = pd.DataFrame({"qid": ["1", "2"], "iter": ["0", "1"], "docno": ["a", "b"], "rel": [2.0, -1.0]})
+    assert write_qrels(tmp_path / "q", df).read_text() == "1 0 a 2\n2 1 b -1\n"
+    write_qrels("-", df.drop(columns="iter"))
+    assert capsys.readouterr().out == "1 0 a 2\n2 0 b -1\n"
+    for bad, what in ((df.assign(rel=[0.5, 1]), "not an integer"), (df.assign(docno=["a b", "c"]), "whitespace"),
+                      (df.drop(columns="rel"), "missing columns")):
+        with pytest.raises(ValueError, match=what):
+            write_qrels(tmp_path / "bad", bad)
+    assert not (tmp_path / "bad").exists()
+
+
+def test_topics_written_as_trec_and_tsv_read_back_by_independent_parsers(tmp_path):
+    queries = {"1": "what similarity laws must be\nobeyed  when constructing models", "2": "heat\ttransfer",
+               "PLAIN-3": "deafness"}
+    one_line = {q: " ".join(t.split()) for q, t in queries.items()}
+    trec = write_topics(tmp_path / "topics.trec", queries)
+    tsv = write_topics(tmp_path / "queries.tsv", queries, format="tsv")
+    ref = TrecQueries(StringFile(trec.read_bytes()), qtype=GenericQuery,
+                      qtype_map={"<num> *(Number:)?": "query_id", "<title> *(Topic:)?": "text"})
+    assert {q.query_id: q.text for q in ref.queries_iter()} == one_line
+    assert {q.query_id: q.text for q in TsvQueries(StringFile(tsv.read_bytes())).queries_iter()} == one_line
+    assert dict(read_trec_topics(trec).items()) == one_line
+    assert dict(read_tsv_queries(tsv).items()) == one_line
+    with pytest.raises(ValueError, match="topic tag"):
+        write_topics(tmp_path / "x", {"1": "a </title> b"})
+    with pytest.raises(ValueError, match="whitespace"):
+        write_topics(tmp_path / "x", {"1 2": "a"})
+    with pytest.raises(ValueError, match="format"):
+        write_topics(tmp_path / "x", {"1": "a"}, format="json")
+
+
+@pytest.mark.shared
+def test_a_collections_queries_write_as_topics_that_read_back(shared_file, tmp_path):
+    tc = fc.load_queries(shared_file("cranfield/cran.qry"), ids="position")
+    p = write_topics(tmp_path / "cran.topics", dict(tc.items()))
+    back = read_trec_topics(p)
+    assert back.qids == tc.qids and back.texts == tuple(" ".join(t.split()) for t in tc.texts)
