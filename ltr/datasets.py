@@ -16,7 +16,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from ltr.groups import check_group_ptr, group_ptr_from_sizes
 
-__all__ = ["RankingDataset", "make_ranking"]
+__all__ = ["RankingDataset", "dataset_summary", "make_ranking"]
 
 
 def _frozen(a: np.ndarray | None) -> np.ndarray | None:
@@ -193,8 +193,9 @@ def make_ranking(
 
     Each document's latent relevance is ``sin(pi * x0) + x1 * x2 + relu(x3) ** 2 - |x4| + q`` over the
     informative features (cycled when there are fewer than five), where ``q`` is a per-query offset, plus
-    Gaussian noise. Labels are the latent relevance cut at the query-independent quantiles so that higher
-    grades are rarer (about 50/25/13/8/4 % for five grades), as in web LETOR sets.
+    Gaussian noise. Labels are the latent relevance cut at query-independent quantiles so that higher grades
+    are rarer, as in web LETOR sets: label >= g for the top 2^-g share of the documents, so grade g < max_label
+    holds 2^-(g+1) of them and the top grade 2^-max_label (50/25/12.5/6.25/6.25 % for five grades).
 
     Parameters
     ----------
@@ -242,3 +243,35 @@ def make_ranking(
     qid = np.repeat(np.arange(1, n_queries + 1, dtype=np.int64), sizes)
     names = tuple(f"f{j + 1}" for j in range(n_features))
     return RankingDataset(X=X, y=y, qid=qid, group_ptr=ptr, feature_names=names)
+
+
+def dataset_summary(data: RankingDataset, name: str = "data") -> dict:
+    """Counts that describe a dataset, as JSON-able values: what ``ltr info`` prints and reports plot.
+
+    Keys: ``name``, ``n_queries``, ``n_rows``, ``n_features``, ``label_counts`` (label text -> rows),
+    ``rows_per_query`` (one size per query, in order), ``queries_without_relevant`` (no label >= 1, the queries
+    whose metrics depend on the ``no_relevant`` convention), ``has_doc_ids``, ``feature_names`` and ``sources``
+    (the files read, sidecars included).
+
+    Examples
+    --------
+    >>> s = dataset_summary(make_ranking(3, 4, 2, random_state=0))
+    >>> s["n_queries"], s["rows_per_query"], sum(s["label_counts"].values())
+    (3, [4, 4, 4], 12)
+    """
+    y = np.asarray(data.y)
+    labels, counts = np.unique(y, return_counts=True)
+    starts = data.group_ptr[:-1]
+    best = np.maximum.reduceat(y, starts) if data.n_rows else np.zeros(0)
+    return {
+        "name": name,
+        "n_queries": data.n_queries,
+        "n_rows": data.n_rows,
+        "n_features": data.n_features,
+        "label_counts": {f"{lab:g}": int(c) for lab, c in zip(labels, counts)},
+        "rows_per_query": [int(s) for s in data.group_sizes],
+        "queries_without_relevant": int(np.sum(best < 1)),
+        "has_doc_ids": data.doc_ids is not None,
+        "feature_names": None if data.feature_names is None else list(data.feature_names),
+        "sources": dict(getattr(data, "sources", {}) or {}),
+    }

@@ -1,6 +1,5 @@
 """Comparing systems: hand-computed tables, ranx as an independent reference, bad input, output formats, CLI."""
 
-import argparse
 import csv
 import io
 import json
@@ -11,8 +10,8 @@ import pytest
 
 from ltr import Ranker, make_ranking
 from ltr.evaluation import compare, compare_models, compare_runs, paired_ttest, randomization_test
-from ltr.evaluation.commands import add_compare_arguments, run_compare
-from ltr.evaluation.report import comparison_from_dict
+from ltr.cli import main
+from ltr.evaluation.results import comparison_from_dict
 from ltr.io import read_qrels, read_run, write_qrels, write_run
 from ltr.metrics import evaluate_run_per_query
 
@@ -22,10 +21,8 @@ def frame(values, qids=None, metric="map"):
     return pd.DataFrame({metric: values}, index=pd.Index(qids, name="qid"))
 
 
-def ns(argv):
-    p = argparse.ArgumentParser()
-    add_compare_arguments(p)
-    return p.parse_args(argv)
+def run_compare(argv):
+    return main(["compare", *argv])
 
 
 # -- hand-computed ----------------------------------------------------------------------------------------------------
@@ -243,25 +240,25 @@ def test_compare_models_scores_each_model_on_the_same_queries():
 def test_ltr_compare_runs_table_json_and_result_file(trec_files, tmp_path, capsys):
     qrels_path, runs = trec_files
     argv = [str(runs["bm25"]), str(runs["ltr"]), "--qrels", str(qrels_path), "--permutations", "500"]
-    assert run_compare(ns([*argv, "--format", "json", "--out", str(tmp_path / "c.json")])) == 0
+    assert run_compare(([*argv, "--format", "json", "--out", str(tmp_path / "c.json")])) == 0
     printed = json.loads(capsys.readouterr().out)
     assert printed["kind"] == "compare" and printed["baseline"] == "bm25"
     assert [s["name"] for s in printed["systems"]] == ["bm25", "ltr"]
     assert json.loads((tmp_path / "c.json").read_text())["comparison"]["rows"] == printed["comparison"]["rows"]
-    assert run_compare(ns([*argv, "--names", "A,B", "--baseline", "B", "--format", "markdown"])) == 0
+    assert run_compare(([*argv, "--names", "A,B", "--baseline", "B", "--format", "markdown"])) == 0
     assert "| B (baseline) |" in capsys.readouterr().out
 
 
 def test_ltr_compare_errors(trec_files, tmp_path, capsys):
     qrels_path, runs = trec_files
-    assert run_compare(ns([str(runs["bm25"]), str(runs["ltr"])])) == 2
+    assert run_compare(([str(runs["bm25"]), str(runs["ltr"])])) == 2
     assert "--qrels" in capsys.readouterr().err
-    assert run_compare(ns([str(runs["bm25"]), "--qrels", str(qrels_path)])) == 2
-    assert run_compare(ns([str(runs["bm25"]), str(runs["ltr"]), "--qrels", str(qrels_path), "--tests", "z"])) == 2
+    assert run_compare(([str(runs["bm25"]), "--qrels", str(qrels_path)])) == 2
+    assert run_compare(([str(runs["bm25"]), str(runs["ltr"]), "--qrels", str(qrels_path), "--tests", "z"])) == 2
     short = read_run(runs["ltr"])
     write_run(tmp_path / "short.run", short[short.qid != "9"])
     argv = [str(runs["bm25"]), str(tmp_path / "short.run"), "--qrels", str(qrels_path)]
-    assert run_compare(ns(argv)) == 1
+    assert run_compare((argv)) == 1
     assert "'short' lacks 1 of them: 9" in capsys.readouterr().err
-    assert run_compare(ns([*argv, "--intersection"])) == 0
+    assert run_compare(([*argv, "--intersection"])) == 0
     assert "bm25: 1 queries not shared by every system left out: 9" in capsys.readouterr().err

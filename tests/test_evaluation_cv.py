@@ -1,7 +1,6 @@
 """Cross-validation: fold sources, agreement with training each fold by hand, parallel folds, saved artefacts,
 scikit-learn's GridSearchCV with query routing, the ``ltr cv`` command and a quality floor on MQ2008."""
 
-import argparse
 import json
 from pathlib import Path
 
@@ -9,15 +8,15 @@ import numpy as np
 import pytest
 
 from ltr import Ranker, load_model, make_ranking
+from ltr.cli import main
 from ltr.evaluation import (
     CVResult,
-    QueryNormalizer,
     cross_validate,
     letor_folds,
     ndcg_scorer,
     query_kfold,
 )
-from ltr.evaluation.commands import add_cv_arguments, run_cv
+from ltr.rankers.normalize import QueryNormalizer
 from ltr.io import read_letor, write_letor
 from ltr.metrics import evaluate, evaluate_per_query
 
@@ -47,10 +46,8 @@ def fold_dir(tmp_path_factory):
     return root
 
 
-def ns(argv):
-    p = argparse.ArgumentParser()
-    add_cv_arguments(p)
-    return p.parse_args(argv)
+def run_cv(argv):
+    return main(["cv", *argv])
 
 
 # -- fold sources ---------------------------------------------------------------------------------------------------
@@ -98,7 +95,8 @@ def test_cv_on_a_fold_directory_equals_training_each_fold_by_hand(fold_dir):
     res = cross_validate(small_ranker(early_stopping_rounds=3), fold_dir, metrics=METRICS, progress=False)
     for fold, f in zip(res.folds, letor_folds(fold_dir)):
         train, vali, test = (read_letor(p, n_features=5) for p in (f.train, f.vali, f.test))
-        model = small_ranker(early_stopping_rounds=3).fit(train, eval_set=[vali, train])
+        # The reference watches the validation part alone, as the contract says (no training set recorded).
+        model = small_ranker(early_stopping_rounds=3).fit(train, eval_set=[vali])
         expected = evaluate(test.y, model.predict(test), group_ptr=test.group_ptr, metrics=METRICS)
         assert fold.metrics == pytest.approx(expected, abs=1e-12)
         assert fold.rounds == model.best_iteration_
@@ -184,7 +182,7 @@ def test_normalisation_is_applied_to_each_fold_and_stored_with_the_fold_s_model(
 def test_global_normalisation_is_fitted_on_each_training_part(data):
     from dataclasses import replace
 
-    from ltr.evaluation import GlobalNormalizer
+    from ltr.rankers.normalize import GlobalNormalizer
 
     res = cross_validate(small_ranker(), data, n_splits=3, metrics=["ndcg@10"], progress=False,
                          normalize="global-minmax")
@@ -251,8 +249,8 @@ def test_the_scorer_says_how_to_enable_routing_when_it_gets_no_query_ids(data):
 # -- ltr cv ---------------------------------------------------------------------------------------------------------
 def test_ltr_cv_on_a_file_prints_json_and_writes_the_result(tmp_path, capsys, data):
     write_letor(tmp_path / "d.txt", data)
-    code = run_cv(ns([str(tmp_path / "d.txt"), "--folds", "3", "--rounds", "5", "--leaves", "7",
-                      "--min-child-samples", "3", "--threads", "1", "--metrics", "ndcg@10,map", "--format", "json",
+    code = run_cv(([str(tmp_path / "d.txt"), "--folds", "3", "--rounds", "5", "--leaves", "7",
+                      "--min-child-samples", "3", "--n-jobs", "1", "--metrics", "ndcg@10,map", "--format", "json",
                       "--out", str(tmp_path / "r.json"), "--quiet", "--normalize", "sum"]))
     assert code == 0
     printed = json.loads(capsys.readouterr().out)
@@ -261,21 +259,24 @@ def test_ltr_cv_on_a_file_prints_json_and_writes_the_result(tmp_path, capsys, da
 
 
 def test_ltr_cv_usage_and_data_errors_have_exit_codes(tmp_path, capsys, fold_dir):
-    assert run_cv(ns([str(fold_dir), "--metrics", "ndcg@x"])) == 2
-    assert run_cv(ns([str(fold_dir), "--folds", "1"])) == 2
-    assert run_cv(ns([str(tmp_path / "missing")])) == 1
-    assert "no such file or fold directory" in capsys.readouterr().err
+    assert run_cv(([str(fold_dir), "--metrics", "ndcg@x"])) == 2
+    assert run_cv(([str(fold_dir), "--folds", "1"])) == 2
+    assert run_cv(([str(tmp_path / "missing")])) == 1
+    assert "missing: no such file or folder" in capsys.readouterr().err
     (tmp_path / "Fold1").mkdir()
     (tmp_path / "Fold1" / "train.txt").write_text("0 qid:1 1:0\n")
-    assert run_cv(ns([str(tmp_path)])) == 1
+    assert run_cv(([str(tmp_path)])) == 1
     assert "missing Fold1/test.txt" in capsys.readouterr().err
 
 
 def test_ltr_cv_table_shows_folds_mean_and_std(fold_dir, capsys):
-    assert run_cv(ns([str(fold_dir), "--rounds", "3", "--leaves", "3", "--min-child-samples", "3", "--quiet",
-                      "--threads", "1", "--metrics", "ndcg@10"])) == 0
+    assert run_cv(([str(fold_dir), "--rounds", "3", "--leaves", "3", "--min-child-samples", "3", "--quiet",
+                      "--n-jobs", "1", "--metrics", "ndcg@10"])) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert [ln.split()[0] for ln in lines[2:]] == ["Fold1", "Fold2", "Fold3", "mean", "std"]
+    assert [ln.split()[0] for ln in lines[2:-1]] == ["Fold1", "Fold2", "Fold3", "mean", "std"]
+    # The last line says which conventions the table used and how many queries it averaged.
+    assert lines[-1].startswith("gain exp2 (2^rel - 1); queries without relevant documents score 0")
+    assert "36 in all" in lines[-1]  # three test parts of 12 queries
 
 
 # -- real data ------------------------------------------------------------------------------------------------------
@@ -306,3 +307,37 @@ def test_lambdamart_on_rotated_mq2008_segments_clears_a_quality_floor(mq2008_fol
     random = evaluate(test.y, rng.random(test.n_rows), group_ptr=test.group_ptr, metrics=["ndcg@5"])["ndcg@5"]
     assert mean["ndcg@5"] > random + 0.05
     assert len(res.pooled_qids()) == 470  # each of the 157 + 157 + 156 queries tested once
+
+
+@pytest.mark.shared
+@pytest.mark.parametrize("record_train", [False, True])
+def test_cv_early_stopping_is_driven_by_the_validation_part_alone_as_lightgbm_itself_stops(shared_file, tmp_path,
+                                                                                           record_train):
+    """Train S1, validate S4, test S5 of MQ2008, 300 rounds, patience 50: the round LightGBM itself picks when it
+    watches the validation set alone (its own lambdarank objective and its own NDCG@10, no ltrkit code) is the
+    round cross_validate keeps, whether or not the training part is also recorded every round. (Before the fix
+    the recorded training set could stop training at its own best round.)"""
+    import lightgbm as lgb
+
+    s1, s4, s5 = (shared_file(p) for p in ("mq2008/Fold2/test.txt.gz", "mq2008/Fold1/vali.txt.gz",
+                                            "mq2008/Fold1/test.txt.gz"))
+    (tmp_path / "Fold1").mkdir()
+    for part, seg in (("train", s1), ("vali", s4), ("test", s5)):
+        (tmp_path / "Fold1" / f"{part}.txt.gz").symlink_to(Path(seg).resolve())
+    params = dict(n_estimators=300, learning_rate=0.05, num_leaves=31, min_child_samples=20,
+                  early_stopping_rounds=50, n_jobs=1, random_state=0)
+    res = cross_validate(Ranker(**params), tmp_path, metrics=["ndcg@10"], progress=False, record_train=record_train)
+
+    train, vali = read_letor(s1), read_letor(s4, n_features=46)
+    lgb_params = {"objective": "lambdarank", "learning_rate": 0.05, "num_leaves": 31, "min_data_in_leaf": 20,
+                  "metric": "ndcg", "eval_at": [10], "verbosity": -1, "seed": 0, "deterministic": True,
+                  "num_threads": 1}
+    dtrain = lgb.Dataset(train.X, train.y, group=train.group_sizes)
+    dvalid = lgb.Dataset(vali.X, vali.y, group=vali.group_sizes, reference=dtrain)
+    # LightGBM's NDCG scores a query without relevant documents 1 and ltrkit's default 0: a constant shift of
+    # the mean, so the best round is the same.
+    booster = lgb.train(lgb_params, dtrain, num_boost_round=300, valid_sets=[dvalid],
+                        callbacks=[lgb.early_stopping(50, verbose=False)])
+    assert res.folds[0].rounds == booster.best_iteration
+    if record_train:
+        assert set(res.folds[0].evals) == {"vali", "train"}

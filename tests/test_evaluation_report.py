@@ -1,7 +1,6 @@
 """Plots and reports rendered from small real runs: valid PNGs of the expected pixel size, self-contained HTML,
 Markdown that links existing files, the ``ltr report`` command."""
 
-import argparse
 import base64
 import io
 import json
@@ -14,7 +13,7 @@ import pytest
 
 from ltr import Ranker, make_ranking
 from ltr.evaluation import compare_cv, cross_validate, dataset_summary, plots, read_result, render_report
-from ltr.evaluation.commands import add_report_arguments, run_report
+from ltr.cli import main
 from ltr.io import write_letor
 
 pytest.importorskip("matplotlib")
@@ -132,19 +131,17 @@ def test_ltr_report_command(runs, tmp_path, capsys):
     a.save(tmp_path / "a.json")
     write_letor(tmp_path / "d.txt", data)
 
-    def ns(argv):
-        p = argparse.ArgumentParser()
-        add_report_arguments(p)
-        return p.parse_args(argv)
+    def run_report(argv):
+        return main(["report", *argv])
 
-    assert run_report(ns([str(tmp_path / "a.json"), "--out", str(tmp_path / "r"), "--formats", "png",
+    assert run_report(([str(tmp_path / "a.json"), "--out", str(tmp_path / "r"), "--formats", "png",
                           "--data", str(tmp_path / "d.txt")])) == 0
     written = json.loads(capsys.readouterr().out)
     assert "labels-d-txt" in written and "html" not in written
     assert_real_image(open(written["labels-d-txt"], "rb").read())
-    assert run_report(ns([str(tmp_path / "a.json"), "--out", str(tmp_path / "r"), "--formats", "pdf"])) == 2
+    assert run_report(([str(tmp_path / "a.json"), "--out", str(tmp_path / "r"), "--formats", "pdf"])) == 2
     (tmp_path / "bad.json").write_text('{"format": "other"}')
-    assert run_report(ns([str(tmp_path / "bad.json"), "--out", str(tmp_path / "r")])) == 1
+    assert run_report(([str(tmp_path / "bad.json"), "--out", str(tmp_path / "r")])) == 1
     assert "not an ltrkit result" in capsys.readouterr().err
     with pytest.raises(ValueError, match="not a JSON result file"):
         (tmp_path / "x.json").write_text("{")
@@ -155,7 +152,33 @@ def test_importing_the_evaluation_package_loads_no_plotting_or_engine_library():
     import subprocess
     import sys
 
-    code = ("import sys, ltr.evaluation, ltr.evaluation.commands; "
+    code = ("import sys, ltr.evaluation; "
             "print(sorted(m for m in ('matplotlib', 'lightgbm', 'xgboost', 'sklearn', 'numba') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_two_data_files_with_the_same_name_get_a_figure_each(runs, tmp_path, capsys):
+    """ltr report --data a/train.txt --data b/train.txt showed the second file's figures twice."""
+    data, a, _ = runs
+    a.save(tmp_path / "a.json")
+    for sub, seed in (("x", 1), ("y", 2)):
+        (tmp_path / sub).mkdir()
+        write_letor(tmp_path / sub / "train.txt", make_ranking(5 + 10 * seed, 4, 3, random_state=seed))
+    assert main(["report", str(tmp_path / "a.json"), "--out", str(tmp_path / "r"), "--formats", "png",
+                 "--data", str(tmp_path / "x" / "train.txt"), "--data", str(tmp_path / "y" / "train.txt")]) == 0
+    written = json.loads(capsys.readouterr().out)
+    labels = sorted(k for k in written if k.startswith("labels-") and k != "labels-data")  # data: the cv's own
+    assert labels == ["labels-x-train-txt", "labels-y-train-txt"]
+    pngs = [open(written[k], "rb").read() for k in labels]
+    assert pngs[0] != pngs[1]  # 15 and 25 queries: two different label histograms
+
+
+def test_result_figures_never_share_an_id():
+    from ltr.evaluation.report import result_figures
+
+    d = make_ranking(6, 4, 3, random_state=0)
+    s = dataset_summary(d, "same")
+    figs = result_figures({"systems": [], "metrics": []}, datasets=[s, dict(s)])
+    ids = [f["id"] for f in figs]
+    assert len(ids) == len(set(ids)) == 4

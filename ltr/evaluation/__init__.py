@@ -1,25 +1,39 @@
-"""The experiment workflow: cross-validation, significance tests, normalisation, feature analysis, reports.
+"""The experiment workflow: folds, cross-validation, significance tests, feature analysis, reports.
 
-- :func:`cross_validate` over LETOR fold directories (:func:`letor_folds`) or query-grouped K folds
-  (:func:`query_kfold`), with parallel folds and saved models -> :class:`CVResult`;
-- :func:`compare`, :func:`compare_runs`, :func:`compare_models`, :func:`compare_cv` -> :class:`Comparison`: paired
-  t-test, Wilcoxon signed-rank and Fisher randomisation tests against a baseline (:mod:`.significance`), Holm or
-  Bonferroni correction, win/tie/loss, effect sizes; tables as text, Markdown, LaTeX, CSV or JSON;
-- :class:`QueryNormalizer` / :class:`GlobalNormalizer` (:mod:`.normalize`): RankLib's ``-norm`` and global scaling,
-  JSON-serialisable so that a model can carry them;
-- :func:`importance_table`, :func:`permutation_importance`, :func:`ablation`; :func:`select_features` and
-  :func:`read_feature_file` (RankLib ``-feature`` files);
-- :func:`ndcg_scorer` for scikit-learn's ``GridSearchCV`` with query-grouped folds (:mod:`.scoring`);
-- result files and reports: :func:`render_report` (PNG, one self-contained HTML page, Markdown).
+Modules, lowest first (each imports only modules above it in this list, never a sibling's private names):
 
-Matplotlib is imported only when a figure is drawn.
+- :mod:`.results`: the records (:class:`FoldResult`, :class:`CVResult`, :class:`Comparison`) and their JSON
+  result file (:func:`read_result`, :func:`write_result`);
+- :mod:`.significance`: paired t, Wilcoxon signed-rank and Fisher randomisation tests, Holm/Bonferroni;
+- :mod:`.folds`: :func:`letor_folds` (``Fold1..FoldK/{train,vali,test}``), :func:`query_kfold` (K folds of whole
+  queries), :func:`make_folds`;
+- :mod:`.selection`: feature subsets by id or name, RankLib ``-feature`` files;
+- :mod:`.cv`: :func:`cross_validate` -> :class:`CVResult`;
+- :mod:`.compare`: :func:`compare`, :func:`compare_runs`, :func:`compare_models`, :func:`compare_cv` ->
+  :class:`Comparison`;
+- :mod:`.importance`: :func:`importance_table`, :func:`permutation_importance`, :func:`ablation`;
+- :mod:`.scoring`: :func:`ndcg_scorer` for scikit-learn's ``GridSearchCV`` with query-grouped folds;
+- :mod:`.tables`, :mod:`.plots`, :mod:`.report`: terminal/Markdown/LaTeX/CSV/JSON tables, PNG figures, and
+  :func:`render_report` (one self-contained HTML page and Markdown).
+
+Feature normalisation (RankLib's ``-norm`` and global scaling) is preprocessing stored with a model: it lives in
+:mod:`ltr.rankers.normalize`. Matplotlib is imported only when a figure is drawn.
 """
 
-from ltr.evaluation.compare import Comparison, check_qrels_labels, compare, compare_cv, compare_models, compare_runs
-from ltr.evaluation.cv import CVResult, Fold, FoldResult, cross_validate, dataset_summary, letor_folds, query_kfold
+from ltr.datasets import dataset_summary
+from ltr.evaluation.compare import (
+    check_qrels_labels,
+    compare,
+    compare_cv,
+    compare_models,
+    compare_runs,
+    run_name,
+)
+from ltr.evaluation.cv import cross_validate
+from ltr.evaluation.folds import Fold, letor_folds, load_part, make_folds, query_kfold
 from ltr.evaluation.importance import ablation, groups_by_prefix, importance_table, permutation_importance
-from ltr.evaluation.normalize import GlobalNormalizer, QueryNormalizer, make_normalizer, normalizer_from_dict
-from ltr.evaluation.report import read_result, render_report, write_result
+from ltr.evaluation.report import render_report
+from ltr.evaluation.results import Comparison, CVResult, FoldResult, is_result_file, read_result, write_result
 from ltr.evaluation.scoring import QueryScorer, ndcg_scorer
 from ltr.evaluation.selection import read_feature_file, resolve_features, select_features
 from ltr.evaluation.significance import (
@@ -39,8 +53,6 @@ __all__ = [
     "Comparison",
     "Fold",
     "FoldResult",
-    "GlobalNormalizer",
-    "QueryNormalizer",
     "QueryScorer",
     "ablation",
     "bonferroni",
@@ -57,10 +69,11 @@ __all__ = [
     "groups_by_prefix",
     "holm",
     "importance_table",
+    "is_result_file",
     "letor_folds",
-    "make_normalizer",
+    "load_part",
+    "make_folds",
     "ndcg_scorer",
-    "normalizer_from_dict",
     "paired_test",
     "paired_ttest",
     "permutation_importance",
@@ -70,6 +83,7 @@ __all__ = [
     "read_result",
     "render_report",
     "resolve_features",
+    "run_name",
     "select_features",
     "wilcoxon_test",
     "win_tie_loss",

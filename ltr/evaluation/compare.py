@@ -21,93 +21,21 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ltr.evaluation import significance as S
+from ltr.evaluation.results import Comparison, CVResult
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["Comparison", "compare", "compare_cv", "compare_models", "compare_runs", "check_qrels_labels"]
+__all__ = ["Comparison", "check_qrels_labels", "compare", "compare_cv", "compare_models", "compare_runs", "run_name"]
 
 DEFAULT_TESTS = ("t", "wilcoxon", "randomization")
 CURVE_METRICS = tuple(f"ndcg@{k}" for k in range(1, 21))
-
-
-@dataclass
-class Comparison:
-    """The outcome of :func:`compare`.
-
-    Attributes
-    ----------
-    systems : list of str
-        In input order; ``baseline`` among them.
-    baseline : str
-    metrics : list of str
-    qids : list of str
-        The paired queries.
-    per_query : dict of str to dict of str to ndarray
-        ``per_query[system][metric]``, aligned with ``qids``.
-    rows : list of dict
-        One per (system other than the baseline, metric): ``mean``, ``baseline_mean``, ``delta``, ``relative``,
-        ``wins``, ``ties``, ``losses``, ``effect_size``, and ``tests[test] = {statistic, pvalue, pvalue_adjusted,
-        significant}``.
-    tests, correction, alpha, n_permutations, seed
-        The settings used.
-    dropped : dict of str to list of str
-        With ``queries="intersection"``: the queries each system had that were left out.
-    curves : dict of str to list of float, or None
-        Mean NDCG@1..20 per system over ``qids``, when the inputs had those columns.
-    """
-
-    systems: list[str]
-    baseline: str
-    metrics: list[str]
-    qids: list[str]
-    per_query: dict[str, dict[str, np.ndarray]]
-    rows: list[dict[str, Any]]
-    tests: list[str]
-    correction: str
-    alpha: float
-    n_permutations: int
-    seed: int
-    dropped: dict[str, list[str]] = field(default_factory=dict)
-    curves: dict[str, list[float]] | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    def mean(self, system: str, metric: str) -> float:
-        return float(np.mean(self.per_query[system][metric]))
-
-    def row(self, system: str, metric: str) -> dict[str, Any]:
-        for r in self.rows:
-            if r["system"] == system and r["metric"] == metric:
-                return r
-        raise KeyError(f"no comparison row for system {system!r} and metric {metric!r}")
-
-    def format(self, fmt: str = "table", *, layout: str | None = None, digits: int = 4) -> str:
-        """Render as ``"table"`` (terminal), ``"markdown"``, ``"latex"``, ``"csv"`` or ``"json"``.
-
-        ``layout="long"`` (one line per system and metric with every p-value; the default for table and csv) or
-        ``"wide"`` (systems x metrics with significance markers; the default for Markdown and LaTeX).
-        """
-        from ltr.evaluation.tables import format_comparison
-
-        return format_comparison(self, fmt, layout=layout, digits=digits)
-
-    def to_dict(self) -> dict[str, Any]:
-        """The result file's content (``kind == "compare"``; see :mod:`ltr.evaluation.report`)."""
-        from ltr.evaluation.report import comparison_dict
-
-        return comparison_dict(self)
-
-    def save(self, path: str | os.PathLike) -> None:
-        from ltr.evaluation.report import write_result
-
-        write_result(path, self.to_dict())
 
 
 def _canonical(metrics) -> list[str]:
@@ -330,8 +258,10 @@ def compare_runs(
 
     Parameters
     ----------
-    runs : mapping of name to run frame or path, or a sequence of paths
-        Paths are named by their file name without the ``.run``/``.txt``/``.gz`` suffixes.
+    runs : mapping of name to run frame, path or CVResult, or a sequence of paths
+        Paths are named by their file name without the ``.run``/``.txt``/``.gz`` suffixes. A
+        :class:`~ltr.evaluation.CVResult` stands for its out-of-fold run (:meth:`CVResult.run`), so a
+        cross-validated ranker is judged exactly as the runs beside it.
     qrels : DataFrame or path
     metrics : str or sequence of str, default=("ndcg@10", "map")
     baseline : str, optional
@@ -353,7 +283,7 @@ def compare_runs(
     from ltr.metrics import evaluate_run_per_query
 
     if not isinstance(runs, Mapping):
-        runs = {_run_name(p): p for p in runs}
+        runs = {run_name(p): p for p in runs}
         if len(runs) != len(set(runs)):
             raise ValueError("two runs have the same file name; pass a mapping of names to paths")
     if isinstance(qrels, (str, os.PathLike)):
@@ -363,7 +293,9 @@ def compare_runs(
     wanted = list(dict.fromkeys([*names, *CURVE_METRICS]))
     frames = {}
     for name, run in runs.items():
-        if isinstance(run, (str, os.PathLike)):
+        if isinstance(run, CVResult):  # its out-of-fold ranking, judged by the same qrels as every other run
+            run = run.run()
+        elif isinstance(run, (str, os.PathLike)):
             run = read_run(run)
         _check_run(run, name)
         frame = evaluate_run_per_query(qrels, run, wanted, gain=gain, no_relevant=no_relevant)
@@ -375,7 +307,14 @@ def compare_runs(
     return result
 
 
-def _run_name(path) -> str:
+def run_name(path: str | os.PathLike) -> str:
+    """A system name from a run's path: the file name without ``.gz``, ``.run``, ``.txt``, ``.trec``.
+
+    Examples
+    --------
+    >>> run_name("runs/bm25.run.gz")
+    'bm25'
+    """
     name = Path(path).name
     for suffix in (".gz", ".run", ".txt", ".trec"):
         if name.endswith(suffix) and len(name) > len(suffix):
@@ -392,11 +331,13 @@ def compare_models(
     baseline: str | None = None,
     gain: str = "exp2",
     no_relevant: float = 0.0,
+    convention: str = "default",
     **kwargs: Any,
 ) -> Comparison:
     """Compare fitted rankers on one :class:`~ltr.RankingDataset` (each ``predict``-s the whole dataset).
 
-    ``**kwargs`` go to :func:`compare`.
+    ``gain``, ``no_relevant`` and ``convention`` are the metric conventions (:mod:`ltr.metrics`); ``**kwargs`` go
+    to :func:`compare`.
 
     Examples
     --------
@@ -418,10 +359,11 @@ def compare_models(
     for name, model in models.items():
         scores = np.asarray(model.predict(data), dtype=np.float64)
         per = evaluate_per_query(data.y, scores, group_ptr=data.group_ptr, metrics=wanted, gain=gain,
-                                 no_relevant=no_relevant)
+                                 no_relevant=no_relevant, convention=convention)
         frames[name] = pd.DataFrame(per, index=qids)
     result = compare(frames, baseline, metrics=names, **kwargs)
-    result.extra["conventions"] = {"gain": gain, "no_relevant": no_relevant, "source": "models"}
+    result.extra["conventions"] = {"gain": gain, "no_relevant": no_relevant, "convention": convention,
+                                   "source": "models"}
     return result
 
 
@@ -436,10 +378,17 @@ def compare_cv(results, baseline: str | None = None, *, metrics: str | Sequence[
     """
     if not isinstance(results, Mapping):
         results = list(results)
+        if not all(isinstance(r, CVResult) for r in results):
+            raise TypeError("compare_cv takes CVResult objects (ltr.evaluation.cross_validate's results)")
         named = {r.name: r for r in results}
         if len(named) != len(results):
             raise ValueError("two CV results share a name; pass a mapping of distinct names")
         results = named
+    conventions = {name: r.settings.get("metric_conventions") for name, r in results.items()}
+    if len({repr(c) for c in conventions.values()}) > 1:
+        listing = "; ".join(f"{n}: {c}" for n, c in conventions.items())
+        raise ValueError(f"the CV results were evaluated with different metric conventions ({listing}); re-run "
+                         "them with the same gain and no_relevant")
     frames = {name: r.per_query() for name, r in results.items()}
     metrics = metrics if metrics is not None else next(iter(results.values())).metrics
     result = compare(frames, baseline, metrics=metrics, **kwargs)
@@ -447,4 +396,5 @@ def compare_cv(results, baseline: str | None = None, *, metrics: str | Sequence[
     result.curves = {n: r.curve() for n, r in results.items()}
     result.extra["cv"] = {n: r.to_dict() for n, r in results.items()}
     result.extra["datasets"] = next(iter(results.values())).datasets
+    result.extra["conventions"] = {**(next(iter(conventions.values())) or {}), "source": "cv results"}
     return result

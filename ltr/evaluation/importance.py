@@ -205,8 +205,9 @@ def ablation(
     progress : bool, default=True
         A bar over the runs.
     **cv_kwargs
-        Passed to :func:`~ltr.evaluation.cross_validate` (``n_splits``, ``random_state``, ``n_jobs``, ...;
-        ``features`` restricts the full set first).
+        Passed to :func:`~ltr.evaluation.cross_validate` (``n_splits``, ``random_state``, ``n_jobs``, ...).
+        ``features`` is refused: ablation drops groups from the data's full feature set, so restrict the data
+        first (:func:`~ltr.evaluation.select_features`) to ablate within a subset.
 
     Returns
     -------
@@ -214,7 +215,8 @@ def ablation(
         With ``extra["ablation"] = {group: [1-based ids dropped]}`` and ``extra["cv"]`` holding every run.
     """
     from ltr.evaluation.compare import compare_cv
-    from ltr.evaluation.cv import _folds_from, _load, cross_validate
+    from ltr.evaluation.cv import cross_validate
+    from ltr.evaluation.folds import load_part, make_folds
     from ltr.evaluation.selection import resolve_features
 
     if not groups:
@@ -222,9 +224,10 @@ def ablation(
     if "features" in cv_kwargs and cv_kwargs["features"] is not None:
         raise ValueError("ablation drops groups from the full feature set; select features before (select_features)")
     # Resolve the folds once so every run uses the same ones.
-    folds, _, datasets = _folds_from(data, cv_kwargs.pop("n_splits", 5), cv_kwargs.pop("random_state", 0),
-                                     cv_kwargs.pop("validation", True))
-    first = _load(folds[0].train, cv_kwargs.get("n_features"))
+    folds, _, datasets = make_folds(data, cv_kwargs.pop("n_splits", 5), random_state=cv_kwargs.pop("random_state", 0),
+                                    validation=cv_kwargs.pop("validation", True),
+                                    read_options=cv_kwargs.get("read_options"))
+    first = load_part(folds[0].train, cv_kwargs.get("n_features"), **dict(cv_kwargs.get("read_options") or {}))
     width = first.n_features
     names = first.feature_names
     dropped = {}

@@ -1,222 +1,28 @@
-"""Result files written by ``ltr cv --out`` and ``ltr compare --out``, and the reports rendered from them.
+"""Reports rendered from a result file (:mod:`ltr.evaluation.results`): PNG figures, HTML, Markdown.
 
-Result file (JSON, strict: NaN and infinities are written as ``null``)::
-
-    {
-      "format": "ltrkit-result/1",
-      "kind": "cv" | "compare",
-      "ltrkit_version": "0.1.0",
-      "created": "2025-01-01T12:00:00Z",
-      "metrics": ["ndcg@10", "map"],              # canonical names
-      "baseline": "lambdarank" | null,
-      "qids": ["10002", ...],                     # the (paired) test queries, aligned with every per_query list
-      "systems": [{
-          "name": "lambdarank",
-          "mean": {"ndcg@10": 0.51, ...},          # cv: mean of the fold means; compare: mean over qids
-          "std": {"ndcg@10": 0.02, ...} | null,    # cv: sample std over folds
-          "per_query": {"ndcg@10": [...], ...},    # aligned with qids
-          "curve": [NDCG@1, ..., NDCG@20] | null,
-          "feature_names": [...] | null,
-          "importance": {"gain": [...], "split": [...]} | null,   # mean over folds
-          "params": {...}, "settings": {...},
-          "folds": [{"name": "Fold1", "metrics": {...}, "qids": [...], "per_query": {...}, "curve": [...],
-                     "seconds": 1.2, "rounds": 80, "n_train_queries": 470, "n_test_queries": 157,
-                     "evals": {"vali": {"ndcg@10": [per round]}, "train": {...}},
-                     "importance": {"gain": [...], "split": [...]}}]     # cv only
-      }],
-      "comparison": null | {"tests": ["t", ...], "correction": "holm", "alpha": 0.05, "n_permutations": 10000,
-                            "seed": 0, "dropped": {system: [qids]}, "rows": [{"system", "metric", "mean",
-                            "baseline_mean", "delta", "relative", "wins", "ties", "losses", "effect_size",
-                            "tests": {"t": {"statistic", "pvalue", "pvalue_adjusted", "significant"}}}]},
-      "datasets": [{"name", "n_queries", "n_rows", "n_features", "label_counts": {"0": 2140, ...},
-                    "rows_per_query": [...]}],
-      "settings": {...}
-    }
-
-:func:`render_report` turns one into PNG figures (:mod:`ltr.evaluation.plots`), one self-contained HTML page
-(figures embedded as base64 ``data:`` URIs, no external resource; a small script checks on load that every
-image decoded and that no script error occurred, and writes the outcome into ``#ltr-status``) and a Markdown
-variant that links the PNG files.
+:func:`render_report` turns a ``ltr cv --out`` or ``ltr compare --out`` result into PNG figures
+(:mod:`ltr.evaluation.plots`), one self-contained HTML page (figures embedded as base64 ``data:`` URIs, no external
+resource; a small script checks on load that every image decoded and that no script error occurred, and writes the
+outcome into ``#ltr-status``) and a Markdown variant that links the PNG files.
 """
 
 from __future__ import annotations
 
 import base64
-import datetime
 import html
-import json
-import math
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from ltr.datasets import RankingDataset
-    from ltr.evaluation.compare import Comparison
-    from ltr.evaluation.cv import CVResult
+from ltr.datasets import RankingDataset, dataset_summary
+from ltr.evaluation import plots
+from ltr.evaluation.results import check_result, comparison_from_dict, read_result
+from ltr.evaluation.tables import comparison_footnote, long_rows, wide_cells
 
-__all__ = [
-    "RESULT_FORMAT",
-    "comparison_dict",
-    "comparison_from_dict",
-    "cv_result_dict",
-    "cv_result_from_dict",
-    "read_result",
-    "render_report",
-    "write_result",
-]
-
-RESULT_FORMAT = "ltrkit-result/1"
-
-
-def _strict(obj):
-    """Replace NaN/inf by None and numpy scalars by Python ones, recursively (strict JSON)."""
-    if isinstance(obj, dict):
-        return {str(k): _strict(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_strict(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return [_strict(v) for v in obj.tolist()]
-    if isinstance(obj, (np.floating, float)):
-        v = float(obj)
-        return v if math.isfinite(v) else None
-    if isinstance(obj, np.integer):
-        return int(obj)
-    if isinstance(obj, np.bool_):
-        return bool(obj)
-    return obj
-
-
-def _header(kind: str) -> dict[str, Any]:
-    from ltr import __version__
-
-    return {
-        "format": RESULT_FORMAT,
-        "kind": kind,
-        "ltrkit_version": __version__,
-        "created": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-    }
-
-
-def _cv_system(r: CVResult) -> dict[str, Any]:
-    gain, split = r.importance("gain"), r.importance("split")
-    return {
-        "name": r.name,
-        "mean": r.mean(),
-        "std": r.std(),
-        "per_query": {m: [v for f in r.folds for v in f.per_query[m]] for m in r.metrics},
-        "curve": r.curve(),
-        "feature_names": r.feature_names,
-        "importance": None if gain is None else {"gain": gain, "split": split},
-        "params": r.params,
-        "settings": r.settings,
-        "folds": [f.to_dict() for f in r.folds],
-    }
-
-
-def cv_result_dict(r: CVResult) -> dict[str, Any]:
-    """The result-file content of a cross-validation (``kind == "cv"``)."""
-    d = _header("cv")
-    d.update({"metrics": list(r.metrics), "baseline": None, "qids": r.pooled_qids(), "systems": [_cv_system(r)],
-              "comparison": None, "datasets": r.datasets, "settings": r.settings})
-    return _strict(d)
-
-
-def cv_result_from_dict(d: Mapping[str, Any]):
-    """A :class:`~ltr.evaluation.CVResult` from a ``kind == "cv"`` result (or one system of a CV comparison)."""
-    from ltr.evaluation.cv import CVResult, FoldResult
-
-    _check(d)
-    system = d["systems"][0]
-    if not system.get("folds"):
-        raise ValueError("this result has no folds: it is not a cross-validation result")
-    folds = [FoldResult(**{k: v for k, v in f.items() if k in FoldResult.__dataclass_fields__})
-             for f in system["folds"]]
-    return CVResult(system["name"], list(d["metrics"]), folds, system.get("feature_names"),
-                    system.get("params") or {}, system.get("settings") or {}, list(d.get("datasets") or []))
-
-
-def comparison_dict(c: Comparison) -> dict[str, Any]:
-    """The result-file content of a comparison (``kind == "compare"``)."""
-    cv = c.extra.get("cv", {})
-    systems = []
-    for n in c.systems:
-        s = {"name": n, "mean": {m: c.mean(n, m) for m in c.metrics}, "std": None,
-             "per_query": {m: c.per_query[n][m] for m in c.metrics},
-             "curve": None if c.curves is None else c.curves.get(n)}
-        if n in cv:  # a comparison of CV results keeps each system's folds for the report
-            sub = cv[n]["systems"][0]
-            s.update({k: sub.get(k) for k in ("std", "feature_names", "importance", "params", "settings", "folds")})
-        systems.append(s)
-    d = _header("compare")
-    d.update({
-        "metrics": list(c.metrics), "baseline": c.baseline, "qids": list(c.qids), "systems": systems,
-        "comparison": {"tests": list(c.tests), "correction": c.correction, "alpha": c.alpha,
-                       "n_permutations": c.n_permutations, "seed": c.seed, "dropped": c.dropped, "rows": c.rows},
-        "datasets": c.extra.get("datasets", []), "settings": c.extra.get("conventions", {}),
-    })
-    return _strict(d)
-
-
-def comparison_from_dict(d: Mapping[str, Any]):
-    """A :class:`~ltr.evaluation.Comparison` from a ``kind == "compare"`` result."""
-    from ltr.evaluation.compare import Comparison
-
-    _check(d)
-    cmp = d.get("comparison")
-    if d.get("kind") != "compare" or not cmp:
-        raise ValueError("not a comparison result (kind must be 'compare')")
-    per_query = {s["name"]: {m: np.asarray(s["per_query"][m], dtype=np.float64) for m in d["metrics"]}
-                 for s in d["systems"]}
-    curves = {s["name"]: s["curve"] for s in d["systems"]} if all(s.get("curve") for s in d["systems"]) else None
-    rows = []
-    for r in cmp["rows"]:
-        r = dict(r)
-        for key in ("relative", "effect_size"):
-            r[key] = math.nan if r.get(key) is None else r[key]
-        rows.append(r)
-    return Comparison([s["name"] for s in d["systems"]], d["baseline"], list(d["metrics"]), list(d["qids"]),
-                      per_query, rows, list(cmp["tests"]), cmp["correction"], float(cmp["alpha"]),
-                      int(cmp["n_permutations"]), int(cmp["seed"]), dict(cmp.get("dropped") or {}), curves)
-
-
-def write_result(path: str | os.PathLike, result: Mapping[str, Any]) -> None:
-    """Write a result dict as strict JSON, atomically."""
-    from ltr.io._atomic import atomic_write
-
-    with atomic_write(path) as f:
-        f.write(json.dumps(_strict(dict(result)), indent=1, allow_nan=False) + "\n")
-
-
-def _check(d: Mapping[str, Any]) -> None:
-    if not isinstance(d, Mapping) or d.get("format") != RESULT_FORMAT:
-        raise ValueError(f"not an ltrkit result (expected \"format\": \"{RESULT_FORMAT}\")")
-    if d.get("kind") not in ("cv", "compare"):
-        raise ValueError(f"unknown result kind {d.get('kind')!r}; expected 'cv' or 'compare'")
-    for key in ("metrics", "qids", "systems"):
-        if key not in d:
-            raise ValueError(f"the result lacks {key!r}")
-    if not d["systems"]:
-        raise ValueError("the result has no system")
-
-
-def read_result(path: str | os.PathLike) -> dict[str, Any]:
-    """Read and check a result file written by :func:`write_result`."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"result file not found: {path}")
-    try:
-        d = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise ValueError(f"{path}: not a JSON result file ({e})") from e
-    try:
-        _check(d)
-    except ValueError as e:
-        raise ValueError(f"{path}: {e}") from None
-    return d
+__all__ = ["render_html", "render_markdown", "render_report", "result_figures"]
 
 
 # -- figures ------------------------------------------------------------------------------------------------------
@@ -230,8 +36,6 @@ def _slug(text: str) -> str:
 def result_figures(d: Mapping[str, Any], *, datasets: Sequence[Mapping[str, Any]] = (),
                    size: tuple[int, int] | None = None) -> list[dict[str, Any]]:
     """The figures a result supports: ``[{"id", "title", "caption", "png"}]`` (PNG bytes)."""
-    from ltr.evaluation import plots
-
     kw = {} if size is None else {"size": size}
     figs: list[dict[str, Any]] = []
     systems = d["systems"]
@@ -276,6 +80,12 @@ def result_figures(d: Mapping[str, Any], *, datasets: Sequence[Mapping[str, Any]
         figs.append({"id": f"sizes-{_slug(name)}", "title": f"{name}: rows per query",
                      "caption": "Number of documents per query.",
                      "png": plots.rows_per_query(ds["rows_per_query"], title=name, **kw)})
+    # Two datasets or systems whose names slug alike would overwrite each other's PNG: number the repeats.
+    seen: dict[str, int] = {}
+    for f in figs:
+        n = seen[f["id"]] = seen.get(f["id"], 0) + 1
+        if n > 1:
+            f["id"] = f"{f['id']}-{n}"
     return figs
 
 
@@ -286,11 +96,9 @@ def _tables(d: Mapping[str, Any]) -> list[tuple[str, list[str], list[list[str]],
     metrics = list(d["metrics"])
     if d["kind"] == "compare":
         c = comparison_from_dict(d)
-        from ltr.evaluation.tables import _footnote, _long_rows, _wide_cells
-
-        header, rows = _wide_cells(c, 4, lambda s: f"<b>{s}</b>", "*")
-        out.append(("Summary", header, rows, _footnote(c)))
-        header, rows = _long_rows(c, 4, raw=False)
+        header, rows = wide_cells(c, 4, lambda s: f"<b>{s}</b>", "*")
+        out.append(("Summary", header, rows, comparison_footnote(c)))
+        header, rows = long_rows(c, 4, raw=False)
         out.append(("Differences from the baseline", header, rows,
                     "delta: mean difference; W/T/L: queries won/tied/lost; d: paired Cohen's d; p: adjusted p-values."))
     for s in d["systems"]:
@@ -435,12 +243,10 @@ def render_report(
     dict of str to Path
         ``{"html": ..., "md": ..., "<figure id>": ...}`` for what was written.
     """
-    from ltr.datasets import RankingDataset
-    from ltr.evaluation.cv import dataset_summary
     from ltr.io._atomic import atomic_write
 
     d = read_result(result) if isinstance(result, (str, os.PathLike)) else dict(result)
-    _check(d)
+    check_result(d)
     bad = [f for f in formats if f not in ("html", "md", "png")]
     if bad or not formats:
         raise ValueError(f"formats must be among ['html', 'md', 'png'], got {list(formats)}")

@@ -17,11 +17,18 @@ from typing import TYPE_CHECKING, Any
 
 from ltr._table import format_csv, format_table
 
-if TYPE_CHECKING:
-    from ltr.evaluation.compare import Comparison
-    from ltr.evaluation.cv import CVResult
+if TYPE_CHECKING:  # never at run time: the records module imports this one
+    from ltr.evaluation.results import Comparison, CVResult
 
-__all__ = ["FORMATS", "format_comparison", "format_cv", "latex_escape"]
+__all__ = [
+    "FORMATS",
+    "comparison_footnote",
+    "format_comparison",
+    "format_cv",
+    "latex_escape",
+    "long_rows",
+    "wide_cells",
+]
 
 FORMATS = ("table", "markdown", "latex", "csv", "json")
 _TEST_LABEL = {"t": "paired t", "wilcoxon": "Wilcoxon signed-rank", "randomization": "Fisher randomisation"}
@@ -64,7 +71,7 @@ def _num(v: float, digits: int) -> str:
     return f"{v:.{digits}f}"
 
 
-def _long_rows(c: Comparison, digits: int, raw: bool) -> tuple[list[str], list[list[Any]]]:
+def long_rows(c: Comparison, digits: int, raw: bool) -> tuple[list[str], list[list[Any]]]:
     header = ["system", "metric", "mean", "delta", "delta %", "W/T/L", "d", *[f"p({t})" for t in c.tests], "sig"]
     rows: list[list[Any]] = []
     for m in c.metrics:
@@ -88,7 +95,7 @@ def _long_rows(c: Comparison, digits: int, raw: bool) -> tuple[list[str], list[l
     return header, rows
 
 
-def _footnote(c: Comparison) -> str:
+def comparison_footnote(c: Comparison) -> str:
     m = len(c.systems) - 1
     corr = {"holm": "Holm-adjusted", "bonferroni": "Bonferroni-adjusted", "none": "unadjusted"}[c.correction]
     test = _TEST_LABEL[c.tests[0]]
@@ -98,10 +105,18 @@ def _footnote(c: Comparison) -> str:
     if c.dropped:
         lost = sum(len(v) for v in c.dropped.values())
         note += f" Evaluated on the common queries only ({lost} query entries dropped)."
+    conv = c.extra.get("conventions") or {}
+    if conv.get("gain") is not None or conv.get("no_relevant") is not None:
+        from ltr.metrics import describe_conventions
+
+        source = "trec" if conv.get("source") == "trec runs" else "letor"
+        note += " Metrics: " + describe_conventions(source=source, gain=conv.get("gain"),
+                                                    no_relevant=conv.get("no_relevant", 0.0),
+                                                    convention=conv.get("convention", "default")) + "."
     return note
 
 
-def _wide_cells(c: Comparison, digits: int, bold, star) -> tuple[list[str], list[list[str]]]:
+def wide_cells(c: Comparison, digits: int, bold, star) -> tuple[list[str], list[list[str]]]:
     header = ["system", *c.metrics]
     best = {m: max(c.mean(n, m) for n in c.systems) for m in c.metrics}
     rows = []
@@ -138,37 +153,37 @@ def format_comparison(c: Comparison, fmt: str = "table", *, layout: str | None =
         raise ValueError(f"layout must be 'long' or 'wide', got {layout!r}")
     if fmt == "csv":
         if layout == "long":
-            header, rows = _long_rows(c, digits, raw=True)
+            header, rows = long_rows(c, digits, raw=True)
         else:
             header = ["system", *c.metrics]
             rows = [[n, *[c.mean(n, m) for m in c.metrics]] for n in c.systems]
         return format_csv(header, rows)
     if fmt == "table":
         if layout == "long":
-            header, rows = _long_rows(c, digits, raw=False)
+            header, rows = long_rows(c, digits, raw=False)
         else:
-            header, rows = _wide_cells(c, digits, lambda s: s, "*")
-        return format_table(header, rows) + "\n" + _footnote(c)
+            header, rows = wide_cells(c, digits, lambda s: s, "*")
+        return format_table(header, rows) + "\n" + comparison_footnote(c)
     if fmt == "markdown":
         if layout == "long":
-            header, rows = _long_rows(c, digits, raw=False)
+            header, rows = long_rows(c, digits, raw=False)
         else:
-            header, rows = _wide_cells(c, digits, lambda s: f"**{s}**", "\\*")
+            header, rows = wide_cells(c, digits, lambda s: f"**{s}**", "\\*")
         lines = ["| " + " | ".join(header) + " |", "|" + "|".join(["---"] + ["---:"] * (len(header) - 1)) + "|"]
         lines += ["| " + " | ".join(str(x) for x in r) + " |" for r in rows]
-        return "\n".join(lines) + "\n\n" + _footnote(c).replace("*", "\\*", 1)
+        return "\n".join(lines) + "\n\n" + comparison_footnote(c).replace("*", "\\*", 1)
     # LaTeX (booktabs)
     if layout == "long":
-        header, rows = _long_rows(c, digits, raw=False)
+        header, rows = long_rows(c, digits, raw=False)
         rows = [[latex_escape(x) for x in r] for r in rows]
     else:
-        header, rows = _wide_cells(c, digits, lambda s: f"\\textbf{{{s}}}", "$^{*}$")
+        header, rows = wide_cells(c, digits, lambda s: f"\\textbf{{{s}}}", "$^{*}$")
         rows = [[latex_escape(r[0]), *r[1:]] for r in rows]
     spec = "l" * (2 if layout == "long" else 1) + "r" * (len(header) - (2 if layout == "long" else 1))
     lines = [f"\\begin{{tabular}}{{{spec}}}", "\\toprule", " & ".join(latex_escape(h) for h in header) + " \\\\",
              "\\midrule"]
     lines += [" & ".join(str(x) for x in r) + " \\\\" for r in rows]
-    lines += ["\\bottomrule", "\\end{tabular}", "% " + _footnote(c)]
+    lines += ["\\bottomrule", "\\end{tabular}", "% " + comparison_footnote(c)]
     return "\n".join(lines)
 
 

@@ -8,7 +8,7 @@ import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ltr.evaluation.normalize import GlobalNormalizer, QueryNormalizer, make_normalizer, normalizer_from_dict
+from ltr.rankers.normalize import GlobalNormalizer, QueryNormalizer, make_normalizer, normalizer_from_dict
 
 X = np.array([[1.0, 5.0], [2.0, 5.0], [3.0, 5.0],   # query 0: column 1 constant
               [4.0, -1.0], [0.0, 3.0]])              # query 1
@@ -85,7 +85,7 @@ def test_normalising_queries_together_equals_normalising_them_one_by_one(sizes, 
 
 
 def test_blocks_of_queries_give_the_same_result_as_one_block(monkeypatch):
-    import ltr.evaluation.normalize as N
+    import ltr.rankers.normalize as N
 
     rng = np.random.default_rng(1)
     ptr = np.concatenate([[0], np.cumsum(rng.integers(1, 30, 200))])

@@ -121,7 +121,7 @@ class QueryNormalizer:
     Parameters
     ----------
     method : {"zscore", "minmax", "sum"}, default="zscore"
-        See :mod:`ltr.evaluation.normalize` for the formulas and the edge-case policy.
+        See :mod:`ltr.rankers.normalize` for the formulas and the edge-case policy.
     features : sequence of int, optional
         Columns to normalise (0-based); the others pass through. Default: all.
 

@@ -1,0 +1,198 @@
+"""Folds of whole queries: LETOR fold directories, query-grouped K folds, and the parts they are read from.
+
+Two sources of folds:
+
+- :func:`letor_folds`: the standard LETOR layout ``ROOT/Fold1..FoldK/{train,vali,test}.txt`` (each also ``.gz``),
+  as shipped with LETOR 3.0/4.0, MSLR-WEB and Istella;
+- :func:`query_kfold`: one dataset cut into K folds of whole queries (a query is never split). Fold ``i`` tests
+  on part ``i``, validates on part ``i + 1`` (mod K) and trains on the rest, LETOR's rotation.
+
+:func:`make_folds` picks the source from what it is given; :func:`load_part` reads a fold's part when it is a path.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from ltr.datasets import RankingDataset, dataset_summary
+
+__all__ = ["Fold", "letor_folds", "load_part", "make_folds", "pad_features", "query_kfold"]
+
+_FOLD_RE = re.compile(r"^fold(\d+)$", re.IGNORECASE)
+_PARTS = ("train", "vali", "test")
+
+
+@dataclass(frozen=True)
+class Fold:
+    """One train / validation / test split; each part a dataset or a LETOR file path (read when needed).
+
+    Attributes
+    ----------
+    name : str
+    train, test : RankingDataset or Path
+    vali : RankingDataset, Path or None
+    """
+
+    name: str
+    train: RankingDataset | Path
+    vali: RankingDataset | Path | None
+    test: RankingDataset | Path
+
+
+def _find_part(folder: Path, part: str) -> Path | None:
+    names = [part] + (["valid", "validation"] if part == "vali" else [])
+    for stem in names:
+        for ext in (".txt", ".txt.gz"):
+            p = folder / f"{stem}{ext}"
+            if p.is_file():
+                return p
+    return None
+
+
+def letor_folds(root: str | os.PathLike) -> list[Fold]:
+    """The folds of a LETOR directory ``ROOT/Fold1..FoldK/{train,vali,test}.txt[.gz]``.
+
+    ``vali`` may also be spelled ``valid`` or ``validation``; it may be absent from every fold (then nothing stops
+    early), but not from some folds only. Files are read later, by :func:`cross_validate`.
+
+    Raises
+    ------
+    FileNotFoundError
+        ``root`` is not a directory, has no ``Fold<i>`` sub-directory, or a fold lacks a file (the message lists
+        every missing file).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> root = pathlib.Path(tempfile.mkdtemp())
+    >>> for i in (1, 2):
+    ...     (root / f"Fold{i}").mkdir()
+    ...     for part in ("train.txt", "vali.txt", "test.txt.gz"):
+    ...         (root / f"Fold{i}" / part).touch()
+    >>> [(f.name, f.train.name, f.test.name) for f in letor_folds(root)]
+    [('Fold1', 'train.txt', 'test.txt.gz'), ('Fold2', 'train.txt', 'test.txt.gz')]
+    """
+    root = Path(root)
+    if not root.is_dir():
+        raise FileNotFoundError(f"fold directory not found: {root}")
+    dirs = sorted(((int(m.group(1)), p) for p in root.iterdir() if p.is_dir() and (m := _FOLD_RE.match(p.name))),
+                  key=lambda t: t[0])
+    if not dirs:
+        raise FileNotFoundError(f"{root} has no Fold1..FoldK sub-directories (the LETOR layout "
+                                "Fold1/{train,vali,test}.txt)")
+    found = {p.name: {part: _find_part(p, part) for part in _PARTS} for _, p in dirs}
+    missing = [f"{name}/{part}.txt[.gz]" for name, parts in found.items() for part in ("train", "test")
+               if parts[part] is None]
+    with_vali = [name for name, parts in found.items() if parts["vali"] is not None]
+    if with_vali and len(with_vali) != len(found):
+        missing += [f"{name}/vali.txt[.gz]" for name in found if name not in with_vali]
+    if missing:
+        raise FileNotFoundError(f"{root}: incomplete LETOR fold layout, missing {', '.join(missing)}")
+    return [Fold(name, parts["train"], parts["vali"], parts["test"]) for name, parts in found.items()]
+
+
+def query_kfold(data: RankingDataset, n_splits: int = 5, *, validation: bool = True, shuffle: bool = True,
+                random_state: int | None = 0) -> list[Fold]:
+    """K folds of whole queries from one dataset (scikit-learn's ``KFold`` over query positions).
+
+    Fold ``i`` tests on part ``i``; with ``validation=True`` it validates on part ``(i + 1) % K`` and trains on
+    the other ``K - 2`` parts (LETOR's rotation), else trains on ``K - 1`` parts. Queries keep their row order
+    inside each part.
+
+    Examples
+    --------
+    >>> from ltr import make_ranking
+    >>> folds = query_kfold(make_ranking(10, 3, 2, random_state=0), 5)
+    >>> [(f.train.n_queries, f.vali.n_queries, f.test.n_queries) for f in folds][:2]
+    [(6, 2, 2), (6, 2, 2)]
+    """
+    from sklearn.model_selection import KFold
+
+    if not isinstance(data, RankingDataset):
+        raise TypeError(f"query_kfold needs a RankingDataset, got {type(data).__name__}")
+    k_min = 3 if validation else 2
+    if isinstance(n_splits, bool) or not isinstance(n_splits, (int, np.integer)) or n_splits < k_min:
+        raise ValueError(f"n_splits must be an integer >= {k_min} (with validation={validation}), got {n_splits!r}")
+    if data.n_queries < n_splits:
+        raise ValueError(f"cannot cut {data.n_queries} queries into {n_splits} folds of whole queries")
+    kf = KFold(n_splits, shuffle=shuffle, random_state=random_state if shuffle else None)
+    parts = [np.sort(test) for _, test in kf.split(np.arange(data.n_queries))]
+    folds = []
+    for i in range(n_splits):
+        v = (i + 1) % n_splits if validation else None
+        train = np.sort(np.concatenate([parts[j] for j in range(n_splits) if j != i and j != v]))
+        folds.append(Fold(f"Fold{i + 1}", data.subset(train), data.subset(parts[v]) if validation else None,
+                          data.subset(parts[i])))
+    return folds
+
+
+def make_folds(data: RankingDataset | str | os.PathLike | Sequence[Fold], n_splits: int = 5, *,
+               random_state: int | None = 0, validation: bool = True,
+               read_options: Mapping[str, Any] | None = None) -> tuple[list[Fold], dict, list[dict]]:
+    """The folds of ``data``, how they were made, and summaries of the data they were cut from.
+
+    ``data`` is ready folds (returned as they are), a :class:`~ltr.RankingDataset` or a LETOR file (cut by
+    :func:`query_kfold`), or a LETOR fold directory (:func:`letor_folds`). Returns ``(folds, source, datasets)``:
+    ``source`` records how the folds were made (for result files), ``datasets`` holds
+    :func:`ltr.datasets.dataset_summary` of a single dataset (empty for a fold directory). ``read_options`` go to
+    :func:`ltr.io.read_letor` for a single file (a fold directory's files are read later, by :func:`load_part`).
+
+    Examples
+    --------
+    >>> from ltr import make_ranking
+    >>> folds, source, _ = make_folds(make_ranking(12, 3, 2, random_state=0), 3)
+    >>> len(folds), source["source"]
+    (3, 'query_kfold')
+    """
+    if isinstance(data, (list, tuple)) and all(isinstance(f, Fold) for f in data):
+        return list(data), {"source": "folds"}, []
+    if isinstance(data, RankingDataset):
+        return (query_kfold(data, n_splits, validation=validation, random_state=random_state),
+                {"source": "query_kfold", "n_splits": n_splits, "random_state": random_state},
+                [dataset_summary(data)])
+    path = Path(data)
+    if path.is_dir():
+        return letor_folds(path), {"source": "letor_folds", "root": str(path)}, []
+    if path.is_file():
+        from ltr.io import read_letor
+
+        d = read_letor(path, **dict(read_options or {}))
+        return (query_kfold(d, n_splits, validation=validation, random_state=random_state),
+                {"source": "query_kfold", "file": str(path), "n_splits": n_splits, "random_state": random_state},
+                [dataset_summary(d, path.name)])
+    raise FileNotFoundError(f"no such file or fold directory: {path}")
+
+
+def load_part(part: RankingDataset | str | os.PathLike | None, n_features: int | None = None,
+              **read_options) -> RankingDataset | None:
+    """A fold's part as a dataset: read a LETOR path (``read_options`` go to :func:`ltr.io.read_letor`), widen a
+    dataset to ``n_features`` columns (absent trailing features are 0, as in LETOR files); None stays None."""
+    if part is None or isinstance(part, RankingDataset):
+        return pad_features(part, n_features) if part is not None else None
+    from ltr.io import read_letor
+
+    return read_letor(part, n_features=n_features, **read_options)
+
+
+def pad_features(d: RankingDataset, n_features: int | None) -> RankingDataset:
+    """``d`` widened to ``n_features`` columns of zeros (a LETOR file that lists no trailing feature)."""
+    if n_features is None or d.n_features == n_features:
+        return d
+    if d.n_features > n_features:
+        raise ValueError(f"a fold has {d.n_features} features but the first training set has {n_features}")
+    extra = n_features - d.n_features
+    X = sp.hstack([d.X, sp.csr_matrix((d.n_rows, extra), dtype=np.float32)], format="csr") if sp.issparse(d.X) \
+        else np.hstack([d.X, np.zeros((d.n_rows, extra), dtype=np.float32)])
+    names = None if d.feature_names is None else (*d.feature_names, *[f"f{j}" for j in
+                                                                      range(d.n_features + 1, n_features + 1)])
+    return replace(d, X=X, feature_names=names)
+
+

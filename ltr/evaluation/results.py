@@ -1,0 +1,462 @@
+"""The records of the experiment workflow and their file format: one module below every other.
+
+:class:`FoldResult` and :class:`CVResult` (cross-validation), :class:`Comparison` (paired tests against a baseline),
+and the JSON result file that ``ltr cv --out`` and ``ltr compare --out`` write and ``ltr report`` reads:
+Result file (JSON, strict: NaN and infinities are written as ``null``)::
+
+    {
+      "format": "ltrkit-result/1",
+      "kind": "cv" | "compare",
+      "ltrkit_version": "0.1.0",
+      "created": "2025-01-01T12:00:00Z",
+      "metrics": ["ndcg@10", "map"],              # canonical names
+      "baseline": "lambdarank" | null,
+      "qids": ["10002", ...],                     # the (paired) test queries, aligned with every per_query list
+      "systems": [{
+          "name": "lambdarank",
+          "mean": {"ndcg@10": 0.51, ...},          # cv: mean of the fold means; compare: mean over qids
+          "std": {"ndcg@10": 0.02, ...} | null,    # cv: sample std over folds
+          "per_query": {"ndcg@10": [...], ...},    # aligned with qids
+          "curve": [NDCG@1, ..., NDCG@20] | null,
+          "feature_names": [...] | null,
+          "importance": {"gain": [...], "split": [...]} | null,   # mean over folds
+          "params": {...}, "settings": {...},
+          "folds": [{"name": "Fold1", "metrics": {...}, "qids": [...], "per_query": {...}, "curve": [...],
+                     "seconds": 1.2, "rounds": 80, "n_train_queries": 470, "n_test_queries": 157,
+                     "evals": {"vali": {"ndcg@10": [per round]}, "train": {...}},
+                     "importance": {"gain": [...], "split": [...]}}]     # cv only
+      }],
+      "comparison": null | {"tests": ["t", ...], "correction": "holm", "alpha": 0.05, "n_permutations": 10000,
+                            "seed": 0, "dropped": {system: [qids]}, "rows": [{"system", "metric", "mean",
+                            "baseline_mean", "delta", "relative", "wins", "ties", "losses", "effect_size",
+                            "tests": {"t": {"statistic", "pvalue", "pvalue_adjusted", "significant"}}}]},
+      "datasets": [{"name", "n_queries", "n_rows", "n_features", "label_counts": {"0": 2140, ...},
+                    "rows_per_query": [...]}],
+      "settings": {...}
+    }
+
+Nothing here imports the modules that produce or render these records (:mod:`.cv`, :mod:`.compare`, :mod:`.report`);
+:meth:`Comparison.format` and :meth:`CVResult.format` load :mod:`.tables`, which imports nothing from this package.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import math
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "RESULT_FORMAT",
+    "CVResult",
+    "Comparison",
+    "FoldResult",
+    "comparison_dict",
+    "comparison_from_dict",
+    "cv_result_dict",
+    "cv_result_from_dict",
+    "check_result",
+    "is_result_file",
+    "read_result",
+    "write_result",
+]
+
+RESULT_FORMAT = "ltrkit-result/1"
+
+
+@dataclass
+class FoldResult:
+    """What one fold produced (all JSON-able).
+
+    ``qids`` are the test queries in file order and ``test_sizes`` their sizes; ``doc_ids`` and ``scores`` (one
+    per test row, in the test part's row order) are the out-of-fold ranking, kept when the data carries document
+    ids so that :meth:`CVResult.run` can write it as a TREC run.
+    """
+
+    name: str
+    metrics: dict[str, float]
+    qids: list[str]
+    per_query: dict[str, list[float]]
+    curve: list[float]
+    seconds: float
+    rounds: int
+    evals: dict[str, dict[str, list[float]]] = field(default_factory=dict)
+    importance: dict[str, list[float]] = field(default_factory=dict)
+    n_train_queries: int = 0
+    n_test_queries: int = 0
+    test_labels: dict[str, int] = field(default_factory=dict)
+    test_sizes: list[int] = field(default_factory=list)
+    doc_ids: list[str] | None = None
+    scores: list[float] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class CVResult:
+    """Cross-validation outcome: per-fold metrics, their mean and std, and pooled per-query test values.
+
+    Attributes
+    ----------
+    name : str
+        The system's name (for comparisons and reports).
+    metrics : list of str
+        Canonical metric names.
+    folds : list of FoldResult
+    feature_names : list of str or None
+    params : dict
+        The estimator's parameters.
+    settings : dict
+        How the CV was run (fold source, normalisation, conventions).
+    datasets : list of dict
+        :func:`dataset_summary` of the data, when known.
+    """
+
+    name: str
+    metrics: list[str]
+    folds: list[FoldResult]
+    feature_names: list[str] | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+    settings: dict[str, Any] = field(default_factory=dict)
+    datasets: list[dict[str, Any]] = field(default_factory=list)
+
+    def mean(self) -> dict[str, float]:
+        """Mean over folds of each fold's mean metric (the LETOR convention: average of fold averages)."""
+        return {m: float(np.mean([f.metrics[m] for f in self.folds])) for m in self.metrics}
+
+    def std(self) -> dict[str, float]:
+        """Sample standard deviation over folds (0 for a single fold)."""
+        return {m: float(np.std([f.metrics[m] for f in self.folds], ddof=1)) if len(self.folds) > 1 else 0.0
+                for m in self.metrics}
+
+    def pooled_qids(self) -> list[str]:
+        """Test query ids pooled over folds (``"Fold2/17"`` if a query is tested in more than one fold)."""
+        all_ids = [q for f in self.folds for q in f.qids]
+        if len(set(all_ids)) == len(all_ids):
+            return all_ids
+        return [f"{f.name}/{q}" for f in self.folds for q in f.qids]
+
+    def per_query(self, metric: str | None = None):
+        """Pooled per-query test values: a DataFrame indexed by qid (one column per metric), or one Series."""
+        import pandas as pd
+
+        frame = pd.DataFrame({m: np.concatenate([np.asarray(f.per_query[m], dtype=np.float64) for f in self.folds])
+                              for m in self.metrics}, index=pd.Index(self.pooled_qids(), name="qid"))
+        if metric is None:
+            return frame
+        from ltr.metrics import parse_metric
+
+        return frame[parse_metric(metric).name]
+
+    def curve(self) -> list[float]:
+        """Mean over folds of NDCG@k for k = 1..20."""
+        return np.mean([f.curve for f in self.folds], axis=0).tolist()
+
+    def importance(self, kind: str = "gain") -> list[float] | None:
+        """Mean over folds of the engine's importances (``"gain"`` or ``"split"``), or None."""
+        vals = [f.importance[kind] for f in self.folds if kind in f.importance]
+        return np.mean(vals, axis=0).tolist() if vals else None
+
+    def has_run(self) -> bool:
+        """True when every fold kept its test documents and scores (the data had document ids)."""
+        return all(f.doc_ids is not None and f.scores is not None for f in self.folds)
+
+    def run(self, *, qid_map: Mapping[str, str] | None = None, tag: str | None = None):
+        """The out-of-fold ranking as a TREC run frame (``qid``, ``docno``, ``rank``, ``score``, ``tag``).
+
+        Every test query once, ranked by the model of the fold that held it out. ``qid_map`` renames query ids
+        (a LETOR integer id -> the collection's id, as ``ltr features`` records in ``DATA.qids.tsv``); default:
+        the map stored in ``settings["qid_map"]``, if any.
+
+        Raises
+        ------
+        ValueError
+            The data had no document ids (``#docid = ...`` comments), so there is no run to write.
+        """
+        if not self.has_run():
+            raise ValueError(
+                f"{self.name}: the cross-validated data has no document ids ('#docid = ...' comments), so no TREC "
+                "run can be made; ltr features writes them"
+            )
+        from ltr.io import run_from_scores
+
+        qids, docs, scores = [], [], []
+        for f in self.folds:
+            sizes = f.test_sizes
+            q = np.repeat(np.asarray(f.qids, dtype=object), sizes)
+            qids.append(q)
+            docs.extend(f.doc_ids)
+            scores.extend(f.scores)
+        qid = np.concatenate(qids) if qids else np.zeros(0, dtype=object)
+        qid_map = qid_map if qid_map is not None else self.settings.get("qid_map")
+        if qid_map is not None:
+            qid = np.asarray([qid_map.get(str(q), str(q)) for q in qid], dtype=object)
+        return run_from_scores(qid, np.asarray(docs, dtype=object), np.asarray(scores, dtype=np.float64),
+                               tag=tag or self.name)
+
+    def summary_rows(self) -> tuple[list[str], list[list]]:
+        """Header and rows of the per-fold table plus ``mean`` and ``std`` rows."""
+        header = ["fold", *self.metrics, "rounds", "seconds"]
+        rows = [[f.name, *[f.metrics[m] for m in self.metrics], f.rounds, round(f.seconds, 2)] for f in self.folds]
+        mean, std = self.mean(), self.std()
+        rows.append(["mean", *[mean[m] for m in self.metrics], "", round(sum(f.seconds for f in self.folds), 2)])
+        rows.append(["std", *[std[m] for m in self.metrics], "", ""])
+        return header, rows
+
+    def format(self, fmt: str = "table") -> str:
+        """Per-fold table with mean and std rows (see :func:`ltr.evaluation.tables.format_cv`)."""
+        from ltr.evaluation.tables import format_cv
+
+        return format_cv(self, fmt)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The result file's content (the schema is in this module's docstring)."""
+        return cv_result_dict(self)
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write :meth:`to_dict` as JSON, atomically."""
+        write_result(path, self.to_dict())
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> CVResult:
+        """Rebuild from :meth:`to_dict` output (a ``kind == "cv"`` result file)."""
+        return cv_result_from_dict(d)
+
+
+@dataclass
+class Comparison:
+    """The outcome of :func:`compare`.
+
+    Attributes
+    ----------
+    systems : list of str
+        In input order; ``baseline`` among them.
+    baseline : str
+    metrics : list of str
+    qids : list of str
+        The paired queries.
+    per_query : dict of str to dict of str to ndarray
+        ``per_query[system][metric]``, aligned with ``qids``.
+    rows : list of dict
+        One per (system other than the baseline, metric): ``mean``, ``baseline_mean``, ``delta``, ``relative``,
+        ``wins``, ``ties``, ``losses``, ``effect_size``, and ``tests[test] = {statistic, pvalue, pvalue_adjusted,
+        significant}``.
+    tests, correction, alpha, n_permutations, seed
+        The settings used.
+    dropped : dict of str to list of str
+        With ``queries="intersection"``: the queries each system had that were left out.
+    curves : dict of str to list of float, or None
+        Mean NDCG@1..20 per system over ``qids``, when the inputs had those columns.
+    """
+
+    systems: list[str]
+    baseline: str
+    metrics: list[str]
+    qids: list[str]
+    per_query: dict[str, dict[str, np.ndarray]]
+    rows: list[dict[str, Any]]
+    tests: list[str]
+    correction: str
+    alpha: float
+    n_permutations: int
+    seed: int
+    dropped: dict[str, list[str]] = field(default_factory=dict)
+    curves: dict[str, list[float]] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def mean(self, system: str, metric: str) -> float:
+        return float(np.mean(self.per_query[system][metric]))
+
+    def row(self, system: str, metric: str) -> dict[str, Any]:
+        for r in self.rows:
+            if r["system"] == system and r["metric"] == metric:
+                return r
+        raise KeyError(f"no comparison row for system {system!r} and metric {metric!r}")
+
+    def format(self, fmt: str = "table", *, layout: str | None = None, digits: int = 4) -> str:
+        """Render as ``"table"`` (terminal), ``"markdown"``, ``"latex"``, ``"csv"`` or ``"json"``.
+
+        ``layout="long"`` (one line per system and metric with every p-value; the default for table and csv) or
+        ``"wide"`` (systems x metrics with significance markers; the default for Markdown and LaTeX).
+        """
+        from ltr.evaluation.tables import format_comparison
+
+        return format_comparison(self, fmt, layout=layout, digits=digits)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The result file's content (``kind == "compare"``; the schema is in this module's docstring)."""
+        return comparison_dict(self)
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write :meth:`to_dict` as JSON, atomically."""
+        write_result(path, self.to_dict())
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Comparison:
+        """Rebuild from :meth:`to_dict` output (a ``kind == "compare"`` result file)."""
+        return comparison_from_dict(d)
+
+
+def _strict(obj):
+    """Replace NaN/inf by None and numpy scalars by Python ones, recursively (strict JSON)."""
+    if isinstance(obj, dict):
+        return {str(k): _strict(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_strict(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return [_strict(v) for v in obj.tolist()]
+    if isinstance(obj, (np.floating, float)):
+        v = float(obj)
+        return v if math.isfinite(v) else None
+    if isinstance(obj, np.integer):
+        return int(obj)
+    if isinstance(obj, np.bool_):
+        return bool(obj)
+    return obj
+
+
+def _header(kind: str) -> dict[str, Any]:
+    from ltr import __version__
+
+    return {
+        "format": RESULT_FORMAT,
+        "kind": kind,
+        "ltrkit_version": __version__,
+        "created": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+
+
+def _cv_system(r: CVResult) -> dict[str, Any]:
+    gain, split = r.importance("gain"), r.importance("split")
+    return {
+        "name": r.name,
+        "mean": r.mean(),
+        "std": r.std(),
+        "per_query": {m: [v for f in r.folds for v in f.per_query[m]] for m in r.metrics},
+        "curve": r.curve(),
+        "feature_names": r.feature_names,
+        "importance": None if gain is None else {"gain": gain, "split": split},
+        "params": r.params,
+        "settings": r.settings,
+        "folds": [f.to_dict() for f in r.folds],
+    }
+
+
+def cv_result_dict(r: CVResult) -> dict[str, Any]:
+    """The result-file content of a cross-validation (``kind == "cv"``)."""
+    d = _header("cv")
+    d.update({"metrics": list(r.metrics), "baseline": None, "qids": r.pooled_qids(), "systems": [_cv_system(r)],
+              "comparison": None, "datasets": r.datasets, "settings": r.settings})
+    return _strict(d)
+
+
+def cv_result_from_dict(d: Mapping[str, Any]) -> CVResult:
+    """A :class:`CVResult` from a ``kind == "cv"`` result (or one system of a CV comparison)."""
+    check_result(d)
+    system = d["systems"][0]
+    if not system.get("folds"):
+        raise ValueError("this result has no folds: it is not a cross-validation result")
+    folds = [FoldResult(**{k: v for k, v in f.items() if k in FoldResult.__dataclass_fields__})
+             for f in system["folds"]]
+    return CVResult(system["name"], list(d["metrics"]), folds, system.get("feature_names"),
+                    system.get("params") or {}, system.get("settings") or {}, list(d.get("datasets") or []))
+
+
+def comparison_dict(c: Comparison) -> dict[str, Any]:
+    """The result-file content of a comparison (``kind == "compare"``)."""
+    cv = c.extra.get("cv", {})
+    systems = []
+    for n in c.systems:
+        s = {"name": n, "mean": {m: c.mean(n, m) for m in c.metrics}, "std": None,
+             "per_query": {m: c.per_query[n][m] for m in c.metrics},
+             "curve": None if c.curves is None else c.curves.get(n)}
+        if n in cv:  # a comparison of CV results keeps each system's folds for the report
+            sub = cv[n]["systems"][0]
+            s.update({k: sub.get(k) for k in ("std", "feature_names", "importance", "params", "settings", "folds")})
+        systems.append(s)
+    d = _header("compare")
+    d.update({
+        "metrics": list(c.metrics), "baseline": c.baseline, "qids": list(c.qids), "systems": systems,
+        "comparison": {"tests": list(c.tests), "correction": c.correction, "alpha": c.alpha,
+                       "n_permutations": c.n_permutations, "seed": c.seed, "dropped": c.dropped, "rows": c.rows},
+        "datasets": c.extra.get("datasets", []), "settings": c.extra.get("conventions", {}),
+    })
+    return _strict(d)
+
+
+def comparison_from_dict(d: Mapping[str, Any]) -> Comparison:
+    """A :class:`Comparison` from a ``kind == "compare"`` result."""
+    check_result(d)
+    cmp = d.get("comparison")
+    if d.get("kind") != "compare" or not cmp:
+        raise ValueError("not a comparison result (kind must be 'compare')")
+    per_query = {s["name"]: {m: np.asarray(s["per_query"][m], dtype=np.float64) for m in d["metrics"]}
+                 for s in d["systems"]}
+    curves = {s["name"]: s["curve"] for s in d["systems"]} if all(s.get("curve") for s in d["systems"]) else None
+    rows = []
+    for r in cmp["rows"]:
+        r = dict(r)
+        for key in ("relative", "effect_size"):
+            r[key] = math.nan if r.get(key) is None else r[key]
+        rows.append(r)
+    return Comparison([s["name"] for s in d["systems"]], d["baseline"], list(d["metrics"]), list(d["qids"]),
+                      per_query, rows, list(cmp["tests"]), cmp["correction"], float(cmp["alpha"]),
+                      int(cmp["n_permutations"]), int(cmp["seed"]), dict(cmp.get("dropped") or {}), curves,
+                      extra={"conventions": dict(d.get("settings") or {})})
+
+
+def write_result(path: str | os.PathLike, result: Mapping[str, Any]) -> None:
+    """Write a result dict as strict JSON, atomically."""
+    from ltr.io._atomic import atomic_write
+
+    with atomic_write(path) as f:
+        f.write(json.dumps(_strict(dict(result)), indent=1, allow_nan=False) + "\n")
+
+
+def check_result(d: Mapping[str, Any]) -> None:
+    """Raise ValueError unless ``d`` is a result of this format (naming what is wrong)."""
+    if not isinstance(d, Mapping) or d.get("format") != RESULT_FORMAT:
+        raise ValueError(f"not an ltrkit result (expected \"format\": \"{RESULT_FORMAT}\")")
+    if d.get("kind") not in ("cv", "compare"):
+        raise ValueError(f"unknown result kind {d.get('kind')!r}; expected 'cv' or 'compare'")
+    for key in ("metrics", "qids", "systems"):
+        if key not in d:
+            raise ValueError(f"the result lacks {key!r}")
+    if not d["systems"]:
+        raise ValueError("the result has no system")
+
+
+def read_result(path: str | os.PathLike) -> dict[str, Any]:
+    """Read and check a result file written by :func:`write_result`."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"result file not found: {path}")
+    try:
+        d = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise ValueError(f"{path}: not a JSON result file ({e})") from e
+    try:
+        check_result(d)
+    except ValueError as e:
+        raise ValueError(f"{path}: {e}") from None
+    return d
+
+
+def is_result_file(path: str | os.PathLike) -> bool:
+    """True when ``path`` is a JSON file that declares this result format (read from its first bytes only)."""
+    path = Path(path)
+    if not path.is_file():
+        return False
+    try:
+        with open(path, "rb") as f:
+            head = f.read(512)
+    except OSError:
+        return False
+    return head.lstrip().startswith(b"{") and b'"format"' in head and RESULT_FORMAT.encode() in head

@@ -1,0 +1,106 @@
+"""Thread counts: one meaning of ``n_jobs`` for every part of the toolkit, and the rule used when it is None.
+
+``n_jobs`` follows scikit-learn and joblib everywhere (engines, Numba kernels, the LETOR parser, feature
+extraction, parallel folds):
+
+=========  ===================================================================================================
+value      threads
+=========  ===================================================================================================
+``None``   the toolkit's choice for the work at hand (:func:`auto_threads`)
+``k > 0``  ``k`` (capped at the usable cores for Numba, whose pool cannot grow)
+``-1``     every usable core; ``-2`` all but one, and so on (``cores + 1 + n_jobs``, at least 1)
+``0``      refused
+=========  ===================================================================================================
+
+"Usable cores" are the CPUs this process may run on (``os.sched_getaffinity``, which respects ``taskset`` and
+container CPU sets), not the machine's count.
+
+Why the rule for None. The engines' own default is one OpenMP thread per core. On small data each boosting round
+is a few microseconds of work per thread, so the threads mostly wait at barriers; OpenMP waits by spinning, and
+when another process holds a core a spinning thread waits for a whole scheduler slice. Measured with
+``benchmarks/bench_threads.py`` (numbers in ``benchmarks/RESULTS.md``): on a 2-core machine with a second busy
+process, LightGBM LambdaMART on 300 rows took far longer with the default threads than with one thread, while on
+large data more threads pay. :func:`auto_threads` therefore uses one thread below a work threshold and every
+usable core above it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+
+__all__ = ["AUTO_THREADS_MIN_CELLS", "auto_threads", "cpu_count", "numba_threads", "resolve_n_jobs"]
+
+#: Below this many feature values (rows x features) one thread is used when ``n_jobs`` is None.
+AUTO_THREADS_MIN_CELLS = 2_000_000
+
+
+def cpu_count() -> int:
+    """The CPUs this process may run on (at least 1)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def auto_threads(n_rows: int | None = None, n_features: int | None = None) -> int:
+    """Threads for ``n_jobs=None``: 1 for small work (fewer than :data:`AUTO_THREADS_MIN_CELLS` values), else all.
+
+    Examples
+    --------
+    >>> auto_threads(300, 46)
+    1
+    """
+    if n_rows is None:
+        return cpu_count()
+    cells = int(n_rows) * max(1, int(n_features or 1))
+    return 1 if cells < AUTO_THREADS_MIN_CELLS else cpu_count()
+
+
+def resolve_n_jobs(n_jobs: int | None, *, n_rows: int | None = None, n_features: int | None = None,
+                   what: str = "n_jobs") -> int:
+    """The number of threads ``n_jobs`` stands for (see the module table).
+
+    Examples
+    --------
+    >>> resolve_n_jobs(3)
+    3
+    >>> resolve_n_jobs(-1) == cpu_count()
+    True
+    >>> resolve_n_jobs(None, n_rows=100, n_features=10)
+    1
+    """
+    if n_jobs is None:
+        return auto_threads(n_rows, n_features)
+    if isinstance(n_jobs, bool) or int(n_jobs) != n_jobs:
+        raise ValueError(f"{what} must be an integer (-1 for every core) or None, got {n_jobs!r}")
+    n_jobs = int(n_jobs)
+    if n_jobs == 0:
+        raise ValueError(f"{what} must not be 0: use a positive count, -1 for every core, or None for the default")
+    if n_jobs < 0:
+        return max(1, cpu_count() + 1 + n_jobs)
+    return n_jobs
+
+
+@contextlib.contextmanager
+def numba_threads(n_jobs: int | None, *, n_rows: int | None = None, n_features: int | None = None
+                  ) -> Iterator[int]:
+    """Run the block with the Numba threads ``n_jobs`` stands for, restoring the previous count afterwards.
+
+    ``None`` keeps Numba's current setting unless ``n_rows`` is given (then :func:`auto_threads` decides).
+    Never called at import: the toolkit does not change Numba's global state except inside such a block.
+    """
+    import numba
+
+    previous = numba.get_num_threads()
+    if n_jobs is None and n_rows is None:
+        threads = previous
+    else:
+        threads = resolve_n_jobs(n_jobs, n_rows=n_rows, n_features=n_features)
+    threads = max(1, min(threads, numba.config.NUMBA_NUM_THREADS))
+    numba.set_num_threads(threads)
+    try:
+        yield threads
+    finally:
+        numba.set_num_threads(previous)
