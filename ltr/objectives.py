@@ -37,8 +37,10 @@ from numpy.typing import ArrayLike, NDArray
 
 from ltr.groups import check_group_ptr
 from ltr.kernels import KERNELS, get_kernel
+from ltr.threads import resolve_n_jobs
 
 __all__ = [
+    "KERNEL_ALIASES",
     "KERNEL_OBJECTIVES",
     "NATIVE",
     "KernelObjective",
@@ -55,17 +57,23 @@ NATIVE: dict[str, dict[str, str]] = {
         "lambdarank": "lambdarank",
         "xendcg": "rank_xendcg",
         "pointwise": "regression",
+        "logistic": "binary",
     },
     "xgboost": {
         "lambdarank": "rank:ndcg",
         "ranknet": "rank:pairwise",
         "map": "rank:map",
         "pointwise": "reg:squarederror",
+        "logistic": "binary:logistic",
     },
 }
 
+#: Objective names that are a kernel with fixed options: ``"logistic"`` is the pointwise kernel's logistic loss on
+#: binary relevance (labels 0/1; :class:`ltr.Ranker` binarises graded labels as label >= 1).
+KERNEL_ALIASES: dict[str, tuple[str, dict[str, Any]]] = {"logistic": ("pointwise", {"loss": "logistic"})}
+
 #: Objective names that have a Numba kernel (usable with :func:`lightgbm_objective` / :func:`xgboost_objective`).
-KERNEL_OBJECTIVES: tuple[str, ...] = tuple(sorted(KERNELS))
+KERNEL_OBJECTIVES: tuple[str, ...] = tuple(sorted({*KERNELS, *KERNEL_ALIASES}))
 
 
 class KernelObjective:
@@ -89,17 +97,16 @@ class KernelObjective:
     def __init__(self, engine: str, objective: str, group_ptr: ArrayLike, *, weight: ArrayLike | None,
                  labels: ArrayLike | None, n_jobs: int | None, params: dict[str, Any]):
         self.engine = engine
-        self.kernel = get_kernel(objective)
+        kernel_name, fixed = KERNEL_ALIASES.get(objective, (objective, {}))
+        self.kernel = get_kernel(kernel_name)
         self.group_ptr = check_group_ptr(group_ptr)
         self.n_rows = int(self.group_ptr[-1])
-        self.params = dict(params)
+        self.params = {**fixed, **dict(params)}
         allowed = set(inspect.signature(self.kernel.prepare).parameters) - {"labels", "group_ptr", "weight"}
         unknown = sorted(set(self.params) - allowed)
         if unknown:
             raise TypeError(f"unknown option(s) {unknown} for kernel {objective!r}; it takes {sorted(allowed)}")
-        if n_jobs is not None and (int(n_jobs) != n_jobs or n_jobs < 1):
-            raise ValueError(f"n_jobs must be a positive integer or None, got {n_jobs!r}")
-        self.n_jobs = None if n_jobs is None else int(n_jobs)
+        self.n_jobs = None if n_jobs is None else resolve_n_jobs(n_jobs)  # -1: every core, as everywhere
         self.weight = weight
         self.prepared = None
         self.n_rounds = 0

@@ -1,5 +1,22 @@
-"""Scikit-learn-style rankers over LightGBM and XGBoost (the engines are imported only when a model trains)."""
+"""Scikit-learn-style rankers over LightGBM and XGBoost (the engines are imported only when a model trains).
 
-from ltr.rankers.ranker import Ranker, load_model
+- :class:`Ranker` (:mod:`.ranker`): the estimator;
+- :func:`load_model` / :func:`save_model` (:mod:`.persist`): engine text plus a checksummed JSON sidecar;
+- :mod:`.normalize`: per-query and global feature normalisation stored with a model;
+- :mod:`.params`: hyper-parameter and engine-parameter checks.
+"""
 
-__all__ = ["Ranker", "load_model"]
+__all__ = ["PlainModelWarning", "Ranker", "load_model", "save_model"]
+
+
+def __getattr__(name: str):
+    # The estimator pulls in scikit-learn: load it on first use, so that `ltr.rankers.normalize` stays light.
+    if name == "Ranker":
+        from ltr.rankers.ranker import Ranker
+
+        return Ranker
+    if name in ("PlainModelWarning", "load_model", "save_model"):
+        from ltr.rankers import persist
+
+        return getattr(persist, name)
+    raise AttributeError(f"module 'ltr.rankers' has no attribute {name!r}")

@@ -49,7 +49,7 @@ def _metric_fn(metrics: Sequence[str], metric_params: dict) -> Callable[[NDArray
 class LightGBMBackend:
     name = "lightgbm"
 
-    def params(self, est, objective: dict | None) -> dict:
+    def params(self, est, objective: dict | None, n_threads: int) -> dict:
         p = {
             "learning_rate": est.learning_rate,
             "num_leaves": est.num_leaves,
@@ -63,17 +63,16 @@ class LightGBMBackend:
             "seed": 0 if est.random_state is None else int(est.random_state),
             "deterministic": True,
             "metric": "None",
+            "num_threads": int(n_threads),
         }
-        if est.n_jobs is not None:
-            p["num_threads"] = int(est.n_jobs)
         if est.device == "gpu":
             p["device_type"] = "gpu"
         p.update(objective or {})
         p.update(est.engine_params or {})
         return p
 
-    def train(self, params, train: TrainSet, valid: list[TrainSet], n_rounds: int, fobj, metrics, metric_params,
-              early_stopping_rounds, callbacks):
+    def train(self, params, train: TrainSet, valid: list[TrainSet], names: list[str], n_rounds: int, fobj,
+              metrics, early_stopping_rounds, callbacks):
         lgb = _import("lightgbm")
         params = dict(params)
         if fobj is not None:
@@ -81,8 +80,7 @@ class LightGBMBackend:
         dtrain = lgb.Dataset(train.X, train.y, group=np.diff(train.group_ptr), weight=train.weight,
                              free_raw_data=False)
         dvalid = [lgb.Dataset(v.X, v.y, group=np.diff(v.group_ptr), reference=dtrain) for v in valid]
-        names = [f"valid_{i}" for i in range(len(valid))]
-        metric = _metric_fn(metrics, metric_params)
+        metric = _metric_fn(metrics, {})
         by_id = {id(d): v for d, v in zip(dvalid, valid)}
 
         def feval(preds, data):
@@ -92,7 +90,9 @@ class LightGBMBackend:
         record: dict = {}
         cbs = [lgb.record_evaluation(record), *callbacks]
         if early_stopping_rounds and valid:
-            cbs.append(lgb.early_stopping(early_stopping_rounds, first_metric_only=True, verbose=False))
+            # LightGBM's own early_stopping callback checks every validation set (first_metric_only limits the
+            # metric, not the set): a recorded training set could stop training. Only the first set counts here.
+            cbs.append(_lightgbm_first_set_stopping(lgb, int(early_stopping_rounds), names[0], list(metrics)[0]))
         booster = lgb.train(params, dtrain, num_boost_round=n_rounds, valid_sets=dvalid or None,
                             valid_names=names or None, feval=feval if valid else None, callbacks=cbs)
         best = booster.best_iteration if booster.best_iteration > 0 else booster.current_iteration()
@@ -101,15 +101,15 @@ class LightGBMBackend:
     def predict(self, booster, X, n_iter: int) -> NDArray[np.float64]:
         return np.asarray(booster.predict(X, num_iteration=n_iter, raw_score=True), dtype=np.float64)
 
-    def to_text(self, booster) -> str:
-        return booster.model_to_string(num_iteration=-1)
+    def to_text(self, booster, n_iter: int) -> str:
+        return booster.model_to_string(num_iteration=int(n_iter))
 
     def from_text(self, text: str):
         lgb = _import("lightgbm")
         return lgb.Booster(model_str=text)
 
-    def importances(self, booster, kind: str, n_features: int) -> NDArray[np.float64]:
-        return np.asarray(booster.feature_importance(importance_type=kind), dtype=np.float64)
+    def importances(self, booster, kind: str, n_features: int, n_iter: int) -> NDArray[np.float64]:
+        return np.asarray(booster.feature_importance(importance_type=kind, iteration=int(n_iter)), dtype=np.float64)
 
     def progress_callback(self, bar):
         def cb(env):
@@ -117,11 +117,20 @@ class LightGBMBackend:
         cb.order = 100  # after record_evaluation
         return cb
 
+    def log_callback(self, period: int, stream):
+        def cb(env):
+            i = env.iteration + 1
+            if i % period == 0 or i == env.end_iteration:
+                parts = [f"{name} {m}: {val:.6g}" for name, m, val, _ in env.evaluation_result_list]
+                print(f"[{i}] " + "  ".join(parts), file=stream, flush=True)
+        cb.order = 110
+        return cb
+
 
 class XGBoostBackend:
     name = "xgboost"
 
-    def params(self, est, objective: dict | None) -> dict:
+    def params(self, est, objective: dict | None, n_threads: int) -> dict:
         p = {
             "eta": est.learning_rate,
             "max_leaves": est.num_leaves,
@@ -134,9 +143,8 @@ class XGBoostBackend:
             "seed": 0 if est.random_state is None else int(est.random_state),
             "disable_default_eval_metric": 1,
             "verbosity": 0,
+            "nthread": int(n_threads),
         }
-        if est.n_jobs is not None:
-            p["nthread"] = int(est.n_jobs)
         if est.device == "gpu":
             p["device"] = "cuda"
         if objective:
@@ -152,13 +160,12 @@ class XGBoostBackend:
         d.set_group(np.diff(s.group_ptr))
         return d
 
-    def train(self, params, train: TrainSet, valid: list[TrainSet], n_rounds: int, fobj, metrics, metric_params,
-              early_stopping_rounds, callbacks):
+    def train(self, params, train: TrainSet, valid: list[TrainSet], names: list[str], n_rounds: int, fobj,
+              metrics, early_stopping_rounds, callbacks):
         xgb = _import("xgboost")
         dtrain = self._dmatrix(xgb, train)
         dvalid = [self._dmatrix(xgb, v) for v in valid]
-        names = [f"valid_{i}" for i in range(len(valid))]
-        metric = _metric_fn(metrics, metric_params)
+        metric = _metric_fn(metrics, {})
         by_id = {id(d): (n, v) for d, n, v in zip(dvalid, names, valid)}
         first = list(metrics)[0]
 
@@ -188,7 +195,10 @@ class XGBoostBackend:
         return np.asarray(booster.predict(xgb.DMatrix(X), iteration_range=(0, n_iter), output_margin=True),
                           dtype=np.float64)
 
-    def to_text(self, booster) -> str:
+    def to_text(self, booster, n_iter: int) -> str:
+        # Keep only the rounds predict uses, as LightGBM's model_to_string(num_iteration=...) does.
+        if int(n_iter) < booster.num_boosted_rounds():
+            booster = booster[: int(n_iter)]
         return booster.save_raw(raw_format="json").decode("utf-8")
 
     def from_text(self, text: str):
@@ -197,7 +207,9 @@ class XGBoostBackend:
         b.load_model(bytearray(text.encode("utf-8")))
         return b
 
-    def importances(self, booster, kind: str, n_features: int) -> NDArray[np.float64]:
+    def importances(self, booster, kind: str, n_features: int, n_iter: int) -> NDArray[np.float64]:
+        if int(n_iter) < booster.num_boosted_rounds():
+            booster = booster[: int(n_iter)]
         kind = {"split": "weight", "gain": "total_gain"}[kind]
         scores = booster.get_score(importance_type=kind)
         out = np.zeros(n_features)
@@ -214,6 +226,41 @@ class XGBoostBackend:
                 return False
 
         return _Bar()
+
+    def log_callback(self, period: int, stream):
+        xgb = _import("xgboost")
+
+        class _Log(xgb.callback.TrainingCallback):
+            def after_iteration(self, model, epoch, evals_log):
+                i = epoch + 1
+                if i % period == 0:
+                    parts = [f"{name} {m}: {vals[-1]:.6g}" for name, per in evals_log.items()
+                             for m, vals in per.items()]
+                    print(f"[{i}] " + "  ".join(parts), file=stream, flush=True)
+                return False
+
+        return _Log()
+
+
+def _lightgbm_first_set_stopping(lgb, rounds: int, first_set: str, first_metric: str):
+    """LightGBM callback: stop when ``first_set``'s ``first_metric`` (higher is better) has not improved for
+    ``rounds`` rounds, ignoring every other set and metric; on the last round, report the best one."""
+    state = {"best": -np.inf, "iteration": 0, "results": None}
+
+    def cb(env) -> None:
+        value = next((v for name, m, v, _ in env.evaluation_result_list if name == first_set and m == first_metric),
+                     None)
+        if value is None:  # pragma: no cover - the feval always reports it
+            raise ValueError(f"no {first_metric} on {first_set} to stop on")
+        if value > state["best"]:  # strictly better, as LightGBM's early_stopping (min_delta=0)
+            state.update(best=value, iteration=env.iteration, results=env.evaluation_result_list)
+        elif env.iteration - state["iteration"] >= rounds:
+            raise lgb.callback.EarlyStopException(state["iteration"], state["results"])
+        if env.iteration == env.end_iteration - 1:
+            raise lgb.callback.EarlyStopException(state["iteration"], state["results"])
+
+    cb.order = 30  # LightGBM's early_stopping runs at 30, after record_evaluation (20)
+    return cb
 
 
 BACKENDS = {"lightgbm": LightGBMBackend(), "xgboost": XGBoostBackend()}

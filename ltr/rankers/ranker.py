@@ -1,13 +1,16 @@
-"""``ltr.Ranker``: one scikit-learn estimator over LightGBM and XGBoost, native or Numba objectives."""
+"""``ltr.Ranker``: one scikit-learn estimator over LightGBM and XGBoost, native or Numba objectives.
+
+Defaults are the same wherever a ranker is made (``Ranker()``, ``ltr train``, ``ltr cv``): 300 rounds at learning
+rate 0.05 with 31-leaf trees, stopping when the first validation set's NDCG@10 has not improved for 50 rounds (only
+when a validation set is given). Persistence lives in :mod:`ltr.rankers.persist`.
+"""
 
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
-import os
+import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
@@ -15,19 +18,18 @@ from numpy.typing import ArrayLike, NDArray
 from sklearn.base import BaseEstimator
 
 from ltr.datasets import RankingDataset
-from ltr.exceptions import ModelFormatError
 from ltr.groups import resolve_group_ptr
-from ltr.io._atomic import atomic_write
 from ltr.rankers._backends import TrainSet, get_backend
+from ltr.rankers.params import check_engine_params, check_hyper_parameters
+from ltr.threads import resolve_n_jobs
 
-__all__ = ["Ranker", "load_model", "ENGINES", "KERNELS", "DEVICES"]
+__all__ = ["DEVICES", "ENGINES", "KERNELS", "Ranker", "objective_names"]
 
 logger = logging.getLogger(__name__)
 
 ENGINES = ("lightgbm", "xgboost")
 KERNELS = ("native", "numba")
 DEVICES = ("cpu", "gpu")
-MODEL_FORMAT = "ltrkit-model/1"
 
 
 def _objective_table():
@@ -36,7 +38,8 @@ def _objective_table():
     return NATIVE, KERNEL_OBJECTIVES
 
 
-def _objectives() -> tuple[str, ...]:
+def objective_names() -> tuple[str, ...]:
+    """Every objective name a :class:`Ranker` takes (native ones of either engine, and the kernels)."""
     native, kernel = _objective_table()
     names = set(kernel)
     for table in native.values():
@@ -90,6 +93,50 @@ def _fingerprint(X, y, group_ptr) -> str:
     return h.hexdigest()[:16]
 
 
+def _eval_sets(eval_set, eval_group, eval_qid) -> list[tuple]:
+    """Normalise the three ways users pass validation sets to ``(X, y, qid, group)`` or a RankingDataset."""
+    if eval_set is None:
+        if eval_group is not None or eval_qid is not None:
+            raise ValueError("eval_group / eval_qid describe eval_set, which is missing")
+        return []
+    if isinstance(eval_set, (RankingDataset, tuple)):
+        eval_set = [eval_set]
+    if eval_group is not None and eval_qid is not None:
+        raise ValueError("pass eval_group (query sizes, as LightGBM) or eval_qid (one id per row, as XGBoost), "
+                         "not both")
+    side = eval_group if eval_group is not None else eval_qid
+    if side is not None and len(side) != len(eval_set):
+        raise ValueError(f"{'eval_group' if eval_group is not None else 'eval_qid'} has {len(side)} entries for "
+                         f"{len(eval_set)} evaluation sets")
+    out = []
+    for i, item in enumerate(eval_set):
+        if isinstance(item, RankingDataset):
+            if side is not None:
+                raise ValueError(f"eval_set[{i}] is a RankingDataset, which carries its own queries: drop "
+                                 "eval_group / eval_qid")
+            out.append(item)
+            continue
+        item = tuple(item)
+        if side is not None:
+            if len(item) != 2:
+                raise ValueError(f"with eval_group / eval_qid, eval_set[{i}] must be an (X, y) pair")
+            X, y = item
+            out.append((X, y, side[i], None) if eval_qid is not None else (X, y, None, side[i]))
+        elif len(item) == 3:
+            X, y, qid = item
+            n = X.shape[0] if hasattr(X, "shape") else len(X)
+            q = np.asarray(qid)
+            if q.shape[0] != n and q.ndim == 1 and np.issubdtype(q.dtype, np.integer) and q.sum() == n:
+                raise ValueError(f"eval_set[{i}]: the third item has {q.shape[0]} entries that sum to the {n} rows: "
+                                 "these look like query sizes; pass them as eval_group=[sizes, ...] with (X, y) "
+                                 "pairs (LightGBM's convention), or one qid per row in the triple")
+            out.append((X, y, qid, None))
+        else:
+            raise ValueError(f"eval_set[{i}] must be a RankingDataset, an (X, y, qid) triple, or an (X, y) pair "
+                             "with eval_group= / eval_qid=")
+    return out
+
+
 class Ranker(BaseEstimator):
     """A learning-to-rank model: gradient-boosted trees with a ranking objective.
 
@@ -97,8 +144,9 @@ class Ranker(BaseEstimator):
     ----------
     objective : str, default="lambdarank"
         ``"lambdarank"`` (LambdaMART, NDCG-weighted pairs), ``"ranknet"`` (pairwise logistic), ``"listnet"``
-        (top-one softmax cross-entropy), ``"pointwise"`` (squared error on the label), ``"logistic"`` (binary
-        relevance), ``"xendcg"`` (LightGBM native only), ``"map"`` (XGBoost native only).
+        (top-one softmax cross-entropy), ``"pointwise"`` (squared error on the label), ``"logistic"`` (logistic
+        loss on binary relevance: label >= 1 is relevant), ``"xendcg"`` (LightGBM native only), ``"map"``
+        (XGBoost native only).
     engine : {"lightgbm", "xgboost"}, default="lightgbm"
     kernel : {"native", "numba"}, default="native"
         ``"native"`` uses the engine's built-in objective; ``"numba"`` the toolkit's gradient kernel as a custom
@@ -106,7 +154,15 @@ class Ranker(BaseEstimator):
     device : {"cpu", "gpu"}, default="cpu"
         ``"gpu"`` selects LightGBM's GPU learner (``device_type="gpu"``, OpenCL; pass ``gpu_platform_id`` and
         ``gpu_device_id`` in ``engine_params``) or XGBoost on CUDA (``device="cuda"``).
-    n_estimators, learning_rate, num_leaves, max_depth, min_child_samples, subsample, colsample_bytree, reg_lambda
+    n_estimators : int, default=300
+        Boosting rounds (the most; early stopping may use fewer).
+    learning_rate : float, default=0.05
+    num_leaves : int, default=31
+    max_depth : int, default=-1
+        -1: no limit.
+    min_child_samples : int, default=20
+    subsample, colsample_bytree : float, default=1.0
+    reg_lambda : float, default=0.0
         Tree hyper-parameters with LightGBM's scikit-learn names, mapped to each engine's own. XGBoost grows
         leaf-wise (``grow_policy="lossguide"``) with ``max_leaves=num_leaves``; it has no ``min_child_samples``.
     objective_params : dict, optional
@@ -114,22 +170,28 @@ class Ranker(BaseEstimator):
         ``label_gain``; ``mode="lightgbm"`` reproduces LightGBM's float32 arithmetic), translated to the engine's
         names for native objectives. Copied, never mutated.
     engine_params : dict, optional
-        Extra engine parameters, applied last. Copied, never mutated.
+        Extra engine parameters by the engine's own names, applied last; a name the installed engine does not
+        know is refused (:func:`ltr.rankers.params.check_engine_params`). Copied, never mutated.
     eval_at : tuple of int, default=(10,)
-        Cut-offs of the NDCG reported on validation sets each round; the first drives early stopping.
-    early_stopping_rounds : int, optional
-        Stop when the first validation set's NDCG@``eval_at[0]`` has not improved for this many rounds.
+        Cut-offs of the NDCG recorded on validation sets each round.
+    early_stopping_rounds : int or None, default=50
+        Stop when the first validation set's early-stopping metric has not improved for this many rounds; only the
+        first entry of ``eval_set`` is ever looked at, whatever else is recorded. No effect without ``eval_set``.
+    early_stopping_metric : str, optional
+        The metric that drives early stopping (any name of :mod:`ltr.metrics`, e.g. ``"map"`` or ``"err@10"``, as
+        RankLib's ``-metric2t``); default NDCG@``eval_at[0]``.
     n_jobs : int, optional
-        Threads for the engine (the Numba kernels use Numba's own thread pool).
+        Engine threads (and Numba threads for a numba kernel), with the toolkit's meaning (:mod:`ltr.threads`):
+        None picks one thread for small data and every core otherwise, -1 every core.
     random_state : int, optional
     normalize : str or dict, optional
         Feature normalisation fitted in ``fit`` and applied identically in ``predict`` (stored in the model's
         sidecar): ``"zscore"``, ``"minmax"`` (alias ``"linear"``) or ``"sum"`` per query, as RankLib's ``-norm``
         (``predict`` then needs the query offsets: pass a RankingDataset, ``qid=`` or ``group=``), or
         ``"global-zscore"`` / ``"global-minmax"`` fitted on the training rows. A dict is a normaliser's
-        ``to_dict()``; see :mod:`ltr.evaluation.normalize`.
+        ``to_dict()``; see :mod:`ltr.rankers.normalize`.
     verbose : int, default=0
-        1 shows a progress bar over boosting rounds; 2 also logs each round's validation metrics.
+        1 shows a progress bar over boosting rounds (on a terminal only); 2 also logs each round's metrics.
 
     Attributes
     ----------
@@ -139,10 +201,20 @@ class Ranker(BaseEstimator):
     best_iteration_ : int
         Rounds used by ``predict`` (the best round under early stopping, else all).
     evals_result_ : dict
-        ``{"valid_0": {"ndcg@10": [per round ...]}}``.
+        ``{"valid_0": {"ndcg@10": [per round ...]}}`` (keys from ``eval_names`` when given).
     fit_seconds_ : float
+    n_threads_ : int
+        The engine threads ``n_jobs`` resolved to.
     normalizer_ : QueryNormalizer or GlobalNormalizer or None
         The fitted normaliser (None without ``normalize``).
+
+    Examples
+    --------
+    >>> from ltr import Ranker, make_ranking
+    >>> train, valid = make_ranking(60, 8, 5, random_state=0), make_ranking(20, 8, 5, random_state=1)
+    >>> model = Ranker(n_estimators=40, min_child_samples=5).fit(train, eval_set=[valid])
+    >>> model.best_iteration_ <= 40, sorted(model.evals_result_["valid_0"])
+    (True, ['ndcg@10'])
     """
 
     def __init__(
@@ -151,8 +223,8 @@ class Ranker(BaseEstimator):
         engine: str = "lightgbm",
         kernel: str = "native",
         device: str = "cpu",
-        n_estimators: int = 100,
-        learning_rate: float = 0.1,
+        n_estimators: int = 300,
+        learning_rate: float = 0.05,
         num_leaves: int = 31,
         max_depth: int = -1,
         min_child_samples: int = 20,
@@ -162,7 +234,8 @@ class Ranker(BaseEstimator):
         objective_params: dict | None = None,
         engine_params: dict | None = None,
         eval_at: tuple[int, ...] = (10,),
-        early_stopping_rounds: int | None = None,
+        early_stopping_rounds: int | None = 50,
+        early_stopping_metric: str | None = None,
         n_jobs: int | None = None,
         random_state: int | None = None,
         normalize: str | dict | None = None,
@@ -184,6 +257,7 @@ class Ranker(BaseEstimator):
         self.engine_params = engine_params
         self.eval_at = eval_at
         self.early_stopping_rounds = early_stopping_rounds
+        self.early_stopping_metric = early_stopping_metric
         self.n_jobs = n_jobs
         self.random_state = random_state
         self.normalize = normalize
@@ -206,7 +280,7 @@ class Ranker(BaseEstimator):
         if self.kernel == "native":
             table = native[self.engine]
             if self.objective not in table:
-                known = _objectives()
+                known = objective_names()
                 if self.objective not in known:
                     raise ValueError(f"unknown objective {self.objective!r}; choose one of {list(known)}")
                 raise ValueError(
@@ -217,21 +291,39 @@ class Ranker(BaseEstimator):
 
             return native_params(self.engine, self.objective, **dict(self.objective_params or {}))
         if self.objective not in kernels:
-            known = _objectives()
+            known = objective_names()
             if self.objective not in known:
                 raise ValueError(f"unknown objective {self.objective!r}; choose one of {list(known)}")
             raise ValueError(f"no numba kernel for {self.objective!r}; kernels exist for {sorted(kernels)}")
         return None
 
     def _metric_names(self) -> list[str]:
+        """Metrics recorded on validation sets each round; the first drives early stopping."""
+        from ltr.metrics import parse_metric
+
         at = (self.eval_at,) if isinstance(self.eval_at, int) else tuple(self.eval_at)
-        if not at or any(int(k) < 1 for k in at):
-            raise ValueError(f"eval_at must be positive cut-offs, got {self.eval_at!r}")
-        return [f"ndcg@{int(k)}" for k in at]
+        if not at or any(isinstance(k, bool) or int(k) != k or int(k) < 1 for k in at):
+            raise ValueError(f"eval_at must be positive integer cut-offs, got {self.eval_at!r}")
+        names = [f"ndcg@{int(k)}" for k in at]
+        if self.early_stopping_metric is not None:
+            first = parse_metric(self.early_stopping_metric).name  # an unknown name lists the known ones
+            names = [first, *[n for n in names if n != first]]
+        return names
+
+    def _check_params(self) -> dict | None:
+        native_objective = self._resolve_objective()
+        check_hyper_parameters(self)
+        if self.engine_params:
+            if not isinstance(self.engine_params, dict):
+                raise TypeError(f"engine_params must be a dict, got {type(self.engine_params).__name__}")
+            objective = (native_objective or {}).get("objective")
+            check_engine_params(self.engine, self.engine_params, objective=objective)
+        return native_objective
 
     # -- fit / predict ------------------------------------------------------------------------------------------
     def fit(self, X, y=None, *, qid: ArrayLike | None = None, group: ArrayLike | None = None,
-            sample_weight: ArrayLike | None = None, eval_set=None, feature_names=None) -> Ranker:
+            sample_weight: ArrayLike | None = None, eval_set=None, eval_group=None, eval_qid=None,
+            eval_names=None, feature_names=None, log_period: int = 0) -> Ranker:
         """Train on rows sorted by query.
 
         Parameters
@@ -246,19 +338,32 @@ class Ranker(BaseEstimator):
             Row weights: native LightGBM lambdarank and the numba kernels multiply each row's gradient and
             hessian by its weight. XGBoost's native rankers expect one weight per query: rows of a query must then
             share a weight, which is passed as the group's.
-        eval_set : list of RankingDataset or of (X, y, qid) tuples, optional
-            Validation sets, evaluated every round with NDCG@``eval_at`` (the first drives early stopping).
+        eval_set : list, optional
+            Validation sets, evaluated every round (the first alone drives early stopping): RankingDataset
+            objects, ``(X, y, qid)`` triples, or ``(X, y)`` pairs with ``eval_group=`` (query sizes per set, as
+            LightGBM's scikit-learn API) or ``eval_qid=`` (one id per row per set, as XGBoost's).
+        eval_group, eval_qid : list of array-like, optional
+        eval_names : list of str, optional
+            Names of the evaluation sets in ``evals_result_`` and in the round log (default ``valid_0``, ...).
         feature_names : sequence of str, optional
+        log_period : int, default=0
+            Print every ``log_period``-th round's metrics to standard error, as LightGBM's ``log_evaluation``
+            (``[10] valid_0 ndcg@10: 0.4512``); 0: never.
         """
-        native_objective = self._resolve_objective()
+        native_objective = self._check_params()
         native = native_objective is not None
         metrics = self._metric_names()
-        if isinstance(X, RankingDataset) and feature_names is None and X.feature_names is not None:
-            feature_names = list(X.feature_names)
+        if isinstance(X, RankingDataset):
+            if feature_names is None and X.feature_names is not None:
+                feature_names = list(X.feature_names)
+            if sample_weight is None and X.weight is not None:  # a .weight sidecar, as LightGBM reads it
+                sample_weight = X.weight
         Xa, ya, ptr = _unpack(X, y, qid, group)
         if Xa.shape[0] == 0:
             raise ValueError("X has no rows")
         fingerprint = _fingerprint(Xa, ya, ptr)  # of the data as given, before normalisation
+        if self.objective == "logistic":  # binary relevance, for the engines' and the kernel's logistic loss
+            ya = (ya >= 1).astype(np.float64)
         self.normalizer_ = self._make_normalizer()
         if self.normalizer_ is not None:
             Xa = self.normalizer_.fit(Xa, group_ptr=ptr).transform(Xa, group_ptr=ptr)
@@ -270,24 +375,29 @@ class Ranker(BaseEstimator):
             if native and self.engine == "xgboost":
                 weight = self._group_weights(weight, ptr)
         valid = []
-        for i, item in enumerate(eval_set or []):
+        for i, item in enumerate(_eval_sets(eval_set, eval_group, eval_qid)):
+            what = f"eval_set[{i}]"
             if isinstance(item, RankingDataset):
-                vx, vy, vptr = _unpack(item, None, None, None, f"eval_set[{i}]")
+                vx, vy, vptr = _unpack(item, None, None, None, what)
             else:
-                if len(item) != 3:
-                    raise ValueError(f"eval_set[{i}] must be a RankingDataset or an (X, y, qid) tuple")
-                vx, vy, vptr = _unpack(item[0], item[1], item[2], None, f"eval_set[{i}]")
-            if self.normalizer_ is not None and vx.shape[1] == Xa.shape[1]:
-                vx = self.normalizer_.transform(vx, group_ptr=vptr)
+                vx, vy, vptr = _unpack(item[0], item[1], item[2], item[3], what)
             if vx.shape[1] != Xa.shape[1]:
                 raise ValueError(
-                    f"eval_set[{i}] has {vx.shape[1]} features but the training data has {Xa.shape[1]}; read both "
+                    f"{what} has {vx.shape[1]} features but the training data has {Xa.shape[1]}; read both "
                     "files with the same n_features="
                 )
+            if self.objective == "logistic":
+                vy = (vy >= 1).astype(np.float64)
+            if self.normalizer_ is not None:
+                vx = self.normalizer_.transform(vx, group_ptr=vptr)
             valid.append(TrainSet(vx, vy, vptr))
+        names = [f"valid_{i}" for i in range(len(valid))] if eval_names is None else [str(n) for n in eval_names]
+        if len(names) != len(valid) or len(set(names)) != len(names):
+            raise ValueError(f"eval_names must name each of the {len(valid)} evaluation sets once, got {eval_names!r}")
 
+        self.n_threads_ = resolve_n_jobs(self.n_jobs, n_rows=Xa.shape[0], n_features=Xa.shape[1])
         backend = get_backend(self.engine)
-        params = backend.params(self, native_objective)
+        params = backend.params(self, native_objective, self.n_threads_)
         # A custom objective applies row weights inside the kernel; the engine gets them only for native ones.
         fobj = None if native else self._custom_objective(ya, ptr, weight)
         train = TrainSet(Xa, ya, ptr, weight if native else None)
@@ -296,19 +406,17 @@ class Ranker(BaseEstimator):
         if self.verbose:
             from tqdm.auto import tqdm
 
-            bar = tqdm(total=self.n_estimators, desc=f"{self.engine}/{self.objective}", unit="round")
+            bar = tqdm(total=int(self.n_estimators), desc=f"{self.engine}/{self.objective}", unit="round",
+                       disable=None, leave=False)
             callbacks.append(backend.progress_callback(bar))
+        if log_period and valid:
+            callbacks.append(backend.log_callback(int(log_period), sys.stderr))
         t0 = time.perf_counter()
         try:
-            booster, record, best = backend.train(params, train, valid, int(self.n_estimators), fobj, metrics,
-                                                  {}, self.early_stopping_rounds, callbacks)
+            booster, record, best = backend.train(params, train, valid, names, int(self.n_estimators), fobj,
+                                                  metrics, self.early_stopping_rounds, callbacks)
         except Exception as e:
-            if self.device == "gpu" and type(e).__name__ in ("LightGBMError", "XGBoostError"):
-                raise RuntimeError(
-                    f"{self.engine} could not train on the GPU ({e}); check the driver (LightGBM needs an OpenCL "
-                    "platform: set engine_params={'gpu_platform_id': ..., 'gpu_device_id': ...}), or use device='cpu'"
-                ) from e
-            raise
+            raise _engine_error(self, e) from e
         finally:
             if bar is not None:
                 bar.close()
@@ -323,10 +431,10 @@ class Ranker(BaseEstimator):
                         logger.info("round %d %s %s=%.6f", r, name, m, v)
         self.n_features_in_ = int(Xa.shape[1])
         if feature_names is not None:
-            names = np.asarray([str(s) for s in feature_names], dtype=object)
-            if names.size != self.n_features_in_:
-                raise ValueError(f"{names.size} feature names for {self.n_features_in_} features")
-            self.feature_names_in_ = names
+            fnames = np.asarray([str(s) for s in feature_names], dtype=object)
+            if fnames.size != self.n_features_in_:
+                raise ValueError(f"{fnames.size} feature names for {self.n_features_in_} features")
+            self.feature_names_in_ = fnames
         self.data_fingerprint_ = fingerprint
         return self
 
@@ -334,7 +442,7 @@ class Ranker(BaseEstimator):
         """A fresh, unfitted normaliser from ``normalize`` (None without one)."""
         if self.normalize is None:
             return None
-        from ltr.evaluation.normalize import make_normalizer, normalizer_from_dict
+        from ltr.rankers.normalize import make_normalizer, normalizer_from_dict
 
         spec = make_normalizer(self.normalize).to_dict()
         # Refit on every fit: drop the offsets that a dict from an earlier fit may carry.
@@ -354,11 +462,8 @@ class Ranker(BaseEstimator):
         from ltr import objectives
 
         params = dict(self.objective_params or {})
-        if self.engine == "lightgbm":
-            return objectives.lightgbm_objective(self.objective, ptr, weight=weight, labels=y, n_jobs=self.n_jobs,
-                                                 **params)
-        return objectives.xgboost_objective(self.objective, ptr, weight=weight, labels=y, n_jobs=self.n_jobs,
-                                            **params)
+        make = objectives.lightgbm_objective if self.engine == "lightgbm" else objectives.xgboost_objective
+        return make(self.objective, ptr, weight=weight, labels=y, n_jobs=self.n_threads_, **params)
 
     def _check_fitted(self):
         if not hasattr(self, "booster_"):
@@ -406,111 +511,37 @@ class Ranker(BaseEstimator):
     def feature_importances_(self) -> NDArray[np.float64]:
         """Total gain of the splits on each feature (normalised to sum to 1)."""
         self._check_fitted()
-        imp = get_backend(self.engine).importances(self.booster_, "gain", self.n_features_in_)
+        imp = get_backend(self.engine).importances(self.booster_, "gain", self.n_features_in_, self.best_iteration_)
         total = imp.sum()
         return imp / total if total > 0 else imp
 
     def feature_importance(self, kind: str = "gain") -> NDArray[np.float64]:
-        """Raw importances: ``"gain"`` (total gain) or ``"split"`` (number of splits)."""
+        """Raw importances: ``"gain"`` (total gain) or ``"split"`` (number of splits), over the rounds used."""
         self._check_fitted()
         if kind not in ("gain", "split"):
             raise ValueError(f"kind must be 'gain' or 'split', got {kind!r}")
-        return get_backend(self.engine).importances(self.booster_, kind, self.n_features_in_)
+        return get_backend(self.engine).importances(self.booster_, kind, self.n_features_in_, self.best_iteration_)
 
     # -- persistence --------------------------------------------------------------------------------------------
-    def save(self, path: str | os.PathLike) -> None:
-        """Write the engine's own model text to ``path`` and a JSON sidecar to ``path + ".meta.json"``.
+    def save(self, path) -> None:
+        """Write the model text and its JSON sidecar atomically (:func:`ltr.rankers.persist.save_model`)."""
+        from ltr.rankers.persist import save_model
 
-        Both writes are atomic; the sidecar records the model text's SHA-256, so a truncated or edited model is
-        refused at load time instead of reaching the engine.
-        """
-        self._check_fitted()
-        text = get_backend(self.engine).to_text(self.booster_)
-        from ltr import __version__
-
-        meta = {
-            "format": MODEL_FORMAT,
-            "ltrkit_version": __version__,
-            "params": self.get_params(deep=False),
-            "n_features": self.n_features_in_,
-            "feature_names": None if not hasattr(self, "feature_names_in_") else list(self.feature_names_in_),
-            "best_iteration": self.best_iteration_,
-            "data_fingerprint": self.data_fingerprint_,
-            "model_sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
-            "fit_seconds": self.fit_seconds_,
-            "normalizer": None if getattr(self, "normalizer_", None) is None else self.normalizer_.to_dict(),
-        }
-        if not isinstance(self.normalize, (str, dict, type(None))):  # an instance: store its description
-            meta["params"]["normalize"] = self._make_normalizer().to_dict()
-        meta["params"]["eval_at"] = list(meta["params"]["eval_at"]) if not isinstance(
-            meta["params"]["eval_at"], int) else meta["params"]["eval_at"]
-        path = Path(path)
-        with atomic_write(path) as f:
-            f.write(text)
-        with atomic_write(_meta_path(path)) as f:
-            f.write(json.dumps(meta, indent=2, sort_keys=True) + "\n")
+        save_model(self, path)
 
 
-def _meta_path(path: Path) -> Path:
-    return path.with_name(path.name + ".meta.json")
-
-
-def load_model(path: str | os.PathLike) -> Ranker:
-    """Load a model written by :meth:`Ranker.save`. Never unpickles; checks the model text's checksum.
-
-    Raises
-    ------
-    ModelFormatError
-        The model or its sidecar is missing, truncated, edited, or of an unknown format.
-    """
-    path = Path(path)
-    meta_path = _meta_path(path)
-    for p in (path, meta_path):
-        if not p.is_file():
-            raise ModelFormatError(f"model file {p} not found (a model is {path.name} plus {meta_path.name})")
-    try:
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise ModelFormatError(f"{meta_path}: not valid JSON ({e})") from e
-    if not isinstance(meta, dict) or meta.get("format") != MODEL_FORMAT:
-        raise ModelFormatError(f"{meta_path}: not an ltrkit model sidecar (expected format {MODEL_FORMAT!r})")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as e:
-        raise ModelFormatError(f"{path}: not a text model file ({e})") from e
-    if hashlib.sha256(text.encode("utf-8")).hexdigest() != meta.get("model_sha256"):
-        raise ModelFormatError(
-            f"{path}: the model text does not match the checksum in {meta_path.name}; the file was truncated or "
-            "edited after saving"
+def _engine_error(model: Ranker, e: Exception) -> Exception:
+    """The engine's own error as one line that names what to change (the original stays as ``__cause__``)."""
+    kind = type(e).__name__
+    if kind not in ("LightGBMError", "XGBoostError"):
+        return e
+    text = str(e).strip().splitlines()[0] if str(e).strip() else kind
+    for prefix in ("[LightGBM] [Fatal] ", "[Fatal] "):
+        text = text.replace(prefix, "")
+    if model.device == "gpu":
+        return RuntimeError(
+            f"{model.engine} could not train on the GPU ({text}); `ltr doctor` shows what the machine offers "
+            "(LightGBM needs an OpenCL GPU platform: set engine_params={'gpu_platform_id': ..., 'gpu_device_id': "
+            "...}; XGBoost needs CUDA), or use device='cpu'"
         )
-    params = dict(meta["params"])
-    if isinstance(params.get("eval_at"), list):
-        params["eval_at"] = tuple(params["eval_at"])
-    try:
-        model = Ranker(**params)
-    except TypeError as e:
-        raise ModelFormatError(f"{meta_path}: unknown parameters ({e})") from e
-    backend = get_backend(model.engine)
-    try:
-        model.booster_ = backend.from_text(text)
-    except Exception as e:  # the engine's own error type; the checksum makes this unlikely
-        raise ModelFormatError(f"{path}: the {model.engine} engine could not load the model ({e})") from e
-    model.n_features_in_ = int(meta["n_features"])
-    if meta.get("feature_names") is not None:
-        model.feature_names_in_ = np.asarray(meta["feature_names"], dtype=object)
-    model.best_iteration_ = int(meta["best_iteration"])
-    model.data_fingerprint_ = meta.get("data_fingerprint")
-    model.fit_seconds_ = float(meta.get("fit_seconds", float("nan")))
-    model.evals_result_ = {}
-    model.normalizer_ = None
-    if meta.get("normalizer") is not None:
-        from ltr.evaluation.normalize import normalizer_from_dict
-
-        try:
-            model.normalizer_ = normalizer_from_dict(meta["normalizer"])
-        except (ValueError, KeyError, TypeError) as e:
-            raise ModelFormatError(f"{meta_path}: bad normalizer ({e})") from e
-        if model.normalizer_.needs_groups is False and getattr(model.normalizer_, "n_features_in_", None) != \
-                model.n_features_in_:
-            raise ModelFormatError(f"{meta_path}: the global normalizer does not match the model's feature count")
-    return model
+    return ValueError(f"{model.engine} refused the training parameters or data: {text}")

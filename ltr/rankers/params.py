@@ -1,0 +1,178 @@
+"""Checks of a ranker's hyper-parameters and of engine parameters passed by name, before any training starts.
+
+Engines report a bad parameter late and loudly (LightGBM prints ``[LightGBM] [Fatal] ...`` from C++ and raises
+after the data set is built; XGBoost warns that a parameter "might not be used" and trains anyway). Here a bad
+value or an unknown name is a :class:`ValueError` naming the parameter, the value and what is expected, raised
+before the data is touched.
+
+Known engine parameters are read from the installed engine itself, never listed by hand: LightGBM's parameter
+table with every alias (``LGBM_DumpParamAliases``, LightGBM >= 4), and XGBoost's configuration of a booster for
+the chosen objective (``Booster.save_config``), which lists every learner, objective and tree parameter.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+__all__ = ["check_engine_params", "check_hyper_parameters", "known_engine_params"]
+
+# XGBoost accepts scikit-learn-style aliases that its configuration stores under other names.
+_XGB_ALIASES = {
+    "learning_rate": "eta",
+    "reg_lambda": "lambda",
+    "reg_alpha": "alpha",
+    "min_split_loss": "gamma",
+    "random_state": "seed",
+    "n_jobs": "nthread",
+}
+# Accepted by XGBoost's train() but absent from a booster's configuration.
+_XGB_EXTRA = {"device", "nthread", "verbosity", "seed", "seed_per_iteration", "disable_default_eval_metric",
+              "validate_parameters", "eval_metric", "base_score", "booster", "objective", "num_parallel_tree",
+              "tree_method", "max_cat_to_onehot", "max_cat_threshold", "multi_strategy", "updater",
+              "process_type", "refresh_leaf", "grow_policy", "max_bin", "sampling_method",
+              "interaction_constraints", "monotone_constraints", "feature_weights"}
+
+
+def _positive(name: str, value, *, integer: bool = False, allow_zero: bool = False) -> None:
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if ok and integer:
+        ok = float(value).is_integer()
+    if ok:
+        ok = value >= 0 if allow_zero else value > 0
+    if not ok:
+        kind = "integer" if integer else "number"
+        bound = ">= 0" if allow_zero else "> 0"
+        raise ValueError(f"{name} must be a {kind} {bound}, got {value!r}")
+
+
+def check_hyper_parameters(est) -> None:
+    """Refuse hyper-parameter values no engine can train with (one message naming the parameter and value)."""
+    _positive("n_estimators", est.n_estimators, integer=True)
+    _positive("learning_rate", est.learning_rate)
+    if not isinstance(est.num_leaves, int) or isinstance(est.num_leaves, bool) or est.num_leaves < 2:
+        raise ValueError(f"num_leaves must be an integer >= 2 (a tree needs two leaves), got {est.num_leaves!r}")
+    if est.max_depth is not None and (not isinstance(est.max_depth, int) or est.max_depth == 0):
+        raise ValueError(f"max_depth must be a positive integer, or -1/None for no limit, got {est.max_depth!r}")
+    _positive("min_child_samples", est.min_child_samples, integer=True, allow_zero=True)
+    for name in ("subsample", "colsample_bytree"):
+        v = getattr(est, name)
+        if not isinstance(v, (int, float)) or isinstance(v, bool) or not 0 < v <= 1:
+            raise ValueError(f"{name} must lie in (0, 1], got {v!r}")
+    _positive("reg_lambda", est.reg_lambda, allow_zero=True)
+    if est.early_stopping_rounds is not None:
+        _positive("early_stopping_rounds", est.early_stopping_rounds, integer=True)
+
+
+@functools.cache
+def _lightgbm_names() -> frozenset[str]:
+    import ctypes
+
+    import lightgbm as lgb
+    from lightgbm.basic import _LIB, _safe_call
+
+    # The same call lightgbm.basic uses for its own alias table: every parameter name and its aliases.
+    size = 1 << 20
+    buf = ctypes.create_string_buffer(size)
+    needed = ctypes.c_int64(0)
+    _safe_call(_LIB.LGBM_DumpParamAliases(ctypes.c_int64(size), ctypes.byref(needed), buf))
+    if needed.value > size:  # pragma: no cover - the table is about 30 KB
+        buf = ctypes.create_string_buffer(needed.value)
+        _safe_call(_LIB.LGBM_DumpParamAliases(needed, ctypes.byref(needed), buf))
+    table = json.loads(buf.value.decode("utf-8"))
+    names = set(table)
+    for aliases in table.values():
+        names.update(aliases)
+    del lgb
+    return frozenset(names)
+
+
+def _walk_keys(obj, out: set[str]) -> None:
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            out.add(k)
+            _walk_keys(v, out)
+    elif isinstance(obj, list):
+        for v in obj:
+            _walk_keys(v, out)
+
+
+@functools.cache
+def _xgboost_names(objective: str) -> frozenset[str]:
+    import numpy as np
+    import xgboost as xgb
+
+    d = xgb.DMatrix(np.zeros((2, 1), dtype=np.float32), label=[0.0, 1.0])
+    if objective.startswith("rank:"):
+        d.set_group([2])
+    booster = xgb.Booster({"objective": objective, "tree_method": "hist", "verbosity": 0}, [d])
+    booster.update(d, 0)  # configures the learner, objective and updaters
+    keys: set[str] = set()
+    _walk_keys(json.loads(booster.save_config()), keys)
+    return frozenset(keys | _XGB_EXTRA | set(_XGB_ALIASES))
+
+
+def known_engine_params(engine: str, objective: str | None = None) -> frozenset[str]:
+    """Every parameter name (and alias) the installed engine accepts; for XGBoost, with ``objective``'s own."""
+    if engine == "lightgbm":
+        return _lightgbm_names()
+    if engine == "xgboost":
+        return _xgboost_names(objective if isinstance(objective, str) else "rank:ndcg")
+    raise ValueError(f"unknown engine {engine!r}")
+
+
+def check_engine_params(engine: str, params: Mapping[str, Any], *, objective: str | None = None,
+                        what: str = "engine_params") -> None:
+    """Refuse a parameter name the engine does not know, suggesting the closest known one.
+
+    Examples
+    --------
+    >>> check_engine_params("lightgbm", {"min_data_in_leaf": 5, "lambdarank_truncation_level": 10})
+    >>> check_engine_params("lightgbm", {"min_data_in_lef": 5})
+    Traceback (most recent call last):
+    ...
+    ValueError: engine_params: lightgbm has no parameter 'min_data_in_lef' (did you mean 'min_data_in_leaf'?)
+    """
+    if not params:
+        return
+    known = known_engine_params(engine, objective)
+    for key in params:
+        if not isinstance(key, str):
+            raise ValueError(f"{what}: parameter names must be strings, got {key!r}")
+        if key not in known:
+            close = difflib.get_close_matches(key, sorted(known), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise ValueError(f"{what}: {engine} has no parameter {key!r}{hint}")
+
+
+def parse_assignments(items: Iterable[str], *, what: str = "--param") -> dict[str, Any]:
+    """``["num_leaves=63", "lambdarank_truncation_level=20"]`` -> a dict with numbers and booleans converted.
+
+    Values are read as TOML values when they parse as one (``63``, ``0.1``, ``true``, ``"text"``, ``[1, 2]``),
+    else kept as strings.
+
+    Examples
+    --------
+    >>> parse_assignments(["num_leaves=63", "boosting=dart", "label_gain=[0, 1, 3]"])
+    {'num_leaves': 63, 'boosting': 'dart', 'label_gain': [0, 1, 3]}
+    """
+    try:
+        import tomllib
+    except ImportError:  # Python 3.10
+        import tomli as tomllib
+
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, text = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise ValueError(f"{what} takes key=value, got {item!r}")
+        try:
+            value = tomllib.loads(f"v = {text.strip()}")["v"]
+        except tomllib.TOMLDecodeError:
+            value = text.strip()
+        out[key] = value
+    return out

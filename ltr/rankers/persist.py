@@ -1,0 +1,240 @@
+"""Saving and loading rankers: the engine's own model text plus a JSON sidecar, never pickle.
+
+A saved model is two files written atomically: ``MODEL`` (LightGBM's model text, or XGBoost's JSON model, holding
+only the rounds ``predict`` uses) and ``MODEL.meta.json``. The sidecar holds everything else that changes
+predictions (the rounds used, the normaliser, the feature count and names, the parameters) and a SHA-256 checksum
+over the model text *and* the sidecar's own content, so that a truncated or edited file is refused at load time.
+
+Loading checks, in order, before anything reaches an engine: the sidecar's format and checksum, then the model's
+structure (:mod:`ltr.trees`: tree count, node and leaf indices, finite thresholds and values, feature indices),
+so that a corrupt or hand-edited model is a :class:`~ltr.exceptions.ModelFormatError` naming the file and what is
+wrong, never a crash inside the engine.
+
+A plain LightGBM model text or XGBoost JSON model without a sidecar loads too, for prediction: its feature names
+and the conventions it was trained with are unknown, which :func:`load_model` says with a :class:`UserWarning`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ltr.exceptions import ModelFormatError
+from ltr.io._atomic import atomic_write
+from ltr.rankers._backends import get_backend
+from ltr.rankers.ranker import Ranker
+
+__all__ = ["MODEL_FORMAT", "PlainModelWarning", "load_model", "meta_path", "save_model"]
+
+MODEL_FORMAT = "ltrkit-model/2"
+_OLD_FORMATS = ("ltrkit-model/1",)  # checksum over the model text only
+
+
+class PlainModelWarning(UserWarning):
+    """A model loaded without an ltrkit sidecar: feature names and training conventions are unknown."""
+
+
+def meta_path(path: str | os.PathLike) -> Path:
+    """The sidecar of a model file: ``MODEL.meta.json``."""
+    path = Path(path)
+    return path.with_name(path.name + ".meta.json")
+
+
+def _checksum(meta: dict[str, Any], text: str) -> str:
+    body = {k: v for k, v in meta.items() if k != "checksum"}
+    blob = json.dumps(body, sort_keys=True, separators=(",", ":"), allow_nan=False).encode("utf-8")
+    return hashlib.sha256(blob + b"\n" + text.encode("utf-8")).hexdigest()
+
+
+def save_model(model: Ranker, path: str | os.PathLike) -> None:
+    """Write ``model`` to ``path`` (engine text) and ``path.meta.json`` (sidecar), both atomically.
+
+    Only the rounds ``predict`` uses are kept (the best round under early stopping).
+    """
+    model._check_fitted()
+    from ltr import __version__
+
+    text = get_backend(model.engine).to_text(model.booster_, model.best_iteration_)
+    params = model.get_params(deep=False)
+    if not isinstance(model.normalize, (str, dict, type(None))):  # an instance: store its description
+        params["normalize"] = model._make_normalizer().to_dict()
+    if not isinstance(params["eval_at"], int):
+        params["eval_at"] = list(params["eval_at"])
+    meta = {
+        "format": MODEL_FORMAT,
+        "ltrkit_version": __version__,
+        "engine": model.engine,
+        "params": params,
+        "n_features": model.n_features_in_,
+        "feature_names": None if not hasattr(model, "feature_names_in_") else list(model.feature_names_in_),
+        "best_iteration": model.best_iteration_,
+        "data_fingerprint": model.data_fingerprint_,
+        "model_sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        "fit_seconds": model.fit_seconds_,
+        "normalizer": None if getattr(model, "normalizer_", None) is None else model.normalizer_.to_dict(),
+        "feature_set": getattr(model, "feature_set_", None),
+    }
+    meta["checksum"] = _checksum(meta, text)
+    path = Path(path)
+    with atomic_write(path) as f:
+        f.write(text)
+    with atomic_write(meta_path(path)) as f:
+        f.write(json.dumps(meta, indent=2, sort_keys=True) + "\n")
+
+
+def _read_text(path: Path) -> str:
+    if path.is_dir():
+        raise ModelFormatError(f"{path}: is a folder, not a model file")
+    if not path.is_file():
+        raise ModelFormatError(f"model file not found: {path}")
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as e:
+        raise ModelFormatError(f"{path}: not a text model file (byte {e.start} is not UTF-8)") from None
+
+
+def _sniff_engine(text: str) -> str | None:
+    head = text.lstrip()[:4096]
+    if head.startswith("tree\n") or head.startswith("tree\r\n"):
+        return "lightgbm"
+    if head.startswith("{") and '"learner"' in head:
+        return "xgboost"
+    return None
+
+
+def _structure(engine: str, text: str, path: Path):
+    """Parse and validate the model's trees before an engine sees them (ModelFormatError on any defect)."""
+    from ltr import trees
+
+    if engine == "lightgbm":
+        return trees.from_lightgbm_text(text, source=str(path))
+    return trees.from_xgboost_json(text, source=str(path))
+
+
+def _booster(engine: str, text: str, path: Path):
+    try:
+        return get_backend(engine).from_text(text)
+    except Exception as e:  # the engine's own error type; validation makes this unlikely
+        raise ModelFormatError(f"{path}: the {engine} engine could not load the model ({e})") from e
+
+
+def load_model(path: str | os.PathLike) -> Ranker:
+    """Load a model written by :meth:`Ranker.save`, or a plain LightGBM / XGBoost (JSON) model file.
+
+    Never unpickles. Checks the sidecar's checksum (over the model text and the sidecar) and the model's
+    structure before handing it to the engine.
+
+    Raises
+    ------
+    ModelFormatError
+        The model or its sidecar is missing, truncated, edited, structurally invalid, or of an unknown format.
+
+    Warns
+    -----
+    PlainModelWarning
+        For a model without a sidecar: it predicts, but its feature names and conventions are unknown.
+    """
+    path = Path(path)
+    text = _read_text(path)
+    mpath = meta_path(path)
+    if not mpath.exists():
+        return _load_plain(path, text)
+    if not mpath.is_file():
+        raise ModelFormatError(f"{mpath}: is not a file")
+    try:
+        meta = json.loads(mpath.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise ModelFormatError(f"{mpath}: not valid JSON ({e})") from None
+    fmt = meta.get("format") if isinstance(meta, dict) else None
+    if fmt not in (MODEL_FORMAT, *_OLD_FORMATS):
+        raise ModelFormatError(f"{mpath}: not an ltrkit model sidecar (expected format {MODEL_FORMAT!r}, got "
+                               f"{fmt!r})")
+    if hashlib.sha256(text.encode("utf-8")).hexdigest() != meta.get("model_sha256"):
+        raise ModelFormatError(f"{path}: the model text does not match the checksum in {mpath.name}; the file was "
+                               "truncated or edited after saving")
+    if fmt == MODEL_FORMAT:
+        if meta.get("checksum") != _checksum(meta, text):
+            raise ModelFormatError(f"{mpath}: the sidecar does not match its checksum; it was edited after saving "
+                                   "(its rounds, normaliser or feature list would change the predictions)")
+    else:
+        warnings.warn(f"{mpath}: an {fmt} sidecar has no checksum of its own; re-save the model to protect it",
+                      UserWarning, stacklevel=2)
+    try:
+        params = dict(meta["params"])
+        n_features = int(meta["n_features"])
+        best = int(meta["best_iteration"])
+    except (KeyError, TypeError, ValueError) as e:
+        raise ModelFormatError(f"{mpath}: missing or invalid field ({e})") from None
+    if isinstance(params.get("eval_at"), list):
+        params["eval_at"] = tuple(params["eval_at"])
+    try:
+        model = Ranker(**params)
+    except TypeError as e:
+        raise ModelFormatError(f"{mpath}: unknown parameters ({e})") from None
+    if model.engine not in ("lightgbm", "xgboost"):
+        raise ModelFormatError(f"{mpath}: unknown engine {model.engine!r}")
+    ensemble = _structure(model.engine, text, path)
+    if ensemble.n_features > n_features:
+        raise ModelFormatError(f"{path}: the trees use {ensemble.n_features} features but {mpath.name} says "
+                               f"{n_features}")
+    if not 1 <= best <= ensemble.n_iterations:
+        raise ModelFormatError(f"{mpath}: best_iteration {best} is outside the model's 1..{ensemble.n_iterations} "
+                               "rounds")
+    model.booster_ = _booster(model.engine, text, path)
+    model.n_features_in_ = n_features
+    if meta.get("feature_names") is not None:
+        names = meta["feature_names"]
+        if not isinstance(names, list) or len(names) != n_features:
+            raise ModelFormatError(f"{mpath}: feature_names must list {n_features} names")
+        model.feature_names_in_ = np.asarray(names, dtype=object)
+    model.best_iteration_ = best
+    model.data_fingerprint_ = meta.get("data_fingerprint")
+    model.fit_seconds_ = float(meta.get("fit_seconds") or float("nan"))
+    model.evals_result_ = {}
+    model.feature_set_ = meta.get("feature_set")
+    model.normalizer_ = None
+    if meta.get("normalizer") is not None:
+        from ltr.rankers.normalize import normalizer_from_dict
+
+        try:
+            model.normalizer_ = normalizer_from_dict(meta["normalizer"])
+        except (ValueError, KeyError, TypeError) as e:
+            raise ModelFormatError(f"{mpath}: bad normalizer ({e})") from None
+        if model.normalizer_.needs_groups is False and getattr(model.normalizer_, "n_features_in_", None) != \
+                model.n_features_in_:
+            raise ModelFormatError(f"{mpath}: the global normalizer does not match the model's feature count")
+    return model
+
+
+def _load_plain(path: Path, text: str) -> Ranker:
+    engine = _sniff_engine(text)
+    if engine is None:
+        raise ModelFormatError(
+            f"{path}: not a model ltrkit can read: {meta_path(path).name} is missing and the file is neither a "
+            "LightGBM model text nor an XGBoost JSON model (save XGBoost models with .json)"
+        )
+    ensemble = _structure(engine, text, path)
+    model = Ranker(engine=engine)
+    model.booster_ = _booster(engine, text, path)
+    model.n_features_in_ = int(ensemble.n_features_in)
+    if ensemble.feature_names is not None:
+        model.feature_names_in_ = np.asarray(ensemble.feature_names, dtype=object)
+    model.best_iteration_ = int(ensemble.n_iterations)
+    model.data_fingerprint_ = None
+    model.fit_seconds_ = float("nan")
+    model.evals_result_ = {}
+    model.feature_set_ = None
+    model.normalizer_ = None
+    model.plain_model_ = True
+    warnings.warn(
+        f"{path}: a plain {engine} model without an ltrkit sidecar; it predicts with all its "
+        f"{model.best_iteration_} rounds, but its feature names and the conventions it was trained with are unknown",
+        PlainModelWarning, stacklevel=3,
+    )
+    return model
