@@ -27,8 +27,8 @@ def run_json(capsys, argv):
 def test_info_json_reports_counts_and_label_histogram(files, capsys):
     info = run_json(capsys, ["info", str(files["test"]), "--format", "json"])
     d = read_letor(files["test"])
-    assert info["queries"] == d.n_queries == 30 and info["rows"] == d.n_rows and info["features"] == 6
-    assert sum(info["labels"].values()) == d.n_rows
+    assert info["n_queries"] == d.n_queries == 30 and info["n_rows"] == d.n_rows and info["n_features"] == 6
+    assert sum(info["label_counts"].values()) == d.n_rows
     assert info["feature_names"] == [f"f{j}" for j in range(1, 7)]
     no_rel = sum(int(d.y[a:b].max() < 1) for a, b in zip(d.group_ptr[:-1], d.group_ptr[1:]))
     assert info["queries_without_relevant"] == no_rel
@@ -47,7 +47,7 @@ def test_train_json_has_valid_test_and_seconds_and_saves_a_model(files, tmp_path
     capsys.readouterr()
     got = run_json(capsys, ["evaluate", str(files["test"]), "--scores", str(scores), "--metrics", "ndcg@10,map",
                             "--format", "json"])
-    assert got == pytest.approx(res["test"], abs=1e-12)
+    assert got["mean"] == pytest.approx(res["test"], abs=1e-12)
 
 
 def test_evaluate_qrels_and_run_json_matches_the_library(tmp_path, capsys):
@@ -56,8 +56,9 @@ def test_evaluate_qrels_and_run_json_matches_the_library(tmp_path, capsys):
     res = run_json(capsys, ["evaluate", "--qrels", str(tmp_path / "q"), "--run", str(tmp_path / "r"),
                             "--metrics", "map,p@1", "--format", "json"])
     # query 1: relevant a (rank 2), c (rank 3): AP = (1/2 + 2/3) / 2; query 2: AP = 1.
-    assert res["map"] == pytest.approx(((1 / 2 + 2 / 3) / 2 + 1) / 2)
-    assert res["p@1"] == pytest.approx((0 + 1) / 2)
+    assert res["mean"]["map"] == pytest.approx(((1 / 2 + 2 / 3) / 2 + 1) / 2)
+    assert res["mean"]["p@1"] == pytest.approx((0 + 1) / 2)
+    assert res["conventions"].endswith("2 queries averaged")
 
 
 def test_evaluate_per_query_table_lists_each_query_then_the_mean(files, tmp_path, capsys):
@@ -67,9 +68,10 @@ def test_evaluate_per_query_table_lists_each_query_then_the_mean(files, tmp_path
     assert main(["evaluate", str(files["test"]), "--scores", str(scores), "--metrics", "ndcg@5",
                  "--per-query"]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
-    assert len(lines) == 2 + d.n_queries + 1 and lines[-1].startswith("all")
+    assert len(lines) == 2 + d.n_queries + 1 + 1 and lines[-2].startswith("all")
     expected = evaluate(d.y, d.X[:, 0].astype(float), group_ptr=d.group_ptr, metrics=["ndcg@5"])["ndcg@5"]
-    assert float(lines[-1].split()[-1]) == pytest.approx(expected, abs=5e-5)
+    assert float(lines[-2].split()[-1]) == pytest.approx(expected, abs=5e-5)
+    assert lines[-1].endswith(f"{d.n_queries} queries averaged")
 
 
 def test_predict_writes_a_trec_run_when_doc_ids_are_known(files, tmp_path, capsys):

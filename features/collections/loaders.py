@@ -116,8 +116,12 @@ def load_test_collection(
     query_type: str = "titles",
     qrels_variant: str = "2-1-0",
     errors: str = "strict",
+    duplicates: str = "error",
 ) -> TestCollection:
     """Documents, queries and judgments of a collection directory, its layout recognised by its file names.
+
+    ``errors`` and ``duplicates`` (repeated document ids: ``"error"``, ``"first"``, ``"last"``) apply to the document
+    file as in :func:`load_documents`.
 
     ============  ================================================  =============================================
     layout        files                                             notes
@@ -136,28 +140,30 @@ def load_test_collection(
     names = {p.name for p in f.iterdir()}
     if names & {"cran.all.1400", "cran.all.1400.gz"}:
         return TestCollection(
-            read_smart_documents(_first(f, "cran.all.1400.gz", "cran.all.1400"), errors=errors),
+            read_smart_documents(_first(f, "cran.all.1400.gz", "cran.all.1400"), errors=errors,
+                                 duplicates=duplicates),
             read_smart_queries(f / "cran.qry", ids="position", errors=errors),
             read_qrels(f / "cranqrel", "cranfield", errors=errors),
             name="cranfield",
         )
     if names & {"cacm.all", "cacm.all.gz"}:
         return TestCollection(
-            read_smart_documents(_first(f, "cacm.all.gz", "cacm.all"), errors=errors),
+            read_smart_documents(_first(f, "cacm.all.gz", "cacm.all"), errors=errors, duplicates=duplicates),
             read_smart_queries(f / "query.text", errors=errors),
             read_qrels(f / "qrels.text", "smart", errors=errors),
             name="cacm",
         )
     if "ADI.ALL" in names:
         return TestCollection(
-            read_smart_documents(f / "ADI.ALL", errors=errors),
+            read_smart_documents(f / "ADI.ALL", errors=errors, duplicates=duplicates),
             read_smart_queries(f / "ADI.QRY", errors=errors),
             read_qrels(f / "ADI.REL", "smart", errors=errors),
             name="adi",
         )
     if names & {"doc-text.trec", "doc-text.trec.gz"}:
         return TestCollection(
-            read_trec_documents(_first(f, "doc-text.trec.gz", "doc-text.trec"), errors=errors),
+            read_trec_documents(_first(f, "doc-text.trec.gz", "doc-text.trec"), errors=errors,
+                                duplicates=duplicates),
             read_trec_topics(f / "query-text.trec", errors=errors),
             read_qrels(f / "qrels", "trec", errors=errors),
             name="vaswani",
@@ -166,14 +172,15 @@ def load_test_collection(
         q = f"{split}.{query_type}.queries"
         r = f"{split}.{qrels_variant}.qrel"
         return TestCollection(
-            read_tsv_documents(_first(f, f"{split}.docs.gz", f"{split}.docs"), errors=errors),
+            read_tsv_documents(_first(f, f"{split}.docs.gz", f"{split}.docs"), errors=errors,
+                               duplicates=duplicates),
             read_tsv_queries(_first(f, q + ".gz", q), errors=errors),
             read_qrels(_first(f, r + ".gz", r), "trec", errors=errors),
             name=f"nfcorpus-{split}",
         )
     if "corpus.jsonl" in names:
         return TestCollection(
-            read_beir_corpus(f / "corpus.jsonl", errors=errors),
+            read_beir_corpus(f / "corpus.jsonl", errors=errors, duplicates=duplicates),
             read_beir_queries(f / "queries.jsonl", errors=errors),
             read_qrels(f / "qrels" / f"{split}.tsv", "beir", errors=errors),
             name=f"beir-{f.name}",

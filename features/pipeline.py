@@ -1,0 +1,132 @@
+"""The steps every text-to-ranker workflow repeats, as library calls: read a collection's documents, queries and
+judgments; load a saved index or build (and save) it.
+
+``ltr features`` and ``ltr rerank`` are thin wrappers over these, so that a Python user gets the same checks: a
+format option that does not apply is refused, not ignored, and a saved index built from other documents, with
+another analyzer or other fields is refused with what differs.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from features.analysis import Analyzer
+from features.collections import Collection, Queries
+
+__all__ = ["CollectionInputs", "load_inputs", "load_or_build_index"]
+
+
+@dataclass(frozen=True)
+class CollectionInputs:
+    """Documents, queries and (when known) judgments of one experiment."""
+
+    docs: Collection
+    queries: Queries
+    qrels: pd.DataFrame | None
+    name: str
+
+
+def load_inputs(
+    collection: str | os.PathLike,
+    *,
+    queries: str | os.PathLike | None = None,
+    qrels: str | os.PathLike | None = None,
+    doc_format: str = "auto",
+    query_format: str = "auto",
+    query_ids: str = "auto",
+    qrels_format: str = "auto",
+    errors: str = "strict",
+    duplicates: str = "error",
+) -> CollectionInputs:
+    """Read a collection directory (its layout recognised by file names) or a document file plus a query file.
+
+    ``queries`` and ``qrels`` override a directory's own files. ``doc_format`` applies to a document file only; with
+    a directory it must stay ``"auto"`` (the layout decides), and is refused otherwise rather than ignored.
+    ``query_format`` applies to ``queries``. ``query_ids="auto"`` numbers SMART queries by position when the
+    judgments are in Cranfield's layout.
+
+    Raises
+    ------
+    FileNotFoundError
+        The collection, query or judgment path does not exist.
+    ValueError
+        A document file without ``queries``; a format option that cannot apply.
+    """
+    from features.collections import load_documents, load_queries, load_test_collection
+    from ltr.io import detect_qrels_format, read_qrels
+
+    coll = Path(collection)
+    for what, p in (("collection", coll), ("queries", queries), ("qrels", qrels)):
+        if p is not None and not Path(p).exists():
+            raise FileNotFoundError(f"{what} not found: {p}")
+    if coll.is_dir():
+        if doc_format != "auto":
+            raise ValueError(f"doc_format={doc_format!r} applies to a document file; the collection directory "
+                             f"{coll} is read by its layout (leave the format at 'auto')")
+        tc = load_test_collection(coll, errors=errors, duplicates=duplicates)
+        docs, qs, judged, name = tc.docs, tc.queries, tc.qrels, tc.name
+    else:
+        if queries is None:
+            raise ValueError(f"{coll} is a document file: the queries must be given too")
+        docs = load_documents(coll, doc_format, errors=errors, duplicates=duplicates)
+        qs, judged, name = None, None, coll.stem
+    if query_format != "auto" and queries is None:
+        raise ValueError(f"query_format={query_format!r} applies to a query file, and none was given")
+    fmt = None
+    if qrels is not None:
+        fmt = detect_qrels_format(qrels, errors=errors) if qrels_format == "auto" else qrels_format
+        judged = read_qrels(qrels, fmt, errors=errors)
+    elif qrels_format != "auto":
+        raise ValueError(f"qrels_format={qrels_format!r} applies to a judgment file, and none was given")
+    if queries is not None:
+        ids = query_ids
+        if ids == "auto":
+            ids = "position" if fmt == "cranfield" else "record"
+        qs = load_queries(queries, query_format, ids=ids, errors=errors)
+    elif query_ids != "auto":
+        raise ValueError(f"query_ids={query_ids!r} applies to a query file, and none was given")
+    return CollectionInputs(docs, qs, judged, name)
+
+
+def load_or_build_index(
+    path: str | os.PathLike | None,
+    docs: Collection,
+    analyzer: Analyzer,
+    *,
+    fields: list[str] | None = None,
+    progress: bool = False,
+):
+    """The index saved at ``path`` when it matches ``docs``, ``analyzer`` and ``fields``; else build it (and
+    save it at ``path`` when given and absent). Returns ``(index, built)``.
+
+    Raises
+    ------
+    ValueError
+        ``path`` holds an index of other documents, another analyzer or other fields (naming the difference: delete
+        it to rebuild).
+    """
+    from features.index import InvertedIndex
+
+    p = None if path is None else Path(path)
+    if p is not None and p.exists():
+        if p.is_dir():
+            raise IsADirectoryError(21, "is a folder, not an index file", str(p))
+        index = InvertedIndex.load(p)
+        if list(index.doc_ids) != list(docs.doc_ids):
+            raise ValueError(f"index {p} was built from other documents than the collection's; delete it to rebuild")
+        if index.analyzer != analyzer:
+            raise ValueError(f"index {p} was built with another analyzer ({index.analyzer}); delete it to rebuild, "
+                             "or pass the same analysis options")
+        have = [f for f in index.field_names if f != "all"]
+        if fields is not None and sorted(have) != sorted(f for f in fields if f != "all"):
+            raise ValueError(f"index {p} holds the fields {have}, not {list(fields)}; delete it to "
+                             "rebuild, or leave out the fields option")
+        return index, False
+    index = InvertedIndex.build(docs, analyzer, fields=fields, progress=progress)
+    if p is not None:
+        index.save(p)
+    return index, True

@@ -1,0 +1,58 @@
+"""``ltr``: the command line, one package over the library.
+
+Each command is a module with ``register(subparsers)`` and a ``run(args) -> int`` of a few lines over library
+functions; :mod:`._common` holds what they share (the usage error, the one error guard, option builders, output).
+The commands that compose the feature layer (``features``) import it lazily; the rest never do.
+
+Exit codes: 0 success, 1 a data or file error (one line on standard error, no traceback), 2 a usage error, 130
+interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from ltr.cli import compare, cv, demo, evaluate, features, info, report, train
+from ltr.cli._common import EXIT_INTERRUPTED, HelpFormatter, apply_config, guard
+
+__all__ = ["build_parser", "main", "main_entry"]
+
+#: The command modules, in the order ``ltr --help`` lists them.
+COMMANDS = (demo, info, evaluate, train, cv, compare, report, features)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from ltr import __version__
+
+    parser = argparse.ArgumentParser(prog="ltr", description="Learning to rank with gradient-boosted trees.",
+                                     formatter_class=HelpFormatter)
+    parser.add_argument("--version", action="version", version=f"ltrkit {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for module in COMMANDS:
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code (0 ok, 1 data error, 2 usage error, 130 interrupted)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        parser = build_parser()
+        try:
+            args = parser.parse_args(argv)
+        except SystemExit as e:  # argparse already printed the usage message
+            return int(e.code or 0)
+        code = guard(args.command, lambda a: apply_config(a.parser_, a, argv), args)
+        if code:
+            return code
+        return guard(args.command, args.func, args)
+    except KeyboardInterrupt:  # while importing or parsing
+        print("ltr: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def main_entry() -> None:
+    """Console-script entry point."""
+    sys.exit(main())

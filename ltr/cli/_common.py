@@ -1,0 +1,440 @@
+"""What every command shares: the usage error, the one error guard, help text, option builders, output.
+
+One name per concept across commands: ``--n-jobs`` (engine threads, -1 every core), ``--seed`` (the model's seed;
+``--split-seed`` for folds), ``--quiet`` (no progress bar, no notes), ``--format``, ``--metrics``, ``--out``;
+reader options are generated from :data:`ltr.reader_options.READER_OPTIONS`; model options from
+:class:`ltr.Ranker`'s own defaults, so ``ltr train``, ``ltr cv`` and ``Ranker()`` cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+import json
+import math
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "UsageError",
+    "add_command",
+    "add_conventions",
+    "add_format",
+    "add_metrics",
+    "add_model_options",
+    "add_n_jobs",
+    "add_quiet",
+    "add_reader_options",
+    "check_outputs",
+    "conventions",
+    "emit",
+    "guard",
+    "make_ranker",
+    "metric_names",
+    "note",
+    "read_data",
+    "reader_options",
+    "split_list",
+]
+
+EXIT_OK, EXIT_DATA, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+class UsageError(Exception):
+    """A mistake in the command line itself (exit 2)."""
+
+
+class HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Help lines that always say the default and, where there are some, the choices."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if action.help is argparse.SUPPRESS:
+            return text
+        if action.choices and "%(choices)" not in text and not isinstance(action, argparse._SubParsersAction):
+            text += " (choices: %(choices)s)"
+        if "%(default)" not in text and action.option_strings and action.default is not argparse.SUPPRESS \
+                and not isinstance(action, (argparse._StoreTrueAction, argparse._HelpAction,
+                                            argparse._VersionAction)):
+            text += " (default: %(default)s)"
+        return text
+
+    def _expand_help(self, action: argparse.Action) -> str:
+        params = dict(vars(action), prog=self._prog)
+        for name in list(params):
+            if params[name] is argparse.SUPPRESS:
+                del params[name]
+        if params.get("choices") is not None:
+            params["choices"] = ", ".join(str(c) for c in params["choices"])
+        if params.get("default") is None:
+            params["default"] = "none"
+        return self._get_help_string(action) % params
+
+
+def add_command(sub, name: str, help: str, description: str | None = None) -> argparse.ArgumentParser:
+    """A sub-command parser with the shared help formatter (``args.parser_`` is it, for ``--config``)."""
+    p = sub.add_parser(name, help=help, description=description or help, formatter_class=HelpFormatter)
+    p.set_defaults(parser_=p)
+    return p
+
+
+def split_list(text: str | None) -> list[str]:
+    """``"a, b,,c"`` -> ``["a", "b", "c"]``."""
+    return [t.strip() for t in (text or "").split(",") if t.strip()]
+
+
+def note(args, message: str) -> None:
+    """A line on standard error, unless ``--quiet``."""
+    if not getattr(args, "quiet", False):
+        print(f"ltr {args.command}: {message}", file=sys.stderr)
+
+
+# -- errors -------------------------------------------------------------------------------------------------------
+def _one_line(text: str) -> str:
+    return "; ".join(part.strip() for part in str(text).splitlines() if part.strip())
+
+
+def _os_message(e: OSError) -> str:
+    name = e.filename
+    if isinstance(e, IsADirectoryError):
+        return f"{name}: is a folder, not a file" if name else "a folder was given where a file is needed"
+    if isinstance(e, NotADirectoryError):
+        return f"{name}: a part of this path is a file, not a folder" if name else str(e)
+    if isinstance(e, FileNotFoundError):
+        return f"{name}: no such file or folder" if name else _one_line(e.strerror or str(e))
+    if isinstance(e, PermissionError):
+        return f"{name}: permission denied" if name else "permission denied"
+    reason = e.strerror or str(e)
+    return f"{name}: {reason}" if name else _one_line(reason)
+
+
+def error_message(e: BaseException) -> str:
+    """The one line a user sees for ``e``, worded for the command line."""
+    cli = getattr(e, "cli_message", None)
+    if callable(cli):
+        return _one_line(cli())
+    if isinstance(e, OSError) and not type(e).__module__.startswith("ltr"):
+        return _os_message(e)
+    return _one_line(str(e) or type(e).__name__)
+
+
+def guard(command: str, func: Callable[[argparse.Namespace], int | None], args: argparse.Namespace) -> int:
+    """Run a command; every user error becomes one line on standard error and an exit code, never a traceback.
+
+    0 success, 1 a data or file error, 2 a usage error, 130 interrupted (Ctrl-C; outputs are written atomically,
+    so nothing is left half-written).
+    """
+    try:
+        return int(func(args) or 0)
+    except UsageError as e:
+        print(f"ltr {command}: error: {_one_line(str(e))}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print(f"ltr {command}: interrupted; no output was left half-written", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:  # `ltr ... | head`
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except OSError:  # pragma: no cover
+            pass
+        return EXIT_OK
+    except (ValueError, TypeError, OSError, RuntimeError, ImportError, LookupError) as e:
+        print(f"ltr {command}: error: {error_message(e)}", file=sys.stderr)
+        return EXIT_DATA
+
+
+# -- output -------------------------------------------------------------------------------------------------------
+def _strict(obj):
+    if isinstance(obj, dict):
+        return {str(k): _strict(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_strict(v) for v in obj]
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if hasattr(obj, "item") and callable(obj.item):  # numpy scalars
+        return _strict(obj.item())
+    return obj
+
+
+def emit(args, header: Sequence[str], rows: Sequence[Sequence], obj: Any, *, footer: str | None = None) -> None:
+    """Print a result as a table (with ``footer`` below), strict JSON (NaN -> null), or pure CSV (``footer`` on
+    standard error, so that the CSV stays machine-readable)."""
+    from ltr._table import format_csv, format_table
+
+    fmt = getattr(args, "format", "table")
+    if fmt == "json":
+        print(json.dumps(_strict(obj), indent=2, allow_nan=False))
+    elif fmt == "csv":
+        print(format_csv(header, rows))
+        if footer:
+            note(args, footer)
+    else:
+        print(format_table(header, rows))
+        if footer:
+            print(footer)
+
+
+def check_outputs(*paths: str | os.PathLike | None) -> None:
+    """Check output paths before the work starts: create missing parent folders, refuse folders and unwritable
+    places (so that a long job never ends by failing to write its result)."""
+    from ltr.io.outputs import check_output_path
+
+    for p in paths:
+        if p is not None and str(p) != "-":
+            check_output_path(p)
+
+
+# -- shared options -----------------------------------------------------------------------------------------------
+def add_format(p: argparse.ArgumentParser, choices: Sequence[str] = ("table", "json", "csv")) -> None:
+    p.add_argument("--format", choices=tuple(choices), default=choices[0], help="output format")
+
+
+def add_quiet(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--quiet", action="store_true", help="no progress bars and no notes on standard error")
+
+
+def add_n_jobs(p: argparse.ArgumentParser, what: str = "engine threads") -> None:
+    p.add_argument("--n-jobs", type=int, default=None, dest="n_jobs", metavar="N",
+                   help=f"{what}: N, or -1 for every core (default: 1 on small data, every core on large; "
+                        "see ltr.threads)")
+
+
+def add_metrics(p: argparse.ArgumentParser, default: str) -> None:
+    from ltr.metrics import REGISTRY
+
+    p.add_argument("--metrics", default=default,
+                   help=f"comma-separated metric names, each optionally @k (known: {', '.join(sorted(REGISTRY))}; "
+                        "trec_eval and ir_measures spellings such as P_5, ndcg_cut_10, recip_rank work too)")
+
+
+def metric_names(text: str) -> list[tuple[str, str]]:
+    """``(canonical, as the user wrote it)`` for each metric of ``--metrics``, duplicates dropped."""
+    from ltr.metrics import parse_metric
+
+    out: list[tuple[str, str]] = []
+    for m in split_list(text):
+        try:
+            canonical = parse_metric(m).name
+        except ValueError as e:  # its message lists the known metrics
+            raise UsageError(f"--metrics: {e}") from None
+        if canonical not in [c for c, _ in out]:
+            out.append((canonical, m))
+    if not out:
+        raise UsageError("--metrics needs at least one metric name")
+    return out
+
+
+def metric_label(canonical: str, requested: str) -> str:
+    """``p@5`` or ``p@5 (P_5)`` when the user wrote another spelling."""
+    return canonical if requested == canonical else f"{canonical} ({requested})"
+
+
+def add_conventions(p: argparse.ArgumentParser, *, gain_default: str | None, letor: bool = True) -> None:
+    g = p.add_argument_group("metric conventions (see `python -c 'import ltr.metrics; help(ltr.metrics)'`)")
+    g.add_argument("--gain", choices=("exp2", "linear"), default=gain_default,
+                   help="NDCG gain: exp2 = 2^rel - 1 (LightGBM, XGBoost), linear = rel (trec_eval)"
+                        + ("" if gain_default else "; default exp2 for LETOR scores, linear for TREC runs"))
+    g.add_argument("--no-relevant", type=float, default=0.0, dest="no_relevant", metavar="VALUE",
+                   help="score of a query without any relevant document: 0 as trec_eval and ranx, 1 as LightGBM "
+                        "and XGBoost, nan to leave such queries out of the means")
+    if letor:
+        from ltr.metrics.conventions import CONVENTIONS
+
+        g.add_argument("--convention", default="default", choices=CONVENTIONS,
+                       help="letor: the official LETOR 3.0/4.0 evaluation script's rules, to compare with published "
+                            "LETOR tables (labels 0-2; fixes the gain and the no-relevant score)")
+
+
+def conventions(args) -> dict:
+    """The metric-convention keyword arguments of ``args`` (for :func:`ltr.metrics.evaluate`)."""
+    out = {"gain": args.gain or "exp2", "no_relevant": args.no_relevant}
+    convention = getattr(args, "convention", "default")
+    if convention != "default":
+        out["convention"] = convention
+    return out
+
+
+def add_reader_options(p: argparse.ArgumentParser, readers: Sequence[str] = ("letor",)) -> None:
+    """One flag per reader option of :data:`READER_OPTIONS` (so the CLI offers exactly what the readers take)."""
+    from ltr.reader_options import READER_OPTIONS
+
+    g = p.add_argument_group("reading data files")
+    for key, opt in READER_OPTIONS.items():
+        if not set(opt.readers) & set(readers):
+            continue
+        dest = f"read_{key}"
+        if opt.type == "bool":
+            g.add_argument(opt.flag, action="store_true", dest=dest, help=opt.help)
+        elif opt.type == "choice":
+            g.add_argument(opt.flag, choices=opt.choices, default=opt.default, dest=dest, help=opt.help)
+        elif opt.type == "float":
+            g.add_argument(opt.flag, type=float, default=opt.default, dest=dest, metavar=opt.metavar, help=opt.help)
+        elif opt.type == "path":
+            g.add_argument(opt.flag, default=opt.default, dest=dest, metavar=opt.metavar, help=opt.help)
+            if opt.negation:
+                g.add_argument(opt.negation, action="store_const", const=None, dest=dest,
+                               help=f"do not look for {opt.flag[2:].replace('-', ' ')} sidecars")
+        else:
+            g.add_argument(opt.flag, default=opt.default, dest=dest, metavar=opt.metavar, help=opt.help)
+    if "letor" in readers:
+        g.add_argument("--n-features", type=int, default=None, dest="n_features", metavar="N",
+                       help="width of the feature matrix, so that train and test files agree (default: the "
+                            "file's header, else its largest feature id)")
+
+
+def reader_options(args: argparse.Namespace, reader: str = "letor") -> dict[str, Any]:
+    """The Python keyword arguments the reader flags of ``args`` stand for."""
+    from ltr.reader_options import READER_OPTIONS
+
+    out = {}
+    for key, opt in READER_OPTIONS.items():
+        dest = f"read_{key}"
+        if reader in opt.readers and hasattr(args, dest):
+            out[opt.keyword] = getattr(args, dest)
+    return out
+
+
+def read_data(args: argparse.Namespace, path: str, n_features: int | None = None):
+    """Read a LETOR file with the command's reader options (a folder or a missing file is a clear error)."""
+    from ltr.io import read_letor
+
+    p = Path(path)
+    if p.is_dir():
+        raise FileNotFoundError(f"{path}: is a folder; give a LETOR file")
+    if n_features is None:
+        n_features = getattr(args, "n_features", None)
+    return read_letor(p, n_features=n_features, **reader_options(args))
+
+
+# -- the model ----------------------------------------------------------------------------------------------------
+_MODEL_FLAGS = (
+    # (flag, Ranker parameter, type, help)
+    ("--rounds", "n_estimators", int, "boosting rounds (the most; early stopping may use fewer)"),
+    ("--learning-rate", "learning_rate", float, "shrinkage of each tree"),
+    ("--leaves", "num_leaves", int, "leaves per tree"),
+    ("--max-depth", "max_depth", int, "depth limit of each tree (-1: none)"),
+    ("--min-child-samples", "min_child_samples", int, "least rows in a leaf (LightGBM's min_data_in_leaf)"),
+    ("--subsample", "subsample", float, "fraction of rows sampled per round (bagging)"),
+    ("--colsample", "colsample_bytree", float, "fraction of features sampled per tree"),
+    ("--reg-lambda", "reg_lambda", float, "L2 regularisation of leaf values"),
+    ("--seed", "random_state", int, "the model's random seed"),
+)
+
+
+def _ranker_defaults() -> dict[str, Any]:
+    from ltr.rankers.ranker import Ranker
+
+    return {k: v.default for k, v in inspect.signature(Ranker.__init__).parameters.items() if k != "self"}
+
+
+def add_model_options(p: argparse.ArgumentParser) -> None:
+    """The ranker's options, with :class:`ltr.Ranker`'s defaults, choices from the registries, and engine
+    parameters by name (``--param``) or from a TOML file (``--config``)."""
+    from ltr.rankers.normalize import GLOBAL_METHODS, QUERY_METHODS
+    from ltr.rankers.ranker import DEVICES, ENGINES, KERNELS, objective_names
+
+    d = _ranker_defaults()
+    g = p.add_argument_group("model (defaults are ltr.Ranker's)")
+    g.add_argument("--objective", default=d["objective"], choices=objective_names(), help="training objective")
+    g.add_argument("--engine", default=d["engine"], choices=ENGINES, help="gradient-boosting engine")
+    g.add_argument("--kernel", default=d["kernel"], choices=KERNELS,
+                   help="the engine's native objective, or the toolkit's Numba gradient kernel")
+    g.add_argument("--device", default=d["device"], choices=DEVICES,
+                   help="gpu: LightGBM's OpenCL learner or XGBoost's CUDA (see `ltr doctor`)")
+    for flag, param, typ, text in _MODEL_FLAGS:
+        g.add_argument(flag, type=typ, default=d[param], dest=param, help=text)
+    g.add_argument("--early-stopping", type=int, default=None, dest="early_stopping", metavar="ROUNDS",
+                   help=f"stop when the validation metric has not improved for ROUNDS rounds; 0: off (default: "
+                        f"{d['early_stopping_rounds']} when a validation set is given)")
+    g.add_argument("--early-stopping-metric", default=None, dest="early_stopping_metric", metavar="METRIC",
+                   help="the validation metric that drives early stopping, as RankLib's -metric2t (default: "
+                        "ndcg@10)")
+    g.add_argument("--normalize", default=None,
+                   choices=("zscore", "minmax", "linear", "sum", *(f"global-{m}" for m in GLOBAL_METHODS)),
+                   help="feature normalisation stored with the model: per query (zscore, minmax = linear, sum; "
+                        "RankLib's -norm) or global (fitted on the training data)")
+    assert set(QUERY_METHODS) <= {"zscore", "minmax", "sum"}
+    g.add_argument("--param", action="append", default=[], metavar="KEY=VALUE", dest="params",
+                   help="an engine parameter by the engine's own name, e.g. --param lambdarank_truncation_level=20 "
+                        "(repeatable; unknown names are refused)")
+    g.add_argument("--objective-param", action="append", default=[], metavar="KEY=VALUE", dest="objective_params",
+                   help="an objective option in the kernels' vocabulary (sigma, truncation_level, norm, "
+                        "label_gain, mode; repeatable)")
+    g.add_argument("--config", default=None, metavar="FILE.toml",
+                   help="model options from a TOML file: keys are these options' names (rounds, learning-rate, "
+                        "...), tables [params] and [objective_params] hold engine and objective parameters; flags "
+                        "given on the command line win")
+
+
+def apply_config(parser: argparse.ArgumentParser, args: argparse.Namespace, argv: Sequence[str]) -> None:
+    """Fill ``args`` from ``--config`` for every option the command line did not set; unknown keys are refused."""
+    path = getattr(args, "config", None)
+    if not path:
+        return
+    try:
+        import tomllib
+    except ImportError:  # Python 3.10
+        import tomli as tomllib
+    p = Path(path)
+    if not p.is_file():
+        raise UsageError(f"--config {path}: no such file" if not p.exists() else f"--config {path}: not a file")
+    try:
+        table = tomllib.loads(p.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        raise UsageError(f"--config {path}: not valid TOML ({e})") from None
+    actions = {a.dest: a for a in parser._actions if a.option_strings}
+    by_flag = {s.lstrip("-").replace("-", "_"): a for a in parser._actions for s in a.option_strings}
+    given = {a.dest for a in parser._actions for s in a.option_strings
+             if any(tok == s or tok.startswith(s + "=") for tok in argv)}
+    for key, value in table.items():
+        if key in ("params", "objective_params"):
+            if not isinstance(value, dict):
+                raise UsageError(f"--config {path}: [{key}] must be a table")
+            from ltr.rankers.params import parse_assignments
+
+            current = parse_assignments(getattr(args, key))
+            setattr(args, key, [f"{k}={json.dumps(v)}" for k, v in {**value, **current}.items()])
+            continue
+        action = by_flag.get(key.replace("-", "_")) or actions.get(key.replace("-", "_"))
+        if action is None or action.dest in ("config", "help", "format", "out"):
+            known = sorted({s.lstrip("-") for a in parser._actions for s in a.option_strings
+                            if a.dest not in ("config", "help", "format", "out")})
+            raise UsageError(f"--config {path}: unknown key {key!r}; known keys: {', '.join(known)}, and the "
+                             "tables [params] and [objective_params]")
+        if action.dest in given:
+            continue
+        if action.choices and value not in action.choices:
+            raise UsageError(f"--config {path}: {key} = {value!r} is not one of {list(action.choices)}")
+        if action.type in (int, float) and (isinstance(value, bool) or not isinstance(value, (int, float))):
+            raise UsageError(f"--config {path}: {key} must be a number, got {value!r}")
+        setattr(args, action.dest, action.type(value) if action.type in (int, float) else value)
+
+
+def make_ranker(args: argparse.Namespace, *, has_valid: bool):
+    """A :class:`ltr.Ranker` from the model options (refusing options that would be ignored)."""
+    from ltr.rankers.params import parse_assignments
+    from ltr.rankers.ranker import Ranker
+
+    d = _ranker_defaults()
+    stopping = args.early_stopping
+    if not has_valid:
+        if stopping:
+            raise UsageError("--early-stopping needs a validation set to watch (--valid, or a cv with vali parts)")
+        if args.early_stopping_metric:
+            raise UsageError("--early-stopping-metric needs a validation set (--valid)")
+    rounds = d["early_stopping_rounds"] if stopping is None else (stopping or None)
+    if stopping is not None and stopping < 0:
+        raise UsageError(f"--early-stopping must be >= 0, got {stopping}")
+    try:
+        engine_params = parse_assignments(args.params, what="--param")
+        objective_params = parse_assignments(args.objective_params, what="--objective-param")
+    except ValueError as e:
+        raise UsageError(str(e)) from None
+    kw = {param: getattr(args, param) for _, param, _, _ in _MODEL_FLAGS}
+    return Ranker(objective=args.objective, engine=args.engine, kernel=args.kernel, device=args.device,
+                  early_stopping_rounds=rounds, early_stopping_metric=args.early_stopping_metric,
+                  engine_params=engine_params or None, objective_params=objective_params or None,
+                  n_jobs=getattr(args, "n_jobs", None), normalize=args.normalize, **kw)

@@ -1,0 +1,185 @@
+"""``ltr compare SYSTEM...``: paired significance tests of runs and cross-validation results against a baseline.
+
+Systems are TREC run files and ``ltr cv --out`` result files, in any mix. With ``--qrels`` every system is
+judged by the same qrels as trec_eval would (a cv result by its out-of-fold run); without, the systems must all be
+cv results over the same folds, compared on the per-query values they carry.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ltr.cli._common import UsageError, add_command, add_metrics, metric_names, note, split_list
+
+__all__ = ["COMPARE_METRICS", "add_significance", "register", "run", "significance_options"]
+
+COMPARE_METRICS = "ndcg@10,map"
+
+
+def add_significance(p: argparse.ArgumentParser, default_tests: str) -> None:
+    from ltr.evaluation.significance import CORRECTIONS
+
+    g = p.add_argument_group("significance")
+    g.add_argument("--tests", default=default_tests,
+                   help="comma-separated paired tests among t, wilcoxon, randomization; the first marks the tables")
+    g.add_argument("--correction", choices=tuple(CORRECTIONS), default="holm",
+                   help="multiple-comparison correction over the systems compared with the baseline, per metric")
+    g.add_argument("--alpha", type=float, default=0.05, help="significance level")
+    g.add_argument("--permutations", type=int, default=10_000,
+                   help="random sign assignments of the randomisation test (exact when 2^queries is not larger)")
+    g.add_argument("--seed", type=int, default=0, help="seed of the randomisation test")
+
+
+def significance_options(args) -> dict:
+    from ltr.evaluation.significance import TESTS
+
+    tests = split_list(args.tests)
+    bad = [t for t in tests if t.lower() not in TESTS]
+    if not tests or bad:
+        raise UsageError(f"--tests: unknown test(s) {bad or tests}; choose among t, wilcoxon, randomization")
+    if not 0 < args.alpha < 1:
+        raise UsageError(f"--alpha must lie in (0, 1), got {args.alpha}")
+    if args.permutations < 1:
+        raise UsageError(f"--permutations must be positive, got {args.permutations}")
+    return {"tests": tests, "correction": args.correction, "alpha": args.alpha, "n_permutations": args.permutations,
+            "seed": args.seed}
+
+
+def register(sub) -> None:
+    from ltr.io import QRELS_FORMATS
+
+    p = add_command(sub, "compare", "compare runs and cv results with paired significance tests")
+    p.add_argument("systems", nargs="+", metavar="SYSTEM",
+                   help="TREC run files and/or result files of ltr cv --out (a cv result stands for its out-of-fold "
+                        "run when --qrels is given)")
+    p.add_argument("--qrels", help="relevance judgments: TREC qrels or any layout ltr features reads (Cranfield, "
+                                   "SMART, 3-column, BEIR)")
+    p.add_argument("--qrels-format", default="auto", choices=("auto", *QRELS_FORMATS), dest="qrels_format",
+                   help="layout of --qrels (detected from its first lines)")
+    p.add_argument("--names", help="comma-separated system names (default: file names)")
+    p.add_argument("--baseline", help="the system the others are tested against (default: the first)")
+    add_metrics(p, COMPARE_METRICS)
+    add_significance(p, "t,wilcoxon,randomization")
+    p.add_argument("--intersection", action="store_true",
+                   help="compare on the queries every system has (default: refuse differing query sets)")
+    p.add_argument("--labels", help="comma-separated relevance scale of the qrels, e.g. -2,-1,0,1,2 (default: refuse "
+                                    "negative labels)")
+    g = p.add_argument_group("metric conventions for runs (cv results carry the ones they were evaluated with)")
+    g.add_argument("--gain", choices=("exp2", "linear"), default=None,
+                   help="NDCG gain (default: linear, as trec_eval)")
+    g.add_argument("--no-relevant", type=float, default=None, dest="no_relevant", metavar="VALUE",
+                   help="score of a query without relevant documents (default: 0, as trec_eval)")
+    g.add_argument("--convention", default=None, choices=("default", "letor"),
+                   help="cv results only: the convention they were evaluated with (ltr cv --convention); checked, "
+                        "never silently mixed")
+    p.add_argument("--format", choices=("table", "markdown", "latex", "csv", "json"), default="table",
+                   help="output format")
+    p.add_argument("--layout", choices=("long", "wide"), default=None,
+                   help="long: a line per system and metric with every p-value; wide: systems x metrics with "
+                        "markers (default: long for table/csv, wide for markdown/latex)")
+    p.add_argument("--out", help="write the result file (JSON) for ltr report")
+    p.add_argument("--quiet", action="store_true", help="no notes on standard error")
+    p.set_defaults(func=run)
+
+
+def _names(args, paths: list[str]) -> list[str]:
+    from ltr.evaluation import run_name
+
+    names = split_list(args.names)
+    if names and len(names) != len(paths):
+        raise UsageError(f"--names has {len(names)} names for {len(paths)} systems")
+    if names:
+        if len(set(names)) != len(names):
+            raise UsageError("--names must be distinct")
+        return names
+    keys = [run_name(p) for p in paths]
+    if len(set(keys)) != len(keys):
+        keys = [str(Path(p)) for p in paths]
+    if len(set(keys)) != len(keys):
+        raise UsageError("two systems are the same file; pass each once")
+    return keys
+
+
+def _check_cv_conventions(args, results) -> None:
+    """Without qrels the cv results' stored per-query values are compared: refuse options they cannot honour."""
+    if args.labels:
+        raise UsageError("--labels checks the labels of --qrels; cv results carry per-query values computed from "
+                         "their data's labels (pass --qrels to judge their out-of-fold runs instead)")
+    for opt, key in (("gain", "gain"), ("no_relevant", "no_relevant"), ("convention", "convention")):
+        wanted = getattr(args, opt)
+        if wanted is None:
+            continue
+        for name, r in results.items():
+            stored = (r.settings.get("metric_conventions") or {}).get(key, "default" if key == "convention" else None)
+            if stored is not None and stored != wanted and not (str(stored) == str(wanted)):
+                raise UsageError(f"--{opt.replace('_', '-')} {wanted}: cv result {name!r} was evaluated with "
+                                 f"{key}={stored!r}; re-run ltr cv with --{opt.replace('_', '-')} {wanted}, or pass "
+                                 "--qrels to judge the out-of-fold runs")
+
+
+def run(args: argparse.Namespace) -> int:
+    from ltr.evaluation import compare_cv, compare_runs, is_result_file
+    from ltr.evaluation.results import CVResult, read_result
+
+    metrics = [c for c, _ in metric_names(args.metrics)]
+    kw = significance_options(args)
+    if len(args.systems) < 2:
+        raise UsageError("compare needs at least two systems")
+    for p in args.systems:
+        if Path(p).is_dir():
+            raise UsageError(f"{p}: is a folder; give a run file or a result file of ltr cv --out")
+        if not Path(p).exists():
+            raise FileNotFoundError(2, "no such file or folder", p)
+    if args.qrels and Path(args.qrels).is_dir():
+        raise UsageError(f"--qrels {args.qrels}: is a folder; give the judgments file")
+    if args.out:
+        from ltr.cli._common import check_outputs
+
+        check_outputs(args.out)
+    names = _names(args, args.systems)
+    queries = "intersection" if args.intersection else "same"
+    systems: dict = {}
+    for name, path in zip(names, args.systems):
+        if is_result_file(path):
+            d = read_result(path)
+            if d.get("kind") != "cv":
+                raise UsageError(f"{path}: a {d.get('kind')} result; compare takes runs and cv results")
+            systems[name] = CVResult.from_dict(d)
+        else:
+            systems[name] = path
+    cvs = {n: s for n, s in systems.items() if isinstance(s, CVResult)}
+    if args.qrels:
+        from ltr.io import read_qrels
+
+        if args.convention == "letor":
+            raise UsageError("--convention letor applies to LETOR data (ltr evaluate DATA --scores, ltr cv); runs "
+                             "against qrels are evaluated as trec_eval does")
+        labels = None
+        if args.labels:
+            try:
+                labels = [int(v) for v in split_list(args.labels)]
+            except ValueError:
+                raise UsageError(f"--labels must be comma-separated integers, got {args.labels!r}") from None
+        qrels = read_qrels(args.qrels, args.qrels_format)
+        comp = compare_runs(systems, qrels, metrics=metrics, baseline=args.baseline, labels=labels,
+                            gain=args.gain or "linear", no_relevant=0.0 if args.no_relevant is None else
+                            args.no_relevant, queries=queries, **kw)
+    elif len(cvs) == len(systems):
+        _check_cv_conventions(args, cvs)
+        comp = compare_cv(cvs, args.baseline, metrics=metrics, queries=queries, **kw)
+    else:
+        runs = [n for n in systems if n not in cvs]
+        raise UsageError(f"{', '.join(runs)} {'is a run' if len(runs) == 1 else 'are runs'}: comparing runs needs "
+                         "--qrels QRELS (cv results are then judged by their out-of-fold runs)")
+    if comp.dropped:
+        for n, q in comp.dropped.items():
+            shown = ", ".join(q[:10]) + (" ..." if len(q) > 10 else "")
+            note(args, f"{n}: {len(q)} queries not shared by every system left out: {shown}")
+    if args.out:
+        comp.save(args.out)
+    print(comp.format(args.format, layout=args.layout))
+    if args.out and not args.quiet:
+        print(f"wrote {args.out}", file=sys.stderr)
+    return 0

@@ -1,0 +1,120 @@
+"""``ltr cv DATA``: cross-validate a ranker over LETOR fold folders or query-grouped K folds."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ltr.cli._common import (
+    UsageError,
+    add_command,
+    add_conventions,
+    add_metrics,
+    add_model_options,
+    add_n_jobs,
+    add_quiet,
+    add_reader_options,
+    check_outputs,
+    make_ranker,
+    metric_names,
+    note,
+    reader_options,
+    split_list,
+)
+
+__all__ = ["CV_METRICS", "register", "run"]
+
+CV_METRICS = "ndcg@1,ndcg@3,ndcg@5,ndcg@10,map"
+
+
+def register(sub) -> None:
+    p = add_command(sub, "cv", "cross-validate a ranker (LETOR fold folders or query-grouped K folds)")
+    p.add_argument("data", metavar="DATA",
+                   help="a LETOR fold directory (Fold1..FoldK/{train,vali,test}.txt[.gz]) or one LETOR file to cut "
+                        "into --folds folds of whole queries")
+    f = p.add_argument_group("folds")
+    f.add_argument("--folds", type=int, default=5, help="folds for a single file")
+    f.add_argument("--no-vali", action="store_true", dest="no_vali",
+                   help="single file: train on K-1 parts without a validation part (nothing stops early)")
+    f.add_argument("--split-seed", type=int, default=0, dest="split_seed", help="seed of the query shuffle")
+    f.add_argument("--parallel-folds", type=int, default=1, dest="parallel_folds", metavar="N",
+                   help="folds trained at once (-1: one per core); the cores are shared between them")
+    f.add_argument("--features", default=None,
+                   help="feature subset: a RankLib feature file (one id per line) or comma-separated ids/names")
+    add_model_options(p)
+    add_n_jobs(p, "engine threads per fold")
+    add_metrics(p, CV_METRICS)
+    add_conventions(p, gain_default="exp2")
+    add_reader_options(p)
+    o = p.add_argument_group("output")
+    o.add_argument("--name", default=None, help="the system's name in results and reports (default: the objective)")
+    o.add_argument("--save-dir", default=None, dest="save_dir",
+                   help="save each fold's model, test scores and per-query metrics under DIR/FoldK/")
+    o.add_argument("--out", default=None, help="write the result file (JSON) for ltr compare / ltr report")
+    o.add_argument("--run-out", default=None, dest="run_out",
+                   help="write the out-of-fold ranking as a TREC run (needs '#docid' comments, as ltr features "
+                        "writes; query ids mapped back through DATA.qids.tsv)")
+    o.add_argument("--format", choices=("table", "markdown", "latex", "csv", "json"), default="table",
+                   help="output format")
+    add_quiet(p)
+    p.set_defaults(func=run)
+
+
+def _has_vali(args) -> bool:
+    path = Path(args.data)
+    if path.is_dir():
+        from ltr.evaluation import letor_folds
+
+        return letor_folds(path)[0].vali is not None
+    return not args.no_vali
+
+
+def run(args: argparse.Namespace) -> int:
+    from ltr.evaluation import cross_validate
+    from ltr.io import write_run
+    from ltr.io.qidmap import find_qid_map
+    from ltr.metrics import describe_conventions
+
+    names = [c for c, _ in metric_names(args.metrics)]
+    if args.folds < 2:
+        raise UsageError(f"--folds must be at least 2, got {args.folds}")
+    if args.parallel_folds == 0:
+        raise UsageError("--parallel-folds must be a positive count or -1 (one per core)")
+    if not Path(args.data).exists():
+        raise FileNotFoundError(2, "no such file or folder", args.data)
+    model = make_ranker(args, has_valid=_has_vali(args))
+    model._check_params()
+    check_outputs(args.out, args.run_out)
+    if args.save_dir:
+        Path(args.save_dir).mkdir(parents=True, exist_ok=True)
+    features = None
+    if args.features:
+        features = args.features if Path(args.features).is_file() else split_list(args.features)
+    result = cross_validate(
+        model, args.data, metrics=names, n_splits=args.folds, validation=not args.no_vali,
+        random_state=args.split_seed, n_jobs=args.parallel_folds, features=features, n_features=args.n_features,
+        save_dir=args.save_dir, progress=not args.quiet, name=args.name, gain=args.gain,
+        no_relevant=args.no_relevant, convention=args.convention, read_options=reader_options(args),
+    )
+    if Path(args.data).is_file():
+        mapping = find_qid_map(args.data)
+        if mapping is not None:
+            result.settings["qid_map"] = mapping
+    if args.run_out:
+        write_run(args.run_out, result.run(tag=args.name))
+    if args.out:
+        result.save(args.out)
+    print(result.format(args.format))
+    n_queries = sum(f.n_test_queries for f in result.folds)
+    described = describe_conventions(convention=args.convention, gain=args.gain, no_relevant=args.no_relevant)
+    line = (f"{described}; each fold's mean over its test "
+            f"queries, {n_queries} in all; mean and std over {len(result.folds)} folds")
+    if args.format in ("table", "markdown"):
+        print(("\n" if args.format == "markdown" else "") + line)
+    else:
+        note(args, line)
+    for path in (args.out, args.run_out):
+        if path and not args.quiet:
+            print(f"wrote {path}", file=sys.stderr)
+    return 0

@@ -1,0 +1,52 @@
+"""``ltr demo``: the embedded default, no data of your own needed.
+
+Writes synthetic LETOR files (:func:`ltr.datasets.make_ranking`), summarises them as ``ltr info`` does and trains
+LambdaMART on them as ``ltr train`` does (early stopping on validation NDCG@10), printing each command it runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ltr.cli._common import add_command, add_quiet
+
+__all__ = ["register", "run"]
+
+
+def register(sub) -> None:
+    p = add_command(sub, "demo", "generate synthetic data, train LambdaMART on it and print the metrics")
+    p.add_argument("--dir", default="ltr-demo", help="folder for the generated files and the model")
+    p.add_argument("--seed", type=int, default=0, help="seed of the generated data")
+    add_quiet(p)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ltr.cli import build_parser
+    from ltr.cli._common import check_outputs
+    from ltr.datasets import make_ranking
+    from ltr.io import write_letor
+
+    folder = Path(args.dir)
+    check_outputs(folder / "train.txt")
+    files = {}
+    for i, (name, n_queries) in enumerate((("train", 600), ("valid", 200), ("test", 200))):
+        data = make_ranking(n_queries, (10, 40), 30, random_state=args.seed + i)
+        files[name] = folder / f"{name}.txt"
+        write_letor(files[name], data)
+    print(f"wrote synthetic LETOR files to {folder}/ (ltr.datasets.make_ranking, seed {args.seed})\n")
+    parser = build_parser()
+    steps = [
+        ["info", *(str(p) for p in files.values())],
+        ["train", str(files["train"]), "--valid", str(files["valid"]), "--test", str(files["test"]),
+         "--out", str(folder / "model.txt")],
+    ]
+    for argv in steps:
+        print("$ ltr " + " ".join(argv))
+        sub = parser.parse_args([*argv, *(["--quiet"] if args.quiet or argv[0] == "train" else [])])
+        code = sub.func(sub)
+        if code:
+            return code
+        print()
+    return 0

@@ -1,0 +1,119 @@
+"""``ltr evaluate``: IR metrics of scores for a LETOR file, or of a TREC run against qrels (as trec_eval)."""
+
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+
+from ltr.cli._common import (
+    UsageError,
+    add_command,
+    add_conventions,
+    add_metrics,
+    add_reader_options,
+    emit,
+    metric_label,
+    metric_names,
+    read_data,
+)
+
+__all__ = ["register", "run"]
+
+DEFAULT_METRICS = "ndcg@1,ndcg@3,ndcg@5,ndcg@10,map,err@10"
+
+
+def register(sub) -> None:
+    from ltr.io import QRELS_FORMATS
+
+    p = add_command(sub, "evaluate", "IR metrics of scores for a LETOR file, or of a TREC run against qrels",
+                    "IR metrics of scores for a LETOR file (DATA --scores S), or of a TREC run against qrels "
+                    "(--qrels Q --run R) with trec_eval's conventions; -q / --format trec prints trec_eval's "
+                    "per-query lines.")
+    p.add_argument("data", nargs="?", default=None, metavar="DATA", help="LETOR file (with --scores)")
+    p.add_argument("--scores", help="one score per line, in DATA's row order")
+    p.add_argument("--qrels", help="relevance judgments (TREC qrels, or any layout ltr features reads)")
+    p.add_argument("--qrels-format", default="auto", choices=("auto", *QRELS_FORMATS), dest="qrels_format",
+                   help="layout of --qrels (detected from its first lines)")
+    p.add_argument("--run", help="TREC run file")
+    p.add_argument("-q", "--per-query", action="store_true", dest="per_query",
+                   help="one row per query, then the mean (trec_eval's -q)")
+    p.add_argument("-c", "--complete", action="store_true",
+                   help="runs: average over every judged query, a query the run lacks scoring 0 (trec_eval's -c; "
+                        "default: the run's judged queries only)")
+    add_metrics(p, DEFAULT_METRICS)
+    add_conventions(p, gain_default=None)
+    add_reader_options(p)
+    p.add_argument("--format", choices=("table", "json", "csv", "trec"), default="table",
+                   help="output format; trec: trec_eval's 'measure<TAB>qid<TAB>value' lines")
+    p.set_defaults(func=run)
+
+
+def _per_query_letor(args, names: list[str]):
+    import pandas as pd
+
+    from ltr.io import read_scores
+    from ltr.metrics import evaluate_per_query
+
+    if args.qrels is not None or args.run is not None or args.complete:
+        raise UsageError("evaluate DATA --scores S takes no --qrels, --run or --complete (those are for runs)")
+    if args.scores is None:
+        raise UsageError("evaluate DATA needs --scores (one score per line, in DATA's row order)")
+    d = read_data(args, args.data)
+    score = read_scores(args.scores, d.n_rows)
+    kw = {"gain": args.gain or "exp2", "no_relevant": args.no_relevant, "convention": args.convention}
+    per = evaluate_per_query(d.y, score, group_ptr=d.group_ptr, metrics=names, **kw)
+    return pd.DataFrame(per, index=pd.Index([str(q) for q in d.query_ids], name="qid")), "letor"
+
+
+def _per_query_run(args, names: list[str]):
+    from ltr.io import read_qrels, read_run
+    from ltr.metrics import evaluate_run_per_query
+
+    if args.convention != "default":
+        raise UsageError("--convention letor applies to LETOR scores (DATA --scores S), not to TREC runs")
+    if args.qrels is None or args.run is None:
+        raise UsageError("evaluate needs either DATA --scores S, or --qrels Q --run R")
+    frame = evaluate_run_per_query(read_qrels(args.qrels, args.qrels_format), read_run(args.run), names,
+                                   gain=args.gain or "linear", no_relevant=args.no_relevant, complete=args.complete)
+    return frame, "trec"
+
+
+def run(args: argparse.Namespace) -> int:
+    from ltr.metrics import aggregate, describe_conventions, format_trec_eval
+
+    pairs = metric_names(args.metrics)
+    names = [c for c, _ in pairs]
+    if args.data is not None:
+        frame, source = _per_query_letor(args, names)
+    else:
+        if args.scores is not None:
+            raise UsageError("--scores needs the LETOR file it scores (DATA)")
+        frame, source = _per_query_run(args, names)
+    if args.format == "trec":
+        print(format_trec_eval(frame, queries=args.per_query), end="")
+        return 0
+    means = aggregate({m: frame[m].to_numpy() for m in names})
+    n_averaged = int(np.sum(~frame[names[0]].isna())) if len(frame) else 0
+    footer = describe_conventions(source=source, convention=args.convention, gain=args.gain,
+                                  no_relevant=args.no_relevant, complete=args.complete, n_queries=n_averaged)
+    labels = {c: metric_label(c, r) for c, r in pairs}
+    if args.per_query:
+        header = ["qid", *[labels[m] for m in names]]
+        rows = [[str(q), *[_cell(frame[m].iloc[i]) for m in names]] for i, q in enumerate(frame.index)]
+        rows.append(["all", *[means[m] for m in names]])
+        obj = {"per_query": {str(q): {m: _cell(frame[m].iloc[i]) for m in names} for i, q in enumerate(frame.index)},
+               "mean": means, "metrics": {m: r for m, r in pairs}, "conventions": footer}
+        emit(args, header, rows, obj, footer=footer)
+    else:
+        obj = dict(means)
+        if args.format == "json":
+            obj = {"mean": means, "metrics": {m: r for m, r in pairs}, "conventions": footer}
+        emit(args, ["metric", "mean"], [[labels[m], means[m]] for m in names], obj, footer=footer)
+    return 0
+
+
+def _cell(v):
+    if isinstance(v, (np.integer,)):
+        return int(v)
+    return float(v)

@@ -1,0 +1,168 @@
+"""``ltr features``: text collection + queries + judgments -> LETOR feature file (and TREC run, qrels, topics).
+
+The only command besides ``ltr rerank`` that composes the feature layer with the learning layer; every step is a
+library call (:func:`features.pipeline.load_inputs`, :func:`features.pipeline.load_or_build_index`,
+:class:`features.retrieval.BM25Retriever`, :func:`features.extraction.extract`, :func:`ltr.io.write_letor`).
+
+Example::
+
+    ltr features --collection ../shared/data/cranfield --topk 100 --out cran.letor \\
+        --save-run bm25.run --qrels-out cran.qrels
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ltr.cli._common import UsageError, add_command, add_n_jobs, add_quiet, check_outputs, note
+
+__all__ = ["register", "run"]
+
+_FORMATS = ["auto", "smart", "trec", "beir", "tsv"]
+_BM25_DEFAULTS = {"bm25_field": "all", "bm25_k1": 1.2, "bm25_b": 0.75, "bm25_idf": "lucene"}
+
+
+def register(sub) -> None:
+    from ltr.io import QRELS_FORMATS
+
+    p = add_command(sub, "features", "extract LETOR features from a text collection")
+    src = p.add_argument_group("input")
+    src.add_argument("--collection", required=True,
+                     help="a collection directory (Cranfield, CACM, ADI, NPL/Vaswani, NFCorpus, BEIR) or a document "
+                          "file (SMART, TREC <DOC>, BEIR corpus.jsonl, id<TAB>text TSV; gzip ok)")
+    src.add_argument("--format", default="auto", choices=_FORMATS,
+                     help="document file format (a directory is read by its layout: leave at auto)")
+    src.add_argument("--queries", help="query file (default: the collection directory's)")
+    src.add_argument("--query-format", default="auto", choices=_FORMATS, help="query file format")
+    src.add_argument("--query-ids", default="auto", choices=["auto", "record", "position"],
+                     help="SMART query ids: the .I id, or the position 1..n (auto: position when the judgments "
+                          "are in Cranfield's layout)")
+    src.add_argument("--qrels", help="relevance judgments (default: the collection directory's)")
+    src.add_argument("--qrels-format", default="auto", choices=["auto", *QRELS_FORMATS],
+                     help="layout of --qrels (detected from its first lines)")
+    src.add_argument("--encoding-errors", default="strict", choices=["strict", "replace"],
+                     help="invalid UTF-8: stop with the byte offset, or replace with U+FFFD")
+    src.add_argument("--duplicates", default="error", choices=["error", "first", "last"],
+                     help="repeated document ids: an error, or keep the first / last")
+    src.add_argument("--on-unknown", default="warn", choices=["warn", "error"],
+                     help="judgments or run lines naming unknown queries/documents: drop with a count, or stop")
+    cand = p.add_argument_group("candidates")
+    one = cand.add_mutually_exclusive_group()
+    one.add_argument("--run", help="TREC run whose documents are the candidates")
+    one.add_argument("--topk", type=int, default=None, help="retrieve the top K with BM25 (default: 100 when "
+                                                            "--run is not given)")
+    cand.add_argument("--add-judged", action="store_true",
+                      help="also add judged documents the candidates miss (for training data only: a test run "
+                           "that contains them is no longer a reranking of the first stage)")
+    cand.add_argument("--bm25-field", default=None, help="field searched by the first stage (default: all)")
+    cand.add_argument("--bm25-k1", type=float, default=None, help="first-stage BM25 k1 (default: 1.2)")
+    cand.add_argument("--bm25-b", type=float, default=None, help="first-stage BM25 b (default: 0.75)")
+    cand.add_argument("--bm25-idf", default=None,
+                      choices=["lucene", "robertson", "robertson_floor", "okapi", "terrier"],
+                      help="first-stage BM25 idf variant (default: lucene)")
+    cand.add_argument("--save-run", help="also write the BM25 first-stage run (TREC format, the collection's query "
+                                         "ids) here")
+    ana = p.add_argument_group("analysis and index")
+    ana.add_argument("--analyzer", default="default", choices=["default", "terrier"],
+                     help="default: \\w+ tokens, Lucene stopwords, Porter; terrier: Terrier's pipeline")
+    ana.add_argument("--stopwords", help="override: 'lucene', 'terrier', 'none' or a file (default: the analyzer's)")
+    ana.add_argument("--stemmer", help="override: a PyStemmer algorithm (porter, english, ...) or 'none' (default: "
+                                       "the analyzer's)")
+    ana.add_argument("--fields", help="comma-separated document fields to index (default: all non-empty)")
+    ana.add_argument("--index", help="index file: loaded when it exists (and checked against the collection, "
+                                     "analyzer and fields), else built and saved there")
+    out = p.add_argument_group("output")
+    out.add_argument("--features", default="default", help="'default' or a feature-set .toml/.json file")
+    out.add_argument("--out", required=True, help="LETOR file to write (.gz compresses)")
+    out.add_argument("--qrels-out", help="also write the judgments as TREC qrels (qid 0 docno rel), for ltr "
+                                         "evaluate / ltr compare")
+    out.add_argument("--topics-out", help="also write the queries as TREC topics")
+    add_n_jobs(p, "Numba threads")
+    add_quiet(p)
+    p.set_defaults(func=run)
+
+
+def _analyzer(args: argparse.Namespace):
+    from dataclasses import replace
+
+    from features.analysis import Analyzer
+
+    a = Analyzer.terrier() if args.analyzer == "terrier" else Analyzer()
+    changes = {}
+    if args.stopwords is not None:
+        changes["stopwords"] = None if args.stopwords == "none" else args.stopwords
+    if args.stemmer is not None:
+        changes["stemmer"] = None if args.stemmer == "none" else args.stemmer
+    return replace(a, **changes) if changes else a
+
+
+def _check(args: argparse.Namespace) -> None:
+    if args.topk is not None and args.topk < 1:
+        raise UsageError(f"--topk must be >= 1, got {args.topk}")
+    if args.run:
+        given = [f"--{k.replace('_', '-')}" for k in _BM25_DEFAULTS if getattr(args, k) is not None]
+        if args.save_run:
+            given.append("--save-run")
+        if given:
+            raise UsageError(f"{', '.join(given)} configure the BM25 first stage, which --run replaces: drop them "
+                             "or drop --run")
+
+
+def run(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from features.extraction import extract, qid_mapping
+    from features.featureset import FeatureSet
+    from features.pipeline import load_inputs, load_or_build_index
+    from features.retrieval import BM25Retriever
+    from ltr.io import read_run, write_letor, write_qrels, write_run, write_topics
+    from ltr.io.qidmap import qid_map_path, write_qid_map
+
+    _check(args)
+    progress = not args.quiet
+    check_outputs(args.out, args.save_run, args.qrels_out, args.topics_out, args.index)
+    fs = FeatureSet.load(args.features)  # fail on a bad feature set before the slow steps
+    try:
+        inputs = load_inputs(args.collection, queries=args.queries, qrels=args.qrels, doc_format=args.format,
+                             query_format=args.query_format, query_ids=args.query_ids,
+                             qrels_format=args.qrels_format, errors=args.encoding_errors,
+                             duplicates=args.duplicates)
+    except ValueError as e:
+        if "must be given" in str(e) or "applies to" in str(e):
+            raise UsageError(str(e).replace("doc_format=", "--format ").replace("query_format=", "--query-format ")
+                             .replace("qrels_format=", "--qrels-format ").replace("query_ids=", "--query-ids ")
+                             .replace("the queries must be given too", "--queries is required")) from None
+        raise
+    fields = [f.strip() for f in args.fields.split(",")] if args.fields else None
+    index, built = load_or_build_index(args.index, inputs.docs, _analyzer(args), fields=fields, progress=progress)
+    if args.index and not built:
+        note(args, f"loaded the index {args.index}")
+    if args.run:
+        candidates = read_run(args.run)
+    else:
+        bm25 = {k: (v if getattr(args, k) is None else getattr(args, k)) for k, v in _BM25_DEFAULTS.items()}
+        retriever = BM25Retriever(index, field=bm25["bm25_field"], k1=bm25["bm25_k1"], b=bm25["bm25_b"],
+                                  idf=bm25["bm25_idf"])
+        candidates = retriever.search(inputs.queries, k=args.topk or 100, n_jobs=args.n_jobs)
+        if args.save_run:
+            write_run(args.save_run, candidates)
+    data = extract(index, inputs.queries, candidates, fs, qrels=inputs.qrels, add_judged=args.add_judged,
+                   on_unknown=args.on_unknown, progress=progress, n_jobs=args.n_jobs)
+    write_letor(args.out, data)
+    mapping = qid_mapping(inputs.queries.qids)
+    side = qid_map_path(args.out)
+    if any(str(v) != k for k, v in mapping.items()):
+        write_qid_map(side, mapping)
+        note(args, f"query ids are not plain integers: LETOR qid -> collection id written to {side}")
+    elif side.exists():  # a map left by an earlier run on other queries would rename these
+        side.unlink()
+    if args.qrels_out:
+        if inputs.qrels is None:
+            raise UsageError("--qrels-out: the collection has no judgments (pass --qrels)")
+        write_qrels(args.qrels_out, inputs.qrels)
+    if args.topics_out:
+        write_topics(args.topics_out, dict(inputs.queries.items()))
+    print(f"wrote {args.out}: {data.n_queries} queries, {data.n_rows} rows, {data.n_features} features, "
+          f"{int(np.sum(data.y > 0))} relevant rows", file=sys.stderr)
+    return 0

@@ -1,0 +1,59 @@
+"""``ltr report RESULT --out DIR``: a cv or compare result as HTML, Markdown and PNG figures."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from ltr.cli._common import UsageError, add_command, add_reader_options, read_data, split_list
+
+__all__ = ["register", "run"]
+
+
+def register(sub) -> None:
+    p = add_command(sub, "report", "render a cv/compare result as HTML, Markdown and PNG plots")
+    p.add_argument("result", metavar="RESULT", help="a result file written by ltr cv --out or ltr compare --out")
+    p.add_argument("--out", required=True, help="output folder (report.html, report.md, figures/*.png); created")
+    p.add_argument("--formats", default="html,md", help="comma-separated among html, md, png")
+    p.add_argument("--data", action="append", default=[], metavar="FILE",
+                   help="a LETOR file whose label distribution and rows per query to plot (repeatable)")
+    p.add_argument("--title", default=None, help="page title (default: from the systems' names)")
+    p.add_argument("--quiet", action="store_true", help="do not list the files written")
+    add_reader_options(p)
+    p.set_defaults(func=run)
+
+
+def _labels(paths: list[str]) -> list[str]:
+    """Names for the data files' figures: the file name, with as many parent folders as it takes to tell two
+    files of the same name apart (``x/train.txt``, ``y/train.txt``)."""
+    parts = [Path(p).resolve().parts for p in paths]
+    if len(set(parts)) != len(parts):
+        dup = next(p for p, q in zip(paths, parts) if parts.count(q) > 1)
+        raise UsageError(f"--data {dup} is given twice")
+    depth = 1
+    while True:
+        out = ["/".join(q[-depth:]) for q in parts]
+        if len(set(out)) == len(out):
+            return out
+        depth += 1
+
+
+def run(args: argparse.Namespace) -> int:
+    from ltr.datasets import dataset_summary
+    from ltr.evaluation import read_result, render_report
+
+    formats = split_list(args.formats)
+    bad = [f for f in formats if f not in ("html", "md", "png")]
+    if not formats or bad:
+        raise UsageError(f"--formats: choose among html, md, png (got {args.formats!r})")
+    if Path(args.result).is_dir():
+        raise UsageError(f"{args.result}: is a folder; give a result file of ltr cv --out or ltr compare --out")
+    if Path(args.out).exists() and not Path(args.out).is_dir():
+        raise UsageError(f"--out {args.out}: is a file; give a folder")
+    result = read_result(args.result)
+    datasets = [dataset_summary(read_data(args, p), label) for p, label in zip(args.data, _labels(args.data))]
+    written = render_report(result, args.out, formats=formats, datasets=datasets, title=args.title)
+    if not args.quiet:
+        print(json.dumps({k: str(v) for k, v in written.items()}, indent=2))
+    return 0

@@ -1,0 +1,167 @@
+"""``ltr train`` (fit a ranker, report validation/test metrics, save it) and ``ltr predict`` (score with it)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import warnings
+
+from ltr.cli._common import (
+    UsageError,
+    add_command,
+    add_conventions,
+    add_format,
+    add_metrics,
+    add_model_options,
+    add_n_jobs,
+    add_quiet,
+    add_reader_options,
+    check_outputs,
+    conventions,
+    emit,
+    make_ranker,
+    metric_label,
+    metric_names,
+    note,
+    read_data,
+)
+
+__all__ = ["DEFAULT_METRICS", "register", "train_and_report"]
+
+DEFAULT_METRICS = "ndcg@1,ndcg@3,ndcg@5,ndcg@10,map,err@10"
+
+
+def register(sub) -> None:
+    p = add_command(sub, "train", "train a ranker and print validation/test metrics")
+    p.add_argument("train", metavar="TRAIN", help="training LETOR file")
+    p.add_argument("--valid", help="validation LETOR file: its metric drives early stopping")
+    p.add_argument("--test", help="test LETOR file, evaluated once at the end")
+    p.add_argument("--out", help="save the model here (engine text + MODEL.meta.json); checked before training")
+    p.add_argument("--log-every", type=int, default=0, dest="log_every", metavar="N",
+                   help="print the validation metrics every N rounds to standard error, as LightGBM's "
+                        "'[10] valid ndcg@10: ...'; 0: never")
+    add_model_options(p)
+    add_n_jobs(p)
+    add_metrics(p, DEFAULT_METRICS)
+    add_conventions(p, gain_default="exp2")
+    add_reader_options(p)
+    add_format(p)
+    add_quiet(p)
+    p.set_defaults(func=run_train)
+
+    p = add_command(sub, "predict", "score a LETOR file with a saved model (scores or a TREC run)")
+    p.add_argument("model", metavar="MODEL", help="a model saved by ltr train, or a plain LightGBM / XGBoost model")
+    p.add_argument("data", metavar="DATA", help="LETOR file to score")
+    p.add_argument("--out", required=True, help="scores, one per line in DATA's row order (or a TREC run with "
+                                                "--run); '-' for standard output")
+    p.add_argument("--run", action="store_true", help="write a TREC run (needs '#docid' comments in DATA; query "
+                                                      "ids are mapped back through DATA.qids.tsv when present)")
+    p.add_argument("--tag", default="ltrkit", help="run tag (with --run)")
+    add_reader_options(p)
+    add_quiet(p)
+    p.set_defaults(func=run_predict)
+
+
+def _evaluate(model, data, names: list[str], conventions: dict) -> dict[str, float]:
+    from ltr.metrics import evaluate
+
+    return {k: float(v) for k, v in evaluate(data.y, model.predict(data), group_ptr=data.group_ptr, metrics=names,
+                                              **conventions).items()}
+
+
+def train_and_report(train, valid, test, model, names: list[str], conventions: dict | None = None,
+                     log_every: int = 0) -> dict:
+    """Fit ``model`` on ``train`` (early stopping on ``valid`` alone) and evaluate on ``valid`` and ``test``
+    (on ``train`` when neither is given, labelled as such)."""
+    conventions = conventions or {}
+    t0 = time.perf_counter()
+    kw = {"eval_set": [valid], "eval_names": ["valid"]} if valid is not None else {}
+    model.fit(train, log_period=log_every, **kw)
+    result = {"seconds": time.perf_counter() - t0, "rounds": model.best_iteration_, "threads": model.n_threads_}
+    sets = (("valid", valid), ("test", test)) if valid is not None or test is not None else (("train", train),)
+    result["queries"] = {}
+    for name, d in sets:
+        if d is not None:
+            result[name] = _evaluate(model, d, names, conventions)
+            result["queries"][name] = d.n_queries
+    return result
+
+
+def _compile_notice(args, model) -> None:
+    from ltr._numba_cache import needs_compile
+
+    if needs_compile(kernel=model.objective if model.kernel == "numba" else None):
+        note(args, "compiling Numba kernels (first run only; later runs load them from the cache)")
+
+
+def run_train(args: argparse.Namespace) -> int:
+    from ltr.metrics import describe_conventions
+
+    pairs = metric_names(args.metrics)
+    names = [c for c, _ in pairs]
+    if args.log_every < 0:
+        raise UsageError(f"--log-every must be >= 0, got {args.log_every}")
+    if args.log_every and not args.valid:
+        raise UsageError("--log-every prints validation metrics: it needs --valid")
+    if args.out == "-":
+        raise UsageError("--out -: a model is two files (the model and MODEL.meta.json); give a path")
+    model = make_ranker(args, has_valid=args.valid is not None)
+    model._check_params()  # refuse bad parameters before reading data
+    check_outputs(args.out)
+    _compile_notice(args, model)
+    if not args.quiet:
+        model.set_params(verbose=1)
+    train = read_data(args, args.train)
+    nf = train.n_features
+    valid = read_data(args, args.valid, nf) if args.valid else None
+    test = read_data(args, args.test, nf) if args.test else None
+    result = train_and_report(train, valid, test, model, names, conventions(args), args.log_every)
+    if args.out:
+        model.save(args.out)
+    sets = [s for s in ("train", "valid", "test") if s in result]
+    counts = ", ".join(f"{s} {result['queries'][s]}" for s in sets)
+    described = describe_conventions(convention=args.convention, gain=args.gain, no_relevant=args.no_relevant)
+    footer = f"{described}; queries averaged: {counts}"
+    done = f"trained {result['rounds']} rounds in {result['seconds']:.2f} s on {result['threads']} thread(s)" + (
+        f"; saved {args.out}" if args.out else "")
+    if args.format == "json":
+        result["conventions"] = footer
+        emit(args, [], [], result)
+        return 0
+    header = ["metric", *sets]
+    rows = [[metric_label(c, r), *[result[s][c] for s in sets]] for c, r in pairs]
+    emit(args, header, rows, result, footer=footer)
+    if args.format == "csv":
+        note(args, done)
+    else:
+        print(done)
+    return 0
+
+
+def run_predict(args: argparse.Namespace) -> int:
+    from ltr.io import run_from_scores, write_run, write_scores
+    from ltr.io.qidmap import find_qid_map
+    from ltr.rankers import PlainModelWarning, load_model
+
+    check_outputs(args.out)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", PlainModelWarning)
+        model = load_model(args.model)
+    for w in caught:
+        note(args, f"note: {w.message}")
+    data = read_data(args, args.data, model.n_features_in_)
+    scores = model.predict(data)
+    if args.run:
+        if data.doc_ids is None:
+            raise ValueError(f"{args.data}: no document ids ('#docid = ...' comments), so no TREC run can be written")
+        qids = data.qid.astype(str)
+        mapping = find_qid_map(args.data)
+        if mapping is not None:
+            qids = [mapping.get(q, q) for q in qids]
+        write_run(args.out, run_from_scores(qids, data.doc_ids, scores, tag=args.tag))
+    else:
+        write_scores(args.out, scores)
+    if args.out != "-":
+        print(f"wrote {len(scores)} scores to {args.out}", file=sys.stderr)
+    return 0

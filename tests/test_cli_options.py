@@ -1,0 +1,277 @@
+"""The command line's contract: every option has help, every user error is one line with an exit code, every
+option is honoured or refused with a reason, results are keyed by canonical metric names, JSON is strict."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+
+import numpy as np
+import pytest
+
+from ltr import make_ranking
+from ltr.cli import build_parser, main
+from ltr.datasets import RankingDataset
+from ltr.io import read_letor, write_letor
+from ltr.metrics import evaluate
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("cli_options")
+    paths = {}
+    for i, name in enumerate(("train", "valid", "test")):
+        paths[name] = folder / f"{name}.txt"
+        write_letor(paths[name], make_ranking(40 if name == "train" else 15, (4, 10), 5, random_state=i))
+    return paths
+
+
+FAST = ["--rounds", "5", "--leaves", "4", "--min-child-samples", "3", "--quiet"]
+
+
+def _subparsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return dict(action.choices)
+    return {}
+
+
+# -- help -----------------------------------------------------------------------------------------------------------
+def test_every_option_of_every_command_has_help_with_its_default_and_choices():
+    commands = _subparsers(build_parser())
+    assert {"demo", "info", "evaluate", "train", "predict", "cv", "compare", "report", "features"} <= set(commands)
+    for name, p in commands.items():
+        text = p.format_help()
+        for action in p._actions:
+            if isinstance(action, argparse._HelpAction):
+                continue
+            where = f"ltr {name} {'/'.join(action.option_strings) or action.dest}"
+            assert action.help and action.help.strip(), f"{where} has no help"
+            if action.choices:
+                assert all(str(c) in text for c in action.choices), f"{where}: choices missing from --help"
+    train_help = commands["train"].format_help()
+    assert "(default: 300)" in train_help and "(default: 0.05)" in train_help  # Ranker's defaults
+
+
+def test_model_defaults_are_the_same_in_train_cv_and_ranker():
+    import inspect
+
+    from ltr import Ranker
+
+    d = {k: v.default for k, v in inspect.signature(Ranker.__init__).parameters.items()}
+    commands = _subparsers(build_parser())
+    for name in ("train", "cv"):
+        defaults = {a.dest: a.default for a in commands[name]._actions}
+        for param in ("n_estimators", "learning_rate", "num_leaves", "min_child_samples", "objective", "engine"):
+            assert defaults[param] == d[param], (name, param)
+    assert (d["n_estimators"], d["learning_rate"], d["early_stopping_rounds"]) == (300, 0.05, 50)
+
+
+# -- metric names ---------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("fmt", ["table", "json", "csv"])
+def test_every_documented_metric_spelling_works_in_evaluate(files, tmp_path, capsys, fmt):
+    d = read_letor(files["test"])
+    scores = tmp_path / "s.txt"
+    scores.write_text("".join(f"{v!r}\n" for v in d.X[:, 0].tolist()))
+    names = "P@5,NDCG@10,recip_rank,ndcg_cut_10,rr"
+    for per_query in ([], ["--per-query"]):
+        code = main(["evaluate", str(files["test"]), "--scores", str(scores), "--metrics", names, "--format", fmt,
+                     *per_query])
+        captured = capsys.readouterr()
+        assert code == 0, captured.err
+        assert "Traceback" not in captured.err
+    expected = evaluate(d.y, d.X[:, 0].astype(float), group_ptr=d.group_ptr, metrics=["p@5", "ndcg@10", "mrr"])
+    main(["evaluate", str(files["test"]), "--scores", str(scores), "--metrics", names, "--format", "json"])
+    got = json.loads(capsys.readouterr().out)
+    assert set(got["mean"]) == {"p@5", "ndcg@10", "mrr"}  # canonical keys, duplicates once
+    assert got["mean"] == pytest.approx(expected, abs=1e-12)
+    assert got["metrics"]["p@5"] == "P@5"  # the user's spelling beside the canonical name
+    main(["evaluate", str(files["test"]), "--scores", str(scores), "--metrics", "P@5"])
+    assert "p@5 (P@5)" in capsys.readouterr().out
+
+
+def test_train_with_an_alias_metric_trains_saves_and_reports(files, tmp_path, capsys):
+    model = tmp_path / "m.txt"
+    assert main(["train", str(files["train"]), "--valid", str(files["valid"]), *FAST, "--metrics", "P@5,recip_rank",
+                 "--out", str(model), "--format", "json"]) == 0
+    res = json.loads(capsys.readouterr().out)
+    assert set(res["valid"]) == {"p@5", "mrr"} and model.is_file()
+
+
+# -- strict JSON, pure CSV ---------------------------------------------------------------------------------------------
+def test_json_output_never_holds_nan(tmp_path, capsys):
+    (tmp_path / "q").write_text("1 0 a 0\n2 0 b 1\n")  # query 1 has no relevant document
+    (tmp_path / "r").write_text("1 Q0 a 1 1 t\n2 Q0 b 1 1 t\n")
+    assert main(["evaluate", "--qrels", str(tmp_path / "q"), "--run", str(tmp_path / "r"), "--metrics", "map",
+                 "--no-relevant", "nan", "--per-query", "--format", "json"]) == 0
+    text = capsys.readouterr().out
+    assert "NaN" not in text
+    obj = json.loads(text)
+    assert obj["per_query"]["1"]["map"] is None and obj["mean"]["map"] == 1.0
+
+
+def test_train_csv_is_pure_csv_on_stdout(files, capsys):
+    assert main(["train", str(files["train"]), "--valid", str(files["valid"]), *FAST[:-1], "--format", "csv"]) == 0
+    out = capsys.readouterr()
+    rows = list(csv.reader(io.StringIO(out.out)))
+    assert rows[0] == ["metric", "valid"] and len({len(r) for r in rows}) == 1
+    assert "trained" in out.err  # the summary line goes to standard error
+
+
+# -- options honoured or refused ----------------------------------------------------------------------------------
+def test_early_stopping_without_a_validation_set_is_refused(files, capsys):
+    assert main(["train", str(files["train"]), *FAST, "--early-stopping", "10"]) == 2
+    assert "--early-stopping needs a validation set" in capsys.readouterr().err
+    assert main(["train", str(files["train"]), *FAST, "--early-stopping-metric", "map"]) == 2
+
+
+def test_early_stopping_metric_drives_stopping(files, capsys):
+    assert main(["train", str(files["train"]), "--valid", str(files["valid"]), "--rounds", "60", "--leaves", "4",
+                 "--min-child-samples", "3", "--quiet", "--early-stopping", "5", "--early-stopping-metric", "err@3",
+                 "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["rounds"] < 60
+    from ltr import Ranker
+
+    train, valid = read_letor(files["train"]), read_letor(files["valid"])
+    m = Ranker(n_estimators=60, num_leaves=4, min_child_samples=3, early_stopping_rounds=5,
+               early_stopping_metric="err@3").fit(train, eval_set=[valid])
+    curve = m.evals_result_["valid_0"]["err@3"]
+    assert list(m.evals_result_["valid_0"])[0] == "err@3"
+    assert curve[m.best_iteration_ - 1] == max(curve[: m.best_iteration_ + 5])
+
+
+def test_engine_parameters_by_name_and_from_a_config_file(files, tmp_path, capsys):
+    out = tmp_path / "m.txt"
+    assert main(["train", str(files["train"]), *FAST, "--param", "min_data_in_leaf=2", "--param",
+                 "lambdarank_truncation_level=5", "--out", str(out)]) == 0
+    meta = json.loads((tmp_path / "m.txt.meta.json").read_text())
+    assert meta["params"]["engine_params"] == {"min_data_in_leaf": 2, "lambdarank_truncation_level": 5}
+    capsys.readouterr()
+    assert main(["train", str(files["train"]), *FAST, "--param", "min_data_in_lef=2"]) == 1
+    assert "did you mean 'min_data_in_leaf'" in capsys.readouterr().err
+    config = tmp_path / "c.toml"
+    config.write_text('rounds = 7\nlearning-rate = 0.2\n[params]\nlambdarank_truncation_level = 4\n')
+    assert main(["train", str(files["train"]), "--quiet", "--config", str(config), "--rounds", "6", "--out",
+                 str(out)]) == 0
+    meta = json.loads((tmp_path / "m.txt.meta.json").read_text())
+    assert meta["params"]["n_estimators"] == 6  # the command line wins
+    assert meta["params"]["learning_rate"] == 0.2 and meta["params"]["engine_params"] == {
+        "lambdarank_truncation_level": 4}
+    capsys.readouterr()
+    config.write_text("roundz = 7\n")
+    assert main(["train", str(files["train"]), "--config", str(config)]) == 2
+    assert "unknown key 'roundz'" in capsys.readouterr().err
+
+
+def test_n_jobs_minus_one_means_every_core_everywhere():
+    from ltr import Ranker
+    from ltr.threads import cpu_count, resolve_n_jobs
+
+    assert resolve_n_jobs(-1) == cpu_count()
+    d = make_ranking(20, 5, 3, random_state=0)
+    assert Ranker(n_estimators=2, n_jobs=-1).fit(d).n_threads_ == cpu_count()
+    assert Ranker(n_estimators=2).fit(d).n_threads_ == 1  # small data: one thread (ltr.threads)
+    with pytest.raises(ValueError, match="must not be 0"):
+        resolve_n_jobs(0)
+
+
+# -- outputs checked before the work --------------------------------------------------------------------------------
+def test_train_creates_a_missing_output_folder_and_refuses_a_folder_before_training(files, tmp_path, capsys):
+    out = tmp_path / "new" / "deeper" / "m.txt"
+    assert main(["train", str(files["train"]), *FAST, "--out", str(out)]) == 0
+    assert out.is_file()
+    capsys.readouterr()
+    (tmp_path / "adir").mkdir()
+    assert main(["train", str(files["train"]), *FAST, "--out", str(tmp_path / "adir")]) == 1
+    err = capsys.readouterr()
+    assert "folder" in err.err and "trained" not in err.out  # refused before any training
+
+
+def test_cv_refuses_an_output_folder_before_training(files, tmp_path, capsys):
+    (tmp_path / "adir").mkdir()
+    assert main(["cv", str(files["train"]), "--folds", "3", *FAST, "--out", str(tmp_path / "adir")]) == 1
+    captured = capsys.readouterr()
+    assert "folder" in captured.err and "Fold1" not in captured.out
+
+
+# -- one line for every user error ------------------------------------------------------------------------------------
+@pytest.mark.parametrize("argv, fragment", [
+    (["--learning-rate", "0"], "learning_rate must be a number > 0"),
+    (["--leaves", "1"], "num_leaves must be an integer >= 2"),
+    (["--subsample", "1.5"], "subsample must lie in (0, 1]"),
+])
+def test_bad_engine_parameters_are_one_line_before_training(files, capsys, argv, fragment):
+    assert main(["train", str(files["train"]), "--quiet", *argv]) == 1
+    err = capsys.readouterr().err
+    assert fragment in err and "Traceback" not in err and "[LightGBM]" not in err and err.count("\n") == 1
+
+
+def test_gpu_without_a_working_gpu_is_one_line(files, capsys):
+    code = main(["train", str(files["train"]), *FAST, "--device", "gpu"])
+    err = capsys.readouterr().err
+    if code == 0:  # pragma: no cover - a machine with a working OpenCL GPU
+        pytest.skip("this machine trains on a GPU")
+    assert code == 1 and "GPU" in err and "Traceback" not in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("argv", [
+    ["evaluate", "--qrels", "{d}", "--run", "{f}"],
+    ["evaluate", "--qrels", "{f}", "--run", "{d}"],
+    ["predict", "{d}", "{f}", "--out", "{o}"],
+    ["report", "{d}", "--out", "{o}"],
+    ["info", "{d}"],
+])
+def test_a_folder_where_a_file_is_needed_says_so(tmp_path, capsys, argv):
+    (tmp_path / "adir").mkdir()
+    (tmp_path / "f").write_text("1 0 a 1\n")
+    argv = [a.format(d=tmp_path / "adir", f=tmp_path / "f", o=tmp_path / "o") for a in argv]
+    code = main(argv)
+    err = capsys.readouterr().err
+    assert code in (1, 2) and "folder" in err and "not found" not in err and "Traceback" not in err
+
+
+def test_missing_collection_is_named_as_such(tmp_path, capsys):
+    assert main(["features", "--collection", "/nope/nowhere", "--out", str(tmp_path / "o.letor")]) == 1
+    err = capsys.readouterr().err
+    assert "collection not found: /nope/nowhere" in err and "--queries" not in err
+
+
+def test_ctrl_c_exits_130_with_one_line_and_leaves_the_previous_output(files, tmp_path, capsys, monkeypatch):
+    out = tmp_path / "m.txt"
+    assert main(["train", str(files["train"]), *FAST, "--out", str(out)]) == 0
+    before = out.read_text()
+    capsys.readouterr()
+    from ltr import Ranker
+
+    def interrupted(self, *a, **k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Ranker, "fit", interrupted)
+    assert main(["train", str(files["train"]), *FAST, "--out", str(out)]) == 130
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "interrupted" in err and out.read_text() == before
+
+
+def test_predict_writes_scores_to_standard_output(files, tmp_path, capsys):
+    model = tmp_path / "m.txt"
+    assert main(["train", str(files["train"]), *FAST, "--out", str(model)]) == 0
+    capsys.readouterr()
+    assert main(["predict", str(model), str(files["test"]), "--out", "-"]) == 0
+    lines = capsys.readouterr().out.split()
+    assert len(lines) == read_letor(files["test"]).n_rows and all(np.isfinite([float(v) for v in lines]))
+
+
+def test_lightgbm_style_data_with_a_query_sidecar_works_in_every_command(tmp_path, capsys):
+    d = make_ranking(30, (3, 8), 4, random_state=0)
+    for name, data in (("rank.train", d.subset(np.arange(20))), ("rank.test", d.subset(np.arange(20, 30)))):
+        # svmlight lines without qid plus a .query file of group sizes, as LightGBM's examples ship them
+        plain = RankingDataset(X=data.X, y=data.y, qid=data.qid, group_ptr=data.group_ptr)
+        write_letor(tmp_path / name, plain, qid=False, header=False)
+        (tmp_path / f"{name}.query").write_text("".join(f"{s}\n" for s in data.group_sizes))
+    assert main(["info", str(tmp_path / "rank.train"), "--format", "json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["n_queries"] == 20 and info["sidecars"]["query"].endswith("rank.train.query")
+    assert main(["train", str(tmp_path / "rank.train"), "--valid", str(tmp_path / "rank.test"), *FAST]) == 0
+    assert main(["cv", str(tmp_path / "rank.train"), "--folds", "4", *FAST]) == 0
