@@ -143,6 +143,30 @@ class PairSet:
         return Match(tf, post, self.entry_ptr, self.entry_pair, self.entry_qterm,
                      fi.doc_len[self.docs].astype(np.float64), fi)
 
+    def match_terms(self, field: str, term_ptr: NDArray[np.int64], term_ids: NDArray[np.int32]) -> Match:
+        """A match table for other per-query term lists than the analysed queries (e.g. expanded queries).
+
+        Query ``q``'s terms are ``term_ids[term_ptr[q]:term_ptr[q + 1]]`` (term ids, -1 for none); the table's
+        ``entry_qterm`` indexes ``term_ids``. Not memoised: the caller owns the term lists.
+        """
+        fi = self.index.field(field)
+        term_ptr = np.ascontiguousarray(term_ptr, dtype=np.int64)
+        term_ids = np.ascontiguousarray(term_ids, dtype=np.int32)
+        if term_ptr.shape[0] != self.n_queries + 1 or term_ptr[-1] != term_ids.shape[0]:
+            raise ValueError("term_ptr does not match the queries and term_ids")
+        per_pair = np.diff(term_ptr)[self.pair_query]
+        entry_ptr = np.zeros(self.n_pairs + 1, dtype=np.int64)
+        np.cumsum(per_pair, out=entry_ptr[1:])
+        entry_pair = np.repeat(np.arange(self.n_pairs, dtype=np.int64), per_pair)
+        entry_qterm = (np.arange(entry_ptr[-1], dtype=np.int64) - entry_ptr[:-1][entry_pair]
+                       + term_ptr[:-1][self.pair_query[entry_pair]])
+        n = int(entry_ptr[-1])
+        tf = np.zeros(n, dtype=np.int32)
+        post = np.full(n, -1, dtype=np.int64)
+        if n:
+            match_pairs(fi.indptr, fi.docs, fi.tf, term_ptr, term_ids, self.group_ptr, self.docs, entry_ptr, tf, post)
+        return Match(tf, post, entry_ptr, entry_pair, entry_qterm, fi.doc_len[self.docs].astype(np.float64), fi)
+
     def df(self, field: str) -> NDArray[np.float64]:
         """Document frequency of each flat query term in a field (0 for unseen terms)."""
         fi = self.index.field(field)
