@@ -8,19 +8,18 @@ and ir_datasets' TREC/TSV topic parsers.
 from __future__ import annotations
 
 import gzip
+import importlib
 
 import ir_measures
 import numpy as np
 import pandas as pd
 import pytest
-from ir_datasets.formats import GenericQuery, TsvQueries
-from ir_datasets.formats.trec import TrecQueries
-from ir_datasets.util import StringFile
 
 import features.collections as fc
 from features.collections import read_text as features_read_text
 from features.collections import read_trec_topics, read_tsv_queries
 from features.errors import CollectionFormatError
+from ltr._shared import require_shared
 from ltr.exceptions import TrecFormatError
 from ltr.io import (
     CRANFIELD_GAINS,
@@ -46,6 +45,16 @@ def ir_measures_qrels(path) -> list[tuple[str, str, int]]:
     opener = gzip.open if str(path).endswith(".gz") else open
     with opener(path, "rt") as f:
         return [(q.query_id, q.doc_id, int(q.relevance)) for q in ir_measures.read_trec_qrels(f.read())]
+
+
+def reference(module: str):
+    """An optional reference implementation: skipped when absent, but a failure in CI (LTRKIT_REQUIRE_SHARED=1)."""
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        if require_shared():
+            pytest.fail(f"reference implementation {module} is not installed (LTRKIT_REQUIRE_SHARED=1)")
+        pytest.skip(f"reference implementation {module} is not installed")
 
 
 def triples(df: pd.DataFrame) -> list[tuple[str, str, int]]:
@@ -229,10 +238,6 @@ def test_topics_written_as_trec_and_tsv_read_back_by_independent_parsers(tmp_pat
     one_line = {q: " ".join(t.split()) for q, t in queries.items()}
     trec = write_topics(tmp_path / "topics.trec", queries)
     tsv = write_topics(tmp_path / "queries.tsv", queries, format="tsv")
-    ref = TrecQueries(StringFile(trec.read_bytes()), qtype=GenericQuery,
-                      qtype_map={"<num> *(Number:)?": "query_id", "<title> *(Topic:)?": "text"})
-    assert {q.query_id: q.text for q in ref.queries_iter()} == one_line
-    assert {q.query_id: q.text for q in TsvQueries(StringFile(tsv.read_bytes())).queries_iter()} == one_line
     assert dict(read_trec_topics(trec).items()) == one_line
     assert dict(read_tsv_queries(tsv).items()) == one_line
     with pytest.raises(ValueError, match="topic tag"):
@@ -241,6 +246,12 @@ def test_topics_written_as_trec_and_tsv_read_back_by_independent_parsers(tmp_pat
         write_topics(tmp_path / "x", {"1 2": "a"})
     with pytest.raises(ValueError, match="format"):
         write_topics(tmp_path / "x", {"1": "a"}, format="json")
+    formats, trec_formats, util = (reference(f"ir_datasets.{m}") for m in ("formats", "formats.trec", "util"))
+    ref = trec_formats.TrecQueries(util.StringFile(trec.read_bytes()), qtype=formats.GenericQuery,
+                                   qtype_map={"<num> *(Number:)?": "query_id", "<title> *(Topic:)?": "text"})
+    assert {q.query_id: q.text for q in ref.queries_iter()} == one_line
+    tsv_ref = formats.TsvQueries(util.StringFile(tsv.read_bytes()))
+    assert {q.query_id: q.text for q in tsv_ref.queries_iter()} == one_line
 
 
 @pytest.mark.shared
