@@ -153,6 +153,11 @@ def test_truncated_edited_or_missing_model_files_are_refused(data, tmp_path):
     with pytest.raises(ModelFormatError, match="not valid JSON"):
         load_model(path)
     (tmp_path / "model.txt.meta.json").unlink()
+    # Without its sidecar the file is read as a plain LightGBM model: the edit is caught by the structure check
+    # before LightGBM sees the text.
+    with pytest.raises(ModelFormatError, match=r"model.txt:\d+: tree 0: .* entries, expected"):
+        load_model(path)
+    path.unlink()
     with pytest.raises(ModelFormatError, match="not found"):
         load_model(path)
 

@@ -30,6 +30,7 @@ __all__ = [
     "add_reader_options",
     "check_outputs",
     "conventions",
+    "dataset_names",
     "emit",
     "guard",
     "make_ranker",
@@ -99,16 +100,17 @@ def _one_line(text: str) -> str:
 
 def _os_message(e: OSError) -> str:
     name = e.filename
+    if name is None:  # raised by the toolkit with its own message (which names the path)
+        return _one_line(str(e))
     if isinstance(e, IsADirectoryError):
-        return f"{name}: is a folder, not a file" if name else "a folder was given where a file is needed"
+        return f"{name}: is a folder, not a file"
     if isinstance(e, NotADirectoryError):
-        return f"{name}: a part of this path is a file, not a folder" if name else str(e)
+        return f"{name}: a part of this path is a file, not a folder"
     if isinstance(e, FileNotFoundError):
-        return f"{name}: no such file or folder" if name else _one_line(e.strerror or str(e))
+        return f"{name}: no such file or folder"
     if isinstance(e, PermissionError):
-        return f"{name}: permission denied" if name else "permission denied"
-    reason = e.strerror or str(e)
-    return f"{name}: {reason}" if name else _one_line(reason)
+        return f"{name}: permission denied"
+    return f"{name}: {e.strerror or e}"
 
 
 def error_message(e: BaseException) -> str:
@@ -283,18 +285,40 @@ def add_reader_options(p: argparse.ArgumentParser, readers: Sequence[str] = ("le
         g.add_argument("--n-features", type=int, default=None, dest="n_features", metavar="N",
                        help="width of the feature matrix, so that train and test files agree (default: the "
                             "file's header, else its largest feature id)")
+        g.add_argument("--dataset", default=None, metavar="NAME",
+                       help="the files are this registered data set (ltr data list): read them with its reader "
+                            "options (flags given here win) and attach its documented feature names")
 
 
 def reader_options(args: argparse.Namespace, reader: str = "letor") -> dict[str, Any]:
-    """The Python keyword arguments the reader flags of ``args`` stand for."""
+    """The Python keyword arguments the reader flags of ``args`` stand for: with ``--dataset``, the registered set's
+    own options (Istella's overflow clipping, the -semi sets' unjudged rows, ...) under the flags given."""
     from ltr.reader_options import READER_OPTIONS
 
-    out = {}
+    base: dict[str, Any] = {}
+    if reader == "letor" and getattr(args, "dataset", None):
+        from ltr.registry import get
+
+        base = get(args.dataset).read_options()
+        base.pop("n_features", None)  # --n-features, or the set's width through read_data
+    out = dict(base)
     for key, opt in READER_OPTIONS.items():
         dest = f"read_{key}"
         if reader in opt.readers and hasattr(args, dest):
-            out[opt.keyword] = getattr(args, dest)
+            value = getattr(args, dest)
+            if opt.keyword not in base or value != opt.default:
+                out[opt.keyword] = value
     return out
+
+
+def dataset_names(args: argparse.Namespace, n_features: int) -> tuple[str, ...] | None:
+    """The ``--dataset``'s documented feature names when they fit ``n_features`` columns (else None)."""
+    if not getattr(args, "dataset", None):
+        return None
+    from ltr.registry import feature_names
+
+    names = feature_names(args.dataset)
+    return names if names is not None and len(names) == n_features else None
 
 
 def read_data(args: argparse.Namespace, path: str, n_features: int | None = None):
@@ -303,10 +327,20 @@ def read_data(args: argparse.Namespace, path: str, n_features: int | None = None
 
     p = Path(path)
     if p.is_dir():
-        raise FileNotFoundError(f"{path}: is a folder; give a LETOR file")
+        raise IsADirectoryError(21, "is a folder; give a LETOR file", str(path))
     if n_features is None:
         n_features = getattr(args, "n_features", None)
-    return read_letor(p, n_features=n_features, **reader_options(args))
+    if n_features is None and getattr(args, "dataset", None):
+        from ltr.registry import get
+
+        n_features = get(args.dataset).read_options().get("n_features")
+    data = read_letor(p, n_features=n_features, **reader_options(args))
+    names = dataset_names(args, data.n_features)
+    if names is not None:
+        from dataclasses import replace
+
+        data = replace(data, feature_names=names)
+    return data
 
 
 # -- the model ----------------------------------------------------------------------------------------------------

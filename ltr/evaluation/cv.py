@@ -139,7 +139,7 @@ def _run_fold(estimator, fold: Fold, n_features, columns, metrics, conventions, 
 def _save_fold(folder: Path, model, norm, scores, result: FoldResult) -> None:
     import json
 
-    from ltr.io._atomic import atomic_write
+    from ltr.io import atomic_write
 
     folder.mkdir(parents=True, exist_ok=True)
     if hasattr(model, "save"):

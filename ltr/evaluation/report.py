@@ -243,7 +243,7 @@ def render_report(
     dict of str to Path
         ``{"html": ..., "md": ..., "<figure id>": ...}`` for what was written.
     """
-    from ltr.io._atomic import atomic_write
+    from ltr.io import atomic_write
 
     d = read_result(result) if isinstance(result, (str, os.PathLike)) else dict(result)
     check_result(d)

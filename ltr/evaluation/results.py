@@ -414,7 +414,7 @@ def comparison_from_dict(d: Mapping[str, Any]) -> Comparison:
 
 def write_result(path: str | os.PathLike, result: Mapping[str, Any]) -> None:
     """Write a result dict as strict JSON, atomically."""
-    from ltr.io._atomic import atomic_write
+    from ltr.io import atomic_write
 
     with atomic_write(path) as f:
         f.write(json.dumps(_strict(dict(result)), indent=1, allow_nan=False) + "\n")

@@ -445,6 +445,8 @@ def _read_bytes(path: Path) -> NDArray[np.uint8]:
         f = open(path, "rb")
     except FileNotFoundError:
         raise FileNotFoundError(f"LETOR file not found: {path}") from None
+    except IsADirectoryError:
+        raise IsADirectoryError(f"{path} is a folder, not a LETOR file") from None
     with f:
         magic = f.read(2)
         size = os.fstat(f.fileno()).st_size

@@ -176,7 +176,7 @@ def _count(
     return _segment_counts(labels >= rel_threshold, group_ptr)
 
 
-def _per_query(
+def per_query_with_ideal(
     labels: NDArray[np.float64],
     scores: NDArray[np.float64],
     group_ptr: NDArray[np.int64],
@@ -191,7 +191,8 @@ def _per_query(
     max_grade: float,
     discount: str = "log2",
 ) -> dict[str, NDArray[np.float64] | NDArray[np.int64]]:
-    """Every parsed metric per query: ranking metrics from the kernels, counts from the offsets.
+    """Every parsed metric per query: ranking metrics from the kernels, counts from the offsets (the one engine
+    behind :func:`evaluate_per_query` and :func:`ltr.metrics.evaluate_run_per_query`, whose ideal lists differ).
 
     ``discount="letor"`` also applies the LETOR script's rule that NDCG@k is 0 for a query with fewer than k
     documents (the script computes NDCG only at positions that exist and sums a missing one as 0).
@@ -317,7 +318,7 @@ def evaluate_per_query(
                                   rel_threshold=rel_threshold)
     if discount == "letor":
         check_letor_labels(labels, ptr)
-    return _per_query(
+    return per_query_with_ideal(
         labels, scores, ptr, labels, ptr, parsed, gain=gain, ties=ties, no_relevant=no_relevant,
         rel_threshold=rel_threshold, max_grade=max_grade, discount=discount,
     )

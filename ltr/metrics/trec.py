@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ltr.metrics import _kernels as K
-from ltr.metrics.api import _per_query, aggregate
+from ltr.metrics.api import aggregate, per_query_with_ideal
 from ltr.metrics.registry import parse_metric, parse_metrics
 
 if TYPE_CHECKING:
@@ -153,7 +153,7 @@ def evaluate_run_per_query(
                        max_grade=max_grade)
 
     # The rows are already in trec_eval's order: "stable" keeps it for equal scores.
-    results = _per_query(
+    results = per_query_with_ideal(
         np.ascontiguousarray(labels), np.ascontiguousarray(scores), _offsets(run_sizes), ideal,
         _offsets(judged_sizes), [p for p in parsed if p.spec.code != K.BPREF], **conventions,
     )
@@ -164,7 +164,7 @@ def evaluate_run_per_query(
         list_judged = ideal >= 0
         query_of_row = np.repeat(np.arange(qids.size), run_sizes)
         query_of_judgment = np.repeat(np.arange(qids.size), judged_sizes)
-        results.update(_per_query(
+        results.update(per_query_with_ideal(
             np.ascontiguousarray(rel[row_judged]), np.ascontiguousarray(scores[row_judged]),
             _offsets(np.bincount(query_of_row[row_judged], minlength=qids.size)),
             np.ascontiguousarray(ideal[list_judged]),

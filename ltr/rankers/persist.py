@@ -21,71 +21,25 @@ import json
 import os
 import warnings
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from ltr.exceptions import ModelFormatError
-from ltr.io._atomic import atomic_write
 from ltr.rankers._backends import get_backend
 from ltr.rankers.ranker import Ranker
+from ltr.rankers.sidecar import MODEL_FORMAT, OLD_FORMATS, checksum, meta_path
 
 __all__ = ["MODEL_FORMAT", "PlainModelWarning", "load_model", "meta_path", "save_model"]
 
-MODEL_FORMAT = "ltrkit-model/2"
-_OLD_FORMATS = ("ltrkit-model/1",)  # checksum over the model text only
 
 
 class PlainModelWarning(UserWarning):
     """A model loaded without an ltrkit sidecar: feature names and training conventions are unknown."""
 
 
-def meta_path(path: str | os.PathLike) -> Path:
-    """The sidecar of a model file: ``MODEL.meta.json``."""
-    path = Path(path)
-    return path.with_name(path.name + ".meta.json")
-
-
-def _checksum(meta: dict[str, Any], text: str) -> str:
-    body = {k: v for k, v in meta.items() if k != "checksum"}
-    blob = json.dumps(body, sort_keys=True, separators=(",", ":"), allow_nan=False).encode("utf-8")
-    return hashlib.sha256(blob + b"\n" + text.encode("utf-8")).hexdigest()
-
-
 def save_model(model: Ranker, path: str | os.PathLike) -> None:
-    """Write ``model`` to ``path`` (engine text) and ``path.meta.json`` (sidecar), both atomically.
-
-    Only the rounds ``predict`` uses are kept (the best round under early stopping).
-    """
-    model._check_fitted()
-    from ltr import __version__
-
-    text = get_backend(model.engine).to_text(model.booster_, model.best_iteration_)
-    params = model.get_params(deep=False)
-    if not isinstance(model.normalize, (str, dict, type(None))):  # an instance: store its description
-        params["normalize"] = model._make_normalizer().to_dict()
-    if not isinstance(params["eval_at"], int):
-        params["eval_at"] = list(params["eval_at"])
-    meta = {
-        "format": MODEL_FORMAT,
-        "ltrkit_version": __version__,
-        "engine": model.engine,
-        "params": params,
-        "n_features": model.n_features_in_,
-        "feature_names": None if not hasattr(model, "feature_names_in_") else list(model.feature_names_in_),
-        "best_iteration": model.best_iteration_,
-        "data_fingerprint": model.data_fingerprint_,
-        "model_sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
-        "fit_seconds": model.fit_seconds_,
-        "normalizer": None if getattr(model, "normalizer_", None) is None else model.normalizer_.to_dict(),
-        "feature_set": getattr(model, "feature_set_", None),
-    }
-    meta["checksum"] = _checksum(meta, text)
-    path = Path(path)
-    with atomic_write(path) as f:
-        f.write(text)
-    with atomic_write(meta_path(path)) as f:
-        f.write(json.dumps(meta, indent=2, sort_keys=True) + "\n")
+    """Write ``model`` to ``path`` and ``path.meta.json`` (the same as :meth:`Ranker.save`)."""
+    model.save(path)
 
 
 def _read_text(path: Path) -> str:
@@ -152,14 +106,14 @@ def load_model(path: str | os.PathLike) -> Ranker:
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise ModelFormatError(f"{mpath}: not valid JSON ({e})") from None
     fmt = meta.get("format") if isinstance(meta, dict) else None
-    if fmt not in (MODEL_FORMAT, *_OLD_FORMATS):
+    if fmt not in (MODEL_FORMAT, *OLD_FORMATS):
         raise ModelFormatError(f"{mpath}: not an ltrkit model sidecar (expected format {MODEL_FORMAT!r}, got "
                                f"{fmt!r})")
     if hashlib.sha256(text.encode("utf-8")).hexdigest() != meta.get("model_sha256"):
         raise ModelFormatError(f"{path}: the model text does not match the checksum in {mpath.name}; the file was "
                                "truncated or edited after saving")
     if fmt == MODEL_FORMAT:
-        if meta.get("checksum") != _checksum(meta, text):
+        if meta.get("checksum") != checksum(meta, text):
             raise ModelFormatError(f"{mpath}: the sidecar does not match its checksum; it was edited after saving "
                                    "(its rounds, normaliser or feature list would change the predictions)")
     else:
@@ -180,8 +134,8 @@ def load_model(path: str | os.PathLike) -> Ranker:
     if model.engine not in ("lightgbm", "xgboost"):
         raise ModelFormatError(f"{mpath}: unknown engine {model.engine!r}")
     ensemble = _structure(model.engine, text, path)
-    if ensemble.n_features > n_features:
-        raise ModelFormatError(f"{path}: the trees use {ensemble.n_features} features but {mpath.name} says "
+    if ensemble.n_features != n_features:
+        raise ModelFormatError(f"{path}: the model is {ensemble.n_features} features wide but {mpath.name} says "
                                f"{n_features}")
     if not 1 <= best <= ensemble.n_iterations:
         raise ModelFormatError(f"{mpath}: best_iteration {best} is outside the model's 1..{ensemble.n_iterations} "
@@ -222,7 +176,7 @@ def _load_plain(path: Path, text: str) -> Ranker:
     ensemble = _structure(engine, text, path)
     model = Ranker(engine=engine)
     model.booster_ = _booster(engine, text, path)
-    model.n_features_in_ = int(ensemble.n_features_in)
+    model.n_features_in_ = int(ensemble.n_features)
     if ensemble.feature_names is not None:
         model.feature_names_in_ = np.asarray(ensemble.feature_names, dtype=object)
     model.best_iteration_ = int(ensemble.n_iterations)

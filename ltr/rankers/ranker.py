@@ -524,10 +524,35 @@ class Ranker(BaseEstimator):
 
     # -- persistence --------------------------------------------------------------------------------------------
     def save(self, path) -> None:
-        """Write the model text and its JSON sidecar atomically (:func:`ltr.rankers.persist.save_model`)."""
-        from ltr.rankers.persist import save_model
+        """Write the engine's model text to ``path`` and a JSON sidecar to ``path + ".meta.json"``, atomically.
 
-        save_model(self, path)
+        Only the rounds ``predict`` uses are kept (the best round under early stopping). The sidecar holds what
+        else changes predictions (rounds, normaliser, feature count and names, parameters) and a checksum over
+        both files; :func:`ltr.load_model` refuses a model whose files were edited or truncated.
+        """
+        self._check_fitted()
+        from ltr import __version__
+        from ltr.rankers.sidecar import write_model
+
+        text = get_backend(self.engine).to_text(self.booster_, self.best_iteration_)
+        params = self.get_params(deep=False)
+        if not isinstance(self.normalize, (str, dict, type(None))):  # an instance: store its description
+            params["normalize"] = self._make_normalizer().to_dict()
+        if not isinstance(params["eval_at"], int):
+            params["eval_at"] = list(params["eval_at"])
+        meta = {
+            "ltrkit_version": __version__,
+            "engine": self.engine,
+            "params": params,
+            "n_features": self.n_features_in_,
+            "feature_names": None if not hasattr(self, "feature_names_in_") else list(self.feature_names_in_),
+            "best_iteration": self.best_iteration_,
+            "data_fingerprint": self.data_fingerprint_,
+            "fit_seconds": self.fit_seconds_,
+            "normalizer": None if getattr(self, "normalizer_", None) is None else self.normalizer_.to_dict(),
+            "feature_set": getattr(self, "feature_set_", None),
+        }
+        write_model(path, text, meta)
 
 
 def _engine_error(model: Ranker, e: Exception) -> Exception:

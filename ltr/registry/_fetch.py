@@ -34,7 +34,7 @@ import zipfile
 import zlib
 from pathlib import Path
 
-from ltr.io._atomic import atomic_write
+from ltr.io import atomic_write
 from ltr.registry._catalog import Entry
 from ltr.registry._errors import ArchiveError, ChecksumError, DatasetLayoutError, DownloadError
 from ltr.registry._verify import verify_copy

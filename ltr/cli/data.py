@@ -1,0 +1,113 @@
+"""``ltr data list|info|fetch|verify``: the public LTR and IR data sets by name (:mod:`ltr.registry`)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from ltr.cli._common import UsageError, add_command, add_format, emit, note
+
+__all__ = ["register", "run"]
+
+
+def register(sub) -> None:
+    p = add_command(sub, "data", "the public LTR and IR data sets by name: list, info, fetch, verify")
+    actions = p.add_subparsers(dest="action", required=True, metavar="ACTION",
+                               help="list, info NAME, fetch NAME --to DIR, verify NAME DIR")
+
+    q = actions.add_parser("list", help="the registered data sets", formatter_class=p.formatter_class)
+    q.add_argument("--kind", choices=("letor", "text"), default=None,
+                   help="only feature-file sets (letor) or text collections (text)")
+    add_format(q)
+    q.set_defaults(func=run_list)
+
+    q = actions.add_parser("info", help="what the registry says about one set", formatter_class=p.formatter_class)
+    q.add_argument("name", metavar="NAME", help="a registered name (see ltr data list)")
+    q.add_argument("--format", choices=("text", "json"), default="text", help="output format")
+    q.set_defaults(func=run_info)
+
+    q = actions.add_parser("fetch", help="download, check and unpack a set into DIR/NAME",
+                           formatter_class=p.formatter_class)
+    q.add_argument("name", metavar="NAME", help="a registered name (see ltr data list)")
+    q.add_argument("--to", required=True, help="parent folder; the set lands in DIR/NAME once complete")
+    q.add_argument("--base-url", default=None, dest="base_url",
+                   help="fetch every archive from BASE_URL/FILE instead of the registered addresses (a mirror)")
+    q.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for a connection or for data")
+    q.add_argument("--retries", type=int, default=2, help="times an interrupted transfer is resumed")
+    q.add_argument("--keep-archives", action="store_true", dest="keep_archives",
+                   help="keep the downloaded archives after unpacking")
+    q.add_argument("--quiet", action="store_true", help="no progress bar and no notes")
+    q.set_defaults(func=run_fetch)
+
+    q = actions.add_parser("verify", help="check a local copy: layout, counts, checksums",
+                           formatter_class=p.formatter_class)
+    q.add_argument("name", metavar="NAME", help="a registered name (see ltr data list)")
+    q.add_argument("dir", metavar="DIR", help="the local copy")
+    q.add_argument("--no-counts", action="store_false", dest="counts",
+                   help="skip reading every file to count rows and queries (fast)")
+    q.add_argument("--no-checksums", action="store_false", dest="checksums", help="skip hashing files")
+    q.add_argument("--format", choices=("text", "json"), default="text", help="output format")
+    q.set_defaults(func=run_verify)
+
+
+def run(args: argparse.Namespace) -> int:  # pragma: no cover - every action sets its own func
+    raise UsageError("choose an action: list, info, fetch or verify")
+
+
+def run_list(args: argparse.Namespace) -> int:
+    from ltr.registry import info, list_datasets
+
+    names = list_datasets(args.kind)
+    entries = [info(n) for n in names]
+    rows = [[n, e.get("kind", ""), e.get("title", ""), e.get("license", "")] for n, e in zip(names, entries)]
+    emit(args, ["name", "kind", "title", "license"], rows,
+         [{"name": n, "kind": e.get("kind"), "title": e.get("title"), "license": e.get("license")}
+          for n, e in zip(names, entries)])
+    return 0
+
+
+def run_info(args: argparse.Namespace) -> int:
+    from ltr.registry import info
+
+    d = info(args.name)
+    if args.format == "json":
+        print(json.dumps(d, indent=2, default=str))
+        return 0
+    for key, value in d.items():
+        if isinstance(value, (dict, list)):
+            value = json.dumps(value, default=str)
+            if len(value) > 400:
+                value = value[:400] + " ... (--format json shows all)"
+        print(f"{key}: {value}")
+    return 0
+
+
+def run_fetch(args: argparse.Namespace) -> int:
+    from ltr.registry import fetch, info
+
+    if args.retries < 0:
+        raise UsageError(f"--retries must be >= 0, got {args.retries}")
+    if args.timeout <= 0:
+        raise UsageError(f"--timeout must be > 0, got {args.timeout}")
+    terms = info(args.name).get("license")
+    if terms:
+        note(args, f"terms of use: {terms}")
+    path = fetch(args.name, args.to, progress=not args.quiet, base_url=args.base_url, timeout=args.timeout,
+                 retries=args.retries, keep_archives=args.keep_archives)
+    print(path)
+    return 0
+
+
+def run_verify(args: argparse.Namespace) -> int:
+    from ltr.registry import verify
+
+    report = verify(args.name, args.dir, counts=args.counts, checksums=args.checksums)
+    if args.format == "json":
+        print(json.dumps(report.to_dict(), indent=2, default=str))
+    else:
+        print(report)
+    if not report.ok:
+        print(f"ltr data verify: {args.dir} differs from the registry's {args.name} (see above)", file=sys.stderr)
+        return 1
+    return 0

@@ -1,0 +1,50 @@
+"""The model sidecar: its format name, its path beside the model, and the checksum that protects both files.
+
+A saved model is ``MODEL`` (the engine's text) plus ``MODEL.meta.json``; :func:`checksum` is a SHA-256 over the
+sidecar's content (all keys but the checksum itself, canonical JSON) and the model text, so an edit to either
+file is detected at load time. :func:`write_model` writes both atomically.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+__all__ = ["MODEL_FORMAT", "OLD_FORMATS", "checksum", "meta_path", "text_sha256", "write_model"]
+
+MODEL_FORMAT = "ltrkit-model/2"
+#: Formats still read: ``ltrkit-model/1`` sidecars checksum the model text only.
+OLD_FORMATS = ("ltrkit-model/1",)
+
+
+def meta_path(path: str | os.PathLike) -> Path:
+    """The sidecar of a model file: ``MODEL.meta.json``."""
+    path = Path(path)
+    return path.with_name(path.name + ".meta.json")
+
+
+def text_sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def checksum(meta: dict[str, Any], text: str) -> str:
+    """SHA-256 over the sidecar (without its ``checksum`` key, as canonical JSON) and the model text."""
+    body = {k: v for k, v in meta.items() if k != "checksum"}
+    blob = json.dumps(body, sort_keys=True, separators=(",", ":"), allow_nan=False).encode("utf-8")
+    return hashlib.sha256(blob + b"\n" + text.encode("utf-8")).hexdigest()
+
+
+def write_model(path: str | os.PathLike, text: str, meta: dict[str, Any]) -> None:
+    """Write the model text and its sidecar (with ``format``, ``model_sha256`` and ``checksum`` set), atomically."""
+    from ltr.io import atomic_write
+
+    meta = dict(meta, format=MODEL_FORMAT, model_sha256=text_sha256(text))
+    meta["checksum"] = checksum(meta, text)
+    path = Path(path)
+    with atomic_write(path) as f:
+        f.write(text)
+    with atomic_write(meta_path(path)) as f:
+        f.write(json.dumps(meta, indent=2, sort_keys=True) + "\n")

@@ -1,0 +1,124 @@
+"""Saved models are protected end to end: sidecar edits, malformed model texts, plain engine files, kept rounds."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import warnings
+
+import numpy as np
+import pytest
+
+from ltr import ModelFormatError, make_ranking
+from ltr.rankers import PlainModelWarning, Ranker, load_model
+
+
+@pytest.fixture(scope="module")
+def data():
+    return make_ranking(80, (5, 20), 8, random_state=0), make_ranking(30, (5, 20), 8, random_state=1)
+
+
+def _saved(tmp_path, data, **kw):
+    train, valid = data
+    params = dict(n_estimators=60, num_leaves=7, min_child_samples=5, n_jobs=1, random_state=0,
+                  early_stopping_rounds=5)
+    params.update(kw)
+    model = Ranker(**params).fit(train, eval_set=[valid])
+    path = tmp_path / "m.txt"
+    model.save(path)
+    return model, path
+
+
+@pytest.mark.parametrize("edit", ["best_iteration", "normalizer", "feature_names"])
+def test_an_edited_sidecar_is_refused(tmp_path, data, edit):
+    model, path = _saved(tmp_path, data)
+    meta_path = tmp_path / "m.txt.meta.json"
+    meta = json.loads(meta_path.read_text())
+    if edit == "best_iteration":
+        meta["best_iteration"] = max(1, meta["best_iteration"] - 3)
+    elif edit == "normalizer":
+        meta["normalizer"] = {"type": "global", "method": "zscore", "offset": [5.0] * 8, "scale": [0.1] * 8,
+                              "n_features_in": 8}
+    else:
+        meta["feature_names"] = [f"x{j}" for j in range(8)]
+    meta_path.write_text(json.dumps(meta))
+    with pytest.raises(ModelFormatError, match="m.txt.meta.json: the sidecar does not match its checksum"):
+        load_model(path)
+
+
+def _recompute(tmp_path, text):
+    """Write ``text`` as the model with a sidecar whose checksums are recomputed (a deliberate hand edit)."""
+    from ltr.rankers.sidecar import checksum, text_sha256
+
+    meta_path = tmp_path / "m.txt.meta.json"
+    meta = json.loads(meta_path.read_text())
+    meta["model_sha256"] = text_sha256(text)
+    meta["checksum"] = checksum(meta, text)
+    (tmp_path / "m.txt").write_text(text)
+    meta_path.write_text(json.dumps(meta))
+
+
+@pytest.mark.parametrize("mutation", [
+    lambda t: t.replace("left_child=", "left_child=99 ", 1),
+    lambda t: t.replace("threshold=", "threshold=nan ", 1),
+    lambda t: t.replace("Tree=1", "Tree=7", 1),
+    lambda t: t.replace("split_feature=", "split_feature=500 ", 1),
+    lambda t: t[: t.index("Tree=2")] + t[t.index("end of trees"):],
+])
+def test_a_malformed_lightgbm_text_with_recomputed_checksums_is_an_error_not_a_crash(tmp_path, data, mutation):
+    _, path = _saved(tmp_path, data)
+    bad = mutation(path.read_text())
+    _recompute(tmp_path, bad)
+    # In a child process: before the structure check, LightGBM aborted the interpreter on such texts.
+    code = ("import sys\nfrom ltr import load_model, ModelFormatError\n"
+            f"try:\n    load_model({str(path)!r})\nexcept ModelFormatError as e:\n    print('refused:', e)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith(f"refused: {path}") and "tree" in out.stdout
+
+
+@pytest.mark.parametrize("engine, name", [("lightgbm", "plain.txt"), ("xgboost", "plain.json")])
+def test_a_plain_engine_model_loads_for_prediction_with_a_note(tmp_path, data, engine, name):
+    train, valid = data
+    model = Ranker(engine=engine, n_estimators=15, num_leaves=7, min_child_samples=5, n_jobs=1,
+                   early_stopping_rounds=None).fit(train)
+    path = tmp_path / name
+    if engine == "lightgbm":
+        model.booster_.save_model(str(path))
+        expected = model.booster_.predict(valid.X, raw_score=True)
+    else:
+        import xgboost as xgb
+
+        model.booster_.save_model(str(path))
+        expected = model.booster_.predict(xgb.DMatrix(valid.X), output_margin=True)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        loaded = load_model(path)
+    notes = [w for w in caught if issubclass(w.category, PlainModelWarning)]
+    assert notes and "feature names and the conventions it was trained with are unknown" in str(notes[0].message)
+    assert loaded.n_features_in_ == 8 and loaded.best_iteration_ == 15
+    np.testing.assert_array_equal(loaded.predict(valid.X), np.asarray(expected, dtype=np.float64))
+
+
+def test_a_file_that_is_no_model_is_named(tmp_path):
+    (tmp_path / "x.txt").write_text("hello\n")
+    with pytest.raises(ModelFormatError, match="neither a LightGBM model text nor an XGBoost JSON model"):
+        load_model(tmp_path / "x.txt")
+    with pytest.raises(ModelFormatError, match="is a folder"):
+        load_model(tmp_path)
+
+
+@pytest.mark.parametrize("engine", ["lightgbm", "xgboost"])
+def test_a_saved_model_keeps_only_the_rounds_it_uses(tmp_path, data, engine):
+    model, path = _saved(tmp_path, data, engine=engine, n_estimators=200, early_stopping_rounds=3)
+    assert model.best_iteration_ < 200
+    text = path.read_text()
+    if engine == "lightgbm":
+        n_trees = text.count("\nTree=")
+    else:
+        n_trees = len(json.loads(text)["learner"]["gradient_booster"]["model"]["trees"])
+    assert n_trees == model.best_iteration_
+    loaded = load_model(path)
+    _, valid = data
+    np.testing.assert_array_equal(loaded.predict(valid), model.predict(valid))
