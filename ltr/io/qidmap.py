@@ -33,7 +33,7 @@ def write_qid_map(path: str | os.PathLike, mapping: Mapping[str, int] | Iterable
     >>> read_qid_map(p)
     {'1': 'PLAIN-2', '2': 'PLAIN-10'}
     """
-    from ltr.io._atomic import atomic_write
+    from ltr.io import atomic_write
 
     items = mapping.items() if isinstance(mapping, Mapping) else mapping
     lines = []
