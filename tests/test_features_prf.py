@@ -202,6 +202,29 @@ def test_prf_options_are_checked_and_edge_cases_score_zero():
         assert empty.tolist() == [[0.0]] * 5 and unknown.tolist() == [[0.0]] * 5, name
 
 
+@pytest.mark.parametrize("name, params, field", [
+    ("rm3", {"fb_docs": 2}, "body"), ("rm3", {"fb_source": "retrieval"}, "body"), ("bo1", {"min_docs": 0}, "body"),
+    ("bo1", {"model": "dph", "fb_source": "retrieval"}, "body"), ("dph", {}, "body"), ("sdm", {}, "body"),
+    ("bm25f", {}, None)])
+def test_scoring_queries_together_equals_scoring_them_one_by_one(name, params, field):
+    ix = build(DOCS + ["a b c a b", "c c a"])
+    texts = ["a b", "c", "b a c a", "zz"]
+    qs = [ix.query_terms(t) for t in texts]
+    rng = np.random.default_rng(0)
+    cands = [rng.permutation(ix.n_docs)[:5].astype(np.int32) for _ in texts]
+    ranks = [np.arange(1.0, 6.0) for _ in texts]
+
+    def pairset(idx):
+        return PairSet(ix, [qs[i] for i in idx], np.arange(len(idx) + 1, dtype=np.int64) * 5,
+                       np.concatenate([cands[i] for i in idx]),
+                       first_stage_rank=np.concatenate([ranks[i] for i in idx]))
+
+    scorer = get_scorer(name)(**params)
+    together = scorer.score(pairset(range(len(texts))), field)
+    alone = np.concatenate([scorer.score(pairset([i]), field) for i in range(len(texts))])
+    np.testing.assert_allclose(together, alone, rtol=1e-12)
+
+
 def test_forward_index_lists_each_documents_terms():
     ix = build()
     ptr, terms, tf = forward_index(ix.field("body"))

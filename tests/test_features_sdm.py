@@ -74,6 +74,9 @@ def test_collection_window_counts_sum_the_documents():
     window_cf(f.indptr, f.docs, f.pos_ptr, f.positions, ids[[0, 1, 0]], ids[[1, 0, 2]], 8, out)
     # (a, b): #1 2 + 1 + 0; #uw8 2 + 1 + 0. (b, a): #1 "b a" 1 + 1 + 0; #uw8 as (a, b). (a, unknown): 0
     np.testing.assert_array_equal(out, [[3, 3], [2, 3], [0, 0]])
+    twin = np.zeros((3, 2))
+    window_cf.py_func(f.indptr, f.docs, f.pos_ptr, f.positions, ids[[0, 1, 0]], ids[[1, 0, 2]], 8, twin)
+    np.testing.assert_array_equal(out, twin)
 
 
 # -- the SDM score by hand -------------------------------------------------------------------------------------------
