@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["shared_data_dir", "require_shared"]
+__all__ = ["import_reference", "missing_reference", "require_shared", "shared_data_dir"]
 
 _HERE = Path(__file__).resolve().parent.parent
 
@@ -27,3 +27,24 @@ def shared_data_dir() -> Path | None:
 def require_shared() -> bool:
     """True when a missing data set must fail (CI sets ``LTRKIT_REQUIRE_SHARED=1``) rather than skip."""
     return os.environ.get("LTRKIT_REQUIRE_SHARED", "") not in ("", "0")
+
+
+def missing_reference(message: str) -> None:
+    """Skip the calling test with ``message``, or fail it when ``LTRKIT_REQUIRE_SHARED=1`` (as in CI, where every
+    reference implementation is installed, a missing one is a failure, not a silent skip)."""
+    import pytest
+
+    if require_shared():
+        pytest.fail(message + " (LTRKIT_REQUIRE_SHARED=1 makes a missing reference an error)")
+    pytest.skip(message)
+
+
+def import_reference(module: str):
+    """Import an independent reference implementation (pytrec_eval, ranx, rank_bm25, ...) for a test, skipping the
+    test when it is absent, or failing it under ``LTRKIT_REQUIRE_SHARED=1``."""
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError as e:
+        missing_reference(f"reference implementation {module!r} is not installed ({e}); pip install -e '.[dev]'")

@@ -147,3 +147,14 @@ def test_ltr_library_modules_never_import_features(path):
     m = _module_name(path)
     hits = [f"line {line}" for target, _, line in _imports(path, m, known) if target.split(".")[0] == "features"]
     assert hits == [], f"{path.relative_to(ROOT)} imports features ({', '.join(hits)})"
+
+
+def test_a_missing_reference_implementation_fails_under_require_shared(monkeypatch):
+    from ltr._shared import import_reference
+
+    monkeypatch.setenv("LTRKIT_REQUIRE_SHARED", "1")
+    with pytest.raises(pytest.fail.Exception, match="not installed"):
+        import_reference("no_such_reference_module_xyz")
+    monkeypatch.setenv("LTRKIT_REQUIRE_SHARED", "0")
+    with pytest.raises(pytest.skip.Exception):
+        import_reference("no_such_reference_module_xyz")

@@ -9,8 +9,9 @@ import pandas as pd
 import pytest
 
 from ltr import Ranker, make_ranking
-from ltr.evaluation import compare, compare_models, compare_runs, paired_ttest, randomization_test
+from ltr._shared import import_reference
 from ltr.cli import main
+from ltr.evaluation import compare, compare_models, compare_runs, paired_ttest, randomization_test
 from ltr.evaluation.results import comparison_from_dict
 from ltr.io import read_qrels, read_run, write_qrels, write_run
 from ltr.metrics import evaluate_run_per_query
@@ -91,7 +92,7 @@ def trec_files(tmp_path_factory):
 
 @pytest.mark.slow  # ranx compiles its Numba metrics on first use (about 5 s)
 def test_compare_runs_agrees_with_ranx_on_means_t_test_p_values_and_win_tie_loss(trec_files):
-    ranx = pytest.importorskip("ranx")
+    ranx = import_reference("ranx")
     qrels_path, runs = trec_files
     c = compare_runs(runs, qrels_path, metrics=["ndcg@10", "map"], tests=["t"], correction="none")
     def nested(df, col):
@@ -240,25 +241,25 @@ def test_compare_models_scores_each_model_on_the_same_queries():
 def test_ltr_compare_runs_table_json_and_result_file(trec_files, tmp_path, capsys):
     qrels_path, runs = trec_files
     argv = [str(runs["bm25"]), str(runs["ltr"]), "--qrels", str(qrels_path), "--permutations", "500"]
-    assert run_compare(([*argv, "--format", "json", "--out", str(tmp_path / "c.json")])) == 0
+    assert run_compare([*argv, "--format", "json", "--out", str(tmp_path / "c.json")]) == 0
     printed = json.loads(capsys.readouterr().out)
     assert printed["kind"] == "compare" and printed["baseline"] == "bm25"
     assert [s["name"] for s in printed["systems"]] == ["bm25", "ltr"]
     assert json.loads((tmp_path / "c.json").read_text())["comparison"]["rows"] == printed["comparison"]["rows"]
-    assert run_compare(([*argv, "--names", "A,B", "--baseline", "B", "--format", "markdown"])) == 0
+    assert run_compare([*argv, "--names", "A,B", "--baseline", "B", "--format", "markdown"]) == 0
     assert "| B (baseline) |" in capsys.readouterr().out
 
 
 def test_ltr_compare_errors(trec_files, tmp_path, capsys):
     qrels_path, runs = trec_files
-    assert run_compare(([str(runs["bm25"]), str(runs["ltr"])])) == 2
+    assert run_compare([str(runs["bm25"]), str(runs["ltr"])]) == 2
     assert "--qrels" in capsys.readouterr().err
-    assert run_compare(([str(runs["bm25"]), "--qrels", str(qrels_path)])) == 2
-    assert run_compare(([str(runs["bm25"]), str(runs["ltr"]), "--qrels", str(qrels_path), "--tests", "z"])) == 2
+    assert run_compare([str(runs["bm25"]), "--qrels", str(qrels_path)]) == 2
+    assert run_compare([str(runs["bm25"]), str(runs["ltr"]), "--qrels", str(qrels_path), "--tests", "z"]) == 2
     short = read_run(runs["ltr"])
     write_run(tmp_path / "short.run", short[short.qid != "9"])
     argv = [str(runs["bm25"]), str(tmp_path / "short.run"), "--qrels", str(qrels_path)]
-    assert run_compare((argv)) == 1
+    assert run_compare(argv) == 1
     assert "'short' lacks 1 of them: 9" in capsys.readouterr().err
-    assert run_compare(([*argv, "--intersection"])) == 0
+    assert run_compare([*argv, "--intersection"]) == 0
     assert "bm25: 1 queries not shared by every system left out: 9" in capsys.readouterr().err

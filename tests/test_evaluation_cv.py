@@ -16,9 +16,9 @@ from ltr.evaluation import (
     ndcg_scorer,
     query_kfold,
 )
-from ltr.rankers.normalize import QueryNormalizer
 from ltr.io import read_letor, write_letor
 from ltr.metrics import evaluate, evaluate_per_query
+from ltr.rankers.normalize import QueryNormalizer
 
 METRICS = ["ndcg@5", "ndcg@10", "map"]
 
@@ -249,9 +249,9 @@ def test_the_scorer_says_how_to_enable_routing_when_it_gets_no_query_ids(data):
 # -- ltr cv ---------------------------------------------------------------------------------------------------------
 def test_ltr_cv_on_a_file_prints_json_and_writes_the_result(tmp_path, capsys, data):
     write_letor(tmp_path / "d.txt", data)
-    code = run_cv(([str(tmp_path / "d.txt"), "--folds", "3", "--rounds", "5", "--leaves", "7",
+    code = run_cv([str(tmp_path / "d.txt"), "--folds", "3", "--rounds", "5", "--leaves", "7",
                       "--min-child-samples", "3", "--n-jobs", "1", "--metrics", "ndcg@10,map", "--format", "json",
-                      "--out", str(tmp_path / "r.json"), "--quiet", "--normalize", "sum"]))
+                      "--out", str(tmp_path / "r.json"), "--quiet", "--normalize", "sum"])
     assert code == 0
     printed = json.loads(capsys.readouterr().out)
     assert printed["kind"] == "cv" and len(printed["systems"][0]["folds"]) == 3
@@ -259,19 +259,19 @@ def test_ltr_cv_on_a_file_prints_json_and_writes_the_result(tmp_path, capsys, da
 
 
 def test_ltr_cv_usage_and_data_errors_have_exit_codes(tmp_path, capsys, fold_dir):
-    assert run_cv(([str(fold_dir), "--metrics", "ndcg@x"])) == 2
-    assert run_cv(([str(fold_dir), "--folds", "1"])) == 2
-    assert run_cv(([str(tmp_path / "missing")])) == 1
+    assert run_cv([str(fold_dir), "--metrics", "ndcg@x"]) == 2
+    assert run_cv([str(fold_dir), "--folds", "1"]) == 2
+    assert run_cv([str(tmp_path / "missing")]) == 1
     assert "missing: no such file or folder" in capsys.readouterr().err
     (tmp_path / "Fold1").mkdir()
     (tmp_path / "Fold1" / "train.txt").write_text("0 qid:1 1:0\n")
-    assert run_cv(([str(tmp_path)])) == 1
+    assert run_cv([str(tmp_path)]) == 1
     assert "missing Fold1/test.txt" in capsys.readouterr().err
 
 
 def test_ltr_cv_table_shows_folds_mean_and_std(fold_dir, capsys):
-    assert run_cv(([str(fold_dir), "--rounds", "3", "--leaves", "3", "--min-child-samples", "3", "--quiet",
-                      "--n-jobs", "1", "--metrics", "ndcg@10"])) == 0
+    assert run_cv([str(fold_dir), "--rounds", "3", "--leaves", "3", "--min-child-samples", "3", "--quiet",
+                      "--n-jobs", "1", "--metrics", "ndcg@10"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert [ln.split()[0] for ln in lines[2:-1]] == ["Fold1", "Fold2", "Fold3", "mean", "std"]
     # The last line says which conventions the table used and how many queries it averaged.

@@ -12,11 +12,12 @@ import numpy as np
 import pytest
 
 from ltr import Ranker, make_ranking
-from ltr.evaluation import compare_cv, cross_validate, dataset_summary, plots, read_result, render_report
+from ltr._shared import import_reference
 from ltr.cli import main
+from ltr.evaluation import compare_cv, cross_validate, dataset_summary, plots, read_result, render_report
 from ltr.io import write_letor
 
-pytest.importorskip("matplotlib")
+import_reference("matplotlib")
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -134,14 +135,14 @@ def test_ltr_report_command(runs, tmp_path, capsys):
     def run_report(argv):
         return main(["report", *argv])
 
-    assert run_report(([str(tmp_path / "a.json"), "--out", str(tmp_path / "r"), "--formats", "png",
-                          "--data", str(tmp_path / "d.txt")])) == 0
+    assert run_report([str(tmp_path / "a.json"), "--out", str(tmp_path / "r"), "--formats", "png",
+                          "--data", str(tmp_path / "d.txt")]) == 0
     written = json.loads(capsys.readouterr().out)
     assert "labels-d-txt" in written and "html" not in written
     assert_real_image(open(written["labels-d-txt"], "rb").read())
-    assert run_report(([str(tmp_path / "a.json"), "--out", str(tmp_path / "r"), "--formats", "pdf"])) == 2
+    assert run_report([str(tmp_path / "a.json"), "--out", str(tmp_path / "r"), "--formats", "pdf"]) == 2
     (tmp_path / "bad.json").write_text('{"format": "other"}')
-    assert run_report(([str(tmp_path / "bad.json"), "--out", str(tmp_path / "r")])) == 1
+    assert run_report([str(tmp_path / "bad.json"), "--out", str(tmp_path / "r")]) == 1
     assert "not an ltrkit result" in capsys.readouterr().err
     with pytest.raises(ValueError, match="not a JSON result file"):
         (tmp_path / "x.json").write_text("{")

@@ -15,6 +15,7 @@ from features.pairs import PairSet
 from features.retrieval import BM25Retriever
 from features.scorers import get_scorer
 from features.scorers.bm25 import bm25_idf
+from ltr._shared import import_reference
 
 PLAIN = Analyzer(stopwords=None, stemmer=None)
 
@@ -111,7 +112,7 @@ def okapi_corpus():
 
 
 def test_okapi_matches_rank_bm25_including_its_epsilon_floor():
-    rank_bm25 = pytest.importorskip("rank_bm25")
+    rank_bm25 = import_reference("rank_bm25")
     docs = okapi_corpus()
     ix = InvertedIndex.build(Collection(tuple(map(str, range(6))), {"body": docs}), PLAIN)
     queries = ["a b", "f", "a a e z", "c d"]
@@ -135,7 +136,7 @@ def cranfield(shared_file):
 
 @pytest.mark.shared
 def test_bm25_equals_rank_bm25_okapi_on_cranfield_for_every_pair(cranfield):
-    rank_bm25 = pytest.importorskip("rank_bm25")
+    rank_bm25 = import_reference("rank_bm25")
     tc, ix, toks, qtoks, pairs = cranfield
     ours = bm25(pairs, "all", k1=1.5, b=0.75, idf="okapi", epsilon=0.25).reshape(len(qtoks), ix.n_docs)
     ref = rank_bm25.BM25Okapi(toks, k1=1.5, b=0.75, epsilon=0.25)
@@ -148,7 +149,7 @@ def test_bm25_equals_rank_bm25_okapi_on_cranfield_for_every_pair(cranfield):
 @pytest.mark.shared
 @pytest.mark.parametrize("method, idf", [("lucene", "lucene"), ("robertson", "robertson_floor")])
 def test_bm25_equals_bm25s_on_cranfield_times_k1_plus_one(cranfield, method, idf):
-    bm25s = pytest.importorskip("bm25s")
+    bm25s = import_reference("bm25s")
     tc, ix, toks, qtoks, pairs = cranfield
     k1, b = 1.2, 0.75
     ours = bm25(pairs, "all", k1=k1, b=b, idf=idf).reshape(len(qtoks), ix.n_docs)
@@ -223,7 +224,7 @@ def test_npl_first_stage_with_terriers_settings_gives_terriers_published_map(sha
     # doc/quickstart_experiments.md). Terrier's BM25.java: log2 Robertson idf, (k1 + 1) tf / (tf + K), k1 = 1.2,
     # k3 = 8 on the query-term weight, which MatchingQueryTerms.normaliseTermWeights has divided by the largest qtf
     # of the query; 1000 documents per query; trec_eval.
-    pytrec_eval = pytest.importorskip("pytrec_eval")
+    pytrec_eval = import_reference("pytrec_eval")
     from ltr.metrics import evaluate_run
 
     tc = load_test_collection(shared_file("vaswani_npl"))

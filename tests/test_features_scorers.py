@@ -17,6 +17,7 @@ from features.index import InvertedIndex
 from features.pairs import PairSet
 from features.scorers import available_scorers, get_scorer
 from features.scorers.proximity import proximity_table
+from ltr._shared import import_reference
 
 PLAIN = Analyzer(stopwords=None, stemmer=None)
 
@@ -37,7 +38,7 @@ def feat(pairs: PairSet, name: str, field: str = "body", **params) -> np.ndarray
 
 # -- TF-IDF ----------------------------------------------------------------------------------------------------------
 def sklearn_tfidf(docs_tokens, queries_tokens, *, idf, sublinear):
-    sk = pytest.importorskip("sklearn.feature_extraction.text")
+    sk = import_reference("sklearn.feature_extraction.text")
     smooth = idf == "smooth"
     vec = sk.TfidfVectorizer(analyzer=lambda toks: toks, smooth_idf=smooth, sublinear_tf=sublinear, norm=None)
     D = vec.fit_transform(docs_tokens)

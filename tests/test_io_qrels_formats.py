@@ -8,7 +8,6 @@ and ir_datasets' TREC/TSV topic parsers.
 from __future__ import annotations
 
 import gzip
-import importlib
 
 import ir_measures
 import numpy as np
@@ -19,7 +18,7 @@ import features.collections as fc
 from features.collections import read_text as features_read_text
 from features.collections import read_trec_topics, read_tsv_queries
 from features.errors import CollectionFormatError
-from ltr._shared import require_shared
+from ltr._shared import import_reference
 from ltr.exceptions import TrecFormatError
 from ltr.io import (
     CRANFIELD_GAINS,
@@ -49,12 +48,7 @@ def ir_measures_qrels(path) -> list[tuple[str, str, int]]:
 
 def reference(module: str):
     """An optional reference implementation: skipped when absent, but a failure in CI (LTRKIT_REQUIRE_SHARED=1)."""
-    try:
-        return importlib.import_module(module)
-    except ImportError:
-        if require_shared():
-            pytest.fail(f"reference implementation {module} is not installed (LTRKIT_REQUIRE_SHARED=1)")
-        pytest.skip(f"reference implementation {module} is not installed")
+    return import_reference(module)
 
 
 def triples(df: pd.DataFrame) -> list[tuple[str, str, int]]:

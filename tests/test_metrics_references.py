@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 from sklearn.datasets import load_svmlight_file
 
+from ltr._shared import import_reference, missing_reference
 from ltr.groups import group_ptr_from_qid
 from ltr.metrics import evaluate, evaluate_per_query
 
@@ -67,7 +68,7 @@ def queries(ptr):
 
 @pytest.mark.parametrize("train, valid", [("mq2008_vali", "mq2008_test"), ("mslr_vali", "mslr_test")])
 def test_ndcg_equals_lightgbm_ndcg_eval(load, train, valid):
-    lgb = pytest.importorskip("lightgbm")
+    lgb = import_reference("lightgbm")
     Xt, yt, _, pt = load(train)
     Xv, yv, _, pv = load(valid)
     params = {
@@ -149,7 +150,7 @@ TREC_NAMES = {  # ours -> trec_eval
 @pytest.mark.parametrize("name", SETS)
 @pytest.mark.parametrize("decimals", [None, 1])
 def test_metrics_equal_trec_eval_per_query_and_in_the_mean(load, name, decimals):
-    pytrec_eval = pytest.importorskip("pytrec_eval")
+    pytrec_eval = import_reference("pytrec_eval")
     X, y, qid, ptr = load(name)
     s = model_scores(X, seed=2, decimals=decimals)
     if decimals is not None:
@@ -194,9 +195,9 @@ def ir_measures_values(measures, y, s, ptr, qid):
 
 @pytest.mark.parametrize("name", SETS)
 def test_err_equals_ir_measures_err_with_ties(load, name):
-    ir_measures = pytest.importorskip("ir_measures")
+    ir_measures = import_reference("ir_measures")
     if shutil.which("perl") is None:
-        pytest.skip("ir_measures computes ERR with gdeval.pl, which needs perl")
+        missing_reference("ir_measures computes ERR with gdeval.pl, which needs perl")
     X, y, qid, ptr = load(name)
     s = model_scores(X, seed=3, decimals=1)  # ties: gdeval.pl breaks them by docno descending, as trec_eval
     ref = ir_measures_values([ir_measures.ERR @ 5, ir_measures.ERR @ 10, ir_measures.ERR @ 20], y, s, ptr, qid)
@@ -216,7 +217,7 @@ def test_err_equals_ir_measures_err_with_ties(load, name):
 
 @pytest.mark.parametrize("name", SETS)
 def test_rr_ap_p_and_ndcg_at_k_equal_ir_measures(load, name):
-    ir_measures = pytest.importorskip("ir_measures")
+    ir_measures = import_reference("ir_measures")
     X, y, qid, ptr = load(name)
     # No ties: ir_measures sends RR@k to its msmarco provider, which orders equal scores differently from
     # trec_eval (the ties are covered by the pytrec_eval and gdeval tests).
@@ -240,10 +241,10 @@ def test_err_equals_gdeval_at_full_precision(load, name, k, tmp_path):
     # ir_measures ships gdeval.pl and runs it for ERR@k; run that very script with a wider printf to compare
     # beyond its 5 printed decimals.
     if shutil.which("perl") is None:
-        pytest.skip("gdeval.pl needs perl")
+        missing_reference("gdeval.pl needs perl")
     script = pkgutil.get_data("ir_measures", "bin/gdeval.pl")
     if script is None:
-        pytest.skip("ir_measures without gdeval.pl")
+        missing_reference("ir_measures without gdeval.pl")
     text = script.decode()
     assert text.count('"$runid,$topicCurrent,%.5f,%.5f\\n"') == 1
     (tmp_path / "gdeval.pl").write_text(text.replace("%.5f,%.5f", "%.15f,%.15f"))

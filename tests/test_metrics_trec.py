@@ -10,9 +10,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from ltr._shared import import_reference
 from ltr.metrics import evaluate_run, evaluate_run_per_query
 
-pytrec_eval = pytest.importorskip("pytrec_eval")
+pytrec_eval = import_reference("pytrec_eval")
 
 OURS_TO_TREC = {
     "map": "map", "mrr": "recip_rank", "ndcg": "ndcg", "p@1": "P_1", "p@5": "P_5", "p@10": "P_10",

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from ltr._shared import import_reference
 from ltr.metrics import (
     aggregate,
     describe_conventions,
@@ -184,7 +185,7 @@ def test_describe_conventions_says_what_a_table_used():
 
 
 def assert_equals_pytrec_eval(qrels: pd.DataFrame, run: pd.DataFrame, level: int, min_queries: int) -> None:
-    pytrec_eval = pytest.importorskip("pytrec_eval")
+    pytrec_eval = import_reference("pytrec_eval")
     q: dict = {}
     for row in qrels.itertuples():
         q.setdefault(row.qid, {})[row.docno] = int(row.rel)
@@ -230,7 +231,7 @@ def smart_records(text: str) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def cranfield_bm25(shared_file):
-    bm25s = pytest.importorskip("bm25s")
+    bm25s = import_reference("bm25s")
     with gzip.open(shared_file("cranfield/cran.all.1400.gz"), "rt") as fh:
         docs = smart_records(fh.read())
     queries = list(smart_records(shared_file("cranfield/cran.qry").read_text()).values())

@@ -15,10 +15,10 @@ import numpy as np
 import pytest
 
 from ltr import Ranker, make_ranking
-from ltr._shared import require_shared
+from ltr._shared import import_reference, require_shared
 from ltr.evaluation import compare_cv, cross_validate, render_report
 
-pytest.importorskip("matplotlib")
+import_reference("matplotlib")
 
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
