@@ -27,9 +27,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from types import ModuleType
 
-from ltr.kernels import lambdarank, listnet, pointwise, ranknet
+from ltr.kernels import distill, lambdarank, listnet, pointwise, ranknet
 
-__all__ = ["KERNELS", "Kernel", "get_kernel", "lambdarank", "listnet", "pointwise", "ranknet"]
+__all__ = ["KERNELS", "Kernel", "distill", "get_kernel", "lambdarank", "listnet", "pointwise", "ranknet"]
 
 
 @dataclass(frozen=True)
@@ -60,6 +60,9 @@ KERNELS: dict[str, Kernel] = {
                        summary="top-one softmax cross-entropy (target='softmax' or 'gain')"),
     "lambdarank": _kernel("lambdarank", lambdarank, integer_labels=True,
                           summary="LambdaMART NDCG lambdas, LightGBM's algorithm (mode='exact'|'lightgbm'|'xgboost')"),
+    "distill": _kernel("distill", distill, integer_labels=False,
+                       summary="a teacher's scores: softmax cross-entropy at a temperature, optional Margin-MSE, "
+                               "mixed with lambdarank by alpha (teacher=, temperature=, alpha=, margin_weight=)"),
 }
 
 

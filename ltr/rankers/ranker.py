@@ -21,13 +21,14 @@ from ltr.datasets import RankingDataset
 from ltr.groups import resolve_group_ptr
 from ltr.rankers._backends import TrainSet, get_backend
 from ltr.rankers.params import check_engine_params, check_hyper_parameters
+from ltr.rankers.teacher import blank_column, describe_teacher
 from ltr.threads import resolve_n_jobs
 
 __all__ = ["DEVICES", "ENGINES", "KERNELS", "Ranker", "objective_names"]
 
 logger = logging.getLogger(__name__)
 
-ENGINES = ("lightgbm", "xgboost")
+ENGINES = ("lightgbm", "xgboost", "linear")
 KERNELS = ("native", "numba")
 DEVICES = ("cpu", "gpu")
 
@@ -146,8 +147,18 @@ class Ranker(BaseEstimator):
         ``"lambdarank"`` (LambdaMART, NDCG-weighted pairs), ``"ranknet"`` (pairwise logistic), ``"listnet"``
         (top-one softmax cross-entropy), ``"pointwise"`` (squared error on the label), ``"logistic"`` (logistic
         loss on binary relevance: label >= 1 is relevant), ``"xendcg"`` (LightGBM native only), ``"map"``
-        (XGBoost native only).
-    engine : {"lightgbm", "xgboost"}, default="lightgbm"
+        (XGBoost native only), ``"distill"`` (numba only: a teacher's scores, softmax cross-entropy at a
+        temperature mixed with lambdarank; ``objective_params={"teacher": ..., "temperature": ..., "alpha": ...}``,
+        see :mod:`ltr.kernels.distill`, and :mod:`ltr.rankers.teacher` for the teacher's forms: a column, which
+        the student never sees (it is blanked, in ``predict`` too), a scores file or array, or a fitted model).
+        With ``engine="linear"``: the metric to maximise (``"ndcg@10"``, ``"map"``, ``"err@10"``...; the default
+        ``"lambdarank"`` means NDCG@10).
+    engine : {"lightgbm", "xgboost", "linear"}, default="lightgbm"
+        ``"linear"``: a linear model trained by coordinate ascent on the metric itself (Metzler and Croft 2007, as
+        RankLib's Coordinate Ascent; :mod:`ltr.rankers.linear`), a learner that suits tens to hundreds of queries.
+        Its settings go in ``engine_params`` (``n_restarts``, ``n_steps``, ``step_base``, ``step_scale``,
+        ``tolerance``, ``reg``, ...); the tree parameters below must stay at their defaults; the first validation
+        set chooses among restarts; the model file is JSON (weights and normaliser).
     kernel : {"native", "numba"}, default="native"
         ``"native"`` uses the engine's built-in objective; ``"numba"`` the toolkit's gradient kernel as a custom
         objective (the same trees as LightGBM's native lambdarank with ``objective_params={"mode": "lightgbm"}``).
@@ -276,6 +287,10 @@ class Ranker(BaseEstimator):
             raise ValueError(f"unknown kernel {self.kernel!r}; choose one of {list(KERNELS)}")
         if self.device not in DEVICES:
             raise ValueError(f"unknown device {self.device!r}; choose one of {list(DEVICES)}")
+        if self.engine == "linear":  # the objective is the metric coordinate ascent maximises
+            from ltr.rankers.linear import check_ranker
+
+            return {"objective": check_ranker(self)}
         native, kernels = _objective_table()
         if self.kernel == "native":
             table = native[self.engine]
@@ -313,7 +328,7 @@ class Ranker(BaseEstimator):
     def _check_params(self) -> dict | None:
         native_objective = self._resolve_objective()
         check_hyper_parameters(self)
-        if self.engine_params:
+        if self.engine_params and self.engine != "linear":  # the linear ranker's were checked with its objective
             if not isinstance(self.engine_params, dict):
                 raise TypeError(f"engine_params must be a dict, got {type(self.engine_params).__name__}")
             objective = (native_objective or {}).get("objective")
@@ -362,11 +377,15 @@ class Ranker(BaseEstimator):
         if Xa.shape[0] == 0:
             raise ValueError("X has no rows")
         fingerprint = _fingerprint(Xa, ya, ptr)  # of the data as given, before normalisation
+        teacher = column = None
+        if self.objective == "distill":
+            teacher, column = self._distill_teacher(X, Xa, ptr, qid, feature_names)
         if self.objective == "logistic":  # binary relevance, for the engines' and the kernel's logistic loss
             ya = (ya >= 1).astype(np.float64)
         self.normalizer_ = self._make_normalizer()
         if self.normalizer_ is not None:
             Xa = self.normalizer_.fit(Xa, group_ptr=ptr).transform(Xa, group_ptr=ptr)
+        Xa = blank_column(Xa, column)  # constant for the student: no tree can split on its teacher's column
         weight = None
         if sample_weight is not None:
             weight = np.asarray(sample_weight, dtype=np.float64)
@@ -390,7 +409,7 @@ class Ranker(BaseEstimator):
                 vy = (vy >= 1).astype(np.float64)
             if self.normalizer_ is not None:
                 vx = self.normalizer_.transform(vx, group_ptr=vptr)
-            valid.append(TrainSet(vx, vy, vptr))
+            valid.append(TrainSet(blank_column(vx, column), vy, vptr))
         names = [f"valid_{i}" for i in range(len(valid))] if eval_names is None else [str(n) for n in eval_names]
         if len(names) != len(valid) or len(set(names)) != len(names):
             raise ValueError(f"eval_names must name each of the {len(valid)} evaluation sets once, got {eval_names!r}")
@@ -399,7 +418,7 @@ class Ranker(BaseEstimator):
         backend = get_backend(self.engine)
         params = backend.params(self, native_objective, self.n_threads_)
         # A custom objective applies row weights inside the kernel; the engine gets them only for native ones.
-        fobj = None if native else self._custom_objective(ya, ptr, weight)
+        fobj = None if native else self._custom_objective(ya, ptr, weight, teacher)
         train = TrainSet(Xa, ya, ptr, weight if native else None)
         callbacks = []
         bar = None
@@ -458,12 +477,38 @@ class Ranker(BaseEstimator):
             )
         return first
 
-    def _custom_objective(self, y, ptr, weight):
+    def _custom_objective(self, y, ptr, weight, teacher=None):
         from ltr import objectives
 
         params = dict(self.objective_params or {})
+        if teacher is not None:
+            params["teacher"] = teacher  # the resolved scores, one per training row
         make = objectives.lightgbm_objective if self.engine == "lightgbm" else objectives.xgboost_objective
         return make(self.objective, ptr, weight=weight, labels=y, n_jobs=self.n_threads_, **params)
+
+    def _distill_teacher(self, X, Xa, ptr, qid, feature_names):
+        """The teacher's score of each training row (:mod:`ltr.rankers.teacher`), and the input column it takes."""
+        from ltr.rankers.teacher import teacher_column, teacher_scores
+
+        spec = (self.objective_params or {}).get("teacher")
+        column = teacher_column(spec, Xa.shape[1], feature_names)
+        if isinstance(X, RankingDataset):
+            ids, docs, sources = X.qid, X.doc_ids, X.sources
+        else:
+            ids = np.asarray(qid) if qid is not None else np.repeat(np.arange(ptr.size - 1), np.diff(ptr))
+            docs = sources = None
+        scores = teacher_scores(spec, Xa, ptr, column=column, qid=ids, doc_ids=docs, sources=sources,
+                                feature_names=feature_names)
+        return scores, column
+
+    def _teacher_column(self) -> int | None:
+        """The input column a distillation teacher takes, which ``predict`` blanks too (None without one)."""
+        if self.objective != "distill" or "teacher" not in (self.objective_params or {}):
+            return None
+        from ltr.rankers.teacher import teacher_column
+
+        return teacher_column(self.objective_params["teacher"], self.n_features_in_,
+                              getattr(self, "feature_names_in_", None))
 
     def _check_fitted(self):
         if not hasattr(self, "booster_"):
@@ -497,6 +542,7 @@ class Ranker(BaseEstimator):
                     "group= with X"
                 )
             X = norm.transform(X, group_ptr=ptr)
+        X = blank_column(X, self._teacher_column())  # as in training (no tree uses it: its value cannot matter)
         return get_backend(self.engine).predict(self.booster_, X, self.best_iteration_)
 
     def score(self, X, y=None, *, qid=None, group=None, sample_weight=None) -> float:
@@ -536,6 +582,9 @@ class Ranker(BaseEstimator):
 
         text = get_backend(self.engine).to_text(self.booster_, self.best_iteration_)
         params = self.get_params(deep=False)
+        if self.objective_params and "teacher" in self.objective_params:  # an array or a model: described in JSON
+            params["objective_params"] = {**self.objective_params,
+                                          "teacher": describe_teacher(self.objective_params["teacher"])}
         if not isinstance(self.normalize, (str, dict, type(None))):  # an instance: store its description
             params["normalize"] = self._make_normalizer().to_dict()
         if not isinstance(params["eval_at"], int):

@@ -1,0 +1,325 @@
+"""The teacher of the ``distill`` objective: where its scores come from, and the column it may take from the data.
+
+``Ranker(objective="distill", kernel="numba", objective_params={"teacher": ...})`` takes the teacher as
+
+============================================  =====================================================================
+``5`` or ``{"column": 5}``                    a column of the data by 1-based feature id (LETOR's numbering)
+``"bm25"`` or ``{"column": "bm25"}``          a column by feature name (the data's ``feature_names``)
+``{"scores": "teacher.txt"}``                 a file: one score per training row (``ltr predict``'s output), or a
+                                              TREC run joined on (query id, document id), which also serves the
+                                              parts of the data that cross-validation trains on
+an array of n_rows numbers                    the scores themselves, one per training row
+``TeacherModel(model)`` or a fitted model     any fitted model with ``predict``, scored on the training data as
+                                              given (all its columns); :class:`TeacherModel` survives
+                                              scikit-learn's ``clone``, which re-creates a bare estimator unfitted
+============================================  =====================================================================
+
+A teacher column is excluded from the student's features: it is set to a constant (0) before training, so no tree
+can split on it, while the input keeps its width and numbering (``n_features_in_`` counts the column, and a saved
+model's feature list is the data's); ``predict`` blanks it too, so data that still has the column scores as
+without it, and a saved model knows the column from its parameters. Teacher scores must be finite; the error
+names the query, the document (or row) and where the score came from.
+
+A model path is loaded by the caller (``TeacherModel(ltr.load_model(path), source=path)``; ``ltr train
+--teacher-model`` does it), because loading a model is the persistence layer's job, which sits above the
+estimator.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from numpy.typing import NDArray
+
+__all__ = ["TeacherModel", "TeacherSpec", "blank_column", "check_finite", "describe_teacher", "parse_teacher",
+           "teacher_column", "teacher_scores"]
+
+_KINDS = ("column", "scores", "model")
+
+
+class TeacherModel:
+    """A fitted model used as a teacher: ``predict`` delegates to it, and scikit-learn's ``clone`` keeps it fitted.
+
+    Parameters
+    ----------
+    model : fitted model
+        Anything with ``predict(X)``; an :class:`ltr.Ranker` also gets the query offsets (``group=``).
+    source : str, optional
+        Where it was loaded from, recorded in the student's saved parameters.
+
+    Examples
+    --------
+    >>> from sklearn.base import clone
+    >>> from sklearn.linear_model import LinearRegression
+    >>> t = TeacherModel(LinearRegression().fit([[0.0], [1.0]], [0.0, 1.0]), source="teacher.txt")
+    >>> clone(t) is t, t.describe()
+    (True, {'model': 'teacher.txt'})
+    """
+
+    def __init__(self, model: Any, source: str | os.PathLike | None = None):
+        if not callable(getattr(model, "predict", None)):
+            raise TypeError(f"a teacher model needs a predict method; got {type(model).__name__}")
+        self.model = model
+        self.source = None if source is None else str(source)
+
+    def __sklearn_clone__(self) -> TeacherModel:
+        return self  # a fitted teacher is data, not a hyper-parameter to re-create
+
+    def __repr__(self) -> str:
+        return f"TeacherModel({type(self.model).__name__}{f', source={self.source!r}' if self.source else ''})"
+
+    def describe(self) -> dict[str, Any]:
+        """What a saved student records about this teacher (JSON)."""
+        return {"model": self.source if self.source else f"<{type(self.model).__name__} object>"}
+
+    def predict(self, X, group_ptr: NDArray[np.int64] | None = None) -> NDArray[np.float64]:
+        import inspect
+
+        takes_group = "group" in inspect.signature(self.model.predict).parameters
+        if takes_group and group_ptr is not None:
+            return np.asarray(self.model.predict(X, group=np.diff(group_ptr)), dtype=np.float64)
+        return np.asarray(self.model.predict(X), dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class TeacherSpec:
+    """A parsed teacher: ``kind`` is ``"column"`` (value: 1-based id or name), ``"scores"`` (value: a path or an
+    array) or ``"model"`` (value: a :class:`TeacherModel`)."""
+
+    kind: str
+    value: Any
+
+
+def parse_teacher(teacher: Any) -> TeacherSpec:
+    """Read ``objective_params["teacher"]`` (forms in the module docstring); a bad one is a ValueError/TypeError.
+
+    Examples
+    --------
+    >>> parse_teacher(3), parse_teacher({"column": "bm25"}).value, parse_teacher({"scores": "t.txt"}).kind
+    (TeacherSpec(kind='column', value=3), 'bm25', 'scores')
+    """
+    if teacher is None:
+        raise ValueError("objective 'distill' needs a teacher: objective_params={'teacher': ...} with a column id or "
+                         "name, {'scores': FILE}, an array of scores or a fitted model")
+    if isinstance(teacher, dict):
+        if len(teacher) != 1 or next(iter(teacher)) not in _KINDS:
+            raise ValueError(f"a teacher dict has one key, one of {list(_KINDS)}; got {sorted(teacher)}")
+        kind, value = next(iter(teacher.items()))
+        if kind == "column":
+            return parse_teacher(value) if isinstance(value, (int, np.integer, str)) and not isinstance(
+                value, bool) else _bad_column(value)
+        if kind == "scores":
+            if isinstance(value, (str, os.PathLike)):
+                return TeacherSpec("scores", os.fspath(value))
+            return parse_teacher(value)
+        if isinstance(value, (str, os.PathLike)):
+            raise ValueError(f"teacher={{'model': {os.fspath(value)!r}}}: load the model first, "
+                             f"teacher=TeacherModel(ltr.load_model({os.fspath(value)!r}), source=...) (a student "
+                             "loaded from disk records its teacher's path but not the teacher itself)")
+        return parse_teacher(value)
+    if isinstance(teacher, bool):
+        return _bad_column(teacher)
+    if isinstance(teacher, (int, np.integer)):
+        if teacher < 1:
+            raise ValueError(f"a teacher column is a 1-based feature id (>= 1), got {teacher}")
+        return TeacherSpec("column", int(teacher))
+    if isinstance(teacher, str):
+        return TeacherSpec("column", teacher)
+    if isinstance(teacher, os.PathLike):
+        raise TypeError(f"teacher={os.fspath(teacher)!r}: say what the file is, {{'scores': path}} (scores or a "
+                        "TREC run), or load a model with TeacherModel(ltr.load_model(path))")
+    if isinstance(teacher, TeacherModel):
+        return TeacherSpec("model", teacher)
+    if callable(getattr(teacher, "predict", None)):
+        return TeacherSpec("model", TeacherModel(teacher))
+    try:
+        values = np.asarray(teacher, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"teacher must be a column id or name, {{'scores': FILE}}, an array of scores or a fitted "
+                        f"model; got {type(teacher).__name__}") from None
+    if values.ndim != 1:
+        raise ValueError(f"teacher scores must be one-dimensional (one per row), got shape {values.shape}")
+    return TeacherSpec("scores", values)
+
+
+def _bad_column(value) -> TeacherSpec:
+    raise TypeError(f"a teacher column is a 1-based feature id or a feature name, got {value!r}")
+
+
+def describe_teacher(teacher: Any) -> Any:
+    """A JSON form of a teacher for a saved model's parameters: columns and file paths as given, an array by its
+    length and checksum, a model by its source.
+
+    Examples
+    --------
+    >>> describe_teacher({"column": 4}), describe_teacher([0.5, 1.0])["scores"][:10]
+    ({'column': 4}, '<2 scores,')
+    """
+    import hashlib
+
+    spec = parse_teacher(teacher)
+    if spec.kind == "column" or (spec.kind == "scores" and isinstance(spec.value, str)):
+        return {spec.kind: spec.value}
+    if spec.kind == "model":
+        return spec.value.describe()
+    digest = hashlib.sha256(np.ascontiguousarray(spec.value).tobytes()).hexdigest()[:16]
+    return {"scores": f"<{spec.value.size} scores, sha256 {digest}>"}
+
+
+def teacher_column(teacher: Any, n_features: int, feature_names: Sequence[str] | None) -> int | None:
+    """The 0-based column a column teacher names (None for other teachers).
+
+    Examples
+    --------
+    >>> teacher_column(2, 3, None), teacher_column("b", 3, ["a", "b", "c"]), teacher_column([1.0], 3, None)
+    (1, 1, None)
+    """
+    if isinstance(teacher, dict) and set(teacher) != {"column"}:
+        return None  # scores or a model (or a saved student's description of one): no column
+    spec = parse_teacher(teacher)
+    if spec.kind != "column":
+        return None
+    if isinstance(spec.value, int):
+        if spec.value > n_features:
+            raise ValueError(f"teacher column {spec.value} is beyond the data's {n_features} features (ids are "
+                             "1-based)")
+        return spec.value - 1
+    names = list(feature_names) if feature_names is not None else None
+    if names is None:
+        raise ValueError(f"teacher column {spec.value!r} is a name, but the data has no feature names: give its "
+                         "1-based id, or names (feature_names=, or a dataset with feature_names)")
+    if spec.value not in names:
+        raise ValueError(f"teacher column {spec.value!r} is not among the data's feature names ({len(names)} "
+                         f"names, e.g. {names[:5]})")
+    if names.count(spec.value) > 1:
+        raise ValueError(f"teacher column {spec.value!r} names {names.count(spec.value)} columns; give its 1-based id")
+    return names.index(spec.value)
+
+
+def blank_column(X, j: int | None):
+    """A copy of ``X`` with column ``j`` set to 0 (dense or CSR; ``X`` itself for None).
+
+    A constant column has one histogram bin in LightGBM and XGBoost, so no tree can split on it: the student keeps
+    the input's width (and its saved model the data's feature numbering) without ever seeing the column.
+
+    Examples
+    --------
+    >>> blank_column(np.array([[1.0, 2.0], [3.0, 4.0]]), 0).tolist()
+    [[0.0, 2.0], [0.0, 4.0]]
+    """
+    if j is None:
+        return X
+    if sp.issparse(X):
+        X = sp.csr_matrix(X, copy=True)
+        X.data[X.indices == j] = 0
+        X.eliminate_zeros()
+        return X
+    X = np.array(X, copy=True)
+    X[:, j] = 0
+    return X
+
+
+def _where(row: int, qid, doc_ids) -> str:
+    q = f"query {qid[row]}" if qid is not None else "query ?"
+    d = f", document {doc_ids[row]}" if doc_ids is not None else ""
+    return f"{q}{d} (row {row})"
+
+
+def check_finite(values: NDArray[np.float64], source: str, qid=None, doc_ids=None) -> NDArray[np.float64]:
+    """``values`` if all finite, else a ValueError naming the first bad row's query, document and ``source``."""
+    bad = ~np.isfinite(values)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        count = int(bad.sum())
+        raise ValueError(f"the teacher ({source}) scores {_where(i, qid, doc_ids)} {float(values[i])}; teacher "
+                         f"scores must be finite ({count} row{'s' if count > 1 else ''} in all)")
+    return values
+
+
+def _run_scores(path: str, qid, doc_ids, sources) -> NDArray[np.float64]:
+    from ltr.io import read_run
+    from ltr.io.qidmap import find_qid_map
+
+    if doc_ids is None:
+        raise ValueError(f"teacher run {path}: joining a TREC run needs document ids in the training data ('#docid "
+                         "= ...' comments, as ltr features writes)")
+    run = read_run(path)
+    dup = run.duplicated(["qid", "docno"])
+    if dup.any():
+        i = int(np.flatnonzero(dup.to_numpy())[0])
+        raise ValueError(f"teacher run {path}: query {run['qid'].iat[i]} lists document {run['docno'].iat[i]} twice")
+    mapping = find_qid_map(sources["data"]) if sources and "data" in sources else None
+    keys = [str(q) for q in qid]
+    if mapping is not None:
+        keys = [mapping.get(k, k) for k in keys]
+    table = dict(zip(zip(run["qid"].astype(str), run["docno"].astype(str)), run["score"].astype(float)))
+    values = np.array([table.get((k, str(d)), np.nan) for k, d in zip(keys, doc_ids)], dtype=np.float64)
+    missing = np.isnan(values)
+    if missing.any():
+        i = int(np.flatnonzero(missing)[0])
+        raise ValueError(f"teacher run {path} has no score for query {keys[i]}, document {doc_ids[i]} (row {i}; "
+                         f"{int(missing.sum())} training rows are missing from the run)")
+    return values
+
+
+def _file_scores(path: str, n_rows: int, qid, doc_ids, sources) -> NDArray[np.float64]:
+    from ltr.exceptions import ScoreFormatError
+    from ltr.io import read_scores, read_text
+
+    if path.startswith("<"):
+        raise ValueError(f"teacher {{'scores': {path!r}}} describes an array a saved student was trained with; pass "
+                         "the scores again to train")
+    head = next((line.split() for line in read_text(path).splitlines() if line.strip()), [])
+    if len(head) >= 2:  # a TREC run: qid Q0 docno rank score tag
+        return _run_scores(path, qid, doc_ids, sources)
+    values = read_scores(path)
+    if values.size != n_rows:
+        raise ScoreFormatError(f"{values.size} teacher scores for {n_rows} training rows; a score file gives one "
+                               "score per training row (under cross-validation each fold trains on part of the "
+                               "data: give a TREC run, joined on query and document ids, or a teacher column)",
+                               path)
+    return values
+
+
+def teacher_scores(teacher: Any, X, group_ptr: NDArray[np.int64], *, column: int | None = None, qid=None,
+                   doc_ids=None, sources=None, feature_names: Sequence[str] | None = None) -> NDArray[np.float64]:
+    """The teacher's score of every training row, float64, checked finite.
+
+    Parameters
+    ----------
+    teacher : any form of the module docstring
+    X : array or sparse matrix of shape (n_rows, n_features)
+        The training data as given (before normalisation, with every column).
+    group_ptr : ndarray of int64
+    column : int, optional
+        The resolved 0-based teacher column (:func:`teacher_column`).
+    qid, doc_ids, sources : optional
+        The training data's query ids, document ids and source files (for a TREC run teacher and for errors).
+    feature_names : sequence of str, optional
+    """
+    spec = parse_teacher(teacher)
+    n_rows = X.shape[0]
+    if spec.kind == "column":
+        col = X[:, column]
+        values = np.asarray(col.toarray() if sp.issparse(col) else col, dtype=np.float64).reshape(-1)
+        name = f" ({feature_names[column]!r})" if feature_names is not None else ""
+        return check_finite(values, f"column {column + 1}{name}", qid, doc_ids)
+    if spec.kind == "model":
+        try:
+            values = spec.value.predict(X, group_ptr)
+        except ValueError as e:
+            raise ValueError(f"the teacher model could not score the training data: {e}; score the teacher on its "
+                             "own features and pass its scores (teacher={'scores': FILE})") from None
+        return check_finite(values.reshape(-1), "model", qid, doc_ids)
+    if isinstance(spec.value, str):
+        values = _file_scores(spec.value, n_rows, qid, doc_ids, sources)
+        return check_finite(values, spec.value, qid, doc_ids)
+    values = spec.value
+    if values.size != n_rows:
+        raise ValueError(f"teacher scores: {values.size} given for {n_rows} training rows (one per row)")
+    return check_finite(values, "array", qid, doc_ids)
