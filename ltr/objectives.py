@@ -123,7 +123,7 @@ class KernelObjective:
         return self
 
     def __repr__(self) -> str:
-        opts = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
+        opts = ", ".join(f"{k}={_short(v)}" for k, v in self.params.items())
         return f"KernelObjective({self.engine}, {self.kernel.name!r}{', ' if opts else ''}{opts})"
 
     def _prepare(self, labels: ArrayLike, weight: ArrayLike | None) -> None:
@@ -194,6 +194,11 @@ class KernelObjective:
         return self._compute(self._scores)
 
 
+def _short(v: Any) -> str:
+    # a per-row option (distill's teacher scores) by its length, not its thousands of values
+    return f"<{np.size(v)} values>" if isinstance(v, np.ndarray) and v.ndim else repr(v)
+
+
 def _nonempty(a):
     a = np.asarray(a)
     return a if a.size else None
@@ -222,7 +227,8 @@ def lightgbm_objective(objective: str, group_ptr: ArrayLike, *, weight: ArrayLik
         ``num_threads`` for a fair comparison.
     **params
         The kernel's options, e.g. ``sigma``, ``truncation_level``, ``norm``, ``label_gain``, ``mode`` for
-        ``"lambdarank"`` (see :mod:`ltr.kernels.lambdarank`).
+        ``"lambdarank"`` (see :mod:`ltr.kernels.lambdarank`); ``teacher`` (one score per training row),
+        ``temperature``, ``alpha``, ``margin_weight`` for ``"distill"`` (:mod:`ltr.kernels.distill`).
 
     Returns
     -------
