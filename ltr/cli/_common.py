@@ -401,6 +401,66 @@ def add_model_options(p: argparse.ArgumentParser) -> None:
                    help="model options from a TOML file: keys are these options' names (rounds, learning-rate, "
                         "...), tables [params] and [objective_params] hold engine and objective parameters; flags "
                         "given on the command line win")
+    _add_distill_options(p)
+
+
+def _add_distill_options(p: argparse.ArgumentParser) -> None:
+    # Defaults are SUPPRESS: a flag not given leaves the kernel's default (or --objective-param's value) alone.
+    g = p.add_argument_group("distillation (--objective distill --kernel numba; see ltr.kernels.distill)")
+    g.add_argument("--teacher-column", default=argparse.SUPPRESS, dest="teacher_column", metavar="ID|NAME",
+                   help="the teacher is this column of the data (1-based feature id or feature name); the student "
+                        "never uses it, and the saved model ignores it in the data it scores")
+    g.add_argument("--teacher-scores", default=argparse.SUPPRESS, dest="teacher_scores", metavar="FILE",
+                   help="the teacher's scores: one per training row (as ltr predict writes), or a TREC run joined "
+                        "on query and document ids (the form ltr cv's folds can use)")
+    g.add_argument("--teacher-model", default=argparse.SUPPRESS, dest="teacher_model", metavar="MODEL",
+                   help="the teacher is this saved model, scored on the training data (it needs the data's "
+                        "features)")
+    g.add_argument("--temperature", type=float, default=argparse.SUPPRESS, metavar="T",
+                   help="softmax temperature of teacher and student scores, T > 0 (default: 1)")
+    g.add_argument("--alpha", type=float, default=argparse.SUPPRESS, metavar="A",
+                   help="weight of the lambdarank term on the labels, in [0, 1]; 0 learns from the teacher alone, "
+                        "so unjudged queries (label 0) can be used (default: 0)")
+    g.add_argument("--margin-weight", type=float, default=argparse.SUPPRESS, dest="margin_weight", metavar="W",
+                   help="weight of Margin-MSE (Hofstaetter et al.) on score differences next to the softmax "
+                        "cross-entropy (default: 0, none)")
+
+
+def _distill_params(args: argparse.Namespace, objective_params: dict[str, Any]) -> dict[str, Any]:
+    """``objective_params`` with the distillation flags applied (flags win); refuses them for other objectives."""
+    teachers = [f for f in ("teacher_column", "teacher_scores", "teacher_model") if hasattr(args, f)]
+    scalars = [f for f in ("temperature", "alpha", "margin_weight") if hasattr(args, f)]
+    if args.objective != "distill":
+        if teachers or scalars:
+            flag = "--" + (teachers + scalars)[0].replace("_", "-")
+            raise UsageError(f"{flag} is an option of --objective distill (the objective is {args.objective})")
+        return objective_params
+    if args.kernel != "numba":
+        raise UsageError("--objective distill is a Numba kernel: add --kernel numba")
+    if len(teachers) > 1:
+        raise UsageError(f"give one teacher, not {' and '.join('--' + t.replace('_', '-') for t in teachers)}")
+    out = dict(objective_params)
+    if teachers:
+        if "teacher" in out:
+            raise UsageError(f"--{teachers[0].replace('_', '-')} and --objective-param teacher=... both name a "
+                             "teacher; give one")
+        value = getattr(args, teachers[0])
+        if teachers[0] == "teacher_column":
+            out["teacher"] = {"column": int(value) if value.isdigit() else value}
+        elif teachers[0] == "teacher_scores":
+            if not Path(value).is_file():
+                raise FileNotFoundError(2, "no such file", value)
+            out["teacher"] = {"scores": value}
+        else:
+            from ltr.rankers import load_model
+            from ltr.rankers.teacher import TeacherModel
+
+            out["teacher"] = TeacherModel(load_model(value), source=value)
+    elif "teacher" not in out:
+        raise UsageError("--objective distill needs a teacher: --teacher-column, --teacher-scores or --teacher-model")
+    for f in scalars:
+        out[f] = getattr(args, f)
+    return out
 
 
 def apply_config(parser: argparse.ArgumentParser, args: argparse.Namespace, argv: Sequence[str]) -> None:
@@ -467,6 +527,7 @@ def make_ranker(args: argparse.Namespace, *, has_valid: bool):
         objective_params = parse_assignments(args.objective_params, what="--objective-param")
     except ValueError as e:
         raise UsageError(str(e)) from None
+    objective_params = _distill_params(args, objective_params)
     kw = {param: getattr(args, param) for _, param, _, _ in _MODEL_FLAGS}
     return Ranker(objective=args.objective, engine=args.engine, kernel=args.kernel, device=args.device,
                   early_stopping_rounds=rounds, early_stopping_metric=args.early_stopping_metric,
