@@ -372,8 +372,12 @@ def add_model_options(p: argparse.ArgumentParser) -> None:
 
     d = _ranker_defaults()
     g = p.add_argument_group("model (defaults are ltr.Ranker's)")
-    g.add_argument("--objective", default=d["objective"], choices=objective_names(), help="training objective")
-    g.add_argument("--engine", default=d["engine"], choices=ENGINES, help="gradient-boosting engine")
+    g.add_argument("--objective", default=d["objective"], metavar="OBJECTIVE",
+                   help=f"training objective: {', '.join(objective_names())}; with --engine linear, the metric to "
+                        "maximise (ndcg@10, map, err@10, ...; lambdarank stands for ndcg@10)")
+    g.add_argument("--engine", default=d["engine"], choices=ENGINES,
+                   help="gradient-boosting engine, or linear: coordinate ascent on the metric (RankLib's; settings "
+                        "by --param n_restarts=10, reg=0.01, ...)")
     g.add_argument("--kernel", default=d["kernel"], choices=KERNELS,
                    help="the engine's native objective, or the toolkit's Numba gradient kernel")
     g.add_argument("--device", default=d["device"], choices=DEVICES,
@@ -510,7 +514,7 @@ def apply_config(parser: argparse.ArgumentParser, args: argparse.Namespace, argv
 def make_ranker(args: argparse.Namespace, *, has_valid: bool):
     """A :class:`ltr.Ranker` from the model options (refusing options that would be ignored)."""
     from ltr.rankers.params import parse_assignments
-    from ltr.rankers.ranker import Ranker
+    from ltr.rankers.ranker import Ranker, objective_names
 
     d = _ranker_defaults()
     stopping = args.early_stopping
@@ -529,7 +533,13 @@ def make_ranker(args: argparse.Namespace, *, has_valid: bool):
         raise UsageError(str(e)) from None
     objective_params = _distill_params(args, objective_params)
     kw = {param: getattr(args, param) for _, param, _, _ in _MODEL_FLAGS}
-    return Ranker(objective=args.objective, engine=args.engine, kernel=args.kernel, device=args.device,
-                  early_stopping_rounds=rounds, early_stopping_metric=args.early_stopping_metric,
-                  engine_params=engine_params or None, objective_params=objective_params or None,
-                  n_jobs=getattr(args, "n_jobs", None), normalize=args.normalize, **kw)
+    model = Ranker(objective=args.objective, engine=args.engine, kernel=args.kernel, device=args.device,
+                   early_stopping_rounds=rounds, early_stopping_metric=args.early_stopping_metric,
+                   engine_params=engine_params or None, objective_params=objective_params or None,
+                   n_jobs=getattr(args, "n_jobs", None), normalize=args.normalize, **kw)
+    if args.objective not in objective_names() or args.engine == "linear":  # --objective has no argparse choices
+        try:
+            model._resolve_objective()
+        except ValueError as e:
+            raise UsageError(str(e)) from None
+    return model

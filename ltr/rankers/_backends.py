@@ -1,9 +1,11 @@
-"""The two GBDT engines behind :class:`ltr.Ranker`, each imported only when used.
+"""The engines behind :class:`ltr.Ranker`: two GBDT engines, each imported only when used, and the linear ranker.
 
 A backend maps the estimator's common hyper-parameters to the engine's own names, trains with either the engine's
 native ranking objective or one of the toolkit's Numba kernels (through :mod:`ltr.objectives`), evaluates the
 validation sets with :mod:`ltr.metrics` every round (so both engines report the same NDCG, with the same
-conventions), and turns a booster into text and back. Nothing here pickles.
+conventions), and turns a booster into text and back. Nothing here pickles. The ``linear`` backend trains
+:mod:`ltr.rankers.linear`'s coordinate ascent; its "booster" is a :class:`~ltr.rankers.linear.LinearModel` and its
+text is JSON.
 """
 
 from __future__ import annotations
@@ -263,7 +265,72 @@ def _lightgbm_first_set_stopping(lgb, rounds: int, first_set: str, first_metric:
     return cb
 
 
-BACKENDS = {"lightgbm": LightGBMBackend(), "xgboost": XGBoostBackend()}
+class LinearBackend:
+    """The coordinate-ascent linear ranker (:mod:`ltr.rankers.linear`): no engine package, the model is JSON."""
+
+    name = "linear"
+
+    def params(self, est, objective: dict | None, n_threads: int) -> dict:
+        from ltr.rankers.linear import check_linear_params
+
+        p = check_linear_params(est.engine_params)
+        p.update(objective or {})
+        norm = getattr(est, "normalizer_", None)  # fitted before the backend is asked: the model records it
+        p.update(seed=0 if est.random_state is None else int(est.random_state), n_threads=int(n_threads),
+                 normalizer=None if norm is None else norm.to_dict())
+        return p
+
+    def train(self, params, train: TrainSet, valid: list[TrainSet], names: list[str], n_rounds: int, fobj,
+              metrics, early_stopping_rounds, callbacks):
+        from ltr.rankers import linear
+
+        return linear.fit(train, valid, names, params, list(metrics), callbacks)
+
+    def predict(self, booster, X, n_iter: int) -> NDArray[np.float64]:
+        return booster.predict(X)
+
+    def to_text(self, booster, n_iter: int) -> str:
+        return booster.to_json()
+
+    def from_text(self, text: str):
+        from ltr.rankers.linear import model_from_text
+
+        return model_from_text(text)
+
+    def importances(self, booster, kind: str, n_features: int, n_iter: int) -> NDArray[np.float64]:
+        return booster.importances(kind)
+
+    def progress_callback(self, bar):
+        # A bar over restarts (the number of passes per restart is not known in advance).
+        def cb(event: str, info: dict) -> None:
+            if getattr(bar, "disable", False):
+                return
+            if bar.total != info["n_restarts"]:
+                bar.reset(total=info["n_restarts"])
+                bar.unit = "restart"
+            if event == "pass":
+                bar.n = info["restart"]
+                bar.set_postfix_str(f"pass {info['pass'] + 1} objective {info['objective']:.4f}", refresh=True)
+            elif event == "end":
+                bar.n = info["n_restarts"]
+                bar.refresh()
+        return cb
+
+    def log_callback(self, period: int, stream):
+        count = [0]
+
+        def cb(event: str, info: dict) -> None:
+            if event != "pass":
+                return
+            count[0] += 1
+            if count[0] % period == 0:
+                parts = [f"{name} {m}: {v:.6g}" for name, per in info["evals"].items() for m, v in per.items()]
+                print(f"[{count[0]}] restart {info['restart'] + 1} pass {info['pass'] + 1} objective "
+                      f"{info['objective']:.6g}  " + "  ".join(parts), file=stream, flush=True)
+        return cb
+
+
+BACKENDS = {"lightgbm": LightGBMBackend(), "xgboost": XGBoostBackend(), "linear": LinearBackend()}
 
 
 def get_backend(engine: str):

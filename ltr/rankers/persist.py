@@ -59,6 +59,8 @@ def _sniff_engine(text: str) -> str | None:
         return "lightgbm"
     if head.startswith("{") and '"learner"' in head:
         return "xgboost"
+    if head.startswith("{") and '"ltrkit-linear/' in head:
+        return "linear"
     return None
 
 
@@ -131,16 +133,22 @@ def load_model(path: str | os.PathLike) -> Ranker:
         model = Ranker(**params)
     except TypeError as e:
         raise ModelFormatError(f"{mpath}: unknown parameters ({e})") from None
-    if model.engine not in ("lightgbm", "xgboost"):
+    if model.engine not in ("lightgbm", "xgboost", "linear"):
         raise ModelFormatError(f"{mpath}: unknown engine {model.engine!r}")
-    ensemble = _structure(model.engine, text, path)
-    if ensemble.n_features != n_features:
-        raise ModelFormatError(f"{path}: the model is {ensemble.n_features} features wide but {mpath.name} says "
-                               f"{n_features}")
-    if not 1 <= best <= ensemble.n_iterations:
-        raise ModelFormatError(f"{mpath}: best_iteration {best} is outside the model's 1..{ensemble.n_iterations} "
-                               "rounds")
-    model.booster_ = _booster(model.engine, text, path)
+    if model.engine == "linear":  # JSON weights: checked against the sidecar's feature count and normaliser
+        from ltr.rankers.linear import model_from_text
+
+        model.booster_ = model_from_text(text, source=str(path), n_features=n_features,
+                                         normalizer=meta.get("normalizer"))
+    else:
+        ensemble = _structure(model.engine, text, path)
+        if ensemble.n_features != n_features:
+            raise ModelFormatError(f"{path}: the model is {ensemble.n_features} features wide but {mpath.name} says "
+                                   f"{n_features}")
+        if not 1 <= best <= ensemble.n_iterations:
+            raise ModelFormatError(f"{mpath}: best_iteration {best} is outside the model's "
+                                   f"1..{ensemble.n_iterations} rounds")
+        model.booster_ = _booster(model.engine, text, path)
     model.n_features_in_ = n_features
     if meta.get("feature_names") is not None:
         names = meta["feature_names"]
@@ -173,6 +181,8 @@ def _load_plain(path: Path, text: str) -> Ranker:
             f"{path}: not a model ltrkit can read: {meta_path(path).name} is missing and the file is neither a "
             "LightGBM model text nor an XGBoost JSON model (save XGBoost models with .json)"
         )
+    if engine == "linear":
+        return _load_plain_linear(path, text)
     ensemble = _structure(engine, text, path)
     model = Ranker(engine=engine)
     model.booster_ = _booster(engine, text, path)
@@ -191,4 +201,25 @@ def _load_plain(path: Path, text: str) -> Ranker:
         f"{model.best_iteration_} rounds, but its feature names and the conventions it was trained with are unknown",
         PlainModelWarning, stacklevel=3,
     )
+    return model
+
+
+def _load_plain_linear(path: Path, text: str) -> Ranker:
+    """A linear model's JSON without its sidecar: its weights and normaliser are all it needs to predict."""
+    from ltr.rankers.linear import model_from_text
+    from ltr.rankers.normalize import normalizer_from_dict
+
+    booster = model_from_text(text, source=str(path))
+    model = Ranker(engine="linear", objective=booster.objective)
+    model.booster_ = booster
+    model.n_features_in_ = booster.n_features
+    model.best_iteration_ = int(booster.training.get("passes") or 1)
+    model.data_fingerprint_ = None
+    model.fit_seconds_ = float("nan")
+    model.evals_result_ = {}
+    model.feature_set_ = None
+    model.normalizer_ = None if booster.normalizer is None else normalizer_from_dict(booster.normalizer)
+    model.plain_model_ = True
+    warnings.warn(f"{path}: a linear model without an ltrkit sidecar; it predicts with its {booster.n_features} "
+                  "weights and normaliser, but its feature names are unknown", PlainModelWarning, stacklevel=3)
     return model
