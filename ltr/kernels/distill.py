@@ -225,8 +225,9 @@ def as_teacher(teacher: ArrayLike | None, group_ptr: NDArray[np.int64]) -> NDArr
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         q = int(np.searchsorted(group_ptr, i, side="right") - 1)
-        raise ValueError(f"teacher score of row {i} is {t[i]!r} (query {q}, document {i - int(group_ptr[q])} of that "
-                         "query's rows); teacher scores must be finite")
+        doc = i - int(group_ptr[q])
+        raise ValueError(f"teacher score of row {i} is {float(t[i])} (query {q}, document {doc} of that query's rows); "
+                         "teacher scores must be finite")
     return t
 
 
