@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from features._threads import numba_threads
-from features.collections._base import Queries
+from features.collections._base import Collection, Queries
 from features.collections.qrels import check_qrels
 from features.featureset import FeatureSet
 from features.index import InvertedIndex
@@ -78,6 +78,7 @@ def extract(
     on_unknown: str = "warn",
     progress: bool = False,
     n_jobs: int | None = None,
+    collection: Collection | None = None,
 ) -> RankingDataset:
     """Compute features for every (query, candidate) pair.
 
@@ -101,6 +102,9 @@ def extract(
         tqdm progress bars.
     n_jobs : int, optional
         Numba threads for the kernels (default: Numba's setting).
+    collection : Collection, optional
+        The documents' text, for scorers that read it (``biencoder``, ``crossencoder``); every indexed document
+        must be in it. Query ids and raw query texts always reach the scorers.
 
     Returns
     -------
@@ -155,6 +159,9 @@ def extract(
         index.doc_index(rows["docno"]),
         first_stage_score=rows["score"].to_numpy(dtype=np.float64),
         first_stage_rank=rows["rank"].to_numpy(dtype=np.float64),
+        qids=kept,
+        query_texts=[text[q] for q in kept],
+        collection=collection,
     )
     with numba_threads(n_jobs):
         X, names, _ = fs.compute(pairs, progress=progress)

@@ -11,13 +11,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from features._kernels.postings import match_pairs
 from features.index import FieldIndex, InvertedIndex, QueryTerms
+
+if TYPE_CHECKING:
+    from features.collections import Collection
 
 __all__ = ["Match", "PairSet"]
 
@@ -64,6 +67,12 @@ class PairSet:
         Internal document indices (``index.doc_index``), all valid.
     first_stage_score, first_stage_rank : float64 (n_pairs,), optional
         The retriever's score and 1-based rank of each pair.
+    qids : sequence of str, optional
+        The query ids, in group order (scorers that join external scores, ``neural_file``, need them).
+    query_texts : sequence of str, optional
+        The raw query texts, in group order (scorers that read text, ``biencoder`` and ``crossencoder``).
+    collection : Collection, optional
+        The documents' text fields, holding every indexed document (scorers that read text).
     """
 
     def __init__(
@@ -75,6 +84,9 @@ class PairSet:
         *,
         first_stage_score: NDArray[np.float64] | None = None,
         first_stage_rank: NDArray[np.float64] | None = None,
+        qids: Sequence[str] | None = None,
+        query_texts: Sequence[str] | None = None,
+        collection: Collection | None = None,
     ):
         self.index = index
         self.queries = list(queries)
@@ -86,6 +98,12 @@ class PairSet:
             raise ValueError("docs holds an index outside the collection")
         self.first_stage_score = first_stage_score
         self.first_stage_rank = first_stage_rank
+        self.qids = None if qids is None else tuple(str(q) for q in qids)
+        self.query_texts = None if query_texts is None else tuple(query_texts)
+        for what, v in (("qids", self.qids), ("query_texts", self.query_texts)):
+            if v is not None and len(v) != len(self.queries):
+                raise ValueError(f"{what} has {len(v)} entries for {len(self.queries)} queries")
+        self.collection = collection
         lens = np.array([q.ids.shape[0] for q in self.queries], dtype=np.int64)
         self.qterm_ptr = np.zeros(len(self.queries) + 1, dtype=np.int64)
         np.cumsum(lens, out=self.qterm_ptr[1:])

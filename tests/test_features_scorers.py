@@ -261,6 +261,8 @@ def test_every_registered_scorer_has_a_docstring_and_runs():
     pairs = all_pairs(ix, ["a d", ""])
     for name, cls in available_scorers().items():
         assert cls.__doc__, name
+        if cls.__module__.startswith("features.scorers.neural."):
+            continue  # a model or a score file is required, and the texts: tests/test_neural_*.py run them
         s = cls()
         v = s.score(pairs, None if not cls.per_field else "body")
         assert v.shape == (pairs.n_pairs, len(s.outputs)) and np.isfinite(v).all(), name

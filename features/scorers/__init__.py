@@ -3,7 +3,7 @@
 Importing this package registers every built-in scorer.
 """
 
-from features.scorers import bm25, bm25f, dfr, lm, prf, proximity, sdm, stats, tfidf  # noqa: F401  (registration)
+from features.scorers import bm25, bm25f, dfr, lm, neural, prf, proximity, sdm, stats, tfidf  # noqa: F401  (registration)
 from features.scorers._registry import Scorer, available_scorers, get_scorer, register
 
 __all__ = ["Scorer", "available_scorers", "get_scorer", "register"]

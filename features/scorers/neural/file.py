@@ -1,0 +1,248 @@
+"""Neural scores computed elsewhere, as a feature: a TREC run or a ``qid<TAB>docid<TAB>score`` file joined onto the
+candidates.
+
+Any model's scores become a feature this way (a monoT5 or ColBERT run, a hosted re-ranker's output). The file is
+read whole; ids are compared as strings, exactly as the collection spells them.
+
+- ``format``: ``"trec"`` (``qid Q0 docno rank score tag``, whitespace-separated), ``"tsv"`` (three tab-separated
+  fields) or ``"auto"`` (by the first non-empty line). gzip is recognised by its first bytes.
+- A score must be a finite number; NaN or infinity is an error naming the file, line, query and document. A
+  (query, document) pair given twice is an error naming both lines.
+- A candidate without a score (``missing="fill"``, default) gets ``fill`` and a 1 in the indicator column
+  ``<name>_missing`` (0 for scored candidates); how many were filled is logged (a warning) and counted in
+  :attr:`NeuralFile.report`. ``missing="error"`` makes it an error (and drops the then constant indicator).
+- Scores that match no candidate are never dropped silently: they are counted by cause (a query not among the
+  extracted ones, a document not in the collection, a document of the collection that is not a candidate of that
+  query), logged (a warning) and kept in :attr:`NeuralFile.report`; ``unmatched="error"`` makes them an error.
+
+In a feature-set file (``ltr features --features FS.toml``)::
+
+    [[features]]
+    scorer = "neural_file"
+    path = "monot5.run"
+    name = "monot5"        # columns monot5 and monot5_missing
+    fill = 0.0
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+
+from features.errors import CollectionFormatError
+from features.pairs import PairSet
+from features.scorers._registry import Scorer, register
+from ltr.io import read_text
+
+__all__ = ["FORMATS", "JoinReport", "NeuralFile", "ScoreTable", "read_score_table"]
+
+log = logging.getLogger(__name__)
+
+FORMATS = ("auto", "trec", "tsv")
+
+
+@dataclass(frozen=True)
+class ScoreTable:
+    """The entries of a score file, in file order (``line``: 1-based line numbers)."""
+
+    qid: tuple[str, ...]
+    docno: tuple[str, ...]
+    score: NDArray[np.float64]
+    line: NDArray[np.int64]
+
+    def __len__(self) -> int:
+        return len(self.qid)
+
+
+def _detect(first: str) -> str | None:
+    if first.count("\t") == 2:
+        return "tsv"
+    if len(first.split()) == 6:
+        return "trec"
+    return None
+
+
+def read_score_table(path: str | os.PathLike, fmt: str = "auto") -> ScoreTable:
+    """Read a TREC run or a ``qid<TAB>docid<TAB>score`` file (module docstring).
+
+    Raises
+    ------
+    CollectionFormatError
+        ``path:line:`` and the offending token: a malformed line, a score that is not a finite number (naming the
+        query and document), a pair given twice.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> p = os.path.join(tempfile.mkdtemp(), "s.tsv")
+    >>> _ = open(p, "w").write("1\\td1\\t0.5\\n1\\td2\\t-1.25\\n")
+    >>> t = read_score_table(p)
+    >>> t.qid, t.docno, t.score.tolist()
+    (('1', '1'), ('d1', 'd2'), [0.5, -1.25])
+    """
+    if fmt not in FORMATS:
+        raise ValueError(f"format must be one of {FORMATS}, got {fmt!r}")
+    text = read_text(path, error=CollectionFormatError)
+    qids: list[str] = []
+    docs: list[str] = []
+    scores: list[float] = []
+    lines: list[int] = []
+    seen: dict[tuple[str, str], int] = {}
+    for lineno, raw in enumerate(text.splitlines(), 1):
+        if not raw.strip():
+            continue
+        if fmt == "auto":
+            fmt = _detect(raw) or ""
+            if not fmt:
+                raise CollectionFormatError("neither a TREC run line (6 whitespace-separated columns) nor a "
+                                            "qid<TAB>docid<TAB>score line", str(path), lineno, raw)
+        if fmt == "tsv":
+            toks = raw.rstrip("\r").split("\t")
+            if len(toks) != 3 or not all(t.strip() for t in toks):
+                raise CollectionFormatError(f"expected qid<TAB>docid<TAB>score, got {len(toks)} tab-separated "
+                                            "field(s)", str(path), lineno, raw)
+            q, d, s = (t.strip() for t in toks)
+        else:
+            toks = raw.split()
+            if len(toks) != 6:
+                raise CollectionFormatError(f"expected 6 whitespace-separated columns in a TREC run line, got "
+                                            f"{len(toks)}", str(path), lineno, raw)
+            q, d, s = toks[0], toks[2], toks[4]
+        try:
+            value = float(s)
+        except ValueError:
+            raise CollectionFormatError(f"the score of query {q!r} document {d!r} is not a number", str(path),
+                                        lineno, s) from None
+        if not np.isfinite(value):
+            raise CollectionFormatError(f"the score of query {q!r} document {d!r} is not finite", str(path),
+                                        lineno, s)
+        if (q, d) in seen:
+            raise CollectionFormatError(f"query {q!r} document {d!r} has a score on line {seen[q, d]} already",
+                                        str(path), lineno, d)
+        seen[q, d] = lineno
+        qids.append(q)
+        docs.append(d)
+        scores.append(value)
+        lines.append(lineno)
+    return ScoreTable(tuple(qids), tuple(docs), np.array(scores, dtype=np.float64), np.array(lines, dtype=np.int64))
+
+
+@dataclass(frozen=True)
+class JoinReport:
+    """How a score file met the candidates (:attr:`NeuralFile.report`).
+
+    Attributes
+    ----------
+    path : str
+    n_pairs : int
+        Candidates.
+    n_filled : int
+        Candidates without a score in the file (filled with ``fill``).
+    n_entries : int
+        Scores in the file.
+    unknown_queries, unknown_docs, not_candidates : int
+        Scores matching no candidate: their query is not among the extracted queries; their document is not in the
+        collection; their document is in the collection but not a candidate of their query.
+    """
+
+    path: str
+    n_pairs: int
+    n_filled: int
+    n_entries: int
+    unknown_queries: int
+    unknown_docs: int
+    not_candidates: int
+
+    @property
+    def n_unmatched(self) -> int:
+        """Scores matching no candidate."""
+        return self.unknown_queries + self.unknown_docs + self.not_candidates
+
+
+@register
+class NeuralFile(Scorer):
+    """Scores from a file joined onto the candidates (module docstring); parameters ``path`` (required),
+    ``format``, ``fill``, ``missing`` and ``unmatched``. Columns ``<name>`` and, with ``missing="fill"``,
+    ``<name>_missing``."""
+
+    name = "neural_file"
+    per_field = False
+    defaults = {"path": None, "format": "auto", "fill": 0.0, "missing": "fill", "unmatched": "warn"}
+
+    def validate(self) -> None:
+        p = self.params
+        self._check(isinstance(p["path"], (str, os.PathLike)) and bool(str(p["path"])), "path",
+                    "the score file (a TREC run or qid<TAB>docid<TAB>score lines)")
+        self._check(Path(p["path"]).is_file(), "path", "an existing file")
+        self._check(p["format"] in FORMATS, "format", f"one of {FORMATS}")
+        self._check(isinstance(p["fill"], (int, float)) and not isinstance(p["fill"], bool)
+                    and bool(np.isfinite(p["fill"])), "fill", "a finite number")
+        self._check(p["missing"] in ("fill", "error"), "missing", "'fill' or 'error'")
+        self._refuse_given(p["missing"] == "error", "fill", "missing='error' fills nothing")
+        self._check(p["unmatched"] in ("warn", "error"), "unmatched", "'warn' or 'error'")
+        self.report: JoinReport | None = None
+        self._table: tuple[tuple[int, int], ScoreTable] | None = None
+
+    @property
+    def outputs(self) -> tuple[str, ...]:
+        return ("",) if self.params["missing"] == "error" else ("", "missing")
+
+    def table(self) -> ScoreTable:
+        """The file's entries (read once while the file is unchanged)."""
+        path = Path(self.params["path"])
+        st = path.stat()
+        stamp = (st.st_size, st.st_mtime_ns)
+        if self._table is None or self._table[0] != stamp:
+            self._table = (stamp, read_score_table(path, self.params["format"]))
+        return self._table[1]
+
+    def score(self, pairs: PairSet, field: str | None) -> NDArray[np.float64]:
+        p = self.params
+        path = str(p["path"])
+        if pairs.qids is None:
+            raise ValueError(f"scorer {self.name!r} joins scores by query id, and these pairs carry none: build the "
+                             "PairSet with qids= (features.extraction.extract does)")
+        table = self.table()
+        at = {(q, d): i for i, (q, d) in enumerate(zip(table.qid, table.docno))}
+        pair_qid = [pairs.qids[i] for i in pairs.pair_query]
+        pair_doc = pairs.index.doc_ids[pairs.docs]
+        found = np.fromiter((at.get((q, str(d)), -1) for q, d in zip(pair_qid, pair_doc)), dtype=np.int64,
+                            count=pairs.n_pairs)
+        missing = found < 0
+        used = np.zeros(len(table), dtype=bool)
+        used[found[~missing]] = True
+        queries = set(pairs.qids)
+        unused = np.flatnonzero(~used)
+        bad_q = np.array([table.qid[i] not in queries for i in unused], dtype=bool)
+        known = pairs.index.doc_index([table.docno[i] for i in unused]) >= 0
+        self.report = JoinReport(path, pairs.n_pairs, int(missing.sum()), len(table), int(bad_q.sum()),
+                                 int((~bad_q & ~known).sum()), int((~bad_q & known).sum()))
+        r = self.report
+        if r.n_unmatched:
+            first = unused[0]
+            msg = (f"{path}: {r.n_unmatched} of {r.n_entries} scores match no candidate ({r.unknown_queries} name "
+                   f"a query not extracted, {r.unknown_docs} a document not in the collection, {r.not_candidates} a "
+                   f"document that is not a candidate of its query; first: line {table.line[first]}, query "
+                   f"{table.qid[first]!r} document {table.docno[first]!r})")
+            if p["unmatched"] == "error":
+                raise CollectionFormatError(msg.split(": ", 1)[1], path,
+                                            hint="pass unmatched='warn' to count them and go on")
+            log.warning("%s", msg)
+        if r.n_filled:
+            j = int(np.flatnonzero(missing)[0])
+            where = f"first: query {pair_qid[j]!r} document {str(pair_doc[j])!r}"
+            if p["missing"] == "error":
+                raise CollectionFormatError(f"{r.n_filled} of {r.n_pairs} candidates have no score ({where})", path,
+                                            hint="pass missing='fill' to fill them and flag them in an indicator "
+                                                 "column")
+            log.warning("%s: %d of %d candidates have no score (%s): filled with %r, flagged in the indicator "
+                        "column", path, r.n_filled, r.n_pairs, where, float(p["fill"]))
+        values = np.where(missing, float(p["fill"]), table.score[np.maximum(found, 0)] if len(table) else 0.0)
+        if p["missing"] == "error":
+            return values[:, None]
+        return np.column_stack([values, missing.astype(np.float64)])
