@@ -313,6 +313,10 @@ def teacher_scores(teacher: Any, X, group_ptr: NDArray[np.int64], *, column: int
         try:
             values = spec.value.predict(X, group_ptr)
         except ValueError as e:
+            if type(e).__name__ == "NotFittedError":
+                raise ValueError("the teacher model is not fitted: scikit-learn's clone (cross-validation, grid "
+                                 "search) re-creates an estimator found inside parameters unfitted; pass the fitted "
+                                 "teacher as TeacherModel(model), which clone keeps") from None
             raise ValueError(f"the teacher model could not score the training data: {e}; score the teacher on its "
                              "own features and pass its scores (teacher={'scores': FILE})") from None
         return check_finite(values.reshape(-1), "model", qid, doc_ids)

@@ -1,0 +1,212 @@
+"""Distillation through the estimator and the command line: every form of teacher, the teacher column excluded
+from the student (in training, in predict and in a saved model), errors naming query and document, both engines,
+cross-validation."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+
+import ltr
+from ltr import Ranker, make_ranking
+from ltr.cli import main
+from ltr.io import read_letor, run_from_scores, write_letor, write_run, write_scores
+from ltr.io.qidmap import write_qid_map
+from ltr.rankers.teacher import TeacherModel
+
+FAST = {"n_estimators": 25, "min_child_samples": 5, "num_leaves": 7, "n_jobs": 1, "learning_rate": 0.2}
+
+
+def with_teacher(d, seed=0):
+    """``d`` plus a 7th column 'teacher': a smooth function of the first features, so a student can learn it."""
+    X = np.asarray(d.X, dtype=np.float64)
+    t = 2.0 * X[:, 0] - X[:, 1] + 0.5 * X[:, 2] ** 2 + np.random.default_rng(seed).normal(scale=0.05, size=d.n_rows)
+    names = (*d.feature_names, "teacher")
+    docs = np.array([f"D{q}-{i}" for q, i in zip(d.qid, range(d.n_rows))], dtype=object)
+    return replace(d, X=np.column_stack([d.X, t]).astype(np.float32), feature_names=names, doc_ids=docs), t
+
+
+@pytest.fixture(scope="module")
+def data():
+    return with_teacher(make_ranking(40, (5, 15), 6, random_state=0))
+
+
+def mean_kendall(a, b, ptr):
+    from scipy.stats import kendalltau
+
+    taus = [kendalltau(a[ptr[q]:ptr[q + 1]], b[ptr[q]:ptr[q + 1]]).statistic for q in range(ptr.size - 1)
+            if ptr[q + 1] - ptr[q] > 2]
+    return float(np.nanmean(taus))
+
+
+def distiller(teacher, **kw):
+    return Ranker(objective="distill", kernel="numba", objective_params={"teacher": teacher, **kw}, **FAST)
+
+
+@pytest.mark.parametrize("engine", ["lightgbm", "xgboost"])
+@pytest.mark.parametrize("teacher", [7, "teacher", {"column": "teacher"}])
+def test_a_teacher_column_is_learnt_from_but_never_used_by_the_student(data, engine, teacher, tmp_path):
+    d, t = data
+    model = distiller(teacher, temperature=1.0).set_params(engine=engine).fit(d)
+    assert model.n_features_in_ == 7
+    assert model.feature_importance("split")[6] == 0  # no split on the teacher's column
+    scores = model.predict(d)
+    assert mean_kendall(scores, t, np.asarray(d.group_ptr)) > 0.6  # it learnt the teacher's order
+    shuffled = d.X.copy()
+    shuffled[:, 6] = np.random.default_rng(1).normal(size=d.n_rows)
+    np.testing.assert_array_equal(model.predict(replace(d, X=shuffled)), scores)
+    # the saved model takes the data with the column and ignores it
+    model.save(tmp_path / "m.txt")
+    loaded = ltr.load_model(tmp_path / "m.txt")
+    np.testing.assert_array_equal(loaded.predict(d), scores)
+    np.testing.assert_array_equal(loaded.predict(replace(d, X=shuffled)), scores)
+
+
+def test_the_teacher_column_is_excluded_with_a_normaliser_and_validation_sets(data):
+    d, t = data
+    valid = with_teacher(make_ranking(10, 8, 6, random_state=5))[0]
+    model = distiller(7).set_params(normalize="zscore", early_stopping_rounds=5).fit(d, eval_set=[valid])
+    assert model.feature_importance("gain")[6] == 0
+    assert model.evals_result_["valid_0"]["ndcg@10"]
+
+
+def test_an_array_a_scores_file_and_a_trec_run_teach_the_same_student(data, tmp_path):
+    d, t = data
+    base = distiller(t).fit(d).predict(d)
+    path = write_scores(tmp_path / "t.scores", t)
+    np.testing.assert_allclose(distiller({"scores": str(path)}).fit(d).predict(d), base, rtol=0, atol=0)
+    run = run_from_scores(d.qid.astype(str), d.doc_ids, t)
+    write_run(tmp_path / "t.run", run.iloc[::-1])  # any order: joined on query and document ids
+    np.testing.assert_array_equal(distiller({"scores": str(tmp_path / "t.run")}).fit(d).predict(d), base)
+
+
+def test_a_trec_run_teacher_follows_the_query_id_map_and_serves_each_fold(data, tmp_path):
+    d, t = data
+    path = write_letor(tmp_path / "d.txt", d)
+    write_qid_map(str(path) + ".qids.tsv", {f"Q-{q}": int(q) for q in np.unique(d.qid)})
+    write_run(tmp_path / "t.run", run_from_scores([f"Q-{q}" for q in d.qid], d.doc_ids, t))
+    read = read_letor(path)
+    part = read.subset(np.arange(5, 20))  # a fold's training part
+    model = distiller({"scores": str(tmp_path / "t.run")}).fit(part)
+    ref = distiller(t[read.group_ptr[5]:read.group_ptr[20]]).fit(part)
+    np.testing.assert_array_equal(model.predict(part), ref.predict(part))
+
+
+def test_a_fitted_model_teaches_and_survives_clone(data):
+    d, t = data
+    teacher = Ranker(**FAST).fit(d)
+    bare = distiller(teacher).fit(d)  # a bare fitted model works when fitted directly
+    wrapped = distiller(TeacherModel(teacher))
+    np.testing.assert_array_equal(clone(wrapped).fit(d).predict(d), bare.predict(d))
+    with pytest.raises(ValueError, match="teacher model is not fitted.*TeacherModel"):
+        clone(distiller(teacher)).fit(d)
+
+
+@pytest.mark.parametrize(("teacher", "match"), [
+    (None, "needs a teacher"),
+    (9, "beyond the data's 7 features"),
+    ("bm25", "not among the data's feature names"),
+    ({"model": "teacher.txt"}, "load the model first"),
+    ({"column": 1.5}, "1-based feature id or a feature name"),
+    (np.zeros(3), r"3 given for \d+ training rows"),
+])
+def test_bad_teachers_are_refused_with_the_fix(data, teacher, match):
+    with pytest.raises((ValueError, TypeError), match=match):
+        distiller(teacher).fit(data[0])
+
+
+def test_a_nan_teacher_names_the_query_and_the_document(data, tmp_path):
+    d, t = data
+    bad = t.copy()
+    bad[17] = np.nan
+    q, doc = d.qid[17], d.doc_ids[17]
+    with pytest.raises(ValueError, match=rf"query {q}, document {doc} \(row 17\) nan"):
+        distiller(bad).fit(d)
+    X = d.X.copy()
+    X[17, 6] = np.nan
+    with pytest.raises(ValueError, match=rf"column 7 \('teacher'\).*query {q}, document {doc}"):
+        distiller("teacher").fit(replace(d, X=X))
+    write_run(tmp_path / "short.run", run_from_scores(d.qid[1:].astype(str), d.doc_ids[1:], t[1:]))
+    with pytest.raises(ValueError, match=rf"no score for query {d.qid[0]}, document {d.doc_ids[0]} \(row 0"):
+        distiller({"scores": str(tmp_path / "short.run")}).fit(d)
+
+
+def test_alpha_one_trains_the_lambdarank_kernel(data):
+    d, t = data
+    a = distiller(7, alpha=1.0).fit(d).predict(d)
+    b = Ranker(objective="lambdarank", kernel="numba", **FAST).fit(replace(d, X=np.column_stack(
+        [d.X[:, :6], np.zeros(d.n_rows)]).astype(np.float32))).predict(d)
+    np.testing.assert_array_equal(a, b)
+
+
+def test_cross_validation_with_a_teacher_column(data):
+    from ltr.evaluation import cross_validate
+
+    res = cross_validate(distiller("teacher"), data[0], n_splits=3, metrics=["ndcg@10"], progress=False)
+    assert len(res.folds) == 3
+    assert all(f.importance["split"][6] == 0 for f in res.folds)
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# Command line
+# ------------------------------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def files(data, tmp_path_factory):
+    root = tmp_path_factory.mktemp("distill")
+    d, t = data
+    write_letor(root / "train.txt", d)
+    write_letor(root / "test.txt", with_teacher(make_ranking(10, 8, 6, random_state=3))[0])
+    write_run(root / "teacher.run", run_from_scores(d.qid.astype(str), d.doc_ids, t))
+    return root
+
+
+CLI_FAST = ["--rounds", "15", "--min-child-samples", "5", "--leaves", "7", "--quiet"]
+
+
+def test_ltr_train_with_a_teacher_column_saves_a_model_that_predicts_from_data_with_the_column(files, capsys):
+    out = files / "m.txt"
+    code = main(["train", str(files / "train.txt"), "--objective", "distill", "--kernel", "numba",
+                 "--teacher-column", "7", "--temperature", "2", "--alpha", "0.2", "--margin-weight", "0.1",
+                 "--out", str(out), *CLI_FAST])
+    assert code == 0, capsys.readouterr().err
+    model = ltr.load_model(out)
+    assert model.objective_params == {"teacher": {"column": 7}, "temperature": 2.0, "alpha": 0.2,
+                                      "margin_weight": 0.1}
+    assert main(["predict", str(out), str(files / "test.txt"), "--out", str(files / "s.txt")]) == 0
+    np.testing.assert_allclose(np.loadtxt(files / "s.txt"), model.predict(read_letor(files / "test.txt")),
+                               rtol=1e-15)
+
+
+def test_ltr_train_with_a_teacher_model_and_ltr_cv_with_a_teacher_run(files, capsys):
+    teacher = files / "teacher.txt"
+    assert main(["train", str(files / "train.txt"), "--out", str(teacher), *CLI_FAST]) == 0
+    assert main(["train", str(files / "train.txt"), "--objective", "distill", "--kernel", "numba",
+                 "--teacher-model", str(teacher), *CLI_FAST]) == 0
+    capsys.readouterr()
+    code = main(["cv", str(files / "train.txt"), "--folds", "3", "--objective", "distill", "--kernel", "numba",
+                 "--teacher-scores", str(files / "teacher.run"), "--format", "json", *CLI_FAST])
+    assert code == 0, capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("flags", "message"), [
+    (["--objective", "distill", "--teacher-column", "7"], "add --kernel numba"),
+    (["--objective", "distill", "--kernel", "numba"], "needs a teacher"),
+    (["--temperature", "2"], "--temperature is an option of --objective distill"),
+    (["--objective", "distill", "--kernel", "numba", "--teacher-column", "7", "--teacher-scores", "x"],
+     "give one teacher"),
+])
+def test_cli_distillation_usage_errors(files, capsys, flags, message):
+    assert main(["train", str(files / "train.txt"), *flags]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+
+
+def test_cli_data_errors_are_one_line(files, capsys):
+    code = main(["train", str(files / "train.txt"), "--objective", "distill", "--kernel", "numba",
+                 "--teacher-column", "bm25", *CLI_FAST])
+    err = capsys.readouterr().err
+    assert code == 1 and "teacher column 'bm25' is not among the data's feature names" in err
+    assert "Traceback" not in err and err.count("\n") == 1
