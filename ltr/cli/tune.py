@@ -1,0 +1,119 @@
+"""``ltr tune DATA``: tune a ranker's parameters with Optuna inside nested query-grouped cross-validation."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ltr.cli._common import (
+    UsageError,
+    add_command,
+    add_conventions,
+    add_metrics,
+    add_model_options,
+    add_n_jobs,
+    add_quiet,
+    add_reader_options,
+    check_outputs,
+    emit,
+    make_ranker,
+    metric_names,
+    note,
+    reader_options,
+)
+
+__all__ = ["register", "run"]
+
+
+def register(sub) -> None:
+    p = add_command(sub, "tune", "tune a ranker's parameters by nested query-grouped cross-validation (Optuna)",
+                    "Inner folds of each outer training part choose the parameters (an Optuna TPE search over "
+                    "--space); the outer folds test the choice once, so their per-query results are an unbiased "
+                    "estimate (for ltr compare and ltr report). Model options not in the space stay fixed.")
+    p.add_argument("data", metavar="DATA", help="one LETOR file, cut into folds of whole queries")
+    s = p.add_argument_group("search")
+    s.add_argument("--space", default=None, metavar="SPACE.toml",
+                   help="search space: one TOML table per parameter, [name] with low/high (log, step) or choices, "
+                        "[engine_params.NAME] for engine parameters (default: the engine's space in "
+                        "ltr/tuning/spaces/)")
+    s.add_argument("--trials", type=int, default=30, help="Optuna trials per outer fold")
+    s.add_argument("--metric", default="ndcg@10", help="the metric the inner folds maximise")
+    s.add_argument("--outer-folds", type=int, default=5, dest="outer_folds", help="outer folds (the estimate)")
+    s.add_argument("--inner-folds", type=int, default=3, dest="inner_folds", help="inner folds (the choice)")
+    s.add_argument("--split-seed", type=int, default=0, dest="split_seed",
+                   help="seed of the query shuffles and of the sampler")
+    s.add_argument("--storage", default=None, metavar="FILE",
+                   help="SQLite file keeping every trial as it ends; rerunning the same command resumes there "
+                        "(default: OUT.optuna.db with --out, else nothing is kept)")
+    s.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
+                   help="start no trial after this many seconds (each fold then uses the trials it has)")
+    add_model_options(p)
+    add_n_jobs(p, "engine threads per fit")
+    add_metrics(p, "ndcg@1,ndcg@3,ndcg@5,ndcg@10,map")
+    add_conventions(p, gain_default="exp2")
+    add_reader_options(p)
+    o = p.add_argument_group("output")
+    o.add_argument("--name", default=None, help="the system's name in the result (default: ENGINE tuned)")
+    o.add_argument("--out", default=None, help="write the result file (JSON) for ltr compare / ltr report")
+    o.add_argument("--format", choices=("table", "markdown", "csv", "json"), default="table", help="output format")
+    add_quiet(p)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ltr.metrics import describe_conventions, parse_metric
+    from ltr.tuning import tune
+
+    names = [c for c, _ in metric_names(args.metrics)]
+    try:
+        target = parse_metric(args.metric).name
+    except ValueError as e:
+        raise UsageError(f"--metric: {e}") from None
+    for flag, value, low in (("--trials", args.trials, 1), ("--outer-folds", args.outer_folds, 2),
+                             ("--inner-folds", args.inner_folds, 2)):
+        if value < low:
+            raise UsageError(f"{flag} must be at least {low}, got {value}")
+    if args.timeout is not None and args.timeout <= 0:
+        raise UsageError(f"--timeout must be positive, got {args.timeout}")
+    if not Path(args.data).exists():
+        raise FileNotFoundError(2, "no such file", args.data)
+    if Path(args.data).is_dir():
+        raise UsageError(f"{args.data}: is a folder; ltr tune cuts one LETOR file into folds of queries")
+    if args.space is not None and not Path(args.space).is_file():
+        raise UsageError(f"--space {args.space}: no such file")
+    model = make_ranker(args, has_valid=False)
+    storage = args.storage or (f"{args.out}.optuna.db" if args.out else None)
+    check_outputs(args.out, storage)
+    result = tune(args.data, estimator=model, space=args.space, n_trials=args.trials, metric=target,
+                  metrics=names, outer_folds=args.outer_folds, inner_folds=args.inner_folds,
+                  random_state=args.split_seed, storage=storage, gain=args.gain or "exp2",
+                  no_relevant=args.no_relevant, convention=args.convention, name=args.name,
+                  progress=not args.quiet, timeout=args.timeout, read_options=reader_options(args))
+    if args.out:
+        result.save(args.out)
+    cv = result.cv
+    described = describe_conventions(convention=args.convention, gain=args.gain, no_relevant=args.no_relevant)
+    n_queries = sum(f.n_test_queries for f in cv.folds)
+    footer = (f"{described}; each fold's mean over its test queries ({n_queries} in all), parameters chosen by "
+              f"{args.inner_folds} inner folds on {target}, {args.trials} trials per fold")
+    if args.format == "json":
+        obj = {"name": cv.name, "metric": target, "mean": cv.mean(), "std": cv.std(),
+               "folds": [{"name": f.name, "metrics": f.metrics, "inner": inner, "params": params}
+                         for f, inner, params in zip(cv.folds, result.best_inner, result.best_params)],
+               "conventions": footer}
+        emit(args, [], [], obj)
+    else:
+        print(cv.format(args.format))
+        keys = sorted({k for p in result.best_params for k in p})
+        header = ["fold", f"inner {target}", *keys]
+        rows = [[f.name, inner, *[p.get(k, "") for k in keys]]
+                for f, inner, p in zip(cv.folds, result.best_inner, result.best_params)]
+        print()
+        emit(args, header, rows, {}, footer=footer)
+    for path in (args.out, storage):
+        if path and not args.quiet:
+            print(f"wrote {path}", file=sys.stderr)
+    if storage:
+        note(args, f"trials kept in {storage}: the same command resumes there")
+    return 0

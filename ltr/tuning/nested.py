@@ -1,0 +1,468 @@
+"""Nested query-grouped cross-validation: inner folds choose, outer folds estimate.
+
+The data is cut into ``outer_folds`` folds of whole queries (:func:`ltr.evaluation.query_kfold`, the same test
+parts as ``ltr cv --folds K --split-seed S``, so the results pair query by query with a plain ``ltr cv``). For each
+outer fold, the choice (parameters from an Optuna search in :func:`tune`, or one of a few fixed configurations in
+:func:`select_by_nested_cv`) is made by cross-validating on that fold's *training* queries only, cut again into
+``inner_folds`` folds; the chosen configuration is then trained on all the training queries and tested once on
+the held-out queries. Nothing is ever chosen by looking at an outer test fold, so the pooled outer results are an
+unbiased estimate of the whole procedure, per query, ready for ``ltr compare`` and ``ltr report``.
+
+No validation part is cut from any fold: trees train for ``n_estimators`` rounds (a searched parameter) and the
+linear ranker keeps the restart with the best training objective. The inner score is the mean of the metric over
+every inner test query (each training query is tested once).
+
+Search (:func:`tune`): one Optuna study per outer fold, TPE with a seed derived from ``random_state``, the fold and
+the number of trials already completed, so a resumed run draws what an uninterrupted one would. With ``storage``
+(a file path: Optuna's RDB storage in SQLite) each trial is committed as it ends; running the same call again
+resumes: finished trials are kept, a trial interrupted mid-way is marked failed and drawn again, and only the
+missing trials run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ltr.datasets import RankingDataset
+from ltr.evaluation.folds import Fold, query_kfold
+from ltr.evaluation.results import CVResult, FoldResult
+from ltr.tuning.space import SearchSpace, apply_params, load_space
+
+__all__ = ["NestedSelection", "TuneResult", "inner_score", "select_by_nested_cv", "tune"]
+
+logger = logging.getLogger(__name__)
+
+
+def _conventions(gain: str, no_relevant: float, convention: str) -> dict[str, Any]:
+    out: dict[str, Any] = {"gain": gain, "no_relevant": no_relevant}
+    if convention != "default":
+        out["convention"] = convention
+    return out
+
+
+def _data(data, read_options) -> RankingDataset:
+    if isinstance(data, RankingDataset):
+        return data
+    from ltr.io import read_letor
+
+    path = Path(data)
+    if path.is_dir():
+        raise ValueError(f"{path}: is a folder; nested cross-validation cuts one LETOR file into folds of queries")
+    return read_letor(path, **dict(read_options or {}))
+
+
+def _check_counts(data: RankingDataset, outer_folds: int, inner_folds: int) -> None:
+    for name, k in (("outer_folds", outer_folds), ("inner_folds", inner_folds)):
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 2:
+            raise ValueError(f"{name} must be an integer >= 2, got {k!r}")
+    if data.n_queries < outer_folds:
+        raise ValueError(f"the data has {data.n_queries} queries, fewer than the {outer_folds} outer folds: every "
+                         "fold needs a query to test; use fewer folds")
+    smallest = data.n_queries - -(-data.n_queries // outer_folds)  # the smallest outer training part
+    if smallest < inner_folds:
+        raise ValueError(f"an outer training part has {smallest} queries, fewer than the {inner_folds} inner folds "
+                         f"({data.n_queries} queries in {outer_folds} outer folds); use fewer folds")
+
+
+def _outer_folds(data: RankingDataset, outer_folds: int, random_state: int) -> list[Fold]:
+    return query_kfold(data, outer_folds, validation=False, random_state=random_state)
+
+
+def inner_score(estimator, data: RankingDataset, *, metric: str = "ndcg@10", n_folds: int = 3,
+                random_state: int = 0, **conventions) -> float:
+    """The mean ``metric`` over every query of ``data``, each scored by a clone of ``estimator`` trained on the
+    other folds (``n_folds`` folds of whole queries, no validation part).
+
+    Examples
+    --------
+    >>> from ltr import Ranker, make_ranking
+    >>> s = inner_score(Ranker(n_estimators=5, min_child_samples=2, n_jobs=1), make_ranking(12, 5, 3,
+    ...                 random_state=0), n_folds=3)
+    >>> 0.0 <= s <= 1.0
+    True
+    """
+    from sklearn.base import clone
+
+    from ltr.metrics import evaluate_per_query
+
+    values = []
+    for fold in query_kfold(data, n_folds, validation=False, random_state=random_state):
+        model = clone(estimator).fit(fold.train)
+        per = evaluate_per_query(fold.test.y, model.predict(fold.test), group_ptr=fold.test.group_ptr,
+                                 metrics=[metric], **conventions)
+        values.append(np.asarray(next(iter(per.values())), dtype=np.float64))
+    return float(np.nanmean(np.concatenate(values)))
+
+
+def _outer_result(estimator, fold: Fold, metrics, conventions, name) -> FoldResult:
+    from ltr.evaluation import cross_validate
+
+    conv = dict(conventions)
+    res = cross_validate(estimator, [fold], metrics=metrics, progress=False, record_train=False, name=name,
+                         gain=conv.pop("gain"), no_relevant=conv.pop("no_relevant"),
+                         convention=conv.pop("convention", "default"))
+    return res.folds[0], res
+
+
+def _jsonable(d: Mapping[str, Any]) -> dict[str, Any]:
+    out = {}
+    for k, v in d.items():
+        try:
+            json.dumps(v)
+            out[k] = v
+        except (TypeError, ValueError):
+            out[k] = repr(v)
+    return out
+
+
+def _metric_names(metric: str, metrics) -> tuple[str, list[str]]:
+    from ltr.metrics import parse_metric, parse_metrics
+
+    target = parse_metric(metric).name
+    names = [p.name for p in parse_metrics(metrics if metrics is not None else [target])]
+    if target not in names:
+        names = [target, *names]
+    return target, names
+
+
+# -- a few fixed configurations -------------------------------------------------------------------------------------
+@dataclass
+class NestedSelection:
+    """What :func:`select_by_nested_cv` measured.
+
+    Attributes
+    ----------
+    selected : CVResult
+        The outer test results of the configuration chosen in each fold (the unbiased estimate).
+    candidates : dict of str to CVResult
+        Each configuration's outer test results (for information: choosing among these would look at test folds).
+    inner : list of dict of str to float
+        Per outer fold, each configuration's inner score.
+    chosen : list of str
+        Per outer fold, the configuration the inner folds chose.
+    """
+
+    selected: CVResult
+    candidates: dict[str, CVResult]
+    inner: list[dict[str, float]]
+    chosen: list[str]
+
+
+def select_by_nested_cv(candidates: Mapping[str, Any], data, *, metric: str = "ndcg@10",
+                        metrics: Sequence[str] | None = None, outer_folds: int = 5, inner_folds: int = 3,
+                        random_state: int = 0, gain: str = "exp2", no_relevant: float = 0.0,
+                        convention: str = "default", name: str = "selected", progress: bool = False,
+                        read_options: Mapping[str, Any] | None = None) -> NestedSelection:
+    """Choose among fixed configurations by nested CV: in each outer fold the configuration with the best inner
+    score (ties: the first listed) is tested on the outer test queries.
+
+    Examples
+    --------
+    >>> from ltr import Ranker, make_ranking
+    >>> fast = dict(n_estimators=5, min_child_samples=2, n_jobs=1)
+    >>> sel = select_by_nested_cv({"a": Ranker(num_leaves=2, **fast), "b": Ranker(num_leaves=4, **fast)},
+    ...                           make_ranking(15, 5, 3, random_state=0), outer_folds=3, inner_folds=2)
+    >>> len(sel.chosen), sorted(sel.candidates)
+    (3, ['a', 'b'])
+    """
+    if not candidates:
+        raise ValueError("candidates is empty: give at least one configuration")
+    data = _data(data, read_options)
+    _check_counts(data, outer_folds, inner_folds)
+    conv = _conventions(gain, no_relevant, convention)
+    target, names = _metric_names(metric, metrics)
+    folds = _outer_folds(data, outer_folds, random_state)
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(folds) * len(candidates), desc="nested cv", unit="config", disable=None)
+    inner: list[dict[str, float]] = []
+    chosen: list[str] = []
+    per_candidate: dict[str, list[FoldResult]] = {c: [] for c in candidates}
+    selected: list[FoldResult] = []
+    template: dict[str, CVResult] = {}
+    try:
+        for i, fold in enumerate(folds):
+            scores = {}
+            for cname, est in candidates.items():
+                scores[cname] = inner_score(est, fold.train, metric=target, n_folds=inner_folds,
+                                            random_state=random_state + 1 + i, **conv)
+                if bar is not None:
+                    bar.update(1)
+            best = max(scores, key=lambda c: (scores[c], -list(candidates).index(c)))
+            inner.append(scores)
+            chosen.append(best)
+            for cname, est in candidates.items():
+                result, cv = _outer_result(est, fold, names, conv, cname)
+                per_candidate[cname].append(result)
+                template.setdefault(cname, cv)
+                if cname == best:
+                    selected.append(result)
+    finally:
+        if bar is not None:
+            bar.close()
+    source = {"source": "query_kfold", "n_splits": outer_folds, "random_state": random_state}
+    from ltr.datasets import dataset_summary
+
+    summary = [dataset_summary(data)]
+
+    def assemble(label: str, fold_results: list[FoldResult], params: dict, extra: dict) -> CVResult:
+        first = next(iter(template.values()))
+        settings = {**first.settings, **source, **extra}
+        return CVResult(label, names, fold_results, first.feature_names, params, settings, summary)
+
+    cand = {c: assemble(c, per_candidate[c], template[c].params, {}) for c in candidates}
+    sel = assemble(name, selected, {}, {"nested": {"inner_folds": inner_folds, "metric": target, "chosen": chosen,
+                                                   "inner_scores": inner}})
+    return NestedSelection(sel, cand, inner, chosen)
+
+
+# -- an Optuna search -----------------------------------------------------------------------------------------------
+@dataclass
+class TuneResult:
+    """What :func:`tune` found.
+
+    Attributes
+    ----------
+    cv : CVResult
+        Outer test results of the tuned ranker (each fold with its own chosen parameters): the unbiased estimate,
+        per query. ``cv.settings["tuning"]`` records the space, the chosen parameters and inner scores per fold.
+    best_params : list of dict
+        Per outer fold, the parameters chosen (by the space's names).
+    best_inner : list of float
+        Per outer fold, the chosen parameters' inner score.
+    trials : list of list of dict
+        Per outer fold, every completed trial: ``number``, ``params``, ``value``.
+    """
+
+    cv: CVResult
+    best_params: list[dict[str, Any]]
+    best_inner: list[float]
+    trials: list[list[dict[str, Any]]] = field(default_factory=list)
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write the result file (``ltr compare`` and ``ltr report`` read it), atomically."""
+        self.cv.save(path)
+
+    def format(self, fmt: str = "table") -> str:
+        return self.cv.format(fmt)
+
+
+def _storage(storage):
+    if storage is None:
+        return None
+    text = os.fspath(storage)
+    if "://" in text:
+        return text
+    path = Path(text).resolve()
+    if path.is_dir():
+        raise ValueError(f"storage {text}: is a folder; give a file for the trials (SQLite)")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{path}"
+
+
+def _study_key(data: RankingDataset, estimator, space: SearchSpace, target: str, conv: dict, outer: int,
+               inner: int, random_state: int) -> str:
+    """A name for the studies of one set-up: the same data, ranker, space, metric and folds resume the same
+    trials; anything else starts fresh ones beside them."""
+    from ltr.datasets import dataset_summary
+
+    h = hashlib.sha256()
+    h.update(np.ascontiguousarray(data.y).tobytes())
+    h.update(np.ascontiguousarray(data.group_ptr).tobytes())
+    X = data.X.toarray() if hasattr(data.X, "toarray") else np.asarray(data.X)
+    h.update(np.ascontiguousarray(X, dtype=np.float32).tobytes())
+    setup = {"params": _jsonable(estimator.get_params(deep=False)), "space": space.describe(), "metric": target,
+             "conventions": conv, "outer": outer, "inner": inner, "seed": random_state,
+             "rows": dataset_summary(data)["n_rows"]}
+    h.update(json.dumps(setup, sort_keys=True, default=repr).encode())
+    return h.hexdigest()[:12]
+
+
+def _base_estimator(estimator, engine: str | None, target: str):
+    from ltr.rankers.ranker import Ranker
+
+    if estimator is None:
+        estimator = Ranker(engine=engine or "lightgbm")
+    elif engine is not None and estimator.get_params()["engine"] != engine:
+        raise ValueError(f"engine={engine!r} but the estimator's engine is {estimator.get_params()['engine']!r}; "
+                         "give one")
+    params = estimator.get_params(deep=False)
+    if params.get("engine") == "linear" and params.get("objective") == "lambdarank":
+        # The coordinate ascent optimises the tuned metric itself (a metric it cannot optimise is refused here).
+        from ltr.rankers.linear import linear_objective
+
+        try:
+            linear_objective(target)
+        except ValueError as e:
+            raise ValueError(f"tuning {target}: {e}; tune another metric, or set the linear ranker's objective") \
+                from None
+        estimator = estimator.set_params(objective=target)
+    estimator._check_params()
+    return estimator
+
+
+def _seed(random_state: int, fold: int, index: int) -> int:
+    return int((random_state * 1_000_003 + fold * 10_007 + index) % (2**32))
+
+
+def _run_study(study, space, estimator, train, target, inner_folds, conv, n_trials, fold_index, random_state,
+               bar, timeout_at):
+    import time
+
+    import optuna
+    from optuna.trial import TrialState
+
+    for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING, TrialState.WAITING)):
+        study.tell(t.number, state=TrialState.FAIL)  # interrupted in an earlier run: drawn again below
+    done = len(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)))
+    if bar is not None:
+        bar.update(min(done, n_trials))
+    while done < n_trials:
+        if timeout_at is not None and time.monotonic() > timeout_at:
+            break
+        study.sampler = optuna.samplers.TPESampler(seed=_seed(random_state, fold_index, done), constant_liar=False,
+                                                   n_startup_trials=min(10, max(1, n_trials // 3)))
+        trial = study.ask()
+        try:
+            values = space.suggest(trial)
+            model = apply_params(estimator, values)
+            value = inner_score(model, train, metric=target, n_folds=inner_folds,
+                                random_state=random_state + 1 + fold_index, **conv)
+        except BaseException:
+            study.tell(trial, state=TrialState.FAIL)
+            raise
+        if not np.isfinite(value):
+            study.tell(trial, state=TrialState.FAIL)
+            raise ValueError(f"trial {trial.number} scored {value}: the inner test queries have no relevant document "
+                             "for this metric")
+        study.tell(trial, value)
+        done += 1
+        if bar is not None:
+            bar.update(1)
+            bar.set_postfix_str(f"fold {fold_index + 1} best {study.best_value:.4f}", refresh=False)
+
+
+def tune(data, *, estimator=None, engine: str | None = None, space=None, n_trials: int = 30,
+         metric: str = "ndcg@10", metrics: Sequence[str] | None = None, outer_folds: int = 5, inner_folds: int = 3,
+         random_state: int = 0, storage: str | os.PathLike | None = None, gain: str = "exp2",
+         no_relevant: float = 0.0, convention: str = "default", name: str | None = None, progress: bool = True,
+         timeout: float | None = None, read_options: Mapping[str, Any] | None = None) -> TuneResult:
+    """Tune a ranker's parameters with Optuna inside nested query-grouped cross-validation.
+
+    Parameters
+    ----------
+    data : RankingDataset or path
+        One LETOR file (or dataset), cut into ``outer_folds`` folds of whole queries.
+    estimator : ltr.Ranker, optional
+        The ranker whose other parameters stay fixed (default ``Ranker(engine=engine)``). A linear ranker with the
+        default objective optimises ``metric`` itself.
+    engine : {"lightgbm", "xgboost", "linear"}, optional
+    space : path, dict or SearchSpace, optional
+        The search space (see :mod:`ltr.tuning.space`); default the engine's (``ltr/tuning/spaces/<engine>.toml``).
+    n_trials : int, default=30
+        Trials per outer fold.
+    metric : str, default="ndcg@10"
+        What the inner folds maximise.
+    metrics : sequence of str, optional
+        What the outer folds report (``metric`` is always among them).
+    outer_folds, inner_folds : int, default=5 and 3
+    random_state : int, default=0
+        Seeds the folds and the sampler.
+    storage : path, optional
+        An SQLite file (or an Optuna storage URL) that keeps every trial as it ends; the same call resumes there.
+    gain, no_relevant, convention
+        Metric conventions of the inner scores and the outer results (:mod:`ltr.metrics`).
+    name : str, optional
+        The system's name in the result (default ``"<engine> tuned"``).
+    progress : bool, default=True
+        A bar over trials (shown on a terminal only).
+    timeout : float, optional
+        Seconds after which no new trial starts (the folds finish with the trials they have).
+
+    Returns
+    -------
+    TuneResult
+
+    Raises
+    ------
+    ValueError
+        Fewer queries than folds, a metric the linear ranker cannot optimise, a bad search space (a
+        :class:`~ltr.exceptions.FileFormatError` for a file), or an engine and estimator that disagree.
+    ImportError
+        Optuna is missing (``pip install "ltrkit[tune]"``).
+    """
+    import time
+
+    try:
+        import optuna
+    except ImportError as e:
+        raise ImportError('tuning needs Optuna: pip install "ltrkit[tune]" (or pip install optuna)') from e
+
+    if isinstance(n_trials, bool) or not isinstance(n_trials, (int, np.integer)) or n_trials < 1:
+        raise ValueError(f"n_trials must be a positive integer, got {n_trials!r}")
+    target, names = _metric_names(metric, metrics)
+    estimator = _base_estimator(estimator, engine, target)
+    space = load_space(space, estimator)
+    data = _data(data, read_options)
+    _check_counts(data, outer_folds, inner_folds)
+    conv = _conventions(gain, no_relevant, convention)
+    folds = _outer_folds(data, outer_folds, random_state)
+    url = _storage(storage)
+    key = _study_key(data, estimator, space, target, conv, outer_folds, inner_folds, random_state)
+    label = name or f"{estimator.get_params()['engine']} tuned"
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=outer_folds * n_trials, desc=f"tune {label}", unit="trial", disable=None)
+    timeout_at = None if timeout is None else time.monotonic() + float(timeout)
+    optuna_logger = logging.getLogger("optuna")
+    level = optuna_logger.level
+    optuna_logger.setLevel(logging.WARNING)  # one line per trial otherwise; restored below
+    results: list[FoldResult] = []
+    best_params: list[dict[str, Any]] = []
+    best_inner: list[float] = []
+    trials: list[list[dict[str, Any]]] = []
+    template = None
+    try:
+        for i, fold in enumerate(folds):
+            study = optuna.create_study(storage=url, study_name=f"ltr-tune-{key}-outer{i + 1}", direction="maximize",
+                                        load_if_exists=True)
+            _run_study(study, space, estimator, fold.train, target, inner_folds, conv, n_trials, i, random_state,
+                       bar, timeout_at)
+            complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
+            if not complete:
+                raise ValueError(f"no trial finished in outer fold {i + 1} before the timeout")
+            best = max(complete, key=lambda t: (t.value, -t.number))
+            model = apply_params(estimator, best.params)
+            result, cv = _outer_result(model, fold, names, conv, label)
+            results.append(result)
+            template = template or cv
+            best_params.append(dict(best.params))
+            best_inner.append(float(best.value))
+            trials.append([{"number": t.number, "params": dict(t.params), "value": float(t.value)} for t in complete])
+    finally:
+        optuna_logger.setLevel(level)
+        if bar is not None:
+            bar.close()
+    from ltr.datasets import dataset_summary
+
+    tuning = {"space": space.describe(), "space_source": space.source, "metric": target, "n_trials": n_trials,
+              "inner_folds": inner_folds, "best_params": best_params, "best_inner": best_inner,
+              "storage": None if url is None else url, "study_key": key}
+    settings = {**template.settings, "source": "query_kfold", "n_splits": outer_folds, "random_state": random_state,
+                "tuning": tuning}
+    params = _jsonable(estimator.get_params(deep=False))
+    cv = CVResult(label, names, results, template.feature_names, params, settings, [dataset_summary(data)])
+    return TuneResult(cv, best_params, best_inner, trials)

@@ -1,0 +1,328 @@
+"""Search spaces for :func:`ltr.tuning.tune`: TOML files (or dicts) of parameter ranges, checked before any trial.
+
+A space is one TOML table per parameter: a :class:`ltr.Ranker` parameter by its name (``[learning_rate]``), an
+engine parameter under ``engine_params`` (``[engine_params.bagging_by_query]``; for ``engine="linear"`` the
+coordinate-ascent settings, :data:`ltr.rankers.linear.DEFAULTS`). Each table holds either a range or choices::
+
+    [learning_rate]          # a float range: low and high, optionally log = true or step = 0.01
+    low = 0.01
+    high = 0.3
+    log = true
+
+    [num_leaves]             # an integer range: low and high are both integers (step and log allowed)
+    low = 2
+    high = 63
+    log = true
+
+    [normalize]              # choices: strings, numbers or booleans ("none" stands for None)
+    choices = ["none", "zscore"]
+
+Checked before the first trial, each with a message naming the file, line and key: an unknown parameter (with
+the closest known name), an unknown key in a table, a range with ``low >= high`` (empty), ``log`` with ``low <= 0``,
+empty choices, and values the ranker refuses (every range end and every choice is tried on the ranker's own
+parameter checks). The default space of each engine is ``ltr/tuning/spaces/<engine>.toml``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ltr.exceptions import FileFormatError
+
+__all__ = ["ENGINE_PARAMS", "Param", "SearchSpace", "default_space_path", "load_space"]
+
+ENGINE_PARAMS = "engine_params"
+_SPACES = Path(__file__).resolve().parent / "spaces"
+# Ranker parameters a search may not set: they choose what is tuned, or how it runs, not the model.
+_NOT_SEARCHED = frozenset({"engine", "verbose", "n_jobs", "eval_at", "engine_params", "objective_params",
+                           "early_stopping_rounds", "early_stopping_metric", "device"})
+_RANGE_KEYS = frozenset({"low", "high", "log", "step"})
+
+
+@dataclass(frozen=True)
+class Param:
+    """One searched parameter.
+
+    Attributes
+    ----------
+    name : str
+        ``"learning_rate"`` or ``"engine_params.bagging_by_query"`` (the name Optuna records).
+    kind : {"int", "float", "categorical"}
+    low, high : float or int or None
+    log : bool
+    step : float or int or None
+    choices : tuple or None
+    """
+
+    name: str
+    kind: str
+    low: float | int | None = None
+    high: float | int | None = None
+    log: bool = False
+    step: float | int | None = None
+    choices: tuple | None = None
+
+    @property
+    def target(self) -> tuple[str | None, str]:
+        """``(None, ranker_param)`` or ``("engine_params", name)``."""
+        head, _, tail = self.name.partition(".")
+        return (head, tail) if tail else (None, head)
+
+    def suggest(self, trial) -> Any:
+        """Ask an Optuna trial for a value."""
+        if self.kind == "categorical":
+            return trial.suggest_categorical(self.name, list(self.choices))
+        if self.kind == "int":
+            return trial.suggest_int(self.name, int(self.low), int(self.high), step=int(self.step or 1), log=self.log)
+        return trial.suggest_float(self.name, float(self.low), float(self.high), step=self.step, log=self.log)
+
+    def extremes(self) -> list:
+        """Values that bound what a trial can draw (each range end, every choice)."""
+        return list(self.choices) if self.kind == "categorical" else [self.low, self.high]
+
+    def describe(self) -> dict[str, Any]:
+        if self.kind == "categorical":
+            return {"choices": list(self.choices)}
+        d: dict[str, Any] = {"low": self.low, "high": self.high}
+        if self.log:
+            d["log"] = True
+        if self.step is not None:
+            d["step"] = self.step
+        return d
+
+
+@dataclass(frozen=True)
+class SearchSpace:
+    """Checked parameters of a search, and where they were read from."""
+
+    params: tuple[Param, ...]
+    source: str = "<dict>"
+
+    def suggest(self, trial) -> dict[str, Any]:
+        """One value per parameter from an Optuna trial, keyed by :attr:`Param.name`."""
+        return {p.name: p.suggest(trial) for p in self.params}
+
+    def describe(self) -> dict[str, dict[str, Any]]:
+        """The space as a JSON-able dict (the same shape as the TOML tables)."""
+        return {p.name: p.describe() for p in self.params}
+
+
+def apply_params(estimator, values: Mapping[str, Any]):
+    """A clone of ``estimator`` with ``values`` (as :meth:`SearchSpace.suggest` returns them) set; engine
+    parameters are merged into a copy of its ``engine_params``; ``"none"`` for a parameter whose default is None
+    stands for None."""
+    from sklearn.base import clone
+
+    model = clone(estimator)
+    direct: dict[str, Any] = {}
+    engine: dict[str, Any] = dict(model.get_params()[ENGINE_PARAMS] or {})
+    defaults = _defaults(type(model))
+    for name, value in values.items():
+        head, _, tail = name.partition(".")
+        if tail:
+            engine[tail] = value
+        else:
+            direct[head] = None if value == "none" and defaults.get(head, 0) is None else value
+    if engine:
+        direct[ENGINE_PARAMS] = engine
+    return model.set_params(**direct)
+
+
+def _defaults(cls) -> dict[str, Any]:
+    import inspect
+
+    return {k: v.default for k, v in inspect.signature(cls.__init__).parameters.items() if k != "self"}
+
+
+def default_space_path(engine: str) -> Path:
+    """``ltr/tuning/spaces/<engine>.toml``."""
+    path = _SPACES / f"{engine}.toml"
+    if not path.is_file():
+        known = sorted(p.stem for p in _SPACES.glob("*.toml"))
+        raise ValueError(f"no default search space for engine {engine!r}; there are spaces for {known}")
+    return path
+
+
+def _line_of(text: str | None, name: str) -> int | None:
+    """The line that opens ``name``'s table (``[name]`` or ``name = {...}``), for messages."""
+    if text is None:
+        return None
+    head, _, tail = name.partition(".")
+    patterns = [rf"^\s*\[\s*{re.escape(name)}\s*\]", rf"^\s*\[\s*{re.escape(head)}\s*\.\s*{re.escape(tail)}\s*\]",
+                rf"^\s*{re.escape(tail or head)}\s*=", rf"^\s*\"?{re.escape(name)}\"?\s*="]
+    for i, line in enumerate(text.splitlines(), 1):
+        if any(re.match(p, line) for p in patterns if p):
+            return i
+    return None
+
+
+class _Errors:
+    """Raises a FileFormatError (file spaces) or a ValueError (dict spaces) naming the parameter."""
+
+    def __init__(self, source: str, text: str | None):
+        self.source, self.text = source, text
+
+    def __call__(self, name: str, message: str) -> Exception:
+        if self.text is None:
+            return ValueError(f"search space {name!r}: {message}")
+        return FileFormatError(message, self.source, _line_of(self.text, name), name)
+
+
+def _number(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def _param(name: str, spec: Any, err: _Errors) -> Param:
+    if not isinstance(spec, Mapping):
+        raise err(name, f"a parameter is a table with low/high or choices, got {spec!r}")
+    keys = set(spec)
+    if "choices" in keys:
+        extra = keys - {"choices"}
+        if extra:
+            raise err(name, f"choices cannot be combined with {sorted(extra)}")
+        choices = spec["choices"]
+        if not isinstance(choices, list) or not choices:
+            raise err(name, "choices must be a non-empty list")
+        if not all(isinstance(c, (str, int, float, bool)) for c in choices):
+            raise err(name, f"choices must be strings, numbers or booleans, got {choices!r}")
+        return Param(name, "categorical", choices=tuple(choices))
+    unknown = keys - _RANGE_KEYS
+    if unknown:
+        raise err(name, f"unknown key(s) {sorted(unknown)}; a parameter takes low, high, log, step, or choices")
+    if "low" not in keys or "high" not in keys:
+        raise err(name, "a range needs both low and high (or give choices)")
+    low, high, log, step = spec["low"], spec["high"], spec.get("log", False), spec.get("step")
+    if not (_number(low) and _number(high)):
+        raise err(name, f"low and high must be numbers, got {low!r} and {high!r}")
+    if not low < high:
+        raise err(name, f"empty range: low {low!r} must be below high {high!r} (use choices = [{low!r}] to fix it)")
+    if not isinstance(log, bool):
+        raise err(name, f"log must be true or false, got {log!r}")
+    if log and low <= 0:
+        raise err(name, f"a log range needs low > 0, got {low!r}")
+    if step is not None:
+        if not _number(step) or step <= 0:
+            raise err(name, f"step must be a positive number, got {step!r}")
+        if log:
+            raise err(name, "a range takes step or log, not both")
+    integer = all(isinstance(v, int) for v in (low, high)) and (step is None or isinstance(step, int))
+    return Param(name, "int" if integer else "float", low, high, log, step)
+
+
+def _flatten(table: Mapping[str, Any], err: _Errors) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, spec in table.items():
+        if key == ENGINE_PARAMS:
+            if not isinstance(spec, Mapping):
+                raise err(key, "engine_params must be a table of parameter tables")
+            for sub, s in spec.items():
+                out[f"{ENGINE_PARAMS}.{sub}"] = s
+        else:
+            out[key] = spec
+    return out
+
+
+def _known_names(estimator, name: str, err: _Errors) -> None:
+    head, _, tail = name.partition(".")
+    params = estimator.get_params(deep=False)
+    if tail:
+        engine = params["engine"]
+        if engine == "linear":
+            from ltr.rankers.linear import DEFAULTS, check_linear_params
+
+            if tail not in DEFAULTS:
+                try:
+                    check_linear_params({tail: None})
+                except ValueError as e:
+                    raise err(name, str(e).replace("engine_params: ", "")) from None
+            return
+        from ltr.rankers.params import check_engine_params
+
+        objective = (estimator._resolve_objective() or {}).get("objective")
+        try:
+            check_engine_params(engine, {tail: None}, objective=objective)
+        except ValueError as e:
+            raise err(name, str(e).replace("engine_params: ", "")) from None
+        return
+    known = sorted(k for k in params if k not in _NOT_SEARCHED)
+    if head in _NOT_SEARCHED and head in params:
+        raise err(name, f"{head} is not searched (it says what is tuned or how it runs); parameters: "
+                        f"{', '.join(known)}, and [engine_params.NAME] tables")
+    if head not in params:
+        close = difflib.get_close_matches(head, known, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise err(name, f"unknown parameter {head!r}{hint}; parameters: {', '.join(known)}, and "
+                        "[engine_params.NAME] tables for the engine's own")
+
+
+def load_space(space: str | os.PathLike | Mapping[str, Any] | SearchSpace | None, estimator) -> SearchSpace:
+    """Read and check a search space for ``estimator`` (a :class:`ltr.Ranker`): a TOML file, a dict of the same
+    shape, a :class:`SearchSpace`, or None for the engine's default space.
+
+    Raises
+    ------
+    ltr.exceptions.FileFormatError
+        A space file with a defect (``path:line: message (token 'name')``).
+    ValueError
+        The same defects in a dict.
+
+    Examples
+    --------
+    >>> from ltr import Ranker
+    >>> s = load_space({"learning_rate": {"low": 0.01, "high": 0.3, "log": True}}, Ranker())
+    >>> [(p.name, p.kind) for p in s.params]
+    [('learning_rate', 'float')]
+    >>> load_space({"learning_rate": {"low": 0.3, "high": 0.3}}, Ranker())  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: search space 'learning_rate': empty range: low 0.3 must be below high 0.3 ...
+    """
+    if isinstance(space, SearchSpace):
+        return space
+    text = None
+    source = "<dict>"
+    if space is None:
+        space = default_space_path(estimator.get_params()["engine"])
+    if isinstance(space, (str, os.PathLike)):
+        try:
+            import tomllib
+        except ImportError:  # Python 3.10
+            import tomli as tomllib
+        path = Path(space)
+        if not path.is_file():
+            raise FileNotFoundError(2, "no such search-space file", str(path))
+        source = str(path)
+        text = path.read_text(encoding="utf-8")
+        try:
+            table = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as e:
+            where = re.search(r"at line (\d+)", str(e))  # TOMLDecodeError has no lineno before Python 3.14
+            line = int(where.group(1)) if where else getattr(e, "lineno", None)
+            raise FileFormatError(f"not valid TOML ({str(e).split(' (at ')[0]})", source, line) from None
+    elif isinstance(space, Mapping):
+        table = dict(space)
+    else:
+        raise TypeError(f"space must be a TOML path, a dict or None, got {type(space).__name__}")
+    err = _Errors(source, text)
+    flat = _flatten(table, err)
+    if not flat:
+        raise (FileFormatError("the search space names no parameter", source) if text is not None
+               else ValueError("the search space names no parameter"))
+    params = []
+    for name, spec in flat.items():
+        _known_names(estimator, name, err)
+        params.append(_param(name, spec, err))
+    for p in params:  # every end of every range, and every choice, through the ranker's own checks
+        for value in p.extremes():
+            try:
+                apply_params(estimator, {p.name: value})._check_params()
+            except (ValueError, TypeError) as e:
+                raise err(p.name, f"the ranker refuses {value!r}: {e}") from None
+    return SearchSpace(tuple(params), source)

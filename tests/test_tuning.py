@@ -1,0 +1,231 @@
+"""Tuning by query groups (``ltr.tuning``, ``ltr tune``): search spaces and their errors, nested CV that never
+looks at an outer test fold, seeded and resumable Optuna studies, and result files that ltr compare reads."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+import pytest
+
+from ltr import Ranker, make_ranking
+from ltr.cli import main
+from ltr.evaluation import cross_validate, read_result
+from ltr.exceptions import FileFormatError
+from ltr.io import write_letor
+from ltr.metrics import evaluate_per_query
+from ltr.tuning import default_space_path, inner_score, load_space, select_by_nested_cv, tune
+
+pytest.importorskip("optuna")
+
+FAST = dict(n_estimators=8, min_child_samples=2, n_jobs=1)
+SMALL_SPACE = {"num_leaves": {"low": 2, "high": 8}, "learning_rate": {"low": 0.05, "high": 0.3, "log": True}}
+
+
+@pytest.fixture(scope="module")
+def data():
+    return make_ranking(30, (4, 10), 5, random_state=0)
+
+
+# -- spaces ---------------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("engine", ["lightgbm", "xgboost", "linear"])
+def test_every_engine_has_a_default_space_that_passes_the_rankers_own_checks(engine):
+    space = load_space(None, Ranker(engine=engine))
+    assert space.source == str(default_space_path(engine)) and space.params
+
+
+def test_a_space_file_reads_ranges_choices_and_engine_parameters(tmp_path):
+    path = tmp_path / "space.toml"
+    path.write_text('[num_leaves]\nlow = 2\nhigh = 31\nlog = true\n\n[subsample]\nlow = 0.5\nhigh = 1\n\n'
+                    '[n_estimators]\nlow = 10\nhigh = 100\nstep = 10\n\n[normalize]\nchoices = ["none", "zscore"]\n\n'
+                    '[engine_params.lambdarank_truncation_level]\nchoices = [10, 20]\n')
+    space = {p.name: p for p in load_space(path, Ranker()).params}
+    assert (space["num_leaves"].kind, space["num_leaves"].log) == ("int", True)
+    assert space["subsample"].kind == "float"  # 1 is an integer, 0.5 is not
+    assert space["n_estimators"].step == 10
+    assert space["normalize"].choices == ("none", "zscore")
+    assert space["engine_params.lambdarank_truncation_level"].kind == "categorical"
+
+
+@pytest.mark.parametrize("text, line, match", [
+    ("[num_leaves]\nlow = 2\nhigh = 8\n\n[num_leafs]\nlow = 2\nhigh = 9\n", 5,
+     "unknown parameter 'num_leafs' (did you mean 'num_leaves'?)"),
+    ("[learning_rate]\nlow = 0.1\nhigh = 0.1\n", 1, "empty range: low 0.1 must be below high 0.1"),
+    ("[learning_rate]\nlow = 0.3\nhigh = 0.1\n", 1, "empty range"),
+    ("[reg_lambda]\nlow = 0.0\nhigh = 1.0\nlog = true\n", 1, "a log range needs low > 0"),
+    ("[num_leaves]\nlow = 2\nhgh = 8\n", 1, "unknown key(s) ['hgh']"),
+    ("[normalize]\nchoices = []\n", 1, "choices must be a non-empty list"),
+    ("[num_leaves]\nlow = 1\nhigh = 8\n", 1, "the ranker refuses 1: num_leaves must be an integer >= 2"),
+    ("\n\n[engine_params.bagging_by_quer]\nchoices = [true]\n", 3,
+     "lightgbm has no parameter 'bagging_by_quer' (did you mean 'bagging_by_query'?)"),
+    ("[engine]\nchoices = ['xgboost']\n", 1, "engine is not searched"),
+])
+def test_a_bad_space_file_names_the_file_the_line_and_the_parameter(tmp_path, text, line, match):
+    path = tmp_path / "space.toml"
+    path.write_text(text)
+    with pytest.raises(FileFormatError, match=re.escape(match)) as info:
+        load_space(path, Ranker())
+    assert str(info.value).startswith(f"{path}:{line}: ")
+
+
+def test_invalid_toml_and_an_empty_space_are_file_errors(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[num_leaves\nlow = 2\n")
+    with pytest.raises(FileFormatError, match=f"^{bad}:1: not valid TOML"):
+        load_space(bad, Ranker())
+    empty = tmp_path / "empty.toml"
+    empty.write_text("# nothing\n")
+    with pytest.raises(FileFormatError, match="names no parameter"):
+        load_space(empty, Ranker())
+
+
+def test_a_linear_space_takes_coordinate_ascent_settings_and_refuses_tree_ones():
+    load_space({"engine_params": {"n_restarts": {"low": 1, "high": 4}}}, Ranker(engine="linear"))
+    with pytest.raises(ValueError, match="did you mean 'n_restarts'"):
+        load_space({"engine_params": {"restarts": {"low": 1, "high": 4}}}, Ranker(engine="linear"))
+    with pytest.raises(ValueError, match="num_leaves=2 is a tree parameter"):
+        load_space({"num_leaves": {"low": 2, "high": 8}}, Ranker(engine="linear"))
+
+
+# -- nested cross-validation ------------------------------------------------------------------------------------------
+class _Spy(Ranker):
+    """A Ranker that records the queries of every training set it sees."""
+
+    seen: list[set] = []
+
+    def fit(self, X, y=None, **kw):
+        _Spy.seen.append({int(q) for q in X.query_ids})
+        return super().fit(X, y, **kw)
+
+
+def test_no_choice_ever_sees_an_outer_test_query(data):
+    _Spy.seen = []
+    n_trials, inner = 3, 2
+    result = tune(data, estimator=_Spy(**FAST), space=SMALL_SPACE, n_trials=n_trials, outer_folds=3,
+                  inner_folds=inner, progress=False)
+    per_fold = n_trials * inner + 1  # the trials' inner fits, then the chosen parameters on the training part
+    assert len(_Spy.seen) == 3 * per_fold
+    for i, fold in enumerate(result.cv.folds):
+        test = {int(q) for q in fold.qids}
+        for seen in _Spy.seen[i * per_fold:(i + 1) * per_fold]:
+            assert not seen & test
+        assert _Spy.seen[(i + 1) * per_fold - 1] | test == {int(q) for q in data.query_ids}
+
+
+def test_outer_folds_test_the_queries_of_ltr_cv_and_their_values_are_the_chosen_models(data):
+    result = tune(data, estimator=Ranker(**FAST), space=SMALL_SPACE, n_trials=2, outer_folds=3, inner_folds=2,
+                  random_state=4, progress=False, metrics=["ndcg@5", "map"])
+    plain = cross_validate(Ranker(**FAST), data, n_splits=3, random_state=4, progress=False, metrics=["map"])
+    assert [f.qids for f in result.cv.folds] == [f.qids for f in plain.folds]
+    assert result.cv.metrics == ["ndcg@10", "ndcg@5", "map"]
+    from ltr.evaluation import query_kfold
+    from ltr.tuning.space import apply_params
+
+    fold = query_kfold(data, 3, validation=False, random_state=4)[1]
+    model = apply_params(Ranker(**FAST), result.best_params[1]).fit(fold.train)
+    ref = evaluate_per_query(fold.test.y, model.predict(fold.test), group_ptr=fold.test.group_ptr, metrics=["map"])
+    np.testing.assert_allclose(result.cv.folds[1].per_query["map"], ref["map"], rtol=0, atol=1e-12)
+    assert result.best_inner[1] == pytest.approx(inner_score(model, fold.train, n_folds=2, random_state=4 + 1 + 1))
+
+
+@pytest.mark.slow
+def test_the_same_seed_draws_the_same_trials_and_an_interrupted_run_resumes_to_the_same_result(data, tmp_path,
+                                                                                              monkeypatch):
+    kw = dict(estimator=Ranker(**FAST), space=SMALL_SPACE, n_trials=3, outer_folds=3, inner_folds=2, progress=False)
+    reference = tune(data, **kw)
+    assert tune(data, **kw).best_params == reference.best_params
+
+    from ltr.tuning import nested
+
+    calls = {"n": 0}
+    real = nested.inner_score
+
+    def interrupted(*a, **k):
+        calls["n"] += 1
+        if calls["n"] == 5:  # the second trial of outer fold 2
+            raise KeyboardInterrupt
+        return real(*a, **k)
+
+    db = tmp_path / "trials.db"
+    monkeypatch.setattr(nested, "inner_score", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        tune(data, storage=db, **kw)
+    monkeypatch.setattr(nested, "inner_score", real)
+    resumed = tune(data, storage=db, **kw)
+    assert resumed.best_params == reference.best_params and resumed.best_inner == reference.best_inner
+    assert resumed.cv.mean() == reference.cv.mean()
+    import optuna
+
+    studies = optuna.get_all_study_summaries(f"sqlite:///{db}")
+    assert sorted(s.n_trials for s in studies) == [3, 3, 4]  # one failed trial, drawn again
+
+
+def test_a_linear_ranker_is_tuned_on_the_metric_it_optimises(data):
+    result = tune(data, engine="linear", n_trials=2, outer_folds=3, inner_folds=2, metric="map", progress=False,
+                  space={"engine_params": {"n_restarts": {"low": 1, "high": 2}}})
+    assert result.cv.params["objective"] == "map"
+    with pytest.raises(ValueError, match="cannot optimise 'bpref'"):
+        tune(data, engine="linear", n_trials=1, outer_folds=3, inner_folds=2, metric="bpref", progress=False)
+
+
+@pytest.mark.parametrize("kw, match", [
+    (dict(outer_folds=40), "30 queries, fewer than the 40 outer folds"),
+    (dict(outer_folds=3, inner_folds=25), "outer training part has 20 queries, fewer than the 25 inner folds"),
+    (dict(n_trials=0), "n_trials must be a positive integer"),
+    (dict(engine="xgboost", estimator=Ranker()), "engine='xgboost' but the estimator's engine is 'lightgbm'"),
+])
+def test_bad_tuning_arguments_are_refused_naming_the_cause(data, kw, match):
+    with pytest.raises(ValueError, match=re.escape(match)):
+        tune(data, space=SMALL_SPACE, progress=False, **kw)
+
+
+def test_nested_selection_picks_the_best_inner_score_in_every_fold(data):
+    candidates = {"stumps": Ranker(num_leaves=2, **FAST), "deeper": Ranker(num_leaves=8, **FAST)}
+    sel = select_by_nested_cv(candidates, data, outer_folds=3, inner_folds=2)
+    for scores, chosen, fold in zip(sel.inner, sel.chosen, sel.selected.folds):
+        assert chosen == max(scores, key=scores.get)
+        assert fold.per_query == next(f for f in sel.candidates[chosen].folds if f.name == fold.name).per_query
+
+
+# -- the command line -------------------------------------------------------------------------------------------------
+def test_ltr_tune_writes_a_result_that_ltr_compare_pairs_with_ltr_cv(data, tmp_path, capsys):
+    path = tmp_path / "train.txt"
+    write_letor(path, data)
+    space = tmp_path / "space.toml"
+    space.write_text("[num_leaves]\nlow = 2\nhigh = 6\n")
+    out, cv_out = tmp_path / "tuned.json", tmp_path / "cv.json"
+    args = ["tune", str(path), "--space", str(space), "--trials", "2", "--outer-folds", "3", "--inner-folds", "2",
+            "--rounds", "8", "--min-child-samples", "2", "--n-jobs", "1", "--quiet"]
+    assert main([*args, "--out", str(out), "--format", "json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert len(printed["folds"]) == 3 and set(printed["folds"][0]["params"]) == {"num_leaves"}
+    assert read_result(out)["kind"] == "cv"
+    assert (tmp_path / "tuned.json.optuna.db").is_file()
+    assert main(["cv", str(path), "--folds", "3", "--rounds", "8", "--min-child-samples", "2", "--quiet",
+                 "--out", str(cv_out)]) == 0
+    capsys.readouterr()
+    assert main(["compare", str(cv_out), str(out), "--format", "json", "--tests", "t"]) == 0
+
+
+@pytest.mark.parametrize("extra, code, match", [
+    (["--outer-folds", "50"], 1, "fewer than the 50 outer folds"),
+    (["--trials", "0"], 2, "--trials must be at least 1"),
+    (["--engine", "linear", "--metric", "bpref"], 1, "cannot optimise 'bpref'"),
+    (["--metric", "ndcgg@10"], 2, "unknown metric"),
+])
+def test_ltr_tune_errors_are_one_line_with_the_cause(data, tmp_path, capsys, extra, code, match):
+    path = tmp_path / "train.txt"
+    write_letor(path, data)
+    assert main(["tune", str(path), "--trials", "1", "--quiet", *extra]) == code
+    err = capsys.readouterr().err
+    assert match in err and len(err.strip().splitlines()) == 1
+
+
+def test_ltr_tune_reports_a_bad_space_file_with_its_line(data, tmp_path, capsys):
+    path = tmp_path / "train.txt"
+    write_letor(path, data)
+    space = tmp_path / "space.toml"
+    space.write_text("[learning_rate]\nlow = 0.2\nhigh = 0.1\n")
+    assert main(["tune", str(path), "--space", str(space), "--quiet"]) == 1
+    assert f"{space}:1: empty range" in capsys.readouterr().err
