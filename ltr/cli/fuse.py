@@ -1,0 +1,122 @@
+"""``ltr fuse RUN RUN ...``: fuse TREC runs (RRF, CombSUM, CombMNZ, weighted sum), optionally fitting the weights
+by cross-validation over queries (:mod:`ltr.fusion`)."""
+
+from __future__ import annotations
+
+import argparse
+
+from ltr.cli._common import UsageError, add_command, add_format, add_quiet, check_outputs, emit, note, split_list
+
+__all__ = ["register", "run"]
+
+
+def register(sub) -> None:
+    from ltr.fusion import METHODS, NORMS, SEARCHES
+    from ltr.io import QRELS_FORMATS
+
+    p = add_command(sub, "fuse", "fuse TREC runs: reciprocal rank fusion, CombSUM, CombMNZ or a weighted sum")
+    p.add_argument("runs", nargs="+", metavar="RUN", help="two or more TREC run files")
+    p.add_argument("--out", required=True, help="the fused run (TREC format; '-' for standard output)")
+    p.add_argument("--method", default="rrf", choices=METHODS,
+                   help="rrf: sum of w/(k + rank) (Cormack et al.); combsum / combmnz: sum of normalised scores, "
+                        "times the number of runs that retrieved the document for combmnz (Fox & Shaw); wsum: "
+                        "weighted sum of normalised scores (--weights or --fit-weights)")
+    p.add_argument("--norm", default=argparse.SUPPRESS, choices=NORMS,
+                   help="per-query score normalisation of each run (Montague & Aslam) (default: none for rrf, "
+                        "minmax otherwise)")
+    p.add_argument("--weights", default=None, metavar="W1,W2,...",
+                   help="one weight per run, for wsum (or weighted rrf)")
+    p.add_argument("--k", type=float, default=60.0, help="RRF's constant")
+    p.add_argument("--depth", type=int, default=None, metavar="N", help="fuse each run's top N documents per query")
+    p.add_argument("--tag", default="fused", help="run tag of the fused run")
+    g = p.add_argument_group("weights fitted by cross-validation over queries (--fit-weights)")
+    g.add_argument("--fit-weights", action="store_true", dest="fit_weights",
+                   help="choose the weights of wsum (or rrf) on each fold's training queries and write the "
+                        "out-of-fold fused run")
+    g.add_argument("--qrels", default=None, help="relevance judgments the weights are fitted on")
+    g.add_argument("--qrels-format", default="auto", choices=("auto", *QRELS_FORMATS), dest="qrels_format",
+                   help="layout of --qrels (detected from its first lines)")
+    g.add_argument("--metric", default="ndcg@10", help="the metric maximised (trec_eval conventions, linear gain)")
+    g.add_argument("--folds", type=int, default=5, help="folds of queries")
+    g.add_argument("--search", default="grid", choices=SEARCHES,
+                   help="grid: every weight vector on the simplex; coordinate: coordinate ascent from equal weights")
+    g.add_argument("--step", type=float, default=0.1, help="spacing of the weight values tried")
+    g.add_argument("--split-seed", type=int, default=0, dest="split_seed", help="seed of the query shuffle")
+    g.add_argument("--report", default=None, metavar="FILE.json",
+                   help="write the chosen weights per fold and the metrics as JSON")
+    add_format(p, ("table", "json"))
+    add_quiet(p)
+    p.set_defaults(func=run)
+
+
+def _weights(text: str | None, n_runs: int) -> list[float] | None:
+    if text is None:
+        return None
+    try:
+        values = [float(v) for v in split_list(text)]
+    except ValueError:
+        raise UsageError(f"--weights takes comma-separated numbers, got {text!r}") from None
+    if len(values) != n_runs:
+        raise UsageError(f"--weights: {len(values)} weights for {n_runs} runs")
+    return values
+
+
+def _finite(obj):
+    # strict JSON: a fold without judged test queries has a NaN mean, written as null
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_finite(v) for v in obj]
+    return None if isinstance(obj, float) and obj != obj else obj
+
+
+def run(args: argparse.Namespace) -> int:
+    from ltr.fusion import fit_weights, fuse
+    from ltr.io import write_run
+
+    if len(args.runs) < 2:
+        raise UsageError("fusion needs at least two runs")
+    weights = _weights(args.weights, len(args.runs))
+    if args.fit_weights:
+        if weights is not None:
+            raise UsageError("--fit-weights chooses the weights: drop --weights")
+        if not args.qrels:
+            raise UsageError("--fit-weights needs --qrels to measure the fused runs")
+        if args.method not in ("wsum", "rrf"):
+            raise UsageError(f"--fit-weights fits wsum or rrf weights, not --method {args.method}")
+        if args.out == "-":
+            raise UsageError("--fit-weights prints its weights on standard output: give --out a file")
+    elif args.qrels or args.report:
+        raise UsageError("--qrels and --report go with --fit-weights")
+    check_outputs(args.out, args.report)
+    norm = getattr(args, "norm", None)
+    if not args.fit_weights:
+        fused = fuse(args.runs, method=args.method, norm=norm, weights=weights, k=args.k, depth=args.depth,
+                     tag=args.tag)
+        write_run(args.out, fused)
+        note(args, f"fused {len(args.runs)} runs ({args.method}): {fused['qid'].nunique()} queries, {len(fused)} "
+                   f"documents; wrote {args.out}")
+        return 0
+    from ltr.io import read_qrels
+
+    qrels = read_qrels(args.qrels, args.qrels_format)
+    result = fit_weights(args.runs, qrels, method=args.method, norm=norm, metric=args.metric,
+                         n_splits=args.folds, search=args.search, step=args.step, random_state=args.split_seed,
+                         k=args.k, depth=args.depth, tag=args.tag)
+    write_run(args.out, result.run)
+    summary = result.to_dict()
+    summary["runs"] = list(args.runs)
+    if args.report:
+        import json
+
+        from ltr.io import atomic_write
+
+        with atomic_write(args.report) as f:
+            f.write(json.dumps(_finite(summary), indent=2, allow_nan=False) + "\n")
+    header = ["fold", *[f"w{i + 1}" for i in range(len(args.runs))], f"train {result.metric}",
+              f"test {result.metric}", "test queries"]
+    rows = [[f["fold"], *f["weights"], f["train"], f["test"], len(f["test_queries"])] for f in result.folds]
+    footer = (f"out-of-fold {result.metric} {result.mean:.4f} over the judged queries; w1..w{len(args.runs)}: "
+              f"{', '.join(args.runs)}; {result.search} search, norm {result.norm}; wrote {args.out}")
+    emit(args, header, rows, summary, footer=footer)
+    return 0

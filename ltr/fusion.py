@@ -1,0 +1,455 @@
+r"""Rank fusion baselines over TREC runs: reciprocal rank fusion, CombSUM, CombMNZ and a weighted sum, with the
+score normalisations of Montague & Aslam, and weights fitted by cross-validation over queries.
+
+Every run is a DataFrame as :func:`ltr.io.read_run` returns it (``qid``, ``docno``, ``score``; ``rank`` is ignored,
+as trec_eval ignores it) or a path to a run file. Fusion works query by query; for document :math:`d` of query
+:math:`q`, run :math:`i` contributes :math:`v_i(d)`, the document's normalised score in that run, and nothing (0,
+not counted) when the run did not retrieve it:
+
+=========  ==========================================================================================================
+method     fused score
+=========  ==========================================================================================================
+rrf        :math:`\sum_i w_i / (k + r_i(d))`, :math:`r_i` the 1-based rank in run :math:`i` (Cormack et al., k = 60;
+           :math:`w_i = 1` unless weights are given)
+combsum    :math:`\sum_i v_i(d)` (Fox & Shaw)
+combmnz    :math:`|\{i : d \in \text{run}_i\}| \cdot \sum_i v_i(d)` (Fox & Shaw)
+wsum       :math:`\sum_i w_i\, v_i(d)` (weights given, or fitted by :func:`fit_weights`)
+=========  ==========================================================================================================
+
+Normalisations, per run and query over the :math:`n` documents the run retrieved (Montague & Aslam; ``norm``):
+
+=========  ==========================================================================================================
+none       the raw score
+minmax     :math:`(s - \min) / \max(\max - \min, 10^{-9})`
+zscore     :math:`(s - \mu) / \max(\sigma, 10^{-9})`, :math:`\sigma` the population standard deviation
+sum        :math:`(s - \min) / \max(\sum_j (s_j - \min), 10^{-9})`
+rank       :math:`1 - (r - 1) / n`
+=========  ==========================================================================================================
+
+Conventions (each tested against ranx 0.3's ``ranx.fusion``, which gives the same scores to float round-off):
+
+- Ranks within a run, and the order of the fused run, are by score descending with ties broken by ``docno``
+  descending: trec_eval's order, the one :func:`ltr.metrics.evaluate_run` uses. ranx orders tied documents by an
+  unstable sort, so on ties its ``rrf`` and ``rank`` normalisation may differ from ours (and from run to run).
+- A document a run did not retrieve contributes nothing, as in ranx; CombMNZ counts only the runs that retrieved it.
+- A query missing from some runs is fused from the runs that have it (ranx refuses runs whose query sets differ).
+- The :math:`10^{-9}` floors are ranx's: a query whose scores are all equal normalises to 0 under minmax, zscore
+  and sum.
+- ``rrf`` uses ranks only: a normalisation other than ``none`` is refused rather than silently ignored.
+- Scores must be finite, and a run may list a document once per query; the error names the run, query and document.
+
+References
+----------
+G. V. Cormack, C. L. A. Clarke, S. Büttcher, "Reciprocal Rank Fusion Outperforms Condorcet and Individual Rank
+Learning Methods", SIGIR 2009.
+E. A. Fox, J. A. Shaw, "Combination of Multiple Searches", TREC-2, 1993.
+M. Montague, J. A. Aslam, "Relevance Score Normalization for Metasearch", CIKM 2001.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from numpy.typing import ArrayLike, NDArray
+
+from ltr.exceptions import TrecFormatError
+
+__all__ = ["METHODS", "NORMS", "SEARCHES", "FusionCV", "fit_weights", "fuse", "normalize_run", "prepare_runs"]
+
+METHODS = ("rrf", "combsum", "combmnz", "wsum")
+NORMS = ("none", "minmax", "zscore", "sum", "rank")
+SEARCHES = ("grid", "coordinate")
+_FLOOR = 1e-9  # ranx's floor under every normaliser's denominator
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# One run
+# ---------------------------------------------------------------------------------------------------------------
+def _as_run(run: pd.DataFrame | str | os.PathLike, name: str) -> pd.DataFrame:
+    """``qid``, ``docno`` (str) and ``score`` (float64) sorted in trec_eval's order, with a 1-based ``rank``."""
+    if isinstance(run, (str, os.PathLike)):
+        from ltr.io import read_run
+
+        run = read_run(run)
+    if not isinstance(run, pd.DataFrame):
+        raise TypeError(f"{name}: a run is a DataFrame (qid, docno, score) or a path, got {type(run).__name__}")
+    missing = [c for c in ("qid", "docno", "score") if c not in run.columns]
+    if missing:
+        raise ValueError(f"{name} is missing columns {missing}; it has {list(run.columns)}")
+    out = pd.DataFrame({"qid": run["qid"].astype(str).to_numpy(), "docno": run["docno"].astype(str).to_numpy(),
+                        "score": run["score"].to_numpy(dtype=np.float64)})
+    bad = ~np.isfinite(out["score"].to_numpy())
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise TrecFormatError(f"{name}: query {out['qid'].iat[i]} document {out['docno'].iat[i]} has score "
+                              f"{out['score'].iat[i]}; fusion needs finite scores")
+    dup = out.duplicated(["qid", "docno"])
+    if dup.any():
+        i = int(np.flatnonzero(dup.to_numpy())[0])
+        raise TrecFormatError(f"{name}: query {out['qid'].iat[i]} lists document {out['docno'].iat[i]} twice")
+    # trec_eval's order: score descending, then docno descending (queries kept in order of first appearance)
+    q_codes, _ = pd.factorize(out["qid"])
+    d_codes, _ = pd.factorize(out["docno"], sort=True)  # docno order, as strcmp on UTF-8
+    order = np.lexsort((-d_codes, -out["score"].to_numpy(), q_codes))
+    out = out.iloc[order].reset_index(drop=True)
+    sizes = out.groupby("qid", sort=False).size()
+    out["rank"] = np.arange(len(out)) - np.repeat(np.cumsum(sizes.to_numpy()) - sizes.to_numpy(), sizes) + 1
+    out["n"] = np.repeat(sizes.to_numpy(), sizes)
+    return out
+
+
+def normalize_run(run: pd.DataFrame | str | os.PathLike, norm: str = "minmax") -> pd.DataFrame:
+    """The run with each query's scores normalised (module table), in trec_eval's order.
+
+    Examples
+    --------
+    >>> run = pd.DataFrame({"qid": ["1", "1", "1"], "docno": ["a", "b", "c"], "score": [2.0, 4.0, 3.0]})
+    >>> normalize_run(run, "minmax")[["docno", "score"]].values.tolist()
+    [['b', 1.0], ['c', 0.5], ['a', 0.0]]
+    >>> normalize_run(run, "rank")["score"].round(4).tolist()    # 1 - (r - 1) / 3
+    [1.0, 0.6667, 0.3333]
+    """
+    r = _as_run(run, "run")
+    return r.assign(score=_normalised(r, _check_choice("norm", norm, NORMS)))[["qid", "docno", "rank", "score"]]
+
+
+def _normalised(r: pd.DataFrame, norm: str) -> NDArray[np.float64]:
+    s = r["score"].to_numpy()
+    if norm == "none":
+        return s.copy()
+    if norm == "rank":
+        return 1.0 - (r["rank"].to_numpy() - 1) / r["n"].to_numpy()
+    g = r.groupby("qid", sort=False)["score"]
+    if norm == "minmax":
+        low, high = g.transform("min").to_numpy(), g.transform("max").to_numpy()
+        return (s - low) / np.maximum(high - low, _FLOOR)
+    if norm == "zscore":
+        mean, std = g.transform("mean").to_numpy(), g.transform("std", ddof=0).to_numpy()
+        return (s - mean) / np.maximum(std, _FLOOR)
+    low = g.transform("min").to_numpy()  # "sum"
+    total = g.transform("sum").to_numpy() - low * r["n"].to_numpy()
+    return (s - low) / np.maximum(total, _FLOOR)
+
+
+def _check_choice(name: str, value: Any, choices: Sequence[str]) -> str:
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {list(choices)}, got {value!r}")
+    return value
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Runs side by side
+# ---------------------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class PreparedRuns:
+    """Runs aligned on (query, document): ``values[j, i]`` is run ``i``'s contribution to pair ``j`` before
+    weighting (normalised score, or ``1 / (k + rank)`` for rrf; 0 where it did not retrieve the document), and
+    ``present[j, i]`` whether it retrieved it."""
+
+    method: str
+    norm: str
+    qid: NDArray[np.object_]
+    docno: NDArray[np.object_]
+    values: NDArray[np.float64]
+    present: NDArray[np.bool_]
+    names: tuple[str, ...] = field(default=())
+
+    @property
+    def n_runs(self) -> int:
+        return self.values.shape[1]
+
+    def scores(self, weights: ArrayLike | None = None) -> NDArray[np.float64]:
+        """The fused score of every pair (runs added in order, as ranx adds them)."""
+        w = np.ones(self.n_runs) if weights is None else np.asarray(weights, dtype=np.float64)
+        total = np.zeros(self.values.shape[0])
+        for i in range(self.n_runs):
+            total = total + (self.values[:, i] if weights is None else w[i] * self.values[:, i])
+        if self.method == "combmnz":
+            total = total * self.present.sum(axis=1)
+        return total
+
+    def run(self, weights: ArrayLike | None = None, *, tag: str = "fused") -> pd.DataFrame:
+        """The fused run (``qid Q0 docno rank score tag``), in trec_eval's order."""
+        out = pd.DataFrame({"qid": self.qid, "docno": self.docno, "score": self.scores(weights)})
+        r = _as_run(out, "fused run")
+        return pd.DataFrame({"qid": r["qid"], "q0": "Q0", "docno": r["docno"], "rank": r["rank"].astype(np.int64),
+                             "score": r["score"], "tag": tag})
+
+
+def prepare_runs(runs: Sequence[pd.DataFrame | str | os.PathLike], *, method: str = "rrf", norm: str | None = None,
+                 k: float = 60.0, depth: int | None = None) -> PreparedRuns:
+    """Validate, rank, normalise and align runs once (what :func:`fuse` and :func:`fit_weights` build on).
+
+    ``norm`` defaults to ``"none"`` for rrf and ``"minmax"`` for the others; ``depth`` keeps each run's top
+    ``depth`` documents per query before fusing.
+    """
+    method = _check_choice("method", method, METHODS)
+    norm = ("none" if method == "rrf" else "minmax") if norm is None else _check_choice("norm", norm, NORMS)
+    if method == "rrf" and norm != "none":
+        raise ValueError(f"rrf fuses ranks, so norm={norm!r} would change nothing; leave norm unset (or 'none')")
+    if not (isinstance(k, (int, float)) and not isinstance(k, bool) and math.isfinite(k) and k >= 0):
+        raise ValueError(f"k must be a number >= 0, got {k!r}")
+    if depth is not None and (isinstance(depth, bool) or not isinstance(depth, int) or depth < 1):
+        raise ValueError(f"depth must be a positive integer, got {depth!r}")
+    if isinstance(runs, (pd.DataFrame, str, os.PathLike)) or len(runs) < 2:
+        raise ValueError("fusion needs at least two runs")
+    names = tuple(str(r) if isinstance(r, (str, os.PathLike)) else f"run {i + 1}" for i, r in enumerate(runs))
+    parts = []
+    for i, (run, name) in enumerate(zip(runs, names)):
+        r = _as_run(run, name)
+        if depth is not None:
+            r = r[r["rank"] <= depth].reset_index(drop=True)
+            r["n"] = np.minimum(r["n"], depth)
+        v = 1.0 / (k + r["rank"].to_numpy()) if method == "rrf" else _normalised(r, norm)
+        parts.append(pd.DataFrame({"qid": r["qid"], "docno": r["docno"], "run": i, "value": v}))
+    table = pd.concat(parts, ignore_index=True)
+    codes, uniques = pd.factorize(pd.MultiIndex.from_arrays([table["qid"], table["docno"]]))
+    values = np.zeros((len(uniques), len(runs)))
+    present = np.zeros((len(uniques), len(runs)), dtype=bool)
+    values[codes, table["run"].to_numpy()] = table["value"].to_numpy()
+    present[codes, table["run"].to_numpy()] = True
+    return PreparedRuns(method, norm, uniques.get_level_values(0).to_numpy(dtype=object),
+                        uniques.get_level_values(1).to_numpy(dtype=object), values, present, names)
+
+
+def _weights(weights: ArrayLike | None, n_runs: int, method: str) -> NDArray[np.float64] | None:
+    if weights is None:
+        if method == "wsum":
+            raise ValueError("method='wsum' needs weights (one per run), or fit them with fit_weights")
+        return None
+    if method in ("combsum", "combmnz"):
+        raise ValueError(f"{method} has no weights; use method='wsum' (or 'rrf' for weighted RRF)")
+    w = np.asarray(weights, dtype=np.float64).reshape(-1)
+    if w.size != n_runs:
+        raise ValueError(f"weights: {w.size} given for {n_runs} runs")
+    if not np.isfinite(w).all() or (w < 0).any():
+        raise ValueError(f"weights must be finite and >= 0, got {w.tolist()}")
+    return w
+
+
+def fuse(runs: Sequence[pd.DataFrame | str | os.PathLike], *, method: str = "rrf", norm: str | None = None,
+         weights: ArrayLike | None = None, k: float = 60.0, depth: int | None = None,
+         tag: str = "fused") -> pd.DataFrame:
+    """Fuse two or more runs into one (formulas and conventions in the module docstring).
+
+    Parameters
+    ----------
+    runs : sequence of DataFrame or path
+        TREC runs (``qid``, ``docno``, ``score`` columns; :func:`ltr.io.read_run`'s frames) or run files.
+    method : {"rrf", "combsum", "combmnz", "wsum"}, default="rrf"
+    norm : {"none", "minmax", "zscore", "sum", "rank"}, optional
+        Per-query score normalisation; default ``"none"`` for rrf (which only reads ranks), ``"minmax"`` otherwise.
+    weights : array-like of shape (n_runs,), optional
+        Needed by ``wsum``; optional for ``rrf`` (weighted RRF); refused by CombSUM and CombMNZ.
+    k : float, default=60
+        RRF's constant.
+    depth : int, optional
+        Fuse each run's top ``depth`` documents per query only.
+    tag : str, default="fused"
+
+    Returns
+    -------
+    DataFrame
+        ``qid q0 docno rank score tag``, each query's documents in trec_eval's order (write it with
+        :func:`ltr.io.write_run`).
+
+    Examples
+    --------
+    Two runs of one query: ``a`` is first in both, ``b`` second in one and absent from the other, ``c`` second in
+    the other: RRF gives a 2/61, b and c 1/62 each (tied: docno descending puts c first).
+
+    >>> r1 = pd.DataFrame({"qid": ["1", "1"], "docno": ["a", "b"], "score": [2.0, 1.0]})
+    >>> r2 = pd.DataFrame({"qid": ["1", "1"], "docno": ["a", "c"], "score": [0.9, 0.5]})
+    >>> f = fuse([r1, r2])
+    >>> f["docno"].tolist(), bool(f["score"].iat[0] == 2 / 61), bool(f["score"].iat[1] == 1 / 62)
+    (['a', 'c', 'b'], True, True)
+    >>> fuse([r1, r2], method="combmnz")["score"].tolist()    # minmax: a 1 + 1, counted twice; b 0; c 0
+    [4.0, 0.0, 0.0]
+    """
+    prepared = prepare_runs(runs, method=method, norm=norm, k=k, depth=depth)
+    return prepared.run(_weights(weights, prepared.n_runs, method), tag=tag)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Weights fitted by cross-validation over queries
+# ---------------------------------------------------------------------------------------------------------------
+@dataclass
+class FusionCV:
+    """The result of :func:`fit_weights`.
+
+    Attributes
+    ----------
+    method, norm, metric, search : str
+    folds : list of dict
+        Per fold: ``weights`` (chosen on the fold's training queries), ``train`` (their mean metric), ``test``
+        (the mean over the fold's held-out judged queries), ``test_queries`` (every held-out query id).
+    run : DataFrame
+        The out-of-fold fused run: each query fused with the weights its fold chose.
+    mean : float
+        The metric of ``run`` over every judged query.
+    """
+
+    method: str
+    norm: str
+    metric: str
+    search: str
+    folds: list[dict[str, Any]]
+    run: pd.DataFrame
+    mean: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready summary (without the run)."""
+        return {"method": self.method, "norm": self.norm, "metric": self.metric, "search": self.search,
+                "mean": self.mean, "folds": [{k: v for k, v in f.items()} for f in self.folds]}
+
+
+def _simplex(n_runs: int, step: float) -> list[tuple[float, ...]]:
+    """Weight vectors on the simplex with the given step (weights sum to 1; fusion is scale-invariant)."""
+    m = round(1.0 / step)
+    if not math.isclose(m * step, 1.0) or m < 1:
+        raise ValueError(f"step must divide 1 evenly (0.1, 0.05, 0.25, ...), got {step!r}")
+    count = math.comb(m + n_runs - 1, n_runs - 1)
+    if count > 20000:
+        raise ValueError(f"a grid with step {step} over {n_runs} runs has {count} points; use search='coordinate' "
+                         "or a larger step")
+    out = []
+    for cuts in itertools.combinations(range(m + n_runs - 1), n_runs - 1):
+        parts = np.diff([-1, *cuts, m + n_runs - 1]) - 1
+        out.append(tuple(float(p) / m for p in parts))
+    return out
+
+
+class _Scorer:
+    """Per-query metric of the fused run for given weights, cached (candidates are shared between folds)."""
+
+    def __init__(self, prepared: PreparedRuns, qrels: pd.DataFrame, metric: str, conventions: dict):
+        from ltr.metrics import parse_metric
+
+        self.prepared = prepared
+        self.qrels = qrels
+        self.metric = parse_metric(metric).name
+        self.conventions = conventions
+        self.cache: dict[tuple[float, ...], pd.Series] = {}
+
+    def __call__(self, weights: tuple[float, ...]) -> pd.Series:
+        key = tuple(round(w, 12) for w in weights)
+        if key not in self.cache:
+            from ltr.metrics import evaluate_run_per_query
+
+            run = pd.DataFrame({"qid": self.prepared.qid, "docno": self.prepared.docno,
+                                "score": self.prepared.scores(np.asarray(key))})
+            self.cache[key] = evaluate_run_per_query(self.qrels, run, [self.metric], **self.conventions)[self.metric]
+        return self.cache[key]
+
+
+def _mean_on(per_query: pd.Series, queries) -> float:
+    values = per_query.reindex(queries).dropna()
+    return float(values.mean()) if len(values) else float("nan")
+
+
+def _coordinate(score, queries, n_runs: int, grid: Sequence[float], max_rounds: int) -> tuple[float, ...]:
+    """Coordinate ascent: each weight in turn over the grid, the others fixed, until a round improves nothing."""
+    best = tuple([1.0 / n_runs] * n_runs)
+    best_value = _mean_on(score(best), queries)
+    for _ in range(max_rounds):
+        improved = False
+        for i in range(n_runs):
+            for v in grid:
+                w = list(best)
+                w[i] = v
+                total = sum(w)
+                if total <= 0:
+                    continue
+                cand = tuple(x / total for x in w)
+                value = _mean_on(score(cand), queries)
+                if value > best_value + 1e-12:  # strictly better: the search cannot cycle
+                    best, best_value, improved = cand, value, True
+        if not improved:
+            break
+    return best
+
+
+def fit_weights(runs: Sequence[pd.DataFrame | str | os.PathLike], qrels: pd.DataFrame | str | os.PathLike, *,
+                method: str = "wsum", norm: str | None = None, metric: str = "ndcg@10", n_splits: int = 5,
+                search: str = "grid", step: float = 0.1, max_rounds: int = 10, random_state: int | None = 0,
+                k: float = 60.0, depth: int | None = None, gain: str = "linear", tag: str = "fused") -> FusionCV:
+    """Fit fusion weights by cross-validation over queries and return the out-of-fold fused run.
+
+    The queries of the runs are shuffled (``random_state``) and cut into ``n_splits`` folds; for each fold the
+    weights that maximise the mean ``metric`` over the other folds' judged queries are chosen (``search="grid"``:
+    every weight vector on the simplex with ``step``, the first best in grid order; ``"coordinate"``: coordinate
+    ascent over the same values from equal weights), and the fold's queries are fused with them.
+
+    Parameters
+    ----------
+    runs : sequence of DataFrame or path
+    qrels : DataFrame or path
+        Judgments (``qid``, ``docno``, ``rel``; :func:`ltr.io.read_qrels`).
+    method : {"wsum", "rrf"}, default="wsum"
+        Weighted sum of normalised scores, or weighted RRF.
+    norm : str, optional
+        As :func:`fuse`.
+    metric : str, default="ndcg@10"
+        Any :func:`ltr.metrics.parse_metric` name, evaluated as trec_eval does (:func:`ltr.metrics.evaluate_run`)
+        with ``gain`` (default linear, trec_eval's).
+    n_splits : int, default=5
+    search : {"grid", "coordinate"}, default="grid"
+    step : float, default=0.1
+    max_rounds : int, default=10
+        Coordinate ascent's rounds at most.
+    random_state : int, optional
+    k, depth, tag
+        As :func:`fuse`.
+
+    Returns
+    -------
+    FusionCV
+    """
+    if method not in ("wsum", "rrf"):
+        raise ValueError(f"weights are fitted for method 'wsum' or 'rrf', got {method!r}")
+    search = _check_choice("search", search, SEARCHES)
+    if isinstance(qrels, (str, os.PathLike)):
+        from ltr.io import read_qrels
+
+        qrels = read_qrels(qrels)
+    prepared = prepare_runs(runs, method=method, norm=norm, k=k, depth=depth)
+    queries = pd.unique(prepared.qid)
+    if not isinstance(n_splits, int) or isinstance(n_splits, bool) or not 2 <= n_splits <= len(queries):
+        raise ValueError(f"n_splits must be an integer in [2, {len(queries)}] (the runs' queries), got {n_splits!r}")
+    rng = np.random.default_rng(random_state)
+    shuffled = queries[rng.permutation(len(queries))]
+    parts = np.array_split(shuffled, n_splits)
+    grid = [round(i * step, 12) for i in range(round(1.0 / step) + 1)]
+    candidates = _simplex(prepared.n_runs, step) if search == "grid" else None
+    score = _Scorer(prepared, qrels, metric, {"gain": gain})
+    folds, weights_of = [], {}
+    for f, test in enumerate(parts):
+        train = np.concatenate([p for j, p in enumerate(parts) if j != f])
+        if search == "grid":
+            means = [_mean_on(score(c), train) for c in candidates]
+            best = candidates[int(np.nanargmax(means))] if not np.isnan(means).all() else candidates[0]
+        else:
+            best = _coordinate(score, train, prepared.n_runs, grid, max_rounds)
+        per_query = score(best)
+        folds.append({"fold": f + 1, "weights": [float(w) for w in best], "train": _mean_on(per_query, train),
+                      "test": _mean_on(per_query, test), "test_queries": [str(q) for q in test]})
+        weights_of.update({q: best for q in test})
+    # the out-of-fold run: each query's pairs fused with its fold's weights
+    fused = np.empty(prepared.qid.size)
+    for best in {tuple(f["weights"]) for f in folds}:
+        rows = np.fromiter((weights_of[q] == best for q in prepared.qid), dtype=bool, count=prepared.qid.size)
+        fused[rows] = prepared.scores(np.asarray(best))[rows]
+    oof = _as_run(pd.DataFrame({"qid": prepared.qid, "docno": prepared.docno, "score": fused}), "fused run")
+    run = pd.DataFrame({"qid": oof["qid"], "q0": "Q0", "docno": oof["docno"], "rank": oof["rank"].astype(np.int64),
+                        "score": oof["score"], "tag": tag})
+    from ltr.metrics import evaluate_run
+
+    mean = float(evaluate_run(qrels, run, [score.metric], gain=gain)[score.metric])
+    return FusionCV(method, prepared.norm, score.metric, search, folds, run, mean)
