@@ -61,7 +61,8 @@ from numpy.typing import ArrayLike, NDArray
 
 from ltr.exceptions import TrecFormatError
 
-__all__ = ["METHODS", "NORMS", "SEARCHES", "FusionCV", "fit_weights", "fuse", "normalize_run", "prepare_runs"]
+__all__ = ["METHODS", "NORMS", "SEARCHES", "FusionCV", "PreparedRuns", "fit_weights", "fuse", "normalize_run",
+           "prepare_runs"]
 
 METHODS = ("rrf", "combsum", "combmnz", "wsum")
 NORMS = ("none", "minmax", "zscore", "sum", "rank")
