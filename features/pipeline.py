@@ -17,7 +17,16 @@ import pandas as pd
 from features.analysis import Analyzer
 from features.collections import Collection, Queries
 
-__all__ = ["CollectionInputs", "load_inputs", "load_or_build_index"]
+__all__ = ["CollectionInputs", "InputOptionError", "load_inputs", "load_or_build_index"]
+
+
+class InputOptionError(ValueError):
+    """An option of :func:`load_inputs` that cannot apply to the inputs given (named, so that each interface can
+    word it: ``doc_format='trec'`` in Python, ``--format trec`` on the command line)."""
+
+    def __init__(self, option: str, value: object, reason: str):
+        self.option, self.value, self.reason = option, value, reason
+        super().__init__(f"{option}={value!r} {reason}" if value is not None else f"{option} {reason}")
 
 
 @dataclass(frozen=True)
@@ -53,8 +62,8 @@ def load_inputs(
     ------
     FileNotFoundError
         The collection, query or judgment path does not exist.
-    ValueError
-        A document file without ``queries``; a format option that cannot apply.
+    InputOptionError
+        A document file without ``queries``; a format option that cannot apply (a ValueError naming the option).
     """
     from features.collections import load_documents, load_queries, load_test_collection
     from ltr.io import detect_qrels_format, read_qrels
@@ -65,30 +74,30 @@ def load_inputs(
             raise FileNotFoundError(f"{what} not found: {p}")
     if coll.is_dir():
         if doc_format != "auto":
-            raise ValueError(f"doc_format={doc_format!r} applies to a document file; the collection directory "
-                             f"{coll} is read by its layout (leave the format at 'auto')")
+            raise InputOptionError("doc_format", doc_format, f"applies to a document file; the collection directory "
+                                   f"{coll} is read by its layout (leave the format at 'auto')")
         tc = load_test_collection(coll, errors=errors, duplicates=duplicates)
         docs, qs, judged, name = tc.docs, tc.queries, tc.qrels, tc.name
     else:
         if queries is None:
-            raise ValueError(f"{coll} is a document file: the queries must be given too")
+            raise InputOptionError("queries", None, f"is required: {coll} is a document file")
         docs = load_documents(coll, doc_format, errors=errors, duplicates=duplicates)
         qs, judged, name = None, None, coll.stem
     if query_format != "auto" and queries is None:
-        raise ValueError(f"query_format={query_format!r} applies to a query file, and none was given")
+        raise InputOptionError("query_format", query_format, "applies to a query file, and none was given")
     fmt = None
     if qrels is not None:
         fmt = detect_qrels_format(qrels, errors=errors) if qrels_format == "auto" else qrels_format
         judged = read_qrels(qrels, fmt, errors=errors)
     elif qrels_format != "auto":
-        raise ValueError(f"qrels_format={qrels_format!r} applies to a judgment file, and none was given")
+        raise InputOptionError("qrels_format", qrels_format, "applies to a judgment file, and none was given")
     if queries is not None:
         ids = query_ids
         if ids == "auto":
             ids = "position" if fmt == "cranfield" else "record"
         qs = load_queries(queries, query_format, ids=ids, errors=errors)
     elif query_ids != "auto":
-        raise ValueError(f"query_ids={query_ids!r} applies to a query file, and none was given")
+        raise InputOptionError("query_ids", query_ids, "applies to a query file, and none was given")
     return CollectionInputs(docs, qs, judged, name)
 
 

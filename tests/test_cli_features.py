@@ -6,7 +6,7 @@ import pytest
 from features.featureset import FeatureSet
 from features.index import InvertedIndex
 from ltr.cli import main
-from ltr.io import read_letor
+from ltr.io import read_letor, read_qrels
 
 
 # -- CLI -------------------------------------------------------------------------------------------------------------
@@ -88,3 +88,79 @@ def test_cli_refuses_an_index_built_with_another_analyzer(files, capsys):
     assert run(base + ["--analyzer", "terrier"]) == 1
     assert "built with another analyzer" in capsys.readouterr().err
     assert run(base + ["--n-jobs", "1"]) == 0
+
+
+# -- every option honoured or refused (issue #8 item 5) ----------------------------------------------------------
+@pytest.fixture
+def adi_like(tmp_path):
+    """A small collection directory in ADI's SMART layout, with a repeated document id."""
+    folder = tmp_path / "adi"
+    folder.mkdir()
+    (folder / "ADI.ALL").write_text(".I 1\n.T\nwing flutter\n.W\nflutter of a wing\n.I 2\n.T\nheat\n.W\nheat transfer\n"
+                                    ".I 1\n.T\nrepeated\n.W\nthe repeated record\n")
+    (folder / "ADI.QRY").write_text(".I 1\n.W\nwing flutter\n.I 2\n.W\nheat\n")
+    (folder / "ADI.REL").write_text("1 1 0 0.0\n2 2 0 0.0\n")
+    return folder
+
+
+def test_duplicates_option_applies_to_a_collection_directory(adi_like, tmp_path, capsys):
+    base = ["--collection", str(adi_like), "--topk", "5", "--out", str(tmp_path / "o.letor"), "--quiet"]
+    assert run(base) == 1
+    err = capsys.readouterr().err
+    assert "ADI.ALL: duplicate document id '1' (records 1 and 3); pass --duplicates first" in err
+    assert run([*base, "--duplicates", "first"]) == 0
+    capsys.readouterr()
+    assert run([*base, "--duplicates", "last"]) == 0
+
+
+@pytest.mark.parametrize("extra, fragment", [
+    (["--format", "trec"], "--format trec applies to a document file"),
+    (["--query-format", "tsv"], "--query-format tsv applies to a query file"),
+])
+def test_format_options_that_cannot_apply_to_a_directory_are_refused(adi_like, tmp_path, capsys, extra, fragment):
+    assert run(["--collection", str(adi_like), "--duplicates", "first", "--out", str(tmp_path / "o.letor"),
+                "--quiet", *extra]) == 2
+    assert fragment in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("extra", [["--save-run", "x.run"], ["--bm25-k1", "0.9"], ["--bm25-preset", "terrier"]])
+def test_first_stage_options_with_a_given_run_are_refused(files, tmp_path, capsys, extra):
+    (tmp_path / "cand.run").write_text("Q-A Q0 d1 1 1.0 t\nQ-B Q0 d2 1 1.0 t\n")
+    assert run(["--collection", str(files / "docs.tsv"), "--queries", str(files / "q.tsv"), "--run",
+                str(tmp_path / "cand.run"), "--out", str(tmp_path / "o.letor"), "--quiet", *extra]) == 2
+    assert "which --run replaces" in capsys.readouterr().err
+
+
+def test_fields_that_differ_from_a_saved_index_are_refused(tmp_path, capsys):
+    (tmp_path / "docs.jsonl").write_text('{"_id": "d1", "title": "wing", "text": "flutter of a wing"}\n'
+                                         '{"_id": "d2", "title": "heat", "text": "heat transfer"}\n')
+    (tmp_path / "q.tsv").write_text("q1\twing\n")
+    base = ["--collection", str(tmp_path / "docs.jsonl"), "--queries", str(tmp_path / "q.tsv"), "--quiet",
+            "--out", str(tmp_path / "o.letor"), "--index", str(tmp_path / "ix.npz")]
+    assert run([*base, "--fields", "title"]) == 0
+    capsys.readouterr()
+    assert run([*base, "--fields", "title,text"]) == 1
+    assert "holds the fields ['title'], not ['title', 'text']" in capsys.readouterr().err
+
+
+def test_the_qid_map_is_written_atomically_and_a_stale_one_removed(files, tmp_path, capsys):
+    out = tmp_path / "t.letor"
+    base = ["--collection", str(files / "docs.tsv"), "--qrels", str(files / "qrels"), "--out", str(out), "--quiet"]
+    assert run([*base, "--queries", str(files / "q.tsv")]) == 0
+    assert (tmp_path / "t.letor.qids.tsv").read_text() == "1\tQ-A\n2\tQ-B\n"
+    (files / "qn.tsv").write_text("1\twing flutter\n2\theat\n")
+    (files / "qrels_n").write_text("1 0 d3 2\n2 0 d2 1\n")
+    assert run(["--collection", str(files / "docs.tsv"), "--queries", str(files / "qn.tsv"), "--qrels",
+                str(files / "qrels_n"), "--out", str(out), "--quiet"]) == 0
+    assert not (tmp_path / "t.letor.qids.tsv").exists()  # integer ids: a map left from before would mislead
+
+
+def test_qrels_and_topics_are_written_for_the_trec_tools(files, tmp_path, capsys):
+    assert run(["--collection", str(files / "docs.tsv"), "--queries", str(files / "q.tsv"), "--qrels",
+                str(files / "qrels"), "--out", str(tmp_path / "t.letor"), "--quiet", "--qrels-out",
+                str(tmp_path / "out.qrels"), "--topics-out", str(tmp_path / "topics.trec")]) == 0
+    back = read_qrels(tmp_path / "out.qrels")
+    assert sorted(zip(back.qid, back.docno, back.rel)) == [("Q-A", "d2", 0), ("Q-A", "d3", 2), ("Q-B", "d2", 1)]
+    from features.collections import read_trec_topics
+
+    assert dict(read_trec_topics(tmp_path / "topics.trec").items()) == {"Q-A": "wing flutter", "Q-B": "heat"}

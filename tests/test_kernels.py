@@ -149,10 +149,10 @@ def _twin(driver, s, *args):
 # Registry and bad input
 # ------------------------------------------------------------------------------------------------------------------
 def test_registry_lists_every_kernel_and_rejects_unknown_names():
-    assert sorted(KERNELS) == ["lambdarank", "listnet", "pointwise", "ranknet"]
+    assert sorted(KERNELS) == ["distill", "lambdarank", "listnet", "pointwise", "ranknet"]
     assert get_kernel("listnet").module is listnet
     assert get_kernel("lambdarank").loss is None and get_kernel("lambdarank").integer_labels
-    with pytest.raises(ValueError, match=r"\['lambdarank', 'listnet', 'pointwise', 'ranknet'\]"):
+    with pytest.raises(ValueError, match=r"\['distill', 'lambdarank', 'listnet', 'pointwise', 'ranknet'\]"):
         get_kernel("lambdamart")
 
 

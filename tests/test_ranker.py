@@ -182,3 +182,14 @@ def test_xgboost_native_ranker_requires_one_weight_per_query(data):
     w[1] = 2.0
     with pytest.raises(ValueError, match="one weight per query"):
         _fast(engine="xgboost").fit(train.X, train.y, qid=train.qid, sample_weight=w)
+
+
+@pytest.mark.parametrize("engine, kernel", [("lightgbm", "native"), ("xgboost", "native"), ("lightgbm", "numba")])
+def test_the_documented_logistic_objective_trains_on_binary_relevance(data, engine, kernel):
+    """Ranker(objective='logistic') is documented and used to raise: graded labels count as relevant at >= 1."""
+    train, test = data
+    model = _fast(objective="logistic", engine=engine, kernel=kernel, n_estimators=30).fit(train)
+    learned = model.score(test)
+    shuffled = evaluate(test.y, np.random.default_rng(0).random(test.n_rows), group_ptr=test.group_ptr,
+                        metrics=["ndcg@10"])["ndcg@10"]
+    assert learned > shuffled + 0.1

@@ -96,9 +96,8 @@ class Collection:
             for i, d in enumerate(ids):
                 if d in seen:
                     raise CollectionFormatError(
-                        f"duplicate document id {d!r} (documents {seen[d] + 1} and {i + 1}); pass "
-                        "duplicates='first' or 'last' to the reader to keep one",
-                        self.name or None,
+                        f"duplicate document id {d!r} (documents {seen[d] + 1} and {i + 1})", self.name or None,
+                        fix={"duplicates": "first"}, hint="(or 'last') to the reader to keep one",
                     )
                 seen[d] = i
 
@@ -191,9 +190,8 @@ def dedupe(
         if d in first:
             if policy == "error":
                 raise CollectionFormatError(
-                    f"duplicate document id {d!r} (records {first[d] + 1} and {i + 1}); pass duplicates='first' "
-                    "or 'last' to keep one copy",
-                    path,
+                    f"duplicate document id {d!r} (records {first[d] + 1} and {i + 1})", path,
+                    fix={"duplicates": "first"}, hint="(or 'last') to keep one copy",
                 )
             if policy == "last":
                 keep_at[d] = i

@@ -84,8 +84,10 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
-def _names(args, paths: list[str]) -> list[str]:
+def _names(args, paths: list[str], loaded: list) -> list[str]:
+    """``--names``, else each cv result's own name and each run's file name (paths where two would collide)."""
     from ltr.evaluation import run_name
+    from ltr.evaluation.results import CVResult
 
     names = split_list(args.names)
     if names and len(names) != len(paths):
@@ -94,7 +96,7 @@ def _names(args, paths: list[str]) -> list[str]:
         if len(set(names)) != len(names):
             raise UsageError("--names must be distinct")
         return names
-    keys = [run_name(p) for p in paths]
+    keys = [s.name if isinstance(s, CVResult) else run_name(p) for p, s in zip(paths, loaded)]
     if len(set(keys)) != len(keys):
         keys = [str(Path(p)) for p in paths]
     if len(set(keys)) != len(keys):
@@ -138,17 +140,17 @@ def run(args: argparse.Namespace) -> int:
         from ltr.cli._common import check_outputs
 
         check_outputs(args.out)
-    names = _names(args, args.systems)
     queries = "intersection" if args.intersection else "same"
-    systems: dict = {}
-    for name, path in zip(names, args.systems):
+    loaded: list = []
+    for path in args.systems:
         if is_result_file(path):
             d = read_result(path)
             if d.get("kind") != "cv":
                 raise UsageError(f"{path}: a {d.get('kind')} result; compare takes runs and cv results")
-            systems[name] = CVResult.from_dict(d)
+            loaded.append(CVResult.from_dict(d))
         else:
-            systems[name] = path
+            loaded.append(path)
+    systems = dict(zip(_names(args, args.systems, loaded), loaded))
     cvs = {n: s for n, s in systems.items() if isinstance(s, CVResult)}
     if args.qrels:
         from ltr.io import read_qrels

@@ -20,7 +20,17 @@ from ltr.cli._common import UsageError, add_command, add_n_jobs, add_quiet, chec
 __all__ = ["register", "run"]
 
 _FORMATS = ["auto", "smart", "trec", "beir", "tsv"]
-_BM25_DEFAULTS = {"bm25_field": "all", "bm25_k1": 1.2, "bm25_b": 0.75, "bm25_idf": "lucene"}
+# load_inputs' option names -> this command's flags
+_FLAGS = {"doc_format": "--format", "queries": "--queries", "query_format": "--query-format",
+          "qrels_format": "--qrels-format", "query_ids": "--query-ids"}
+_BM25_DEFAULTS = {"bm25_field": "all", "bm25_k1": 1.2, "bm25_b": 0.75, "bm25_idf": "lucene", "bm25_k3": None,
+                  "bm25_qtf_norm": "none"}
+#: First-stage presets: Lucene's BM25 (Anserini's defaults), and Terrier's (its idf, k3 = 8 and query term
+#: frequencies divided by the largest, over Terrier's analysis), which reproduces Terrier's published NPL figures.
+_BM25_PRESETS = {
+    "lucene": {},
+    "terrier": {"bm25_idf": "terrier", "bm25_k3": 8.0, "bm25_qtf_norm": "max", "analyzer": "terrier"},
+}
 
 
 def register(sub) -> None:
@@ -61,11 +71,20 @@ def register(sub) -> None:
     cand.add_argument("--bm25-idf", default=None,
                       choices=["lucene", "robertson", "robertson_floor", "okapi", "terrier"],
                       help="first-stage BM25 idf variant (default: lucene)")
+    cand.add_argument("--bm25-k3", type=float, default=None,
+                      help="first-stage BM25 query-term saturation k3 (default: none, as Lucene)")
+    cand.add_argument("--bm25-qtf-norm", default=None, choices=["none", "max"],
+                      help="divide query term frequencies by the largest before k3, as Terrier (default: none)")
+    cand.add_argument("--bm25-preset", default="lucene", choices=sorted(_BM25_PRESETS),
+                      help="first-stage BM25 as Lucene/Anserini or as Terrier computes it (terrier: Terrier's idf, "
+                           "k3 = 8, qtf normalisation and, unless --analyzer is given, Terrier's analysis); the "
+                           "--bm25-* flags override it")
     cand.add_argument("--save-run", help="also write the BM25 first-stage run (TREC format, the collection's query "
                                          "ids) here")
     ana = p.add_argument_group("analysis and index")
-    ana.add_argument("--analyzer", default="default", choices=["default", "terrier"],
-                     help="default: \\w+ tokens, Lucene stopwords, Porter; terrier: Terrier's pipeline")
+    ana.add_argument("--analyzer", default=None, choices=["default", "terrier"],
+                     help="default: \\w+ tokens, Lucene stopwords, Porter; terrier: Terrier's pipeline (default: "
+                          "the --bm25-preset's, else default)")
     ana.add_argument("--stopwords", help="override: 'lucene', 'terrier', 'none' or a file (default: the analyzer's)")
     ana.add_argument("--stemmer", help="override: a PyStemmer algorithm (porter, english, ...) or 'none' (default: "
                                        "the analyzer's)")
@@ -88,7 +107,8 @@ def _analyzer(args: argparse.Namespace):
 
     from features.analysis import Analyzer
 
-    a = Analyzer.terrier() if args.analyzer == "terrier" else Analyzer()
+    name = args.analyzer or _BM25_PRESETS[args.bm25_preset].get("analyzer", "default")
+    a = Analyzer.terrier() if name == "terrier" else Analyzer()
     changes = {}
     if args.stopwords is not None:
         changes["stopwords"] = None if args.stopwords == "none" else args.stopwords
@@ -102,6 +122,8 @@ def _check(args: argparse.Namespace) -> None:
         raise UsageError(f"--topk must be >= 1, got {args.topk}")
     if args.run:
         given = [f"--{k.replace('_', '-')}" for k in _BM25_DEFAULTS if getattr(args, k) is not None]
+        if args.bm25_preset != "lucene":
+            given.append("--bm25-preset")
         if args.save_run:
             given.append("--save-run")
         if given:
@@ -114,7 +136,7 @@ def run(args: argparse.Namespace) -> int:
 
     from features.extraction import extract, qid_mapping
     from features.featureset import FeatureSet
-    from features.pipeline import load_inputs, load_or_build_index
+    from features.pipeline import InputOptionError, load_inputs, load_or_build_index
     from features.retrieval import BM25Retriever
     from ltr.io import read_run, write_letor, write_qrels, write_run, write_topics
     from ltr.io.qidmap import qid_map_path, write_qid_map
@@ -128,12 +150,9 @@ def run(args: argparse.Namespace) -> int:
                              query_format=args.query_format, query_ids=args.query_ids,
                              qrels_format=args.qrels_format, errors=args.encoding_errors,
                              duplicates=args.duplicates)
-    except ValueError as e:
-        if "must be given" in str(e) or "applies to" in str(e):
-            raise UsageError(str(e).replace("doc_format=", "--format ").replace("query_format=", "--query-format ")
-                             .replace("qrels_format=", "--qrels-format ").replace("query_ids=", "--query-ids ")
-                             .replace("the queries must be given too", "--queries is required")) from None
-        raise
+    except InputOptionError as e:
+        flag = _FLAGS[e.option]
+        raise UsageError(f"{flag} {e.value} {e.reason}" if e.value is not None else f"{flag} {e.reason}") from None
     fields = [f.strip() for f in args.fields.split(",")] if args.fields else None
     index, built = load_or_build_index(args.index, inputs.docs, _analyzer(args), fields=fields, progress=progress)
     if args.index and not built:
@@ -141,9 +160,11 @@ def run(args: argparse.Namespace) -> int:
     if args.run:
         candidates = read_run(args.run)
     else:
-        bm25 = {k: (v if getattr(args, k) is None else getattr(args, k)) for k, v in _BM25_DEFAULTS.items()}
+        preset = {**_BM25_DEFAULTS, **{k: v for k, v in _BM25_PRESETS[args.bm25_preset].items() if k in
+                                       _BM25_DEFAULTS}}
+        bm25 = {k: (v if getattr(args, k) is None else getattr(args, k)) for k, v in preset.items()}
         retriever = BM25Retriever(index, field=bm25["bm25_field"], k1=bm25["bm25_k1"], b=bm25["bm25_b"],
-                                  idf=bm25["bm25_idf"])
+                                  idf=bm25["bm25_idf"], k3=bm25["bm25_k3"], qtf_norm=bm25["bm25_qtf_norm"])
         candidates = retriever.search(inputs.queries, k=args.topk or 100, n_jobs=args.n_jobs)
         if args.save_run:
             write_run(args.save_run, candidates)
