@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["import_reference", "missing_reference", "require_shared", "shared_data_dir"]
+__all__ = ["TINY", "import_reference", "missing_reference", "require_shared", "shared_data_dir", "tiny_ranker"]
 
 _HERE = Path(__file__).resolve().parent.parent
 
@@ -48,3 +48,16 @@ def import_reference(module: str):
         return importlib.import_module(module)
     except ImportError as e:
         missing_reference(f"reference implementation {module!r} is not installed ({e}); pip install -e '.[dev]'")
+
+
+#: The parameters of the tiny ranker the tests train: a few shallow trees, one thread, no early stopping unless
+#: asked; fast enough for every test, deterministic.
+TINY = {"n_estimators": 8, "num_leaves": 7, "min_child_samples": 3, "n_jobs": 1, "random_state": 0,
+        "early_stopping_rounds": None}
+
+
+def tiny_ranker(**overrides):
+    """A small :class:`ltr.Ranker` for tests (:data:`TINY`, with ``overrides``): the one shared copy."""
+    from ltr import Ranker
+
+    return Ranker(**{**TINY, **overrides})

@@ -33,3 +33,4 @@ def shared_file(shared_data):
         return p
 
     return resolve
+

@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ltr import Ranker, make_ranking
-from ltr._shared import import_reference
+from ltr import make_ranking
+from ltr._shared import import_reference, tiny_ranker
 from ltr.cli import main
 from ltr.evaluation import compare, compare_models, compare_runs, paired_ttest, randomization_test
 from ltr.evaluation.results import comparison_from_dict
@@ -225,8 +225,8 @@ def test_terminal_table_lists_every_p_value_and_the_footnote(comparison):
 # -- models ---------------------------------------------------------------------------------------------------------
 def test_compare_models_scores_each_model_on_the_same_queries():
     train, test = make_ranking(40, 8, 5, random_state=0), make_ranking(25, 8, 5, random_state=1)
-    weak = Ranker(n_estimators=2, num_leaves=3, min_child_samples=3, n_jobs=1).fit(train)
-    strong = Ranker(n_estimators=30, num_leaves=7, min_child_samples=3, n_jobs=1).fit(train)
+    weak = tiny_ranker(n_estimators=2, num_leaves=3).fit(train)
+    strong = tiny_ranker(n_estimators=30).fit(train)
     c = compare_models({"weak": weak, "strong": strong}, test, metrics=["ndcg@10"], tests=["randomization"])
     from ltr.metrics import evaluate
 

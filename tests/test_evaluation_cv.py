@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from ltr import Ranker, load_model, make_ranking
+from ltr._shared import tiny_ranker
 from ltr.cli import main
 from ltr.evaluation import (
     CVResult,
@@ -23,10 +24,7 @@ from ltr.rankers.normalize import QueryNormalizer
 METRICS = ["ndcg@5", "ndcg@10", "map"]
 
 
-def small_ranker(**kw):
-    params = dict(n_estimators=8, num_leaves=7, min_child_samples=3, n_jobs=1, random_state=0)
-    params.update(kw)
-    return Ranker(**params)
+small_ranker = tiny_ranker  # the shared test ranker (ltr._shared.TINY)
 
 
 @pytest.fixture(scope="module")

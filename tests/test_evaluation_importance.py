@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from ltr import LetorFormatError, Ranker, make_ranking
+from ltr._shared import tiny_ranker
 from ltr.evaluation import (
     ablation,
     cross_validate,
@@ -33,7 +34,7 @@ def data():
 
 
 def test_importance_table_lists_engine_gain_and_splits_with_ids_and_names(data):
-    model = Ranker(n_estimators=10, num_leaves=7, min_child_samples=3, n_jobs=1).fit(data)
+    model = tiny_ranker(n_estimators=10).fit(data)
     t = importance_table(model)
     assert list(t.columns) == ["id", "feature", "gain", "gain_share", "split"]
     gain = model.feature_importance("gain")
@@ -93,7 +94,7 @@ def test_permutation_importance_finds_the_informative_features_of_a_trained_mode
 
 
 def test_ablation_reports_each_group_against_all_features_with_tests(data):
-    model = Ranker(n_estimators=10, num_leaves=7, min_child_samples=3, n_jobs=1)
+    model = tiny_ranker(n_estimators=10)
     comp = ablation(model, data, {"signal": [1, 2], "noise": ["f5", "f6"]}, metrics=["ndcg@10"], n_splits=3,
                     tests=["randomization"], n_permutations=500, progress=False)
     assert comp.baseline == "all features" and comp.systems == ["all features", "-signal", "-noise"]

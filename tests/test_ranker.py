@@ -6,6 +6,7 @@ from sklearn.base import clone
 
 import ltr
 from ltr import ModelFormatError, make_ranking
+from ltr._shared import tiny_ranker
 from ltr.metrics import evaluate
 from ltr.rankers import Ranker, load_model
 
@@ -16,9 +17,7 @@ def data():
 
 
 def _fast(**kw):
-    base = dict(n_estimators=20, num_leaves=7, min_child_samples=5, n_jobs=1, random_state=0)
-    base.update(kw)
-    return Ranker(**base)
+    return tiny_ranker(**{"n_estimators": 20, "min_child_samples": 5, **kw})
 
 
 def test_ranker_is_exported_at_top_level():

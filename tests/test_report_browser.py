@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from ltr import Ranker, make_ranking
-from ltr._shared import import_reference, require_shared
+from ltr._shared import import_reference, require_shared, tiny_ranker
 from ltr.evaluation import compare_cv, cross_validate, render_report
 
 import_reference("matplotlib")
@@ -58,7 +58,7 @@ def report(tmp_path_factory):
     folder = tmp_path_factory.mktemp("report")
     data = make_ranking(30, (4, 10), 5, random_state=0)
     kw = dict(metrics=["ndcg@10"], n_splits=3, progress=False)
-    a = cross_validate(Ranker(n_estimators=6, num_leaves=7, min_child_samples=3, n_jobs=1), data, name="lm", **kw)
+    a = cross_validate(tiny_ranker(n_estimators=6), data, name="lm", **kw)
     b = cross_validate(Ranker(objective="pointwise", n_estimators=6, num_leaves=7, min_child_samples=3, n_jobs=1),
                        data, name="pw", **kw)
     written = render_report(compare_cv([a, b], tests=["t"]).to_dict(), folder, formats=["html"], datasets=[data])
