@@ -160,7 +160,7 @@ class FeatureSet:
         if progress:
             from tqdm.auto import tqdm
 
-            it = tqdm(plan, desc="features", unit="scorer")
+            it = tqdm(plan, desc="features", unit="scorer", disable=None)
         t0 = time.perf_counter()
         for fld in dict.fromkeys(f for _, f, _ in plan if f is not None):
             pairs.match(fld)  # the postings search all per-field scorers share

@@ -392,7 +392,7 @@ def _analyze_field(texts, analyzer, vocab, memo, progress, name):
     if progress:
         from tqdm.auto import tqdm
 
-        it = tqdm(texts, desc=f"indexing {name}", unit="doc")
+        it = tqdm(texts, desc=f"indexing {name}", unit="doc", disable=None)
     for d, text in enumerate(it):
         toks = analyzer.tokens(text)
         ids = [get(t, -2) for t in toks]

@@ -31,13 +31,12 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
-import numba
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ltr.groups import check_group_ptr
 from ltr.kernels import KERNELS, get_kernel
-from ltr.threads import resolve_n_jobs
+from ltr.threads import numba_threads, resolve_n_jobs
 
 __all__ = [
     "KERNEL_ALIASES",
@@ -151,15 +150,8 @@ class KernelObjective:
             self._prepare(labels(), self.weight if self.weight is not None else weight())
 
     def _compute(self, scores: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        if self.n_jobs is None:
+        with numba_threads(self.n_jobs):  # None keeps Numba's setting
             self.prepared.compute(scores, self._grad, self._hess)
-        else:
-            before = numba.get_num_threads()
-            numba.set_num_threads(min(self.n_jobs, numba.config.NUMBA_NUM_THREADS))
-            try:
-                self.prepared.compute(scores, self._grad, self._hess)
-            finally:
-                numba.set_num_threads(before)
         self.n_rounds += 1
         return self._grad, self._hess
 

@@ -140,7 +140,7 @@ def permutation_importance(
     if progress:
         from tqdm.auto import tqdm
 
-        iterator = tqdm(cols, desc="permutation importance", unit="feature")
+        iterator = tqdm(cols, desc="permutation importance", unit="feature", disable=None)
     means, stds = [], []
     for j in iterator:
         original = X[:, j].copy()
@@ -242,7 +242,7 @@ def ablation(
     if progress:
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=len(runs), desc="ablation", unit="run")
+        bar = tqdm(total=len(runs), desc="ablation", unit="run", disable=None)
     results = {}
     try:
         for label, keep in runs:
