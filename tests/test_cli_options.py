@@ -275,3 +275,36 @@ def test_lightgbm_style_data_with_a_query_sidecar_works_in_every_command(tmp_pat
     assert info["n_queries"] == 20 and info["sidecars"]["query"].endswith("rank.train.query")
     assert main(["train", str(tmp_path / "rank.train"), "--valid", str(tmp_path / "rank.test"), *FAST]) == 0
     assert main(["cv", str(tmp_path / "rank.train"), "--folds", "4", *FAST]) == 0
+
+
+def test_compare_of_cv_results_refuses_conventions_it_cannot_honour(files, tmp_path, capsys):
+    for name in ("a", "b"):
+        assert main(["cv", str(files["train"]), "--folds", "3", *FAST, "--name", name, "--seed", str(ord(name)),
+                     "--out", str(tmp_path / f"{name}.json")]) == 0
+    capsys.readouterr()
+    systems = [str(tmp_path / "a.json"), str(tmp_path / "b.json")]
+    assert main(["compare", *systems, "--tests", "t"]) == 0
+    capsys.readouterr()
+    for extra, fragment in ((["--gain", "linear"], "was evaluated with gain='exp2'"),
+                            (["--no-relevant", "1"], "was evaluated with no_relevant=0.0"),
+                            (["--labels", "0,1,2"], "--labels checks the labels of --qrels")):
+        assert main(["compare", *systems, "--tests", "t", *extra]) == 2
+        assert fragment in capsys.readouterr().err
+    assert main(["compare", *systems, "--tests", "t", "--gain", "exp2"]) == 0  # the stored one: honoured
+
+
+def test_make_ranking_label_shares_are_the_documented_ones():
+    d = make_ranking(4000, 25, 5, random_state=0)
+    shares = np.bincount(d.y.astype(int), minlength=5) / d.n_rows
+    np.testing.assert_allclose(shares, [0.5, 0.25, 0.125, 0.0625, 0.0625], atol=0.002)
+
+
+def test_the_first_run_says_it_is_compiling(files, capsys, monkeypatch):
+    import ltr._numba_cache as cache
+
+    monkeypatch.setattr(cache, "_cached", lambda source: False)  # as on a fresh machine: no cache files yet
+    assert main(["train", str(files["train"]), *FAST[:-1]]) == 0
+    assert "compiling Numba kernels (first run only" in capsys.readouterr().err
+    monkeypatch.setattr(cache, "_cached", lambda source: True)
+    assert main(["train", str(files["train"]), *FAST[:-1]]) == 0
+    assert "compiling" not in capsys.readouterr().err
