@@ -1,0 +1,157 @@
+"""The CUDA kernels (ltr.kernels.cuda) against the CPU kernels, run on Numba's CUDA simulator (no GPU needed).
+
+The simulator executes the kernels' Python source thread by thread, so the data stays tiny. The parity modes of
+lambdarank, ranknet, listnet and pointwise must agree bit for bit (the same floating-point operations in the same
+order, and the simulator's exp/log2 are the host's); lambdarank's exact mode to round-off (its normalisation sum
+adds per-rank partial sums). A GPU-only test trains XGBoost on CUDA with device-resident gradients.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numba
+import numpy as np
+import pytest
+
+numba.config.ENABLE_CUDASIM = True  # before numba.cuda is first imported: the simulator, on any machine
+
+pytest.importorskip("numba.cuda", reason="numba-cuda is not installed (pip install numba-cuda)")
+
+from ltr.kernels import cuda as kc  # noqa: E402
+from ltr.kernels import get_kernel  # noqa: E402
+
+
+def _data(seed: int = 0, *, ties: bool = True):
+    """Queries of 1, 2, 5, 9 and 13 documents, a query without a relevant document, tied scores, one -inf."""
+    rng = np.random.default_rng(seed)
+    sizes = [1, 2, 5, 9, 13, 3, 4]
+    ptr = np.concatenate(([0], np.cumsum(sizes))).astype(np.int64)
+    n = int(ptr[-1])
+    y = rng.integers(0, 4, n).astype(np.float64)
+    y[ptr[5]:ptr[6]] = 0.0  # no relevant document
+    y[ptr[6]:ptr[7]] = 2.0  # all labels equal
+    s = rng.standard_normal(n)
+    if ties:
+        s = s.round(1)
+    w = rng.uniform(0.5, 2.0, n)
+    return s, y, ptr, w
+
+
+def _cpu(name, s, y, ptr, **options):
+    kernel, fixed = kc._ALIASES.get(name, (name, {}))
+    return get_kernel(kernel).grad_hess(s, y, ptr, **fixed, **options)
+
+
+@pytest.mark.parametrize(("name", "options"), [
+    ("pointwise", {}),
+    ("ranknet", {"sigma": 1.5}),
+    ("listnet", {}),
+    ("listnet", {"target": "gain"}),
+    ("lambdarank", {"mode": "lightgbm"}),
+    ("lambdarank", {"mode": "lightgbm", "sigma": 2.0, "truncation_level": 4}),
+    ("lambdarank", {"mode": "xgboost"}),
+    ("lambdarank", {"mode": "xgboost", "norm": False}),
+    ("lambdarank", {"norm": False, "truncation_level": 3, "sigma": 2.0}),
+])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_gpu_kernel_equals_cpu_kernel_bit_for_bit(name, options, weighted):
+    s, y, ptr, w = _data()
+    if name == "lambdarank":
+        s[ptr[4] + 2] = -np.inf  # takes no part in any pair
+    weight = w if weighted else None
+    g, h = kc.grad_hess(name, s, y, ptr, weight=weight, **options)
+    g0, h0 = _cpu(name, s, y, ptr, weight=weight, **options)
+    assert np.array_equal(g, g0) and np.array_equal(h, h0)
+
+
+def test_logistic_alias_is_the_pointwise_logistic_loss():
+    s, y, ptr, _ = _data(1)
+    yb = (y >= 2).astype(np.float64)
+    g, h = kc.grad_hess("logistic", s, yb, ptr)
+    g0, h0 = get_kernel("pointwise").grad_hess(s, yb, ptr, loss="logistic")
+    assert np.array_equal(g, g0) and np.array_equal(h, h0)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_lambdarank_exact_mode_equals_cpu_to_round_off(weighted):
+    # The normalisation sum S is a sum of per-rank partial sums on the GPU, one running sum on the CPU.
+    s, y, ptr, w = _data(2, ties=False)
+    weight = w if weighted else None
+    g, h = kc.grad_hess("lambdarank", s, y, ptr, weight=weight)
+    g0, h0 = get_kernel("lambdarank").grad_hess(s, y, ptr, weight=weight)
+    np.testing.assert_allclose(g, g0, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(h, h0, rtol=1e-12, atol=1e-15)
+    assert np.all((g == 0) == (g0 == 0))  # the same rows get no gradient (one-document, no-relevant queries)
+
+
+def test_edge_cases_get_zero_gradients_on_the_gpu():
+    # One-document query, all labels equal, no relevant document: zero, as the CPU kernel's documented policy.
+    ptr = np.array([0, 1, 3, 5])
+    y = np.array([2.0, 1.0, 1.0, 0.0, 0.0])
+    s = np.array([0.3, 0.1, 0.2, 0.5, -0.5])
+    for name in ("lambdarank", "ranknet", "listnet"):
+        g, h = kc.grad_hess(name, s, y, ptr)
+        assert g.tolist() == [0.0] * 5 and h.tolist() == [0.0] * 5, name
+
+
+def test_hand_computed_ranknet_pair():
+    # Two documents with equal scores, the first relevant: p = 1/2, gradients -+sigma/2, hessians sigma^2/4.
+    g, h = kc.grad_hess("ranknet", [0.0, 0.0], [1, 0], [0, 2], sigma=2.0)
+    assert g.tolist() == [-1.0, 1.0] and h.tolist() == [1.0, 1.0]
+
+
+def test_xgboost_objective_returns_device_arrays_equal_to_the_cpu_kernel():
+    s, y, ptr, _ = _data(3)
+    fobj = kc.xgboost_objective("lambdarank", ptr, labels=y, mode="xgboost")
+    preds = s.astype(np.float32)  # XGBoost hands float32 margins to a custom objective
+    d_grad, d_hess = fobj(preds, None)
+    assert not isinstance(d_grad, np.ndarray) and hasattr(d_grad, "copy_to_host")
+    g0, h0 = get_kernel("lambdarank").grad_hess(preds.astype(np.float64), y, ptr, mode="xgboost")
+    assert np.array_equal(d_grad.copy_to_host(), g0) and np.array_equal(d_hess.copy_to_host(), h0)
+    assert fobj.n_rounds == 1
+
+
+def test_bad_input_is_refused_as_on_the_cpu():
+    with pytest.raises(ValueError, match="no CUDA kernel for 'distill'"):
+        kc.grad_hess("distill", [0.0], [1.0], [0, 1])
+    with pytest.raises(ValueError, match="integer relevance labels"):
+        kc.grad_hess("lambdarank", [0.0, 1.0], [0.5, 1.0], [0, 2])
+    with pytest.raises(ValueError, match="scores must have shape"):
+        kc.grad_hess("ranknet", [0.0], [1.0, 0.0], [0, 2])
+
+
+def _cuda_device_present() -> bool:
+    # In a subprocess: this module runs numba's simulator, which cannot also talk to a real device.
+    code = "from numba import cuda; import sys; sys.exit(0 if cuda.is_available() and len(cuda.gpus) else 1)"
+    try:
+        return subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=60).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+@pytest.mark.slow
+def test_xgboost_trains_on_cuda_with_device_gradients(tmp_path):
+    if not _cuda_device_present():
+        pytest.skip("no CUDA device: the device-resident XGBoost objective needs an NVIDIA GPU and numba-cuda")
+    script = tmp_path / "gpu_check.py"
+    script.write_text(
+        "import numpy as np, xgboost as xgb\n"
+        "from ltr import make_ranking\n"
+        "from ltr.kernels import cuda as kc\n"
+        "from ltr.objectives import xgboost_objective\n"
+        "from ltr.metrics import evaluate\n"
+        "d = make_ranking(200, 20, 10, random_state=0)\n"
+        "p = {'device': 'cuda', 'tree_method': 'hist', 'base_score': 0.0, 'max_depth': 4}\n"
+        "res = []\n"
+        "for obj in (kc.xgboost_objective('lambdarank', d.group_ptr, labels=d.y, mode='xgboost'),\n"
+        "            xgboost_objective('lambdarank', d.group_ptr, labels=d.y, mode='xgboost')):\n"
+        "    dm = xgb.DMatrix(d.X, d.y, group=d.group_sizes)\n"
+        "    b = xgb.train(p, dm, 20, obj=obj)\n"
+        "    res.append(evaluate(d.y, b.predict(dm, output_margin=True), group_ptr=d.group_ptr,\n"
+        "                        metrics=['ndcg@10'])['ndcg@10'])\n"
+        "assert abs(res[0] - res[1]) < 1e-3, res\n"
+    )
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr[-2000:]
