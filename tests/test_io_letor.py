@@ -738,3 +738,68 @@ def test_a_new_process_loads_the_compiled_kernels_from_the_cache(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
     stats = [tuple(map(int, line.split())) for line in out.stdout.splitlines()]
     assert len(stats) == 6 and all(misses == 0 and hits >= 1 for misses, hits in stats), stats
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Streaming: the file is read in windows of whole lines, never whole (bounded memory, issue #12)
+# ----------------------------------------------------------------------------------------------------------------
+STREAM_TEXT = (b"# ltrkit-letor: {\"version\": 1, \"n_features\": 4, \"feature_names\": null, \"comments\": true, "
+               b"\"doc_ids\": true}\n"
+               b"2 qid:7 1:0.5 3:1e-40 #docid = a1 x\r\n"
+               b"\n"
+               b"0 qid:7 2:123456789012345678901234 4:-0.25 #docid = a2\n"
+               b"# a comment line\n"
+               b"1 qid:9 4:7 3:2 1:3.0000000000000000001 #docid = b1\n"
+               b"0.5 qid:9 #docid = b2")
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("gz", [False, True])
+def test_windows_of_any_size_read_the_same_dataset_without_reading_the_whole_file(tmp_path, monkeypatch, sparse, gz):
+    raw = STREAM_TEXT
+    path = put(tmp_path, gzip.compress(raw) if gz else raw)
+    whole = letor._parse(np.frombuffer(raw, dtype=np.uint8).copy(), str(path), n_features=None, sizes=None,
+                         qpath=None, auto_query=True, weight=None, wpath=None, sources={"data": str(path)},
+                         missing=0.0, sparse=sparse, sort=False, allow_nonfinite=False, clip=False,
+                         drop_unjudged=False, encoding="utf-8")
+
+    def no_whole_file(*a, **k):
+        raise AssertionError("a valid file must not be read whole")
+
+    monkeypatch.setattr(letor, "_read_bytes", no_whole_file)
+    for window in (1, 7, 40, 1 << 20):  # 1 and 7: windows grow to hold a line; 40: several lines per window
+        monkeypatch.setattr(letor, "_WINDOW_BYTES", window)
+        got = read_letor(path, sparse=sparse)
+        assert got.equals(whole), window
+        assert got.doc_ids.tolist() == ["a1", "a2", "b1", "b2"]
+        assert got.comments[0] == "docid = a1 x"
+
+
+def test_many_windows_and_many_slow_numbers_match_the_whole_file_parse(tmp_path, monkeypatch):
+    d = make_ranking(40, 12, 6, random_state=3)
+    path = write_letor(tmp_path / "d.txt", d)
+    with open(path, "ab") as f:  # values that need the slow path (more than 19 significant digits)
+        f.write(b"".join(b"1 qid:999 1:0.%s 2:1.5\n" % (b"1" * 25) for _ in range(100)))
+    want = letor._parse(np.fromfile(path, dtype=np.uint8), str(path), n_features=None, sizes=None, qpath=None,
+                        auto_query=True, weight=None, wpath=None, sources={"data": str(path)}, missing=0.0,
+                        sparse=False, sort=False, allow_nonfinite=False, clip=False, drop_unjudged=False,
+                        encoding="utf-8")
+    monkeypatch.setattr(letor, "_WINDOW_BYTES", 300)
+    monkeypatch.setattr(letor, "_SLOW_CAP", 3)  # also the re-parse of a chunk with many slow numbers
+    got = read_letor(path)
+    assert got.equals(want) and got.n_rows == 480 + 100
+    assert got.X[-1, 0] == np.float32(float("0." + "1" * 25))
+
+
+@pytest.mark.parametrize(("line", "message"), [
+    (b"1 qid:3 1:x", "the feature value is not a number"),
+    (b"-1 qid:3 1:1", "label -1 marks an unjudged document"),
+    (b"1 qid:1 1:1e39", "feature value beyond the float32 range"),
+])
+def test_an_error_in_a_late_window_names_the_right_line(tmp_path, monkeypatch, line, message):
+    body = b"".join(b"0 qid:%d 1:0.5 2:1\n" % (1 + i // 3) for i in range(30))
+    path = put(tmp_path, body + line + b"\n")
+    monkeypatch.setattr(letor, "_WINDOW_BYTES", 64)
+    with pytest.raises(LetorFormatError, match=message) as e:
+        read_letor(path)
+    assert e.value.line == 31

@@ -61,6 +61,7 @@ HEADER_VERSION = 1
 _BOM = b"\xef\xbb\xbf"
 _INT32_MAX = 2**31 - 1
 _FLT_MAX = np.float32(np.finfo(np.float32).max)
+_WINDOW_BYTES = 64 << 20  # streaming window: peak memory is the result plus about this much
 _CHUNK_BYTES = 1 << 20  # pass granularity: small enough to balance threads, large enough to amortise
 _SLOW_CAP = 64  # slow-path tokens remembered per chunk before that chunk is re-parsed alone
 _DENSE_GUARD_BYTES = 2**31  # an inferred dense matrix this large and this empty is refused (sparse=True instead)
@@ -172,7 +173,7 @@ def read_letor(
     missing = float(missing)
     if sparse and missing != 0.0:
         raise ValueError(f"missing={missing!r} needs a dense result: sparse matrices store only the listed values")
-    buf = _read_bytes(path)
+    gz = _open_check(path)
     qpath = _resolve_sidecar(path, query_file, QUERY_SUFFIXES, "query_file", read_query_file)
     sizes = read_query_file(qpath) if qpath is not None else None
     wpath = _resolve_sidecar(path, weight_file, WEIGHT_SUFFIXES, "weight_file", read_weight_file)
@@ -184,11 +185,17 @@ def read_letor(
         sources["weight"] = str(wpath)
     with _numba_threads(n_jobs):
         auto_query = query_file is True or (isinstance(query_file, str) and query_file == "auto")
-        return _parse(buf, spath, n_features=n_features, sizes=sizes, qpath=qpath, auto_query=auto_query,
-                      weight=weight, wpath=wpath,
-                      sources=sources, missing=missing, sparse=sparse, sort=sort,
-                      allow_nonfinite=nonfinite == "allow", clip=overflow == "clip",
-                      drop_unjudged=unjudged == "drop", encoding=encoding)
+        options = dict(n_features=n_features, sizes=sizes, qpath=qpath, auto_query=auto_query, weight=weight,
+                       wpath=wpath, sources=sources, missing=missing, sparse=sparse, sort=sort,
+                       allow_nonfinite=nonfinite == "allow", clip=overflow == "clip",
+                       drop_unjudged=unjudged == "drop", encoding=encoding)
+        try:
+            return _parse_stream(path, gz, spath, **options)
+        except _Reparse:
+            pass
+        # Something to report (or the file changed between the passes): the whole-file path finds the line and
+        # the token, and raises exactly as it always has.
+        return _parse(_read_bytes(path), spath, **options)
 
 
 def _parse(buf, spath, *, n_features, sizes, qpath, auto_query, weight, wpath, sources, missing, sparse, sort,
@@ -227,25 +234,8 @@ def _parse(buf, spath, *, n_features, sizes, qpath, auto_query, weight, wpath, s
                         hint="(or give n_features, the true width)")
     maxtok = int(counts[:, 2].max())
 
-    if sparse:
-        X = np.zeros((0, 0), dtype=np.float32)
-        data = np.empty(nnz, dtype=np.float32)
-        indices = np.empty(nnz, dtype=np.int32)
-        indptr = np.zeros(n_rows + 1, dtype=np.int64)
-    else:
-        # np.zeros is lazily zeroed memory: no pass over X before parsing (but -0.0 needs filling).
-        X = np.zeros((n_rows, width), dtype=np.float32) if missing == 0.0 and math.copysign(1, missing) > 0 else (
-            np.full((n_rows, width), missing, dtype=np.float32))
-        data = np.zeros(0, dtype=np.float32)
-        indices = np.zeros(0, dtype=np.int32)
-        indptr = np.zeros(1, dtype=np.int64)
-    Xflat = X.reshape(-1)
-    y = np.empty(n_rows, dtype=np.float64)
-    qid = np.empty(n_rows, dtype=np.int64)
-    # Comment spans only when some line has one: no per-row bookkeeping beyond the result otherwise.
     n_comm = int(counts[:, 6].sum())
-    cstart = np.empty(n_rows if n_comm else 0, dtype=np.int64)
-    cend = np.empty(n_rows if n_comm else 0, dtype=np.int64)
+    X, Xflat, data, indices, indptr, y, qid, cstart, cend = _allocate(n_rows, nnz, width, sparse, missing, n_comm)
     dst = Xflat if not sparse else data
     args = (row0, nnz0, maxtok, not sparse, width, Xflat, data, indices, indptr, y, qid, cstart, cend,
             allow_nonfinite, clip)
@@ -278,7 +268,43 @@ def _parse(buf, spath, *, n_features, sizes, qpath, auto_query, weight, wpath, s
 
     where = _RowLines(buf, bounds, row0)
     comments, doc_ids = _comments_and_doc_ids(buf, spath, meta, cstart, cend, n_rows, where, encoding)
+    n_noqid = int(res[:, 4].sum())
+    first_noqid = int(res[res[:, 4] > 0, 5][0]) if n_noqid else -1
+    return _finish(buf, spath, where, X, y, qid, comments, doc_ids, names, n_noqid, first_noqid, sizes=sizes,
+                   qpath=qpath, auto_query=auto_query, weight=weight, wpath=wpath, sources=sources,
+                   drop_unjudged=drop_unjudged, sort=sort)
 
+
+def _allocate(n_rows, nnz, width, sparse, missing, n_comm):
+    """The result arrays, allocated once at their final size."""
+    if sparse:
+        X = np.zeros((0, 0), dtype=np.float32)
+        data = np.empty(nnz, dtype=np.float32)
+        indices = np.empty(nnz, dtype=np.int32)
+        indptr = np.zeros(n_rows + 1, dtype=np.int64)
+    else:
+        # np.zeros is lazily zeroed memory: no pass over X before parsing (but -0.0 needs filling).
+        X = np.zeros((n_rows, width), dtype=np.float32) if missing == 0.0 and math.copysign(1, missing) > 0 else (
+            np.full((n_rows, width), missing, dtype=np.float32))
+        data = np.zeros(0, dtype=np.float32)
+        indices = np.zeros(0, dtype=np.int32)
+        indptr = np.zeros(1, dtype=np.int64)
+    Xflat = X.reshape(-1)
+    y = np.empty(n_rows, dtype=np.float64)
+    qid = np.empty(n_rows, dtype=np.int64)
+    # Comment spans only when some line has one: no per-row bookkeeping beyond the result otherwise.
+    cstart = np.empty(n_rows if n_comm else 0, dtype=np.int64)
+    cend = np.empty(n_rows if n_comm else 0, dtype=np.int64)
+    return X, Xflat, data, indices, indptr, y, qid, cstart, cend
+
+
+def _finish(buf, spath, where, X, y, qid, comments, doc_ids, names, n_noqid, first_noqid, *, sizes, qpath,
+            auto_query, weight, wpath, sources, drop_unjudged, sort) -> RankingDataset:
+    """Unjudged rows, qids against the sidecar, query contiguity: the checks after parsing, for both paths.
+
+    ``buf`` is None on the streaming path: every error then raises :class:`_Reparse` (see ``_error_at``).
+    """
+    n_rows = y.size
     # Labels -1: unjudged documents.
     unj = np.flatnonzero(y == -1.0)
     keep = None
@@ -291,8 +317,6 @@ def _parse(buf, spath, *, n_features, sizes, qpath, auto_query, weight, wpath, s
         if not keep.any():
             raise LetorFormatError("every row has label -1 (unjudged): nothing left after dropping them", spath)
 
-    n_noqid = int(res[:, 4].sum())
-    first_noqid = int(res[res[:, 4] > 0, 5][0]) if n_noqid else -1
     qid, group_of_row = _resolve_qids(buf, spath, qid, n_noqid, first_noqid, where, sizes, qpath, auto_query)
     if weight is not None and weight.size != n_rows:
         raise LetorFormatError(f"{weight.size} weights for the {n_rows} rows of {spath} (one weight per row)",
@@ -342,12 +366,187 @@ def _parse_chunks(buf, bounds, ids, args, slow) -> NDArray[np.int64]:
     return np.array([[r[0], r[1], r[2], int(r[3]), r[4], r[5]]], dtype=np.int64)
 
 
+
+class _Reparse(Exception):
+    """Internal: the streaming reader met an error (or a changed file); the whole-file path reports it."""
+
+
+class _NoLines:
+    """``where`` of the streaming path: a row's line is only ever needed for an error, reported by a reparse."""
+
+    kept = None
+
+    def __call__(self, r: int) -> int:
+        raise _Reparse
+
+
+def _open_check(path: Path) -> bool:
+    """Check that ``path`` is a readable file (the messages of :func:`_read_bytes`); whether it is gzip."""
+    try:
+        f = open(path, "rb")
+    except FileNotFoundError:
+        raise FileNotFoundError(f"LETOR file not found: {path}") from None
+    except IsADirectoryError:
+        raise IsADirectoryError(f"{path} is a folder, not a LETOR file") from None
+    with f:
+        return f.read(2) == GZIP_MAGIC
+
+
+def _last_newline(buf: NDArray[np.uint8], n: int) -> int:
+    """Index of the last ``\\n`` in ``buf[:n]``, or -1 (scanning back in small blocks: no whole-window temporary)."""
+    hi = n
+    while hi > 0:
+        lo = max(0, hi - (1 << 16))
+        hits = np.flatnonzero(buf[lo:hi] == 10)
+        if hits.size:
+            return lo + int(hits[-1])
+        hi = lo
+    return -1
+
+
+def _windows(path: Path, gz: bool) -> Iterator[NDArray[np.uint8]]:
+    """The (decompressed) file as consecutive windows of whole lines, read into one reused buffer.
+
+    Each window ends just after a ``\\n`` (the last one at the end of the file); a line longer than the window
+    grows it. A window is valid until the next one is requested.
+    """
+    buf = np.empty(max(1, int(_WINDOW_BYTES)), dtype=np.uint8)
+    carry = 0
+    try:
+        with open(path, "rb") as raw, (gzip.GzipFile(fileobj=raw, mode="rb") if gz else contextlib.nullcontext(
+                raw)) as f:
+            while True:
+                n = carry + _readinto_all(f, buf[carry:])
+                if n < buf.size:  # end of the file
+                    if n:
+                        yield buf[:n]
+                    return
+                cut = _last_newline(buf, n)
+                if cut < 0:  # one line fills the window: grow it
+                    bigger = np.empty(2 * buf.size, dtype=np.uint8)
+                    bigger[:n] = buf[:n]
+                    buf, carry = bigger, n
+                    continue
+                yield buf[:cut + 1]
+                carry = n - cut - 1
+                buf[:carry] = buf[cut + 1:n]  # the partial last line starts the next window
+    except (OSError, EOFError, zlib.error):  # a corrupt gzip stream: reported by the whole-file path
+        raise _Reparse from None
+
+
+def _n_chunks(size: int) -> int:
+    n_chunks = max(1, min(size // _CHUNK_BYTES + 1, 4096))
+    if size > 64 * 1024:
+        n_chunks = max(n_chunks, 4 * numba.get_num_threads())
+    return n_chunks
+
+
+def _parse_stream(path, gz, spath, *, n_features, sizes, qpath, auto_query, weight, wpath, sources, missing, sparse,
+                  sort, allow_nonfinite, clip, drop_unjudged, encoding) -> RankingDataset:
+    """The two passes of :func:`_parse` over windows of the file instead of its whole bytes.
+
+    Peak memory is the result plus one window (:data:`_WINDOW_BYTES`), not the result plus the file. Pass 1 counts
+    every window's chunks; the arrays are allocated once; pass 2 reads the file again and parses each window's
+    chunks into them (for gzip this decompresses twice: memory bought with time). Anything to report raises
+    :class:`_Reparse`, and :func:`read_letor` reports it through the whole-file path, which names line and token.
+    """
+    lengths: list[int] = []
+    all_bounds: list[NDArray[np.int64]] = []
+    all_counts: list[NDArray[np.int64]] = []
+    meta: dict = {}
+    limit = _INT32_MAX
+    known = names = None
+    for w, buf in enumerate(_windows(path, gz)):
+        start = 0
+        if w == 0:
+            start = 3 if buf[:3].tobytes() == _BOM else 0
+            meta = _read_header(buf, start, spath, encoding)  # the first window holds the whole first line
+            known = n_features if n_features is not None else meta.get("n_features")
+            names = meta.get("feature_names")
+            if names is not None and known is not None and len(names) != known:
+                raise _Reparse
+            limit = known if known is not None else _INT32_MAX
+        n_chunks = _n_chunks(len(buf) - start)
+        bounds = _k.chunk_bounds(buf, start, n_chunks)
+        if n_chunks == 1:
+            counts = np.array([_k.count_chunk(buf, bounds[0], bounds[1], limit)], dtype=np.int64)
+        else:
+            counts = _k.count_chunks(buf, bounds, limit)
+        lengths.append(len(buf))
+        all_bounds.append(bounds)
+        all_counts.append(counts)
+    if not lengths:
+        raise _Reparse
+    counts = np.concatenate(all_counts)
+    first_chunk = np.concatenate(([0], np.cumsum([b.size - 1 for b in all_bounds]))).astype(np.int64)
+    row0 = np.concatenate(([0], np.cumsum(counts[:, 0]))).astype(np.int64)
+    nnz0 = np.concatenate(([0], np.cumsum(counts[:, 1]))).astype(np.int64)
+    n_rows, nnz = int(row0[-1]), int(nnz0[-1])
+    if n_rows == 0 or (counts[:, 5] >= 0).any():
+        raise _Reparse
+    maxid = int(counts[:, 3].max())
+    width = known if known is not None else maxid
+    if not sparse and known is None and n_rows * width * 4 > _DENSE_GUARD_BYTES and nnz * 16 < n_rows * width:
+        raise _Reparse
+    maxtok = int(counts[:, 2].max())
+    n_comm = int(counts[:, 6].sum())
+    X, Xflat, data, indices, indptr, y, qid, cstart, cend = _allocate(n_rows, nnz, width, sparse, missing, n_comm)
+    dst = Xflat if not sparse else data
+    texts = np.full(n_rows, "", dtype=object) if (n_comm or meta.get("comments") or meta.get("doc_ids")) else None
+    unsorted = False
+    n_noqid = 0
+    n_windows = 0
+    for w, buf in enumerate(_windows(path, gz)):
+        if w >= len(lengths) or len(buf) != lengths[w]:
+            raise _Reparse  # the file changed since pass 1
+        n_windows += 1
+        c0, c1 = int(first_chunk[w]), int(first_chunk[w + 1])
+        args = (row0[c0:c1 + 1], nnz0[c0:c1 + 1], maxtok, not sparse, width, Xflat, data, indices, indptr, y, qid,
+                cstart, cend, allow_nonfinite, clip)
+        ids = np.arange(c1 - c0, dtype=np.int64)
+        slow = [np.empty((ids.size, _SLOW_CAP), dtype=np.int64) for _ in range(3)]
+        res = _parse_chunks(buf, all_bounds[w], ids, args, slow)
+        if res[:, 0].any():
+            raise _Reparse
+        unsorted = unsorted or bool(res[:, 3].any())
+        n_noqid += int(res[:, 4].sum())
+        for k in range(ids.size):
+            n_slow = int(res[k, 2])
+            if n_slow <= _SLOW_CAP:
+                _fix_slow(buf, None, slow[0][k, :n_slow], slow[1][k, :n_slow], slow[2][k, :n_slow], dst, y, clip)
+            else:
+                big = [np.empty((1, n_slow), dtype=np.int64) for _ in range(3)]
+                _parse_chunks(buf, all_bounds[w], ids[k:k + 1], args, big)
+                _fix_slow(buf, None, big[0][0], big[1][0], big[2][0], dst, y, clip)
+                del big
+        if n_comm:
+            r0, r1 = int(row0[c0]), int(row0[c1])
+            rows = r0 + np.flatnonzero(cstart[r0:r1] >= 0)
+            _decode_comments(buf, None, rows, cstart, cend, texts, None, encoding)
+    if n_windows != len(lengths):
+        raise _Reparse
+    del cstart, cend
+    if sparse:
+        X = sp.csr_matrix((data, indices, indptr), shape=(n_rows, width))
+        if unsorted:
+            X.sort_indices()
+        X.has_sorted_indices = True
+    comments, doc_ids = _split_comments(texts, meta) if texts is not None else (None, None)
+    return _finish(None, spath, _NoLines(), X, y, qid, comments, doc_ids, names, n_noqid, -1, sizes=sizes,
+                   qpath=qpath, auto_query=auto_query, weight=weight, wpath=wpath, sources=sources,
+                   drop_unjudged=drop_unjudged, sort=sort)
+
 def _fix_slow(buf, spath, pos, end, dest, dst, y, clip) -> None:
-    """Convert the numbers the kernel left to Python's correctly rounded ``float``."""
+    """Convert the numbers the kernel left to Python's correctly rounded ``float``.
+
+    ``spath`` is None on the streaming path, where ``buf`` is a window: errors are then left to the whole-file path.
+    """
     for s, e, d in zip(pos.tolist(), end.tolist(), dest.tolist()):
         v = float(buf[s:e].tobytes())
         if d < 0:
             if not math.isfinite(v):
+                if spath is None:
+                    raise _Reparse
                 raise _error_at(buf, spath, s, _k.ERR_MESSAGES[_k.ERR_LABEL_NONFINITE])
             y[-d - 1] = v
             continue
@@ -355,6 +554,8 @@ def _fix_slow(buf, spath, pos, end, dest, dst, y, clip) -> None:
             f = np.float32(v)
         if math.isinf(f):  # the text is finite (literal inf never takes this path): float32 overflow
             if not clip:
+                if spath is None:
+                    raise _Reparse
                 fix, hint = _k.ERR_FIXES[_k.ERR_VALUE_OVERFLOW]
                 raise _error_at(buf, spath, _token_start(buf, s), _k.ERR_MESSAGES[_k.ERR_VALUE_OVERFLOW], fix=fix,
                                 hint=hint)
@@ -369,12 +570,27 @@ def _comments_and_doc_ids(buf, spath, meta, cstart, cend, n, where, encoding):
     if rows.size == 0 and not want_comments and not want_doc_ids:
         return None, None
     texts = np.full(n, "", dtype=object)
+    _decode_comments(buf, spath, rows, cstart, cend, texts, where, encoding)
+    return _split_comments(texts, meta)
+
+
+def _decode_comments(buf, spath, rows, cstart, cend, texts, where, encoding) -> None:
+    """``texts[r]``: the decoded comment of each row in ``rows`` (``spath`` None: a window, errors reparsed)."""
     for r, s, e in zip(rows.tolist(), cstart[rows].tolist(), cend[rows].tolist()):
         try:
             texts[r] = buf[s:e].tobytes().decode(encoding)
         except UnicodeDecodeError as exc:
+            if spath is None:
+                raise _Reparse from None
             raise _error_at(buf, spath, where(r), f"the comment is not valid {encoding} ({exc.reason})",
                             token=buf[s:e].tobytes()[:60].decode("ascii", "backslashreplace")) from None
+
+
+def _split_comments(texts, meta):
+    """``(comments, doc_ids)`` from the decoded comment texts, as the header (if any) asks."""
+    want_comments = meta.get("comments")
+    want_doc_ids = meta.get("doc_ids")
+    n = texts.size
     doc_ids = None
     if want_doc_ids is not False:
         ids = [(_DOCID.search(t) if t else None) for t in texts]
@@ -565,6 +781,8 @@ def _token_at(buf, offset: int) -> str:
 def _error_at(buf, spath, offset, cls_or_msg, msg=None, *, width=None, token=None, token_after_label=False,
               fix=None, hint=None):
     """A :class:`LetorFormatError` (or ``cls``) for the byte ``offset``: its line number and its token."""
+    if buf is None:  # the streaming path: the whole-file path locates and reports the error
+        raise _Reparse
     cls = LetorFormatError
     if isinstance(cls_or_msg, type):
         cls = cls_or_msg
