@@ -30,7 +30,7 @@ logger = logging.getLogger(__name__)
 
 ENGINES = ("lightgbm", "xgboost", "linear")
 KERNELS = ("native", "numba")
-DEVICES = ("cpu", "gpu")
+DEVICES = ("cpu", "gpu", "gpu-or-cpu")
 
 
 def _objective_table():
@@ -87,8 +87,8 @@ def _fingerprint(X, y, group_ptr) -> str:
     if sp.issparse(X):
         for a in (X.data, X.indices, X.indptr):
             h.update(np.ascontiguousarray(a).tobytes())
-    else:
-        h.update(np.ascontiguousarray(X, dtype=np.float32).tobytes())
+    else:  # hashed through the buffer protocol: no copy of X (tobytes() would double the peak memory)
+        h.update(np.ascontiguousarray(X, dtype=np.float32).reshape(-1).view(np.uint8))
     h.update(np.ascontiguousarray(y).tobytes())
     h.update(np.ascontiguousarray(group_ptr).tobytes())
     return h.hexdigest()[:16]
@@ -162,9 +162,13 @@ class Ranker(BaseEstimator):
     kernel : {"native", "numba"}, default="native"
         ``"native"`` uses the engine's built-in objective; ``"numba"`` the toolkit's gradient kernel as a custom
         objective (the same trees as LightGBM's native lambdarank with ``objective_params={"mode": "lightgbm"}``).
-    device : {"cpu", "gpu"}, default="cpu"
-        ``"gpu"`` selects LightGBM's GPU learner (``device_type="gpu"``, OpenCL; pass ``gpu_platform_id`` and
-        ``gpu_device_id`` in ``engine_params``) or XGBoost on CUDA (``device="cuda"``).
+    device : {"cpu", "gpu", "gpu-or-cpu"}, default="cpu"
+        ``"gpu"`` selects LightGBM's GPU learner (``device_type="gpu"``, OpenCL, on the first OpenCL platform with a
+        GPU device, never a CPU OpenCL such as PoCL; ``gpu_platform_id`` and ``gpu_device_id`` in ``engine_params``
+        choose another) or XGBoost on CUDA (``device="cuda"``); with ``kernel="numba"``, XGBoost's gradients are
+        computed on the GPU too (:mod:`ltr.kernels.cuda`: lambdarank, ranknet, listnet, pointwise, logistic) and
+        never cross to the host. Where no GPU works, :class:`ltr.gpu.GPUNotAvailableError` says what ``ltr doctor``
+        finds; ``"gpu-or-cpu"`` then trains on the CPU instead, with a warning (``device_`` says which ran).
     n_estimators : int, default=300
         Boosting rounds (the most; early stopping may use fewer).
     learning_rate : float, default=0.05
@@ -218,6 +222,8 @@ class Ranker(BaseEstimator):
         The engine threads ``n_jobs`` resolved to.
     normalizer_ : QueryNormalizer or GlobalNormalizer or None
         The fitted normaliser (None without ``normalize``).
+    device_ : {"cpu", "gpu"}
+        The device that trained (``"cpu"`` after a ``"gpu-or-cpu"`` fallback).
 
     Examples
     --------
@@ -417,6 +423,10 @@ class Ranker(BaseEstimator):
         self.n_threads_ = resolve_n_jobs(self.n_jobs, n_rows=Xa.shape[0], n_features=Xa.shape[1])
         backend = get_backend(self.engine)
         params = backend.params(self, native_objective, self.n_threads_)
+        from ltr.gpu import engine_device_params
+
+        device_params, self.device_ = engine_device_params(self.engine, self.device, self.engine_params)
+        params.update({k: v for k, v in device_params.items() if k not in (self.engine_params or {})})
         # A custom objective applies row weights inside the kernel; the engine gets them only for native ones.
         fobj = None if native else self._custom_objective(ya, ptr, weight, teacher)
         train = TrainSet(Xa, ya, ptr, weight if native else None)
@@ -483,6 +493,12 @@ class Ranker(BaseEstimator):
         params = dict(self.objective_params or {})
         if teacher is not None:
             params["teacher"] = teacher  # the resolved scores, one per training row
+        if self.engine == "xgboost" and getattr(self, "device_", "cpu") == "gpu":
+            from ltr.kernels import cuda
+
+            if self.objective in cuda.CUDA_KERNELS or self.objective == "logistic":
+                # XGBoost takes CUDA-array gradients: the kernel runs on the device, nothing crosses back.
+                return cuda.xgboost_objective(self.objective, ptr, labels=y, weight=weight, **params)
         make = objectives.lightgbm_objective if self.engine == "lightgbm" else objectives.xgboost_objective
         return make(self.objective, ptr, weight=weight, labels=y, n_jobs=self.n_threads_, **params)
 
@@ -612,7 +628,7 @@ def _engine_error(model: Ranker, e: Exception) -> Exception:
     text = str(e).strip().splitlines()[0] if str(e).strip() else kind
     for prefix in ("[LightGBM] [Fatal] ", "[Fatal] "):
         text = text.replace(prefix, "")
-    if model.device == "gpu":
+    if getattr(model, "device_", None) == "gpu":
         return RuntimeError(
             f"{model.engine} could not train on the GPU ({text}); `ltr doctor` shows what the machine offers "
             "(LightGBM needs an OpenCL GPU platform: set engine_params={'gpu_platform_id': ..., 'gpu_device_id': "

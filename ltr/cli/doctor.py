@@ -1,0 +1,57 @@
+"""``ltr doctor``: what this machine offers (CPU threads, Numba, OpenCL and CUDA devices, the engines' GPU learners)
+and what to install or configure where a GPU path does not work (:func:`ltr.gpu.doctor`)."""
+
+from __future__ import annotations
+
+import argparse
+
+from ltr.cli._common import add_command, add_format, emit
+
+__all__ = ["register", "run"]
+
+
+def register(sub) -> None:
+    p = add_command(sub, "doctor", "what this machine offers: CPU threads, Numba, OpenCL and CUDA devices, whether "
+                                   "LightGBM's GPU learner and XGBoost's CUDA work, and what to install")
+    p.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS",
+                   help="time each GPU trial (one round of LightGBM / XGBoost, a numba-cuda kernel) may take, in a "
+                        "child process")
+    p.add_argument("--no-trials", action="store_true", dest="no_trials",
+                   help="only look for devices; do not try the engines' GPU learners")
+    add_format(p, ("table", "json"))
+    p.set_defaults(func=run)
+
+
+def _status(part: dict) -> str:
+    if "ok" not in part:
+        return "-"
+    return "works" if part["ok"] else "no"
+
+
+def run(args: argparse.Namespace) -> int:
+    from ltr.gpu import doctor
+
+    r = doctor(timeout=args.timeout, trials=not args.no_trials)
+    cpu, cl, cu = r["cpu"], r["opencl"], r["cuda"]
+    platforms = "; ".join(f"{p['id']}: {p['name']} ({', '.join(d['type'] + ' ' + d['name'] for d in p['devices'])})"
+                          for p in cl["platforms"]) or cl.get("error") or "none"
+    devices = ", ".join(f"{d['name']} ({d['memory_gib']} GiB)" for d in cu["devices"]) or cu.get("error") or "none"
+    rows = [
+        ["CPU", f"{cpu['usable_cores']} usable cores", f"of {cpu['os_cpus']}; Numba {cpu['numba']}, "
+                                                         f"{cpu['numba_threads']} threads, {cpu['threading_layer']} "
+                                                         "threading layer"],
+        ["OpenCL", f"{len(cl['platforms'])} platform(s)", platforms],
+        ["CUDA", f"{len(cu['devices'])} device(s)", devices + (f"; driver {cu['driver_version']}"
+                                                              if cu.get("driver_version") else "")],
+        ["LightGBM GPU learner", _status(r["lightgbm_gpu"]),
+         f"{cl.get('lightgbm_device') or 'no OpenCL GPU device'}; {r['lightgbm_gpu'].get('detail', 'not tried')}"],
+        ["XGBoost CUDA", _status(r["xgboost_cuda"]), f"built with CUDA: {r['xgboost_cuda']['built_with_cuda']}; "
+                                                      f"{r['xgboost_cuda'].get('detail', 'not tried')}"],
+        ["numba-cuda", _status(r["numba_cuda"]), f"{r['numba_cuda']['version'] or 'not installed'}; "
+                                                  f"{r['numba_cuda'].get('detail', 'not tried')}"],
+        ["CuPy", _status(r["cupy"]), f"{r['cupy']['version'] or 'not installed'}; "
+                                      f"{r['cupy'].get('detail', 'not tried')}"],
+    ]
+    footer = "\n".join(["to do:", *(f"- {a}" for a in r["advice"])]) if r["advice"] else "every GPU path works"
+    emit(args, ["component", "status", "detail"], rows, r, footer=footer)
+    return 0

@@ -1,0 +1,149 @@
+"""Device discovery (ltr.gpu), the device choice of ltr.Ranker, and ``ltr doctor`` on a machine without a GPU.
+
+Machines with several OpenCL platforms are described by fabricated probe results (the probe itself is a ctypes
+call into libOpenCL / libcuda in a child process); the real probe runs too and must describe this machine.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import numpy as np
+import pytest
+
+from ltr import Ranker, make_ranking
+from ltr import gpu as g
+from ltr.cli import main
+
+NO_LOADER = {"opencl": {"loader": None, "icd_files": {}, "platforms": [], "error": "no OpenCL ICD loader "
+                        "(libOpenCL.so.1)"},
+             "cuda": {"driver": None, "driver_version": None, "devices": [],
+                      "error": "no NVIDIA driver library (libcuda.so.1)"},
+             "nvidia_kernel_driver": False}
+POCL = {"id": 0, "name": "Portable Computing Language", "vendor": "The pocl project", "version": "OpenCL 3.0",
+        "devices": [{"id": 0, "name": "cpu-haswell", "type": "cpu"}]}
+NVIDIA = {"id": 1, "name": "NVIDIA CUDA", "vendor": "NVIDIA Corporation", "version": "OpenCL 3.0 CUDA",
+          "devices": [{"id": 0, "name": "NVIDIA H100", "type": "gpu"}]}
+POCL_AND_NVIDIA = {"opencl": {"loader": "libOpenCL.so.1", "icd_files": {"/etc/OpenCL/vendors/pocl.icd": "libpocl.so",
+                                                                       "/etc/OpenCL/vendors/nvidia.icd":
+                                                                           "libnvidia-opencl.so.1"},
+                              "platforms": [POCL, NVIDIA], "error": None},
+                   "cuda": {"driver": "libcuda.so.1", "driver_version": "12.4",
+                            "devices": [{"id": 0, "name": "NVIDIA H100", "memory_gib": 79.1}], "error": None},
+                   "nvidia_kernel_driver": True}
+
+
+@pytest.fixture
+def fake_probe(monkeypatch):
+    def use(report):
+        monkeypatch.setattr(g, "probe", lambda: report)
+    return use
+
+
+def test_the_real_probe_describes_this_machine_in_a_child_process():
+    r = g.probe()
+    assert set(r) == {"opencl", "cuda", "nvidia_kernel_driver"}
+    assert isinstance(r["opencl"]["platforms"], list) and isinstance(r["cuda"]["devices"], list)
+    if not r["opencl"]["platforms"]:
+        assert r["opencl"]["error"]  # a reason, never an empty answer
+    if not r["cuda"]["devices"]:
+        assert r["cuda"]["error"]
+    assert g.summary(r).count(";") >= 1
+
+
+def test_lightgbm_gets_the_gpu_platform_not_the_cpu_opencl(fake_probe):
+    fake_probe(POCL_AND_NVIDIA)
+    params, used = g.engine_device_params("lightgbm", "gpu")
+    assert params == {"device_type": "gpu", "gpu_platform_id": 1, "gpu_device_id": 0} and used == "gpu"
+    assert g.engine_device_params("xgboost", "gpu") == ({"device": "cuda"}, "gpu")
+
+
+def test_only_a_cpu_opencl_counts_as_no_gpu(fake_probe):
+    fake_probe({**POCL_AND_NVIDIA, "opencl": {**POCL_AND_NVIDIA["opencl"], "platforms": [POCL]}})
+    assert g.opencl_gpu() is None
+    with pytest.raises(g.GPUNotAvailableError, match="no OpenCL GPU device.*'Portable Computing Language' \\(cpu\\)"):
+        g.engine_device_params("lightgbm", "gpu")
+
+
+def test_the_users_platform_choice_is_kept(fake_probe):
+    fake_probe(NO_LOADER)  # not even probed: LightGBM itself checks the ids the user gave
+    assert g.engine_device_params("lightgbm", "gpu", {"gpu_platform_id": 2}) == ({"device_type": "gpu"}, "gpu")
+
+
+def test_no_gpu_is_an_error_naming_what_doctor_found_unless_cpu_fallback_was_asked(fake_probe, caplog):
+    fake_probe(NO_LOADER)
+    for engine in ("lightgbm", "xgboost"):
+        with pytest.raises(g.GPUNotAvailableError) as e:
+            g.engine_device_params(engine, "gpu")
+        msg = str(e.value)
+        assert "ltr doctor" in msg and "no OpenCL ICD loader" in msg and "gpu-or-cpu" in msg and "\n" not in msg
+        with caplog.at_level(logging.WARNING, logger="ltr.gpu"):
+            assert g.engine_device_params(engine, "gpu-or-cpu") == ({}, "cpu")
+        assert "training on the CPU" in caplog.text
+    assert g.engine_device_params("linear", "gpu") == ({}, "cpu")
+    with pytest.raises(ValueError, match="unknown device 'tpu'"):
+        g.engine_device_params("lightgbm", "tpu")
+
+
+def test_ranker_refuses_gpu_before_training_and_falls_back_only_when_asked(fake_probe):
+    fake_probe(NO_LOADER)
+    d = make_ranking(30, 8, 5, random_state=0)
+    for engine in ("lightgbm", "xgboost"):
+        with pytest.raises(g.GPUNotAvailableError, match="ltr doctor"):
+            Ranker(engine=engine, device="gpu", n_estimators=3).fit(d)
+        fell_back = Ranker(engine=engine, device="gpu-or-cpu", n_estimators=3, min_child_samples=2).fit(d)
+        cpu = Ranker(engine=engine, device="cpu", n_estimators=3, min_child_samples=2).fit(d)
+        assert fell_back.device_ == "cpu" and cpu.device_ == "cpu"
+        np.testing.assert_array_equal(fell_back.predict(d), cpu.predict(d))
+
+
+def test_a_gpu_learner_that_fails_surfaces_one_line_with_the_doctor(fake_probe):
+    if g.opencl_gpu(g.probe.__wrapped__()["opencl"]["platforms"]) is not None:
+        pytest.skip("this machine has an OpenCL GPU: LightGBM's GPU learner may well work")
+    fake_probe(POCL_AND_NVIDIA)  # claims a GPU platform that LightGBM cannot open here
+    d = make_ranking(30, 8, 5, random_state=0)
+    with pytest.raises(RuntimeError, match="could not train on the GPU.*ltr doctor"):
+        Ranker(device="gpu", n_estimators=2).fit(d)
+
+
+def test_advice_names_the_loader_the_nvidia_icd_and_the_gpu_extra():
+    base = {"lightgbm_gpu": {}, "xgboost_cuda": {}, "numba_cuda": {"version": None}}
+    r = dict(base, opencl=dict(NO_LOADER["opencl"], lightgbm_device=None), cuda=NO_LOADER["cuda"])
+    text = " ".join(g.advice(r))
+    assert "apt-get install ocl-icd-libopencl1" in text and "no CUDA device" in text and "ltrkit[gpu]" in text
+    # NVIDIA driver present, loader present, no nvidia.icd: the one-line registration
+    cl = {"loader": "libOpenCL.so.1", "icd_files": {}, "platforms": [], "error": "no platform",
+          "lightgbm_device": None}
+    r = dict(base, opencl=cl, cuda=dict(POCL_AND_NVIDIA["cuda"], nvidia_kernel_driver=True),
+             numba_cuda={"version": "0.30"})
+    assert any("/etc/OpenCL/vendors/nvidia.icd" in a and "libnvidia-opencl.so.1" in a for a in g.advice(r))
+
+
+def test_doctor_json_on_this_machine(capsys, fake_probe):
+    fake_probe(NO_LOADER)
+    assert main(["doctor", "--format", "json", "--no-trials"]) == 0
+    r = json.loads(capsys.readouterr().out)
+    assert r["cpu"]["usable_cores"] >= 1 and r["cpu"]["numba"]
+    assert r["opencl"]["error"] == "no OpenCL ICD loader (libOpenCL.so.1)" and r["opencl"]["lightgbm_device"] is None
+    assert r["cuda"]["devices"] == [] and r["xgboost_cuda"]["built_with_cuda"] in (True, False)
+    assert any("ocl-icd-libopencl1" in a for a in r["advice"])
+
+
+@pytest.mark.slow
+def test_doctor_tries_the_lightgbm_gpu_learner_in_a_child_process(capsys):
+    if g.opencl_gpu() is not None:
+        pytest.skip("this machine has an OpenCL GPU")
+    assert main(["doctor", "--timeout", "120"]) == 0
+    out = capsys.readouterr().out
+    assert "LightGBM GPU learner  no" in out and "to do:" in out
+
+
+def test_cli_train_on_gpu_without_one_is_one_line_and_exit_1(tmp_path, capsys, fake_probe):
+    from ltr.io import write_letor
+
+    fake_probe(NO_LOADER)
+    path = write_letor(tmp_path / "train.txt", make_ranking(20, 6, 4, random_state=0))
+    assert main(["train", str(path), "--device", "gpu", "--out", str(tmp_path / "m.txt"), "--quiet"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "ltr doctor" in err and not (tmp_path / "m.txt").exists()
