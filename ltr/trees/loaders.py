@@ -1,0 +1,66 @@
+"""Ensembles from a model file, a model text of either engine, or a trained booster."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from ltr.exceptions import ModelFormatError
+from ltr.trees.lightgbm_text import from_lightgbm_text
+from ltr.trees.model import TreeEnsemble
+from ltr.trees.xgboost_json import from_xgboost_json
+
+__all__ = ["from_booster", "from_model_text", "load"]
+
+
+def from_model_text(text: str | bytes, *, source: str | None = None) -> TreeEnsemble:
+    """LightGBM model text or XGBoost JSON, told apart by the first character (``t`` or ``{``).
+
+    Raises
+    ------
+    ModelFormatError
+        Neither format, or a malformed model of either.
+    """
+    head = text[:64].lstrip()
+    if isinstance(head, (bytes, bytearray)):
+        head = head.decode("utf-8", errors="replace")
+    if head.startswith("{"):
+        return from_xgboost_json(text, source=source)
+    if head.startswith("tree"):
+        return from_lightgbm_text(text, source=source)
+    where = source if source is not None else "model text"
+    raise ModelFormatError(f"{where}: neither LightGBM model text (first line 'tree') nor XGBoost JSON "
+                           f"(starting with '{{'); it starts with {head[:20]!r}")
+
+
+def load(path: str | os.PathLike) -> TreeEnsemble:
+    """Read and validate a LightGBM (``.txt``) or XGBoost (``.json``) model file.
+
+    Raises
+    ------
+    ModelFormatError
+        The file is missing, unreadable, malformed or of an unsupported kind; the message names it.
+    """
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except (FileNotFoundError, IsADirectoryError, PermissionError) as e:
+        raise ModelFormatError(f"{path}: cannot read the model file ({e.strerror})") from e
+    return from_model_text(data, source=str(path))
+
+
+def from_booster(booster: Any) -> TreeEnsemble:
+    """The ensemble of a trained ``lightgbm.Booster`` or ``xgboost.Booster`` (or an estimator wrapping one).
+
+    All boosting rounds are kept; pass ``n_iter`` to :meth:`TreeEnsemble.predict` for the best iteration.
+    """
+    for unwrap in ("get_booster", "booster_"):  # scikit-learn wrappers and ltr.Ranker
+        if not (hasattr(booster, "model_to_string") or hasattr(booster, "save_raw")) and hasattr(booster, unwrap):
+            inner = getattr(booster, unwrap)
+            booster = inner() if callable(inner) and unwrap == "get_booster" else inner
+    if hasattr(booster, "model_to_string"):
+        return from_lightgbm_text(booster.model_to_string(num_iteration=-1), source="lightgbm.Booster")
+    if hasattr(booster, "save_raw"):
+        return from_xgboost_json(booster.save_raw(raw_format="json"), source="xgboost.Booster")
+    raise TypeError(f"expected a LightGBM or XGBoost booster (or an estimator with one), got {type(booster).__name__}")

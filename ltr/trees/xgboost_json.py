@@ -1,0 +1,379 @@
+"""XGBoost's JSON model (``Booster.save_raw("json")``, ``save_model("m.json")``) to a :class:`~ltr.trees.TreeEnsemble`.
+
+The parts read (XGBoost 1.0 to 3.x)::
+
+    {"learner": {
+        "learner_model_param": {"base_score": "[5E-1]", "num_feature": "136", "num_class": "0", "num_target": "1"},
+        "objective": {"name": "rank:ndcg", ...},
+        "feature_names": [...],
+        "gradient_booster": {"name": "gbtree", "model": {
+            "gbtree_model_param": {"num_trees": "100", "num_parallel_tree": "1"},
+            "tree_info": [0, ...], "iteration_indptr": [0, 1, ...],
+            "trees": [{"id": 0, "tree_param": {"num_nodes": "61", "num_deleted": "0", ...},
+                       "left_children": [...], "right_children": [...], "parents": [...],
+                       "split_indices": [...], "split_conditions": [...], "default_left": [...], ...}]}}},
+     "version": [3, 2, 0]}
+
+A node is a leaf when its left child is -1; a leaf's ``split_conditions`` entry is its value. XGBoost's predictor
+takes the right child to be the left child + 1, so a model where that does not hold is refused. Unreachable nodes
+are allowed only as many as ``num_deleted`` says (pruned trees keep them).
+
+``base_score`` is stored in the objective's output space ("probability" space), as a number or, since XGBoost 3,
+as a bracketed vector ``"[5E-1]"``; predictions start from ``ProbToMargin(base_score)`` in float32. The link is the
+objective's (XGBoost 3.2 ``src/objective``): logit for ``binary:logistic``/``reg:logistic`` (after clamping to
+``[1e-6, 1 - 1e-6]``), log for ``count:poisson``, ``reg:gamma``, ``reg:tweedie``, ``survival:cox``,
+``survival:aft``, the identity for the others listed in :data:`LINKS`; an objective not listed is refused.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import functools
+import json
+import re
+from typing import Any
+
+import numpy as np
+
+from ltr.exceptions import ModelFormatError
+from ltr.trees.model import TreeEnsemble
+
+__all__ = ["LINKS", "base_margin", "from_xgboost_json"]
+
+_IDENTITY = ("reg:squarederror", "reg:linear", "reg:squaredlogerror", "reg:pseudohubererror", "reg:absoluteerror",
+             "reg:quantileerror", "binary:logitraw", "binary:hinge", "rank:pairwise", "rank:ndcg", "rank:map")
+#: Objective name -> the link XGBoost applies to ``base_score`` (``ObjFunction::ProbToMargin``).
+LINKS = {
+    **dict.fromkeys(_IDENTITY, "identity"),
+    **dict.fromkeys(("binary:logistic", "reg:logistic"), "logit"),
+    **dict.fromkeys(("count:poisson", "reg:gamma", "reg:tweedie", "survival:cox", "survival:aft"), "log"),
+}
+_RT_EPS = np.float32(1e-6)  # XGBoost's kRtEps
+_INT = re.compile(r"[+-]?\d+")
+
+
+@functools.lru_cache(maxsize=1)
+def _libm_logf():
+    # XGBoost calls the C library's logf; use the same function so that the base margin matches to the bit.
+    try:
+        name = ctypes.util.find_library("m")
+        fn = ctypes.CDLL(name).logf if name else None
+    except (OSError, AttributeError):
+        fn = None
+    if fn is not None:
+        fn.restype, fn.argtypes = ctypes.c_float, [ctypes.c_float]
+    return fn
+
+
+def _logf(x: np.float32) -> np.float32:
+    fn = _libm_logf()
+    if fn is None:  # no C library found: numpy's float32 log (may differ in the last bit)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.log(np.float32(x))
+    return np.float32(fn(float(x)))
+
+
+def base_margin(base_score: float, objective: str) -> np.float32:
+    """XGBoost's starting margin: ``ProbToMargin(float32(base_score))`` for ``objective``, in float32.
+
+    Examples
+    --------
+    >>> float(base_margin(0.5, "rank:ndcg")), float(base_margin(0.5, "binary:logistic"))
+    (0.5, 0.0)
+    """
+    link = LINKS.get(objective)
+    if link is None:
+        raise ValueError(f"unknown XGBoost objective {objective!r}: cannot tell how its base_score maps to a margin "
+                         f"(known: {', '.join(sorted(LINKS))})")
+    x = np.float32(base_score)
+    if link == "identity":
+        return x
+    if link == "log":
+        return _logf(x)
+    x = min(max(x, _RT_EPS), np.float32(1.0) - _RT_EPS)
+    return -_logf(np.float32(np.float32(1.0) / x) - np.float32(1.0))
+
+
+class _Doc:
+    def __init__(self, where: str):
+        self.where = where
+
+    def fail(self, path: str, what: str, tree: int | None = None):
+        t = f"tree {tree}: " if tree is not None else ""
+        raise ModelFormatError(f"{self.where}: {t}{path}: {what}")
+
+    def get(self, obj: Any, key: str, path: str, kind: type | tuple, tree: int | None = None) -> Any:
+        if not isinstance(obj, dict):
+            self.fail(path, "is not a JSON object", tree)
+        if key not in obj:
+            self.fail(f"{path}.{key}", "is missing", tree)
+        v = obj[key]
+        if not isinstance(v, kind) or isinstance(v, bool) and kind in (int, (int, str)):
+            self.fail(f"{path}.{key}", f"has the wrong type ({type(v).__name__})", tree)
+        return v
+
+    def integer(self, obj: Any, key: str, path: str, tree: int | None = None, default: int | None = None) -> int:
+        """XGBoost writes most counts as strings of digits."""
+        if default is not None and isinstance(obj, dict) and key not in obj:
+            return default
+        v = self.get(obj, key, path, (int, str), tree)
+        if isinstance(v, str):
+            if not _INT.fullmatch(v):
+                self.fail(f"{path}.{key}", f"must be an integer, got {v[:40]!r}", tree)
+            v = int(v)
+        return v
+
+    def array(self, obj: Any, key: str, path: str, n: int, kinds: str, tree: int) -> np.ndarray:
+        """A JSON list of ``n`` numbers whose numpy kind is one of ``kinds`` ('i' integer, 'f' float, 'b' bool)."""
+        v = self.get(obj, key, path, list, tree)
+        if len(v) != n:
+            self.fail(f"{path}.{key}", f"has {len(v)} entries, expected {n} (num_nodes)", tree)
+        try:
+            a = np.array(v)
+        except (ValueError, TypeError, OverflowError):
+            a = None
+        if a is None or a.ndim != 1 or (a.size and a.dtype.kind not in kinds):
+            self.fail(f"{path}.{key}", f"must be a list of {'numbers' if 'f' in kinds else 'integers'}", tree)
+        if a.dtype.kind == "i" and a.size and (a.min() < -(2**31) or a.max() >= 2**32):
+            self.fail(f"{path}.{key}", "has values out of the 32-bit range", tree)
+        return a
+
+
+def _parse_base_score(doc: _Doc, value: Any, path: str) -> float:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        parts = [str(value)]
+    elif isinstance(value, str):
+        s = value.strip()
+        parts = s[1:-1].split(",") if s.startswith("[") and s.endswith("]") else [s]
+    else:
+        doc.fail(path, f"has the wrong type ({type(value).__name__})")
+    if len(parts) != 1:
+        doc.fail(path, f"has {len(parts)} values; models with several outputs are not supported")
+    try:
+        x = float(parts[0])
+    except ValueError:
+        doc.fail(path, f"is not a number: {value!r}")
+    if not np.isfinite(x):
+        doc.fail(path, f"is not finite: {value!r}")
+    return x
+
+
+def _load(doc: _Doc, text_or_dict: Any) -> dict:
+    if isinstance(text_or_dict, dict):
+        return text_or_dict
+    if isinstance(text_or_dict, (bytes, bytearray)):
+        try:
+            text_or_dict = bytes(text_or_dict).decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise ModelFormatError(f"{doc.where}: not JSON text ({e}); UBJSON models are not supported: save the "
+                                   "model with a .json name or Booster.save_raw('json')") from e
+    if not isinstance(text_or_dict, str):
+        raise TypeError(f"text_or_dict must be str, bytes or dict, got {type(text_or_dict).__name__}")
+    try:
+        obj = json.loads(text_or_dict)
+    except json.JSONDecodeError as e:
+        raise ModelFormatError(f"{doc.where}:{e.lineno}:{e.colno}: not valid JSON ({e.msg})") from e
+    except RecursionError as e:
+        raise ModelFormatError(f"{doc.where}: JSON nested too deeply") from e
+    if not isinstance(obj, dict):
+        raise ModelFormatError(f"{doc.where}: not an XGBoost model (the JSON is not an object)")
+    return obj
+
+
+def _trees(doc: _Doc, trees: list, n_features: int, path: str) -> dict[str, np.ndarray]:
+    """Check every tree in XGBoost's own node ids, then renumber the reachable nodes in the record's convention."""
+    arrays: dict[str, list] = {k: [] for k in ("left", "right", "parent", "feature", "cond", "dleft")}
+    sizes, deleted = [], []
+    for i, tree in enumerate(trees):
+        p = f"{path}[{i}]"
+        if not isinstance(tree, dict):
+            doc.fail(p, "is not a JSON object", i)
+        if "id" in tree and (not isinstance(tree["id"], int) or isinstance(tree["id"], bool) or tree["id"] != i):
+            doc.fail(f"{p}.id", f"is {tree['id']!r}, expected {i}", i)
+        param = doc.get(tree, "tree_param", p, dict, i)
+        n = doc.integer(param, "num_nodes", f"{p}.tree_param", i)
+        if n < 1:
+            doc.fail(f"{p}.tree_param.num_nodes", f"must be at least 1, got {n}", i)
+        n_del = doc.integer(param, "num_deleted", f"{p}.tree_param", i, default=0)
+        if not 0 <= n_del < n:
+            doc.fail(f"{p}.tree_param.num_deleted", f"must be in 0..{n - 1}, got {n_del}", i)
+        if doc.integer(param, "size_leaf_vector", f"{p}.tree_param", i, default=1) > 1:
+            doc.fail(f"{p}.tree_param.size_leaf_vector", "multi-target trees are not supported", i)
+        if any(tree.get(k) for k in ("categories", "categories_nodes")):
+            doc.fail(f"{p}.categories_nodes", "categorical splits are not supported", i)
+        if "split_type" in tree and doc.array(tree, "split_type", p, n, "iub", i).any():
+            doc.fail(f"{p}.split_type", "categorical splits are not supported", i)
+        for key in ("base_weights", "loss_changes", "sum_hessian"):
+            if key in tree:
+                doc.array(tree, key, p, n, "fiu", i)
+        arrays["left"].append(doc.array(tree, "left_children", p, n, "i", i).astype(np.int64))
+        arrays["right"].append(doc.array(tree, "right_children", p, n, "i", i).astype(np.int64))
+        arrays["parent"].append(doc.array(tree, "parents", p, n, "i", i).astype(np.int64))
+        arrays["feature"].append(doc.array(tree, "split_indices", p, n, "i", i).astype(np.int64))
+        with np.errstate(over="ignore"):
+            arrays["cond"].append(doc.array(tree, "split_conditions", p, n, "fiu", i).astype(np.float32))
+        dl = doc.array(tree, "default_left", p, n, "iub", i)
+        if ((dl != 0) & (dl != 1)).any():
+            doc.fail(f"{p}.default_left", "must hold 0 or 1", i)
+        arrays["dleft"].append(dl.astype(bool))
+        sizes.append(n)
+        deleted.append(n_del)
+    a = {k: np.concatenate(v) if v else np.empty(0, dtype=np.int64) for k, v in arrays.items()}
+    sizes = np.array(sizes, dtype=np.int64)
+    start = np.concatenate([[0], np.cumsum(sizes)])
+    n_total = int(start[-1])
+    tree_of = np.repeat(np.arange(sizes.size), sizes)
+    nid = np.arange(n_total) - start[tree_of]
+
+    def fail_at(mask, what):
+        bad = np.flatnonzero(mask)
+        if bad.size:
+            k = int(bad[0])
+            t = int(tree_of[k])
+            doc.fail(f"{path}[{t}]", f"node {nid[k]} {what(k)}", t)
+
+    leaf = a["left"] == -1
+    fail_at(leaf & (a["right"] != -1), lambda k: f"is a leaf (left child -1) with right child {a['right'][k]}")
+    n_of = sizes[tree_of]
+    fail_at(~leaf & ((a["left"] < 1) | (a["left"] >= n_of)),
+            lambda k: f"has left child {a['left'][k]}, outside 1..{n_of[k] - 1}")
+    fail_at(~leaf & (a["right"] != a["left"] + 1),
+            lambda k: f"has right child {a['right'][k]}, not left child + 1 = {a['left'][k] + 1} "
+                      "(XGBoost's predictor assumes it)")
+    fail_at((nid > 0) & ((a["parent"] < 0) | (a["parent"] >= n_of)),
+            lambda k: f"has parent {a['parent'][k]}, outside 0..{n_of[k] - 1}")
+    # Each node has at most one parent; nodes reached from the root are used, the rest must be deleted ones.
+    src = np.flatnonzero(~leaf)
+    kids = np.concatenate([start[tree_of[src]] + a["left"][src], start[tree_of[src]] + a["right"][src]])
+    owner = np.concatenate([src, src])
+    refs = np.bincount(kids, minlength=n_total)
+    fail_at(refs > 1, lambda k: f"is the child of {refs[k]} nodes")
+    fail_at((nid == 0) & (refs > 0), lambda k: "(the root) is another node's child")
+    up = np.arange(n_total)
+    up[kids] = owner
+    for _ in range(int(sizes.max()).bit_length() + 1 if n_total else 0):
+        up = up[up]
+    used = up == start[tree_of]
+    unused = np.bincount(tree_of[~used], minlength=sizes.size)
+    bad = np.flatnonzero(unused != np.array(deleted, dtype=np.int64))
+    if bad.size:
+        t = int(bad[0])
+        doc.fail(f"{path}[{t}]", f"{unused[t]} nodes are not reachable from the root (a cycle or a detached part), "
+                                 f"but num_deleted is {deleted[t]}", t)
+    par = np.full(n_total, -1, dtype=np.int64)
+    par[kids] = owner
+    fail_at(used & (nid > 0) & (a["parent"] != par - start[tree_of]),
+            lambda k: f"has parent {a['parent'][k]}, but node {par[k] - start[tree_of[k]]} names it as a child")
+    split = used & ~leaf
+    fail_at(split & ((a["feature"] < 0) | (a["feature"] >= n_features)),
+            lambda k: f"splits on feature {a['feature'][k]}, but the model has {n_features} features (num_feature)")
+    fail_at(used & ~np.isfinite(a["cond"]),
+            lambda k: f"has split_conditions {a['cond'][k]}, not a finite float32 (a leaf's value, a split's "
+                      "threshold)")
+
+    # Renumber: split nodes and leaves in id order within each tree, children as codes (c >= 0 split, ~c leaf).
+    u_split, u_leaf = split, used & leaf
+    rank_split = np.cumsum(u_split) - 1
+    rank_leaf = np.cumsum(u_leaf) - 1
+    n_split = np.bincount(tree_of[u_split], minlength=sizes.size)
+    n_leaf = np.bincount(tree_of[u_leaf], minlength=sizes.size)
+    tree_ptr = np.concatenate([[0], np.cumsum(n_split)])
+    leaf_ptr = np.concatenate([[0], np.cumsum(n_leaf)])
+    code = np.where(leaf, ~(rank_leaf - leaf_ptr[tree_of]), rank_split - tree_ptr[tree_of])
+    s = np.flatnonzero(u_split)
+    return {
+        "tree_ptr": tree_ptr, "leaf_ptr": leaf_ptr, "feature": a["feature"][s], "threshold": a["cond"][s],
+        "left": code[start[tree_of[s]] + a["left"][s]], "right": code[start[tree_of[s]] + a["right"][s]],
+        "default_left": a["dleft"][s], "missing_type": np.full(s.size, 2), "leaf_value": a["cond"][u_leaf],
+    }
+
+
+def from_xgboost_json(text_or_dict: str | bytes | dict, *, source: str | None = None) -> TreeEnsemble:
+    """Parse and validate an XGBoost JSON model.
+
+    Parameters
+    ----------
+    text_or_dict : str, bytes or dict
+        JSON text (``Booster.save_raw("json")``, a ``.json`` model file) or the parsed object.
+    source : str, optional
+        The file it came from; every error message starts with it.
+
+    Returns
+    -------
+    TreeEnsemble
+        With ``base_score`` the float32 starting margin (the stored ``base_score`` through the objective's link).
+
+    Raises
+    ------
+    ModelFormatError
+        Anything malformed or unsupported (categorical splits, DART or linear boosters, multi-output models, an
+        objective whose base-score link is unknown), naming ``source``, the JSON path and the tree.
+
+    Examples
+    --------
+    >>> stump = {"learner": {
+    ...     "learner_model_param": {"base_score": "[5E-1]", "num_feature": "1", "num_class": "0", "num_target": "1"},
+    ...     "objective": {"name": "reg:squarederror"}, "feature_names": [],
+    ...     "gradient_booster": {"name": "gbtree", "model": {
+    ...         "gbtree_model_param": {"num_trees": "1", "num_parallel_tree": "1"}, "tree_info": [0],
+    ...         "trees": [{"id": 0, "tree_param": {"num_nodes": "3", "num_deleted": "0"},
+    ...                    "left_children": [1, -1, -1], "right_children": [2, -1, -1], "parents": [2147483647, 0, 0],
+    ...                    "split_indices": [0, 0, 0], "split_conditions": [0.5, -1.0, 2.0],
+    ...                    "default_left": [1, 0, 0]}]}}}}
+    >>> import numpy as np
+    >>> from_xgboost_json(stump).predict(np.array([[0.25], [0.5], [np.nan]]))  # x < 0.5 goes left; NaN left
+    array([-0.5,  2.5, -0.5])
+    """
+    doc = _Doc(source if source is not None else "XGBoost JSON model")
+    obj = _load(doc, text_or_dict)
+    learner = doc.get(obj, "learner", "$", dict)
+    booster = doc.get(learner, "gradient_booster", "learner", dict)
+    name = doc.get(booster, "name", "learner.gradient_booster", str)
+    if name != "gbtree":
+        what = {"dart": "DART boosters (per-tree weights)", "gblinear": "linear boosters"}.get(name, repr(name))
+        doc.fail("learner.gradient_booster.name", f"{what} are not supported, only gbtree")
+    param = doc.get(learner, "learner_model_param", "learner", dict)
+    n_features = doc.integer(param, "num_feature", "learner.learner_model_param")
+    if n_features < 1:
+        doc.fail("learner.learner_model_param.num_feature", f"must be at least 1, got {n_features}")
+    n_class = doc.integer(param, "num_class", "learner.learner_model_param", default=0)
+    if n_class > 1:
+        doc.fail("learner.learner_model_param.num_class", f"multiclass models ({n_class} classes) are not supported")
+    if doc.integer(param, "num_target", "learner.learner_model_param", default=1) != 1:
+        doc.fail("learner.learner_model_param.num_target", "multi-target models are not supported")
+    base = _parse_base_score(doc, doc.get(param, "base_score", "learner.learner_model_param", (str, int, float)),
+                             "learner.learner_model_param.base_score")
+    objective = doc.get(doc.get(learner, "objective", "learner", dict), "name", "learner.objective", str)
+    try:
+        margin = base_margin(base, objective)
+    except ValueError as e:
+        doc.fail("learner.objective.name", str(e))
+    if not np.isfinite(margin):
+        doc.fail("learner.learner_model_param.base_score", f"{base!r} has no finite margin under {objective}")
+    names = learner.get("feature_names") or None
+    if names is not None and (not isinstance(names, list) or len(names) != n_features
+                              or not all(isinstance(s, str) for s in names)):
+        doc.fail("learner.feature_names", f"must be empty or list {n_features} names (num_feature)")
+
+    model = doc.get(booster, "model", "learner.gradient_booster", dict)
+    mp = "learner.gradient_booster.model"
+    trees = doc.get(model, "trees", mp, list)
+    gparam = doc.get(model, "gbtree_model_param", mp, dict)
+    if doc.integer(gparam, "num_trees", f"{mp}.gbtree_model_param") != len(trees):
+        doc.fail(f"{mp}.gbtree_model_param.num_trees", f"does not match the {len(trees)} trees listed")
+    per_iter = doc.integer(gparam, "num_parallel_tree", f"{mp}.gbtree_model_param", default=1)
+    if per_iter < 1 or len(trees) % per_iter:
+        doc.fail(f"{mp}.gbtree_model_param.num_parallel_tree", f"{per_iter} does not divide the {len(trees)} trees")
+    info = doc.get(model, "tree_info", mp, list)
+    if len(info) != len(trees) or any(g != 0 for g in info):
+        doc.fail(f"{mp}.tree_info", f"must list output 0 for each of the {len(trees)} trees (one output)")
+    if "iteration_indptr" in model:
+        indptr = model["iteration_indptr"]
+        if indptr != list(range(0, len(trees) + 1, per_iter)):
+            doc.fail(f"{mp}.iteration_indptr", f"must be 0, {per_iter}, ..., {len(trees)} (num_parallel_tree trees "
+                                               "per round)")
+    arrays = _trees(doc, trees, n_features, f"{mp}.trees")
+    return TreeEnsemble(engine="xgboost", n_features=n_features, **arrays, base_score=float(margin),
+                        trees_per_iteration=per_iter, objective=objective,
+                        feature_names=tuple(names) if names else None, source=source)
