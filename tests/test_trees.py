@@ -1,0 +1,586 @@
+"""``ltr.trees``: the ensemble record, its parsers and its scorer, checked against the engines themselves.
+
+References: ``lightgbm.Booster.predict(raw_score=True)`` and XGBoost's ``inplace_predict(predict_type="margin")``
+on models trained here on MQ2008 and the MSLR sample, with NaNs injected and rows placed exactly on thresholds
+(equality is asserted with ``np.array_equal``: both engines' arithmetic is reproduced, so there is no tolerance);
+hand-built stumps whose scores are written out by hand; and the node-by-node reference walk, against which the
+fast kernel is checked on random trees.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+
+import lightgbm as lgb
+import numpy as np
+import pytest
+import xgboost as xgb
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sklearn.datasets import load_svmlight_file
+
+from ltr.exceptions import ModelFormatError
+from ltr.trees import (
+    TreeEnsemble,
+    _layout,
+    _score,
+    from_booster,
+    from_lightgbm_text,
+    from_model_text,
+    from_xgboost_json,
+    load,
+)
+from ltr.trees.xgboost_json import base_margin
+
+MQ_TRAIN, MQ_TEST = "mq2008/Fold1/vali.txt.gz", "mq2008/Fold1/test.txt.gz"
+MSLR_TRAIN, MSLR_TEST = "mslr_sample/mslr_fold1_valid_sample.txt.gz", "mslr_sample/mslr_fold1_test_sample.txt.gz"
+LGB = {"objective": "lambdarank", "num_leaves": 31, "min_data_in_leaf": 5, "learning_rate": 0.1, "num_threads": 1,
+       "verbose": -1, "seed": 0}
+
+
+def read(path, n_features):
+    with gzip.open(path, "rb") as f:
+        X, y, qid = load_svmlight_file(f, query_id=True, n_features=n_features)
+    return X.toarray().astype(np.float32), y, np.diff(np.flatnonzero(np.diff(qid, prepend=-1, append=-1)))
+
+
+def with_nans(X, rate, seed):
+    X = X.copy()
+    X[np.random.default_rng(seed).random(X.shape) < rate] = np.nan
+    return X
+
+
+def probe_rows(model: TreeEnsemble, X, seed=0):
+    """Test rows with NaNs, zeros, values below LightGBM's zero threshold, and values exactly on thresholds."""
+    rng = np.random.default_rng(seed)
+    X = with_nans(X, 0.05, seed)
+    n = X.shape[0]
+    for i in range(n):
+        k = rng.integers(model.feature.size, size=3)
+        f = model.feature[k]
+        X[i, f[0]] = np.float32(model.threshold[k[0]])  # on the (float32-rounded) threshold
+        X[i, f[1]] = np.nextafter(np.float32(model.threshold[k[1]]), np.float32(np.inf * (-1) ** i))
+        X[i, f[2]] = (0.0, -0.0, 1e-38, np.nan)[i % 4]
+    return X
+
+
+@pytest.fixture(scope="module")
+def mq2008(shared_file):
+    train = read(shared_file(MQ_TRAIN), 46)
+    test = read(shared_file(MQ_TEST), 46)
+    return train, test[0][:200]
+
+
+@pytest.fixture(scope="module")
+def mslr(shared_file):
+    train = read(shared_file(MSLR_TRAIN), 136)
+    test = read(shared_file(MSLR_TEST), 136)
+    return train, test[0][:200]
+
+
+@pytest.fixture(params=["mq2008", "mslr"])
+def data(request):
+    return request.getfixturevalue(request.param)
+
+
+def lgb_booster(train, rounds=20, nan_rate=0.05, **params):
+    X, y, group = train
+    return lgb.train(dict(LGB, **params), lgb.Dataset(with_nans(X, nan_rate, 1), y, group=group), rounds)
+
+
+def xgb_booster(train, rounds=20, nan_rate=0.05, **params):
+    X, y, group = train
+    p = {"objective": "rank:ndcg", "max_depth": 6, "eta": 0.1, "nthread": 1, "tree_method": "hist", "seed": 0}
+    p.update(params)
+    labels = (y > 0).astype(float) if p["objective"].startswith(("binary", "reg:logistic")) else y
+    dm = xgb.DMatrix(with_nans(X, nan_rate, 1), labels, group=group if p["objective"].startswith("rank") else None)
+    return xgb.train(p, dm, rounds)
+
+
+def lgb_margin(booster, X, n_iter=None):
+    return booster.predict(X, raw_score=True, num_iteration=n_iter, num_threads=1)
+
+
+def xgb_margin(booster, X, n_iter=None):
+    rng = (0, n_iter) if n_iter else (0, 0)
+    return booster.inplace_predict(X, iteration_range=rng, predict_type="margin").astype(np.float64)
+
+
+def assert_same(model, ref, X, n_iter=None):
+    want = ref(X, n_iter)
+    for method in ("fast", "reference"):
+        got = model.predict(X, n_iter=n_iter, method=method)
+        assert got.dtype == np.float64
+        assert np.array_equal(got, want), (method, np.flatnonzero(got != want)[:5], np.abs(got - want).max())
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# Exactly the engines' own margins on real data
+# ------------------------------------------------------------------------------------------------------------------
+LGB_MISSING = {
+    "nan-missing-type": {},  # trained with NaNs: LightGBM's missing type NaN, both default directions
+    "zero-as-missing": {"zero_as_missing": True},
+    "no-missing": {"use_missing": False},
+}
+
+
+@pytest.mark.parametrize("missing", sorted(LGB_MISSING))
+def test_lightgbm_margins_are_bit_for_bit_the_engines(data, missing):
+    train, test = data
+    booster = lgb_booster(train, **LGB_MISSING[missing])
+    model = from_booster(booster)
+    ref = lambda Z, n: lgb_margin(booster, Z, n)  # noqa: E731
+    X = probe_rows(model, test)
+    for Z in (X, X.astype(np.float64), np.asfortranarray(X)):
+        assert_same(model, ref, Z)
+        assert_same(model, ref, Z, n_iter=11)  # the best iteration
+    # float64 input is compared in float64: values between float32 neighbours of a threshold must still agree
+    X64 = X.astype(np.float64)
+    k = np.random.default_rng(2).integers(model.feature.size, size=X64.shape[0])
+    X64[np.arange(X64.shape[0]), model.feature[k]] = model.threshold[k]
+    assert_same(model, ref, X64)
+
+
+def test_lightgbm_missing_types_are_all_exercised(mq2008):
+    types = {name: set(from_booster(lgb_booster(mq2008[0], rounds=10, **p)).missing_type.tolist())
+             for name, p in LGB_MISSING.items()}
+    assert types == {"nan-missing-type": {2}, "zero-as-missing": {1}, "no-missing": {0}}
+    nan_model = from_booster(lgb_booster(mq2008[0], rounds=10))
+    assert set(nan_model.default_left.tolist()) == {False, True}
+    assert np.isinf(nan_model.threshold).any()  # "missing vs the rest" splits: threshold inf (see the flag column)
+
+
+def test_lightgbm_integer_input_is_read_as_float32_like_the_engine(mq2008):
+    booster = lgb_booster(mq2008[0], rounds=10, nan_rate=0.0)
+    X = (mq2008[1] * 3).astype(np.int64)
+    assert np.array_equal(from_booster(booster).predict(X), lgb_margin(booster, X))
+
+
+XGB_KINDS = {
+    "ndcg-depth6": {},
+    "pairwise-depth8": {"objective": "rank:pairwise", "max_depth": 8},  # up to 256 leaves: several bit words
+    "lossguide-255-leaves": {"objective": "rank:pairwise", "grow_policy": "lossguide", "max_leaves": 255,
+                             "max_depth": 0, "rounds": 8},
+}
+
+
+@pytest.mark.parametrize("kind", sorted(XGB_KINDS))
+def test_xgboost_margins_are_bit_for_bit_the_engines(data, kind):
+    train, test = data
+    booster = xgb_booster(train, **XGB_KINDS[kind])
+    model = from_booster(booster)
+    ref = lambda Z, n: xgb_margin(booster, Z, n)  # noqa: E731
+    X = probe_rows(model, test)
+    for Z in (X, X.astype(np.float64)):
+        assert_same(model, ref, Z)
+        assert_same(model, ref, Z, n_iter=7)
+    # float64 values that round to a float32 threshold from either side (XGBoost casts before comparing)
+    X64 = X.astype(np.float64)
+    k = np.random.default_rng(3).integers(model.feature.size, size=X64.shape[0])
+    X64[np.arange(X64.shape[0]), model.feature[k]] = model.threshold[k] * (1 + 1e-9 * (-1) ** np.arange(k.size))
+    assert_same(model, ref, X64)
+
+
+@pytest.mark.parametrize(("objective", "params"), [
+    ("binary:logistic", {}),  # estimated base_score in probability space, logit link
+    ("reg:logistic", {"base_score": 0.3}),
+    ("count:poisson", {"base_score": 1.7}),  # log link
+    ("reg:squarederror", {"base_score": 0.3}),  # identity
+    ("rank:ndcg", {"base_score": 0.25}),
+])
+def test_xgboost_base_score_becomes_the_engines_starting_margin(mq2008, objective, params):
+    booster = xgb_booster(mq2008[0], rounds=5, objective=objective, **params)
+    stored = json.loads(booster.save_raw("json"))["learner"]["learner_model_param"]["base_score"]
+    assert stored.startswith("[")  # XGBoost >= 3 stores a vector in output space
+    model = from_booster(booster)
+    X = probe_rows(model, mq2008[1])
+    assert_same(model, lambda Z, n: xgb_margin(booster, Z, n), X)
+    assert np.array_equal(model.predict(X[:3], n_iter=0), np.full(3, model.base_score))  # no tree: the base alone
+
+
+def test_xgboost_old_scalar_base_score_string_is_read():
+    assert float(base_margin(float("5E-1"), "rank:pairwise")) == 0.5
+    # logit(0.25) in float32: -logf(1/0.25 - 1) = -log(3)
+    assert base_margin(0.25, "binary:logistic") == -np.float32(np.log(np.float32(3.0)))
+    assert base_margin(0.0, "binary:logistic") == -np.float32(np.log(np.float32(1.0) / np.float32(1e-6) - 1))
+
+
+@pytest.mark.slow  # compiles the parallel kernel (about 10 s on a cold Numba cache)
+def test_parallel_scoring_equals_one_thread(mslr):
+    booster = lgb_booster(mslr[0], rounds=20)
+    model = from_booster(booster)
+    X = probe_rows(model, np.vstack([mslr[1]] * 3))
+    assert np.array_equal(model.predict(X, n_jobs=2), model.predict(X))
+    assert np.array_equal(model.predict(X, n_jobs=-1), lgb_margin(booster, X))
+
+
+def test_model_files_and_wrappers_load(mq2008, tmp_path):
+    X = mq2008[1]
+    lgb_b = lgb_booster(mq2008[0], rounds=5)
+    xgb_b = xgb_booster(mq2008[0], rounds=5)
+    lgb_b.save_model(tmp_path / "m.txt")
+    xgb_b.save_model(tmp_path / "m.json")
+    assert np.array_equal(load(tmp_path / "m.txt").predict(X), lgb_margin(lgb_b, X))
+    assert np.array_equal(load(tmp_path / "m.json").predict(X), xgb_margin(xgb_b, X))
+    assert load(tmp_path / "m.txt").source == str(tmp_path / "m.txt")
+    ranker = lgb.LGBMRanker(n_estimators=3, num_leaves=7, verbose=-1, n_jobs=1)
+    ranker.fit(mq2008[0][0], mq2008[0][1], group=mq2008[0][2])
+    assert np.array_equal(from_booster(ranker).predict(X), ranker.predict(X, raw_score=True))
+    xr = xgb.XGBRanker(n_estimators=3, max_depth=3, n_jobs=1)
+    xr.fit(mq2008[0][0], mq2008[0][1], group=mq2008[0][2])
+    assert np.array_equal(from_booster(xr).predict(X), xgb_margin(xr.get_booster(), X))
+    with pytest.raises(ModelFormatError, match="neither LightGBM"):
+        from_model_text("hello", source="x.bin")
+    with pytest.raises(ModelFormatError, match="cannot read"):
+        load(tmp_path / "missing.txt")
+    with pytest.raises(TypeError, match="booster"):
+        from_booster(object())
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# Hand-computed stumps: each engine's rule, written out
+# ------------------------------------------------------------------------------------------------------------------
+def lgb_stump(threshold=0.5, default_left=True, missing_type=0):
+    return TreeEnsemble(engine="lightgbm", n_features=1, tree_ptr=[0, 1], leaf_ptr=[0, 2], feature=[0],
+                        threshold=[threshold], left=[-1], right=[-2], default_left=[default_left],
+                        missing_type=[missing_type], leaf_value=[-1.0, 2.0])
+
+
+NAN, TINY = np.nan, 1e-36  # TINY is below LightGBM's zero threshold 1e-35
+
+
+@pytest.mark.parametrize(("stump", "x", "want"), [
+    # missing type None: NaN and tiny values read as 0; x <= 0.5 goes left (-1), else right (2)
+    (lgb_stump(), [0.5, 0.5000001, NAN, TINY, -np.inf, np.inf], [-1, 2, -1, -1, -1, 2]),
+    # missing type Zero, default right: 0, tiny and NaN go right whatever the threshold says
+    (lgb_stump(default_left=False, missing_type=1), [0.0, -0.0, TINY, NAN, 0.25, 0.75], [2, 2, 2, 2, -1, 2]),
+    # missing type Zero, default left, threshold below zero: 0 still goes left
+    (lgb_stump(-0.5, True, 1), [0.0, NAN, -0.25, -0.75], [-1, -1, 2, -1]),
+    # missing type NaN, default right: NaN right; 0 and tiny compare as 0
+    (lgb_stump(default_left=False, missing_type=2), [NAN, 0.0, TINY, 0.75], [2, -1, -1, 2]),
+    # threshold +inf (LightGBM's "missing vs the rest" split): present values left, NaN right, inf itself left
+    (lgb_stump(np.inf, False, 2), [NAN, 1e30, np.inf, -np.inf], [2, -1, -1, -1]),
+    (lgb_stump(np.inf, False, 1), [NAN, 0.0, 1e30, np.inf], [2, 2, -1, -1]),
+])
+def test_lightgbm_stumps_follow_the_engines_rule(stump, x, want):
+    X = np.array(x, dtype=np.float64)[:, None]
+    for Z in (X, X.astype(np.float32)):
+        assert stump.predict(Z).tolist() == want
+        assert stump.predict(Z, method="reference").tolist() == want
+
+
+def test_lightgbm_float32_input_is_compared_after_widening():
+    # threshold between two float32 neighbours: the upper one goes right, the lower one left (float64 compare)
+    lo = np.float32(0.1)
+    hi = np.nextafter(lo, np.float32(1))
+    stump = lgb_stump(threshold=(float(lo) + float(hi)) / 2)
+    assert stump.predict(np.array([[lo], [hi]], dtype=np.float32)).tolist() == [-1, 2]
+
+
+def xgb_stump(threshold=0.5, default_left=True, base=0.0):
+    return TreeEnsemble(engine="xgboost", n_features=1, tree_ptr=[0, 1], leaf_ptr=[0, 2], feature=[0],
+                        threshold=[threshold], left=[-1], right=[-2], default_left=[default_left], missing_type=[2],
+                        leaf_value=[-1.0, 2.0], base_score=base)
+
+
+def test_xgboost_stumps_compare_in_float32_with_less_than():
+    below = float(np.nextafter(np.float32(0.5), np.float32(0)))
+    X = np.array([[0.5], [below], [0.49999999999], [0.5000000001], [NAN]])  # float64 input, cast to float32
+    # 0.49999999999 rounds to float32 0.5, so it goes right like 0.5 itself
+    assert xgb_stump().predict(X).tolist() == [2, -1, 2, 2, -1]
+    assert xgb_stump(default_left=False, base=0.5).predict(X).tolist() == [2.5, -0.5, 2.5, 2.5, 2.5]
+
+
+def test_xgboost_sums_in_float32_from_the_base_score():
+    # 1e8 + 3 is not a float32: a float32 sum rounds it away, a float64 sum would not
+    model = TreeEnsemble(engine="xgboost", n_features=1, tree_ptr=[0, 0], leaf_ptr=[0, 1], feature=[],
+                         threshold=[], left=[], right=[], default_left=[], missing_type=[], leaf_value=[3.0],
+                         base_score=1e8)
+    assert model.predict(np.zeros((1, 1))).tolist() == [float(np.float32(1e8) + np.float32(3.0))] == [1e8]
+
+
+def chain_tree(n_leaves, engine="lightgbm"):
+    """A right-leaning chain: node i sends x <= i left to leaf i, else on; the last node's right is the last leaf."""
+    n = n_leaves - 1
+    left = [-(i + 1) for i in range(n)]
+    right = [i + 1 for i in range(n - 1)] + [-n_leaves]
+    return TreeEnsemble(engine=engine, n_features=1, tree_ptr=[0, n], leaf_ptr=[0, n_leaves], feature=[0] * n,
+                        threshold=[i + 0.5 for i in range(n)], left=left, right=right, default_left=[True] * n,
+                        missing_type=[2] * n, leaf_value=[float(i) for i in range(n_leaves)])
+
+
+@pytest.mark.parametrize("n_leaves", [2, 31, 32, 33, 64, 65, 100, 300])
+def test_deep_trees_spanning_several_bit_words_find_their_leaf(n_leaves):
+    model = chain_tree(n_leaves)
+    X = np.arange(-1, n_leaves + 1, dtype=np.float32)[:, None]
+    want = np.clip(np.arange(-1, n_leaves + 1), 0, n_leaves - 1)  # x <= i + 0.5 first at i = x
+    assert model.predict(X).tolist() == want.tolist()
+    assert model.predict(X, method="reference").tolist() == want.tolist()
+
+
+def test_an_ensemble_without_trees_or_rows_predicts_the_base():
+    empty = TreeEnsemble(engine="xgboost", n_features=2, tree_ptr=[0], leaf_ptr=[0], feature=[], threshold=[],
+                         left=[], right=[], default_left=[], missing_type=[], leaf_value=[], base_score=0.5)
+    assert empty.predict(np.ones((3, 2))).tolist() == [0.5] * 3
+    assert chain_tree(5).predict(np.empty((0, 1))).shape == (0,)
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# The fast kernel against the reference walk on random trees
+# ------------------------------------------------------------------------------------------------------------------
+@st.composite
+def ensembles(draw):
+    engine = draw(st.sampled_from(["lightgbm", "xgboost"]))
+    n_features = draw(st.integers(1, 5))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    n_trees = draw(st.integers(0, 6))
+    parts = {k: [] for k in ("feature", "threshold", "left", "right", "default_left", "missing_type", "leaf_value")}
+    tree_ptr, leaf_ptr = [0], [0]
+    for _ in range(n_trees):
+        n_leaves = int(rng.integers(1, 80))
+        # grow by splitting a random leaf; `slots` says where each current leaf hangs: (node, side), None = root
+        left, right = [], []
+        slots = [None]
+        for node in range(n_leaves - 1):
+            j = int(rng.integers(len(slots)))
+            parent = slots.pop(j)
+            if parent is not None:
+                (left if parent[1] == 0 else right)[parent[0]] = node
+            left.append(None)
+            right.append(None)
+            slots += [(node, 0), (node, 1)]
+        for i, (node, side) in enumerate(s for s in slots if s is not None):
+            (left if side == 0 else right)[node] = ~i
+        k = n_leaves - 1
+        parts["feature"] += rng.integers(n_features, size=k).tolist()
+        parts["threshold"] += np.float32(rng.choice([-1.0, 0.0, 0.25, 0.5, 1.0, np.inf], size=k)).tolist() \
+            if engine == "lightgbm" else np.float32(rng.choice([-1.0, 0.0, 0.25, 0.5, 1.0], size=k)).tolist()
+        parts["left"] += left
+        parts["right"] += right
+        parts["default_left"] += rng.integers(2, size=k).astype(bool).tolist()
+        parts["missing_type"] += (rng.integers(3, size=k) if engine == "lightgbm" else np.full(k, 2)).tolist()
+        parts["leaf_value"] += np.float32(rng.normal(size=n_leaves)).astype(np.float64).tolist()
+        tree_ptr.append(tree_ptr[-1] + k)
+        leaf_ptr.append(leaf_ptr[-1] + n_leaves)
+    base = float(np.float32(rng.normal())) if engine == "xgboost" else 0.0
+    model = TreeEnsemble(engine=engine, n_features=n_features, tree_ptr=tree_ptr, leaf_ptr=leaf_ptr,
+                         base_score=base, **parts)
+    values = np.array([np.nan, 0.0, -0.0, 1e-36, 0.25, 0.5, np.nextafter(0.5, 1), 1.0, -1.0, 3.0, np.inf, -np.inf])
+    X = rng.choice(values, size=(int(rng.integers(0, 70)), n_features))
+    return model, X
+
+
+@settings(max_examples=60, deadline=None)
+@given(ensembles())
+def test_fast_kernel_equals_the_reference_walk(case):
+    model, X = case
+    for Z in (X, X.astype(np.float32)):
+        want = model.predict(Z, method="reference")
+        assert np.array_equal(model.predict(Z), want)
+        if model.n_trees:
+            assert np.array_equal(model.predict(Z, n_iter=1), model.predict(Z, n_iter=1, method="reference"))
+
+
+def test_kernels_equal_their_python_twins():
+    model = chain_tree(40)
+    X = np.array([[-1.0], [0.5], [7.0], [np.nan], [39.0], [100.0]])
+    out_jit, out_py = np.empty(6), np.empty(6)
+    args = (model.tree_ptr, model.leaf_ptr, model.feature, model.threshold, model.left, model.right,
+            model.default_left, model.missing_type, model.leaf_value, 1)
+    _score.walk_lightgbm(X, *args, out_jit)
+    _score.walk_lightgbm.py_func(X, *args, out_py)
+    assert out_jit.tolist() == out_py.tolist() == [0, 0, 7, 0, 39, 39]
+    plan = _layout.build_plan(model, np.float64)
+    fast_py = np.empty(6)
+    _score.predict_fast.py_func(X, plan.cols, 1, plan.trees, plan.groups, plan.thresholds, plan.masks, plan.leaves,
+                                plan.base, 4, fast_py)
+    assert fast_py.tolist() == out_jit.tolist()
+    lo, hi, pos = (np.empty(39, np.int64), np.empty(39, np.int64), np.empty(40, np.int64))
+    lo2, hi2, pos2 = lo.copy(), hi.copy(), pos.copy()
+    _layout.leaf_order(model.tree_ptr, model.leaf_ptr, model.left, model.right, lo, hi, pos)
+    _layout.leaf_order.py_func(model.tree_ptr, model.leaf_ptr, model.left, model.right, lo2, hi2, pos2)
+    assert (lo.tolist(), hi.tolist(), pos.tolist()) == (lo2.tolist(), hi2.tolist(), pos2.tolist())
+    assert lo.tolist() == list(range(39)) and hi.tolist() == list(range(39)) and pos.tolist() == list(range(40))
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# Bad input: one clear error each
+# ------------------------------------------------------------------------------------------------------------------
+def test_predict_refuses_inputs_that_do_not_fit():
+    model = chain_tree(4)
+    with pytest.raises(ValueError, match="X has 2 features, but the model .* expects 1"):
+        model.predict(np.zeros((3, 2)))
+    with pytest.raises(TypeError, match="dense array"):
+        import scipy.sparse as sp
+
+        model.predict(sp.csr_matrix(np.zeros((3, 1))))
+    with pytest.raises(ValueError, match="n_iter=2 is more than the model's 1"):
+        model.predict(np.zeros((3, 1)), n_iter=2)
+    with pytest.raises(ValueError, match="method must be"):
+        model.predict(np.zeros((3, 1)), method="quick")
+    with pytest.raises(ValueError, match="n_jobs"):
+        model.predict(np.zeros((3, 1)), n_jobs=0)
+
+
+def record(**change):
+    fields = {"engine": "lightgbm", "n_features": 2, "tree_ptr": [0, 2], "leaf_ptr": [0, 3], "feature": [0, 1],
+              "threshold": [0.5, 0.5], "left": [1, -1], "right": [-3, -2], "default_left": [True, True],
+              "missing_type": [0, 0], "leaf_value": [1.0, 2.0, 3.0], "source": "m.txt"}
+    fields.update(change)
+    return TreeEnsemble(**fields)
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"left": [5, -1]}, r"m.txt: tree 0: node 0 has left child 5, outside the tree's 2 split nodes"),
+    ({"right": [-3, -4]}, r"tree 0: node 1 has right child -4, outside"),
+    ({"left": [1, 1], "right": [-3, -2]}, r"tree 0: split node 1: is the child of 2 nodes"),
+    ({"left": [1, -1], "right": [0, -2]}, r"the root is some node's child"),
+    ({"left": [-1, 1], "right": [-3, -2]}, r"leaf 1 is the child of 0 nodes|split node 1 is on a cycle|child of 2"),
+    ({"feature": [0, 2]}, r"tree 0: node 1 splits on feature 2, but the model has 2 features"),
+    ({"threshold": [np.nan, 0.5]}, r"node 0 has threshold nan, not a number"),
+    ({"leaf_value": [1.0, np.inf, 3.0]}, r"tree 0: leaf 1 has value inf, not a finite float64"),
+    ({"missing_type": [0, 3]}, r"node 1 has unknown missing type 3"),
+    ({"leaf_ptr": [0, 4], "leaf_value": [1.0] * 4}, r"4 leaves for 2 split nodes"),
+    ({"feature": [0.5, 1]}, r"feature holds values that are not int32"),
+    ({"engine": "catboost"}, r"engine must be one of"),
+    ({"trees_per_iteration": 2}, r"1 trees are not whole rounds of 2"),
+])
+def test_record_validation_names_the_source_tree_and_fault(change, message):
+    with pytest.raises(ModelFormatError, match=message):
+        record(**change)
+
+
+def test_a_detached_cycle_is_refused():
+    # node 1 and node 2 point at each other; the root's children are two leaves: every count is right, but
+    # nodes 1 and 2 are unreachable
+    with pytest.raises(ModelFormatError, match="tree 0: split node 1 is on a cycle"):
+        record(tree_ptr=[0, 3], leaf_ptr=[0, 4], feature=[0, 0, 0], threshold=[0.5] * 3, left=[-1, 2, 1],
+               right=[-2, -3, -4], default_left=[True] * 3, missing_type=[0] * 3, leaf_value=[1.0] * 4)
+
+
+@pytest.fixture(scope="module")
+def lgb_text(mq2008):
+    return lgb_booster(mq2008[0], rounds=3, num_leaves=7).model_to_string()
+
+
+def edit(text, old, new, count=1):
+    assert old in text, old
+    return text.replace(old, new, count)
+
+
+def line_of(text, prefix, tree=0):
+    block = text[text.index(f"Tree={tree}\n"):]
+    return next(line for line in block.split("\n") if line.startswith(prefix))
+
+
+@pytest.mark.parametrize(("mutate", "message"), [
+    (lambda t: t[:t.index("Tree=2")], r"m.txt: the text ends after 2 trees without an 'end of trees' line"),
+    (lambda t: t[:t.index("threshold=", t.index("Tree=1"))], r"m.txt: tree 1: the text ends inside a tree"),
+    (lambda t: t[:t.index("Tree=1") + 40], r"m.txt:\d+: tree 1: a tree line must be key=value"),
+    (lambda t: edit(t, "Tree=1\n", "Tree=2\n"), r"m.txt:\d+: trees must be numbered in order: expected Tree=1"),
+    (lambda t: edit(t, "version=v4", "version=v9"), r"m.txt:2: unknown LightGBM model version"),
+    (lambda t: edit(t, "num_class=1", "num_class=3"), r"multiclass models \(num_class=3\) are not supported"),
+    (lambda t: edit(t, "feature_names=Column_0 ", "feature_names="), r"feature_names must list 46 names"),
+    (lambda t: edit(t, "\ntree_sizes=", "\ntree_sizes=1 "), r"tree_sizes lists 4 trees, the text has 3"),
+    (lambda t: edit(t, "num_leaves=7\n", "num_leaves=07\n"),
+     r"tree_sizes says tree 0 is \d+ bytes, its block is \d+ bytes"),
+    (lambda t: edit(t, "num_cat=0\n", "num_cat0\n"), r"tree 0: a tree line must be key=value"),
+    (lambda t: edit(t, "num_cat=0\n", "num_cat=2\n"), r"tree 0: categorical splits \(num_cat=2\) are not supported"),
+    (lambda t: edit(t, "is_linear=0", "is_linear=1"), r"tree 0: linear trees \(linear_tree=true\) are not supported"),
+    (lambda t: edit(t, line_of(t, "decision_type="), "decision_type=" + " ".join(["3"] * 6)),
+     r"tree 0: node 0 is a categorical split"),
+    (lambda t: edit(t, line_of(t, "decision_type="), "decision_type=" + " ".join(["12"] * 6)),
+     r"tree 0: node 0 has unknown missing type 3"),
+    (lambda t: edit(t, line_of(t, "leaf_value="), "leaf_value=1 2"), r"tree 0: leaf_value has 2 entries, expected 7"),
+    (lambda t: edit(t, line_of(t, "threshold="), "threshold=0.5 x 1 1 1 1"),
+     r"tree 0: threshold must be numbers separated by single spaces \(token 'x'\)"),
+    (lambda t: edit(t, line_of(t, "left_child="), "left_child=1 2 3 4 5 0"), r"tree 0: .*(cycle|root|child of)"),
+    (lambda t: edit(t, line_of(t, "split_feature="), "split_feature=0 1 2 3 4 46"),
+     r"tree 0: node 5 splits on feature 46, but the model has 46 features"),
+    (lambda t: edit(t, "average_output", "average_output") if "average_output" in t
+     else edit(t, "feature_names=", "average_output\nfeature_names="), r"random-forest models \(average_output\)"),
+    (lambda t: "hello\n" + t, r"m.txt:1: not a LightGBM model text"),
+])
+def test_bad_lightgbm_texts_are_refused_with_file_line_and_tree(lgb_text, mutate, message):
+    with pytest.raises(ModelFormatError, match=message):
+        from_lightgbm_text(mutate(lgb_text), source="m.txt")
+
+
+def test_a_lightgbm_text_without_tree_sizes_or_with_crlf_lines_still_loads(lgb_text, mq2008):
+    no_sizes = "\n".join(line for line in lgb_text.split("\n") if not line.startswith("tree_sizes="))
+    assert np.array_equal(from_lightgbm_text(no_sizes).predict(mq2008[1]), from_lightgbm_text(lgb_text).predict(
+        mq2008[1]))
+    crlf = no_sizes.replace("\n", "\r\n")
+    assert from_lightgbm_text(crlf).n_trees == 3
+    with pytest.raises(ModelFormatError, match="tree_sizes says tree 0"):  # sizes counted in bytes, "\r" included
+        from_lightgbm_text(lgb_text.replace("\n", "\r\n"))
+
+
+@pytest.fixture(scope="module")
+def xgb_doc(mq2008):
+    return json.loads(xgb_booster(mq2008[0], rounds=3, max_depth=3).save_raw("json"))
+
+
+def xgb_edit(doc, path, value):
+    doc = json.loads(json.dumps(doc))
+    *head, last = path
+    node = doc
+    for k in head:
+        node = node[k]
+    if value is KeyError:
+        del node[last]
+    else:
+        node[last] = value(node[last]) if callable(value) else value
+    return doc
+
+
+M = ["learner", "gradient_booster", "model"]
+T0 = M + ["trees", 0]
+
+
+@pytest.mark.parametrize(("path", "value", "message"), [
+    (["learner", "gradient_booster", "name"], "dart", r"DART boosters \(per-tree weights\) are not supported"),
+    (["learner", "gradient_booster", "name"], "gblinear", r"linear boosters are not supported"),
+    (["learner", "objective", "name"], "reg:made-up", r"unknown XGBoost objective 'reg:made-up'"),
+    (["learner", "learner_model_param", "num_class"], "3", r"multiclass models \(3 classes\)"),
+    (["learner", "learner_model_param", "base_score"], "[1E0,2E0]", r"has 2 values"),
+    (["learner", "learner_model_param", "base_score"], "[x]", r"is not a number"),
+    (M + ["gbtree_model_param", "num_trees"], "4", r"num_trees: does not match the 3 trees listed"),
+    (M + ["trees"], lambda t: t[:2], r"num_trees: does not match the 2 trees"),
+    (M + ["iteration_indptr"], [0, 1, 3, 3], r"iteration_indptr: must be 0, 1, \.\.\., 3"),
+    (T0 + ["left_children"], lambda a: [a[0] + 1] + a[1:], r"tree 0: .*node 0 has right child 2, not left child \+ 1"),
+    (T0 + ["left_children"], lambda a: [99] + a[1:], r"tree 0: .*node 0 has left child 99, outside 1\.\.\d+"),
+    (T0 + ["left_children"], lambda a: a[:-1], r"tree 0: .*left_children: has \d+ entries, expected \d+"),
+    (T0 + ["split_indices"], lambda a: [46] + a[1:], r"tree 0: .*node 0 splits on feature 46, but the model has 46"),
+    (T0 + ["split_conditions"], lambda a: ["x"] + a[1:], r"split_conditions: must be a list of numbers"),
+    (T0 + ["split_conditions"], lambda a: [1e39] + a[1:], r"node 0 has split_conditions inf, not a finite float32"),
+    (T0 + ["split_type"], lambda a: [1] + a[1:], r"tree 0: .*categorical splits are not supported"),
+    (T0 + ["parents"], lambda a: a[:1] + [5] + a[2:], r"tree 0: .*node 1 has parent 5, but node 0 names it"),
+    (T0 + ["tree_param", "num_deleted"], "1", r"tree 0: .*0 nodes are not reachable .* num_deleted is 1"),
+    (T0 + ["tree_param", "size_leaf_vector"], "2", r"multi-target trees are not supported"),
+    (T0 + ["default_left"], lambda a: [2] + a[1:], r"default_left: must hold 0 or 1"),
+    (T0 + ["id"], 7, r"tree 0: .*id: is 7, expected 0"),
+    (["learner", "gradient_booster", "model"], KeyError, r"learner.gradient_booster.model: is missing"),
+])
+def test_bad_xgboost_models_are_refused_with_path_and_tree(xgb_doc, path, value, message):
+    with pytest.raises(ModelFormatError, match=message):
+        from_xgboost_json(xgb_edit(xgb_doc, path, value), source="m.json")
+
+
+def test_xgboost_pruned_trees_with_deleted_nodes_load(mq2008):
+    booster = xgb_booster(mq2008[0], rounds=10, tree_method="exact", gamma=2.0, max_depth=5, nan_rate=0.0)
+    doc = json.loads(booster.save_raw("json"))
+    deleted = [int(t["tree_param"]["num_deleted"]) for t in doc["learner"]["gradient_booster"]["model"]["trees"]]
+    model = from_xgboost_json(doc)
+    X = probe_rows(model, mq2008[1])
+    assert np.array_equal(model.predict(X), xgb_margin(booster, X))
+    if not any(deleted):
+        pytest.skip("XGBoost pruned no node in this run")
+
+
+def test_bad_json_text_names_line_and_column():
+    with pytest.raises(ModelFormatError, match=r"m.json:2:\d+: not valid JSON"):
+        from_xgboost_json('{"learner":\n  nope}', source="m.json")
+    with pytest.raises(ModelFormatError, match="UBJSON models are not supported"):
+        from_xgboost_json(b"{\xff\x00", source="m.ubj")
