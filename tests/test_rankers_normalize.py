@@ -158,7 +158,7 @@ def test_ranker_normalises_in_fit_and_predict_and_keeps_it_through_save_and_load
     from ltr import Ranker, load_model, make_ranking
 
     train, test = make_ranking(40, (3, 9), 5, random_state=0), make_ranking(15, (3, 9), 5, random_state=1)
-    kw = dict(n_estimators=10, num_leaves=7, min_child_samples=3, n_jobs=1, random_state=0)
+    kw = dict(n_estimators=10, num_leaves=7, min_child_samples=3, n_jobs=1, random_state=0, early_stopping_rounds=None)
     model = Ranker(normalize=spec, **kw).fit(train, eval_set=[test])
     # Reference: normalise by hand, train a plain model on the result.
     norm = make_normalizer(spec).fit(train.X, group_ptr=train.group_ptr)
