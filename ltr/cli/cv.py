@@ -58,6 +58,9 @@ def register(sub) -> None:
     o.add_argument("--format", choices=("table", "markdown", "latex", "csv", "json"), default="table",
                    help="output format")
     add_quiet(p)
+    from ltr.cli.train import add_dask_options
+
+    add_dask_options(p)
     p.set_defaults(func=run)
 
 
@@ -91,12 +94,20 @@ def run(args: argparse.Namespace) -> int:
     features = None
     if args.features:
         features = args.features if Path(args.features).is_file() else split_list(args.features)
-    result = cross_validate(
-        model, args.data, metrics=names, n_splits=args.folds, validation=not args.no_vali,
-        random_state=args.split_seed, n_jobs=args.parallel_folds, features=features, n_features=args.n_features,
-        save_dir=args.save_dir, progress=not args.quiet, name=args.name, gain=args.gain,
-        no_relevant=args.no_relevant, convention=args.convention, read_options=reader_options(args),
-    )
+    from ltr.cli.train import dask_client
+
+    with dask_client(args) as client:
+        parallel = args.parallel_folds
+        if client is not None:  # every fold trains on the cluster, one fold at a time (ltr.dask)
+            from ltr.dask import DistributedRanker
+
+            model, parallel = DistributedRanker(model, engine=args.dask_engine), 1
+        result = cross_validate(
+            model, args.data, metrics=names, n_splits=args.folds, validation=not args.no_vali,
+            random_state=args.split_seed, n_jobs=parallel, features=features, n_features=args.n_features,
+            save_dir=args.save_dir, progress=not args.quiet, name=args.name, gain=args.gain,
+            no_relevant=args.no_relevant, convention=args.convention, read_options=reader_options(args),
+        )
     if Path(args.data).is_file():
         mapping = find_qid_map(args.data)
         if mapping is not None:

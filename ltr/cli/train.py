@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import time
 import warnings
@@ -25,9 +26,10 @@ from ltr.cli._common import (
     metric_names,
     note,
     read_data,
+    reader_options,
 )
 
-__all__ = ["DEFAULT_METRICS", "register", "train_and_report"]
+__all__ = ["DEFAULT_METRICS", "add_dask_options", "dask_client", "register", "train_and_report"]
 
 DEFAULT_METRICS = "ndcg@1,ndcg@3,ndcg@5,ndcg@10,map,err@10"
 
@@ -48,6 +50,7 @@ def register(sub) -> None:
     add_reader_options(p)
     add_format(p)
     add_quiet(p)
+    add_dask_options(p)
     p.set_defaults(func=run_train)
 
     p = add_command(sub, "predict", "score a LETOR file with a saved model (scores or a TREC run)")
@@ -63,8 +66,36 @@ def register(sub) -> None:
     p.set_defaults(func=run_predict)
 
 
+def add_dask_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("distributed training (the dask extra)")
+    g.add_argument("--dask", default=None, metavar="SCHEDULER",
+                   help="train on a Dask cluster: a scheduler address (tcp://host:8786), or local:N for a LocalCluster "
+                        "of N worker processes here; TRAIN may then be a glob of LETOR shards, each read on a worker "
+                        "(see ltr.dask)")
+    g.add_argument("--dask-engine", default="xgboost", choices=("xgboost", "lightgbm"), dest="dask_engine",
+                   help="engine of distributed training: xgboost.dask, or LightGBM's DaskLGBMRanker (no early "
+                        "stopping); it replaces --engine")
+    g.add_argument("--dask-timeout", type=float, default=30.0, dest="dask_timeout", metavar="SECONDS",
+                   help="how long to wait for the scheduler before giving up")
+
+
+@contextlib.contextmanager
+def dask_client(args: argparse.Namespace):
+    """The Dask client of ``--dask`` (None without it)."""
+    if not getattr(args, "dask", None):
+        yield None
+        return
+    from ltr.dask import connect
+
+    with connect(args.dask, timeout=args.dask_timeout) as client:
+        yield client
+
+
 def _evaluate(model, data, names: list[str], conventions: dict) -> dict[str, float]:
     from ltr.metrics import evaluate
+
+    if hasattr(data, "evaluate_model"):  # data held by Dask workers (ltr.dask): evaluated there, per query
+        return data.evaluate_model(model, names, **conventions)
 
     return {k: float(v) for k, v in evaluate(data.y, model.predict(data), group_ptr=data.group_ptr, metrics=names,
                                               **conventions).items()}
@@ -112,11 +143,19 @@ def run_train(args: argparse.Namespace) -> int:
     _compile_notice(args, model)
     if not args.quiet:
         model.set_params(verbose=1)
-    train = read_data(args, args.train)
-    nf = train.n_features
-    valid = read_data(args, args.valid, nf) if args.valid else None
-    test = read_data(args, args.test, nf) if args.test else None
-    result = train_and_report(train, valid, test, model, names, conventions(args), args.log_every)
+    with dask_client(args) as client:
+        if client is not None:  # shards read on the workers; the model trains there (ltr.dask)
+            from ltr.dask import DistributedRanker, read_letor_shards
+
+            train = read_letor_shards(args.train, client=client, n_features=getattr(args, "n_features", None),
+                                          **reader_options(args))
+            model = DistributedRanker(model, engine=args.dask_engine)
+        else:
+            train = read_data(args, args.train)
+        nf = train.n_features
+        valid = read_data(args, args.valid, nf) if args.valid else None
+        test = read_data(args, args.test, nf) if args.test else None
+        result = train_and_report(train, valid, test, model, names, conventions(args), args.log_every)
     if args.out:
         model.save(args.out)
     sets = [s for s in ("train", "valid", "test") if s in result]

@@ -1,0 +1,460 @@
+"""Training and evaluation on a Dask cluster when one machine is not enough, through the engines' own Dask code.
+
+- :func:`connect`: a ``distributed.Client`` for a scheduler address, or ``"local:N"`` for a ``LocalCluster`` of N
+  worker processes on this machine; an address that does not answer raises :class:`SchedulerUnreachableError`
+  after ``timeout`` seconds (never a hang).
+- :func:`read_letor_shards`: many LETOR files (a glob) read in parallel, each by :func:`ltr.io.read_letor` on a
+  worker, into a :class:`DaskRankingData` whose partitions are whole queries (one per file); a query id in two
+  shards is an error naming both files. :func:`from_dataset` cuts an in-memory dataset at query boundaries.
+- :func:`fit`: trains an :class:`ltr.Ranker`'s configuration with ``xgboost.dask`` (the default:
+  ``DaskXGBRanker(allow_group_split=False)`` takes ``qid`` and sorts and partitions by query itself) or LightGBM's
+  ``DaskLGBMRanker`` (``engine="lightgbm"``), and returns the Ranker fitted, as if trained locally: ``predict``,
+  ``save`` and ``ltr predict`` work the same. Before LightGBM trains, :func:`check_whole_queries` refuses
+  partitions that split a query, which LightGBM does not detect and trains on wrongly (LightGBM issue #5676).
+- :meth:`DaskRankingData.evaluate_model`: the metrics of :mod:`ltr.metrics` per query on the workers, averaged
+  over all queries (the same numbers as a local evaluation).
+- :class:`DistributedRanker`: a scikit-learn estimator that does :func:`fit` on the current client, so that
+  :func:`ltr.evaluation.cross_validate` (and ``ltr cv --dask``) trains each fold on the cluster.
+
+Distributed training uses the engines' native objectives (the Numba kernels run in one process). Early stopping
+(XGBoost only; ``DaskLGBMRanker`` has none) reads XGBoost's ``ndcg@k-`` on the first validation set: exp2 gain, a
+query without a relevant document scores 0, as :mod:`ltr.metrics`' defaults. Parameters follow
+:class:`ltr.Ranker`'s mapping to each engine. Needs the ``dask`` extra: ``pip install "ltrkit[dask]"``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import hashlib
+import logging
+import os
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator
+
+from ltr.datasets import RankingDataset
+from ltr.exceptions import GroupError
+
+__all__ = ["DaskRankingData", "DistributedRanker", "SchedulerUnreachableError", "check_whole_queries", "connect",
+           "fit", "from_dataset", "read_letor_shards"]
+
+logger = logging.getLogger(__name__)
+
+_INSTALL = 'distributed training needs the dask extra: pip install "ltrkit[dask]" (dask[distributed,dataframe])'
+ENGINES = ("xgboost", "lightgbm")
+
+
+class SchedulerUnreachableError(ConnectionError):
+    """No Dask scheduler answered at the address within the timeout."""
+
+
+def _distributed():
+    try:
+        import distributed
+    except ImportError as e:  # pragma: no cover - the dask extra
+        raise ImportError(_INSTALL) from e
+    return distributed
+
+
+@contextlib.contextmanager
+def connect(address: str = "local:2", *, timeout: float = 30.0) -> Iterator[Any]:
+    """A ``distributed.Client`` for ``address`` (``"tcp://host:8786"``), or ``"local:N"`` for a LocalCluster of ``N``
+    single-threaded worker processes; closed on exit. The client is the default one inside the block.
+
+    Raises
+    ------
+    SchedulerUnreachableError
+        Nothing answered at ``address`` within ``timeout`` seconds.
+    """
+    distributed = _distributed()
+    if address == "local" or address.startswith("local:"):
+        n = address.partition(":")[2] or "2"
+        if not n.isdigit() or int(n) < 1:
+            raise ValueError(f"--dask local:N needs a positive worker count N, got {address!r}")
+        cluster = distributed.LocalCluster(n_workers=int(n), threads_per_worker=1, processes=True,
+                                           dashboard_address=None, silence_logs=logging.ERROR)
+        try:
+            with distributed.Client(cluster) as client:
+                yield client
+        finally:
+            cluster.close()
+        return
+    try:
+        client = distributed.Client(address, timeout=f"{float(timeout)}s")
+    except (OSError, TimeoutError) as e:
+        raise SchedulerUnreachableError(
+            f"no Dask scheduler answered at {address} within {timeout:g} s ({type(e).__name__}); start one "
+            "(`dask scheduler`, then `dask worker ADDRESS` on each machine), check the address, or use local:N"
+        ) from None
+    with client:
+        yield client
+
+
+def _client(client):
+    if client is not None:
+        return client
+    try:
+        return _distributed().default_client()
+    except ValueError:
+        raise ValueError("no Dask client: pass client=, or call inside `with ltr.dask.connect(address):`") from None
+
+
+# -- data ---------------------------------------------------------------------------------------------------------
+def _read_shard(path: str, n_features: int | None, options: dict) -> RankingDataset:
+    from ltr.io import read_letor
+
+    return read_letor(path, n_features=n_features, **options)
+
+
+def _summary(d: RankingDataset) -> dict:
+    h = hashlib.sha256()
+    h.update(np.ascontiguousarray(d.X, dtype=np.float32).reshape(-1).view(np.uint8))
+    h.update(np.ascontiguousarray(d.y).tobytes())
+    h.update(np.ascontiguousarray(d.group_ptr).tobytes())
+    return {"n_rows": d.n_rows, "n_features": d.n_features, "query_ids": np.asarray(d.query_ids),
+            "feature_names": d.feature_names, "weighted": d.weight is not None, "digest": h.hexdigest()}
+
+
+@dataclass
+class DaskRankingData:
+    """A ranking dataset held by the workers, one partition per shard, each partition whole queries.
+
+    ``parts`` are futures of :class:`~ltr.datasets.RankingDataset`; the rest is what the client knows of them.
+    """
+
+    client: Any
+    parts: list
+    names: list[str]
+    summaries: list[dict] = field(repr=False)
+
+    @property
+    def n_rows(self) -> int:
+        return sum(s["n_rows"] for s in self.summaries)
+
+    @property
+    def n_features(self) -> int:
+        return int(self.summaries[0]["n_features"])
+
+    @property
+    def n_queries(self) -> int:
+        return sum(int(s["query_ids"].size) for s in self.summaries)
+
+    @property
+    def feature_names(self):
+        return self.summaries[0]["feature_names"]
+
+    @property
+    def fingerprint(self) -> str:
+        h = hashlib.sha256()
+        for s in self.summaries:
+            h.update(s["digest"].encode())
+        return h.hexdigest()[:16]
+
+    def gather(self) -> RankingDataset:
+        """The whole dataset in this process, partitions in order (for small data and tests)."""
+        parts = self.client.gather(self.parts)
+        sizes = np.concatenate([d.group_sizes for d in parts])
+        return RankingDataset(X=np.concatenate([np.asarray(d.dense()) for d in parts]),
+                              y=np.concatenate([d.y for d in parts]), qid=np.concatenate([d.qid for d in parts]),
+                              group_ptr=np.concatenate(([0], np.cumsum(sizes))), feature_names=parts[0].feature_names)
+
+    def to_arrays(self):
+        """``(X, y, group, qid)`` Dask arrays, one chunk per partition.
+
+        ``group``: each partition's query sizes (LightGBM's input); ``qid``: query codes that increase through the
+        partitions in order (``0 .. n_queries - 1``), so that any worker's partitions, concatenated in order as
+        XGBoost does, have sorted qids, which XGBoost requires.
+        """
+        import dask
+        import dask.array as da
+
+        xs, ys, gs, qs = [], [], [], []
+        first = 0
+        for p, s in zip(self.parts, self.summaries):
+            n, q = int(s["n_rows"]), int(s["query_ids"].size)
+            xs.append(da.from_delayed(dask.delayed(_field)(p, "X"), shape=(n, self.n_features), dtype=np.float32))
+            ys.append(da.from_delayed(dask.delayed(_field)(p, "y"), shape=(n,), dtype=np.float64))
+            gs.append(da.from_delayed(dask.delayed(_field)(p, "group_sizes"), shape=(q,), dtype=np.int64))
+            qs.append(da.from_delayed(dask.delayed(_query_codes)(p, first), shape=(n,), dtype=np.int64))
+            first += q
+        return da.concatenate(xs), da.concatenate(ys), da.concatenate(gs), da.concatenate(qs)
+
+    def evaluate_model(self, model, metrics: Sequence[str], **conventions) -> dict[str, float]:
+        """Mean of each metric over all queries, computed per query on the workers (as :func:`ltr.metrics.evaluate`
+        on the whole data would)."""
+        from ltr.metrics import aggregate
+
+        model = getattr(model, "ranker_", model)  # a fitted DistributedRanker: its Ranker
+        model_future = self.client.scatter(model, broadcast=True)
+        per = self.client.gather([self.client.submit(_evaluate_part, p, model_future, list(metrics), conventions,
+                                                     pure=False) for p in self.parts])
+        joined = {m: np.concatenate([p[m] for p in per]) for m in per[0]}
+        return {k: float(v) for k, v in aggregate(joined).items() if k in metrics}
+
+
+def _query_codes(d: RankingDataset, first: int):
+    return np.repeat(np.arange(first, first + d.n_queries, dtype=np.int64), d.group_sizes)
+
+
+def _field(d: RankingDataset, name: str):
+    return np.asarray(getattr(d, name))
+
+
+def _evaluate_part(d: RankingDataset, model, metrics, conventions):
+    from ltr.metrics import evaluate_per_query
+
+    return evaluate_per_query(d.y, model.predict(d), group_ptr=d.group_ptr, metrics=metrics, **conventions)
+
+
+def _shard_paths(paths: str | os.PathLike | Sequence[str | os.PathLike]) -> list[str]:
+    if isinstance(paths, (str, os.PathLike)):
+        text = os.fspath(paths)
+        found = sorted(glob.glob(text)) if glob.has_magic(text) else [text]
+        if not found:
+            raise FileNotFoundError(f"no LETOR shard matches {text!r}")
+        return found
+    out = [os.fspath(p) for p in paths]
+    if not out:
+        raise ValueError("no LETOR shards given")
+    return out
+
+
+def read_letor_shards(paths, *, client=None, n_features: int | None = None, **options) -> DaskRankingData:
+    """Read LETOR shards in parallel, each by :func:`ltr.io.read_letor` on a worker (``options`` as there).
+
+    ``paths``: a glob (``"shards/part-*.txt"``), one path, or a list. Every shard gets the same width: the largest
+    of their widths unless ``n_features`` is given. A query id in two shards raises :class:`GroupError` naming both
+    files (a query's rows must be one list, in one partition).
+    """
+    client = _client(client)
+    files = _shard_paths(paths)
+    parts = client.map(_read_shard, files, n_features=n_features, options=options, pure=False)
+    summaries = client.gather(client.map(_summary, parts, pure=False))
+    width = max(s["n_features"] for s in summaries)
+    redo = [i for i, s in enumerate(summaries) if s["n_features"] != width]
+    if redo:  # the widest shard sets the width (absent trailing features are zeros)
+        again = client.map(_read_shard, [files[i] for i in redo], n_features=width, options=options, pure=False)
+        for i, f in zip(redo, again):
+            parts[i] = f
+        for i, s in zip(redo, client.gather(client.map(_summary, again, pure=False))):
+            summaries[i] = s
+    check_whole_queries([s["query_ids"] for s in summaries], names=files, what="shard")
+    return DaskRankingData(client, parts, files, summaries)
+
+
+def from_dataset(data: RankingDataset, *, client=None, n_parts: int | None = None) -> DaskRankingData:
+    """Scatter an in-memory dataset to the workers in ``n_parts`` partitions of whole queries (default: one per
+    worker), of about equal rows."""
+    client = _client(client)
+    if n_parts is None:
+        n_parts = max(1, len(client.scheduler_info().get("workers", {})))
+    n_parts = max(1, min(int(n_parts), data.n_queries))
+    ptr = data.group_ptr
+    targets = np.linspace(0, data.n_rows, n_parts + 1)[1:-1]
+    cuts = np.unique(np.concatenate(([0], np.searchsorted(ptr, targets), [data.n_queries])))
+    subsets = [data.subset(np.arange(a, b)) for a, b in zip(cuts[:-1], cuts[1:]) if b > a]
+    parts = client.scatter(subsets)
+    summaries = [_summary(d) for d in subsets]
+    names = [f"part {i}" for i in range(len(subsets))]
+    check_whole_queries([s["query_ids"] for s in summaries], names=names)
+    return DaskRankingData(client, parts, names, summaries)
+
+
+def check_whole_queries(query_ids: Sequence[np.ndarray], *, names: Sequence[str] | None = None,
+                        what: str = "partition") -> None:
+    """Raise :class:`GroupError` if a query id occurs in more than one partition.
+
+    ``query_ids[i]``: the query ids of partition ``i`` (one per query, as ``RankingDataset.query_ids``). LightGBM's
+    Dask ranker trains on a split query as two queries without a word (LightGBM issue #5676); XGBoost's is told not
+    to split them.
+
+    Examples
+    --------
+    >>> check_whole_queries([np.array([1, 2]), np.array([3])])
+    >>> check_whole_queries([np.array([1, 2]), np.array([2, 3])])
+    Traceback (most recent call last):
+    ...
+    ltr.exceptions.GroupError: query 2 is in partition 0 and partition 1: a query split between partitions trains \
+as two queries (LightGBM issue #5676); keep each query's rows in one partition (ltr.dask.from_dataset cuts at \
+query boundaries)
+    """
+    names = list(names) if names is not None else [f"{what} {i}" for i in range(len(query_ids))]
+    if len(query_ids) < 2:
+        return
+    ids = np.concatenate([np.asarray(q) for q in query_ids])
+    owner = np.repeat(np.arange(len(query_ids)), [np.asarray(q).size for q in query_ids])
+    order = np.argsort(ids, kind="stable")
+    same = np.flatnonzero(ids[order][1:] == ids[order][:-1])
+    if same.size:
+        k = same[0]
+        q, a, b = ids[order][k], names[owner[order][k]], names[owner[order][k + 1]]
+        raise GroupError(f"query {q} is in {a} and {b}: a query split between {what}s trains as two queries "
+                         f"(LightGBM issue #5676); keep each query's rows in one {what}"
+                         + (" (ltr.dask.from_dataset cuts at query boundaries)" if what == "partition" else
+                            " (merge those rows into one file)"))
+
+
+# -- training -----------------------------------------------------------------------------------------------------
+def _engine_failure(engine: str, e: BaseException) -> RuntimeError:
+    try:
+        text = (str(e).strip().splitlines() or [type(e).__name__])[0]
+    except Exception:  # some distributed exceptions cannot render themselves
+        text = type(e).__name__
+    return RuntimeError(f"distributed {engine} training failed ({type(e).__name__}: {text}); if a worker died "
+                        "(out of memory, killed), its log says why: give the workers more memory or less data "
+                        "each (more shards, more workers), check that every worker can read the shards, and run "
+                        "again")
+
+
+def fit(model, data, *, client=None, eval_set=None, eval_names=None, engine: str = "xgboost"):
+    """Train ``model``'s configuration (an :class:`ltr.Ranker`) on the cluster; returns ``model``, fitted.
+
+    Parameters
+    ----------
+    model : ltr.Ranker
+        Its tree parameters, native objective, eval_at, early stopping and seed are used; ``kernel="numba"``,
+        ``normalize`` and ``objective="distill"`` are refused (they run in one process).
+    data : DaskRankingData or RankingDataset
+        Training data (an in-memory dataset is scattered by :func:`from_dataset`).
+    eval_set : list of RankingDataset, optional
+        Validation sets (small, in this process); the first drives XGBoost's early stopping.
+    engine : {"xgboost", "lightgbm"}, default="xgboost"
+    """
+    client = _client(client)
+    if engine not in ENGINES:
+        raise ValueError(f"unknown distributed engine {engine!r}; choose one of {list(ENGINES)}")
+    model.set_params(engine=engine)
+    if model.kernel != "native":
+        raise ValueError("distributed training uses the engines' native objectives: kernel='numba' runs in one "
+                         "process (drop --dask, or use kernel='native')")
+    if model.normalize is not None:
+        raise ValueError("normalize is not supported with distributed training: normalise the shards first")
+    native = model._check_params()
+    if not isinstance(data, DaskRankingData):
+        data = from_dataset(data, client=client)
+    if any(s["weighted"] for s in data.summaries):
+        raise ValueError("row weights are not supported with distributed training (read the shards with "
+                         "weight_file=None)")
+    eval_set = list(eval_set or [])
+    names = list(eval_names) if eval_names is not None else [f"valid_{i}" for i in range(len(eval_set))]
+    metrics = model._metric_names()
+    t0 = time.perf_counter()
+    try:
+        if engine == "xgboost":
+            booster, best = _fit_xgboost(model, native, data, client, eval_set, metrics)
+        else:
+            check_whole_queries([s["query_ids"] for s in data.summaries], names=data.names)
+            booster, best = _fit_lightgbm(model, native, data, client)
+    except (ValueError, TypeError):
+        raise
+    except ImportError as e:
+        raise ImportError(f"{e}; {_INSTALL}") from e
+    except Exception as e:
+        raise _engine_failure(engine, e) from e
+    model.fit_seconds_ = time.perf_counter() - t0
+    model.booster_ = booster
+    model.best_iteration_ = int(best)
+    model.n_features_in_ = data.n_features
+    if data.feature_names is not None:
+        model.feature_names_in_ = np.asarray(list(data.feature_names), dtype=object)
+    model.normalizer_ = None
+    model.preset_params_ = {}
+    model.device_ = "cpu"
+    model.n_threads_ = 1
+    model.data_fingerprint_ = data.fingerprint
+    # The validation metrics per round, with ltr.metrics, as a local fit records them.
+    from ltr.metrics import evaluate
+
+    record = {}
+    for name, v in zip(names, eval_set):  # the model's (the best round's) metrics: one value per set
+        final = evaluate(v.y, model.predict(v), group_ptr=v.group_ptr, metrics=metrics)
+        record[name] = {m: [float(final[m])] for m in metrics}
+    model.evals_result_ = record
+    return model
+
+
+def _fit_xgboost(model, native, data: DaskRankingData, client, eval_set, metrics):
+    import dask.array as da
+    from xgboost import dask as dxgb
+
+    from ltr.rankers.ranker import get_backend  # the engines' parameter mapping, as Ranker uses it
+
+    params = get_backend("xgboost").params(model, native, 1)
+    params.pop("disable_default_eval_metric", None)
+    X, y, _, qid = data.to_arrays()
+    dtrain = dxgb.DaskQuantileDMatrix(client, X, y, qid=qid)
+    evals = []
+    for i, v in enumerate(eval_set):
+        codes = np.repeat(np.arange(v.n_queries, dtype=np.int64), v.group_sizes)
+        dv = dxgb.DaskQuantileDMatrix(client, da.from_array(np.asarray(v.dense())), da.from_array(np.asarray(v.y)),
+                                      qid=da.from_array(codes), ref=dtrain)
+        evals.append((dv, f"valid_{i}"))
+    stop = int(model.early_stopping_rounds) if eval_set and model.early_stopping_rounds else None
+    if eval_set:
+        k = metrics[0].partition("@")[2] or "10"
+        params["eval_metric"] = f"ndcg@{k}-"  # exp2 gain, no relevant document = 0: ltr.metrics' defaults
+    out = dxgb.train(client, params, dtrain, num_boost_round=int(model.n_estimators), evals=evals,
+                     early_stopping_rounds=stop, verbose_eval=False)
+    booster = out["booster"]
+    best = booster.best_iteration + 1 if stop else booster.num_boosted_rounds()
+    return booster, best
+
+
+def _fit_lightgbm(model, native, data: DaskRankingData, client):
+    import lightgbm as lgb
+
+    from ltr.rankers.ranker import get_backend  # the engines' parameter mapping, as Ranker uses it
+
+    params = get_backend("lightgbm").params(model, native, 1)
+    for key in ("metric", "verbosity", "num_threads"):
+        params.pop(key, None)
+    X, y, group, _ = data.to_arrays()
+    ranker = lgb.DaskLGBMRanker(client=client, n_estimators=int(model.n_estimators), verbose=-1, **params)
+    ranker.fit(X, y, group=group)
+    booster = ranker.booster_
+    return booster, booster.current_iteration()
+
+
+class DistributedRanker(BaseEstimator):
+    """A scikit-learn estimator that trains its ``ranker``'s configuration on the current Dask client (:func:`fit`).
+
+    Fitted, it predicts, saves and reports like the :class:`ltr.Ranker` it wraps (``ranker_``); so
+    :func:`ltr.evaluation.cross_validate` can train every fold on the cluster (``ltr cv --dask``).
+
+    Parameters
+    ----------
+    ranker : ltr.Ranker, optional
+        The configuration (default ``Ranker()``).
+    engine : {"xgboost", "lightgbm"}, default="xgboost"
+    """
+
+    def __init__(self, ranker=None, engine: str = "xgboost"):
+        self.ranker = ranker
+        self.engine = engine
+
+    def fit(self, X, y=None, *, eval_set=None, eval_names=None, log_period: int = 0, **kwargs) -> DistributedRanker:
+        from sklearn.base import clone
+
+        from ltr import Ranker
+
+        if y is not None or kwargs:
+            raise TypeError("DistributedRanker.fit takes a RankingDataset or DaskRankingData (and eval_set=)")
+        if isinstance(eval_set, RankingDataset):
+            eval_set = [eval_set]
+        model = clone(self.ranker) if self.ranker is not None else Ranker()
+        self.ranker_ = fit(model, X, eval_set=eval_set, eval_names=eval_names, engine=self.engine)
+        return self
+
+    def __getattr__(self, name: str):
+        # Fitted attributes and methods (predict, save, feature_importance, best_iteration_...) are the Ranker's.
+        if name.startswith("__") or name in ("ranker_", "ranker", "engine"):
+            raise AttributeError(name)
+        ranker = self.__dict__.get("ranker_")
+        if ranker is None:
+            raise AttributeError(name)
+        return getattr(ranker, name)

@@ -1,0 +1,173 @@
+"""Distributed training and evaluation (ltr.dask) on a real distributed.LocalCluster with 2 workers.
+
+The cluster runs its workers as threads of this process (processes=False: starts in seconds, and both engines'
+Dask code works there); ``ltr train --dask`` reaches it through its scheduler address. Real data: MQ2008
+segments from ../shared/data, two shards to train on and a third to test.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+import numpy as np
+import pytest
+
+distributed = pytest.importorskip("distributed", reason='the dask extra is not installed: pip install "ltrkit[dask]"')
+pytest.importorskip("pyarrow", reason='the dask extra is not installed: pip install "ltrkit[dask]"')
+
+from ltr import Ranker, make_ranking  # noqa: E402
+from ltr import dask as ld  # noqa: E402
+from ltr.cli import main  # noqa: E402
+from ltr.exceptions import GroupError  # noqa: E402
+from ltr.io import read_letor, write_letor  # noqa: E402
+from ltr.metrics import evaluate  # noqa: E402
+
+pytestmark = pytest.mark.slow
+
+PARAMS = dict(n_estimators=60, learning_rate=0.1, num_leaves=15, early_stopping_rounds=None, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def client():
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None,
+                                  silence_logs=50) as cluster, distributed.Client(cluster) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def mq2008(shared_file):
+    shards = [str(shared_file("mq2008/Fold1/vali.txt.gz")), str(shared_file("mq2008/Fold2/test.txt.gz"))]
+    test = read_letor(shared_file("mq2008/Fold1/test.txt.gz"), n_features=46)
+    return shards, test
+
+
+def _ndcg10(model, d) -> float:
+    return float(evaluate(d.y, model.predict(d), group_ptr=d.group_ptr, metrics=["ndcg@10"])["ndcg@10"])
+
+
+def test_shards_are_read_on_the_workers_one_whole_query_partition_each(client, mq2008):
+    shards, _ = mq2008
+    data = ld.read_letor_shards(shards, client=client, n_features=46)
+    local = [read_letor(p, n_features=46) for p in shards]
+    assert data.n_rows == sum(d.n_rows for d in local) and data.n_queries == sum(d.n_queries for d in local)
+    # never a split query: each partition's query ids are its shard's, and no id is in two partitions
+    for s, d in zip(data.summaries, local):
+        np.testing.assert_array_equal(s["query_ids"], d.query_ids)
+    ids = np.concatenate([s["query_ids"] for s in data.summaries])
+    assert np.unique(ids).size == ids.size
+    whole = data.gather()
+    np.testing.assert_array_equal(whole.X, np.concatenate([d.X for d in local]))
+
+
+@pytest.mark.parametrize("engine", ["xgboost", "lightgbm"])
+def test_distributed_training_reaches_single_process_ndcg10_within_001(client, mq2008, engine):
+    shards, test = mq2008
+    data = ld.read_letor_shards(shards, client=client, n_features=46)
+    local = Ranker(engine=engine, n_jobs=1, **PARAMS).fit(data.gather())
+    dist = ld.fit(Ranker(**PARAMS), data, client=client, engine=engine)
+    assert dist.engine == engine and dist.best_iteration_ == 60
+    local_ndcg, dist_ndcg = _ndcg10(local, test), _ndcg10(dist, test)
+    assert abs(dist_ndcg - local_ndcg) <= 0.01, (dist_ndcg, local_ndcg)
+    assert dist_ndcg > 0.4  # it learned something (MQ2008's published LambdaMART-era NDCG@10 is ~0.5)
+
+
+def test_distributed_evaluation_equals_the_local_one(client, mq2008):
+    shards, _ = mq2008
+    data = ld.read_letor_shards(shards, client=client, n_features=46)
+    model = Ranker(n_jobs=1, **PARAMS).fit(data.gather())
+    whole = data.gather()
+    want = evaluate(whole.y, model.predict(whole), group_ptr=whole.group_ptr, metrics=["ndcg@10", "map", "err@10"])
+    got = data.evaluate_model(model, ["ndcg@10", "map", "err@10"])
+    for m in want:
+        assert got[m] == pytest.approx(float(want[m]), abs=1e-12)
+
+
+def test_early_stopping_on_a_validation_set(client):
+    train, valid = make_ranking(120, 10, 6, random_state=0), make_ranking(40, 10, 6, random_state=1)
+    model = ld.fit(Ranker(n_estimators=200, early_stopping_rounds=5, min_child_samples=2), train, client=client,
+                   eval_set=[valid])
+    assert model.best_iteration_ < 200 and set(model.evals_result_) == {"valid_0"}
+
+
+def test_shards_sharing_a_query_are_refused_naming_both_files(client, tmp_path):
+    d = make_ranking(4, 5, 3, random_state=0)
+    write_letor(tmp_path / "a.txt", d.subset([0, 1]))
+    write_letor(tmp_path / "b.txt", d.subset([1, 2]))
+    with pytest.raises(GroupError, match=r"query 2 is in .*a\.txt and .*b\.txt.*one shard"):
+        ld.read_letor_shards(str(tmp_path / "*.txt"), client=client)
+    with pytest.raises(FileNotFoundError, match="no LETOR shard matches"):
+        ld.read_letor_shards(str(tmp_path / "none-*.txt"), client=client)
+
+
+def test_a_split_query_is_refused_by_name_for_lightgbm():
+    with pytest.raises(GroupError, match=r"query 7 is in partition 0 and partition 1.*LightGBM issue #5676"):
+        ld.check_whole_queries([np.array([3, 7]), np.array([7, 9])])
+    ld.check_whole_queries([np.array([3, 7]), np.array([8, 9])])  # whole queries pass
+
+
+def test_an_unreachable_scheduler_is_an_error_after_the_timeout_not_a_hang():
+    t0 = time.perf_counter()
+    with pytest.raises(ld.SchedulerUnreachableError, match=r"no Dask scheduler answered at tcp://127\.0\.0\.1:9 "
+                                                          r"within 2 s"):
+        with ld.connect("tcp://127.0.0.1:9", timeout=2):
+            pass
+    assert time.perf_counter() - t0 < 30
+
+
+def test_a_dead_worker_surfaces_the_engines_error_with_what_to_do(client, monkeypatch):
+    def dies(*a, **k):  # what a client sees when the worker holding a partition dies mid-training
+        raise distributed.comm.CommClosedError("in <TCP (closed) ConnectionPool.gather local=tcp://127.0.0.1:41000 "
+                                               "remote=tcp://127.0.0.1:40000>: Stream is closed")
+
+    monkeypatch.setattr(ld, "_fit_xgboost", dies)
+    with pytest.raises(RuntimeError, match=r"CommClosedError: .*Stream is closed.*if a worker died.*more memory") as e:
+        ld.fit(Ranker(n_estimators=2), make_ranking(20, 5, 3, random_state=0), client=client)
+    assert isinstance(e.value.__cause__, distributed.comm.CommClosedError)
+
+
+def test_one_process_settings_are_refused(client):
+    d = make_ranking(20, 5, 3, random_state=0)
+    with pytest.raises(ValueError, match="kernel='numba' runs in one process"):
+        ld.fit(Ranker(kernel="numba"), d, client=client)
+    with pytest.raises(ValueError, match="unknown distributed engine"):
+        ld.fit(Ranker(), d, client=client, engine="linear")
+
+
+def test_ltr_train_dask_writes_the_same_outputs_as_local_training(client, mq2008, tmp_path, capsys):
+    shards, _ = mq2008
+    test = mq2008[0][0].replace("Fold1/vali", "Fold1/test")
+    common = ["--test", test, "--rounds", "30", "--leaves", "15", "--format", "json", "--quiet",
+              "--n-features", "46"]
+    glob_ = str(tmp_path / "shards" / "*.txt")
+    (tmp_path / "shards").mkdir()
+    for i, p in enumerate(shards):
+        write_letor(tmp_path / "shards" / f"part-{i}.txt", read_letor(p, n_features=46))
+    assert main(["train", glob_, "--dask", client.scheduler.address, "--out", str(tmp_path / "d.txt"), *common]) == 0
+    dist = json.loads(capsys.readouterr().out)
+    local_train = tmp_path / "all.txt"
+    write_letor(local_train, ld.read_letor_shards(glob_, client=client).gather())
+    assert main(["train", str(local_train), "--engine", "xgboost", "--out", str(tmp_path / "l.txt"), *common]) == 0
+    local = json.loads(capsys.readouterr().out)
+    assert set(dist) == set(local) and set(dist["test"]) == set(local["test"])
+    assert abs(dist["test"]["ndcg@10"] - local["test"]["ndcg@10"]) <= 0.01
+    assert dist["queries"] == local["queries"]
+    # the saved model is an ordinary ltrkit model: ltr predict reads it
+    assert main(["predict", str(tmp_path / "d.txt"), test, "--out", str(tmp_path / "s.txt"), "--quiet"]) == 0
+    assert len((tmp_path / "s.txt").read_text().split()) == read_letor(test, n_features=46).n_rows
+
+
+def test_ltr_cv_dask_trains_every_fold_on_the_cluster(client, tmp_path, capsys):
+    path = write_letor(tmp_path / "d.txt", make_ranking(60, 8, 5, random_state=0))
+    assert main(["cv", str(path), "--folds", "3", "--dask", client.scheduler.address, "--rounds", "10",
+                 "--min-child-samples", "2", "--format", "json", "--quiet", "--out", str(tmp_path / "cv.json")]) == 0
+    system = json.loads((tmp_path / "cv.json").read_text())["systems"][0]
+    assert len(system["folds"]) == 3 and all(1 <= f["rounds"] <= 10 for f in system["folds"])
+    assert sum(f["n_test_queries"] for f in system["folds"]) == 60 and 0 < system["mean"]["ndcg@10"] <= 1
+
+
+def test_ltr_train_dask_unreachable_is_one_line_exit_1(tmp_path, capsys):
+    path = write_letor(tmp_path / "d.txt", make_ranking(10, 5, 3, random_state=0))
+    assert main(["train", str(path), "--dask", "tcp://127.0.0.1:9", "--dask-timeout", "2", "--quiet"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "no Dask scheduler answered at tcp://127.0.0.1:9" in err
