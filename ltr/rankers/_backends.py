@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["BACKENDS", "TrainSet", "get_backend"]
+__all__ = ["BACKENDS", "LIGHTGBM_BINNING_PARAMS", "TrainSet", "get_backend", "lightgbm_dataset"]
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +30,8 @@ class TrainSet:
     y: NDArray[np.float64]
     group_ptr: NDArray[np.int64]
     weight: NDArray[np.float64] | None = None
+    #: A folder for LightGBM's binary Dataset files (training set only; see :func:`lightgbm_dataset`).
+    cache: str | None = None
 
 
 def _import(name: str):
@@ -77,8 +79,11 @@ class LightGBMBackend:
         params = dict(params)
         if fobj is not None:
             params["objective"] = fobj
-        dtrain = lgb.Dataset(train.X, train.y, group=np.diff(train.group_ptr), weight=train.weight,
-                             free_raw_data=False)
+        if train.cache:
+            dtrain = lightgbm_dataset(lgb, train, params)
+        else:
+            dtrain = lgb.Dataset(train.X, train.y, group=np.diff(train.group_ptr), weight=train.weight,
+                                 free_raw_data=False)
         dvalid = [lgb.Dataset(v.X, v.y, group=np.diff(v.group_ptr), reference=dtrain) for v in valid]
         metric = _metric_fn(metrics, {})
         by_id = {id(d): v for d, v in zip(dvalid, valid)}
@@ -244,6 +249,64 @@ class XGBoostBackend:
                 return False
 
         return _Log()
+
+
+#: LightGBM parameters that change how a Dataset is binned (its "Dataset Parameters" and the few others that
+#: reach the binning); a binary Dataset is reused only when all of them, and the data, are the same.
+LIGHTGBM_BINNING_PARAMS = (
+    "max_bin", "max_bin_by_feature", "min_data_in_bin", "bin_construct_sample_cnt", "data_random_seed", "seed",
+    "is_enable_sparse", "enable_bundle", "max_conflict_rate", "use_missing", "zero_as_missing", "feature_pre_filter",
+    "min_data_in_leaf", "min_sum_hessian_in_leaf", "categorical_feature", "forcedbins_filename", "linear_tree",
+    "pre_partition", "two_round", "device_type", "gpu_use_dp",
+)
+
+
+def lightgbm_dataset(lgb, train: TrainSet, params: dict):
+    """LightGBM's training Dataset, from the binary cache in ``train.cache`` when this data was binned before.
+
+    The key is a SHA-256 of the data (features, labels, query sizes, weights), of the parameters that affect
+    binning (:data:`LIGHTGBM_BINNING_PARAMS`, by LightGBM's canonical names, which the backend writes; give them
+    so in ``engine_params`` too) and of LightGBM's version. A miss bins the data and saves ``<key>.bin``
+    atomically (a temporary name, then a rename); a hit loads it and skips the binning, most of the Dataset
+    construction for MSLR-WEB30K-sized data.
+    """
+    import hashlib
+    import json
+    import os
+    import uuid
+
+    h = hashlib.sha256()
+    X = np.ascontiguousarray(train.X) if not hasattr(train.X, "tocsr") else train.X.tocsr()
+    if hasattr(X, "indptr"):
+        for a in (X.data, X.indices, X.indptr):
+            h.update(np.ascontiguousarray(a).reshape(-1).view(np.uint8))
+        h.update(repr(X.shape).encode())
+    else:
+        h.update(f"{X.dtype}{X.shape}".encode())
+        h.update(X.reshape(-1).view(np.uint8))
+    for a in (train.y, np.diff(train.group_ptr), train.weight):
+        h.update(b"-" if a is None else np.ascontiguousarray(a, dtype=np.float64).tobytes())
+    binning = {k: params[k] for k in LIGHTGBM_BINNING_PARAMS if k in params}
+    h.update(json.dumps([binning, lgb.__version__], sort_keys=True, default=str).encode())
+    folder = os.fspath(train.cache)
+    os.makedirs(folder, exist_ok=True)
+    path = os.path.join(folder, f"lightgbm-{h.hexdigest()[:32]}.bin")
+    dataset_params = {k: v for k, v in params.items() if not callable(v)}
+    if os.path.exists(path):
+        logger.info("LightGBM Dataset loaded from the cache %s", path)
+        return lgb.Dataset(path, params=dataset_params, free_raw_data=False)
+    d = lgb.Dataset(train.X, train.y, group=np.diff(train.group_ptr), weight=train.weight, free_raw_data=False,
+                    params=dataset_params).construct()
+    # A name that does not exist yet: LightGBM's save_binary will not write over an existing file.
+    tmp = os.path.join(folder, f".lightgbm-{os.getpid()}-{uuid.uuid4().hex}.tmp.bin")
+    try:
+        d.save_binary(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    logger.info("LightGBM Dataset saved to the cache %s", path)
+    return d
 
 
 def _lightgbm_first_set_stopping(lgb, rounds: int, first_set: str, first_metric: str):

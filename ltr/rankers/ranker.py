@@ -207,6 +207,11 @@ class Ranker(BaseEstimator):
         ``to_dict()``; see :mod:`ltr.rankers.normalize`.
     verbose : int, default=0
         1 shows a progress bar over boosting rounds (on a terminal only); 2 also logs each round's metrics.
+    dataset_cache : str, optional
+        A folder for LightGBM's binary Dataset files: a training set binned before (the same data and binning
+        parameters, the same LightGBM) is loaded from there instead of being binned again
+        (:func:`ltr.rankers._backends.lightgbm_dataset`). LightGBM only; the data still arrive as float32 arrays,
+        never copied.
 
     Attributes
     ----------
@@ -257,6 +262,7 @@ class Ranker(BaseEstimator):
         random_state: int | None = None,
         normalize: str | dict | None = None,
         verbose: int = 0,
+        dataset_cache: str | None = None,
     ):
         self.objective = objective
         self.engine = engine
@@ -279,6 +285,7 @@ class Ranker(BaseEstimator):
         self.random_state = random_state
         self.normalize = normalize
         self.verbose = verbose
+        self.dataset_cache = dataset_cache
 
     # -- validation ---------------------------------------------------------------------------------------------
     def _resolve_objective(self) -> dict | None:
@@ -429,7 +436,7 @@ class Ranker(BaseEstimator):
         params.update({k: v for k, v in device_params.items() if k not in (self.engine_params or {})})
         # A custom objective applies row weights inside the kernel; the engine gets them only for native ones.
         fobj = None if native else self._custom_objective(ya, ptr, weight, teacher)
-        train = TrainSet(Xa, ya, ptr, weight if native else None)
+        train = TrainSet(Xa, ya, ptr, weight if native else None, cache=self.dataset_cache)
         callbacks = []
         bar = None
         if self.verbose:
