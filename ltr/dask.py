@@ -6,8 +6,10 @@
 - :func:`read_letor_shards`: many LETOR files (a glob) read in parallel, each by :func:`ltr.io.read_letor` on a
   worker, into a :class:`DaskRankingData` whose partitions are whole queries (one per file); a query id in two
   shards is an error naming both files. :func:`from_dataset` cuts an in-memory dataset at query boundaries.
-- :func:`fit`: trains an :class:`ltr.Ranker`'s configuration with ``xgboost.dask`` (the default:
-  ``DaskXGBRanker(allow_group_split=False)`` takes ``qid`` and sorts and partitions by query itself) or LightGBM's
+- :func:`fit`: trains an :class:`ltr.Ranker`'s configuration with ``xgboost.dask`` (the default; ``qid`` per row,
+  and since the partitions are already whole queries, no shuffle: each partition's queries get codes that increase
+  through the partitions, so every worker's rows are sorted by ``qid`` as XGBoost requires, where
+  ``DaskXGBRanker(allow_group_split=False)`` would sort the whole data by a shuffle) or LightGBM's
   ``DaskLGBMRanker`` (``engine="lightgbm"``), and returns the Ranker fitted, as if trained locally: ``predict``,
   ``save`` and ``ltr predict`` work the same. Before LightGBM trains, :func:`check_whole_queries` refuses
   partitions that split a query, which LightGBM does not detect and trains on wrongly (LightGBM issue #5676).
@@ -18,7 +20,8 @@
 
 Distributed training uses the engines' native objectives (the Numba kernels run in one process). Early stopping
 (XGBoost only; ``DaskLGBMRanker`` has none) reads XGBoost's ``ndcg@k-`` on the first validation set: exp2 gain, a
-query without a relevant document scores 0, as :mod:`ltr.metrics`' defaults. Parameters follow
+query without a relevant document scores 0, as :mod:`ltr.metrics`' defaults; ``evals_result_`` then holds the
+final model's metrics on each validation set (one value per set, with :mod:`ltr.metrics`). Parameters follow
 :class:`ltr.Ranker`'s mapping to each engine. Needs the ``dask`` extra: ``pip install "ltrkit[dask]"``.
 """
 
