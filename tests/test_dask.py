@@ -171,3 +171,29 @@ def test_ltr_train_dask_unreachable_is_one_line_exit_1(tmp_path, capsys):
     assert main(["train", str(path), "--dask", "tcp://127.0.0.1:9", "--dask-timeout", "2", "--quiet"]) == 1
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "no Dask scheduler answered at tcp://127.0.0.1:9" in err
+
+
+def test_feature_extraction_over_query_shards_equals_one_extraction(client, tmp_path):
+    from features.analysis import Analyzer
+    from features.collections import Collection, Queries
+    from features.distributed import extract_distributed
+    from features.extraction import extract
+    from features.index import InvertedIndex
+    from features.retrieval import BM25Retriever
+
+    docs = Collection(tuple(f"d{i}" for i in range(12)), {"body": [
+        "wing flutter in a slipstream", "heat transfer in slabs", "flutter of wings", "boundary layer heat",
+        "supersonic wing design", "slab heat conduction", "wing tip vortex", "laminar boundary layer",
+        "flutter speed of a wing", "heat flux at the wall", "vortex shedding", "transonic flutter"]})
+    queries = Queries(("q-b", "q-a", "q-c", "q-d", "q-e"), ("wing flutter", "heat", "boundary layer", "vortex",
+                                                            "the of"))  # ids that are not numbers; q-e: no hit
+    index = InvertedIndex.build(docs, Analyzer())
+    path = tmp_path / "index.npz"
+    index.save(path)
+    run = BM25Retriever(index).search(queries, k=5)
+    qrels = run.assign(rel=(run["rank"] <= 2).astype(int))[["qid", "docno", "rel"]]
+    feats = ["first_stage", "bm25:all", "doc_length:all"]
+    want = extract(index, queries, run, feats, qrels=qrels)
+    got = extract_distributed(path, queries, run, feats, client=client, qrels=qrels, n_shards=3)
+    assert got.equals(want)
+    assert got.query_ids.tolist() == [1, 2, 3, 4]  # numbered over all queries, in order, as one extract does

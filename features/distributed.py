@@ -1,0 +1,112 @@
+"""Feature extraction over query shards on a Dask cluster: :func:`features.extraction.extract` on each worker.
+
+Queries are cut into contiguous shards; each shard's candidates and judgments go with it, and each worker loads
+the saved index once (cached per worker process, keyed by the file's path, size and modification time), however
+many shards it scores. Features of a query depend only on that query and the index (scoring queries together
+equals scoring them one by one, as the scorer tests check), so the shards, concatenated in query order, are the
+dataset :func:`~features.extraction.extract` returns on the whole input; query ids are mapped to LETOR integers
+once, over all queries (:func:`~features.extraction.qid_mapping`).
+
+The index file comes from :func:`features.pipeline.load_or_build_index` (``ltr features --index PATH`` saves
+one); every worker must be able to read that path. Needs the ``dask`` extra.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from features.extraction import candidates_frame, extract, qid_mapping
+from features.retrieval import as_queries
+from ltr.datasets import RankingDataset
+
+__all__ = ["extract_distributed"]
+
+
+@functools.lru_cache(maxsize=2)
+def _index(path: str, size: int, mtime_ns: int):
+    # Once per worker process (and per version of the file): the key changes when the file does.
+    from features.index import InvertedIndex
+
+    return InvertedIndex.load(path)
+
+
+def _extract_shard(index_path: str, queries: list[tuple[str, str]], candidates: pd.DataFrame, feature_set,
+                   qrels: pd.DataFrame | None, options: dict) -> RankingDataset:
+    st = os.stat(index_path)
+    index = _index(index_path, st.st_size, st.st_mtime_ns)
+    return extract(index, queries, candidates, feature_set, qrels=qrels, **options)
+
+
+def extract_distributed(index_path: str | os.PathLike, queries, candidates: pd.DataFrame | Mapping[str, Sequence[str]],
+                        feature_set="default", *, client=None, qrels: pd.DataFrame | None = None,
+                        n_shards: int | None = None, **options) -> RankingDataset:
+    """:func:`features.extraction.extract` over query shards on the Dask workers; the same dataset as one call.
+
+    Parameters
+    ----------
+    index_path : path
+        A saved :class:`~features.index.InvertedIndex`, readable by every worker.
+    queries, candidates, feature_set, qrels, **options
+        As :func:`~features.extraction.extract` (``options``: ``add_judged``, ``on_unknown``, ``n_jobs``, ...).
+    client : distributed.Client, optional
+        Default: the current client.
+    n_shards : int, optional
+        Query shards (default: two per worker).
+    """
+    if client is None:
+        import distributed
+
+        try:
+            client = distributed.default_client()
+        except ValueError:
+            raise ValueError("no Dask client: pass client=, or call inside `with ltr.dask.connect(address):`") \
+                from None
+    path = os.fspath(index_path)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"index file not found: {path} (save one with features.pipeline."
+                                "load_or_build_index or `ltr features --index PATH`)")
+    qs = as_queries(queries)
+    cand = candidates_frame(candidates)
+    cand["qid"] = cand["qid"].astype(str)
+    if qrels is not None:
+        qrels = qrels.assign(qid=qrels["qid"].astype(str))
+    if n_shards is None:
+        n_shards = 2 * max(1, len(client.scheduler_info().get("workers", {})))
+    n_shards = max(1, min(int(n_shards), len(qs.qids)))
+    cuts = np.linspace(0, len(qs.qids), n_shards + 1).round().astype(int)
+    items = list(qs.items())
+    futures, shard_qids = [], []
+    for a, b in zip(cuts[:-1], cuts[1:]):
+        if b <= a:
+            continue
+        part = items[a:b]
+        ids = {q for q, _ in part}
+        futures.append(client.submit(
+            _extract_shard, path, part, cand[cand["qid"].isin(ids)],
+            feature_set, None if qrels is None else qrels[qrels["qid"].isin(ids)], options, pure=False))
+        shard_qids.append([q for q, _ in part])
+    results = []
+    for f, qids in zip(futures, shard_qids):
+        try:
+            results.append((f.result(), qids))
+        except ValueError as e:
+            if "no query has any candidate" not in str(e):  # a shard of queries without candidates: none of it
+                raise
+    if not results:
+        raise ValueError("no query has any candidate document: nothing to extract")
+    mapping = qid_mapping(qs.qids)
+    qid = []
+    for d, qids in results:  # each shard numbered its own queries: back to their ids, then the global numbers
+        back = {v: k for k, v in qid_mapping(qids).items()}
+        qid.append(np.array([mapping[back[int(v)]] for v in d.qid], dtype=np.int64))
+    sizes = np.concatenate([d.group_sizes for d, _ in results])
+    first = results[0][0]
+    return RankingDataset(
+        X=np.concatenate([d.X for d, _ in results]), y=np.concatenate([d.y for d, _ in results]),
+        qid=np.concatenate(qid), group_ptr=np.concatenate(([0], np.cumsum(sizes))),
+        doc_ids=np.concatenate([d.doc_ids for d, _ in results]), feature_names=first.feature_names)
