@@ -95,6 +95,11 @@ def read_letor(
     Every value is the correctly rounded float64 of its decimal text, cast to float32 (exactly what
     ``strtod`` followed by a cast gives, as in scikit-learn's ``load_svmlight_file``); labels are float64.
 
+    Memory: the file is read twice in windows of whole lines (64 MiB, decompressed twice for gzip), never whole, and
+    the arrays are allocated once at their final size, so the peak is the result plus about one window (issue #12;
+    ``benchmarks/bench_memory.py``). ``sort=True`` reordering rows and ``unjudged="drop"`` dropping some make one
+    copy of ``X``.
+
     Parameters
     ----------
     path : str or PathLike
