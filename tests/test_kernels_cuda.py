@@ -132,7 +132,7 @@ def _cuda_device_present() -> bool:
 
 
 @pytest.mark.slow
-def test_xgboost_trains_on_cuda_with_device_gradients(tmp_path):
+def test_on_a_real_gpu_xgboost_trains_with_device_gradients_and_the_kernels_match_the_cpu(tmp_path):
     if not _cuda_device_present():
         pytest.skip("no CUDA device: the device-resident XGBoost objective needs an NVIDIA GPU and numba-cuda")
     script = tmp_path / "gpu_check.py"
@@ -152,6 +152,14 @@ def test_xgboost_trains_on_cuda_with_device_gradients(tmp_path):
         "    res.append(evaluate(d.y, b.predict(dm, output_margin=True), group_ptr=d.group_ptr,\n"
         "                        metrics=['ndcg@10'])['ndcg@10'])\n"
         "assert abs(res[0] - res[1]) < 1e-3, res\n"
+        "from ltr.kernels import get_kernel\n"
+        "s = np.random.default_rng(0).standard_normal(d.n_rows)\n"
+        "for m in ('exact', 'lightgbm', 'xgboost'):\n"
+        "    g, h = kc.grad_hess('lambdarank', s, d.y, d.group_ptr, mode=m)\n"
+        "    g0, h0 = get_kernel('lambdarank').grad_hess(s, d.y, d.group_ptr, mode=m)\n"
+        "    # the device's exp/log2 may differ from the host's in the last bit (module docstring)\n"
+        "    np.testing.assert_allclose(g, g0, rtol=1e-6, atol=1e-12)\n"
+        "    np.testing.assert_allclose(h, h0, rtol=1e-6, atol=1e-12)\n"
     )
     out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stderr[-2000:]
