@@ -368,6 +368,7 @@ def add_model_options(p: argparse.ArgumentParser) -> None:
     """The ranker's options, with :class:`ltr.Ranker`'s defaults, choices from the registries, and engine
     parameters by name (``--param``) or from a TOML file (``--config``)."""
     from ltr.rankers.normalize import GLOBAL_METHODS, QUERY_METHODS
+    from ltr.rankers.presets import PRESET_NAMES
     from ltr.rankers.ranker import DEVICES, ENGINES, KERNELS, objective_names
 
     d = _ranker_defaults()
@@ -378,6 +379,10 @@ def add_model_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--engine", default=d["engine"], choices=ENGINES,
                    help="gradient-boosting engine, or linear: coordinate ascent on the metric (RankLib's; settings "
                         "by --param n_restarts=10, reg=0.01, ...)")
+    g.add_argument("--preset", default=d["preset"], choices=PRESET_NAMES,
+                   help="tree defaults for small query sets (ltr.rankers.presets): small = 15 leaves of >= 100 "
+                        "rows, rate 0.02, L2 10, feature and query bagging; auto = small below 500 training "
+                        "queries; options given here win over the preset")
     g.add_argument("--kernel", default=d["kernel"], choices=KERNELS,
                    help="the engine's native objective, or the toolkit's Numba gradient kernel")
     g.add_argument("--device", default=d["device"], choices=DEVICES,
@@ -536,7 +541,8 @@ def make_ranker(args: argparse.Namespace, *, has_valid: bool):
     model = Ranker(objective=args.objective, engine=args.engine, kernel=args.kernel, device=args.device,
                    early_stopping_rounds=rounds, early_stopping_metric=args.early_stopping_metric,
                    engine_params=engine_params or None, objective_params=objective_params or None,
-                   n_jobs=getattr(args, "n_jobs", None), normalize=args.normalize, **kw)
+                   n_jobs=getattr(args, "n_jobs", None), normalize=args.normalize,
+                   preset=getattr(args, "preset", None), **kw)
     if args.objective not in objective_names() or args.engine == "linear":  # --objective has no argparse choices
         try:
             model._resolve_objective()

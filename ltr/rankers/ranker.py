@@ -1,8 +1,10 @@
-"""``ltr.Ranker``: one scikit-learn estimator over LightGBM and XGBoost, native or Numba objectives.
+"""``ltr.Ranker``: one scikit-learn estimator over LightGBM and XGBoost, native or Numba objectives, and a linear
+ranker trained by coordinate ascent on the metric (``engine="linear"``, :mod:`ltr.rankers.linear`).
 
 Defaults are the same wherever a ranker is made (``Ranker()``, ``ltr train``, ``ltr cv``): 300 rounds at learning
 rate 0.05 with 31-leaf trees, stopping when the first validation set's NDCG@10 has not improved for 50 rounds (only
-when a validation set is given). Persistence lives in :mod:`ltr.rankers.persist`.
+when a validation set is given); ``preset="small"`` (or ``"auto"``, below 500 training queries) replaces those
+defaults with the small-data ones of :mod:`ltr.rankers.presets`. Persistence lives in :mod:`ltr.rankers.persist`.
 """
 
 from __future__ import annotations
@@ -212,6 +214,13 @@ class Ranker(BaseEstimator):
         parameters, the same LightGBM) is loaded from there instead of being binned again
         (:func:`ltr.rankers._backends.lightgbm_dataset`). LightGBM only; the data still arrive as float32 arrays,
         never copied.
+    preset : {None, "small", "auto"}, default=None
+        Tree defaults for small query sets (:mod:`ltr.rankers.presets`, chosen by nested cross-validation on the
+        shared collections and MQ2008, ``benchmarks/bench_small_data.py``): ``"small"`` trains 300 trees of 15
+        leaves of at least 100 rows at learning rate 0.02 with L2 10, 80% of the features per tree and 80% of the
+        queries per round (LightGBM's ``bagging_by_query``); ``"auto"`` applies it when the training data has fewer
+        than 500 queries. A parameter given a value other than its default keeps that value; ``preset_params_``
+        records what the preset set. The same in ``Ranker()``, ``ltr train --preset`` and ``ltr cv --preset``.
 
     Attributes
     ----------
@@ -227,6 +236,8 @@ class Ranker(BaseEstimator):
         The engine threads ``n_jobs`` resolved to.
     normalizer_ : QueryNormalizer or GlobalNormalizer or None
         The fitted normaliser (None without ``normalize``).
+    preset_params_ : dict
+        The parameter values the preset set in this fit (empty without one).
     device_ : {"cpu", "gpu"}
         The device that trained (``"cpu"`` after a ``"gpu-or-cpu"`` fallback).
 
@@ -263,6 +274,7 @@ class Ranker(BaseEstimator):
         normalize: str | dict | None = None,
         verbose: int = 0,
         dataset_cache: str | None = None,
+        preset: str | None = None,
     ):
         self.objective = objective
         self.engine = engine
@@ -286,6 +298,7 @@ class Ranker(BaseEstimator):
         self.normalize = normalize
         self.verbose = verbose
         self.dataset_cache = dataset_cache
+        self.preset = preset
 
     # -- validation ---------------------------------------------------------------------------------------------
     def _resolve_objective(self) -> dict | None:
@@ -339,6 +352,9 @@ class Ranker(BaseEstimator):
         return names
 
     def _check_params(self) -> dict | None:
+        from ltr.rankers.presets import resolve_preset
+
+        resolve_preset(self.preset)  # an unknown name lists the presets
         native_objective = self._resolve_objective()
         check_hyper_parameters(self)
         if self.engine_params and self.engine != "linear":  # the linear ranker's were checked with its objective
@@ -429,7 +445,11 @@ class Ranker(BaseEstimator):
 
         self.n_threads_ = resolve_n_jobs(self.n_jobs, n_rows=Xa.shape[0], n_features=Xa.shape[1])
         backend = get_backend(self.engine)
-        params = backend.params(self, native_objective, self.n_threads_)
+        # A preset replaces the defaults of the tree parameters (ltr.rankers.presets); what it set is recorded.
+        from ltr.rankers.presets import apply_preset
+
+        effective, self.preset_params_ = apply_preset(self, ptr.size - 1)
+        params = backend.params(effective, native_objective, self.n_threads_)
         from ltr.gpu import engine_device_params
 
         device_params, self.device_ = engine_device_params(self.engine, self.device, self.engine_params)
@@ -442,14 +462,14 @@ class Ranker(BaseEstimator):
         if self.verbose:
             from tqdm.auto import tqdm
 
-            bar = tqdm(total=int(self.n_estimators), desc=f"{self.engine}/{self.objective}", unit="round",
+            bar = tqdm(total=int(effective.n_estimators), desc=f"{self.engine}/{self.objective}", unit="round",
                        disable=None, leave=False)
             callbacks.append(backend.progress_callback(bar))
         if log_period and valid:
             callbacks.append(backend.log_callback(int(log_period), sys.stderr))
         t0 = time.perf_counter()
         try:
-            booster, record, best = backend.train(params, train, valid, names, int(self.n_estimators), fobj,
+            booster, record, best = backend.train(params, train, valid, names, int(effective.n_estimators), fobj,
                                                   metrics, self.early_stopping_rounds, callbacks)
         except Exception as e:
             raise _engine_error(self, e) from e

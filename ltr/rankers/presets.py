@@ -1,0 +1,100 @@
+"""Named sets of tree defaults for :class:`ltr.Ranker`: ``preset="small"`` for tens to hundreds of queries.
+
+A preset replaces the *defaults* of the tree parameters: a parameter left at its :class:`~ltr.Ranker` default
+takes the preset's value, a parameter given any other value keeps it, and the preset's engine parameters come
+before ``engine_params`` (which win). ``"auto"`` applies ``"small"`` when the training data has fewer than
+:data:`AUTO_SMALL_BELOW` queries and nothing otherwise. The values a fit used are in ``Ranker.preset_params_``.
+
+``"small"``: 15 leaves of at least 100 rows, learning rate 0.02 over 300 rounds, L2 10 on leaf values, 80% of the
+features per tree and 80% of the queries per round (LightGBM's ``bagging_by_query``): against the 31 leaves of 20
+rows at 0.05 of the standard defaults, fewer and smoother trees that a few dozen queries cannot overfit as easily.
+
+How it was chosen (``benchmarks/bench_small_data.py``, figures in ``benchmarks/results/bench_small_data.md``):
+five LightGBM LambdaMART settings (the standard defaults and four small-data ones) cross-validated by nested
+query-grouped CV (5 outer folds, 3 inner) on the LETOR features of Cranfield, CACM, NPL, NFCorpus and ADI (``ltr
+features --topk 100``) and on MQ2008 (470 queries), trained without a validation part; the setting with the best
+mean *inner* NDCG@10 over every data set and outer fold, so that no outer test fold took part in the choice. On
+each data set, the setting chosen on the other data sets' inner scores beat the standard defaults on the outer
+test queries by 0.006 (MQ2008, not significant) to 0.064 (ADI) NDCG@10, significantly (randomisation test, Holm)
+on the five text collections. The training parts measured held about 1,000 to 11,000 rows: on much smaller data,
+100 rows per leaf allows few splits. For XGBoost the same tree shape and sampling apply (row-level: XGBoost has no
+bagging by query; ``min_child_samples`` has no XGBoost counterpart); they were not measured separately. The linear
+engine takes no preset (``"auto"`` is accepted and does nothing).
+"""
+
+from __future__ import annotations
+
+import copy
+import inspect
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any
+
+__all__ = ["AUTO_SMALL_BELOW", "PRESETS", "PRESET_NAMES", "apply_preset", "preset_values", "resolve_preset"]
+
+#: ``preset="auto"`` means ``"small"`` below this many training queries (the largest set measured has 470).
+AUTO_SMALL_BELOW = 500
+
+# "slow-wide" in benchmarks/bench_small_data.py: the best mean inner NDCG@10 of five candidates.
+_SMALL = {
+    "num_leaves": 15,
+    "min_child_samples": 100,
+    "learning_rate": 0.02,
+    "n_estimators": 300,
+    "subsample": 0.8,
+    "colsample_bytree": 0.8,
+    "reg_lambda": 10.0,
+}
+#: Preset name -> engine -> Ranker parameter values (``engine_params`` as a nested dict). Read-only.
+PRESETS: Mapping[str, Mapping[str, Mapping[str, Any]]] = MappingProxyType({
+    "small": MappingProxyType({
+        "lightgbm": MappingProxyType({**_SMALL, "engine_params": {"bagging_by_query": True}}),
+        "xgboost": MappingProxyType(dict(_SMALL)),
+    }),
+})
+PRESET_NAMES = ("small", "auto")
+
+
+def resolve_preset(preset: str | None, n_queries: int | None = None) -> str | None:
+    """The preset that applies: ``"small"``, or None; ``"auto"`` needs the number of training queries.
+
+    Examples
+    --------
+    >>> resolve_preset("auto", 120), resolve_preset("auto", 5000), resolve_preset(None)
+    ('small', None, None)
+    """
+    if preset is None:
+        return None
+    if preset not in PRESET_NAMES:
+        raise ValueError(f"unknown preset {preset!r}; choose one of {list(PRESET_NAMES)} or None")
+    if preset == "auto":
+        if n_queries is None:
+            return None
+        return "small" if n_queries < AUTO_SMALL_BELOW else None
+    return preset
+
+
+def preset_values(preset: str, engine: str) -> dict[str, Any]:
+    """A copy of the preset's values for ``engine`` (an empty dict for an engine it does not cover)."""
+    table = PRESETS[preset].get(engine, {})
+    return copy.deepcopy({k: (dict(v) if isinstance(v, Mapping) else v) for k, v in table.items()})
+
+
+def apply_preset(est, n_queries: int | None) -> tuple[Any, dict[str, Any]]:
+    """``(effective, applied)``: a shallow copy of the ranker ``est`` with the preset's values where its parameters
+    are at their defaults, and the values the preset set (empty when no preset applies). ``est`` is not changed."""
+    name = resolve_preset(getattr(est, "preset", None), n_queries)
+    if name is None:
+        return est, {}
+    defaults = {k: v.default for k, v in inspect.signature(type(est).__init__).parameters.items() if k != "self"}
+    applied: dict[str, Any] = {}
+    effective = copy.copy(est)
+    for key, value in preset_values(name, est.engine).items():
+        if key == "engine_params":
+            merged = {**value, **dict(est.engine_params or {})}
+            effective.engine_params = merged
+            applied[key] = {k: v for k, v in value.items() if k not in (est.engine_params or {})}
+        elif getattr(est, key) == defaults[key]:
+            setattr(effective, key, value)
+            applied[key] = value
+    return effective, applied
