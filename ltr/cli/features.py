@@ -169,7 +169,7 @@ def run(args: argparse.Namespace) -> int:
         if args.save_run:
             write_run(args.save_run, candidates)
     data = extract(index, inputs.queries, candidates, fs, qrels=inputs.qrels, add_judged=args.add_judged,
-                   on_unknown=args.on_unknown, progress=progress, n_jobs=args.n_jobs)
+                   collection=inputs.docs, on_unknown=args.on_unknown, progress=progress, n_jobs=args.n_jobs)
     write_letor(args.out, data)
     mapping = qid_mapping(inputs.queries.qids)
     side = qid_map_path(args.out)
