@@ -12,7 +12,8 @@
 The corpus is synthetic (Zipfian vocabulary, log-normal lengths): 100k documents by default, 20k with ``--quick``.
 Compile times (Numba) are reported apart; timings are the best of ``--repeat`` runs.
 
-Run: ``python benchmarks/bench_features.py [--quick] [--docs N] [--queries N] [--repeat R]``
+Run: ``python benchmarks/bench_features.py [--quick] [--docs N] [--queries N] [--repeat R]``. Prints Markdown and
+writes the same text to ``benchmarks/results/bench_features.md`` (``benchmarks/README.md``).
 """
 
 from __future__ import annotations
@@ -64,32 +65,35 @@ def best(fn, repeat: int) -> tuple[float, object]:
     return t, out
 
 
-def table(title: str, header: list[str], rows: list[list]) -> None:
-    print(f"\n### {title}\n")
-    print("| " + " | ".join(header) + " |")
-    print("|" + "|".join("---" for _ in header) + "|")
-    for r in rows:
-        print("| " + " | ".join(f"{x:.4g}" if isinstance(x, float) else str(x) for x in r) + " |")
+def table(rep, title: str, header: list[str], rows: list[list]) -> None:
+    rep.print(f"### {title}\n")
+    rep.table(header, [[f"{x:.4g}" if isinstance(x, float) else str(x) for x in r] for r in rows])
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="20k documents, 500 queries")
-    ap.add_argument("--docs", type=int, default=None)
-    ap.add_argument("--queries", type=int, default=None)
-    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--docs", type=int, default=None, help="synthetic documents (default 100k, 20k with --quick)")
+    ap.add_argument("--queries", type=int, default=None, help="synthetic queries (default 2000, 500 with --quick)")
+    ap.add_argument("--repeat", type=int, default=3, help="best of this many runs")
     ap.add_argument("--effectiveness", action="store_true",
                     help="also run examples/text_to_ranker.py on Cranfield, NPL and CACM (minutes; needs shared data)")
+    ap.add_argument("--out", default=None, help="the Markdown fragment (default benchmarks/results/"
+                    "bench_features.md; - writes none)")
     args = ap.parse_args(argv)
     n_docs = args.docs or (20_000 if args.quick else 100_000)
     n_queries = args.queries or (500 if args.quick else 2_000)
     import bm25s
     import numba
     import Stemmer
+    from _report import Fragment
 
     threads = numba.get_num_threads()
-    print(f"## features benchmark: {n_docs} synthetic documents, {n_queries} queries, {threads} Numba threads, "
-          f"{os.cpu_count()} CPUs")
+    rep = Fragment(__file__, "Feature extraction: indexing, BM25 and the default features against bm25s", argv,
+                   out=args.out)
+    rep.print(f"Synthetic corpus (Zipfian vocabulary, log-normal lengths): {n_docs} documents, {n_queries} queries; "
+              f"{threads} Numba threads; best of {args.repeat}; same stemmer (PyStemmer Porter) and Lucene stopwords "
+              "for both systems.\n")
     docs, queries = synthetic_corpus(n_docs, n_queries)
     coll = Collection(tuple(str(i) for i in range(n_docs)), {"body": docs})
     stop = sorted(load_stopwords("lucene"))
@@ -118,12 +122,12 @@ def main(argv=None) -> int:
     t_ref_tok, ref_tokens = best(lambda: bm25s.tokenize(docs, stopwords=stop, stemmer=stemmer, show_progress=False,
                                                          return_ids=False), 1)
     mem = index.memory_usage()
-    table("1. indexing (text -> index)", ["system", "seconds", "ratio to bm25s", "stores"], [
+    table(rep, "1. indexing (text -> index)", ["system", "seconds", "ratio to bm25s", "stores"], [
         ["ours (InvertedIndex.build)", t_ours, t_ours / t_ref, f"tf + positions, {index.nbytes / 2**20:.1f} MiB"],
         ["bm25s (tokenize + index)", t_ref, 1.0, "precomputed BM25 scores, no positions"],
     ])
-    print(f"\nindex: {index.field('body').n_postings} postings, {index.field('body').positions.size} positions; "
-          f"memory by part (MiB): " + ", ".join(f"{k} {v / 2**20:.1f}" for k, v in mem.items()))
+    rep.print(f"index: {index.field('body').n_postings} postings, {index.field('body').positions.size} positions; "
+              f"memory by part (MiB): " + ", ".join(f"{k} {v / 2**20:.1f}" for k, v in mem.items()) + "\n")
 
     # -- 3. retrieval -------------------------------------------------------------------------------------------------
     retr = BM25Retriever(index, field="body", k1=1.2, b=0.75, idf="lucene")
@@ -140,19 +144,20 @@ def main(argv=None) -> int:
         rows.append([f"top-1000, {n_threads} thread(s)", n_queries / t_o, n_queries / t_r, t_r / t_o])
     # agreement: the top-10 score lists must match up to float32 rounding (bm25s omits the (k1 + 1) factor)
     agree = np.allclose(s_o[:, :10], s_r[:, :10] * 2.2, rtol=1e-4, atol=1e-4)
-    table("3. first-stage retrieval (queries/s)", ["setting", "ours", "bm25s numba", "ours / bm25s"], rows)
-    print(f"\nfirst calls: ours {ours_compile:.1f} s (every kernel; Numba's on-disk cache makes this a load after the "
-          f"first process: run with NUMBA_CACHE_DIR=<empty dir> to time a cold compile), bm25s numba "
-          f"{bm25s_compile:.1f} s (compiled in every process); top-10 scores agree with bm25s x (k1+1): {agree}")
+    table(rep, "3. first-stage retrieval (queries/s)", ["setting", "ours", "bm25s numba", "ours / bm25s"], rows)
+    rep.print(f"first calls: ours {ours_compile:.1f} s (every kernel; Numba's on-disk cache makes this a load after "
+              f"the first process: run with NUMBA_CACHE_DIR=<empty dir> to time a cold compile), bm25s numba "
+              f"{bm25s_compile:.1f} s (compiled in every process); top-10 scores agree with bm25s x (k1+1): {agree}")
     try:
         import rank_bm25
 
         few = min(5, n_queries)
         ok = rank_bm25.BM25Okapi(ref_tokens)
         t_rb, _ = best(lambda: [ok.get_scores(q) for q in q_tokens[:few]], 1)
-        print(f"rank_bm25: {few / t_rb:.2f} queries/s (full scoring + sort, {few} queries)")
+        rep.print(f"rank_bm25: {few / t_rb:.2f} queries/s (full scoring + sort, {few} queries)")
     except ImportError:
-        pass
+        rep.print("rank_bm25: not installed")
+    rep.print()
 
     # -- 2. BM25 of given pairs ---------------------------------------------------------------------------------------
     docs_k, _, n_k = retr.retrieve(analysed, 100)
@@ -174,10 +179,10 @@ def main(argv=None) -> int:
 
     t_pr, ref_pairs = best(bm25s_pairs, args.repeat)
     same = np.allclose(ours_pairs, ref_pairs * 2.2, rtol=1e-5, atol=1e-5)
-    table(f"2. BM25 of given pairs ({n_pairs} pairs, top-100 candidates of {len(qs)} queries)",
+    table(rep, f"2. BM25 of given pairs ({n_pairs} pairs, top-100 candidates of {len(qs)} queries)",
           ["system", "pairs/s", "ours / bm25s"], [["ours (PairSet + bm25)", n_pairs / t_p, t_pr / t_p],
                                                   ["bm25s (get_scores, pick candidates)", n_pairs / t_pr, 1.0]])
-    print(f"\nscores agree with bm25s x (k1+1): {same}")
+    rep.print(f"scores agree with bm25s x (k1+1): {same}\n")
 
     # -- 4. default feature set ---------------------------------------------------------------------------------------
     fs = FeatureSet.default()
@@ -189,7 +194,7 @@ def main(argv=None) -> int:
     t_f, (X, names, timing) = best(features, args.repeat)
     total = sum(timing.values())
     rows = [[fam, sec, 100 * sec / total] for fam, sec in sorted(timing.items(), key=lambda kv: -kv[1])]
-    table(f"4. default feature set: {len(names)} features, {n_pairs / t_f:,.0f} pairs/s",
+    table(rep, f"4. default feature set: {len(names)} features, {n_pairs / t_f:,.0f} pairs/s",
           ["family", "seconds", "share %"], rows)
     if args.effectiveness:
         import importlib.util
@@ -197,16 +202,17 @@ def main(argv=None) -> int:
         from ltr._shared import shared_data_dir
 
         root = shared_data_dir()
+        rep.print("### 5. BM25 top-100 -> default features -> LambdaMART (5-fold CV over queries)\n")
         if root is None:
-            print("\n(effectiveness skipped: shared data not found)")
-            return 0
-        spec = importlib.util.spec_from_file_location(
-            "text_to_ranker", os.path.join(os.path.dirname(__file__), "..", "examples", "text_to_ranker.py"))
-        ex = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(ex)
-        results = [ex.run_collection(root / c) for c in ("cranfield", "vaswani_npl", "cacm")]
-        print("\n### 5. BM25 top-100 -> default features -> LambdaMART (5-fold CV over queries)\n")
-        print(ex.report(results))
+            rep.print("Not run: the shared data sets were not found (set LTRKIT_SHARED_DATA).")
+        else:
+            spec = importlib.util.spec_from_file_location(
+                "text_to_ranker", os.path.join(os.path.dirname(__file__), "..", "examples", "text_to_ranker.py"))
+            ex = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(ex)
+            results = [ex.run_collection(root / c) for c in ("cranfield", "vaswani_npl", "cacm")]
+            rep.print(ex.report(results))
+    rep.write()
     return 0
 
 

@@ -4,37 +4,50 @@
 
 LightGBM's GPU learner is OpenCL: on a machine where NVIDIA is not OpenCL platform 0, pass its platform id
 (``--lgb-platform``). XGBoost uses CUDA (``device="cuda"``). The Numba kernels always run on the CPU; with a GPU
-tree learner only the gradients are computed there. Prints a Markdown table: seconds per configuration, test
-NDCG@10, and the CPU/GPU time ratio measured in the same run.
+tree learner only the gradients are computed there. Prints a Markdown table (seconds per configuration, test
+NDCG@10, and the CPU/GPU time ratio measured in the same run) and writes the same text to
+``benchmarks/results/bench_gpu.md`` (``benchmarks/README.md``). With ``--cpu-only`` (a check of the script on a
+machine without a GPU) nothing is written unless ``--out`` names a file: a CPU-only run is not a GPU measurement.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import sys
 import time
 
 from ltr import Ranker, make_ranking
-from ltr.metrics import evaluate
+from ltr.metrics import describe_conventions, evaluate
 
 
-def main() -> None:
+def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--queries", type=int, default=8000)
-    ap.add_argument("--rounds", type=int, default=100)
-    ap.add_argument("--threads", type=int, default=os.cpu_count())
-    ap.add_argument("--lgb-platform", type=int, default=1, dest="lgb_platform")
-    ap.add_argument("--engines", default="lightgbm,xgboost")
-    ap.add_argument("--cpu-only", action="store_true", help="check the script without a GPU")
-    args = ap.parse_args()
+    ap.add_argument("--queries", type=int, default=8000, help="training queries (x 120 documents x 136 features)")
+    ap.add_argument("--rounds", type=int, default=100, help="boosting rounds (no early stopping)")
+    ap.add_argument("--threads", type=int, default=-1,
+                    help="CPU threads, n_jobs as ltr.threads means it (default -1: every usable core)")
+    ap.add_argument("--lgb-platform", type=int, default=1, dest="lgb_platform", help="LightGBM's OpenCL platform id")
+    ap.add_argument("--engines", default="lightgbm,xgboost", help="comma-separated: lightgbm, xgboost")
+    ap.add_argument("--cpu-only", action="store_true", help="check the script without a GPU (writes no fragment)")
+    ap.add_argument("--out", default=None, help="the Markdown fragment (default benchmarks/results/bench_gpu.md; "
+                    "- writes none)")
+    args = ap.parse_args(argv)
+    from _report import Fragment
 
+    from ltr.threads import resolve_n_jobs
+
+    threads = resolve_n_jobs(args.threads, what="--threads")
+    out = args.out if args.out is not None or not args.cpu_only else "-"
+    rep = Fragment(__file__, "GPU training: CPU against GPU through ltr.Ranker(device=...)", argv, out=out)
     train = make_ranking(args.queries, 120, 136, random_state=0)
     test = make_ranking(max(args.queries // 8, 50), 120, 136, random_state=2)
-    print(f"machine: {platform.node()} {platform.machine()}, {args.threads} threads; train {train.n_rows} rows x "
-          f"{train.n_features} features, {train.n_queries} queries; {args.rounds} rounds, 31 leaves\n")
+    rep.print(f"make_ranking: train {train.n_rows} rows x {train.n_features} features, {train.n_queries} queries; "
+              f"test {test.n_queries} queries; LambdaMART, {args.rounds} rounds, learning rate 0.1, 31 leaves, no "
+              f"early stopping, {threads} CPU threads (n_jobs={args.threads}); LightGBM's GPU learner on OpenCL "
+              f"platform {args.lgb_platform}, XGBoost on CUDA. Test NDCG@10: {describe_conventions()}.\n")
+    tiny = make_ranking(20, 120, 136, random_state=3)
     rows = []
+    failures = []
     for engine in args.engines.split(","):
         for kernel in ("native", "numba"):
             secs = {}
@@ -42,26 +55,35 @@ def main() -> None:
                 extra = {"gpu_platform_id": args.lgb_platform, "gpu_device_id": 0} if (
                     engine == "lightgbm" and device == "gpu") else None
                 model = Ranker(objective="lambdarank", engine=engine, kernel=kernel, device=device,
-                               n_estimators=args.rounds, learning_rate=0.1, num_leaves=31, n_jobs=args.threads,
-                               engine_params=extra, random_state=0)
-                t0 = time.perf_counter()
+                               n_estimators=args.rounds, learning_rate=0.1, num_leaves=31, n_jobs=threads,
+                               engine_params=extra, early_stopping_rounds=None, random_state=0)
                 try:
+                    # Untimed warm-up: Numba compiles (or loads) its kernels, the GPU runtime starts.
+                    model.set_params(n_estimators=2).fit(tiny)
+                    model.set_params(n_estimators=args.rounds)
+                    t0 = time.perf_counter()
                     model.fit(train)
                 except Exception as e:  # report and go on: the table says which configuration failed
                     print(f"{engine}/{kernel}/{device} failed: {e}", file=sys.stderr)
                     rows.append([engine, kernel, device, "failed", "", ""])
+                    failures.append(f"- {engine}/{kernel}/{device}: {str(e).splitlines()[0] if str(e) else type(e)}")
                     continue
                 secs[device] = time.perf_counter() - t0
                 ndcg = evaluate(test.y, model.predict(test), group_ptr=test.group_ptr, metrics=["ndcg@10"])["ndcg@10"]
                 ratio = f"{secs['cpu'] / secs[device]:.2f}x" if device == "gpu" and "cpu" in secs else ""
                 rows.append([engine, kernel, device, f"{secs[device]:.2f}", f"{ndcg:.4f}", ratio])
                 print(f"  {rows[-1]}", file=sys.stderr, flush=True)
-    header = ["engine", "kernel", "device", "train s", "test ndcg@10", "cpu/gpu speed-up"]
-    print("| " + " | ".join(header) + " |")
-    print("|" + "---|" * len(header))
-    for r in rows:
-        print("| " + " | ".join(str(v) for v in r) + " |")
+    rep.table(["engine", "kernel", "device", "train s", "test ndcg@10", "cpu/gpu speed-up"], rows, "lllrrr")
+    if failures:
+        rep.print("Failed configurations:\n")
+        for f in failures:
+            rep.print(f)
+        rep.print()
+    rep.print("Each configuration is first fitted for 2 rounds on 20 queries, untimed (Numba compiles or loads its "
+              "kernels, the GPU runtime starts); the times include building the engine's Dataset, on the CPU.")
+    rep.write()
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

@@ -17,7 +17,8 @@ Also measured: the first-call JIT compile time (a cold Numba cache in a fresh di
 new process with the cache warm; bit-equality of ltrkit's values with scikit-learn's (strtod, then a cast), and
 how many of XGBoost's values differ from the correctly rounded ones.
 
-Run ``python benchmarks/bench_io.py`` (60k..480k rows, a few minutes on 2 cores) or ``--quick``.
+Run ``python benchmarks/bench_io.py`` (60k..480k rows, a few minutes on 2 cores) or ``--quick``. Prints Markdown
+and writes the same text to ``benchmarks/results/bench_io.md`` (``benchmarks/README.md``).
 """
 
 from __future__ import annotations
@@ -230,6 +231,8 @@ def main(argv: list[str] | None = None) -> int:
                     "(predicted from the previous size; default 60, 20 with --quick)")
     ap.add_argument("--repeat", type=int, default=3, help="best of N for ltrkit and XGBoost (default 3)")
     ap.add_argument("--dir", type=str, default=None, help="where to write the files (default: a temp dir)")
+    ap.add_argument("--out", default=None, help="the Markdown fragment (default benchmarks/results/bench_io.md; "
+                    "- writes none)")
     ap.add_argument("--child", nargs=2, metavar=("READER", "PATH"), help=argparse.SUPPRESS)
     ap.add_argument("--warm", type=str, default=None, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -237,25 +240,27 @@ def main(argv: list[str] | None = None) -> int:
         child(args.child[0], args.child[1], args.repeat, args.warm)
         return 0
 
+    from _report import Fragment
+
     from ltr.io.letor import write_letor
 
     sizes = [int(s) for s in args.sizes.split(",")] if args.sizes else (
         [20_000, 40_000] if args.quick else [60_000, 120_000, 240_000, 480_000])
     limit = args.time_limit if args.time_limit is not None else (20.0 if args.quick else 60.0)
+    rep = Fragment(__file__, "LETOR reading: throughput and peak memory", argv, out=args.out)
     tmpdir = tempfile.TemporaryDirectory(dir=args.dir)
     tmp = Path(tmpdir.name)
     warm = tmp / "warm.txt"
     write_letor(warm, make_mslr_like(50, seed=2), header=False)
 
-    print(f"# LETOR reader benchmark: synthetic MSLR-like files, {N_FEATURES} features; "
-          f"{os.cpu_count()} CPUs; numba threads = default\n")
+    rep.print(f"Synthetic MSLR-like files ({N_FEATURES} features, half integer counts, the rest 6-decimal reals), "
+              f"{', '.join(f'{n:,}' for n in sizes)} rows; each reader in a fresh subprocess per file, best of "
+              f"{args.repeat} for ltrkit and XGBoost; peak = VmHWM growth during the read; a reader predicted to "
+              f"take more than {limit:.0f} s on a file is skipped from then on; Numba threads: its default.\n")
     ct = compile_times(tmp)
-    print("## JIT compile (first call in a new process)\n")
-    print("| Numba cache | import s | first reads s (tiny + 400 KB file) | first writes s |")
-    print("|---|---|---|---|")
-    for label, (imp, rd, wr) in ct.items():
-        print(f"| {label} | {imp:.2f} | {rd:.2f} | {wr:.2f} |")
-    print()
+    rep.print("### JIT compile (first call in a new process)\n")
+    rep.table(["Numba cache", "import s", "first reads s (tiny + 400 KB file)", "first writes s"],
+              [[label, f"{imp:.2f}", f"{rd:.2f}", f"{wr:.2f}"] for label, (imp, rd, wr) in ct.items()], "lrrr")
 
     rows_out = []
     last: dict[str, tuple[float, float]] = {}  # reader -> (MB, seconds) at the previous size
@@ -284,8 +289,8 @@ def main(argv: list[str] | None = None) -> int:
                 if psec * growth > limit:
                     skipped[reader] = f"skipped from {n:,} rows on (predicted {psec * growth:.0f} s > {limit:.0f} s)"
                     continue
-            rep = args.repeat if reader in ("ltrkit", "xgboost") else 1
-            r = run_child(reader, path, rep, warm, timeout=max(4 * limit, 120) * rep)
+            n_rep = args.repeat if reader in ("ltrkit", "xgboost") else 1
+            r = run_child(reader, path, n_rep, warm, timeout=max(4 * limit, 120) * n_rep)
             if r is None:
                 skipped[reader] = f"timed out at {n:,} rows"
                 continue
@@ -298,25 +303,27 @@ def main(argv: list[str] | None = None) -> int:
             rows_out.append((n, mb, reader, r, rate, rate / xgb_rate if xgb_rate else None, result_mb))
         path.unlink()
 
-    print("## Read throughput and peak memory\n")
-    print("| rows | file MB | reader | seconds | MB/s | x XGBoost | peak MB | result MB | peak / (result + file) |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    rep.print("### Read throughput and peak memory\n")
+    table = []
     for n, mb, reader, r, rate, ratio, result_mb in rows_out:
         peak = r["peak"] / 1e6
         res = f"{result_mb:.0f}" if result_mb is not None else "n/a"
         rel = f"{peak / (result_mb + mb):.2f}" if result_mb is not None else "n/a"
         rat = f"{ratio:.2f}" if ratio is not None else "n/a"
-        print(f"| {n:,} | {mb:.0f} | {reader} | {r['seconds']:.2f} | {rate:.0f} | {rat} | {peak:.0f} | {res} | {rel} |")
-    print()
+        table.append([f"{n:,}", f"{mb:.0f}", reader, f"{r['seconds']:.2f}", f"{rate:.0f}", rat, f"{peak:.0f}", res,
+                      rel])
+    rep.table(["rows", "file MB", "reader", "seconds", "MB/s", "x XGBoost", "peak MB", "result MB",
+               "peak / (result + file)"], table, "rrlrrrrrr")
     for reader, why in skipped.items():
-        print(f"- {reader}: {why}")
-    print(f"- ltrkit values bit-equal to scikit-learn's (strtod, then float32) at {sizes[0]:,} rows: {bit_equal}")
-    print(f"- XGBoost at {sizes[0]:,} rows: {xgb_note}")
+        rep.print(f"- {reader}: {why}")
+    rep.print(f"- ltrkit values bit-equal to scikit-learn's (strtod, then float32) at {sizes[0]:,} rows: {bit_equal}")
+    rep.print(f"- XGBoost at {sizes[0]:,} rows: {xgb_note}")
     exact = all(x[3]["exact_peak"] for x in rows_out)
-    print(f"- peak memory from a VmHWM reset before each read: {'yes' if exact else 'no (includes warm-up)'}")
+    rep.print(f"- peak memory from a VmHWM reset before each read: {'yes' if exact else 'no (includes warm-up)'}")
     for note in gen_notes:
-        print(f"- {note}")
+        rep.print(f"- {note}")
     tmpdir.cleanup()
+    rep.write()
     return 0
 
 

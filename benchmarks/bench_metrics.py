@@ -10,13 +10,14 @@ Usage::
 
     python benchmarks/bench_metrics.py            # 10,000 x 120
     python benchmarks/bench_metrics.py --quick    # 1,000 x 120
+
+Prints Markdown and writes the same text to ``benchmarks/results/bench_metrics.md`` (``benchmarks/README.md``).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -85,18 +86,25 @@ def cold_start(n_queries: int, n_docs: int) -> tuple[float, float, float, float]
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--queries", type=int, default=10_000)
-    parser.add_argument("--docs", type=int, default=120)
+    parser.add_argument("--queries", type=int, default=10_000, help="number of queries")
+    parser.add_argument("--docs", type=int, default=120, help="documents per query")
     parser.add_argument("--repeat", type=int, default=5, help="timed repetitions of each evaluate call")
     parser.add_argument("--quick", action="store_true", help="1,000 queries, 3 repetitions")
-    parser.add_argument("--skip", nargs="*", default=[], choices=["ranx", "pytrec_eval", "ir_measures", "cold"])
+    parser.add_argument("--skip", nargs="*", default=[], choices=["ranx", "pytrec_eval", "ir_measures", "cold"],
+                        help="leave these out")
+    parser.add_argument("--out", default=None, help="the Markdown fragment (default benchmarks/results/"
+                        "bench_metrics.md; - writes none)")
     args = parser.parse_args(argv)
     if args.quick:
         args.queries, args.repeat = 1_000, 3
     nq, nd = args.queries, args.docs
-    print(f"# ltr.metrics benchmark: {nq:,} queries x {nd} documents = {nq * nd:,} pairs, metrics {METRICS}")
-    print(f"python {platform.python_version()}, numpy {np.__version__}, numba {numba.__version__}, "
-          f"{os.cpu_count()} CPUs, numba threads {numba.get_num_threads()}\n")
+    from _report import Fragment
+
+    rep = Fragment(__file__, "Metrics: ltr.metrics against ranx, pytrec_eval and ir_measures", argv, out=args.out)
+    rep.print(f"{nq:,} queries x {nd} documents = {nq * nd:,} pairs, metrics {', '.join(METRICS)} with linear gain "
+              f"(trec_eval's NDCG); synthetic 0-4 labels, model-like scores; Numba threads "
+              f"{numba.get_num_threads()}. Every tool's means are asserted equal to ltrkit's (to {TOL:g}) before "
+              "any time is reported.\n")
 
     from ltr.metrics import evaluate
 
@@ -180,26 +188,27 @@ def main(argv: list[str] | None = None) -> int:
                      f"median {med:.4f})", best, best))
         means["ir_measures"] = {"ndcg@10": float(res[measures[0]]), "map": float(res[measures[1]])}
 
-    print("## Agreement of the means (asserted before timing is reported)\n")
-    print("| tool | ndcg@10 | map | max abs diff vs ltrkit |")
-    print("|---|---|---|---|")
+    agree = []
     for tool, m in means.items():
         diff = max(abs(m[k] - ours[k]) for k in METRICS)
-        print(f"| {tool} | {m['ndcg@10']:.15f} | {m['map']:.15f} | {diff:.1e} |")
         if diff > TOL:
             raise SystemExit(f"{tool} disagrees with ltrkit by {diff:.3e} (> {TOL:g})")
+        agree.append([tool, *[f"{m[k]:.15f}" for k in METRICS], f"{diff:.1e}"])
+    rep.print("### Agreement of the means (asserted before timing is reported)\n")
+    rep.table(["tool", *METRICS, "max abs diff vs ltrkit"], agree, "lrrr")
 
-    print("\n## Time (seconds; ratio = the tool's evaluate time / ltrkit's evaluate time)\n")
-    print("| tool | step | seconds | ratio |")
-    print("|---|---|---|---|")
+    rep.print("### Time (seconds; ratio = the tool's evaluate time / ltrkit's evaluate time)\n")
+    table = []
     for tool, step, sec, eval_sec in rows:
         ratio = f"{eval_sec / ours_time:.1f}x" if eval_sec is not None and tool != "ltrkit" else ""
-        print(f"| {tool} | {step} | {sec:.4f} | {ratio} |")
+        table.append([tool, step, f"{sec:.4f}", ratio])
+    rep.table(["tool", "step", "seconds", "ratio"], table, "llrr")
     for tool, _step, _, eval_sec in rows:
         if tool == "ranx" and eval_sec is not None:
             speedup = eval_sec / ours_time
-            print(f"\nltrkit vs ranx's evaluate alone: {speedup:.1f}x faster (goal >= 10x: "
-                  f"{'met' if speedup >= 10 else 'NOT met'})")
+            rep.print(f"ltrkit vs ranx's evaluate alone: {speedup:.1f}x faster (goal >= 10x: "
+                      f"{'met' if speedup >= 10 else 'NOT met'})")
+    rep.write()
     return 0
 
 

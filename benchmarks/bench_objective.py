@@ -22,6 +22,8 @@ Usage::
 
     python benchmarks/bench_objective.py            # 8000 queries x 120 docs x 136 features, 100 rounds
     python benchmarks/bench_objective.py --quick    # 1000 queries, 30 rounds
+
+Prints Markdown and writes the same text to ``benchmarks/results/bench_objective.md`` (``benchmarks/README.md``).
 """
 
 from __future__ import annotations
@@ -169,7 +171,7 @@ def table(engine, res, rounds):
     native, parity, fixed = names[0], names[1], names[-1]
     med = {k: 1000 * float(np.median(v["rounds"])) for k, v in res.items()}
     inside = {k: 1000 * float(np.median(v["inside"])) for k, v in res.items() if v["inside"]}
-    lines = [f"\n### {engine}\n",
+    lines = [f"### {engine}\n",
              "| objective | total wall s | CPU s | median round ms | vs native (median round) | "
              "objective ms/round | same predictions as native |",
              "|---|---|---|---|---|---|---|"]
@@ -188,7 +190,7 @@ def table(engine, res, rounds):
         lines.append(f"| {name} | {min(r['wall']):.2f} | {min(r['cpu']):.2f} | {med[name]:.1f} | "
                      f"{med[name] / med[native]:.3f}x | {obj} | {same} |")
     lines.append("\nnative objective (a) = native median round - fixed-gradient median round; (b) = same trees as the "
-                 "parity kernel: its measured time + native median round - its median round.")
+                 "parity kernel: its measured time + native median round - its median round.\n")
     return "\n".join(lines)
 
 
@@ -216,39 +218,58 @@ def compile_times(mode):
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--quick", action="store_true", help="1000 queries, 30 rounds")
-    p.add_argument("--queries", type=int, default=None)
-    p.add_argument("--docs", type=int, default=120)
-    p.add_argument("--features", type=int, default=136)
-    p.add_argument("--rounds", type=int, default=None)
-    p.add_argument("--leaves", type=int, default=31)
-    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--queries", type=int, default=None, help="queries of the synthetic set (default 8000)")
+    p.add_argument("--docs", type=int, default=120, help="documents per query")
+    p.add_argument("--features", type=int, default=136, help="features")
+    p.add_argument("--rounds", type=int, default=None, help="boosting rounds (default 100)")
+    p.add_argument("--leaves", type=int, default=31, help="leaves per tree")
+    p.add_argument("--threads", type=int, default=-1,
+                   help="engine and kernel threads, n_jobs as ltr.threads means it (default -1: every usable core)")
     p.add_argument("--repeat", type=int, default=1, help="runs of each kind, interleaved")
-    p.add_argument("--engines", default="lightgbm,xgboost")
+    p.add_argument("--engines", default="lightgbm,xgboost", help="comma-separated: lightgbm, xgboost")
     p.add_argument("--no-compile", action="store_true", help="skip the compile-time measurement")
+    p.add_argument("--out", default=None, help="the Markdown fragment (default benchmarks/results/"
+                   "bench_objective.md; - writes none)")
     args = p.parse_args(argv)
     args.queries = args.queries or (1000 if args.quick else 8000)
     args.rounds = args.rounds or (30 if args.quick else 100)
+    from _report import Fragment
+
+    from ltr.threads import resolve_n_jobs
+
+    n_jobs = args.threads
+    args.threads = resolve_n_jobs(n_jobs, what="--threads")
+    rep = Fragment(__file__, "Objective speed: Numba lambdarank kernel against the native objectives", argv,
+                   out=args.out)
+    rep.print("Same boosters, data, trees, rounds and threads with the engine's native objective, the Numba kernel "
+              "through the custom-objective adapters (parity mode: same trees as native; exact mode: float64), and "
+              "fixed precomputed gradients (no objective work). Median per-round times resist load spikes; "
+              "compare ratios within one table.\n")
 
     if not args.no_compile:
-        print("| lambdarank mode | first process (compile) s | second process (cache) s | cache files |")
-        print("|---|---|---|---|")
+        rep.print("### Numba compile time (fresh process, empty cache; then a second process loading the cache)\n")
+        rows = []
         for mode in ("exact", "lightgbm"):
             first, second, n = compile_times(mode)
-            print(f"| {mode} | {first:.2f} | {second:.2f} | {n} |")
+            rows.append([mode, f"{first:.2f}", f"{second:.2f}", n])
+        rep.table(["lambdarank mode", "first process (compile) s", "second process (cache) s", "cache files"], rows,
+                  "lrrr")
 
     d = make_ranking(args.queries, args.docs, args.features, random_state=0)
     X, y, ptr = np.asarray(d.X), np.asarray(d.y), np.asarray(d.group_ptr)
-    print(f"\ndata: {d.n_queries} queries, {d.n_rows} rows, {d.n_features} features; {args.rounds} rounds, "
-          f"{args.leaves} leaves, {args.threads} threads, {args.repeat} run(s) of each kind")
+    rep.print(f"Data: make_ranking: {d.n_queries} queries, {d.n_rows} rows, {d.n_features} features; {args.rounds} "
+              f"rounds, {args.leaves} leaves, {args.threads} threads (n_jobs={n_jobs}), {args.repeat} run(s) of "
+              "each kind.\n")
     # Realistic fixed gradients: the lambdarank gradients of a noisy ranking.
     scores = 0.3 * y + np.random.default_rng(1).normal(size=y.size)
     fixed = Fixed(*lambdarank.grad_hess(scores, y, ptr, mode="lightgbm"))
     engines = args.engines.split(",")
     if "lightgbm" in engines:
-        print(table("LightGBM", run_lightgbm((X, y, ptr), args, fixed), args.rounds))
+        rep.print(table("LightGBM", run_lightgbm((X, y, ptr), args, fixed), args.rounds))
     if "xgboost" in engines:
         fixed_x = Fixed(*lambdarank.grad_hess(scores, y, ptr, mode="xgboost"))
-        print(table("XGBoost", run_xgboost((X, y, ptr), args, fixed_x), args.rounds))
+        rep.print(table("XGBoost", run_xgboost((X, y, ptr), args, fixed_x), args.rounds))
+    rep.write()
     return 0
 
 
