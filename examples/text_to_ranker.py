@@ -3,16 +3,22 @@
 For each collection (Cranfield, NPL/Vaswani, CACM in ``../shared/data``):
 
 1. index the documents, retrieve the BM25 top 100 per query (the baseline run);
-2. log the default feature set for every (query, candidate) pair (:func:`features.extraction`);
-3. 5-fold cross-validation over queries: train ``ltr.Ranker(objective="lambdarank")`` on four folds (a fifth of
-   their queries held out to pick the number of trees by early stopping), rerank the held-out fold's candidates;
+2. log the default feature set for every (query, candidate) pair (:func:`features.extract`);
+3. 5-fold cross-validation over queries (:func:`ltr.evaluation.cross_validate` on folds cut here): train
+   ``ltr.Ranker(objective="lambdarank")`` (its defaults: at most 300 rounds, learning rate 0.05, early stopping
+   after 50 rounds without gain on the validation part) on four folds, a fifth of their queries held out as that
+   validation part, and rerank the held-out fold's candidates (the out-of-fold run, :meth:`CVResult.run`);
 4. evaluate both runs against the full judgments with trec_eval's conventions (:func:`ltr.metrics.
-   evaluate_run_per_query`; judged documents outside the top 100 count as missed), per query; queries the
-   first stage returns nothing for score 0 in both runs;
-5. compare per metric with a paired t-test (``scipy.stats.ttest_rel``) and a paired randomisation test
-   (``scipy.stats.permutation_test``, sign flips of the per-query differences, 10,000 resamples).
+   evaluate_run_per_query`; judged documents outside the top 100 count as missed), per query, over the queries
+   with at least one relevant judgment; a query the first stage returns nothing for scores 0 in both runs;
+5. compare per metric (:func:`ltr.evaluation.compare`): a paired t-test and a paired Fisher randomisation test
+   (10,000 sign flips, seed 0) on the per-query values, wins/ties/losses; the p-values of every (collection,
+   metric) comparison in the table are adjusted together with Holm's method (:func:`ltr.evaluation.holm`),
+   separately for each test.
 
-Run: ``python examples/text_to_ranker.py [--collections cranfield vaswani_npl cacm] [--folds 5]``.
+Run: ``python examples/text_to_ranker.py [--collections cranfield vaswani_npl cacm] [--folds 5]``. With
+``--fragment`` the printed text is also written to ``benchmarks/results/text_to_ranker.md``, the fragment
+``benchmarks/RESULTS.md`` is assembled from (``benchmarks/README.md``).
 """
 
 from __future__ import annotations
@@ -30,9 +36,13 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 from features import Analyzer, BM25Retriever, InvertedIndex, extract, load_test_collection, qid_mapping  # noqa: E402
 from ltr import Ranker  # noqa: E402
 from ltr._shared import shared_data_dir  # noqa: E402
-from ltr.metrics import evaluate_run_per_query  # noqa: E402
+from ltr.evaluation import Fold, compare, cross_validate, holm  # noqa: E402
+from ltr.metrics import describe_conventions, evaluate_run_per_query  # noqa: E402
 
 METRICS = ("ndcg@10", "map", "p@10")
+TESTS = ("t", "randomization")
+N_PERMUTATIONS = 10_000
+FRAGMENT = os.path.join(os.path.dirname(__file__), "..", "benchmarks", "results", "text_to_ranker.md")
 
 
 def per_query(qrels: pd.DataFrame, run: pd.DataFrame, qids: list[str]) -> pd.DataFrame:
@@ -41,22 +51,29 @@ def per_query(qrels: pd.DataFrame, run: pd.DataFrame, qids: list[str]) -> pd.Dat
     return table.reindex(qids).fillna(0.0)
 
 
-def significance(a: np.ndarray, b: np.ndarray, *, seed: int = 0) -> tuple[float, float]:
-    """Two-sided p-values of the paired t-test and the paired randomisation test of mean(a - b)."""
-    from scipy import stats
-
-    t = stats.ttest_rel(a, b).pvalue
-    r = stats.permutation_test((a, b), lambda x, y: np.mean(x - y), permutation_type="samples",
-                               n_resamples=10_000, alternative="two-sided", random_state=seed).pvalue
-    return float(t), float(r)
+def query_folds(data, folds: int, seed: int, early_stopping: bool) -> list[Fold]:
+    """``folds`` folds of whole queries; with ``early_stopping`` a fifth of each training part validates."""
+    rng = np.random.default_rng(seed)
+    fold_of = np.empty(data.n_queries, dtype=np.int64)
+    fold_of[rng.permutation(data.n_queries)] = np.arange(data.n_queries) % folds
+    out = []
+    for f in range(folds):
+        train_q, test_q = np.flatnonzero(fold_of != f), np.flatnonzero(fold_of == f)
+        vali = None
+        if early_stopping:
+            inner = rng.permutation(train_q)
+            n_valid = max(1, len(inner) // 5)
+            train_q, vali = np.sort(inner[n_valid:]), data.subset(np.sort(inner[:n_valid]))
+        out.append(Fold(f"Fold{f + 1}", data.subset(train_q), vali, data.subset(test_q)))
+    return out
 
 
 def run_collection(folder, *, k: int = 100, folds: int = 5, seed: int = 0, analyzer: Analyzer | None = None,
                    ranker_params: dict | None = None, early_stopping: bool = True, verbose: bool = True) -> dict:
-    """Baseline and cross-validated LambdaMART on one collection; returns the per-query tables and timings.
+    """Baseline and cross-validated LambdaMART on one collection; returns the per-query tables and comparison.
 
     With ``early_stopping`` a fifth of each fold's training queries is held out to choose the number of trees
-    (NDCG@10, patience 50, at most 1000); the test fold is never looked at.
+    (the Ranker's default patience on validation NDCG@10); the test fold is never looked at.
     """
     t0 = time.perf_counter()
     tc = load_test_collection(folder)
@@ -64,44 +81,28 @@ def run_collection(folder, *, k: int = 100, folds: int = 5, seed: int = 0, analy
     bm25 = BM25Retriever(index).search(tc.queries, k=k)
     data = extract(index, tc.queries, bm25, "default", qrels=tc.qrels)
     t_features = time.perf_counter() - t0
-    # the LETOR qids map back to the string ids in query order
     qids_all = list(tc.queries.qids)
-    letor_to_str = {v: q for q, v in qid_mapping(qids_all).items()}
-    params = dict(n_estimators=300, learning_rate=0.05, num_leaves=15, min_child_samples=20, subsample=0.8,
-                  colsample_bytree=0.8, random_state=seed, n_jobs=1)
-    if early_stopping:
-        params.update(n_estimators=1000, early_stopping_rounds=50, eval_at=(10,))
+    letor_to_str = {str(v): q for q, v in qid_mapping(qids_all).items()}  # LETOR qid -> the collection's
+    params = dict(objective="lambdarank", num_leaves=15, subsample=0.8, colsample_bytree=0.8, random_state=seed,
+                  n_jobs=1)
+    if not early_stopping:
+        params["early_stopping_rounds"] = None
     params.update(ranker_params or {})
-    rng = np.random.default_rng(seed)
-    order = rng.permutation(data.n_queries)
-    fold_of = np.empty(data.n_queries, dtype=np.int64)
-    fold_of[order] = np.arange(data.n_queries) % folds
-    scores = np.zeros(data.n_rows)
     t1 = time.perf_counter()
-    trees = []
-    for f in range(folds):
-        train_q = np.flatnonzero(fold_of != f)
-        test_q = np.flatnonzero(fold_of == f)
-        model = Ranker(objective="lambdarank", engine="lightgbm", **params)
-        if early_stopping:
-            inner = rng.permutation(train_q)
-            n_valid = max(1, len(inner) // 5)
-            model.fit(data.subset(np.sort(inner[n_valid:])), eval_set=[data.subset(np.sort(inner[:n_valid]))])
-        else:
-            model.fit(data.subset(train_q))
-        trees.append(model.best_iteration_)
-        for q in test_q:
-            a, b = data.group_ptr[q], data.group_ptr[q + 1]
-            scores[a:b] = model.predict(data.X[a:b])
+    cv = cross_validate(Ranker(**params), query_folds(data, folds, seed, early_stopping), metrics=list(METRICS),
+                        record_train=False, progress=False, name="LambdaMART")
     t_train = time.perf_counter() - t1
-    ltr_run = pd.DataFrame({"qid": [letor_to_str[int(q)] for q in data.qid], "docno": data.doc_ids,
-                            "score": scores})
+    trees = [f.rounds for f in cv.folds]
     judged = tc.qrels.groupby("qid")["rel"].max()
     qids = [q for q in qids_all if judged.get(q, 0) > 0]  # queries with at least one relevant document
     base = per_query(tc.qrels, bm25, qids)
-    learned = per_query(tc.qrels, ltr_run, qids)
+    learned = per_query(tc.qrels, cv.run(qid_map=letor_to_str), qids)
+    # Uncorrected here: report() adjusts the whole table's family at once.
+    comp = compare({"BM25": base, "LambdaMART": learned}, "BM25", metrics=list(METRICS), tests=list(TESTS),
+                   correction="none", n_permutations=N_PERMUTATIONS, seed=0)
     out = {"name": tc.name, "queries": len(qids), "features": data.n_features, "rows": data.n_rows,
-           "bm25": base, "ltr": learned, "seconds_features": t_features, "seconds_cv": t_train, "trees": trees}
+           "bm25": base, "ltr": learned, "comparison": comp, "seconds_features": t_features, "seconds_cv": t_train,
+           "trees": trees}
     if verbose:
         print(f"{tc.name}: {len(qids)} judged queries, {data.n_rows} rows x {data.n_features} features "
               f"(index + BM25 + features {t_features:.1f} s, {folds}-fold training {t_train:.1f} s, trees per fold "
@@ -110,33 +111,73 @@ def run_collection(folder, *, k: int = 100, folds: int = 5, seed: int = 0, analy
 
 
 def report(results: list[dict]) -> str:
-    lines = ["| collection | queries | metric | BM25 | LambdaMART | change | t-test p | randomisation p |",
-             "|---|---|---|---|---|---|---|---|"]
-    for r in results:
-        for m in METRICS:
-            a, b = r["ltr"][m].to_numpy(), r["bm25"][m].to_numpy()
-            pt, pr = significance(a, b)
-            lines.append(f"| {r['name']} | {r['queries']} | {m} | {b.mean():.4f} | {a.mean():.4f} | "
-                         f"{a.mean() - b.mean():+.4f} | {pt:.3g} | {pr:.3g} |")
+    """The comparison table (every metric of every collection, raw and Holm-adjusted p-values) and its notes."""
+    rows = [(r, m, r["comparison"].row("LambdaMART", m)) for r in results for m in METRICS]
+    adjusted = {t: holm([row["tests"][t]["pvalue"] for _, _, row in rows]) for t in TESTS}
+    lines = ["| collection | queries | metric | BM25 | LambdaMART | change | W/T/L | t-test p | t-test p (Holm) | "
+             "randomisation p | randomisation p (Holm) |",
+             "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for i, (r, m, row) in enumerate(rows):
+        p = {t: (row["tests"][t]["pvalue"], adjusted[t][i]) for t in TESTS}
+        star = {t: "*" if p[t][1] < 0.05 else "" for t in TESTS}
+        lines.append(f"| {r['name']} | {r['queries']} | {m} | {row['baseline_mean']:.4f} | {row['mean']:.4f} | "
+                     f"{row['delta']:+.4f} | {row['wins']}/{row['ties']}/{row['losses']} | {p['t'][0]:.3g} | "
+                     f"{p['t'][1]:.3g}{star['t']} | {p['randomization'][0]:.3g} | "
+                     f"{p['randomization'][1]:.3g}{star['randomization']} |")
+    n = len(rows)
+    lines += ["", f"p: two-sided paired tests of LambdaMART against BM25 on per-query values (t-test; Fisher "
+              f"randomisation, {N_PERMUTATIONS:,} sign flips, seed 0). Holm: adjusted with Holm's method over the "
+              f"{n} comparisons of this table ({len(results)} collections x {len(METRICS)} metrics), separately "
+              "for each test; * adjusted p < 0.05. W/T/L: queries where LambdaMART is better / equal / worse.",
+              "", "Metrics: " + describe_conventions(source="trec", complete=True) + "; over each collection's "
+              "queries with at least one relevant judgment.", "",
+              "Trees per fold (early stopping): " + "; ".join(f"{r['name']} {r['trees']}" for r in results) + "."]
     return "\n".join(lines)
+
+
+class _Print:
+    """Stands in for the benchmark fragment when none is written: prints only."""
+
+    def print(self, *values: object) -> None:
+        print(*values)
+
+    def write(self) -> None:
+        pass
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--collections", nargs="+", default=["cranfield", "vaswani_npl", "cacm"])
-    ap.add_argument("--folds", type=int, default=5)
-    ap.add_argument("--topk", type=int, default=100)
-    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--collections", nargs="+", default=["cranfield", "vaswani_npl", "cacm"],
+                    help="folders under the shared data root")
+    ap.add_argument("--folds", type=int, default=5, help="cross-validation folds over queries")
+    ap.add_argument("--topk", type=int, default=100, help="BM25 candidates per query")
+    ap.add_argument("--seed", type=int, default=0, help="seed of the folds and the trees")
     ap.add_argument("--no-early-stopping", action="store_true",
                     help="train 300 trees per fold instead of choosing the number on held-out training queries")
+    ap.add_argument("--fragment", nargs="?", const=FRAGMENT, default=None, metavar="PATH",
+                    help="also write the output as a benchmark fragment (default benchmarks/results/text_to_ranker.md)")
     args = ap.parse_args(argv)
     root = shared_data_dir()
     if root is None:
         print("the shared data sets are not available (set LTRKIT_SHARED_DATA)", file=sys.stderr)
         return 1
+    if args.fragment:
+        sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "benchmarks"))
+        from _report import Fragment
+
+        rep = Fragment(__file__, "From text to a ranker: BM25 top 100 -> default features -> LambdaMART", argv,
+                       out=args.fragment)
+    else:
+        rep = _Print()
+    rep.print(f"Per collection: BM25 top {args.topk} (features.BM25Retriever, default analysis) -> the default "
+              f"feature set -> ltr.Ranker LambdaMART (15 leaves, subsample and column sample 0.8, otherwise the "
+              f"Ranker's defaults), {args.folds}-fold cross-validation over queries (seed {args.seed}), "
+              + ("a fifth of each training part held out for early stopping." if not args.no_early_stopping
+                 else "no early stopping.") + "\n")
     results = [run_collection(root / c, k=args.topk, folds=args.folds, seed=args.seed,
                               early_stopping=not args.no_early_stopping) for c in args.collections]
-    print(report(results))
+    rep.print(report(results))
+    rep.write()
     return 0
 
 
