@@ -209,7 +209,7 @@ def main(argv=None) -> int:
     say(f"`nice -n 10 python benchmarks/bench_memory.py --sizes {args.sizes}{train_flag} --rounds {args.rounds}` "
         f"({datetime.date.today()}; {platform.machine()}, {len(os.sched_getaffinity(0))} usable cores, "
         f"{mem / 2**30:.0f} GiB; Python {platform.python_version()}, numpy {np.__version__}, "
-        f"numba {numba.__version__}, LightGBM {lightgbm.__version__}; {args.threads} threads everywhere)")
+        f"numba {numba.__version__}, LightGBM {lightgbm.__version__}; {args.threads} thread(s) everywhere)")
     say()
     say(f"Synthetic MSLR-like data ({N_FEATURES} features, ~120 documents per query, labels 0-4), one file per size "
         "in each layout. Each step runs in its own process; peak = VmHWM of that process. "
