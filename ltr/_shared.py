@@ -53,7 +53,7 @@ def import_reference(module: str):
 #: The parameters of the tiny ranker the tests train: a few shallow trees, one thread, no early stopping unless
 #: asked; fast enough for every test, deterministic.
 TINY = {"n_estimators": 8, "num_leaves": 7, "min_child_samples": 3, "n_jobs": 1, "random_state": 0,
-        "early_stopping_rounds": None}
+        "early_stopping_rounds": None, "preset": None}
 
 
 def tiny_ranker(**overrides):

@@ -323,7 +323,7 @@ def test_cv_early_stopping_is_driven_by_the_validation_part_alone_as_lightgbm_it
     for part, seg in (("train", s1), ("vali", s4), ("test", s5)):
         (tmp_path / "Fold1" / f"{part}.txt.gz").symlink_to(Path(seg).resolve())
     params = dict(n_estimators=300, learning_rate=0.05, num_leaves=31, min_child_samples=20,
-                  early_stopping_rounds=50, n_jobs=1, random_state=0)
+                  early_stopping_rounds=50, n_jobs=1, random_state=0, preset=None)
     res = cross_validate(Ranker(**params), tmp_path, metrics=["ndcg@10"], progress=False, record_train=record_train)
 
     train, vali = read_letor(s1), read_letor(s4, n_features=46)

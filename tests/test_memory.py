@@ -115,7 +115,7 @@ def _lightgbm_knows(name: str) -> bool:
 @pytest.mark.skipif(not _lightgbm_knows("bagging_by_query"), reason="this LightGBM has no bagging_by_query")
 def test_bagging_by_query_reaches_lightgbm():
     d = make_ranking(80, 10, 5, random_state=0)
-    kw = dict(n_estimators=5, min_child_samples=2, subsample=0.5, random_state=3)
+    kw = dict(n_estimators=5, min_child_samples=2, subsample=0.5, random_state=3, preset=None)  # no preset bagging
     by_query = Ranker(engine_params={"bagging_by_query": True}, **kw).fit(d)
     by_row = Ranker(**kw).fit(d)
     assert "[bagging_by_query: 1]" in by_query.booster_.model_to_string()

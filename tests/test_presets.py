@@ -80,7 +80,7 @@ def test_the_preset_is_the_same_option_in_train_and_cv_and_is_saved_with_the_mod
     parser_defaults = {}
     for action in build_parser()._subparsers._group_actions[0].choices["train"]._actions:
         parser_defaults[action.dest] = action.default
-    assert parser_defaults["preset"] == inspect.signature(Ranker.__init__).parameters["preset"].default is None
+    assert parser_defaults["preset"] == inspect.signature(Ranker.__init__).parameters["preset"].default == "auto"
     path = tmp_path / "train.txt"
     write_letor(path, data)
     out = tmp_path / "model.txt"

@@ -379,10 +379,10 @@ def add_model_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--engine", default=d["engine"], choices=ENGINES,
                    help="gradient-boosting engine, or linear: coordinate ascent on the metric (RankLib's; settings "
                         "by --param n_restarts=10, reg=0.01, ...)")
-    g.add_argument("--preset", default=d["preset"], choices=PRESET_NAMES,
+    g.add_argument("--preset", default=d["preset"] or "none", choices=(*PRESET_NAMES, "none"),
                    help="tree defaults for small query sets (ltr.rankers.presets): small = 15 leaves of >= 100 "
                         "rows, rate 0.02, L2 10, feature and query bagging; auto = small below 500 training "
-                        "queries; options given here win over the preset")
+                        "queries; none = the standard defaults always; options given here win over the preset")
     g.add_argument("--kernel", default=d["kernel"], choices=KERNELS,
                    help="the engine's native objective, or the toolkit's Numba gradient kernel")
     g.add_argument("--device", default=d["device"], choices=DEVICES,
@@ -542,7 +542,7 @@ def make_ranker(args: argparse.Namespace, *, has_valid: bool):
                    early_stopping_rounds=rounds, early_stopping_metric=args.early_stopping_metric,
                    engine_params=engine_params or None, objective_params=objective_params or None,
                    n_jobs=getattr(args, "n_jobs", None), normalize=args.normalize,
-                   preset=getattr(args, "preset", None), **kw)
+                   preset=None if getattr(args, "preset", "none") == "none" else args.preset, **kw)
     if args.objective not in objective_names() or args.engine == "linear":  # --objective has no argparse choices
         try:
             model._resolve_objective()

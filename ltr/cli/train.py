@@ -156,6 +156,11 @@ def run_train(args: argparse.Namespace) -> int:
         valid = read_data(args, args.valid, nf) if args.valid else None
         test = read_data(args, args.test, nf) if args.test else None
         result = train_and_report(train, valid, test, model, names, conventions(args), args.log_every)
+    applied = getattr(model, "preset_params_", None)
+    if applied:
+        shown = ", ".join(f"{k}={v}" for k, v in applied.items())
+        note(args, f"small-data preset ({train.n_queries} training queries): {shown}; --preset none keeps the "
+                   "standard defaults")
     if args.out:
         model.save(args.out)
     sets = [s for s in ("train", "valid", "test") if s in result]

@@ -3,8 +3,9 @@ ranker trained by coordinate ascent on the metric (``engine="linear"``, :mod:`lt
 
 Defaults are the same wherever a ranker is made (``Ranker()``, ``ltr train``, ``ltr cv``): 300 rounds at learning
 rate 0.05 with 31-leaf trees, stopping when the first validation set's NDCG@10 has not improved for 50 rounds (only
-when a validation set is given); ``preset="small"`` (or ``"auto"``, below 500 training queries) replaces those
-defaults with the small-data ones of :mod:`ltr.rankers.presets`. Persistence lives in :mod:`ltr.rankers.persist`.
+when a validation set is given). With the default ``preset="auto"``, training data of fewer than 500 queries gets
+the small-data defaults of :mod:`ltr.rankers.presets` instead (measured to overfit a few dozen queries less);
+``preset=None`` keeps the standard ones. Persistence lives in :mod:`ltr.rankers.persist`.
 """
 
 from __future__ import annotations
@@ -214,13 +215,14 @@ class Ranker(BaseEstimator):
         parameters, the same LightGBM) is loaded from there instead of being binned again
         (:func:`ltr.rankers._backends.lightgbm_dataset`). LightGBM only; the data still arrive as float32 arrays,
         never copied.
-    preset : {None, "small", "auto"}, default=None
+    preset : {"auto", "small", None}, default="auto"
         Tree defaults for small query sets (:mod:`ltr.rankers.presets`, chosen by nested cross-validation on the
         shared collections and MQ2008, ``benchmarks/bench_small_data.py``): ``"small"`` trains 300 trees of 15
         leaves of at least 100 rows at learning rate 0.02 with L2 10, 80% of the features per tree and 80% of the
         queries per round (LightGBM's ``bagging_by_query``); ``"auto"`` applies it when the training data has fewer
-        than 500 queries. A parameter given a value other than its default keeps that value; ``preset_params_``
-        records what the preset set. The same in ``Ranker()``, ``ltr train --preset`` and ``ltr cv --preset``.
+        than 500 queries (the default); None never does. A parameter given a value other than its default keeps that
+        value; ``preset_params_`` records what the preset set. The same in ``Ranker()``, ``ltr train --preset`` and
+        ``ltr cv --preset``.
 
     Attributes
     ----------
@@ -274,7 +276,7 @@ class Ranker(BaseEstimator):
         normalize: str | dict | None = None,
         verbose: int = 0,
         dataset_cache: str | None = None,
-        preset: str | None = None,
+        preset: str | None = "auto",
     ):
         self.objective = objective
         self.engine = engine
