@@ -4,9 +4,10 @@ The fast path (Lucchese et al., "QuickScorer", SIGIR 2015; vectorised over docum
 SIGIR 2016) numbers every tree's leaves from left to right and keeps, per row and tree, a bitvector of the leaves
 still reachable. A split node whose test sends the row right removes the leaves of its left subtree (``v &= mask``);
 after every node of the tree has been applied, the exit leaf is the lowest set bit. Every node applies the same
-test, ``x > t``, to a prepared column of the input, so that a node costs a compare, a select and an AND over a
-block of rows, which LLVM turns into 16-lane AVX-512 (or 8-lane AVX2) code. Nodes come in groups of :data:`GROUP`
-of the same tree and 32-leaf word, so that the bitvector is loaded and stored once per group, not once per node.
+test, ``x > t``, to a prepared column of the input, so that a node costs a compare and a masked AND over a block
+of rows, which LLVM turns into 16-lane AVX-512 (or 8-lane AVX2) code. Nodes come in groups of :data:`GROUP` of the
+same tree and 32-leaf word, so that the bitvector is loaded and stored once per group, not once per node. The exit
+leaves are then looked up row by row (a scalar loop: LLVM cannot vectorise a gather next to a store it may alias).
 
 How the engines' rules become ``x > t`` (the plan in :mod:`ltr.trees._layout` picks the column kind and ``t``):
 
