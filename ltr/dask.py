@@ -337,6 +337,9 @@ def fit(model, data, *, client=None, eval_set=None, eval_names=None, engine: str
                          "process (drop --dask, or use kernel='native')")
     if model.normalize is not None:
         raise ValueError("normalize is not supported with distributed training: normalise the shards first")
+    if model.device != "cpu":
+        raise ValueError(f"device={model.device!r}: distributed training runs on the workers' CPUs (the engines' "
+                         "Dask GPU training is not wired here); use device='cpu' with --dask")
     native = model._check_params()
     if not isinstance(data, DaskRankingData):
         data = from_dataset(data, client=client)
@@ -370,7 +373,7 @@ def fit(model, data, *, client=None, eval_set=None, eval_names=None, engine: str
     model.device_ = "cpu"
     model.n_threads_ = 1
     model.data_fingerprint_ = data.fingerprint
-    # The validation metrics per round, with ltr.metrics, as a local fit records them.
+    # The validation sets' metrics with ltr.metrics (the engines' Dask APIs keep only their own per-round log).
     from ltr.metrics import evaluate
 
     record = {}

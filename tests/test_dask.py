@@ -130,6 +130,8 @@ def test_one_process_settings_are_refused(client):
     d = make_ranking(20, 5, 3, random_state=0)
     with pytest.raises(ValueError, match="kernel='numba' runs in one process"):
         ld.fit(Ranker(kernel="numba"), d, client=client)
+    with pytest.raises(ValueError, match="runs on the workers' CPUs"):
+        ld.fit(Ranker(device="gpu"), d, client=client)
     with pytest.raises(ValueError, match="unknown distributed engine"):
         ld.fit(Ranker(), d, client=client, engine="linear")
 
