@@ -48,6 +48,8 @@ ORDER: tuple[Entry, ...] = (
     Entry("bench_threads", "Engine threads", "python benchmarks/bench_threads.py"),
     Entry("bench_gpu", "GPU training", "python benchmarks/bench_gpu.py",
           "it needs a GPU: LightGBM's OpenCL learner, XGBoost on CUDA"),
+    Entry("bench_gpu_kernels", "GPU: the lambdarank kernel on CUDA", "python benchmarks/bench_gpu_kernels.py",
+          "it needs a CUDA device"),
     Entry("bench_features", "Feature extraction speed", "python benchmarks/bench_features.py"),
     Entry("bench_bm25_baselines", "BM25 baselines", "python benchmarks/bench_bm25_baselines.py"),
     Entry("bench_prf_sdm_features", "PRF, SDM, BM25F and DPH features", "python benchmarks/bench_prf_sdm_features.py"),
