@@ -56,7 +56,7 @@ def main(argv=None) -> int:
                     engine == "lightgbm" and device == "gpu") else None
                 model = Ranker(objective="lambdarank", engine=engine, kernel=kernel, device=device,
                                n_estimators=args.rounds, learning_rate=0.1, num_leaves=31, n_jobs=threads,
-                               engine_params=extra, early_stopping_rounds=None, random_state=0)
+                               engine_params=extra, early_stopping_rounds=None, random_state=0, preset=None)
                 try:
                     # Untimed warm-up: Numba compiles (or loads) its kernels, the GPU runtime starts.
                     model.set_params(n_estimators=2).fit(tiny)

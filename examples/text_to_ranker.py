@@ -5,9 +5,11 @@ For each collection (Cranfield, NPL/Vaswani, CACM in ``../shared/data``):
 1. index the documents, retrieve the BM25 top 100 per query (the baseline run);
 2. log the default feature set for every (query, candidate) pair (:func:`features.extract`);
 3. 5-fold cross-validation over queries (:func:`ltr.evaluation.cross_validate` on folds cut here): train
-   ``ltr.Ranker(objective="lambdarank")`` (its defaults: at most 300 rounds, learning rate 0.05, early stopping
-   after 50 rounds without gain on the validation part) on four folds, a fifth of their queries held out as that
-   validation part, and rerank the held-out fold's candidates (the out-of-fold run, :meth:`CVResult.run`);
+   ``ltr.Ranker(objective="lambdarank")`` (its standard defaults: at most 300 rounds, learning rate 0.05, early
+   stopping after 50 rounds without gain on the validation part; ``--preset auto`` lets the small-data preset
+   replace them, as ``Ranker``'s own default does below 500 training queries) on four folds, a fifth of their
+   queries held out as that validation part, and rerank the held-out fold's candidates (the out-of-fold run,
+   :meth:`CVResult.run`);
 4. evaluate both runs against the full judgments with trec_eval's conventions (:func:`ltr.metrics.
    evaluate_run_per_query`; judged documents outside the top 100 count as missed), per query, over the queries
    with at least one relevant judgment; a query the first stage returns nothing for scores 0 in both runs;
@@ -83,8 +85,9 @@ def run_collection(folder, *, k: int = 100, folds: int = 5, seed: int = 0, analy
     t_features = time.perf_counter() - t0
     qids_all = list(tc.queries.qids)
     letor_to_str = {str(v): q for q, v in qid_mapping(qids_all).items()}  # LETOR qid -> the collection's
+    # preset=None: the standard defaults, as stated; ranker_params={"preset": "auto"} lets the small-data preset in.
     params = dict(objective="lambdarank", num_leaves=15, subsample=0.8, colsample_bytree=0.8, random_state=seed,
-                  n_jobs=1)
+                  n_jobs=1, preset=None)
     if not early_stopping:
         params["early_stopping_rounds"] = None
     params.update(ranker_params or {})
@@ -154,6 +157,9 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=0, help="seed of the folds and the trees")
     ap.add_argument("--no-early-stopping", action="store_true",
                     help="train 300 trees per fold instead of choosing the number on held-out training queries")
+    ap.add_argument("--preset", choices=["none", "auto", "small"], default="none",
+                    help="Ranker's small-data preset: none (the standard defaults), auto (below 500 training queries, "
+                    "Ranker's own default) or small")
     ap.add_argument("--fragment", nargs="?", const=FRAGMENT, default=None, metavar="PATH",
                     help="also write the output as a benchmark fragment (default benchmarks/results/text_to_ranker.md)")
     args = ap.parse_args(argv)
@@ -169,12 +175,13 @@ def main(argv=None) -> int:
                        out=args.fragment)
     else:
         rep = _Print()
+    preset = None if args.preset == "none" else args.preset
     rep.print(f"Per collection: BM25 top {args.topk} (features.BM25Retriever, default analysis) -> the default "
-              f"feature set -> ltr.Ranker LambdaMART (15 leaves, subsample and column sample 0.8, otherwise the "
-              f"Ranker's defaults), {args.folds}-fold cross-validation over queries (seed {args.seed}), "
+              f"feature set -> ltr.Ranker LambdaMART (15 leaves, subsample and column sample 0.8, preset={preset!r}, "
+              f"otherwise the Ranker's defaults), {args.folds}-fold cross-validation over queries (seed {args.seed}), "
               + ("a fifth of each training part held out for early stopping." if not args.no_early_stopping
                  else "no early stopping.") + "\n")
-    results = [run_collection(root / c, k=args.topk, folds=args.folds, seed=args.seed,
+    results = [run_collection(root / c, k=args.topk, folds=args.folds, seed=args.seed, ranker_params={"preset": preset},
                               early_stopping=not args.no_early_stopping) for c in args.collections]
     rep.print(report(results))
     rep.write()
