@@ -15,13 +15,15 @@ value      threads
 "Usable cores" are the CPUs this process may run on (``os.sched_getaffinity``, which respects ``taskset`` and
 container CPU sets), not the machine's count.
 
-Why the rule for None. The engines' own default is one OpenMP thread per core. On small data each boosting round
-is a few microseconds of work per thread, so the threads mostly wait at barriers; OpenMP waits by spinning, and
-when another process holds a core a spinning thread waits for a whole scheduler slice. Measured with
-``benchmarks/bench_threads.py`` (numbers in ``benchmarks/RESULTS.md``): on a 2-core machine with a second busy
-process, LightGBM LambdaMART on 300 rows took far longer with the default threads than with one thread, while on
-large data more threads pay. :func:`auto_threads` therefore uses one thread below a work threshold and every
-usable core above it.
+Why the rule for None. The engines' own default is one OpenMP thread per core. OpenMP threads wait for each other
+at every barrier by spinning, and a spinning thread that shares its core with another process waits a whole
+scheduler slice: on a shared machine more threads are slower, not faster (measured in
+``benchmarks/results/bench_threads.md``; on this project's 2-core machine with other jobs running, LightGBM
+LambdaMART on 300 rows took 2.8 s with one thread and 6.2 s with two, XGBoost 2.4 s and 26 s, and a quick
+``bench_train`` run 273 s with one thread against 1,624 s with two). On small data each round is microseconds of
+work per thread, so threads only add barriers. :func:`auto_threads` therefore uses one thread below
+:data:`AUTO_THREADS_MIN_CELLS` feature values, and above it the cores that are idle now: the usable cores minus
+the 1-minute load average (``os.getloadavg``), at least one - every core on a quiet machine, one on a busy one.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ import contextlib
 import os
 from collections.abc import Iterator
 
-__all__ = ["AUTO_THREADS_MIN_CELLS", "auto_threads", "cpu_count", "numba_threads", "resolve_n_jobs"]
+__all__ = ["AUTO_THREADS_MIN_CELLS", "auto_threads", "cpu_count", "idle_cores", "numba_threads", "resolve_n_jobs"]
 
 #: Below this many feature values (rows x features) one thread is used when ``n_jobs`` is None.
 AUTO_THREADS_MIN_CELLS = 2_000_000
@@ -44,18 +46,31 @@ def cpu_count() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def idle_cores() -> int:
+    """Usable cores minus the 1-minute load average, rounded, at least 1 (all usable cores where the OS has no load
+    average)."""
+    cores = cpu_count()
+    try:
+        load = os.getloadavg()[0]
+    except (AttributeError, OSError):  # not a Unix
+        return cores
+    return max(1, min(cores, int(cores - load + 0.5)))
+
+
 def auto_threads(n_rows: int | None = None, n_features: int | None = None) -> int:
-    """Threads for ``n_jobs=None``: 1 for small work (fewer than :data:`AUTO_THREADS_MIN_CELLS` values), else all.
+    """Threads for ``n_jobs=None``: 1 for small work (fewer than :data:`AUTO_THREADS_MIN_CELLS` values), else the
+    idle cores (:func:`idle_cores`).
 
     Examples
     --------
     >>> auto_threads(300, 46)
     1
     """
-    if n_rows is None:
-        return cpu_count()
-    cells = int(n_rows) * max(1, int(n_features or 1))
-    return 1 if cells < AUTO_THREADS_MIN_CELLS else cpu_count()
+    if n_rows is not None:
+        cells = int(n_rows) * max(1, int(n_features or 1))
+        if cells < AUTO_THREADS_MIN_CELLS:
+            return 1
+    return idle_cores()
 
 
 def resolve_n_jobs(n_jobs: int | None, *, n_rows: int | None = None, n_features: int | None = None,

@@ -308,3 +308,16 @@ def test_the_first_run_says_it_is_compiling(files, capsys, monkeypatch):
     monkeypatch.setattr(cache, "_cached", lambda source: True)
     assert main(["train", str(files["train"]), *FAST[:-1]]) == 0
     assert "compiling" not in capsys.readouterr().err
+
+
+def test_large_work_takes_the_idle_cores_one_on_a_busy_machine(monkeypatch):
+    import ltr.threads as T
+
+    monkeypatch.setattr(T, "cpu_count", lambda: 16)
+    monkeypatch.setattr(T.os, "getloadavg", lambda: (0.2, 0.0, 0.0))
+    assert T.auto_threads(1_000_000, 136) == 16  # quiet machine: every core
+    monkeypatch.setattr(T.os, "getloadavg", lambda: (10.4, 0.0, 0.0))
+    assert T.auto_threads(1_000_000, 136) == 6  # 16 cores, about 10 busy
+    monkeypatch.setattr(T.os, "getloadavg", lambda: (40.0, 0.0, 0.0))
+    assert T.auto_threads(1_000_000, 136) == 1
+    assert T.auto_threads(300, 46) == 1  # small work: one thread whatever the load
