@@ -200,8 +200,8 @@ def add_quiet(p: argparse.ArgumentParser) -> None:
 
 def add_n_jobs(p: argparse.ArgumentParser, what: str = "engine threads") -> None:
     p.add_argument("--n-jobs", type=int, default=None, dest="n_jobs", metavar="N",
-                   help=f"{what}: N, or -1 for every core (default: 1 on small data, every core on large; "
-                        "see ltr.threads)")
+                   help=f"{what}: N, or -1 for every core; none: one thread on small data, the idle cores on "
+                        "large (ltr.threads) (default: %(default)s)")
 
 
 def add_metrics(p: argparse.ArgumentParser, default: str) -> None:
