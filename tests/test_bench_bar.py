@@ -1,0 +1,115 @@
+"""The pieces of benchmarks/bench_bar.py (issue #13's bar): the feature-set file it ships, trec_eval-style scoring
+against pytrec_eval, and the nested protocol's promise that BM25's (k1, b) and the learner are chosen on training
+queries only. A few seconds; no collection is read and no benchmark runs."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ltr._shared import import_reference
+from ltr.datasets import RankingDataset
+
+BENCH = Path(__file__).resolve().parent.parent / "benchmarks"
+
+
+@pytest.fixture(scope="module")
+def bar():
+    spec = importlib.util.spec_from_file_location("_bench_bar", BENCH / "bench_bar.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+def _index():
+    from features import Analyzer, InvertedIndex
+    from features.collections import Collection
+
+    docs = Collection(("d1", "d2", "d3"), {"title": ["wing flutter", "heat transfer", "boundary layer"],
+                                           "body": ["flutter of a wing at speed", "heat in a layer", "layer flow"]})
+    return InvertedIndex.build(docs, Analyzer.terrier())
+
+
+def test_the_small_collection_feature_set_has_nine_bm25_settings_and_the_classical_scorers(bar):
+    from features import FeatureSet
+
+    names = FeatureSet.load(bar.FEATURES).feature_names(_index())
+    assert len(names) == 27  # as its header says for a title + body collection
+    bm25 = [names[j] for j in bar.column_subset(names, "bm25")]
+    assert len(bm25) == 9 and all(n.endswith(":all") for n in bm25)
+    assert {"dph:all", "bo1:all", "bo1_dph:all", "rm3:all", "sdm_ordered:all", "bm25f"} <= set(names)
+    assert bar.column_subset(names, "classical") == list(range(27))
+    with pytest.raises(ValueError, match="biencoder"):
+        bar.column_subset(names, "neural")
+
+
+def test_per_query_scores_are_trec_evals_with_a_judged_document_outside_the_candidates(bar):
+    pytrec_eval = import_reference("pytrec_eval")
+    # query "a": candidates x, y, z; judged: y (2), w (1, never a candidate); query "b": candidates u, v; judged u (1)
+    qrels = pd.DataFrame({"qid": ["a", "a", "a", "b"], "docno": ["y", "w", "x", "u"], "rel": [2, 1, 0, 1]})
+    d = RankingDataset(np.zeros((5, 1), np.float32), np.zeros(5), np.array([1, 1, 1, 2, 2]),
+                       np.array([0, 3, 5]), doc_ids=np.array(["x", "y", "z", "u", "v"], dtype=object))
+    scores = np.array([3.0, 2.0, 1.0, 0.5, 0.7])
+    ours = bar.per_query(d, scores, qrels, {1: "a", 2: "b"})
+    judged = {q: dict(zip(g["docno"], g["rel"].astype(int))) for q, g in qrels.groupby("qid")}
+    run = {"a": {"x": 3.0, "y": 2.0, "z": 1.0}, "b": {"u": 0.5, "v": 0.7}}
+    ref = pytrec_eval.RelevanceEvaluator(judged, {"ndcg_cut_10", "map", "P_10"}).evaluate(run)
+    for q in ("a", "b"):
+        for mine, theirs in (("ndcg@10", "ndcg_cut_10"), ("map", "map"), ("p@10", "P_10")):
+            assert ours.loc[q, mine] == pytest.approx(ref[q][theirs], abs=1e-12)
+    assert ours.loc["a", "map"] == pytest.approx(1 / 2 / 2)  # y at rank 2 of 2 relevant; w never retrieved
+
+
+def test_bm25_and_the_learners_are_chosen_on_the_outer_training_queries_only(bar):
+    from ltr.evaluation import query_kfold
+
+    rng = np.random.default_rng(0)
+    n_q, per = 20, 6
+    qids = [f"q{i}" for i in range(n_q)]
+    y = rng.integers(0, 2, n_q * per).astype(np.float64)
+    y[::per] = 1.0  # every query has a relevant candidate
+    X = (y[:, None] + rng.normal(0, 1.0, (n_q * per, 9))).astype(np.float32)
+    names = tuple(f"bm25_k{j}" for j in range(9))
+    docs = np.array([f"d{i}" for i in range(n_q * per)], dtype=object)
+    data = RankingDataset(X, y, np.repeat(np.arange(1, n_q + 1), per), np.arange(0, n_q * per + 1, per),
+                          doc_ids=docs, feature_names=names)
+    qrels = pd.DataFrame({"qid": np.repeat(qids, per), "docno": docs, "rel": y.astype(int)})
+    # two "grid cells": each is the oracle on half of the queries and the reverse ranking on the other half
+    half = np.repeat(np.arange(n_q) % 2 == 0, per)
+    G = np.column_stack([np.where(half, y, -y), np.where(half, -y, y)]) + rng.normal(0, 1e-3, (n_q * per, 2))
+    info = {"qrels": qrels, "judged": qids, "to_str": {i + 1: q for i, q in enumerate(qids)}}
+    out = bar.nested(data, G, ["even", "odd"], info, "map", False, True, {})
+    # the reference: pytrec_eval's MAP of each cell on every query, averaged over a fold's training queries
+    pytrec_eval = import_reference("pytrec_eval")
+    judged = {q: dict(zip(g["docno"], g["rel"].astype(int))) for q, g in qrels.groupby("qid")}
+    ap = {}
+    for j, cell in enumerate(["even", "odd"]):
+        run = {q: {str(d): float(s) for d, s in zip(docs[i * per:(i + 1) * per], G[i * per:(i + 1) * per, j])}
+               for i, q in enumerate(qids)}
+        ev = pytrec_eval.RelevanceEvaluator(judged, {"map"}).evaluate(run)
+        ap[cell] = {q: ev[q]["map"] for q in qids}
+    by_test_differs = False
+    for fold, cell in zip(query_kfold(data, bar.OUTER, validation=False, random_state=bar.SEED), out["bm25_cells"]):
+        train = [qids[q - 1] for q in fold.train.query_ids]
+        test = [qids[q - 1] for q in fold.test.query_ids]
+        assert cell == max(["even", "odd"], key=lambda c: np.mean([ap[c][q] for q in train]))
+        by_test_differs |= cell != max(["even", "odd"], key=lambda c: np.mean([ap[c][q] for q in test]))
+    assert by_test_differs  # so that choosing on the test queries would have been caught
+    for fold_i, scores in enumerate(out["inner"]):
+        for sel, among in bar.selections(False).items():
+            picked = out["chosen"][sel][fold_i]
+            assert scores[picked] == max(scores[c] for c in among)
+    per_query = {k: pd.DataFrame(v, index=qids) for k, v in out["per_query"].items()}
+    assert sorted(per_query) == sorted(["tuned BM25", *bar.selections(False), *[c.name for c in
+                                                                                bar.candidates(False)]])
+    for sel in bar.selections(False):  # the selected system's rows are its chosen candidate's rows, fold by fold
+        folds = query_kfold(data, bar.OUTER, validation=False, random_state=bar.SEED)
+        for fold, picked in zip(folds, out["chosen"][sel]):
+            test = [qids[q - 1] for q in fold.test.query_ids]
+            pd.testing.assert_frame_equal(per_query[sel].loc[test], per_query[picked].loc[test])
