@@ -23,17 +23,15 @@ averaged over every judged query (a judged query without any retrieved document 
 by MAP and by NDCG@10. The grid is tuned on all the judged queries, so its figures are optimistic: a ceiling for
 reference, not a baseline.
 
-Run: ``python benchmarks/bench_bm25_baselines.py [--grid] [--data DIR] [--out FILE]``
+Run: ``python benchmarks/bench_bm25_baselines.py [--grid] [--data DIR] [--out FILE]`` (``--out -`` writes no
+fragment). Progress goes to standard error; standard output is the fragment (``benchmarks/README.md``).
 """
 
 from __future__ import annotations
 
 import argparse
-import datetime
 import os
-import platform
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -99,14 +97,14 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--grid", action="store_true", help="also search k1 x b per collection and setting")
     ap.add_argument("--data", help="shared data folder (default: $LTRKIT_SHARED_DATA or ../shared/data)")
-    ap.add_argument("--out", default=str(Path(__file__).parent / "results" / "bench_bm25_baselines.md"))
+    ap.add_argument("--out", default=None, help="the Markdown fragment (default benchmarks/results/"
+                    "bench_bm25_baselines.md; - writes none)")
     args = ap.parse_args(argv)
     import pytrec_eval
-
-    from ltr.io import atomic_write
+    from _report import Fragment
 
     root = data_root(args.data)
-    t_start = time.perf_counter()
+    rep = Fragment(__file__, "BM25 baselines of the shared collections", argv, out=args.out)
     rows, grid_rows = [], []
     worst = 0.0
     for label, folder in COLLECTIONS.items():
@@ -125,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
                 worst = max(worst, max(abs(m[k] - mine[k]) for k in MEASURES))
                 rows.append([label, shown, len(qrels), f"{s['k1']}", f"{b}", s["idf"]] + [m[k] for k in MEASURES])
                 print(f"{label:9s} {shown:17s} " + "  ".join(f"{MEASURES[k]} {m[k]:.4f}" for k in MEASURES),
-                      flush=True)
+                      file=sys.stderr, flush=True)
             if args.grid:
                 best = {"map": (-1.0, None), "ndcg_cut_10": (-1.0, None)}
                 for k1 in GRID_K1:
@@ -141,11 +139,7 @@ def main(argv: list[str] | None = None) -> int:
                     grid_rows.append([label, name, MEASURES[key], f"{k1}", f"{b}"] + [m[k] for k in MEASURES])
     header = ["collection", "setting", "judged queries", "k1", "b", "idf"] + list(MEASURES.values())
     npl = next(r for r in rows if r[0] == "NPL" and r[1] == "terrier, b = 0.4")
-    today = datetime.date.today().isoformat()
     out = [
-        f"`python benchmarks/bench_bm25_baselines.py{' --grid' if args.grid else ''}` ({today}, Python "
-        f"{platform.python_version()}, numpy {np.__version__}; {time.perf_counter() - t_start:.0f} s)",
-        "",
         "BM25 first stage (`features.BM25Retriever`, top 1000, float64) over each collection's concatenated "
         "fields; settings `terrier` (Terrier 5 defaults: `Analyzer.terrier()`, log2 Robertson idf, k1 1.2, b 0.75, "
         "k3 8 on query weights over the largest qtf) and `anserini` (`Analyzer()`: Lucene's 33 stopwords + Porter, "
@@ -164,12 +158,8 @@ def main(argv: list[str] | None = None) -> int:
         out += ["", f"k1 x b grid (k1 in {list(GRID_K1)}, b in {list(GRID_B)}); the best cell per measure, chosen on "
                 "all the judged queries (optimistic: a ceiling, not a baseline):", "",
                 table(["collection", "setting", "best by", "k1", "b"] + list(MEASURES.values()), grid_rows)]
-    text = "\n".join(out) + "\n"
-    print("\n" + text)
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    with atomic_write(args.out) as fh:
-        fh.write(text)
-    print(f"wrote {args.out}")
+    rep.print("\n".join(out) + "\n")
+    rep.write()
     return 0
 
 

@@ -14,6 +14,9 @@ Usage::
 
     python benchmarks/bench_distill_fusion.py                # writes benchmarks/results/bench_distill_fusion.md
     python benchmarks/bench_distill_fusion.py --quick        # fewer repeats, smaller synthetic set
+    python benchmarks/bench_distill_fusion.py --out -        # print only, write no fragment
+
+Standard output is the fragment (``benchmarks/README.md``).
 """
 
 from __future__ import annotations
@@ -175,15 +178,18 @@ def fusion_table(root: Path) -> list[str]:
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true", help="fewer repeats and a smaller synthetic set")
-    p.add_argument("--out", default=str(ROOT / "benchmarks/results/bench_distill_fusion.md"),
-                   help="Markdown fragment to write")
+    p.add_argument("--out", default=None, help="the Markdown fragment (default benchmarks/results/"
+                   "bench_distill_fusion.md; - writes none)")
     args = p.parse_args(argv)
     import numba
+    from _report import Fragment
+
+    rep = Fragment(__file__, "Distillation kernel and fusion baselines", argv, out=args.out)
 
     numba.set_num_threads(1)
     root = shared_data_dir()
     repeat = 20 if args.quick else 100
-    lines = ["## Distillation kernel and fusion baselines (benchmarks/bench_distill_fusion.py)", ""]
+    lines: list[str] = []
     if root is not None:
         parts = [read_letor(root / f"mslr_sample/mslr_fold1_{s}_sample.txt.gz", n_features=136)
                  for s in ("valid", "test")]
@@ -196,10 +202,8 @@ def main(argv=None) -> int:
                           np.asarray(d.group_ptr), max(5, repeat // 5))
     if root is not None:
         lines += fusion_table(root)
-    text = "\n".join(lines)
-    print(text)
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(text + "\n")
+    rep.print("\n".join(lines))
+    rep.write()
     return 0
 
 

@@ -9,15 +9,14 @@ once to compile or load the Numba kernels and then timed (best of ``--repeat``).
 alone to re-rank the 100 candidates: NDCG@10 and MAP by pytrec_eval over every judged query (a judged query without
 candidates counts 0), next to the first stage's own ranking. No parameter was tuned.
 
-Run: ``python benchmarks/bench_prf_sdm_features.py [--data DIR] [--repeat R] [--out FILE]``
+Run: ``python benchmarks/bench_prf_sdm_features.py [--data DIR] [--repeat R] [--out FILE]`` (``--out -`` writes no
+fragment). Progress goes to standard error; standard output is the fragment (``benchmarks/README.md``).
 """
 
 from __future__ import annotations
 
 import argparse
-import datetime
 import os
-import platform
 import sys
 import time
 from pathlib import Path
@@ -62,14 +61,15 @@ def measure(qrels: dict, qids, docnos, scores, pytrec_eval) -> tuple[float, floa
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", help="shared data folder (default: $LTRKIT_SHARED_DATA or ../shared/data)")
-    ap.add_argument("--repeat", type=int, default=3)
-    ap.add_argument("--out", default=str(Path(__file__).parent / "results" / "bench_prf_sdm_features.md"))
+    ap.add_argument("--repeat", type=int, default=3, help="timed runs of each feature (the best is reported)")
+    ap.add_argument("--out", default=None, help="the Markdown fragment (default benchmarks/results/"
+                    "bench_prf_sdm_features.md; - writes none)")
     args = ap.parse_args(argv)
     import pytrec_eval
-
-    from ltr.io import atomic_write
+    from _report import Fragment
 
     root = data_root(args.data)
+    rep = Fragment(__file__, "PRF, SDM, BM25F and DPH features: time and effectiveness alone", argv, out=args.out)
     time_rows, signal_rows = [], []
     for label, folder in COLLECTIONS.items():
         tc = load_test_collection(root / folder)
@@ -106,14 +106,13 @@ def main(argv: list[str] | None = None) -> int:
             ndcg, ap_ = measure(qrels, qids, docnos, values, pytrec_eval)
             t_row.append(best)
             s_row.append(f"{ndcg:.4f} / {ap_:.4f}")
-            print(f"{label:9s} {name:6s} {params!s:45s} {best:7.3f} s  NDCG@10 {ndcg:.4f}  MAP {ap_:.4f}", flush=True)
+            print(f"{label:9s} {name:6s} {params!s:45s} {best:7.3f} s  NDCG@10 {ndcg:.4f}  MAP {ap_:.4f}",
+                  file=sys.stderr, flush=True)
         time_rows.append(t_row)
         signal_rows.append(s_row)
     labels = [f[0] for f in FEATURES]
-    out = [f"`python benchmarks/bench_prf_sdm_features.py` ({datetime.date.today().isoformat()}, Python "
-           f"{platform.python_version()}, numpy {np.__version__}; best of {args.repeat}; this machine's load "
-           "varies, so read ratios within the table)", "",
-           "Seconds to compute each feature for the BM25 top 100 of every query (Terrier analysis and BM25):", "",
+    out = [f"Seconds to compute each feature for the BM25 top 100 of every query (Terrier analysis and BM25), best of "
+           f"{args.repeat}; this machine's load varies, so read ratios within the table:", "",
            "| collection | queries | pairs | " + " | ".join(labels) + " |",
            "|---|---:|---:|" + "---:|" * len(labels)]
     out += ["| " + " | ".join([r[0], str(r[1]), str(r[2])] + [f"{x:.3f}" for x in r[3:]]) + " |" for r in time_rows]
@@ -121,12 +120,8 @@ def main(argv: list[str] | None = None) -> int:
             "default parameters, nothing tuned), against the BM25 ranking itself:", "",
             "| collection | BM25 top 100 | " + " | ".join(labels) + " |", "|---|" + "---:|" * (len(labels) + 1)]
     out += ["| " + " | ".join(r) + " |" for r in signal_rows]
-    text = "\n".join(out) + "\n"
-    print("\n" + text)
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    with atomic_write(args.out) as fh:
-        fh.write(text)
-    print(f"wrote {args.out}")
+    rep.print("\n".join(out) + "\n")
+    rep.write()
     return 0
 
 
