@@ -388,7 +388,8 @@ def add_model_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--device", default=d["device"], choices=DEVICES,
                    help="gpu: LightGBM's OpenCL learner or XGBoost's CUDA (see `ltr doctor`)")
     for flag, param, typ, text in _MODEL_FLAGS:
-        g.add_argument(flag, type=typ, default=d[param], dest=param, help=text)
+        g.add_argument(flag, type=typ, default=d[param], dest=param, help=text,
+                       metavar=flag.lstrip("-").upper().replace("-", "_"))
     g.add_argument("--early-stopping", type=int, default=None, dest="early_stopping", metavar="ROUNDS",
                    help=f"stop when the validation metric has not improved for ROUNDS rounds; 0: off (default: "
                         f"{d['early_stopping_rounds']} when a validation set is given)")
