@@ -1,0 +1,240 @@
+"""Tree-ensemble scoring for reranking: ``ltr.trees`` against the engines' predict, tl2cgen and lleaves.
+
+Per-call time to score 100 rows of the MSLR sample (136 features, float32) with LightGBM and XGBoost rankers of
+{100, 1000} trees and {31, 255} leaves, trained here on the MSLR sample (LightGBM ``num_leaves``; XGBoost
+``grow_policy="lossguide"``, ``max_leaves``), on one thread:
+
+- ``ltr.trees``: :meth:`TreeEnsemble.predict` (the QuickScorer-style kernel), checked bit-for-bit equal to the
+  engine before it is timed;
+- LightGBM ``Booster.predict(raw_score=True, num_threads=1)``; XGBoost ``inplace_predict(predict_type="margin")``
+  with ``nthread=1``;
+- treelite + tl2cgen: the model compiled to a shared library with gcc (``-O3`` by default), ``nthread=1``;
+- lleaves (LightGBM models only): the model compiled with LLVM, ``n_jobs=1``.
+
+tl2cgen and lleaves run in a worker process of a Python that has them (``--tl2cgen-python``, ``--lleaves-python``;
+default: this one): lleaves 1.3 needs llvmlite < 0.45, which current Numba does not allow beside it, so it lives in
+its own environment. A reference that cannot be imported is reported as such. Each time is the median of
+``--calls`` calls (after one warm-up call); ``ns/(row x tree)`` divides by rows x trees; ``x`` columns are the
+reference's time over ours (above 1: we are faster). Models are cached in ``--cache`` (training the 1000 x 255
+ones takes minutes).
+
+Usage::
+
+    python benchmarks/bench_trees.py \\
+        --tl2cgen-python /path/to/venv/bin/python --lleaves-python /path/to/lleaves-venv/bin/python
+    python benchmarks/bench_trees.py --quick     # 100 trees only
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROWS = 100
+MSLR = ("mslr_sample/mslr_fold1_valid_sample.txt.gz", "mslr_sample/mslr_fold1_test_sample.txt.gz")
+
+
+def _median_call(fn, calls: int) -> float:
+    fn()
+    times = []
+    for _ in range(calls):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+def worker(kind: str, engine: str, model: str, data: str, calls: int, workdir: str) -> None:
+    """Time one reference in this process and print JSON: median seconds per call and the predictions."""
+    import numpy as np
+
+    X = np.load(data)
+    if kind == "lleaves":
+        import lleaves
+
+        m = lleaves.Model(model_file=model)
+        m.compile()
+        X64 = X.astype(np.float64)
+
+        def fn():
+            return m.predict(X64, n_jobs=1)
+    else:
+        import tl2cgen
+        import treelite
+
+        tm = (treelite.frontend.load_lightgbm_model(model) if engine == "lightgbm"
+              else treelite.frontend.load_xgboost_model(model))
+        lib = os.path.join(workdir, f"{Path(model).stem}.so")
+        tl2cgen.export_lib(tm, toolchain="gcc", libpath=lib, params={"parallel_comp": 16}, nthread=os.cpu_count())
+        predictor = tl2cgen.Predictor(lib, nthread=1)
+        dmat = tl2cgen.DMatrix(X)
+
+        def fn():
+            return predictor.predict(dmat, pred_margin=True)
+    pred = np.asarray(fn(), dtype=np.float64).reshape(-1)
+    print(json.dumps({"seconds": _median_call(fn, calls), "pred": pred.tolist()}))
+
+
+def run_worker(python: str, kind: str, engine: str, model: Path, data: Path, calls: int, workdir: str,
+               timeout: float):
+    """Run one worker in its own process group, so that a timeout also ends the compilers it started."""
+    cmd = [python, __file__, "--worker", kind, "--engine", engine, "--model", str(model), "--data", str(data),
+           "--calls", str(calls), "--workdir", workdir]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        stdout, stderr = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        return None, f"not run: compiling and timing took over {timeout:.0f} s"
+    if proc.returncode != 0:
+        last = (stderr.strip().splitlines() or ["failed"])[-1]
+        return None, f"not run: {last[:120]}"
+    return json.loads(stdout.strip().splitlines()[-1]), None
+
+
+def load_mslr(root: Path):
+    import numpy as np
+    from sklearn.datasets import load_svmlight_file
+
+    parts = []
+    for rel in MSLR:
+        with gzip.open(root / rel, "rb") as f:
+            X, y, qid = load_svmlight_file(f, query_id=True, n_features=136)
+        parts.append((X.toarray().astype(np.float32), y, np.diff(np.flatnonzero(np.diff(qid, prepend=-1, append=-1)))))
+    return parts
+
+
+def train(engine: str, n_trees: int, leaves: int, parts, cache: Path) -> Path:
+    """Train (or reuse) one model on both MSLR sample files; returns the model file."""
+    import numpy as np
+
+    path = cache / f"{engine}_{n_trees}_{leaves}.{'txt' if engine == 'lightgbm' else 'json'}"
+    if path.exists():
+        return path
+    X = np.vstack([p[0] for p in parts])
+    y = np.concatenate([p[1] for p in parts])
+    group = np.concatenate([p[2] for p in parts])
+    print(f"training {path.name} ...", file=sys.stderr, flush=True)
+    if engine == "lightgbm":
+        import lightgbm as lgb
+
+        params = {"objective": "lambdarank", "num_leaves": leaves, "min_data_in_leaf": 2, "max_bin": 63,
+                  "min_sum_hessian_in_leaf": 0.0, "learning_rate": 0.05, "num_threads": 2, "verbose": -1, "seed": 0}
+        lgb.train(params, lgb.Dataset(X, y, group=group), n_trees).save_model(str(path))
+    else:
+        import xgboost as xgb
+
+        params = {"objective": "rank:pairwise", "grow_policy": "lossguide", "max_leaves": leaves, "max_depth": 0,
+                  "min_child_weight": 0.0, "max_bin": 63, "eta": 0.05, "nthread": 2, "tree_method": "hist"}
+        xgb.train(params, xgb.DMatrix(X, y, group=group), n_trees).save_model(str(path))
+    return path
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="100 trees only")
+    parser.add_argument("--calls", type=int, default=200, help="calls per timing (fewer for the slow ones)")
+    parser.add_argument("--tl2cgen-python", default=sys.executable)
+    parser.add_argument("--lleaves-python", default=sys.executable)
+    parser.add_argument("--cache", default=os.path.join(tempfile.gettempdir(), "ltrkit-bench-trees"))
+    parser.add_argument("--worker-timeout", type=float, default=1800,
+                        help="seconds a tl2cgen or lleaves worker may take, compiling included")
+    parser.add_argument("--out", default=None, help="the Markdown fragment (default benchmarks/results/"
+                                                    "bench_trees.md; '-' writes none)")
+    parser.add_argument("--worker", choices=["tl2cgen", "lleaves"], help=argparse.SUPPRESS)
+    parser.add_argument("--engine", help=argparse.SUPPRESS)
+    parser.add_argument("--model", help=argparse.SUPPRESS)
+    parser.add_argument("--data", help=argparse.SUPPRESS)
+    parser.add_argument("--workdir", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker:  # runs in the reference's own Python: imports nothing of ltrkit
+        worker(args.worker, args.engine, args.model, args.data, args.calls, args.workdir)
+        return 0
+
+    import lightgbm as lgb
+    import numpy as np
+    import xgboost as xgb
+    from _report import Fragment
+
+    from ltr._shared import shared_data_dir
+    from ltr.trees import from_booster
+
+    root = shared_data_dir()
+    if root is None:
+        print("the shared data (MSLR sample) is missing", file=sys.stderr)
+        return 1
+    cache = Path(args.cache)
+    cache.mkdir(parents=True, exist_ok=True)
+    parts = load_mslr(root)
+    X = np.ascontiguousarray(parts[1][0][:ROWS])
+    data = cache / "X.npy"
+    np.save(data, X)
+    frag = Fragment(__file__, "Tree scoring for reranking: ltr.trees against the engines, tl2cgen and lleaves",
+                    argv=argv, out=args.out)
+    frag.print(f"{ROWS} rows of the MSLR sample test file (136 features, float32), one thread, median of "
+               f"{args.calls} calls (lleaves and tl2cgen in worker processes). Models trained on the MSLR sample; "
+               f"'leaves' is the mean leaves per tree reached. Every ltr.trees result was asserted bit-for-bit "
+               f"equal to the engine's; 'max diff' is the largest absolute difference of a reference's margins "
+               f"from the engine's. x = the reference's time / ltr.trees' time. Load average at start: "
+               f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs (a shared machine: read the ratios).")
+    frag.print()
+    sizes = [(t, lv) for t in ((100,) if args.quick else (100, 1000)) for lv in (31, 255)]
+    with tempfile.TemporaryDirectory() as workdir:
+        for engine in ("lightgbm", "xgboost"):
+            rows = []
+            for n_trees, leaves in sizes:
+                path = train(engine, n_trees, leaves, parts, cache)
+                if engine == "lightgbm":
+                    booster = lgb.Booster(model_file=str(path))
+
+                    def native(b=booster):
+                        return b.predict(X, raw_score=True, num_threads=1)
+                else:
+                    booster = xgb.Booster(model_file=str(path))
+                    booster.set_param({"nthread": 1})
+
+                    def native(b=booster):
+                        return b.inplace_predict(X, predict_type="margin")
+                model = from_booster(booster)
+                want = np.asarray(native(), dtype=np.float64)
+                got = model.predict(X)
+                assert np.array_equal(got, want), f"{path.name}: ltr.trees differs from the engine"
+                calls = max(5, args.calls // (10 if n_trees * leaves > 50_000 else 1))
+                ours = _median_call(lambda m=model: m.predict(X), calls)
+                eng = _median_call(native, max(5, calls // 5))
+                cells = [f"{n_trees}", f"{np.diff(model.leaf_ptr).mean():.0f}", f"{ours * 1e6:.0f}",
+                         f"{ours * 1e9 / (ROWS * n_trees):.2f}", f"{eng * 1e6:.0f}", f"{eng / ours:.1f}"]
+                refs = [("tl2cgen", args.tl2cgen_python)] + ([("lleaves", args.lleaves_python)]
+                                                             if engine == "lightgbm" else [])
+                for kind, python in refs:
+                    print(f"{kind} on {path.name} ...", file=sys.stderr, flush=True)
+                    out, why = run_worker(python, kind, engine, path, data, calls, workdir, args.worker_timeout)
+                    if out is None:
+                        cells += [why, "", ""]
+                    else:
+                        diff = np.abs(np.asarray(out["pred"]) - want).max()
+                        cells += [f"{out['seconds'] * 1e6:.0f}", f"{out['seconds'] / ours:.1f}", f"{diff:.1e}"]
+                rows.append(cells)
+            head = ["trees", "leaves", "ltr.trees us", "ns/(row x tree)", f"{engine} us", "x"]
+            head += ["tl2cgen us", "x", "max diff"]
+            if engine == "lightgbm":
+                head += ["lleaves us", "x", "max diff"]
+            frag.print(f"### {'LightGBM' if engine == 'lightgbm' else 'XGBoost'} models")
+            frag.print()
+            frag.table(head, rows, align="r" * len(head))
+    frag.write()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
