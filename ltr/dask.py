@@ -349,13 +349,18 @@ def fit(model, data, *, client=None, eval_set=None, eval_names=None, engine: str
     eval_set = list(eval_set or [])
     names = list(eval_names) if eval_names is not None else [f"valid_{i}" for i in range(len(eval_set))]
     metrics = model._metric_names()
+    # The same defaults as a local fit: the preset (ltr.rankers.presets) sees the number of training queries.
+    from ltr.rankers.presets import apply_preset
+
+    n_queries = sum(len(s["query_ids"]) for s in data.summaries)
+    effective, applied = apply_preset(model, n_queries)
     t0 = time.perf_counter()
     try:
         if engine == "xgboost":
-            booster, best = _fit_xgboost(model, native, data, client, eval_set, metrics)
+            booster, best = _fit_xgboost(effective, native, data, client, eval_set, metrics)
         else:
             check_whole_queries([s["query_ids"] for s in data.summaries], names=data.names)
-            booster, best = _fit_lightgbm(model, native, data, client)
+            booster, best = _fit_lightgbm(effective, native, data, client)
     except (ValueError, TypeError):
         raise
     except ImportError as e:
@@ -369,7 +374,7 @@ def fit(model, data, *, client=None, eval_set=None, eval_names=None, engine: str
     if data.feature_names is not None:
         model.feature_names_in_ = np.asarray(list(data.feature_names), dtype=object)
     model.normalizer_ = None
-    model.preset_params_ = {}
+    model.preset_params_ = applied
     model.device_ = "cpu"
     model.n_threads_ = 1
     model.data_fingerprint_ = data.fingerprint

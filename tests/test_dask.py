@@ -25,7 +25,10 @@ from ltr.metrics import evaluate  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
-PARAMS = dict(n_estimators=60, learning_rate=0.1, num_leaves=15, early_stopping_rounds=None, random_state=0)
+# preset=None: no row or query sampling, whose random draws differ between one process and the workers; the
+# preset's own test below checks that the distributed fit applies it as a local fit does.
+PARAMS = dict(n_estimators=60, learning_rate=0.1, num_leaves=15, early_stopping_rounds=None, random_state=0,
+              preset=None)
 
 
 @pytest.fixture(scope="module")
@@ -199,3 +202,12 @@ def test_feature_extraction_over_query_shards_equals_one_extraction(client, tmp_
     got = extract_distributed(path, queries, run, feats, client=client, qrels=qrels, n_shards=3)
     assert got.equals(want)
     assert got.query_ids.tolist() == [1, 2, 3, 4]  # numbered over all queries, in order, as one extract does
+
+
+def test_the_distributed_fit_applies_the_same_preset_as_a_local_fit(client, mq2008):
+    shards, _ = mq2008
+    data = ld.read_letor_shards(shards, client=client, n_features=46)
+    params = dict(n_estimators=5, early_stopping_rounds=None, random_state=0)  # preset="auto", the default
+    local = Ranker(engine="xgboost", n_jobs=1, **params).fit(data.gather())
+    dist = ld.fit(Ranker(**params), data, client=client, engine="xgboost")
+    assert local.preset_params_ and dist.preset_params_ == local.preset_params_  # 314 queries: "small"
