@@ -9,6 +9,7 @@ reader options are generated from :data:`ltr.reader_options.READER_OPTIONS`; mod
 from __future__ import annotations
 
 import argparse
+import contextlib
 import inspect
 import json
 import math
@@ -22,6 +23,7 @@ __all__ = [
     "UsageError",
     "add_command",
     "add_conventions",
+    "add_dask_options",
     "add_format",
     "add_metrics",
     "add_model_options",
@@ -30,6 +32,7 @@ __all__ = [
     "add_reader_options",
     "check_outputs",
     "conventions",
+    "dask_client",
     "dataset_names",
     "emit",
     "guard",
@@ -407,6 +410,9 @@ def add_model_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--objective-param", action="append", default=[], metavar="KEY=VALUE", dest="objective_params",
                    help="an objective option in the kernels' vocabulary (sigma, truncation_level, norm, "
                         "label_gain, mode; repeatable)")
+    g.add_argument("--dataset-cache", default=None, dest="dataset_cache", metavar="DIR",
+                   help="keep LightGBM's binned training data in DIR and reuse it while the data and the binning "
+                        "parameters are unchanged (Ranker(dataset_cache=DIR))")
     g.add_argument("--config", default=None, metavar="FILE.toml",
                    help="model options from a TOML file: keys are these options' names (rounds, learning-rate, "
                         "...), tables [params] and [objective_params] hold engine and objective parameters; flags "
@@ -543,10 +549,37 @@ def make_ranker(args: argparse.Namespace, *, has_valid: bool):
                    early_stopping_rounds=rounds, early_stopping_metric=args.early_stopping_metric,
                    engine_params=engine_params or None, objective_params=objective_params or None,
                    n_jobs=getattr(args, "n_jobs", None), normalize=args.normalize,
-                   preset=None if getattr(args, "preset", "none") == "none" else args.preset, **kw)
+                   preset=None if getattr(args, "preset", "none") == "none" else args.preset,
+                   dataset_cache=getattr(args, "dataset_cache", None), **kw)
     if args.objective not in objective_names() or args.engine == "linear":  # --objective has no argparse choices
         try:
             model._resolve_objective()
         except ValueError as e:
             raise UsageError(str(e)) from None
     return model
+
+
+# -- distributed training ---------------------------------------------------------------------------------------
+def add_dask_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("distributed training (the dask extra)")
+    g.add_argument("--dask", default=None, metavar="SCHEDULER",
+                   help="train on a Dask cluster: a scheduler address (tcp://host:8786), or local:N for a LocalCluster "
+                        "of N worker processes here; TRAIN may then be a glob of LETOR shards, each read on a worker "
+                        "(see ltr.dask)")
+    g.add_argument("--dask-engine", default="xgboost", choices=("xgboost", "lightgbm"), dest="dask_engine",
+                   help="engine of distributed training: xgboost.dask, or LightGBM's DaskLGBMRanker (no early "
+                        "stopping); it replaces --engine")
+    g.add_argument("--dask-timeout", type=float, default=30.0, dest="dask_timeout", metavar="SECONDS",
+                   help="how long to wait for the scheduler before giving up")
+
+
+@contextlib.contextmanager
+def dask_client(args: argparse.Namespace):
+    """The Dask client of ``--dask`` (None without it)."""
+    if not getattr(args, "dask", None):
+        yield None
+        return
+    from ltr.dask import connect
+
+    with connect(args.dask, timeout=args.dask_timeout) as client:
+        yield client

@@ -10,12 +10,14 @@ from ltr.cli._common import (
     UsageError,
     add_command,
     add_conventions,
+    add_dask_options,
     add_metrics,
     add_model_options,
     add_n_jobs,
     add_quiet,
     add_reader_options,
     check_outputs,
+    dask_client,
     make_ranker,
     metric_names,
     note,
@@ -58,8 +60,6 @@ def register(sub) -> None:
     o.add_argument("--format", choices=("table", "markdown", "latex", "csv", "json"), default="table",
                    help="output format")
     add_quiet(p)
-    from ltr.cli.train import add_dask_options
-
     add_dask_options(p)
     p.set_defaults(func=run)
 
@@ -94,8 +94,6 @@ def run(args: argparse.Namespace) -> int:
     features = None
     if args.features:
         features = args.features if Path(args.features).is_file() else split_list(args.features)
-    from ltr.cli.train import dask_client
-
     with dask_client(args) as client:
         parallel = args.parallel_folds
         if client is not None:  # every fold trains on the cluster, one fold at a time (ltr.dask)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import sys
 import time
 import warnings
@@ -12,6 +11,7 @@ from ltr.cli._common import (
     UsageError,
     add_command,
     add_conventions,
+    add_dask_options,
     add_format,
     add_metrics,
     add_model_options,
@@ -20,6 +20,7 @@ from ltr.cli._common import (
     add_reader_options,
     check_outputs,
     conventions,
+    dask_client,
     emit,
     make_ranker,
     metric_label,
@@ -29,7 +30,7 @@ from ltr.cli._common import (
     reader_options,
 )
 
-__all__ = ["DEFAULT_METRICS", "add_dask_options", "dask_client", "register", "train_and_report"]
+__all__ = ["DEFAULT_METRICS", "register", "train_and_report"]
 
 DEFAULT_METRICS = "ndcg@1,ndcg@3,ndcg@5,ndcg@10,map,err@10"
 
@@ -64,31 +65,6 @@ def register(sub) -> None:
     add_reader_options(p)
     add_quiet(p)
     p.set_defaults(func=run_predict)
-
-
-def add_dask_options(p: argparse.ArgumentParser) -> None:
-    g = p.add_argument_group("distributed training (the dask extra)")
-    g.add_argument("--dask", default=None, metavar="SCHEDULER",
-                   help="train on a Dask cluster: a scheduler address (tcp://host:8786), or local:N for a LocalCluster "
-                        "of N worker processes here; TRAIN may then be a glob of LETOR shards, each read on a worker "
-                        "(see ltr.dask)")
-    g.add_argument("--dask-engine", default="xgboost", choices=("xgboost", "lightgbm"), dest="dask_engine",
-                   help="engine of distributed training: xgboost.dask, or LightGBM's DaskLGBMRanker (no early "
-                        "stopping); it replaces --engine")
-    g.add_argument("--dask-timeout", type=float, default=30.0, dest="dask_timeout", metavar="SECONDS",
-                   help="how long to wait for the scheduler before giving up")
-
-
-@contextlib.contextmanager
-def dask_client(args: argparse.Namespace):
-    """The Dask client of ``--dask`` (None without it)."""
-    if not getattr(args, "dask", None):
-        yield None
-        return
-    from ltr.dask import connect
-
-    with connect(args.dask, timeout=args.dask_timeout) as client:
-        yield client
 
 
 def _evaluate(model, data, names: list[str], conventions: dict) -> dict[str, float]:
