@@ -27,6 +27,7 @@ import scipy.sparse as sp
 from numpy.typing import ArrayLike, NDArray
 
 from ltr.exceptions import ModelFormatError
+from ltr.threads import numba_threads, resolve_n_jobs
 from ltr.trees import _score
 
 __all__ = ["ENGINES", "METHODS", "TreeEnsemble"]
@@ -312,7 +313,8 @@ class TreeEnsemble:
         n_iter : int, optional
             Use the first ``n_iter`` boosting rounds (the best iteration); all of them when None.
         n_jobs : int, optional
-            Threads: None or 1 one thread (the fastest for reranking-size batches); ``k`` threads; -1 every core.
+            Threads, as everywhere in ltrkit (:mod:`ltr.threads`): None picks one thread for a reranking-size batch
+            (the fastest) and the idle cores for a large one; ``k`` threads; -1 every core.
         method : {"fast", "reference"}, default="fast"
             ``"reference"`` walks each tree node by node with the engine's rule (slow; for checking).
 
@@ -324,7 +326,7 @@ class TreeEnsemble:
             raise ValueError(f"method must be one of {METHODS}, got {method!r}")
         X = self._input(X)
         t_end = self._tree_count(n_iter)
-        threads = 1 if n_jobs is None else _threads(n_jobs)
+        threads = resolve_n_jobs(n_jobs, n_rows=X.shape[0], n_features=X.shape[1])  # None: 1 for a rerank batch
         out = np.empty(X.shape[0], dtype=np.float64 if self.engine == "lightgbm" else np.float32)
         if method == "reference":
             self._walk(X, t_end, out)
@@ -336,14 +338,8 @@ class TreeEnsemble:
         if threads == 1:
             _score.predict_fast(*args)
         else:
-            import numba
-
-            previous = numba.get_num_threads()
-            numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
-            try:
+            with numba_threads(threads):
                 _score.predict_fast_parallel(*args)
-            finally:
-                numba.set_num_threads(previous)
         return out.astype(np.float64, copy=False)
 
     def _walk(self, X, t_end, out) -> None:
@@ -358,18 +354,3 @@ class TreeEnsemble:
                                 f32(self.base_score), t_end, out)
 
 
-def _threads(n_jobs) -> int:
-    """Threads for ``n_jobs`` (None means one: scoring a reranking batch is too short to share)."""
-    if n_jobs is None:
-        return 1
-    if isinstance(n_jobs, bool) or not isinstance(n_jobs, (int, np.integer)) or n_jobs == 0:
-        raise ValueError(f"n_jobs must be a non-zero integer (-1 for every core) or None, got {n_jobs!r}")
-    if n_jobs > 0:
-        return int(n_jobs)
-    import os
-
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        cores = os.cpu_count() or 1
-    return max(1, cores + 1 + int(n_jobs))
