@@ -49,6 +49,7 @@ from ltr.io import _letor_parse as _k
 from ltr.io.files import GZIP_MAGIC, read_bytes
 from ltr.io.outputs import STDOUT, atomic_write
 from ltr.reader_options import Placeholder
+from ltr.threads import numba_threads
 
 __all__ = ["LetorGroupError", "read_letor", "read_query_file", "read_weight_file", "write_letor", "write_query_file",
            "write_weight_file"]
@@ -188,7 +189,7 @@ def read_letor(
         sources["query"] = str(qpath)
     if wpath is not None:
         sources["weight"] = str(wpath)
-    with _numba_threads(n_jobs):
+    with numba_threads(n_jobs):
         auto_query = query_file is True or (isinstance(query_file, str) and query_file == "auto")
         options = dict(n_features=n_features, sizes=sizes, qpath=qpath, auto_query=auto_query, weight=weight,
                        wpath=wpath, sources=sources, missing=missing, sparse=sparse, sort=sort,
@@ -814,23 +815,6 @@ def _check_choice(name: str, value, choices: tuple[str, ...]) -> None:
         raise ValueError(f"{name} must be one of {choices}, got {value!r}")
 
 
-@contextlib.contextmanager
-def _numba_threads(n_jobs: int | None) -> Iterator[None]:
-    if n_jobs is None:
-        yield
-        return
-    n_max = numba.config.NUMBA_NUM_THREADS
-    n = n_max if n_jobs == -1 else int(n_jobs)
-    if not 1 <= n <= n_max:
-        raise ValueError(f"n_jobs must be -1 or in 1..{n_max}, got {n_jobs}")
-    old = numba.get_num_threads()
-    numba.set_num_threads(n)
-    try:
-        yield
-    finally:
-        numba.set_num_threads(old)
-
-
 # ----------------------------------------------------------------------------------------------------------------
 # .query sidecars
 # ----------------------------------------------------------------------------------------------------------------
@@ -1058,7 +1042,7 @@ def write_letor(
 
     bound = (label_off[1:] - label_off[:-1])[label_idx] + _QID_BOUND + per_row * _VALUE_BOUND + np.diff(comm_off) + 3
     cum = np.concatenate(([0], np.cumsum(bound)))
-    with _numba_threads(n_jobs), atomic_write(path, "wb") as f:
+    with numba_threads(n_jobs), atomic_write(path, "wb") as f:
         if header:
             f.write(_header_line(data).encode("ascii"))
         r0 = 0
