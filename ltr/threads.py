@@ -17,13 +17,15 @@ container CPU sets), not the machine's count.
 
 Why the rule for None. The engines' own default is one OpenMP thread per core. OpenMP threads wait for each other
 at every barrier by spinning, and a spinning thread that shares its core with another process waits a whole
-scheduler slice: on a shared machine more threads are slower, not faster (measured in
-``benchmarks/results/bench_threads.md``; on this project's 2-core machine with other jobs running, LightGBM
-LambdaMART on 300 rows took 2.8 s with one thread and 6.2 s with two, XGBoost 2.4 s and 26 s, and a quick
-``bench_train`` run 273 s with one thread against 1,624 s with two). On small data each round is microseconds of
-work per thread, so threads only add barriers. :func:`auto_threads` therefore uses one thread below
-:data:`AUTO_THREADS_MIN_CELLS` feature values, and above it the cores that are idle now: the usable cores minus
-the 1-minute load average (``os.getloadavg``), at least one - every core on a quiet machine, one on a busy one.
+scheduler slice: on a shared machine more threads are slower, not faster. ``benchmarks/bench_threads.py``
+(``benchmarks/results/bench_threads.md``) measured it on this project's 2-core machine while other jobs kept its
+load average at 7-9: 100 LambdaMART rounds on 300 rows x 46 features took 0.16 s on one LightGBM thread against
+12.2 s on two (XGBoost 0.77 s against 20.0 s), and on 300,000 rows 22.0 s against 53.8 s (XGBoost 20.3 s against
+37.5 s); one thread was the fastest in all 16 cells. On small data each round is microseconds of work per thread,
+so threads only add barriers. :func:`auto_threads` therefore uses one thread below :data:`AUTO_THREADS_MIN_CELLS`
+feature values, and above it the cores that are idle now: the usable cores minus the 1-minute load average
+(``os.getloadavg``), at least one - one on that loaded machine (the fastest choice in every measured cell), every
+core on a quiet one (the engines' own advice for large data; no quiet many-core machine was measured here).
 """
 
 from __future__ import annotations
