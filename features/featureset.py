@@ -12,6 +12,11 @@ every indexed field) and ``name`` (column base name), and the scorer's parameter
 The same structure is accepted as JSON (``{"features": [...]}``) or as a Python list whose items are such dicts
 or strings (``"bm25"``: default parameters on every field; ``"bm25:title"``: one field). The default set ships as
 ``features/data/default_features.toml``.
+
+A feature set resolved against an index is described by :meth:`FeatureSet.to_dict` (JSON: the entries with their
+parameters as given and as in effect, the index's analyzer, fields and position gap, and the column names), which
+``ltr features`` stores in the LETOR header and a model trained on that file keeps in its sidecar;
+:meth:`FeatureSet.from_dict` rebuilds the set, and :func:`differences` names what two descriptions disagree on.
 """
 
 from __future__ import annotations
@@ -31,7 +36,32 @@ from features.index import InvertedIndex
 from features.pairs import PairSet
 from features.scorers import Scorer, get_scorer
 
-__all__ = ["FeatureSet", "FeatureSpec"]
+__all__ = ["DESCRIPTION_FORMAT", "RUNTIME_PARAMS", "FeatureSet", "FeatureSpec", "differences"]
+
+
+#: The ``format`` of :meth:`FeatureSet.to_dict`'s description.
+DESCRIPTION_FORMAT = "ltrkit-feature-set/1"
+#: Scorer parameters that say how or from where a feature is computed, not what it is (a neural model's device,
+#: batch size and cache; the score file a ``neural_file`` feature joins, which differs between training and serving
+#: by nature): :func:`differences` leaves them out, and a served feature set may set them anew.
+RUNTIME_PARAMS = frozenset({"batch_size", "cache", "cache_dir", "device", "path", "unmatched"})
+
+
+def _jsonable(value: Any, what: str) -> Any:
+    """``value`` as plain JSON types (tuples as lists, paths as text); ValueError naming ``what`` otherwise."""
+    def default(o: Any) -> Any:
+        if isinstance(o, Path):
+            return str(o)
+        if isinstance(o, (set, frozenset)):
+            return sorted(o)
+        if isinstance(o, np.generic):
+            return o.item()
+        raise TypeError(type(o).__name__)
+
+    try:
+        return json.loads(json.dumps(value, default=default, allow_nan=False))
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"{what} cannot be described in JSON ({e})") from None
 
 
 def _toml_loads(text: str) -> dict[str, Any]:
@@ -179,5 +209,146 @@ class FeatureSet:
             j += len(cols)
         return X, names, timing
 
+    # -- description -------------------------------------------------------------------------------------------------
+    def to_dict(self, index: InvertedIndex | None = None) -> dict[str, Any]:
+        """A JSON description of the set that rebuilds the same columns (:meth:`from_dict`).
+
+        ``features``: one entry per spec, with ``scorer``, ``fields`` (``"*"``, a list, or None), ``name``, ``params``
+        (as given: what :meth:`from_dict` passes back) and ``effective`` (every parameter, defaults filled in, as
+        this version computes them). With ``index``, also what the columns depend on there: ``analyzer``
+        (:meth:`features.analysis.Analyzer.to_dict`), ``fields`` (the indexed fields), ``aliases``, ``position_gap``
+        and ``columns`` (the column names, in order).
+
+        Examples
+        --------
+        >>> d = FeatureSet([{"scorer": "bm25", "fields": ["body"], "k1": 0.9}]).to_dict()
+        >>> d["features"][0]["params"], d["features"][0]["effective"]["b"]
+        ({'k1': 0.9}, 0.75)
+        """
+        entries = []
+        for spec, scorer in zip(self.specs, self._scorers):
+            fields = list(spec.fields) if isinstance(spec.fields, tuple) else spec.fields
+            entries.append({"scorer": spec.scorer, "fields": fields, "name": spec.name,
+                            "params": _jsonable(spec.params, f"the parameters of scorer {spec.scorer!r}"),
+                            "effective": _jsonable(scorer.params, f"the parameters of scorer {spec.scorer!r}")})
+        out: dict[str, Any] = {"format": DESCRIPTION_FORMAT, "features": entries}
+        if index is not None:
+            out["analyzer"] = _jsonable(index.analyzer.to_dict(), "the analyzer")
+            out["fields"] = [f for f in index.field_names if f not in index.aliases]
+            out["aliases"] = dict(index.aliases)
+            out["position_gap"] = int(index.position_gap)
+            out["columns"] = list(self.feature_names(index))
+        return out
+
+    @classmethod
+    def from_dict(cls, description: Mapping[str, Any]) -> FeatureSet:
+        """The feature set of a :meth:`to_dict` description (its ``features`` entries, parameters as given).
+
+        Raises
+        ------
+        ValueError
+            Not such a description (naming what is wrong), or an entry this version's scorers refuse.
+        """
+        if not isinstance(description, Mapping) or description.get("format") != DESCRIPTION_FORMAT:
+            got = description.get("format") if isinstance(description, Mapping) else type(description).__name__
+            raise ValueError(f"not a feature-set description (expected format {DESCRIPTION_FORMAT!r}, got {got!r})")
+        entries = description.get("features")
+        if not isinstance(entries, list) or not entries:
+            raise ValueError("a feature-set description needs a non-empty 'features' list")
+        specs = []
+        for i, e in enumerate(entries):
+            if not isinstance(e, Mapping) or not isinstance(e.get("scorer"), str) or \
+                    not isinstance(e.get("params", {}), Mapping):
+                raise ValueError(f"feature-set description: entry {i} needs a 'scorer' name and a 'params' table")
+            fields = e.get("fields", "*")
+            specs.append(FeatureSpec(e["scorer"], dict(e.get("params", {})),
+                                     tuple(fields) if isinstance(fields, list) else fields, e.get("name")))
+        return cls(specs)
+
     def __repr__(self) -> str:
         return f"FeatureSet({[s.scorer for s in self.specs]})"
+
+
+def _stopwords(analyzer: Mapping[str, Any]) -> str:
+    words = analyzer.get("stopwords") or []
+    name = analyzer.get("stopwords_name")
+    return f"the {name!r} list ({len(words)} words)" if name else f"a list of {len(words)} words"
+
+
+def _show(value: Any) -> str:
+    return json.dumps(value) if not isinstance(value, str) else repr(value)
+
+
+def _entry_differences(i: int, a: Mapping, b: Mapping, labels: tuple[str, str]) -> list[str]:
+    what = f"feature {i + 1} ({a.get('scorer')})"
+    if a.get("scorer") != b.get("scorer"):
+        return [f"{what}: scorer {a.get('scorer')!r} in {labels[0]}, {b.get('scorer')!r} in {labels[1]}"]
+    out = []
+    for key in ("fields", "name"):
+        if a.get(key) != b.get(key):
+            out.append(f"{what}: {key} {_show(a.get(key))} in {labels[0]}, {_show(b.get(key))} in {labels[1]}")
+    pa, pb = a.get("effective", a.get("params", {})), b.get("effective", b.get("params", {}))
+    for key in sorted((set(pa) | set(pb)) - RUNTIME_PARAMS):
+        if pa.get(key) != pb.get(key):
+            out.append(f"{what}: {key} {_show(pa.get(key))} in {labels[0]}, {_show(pb.get(key))} in {labels[1]}")
+    return out
+
+
+def _column_differences(a: list, b: list, labels: tuple[str, str]) -> list[str]:
+    if a == b:
+        return []
+    sa, sb = set(a), set(b)
+    out = []
+    only_a, only_b = [c for c in a if c not in sb], [c for c in b if c not in sa]
+    if only_a:
+        out.append(f"columns only in {labels[0]}: {only_a[:5]}" + (f" and {len(only_a) - 5} more" if len(only_a) > 5
+                                                                 else ""))
+    if only_b:
+        out.append(f"columns only in {labels[1]}: {only_b[:5]}" + (f" and {len(only_b) - 5} more" if len(only_b) > 5
+                                                                 else ""))
+    if not only_a and not only_b:
+        j = next(k for k, (x, y) in enumerate(zip(a, b)) if x != y)
+        out.append(f"columns in another order (column {j + 1} is {a[j]!r} in {labels[0]}, {b[j]!r} in {labels[1]})")
+    return out
+
+
+def differences(a: Mapping[str, Any], b: Mapping[str, Any], labels: tuple[str, str] = ("the first",
+                                                                                        "the second")) -> list[str]:
+    """What two :meth:`FeatureSet.to_dict` descriptions disagree on, one phrase each (empty when they agree).
+
+    Compared: the entries (scorer, fields, name, and every effective parameter but :data:`RUNTIME_PARAMS`), and,
+    where both descriptions have them, the analyzer (setting by setting), the indexed fields, aliases, position gap
+    and the columns (those only in one, or their order). ``labels`` name the two sides in the phrases.
+
+    Examples
+    --------
+    >>> a = FeatureSet([{"scorer": "bm25", "k1": 1.2}]).to_dict()
+    >>> b = FeatureSet([{"scorer": "bm25", "k1": 0.9}]).to_dict()
+    >>> differences(a, b, ("the model", "the given set"))
+    ['feature 1 (bm25): k1 1.2 in the model, 0.9 in the given set']
+    """
+    out = []
+    fa, fb = list(a.get("features") or []), list(b.get("features") or [])
+    if len(fa) != len(fb):
+        names = [[e.get("scorer") for e in f] for f in (fa, fb)]
+        out.append(f"{len(fa)} feature entries in {labels[0]} ({', '.join(map(str, names[0]))}), {len(fb)} in "
+                   f"{labels[1]} ({', '.join(map(str, names[1]))})")
+    else:
+        for i, (ea, eb) in enumerate(zip(fa, fb)):
+            out.extend(_entry_differences(i, ea, eb, labels))
+    if "analyzer" in a and "analyzer" in b:
+        xa, xb = a["analyzer"], b["analyzer"]
+        stop = ("stopwords", "stopwords_name", "stopwords_sha256")
+        if any(xa.get(k) != xb.get(k) for k in stop):
+            out.append(f"analyzer stopwords: {_stopwords(xa)} in {labels[0]}, {_stopwords(xb)} in {labels[1]}")
+        for key in sorted((set(xa) | set(xb)) - set(stop)):
+            if xa.get(key) != xb.get(key):
+                out.append(f"analyzer {key}: {_show(xa.get(key))} in {labels[0]}, {_show(xb.get(key))} in "
+                           f"{labels[1]}")
+    for key in ("fields", "aliases", "position_gap"):
+        if key in a and key in b and a[key] != b[key]:
+            out.append(f"indexed {key.replace('_', ' ')}: {_show(a[key])} in {labels[0]}, {_show(b[key])} in "
+                       f"{labels[1]}")
+    if "columns" in a and "columns" in b:
+        out.extend(_column_differences(list(a["columns"]), list(b["columns"]), labels))
+    return out
