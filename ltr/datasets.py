@@ -6,6 +6,7 @@ metric or a writer cannot be changed behind the caller's back.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
@@ -27,6 +28,16 @@ def _frozen(a: np.ndarray | None) -> np.ndarray | None:
         a = a.view()
         a.flags.writeable = False
     return a
+
+
+def _json_copy(description) -> dict:
+    """A deep copy of a feature-set description in plain JSON types (ValueError when it is not JSON)."""
+    if not isinstance(description, Mapping):
+        raise TypeError(f"feature_set must be a mapping (a feature-set description), got {type(description).__name__}")
+    try:
+        return json.loads(json.dumps(dict(description), allow_nan=False))
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"feature_set must hold JSON values only ({e})") from None
 
 
 @dataclass(frozen=True, eq=False)
@@ -54,6 +65,11 @@ class RankingDataset:
     sources : mapping of str -> str
         The files the dataset was read from: ``"data"``, and ``"query"`` / ``"weight"`` for sidecars (empty for
         a dataset built in memory). Provenance only: :meth:`equals` ignores it.
+    feature_set : dict, or None
+        How the columns were computed, when a feature layer made them (``features.featureset.FeatureSet.to_dict``:
+        scorers, parameters, analyzer, fields, column names); kept in a LETOR file's header and, by
+        :meth:`ltr.Ranker.fit`, in a model's sidecar. A JSON-able copy, to be read, not changed. Provenance:
+        :meth:`equals` ignores it.
     """
 
     X: NDArray[np.float32] | sp.csr_matrix
@@ -65,9 +81,12 @@ class RankingDataset:
     feature_names: tuple[str, ...] | None = field(default=None)
     weight: NDArray[np.float64] | None = None
     sources: Mapping[str, str] = field(default_factory=dict)
+    feature_set: dict | None = None
 
     def __post_init__(self) -> None:
         n = self.X.shape[0]
+        if self.feature_set is not None:
+            object.__setattr__(self, "feature_set", _json_copy(self.feature_set))
         ptr = check_group_ptr(self.group_ptr, n)
         if self.weight is not None:
             w = np.asarray(self.weight, dtype=np.float64)

@@ -132,6 +132,8 @@ def _check(args: argparse.Namespace) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
     import numpy as np
 
     from features.extraction import extract, qid_mapping
@@ -170,6 +172,8 @@ def run(args: argparse.Namespace) -> int:
             write_run(args.save_run, candidates)
     data = extract(index, inputs.queries, candidates, fs, qrels=inputs.qrels, add_judged=args.add_judged,
                    collection=inputs.docs, on_unknown=args.on_unknown, progress=progress, n_jobs=args.n_jobs)
+    # How the columns were computed, in the file's header: a model trained on it keeps it (ltr rerank reads it).
+    data = replace(data, feature_set=fs.to_dict(index))
     write_letor(args.out, data)
     mapping = qid_mapping(inputs.queries.qids)
     side = qid_map_path(args.out)

@@ -15,11 +15,12 @@ other files or (``None``) turn them off. The returned dataset's ``sources`` reco
 
     # ltrkit-letor: {"version": 1, "n_features": 2, "feature_names": ["bm25", "tf idf"], "comments": false, ...}
 
-(one line, ending with ``"doc_ids": true}``), so that ``read_letor(write_letor(path, d)).equals(d)``: it keeps
+(one line), so that ``read_letor(write_letor(path, d)).equals(d)``: it keeps
 the width (trailing features may never be stored), the feature names, and whether the ``#...`` text on each line
-is a comment of the dataset or only carries its doc ids. Other readers (scikit-learn, XGBoost) skip it as a
-comment line; LightGBM accepts no comments and no ``qid:`` at all, so write for it with ``header=False,
-qid=False`` plus :func:`write_query_file`.
+is a comment of the dataset or only carries its doc ids. A dataset made by the feature layer also carries its
+``feature_set`` description there, as the line's last entry (absent otherwise, so other files are as before).
+Other readers (scikit-learn, XGBoost) skip it as a comment line; LightGBM accepts no comments and no ``qid:`` at
+all, so write for it with ``header=False, qid=False`` plus :func:`write_query_file`.
 
 Parsing is done by the Numba kernels of :mod:`ltr.io._letor_parse` over the file's bytes; see there for the
 rounding argument.
@@ -277,6 +278,7 @@ def _parse(buf, spath, *, n_features, sizes, qpath, auto_query, weight, wpath, s
     n_noqid = int(res[:, 4].sum())
     first_noqid = int(res[res[:, 4] > 0, 5][0]) if n_noqid else -1
     return _finish(buf, spath, where, X, y, qid, comments, doc_ids, names, n_noqid, first_noqid, sizes=sizes,
+                   feature_set=meta.get("feature_set"),
                    qpath=qpath, auto_query=auto_query, weight=weight, wpath=wpath, sources=sources,
                    drop_unjudged=drop_unjudged, sort=sort)
 
@@ -305,7 +307,7 @@ def _allocate(n_rows, nnz, width, sparse, missing, n_comm):
 
 
 def _finish(buf, spath, where, X, y, qid, comments, doc_ids, names, n_noqid, first_noqid, *, sizes, qpath,
-            auto_query, weight, wpath, sources, drop_unjudged, sort) -> RankingDataset:
+            auto_query, weight, wpath, sources, drop_unjudged, sort, feature_set=None) -> RankingDataset:
     """Unjudged rows, qids against the sidecar, query contiguity: the checks after parsing, for both paths.
 
     ``buf`` is None on the streaming path: every error then raises :class:`_Reparse` (see ``_error_at``).
@@ -344,7 +346,7 @@ def _finish(buf, spath, where, X, y, qid, comments, doc_ids, names, n_noqid, fir
         weight = weight[order] if weight is not None else None
     return RankingDataset(X=X, y=y, qid=qid, group_ptr=group_ptr, doc_ids=doc_ids, comments=comments,
                           feature_names=tuple(names) if names is not None else None, weight=weight,
-                          sources=sources)
+                          sources=sources, feature_set=feature_set)
 
 
 class _RowLines:
@@ -539,6 +541,7 @@ def _parse_stream(path, gz, spath, *, n_features, sizes, qpath, auto_query, weig
         X.has_sorted_indices = True
     comments, doc_ids = _split_comments(texts, meta) if texts is not None else (None, None)
     return _finish(None, spath, _NoLines(), X, y, qid, comments, doc_ids, names, n_noqid, -1, sizes=sizes,
+                   feature_set=meta.get("feature_set"),
                    qpath=qpath, auto_query=auto_query, weight=weight, wpath=wpath, sources=sources,
                    drop_unjudged=drop_unjudged, sort=sort)
 
@@ -740,6 +743,8 @@ def _read_header(buf, start: int, spath: str, encoding: str) -> dict:
         for key in ("comments", "doc_ids"):
             if meta.get(key) is not None and not isinstance(meta[key], bool):
                 raise ValueError(f"{key} must be true or false")
+        if meta.get("feature_set") is not None and not isinstance(meta["feature_set"], dict):
+            raise ValueError("feature_set must be a JSON object")
     except (ValueError, UnicodeDecodeError) as exc:
         raise LetorFormatError(f"bad ltrkit-letor header ({exc})", spath, 1,
                                text[:60].decode("ascii", "backslashreplace")) from None
@@ -1132,4 +1137,6 @@ def _header_line(data: RankingDataset) -> str:
         "comments": data.comments is not None,
         "doc_ids": data.doc_ids is not None,
     }
+    if data.feature_set is not None:  # absent otherwise: files without one stay byte for byte as before
+        meta["feature_set"] = data.feature_set
     return HEADER_PREFIX.decode("ascii") + " " + json.dumps(meta, ensure_ascii=True) + "\n"
