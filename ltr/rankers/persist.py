@@ -159,7 +159,7 @@ def load_model(path: str | os.PathLike) -> Ranker:
     model.data_fingerprint_ = meta.get("data_fingerprint")
     model.fit_seconds_ = float(meta.get("fit_seconds") or float("nan"))
     model.evals_result_ = {}
-    model.feature_set_ = meta.get("feature_set")
+    model.feature_set_ = _feature_set(meta.get("feature_set"), n_features, mpath)
     model.normalizer_ = None
     if meta.get("normalizer") is not None:
         from ltr.rankers.normalize import normalizer_from_dict
@@ -172,6 +172,18 @@ def load_model(path: str | os.PathLike) -> Ranker:
                 model.n_features_in_:
             raise ModelFormatError(f"{mpath}: the global normalizer does not match the model's feature count")
     return model
+
+
+def _feature_set(described, n_features: int, mpath: Path) -> dict | None:
+    """The sidecar's feature-set description (how the features were computed), checked to describe the model's
+    columns."""
+    if described is None:
+        return None
+    columns = described.get("columns") if isinstance(described, dict) else None
+    if not isinstance(columns, list) or len(columns) != n_features:
+        raise ModelFormatError(f"{mpath}: feature_set must be a feature-set description naming the model's "
+                               f"{n_features} columns")
+    return described
 
 
 def _load_plain(path: Path, text: str) -> Ranker:

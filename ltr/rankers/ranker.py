@@ -242,6 +242,10 @@ class Ranker(BaseEstimator):
         The parameter values the preset set in this fit (empty without one).
     device_ : {"cpu", "gpu"}
         The device that trained (``"cpu"`` after a ``"gpu-or-cpu"`` fallback).
+    feature_set_ : dict or None
+        How the features were computed, when the training data says so (a dataset from the feature layer, e.g. a
+        LETOR file written by ``ltr features``, whose description names exactly the columns trained on); saved in
+        the sidecar, so that a reranker computes the same columns (``features.serve.Reranker``).
 
     Examples
     --------
@@ -493,6 +497,7 @@ class Ranker(BaseEstimator):
             if fnames.size != self.n_features_in_:
                 raise ValueError(f"{fnames.size} feature names for {self.n_features_in_} features")
             self.feature_names_in_ = fnames
+        self.feature_set_ = _described_features(X, getattr(self, "feature_names_in_", None))
         self.data_fingerprint_ = fingerprint
         return self
 
@@ -566,6 +571,16 @@ class Ranker(BaseEstimator):
 
         ``qid`` or ``group`` (or a RankingDataset) are needed only by a model with a per-query ``normalize``.
         """
+        X = self.engine_input(X, qid=qid, group=group)
+        return get_backend(self.engine).predict(self.booster_, X, self.best_iteration_)
+
+    def engine_input(self, X, *, qid: ArrayLike | None = None, group: ArrayLike | None = None):
+        """The rows as the engine scores them: normalised as in training, a distillation teacher's column blanked
+        (``X`` itself when neither applies). :meth:`predict` is the engine's prediction of these rows; a scorer of
+        the model's own trees (:mod:`ltr.trees`) takes them too.
+
+        ``qid`` or ``group`` (or a RankingDataset) are needed only by a model with a per-query ``normalize``.
+        """
         self._check_fitted()
         ptr = None
         if isinstance(X, RankingDataset):
@@ -587,8 +602,7 @@ class Ranker(BaseEstimator):
                     "group= with X"
                 )
             X = norm.transform(X, group_ptr=ptr)
-        X = blank_column(X, self._teacher_column())  # as in training (no tree uses it: its value cannot matter)
-        return get_backend(self.engine).predict(self.booster_, X, self.best_iteration_)
+        return blank_column(X, self._teacher_column())  # as in training (no tree uses it: its value cannot matter)
 
     def score(self, X, y=None, *, qid=None, group=None, sample_weight=None) -> float:
         """Mean NDCG@10 (exp2 gain, queries with no relevant document score 0, as trec_eval)."""
@@ -647,6 +661,15 @@ class Ranker(BaseEstimator):
             "feature_set": getattr(self, "feature_set_", None),
         }
         write_model(path, text, meta)
+
+
+def _described_features(X, names) -> dict | None:
+    """The feature-set description of a training dataset made by the feature layer, when it describes exactly the
+    columns trained on (None otherwise: a description of other columns would only mislead)."""
+    described = getattr(X, "feature_set", None) if isinstance(X, RankingDataset) else None
+    if described is None or names is None or list(described.get("columns") or []) != [str(n) for n in names]:
+        return None
+    return described
 
 
 def _engine_error(model: Ranker, e: Exception) -> Exception:
