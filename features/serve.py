@@ -1,0 +1,641 @@
+"""Serving: rerank first-stage candidates with a saved ranker, in process (one query, many, or a whole run).
+
+:meth:`Reranker.load` reads a model saved by ``ltr train`` once, with the index (or the collection to build it
+from), and rebuilds the model's own feature set from its sidecar: a model trained on ``ltr features`` output keeps
+the description of its columns (:meth:`features.featureset.FeatureSet.to_dict`: scorers, parameters, analyzer,
+fields, column names). The set is checked against the index before any query is served: another analyzer, other
+fields, other scorers or parameters, or a column the model was trained on that the set does not compute is refused
+with a :class:`FeatureSetMismatchError` naming each difference (:func:`features.featureset.differences`). A model
+without that description (trained on another LETOR file, or a plain engine model) needs ``features=`` (a feature-set
+file, e.g. the ``FS.toml`` given to ``ltr features --features``), checked against the model's feature names.
+
+Then :meth:`Reranker.rerank` scores one query's candidates: their features (the same :class:`~features.pairs.PairSet`
+and scorers as :func:`features.extraction.extract`, cast to float32 as the LETOR file holds them), the model's
+input (:meth:`ltr.Ranker.engine_input`: its normaliser), and its scores, by the model's own trees through
+:mod:`ltr.trees` (bit for bit the engine's ``predict``, without its per-call cost) or by the linear model's own
+``predict``. The scores are therefore those ``ltr features`` + ``ltr predict`` give for the same candidates, bit for
+bit (``tests/test_serve.py``). Results are sorted by score, descending; ties keep the order the candidates were
+given in (a stable sort), as :func:`ltr.io.run_from_scores` does.
+
+The first-stage score and rank features (``first_stage``) are the ``scores`` given (0 without) and the position in
+the list given (1, 2, ...); :meth:`Reranker.rerank_run` takes them from the run, as ``ltr features --run`` does.
+
+Threads: the index, the feature set and the tree scorer are built once and only read afterwards, so several threads
+may call :meth:`rerank` at once. Two things are serialised by a lock: feature sets holding a ``biencoder`` or
+``crossencoder`` feature (their vector caches are not thread-safe), and every feature computation when Numba runs
+on its ``workqueue`` threading layer (which aborts on concurrent parallel calls; the OpenMP and TBB layers do not).
+
+Example::
+
+    from features.serve import Reranker
+    reranker = Reranker.load("model.txt", index="cran.index", collection="../shared/data/cranfield")
+    result = reranker.rerank("flutter of swept wings", ["184", "12", "51"], scores=[14.2, 11.0, 9.8])
+    result.doc_ids, result.scores      # sorted, best first
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from numpy.typing import ArrayLike, NDArray
+
+from features.collections import Collection
+from features.featureset import FeatureSet, differences
+from features.index import InvertedIndex
+from features.pairs import PairSet
+from ltr.groups import group_ptr_from_sizes
+from ltr.threads import numba_threads
+
+__all__ = ["FeatureSetMismatchError", "MissingFeatureSetError", "Reranker", "Reranking", "RunReport",
+           "UnknownCandidatesError"]
+
+log = logging.getLogger(__name__)
+
+#: Distinct ids a message or report lists before it only counts.
+SHOWN_IDS = 5
+
+
+class FeatureSetMismatchError(ValueError):
+    """A model used with other features than it was trained on: the message names each difference."""
+
+
+class MissingFeatureSetError(ValueError):
+    """A model whose sidecar does not say how its features were computed, and no feature set given."""
+
+
+class UnknownCandidatesError(ValueError):
+    """Candidates that the collection lacks (``on_unknown="error"``); ``doc_ids`` holds them, in order."""
+
+    def __init__(self, message: str, doc_ids: Sequence[str] = ()):
+        super().__init__(message)
+        self.doc_ids = tuple(doc_ids)
+
+
+@dataclass(frozen=True)
+class Reranking:
+    """One query's reranked candidates.
+
+    Attributes
+    ----------
+    doc_ids : tuple of str
+        Best first; ties in score keep the order the candidates were given in.
+    scores : ndarray of float64, shape (n,)
+        The model's score of each, in the same order (read-only).
+    unknown : tuple of str
+        Candidates the collection lacks, dropped (``on_unknown="drop"``), in the order given.
+    """
+
+    doc_ids: tuple[str, ...]
+    scores: NDArray[np.float64]
+    unknown: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        s = np.array(self.scores, dtype=np.float64)  # a copy: the caller's array stays the caller's
+        s.flags.writeable = False
+        object.__setattr__(self, "scores", s)
+
+    def __len__(self) -> int:
+        return len(self.doc_ids)
+
+
+@dataclass(frozen=True)
+class RunReport:
+    """What :meth:`Reranker.rerank_run` reranked, and what it left out (each with a count and the first ids).
+
+    Attributes
+    ----------
+    n_queries, n_rows : int
+        Queries and candidates reranked (the rows of the new run).
+    unknown_query_rows : int
+        Run lines naming a query the queries lack (dropped); ``unknown_queries`` the first such ids.
+    unknown_doc_rows : int
+        Run lines naming a document the collection lacks (dropped); ``unknown_docs`` the first such ids.
+    duplicate_rows : int
+        Run lines repeating a (query, document) pair (dropped; the first line is kept).
+    empty_queries : tuple of str
+        Queries of the run left with no candidate (they have no rows in the new run).
+    """
+
+    n_queries: int
+    n_rows: int
+    unknown_query_rows: int = 0
+    unknown_queries: tuple[str, ...] = ()
+    n_unknown_queries: int = 0
+    unknown_doc_rows: int = 0
+    unknown_docs: tuple[str, ...] = ()
+    n_unknown_docs: int = 0
+    duplicate_rows: int = 0
+    empty_queries: tuple[str, ...] = field(default=())
+
+    def problems(self) -> list[str]:
+        """One sentence per thing left out (empty when nothing was)."""
+        out = []
+        if self.unknown_query_rows:
+            out.append(f"{self.unknown_query_rows} run line(s) name {self.n_unknown_queries} query id(s) the queries "
+                       f"lack (first: {', '.join(self.unknown_queries)}): dropped")
+        if self.unknown_doc_rows:
+            out.append(f"{self.unknown_doc_rows} run line(s) name {self.n_unknown_docs} document(s) the collection "
+                       f"lacks (first: {', '.join(self.unknown_docs)}): dropped")
+        if self.duplicate_rows:
+            out.append(f"{self.duplicate_rows} run line(s) repeat a (query, document) pair: dropped, the first kept")
+        if self.empty_queries:
+            shown = ", ".join(self.empty_queries[:SHOWN_IDS])
+            out.append(f"{len(self.empty_queries)} query(ies) have no candidate left (first: {shown}): no rows "
+                       "for them")
+        return out
+
+
+def _first(ids: Sequence[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(str(i) for i in ids))[:SHOWN_IDS]
+
+
+def _load_model(model):
+    from ltr.rankers import Ranker, load_model
+
+    if isinstance(model, Ranker):
+        if not hasattr(model, "booster_"):
+            raise ValueError("model: this Ranker is not fitted: fit it or load a saved model")
+        return model, "the model"
+    return load_model(model), f"model {model}"
+
+
+def _load_collection(collection) -> Collection | None:
+    if collection is None or isinstance(collection, Collection):
+        return collection
+    from features.collections import load_documents, load_test_collection
+
+    p = Path(collection)
+    if not p.exists():
+        raise FileNotFoundError(f"collection not found: {p}")
+    return load_test_collection(p).docs if p.is_dir() else load_documents(p)
+
+
+def _build_index(docs: Collection, described: Mapping[str, Any] | None) -> InvertedIndex:
+    """The index of ``docs`` with the analysis, fields and position gap the model's features were computed on."""
+    from features.analysis import Analyzer
+
+    if described is None or "analyzer" not in described:
+        return InvertedIndex.build(docs, Analyzer())
+    fields = list(described.get("fields") or [])
+    aliases = dict(described.get("aliases") or {})
+    concatenated = "all" if ("all" in fields or "all" in aliases) else None
+    fields = [f for f in fields if f != concatenated] or None
+    return InvertedIndex.build(docs, Analyzer.from_dict(described["analyzer"]), fields=fields,
+                               all_field=concatenated, position_gap=int(described.get("position_gap", 8)))
+
+
+def _is_model_scorer(name: str) -> bool:
+    """Scorers whose state (a vector cache) is not thread-safe, and which run a neural model."""
+    from features.scorers import get_scorer
+    from features.scorers.neural import BiEncoder, CrossEncoderScorer
+
+    return issubclass(get_scorer(name), (BiEncoder, CrossEncoderScorer))
+
+
+def _placeholders(names) -> bool:
+    """Whether ``names`` are the names LightGBM (``Column_0``, ...) or XGBoost (``f0``, ...) give unnamed columns."""
+    names = [str(n) for n in names]
+    return any(names == [f"{prefix}{j}" for j in range(len(names))] for prefix in ("Column_", "f"))
+
+
+def _entries_only(described: Mapping[str, Any]) -> dict[str, Any]:
+    return {"format": described.get("format"), "features": described.get("features")}
+
+
+class Reranker:
+    """A ranker with its index, feature set and tree scorer, loaded once, scoring candidate lists.
+
+    Build one with :meth:`load` (the constructor takes objects already loaded and runs the same checks).
+
+    Parameters
+    ----------
+    model : ltr.Ranker
+        Fitted (``ltr.load_model``).
+    index : InvertedIndex
+    feature_set : FeatureSet
+        The features the model was trained on, in its column order.
+    collection : Collection, optional
+        The documents' text, for features that read it (``biencoder``, ``crossencoder``); the index's documents.
+    n_jobs : int, optional
+        Numba threads for the feature kernels and the tree scorer (:mod:`ltr.threads`); default 1, the fastest for
+        one query's candidates. :meth:`rerank_run` with None lets the toolkit choose for the batch.
+    name : str
+        How messages name the model.
+
+    Raises
+    ------
+    FeatureSetMismatchError
+        The model's stored description and the feature set or index disagree, or the model has a column the set
+        does not compute (module docstring).
+    """
+
+    def __init__(self, model, index: InvertedIndex, feature_set: FeatureSet, *, collection: Collection | None = None,
+                 n_jobs: int | None = 1, name: str = "the model", _explicit: bool = True):
+        self.model = model
+        self.index = index
+        self.feature_set = feature_set
+        self.collection = collection
+        self.n_jobs = n_jobs
+        self.name = name
+        self.description = self._check(explicit=_explicit)
+        self.feature_names = tuple(self.description["columns"])
+        self._trees = None
+        if model.engine in ("lightgbm", "xgboost"):
+            from ltr import trees
+
+            self._trees = trees.from_booster(model.booster_)
+        self._serial = any(_is_model_scorer(s.scorer) for s in feature_set.specs)
+        self._lock = threading.Lock()
+
+    # -- loading -------------------------------------------------------------------------------------------------------
+    @classmethod
+    def load(cls, model, *, index: str | os.PathLike | InvertedIndex | None = None,
+             collection: str | os.PathLike | Collection | None = None,
+             features: str | os.PathLike | FeatureSet | Sequence | None = None, n_jobs: int | None = 1,
+             warm: bool = True) -> Reranker:
+        """Load a model and what its features need, check that they fit, and warm the kernels.
+
+        Parameters
+        ----------
+        model : path or ltr.Ranker
+            A model saved by ``ltr train`` / :meth:`ltr.Ranker.save` (or a fitted Ranker).
+        index : path or InvertedIndex, optional
+            A saved index (``ltr features --index``); a path that does not exist yet is built from ``collection``
+            with the model's analyzer and fields, and saved there. Default: built from ``collection``, not saved.
+        collection : path or Collection, optional
+            The documents (a collection folder or a document file of any format ``ltr features`` reads). Needed to
+            build the index, and by features that read text; when given with a saved index, the index must hold
+            the same documents.
+        features : path, list or FeatureSet, optional
+            The feature set, for a model whose sidecar has none (it was not trained on ``ltr features`` output); with
+            one, it must describe the same features (it may set :data:`features.featureset.RUNTIME_PARAMS` anew: a
+            neural model's device or cache folder).
+        n_jobs : int, optional
+            Threads (class docstring).
+        warm : bool, default=True
+            Run the feature kernels and the tree scorer once on a stand-in query, so that the first real query
+            does not pay Numba's compile or cache load (neural features are not run).
+
+        Raises
+        ------
+        MissingFeatureSetError
+            The model has no stored feature set and ``features`` is not given.
+        FeatureSetMismatchError
+            The index or ``features`` differ from the model's (each difference named).
+        ValueError
+            Neither ``index`` nor ``collection``; an index of other documents than the collection.
+        """
+        ranker, name = _load_model(model)
+        described = getattr(ranker, "feature_set_", None)
+        if described is None and features is None:
+            raise MissingFeatureSetError(
+                f"{name} has no feature set in its sidecar: it was not trained on `ltr features` output (a LETOR "
+                "file whose header describes how its columns were computed); give the feature set it was trained "
+                "with explicitly: Reranker.load(..., features='FS.toml'), or ltr rerank --features FS.toml "
+                "('default' for ltr features' default set)")
+        fs = FeatureSet.load(features) if features is not None else FeatureSet.from_dict(described)
+        if features is not None and described is not None:
+            diff = differences(_entries_only(described), _entries_only(fs.to_dict()),
+                               ("the model", "the feature set given"))
+            if diff:
+                raise FeatureSetMismatchError(f"{name} was trained on other features than the feature set given: "
+                                              + "; ".join(diff))
+        docs = _load_collection(collection)
+        ix = cls._index(index, docs, described)
+        reranker = cls(ranker, ix, fs, collection=docs, n_jobs=n_jobs, name=name, _explicit=features is not None)
+        if warm:
+            reranker.warm()
+        return reranker
+
+    @staticmethod
+    def _index(index, docs: Collection | None, described) -> InvertedIndex:
+        if isinstance(index, InvertedIndex):
+            ix = index
+        elif index is not None and Path(index).exists():
+            if Path(index).is_dir():
+                raise IsADirectoryError(21, "is a folder, not an index file", str(index))
+            ix = InvertedIndex.load(index)
+        else:
+            if docs is None:
+                raise ValueError("index: give a saved index, or the collection to build it from (collection=)"
+                                 if index is None else f"index {index} does not exist: give the collection to build "
+                                                       "it from (collection=)")
+            ix = _build_index(docs, described)
+            if index is not None:
+                ix.save(index)
+            return ix
+        if docs is not None and list(ix.doc_ids) != list(docs.doc_ids):
+            where = "the index given" if isinstance(index, InvertedIndex) else f"index {index}"
+            raise ValueError(f"{where} was built from other documents than the collection's; rebuild it from the "
+                             "collection, or give the collection it was built from")
+        return ix
+
+    def _check(self, *, explicit: bool) -> dict[str, Any]:
+        """The feature set's description against this index, compared with the model's; returns it."""
+        model, name = self.model, self.name
+        try:
+            have = self.feature_set.to_dict(self.index)
+        except ValueError as e:  # a field the index lacks, named by FeatureSet.columns
+            raise FeatureSetMismatchError(f"{name}: its feature set does not fit this index: {e}") from None
+        described = getattr(model, "feature_set_", None)
+        if described is not None:
+            # A set given explicitly was compared entry by entry already (runtime parameters may differ): compare
+            # what the index decides. Otherwise compare everything.
+            want = dict(described)
+            if explicit:
+                want["features"] = have["features"]
+            diff = differences(want, have, ("the model", "this index"))
+            if diff:
+                raise FeatureSetMismatchError(
+                    f"{name} was trained on features computed otherwise than this index and feature set give: "
+                    + "; ".join(diff) + " (use the index and analysis options the training features were made with)")
+        columns = have["columns"]
+        names = getattr(model, "feature_names_in_", None)
+        if names is not None and _placeholders(names):
+            names = None  # an engine's own names for unnamed columns (a plain model's): only the count is known
+        if names is not None:
+            missing = [(j, str(n)) for j, n in enumerate(names) if str(n) not in set(columns)]
+            if missing:
+                shown = ", ".join(f"{n!r} (column {j + 1})" for j, n in missing[:SHOWN_IDS])
+                raise FeatureSetMismatchError(
+                    f"{name} has {len(missing)} feature(s) that the feature set does not compute: {shown}; the set "
+                    f"computes {len(columns)} columns (first: {columns[:3]}): give the feature set the model was "
+                    "trained with")
+            if [str(n) for n in names] != list(columns):
+                diff = differences({"columns": [str(n) for n in names]}, {"columns": columns},
+                                   ("the model", "the feature set"))
+                raise FeatureSetMismatchError(f"{name}: its features and the feature set's columns differ: "
+                                              + "; ".join(diff))
+        elif model.n_features_in_ != len(columns):
+            raise FeatureSetMismatchError(f"{name} takes {model.n_features_in_} features but the feature set "
+                                          f"computes {len(columns)} on this index")
+        return have
+
+    def warm(self) -> None:
+        """Run the classical feature kernels and the tree scorer once on a stand-in query (neural features are not
+        run: they would add the stand-in to their caches)."""
+        if self.index.n_docs == 0:
+            return
+        import numba
+
+        specs = [s for s in self.feature_set.specs if not _is_model_scorer(s.scorer) and s.scorer != "neural_file"]
+        text = self.index.terms[0] if self.index.n_terms else ""
+        if specs:
+            pairs = self._pairs([text], [np.zeros(1, dtype=np.int32)], None, None, None)
+            with numba_threads(self.n_jobs):
+                FeatureSet(specs).compute(pairs)
+        self.score(np.zeros((1, len(self.feature_names)), dtype=np.float32))
+        try:
+            layer = numba.threading_layer()
+        except ValueError:  # no parallel kernel has run
+            layer = None
+        if layer == "workqueue":
+            self._serial = True
+
+    # -- the steps -----------------------------------------------------------------------------------------------------
+    def _pairs(self, texts: Sequence[str], docs: Sequence[NDArray[np.int32]], scores, ranks, qids) -> PairSet:
+        sizes = np.array([d.shape[0] for d in docs], dtype=np.int64)
+        flat = np.concatenate(docs) if docs else np.zeros(0, dtype=np.int32)
+        if ranks is None:  # the position in the list given
+            ranks = np.arange(flat.shape[0], dtype=np.float64) - np.repeat(np.cumsum(sizes) - sizes, sizes) + 1
+        return PairSet(self.index, [self.index.query_terms(t) for t in texts], group_ptr_from_sizes(sizes), flat,
+                       first_stage_score=np.zeros(flat.shape[0]) if scores is None else scores,
+                       first_stage_rank=ranks, qids=qids, query_texts=list(texts), collection=self.collection)
+
+    def _compute(self, pairs: PairSet) -> NDArray[np.float32]:
+        if self._serial:
+            with self._lock, numba_threads(self.n_jobs):
+                X, _, _ = self.feature_set.compute(pairs)
+        else:
+            with numba_threads(self.n_jobs):
+                X, _, _ = self.feature_set.compute(pairs)
+        return X.astype(np.float32)  # as extract() returns them and the LETOR file holds them
+
+    def _doc_index(self, doc_ids: Sequence[str], on_unknown: str, what: str) -> tuple[NDArray[np.int32], tuple]:
+        if on_unknown not in ("error", "drop"):
+            raise ValueError(f"on_unknown must be 'error' or 'drop', got {on_unknown!r}")
+        ids = [str(d) for d in doc_ids]
+        docs = self.index.doc_index(ids)
+        bad = docs < 0
+        unknown = ()
+        if bad.any():
+            unknown = tuple(ids[i] for i in np.flatnonzero(bad))
+            if on_unknown == "error":
+                raise UnknownCandidatesError(
+                    f"{what}: {len(unknown)} of the {len(ids)} candidate documents are not in the collection "
+                    f"(first: {', '.join(_first(unknown))}); pass on_unknown='drop' to rerank the others", unknown)
+            docs = docs[~bad]
+        if np.unique(docs).shape[0] != docs.shape[0]:
+            seen: set[int] = set()
+            dup = next(self.index.doc_ids[d] for d in docs.tolist() if d in seen or seen.add(d))
+            raise ValueError(f"{what}: document {dup!r} is a candidate twice; give each candidate once")
+        return docs, unknown
+
+    def features(self, query_text: str, doc_ids: Sequence[str], *, scores: ArrayLike | None = None,
+                 qid: str | None = None) -> NDArray[np.float32]:
+        """The model's features of one query's candidates, float32, one row per candidate in the order given
+        (columns :attr:`feature_names`). Every candidate must be in the collection."""
+        docs, _ = self._doc_index(doc_ids, "error", "doc_ids")
+        s = self._first_stage(scores, len(docs), len(docs))
+        return self._compute(self._pairs([query_text], [docs], s, None, None if qid is None else [str(qid)]))
+
+    def score(self, X: ArrayLike, *, group: ArrayLike | None = None) -> NDArray[np.float64]:
+        """The model's scores of feature rows (one query's, or queries of ``group`` sizes): its normaliser, then
+        its trees (:mod:`ltr.trees`) or the linear model's ``predict``."""
+        X = np.asarray(X)
+        sizes = [X.shape[0]] if group is None else group
+        Xe = self.model.engine_input(X, group=sizes)
+        if self._trees is not None:
+            return self._trees.predict(Xe, n_iter=self.model.best_iteration_, n_jobs=self.n_jobs)
+        return np.asarray(self.model.booster_.predict(Xe), dtype=np.float64)
+
+    @staticmethod
+    def _first_stage(scores, n_given: int, n: int, keep=None) -> NDArray[np.float64] | None:
+        if scores is None:
+            return None
+        s = np.asarray(scores, dtype=np.float64)
+        if s.shape != (n_given,):
+            raise ValueError(f"scores has shape {s.shape}; give one first-stage score per candidate ({n_given})")
+        return s if keep is None else s[keep]
+
+    # -- reranking -----------------------------------------------------------------------------------------------------
+    def rerank(self, query_text: str, doc_ids: Sequence[str], *, scores: ArrayLike | None = None,
+               qid: str | None = None, on_unknown: str = "error") -> Reranking:
+        """Rerank one query's candidates.
+
+        Parameters
+        ----------
+        query_text : str
+        doc_ids : sequence of str
+            The candidates, in first-stage order (their rank feature is the position in this list; a dropped
+            unknown candidate keeps its place, as ``ltr features --run`` keeps a run's ranks).
+        scores : array-like of float, optional
+            Their first-stage scores (the ``first_stage_score`` feature; 0 without).
+        qid : str, optional
+            The query id, for features that look scores up by it (``neural_file``).
+        on_unknown : {"error", "drop"}
+            Candidates the collection lacks: an :class:`UnknownCandidatesError` naming them, or dropped (listed in
+            the result's ``unknown``).
+
+        Returns
+        -------
+        Reranking
+            Doc ids and scores, best first (ties: the order given). No candidate: an empty result.
+
+        Examples
+        --------
+        >>> r = reranker.rerank("flutter of wings", ["184", "12", "51"])   # doctest: +SKIP
+        >>> list(zip(r.doc_ids, r.scores))                                  # doctest: +SKIP
+        """
+        ids = [str(d) for d in doc_ids]
+        docs, unknown = self._doc_index(ids, on_unknown, "doc_ids")
+        keep = None if not unknown else self.index.doc_index(ids) >= 0
+        s = self._first_stage(scores, len(ids), len(docs), keep)
+        if docs.shape[0] == 0:
+            return Reranking((), np.zeros(0), unknown)
+        ranks = None if keep is None else (np.flatnonzero(keep) + 1).astype(np.float64)
+        X = self._compute(self._pairs([query_text], [docs], s, ranks, None if qid is None else [str(qid)]))
+        return self._sorted(self.index.doc_ids[docs], self.score(X), unknown)
+
+    @staticmethod
+    def _sorted(doc_ids, scores: NDArray[np.float64], unknown: tuple) -> Reranking:
+        order = np.argsort(-scores, kind="stable")  # descending; ties keep the order given
+        return Reranking(tuple(str(d) for d in np.asarray(doc_ids)[order]), scores[order], unknown)
+
+    def rerank_many(self, queries: Mapping[str, tuple], *, on_unknown: str = "error") -> dict[str, Reranking]:
+        """Rerank several queries in one pass: ``{qid: (text, doc_ids)}`` or ``{qid: (text, doc_ids, scores)}``
+        -> ``{qid: Reranking}``, the same as :meth:`rerank` of each (an empty candidate list gives an empty
+        result, and a warning counts such queries)."""
+        qids, texts, docs, firsts, ranks, unknowns = [], [], [], [], [], {}
+        have_scores = False
+        for q, item in queries.items():
+            if not isinstance(item, (tuple, list)) or len(item) not in (2, 3):
+                raise ValueError(f"queries[{q!r}] must be (text, doc_ids) or (text, doc_ids, scores)")
+            text, ids = item[0], [str(d) for d in item[1]]
+            d, unknown = self._doc_index(ids, on_unknown, f"query {q!r}")
+            keep = None if not unknown else self.index.doc_index(ids) >= 0
+            s = self._first_stage(item[2] if len(item) == 3 else None, len(ids), len(d), keep)
+            have_scores = have_scores or s is not None
+            unknowns[str(q)] = unknown
+            qids.append(str(q))
+            texts.append(text)
+            docs.append(d)
+            firsts.append(s if s is not None else np.zeros(len(d)))
+            ranks.append(np.arange(1, len(d) + 1, dtype=np.float64) if keep is None
+                         else (np.flatnonzero(keep) + 1).astype(np.float64))
+        empty = [q for q, d in zip(qids, docs) if d.shape[0] == 0]
+        if empty:
+            log.warning("%d query(ies) have no candidate (first: %s): no result rows for them", len(empty),
+                        ", ".join(_first(empty)))
+        out = {q: Reranking((), np.zeros(0), unknowns[q]) for q in empty}
+        live = [i for i, d in enumerate(docs) if d.shape[0]]
+        if live:
+            pairs = self._pairs([texts[i] for i in live], [docs[i] for i in live],
+                                np.concatenate([firsts[i] for i in live]) if have_scores else None,
+                                np.concatenate([ranks[i] for i in live]), [qids[i] for i in live])
+            sizes = [docs[i].shape[0] for i in live]
+            scores = self.score(self._compute(pairs), group=sizes)
+            start = np.concatenate([[0], np.cumsum(sizes)])
+            for k, i in enumerate(live):
+                out[qids[i]] = self._sorted(self.index.doc_ids[docs[i]], scores[start[k]:start[k + 1]],
+                                            unknowns[qids[i]])
+        return {q: out[q] for q in qids}
+
+    def rerank_run(self, run: pd.DataFrame, queries: Mapping[str, str], *, depth: int | None = None,
+                   on_unknown: str = "warn", tag: str = "ltrkit") -> tuple[pd.DataFrame, RunReport]:
+        """Rerank every query of a first-stage run (``ltr rerank``).
+
+        Candidates are taken as ``ltr features --run`` takes them: run lines naming a query ``queries`` lacks are
+        dropped, then repeated (query, document) lines (the first kept), then each query's candidates are ordered
+        by the run's rank (ties: file order) and, with ``depth``, cut to the first ``depth``; candidates the
+        collection lacks are dropped after that cut (a query keeps fewer than ``depth``). The run's score and rank
+        are the first-stage features. Queries come in the order of ``queries``.
+
+        Parameters
+        ----------
+        run : DataFrame
+            ``qid``, ``docno``, ``rank``, ``score`` (:func:`ltr.io.read_run`).
+        queries : mapping of str -> str
+            Query id -> text.
+        depth : int, optional
+            Rerank each query's first ``depth`` candidates (all by default); the new run holds those only.
+        on_unknown : {"warn", "error"}
+            Lines naming unknown queries or documents: dropped and counted in the report, or a ValueError naming
+            them.
+        tag : str
+            The new run's tag.
+
+        Returns
+        -------
+        (DataFrame, RunReport)
+            The new run (``qid``, ``q0``, ``docno``, ``rank``, ``score``, ``tag``; best first within a query, ties
+            in the candidates' order), and what was reranked and left out.
+        """
+        from features.extraction import candidates_frame
+        from ltr.io import run_from_scores
+
+        if on_unknown not in ("warn", "error"):
+            raise ValueError(f"on_unknown must be 'warn' or 'error', got {on_unknown!r}")
+        if depth is not None and (isinstance(depth, bool) or int(depth) != depth or depth < 1):
+            raise ValueError(f"depth must be a positive integer or None, got {depth!r}")
+        cand = candidates_frame(run)
+        texts = {str(q): t for q, t in queries.items()}
+        bad_q = ~cand["qid"].isin(set(texts)).to_numpy()
+        report: dict[str, Any] = {}
+        if bad_q.any():
+            ids = cand["qid"][bad_q]
+            report.update(unknown_query_rows=int(bad_q.sum()), unknown_queries=_first(ids),
+                          n_unknown_queries=int(ids.nunique()))
+            if on_unknown == "error":
+                raise ValueError(f"run: {int(bad_q.sum())} line(s) name {ids.nunique()} query id(s) the queries "
+                                 f"lack (first: {', '.join(_first(ids))})")
+            cand = cand[~bad_q]
+        dup = cand.duplicated(["qid", "docno"]).to_numpy()
+        if dup.any():
+            report["duplicate_rows"] = int(dup.sum())
+            cand = cand[~dup]
+        cand = cand.sort_values(["qid", "rank"], kind="stable")
+        if depth is not None:
+            cand = cand[cand.groupby("qid", sort=False).cumcount() < int(depth)]
+        docs = self.index.doc_index(cand["docno"])
+        bad_d = docs < 0
+        if bad_d.any():
+            ids = cand["docno"][bad_d]
+            report.update(unknown_doc_rows=int(bad_d.sum()), unknown_docs=_first(ids),
+                          n_unknown_docs=int(ids.nunique()))
+            if on_unknown == "error":
+                raise UnknownCandidatesError(
+                    f"run: {int(bad_d.sum())} line(s) name {ids.nunique()} document(s) the collection lacks "
+                    f"(first: {', '.join(_first(ids))})", tuple(ids))
+        in_run = list(dict.fromkeys(cand["qid"]))
+        cand = cand.assign(doc=docs)[~bad_d]
+        by_q = {q: g for q, g in cand.groupby("qid", sort=False)}
+        order = [q for q in texts if q in by_q]
+        report["empty_queries"] = tuple(q for q in in_run if q not in by_q)
+        if not order:
+            empty = pd.DataFrame({c: pd.Series(dtype=t) for c, t in (("qid", str), ("q0", str), ("docno", str),
+                                                                      ("rank", np.int64), ("score", np.float64),
+                                                                      ("tag", str))})
+            return empty, RunReport(0, 0, **report)
+        rows = pd.concat([by_q[q] for q in order], ignore_index=True)
+        sizes = [len(by_q[q]) for q in order]
+        pairs = PairSet(self.index, [self.index.query_terms(texts[q]) for q in order], group_ptr_from_sizes(sizes),
+                        rows["doc"].to_numpy(dtype=np.int32), first_stage_score=rows["score"].to_numpy(np.float64),
+                        first_stage_rank=rows["rank"].to_numpy(np.float64), qids=order,
+                        query_texts=[texts[q] for q in order], collection=self.collection)
+        scores = self.score(self._compute(pairs), group=sizes)
+        out = run_from_scores(rows["qid"].to_numpy(), rows["docno"].to_numpy(), scores, tag=tag)
+        return out, RunReport(len(order), len(out), **report)
+
+    def __repr__(self) -> str:
+        engine = self.model.engine + (" (ltr.trees)" if self._trees is not None else "")
+        return (f"Reranker({self.name}, {engine}, {len(self.feature_names)} features, index of "
+                f"{self.index.n_docs} documents)")

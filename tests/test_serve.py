@@ -1,0 +1,278 @@
+"""``features.serve.Reranker``: a model knows its features, and reranking in process gives, bit for bit, what
+``ltr features`` + ``ltr predict`` give for the same query and candidates.
+
+The reference is the command-line path: ``ltr features`` writes the LETOR file, ``ltr train`` the model, ``ltr
+predict`` scores the file through the engine's own ``predict`` (LightGBM's, XGBoost's, the linear model's). The
+reranker computes the features itself, per query, and scores them with :mod:`ltr.trees`. Equality is exact (not to
+float32 round-off): both paths compute the same float64 features with the same scorers, cast them to float32 once
+(``extract`` does, and the LETOR file holds those float32 values exactly: it is written with the shortest decimal
+that reads back to the same float32), and ``ltr.trees`` returns the engines' own margins bit for bit.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from features.analysis import Analyzer
+from features.featureset import FeatureSet, differences
+from features.index import InvertedIndex
+from features.pipeline import load_inputs
+from features.serve import (
+    FeatureSetMismatchError,
+    MissingFeatureSetError,
+    Reranker,
+    UnknownCandidatesError,
+)
+from ltr import Ranker, load_model
+from ltr.cli import main
+from ltr.exceptions import ModelFormatError
+from ltr.io import read_letor, read_run, read_scores, write_letor
+
+ENGINES = ("lightgbm", "xgboost", "linear")
+
+
+def cli(*argv) -> None:
+    assert main([str(a) for a in argv]) == 0
+
+
+@pytest.fixture(scope="module")
+def adi(shared_file, tmp_path_factory):
+    """ADI through the command line: BM25 top 15, the default features, one small model per engine, and each
+    model's scores of the LETOR file from ``ltr predict``."""
+    folder = tmp_path_factory.mktemp("serve")
+    coll = shared_file("adi")
+    letor, run, index = folder / "adi.letor", folder / "bm25.run", folder / "adi.npz"
+    cli("features", "--collection", coll, "--topk", 15, "--out", letor, "--save-run", run, "--index", index,
+        "--quiet")
+    models, scores = {}, {}
+    for engine in ENGINES:
+        models[engine] = folder / f"{engine}.model"
+        size = [] if engine == "linear" else ["--rounds", 25, "--leaves", 7, "--min-child-samples", 5]
+        cli("train", letor, "--engine", engine, *size, "--out", models[engine], "--quiet", "--format", "json")
+        cli("predict", models[engine], letor, "--out", folder / f"{engine}.scores", "--quiet")
+        scores[engine] = read_scores(folder / f"{engine}.scores")
+    inputs = load_inputs(coll)
+    return SimpleNamespace(folder=folder, coll=coll, letor=letor, run=read_run(run), index=index, models=models,
+                           scores=scores, data=read_letor(letor), texts=dict(inputs.queries.items()),
+                           docs=inputs.docs)
+
+
+def reference(adi, engine: str) -> dict[str, tuple[list[str], np.ndarray]]:
+    """``ltr predict``'s scores per query: the LETOR rows (the run's candidates in rank order) and their scores."""
+    d = adi.data
+    out = {}
+    for q in range(d.n_queries):
+        a, b = d.group_ptr[q], d.group_ptr[q + 1]
+        out[str(d.qid[a])] = (list(d.doc_ids[a:b]), adi.scores[engine][a:b])
+    return out
+
+
+def first_stage(adi, qid: str) -> tuple[list[str], np.ndarray]:
+    g = adi.run[adi.run["qid"] == qid].sort_values("rank", kind="stable")
+    return g["docno"].tolist(), g["score"].to_numpy()
+
+
+# -- a model knows its features ----------------------------------------------------------------------------------------
+def test_the_description_rebuilds_the_same_columns_and_names_differences(adi):
+    index = InvertedIndex.load(adi.index)
+    d = FeatureSet.default().to_dict(index)
+    assert json.loads(json.dumps(d)) == d
+    assert d["columns"] == list(FeatureSet.default().feature_names(index)) and len(d["columns"]) == 88
+    assert d["fields"] == ["title", "body", "all"] and d["analyzer"] == Analyzer().to_dict()
+    assert FeatureSet.from_dict(d).to_dict(index) == d
+    assert differences(d, d) == []
+    other = FeatureSet([{"scorer": "bm25", "fields": ["body"], "k1": 0.9}]).to_dict(index)
+    mine = FeatureSet([{"scorer": "bm25", "fields": ["body"]}]).to_dict(index)
+    assert differences(mine, other, ("a", "b")) == ["feature 1 (bm25): k1 1.2 in a, 0.9 in b"]
+    with pytest.raises(ValueError, match="not a feature-set description"):
+        FeatureSet.from_dict({"features": []})
+
+
+def test_ltr_features_output_carries_its_feature_set_and_the_model_keeps_it(adi, tmp_path):
+    want = FeatureSet.default().to_dict(InvertedIndex.load(adi.index))
+    assert adi.data.feature_set == want
+    for engine in ENGINES:
+        assert json.loads(adi.models[engine].with_name(adi.models[engine].name + ".meta.json").read_text())[
+            "feature_set"] == want
+        assert load_model(adi.models[engine]).feature_set_ == want
+    # provenance only: equality ignores it, and a file without it reads as before
+    bare = replace(adi.data, feature_set=None)
+    assert bare.equals(adi.data)
+    write_letor(tmp_path / "bare.letor", bare)
+    assert read_letor(tmp_path / "bare.letor").feature_set is None
+    assert "feature_set" not in (tmp_path / "bare.letor").read_text().splitlines()[0]
+    # a model trained on arrays, or on columns the description does not name, keeps none
+    small = adi.data.subset(range(10))
+    plain = Ranker(n_estimators=2, min_child_samples=5).fit(small.X, small.y, group=small.group_sizes)
+    assert plain.feature_set_ is None
+    renamed = replace(small, feature_names=("x", *small.feature_names[1:]))
+    assert Ranker(n_estimators=2, min_child_samples=5).fit(renamed).feature_set_ is None
+
+
+def test_a_sidecar_whose_feature_set_does_not_name_the_columns_is_refused(adi, tmp_path):
+    from ltr.rankers.sidecar import meta_path, write_model
+
+    path = tmp_path / "m.txt"
+    meta = json.loads(meta_path(adi.models["lightgbm"]).read_text())
+    meta["feature_set"] = dict(meta["feature_set"], columns=["a", "b"])
+    write_model(path, adi.models["lightgbm"].read_text(), {k: v for k, v in meta.items()
+                                                             if k not in ("checksum", "format", "model_sha256")})
+    with pytest.raises(ModelFormatError, match="feature_set must be a feature-set description naming"):
+        load_model(path)
+
+
+# -- the same scores as ltr features + ltr predict -------------------------------------------------------------------
+@pytest.mark.parametrize("engine", ENGINES)
+def test_rerank_equals_ltr_features_then_ltr_predict_bit_for_bit(adi, engine):
+    reranker = Reranker.load(adi.models[engine], index=adi.index, collection=adi.coll)
+    assert reranker.feature_names == adi.data.feature_names
+    ref = reference(adi, engine)
+    for qid in list(ref)[:12]:
+        docs, scores = first_stage(adi, qid)
+        got = reranker.rerank(adi.texts[qid], docs, scores=scores)
+        want_docs, want = ref[qid]
+        assert want_docs == docs
+        order = np.argsort(-want, kind="stable")
+        assert list(got.doc_ids) == [docs[i] for i in order]
+        assert np.array_equal(got.scores, want[order])  # exact: same float32 features, the engine's own margins
+        X = reranker.features(adi.texts[qid], docs, scores=scores)
+        a, b = np.searchsorted(adi.data.qid, int(qid)), np.searchsorted(adi.data.qid, int(qid), side="right")
+        assert np.array_equal(X, adi.data.X[a:b])
+
+
+def test_the_index_is_built_from_the_collection_with_the_models_analysis(adi):
+    built = Reranker.load(adi.models["lightgbm"], collection=adi.coll)
+    saved = Reranker.load(adi.models["lightgbm"], index=adi.index)
+    qid = next(iter(reference(adi, "lightgbm")))
+    docs, scores = first_stage(adi, qid)
+    a, b = (r.rerank(adi.texts[qid], docs, scores=scores) for r in (built, saved))
+    assert a.doc_ids == b.doc_ids and np.array_equal(a.scores, b.scores)
+
+
+def test_ties_keep_the_order_given(adi):
+    stump = Ranker(n_estimators=1, num_leaves=2, min_child_samples=5, preset=None).fit(adi.data)
+    reranker = Reranker(stump, InvertedIndex.load(adi.index), FeatureSet.default())
+    qid = next(iter(reference(adi, "lightgbm")))
+    docs, scores = first_stage(adi, qid)
+    for given in (docs, docs[::-1]):
+        got = reranker.rerank(adi.texts[qid], given)
+        assert len(set(got.scores.tolist())) < len(got.scores)  # one split: ties
+        assert np.all(np.diff(got.scores) <= 0)
+        for s in set(got.scores.tolist()):
+            tied = [d for d, v in zip(got.doc_ids, got.scores) if v == s]
+            assert tied == [d for d in given if d in tied]
+
+
+def test_threads_give_the_serial_results(adi):
+    reranker = Reranker.load(adi.models["xgboost"], index=adi.index, collection=adi.coll)
+    jobs = [(adi.texts[q], *first_stage(adi, q)) for q in reference(adi, "xgboost")] * 3
+    serial = [reranker.rerank(t, d, scores=s) for t, d, s in jobs]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        threaded = list(pool.map(lambda job: reranker.rerank(job[0], job[1], scores=job[2]), jobs))
+    for a, b in zip(serial, threaded):
+        assert a.doc_ids == b.doc_ids and np.array_equal(a.scores, b.scores)
+
+
+def test_rerank_many_equals_rerank_of_each(adi, caplog):
+    reranker = Reranker.load(adi.models["lightgbm"], index=adi.index)
+    qids = list(reference(adi, "lightgbm"))[:5]
+    batch = {q: (adi.texts[q], *first_stage(adi, q)) for q in qids}
+    batch["empty"] = ("wing", [])
+    with caplog.at_level(logging.WARNING, logger="features.serve"):
+        got = reranker.rerank_many(batch)
+    assert list(got) == [*qids, "empty"] and len(got["empty"]) == 0
+    assert "1 query(ies) have no candidate (first: empty)" in caplog.text
+    for q in qids:
+        one = reranker.rerank(adi.texts[q], batch[q][1], scores=batch[q][2])
+        assert got[q].doc_ids == one.doc_ids and np.array_equal(got[q].scores, one.scores)
+
+
+# -- bad input -------------------------------------------------------------------------------------------------------
+def test_an_index_built_with_another_analyzer_or_other_fields_is_refused_naming_the_differences(adi, tmp_path):
+    model = adi.models["lightgbm"]
+    terrier = InvertedIndex.build(adi.docs, Analyzer.terrier())
+    with pytest.raises(FeatureSetMismatchError) as e:
+        Reranker.load(model, index=terrier)
+    msg = str(e.value)
+    assert "analyzer stopwords: the 'lucene' list" in msg and "the 'terrier' list" in msg
+    assert "analyzer token_pattern" in msg and "\n" not in msg
+    body = InvertedIndex.build(adi.docs, Analyzer(), fields=["body"])
+    with pytest.raises(FeatureSetMismatchError, match=r"indexed fields: \[\"title\", \"body\", \"all\"\] in the "
+                                                      r"model, \[\"body\"\] in this index"):
+        Reranker.load(model, index=body)
+
+
+def test_a_feature_set_given_that_differs_from_the_models_is_refused(adi, tmp_path):
+    entries = FeatureSet.default().to_dict()["features"]
+    assert entries[3]["scorer"] == "bm25"
+    entries[3]["params"]["k1"] = 0.9
+    fs = tmp_path / "fs.json"
+    fs.write_text(json.dumps({"features": [{"scorer": e["scorer"], "fields": e["fields"], **e["params"]}
+                                           for e in entries]}))
+    with pytest.raises(FeatureSetMismatchError, match=r"feature 4 \(bm25\): k1 1.2 in the model, 0.9 in the "
+                                                      r"feature set given"):
+        Reranker.load(adi.models["lightgbm"], index=adi.index, features=fs)
+
+
+def test_a_model_without_a_feature_set_needs_one_given(adi):
+    plain = Ranker(n_estimators=3, min_child_samples=5).fit(adi.data.X, adi.data.y, group=adi.data.group_sizes)
+    with pytest.raises(MissingFeatureSetError, match="not trained on `ltr features` output.*--features FS.toml"):
+        Reranker.load(plain, index=adi.index)
+    qid = next(iter(reference(adi, "lightgbm")))
+    docs, scores = first_stage(adi, qid)
+    given = Reranker.load(plain, index=adi.index, features="default").rerank(adi.texts[qid], docs, scores=scores)
+    want = plain.predict(adi.data.X[adi.data.qid == int(qid)])
+    assert np.array_equal(np.sort(given.scores), np.sort(want))
+
+
+def test_a_model_feature_the_feature_set_lacks_is_named(adi):
+    names = list(adi.data.feature_names)
+    names[5] = "bm25:abstract"
+    model = Ranker(n_estimators=3, min_child_samples=5).fit(replace(adi.data, feature_names=tuple(names)))
+    with pytest.raises(FeatureSetMismatchError, match=r"1 feature\(s\) that the feature set does not compute: "
+                                                      r"'bm25:abstract' \(column 6\)"):
+        Reranker.load(model, index=adi.index, features="default")
+    with pytest.raises(FeatureSetMismatchError, match="takes 88 features but the feature set computes 3"):
+        Reranker(replace_names(model), InvertedIndex.load(adi.index), FeatureSet(["bm25"]))
+
+
+def replace_names(model: Ranker) -> Ranker:
+    del model.feature_names_in_
+    return model
+
+
+def test_unknown_documents_are_an_error_or_dropped_and_listed(adi):
+    reranker = Reranker.load(adi.models["lightgbm"], index=adi.index)
+    qid = next(iter(reference(adi, "lightgbm")))
+    docs, scores = first_stage(adi, qid)
+    given = [docs[0], "no-such-doc", *docs[1:], "nor-this"]
+    with pytest.raises(UnknownCandidatesError, match=r"2 of the 17 candidate documents are not in the collection "
+                                                     r"\(first: no-such-doc, nor-this\)") as e:
+        reranker.rerank(adi.texts[qid], given)
+    assert e.value.doc_ids == ("no-such-doc", "nor-this")
+    # dropped: the others keep their positions in the list given as their first-stage ranks (as a run's ranks are
+    # kept by ltr features --run), so unknown documents at the end change nothing for the others
+    got = reranker.rerank(adi.texts[qid], [*docs, "no-such-doc", "nor-this"], scores=[*scores, 0.0, 0.0],
+                          on_unknown="drop")
+    want = reranker.rerank(adi.texts[qid], docs, scores=scores)
+    assert got.unknown == ("no-such-doc", "nor-this")
+    assert got.doc_ids == want.doc_ids and np.array_equal(got.scores, want.scores)
+    moved = reranker.rerank(adi.texts[qid], given, scores=[scores[0], 0.0, *scores[1:], 0.0], on_unknown="drop")
+    assert moved.unknown == got.unknown and sorted(moved.doc_ids) == sorted(docs)
+
+
+def test_an_empty_candidate_list_gives_an_empty_result(adi):
+    reranker = Reranker.load(adi.models["linear"], index=adi.index)
+    got = reranker.rerank("wing flutter", [])
+    assert got.doc_ids == () and got.scores.shape == (0,) and len(got) == 0
+    with pytest.raises(ValueError, match="document '1' is a candidate twice"):
+        reranker.rerank("wing", ["1", "2", "1"])
+    with pytest.raises(ValueError, match="one first-stage score per candidate"):
+        reranker.rerank("wing", ["1", "2"], scores=[1.0])
