@@ -1,0 +1,104 @@
+"""``ltr rerank``: a saved model + a first-stage TREC run + the collection and queries -> the reranked TREC run.
+
+The candidates' features are the model's own feature set (kept in its sidecar when it was trained on ``ltr
+features`` output; ``--features FS.toml`` for another model), computed as ``ltr features --run`` computes them; the
+scores are the model's (its trees through :mod:`ltr.trees`, the linear model's own ``predict``), so the new run is
+what ``ltr features --run`` + ``ltr predict --run`` give, without the LETOR file. Every step is a library call:
+:func:`features.pipeline.load_inputs`, :meth:`features.serve.Reranker.load`, :meth:`features.serve.Reranker.rerank_run`,
+:func:`ltr.io.write_run`. Run lines naming documents the collection lacks or queries the query file lacks are
+counted and named on standard error (or, with ``--on-unknown error``, stop the command), never dropped silently.
+
+Example::
+
+    ltr rerank --model model.txt --run bm25.run --collection ../shared/data/cranfield --index cran.index \\
+        --depth 100 --out reranked.run
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ltr.cli._common import UsageError, add_command, add_n_jobs, add_quiet, check_outputs, note
+
+__all__ = ["register", "run"]
+
+_FORMATS = ["auto", "smart", "trec", "beir", "tsv"]
+# load_inputs' option names -> this command's flags
+_FLAGS = {"doc_format": "--format", "queries": "--queries", "query_format": "--query-format",
+          "query_ids": "--query-ids"}
+
+
+def register(sub) -> None:
+    p = add_command(sub, "rerank", "rerank a first-stage TREC run with a saved model (features computed from text)")
+    src = p.add_argument_group("input")
+    src.add_argument("--model", required=True,
+                     help="a model saved by ltr train; trained on ltr features output it knows its feature set "
+                          "(else give --features)")
+    src.add_argument("--run", required=True, help="the first-stage TREC run whose documents are the candidates")
+    src.add_argument("--collection", required=True,
+                     help="a collection directory (Cranfield, CACM, ADI, NPL/Vaswani, NFCorpus, BEIR) or a document "
+                          "file (SMART, TREC <DOC>, BEIR corpus.jsonl, id<TAB>text TSV; gzip ok)")
+    src.add_argument("--format", default="auto", choices=_FORMATS,
+                     help="document file format (a directory is read by its layout: leave at auto)")
+    src.add_argument("--queries", help="query file, any format ltr features reads (default: the collection "
+                                       "directory's); no judgments are needed")
+    src.add_argument("--query-format", default="auto", choices=_FORMATS, help="query file format")
+    src.add_argument("--query-ids", default="auto", choices=["auto", "record", "position"],
+                     help="SMART query ids: the .I id, or the position 1..n (auto: as ltr features numbers them; "
+                          "pass position where ltr features read Cranfield-layout --qrels beside a query file)")
+    src.add_argument("--encoding-errors", default="strict", choices=["strict", "replace"],
+                     help="invalid UTF-8: stop with the byte offset, or replace with U+FFFD")
+    src.add_argument("--duplicates", default="error", choices=["error", "first", "last"],
+                     help="repeated document ids in the collection: an error, or keep the first / last")
+    src.add_argument("--index", help="index file: loaded when it exists (and checked against the model's analyzer "
+                                     "and fields, and the collection), else built with the model's and saved there")
+    src.add_argument("--features", help="the feature set ('default' or a .toml/.json file) for a model whose "
+                                        "sidecar has none; with one, it must describe the same features")
+    out = p.add_argument_group("reranking and output")
+    out.add_argument("--depth", type=int, default=None, metavar="K",
+                     help="rerank each query's first K candidates by the run's rank; the new run holds those "
+                          "(default: all)")
+    out.add_argument("--on-unknown", default="warn", choices=["warn", "error"],
+                     help="run lines naming documents the collection lacks or queries the queries lack: drop them "
+                          "with a count and the first ids, or stop")
+    out.add_argument("--out", required=True, help="the reranked TREC run to write")
+    out.add_argument("--tag", default="ltrkit", help="run tag of the new run")
+    add_n_jobs(p, "Numba threads for the features and the trees")
+    add_quiet(p)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import warnings
+
+    from features.pipeline import InputOptionError, load_inputs
+    from features.serve import Reranker
+    from ltr.io import read_run, write_run
+    from ltr.rankers import PlainModelWarning
+
+    if args.depth is not None and args.depth < 1:
+        raise UsageError(f"--depth must be >= 1, got {args.depth}")
+    check_outputs(args.out, args.index)
+    first = read_run(args.run)  # a malformed run fails before the slow steps
+    try:
+        inputs = load_inputs(args.collection, queries=args.queries, doc_format=args.format,
+                             query_format=args.query_format, query_ids=args.query_ids, errors=args.encoding_errors,
+                             duplicates=args.duplicates)
+    except InputOptionError as e:
+        flag = _FLAGS[e.option]
+        raise UsageError(f"{flag} {e.value} {e.reason}" if e.value is not None else f"{flag} {e.reason}") from None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", PlainModelWarning)
+        reranker = Reranker.load(args.model, index=args.index, collection=inputs.docs, features=args.features,
+                                 n_jobs=args.n_jobs, warm=False)
+    for w in caught:
+        note(args, f"note: {w.message}")
+    new, report = reranker.rerank_run(first, dict(inputs.queries.items()), depth=args.depth,
+                                      on_unknown=args.on_unknown, tag=args.tag)
+    for line in report.problems():
+        print(f"ltr rerank: {line}", file=sys.stderr)  # always shown, even with --quiet: never dropped silently
+    write_run(args.out, new)
+    print(f"wrote {args.out}: {report.n_queries} queries, {report.n_rows} documents reranked by "
+          f"{len(reranker.feature_names)} features", file=sys.stderr)
+    return 0

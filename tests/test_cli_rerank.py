@@ -1,0 +1,136 @@
+"""``ltr rerank``: the reranked run is, byte for byte, what ``ltr features --run`` + ``ltr predict --run`` write; run
+lines naming unknown documents or queries and queries left without candidates are reported, never dropped silently;
+a model is refused with other features than its own, or without a feature set unless one is given."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from features.serve import Reranker
+from ltr.cli import main
+from ltr.io import read_letor, read_run, write_letor
+
+DOCS = {
+    "d1": "flutter of a swept wing at supersonic speed",
+    "d2": "heat transfer in slabs and plates",
+    "d3": "wing flutter and wing divergence",
+    "d4": "boundary layer heat transfer on a flat plate",
+    "d5": "supersonic flow over a wing and the shock",
+    "d6": "slabs of concrete under heat",
+    "d7": "divergence of a swept wing in flutter tests",
+    "d8": "plates and shells under supersonic flow",
+}
+QUERIES = {"Q-A": "wing flutter", "Q-B": "heat transfer plates", "Q-C": "supersonic wing"}
+QRELS = "Q-A 0 d3 2\nQ-A 0 d7 1\nQ-A 0 d2 0\nQ-B 0 d2 1\nQ-B 0 d4 2\nQ-C 0 d5 2\nQ-C 0 d1 1\n"
+TRAIN = ["--rounds", "10", "--leaves", "3", "--min-child-samples", "1", "--preset", "none", "--quiet",
+         "--format", "json"]
+
+
+def ok(argv, capsys=None) -> str:
+    code = main([str(a) for a in argv])
+    err = capsys.readouterr().err if capsys is not None else ""
+    assert code == 0, err
+    return err
+
+
+@pytest.fixture(scope="module")
+def made(tmp_path_factory):
+    """A TSV collection with string query ids, its features, a model and ``ltr predict``'s run."""
+    f = tmp_path_factory.mktemp("cli_rerank")
+    (f / "docs.tsv").write_text("".join(f"{k}\t{v}\n" for k, v in DOCS.items()))
+    (f / "q.tsv").write_text("".join(f"{k}\t{v}\n" for k, v in QUERIES.items()))
+    (f / "qrels").write_text(QRELS)
+    ok(["features", "--collection", f / "docs.tsv", "--queries", f / "q.tsv", "--qrels", f / "qrels", "--topk", 6,
+        "--out", f / "train.letor", "--save-run", f / "bm25.run", "--index", f / "ix.npz", "--quiet"])
+    ok(["train", f / "train.letor", "--out", f / "model.txt", *TRAIN])
+    ok(["predict", f / "model.txt", f / "train.letor", "--run", "--out", f / "predict.run", "--quiet"])
+    return f
+
+
+def rerank(made, *extra):
+    return ["rerank", "--model", made / "model.txt", "--collection", made / "docs.tsv", "--queries", made / "q.tsv",
+            *extra]
+
+
+def test_the_reranked_run_is_what_features_then_predict_write(made, capsys):
+    err = ok(rerank(made, "--run", made / "bm25.run", "--index", made / "ix.npz", "--out", made / "new.run"),
+             capsys)
+    data = read_letor(made / "train.letor")
+    assert f"3 queries, {data.n_rows} documents reranked by {data.n_features} features" in err
+    assert (made / "new.run").read_bytes() == (made / "predict.run").read_bytes()
+    # without a saved index: built from the collection with the model's analysis, the same run
+    ok(rerank(made, "--run", made / "bm25.run", "--out", made / "new2.run"), capsys)
+    assert (made / "new2.run").read_bytes() == (made / "predict.run").read_bytes()
+
+
+def test_depth_reranks_the_first_k_candidates_by_rank(made, capsys, tmp_path):
+    ok(rerank(made, "--run", made / "bm25.run", "--depth", 2, "--out", tmp_path / "top2.run"), capsys)
+    got = read_run(tmp_path / "top2.run")
+    first = read_run(made / "bm25.run")
+    reranker = Reranker.load(made / "model.txt", index=made / "ix.npz")
+    assert list(dict.fromkeys(got["qid"])) == list(QUERIES)
+    for q, g in got.groupby("qid", sort=False):
+        top = first[first["qid"] == q].sort_values("rank").head(2)
+        want = reranker.rerank(QUERIES[q], top["docno"].tolist(), scores=top["score"].to_numpy())
+        assert g["docno"].tolist() == list(want.doc_ids) and np.array_equal(g["score"].to_numpy(), want.scores)
+        assert g["rank"].tolist() == [1, 2]
+
+
+def test_unknown_documents_and_queries_are_reported_and_dropped_or_stop(made, capsys, tmp_path):
+    run = tmp_path / "bad.run"
+    text = (made / "bm25.run").read_text()
+    # Q-B's candidates all unknown: it is left with none; a query the query file lacks; an unknown document of Q-A
+    lines = [ln for ln in text.splitlines() if not ln.startswith("Q-B ")]
+    lines += ["Q-B Q0 ghost1 1 9.0 x", "Q-B Q0 ghost2 2 8.0 x", "Q-Z Q0 d1 1 5.0 x", "Q-A Q0 ghost3 99 0.5 x"]
+    run.write_text("\n".join(lines) + "\n")
+    err = ok(rerank(made, "--run", run, "--out", tmp_path / "out.run", "--quiet"), capsys)
+    assert "1 run line(s) name 1 query id(s) the queries lack (first: Q-Z): dropped" in err
+    # named in the order the candidates are taken: by query, then by the run's rank
+    assert "3 run line(s) name 3 document(s) the collection lacks (first: ghost3, ghost1, ghost2): dropped" in err
+    assert "1 query(ies) have no candidate left (first: Q-B): no rows for them" in err
+    got = read_run(tmp_path / "out.run")
+    want = read_run(made / "predict.run")
+    assert set(got["qid"]) == {"Q-A", "Q-C"}
+    kept = want[want["qid"].isin(["Q-A", "Q-C"])].reset_index(drop=True)
+    assert got[["qid", "docno", "rank"]].equals(kept[["qid", "docno", "rank"]])
+    assert np.array_equal(got["score"].to_numpy(), kept["score"].to_numpy())
+    assert main([str(a) for a in rerank(made, "--run", run, "--out", tmp_path / "o2.run", "--on-unknown",
+                                        "error")]) == 1
+    assert "query id(s) the queries lack (first: Q-Z)" in capsys.readouterr().err
+    assert not (tmp_path / "o2.run").exists()
+
+
+def test_a_model_without_a_feature_set_needs_features(made, capsys, tmp_path):
+    data = read_letor(made / "train.letor")
+    write_letor(tmp_path / "bare.letor", replace(data, feature_set=None))
+    ok(["train", tmp_path / "bare.letor", "--out", tmp_path / "bare.txt", *TRAIN])
+    argv = ["rerank", "--model", tmp_path / "bare.txt", "--collection", made / "docs.tsv", "--queries",
+            made / "q.tsv", "--run", made / "bm25.run", "--out", tmp_path / "o.run"]
+    assert main([str(a) for a in argv]) == 1
+    err = capsys.readouterr().err
+    assert "not trained on `ltr features` output" in err and "--features FS.toml" in err and err.count("\n") == 1
+    ok([*argv, "--features", "default"], capsys)
+    assert (tmp_path / "o.run").read_bytes() == (made / "predict.run").read_bytes()
+
+
+def test_an_index_with_another_analyzer_is_refused(made, capsys, tmp_path):
+    ok(["features", "--collection", made / "docs.tsv", "--queries", made / "q.tsv", "--topk", 3, "--analyzer",
+        "terrier", "--out", tmp_path / "t.letor", "--index", tmp_path / "terrier.npz", "--quiet"])
+    capsys.readouterr()
+    code = main([str(a) for a in rerank(made, "--run", made / "bm25.run", "--index", tmp_path / "terrier.npz",
+                                        "--out", tmp_path / "o.run")])
+    err = capsys.readouterr().err
+    assert code == 1 and "trained on features computed otherwise" in err and "analyzer stopwords" in err
+    assert "Traceback" not in err
+
+
+def test_usage_errors(made, capsys, tmp_path):
+    out = ["--run", made / "bm25.run", "--out", tmp_path / "o.run"]
+    assert main([str(a) for a in rerank(made, *out, "--depth", 0)]) == 2
+    assert "--depth must be >= 1" in capsys.readouterr().err
+    argv = ["rerank", "--model", made / "model.txt", "--collection", made / "docs.tsv", *out]
+    assert main([str(a) for a in argv]) == 2
+    assert "--queries is required" in capsys.readouterr().err
