@@ -276,3 +276,64 @@ def test_an_empty_candidate_list_gives_an_empty_result(adi):
         reranker.rerank("wing", ["1", "2", "1"])
     with pytest.raises(ValueError, match="one first-stage score per candidate"):
         reranker.rerank("wing", ["1", "2"], scores=[1.0])
+
+
+# -- a neural feature ------------------------------------------------------------------------------------------------
+def _tiny_cross_encoder(folder, words):
+    """A randomly initialised 2-layer BERT relevance classifier over ``words``, saved as a model folder."""
+    transformers = pytest.importorskip("transformers")
+    torch = pytest.importorskip("torch")
+    pytest.importorskip("sentence_transformers")
+    folder.mkdir(parents=True)
+    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *sorted(words)]
+    (folder / "vocab.txt").write_text("\n".join(vocab) + "\n")
+    config = transformers.BertConfig(vocab_size=len(vocab), hidden_size=16, num_hidden_layers=2, num_attention_heads=2,
+                                     intermediate_size=32, max_position_embeddings=128, num_labels=1,
+                                     initializer_range=0.5)
+    torch.manual_seed(1)
+    transformers.BertForSequenceClassification(config).save_pretrained(str(folder))
+    transformers.BertTokenizer(str(folder / "vocab.txt"), do_lower_case=True).save_pretrained(str(folder))
+    return folder
+
+
+@pytest.mark.neural
+@pytest.mark.slow
+def test_a_cross_encoder_feature_reuses_the_cached_pair_scores_and_serves_threads(adi, tmp_path):
+    import re
+
+    words = {w for f in adi.docs.fields.values() for t in f for w in re.findall(r"\w+", t.lower())}
+    ce = _tiny_cross_encoder(tmp_path / "ce", words)
+    fs = tmp_path / "fs.json"
+    fs.write_text(json.dumps({"features": [
+        {"scorer": "bm25"}, {"scorer": "first_stage"},
+        {"scorer": "crossencoder", "model": str(ce), "fields": ["all"], "name": "ce", "cache_dir": str(tmp_path)},
+    ]}))
+    letor, run, model = tmp_path / "ce.letor", tmp_path / "bm25.run", tmp_path / "ce.model"
+    cli("features", "--collection", adi.coll, "--topk", 8, "--features", fs, "--out", letor, "--save-run", run,
+        "--index", adi.index, "--quiet")
+    cli("train", letor, "--rounds", 15, "--leaves", 5, "--min-child-samples", 5, "--out", model, "--quiet",
+        "--format", "json")
+    cli("predict", model, letor, "--out", tmp_path / "ce.scores", "--quiet")
+    data, want = read_letor(letor), read_scores(tmp_path / "ce.scores")
+    assert data.feature_names[-1] == "ce:all" and np.ptp(data.X[:, -1]) > 0
+    reranker = Reranker.load(model, index=adi.index, collection=adi.coll)
+    first = read_run(run)
+    jobs = []
+    for q in range(data.n_queries):
+        a, b = data.group_ptr[q], data.group_ptr[q + 1]
+        g = first[first["qid"] == str(data.qid[a])].sort_values("rank", kind="stable")
+        assert g["docno"].tolist() == list(data.doc_ids[a:b])
+        jobs.append((adi.texts[str(data.qid[a])], g["docno"].tolist(), g["score"].to_numpy(), want[a:b]))
+    serial = [reranker.rerank(t, d, scores=s) for t, d, s, _ in jobs]
+    for (_, _, _, w), got in zip(jobs, serial):
+        # the same (query, document) texts: the cross-encoder's scores come from the cache ltr features wrote
+        assert np.array_equal(got.scores, w[np.argsort(-w, kind="stable")])
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        threaded = list(pool.map(lambda j: reranker.rerank(j[0], j[1], scores=j[2]), jobs))
+    assert all(a.doc_ids == b.doc_ids and np.array_equal(a.scores, b.scores) for a, b in zip(serial, threaded))
+    # another cache folder is a runtime parameter: the same features
+    other = json.loads(fs.read_text())
+    other["features"][2]["cache_dir"] = str(tmp_path / "elsewhere")
+    fs.write_text(json.dumps(other))
+    assert Reranker.load(model, index=adi.index, collection=adi.coll, features=fs).feature_names == \
+        data.feature_names
