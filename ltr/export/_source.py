@@ -1,0 +1,134 @@
+"""What an export starts from: a model (a saved file, a ``Ranker``, a tree ensemble, an engine booster or a linear
+model) reduced to its trees or weights, the rounds it predicts with, its normaliser and its feature names."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ltr.export.errors import ExportError
+
+__all__ = ["Source", "resolve"]
+
+_LIGHTGBM_DEFAULT_NAME = re.compile(r"Column_(\d+)")
+
+
+@dataclass(frozen=True)
+class Source:
+    """``kind`` "trees" (``ensemble``, of which the first ``n_trees`` trees predict) or "linear" (``linear``, a
+    :class:`ltr.rankers.linear.LinearModel`); ``normalizer``: the fitted normaliser applied first, or None."""
+
+    kind: str
+    n_features: int
+    feature_names: tuple[str, ...] | None
+    normalizer: Any = None
+    ensemble: Any = None
+    n_trees: int = 0
+    linear: Any = None
+    feature_set: dict | None = None
+    origin: str = "model"
+
+
+def _names(raw) -> tuple[str, ...] | None:
+    if raw is None:
+        return None
+    names = tuple(str(s) for s in raw)
+    # LightGBM names unnamed columns Column_0, Column_1, ...: such names say nothing about the features.
+    if all(_LIGHTGBM_DEFAULT_NAME.fullmatch(s) and int(s[7:]) == j for j, s in enumerate(names)):
+        return None
+    return names
+
+
+def _normalizer(spec, origin: str):
+    if spec is None:
+        return None
+    from ltr.rankers.normalize import normalizer_from_dict
+
+    norm = normalizer_from_dict(spec) if isinstance(spec, dict) else spec
+    if getattr(norm, "needs_groups", False):
+        raise ExportError(
+            f"{origin}: the model normalises its features per query ({norm.method!r}), from all the candidates of "
+            "a query at once; a search engine scores each document on its own, so no exported model can reproduce "
+            "it: retrain with a global normaliser ('global-zscore', 'global-minmax') or none")
+    if not hasattr(norm, "offset_"):
+        raise ExportError(f"{origin}: the model's global normaliser is not fitted (no offsets and scales)")
+    return norm
+
+
+def _from_ranker(model, origin: str) -> Source:
+    if not hasattr(model, "booster_"):
+        raise ExportError(f"{origin}: the Ranker is not fitted: fit it or load a saved model first")
+    names = _names(getattr(model, "feature_names_in_", None))
+    norm = _normalizer(getattr(model, "normalizer_", None), origin)
+    fs = getattr(model, "feature_set_", None)
+    if model.engine == "linear":
+        return Source("linear", int(model.n_features_in_), names, norm, linear=model.booster_, feature_set=fs,
+                      origin=origin)
+    from ltr.trees import from_booster
+
+    ens = from_booster(model.booster_)
+    n_trees = int(model.best_iteration_) * ens.trees_per_iteration
+    return Source("trees", ens.n_features, names, norm, ensemble=ens, n_trees=min(n_trees, ens.n_trees),
+                  feature_set=fs, origin=origin)
+
+
+def resolve(model: Any, feature_names: Sequence[str] | None = None) -> Source:
+    """The :class:`Source` of ``model`` with its feature names checked (``feature_names`` when the model has none).
+
+    Raises
+    ------
+    ExportError
+        No feature names, names that differ from the model's own, a wrong count, duplicates, a per-query normaliser.
+    TypeError
+        ``model`` is none of the accepted kinds.
+    """
+    from ltr.rankers.linear import LinearModel
+    from ltr.trees import TreeEnsemble, from_booster
+
+    origin = "model"
+    if isinstance(model, (str, os.PathLike)):
+        from ltr.rankers import load_model
+
+        origin = str(model)
+        model = load_model(model)
+    if isinstance(model, TreeEnsemble):
+        src = Source("trees", model.n_features, _names(model.feature_names), ensemble=model, n_trees=model.n_trees,
+                     origin=model.source or origin)
+    elif isinstance(model, LinearModel):
+        src = Source("linear", model.n_features, None, _normalizer(model.normalizer, origin), linear=model,
+                     origin=origin)
+    elif hasattr(model, "booster_") and hasattr(model, "engine"):  # ltr.Ranker, fitted or loaded
+        src = _from_ranker(model, origin)
+    elif hasattr(model, "model_to_string") or hasattr(model, "save_raw"):  # a LightGBM or XGBoost booster
+        ens = from_booster(model)
+        src = Source("trees", ens.n_features, _names(ens.feature_names), ensemble=ens, n_trees=ens.n_trees)
+    else:
+        raise TypeError(f"model must be a saved model's path, an ltr.Ranker, an ltr.trees.TreeEnsemble, a LinearModel "
+                        f"or a LightGBM / XGBoost booster, got {type(model).__name__}")
+    names = src.feature_names
+    if feature_names is not None:
+        given = tuple(str(s) for s in feature_names)
+        if names is not None and given != names:
+            j = next((i for i, (a, b) in enumerate(zip(given, names)) if a != b), min(len(given), len(names)))
+            raise ExportError(
+                f"feature_names: the model already names its {len(names)} features and the names given differ "
+                f"(column {j}: {names[j] if j < len(names) else None!r} in the model, "
+                f"{given[j] if j < len(given) else None!r} given); leave feature_names out")
+        names = given
+    if names is None:
+        raise ExportError(f"{src.origin}: the model does not name its features (it was trained on unnamed columns); "
+                          f"pass feature_names= (--feature-names) with its {src.n_features} names, in column order")
+    if len(names) != src.n_features:
+        raise ExportError(f"feature_names: {len(names)} names for a model of {src.n_features} features")
+    seen: set[str] = set()
+    for s in names:
+        if not s or s != s.strip():
+            raise ExportError(f"feature_names: {s!r} is not a usable feature name (empty, or spaces at an end)")
+        if s in seen:
+            raise ExportError(f"feature_names: {s!r} is given twice; an engine's feature set names each feature once")
+        seen.add(s)
+    return Source(src.kind, src.n_features, names, src.normalizer, src.ensemble, src.n_trees, src.linear,
+                  src.feature_set, src.origin)

@@ -1,0 +1,83 @@
+"""``es-xgboost``: the Elasticsearch / OpenSearch LTR plugin's ``model/xgboost+json``, from XGBoost and LightGBM.
+
+Defined by the plugin's source (o19s/elasticsearch-learning-to-rank and
+opensearch-project/opensearch-learning-to-rank-base: ``ranker/parser/XGBoostJsonParser.java`` and
+``ranker/dectree/NaiveAdditiveDecisionTree.java``):
+
+* the definition is a JSON array of trees (the array form: no ``objective``, so the plugin's no-op normaliser, as
+  for ``reg:linear``: the score is the margin, which is what ltrkit's ``predict`` returns);
+* a split node has ``nodeid``, ``depth``, ``split`` (a feature name of the feature set), ``split_condition``,
+  ``yes``, ``no``, ``missing`` and ``children`` (first the ``yes`` child, then the ``no`` child); a leaf has
+  ``nodeid`` and ``leaf``; numbers are read as Java ``float``;
+* a feature value ``x`` (float32; NaN when the feature's query does not match the document) goes to ``yes`` when
+  ``split_condition > x``, to ``no`` otherwise, and to ``missing``'s child when it is NaN (OpenSearch LTR 3.3 to
+  3.5 send NaN to ``no`` whatever ``missing`` says, issue #378 there);
+* the score is the float32 sum of the trees' leaves, in order, from 0.
+
+The threshold written is the float32 just above the largest value the node sends left (:mod:`ltr.export._plan`),
+so every float32 goes the way ltrkit sends it. A base score (XGBoost's) is a leading one-leaf tree: the plugin then
+adds exactly as XGBoost does, starting from the base, and its sums are bit-for-bit XGBoost's. The file written is
+the body of ``POST _ltr/_featureset/<store>/_createmodel``.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from ltr.export._context import Context
+from ltr.export._floats import next_up, text
+from ltr.export._plan import TreePlan, build
+
+__all__ = ["render"]
+
+
+def _number(x) -> float:
+    return float(text(x))  # 1e39 for infinity: a JSON number Java reads as infinity
+
+
+def _tree(plan: TreePlan, t: int, ctx: Context, missing_left: np.ndarray) -> dict:
+    counter = [0]
+
+    def leaf(value):
+        return {"leaf": _number(value)}
+
+    def split(k, depth, left, right):
+        return {"depth": depth, "split": ctx.names[plan.feature[k]],
+                "split_condition": _number(next_up(plan.left_max[k])),
+                "k": k, "children": [left, right]}
+
+    root = build(plan, t, leaf, split)
+
+    def number(node):  # node ids in pre-order, as XGBoost's own dumps number them top-down
+        node["nodeid"] = counter[0]
+        counter[0] += 1
+        if "children" in node:
+            for child in node["children"]:
+                number(child)
+            k = node.pop("k")
+            yes, no = (c["nodeid"] for c in node["children"])
+            node.update(yes=yes, no=no, missing=yes if missing_left[k] else no)
+        return node
+
+    return number(root)
+
+
+def _order(node: dict) -> dict:
+    keys = ("nodeid", "depth", "split", "split_condition", "yes", "no", "missing", "children", "leaf")
+    out = {k: node[k] for k in keys if k in node}
+    if "children" in out:
+        out["children"] = [_order(c) for c in out["children"]]
+    return out
+
+
+def render(plan: TreePlan, ctx: Context) -> str:
+    """The ``_createmodel`` request body (JSON text) for ``plan``."""
+    missing_left = ctx.missing_left(plan)
+    trees = [{"nodeid": 0, "leaf": _number(plan.base)}] if plan.base != 0 else []
+    trees += [_order(_tree(plan, t, ctx, missing_left)) for t in range(plan.n_trees)]
+    body = {"model": {"name": ctx.name, "model": {"type": "model/xgboost+json", "definition": trees}}}
+    if plan.base != 0:
+        ctx.notes.append(f"{ctx.fmt}: the base score {float(plan.base)!r} is the first tree, a single leaf")
+    return json.dumps(body, separators=(",", ":"), allow_nan=False) + "\n"

@@ -1,0 +1,196 @@
+"""The feature set an exported model needs in the engine: the Elasticsearch / OpenSearch LTR plugin's feature set
+(``POST _ltr/_featureset/<name>``) or Solr's feature store (``PUT /schema/feature-store``).
+
+A feature maps onto an engine query only where the engine computes the same thing. The one such feature of ltrkit's
+feature layer is BM25 of a field with Lucene's IDF and each query term counted (``idf="lucene"``, no ``k3``,
+``qtf_norm="none"``): a ``match`` query on that field (Solr: ``edismax`` on that one field, ``q.op=OR``), boosted by
+``k1 + 1`` because Lucene's BM25 leaves that constant factor out (``BM25Similarity``: ``idf * freq / (freq + k1 *
+(1 - b + b * dl / avgdl))``). The index must give the field BM25 with the same ``k1`` and ``b`` and the same
+analysis; Lucene keeps document lengths in one byte, so the values agree closely, not bit for bit. Every other
+feature (other scorers, BM25 variants, proximity, statistics, neural scores, anything without a description) is
+written as a template to fill: an entry whose query is ``{"ltrkit_fill_in": {...}}`` (Solr: a class of that name),
+which the engine refuses until it is replaced, so that nothing guessed is ever uploaded.
+
+Which feature a column is comes from the model's feature-set description (its sidecar's ``feature_set``, the
+``ltrkit-feature-set/1`` JSON that ``ltr features`` writes): entries with ``scorer``, ``fields``, ``name`` and
+``effective`` parameters, the index's ``fields``, ``aliases`` and ``analyzer``, and the ``columns``. A BM25 entry
+names its columns ``<name or "bm25">:<field>``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from ltr.export.errors import ExportError
+
+__all__ = ["FAMILIES", "describe_columns", "feature_set_definition", "read_feature_names"]
+
+FAMILIES = ("es", "solr")
+_FILL = "ltrkit_fill_in"
+
+
+def _bm25_columns(description: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """Column name -> {"field", "params", "why"} for the BM25 columns of a description (``why``: None when the
+    column maps onto a match query, else the reason it does not)."""
+    out = {}
+    indexed = [f for f in description.get("fields") or [] if f not in (description.get("aliases") or {})]
+    for entry in description.get("features") or []:
+        if not isinstance(entry, Mapping) or entry.get("scorer") != "bm25":
+            continue
+        params = dict(entry.get("effective") or {})  # every parameter in effect (defaults filled in)
+        fields = entry.get("fields")
+        fields = indexed if fields in ("*", None) else list(fields)
+        why = None
+        if not all(k in params for k in ("k1", "b", "idf", "k3", "qtf_norm")):
+            why = "the description does not give BM25's effective parameters (k1, b, idf, k3, qtf_norm)"
+        elif params["idf"] != "lucene":
+            why = f"BM25 with idf={params.get('idf')!r}: Lucene's BM25 uses the 'lucene' IDF"
+        elif params["k3"] is not None:
+            why = f"BM25 with k3={params.get('k3')!r}: a match query counts each query term once per occurrence"
+        elif params["qtf_norm"] not in ("none", None):
+            why = f"BM25 with qtf_norm={params.get('qtf_norm')!r}: a match query does not normalise query term counts"
+        base = entry.get("name") or "bm25"
+        for f in fields:
+            out[f"{base}:{f}"] = {"field": f, "params": params, "why": why}
+    return out
+
+
+def describe_columns(names: Sequence[str], description: Mapping[str, Any] | None) -> dict[str, dict[str, Any]]:
+    """For each feature name, what is known of it: ``{"scorer": "bm25", "field", "params", "why"}`` for a BM25
+    column of the description, ``{}`` otherwise."""
+    if not description:
+        return {n: {} for n in names}
+    bm25 = _bm25_columns(description)
+    return {n: dict(bm25[n], scorer="bm25") if n in bm25 else {} for n in names}
+
+
+def _es_entry(name: str, known: Mapping[str, Any], notes: list[str], alias: bool) -> dict[str, Any]:
+    entry = {"name": name, "params": ["keywords"], "template_language": "mustache"}
+    if known.get("scorer") == "bm25" and known.get("why") is None and not alias:
+        k1, b = float(known["params"]["k1"]), float(known["params"]["b"])
+        entry["template"] = {"match": {known["field"]: {"query": "{{keywords}}", "boost": k1 + 1.0}}}
+        notes.append(f"{name!r}: a match query on {known['field']!r} boosted by k1 + 1 = {k1 + 1.0:g}; give the field "
+                     f"the similarity {{\"type\": \"BM25\", \"k1\": {k1:g}, \"b\": {b:g}}} and the analysis the model "
+                     "was trained with")
+        return entry
+    entry["template"] = {_FILL: _why(name, known, alias)}
+    return entry
+
+
+def _why(name: str, known: Mapping[str, Any], alias: bool) -> dict[str, Any]:
+    if alias:
+        reason = (f"{known['field']!r} is an ltrkit alias (a concatenation of fields): index it as one field "
+                  "(copy_to) and query that")
+    elif known.get("why"):
+        reason = known["why"] + "; no engine query computes it exactly"
+    else:
+        reason = "no engine query computes this ltrkit feature exactly: write the query that does"
+    out: dict[str, Any] = {"ltrkit_feature": name, "reason": reason}
+    if known.get("params"):
+        out["scorer"] = known.get("scorer")
+        out["params"] = known["params"]
+    return out
+
+
+def _solr_entry(name: str, known: Mapping[str, Any], store: str, notes: list[str], alias: bool) -> dict[str, Any]:
+    if known.get("scorer") == "bm25" and known.get("why") is None and not alias:
+        k1, b = float(known["params"]["k1"]), float(known["params"]["b"])
+        notes.append(f"{name!r}: edismax on {known['field']!r} boosted by k1 + 1 = {k1 + 1.0:g}; give the field "
+                     f"BM25SimilarityFactory with k1={k1:g}, b={b:g} and the analysis the model was trained with")
+        return {"store": store, "name": name, "class": "org.apache.solr.ltr.feature.SolrFeature",
+                "params": {"q": f"{{!edismax qf={known['field']}^{k1 + 1.0:g} q.op=OR}}${{keywords}}"}}
+    return {"store": store, "name": name, "class": _FILL, "params": _why(name, known, alias)}
+
+
+def feature_set_definition(names: Sequence[str], family: str, *, description: Mapping[str, Any] | None = None,
+                           name: str = "ltrkit") -> tuple[str, list[str]]:
+    """The engine's feature-set definition for ``names`` (in order) as JSON text, and notes on what was mapped.
+
+    Parameters
+    ----------
+    names : sequence of str
+        The features, in the order of the engine's feature set (an exported model's ``feature_names``).
+    family : {"es", "solr"}
+        Elasticsearch / OpenSearch LTR plugin, or Solr.
+    description : mapping, optional
+        The model's feature-set description (``ltrkit-feature-set/1``); without it every feature is a template.
+    name : str
+        The feature set's (Solr: the store's) name.
+
+    Examples
+    --------
+    >>> text, notes = feature_set_definition(["bm25:title", "pagerank"], "es", description={
+    ...     "features": [{"scorer": "bm25", "fields": ["title"], "name": None, "effective": {"k1": 1.2, "b": 0.75,
+    ...                   "idf": "lucene", "k3": None, "qtf_norm": "none"}}], "fields": ["title"]})
+    >>> [f["template"] for f in json.loads(text)["featureset"]["features"]][0]
+    {'match': {'title': {'query': '{{keywords}}', 'boost': 2.2}}}
+    """
+    if family not in FAMILIES:
+        raise ValueError(f"family must be one of {FAMILIES}, got {family!r}")
+    known = describe_columns(names, description)
+    aliases = set((description or {}).get("aliases") or {})
+    notes: list[str] = []
+    if family == "es":
+        feats = [_es_entry(n, known[n], notes, known[n].get("field") in aliases) for n in names]
+        out: Any = {"featureset": {"name": name, "features": feats}}
+    else:
+        out = [_solr_entry(n, known[n], name, notes, known[n].get("field") in aliases) for n in names]
+    n_fill = sum(1 for n in names if not known[n] or known[n].get("why") or known[n].get("field") in aliases)
+    if n_fill:
+        notes.append(f"{n_fill} of {len(names)} features are templates to fill ('{_FILL}'): no engine query computes "
+                     "them exactly")
+    return json.dumps(out, indent=1) + "\n", notes
+
+
+def _names_of(obj: Any) -> list | None:
+    """The feature names of a parsed JSON feature set, in order, or None when it is not one."""
+    if isinstance(obj, Mapping):
+        for key in ("_source", "featureset", "features"):  # GET responses, POST bodies, Solr {"features": [...]}
+            if key in obj:
+                return _names_of(obj[key])
+        return None
+    if isinstance(obj, list) and all(isinstance(f, Mapping) and isinstance(f.get("name"), str) for f in obj):
+        return [f["name"] for f in obj]
+    return None
+
+
+def read_feature_names(path: str | os.PathLike) -> list[str]:
+    """The feature names of an engine's feature set, in order, from a file: the plugin's feature set JSON (a
+    ``POST _ltr/_featureset`` body or its ``GET`` response), a Solr feature store JSON (a list of features), or
+    plain text with one name per line (``#`` starts a comment line).
+
+    Raises
+    ------
+    ExportError
+        The file is unreadable, or neither kind (naming the file and, for text, the line).
+    """
+    path = Path(path)
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise ExportError(f"{path}: cannot read the feature set ({e})") from None
+    head = raw.lstrip()[:1]
+    if head in ("{", "["):
+        try:
+            names = _names_of(json.loads(raw))
+        except json.JSONDecodeError as e:
+            raise ExportError(f"{path}:{e.lineno}: not valid JSON ({e.msg})") from None
+        if not names:
+            raise ExportError(f"{path}: not a feature set (expected the plugin's featureset JSON, with 'features', "
+                              "or a list of Solr features, each with a 'name')")
+        return names
+    names = []
+    for i, line in enumerate(raw.splitlines(), 1):
+        s = line.strip()
+        if not s or s.startswith("#"):
+            continue
+        if any(c.isspace() for c in s):
+            raise ExportError(f"{path}:{i}: one feature name per line (token {s!r})")
+        names.append(s)
+    if not names:
+        raise ExportError(f"{path}: no feature names")
+    return names

@@ -1,0 +1,183 @@
+"""The export formats, one entry each, and :func:`export`, which checks a request and hands it to the format."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ltr.export import es_ranklib, es_xgboost, linear, solr
+from ltr.export._context import Context
+from ltr.export._plan import plan_trees
+from ltr.export._source import Source, resolve
+from ltr.export.errors import ExportError
+from ltr.export.featureset import feature_set_definition
+
+__all__ = ["FORMATS", "MISSING", "Export", "Format", "export"]
+
+#: How a missing feature value is sent: where the model sends NaN, or where it sends 0.
+MISSING = ("nan", "zero")
+_INEXACT = ("refuse", "nearest")
+
+
+@dataclass(frozen=True)
+class Format:
+    """A target format: which models it takes (``kind``), which engine (``family``), and its writer."""
+
+    kind: str
+    family: str
+    description: str
+    write: Callable[[Source, Context], str]
+
+
+def _trees(module) -> Callable[[Source, Context], str]:
+    def write(src: Source, ctx: Context) -> str:
+        return module.render(plan_trees(src.ensemble, src.n_trees, src.normalizer, fmt=ctx.fmt), ctx)
+    return write
+
+
+FORMATS: Mapping[str, Format] = {
+    "es-xgboost": Format("trees", "es", "Elasticsearch/OpenSearch LTR plugin, model/xgboost+json",
+                         _trees(es_xgboost)),
+    "es-ranklib": Format("trees", "es", "Elasticsearch/OpenSearch LTR plugin, model/ranklib (LambdaMART text)",
+                         _trees(es_ranklib)),
+    "solr": Format("trees", "solr", "Solr LTR MultipleAdditiveTreesModel (Solr 9.2+)", _trees(solr)),
+    "es-linear": Format("linear", "es", "Elasticsearch/OpenSearch LTR plugin, model/linear",
+                        lambda src, ctx: linear.render_es(src.linear, src.normalizer, ctx)),
+    "solr-linear": Format("linear", "solr", "Solr LTR LinearModel",
+                          lambda src, ctx: linear.render_solr(src.linear, src.normalizer, ctx)),
+}
+
+
+@dataclass(frozen=True)
+class Export:
+    """An exported model: the file's ``text``, the engine's feature set it refers to (``feature_names``, in order),
+    and ``notes`` on what was written (a base-score tree, thresholds Solr could not hold exactly, ...)."""
+
+    format: str
+    text: str
+    feature_names: tuple[str, ...]
+    notes: tuple[str, ...] = ()
+    store: str = "ltrkit"
+    description: dict | None = field(default=None, repr=False)
+
+    @property
+    def family(self) -> str:
+        """"es" or "solr": the engine whose feature set the model refers to."""
+        return FORMATS[self.format].family
+
+    def write(self, path: str | os.PathLike) -> None:
+        """Write :attr:`text` to ``path`` atomically (``-``: standard output)."""
+        from ltr.io import atomic_write
+
+        with atomic_write(path) as f:
+            f.write(self.text)
+
+    def feature_set(self) -> tuple[str, list[str]]:
+        """The feature-set definition the engine needs for this model (JSON text) and notes on it
+        (:func:`ltr.export.featureset.feature_set_definition`)."""
+        return feature_set_definition(self.feature_names, self.family, description=self.description,
+                                      name=self.store)
+
+
+def _check_name(value: Any, what: str) -> str:
+    if not isinstance(value, str) or not value or any(c in value for c in '/\\"*?<>| ,#') or value.startswith(
+            ("_", "-")):
+        raise ExportError(f"{what} must be a plain name (letters, digits, '.', ':'; no '/', spaces, quotes, or a "
+                          f"leading '_' or '-'), got {value!r}")
+    return value
+
+
+def _target(src: Source, used: Sequence[int], target_features: Sequence[str] | None, fmt: str) -> tuple[str, ...]:
+    if target_features is None:
+        return src.feature_names
+    target = tuple(str(s) for s in target_features)
+    if len(set(target)) != len(target):
+        dup = next(s for s in target if target.count(s) > 1)
+        raise ExportError(f"target_features: {dup!r} is listed twice")
+    have = set(target)
+    missing = [src.feature_names[j] for j in used if src.feature_names[j] not in have]
+    if missing:
+        raise ExportError(
+            f"{fmt}: the model uses feature {missing[0]!r}, which the target feature set lacks"
+            f"{f' (and {len(missing) - 1} more)' if len(missing) > 1 else ''}; the set has {len(target)}: "
+            f"{', '.join(target[:5])}{', ...' if len(target) > 5 else ''}")
+    return target
+
+
+def export(model: Any, format: str, *, feature_names: Sequence[str] | None = None,
+           target_features: Sequence[str] | None = None, missing: str = "nan", inexact: str = "refuse",
+           name: str = "ltrkit", store: str | None = None) -> Export:
+    """Export ``model`` to a search engine's format, exactly or not at all.
+
+    Parameters
+    ----------
+    model : str, PathLike, ltr.Ranker, ltr.trees.TreeEnsemble, LinearModel or engine booster
+        A saved model (path), a fitted or loaded ranker (its best rounds and normaliser are exported), a tree
+        ensemble or booster (all its trees), or a linear model.
+    format : str
+        One of :data:`FORMATS`: ``es-xgboost``, ``es-ranklib``, ``solr`` (trees), ``es-linear``, ``solr-linear``.
+    feature_names : sequence of str, optional
+        The features' names in column order, when the model does not name them (it must not name them otherwise).
+    target_features : sequence of str, optional
+        The engine's existing feature set, in its order (RankLib's feature ids and the plugin's feature ordinals are
+        positions in it); every feature the model uses must be in it. Default: the model's own features.
+    missing : {"nan", "zero"}, default="nan"
+        Where a missing value (the plugin's NaN for a feature that does not match; Solr's NaN default value) goes:
+        where the model sends NaN, or where it sends 0 (for models whose features are 0 when absent, as ltrkit's).
+    inexact : {"refuse", "nearest"}, default="refuse"
+        A threshold Solr cannot hold exactly (only near zero, see :mod:`ltr.export.solr`): refuse, or take the
+        nearest one and list in the notes the values that go the other way.
+    name, store : str
+        The model's name in the engine, and its feature set's (Solr: feature store's) name (default: ``name``).
+
+    Returns
+    -------
+    Export
+        The file's text, the feature set it refers to, and notes.
+
+    Raises
+    ------
+    ExportError
+        An unknown format (the message lists the known ones), a model the format cannot express (named: a
+        per-query normaliser, a LightGBM zero-as-missing split, a threshold Solr cannot hold, a tree model to a
+        linear format or the reverse, missing values RankLib cannot tell from 0), feature names missing or wrong, a
+        feature the target feature set lacks.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from ltr.trees import TreeEnsemble
+    >>> stump = TreeEnsemble(engine="lightgbm", n_features=1, tree_ptr=[0, 1], leaf_ptr=[0, 2], feature=[0],
+    ...                      threshold=[0.5], left=[-1], right=[-2], default_left=[True], missing_type=[0],
+    ...                      leaf_value=[-1.0, 2.0])
+    >>> out = export(stump, "es-xgboost", feature_names=["bm25:title"])
+    >>> import json
+    >>> node = json.loads(out.text)["model"]["model"]["definition"][0]
+    >>> node["split"], node["split_condition"]  # x <= 0.5 goes left: x < the float32 just above 0.5
+    ('bm25:title', 0.5000000596046448)
+    """
+    if format not in FORMATS:
+        raise ExportError(f"unknown export format {format!r}; known formats: {', '.join(sorted(FORMATS))}")
+    if missing not in MISSING:
+        raise ExportError(f"missing must be one of {MISSING}, got {missing!r}")
+    if inexact not in _INEXACT:
+        raise ExportError(f"inexact must be one of {_INEXACT}, got {inexact!r}")
+    name = _check_name(name, "name")
+    store = _check_name(name if store is None else store, "store")
+    fmt = FORMATS[format]
+    src = resolve(model, feature_names)
+    if src.kind != fmt.kind:
+        other = sorted(f for f, spec in FORMATS.items() if spec.kind == src.kind and spec.family == fmt.family)
+        raise ExportError(f"{format} takes {'tree ensembles' if fmt.kind == 'trees' else 'linear models'}, and this "
+                          f"is a {'linear model' if src.kind == 'linear' else 'tree ensemble'}; use "
+                          f"{' or '.join(other)}")
+    if src.kind == "trees":
+        used = sorted({int(f) for f in src.ensemble.feature[:int(src.ensemble.tree_ptr[src.n_trees])]})
+    else:
+        used = [j for j, w in enumerate(src.linear.weights) if w != 0]
+    target = _target(src, used, target_features, format)
+    ctx = Context(format, src.feature_names, target, missing=missing, inexact=inexact, name=name, store=store)
+    text = fmt.write(src, ctx)
+    return Export(format, text, target, tuple(ctx.notes), store, src.feature_set)

@@ -1,0 +1,95 @@
+"""``solr``: Solr's ``MultipleAdditiveTreesModel`` (the LTR module's model store JSON), from XGBoost and LightGBM.
+
+Defined by Solr's ``solr/modules/ltr/src/java/org/apache/solr/ltr/model/MultipleAdditiveTreesModel.java`` (9.2 and
+later; the ``missing`` branch is SOLR-16596):
+
+* ``params.trees``: a list of ``{"weight", "root"}``; a split node is ``{"feature", "threshold", "missing",
+  "left", "right"}``, a leaf ``{"value"}``; values are strings read with ``Float.parseFloat``;
+* Solr stores ``threshold + 1e-6f`` (``NODE_SPLIT_SLACK``, added in float32) and sends ``x`` left when
+  ``x <= threshold``; with ``"isNullSameAsZero": false`` a NaN feature value (a feature whose ``defaultValue`` is
+  NaN and that did not match) follows ``missing`` (``"left"``; anything else is right);
+* the score is ``score += weight * tree`` in float32, over the trees in order, from 0.
+
+The threshold written is the float32 ``u`` for which ``u + 1e-6f`` is exactly the largest value the node sends
+left. Near zero no such ``u`` exists (``u + 1e-6f`` moves in steps of 2**-43 there): LightGBM's split between 0 and
+the positive values, at 1e-35, is such a threshold. Those nodes are refused (``inexact="refuse"``) or, with
+``inexact="nearest"``, given the nearest threshold Solr can hold, and every float32 interval that then goes the
+other way is listed in the notes. A base score is a leading one-leaf tree.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from ltr.export._context import Context
+from ltr.export._floats import ordinal, solr_neighbours, solr_stored, solr_written, text
+from ltr.export._plan import TreePlan, build
+from ltr.export.errors import ExportError
+
+__all__ = ["MODEL_CLASS", "render", "solr_threshold"]
+
+MODEL_CLASS = "org.apache.solr.ltr.model.MultipleAdditiveTreesModel"
+
+
+def solr_threshold(left_max, *, inexact: str = "refuse") -> tuple[np.float32, tuple | None]:
+    """The float32 to write so that Solr's stored threshold is ``left_max``; with ``inexact="nearest"``, when none
+    exists, the one whose stored threshold is nearest in float32 order and the interval ``(a, b]`` of values that
+    then go the other way (else None).
+
+    Examples
+    --------
+    >>> u, gap = solr_threshold(np.float32(0.5))
+    >>> float(np.float32(u) + np.float32(1e-6)), gap
+    (0.5, None)
+    """
+    u = solr_written(left_max)
+    if u is not None:
+        return u, None
+    if inexact != "nearest":
+        raise ValueError("no float32 threshold")
+    below, above = solr_neighbours(left_max)
+    if int(ordinal(left_max)) - int(ordinal(below)) <= int(ordinal(above)) - int(ordinal(left_max)):
+        chosen, gap = below, (below, left_max)  # (below, left_max] now go right
+    else:
+        chosen, gap = above, (left_max, above)  # (left_max, above] now go left
+    u = solr_written(chosen)
+    assert u is not None and solr_stored(u) == chosen
+    return u, gap
+
+
+def render(plan: TreePlan, ctx: Context) -> str:
+    """The model-store JSON for ``plan``."""
+    missing_left = ctx.missing_left(plan)
+
+    def leaf(value):
+        return {"value": text(value)}
+
+    def split(k, depth, left, right):
+        try:
+            u, gap = solr_threshold(plan.left_max[k], inexact=ctx.inexact)
+        except ValueError:
+            below, above = solr_neighbours(plan.left_max[k])
+            raise ExportError(
+                f"{ctx.fmt}: {plan.where(k)} (feature {ctx.names[plan.feature[k]]!r}) sends x left when x <= "
+                f"{text(plan.left_max[k])}, a threshold Solr cannot hold: it adds 1e-6f to every threshold in float32 "
+                f"(NODE_SPLIT_SLACK), so the nearest it can hold are {text(below)} and {text(above)}; pass "
+                "inexact='nearest' (--inexact nearest) to accept them (the notes list the values that then go the "
+                "other way)") from None
+        if gap is not None:
+            side = "right" if gap[1] == plan.left_max[k] else "left"
+            ctx.notes.append(f"{ctx.fmt}: {plan.where(k)} (feature {ctx.names[plan.feature[k]]!r}): values in "
+                             f"({text(gap[0])}, {text(gap[1])}] go {side}, unlike the model")
+        return {"feature": ctx.names[plan.feature[k]], "threshold": text(u),
+                "missing": "left" if missing_left[k] else "right", "left": left, "right": right}
+
+    trees = [{"weight": "1", "root": {"value": text(plan.base)}}] if plan.base != 0 else []
+    trees += [{"weight": "1", "root": build(plan, t, leaf, split)} for t in range(plan.n_trees)]
+    used = {ctx.names[j] for j in plan.used_features()}
+    model = {"class": MODEL_CLASS, "name": ctx.name, "store": ctx.store,
+             "features": [{"name": n} for n in ctx.target if n in used] or [{"name": ctx.target[0]}],
+             "params": {"isNullSameAsZero": False, "trees": trees}}
+    if plan.base != 0:
+        ctx.notes.append(f"{ctx.fmt}: the base score {float(plan.base)!r} is the first tree, a single leaf")
+    return json.dumps(model, indent=1) + "\n"
