@@ -14,13 +14,13 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from ltr.cli import compare, cv, data, demo, doctor, evaluate, features, fuse, info, report, rerank, train, tune
+from ltr.cli import compare, cv, data, demo, doctor, evaluate, export, features, fuse, info, report, rerank, train, tune
 from ltr.cli._common import EXIT_INTERRUPTED, HelpFormatter, apply_config, guard
 
 __all__ = ["build_parser", "main", "main_entry"]
 
 #: The command modules, in the order ``ltr --help`` lists them.
-COMMANDS = (demo, info, evaluate, train, cv, tune, compare, fuse, report, features, rerank, data, doctor)
+COMMANDS = (demo, info, evaluate, train, cv, tune, compare, fuse, report, features, rerank, export, data, doctor)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,87 @@
+"""``ltr export MODEL --to FORMAT --out FILE``: a ranker in a search engine's format (:mod:`ltr.export`)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import warnings
+
+from ltr.cli._common import UsageError, add_command, add_quiet, check_outputs, note, split_list
+
+__all__ = ["register", "run"]
+
+
+def register(sub) -> None:
+    from ltr.export import FORMATS, MISSING
+
+    p = add_command(sub, "export", "export a ranker to Elasticsearch / OpenSearch LTR or Solr LTR, exactly or not at "
+                                   "all")
+    p.add_argument("model", metavar="MODEL", help="a model saved by ltr train, or a plain LightGBM / XGBoost model")
+    p.add_argument("--to", required=True, choices=sorted(FORMATS), metavar="FORMAT",
+                   help="target format: " + "; ".join(f"{k}: {v.description}" for k, v in sorted(FORMATS.items())))
+    p.add_argument("--out", required=True, help="the exported model ('-' for standard output)")
+    p.add_argument("--feature-set-out", dest="feature_set_out", metavar="FILE",
+                   help="also write the feature set the engine needs (features without an exact engine query are "
+                        "templates to fill)")
+    p.add_argument("--feature-names", dest="feature_names", metavar="NAMES",
+                   help="the model's feature names in column order, comma-separated or @FILE (one per line), for a "
+                        "model trained on unnamed columns")
+    p.add_argument("--target-features", dest="target_features", metavar="FILE",
+                   help="the engine's existing feature set (the plugin's featureset JSON, a Solr feature store JSON, "
+                        "or one name per line); the model must use only its features")
+    p.add_argument("--missing", choices=MISSING, default="nan",
+                   help="where a missing feature value goes: where the model sends NaN, or where it sends 0 (for "
+                        "features that are 0 when absent, as ltrkit's)")
+    p.add_argument("--inexact", choices=("refuse", "nearest"), default="refuse",
+                   help="a threshold Solr cannot hold exactly (near zero): refuse, or take the nearest and list the "
+                        "values that go the other way")
+    p.add_argument("--name", default="ltrkit", help="the model's name in the engine")
+    p.add_argument("--store", help="the feature set's (Solr: feature store's) name; default: --name")
+    add_quiet(p)
+    p.set_defaults(func=run)
+
+
+def _feature_names(text: str | None) -> list[str] | None:
+    if text is None:
+        return None
+    if text.startswith("@"):
+        from ltr.export.featureset import read_feature_names
+
+        return read_feature_names(text[1:])
+    names = split_list(text)
+    if not names:
+        raise UsageError("--feature-names: no names given")
+    return names
+
+
+def run(args: argparse.Namespace) -> int:
+    from ltr.export import export
+    from ltr.export.featureset import read_feature_names
+    from ltr.rankers import PlainModelWarning, load_model
+
+    if args.feature_set_out is not None and args.feature_set_out == args.out != "-":
+        raise UsageError("--feature-set-out must differ from --out")
+    check_outputs(args.out, args.feature_set_out)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", PlainModelWarning)
+        model = load_model(args.model)
+    for w in caught:
+        note(args, f"note: {w.message}")
+    target = read_feature_names(args.target_features) if args.target_features else None
+    out = export(model, args.to, feature_names=_feature_names(args.feature_names), target_features=target,
+                 missing=args.missing, inexact=args.inexact, name=args.name, store=args.store)
+    out.write(args.out)
+    for line in out.notes:
+        note(args, f"note: {line}")
+    if args.feature_set_out is not None:
+        text, notes = out.feature_set()
+        from ltr.io import atomic_write
+
+        with atomic_write(args.feature_set_out) as f:
+            f.write(text)
+        for line in notes:
+            note(args, f"note: {line}")
+    if args.out != "-" and not args.quiet:
+        print(f"wrote {args.to} model to {args.out}" + (f" and its feature set to {args.feature_set_out}"
+                                                        if args.feature_set_out else ""), file=sys.stderr)
+    return 0
