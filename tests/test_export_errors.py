@@ -1,0 +1,347 @@
+"""``ltr.export``: what it refuses (each by name, one line), why no float32 comparison is ever short of a LightGBM
+threshold outside Solr, the feature-set definitions, and ``ltr export`` on the command line.
+
+The threshold property is checked against LightGBM's rule written out here (``x`` read as 0 when ``|x| <= 1e-35``,
+then ``x <= threshold`` in float64) and the plugin's rule (``split_condition > x`` in float32), and against
+LightGBM itself on a trained model.
+"""
+
+from __future__ import annotations
+
+import json
+
+import lightgbm as lgb
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ltr import Ranker, make_ranking
+from ltr.cli import main
+from ltr.exceptions import ModelFormatError
+from ltr.export import FORMATS, ExportError, export, feature_set_definition
+from ltr.export.featureset import read_feature_names
+from ltr.trees import TreeEnsemble, from_booster
+
+F32 = np.float32
+K_ZERO = float(F32(1e-35))
+
+
+def stump(threshold=0.5, *, engine="lightgbm", missing_type=0, default_left=True, leaves=(-1.0, 2.0)):
+    return TreeEnsemble(engine=engine, n_features=2, tree_ptr=[0, 1], leaf_ptr=[0, 2], feature=[0],
+                        threshold=[threshold], left=[-1], right=[-2], default_left=[default_left],
+                        missing_type=[missing_type if engine == "lightgbm" else 2], leaf_value=list(leaves))
+
+
+NAMES = ["bm25:title", "pagerank"]
+
+
+@pytest.fixture(scope="module")
+def ranking():
+    return make_ranking(30, (5, 12), 6, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def named(ranking):
+    assert ranking.feature_names is not None
+    return list(ranking.feature_names)
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# Refused, by name
+# ------------------------------------------------------------------------------------------------------------------
+def test_an_unknown_format_lists_the_known_ones():
+    with pytest.raises(ExportError, match=r"unknown export format 'vespa'; known formats: es-linear, es-ranklib, "
+                                          r"es-xgboost, solr, solr-linear$"):
+        export(stump(), "vespa", feature_names=NAMES)
+    assert sorted(FORMATS) == ["es-linear", "es-ranklib", "es-xgboost", "solr", "solr-linear"]
+
+
+def test_categorical_splits_are_refused_by_name():
+    rng = np.random.default_rng(0)
+    X = np.column_stack([rng.integers(0, 8, 400), rng.random(400)]).astype(np.float64)
+    y = (X[:, 0] % 3 == 0) + rng.random(400)
+    booster = lgb.train({"objective": "regression", "verbose": -1, "min_data_per_group": 5, "cat_smooth": 1,
+                         "num_threads": 1}, lgb.Dataset(X, y, categorical_feature=[0]), 5)
+    assert "num_cat=0" not in booster.model_to_string().split("Tree=1")[0]  # the model has a categorical split
+    with pytest.raises(ModelFormatError, match="categorical split"):
+        export(booster, "es-xgboost", feature_names=NAMES)
+
+
+@pytest.mark.parametrize("fmt", ["es-xgboost", "es-ranklib", "solr"])
+def test_a_zero_as_missing_split_no_comparison_expresses_is_refused(fmt):
+    # Missing type Zero sends 0 (and |x| <= 1e-35) to the default direction, right, while x <= 0.5 goes left:
+    # the values that go left, (-inf, -1e-35) and (1e-35, 0.5], are not {x <= M} for any M.
+    bad = stump(0.5, missing_type=1, default_left=False)
+    with pytest.raises(ExportError, match=rf"{fmt}: tree 0 node 0 \(feature 0, threshold 0.5\) has LightGBM's "
+                                          r"missing type Zero \(zero_as_missing=true\).*retrain without"):
+        export(bad, fmt, feature_names=NAMES, missing="zero")
+    export(stump(0.5, missing_type=1, default_left=True), fmt, feature_names=NAMES, missing="zero")  # expressible
+
+
+def test_a_feature_the_target_feature_set_lacks_is_named():
+    with pytest.raises(ExportError, match=r"es-xgboost: the model uses feature 'bm25:title', which the target "
+                                          r"feature set lacks; the set has 2: pagerank, tf"):
+        export(stump(), "es-xgboost", feature_names=NAMES, target_features=["pagerank", "tf"])
+    out = export(stump(), "es-ranklib", feature_names=NAMES, target_features=["tf", "bm25:title"])
+    assert "<feature> 2 </feature>" in json.loads(out.text)["model"]["model"]["definition"]  # its 1-based position
+
+
+def test_per_query_normalisation_is_refused_for_linear_and_tree_models(ranking):
+    for engine, params in (("linear", {"objective": "ndcg@10", "engine_params": {"n_restarts": 1}}),
+                           ("lightgbm", {"n_estimators": 3, "min_child_samples": 3})):
+        model = Ranker(engine=engine, normalize="zscore", preset=None, n_jobs=1, **params).fit(ranking)
+        fmt = "es-linear" if engine == "linear" else "es-xgboost"
+        with pytest.raises(ExportError, match=r"normalises its features per query \('zscore'\).*scores each "
+                                              r"document on its own.*retrain with a global normaliser"):
+            export(model, fmt)
+
+
+def test_a_tree_model_to_a_linear_format_and_back_is_refused_naming_the_right_format(ranking, named):
+    with pytest.raises(ExportError, match=r"es-linear takes linear models, and this is a tree ensemble; use "
+                                          r"es-ranklib or es-xgboost"):
+        export(stump(), "es-linear", feature_names=NAMES)
+    linear = Ranker(engine="linear", objective="ndcg@10", preset=None, engine_params={"n_restarts": 1}).fit(ranking)
+    with pytest.raises(ExportError, match=r"solr takes tree ensembles, and this is a linear model; use solr-linear"):
+        export(linear, "solr", feature_names=named)
+
+
+def test_ranklib_refuses_a_model_that_tells_missing_from_zero_unless_missing_is_zero():
+    tells = stump(0.5, engine="xgboost", default_left=False)  # NaN goes right, 0 < 0.5 goes left
+    with pytest.raises(ExportError, match=r"es-ranklib: RankLib has no missing values .*tree 0 node 0 sends a missing "
+                                          r"value right and 0 left \(1 such nodes\); pass missing='zero'"):
+        export(tells, "es-ranklib", feature_names=NAMES)
+    export(tells, "es-ranklib", feature_names=NAMES, missing="zero")
+    export(stump(0.5, missing_type=0), "es-ranklib", feature_names=NAMES)  # LightGBM's type None: NaN is 0 already
+
+
+def test_feature_names_missing_differing_duplicated_or_miscounted_are_refused(ranking, named):
+    with pytest.raises(ExportError, match=r"does not name its features .*pass feature_names= \(--feature-names\) "
+                                          r"with its 2 names"):
+        export(stump(), "es-xgboost")
+    model = Ranker(n_estimators=3, min_child_samples=3, preset=None, n_jobs=1).fit(ranking.X, ranking.y,
+                                                                                     group=np.diff(ranking.group_ptr),
+                                                                                     feature_names=named)
+    with pytest.raises(ExportError, match=r"column 0: 'f1' in the model, 'g0' given"):
+        export(model, "es-xgboost", feature_names=["g0", *named[1:]])
+    with pytest.raises(ExportError, match=r"'a' is given twice"):
+        export(stump(), "es-xgboost", feature_names=["a", "a"])
+    with pytest.raises(ExportError, match=r"3 names for a model of 2 features"):
+        export(stump(), "es-xgboost", feature_names=["a", "b", "c"])
+
+
+def test_lightgbms_default_column_names_are_not_feature_names():
+    booster = lgb.train({"objective": "regression", "verbose": -1, "num_threads": 1},
+                        lgb.Dataset(np.random.default_rng(0).random((100, 2)), np.arange(100.0)), 2)
+    assert "feature_names=Column_0 Column_1" in booster.model_to_string()
+    with pytest.raises(ExportError, match="does not name its features"):
+        export(booster, "solr")
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"missing": "drop"}, r"missing must be one of \('nan', 'zero'\), got 'drop'"),
+    ({"inexact": "round"}, r"inexact must be one of \('refuse', 'nearest'\), got 'round'"),
+    ({"name": "my model"}, r"name must be a plain name .*got 'my model'"),
+    ({"store": "_x"}, r"store must be a plain name .*got '_x'"),
+])
+def test_bad_options_are_named(kwargs, message):
+    with pytest.raises(ExportError, match=message):
+        export(stump(), "es-xgboost", feature_names=NAMES, **kwargs)
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# Thresholds: every LightGBM threshold has an exact float32 comparison, except under Solr's slack
+# ------------------------------------------------------------------------------------------------------------------
+def lightgbm_left(x: np.ndarray, threshold: float) -> np.ndarray:
+    """LightGBM's NumericalDecision for missing type None on float32 input: |x| <= kZeroThreshold reads as 0."""
+    v = np.where(np.abs(x.astype(np.float64)) <= K_ZERO, 0.0, x.astype(np.float64))
+    return v <= threshold
+
+
+def near(t: float) -> np.ndarray:
+    with np.errstate(over="ignore"):
+        c = F32(t) if np.isfinite(F32(t)) else F32(np.sign(t) * np.finfo(np.float32).max)
+        around = [np.nextafter(c, F32(np.inf)), c, np.nextafter(c, F32(-np.inf))]
+    around += [np.nextafter(around[0], F32(np.inf)), np.nextafter(around[2], F32(-np.inf))]
+    band = [0.0, -0.0, 1e-38, -1e-38, K_ZERO, -K_ZERO, 2e-35, -2e-35, 1e-30, -1e-30]
+    x = np.array(around + band, dtype=np.float32)
+    return x[np.isfinite(x)]  # the domain: finite feature values (and NaN); an engine's query never scores inf
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.floats(allow_nan=False, allow_infinity=True, width=64),
+                 st.sampled_from([0.0, K_ZERO, -K_ZERO, 1e-36, -1e-36, 0.5, np.nextafter(0.5, 1.0)])))
+def test_the_plugins_float32_less_than_reproduces_any_lightgbm_threshold(threshold):
+    out = export(stump(threshold), "es-xgboost", feature_names=NAMES)
+    with np.errstate(over="ignore"):  # Java reads 1e39 as an infinite float
+        condition = F32(json.loads(out.text)["model"]["model"]["definition"][0]["split_condition"])
+    x = near(threshold)
+    assert np.array_equal(condition > x, lightgbm_left(x, threshold)), threshold
+
+
+def test_real_lightgbm_thresholds_all_have_an_exact_plugin_comparison(shared_file):
+    from sklearn.datasets import load_svmlight_file
+
+    X, y, qid = load_svmlight_file(str(shared_file("mq2008/Fold1/vali.txt.gz")), query_id=True, n_features=46)
+    X = X.toarray().astype(np.float32)
+    booster = lgb.train({"objective": "lambdarank", "min_data_in_leaf": 5, "verbose": -1, "num_threads": 1},
+                        lgb.Dataset(X, y, group=np.unique(qid, return_counts=True)[1]), 10)
+    ens = from_booster(booster)
+    out = json.loads(export(ens, "es-xgboost", feature_names=[f"f{j}" for j in range(46)]).text)
+    conditions, thresholds = [], []
+
+    def collect(node):
+        if "children" in node:
+            with np.errstate(over="ignore"):
+                conditions.append((int(node["split"][1:]), F32(node["split_condition"])))
+            for c in node["children"]:
+                collect(c)
+
+    def preorder(t, code):  # LightGBM's nodes in the same order: node, then its left, then its right subtree
+        if code >= 0:
+            k = int(ens.tree_ptr[t]) + code
+            thresholds.append((int(ens.feature[k]), float(ens.threshold[k])))
+            preorder(t, int(ens.left[k]))
+            preorder(t, int(ens.right[k]))
+
+    for t, tree in enumerate(out["model"]["model"]["definition"]):
+        collect(tree)
+        preorder(t, 0)
+    assert K_ZERO in ens.threshold  # LightGBM's split between 0 and the positive values is among them
+    assert [j for j, _ in conditions] == [j for j, _ in thresholds]
+    for (_, cond), (_, t) in zip(conditions, thresholds):
+        x = near(t)
+        assert np.array_equal(cond > x, lightgbm_left(x, t)), t
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# Feature sets
+# ------------------------------------------------------------------------------------------------------------------
+DESCRIPTION = {
+    "format": "ltrkit-feature-set/1",
+    "features": [
+        {"scorer": "bm25", "fields": "*", "name": None, "params": {},
+         "effective": {"k1": 1.2, "b": 0.75, "idf": "lucene", "k3": None, "epsilon": 0.25, "qtf_norm": "none"}},
+        {"scorer": "bm25", "fields": ["title"], "name": "bm25r", "params": {"idf": "robertson"},
+         "effective": {"k1": 1.2, "b": 0.75, "idf": "robertson", "k3": None, "epsilon": 0.25, "qtf_norm": "none"}},
+        {"scorer": "lm_dirichlet", "fields": ["body"], "name": None, "params": {}, "effective": {"mu": 1000.0}},
+    ],
+    "fields": ["title", "body", "all"], "aliases": {"all": ["title", "body"]},
+    "columns": ["bm25:title", "bm25:body", "bm25r:title", "lm_dirichlet:body"],
+}
+
+
+def test_bm25_of_a_field_maps_to_a_boosted_match_query_and_the_rest_are_templates():
+    names = ["bm25:title", "bm25:body", "bm25r:title", "lm_dirichlet:body", "pagerank"]
+    text, notes = feature_set_definition(names, "es", description=DESCRIPTION, name="news")
+    fs = json.loads(text)["featureset"]
+    assert fs["name"] == "news" and [f["name"] for f in fs["features"]] == names
+    by = {f["name"]: f["template"] for f in fs["features"]}
+    assert by["bm25:title"] == {"match": {"title": {"query": "{{keywords}}", "boost": 2.2}}}
+    assert by["bm25:body"] == {"match": {"body": {"query": "{{keywords}}", "boost": 2.2}}}
+    for name in ("bm25r:title", "lm_dirichlet:body", "pagerank"):
+        assert list(by[name]) == ["ltrkit_fill_in"] and by[name]["ltrkit_fill_in"]["ltrkit_feature"] == name
+    assert "robertson" in by["bm25r:title"]["ltrkit_fill_in"]["reason"]
+    assert all(f["params"] == ["keywords"] and f["template_language"] == "mustache" for f in fs["features"])
+    assert any('"k1": 1.2, "b": 0.75' in n for n in notes) and any("3 of 5 features are templates" in n
+                                                                       for n in notes)
+    solr, _ = feature_set_definition(names, "solr", description=DESCRIPTION, name="news")
+    store = json.loads(solr)
+    assert store[0] == {"store": "news", "name": "bm25:title", "class": "org.apache.solr.ltr.feature.SolrFeature",
+                        "params": {"q": "{!edismax qf=title^2.2 q.op=OR}${keywords}"}}
+    assert [f["class"] for f in store[2:]] == ["ltrkit_fill_in"] * 3
+
+
+def test_without_a_description_every_feature_is_a_template():
+    text, notes = feature_set_definition(["bm25:title"], "es")
+    assert list(json.loads(text)["featureset"]["features"][0]["template"]) == ["ltrkit_fill_in"]
+
+
+def test_an_exports_feature_set_follows_the_models_sidecar_description(ranking):
+    names = ["bm25:title", "bm25:body", "bm25r:title", "lm_dirichlet:body", "x4", "x5"]
+    model = Ranker(n_estimators=3, min_child_samples=3, preset=None, n_jobs=1).fit(
+        ranking.X, ranking.y, group=np.diff(ranking.group_ptr), feature_names=names)
+    model.feature_set_ = DESCRIPTION  # as ltr.load_model sets it from a sidecar
+    text, _ = export(model, "es-xgboost").feature_set()
+    assert json.loads(text)["featureset"]["features"][0]["template"]["match"] == {
+        "title": {"query": "{{keywords}}", "boost": 2.2}}
+
+
+@pytest.mark.parametrize(("content", "names"), [
+    ('{"featureset": {"name": "x", "features": [{"name": "a"}, {"name": "b"}]}}', ["a", "b"]),
+    ('{"_source": {"featureset": {"features": [{"name": "a"}]}}}', ["a"]),
+    ('[{"store": "s", "name": "a", "class": "c"}, {"name": "b"}]', ["a", "b"]),
+    ("# names\na\n\nb\n", ["a", "b"]),
+])
+def test_a_target_feature_set_is_read_from_either_engines_json_or_a_list(tmp_path, content, names):
+    path = tmp_path / "fs"
+    path.write_text(content)
+    assert read_feature_names(path) == names
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    ('{"featureset": 3}', r"not a feature set"),
+    ('{"featureset": ', r":1: not valid JSON"),
+    ("a\nb c\n", r":2: one feature name per line \(token 'b c'\)"),
+    ("\n# nothing\n", r"no feature names"),
+])
+def test_a_bad_target_feature_set_file_is_named_with_its_line(tmp_path, content, message):
+    path = tmp_path / "fs.txt"
+    path.write_text(content)
+    with pytest.raises(ExportError, match=message):
+        read_feature_names(path)
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# ltr export
+# ------------------------------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def saved(tmp_path_factory, ranking, named):
+    folder = tmp_path_factory.mktemp("export_cli")
+    with_names = folder / "named.txt"
+    Ranker(n_estimators=4, min_child_samples=3, preset=None, n_jobs=1).fit(
+        ranking.X, ranking.y, group=np.diff(ranking.group_ptr), feature_names=named).save(with_names)
+    without = folder / "unnamed.json"
+    Ranker(engine="xgboost", n_estimators=4, preset=None, n_jobs=1).fit(ranking.X, ranking.y,
+                                                                        group=np.diff(ranking.group_ptr)).save(without)
+    return with_names, without
+
+
+def test_cli_writes_the_model_and_its_feature_set(saved, tmp_path, capsys, named):
+    out, fs = tmp_path / "m.json", tmp_path / "fs.json"
+    code = main(["export", str(saved[0]), "--to", "es-xgboost", "--out", str(out), "--feature-set-out", str(fs),
+                 "--name", "news-v1"])
+    assert code == 0
+    body = json.loads(out.read_text())
+    assert body["model"]["name"] == "news-v1" and body["model"]["model"]["type"] == "model/xgboost+json"
+    assert [f["name"] for f in json.loads(fs.read_text())["featureset"]["features"]] == named
+    err = capsys.readouterr().err
+    assert "templates to fill" in err and f"wrote es-xgboost model to {out}" in err
+
+
+def test_cli_takes_feature_names_for_an_unnamed_model_and_says_when_they_are_needed(saved, tmp_path, capsys):
+    out = tmp_path / "m.json"
+    assert main(["export", str(saved[1]), "--to", "solr", "--out", str(out), "--quiet"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("ltr export: error: ") and "--feature-names" in err and "\n" not in err
+    names = tmp_path / "names.txt"
+    names.write_text("\n".join(f"g{j}" for j in range(6)) + "\n")
+    assert main(["export", str(saved[1]), "--to", "solr", "--out", str(out), "--feature-names", f"@{names}",
+                 "--missing", "zero", "--quiet"]) == 0
+    model = json.loads(out.read_text())
+    assert model["class"] == "org.apache.solr.ltr.model.MultipleAdditiveTreesModel" and model["store"] == "ltrkit"
+    assert main(["export", str(saved[1]), "--to", "es-ranklib", "--out", str(out),
+                 "--feature-names", ",".join(f"g{j}" for j in range(6)), "--missing", "zero", "--quiet"]) == 0
+
+
+def test_cli_refuses_an_unknown_format_as_a_usage_error_and_a_missing_target_feature_by_name(saved, tmp_path,
+                                                                                              capsys):
+    out = tmp_path / "m.json"
+    assert main(["export", str(saved[0]), "--to", "vespa", "--out", str(out)]) == 2
+    assert "invalid choice: 'vespa'" in capsys.readouterr().err
+    target = tmp_path / "target.txt"
+    target.write_text("f0\n")
+    assert main(["export", str(saved[0]), "--to", "es-xgboost", "--out", str(out), "--target-features",
+                 str(target)]) == 1
+    err = capsys.readouterr().err
+    assert "which the target feature set lacks (and " in err and "; the set has 1: f0" in err and not out.exists()
