@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
@@ -163,7 +164,7 @@ class FeatureSet:
                 index.field(f)  # raises naming the available fields
                 out.append((scorer, f, [f"{c}:{f}" for c in outs]))
         names = [c for _, _, cols in out for c in cols]
-        dup = sorted({c for c in names if names.count(c) > 1})
+        dup = sorted(c for c, n in Counter(names).items() if n > 1) if len(set(names)) < len(names) else []
         if dup:
             raise ValueError(f"duplicate feature column(s) {dup}: give one of the entries a distinct 'name'")
         return out

@@ -230,6 +230,15 @@ class Reranker:
     name : str
         How messages name the model.
 
+    Attributes
+    ----------
+    feature_names : tuple of str
+        The columns, in the model's order.
+    description : dict
+        The feature set's description on this index (:meth:`features.featureset.FeatureSet.to_dict`).
+    trees : ltr.trees.TreeEnsemble or None
+        The model's trees, scored by :mod:`ltr.trees` (None for a linear model).
+
     Raises
     ------
     FeatureSetMismatchError
@@ -247,11 +256,11 @@ class Reranker:
         self.name = name
         self.description = self._check(explicit=_explicit)
         self.feature_names = tuple(self.description["columns"])
-        self._trees = None
+        self.trees = None
         if model.engine in ("lightgbm", "xgboost"):
             from ltr import trees
 
-            self._trees = trees.from_booster(model.booster_)
+            self.trees = trees.from_booster(model.booster_)
         self._serial = any(_is_model_scorer(s.scorer) for s in feature_set.specs)
         self._lock = threading.Lock()
 
@@ -453,8 +462,8 @@ class Reranker:
         X = np.asarray(X)
         sizes = [X.shape[0]] if group is None else group
         Xe = self.model.engine_input(X, group=sizes)
-        if self._trees is not None:
-            return self._trees.predict(Xe, n_iter=self.model.best_iteration_, n_jobs=self.n_jobs)
+        if self.trees is not None:
+            return self.trees.predict(Xe, n_iter=self.model.best_iteration_, n_jobs=self.n_jobs)
         return np.asarray(self.model.booster_.predict(Xe), dtype=np.float64)
 
     @staticmethod
@@ -636,6 +645,6 @@ class Reranker:
         return out, RunReport(len(order), len(out), **report)
 
     def __repr__(self) -> str:
-        engine = self.model.engine + (" (ltr.trees)" if self._trees is not None else "")
+        engine = self.model.engine + (" (ltr.trees)" if self.trees is not None else "")
         return (f"Reranker({self.name}, {engine}, {len(self.feature_names)} features, index of "
                 f"{self.index.n_docs} documents)")
