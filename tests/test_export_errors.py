@@ -149,6 +149,17 @@ def test_bad_options_are_named(kwargs, message):
         export(stump(), "es-xgboost", feature_names=NAMES, **kwargs)
 
 
+def test_a_ranker_exports_the_rounds_it_predicts_with(ranking):
+    valid = make_ranking(15, (5, 12), 6, random_state=1)  # unrelated labels: early stopping stops early
+    model = Ranker(engine="xgboost", n_estimators=60, early_stopping_rounds=3, preset=None, n_jobs=1).fit(
+        ranking, eval_set=[valid])
+    ensemble = from_booster(model.booster_)
+    assert model.best_iteration_ < ensemble.n_trees  # XGBoost keeps the rounds after the best one
+    trees = json.loads(export(model, "es-xgboost").text)["model"]["model"]["definition"]
+    assert ensemble.base_score != 0 and trees[0] == {"nodeid": 0, "leaf": float(np.float32(ensemble.base_score))}
+    assert len(trees) == 1 + model.best_iteration_
+
+
 # ------------------------------------------------------------------------------------------------------------------
 # Thresholds: every LightGBM threshold has an exact float32 comparison, except under Solr's slack
 # ------------------------------------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ feature layer is BM25 of a field with Lucene's IDF and each query term counted (
 analysis; Lucene keeps document lengths in one byte, so the values agree closely, not bit for bit. Every other
 feature (other scorers, BM25 variants, proximity, statistics, neural scores, anything without a description) is
 written as a template to fill: an entry whose query is ``{"ltrkit_fill_in": {...}}`` (Solr: a class of that name),
-which the engine refuses until it is replaced, so that nothing guessed is ever uploaded.
+which no engine can run until it is replaced, so that nothing guessed is ever scored.
 
 Which feature a column is comes from the model's feature-set description (its sidecar's ``feature_set``, the
 ``ltrkit-feature-set/1`` JSON that ``ltr features`` writes): entries with ``scorer``, ``fields``, ``name`` and
