@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from ltr.reader_options import READER_OPTIONS, ReaderOption
 
 __all__ = [
+    "ExportError",
     "FileFormatError",
     "GroupError",
     "LetorFormatError",
@@ -138,3 +139,9 @@ class LetorGroupError(LetorFormatError, GroupError):
 
 class ScoreFormatError(FileFormatError):
     """A score file (one number per line) could not be parsed, or has the wrong number of lines."""
+
+
+class ExportError(ValueError):
+    """A model cannot be written in the requested format without changing its scores (the message names the
+    construct, the tree and node, or the argument and value), or the request itself is wrong
+    (:mod:`ltr.export`)."""
