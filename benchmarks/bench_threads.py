@@ -3,7 +3,10 @@
 For each data size (rows x 46 features, LETOR-like, from ``ltr.datasets.make_ranking``) and engine, trains 100
 rounds of LambdaMART with 1 thread, with every core, and with the engine's own default (OpenMP: one per core),
 first on an otherwise quiet machine, then with a second process spinning on one core (a colleague's job, a CI
-neighbour). Prints a Markdown table and writes it to ``benchmarks/results/bench_threads.md``.
+neighbour). Every fit has ``preset=None``: the same 31-leaf trees at every size (``Ranker()``'s default
+``preset="auto"`` would give the sets of fewer than 500 queries the small-data preset instead). Prints a Markdown
+table and writes it to ``benchmarks/results/bench_threads.md`` (``--out -``: none); standard output is the
+fragment, progress goes to standard error.
 
     python benchmarks/bench_threads.py [--sizes 300,3000,30000,300000] [--repeat 3]
 """
@@ -13,14 +16,10 @@ from __future__ import annotations
 import argparse
 import multiprocessing as mp
 import os
-import platform
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
-
-HERE = Path(__file__).resolve().parent
 
 
 def _spin(stop) -> None:  # pragma: no cover - a busy neighbour
@@ -34,7 +33,7 @@ def _train(engine: str, data, threads: int | None) -> float:
     from ltr import Ranker
 
     params = dict(engine=engine, n_estimators=100, learning_rate=0.1, num_leaves=31, min_child_samples=20,
-                  early_stopping_rounds=None, random_state=0)
+                  early_stopping_rounds=None, random_state=0, preset=None)
     if threads is None:  # the engine's own default: leave its thread setting alone
         params["engine_params"] = {"num_threads": 0} if engine == "lightgbm" else {"nthread": 0}
         params["n_jobs"] = 1  # overridden by engine_params above
@@ -51,11 +50,17 @@ def main(argv=None) -> int:
     from ltr.threads import AUTO_THREADS_MIN_CELLS, auto_threads, cpu_count
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--sizes", default="300,3000,30000,300000")
-    ap.add_argument("--engines", default="lightgbm,xgboost")
-    ap.add_argument("--repeat", type=int, default=3)
-    ap.add_argument("--out", default=str(HERE / "results" / "bench_threads.md"))
+    ap.add_argument("--sizes", default="300,3000,30000,300000", help="comma-separated training rows (x 46 features)")
+    ap.add_argument("--engines", default="lightgbm,xgboost", help="comma-separated: lightgbm, xgboost")
+    ap.add_argument("--repeat", type=int, default=3, help="fits per cell (the median is reported)")
+    ap.add_argument("--out", default=None, help="the Markdown fragment (default benchmarks/results/bench_threads.md; "
+                    "- writes none)")
     args = ap.parse_args(argv)
+    from _report import Fragment
+
+    rep = Fragment(__file__, "Engine threads: small and large data, quiet and beside a busy process", argv,
+                   out=args.out)
+    load_before = os.getloadavg()[0]
     cores = cpu_count()
     sizes = [int(s) for s in args.sizes.split(",")]
     rows = []
@@ -85,20 +90,17 @@ def main(argv=None) -> int:
                 print(" | ".join(rows[-1]), file=sys.stderr, flush=True)
     header = ["rows (x46)", "engine", "machine", "1 thread s", f"{cores} threads s", "engine default s", "fastest",
               "ltr.threads picks"]
-    lines = [f"Median of {args.repeat} fits of 100 LambdaMART rounds (31 leaves). `ltr.threads` uses one thread "
-             f"below {AUTO_THREADS_MIN_CELLS:,} feature values (rows x features), every core above.", "",
+    lines = [f"Median of {args.repeat} fits of 100 LambdaMART rounds (31 leaves, no preset). For `n_jobs=None`, "
+             f"`ltr.threads` uses one thread below {AUTO_THREADS_MIN_CELLS:,} feature values (rows x features) and "
+             "above it the idle cores (usable cores minus the 1-minute load average, at least one); \"ltr.threads "
+             "picks\" is that choice when the row finished.", "",
              "| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
     lines += ["| " + " | ".join(r) + " |" for r in rows]
-    table = "\n".join(lines)
-    print(table)
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    cmd = "python benchmarks/bench_threads.py " + " ".join(argv if argv is not None else sys.argv[1:])
-    from ltr.io import atomic_write
-
-    with atomic_write(out) as f:
-        f.write(f"## Engine threads\n\n`{cmd.strip()}` on {time.strftime('%Y-%m-%d')}, {platform.machine()}, "
-                f"{os.cpu_count()} CPUs ({cores} usable)\n\n{table}\n")
+    lines += ["", f"1-minute load average of the machine before and after: {load_before:.1f}, "
+              f"{os.getloadavg()[0]:.1f} (on {cores} usable cores; \"quiet\" means no spinning neighbour started "
+              "by this script).", ""]
+    rep.print("\n".join(lines))
+    rep.write()
     return 0
 
 
