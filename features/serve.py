@@ -247,14 +247,14 @@ class Reranker:
     """
 
     def __init__(self, model, index: InvertedIndex, feature_set: FeatureSet, *, collection: Collection | None = None,
-                 n_jobs: int | None = 1, name: str = "the model", _explicit: bool = True):
+                 n_jobs: int | None = 1, name: str = "the model"):
         self.model = model
         self.index = index
         self.feature_set = feature_set
         self.collection = collection
         self.n_jobs = n_jobs
         self.name = name
-        self.description = self._check(explicit=_explicit)
+        self.description = self._check()
         self.feature_names = tuple(self.description["columns"])
         self.trees = None
         if model.engine in ("lightgbm", "xgboost"):
@@ -263,6 +263,7 @@ class Reranker:
             self.trees = trees.from_booster(model.booster_)
         self._serial = any(_is_model_scorer(s.scorer) for s in feature_set.specs)
         self._lock = threading.Lock()
+        index.doc_index(())  # builds the index's id lookup now, not in the first concurrent calls
 
     # -- loading -------------------------------------------------------------------------------------------------------
     @classmethod
@@ -291,7 +292,8 @@ class Reranker:
             Threads (class docstring).
         warm : bool, default=True
             Run the feature kernels and the tree scorer once on a stand-in query, so that the first real query
-            does not pay Numba's compile or cache load (neural features are not run).
+            does not pay Numba's compile or cache load (neural features are not run), and find Numba's threading
+            layer. With False, call :meth:`warm` before serving from several threads.
 
         Raises
         ------
@@ -319,7 +321,7 @@ class Reranker:
                                               + "; ".join(diff))
         docs = _load_collection(collection)
         ix = cls._index(index, docs, described)
-        reranker = cls(ranker, ix, fs, collection=docs, n_jobs=n_jobs, name=name, _explicit=features is not None)
+        reranker = cls(ranker, ix, fs, collection=docs, n_jobs=n_jobs, name=name)
         if warm:
             reranker.warm()
         return reranker
@@ -347,7 +349,7 @@ class Reranker:
                              "collection, or give the collection it was built from")
         return ix
 
-    def _check(self, *, explicit: bool) -> dict[str, Any]:
+    def _check(self) -> dict[str, Any]:
         """The feature set's description against this index, compared with the model's; returns it."""
         model, name = self.model, self.name
         try:
@@ -355,13 +357,8 @@ class Reranker:
         except ValueError as e:  # a field the index lacks, named by FeatureSet.columns
             raise FeatureSetMismatchError(f"{name}: its feature set does not fit this index: {e}") from None
         described = getattr(model, "feature_set_", None)
-        if described is not None:
-            # A set given explicitly was compared entry by entry already (runtime parameters may differ): compare
-            # what the index decides. Otherwise compare everything.
-            want = dict(described)
-            if explicit:
-                want["features"] = have["features"]
-            diff = differences(want, have, ("the model", "this index"))
+        if described is not None:  # everything but runtime parameters (a neural model's device, cache folder)
+            diff = differences(described, have, ("the model", "this index"))
             if diff:
                 raise FeatureSetMismatchError(
                     f"{name} was trained on features computed otherwise than this index and feature set give: "

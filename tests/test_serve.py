@@ -219,6 +219,8 @@ def test_a_feature_set_given_that_differs_from_the_models_is_refused(adi, tmp_pa
     with pytest.raises(FeatureSetMismatchError, match=r"feature 4 \(bm25\): k1 1.2 in the model, 0.9 in the "
                                                       r"feature set given"):
         Reranker.load(adi.models["lightgbm"], index=adi.index, features=fs)
+    with pytest.raises(FeatureSetMismatchError, match=r"feature 4 \(bm25\): k1 1.2 in the model, 0.9 in this"):
+        Reranker(load_model(adi.models["lightgbm"]), InvertedIndex.load(adi.index), FeatureSet.load(fs))
 
 
 def test_a_model_without_a_feature_set_needs_one_given(adi):
