@@ -59,6 +59,9 @@ ORDER: tuple[Entry, ...] = (
     Entry("bench_small_data", "Small query sets", "python benchmarks/bench_small_data.py"),
     Entry("bench_distill_fusion", "Distillation kernel and fusion baselines",
           "python benchmarks/bench_distill_fusion.py"),
+    Entry("bench_hybrid", "The hybrid stage", "python benchmarks/bench_hybrid.py"),
+    Entry("bench_bar", "Learned rankers against a tuned BM25 on small collections", "python benchmarks/bench_bar.py"),
+    Entry("bench_rerank", "Reranking latency", "python benchmarks/bench_rerank.py"),
 )
 
 HEADER = """# Benchmark results
