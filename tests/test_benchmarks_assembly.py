@@ -13,9 +13,6 @@ import pytest
 
 BENCH = Path(__file__).resolve().parent.parent / "benchmarks"
 RESULTS = BENCH / "results"
-# Fragments written before the convention by scripts other engineers own; each owner converts theirs (the lead
-# was told). Listed so that the gap shows as an expected failure instead of hiding in a skip.
-NOT_YET_CONVERTED = {"bench_bm25_baselines", "bench_prf_sdm_features", "bench_distill_fusion", "bench_small_data"}
 
 
 def _load(name: str):
@@ -48,10 +45,7 @@ def test_every_fragment_appears_verbatim_in_the_results(asm):
 
 @pytest.mark.parametrize("path", _fragments(), ids=lambda p: p.stem)
 def test_every_fragment_has_a_title_a_command_line_and_a_date(asm, path):
-    problems = asm.fragment_problems(path.read_text(encoding="utf-8"))
-    if problems and path.stem in NOT_YET_CONVERTED:  # once converted, the fragment passes like any other
-        pytest.xfail(f"{path.name} predates the fragment convention ({problems[0]}); its owner converts it")
-    assert problems == []
+    assert asm.fragment_problems(path.read_text(encoding="utf-8")) == []
 
 
 @pytest.fixture
