@@ -19,9 +19,9 @@ Why the rule for None. The engines' own default is one OpenMP thread per core. O
 at every barrier by spinning, and a spinning thread that shares its core with another process waits a whole
 scheduler slice: on a shared machine more threads are slower, not faster. ``benchmarks/bench_threads.py``
 (``benchmarks/results/bench_threads.md``) measured it on this project's 2-core machine while other jobs kept its
-load average at 7-9: 100 LambdaMART rounds on 300 rows x 46 features took 0.16 s on one LightGBM thread against
-12.2 s on two (XGBoost 0.77 s against 20.0 s), and on 300,000 rows 22.0 s against 53.8 s (XGBoost 20.3 s against
-37.5 s); one thread was the fastest in all 16 cells. On small data each round is microseconds of work per thread,
+load average at 6-8: 100 LambdaMART rounds on 300 rows x 46 features took 0.099 s on one LightGBM thread against
+0.497 s on two (XGBoost 0.354 s against 1.905 s), and on 30,000 rows 2.27 s against 54.5 s (XGBoost 5.77 s against
+30.3 s); one thread was the fastest in all 12 cells, beside a busy neighbour or not. On small data each round is microseconds of work per thread,
 so threads only add barriers. :func:`auto_threads` therefore uses one thread below :data:`AUTO_THREADS_MIN_CELLS`
 feature values, and above it the cores that are idle now: the usable cores minus the 1-minute load average
 (``os.getloadavg``), at least one - one on that loaded machine (the fastest choice in every measured cell), every
