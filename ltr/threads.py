@@ -15,17 +15,18 @@ value      threads
 "Usable cores" are the CPUs this process may run on (``os.sched_getaffinity``, which respects ``taskset`` and
 container CPU sets), not the machine's count.
 
-Why the rule for None. The engines' own default is one OpenMP thread per core. OpenMP threads wait for each other
-at every barrier by spinning, and a spinning thread that shares its core with another process waits a whole
-scheduler slice: on a shared machine more threads are slower, not faster. ``benchmarks/bench_threads.py``
+Why the rule for None. The engines' own default is one OpenMP thread per core. OpenMP threads wait for each other at
+every barrier by spinning, and a spinning thread that shares its core with another process waits a whole scheduler
+slice: on a shared machine more threads are slower, not faster. ``benchmarks/bench_threads.py``
 (``benchmarks/results/bench_threads.md``) measured it on this project's 2-core machine while other jobs kept its
 load average at 6-8: 100 LambdaMART rounds on 300 rows x 46 features took 0.099 s on one LightGBM thread against
 0.497 s on two (XGBoost 0.354 s against 1.905 s), and on 30,000 rows 2.27 s against 54.5 s (XGBoost 5.77 s against
-30.3 s); one thread was the fastest in all 12 cells, beside a busy neighbour or not. On small data each round is microseconds of work per thread,
-so threads only add barriers. :func:`auto_threads` therefore uses one thread below :data:`AUTO_THREADS_MIN_CELLS`
-feature values, and above it the cores that are idle now: the usable cores minus the 1-minute load average
-(``os.getloadavg``), at least one - one on that loaded machine (the fastest choice in every measured cell), every
-core on a quiet one (the engines' own advice for large data; no quiet many-core machine was measured here).
+30.3 s); one thread was the fastest in all 12 cells, beside a busy neighbour or not. On small data each round is
+microseconds of work per thread, so threads only add barriers. :func:`auto_threads` therefore uses one thread below
+:data:`AUTO_THREADS_MIN_CELLS` feature values, and above it the cores that are idle now: the usable cores minus the
+1-minute load average (``os.getloadavg``), at least one - one on that loaded machine (the fastest choice in every
+measured cell), every core on a quiet one (the engines' own advice for large data; no quiet many-core machine was
+measured here).
 """
 
 from __future__ import annotations
