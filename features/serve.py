@@ -1,5 +1,8 @@
 """Serving: rerank first-stage candidates with a saved ranker, in process (one query, many, or a whole run).
 
+(Issue #11 calls this ``ltr.serve.Reranker``. It lives in the feature layer because it computes features from text,
+and ``ltr``'s library modules never import ``features``; ``from features.serve import Reranker`` is the API.)
+
 :meth:`Reranker.load` reads a model saved by ``ltr train`` once, with the index (or the collection to build it
 from), and rebuilds the model's own feature set from its sidecar: a model trained on ``ltr features`` output keeps
 the description of its columns (:meth:`features.featureset.FeatureSet.to_dict`: scorers, parameters, analyzer,
