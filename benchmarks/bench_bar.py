@@ -294,7 +294,7 @@ def run_collection(label: str, root: Path, cache: Path, neural: bool, quick: boo
     path = cache / folder / f"result-{key}.json"
     if path.is_file():
         progress(f"{label}: results from {path}")
-        return json.loads(path.read_text())
+        return {**json.loads(path.read_text()), "cached": True}
     t0 = time.perf_counter()
     data, G, grid_names, info = build(root, folder, cache, neural)
     progress(f"{label}: {data.n_queries} judged queries with candidates of {len(info['judged'])}, "
@@ -309,7 +309,7 @@ def run_collection(label: str, root: Path, cache: Path, neural: bool, quick: boo
     result["seconds"] = time.perf_counter() - t0
     with atomic_write(path) as fh:
         json.dump(result, fh)
-    return result
+    return {**result, "cached": False}
 
 
 # -- the fragment ---------------------------------------------------------------------------------------------------
@@ -322,20 +322,27 @@ def report(frag: Fragment, results: dict[str, dict], neural: bool, quick: bool) 
 
     sels = selections(neural)
     cands = [c.name for c in candidates(neural)]
-    frag.print(f"Every system ranks the same candidates: Terrier's BM25 (k1 1.2, b 0.75, k3 8, qtf over the largest) "
-               f"top {DEPTH} over title + body, `Analyzer.terrier()`. Evaluation as trec_eval (linear gain, judged "
-               "documents outside the candidates count), over every judged query. 5 outer folds of queries (seed 0); "
-               "tuned BM25: the best (k1, b) of the grid on the outer training queries; learners: the candidate with "
-               "the best mean over 3 inner folds of the outer training queries. One full nested run per target "
-               "(NDCG@10, MAP): BM25 tuned, the linear ranker trained and the candidate chosen on that metric."
-               + (" Quick mode: one restart, 30 rounds: a smoke run, not a measurement." if quick else ""))
+    frag.print(f"Every system ranks the same candidates: Terrier's BM25 (k1 1.2, b 0.75, k3 8, qtf over the "
+               f"largest) top {DEPTH} over the concatenated fields, `Analyzer.terrier()`. Evaluation as trec_eval "
+               "(linear gain, judged documents outside the candidates count), over every judged query. 5 outer folds "
+               "of queries (seed 0); tuned BM25: the best (k1, b) of the grid on the outer training queries; learners: "
+               "the candidate with the best mean over 3 inner folds of the outer training queries. One full nested "
+               "run per target (NDCG@10, MAP): BM25 tuned, the linear ranker trained and the candidate chosen on that "
+               "metric." + (" Quick mode: one restart, 30 rounds: a smoke run, not a measurement." if quick else ""))
     frag.print()
     frag.print(f"BM25 grid: k1 in {list(GRID_K1)}, b in {list(GRID_B)}. Candidates: `CA` = `Ranker(engine='linear', "
                "objective=<target>, normalize='zscore', engine_params={'gain': 'linear'})`; `LambdaMART` = "
                "`Ranker(preset='small', engine_params={'label_gain': 0, 1, 2, ...})`; feature columns: `BM25 x9` the "
                f"nine BM25 settings of `{FEATURES.relative_to(ROOT).as_posix()}`, `classical` all of its columns, "
                f"`+ bi-encoder` with the cosine of all-MiniLM-L6-v2 embeddings (`{NEURAL}`, FirstP). "
-               + "; ".join(f"`{s}` chooses among {', '.join(among)}" for s, among in sels.items()) + ".")
+               + "; ".join(f"`{s}` chooses among " + ", ".join(f"`{a}`" for a in among)
+                           for s, among in sels.items()) + ".")
+    frag.print()
+    frag.print("Caveats. The feature set and the candidate list were written once for all five collections, after "
+               "exploratory runs on them: nested CV keeps the choice among the listed candidates off the test folds, "
+               "not the making of the list. The bi-encoder's training pairs (its model card: Reddit, S2ORC citation "
+               "and title-abstract pairs, MS MARCO, Stack Exchange, ...) hold no judgments of these collections, "
+               "but may hold some of their documents' titles and abstracts.")
     frag.print()
     # 1. the bar
     entries = []  # (collection, metric, selection, tuned BM25 mean, selected mean, raw p)
@@ -347,13 +354,14 @@ def report(frag: Fragment, results: dict[str, dict], neural: bool, quick: bool) 
                 p = randomization_test(new, base, n_permutations=N_PERMUTATIONS, seed=SEED).pvalue
                 entries.append((label, metric, s, float(base.mean()), float(new.mean()), float(p)))
     adjusted = holm([e[-1] for e in entries])
-    verdicts: dict[tuple[str, str], list[str]] = {}
+    verdicts: dict[tuple[str, str], dict[str, tuple]] = {}  # (collection, selection) -> metric -> (p, Holm p, verdict)
     rows: dict[tuple[str, str], list[str]] = {}
     for (label, metric, s, base, new, p), q in zip(entries, adjusted):
         n = len(results[label]["judged"])
         worse = new < base and q < ALPHA
         ok = new > base and not worse and (n < SIGNIFICANT_FROM or q < ALPHA)
-        verdicts.setdefault((label, s), []).append("met" if ok else ("significantly worse" if worse else "not met"))
+        verdict = "met" if ok else ("significantly worse" if worse else "not met")
+        verdicts.setdefault((label, s), {})[metric] = (p, float(q), verdict)
         row = rows.setdefault((label, metric), [label, str(n), SHOWN[metric], f"{base:.4f}"])
         row += [f"{new:.4f}", f"{new - base:+.4f}", f"{p:.4f}", f"{q:.4f}", "yes" if ok else "**no**"]
     head = ["collection", "judged queries", "metric", "tuned BM25"]
@@ -364,7 +372,8 @@ def report(frag: Fragment, results: dict[str, dict], neural: bool, quick: bool) 
     frag.print(f"Each selected ranker against tuned BM25 on the metric both were tuned for. p: Fisher's paired "
                f"randomisation test, two-sided, {N_PERMUTATIONS:,} permutations; Holm over all {len(entries)} tests of "
                f"this table. `bar`: better on the mean and, with {SIGNIFICANT_FROM} or more judged queries, "
-               "significantly (Holm p < 0.05); never significantly worse.")
+               "significantly (Holm p < 0.05); never significantly worse. P@10, not part of the bar, is in the tables "
+               "below without a test.")
     frag.print()
     frag.table(head, list(rows.values()), "llll" + "rrrrl" * len(sels))
     # 2. every system, per target
@@ -372,7 +381,8 @@ def report(frag: Fragment, results: dict[str, dict], neural: bool, quick: bool) 
         frag.print(f"### Every system, target {SHOWN[target]} (pooled out-of-fold means)")
         frag.print()
         frag.print("Candidates' own rows are for information: choosing among them on these numbers would use the "
-                   "test folds. `first stage`: the fixed BM25 that made the candidates.")
+                   "test folds. In brackets: the difference from tuned BM25. `first stage`: the fixed BM25 that made "
+                   "the candidates.")
         frag.print()
         systems = ["first stage", "tuned BM25", *cands, *sels]
         trows = []
@@ -397,29 +407,45 @@ def report(frag: Fragment, results: dict[str, dict], neural: bool, quick: bool) 
     # 4. where the bar falls short
     frag.print("### Where the bar falls short")
     frag.print()
-    short = [(k, v) for k, v in verdicts.items() if v != ["met", "met"]]
+    short = [(k, v) for k, v in verdicts.items() if any(x[2] != "met" for x in v.values())]
     if not short:
         frag.print("Nowhere: every selected ranker meets the bar on every collection.")
     for (label, s), v in short:
         r = results[label]
+        n = len(r["judged"])
         facts = []
-        for metric, verdict in zip(TARGETS, v):
+        for metric, (p, q, verdict) in v.items():
             if verdict == "met":
                 continue
-            base = mean(r, metric, "tuned BM25", metric)
+            base, new = mean(r, metric, "tuned BM25", metric), mean(r, metric, s, metric)
+            text = (f"{SHOWN[metric]} {verdict}: {new:.4f} against {base:.4f} ({new - base:+.4f}, p {p:.4f}, "
+                    f"Holm {q:.4f})")
             best = max(sels[s], key=lambda c: mean(r, metric, c, metric))
-            facts.append(f"{SHOWN[metric]} {verdict} (selected {mean(r, metric, s, metric):.4f}, tuned BM25 "
-                         f"{base:.4f}; the best candidate on the test folds, `{best}`, "
-                         f"{mean(r, metric, best, metric) - base:+.4f})")
-        why = ""
-        if len(r["judged"]) < SIGNIFICANT_FROM:
-            why = f" {len(r['judged'])} judged queries: below {SIGNIFICANT_FROM}, only the mean has to be higher."
-        frag.print(f"- {label}, `{s}`: " + "; ".join(facts) + "." + why)
+            gain = mean(r, metric, best, metric) - base
+            picks = r["targets"][metric]["chosen"][s]
+            if new > base:
+                text += f"; better on the mean, not significantly with {n} queries"
+            elif gain <= 0:
+                text += (f"; no candidate beats tuned BM25 even on the test folds (the closest, `{best}`, "
+                         f"{gain:+.4f}): these features add nothing here that the training queries can learn")
+            else:
+                text += (f"; `{best}` is {gain:+.4f} on the test folds (information only) but the inner folds chose it "
+                         f"in {picks.count(best)} of {OUTER} folds ({', '.join(sorted(set(picks)))} otherwise): "
+                         f"the choice among candidates is noisy with {n - n // OUTER} training queries")
+            facts.append(text)
+        rule = ""
+        if n < SIGNIFICANT_FROM:
+            rule = f" ({n} judged queries: below {SIGNIFICANT_FROM}, only a higher mean is asked.)"
+        frag.print(f"- {label}, `{s}`: " + "; ".join(facts) + "." + rule)
     frag.print()
     secs = ", ".join(f"{k} {v['seconds']:.0f} s (features {v['feature_seconds']:.0f} s)" for k, v in results.items())
     sizes = ", ".join(f"{k} {v['rows']:,} x {len(v['features'])}" for k, v in results.items())
-    frag.print(f"Candidates x feature columns: {sizes}. Computation per collection (when not read from the cache): "
-               f"{secs}.")
+    missing = ", ".join(f"{k} {len(v['judged']) - v['n_with_candidates']}" for k, v in results.items()
+                        if len(v["judged"]) > v["n_with_candidates"])
+    cached = [k for k, v in results.items() if v["cached"]]
+    frag.print(f"Candidates x feature columns: {sizes}. Judged queries without any candidate (0 for every system): "
+               f"{missing or 'none'}. Computation per collection: {secs}"
+               + (f"; read from the cache of an earlier run of this command: {', '.join(cached)}." if cached else "."))
 
 
 def main(argv: list[str] | None = None) -> int:
