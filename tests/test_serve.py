@@ -339,3 +339,16 @@ def test_a_cross_encoder_feature_reuses_the_cached_pair_scores_and_serves_thread
     fs.write_text(json.dumps(other))
     assert Reranker.load(model, index=adi.index, collection=adi.coll, features=fs).feature_names == \
         data.feature_names
+
+
+def test_ltr_serve_is_the_same_reranker_and_import_ltr_does_not_load_the_feature_layer():
+    import subprocess
+    import sys
+
+    import ltr.serve
+
+    assert ltr.serve.Reranker is Reranker and ltr.serve.FeatureSetMismatchError is FeatureSetMismatchError
+    with pytest.raises(AttributeError, match="no attribute 'nothing'"):
+        ltr.serve.nothing  # noqa: B018
+    code = "import sys, ltr, ltr.serve; print('features.serve' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout == "False\n"
