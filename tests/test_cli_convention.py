@@ -1,0 +1,211 @@
+"""``--convention letor`` through the command line (issue #15): ``ltr evaluate`` and ``ltr train`` print the LETOR
+3.0/4.0 script's values and name the preset, ``ltr compare`` refuses cv results evaluated under different conventions,
+and MQ2008 shows the published NDCG@9/@10 collapse.
+
+The expected values come from :func:`letor_reference`, a plain-Python transcription of the rules as issue #15 states
+them, over rows read with ``gzip`` and ``str.split``: neither ``ltr.metrics`` nor ``ltr.io`` computes a reference here.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import math
+import random
+
+import pytest
+
+from ltr.cli import main
+
+pytestmark = pytest.mark.shared
+
+LETOR_NAMES = [f"p@{k}" for k in range(1, 11)] + ["map"] + [f"ndcg@{k}" for k in range(1, 11)] + ["mean_ndcg"]
+PRESET = "LETOR 3.0/4.0 script"  # how every table names the preset
+FAST = ["--rounds", "10", "--learning-rate", "0.1", "--leaves", "7", "--quiet", "--n-jobs", "1"]
+
+
+def letor_reference(labels: list[int], scores: list[float]) -> dict[str, float]:
+    """One query under the LETOR preset, written from issue #15's rules and nothing else."""
+    n = len(labels)
+    order = sorted(range(n), key=lambda i: -scores[i])  # Python's sort is stable: ties stay in file order
+    ranked = [labels[i] for i in order]
+    ideal = sorted(labels, reverse=True)
+
+    def dcg(ls: list[int], k: int) -> float:
+        # gain 2^label - 1; positions 1 and 2 undiscounted, position r >= 3 divided by log2(r)
+        return sum((2 ** lab - 1) / (1.0 if r <= 2 else math.log2(r)) for r, lab in enumerate(ls[:k], start=1))
+
+    def ndcg(k: int) -> float:
+        best = dcg(ideal, k)
+        return 0.0 if n < k or best == 0 else dcg(ranked, k) / best  # fewer than k documents, or none relevant: 0
+
+    hits, ap = 0, 0.0
+    for r, lab in enumerate(ranked, start=1):
+        if lab >= 1:
+            hits += 1
+            ap += hits / r
+    out = {f"p@{k}": sum(lab >= 1 for lab in ranked[:k]) / k for k in range(1, 11)}  # past the end: not relevant
+    out["map"] = ap / hits if hits else 0.0
+    out.update({f"ndcg@{k}": ndcg(k) for k in range(1, 11)})
+    out["mean_ndcg"] = sum(ndcg(k) for k in range(1, n + 1)) / n
+    return out
+
+
+def read_rows(path) -> list[tuple[int, str, dict[str, float]]]:
+    """``(label, qid, {feature id: value})`` per row of a LETOR 4.0 file, in file order."""
+    rows = []
+    with gzip.open(path, "rt") as fh:
+        for line in fh:
+            tokens = line.split("#", 1)[0].split()
+            rows.append((int(tokens[0]), tokens[1].removeprefix("qid:"),
+                         {int(k): float(v) for k, v in (t.split(":") for t in tokens[2:])}))
+    return rows
+
+
+def by_query(rows, scores: list[float]) -> dict[str, tuple[list[int], list[float]]]:
+    out: dict[str, tuple[list[int], list[float]]] = {}
+    for (label, qid, _), s in zip(rows, scores):
+        out.setdefault(qid, ([], []))
+        out[qid][0].append(label)
+        out[qid][1].append(s)
+    return out
+
+
+def reference_means(queries, names) -> dict[str, float]:
+    per_query = [letor_reference(*lists) for lists in queries.values()]
+    return {m: sum(r[m] for r in per_query) / len(per_query) for m in names}
+
+
+def ok(argv, capsys) -> str:
+    code = main([str(a) for a in argv])
+    captured = capsys.readouterr()
+    assert code == 0, f"ltr {' '.join(map(str, argv))}\n{captured.err}"
+    return captured.out
+
+
+@pytest.fixture(scope="module")
+def mq2008_scored(shared_file, tmp_path_factory):
+    """MQ2008 S5 (Fold1 test) with model-like scores: feature 25 (BM25 of the whole document in LETOR 4.0's list)
+    plus seeded noise, rounded to two decimals so that many documents of a query tie."""
+    data = shared_file("mq2008/Fold1/test.txt.gz")
+    rows = read_rows(data)
+    rng = random.Random(15)
+    scores = [round(feats[25] + rng.random() / 10, 2) for _, _, feats in rows]
+    path = tmp_path_factory.mktemp("letor") / "scores.txt"
+    path.write_text("".join(f"{s}\n" for s in scores))
+    queries = by_query(rows, scores)
+    assert sum(len(s) - len(set(s)) for _, s in queries.values()) > 100  # the stable order is exercised
+    return data, path, queries
+
+
+# ---------------------------------------------------------------- ltr evaluate
+
+
+def test_evaluate_json_per_query_equals_the_issues_rules_on_mq2008(mq2008_scored, capsys):
+    data, scores, queries = mq2008_scored
+    out = json.loads(ok(["evaluate", data, "--scores", scores, "--convention", "letor", "--metrics",
+                         ",".join(LETOR_NAMES), "-q", "--format", "json"], capsys))
+    assert list(out["per_query"]) == list(queries) and len(queries) == 156
+    for qid, (labels, s) in queries.items():
+        ref = letor_reference(labels, s)
+        for m in LETOR_NAMES:
+            # 1/log2(r) here against the kernel's own arithmetic: equal up to the last bits
+            assert out["per_query"][qid][m] == pytest.approx(ref[m], rel=0, abs=1e-12), (qid, m)
+    expected = reference_means(queries, LETOR_NAMES)
+    assert out["mean"] == pytest.approx(expected, rel=0, abs=1e-12)
+    assert out["conventions"].startswith(PRESET) and "156 queries averaged" in out["conventions"]
+
+
+def test_evaluate_table_and_plain_json_print_the_same_means_and_name_the_preset(mq2008_scored, capsys):
+    data, scores, queries = mq2008_scored
+    names = ["ndcg@1", "ndcg@3", "ndcg@8", "ndcg@10", "p@10", "map", "mean_ndcg"]
+    expected = reference_means(queries, names)
+    argv = ["evaluate", data, "--scores", scores, "--convention", "letor", "--metrics", ",".join(names)]
+    out = json.loads(ok([*argv, "--format", "json"], capsys))
+    assert out["mean"] == pytest.approx(expected, rel=0, abs=1e-12) and out["conventions"].startswith(PRESET)
+    lines = ok(argv, capsys).splitlines()
+    printed = {cells[0]: float(cells[1]) for cells in (line.split() for line in lines[2:2 + len(names)])}
+    assert list(printed) == names
+    for m in names:
+        assert abs(printed[m] - expected[m]) <= 0.5e-4 + 1e-12, m  # the table shows four decimals
+    assert lines[2 + len(names)].startswith(PRESET)
+    # Without the preset the same scores give other numbers and the table does not claim it.
+    plain = ok(argv[:-4] + ["--metrics", ",".join(names)], capsys)
+    assert PRESET not in plain
+
+
+# ---------------------------------------------------------------- ltr train
+
+
+def test_train_reports_validation_metrics_under_the_preset_and_says_so(shared_file, tmp_path, capsys):
+    train, valid = shared_file("mq2008/Fold1/vali.txt.gz"), shared_file("mq2008/Fold1/test.txt.gz")
+    names = ["ndcg@1", "ndcg@8", "ndcg@10", "p@10", "map", "mean_ndcg"]
+    model, scores = tmp_path / "m.txt", tmp_path / "scores.txt"
+    argv = ["train", train, "--valid", valid, *FAST, "--convention", "letor", "--metrics", ",".join(names)]
+    out = json.loads(ok([*argv, "--format", "json", "--out", model], capsys))
+    assert out["conventions"].startswith(PRESET) and "queries averaged: valid 156" in out["conventions"]
+    # The reference: the saved model's scores (ltr predict), evaluated by the issue's rules.
+    ok(["predict", model, valid, "--out", scores], capsys)
+    queries = by_query(read_rows(valid), [float(v) for v in scores.read_text().split()])
+    assert out["valid"] == pytest.approx(reference_means(queries, names), rel=0, abs=1e-12)
+    table = ok(argv, capsys)
+    assert f"\n{PRESET}: " in table and "queries averaged: valid 156" in table
+
+
+# ---------------------------------------------------------------- ltr compare
+
+
+def test_compare_refuses_cv_results_evaluated_under_different_conventions(shared_file, tmp_path, capsys):
+    data = shared_file("mq2008/Fold1/test.txt.gz")
+    for name, extra in (("plain", []), ("letor", ["--convention", "letor"]),
+                        ("letor7", ["--convention", "letor", "--seed", "7"])):
+        ok(["cv", data, "--folds", "3", *FAST, *extra, "--metrics", "ndcg@10,map", "--name", name,
+            "--out", tmp_path / f"{name}.json"], capsys)
+    plain, letor, letor7 = (str(tmp_path / f"{n}.json") for n in ("plain", "letor", "letor7"))
+
+    def refused(argv, code: int) -> str:
+        assert main(["compare", *argv, "--tests", "t"]) == code
+        captured = capsys.readouterr()
+        assert captured.out == "" and "Traceback" not in captured.err
+        assert len(captured.err.strip().splitlines()) == 1, captured.err
+        return captured.err
+
+    # Without --convention the stored conventions are compared with each other: a data error, never a mixed table.
+    err = refused([plain, letor], 1)
+    assert "different metric conventions" in err and "'convention': 'letor'" in err
+    assert "plain: {" in err and "letor: {" in err
+    # With --convention, each cv result is checked against it: a usage error naming both conventions.
+    err = refused([plain, letor, "--convention", "letor"], 2)
+    assert "--convention letor: cv result 'plain' was evaluated with convention='default'" in err
+    err = refused([letor, plain, "--convention", "default"], 2)
+    assert "--convention default: cv result 'letor' was evaluated with convention='letor'" in err
+    # Results evaluated alike are compared, and the table names the preset.
+    for extra in ([], ["--convention", "letor"]):
+        table = ok(["compare", letor, letor7, "--tests", "t", *extra], capsys)
+        assert PRESET in table and "156 queries" in table
+
+
+# ---------------------------------------------------------------- the MQ2008 collapse
+
+
+def test_mq2008_ndcg_at_9_and_10_is_zero_for_every_short_query_and_the_mean_drops_by_their_share(
+        mq2008_scored, capsys):
+    data, scores, queries = mq2008_scored
+    names = ["ndcg@8", "ndcg@9", "ndcg@10"]
+    argv = ["evaluate", data, "--scores", scores, "--metrics", ",".join(names), "-q", "--format", "json"]
+    letor = json.loads(ok([*argv, "--convention", "letor"], capsys))
+    default = json.loads(ok(argv, capsys))
+    sizes = {qid: len(labels) for qid, (labels, _) in queries.items()}
+    short = [q for q, n in sizes.items() if n < 9]  # MQ2008 S5 has no query of 9 to 11 documents
+    long = [q for q, n in sizes.items() if n >= 10]
+    assert len(short) + len(long) == 156 and 0.4 < len(short) / 156 < 0.6
+    for q in short:
+        assert letor["per_query"][q]["ndcg@9"] == 0.0 and letor["per_query"][q]["ndcg@10"] == 0.0
+        assert default["per_query"][q]["ndcg@10"] > 0 or max(queries[q][0]) == 0  # the default keeps short lists
+    assert sum(sizes[q] >= 8 and letor["per_query"][q]["ndcg@8"] > 0 for q in short) > 0.5 * len(short)
+    for k in ("ndcg@9", "ndcg@10"):
+        # The mean is the long queries' sum over all 156: the short ones count, as zeros.
+        assert letor["mean"][k] == pytest.approx(sum(letor["per_query"][q][k] for q in long) / 156, rel=0, abs=1e-12)
+        assert letor["mean"][k] < 0.6 * letor["mean"]["ndcg@8"]  # the published shape: about half of NDCG@8
+        assert letor["mean"][k] < 0.6 * default["mean"][k]
+    assert abs(default["mean"]["ndcg@10"] - default["mean"]["ndcg@8"]) < 0.05  # no collapse without the preset
