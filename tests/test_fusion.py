@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from ltr._shared import import_reference
 from ltr.cli import main
 from ltr.fusion import fit_weights, fuse, normalize_run, prepare_runs
 from ltr.io import read_qrels, read_run, write_run
@@ -45,7 +46,7 @@ def top_k(scores: np.ndarray, ids: list[str], k: int) -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def cranfield(shared_file):
     """BM25 (bm25s) and TF-IDF cosine (scikit-learn) top-100 runs of the 225 Cranfield queries, and the qrels."""
-    bm25s = pytest.importorskip("bm25s")
+    bm25s = import_reference("bm25s")
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     with gzip.open(shared_file("cranfield/cran.all.1400.gz"), "rt") as fh:
@@ -102,7 +103,7 @@ CASES = [
 @pytest.mark.slow  # ranx compiles its Numba functions in every process (about 40 s); ours take a second
 @pytest.mark.parametrize(("method", "norm", "rmethod", "rnorm", "params"), CASES)
 def test_each_method_equals_ranx_on_cranfield_bm25_and_tfidf_runs(cranfield, method, norm, rmethod, rnorm, params):
-    ranx = pytest.importorskip("ranx")
+    ranx = import_reference("ranx")
     bm25, tfidf, _ = cranfield
     ours = fuse([bm25, tfidf], method=method, norm=norm, **params)
     theirs = ranx.fuse([ranx_run(bm25), ranx_run(tfidf)], norm=rnorm, method=rmethod, params=params or None)
@@ -152,7 +153,7 @@ def test_a_query_missing_from_a_run_is_fused_from_the_others_where_ranx_refuses(
 
 @pytest.mark.slow  # ranx compiles its Numba functions
 def test_ranx_refuses_runs_whose_query_sets_differ():
-    ranx = pytest.importorskip("ranx")
+    ranx = import_reference("ranx")
     r1 = frame([("1", "a", 3.0), ("2", "c", 2.0)])
     r2 = frame([("1", "b", 4.0)])
     with pytest.raises(AssertionError, match="query ids do not match"):
@@ -221,7 +222,7 @@ def test_bad_runs_name_the_run_query_and_document(tmp_path):
 # Weights by cross-validation
 # ------------------------------------------------------------------------------------------------------------------
 def pytrec_ndcg10(qrels: pd.DataFrame, run: pd.DataFrame) -> dict[str, float]:
-    pytrec_eval = pytest.importorskip("pytrec_eval")
+    pytrec_eval = import_reference("pytrec_eval")
     q: dict[str, dict[str, int]] = {}
     for a, d, r in zip(qrels["qid"], qrels["docno"], qrels["rel"]):
         q.setdefault(str(a), {})[str(d)] = int(r)

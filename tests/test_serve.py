@@ -31,6 +31,7 @@ from features.serve import (
     UnknownCandidatesError,
 )
 from ltr import Ranker, load_model
+from ltr._shared import import_neural
 from ltr.cli import main
 from ltr.exceptions import ModelFormatError
 from ltr.io import read_letor, read_run, read_scores, write_letor
@@ -283,9 +284,9 @@ def test_an_empty_candidate_list_gives_an_empty_result(adi):
 # -- a neural feature ------------------------------------------------------------------------------------------------
 def _tiny_cross_encoder(folder, words):
     """A randomly initialised 2-layer BERT relevance classifier over ``words``, saved as a model folder."""
-    transformers = pytest.importorskip("transformers")
-    torch = pytest.importorskip("torch")
-    pytest.importorskip("sentence_transformers")
+    transformers = import_neural("transformers")
+    torch = import_neural("torch")
+    import_neural("sentence_transformers")
     folder.mkdir(parents=True)
     vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *sorted(words)]
     (folder / "vocab.txt").write_text("\n".join(vocab) + "\n")
