@@ -386,9 +386,9 @@ def compare_cv(results, baseline: str | None = None, *, metrics: str | Sequence[
         results = named
     conventions = {name: r.settings.get("metric_conventions") for name, r in results.items()}
     if len({repr(c) for c in conventions.values()}) > 1:
-        listing = "; ".join(f"{n}: {c}" for n, c in conventions.items())
+        listing = "; ".join(f"{n}: {({'convention': 'default', **(c or {})})}" for n, c in conventions.items())
         raise ValueError(f"the CV results were evaluated with different metric conventions ({listing}); re-run "
-                         "them with the same gain and no_relevant")
+                         "them with the same convention, gain and no_relevant")
     frames = {name: r.per_query() for name, r in results.items()}
     metrics = metrics if metrics is not None else next(iter(results.values())).metrics
     result = compare(frames, baseline, metrics=metrics, **kwargs)
