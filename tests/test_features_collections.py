@@ -207,6 +207,18 @@ def test_format_detection_and_generic_loaders(tmp_path):
         detect_format(write(tmp_path, "plain", "just words\n"))
 
 
+
+def test_format_detection_reads_gzip_by_its_magic_bytes_whatever_the_name(tmp_path):
+    for name in ("docs.jsonl", "docs.gz", "docs"):  # gzip without .gz, and a .gz name holding plain text
+        (tmp_path / name).write_bytes(gzip.compress(b'{"_id": "1", "text": "x"}\n'))
+        assert detect_format(tmp_path / name) == "beir" and load_documents(tmp_path / name).doc_ids == ("1",)
+    (tmp_path / "plain.gz").write_text(".I 1\n.W\nx\n")
+    assert detect_format(tmp_path / "plain.gz") == "smart"
+    truncated = tmp_path / "truncated"
+    truncated.write_bytes(gzip.compress(b".I 1\n.W\nsome text here\n" * 50)[:40])
+    with pytest.raises(CollectionFormatError, match="cannot read file"):
+        detect_format(truncated)
+
 # -- bad input -------------------------------------------------------------------------------------------------------
 def test_invalid_utf8_names_file_line_and_byte_offset_or_is_replaced(tmp_path, caplog):
     p = write(tmp_path, "docs.tsv", b"d1\tcaf\xc3\xa9\nd2\tbad \xff byte\n", binary=True)

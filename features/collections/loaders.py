@@ -8,7 +8,7 @@ non-blank line (``.I`` -> SMART, ``<DOC>``/``<top>`` -> TREC markup, ``{`` -> JS
 
 from __future__ import annotations
 
-import gzip
+import zlib
 from pathlib import Path
 
 from features.collections._base import Collection, Queries, TestCollection
@@ -22,6 +22,7 @@ from features.collections.qrels import read_qrels
 from features.collections.smart import read_smart_documents, read_smart_queries
 from features.collections.trec import read_trec_documents, read_trec_topics
 from features.errors import CollectionFormatError
+from ltr.io import open_binary
 
 __all__ = [
     "DOCUMENT_FORMATS",
@@ -36,12 +37,11 @@ DOCUMENT_FORMATS = ("smart", "trec", "beir", "tsv")
 
 def _head(path: Path, n: int = 65536) -> str:
     try:
-        opener = gzip.open if path.suffix == ".gz" else open
-        with opener(path, "rb") as f:
+        with open_binary(path) as f:  # gzip recognised by its magic bytes, whatever the name
             raw = f.read(n)
     except FileNotFoundError:
         raise CollectionFormatError("file not found", str(path)) from None
-    except (OSError, EOFError) as e:
+    except (OSError, EOFError, zlib.error) as e:
         raise CollectionFormatError(f"cannot read file: {e}", str(path)) from None
     return raw.decode("utf-8", errors="replace")
 
