@@ -175,6 +175,33 @@ def test_load_names_the_missing_file_and_refuses_text_collections(tmp_path):
         reg.load("cranfield", root=tmp_path)
 
 
+def test_a_missing_split_is_worded_for_python_and_for_the_command_line(tmp_path):
+    with pytest.raises(DatasetLayoutError) as info:
+        reg.split_path("mq2008", tmp_path, fold=2, split="vali")
+    e = info.value
+    assert str(tmp_path / "Fold2" / "vali.txt") in str(e) and str(tmp_path / "Fold2" / "vali.txt") in e.cli_message()
+    assert f"ltr.registry.verify('mq2008', {str(tmp_path)!r})" in str(e)
+    assert f"`ltr data verify mq2008 {tmp_path}`" in e.cli_message() and "ltr.registry" not in e.cli_message()
+
+
+def test_cross_validate_attaches_given_feature_names_to_every_part():
+    from ltr import Ranker, make_ranking
+    from ltr.evaluation import cross_validate
+
+    names = ("a", "b", "c", "d")
+    data = make_ranking(24, 6, 4, random_state=0)
+    model = Ranker(n_estimators=3, min_child_samples=2, num_leaves=4, n_jobs=1)
+    res = cross_validate(model, data, n_splits=3, metrics=["ndcg@5"], progress=False, feature_names=names)
+    assert res.feature_names == list(names)
+    plain = cross_validate(model, data, n_splits=3, metrics=["ndcg@5"], progress=False)
+    assert plain.feature_names == ["f1", "f2", "f3", "f4"]  # make_ranking's own
+    # The names only label the columns: every fold's importances and scores are those of the unnamed run.
+    for named, unnamed in zip(res.folds, plain.folds):
+        assert named.importance == unnamed.importance and named.per_query == unnamed.per_query
+    with pytest.raises(ValueError, match="feature_names has 3 names but the data has 4 features"):
+        cross_validate(model, data, n_splits=3, progress=False, feature_names=names[:3])
+
+
 # -- the real copies in shared/data -------------------------------------------------------------------------------
 
 @pytest.mark.shared

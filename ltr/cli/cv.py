@@ -1,4 +1,6 @@
-"""``ltr cv DATA``: cross-validate a ranker over LETOR fold folders or query-grouped K folds."""
+"""``ltr cv DATA``: cross-validate a ranker over LETOR fold folders or query-grouped K folds; ``ltr cv --dataset NAME
+--root DIR``: over a registered set's official folds (:mod:`ltr.registry`), read with its reader options and named
+with its documented features."""
 
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from ltr.cli._common import (
     add_reader_options,
     check_outputs,
     dask_client,
+    dataset_names,
     make_ranker,
     metric_names,
     note,
@@ -32,10 +35,13 @@ CV_METRICS = "ndcg@1,ndcg@3,ndcg@5,ndcg@10,map"
 
 def register(sub) -> None:
     p = add_command(sub, "cv", "cross-validate a ranker (LETOR fold folders or query-grouped K folds)")
-    p.add_argument("data", metavar="DATA",
+    p.add_argument("data", metavar="DATA", nargs="?", default=None,
                    help="a LETOR fold directory (Fold1..FoldK/{train,vali,test}.txt[.gz]) or one LETOR file to cut "
-                        "into --folds folds of whole queries")
+                        "into --folds folds of whole queries; not with --root")
     f = p.add_argument_group("folds")
+    f.add_argument("--root", default=None, metavar="DIR",
+                   help="with --dataset NAME instead of DATA: run on every official fold of the registered set's "
+                        "local copy in DIR (as ltr data fetch made it, or its parent folder)")
     f.add_argument("--folds", type=int, default=5, help="folds for a single file")
     f.add_argument("--no-vali", action="store_true", dest="no_vali",
                    help="single file: train on K-1 parts without a validation part (nothing stops early)")
@@ -64,7 +70,35 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
-def _has_vali(args) -> bool:
+def _official_folds(args) -> list:
+    """The registered set's official folds under ``--root`` (a missing file of any fold is an error naming it)."""
+    from ltr.evaluation import Fold
+    from ltr.registry import fold_paths, get, split_path
+
+    entry = get(args.dataset)
+    if entry.kind != "letor":
+        raise UsageError(f"--dataset {entry.name} is a text collection, not feature files; ltr cv needs a LETOR set")
+    found = fold_paths(entry, args.root)
+    for k in range(1, entry.folds + 1):
+        if k not in found:
+            for split in entry.splits:
+                split_path(entry, args.root, k, split)  # raises DatasetLayoutError naming the missing file
+    return [Fold(f"Fold{k}", parts["train"], parts.get("vali"), parts["test"]) for k, parts in sorted(found.items())]
+
+
+def _check_data(args) -> None:
+    if args.root is not None and args.data is not None:
+        raise UsageError(f"give DATA ({args.data}) or --dataset NAME --root DIR, not both")
+    if args.root is not None and not args.dataset:
+        raise UsageError("--root needs --dataset NAME (the registered set whose official folds are in DIR)")
+    if args.data is None and args.root is None:
+        raise UsageError("give DATA (a LETOR fold directory or file), or --dataset NAME --root DIR for a registered "
+                         "set's official folds")
+
+
+def _has_vali(args, folds) -> bool:
+    if folds is not None:
+        return folds[0].vali is not None
     path = Path(args.data)
     if path.is_dir():
         from ltr.evaluation import letor_folds
@@ -84,9 +118,18 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--folds must be at least 2, got {args.folds}")
     if args.parallel_folds == 0:
         raise UsageError("--parallel-folds must be a positive count or -1 (one per core)")
-    if not Path(args.data).exists():
+    _check_data(args)
+    if args.data is not None and not Path(args.data).exists():
         raise FileNotFoundError(2, "no such file or folder", args.data)
-    model = make_ranker(args, has_valid=_has_vali(args))
+    folds = _official_folds(args) if args.root is not None else None
+    n_features, feature_names = args.n_features, None
+    if args.dataset:
+        from ltr.registry import get
+
+        if n_features is None:
+            n_features = get(args.dataset).read_options().get("n_features")
+        feature_names = dataset_names(args, n_features) if n_features is not None else None
+    model = make_ranker(args, has_valid=_has_vali(args, folds))
     model._check_params()
     check_outputs(args.out, args.run_out)
     if args.save_dir:
@@ -101,12 +144,15 @@ def run(args: argparse.Namespace) -> int:
 
             model, parallel = DistributedRanker(model, engine=args.dask_engine), 1
         result = cross_validate(
-            model, args.data, metrics=names, n_splits=args.folds, validation=not args.no_vali,
-            random_state=args.split_seed, n_jobs=parallel, features=features, n_features=args.n_features,
-            save_dir=args.save_dir, progress=not args.quiet, name=args.name, gain=args.gain,
+            model, args.data if folds is None else folds, metrics=names, n_splits=args.folds,
+            validation=not args.no_vali, random_state=args.split_seed, n_jobs=parallel, features=features,
+            n_features=n_features, save_dir=args.save_dir, progress=not args.quiet, name=args.name, gain=args.gain,
             no_relevant=args.no_relevant, convention=args.convention, read_options=reader_options(args),
+            feature_names=feature_names,
         )
-    if Path(args.data).is_file():
+    if folds is not None:
+        result.settings.update({"source": "registry", "dataset": args.dataset, "root": str(args.root)})
+    elif Path(args.data).is_file():
         mapping = find_qid_map(args.data)
         if mapping is not None:
             result.settings["qid_map"] = mapping

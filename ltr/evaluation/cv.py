@@ -63,16 +63,23 @@ def _has_param(estimator, name: str) -> bool:
         return False
 
 
+def _named(d: RankingDataset | None, names: tuple[str, ...] | None) -> RankingDataset | None:
+    """``d`` with ``names`` as its feature names (the widths were checked by :func:`cross_validate`)."""
+    if d is None or names is None or d.n_features != len(names):
+        return d
+    return replace(d, feature_names=names)
+
+
 def _run_fold(estimator, fold: Fold, n_features, columns, metrics, conventions, normalize, record_train,
-              save_dir, threads, read_options, progress) -> FoldResult:
+              save_dir, threads, read_options, names, progress) -> FoldResult:
     from sklearn.base import clone
 
     from ltr.metrics import aggregate, evaluate_per_query
     from ltr.rankers.normalize import make_normalizer
 
-    train = _select(load_part(fold.train, n_features, **read_options), columns)
-    vali = _select(load_part(fold.vali, n_features, **read_options), columns)
-    test = _select(load_part(fold.test, n_features, **read_options), columns)
+    train = _select(_named(load_part(fold.train, n_features, **read_options), names), columns)
+    vali = _select(_named(load_part(fold.vali, n_features, **read_options), names), columns)
+    test = _select(_named(load_part(fold.test, n_features, **read_options), names), columns)
     model = clone(estimator)
     if threads is not None and _has_param(model, "n_jobs") and model.get_params()["n_jobs"] is None:
         model.set_params(n_jobs=threads)
@@ -176,6 +183,7 @@ def cross_validate(
     no_relevant: float = 0.0,
     convention: str = "default",
     read_options: Mapping[str, Any] | None = None,
+    feature_names: Sequence[str] | None = None,
 ) -> CVResult:
     """Train and test ``estimator`` on every fold.
 
@@ -224,6 +232,10 @@ def cross_validate(
         script, to compare with published LETOR tables.
     read_options : mapping, optional
         Options of :func:`ltr.io.read_letor` for files read by path (``unjudged``, ``overflow``, ``sort``, ...).
+    feature_names : sequence of str, optional
+        One name per column, given to every part in place of the names it carries (a registered set's
+        documented names, :func:`ltr.registry.feature_names`), so that the result, the importances and the fold
+        models are named. Its length must be the data's width.
 
     Returns
     -------
@@ -254,6 +266,12 @@ def cross_validate(
         raise ValueError("no folds to run")
     first = load_part(folds[0].train, n_features, **read_options)
     width = first.n_features if n_features is None else n_features
+    given = None
+    if feature_names is not None:
+        given = tuple(str(n) for n in feature_names)
+        if len(given) != width:
+            raise ValueError(f"feature_names has {len(given)} names but the data has {width} features")
+        first = _named(first, given)
     if not isinstance(folds[0].train, RankingDataset):  # reuse the read file for fold 1
         folds[0] = Fold(folds[0].name, first, folds[0].vali, folds[0].test)
     feature_names = list(first.feature_names) if first.feature_names is not None else None
@@ -264,7 +282,7 @@ def cross_validate(
     cores = cpu_count()
     workers = min(len(folds), cores, resolve_n_jobs(1 if n_jobs is None else n_jobs, what="n_jobs (parallel folds)"))
     threads = max(1, cores // workers) if workers > 1 else None
-    args = (width, columns, names, conventions, norm, record_train, save_dir, threads, read_options)
+    args = (width, columns, names, conventions, norm, record_train, save_dir, threads, read_options, given)
     bar = None
     if progress:
         from tqdm.auto import tqdm

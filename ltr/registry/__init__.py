@@ -201,9 +201,11 @@ def split_path(name: str | Entry, root: str | os.PathLike, fold: int = 1, split:
     base = e.find_root(root)
     path = ef.resolve(base)
     if path is None:
-        raise DatasetLayoutError(f"{base / ef.path} not found: {root} does not hold {ef.split} of fold {fold} of "
-                                 f"{e.name}; get it with ltr.registry.fetch({e.name!r}, ...) or see what the folder "
-                                 f"holds with ltr.registry.verify({e.name!r}, {str(root)!r})")
+        what = f"{base / ef.path} not found: {root} does not hold {ef.split} of fold {fold} of {e.name}"
+        raise DatasetLayoutError(f"{what}; get it with ltr.registry.fetch({e.name!r}, ...) or see what the folder "
+                                 f"holds with ltr.registry.verify({e.name!r}, {str(root)!r})",
+                                 cli=f"{what}; get it with `ltr data fetch {e.name} --to DIR` or see what the folder "
+                                     f"holds with `ltr data verify {e.name} {root}`")
     return path
 
 
