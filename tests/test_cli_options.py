@@ -7,6 +7,7 @@ import argparse
 import csv
 import io
 import json
+import re
 
 import numpy as np
 import pytest
@@ -51,6 +52,8 @@ def test_every_option_of_every_command_has_help_with_its_default_and_choices():
             assert action.help and action.help.strip(), f"{where} has no help"
             if action.choices:
                 assert all(str(c) in text for c in action.choices), f"{where}: choices missing from --help"
+            expanded = p._get_formatter()._expand_help(action)
+            assert len(re.findall(r"\(default\b", expanded)) <= 1, f"{where} states its default twice: {expanded!r}"
     train_help = commands["train"].format_help()
     assert "(default: 300)" in train_help and "(default: 0.05)" in train_help  # Ranker's defaults
 

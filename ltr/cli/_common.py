@@ -14,6 +14,7 @@ import inspect
 import json
 import math
 import os
+import re
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -60,7 +61,8 @@ class HelpFormatter(argparse.RawDescriptionHelpFormatter):
             return text
         if action.choices and "%(choices)" not in text and not isinstance(action, argparse._SubParsersAction):
             text += " (choices: %(choices)s)"
-        if "%(default)" not in text and action.option_strings and action.default is not argparse.SUPPRESS \
+        said = "%(default)" in text or re.search(r"\(default\b", text)  # the help states the default itself
+        if not said and action.option_strings and action.default is not argparse.SUPPRESS \
                 and not isinstance(action, (argparse._StoreTrueAction, argparse._HelpAction,
                                             argparse._VersionAction)):
             text += " (default: %(default)s)"
