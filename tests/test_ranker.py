@@ -192,3 +192,16 @@ def test_the_documented_logistic_objective_trains_on_binary_relevance(data, engi
     shuffled = evaluate(test.y, np.random.default_rng(0).random(test.n_rows), group_ptr=test.group_ptr,
                         metrics=["ndcg@10"])["ndcg@10"]
     assert learned > shuffled + 0.1
+
+
+@pytest.mark.parametrize("engine", ["lightgbm", "xgboost"])
+def test_log_period_prints_every_period_and_the_last_round_with_the_recorded_values(data, engine, capsys):
+    train, valid = data
+    model = _fast(engine=engine, n_estimators=25, early_stopping_rounds=50)
+    model.fit(train, eval_set=[valid], log_period=10)
+    lines = capsys.readouterr().err.strip().splitlines()
+    rounds = [int(line[1:line.index("]")]) for line in lines]
+    assert rounds == [10, 20, 25]
+    curve = model.evals_result_["valid_0"]["ndcg@10"]
+    for r, line in zip(rounds, lines):
+        assert float(line.rsplit(":", 1)[1]) == pytest.approx(curve[r - 1], rel=1e-5)  # printed with 6 digits

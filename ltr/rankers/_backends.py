@@ -122,13 +122,15 @@ class LightGBMBackend:
         cb.order = 100  # after record_evaluation
         return cb
 
-    def log_callback(self, period: int, stream):
+    def log_callback(self, period: int, stream, n_rounds: int | None = None):
         def cb(env):
             i = env.iteration + 1
             if i % period == 0 or i == env.end_iteration:
                 parts = [f"{name} {m}: {val:.6g}" for name, m, val, _ in env.evaluation_result_list]
                 print(f"[{i}] " + "  ".join(parts), file=stream, flush=True)
-        cb.order = 110
+        # After record_evaluation (20), before early stopping (30), which ends training at the last round by
+        # raising: running after it, the last round's line was never printed.
+        cb.order = 25
         return cb
 
 
@@ -236,13 +238,13 @@ class XGBoostBackend:
 
         return _Bar()
 
-    def log_callback(self, period: int, stream):
+    def log_callback(self, period: int, stream, n_rounds: int | None = None):
         xgb = _import("xgboost")
 
         class _Log(xgb.callback.TrainingCallback):
             def after_iteration(self, model, epoch, evals_log):
                 i = epoch + 1
-                if i % period == 0:
+                if i % period == 0 or i == n_rounds:
                     parts = [f"{name} {m}: {vals[-1]:.6g}" for name, per in evals_log.items()
                              for m, vals in per.items()]
                     print(f"[{i}] " + "  ".join(parts), file=stream, flush=True)
@@ -381,7 +383,7 @@ class LinearBackend:
                 bar.refresh()
         return cb
 
-    def log_callback(self, period: int, stream):
+    def log_callback(self, period: int, stream, n_rounds: int | None = None):
         count = [0]
 
         def cb(event: str, info: dict) -> None:

@@ -472,7 +472,7 @@ class Ranker(BaseEstimator):
                        disable=None, leave=False)
             callbacks.append(backend.progress_callback(bar))
         if log_period and valid:
-            callbacks.append(backend.log_callback(int(log_period), sys.stderr))
+            callbacks.append(backend.log_callback(int(log_period), sys.stderr, int(effective.n_estimators)))
         t0 = time.perf_counter()
         try:
             booster, record, best = backend.train(params, train, valid, names, int(effective.n_estimators), fobj,
