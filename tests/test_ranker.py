@@ -205,3 +205,21 @@ def test_log_period_prints_every_period_and_the_last_round_with_the_recorded_val
     curve = model.evals_result_["valid_0"]["ndcg@10"]
     for r, line in zip(rounds, lines):
         assert float(line.rsplit(":", 1)[1]) == pytest.approx(curve[r - 1], rel=1e-5)  # printed with 6 digits
+
+
+@pytest.mark.parametrize("engine", ["lightgbm", "xgboost"])
+def test_eval_group_and_eval_qid_describe_the_eval_set_as_a_dataset_does(data, engine):
+    train, valid = data
+    sizes = np.diff(valid.group_ptr)
+    curves = []
+    for kw in ({"eval_set": [valid]}, {"eval_set": [(valid.X, valid.y)], "eval_group": [sizes]},
+               {"eval_set": [(valid.X, valid.y)], "eval_qid": [np.repeat(np.arange(sizes.size), sizes)]},
+               {"eval_set": [(valid.X, valid.y, valid.qid)]}):
+        model = _fast(engine=engine, n_estimators=30, early_stopping_rounds=5).fit(train, **kw)
+        curves.append((model.best_iteration_, model.evals_result_["valid_0"]["ndcg@10"]))
+    assert all(c == curves[0] for c in curves[1:])
+    with pytest.raises(ValueError, match="not both"):
+        _fast(engine=engine).fit(train, eval_set=[(valid.X, valid.y)], eval_group=[sizes],
+                                 eval_qid=[np.zeros(valid.y.size)])
+    with pytest.raises(ValueError, match="entries for"):
+        _fast(engine=engine).fit(train, eval_set=[(valid.X, valid.y)], eval_group=[sizes, sizes])
