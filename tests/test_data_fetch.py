@@ -183,6 +183,24 @@ def test_load_after_fetch_attaches_the_entrys_feature_names(server, toy, tmp_pat
     assert sorted(reg.fold_paths(entry, tmp_path)) == [1, 2]
 
 
+def test_ltr_datasets_load_is_the_registrys_loader_under_the_issues_name(server, toy, tmp_path):
+    import ltr.datasets
+
+    _, archive = toy
+    server.files["/toy.zip"] = archive
+    entry = _entry(server.url + "/toy.zip", archive)
+    dest = reg.fetch(entry, tmp_path)
+    got = ltr.datasets.load(entry, tmp_path, fold=2, split="test")
+    want = reg.load(entry, root=tmp_path, fold=2, split="test")
+    plain = read_letor(dest / "Fold2" / "test.txt")
+    assert got.feature_names == want.feature_names == tuple(NAMES)
+    for a in ("X", "y", "qid", "group_ptr"):
+        assert np.array_equal(getattr(got, a), getattr(want, a)) and np.array_equal(getattr(got, a), getattr(plain, a))
+    assert "load" in ltr.datasets.__all__ and ltr.datasets.RankingDataset is type(got)
+    default = ltr.datasets.load(entry, tmp_path)  # fold 1, train
+    assert np.array_equal(default.X, read_letor(dest / "Fold1" / "train.txt").X)
+
+
 def test_a_mirror_given_as_base_url_replaces_the_registered_addresses(server, toy, tmp_path):
     _, archive = toy
     server.files["/mirror/toy.zip"] = archive

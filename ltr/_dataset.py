@@ -1,0 +1,299 @@
+"""The dataset record shared by every layer, and a synthetic ranking-data generator (public as :mod:`ltr.datasets`).
+
+A :class:`RankingDataset` is immutable: its arrays are read-only views, so a dataset handed to a trainer, a
+metric or a writer cannot be changed behind the caller's back.
+
+This module sits below :mod:`ltr.io`, which builds the record; :mod:`ltr.datasets` adds
+:func:`~ltr.datasets.load`, which reads a registered set through :mod:`ltr.io` and :mod:`ltr.registry`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType
+
+import numpy as np
+import scipy.sparse as sp
+from numpy.typing import ArrayLike, NDArray
+
+from ltr.groups import check_group_ptr, group_ptr_from_sizes
+
+__all__ = ["RankingDataset", "dataset_summary", "make_ranking"]
+
+
+def _frozen(a: np.ndarray | None) -> np.ndarray | None:
+    if a is None:
+        return None
+    a = np.asarray(a)
+    if a.flags.writeable:
+        a = a.view()
+        a.flags.writeable = False
+    return a
+
+
+def _json_copy(description) -> dict:
+    """A deep copy of a feature-set description in plain JSON types (ValueError when it is not JSON)."""
+    if not isinstance(description, Mapping):
+        raise TypeError(f"feature_set must be a mapping (a feature-set description), got {type(description).__name__}")
+    try:
+        return json.loads(json.dumps(dict(description), allow_nan=False))
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"feature_set must hold JSON values only ({e})") from None
+
+
+@dataclass(frozen=True, eq=False)
+class RankingDataset:
+    """Rows sorted by query, with their offsets.
+
+    Attributes
+    ----------
+    X : ndarray of float32, shape (n_rows, n_features), or scipy.sparse.csr_matrix
+        Features. Column ``j`` holds LETOR feature id ``j + 1``.
+    y : ndarray of float64, shape (n_rows,)
+        Relevance labels.
+    qid : ndarray of int64, shape (n_rows,)
+        Query id of each row, as written in the file (or ``0..n_queries-1`` when the source had only sizes).
+    group_ptr : ndarray of int64, shape (n_queries + 1,)
+        Query ``q`` spans rows ``group_ptr[q]:group_ptr[q + 1]``.
+    doc_ids : ndarray of object (str), shape (n_rows,), or None
+        Document ids, when the source carries them (``#docid = X`` comments in LETOR 4.0).
+    comments : ndarray of object (str), shape (n_rows,), or None
+        The raw text after ``#`` on each line, when any line had one.
+    feature_names : tuple of str, or None
+        One name per column, when known.
+    weight : ndarray of float64, shape (n_rows,), or None
+        Row weights (finite, non-negative), when the source has them (a LightGBM ``.weight`` file).
+    sources : mapping of str -> str
+        The files the dataset was read from: ``"data"``, and ``"query"`` / ``"weight"`` for sidecars (empty for
+        a dataset built in memory). Provenance only: :meth:`equals` ignores it.
+    feature_set : dict, or None
+        How the columns were computed, when a feature layer made them (``features.featureset.FeatureSet.to_dict``:
+        scorers, parameters, analyzer, fields, column names); kept in a LETOR file's header and, by
+        :meth:`ltr.Ranker.fit`, in a model's sidecar. A JSON-able copy, to be read, not changed. Provenance:
+        :meth:`equals` ignores it.
+    """
+
+    X: NDArray[np.float32] | sp.csr_matrix
+    y: NDArray[np.float64]
+    qid: NDArray[np.int64]
+    group_ptr: NDArray[np.int64]
+    doc_ids: NDArray[np.object_] | None = None
+    comments: NDArray[np.object_] | None = None
+    feature_names: tuple[str, ...] | None = field(default=None)
+    weight: NDArray[np.float64] | None = None
+    sources: Mapping[str, str] = field(default_factory=dict)
+    feature_set: dict | None = None
+
+    def __post_init__(self) -> None:
+        n = self.X.shape[0]
+        if self.feature_set is not None:
+            object.__setattr__(self, "feature_set", _json_copy(self.feature_set))
+        ptr = check_group_ptr(self.group_ptr, n)
+        if self.weight is not None:
+            w = np.asarray(self.weight, dtype=np.float64)
+            if w.ndim != 1 or len(w) != n:
+                raise ValueError(f"weight has shape {w.shape} but X has {n} rows")
+            if not np.all(np.isfinite(w) & (w >= 0)):
+                raise ValueError("weight must be finite and non-negative")
+            object.__setattr__(self, "weight", w)
+        object.__setattr__(self, "sources", MappingProxyType({str(k): str(v) for k, v in dict(self.sources).items()}))
+        for name in ("y", "qid", "doc_ids", "comments"):
+            a = getattr(self, name)
+            if a is not None and len(a) != n:
+                raise ValueError(f"{name} has {len(a)} entries but X has {n} rows")
+        if self.feature_names is not None:
+            names = tuple(str(s) for s in self.feature_names)
+            if len(names) != self.X.shape[1]:
+                raise ValueError(f"{len(names)} feature names for {self.X.shape[1]} features")
+            object.__setattr__(self, "feature_names", names)
+        object.__setattr__(self, "group_ptr", _frozen(ptr))
+        for name in ("y", "qid", "doc_ids", "comments", "weight"):
+            object.__setattr__(self, name, _frozen(getattr(self, name)))
+        if sp.issparse(self.X):
+            X = sp.csr_matrix(self.X)
+            for a in (X.data, X.indices, X.indptr):
+                a.flags.writeable = False
+            object.__setattr__(self, "X", X)
+        else:
+            object.__setattr__(self, "X", _frozen(self.X))
+
+    @property
+    def n_rows(self) -> int:
+        return int(self.X.shape[0])
+
+    @property
+    def n_features(self) -> int:
+        return int(self.X.shape[1])
+
+    @property
+    def n_queries(self) -> int:
+        return int(self.group_ptr.size - 1)
+
+    @property
+    def group_sizes(self) -> NDArray[np.int64]:
+        """Rows per query, in row order (LightGBM's ``group``)."""
+        return np.diff(self.group_ptr)
+
+    @property
+    def query_ids(self) -> NDArray[np.int64]:
+        """One id per query, in row order."""
+        return self.qid[self.group_ptr[:-1]]
+
+    def dense(self) -> NDArray[np.float32]:
+        """``X`` as a dense float32 array (a copy only when ``X`` is sparse)."""
+        return self.X.toarray() if sp.issparse(self.X) else self.X
+
+    def subset(self, queries: ArrayLike) -> RankingDataset:
+        """A new dataset with the given query positions (``0..n_queries-1``), in the given order."""
+        queries = np.asarray(queries, dtype=np.int64)
+        sizes = self.group_sizes[queries]
+        rows = np.concatenate([np.arange(self.group_ptr[q], self.group_ptr[q + 1]) for q in queries]) if len(
+            queries
+        ) else np.zeros(0, dtype=np.int64)
+        take = (lambda a: None if a is None else a[rows])  # noqa: E731
+        return replace(
+            self,
+            X=self.X[rows],
+            y=self.y[rows],
+            qid=self.qid[rows],
+            group_ptr=group_ptr_from_sizes(sizes),
+            doc_ids=take(self.doc_ids),
+            comments=take(self.comments),
+            weight=take(self.weight),
+        )
+
+    def equals(self, other: RankingDataset) -> bool:
+        """Bit-for-bit equality of every field (float32 values compared by their bits, so NaN equals NaN)."""
+        if not isinstance(other, RankingDataset):
+            return False
+        if sp.issparse(self.X) != sp.issparse(other.X) or self.X.shape != other.X.shape:
+            return False
+        if sp.issparse(self.X):
+            a, b = self.X.tocsr(), other.X.tocsr()
+            a.sort_indices()
+            b.sort_indices()
+            if not (np.array_equal(a.indptr, b.indptr) and np.array_equal(a.indices, b.indices)):
+                return False
+            xa, xb = a.data, b.data
+        else:
+            xa, xb = self.X, other.X
+        if xa.dtype != xb.dtype or not np.array_equal(
+            np.ascontiguousarray(xa).view(np.uint32 if xa.dtype == np.float32 else np.uint64),
+            np.ascontiguousarray(xb).view(np.uint32 if xb.dtype == np.float32 else np.uint64),
+        ):
+            return False
+        for name in ("y", "qid", "group_ptr"):
+            if not np.array_equal(getattr(self, name), getattr(other, name)):
+                return False
+        for name in ("doc_ids", "comments", "weight"):
+            a, b = getattr(self, name), getattr(other, name)
+            if (a is None) != (b is None) or (a is not None and not np.array_equal(a, b)):
+                return False
+        return self.feature_names == other.feature_names
+
+    def __repr__(self) -> str:
+        kind = "sparse" if sp.issparse(self.X) else "dense"
+        return (
+            f"RankingDataset(n_queries={self.n_queries}, n_rows={self.n_rows}, n_features={self.n_features}, "
+            f"{kind}, doc_ids={'yes' if self.doc_ids is not None else 'no'})"
+        )
+
+
+def make_ranking(
+    n_queries: int = 100,
+    docs_per_query: int | tuple[int, int] = 20,
+    n_features: int = 20,
+    *,
+    n_informative: int = 5,
+    max_label: int = 4,
+    noise: float = 0.5,
+    random_state: int | np.random.Generator | None = None,
+) -> RankingDataset:
+    """Synthetic graded-relevance data whose labels depend non-linearly on the features.
+
+    Each document's latent relevance is ``sin(pi * x0) + x1 * x2 + relu(x3) ** 2 - |x4| + q`` over the
+    informative features (cycled when there are fewer than five), where ``q`` is a per-query offset, plus
+    Gaussian noise. Labels are the latent relevance cut at query-independent quantiles so that higher grades
+    are rarer, as in web LETOR sets: label >= g for the top 2^-g share of the documents, so grade g < max_label
+    holds 2^-(g+1) of them and the top grade 2^-max_label (50/25/12.5/6.25/6.25 % for five grades).
+
+    Parameters
+    ----------
+    n_queries : int
+    docs_per_query : int or (low, high)
+        Fixed number of documents, or a range sampled uniformly (inclusive) per query.
+    n_features : int
+    n_informative : int
+        How many leading features carry signal; the rest are noise.
+    max_label : int
+        Labels are in ``0..max_label``.
+    noise : float
+        Standard deviation of the latent noise.
+    random_state : int, Generator or None
+
+    Examples
+    --------
+    >>> d = make_ranking(3, 4, 6, random_state=0)
+    >>> d.n_queries, d.n_rows, d.n_features
+    (3, 12, 6)
+    """
+    if n_queries < 1 or n_features < 1:
+        raise ValueError(f"need n_queries >= 1 and n_features >= 1, got {n_queries} and {n_features}")
+    rng = np.random.default_rng(random_state)
+    if isinstance(docs_per_query, tuple):
+        low, high = docs_per_query
+        if not 1 <= low <= high:
+            raise ValueError(f"docs_per_query range must satisfy 1 <= low <= high, got {docs_per_query}")
+        sizes = rng.integers(low, high + 1, size=n_queries)
+    else:
+        if docs_per_query < 1:
+            raise ValueError(f"docs_per_query must be >= 1, got {docs_per_query}")
+        sizes = np.full(n_queries, docs_per_query)
+    ptr = group_ptr_from_sizes(sizes)
+    n = int(ptr[-1])
+    X = rng.standard_normal((n, n_features)).astype(np.float32)
+    k = max(1, min(n_informative, n_features))
+    f = [X[:, i % k].astype(np.float64) for i in range(5)]
+    offset = np.repeat(rng.normal(0.0, 0.5, n_queries), sizes)
+    latent = np.sin(np.pi * f[0]) + f[1] * f[2] + np.maximum(f[3], 0.0) ** 2 - np.abs(f[4]) + offset
+    latent += rng.normal(0.0, noise, n)
+    # Label >= g for the top 2**-g share of documents: higher grades are rarer, as in web LETOR sets.
+    cuts = np.quantile(latent, 1.0 - 0.5 ** np.arange(1, max_label + 1))
+    y = np.searchsorted(cuts, latent, side="right").astype(np.float64)
+    qid = np.repeat(np.arange(1, n_queries + 1, dtype=np.int64), sizes)
+    names = tuple(f"f{j + 1}" for j in range(n_features))
+    return RankingDataset(X=X, y=y, qid=qid, group_ptr=ptr, feature_names=names)
+
+
+def dataset_summary(data: RankingDataset, name: str = "data") -> dict:
+    """Counts that describe a dataset, as JSON-able values: what ``ltr info`` prints and reports plot.
+
+    Keys: ``name``, ``n_queries``, ``n_rows``, ``n_features``, ``label_counts`` (label text -> rows),
+    ``rows_per_query`` (one size per query, in order), ``queries_without_relevant`` (no label >= 1, the queries
+    whose metrics depend on the ``no_relevant`` convention), ``has_doc_ids``, ``feature_names`` and ``sources``
+    (the files read, sidecars included).
+
+    Examples
+    --------
+    >>> s = dataset_summary(make_ranking(3, 4, 2, random_state=0))
+    >>> s["n_queries"], s["rows_per_query"], sum(s["label_counts"].values())
+    (3, [4, 4, 4], 12)
+    """
+    y = np.asarray(data.y)
+    labels, counts = np.unique(y, return_counts=True)
+    starts = data.group_ptr[:-1]
+    best = np.maximum.reduceat(y, starts) if data.n_rows else np.zeros(0)
+    return {
+        "name": name,
+        "n_queries": data.n_queries,
+        "n_rows": data.n_rows,
+        "n_features": data.n_features,
+        "label_counts": {f"{lab:g}": int(c) for lab, c in zip(labels, counts)},
+        "rows_per_query": [int(s) for s in data.group_sizes],
+        "queries_without_relevant": int(np.sum(best < 1)),
+        "has_doc_ids": data.doc_ids is not None,
+        "feature_names": None if data.feature_names is None else list(data.feature_names),
+        "sources": dict(getattr(data, "sources", {}) or {}),
+    }
