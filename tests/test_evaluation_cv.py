@@ -339,3 +339,25 @@ def test_cv_early_stopping_is_driven_by_the_validation_part_alone_as_lightgbm_it
     assert res.folds[0].rounds == booster.best_iteration
     if record_train:
         assert set(res.folds[0].evals) == {"vali", "train"}
+
+
+@pytest.mark.shared
+@pytest.mark.parametrize("record_train", [False, True])
+def test_cv_xgboost_early_stopping_follows_the_validation_curve_alone(shared_file, tmp_path, record_train):
+    """XGBoost (its EarlyStopping told the first set's name): the kept round is the first maximum of the recorded
+    validation curve and training ran exactly 50 rounds past it (or to the end), whether or not the training part,
+    whose NDCG keeps rising, is recorded too."""
+    s1, s4, s5 = (shared_file(p) for p in ("mq2008/Fold2/test.txt.gz", "mq2008/Fold1/vali.txt.gz",
+                                            "mq2008/Fold1/test.txt.gz"))
+    (tmp_path / "Fold1").mkdir()
+    for part, seg in (("train", s1), ("vali", s4), ("test", s5)):
+        (tmp_path / "Fold1" / f"{part}.txt.gz").symlink_to(Path(seg).resolve())
+    model = Ranker(engine="xgboost", n_estimators=300, learning_rate=0.3, early_stopping_rounds=50, n_jobs=1,
+                   random_state=0, preset=None)
+    fold = cross_validate(model, tmp_path, metrics=["ndcg@10"], progress=False, record_train=record_train).folds[0]
+    curve = fold.evals["vali"]["ndcg@10"]
+    best = int(np.argmax(curve)) + 1  # numpy's argmax: the first maximum
+    assert fold.rounds == best and len(curve) == min(300, best + 50)
+    if record_train:
+        train_curve = fold.evals["train"]["ndcg@10"]
+        assert len(train_curve) == len(curve) and int(np.argmax(train_curve)) + 1 != best

@@ -106,6 +106,10 @@ def test_ablation_reports_each_group_against_all_features_with_tests(data):
     assert comp.row("-signal", "ndcg@10")["tests"]["randomization"]["significant"]
     with pytest.raises(ValueError, match="holds every feature"):
         ablation(model, data, {"all": list(range(1, 7))}, progress=False)
+    # features= would ablate within a subset while the baseline keeps every feature: refused, naming the way
+    with pytest.raises(ValueError, match="select features before"):
+        ablation(model, data, {"signal": [1, 2]}, features=[1, 2, 3], progress=False)
+    ablation(model, data, {"signal": [1, 2]}, features=None, n_splits=3, progress=False)  # None is the default
 
 
 def test_groups_by_prefix():

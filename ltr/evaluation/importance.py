@@ -221,7 +221,7 @@ def ablation(
 
     if not groups:
         raise ValueError("ablation needs at least one feature group")
-    if "features" in cv_kwargs and cv_kwargs["features"] is not None:
+    if cv_kwargs.pop("features", None) is not None:
         raise ValueError("ablation drops groups from the full feature set; select features before (select_features)")
     # Resolve the folds once so every run uses the same ones.
     folds, _, datasets = make_folds(data, cv_kwargs.pop("n_splits", 5), random_state=cv_kwargs.pop("random_state", 0),
