@@ -94,6 +94,24 @@ def test_lm_dirichlet_and_jelinek_mercer_by_hand():
 
 
 # -- term and query/document statistics ------------------------------------------------------------------------------
+def test_pooling_in_one_pass_equals_numpy_on_each_pair():
+    from features.scorers.stats import pool_many
+
+    rng = np.random.default_rng(7)
+    sizes = rng.integers(0, 25, size=300)  # empty pairs, single entries and long queries
+    ptr = np.concatenate([[0], np.cumsum(sizes)])
+    values = rng.standard_normal(ptr[-1]) * rng.choice([1e-3, 1.0, 1e3], size=ptr[-1])
+    pools = ["sum", "min", "max", "mean", "var", "sum"]
+    got = pool_many(values, ptr, pools)
+    ref = {"sum": np.sum, "min": np.min, "max": np.max, "mean": np.mean, "var": np.var}
+    for i, (a, b) in enumerate(zip(ptr[:-1], ptr[1:])):
+        want = [ref[p](values[a:b]) if b > a else 0.0 for p in pools]
+        np.testing.assert_allclose(got[i], want, rtol=1e-9, atol=1e-9 * max(1.0, float(np.abs(values[a:b]).max(
+            initial=0.0)) ** 2))
+    with pytest.raises(ValueError, match="pool must be one of"):
+        pool_many(values, ptr, ["median"])
+
+
 def test_term_statistics_pooled_by_hand():
     ix = build(["a b a", "c"])
     pairs = all_pairs(ix, ["a b z"])  # tf in d0: a 2, b 1, z 0; in d1: all 0

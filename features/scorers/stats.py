@@ -27,6 +27,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
+from features._kernels.pooling import POOL_CODES, pool_columns
 from features.pairs import PairSet
 from features.scorers._registry import Scorer, register
 from features.scorers.bm25 import BM25_IDF, field_idf
@@ -47,31 +48,17 @@ def pool_entries(values: NDArray[np.float64], entry_ptr: NDArray[np.int64], pool
     >>> [pool_entries(v, ptr, p).tolist() for p in ("sum", "min", "mean", "var")]
     [[4.0, 0.0, 5.0], [1.0, 0.0, 5.0], [2.0, 0.0, 5.0], [1.0, 0.0, 0.0]]
     """
-    n = entry_ptr.shape[0] - 1
-    sizes = np.diff(entry_ptr)
-    out = np.zeros(n)
-    has = sizes > 0
-    if not has.any():
-        return out
-    starts = entry_ptr[:-1][has]
-    if pool == "min":
-        out[has] = np.minimum.reduceat(values, starts)
-    elif pool == "max":
-        out[has] = np.maximum.reduceat(values, starts)
-    else:
-        s = np.add.reduceat(values, starts)
-        if pool == "sum":
-            out[has] = s
-        else:
-            mean = s / sizes[has]
-            if pool == "mean":
-                out[has] = mean
-            elif pool == "var":
-                out[has] = np.add.reduceat(values * values, starts) / sizes[has] - mean * mean
-                out[has] = np.maximum(out[has], 0.0)  # rounding can leave -1e-17
-            else:
-                raise ValueError(f"pool must be one of {POOLS}, got {pool!r}")
-    return out
+    return pool_many(values, entry_ptr, [pool])[:, 0]
+
+
+def pool_many(values: NDArray[np.float64], entry_ptr: NDArray[np.int64], pools) -> NDArray[np.float64]:
+    """Several pools at once, one column each (:func:`features._kernels.pooling.pool_columns`: one pass)."""
+    bad = [p for p in pools if p not in POOL_CODES]
+    if bad:
+        raise ValueError(f"pool must be one of {POOLS}, got {bad[0]!r}")
+    codes = np.array([POOL_CODES[p] for p in pools], dtype=np.int64)
+    return pool_columns(np.ascontiguousarray(values, dtype=np.float64), np.ascontiguousarray(entry_ptr, np.int64),
+                        codes)
 
 
 @register
@@ -109,7 +96,7 @@ class TermStats(Scorer):
         else:
             idf = field_idf(pairs, field, p["idf"])[m.entry_qterm]
             v = idf if p["stat"] == "idf" else tf * idf
-        return np.column_stack([pool_entries(v, m.entry_ptr, pool) for pool in p["pools"]])
+        return pool_many(v, m.entry_ptr, p["pools"])
 
 
 @register
