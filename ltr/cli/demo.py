@@ -4,8 +4,8 @@ Writes synthetic LETOR files (:func:`ltr.datasets.make_ranking`), summarises the
 LambdaMART on them as ``ltr train`` does (early stopping on validation NDCG@10), printing each command it runs.
 
 No text collection is shipped, so the demo does not show the text-to-ranker path (collection -> BM25 candidates ->
-features -> ranker -> metrics). Issue #14 allowed shipping one only if its terms are respected, and none of the
-registered collections states terms that allow redistribution (the ``license`` line of each ``data/*.toml``):
+features -> ranker -> metrics). One would be shipped only if its terms allow it, and none of the registered
+collections states terms that allow redistribution (the ``license`` line of each ``data/*.toml``):
 Cranfield, ADI, CISI, MED and NPL state no licence at all; CACM is ACM copyright, "used with permission of ACM",
 with no redistribution licence; NFCorpus is "free for use for academic purposes", a term of use rather than of
 redistribution; Vaswani is the NPL collection copied into terrier-core, with no data licence of its own. The README
