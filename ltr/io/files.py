@@ -18,7 +18,7 @@ from typing import IO
 
 from ltr.exceptions import FileFormatError
 
-__all__ = ["GZIP_MAGIC", "is_gzip", "open_binary", "read_bytes", "read_text"]
+__all__ = ["GZIP_MAGIC", "is_gzip", "open_binary", "open_raw", "read_bytes", "read_text"]
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +41,22 @@ def is_gzip(path: str | os.PathLike) -> bool:
         return f.read(2) == GZIP_MAGIC
 
 
+def open_raw(path: str | os.PathLike, what: str = "file") -> IO[bytes]:
+    """Open a file for reading its bytes as they are (no decompression), with one-line errors naming ``what``.
+
+    Raises
+    ------
+    FileNotFoundError
+        ``"{what} not found: {path}"``; :class:`IsADirectoryError` ``"{path} is a folder, not a {what}"``.
+    """
+    try:
+        return open(path, "rb")
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{what} not found: {path}") from None
+    except IsADirectoryError:
+        raise IsADirectoryError(f"{path} is a folder, not a {what}") from None
+
+
 def open_binary(path: str | os.PathLike) -> IO[bytes]:
     """Open a file for reading bytes, decompressing it when it starts with the gzip magic bytes.
 
@@ -50,13 +66,7 @@ def open_binary(path: str | os.PathLike) -> IO[bytes]:
         Naming the path, when it does not exist; :class:`IsADirectoryError` when it is a folder.
     """
     path = Path(path)
-    try:
-        f = open(path, "rb")
-    except FileNotFoundError:
-        raise FileNotFoundError(f"file not found: {path}") from None
-    except IsADirectoryError:
-        raise IsADirectoryError(f"{path} is a folder, not a file") from None
-    with f:
+    with open_raw(path) as f:
         gz = f.read(2) == GZIP_MAGIC
     return gzip.open(path, "rb") if gz else open(path, "rb")  # type: ignore[return-value]
 

@@ -47,7 +47,7 @@ from ltr._dataset import RankingDataset
 from ltr.exceptions import LetorFormatError, LetorGroupError
 from ltr.groups import group_ptr_from_qid
 from ltr.io import _letor_parse as _k
-from ltr.io.files import GZIP_MAGIC, read_bytes
+from ltr.io.files import GZIP_MAGIC, open_raw, read_bytes
 from ltr.io.outputs import STDOUT, atomic_write
 from ltr.reader_options import Placeholder
 from ltr.threads import numba_threads
@@ -390,13 +390,7 @@ class _NoLines:
 
 def _open_check(path: Path) -> bool:
     """Check that ``path`` is a readable file (the messages of :func:`_read_bytes`); whether it is gzip."""
-    try:
-        f = open(path, "rb")
-    except FileNotFoundError:
-        raise FileNotFoundError(f"LETOR file not found: {path}") from None
-    except IsADirectoryError:
-        raise IsADirectoryError(f"{path} is a folder, not a LETOR file") from None
-    with f:
+    with open_raw(path, "LETOR file") as f:
         return f.read(2) == GZIP_MAGIC
 
 
@@ -666,13 +660,7 @@ def _group(buf, spath, key, qid, where, sort):
 
 def _read_bytes(path: Path) -> NDArray[np.uint8]:
     """The file's (decompressed) bytes as one ``uint8`` array, without an intermediate copy."""
-    try:
-        f = open(path, "rb")
-    except FileNotFoundError:
-        raise FileNotFoundError(f"LETOR file not found: {path}") from None
-    except IsADirectoryError:
-        raise IsADirectoryError(f"{path} is a folder, not a LETOR file") from None
-    with f:
+    with open_raw(path, "LETOR file") as f:
         magic = f.read(2)
         size = os.fstat(f.fileno()).st_size
         f.seek(0)
