@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 
 __all__ = ["TINY", "import_neural", "import_reference", "missing_reference", "require_shared", "shared_data_dir",
-           "tiny_ranker"]
+           "sklearn_letor", "tiny_ranker", "with_nans"]
 
 _HERE = Path(__file__).resolve().parent.parent
 
@@ -66,6 +66,28 @@ def import_neural(module: str):
         if os.environ.get("LTRKIT_REQUIRE_NEURAL") == "1":
             pytest.fail(f"{module} is not installed ({e}); LTRKIT_REQUIRE_NEURAL=1 makes this an error")
         pytest.skip(f"{module} is not installed: pip install -e '.[neural-test]'", allow_module_level=True)
+
+
+def sklearn_letor(path, n_features: int):
+    """A (gzipped) LETOR file read by scikit-learn's svmlight reader, the tests' reader independent of ltr.io:
+    dense float32 features, labels, and the query sizes in file order."""
+    import gzip
+
+    import numpy as np
+    from sklearn.datasets import load_svmlight_file
+
+    with gzip.open(path, "rb") as f:
+        X, y, qid = load_svmlight_file(f, query_id=True, n_features=n_features)
+    return X.toarray().astype(np.float32), y, np.diff(np.flatnonzero(np.diff(qid, prepend=-1, append=-1)))
+
+
+def with_nans(X, rate: float, seed: int):
+    """A copy of ``X`` with a share ``rate`` of its cells, drawn with ``seed``, set to NaN (missing values)."""
+    import numpy as np
+
+    X = X.copy()
+    X[np.random.default_rng(seed).random(X.shape) < rate] = np.nan
+    return X
 
 
 #: The parameters of the tiny ranker the tests train: a few shallow trees, one thread, no early stopping unless

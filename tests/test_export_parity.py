@@ -23,7 +23,6 @@ LightGBM reads as zero, and values exactly on each kind of threshold and on the 
 
 from __future__ import annotations
 
-import gzip
 import json
 import re
 import xml.etree.ElementTree as ET
@@ -31,9 +30,9 @@ import xml.etree.ElementTree as ET
 import numpy as np
 import pytest
 import xgboost as xgb
-from sklearn.datasets import load_svmlight_file
 
 from ltr import Ranker
+from ltr._shared import sklearn_letor, with_nans
 from ltr.export import export
 from ltr.trees import from_booster
 
@@ -178,16 +177,6 @@ def solr_linear(model: dict, names: list[str], X: np.ndarray) -> np.ndarray:
 # ------------------------------------------------------------------------------------------------------------------
 # Data, models, test rows
 # ------------------------------------------------------------------------------------------------------------------
-def read(path, n_features):
-    with gzip.open(path, "rb") as f:
-        X, y, qid = load_svmlight_file(f, query_id=True, n_features=n_features)
-    return X.toarray().astype(np.float32), y, np.diff(np.flatnonzero(np.diff(qid, prepend=-1, append=-1)))
-
-
-def with_nans(X, rate, seed):
-    X = X.copy()
-    X[np.random.default_rng(seed).random(X.shape) < rate] = np.nan
-    return X
 
 
 TREES = {  # name -> (Ranker parameters, NaNs in the training data)
@@ -201,7 +190,7 @@ TREES = {  # name -> (Ranker parameters, NaNs in the training data)
 @pytest.fixture(scope="module", params=["mq2008", "mslr"])
 def data(request, shared_file):
     train, test, n = (MQ_TRAIN, MQ_TEST, 46) if request.param == "mq2008" else (MSLR_TRAIN, MSLR_TEST, 136)
-    tr, te = read(shared_file(train), n), read(shared_file(test), n)
+    tr, te = sklearn_letor(shared_file(train), n), sklearn_letor(shared_file(test), n)
     return request.param, tr, te[0][:150], [f"{request.param}_f{j + 1}" for j in range(n)]
 
 

@@ -10,14 +10,12 @@ metric; 300 rounds of float summation in a different order may split one tie dif
 
 from __future__ import annotations
 
-import gzip
-
 import lightgbm as lgb
 import numpy as np
 import pytest
 import xgboost as xgb
-from sklearn.datasets import load_svmlight_file
 
+from ltr._shared import sklearn_letor
 from ltr.objectives import lightgbm_objective, native_params, xgboost_objective
 
 pytestmark = pytest.mark.shared
@@ -27,10 +25,8 @@ MSLR_TRAIN, MSLR_TEST = "mslr_sample/mslr_fold1_valid_sample.txt.gz", "mslr_samp
 
 
 def load(path, n_features):
-    with gzip.open(path, "rb") as f:
-        X, y, qid = load_svmlight_file(f, query_id=True, n_features=n_features)
-    ptr = np.concatenate(([0], np.flatnonzero(np.diff(qid)) + 1, [qid.size]))
-    return X.toarray().astype(np.float32), y, ptr
+    X, y, sizes = sklearn_letor(path, n_features)
+    return X, y, np.concatenate(([0], np.cumsum(sizes)))
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,6 @@ fast kernel is checked on random trees.
 
 from __future__ import annotations
 
-import gzip
 import json
 
 import lightgbm as lgb
@@ -18,8 +17,8 @@ import pytest
 import xgboost as xgb
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sklearn.datasets import load_svmlight_file
 
+from ltr._shared import sklearn_letor, with_nans
 from ltr.exceptions import ModelFormatError
 from ltr.trees import (
     TreeEnsemble,
@@ -39,16 +38,6 @@ LGB = {"objective": "lambdarank", "num_leaves": 31, "min_data_in_leaf": 5, "lear
        "verbose": -1, "seed": 0}
 
 
-def read(path, n_features):
-    with gzip.open(path, "rb") as f:
-        X, y, qid = load_svmlight_file(f, query_id=True, n_features=n_features)
-    return X.toarray().astype(np.float32), y, np.diff(np.flatnonzero(np.diff(qid, prepend=-1, append=-1)))
-
-
-def with_nans(X, rate, seed):
-    X = X.copy()
-    X[np.random.default_rng(seed).random(X.shape) < rate] = np.nan
-    return X
 
 
 def probe_rows(model: TreeEnsemble, X, seed=0):
@@ -67,15 +56,15 @@ def probe_rows(model: TreeEnsemble, X, seed=0):
 
 @pytest.fixture(scope="module")
 def mq2008(shared_file):
-    train = read(shared_file(MQ_TRAIN), 46)
-    test = read(shared_file(MQ_TEST), 46)
+    train = sklearn_letor(shared_file(MQ_TRAIN), 46)
+    test = sklearn_letor(shared_file(MQ_TEST), 46)
     return train, test[0][:200]
 
 
 @pytest.fixture(scope="module")
 def mslr(shared_file):
-    train = read(shared_file(MSLR_TRAIN), 136)
-    test = read(shared_file(MSLR_TEST), 136)
+    train = sklearn_letor(shared_file(MSLR_TRAIN), 136)
+    test = sklearn_letor(shared_file(MSLR_TEST), 136)
     return train, test[0][:200]
 
 

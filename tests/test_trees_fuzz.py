@@ -10,7 +10,6 @@ texts the parser refuses can).
 
 from __future__ import annotations
 
-import gzip
 import json
 import subprocess
 import sys
@@ -22,8 +21,8 @@ import pytest
 import xgboost as xgb
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sklearn.datasets import load_svmlight_file
 
+from ltr._shared import sklearn_letor, with_nans
 from ltr.exceptions import ModelFormatError
 from ltr.trees import from_lightgbm_text, from_xgboost_json
 
@@ -33,11 +32,8 @@ NUMBER_TOKENS = ["0", "-1", "1", "2", "7", "46", "99999", "-99999", "0.5", "-0.2
 
 @pytest.fixture(scope="module")
 def real(shared_file):
-    with gzip.open(shared_file("mq2008/Fold1/vali.txt.gz"), "rb") as f:
-        X, y, qid = load_svmlight_file(f, query_id=True, n_features=46)
-    X = X.toarray().astype(np.float32)
-    X[np.random.default_rng(0).random(X.shape) < 0.05] = np.nan
-    group = np.diff(np.flatnonzero(np.diff(qid, prepend=-1, append=-1)))
+    X, y, group = sklearn_letor(shared_file("mq2008/Fold1/vali.txt.gz"), 46)
+    X = with_nans(X, 0.05, 0)
     booster = lgb.train({"objective": "lambdarank", "num_leaves": 7, "num_threads": 1, "verbose": -1, "seed": 0},
                         lgb.Dataset(X, y, group=group), 4)
     xg = xgb.train({"objective": "rank:ndcg", "max_depth": 3, "nthread": 1}, xgb.DMatrix(X, y, group=group), 4)
