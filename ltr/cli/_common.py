@@ -22,6 +22,7 @@ from typing import Any
 
 __all__ = [
     "UsageError",
+    "add_collection_input",
     "add_command",
     "add_conventions",
     "add_dask_options",
@@ -31,6 +32,7 @@ __all__ = [
     "add_n_jobs",
     "add_quiet",
     "add_reader_options",
+    "add_text_reading",
     "check_outputs",
     "conventions",
     "dask_client",
@@ -262,6 +264,31 @@ def conventions(args) -> dict:
     if convention != "default":
         out["convention"] = convention
     return out
+
+
+#: Document and query file formats the feature layer reads (``auto``: detected from the first line).
+COLLECTION_FORMATS = ["auto", "smart", "trec", "beir", "tsv"]
+
+
+def add_collection_input(group, *, queries_help: str, query_ids_help: str) -> None:
+    """``--collection``, ``--format``, ``--queries``, ``--query-format``, ``--query-ids``: the text a command reads
+    (``ltr features``, ``ltr rerank``), as :func:`features.pipeline.load_inputs` takes it."""
+    group.add_argument("--collection", required=True,
+                       help="a collection directory (Cranfield, CACM, ADI, NPL/Vaswani, NFCorpus, BEIR) or a document "
+                            "file (SMART, TREC <DOC>, BEIR corpus.jsonl, id<TAB>text TSV; gzip ok)")
+    group.add_argument("--format", default="auto", choices=COLLECTION_FORMATS,
+                       help="document file format (a directory is read by its layout: leave at auto)")
+    group.add_argument("--queries", help=queries_help)
+    group.add_argument("--query-format", default="auto", choices=COLLECTION_FORMATS, help="query file format")
+    group.add_argument("--query-ids", default="auto", choices=["auto", "record", "position"], help=query_ids_help)
+
+
+def add_text_reading(group) -> None:
+    """``--encoding-errors`` and ``--duplicates``: how a collection's text files are read."""
+    group.add_argument("--encoding-errors", default="strict", choices=["strict", "replace"],
+                       help="invalid UTF-8: stop with the byte offset, or replace with U+FFFD")
+    group.add_argument("--duplicates", default="error", choices=["error", "first", "last"],
+                       help="repeated document ids in the collection: an error, or keep the first / last")
 
 
 def add_reader_options(p: argparse.ArgumentParser, readers: Sequence[str] = ("letor",)) -> None:

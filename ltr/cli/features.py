@@ -15,11 +15,19 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ltr.cli._common import UsageError, add_command, add_n_jobs, add_quiet, check_outputs, note
+from ltr.cli._common import (
+    UsageError,
+    add_collection_input,
+    add_command,
+    add_n_jobs,
+    add_quiet,
+    add_text_reading,
+    check_outputs,
+    note,
+)
 
 __all__ = ["register", "run"]
 
-_FORMATS = ["auto", "smart", "trec", "beir", "tsv"]
 # load_inputs' option names -> this command's flags
 _FLAGS = {"doc_format": "--format", "queries": "--queries", "query_format": "--query-format",
           "qrels_format": "--qrels-format", "query_ids": "--query-ids"}
@@ -38,23 +46,13 @@ def register(sub) -> None:
 
     p = add_command(sub, "features", "extract LETOR features from a text collection")
     src = p.add_argument_group("input")
-    src.add_argument("--collection", required=True,
-                     help="a collection directory (Cranfield, CACM, ADI, NPL/Vaswani, NFCorpus, BEIR) or a document "
-                          "file (SMART, TREC <DOC>, BEIR corpus.jsonl, id<TAB>text TSV; gzip ok)")
-    src.add_argument("--format", default="auto", choices=_FORMATS,
-                     help="document file format (a directory is read by its layout: leave at auto)")
-    src.add_argument("--queries", help="query file (default: the collection directory's)")
-    src.add_argument("--query-format", default="auto", choices=_FORMATS, help="query file format")
-    src.add_argument("--query-ids", default="auto", choices=["auto", "record", "position"],
-                     help="SMART query ids: the .I id, or the position 1..n (auto: position when the judgments "
-                          "are in Cranfield's layout)")
+    add_collection_input(src, queries_help="query file (default: the collection directory's)",
+                         query_ids_help="SMART query ids: the .I id, or the position 1..n (auto: position when the "
+                                        "judgments are in Cranfield's layout)")
     src.add_argument("--qrels", help="relevance judgments (default: the collection directory's)")
     src.add_argument("--qrels-format", default="auto", choices=["auto", *QRELS_FORMATS],
                      help="layout of --qrels (detected from its first lines)")
-    src.add_argument("--encoding-errors", default="strict", choices=["strict", "replace"],
-                     help="invalid UTF-8: stop with the byte offset, or replace with U+FFFD")
-    src.add_argument("--duplicates", default="error", choices=["error", "first", "last"],
-                     help="repeated document ids: an error, or keep the first / last")
+    add_text_reading(src)
     src.add_argument("--on-unknown", default="warn", choices=["warn", "error"],
                      help="judgments or run lines naming unknown queries/documents: drop with a count, or stop")
     cand = p.add_argument_group("candidates")

@@ -19,11 +19,19 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ltr.cli._common import UsageError, add_command, add_n_jobs, add_quiet, check_outputs, note
+from ltr.cli._common import (
+    UsageError,
+    add_collection_input,
+    add_command,
+    add_n_jobs,
+    add_quiet,
+    add_text_reading,
+    check_outputs,
+    note,
+)
 
 __all__ = ["register", "run"]
 
-_FORMATS = ["auto", "smart", "trec", "beir", "tsv"]
 # load_inputs' option names -> this command's flags
 _FLAGS = {"doc_format": "--format", "queries": "--queries", "query_format": "--query-format",
           "query_ids": "--query-ids"}
@@ -36,21 +44,12 @@ def register(sub) -> None:
                      help="a model saved by ltr train; trained on ltr features output it knows its feature set "
                           "(else give --features)")
     src.add_argument("--run", required=True, help="the first-stage TREC run whose documents are the candidates")
-    src.add_argument("--collection", required=True,
-                     help="a collection directory (Cranfield, CACM, ADI, NPL/Vaswani, NFCorpus, BEIR) or a document "
-                          "file (SMART, TREC <DOC>, BEIR corpus.jsonl, id<TAB>text TSV; gzip ok)")
-    src.add_argument("--format", default="auto", choices=_FORMATS,
-                     help="document file format (a directory is read by its layout: leave at auto)")
-    src.add_argument("--queries", help="query file, any format ltr features reads (default: the collection "
-                                       "directory's); no judgments are needed")
-    src.add_argument("--query-format", default="auto", choices=_FORMATS, help="query file format")
-    src.add_argument("--query-ids", default="auto", choices=["auto", "record", "position"],
-                     help="SMART query ids: the .I id, or the position 1..n (auto: as ltr features numbers them; "
-                          "pass position where ltr features read Cranfield-layout --qrels beside a query file)")
-    src.add_argument("--encoding-errors", default="strict", choices=["strict", "replace"],
-                     help="invalid UTF-8: stop with the byte offset, or replace with U+FFFD")
-    src.add_argument("--duplicates", default="error", choices=["error", "first", "last"],
-                     help="repeated document ids in the collection: an error, or keep the first / last")
+    add_collection_input(src, queries_help="query file, any format ltr features reads (default: the collection "
+                                           "directory's); no judgments are needed",
+                         query_ids_help="SMART query ids: the .I id, or the position 1..n (auto: as ltr features "
+                                        "numbers them; pass position where ltr features read Cranfield-layout --qrels "
+                                        "beside a query file)")
+    add_text_reading(src)
     src.add_argument("--index", help="index file: loaded when it exists (and checked against the model's analyzer "
                                      "and fields, and the collection), else built with the model's and saved there")
     src.add_argument("--features", help="the feature set ('default' or a .toml/.json file) for a model whose "
