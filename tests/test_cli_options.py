@@ -324,3 +324,11 @@ def test_large_work_takes_the_idle_cores_one_on_a_busy_machine(monkeypatch):
     monkeypatch.setattr(T.os, "getloadavg", lambda: (40.0, 0.0, 0.0))
     assert T.auto_threads(1_000_000, 136) == 1
     assert T.auto_threads(300, 46) == 1  # small work: one thread whatever the load
+
+
+@pytest.mark.parametrize("argv", [["train"], ["train", "x", "--rounds", "abc"], ["export", "m", "--to", "nothing"],
+                                  ["data", "list", "--format", "yaml"], ["nosuchcommand"]])
+def test_a_usage_error_is_one_line_naming_the_cause_and_where_the_usage_is(argv, capsys):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "error: " in err and err.rstrip().endswith("--help)"), err

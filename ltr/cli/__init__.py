@@ -15,7 +15,7 @@ import sys
 from collections.abc import Sequence
 
 from ltr.cli import compare, cv, data, demo, doctor, evaluate, export, features, fuse, info, report, rerank, train, tune
-from ltr.cli._common import EXIT_INTERRUPTED, HelpFormatter, apply_config, guard
+from ltr.cli._common import EXIT_INTERRUPTED, ArgumentParser, HelpFormatter, apply_config, guard
 
 __all__ = ["build_parser", "main", "main_entry"]
 
@@ -26,7 +26,7 @@ COMMANDS = (demo, info, evaluate, train, cv, tune, compare, fuse, report, featur
 def build_parser() -> argparse.ArgumentParser:
     from ltr import __version__
 
-    parser = argparse.ArgumentParser(prog="ltr", description="Learning to rank with gradient-boosted trees.",
+    parser = ArgumentParser(prog="ltr", description="Learning to rank with gradient-boosted trees.",
                                      formatter_class=HelpFormatter)
     parser.add_argument("--version", action="version", version=f"ltrkit {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")

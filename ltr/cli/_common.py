@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 __all__ = [
+    "ArgumentParser",
     "UsageError",
     "add_collection_input",
     "add_command",
@@ -52,6 +53,13 @@ EXIT_OK, EXIT_DATA, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 class UsageError(Exception):
     """A mistake in the command line itself (exit 2)."""
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse's parser with usage errors on one line: the cause, and where the usage is, not the whole usage."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
 class HelpFormatter(argparse.RawDescriptionHelpFormatter):
