@@ -11,6 +11,7 @@ interrupted.
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -55,4 +56,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def main_entry() -> None:
     """Console-script entry point."""
-    sys.exit(main())
+    code = main()
+    # The work is done and its outputs are in place: an interrupt while the interpreter shuts down (thread pools,
+    # atexit handlers) has nothing left to stop, and would only turn the exit status into a signal's.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    sys.exit(code)
