@@ -10,8 +10,11 @@ every indexed field) and ``name`` (column base name), and the scorer's parameter
     b = 0.4
 
 The same structure is accepted as JSON (``{"features": [...]}``) or as a Python list whose items are such dicts
-or strings (``"bm25"``: default parameters on every field; ``"bm25:title"``: one field). The default set ships as
-``features/data/default_features.toml``.
+or strings (``"bm25"``: default parameters on every field; ``"bm25:title"``: one field). Two sets ship with the
+toolkit and load by name (:data:`SHIPPED`): ``"default"`` (``features/data/default_features.toml``, 88 columns on a
+title + body collection) and ``"small_collections"`` (``features/data/small_collections.toml``: nine BM25 settings,
+expansion and DPH scores, for an index built with Terrier's analysis and collections of tens to hundreds of judged
+queries; its header says why each column is there).
 
 A feature set resolved against an index is described by :meth:`FeatureSet.to_dict` (JSON: the entries with their
 parameters as given and as in effect, the index's analyzer, fields and position gap, and the column names), which
@@ -105,6 +108,10 @@ class FeatureSpec:
         return cls(str(scorer), d, fields, name)
 
 
+#: Feature sets shipped in ``features/data``, by the name :meth:`FeatureSet.load` and ``--features`` accept.
+SHIPPED = {"default": "default_features.toml", "small_collections": "small_collections.toml"}
+
+
 class FeatureSet:
     """An ordered list of :class:`FeatureSpec`; resolves to columns against an index.
 
@@ -125,20 +132,36 @@ class FeatureSet:
     @classmethod
     def default(cls) -> FeatureSet:
         """The shipped default set (``features/data/default_features.toml``)."""
-        text = resources.files("features").joinpath("data", "default_features.toml").read_text(encoding="utf-8")
+        return cls.shipped("default")
+
+    @classmethod
+    def shipped(cls, name: str) -> FeatureSet:
+        """A set shipped with the toolkit, by name (:data:`SHIPPED`).
+
+        >>> len(FeatureSet.shipped("small_collections").specs)
+        21
+        """
+        if name not in SHIPPED:
+            raise ValueError(f"no shipped feature set {name!r}; shipped: {', '.join(SHIPPED)}")
+        text = resources.files("features").joinpath("data", SHIPPED[name]).read_text(encoding="utf-8")
         return cls(_toml_loads(text)["features"])
 
     @classmethod
     def load(cls, spec: str | Path | Sequence | FeatureSet) -> FeatureSet:
-        """``"default"``, a ``.toml``/``.json`` file, a list of entries, or a FeatureSet."""
+        """A shipped set's name (:data:`SHIPPED`), a ``.toml``/``.json`` file, a list of entries, or a FeatureSet.
+
+        A name wins over a file of the same name in the working folder; write ``./default`` for the file.
+        """
         if isinstance(spec, FeatureSet):
             return spec
-        if isinstance(spec, str) and spec == "default":
-            return cls.default()
+        if isinstance(spec, str) and spec in SHIPPED:
+            return cls.shipped(spec)
         if isinstance(spec, (str, Path)):
             p = Path(spec)
             if not p.is_file():
-                raise ValueError(f"feature set must be 'default' or a .toml/.json file; {str(p)!r} does not exist")
+                names = ", ".join(repr(n) for n in SHIPPED)
+                raise ValueError(f"feature set must be a shipped one ({names}) or a .toml/.json file; {str(p)!r} "
+                                 "does not exist")
             text = p.read_text(encoding="utf-8")
             try:
                 data = json.loads(text) if p.suffix.lower() == ".json" else _toml_loads(text)

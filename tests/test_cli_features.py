@@ -40,6 +40,22 @@ def test_cli_writes_letor_with_names_doc_ids_and_a_qid_map(files, capsys):
     assert code == 0 and read_letor(files / "again.letor").equals(d)
 
 
+def test_cli_takes_a_shipped_feature_set_by_name(files, capsys):
+    out = files / "small.letor"
+    code = run(["--collection", str(files / "docs.tsv"), "--queries", str(files / "q.tsv"), "--qrels",
+                str(files / "qrels"), "--bm25-preset", "terrier", "--features", "small_collections", "--out", str(out),
+                "--index", str(files / "ix.npz"), "--quiet"])
+    assert code == 0, capsys.readouterr().err
+    want = FeatureSet.shipped("small_collections").feature_names(InvertedIndex.load(files / "ix.npz"))
+    assert read_letor(out).feature_names == want and len(want) == 25  # body only: no per-title columns
+    code = run(["--collection", str(files / "docs.tsv"), "--queries", str(files / "q.tsv"), "--features", "small",
+                "--out", str(files / "x.letor"), "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 2 and "--features small: neither a shipped feature set (default, small_collections) nor a file" \
+        in err and "Traceback" not in err
+    assert not (files / "x.letor").exists()
+
+
 def test_cli_exit_codes_for_usage_and_data_errors(files, capsys):
     base = ["--out", str(files / "o.letor"), "--quiet"]
     assert run(["--collection", str(files / "docs.tsv")] + base) == 2

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import logging
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
+import features.featureset as featureset_module
 from features.analysis import Analyzer
 from features.collections import Collection, Queries
 from features.errors import CollectionFormatError
@@ -92,6 +94,23 @@ def test_feature_sets_from_toml_json_and_errors(index, tmp_path):
     bad.write_text("[[features]\n")
     with pytest.raises(ValueError, match="cannot parse feature set"):
         FeatureSet.load(bad)
+
+
+def test_shipped_feature_sets_load_by_name_and_equal_their_files(index, tmp_path, monkeypatch):
+    root = Path(featureset_module.__file__).parent / "data"
+    for name, file in (("default", "default_features.toml"), ("small_collections", "small_collections.toml")):
+        by_name = FeatureSet.load(name)
+        assert by_name.to_dict(index) == FeatureSet.load(root / file).to_dict(index)
+    assert FeatureSet.shipped("small_collections").feature_names(index)[:3] == ("first_stage_score", "first_stage_rank",
+                                                                         "query_length")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "default").write_text('[[features]]\nscorer = "query_length"\n')  # a file named like a set
+    assert len(FeatureSet.load("default").specs) > 1 and FeatureSet.load("./default").specs[0].scorer == "query_length"
+    with pytest.raises(ValueError, match=r"shipped one \('default', 'small_collections'\) or a .toml/.json file; "
+                                         r"'small' does not exist"):
+        FeatureSet.load("small")
+    with pytest.raises(ValueError, match=r"no shipped feature set 'small'; shipped: default, small_collections"):
+        FeatureSet.shipped("small")
 
 
 def test_default_feature_set_covers_every_family(index):

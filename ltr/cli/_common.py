@@ -205,6 +205,21 @@ def check_outputs(*paths: str | os.PathLike | None) -> None:
 
 
 # -- shared options -----------------------------------------------------------------------------------------------
+def check_feature_set_option(value: str | None) -> None:
+    """``--features``: a bare word that is neither a shipped set's name nor a file is a usage error naming the sets.
+
+    A value that looks like a path (a separator or a ``.toml``/``.json`` suffix) is left to the reader, whose
+    "not found" is a data error like any missing input file.
+    """
+    from features.featureset import SHIPPED
+
+    if value is None or value in SHIPPED or Path(value).is_file():
+        return
+    if os.sep in value or "/" in value or Path(value).suffix.lower() in (".toml", ".json"):
+        return
+    raise UsageError(f"--features {value}: neither a shipped feature set ({', '.join(SHIPPED)}) nor a file")
+
+
 def add_format(p: argparse.ArgumentParser, choices: Sequence[str] = ("table", "json", "csv")) -> None:
     p.add_argument("--format", choices=tuple(choices), default=choices[0], help="output format")
 

@@ -22,6 +22,7 @@ from ltr.cli._common import (
     add_n_jobs,
     add_quiet,
     add_text_reading,
+    check_feature_set_option,
     check_outputs,
     note,
 )
@@ -90,7 +91,9 @@ def register(sub) -> None:
     ana.add_argument("--index", help="index file: loaded when it exists (and checked against the collection, "
                                      "analyzer and fields), else built and saved there")
     out = p.add_argument_group("output")
-    out.add_argument("--features", default="default", help="'default' or a feature-set .toml/.json file")
+    out.add_argument("--features", default="default",
+                     help="the feature set: 'default' (88 columns; the default), 'small_collections' (for small test "
+                          "collections, with --bm25-preset terrier) or a .toml/.json file")
     out.add_argument("--out", required=True, help="LETOR file to write (.gz compresses)")
     out.add_argument("--qrels-out", help="also write the judgments as TREC qrels (qid 0 docno rel), for ltr "
                                          "evaluate / ltr compare")
@@ -144,6 +147,7 @@ def run(args: argparse.Namespace) -> int:
     _check(args)
     progress = not args.quiet
     check_outputs(args.out, args.save_run, args.qrels_out, args.topics_out, args.index)
+    check_feature_set_option(args.features)
     fs = FeatureSet.load(args.features)  # fail on a bad feature set before the slow steps
     try:
         inputs = load_inputs(args.collection, queries=args.queries, qrels=args.qrels, doc_format=args.format,

@@ -26,6 +26,7 @@ from ltr.cli._common import (
     add_n_jobs,
     add_quiet,
     add_text_reading,
+    check_feature_set_option,
     check_outputs,
     note,
 )
@@ -52,8 +53,9 @@ def register(sub) -> None:
     add_text_reading(src)
     src.add_argument("--index", help="index file: loaded when it exists (and checked against the model's analyzer "
                                      "and fields, and the collection), else built with the model's and saved there")
-    src.add_argument("--features", help="the feature set ('default' or a .toml/.json file) for a model whose "
-                                        "sidecar has none; with one, it must describe the same features")
+    src.add_argument("--features", help="the feature set ('default', 'small_collections' or a .toml/.json file) "
+                                        "for a model whose sidecar has none; with one, it must describe the same "
+                                        "features")
     out = p.add_argument_group("reranking and output")
     out.add_argument("--depth", type=int, default=None, metavar="K",
                      help="rerank each query's first K candidates by the run's rank; the new run holds those "
@@ -79,6 +81,7 @@ def run(args: argparse.Namespace) -> int:
     if args.depth is not None and args.depth < 1:
         raise UsageError(f"--depth must be >= 1, got {args.depth}")
     check_outputs(args.out, args.index)
+    check_feature_set_option(args.features)
     first = read_run(args.run)  # a malformed run fails before the slow steps
     try:
         inputs = load_inputs(args.collection, queries=args.queries, doc_format=args.format,
