@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from sklearn.base import clone
 
 from ltr import Ranker, load_model, make_ranking
 from ltr._shared import tiny_ranker
@@ -108,7 +109,7 @@ def test_cv_on_a_fold_directory_equals_training_each_fold_by_hand(fold_dir):
 
 
 def test_cv_on_a_dataset_pools_one_value_per_query(data):
-    res = cross_validate(small_ranker(), data, n_splits=3, metrics=METRICS, progress=False)
+    res = cross_validate(small_ranker(), data, n_splits=3, validation=True, metrics=METRICS, progress=False)
     pooled = res.per_query()
     assert sorted(pooled.index, key=int) == [str(q) for q in sorted(data.query_ids)]
     for fold in res.folds:
@@ -119,6 +120,26 @@ def test_cv_on_a_dataset_pools_one_value_per_query(data):
     assert set(evals) == {"vali", "train"} and len(evals["vali"]["ndcg@10"]) == 8
     assert len(res.curve()) == 20 and res.curve()[9] == pytest.approx(res.mean()["ndcg@10"])
     assert len(res.importance("gain")) == data.n_features
+
+
+def test_validation_auto_holds_out_a_part_only_for_a_model_that_stops_early(data):
+    """``validation="auto"`` (the default): a validation part when the estimator would stop early on it, none for
+    one that trains fixed rounds (no early stopping, or the small-data preset), which then trains on K - 1 parts."""
+    stops = small_ranker(early_stopping_rounds=3)
+    fixed = small_ranker()  # early_stopping_rounds=None
+    preset = Ranker(preset="small", n_estimators=6, min_child_samples=3, n_jobs=1)  # the preset does not stop
+    kept = Ranker(preset="small", n_estimators=6, min_child_samples=3, n_jobs=1,
+                  preset_keep=("early_stopping_rounds",))  # 50 rounds of patience, kept from the preset
+    for est, held in ((stops, True), (fixed, False), (preset, False), (kept, True)):
+        res = cross_validate(est, data, n_splits=3, metrics=["ndcg@10"], progress=False)
+        assert res.settings["validation"] is held
+        for fold, ref in zip(res.folds, query_kfold(data, 3, validation=held)):
+            model = clone(est).fit(ref.train, eval_set=[ref.vali] if held else [ref.train])
+            want = evaluate(ref.test.y, model.predict(ref.test), group_ptr=ref.test.group_ptr, metrics=["ndcg@10"])
+            assert fold.n_train_queries == ref.train.n_queries and fold.metrics == pytest.approx(want, abs=1e-12)
+            assert ("vali" in fold.evals) is held
+    with pytest.raises(ValueError, match="validation must be True, False or 'auto'"):
+        cross_validate(stops, data, n_splits=3, validation="yes", progress=False)
 
 
 def test_parallel_folds_give_the_same_results_as_sequential_ones(data):
@@ -151,8 +172,8 @@ def test_saved_models_reproduce_the_saved_test_scores(data, tmp_path):
 
 
 def test_normalisation_is_applied_to_each_fold_and_stored_with_the_fold_s_model(data, tmp_path):
-    res = cross_validate(small_ranker(), data, n_splits=3, metrics=METRICS, progress=False, save_dir=tmp_path,
-                         normalize="zscore")
+    res = cross_validate(small_ranker(), data, n_splits=3, validation=True, metrics=METRICS, progress=False,
+                         save_dir=tmp_path, normalize="zscore")
     assert res.settings["normalize"] == {"type": "query", "method": "zscore", "features": None}
     f = query_kfold(data, 3)[0]
     saved = np.loadtxt(tmp_path / "Fold1" / "test.scores")
@@ -182,7 +203,7 @@ def test_global_normalisation_is_fitted_on_each_training_part(data):
 
     from ltr.rankers.normalize import GlobalNormalizer
 
-    res = cross_validate(small_ranker(), data, n_splits=3, metrics=["ndcg@10"], progress=False,
+    res = cross_validate(small_ranker(), data, n_splits=3, validation=True, metrics=["ndcg@10"], progress=False,
                          normalize="global-minmax")
     f = query_kfold(data, 3)[1]
     g = GlobalNormalizer("minmax").fit(f.train.X)

@@ -90,3 +90,70 @@ def test_the_preset_is_the_same_option_in_train_and_cv_and_is_saved_with_the_mod
     assert loaded.get_params()["preset"] == "small"
     assert loaded.booster_.params["num_leaves"] == 15 and loaded.best_iteration_ == 20
     assert main(["cv", str(path), "--preset", "auto", "--folds", "3", "--rounds", "5", "--quiet"]) == 0
+
+
+def test_the_preset_trains_its_rounds_and_stops_early_only_when_asked():
+    """Measured without early stopping, the preset trains all its rounds; the validation set is still recorded."""
+    d = make_ranking(300, (5, 15), 5, random_state=1)
+    train, vali = d.subset(np.arange(200)), d.subset(np.arange(200, 300))
+    model = Ranker(preset="small", n_estimators=120, learning_rate=0.3, n_jobs=1).fit(train, eval_set=[vali])
+    assert model.preset_params_["early_stopping_rounds"] is None
+    assert model.best_iteration_ == 120 and model.booster_.current_iteration() == 120
+    curve = model.evals_result_["valid_0"]["ndcg@10"]
+    assert len(curve) == 120
+    # Five rounds of patience on the same (seeded) curve stop at the first best that lasts five rounds.
+    best, best_round = -np.inf, 0
+    for r, v in enumerate(curve, 1):
+        if v > best:
+            best, best_round = v, r
+        elif r - best_round >= 5:
+            break
+    assert best_round < 120
+    stopping = Ranker(preset="small", n_estimators=120, learning_rate=0.3, early_stopping_rounds=5, n_jobs=1)
+    stopping.fit(train, eval_set=[vali])
+    assert "early_stopping_rounds" not in stopping.preset_params_ and stopping.best_iteration_ == best_round
+    # Without a preset, the standard rule (50 rounds of patience) is unchanged.
+    standard = Ranker(preset=None, n_estimators=400, learning_rate=0.3, n_jobs=1).fit(train, eval_set=[vali])
+    assert standard.preset_params_ == {} and standard.best_iteration_ < 400
+
+
+def test_preset_keep_keeps_a_parameter_given_at_its_default_value(data):
+    kept = Ranker(preset="small", num_leaves=31, early_stopping_rounds=50, n_estimators=5, n_jobs=1,
+                  preset_keep=("num_leaves", "early_stopping_rounds"))
+    effective, applied = apply_preset(kept, data.n_queries)
+    assert (effective.num_leaves, effective.early_stopping_rounds) == (31, 50)
+    assert "num_leaves" not in applied and "early_stopping_rounds" not in applied and applied["learning_rate"] == 0.02
+    assert kept.fit(data).booster_.params["num_leaves"] == 31
+    assert clone(kept).get_params()["preset_keep"] == ("num_leaves", "early_stopping_rounds")
+    for bad in ("num_leaves", ("leaves",), (3,)):
+        with pytest.raises(ValueError, match="preset_keep must name Ranker parameters"):
+            Ranker(preset="small", preset_keep=bad).fit(data)
+
+
+def test_options_given_on_the_command_line_win_over_the_preset_even_at_their_defaults(data, tmp_path):
+    path = tmp_path / "train.txt"
+    write_letor(path, data)  # 60 queries: "auto" applies the preset
+    (tmp_path / "run.toml").write_text("leaves = 31\n")
+    for argv in (["--leaves", "31"], ["--leave=31"], ["--config", str(tmp_path / "run.toml")]):
+        out = tmp_path / "m.txt"
+        assert main(["train", str(path), "--rounds", "3", "--out", str(out), "--quiet", "--n-jobs", "1", *argv]) == 0
+        assert load_model(out).booster_.params["num_leaves"] == 31, argv
+    assert main(["train", str(path), "--rounds", "3", "--out", str(out), "--quiet", "--n-jobs", "1"]) == 0
+    assert load_model(out).booster_.params["num_leaves"] == 15  # not given: the preset's
+
+
+def test_cv_holds_out_a_validation_part_only_for_a_model_that_stops_early(data, tmp_path, capsys):
+    path = tmp_path / "train.txt"
+    write_letor(path, data)
+    res = tmp_path / "cv.json"
+    # The preset (auto, 60 queries) trains its fixed rounds: every fold trains on K-1 parts, none validates.
+    assert main(["cv", str(path), "--folds", "3", "--rounds", "4", "--out", str(res), "--n-jobs", "1"]) == 0
+    err = capsys.readouterr().err
+    assert "note: no validation part held out: the small-data preset trains its fixed rounds" in err
+    saved = json.loads(res.read_text())
+    assert saved["settings"]["validation"] is False
+    # --early-stopping 50 (the default value, given) holds one out and stops on it.
+    assert main(["cv", str(path), "--folds", "3", "--rounds", "4", "--early-stopping", "50", "--out", str(res),
+                 "--n-jobs", "1"]) == 0
+    assert "no validation part" not in capsys.readouterr().err
+    assert json.loads(res.read_text())["settings"]["validation"] is True

@@ -447,7 +447,8 @@ def add_model_options(p: argparse.ArgumentParser) -> None:
                        metavar=flag.lstrip("-").upper().replace("-", "_"))
     g.add_argument("--early-stopping", type=int, default=None, dest="early_stopping", metavar="ROUNDS",
                    help=f"stop when the validation metric has not improved for ROUNDS rounds; 0: off (default: "
-                        f"{d['early_stopping_rounds']} when a validation set is given)")
+                        f"{d['early_stopping_rounds']} when a validation set is given, but off under the small-data "
+                        "preset, which trains its fixed rounds)")
     g.add_argument("--early-stopping-metric", default=None, dest="early_stopping_metric", metavar="METRIC",
                    help="the validation metric that drives early stopping, as RankLib's -metric2t (default: "
                         "ndcg@10)")
@@ -531,8 +532,30 @@ def _distill_params(args: argparse.Namespace, objective_params: dict[str, Any]) 
     return out
 
 
+def given_dests(parser: argparse.ArgumentParser, argv: Sequence[str]) -> set[str]:
+    """The destinations of the options ``argv`` sets, abbreviations included (``--leave 31`` sets ``num_leaves``)."""
+    flags = {s: a.dest for a in parser._actions for s in a.option_strings if s.startswith("--")}
+    out = set()
+    for tok in argv:
+        if tok == "--":
+            break
+        if not tok.startswith("--"):
+            continue
+        name = tok.split("=", 1)[0]
+        hits = [name] if name in flags else [f for f in flags if f.startswith(name)]
+        if len(hits) == 1:
+            out.add(flags[hits[0]])
+    return out
+
+
 def apply_config(parser: argparse.ArgumentParser, args: argparse.Namespace, argv: Sequence[str]) -> None:
-    """Fill ``args`` from ``--config`` for every option the command line did not set; unknown keys are refused."""
+    """Fill ``args`` from ``--config`` for every option the command line did not set; unknown keys are refused.
+
+    Sets ``args.given_``: the destinations set on the command line or by the config file (``make_ranker`` keeps
+    them from the small-data preset).
+    """
+    given = given_dests(parser, argv)
+    args.given_ = set(given)
     path = getattr(args, "config", None)
     if not path:
         return
@@ -549,8 +572,6 @@ def apply_config(parser: argparse.ArgumentParser, args: argparse.Namespace, argv
         raise UsageError(f"--config {path}: not valid TOML ({e})") from None
     actions = {a.dest: a for a in parser._actions if a.option_strings}
     by_flag = {s.lstrip("-").replace("-", "_"): a for a in parser._actions for s in a.option_strings}
-    given = {a.dest for a in parser._actions for s in a.option_strings
-             if any(tok == s or tok.startswith(s + "=") for tok in argv)}
     for key, value in table.items():
         if key in ("params", "objective_params"):
             if not isinstance(value, dict):
@@ -568,6 +589,7 @@ def apply_config(parser: argparse.ArgumentParser, args: argparse.Namespace, argv
                              "tables [params] and [objective_params]")
         if action.dest in given:
             continue
+        args.given_.add(action.dest)
         if action.choices and value not in action.choices:
             raise UsageError(f"--config {path}: {key} = {value!r} is not one of {list(action.choices)}")
         if action.type in (int, float) and (isinstance(value, bool) or not isinstance(value, (int, float))):
@@ -597,11 +619,16 @@ def make_ranker(args: argparse.Namespace, *, has_valid: bool):
         raise UsageError(str(e)) from None
     objective_params = _distill_params(args, objective_params)
     kw = {param: getattr(args, param) for _, param, _, _ in _MODEL_FLAGS}
+    # Options given on the command line (or in --config) win over the small-data preset, even at default values.
+    given = getattr(args, "given_", set())
+    keep = tuple(param for _, param, _, _ in _MODEL_FLAGS if param in given)
+    if "early_stopping" in given:
+        keep += ("early_stopping_rounds",)
     model = Ranker(objective=args.objective, engine=args.engine, kernel=args.kernel, device=args.device,
                    early_stopping_rounds=rounds, early_stopping_metric=args.early_stopping_metric,
                    engine_params=engine_params or None, objective_params=objective_params or None,
                    n_jobs=getattr(args, "n_jobs", None), normalize=args.normalize,
-                   preset=None if getattr(args, "preset", "none") == "none" else args.preset,
+                   preset=None if getattr(args, "preset", "none") == "none" else args.preset, preset_keep=keep,
                    dataset_cache=getattr(args, "dataset_cache", None), **kw)
     if args.objective not in objective_names() or args.engine == "linear":  # --objective has no argparse choices
         try:

@@ -44,7 +44,9 @@ def register(sub) -> None:
                         "local copy in DIR (as ltr data fetch made it, or its parent folder)")
     f.add_argument("--folds", type=int, default=5, help="folds for a single file")
     f.add_argument("--no-vali", action="store_true", dest="no_vali",
-                   help="single file: train on K-1 parts without a validation part (nothing stops early)")
+                   help="single file: train on K-1 parts without a validation part (nothing stops early); without "
+                        "it a part is held out when the model stops early on it, which under the small-data preset "
+                        "it does only with --early-stopping N")
     f.add_argument("--split-seed", type=int, default=0, dest="split_seed", help="seed of the query shuffle")
     f.add_argument("--parallel-folds", type=int, default=1, dest="parallel_folds", metavar="N",
                    help="folds trained at once (-1: one per core); the cores are shared between them")
@@ -145,11 +147,14 @@ def run(args: argparse.Namespace) -> int:
             model, parallel = DistributedRanker(model, engine=args.dask_engine), 1
         result = cross_validate(
             model, args.data if folds is None else folds, metrics=names, n_splits=args.folds,
-            validation=not args.no_vali, random_state=args.split_seed, n_jobs=parallel, features=features,
-            n_features=n_features, save_dir=args.save_dir, progress=not args.quiet, name=args.name, gain=args.gain,
-            no_relevant=args.no_relevant, convention=args.convention, read_options=reader_options(args),
-            feature_names=feature_names,
+            validation=False if args.no_vali else "auto", random_state=args.split_seed, n_jobs=parallel,
+            features=features, n_features=n_features, save_dir=args.save_dir, progress=not args.quiet,
+            name=args.name, gain=args.gain, no_relevant=args.no_relevant, convention=args.convention,
+            read_options=reader_options(args), feature_names=feature_names,
         )
+    if result.settings.get("validation") is False and not args.no_vali:
+        note(args, "note: no validation part held out: the small-data preset trains its fixed rounds on K-1 parts "
+                   "(--early-stopping N holds one out and stops early)")
     if folds is not None:
         result.settings.update({"source": "registry", "dataset": args.dataset, "root": str(args.root)})
     elif Path(args.data).is_file():

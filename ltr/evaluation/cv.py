@@ -70,6 +70,28 @@ def _named(d: RankingDataset | None, names: tuple[str, ...] | None) -> RankingDa
     return replace(d, feature_names=names)
 
 
+def _stops_early(estimator):
+    """For ``validation="auto"``: whether ``estimator``, trained on ``n`` queries, would stop early on a validation
+    set (its ``early_stopping_rounds`` after any preset, :func:`ltr.rankers.presets.apply_preset`)."""
+    est = estimator
+    if not _has_param(est, "early_stopping_rounds") and _has_param(est, "ranker"):  # a wrapper (ltr.dask)
+        from ltr import Ranker
+
+        est = est.get_params(deep=False)["ranker"] or Ranker()
+
+    def decide(n: int) -> bool:
+        if not _has_param(est, "early_stopping_rounds"):
+            return False
+        if hasattr(est, "engine") and hasattr(est, "preset"):
+            from ltr.rankers.presets import apply_preset
+
+            effective, _ = apply_preset(est, n)
+            return bool(effective.early_stopping_rounds)
+        return bool(est.get_params(deep=False)["early_stopping_rounds"])
+
+    return decide
+
+
 def _run_fold(estimator, fold: Fold, n_features, columns, metrics, conventions, normalize, record_train,
               save_dir, threads, read_options, names, progress) -> FoldResult:
     from sklearn.base import clone
@@ -168,7 +190,7 @@ def cross_validate(
     *,
     metrics: str | Sequence[str] = ("ndcg@1", "ndcg@3", "ndcg@5", "ndcg@10", "map"),
     n_splits: int = 5,
-    validation: bool = True,
+    validation: bool | str = "auto",
     random_state: int | None = 0,
     n_jobs: int | None = 1,
     backend: str = "loky",
@@ -199,8 +221,14 @@ def cross_validate(
         (:func:`~ltr.evaluation.letor_folds`), or ready folds (see :func:`~ltr.evaluation.make_folds`).
     metrics : str or sequence of str
         Test metrics, names as :func:`ltr.metrics.parse_metric` takes them.
-    n_splits, validation, random_state
+    n_splits, random_state
         For a single dataset or file: see :func:`query_kfold`.
+    validation : bool or "auto", default="auto"
+        For a single dataset or file: hold out a validation part in each fold (:func:`query_kfold`'s rotation:
+        train on K - 2 parts). ``"auto"`` holds one out only when the estimator would stop early on it, trained on
+        that many queries: not under :class:`ltr.Ranker`'s small-data preset, which trains its fixed rounds
+        (:mod:`ltr.rankers.presets`), so that those folds train on K - 1 parts. The result's ``settings`` record
+        the choice (``"validation"``).
     n_jobs : int, optional, default=1
         Folds trained at once, with the toolkit's meaning of ``n_jobs`` (:mod:`ltr.threads`: ``-1`` every core,
         None one fold at a time). Capped by the number of folds and of cores; with more than one worker, an
@@ -260,6 +288,10 @@ def cross_validate(
         raise ValueError(f"backend must be 'loky' or 'threading', got {backend!r}")
     read_options = dict(read_options or {})
     norm = make_normalizer(normalize)  # validates the name early
+    if validation == "auto":
+        validation = _stops_early(estimator)
+    elif not isinstance(validation, (bool, np.bool_)):
+        raise ValueError(f"validation must be True, False or 'auto', got {validation!r}")
     folds, source, datasets = make_folds(data, n_splits, random_state=random_state, validation=validation,
                                          read_options=read_options)
     if not folds:

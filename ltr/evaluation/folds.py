@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -134,8 +134,20 @@ def query_kfold(data: RankingDataset, n_splits: int = 5, *, validation: bool = T
     return folds
 
 
+def _cut(d: RankingDataset, n_splits, validation, random_state) -> tuple[list[Fold], bool]:
+    """:func:`query_kfold` with ``validation`` a bool or a callable deciding from the training queries per fold."""
+    if not callable(validation):
+        return query_kfold(d, n_splits, validation=validation, random_state=random_state), bool(validation)
+    if isinstance(n_splits, (int, np.integer)) and not isinstance(n_splits, bool) and n_splits >= 3 \
+            and d.n_queries >= n_splits:
+        held = query_kfold(d, n_splits, validation=True, random_state=random_state)
+        if validation(min(f.train.n_queries for f in held)):
+            return held, True
+    return query_kfold(d, n_splits, validation=False, random_state=random_state), False
+
+
 def make_folds(data: RankingDataset | str | os.PathLike | Sequence[Fold], n_splits: int = 5, *,
-               random_state: int | None = 0, validation: bool = True,
+               random_state: int | None = 0, validation: bool | Callable[[int], bool] = True,
                read_options: Mapping[str, Any] | None = None) -> tuple[list[Fold], dict, list[dict]]:
     """The folds of ``data``, how they were made, and summaries of the data they were cut from.
 
@@ -144,6 +156,9 @@ def make_folds(data: RankingDataset | str | os.PathLike | Sequence[Fold], n_spli
     ``source`` records how the folds were made (for result files), ``datasets`` holds
     :func:`ltr.datasets.dataset_summary` of a single dataset (empty for a fold directory). ``read_options`` go to
     :func:`ltr.io.read_letor` for a single file (a fold directory's files are read later, by :func:`load_part`).
+    For a single dataset, ``validation`` may be a callable: given the training queries of each fold with a
+    validation part held out (the fewest over the folds), it says whether to hold one out (``source`` records the
+    answer as ``"validation"``).
 
     Examples
     --------
@@ -155,9 +170,9 @@ def make_folds(data: RankingDataset | str | os.PathLike | Sequence[Fold], n_spli
     if isinstance(data, (list, tuple)) and all(isinstance(f, Fold) for f in data):
         return list(data), {"source": "folds"}, []
     if isinstance(data, RankingDataset):
-        return (query_kfold(data, n_splits, validation=validation, random_state=random_state),
-                {"source": "query_kfold", "n_splits": n_splits, "random_state": random_state},
-                [dataset_summary(data)])
+        folds, held = _cut(data, n_splits, validation, random_state)
+        return (folds, {"source": "query_kfold", "n_splits": n_splits, "random_state": random_state,
+                        "validation": held}, [dataset_summary(data)])
     path = Path(data)
     if path.is_dir():
         return letor_folds(path), {"source": "letor_folds", "root": str(path)}, []
@@ -165,9 +180,9 @@ def make_folds(data: RankingDataset | str | os.PathLike | Sequence[Fold], n_spli
         from ltr.io import read_letor
 
         d = read_letor(path, **dict(read_options or {}))
-        return (query_kfold(d, n_splits, validation=validation, random_state=random_state),
-                {"source": "query_kfold", "file": str(path), "n_splits": n_splits, "random_state": random_state},
-                [dataset_summary(d, path.name)])
+        folds, held = _cut(d, n_splits, validation, random_state)
+        return (folds, {"source": "query_kfold", "file": str(path), "n_splits": n_splits,
+                        "random_state": random_state, "validation": held}, [dataset_summary(d, path.name)])
     raise FileNotFoundError(f"no such file or fold directory: {path}")
 
 

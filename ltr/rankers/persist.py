@@ -127,8 +127,9 @@ def load_model(path: str | os.PathLike) -> Ranker:
         best = int(meta["best_iteration"])
     except (KeyError, TypeError, ValueError) as e:
         raise ModelFormatError(f"{mpath}: missing or invalid field ({e})") from None
-    if isinstance(params.get("eval_at"), list):
-        params["eval_at"] = tuple(params["eval_at"])
+    for key in ("eval_at", "preset_keep"):  # tuples, written as JSON lists
+        if isinstance(params.get(key), list):
+            params[key] = tuple(params[key])
     try:
         model = Ranker(**params)
     except TypeError as e:

@@ -4,8 +4,9 @@ ranker trained by coordinate ascent on the metric (``engine="linear"``, :mod:`lt
 Defaults are the same wherever a ranker is made (``Ranker()``, ``ltr train``, ``ltr cv``): 300 rounds at learning
 rate 0.05 with 31-leaf trees, stopping when the first validation set's NDCG@10 has not improved for 50 rounds (only
 when a validation set is given). With the default ``preset="auto"``, training data of fewer than 500 queries gets
-the small-data defaults of :mod:`ltr.rankers.presets` instead (measured to overfit a few dozen queries less);
-``preset=None`` keeps the standard ones. Persistence lives in :mod:`ltr.rankers.persist`.
+the small-data defaults of :mod:`ltr.rankers.presets` instead (measured to overfit a few dozen queries less), which
+train their fixed rounds without stopping early; ``preset=None`` keeps the standard ones. Persistence lives in
+:mod:`ltr.rankers.persist`.
 """
 
 from __future__ import annotations
@@ -221,8 +222,12 @@ class Ranker(BaseEstimator):
         leaves of at least 100 rows at learning rate 0.02 with L2 10, 80% of the features per tree and 80% of the
         queries per round (LightGBM's ``bagging_by_query``); ``"auto"`` applies it when the training data has fewer
         than 500 queries (the default); None never does. A parameter given a value other than its default keeps that
-        value; ``preset_params_`` records what the preset set. The same in ``Ranker()``, ``ltr train --preset`` and
-        ``ltr cv --preset``.
+        value; ``preset_params_`` records what the preset set. The preset trains all its rounds (no early stopping:
+        measured better on small query sets; ``early_stopping_rounds`` given another value stops early). The same
+        in ``Ranker()``, ``ltr train --preset`` and ``ltr cv --preset``.
+    preset_keep : tuple of str, default=()
+        Parameters the preset leaves as given even at their default values (``ltr train`` and ``ltr cv`` name here
+        every model option given on the command line, so that ``--leaves 31`` means 31).
 
     Attributes
     ----------
@@ -281,6 +286,7 @@ class Ranker(BaseEstimator):
         verbose: int = 0,
         dataset_cache: str | None = None,
         preset: str | None = "auto",
+        preset_keep: tuple[str, ...] = (),
     ):
         self.objective = objective
         self.engine = engine
@@ -305,6 +311,7 @@ class Ranker(BaseEstimator):
         self.verbose = verbose
         self.dataset_cache = dataset_cache
         self.preset = preset
+        self.preset_keep = preset_keep
 
     # -- validation ---------------------------------------------------------------------------------------------
     def _resolve_objective(self) -> dict | None:
@@ -361,6 +368,10 @@ class Ranker(BaseEstimator):
         from ltr.rankers.presets import resolve_preset
 
         resolve_preset(self.preset)  # an unknown name lists the presets
+        keep = self.preset_keep or ()
+        known = set(self.get_params(deep=False))
+        if isinstance(keep, str) or any(not isinstance(k, str) or k not in known for k in keep):
+            raise ValueError(f"preset_keep must name Ranker parameters, got {keep!r}")
         native_objective = self._resolve_objective()
         check_hyper_parameters(self)
         if self.engine_params and self.engine != "linear":  # the linear ranker's were checked with its objective
@@ -476,7 +487,7 @@ class Ranker(BaseEstimator):
         t0 = time.perf_counter()
         try:
             booster, record, best = backend.train(params, train, valid, names, int(effective.n_estimators), fobj,
-                                                  metrics, self.early_stopping_rounds, callbacks)
+                                                  metrics, effective.early_stopping_rounds, callbacks)
         except Exception as e:
             raise _engine_error(self, e) from e
         finally:
