@@ -1,15 +1,24 @@
-"""From raw text to a learned ranker: BM25 top-100 -> default features -> LambdaMART, 5-fold CV over queries.
+"""From raw text to a learned ranker: BM25 top-100 -> features -> LambdaMART, 5-fold CV over queries.
+
+Two pipelines (``--pipeline``):
+
+- ``small`` (the default; what the toolkit recommends for collections of tens to hundreds of judged queries):
+  Terrier's analysis and BM25 (``Analyzer.terrier()``; k1 1.2, b 0.75, Terrier's idf, k3 8 over the largest query
+  term frequency, as ``ltr features --bm25-preset terrier``), the shipped ``small_collections`` feature set (nine
+  BM25 settings, Bo1/RM3 expansion, DPH, SDM, BM25F; ``--features small_collections``) and ``ltr.Ranker``'s own
+  default below 500 training queries, the small-data preset (``preset="auto"``), which trains its fixed 300 rounds
+  on all four training folds (:mod:`ltr.rankers.presets`: stopping early on a held-out fifth was measured worse);
+- ``default``: the default analysis and BM25, the ``default`` feature set (88 columns) and the Ranker's standard
+  defaults (``preset=None``), a fifth of each training part held out to stop early (50 rounds without gain in
+  NDCG@10): the pipeline issue #13 started from, kept to show what the other one changes.
 
 For each collection (Cranfield, NPL/Vaswani, CACM in ``../shared/data``):
 
 1. index the documents, retrieve the BM25 top 100 per query (the baseline run);
-2. log the default feature set for every (query, candidate) pair (:func:`features.extract`);
+2. log the pipeline's feature set for every (query, candidate) pair (:func:`features.extract`);
 3. 5-fold cross-validation over queries (:func:`ltr.evaluation.cross_validate` on folds cut here): train
-   ``ltr.Ranker(objective="lambdarank")`` (its standard defaults: at most 300 rounds, learning rate 0.05, early
-   stopping after 50 rounds without gain on the validation part; ``--preset auto`` lets the small-data preset
-   replace them, as ``Ranker``'s own default does below 500 training queries) on four folds, a fifth of their
-   queries held out as that validation part, and rerank the held-out fold's candidates (the out-of-fold run,
-   :meth:`CVResult.run`);
+   ``ltr.Ranker(objective="lambdarank")`` on four folds as the pipeline says, and rerank the held-out fold's
+   candidates (the out-of-fold run, :meth:`CVResult.run`);
 4. evaluate both runs against the full judgments with trec_eval's conventions (:func:`ltr.metrics.
    evaluate_run_per_query`; judged documents outside the top 100 count as missed), per query, over the queries
    with at least one relevant judgment; a query the first stage returns nothing for scores 0 in both runs;
@@ -18,7 +27,8 @@ For each collection (Cranfield, NPL/Vaswani, CACM in ``../shared/data``):
    metric) comparison in the table are adjusted together with Holm's method (:func:`ltr.evaluation.holm`),
    separately for each test.
 
-Run: ``python examples/text_to_ranker.py [--collections cranfield vaswani_npl cacm] [--folds 5]``. With
+Run: ``python examples/text_to_ranker.py [--pipeline small default] [--collections cranfield vaswani_npl cacm]
+[--folds 5]``. With
 ``--fragment`` the printed text is also written to ``benchmarks/results/text_to_ranker.md``, the fragment
 ``benchmarks/RESULTS.md`` is assembled from (``benchmarks/README.md``).
 """
@@ -36,6 +46,7 @@ import pandas as pd
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
 from features import Analyzer, BM25Retriever, InvertedIndex, extract, load_test_collection, qid_mapping  # noqa: E402
+from features.featureset import FeatureSet  # noqa: E402
 from ltr import Ranker  # noqa: E402
 from ltr._shared import shared_data_dir  # noqa: E402
 from ltr.evaluation import Fold, compare, cross_validate, holm  # noqa: E402
@@ -45,6 +56,15 @@ METRICS = ("ndcg@10", "map", "p@10")
 TESTS = ("t", "randomization")
 N_PERMUTATIONS = 10_000
 FRAGMENT = os.path.join(os.path.dirname(__file__), "..", "benchmarks", "results", "text_to_ranker.md")
+#: The Ranker of the ``default`` pipeline: 15 leaves, row and column sampling 0.8, the standard defaults otherwise.
+STANDARD_RANKER = {"num_leaves": 15, "subsample": 0.8, "colsample_bytree": 0.8, "preset": None}
+#: What each --pipeline sets: analyzer, first-stage BM25 parameters, feature set, Ranker parameters.
+PIPELINES = {
+    "small": {"analyzer": "terrier", "bm25": {"k1": 1.2, "b": 0.75, "idf": "terrier", "k3": 8.0, "qtf_norm": "max"},
+              "features": "small_collections", "ranker": {"preset": "auto"}, "early_stopping": False},
+    "default": {"analyzer": "default", "bm25": {}, "features": "default", "ranker": STANDARD_RANKER,
+                "early_stopping": True},
+}
 
 
 def per_query(qrels: pd.DataFrame, run: pd.DataFrame, qids: list[str]) -> pd.DataFrame:
@@ -71,7 +91,8 @@ def query_folds(data, folds: int, seed: int, early_stopping: bool) -> list[Fold]
 
 
 def run_collection(folder, *, k: int = 100, folds: int = 5, seed: int = 0, analyzer: Analyzer | None = None,
-                   ranker_params: dict | None = None, early_stopping: bool = True, verbose: bool = True) -> dict:
+                   bm25: dict | None = None, feature_set: str = "default", ranker_params: dict | None = None,
+                   early_stopping: bool = True, verbose: bool = True) -> dict:
     """Baseline and cross-validated LambdaMART on one collection; returns the per-query tables and comparison.
 
     With ``early_stopping`` a fifth of each fold's training queries is held out to choose the number of trees
@@ -80,17 +101,15 @@ def run_collection(folder, *, k: int = 100, folds: int = 5, seed: int = 0, analy
     t0 = time.perf_counter()
     tc = load_test_collection(folder)
     index = InvertedIndex.build(tc.docs, analyzer or Analyzer())
-    bm25 = BM25Retriever(index).search(tc.queries, k=k)
-    data = extract(index, tc.queries, bm25, "default", qrels=tc.qrels)
+    first = BM25Retriever(index, **(bm25 or {})).search(tc.queries, k=k)
+    data = extract(index, tc.queries, first, FeatureSet.load(feature_set), qrels=tc.qrels)
     t_features = time.perf_counter() - t0
     qids_all = list(tc.queries.qids)
     letor_to_str = {str(v): q for q, v in qid_mapping(qids_all).items()}  # LETOR qid -> the collection's
-    # preset=None: the standard defaults, as stated; ranker_params={"preset": "auto"} lets the small-data preset in.
-    params = dict(objective="lambdarank", num_leaves=15, subsample=0.8, colsample_bytree=0.8, random_state=seed,
-                  n_jobs=1, preset=None)
+    params = dict(objective="lambdarank", random_state=seed, n_jobs=1)
+    params.update(STANDARD_RANKER if ranker_params is None else ranker_params)
     if not early_stopping:
         params["early_stopping_rounds"] = None
-    params.update(ranker_params or {})
     t1 = time.perf_counter()
     cv = cross_validate(Ranker(**params), query_folds(data, folds, seed, early_stopping), metrics=list(METRICS),
                         record_train=False, progress=False, name="LambdaMART")
@@ -98,7 +117,7 @@ def run_collection(folder, *, k: int = 100, folds: int = 5, seed: int = 0, analy
     trees = [f.rounds for f in cv.folds]
     judged = tc.qrels.groupby("qid")["rel"].max()
     qids = [q for q in qids_all if judged.get(q, 0) > 0]  # queries with at least one relevant document
-    base = per_query(tc.qrels, bm25, qids)
+    base = per_query(tc.qrels, first, qids)
     learned = per_query(tc.qrels, cv.run(qid_map=letor_to_str), qids)
     # Uncorrected here: report() adjusts the whole table's family at once.
     comp = compare({"BM25": base, "LambdaMART": learned}, "BM25", metrics=list(METRICS), tests=list(TESTS),
@@ -134,7 +153,7 @@ def report(results: list[dict]) -> str:
               "for each test; * adjusted p < 0.05. W/T/L: queries where LambdaMART is better / equal / worse.",
               "", "Metrics: " + describe_conventions(source="trec", complete=True) + "; over each collection's "
               "queries with at least one relevant judgment.", "",
-              "Trees per fold (early stopping): " + "; ".join(f"{r['name']} {r['trees']}" for r in results) + "."]
+              "Trees per fold: " + "; ".join(f"{r['name']} {r['trees']}" for r in results) + "."]
     return "\n".join(lines)
 
 
@@ -156,10 +175,15 @@ def main(argv=None) -> int:
     ap.add_argument("--topk", type=int, default=100, help="BM25 candidates per query")
     ap.add_argument("--seed", type=int, default=0, help="seed of the folds and the trees")
     ap.add_argument("--no-early-stopping", action="store_true",
-                    help="train 300 trees per fold instead of choosing the number on held-out training queries")
-    ap.add_argument("--preset", choices=["none", "auto", "small"], default="none",
-                    help="Ranker's small-data preset: none (the standard defaults), auto (below 500 training queries, "
-                    "Ranker's own default) or small")
+                    help="default pipeline: train 300 trees per fold instead of choosing the number on held-out "
+                         "training queries (the small pipeline never stops early)")
+    ap.add_argument("--pipeline", nargs="+", choices=list(PIPELINES), default=list(PIPELINES),
+                    help="small: Terrier's analysis and BM25, the small_collections features, the small-data preset; "
+                         "default: default analysis and BM25, the default features, the standard Ranker defaults "
+                         "(default: both, in that order)")
+    ap.add_argument("--preset", choices=["pipeline", "none", "auto", "small"], default="pipeline",
+                    help="Ranker's small-data preset: the pipeline's (auto for small, none for default), none (the "
+                         "standard defaults), auto (below 500 training queries, Ranker's own default) or small")
     ap.add_argument("--fragment", nargs="?", const=FRAGMENT, default=None, metavar="PATH",
                     help="also write the output as a benchmark fragment (default benchmarks/results/text_to_ranker.md)")
     args = ap.parse_args(argv)
@@ -171,19 +195,30 @@ def main(argv=None) -> int:
         sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "benchmarks"))
         from _report import Fragment
 
-        rep = Fragment(__file__, "From text to a ranker: BM25 top 100 -> default features -> LambdaMART", argv,
+        rep = Fragment(__file__, "From text to a ranker: BM25 top 100 -> features -> LambdaMART", argv,
                        out=args.fragment)
     else:
         rep = _Print()
-    preset = None if args.preset == "none" else args.preset
-    rep.print(f"Per collection: BM25 top {args.topk} (features.BM25Retriever, default analysis) -> the default "
-              f"feature set -> ltr.Ranker LambdaMART (15 leaves, subsample and column sample 0.8, preset={preset!r}, "
-              f"otherwise the Ranker's defaults), {args.folds}-fold cross-validation over queries (seed {args.seed}), "
-              + ("a fifth of each training part held out for early stopping." if not args.no_early_stopping
-                 else "no early stopping.") + "\n")
-    results = [run_collection(root / c, k=args.topk, folds=args.folds, seed=args.seed, ranker_params={"preset": preset},
-                              early_stopping=not args.no_early_stopping) for c in args.collections]
-    rep.print(report(results))
+    for name in args.pipeline:
+        pipe = PIPELINES[name]
+        ranker = dict(pipe["ranker"])
+        if args.preset != "pipeline":
+            ranker["preset"] = None if args.preset == "none" else args.preset
+        analyzer = Analyzer.terrier() if pipe["analyzer"] == "terrier" else Analyzer()
+        first = (f"Terrier's BM25 ({', '.join(f'{k} {v}' for k, v in pipe['bm25'].items())}), Analyzer.terrier()"
+                 if pipe["analyzer"] == "terrier" else "BM25 with the default analysis and parameters")
+        learner = ", ".join(f"{k}={v!r}" for k, v in ranker.items())
+        early_stopping = pipe["early_stopping"] and not args.no_early_stopping
+        rep.print(f"### Pipeline `{name}`\n")
+        rep.print(f"Per collection: {first}, top {args.topk} -> the `{pipe['features']}` feature set -> ltr.Ranker "
+                  f"LambdaMART ({learner}, otherwise the Ranker's defaults), {args.folds}-fold cross-validation over "
+                  f"queries (seed {args.seed}), "
+                  + ("a fifth of each training part held out for early stopping." if early_stopping
+                     else "no early stopping (fixed rounds).") + "\n")
+        results = [run_collection(root / c, k=args.topk, folds=args.folds, seed=args.seed, analyzer=analyzer,
+                                  bm25=pipe["bm25"], feature_set=pipe["features"], ranker_params=ranker,
+                                  early_stopping=early_stopping) for c in args.collections]
+        rep.print(report(results) + "\n")
     rep.write()
     return 0
 

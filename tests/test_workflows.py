@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from ltr.cli import main
-from ltr.io import read_qrels, read_run
+from ltr.io import read_letor, read_qrels, read_run
 from ltr.metrics import evaluate_run
 
 pytestmark = [pytest.mark.shared, pytest.mark.slow]
@@ -65,8 +65,9 @@ def test_mq2008_segments_to_a_significance_table_and_a_report(shared_file, tmp_p
 def test_a_text_collection_to_a_significance_table_and_a_report(shared_file, tmp_path, capsys):
     coll = shared_file("cranfield")
     letor, bm25, qrels = tmp_path / "cran.letor", tmp_path / "bm25.run", tmp_path / "cran.qrels"
-    ok(["features", "--collection", str(coll), "--topk", "50", "--out", str(letor), "--save-run", str(bm25),
-        "--qrels-out", str(qrels), "--quiet"], capsys)
+    ok(["features", "--collection", str(coll), "--bm25-preset", "terrier", "--features", "small_collections",
+        "--topk", "50", "--out", str(letor), "--save-run", str(bm25), "--qrels-out", str(qrels), "--quiet"], capsys)
+    assert read_letor(letor).n_features == 27
     ok(["cv", str(letor), "--folds", "5", *FAST, "--name", "lambdamart", "--out", str(tmp_path / "cv.json"),
         "--run-out", str(tmp_path / "ltr.run")], capsys)
     # The out-of-fold run reranks exactly the BM25 candidates, every query once.
