@@ -157,3 +157,16 @@ def test_cv_holds_out_a_validation_part_only_for_a_model_that_stops_early(data, 
                  "--n-jobs", "1"]) == 0
     assert "no validation part" not in capsys.readouterr().err
     assert json.loads(res.read_text())["settings"]["validation"] is True
+
+
+def test_train_says_the_preset_does_not_stop_on_the_validation_set(data, tmp_path, capsys):
+    path = tmp_path / "train.txt"
+    write_letor(path, data)
+    assert main(["train", str(path), "--valid", str(path), "--rounds", "60", "--n-jobs", "1"]) == 0
+    out, err = capsys.readouterr()
+    assert "it trains all its rounds, recording --valid's metrics (--early-stopping N stops early)" in err
+    assert "trained 60 rounds" in out
+    assert main(["train", str(path), "--valid", str(path), "--rounds", "60", "--early-stopping", "5", "--n-jobs",
+                 "1", "--learning-rate", "0.5"]) == 0
+    out, err = capsys.readouterr()
+    assert "trains all its rounds" not in err and "trained 60 rounds" not in out

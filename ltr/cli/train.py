@@ -135,8 +135,10 @@ def run_train(args: argparse.Namespace) -> int:
     applied = getattr(model, "preset_params_", None)
     if applied:
         shown = ", ".join(f"{k}={v}" for k, v in applied.items())
+        stops = ("; it trains all its rounds, recording --valid's metrics (--early-stopping N stops early)"
+                 if args.valid and "early_stopping_rounds" in applied else "")
         note(args, f"small-data preset ({train.n_queries} training queries): {shown}; --preset none keeps the "
-                   "standard defaults")
+                   f"standard defaults{stops}")
     if args.out:
         model.save(args.out)
     sets = [s for s in ("train", "valid", "test") if s in result]
