@@ -121,7 +121,7 @@ def _run_fold(estimator, fold: Fold, n_features, columns, metrics, conventions, 
     if vali is not None:
         eval_set.append(vali)
         names.append("vali")
-    stops = _has_param(model, "early_stopping_rounds") and model.get_params()["early_stopping_rounds"]
+    stops = _stops_early(model)(train.n_queries)  # after any preset: the small-data one trains fixed rounds
     if record_train and (vali is not None or not stops):  # never let the training set be the only one
         eval_set.append(train)
         names.append("train")
