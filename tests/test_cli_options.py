@@ -332,3 +332,8 @@ def test_a_usage_error_is_one_line_naming_the_cause_and_where_the_usage_is(argv,
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "error: " in err and err.rstrip().endswith("--help)"), err
+
+
+def test_an_unknown_option_is_named_by_its_sub_command(capsys):
+    assert main(["cv", "x.letor", "-q"]) == 2
+    assert capsys.readouterr().err == "ltr cv: error: unrecognized arguments: -q (see ltr cv --help)\n"

@@ -42,7 +42,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         parser = build_parser()
         try:
-            args = parser.parse_args(argv)
+            args, extra = parser.parse_known_args(argv)
+            if extra:  # named by the sub-command, whose --help lists what it takes
+                getattr(args, "parser_", parser).error(f"unrecognized arguments: {' '.join(extra)}")
         except SystemExit as e:  # argparse already printed the usage message
             return int(e.code or 0)
         code = guard(args.command, lambda a: apply_config(a.parser_, a, argv), args)
