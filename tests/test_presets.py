@@ -170,3 +170,16 @@ def test_train_says_the_preset_does_not_stop_on_the_validation_set(data, tmp_pat
                  "1", "--learning-rate", "0.5"]) == 0
     out, err = capsys.readouterr()
     assert "trains all its rounds" not in err and "trained 60 rounds" not in out
+
+
+def test_cv_on_fold_folders_says_their_vali_parts_do_not_stop_the_preset(data, tmp_path, capsys):
+    from ltr.evaluation import query_kfold
+
+    for f in query_kfold(data, 3):
+        (tmp_path / f.name).mkdir()
+        for part in ("train", "vali", "test"):
+            write_letor(tmp_path / f.name / f"{part}.txt", getattr(f, part))
+    assert main(["cv", str(tmp_path), "--rounds", "4", "--n-jobs", "1"]) == 0
+    assert "note: the vali parts are recorded, not used to stop: the small-data preset" in capsys.readouterr().err
+    assert main(["cv", str(tmp_path), "--rounds", "4", "--n-jobs", "1", "--early-stopping", "2"]) == 0
+    assert "not used to stop" not in capsys.readouterr().err

@@ -110,7 +110,7 @@ def _has_vali(args, folds) -> bool:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ltr.evaluation import cross_validate
+    from ltr.evaluation import cross_validate, stops_early
     from ltr.io import write_run
     from ltr.io.qidmap import find_qid_map
     from ltr.metrics import describe_conventions
@@ -155,6 +155,10 @@ def run(args: argparse.Namespace) -> int:
     if result.settings.get("validation") is False and not args.no_vali:
         note(args, "note: no validation part held out: the small-data preset trains its fixed rounds on K-1 parts "
                    "(--early-stopping N holds one out and stops early)")
+    elif any("vali" in f.evals for f in result.folds) and not stops_early(
+            model, min(f.n_train_queries for f in result.folds)):
+        note(args, "note: the vali parts are recorded, not used to stop: the small-data preset trains its fixed "
+                   "rounds (--early-stopping N stops on them)")
     if folds is not None:
         result.settings.update({"source": "registry", "dataset": args.dataset, "root": str(args.root)})
     elif Path(args.data).is_file():

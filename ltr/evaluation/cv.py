@@ -15,6 +15,7 @@ Scikit-learn's own tools work on :class:`ltr.Ranker` too; see :func:`ltr.evaluat
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import time
@@ -35,7 +36,7 @@ from ltr.threads import cpu_count, resolve_n_jobs
 if TYPE_CHECKING:
     from ltr.rankers.normalize import GlobalNormalizer, QueryNormalizer
 
-__all__ = ["CURVE_K", "cross_validate"]
+__all__ = ["CURVE_K", "cross_validate", "stops_early"]
 
 logger = logging.getLogger(__name__)
 
@@ -70,26 +71,28 @@ def _named(d: RankingDataset | None, names: tuple[str, ...] | None) -> RankingDa
     return replace(d, feature_names=names)
 
 
-def _stops_early(estimator):
-    """For ``validation="auto"``: whether ``estimator``, trained on ``n`` queries, would stop early on a validation
-    set (its ``early_stopping_rounds`` after any preset, :func:`ltr.rankers.presets.apply_preset`)."""
+def stops_early(estimator, n_queries: int) -> bool:
+    """Whether ``estimator``, trained on ``n_queries`` queries, stops early on a validation set: its
+    ``early_stopping_rounds`` after any preset (:func:`ltr.rankers.presets.apply_preset`; the small-data preset
+    trains fixed rounds). A wrapper with a ``ranker`` parameter (:class:`ltr.dask.DistributedRanker`) answers for it.
+
+    >>> from ltr import Ranker
+    >>> stops_early(Ranker(), 5000), stops_early(Ranker(), 50), stops_early(Ranker(preset=None), 50)
+    (True, False, True)
+    """
     est = estimator
     if not _has_param(est, "early_stopping_rounds") and _has_param(est, "ranker"):  # a wrapper (ltr.dask)
         from ltr import Ranker
 
         est = est.get_params(deep=False)["ranker"] or Ranker()
+    if not _has_param(est, "early_stopping_rounds"):
+        return False
+    if hasattr(est, "engine") and hasattr(est, "preset"):
+        from ltr.rankers.presets import apply_preset
 
-    def decide(n: int) -> bool:
-        if not _has_param(est, "early_stopping_rounds"):
-            return False
-        if hasattr(est, "engine") and hasattr(est, "preset"):
-            from ltr.rankers.presets import apply_preset
-
-            effective, _ = apply_preset(est, n)
-            return bool(effective.early_stopping_rounds)
-        return bool(est.get_params(deep=False)["early_stopping_rounds"])
-
-    return decide
+        effective, _ = apply_preset(est, n_queries)
+        return bool(effective.early_stopping_rounds)
+    return bool(est.get_params(deep=False)["early_stopping_rounds"])
 
 
 def _run_fold(estimator, fold: Fold, n_features, columns, metrics, conventions, normalize, record_train,
@@ -121,7 +124,7 @@ def _run_fold(estimator, fold: Fold, n_features, columns, metrics, conventions, 
     if vali is not None:
         eval_set.append(vali)
         names.append("vali")
-    stops = _stops_early(model)(train.n_queries)  # after any preset: the small-data one trains fixed rounds
+    stops = stops_early(model, train.n_queries)  # after any preset: the small-data one trains fixed rounds
     if record_train and (vali is not None or not stops):  # never let the training set be the only one
         eval_set.append(train)
         names.append("train")
@@ -289,7 +292,7 @@ def cross_validate(
     read_options = dict(read_options or {})
     norm = make_normalizer(normalize)  # validates the name early
     if validation == "auto":
-        validation = _stops_early(estimator)
+        validation = functools.partial(stops_early, estimator)
     elif not isinstance(validation, (bool, np.bool_)):
         raise ValueError(f"validation must be True, False or 'auto', got {validation!r}")
     folds, source, datasets = make_folds(data, n_splits, random_state=random_state, validation=validation,
