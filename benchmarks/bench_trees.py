@@ -13,8 +13,9 @@ Per-call time to score 100 rows of the MSLR sample (136 features, float32) with 
 
 tl2cgen and lleaves run in a worker process of a Python that has them (``--tl2cgen-python``, ``--lleaves-python``;
 default: this one): lleaves 1.3 needs llvmlite < 0.45, which current Numba does not allow beside it, so it lives in
-its own environment. A reference that cannot be imported is reported as such. Each time is the median of
-``--calls`` calls (after one warm-up call); ``ns/(row x tree)`` divides by rows x trees; ``x`` columns are the
+its own environment. A reference that cannot be imported is reported as such. Each time is the smallest of 5
+medians of ``--calls / 5`` calls (after one warm-up call), the same for every system, so that a round slowed by the
+shared machine's neighbours does not count; ``ns/(row x tree)`` divides by rows x trees; ``x`` columns are the
 reference's time over ours (above 1: we are faster). Models are cached in ``--cache`` (training the 1000 x 255
 ones takes minutes).
 
@@ -43,14 +44,23 @@ ROWS = 100
 MSLR = ("mslr_sample/mslr_fold1_valid_sample.txt.gz", "mslr_sample/mslr_fold1_test_sample.txt.gz")
 
 
+#: Timing rounds: each time is the smallest of this many medians (a shared machine's neighbours slow whole rounds).
+REPEATS = 5
+
+
 def _median_call(fn, calls: int) -> float:
+    """The smallest of :data:`REPEATS` medians of ``calls // REPEATS`` (at least 5) calls, after one warm-up call."""
     fn()
-    times = []
-    for _ in range(calls):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
+    per = max(5, calls // REPEATS)
+    best = float("inf")
+    for _ in range(REPEATS):
+        times = []
+        for _ in range(per):
+            t = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - t)
+        best = min(best, statistics.median(times))
+    return best
 
 
 def worker(kind: str, engine: str, model: str, data: str, calls: int, workdir: str) -> None:
@@ -85,11 +95,20 @@ def worker(kind: str, engine: str, model: str, data: str, calls: int, workdir: s
 
 
 def run_worker(python: str, kind: str, engine: str, model: Path, data: Path, calls: int, workdir: str,
-               timeout: float):
-    """Run one worker in its own process group, so that a timeout also ends the compilers it started."""
+               timeout: float, memory_gib: float):
+    """Run one worker in its own process group, so that a timeout also ends the compilers it started, with its
+    address space limited to ``memory_gib`` (lleaves' LLVM compile of 1000 trees of 255 leaves passed 22 GiB)."""
     cmd = [python, __file__, "--worker", kind, "--engine", engine, "--model", str(model), "--data", str(data),
            "--calls", str(calls), "--workdir", workdir]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+
+    def limit():
+        import resource
+
+        cap = int(memory_gib * 2**30)
+        resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                            preexec_fn=limit)
     try:
         stdout, stderr = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -97,8 +116,11 @@ def run_worker(python: str, kind: str, engine: str, model: Path, data: Path, cal
         proc.communicate()
         return None, f"not run: compiling and timing took over {timeout:.0f} s"
     if proc.returncode != 0:
-        last = (stderr.strip().splitlines() or ["failed"])[-1]
-        return None, f"not run: {last[:120]}"
+        lines = stderr.strip().splitlines()
+        if proc.returncode < 0 or any("memory" in line.lower() for line in lines[-5:]):
+            return None, (f"not run: the worker ran out of its {memory_gib:g} GiB address space or was killed "
+                          f"(exit {proc.returncode})")
+        return None, f"not run: {(lines or ['failed'])[-1][:120]}"
     return json.loads(stdout.strip().splitlines()[-1]), None
 
 
@@ -149,6 +171,8 @@ def main(argv=None) -> int:
     parser.add_argument("--cache", default=os.path.join(tempfile.gettempdir(), "ltrkit-bench-trees"))
     parser.add_argument("--worker-timeout", type=float, default=1800,
                         help="seconds a tl2cgen or lleaves worker may take, compiling included")
+    parser.add_argument("--worker-memory", type=float, default=16.0,
+                        help="GiB of address space a tl2cgen or lleaves worker may use")
     parser.add_argument("--out", default=None, help="the Markdown fragment (default benchmarks/results/"
                                                     "bench_trees.md; '-' writes none)")
     parser.add_argument("--worker", choices=["tl2cgen", "lleaves"], help=argparse.SUPPRESS)
@@ -181,9 +205,12 @@ def main(argv=None) -> int:
     np.save(data, X)
     frag = Fragment(__file__, "Tree scoring for reranking: ltr.trees against the engines, tl2cgen and lleaves",
                     argv=argv, out=args.out)
-    frag.print(f"{ROWS} rows of the MSLR sample test file (136 features, float32), one thread, median of "
-               f"{args.calls} calls (lleaves and tl2cgen in worker processes). Models trained on the MSLR sample; "
-               f"'leaves' is the mean leaves per tree reached. Every ltr.trees result was asserted bit-for-bit "
+    frag.print(f"{ROWS} rows of the MSLR sample test file (136 features, float32), one thread, the smallest of "
+               f"{REPEATS} medians of {args.calls // REPEATS} calls, the same for every system (lleaves and tl2cgen "
+               f"in worker processes). Models trained on the MSLR sample; "
+               f"'leaves' is the mean leaves per tree reached, 'nodes' the mean split nodes per tree (the "
+               f"QuickScorer-style kernel applies every split node to every row, so its time grows with nodes, "
+               f"where a tree walk's grows with depth). Every ltr.trees result was asserted bit-for-bit "
                f"equal to the engine's; 'max diff' is the largest absolute difference of a reference's margins "
                f"from the engine's. x = the reference's time / ltr.trees' time. Load average at start: "
                f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs (a shared machine: read the ratios).")
@@ -212,20 +239,22 @@ def main(argv=None) -> int:
                 calls = max(5, args.calls // (10 if n_trees * leaves > 50_000 else 1))
                 ours = _median_call(lambda m=model: m.predict(X), calls)
                 eng = _median_call(native, max(5, calls // 5))
-                cells = [f"{n_trees}", f"{np.diff(model.leaf_ptr).mean():.0f}", f"{ours * 1e6:.0f}",
+                cells = [f"{n_trees}", f"{np.diff(model.leaf_ptr).mean():.0f}",
+                         f"{model.feature.size / model.n_trees:.0f}", f"{ours * 1e6:.0f}",
                          f"{ours * 1e9 / (ROWS * n_trees):.2f}", f"{eng * 1e6:.0f}", f"{eng / ours:.1f}"]
                 refs = [("tl2cgen", args.tl2cgen_python)] + ([("lleaves", args.lleaves_python)]
                                                              if engine == "lightgbm" else [])
                 for kind, python in refs:
                     print(f"{kind} on {path.name} ...", file=sys.stderr, flush=True)
-                    out, why = run_worker(python, kind, engine, path, data, calls, workdir, args.worker_timeout)
+                    out, why = run_worker(python, kind, engine, path, data, calls, workdir, args.worker_timeout,
+                                          args.worker_memory)
                     if out is None:
                         cells += [why, "", ""]
                     else:
                         diff = np.abs(np.asarray(out["pred"]) - want).max()
                         cells += [f"{out['seconds'] * 1e6:.0f}", f"{out['seconds'] / ours:.1f}", f"{diff:.1e}"]
                 rows.append(cells)
-            head = ["trees", "leaves", "ltr.trees us", "ns/(row x tree)", f"{engine} us", "x"]
+            head = ["trees", "leaves", "nodes", "ltr.trees us", "ns/(row x tree)", f"{engine} us", "x"]
             head += ["tl2cgen us", "x", "max diff"]
             if engine == "lightgbm":
                 head += ["lleaves us", "x", "max diff"]
