@@ -230,3 +230,15 @@ def test_ltr_tune_reports_a_bad_space_file_with_its_line(data, tmp_path, capsys)
     space.write_text("[learning_rate]\nlow = 0.2\nhigh = 0.1\n")
     assert main(["tune", str(path), "--space", str(space), "--quiet"]) == 1
     assert f"{space}:1: empty range" in capsys.readouterr().err
+
+
+def test_a_sampled_value_equal_to_a_default_is_trained_as_sampled_under_the_preset():
+    from ltr.tuning.space import apply_params
+
+    few = make_ranking(60, (4, 10), 5, random_state=0)  # "auto" applies the small-data preset
+    model = apply_params(Ranker(n_estimators=3, n_jobs=1), {"num_leaves": 31, "min_child_samples": 20,
+                                                            "engine_params.bagging_by_query": False})
+    assert model.preset_keep == ("num_leaves", "min_child_samples")
+    p = model.fit(few).booster_.params
+    assert (p["num_leaves"], p["min_data_in_leaf"], p["bagging_by_query"]) == (31, 20, False)
+    assert p["learning_rate"] == 0.02  # not sampled: the preset's

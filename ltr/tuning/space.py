@@ -117,7 +117,8 @@ class SearchSpace:
 def apply_params(estimator, values: Mapping[str, Any]):
     """A clone of ``estimator`` with ``values`` (as :meth:`SearchSpace.suggest` returns them) set; engine
     parameters are merged into a copy of its ``engine_params``; ``"none"`` for a parameter whose default is None
-    stands for None."""
+    stands for None. The parameters set are added to its ``preset_keep``: a sampled value that happens to equal the
+    default (``num_leaves=31``) is trained as sampled, not replaced by the small-data preset's."""
     from sklearn.base import clone
 
     model = clone(estimator)
@@ -132,6 +133,10 @@ def apply_params(estimator, values: Mapping[str, Any]):
             direct[head] = None if value == "none" and defaults.get(head, 0) is None else value
     if engine:
         direct[ENGINE_PARAMS] = engine
+    params = model.get_params()
+    if "preset_keep" in params:  # a sampled value equal to a default is still the sampled value, not the preset's
+        direct["preset_keep"] = tuple(dict.fromkeys([*(params["preset_keep"] or ()), *(k for k in direct
+                                                                                      if k != ENGINE_PARAMS)]))
     return model.set_params(**direct)
 
 
