@@ -31,7 +31,7 @@ Early stopping. With the preset's trees and its learning rate, stopping after 50
 a fifth of the training queries held out (the standard defaults' rule) lost to the fixed 300 rounds on all three
 collections of ``examples/text_to_ranker.py`` (``ltr cv FILE --folds 5`` against ``--no-vali`` on the
 ``small_collections`` features of Cranfield, NPL and CACM: NDCG@10 0.4096 / 0.4335 / 0.4820 against 0.4139 /
-0.4589 / 0.5133; the first stage's 0.3694 / 0.4466 / 0.4987): the stopping round, chosen on 10 to 40 queries, was
+0.4589 / 0.5133; the first stage's 0.3694 / 0.4466 / 0.4987): the stopping round, chosen on 12 to 45 queries, was
 often within the first few rounds. So the preset does not stop early, and ``ltr cv`` holds out no validation part
 when the preset applies and no ``--early-stopping`` is given.
 """
