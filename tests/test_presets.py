@@ -183,3 +183,12 @@ def test_cv_on_fold_folders_says_their_vali_parts_do_not_stop_the_preset(data, t
     assert "note: the vali parts are recorded, not used to stop: the small-data preset" in capsys.readouterr().err
     assert main(["cv", str(tmp_path), "--rounds", "4", "--n-jobs", "1", "--early-stopping", "2"]) == 0
     assert "not used to stop" not in capsys.readouterr().err
+
+
+def test_cv_with_two_folds_says_why_nothing_stops_early(data, tmp_path, capsys):
+    path = tmp_path / "train.txt"
+    write_letor(path, data)
+    assert main(["cv", str(path), "--folds", "2", "--rounds", "4", "--preset", "none", "--n-jobs", "1"]) == 0
+    err = capsys.readouterr().err
+    assert "note: 2 folds leave no part to hold out for validation: nothing stops early" in err
+    assert "small-data preset" not in err

@@ -152,11 +152,15 @@ def run(args: argparse.Namespace) -> int:
             name=args.name, gain=args.gain, no_relevant=args.no_relevant, convention=args.convention,
             read_options=reader_options(args), feature_names=feature_names,
         )
+    n_train = min(f.n_train_queries for f in result.folds)
     if result.settings.get("validation") is False and not args.no_vali:
-        note(args, "note: no validation part held out: the small-data preset trains its fixed rounds on K-1 parts "
-                   "(--early-stopping N holds one out and stops early)")
-    elif any("vali" in f.evals for f in result.folds) and not stops_early(
-            model, min(f.n_train_queries for f in result.folds)):
+        if stops_early(model, n_train):  # the model would stop early, but K = 2 leaves no part to hold out
+            note(args, f"note: {args.folds} folds leave no part to hold out for validation: nothing stops early "
+                       "(--folds 3 or more for early stopping)")
+        else:
+            note(args, "note: no validation part held out: the small-data preset trains its fixed rounds on K-1 "
+                       "parts (--early-stopping N holds one out and stops early)")
+    elif any("vali" in f.evals for f in result.folds) and not stops_early(model, n_train):
         note(args, "note: the vali parts are recorded, not used to stop: the small-data preset trains its fixed "
                    "rounds (--early-stopping N stops on them)")
     if folds is not None:
