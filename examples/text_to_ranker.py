@@ -1,8 +1,8 @@
 """From raw text to a learned ranker: BM25 top-100 -> features -> LambdaMART, 5-fold CV over queries.
 
-Two pipelines (``--pipeline``):
+Two pipelines (``--pipeline``; both by default):
 
-- ``small`` (the default; what the toolkit recommends for collections of tens to hundreds of judged queries):
+- ``small`` (what the toolkit recommends for collections of tens to hundreds of judged queries):
   Terrier's analysis and BM25 (``Analyzer.terrier()``; k1 1.2, b 0.75, Terrier's idf, k3 8 over the largest query
   term frequency, as ``ltr features --bm25-preset terrier``), the shipped ``small_collections`` feature set (nine
   BM25 settings, Bo1/RM3 expansion, DPH, SDM, BM25F; ``--features small_collections``) and ``ltr.Ranker``'s own
