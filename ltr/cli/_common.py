@@ -306,6 +306,17 @@ def add_collection_input(group, *, queries_help: str, query_ids_help: str) -> No
     group.add_argument("--query-ids", default="auto", choices=["auto", "record", "position"], help=query_ids_help)
 
 
+#: :func:`features.pipeline.load_inputs`' option names -> the flags that set them (add_collection_input and friends).
+_INPUT_FLAGS = {"doc_format": "--format", "queries": "--queries", "query_format": "--query-format",
+                "qrels_format": "--qrels-format", "query_ids": "--query-ids"}
+
+
+def input_option_usage(e) -> UsageError:
+    """A :class:`features.pipeline.InputOptionError` worded with the command line's flag."""
+    flag = _INPUT_FLAGS[e.option]
+    return UsageError(f"{flag} {e.value} {e.reason}" if e.value is not None else f"{flag} {e.reason}")
+
+
 def add_text_reading(group) -> None:
     """``--encoding-errors`` and ``--duplicates``: how a collection's text files are read."""
     group.add_argument("--encoding-errors", default="strict", choices=["strict", "replace"],

@@ -24,14 +24,12 @@ from ltr.cli._common import (
     add_text_reading,
     check_feature_set_option,
     check_outputs,
+    input_option_usage,
     note,
 )
 
 __all__ = ["register", "run"]
 
-# load_inputs' option names -> this command's flags
-_FLAGS = {"doc_format": "--format", "queries": "--queries", "query_format": "--query-format",
-          "qrels_format": "--qrels-format", "query_ids": "--query-ids"}
 _BM25_DEFAULTS = {"bm25_field": "all", "bm25_k1": 1.2, "bm25_b": 0.75, "bm25_idf": "lucene", "bm25_k3": None,
                   "bm25_qtf_norm": "none"}
 #: First-stage presets: Lucene's BM25 (Anserini's defaults), and Terrier's (its idf, k3 = 8 and query term
@@ -155,8 +153,7 @@ def run(args: argparse.Namespace) -> int:
                              qrels_format=args.qrels_format, errors=args.encoding_errors,
                              duplicates=args.duplicates)
     except InputOptionError as e:
-        flag = _FLAGS[e.option]
-        raise UsageError(f"{flag} {e.value} {e.reason}" if e.value is not None else f"{flag} {e.reason}") from None
+        raise input_option_usage(e) from None
     fields = [f.strip() for f in args.fields.split(",")] if args.fields else None
     index, built = load_or_build_index(args.index, inputs.docs, _analyzer(args), fields=fields, progress=progress)
     if args.index and not built:

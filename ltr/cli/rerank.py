@@ -28,14 +28,12 @@ from ltr.cli._common import (
     add_text_reading,
     check_feature_set_option,
     check_outputs,
+    input_option_usage,
     note,
 )
 
 __all__ = ["register", "run"]
 
-# load_inputs' option names -> this command's flags
-_FLAGS = {"doc_format": "--format", "queries": "--queries", "query_format": "--query-format",
-          "query_ids": "--query-ids"}
 
 
 def register(sub) -> None:
@@ -88,8 +86,7 @@ def run(args: argparse.Namespace) -> int:
                              query_format=args.query_format, query_ids=args.query_ids, errors=args.encoding_errors,
                              duplicates=args.duplicates)
     except InputOptionError as e:
-        flag = _FLAGS[e.option]
-        raise UsageError(f"{flag} {e.value} {e.reason}" if e.value is not None else f"{flag} {e.reason}") from None
+        raise input_option_usage(e) from None
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", PlainModelWarning)
         reranker = Reranker.load(args.model, index=args.index, collection=inputs.docs, features=args.features,
