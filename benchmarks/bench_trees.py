@@ -48,7 +48,7 @@ MSLR = ("mslr_sample/mslr_fold1_valid_sample.txt.gz", "mslr_sample/mslr_fold1_te
 REPEATS = 5
 
 
-def _median_call(fn, calls: int) -> float:
+def _best_median(fn, calls: int) -> float:
     """The smallest of :data:`REPEATS` medians of ``calls // REPEATS`` (at least 5) calls, after one warm-up call."""
     fn()
     per = max(5, calls // REPEATS)
@@ -91,7 +91,7 @@ def worker(kind: str, engine: str, model: str, data: str, calls: int, workdir: s
         def fn():
             return predictor.predict(dmat, pred_margin=True)
     pred = np.asarray(fn(), dtype=np.float64).reshape(-1)
-    print(json.dumps({"seconds": _median_call(fn, calls), "pred": pred.tolist()}))
+    print(json.dumps({"seconds": _best_median(fn, calls), "pred": pred.tolist()}))
 
 
 def run_worker(python: str, kind: str, engine: str, model: Path, data: Path, calls: int, workdir: str,
@@ -237,8 +237,8 @@ def main(argv=None) -> int:
                 got = model.predict(X)
                 assert np.array_equal(got, want), f"{path.name}: ltr.trees differs from the engine"
                 calls = max(5, args.calls // (10 if n_trees * leaves > 50_000 else 1))
-                ours = _median_call(lambda m=model: m.predict(X), calls)
-                eng = _median_call(native, max(5, calls // 5))
+                ours = _best_median(lambda m=model: m.predict(X), calls)
+                eng = _best_median(native, max(5, calls // 5))
                 cells = [f"{n_trees}", f"{np.diff(model.leaf_ptr).mean():.0f}",
                          f"{model.feature.size / model.n_trees:.0f}", f"{ours * 1e6:.0f}",
                          f"{ours * 1e9 / (ROWS * n_trees):.2f}", f"{eng * 1e6:.0f}", f"{eng / ours:.1f}"]
