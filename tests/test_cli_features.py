@@ -54,6 +54,10 @@ def test_cli_takes_a_shipped_feature_set_by_name(files, capsys):
     assert code == 2 and "--features small: neither a shipped feature set (default, small_collections) nor a file" \
         in err and "Traceback" not in err
     assert not (files / "x.letor").exists()
+    (files / "sets").mkdir()
+    assert run(["--collection", str(files / "docs.tsv"), "--queries", str(files / "q.tsv"), "--features",
+                str(files / "sets"), "--out", str(files / "x.letor"), "--quiet"]) == 2
+    assert "sets: is a folder, not a feature-set file" in capsys.readouterr().err
 
 
 def test_cli_exit_codes_for_usage_and_data_errors(files, capsys):

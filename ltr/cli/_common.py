@@ -215,6 +215,8 @@ def check_feature_set_option(value: str | None) -> None:
 
     if value is None or value in SHIPPED or Path(value).is_file():
         return
+    if Path(value).is_dir():
+        raise UsageError(f"--features {value}: is a folder, not a feature-set file")
     if os.sep in value or "/" in value or Path(value).suffix.lower() in (".toml", ".json"):
         return
     raise UsageError(f"--features {value}: neither a shipped feature set ({', '.join(SHIPPED)}) nor a file")
