@@ -137,7 +137,7 @@ READER_OPTIONS: Mapping[str, ReaderOption] = _options(
     ("qrels_format", ReaderOption(
         "format", "--qrels-format", "choice", "auto",
         "layout of the relevance judgments (default: detected from the first lines)", ("qrels",),
-        choices=("auto", "trec", "smart", "cranfield", "qdr", "beir"))),
+        choices=("auto", "trec", "smart", "cranfield", "qdr", "beir", "npl"))),
     ("encoding_errors", ReaderOption(
         "errors", "--encoding-errors", "choice", "strict",
         "invalid UTF-8 in text files: raise, or substitute U+FFFD", ("qrels", "text"),

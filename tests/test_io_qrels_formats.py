@@ -158,8 +158,8 @@ def test_errors_are_trec_format_errors_naming_path_line_and_token(tmp_path):
     assert e.value.line == 2
     with pytest.raises(TrecFormatError, match="cannot tell the relevance format") as e:
         read_qrels(put(tmp_path, "q4", b"1 0 d1 1\n1 d2\n"))
-    assert "pass format=<trec|smart|cranfield|qdr|beir>" in str(e.value)
-    assert "pass --qrels-format <trec|smart|cranfield|qdr|beir>" in e.value.cli_message()
+    assert "pass format=<trec|smart|cranfield|qdr|beir|npl>" in str(e.value)
+    assert "pass --qrels-format <trec|smart|cranfield|qdr|beir|npl>" in e.value.cli_message()
     with pytest.raises(TrecFormatError, match="invalid UTF-8") as e:
         read_qrels(put(tmp_path, "q5", b"1 0 d\xfe 1\n"))
     assert "pass errors='replace'" in str(e.value) and "--encoding-errors replace" in e.value.cli_message()

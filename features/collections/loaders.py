@@ -1,9 +1,11 @@
 """Format detection and one-call loaders for the classic test collections.
 
 :func:`load_documents` / :func:`load_queries` read any supported file, detecting its format from the first
-non-blank line (``.I`` -> SMART, ``<DOC>``/``<top>`` -> TREC markup, ``{`` -> JSON lines, a tab -> TSV).
-:func:`load_test_collection` reads a whole directory laid out as one of the collections in ``shared/data``
-(Cranfield, CACM, ADI, NPL/Vaswani, NFCorpus) or as a BEIR data set.
+non-blank line (``.I`` -> SMART, ``<DOC>``/``<top>`` -> TREC markup, ``{`` -> JSON lines, a tab -> TSV, a lone id
+with a line ``/`` closing a record further down -> NPL).
+:func:`load_test_collection` reads a whole directory laid out as one of the classic collections (Cranfield, CACM,
+NPL in the Glasgow original or Terrier's conversion, NFCorpus, and the SMART trios ``NAME.ALL``/``NAME.QRY``/
+``NAME.REL`` of ADI, CISI and MED) or as a BEIR data set.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from features.collections.interchange import (
     read_tsv_documents,
     read_tsv_queries,
 )
+from features.collections.npl import read_npl_documents, read_npl_queries
 from features.collections.qrels import read_qrels
 from features.collections.smart import read_smart_documents, read_smart_queries
 from features.collections.trec import read_trec_documents, read_trec_topics
@@ -32,7 +35,7 @@ __all__ = [
     "load_test_collection",
 ]
 
-DOCUMENT_FORMATS = ("smart", "trec", "beir", "tsv")
+DOCUMENT_FORMATS = ("smart", "trec", "beir", "tsv", "npl")
 
 
 def _head(path: Path, n: int = 65536) -> str:
@@ -47,7 +50,8 @@ def _head(path: Path, n: int = 65536) -> str:
 
 
 def detect_format(path: str | Path) -> str:
-    """``"smart"``, ``"trec"``, ``"beir"`` (JSON lines) or ``"tsv"``, from the first non-blank line.
+    """``"smart"``, ``"trec"``, ``"beir"`` (JSON lines), ``"tsv"`` or ``"npl"``, from the first non-blank line (and,
+    for NPL, a line holding only ``/`` among the first 64 KiB).
 
     Examples
     --------
@@ -58,7 +62,8 @@ def detect_format(path: str | Path) -> str:
     'smart'
     """
     path = Path(path)
-    first = next((line.strip() for line in _head(path).splitlines() if line.strip()), "")
+    lines = _head(path).splitlines()
+    first = next((line.strip() for line in lines if line.strip()), "")
     upper = first.upper()
     if upper.startswith(".I"):
         return "smart"
@@ -68,6 +73,8 @@ def detect_format(path: str | Path) -> str:
         return "beir"
     if "\t" in first:
         return "tsv"
+    if len(first.split()) == 1 and any(line.strip() == "/" for line in lines):
+        return "npl"
     raise CollectionFormatError(
         f"cannot detect the format from the first line; pass format= one of {DOCUMENT_FORMATS}", str(path),
         token=first[:60],
@@ -80,7 +87,7 @@ def load_documents(
     """Read a document file of any supported format (see :data:`DOCUMENT_FORMATS`)."""
     fmt = detect_format(path) if format == "auto" else format
     readers = {"smart": read_smart_documents, "trec": read_trec_documents, "beir": read_beir_corpus,
-               "tsv": read_tsv_documents}
+               "tsv": read_tsv_documents, "npl": read_npl_documents}
     if fmt not in readers:
         raise ValueError(f"format must be 'auto' or one of {DOCUMENT_FORMATS}, got {format!r}")
     return readers[fmt](path, errors=errors, duplicates=duplicates)
@@ -99,6 +106,8 @@ def load_queries(
         return read_beir_queries(path, errors=errors)
     if fmt == "tsv":
         return read_tsv_queries(path, errors=errors)
+    if fmt == "npl":
+        return read_npl_queries(path, errors=errors)
     raise ValueError(f"format must be 'auto' or one of {DOCUMENT_FORMATS}, got {format!r}")
 
 
@@ -128,8 +137,10 @@ def load_test_collection(
     ============  ================================================  =============================================
     Cranfield     ``cran.all.1400[.gz]``, ``cran.qry``, ``cranqrel``  queries numbered by position; graded gains
     CACM          ``cacm.all[.gz]``, ``query.text``, ``qrels.text``   12 of 64 queries have no judgment
-    ADI           ``ADI.ALL``, ``ADI.QRY``, ``ADI.REL``
-    NPL/Vaswani   ``doc-text.trec[.gz]``, ``query-text.trec``, ``qrels``
+    SMART trio    ``NAME.ALL[.gz]``, ``NAME.QRY``, ``NAME.REL``         ADI, CISI, MED (any letter case); the
+                                                                    ``.REL`` in SMART's or TREC's columns
+    NPL/Vaswani   ``doc-text.trec[.gz]``, ``query-text.trec``, ``qrels``  Terrier's TREC-markup conversion
+    NPL           ``doc-text[.gz]``, ``query-text``, ``rlv-ass``      the Glasgow original
     NFCorpus      ``{split}.docs[.gz]``, ``{split}.{query_type}.queries[.gz]``, ``{split}.{qrels_variant}.qrel[.gz]``
     BEIR          ``corpus.jsonl``, ``queries.jsonl``, ``qrels/{split}.tsv``
     ============  ================================================  =============================================
@@ -153,12 +164,14 @@ def load_test_collection(
             read_qrels(f / "qrels.text", "smart", errors=errors),
             name="cacm",
         )
-    if "ADI.ALL" in names:
+    smart = _smart_trio(f, names)
+    if smart is not None:
+        docs, qry, rel = smart
         return TestCollection(
-            read_smart_documents(f / "ADI.ALL", errors=errors, duplicates=duplicates),
-            read_smart_queries(f / "ADI.QRY", errors=errors),
-            read_qrels(f / "ADI.REL", "smart", errors=errors),
-            name="adi",
+            read_smart_documents(docs, errors=errors, duplicates=duplicates),
+            read_smart_queries(qry, errors=errors),
+            read_qrels(rel, errors=errors),  # SMART's two or four columns, or TREC's (MED.REL)
+            name=_stem(docs.name).lower(),
         )
     if names & {"doc-text.trec", "doc-text.trec.gz"}:
         return TestCollection(
@@ -167,6 +180,13 @@ def load_test_collection(
             read_trec_topics(f / "query-text.trec", errors=errors),
             read_qrels(f / "qrels", "trec", errors=errors),
             name="vaswani",
+        )
+    if names & {"doc-text", "doc-text.gz"}:
+        return TestCollection(
+            read_npl_documents(_first(f, "doc-text.gz", "doc-text"), errors=errors, duplicates=duplicates),
+            read_npl_queries(_first(f, "query-text.gz", "query-text"), errors=errors),
+            read_qrels(_first(f, "rlv-ass.gz", "rlv-ass"), "npl", errors=errors),
+            name="npl",
         )
     if names & {f"{split}.docs", f"{split}.docs.gz"}:
         q = f"{split}.{query_type}.queries"
@@ -186,5 +206,34 @@ def load_test_collection(
             name=f"beir-{f.name}",
         )
     raise CollectionFormatError(
-        "unrecognised collection layout (expected Cranfield, CACM, ADI, NPL/Vaswani, NFCorpus or BEIR files)", str(f)
+        "unrecognised collection layout (expected the files of Cranfield, CACM, NPL/Vaswani, NFCorpus, BEIR, or a "
+        "SMART trio NAME.ALL, NAME.QRY, NAME.REL such as ADI, CISI or MED)", str(f)
     )
+
+
+def _stem(name: str) -> str:
+    """A file name without a ``.gz`` ending and its last extension: ``MED.ALL.gz`` -> ``MED``."""
+    base = name[:-3] if name.lower().endswith(".gz") else name
+    return base.rsplit(".", 1)[0]
+
+
+def _smart_trio(folder: Path, names: set[str]) -> tuple[Path, Path, Path] | None:
+    """``(NAME.ALL, NAME.QRY, NAME.REL)`` of a folder holding one such trio (any letter case, ``.gz`` or not), or
+    ``None`` when it holds no ``.ALL`` file. A ``.ALL`` file without its ``.QRY`` and ``.REL`` is an error naming
+    what is missing; so are two trios."""
+    by_key: dict[str, str] = {}
+    for n in sorted(names):  # a plain file wins over its .gz copy, as listed first
+        key = (n[:-3] if n.lower().endswith(".gz") else n).upper()
+        by_key.setdefault(key, n)
+    stems = sorted({k[:-4] for k in by_key if k.endswith(".ALL") and len(k) > 4})
+    if not stems:
+        return None
+    if len(stems) > 1:
+        raise CollectionFormatError(f"{len(stems)} SMART document files ({', '.join(s + '.ALL' for s in stems)}): "
+                                    "put each collection in its own folder", str(folder))
+    stem = stems[0]
+    missing = [f"{stem}.{ext}" for ext in ("QRY", "REL") if f"{stem}.{ext}" not in by_key]
+    if missing:
+        raise CollectionFormatError(f"{by_key[stem + '.ALL']} has no {' or '.join(missing)} beside it (a SMART "
+                                    "collection folder holds NAME.ALL, NAME.QRY and NAME.REL)", str(folder))
+    return tuple(folder / by_key[f"{stem}.{ext}"] for ext in ("ALL", "QRY", "REL"))  # type: ignore[return-value]

@@ -292,15 +292,16 @@ def conventions(args) -> dict:
 
 
 #: Document and query file formats the feature layer reads (``auto``: detected from the first line).
-COLLECTION_FORMATS = ["auto", "smart", "trec", "beir", "tsv"]
+COLLECTION_FORMATS = ["auto", "smart", "trec", "beir", "tsv", "npl"]
 
 
 def add_collection_input(group, *, queries_help: str, query_ids_help: str) -> None:
     """``--collection``, ``--format``, ``--queries``, ``--query-format``, ``--query-ids``: the text a command reads
     (``ltr features``, ``ltr rerank``), as :func:`features.pipeline.load_inputs` takes it."""
     group.add_argument("--collection", required=True,
-                       help="a collection directory (Cranfield, CACM, ADI, NPL/Vaswani, NFCorpus, BEIR) or a document "
-                            "file (SMART, TREC <DOC>, BEIR corpus.jsonl, id<TAB>text TSV; gzip ok)")
+                       help="a collection directory (Cranfield, CACM, NPL/Vaswani, NFCorpus, BEIR, or a SMART trio "
+                            "NAME.ALL/.QRY/.REL such as ADI, CISI, MED) or a document file (SMART, TREC <DOC>, BEIR "
+                            "corpus.jsonl, id<TAB>text TSV, NPL's doc-text; gzip ok)")
     group.add_argument("--format", default="auto", choices=COLLECTION_FORMATS,
                        help="document file format (a directory is read by its layout: leave at auto)")
     group.add_argument("--queries", help=queries_help)

@@ -11,12 +11,13 @@ format          line                                        used by
 ``cranfield``   ``query_position docno code``               Cranfield ``cranqrel``: codes mapped to gains
 ``qdr``         ``qid docno rel``                           generic three-column files
 ``beir``        ``query-id<TAB>corpus-id<TAB>score``        BEIR ``qrels/*.tsv`` (a header line first)
+``npl``         ``qid``, then lines of docnos, then ``/``   NPL's original ``rlv-ass``: rel 1
 ==============  ==========================================  ===============================================
 
 Detection (``format="auto"``), from the first 200 non-blank lines: a ``query-id corpus-id`` header is ``beir``;
-two columns are ``smart``; three are ``cranfield`` when the file name starts with ``cran``, else ``qdr``; four are
-``trec`` when the second column is always ``0`` or ``Q0`` and ``smart`` when the third is always ``0``. Anything
-else is an error asking for ``format=``.
+a line holding only ``/`` is ``npl``; two columns are ``smart``; three are ``cranfield`` when the file name starts
+with ``cran``, else ``qdr``; four are ``trec`` when the second column is always ``0`` or ``Q0`` and ``smart`` when
+the third is always ``0``. Anything else is an error asking for ``format=``.
 
 Ids are strings (``"01"`` and ``"1"`` are different TREC queries), except that the SMART and Cranfield layouts
 zero-pad numeric ids, which lose their padding (CACM's ``01`` -> ``"1"``) as the ``.I`` ids of their collections
@@ -53,7 +54,7 @@ __all__ = ["CRANFIELD_GAINS", "QRELS_FORMATS", "detect_qrels_format", "read_qrel
 
 log = logging.getLogger(__name__)
 
-QRELS_FORMATS = ("trec", "smart", "cranfield", "qdr", "beir")
+QRELS_FORMATS = ("trec", "smart", "cranfield", "qdr", "beir", "npl")
 
 #: Cranfield relevance code -> gain (documented in the module docstring).
 CRANFIELD_GAINS: Mapping[int, int] = {1: 4, 2: 3, 3: 2, 4: 1, 5: 0, -1: 0}
@@ -89,6 +90,8 @@ def _detect(path: str | os.PathLike, rows: list[tuple[int, list[str]]]) -> str:
     head = rows[:_DETECT_LINES]
     if head[0][1][:2] == _BEIR_HEADER:
         return "beir"
+    if any(r == ["/"] for _, r in head):
+        return "npl"
     widths = {len(r) for _, r in head}
     if widths == {2}:
         return "smart"
@@ -134,7 +137,7 @@ def read_qrels(
     ----------
     path : str or PathLike
         Plain or gzip (by magic bytes).
-    format : {"auto", "trec", "smart", "cranfield", "qdr", "beir"}, default="auto"
+    format : {"auto", "trec", "smart", "cranfield", "qdr", "beir", "npl"}, default="auto"
         The layout; ``"auto"`` detects it (module docstring).
     gains : mapping of int -> int, optional
         Map raw relevance values to gains (default: identity, and :data:`CRANFIELD_GAINS` for ``cranfield``).
@@ -169,20 +172,23 @@ def read_qrels(
         format = _detect(path, _head(text, _DETECT_LINES))
         log.info("%s: relevance format detected as %r", spath, format)
     columns = _fast_columns(text, format)
-    rows = None
-    if columns is None:  # the line-by-line path: every error names its line
-        rows = _rows(text)
-        if format == "beir" and rows and rows[0][1][:2] == _BEIR_HEADER:
-            rows = rows[1:]
-        columns = _columns(spath, rows, format)
-    qids, docs, rels = columns
+    rows = lines = None
+    if format == "npl":
+        qids, docs, rels, lines = _npl_columns(spath, _rows(text))
+    else:
+        if columns is None:  # the line-by-line path: every error names its line
+            rows = _rows(text)
+            if format == "beir" and rows and rows[0][1][:2] == _BEIR_HEADER:
+                rows = rows[1:]
+            columns = _columns(spath, rows, format)
+        qids, docs, rels = columns
     table = dict(CRANFIELD_GAINS) if (gains is None and format == "cranfield") else gains
     if table is not None:
         unknown = sorted({v for v in rels if v not in table})
         if unknown:
             i = next(i for i, v in enumerate(rels) if v not in table)
             raise TrecFormatError(f"relevance value(s) {unknown} have no entry in gains={dict(table)}", spath,
-                                  _line_of_row(text, format, rows, i), str(rels[i]))
+                                  _line_of_row(text, format, rows, i, lines), str(rels[i]))
         rels = [int(table[v]) for v in rels]
     df = pd.DataFrame({"qid": pd.Series(qids, dtype=str), "docno": pd.Series(docs, dtype=str),
                        "rel": np.asarray(rels, dtype=np.int64)})
@@ -190,7 +196,7 @@ def read_qrels(
     if dup.any():
         i = int(np.flatnonzero(dup)[0])
         raise TrecFormatError(f"document {df.docno.iat[i]!r} is judged twice for query {df.qid.iat[i]!r}", spath,
-                              _line_of_row(text, format, rows, i), df.docno.iat[i])
+                              _line_of_row(text, format, rows, i, lines), df.docno.iat[i])
     return df
 
 
@@ -242,8 +248,34 @@ def _fast_columns(text: str, format: str):
     return df[qcol].tolist(), df[dcol].tolist(), rel.astype(np.int64).to_numpy()
 
 
-def _line_of_row(text: str, format: str, rows, i: int) -> int:
+def _npl_columns(spath: str, rows: list[tuple[int, list[str]]]):
+    """``(qids, docnos, relevance values, line numbers)`` of NPL records: a query id alone on its line, the lines of
+    its relevant documents, then ``/``."""
+    qids: list[str] = []
+    docs: list[str] = []
+    lines: list[int] = []
+    qid = None
+    for n, r in rows:
+        if r == ["/"]:
+            if qid is None:
+                raise TrecFormatError("record end '/' without a query id before it", spath, n, "/")
+            qid = None
+        elif qid is None:
+            if len(r) != 1:
+                raise TrecFormatError("expected a query id alone on its line (NPL layout: a query id, the lines of "
+                                      "its relevant documents, then '/')", spath, n, " ".join(r))
+            qid = r[0]
+        else:
+            qids += [qid] * len(r)
+            docs += r
+            lines += [n] * len(r)
+    return qids, docs, [1] * len(qids), lines
+
+
+def _line_of_row(text: str, format: str, rows, i: int, lines=None) -> int:
     """The line number of data row ``i`` (rows are counted without blank lines and a BEIR header)."""
+    if lines is not None:
+        return lines[i]
     if rows is None:
         rows = _rows(text)
         if format == "beir" and rows and rows[0][1][:2] == _BEIR_HEADER:

@@ -1,0 +1,181 @@
+"""Collection folders beyond the shared copies: SMART trios under any name (CISI, MED) and NPL's Glasgow original.
+
+The data registry documents CISI, MED and the original NPL archive (``data/cisi.toml``, ``med.toml``, ``npl.toml``);
+their folders must load as the shared collections do. The copies here are rebuilt from the shared ADI and
+Vaswani/NPL files in those layouts, parsed in the test by plain string handling, and must read to the same
+collection as the shared originals.
+"""
+
+from __future__ import annotations
+
+import gzip
+import re
+import shutil
+
+import pandas as pd
+import pytest
+
+from features.collections import (
+    detect_format,
+    detect_qrels_format,
+    load_documents,
+    load_queries,
+    load_test_collection,
+    read_qrels,
+)
+from features.collections.npl import read_npl_documents, read_npl_queries
+from features.errors import CollectionFormatError
+
+
+def _frame(rows):
+    return pd.DataFrame(rows, columns=["qid", "docno", "rel"]).astype({"rel": "int64"})
+
+
+def _sorted(df):
+    return df.sort_values(["qid", "docno"]).reset_index(drop=True)
+
+
+def assert_same_collection(a, b):
+    assert a.docs.doc_ids == b.docs.doc_ids
+    assert a.docs.fields == b.docs.fields
+    assert a.queries.qids == b.queries.qids and a.queries.texts == b.queries.texts
+    pd.testing.assert_frame_equal(_sorted(a.qrels), _sorted(b.qrels))
+
+
+# -- SMART trios ------------------------------------------------------------------------------------------------------
+@pytest.mark.shared
+def test_a_smart_trio_under_another_name_case_and_compression_reads_as_the_original(shared_file, tmp_path):
+    """ADI's files as MED ships its own: another stem, mixed case, the documents gzipped, and the judgments in TREC's
+    four columns after a blank first line (MED.REL's form) beside an older SMART copy that must not be read."""
+    adi = shared_file("adi")
+    folder = tmp_path / "med"
+    folder.mkdir()
+    with open(adi / "ADI.ALL", "rb") as src, gzip.open(folder / "med.all.gz", "wb") as dst:
+        shutil.copyfileobj(src, dst)
+    shutil.copy(adi / "ADI.QRY", folder / "Med.Qry")
+    pairs = [line.split()[:2] for line in (adi / "ADI.REL").read_text().splitlines() if line.strip()]
+    (folder / "MED.REL").write_text("\n" + "".join(f"{int(q)} 0 {int(d)} 1\n" for q, d in pairs))
+    (folder / "MED.REL.OLD").write_text("1 999 0 0.000000\n")
+
+    tc = load_test_collection(folder)
+
+    assert tc.name == "med"
+    assert_same_collection(tc, load_test_collection(adi))
+    pd.testing.assert_frame_equal(_sorted(tc.qrels), _sorted(_frame([(str(int(q)), str(int(d)), 1)
+                                                                      for q, d in pairs])))
+
+
+def test_a_smart_trio_missing_a_member_or_two_trios_in_one_folder_are_named(tmp_path):
+    one = tmp_path / "one"
+    one.mkdir()
+    (one / "CISI.ALL").write_text(".I 1\n.W\ntext\n")
+    (one / "CISI.QRY").write_text(".I 1\n.W\nquery\n")
+    with pytest.raises(CollectionFormatError, match=r"CISI\.ALL has no CISI\.REL beside it") as e:
+        load_test_collection(one)
+    assert str(one) in str(e.value)
+    (one / "CISI.REL").write_text("1 1\n")
+    (one / "MED.ALL").write_text(".I 1\n.W\ntext\n")
+    with pytest.raises(CollectionFormatError, match=r"2 SMART document files \(CISI\.ALL, MED\.ALL\)"):
+        load_test_collection(one)
+    (one / "MED.ALL").unlink()
+    tc = load_test_collection(one)
+    assert (tc.name, tc.docs.doc_ids, tc.queries.qids, tc.qrels.values.tolist()) == ("cisi", ("1",), ("1",),
+                                                                                    [["1", "1", 1]])
+
+
+def test_an_unknown_layout_lists_the_layouts_read(tmp_path):
+    (tmp_path / "notes.txt").write_text("x")
+    with pytest.raises(CollectionFormatError, match=r"unrecognised collection layout .*NAME\.ALL, NAME\.QRY, "
+                                                    r"NAME\.REL such as ADI, CISI or MED"):
+        load_test_collection(tmp_path)
+
+
+# -- NPL in its Glasgow layout -----------------------------------------------------------------------------------------
+RLV_ASS = "1\n 1239  1502  4462\n 4569\n   /\n2\n   78\n   /\n"
+
+
+def test_npl_judgments_read_and_are_detected(tmp_path):
+    p = tmp_path / "rlv-ass"
+    p.write_text(RLV_ASS)
+    assert detect_qrels_format(p) == "npl"
+    expected = _frame([("1", "1239", 1), ("1", "1502", 1), ("1", "4462", 1), ("1", "4569", 1), ("2", "78", 1)])
+    pd.testing.assert_frame_equal(read_qrels(p), expected)
+    pd.testing.assert_frame_equal(read_qrels(p, "npl"), expected)
+
+
+@pytest.mark.parametrize("text, line, token, message", [
+    ("1 2\n 5\n   /\n", 1, "1 2", "expected a query id alone on its line"),
+    ("1\n 5\n   /\n   /\n", 4, "/", "record end '/' without a query id"),
+    ("1\n 5 5\n   /\n", 2, "5", "judged twice"),
+])
+def test_npl_judgment_errors_name_the_line_and_token(tmp_path, text, line, token, message):
+    p = tmp_path / "rlv-ass"
+    p.write_text(text)
+    with pytest.raises(CollectionFormatError, match=message) as e:
+        read_qrels(p, "npl")
+    assert (e.value.path, e.value.line, e.value.token) == (str(p), line, token)
+
+
+@pytest.mark.parametrize("text, line, token, message", [
+    ("1 2\ntext\n   /\n", 1, "1 2", "expected a record id alone on its line"),
+    ("   /\n", 1, "   /", "record end '/' without a record id"),
+    ("1\ntext\n   /\n7\n", 4, "7", "record id at the end of the file without any text"),
+    ("\n\n", None, None, "no record found"),
+])
+def test_npl_document_errors_name_the_line_and_token(tmp_path, text, line, token, message):
+    p = tmp_path / "doc-text"
+    p.write_text(text)
+    with pytest.raises(CollectionFormatError, match=message) as e:
+        read_npl_documents(p)
+    assert (e.value.path, e.value.line, e.value.token) == (str(p), line, token)
+
+
+def test_npl_queries_end_at_a_bare_slash_and_the_last_record_may_end_the_file(tmp_path):
+    p = tmp_path / "query-text"
+    p.write_text("1\nMEASUREMENT OF\n  DIELECTRIC\n/\n2\nWAVEGUIDES\n")
+    q = read_npl_queries(p)
+    assert (q.qids, q.texts) == (("1", "2"), ("MEASUREMENT OF DIELECTRIC", "WAVEGUIDES"))
+
+
+def test_npl_files_are_detected_and_read_by_the_generic_loaders(tmp_path):
+    docs = tmp_path / "doc-text"
+    docs.write_text("\n1\ncompact memories\n   /\n2\nan analogue computer\n   /\n")
+    queries = tmp_path / "query-text"
+    queries.write_text("1\nMEASUREMENT\n/\n")
+    assert detect_format(docs) == detect_format(queries) == "npl"
+    c = load_documents(docs)
+    assert (c.doc_ids, c.fields["body"]) == (("1", "2"), ["compact memories", "an analogue computer"])
+    assert dict(load_queries(queries).items()) == {"1": "MEASUREMENT"}
+    one_token = tmp_path / "words"
+    one_token.write_text("hello\nworld\n")  # a lone token without any '/' line: not guessed to be NPL
+    with pytest.raises(CollectionFormatError, match="cannot detect the format"):
+        detect_format(one_token)
+
+
+@pytest.mark.shared
+def test_npl_in_the_glasgow_layout_reads_as_terriers_conversion(shared_file, tmp_path):
+    """The original layout (as ir_datasets reads it: '   /' ends a document and a judgment record, '/' a query),
+    rebuilt from Terrier's TREC-markup conversion, gives the same collection as the conversion."""
+    npl = shared_file("vaswani_npl")
+    docs_path = next(p for p in npl.iterdir() if p.name.startswith("doc-text.trec"))
+    opener = gzip.open if docs_path.name.endswith(".gz") else open
+    with opener(docs_path, "rt", encoding="utf-8") as f:
+        docs = re.findall(r"<DOC>\s*<DOCNO>(.*?)</DOCNO>(.*?)</DOC>", f.read(), re.S)
+    topics = re.findall(r"<num>(.*?)</num><title>(.*?)</title>", (npl / "query-text.trec").read_text(), re.S)
+    judged: dict[str, list[str]] = {}
+    for line in (npl / "qrels").read_text().splitlines():
+        q, _, d, _ = line.split()
+        judged.setdefault(q, []).append(d)
+    folder = tmp_path / "npl"
+    folder.mkdir()
+    with gzip.open(folder / "doc-text.gz", "wt") as f:
+        f.writelines(f"{i.strip()}\n{text.strip()}\n   /\n" for i, text in docs)
+    (folder / "query-text").write_text("".join(f"{i.strip()}\n{t.strip()}\n/\n" for i, t in topics))
+    (folder / "rlv-ass").write_text("".join(
+        f"{q}\n" + "".join(" " + "  ".join(ds[k:k + 10]) + "\n" for k in range(0, len(ds), 10)) + "   /\n"
+        for q, ds in judged.items()))
+
+    tc = load_test_collection(folder)
+
+    assert (tc.name, len(tc.docs), len(tc.queries), len(tc.qrels)) == ("npl", 11429, 93, 2083)
+    assert_same_collection(tc, load_test_collection(npl))
