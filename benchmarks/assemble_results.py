@@ -61,6 +61,10 @@ ORDER: tuple[Entry, ...] = (
           "python benchmarks/bench_distill_fusion.py"),
     Entry("bench_hybrid", "The hybrid stage", "python benchmarks/bench_hybrid.py"),
     Entry("bench_bar", "Learned rankers against a tuned BM25 on small collections", "python benchmarks/bench_bar.py"),
+    Entry("bench_bar_outside", "The same bar on collections outside the shared data",
+          "python benchmarks/bench_bar.py --collection CISI=DIR --collection MED=DIR",
+          "it needs collections that are not in the shared data (the Glasgow CISI and MED archives, data/cisi.toml, "
+          "data/med.toml)"),
     Entry("bench_rerank", "Reranking latency", "python benchmarks/bench_rerank.py"),
 )
 

@@ -3,6 +3,11 @@ cross-validation, better than BM25 with k1 and b tuned by the same nested cross-
 
     nice -n 10 python benchmarks/bench_bar.py [--collections Cranfield,NPL] [--no-neural] [--quick]
                                               [--data DIR] [--cache DIR] [--out FILE]
+    nice -n 10 python benchmarks/bench_bar.py --collection CISI=DIR [--collection MED=DIR ...]
+
+The second form runs the same bar on collections outside the shared data (any folder
+:func:`features.load_test_collection` reads, e.g. the Glasgow CISI and MED archives unpacked), alone unless
+``--collections`` is given too, and writes ``benchmarks/results/bench_bar_outside.md`` by default.
 
 Set-up, the same for every system and collection:
 
@@ -147,7 +152,7 @@ def save_npz(path: Path, **arrays) -> None:
         raise
 
 
-def build(root: Path, folder: str, cache: Path, neural: bool) -> tuple[RankingDataset, np.ndarray, list[str], dict]:
+def build(source: Path, folder: str, cache: Path, neural: bool) -> tuple[RankingDataset, np.ndarray, list[str], dict]:
     """The candidates' features and BM25 grid columns of one collection (computed once, cached).
 
     Returns the dataset (judged queries with at least one candidate; query ids as strings in ``info["qids"]``),
@@ -155,7 +160,7 @@ def build(root: Path, folder: str, cache: Path, neural: bool) -> tuple[RankingDa
     """
     from features import Analyzer, BM25Retriever, InvertedIndex, extract, load_test_collection, qid_mapping
 
-    tc = load_test_collection(root / folder)
+    tc = load_test_collection(source)
     specs, grid = feature_specs(neural, cache), grid_specs()
     key = digest({"features": FEATURES.read_text(encoding="utf-8"), "neural": NEURAL if neural else None,
                   "grid": grid, "first_stage": FIRST_STAGE, "depth": DEPTH})
@@ -282,11 +287,11 @@ def nested(data: RankingDataset, G: np.ndarray, grid_names: list[str], info: dic
             "inner": inner_scores, "chosen": chosen}
 
 
-def run_collection(label: str, root: Path, cache: Path, neural: bool, quick: bool) -> dict:
-    """One collection's results, from its cache file when present."""
+def run_collection(label: str, source: Path, folder: str, cache: Path, neural: bool, quick: bool) -> dict:
+    """One collection's results (read from the folder ``source``, cached under ``cache/folder``), from its cache file
+    when present."""
     from ltr.io import atomic_write
 
-    folder = COLLECTIONS[label]
     key = digest({"features": FEATURES.read_text(encoding="utf-8"), "neural": NEURAL if neural else None,
                   "candidates": [c.__dict__ for c in candidates(neural)], "grid": [GRID_K1, GRID_B],
                   "depth": DEPTH, "folds": [OUTER, INNER, SEED], "targets": TARGETS, "metrics": METRICS,
@@ -296,7 +301,7 @@ def run_collection(label: str, root: Path, cache: Path, neural: bool, quick: boo
         progress(f"{label}: results from {path}")
         return {**json.loads(path.read_text()), "cached": True}
     t0 = time.perf_counter()
-    data, G, grid_names, info = build(root, folder, cache, neural)
+    data, G, grid_names, info = build(source, folder, cache, neural)
     progress(f"{label}: {data.n_queries} judged queries with candidates of {len(info['judged'])}, "
              f"{data.n_rows} rows x {data.n_features} features")
     memo: dict = {}
@@ -317,7 +322,22 @@ def mean(result: dict, target: str, system: str, metric: str) -> float:
     return float(np.mean(result["targets"][target]["per_query"][system][metric]))
 
 
-def report(frag: Fragment, results: dict[str, dict], neural: bool, quick: bool) -> None:
+def provenance(label: str, folder: Path) -> str:
+    """How the folder of an outside collection compares with the data registry's entry of the same name, if any."""
+    from ltr.registry import UnknownDatasetError, verify
+
+    try:
+        r = verify(label.lower(), folder)
+    except UnknownDatasetError:
+        return "no registry entry of that name"
+    if r.ok:
+        return (f"its {len(r.present)} files match `data/{r.name}.toml` (sizes, sha256, record counts: "
+                f"`ltr data verify {r.name} DIR`)")
+    return f"`ltr data verify {r.name} DIR` finds differences from the registry: " + "; ".join(r.problems)
+
+
+def report(frag: Fragment, results: dict[str, dict], neural: bool, quick: bool,
+           outside: dict[str, Path] | None = None) -> None:
     from ltr.evaluation import holm, randomization_test
 
     sels = selections(neural)
@@ -338,11 +358,24 @@ def report(frag: Fragment, results: dict[str, dict], neural: bool, quick: bool) 
                + "; ".join(f"`{s}` chooses among " + ", ".join(f"`{a}`" for a in among)
                            for s, among in sels.items()) + ".")
     frag.print()
-    frag.print("Caveats. The feature set and the candidate list were written once for all five collections, after "
-               "exploratory runs on them: nested CV keeps the choice among the listed candidates off the test folds, "
-               "not the making of the list. The bi-encoder's training pairs (its model card: Reddit, S2ORC citation "
-               "and title-abstract pairs, MS MARCO, Stack Exchange, ...) hold no judgments of these collections, "
-               "but may hold some of their documents' titles and abstracts.")
+    outside = outside or {}
+    bi_encoder = ("The bi-encoder's training pairs (its model card: Reddit, S2ORC citation and title-abstract pairs, "
+                  "MS MARCO, Stack Exchange, ...) hold no judgments of these collections, but may hold some of their "
+                  "documents' titles and abstracts.")
+    if not outside:
+        frag.print("Caveats. The feature set and the candidate list were written once for all five collections, after "
+                   "exploratory runs on them: nested CV keeps the choice among the listed candidates off the test "
+                   "folds, not the making of the list. " + bi_encoder)
+    else:
+        sizes = "; ".join(f"{k} (`{v}`): {results[k]['n_docs']:,} documents, {results[k]['n_queries']} queries, "
+                          f"{len(results[k]['judged'])} judged; {provenance(k, v)}" for k, v in outside.items())
+        shared = [k for k in results if k not in outside]
+        frag.print(f"Collections outside the shared data: {sizes}. They played no part in writing the feature set, "
+                   "the candidate list or the grids, which were written for the five shared collections after "
+                   "exploratory runs on those"
+                   + (f" ({', '.join(shared)} here)" if shared else "") + " and are used unchanged: the rows of "
+                   + ", ".join(outside) + " measure how those choices carry to collections they were not made on. "
+                   + bi_encoder)
     frag.print()
     # 1. the bar
     entries = []  # (collection, metric, selection, tuned BM25 mean, selected mean, raw p)
@@ -453,26 +486,52 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data", default=None, help="shared data root (default: ../shared/data or $LTRKIT_SHARED_DATA)")
     ap.add_argument("--cache", default=os.path.join(tempfile.gettempdir(), "ltrkit-bench-bar"),
                     help="features, embeddings and per-collection results (reused by a rerun)")
-    ap.add_argument("--collections", default=",".join(COLLECTIONS), help="comma-separated subset")
+    ap.add_argument("--collections", default=None,
+                    help=f"comma-separated subset of {', '.join(COLLECTIONS)} "
+                         "(default: all, or none with --collection)")
+    ap.add_argument("--collection", action="append", default=[], metavar="LABEL=DIR",
+                    help="a collection outside the shared data, shown as LABEL (repeatable)")
     ap.add_argument("--no-neural", action="store_true", help="leave out the bi-encoder column and its candidates")
     ap.add_argument("--quick", action="store_true", help="one restart, 30 rounds: a smoke run, not a measurement")
-    ap.add_argument("--out", default=None, help="fragment path (default benchmarks/results/bench_bar.md; - for none)")
+    ap.add_argument("--out", default=None, help="fragment path (default benchmarks/results/bench_bar.md, or "
+                                                "bench_bar_outside.md with --collection; - for none)")
     args = ap.parse_args(argv)
-    root = Path(args.data) if args.data else shared_data_dir()
-    if root is None or not root.is_dir():
-        sys.exit("shared data not found: pass --data DIR or set LTRKIT_SHARED_DATA")
-    labels = [c.strip() for c in args.collections.split(",") if c.strip()]
+    outside = {}
+    for spec in args.collection:
+        label, sep, folder = spec.partition("=")
+        if not sep or not label.strip() or not folder.strip():
+            ap.error(f"--collection {spec}: expected LABEL=DIR")
+        if label in COLLECTIONS or label in outside:
+            ap.error(f"--collection {spec}: the label {label!r} is already taken")
+        if not Path(folder).is_dir():
+            ap.error(f"--collection {spec}: {folder} is not a folder")
+        outside[label] = Path(folder).resolve()
+    names = args.collections if args.collections is not None else ("" if outside else ",".join(COLLECTIONS))
+    labels = [c.strip() for c in names.split(",") if c.strip()]
     unknown = [c for c in labels if c not in COLLECTIONS]
     if unknown:
-        sys.exit(f"unknown collection(s) {unknown}; choose from {list(COLLECTIONS)}")
+        ap.error(f"--collections: unknown collection(s) {unknown}; choose from {list(COLLECTIONS)}")
+    sources = {}
+    if labels:
+        root = Path(args.data) if args.data else shared_data_dir()
+        if root is None or not root.is_dir():
+            sys.exit("shared data not found: pass --data DIR or set LTRKIT_SHARED_DATA")
+        sources = {label: (root / COLLECTIONS[label], COLLECTIONS[label]) for label in labels}
+    # outside collections are cached by label and folder, so that two folders never share a cache entry
+    sources.update({label: (path, f"outside-{label.lower()}-{digest(str(path))[:8]}")
+                    for label, path in outside.items()})
     cache = Path(args.cache)
     cache.mkdir(parents=True, exist_ok=True)
     neural = not args.no_neural
-    out = args.out if args.out is not None else ("-" if args.quick else None)
-    frag = Fragment(__file__, "The bar of issue #13: learned rankers against tuned BM25, by nested CV", argv,
+    default_out = "-" if args.quick else (str(ROOT / "benchmarks" / "results" / "bench_bar_outside.md") if outside
+                                          else None)
+    out = args.out if args.out is not None else default_out
+    title = "The bar of issue #13: learned rankers against tuned BM25, by nested CV"
+    frag = Fragment(__file__, title + (", on collections outside the shared data" if outside else ""), argv,
                     out=out)
-    results = {label: run_collection(label, root, cache, neural, args.quick) for label in labels}
-    report(frag, results, neural, args.quick)
+    results = {label: run_collection(label, path, folder, cache, neural, args.quick)
+               for label, (path, folder) in sources.items()}
+    report(frag, results, neural, args.quick, outside)
     frag.write()
     return 0
 

@@ -113,3 +113,41 @@ def test_bm25_and_the_learners_are_chosen_on_the_outer_training_queries_only(bar
         for fold, picked in zip(folds, out["chosen"][sel]):
             test = [qids[q - 1] for q in fold.test.query_ids]
             pd.testing.assert_frame_equal(per_query[sel].loc[test], per_query[picked].loc[test])
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--collection", "CISI"], "--collection CISI: expected LABEL=DIR"),
+    (["--collection", "=x"], "--collection =x: expected LABEL=DIR"),
+    (["--collection", "ADI={tmp}"], "--collection ADI={tmp}: the label 'ADI' is already taken"),
+    (["--collection", "A={tmp}", "--collection", "A={tmp}"], "the label 'A' is already taken"),
+    (["--collection", "A={tmp}/nope"], "--collection A={tmp}/nope: {tmp}/nope is not a folder"),
+    (["--collections", "Cranfield,TREC"], "--collections: unknown collection(s) ['TREC']"),
+])
+def test_bad_collection_options_are_usage_errors_naming_the_option(bar, tmp_path, capsys, argv, message):
+    argv = [a.format(tmp=tmp_path) for a in argv]
+    with pytest.raises(SystemExit) as e:
+        bar.main([*argv, "--cache", str(tmp_path / "cache"), "--out", "-"])
+    assert e.value.code == 2
+    assert message.format(tmp=tmp_path) in capsys.readouterr().err
+
+
+def test_an_outside_collection_runs_alone_under_its_label_with_its_registry_check(bar, tmp_path, capsys):
+    """A SMART trio in a folder of its own: the bar runs on it alone (no shared data read), quick mode."""
+    folder = tmp_path / "tiny"
+    folder.mkdir()
+    words = ["wing", "flutter", "heat", "transfer", "boundary", "layer", "shock", "wave", "lift", "drag", "stall",
+             "nozzle"]
+    rng = np.random.default_rng(0)
+    docs = "".join(f".I {i}\n.T\n{' '.join(rng.choice(words, 3))}\n.W\n{' '.join(rng.choice(words, 12))}\n"
+                   for i in range(1, 61))
+    (folder / "TINY.ALL").write_text(docs)
+    (folder / "TINY.QRY").write_text("".join(f".I {q}\n.W\n{words[q % 12]} {words[(q + 5) % 12]}\n"
+                                             for q in range(1, 16)))
+    (folder / "TINY.REL").write_text("".join(f"{q} {d}\n" for q in range(1, 16) for d in range(q, 61, 7)))
+    out = tmp_path / "frag.md"
+    assert bar.main(["--collection", f"Tiny={folder}", "--quick", "--no-neural", "--cache", str(tmp_path / "c"),
+                     "--out", str(out)]) == 0
+    text = out.read_text()
+    assert "| Tiny | 15 | NDCG@10 |" in text and "| Tiny | 15 | MAP |" in text
+    assert "Cranfield" not in text.split("### The bar")[1]  # no shared collection ran
+    assert f"Tiny (`{folder.resolve()}`): 60 documents, 15 queries, 15 judged; no registry entry of that name" in text
