@@ -131,6 +131,32 @@ def test_lightgbm_margins_are_bit_for_bit_the_engines(data, missing):
     assert_same(model, ref, X64)
 
 
+def test_one_leaf_trees_are_the_engines(mq2008, tmp_path):
+    """Trees that found no split (a leaf size no node can meet). LightGBM then keeps one tree of one leaf and stops,
+    and writes it with an empty ``leaf_weight=`` line, which its parser skips (a ranker trained on a handful of rows
+    through ``ltr features`` -> ``ltr train`` -> ``ltr rerank`` was refused for it); XGBoost keeps adding such
+    trees after split ones. Both engines' margins, bit for bit."""
+    X, y, group = mq2008[0]
+    for objective in ("lambdarank", "regression"):  # leaf 0, and the label mean (boost_from_average)
+        booster = lgb.train(dict(LGB, objective=objective, min_data_in_leaf=10**6), lgb.Dataset(X, y, group=group),
+                            3)
+        text = booster.model_to_string()
+        assert "num_leaves=1\nnum_cat=0\n" in text and "leaf_weight=\n" in text
+        model = from_lightgbm_text(text)
+        assert model.n_trees == 1 and model.feature.size == 0
+        assert_same(model, lambda X, n: lgb_margin(booster, X, n), with_nans(mq2008[1], 0.05, 0))
+        path = tmp_path / "m.txt"
+        booster.save_model(str(path))
+        assert np.array_equal(load(path).predict(mq2008[1]), lgb_margin(booster, mq2008[1]))
+
+    xb = xgb_booster(mq2008[0], rounds=5)
+    dm = xgb.DMatrix(X, y, group=group)
+    xb = xgb.train({"objective": "rank:ndcg", "nthread": 1, "min_child_weight": 1e12}, dm, 3, xgb_model=xb)
+    xmodel = from_booster(xb)
+    assert xmodel.n_trees == 8 and (np.diff(xmodel.tree_ptr)[5:] == 0).all()  # three trees of one leaf each
+    assert_same(xmodel, lambda X, n: xgb_margin(xb, X, n), probe_rows(xmodel, mq2008[1]))
+
+
 def test_lightgbm_missing_types_are_all_exercised(mq2008):
     types = {name: set(from_booster(lgb_booster(mq2008[0], rounds=10, **p)).missing_type.tolist())
              for name, p in LGB_MISSING.items()}

@@ -56,6 +56,9 @@ _TREE_FIELDS = {
     "cat_boundaries": (True, "any"), "cat_threshold": (True, "any"), "leaf_const": (False, "any"),
     "num_features": (True, "any"), "leaf_features": (True, "any"), "leaf_coeff": (False, "any"),
 }
+#: The fields LightGBM's ``Tree`` parser reads of a tree with one leaf (a constant tree, no split); it returns before
+#: the others, so that what it writes there (``leaf_weight=`` with no entry) is never checked.
+_ONE_LEAF_FIELDS = ("num_leaves", "num_cat", "leaf_value", "shrinkage", "is_linear", "leaf_count")
 _MAX_TREE_LINES = 22  # LightGBM's Tree parser reads at most this many lines of a block
 
 
@@ -165,6 +168,8 @@ def _parse_tree(doc: _Text, t: int, start: int, fields: dict[str, tuple[int, str
     counts = {"nodes": n_leaves - 1, "leaves": n_leaves, "any": None}
     out = {}
     for key, (li, value) in fields.items():
+        if n_leaves == 1 and key not in _ONE_LEAF_FIELDS:
+            continue  # LightGBM reads no other field of a one-leaf tree (and writes leaf_weight empty there)
         is_int, size = _TREE_FIELDS[key]
         if size is None:
             if key == "shrinkage":
