@@ -50,20 +50,25 @@ def load_inputs(
     qrels_format: str = "auto",
     errors: str = "strict",
     duplicates: str = "error",
+    split: str | None = None,
+    judgments: bool = True,
 ) -> CollectionInputs:
     """Read a collection directory (its layout recognised by file names) or a document file plus a query file.
 
     ``queries`` and ``qrels`` override a directory's own files. ``doc_format`` applies to a document file only; with
     a directory it must stay ``"auto"`` (the layout decides), and is refused otherwise rather than ignored.
     ``query_format`` applies to ``queries``. ``query_ids="auto"`` numbers SMART queries by position when the
-    judgments are in Cranfield's layout.
+    judgments are in Cranfield's layout. ``split`` chooses a directory's NFCorpus files or BEIR judgments (default
+    ``test``). ``judgments=False`` reads no judgments (``qrels`` of the result is None); the directory's own are
+    not read either when ``qrels`` is given.
 
     Raises
     ------
     FileNotFoundError
         The collection, query or judgment path does not exist.
     InputOptionError
-        A document file without ``queries``; a format option that cannot apply (a ValueError naming the option).
+        A document file without ``queries``; a format or split option that cannot apply (a ValueError naming the
+        option).
     """
     from features.collections import load_documents, load_queries, load_test_collection
     from ltr.io import detect_qrels_format, read_qrels
@@ -76,9 +81,14 @@ def load_inputs(
         if doc_format != "auto":
             raise InputOptionError("doc_format", doc_format, f"applies to a document file; the collection directory "
                                    f"{coll} is read by its layout (leave the format at 'auto')")
-        tc = load_test_collection(coll, errors=errors, duplicates=duplicates)
-        docs, qs, judged, name = tc.docs, tc.queries, tc.qrels, tc.name
+        tc = load_test_collection(coll, errors=errors, duplicates=duplicates, split=split or "test",
+                                  judgments=judgments and qrels is None)
+        docs, qs, name = tc.docs, tc.queries, tc.name
+        judged = tc.qrels if judgments and qrels is None else None
     else:
+        if split is not None:
+            raise InputOptionError("split", split, f"applies to a collection directory (NFCorpus, BEIR); {coll} is "
+                                   "a document file")
         if queries is None:
             raise InputOptionError("queries", None, f"is required: {coll} is a document file")
         docs = load_documents(coll, doc_format, errors=errors, duplicates=duplicates)

@@ -178,7 +178,7 @@ def _load_collection(collection) -> Collection | None:
     p = Path(collection)
     if not p.exists():
         raise FileNotFoundError(f"collection not found: {p}")
-    return load_test_collection(p).docs if p.is_dir() else load_documents(p)
+    return load_test_collection(p, judgments=False).docs if p.is_dir() else load_documents(p)
 
 
 def _build_index(docs: Collection, described: Mapping[str, Any] | None) -> InvertedIndex:

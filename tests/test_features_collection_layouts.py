@@ -179,3 +179,71 @@ def test_npl_in_the_glasgow_layout_reads_as_terriers_conversion(shared_file, tmp
 
     assert (tc.name, len(tc.docs), len(tc.queries), len(tc.qrels)) == ("npl", 11429, 93, 2083)
     assert_same_collection(tc, load_test_collection(npl))
+
+
+# -- splits: BEIR and NFCorpus folders --------------------------------------------------------------------------------
+def _beir(folder, splits=("dev",), gz=False):
+    folder.mkdir()
+    corpus = '{"_id": "d1", "title": "wing", "text": "wing flutter speed"}\n{"_id": "d2", "text": "heat transfer"}\n'
+    if gz:
+        with gzip.open(folder / "corpus.jsonl.gz", "wt") as f:
+            f.write(corpus)
+    else:
+        (folder / "corpus.jsonl").write_text(corpus)
+    (folder / "queries.jsonl").write_text('{"_id": "q1", "text": "wing flutter"}\n{"_id": "q2", "text": "heat"}\n')
+    (folder / "qrels").mkdir()
+    for i, s in enumerate(splits):
+        (folder / "qrels" / f"{s}.tsv").write_text(f"query-id\tcorpus-id\tscore\nq{i + 1}\td{i + 1}\t1\n")
+    return folder
+
+
+def test_a_beir_folder_without_the_split_asked_names_the_splits_it_has(tmp_path):
+    folder = _beir(tmp_path / "b", ("dev", "train"))
+    with pytest.raises(CollectionFormatError, match=r"no qrels/test\.tsv here \(BEIR layout; its splits: dev, "
+                                                    r"train\); pass split=<dev\|train>") as e:
+        load_test_collection(folder)
+    assert "pass --split <dev|train>" in e.value.cli_message()
+    tc = load_test_collection(folder, split="train")
+    assert tc.qrels.values.tolist() == [["q2", "d2", 1]]
+    one = _beir(tmp_path / "one", ("dev",), gz=True)
+    with pytest.raises(CollectionFormatError, match=r"its splits: dev\); pass split='dev'"):
+        load_test_collection(one)
+    tc = load_test_collection(one, split="dev")
+    assert (tc.docs.doc_ids, tc.qrels.values.tolist()) == (("d1", "d2"), [["q1", "d1", 1]])
+
+
+def test_judgments_false_reads_no_judgment_file(tmp_path):
+    folder = _beir(tmp_path / "b", ())
+    with pytest.raises(CollectionFormatError, match=r"no qrels/SPLIT\.tsv judgment file"):
+        load_test_collection(folder)
+    tc = load_test_collection(folder, judgments=False)
+    assert (tc.docs.doc_ids, tc.queries.qids, len(tc.qrels)) == (("d1", "d2"), ("q1", "q2"), 0)
+    assert list(tc.qrels.columns) == ["qid", "docno", "rel"]
+
+
+@pytest.mark.shared
+def test_an_nfcorpus_folder_without_the_split_asked_names_the_splits_it_has(shared_file):
+    with pytest.raises(CollectionFormatError, match=r"no train\.docs here \(NFCorpus layout; its splits: dev, test\)"):
+        load_test_collection(shared_file("nfcorpus"), split="train")
+    tc = load_test_collection(shared_file("nfcorpus"), split="dev")
+    assert tc.name == "nfcorpus-dev" and len(tc.qrels) > 0
+
+
+def test_ltr_features_split_option_and_given_judgments(tmp_path, capsys):
+    from ltr.cli import main
+
+    folder = _beir(tmp_path / "b", ("dev",))
+    out = tmp_path / "x.letor"
+    assert main(["features", "--collection", str(folder), "--topk", "2", "--out", str(out)]) == 1
+    assert "no qrels/test.tsv here (BEIR layout; its splits: dev); pass --split dev" in capsys.readouterr().err
+    assert not out.exists()
+    assert main(["features", "--collection", str(folder), "--split", "dev", "--topk", "2", "--out", str(out)]) == 0
+    dev = out.read_text()
+    # judgments given on the command line: the folder's own are not read, so a missing test split does not matter
+    out.unlink()
+    assert main(["features", "--collection", str(folder), "--qrels", str(folder / "qrels" / "dev.tsv"), "--topk", "2",
+                 "--out", str(out)]) == 0
+    assert out.read_text() == dev
+    assert main(["features", "--collection", str(folder / "corpus.jsonl"), "--queries", str(folder / "queries.jsonl"),
+                 "--split", "dev", "--out", str(out)]) == 2
+    assert "--split dev applies to a collection directory (NFCorpus, BEIR)" in capsys.readouterr().err

@@ -13,6 +13,9 @@ from __future__ import annotations
 import zlib
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
+
 from features.collections._base import Collection, Queries, TestCollection
 from features.collections.interchange import (
     read_beir_corpus,
@@ -26,6 +29,7 @@ from features.collections.smart import read_smart_documents, read_smart_queries
 from features.collections.trec import read_trec_documents, read_trec_topics
 from features.errors import CollectionFormatError
 from ltr.io import open_binary
+from ltr.reader_options import Placeholder
 
 __all__ = [
     "DOCUMENT_FORMATS",
@@ -126,11 +130,14 @@ def load_test_collection(
     qrels_variant: str = "2-1-0",
     errors: str = "strict",
     duplicates: str = "error",
+    judgments: bool = True,
 ) -> TestCollection:
     """Documents, queries and judgments of a collection directory, its layout recognised by its file names.
 
     ``errors`` and ``duplicates`` (repeated document ids: ``"error"``, ``"first"``, ``"last"``) apply to the document
-    file as in :func:`load_documents`.
+    file as in :func:`load_documents`. ``split`` chooses the NFCorpus files and the BEIR judgments; a split the folder
+    lacks is an error naming the splits it has. ``judgments=False`` reads no judgment file (``qrels`` is then an
+    empty table): for a caller that brings its own or needs none.
 
     ============  ================================================  =============================================
     layout        files                                             notes
@@ -142,26 +149,34 @@ def load_test_collection(
     NPL/Vaswani   ``doc-text.trec[.gz]``, ``query-text.trec``, ``qrels``  Terrier's TREC-markup conversion
     NPL           ``doc-text[.gz]``, ``query-text``, ``rlv-ass``      the Glasgow original
     NFCorpus      ``{split}.docs[.gz]``, ``{split}.{query_type}.queries[.gz]``, ``{split}.{qrels_variant}.qrel[.gz]``
-    BEIR          ``corpus.jsonl``, ``queries.jsonl``, ``qrels/{split}.tsv``
+    BEIR          ``corpus.jsonl[.gz]``, ``queries.jsonl[.gz]``, ``qrels/{split}.tsv[.gz]``
     ============  ================================================  =============================================
     """
     f = Path(folder)
     if not f.is_dir():
         raise CollectionFormatError("not a directory", str(f))
     names = {p.name for p in f.iterdir()}
+
+    def judged(path, fmt: str = "auto") -> pd.DataFrame:
+        """The judgments at ``path`` (a path, or a function giving it), or none when they are not wanted."""
+        if not judgments:
+            return pd.DataFrame({"qid": pd.Series(dtype=str), "docno": pd.Series(dtype=str),
+                                 "rel": pd.Series(dtype=np.int64)})
+        return read_qrels(path() if callable(path) else path, fmt, errors=errors)
+
     if names & {"cran.all.1400", "cran.all.1400.gz"}:
         return TestCollection(
             read_smart_documents(_first(f, "cran.all.1400.gz", "cran.all.1400"), errors=errors,
                                  duplicates=duplicates),
             read_smart_queries(f / "cran.qry", ids="position", errors=errors),
-            read_qrels(f / "cranqrel", "cranfield", errors=errors),
+            judged(f / "cranqrel", "cranfield"),
             name="cranfield",
         )
     if names & {"cacm.all", "cacm.all.gz"}:
         return TestCollection(
             read_smart_documents(_first(f, "cacm.all.gz", "cacm.all"), errors=errors, duplicates=duplicates),
             read_smart_queries(f / "query.text", errors=errors),
-            read_qrels(f / "qrels.text", "smart", errors=errors),
+            judged(f / "qrels.text", "smart"),
             name="cacm",
         )
     smart = _smart_trio(f, names)
@@ -170,7 +185,7 @@ def load_test_collection(
         return TestCollection(
             read_smart_documents(docs, errors=errors, duplicates=duplicates),
             read_smart_queries(qry, errors=errors),
-            read_qrels(rel, errors=errors),  # SMART's two or four columns, or TREC's (MED.REL)
+            judged(rel),  # SMART's two or four columns, or TREC's (MED.REL)
             name=_stem(docs.name).lower(),
         )
     if names & {"doc-text.trec", "doc-text.trec.gz"}:
@@ -178,37 +193,59 @@ def load_test_collection(
             read_trec_documents(_first(f, "doc-text.trec.gz", "doc-text.trec"), errors=errors,
                                 duplicates=duplicates),
             read_trec_topics(f / "query-text.trec", errors=errors),
-            read_qrels(f / "qrels", "trec", errors=errors),
+            judged(f / "qrels", "trec"),
             name="vaswani",
         )
     if names & {"doc-text", "doc-text.gz"}:
         return TestCollection(
             read_npl_documents(_first(f, "doc-text.gz", "doc-text"), errors=errors, duplicates=duplicates),
             read_npl_queries(_first(f, "query-text.gz", "query-text"), errors=errors),
-            read_qrels(_first(f, "rlv-ass.gz", "rlv-ass"), "npl", errors=errors),
+            judged(lambda: _first(f, "rlv-ass.gz", "rlv-ass"), "npl"),
             name="npl",
         )
-    if names & {f"{split}.docs", f"{split}.docs.gz"}:
+    splits = sorted({n.split(".", 1)[0] for n in names if n.endswith((".docs", ".docs.gz"))})
+    if splits:
+        if split not in splits:
+            raise CollectionFormatError(f"no {split}.docs here (NFCorpus layout; its splits: {', '.join(splits)})",
+                                        str(f), fix={"split": _choice(splits)})
         q = f"{split}.{query_type}.queries"
         r = f"{split}.{qrels_variant}.qrel"
         return TestCollection(
             read_tsv_documents(_first(f, f"{split}.docs.gz", f"{split}.docs"), errors=errors,
                                duplicates=duplicates),
             read_tsv_queries(_first(f, q + ".gz", q), errors=errors),
-            read_qrels(_first(f, r + ".gz", r), "trec", errors=errors),
+            judged(lambda: _first(f, r + ".gz", r), "trec"),
             name=f"nfcorpus-{split}",
         )
-    if "corpus.jsonl" in names:
+    if names & {"corpus.jsonl", "corpus.jsonl.gz"}:
         return TestCollection(
-            read_beir_corpus(f / "corpus.jsonl", errors=errors, duplicates=duplicates),
-            read_beir_queries(f / "queries.jsonl", errors=errors),
-            read_qrels(f / "qrels" / f"{split}.tsv", "beir", errors=errors),
+            read_beir_corpus(_first(f, "corpus.jsonl", "corpus.jsonl.gz"), errors=errors, duplicates=duplicates),
+            read_beir_queries(_first(f, "queries.jsonl", "queries.jsonl.gz"), errors=errors),
+            judged(lambda: _beir_qrels(f, split), "beir"),
             name=f"beir-{f.name}",
         )
     raise CollectionFormatError(
         "unrecognised collection layout (expected the files of Cranfield, CACM, NPL/Vaswani, NFCorpus, BEIR, or a "
         "SMART trio NAME.ALL, NAME.QRY, NAME.REL such as ADI, CISI or MED)", str(f)
     )
+
+
+def _beir_qrels(folder: Path, split: str) -> Path:
+    """``qrels/{split}.tsv`` (or ``.tsv.gz``) of a BEIR folder; its absence names the splits there are."""
+    qrels = folder / "qrels"
+    for name in (f"{split}.tsv", f"{split}.tsv.gz"):
+        if (qrels / name).is_file():
+            return qrels / name
+    splits = sorted({p.name.split(".", 1)[0] for p in qrels.glob("*.tsv*")}) if qrels.is_dir() else []
+    if not splits:
+        raise CollectionFormatError("no qrels/SPLIT.tsv judgment file (BEIR layout)", str(folder))
+    raise CollectionFormatError(f"no qrels/{split}.tsv here (BEIR layout; its splits: {', '.join(splits)})",
+                                str(folder), fix={"split": _choice(splits)})
+
+
+def _choice(values: list[str]) -> str | Placeholder:
+    """The value to suggest: the only one, or a placeholder listing them."""
+    return values[0] if len(values) == 1 else Placeholder("|".join(values))
 
 
 def _stem(name: str) -> str:

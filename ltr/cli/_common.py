@@ -304,6 +304,9 @@ def add_collection_input(group, *, queries_help: str, query_ids_help: str) -> No
                             "corpus.jsonl, id<TAB>text TSV, NPL's doc-text; gzip ok)")
     group.add_argument("--format", default="auto", choices=COLLECTION_FORMATS,
                        help="document file format (a directory is read by its layout: leave at auto)")
+    group.add_argument("--split", default=None, metavar="NAME",
+                       help="the split of an NFCorpus or BEIR directory: its NAME.* files or qrels/NAME.tsv "
+                            "(default: test)")
     group.add_argument("--queries", help=queries_help)
     group.add_argument("--query-format", default="auto", choices=COLLECTION_FORMATS, help="query file format")
     group.add_argument("--query-ids", default="auto", choices=["auto", "record", "position"], help=query_ids_help)
@@ -311,7 +314,7 @@ def add_collection_input(group, *, queries_help: str, query_ids_help: str) -> No
 
 #: :func:`features.pipeline.load_inputs`' option names -> the flags that set them (add_collection_input and friends).
 _INPUT_FLAGS = {"doc_format": "--format", "queries": "--queries", "query_format": "--query-format",
-                "qrels_format": "--qrels-format", "query_ids": "--query-ids"}
+                "qrels_format": "--qrels-format", "query_ids": "--query-ids", "split": "--split"}
 
 
 def input_option_usage(e) -> UsageError:
