@@ -168,6 +168,32 @@ def test_trec_documents_split_title_from_body_and_strip_tags(tmp_path):
         read_trec_documents(write(tmp_path, "bad2.trec", "<DOC> a </DOC>\n"))
 
 
+def test_trec_documents_take_the_headlines_of_each_trec_disk_source_without_their_tags(tmp_path):
+    """The TREC disks' headline elements (LA Times' <HEADLINE><P>, FBIS' <TI> inside <HEADER>, WSJ's <HL>, AP's
+    <HEAD>) are the title, with their inner tags removed; <HEADER> is not <HEAD>; an empty one adds nothing."""
+    p = write(tmp_path, "d.trec", """<DOC>
+<DOCNO> LA010189-0001 </DOCNO>
+<HEADLINE><P>BOOKS ON</P>
+<P>PARIS</P></HEADLINE>
+<TEXT><P>Paris guides.</P></TEXT>
+</DOC>
+<DOC>
+<DOCNO> FBIS3-10082 </DOCNO>
+<HEADER><H3> <TI>   Organized Crime Growing </TI></H3></HEADER>
+<TEXT>Crime groups expand.</TEXT>
+</DOC>
+<DOC>
+<DOCNO> WSJ870324-0001 </DOCNO>
+<HL> John Blair Is Near Accord </HL>
+<HEAD></HEAD>
+<TEXT> Sale talks. </TEXT>
+</DOC>
+""")
+    c = read_trec_documents(p)
+    assert c.fields["title"] == ["BOOKS ON PARIS", "Organized Crime Growing", "John Blair Is Near Accord"]
+    assert c.fields["body"] == ["Paris guides.", "Crime groups expand.", "Sale talks."]
+
+
 def test_trec_topics_closed_and_classic_forms(tmp_path):
     vaswani = write(tmp_path, "t1", "<top>\n<num>1</num><title>\nMEASUREMENT OF LIQUIDS\n</title>\n</top>\n")
     classic = write(tmp_path, "t2", "<top>\n<num> Number: 401\n<title> foreign minorities\n<desc> Description:\n"

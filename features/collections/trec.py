@@ -1,9 +1,10 @@
 """TREC-style SGML markup: ``<DOC><DOCNO>id</DOCNO> text </DOC>`` documents and ``<top>`` topics.
 
 This is the layout of the TREC ad hoc collections and of NPL/Vaswani as shipped with Terrier. Inside a document,
-``<TITLE>``/``<HEADLINE>``/``<HEAD>`` elements go to the ``title`` field and all other text (tags removed) to
-``body``. Topics may close their tags (``<num>1</num><title>...</title>``, Vaswani) or not (the classic
-``<num> Number: 401`` form); the query text is the ``<title>`` by default.
+the headline elements of the TREC disks (``<TITLE>``, ``<HEADLINE>`` of LA Times and FT, ``<HEAD>`` of AP, ``<HL>``
+of WSJ, ``<TI>`` of FBIS) go to the ``title`` field and all other text to ``body``; tags are removed from both
+(LA Times wraps its headlines in ``<P>``). Topics may close their tags (``<num>1</num><title>...</title>``,
+Vaswani) or not (the classic ``<num> Number: 401`` form); the query text is the ``<title>`` by default.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ __all__ = ["read_trec_documents", "read_trec_topics"]
 
 _DOC = re.compile(r"<DOC>(.*?)</DOC>", re.S | re.I)
 _DOCNO = re.compile(r"<DOCNO>\s*(.*?)\s*</DOCNO>", re.S | re.I)
-_TITLE = re.compile(r"<(TITLE|HEADLINE|HEAD)>(.*?)</\1>", re.S | re.I)
+_TITLE = re.compile(r"<(TITLE|HEADLINE|HEAD|HL|TI)>(.*?)</\1>", re.S | re.I)
 _TAG = re.compile(r"<[^>]*>")
 _TOP = re.compile(r"<top>(.*?)</top>", re.S | re.I)
 _TOPIC_FIELD = re.compile(r"<(num|title|desc|narr)>(.*?)(?=<(?:/?num|/?title|/?desc|/?narr|/top)>|$)", re.S | re.I)
@@ -52,7 +53,7 @@ def read_trec_documents(path: str | Path, *, errors: str = "strict", duplicates:
             raise CollectionFormatError("<DOC> without a <DOCNO>", str(path), _line_of(text, m.start()))
         ids.append(no.group(1))
         inner = inner[: no.start()] + " " + inner[no.end():]
-        titles.append(" ".join(t.group(2).strip() for t in _TITLE.finditer(inner)))
+        titles.append(" ".join(_TAG.sub(" ", " ".join(t.group(2) for t in _TITLE.finditer(inner))).split()))
         inner = _TITLE.sub(" ", inner)
         bodies.append(" ".join(_TAG.sub(" ", inner).split()))
     if not ids:
