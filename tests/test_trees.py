@@ -144,7 +144,7 @@ def test_one_leaf_trees_are_the_engines(mq2008, tmp_path):
         assert "num_leaves=1\nnum_cat=0\n" in text and "leaf_weight=\n" in text
         model = from_lightgbm_text(text)
         assert model.n_trees == 1 and model.feature.size == 0
-        assert_same(model, lambda X, n: lgb_margin(booster, X, n), with_nans(mq2008[1], 0.05, 0))
+        assert_same(model, lambda X, n, b=booster: lgb_margin(b, X, n), with_nans(mq2008[1], 0.05, 0))
         path = tmp_path / "m.txt"
         booster.save_model(str(path))
         assert np.array_equal(load(path).predict(mq2008[1]), lgb_margin(booster, mq2008[1]))
