@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from ltr.exceptions import FileFormatError
 
-__all__ = ["CollectionFormatError", "IndexFormatError"]
+__all__ = ["CollectionFormatError", "IndexFormatError", "SplitNotApplicableError"]
 
 
 class CollectionFormatError(FileFormatError):
@@ -16,6 +16,10 @@ class CollectionFormatError(FileFormatError):
 
     Fields as :class:`ltr.exceptions.FileFormatError`: ``path``, ``line``, ``token``, ``offset``, ``hint``.
     """
+
+
+class SplitNotApplicableError(CollectionFormatError):
+    """A split was asked of a collection folder whose layout has none (only NFCorpus and BEIR folders have splits)."""
 
 
 class IndexFormatError(ValueError):

@@ -71,6 +71,7 @@ def load_inputs(
         option).
     """
     from features.collections import load_documents, load_queries, load_test_collection
+    from features.errors import SplitNotApplicableError
     from ltr.io import detect_qrels_format, read_qrels
 
     coll = Path(collection)
@@ -81,8 +82,12 @@ def load_inputs(
         if doc_format != "auto":
             raise InputOptionError("doc_format", doc_format, f"applies to a document file; the collection directory "
                                    f"{coll} is read by its layout (leave the format at 'auto')")
-        tc = load_test_collection(coll, errors=errors, duplicates=duplicates, split=split or "test",
-                                  judgments=judgments and qrels is None)
+        try:
+            tc = load_test_collection(coll, errors=errors, duplicates=duplicates, split=split,
+                                      judgments=judgments and qrels is None)
+        except SplitNotApplicableError:
+            raise InputOptionError("split", split, f"applies to an NFCorpus or BEIR directory; {coll} has no "
+                                   "splits") from None
         docs, qs, name = tc.docs, tc.queries, tc.name
         judged = tc.qrels if judgments and qrels is None else None
     else:

@@ -24,7 +24,7 @@ from features.collections import (
     read_qrels,
 )
 from features.collections.npl import read_npl_documents, read_npl_queries
-from features.errors import CollectionFormatError
+from features.errors import CollectionFormatError, SplitNotApplicableError
 
 
 def _frame(rows):
@@ -219,6 +219,20 @@ def test_judgments_false_reads_no_judgment_file(tmp_path):
     tc = load_test_collection(folder, judgments=False)
     assert (tc.docs.doc_ids, tc.queries.qids, len(tc.qrels)) == (("d1", "d2"), ("q1", "q2"), 0)
     assert list(tc.qrels.columns) == ["qid", "docno", "rel"]
+
+
+@pytest.mark.shared
+@pytest.mark.parametrize("name", ["cranfield", "cacm", "adi", "vaswani_npl"])
+def test_a_split_given_for_a_layout_without_splits_is_refused_not_ignored(shared_file, capsys, tmp_path, name):
+    with pytest.raises(SplitNotApplicableError, match="split='test' applies to an NFCorpus or BEIR folder; this one "
+                                                      "has no splits"):
+        load_test_collection(shared_file(name), split="test")
+    from ltr.cli import main
+
+    assert main(["features", "--collection", str(shared_file(name)), "--split", "dev", "--out",
+                 str(tmp_path / "x.letor")]) == 2
+    assert (f"--split dev applies to an NFCorpus or BEIR directory; {shared_file(name)} has no splits"
+            in capsys.readouterr().err)
 
 
 @pytest.mark.shared

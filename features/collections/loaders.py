@@ -27,7 +27,7 @@ from features.collections.npl import read_npl_documents, read_npl_queries
 from features.collections.qrels import read_qrels
 from features.collections.smart import read_smart_documents, read_smart_queries
 from features.collections.trec import read_trec_documents, read_trec_topics
-from features.errors import CollectionFormatError
+from features.errors import CollectionFormatError, SplitNotApplicableError
 from ltr.io import open_binary
 from ltr.reader_options import Placeholder
 
@@ -125,7 +125,7 @@ def _first(folder: Path, *names: str) -> Path:
 def load_test_collection(
     folder: str | Path,
     *,
-    split: str = "test",
+    split: str | None = None,
     query_type: str = "titles",
     qrels_variant: str = "2-1-0",
     errors: str = "strict",
@@ -135,9 +135,10 @@ def load_test_collection(
     """Documents, queries and judgments of a collection directory, its layout recognised by its file names.
 
     ``errors`` and ``duplicates`` (repeated document ids: ``"error"``, ``"first"``, ``"last"``) apply to the document
-    file as in :func:`load_documents`. ``split`` chooses the NFCorpus files and the BEIR judgments; a split the folder
-    lacks is an error naming the splits it has. ``judgments=False`` reads no judgment file (``qrels`` is then an
-    empty table): for a caller that brings its own or needs none.
+    file as in :func:`load_documents`. ``split`` chooses the NFCorpus files and the BEIR judgments (default
+    ``"test"``); a split the folder lacks is an error naming the splits it has, and a split given for a layout
+    without splits is an error too (rather than ignored). ``judgments=False`` reads no judgment file (``qrels`` is
+    then an empty table): for a caller that brings its own or needs none.
 
     ============  ================================================  =============================================
     layout        files                                             notes
@@ -156,6 +157,12 @@ def load_test_collection(
     if not f.is_dir():
         raise CollectionFormatError("not a directory", str(f))
     names = {p.name for p in f.iterdir()}
+    has_splits = bool(names & {"corpus.jsonl", "corpus.jsonl.gz"}) or any(
+        n.endswith((".docs", ".docs.gz")) for n in names)
+    if split is not None and not has_splits and (names & _NAMED_LAYOUTS or _smart_trio(f, names) is not None):
+        raise SplitNotApplicableError(f"split={split!r} applies to an NFCorpus or BEIR folder; this one has no "
+                                      "splits", str(f))
+    split = split or "test"
 
     def judged(path, fmt: str = "auto") -> pd.DataFrame:
         """The judgments at ``path`` (a path, or a function giving it), or none when they are not wanted."""
@@ -228,6 +235,11 @@ def load_test_collection(
         "unrecognised collection layout (expected the files of Cranfield, CACM, NPL/Vaswani, NFCorpus, BEIR, or a "
         "SMART trio NAME.ALL, NAME.QRY, NAME.REL such as ADI, CISI or MED)", str(f)
     )
+
+
+#: File names that name a layout without splits (the SMART trios are found by :func:`_smart_trio`).
+_NAMED_LAYOUTS = {"cran.all.1400", "cran.all.1400.gz", "cacm.all", "cacm.all.gz", "doc-text.trec", "doc-text.trec.gz",
+                  "doc-text", "doc-text.gz"}
 
 
 def _beir_qrels(folder: Path, split: str) -> Path:
