@@ -271,7 +271,7 @@ def _smart_trio(folder: Path, names: set[str]) -> tuple[Path, Path, Path] | None
     ``None`` when it holds no ``.ALL`` file. A ``.ALL`` file without its ``.QRY`` and ``.REL`` is an error naming
     what is missing; so are two trios."""
     by_key: dict[str, str] = {}
-    for n in sorted(names):  # a plain file wins over its .gz copy, as listed first
+    for n in sorted(names, key=lambda n: (n.lower().endswith(".gz"), n)):  # a plain file wins over a .gz copy
         key = (n[:-3] if n.lower().endswith(".gz") else n).upper()
         by_key.setdefault(key, n)
     stems = sorted({k[:-4] for k in by_key if k.endswith(".ALL") and len(k) > 4})
