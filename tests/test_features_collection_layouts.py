@@ -119,7 +119,7 @@ def test_npl_judgment_errors_name_the_line_and_token(tmp_path, text, line, token
 @pytest.mark.parametrize("text, line, token, message", [
     ("1 2\ntext\n   /\n", 1, "1 2", "expected a record id alone on its line"),
     ("   /\n", 1, "   /", "record end '/' without a record id"),
-    ("1\ntext\n   /\n7\n", 4, "7", "record id at the end of the file without any text"),
+    ("1\ntext\n   /\n7\n\n\n", 4, "7", "record id at the end of the file without any text"),
     ("\n\n", None, None, "no record found"),
 ])
 def test_npl_document_errors_name_the_line_and_token(tmp_path, text, line, token, message):

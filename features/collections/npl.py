@@ -27,6 +27,7 @@ def _records(path: str | Path, errors: str) -> list[tuple[str, str]]:
     text = read_text(path, errors=errors)
     out: list[tuple[str, str]] = []
     rid: str | None = None
+    rid_line = 0
     body: list[str] = []
     for lineno, line in iter_lines(text):
         s = line.strip()
@@ -42,15 +43,15 @@ def _records(path: str | Path, errors: str) -> list[tuple[str, str]]:
             if len(s.split()) != 1:
                 raise CollectionFormatError("expected a record id alone on its line (NPL layout: an id, its text, "
                                             "then a line '/')", str(path), lineno, token=line[:40])
-            rid = s
-        else:
+            rid, rid_line = s, lineno
+        elif s:
             body.append(s)
     if rid is not None:
         if body:  # the last record may end at the end of the file instead of a '/' line
             out.append((rid, " ".join(" ".join(body).split())))
         else:
-            raise CollectionFormatError("record id at the end of the file without any text", str(path),
-                                        len(text.splitlines()), token=rid)
+            raise CollectionFormatError("record id at the end of the file without any text", str(path), rid_line,
+                                        token=rid)
     if not out:
         raise CollectionFormatError("no record found: not an NPL-layout file (an id, its text, then '/')",
                                     str(path))

@@ -296,8 +296,8 @@ COLLECTION_FORMATS = ["auto", "smart", "trec", "beir", "tsv", "npl"]
 
 
 def add_collection_input(group, *, queries_help: str, query_ids_help: str) -> None:
-    """``--collection``, ``--format``, ``--queries``, ``--query-format``, ``--query-ids``: the text a command reads
-    (``ltr features``, ``ltr rerank``), as :func:`features.pipeline.load_inputs` takes it."""
+    """``--collection``, ``--format``, ``--split``, ``--queries``, ``--query-format``, ``--query-ids``: the text a
+    command reads (``ltr features``, ``ltr rerank``), as :func:`features.pipeline.load_inputs` takes it."""
     group.add_argument("--collection", required=True,
                        help="a collection directory (Cranfield, CACM, NPL/Vaswani, NFCorpus, BEIR, or a SMART trio "
                             "NAME.ALL/.QRY/.REL such as ADI, CISI, MED) or a document file (SMART, TREC <DOC>, BEIR "
