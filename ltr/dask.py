@@ -33,6 +33,7 @@ import hashlib
 import logging
 import os
 import time
+import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -426,7 +427,11 @@ def _fit_lightgbm(model, native, data: DaskRankingData, client):
         params.pop(key, None)
     X, y, group, _ = data.to_arrays()
     ranker = lgb.DaskLGBMRanker(client=client, n_estimators=int(model.n_estimators), verbose=-1, **params)
-    ranker.fit(X, y, group=group)
+    with warnings.catch_warnings():
+        # LightGBM's Dask wrapper passes its own n_jobs (None) down and then warns that it ignores it: each worker's
+        # threads are Dask's. Nothing the user set is dropped (num_threads is removed above).
+        warnings.filterwarnings("ignore", message="Parameter n_jobs will be ignored", category=UserWarning)
+        ranker.fit(X, y, group=group)
     booster = ranker.booster_
     return booster, booster.current_iteration()
 
