@@ -203,6 +203,25 @@ def test_trec_topics_closed_and_classic_forms(tmp_path):
     assert q.qids == ("401",) and q.texts == ("foreign minorities what is",)
 
 
+def test_json_lines_of_pyserini_ir_datasets_and_pyterrier_read_by_their_own_keys(tmp_path):
+    """Pyserini's JsonCollection ({"id", "contents"}), ir_datasets' jsonl export ({"doc_id", "title", "text"},
+    {"query_id", "text"}) and PyTerrier's records ({"docno", "text"}, {"qid", "query"}): the body is never silently
+    empty for want of the key a toolkit uses."""
+    docs = write(tmp_path, "docs.jsonl", '{"id": "p1", "contents": "wing flutter"}\n'
+                                         '{"doc_id": "i2", "title": "Heat", "text": "transfer"}\n'
+                                         '{"docno": "t3", "text": "boundary layer"}\n{"_id": "b4"}\n')
+    c = load_documents(docs)
+    assert c.doc_ids == ("p1", "i2", "t3", "b4")
+    assert c.fields == {"title": ["", "Heat", "", ""], "body": ["wing flutter", "transfer", "boundary layer", ""]}
+    q = load_queries(write(tmp_path, "q.jsonl", '{"query_id": "1", "text": "wing"}\n{"qid": "2", "query": "heat"}\n'
+                                                '{"id": "3", "contents": "layer"}\n'))
+    assert dict(q.items()) == {"1": "wing", "2": "heat", "3": "layer"}
+    with pytest.raises(CollectionFormatError, match=r"q2.jsonl:1: no query text key \('text', 'query' or "
+                                                    r"'contents'\)") as e:
+        read_beir_queries(write(tmp_path, "q2.jsonl", '{"qid": "1", "title": "x"}\n'))
+    assert e.value.token == '{"qid": "1", "title": "x"}'
+
+
 def test_beir_and_tsv_readers(tmp_path):
     corpus = write(tmp_path, "corpus.jsonl", '{"_id": "d1", "title": "T", "text": "body one"}\n\n'
                                              '{"_id": 2, "text": "two"}\n')
@@ -212,8 +231,9 @@ def test_beir_and_tsv_readers(tmp_path):
     assert q.qids == ("q1",) and q.texts == ("what",)
     with pytest.raises(CollectionFormatError, match=r"corpus2.jsonl:1: invalid JSON"):
         read_beir_corpus(write(tmp_path, "corpus2.jsonl", '{"_id": "d1", \n'))
-    with pytest.raises(CollectionFormatError, match=r"missing key '_id'"):
-        read_beir_corpus(write(tmp_path, "corpus3.jsonl", '{"text": "x"}\n'))
+    with pytest.raises(CollectionFormatError, match=r"corpus3.jsonl:2: no document id key \('_id', 'id', 'doc_id' "
+                                                    r"or 'docno'\)"):
+        read_beir_corpus(write(tmp_path, "corpus3.jsonl", '{"_id": "1"}\n{"text": "x"}\n'))
     docs = read_tsv_documents(write(tmp_path, "docs.tsv", "MED-1\tstatin cancer\nMED-2\n"))
     assert docs.fields == {"body": ["statin cancer", ""]}
     titled = read_tsv_documents(write(tmp_path, "docs3.tsv", "a\tTitle\tBody\nb\tonly body\n"))

@@ -1,8 +1,14 @@
 """Interchange formats: BEIR (``corpus.jsonl``, ``queries.jsonl``, ``qrels/*.tsv``) and ``id<TAB>text`` files.
 
 BEIR (Thakur et al., 2021) stores one JSON object per line: documents as ``{"_id", "title", "text"}``, queries as
-``{"_id", "text"}``. TSV files hold ``id<TAB>text`` (or ``id<TAB>title<TAB>text`` for documents), one record a
-line, as NFCorpus and MS MARCO ship them.
+``{"_id", "text"}``. The JSON-lines files of the other toolkits read the same, by their own keys: Pyserini's
+``JsonCollection`` (``{"id", "contents"}``), ``ir_datasets export --format jsonl`` (``doc_id`` / ``query_id`` with
+``text`` and ``title``) and PyTerrier's frames written as records (``docno`` / ``qid`` with ``text`` / ``query``).
+Each line's id and text are the first of :data:`DOC_ID_KEYS` / :data:`DOC_TEXT_KEYS` (documents) or
+:data:`QUERY_ID_KEYS` / :data:`QUERY_TEXT_KEYS` (queries) it holds.
+
+TSV files hold ``id<TAB>text`` (or ``id<TAB>title<TAB>text`` for documents), one record a line, as NFCorpus and
+MS MARCO ship them.
 """
 
 from __future__ import annotations
@@ -13,10 +19,18 @@ from pathlib import Path
 from features.collections._base import Collection, Queries, dedupe, iter_lines, read_text
 from features.errors import CollectionFormatError
 
-__all__ = ["read_beir_corpus", "read_beir_queries", "read_tsv_documents", "read_tsv_queries"]
+__all__ = ["DOC_ID_KEYS", "DOC_TEXT_KEYS", "QUERY_ID_KEYS", "QUERY_TEXT_KEYS", "read_beir_corpus",
+           "read_beir_queries", "read_tsv_documents", "read_tsv_queries"]
+
+#: Keys of a document's id and body text in JSON lines, by precedence (BEIR, Pyserini, ir_datasets, PyTerrier).
+DOC_ID_KEYS = ("_id", "id", "doc_id", "docno")
+DOC_TEXT_KEYS = ("text", "contents", "body")
+#: Keys of a query's id and text in JSON lines, by precedence (BEIR, ir_datasets, PyTerrier, Pyserini).
+QUERY_ID_KEYS = ("_id", "query_id", "qid", "id")
+QUERY_TEXT_KEYS = ("text", "query", "contents")
 
 
-def _json_lines(path: str | Path, errors: str, required: tuple[str, ...]) -> list[tuple[int, dict]]:
+def _json_lines(path: str | Path, errors: str) -> list[tuple[int, dict]]:
     out = []
     for lineno, line in iter_lines(read_text(path, errors=errors)):
         if not line.strip():
@@ -27,15 +41,25 @@ def _json_lines(path: str | Path, errors: str, required: tuple[str, ...]) -> lis
             raise CollectionFormatError(f"invalid JSON ({e.msg})", str(path), lineno, token=line[:60]) from None
         if not isinstance(obj, dict):
             raise CollectionFormatError("each line must be a JSON object", str(path), lineno, token=line[:60])
-        for key in required:
-            if key not in obj:
-                raise CollectionFormatError(f"missing key {key!r}", str(path), lineno, token=line[:60])
         out.append((lineno, obj))
     return out
 
 
+def _value(path: str | Path, lineno: int, obj: dict, keys: tuple[str, ...], what: str | None) -> str:
+    """The value of the first of ``keys`` in ``obj``; when it has none, an error naming them (or ``""`` when
+    ``what`` is None)."""
+    for key in keys:
+        if key in obj and obj[key] is not None:
+            return str(obj[key])
+    if what is None:
+        return ""
+    names = ", ".join(repr(k) for k in keys[:-1]) + f" or {keys[-1]!r}"
+    raise CollectionFormatError(f"no {what} key ({names})", str(path), lineno, token=json.dumps(obj)[:60])
+
+
 def read_beir_corpus(path: str | Path, *, errors: str = "strict", duplicates: str = "error") -> Collection:
-    """Read a BEIR ``corpus.jsonl`` into ``title`` and ``body`` fields.
+    """Read a BEIR ``corpus.jsonl`` (or another toolkit's JSON-lines documents: module doc) into ``title`` and
+    ``body`` fields. A line without an id key is an error; one without a text key has an empty body.
 
     Examples
     --------
@@ -45,17 +69,29 @@ def read_beir_corpus(path: str | Path, *, errors: str = "strict", duplicates: st
     >>> read_beir_corpus(p).fields
     {'title': ['T'], 'body': ['body']}
     """
-    rows = _json_lines(path, errors, ("_id",))
-    ids = [str(o["_id"]) for _, o in rows]
-    cols = {"title": [str(o.get("title") or "") for _, o in rows], "body": [str(o.get("text") or "") for _, o in rows]}
+    rows = _json_lines(path, errors)
+    ids = [_value(path, n, o, DOC_ID_KEYS, "document id") for n, o in rows]
+    cols = {"title": [str(o.get("title") or "") for _, o in rows],
+            "body": [_value(path, n, o, DOC_TEXT_KEYS, None) for n, o in rows]}
     ids, cols = dedupe(ids, cols, duplicates, str(path))
     return Collection(tuple(ids), cols, name=str(path))
 
 
 def read_beir_queries(path: str | Path, *, errors: str = "strict") -> Queries:
-    """Read a BEIR ``queries.jsonl``."""
-    rows = _json_lines(path, errors, ("_id", "text"))
-    return Queries(tuple(str(o["_id"]) for _, o in rows), tuple(str(o["text"]) for _, o in rows), name=str(path))
+    """Read a BEIR ``queries.jsonl`` (or another toolkit's JSON-lines queries: module doc); a line without an id
+    or a text key is an error.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> p = os.path.join(tempfile.mkdtemp(), "queries.jsonl")
+    >>> _ = open(p, "w").write('{"_id": "1", "text": "wing"}\\n{"qid": "2", "query": "heat"}\\n')
+    >>> dict(read_beir_queries(p).items())
+    {'1': 'wing', '2': 'heat'}
+    """
+    rows = _json_lines(path, errors)
+    return Queries(tuple(_value(path, n, o, QUERY_ID_KEYS, "query id") for n, o in rows),
+                   tuple(_value(path, n, o, QUERY_TEXT_KEYS, "query text") for n, o in rows), name=str(path))
 
 
 def _tsv(path: str | Path, errors: str, max_cols: int) -> list[list[str]]:

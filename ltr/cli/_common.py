@@ -300,8 +300,9 @@ def add_collection_input(group, *, queries_help: str, query_ids_help: str) -> No
     command reads (``ltr features``, ``ltr rerank``), as :func:`features.pipeline.load_inputs` takes it."""
     group.add_argument("--collection", required=True,
                        help="a collection directory (Cranfield, CACM, NPL/Vaswani, NFCorpus, BEIR, or a SMART trio "
-                            "NAME.ALL/.QRY/.REL such as ADI, CISI, MED) or a document file (SMART, TREC <DOC>, BEIR "
-                            "corpus.jsonl, id<TAB>text TSV, NPL's doc-text; gzip ok)")
+                            "NAME.ALL/.QRY/.REL such as ADI, CISI, MED) or a document file (SMART, TREC <DOC>, JSON "
+                            "lines with BEIR's, Pyserini's, ir_datasets' or PyTerrier's keys, id<TAB>text TSV, "
+                            "NPL's doc-text; gzip ok)")
     group.add_argument("--format", default="auto", choices=COLLECTION_FORMATS,
                        help="document file format (a directory is read by its layout: leave at auto)")
     group.add_argument("--split", default=None, metavar="NAME",
