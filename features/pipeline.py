@@ -52,6 +52,7 @@ def load_inputs(
     duplicates: str = "error",
     split: str | None = None,
     judgments: bool = True,
+    topic_fields: tuple[str, ...] | None = None,
 ) -> CollectionInputs:
     """Read a collection directory (its layout recognised by file names) or a document file plus a query file.
 
@@ -60,7 +61,8 @@ def load_inputs(
     ``query_format`` applies to ``queries``. ``query_ids="auto"`` numbers SMART queries by position when the
     judgments are in Cranfield's layout. ``split`` chooses a directory's NFCorpus files or BEIR judgments (default
     ``test``). ``judgments=False`` reads no judgments (``qrels`` of the result is None); the directory's own are
-    not read either when ``qrels`` is given.
+    not read either when ``qrels`` is given. ``topic_fields`` (``title``, ``desc``, ``narr``) makes the queries of a
+    TREC topics file given as ``queries`` (default: the title).
 
     Raises
     ------
@@ -70,7 +72,8 @@ def load_inputs(
         A document file without ``queries``; a format or split option that cannot apply (a ValueError naming the
         option).
     """
-    from features.collections import load_documents, load_queries, load_test_collection
+    from features.collections import detect_format, load_documents, load_queries, load_test_collection
+    from features.collections.trec import TOPIC_FIELDS
     from features.errors import SplitNotApplicableError
     from ltr.io import detect_qrels_format, read_qrels
 
@@ -110,9 +113,22 @@ def load_inputs(
         ids = query_ids
         if ids == "auto":
             ids = "position" if fmt == "cranfield" else "record"
-        qs = load_queries(queries, query_format, ids=ids, errors=errors)
+        if topic_fields is not None:
+            fmt_q = detect_format(queries) if query_format == "auto" else query_format
+            if fmt_q != "trec":
+                raise InputOptionError("topic_fields", ",".join(topic_fields), f"applies to TREC topics; {queries} "
+                                       f"is in the {fmt_q!r} format")
+            unknown = [f for f in topic_fields if f not in TOPIC_FIELDS]
+            if unknown or not topic_fields:
+                raise InputOptionError("topic_fields", ",".join(topic_fields),
+                                       f"names no topic field of {', '.join(TOPIC_FIELDS)}" if not topic_fields else
+                                       f"names {', '.join(unknown)}: the fields are {', '.join(TOPIC_FIELDS)}")
+        qs = load_queries(queries, query_format, ids=ids, errors=errors, topic_fields=topic_fields)
     elif query_ids != "auto":
         raise InputOptionError("query_ids", query_ids, "applies to a query file, and none was given")
+    elif topic_fields is not None:
+        raise InputOptionError("topic_fields", ",".join(topic_fields), "applies to a TREC topics file given as the "
+                               "queries, and none was given")
     return CollectionInputs(docs, qs, judged, name)
 
 

@@ -261,3 +261,59 @@ def test_ltr_features_split_option_and_given_judgments(tmp_path, capsys):
     assert main(["features", "--collection", str(folder / "corpus.jsonl"), "--queries", str(folder / "queries.jsonl"),
                  "--split", "dev", "--out", str(out)]) == 2
     assert "--split dev applies to a collection directory (NFCorpus, BEIR)" in capsys.readouterr().err
+
+
+# -- TREC topic fields ----------------------------------------------------------------------------------------------
+TOPICS = """<top>
+<num> Number: 301
+<title> International Organized Crime
+
+<desc> Description:
+Identify organizations that participate in international criminal activity.
+
+<narr> Narrative:
+A relevant document must as a minimum identify the organization.
+</top>
+"""
+
+
+def test_topic_fields_make_the_query_of_the_fields_given_in_order(tmp_path):
+    from features.collections import read_trec_topics
+
+    p = tmp_path / "topics.txt"
+    p.write_text(TOPICS)
+    assert load_queries(p).texts == ("International Organized Crime",)
+    assert load_queries(p, topic_fields=("desc", "title")).texts == (
+        "Identify organizations that participate in international criminal activity. International Organized Crime",)
+    assert read_trec_topics(p, fields=("narr",)).texts == (
+        "A relevant document must as a minimum identify the organization.",)
+    with pytest.raises(ValueError, match=r"topic fields must be one or more of title, desc, narr, got 'description'"):
+        read_trec_topics(p, fields=("title", "description"))
+    tsv = tmp_path / "q.tsv"
+    tsv.write_text("1\twing\n")
+    with pytest.raises(ValueError, match=r"topic_fields applies to TREC topics; .*q\.tsv is in the 'tsv' format"):
+        load_queries(tsv, topic_fields=("desc",))
+
+
+def test_ltr_features_topic_fields(tmp_path, capsys):
+    from ltr.cli import main
+
+    docs = tmp_path / "docs.trec"
+    docs.write_text("<DOC>\n<DOCNO> D1 </DOCNO>\n<TEXT>criminal organizations across borders</TEXT>\n</DOC>\n"
+                    "<DOC>\n<DOCNO> D2 </DOCNO>\n<TEXT>travel guides</TEXT>\n</DOC>\n")
+    topics = tmp_path / "topics.txt"
+    topics.write_text(TOPICS)
+    (tmp_path / "qrels").write_text("301 0 D1 1\n")
+    out, shown = tmp_path / "x.letor", tmp_path / "t.trec"
+    argv = ["features", "--collection", str(docs), "--queries", str(topics), "--qrels", str(tmp_path / "qrels"),
+            "--topk", "2", "--out", str(out), "--topics-out", str(shown)]
+    assert main([*argv, "--topic-fields", "title,desc"]) == 0
+    assert "International Organized Crime Identify organizations" in shown.read_text()
+    for bad, message in [("description", "--topic-fields description names description: the fields are title, "
+                                          "desc, narr"),
+                         (",", "argument --topic-fields: ',': name one or more of title, desc, narr")]:
+        assert main([*argv, "--topic-fields", bad]) == 2
+        assert message in capsys.readouterr().err
+    assert main(["features", "--collection", str(docs), "--queries", str(tmp_path / "qrels"), "--query-format",
+                 "tsv", "--topic-fields", "desc", "--out", str(out)]) == 2
+    assert "--topic-fields desc applies to TREC topics" in capsys.readouterr().err

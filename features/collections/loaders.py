@@ -98,10 +98,17 @@ def load_documents(
 
 
 def load_queries(
-    path: str | Path, format: str = "auto", *, ids: str = "record", errors: str = "strict"
+    path: str | Path, format: str = "auto", *, ids: str = "record", errors: str = "strict",
+    topic_fields: tuple[str, ...] | None = None,
 ) -> Queries:
-    """Read a query file of any supported format; ``ids="position"`` numbers SMART queries 1..n (Cranfield)."""
+    """Read a query file of any supported format; ``ids="position"`` numbers SMART queries 1..n (Cranfield);
+    ``topic_fields`` makes TREC topics' queries of those fields (default: the title) and is refused for other
+    formats."""
     fmt = detect_format(path) if format == "auto" else format
+    if topic_fields is not None:
+        if fmt != "trec":
+            raise ValueError(f"topic_fields applies to TREC topics; {path} is in the {fmt!r} format")
+        return read_trec_topics(path, fields=tuple(topic_fields), errors=errors)
     if fmt == "smart":
         return read_smart_queries(path, ids=ids, errors=errors)
     if fmt == "trec":

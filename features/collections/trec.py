@@ -15,7 +15,10 @@ from pathlib import Path
 from features.collections._base import Collection, Queries, dedupe, read_text
 from features.errors import CollectionFormatError
 
-__all__ = ["read_trec_documents", "read_trec_topics"]
+__all__ = ["TOPIC_FIELDS", "read_trec_documents", "read_trec_topics"]
+
+#: The fields of a TREC topic a query can be made of (``<title>``, ``<desc>``, ``<narr>``).
+TOPIC_FIELDS = ("title", "desc", "narr")
 
 _DOC = re.compile(r"<DOC>(.*?)</DOC>", re.S | re.I)
 _DOCNO = re.compile(r"<DOCNO>\s*(.*?)\s*</DOCNO>", re.S | re.I)
@@ -70,7 +73,8 @@ def read_trec_documents(path: str | Path, *, errors: str = "strict", duplicates:
 def read_trec_topics(
     path: str | Path, *, fields: tuple[str, ...] = ("title",), errors: str = "strict"
 ) -> Queries:
-    """Read ``<top>`` topics; the query text is the given topic fields joined (``title``, ``desc``, ``narr``).
+    """Read ``<top>`` topics; the query text is the given topic fields joined (``title``, ``desc``, ``narr``), in the
+    order given; an unknown field name is a ValueError.
 
     Examples
     --------
@@ -81,6 +85,11 @@ def read_trec_topics(
     >>> q.qids, q.texts
     (('401',), ('foreign minorities',))
     """
+    fields = tuple(fields)
+    unknown = [f for f in fields if f not in TOPIC_FIELDS]
+    if unknown or not fields:
+        raise ValueError(f"topic fields must be one or more of {', '.join(TOPIC_FIELDS)}, got "
+                         f"{', '.join(map(repr, unknown)) if unknown else 'none'}")
     text = read_text(path, errors=errors)
     qids: list[str] = []
     texts: list[str] = []

@@ -295,9 +295,17 @@ def conventions(args) -> dict:
 COLLECTION_FORMATS = ["auto", "smart", "trec", "beir", "tsv", "npl"]
 
 
+def _topic_fields(value: str) -> tuple[str, ...]:
+    fields = tuple(f.strip() for f in value.split(",") if f.strip())
+    if not fields:
+        raise argparse.ArgumentTypeError(f"{value!r}: name one or more of title, desc, narr, comma-separated")
+    return fields
+
+
 def add_collection_input(group, *, queries_help: str, query_ids_help: str) -> None:
-    """``--collection``, ``--format``, ``--split``, ``--queries``, ``--query-format``, ``--query-ids``: the text a
-    command reads (``ltr features``, ``ltr rerank``), as :func:`features.pipeline.load_inputs` takes it."""
+    """``--collection``, ``--format``, ``--split``, ``--queries``, ``--query-format``, ``--query-ids``,
+    ``--topic-fields``: the text a command reads (``ltr features``, ``ltr rerank``), as
+    :func:`features.pipeline.load_inputs` takes it."""
     group.add_argument("--collection", required=True,
                        help="a collection directory (Cranfield, CACM, NPL/Vaswani, NFCorpus, BEIR, or a SMART trio "
                             "NAME.ALL/.QRY/.REL such as ADI, CISI, MED) or a document file (SMART, TREC <DOC>, JSON "
@@ -311,11 +319,15 @@ def add_collection_input(group, *, queries_help: str, query_ids_help: str) -> No
     group.add_argument("--queries", help=queries_help)
     group.add_argument("--query-format", default="auto", choices=COLLECTION_FORMATS, help="query file format")
     group.add_argument("--query-ids", default="auto", choices=["auto", "record", "position"], help=query_ids_help)
+    group.add_argument("--topic-fields", default=None, metavar="FIELDS", type=_topic_fields,
+                       help="the fields of TREC topics (--queries) a query is made of, comma-separated: title, desc, "
+                            "narr (default: title)")
 
 
 #: :func:`features.pipeline.load_inputs`' option names -> the flags that set them (add_collection_input and friends).
 _INPUT_FLAGS = {"doc_format": "--format", "queries": "--queries", "query_format": "--query-format",
-                "qrels_format": "--qrels-format", "query_ids": "--query-ids", "split": "--split"}
+                "qrels_format": "--qrels-format", "query_ids": "--query-ids", "split": "--split",
+                "topic_fields": "--topic-fields"}
 
 
 def input_option_usage(e) -> UsageError:

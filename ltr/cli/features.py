@@ -151,7 +151,7 @@ def run(args: argparse.Namespace) -> int:
         inputs = load_inputs(args.collection, queries=args.queries, qrels=args.qrels, doc_format=args.format,
                              query_format=args.query_format, query_ids=args.query_ids,
                              qrels_format=args.qrels_format, errors=args.encoding_errors,
-                             duplicates=args.duplicates, split=args.split)
+                             duplicates=args.duplicates, split=args.split, topic_fields=args.topic_fields)
     except InputOptionError as e:
         raise input_option_usage(e) from None
     fields = [f.strip() for f in args.fields.split(",")] if args.fields else None

@@ -84,7 +84,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         inputs = load_inputs(args.collection, queries=args.queries, doc_format=args.format,
                              query_format=args.query_format, query_ids=args.query_ids, errors=args.encoding_errors,
-                             duplicates=args.duplicates, split=args.split, judgments=False)
+                             duplicates=args.duplicates, split=args.split, topic_fields=args.topic_fields,
+                             judgments=False)
     except InputOptionError as e:
         raise input_option_usage(e) from None
     with warnings.catch_warnings(record=True) as caught:
