@@ -81,6 +81,20 @@ def load_inputs(
     for what, p in (("collection", coll), ("queries", queries), ("qrels", qrels)):
         if p is not None and not Path(p).exists():
             raise FileNotFoundError(f"{what} not found: {p}")
+    if topic_fields is not None:  # checked before the collection is read
+        value = ",".join(topic_fields)
+        if queries is None:
+            raise InputOptionError("topic_fields", value, "applies to a TREC topics file given as the queries, and "
+                                   "none was given")
+        fmt_q = detect_format(queries) if query_format == "auto" else query_format
+        if fmt_q != "trec":
+            raise InputOptionError("topic_fields", value, f"applies to TREC topics; {queries} is in the {fmt_q!r} "
+                                   "format")
+        unknown = [f for f in topic_fields if f not in TOPIC_FIELDS]
+        if unknown or not topic_fields:
+            raise InputOptionError("topic_fields", value, f"names {', '.join(unknown)}: the fields are "
+                                   f"{', '.join(TOPIC_FIELDS)}" if unknown else
+                                   f"names no topic field of {', '.join(TOPIC_FIELDS)}")
     if coll.is_dir():
         if doc_format != "auto":
             raise InputOptionError("doc_format", doc_format, f"applies to a document file; the collection directory "
@@ -113,22 +127,9 @@ def load_inputs(
         ids = query_ids
         if ids == "auto":
             ids = "position" if fmt == "cranfield" else "record"
-        if topic_fields is not None:
-            fmt_q = detect_format(queries) if query_format == "auto" else query_format
-            if fmt_q != "trec":
-                raise InputOptionError("topic_fields", ",".join(topic_fields), f"applies to TREC topics; {queries} "
-                                       f"is in the {fmt_q!r} format")
-            unknown = [f for f in topic_fields if f not in TOPIC_FIELDS]
-            if unknown or not topic_fields:
-                raise InputOptionError("topic_fields", ",".join(topic_fields),
-                                       f"names no topic field of {', '.join(TOPIC_FIELDS)}" if not topic_fields else
-                                       f"names {', '.join(unknown)}: the fields are {', '.join(TOPIC_FIELDS)}")
         qs = load_queries(queries, query_format, ids=ids, errors=errors, topic_fields=topic_fields)
     elif query_ids != "auto":
         raise InputOptionError("query_ids", query_ids, "applies to a query file, and none was given")
-    elif topic_fields is not None:
-        raise InputOptionError("topic_fields", ",".join(topic_fields), "applies to a TREC topics file given as the "
-                               "queries, and none was given")
     return CollectionInputs(docs, qs, judged, name)
 
 

@@ -317,3 +317,6 @@ def test_ltr_features_topic_fields(tmp_path, capsys):
     assert main(["features", "--collection", str(docs), "--queries", str(tmp_path / "qrels"), "--query-format",
                  "tsv", "--topic-fields", "desc", "--out", str(out)]) == 2
     assert "--topic-fields desc applies to TREC topics" in capsys.readouterr().err
+    assert main(["features", "--collection", str(docs), "--topic-fields", "desc", "--out", str(out)]) == 2
+    assert ("--topic-fields desc applies to a TREC topics file given as the queries, and none was given"
+            in capsys.readouterr().err)
