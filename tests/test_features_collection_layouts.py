@@ -320,3 +320,43 @@ def test_ltr_features_topic_fields(tmp_path, capsys):
     assert main(["features", "--collection", str(docs), "--topic-fields", "desc", "--out", str(out)]) == 2
     assert ("--topic-fields desc applies to a TREC topics file given as the queries, and none was given"
             in capsys.readouterr().err)
+
+
+# -- queries without judgments ----------------------------------------------------------------------------------------
+def _tiny_trio(folder, rel):
+    folder.mkdir()
+    (folder / "T.ALL").write_text(".I 1\n.W\nwing flutter speed\n.I 2\n.W\nheat transfer layer\n.I 3\n.W\nshock wave\n")
+    (folder / "T.QRY").write_text(".I 1\n.W\nwing flutter\n.I 2\n.W\nheat layer\n.I 3\n.W\nshock\n")
+    (folder / "T.REL").write_text(rel)
+    return folder
+
+
+def test_ltr_features_leaves_out_queries_without_judgments_unless_kept(tmp_path, capsys):
+    """trec_eval leaves a query the judgments do not name out of its means; a LETOR file that kept it with every
+    label 0 would claim judgments nobody made (and `ltr cv` would average its zeros in)."""
+    from ltr.cli import main
+    from ltr.io import read_letor, read_run
+
+    folder = _tiny_trio(tmp_path / "t", "1 1\n3 3\n")  # query 2 is not judged
+    out, topics = tmp_path / "x.letor", tmp_path / "topics.trec"
+    base = ["features", "--collection", str(folder), "--topk", "3", "--out", str(out)]
+    assert main([*base, "--topics-out", str(topics), "--save-run", str(tmp_path / "bm25.run")]) == 0
+    err = capsys.readouterr().err
+    assert "1 of 3 queries have no judgments and are left out (--keep-unjudged keeps them, every label 0)" in err
+    assert sorted(set(read_letor(out).query_ids.tolist())) == [1, 3]
+    assert "<num> Number: 2" not in topics.read_text() and sorted(read_run(tmp_path / "bm25.run").qid.unique()) == [
+        "1", "3"]
+    assert main([*base, "--keep-unjudged"]) == 0
+    assert sorted(set(read_letor(out).query_ids.tolist())) == [1, 2, 3]
+    assert "left out" not in capsys.readouterr().err
+    # candidates from a run naming the unjudged query too: its lines go with it, without an 'unknown query' warning
+    run = tmp_path / "all.run"
+    run.write_text("".join(f"{q} Q0 {d} {r} {4 - r} x\n" for q in (1, 2, 3) for r, d in enumerate((1, 2, 3), 1)))
+    assert main(["features", "--collection", str(folder), "--run", str(run), "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "unknown query" not in err and sorted(set(read_letor(out).query_ids.tolist())) == [1, 3]
+    none = _tiny_trio(tmp_path / "none", "7 1\n")
+    assert main(["features", "--collection", str(none), "--topk", "3", "--out", str(tmp_path / "n.letor")]) == 1
+    assert ("none of the 3 queries is named by the judgments (queries '1', '2', '3', ...; judgments '7', ...)"
+            in capsys.readouterr().err)
+    assert not (tmp_path / "n.letor").exists()

@@ -54,6 +54,9 @@ def register(sub) -> None:
     add_text_reading(src)
     src.add_argument("--on-unknown", default="warn", choices=["warn", "error"],
                      help="judgments or run lines naming unknown queries/documents: drop with a count, or stop")
+    src.add_argument("--keep-unjudged", action="store_true",
+                     help="keep the queries the judgments do not name (every label 0; by default they are left out "
+                          "of every output, as trec_eval leaves them out of its means)")
     cand = p.add_argument_group("candidates")
     one = cand.add_mutually_exclusive_group()
     one.add_argument("--run", help="TREC run whose documents are the candidates")
@@ -116,6 +119,28 @@ def _analyzer(args: argparse.Namespace):
     return replace(a, **changes) if changes else a
 
 
+def _judged_queries(args: argparse.Namespace, inputs):
+    """The queries the judgments name (all of them with --keep-unjudged or without judgments), saying how many
+    are left out; none judged is an error showing ids of both sides (they may be numbered differently)."""
+    from features.collections import Queries
+
+    qs = inputs.queries
+    if inputs.qrels is None or args.keep_unjudged:
+        return qs
+    judged = set(inputs.qrels["qid"].astype(str))
+    keep = [i for i, q in enumerate(qs.qids) if q in judged]
+    if len(keep) == len(qs.qids):
+        return qs
+    if not keep:
+        ours = ", ".join(map(repr, qs.qids[:3]))
+        theirs = ", ".join(map(repr, sorted(judged)[:3]))
+        raise ValueError(f"none of the {len(qs.qids)} queries is named by the judgments (queries {ours}, ...; "
+                         f"judgments {theirs}, ...): are they numbered differently (--query-ids)?")
+    note(args, f"{len(qs.qids) - len(keep)} of {len(qs.qids)} queries have no judgments and are left out "
+               "(--keep-unjudged keeps them, every label 0)")
+    return Queries(tuple(qs.qids[i] for i in keep), tuple(qs.texts[i] for i in keep), name=qs.name)
+
+
 def _check(args: argparse.Namespace) -> None:
     if args.topk is not None and args.topk < 1:
         raise UsageError(f"--topk must be >= 1, got {args.topk}")
@@ -154,27 +179,30 @@ def run(args: argparse.Namespace) -> int:
                              duplicates=args.duplicates, split=args.split, topic_fields=args.topic_fields)
     except InputOptionError as e:
         raise input_option_usage(e) from None
+    queries = _judged_queries(args, inputs)
     fields = [f.strip() for f in args.fields.split(",")] if args.fields else None
     index, built = load_or_build_index(args.index, inputs.docs, _analyzer(args), fields=fields, progress=progress)
     if args.index and not built:
         note(args, f"loaded the index {args.index}")
     if args.run:
         candidates = read_run(args.run)
+        if len(queries) < len(inputs.queries):
+            candidates = candidates[candidates["qid"].astype(str).isin(set(queries.qids))]
     else:
         preset = {**_BM25_DEFAULTS, **{k: v for k, v in _BM25_PRESETS[args.bm25_preset].items() if k in
                                        _BM25_DEFAULTS}}
         bm25 = {k: (v if getattr(args, k) is None else getattr(args, k)) for k, v in preset.items()}
         retriever = BM25Retriever(index, field=bm25["bm25_field"], k1=bm25["bm25_k1"], b=bm25["bm25_b"],
                                   idf=bm25["bm25_idf"], k3=bm25["bm25_k3"], qtf_norm=bm25["bm25_qtf_norm"])
-        candidates = retriever.search(inputs.queries, k=args.topk or 100, n_jobs=args.n_jobs)
+        candidates = retriever.search(queries, k=args.topk or 100, n_jobs=args.n_jobs)
         if args.save_run:
             write_run(args.save_run, candidates)
-    data = extract(index, inputs.queries, candidates, fs, qrels=inputs.qrels, add_judged=args.add_judged,
+    data = extract(index, queries, candidates, fs, qrels=inputs.qrels, add_judged=args.add_judged,
                    collection=inputs.docs, on_unknown=args.on_unknown, progress=progress, n_jobs=args.n_jobs)
     # How the columns were computed, in the file's header: a model trained on it keeps it (ltr rerank reads it).
     data = replace(data, feature_set=fs.to_dict(index))
     write_letor(args.out, data)
-    mapping = qid_mapping(inputs.queries.qids)
+    mapping = qid_mapping(queries.qids)
     side = qid_map_path(args.out)
     if any(str(v) != k for k, v in mapping.items()):
         write_qid_map(side, mapping)
@@ -186,7 +214,7 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError("--qrels-out: the collection has no judgments (pass --qrels)")
         write_qrels(args.qrels_out, inputs.qrels)
     if args.topics_out:
-        write_topics(args.topics_out, dict(inputs.queries.items()))
+        write_topics(args.topics_out, dict(queries.items()))
     print(f"wrote {args.out}: {data.n_queries} queries, {data.n_rows} rows, {data.n_features} features, "
           f"{int(np.sum(data.y > 0))} relevant rows", file=sys.stderr)
     return 0
