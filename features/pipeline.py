@@ -90,6 +90,7 @@ def load_inputs(
         if fmt_q != "trec":
             raise InputOptionError("topic_fields", value, f"applies to TREC topics; {queries} is in the {fmt_q!r} "
                                    "format")
+        query_format = fmt_q  # detected once: load_queries below need not read the file's head again
         unknown = [f for f in topic_fields if f not in TOPIC_FIELDS]
         if unknown or not topic_fields:
             raise InputOptionError("topic_fields", value, f"names {', '.join(unknown)}: the fields are "
