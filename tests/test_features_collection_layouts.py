@@ -137,6 +137,13 @@ def test_npl_queries_end_at_a_bare_slash_and_the_last_record_may_end_the_file(tm
     assert (q.qids, q.texts) == (("1", "2"), ("MEASUREMENT OF DIELECTRIC", "WAVEGUIDES"))
 
 
+def test_a_folder_given_as_a_query_or_document_file_is_named_as_one(tmp_path):
+    for load in (load_documents, load_queries):
+        with pytest.raises(CollectionFormatError, match=r": is a folder, not a file$") as e:
+            load(tmp_path)
+        assert str(e.value) == f"{tmp_path}: is a folder, not a file"
+
+
 def test_npl_files_are_detected_and_read_by_the_generic_loaders(tmp_path):
     docs = tmp_path / "doc-text"
     docs.write_text("\n1\ncompact memories\n   /\n2\nan analogue computer\n   /\n")

@@ -48,6 +48,8 @@ def _head(path: Path, n: int = 65536) -> str:
             raw = f.read(n)
     except FileNotFoundError:
         raise CollectionFormatError("file not found", str(path)) from None
+    except IsADirectoryError:
+        raise CollectionFormatError("is a folder, not a file", str(path)) from None
     except (OSError, EOFError, zlib.error) as e:
         raise CollectionFormatError(f"cannot read file: {e}", str(path)) from None
     return raw.decode("utf-8", errors="replace")
