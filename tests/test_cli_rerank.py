@@ -103,6 +103,21 @@ def test_unknown_documents_and_queries_are_reported_and_dropped_or_stop(made, ca
     assert not (tmp_path / "o2.run").exists()
 
 
+def test_a_run_with_nothing_left_to_rerank_is_an_error_and_the_output_is_kept(made, capsys, tmp_path):
+    out = tmp_path / "out.run"
+    out.write_text("old\n")
+    other = tmp_path / "other.run"
+    other.write_text("Q-Z Q0 d1 1 5.0 x\nQ-Y Q0 d2 1 4.0 x\n")  # queries the query file lacks
+    empty = tmp_path / "empty.run"
+    empty.write_text("")
+    for run, cause in [(other, "2 run line(s) name 2 query id(s) the queries lack (first: Q-Z, Q-Y): dropped"),
+                       (empty, "it holds no candidate")]:
+        assert main([str(a) for a in rerank(made, "--run", run, "--out", out)]) == 1
+        err = capsys.readouterr().err
+        assert err == f"ltr rerank: error: nothing left to rerank in {run}: {cause}\n"
+        assert out.read_text() == "old\n"
+
+
 def test_a_model_without_a_feature_set_needs_features(made, capsys, tmp_path):
     data = read_letor(made / "train.letor")
     write_letor(tmp_path / "bare.letor", replace(data, feature_set=None))

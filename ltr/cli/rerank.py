@@ -96,6 +96,9 @@ def run(args: argparse.Namespace) -> int:
         note(args, f"note: {w.message}")
     new, report = reranker.rerank_run(first, dict(inputs.queries.items()), depth=args.depth,
                                       on_unknown=args.on_unknown, tag=args.tag)
+    if report.n_queries == 0:  # nothing matched: an empty run would hide the cause (and replace --out)
+        raise ValueError(f"nothing left to rerank in {args.run}: " + "; ".join(report.problems() or
+                                                                               ["it holds no candidate"]))
     for line in report.problems():
         print(f"ltr rerank: {line}", file=sys.stderr)  # always shown, even with --quiet: never dropped silently
     write_run(args.out, new)
