@@ -225,6 +225,10 @@ def test_judgments_false_reads_no_judgment_file(tmp_path):
         load_test_collection(folder)
     tc = load_test_collection(folder, judgments=False)
     assert (tc.docs.doc_ids, tc.queries.qids, len(tc.qrels)) == (("d1", "d2"), ("q1", "q2"), 0)
+    dev = _beir(tmp_path / "dev", ("dev",))
+    assert len(load_test_collection(dev, split="dev", judgments=False).qrels) == 0
+    with pytest.raises(CollectionFormatError, match=r"no qrels/test\.tsv here \(BEIR layout; its splits: dev\)"):
+        load_test_collection(dev, split="test", judgments=False)  # asked for, so checked, though not read
     assert list(tc.qrels.columns) == ["qid", "docno", "rel"]
 
 

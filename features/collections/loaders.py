@@ -171,7 +171,7 @@ def load_test_collection(
     if split is not None and not has_splits and (names & _NAMED_LAYOUTS or _smart_trio(f, names) is not None):
         raise SplitNotApplicableError(f"split={split!r} applies to an NFCorpus or BEIR folder; this one has no "
                                       "splits", str(f))
-    split = split or "test"
+    given_split, split = split is not None, split or "test"
 
     def judged(path, fmt: str = "auto") -> pd.DataFrame:
         """The judgments at ``path`` (a path, or a function giving it), or none when they are not wanted."""
@@ -234,6 +234,8 @@ def load_test_collection(
             name=f"nfcorpus-{split}",
         )
     if names & {"corpus.jsonl", "corpus.jsonl.gz"}:
+        if given_split and not judgments:
+            _beir_qrels(f, split)  # a split asked for must exist, even when its judgments are not read
         return TestCollection(
             read_beir_corpus(_first(f, "corpus.jsonl", "corpus.jsonl.gz"), errors=errors, duplicates=duplicates),
             read_beir_queries(_first(f, "queries.jsonl", "queries.jsonl.gz"), errors=errors),
