@@ -529,8 +529,18 @@ def main(argv: list[str] | None = None) -> int:
     title = "The bar of issue #13: learned rankers against tuned BM25, by nested CV"
     frag = Fragment(__file__, title + (", on collections outside the shared data" if outside else ""), argv,
                     out=out)
-    results = {label: run_collection(label, path, folder, cache, neural, args.quick)
-               for label, (path, folder) in sources.items()}
+    from ltr.exceptions import FileFormatError
+
+    try:
+        results = {label: run_collection(label, path, folder, cache, neural, args.quick)
+                   for label, (path, folder) in sources.items()}
+    except FileFormatError as e:  # a collection that cannot be read: its file, line and token, no traceback
+        print(f"bench_bar.py: error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("bench_bar.py: interrupted; the fragment is unchanged, and the collections finished are cached for a "
+              "rerun", file=sys.stderr)
+        return 130
     report(frag, results, neural, args.quick, outside)
     frag.write()
     return 0

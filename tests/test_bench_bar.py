@@ -151,3 +151,18 @@ def test_an_outside_collection_runs_alone_under_its_label_with_its_registry_chec
     assert "| Tiny | 15 | NDCG@10 |" in text and "| Tiny | 15 | MAP |" in text
     assert "Cranfield" not in text.split("### The bar")[1]  # no shared collection ran
     assert f"Tiny (`{folder.resolve()}`): 60 documents, 15 queries, 15 judged; no registry entry of that name" in text
+
+
+def test_an_unreadable_outside_collection_is_one_line_naming_file_line_and_token(bar, tmp_path, capsys):
+    folder = tmp_path / "bad"
+    folder.mkdir()
+    (folder / "B.ALL").write_text(".I 1\n.W\nwing\n")
+    (folder / "B.QRY").write_text(".I 1\n.W\nwing\n")
+    (folder / "B.REL").write_text("1 0 1 1\n1 0 2 x\n")
+    out = tmp_path / "frag.md"
+    out.write_text("old\n")
+    assert bar.main(["--collection", f"B={folder}", "--quick", "--no-neural", "--cache", str(tmp_path / "c"),
+                     "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert err.endswith(f"bench_bar.py: error: {folder / 'B.REL'}:2: relevance must be an integer (token 'x')\n")
+    assert "Traceback" not in err and out.read_text() == "old\n"
