@@ -419,6 +419,27 @@ def test_kernels_equal_their_python_twins():
     assert lo.tolist() == list(range(39)) and hi.tolist() == list(range(39)) and pos.tolist() == list(range(40))
 
 
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_the_vector_group_kernel_equals_its_python_twin(dtype):
+    """``apply_group`` is LLVM vector code in jitted kernels and NumPy in ``.py_func``: the same bits, NaN included."""
+    model = chain_tree(70)  # 69 nodes over three 32-leaf words, some spanning two
+    X = np.concatenate([np.arange(-1, 72, dtype=dtype), [np.nan, np.inf, -np.inf, 0.5, 31.5]])[:, None]
+    plan = _layout.build_plan(model, dtype)
+    nbp = (X.shape[0] + _score.LANES - 1) // _score.LANES * _score.LANES
+    xt = np.empty((plan.cols.shape[0], nbp), dtype=dtype)
+    _score._fill_block(X, 0, X.shape[0], nbp, plan.cols, xt)
+    v_jit = np.empty((plan.trees[:, 1].max(), nbp), dtype=np.uint32)
+    acc = np.zeros(nbp)
+    _score._score_block(xt, nbp, 1, plan.trees, plan.groups, plan.thresholds, plan.masks, plan.leaves, v_jit, acc)
+    v_py = np.full_like(v_jit, 0xFFFFFFFF)
+    for g in range(plan.trees[0, 0], plan.trees[1, 0]):
+        _score.apply_group(xt, v_py, plan.groups[g, _score.GROUP], nbp // _score.LANES, plan.groups, g,
+                           plan.thresholds, plan.masks)
+    assert v_jit.tolist() == v_py.tolist()
+    assert acc[:X.shape[0]].tolist() == model.predict(X, method="reference").tolist()
+
+
 # ------------------------------------------------------------------------------------------------------------------
 # Bad input: one clear error each
 # ------------------------------------------------------------------------------------------------------------------
