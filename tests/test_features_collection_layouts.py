@@ -107,6 +107,7 @@ def test_npl_judgments_read_and_are_detected(tmp_path):
     ("1 2\n 5\n   /\n", 1, "1 2", "expected a query id alone on its line"),
     ("1\n 5\n   /\n   /\n", 4, "/", "record end '/' without a query id"),
     ("1\n 5 5\n   /\n", 2, "5", "judged twice"),
+    ("1\n 5\n   /\n2\n", 4, "2", "query id at the end of the file without any relevant documents"),
 ])
 def test_npl_judgment_errors_name_the_line_and_token(tmp_path, text, line, token, message):
     p = tmp_path / "rlv-ass"
@@ -118,7 +119,7 @@ def test_npl_judgment_errors_name_the_line_and_token(tmp_path, text, line, token
 
 @pytest.mark.parametrize("text, line, token, message", [
     ("1 2\ntext\n   /\n", 1, "1 2", "expected a record id alone on its line"),
-    ("   /\n", 1, "   /", "record end '/' without a record id"),
+    ("   /\n", 1, "/", "record end '/' without a record id"),
     ("1\ntext\n   /\n7\n\n\n", 4, "7", "record id at the end of the file without any text"),
     ("\n\n", None, None, "no record found"),
 ])

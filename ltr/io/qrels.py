@@ -47,6 +47,7 @@ import pandas as pd
 
 from ltr.exceptions import TrecFormatError
 from ltr.io.files import read_text
+from ltr.io.npl import npl_records
 from ltr.io.outputs import atomic_write
 from ltr.reader_options import Placeholder
 
@@ -249,26 +250,16 @@ def _fast_columns(text: str, format: str):
 
 
 def _npl_columns(spath: str, rows: list[tuple[int, list[str]]]):
-    """``(qids, docnos, relevance values, line numbers)`` of NPL records: a query id alone on its line, the lines of
+    """``(qids, docnos, relevance values, line numbers)`` of NPL records (:mod:`ltr.io.npl`): a query id, the lines of
     its relevant documents, then ``/``."""
     qids: list[str] = []
     docs: list[str] = []
     lines: list[int] = []
-    qid = None
-    for n, r in rows:
-        if r == ["/"]:
-            if qid is None:
-                raise TrecFormatError("record end '/' without a query id before it", spath, n, "/")
-            qid = None
-        elif qid is None:
-            if len(r) != 1:
-                raise TrecFormatError("expected a query id alone on its line (NPL layout: a query id, the lines of "
-                                      "its relevant documents, then '/')", spath, n, " ".join(r))
-            qid = r[0]
-        else:
-            qids += [qid] * len(r)
-            docs += r
-            lines += [n] * len(r)
+    for rec in npl_records(rows, spath, error=TrecFormatError, what="query", content="relevant documents"):
+        for n, toks in rec.rows:
+            qids += [rec.id] * len(toks)
+            docs += toks
+            lines += [n] * len(toks)
     return qids, docs, [1] * len(qids), lines
 
 
