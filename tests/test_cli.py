@@ -61,6 +61,15 @@ def test_evaluate_qrels_and_run_json_matches_the_library(tmp_path, capsys):
     assert res["conventions"].endswith("2 queries averaged")
 
 
+def test_evaluate_with_a_run_given_as_data_says_to_pass_it_as_run(tmp_path, capsys):
+    (tmp_path / "q").write_text("1 0 a 2\n")
+    (tmp_path / "r").write_text("1 Q0 a 1 3 t\n")
+    assert main(["evaluate", str(tmp_path / "r"), "--qrels", str(tmp_path / "q")]) == 2
+    err = capsys.readouterr().err
+    assert f"a TREC run goes with --run: ltr evaluate --qrels {tmp_path / 'q'} --run {tmp_path / 'r'}" in err
+    assert err.count("\n") == 1
+
+
 def test_evaluate_per_query_table_lists_each_query_then_the_mean(files, tmp_path, capsys):
     d = read_letor(files["test"])
     scores = tmp_path / "s.txt"

@@ -55,6 +55,9 @@ def _per_query_letor(args, names: list[str]):
     from ltr.io import read_scores
     from ltr.metrics import evaluate_per_query
 
+    if args.qrels is not None and args.run is None and args.scores is None:  # trec_eval's habit: qrels, then a run
+        raise UsageError(f"a TREC run goes with --run: ltr evaluate --qrels {args.qrels} --run {args.data} (DATA is "
+                         f"a LETOR file, scored with --scores)")
     if args.qrels is not None or args.run is not None or args.complete:
         raise UsageError("evaluate DATA --scores S takes no --qrels, --run or --complete (those are for runs)")
     if args.scores is None:
