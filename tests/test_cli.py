@@ -68,6 +68,10 @@ def test_evaluate_with_a_run_given_as_data_says_to_pass_it_as_run(tmp_path, caps
     err = capsys.readouterr().err
     assert f"a TREC run goes with --run: ltr evaluate --qrels {tmp_path / 'q'} --run {tmp_path / 'r'}" in err
     assert err.count("\n") == 1
+    assert main(["evaluate", str(tmp_path / "q"), str(tmp_path / "r")]) == 2  # trec_eval QRELS RUN
+    err = capsys.readouterr().err
+    assert f"(trec_eval QRELS RUN): ltr evaluate --qrels {tmp_path / 'q'} --run {tmp_path / 'r'}" in err
+    assert err.count("\n") == 1
 
 
 def test_evaluate_per_query_table_lists_each_query_then_the_mean(files, tmp_path, capsys):

@@ -31,6 +31,8 @@ def register(sub) -> None:
                     "(--qrels Q --run R) with trec_eval's conventions; -q / --format trec prints trec_eval's "
                     "per-query lines.")
     p.add_argument("data", nargs="?", default=None, metavar="DATA", help="LETOR file (with --scores)")
+    # trec_eval's 'QRELS RUN' positionals, read only to say how this command takes them
+    p.add_argument("second", nargs="?", default=None, help=argparse.SUPPRESS)
     p.add_argument("--scores", help="one score per line, in DATA's row order")
     p.add_argument("--qrels", help="relevance judgments (TREC qrels, or any layout ltr features reads)")
     p.add_argument("--qrels-format", default="auto", choices=("auto", *QRELS_FORMATS), dest="qrels_format",
@@ -85,6 +87,9 @@ def _per_query_run(args, names: list[str]):
 def run(args: argparse.Namespace) -> int:
     from ltr.metrics import aggregate, describe_conventions, format_trec_eval
 
+    if args.second is not None:
+        raise UsageError(f"ltr evaluate takes one positional file, a LETOR file scored with --scores; for a run "
+                         f"against qrels (trec_eval QRELS RUN): ltr evaluate --qrels {args.data} --run {args.second}")
     pairs = metric_names(args.metrics)
     names = [c for c, _ in pairs]
     if args.data is not None:
