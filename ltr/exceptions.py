@@ -14,6 +14,7 @@ __all__ = [
     "ExportError",
     "FileFormatError",
     "GroupError",
+    "LabelRangeError",
     "LetorFormatError",
     "LetorGroupError",
     "ModelFormatError",
@@ -93,6 +94,20 @@ class FileFormatError(ValueError):
         """The same error (message, place, fix) as an instance of another :class:`FileFormatError` subclass."""
         return cls(self.reason, self.path, self.line, self.token, offset=self.offset, hint=self.hint, fix=self.fix)
 
+
+class LabelRangeError(ValueError):
+    """Labels beyond what a gain can hold: a label beyond an exponential gain (``2**label`` is beyond float64 from
+    label 1024, as in MQ2007/8-list, so a metric would be NaN or 0), above ERR's ``max_grade``, or above an
+    objective's gain table (LambdaMART's covers labels 0..30). The message ends with the fix in Python's words;
+    :meth:`cli_message` words it as command-line flags."""
+
+    def __init__(self, message: str, *, python_fix: str, cli_fix: str):
+        self.reason, self.python_fix, self.cli_fix = message, python_fix, cli_fix
+        super().__init__(f"{message}; {python_fix}")
+
+    def cli_message(self) -> str:
+        """The message with its fix worded as command-line flags."""
+        return f"{self.reason}; {self.cli_fix}"
 
 def _option(key: str) -> ReaderOption:
     # An id outside the table (a reader's own keyword) is worded by the common rule: keyword=value, --keyword value.

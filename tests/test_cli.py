@@ -74,6 +74,37 @@ def test_evaluate_with_a_run_given_as_data_says_to_pass_it_as_run(tmp_path, caps
     assert err.count("\n") == 1
 
 
+def test_evaluate_and_train_take_errs_highest_grade_for_labels_above_four(tmp_path, capsys):
+    data, scores = tmp_path / "g.txt", tmp_path / "s.txt"
+    data.write_text("6 qid:1 1:0.3\n0 qid:1 1:0.2\n3 qid:1 1:0.1\n")
+    scores.write_text("3\n2\n1\n")
+    assert main(["evaluate", str(data), "--scores", str(scores)]) == 1  # the default metrics include err@10
+    err = capsys.readouterr().err
+    assert "ERR needs labels <= max_grade=4, got a label 6; pass --max-grade G" in err and err.count("\n") == 1
+    res = run_json(capsys, ["evaluate", str(data), "--scores", str(scores), "--max-grade", "6", "--format", "json"])
+    r1, r3 = 63 / 64, 7 / 64  # Chapelle et al. (2009): R = (2^rel - 1) / 2^max_grade
+    assert res["mean"]["err@10"] == pytest.approx(r1 + (1 - r1) * r3 / 3)
+    assert "ERR's highest grade 6" in res["conventions"]
+    assert main(["train", str(data), "--valid", str(data), "--max-grade", "6", "--rounds", "2"]) == 0
+    assert main(["evaluate", str(data), "--scores", str(scores), "--max-grade", "-1"]) == 2
+    assert "argument --max-grade: '-1': the highest grade of the scale" in capsys.readouterr().err
+
+
+def test_evaluate_with_order_labels_beyond_the_exp2_gain_says_to_pass_gain_linear(tmp_path, capsys):
+    data, scores = tmp_path / "list.txt", tmp_path / "s.txt"
+    data.write_text("1800 qid:1 1:0.3\n1200 qid:1 1:0.2\n40 qid:1 1:0.1\n")
+    scores.write_text("1\n2\n3\n")
+    assert main(["evaluate", str(data), "--scores", str(scores), "--metrics", "ndcg@10"]) == 1
+    err = capsys.readouterr().err
+    assert "label 1800 at row 0 (query index 0) is beyond the exp2 gain" in err
+    assert err.rstrip().endswith("pass --gain linear (gain = rel, as trec_eval's NDCG)")
+    res = run_json(capsys, ["evaluate", str(data), "--scores", str(scores), "--metrics", "ndcg@10", "--gain",
+                            "linear", "--format", "json"])
+    from sklearn.metrics import ndcg_score  # linear gains, log2 discount: an independent reference
+
+    assert res["mean"]["ndcg@10"] == pytest.approx(ndcg_score([[1800, 1200, 40]], [[1, 2, 3]], k=10))
+
+
 def test_evaluate_per_query_table_lists_each_query_then_the_mean(files, tmp_path, capsys):
     d = read_letor(files["test"])
     scores = tmp_path / "s.txt"
@@ -127,3 +158,28 @@ def test_demo_runs_the_embedded_default_end_to_end(tmp_path, capsys):
         assert (tmp_path / "demo" / name).is_file()
     test_line = next(line for line in out.splitlines() if line.startswith("ndcg@10"))
     assert float(test_line.split()[-1]) > 0.6  # the generated signal is learnable; a random ranking scores ~0.45
+
+
+@pytest.mark.parametrize("argv, says", [
+    ([], "lightgbm refused the labels: Label 250 is not less than the number of label mappings (31); for labels "
+         "that encode an order (MQ2007/8-list) train a listwise objective (--objective listnet --kernel numba), or "
+         "pass --param label_gain=G0,G1,..."),
+    (["--engine", "xgboost"], "xgboost refused the labels: Relevance degress must be lesser than or equal to 31 "
+                              "when the exponential NDCG gain function is used. Set `ndcg_exp_gain` to false to use "
+                              "custom DCG gain; for labels that encode an order (MQ2007/8-list) train a listwise "
+                              "objective (--objective listnet --kernel numba), or pass --param ndcg_exp_gain=false"),
+    (["--kernel", "numba"], "label 250 at row 1 is above the gain table of lambdarank, which covers labels 0..30; "
+                            "pass a longer --objective-param label_gain=G0,G1,..., or for labels that encode an order "
+                            "(MQ2007/8-list) a listwise objective (--objective listnet)"),
+])
+def test_lambdamart_on_order_labels_names_the_listwise_way_out(tmp_path, capsys, argv, says):
+    data = tmp_path / "list.txt"
+    rng = np.random.default_rng(0)
+    data.write_text("".join(f"{lab} qid:{q} 1:{rng.random():.3f} 2:{rng.random():.3f}\n"
+                            for q in range(1, 21) for lab in (0, 250, 25, 100)))
+    assert main(["train", str(data), "--rounds", "2", *argv]) == 1
+    err = capsys.readouterr().err
+    assert err.strip().splitlines()[-1] == f"ltr train: error: {says}"
+    # the listwise way out trains, and is evaluated with linear gains
+    assert main(["train", str(data), "--valid", str(data), "--rounds", "2", "--objective", "listnet", "--kernel",
+                 "numba", "--gain", "linear", "--metrics", "ndcg@10"]) == 0

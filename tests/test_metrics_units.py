@@ -458,3 +458,52 @@ def test_a_read_only_dataset_is_scored_without_a_second_compilation():
 def test_non_numeric_input_is_a_type_error():
     with pytest.raises(TypeError, match="y_score must be a one-dimensional array of numbers"):
         evaluate([1, 0], ["a", "b"], group=[2])
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# Labels an exponential gain cannot hold (MQ2007/8-list encodes an order in labels up to about 2,000)
+# ------------------------------------------------------------------------------------------------------------------
+def test_an_exp2_gain_beyond_float64_is_an_error_naming_the_label_row_and_fix():
+    from ltr.exceptions import LabelRangeError
+
+    y = np.array([3.0, 0.0, 1500.0, 2.0, 1024.0])
+    s = np.array([4.0, 3.0, 2.0, 1.0, 0.5])
+    with pytest.raises(LabelRangeError, match=r"label 1500 at row 2 \(query index 1\) is beyond the exp2 gain") as e:
+        evaluate(y, s, group_ptr=[0, 2, 5], metrics=["map", "ndcg@10", "dcg@3"])
+    assert "of ndcg@10, dcg@3," in str(e.value) and str(e.value).endswith("pass gain='linear' (gain = rel, as "
+                                                                         "trec_eval's NDCG)")
+    assert e.value.cli_message().endswith("pass --gain linear (gain = rel, as trec_eval's NDCG)")
+    # Metrics without a gain, and the linear gain, take such labels.
+    assert evaluate(y, s, group_ptr=[0, 2, 5], metrics=["map"])["map"] == pytest.approx(1.0)
+    got = evaluate_per_query(y, s, group_ptr=[0, 2, 5], metrics=["ndcg@10"], gain="linear")["ndcg@10"]
+    ideal = 1500 + 1024 / L3 + 2 / L4
+    assert got.tolist() == pytest.approx([1.0, (1500 + 2 / L3 + 1024 / L4) / ideal])
+
+
+def test_the_largest_label_float64_holds_is_still_scored_with_the_exp2_gain():
+    y = np.array([0.0, 1023.0])  # 2^1023 - 1 is finite
+    got = evaluate(y, np.array([2.0, 1.0]), group_ptr=[0, 2], metrics=["ndcg@2"])["ndcg@2"]
+    assert got == pytest.approx(1 / L3)
+
+
+def test_a_run_judged_with_such_labels_and_the_exp2_gain_is_refused():
+    import pandas as pd
+
+    from ltr.exceptions import LabelRangeError
+    from ltr.metrics import evaluate_run
+
+    qrels = pd.DataFrame({"qid": ["1", "1"], "docno": ["a", "b"], "rel": [2000, 3]})
+    run = pd.DataFrame({"qid": ["1", "1"], "docno": ["a", "b"], "score": [2.0, 1.0]})
+    assert evaluate_run(qrels, run, ["ndcg@10"])["ndcg@10"] == pytest.approx(1.0)  # linear, trec_eval's default
+    with pytest.raises(LabelRangeError, match="label 2000 at row 0"):
+        evaluate_run(qrels, run, ["ndcg@10"], gain="exp2")
+
+
+def test_err_refuses_a_max_grade_its_gain_cannot_hold():
+    from ltr.exceptions import LabelRangeError
+
+    with pytest.raises(LabelRangeError, match=r"max_grade=2000 is beyond ERR's gain"):
+        evaluate([1.0, 0.0], [1.0, 0.0], group_ptr=[0, 2], metrics=["err@10"], max_grade=2000)
+    with pytest.raises(LabelRangeError, match=r"ERR needs labels <= max_grade=4, got a label 6") as e:
+        evaluate([6.0, 0.0], [1.0, 0.0], group_ptr=[0, 2], metrics=["err@10"])
+    assert "pass --max-grade G" in e.value.cli_message() and "pass max_grade=" in str(e.value)

@@ -266,8 +266,11 @@ def metric_label(canonical: str, requested: str) -> str:
     return canonical if requested == canonical else f"{canonical} ({requested})"
 
 
-def add_conventions(p: argparse.ArgumentParser, *, gain_default: str | None, letor: bool = True) -> None:
+def add_conventions(p: argparse.ArgumentParser, *, gain_default: str | None, letor: bool = True,
+                    max_grade: bool = False) -> None:
     g = p.add_argument_group("metric conventions (see `python -c 'import ltr.metrics; help(ltr.metrics)'`)")
+    if max_grade:
+        add_max_grade(g)
     g.add_argument("--gain", choices=("exp2", "linear"), default=gain_default,
                    help="NDCG gain: exp2 = 2^rel - 1 (LightGBM, XGBoost), linear = rel (trec_eval)"
                         + ("" if gain_default else "; default exp2 for LETOR scores, linear for TREC runs"))
@@ -282,9 +285,28 @@ def add_conventions(p: argparse.ArgumentParser, *, gain_default: str | None, let
                             "LETOR tables (labels 0-2; fixes the gain and the no-relevant score)")
 
 
+def _grade(value: str) -> float:
+    try:
+        g = float(value)
+    except ValueError:
+        g = float("nan")
+    if not (math.isfinite(g) and g > 0):
+        raise argparse.ArgumentTypeError(f"{value!r}: the highest grade of the scale, a positive number (4 for 0-4)")
+    return g
+
+
+def add_max_grade(g) -> None:
+    """``--max-grade G``: ERR's highest grade (the commands whose default metrics include err@10)."""
+    g.add_argument("--max-grade", type=_grade, default=4.0, dest="max_grade", metavar="G",
+                   help="ERR's highest grade of the scale: R = (2^rel - 1) / 2^G (default 4, the 0-4 scale of "
+                        "MSLR, Yahoo and Istella)")
+
+
 def conventions(args) -> dict:
     """The metric-convention keyword arguments of ``args`` (for :func:`ltr.metrics.evaluate`)."""
     out = {"gain": args.gain or "exp2", "no_relevant": args.no_relevant}
+    if getattr(args, "max_grade", None) is not None:
+        out["max_grade"] = args.max_grade
     convention = getattr(args, "convention", "default")
     if convention != "default":
         out["convention"] = convention

@@ -44,7 +44,7 @@ def register(sub) -> None:
                    help="runs: average over every judged query, a query the run lacks scoring 0 (trec_eval's -c; "
                         "default: the run's judged queries only)")
     add_metrics(p, DEFAULT_METRICS)
-    add_conventions(p, gain_default=None)
+    add_conventions(p, gain_default=None, max_grade=True)
     add_reader_options(p)
     p.add_argument("--format", choices=("table", "json", "csv", "trec"), default="table",
                    help="output format; trec: trec_eval's 'measure<TAB>qid<TAB>value' lines")
@@ -66,7 +66,8 @@ def _per_query_letor(args, names: list[str]):
         raise UsageError("evaluate DATA needs --scores (one score per line, in DATA's row order)")
     d = read_data(args, args.data)
     score = read_scores(args.scores, d.n_rows)
-    kw = {"gain": args.gain or "exp2", "no_relevant": args.no_relevant, "convention": args.convention}
+    kw = {"gain": args.gain or "exp2", "no_relevant": args.no_relevant, "convention": args.convention,
+          "max_grade": args.max_grade}
     per = evaluate_per_query(d.y, score, group_ptr=d.group_ptr, metrics=names, **kw)
     return pd.DataFrame(per, index=pd.Index([str(q) for q in d.query_ids], name="qid")), "letor"
 
@@ -80,7 +81,8 @@ def _per_query_run(args, names: list[str]):
     if args.qrels is None or args.run is None:
         raise UsageError("evaluate needs either DATA --scores S, or --qrels Q --run R")
     frame = evaluate_run_per_query(read_qrels(args.qrels, args.qrels_format), read_run(args.run), names,
-                                   gain=args.gain or "linear", no_relevant=args.no_relevant, complete=args.complete)
+                                   gain=args.gain or "linear", no_relevant=args.no_relevant, complete=args.complete,
+                                   max_grade=args.max_grade)
     return frame, "trec"
 
 
@@ -104,7 +106,8 @@ def run(args: argparse.Namespace) -> int:
     means = aggregate({m: frame[m].to_numpy() for m in names})
     n_averaged = int(np.sum(~frame[names[0]].isna())) if len(frame) else 0
     footer = describe_conventions(source=source, convention=args.convention, gain=args.gain,
-                                  no_relevant=args.no_relevant, complete=args.complete, n_queries=n_averaged)
+                                  no_relevant=args.no_relevant, complete=args.complete, n_queries=n_averaged,
+                                  max_grade=args.max_grade)
     labels = {c: metric_label(c, r) for c, r in pairs}
     if args.per_query:
         header = ["qid", *[labels[m] for m in names]]

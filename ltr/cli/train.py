@@ -47,7 +47,7 @@ def register(sub) -> None:
     add_model_options(p)
     add_n_jobs(p)
     add_metrics(p, DEFAULT_METRICS)
-    add_conventions(p, gain_default="exp2")
+    add_conventions(p, gain_default="exp2", max_grade=True)
     add_reader_options(p)
     add_format(p)
     add_quiet(p)
@@ -143,7 +143,8 @@ def run_train(args: argparse.Namespace) -> int:
         model.save(args.out)
     sets = [s for s in ("train", "valid", "test") if s in result]
     counts = ", ".join(f"{s} {result['queries'][s]}" for s in sets)
-    described = describe_conventions(convention=args.convention, gain=args.gain, no_relevant=args.no_relevant)
+    described = describe_conventions(convention=args.convention, gain=args.gain, no_relevant=args.no_relevant,
+                                     max_grade=args.max_grade)
     footer = f"{described}; queries averaged: {counts}"
     done = f"trained {result['rounds']} rounds in {result['seconds']:.2f} s on {result['threads']} thread(s)" + (
         f"; saved {args.out}" if args.out else "")

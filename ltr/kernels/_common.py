@@ -11,6 +11,7 @@ import numba
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from ltr.exceptions import LabelRangeError
 from ltr.groups import check_group_ptr
 
 __all__ = [
@@ -60,10 +61,12 @@ def check_integer_labels(y: NDArray[np.float64], *, max_label: int | None = None
         )
     if max_label is not None and y.size and y.max() > max_label:
         i = int(np.argmax(y))
-        raise ValueError(
-            f"label {y[i]:g} at row {i} is above the gain table, which covers labels 0..{max_label}; "
-            "pass a longer label_gain="
-        )
+        raise LabelRangeError(
+            f"label {y[i]:g} at row {i} is above the gain table of {what}, which covers labels 0..{max_label}",
+            python_fix="pass a longer label_gain=, or for labels that encode an order (MQ2007/8-list) a listwise "
+                       "objective (objective='listnet')",
+            cli_fix="pass a longer --objective-param label_gain=G0,G1,..., or for labels that encode an order "
+                    "(MQ2007/8-list) a listwise objective (--objective listnet)")
 
 
 def as_scores(scores: ArrayLike, n_rows: int) -> NDArray[np.float64]:

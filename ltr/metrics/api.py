@@ -13,6 +13,7 @@ import numba
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from ltr.exceptions import LabelRangeError
 from ltr.groups import check_group_ptr, resolve_group_ptr
 from ltr.metrics import _kernels as K
 from ltr.metrics.conventions import check_letor_labels, discount_table, resolve_convention
@@ -94,6 +95,34 @@ def _check_inputs(
     return labels, scores, ptr
 
 
+#: ``2.0 ** _EXP2_LIMIT`` is the first power of two float64 cannot hold.
+_EXP2_LIMIT = 1024
+_GAIN_METRICS = (K.DCG, K.NDCG, K.MEAN_NDCG)
+
+
+def _check_exponential_gains(labels, group_ptr, ideal, ideal_ptr, parsed, gain_code, max_grade) -> None:
+    """Refuse what an exponential gain cannot hold in float64 (the metric would come out NaN or 0, not an error):
+    labels from 1024 up with the exp2 gain of DCG/NDCG, a ``max_grade`` from 1024 up for ERR (whose labels are
+    checked against ``max_grade`` before)."""
+    if any(p.spec.code == K.ERR for p in parsed) and max_grade >= _EXP2_LIMIT:
+        raise LabelRangeError(f"max_grade={max_grade:g} is beyond ERR's gain 2^rel / 2^max_grade, which float64 "
+                               f"holds only below {_EXP2_LIMIT}",
+                               python_fix="leave ERR out of the metrics or map the labels to grades",
+                               cli_fix="leave err@k out of --metrics or map the labels to grades")
+    exp2 = [p.name for p in parsed if p.spec.code in _GAIN_METRICS and gain_code == K.GAIN_EXP2]
+    if not exp2:
+        return
+    for arr, ptr in ((labels, group_ptr), (ideal, ideal_ptr)):
+        over = arr >= _EXP2_LIMIT
+        if over.any():
+            raise LabelRangeError(
+                f"label {arr[np.argmax(over)]:g} at {_first_bad_row(over, ptr)} is beyond the exp2 gain 2^rel - 1 "
+                f"of {', '.join(exp2)}, which float64 holds only for labels below {_EXP2_LIMIT} (such labels "
+                f"encode an order, as in MQ2007/8-list, rather than grades)",
+                python_fix="pass gain='linear' (gain = rel, as trec_eval's NDCG)",
+                cli_fix="pass --gain linear (gain = rel, as trec_eval's NDCG)")
+
+
 def _run_kernel(
     labels: NDArray[np.float64],
     scores: NDArray[np.float64],
@@ -122,10 +151,12 @@ def _run_kernel(
             raise ValueError(f"max_grade must be a positive number, got {max_grade}")
         for arr in (labels, ideal):
             if arr.size and arr.max() > max_grade:
-                raise ValueError(
-                    f"ERR needs labels <= max_grade={max_grade:g}, got a label {arr.max():g}; "
-                    "pass max_grade= the highest grade of the scale"
-                )
+                raise LabelRangeError(
+                    f"ERR needs labels <= max_grade={max_grade:g}, got a label {arr.max():g}",
+                    python_fix="pass max_grade= the highest grade of the scale",
+                    cli_fix="pass --max-grade G, the highest grade of the scale (ltr evaluate, ltr train), or "
+                            "leave err@k out of --metrics")
+    _check_exponential_gains(labels, group_ptr, ideal, ideal_ptr, parsed, gain_code, max_grade)
     nq = group_ptr.size - 1
     out = np.empty((len(parsed), nq), dtype=np.float64)
     if nq == 0 or not parsed:

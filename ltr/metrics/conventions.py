@@ -120,6 +120,7 @@ def describe_conventions(
     rel_threshold: float = 1.0,
     complete: bool = False,
     n_queries: int | None = None,
+    max_grade: float = 4.0,
 ) -> str:
     """One line saying which conventions a table of metrics used, for printing under the table.
 
@@ -138,6 +139,8 @@ def describe_conventions(
         Runs only: trec_eval's ``-c`` (judged queries missing from the run averaged in as 0).
     n_queries : int or None
         How many queries the means are over; omitted when None.
+    max_grade : float, default=4.0
+        ERR's highest grade, named when it is not the default 4.
 
     Returns
     -------
@@ -173,6 +176,8 @@ def describe_conventions(
         parts.append(f"queries without relevant documents score {no_relevant:g}")
     if float(rel_threshold) != 1.0:
         parts.append(f"relevant: label >= {float(rel_threshold):g}")
+    if float(max_grade) != 4.0:
+        parts.append(f"ERR's highest grade {float(max_grade):g}")
     if source == "trec":
         parts.append("trec_eval order (score, then docno descending)")
         if complete:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import sys
 import time
 
@@ -22,6 +23,7 @@ from numpy.typing import ArrayLike, NDArray
 from sklearn.base import BaseEstimator
 
 from ltr.datasets import RankingDataset
+from ltr.exceptions import LabelRangeError
 from ltr.groups import resolve_group_ptr
 from ltr.rankers._backends import TrainSet, get_backend
 from ltr.rankers.params import check_engine_params, check_hyper_parameters
@@ -691,10 +693,27 @@ def _engine_error(model: Ranker, e: Exception) -> Exception:
     text = str(e).strip().splitlines()[0] if str(e).strip() else kind
     for prefix in ("[LightGBM] [Fatal] ", "[Fatal] "):
         text = text.replace(prefix, "")
+    # XGBoost's "[12:00:00] /path/file.h:372: Check failed: name: message": the message
+    text = re.sub(r"^\[[0-9:]+\] \S+:\d+: (Check failed: \w+: )?", "", text).rstrip(".")
     if getattr(model, "device_", None) == "gpu":
         return RuntimeError(
             f"{model.engine} could not train on the GPU ({text}); `ltr doctor` shows what the machine offers "
             "(LightGBM needs an OpenCL GPU platform: set engine_params={'gpu_platform_id': ..., 'gpu_device_id': "
             "...}; XGBoost needs CUDA), or use device='cpu'"
         )
+    if "num_features()) > (0)" in text:  # LightGBM with a custom objective when no feature can be split
+        leaf = (getattr(model, "preset_params_", None) or {}).get("min_child_samples", model.min_child_samples)
+        return ValueError(f"{model.engine} found no feature it can split: each is constant on the training rows, or "
+                          f"leaves fewer than min_child_samples={leaf} rows on a side; lower min_child_samples "
+                          f"(--min-child-samples) or train on more rows")
+    if "number of label mappings" in text or "Relevance degress must be" in text:  # the engines' gain tables
+        engine_fix = ("engine_params={'label_gain': [one gain per label]}" if model.engine == "lightgbm" else
+                      "engine_params={'ndcg_exp_gain': False} (linear gains)")
+        flag_fix = "--param label_gain=G0,G1,..." if model.engine == "lightgbm" else "--param ndcg_exp_gain=false"
+        return LabelRangeError(
+            f"{model.engine} refused the labels: {text}",
+            python_fix=f"for labels that encode an order (MQ2007/8-list) train a listwise objective "
+                       f"(objective='listnet', kernel='numba'), or pass {engine_fix}",
+            cli_fix=f"for labels that encode an order (MQ2007/8-list) train a listwise objective (--objective "
+                    f"listnet --kernel numba), or pass {flag_fix}")
     return ValueError(f"{model.engine} refused the training parameters or data: {text}")
