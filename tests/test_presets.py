@@ -192,3 +192,25 @@ def test_cv_with_two_folds_says_why_nothing_stops_early(data, tmp_path, capsys):
     err = capsys.readouterr().err
     assert "note: 2 folds leave no part to hold out for validation: nothing stops early" in err
     assert "small-data preset" not in err
+
+
+@pytest.mark.parametrize("kernel", ["native", "numba"])
+def test_below_twice_its_leaf_size_in_rows_the_preset_keeps_the_standard_leaf_size(kernel):
+    tiny = make_ranking(20, (4, 4), 3, random_state=1)  # 80 rows: 100 rows per leaf would allow no split at all
+    model = Ranker(preset="small", kernel=kernel, n_estimators=5, n_jobs=1).fit(tiny)
+    assert "min_child_samples" not in model.preset_params_ and model.preset_params_["num_leaves"] == 15
+    assert model.booster_.params["min_data_in_leaf"] == 20
+    assert np.unique(model.predict(tiny)).size > 1  # the trees split: not a constant model
+    assert apply_preset(Ranker(preset="small"), 20, 200)[1]["min_child_samples"] == 100  # 200 rows: 100 fits
+
+
+def test_a_custom_objective_with_nothing_to_split_says_so_in_one_line(tmp_path, capsys):
+    tiny = make_ranking(5, (4, 4), 1, random_state=1)  # 20 rows, leaves of at least 20: no split
+    path = tmp_path / "tiny.txt"
+    write_letor(path, tiny)
+    with pytest.raises(ValueError, match="lightgbm found no feature it can split: each is constant on the training "
+                                         "rows, or leaves fewer than min_child_samples=20 rows on a side"):
+        Ranker(kernel="numba", n_estimators=2, n_jobs=1).fit(tiny)
+    assert main(["train", str(path), "--kernel", "numba", "--rounds", "2"]) == 1
+    assert capsys.readouterr().err.strip().splitlines()[-1].endswith(
+        "lower min_child_samples (--min-child-samples) or train on more rows")

@@ -22,10 +22,11 @@ features --topk 100``) and on MQ2008 (470 queries), trained without a validation
 mean *inner* NDCG@10 over every data set and outer fold, so that no outer test fold took part in the choice. On
 each data set, the setting chosen on the other data sets' inner scores beat the standard defaults on the outer
 test queries by 0.006 (MQ2008, not significant) to 0.064 (ADI) NDCG@10, significantly (randomisation test, Holm)
-on the five text collections. The training parts measured held about 1,000 to 11,000 rows: on much smaller data,
-100 rows per leaf allows few splits. For XGBoost the same tree shape and sampling apply (row-level: XGBoost has no
-bagging by query; ``min_child_samples`` has no XGBoost counterpart); they were not measured separately. The linear
-engine takes no preset (``"auto"`` is accepted and does nothing).
+on the five text collections. The training parts measured held about 1,000 to 11,000 rows: on much smaller data, 100
+rows per leaf allows few splits, and below 200 rows none, so there the leaf size stays at the standard 20. For
+XGBoost the same tree shape and sampling apply (row-level: XGBoost has no bagging by query; ``min_child_samples``
+has no XGBoost counterpart); they were not measured separately. The linear engine takes no preset (``"auto"`` is
+accepted and does nothing).
 
 Early stopping. With the preset's trees and its learning rate, stopping after 50 rounds without gain in NDCG@10 on
 a fifth of the training queries held out (the standard defaults' rule) lost to the fixed 300 rounds on all three
@@ -95,10 +96,14 @@ def preset_values(preset: str, engine: str) -> dict[str, Any]:
     return copy.deepcopy({k: (dict(v) if isinstance(v, Mapping) else v) for k, v in table.items()})
 
 
-def apply_preset(est, n_queries: int | None) -> tuple[Any, dict[str, Any]]:
+def apply_preset(est, n_queries: int | None, n_rows: int | None = None) -> tuple[Any, dict[str, Any]]:
     """``(effective, applied)``: a shallow copy of the ranker ``est`` with the preset's values where its parameters
     are at their defaults and not named in ``est.preset_keep``, and the values the preset set (empty when no preset
-    applies). ``est`` is not changed."""
+    applies). ``est`` is not changed.
+
+    On fewer than twice the preset's rows per leaf (``n_rows`` training rows), no tree could split at all (LightGBM
+    would train constant trees, or fail with a custom objective): the leaf size stays at the ranker's own default.
+    """
     name = resolve_preset(getattr(est, "preset", None), n_queries)
     if name is None:
         return est, {}
@@ -112,6 +117,8 @@ def apply_preset(est, n_queries: int | None) -> tuple[Any, dict[str, Any]]:
             effective.engine_params = merged
             applied[key] = {k: v for k, v in value.items() if k not in (est.engine_params or {})}
         elif key not in keep and getattr(est, key) == defaults[key]:
+            if key == "min_child_samples" and n_rows is not None and 2 * value > n_rows:
+                continue  # no split possible: the ranker's own default stays
             setattr(effective, key, value)
             applied[key] = value
     return effective, applied

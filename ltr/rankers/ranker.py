@@ -467,7 +467,7 @@ class Ranker(BaseEstimator):
         # A preset replaces the defaults of the tree parameters (ltr.rankers.presets); what it set is recorded.
         from ltr.rankers.presets import apply_preset
 
-        effective, self.preset_params_ = apply_preset(self, ptr.size - 1)
+        effective, self.preset_params_ = apply_preset(self, ptr.size - 1, Xa.shape[0])
         params = backend.params(effective, native_objective, self.n_threads_)
         from ltr.gpu import engine_device_params
 
