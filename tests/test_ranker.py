@@ -223,3 +223,26 @@ def test_eval_group_and_eval_qid_describe_the_eval_set_as_a_dataset_does(data, e
                                  eval_qid=[np.zeros(valid.y.size)])
     with pytest.raises(ValueError, match="entries for"):
         _fast(engine=engine).fit(train, eval_set=[(valid.X, valid.y)], eval_group=[sizes, sizes])
+
+
+@pytest.mark.parametrize("engine, kernel", [("lightgbm", "numba"), ("xgboost", "numba"), ("linear", "native")])
+def test_eval_params_set_the_conventions_of_the_recorded_metrics(engine, kernel):
+    """Order labels (MQ2007/8-list) are beyond the exp2 gain: with eval_params={"gain": "linear"} the validation
+    curve is linear-gain NDCG, each round equal to ltr.metrics.evaluate of that round's predictions."""
+    from ltr.datasets import RankingDataset
+
+    d = make_ranking(30, (6, 6), 4, random_state=3)
+    order = RankingDataset(d.X, (d.y * 400 + np.arange(d.y.size) % 7).astype(np.float64), d.qid, d.group_ptr)
+    objective = "ndcg@10" if engine == "linear" else "listnet"
+    extra = {"engine_params": {"gain": "linear"}} if engine == "linear" else {"n_estimators": 4, "preset": None}
+    with pytest.raises(ValueError, match="is beyond the exp2 gain"):
+        Ranker(objective=objective, engine=engine, kernel=kernel, n_jobs=1, **extra).fit(order, eval_set=[order])
+    model = Ranker(objective=objective, engine=engine, kernel=kernel, n_jobs=1, early_stopping_rounds=None,
+                   eval_params={"gain": "linear"}, **extra).fit(order, eval_set=[order])
+    curve = model.evals_result_["valid_0"]["ndcg@10"]
+    assert np.isfinite(curve).all()
+    if engine != "linear":  # a boosting round per entry: the curve's last value is the final model's
+        want = evaluate(order.y, model.predict(order), group_ptr=order.group_ptr, metrics=["ndcg@10"], gain="linear")
+        assert curve[-1] == pytest.approx(want["ndcg@10"])
+    with pytest.raises(ValueError, match=r"eval_params has unknown key\(s\) \['gainn'\]; known: \['gain', 'ties'"):
+        Ranker(engine=engine, kernel=kernel, eval_params={"gainn": "linear"}, **extra).fit(order)

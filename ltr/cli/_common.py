@@ -649,6 +649,16 @@ def apply_config(parser: argparse.ArgumentParser, args: argparse.Namespace, argv
         setattr(args, action.dest, action.type(value) if action.type in (int, float) else value)
 
 
+def _eval_params(args: argparse.Namespace) -> dict | None:
+    """The metric conventions given on the command line that differ from :func:`ltr.metrics.evaluate`'s defaults:
+    the metrics recorded while training (and early stopping) follow them as the reported ones do."""
+    given = {"gain": getattr(args, "gain", None), "no_relevant": getattr(args, "no_relevant", 0.0),
+             "max_grade": getattr(args, "max_grade", 4.0), "convention": getattr(args, "convention", "default")}
+    default = {"gain": None, "no_relevant": 0.0, "max_grade": 4.0, "convention": "default"}
+    out = {k: v for k, v in given.items() if v != default[k] and not (k == "gain" and v == "exp2")}
+    return out or None
+
+
 def make_ranker(args: argparse.Namespace, *, has_valid: bool):
     """A :class:`ltr.Ranker` from the model options (refusing options that would be ignored)."""
     from ltr.rankers.params import parse_assignments
@@ -678,6 +688,7 @@ def make_ranker(args: argparse.Namespace, *, has_valid: bool):
         keep += ("early_stopping_rounds",)
     model = Ranker(objective=args.objective, engine=args.engine, kernel=args.kernel, device=args.device,
                    early_stopping_rounds=rounds, early_stopping_metric=args.early_stopping_metric,
+                   eval_params=_eval_params(args),
                    engine_params=engine_params or None, objective_params=objective_params or None,
                    n_jobs=getattr(args, "n_jobs", None), normalize=args.normalize,
                    preset=None if getattr(args, "preset", "none") == "none" else args.preset, preset_keep=keep,

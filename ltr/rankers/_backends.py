@@ -74,7 +74,7 @@ class LightGBMBackend:
         return p
 
     def train(self, params, train: TrainSet, valid: list[TrainSet], names: list[str], n_rounds: int, fobj,
-              metrics, early_stopping_rounds, callbacks):
+              metrics, metric_params, early_stopping_rounds, callbacks):
         lgb = _import("lightgbm")
         params = dict(params)
         if fobj is not None:
@@ -85,7 +85,7 @@ class LightGBMBackend:
             dtrain = lgb.Dataset(train.X, train.y, group=np.diff(train.group_ptr), weight=train.weight,
                                  free_raw_data=False)
         dvalid = [lgb.Dataset(v.X, v.y, group=np.diff(v.group_ptr), reference=dtrain) for v in valid]
-        metric = _metric_fn(metrics, {})
+        metric = _metric_fn(metrics, metric_params)
         by_id = {id(d): v for d, v in zip(dvalid, valid)}
 
         def feval(preds, data):
@@ -172,11 +172,11 @@ class XGBoostBackend:
                                    nthread=params.get("nthread"), **extra)
 
     def train(self, params, train: TrainSet, valid: list[TrainSet], names: list[str], n_rounds: int, fobj,
-              metrics, early_stopping_rounds, callbacks):
+              metrics, metric_params, early_stopping_rounds, callbacks):
         xgb = _import("xgboost")
         dtrain = self._dmatrix(xgb, train, params)
         dvalid = [self._dmatrix(xgb, v, params, ref=dtrain) for v in valid]
-        metric = _metric_fn(metrics, {})
+        metric = _metric_fn(metrics, metric_params)
         by_id = {id(d): (n, v) for d, n, v in zip(dvalid, names, valid)}
         first = list(metrics)[0]
 
@@ -348,10 +348,10 @@ class LinearBackend:
         return p
 
     def train(self, params, train: TrainSet, valid: list[TrainSet], names: list[str], n_rounds: int, fobj,
-              metrics, early_stopping_rounds, callbacks):
+              metrics, metric_params, early_stopping_rounds, callbacks):
         from ltr.rankers import linear
 
-        return linear.fit(train, valid, names, params, list(metrics), callbacks)
+        return linear.fit(train, valid, names, params, list(metrics), callbacks, metric_params)
 
     def predict(self, booster, X, n_iter: int) -> NDArray[np.float64]:
         return booster.predict(X)

@@ -79,7 +79,7 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
-from ltr.exceptions import ModelFormatError
+from ltr.exceptions import LabelRangeError, ModelFormatError
 from ltr.rankers import _coordinate_ascent as K
 
 __all__ = [
@@ -292,6 +292,12 @@ class MetricTarget:
             raise ValueError("labels must be finite numbers")
         if self.code == K.ERR and self.y.max(initial=0.0) > _MAX_GRADE:
             raise ValueError(f"ERR takes labels up to {_MAX_GRADE} (Chapelle's grades), got {self.y.max():g}")
+        if gain == "exp2" and self.code in (K.DCG, K.NDCG) and self.y.max(initial=0.0) >= 1024:
+            raise LabelRangeError(
+                f"label {self.y.max():g} is beyond the exp2 gain 2^rel - 1 of {self.metric}, which float64 holds "
+                f"only for labels below 1024 (such labels encode an order, as in MQ2007/8-list, rather than grades)",
+                python_fix="pass engine_params={'gain': 'linear'}",
+                cli_fix="pass --param gain=linear")
         nq = self.group_ptr.size - 1
         self.useful = np.empty(max(1, self.y.size), dtype=np.int64)
         self.useful_ptr = np.empty(nq + 1, dtype=np.int64)
@@ -598,9 +604,11 @@ def model_from_text(text: str, *, source: str = "<linear model>", n_features: in
 
 # -- the engine adapter's work ----------------------------------------------------------------------------------------
 def fit(train, valid: Sequence, names: Sequence[str], params: Mapping[str, Any], metrics: Sequence[str],
-        callbacks: Sequence[Callable[[str, dict], None]] = ()) -> tuple[LinearModel, dict, int]:
+        callbacks: Sequence[Callable[[str, dict], None]] = (), metric_params: Mapping[str, Any] | None = None,
+        ) -> tuple[LinearModel, dict, int]:
     """Train on ``train`` (a :class:`~ltr.rankers._backends.TrainSet`), record ``metrics`` on each of ``valid``
-    after every pass (under ``names``), choose the restart on ``valid[0]``; returns ``(model, record, passes)``.
+    after every pass (under ``names``, with :func:`ltr.metrics.evaluate`'s ``metric_params``), choose the restart
+    on ``valid[0]``; returns ``(model, record, passes)``.
 
     ``params``: :func:`check_linear_params` output plus ``objective``, ``seed``, ``n_threads``, ``normalizer``.
     """
@@ -622,7 +630,8 @@ def fit(train, valid: Sequence, names: Sequence[str], params: Mapping[str, Any],
         def on_pass(info):
             info = {**info, "n_restarts": n_restarts, "evals": {}}
             for name, vt in zip(names, vtargets):
-                res = evaluate(vt.y, vt.scores(info["weights"]), group_ptr=vt.group_ptr, metrics=list(metrics))
+                res = evaluate(vt.y, vt.scores(info["weights"]), group_ptr=vt.group_ptr, metrics=list(metrics),
+                               **dict(metric_params or {}))
                 for m in metrics:
                     record[name][m].append(float(res[m]))
                 info["evals"][name] = {m: float(res[m]) for m in metrics}

@@ -201,6 +201,11 @@ class Ranker(BaseEstimator):
     early_stopping_metric : str, optional
         The metric that drives early stopping (any name of :mod:`ltr.metrics`, e.g. ``"map"`` or ``"err@10"``, as
         RankLib's ``-metric2t``); default NDCG@``eval_at[0]``.
+    eval_params : dict, optional
+        Conventions of the metrics recorded on validation sets and of early stopping: keyword arguments of
+        :func:`ltr.metrics.evaluate` (``gain``, ``no_relevant``, ``max_grade``, ``convention``, ...); default its
+        defaults. ``{"gain": "linear"}`` for labels that encode an order (MQ2007/8-list), which the exp2 gain
+        cannot hold.
     n_jobs : int, optional
         Engine threads (and Numba threads for a numba kernel), with the toolkit's meaning (:mod:`ltr.threads`):
         None picks one thread for small data and every core otherwise, -1 every core.
@@ -282,6 +287,7 @@ class Ranker(BaseEstimator):
         eval_at: tuple[int, ...] = (10,),
         early_stopping_rounds: int | None = 50,
         early_stopping_metric: str | None = None,
+        eval_params: dict | None = None,
         n_jobs: int | None = None,
         random_state: int | None = None,
         normalize: str | dict | None = None,
@@ -307,6 +313,7 @@ class Ranker(BaseEstimator):
         self.eval_at = eval_at
         self.early_stopping_rounds = early_stopping_rounds
         self.early_stopping_metric = early_stopping_metric
+        self.eval_params = eval_params
         self.n_jobs = n_jobs
         self.random_state = random_state
         self.normalize = normalize
@@ -366,6 +373,20 @@ class Ranker(BaseEstimator):
             names = [first, *[n for n in names if n != first]]
         return names
 
+    def _eval_params(self) -> dict:
+        """``eval_params`` checked against :func:`ltr.metrics.evaluate`'s convention keywords."""
+        import inspect
+
+        from ltr.metrics import evaluate
+
+        given = dict(self.eval_params or {})
+        known = [k for k, p in inspect.signature(evaluate).parameters.items()
+                 if p.kind is p.KEYWORD_ONLY and k not in ("metrics", "group_ptr", "qid", "group")]
+        unknown = sorted(set(given) - set(known))
+        if unknown:
+            raise ValueError(f"eval_params has unknown key(s) {unknown}; known: {known}")
+        return given
+
     def _check_params(self) -> dict | None:
         from ltr.rankers.presets import resolve_preset
 
@@ -416,6 +437,7 @@ class Ranker(BaseEstimator):
         native_objective = self._check_params()
         native = native_objective is not None
         metrics = self._metric_names()
+        metric_params = self._eval_params()
         if isinstance(X, RankingDataset):
             if feature_names is None and X.feature_names is not None:
                 feature_names = list(X.feature_names)
@@ -489,7 +511,7 @@ class Ranker(BaseEstimator):
         t0 = time.perf_counter()
         try:
             booster, record, best = backend.train(params, train, valid, names, int(effective.n_estimators), fobj,
-                                                  metrics, effective.early_stopping_rounds, callbacks)
+                                                  metrics, metric_params, effective.early_stopping_rounds, callbacks)
         except Exception as e:
             raise _engine_error(self, e) from e
         finally:
