@@ -384,7 +384,8 @@ def fit(model, data, *, client=None, eval_set=None, eval_names=None, engine: str
 
     record = {}
     for name, v in zip(names, eval_set):  # the model's (the best round's) metrics: one value per set
-        final = evaluate(v.y, model.predict(v), group_ptr=v.group_ptr, metrics=metrics)
+        final = evaluate(v.y, model.predict(v), group_ptr=v.group_ptr, metrics=metrics,
+                         **dict(getattr(model, "eval_params", None) or {}))
         record[name] = {m: [float(final[m])] for m in metrics}
     model.evals_result_ = record
     return model
