@@ -109,6 +109,7 @@ class LabelRangeError(ValueError):
         """The message with its fix worded as command-line flags."""
         return f"{self.reason}; {self.cli_fix}"
 
+
 def _option(key: str) -> ReaderOption:
     # An id outside the table (a reader's own keyword) is worded by the common rule: keyword=value, --keyword value.
     opt = READER_OPTIONS.get(key)
