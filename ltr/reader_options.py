@@ -125,6 +125,10 @@ READER_OPTIONS: Mapping[str, ReaderOption] = _options(
         "unjudged", "--unjudged", "choice", "error",
         "what to do with label -1 (unjudged documents, MQ2007/MQ2008-semi): raise, or drop those rows",
         ("letor",), choices=("error", "drop"))),
+    ("null", ReaderOption(
+        "null", "--null", "choice", "error",
+        "what to do with NULL feature values (LETOR's NULL versions, e.g. OHSUMED Feature-null): raise, or read "
+        "them as missing (NaN)", ("letor",), choices=("error", "nan"))),
     ("missing", ReaderOption(
         "missing", "--missing", "float", 0.0,
         "value of the features a line does not list (e.g. nan)", ("letor",), metavar="VALUE")),

@@ -178,6 +178,37 @@ def test_nonfinite_values_are_an_error_or_kept(tmp_path):
     assert np.isnan(X[0, 0]) and X[0, 1] == -np.inf and X[0, 2] == np.inf
 
 
+def test_null_values_of_letors_null_versions_are_an_error_or_missing(tmp_path):
+    # OHSUMED's Feature-null files: NULL where a language-model feature could not be computed
+    text = b"2 qid:1 1:0.5 2:NULL 3:1 #docid = a\n0 qid:1 1:0.1 2:-3.25 3:null\n1 qid:2 1:NULL 2:1 3:0.25\n"
+    p = put(tmp_path, text)
+    with pytest.raises(LetorFormatError, match=r"NULL feature value") as e:
+        read_letor(p)
+    assert (e.value.line, e.value.token) == (1, "2:NULL")
+    assert e.value.cli_message().endswith("pass --null nan to read it as a missing value (NaN)")
+    nan = float("nan")
+    want = [[0.5, nan, 1.0], [0.1, -3.25, nan], [nan, 1.0, 0.25]]
+    for sparse in (False, True):
+        d = read_letor(p, null="nan", sparse=sparse)  # NaN as missing, though nonfinite is "error"
+        X = d.X.toarray() if sparse else d.X
+        np.testing.assert_array_equal(X, np.array(want, dtype=np.float32))
+        assert d.doc_ids.tolist() == ["a", "", ""]
+    # many chunks, read in parallel and streamed: the same as the one-chunk read, line by line
+    rows = [f"{i % 3} qid:{i // 10} 1:{'NULL' if i % 7 == 0 else i} 2:{i * 0.5}" for i in range(60000)]
+    big = put(tmp_path, ("\n".join(rows) + "\n").encode(), "big.txt")
+    X = read_letor(big, null="nan").X
+    assert np.isnan(X[::7, 0]).all() and np.isnan(X[:, 0]).sum() == len(range(0, 60000, 7))
+    assert X[1, 0] == 1 and X[59999, 1] == np.float32(59999 * 0.5)
+    for bad in (b"1 qid:1 1:NULLX\n", b"1 qid:1 1:NUL\n"):
+        with pytest.raises(LetorFormatError, match="the feature value is not a number"):
+            read_letor(put(tmp_path, bad, "bad.txt"), null="nan")
+    with pytest.raises(ValueError, match="null"):
+        read_letor(p, null="zero")
+    from ltr.registry import get
+
+    assert get("ohsumed-null").read_options()["null"] == "nan"  # --dataset ohsumed-null reads them so
+
+
 @pytest.mark.parametrize("text", ["1.79769313486e+308", "4e38", "-3.5e38", "1e39"])
 def test_values_beyond_float32_are_an_error_or_clipped(tmp_path, text):
     p = put(tmp_path, f"1 qid:1 1:1\n1 qid:1 1:2 2:{text}\n".encode())
@@ -441,13 +472,13 @@ def test_parse_number_matches_its_python_twin(text):
 
 
 def test_count_and_parse_kernels_match_their_python_twins():
-    text = b"2 qid:7 1:0.5 3:-1.25 #c\r\n\n0 qid:7 2:4 1:1e30\n1 qid:3 3:1e-3\n"
+    text = b"2 qid:7 1:0.5 3:-1.25 #c\r\n\n0 qid:7 2:4 1:1e30\n1 qid:3 3:1e-3 2:NULL\n"
     buf = np.frombuffer(text, dtype=np.uint8)
     bounds = kern.chunk_bounds(buf, 0, 2)
     np.testing.assert_array_equal(bounds, kern.chunk_bounds.py_func(buf, 0, 2))
     counts = kern.count_chunks(buf, bounds, 2**31 - 1)
     np.testing.assert_array_equal(counts, kern.count_chunks.py_func(buf, bounds, 2**31 - 1))
-    assert counts[:, 0].sum() == 3 and counts[:, 1].sum() == 5 and counts[:, 3].max() == 3
+    assert counts[:, 0].sum() == 3 and counts[:, 1].sum() == 6 and counts[:, 3].max() == 3
     assert counts[:, 6].sum() == 1  # one row with a comment
 
     def run(fn):
@@ -457,14 +488,14 @@ def test_count_and_parse_kernels_match_their_python_twins():
         arrays = [np.empty(3), np.empty(3, np.int64), np.empty(3, np.int64), np.empty(3, np.int64)]
         slow = [np.zeros((2, 4), np.int64) for _ in range(3)]
         res = fn(buf, bounds, np.arange(2), row0, nnz0, 2, True, 3, X, np.zeros(0, np.float32),
-                 np.zeros(0, np.int32), np.zeros(1, np.int64), *arrays, False, False, *slow)
+                 np.zeros(0, np.int32), np.zeros(1, np.int64), *arrays, False, False, True, *slow)
         return res, X, arrays
 
     (r1, X1, a1), (r2, X2, a2) = run(kern.parse_chunks), run(kern.parse_chunks.py_func)
     np.testing.assert_array_equal(r1, r2)
     assert r1[:, 0].tolist() == [0, 0] and r1[:, 4].sum() == 0  # no error, every row has a qid
     np.testing.assert_array_equal(bits(X1), bits(X2))
-    assert X1.tolist() == [0.5, 0, -1.25, np.float32(1e30), 4, 0, 0, 0, np.float32(1e-3)]
+    np.testing.assert_array_equal(X1, np.array([0.5, 0, -1.25, 1e30, 4, 0, 0, np.nan, 1e-3], np.float32))
     for a, b in zip(a1, a2):
         np.testing.assert_array_equal(a, b)
     y, qid, cstart, cend = a1
@@ -760,7 +791,7 @@ def test_windows_of_any_size_read_the_same_dataset_without_reading_the_whole_fil
     path = put(tmp_path, gzip.compress(raw) if gz else raw)
     whole = letor._parse(np.frombuffer(raw, dtype=np.uint8).copy(), str(path), n_features=None, sizes=None,
                          qpath=None, auto_query=True, weight=None, wpath=None, sources={"data": str(path)},
-                         missing=0.0, sparse=sparse, sort=False, allow_nonfinite=False, clip=False,
+                         missing=0.0, sparse=sparse, sort=False, allow_nonfinite=False, clip=False, null_nan=False,
                          drop_unjudged=False, encoding="utf-8")
 
     def no_whole_file(*a, **k):
@@ -782,8 +813,8 @@ def test_many_windows_and_many_slow_numbers_match_the_whole_file_parse(tmp_path,
         f.write(b"".join(b"1 qid:999 1:0.%s 2:1.5\n" % (b"1" * 25) for _ in range(100)))
     want = letor._parse(np.fromfile(path, dtype=np.uint8), str(path), n_features=None, sizes=None, qpath=None,
                         auto_query=True, weight=None, wpath=None, sources={"data": str(path)}, missing=0.0,
-                        sparse=False, sort=False, allow_nonfinite=False, clip=False, drop_unjudged=False,
-                        encoding="utf-8")
+                        sparse=False, sort=False, allow_nonfinite=False, clip=False, null_nan=False,
+                        drop_unjudged=False, encoding="utf-8")
     monkeypatch.setattr(letor, "_WINDOW_BYTES", 300)
     monkeypatch.setattr(letor, "_SLOW_CAP", 3)  # also the re-parse of a chunk with many slow numbers
     got = read_letor(path)

@@ -81,6 +81,7 @@ ERR_QID_POSITION = 12
 ERR_NUL = 13
 ERR_INTERNAL = 14
 ERR_CR = 15
+ERR_VALUE_NULL = 16
 
 ERR_MESSAGES = {
     ERR_LABEL: "the label is not a number",
@@ -98,12 +99,14 @@ ERR_MESSAGES = {
     ERR_NUL: "NUL byte (binary data?)",
     ERR_INTERNAL: "internal error: the line changed between the counting and the parsing pass",
     ERR_CR: "carriage return inside a line (only \\r\\n line endings are accepted)",
+    ERR_VALUE_NULL: "NULL feature value (LETOR's NULL files: a value that could not be computed)",
 }
 
 #: The reader option that gets past an error (ids of ``ltr.reader_options.READER_OPTIONS``), and what it does.
 ERR_FIXES = {
     ERR_VALUE_NONFINITE: ({"nonfinite": "allow"}, "to keep it"),
     ERR_VALUE_OVERFLOW: ({"overflow": "clip"}, "to clip it to +-3.4028235e38"),
+    ERR_VALUE_NULL: ({"null": "nan"}, "to read it as a missing value (NaN)"),
 }
 
 
@@ -134,6 +137,15 @@ def _is_term(buf, j: int, end: int) -> bool:
     if j < end and (buf[j] == _SP or buf[j] == _TAB):
         return True
     return _is_end(buf, j, end)
+
+
+@njit(cache=True, inline="always")
+def _is_null(buf, j: int, end: int) -> bool:
+    """True if the token at ``j`` is ``NULL`` (any case), LETOR's value that could not be computed."""
+    if j + 4 > end or not _is_term(buf, j + 4, end):
+        return False
+    return _lower(buf[j]) == 110 and _lower(buf[j + 1]) == 117 and _lower(buf[j + 2]) == 108 and \
+        _lower(buf[j + 3]) == 108
 
 
 @njit(cache=True, inline="always")
@@ -483,7 +495,7 @@ def row_offset(buf, s: int, e: int, k: int) -> int:
 
 @njit(cache=True)
 def parse_chunk(buf, s, e, row0, row_end, nnz0, nnz_end, maxtok, dense, width, X, data, indices, indptr,
-                y, qid, cstart, cend, allow_nonfinite, clip, slow_pos, slow_end, slow_dest):
+                y, qid, cstart, cend, allow_nonfinite, clip, null_nan, slow_pos, slow_end, slow_dest):
     """Parse the lines of ``buf[s:e]``.
 
     Returns ``(error code, error offset, slow tokens, unsorted ids, rows without qid, offset of the first)``.
@@ -603,6 +615,11 @@ def parse_chunk(buf, s, e, row0, row_end, nnz0, nnz_end, maxtok, dense, width, X
             scratch[ntok] = idv
             ntok += 1
             v, k, st = parse_number(buf, j + 1, e)
+            null = False
+            if st == NUM_BAD and _is_null(buf, j + 1, e):  # only on the error path: the hot path is unchanged
+                if not null_nan:
+                    return ERR_VALUE_NULL, t, n_slow, unsorted, n_noqid, first_noqid
+                v, k, st, null = np.nan, j + 5, NUM_NAN, True
             if not (k < e and buf[k] == _SP) and (st == NUM_BAD or not _is_term(buf, k, e)):
                 code, off = _bad_stop(buf, k, e, ERR_VALUE, t)
                 return code, off, n_slow, unsorted, n_noqid, first_noqid
@@ -610,7 +627,7 @@ def parse_chunk(buf, s, e, row0, row_end, nnz0, nnz_end, maxtok, dense, width, X
                 return ERR_VALUE, t, n_slow, unsorted, n_noqid, first_noqid
             f = np.float32(v)
             if st != NUM_FAST:
-                if st != NUM_SLOW and not allow_nonfinite:
+                if st != NUM_SLOW and not allow_nonfinite and not null:
                     return ERR_VALUE_NONFINITE, t, n_slow, unsorted, n_noqid, first_noqid
             elif math.isinf(f):
                 if not clip:
@@ -656,7 +673,7 @@ def parse_chunk(buf, s, e, row0, row_end, nnz0, nnz_end, maxtok, dense, width, X
 
 @njit(cache=True, parallel=True)
 def parse_chunks(buf, bounds, chunk_ids, row0, nnz0, maxtok, dense, width, X, data, indices, indptr, y, qid,
-                 cstart, cend, allow_nonfinite, clip, slow_pos, slow_end, slow_dest):
+                 cstart, cend, allow_nonfinite, clip, null_nan, slow_pos, slow_end, slow_dest):
     """Pass 2 over the chunks listed in ``chunk_ids``; returns :func:`parse_chunk`'s six numbers per chunk.
 
     ``row0``/``nnz0`` are the exclusive cumulative sums of pass 1's counts (length ``n_chunks + 1``), so each
@@ -667,7 +684,7 @@ def parse_chunks(buf, bounds, chunk_ids, row0, nnz0, maxtok, dense, width, X, da
         c = chunk_ids[k]
         r = parse_chunk(buf, bounds[c], bounds[c + 1], row0[c], row0[c + 1], nnz0[c], nnz0[c + 1], maxtok,
                         dense, width, X, data, indices, indptr, y, qid, cstart, cend, allow_nonfinite, clip,
-                        slow_pos[k], slow_end[k], slow_dest[k])
+                        null_nan, slow_pos[k], slow_end[k], slow_dest[k])
         out[k, 0] = r[0]
         out[k, 1] = r[1]
         out[k, 2] = r[2]

@@ -89,6 +89,7 @@ def read_letor(
     nonfinite: str = "error",
     overflow: str = "error",
     unjudged: str = "error",
+    null: str = "error",
     encoding: str = "utf-8",
     n_jobs: int | None = None,
 ) -> RankingDataset:
@@ -132,6 +133,9 @@ def read_letor(
         to ``+-3.4028235e38``.
     unjudged : {"error", "drop"}, default="error"
         What to do with label ``-1`` (unjudged documents in MQ2007/MQ2008-semi): raise, or drop those rows.
+    null : {"error", "nan"}, default="error"
+        What to do with ``NULL`` feature values (LETOR's NULL versions, e.g. OHSUMED's ``Feature-null``: a value
+        that could not be computed): raise, or read them as missing values (NaN, whatever ``nonfinite`` says).
     encoding : str, default="utf-8"
         Encoding of the comments (the data part must be ASCII).
     n_jobs : int, optional
@@ -171,6 +175,7 @@ def read_letor(
     _check_choice("nonfinite", nonfinite, ("error", "allow"))
     _check_choice("overflow", overflow, ("error", "clip"))
     _check_choice("unjudged", unjudged, ("error", "drop"))
+    _check_choice("null", null, ("error", "nan"))
     if n_features is not None:
         if isinstance(n_features, bool) or not isinstance(n_features, (int, np.integer)):
             raise TypeError(f"n_features must be an int or None, got {type(n_features).__name__}")
@@ -194,7 +199,7 @@ def read_letor(
         auto_query = query_file is True or (isinstance(query_file, str) and query_file == "auto")
         options = dict(n_features=n_features, sizes=sizes, qpath=qpath, auto_query=auto_query, weight=weight,
                        wpath=wpath, sources=sources, missing=missing, sparse=sparse, sort=sort,
-                       allow_nonfinite=nonfinite == "allow", clip=overflow == "clip",
+                       allow_nonfinite=nonfinite == "allow", clip=overflow == "clip", null_nan=null == "nan",
                        drop_unjudged=unjudged == "drop", encoding=encoding)
         try:
             return _parse_stream(path, gz, spath, **options)
@@ -206,7 +211,7 @@ def read_letor(
 
 
 def _parse(buf, spath, *, n_features, sizes, qpath, auto_query, weight, wpath, sources, missing, sparse, sort,
-           allow_nonfinite, clip, drop_unjudged, encoding) -> RankingDataset:
+           allow_nonfinite, clip, null_nan, drop_unjudged, encoding) -> RankingDataset:
     start = 3 if buf[:3].tobytes() == _BOM else 0
     meta = _read_header(buf, start, spath, encoding)
     known = n_features if n_features is not None else meta.get("n_features")
@@ -245,7 +250,7 @@ def _parse(buf, spath, *, n_features, sizes, qpath, auto_query, weight, wpath, s
     X, Xflat, data, indices, indptr, y, qid, cstart, cend = _allocate(n_rows, nnz, width, sparse, missing, n_comm)
     dst = Xflat if not sparse else data
     args = (row0, nnz0, maxtok, not sparse, width, Xflat, data, indices, indptr, y, qid, cstart, cend,
-            allow_nonfinite, clip)
+            allow_nonfinite, clip, null_nan)
 
     ids = np.arange(len(bounds) - 1, dtype=np.int64)
     slow = [np.empty((ids.size, _SLOW_CAP), dtype=np.int64) for _ in range(3)]
@@ -444,7 +449,7 @@ def _n_chunks(size: int) -> int:
 
 
 def _parse_stream(path, gz, spath, *, n_features, sizes, qpath, auto_query, weight, wpath, sources, missing, sparse,
-                  sort, allow_nonfinite, clip, drop_unjudged, encoding) -> RankingDataset:
+                  sort, allow_nonfinite, clip, null_nan, drop_unjudged, encoding) -> RankingDataset:
     """The two passes of :func:`_parse` over windows of the file instead of its whole bytes.
 
     Peak memory is the result plus one window (:data:`_WINDOW_BYTES`), not the result plus the file. Pass 1 counts
@@ -504,7 +509,7 @@ def _parse_stream(path, gz, spath, *, n_features, sizes, qpath, auto_query, weig
         n_windows += 1
         c0, c1 = int(first_chunk[w]), int(first_chunk[w + 1])
         args = (row0[c0:c1 + 1], nnz0[c0:c1 + 1], maxtok, not sparse, width, Xflat, data, indices, indptr, y, qid,
-                cstart, cend, allow_nonfinite, clip)
+                cstart, cend, allow_nonfinite, clip, null_nan)
         ids = np.arange(c1 - c0, dtype=np.int64)
         slow = [np.empty((ids.size, _SLOW_CAP), dtype=np.int64) for _ in range(3)]
         res = _parse_chunks(buf, all_bounds[w], ids, args, slow)

@@ -212,7 +212,7 @@ class Entry:
         opts: dict[str, Any] = {}
         if fmt.get("n_features") is not None:
             opts["n_features"] = int(fmt["n_features"])
-        for k in ("overflow", "unjudged", "encoding", "nonfinite"):
+        for k in ("overflow", "unjudged", "encoding", "nonfinite", "null"):
             if k in fmt:
                 opts[k] = fmt[k]
         if fmt.get("sparse"):
