@@ -104,7 +104,12 @@ def test_lambdarank_modes_agree_up_to_their_documented_arithmetic(data):
     g_xgb, h_xgb = lambdarank.grad_hess(s, y, ptr, mode="xgboost")
     scale = np.abs(g).max() + np.abs(h).max() + 1e-300
     assert np.abs(g_lgb - g).max() <= 1e-4 * scale and np.abs(h_lgb - h).max() <= 1e-4 * scale
-    assert np.abs(g_xgb - g).max() <= 1e-5 * scale and np.abs(h_xgb - 2 * h).max() <= 2e-5 * scale
+    # XGBoost's sigmoid is float32: for a pair far apart, p is near 1 and 1 - p keeps only p's absolute precision
+    # (2^-24), far more than 1e-5 of that pair's small lambda (scores 0 and -7: 6e-5). Per pair that is at most
+    # 2^-23 * delta (delta <= 1, a change of NDCG) times the normalisation factor (<= 1/ln 2), added per row.
+    slack = (np.diff(ptr).max() - 1) * 2.0**-23 / np.log(2)
+    assert np.abs(g_xgb - g).max() <= 1e-5 * scale + slack
+    assert np.abs(h_xgb - 2 * h).max() <= 2e-5 * scale + 2 * slack
 
 
 @SETTINGS
