@@ -1,10 +1,17 @@
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from ltr._shared import require_shared, shared_data_dir
+
+# CI (.ci/run sets HYPOTHESIS_PROFILE=ci) draws the same examples every run, so that a submission cannot fail by
+# the luck of the draw; runs elsewhere draw new ones each time, to keep finding cases.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
 @pytest.fixture(scope="session")
