@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from features.collections._base import Collection, Queries, dedupe, iter_lines, read_text
+from features.collections._base import Collection, Queries, dedupe, read_text
 from features.errors import CollectionFormatError
 from ltr.io.npl import npl_records
 
@@ -23,9 +23,8 @@ __all__ = ["read_npl_documents", "read_npl_queries"]
 
 def _records(path: str | Path, errors: str) -> list[tuple[str, str]]:
     """``(id, text)`` per record, in file order; the text's blanks folded to single spaces."""
-    rows = [(n, toks) for n, toks in ((n, line.split()) for n, line in iter_lines(read_text(path, errors=errors)))
-            if toks]
-    recs = npl_records(rows, str(path), error=CollectionFormatError, what="record", content="text")
+    recs = npl_records(read_text(path, errors=errors), str(path), error=CollectionFormatError, what="record",
+                       content="text")
     if not recs:
         raise CollectionFormatError("no record found: not an NPL-layout file (an id, its text, then '/')",
                                     str(path))

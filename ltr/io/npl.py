@@ -26,20 +26,22 @@ class NplRecord:
     rows: list[tuple[int, list[str]]]
 
 
-def npl_records(rows: list[tuple[int, list[str]]], path: str, *, error: type[FileFormatError], what: str,
-                content: str) -> list[NplRecord]:
-    """Split ``rows`` (the non-blank lines as ``(line number, tokens)``) into records.
+def npl_records(text: str, path: str, *, error: type[FileFormatError], what: str, content: str) -> list[NplRecord]:
+    """Split a file's ``text`` into records.
 
     ``what`` names the id in messages (``"record"``, ``"query"``) and ``content`` what follows it (``"text"``,
     ``"relevant documents"``); errors are ``error(message, path, line, token)``.
 
-    >>> [(r.id, r.line, r.rows) for r in npl_records([(1, ["7"]), (2, ["a", "b"]), (3, ["/"])], "f",
-    ...                                                 error=FileFormatError, what="record", content="text")]
+    >>> [(r.id, r.line, r.rows) for r in npl_records("7\\na b\\n\\n /\\n", "f", error=FileFormatError,
+    ...                                                 what="record", content="text")]
     [('7', 1, [(2, ['a', 'b'])])]
     """
     out: list[NplRecord] = []
     current: NplRecord | None = None
-    for n, toks in rows:
+    for n, line in enumerate(text.splitlines(), 1):
+        toks = line.split()
+        if not toks:
+            continue
         if toks == ["/"]:
             if current is None:
                 raise error(f"record end '/' without a {what} id before it", path, n, "/")

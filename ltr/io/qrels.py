@@ -175,7 +175,7 @@ def read_qrels(
     columns = _fast_columns(text, format)
     rows = lines = None
     if format == "npl":
-        qids, docs, rels, lines = _npl_columns(spath, _rows(text))
+        qids, docs, rels, lines = _npl_columns(spath, text)
     else:
         if columns is None:  # the line-by-line path: every error names its line
             rows = _rows(text)
@@ -249,13 +249,13 @@ def _fast_columns(text: str, format: str):
     return df[qcol].tolist(), df[dcol].tolist(), rel.astype(np.int64).to_numpy()
 
 
-def _npl_columns(spath: str, rows: list[tuple[int, list[str]]]):
+def _npl_columns(spath: str, text: str):
     """``(qids, docnos, relevance values, line numbers)`` of NPL records (:mod:`ltr.io.npl`): a query id, the lines of
     its relevant documents, then ``/``."""
     qids: list[str] = []
     docs: list[str] = []
     lines: list[int] = []
-    for rec in npl_records(rows, spath, error=TrecFormatError, what="query", content="relevant documents"):
+    for rec in npl_records(text, spath, error=TrecFormatError, what="query", content="relevant documents"):
         for n, toks in rec.rows:
             qids += [rec.id] * len(toks)
             docs += toks
