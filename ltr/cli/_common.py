@@ -650,12 +650,12 @@ def apply_config(parser: argparse.ArgumentParser, args: argparse.Namespace, argv
 
 
 def _eval_params(args: argparse.Namespace) -> dict | None:
-    """The metric conventions given on the command line that differ from :func:`ltr.metrics.evaluate`'s defaults:
-    the metrics recorded while training (and early stopping) follow them as the reported ones do."""
-    given = {"gain": getattr(args, "gain", None), "no_relevant": getattr(args, "no_relevant", 0.0),
-             "max_grade": getattr(args, "max_grade", 4.0), "convention": getattr(args, "convention", "default")}
-    default = {"gain": None, "no_relevant": 0.0, "max_grade": 4.0, "convention": "default"}
-    out = {k: v for k, v in given.items() if v != default[k] and not (k == "gain" and v == "exp2")}
+    """The command's metric conventions (:func:`conventions`) that differ from :func:`ltr.metrics.evaluate`'s
+    defaults: the metrics recorded while training (and early stopping) follow them as the reported ones do."""
+    from ltr.metrics import evaluate
+
+    default = {k: p.default for k, p in inspect.signature(evaluate).parameters.items()}
+    out = {k: v for k, v in conventions(args).items() if v != default[k]}
     return out or None
 
 

@@ -95,32 +95,37 @@ def _check_inputs(
     return labels, scores, ptr
 
 
-#: ``2.0 ** _EXP2_LIMIT`` is the first power of two float64 cannot hold.
-_EXP2_LIMIT = 1024
+#: ``2.0 ** EXP2_LIMIT`` is the first power of two float64 cannot hold: labels from here up overflow the exp2 gain.
+EXP2_LIMIT = 1024
 _GAIN_METRICS = (K.DCG, K.NDCG, K.MEAN_NDCG)
+
+
+def exp2_gain_error(label: float, where: str, names: str, *, python_fix: str, cli_fix: str) -> LabelRangeError:
+    """The error for a label at or above :data:`EXP2_LIMIT` under the exp2 gain of the metrics ``names``."""
+    return LabelRangeError(
+        f"label {label:g} at {where} is beyond the exp2 gain 2^rel - 1 of {names}, which float64 holds only for "
+        f"labels below {EXP2_LIMIT} (such labels encode an order, as in MQ2007/8-list, rather than grades)",
+        python_fix=python_fix, cli_fix=cli_fix)
 
 
 def _check_exponential_gains(labels, group_ptr, ideal, ideal_ptr, parsed, gain_code, max_grade) -> None:
     """Refuse what an exponential gain cannot hold in float64 (the metric would come out NaN or 0, not an error):
     labels from 1024 up with the exp2 gain of DCG/NDCG, a ``max_grade`` from 1024 up for ERR (whose labels are
     checked against ``max_grade`` before)."""
-    if any(p.spec.code == K.ERR for p in parsed) and max_grade >= _EXP2_LIMIT:
+    if any(p.spec.code == K.ERR for p in parsed) and max_grade >= EXP2_LIMIT:
         raise LabelRangeError(f"max_grade={max_grade:g} is beyond ERR's gain 2^rel / 2^max_grade, which float64 "
-                               f"holds only below {_EXP2_LIMIT}",
+                               f"holds only below {EXP2_LIMIT}",
                                python_fix="leave ERR out of the metrics or map the labels to grades",
                                cli_fix="leave err@k out of --metrics or map the labels to grades")
     exp2 = [p.name for p in parsed if p.spec.code in _GAIN_METRICS and gain_code == K.GAIN_EXP2]
     if not exp2:
         return
     for arr, ptr in ((labels, group_ptr), (ideal, ideal_ptr)):
-        over = arr >= _EXP2_LIMIT
-        if over.any():
-            raise LabelRangeError(
-                f"label {arr[np.argmax(over)]:g} at {_first_bad_row(over, ptr)} is beyond the exp2 gain 2^rel - 1 "
-                f"of {', '.join(exp2)}, which float64 holds only for labels below {_EXP2_LIMIT} (such labels "
-                f"encode an order, as in MQ2007/8-list, rather than grades)",
-                python_fix="pass gain='linear' (gain = rel, as trec_eval's NDCG)",
-                cli_fix="pass --gain linear (gain = rel, as trec_eval's NDCG)")
+        if arr.size and arr.max() >= EXP2_LIMIT:  # one pass, no mask, on the path every evaluation takes
+            over = arr >= EXP2_LIMIT
+            raise exp2_gain_error(arr[np.argmax(over)], _first_bad_row(over, ptr), ", ".join(exp2),
+                                  python_fix="pass gain='linear' (gain = rel, as trec_eval's NDCG)",
+                                  cli_fix="pass --gain linear (gain = rel, as trec_eval's NDCG)")
 
 
 def _run_kernel(

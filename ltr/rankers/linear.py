@@ -79,7 +79,8 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
-from ltr.exceptions import LabelRangeError, ModelFormatError
+from ltr.exceptions import ModelFormatError
+from ltr.metrics.api import EXP2_LIMIT, exp2_gain_error
 from ltr.rankers import _coordinate_ascent as K
 
 __all__ = [
@@ -292,12 +293,10 @@ class MetricTarget:
             raise ValueError("labels must be finite numbers")
         if self.code == K.ERR and self.y.max(initial=0.0) > _MAX_GRADE:
             raise ValueError(f"ERR takes labels up to {_MAX_GRADE} (Chapelle's grades), got {self.y.max():g}")
-        if gain == "exp2" and self.code in (K.DCG, K.NDCG) and self.y.max(initial=0.0) >= 1024:
-            raise LabelRangeError(
-                f"label {self.y.max():g} is beyond the exp2 gain 2^rel - 1 of {self.metric}, which float64 holds "
-                f"only for labels below 1024 (such labels encode an order, as in MQ2007/8-list, rather than grades)",
-                python_fix="pass engine_params={'gain': 'linear'}",
-                cli_fix="pass --param gain=linear")
+        if gain == "exp2" and self.code in (K.DCG, K.NDCG) and self.y.max(initial=0.0) >= EXP2_LIMIT:
+            i = int(np.argmax(self.y >= EXP2_LIMIT))
+            raise exp2_gain_error(self.y[i], f"row {i}", self.metric, python_fix="pass engine_params={'gain': "
+                                  "'linear'}", cli_fix="pass --param gain=linear")
         nq = self.group_ptr.size - 1
         self.useful = np.empty(max(1, self.y.size), dtype=np.int64)
         self.useful_ptr = np.empty(nq + 1, dtype=np.int64)
