@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 
 from ltr.exceptions import TrecFormatError
+from ltr.io import read_letor, read_scores
 from ltr.io.trec import read_qrels, read_run, run_from_scores, write_qrels, write_run
 
 
@@ -83,6 +84,17 @@ def test_empty_run_is_an_empty_frame(tmp_path):
 def test_missing_file_is_a_clear_error(tmp_path):
     with pytest.raises(FileNotFoundError, match="run file not found"):
         read_run(tmp_path / "nope.run")
+
+
+@pytest.mark.parametrize("read, what", [(read_run, "run file"), (read_qrels, "qrels file"),
+                                        (read_scores, "score file"), (read_letor, "LETOR file")])
+def test_every_reader_names_a_missing_file_and_a_folder_the_same_way(tmp_path, read, what):
+    with pytest.raises(FileNotFoundError) as e:
+        read(tmp_path / "nope")
+    assert str(e.value) == f"{what} not found: {tmp_path / 'nope'}"
+    with pytest.raises(IsADirectoryError) as e:
+        read(tmp_path)
+    assert str(e.value) == f"{tmp_path}: is a folder, not a {what}"
 
 
 def test_failed_write_leaves_previous_file_intact(tmp_path):

@@ -47,33 +47,36 @@ def open_raw(path: str | os.PathLike, what: str = "file") -> IO[bytes]:
     Raises
     ------
     FileNotFoundError
-        ``"{what} not found: {path}"``; :class:`IsADirectoryError` ``"{path} is a folder, not a {what}"``.
+        ``"{what} not found: {path}"``; :class:`IsADirectoryError` ``"{path}: is a folder, not a {what}"``.
     """
     try:
         return open(path, "rb")
     except FileNotFoundError:
         raise FileNotFoundError(f"{what} not found: {path}") from None
     except IsADirectoryError:
-        raise IsADirectoryError(f"{path} is a folder, not a {what}") from None
+        raise IsADirectoryError(f"{path}: is a folder, not a {what}") from None
 
 
-def open_binary(path: str | os.PathLike) -> IO[bytes]:
+def open_binary(path: str | os.PathLike, what: str = "file") -> IO[bytes]:
     """Open a file for reading bytes, decompressing it when it starts with the gzip magic bytes.
 
     Raises
     ------
     FileNotFoundError
-        Naming the path, when it does not exist; :class:`IsADirectoryError` when it is a folder.
+        Naming the path and ``what``, when it does not exist; :class:`IsADirectoryError` when it is a folder (as
+        :func:`open_raw`).
     """
     path = Path(path)
-    with open_raw(path) as f:
+    with open_raw(path, what) as f:
         gz = f.read(2) == GZIP_MAGIC
     return gzip.open(path, "rb") if gz else open(path, "rb")  # type: ignore[return-value]
 
 
-def read_bytes(path: str | os.PathLike, *, error: type[FileFormatError] = FileFormatError) -> bytes:
-    """The whole file's bytes, decompressed when gzip; a corrupt gzip stream raises ``error`` naming the file."""
-    with open_binary(path) as f:
+def read_bytes(path: str | os.PathLike, *, error: type[FileFormatError] = FileFormatError,
+               what: str = "file") -> bytes:
+    """The whole file's bytes, decompressed when gzip; a corrupt gzip stream raises ``error`` naming the file, a
+    missing file or a folder the errors of :func:`open_raw` naming ``what``."""
+    with open_binary(path, what) as f:
         try:
             return f.read()
         except (OSError, EOFError, zlib.error) as exc:  # gzip.BadGzipFile is an OSError
@@ -81,7 +84,7 @@ def read_bytes(path: str | os.PathLike, *, error: type[FileFormatError] = FileFo
 
 
 def read_text(path: str | os.PathLike, *, errors: str = "strict",
-              error: type[FileFormatError] = FileFormatError) -> str:
+              error: type[FileFormatError] = FileFormatError, what: str = "file") -> str:
     """The whole file as UTF-8 text (gzip by magic bytes, a leading byte-order mark dropped).
 
     Parameters
@@ -93,6 +96,8 @@ def read_text(path: str | os.PathLike, *, errors: str = "strict",
         warning with the number of replaced sequences.
     error : FileFormatError subclass
         The class of the errors raised (readers of one kind of file raise their own).
+    what : str, default="file"
+        The kind of file, named when it is missing or a folder (``"qrels file"``: "qrels file not found: PATH").
 
     Examples
     --------
@@ -104,7 +109,7 @@ def read_text(path: str | os.PathLike, *, errors: str = "strict",
     """
     if errors not in ("strict", "replace"):
         raise ValueError(f"errors must be 'strict' or 'replace', got {errors!r}")
-    raw = read_bytes(path, error=error)
+    raw = read_bytes(path, error=error, what=what)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as e:

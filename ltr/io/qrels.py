@@ -122,7 +122,8 @@ def detect_qrels_format(path: str | os.PathLike, *, errors: str = "strict") -> s
     >>> detect_qrels_format(p)
     'smart'
     """
-    return _detect(path, _head(read_text(path, errors=errors, error=TrecFormatError), _DETECT_LINES))
+    return _detect(path, _head(read_text(path, errors=errors, error=TrecFormatError, what="qrels file"),
+                               _DETECT_LINES))
 
 
 def read_qrels(
@@ -168,7 +169,7 @@ def read_qrels(
     if format != "auto" and format not in QRELS_FORMATS:
         raise ValueError(f"format must be 'auto' or one of {QRELS_FORMATS}, got {format!r}")
     spath = str(path)
-    text = read_text(path, errors=errors, error=TrecFormatError)
+    text = read_text(path, errors=errors, error=TrecFormatError, what="qrels file")
     if format == "auto":
         format = _detect(path, _head(text, _DETECT_LINES))
         log.info("%s: relevance format detected as %r", spath, format)

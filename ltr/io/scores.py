@@ -54,7 +54,7 @@ def read_scores(path: str | os.PathLike, n_rows: int | None = None) -> NDArray[n
     path = Path(path)
     if n_rows is not None and (isinstance(n_rows, bool) or not isinstance(n_rows, (int, np.integer)) or n_rows < 0):
         raise TypeError(f"n_rows must be a non-negative int or None, got {n_rows!r}")
-    text = read_text(path, error=ScoreFormatError)
+    text = read_text(path, error=ScoreFormatError, what="score file")
     lines = text.splitlines()
     tokens = [t for t in (line.strip() for line in lines) if t]
     try:

@@ -70,7 +70,7 @@ def _scan_for_error(path: Path, n_cols: int, kinds: dict[int, str], what: str) -
 def _read_table(path: str | os.PathLike, columns: tuple[str, ...], kinds: dict[int, str], what: str) -> pd.DataFrame:
     path = Path(path)
     if path.is_dir():
-        raise IsADirectoryError(f"{path} is a folder, not a {what} file")
+        raise IsADirectoryError(f"{path}: is a folder, not a {what} file")
     if not path.is_file():
         raise FileNotFoundError(f"{what} file not found: {path}")
     try:
