@@ -3,6 +3,9 @@
 An :class:`Analyzer` is a small immutable record of settings; the same settings are saved with an index
 (:meth:`Analyzer.to_dict`) so that queries are analysed exactly as the documents were. Stemming goes through
 PyStemmer (the Snowball project's C stemmers): ``"porter"`` is Porter's 1980 algorithm, ``"english"`` is Porter2.
+Tokens of one or two characters are not stemmed (``min_stem_length=3``), as in Porter's own reference
+implementation and the PorterStemmer of Lucene and Terrier: the published algorithm, which PyStemmer follows, turns
+``s`` (from ``John's``) into an empty term and ``us`` into ``u``.
 
 Presets:
 
@@ -76,6 +79,9 @@ class Analyzer:
         Tokens with more digits than this are dropped (``-1``: no limit).
     max_repeat : int
         Tokens with more than this many identical characters in a row are dropped (``-1``: no limit).
+    min_stem_length : int, default=3
+        Tokens shorter than this are indexed unstemmed (module docstring). Settings saved without it (before it
+        existed) load as 1: every token stemmed, as they were indexed.
 
     Examples
     --------
@@ -94,6 +100,7 @@ class Analyzer:
     max_length: int = 0
     max_digits: int = -1
     max_repeat: int = -1
+    min_stem_length: int = 3
     _stopset: frozenset[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -103,6 +110,9 @@ class Analyzer:
             raise ValueError(f"token_pattern {self.token_pattern!r} is not a valid regular expression: {e}") from None
         if self.normalize not in (None, "NFC", "NFKC", "NFD", "NFKD"):
             raise ValueError(f"normalize must be None or a Unicode form (NFC, NFKC, NFD, NFKD), got {self.normalize!r}")
+        if isinstance(self.min_stem_length, bool) or not isinstance(self.min_stem_length, int) \
+                or self.min_stem_length < 0:
+            raise ValueError(f"min_stem_length must be a non-negative int, got {self.min_stem_length!r}")
         stopset = load_stopwords(self.stopwords)
         if not isinstance(self.stopwords, (str, type(None))):
             # Keep a hashable, serialisable copy of a custom list, so the settings can be saved and compared.
@@ -143,7 +153,9 @@ class Analyzer:
                     return None
         if token in self._stopset:
             return None
-        return self._stem.stemWord(token) if self._stem is not None else token
+        if self._stem is None or n < self.min_stem_length:
+            return token
+        return self._stem.stemWord(token)
 
     def tokens(self, text: str) -> list[str]:
         """Raw tokens (normalised and lowercased, before filtering and stemming)."""
@@ -193,8 +205,9 @@ class Analyzer:
             d["stopwords"] = name  # the shipped list, unchanged: keep its name
         else:
             d["stopwords"] = tuple(words) if words else None
+        d.setdefault("min_stem_length", 1)  # saved before the setting existed: every token was stemmed
         known = {"token_pattern", "lowercase", "normalize", "stopwords", "stemmer", "min_length", "max_length",
-                 "max_digits", "max_repeat"}
+                 "max_digits", "max_repeat", "min_stem_length"}
         unknown = set(d) - known
         if unknown:
             raise ValueError(f"analyzer settings: unknown key(s) {sorted(unknown)}")

@@ -23,6 +23,24 @@ def test_stemming_is_pystemmer_porter_word_for_word():
     assert Analyzer(stopwords=None, stemmer="english").analyze(" ".join(words)) == english.stemWords(words)
 
 
+def test_tokens_of_one_or_two_characters_are_not_stemmed():
+    # Porter's reference implementation (and Lucene's and Terrier's PorterStemmer) leave words of one or two
+    # letters alone; the published algorithm, as PyStemmer runs it, empties "s" and cuts "us" to "u".
+    porter = Stemmer.Stemmer("porter")
+    assert [porter.stemWord(w) for w in ("s", "us", "gas")] == ["", "u", "ga"]
+    a = Analyzer()
+    assert a.analyze("John's car; U.S. gas") == ["john", "s", "car", "u", "s", "ga"]
+    assert "" not in a.analyze("Mary's, Ross's and the U.S.'s")
+    assert Analyzer(min_stem_length=1).analyze("John's us") == ["john", "", "u"]
+    assert Analyzer(min_stem_length=4).analyze("gas flows") == ["gas", "flow"]
+
+
+def test_settings_saved_before_min_stem_length_load_as_they_were_indexed():
+    old = Analyzer().to_dict()
+    del old["min_stem_length"]
+    assert Analyzer.from_dict(old) == Analyzer(min_stem_length=1)
+
+
 def test_stopword_lists_ship_as_data_files():
     assert STOPWORD_LISTS == ("lucene", "terrier")
     assert len(load_stopwords("lucene")) == 33 and "the" in load_stopwords("lucene")
@@ -52,6 +70,8 @@ def test_length_filters_and_invalid_settings():
         Analyzer(stemmer="klingon")
     with pytest.raises(ValueError, match="normalize"):
         Analyzer(normalize="NFX")
+    with pytest.raises(ValueError, match="min_stem_length must be a non-negative int, got -1"):
+        Analyzer(min_stem_length=-1)
 
 
 def test_nfkc_normalisation_folds_compatibility_characters():
