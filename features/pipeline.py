@@ -86,10 +86,10 @@ def load_inputs(
         if queries is None:
             raise InputOptionError("topic_fields", value, "applies to a TREC topics file given as the queries, and "
                                    "none was given")
-        fmt_q = detect_format(queries) if query_format == "auto" else query_format
-        if fmt_q != "trec":
-            raise InputOptionError("topic_fields", value, f"applies to TREC topics; {queries} is in the {fmt_q!r} "
-                                   "format")
+        fmt_q = detect_format(queries, "queries") if query_format == "auto" else query_format
+        if fmt_q not in ("trec", "beir"):
+            raise InputOptionError("topic_fields", value, f"applies to TREC topics (or their JSON lines); {queries} "
+                                   f"is in the {fmt_q!r} format")
         query_format = fmt_q  # detected once: load_queries below need not read the file's head again
         unknown = [f for f in topic_fields if f not in TOPIC_FIELDS]
         if unknown or not topic_fields:

@@ -99,8 +99,9 @@ def _options(*opts: tuple[str, ReaderOption]) -> Mapping[str, ReaderOption]:
 
 
 #: Option id -> :class:`ReaderOption`. The id is the Python keyword, except where two readers use one keyword for
-#: different things (``qrels_format`` is :func:`ltr.io.read_qrels`'s ``format``; ``encoding_errors`` is the
-#: ``errors`` of the text readers).
+#: different things (``qrels_format`` is :func:`ltr.io.read_qrels`'s ``format``, ``doc_format`` and ``query_format``
+#: that of the feature layer's document and query readers, flags of ``ltr features`` and ``ltr rerank``;
+#: ``encoding_errors`` is the ``errors`` of the text readers).
 READER_OPTIONS: Mapping[str, ReaderOption] = _options(
     ("query_file", ReaderOption(
         "query_file", "--query-file", "path", "auto",
@@ -142,6 +143,14 @@ READER_OPTIONS: Mapping[str, ReaderOption] = _options(
         "format", "--qrels-format", "choice", "auto",
         "layout of the relevance judgments (default: detected from the first lines)", ("qrels",),
         choices=("auto", "trec", "smart", "cranfield", "qdr", "beir", "npl"))),
+    ("doc_format", ReaderOption(
+        "format", "--format", "choice", "auto",
+        "format of the document file (default: detected from its first line)", (),
+        choices=("auto", "smart", "trec", "beir", "tsv", "npl"))),
+    ("query_format", ReaderOption(
+        "format", "--query-format", "choice", "auto",
+        "format of the query file (default: detected from its first line)", (),
+        choices=("auto", "smart", "trec", "beir", "tsv", "npl"))),
     ("encoding_errors", ReaderOption(
         "errors", "--encoding-errors", "choice", "strict",
         "invalid UTF-8 in text files: raise, or substitute U+FFFD", ("qrels", "text"),

@@ -303,7 +303,8 @@ def test_topic_fields_make_the_query_of_the_fields_given_in_order(tmp_path):
         read_trec_topics(p, fields=("title", "description"))
     tsv = tmp_path / "q.tsv"
     tsv.write_text("1\twing\n")
-    with pytest.raises(ValueError, match=r"topic_fields applies to TREC topics; .*q\.tsv is in the 'tsv' format"):
+    with pytest.raises(ValueError, match=r"topic_fields applies to TREC topics \(or their JSON lines\); "
+                                         r".*q\.tsv is in the 'tsv' format"):
         load_queries(tsv, topic_fields=("desc",))
 
 

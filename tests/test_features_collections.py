@@ -203,6 +203,102 @@ def test_trec_topics_closed_and_classic_forms(tmp_path):
     assert q.qids == ("401",) and q.texts == ("foreign minorities what is",)
 
 
+def test_doc_tags_with_attributes_are_records_and_an_id_attribute_stands_for_a_missing_docno(tmp_path):
+    p = write(tmp_path, "d.trec", '<DOC id="x0">\n<DOCNO>d1</DOCNO>\n<TEXT>airbus</TEXT>\n</DOC>\n'
+                                  '<DOC>\n<DOCNO>d2</DOCNO>\n<TEXT>boeing</TEXT>\n</DOC>\n'
+                                  '<DOC id="AFP_ENG_1" type="story" >\n<HEADLINE>Talks</HEADLINE>\n<TEXT>x</TEXT>\n'
+                                  '</DOC>\n<doc id=\'a b\'>y</doc>\n<DOC ID=AFP_ENG_2>z</DOC>\n')
+    assert detect_format(p) == "trec"
+    c = read_trec_documents(p)
+    assert c.doc_ids == ("d1", "d2", "AFP_ENG_1", "a b", "AFP_ENG_2")
+    assert c.fields == {"title": ["", "", "Talks", "", ""], "body": ["airbus", "boeing", "x", "y", "z"]}
+    with pytest.raises(CollectionFormatError, match=r"3 <DOC> tags but 2 complete records"):
+        read_trec_documents(write(tmp_path, "cut.trec", '<DOC id="1">a</DOC><DOC id="2">b</DOC><DOC id="3">c'))
+    with pytest.raises(CollectionFormatError, match=r"noid.trec:2: <DOC> without a <DOCNO> or an id attribute"):
+        read_trec_documents(write(tmp_path, "noid.trec", '<DOC id="1">a</DOC>\n<DOC type="story">b</DOC>'))
+
+
+def test_web_pages_keep_their_title_and_text_without_header_head_scripts_styles_or_comments(tmp_path):
+    page = ('<DOC>\n<DOCNO>GX000-00-0000000</DOCNO>\n<DOCHDR>\nhttp://sgra.jpl.nasa.gov\nHTTP/1.1 200 OK\n'
+            'Server: Apache\n</DOCHDR>\n<html><HEAD><TITLE>JPL &amp; NASA Caf&eacute;</TITLE>\n'
+            '<script type="text/javascript">if (a < b) { x("<p>hi"); }</script><style>body { color: red }</style>'
+            '<meta name="k" content="v"></HEAD>\n<body><!-- a > b --><p>Sun &amp; moon &lt;research&gt; '
+            'caf&#233;</p><SCRIPT>var y = 1;</SCRIPT></body></html>\n</DOC>\n')
+    c = read_trec_documents(write(tmp_path, "gov2.trec", page))
+    assert c.fields == {"title": ["JPL & NASA Café"], "body": ["Sun & moon <research> café"]}
+
+
+def test_character_references_and_the_trec_disks_entities_are_decoded(tmp_path):
+    c = read_trec_documents(write(tmp_path, "d.trec", "<DOC><DOCNO>FR940104-0-00001</DOCNO><TEXT>Fish &amp; "
+                                                      "Wildlife; long&hyph;term; a&blank;b &sect;1 &#65; "
+                                                      "&unknownentity; AT&T</TEXT></DOC>"))
+    assert c.fields["body"] == ["Fish & Wildlife; long-term; a b \u00a71 A AT&T"]
+
+
+def test_trec_1_2_topics_drop_leading_zeros_and_keep_their_other_sections_out_of_the_fields(tmp_path):
+    p = write(tmp_path, "topics.51-100", """<top>
+<head> Tipster Topic Description
+<num> Number:  051
+<dom> Domain: International Economics
+<title> Topic:  Airbus Subsidies
+<desc> Description:
+Document will discuss government assistance to Airbus Industrie.
+<narr> Narrative:
+To be relevant, a document must cite assistance.
+<con> Concept(s):
+1. Airbus Industrie
+<fac> Factor(s):
+<nat> Nationality: U.S.</nat>
+</fac>
+<def> Definition(s):
+</top>
+<top>
+<num> Number: 0
+<title> Topic: zero
+</top>
+""")
+    q = read_trec_topics(p, fields=("title", "narr"))
+    assert q.qids == ("51", "0")
+    assert q.texts == ("Airbus Subsidies To be relevant, a document must cite assistance.", "zero")
+
+
+def test_web_track_xml_topics_give_title_from_query_and_desc_from_description(tmp_path):
+    p = write(tmp_path, "wt09.topics.xml", """<?xml version="1.0" encoding="UTF-8"?>
+<webtrack2009>
+<topic number="1" type="faceted">
+  <query>obama family tree</query>
+  <description>Find information on President Barack Obama's family
+  history.</description>
+  <subtopic number="1" type="nav">Find the TIME magazine photo essay.</subtopic>
+</topic>
+<topic number='02'>
+  <query>french lick resort and casino</query>
+  <description>Find information on the resort &amp; casino.</description>
+</topic>
+</webtrack2009>
+""")
+    assert detect_format(p) == "trec"
+    assert dict(load_queries(p).items()) == {"1": "obama family tree", "2": "french lick resort and casino"}
+    assert read_trec_topics(p, fields=("desc",)).texts == (
+        "Find information on President Barack Obama's family history.", "Find information on the resort & casino.")
+    with pytest.raises(CollectionFormatError, match=r"nonum.xml:1: <topic> without a number"):
+        read_trec_topics(write(tmp_path, "nonum.xml", "<topic><query>x</query></topic>"))
+
+
+def test_format_detection_skips_a_byte_order_mark_and_names_an_empty_file(tmp_path):
+    bom = tmp_path / "bom.trec"
+    bom.write_bytes(b"\xef\xbb\xbf<DOC><DOCNO>1</DOCNO>x</DOC>\n")
+    assert detect_format(bom) == "trec" and load_documents(bom).doc_ids == ("1",)
+    with pytest.raises(CollectionFormatError, match=r"empty.trec: empty file: no documents$"):
+        load_documents(write(tmp_path, "empty.trec", "\n  \n"))
+    with pytest.raises(CollectionFormatError, match=r"empty.q: empty file: no queries$"):
+        load_queries(write(tmp_path, "empty.q", ""))
+    with pytest.raises(CollectionFormatError) as e:
+        load_queries(write(tmp_path, "words.q", "just words\n"))
+    assert e.value.cli_message().endswith("(token 'just words'); pass --query-format <smart | trec | beir | tsv | npl>")
+    assert str(e.value).endswith("pass format=<smart | trec | beir | tsv | npl>")
+
+
 def test_json_lines_of_pyserini_ir_datasets_and_pyterrier_read_by_their_own_keys(tmp_path):
     """Pyserini's JsonCollection ({"id", "contents"}), ir_datasets' jsonl export ({"doc_id", "title", "text"},
     {"query_id", "text"}) and PyTerrier's records ({"docno", "text"}, {"qid", "query"}): the body is never silently
@@ -216,10 +312,32 @@ def test_json_lines_of_pyserini_ir_datasets_and_pyterrier_read_by_their_own_keys
     q = load_queries(write(tmp_path, "q.jsonl", '{"query_id": "1", "text": "wing"}\n{"qid": "2", "query": "heat"}\n'
                                                 '{"id": "3", "contents": "layer"}\n'))
     assert dict(q.items()) == {"1": "wing", "2": "heat", "3": "layer"}
-    with pytest.raises(CollectionFormatError, match=r"q2.jsonl:1: no query text key \('text', 'query' or "
-                                                    r"'contents'\)") as e:
-        read_beir_queries(write(tmp_path, "q2.jsonl", '{"qid": "1", "title": "x"}\n'))
-    assert e.value.token == '{"qid": "1", "title": "x"}'
+    with pytest.raises(CollectionFormatError, match=r"q2.jsonl:1: no query text key \('text', 'query', "
+                                                    r"'contents' or 'title'\)") as e:
+        read_beir_queries(write(tmp_path, "q2.jsonl", '{"qid": "1", "name": "x"}\n'))
+    assert e.value.token == '{"qid": "1", "name": "x"}'
+
+
+def test_ir_datasets_exports_keep_abstracts_and_trec_topic_fields(tmp_path, caplog):
+    """``ir_datasets export nfcorpus/test docs`` keeps the text as ``abstract`` (CORD-19 too); an exported TREC topic
+    set holds ``title``, ``description`` and ``narrative``: the title is the query, as in a <top> file, and
+    ``fields`` picks others."""
+    docs = write(tmp_path, "docs.jsonl", '{"doc_id": "MED-10", "url": "u", "title": "Statin Use", '
+                                         '"abstract": "breast cancer recurrence"}\n')
+    assert load_documents(docs).fields == {"title": ["Statin Use"], "body": ["breast cancer recurrence"]}
+    topics = write(tmp_path, "topics.jsonl", '{"query_id": "1", "title": "coronavirus origin", "description": '
+                                             '"what is the origin?", "narrative": "seeking  range"}\n')
+    assert dict(load_queries(topics).items()) == {"1": "coronavirus origin"}
+    q = load_queries(topics, topic_fields=("desc", "title"))
+    assert q.texts == ("what is the origin? coronavirus origin",)
+    assert load_queries(topics, topic_fields=("narr",)).texts == ("seeking range",)
+    with pytest.raises(CollectionFormatError, match=r"t2.jsonl:1: no topic field key \('narrative'\)"):
+        load_queries(write(tmp_path, "t2.jsonl", '{"query_id": "1", "title": "x"}\n'), topic_fields=("narr",))
+    with caplog.at_level(logging.WARNING):
+        c = load_documents(write(tmp_path, "notext.jsonl", '{"doc_id": "a", "summary": "words"}\n'))
+    assert c.fields["body"] == [""]
+    assert "no document has a text key (text, contents, body, abstract)" in caplog.text
+    assert "['doc_id', 'summary']" in caplog.text
 
 
 def test_beir_and_tsv_readers(tmp_path):

@@ -3,9 +3,11 @@
 BEIR (Thakur et al., 2021) stores one JSON object per line: documents as ``{"_id", "title", "text"}``, queries as
 ``{"_id", "text"}``. The JSON-lines files of the other toolkits read the same, by their own keys: Pyserini's
 ``JsonCollection`` (``{"id", "contents"}``), ``ir_datasets export --format jsonl`` (``doc_id`` / ``query_id`` with
-``text`` and ``title``) and PyTerrier's frames written as records (``docno`` / ``qid`` with ``text`` / ``query``).
-Each line's id and text are the first of :data:`DOC_ID_KEYS` / :data:`DOC_TEXT_KEYS` (documents) or
-:data:`QUERY_ID_KEYS` / :data:`QUERY_TEXT_KEYS` (queries) it holds.
+``text`` and ``title``; NFCorpus' and CORD-19's documents hold their text as ``abstract``, TREC topics as ``title``,
+``description`` and ``narrative``) and PyTerrier's frames written as records (``docno`` / ``qid`` with ``text`` /
+``query``). Each line's id and text are the first of :data:`DOC_ID_KEYS` / :data:`DOC_TEXT_KEYS` (documents) or
+:data:`QUERY_ID_KEYS` / :data:`QUERY_TEXT_KEYS` (queries) it holds; the fields of TREC topics exported this way
+(:data:`TOPIC_KEYS`) make a query as those of a ``<top>`` file do (``fields=("title", "desc")``).
 
 TSV files hold ``id<TAB>text`` (or ``id<TAB>title<TAB>text`` for documents), one record a line, as NFCorpus and
 MS MARCO ship them.
@@ -14,20 +16,25 @@ MS MARCO ship them.
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 from features.collections._base import Collection, Queries, dedupe, iter_lines, read_text
 from features.errors import CollectionFormatError
 
-__all__ = ["DOC_ID_KEYS", "DOC_TEXT_KEYS", "QUERY_ID_KEYS", "QUERY_TEXT_KEYS", "read_beir_corpus",
+__all__ = ["DOC_ID_KEYS", "DOC_TEXT_KEYS", "QUERY_ID_KEYS", "QUERY_TEXT_KEYS", "TOPIC_KEYS", "read_beir_corpus",
            "read_beir_queries", "read_tsv_documents", "read_tsv_queries"]
+
+log = logging.getLogger(__name__)
 
 #: Keys of a document's id and body text in JSON lines, by precedence (BEIR, Pyserini, ir_datasets, PyTerrier).
 DOC_ID_KEYS = ("_id", "id", "doc_id", "docno")
-DOC_TEXT_KEYS = ("text", "contents", "body")
+DOC_TEXT_KEYS = ("text", "contents", "body", "abstract")
 #: Keys of a query's id and text in JSON lines, by precedence (BEIR, ir_datasets, PyTerrier, Pyserini).
 QUERY_ID_KEYS = ("_id", "query_id", "qid", "id")
-QUERY_TEXT_KEYS = ("text", "query", "contents")
+QUERY_TEXT_KEYS = ("text", "query", "contents", "title")
+#: The JSON keys of a TREC topic's fields (``ir_datasets export ... queries``), by the names of ``<top>`` fields.
+TOPIC_KEYS = {"title": "title", "desc": "description", "narr": "narrative"}
 
 
 def _json_lines(path: str | Path, errors: str) -> list[tuple[int, dict]]:
@@ -59,7 +66,8 @@ def _value(path: str | Path, lineno: int, obj: dict, keys: tuple[str, ...], what
 
 def read_beir_corpus(path: str | Path, *, errors: str = "strict", duplicates: str = "error") -> Collection:
     """Read a BEIR ``corpus.jsonl`` (or another toolkit's JSON-lines documents: module doc) into ``title`` and
-    ``body`` fields. A line without an id key is an error; one without a text key has an empty body.
+    ``body`` fields. A line without an id key is an error; one without a text key has an empty body (a warning
+    says so when no line has one).
 
     Examples
     --------
@@ -73,13 +81,17 @@ def read_beir_corpus(path: str | Path, *, errors: str = "strict", duplicates: st
     ids = [_value(path, n, o, DOC_ID_KEYS, "document id") for n, o in rows]
     cols = {"title": [str(o.get("title") or "") for _, o in rows],
             "body": [_value(path, n, o, DOC_TEXT_KEYS, None) for n, o in rows]}
+    if rows and not any(k in o for _, o in rows for k in DOC_TEXT_KEYS):
+        log.warning("%s: no document has a text key (%s): the bodies are empty; the keys of line %d are %s", path,
+                    ", ".join(DOC_TEXT_KEYS), rows[0][0], sorted(rows[0][1]))
     ids, cols = dedupe(ids, cols, duplicates, str(path))
     return Collection(tuple(ids), cols, name=str(path))
 
 
-def read_beir_queries(path: str | Path, *, errors: str = "strict") -> Queries:
+def read_beir_queries(path: str | Path, *, errors: str = "strict", fields: tuple[str, ...] | None = None) -> Queries:
     """Read a BEIR ``queries.jsonl`` (or another toolkit's JSON-lines queries: module doc); a line without an id
-    or a text key is an error.
+    or a text key is an error. ``fields`` (``"title"``, ``"desc"``, ``"narr"``) makes each query of those fields of
+    TREC topics exported as JSON lines (:data:`TOPIC_KEYS`), in the order given.
 
     Examples
     --------
@@ -90,8 +102,21 @@ def read_beir_queries(path: str | Path, *, errors: str = "strict") -> Queries:
     {'1': 'wing', '2': 'heat'}
     """
     rows = _json_lines(path, errors)
-    return Queries(tuple(_value(path, n, o, QUERY_ID_KEYS, "query id") for n, o in rows),
-                   tuple(_value(path, n, o, QUERY_TEXT_KEYS, "query text") for n, o in rows), name=str(path))
+    qids = tuple(_value(path, n, o, QUERY_ID_KEYS, "query id") for n, o in rows)
+    if fields is None:
+        return Queries(qids, tuple(_value(path, n, o, QUERY_TEXT_KEYS, "query text") for n, o in rows),
+                       name=str(path))
+    unknown = [f for f in fields if f not in TOPIC_KEYS]
+    if unknown or not fields:
+        raise ValueError(f"topic fields must be one or more of {', '.join(TOPIC_KEYS)}, got "
+                         f"{', '.join(map(repr, unknown)) if unknown else 'none'}")
+    texts = []
+    for n, o in rows:
+        if not any(TOPIC_KEYS[f] in o for f in fields):
+            raise CollectionFormatError(f"no topic field key ({', '.join(repr(TOPIC_KEYS[f]) for f in fields)})",
+                                        str(path), n, token=json.dumps(o)[:60])
+        texts.append(" ".join(" ".join(str(o[TOPIC_KEYS[f]]).split()) for f in fields if o.get(TOPIC_KEYS[f])))
+    return Queries(qids, tuple(texts), name=str(path))
 
 
 def _tsv(path: str | Path, errors: str, max_cols: int) -> list[list[str]]:

@@ -10,6 +10,7 @@ NPL in the Glasgow original or Terrier's conversion, NFCorpus, and the SMART tri
 
 from __future__ import annotations
 
+import re
 import zlib
 from pathlib import Path
 
@@ -40,6 +41,9 @@ __all__ = [
 ]
 
 DOCUMENT_FORMATS = ("smart", "trec", "beir", "tsv", "npl")
+# TREC markup: <DOC> (with or without attributes), <top> topics, the Web track's XML topics (<?xml ...?>, <webtrack...>,
+# <topic number=...>).
+_TREC_START = re.compile(r"<(DOC|top|topic|webtrack\w*|\?xml)(\s[^>]*)?\??>", re.I)
 
 
 def _head(path: Path, n: int = 65536) -> str:
@@ -55,9 +59,10 @@ def _head(path: Path, n: int = 65536) -> str:
     return raw.decode("utf-8", errors="replace")
 
 
-def detect_format(path: str | Path) -> str:
+def detect_format(path: str | Path, what: str = "documents") -> str:
     """``"smart"``, ``"trec"``, ``"beir"`` (JSON lines), ``"tsv"`` or ``"npl"``, from the first non-blank line (and,
-    for NPL, a line holding only ``/`` among the first 64 KiB).
+    for NPL, a line holding only ``/`` among the first 64 KiB). ``what`` (``"documents"`` or ``"queries"``) names
+    the option that sets the format in the error when nothing is recognised.
 
     Examples
     --------
@@ -68,12 +73,15 @@ def detect_format(path: str | Path) -> str:
     'smart'
     """
     path = Path(path)
-    lines = _head(path).splitlines()
+    lines = _head(path).removeprefix("\ufeff").splitlines()
     first = next((line.strip() for line in lines if line.strip()), "")
+    if not first:
+        raise CollectionFormatError("empty file: no documents" if what == "documents" else "empty file: no queries",
+                                    str(path))
     upper = first.upper()
     if upper.startswith(".I"):
         return "smart"
-    if upper.startswith(("<DOC>", "<TOP>")):
+    if _TREC_START.match(first):
         return "trec"
     if first.startswith("{"):
         return "beir"
@@ -81,17 +89,16 @@ def detect_format(path: str | Path) -> str:
         return "tsv"
     if len(first.split()) == 1 and any(line.strip() == "/" for line in lines):
         return "npl"
-    raise CollectionFormatError(
-        f"cannot detect the format from the first line; pass format= one of {DOCUMENT_FORMATS}", str(path),
-        token=first[:60],
-    )
+    key = "query_format" if what == "queries" else "doc_format"
+    raise CollectionFormatError("cannot detect the format from the first line", str(path), token=first[:60],
+                                fix={key: Placeholder(" | ".join(DOCUMENT_FORMATS))})
 
 
 def load_documents(
     path: str | Path, format: str = "auto", *, errors: str = "strict", duplicates: str = "error"
 ) -> Collection:
     """Read a document file of any supported format (see :data:`DOCUMENT_FORMATS`)."""
-    fmt = detect_format(path) if format == "auto" else format
+    fmt = detect_format(path, "documents") if format == "auto" else format
     readers = {"smart": read_smart_documents, "trec": read_trec_documents, "beir": read_beir_corpus,
                "tsv": read_tsv_documents, "npl": read_npl_documents}
     if fmt not in readers:
@@ -106,10 +113,13 @@ def load_queries(
     """Read a query file of any supported format; ``ids="position"`` numbers SMART queries 1..n (Cranfield);
     ``topic_fields`` makes TREC topics' queries of those fields (default: the title) and is refused for other
     formats."""
-    fmt = detect_format(path) if format == "auto" else format
+    fmt = detect_format(path, "queries") if format == "auto" else format
     if topic_fields is not None:
+        if fmt == "beir":  # TREC topics exported as JSON lines (ir_datasets: title, description, narrative)
+            return read_beir_queries(path, errors=errors, fields=tuple(topic_fields))
         if fmt != "trec":
-            raise ValueError(f"topic_fields applies to TREC topics; {path} is in the {fmt!r} format")
+            raise ValueError(f"topic_fields applies to TREC topics (or their JSON lines); {path} is in the {fmt!r} "
+                             "format")
         return read_trec_topics(path, fields=tuple(topic_fields), errors=errors)
     if fmt == "smart":
         return read_smart_queries(path, ids=ids, errors=errors)
