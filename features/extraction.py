@@ -79,6 +79,7 @@ def extract(
     progress: bool = False,
     n_jobs: int | None = None,
     collection: Collection | None = None,
+    negative_labels: str = "zero",
 ) -> RankingDataset:
     """Compute features for every (query, candidate) pair.
 
@@ -105,6 +106,10 @@ def extract(
     collection : Collection, optional
         The documents' text, for scorers that read it (``biencoder``, ``crossencoder``); every indexed document
         must be in it. Query ids and raw query texts always reach the scorers.
+    negative_labels : {"zero", "keep"}, default="zero"
+        Judgments below 0 (the Web track's -2 for spam, -1 where a collection marks junk): label 0, not relevant,
+        as trec_eval counts them, with a warning giving their count, so that the engines' rankers (which refuse
+        negative labels) train on the data; or ``"keep"`` them as they are.
 
     Returns
     -------
@@ -112,6 +117,8 @@ def extract(
         ``X`` float32, ``y`` the labels, ``qid`` per :func:`qid_mapping`, ``doc_ids`` the document ids and
         ``feature_names`` the column names.
     """
+    if negative_labels not in ("zero", "keep"):
+        raise ValueError(f"negative_labels must be 'zero' or 'keep', got {negative_labels!r}")
     qs = as_queries(queries)
     fs = FeatureSet.load(feature_set)
     cand = candidates_frame(candidates)
@@ -145,7 +152,9 @@ def extract(
         log.info("added %d judged document(s) missed by the first stage", added)
     kept = [q for q in qs.qids if q in by_q and len(by_q[q])]
     if len(kept) < len(qs):
-        log.warning("%d of %d queries have no candidate and are left out", len(qs) - len(kept), len(qs))
+        missing = [q for q in qs.qids if q not in by_q or not len(by_q[q])]
+        log.warning("%d of %d queries have no candidate and are left out (%s%s)", len(missing), len(qs),
+                    ", ".join(repr(q) for q in missing[:5]), ", ..." if len(missing) > 5 else "")
     if not kept:
         raise ValueError("no query has any candidate document: nothing to extract")
     text = dict(qs.items())
@@ -167,6 +176,12 @@ def extract(
         X, names, _ = fs.compute(pairs, progress=progress)
     mapping = qid_mapping(qs.qids)
     y = np.array([labels.get((q, d), 0.0) for q, d in zip(rows["qid"], rows["docno"])], dtype=np.float64)
+    negative = y < 0
+    if negative_labels == "zero" and negative.any():
+        grades = ", ".join(f"{v:g}" for v in np.unique(y[negative]))
+        log.warning("%d candidate(s) judged below 0 (%s) get label 0, not relevant, as trec_eval counts them (to keep "
+                    "them: negative_labels='keep', ltr features --negative-labels keep)", int(negative.sum()), grades)
+        y[negative] = 0.0
     return RankingDataset(
         X=X.astype(np.float32),
         y=y,

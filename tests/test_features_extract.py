@@ -45,6 +45,41 @@ def test_extract_groups_rows_by_query_labels_from_qrels_and_names_columns(index)
     assert d.X[:, 1].tolist() == run["rank"].tolist()
 
 
+def test_judgments_below_zero_become_label_0_with_a_count_or_are_kept(index, caplog, tmp_path):
+    """The Web track's -2 (spam): not relevant, as trec_eval counts it, so that the engines (which refuse negative
+    labels) train on the file; ``negative_labels="keep"`` writes it as judged."""
+    qrels = pd.DataFrame({"qid": ["1", "1", "1", "2"], "docno": ["d4", "d1", "d2", "d2"], "rel": [2, -2, -1, 1]})
+    cands = {"1": ["d4", "d1", "d2"], "2": ["d2"]}
+    with caplog.at_level(logging.WARNING):
+        d = extract(index, QUERIES, cands, ["first_stage"], qrels=qrels)
+    assert d.y.tolist() == [2.0, 0.0, 0.0, 1.0]
+    assert "2 candidate(s) judged below 0 (-2, -1) get label 0" in caplog.text
+    assert "3 queries have no candidate and are left out ('3')" in caplog.text
+    assert extract(index, QUERIES, cands, ["first_stage"], qrels=qrels, negative_labels="keep").y.tolist() == [
+        2.0, -2.0, -1.0, 1.0]
+    with pytest.raises(ValueError, match="negative_labels must be 'zero' or 'keep', got 'drop'"):
+        extract(index, QUERIES, cands, ["first_stage"], qrels=qrels, negative_labels="drop")
+
+
+def test_ltr_features_output_with_spam_judgments_trains(tmp_path, caplog):
+    from ltr.cli import main
+
+    docs = tmp_path / "d.trec"
+    docs.write_text("".join(f"<DOC><DOCNO>d{i}</DOCNO><TEXT>airbus {'subsidies ' * (i % 3)}</TEXT></DOC>\n"
+                            for i in range(12)))
+    (tmp_path / "q.tsv").write_text("".join(f"{q}\tairbus subsidies\n" for q in range(1, 7)))
+    (tmp_path / "qr").write_text("".join(f"{q} 0 d{i} {(-2, 0, 1)[(i + q) % 3]}\n" for q in range(1, 7)
+                                         for i in range(12)))
+    out, qrels_out = tmp_path / "x.letor", tmp_path / "x.qrels"
+    with caplog.at_level(logging.WARNING):
+        assert main(["features", "--collection", str(docs), "--queries", str(tmp_path / "q.tsv"), "--qrels",
+                     str(tmp_path / "qr"), "--topk", "12", "--out", str(out), "--qrels-out", str(qrels_out)]) == 0
+    assert "24 candidate(s) judged below 0 (-2) get label 0" in caplog.text
+    assert "--negative-labels keep" in caplog.text
+    assert " -2\n" in qrels_out.read_text()  # the judgments as given, for trec_eval
+    assert main(["train", str(out), "--rounds", "3", "--out", str(tmp_path / "m.txt")]) == 0
+
+
 def test_add_judged_appends_missed_documents_after_the_last_retrieved(index, caplog):
     run = BM25Retriever(index).search(QUERIES, k=10)
     with caplog.at_level(logging.INFO):

@@ -54,6 +54,10 @@ def register(sub) -> None:
     add_text_reading(src)
     src.add_argument("--on-unknown", default="warn", choices=["warn", "error"],
                      help="judgments or run lines naming unknown queries/documents: drop with a count, or stop")
+    src.add_argument("--negative-labels", default="zero", choices=["zero", "keep"], dest="negative_labels",
+                     help="judgments below 0 (the Web track's -2 for spam): label 0, not relevant, as trec_eval "
+                          "counts them (the engines refuse negative labels), or keep them as they are; --qrels-out "
+                          "writes the judgments as given either way")
     src.add_argument("--keep-unjudged", action="store_true",
                      help="keep the queries the judgments do not name (every label 0; by default they are left out "
                           "of every output, as trec_eval leaves them out of its means)")
@@ -198,7 +202,8 @@ def run(args: argparse.Namespace) -> int:
         if args.save_run:
             write_run(args.save_run, candidates)
     data = extract(index, queries, candidates, fs, qrels=inputs.qrels, add_judged=args.add_judged,
-                   collection=inputs.docs, on_unknown=args.on_unknown, progress=progress, n_jobs=args.n_jobs)
+                   collection=inputs.docs, on_unknown=args.on_unknown, progress=progress, n_jobs=args.n_jobs,
+                   negative_labels=args.negative_labels)
     # How the columns were computed, in the file's header: a model trained on it keeps it (ltr rerank reads it).
     data = replace(data, feature_set=fs.to_dict(index))
     write_letor(args.out, data)
