@@ -149,3 +149,31 @@ def test_usage_errors(made, capsys, tmp_path):
     argv = ["rerank", "--model", made / "model.txt", "--collection", made / "docs.tsv", *out]
     assert main([str(a) for a in argv]) == 2
     assert "--queries is required" in capsys.readouterr().err
+
+
+def test_queries_are_made_of_the_topic_fields_the_model_was_trained_on(tmp_path, capsys):
+    """A model trained on TREC topics made of title and desc reranks with such queries, without being told again;
+    other fields are refused (the same topics made of other fields are other queries)."""
+    (tmp_path / "docs.tsv").write_text("".join(f"{k}\t{v}\n" for k, v in DOCS.items()))
+    (tmp_path / "topics").write_text("".join(
+        f"<top>\n<num> Number: {i}\n<title> {text.split()[0]}\n<desc> Description:\n{text}\n</top>\n"
+        for i, text in enumerate(QUERIES.values(), 1)))
+    (tmp_path / "qrels").write_text("".join(f"{'ABC'.index(q[-1]) + 1} 0 {d} {r}\n" for q, _, d, r in
+                                            (line.split() for line in QRELS.splitlines())))
+    src = ["--collection", tmp_path / "docs.tsv", "--queries", tmp_path / "topics"]
+    ok(["features", *src, "--qrels", tmp_path / "qrels", "--topk", 6, "--topic-fields", "title,desc", "--out",
+        tmp_path / "td.letor", "--save-run", tmp_path / "bm25.run", "--quiet"])
+    ok(["train", tmp_path / "td.letor", "--out", tmp_path / "m.txt", *TRAIN])
+    ok(["predict", tmp_path / "m.txt", tmp_path / "td.letor", "--run", "--out", tmp_path / "predict.run", "--quiet"])
+    err = ok(["rerank", "--model", tmp_path / "m.txt", *src, "--run", tmp_path / "bm25.run", "--out",
+              tmp_path / "new.run"], capsys)
+    assert "queries made of the topic fields title,desc, as the model's training queries" in err
+    assert (tmp_path / "new.run").read_bytes() == (tmp_path / "predict.run").read_bytes()
+    ok(["rerank", "--model", tmp_path / "m.txt", *src, "--run", tmp_path / "bm25.run", "--topic-fields",
+        "title,desc", "--out", tmp_path / "new2.run"], capsys)
+    assert (tmp_path / "new2.run").read_bytes() == (tmp_path / "predict.run").read_bytes()
+    assert main([str(a) for a in ["rerank", "--model", tmp_path / "m.txt", *src, "--run", tmp_path / "bm25.run",
+                                  "--topic-fields", "title", "--out", tmp_path / "new3.run"]]) == 2
+    assert ("--topic-fields title: the model was trained on queries made of the topic fields title,desc; leave "
+            "--topic-fields out to use those") in capsys.readouterr().err
+    assert not (tmp_path / "new3.run").exists()

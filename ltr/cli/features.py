@@ -204,8 +204,9 @@ def run(args: argparse.Namespace) -> int:
     data = extract(index, queries, candidates, fs, qrels=inputs.qrels, add_judged=args.add_judged,
                    collection=inputs.docs, on_unknown=args.on_unknown, progress=progress, n_jobs=args.n_jobs,
                    negative_labels=args.negative_labels)
-    # How the columns were computed, in the file's header: a model trained on it keeps it (ltr rerank reads it).
-    data = replace(data, feature_set=fs.to_dict(index))
+    # How the columns were computed, in the file's header: a model trained on it keeps it (ltr rerank reads it), with
+    # the topic fields the queries were made of (None: the query file's own text, a TREC topic's title).
+    data = replace(data, feature_set={**fs.to_dict(index), "topic_fields": list(args.topic_fields or []) or None})
     write_letor(args.out, data)
     mapping = qid_mapping(queries.qids)
     side = qid_map_path(args.out)

@@ -81,6 +81,7 @@ def run(args: argparse.Namespace) -> int:
     check_outputs(args.out, args.index)
     check_feature_set_option(args.features)
     first = read_run(args.run)  # a malformed run fails before the slow steps
+    args.topic_fields = _topic_fields(args)
     try:
         inputs = load_inputs(args.collection, queries=args.queries, doc_format=args.format,
                              query_format=args.query_format, query_ids=args.query_ids, errors=args.encoding_errors,
@@ -105,3 +106,29 @@ def run(args: argparse.Namespace) -> int:
     print(f"wrote {args.out}: {report.n_queries} queries, {report.n_rows} documents reranked by "
           f"{len(reranker.feature_names)} features", file=sys.stderr)
     return 0
+
+
+def _topic_fields(args: argparse.Namespace) -> tuple[str, ...] | None:
+    """The topic fields of the queries: those the model's training queries were made of (``ltr features
+    --topic-fields``, kept in its sidecar), which a different ``--topic-fields`` may not contradict: the same
+    topics made of other fields are other queries, and every feature would differ from what the model learnt."""
+    import json
+
+    from ltr.rankers.sidecar import meta_path
+
+    try:
+        described = json.loads(meta_path(args.model).read_text(encoding="utf-8")).get("feature_set")
+    except (OSError, ValueError, AttributeError):
+        return args.topic_fields  # no readable sidecar: loading the model names the problem
+    if not isinstance(described, dict) or "topic_fields" not in described:
+        return args.topic_fields  # trained before the fields were recorded, or not on ltr features output
+    trained = tuple(described["topic_fields"] or ("title",))
+    if args.topic_fields is None:
+        if trained != ("title",):
+            note(args, f"note: queries made of the topic fields {','.join(trained)}, as the model's training "
+                       "queries (ltr features --topic-fields)")
+        return trained if described["topic_fields"] else None
+    if tuple(args.topic_fields) != trained:
+        raise UsageError(f"--topic-fields {','.join(args.topic_fields)}: the model was trained on queries made of "
+                         f"the topic fields {','.join(trained)}; leave --topic-fields out to use those")
+    return args.topic_fields
