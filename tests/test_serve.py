@@ -97,7 +97,8 @@ def test_the_description_rebuilds_the_same_columns_and_names_differences(adi):
 
 
 def test_ltr_features_output_carries_its_feature_set_and_the_model_keeps_it(adi, tmp_path):
-    want = FeatureSet.default().to_dict(InvertedIndex.load(adi.index))
+    # the feature set, and the topic fields the queries were made of (None: the query file's own text)
+    want = {**FeatureSet.default().to_dict(InvertedIndex.load(adi.index)), "topic_fields": None}
     assert adi.data.feature_set == want
     for engine in ENGINES:
         assert json.loads(adi.models[engine].with_name(adi.models[engine].name + ".meta.json").read_text())[
