@@ -16,6 +16,7 @@ The index is saved as one ``.npz`` file (arrays + a JSON header, CRC-32 per arra
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -169,8 +170,12 @@ class InvertedIndex:
         fields: dict[str, FieldIndex],
         aliases: dict[str, str] | None = None,
         position_gap: int = 0,
+        source: tuple[Sequence[str], str] | None = None,
     ):
         self.doc_ids = np.asarray(list(doc_ids), dtype=object)
+        #: The collection's fields the postings were built from and :func:`text_fingerprint` of their text (None:
+        #: an index saved before it was recorded).
+        self.source = None if source is None else (tuple(source[0]), str(source[1]))
         self.terms = tuple(terms)
         self.vocab = {t: i for i, t in enumerate(self.terms)}
         self.analyzer = analyzer
@@ -234,7 +239,8 @@ class InvertedIndex:
         terms = [None] * n_terms
         for t, i in vocab.items():
             terms[i] = t
-        return cls(collection.doc_ids, terms, analyzer, built, aliases, position_gap)
+        return cls(collection.doc_ids, terms, analyzer, built, aliases, position_gap,
+                   (fields, text_fingerprint(collection, fields)))
 
     # -- access ------------------------------------------------------------------------------------------------------
     @property
@@ -249,6 +255,19 @@ class InvertedIndex:
     def field_names(self) -> tuple[str, ...]:
         """Indexed fields, then aliases."""
         return tuple(self._fields) + tuple(self.aliases)
+
+    def mismatch(self, collection: Collection) -> str | None:
+        """What makes this index not the index of ``collection`` (other document ids, or the same ids with other
+        text in the indexed fields), or None. An index saved before the text was fingerprinted is checked by its
+        ids only."""
+        if list(self.doc_ids) != list(collection.doc_ids):
+            return "was built from other documents than the collection's"
+        if self.source is not None:
+            fields, sha = self.source
+            if any(f not in collection.fields for f in fields) or text_fingerprint(collection, fields) != sha:
+                return ("was built from documents with the same ids but other text than the collection's (another "
+                        "copy or version of it, or other --duplicates)")
+        return None
 
     def field(self, name: str) -> FieldIndex:
         """The postings of a field (or alias)."""
@@ -328,6 +347,7 @@ class InvertedIndex:
             "aliases": self.aliases,
             "position_gap": self.position_gap,
             "analyzer": self.analyzer.to_dict(),
+            "source": None if self.source is None else {"fields": list(self.source[0]), "sha256": self.source[1]},
             "crc32": {k: zlib.crc32(memoryview(a).cast("B")) for k, a in arrays.items()},
         }
         arrays["__meta__"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
@@ -379,10 +399,28 @@ class InvertedIndex:
             problem = _check_field(fi, len(doc_ids), len(terms))
             if problem:
                 raise IndexFormatError(f"{path}: field {f!r}: {problem}")
-        return cls(doc_ids, terms, analyzer, fields, meta.get("aliases", {}), meta.get("position_gap", 0))
+        source = meta.get("source")
+        if source is not None and not (isinstance(source, dict) and isinstance(source.get("fields"), list)
+                                       and isinstance(source.get("sha256"), str)):
+            raise IndexFormatError(f"{path}: damaged header (source {source!r})")
+        return cls(doc_ids, terms, analyzer, fields, meta.get("aliases", {}), meta.get("position_gap", 0),
+                   None if source is None else (source["fields"], source["sha256"]))
 
 
 # -- helpers ---------------------------------------------------------------------------------------------------------
+def text_fingerprint(collection: Collection, fields: Sequence[str]) -> str:
+    """SHA-256 of the documents' ids and the text of ``fields`` (in the order given), each length-prefixed, so that
+    an index can tell the collection it was built from apart from one with the same ids and other text."""
+    h = hashlib.sha256()
+    for name, texts in [("ids", collection.doc_ids), *((f, collection.fields[f]) for f in fields)]:
+        h.update(f"{name}\0{len(texts)}\0".encode())
+        for t in texts:
+            b = str(t).encode("utf-8", "surrogatepass")
+            h.update(len(b).to_bytes(8, "little"))
+            h.update(b)
+    return h.hexdigest()
+
+
 def _analyze_field(texts, analyzer, vocab, memo, progress, name):
     """Term-id stream of one field: (flat int32 ids, int64 lengths per document)."""
     ids_all = array("i")

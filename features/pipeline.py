@@ -158,8 +158,9 @@ def load_or_build_index(
         if p.is_dir():
             raise IsADirectoryError(21, "is a folder, not an index file", str(p))
         index = InvertedIndex.load(p)
-        if list(index.doc_ids) != list(docs.doc_ids):
-            raise ValueError(f"index {p} was built from other documents than the collection's; delete it to rebuild")
+        problem = index.mismatch(docs)
+        if problem:
+            raise ValueError(f"index {p} {problem}; delete it to rebuild")
         if index.analyzer != analyzer:
             raise ValueError(f"index {p} was built with another analyzer ({index.analyzer}); delete it to rebuild, "
                              "or pass the same analysis options")

@@ -346,10 +346,11 @@ class Reranker:
             if index is not None:
                 ix.save(index)
             return ix
-        if docs is not None and list(ix.doc_ids) != list(docs.doc_ids):
+        problem = None if docs is None else ix.mismatch(docs)
+        if problem:
             where = "the index given" if isinstance(index, InvertedIndex) else f"index {index}"
-            raise ValueError(f"{where} was built from other documents than the collection's; rebuild it from the "
-                             "collection, or give the collection it was built from")
+            raise ValueError(f"{where} {problem}; rebuild it from the collection, or give the collection it was "
+                             "built from")
         return ix
 
     def _check(self) -> dict[str, Any]:

@@ -140,6 +140,47 @@ def test_save_load_round_trip_keeps_every_array_and_the_analyzer(small_index, tm
     assert not list(tmp_path.glob(".*tmp"))  # the temporary file was renamed away
 
 
+def test_an_index_knows_the_text_it_was_built_from(small_index, tmp_path):
+    """Same ids, other text (an edited copy, or --duplicates last instead of first): the saved index is not the
+    collection's. Only the indexed fields count; an index saved before the fingerprint is checked by its ids."""
+    same = Collection(("d1", "d2", "d3"), {"title": ["Wing flutter", "", "Heat"],
+                                           "body": ["wing lift and flutter", "heat transfer", ""],
+                                           "url": ["u1", "u2", "u3"]})
+    assert small_index.source[0] == ("title", "body") and small_index.mismatch(same) is None
+    p = tmp_path / "ix.npz"
+    small_index.save(p)
+    back = InvertedIndex.load(p)
+    assert back.source == small_index.source and back.mismatch(same) is None
+    edited = Collection(same.doc_ids, {**same.fields, "body": ["wing lift and flutter", "heat transfer airbus", ""]})
+    assert "same ids but other text" in back.mismatch(edited)
+    moved = Collection(same.doc_ids, {"title": ["", "", "Heat"], "body": same.fields["body"]})  # text moved fields
+    assert "same ids but other text" in back.mismatch(moved)
+    assert "other documents" in back.mismatch(Collection(("d1", "d3", "d2"), {"body": ["", "", ""]}))
+    assert "same ids but other text" in back.mismatch(Collection(same.doc_ids, {"body": same.fields["body"]}))
+    old = InvertedIndex(back.doc_ids, back.terms, back.analyzer, {f: back.field(f) for f in ("title", "body", "all")})
+    old.save(tmp_path / "old.npz")
+    assert InvertedIndex.load(tmp_path / "old.npz").source is None
+    assert InvertedIndex.load(tmp_path / "old.npz").mismatch(edited) is None
+
+
+def test_ltr_features_refuses_a_saved_index_of_other_text(tmp_path, capsys):
+    from ltr.cli import main
+
+    docs, q, qr = tmp_path / "d.trec", tmp_path / "q.tsv", tmp_path / "qr"
+    docs.write_text("<DOC><DOCNO>d1</DOCNO><TEXT>airbus subsidies</TEXT></DOC>\n"
+                    "<DOC><DOCNO>d2</DOCNO><TEXT>boeing</TEXT></DOC>\n")
+    q.write_text("1\tairbus subsidies\n")
+    qr.write_text("1 0 d1 1\n")
+    argv = ["features", "--collection", str(docs), "--queries", str(q), "--qrels", str(qr), "--topk", "5",
+            "--index", str(tmp_path / "ix.npz"), "--quiet"]
+    assert main([*argv, "--out", str(tmp_path / "a.letor")]) == 0
+    docs.write_text(docs.read_text().replace("boeing", "boeing airbus"))
+    assert main([*argv, "--out", str(tmp_path / "b.letor")]) == 1
+    assert (f"index {tmp_path / 'ix.npz'} was built from documents with the same ids but other text than the "
+            "collection's") in capsys.readouterr().err
+    assert not (tmp_path / "b.letor").exists()
+
+
 def test_memory_usage_counts_every_array(small_index):
     mem = small_index.memory_usage()
     assert set(mem) == {"title", "body", "all", "doc_ids", "vocab"}
