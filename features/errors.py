@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from ltr.exceptions import FileFormatError
 
-__all__ = ["CollectionFormatError", "IndexFormatError", "SplitNotApplicableError"]
+__all__ = ["CollectionFormatError", "IndexFormatError", "SplitNotApplicableError", "UnknownLayoutError"]
 
 
 class CollectionFormatError(FileFormatError):
@@ -20,6 +20,11 @@ class CollectionFormatError(FileFormatError):
 
 class SplitNotApplicableError(CollectionFormatError):
     """A split was asked of a collection folder whose layout has none (only NFCorpus and BEIR folders have splits)."""
+
+
+class UnknownLayoutError(CollectionFormatError):
+    """A folder laid out as none of the known collections (its documents may still be read as a folder of document
+    files: :func:`features.collections.read_document_folder`)."""
 
 
 class IndexFormatError(ValueError):

@@ -72,9 +72,15 @@ def load_inputs(
         A document file without ``queries``; a format or split option that cannot apply (a ValueError naming the
         option).
     """
-    from features.collections import detect_format, load_documents, load_queries, load_test_collection
+    from features.collections import (
+        detect_format,
+        load_documents,
+        load_queries,
+        load_test_collection,
+        read_document_folder,
+    )
     from features.collections.trec import TOPIC_FIELDS
-    from features.errors import SplitNotApplicableError
+    from features.errors import SplitNotApplicableError, UnknownLayoutError
     from ltr.io import detect_qrels_format, read_qrels
 
     coll = Path(collection)
@@ -106,8 +112,19 @@ def load_inputs(
         except SplitNotApplicableError:
             raise InputOptionError("split", split, f"applies to an NFCorpus or BEIR directory; {coll} has no "
                                    "splits") from None
-        docs, qs, name = tc.docs, tc.queries, tc.name
-        judged = tc.qrels if judgments and qrels is None else None
+        except UnknownLayoutError:
+            if queries is None:  # a folder of document files (TREC's disks, a Pyserini JsonCollection)
+                raise
+            if split is not None:
+                raise InputOptionError("split", split, f"applies to an NFCorpus or BEIR directory; {coll} is a "
+                                       "folder of document files") from None
+            tc = None
+        if tc is None:
+            docs = read_document_folder(coll, errors=errors, duplicates=duplicates)
+            qs, judged, name = None, None, coll.name
+        else:
+            docs, qs, name = tc.docs, tc.queries, tc.name
+            judged = tc.qrels if judgments and qrels is None else None
     else:
         if split is not None:
             raise InputOptionError("split", split, f"applies to a collection directory (NFCorpus, BEIR); {coll} is "

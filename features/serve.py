@@ -173,12 +173,18 @@ def _load_model(model):
 def _load_collection(collection) -> Collection | None:
     if collection is None or isinstance(collection, Collection):
         return collection
-    from features.collections import load_documents, load_test_collection
+    from features.collections import load_documents, load_test_collection, read_document_folder
+    from features.errors import UnknownLayoutError
 
     p = Path(collection)
     if not p.exists():
         raise FileNotFoundError(f"collection not found: {p}")
-    return load_test_collection(p, judgments=False).docs if p.is_dir() else load_documents(p)
+    if not p.is_dir():
+        return load_documents(p)
+    try:
+        return load_test_collection(p, judgments=False).docs
+    except UnknownLayoutError:
+        return read_document_folder(p)  # a folder of document files (TREC's disks, a Pyserini JsonCollection)
 
 
 def _build_index(docs: Collection, described: Mapping[str, Any] | None) -> InvertedIndex:

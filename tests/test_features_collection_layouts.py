@@ -373,3 +373,49 @@ def test_ltr_features_leaves_out_queries_without_judgments_unless_kept(tmp_path,
     assert ("none of the 3 queries is named by the judgments (queries '1', '2', '3', ...; judgments '7', ...)"
             in capsys.readouterr().err)
     assert not (tmp_path / "n.letor").exists()
+
+
+def test_a_folder_of_document_files_is_one_collection_when_the_queries_are_given(tmp_path, caplog, capsys):
+    """TREC's disks (folders of <DOC> files, some gzip) and Pyserini's JsonCollection (a folder of JSON lines):
+    every document file, in name order, whatever its format; other files skipped with a warning."""
+    import gzip
+    import logging
+
+    from features.collections import read_document_folder
+    from features.errors import UnknownLayoutError
+    from ltr.cli import main
+    from ltr.io import read_letor
+
+    docs = tmp_path / "disk4"
+    (docs / "fr94" / "01").mkdir(parents=True)
+    (docs / "ft").mkdir()
+    (docs / "fr94" / "01" / "fr940104.0").write_text("<DOC><DOCNO>FR1</DOCNO><TEXT>airbus rules</TEXT></DOC>\n")
+    (docs / "ft" / "ft911_1.gz").write_bytes(gzip.compress(b"<DOC><DOCNO>FT1</DOCNO><HEADLINE>Airbus</HEADLINE>"
+                                                           b"<TEXT>subsidies</TEXT></DOC>\n"))
+    (docs / "ft" / "more.jsonl").write_text('{"id": "J1", "contents": "boeing airbus subsidies"}\n')
+    (docs / "readme.txt").write_text("TREC disk 4: read me first\n")
+    (docs / ".hidden").write_text("<DOC><DOCNO>H</DOCNO>x</DOC>\n")
+    with caplog.at_level(logging.WARNING):
+        c = read_document_folder(docs)
+    assert c.doc_ids == ("FR1", "FT1", "J1")
+    assert c.fields == {"title": ["", "Airbus", ""], "body": ["airbus rules", "subsidies", "boeing airbus subsidies"]}
+    assert "1 file(s) of no document format skipped (readme.txt)" in caplog.text
+    (docs / "ft" / "dup.trec").write_text("<DOC><DOCNO>FR1</DOCNO>again</DOC>\n")
+    with pytest.raises(CollectionFormatError, match=r"duplicate document id 'FR1'"):
+        read_document_folder(docs)
+    assert read_document_folder(docs, duplicates="last").fields["body"][0] == "again"
+    (docs / "ft" / "dup.trec").unlink()
+    (tmp_path / "q.tsv").write_text("1\tairbus subsidies\n")
+    (tmp_path / "qr").write_text("1 0 FT1 1\n")
+    out = tmp_path / "x.letor"
+    assert main(["features", "--collection", str(docs), "--queries", str(tmp_path / "q.tsv"), "--qrels",
+                 str(tmp_path / "qr"), "--topk", "5", "--out", str(out), "--quiet"]) == 0
+    assert read_letor(out).doc_ids.tolist() == ["FT1", "J1", "FR1"]
+    with pytest.raises(UnknownLayoutError, match="a folder of document files is read as one collection when the "
+                                                 "queries are given"):
+        load_test_collection(docs)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "notes.txt").write_text("nothing\n")
+    with pytest.raises(CollectionFormatError, match=r"empty: no document file found in this folder \(1 file"):
+        read_document_folder(empty)

@@ -13,6 +13,7 @@ from features.collections.loaders import (
     load_documents,
     load_queries,
     load_test_collection,
+    read_document_folder,
 )
 from features.collections.qrels import CRANFIELD_GAINS, QRELS_FORMATS, check_qrels, detect_qrels_format, read_qrels
 from features.collections.smart import read_smart_documents, read_smart_queries
@@ -33,6 +34,7 @@ __all__ = [
     "load_test_collection",
     "read_beir_corpus",
     "read_beir_queries",
+    "read_document_folder",
     "read_qrels",
     "read_smart_documents",
     "read_smart_queries",

@@ -10,6 +10,7 @@ NPL in the Glasgow original or Terrier's conversion, NFCorpus, and the SMART tri
 
 from __future__ import annotations
 
+import logging
 import re
 import zlib
 from pathlib import Path
@@ -17,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from features.collections._base import Collection, Queries, TestCollection
+from features.collections._base import Collection, Queries, TestCollection, dedupe
 from features.collections.interchange import (
     read_beir_corpus,
     read_beir_queries,
@@ -28,7 +29,7 @@ from features.collections.npl import read_npl_documents, read_npl_queries
 from features.collections.qrels import read_qrels
 from features.collections.smart import read_smart_documents, read_smart_queries
 from features.collections.trec import read_trec_documents, read_trec_topics
-from features.errors import CollectionFormatError, SplitNotApplicableError
+from features.errors import CollectionFormatError, SplitNotApplicableError, UnknownLayoutError
 from ltr.io import open_binary
 from ltr.reader_options import Placeholder
 
@@ -38,7 +39,10 @@ __all__ = [
     "load_documents",
     "load_queries",
     "load_test_collection",
+    "read_document_folder",
 ]
+
+log = logging.getLogger(__name__)
 
 DOCUMENT_FORMATS = ("smart", "trec", "beir", "tsv", "npl")
 # TREC markup: <DOC> (with or without attributes), <top> topics, the Web track's XML topics (<?xml ...?>, <webtrack...>,
@@ -104,6 +108,51 @@ def load_documents(
     if fmt not in readers:
         raise ValueError(f"format must be 'auto' or one of {DOCUMENT_FORMATS}, got {format!r}")
     return readers[fmt](path, errors=errors, duplicates=duplicates)
+
+
+def read_document_folder(folder: str | Path, *, errors: str = "strict", duplicates: str = "error") -> Collection:
+    """Every document file under ``folder`` (searched recursively, in name order; hidden files and folders left out)
+    as one collection: TREC's disks and web collections ship as folders of many ``<DOC>`` files (often gzip), and
+    Pyserini's ``JsonCollection`` as a folder of JSON-lines files. Each file's format is detected as
+    :func:`detect_format` does; files of no document format (a README, a DTD) are skipped with a warning naming
+    them. Fields absent from a file's documents are empty; ``duplicates`` applies across files.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> d = tempfile.mkdtemp()
+    >>> _ = open(os.path.join(d, "a"), "w").write("<DOC><DOCNO>1</DOCNO>x</DOC>")
+    >>> _ = open(os.path.join(d, "b.jsonl"), "w").write('{"id": "2", "contents": "y"}')
+    >>> c = read_document_folder(d)
+    >>> c.doc_ids, c.fields
+    (('1', '2'), {'title': ['', ''], 'body': ['x', 'y']})
+    """
+    folder = Path(folder)
+    files = sorted(p for p in folder.rglob("*") if p.is_file()
+                   and not any(part.startswith(".") for part in p.relative_to(folder).parts))
+    ids: list[str] = []
+    columns: dict[str, list[str]] = {}
+    skipped = []
+    for p in files:
+        try:
+            fmt = detect_format(p)
+        except CollectionFormatError:
+            skipped.append(p)
+            continue
+        part = load_documents(p, fmt, errors=errors, duplicates=duplicates)
+        for name in part.fields:
+            columns.setdefault(name, [""] * len(ids))
+        for name, texts in columns.items():
+            texts.extend(part.fields.get(name, [""] * len(part)))
+        ids.extend(part.doc_ids)
+    if skipped:
+        shown = ", ".join(str(p.relative_to(folder)) for p in skipped[:3]) + (", ..." if len(skipped) > 3 else "")
+        log.warning("%s: %d file(s) of no document format skipped (%s)", folder, len(skipped), shown)
+    if not ids:
+        raise CollectionFormatError(f"no document file found in this folder ({len(files)} file(s) read)",
+                                    str(folder))
+    ids, columns = dedupe(ids, columns, duplicates, str(folder))
+    return Collection(tuple(ids), columns, name=str(folder))
 
 
 def load_queries(
@@ -252,9 +301,10 @@ def load_test_collection(
             judged(lambda: _beir_qrels(f, split), "beir"),
             name=f"beir-{f.name}",
         )
-    raise CollectionFormatError(
+    raise UnknownLayoutError(
         "unrecognised collection layout (expected the files of Cranfield, CACM, NPL/Vaswani, NFCorpus, BEIR, or a "
-        "SMART trio NAME.ALL, NAME.QRY, NAME.REL such as ADI, CISI or MED)", str(f)
+        "SMART trio NAME.ALL, NAME.QRY, NAME.REL such as ADI, CISI or MED; a folder of document files is read "
+        "as one collection when the queries are given)", str(f)
     )
 
 
