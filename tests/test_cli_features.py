@@ -84,6 +84,22 @@ def test_cli_exit_codes_for_usage_and_data_errors(files, capsys):
                           "--topk", "0"] + base) == 2
 
 
+@pytest.mark.parametrize("extra, message", [
+    (["--stemmer", "klingon"], "--stemmer klingon: not a PyStemmer algorithm; 'none' or one of arabic,"),
+    (["--stopwords", "nofile.txt"], "--stopwords nofile.txt: neither 'lucene', 'terrier', 'none' nor a file"),
+    (["--bm25-k1", "-1"], "--bm25-k1 -1: BM25's k1 is a finite number >= 0"),
+    (["--bm25-k1", "nan"], "--bm25-k1 nan: BM25's k1 is a finite number >= 0"),
+    (["--bm25-b", "1.5"], "--bm25-b 1.5: BM25's b is between 0 and 1"),
+    (["--n-jobs", "0"], "argument --n-jobs: '0': a positive count of threads, -1 for every core"),
+])
+def test_analysis_and_first_stage_options_are_named_in_their_errors(files, capsys, extra, message):
+    assert run(["--collection", str(files / "docs.tsv"), "--queries", str(files / "q.tsv"), "--out",
+                str(files / "never.letor"), *extra]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err and "stemmer must be" not in err
+    assert not (files / "never.letor").exists()
+
+
 def test_cli_usage_errors_from_argparse_exit_2(capsys):
     assert run(["--collection", "x", "--out", "y", "--run", "r", "--topk", "5"]) == 2
     assert "not allowed with argument" in capsys.readouterr().err

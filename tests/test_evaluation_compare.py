@@ -158,6 +158,23 @@ def test_qrels_with_unknown_labels_are_refused_unless_the_scale_is_declared(trec
     assert len(c.qids) == 30
 
 
+def test_ltr_compare_takes_a_scale_written_as_its_help_shows_it(trec_files, tmp_path, capsys):
+    """``--labels -2,-1,0,1,2``: argparse alone reads the value as an option (only ``--labels=-2,...`` worked)."""
+    from ltr.cli import main
+
+    qrels_path, runs = trec_files
+    qrels = read_qrels(qrels_path)
+    qrels.loc[9, "rel"] = -2
+    write_qrels(tmp_path / "qrels", qrels)
+    argv = ["compare", str(runs["bm25"]), str(runs["ltr"]), "--qrels", str(tmp_path / "qrels"), "--format", "json"]
+    assert main(argv) == 1
+    assert "labels outside the expected non-negative" in capsys.readouterr().err
+    assert main([*argv, "--labels", "-2,-1,0,1,2"]) == 0
+    spaced = capsys.readouterr().out
+    assert main([*argv, "--labels=-2,-1,0,1,2"]) == 0
+    assert capsys.readouterr().out == spaced
+
+
 def test_fewer_than_two_common_queries_is_a_clear_refusal():
     with pytest.raises(ValueError, match="only 1 query in common.*at least two"):
         compare({"a": frame([0.1], ["1"]), "b": frame([0.2], ["1"])})

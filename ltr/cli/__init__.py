@@ -11,6 +11,7 @@ interrupted.
 from __future__ import annotations
 
 import argparse
+import re
 import signal
 import sys
 from collections.abc import Sequence
@@ -38,7 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code (0 ok, 1 data error, 2 usage error, 130 interrupted)."""
-    argv = list(sys.argv[1:] if argv is None else argv)
+    argv = _negative_lists(list(sys.argv[1:] if argv is None else argv))
     try:
         parser = build_parser()
         try:
@@ -54,6 +55,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:  # while importing or parsing
         print("ltr: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+
+
+#: Options whose value may be a comma-separated list starting with a negative number (``--labels -2,-1,0,1,2``),
+#: which argparse would take for an option.
+_NEGATIVE_LIST_OPTIONS = ("--labels",)
+
+
+def _negative_lists(argv: list[str]) -> list[str]:
+    """``--labels -2,0,1`` as ``--labels=-2,0,1`` (what argparse reads as the option's value)."""
+    out: list[str] = []
+    i = 0
+    while i < len(argv):
+        if argv[i] in _NEGATIVE_LIST_OPTIONS and i + 1 < len(argv) and re.fullmatch(r"-\d[\d.,+-]*", argv[i + 1]):
+            out.append(f"{argv[i]}={argv[i + 1]}")
+            i += 2
+        else:
+            out.append(argv[i])
+            i += 1
+    return out
 
 
 def main_entry() -> None:

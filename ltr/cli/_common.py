@@ -230,8 +230,19 @@ def add_quiet(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress bars and no notes on standard error")
 
 
+def _n_jobs(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        n = 0
+    if n == 0:
+        raise argparse.ArgumentTypeError(f"{value!r}: a positive count of threads, -1 for every core (-2 all but "
+                                         "one, ...)")
+    return n
+
+
 def add_n_jobs(p: argparse.ArgumentParser, what: str = "engine threads") -> None:
-    p.add_argument("--n-jobs", type=int, default=None, dest="n_jobs", metavar="N",
+    p.add_argument("--n-jobs", type=_n_jobs, default=None, dest="n_jobs", metavar="N",
                    help=f"{what}: N, or -1 for every core; none: one thread on small data, the idle cores on "
                         "large (ltr.threads) (default: %(default)s)")
 

@@ -13,6 +13,7 @@ Example::
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 
 from ltr.cli._common import (
@@ -115,12 +116,19 @@ def _analyzer(args: argparse.Namespace):
 
     name = args.analyzer or _BM25_PRESETS[args.bm25_preset].get("analyzer", "default")
     a = Analyzer.terrier() if name == "terrier" else Analyzer()
-    changes = {}
-    if args.stopwords is not None:
-        changes["stopwords"] = None if args.stopwords == "none" else args.stopwords
-    if args.stemmer is not None:
-        changes["stemmer"] = None if args.stemmer == "none" else args.stemmer
-    return replace(a, **changes) if changes else a
+    for key, value in (("stopwords", args.stopwords), ("stemmer", args.stemmer)):
+        if value is None:
+            continue
+        try:
+            a = replace(a, **{key: None if value == "none" else value})
+        except ValueError as e:
+            if key == "stopwords":
+                raise UsageError(f"--stopwords {value}: neither 'lucene', 'terrier', 'none' nor a file") from None
+            import Stemmer
+
+            raise UsageError(f"--stemmer {value}: not a PyStemmer algorithm; 'none' or one of "
+                             f"{', '.join(sorted(Stemmer.algorithms()))}") from e
+    return a
 
 
 def _judged_queries(args: argparse.Namespace, inputs):
@@ -148,6 +156,10 @@ def _judged_queries(args: argparse.Namespace, inputs):
 def _check(args: argparse.Namespace) -> None:
     if args.topk is not None and args.topk < 1:
         raise UsageError(f"--topk must be >= 1, got {args.topk}")
+    if args.bm25_k1 is not None and not (math.isfinite(args.bm25_k1) and args.bm25_k1 >= 0):
+        raise UsageError(f"--bm25-k1 {args.bm25_k1:g}: BM25's k1 is a finite number >= 0")
+    if args.bm25_b is not None and not 0 <= args.bm25_b <= 1:
+        raise UsageError(f"--bm25-b {args.bm25_b:g}: BM25's b is between 0 and 1")
     if args.run:
         given = [f"--{k.replace('_', '-')}" for k in _BM25_DEFAULTS if getattr(args, k) is not None]
         if args.bm25_preset != "lucene":
