@@ -116,3 +116,38 @@ def test_cranfield_style_qrels_from_shared_data_parse(shared_file):
     q = read_qrels(shared_file("vaswani_npl/qrels"))
     assert len(q) == 2083
     assert q.qid.nunique() == 93
+
+
+@pytest.mark.parametrize("compress", [False, True])
+def test_readers_take_a_pipe_which_can_be_opened_only_once(tmp_path, compress):
+    """``... | ltr evaluate DATA --scores /dev/stdin``, ``--run <(zcat r.gz)``: each reader opens the file once (the
+    gzip check peeks at the first bytes instead of reading and reopening)."""
+    import os
+    import threading
+
+    from ltr.datasets import make_ranking
+    from ltr.io import write_letor, write_scores
+
+    d = make_ranking(4, 5, 3, random_state=0)
+    sources = {"run": "1 Q0 a 1 2.5 t\n1 Q0 b 2 1.5 t\n", "qrels": "1 0 a 1\n1 0 b 0\n",
+               "scores": "0.5\n-1\n2\n", "letor": write_letor(tmp_path / "d.letor", d).read_text()}
+    write_scores(tmp_path / "s.txt", [0.5, -1.0, 2.0])
+    readers = {"run": read_run, "qrels": read_qrels, "scores": lambda p: read_scores(p, n_rows=3),
+               "letor": read_letor}
+    for kind, text in sources.items():
+        fifo = tmp_path / f"{kind}.fifo"
+        os.mkfifo(fifo)
+        data = gzip.compress(text.encode()) if compress else text.encode()
+        writer = threading.Thread(target=lambda: fifo.write_bytes(data))
+        writer.start()
+        got = readers[kind](fifo)
+        writer.join(timeout=10)
+        plain = tmp_path / f"{kind}.plain"
+        plain.write_text(text)
+        want = readers[kind](plain)
+        if kind == "letor":
+            assert got.equals(want)
+        elif kind == "scores":
+            assert got.tolist() == want.tolist() == [0.5, -1.0, 2.0]
+        else:
+            pd.testing.assert_frame_equal(got, want)

@@ -13,7 +13,6 @@ import gzip
 import logging
 import os
 import zlib
-from pathlib import Path
 from typing import IO
 
 from ltr.exceptions import FileFormatError
@@ -66,10 +65,28 @@ def open_binary(path: str | os.PathLike, what: str = "file") -> IO[bytes]:
         Naming the path and ``what``, when it does not exist; :class:`IsADirectoryError` when it is a folder (as
         :func:`open_raw`).
     """
-    path = Path(path)
-    with open_raw(path, what) as f:
-        gz = f.read(2) == GZIP_MAGIC
-    return gzip.open(path, "rb") if gz else open(path, "rb")  # type: ignore[return-value]
+    f = open_raw(path, what)
+    try:
+        gz = f.peek(2)[:2] == GZIP_MAGIC  # type: ignore[attr-defined]
+    except BaseException:
+        f.close()
+        raise
+    # Opened once and peeked, not read: a pipe (/dev/stdin, <(...)) cannot be opened a second time.
+    return _GzipReader(f) if gz else f
+
+
+class _GzipReader(gzip.GzipFile):
+    """A gzip stream over an open file, which it closes with itself (``gzip.GzipFile(fileobj=)`` leaves it open)."""
+
+    def __init__(self, raw: IO[bytes]):
+        super().__init__(fileobj=raw, mode="rb")
+        self._raw = raw
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self._raw.close()
 
 
 def read_bytes(path: str | os.PathLike, *, error: type[FileFormatError] = FileFormatError,

@@ -185,7 +185,11 @@ def read_letor(
     missing = float(missing)
     if sparse and missing != 0.0:
         raise ValueError(f"missing={missing!r} needs a dense result: sparse matrices store only the listed values")
-    gz = _open_check(path)
+    # A pipe (/dev/stdin, <(...)) is read once, whole: the streaming path opens the file twice and seeks.
+    piped = path.exists() and not path.is_file() and not path.is_dir()
+    buf = np.frombuffer(bytearray(read_bytes(path, error=LetorFormatError, what="LETOR file")), np.uint8) \
+        if piped else None
+    gz = False if piped else _open_check(path)
     qpath = _resolve_sidecar(path, query_file, QUERY_SUFFIXES, "query_file", read_query_file)
     sizes = read_query_file(qpath) if qpath is not None else None
     wpath = _resolve_sidecar(path, weight_file, WEIGHT_SUFFIXES, "weight_file", read_weight_file)
@@ -201,6 +205,8 @@ def read_letor(
                        wpath=wpath, sources=sources, missing=missing, sparse=sparse, sort=sort,
                        allow_nonfinite=nonfinite == "allow", clip=overflow == "clip", null_nan=null == "nan",
                        drop_unjudged=unjudged == "drop", encoding=encoding)
+        if buf is not None:
+            return _parse(buf, spath, **options)
         try:
             return _parse_stream(path, gz, spath, **options)
         except _Reparse:

@@ -25,7 +25,7 @@ from numpy.typing import ArrayLike
 
 from ltr.exceptions import TrecFormatError
 from ltr.groups import group_ptr_from_qid
-from ltr.io.files import is_gzip, open_binary
+from ltr.io.files import read_bytes
 from ltr.io.outputs import atomic_write
 from ltr.io.qrels import read_qrels, write_qrels
 
@@ -36,14 +36,10 @@ TOPIC_FORMATS = ("trec", "tsv")
 _TOPIC_TAG = re.compile(r"<\s*/?\s*(top|num|title|desc|narr)\b", re.IGNORECASE)
 
 
-def _open_text(path: Path):
-    return io.TextIOWrapper(open_binary(path), encoding="utf-8", newline="")
-
-
-def _scan_for_error(path: Path, n_cols: int, kinds: dict[int, str], what: str) -> TrecFormatError:
-    """Rescan a file that pandas rejected and describe its first bad line."""
+def _scan_for_error(data: bytes, path: Path, n_cols: int, kinds: dict[int, str], what: str) -> TrecFormatError:
+    """Rescan a file's bytes that pandas rejected and describe its first bad line."""
     try:
-        with _open_text(path) as f:
+        with io.TextIOWrapper(io.BytesIO(data), encoding="utf-8", newline="") as f:
             for lineno, line in enumerate(f, 1):
                 toks = line.split()
                 if not toks:
@@ -69,22 +65,19 @@ def _scan_for_error(path: Path, n_cols: int, kinds: dict[int, str], what: str) -
 
 def _read_table(path: str | os.PathLike, columns: tuple[str, ...], kinds: dict[int, str], what: str) -> pd.DataFrame:
     path = Path(path)
-    if path.is_dir():
-        raise IsADirectoryError(f"{path}: is a folder, not a {what} file")
-    if not path.is_file():
-        raise FileNotFoundError(f"{what} file not found: {path}")
+    # Read once (decompressed when gzip): a pipe (/dev/stdin, <(...)) cannot be opened twice.
+    data = read_bytes(path, error=TrecFormatError, what=f"{what} file")
     try:
         df = pd.read_csv(
-            path, sep=r"\s+", header=None, names=list(columns), dtype=str, engine="c",
-            compression="gzip" if is_gzip(path) else None, comment=None,
+            io.BytesIO(data), sep=r"\s+", header=None, names=list(columns), dtype=str, engine="c", comment=None,
             keep_default_na=False, na_filter=False, encoding="utf-8",
         )
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as e:
-        raise _scan_for_error(path, len(columns), kinds, what) from e
+        raise _scan_for_error(data, path, len(columns), kinds, what) from e
     except pd.errors.EmptyDataError:
         return pd.DataFrame({c: pd.Series(dtype=str) for c in columns})
     if df.shape[1] != len(columns) or (len(df) and (df.iloc[:, -1] == "").any()):
-        raise _scan_for_error(path, len(columns), kinds, what)
+        raise _scan_for_error(data, path, len(columns), kinds, what)
     for col, kind in kinds.items():
         name = columns[col]
         if kind == "int":
@@ -94,7 +87,7 @@ def _read_table(path: str | os.PathLike, columns: tuple[str, ...], kinds: dict[i
             converted = pd.to_numeric(df[name], errors="coerce")
             bad = ~np.isfinite(converted.to_numpy(dtype=np.float64, na_value=np.nan))
         if bad.any():
-            raise _scan_for_error(path, len(columns), kinds, what)
+            raise _scan_for_error(data, path, len(columns), kinds, what)
         df[name] = converted.astype(np.int64 if kind == "int" else np.float64)
     return df
 
