@@ -138,7 +138,7 @@ def test_readers_take_a_pipe_which_can_be_opened_only_once(tmp_path, compress):
         fifo = tmp_path / f"{kind}.fifo"
         os.mkfifo(fifo)
         data = gzip.compress(text.encode()) if compress else text.encode()
-        writer = threading.Thread(target=lambda: fifo.write_bytes(data))
+        writer = threading.Thread(target=fifo.write_bytes, args=(data,))
         writer.start()
         got = readers[kind](fifo)
         writer.join(timeout=10)
