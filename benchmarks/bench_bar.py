@@ -33,7 +33,7 @@ Set-up, the same for every system and collection:
   tuned BM25, per collection and bar metric, Holm-corrected over every test in the table.
 
 Resumable: features (``<cache>/<collection>/features-*.npz``) and each collection's results
-(``<cache>/<collection>/result-*.json``, keyed by every setting above) are written once, atomically; a rerun computes
+(``<cache>/<collection>/result-*.json``, keyed by every setting above and the analysis) are written once, atomically; a rerun computes
 only what is missing and writes the fragment ``benchmarks/results/bench_bar.md`` from all of them.
 """
 
@@ -163,7 +163,7 @@ def build(source: Path, folder: str, cache: Path, neural: bool) -> tuple[Ranking
     tc = load_test_collection(source)
     specs, grid = feature_specs(neural, cache), grid_specs()
     key = digest({"features": FEATURES.read_text(encoding="utf-8"), "neural": NEURAL if neural else None,
-                  "grid": grid, "first_stage": FIRST_STAGE, "depth": DEPTH})
+                  "grid": grid, "first_stage": FIRST_STAGE, "depth": DEPTH, "analyzer": Analyzer.terrier().to_dict()})
     path = cache / folder / f"features-{key}.npz"
     judged = sorted(set(tc.qrels["qid"].astype(str)))
     if not path.is_file():
@@ -290,12 +290,13 @@ def nested(data: RankingDataset, G: np.ndarray, grid_names: list[str], info: dic
 def run_collection(label: str, source: Path, folder: str, cache: Path, neural: bool, quick: bool) -> dict:
     """One collection's results (read from the folder ``source``, cached under ``cache/folder``), from its cache file
     when present."""
+    from features import Analyzer
     from ltr.io import atomic_write
 
     key = digest({"features": FEATURES.read_text(encoding="utf-8"), "neural": NEURAL if neural else None,
                   "candidates": [c.__dict__ for c in candidates(neural)], "grid": [GRID_K1, GRID_B],
                   "depth": DEPTH, "folds": [OUTER, INNER, SEED], "targets": TARGETS, "metrics": METRICS,
-                  "quick": quick, "first_stage": FIRST_STAGE})
+                  "quick": quick, "first_stage": FIRST_STAGE, "analyzer": Analyzer.terrier().to_dict()})
     path = cache / folder / f"result-{key}.json"
     if path.is_file():
         progress(f"{label}: results from {path}")
