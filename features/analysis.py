@@ -9,8 +9,9 @@ implementation and the PorterStemmer of Lucene and Terrier: the published algori
 
 Presets:
 
-- ``Analyzer()``: Unicode word tokens (``\\w+``), lowercase, Lucene's 33 English stopwords, Porter stemming: the
-  analysis of Anserini's default ``EnglishAnalyzer``-style indexes.
+- ``Analyzer()``: Unicode word tokens (``\\w+``, with the combining marks that follow a letter: see
+  ``keep_marks``), lowercase, Lucene's 33 English stopwords, Porter stemming: the analysis of Anserini's default
+  ``EnglishAnalyzer``-style indexes.
 - ``Analyzer.terrier()``: Terrier's default ``EnglishTokeniser`` + ``Stopwords,PorterStemmer`` pipeline (ASCII
   letters and digits only, tokens over 20 characters, with more than 4 digits or with more than 3 identical
   characters in a row dropped; Terrier's 733-word stopword list).
@@ -18,6 +19,7 @@ Presets:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import unicodedata
@@ -28,6 +30,22 @@ from pathlib import Path
 from typing import Any
 
 __all__ = ["Analyzer", "STOPWORD_LISTS", "load_stopwords"]
+
+@functools.lru_cache(maxsize=1)
+def _mark_class() -> str:
+    """The combining marks (categories Mn, Mc, Me) as a regular-expression character class body of ranges (built
+    once per process, on first use: about 0.1 s)."""
+    import sys
+
+    ranges: list[list[int]] = []
+    for c in range(sys.maxunicode + 1):
+        if unicodedata.category(chr(c)) in ("Mn", "Mc", "Me"):
+            if ranges and ranges[-1][1] == c - 1:
+                ranges[-1][1] = c
+            else:
+                ranges.append([c, c])
+    return "".join(f"\\U{a:08x}" if a == b else f"\\U{a:08x}-\\U{b:08x}" for a, b in ranges)
+
 
 #: Named stopword lists shipped in ``features/data`` (``stopwords_<name>.txt``).
 STOPWORD_LISTS = ("lucene", "terrier")
@@ -82,6 +100,12 @@ class Analyzer:
     min_stem_length : int, default=3
         Tokens shorter than this are indexed unstemmed (module docstring). Settings saved without it (before it
         existed) load as 1: every token stemmed, as they were indexed.
+    keep_marks : bool, default=True
+        Combining marks (Unicode categories Mn, Mc, Me) continue a token, as Unicode's word boundaries (UAX #29,
+        Lucene's StandardTokenizer) keep them: ``\\w`` alone splits Devanagari, Bengali or Thai words at every vowel
+        sign (``हिन्दी`` into three letters) and ``İ`` lowercased (``i`` and a combining dot) off its word.
+        Settings saved without it load as False, as they were indexed; ``Analyzer.terrier()`` sets it False
+        (Terrier's tokeniser keeps ASCII letters and digits only).
 
     Examples
     --------
@@ -101,11 +125,13 @@ class Analyzer:
     max_digits: int = -1
     max_repeat: int = -1
     min_stem_length: int = 3
+    keep_marks: bool = True
     _stopset: frozenset[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         try:
-            pattern = re.compile(self.token_pattern)
+            pattern = re.compile(f"(?:{self.token_pattern}|[{_mark_class()}])+" if self.keep_marks
+                                 else self.token_pattern)
         except re.error as e:
             raise ValueError(f"token_pattern {self.token_pattern!r} is not a valid regular expression: {e}") from None
         if self.normalize not in (None, "NFC", "NFKC", "NFD", "NFKD"):
@@ -135,7 +161,7 @@ class Analyzer:
     def terrier(cls) -> Analyzer:
         """Terrier 5's default indexing pipeline (see the module docstring)."""
         return cls(token_pattern=r"[A-Za-z0-9]+", stopwords="terrier", stemmer="porter", max_length=20,
-                   max_digits=4, max_repeat=3)
+                   max_digits=4, max_repeat=3, keep_marks=False)
 
     # -- analysis ----------------------------------------------------------------------------------------------------
     def term(self, token: str) -> str | None:
@@ -206,8 +232,9 @@ class Analyzer:
         else:
             d["stopwords"] = tuple(words) if words else None
         d.setdefault("min_stem_length", 1)  # saved before the setting existed: every token was stemmed
+        d.setdefault("keep_marks", False)  # likewise: marks split tokens
         known = {"token_pattern", "lowercase", "normalize", "stopwords", "stemmer", "min_length", "max_length",
-                 "max_digits", "max_repeat", "min_stem_length"}
+                 "max_digits", "max_repeat", "min_stem_length", "keep_marks"}
         unknown = set(d) - known
         if unknown:
             raise ValueError(f"analyzer settings: unknown key(s) {sorted(unknown)}")

@@ -35,10 +35,24 @@ def test_tokens_of_one_or_two_characters_are_not_stemmed():
     assert Analyzer(min_stem_length=4).analyze("gas flows") == ["gas", "flow"]
 
 
-def test_settings_saved_before_min_stem_length_load_as_they_were_indexed():
+def test_settings_saved_before_min_stem_length_and_keep_marks_load_as_they_were_indexed():
     old = Analyzer().to_dict()
-    del old["min_stem_length"]
-    assert Analyzer.from_dict(old) == Analyzer(min_stem_length=1)
+    del old["min_stem_length"], old["keep_marks"]
+    assert Analyzer.from_dict(old) == Analyzer(min_stem_length=1, keep_marks=False)
+
+
+def test_combining_marks_stay_in_their_word():
+    """Devanagari's vowel signs and viramas (Mc, Mn), Thai's vowels, a decomposed accent, the dot of a lowercased
+    İ: ``\\w`` alone cut each word at them; Unicode's word boundaries (UAX #29) keep them."""
+    plain = Analyzer(stemmer=None, stopwords=None)
+    text = "हिन्दी भाषा ภาษาไทย cafe\u0301 İstanbul naïve"
+    assert plain.analyze(text) == ["हिन्दी", "भाषा", "ภาษาไทย", "cafe\u0301", "i\u0307stanbul", "naïve"]
+    split = Analyzer(stemmer=None, stopwords=None, keep_marks=False)
+    assert split.analyze("हिन्दी") == ["ह", "न", "द"]
+    assert split.analyze("cafe\u0301 İstanbul") == ["cafe", "i", "stanbul"]
+    assert Analyzer.terrier().analyze("हिन्दी café") == ["caf"]  # Terrier's tokeniser: ASCII only
+    assert Analyzer(stemmer=None, stopwords=None, token_pattern=r"[a-z]+").analyze("cafe\u0301s ok") == [
+        "cafe\u0301s", "ok"]
 
 
 def test_stopword_lists_ship_as_data_files():
