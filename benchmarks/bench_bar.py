@@ -33,8 +33,9 @@ Set-up, the same for every system and collection:
   tuned BM25, per collection and bar metric, Holm-corrected over every test in the table.
 
 Resumable: features (``<cache>/<collection>/features-*.npz``) and each collection's results
-(``<cache>/<collection>/result-*.json``, keyed by every setting above and the analysis) are written once, atomically; a rerun computes
-only what is missing and writes the fragment ``benchmarks/results/bench_bar.md`` from all of them.
+(``<cache>/<collection>/result-*.json``, keyed by every setting above and the analysis) are written once,
+atomically; a rerun computes only what is missing and writes the fragment ``benchmarks/results/bench_bar.md`` from
+all of them.
 """
 
 from __future__ import annotations
