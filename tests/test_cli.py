@@ -183,3 +183,40 @@ def test_lambdamart_on_order_labels_names_the_listwise_way_out(tmp_path, capsys,
     # the listwise way out trains, and is evaluated with linear gains
     assert main(["train", str(data), "--valid", str(data), "--rounds", "2", "--objective", "listnet", "--kernel",
                  "numba", "--gain", "linear", "--metrics", "ndcg@10"]) == 0
+
+
+def test_an_output_that_is_an_input_is_refused_before_any_work(files, tmp_path, capsys):
+    """One slip in --out must not replace the training data, the test data or the model: each command refuses an
+    output that is one of its inputs (however spelt: a relative path, a hard link, a file in a fold folder)."""
+    import os
+    import shutil
+
+    data = tmp_path / "train.txt"
+    shutil.copy(files["train"], data)
+    model = tmp_path / "m.txt"
+    assert main(["train", str(data), "--rounds", "2", "--out", str(model), "--quiet"]) == 0
+    capsys.readouterr()
+    os.link(data, tmp_path / "same.txt")
+    folds = tmp_path / "folds"
+    for k in range(1, 6):
+        (folds / f"Fold{k}").mkdir(parents=True)
+        for part in ("train", "vali", "test"):
+            shutil.copy(files["valid"], folds / f"Fold{k}" / f"{part}.txt")
+    kept = {p: p.read_bytes() for p in (data, model, folds / "Fold1" / "test.txt")}
+    cases = [
+        (["train", str(data), "--out", str(data)], f"{data}: is also an input of this command ({data})"),
+        (["train", str(data), "--test", str(files["test"]), "--out", str(tmp_path / "same.txt")],
+         "same.txt: is also an input of this command"),
+        (["predict", str(model), str(data), "--out", str(data)], "is also an input of this command"),
+        (["predict", str(model), str(data), "--out", str(tmp_path / "." / "m.txt")], f"({model})"),
+        (["cv", str(folds), "--out", str(tmp_path / "cv.json"), "--run-out", str(folds / "Fold1" / "test.txt")],
+         f"is also an input of this command ({folds}: Fold1/test.txt)"),
+        (["cv", str(folds), "--out", str(tmp_path / "cv.json"), "--run-out", str(tmp_path / "cv.json")],
+         "given for two outputs"),
+    ]
+    for argv, says in cases:
+        assert main(argv) == 2, argv
+        err = capsys.readouterr().err
+        assert says in err and ("give the output another name" in err or "give each its own name" in err), err
+    assert {p: p.read_bytes() for p in kept} == kept
+    assert not (tmp_path / "cv.json").exists()

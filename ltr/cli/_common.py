@@ -194,14 +194,52 @@ def emit(args, header: Sequence[str], rows: Sequence[Sequence], obj: Any, *, foo
             print(footer)
 
 
-def check_outputs(*paths: str | os.PathLike | None) -> None:
-    """Check output paths before the work starts: create missing parent folders, refuse folders and unwritable
-    places (so that a long job never ends by failing to write its result)."""
+def check_outputs(*paths: str | os.PathLike | None, inputs: Sequence[str | os.PathLike | None] = ()) -> None:
+    """Check output paths before the work starts: refuse an output that is one of the command's ``inputs`` (a file,
+    or any file under a folder given as input: ``--out`` naming the training data would replace it), folders and
+    unwritable places; create missing parent folders (so that a long job never ends by failing to write its
+    result)."""
     from ltr.io.outputs import check_output_path
 
-    for p in paths:
-        if p is not None and str(p) != "-":
-            check_output_path(p)
+    outputs = [p for p in paths if p is not None and str(p) != "-"]
+    read = _input_files(inputs) if outputs else {}
+    written: dict = {}
+    for p in outputs:
+        key = _file_key(p)
+        if key in read:
+            raise UsageError(f"{p}: is also an input of this command ({read[key]}); writing it would replace it: "
+                             "give the output another name")
+        if key in written:
+            raise UsageError(f"{p}: given for two outputs ({written[key]} and {p}): give each its own name")
+        written[key] = str(p)
+        check_output_path(p)
+
+
+def _file_key(path: str | os.PathLike) -> tuple[int, int] | str | None:
+    """What identifies a file: its device and inode when it exists (hard links and other spellings alike), else the
+    resolved path; None for '-'."""
+    if str(path) == "-":
+        return None
+    try:
+        st = os.stat(path)
+        return (st.st_dev, st.st_ino)
+    except OSError:
+        return str(Path(path).resolve())
+
+
+def _input_files(inputs: Sequence[str | os.PathLike | None]) -> dict:
+    """``file key -> the input as given`` for the inputs, the files under a folder input included."""
+    out: dict = {}
+    for given in inputs:
+        if given is None or str(given) == "-":
+            continue
+        p = Path(given)
+        files = [f for f in p.rglob("*") if f.is_file()] if p.is_dir() else [p]
+        for f in files:
+            key = _file_key(f)
+            if key is not None:
+                out.setdefault(key, str(given) if f == p else f"{given}: {f.relative_to(p)}")
+    return out
 
 
 # -- shared options -----------------------------------------------------------------------------------------------

@@ -139,7 +139,7 @@ def run(args: argparse.Namespace) -> int:
     if args.out:
         from ltr.cli._common import check_outputs
 
-        check_outputs(args.out)
+        check_outputs(args.out, inputs=[*args.systems, args.qrels])
     queries = "intersection" if args.intersection else "same"
     loaded: list = []
     for path in args.systems:

@@ -133,7 +133,7 @@ def run(args: argparse.Namespace) -> int:
         feature_names = dataset_names(args, n_features) if n_features is not None else None
     model = make_ranker(args, has_valid=_has_vali(args, folds))
     model._check_params()
-    check_outputs(args.out, args.run_out)
+    check_outputs(args.out, args.run_out, inputs=[args.data, args.root, getattr(args, "config", None)])
     if args.save_dir:
         Path(args.save_dir).mkdir(parents=True, exist_ok=True)
     features = None

@@ -61,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
 
     if args.feature_set_out is not None and args.feature_set_out == args.out != "-":
         raise UsageError("--feature-set-out must differ from --out")
-    check_outputs(args.out, args.feature_set_out)
+    check_outputs(args.out, args.feature_set_out, inputs=[args.model, str(args.model) + ".meta.json"])
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", PlainModelWarning)
         model = load_model(args.model)

@@ -88,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError("--fit-weights prints its weights on standard output: give --out a file")
     elif args.qrels or args.report:
         raise UsageError("--qrels and --report go with --fit-weights")
-    check_outputs(args.out, args.report)
+    check_outputs(args.out, args.report, inputs=[*args.runs, args.qrels])
     norm = getattr(args, "norm", None)
     if not args.fit_weights:
         fused = fuse(args.runs, method=args.method, norm=norm, weights=weights, k=args.k, depth=args.depth,

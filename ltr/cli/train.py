@@ -115,7 +115,7 @@ def run_train(args: argparse.Namespace) -> int:
         raise UsageError("--out -: a model is two files (the model and MODEL.meta.json); give a path")
     model = make_ranker(args, has_valid=args.valid is not None)
     model._check_params()  # refuse bad parameters before reading data
-    check_outputs(args.out)
+    check_outputs(args.out, inputs=[args.train, args.valid, args.test, getattr(args, "config", None)])
     _compile_notice(args, model)
     if not args.quiet:
         model.set_params(verbose=1)
@@ -167,7 +167,7 @@ def run_predict(args: argparse.Namespace) -> int:
     from ltr.io.qidmap import find_qid_map
     from ltr.rankers import PlainModelWarning, load_model
 
-    check_outputs(args.out)
+    check_outputs(args.out, inputs=[args.model, f"{args.model}.meta.json", args.data])
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", PlainModelWarning)
         model = load_model(args.model)

@@ -84,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--space {args.space}: no such file")
     model = make_ranker(args, has_valid=False)
     storage = args.storage or (f"{args.out}.optuna.db" if args.out else None)
-    check_outputs(args.out, storage)
+    check_outputs(args.out, storage, inputs=[args.data, args.space, getattr(args, "config", None)])
     result = tune(args.data, estimator=model, space=args.space, n_trials=args.trials, metric=target,
                   metrics=names, outer_folds=args.outer_folds, inner_folds=args.inner_folds,
                   random_state=args.split_seed, storage=storage, gain=args.gain or "exp2",
