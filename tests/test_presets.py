@@ -201,7 +201,19 @@ def test_below_twice_its_leaf_size_in_rows_the_preset_keeps_the_standard_leaf_si
     assert "min_child_samples" not in model.preset_params_ and model.preset_params_["num_leaves"] == 15
     assert model.booster_.params["min_data_in_leaf"] == 20
     assert np.unique(model.predict(tiny)).size > 1  # the trees split: not a constant model
-    assert apply_preset(Ranker(preset="small"), 20, 200)[1]["min_child_samples"] == 100  # 200 rows: 100 fits
+
+
+@pytest.mark.parametrize("n_queries", [50, 60, 100])
+def test_the_preset_leaf_size_leaves_every_bag_room_to_split(n_queries):
+    """Bagging by query at subsample 0.8 grows each tree on about 80 % of the rows: 200 rows (Istella-S or Yahoo
+    samples) left bags below the 200 rows a split of 100-row leaves needs, and LightGBM stopped at its first tree
+    (a constant model) or part-way (240 rows: 129 of 300 rounds)."""
+    data = make_ranking(n_queries, (4, 4), 5, random_state=3)  # 200, 240 and 400 rows
+    effective, applied = apply_preset(Ranker(preset="small"), n_queries, data.n_rows)
+    assert ("min_child_samples" in applied) == (0.8 * data.n_rows >= 300)
+    model = Ranker(preset="small", n_estimators=300, n_jobs=1).fit(data)
+    assert model.booster_.num_trees() == 300  # every round trained: no bag without a split
+    assert np.unique(model.predict(data)).size > 1
 
 
 def test_a_custom_objective_with_nothing_to_split_says_so_in_one_line(tmp_path, capsys):

@@ -85,7 +85,8 @@ def train_and_report(train, valid, test, model, names: list[str], conventions: d
     t0 = time.perf_counter()
     kw = {"eval_set": [valid], "eval_names": ["valid"]} if valid is not None else {}
     model.fit(train, log_period=log_every, **kw)
-    result = {"seconds": time.perf_counter() - t0, "rounds": model.best_iteration_, "threads": model.n_threads_}
+    result = {"seconds": time.perf_counter() - t0, "rounds": model.best_iteration_,
+              "rounds_run": getattr(model, "n_rounds_", model.best_iteration_), "threads": model.n_threads_}
     sets = (("valid", valid), ("test", test)) if valid is not None or test is not None else (("train", train),)
     result["queries"] = {}
     for name, d in sets:
@@ -146,8 +147,15 @@ def run_train(args: argparse.Namespace) -> int:
     described = describe_conventions(convention=args.convention, gain=args.gain, no_relevant=args.no_relevant,
                                      max_grade=args.max_grade)
     footer = f"{described}; queries averaged: {counts}"
-    done = f"trained {result['rounds']} rounds in {result['seconds']:.2f} s on {result['threads']} thread(s)" + (
-        f"; saved {args.out}" if args.out else "")
+    ran = result["rounds_run"]
+    kept = f" (ran {ran}, kept the best)" if ran > result["rounds"] else ""
+    done = (f"trained {result['rounds']} rounds{kept} in {result['seconds']:.2f} s on {result['threads']} "
+            f"thread(s)" + (f"; saved {args.out}" if args.out else ""))
+    asked = getattr(model, "n_estimators", None)
+    if getattr(model, "engine", None) == "lightgbm" and asked is not None and ran < asked and ran == result["rounds"]:
+        leaf = (applied or {}).get("min_child_samples", getattr(model, "min_child_samples", None))
+        note(args, f"note: LightGBM stopped after {ran} of {asked} rounds: no leaf was left that it could split "
+                   f"(each side of a split needs min_child_samples={leaf} rows; lower it with --min-child-samples)")
     if args.format == "json":
         result["conventions"] = footer
         emit(args, [], [], result)

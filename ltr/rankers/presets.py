@@ -101,8 +101,10 @@ def apply_preset(est, n_queries: int | None, n_rows: int | None = None) -> tuple
     are at their defaults and not named in ``est.preset_keep``, and the values the preset set (empty when no preset
     applies). ``est`` is not changed.
 
-    On fewer than twice the preset's rows per leaf (``n_rows`` training rows), no tree could split at all (LightGBM
-    would train constant trees, or fail with a custom objective): the leaf size stays at the ranker's own default.
+    When the rows a tree is grown on (``n_rows`` training rows, times the subsample of the bagging the preset turns
+    on) are fewer than three times the preset's rows per leaf, some tree could not split at all (a split needs
+    twice as many, and the bags, drawn by query, vary in size): LightGBM would stop training there, leaving a
+    constant or truncated model, or fail with a custom objective. The leaf size then stays at the ranker's default.
     """
     name = resolve_preset(getattr(est, "preset", None), n_queries)
     if name is None:
@@ -117,8 +119,10 @@ def apply_preset(est, n_queries: int | None, n_rows: int | None = None) -> tuple
             effective.engine_params = merged
             applied[key] = {k: v for k, v in value.items() if k not in (est.engine_params or {})}
         elif key not in keep and getattr(est, key) == defaults[key]:
-            if key == "min_child_samples" and n_rows is not None and 2 * value > n_rows:
-                continue  # no split possible: the ranker's own default stays
             setattr(effective, key, value)
             applied[key] = value
+    leaf = applied.get("min_child_samples")
+    if leaf is not None and n_rows is not None and 3 * leaf > (effective.subsample or 1.0) * n_rows:
+        effective.min_child_samples = est.min_child_samples  # no split possible in some bags: the default stays
+        del applied["min_child_samples"]
     return effective, applied

@@ -243,6 +243,9 @@ class Ranker(BaseEstimator):
     booster_ : the engine's booster
     best_iteration_ : int
         Rounds used by ``predict`` (the best round under early stopping, else all).
+    n_rounds_ : int
+        Rounds the engine ran: past the best one under early stopping; fewer than ``n_estimators`` when LightGBM
+        found no leaf left to split (a fitted model, not a loaded one).
     evals_result_ : dict
         ``{"valid_0": {"ndcg@10": [per round ...]}}`` (keys from ``eval_names`` when given).
     fit_seconds_ : float
@@ -520,6 +523,7 @@ class Ranker(BaseEstimator):
         self.fit_seconds_ = time.perf_counter() - t0
         self.booster_ = booster
         self.best_iteration_ = int(best)
+        self.n_rounds_ = _rounds_run(booster, best)
         self.evals_result_ = record
         if self.verbose >= 2:
             for name, per in record.items():
@@ -739,3 +743,13 @@ def _engine_error(model: Ranker, e: Exception) -> Exception:
             cli_fix=f"for labels that encode an order (MQ2007/8-list) train a listwise objective (--objective "
                     f"listnet --kernel numba), or pass {flag_fix}")
     return ValueError(f"{model.engine} refused the training parameters or data: {text}")
+
+
+def _rounds_run(booster, best) -> int:
+    """The boosting rounds the engine ran (more than the best iteration after early stopping; fewer than asked when
+    LightGBM found nothing left to split)."""
+    for name in ("current_iteration", "num_boosted_rounds"):  # LightGBM, XGBoost
+        rounds = getattr(booster, name, None)
+        if callable(rounds):
+            return int(rounds())
+    return int(best)
