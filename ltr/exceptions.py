@@ -24,6 +24,10 @@ __all__ = [
 ]
 
 
+#: Characters of an offending token shown in a message (a whole line of a wrong file can be megabytes).
+_TOKEN_SHOWN = 80
+
+
 class FileFormatError(ValueError):
     """A file could not be parsed; the message starts with ``path:line:`` and names the offending token.
 
@@ -77,7 +81,9 @@ class FileFormatError(ValueError):
         elif self.line is not None:
             where = f"line {self.line}: "
         at = f" at byte offset {self.offset}" if self.offset is not None else ""
-        tok = f" (token {self.token!r})" if self.token is not None else ""
+        shown = self.token if self.token is None or len(self.token) <= _TOKEN_SHOWN else \
+            self.token[:_TOKEN_SHOWN] + "..."
+        tok = f" (token {shown!r})" if shown is not None else ""
         tail = ""
         if self.fix:
             words = [_option(k).cli(v) if cli else _option(k).python(v) for k, v in self.fix.items()]

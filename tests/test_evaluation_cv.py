@@ -56,6 +56,17 @@ def test_letor_folds_finds_plain_and_gzip_files_in_fold_order(fold_dir):
     assert folds[0].train.name == "train.txt.gz" and folds[0].vali.name == "vali.txt"
 
 
+def test_letor_3_names_its_parts_trainingset_validationset_testset(tmp_path):
+    """LETOR 3.0 (OHSUMED, the Gov sets TD2003/TD2004/HP/NP) ships FoldK/{trainingset,validationset,testset}.txt."""
+    for i in (1, 2):
+        (tmp_path / f"Fold{i}").mkdir()
+        for part in ("trainingset", "validationset", "testset"):
+            write_letor(tmp_path / f"Fold{i}" / f"{part}.txt", make_ranking(6, (3, 5), 4, random_state=i))
+    folds = letor_folds(tmp_path)
+    assert [(f.train.name, f.vali.name, f.test.name) for f in folds] == [
+        ("trainingset.txt", "validationset.txt", "testset.txt")] * 2
+
+
 def test_a_fold_directory_with_missing_files_names_every_missing_file(tmp_path):
     for i in (1, 2):
         (tmp_path / f"Fold{i}").mkdir()

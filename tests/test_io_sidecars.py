@@ -233,3 +233,51 @@ def test_fix_rendering_rules():
     assert READER_OPTIONS["weight_file"].cli(None) == "--no-weight-file"
     r = e.recast(LetorFormatError)
     assert isinstance(r, LetorFormatError) and str(r) == str(e) and r.fix == e.fix
+
+
+def test_bzip2_xz_and_utf16_files_are_recognised_by_their_first_bytes(tmp_path):
+    """Python reads bzip2 and xz as well as gzip: every reader takes them, whatever the name; UTF-16 text (as
+    Windows tools save it) is named instead of failing on its first byte as a label."""
+    import bz2
+    import lzma
+
+    from ltr.io import read_qrels, read_run
+
+    d = make_ranking(4, (3, 5), 3, random_state=0)
+    plain = write_letor(tmp_path / "d.txt", d).read_bytes()
+    for name, pack in (("d.bz2", bz2.compress), ("d.xz", lzma.compress), ("d_noext", bz2.compress)):
+        (tmp_path / name).write_bytes(pack(plain))
+        assert read_letor(tmp_path / name).equals(read_letor(tmp_path / "d.txt")), name
+    (tmp_path / "r.run").write_bytes(lzma.compress(b"1 Q0 a 1 2 t\n"))
+    (tmp_path / "q").write_bytes(bz2.compress(b"1 0 a 1\n"))
+    assert read_run(tmp_path / "r.run").docno.tolist() == ["a"] and read_qrels(tmp_path / "q").rel.tolist() == [1]
+    (tmp_path / "u16.txt").write_bytes(plain.decode().encode("utf-16"))
+    with pytest.raises(LetorFormatError, match=r"u16.txt:1: UTF-16 text: convert it to UTF-8"):
+        read_letor(tmp_path / "u16.txt")
+    (tmp_path / "u16.run").write_bytes("1 Q0 a 1 2 t\n".encode("utf-16"))
+    with pytest.raises(FileFormatError, match=r"u16.run:1: UTF-16 text"):
+        read_run(tmp_path / "u16.run")
+    (tmp_path / "bad.bz2").write_bytes(bz2.compress(plain)[:30])
+    with pytest.raises(LetorFormatError, match="not a valid compressed stream"):
+        read_letor(tmp_path / "bad.bz2")
+
+
+def test_sidecars_with_a_byte_order_mark_read_as_the_data_files_do(tmp_path):
+    d = make_ranking(3, (2, 2), 2, random_state=0)
+    text = write_letor(tmp_path / "x.txt", d).read_text()
+    (tmp_path / "plain.txt").write_text("\n".join(" ".join(t for t in line.split() if not t.startswith("qid:"))
+                                                   for line in text.splitlines() if not line.startswith("#")) + "\n")
+    (tmp_path / "plain.txt.query").write_bytes(b"\xef\xbb\xbf2\n2\n2\n")
+    (tmp_path / "plain.txt.weight").write_bytes(b"\xef\xbb\xbf" + b"1.5\n" * 6)
+    got = read_letor(tmp_path / "plain.txt")
+    assert got.group_ptr.tolist() == [0, 2, 4, 6] and got.weight.tolist() == [1.5] * 6
+
+
+def test_a_long_offending_token_is_cut_in_the_message(tmp_path):
+    """A model file passed as a run: its one line is the token; the message shows 80 characters of it."""
+    from ltr.io import read_run
+
+    (tmp_path / "model.json").write_text('{"learner": ' + '"x" ' * 100_000 + "}\n")
+    with pytest.raises(FileFormatError) as e:
+        read_run(tmp_path / "model.json")
+    assert len(str(e.value)) < 300 and e.value.token.startswith('{"learner"') and "...')" in str(e.value)

@@ -47,8 +47,12 @@ class Fold:
     test: RankingDataset | Path
 
 
+#: Other spellings of each part: LETOR 3.0's trainingset / validationset / testset.txt (OHSUMED, the Gov sets).
+_SPELLINGS = {"train": ["trainingset"], "vali": ["valid", "validation", "validationset"], "test": ["testset"]}
+
+
 def _find_part(folder: Path, part: str) -> Path | None:
-    names = [part] + (["valid", "validation"] if part == "vali" else [])
+    names = [part, *_SPELLINGS[part]]
     for stem in names:
         for ext in (".txt", ".txt.gz"):
             p = folder / f"{stem}{ext}"
@@ -60,7 +64,8 @@ def _find_part(folder: Path, part: str) -> Path | None:
 def letor_folds(root: str | os.PathLike) -> list[Fold]:
     """The folds of a LETOR directory ``ROOT/Fold1..FoldK/{train,vali,test}.txt[.gz]``.
 
-    ``vali`` may also be spelled ``valid`` or ``validation``; it may be absent from every fold (then nothing stops
+    ``vali`` may also be spelled ``valid`` or ``validation``, and LETOR 3.0's names ``trainingset``,
+    ``validationset`` and ``testset`` are read too; ``vali`` may be absent from every fold (then nothing stops
     early), but not from some folds only. Files are read later, by :func:`cross_validate`.
 
     Raises

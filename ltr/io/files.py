@@ -1,23 +1,25 @@
-"""Opening input files: gzip recognised by its magic bytes, UTF-8 text with errors that name the place.
+"""Opening input files: gzip (and bzip2, xz) recognised by magic bytes, UTF-8 text with errors that name the place.
 
 Every reader of ltrkit (LETOR, TREC runs and qrels, score files, group sizes, the collections of
-:mod:`features`) goes through here, so compression is decided one way everywhere: **by the first two bytes**
-(``1f 8b``), never by the name. A gzip file named ``train.txt`` is decompressed; a file named ``x.gz`` that holds
-plain text is read as plain text (the content is the better witness, and a renamed or already decompressed file
-then still reads). Writers compress by the name instead (:func:`ltr.io.atomic_write`: a ``.gz`` path is gzip).
+:mod:`features`) goes through here, so compression is decided one way everywhere: **by the first bytes**
+(``1f 8b`` gzip, ``BZh`` bzip2, ``fd 37 7a 58 5a 00`` xz), never by the name. A gzip file named ``train.txt`` is
+decompressed; a file named ``x.gz`` that holds plain text is read as plain text (the content is the better witness,
+and a renamed or already decompressed file then still reads). UTF-16 text is named as such. Writers compress by the
+name instead (:func:`ltr.io.atomic_write`: a ``.gz`` path is gzip).
 """
 
 from __future__ import annotations
 
 import gzip
 import logging
+import lzma
 import os
 import zlib
 from typing import IO
 
 from ltr.exceptions import FileFormatError
 
-__all__ = ["GZIP_MAGIC", "is_gzip", "open_binary", "open_raw", "read_bytes", "read_text"]
+__all__ = ["GZIP_MAGIC", "compression", "is_gzip", "open_binary", "open_raw", "read_bytes", "read_text"]
 
 log = logging.getLogger(__name__)
 
@@ -67,12 +69,39 @@ def open_binary(path: str | os.PathLike, what: str = "file") -> IO[bytes]:
     """
     f = open_raw(path, what)
     try:
-        gz = f.peek(2)[:2] == GZIP_MAGIC  # type: ignore[attr-defined]
+        kind = compression(f.peek(6)[:6])  # type: ignore[attr-defined]
     except BaseException:
         f.close()
         raise
     # Opened once and peeked, not read: a pipe (/dev/stdin, <(...)) cannot be opened a second time.
-    return _GzipReader(f) if gz else f
+    if kind == "gzip":
+        return _GzipReader(f)
+    if kind is not None:
+        import bz2
+
+        return (bz2.BZ2File if kind == "bzip2" else lzma.LZMAFile)(f)  # type: ignore[return-value]
+    return f
+
+
+#: Leading bytes of the compressed formats read besides gzip (Python's standard library decompresses both).
+BZIP2_MAGIC, XZ_MAGIC = b"BZh", b"\xfd7zXZ\x00"
+
+
+def compression(head: bytes) -> str | None:
+    """``"gzip"``, ``"bzip2"``, ``"xz"`` or None, from a file's first bytes.
+
+    Examples
+    --------
+    >>> compression(b"\\x1f\\x8b\\x08"), compression(b"BZh91AY"), compression(b"1 qid:1")
+    ('gzip', 'bzip2', None)
+    """
+    if head[:2] == GZIP_MAGIC:
+        return "gzip"
+    if head[:3] == BZIP2_MAGIC and head[3:4].isdigit():
+        return "bzip2"
+    if head[:6] == XZ_MAGIC:
+        return "xz"
+    return None
 
 
 class _GzipReader(gzip.GzipFile):
@@ -96,8 +125,8 @@ def read_bytes(path: str | os.PathLike, *, error: type[FileFormatError] = FileFo
     with open_binary(path, what) as f:
         try:
             return f.read()
-        except (OSError, EOFError, zlib.error) as exc:  # gzip.BadGzipFile is an OSError
-            raise error(f"cannot read file: not a valid gzip stream ({exc})", str(path)) from None
+        except (OSError, EOFError, zlib.error, lzma.LZMAError) as exc:  # gzip.BadGzipFile is an OSError
+            raise error(f"cannot read file: not a valid compressed stream ({exc})", str(path)) from None
 
 
 def read_text(path: str | os.PathLike, *, errors: str = "strict",
@@ -127,6 +156,8 @@ def read_text(path: str | os.PathLike, *, errors: str = "strict",
     if errors not in ("strict", "replace"):
         raise ValueError(f"errors must be 'strict' or 'replace', got {errors!r}")
     raw = read_bytes(path, error=error, what=what)
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        raise error("UTF-16 text: convert it to UTF-8 (iconv -f UTF-16 -t UTF-8)", str(path), 1)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as e:

@@ -47,7 +47,7 @@ from ltr._dataset import RankingDataset
 from ltr.exceptions import LetorFormatError, LetorGroupError
 from ltr.groups import group_ptr_from_qid
 from ltr.io import _letor_parse as _k
-from ltr.io.files import GZIP_MAGIC, open_raw, read_bytes
+from ltr.io.files import GZIP_MAGIC, compression, open_raw, read_bytes
 from ltr.io.outputs import STDOUT, atomic_write
 from ltr.reader_options import Placeholder
 from ltr.threads import numba_threads
@@ -185,11 +185,19 @@ def read_letor(
     missing = float(missing)
     if sparse and missing != 0.0:
         raise ValueError(f"missing={missing!r} needs a dense result: sparse matrices store only the listed values")
-    # A pipe (/dev/stdin, <(...)) is read once, whole: the streaming path opens the file twice and seeks.
-    piped = path.exists() and not path.is_file() and not path.is_dir()
-    buf = np.frombuffer(bytearray(read_bytes(path, error=LetorFormatError, what="LETOR file")), np.uint8) \
-        if piped else None
-    gz = False if piped else _open_check(path)
+    # A pipe (/dev/stdin, <(...)) is read once, whole: the streaming path opens the file twice and seeks; so is a
+    # bzip2 or xz file (the streaming path reads plain and gzip files).
+    whole = path.exists() and not path.is_file() and not path.is_dir()
+    gz = False
+    if not whole:
+        head = _open_check(path)
+        gz, whole = head == "gzip", head in ("bzip2", "xz")
+    buf = None
+    if whole:
+        data = read_bytes(path, error=LetorFormatError, what="LETOR file")
+        if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+            raise LetorFormatError("UTF-16 text: convert it to UTF-8 (iconv -f UTF-16 -t UTF-8)", spath, 1)
+        buf = np.frombuffer(bytearray(data), np.uint8)
     qpath = _resolve_sidecar(path, query_file, QUERY_SUFFIXES, "query_file", read_query_file)
     sizes = read_query_file(qpath) if qpath is not None else None
     wpath = _resolve_sidecar(path, weight_file, WEIGHT_SUFFIXES, "weight_file", read_weight_file)
@@ -399,10 +407,14 @@ class _NoLines:
         raise _Reparse
 
 
-def _open_check(path: Path) -> bool:
-    """Check that ``path`` is a readable file (the messages of :func:`_read_bytes`); whether it is gzip."""
+def _open_check(path: Path) -> str | None:
+    """Check that ``path`` is a readable file (the messages of :func:`_read_bytes`); its compression (``"gzip"``,
+    ``"bzip2"``, ``"xz"`` or None); UTF-16 text is an error naming it."""
     with open_raw(path, "LETOR file") as f:
-        return f.read(2) == GZIP_MAGIC
+        head = f.read(6)
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        raise LetorFormatError("UTF-16 text: convert it to UTF-8 (iconv -f UTF-16 -t UTF-8)", str(path), 1)
+    return compression(head)
 
 
 def _last_newline(buf: NDArray[np.uint8], n: int) -> int:
@@ -886,6 +898,8 @@ def _sidecar_tokens(path: Path, what: str) -> Iterator[tuple[int, bytes]]:
         data = read_bytes(path, error=LetorFormatError)
     except FileNotFoundError:
         raise FileNotFoundError(f"{what} file not found: {path}") from None
+    if data.startswith(b"\xef\xbb\xbf"):  # a byte-order mark, as in the data files
+        data = data[3:]
     for lineno, raw in enumerate(data.split(b"\n"), 1):
         tok = raw.strip()
         if tok:
