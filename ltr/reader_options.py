@@ -124,8 +124,9 @@ READER_OPTIONS: Mapping[str, ReaderOption] = _options(
         "+-3.4028235e38", ("letor",), choices=("error", "clip"))),
     ("unjudged", ReaderOption(
         "unjudged", "--unjudged", "choice", "error",
-        "what to do with label -1 (unjudged documents, MQ2007/MQ2008-semi): raise, or drop those rows",
-        ("letor",), choices=("error", "drop"))),
+        "what to do with label -1 (unjudged documents, MQ2007/MQ2008-semi): raise, drop those rows, or keep them "
+        "(ltr predict keeps them unless told: a row to score needs no label)", ("letor",),
+        choices=("error", "drop", "keep"))),
     ("null", ReaderOption(
         "null", "--null", "choice", "error",
         "what to do with NULL feature values (LETOR's NULL versions, e.g. OHSUMED Feature-null): raise, or read "

@@ -177,7 +177,8 @@ def test_lambdamart_on_order_labels_names_the_listwise_way_out(tmp_path, capsys,
     rng = np.random.default_rng(0)
     data.write_text("".join(f"{lab} qid:{q} 1:{rng.random():.3f} 2:{rng.random():.3f}\n"
                             for q in range(1, 21) for lab in (0, 250, 25, 100)))
-    assert main(["train", str(data), "--rounds", "2", *argv]) == 1
+    # --metrics map: err@10 (a default metric) cannot score these labels, and that is refused before training
+    assert main(["train", str(data), "--rounds", "2", "--metrics", "map", *argv]) == 1
     err = capsys.readouterr().err
     assert err.strip().splitlines()[-1] == f"ltr train: error: {says}"
     # the listwise way out trains, and is evaluated with linear gains
@@ -219,4 +220,63 @@ def test_an_output_that_is_an_input_is_refused_before_any_work(files, tmp_path, 
         err = capsys.readouterr().err
         assert says in err and ("give the output another name" in err or "give each its own name" in err), err
     assert {p: p.read_bytes() for p in kept} == kept
+    assert not (tmp_path / "cv.json").exists()
+
+
+def test_predict_writes_scores_in_the_files_line_order_and_scores_unjudged_rows(files, tmp_path, capsys):
+    """--sort groups a query's scattered rows to train, but the score file pairs line i with DATA's line i (as its
+    help says and other tools assume); MQ2007/8-semi's label -1 rows are scored, not refused (no label is needed)."""
+    from ltr.io import read_scores
+
+    model = tmp_path / "m.txt"
+    assert main(["train", str(files["train"]), "--rounds", "3", "--out", str(model), "--quiet"]) == 0
+    lines = [line for line in files["test"].read_text().splitlines() if not line.startswith("#")]
+    first_two = [i for i, line in enumerate(lines) if line.split()[1] in ("qid:1", "qid:2")]
+    interleaved = [lines[i] for i in first_two[::2]] + [lines[i] for i in first_two[1::2]] + lines[len(first_two):]
+    (tmp_path / "mixed.txt").write_text("\n".join(interleaved) + "\n")
+    (tmp_path / "semi.txt").write_text("\n".join("-1" + line[line.index(" "):] if i % 3 == 0 else line
+                                                 for i, line in enumerate(lines)) + "\n")
+    assert main(["predict", str(model), str(tmp_path / "mixed.txt"), "--out", str(tmp_path / "s")]) == 1
+    assert "are not contiguous" in capsys.readouterr().err  # the rows are scattered: --sort is needed
+    want = {}
+    for i, line in enumerate(interleaved):  # each line scored alone: its own score, wherever it sits
+        (tmp_path / "one.txt").write_text(line + "\n")
+        assert main(["predict", str(model), str(tmp_path / "one.txt"), "--out", str(tmp_path / "one.s")]) == 0
+        want[i] = read_scores(tmp_path / "one.s", n_rows=1)[0]
+        if i == 12:
+            break
+    assert main(["predict", str(model), str(tmp_path / "mixed.txt"), "--sort", "--out", str(tmp_path / "s")]) == 0
+    got = read_scores(tmp_path / "s", n_rows=len(interleaved))
+    assert [got[i] for i in want] == list(want.values())
+    assert main(["predict", str(model), str(tmp_path / "semi.txt"), "--out", str(tmp_path / "semi.s")]) == 0
+    semi = read_scores(tmp_path / "semi.s", n_rows=len(lines))
+    assert main(["predict", str(model), str(files["test"]), "--out", str(tmp_path / "all.s")]) == 0
+    assert semi.tolist() == read_scores(tmp_path / "all.s", n_rows=len(lines)).tolist()  # labels do not matter
+    capsys.readouterr()
+    assert main(["predict", str(model), str(tmp_path / "semi.txt"), "--unjudged", "drop", "--out",
+                 str(tmp_path / "kept.s")]) == 0
+    assert f"{(len(lines) + 2) // 3} of {len(lines)} rows were dropped (--unjudged drop)" in capsys.readouterr().err
+    kept = read_scores(tmp_path / "kept.s", n_rows=len(lines) - (len(lines) + 2) // 3)
+    assert kept.tolist() == [v for i, v in enumerate(semi.tolist()) if i % 3]
+
+
+def test_label_and_doc_id_problems_stop_a_command_before_it_trains(files, tmp_path, capsys):
+    """Labels beyond ERR's grade (err@10 is a default metric) and --run-out on data without document ids were found
+    after training, and the trained model or the whole cross-validation was thrown away."""
+    import time
+
+    d = make_ranking(40, (4, 8), 4, random_state=0)
+    graded = tmp_path / "graded.txt"
+    write_letor(graded, d.__class__(**{**{k: getattr(d, k) for k in ("X", "qid", "group_ptr")}, "y": d.y * 2}))
+    t0 = time.perf_counter()
+    assert main(["train", str(graded), "--rounds", "2000", "--preset", "none", "--out", str(tmp_path / "m.txt")]) == 1
+    assert time.perf_counter() - t0 < 30  # refused before 2,000 rounds
+    assert "ERR needs labels <= max_grade=4, got a label 8" in capsys.readouterr().err
+    assert not (tmp_path / "m.txt").exists()
+    plain = tmp_path / "plain.txt"
+    write_letor(plain, d)
+    assert "#" not in plain.read_text().splitlines()[-1]
+    assert main(["cv", str(plain), "--folds", "3", "--out", str(tmp_path / "cv.json"), "--run-out",
+                 str(tmp_path / "cv.run")]) == 2
+    assert f"--run-out needs document ids, and {plain} has none on its first row" in capsys.readouterr().err
     assert not (tmp_path / "cv.json").exists()

@@ -109,6 +109,25 @@ def _has_vali(args, folds) -> bool:
     return not args.no_vali
 
 
+def _check_doc_ids(data) -> None:
+    """``--run-out`` needs document ids: refuse, before any fold trains, data whose first row carries none (a
+    ``docid = X`` comment; LETOR files give every row one or none)."""
+    import re
+
+    from ltr.evaluation import letor_folds
+    from ltr.io.files import open_binary
+
+    path = Path(data)
+    if path.is_dir():
+        path = Path(letor_folds(path)[0].test)
+    with open_binary(path, "LETOR file") as f:
+        head = f.read(1 << 16).decode("utf-8", errors="replace")
+    first = next((line for line in head.splitlines() if line.strip() and not line.lstrip().startswith("#")), None)
+    if first is not None and not re.search(r"#.*\bdocid\s*[=:]\s*\S", first):
+        raise UsageError(f"--run-out needs document ids, and {path} has none on its first row ('#docid = ...' "
+                         "comments, as LETOR 4.0 and ltr features write them): leave --run-out out")
+
+
 def run(args: argparse.Namespace) -> int:
     from ltr.evaluation import cross_validate, stops_early
     from ltr.io import write_run
@@ -134,6 +153,8 @@ def run(args: argparse.Namespace) -> int:
     model = make_ranker(args, has_valid=_has_vali(args, folds))
     model._check_params()
     check_outputs(args.out, args.run_out, inputs=[args.data, args.root, getattr(args, "config", None)])
+    if args.run_out:
+        _check_doc_ids(folds[0].test if folds else args.data)
     if args.save_dir:
         Path(args.save_dir).mkdir(parents=True, exist_ok=True)
     features = None

@@ -82,12 +82,19 @@ def train_and_report(train, valid, test, model, names: list[str], conventions: d
     """Fit ``model`` on ``train`` (early stopping on ``valid`` alone) and evaluate on ``valid`` and ``test``
     (on ``train`` when neither is given, labelled as such)."""
     conventions = conventions or {}
+    sets = (("valid", valid), ("test", test)) if valid is not None or test is not None else (("train", train),)
+    for _, d in sets:  # labels the metrics cannot score (ERR's max_grade, the exp2 gain) fail now, not after training
+        if d is not None and not hasattr(d, "evaluate_model"):
+            import numpy as np
+
+            from ltr.metrics import evaluate
+
+            evaluate(d.y, np.zeros(d.y.shape[0]), group_ptr=d.group_ptr, metrics=names, **conventions)
     t0 = time.perf_counter()
     kw = {"eval_set": [valid], "eval_names": ["valid"]} if valid is not None else {}
     model.fit(train, log_period=log_every, **kw)
     result = {"seconds": time.perf_counter() - t0, "rounds": model.best_iteration_,
               "rounds_run": getattr(model, "n_rounds_", model.best_iteration_), "threads": model.n_threads_}
-    sets = (("valid", valid), ("test", test)) if valid is not None or test is not None else (("train", train),)
     result["queries"] = {}
     for name, d in sets:
         if d is not None:
@@ -171,7 +178,10 @@ def run_train(args: argparse.Namespace) -> int:
 
 
 def run_predict(args: argparse.Namespace) -> int:
+    import numpy as np
+
     from ltr.io import run_from_scores, write_run, write_scores
+    from ltr.io.letor import source_rows
     from ltr.io.qidmap import find_qid_map
     from ltr.rankers import PlainModelWarning, load_model
 
@@ -181,8 +191,21 @@ def run_predict(args: argparse.Namespace) -> int:
         model = load_model(args.model)
     for w in caught:
         note(args, f"note: {w.message}")
+    if getattr(args, "read_unjudged", "error") == "error":
+        args.read_unjudged = "keep"  # a row to score needs no label: MQ2007/8-semi's unjudged rows are scored too
     data = read_data(args, args.data, model.n_features_in_)
     scores = model.predict(data)
+    placed = source_rows(data)
+    if placed is not None and not args.run:  # rows sorted by query (--sort) or dropped (--unjudged drop)
+        rows, n = placed
+        if rows.size == n:  # back to DATA's line order, as the help promises
+            ordered = np.empty_like(scores)
+            ordered[rows] = scores
+            scores = ordered
+        else:
+            note(args, f"note: {n - rows.size} of {n} rows were dropped (--unjudged drop): the scores are those of the "
+                       "rows kept, in DATA's order; without --unjudged drop every row is scored")
+            scores = scores[np.argsort(rows, kind="stable")]
     if args.run:
         if data.doc_ids is None:
             raise ValueError(f"{args.data}: no document ids ('#docid = ...' comments), so no TREC run can be written")

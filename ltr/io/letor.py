@@ -52,8 +52,8 @@ from ltr.io.outputs import STDOUT, atomic_write
 from ltr.reader_options import Placeholder
 from ltr.threads import numba_threads
 
-__all__ = ["LetorGroupError", "read_letor", "read_query_file", "read_weight_file", "write_letor", "write_query_file",
-           "write_weight_file"]
+__all__ = ["LetorGroupError", "read_letor", "read_query_file", "read_weight_file", "source_rows", "write_letor",
+           "write_query_file", "write_weight_file"]
 
 QUERY_SUFFIXES = (".query", ".group")  # LightGBM, XGBoost: group sizes
 WEIGHT_SUFFIXES = (".weight",)  # LightGBM: one weight per row
@@ -131,8 +131,9 @@ def read_letor(
     overflow : {"error", "clip"}, default="error"
         What to do with values beyond the float32 range (Istella has ``1.79769313486e+308``): raise, or clip
         to ``+-3.4028235e38``.
-    unjudged : {"error", "drop"}, default="error"
-        What to do with label ``-1`` (unjudged documents in MQ2007/MQ2008-semi): raise, or drop those rows.
+    unjudged : {"error", "drop", "keep"}, default="error"
+        What to do with label ``-1`` (unjudged documents in MQ2007/MQ2008-semi): raise, drop those rows, or keep
+        them with their label -1 (to score them: the label of a row to predict does not matter).
     null : {"error", "nan"}, default="error"
         What to do with ``NULL`` feature values (LETOR's NULL versions, e.g. OHSUMED's ``Feature-null``: a value
         that could not be computed): raise, or read them as missing values (NaN, whatever ``nonfinite`` says).
@@ -174,7 +175,7 @@ def read_letor(
     spath = str(path)
     _check_choice("nonfinite", nonfinite, ("error", "allow"))
     _check_choice("overflow", overflow, ("error", "clip"))
-    _check_choice("unjudged", unjudged, ("error", "drop"))
+    _check_choice("unjudged", unjudged, ("error", "drop", "keep"))
     _check_choice("null", null, ("error", "nan"))
     if n_features is not None:
         if isinstance(n_features, bool) or not isinstance(n_features, (int, np.integer)):
@@ -212,7 +213,7 @@ def read_letor(
         options = dict(n_features=n_features, sizes=sizes, qpath=qpath, auto_query=auto_query, weight=weight,
                        wpath=wpath, sources=sources, missing=missing, sparse=sparse, sort=sort,
                        allow_nonfinite=nonfinite == "allow", clip=overflow == "clip", null_nan=null == "nan",
-                       drop_unjudged=unjudged == "drop", encoding=encoding)
+                       drop_unjudged=None if unjudged == "keep" else unjudged == "drop", encoding=encoding)
         if buf is not None:
             return _parse(buf, spath, **options)
         try:
@@ -333,7 +334,7 @@ def _finish(buf, spath, where, X, y, qid, comments, doc_ids, names, n_noqid, fir
     """
     n_rows = y.size
     # Labels -1: unjudged documents.
-    unj = np.flatnonzero(y == -1.0)
+    unj = np.flatnonzero(y == -1.0) if drop_unjudged is not None else np.empty(0, np.intp)  # None: keep them
     keep = None
     if unj.size:
         if not drop_unjudged:
@@ -363,9 +364,32 @@ def _finish(buf, spath, where, X, y, qid, comments, doc_ids, names, n_noqid, fir
         comments = comments[order] if comments is not None else None
         doc_ids = doc_ids[order] if doc_ids is not None else None
         weight = weight[order] if weight is not None else None
-    return RankingDataset(X=X, y=y, qid=qid, group_ptr=group_ptr, doc_ids=doc_ids, comments=comments,
+    data = RankingDataset(X=X, y=y, qid=qid, group_ptr=group_ptr, doc_ids=doc_ids, comments=comments,
                           feature_names=tuple(names) if names is not None else None, weight=weight,
                           sources=sources, feature_set=feature_set)
+    if order is not None or keep is not None:  # each row's place among the file's rows (see source_rows)
+        rows = np.flatnonzero(keep) if keep is not None else np.arange(n_rows)
+        object.__setattr__(data, "_source_rows", rows[order] if order is not None else rows)
+        object.__setattr__(data, "_source_n_rows", n_rows)
+    return data
+
+
+def source_rows(data: RankingDataset) -> tuple[NDArray[np.intp], int] | None:
+    """``(rows, n)``: the place of each of ``data``'s rows among the ``n`` rows of the LETOR file it was read from,
+    when :func:`read_letor` reordered (``sort=True``) or dropped (``unjudged="drop"``) rows; None when the rows are
+    the file's, in its order. Only the dataset ``read_letor`` returned carries it (not one derived from it).
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> p = os.path.join(tempfile.mkdtemp(), "d.txt")
+    >>> _ = open(p, "w").write("0 qid:2 1:0\\n1 qid:1 1:0\\n2 qid:2 1:0\\n")
+    >>> rows, n = source_rows(read_letor(p, sort=True))
+    >>> rows.tolist(), n
+    ([1, 0, 2], 3)
+    """
+    rows = getattr(data, "_source_rows", None)
+    return None if rows is None else (rows, int(data._source_n_rows))
 
 
 class _RowLines:
