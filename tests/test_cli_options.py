@@ -152,7 +152,7 @@ def test_engine_parameters_by_name_and_from_a_config_file(files, tmp_path, capsy
     meta = json.loads((tmp_path / "m.txt.meta.json").read_text())
     assert meta["params"]["engine_params"] == {"min_data_in_leaf": 2, "lambdarank_truncation_level": 5}
     capsys.readouterr()
-    assert main(["train", str(files["train"]), *FAST, "--param", "min_data_in_lef=2"]) == 1
+    assert main(["train", str(files["train"]), *FAST, "--param", "min_data_in_lef=2"]) == 2  # a usage error
     assert "did you mean 'min_data_in_leaf'" in capsys.readouterr().err
     config = tmp_path / "c.toml"
     config.write_text('rounds = 7\nlearning-rate = 0.2\n[params]\nlambdarank_truncation_level = 4\n')
@@ -201,14 +201,19 @@ def test_cv_refuses_an_output_folder_before_training(files, tmp_path, capsys):
 
 # -- one line for every user error ------------------------------------------------------------------------------------
 @pytest.mark.parametrize("argv, fragment", [
-    (["--learning-rate", "0"], "learning_rate must be a number > 0"),
-    (["--leaves", "1"], "num_leaves must be an integer >= 2"),
-    (["--subsample", "1.5"], "subsample must lie in (0, 1]"),
+    (["--learning-rate", "0"], "--learning-rate must be a number > 0, got 0.0"),
+    (["--leaves", "1"], "--leaves must be an integer >= 2"),
+    (["--subsample", "1.5"], "--subsample must lie in (0, 1], got 1.5"),
+    (["--rounds", "-5"], "--rounds must be an integer > 0, got -5"),
+    (["--engine", "linear", "--rounds", "5"], "--rounds 5 is a tree parameter: --engine linear does not use it "
+                                              "(its settings go in --param: gain,"),
 ])
-def test_bad_engine_parameters_are_one_line_before_training(files, capsys, argv, fragment):
-    assert main(["train", str(files["train"]), "--quiet", *argv]) == 1
+def test_bad_engine_parameters_are_one_line_before_training_naming_the_flag(files, capsys, argv, fragment):
+    """Usage errors (exit 2) in the command line's words, as --rounds abc is (it exited 1 with n_estimators)."""
+    assert main(["train", str(files["train"]), "--quiet", *argv]) == 2
     err = capsys.readouterr().err
     assert fragment in err and "Traceback" not in err and "[LightGBM]" not in err and err.count("\n") == 1
+    assert "n_estimators" not in err and "engine_params" not in err
 
 
 def test_gpu_without_a_working_gpu_is_one_line(files, capsys):

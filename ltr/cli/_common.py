@@ -514,6 +514,22 @@ _MODEL_FLAGS = (
 )
 
 
+def check_model(model) -> None:
+    """The ranker's own parameter checks, their errors worded with the command line's flags (usage errors)."""
+    try:
+        model._check_params()
+    except ValueError as e:
+        raise UsageError(_flag_words(str(e))) from None
+
+
+def _flag_words(message: str) -> str:
+    """A :class:`ltr.Ranker` message with its parameter names as the flags that set them."""
+    for flag, param, *_ in (*_MODEL_FLAGS, ("--early-stopping", "early_stopping_rounds")):
+        message = re.sub(rf"\b{param}=", flag + " ", re.sub(rf"\b{param}\b(?!=)", flag, message))
+    message = re.sub(r"\b(engine|objective|kernel|device)='([^']*)'", r"--\1 \2", message)
+    return re.sub(r"\bengine_params\b", "--param", message)
+
+
 def _ranker_defaults() -> dict[str, Any]:
     from ltr.rankers.ranker import Ranker
 
@@ -746,7 +762,7 @@ def make_ranker(args: argparse.Namespace, *, has_valid: bool):
         try:
             model._resolve_objective()
         except ValueError as e:
-            raise UsageError(str(e)) from None
+            raise UsageError(_flag_words(str(e))) from None
     return model
 
 

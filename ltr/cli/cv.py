@@ -18,6 +18,7 @@ from ltr.cli._common import (
     add_n_jobs,
     add_quiet,
     add_reader_options,
+    check_model,
     check_outputs,
     dask_client,
     dataset_names,
@@ -151,7 +152,7 @@ def run(args: argparse.Namespace) -> int:
             n_features = get(args.dataset).read_options().get("n_features")
         feature_names = dataset_names(args, n_features) if n_features is not None else None
     model = make_ranker(args, has_valid=_has_vali(args, folds))
-    model._check_params()
+    check_model(model)
     check_outputs(args.out, args.run_out, inputs=[args.data, args.root, getattr(args, "config", None)])
     if args.run_out:
         _check_doc_ids(folds[0].test if folds else args.data)

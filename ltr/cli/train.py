@@ -18,6 +18,7 @@ from ltr.cli._common import (
     add_n_jobs,
     add_quiet,
     add_reader_options,
+    check_model,
     check_outputs,
     conventions,
     dask_client,
@@ -122,7 +123,7 @@ def run_train(args: argparse.Namespace) -> int:
     if args.out == "-":
         raise UsageError("--out -: a model is two files (the model and MODEL.meta.json); give a path")
     model = make_ranker(args, has_valid=args.valid is not None)
-    model._check_params()  # refuse bad parameters before reading data
+    check_model(model)  # refuse bad parameters before reading data
     check_outputs(args.out, inputs=[args.train, args.valid, args.test, getattr(args, "config", None)])
     _compile_notice(args, model)
     if not args.quiet:

@@ -44,9 +44,9 @@ def _positive(name: str, value, *, integer: bool = False, allow_zero: bool = Fal
     if ok:
         ok = value >= 0 if allow_zero else value > 0
     if not ok:
-        kind = "integer" if integer else "number"
+        kind = "an integer" if integer else "a number"
         bound = ">= 0" if allow_zero else "> 0"
-        raise ValueError(f"{name} must be a {kind} {bound}, got {value!r}")
+        raise ValueError(f"{name} must be {kind} {bound}, got {value!r}")
 
 
 def check_hyper_parameters(est) -> None:
