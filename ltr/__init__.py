@@ -4,7 +4,6 @@ The learning layer: LETOR and TREC I/O (:mod:`ltr.io`), IR metrics (:mod:`ltr.me
 (:mod:`ltr.kernels`) and rankers over LightGBM and XGBoost. Importing ``ltr`` imports nothing heavy.
 """
 
-from ltr.datasets import RankingDataset, make_ranking
 from ltr.exceptions import GroupError, LetorFormatError, LetorGroupError, ModelFormatError, TrecFormatError
 
 __version__ = "0.1.0"
@@ -24,9 +23,14 @@ __all__ = [
 
 
 def __getattr__(name: str):
-    # The estimator pulls in scikit-learn: load it on first use so that `import ltr` stays light.
+    # Loaded on first use, so that `import ltr` (and the `ltr` command's start, whose Ctrl-C must be caught) stays
+    # light: the dataset record pulls in NumPy and SciPy, the estimator scikit-learn.
     if name in ("Ranker", "load_model"):
         from ltr import rankers
 
         return getattr(rankers, name)
+    if name in ("RankingDataset", "make_ranking"):
+        from ltr import datasets
+
+        return getattr(datasets, name)
     raise AttributeError(f"module 'ltr' has no attribute {name!r}")

@@ -168,3 +168,14 @@ def test_tests_import_optional_dependencies_through_ltr_shared():
             for i, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
             if "importorskip(" in line and p.name != "test_architecture.py"]
     assert hits == [], f"pytest.importorskip in {hits}"
+
+
+def test_the_command_line_starts_without_numpy_so_an_early_ctrl_c_is_caught():
+    """`ltr` imports ltr.cli before main() can catch KeyboardInterrupt: that import must stay light (NumPy, SciPy and
+    the engines load inside main), else a Ctrl-C in the first half second printed a traceback."""
+    import subprocess
+    import sys
+
+    code = "import sys, ltr.cli; print(sorted(m for m in ('numpy', 'scipy', 'pandas', 'lightgbm') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

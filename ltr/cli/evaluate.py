@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-import numpy as np
-
 from ltr.cli._common import (
     UsageError,
     add_command,
@@ -104,7 +102,7 @@ def run(args: argparse.Namespace) -> int:
         print(format_trec_eval(frame, queries=args.per_query), end="")
         return 0
     means = aggregate({m: frame[m].to_numpy() for m in names})
-    n_averaged = int(np.sum(~frame[names[0]].isna())) if len(frame) else 0
+    n_averaged = int((~frame[names[0]].isna()).sum()) if len(frame) else 0
     footer = describe_conventions(source=source, convention=args.convention, gain=args.gain,
                                   no_relevant=args.no_relevant, complete=args.complete, n_queries=n_averaged,
                                   max_grade=args.max_grade)
@@ -125,6 +123,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _cell(v):
+    import numpy as np
+
     if isinstance(v, (np.integer,)):
         return int(v)
     return float(v)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-import numpy as np
-
 from ltr.cli._common import add_command, add_format, add_reader_options, emit, read_data
 
 __all__ = ["register", "run", "summaries"]
@@ -20,6 +18,8 @@ def register(sub) -> None:
 
 
 def summaries(args: argparse.Namespace, paths: list[str]) -> list[dict]:
+    import numpy as np
+
     from ltr.datasets import dataset_summary
 
     out = []
