@@ -467,6 +467,53 @@ def reader_options(args: argparse.Namespace, reader: str = "letor") -> dict[str,
     return out
 
 
+#: Reader options that change the values a model sees (the others only accept or refuse a file): recorded with a
+#: model by ``ltr train`` and applied by ``ltr predict`` to the data it scores.
+VALUE_OPTIONS = ("missing", "null", "overflow", "nonfinite", "sparse")
+
+
+def _same(a: Any, b: Any) -> bool:
+    return a == b or (isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b))
+
+
+def recorded_read_options(args: argparse.Namespace) -> dict[str, Any] | None:
+    """The value-changing reader options the training data was read with, where not the default (JSON: a
+    non-finite ``missing`` as text)."""
+    from ltr.reader_options import READER_OPTIONS
+
+    used = reader_options(args)
+    out = {k: (str(v) if isinstance(v, float) and not math.isfinite(v) else v) for k, v in used.items()
+           if k in VALUE_OPTIONS and not _same(v, READER_OPTIONS[k].default)}
+    return out or None
+
+
+def apply_recorded_read_options(args: argparse.Namespace, model) -> None:
+    """Read the data to score as the model's training data was read (``model.read_options_``), unless the command
+    line says otherwise, saying which options were applied or differ (the scores would silently differ)."""
+    from ltr.reader_options import READER_OPTIONS
+
+    recorded = getattr(model, "read_options_", None) or {}
+    given = reader_options(args)
+    applied, differ = [], []
+    for key, value in recorded.items():
+        opt = READER_OPTIONS.get(key)
+        if opt is None or key not in VALUE_OPTIONS:
+            continue
+        value = float(value) if opt.type == "float" else value
+        dest = f"read_{key}"
+        current = given.get(opt.keyword, opt.default)
+        told = dest in getattr(args, "given_", ()) or (getattr(args, "dataset", None) and opt.keyword in given)
+        if not told and not _same(current, value):
+            setattr(args, dest, value)
+            applied.append(opt.cli(value))
+        elif not _same(current, value):
+            differ.append(f"{opt.cli(current)} (trained with {opt.cli(value)})")
+    if applied:
+        note(args, f"note: DATA read as the model's training data was: {' '.join(applied)}")
+    if differ:
+        note(args, f"note: DATA read otherwise than the model's training data, as asked: {', '.join(differ)}")
+
+
 def dataset_names(args: argparse.Namespace, n_features: int) -> tuple[str, ...] | None:
     """The ``--dataset``'s documented feature names when they fit ``n_features`` columns (else None)."""
     if not getattr(args, "dataset", None):

@@ -18,6 +18,7 @@ from ltr.cli._common import (
     add_n_jobs,
     add_quiet,
     add_reader_options,
+    apply_recorded_read_options,
     check_model,
     check_outputs,
     conventions,
@@ -29,6 +30,7 @@ from ltr.cli._common import (
     note,
     read_data,
     reader_options,
+    recorded_read_options,
 )
 
 __all__ = ["DEFAULT_METRICS", "register", "train_and_report"]
@@ -149,6 +151,7 @@ def run_train(args: argparse.Namespace) -> int:
         note(args, f"small-data preset ({train.n_queries} training queries): {shown}; --preset none keeps the "
                    f"standard defaults{stops}")
     if args.out:
+        model.read_options_ = recorded_read_options(args)  # ltr predict reads its data the same way
         model.save(args.out)
     sets = [s for s in ("train", "valid", "test") if s in result]
     counts = ", ".join(f"{s} {result['queries'][s]}" for s in sets)
@@ -192,6 +195,7 @@ def run_predict(args: argparse.Namespace) -> int:
         model = load_model(args.model)
     for w in caught:
         note(args, f"note: {w.message}")
+    apply_recorded_read_options(args, model)
     if getattr(args, "read_unjudged", "error") == "error":
         args.read_unjudged = "keep"  # a row to score needs no label: MQ2007/8-semi's unjudged rows are scored too
     data = read_data(args, args.data, model.n_features_in_)

@@ -161,6 +161,9 @@ def load_model(path: str | os.PathLike) -> Ranker:
     model.fit_seconds_ = float(meta.get("fit_seconds") or float("nan"))
     model.evals_result_ = {}
     model.feature_set_ = _feature_set(meta.get("feature_set"), n_features, mpath)
+    model.read_options_ = meta.get("read_options")
+    if model.read_options_ is not None and not isinstance(model.read_options_, dict):
+        raise ModelFormatError(f"{mpath}: read_options must be a table of reader options")
     model.normalizer_ = None
     if meta.get("normalizer") is not None:
         from ltr.rankers.normalize import normalizer_from_dict
@@ -207,6 +210,7 @@ def _load_plain(path: Path, text: str) -> Ranker:
     model.fit_seconds_ = float("nan")
     model.evals_result_ = {}
     model.feature_set_ = None
+    model.read_options_ = None
     model.normalizer_ = None
     model.plain_model_ = True
     warnings.warn(
@@ -231,6 +235,7 @@ def _load_plain_linear(path: Path, text: str) -> Ranker:
     model.fit_seconds_ = float("nan")
     model.evals_result_ = {}
     model.feature_set_ = None
+    model.read_options_ = None
     model.normalizer_ = None if booster.normalizer is None else normalizer_from_dict(booster.normalizer)
     model.plain_model_ = True
     warnings.warn(f"{path}: a linear model without an ltrkit sidecar; it predicts with its {booster.n_features} "

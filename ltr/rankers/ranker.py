@@ -243,6 +243,10 @@ class Ranker(BaseEstimator):
     booster_ : the engine's booster
     best_iteration_ : int
         Rounds used by ``predict`` (the best round under early stopping, else all).
+    read_options_ : dict or None
+        How the training data's values were read, where that is not the readers' default (``missing``, ``null``,
+        ``overflow``, ``nonfinite``, ``sparse``: ``ltr train`` records them, the sidecar keeps them, ``ltr predict``
+        reads its data the same way); None when not recorded.
     n_rounds_ : int
         Rounds the engine ran: past the best one under early stopping; fewer than ``n_estimators`` when LightGBM
         found no leaf left to split (a fitted model, not a loaded one).
@@ -698,6 +702,7 @@ class Ranker(BaseEstimator):
             "fit_seconds": self.fit_seconds_,
             "normalizer": None if getattr(self, "normalizer_", None) is None else self.normalizer_.to_dict(),
             "feature_set": getattr(self, "feature_set_", None),
+            "read_options": getattr(self, "read_options_", None),
         }
         write_model(path, text, meta)
 
