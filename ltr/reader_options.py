@@ -136,7 +136,8 @@ READER_OPTIONS: Mapping[str, ReaderOption] = _options(
         "value of the features a line does not list (e.g. nan)", ("letor",), metavar="VALUE")),
     ("sparse", ReaderOption(
         "sparse", "--sparse", "bool", False,
-        "keep the feature matrix sparse (only the stored entries)", ("letor",))),
+        "keep the feature matrix sparse (only the stored entries: XGBoost reads the absent ones as missing, "
+        "LightGBM as 0; a model remembers it for ltr predict)", ("letor",))),
     ("encoding", ReaderOption(
         "encoding", "--encoding", "str", "utf-8",
         "encoding of the '# ...' comments of LETOR lines", ("letor",), metavar="NAME")),
