@@ -122,3 +122,25 @@ def test_a_saved_model_keeps_only_the_rounds_it_uses(tmp_path, data, engine):
     loaded = load_model(path)
     _, valid = data
     np.testing.assert_array_equal(loaded.predict(valid), model.predict(valid))
+
+
+def test_an_xgboost_ubjson_model_loads_and_a_ubj_output_name_is_refused(tmp_path, capsys):
+    """XGBoost's save_model writes binary UBJSON for any name but .json: such a model loads (converted by XGBoost
+    to its JSON) and predicts as XGBoost does; ltr train refuses to write its JSON text under a .ubj name, which
+    XGBoost itself would then fail to read."""
+    import xgboost as xgb
+
+    from ltr.cli import main
+    from ltr.rankers import PlainModelWarning, load_model
+
+    rng = np.random.default_rng(0)
+    X = rng.random((40, 5)).astype(np.float32)
+    d = xgb.DMatrix(X, label=rng.integers(0, 3, 40))
+    d.set_group([10] * 4)
+    booster = xgb.train({"objective": "rank:ndcg"}, d, 5)
+    booster.save_model(tmp_path / "m.ubj")
+    with pytest.warns(PlainModelWarning):
+        got = load_model(tmp_path / "m.ubj").predict(X)
+    assert np.array_equal(got, booster.predict(xgb.DMatrix(X), output_margin=True))
+    assert main(["train", str(tmp_path / "nothing.txt"), "--engine", "xgboost", "--out", str(tmp_path / "x.ubj")]) == 2
+    assert "name it .json" in capsys.readouterr().err

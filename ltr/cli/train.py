@@ -124,6 +124,9 @@ def run_train(args: argparse.Namespace) -> int:
         raise UsageError("--log-every prints validation metrics: it needs --valid")
     if args.out == "-":
         raise UsageError("--out -: a model is two files (the model and MODEL.meta.json); give a path")
+    if args.out and str(args.out).lower().endswith(".ubj"):
+        raise UsageError(f"--out {args.out}: models are written as text (XGBoost's JSON), and XGBoost reads a "
+                         "'.ubj' name as binary UBJSON: name it .json")
     model = make_ranker(args, has_valid=args.valid is not None)
     check_model(model)  # refuse bad parameters before reading data
     check_outputs(args.out, inputs=[args.train, args.valid, args.test, getattr(args, "config", None)])

@@ -47,10 +47,29 @@ def _read_text(path: Path) -> str:
         raise ModelFormatError(f"{path}: is a folder, not a model file")
     if not path.is_file():
         raise ModelFormatError(f"model file not found: {path}")
+    raw = path.read_bytes()
     try:
-        return path.read_text(encoding="utf-8")
+        return raw.decode("utf-8")
     except UnicodeDecodeError as e:
+        text = _ubjson_as_json(raw)
+        if text is not None:
+            return text
         raise ModelFormatError(f"{path}: not a text model file (byte {e.start} is not UTF-8)") from None
+
+
+def _ubjson_as_json(raw: bytes) -> str | None:
+    """An XGBoost model in UBJSON (what ``save_model`` writes for any name but ``.json``) as XGBoost's own JSON
+    text, converted by XGBoost; None for bytes that are not one."""
+    if not raw.startswith(b"{"):
+        return None
+    import xgboost as xgb
+
+    try:
+        booster = xgb.Booster()
+        booster.load_model(bytearray(raw))
+        return bytes(booster.save_raw("json")).decode("utf-8")
+    except (xgb.core.XGBoostError, UnicodeDecodeError, ValueError):
+        return None
 
 
 def _sniff_engine(text: str) -> str | None:
