@@ -317,8 +317,11 @@ def test_ltr_train_and_cv_take_engine_linear_and_a_metric_objective(tmp_path, ca
     d = read_letor(test)
     assert result["test"]["map"] == pytest.approx(evaluate(d.y, model.predict(d), group_ptr=d.group_ptr,
                                                            metrics=["map"])["map"], abs=1e-12)
+    capsys.readouterr()
     assert main(["cv", str(train), "--engine", "linear", "--folds", "3", "--param", "n_restarts=1", "--quiet",
-                 "--format", "json"]) == 0
+                 "--format", "json", "--out", str(tmp_path / "cv.json")]) == 0
+    # named after what it optimises, not the trees' default objective (lambdarank)
+    assert [s["name"] for s in json.loads((tmp_path / "cv.json").read_text())["systems"]] == ["linear-ndcg@10"]
     assert main(["train", str(train), "--engine", "linear", "--objective", "bpref", "--quiet"]) == 2
     assert "cannot optimise 'bpref'" in capsys.readouterr().err
 

@@ -347,7 +347,7 @@ def cross_validate(
         params = {k: v for k, v in estimator.get_params(deep=False).items() if _jsonable(v)}
     except Exception:  # an estimator without get_params
         pass
-    system = name or str(params.get("objective") or type(estimator).__name__)
+    system = name or _system_name(params, estimator)
     if not datasets:  # a fold directory: the test parts pooled (the whole data set in the LETOR layout)
         datasets = [_pooled_test_summary(results)]
     settings = {**source, "normalize": None if norm is None else norm.to_dict(), "features": None if columns is None
@@ -375,3 +375,17 @@ def _jsonable(v) -> bool:
     except (TypeError, ValueError):
         return False
     return True
+
+
+def _system_name(params: dict, estimator) -> str:
+    """A system's default name: its objective (``lambdarank``), or for the linear engine ``linear-<metric>``
+    (coordinate ascent optimises a metric; calling it after the default objective ``lambdarank`` misled)."""
+    objective = params.get("objective")
+    if params.get("engine") == "linear" and objective:
+        from ltr.rankers.linear import linear_objective
+
+        try:
+            return f"linear-{linear_objective(str(objective))}"
+        except ValueError:
+            return "linear"
+    return str(objective or type(estimator).__name__)
