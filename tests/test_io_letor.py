@@ -83,6 +83,9 @@ def test_feature_id_above_n_features_names_line_and_token(tmp_path):
     with pytest.raises(LetorFormatError, match="above n_features=5") as e:
         read_letor(p, n_features=5)
     assert (e.value.path, e.value.line, e.value.token) == (str(p), 2, "7:2")
+    # the way past it, for svmlight files that need not list their highest ids (Yahoo's valid and test files)
+    assert e.value.cli_message().endswith("pass --n-features <the widest file's> (svmlight files need not list the "
+                                          "highest ids: their widths differ)")
 
 
 def test_sparse_result_keeps_stored_entries_and_explicit_zeros_and_sorts_ids(tmp_path):

@@ -251,7 +251,9 @@ def _parse(buf, spath, *, n_features, sizes, qpath, auto_query, weight, wpath, s
     over = counts[:, 5][counts[:, 5] >= 0]
     if over.size:
         what = f"feature id above n_features={known}" if known is not None else f"feature id above {_INT32_MAX}"
-        raise _error_at(buf, spath, int(over.min()), what)
+        raise _error_at(buf, spath, int(over.min()), what, fix={"n_features": Placeholder("the widest file's")}
+                        if known is not None else None, hint="(svmlight files need not list the highest ids: "
+                        "their widths differ)" if known is not None else None)
     maxid = int(counts[:, 3].max())
     width = known if known is not None else maxid
     if not sparse and known is None and n_rows * width * 4 > _DENSE_GUARD_BYTES and nnz * 16 < n_rows * width:
