@@ -146,8 +146,10 @@ def test_comments_without_doc_ids_are_kept_raw(tmp_path):
 def test_comments_in_another_encoding(tmp_path):
     p = put(tmp_path, "1 qid:1 1:1 #café\n".encode("latin-1"))
     assert read_letor(p, encoding="latin-1").comments.tolist() == ["café"]
-    with pytest.raises(LetorFormatError, match="not valid utf-8"):
+    with pytest.raises(LetorFormatError, match="not valid utf-8") as e:
         read_letor(p)
+    assert e.value.token == "café" and e.value.cli_message().endswith(
+        "pass --encoding latin-1 if the comments are Latin-1 (Istella's are)")
 
 
 def test_interleaved_queries_are_an_error_naming_the_line_unless_sorted(tmp_path):

@@ -73,8 +73,8 @@ class HelpFormatter(argparse.RawDescriptionHelpFormatter):
             text += " (choices: %(choices)s)"
         said = "%(default)" in text or re.search(r"\(default\b", text)  # the help states the default itself
         if not said and action.option_strings and action.default is not argparse.SUPPRESS \
-                and not isinstance(action, (argparse._StoreTrueAction, argparse._HelpAction,
-                                            argparse._VersionAction)):
+                and not isinstance(action, (argparse._StoreTrueAction, argparse._StoreFalseAction,
+                                            argparse._HelpAction, argparse._VersionAction)):
             text += " (default: %(default)s)"
         return text
 

@@ -635,7 +635,9 @@ def _decode_comments(buf, spath, rows, cstart, cend, texts, where, encoding) -> 
             if spath is None:
                 raise _Reparse from None
             raise _error_at(buf, spath, where(r), f"the comment is not valid {encoding} ({exc.reason})",
-                            token=buf[s:e].tobytes()[:60].decode("ascii", "backslashreplace")) from None
+                            token=buf[s:e].tobytes()[:60].decode("latin-1"),
+                            fix=None if encoding.lower() in ("latin-1", "latin1", "iso-8859-1") else
+                            {"encoding": "latin-1"}, hint="if the comments are Latin-1 (Istella's are)") from None
 
 
 def _split_comments(texts, meta):
