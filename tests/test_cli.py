@@ -320,3 +320,27 @@ def test_predict_reads_data_as_the_models_training_data_was_read(tmp_path, capsy
         assert scores["plain"].tolist() == scores["told"].tolist()
         if engine == "lightgbm":
             assert scores["other"].tolist() != scores["plain"].tolist()
+
+
+def test_predict_refuses_data_of_other_features_and_pads_a_narrower_file(tmp_path, capsys):
+    """A 136-feature model scored a 46-feature file silently (columns 47.. as 0), also when both sides named their
+    columns differently: names that differ, or a wider file, are refused; a narrower one is padded, saying so."""
+    from dataclasses import replace
+
+    d = make_ranking(30, (4, 8), 5, random_state=0)
+    named = replace(d, feature_names=("bm25", "tfidf", "lm", "pagerank", "length"))
+    write_letor(tmp_path / "train.txt", named)
+    assert main(["train", str(tmp_path / "train.txt"), "--rounds", "3", "--out", str(tmp_path / "m.txt"),
+                 "--quiet"]) == 0
+    write_letor(tmp_path / "other.txt", replace(d, feature_names=("bm25", "tfidf", "lm", "urllen", "length")))
+    assert main(["predict", str(tmp_path / "m.txt"), str(tmp_path / "other.txt"), "--out", str(tmp_path / "s")]) == 1
+    assert "names column 4 'urllen', the model" in capsys.readouterr().err and not (tmp_path / "s").exists()
+    wide = make_ranking(5, (3, 3), 7, random_state=1)
+    write_letor(tmp_path / "wide.txt", wide)
+    assert main(["predict", str(tmp_path / "m.txt"), str(tmp_path / "wide.txt"), "--out", str(tmp_path / "s")]) == 1
+    assert "has feature ids up to 7, the model" in capsys.readouterr().err
+    lines = [" ".join(t for t in line.split() if not t.startswith(("4:", "5:"))) for line in
+             (tmp_path / "train.txt").read_text().splitlines() if not line.startswith("#")]
+    (tmp_path / "narrow.txt").write_text("\n".join(lines) + "\n")
+    assert main(["predict", str(tmp_path / "m.txt"), str(tmp_path / "narrow.txt"), "--out", str(tmp_path / "s")]) == 0
+    assert "lists feature ids up to 3, the model has 5: features 4..5 read as 0" in capsys.readouterr().err

@@ -201,9 +201,10 @@ def run_predict(args: argparse.Namespace) -> int:
     apply_recorded_read_options(args, model)
     if getattr(args, "read_unjudged", "error") == "error":
         args.read_unjudged = "keep"  # a row to score needs no label: MQ2007/8-semi's unjudged rows are scored too
-    data = read_data(args, args.data, model.n_features_in_)
-    scores = model.predict(data)
+    data = read_data(args, args.data)  # its own width (or --n-features / --dataset's), compared with the model's
     placed = source_rows(data)
+    data = _fit_width(args, data, model)
+    scores = model.predict(data)
     if placed is not None and not args.run:  # rows sorted by query (--sort) or dropped (--unjudged drop)
         rows, n = placed
         if rows.size == n:  # back to DATA's line order, as the help promises
@@ -227,3 +228,41 @@ def run_predict(args: argparse.Namespace) -> int:
     if args.out != "-":
         print(f"wrote {len(scores)} scores to {args.out}", file=sys.stderr)
     return 0
+
+
+def _generic(names) -> bool:
+    """Whether column names are the ones given to unnamed columns (f1.., f0.., Column_0..): they name nothing."""
+    names = [str(n) for n in names]
+    return any(names == [f"{prefix}{j + start}" for j in range(len(names))]
+               for prefix, start in (("f", 1), ("f", 0), ("Column_", 0)))
+
+
+def _fit_width(args: argparse.Namespace, data, model):
+    """DATA as the model's columns: refused when it is wider or names its columns otherwise than the model; a
+    narrower file (svmlight leaves absent features out) padded with zeros, saying so."""
+    from dataclasses import replace
+
+    import numpy as np
+    import scipy.sparse as sp
+
+    width = int(model.n_features_in_)
+    theirs = getattr(model, "feature_names_in_", None)
+    ours = data.feature_names
+    if theirs is not None and ours is not None and not _generic(theirs) and not _generic(ours):
+        for j, (a, b) in enumerate(zip(theirs, ours)):
+            if str(a) != str(b):
+                raise ValueError(f"{args.data} names column {j + 1} {b!r}, the model {args.model} {a!r}: its "
+                                 "features are not the ones the model was trained on")
+    if data.n_features > width:
+        raise ValueError(f"{args.data} has feature ids up to {data.n_features}, the model {args.model} "
+                         f"{width}: its features are not the ones the model was trained on")
+    if data.n_features < width:
+        note(args, f"note: {args.data} lists feature ids up to {data.n_features}, the model has {width}: "
+                   f"features {data.n_features + 1}..{width} read as 0 (absent, as in svmlight files)")
+        X = data.X
+        X = sp.csr_matrix((X.data, X.indices, X.indptr), shape=(X.shape[0], width)) if sp.issparse(X) else \
+            np.hstack([X, np.zeros((X.shape[0], width - X.shape[1]), dtype=X.dtype)])
+        names = None if data.feature_names is None else (*data.feature_names, *(
+            f"f{j + 1}" for j in range(data.n_features, width)))
+        data = replace(data, X=X, feature_names=names)
+    return data
