@@ -343,4 +343,10 @@ def test_predict_refuses_data_of_other_features_and_pads_a_narrower_file(tmp_pat
              (tmp_path / "train.txt").read_text().splitlines() if not line.startswith("#")]
     (tmp_path / "narrow.txt").write_text("\n".join(lines) + "\n")
     assert main(["predict", str(tmp_path / "m.txt"), str(tmp_path / "narrow.txt"), "--out", str(tmp_path / "s")]) == 0
-    assert "lists feature ids up to 3, the model has 5: features 4..5 read as 0" in capsys.readouterr().err
+    assert (f"lists feature ids up to 3, the model {tmp_path / 'm.txt'} has 5: features 4..5 read as 0"
+            in capsys.readouterr().err)
+    write_letor(tmp_path / "valid.txt", make_ranking(5, (3, 3), 3, random_state=2))  # --valid narrower than TRAIN
+    assert main(["train", str(tmp_path / "train.txt"), "--valid", str(tmp_path / "valid.txt"), "--rounds", "2"]) == 0
+    assert "valid.txt lists feature ids up to 3, TRAIN" in capsys.readouterr().err
+    assert main(["train", str(tmp_path / "train.txt"), "--test", str(tmp_path / "wide.txt"), "--rounds", "2"]) == 1
+    assert "pass --n-features, the widest's" in capsys.readouterr().err

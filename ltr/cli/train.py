@@ -142,9 +142,12 @@ def run_train(args: argparse.Namespace) -> int:
             model = DistributedRanker(model, engine=args.dask_engine)
         else:
             train = read_data(args, args.train)
-        nf = train.n_features
-        valid = read_data(args, args.valid, nf) if args.valid else None
-        test = read_data(args, args.test, nf) if args.test else None
+        nf, columns = train.n_features, train.feature_names
+        valid = test = None
+        if args.valid:
+            valid = fit_columns(args, read_data(args, args.valid), nf, columns, args.valid, f"TRAIN {args.train}")
+        if args.test:
+            test = fit_columns(args, read_data(args, args.test), nf, columns, args.test, f"TRAIN {args.train}")
         result = train_and_report(train, valid, test, model, names, conventions(args), args.log_every)
     applied = getattr(model, "preset_params_", None)
     if applied:
@@ -238,26 +241,31 @@ def _generic(names) -> bool:
 
 
 def _fit_width(args: argparse.Namespace, data, model):
-    """DATA as the model's columns: refused when it is wider or names its columns otherwise than the model; a
-    narrower file (svmlight leaves absent features out) padded with zeros, saying so."""
+    """DATA as the model's columns (:func:`fit_columns`)."""
+    return fit_columns(args, data, int(model.n_features_in_), getattr(model, "feature_names_in_", None),
+                       args.data, f"the model {args.model}")
+
+
+def fit_columns(args: argparse.Namespace, data, width: int, names, path, reference: str):
+    """``data`` (read from ``path`` at its own width) as ``reference``'s ``width`` columns: refused when it is wider
+    or names its columns otherwise (both real names); a narrower file (svmlight leaves absent features out) padded
+    with zeros, saying so."""
     from dataclasses import replace
 
     import numpy as np
     import scipy.sparse as sp
 
-    width = int(model.n_features_in_)
-    theirs = getattr(model, "feature_names_in_", None)
     ours = data.feature_names
-    if theirs is not None and ours is not None and not _generic(theirs) and not _generic(ours):
-        for j, (a, b) in enumerate(zip(theirs, ours)):
+    if names is not None and ours is not None and not _generic(names) and not _generic(ours):
+        for j, (a, b) in enumerate(zip(names, ours)):
             if str(a) != str(b):
-                raise ValueError(f"{args.data} names column {j + 1} {b!r}, the model {args.model} {a!r}: its "
-                                 "features are not the ones the model was trained on")
+                raise ValueError(f"{path} names column {j + 1} {b!r}, {reference} {a!r}: its features are not "
+                                 f"those of {reference}")
     if data.n_features > width:
-        raise ValueError(f"{args.data} has feature ids up to {data.n_features}, the model {args.model} "
-                         f"{width}: its features are not the ones the model was trained on")
+        raise ValueError(f"{path} has feature ids up to {data.n_features}, {reference} {width}: its features are "
+                         f"not those of {reference} (svmlight files of one set: pass --n-features, the widest's)")
     if data.n_features < width:
-        note(args, f"note: {args.data} lists feature ids up to {data.n_features}, the model has {width}: "
+        note(args, f"note: {path} lists feature ids up to {data.n_features}, {reference} has {width}: "
                    f"features {data.n_features + 1}..{width} read as 0 (absent, as in svmlight files)")
         X = data.X
         X = sp.csr_matrix((X.data, X.indices, X.indptr), shape=(X.shape[0], width)) if sp.issparse(X) else \
