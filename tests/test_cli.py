@@ -350,3 +350,20 @@ def test_predict_refuses_data_of_other_features_and_pads_a_narrower_file(tmp_pat
     assert "valid.txt lists feature ids up to 3, TRAIN" in capsys.readouterr().err
     assert main(["train", str(tmp_path / "train.txt"), "--test", str(tmp_path / "wide.txt"), "--rounds", "2"]) == 1
     assert "pass --n-features, the widest's" in capsys.readouterr().err
+
+
+def test_train_says_how_many_rounds_ran_and_which_it_kept(files, tmp_path, capsys):
+    """After early stopping the model keeps the best round; the rounds run are those of its validation curve (the
+    trial's log showed rounds 1..13 and the summary 'trained 3 rounds')."""
+    import re
+
+    assert main(["train", str(files["train"]), "--valid", str(files["valid"]), "--early-stopping", "3",
+                 "--preset", "none", "--learning-rate", "0.5", "--format", "json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["rounds_run"] > result["rounds"]
+    assert main(["train", str(files["train"]), "--valid", str(files["valid"]), "--early-stopping", "3",
+                 "--preset", "none", "--learning-rate", "0.5"]) == 0
+    shown = capsys.readouterr()
+    best, ran = map(int, re.search(r"trained (\d+) rounds \(ran (\d+), kept the best\)",
+                                   shown.out + shown.err).groups())
+    assert (best, ran) == (result["rounds"], result["rounds_run"]) and ran - best <= 3

@@ -527,7 +527,7 @@ class Ranker(BaseEstimator):
         self.fit_seconds_ = time.perf_counter() - t0
         self.booster_ = booster
         self.best_iteration_ = int(best)
-        self.n_rounds_ = _rounds_run(booster, best)
+        self.n_rounds_ = _rounds_run(booster, best, record)
         self.evals_result_ = record
         if self.verbose >= 2:
             for name, per in record.items():
@@ -750,11 +750,12 @@ def _engine_error(model: Ranker, e: Exception) -> Exception:
     return ValueError(f"{model.engine} refused the training parameters or data: {text}")
 
 
-def _rounds_run(booster, best) -> int:
-    """The boosting rounds the engine ran (more than the best iteration after early stopping; fewer than asked when
-    LightGBM found nothing left to split)."""
+def _rounds_run(booster, best, record) -> int:
+    """The boosting rounds the engine ran (more than the best iteration after early stopping, whose booster may be
+    cut at the best: the evaluation curves are not; fewer than asked when LightGBM found nothing left to split)."""
+    run = max((len(values) for per in (record or {}).values() for values in per.values()), default=0)
     for name in ("current_iteration", "num_boosted_rounds"):  # LightGBM, XGBoost
         rounds = getattr(booster, name, None)
         if callable(rounds):
-            return int(rounds())
-    return int(best)
+            return max(int(rounds()), run)
+    return max(int(best), run)
