@@ -132,6 +132,18 @@ def test_predict_writes_a_trec_run_when_doc_ids_are_known(files, tmp_path, capsy
     run = read_run(tmp_path / "r.run")
     assert len(run) == d.n_rows and set(run.docno) == {f"D{i}" for i in range(d.n_rows)}
     assert (run.groupby("qid")["rank"].min() == 1).all()
+    # a document listed twice in a query (D1 twice in the first): the run keeps its higher-scored copy, ranked anew
+    twice = RankingDataset(X=d.X, y=d.y, qid=d.qid, group_ptr=d.group_ptr,
+                           doc_ids=np.array(["D1" if i == 0 else f"D{i}" for i in range(d.n_rows)], dtype=object))
+    write_letor(tmp_path / "twice.txt", twice)
+    capsys.readouterr()
+    assert main(["predict", str(model), str(tmp_path / "twice.txt"), "--out", str(tmp_path / "t.run"), "--run"]) == 0
+    assert "lists 1 document(s) more than once in a query (e.g. 'D1' in query" in capsys.readouterr().err
+    deduped = read_run(tmp_path / "t.run")
+    assert len(deduped) == d.n_rows - 1 and not deduped.duplicated(["qid", "docno"]).any()
+    first = deduped[deduped.qid == deduped.qid.iloc[0]]
+    assert first["rank"].tolist() == list(range(1, len(first) + 1))
+    assert first.score.is_monotonic_decreasing
 
 
 def test_data_errors_exit_1_with_the_message_and_no_traceback(tmp_path, capsys):

@@ -242,6 +242,21 @@ def _input_files(inputs: Sequence[str | os.PathLike | None]) -> dict:
     return out
 
 
+def unique_run(args: argparse.Namespace, run, source: str):
+    """A run with each (query, document) once: a LETOR file listing a document twice in a query gave a run that
+    trec_eval refuses; the higher-scored copy is kept (the run is ordered by score), ranks renumbered, a note says
+    how many were dropped."""
+    dup = run.duplicated(["qid", "docno"]).to_numpy()
+    if not dup.any():
+        return run
+    first = run[dup].iloc[0]
+    note(args, f"note: {source} lists {int(dup.sum())} document(s) more than once in a query (e.g. "
+               f"{first['docno']!r} in query {first['qid']!r}): the run keeps each one's higher-scored copy")
+    run = run[~dup].copy()
+    run["rank"] = run.groupby("qid", sort=False).cumcount() + 1
+    return run.reset_index(drop=True)
+
+
 # -- shared options -----------------------------------------------------------------------------------------------
 def check_feature_set_option(value: str | None) -> None:
     """``--features``: a bare word that is neither a shipped set's name nor a file is a usage error naming the sets.

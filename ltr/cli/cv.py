@@ -27,6 +27,7 @@ from ltr.cli._common import (
     note,
     reader_options,
     split_list,
+    unique_run,
 )
 
 __all__ = ["CV_METRICS", "register", "run"]
@@ -192,7 +193,7 @@ def run(args: argparse.Namespace) -> int:
         if mapping is not None:
             result.settings["qid_map"] = mapping
     if args.run_out:
-        write_run(args.run_out, result.run(tag=args.name))
+        write_run(args.run_out, unique_run(args, result.run(tag=args.name), "the cross-validated data"))
     if args.out:
         result.save(args.out)
     print(result.format(args.format))

@@ -31,6 +31,7 @@ from ltr.cli._common import (
     read_data,
     reader_options,
     recorded_read_options,
+    unique_run,
 )
 
 __all__ = ["DEFAULT_METRICS", "register", "train_and_report"]
@@ -225,7 +226,7 @@ def run_predict(args: argparse.Namespace) -> int:
         mapping = find_qid_map(args.data)
         if mapping is not None:
             qids = [mapping.get(q, q) for q in qids]
-        write_run(args.out, run_from_scores(qids, data.doc_ids, scores, tag=args.tag))
+        write_run(args.out, unique_run(args, run_from_scores(qids, data.doc_ids, scores, tag=args.tag), args.data))
     else:
         write_scores(args.out, scores)
     if args.out != "-":
