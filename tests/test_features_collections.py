@@ -444,3 +444,22 @@ def test_cranfield_queries_are_numbered_by_position_and_graded(shared_file):
     # PROVENANCE.md code counts 1: 128, 2: 387, 3: 734, 4: 363, -1: 225 -> gains 4, 3, 2, 1, 0
     assert tc.qrels.rel.value_counts().to_dict() == {2: 734, 3: 387, 1: 363, 0: 225, 4: 128}
     assert sum(1 for t, b in zip(tc.docs.fields["title"], tc.docs.fields["body"]) if not (t or b)) == 2
+
+
+def test_tsv_files_with_a_header_and_ms_marco_documents(tmp_path, caplog):
+    """A first line naming the columns (pid<TAB>passage) was read as a document 'pid'; MS MARCO's document TSV
+    (id, url, title, body) was refused."""
+    docs = read_tsv_documents(write(tmp_path, "collection.tsv", "pid\tpassage\n0\tThe presence of communication\n"))
+    assert docs.doc_ids == ("0",) and docs.fields == {"body": ["The presence of communication"]}
+    assert read_tsv_queries(write(tmp_path, "q.tsv", "qid\tquery\n1048585\twhat is paula deen's brother\n")).qids == (
+        "1048585",)
+    marco = read_tsv_documents(write(tmp_path, "msmarco-docs.tsv",
+                                     "D1555982\thttps://answers.com/x\tThe hot glowing surfaces\tBody one\n"
+                                     "D301595\thttp://example.org/\tCrash course\tBody two\n"))
+    assert marco.doc_ids == ("D1555982", "D301595")
+    assert marco.fields == {"title": ["The hot glowing surfaces", "Crash course"], "body": ["Body one", "Body two"]}
+    assert marco.metadata == {"url": ["https://answers.com/x", "http://example.org/"]}
+    with pytest.raises(CollectionFormatError, match="4-column lines .* with a line of 2"):
+        read_tsv_documents(write(tmp_path, "mixed.tsv", "D1\tu\tt\tb\nD2\tonly\n"))
+    with pytest.raises(CollectionFormatError, match="expected at most 4 tab-separated columns, got 5"):
+        read_tsv_documents(write(tmp_path, "five.tsv", "D1\ta\tb\tc\td\n"))

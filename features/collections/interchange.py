@@ -9,8 +9,10 @@ BEIR (Thakur et al., 2021) stores one JSON object per line: documents as ``{"_id
 :data:`QUERY_ID_KEYS` / :data:`QUERY_TEXT_KEYS` (queries) it holds; the fields of TREC topics exported this way
 (:data:`TOPIC_KEYS`) make a query as those of a ``<top>`` file do (``fields=("title", "desc")``).
 
-TSV files hold ``id<TAB>text`` (or ``id<TAB>title<TAB>text`` for documents), one record a line, as NFCorpus and
-MS MARCO ship them.
+TSV files hold ``id<TAB>text`` (or ``id<TAB>title<TAB>text`` for documents, or MS MARCO's documents'
+``id<TAB>url<TAB>title<TAB>body``, the url kept as metadata), one record a line, as NFCorpus and MS MARCO ship them.
+A first line that names its columns (``id<TAB>text``, ``pid<TAB>passage``, ``qid<TAB>query``, ...) is a header, not
+a record.
 """
 
 from __future__ import annotations
@@ -119,11 +121,27 @@ def read_beir_queries(path: str | Path, *, errors: str = "strict", fields: tuple
     return Queries(qids, tuple(texts), name=str(path))
 
 
+#: Column names that make a TSV file's first line a header (lowercased): ids, then text columns.
+_HEADER_IDS = {"id", "_id", "pid", "docid", "doc_id", "docno", "qid", "query_id", "queryid", "did"}
+_HEADER_TEXTS = {"text", "passage", "query", "contents", "body", "title", "url", "document", "question"}
+
+
+def _is_header(parts: list[str]) -> bool:
+    names = [p.strip().lower() for p in parts]
+    return len(names) > 1 and names[0] in _HEADER_IDS and all(n in _HEADER_TEXTS for n in names[1:])
+
+
 def _tsv(path: str | Path, errors: str, max_cols: int) -> list[list[str]]:
     out = []
+    first = True
     for lineno, line in iter_lines(read_text(path, errors=errors)):
         if not line.strip():
             continue
+        if first:
+            first = False
+            if _is_header(line.split("\t")):
+                log.info("%s: line %d names the columns (%s): a header, not a record", path, lineno, line.strip())
+                continue
         parts = line.split("\t")
         if len(parts) > max_cols:
             raise CollectionFormatError(
@@ -138,7 +156,8 @@ def _tsv(path: str | Path, errors: str, max_cols: int) -> list[list[str]]:
 
 
 def read_tsv_documents(path: str | Path, *, errors: str = "strict", duplicates: str = "error") -> Collection:
-    """Read ``id<TAB>text`` (field ``body``) or ``id<TAB>title<TAB>text`` lines.
+    """Read ``id<TAB>text`` (field ``body``), ``id<TAB>title<TAB>text`` or ``id<TAB>url<TAB>title<TAB>body`` lines
+    (module docstring).
 
     Examples
     --------
@@ -149,8 +168,17 @@ def read_tsv_documents(path: str | Path, *, errors: str = "strict", duplicates: 
     >>> c.doc_ids, c.fields
     (('MED-1', 'MED-2'), {'body': ['statin breast cancer', '']})
     """
-    rows = _tsv(path, errors, 3)
+    rows = _tsv(path, errors, 4)
     ids = [r[0] for r in rows]
+    if any(len(r) == 4 for r in rows):  # MS MARCO's documents: id, url, title, body
+        short = next(i for i, r in enumerate(rows) if len(r) != 4) if any(len(r) != 4 for r in rows) else None
+        if short is not None:
+            raise CollectionFormatError("a file of 4-column lines (id, url, title, body: MS MARCO's documents) "
+                                        f"with a line of {len(rows[short])}", str(path), token=rows[short][0])
+        cols = {"title": [r[2] for r in rows], "body": [r[3] for r in rows]}
+        ids, kept = dedupe(ids, {**cols, "url": [r[1] for r in rows]}, duplicates, str(path))
+        return Collection(tuple(ids), {"title": kept["title"], "body": kept["body"]}, {"url": kept["url"]},
+                          name=str(path))
     if any(len(r) == 3 for r in rows):
         cols = {"title": [r[1] if len(r) == 3 else "" for r in rows],
                 "body": [r[-1] if len(r) > 1 else "" for r in rows]}

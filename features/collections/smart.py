@@ -1,4 +1,5 @@
-"""SMART-format collections: Cranfield, CACM, ADI, MEDLINE, TIME, ...
+"""SMART-format collections: Cranfield, CACM, ADI, CISI, MED (MEDLINE), ... (not TIME or NPL's Glasgow files,
+whose markup is another: ``*TEXT``/``*FIND`` records, and NPL's own, read by :mod:`features.collections.npl`)
 
 A record starts with a line ``.I <id>``; each field starts with a line holding only ``.<LETTER>`` and runs to the
 next marker. The classic collections use ``.T`` title, ``.W`` text (abstract or query), ``.A`` authors,
