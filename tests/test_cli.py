@@ -379,3 +379,21 @@ def test_train_says_how_many_rounds_ran_and_which_it_kept(files, tmp_path, capsy
     best, ran = map(int, re.search(r"trained (\d+) rounds \(ran (\d+), kept the best\)",
                                    shown.out + shown.err).groups())
     assert (best, ran) == (result["rounds"], result["rounds_run"]) and ran - best <= 3
+
+
+def test_trec_format_uses_trec_evals_names_only_for_trec_evals_measures(files, tmp_path, capsys):
+    """LETOR scores are evaluated with the exp2 gain by default: that NDCG is not trec_eval's ndcg_cut_10, so
+    --format trec names it ndcg@10 (with --gain linear it is trec_eval's, and named so)."""
+    from ltr.io import write_scores
+
+    d = read_letor(files["test"])
+    write_scores(tmp_path / "s.txt", np.linspace(0, 1, d.n_rows))
+    argv = ["evaluate", str(files["test"]), "--scores", str(tmp_path / "s.txt"), "--metrics", "ndcg@10,p@5",
+            "--format", "trec"]
+    assert main(argv) == 0
+    exp2 = capsys.readouterr().out.split()
+    assert main([*argv, "--gain", "linear"]) == 0
+    linear = capsys.readouterr().out.split()
+    assert exp2[0::3] == ["ndcg@10", "p@5"] and linear[0::3] == ["ndcg_cut_10", "P_5"]
+    want = evaluate(d.y, np.linspace(0, 1, d.n_rows), group_ptr=d.group_ptr, metrics=["ndcg@10"], gain="exp2")
+    assert float(exp2[2]) == pytest.approx(want["ndcg@10"], abs=5e-5)

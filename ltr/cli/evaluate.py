@@ -99,7 +99,11 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError("--scores needs the LETOR file it scores (DATA)")
         frame, source = _per_query_run(args, names)
     if args.format == "trec":
-        print(format_trec_eval(frame, queries=args.per_query), end="")
+        # trec_eval's measure names only for trec_eval's measures: NDCG with the exp2 gain (LETOR scores' default)
+        # or the LETOR convention is another measure, named as the toolkit names it
+        gain = args.gain or ("linear" if source == "trec" else "exp2")
+        trec = gain == "linear" and args.convention == "default"
+        print(format_trec_eval(frame, queries=args.per_query, names="trec" if trec else "canonical"), end="")
         return 0
     means = aggregate({m: frame[m].to_numpy() for m in names})
     n_averaged = int((~frame[names[0]].isna()).sum()) if len(frame) else 0
