@@ -342,3 +342,14 @@ def test_a_usage_error_is_one_line_naming_the_cause_and_where_the_usage_is(argv,
 def test_an_unknown_option_is_named_by_its_sub_command(capsys):
     assert main(["cv", "x.letor", "-q"]) == 2
     assert capsys.readouterr().err == "ltr cv: error: unrecognized arguments: -q (see ltr cv --help)\n"
+
+
+def test_an_engine_message_over_two_lines_is_given_whole_on_one(tmp_path, capsys):
+    """LightGBM's 'label should be int type (met 1.500000) for ranking task,' continues on a second line: the
+    message was cut after 'task,'."""
+    (tmp_path / "fl.txt").write_text("1.5 qid:1 1:0.2\n0 qid:1 1:0.5\n1 qid:2 1:0.1\n0 qid:2 1:0.3\n")
+    assert main(["train", str(tmp_path / "fl.txt"), "--rounds", "2", "--preset", "none", "--min-child-samples",
+                 "1", "--metrics", "map"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert err.endswith("label should be int type (met 1.500000) for ranking task, for the gain of label, please "
+                        "set the label_gain parameter")

@@ -721,7 +721,12 @@ def _engine_error(model: Ranker, e: Exception) -> Exception:
     kind = type(e).__name__
     if kind not in ("LightGBMError", "XGBoostError"):
         return e
-    text = str(e).strip().splitlines()[0] if str(e).strip() else kind
+    lines = []
+    for line in str(e).strip().splitlines():  # the message, which may run over lines, without a stack trace
+        if not line.strip() or line.strip().startswith("Stack trace"):
+            break
+        lines.append(line.strip())
+    text = " ".join(lines) or kind
     for prefix in ("[LightGBM] [Fatal] ", "[Fatal] "):
         text = text.replace(prefix, "")
     # XGBoost's "[12:00:00] /path/file.h:372: Check failed: name: message": the message
