@@ -397,3 +397,11 @@ def test_trec_format_uses_trec_evals_names_only_for_trec_evals_measures(files, t
     assert exp2[0::3] == ["ndcg@10", "p@5"] and linear[0::3] == ["ndcg_cut_10", "P_5"]
     want = evaluate(d.y, np.linspace(0, 1, d.n_rows), group_ptr=d.group_ptr, metrics=["ndcg@10"], gain="exp2")
     assert float(exp2[2]) == pytest.approx(want["ndcg@10"], abs=5e-5)
+
+
+def test_a_run_listing_a_document_twice_is_named_by_its_file(tmp_path, capsys):
+    (tmp_path / "dup.run").write_text("1 Q0 a 1 2 t\n1 Q0 a 2 1 t\n")
+    (tmp_path / "q").write_text("1 0 a 1\n")
+    assert main(["evaluate", "--qrels", str(tmp_path / "q"), "--run", str(tmp_path / "dup.run")]) == 1
+    assert (f"{tmp_path / 'dup.run'}: run lists document 'a' twice for query '1' (trec_eval refuses duplicates)"
+            in capsys.readouterr().err)

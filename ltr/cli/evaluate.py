@@ -78,9 +78,14 @@ def _per_query_run(args, names: list[str]):
         raise UsageError("--convention letor applies to LETOR scores (DATA --scores S), not to TREC runs")
     if args.qrels is None or args.run is None:
         raise UsageError("evaluate needs either DATA --scores S, or --qrels Q --run R")
-    frame = evaluate_run_per_query(read_qrels(args.qrels, args.qrels_format), read_run(args.run), names,
-                                   gain=args.gain or "linear", no_relevant=args.no_relevant, complete=args.complete,
-                                   max_grade=args.max_grade)
+    try:
+        frame = evaluate_run_per_query(read_qrels(args.qrels, args.qrels_format), read_run(args.run), names,
+                                       gain=args.gain or "linear", no_relevant=args.no_relevant,
+                                       complete=args.complete, max_grade=args.max_grade)
+    except ValueError as e:
+        if str(e).startswith(("run lists document", "qrels lists document")):  # name the file (the frame cannot)
+            raise ValueError(f"{args.run if str(e).startswith('run') else args.qrels}: {e}") from None
+        raise
     return frame, "trec"
 
 
