@@ -115,7 +115,7 @@ def test_explicit_sidecar_names_and_switching_them_off(tmp_path):
     put(tmp_path, "data.svm.query", b"3\n2\n")
     with pytest.raises(LetorFormatError, match="missing qid") as e:
         read_letor(p, query_file=False)
-    assert "query_file=None" in str(e.value)
+    assert "no group-sizes file is read" in str(e.value)  # the same words for --no-query-file and query_file=None
 
 
 def test_a_stale_sidecar_beside_a_qid_file_names_the_way_out(tmp_path):

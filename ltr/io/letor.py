@@ -659,7 +659,8 @@ def _resolve_qids(buf, spath, qid, n_noqid, first_noqid, where, sizes, qpath, au
     """Return ``(qid, group of each row or None)`` after checking the qid tokens against the sidecar."""
     if sizes is None:
         if n_noqid:
-            why = "no group-sizes file beside it (DATA.query or DATA.group)" if auto_query else "query_file=None"
+            why = ("no group-sizes file beside it (DATA.query or DATA.group)" if auto_query else
+                   "no group-sizes file is read")
             raise _error_at(buf, spath, first_noqid, f"missing qid:<int> after the label, and {why}",
                             token_after_label=True, fix={"query_file": Placeholder("group sizes file")},
                             hint="(LightGBM's .query layout)")
