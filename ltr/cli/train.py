@@ -244,10 +244,11 @@ def _generic(names) -> bool:
 def _fit_width(args: argparse.Namespace, data, model):
     """DATA as the model's columns (:func:`fit_columns`)."""
     return fit_columns(args, data, int(model.n_features_in_), getattr(model, "feature_names_in_", None),
-                       args.data, f"the model {args.model}")
+                       args.data, f"the model {args.model}", wider="")
 
 
-def fit_columns(args: argparse.Namespace, data, width: int, names, path, reference: str):
+def fit_columns(args: argparse.Namespace, data, width: int, names, path, reference: str,
+                wider: str = " (svmlight files of one set: pass --n-features, the widest's)"):
     """``data`` (read from ``path`` at its own width) as ``reference``'s ``width`` columns: refused when it is wider
     or names its columns otherwise (both real names); a narrower file (svmlight leaves absent features out) padded
     with zeros, saying so."""
@@ -264,7 +265,7 @@ def fit_columns(args: argparse.Namespace, data, width: int, names, path, referen
                                  f"those of {reference}")
     if data.n_features > width:
         raise ValueError(f"{path} has feature ids up to {data.n_features}, {reference} {width}: its features are "
-                         f"not those of {reference} (svmlight files of one set: pass --n-features, the widest's)")
+                         f"not those of {reference}{wider}")
     if data.n_features < width:
         note(args, f"note: {path} lists feature ids up to {data.n_features}, {reference} has {width}: "
                    f"features {data.n_features + 1}..{width} read as 0 (absent, as in svmlight files)")
