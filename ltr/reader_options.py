@@ -18,12 +18,13 @@ Examples
 
 from __future__ import annotations
 
+import math
 import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
-__all__ = ["READER_OPTIONS", "Placeholder", "ReaderOption"]
+__all__ = ["READER_OPTIONS", "VALUE_OPTIONS", "Placeholder", "ReaderOption", "value_options"]
 
 
 class Placeholder(str):
@@ -158,3 +159,29 @@ READER_OPTIONS: Mapping[str, ReaderOption] = _options(
         "invalid UTF-8 in text files: raise, or substitute U+FFFD", ("qrels", "text"),
         choices=("strict", "replace"))),
 )
+
+
+#: Reader options that change the values a model sees (the others only accept or refuse a file): kept with a model
+#: (:attr:`ltr.Ranker.read_options_`) so that the data it scores is read the same way.
+VALUE_OPTIONS = ("missing", "null", "overflow", "nonfinite", "sparse")
+
+
+def value_options(options: Mapping[str, object]) -> dict[str, object] | None:
+    """The value-changing reader options among ``options`` (option ids as :data:`READER_OPTIONS`' keys) that are
+    not the readers' default, JSON-ready (a non-finite ``missing`` as text); None when there are none.
+
+    Examples
+    --------
+    >>> value_options({"missing": float("nan"), "sort": True, "overflow": "error"})
+    {'missing': 'nan'}
+    """
+    out = {}
+    for key in VALUE_OPTIONS:
+        if key not in options:
+            continue
+        value, default = options[key], READER_OPTIONS[key].default
+        same = value == default or (isinstance(value, float) and isinstance(default, float) and math.isnan(value)
+                                    and math.isnan(default))
+        if not same:
+            out[key] = str(value) if isinstance(value, float) and not math.isfinite(value) else value
+    return out or None

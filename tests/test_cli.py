@@ -332,6 +332,11 @@ def test_predict_reads_data_as_the_models_training_data_was_read(tmp_path, capsy
         assert scores["plain"].tolist() == scores["told"].tolist()
         if engine == "lightgbm":
             assert scores["other"].tolist() != scores["plain"].tolist()
+    # the fold models ltr cv --save-dir writes keep them too
+    assert main(["cv", str(train), "--folds", "2", "--n-features", "70", "--preset", "none", "--rounds", "5",
+                 "--missing", "nan", "--quiet", "--save-dir", str(tmp_path / "folds")]) == 0
+    meta = json.loads((tmp_path / "folds" / "Fold1" / "model.txt.meta.json").read_text())
+    assert meta["read_options"] == {"missing": "nan"}
 
 
 def test_predict_refuses_data_of_other_features_and_pads_a_narrower_file(tmp_path, capsys):

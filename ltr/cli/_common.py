@@ -482,30 +482,22 @@ def reader_options(args: argparse.Namespace, reader: str = "letor") -> dict[str,
     return out
 
 
-#: Reader options that change the values a model sees (the others only accept or refuse a file): recorded with a
-#: model by ``ltr train`` and applied by ``ltr predict`` to the data it scores.
-VALUE_OPTIONS = ("missing", "null", "overflow", "nonfinite", "sparse")
-
-
 def _same(a: Any, b: Any) -> bool:
     return a == b or (isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b))
 
 
 def recorded_read_options(args: argparse.Namespace) -> dict[str, Any] | None:
-    """The value-changing reader options the training data was read with, where not the default (JSON: a
-    non-finite ``missing`` as text)."""
-    from ltr.reader_options import READER_OPTIONS
+    """The value-changing reader options the training data was read with, where not the default
+    (:func:`ltr.reader_options.value_options`)."""
+    from ltr.reader_options import value_options
 
-    used = reader_options(args)
-    out = {k: (str(v) if isinstance(v, float) and not math.isfinite(v) else v) for k, v in used.items()
-           if k in VALUE_OPTIONS and not _same(v, READER_OPTIONS[k].default)}
-    return out or None
+    return value_options(reader_options(args))
 
 
 def apply_recorded_read_options(args: argparse.Namespace, model) -> None:
     """Read the data to score as the model's training data was read (``model.read_options_``), unless the command
     line says otherwise, saying which options were applied or differ (the scores would silently differ)."""
-    from ltr.reader_options import READER_OPTIONS
+    from ltr.reader_options import READER_OPTIONS, VALUE_OPTIONS
 
     recorded = getattr(model, "read_options_", None) or {}
     given = reader_options(args)

@@ -164,17 +164,19 @@ def _run_fold(estimator, fold: Fold, n_features, columns, metrics, conventions, 
         scores=[float(s) for s in scores] if test.doc_ids is not None else None,
     )
     if save_dir is not None:
-        _save_fold(Path(save_dir) / fold.name, model, norm, scores, result)
+        _save_fold(Path(save_dir) / fold.name, model, norm, scores, result, read_options)
     return result
 
 
-def _save_fold(folder: Path, model, norm, scores, result: FoldResult) -> None:
+def _save_fold(folder: Path, model, norm, scores, result: FoldResult, read_options) -> None:
     import json
 
     from ltr.io import atomic_write
+    from ltr.reader_options import value_options
 
     folder.mkdir(parents=True, exist_ok=True)
     if hasattr(model, "save"):
+        model.read_options_ = value_options(read_options or {})  # ltr predict reads its data the same way
         model.save(folder / "model.txt")
     if norm is not None:
         with atomic_write(folder / "normalizer.json") as f:
