@@ -410,3 +410,24 @@ def test_a_run_listing_a_document_twice_is_named_by_its_file(tmp_path, capsys):
     assert main(["evaluate", "--qrels", str(tmp_path / "q"), "--run", str(tmp_path / "dup.run")]) == 1
     assert (f"{tmp_path / 'dup.run'}: run lists document 'a' twice for query '1' (trec_eval refuses duplicates)"
             in capsys.readouterr().err)
+
+
+def test_dataset_names_a_file_that_does_not_look_like_the_set(tmp_path, capsys):
+    """--dataset attaches a set's width and names: a 46-feature file read as MSLR's 136, or order labels up to 1920
+    read as Yahoo's 0..4, were accepted without a word."""
+    d = make_ranking(10, (4, 4), 46, random_state=0)
+    text = write_letor(tmp_path / "mq.txt", d).read_text()
+    (tmp_path / "plain.txt").write_text("".join(line + "\n" for line in text.splitlines() if not line.startswith("#")))
+    assert main(["info", str(tmp_path / "plain.txt"), "--dataset", "mslr-web10k"]) == 0
+    assert "has no value in features 47..136 of mslr-web10k's 136: is it that set?" in capsys.readouterr().err
+    (tmp_path / "list.txt").write_text("1920 qid:1 1:0.5\n3 qid:1 1:0.2\n")
+    assert main(["info", str(tmp_path / "list.txt"), "--dataset", "yahoo-set1"]) == 0
+    assert "has labels 3..1920, outside yahoo-set1's documented 0..4" in capsys.readouterr().err
+
+
+@pytest.mark.shared
+def test_dataset_checks_are_quiet_on_the_real_sets(shared_file, capsys):
+    for path, name in (("mq2008/Fold1/vali.txt.gz", "mq2008"), ("mslr_sample/mslr_fold1_test_sample.txt.gz",
+                                                                  "mslr-web10k")):
+        assert main(["info", str(shared_file(path)), "--dataset", name]) == 0
+        assert "is it that set?" not in capsys.readouterr().err

@@ -545,12 +545,37 @@ def read_data(args: argparse.Namespace, path: str, n_features: int | None = None
 
         n_features = get(args.dataset).read_options().get("n_features")
     data = read_letor(p, n_features=n_features, **reader_options(args))
+    if getattr(args, "dataset", None):
+        _check_against_registry(args, path, data)
     names = dataset_names(args, data.n_features)
     if names is not None:
         from dataclasses import replace
 
         data = replace(data, feature_names=names)
     return data
+
+
+def _check_against_registry(args: argparse.Namespace, path: str, data) -> None:
+    """Notes when a file read with ``--dataset`` does not look like the set: labels outside its documented range, or
+    (dense sets) no value in its last columns, as when a 46-feature file is read as MSLR's 136."""
+    import numpy as np
+
+    from ltr.registry import get
+
+    entry = get(args.dataset)
+    fmt = entry.format
+    labels = fmt.get("labels")
+    y = data.y[data.y != -1] if fmt.get("unjudged") else data.y  # -semi sets: -1 marks the unjudged
+    if labels and y.size and (y.min() < labels[0] or y.max() > labels[1]):
+        note(args, f"note: {path} has labels {y.min():g}..{y.max():g}, outside {entry.name}'s documented "
+                   f"{labels[0]}..{labels[1]}: is it that set?")
+    width = fmt.get("n_features")
+    if width and not fmt.get("sparse") and not hasattr(data.X, "tocsr") and data.n_rows:
+        used = np.flatnonzero(np.any(data.X != 0, axis=0))
+        last = int(used[-1]) + 1 if used.size else 0
+        if last < width:
+            note(args, f"note: {path} has no value in features {last + 1}..{width} of {entry.name}'s {width}: is it "
+                       "that set?")
 
 
 # -- the model ----------------------------------------------------------------------------------------------------
