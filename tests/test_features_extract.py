@@ -162,3 +162,19 @@ def test_package_exports_are_the_functions_even_after_their_modules_are_imported
 
     assert callable(features.extract) and features.extract is extract
     assert features.InvertedIndex is InvertedIndex and "extract" in dir(features)
+
+
+def test_judgments_of_unknown_documents_are_left_out_of_the_labels_not_of_the_qrels_out(tmp_path, caplog):
+    """The warning said 'dropped' while --qrels-out kept them (as it should: trec_eval counts a relevant document
+    never ranked); it now says where they are left out."""
+    from ltr.cli import main
+
+    (tmp_path / "d.tsv").write_text("a\tairbus subsidies\nb\tboeing\n")
+    (tmp_path / "q.tsv").write_text("1\tairbus\n")
+    (tmp_path / "qr").write_text("1 0 a 1\n1 0 MISSING 1\n")
+    with caplog.at_level(logging.WARNING):
+        assert main(["features", "--collection", str(tmp_path / "d.tsv"), "--queries", str(tmp_path / "q.tsv"),
+                     "--qrels", str(tmp_path / "qr"), "--topk", "2", "--out", str(tmp_path / "x.letor"),
+                     "--qrels-out", str(tmp_path / "x.qrels"), "--quiet"]) == 0
+    assert "1 row(s) over 1 unknown document id(s) (e.g. 'MISSING'); left out of the labels" in caplog.text
+    assert "MISSING" in (tmp_path / "x.qrels").read_text()

@@ -109,5 +109,5 @@ def check_qrels(
     if on_unknown == "error":
         raise CollectionFormatError(msg + "; pass on_unknown='warn' to drop them")
     if on_unknown == "warn":
-        log.warning("%s; dropped", msg)
+        log.warning("%s; left out%s", msg, " of the labels" if what == "qrels" else "")
     return qrels[~(bad_q | bad_d)].reset_index(drop=True)

@@ -102,7 +102,8 @@ def register(sub) -> None:
                           "collections, with --bm25-preset terrier) or a .toml/.json file")
     out.add_argument("--out", required=True, help="LETOR file to write (.gz compresses)")
     out.add_argument("--qrels-out", help="also write the judgments as TREC qrels (qid 0 docno rel), for ltr "
-                                         "evaluate / ltr compare")
+                                         "evaluate / ltr compare: every judgment, those left out of the labels "
+                                         "too (trec_eval counts relevant documents never ranked)")
     out.add_argument("--topics-out", help="also write the queries as TREC topics")
     add_n_jobs(p, "Numba threads")
     add_quiet(p)
@@ -231,7 +232,7 @@ def run(args: argparse.Namespace) -> int:
     if args.qrels_out:
         if inputs.qrels is None:
             raise UsageError("--qrels-out: the collection has no judgments (pass --qrels)")
-        write_qrels(args.qrels_out, inputs.qrels)
+        write_qrels(args.qrels_out, inputs.qrels)  # every judgment: trec_eval counts the relevant ones never ranked
     if args.topics_out:
         write_topics(args.topics_out, dict(queries.items()))
     print(f"wrote {args.out}: {data.n_queries} queries, {data.n_rows} rows, {data.n_features} features, "
