@@ -81,9 +81,11 @@ def test_the_per_metric_functions_take_the_preset():
 
 
 def test_labels_outside_the_scripts_tables_and_contradicting_conventions_are_refused():
-    with pytest.raises(ValueError, match=r"labels 0, 1 and 2 only .* has 3 at row 4 \(query index 1\)"):
+    with pytest.raises(ValueError, match=r"labels 0, 1 and 2 only .* got label 3 at row 4 \(query index 1\)") as e:
         evaluate([0, 1, 2, 0, 3], [1, 2, 3, 4, 5], group=[3, 2], convention="letor")
-    with pytest.raises(ValueError, match="has 0.5 at row 0"):
+    assert str(e.value).endswith("use the default convention for other scales (convention='default')")
+    assert e.value.cli_message().endswith("of the labels; leave --convention letor out for other scales")
+    with pytest.raises(ValueError, match="got label 0.5 at row 0"):
         evaluate([0.5, 1], [1, 2], group=[2], convention="letor")
     with pytest.raises(ValueError, match=r"convention='letor' fixes gain='exp2' .*; got gain='linear'"):
         evaluate([0, 1], [1, 2], group=[2], gain="linear", convention="letor")

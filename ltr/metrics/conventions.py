@@ -14,6 +14,8 @@ import math
 import numpy as np
 from numpy.typing import NDArray
 
+from ltr.exceptions import LabelRangeError
+
 __all__ = ["CONVENTIONS", "LETOR_LABELS", "check_letor_labels", "describe_conventions", "discount_table",
            "resolve_convention"]
 
@@ -65,7 +67,7 @@ def _same_number(value: object, fixed: float) -> bool:
         return False
 
 
-def check_letor_labels(labels: NDArray[np.float64], group_ptr: NDArray[np.int64], what: str = "y_true") -> None:
+def check_letor_labels(labels: NDArray[np.float64], group_ptr: NDArray[np.int64], what: str = "the labels") -> None:
     """Refuse labels the LETOR script has no table entry for (anything but 0, 1, 2).
 
     The script looks each label up in two hash tables; any other label (3, 4, 0.5, -1) finds nothing and is
@@ -76,10 +78,11 @@ def check_letor_labels(labels: NDArray[np.float64], group_ptr: NDArray[np.int64]
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
         q = int(np.searchsorted(group_ptr, row, side="right") - 1)
-        raise ValueError(
-            f"convention='letor' takes labels 0, 1 and 2 only (the LETOR 3.0/4.0 script's tables); {what} has "
-            f"{labels[row]:g} at row {row} (query index {q}); use the default convention for other scales"
-        )
+        raise LabelRangeError(
+            f"the LETOR convention takes labels 0, 1 and 2 only (the LETOR 3.0/4.0 script's tables), got label "
+            f"{labels[row]:g} at row {row} (query index {q}) of {what}",
+            python_fix="use the default convention for other scales (convention='default')",
+            cli_fix="leave --convention letor out for other scales")
 
 
 def discount_table(kind: str, n: int) -> NDArray[np.float64]:
