@@ -353,3 +353,9 @@ def test_an_engine_message_over_two_lines_is_given_whole_on_one(tmp_path, capsys
     err = capsys.readouterr().err.strip().splitlines()[-1]
     assert err.endswith("label should be int type (met 1.500000) for ranking task, for the gain of label, please "
                         "set the label_gain parameter")
+
+
+def test_a_sidecar_flag_and_its_negation_together_are_refused(tmp_path, capsys):
+    (tmp_path / "d.txt").write_text("1 1:0.2\n0 1:0.5\n")
+    assert main(["info", str(tmp_path / "d.txt"), "--query-file", "x", "--no-query-file"]) == 2
+    assert "argument --no-query-file: not allowed with argument --query-file" in capsys.readouterr().err

@@ -446,10 +446,11 @@ def add_reader_options(p: argparse.ArgumentParser, readers: Sequence[str] = ("le
         elif opt.type == "float":
             g.add_argument(opt.flag, type=float, default=opt.default, dest=dest, metavar=opt.metavar, help=opt.help)
         elif opt.type == "path":
-            g.add_argument(opt.flag, default=opt.default, dest=dest, metavar=opt.metavar, help=opt.help)
+            pair = g.add_mutually_exclusive_group() if opt.negation else g  # --query-file X --no-query-file: refused
+            pair.add_argument(opt.flag, default=opt.default, dest=dest, metavar=opt.metavar, help=opt.help)
             if opt.negation:
-                g.add_argument(opt.negation, action="store_const", const=None, dest=dest,
-                               help=f"do not look for {opt.flag[2:].replace('-', ' ')} sidecars")
+                pair.add_argument(opt.negation, action="store_const", const=None, dest=dest,
+                                  help=f"do not look for {opt.flag[2:].replace('-', ' ')} sidecars")
         else:
             g.add_argument(opt.flag, default=opt.default, dest=dest, metavar=opt.metavar, help=opt.help)
     if "letor" in readers:
