@@ -419,3 +419,26 @@ def test_a_folder_of_document_files_is_one_collection_when_the_queries_are_given
     (empty / "notes.txt").write_text("nothing\n")
     with pytest.raises(CollectionFormatError, match=r"empty: no document file found in this folder \(1 file"):
         read_document_folder(empty)
+
+
+def test_collection_and_queries_from_pipes(tmp_path):
+    """`ltr features --collection <(zcat docs.jsonl.gz) --queries <(...)`: the format is detected from a pipe's
+    head and the file then read whole, which a pipe allows once (the rest of the file was read without its head)."""
+    import os
+    import threading
+
+    from ltr.cli import main
+    from ltr.io import read_letor
+
+    docs = "".join(f'{{"_id": "d{i}", "text": "airbus subsidies {"x " * i}"}}\n' for i in range(2000))  # > 64 KiB
+    writers = []
+    for name, text in (("docs", docs), ("queries", "1\tairbus subsidies\n"), ("qrels", "1 0 d3 1\n")):
+        os.mkfifo(tmp_path / name)
+        writers.append(threading.Thread(target=(tmp_path / name).write_text, args=(text,)))
+        writers[-1].start()
+    assert main(["features", "--collection", str(tmp_path / "docs"), "--queries", str(tmp_path / "queries"),
+                 "--qrels", str(tmp_path / "qrels"), "--topk", "3000", "--out", str(tmp_path / "x.letor"),
+                 "--quiet"]) == 0
+    for w in writers:
+        w.join(timeout=10)
+    assert sorted(read_letor(tmp_path / "x.letor").doc_ids) == sorted(f"d{i}" for i in range(2000))

@@ -11,9 +11,11 @@ name instead (:func:`ltr.io.atomic_write`: a ``.gz`` path is gzip).
 from __future__ import annotations
 
 import gzip
+import io
 import logging
 import lzma
 import os
+import stat
 import zlib
 from typing import IO
 
@@ -50,12 +52,26 @@ def open_raw(path: str | os.PathLike, what: str = "file") -> IO[bytes]:
     FileNotFoundError
         ``"{what} not found: {path}"``; :class:`IsADirectoryError` ``"{path}: is a folder, not a {what}"``.
     """
+    key = os.fspath(path)
+    if key in _STREAMS:
+        return io.BufferedReader(io.BytesIO(_STREAMS[key]))  # type: ignore[arg-type]
     try:
-        return open(path, "rb")
+        f = open(path, "rb")
     except FileNotFoundError:
         raise FileNotFoundError(f"{what} not found: {path}") from None
     except IsADirectoryError:
         raise IsADirectoryError(f"{path}: is a folder, not a {what}") from None
+    if stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+        return f
+    # A pipe (/dev/stdin, <(zcat ...)) gives its bytes once: kept for the process, so that a reader that looks at
+    # the head first (format detection) and then reads the file gets all of it both times.
+    with f:
+        data = _STREAMS[key] = f.read()
+    return io.BufferedReader(io.BytesIO(data))  # type: ignore[arg-type]
+
+
+#: The bytes of each pipe read so far, by the path it was given as (a pipe cannot be read twice).
+_STREAMS: dict[str, bytes] = {}
 
 
 def open_binary(path: str | os.PathLike, what: str = "file") -> IO[bytes]:
