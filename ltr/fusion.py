@@ -232,6 +232,8 @@ def _weights(weights: ArrayLike | None, n_runs: int, method: str) -> NDArray[np.
         raise ValueError(f"weights: {w.size} given for {n_runs} runs")
     if not np.isfinite(w).all() or (w < 0).any():
         raise ValueError(f"weights must be finite and >= 0, got {w.tolist()}")
+    if not (w > 0).any():
+        raise ValueError(f"weights must hold at least one above 0 (all 0 discards every run), got {w.tolist()}")
     return w
 
 

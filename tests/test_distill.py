@@ -210,3 +210,14 @@ def test_cli_data_errors_are_one_line(files, capsys):
     err = capsys.readouterr().err
     assert code == 1 and "teacher column 'bm25' is not among the data's feature names" in err
     assert "Traceback" not in err and err.count("\n") == 1
+
+
+def test_teacher_scores_given_a_folder_say_so(tmp_path, capsys):
+    from ltr.cli import main
+    from ltr.datasets import make_ranking
+    from ltr.io import write_letor
+
+    write_letor(tmp_path / "d.txt", make_ranking(6, (3, 3), 3, random_state=0))
+    assert main(["train", str(tmp_path / "d.txt"), "--objective", "distill", "--kernel", "numba",
+                 "--teacher-scores", str(tmp_path)]) == 1
+    assert f"{tmp_path}: is a folder, not a score file" in capsys.readouterr().err

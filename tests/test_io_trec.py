@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ltr.exceptions import TrecFormatError
+from ltr.exceptions import ScoreFormatError, TrecFormatError
 from ltr.io import read_letor, read_scores
 from ltr.io.trec import read_qrels, read_run, run_from_scores, write_qrels, write_run
 
@@ -151,3 +151,15 @@ def test_readers_take_a_pipe_which_can_be_opened_only_once(tmp_path, compress):
             assert got.tolist() == want.tolist() == [0.5, -1.0, 2.0]
         else:
             pd.testing.assert_frame_equal(got, want)
+
+
+def test_a_blank_line_among_scores_is_an_error_naming_it_and_trailing_ones_are_fine(tmp_path):
+    """Scores are positional: a blank line inside shifted every later score by a row (with one score appended the
+    file was accepted, misaligned)."""
+    (tmp_path / "s.txt").write_text("0.1\n0.2\n\n0.3\n0.4\n")
+    with pytest.raises(ScoreFormatError) as e:
+        read_scores(tmp_path / "s.txt", n_rows=4)
+    assert (e.value.line, e.value.reason) == (3, "a blank line among the scores (one score per row, in the data's "
+                                                 "row order)")
+    (tmp_path / "t.txt").write_text("0.1\n0.2\n\n\n")
+    assert read_scores(tmp_path / "t.txt", n_rows=2).tolist() == [0.1, 0.2]

@@ -714,6 +714,8 @@ def _distill_params(args: argparse.Namespace, objective_params: dict[str, Any]) 
         if teachers[0] == "teacher_column":
             out["teacher"] = {"column": int(value) if value.isdigit() else value}
         elif teachers[0] == "teacher_scores":
+            if Path(value).is_dir():
+                raise IsADirectoryError(f"{value}: is a folder, not a score file")
             if not Path(value).is_file():
                 raise FileNotFoundError(2, "no such file", value)
             out["teacher"] = {"scores": value}

@@ -1,8 +1,9 @@
 """Score files: one float per line, in the row order of the data file they score (``ltr predict``'s output).
 
 Numbers are written as the shortest text that reads back to the same float64 (Python's ``repr``), so
-``read_scores(write_scores(p, s))`` is bit-exact. Blank lines are skipped; ``inf`` and ``-inf`` are numbers; NaN is
-refused both ways (no metric can rank it). Files are plain or gzip (recognised by their first two bytes).
+``read_scores(write_scores(p, s))`` is bit-exact. Blank lines at the end are skipped, a blank line among the scores
+is an error (it would shift every later score by a row); ``inf`` and ``-inf`` are numbers; NaN is refused both ways
+(no metric can rank it). Files are plain or gzip (recognised by their first two bytes).
 """
 
 from __future__ import annotations
@@ -56,7 +57,13 @@ def read_scores(path: str | os.PathLike, n_rows: int | None = None) -> NDArray[n
         raise TypeError(f"n_rows must be a non-negative int or None, got {n_rows!r}")
     text = read_text(path, error=ScoreFormatError, what="score file")
     lines = text.splitlines()
-    tokens = [t for t in (line.strip() for line in lines) if t]
+    stripped = [line.strip() for line in lines]
+    last = max((i for i, t in enumerate(stripped) if t), default=-1)
+    hole = next((i for i in range(last) if not stripped[i]), None)
+    if hole is not None:  # scores are positional: a blank line inside would shift every later score by a row
+        raise ScoreFormatError("a blank line among the scores (one score per row, in the data's row order)",
+                               str(path), hole + 1, "")
+    tokens = [t for t in stripped if t]
     try:
         if not all(map(_NUMBER.fullmatch, tokens)):
             raise ValueError
