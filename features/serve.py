@@ -209,6 +209,32 @@ def _is_model_scorer(name: str) -> bool:
     return issubclass(get_scorer(name), (BiEncoder, CrossEncoderScorer))
 
 
+def _without_column(feature_set: FeatureSet, index: InvertedIndex, column: str) -> FeatureSet | None:
+    """``feature_set`` without the computation of ``column`` (its entry, or that entry's field), the other columns
+    in their order; None when the column cannot be left out alone (an entry whose one computation gives several)."""
+    from dataclasses import replace
+
+    def names(fs: FeatureSet) -> list[str]:
+        return [n for _, _, cols in fs.columns(index) for n in cols]
+
+    specs = []
+    for spec in feature_set.specs:
+        parts = FeatureSet([spec]).columns(index)
+        hit = [(field, cols) for _, field, cols in parts if column in cols]
+        if not hit:
+            specs.append(spec)
+            continue
+        field, cols = hit[0]
+        if cols != [column]:
+            return None  # one computation gives this column and others
+        left = [f for _, f, _ in parts if f != field] if field is not None else []
+        if left:  # the entry's other fields stay
+            specs.append(replace(spec, fields=tuple(left)))
+    reduced = FeatureSet(specs)
+    want = [n for n in names(feature_set) if n != column]
+    return reduced if specs and names(reduced) == want else None
+
+
 def _placeholders(names) -> bool:
     """Whether ``names`` are the names LightGBM (``Column_0``, ...) or XGBoost (``f0``, ...) give unnamed columns."""
     names = [str(n) for n in names]
@@ -270,7 +296,15 @@ class Reranker:
             from ltr import trees
 
             self.trees = trees.from_booster(model.booster_)
-        self._serial = any(_is_model_scorer(s.scorer) for s in feature_set.specs)
+        # A distilled student blanks its teacher's column (no tree uses it): the feature is not computed at all, so
+        # that a neural teacher costs nothing at query time; the column is filled with 0 (ltr.Ranker blanks it too).
+        self._served, self._blank = feature_set, None
+        teacher = model._teacher_column() if hasattr(model, "_teacher_column") else None
+        if teacher is not None:
+            reduced = _without_column(feature_set, index, self.feature_names[teacher])
+            if reduced is not None:
+                self._served, self._blank = reduced, teacher
+        self._serial = any(_is_model_scorer(s.scorer) for s in self._served.specs)
         self._lock = threading.Lock()
         index.doc_index(())  # builds the index's id lookup now, not in the first concurrent calls
 
@@ -402,7 +436,7 @@ class Reranker:
             return
         import numba
 
-        specs = [s for s in self.feature_set.specs if not _is_model_scorer(s.scorer) and s.scorer != "neural_file"]
+        specs = [s for s in self._served.specs if not _is_model_scorer(s.scorer) and s.scorer != "neural_file"]
         text = self.index.terms[0] if self.index.n_terms else ""
         if specs:
             pairs = self._pairs([text], [np.zeros(1, dtype=np.int32)], None, None, None)
@@ -429,10 +463,12 @@ class Reranker:
     def _compute(self, pairs: PairSet) -> NDArray[np.float32]:
         if self._serial:
             with self._lock, numba_threads(self.n_jobs):
-                X, _, _ = self.feature_set.compute(pairs)
+                X, _, _ = self._served.compute(pairs)
         else:
             with numba_threads(self.n_jobs):
-                X, _, _ = self.feature_set.compute(pairs)
+                X, _, _ = self._served.compute(pairs)
+        if self._blank is not None:
+            X = np.insert(X, self._blank, 0.0, axis=1)
         return X.astype(np.float32)  # as extract() returns them and the LETOR file holds them
 
     def _doc_index(self, doc_ids: Sequence[str], on_unknown: str, what: str) -> tuple[NDArray[np.int32], tuple]:

@@ -177,3 +177,26 @@ def test_queries_are_made_of_the_topic_fields_the_model_was_trained_on(tmp_path,
     assert ("--topic-fields title: the model was trained on queries made of the topic fields title,desc; leave "
             "--topic-fields out to use those") in capsys.readouterr().err
     assert not (tmp_path / "new3.run").exists()
+
+
+def test_a_distilled_student_does_not_compute_its_teachers_feature(tmp_path, capsys):
+    """A student distilled from a feature column (a neural score, usually) blanks that column: reranking must not
+    compute it (a bi-encoder ran on every candidate), and the scores stay those of ltr predict on the features."""
+    (tmp_path / "docs.tsv").write_text("".join(f"{k}\t{v}\n" for k, v in DOCS.items()))
+    (tmp_path / "q.tsv").write_text("".join(f"{k}\t{v}\n" for k, v in QUERIES.items()))
+    (tmp_path / "qrels").write_text(QRELS)
+    (tmp_path / "fs.toml").write_text('[[features]]\nscorer = "bm25"\nfields = ["all"]\n[[features]]\n'
+                                      'scorer = "lm_dirichlet"\nfields = ["body", "all"]\n[[features]]\n'
+                                      'scorer = "doc_length"\nfields = ["all"]\n')
+    src = ["--collection", tmp_path / "docs.tsv", "--queries", tmp_path / "q.tsv"]
+    ok(["features", *src, "--qrels", tmp_path / "qrels", "--features", tmp_path / "fs.toml", "--topk", 6,
+        "--out", tmp_path / "f.letor", "--save-run", tmp_path / "bm25.run", "--quiet"])
+    ok(["train", tmp_path / "f.letor", "--objective", "distill", "--kernel", "numba", "--teacher-column",
+        "lm_dirichlet:all", "--out", tmp_path / "s.txt", *TRAIN])
+    ok(["predict", tmp_path / "s.txt", tmp_path / "f.letor", "--run", "--out", tmp_path / "predict.run", "--quiet"])
+    reranker = Reranker.load(tmp_path / "s.txt", collection=tmp_path / "docs.tsv", warm=False)
+    served = [n for _, _, cols in reranker._served.columns(reranker.index) for n in cols]
+    assert served == ["bm25:all", "lm_dirichlet:body", "doc_length:all"]  # the teacher's column is not computed
+    ok(["rerank", "--model", tmp_path / "s.txt", *src, "--run", tmp_path / "bm25.run", "--out", tmp_path / "new.run"],
+       capsys)
+    assert (tmp_path / "new.run").read_bytes() == (tmp_path / "predict.run").read_bytes()
