@@ -263,6 +263,31 @@ def test_bm25_of_a_field_maps_to_a_boosted_match_query_and_the_rest_are_template
     assert [f["class"] for f in store[2:]] == ["ltrkit_fill_in"] * 3
 
 
+def test_a_field_has_one_bm25_similarity_so_a_second_setting_on_it_is_a_template():
+    """Two BM25 features on one field with other k1/b (a k1/b grid): both mapped to a match query on the field would
+    compute the first one's BM25 twice, as the field has one similarity in the engine."""
+    grid = {"format": "ltrkit-feature-set/1", "fields": ["all"], "columns": ["bm25:all", "bm25_k06:all", "bm25_b:all"],
+            "features": [
+                {"scorer": "bm25", "fields": ["all"], "name": None, "params": {},
+                 "effective": {"k1": 1.2, "b": 0.75, "idf": "lucene", "k3": None, "epsilon": 0.25, "qtf_norm": "none"}},
+                {"scorer": "bm25", "fields": ["all"], "name": "bm25_k06", "params": {"k1": 0.6, "b": 0.3},
+                 "effective": {"k1": 0.6, "b": 0.3, "idf": "lucene", "k3": None, "epsilon": 0.25, "qtf_norm": "none"}},
+                {"scorer": "bm25", "fields": ["all"], "name": "bm25_b", "params": {},
+                 "effective": {"k1": 1.2, "b": 0.75, "idf": "lucene", "k3": None, "epsilon": 0.25, "qtf_norm": "none"}},
+            ]}
+    names = ["bm25:all", "bm25_k06:all", "bm25_b:all"]
+    for family in ("es", "solr"):
+        text, notes = feature_set_definition(names, family, description=grid)
+        feats = json.loads(text)["featureset"]["features"] if family == "es" else json.loads(text)
+        filled = [f["name"] for f in feats if "ltrkit_fill_in" in (f.get("template") or {f["class"]: 1})]
+        assert filled == ["bm25_k06:all"]  # the same setting again (bm25_b) is the same query, exactly
+        assert any("1 of 3 features are templates" in n for n in notes)
+        assert not any("k1=0.6" in n or '"k1": 0.6' in n for n in notes)  # no advice to set a second similarity
+    reason = json.loads(feature_set_definition(names, "es", description=grid)[0])["featureset"]["features"][1]
+    assert "'all' has one BM25 similarity in the engine, set for 'bm25:all' (k1 1.2, b 0.75)" in (
+        reason["template"]["ltrkit_fill_in"]["reason"])
+
+
 def test_without_a_description_every_feature_is_a_template():
     text, notes = feature_set_definition(["bm25:title"], "es")
     assert list(json.loads(text)["featureset"]["features"][0]["template"]) == ["ltrkit_fill_in"]

@@ -106,6 +106,22 @@ def _solr_entry(name: str, known: Mapping[str, Any], store: str, notes: list[str
     return {"store": store, "name": name, "class": _FILL, "params": _why(name, known, alias)}
 
 
+def _one_similarity_per_field(names: Sequence[str], known: dict, aliases: set) -> None:
+    """A field has one BM25 similarity in the engine: the first BM25 feature of a field maps to a query on it, a
+    later one with other k1 or b becomes a template (the query would compute the first one's BM25, not its own)."""
+    first: dict[str, tuple[str, float, float]] = {}
+    for n in names:
+        k = known.get(n) or {}
+        if k.get("scorer") != "bm25" or k.get("why") is not None or k.get("field") in aliases:
+            continue
+        k1, b = float(k["params"]["k1"]), float(k["params"]["b"])
+        other = first.setdefault(k["field"], (n, k1, b))
+        if (other[1], other[2]) != (k1, b):
+            known[n] = {**k, "why": (f"{k['field']!r} has one BM25 similarity in the engine, set for {other[0]!r} "
+                                     f"(k1 {other[1]:g}, b {other[2]:g}); this feature's k1 {k1:g}, b {b:g} needs "
+                                     "another field with that similarity (a copy of it)")}
+
+
 def feature_set_definition(names: Sequence[str], family: str, *, description: Mapping[str, Any] | None = None,
                            name: str = "ltrkit") -> tuple[str, list[str]]:
     """The engine's feature-set definition for ``names`` (in order) as JSON text, and notes on what was mapped.
@@ -133,6 +149,7 @@ def feature_set_definition(names: Sequence[str], family: str, *, description: Ma
         raise ValueError(f"family must be one of {FAMILIES}, got {family!r}")
     known = describe_columns(names, description)
     aliases = set((description or {}).get("aliases") or {})
+    _one_similarity_per_field(names, known, aliases)
     notes: list[str] = []
     if family == "es":
         feats = [_es_entry(n, known[n], notes, known[n].get("field") in aliases) for n in names]
