@@ -331,7 +331,7 @@ def test_ltr_fuse_fits_weights_and_reports_them(run_files, tmp_path, capsys):
 
 
 @pytest.mark.parametrize(("flags", "message"), [
-    (["--method", "wsum"], "needs weights"),
+    (["--method", "wsum"], "--method wsum needs --weights"),
     (["--weights", "1,2,3"], "3 weights for 2 runs"),
     (["--fit-weights"], "needs --qrels"),
     (["--qrels", "q"], "go with --fit-weights"),
@@ -343,3 +343,16 @@ def test_ltr_fuse_errors_are_one_line(run_files, tmp_path, capsys, flags, messag
     err = capsys.readouterr().err
     assert code in (1, 2) and message in err and "Traceback" not in err
     assert main(["fuse", paths[0], "--out", str(tmp_path / "f.run")]) == 2
+
+
+@pytest.mark.parametrize("extra, says", [
+    (["--k", "-60"], "--k -60: RRF's constant is a finite number >= 0"),
+    (["--depth", "0"], "--depth 0: the documents fused per query, at least 1"),
+    (["--method", "wsum"], "--method wsum needs --weights W1,W2,... (one per run), or --fit-weights"),
+    (["--method", "wsum", "--weights", "0,0"], "--weights 0,0: finite, >= 0 and at least one above 0"),
+    (["--method", "wsum", "--weights", "-1,2"], "--weights -1,2: finite, >= 0"),  # not argparse's "expected one"
+])
+def test_ltr_fuse_option_values_are_usage_errors_naming_the_flag(run_files, tmp_path, capsys, extra, says):
+    runs, _, _ = run_files
+    assert main(["fuse", *runs, "--out", str(tmp_path / "f.run"), *extra]) == 2
+    assert says in capsys.readouterr().err and not (tmp_path / "f.run").exists()

@@ -59,7 +59,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 #: Options whose value may be a comma-separated list starting with a negative number (``--labels -2,-1,0,1,2``),
 #: which argparse would take for an option.
-_NEGATIVE_LIST_OPTIONS = ("--labels",)
+_NEGATIVE_LIST_OPTIONS = ("--labels", "--weights")
 
 
 def _negative_lists(argv: list[str]) -> list[str]:

@@ -4,6 +4,7 @@ by cross-validation over queries (:mod:`ltr.fusion`)."""
 from __future__ import annotations
 
 import argparse
+import math
 
 from ltr.cli._common import UsageError, add_command, add_format, add_quiet, check_outputs, emit, note, split_list
 
@@ -58,6 +59,8 @@ def _weights(text: str | None, n_runs: int) -> list[float] | None:
         raise UsageError(f"--weights takes comma-separated numbers, got {text!r}") from None
     if len(values) != n_runs:
         raise UsageError(f"--weights: {len(values)} weights for {n_runs} runs")
+    if not all(math.isfinite(v) and v >= 0 for v in values) or not any(v > 0 for v in values):
+        raise UsageError(f"--weights {text}: finite, >= 0 and at least one above 0 (all 0 discards every run)")
     return values
 
 
@@ -76,7 +79,13 @@ def run(args: argparse.Namespace) -> int:
 
     if len(args.runs) < 2:
         raise UsageError("fusion needs at least two runs")
+    if not (math.isfinite(args.k) and args.k >= 0):
+        raise UsageError(f"--k {args.k:g}: RRF's constant is a finite number >= 0 (60 as Cormack et al.)")
+    if args.depth is not None and args.depth < 1:
+        raise UsageError(f"--depth {args.depth}: the documents fused per query, at least 1")
     weights = _weights(args.weights, len(args.runs))
+    if args.method == "wsum" and weights is None and not args.fit_weights:
+        raise UsageError("--method wsum needs --weights W1,W2,... (one per run), or --fit-weights to fit them")
     if args.fit_weights:
         if weights is not None:
             raise UsageError("--fit-weights chooses the weights: drop --weights")
