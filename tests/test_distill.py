@@ -221,3 +221,17 @@ def test_teacher_scores_given_a_folder_say_so(tmp_path, capsys):
     assert main(["train", str(tmp_path / "d.txt"), "--objective", "distill", "--kernel", "numba",
                  "--teacher-scores", str(tmp_path)]) == 1
     assert f"{tmp_path}: is a folder, not a score file" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("extra, says", [(["--temperature", "0"], "--temperature 0: a number > 0"),
+                                         (["--alpha", "1.5"], "--alpha 1.5: a number in [0, 1]"),
+                                         (["--margin-weight", "-1"], "--margin-weight -1: a number >= 0")])
+def test_distillation_options_are_usage_errors_naming_the_flag(tmp_path, capsys, extra, says):
+    from ltr.cli import main
+    from ltr.datasets import make_ranking
+    from ltr.io import write_letor
+
+    write_letor(tmp_path / "d.txt", make_ranking(6, (3, 3), 3, random_state=0))
+    assert main(["train", str(tmp_path / "d.txt"), "--objective", "distill", "--kernel", "numba",
+                 "--teacher-column", "1", *extra]) == 2
+    assert says in capsys.readouterr().err

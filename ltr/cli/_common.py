@@ -703,6 +703,11 @@ def _distill_params(args: argparse.Namespace, objective_params: dict[str, Any]) 
         return objective_params
     if args.kernel != "numba":
         raise UsageError("--objective distill is a Numba kernel: add --kernel numba")
+    for name, ok, says in (("temperature", lambda v: v > 0, "> 0"), ("alpha", lambda v: 0 <= v <= 1, "in [0, 1]"),
+                           ("margin_weight", lambda v: v >= 0, ">= 0")):
+        value = getattr(args, name, None)
+        if value is not None and not (math.isfinite(value) and ok(value)):
+            raise UsageError(f"--{name.replace('_', '-')} {value:g}: a number {says}")
     if len(teachers) > 1:
         raise UsageError(f"give one teacher, not {' and '.join('--' + t.replace('_', '-') for t in teachers)}")
     out = dict(objective_params)
