@@ -123,11 +123,22 @@ class FeatureSet:
     """
 
     def __init__(self, specs: Sequence[str | Mapping[str, Any] | FeatureSpec]):
-        self.specs = [FeatureSpec.parse(s) for s in specs]
+        self.specs = []
+        for i, s in enumerate(specs, 1):
+            try:
+                self.specs.append(FeatureSpec.parse(s))
+            except ValueError as e:
+                raise ValueError(f"feature {i}: {e}") from None
         if not self.specs:
             raise ValueError("a feature set needs at least one feature")
-        # Build every scorer now so that unknown names and bad parameters fail before any work is done.
-        self._scorers: list[Scorer] = [get_scorer(s.scorer)(**s.params) for s in self.specs]
+        # Build every scorer now so that unknown names and bad parameters fail before any work is done; an error
+        # names the entry (a set may hold nine bm25 entries).
+        self._scorers: list[Scorer] = []
+        for i, spec in enumerate(self.specs, 1):
+            try:
+                self._scorers.append(get_scorer(spec.scorer)(**spec.params))
+            except ValueError as e:
+                raise ValueError(f"feature {i} ({spec.name or spec.scorer}): {e}") from None
 
     @classmethod
     def default(cls) -> FeatureSet:
@@ -169,7 +180,10 @@ class FeatureSet:
                 raise ValueError(f"{p}: cannot parse feature set: {e}") from None
             if not isinstance(data, dict) or not isinstance(data.get("features"), list):
                 raise ValueError(f"{p}: expected a top-level 'features' array")
-            return cls(data["features"])
+            try:
+                return cls(data["features"])
+            except ValueError as e:
+                raise ValueError(f"{p}: {e}") from None
         return cls(list(spec))
 
     def columns(self, index: InvertedIndex) -> list[tuple[Scorer, str | None, list[str]]]:

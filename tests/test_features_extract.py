@@ -129,6 +129,12 @@ def test_feature_sets_from_toml_json_and_errors(index, tmp_path):
     bad.write_text("[[features]\n")
     with pytest.raises(ValueError, match="cannot parse feature set"):
         FeatureSet.load(bad)
+    # a bad entry is named by its file, place and scorer (a set may hold nine bm25 entries)
+    grid = tmp_path / "grid.toml"
+    grid.write_text('[[features]]\nscorer = "bm25"\n[[features]]\nscorer = "bm25"\nname = "bm25_k"\nk1 = -1\n')
+    with pytest.raises(ValueError) as e:
+        FeatureSet.load(grid)
+    assert str(e.value) == f"{grid}: feature 2 (bm25_k): scorer 'bm25': k1 must be a number >= 0, got -1"
 
 
 def test_shipped_feature_sets_load_by_name_and_equal_their_files(index, tmp_path, monkeypatch):
