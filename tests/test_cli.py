@@ -431,3 +431,11 @@ def test_dataset_checks_are_quiet_on_the_real_sets(shared_file, capsys):
                                                                   "mslr-web10k")):
         assert main(["info", str(shared_file(path)), "--dataset", name]) == 0
         assert "is it that set?" not in capsys.readouterr().err
+
+
+def test_quiet_means_nothing_on_standard_error(files, tmp_path, capsys):
+    assert main(["train", str(files["train"]), "--rounds", "2", "--out", str(tmp_path / "m.txt"), "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["predict", str(tmp_path / "m.txt"), str(files["test"]), "--out", str(tmp_path / "s"),
+                 "--quiet"]) == 0
+    assert capsys.readouterr().err == ""

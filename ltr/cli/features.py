@@ -235,6 +235,7 @@ def run(args: argparse.Namespace) -> int:
         write_qrels(args.qrels_out, inputs.qrels)  # every judgment: trec_eval counts the relevant ones never ranked
     if args.topics_out:
         write_topics(args.topics_out, dict(queries.items()))
-    print(f"wrote {args.out}: {data.n_queries} queries, {data.n_rows} rows, {data.n_features} features, "
-          f"{int(np.sum(data.y > 0))} relevant rows", file=sys.stderr)
+    if not args.quiet:  # as every command's "wrote" line
+        print(f"wrote {args.out}: {data.n_queries} queries, {data.n_rows} rows, {data.n_features} features, "
+              f"{int(np.sum(data.y > 0))} relevant rows", file=sys.stderr)
     return 0

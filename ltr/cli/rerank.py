@@ -103,8 +103,9 @@ def run(args: argparse.Namespace) -> int:
     for line in report.problems():
         print(f"ltr rerank: {line}", file=sys.stderr)  # always shown, even with --quiet: never dropped silently
     write_run(args.out, new)
-    print(f"wrote {args.out}: {report.n_queries} queries, {report.n_rows} documents reranked by "
-          f"{len(reranker.feature_names)} features", file=sys.stderr)
+    if not args.quiet:  # as every command's "wrote" line
+        print(f"wrote {args.out}: {report.n_queries} queries, {report.n_rows} documents reranked by "
+              f"{len(reranker.feature_names)} features", file=sys.stderr)
     return 0
 
 

@@ -229,7 +229,7 @@ def run_predict(args: argparse.Namespace) -> int:
         write_run(args.out, unique_run(args, run_from_scores(qids, data.doc_ids, scores, tag=args.tag), args.data))
     else:
         write_scores(args.out, scores)
-    if args.out != "-":
+    if args.out != "-" and not args.quiet:  # as every command's "wrote" line
         print(f"wrote {len(scores)} scores to {args.out}", file=sys.stderr)
     return 0
 
