@@ -60,9 +60,6 @@ def read_scores(path: str | os.PathLike, n_rows: int | None = None) -> NDArray[n
     stripped = [line.strip() for line in lines]
     last = max((i for i, t in enumerate(stripped) if t), default=-1)
     hole = next((i for i in range(last) if not stripped[i]), None)
-    if hole is not None:  # scores are positional: a blank line inside would shift every later score by a row
-        raise ScoreFormatError("a blank line among the scores (one score per row, in the data's row order)",
-                               str(path), hole + 1, "")
     tokens = [t for t in stripped if t]
     try:
         if not all(map(_NUMBER.fullmatch, tokens)):
@@ -72,6 +69,9 @@ def read_scores(path: str | os.PathLike, n_rows: int | None = None) -> NDArray[n
         values = None
     if values is None or np.isnan(values).any():
         raise _first_bad_line(path, lines)
+    if hole is not None:  # scores are positional: a blank line inside would shift every later score by a row
+        raise ScoreFormatError("a blank line among the scores (one score per row, in the data's row order)",
+                               str(path), hole + 1, "")
     if n_rows is not None and values.size != n_rows:
         raise ScoreFormatError(f"{values.size} scores for {n_rows} rows of the data", str(path))
     return values
