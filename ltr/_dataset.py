@@ -20,7 +20,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from ltr.groups import check_group_ptr, group_ptr_from_sizes
 
-__all__ = ["RankingDataset", "dataset_summary", "make_ranking"]
+__all__ = ["RankingDataset", "dataset_summary", "make_ranking", "placeholder_names"]
 
 
 def _frozen(a: np.ndarray | None) -> np.ndarray | None:
@@ -199,6 +199,20 @@ class RankingDataset:
             f"RankingDataset(n_queries={self.n_queries}, n_rows={self.n_rows}, n_features={self.n_features}, "
             f"{kind}, doc_ids={'yes' if self.doc_ids is not None else 'no'})"
         )
+
+
+def placeholder_names(names) -> bool:
+    """Whether column names are those given to unnamed columns, which name nothing: this toolkit's ``f1, f2, ...``
+    (:func:`make_ranking`, LETOR files without names), XGBoost's ``f0, f1, ...`` and LightGBM's ``Column_0, ...``.
+
+    Examples
+    --------
+    >>> placeholder_names(["f1", "f2"]), placeholder_names(["Column_0"]), placeholder_names(["bm25", "f2"])
+    (True, True, False)
+    """
+    names = [str(n) for n in names]
+    return any(names == [f"{prefix}{j + start}" for j in range(len(names))]
+               for prefix, start in (("f", 1), ("f", 0), ("Column_", 0)))
 
 
 def make_ranking(

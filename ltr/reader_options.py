@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
-__all__ = ["READER_OPTIONS", "VALUE_OPTIONS", "Placeholder", "ReaderOption", "value_options"]
+__all__ = ["READER_OPTIONS", "VALUE_OPTIONS", "Placeholder", "ReaderOption", "same_value", "value_options"]
 
 
 class Placeholder(str):
@@ -166,6 +166,11 @@ READER_OPTIONS: Mapping[str, ReaderOption] = _options(
 VALUE_OPTIONS = ("missing", "null", "overflow", "nonfinite", "sparse")
 
 
+def same_value(a: object, b: object) -> bool:
+    """Whether two option values are the same, NaN equal to NaN (``missing=nan``)."""
+    return a == b or (isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b))
+
+
 def value_options(options: Mapping[str, object]) -> dict[str, object] | None:
     """The value-changing reader options among ``options`` (option ids as :data:`READER_OPTIONS`' keys) that are
     not the readers' default, JSON-ready (a non-finite ``missing`` as text); None when there are none.
@@ -179,9 +184,7 @@ def value_options(options: Mapping[str, object]) -> dict[str, object] | None:
     for key in VALUE_OPTIONS:
         if key not in options:
             continue
-        value, default = options[key], READER_OPTIONS[key].default
-        same = value == default or (isinstance(value, float) and isinstance(default, float) and math.isnan(value)
-                                    and math.isnan(default))
-        if not same:
+        value = options[key]
+        if not same_value(value, READER_OPTIONS[key].default):
             out[key] = str(value) if isinstance(value, float) and not math.isfinite(value) else value
     return out or None

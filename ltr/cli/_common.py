@@ -483,10 +483,6 @@ def reader_options(args: argparse.Namespace, reader: str = "letor") -> dict[str,
     return out
 
 
-def _same(a: Any, b: Any) -> bool:
-    return a == b or (isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b))
-
-
 def recorded_read_options(args: argparse.Namespace) -> dict[str, Any] | None:
     """The value-changing reader options the training data was read with, where not the default
     (:func:`ltr.reader_options.value_options`)."""
@@ -499,6 +495,7 @@ def apply_recorded_read_options(args: argparse.Namespace, model) -> None:
     """Read the data to score as the model's training data was read (``model.read_options_``), unless the command
     line says otherwise, saying which options were applied or differ (the scores would silently differ)."""
     from ltr.reader_options import READER_OPTIONS, VALUE_OPTIONS
+    from ltr.reader_options import same_value as _same
 
     recorded = getattr(model, "read_options_", None) or {}
     given = reader_options(args)
@@ -572,8 +569,9 @@ def _check_against_registry(args: argparse.Namespace, path: str, data) -> None:
                    f"{labels[0]}..{labels[1]}: is it that set?")
     width = fmt.get("n_features")
     if width and not fmt.get("sparse") and not hasattr(data.X, "tocsr") and data.n_rows:
-        used = np.flatnonzero(np.any(data.X != 0, axis=0))
-        last = int(used[-1]) + 1 if used.size else 0
+        last = data.n_features  # 1 + the last column with a value, scanned from the end (one column, mostly)
+        while last and not np.any(data.X[:, last - 1]):
+            last -= 1
         if last < width:
             note(args, f"note: {path} has no value in features {last + 1}..{width} of {entry.name}'s {width}: is it "
                        "that set?")

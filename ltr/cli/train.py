@@ -234,13 +234,6 @@ def run_predict(args: argparse.Namespace) -> int:
     return 0
 
 
-def _generic(names) -> bool:
-    """Whether column names are the ones given to unnamed columns (f1.., f0.., Column_0..): they name nothing."""
-    names = [str(n) for n in names]
-    return any(names == [f"{prefix}{j + start}" for j in range(len(names))]
-               for prefix, start in (("f", 1), ("f", 0), ("Column_", 0)))
-
-
 def _fit_width(args: argparse.Namespace, data, model):
     """DATA as the model's columns (:func:`fit_columns`)."""
     return fit_columns(args, data, int(model.n_features_in_), getattr(model, "feature_names_in_", None),
@@ -257,8 +250,10 @@ def fit_columns(args: argparse.Namespace, data, width: int, names, path, referen
     import numpy as np
     import scipy.sparse as sp
 
+    from ltr._dataset import placeholder_names
+
     ours = data.feature_names
-    if names is not None and ours is not None and not _generic(names) and not _generic(ours):
+    if names is not None and ours is not None and not placeholder_names(names) and not placeholder_names(ours):
         for j, (a, b) in enumerate(zip(names, ours)):
             if str(a) != str(b):
                 raise ValueError(f"{path} names column {j + 1} {b!r}, {reference} {a!r}: its features are not "

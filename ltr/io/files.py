@@ -21,7 +21,8 @@ from typing import IO
 
 from ltr.exceptions import FileFormatError
 
-__all__ = ["GZIP_MAGIC", "compression", "is_gzip", "open_binary", "open_raw", "read_bytes", "read_text"]
+__all__ = ["GZIP_MAGIC", "compression", "is_gzip", "open_binary", "open_raw", "read_bytes", "read_text",
+           "refuse_utf16"]
 
 log = logging.getLogger(__name__)
 
@@ -145,6 +146,13 @@ def read_bytes(path: str | os.PathLike, *, error: type[FileFormatError] = FileFo
             raise error(f"cannot read file: not a valid compressed stream ({exc})", str(path)) from None
 
 
+def refuse_utf16(head: bytes, path: str | os.PathLike, error: type[FileFormatError] = FileFormatError) -> None:
+    """Raise ``error`` naming the file when ``head`` (a file's first bytes) starts with a UTF-16 byte-order mark
+    (as Windows tools save text): read as UTF-8 its first byte would be taken for a label or a garbled token."""
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        raise error("UTF-16 text: convert it to UTF-8 (iconv -f UTF-16 -t UTF-8)", str(path), 1)
+
+
 def read_text(path: str | os.PathLike, *, errors: str = "strict",
               error: type[FileFormatError] = FileFormatError, what: str = "file") -> str:
     """The whole file as UTF-8 text (gzip by magic bytes, a leading byte-order mark dropped).
@@ -172,8 +180,7 @@ def read_text(path: str | os.PathLike, *, errors: str = "strict",
     if errors not in ("strict", "replace"):
         raise ValueError(f"errors must be 'strict' or 'replace', got {errors!r}")
     raw = read_bytes(path, error=error, what=what)
-    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        raise error("UTF-16 text: convert it to UTF-8 (iconv -f UTF-16 -t UTF-8)", str(path), 1)
+    refuse_utf16(raw, path, error)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as e:

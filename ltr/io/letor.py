@@ -47,7 +47,7 @@ from ltr._dataset import RankingDataset
 from ltr.exceptions import LetorFormatError, LetorGroupError
 from ltr.groups import group_ptr_from_qid
 from ltr.io import _letor_parse as _k
-from ltr.io.files import GZIP_MAGIC, compression, open_raw, read_bytes
+from ltr.io.files import GZIP_MAGIC, compression, open_raw, read_bytes, refuse_utf16
 from ltr.io.outputs import STDOUT, atomic_write
 from ltr.reader_options import Placeholder
 from ltr.threads import numba_threads
@@ -196,8 +196,7 @@ def read_letor(
     buf = None
     if whole:
         data = read_bytes(path, error=LetorFormatError, what="LETOR file")
-        if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
-            raise LetorFormatError("UTF-16 text: convert it to UTF-8 (iconv -f UTF-16 -t UTF-8)", spath, 1)
+        refuse_utf16(data, path, LetorFormatError)
         buf = np.frombuffer(bytearray(data), np.uint8)
     qpath = _resolve_sidecar(path, query_file, QUERY_SUFFIXES, "query_file", read_query_file)
     sizes = read_query_file(qpath) if qpath is not None else None
@@ -438,8 +437,7 @@ def _open_check(path: Path) -> str | None:
     ``"bzip2"``, ``"xz"`` or None); UTF-16 text is an error naming it."""
     with open_raw(path, "LETOR file") as f:
         head = f.read(6)
-    if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        raise LetorFormatError("UTF-16 text: convert it to UTF-8 (iconv -f UTF-16 -t UTF-8)", str(path), 1)
+    refuse_utf16(head, path, LetorFormatError)
     return compression(head)
 
 

@@ -25,7 +25,7 @@ from numpy.typing import ArrayLike
 
 from ltr.exceptions import TrecFormatError
 from ltr.groups import group_ptr_from_qid
-from ltr.io.files import read_bytes
+from ltr.io.files import read_bytes, refuse_utf16
 from ltr.io.outputs import atomic_write
 from ltr.io.qrels import read_qrels, write_qrels
 
@@ -67,8 +67,7 @@ def _read_table(path: str | os.PathLike, columns: tuple[str, ...], kinds: dict[i
     path = Path(path)
     # Read once (decompressed when gzip): a pipe (/dev/stdin, <(...)) cannot be opened twice.
     data = read_bytes(path, error=TrecFormatError, what=f"{what} file")
-    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        raise TrecFormatError("UTF-16 text: convert it to UTF-8 (iconv -f UTF-16 -t UTF-8)", str(path), 1)
+    refuse_utf16(data, path, TrecFormatError)
     try:
         df = pd.read_csv(
             io.BytesIO(data), sep=r"\s+", header=None, names=list(columns), dtype=str, engine="c", comment=None,
