@@ -233,6 +233,10 @@ def test_an_output_that_is_an_input_is_refused_before_any_work(files, tmp_path, 
         assert says in err and ("give the output another name" in err or "give each its own name" in err), err
     assert {p: p.read_bytes() for p in kept} == kept
     assert not (tmp_path / "cv.json").exists()
+    # a folder where a file is read is named as a folder, even when the output lies in it
+    (tmp_path / "e.json").write_text("keep\n")
+    assert main(["export", str(tmp_path), "--to", "solr", "--out", str(tmp_path / "e.json")]) == 1
+    assert "is a folder" in capsys.readouterr().err and (tmp_path / "e.json").read_text() == "keep\n"
 
 
 def test_predict_writes_scores_in_the_files_line_order_and_scores_unjudged_rows(files, tmp_path, capsys):

@@ -194,15 +194,17 @@ def emit(args, header: Sequence[str], rows: Sequence[Sequence], obj: Any, *, foo
             print(footer)
 
 
-def check_outputs(*paths: str | os.PathLike | None, inputs: Sequence[str | os.PathLike | None] = ()) -> None:
-    """Check output paths before the work starts: refuse an output that is one of the command's ``inputs`` (a file,
-    or any file under a folder given as input: ``--out`` naming the training data would replace it), folders and
-    unwritable places; create missing parent folders (so that a long job never ends by failing to write its
-    result)."""
+def check_outputs(*paths: str | os.PathLike | None, inputs: Sequence[str | os.PathLike | None] = (),
+                  folders: Sequence[str | os.PathLike | None] = ()) -> None:
+    """Check output paths before the work starts: refuse an output that is one of the command's input files
+    (``inputs``) or any file under an input folder (``folders``: the inputs the command reads as folders; ``--out``
+    naming the training data would replace it), folders and unwritable places; create missing parent folders (so
+    that a long job never ends by failing to write its result). A folder given where a file is read is left to the
+    reader, which names it."""
     from ltr.io.outputs import check_output_path
 
     outputs = [p for p in paths if p is not None and str(p) != "-"]
-    read = _input_files(inputs) if outputs else {}
+    read = _input_files(inputs, folders) if outputs else {}
     written: dict = {}
     for p in outputs:
         key = _file_key(p)
@@ -227,13 +229,15 @@ def _file_key(path: str | os.PathLike) -> tuple[int, int] | str | None:
         return str(Path(path).resolve())
 
 
-def _input_files(inputs: Sequence[str | os.PathLike | None]) -> dict:
-    """``file key -> the input as given`` for the inputs, the files under a folder input included."""
+def _input_files(inputs: Sequence[str | os.PathLike | None], folders: Sequence[str | os.PathLike | None]) -> dict:
+    """``file key -> the input as given`` for the input files and the files under the input folders."""
     out: dict = {}
-    for given in inputs:
+    for given in (*inputs, *folders):
         if given is None or str(given) == "-":
             continue
         p = Path(given)
+        if p.is_dir() and given not in folders:
+            continue  # a folder where a file is read: its reader says so
         files = [f for f in p.rglob("*") if f.is_file()] if p.is_dir() else [p]
         for f in files:
             key = _file_key(f)

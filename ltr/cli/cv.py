@@ -154,7 +154,7 @@ def run(args: argparse.Namespace) -> int:
         feature_names = dataset_names(args, n_features) if n_features is not None else None
     model = make_ranker(args, has_valid=_has_vali(args, folds))
     check_model(model)
-    check_outputs(args.out, args.run_out, inputs=[args.data, args.root, getattr(args, "config", None)])
+    check_outputs(args.out, args.run_out, inputs=[getattr(args, "config", None)], folders=[args.data, args.root])
     if args.run_out:
         _check_doc_ids(folds[0].test if folds else args.data)
     if args.save_dir:

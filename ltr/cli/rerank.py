@@ -78,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
 
     if args.depth is not None and args.depth < 1:
         raise UsageError(f"--depth must be >= 1, got {args.depth}")
-    check_outputs(args.out, args.index, inputs=[args.model, args.run, args.collection, args.queries])
+    check_outputs(args.out, args.index, inputs=[args.model, args.run, args.queries], folders=[args.collection])
     check_feature_set_option(args.features)
     first = read_run(args.run)  # a malformed run fails before the slow steps
     args.topic_fields = _topic_fields(args)
