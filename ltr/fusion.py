@@ -68,6 +68,10 @@ METHODS = ("rrf", "combsum", "combmnz", "wsum")
 NORMS = ("none", "minmax", "zscore", "sum", "rank")
 SEARCHES = ("grid", "coordinate")
 _FLOOR = 1e-9  # ranx's floor under every normaliser's denominator
+# minmax, zscore and sum do not change when a query's scores are multiplied by a positive number; a query whose
+# largest |score| is above this is divided by it first, so that squares and differences cannot overflow (scores of
+# 1e308 gave NaN, or a z-score of 0 for every document) while every other query is computed exactly as ranx does
+_HUGE = 1e150
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -127,6 +131,10 @@ def _normalised(r: pd.DataFrame, norm: str) -> NDArray[np.float64]:
         return s.copy()
     if norm == "rank":
         return 1.0 - (r["rank"].to_numpy() - 1) / r["n"].to_numpy()
+    scale = r["score"].abs().groupby(r["qid"], sort=False).transform("max").to_numpy()
+    if (scale > _HUGE).any():
+        s = np.where(scale > _HUGE, s / np.where(scale > _HUGE, scale, 1.0), s)
+        r = r.assign(score=s)
     g = r.groupby("qid", sort=False)["score"]
     if norm == "minmax":
         low, high = g.transform("min").to_numpy(), g.transform("max").to_numpy()

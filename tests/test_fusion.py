@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -181,6 +182,21 @@ def test_normalisations_by_hand():
     assert by["none"] == {"a": 1.0, "b": 2.0, "c": 4.0, "d": 7.0, "e": 7.0}
 
 
+@pytest.mark.parametrize("norm", ["minmax", "zscore", "sum"])
+def test_scores_near_the_float_limit_normalise_as_the_same_scores_scaled_down(norm):
+    # minmax, zscore and sum do not change under a positive scale: 1e308-sized scores overflowed the differences
+    # and squares (NaN, or a z-score of 0 for every document, which dropped the run from the fusion silently)
+    values = [1.0, -1.0, 0.0, 0.25]
+    huge = frame([("1", d, v * 1e308) for d, v in zip("abcd", values)] + [("2", "e", 3.0), ("2", "f", 5.0)])
+    small = frame([("1", d, v) for d, v in zip("abcd", values)] + [("2", "e", 3.0), ("2", "f", 5.0)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = dict(zip(normalize_run(huge, norm)["docno"], normalize_run(huge, norm)["score"]))
+    want = dict(zip(normalize_run(small, norm)["docno"], normalize_run(small, norm)["score"]))
+    assert got == pytest.approx(want, rel=1e-15, abs=1e-15)
+    assert got["a"] > got["d"] > got["c"] > got["b"]
+
+
 def test_depth_keeps_each_runs_top_documents():
     r1 = frame([("1", "a", 3.0), ("1", "b", 2.0), ("1", "c", 1.0)])
     r2 = frame([("1", "c", 3.0), ("1", "d", 2.0)])
@@ -351,6 +367,7 @@ def test_ltr_fuse_errors_are_one_line(run_files, tmp_path, capsys, flags, messag
     (["--method", "wsum"], "--method wsum needs --weights W1,W2,... (one per run), or --fit-weights"),
     (["--method", "wsum", "--weights", "0,0"], "--weights 0,0: finite, >= 0 and at least one above 0"),
     (["--method", "wsum", "--weights", "-1,2"], "--weights -1,2: finite, >= 0"),  # not argparse's "expected one"
+    (["--norm", "zscore"], "--norm zscore: rrf fuses ranks, so a normalisation changes nothing"),  # not norm='zscore'
 ])
 def test_ltr_fuse_option_values_are_usage_errors_naming_the_flag(run_files, tmp_path, capsys, extra, says):
     runs, _, _ = run_files

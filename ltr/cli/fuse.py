@@ -99,6 +99,8 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--qrels and --report go with --fit-weights")
     check_outputs(args.out, args.report, inputs=[*args.runs, args.qrels])
     norm = getattr(args, "norm", None)
+    if args.method == "rrf" and norm not in (None, "none"):
+        raise UsageError(f"--norm {norm}: rrf fuses ranks, so a normalisation changes nothing; leave --norm out")
     if not args.fit_weights:
         fused = fuse(args.runs, method=args.method, norm=norm, weights=weights, k=args.k, depth=args.depth,
                      tag=args.tag)
