@@ -339,6 +339,18 @@ def test_parameters_that_would_have_no_effect_are_refused(minilm):
             make(model=str(minilm), **params)
 
 
+def test_a_cache_dir_that_is_a_file_is_refused_once_before_any_work(minilm, tmp_path, monkeypatch):
+    (tmp_path / "run.toml").write_text("x = 1\n")
+    make = get_scorer("biencoder")
+    with pytest.raises(ValueError, match=r"cache_dir '.*run\.toml' is a file, not a folder"):
+        make(model=str(minilm), cache_dir=str(tmp_path / "run.toml"))
+    monkeypatch.setenv("LTRKIT_CACHE_DIR", str(tmp_path / "run.toml"))
+    with pytest.raises(ValueError, match=r"the default cache_dir \(\$LTRKIT_CACHE_DIR\) '.*run\.toml' is a file"):
+        make(model=str(minilm))
+    assert make(model=str(minilm), cache=False).params["cache"] is False  # no cache, no folder needed
+    assert (tmp_path / "run.toml").read_text() == "x = 1\n"
+
+
 def test_pairs_without_texts_are_refused_naming_what_to_pass(minilm, adi):
     scorer = get_scorer("biencoder")(model=str(minilm), cache=False)
     with pytest.raises(ValueError, match="reads the query text, and these pairs carry none"):

@@ -259,6 +259,11 @@ class ModelScorer(Scorer):
         self._check(p["cache_dir"] is None or isinstance(p["cache_dir"], (str, os.PathLike)), "cache_dir",
                     "a folder")
         self._refuse_given(not p["cache"], "cache_dir", "cache is off")
+        if p["cache"]:  # a file where the cache folder goes: once here, not a warning per field and model
+            root = Path(p["cache_dir"]).expanduser() if p["cache_dir"] is not None else default_cache_dir()
+            if root.exists() and not root.is_dir():
+                given = "cache_dir" if p["cache_dir"] is not None else "the default cache_dir ($LTRKIT_CACHE_DIR)"
+                raise ValueError(f"scorer {self.name!r}: {given} {str(root)!r} is a file, not a folder")
         self._loaded: Any = None
         self._stores: dict[str, VectorCache] = {}
         self.cache_stats: CacheStats | None = None
