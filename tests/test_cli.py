@@ -90,6 +90,76 @@ def test_evaluate_and_train_take_errs_highest_grade_for_labels_above_four(tmp_pa
     assert "argument --max-grade: '-1': the highest grade of the scale" in capsys.readouterr().err
 
 
+def _err_by_hand(labels, scores, max_grade, k=10, names=None):
+    order = range(len(scores))
+    if names is not None:  # trec_eval's order of a run: equal scores by docno, descending
+        order = sorted(order, key=lambda i: names[i], reverse=True)
+    order = sorted(order, key=lambda i: -scores[i])  # stable: equal scores in input order
+    err, stay = 0.0, 1.0
+    for r, i in enumerate(order[:k], start=1):
+        stop = (2.0 ** labels[i] - 1) / 2.0**max_grade  # Chapelle et al. (2009)
+        err, stay = err + stay * stop / r, stay * (1 - stop)
+    return err
+
+
+def test_cv_compare_and_tune_take_errs_highest_grade_as_evaluate_and_train_do(tmp_path, capsys):
+    rng = np.random.default_rng(3)
+    rows = [f"{rng.integers(0, 7)} qid:{q} 1:{rng.random():.3f} 2:{rng.random():.3f} #docid = d{q}-{d}"
+            for q in range(1, 19) for d in range(6)]
+    data = tmp_path / "g6.txt"
+    data.write_text("\n".join(rows) + "\n")
+    base = ["cv", str(data), "--folds", "3", "--rounds", "3", "--metrics", "err@10", "--quiet"]
+    assert main([*base, "--out", str(tmp_path / "a.json")]) == 1
+    assert "got a label 6; pass --max-grade G" in capsys.readouterr().err
+    assert main([*base, "--max-grade", "6", "--out", str(tmp_path / "a.json"), "--save-dir", str(tmp_path / "sd"),
+                 "--run-out", str(tmp_path / "a.run")]) == 0
+    assert "ERR's highest grade 6" in capsys.readouterr().out
+    labels = {}
+    for line in rows:
+        labels.setdefault(line.split()[1][4:], []).append(int(line[0]))
+    checked = 0
+    for fold in sorted((tmp_path / "sd").iterdir()):
+        per = [line.split("\t") for line in (fold / "per_query.tsv").read_text().splitlines()[1:]]
+        scores = [float(v) for v in (fold / "test.scores").read_text().split()]
+        for qid, value in per:  # the fold's test rows are its queries' rows in file order
+            got, scores = scores[:6], scores[6:]
+            assert float(value) == pytest.approx(_err_by_hand(labels[qid], got, 6.0), rel=1e-12)
+            checked += 1
+    assert checked == 18
+    # compare: the cv results carry the grade; runs against qrels take it
+    assert main([*base, "--max-grade", "6", "--objective", "xendcg", "--name", "b",
+                 "--out", str(tmp_path / "b.json"), "--run-out", str(tmp_path / "b.run")]) == 0
+    capsys.readouterr()
+    res = run_json(capsys, ["compare", str(tmp_path / "a.json"), str(tmp_path / "b.json"), "--metrics", "err@10",
+                            "--format", "json"])
+    assert res["systems"][0]["mean"]["err@10"] == pytest.approx(np.mean([float(v.split("\t")[1]) for f in
+                                                                         (tmp_path / "sd").iterdir() for v in
+                                                                         (f / "per_query.tsv").read_text()
+                                                                         .splitlines()[1:]]))
+    assert main(["compare", str(tmp_path / "a.json"), str(tmp_path / "b.json"), "--metrics", "err@10",
+                 "--max-grade", "5"]) == 2
+    assert "cv result 'lambdarank' was evaluated with max_grade=6.0" in capsys.readouterr().err
+    qrels = tmp_path / "q.txt"
+    qrels.write_text("".join(f"{line.split()[1][4:]} 0 {line.split()[-1]} {line[0]}\n" for line in rows))
+    res = run_json(capsys, ["compare", str(tmp_path / "a.run"), str(tmp_path / "b.run"), "--qrels", str(qrels),
+                            "--metrics", "err@10", "--max-grade", "6", "--format", "json"])
+    grade = {line.split()[-1]: int(line[0]) for line in rows}
+    run = {}
+    for line in (tmp_path / "a.run").read_text().splitlines():
+        qid, _, doc, _, score, _ = line.split()
+        run.setdefault(qid, []).append((doc, float(score)))
+    by_hand = [_err_by_hand([grade[d] for d, _ in docs], [s for _, s in docs], 6.0, names=[d for d, _ in docs])
+               for docs in run.values()]
+    assert res["systems"][0]["mean"]["err@10"] == pytest.approx(np.mean(by_hand), rel=1e-12)
+    assert main(["compare", str(tmp_path / "a.run"), str(tmp_path / "b.run"), "--qrels", str(qrels),
+                 "--metrics", "err@10"]) == 1
+    assert "got a label 6; pass --max-grade G" in capsys.readouterr().err
+    pytest.importorskip("optuna")
+    assert main(["tune", str(data), "--trials", "1", "--outer-folds", "2", "--inner-folds", "2", "--rounds", "3",
+                 "--metric", "err@10", "--max-grade", "6", "--quiet", "--out", str(tmp_path / "t.json")]) == 0
+    assert "ERR's highest grade 6" in capsys.readouterr().out
+
+
 def test_evaluate_with_order_labels_beyond_the_exp2_gain_says_to_pass_gain_linear(tmp_path, capsys):
     data, scores = tmp_path / "list.txt", tmp_path / "s.txt"
     data.write_text("1800 qid:1 1:0.3\n1200 qid:1 1:0.2\n40 qid:1 1:0.1\n")

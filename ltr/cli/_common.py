@@ -353,7 +353,8 @@ def add_conventions(p: argparse.ArgumentParser, *, gain_default: str | None, let
                             "LETOR tables (labels 0-2; fixes the gain and the no-relevant score)")
 
 
-def _grade(value: str) -> float:
+def grade(value: str) -> float:
+    """The argparse type of ``--max-grade``."""
     try:
         g = float(value)
     except ValueError:
@@ -364,8 +365,8 @@ def _grade(value: str) -> float:
 
 
 def add_max_grade(g) -> None:
-    """``--max-grade G``: ERR's highest grade (the commands whose default metrics include err@10)."""
-    g.add_argument("--max-grade", type=_grade, default=4.0, dest="max_grade", metavar="G",
+    """``--max-grade G``: ERR's highest grade."""
+    g.add_argument("--max-grade", type=grade, default=4.0, dest="max_grade", metavar="G",
                    help="ERR's highest grade of the scale: R = (2^rel - 1) / 2^G (default 4, the 0-4 scale of "
                         "MSLR, Yahoo and Istella)")
 

@@ -11,7 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from ltr.cli._common import UsageError, add_command, add_metrics, metric_names, note, split_list
+from ltr.cli._common import UsageError, add_command, add_metrics, grade, metric_names, note, split_list
 
 __all__ = ["COMPARE_METRICS", "add_significance", "register", "run", "significance_options"]
 
@@ -71,6 +71,8 @@ def register(sub) -> None:
                    help="NDCG gain (default: linear, as trec_eval)")
     g.add_argument("--no-relevant", type=float, default=None, dest="no_relevant", metavar="VALUE",
                    help="score of a query without relevant documents (default: 0, as trec_eval)")
+    g.add_argument("--max-grade", type=grade, default=None, dest="max_grade", metavar="G",
+                   help="ERR's highest grade of the scale: R = (2^rel - 1) / 2^G (default 4)")
     g.add_argument("--convention", default=None, choices=("default", "letor"),
                    help="cv results only: the convention they were evaluated with (ltr cv --convention); checked, "
                         "never silently mixed")
@@ -109,12 +111,14 @@ def _check_cv_conventions(args, results) -> None:
     if args.labels:
         raise UsageError("--labels checks the labels of --qrels; cv results carry per-query values computed from "
                          "their data's labels (pass --qrels to judge their out-of-fold runs instead)")
-    for opt, key in (("gain", "gain"), ("no_relevant", "no_relevant"), ("convention", "convention")):
+    unset = {"convention": "default", "max_grade": 4.0}  # left out of the settings at their defaults
+    for opt, key in (("gain", "gain"), ("no_relevant", "no_relevant"), ("convention", "convention"),
+                     ("max_grade", "max_grade")):
         wanted = getattr(args, opt)
         if wanted is None:
             continue
         for name, r in results.items():
-            stored = (r.settings.get("metric_conventions") or {}).get(key, "default" if key == "convention" else None)
+            stored = (r.settings.get("metric_conventions") or {}).get(key, unset.get(key))
             if stored is not None and stored != wanted and not (str(stored) == str(wanted)):
                 raise UsageError(f"--{opt.replace('_', '-')} {wanted}: cv result {name!r} was evaluated with "
                                  f"{key}={stored!r}; re-run ltr cv with --{opt.replace('_', '-')} {wanted}, or pass "
@@ -167,7 +171,8 @@ def run(args: argparse.Namespace) -> int:
         qrels = read_qrels(args.qrels, args.qrels_format)
         comp = compare_runs(systems, qrels, metrics=metrics, baseline=args.baseline, labels=labels,
                             gain=args.gain or "linear", no_relevant=0.0 if args.no_relevant is None else
-                            args.no_relevant, queries=queries, **kw)
+                            args.no_relevant, max_grade=4.0 if args.max_grade is None else args.max_grade,
+                            queries=queries, **kw)
     elif len(cvs) == len(systems):
         _check_cv_conventions(args, cvs)
         comp = compare_cv(cvs, args.baseline, metrics=metrics, queries=queries, **kw)

@@ -57,7 +57,7 @@ def register(sub) -> None:
     add_model_options(p)
     add_n_jobs(p, "engine threads per fold")
     add_metrics(p, CV_METRICS)
-    add_conventions(p, gain_default="exp2")
+    add_conventions(p, gain_default="exp2", max_grade=True)
     add_reader_options(p)
     o = p.add_argument_group("output")
     o.add_argument("--name", default=None, help="the system's name in results and reports (default: the objective)")
@@ -173,7 +173,7 @@ def run(args: argparse.Namespace) -> int:
             validation=False if args.no_vali else "auto", random_state=args.split_seed, n_jobs=parallel,
             features=features, n_features=n_features, save_dir=args.save_dir, progress=not args.quiet,
             name=args.name, gain=args.gain, no_relevant=args.no_relevant, convention=args.convention,
-            read_options=reader_options(args), feature_names=feature_names,
+            read_options=reader_options(args), feature_names=feature_names, max_grade=args.max_grade,
         )
     n_train = min(f.n_train_queries for f in result.folds)
     if result.settings.get("validation") is False and not args.no_vali:
@@ -198,7 +198,8 @@ def run(args: argparse.Namespace) -> int:
         result.save(args.out)
     print(result.format(args.format))
     n_queries = sum(f.n_test_queries for f in result.folds)
-    described = describe_conventions(convention=args.convention, gain=args.gain, no_relevant=args.no_relevant)
+    described = describe_conventions(convention=args.convention, gain=args.gain, no_relevant=args.no_relevant,
+                                     max_grade=args.max_grade)
     line = (f"{described}; each fold's mean over its test "
             f"queries, {n_queries} in all; mean and std over {len(result.folds)} folds")
     if args.format in ("table", "markdown"):

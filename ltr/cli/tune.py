@@ -51,7 +51,7 @@ def register(sub) -> None:
     add_model_options(p)
     add_n_jobs(p, "engine threads per fit")
     add_metrics(p, "ndcg@1,ndcg@3,ndcg@5,ndcg@10,map")
-    add_conventions(p, gain_default="exp2")
+    add_conventions(p, gain_default="exp2", max_grade=True)
     add_reader_options(p)
     o = p.add_argument_group("output")
     o.add_argument("--name", default=None, help="the system's name in the result (default: ENGINE tuned)")
@@ -88,12 +88,13 @@ def run(args: argparse.Namespace) -> int:
     result = tune(args.data, estimator=model, space=args.space, n_trials=args.trials, metric=target,
                   metrics=names, outer_folds=args.outer_folds, inner_folds=args.inner_folds,
                   random_state=args.split_seed, storage=storage, gain=args.gain or "exp2",
-                  no_relevant=args.no_relevant, convention=args.convention, name=args.name,
+                  no_relevant=args.no_relevant, convention=args.convention, max_grade=args.max_grade, name=args.name,
                   progress=not args.quiet, timeout=args.timeout, read_options=reader_options(args))
     if args.out:
         result.save(args.out)
     cv = result.cv
-    described = describe_conventions(convention=args.convention, gain=args.gain, no_relevant=args.no_relevant)
+    described = describe_conventions(convention=args.convention, gain=args.gain, no_relevant=args.no_relevant,
+                                     max_grade=args.max_grade)
     n_queries = sum(f.n_test_queries for f in cv.folds)
     footer = (f"{described}; each fold's mean over its test queries ({n_queries} in all), parameters chosen by "
               f"{args.inner_folds} inner folds on {target}, {args.trials} trials per fold")

@@ -252,6 +252,7 @@ def compare_runs(
     labels: Sequence[int] | None = None,
     gain: str = "linear",
     no_relevant: float = 0.0,
+    max_grade: float = 4.0,
     **kwargs: Any,
 ) -> Comparison:
     """Compare TREC runs on qrels (trec_eval's conventions: linear gain, ties by docno, unjudged = 0).
@@ -268,8 +269,8 @@ def compare_runs(
         Default: the first run.
     labels : sequence of int, optional
         The expected relevance scale (see :func:`check_qrels_labels`).
-    gain, no_relevant
-        Metric conventions (:mod:`ltr.metrics`).
+    gain, no_relevant, max_grade
+        Metric conventions (:mod:`ltr.metrics`; ``max_grade``: ERR's highest grade).
     **kwargs
         Passed to :func:`compare` (tests, correction, alpha, n_permutations, seed, queries).
 
@@ -298,12 +299,14 @@ def compare_runs(
         elif isinstance(run, (str, os.PathLike)):
             run = read_run(run)
         _check_run(run, name)
-        frame = evaluate_run_per_query(qrels, run, wanted, gain=gain, no_relevant=no_relevant)
+        frame = evaluate_run_per_query(qrels, run, wanted, gain=gain, no_relevant=no_relevant, max_grade=max_grade)
         if frame.empty:
             raise ValueError(f"run {name!r} has no query in common with the qrels")
         frames[name] = frame
     result = compare(frames, baseline, metrics=names, **kwargs)
     result.extra["conventions"] = {"gain": gain, "no_relevant": no_relevant, "source": "trec runs"}
+    if max_grade != 4.0:
+        result.extra["conventions"]["max_grade"] = float(max_grade)
     return result
 
 

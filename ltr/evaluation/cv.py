@@ -211,6 +211,7 @@ def cross_validate(
     convention: str = "default",
     read_options: Mapping[str, Any] | None = None,
     feature_names: Sequence[str] | None = None,
+    max_grade: float = 4.0,
 ) -> CVResult:
     """Train and test ``estimator`` on every fold.
 
@@ -260,9 +261,10 @@ def cross_validate(
         A tqdm bar over folds.
     name : str, optional
         The system's name in reports (default: the estimator's objective, else its class name).
-    gain, no_relevant, convention
+    gain, no_relevant, convention, max_grade
         Metric conventions (:mod:`ltr.metrics`); ``convention="letor"`` evaluates as the official LETOR 3.0/4.0
-        script, to compare with published LETOR tables.
+        script, to compare with published LETOR tables; ``max_grade`` is ERR's highest grade (recorded in the
+        result's settings when it is not 4).
     read_options : mapping, optional
         Options of :func:`ltr.io.read_letor` for files read by path (``unjudged``, ``overflow``, ``sort``, ...).
     feature_names : sequence of str, optional
@@ -286,9 +288,11 @@ def cross_validate(
     from ltr.rankers.normalize import make_normalizer
 
     names = [p.name for p in parse_metrics(metrics)]
-    conventions = {"gain": gain, "no_relevant": no_relevant}
+    conventions: dict[str, Any] = {"gain": gain, "no_relevant": no_relevant}
     if convention != "default":
         conventions["convention"] = convention
+    if max_grade != 4.0:
+        conventions["max_grade"] = float(max_grade)
     if backend not in ("loky", "threading"):
         raise ValueError(f"backend must be 'loky' or 'threading', got {backend!r}")
     read_options = dict(read_options or {})

@@ -112,7 +112,8 @@ def comparison_footnote(c: Comparison) -> str:
         source = "trec" if conv.get("source") == "trec runs" else "letor"
         note += " Metrics: " + describe_conventions(source=source, gain=conv.get("gain"),
                                                     no_relevant=conv.get("no_relevant", 0.0),
-                                                    convention=conv.get("convention", "default")) + "."
+                                                    convention=conv.get("convention", "default"),
+                                                    max_grade=conv.get("max_grade", 4.0)) + "."
     return note
 
 

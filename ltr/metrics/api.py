@@ -159,7 +159,8 @@ def _run_kernel(
                 raise LabelRangeError(
                     f"ERR needs labels <= max_grade={max_grade:g}, got a label {arr.max():g}",
                     python_fix="pass max_grade= the highest grade of the scale",
-                    cli_fix="pass --max-grade G, the highest grade of the scale (ltr evaluate, ltr train), or "
+                    cli_fix="pass --max-grade G, the highest grade of the scale (ltr evaluate, train, cv, "
+                            "tune, compare), or "
                             "leave err@k out of --metrics")
     _check_exponential_gains(labels, group_ptr, ideal, ideal_ptr, parsed, gain_code, max_grade)
     nq = group_ptr.size - 1

@@ -42,10 +42,12 @@ __all__ = ["NestedSelection", "TuneResult", "inner_score", "select_by_nested_cv"
 logger = logging.getLogger(__name__)
 
 
-def _conventions(gain: str, no_relevant: float, convention: str) -> dict[str, Any]:
+def _conventions(gain: str, no_relevant: float, convention: str, max_grade: float = 4.0) -> dict[str, Any]:
     out: dict[str, Any] = {"gain": gain, "no_relevant": no_relevant}
     if convention != "default":
         out["convention"] = convention
+    if max_grade != 4.0:  # ERR's highest grade; left out at its default, so that earlier studies resume
+        out["max_grade"] = float(max_grade)
     return out
 
 
@@ -109,7 +111,7 @@ def _outer_result(estimator, fold: Fold, metrics, conventions, name) -> FoldResu
     conv = dict(conventions)
     res = cross_validate(estimator, [fold], metrics=metrics, progress=False, record_train=False, name=name,
                          gain=conv.pop("gain"), no_relevant=conv.pop("no_relevant"),
-                         convention=conv.pop("convention", "default"))
+                         convention=conv.pop("convention", "default"), max_grade=conv.pop("max_grade", 4.0))
     return res.folds[0], res
 
 
@@ -161,7 +163,7 @@ def select_by_nested_cv(candidates: Mapping[str, Any], data, *, metric: str = "n
                         metrics: Sequence[str] | None = None, outer_folds: int = 5, inner_folds: int = 3,
                         random_state: int = 0, gain: str = "exp2", no_relevant: float = 0.0,
                         convention: str = "default", name: str = "selected", progress: bool = False,
-                        read_options: Mapping[str, Any] | None = None) -> NestedSelection:
+                        read_options: Mapping[str, Any] | None = None, max_grade: float = 4.0) -> NestedSelection:
     """Choose among fixed configurations by nested CV: in each outer fold the configuration with the best inner
     score (ties: the first listed) is tested on the outer test queries.
 
@@ -178,7 +180,7 @@ def select_by_nested_cv(candidates: Mapping[str, Any], data, *, metric: str = "n
         raise ValueError("candidates is empty: give at least one configuration")
     data = _data(data, read_options)
     _check_counts(data, outer_folds, inner_folds)
-    conv = _conventions(gain, no_relevant, convention)
+    conv = _conventions(gain, no_relevant, convention, max_grade)
     target, names = _metric_names(metric, metrics)
     folds = _outer_folds(data, outer_folds, random_state)
     bar = None
@@ -357,7 +359,8 @@ def tune(data, *, estimator=None, engine: str | None = None, space=None, n_trial
          metric: str = "ndcg@10", metrics: Sequence[str] | None = None, outer_folds: int = 5, inner_folds: int = 3,
          random_state: int = 0, storage: str | os.PathLike | None = None, gain: str = "exp2",
          no_relevant: float = 0.0, convention: str = "default", name: str | None = None, progress: bool = True,
-         timeout: float | None = None, read_options: Mapping[str, Any] | None = None) -> TuneResult:
+         timeout: float | None = None, read_options: Mapping[str, Any] | None = None,
+         max_grade: float = 4.0) -> TuneResult:
     """Tune a ranker's parameters with Optuna inside nested query-grouped cross-validation.
 
     Parameters
@@ -381,8 +384,9 @@ def tune(data, *, estimator=None, engine: str | None = None, space=None, n_trial
         Seeds the folds and the sampler.
     storage : path, optional
         An SQLite file (or an Optuna storage URL) that keeps every trial as it ends; the same call resumes there.
-    gain, no_relevant, convention
-        Metric conventions of the inner scores and the outer results (:mod:`ltr.metrics`).
+    gain, no_relevant, convention, max_grade
+        Metric conventions of the inner scores and the outer results (:mod:`ltr.metrics`; ``max_grade``: ERR's
+        highest grade).
     name : str, optional
         The system's name in the result (default ``"<engine> tuned"``).
     progress : bool, default=True
@@ -416,7 +420,7 @@ def tune(data, *, estimator=None, engine: str | None = None, space=None, n_trial
     space = load_space(space, estimator)
     data = _data(data, read_options)
     _check_counts(data, outer_folds, inner_folds)
-    conv = _conventions(gain, no_relevant, convention)
+    conv = _conventions(gain, no_relevant, convention, max_grade)
     folds = _outer_folds(data, outer_folds, random_state)
     url = _storage(storage)
     key = _study_key(data, estimator, space, target, conv, outer_folds, inner_folds, random_state)
