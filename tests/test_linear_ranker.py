@@ -251,8 +251,46 @@ def test_missing_feature_values_are_refused_with_their_position():
     data = make_ranking(5, 4, 3, random_state=0)
     X = np.array(data.X)
     X[6, 2] = np.nan
-    with pytest.raises(ValueError, match=r"row 6, feature column 2 \(id 3\)"):
+    with pytest.raises(ValueError, match=r"X row 6: feature 3 is nan: the linear ranker scores every feature"):
         Ranker(engine="linear").fit(X, data.y, group=data.group_sizes)
+
+
+def _rows(n_queries=12, seed=0):
+    rng = np.random.default_rng(seed)
+    return [f"{rng.integers(0, 3)} qid:{q} 1:{rng.random():.3f} 2:{rng.random():.3f} 3:{rng.random():.3f} "
+            f"#docid = d{q}-{d}" for q in range(1, n_queries + 1) for d in range(5)]
+
+
+def test_a_missing_value_read_from_a_file_is_named_by_file_line_and_token_in_train_cv_and_predict(tmp_path,
+                                                                                                 capsys):
+    rows = _rows()
+    rows[47] = rows[47].replace(" 2:", " 2:nan X", 1).split(" X")[0] + " 3:0.5"  # query 10, line 49 below
+    data = tmp_path / "nan.txt"
+    data.write_text("# made by hand\n\n" + "\n".join(rows) + "\n")
+    line = f"{data}:50: feature 2 is nan: the linear ranker scores every feature"
+    assert main(["train", str(data), "--engine", "linear", "--nonfinite", "allow", "--out", str(tmp_path / "m")]) == 1
+    err = capsys.readouterr().err
+    assert line in err and "(token '2:nan'); train trees" in err and not (tmp_path / "m").exists()
+    # in a fold of cross-validation (a part of the file) the row is found again in its query
+    assert main(["cv", str(data), "--engine", "linear", "--folds", "3", "--nonfinite", "allow", "--quiet"]) == 1
+    assert line in capsys.readouterr().err
+    clean = tmp_path / "clean.txt"
+    clean.write_text("\n".join(_rows(seed=1)) + "\n")
+    assert main(["train", str(clean), "--engine", "linear", "--out", str(tmp_path / "m.json"), "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["predict", str(tmp_path / "m.json"), str(data), "--nonfinite", "allow", "--out",
+                 str(tmp_path / "s")]) == 1
+    assert line in capsys.readouterr().err and not (tmp_path / "s").exists()
+    # a feature the line does not list, read as NaN by --missing nan: the fix is the reader's default
+    rows = _rows()
+    rows[3] = rows[3].replace(" 3:", " #3:").split(" #3:")[0] + " #docid = x"
+    (tmp_path / "absent.txt").write_text("\n".join(rows) + "\n")
+    assert main(["train", str(tmp_path / "absent.txt"), "--engine", "linear", "--missing", "nan"]) == 1
+    assert (f"{tmp_path / 'absent.txt'}:4: feature 3 is nan: the linear ranker scores every feature and has no "
+            "score for a missing or infinite value (feature 3 is absent from the line); pass --missing 0.0 to read "
+            "absent features as 0") in capsys.readouterr().err
+    with pytest.raises(ValueError, match=r"absent.txt:4: .*pass missing=0.0 to read absent features as 0"):
+        Ranker(engine="linear").fit(read_letor(tmp_path / "absent.txt", missing=float("nan")))
 
 
 def test_objective_names_resolve_to_canonical_metrics():

@@ -52,8 +52,8 @@ from ltr.io.outputs import STDOUT, atomic_write
 from ltr.reader_options import Placeholder
 from ltr.threads import numba_threads
 
-__all__ = ["LetorGroupError", "read_letor", "read_query_file", "read_weight_file", "source_rows", "write_letor",
-           "write_query_file", "write_weight_file"]
+__all__ = ["LetorGroupError", "read_letor", "read_query_file", "read_weight_file", "row_line", "source_rows",
+           "write_letor", "write_query_file", "write_weight_file"]
 
 QUERY_SUFFIXES = (".query", ".group")  # LightGBM, XGBoost: group sizes
 WEIGHT_SUFFIXES = (".weight",)  # LightGBM: one weight per row
@@ -373,6 +373,56 @@ def _finish(buf, spath, where, X, y, qid, comments, doc_ids, names, n_noqid, fir
         object.__setattr__(data, "_source_rows", rows[order] if order is not None else rows)
         object.__setattr__(data, "_source_n_rows", n_rows)
     return data
+
+
+def row_line(data: RankingDataset, row: int) -> tuple[int, str] | None:
+    """``(line number, text)`` of ``data``'s row ``row`` in the LETOR file it was read from, or None when it cannot
+    be told (a dataset built in memory). Blank and ``#`` lines are not rows; rows reordered or dropped by the reader
+    are mapped back; in a part of the file (:meth:`RankingDataset.subset` of whole queries, as cross-validation
+    cuts it) the row is found as the same place in the same query. It rescans the file: meant for an error message,
+    whose caller checks the line holds what it reports.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> p = os.path.join(tempfile.mkdtemp(), "d.txt")
+    >>> _ = open(p, "w").write("# header\\n0 qid:2 1:0\\n\\n1 qid:1 1:5\\n2 qid:2 1:0\\n")
+    >>> row_line(read_letor(p, sort=True), 0)     # rows sorted by qid: row 0 is qid 1's
+    (4, '1 qid:1 1:5')
+    """
+    path = (getattr(data, "sources", None) or {}).get("data")
+    if path is None or not os.path.isfile(path):
+        return None
+    mapped = source_rows(data)
+    ptr = np.asarray(data.group_ptr)
+    q = int(np.searchsorted(ptr, row, side="right")) - 1
+    qid, place = str(data.qid[ptr[q]]) if data.qid is not None else None, row - int(ptr[q])
+    from ltr.io.files import open_binary
+
+    seen, in_query = -1, 0
+    with open_binary(path, "LETOR file") as f:
+        for number, raw in enumerate(f, start=1):
+            text = raw.strip()
+            if number == 1 and text.startswith(_BOM):
+                text = text[len(_BOM):].strip()
+            if not text or text.startswith(b"#"):
+                continue
+            seen += 1
+            line = text.decode("utf-8", errors="replace")
+            if mapped is not None:
+                if seen == int(mapped[0][row]):
+                    return number, line
+                continue
+            tokens = line.split(None, 2)
+            if len(tokens) < 2 or not tokens[1].startswith("qid:"):  # group sizes in a sidecar: rows in file order
+                if seen == row:
+                    return number, line
+                continue
+            if tokens[1][4:] == qid:
+                if in_query == place:
+                    return number, line
+                in_query += 1
+    return None
 
 
 def source_rows(data: RankingDataset) -> tuple[NDArray[np.intp], int] | None:

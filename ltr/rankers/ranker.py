@@ -450,6 +450,8 @@ class Ranker(BaseEstimator):
                 feature_names = list(X.feature_names)
             if sample_weight is None and X.weight is not None:  # a .weight sidecar, as LightGBM reads it
                 sample_weight = X.weight
+        if self.engine == "linear":
+            _refuse_nonfinite(X, "X")
         Xa, ya, ptr = _unpack(X, y, qid, group)
         if Xa.shape[0] == 0:
             raise ValueError("X has no rows")
@@ -473,6 +475,8 @@ class Ranker(BaseEstimator):
         valid = []
         for i, item in enumerate(_eval_sets(eval_set, eval_group, eval_qid)):
             what = f"eval_set[{i}]"
+            if self.engine == "linear":
+                _refuse_nonfinite(item if isinstance(item, RankingDataset) else item[0], what)
             if isinstance(item, RankingDataset):
                 vx, vy, vptr = _unpack(item, None, None, None, what)
             else:
@@ -625,6 +629,8 @@ class Ranker(BaseEstimator):
         ``qid`` or ``group`` (or a RankingDataset) are needed only by a model with a per-query ``normalize``.
         """
         self._check_fitted()
+        if self.engine == "linear":
+            _refuse_nonfinite(X, "X")
         ptr = None
         if isinstance(X, RankingDataset):
             ptr = np.asarray(X.group_ptr)
@@ -714,6 +720,50 @@ def _described_features(X, names) -> dict | None:
     if described is None or names is None or list(described.get("columns") or []) != [str(n) for n in names]:
         return None
     return described
+
+
+def _refuse_nonfinite(X, what: str) -> None:
+    """The linear ranker scores every feature, so a missing (NaN) or infinite value has no score: refused, named by
+    the file, line and token when ``X`` was read from a LETOR file (trees route such values; the linear model has
+    no route)."""
+    from ltr.exceptions import FileFormatError
+
+    data = X if isinstance(X, RankingDataset) else None
+    values = data.X if data is not None else X
+    if sp.issparse(values):
+        csr = sp.csr_matrix(values)
+        bad = np.flatnonzero(~np.isfinite(csr.data))
+        if not bad.size:
+            return
+        row = int(np.searchsorted(csr.indptr, bad[0], side="right")) - 1
+        col, value = int(csr.indices[bad[0]]), float(csr.data[bad[0]])
+    else:
+        arr = np.asarray(values)
+        if not np.issubdtype(arr.dtype, np.number) or np.isfinite(arr).all():
+            return
+        row, col = (int(v) for v in np.argwhere(~np.isfinite(arr))[0])
+        value = float(arr[row, col])
+    why = (f"feature {col + 1} is {value}: the linear ranker scores every feature and has no score for a missing "
+           "or infinite value")
+    found = None
+    if data is not None:
+        from ltr.io.letor import row_line
+
+        found = row_line(data, row)
+    if found is None:
+        raise ValueError(f"{what} row {row}: {why} (trees route such values)")
+    line, text = found
+    token = next((t for t in text.split("#")[0].split()[1:] if t.split(":")[0] == str(col + 1)), None)
+    if token is None:  # absent from the line and read as NaN: the reader's missing value
+        raise FileFormatError(f"{why} (feature {col + 1} is absent from the line)", data.sources["data"], line,
+                              fix={"missing": 0.0}, hint="to read absent features as 0, or train trees")
+    try:
+        written = float(token.split(":", 1)[1])
+    except ValueError:  # NULL (read as NaN with null='nan')
+        written = float("nan")
+    if np.isfinite(written):  # not the line of this row after all: say what is known, nothing more
+        raise ValueError(f"{data.sources['data']}: query {data.qid[row]}: {why} (trees route such values)")
+    raise FileFormatError(why, data.sources["data"], line, token, hint="train trees, which route such values")
 
 
 def _engine_error(model: Ranker, e: Exception) -> Exception:
