@@ -65,6 +65,28 @@ def test_a_teacher_column_is_learnt_from_but_never_used_by_the_student(data, eng
     np.testing.assert_array_equal(loaded.predict(replace(d, X=shuffled)), scores)
 
 
+@pytest.mark.parametrize("fmt, family", [("es-xgboost", "es"), ("es-ranklib", "es"), ("solr", "solr")])
+def test_an_exported_students_feature_set_computes_nothing_for_its_teachers_column(data, fmt, family):
+    import json
+
+    from ltr.export import export
+
+    d, _ = data
+    model = distiller("teacher").fit(d)
+    out = export(model, fmt, inexact="nearest")  # generated features near 0: thresholds Solr cannot hold
+    assert "teacher" in out.feature_names and "teacher" not in out.text  # the engine needs it in the set: no split
+    text, notes = out.feature_set()
+    feats = json.loads(text)["featureset"]["features"] if family == "es" else json.loads(text)
+    by = {f["name"]: f for f in feats}
+    if family == "es":  # a query that matches nothing: the plugin computes nothing, no template left to fill
+        assert by["teacher"]["template"] == {"match_none": {}}
+    else:
+        assert (by["teacher"]["class"], by["teacher"]["params"]) == ("org.apache.solr.ltr.feature.ValueFeature",
+                                                                    {"value": 0})
+    assert [f["name"] for f in feats] == list(out.feature_names)  # positions kept (RankLib ids, plugin ordinals)
+    assert any("read by no part of the model" in n and "teacher" in n for n in notes)
+
+
 def test_the_teacher_column_is_excluded_with_a_normaliser_and_validation_sets(data):
     d, t = data
     valid = with_teacher(make_ranking(10, 8, 6, random_state=5))[0]

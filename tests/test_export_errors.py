@@ -303,6 +303,25 @@ def test_an_exports_feature_set_follows_the_models_sidecar_description(ranking):
         "title": {"query": "{{keywords}}", "boost": 2.2}}
 
 
+def test_a_feature_no_tree_splits_on_is_a_constant_in_the_feature_set_not_a_template(ranking):
+    names = ["bm25:title", "bm25:body", "bm25r:title", "lm_dirichlet:body", "x4", "x5"]
+    X = np.array(ranking.X)
+    X[:, 4] = 1.0  # constant: no tree can split on it
+    model = Ranker(n_estimators=3, min_child_samples=3, preset=None, n_jobs=1).fit(
+        X, ranking.y, group=np.diff(ranking.group_ptr), feature_names=names)
+    model.feature_set_ = DESCRIPTION
+    out = export(model, "es-xgboost")
+    assert out.unused[0] == "x4" and '"x4"' not in out.text
+    text, notes = out.feature_set()
+    feats = json.loads(text)["featureset"]["features"]
+    assert [f["name"] for f in feats] == names and feats[4]["template"] == {"match_none": {}}
+    assert feats[0]["template"]["match"] == {"title": {"query": "{{keywords}}", "boost": 2.2}}
+    assert any(n.startswith(f"{len(out.unused)} of 6 features are read by no part of the model") for n in notes)
+    # a feature a tree does use stays a template to fill
+    used = [n for n in names[2:] if n not in out.unused]
+    assert used and all("ltrkit_fill_in" in f["template"] for f in feats if f["name"] in used)
+
+
 @pytest.mark.parametrize(("content", "names"), [
     ('{"featureset": {"name": "x", "features": [{"name": "a"}, {"name": "b"}]}}', ["a", "b"]),
     ('{"_source": {"featureset": {"features": [{"name": "a"}]}}}', ["a"]),

@@ -9,7 +9,10 @@ feature layer is BM25 of a field with Lucene's IDF and each query term counted (
 analysis; Lucene keeps document lengths in one byte, so the values agree closely, not bit for bit. Every other
 feature (other scorers, BM25 variants, proximity, statistics, neural scores, anything without a description) is
 written as a template to fill: an entry whose query is ``{"ltrkit_fill_in": {...}}`` (Solr: a class of that name),
-which no engine can run until it is replaced, so that nothing guessed is ever scored.
+which no engine can run until it is replaced, so that nothing guessed is ever scored. A feature the model never
+reads (no split or non-zero weight uses it: a distilled student's teacher column, a feature no tree chose) is a
+constant instead, since no value of it changes a score: ``match_none`` (Solr: a ``ValueFeature`` of 0), so that the
+engine computes nothing for it and nothing is left to fill.
 
 Which feature a column is comes from the model's feature-set description (its sidecar's ``feature_set``, the
 ``ltrkit-feature-set/1`` JSON that ``ltr features`` writes): entries with ``scorer``, ``fields``, ``name`` and
@@ -123,7 +126,7 @@ def _one_similarity_per_field(names: Sequence[str], known: dict, aliases: set) -
 
 
 def feature_set_definition(names: Sequence[str], family: str, *, description: Mapping[str, Any] | None = None,
-                           name: str = "ltrkit") -> tuple[str, list[str]]:
+                           name: str = "ltrkit", unused: Sequence[str] = ()) -> tuple[str, list[str]]:
     """The engine's feature-set definition for ``names`` (in order) as JSON text, and notes on what was mapped.
 
     Parameters
@@ -136,6 +139,8 @@ def feature_set_definition(names: Sequence[str], family: str, *, description: Ma
         The model's feature-set description (``ltrkit-feature-set/1``); without it every feature is a template.
     name : str
         The feature set's (Solr: the store's) name.
+    unused : sequence of str
+        Features the model never reads: written as constants, not as queries or templates.
 
     Examples
     --------
@@ -147,16 +152,25 @@ def feature_set_definition(names: Sequence[str], family: str, *, description: Ma
     """
     if family not in FAMILIES:
         raise ValueError(f"family must be one of {FAMILIES}, got {family!r}")
-    known = describe_columns(names, description)
+    constant = set(unused)
+    known = describe_columns([n for n in names if n not in constant], description)
     aliases = set((description or {}).get("aliases") or {})
-    _one_similarity_per_field(names, known, aliases)
+    _one_similarity_per_field(list(known), known, aliases)
     notes: list[str] = []
     if family == "es":
-        feats = [_es_entry(n, known[n], notes, known[n].get("field") in aliases) for n in names]
+        feats = [{"name": n, "params": ["keywords"], "template_language": "mustache", "template": {"match_none": {}}}
+                 if n in constant else _es_entry(n, known[n], notes, known[n].get("field") in aliases) for n in names]
         out: Any = {"featureset": {"name": name, "features": feats}}
     else:
-        out = [_solr_entry(n, known[n], name, notes, known[n].get("field") in aliases) for n in names]
-    n_fill = sum(1 for n in names if not known[n] or known[n].get("why") or known[n].get("field") in aliases)
+        out = [{"store": name, "name": n, "class": "org.apache.solr.ltr.feature.ValueFeature", "params": {"value": 0}}
+               if n in constant else _solr_entry(n, known[n], name, notes, known[n].get("field") in aliases)
+               for n in names]
+    if constant:
+        shown = [n for n in names if n in constant]
+        notes.append(f"{len(shown)} of {len(names)} features are read by no part of the model and are written as "
+                     f"constants ({'match_none' if family == 'es' else 'ValueFeature 0'}; no value of them changes a "
+                     f"score): {', '.join(shown[:5])}{', ...' if len(shown) > 5 else ''}")
+    n_fill = sum(1 for n in known if not known[n] or known[n].get("why") or known[n].get("field") in aliases)
     if n_fill:
         notes.append(f"{n_fill} of {len(names)} features are templates to fill ('{_FILL}'): no engine query computes "
                      "them exactly")

@@ -61,6 +61,9 @@ class Export:
     notes: tuple[str, ...] = ()
     store: str = "ltrkit"
     description: dict | None = field(default=None, repr=False)
+    unused: tuple[str, ...] = ()
+    """Features of the feature set no split (no non-zero weight) of the model reads: its scores do not depend on
+    them (a distilled student's teacher column, features the trees never chose)."""
 
     @property
     def family(self) -> str:
@@ -78,7 +81,7 @@ class Export:
         """The feature-set definition the engine needs for this model (JSON text) and notes on it
         (:func:`ltr.export.featureset.feature_set_definition`)."""
         return feature_set_definition(self.feature_names, self.family, description=self.description,
-                                      name=self.store)
+                                      name=self.store, unused=self.unused)
 
 
 def _check_name(value: Any, what: str) -> str:
@@ -180,4 +183,6 @@ def export(model: Any, format: str, *, feature_names: Sequence[str] | None = Non
     target = _target(src, used, target_features, format)
     ctx = Context(format, src.feature_names, target, missing=missing, inexact=inexact, name=name, store=store)
     text = fmt.write(src, ctx)
-    return Export(format, text, target, tuple(ctx.notes), store, src.feature_set)
+    read = {src.feature_names[j] for j in used}
+    return Export(format, text, target, tuple(ctx.notes), store, src.feature_set,
+                  tuple(n for n in target if n not in read))
