@@ -166,4 +166,13 @@ class ScoreFormatError(FileFormatError):
 class ExportError(ValueError):
     """A model cannot be written in the requested format without changing its scores (the message names the
     construct, the tree and node, or the argument and value), or the request itself is wrong
-    (:mod:`ltr.export`)."""
+    (:mod:`ltr.export`). A message that names an argument has its command-line wording in ``cli``
+    (:meth:`cli_message`)."""
+
+    def __init__(self, message: str, *, cli: str | None = None):
+        self.cli = cli
+        super().__init__(message)
+
+    def cli_message(self) -> str:
+        """The message worded with ``ltr export``'s flags."""
+        return self.cli if self.cli is not None else str(self)

@@ -116,8 +116,7 @@ def test_ranklib_refuses_a_model_that_tells_missing_from_zero_unless_missing_is_
 
 
 def test_feature_names_missing_differing_duplicated_or_miscounted_are_refused(ranking, named):
-    with pytest.raises(ExportError, match=r"does not name its features .*pass feature_names= \(--feature-names\) "
-                                          r"with its 2 names"):
+    with pytest.raises(ExportError, match=r"does not name its features .*pass feature_names= with its 2 names"):
         export(stump(), "es-xgboost")
     model = Ranker(n_estimators=3, min_child_samples=3, preset=None, n_jobs=1).fit(ranking.X, ranking.y,
                                                                                      group=np.diff(ranking.group_ptr),
@@ -378,7 +377,15 @@ def test_cli_takes_feature_names_for_an_unnamed_model_and_says_when_they_are_nee
     out = tmp_path / "m.json"
     assert main(["export", str(saved[1]), "--to", "solr", "--out", str(out), "--quiet"]) == 1
     err = capsys.readouterr().err.strip()
-    assert err.startswith("ltr export: error: ") and "--feature-names" in err and "\n" not in err
+    assert err.startswith("ltr export: error: ") and "\n" not in err
+    assert err.endswith("pass --feature-names a,b,... (or @FILE, one per line) with its 6 names, in column order")
+    assert "feature_names=" not in err  # the flag only, not the Python argument
+    assert main(["export", str(saved[1]), "--to", "solr", "--out", str(out), "--feature-names", "a,b"]) == 1
+    assert "error: --feature-names: 2 names for a model of 6 features" in capsys.readouterr().err
+    assert main(["export", str(saved[1]), "--to", "es-ranklib", "--out", str(out), "--feature-names",
+                 ",".join(f"g{j}" for j in range(6))]) == 1  # XGBoost's missing values differ from its zeros
+    err = capsys.readouterr().err
+    assert "pass --missing zero if the model's missing values are zeros" in err and "missing='zero'" not in err
     names = tmp_path / "names.txt"
     names.write_text("\n".join(f"g{j}" for j in range(6)) + "\n")
     assert main(["export", str(saved[1]), "--to", "solr", "--out", str(out), "--feature-names", f"@{names}",

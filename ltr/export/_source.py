@@ -113,22 +113,29 @@ def resolve(model: Any, feature_names: Sequence[str] | None = None) -> Source:
         given = tuple(str(s) for s in feature_names)
         if names is not None and given != names:
             j = next((i for i, (a, b) in enumerate(zip(given, names)) if a != b), min(len(given), len(names)))
-            raise ExportError(
-                f"feature_names: the model already names its {len(names)} features and the names given differ "
-                f"(column {j}: {names[j] if j < len(names) else None!r} in the model, "
-                f"{given[j] if j < len(given) else None!r} given); leave feature_names out")
+            why = (f"the model already names its {len(names)} features and the names given differ (column {j}: "
+                   f"{names[j] if j < len(names) else None!r} in the model, {given[j] if j < len(given) else None!r} "
+                   "given)")
+            raise ExportError(f"feature_names: {why}; leave feature_names out",
+                              cli=f"--feature-names: {why}; leave --feature-names out")
         names = given
     if names is None:
-        raise ExportError(f"{src.origin}: the model does not name its features (it was trained on unnamed columns); "
-                          f"pass feature_names= (--feature-names) with its {src.n_features} names, in column order")
+        why = f"{src.origin}: the model does not name its features (it was trained on unnamed columns); pass "
+        raise ExportError(why + f"feature_names= with its {src.n_features} names, in column order",
+                          cli=why + f"--feature-names a,b,... (or @FILE, one per line) with its {src.n_features} "
+                                    "names, in column order")
+
+    def refuse(message: str) -> ExportError:
+        return ExportError(f"feature_names: {message}", cli=f"--feature-names: {message}")
+
     if len(names) != src.n_features:
-        raise ExportError(f"feature_names: {len(names)} names for a model of {src.n_features} features")
+        raise refuse(f"{len(names)} names for a model of {src.n_features} features")
     seen: set[str] = set()
     for s in names:
         if not s or s != s.strip():
-            raise ExportError(f"feature_names: {s!r} is not a usable feature name (empty, or spaces at an end)")
+            raise refuse(f"{s!r} is not a usable feature name (empty, or spaces at an end)")
         if s in seen:
-            raise ExportError(f"feature_names: {s!r} is given twice; an engine's feature set names each feature once")
+            raise refuse(f"{s!r} is given twice; an engine's feature set names each feature once")
         seen.add(s)
     return Source(src.kind, src.n_features, names, src.normalizer, src.ensemble, src.n_trees, src.linear,
                   src.feature_set, src.origin)

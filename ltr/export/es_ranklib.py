@@ -51,11 +51,11 @@ def render(plan: TreePlan, ctx: Context) -> str:
         differ = np.flatnonzero(plan.nan_left != plan.zero_left)
         if differ.size:
             k = int(differ[0])
-            raise ExportError(
-                f"{ctx.fmt}: RankLib has no missing values (the plugin reads a feature that does not match as 0), but "
-                f"{plan.where(k)} sends a missing value {'left' if plan.nan_left[k] else 'right'} and 0 "
-                f"{'left' if plan.zero_left[k] else 'right'} ({differ.size} such nodes); pass missing='zero' "
-                "(--missing zero) if the model's missing values are zeros")
+            why = (f"{ctx.fmt}: RankLib has no missing values (the plugin reads a feature that does not match as 0), "
+                   f"but {plan.where(k)} sends a missing value {'left' if plan.nan_left[k] else 'right'} and 0 "
+                   f"{'left' if plan.zero_left[k] else 'right'} ({differ.size} such nodes); pass ")
+            fix = " if the model's missing values are zeros"
+            raise ExportError(why + "missing='zero'" + fix, cli=why + "--missing zero" + fix)
     trees = [[f"<output> {text(plan.base)} </output>"]] if plan.base != 0 else []
     trees += [_tree_lines(plan, t, ctx) for t in range(plan.n_trees)]
     n_leaves = int(np.diff(plan.leaf_ptr).max(initial=1))

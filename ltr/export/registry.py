@@ -98,7 +98,8 @@ def _target(src: Source, used: Sequence[int], target_features: Sequence[str] | N
     target = tuple(str(s) for s in target_features)
     if len(set(target)) != len(target):
         dup = next(s for s in target if target.count(s) > 1)
-        raise ExportError(f"target_features: {dup!r} is listed twice")
+        raise ExportError(f"target_features: {dup!r} is listed twice",
+                          cli=f"--target-features: {dup!r} is listed twice")
     have = set(target)
     missing = [src.feature_names[j] for j in used if src.feature_names[j] not in have]
     if missing:

@@ -71,12 +71,11 @@ def render(plan: TreePlan, ctx: Context) -> str:
             u, gap = solr_threshold(plan.left_max[k], inexact=ctx.inexact)
         except ValueError:
             below, above = solr_neighbours(plan.left_max[k])
-            raise ExportError(
-                f"{ctx.fmt}: {plan.where(k)} (feature {ctx.names[plan.feature[k]]!r}) sends x left when x <= "
-                f"{text(plan.left_max[k])}, a threshold Solr cannot hold: it adds 1e-6f to every threshold in float32 "
-                f"(NODE_SPLIT_SLACK), so the nearest it can hold are {text(below)} and {text(above)}; pass "
-                "inexact='nearest' (--inexact nearest) to accept them (the notes list the values that then go the "
-                "other way)") from None
+            why = (f"{ctx.fmt}: {plan.where(k)} (feature {ctx.names[plan.feature[k]]!r}) sends x left when x <= "
+                   f"{text(plan.left_max[k])}, a threshold Solr cannot hold: it adds 1e-6f to every threshold in "
+                   f"float32 (NODE_SPLIT_SLACK), so the nearest it can hold are {text(below)} and {text(above)}; pass ")
+            fix = " to accept them (the notes list the values that then go the other way)"
+            raise ExportError(why + "inexact='nearest'" + fix, cli=why + "--inexact nearest" + fix) from None
         if gap is not None:
             side = "right" if gap[1] == plan.left_max[k] else "left"
             ctx.notes.append(f"{ctx.fmt}: {plan.where(k)} (feature {ctx.names[plan.feature[k]]!r}): values in "
