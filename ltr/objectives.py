@@ -2,8 +2,9 @@
 
 ``lightgbm_objective(name, group_ptr, **options)`` goes in ``params["objective"]`` of ``lightgbm.train``;
 ``xgboost_objective(name, group_ptr, **options)`` in ``xgboost.train(obj=...)``. The returned callables validate
-the labels, weights and options once (when built with ``labels=``, or at the first boosting round otherwise),
-precompute everything that does not depend on the scores, and then, every round, pass the engine's score array
+the labels, weights and options once per training set (when built with ``labels=``, or at its first boosting round
+otherwise; used again on another training set with the same query groups, they read that set's labels and weights
+again), precompute everything that does not depend on the scores, and then, every round, pass the engine's score array
 straight to the kernel and return two preallocated float64 buffers that are reused from round to round (LightGBM
 hands over its float64 scores without a copy; XGBoost's are float32 and are converted into a reused buffer).
 
@@ -81,8 +82,9 @@ class KernelObjective:
     Instances are what :func:`lightgbm_objective` and :func:`xgboost_objective` return. They are meant for one
     training set at a time (they keep the previous round's ranking and the output buffers); ``copy.deepcopy``
     returns the same object, because LightGBM deep-copies its ``params`` and the copy must share this state.
-    For the same reason they do not suit ``lightgbm.cv``/``xgboost.cv`` (one objective per fold is needed): a
-    training set of another size is refused with a ValueError.
+    Trained again on another training set with the same query groups (another label column, other weights), an
+    instance reads that set's labels and weights at its first round; a set of other groups or size is refused with
+    a ValueError, so they do not suit ``lightgbm.cv``/``xgboost.cv`` (one objective per fold is needed).
 
     Attributes
     ----------
@@ -109,6 +111,10 @@ class KernelObjective:
         self.weight = weight
         self.prepared = None
         self.n_rounds = 0
+        self._labels: NDArray[np.float64] | None = None  # of the prepared state
+        self._weight_used: Any = None
+        self._given = labels is not None
+        self._bound: Callable[[], Any] | None = None  # the training set the prepared state was read from
         self._grad = np.empty(self.n_rows)
         self._hess = np.empty(self.n_rows)
         self._scores = np.empty(self.n_rows) if engine == "xgboost" else None
@@ -130,10 +136,26 @@ class KernelObjective:
         if labels.size != self.n_rows:
             raise ValueError(f"{labels.size} labels but group_ptr covers {self.n_rows} rows")
         self.prepared = self.kernel.prepare(labels, self.group_ptr, weight=weight, **self.params)
+        self._labels, self._weight_used = labels, weight
+
+    def _is_bound(self, data: Any) -> bool:
+        """Whether the prepared state was read from ``data`` (the engine's training set of this call)."""
+        if data is None:
+            return self.prepared is not None
+        return self._bound is not None and self._bound() is data
+
+    def _bind(self, data: Any) -> None:
+        import weakref
+
+        try:
+            self._bound = weakref.ref(data)
+        except TypeError:  # an object without weak references: keep it
+            self._bound = lambda: data
 
     def _check_data(self, n_scores: int, data: Any, labels: Callable[[], Any], weight: Callable[[], Any],
                     group_sizes: Callable[[], Any]) -> None:
-        """First-round checks against the engine's training set (then never again)."""
+        """Checks against the engine's training set, at its first round (then not again while it trains): its size
+        and groups against ``group_ptr``, its labels against ``labels=``, or read (with its weights) to prepare."""
         if n_scores != self.n_rows:
             raise ValueError(
                 f"the engine passed {n_scores} scores but group_ptr covers {self.n_rows} rows: was the objective "
@@ -146,8 +168,22 @@ class KernelObjective:
         sizes = group_sizes()
         if sizes is not None and len(sizes) and not np.array_equal(np.asarray(sizes), np.diff(self.group_ptr)):
             raise ValueError("the training set's query groups differ from the group_ptr given to the objective")
-        if self.prepared is None:
-            self._prepare(labels(), self.weight if self.weight is not None else weight())
+        have = labels()
+        have = None if have is None else np.asarray(have, dtype=np.float64).reshape(-1)
+        if self._given:
+            if have is not None and have.size and not np.array_equal(have, self._labels):
+                i = int(np.flatnonzero(have != self._labels)[0]) if have.size == self._labels.size else 0
+                raise ValueError(f"the training set's labels differ from the labels= given to the objective (row {i}: "
+                                 f"{have[i]:g} in the training set, {self._labels[i]:g} given)")
+        else:
+            if have is None or not have.size:
+                raise ValueError("the training set has no labels: pass labels= when building the objective")
+            w = self.weight if self.weight is not None else weight()
+            same_w = (w is None and self._weight_used is None) or (
+                w is not None and self._weight_used is not None and np.array_equal(np.asarray(w), self._weight_used))
+            if self.prepared is None or not (np.array_equal(have, self._labels) and same_w):
+                self._prepare(have, w)
+        self._bind(data)
 
     def _compute(self, scores: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         with numba_threads(self.n_jobs):  # None keeps Numba's setting
@@ -161,7 +197,7 @@ class KernelObjective:
         return self._xgboost(preds, data)
 
     def _lightgbm(self, preds, train_data):
-        if self.n_rounds == 0 or self.prepared is None or np.size(preds) != self.n_rows:
+        if not self._is_bound(train_data) or np.size(preds) != self.n_rows:
             self._check_data(
                 np.size(preds),
                 train_data,
@@ -174,7 +210,7 @@ class KernelObjective:
         return self._compute(scores.reshape(-1))
 
     def _xgboost(self, predt, dtrain):
-        if self.n_rounds == 0 or self.prepared is None or np.size(predt) != self.n_rows:
+        if not self._is_bound(dtrain) or np.size(predt) != self.n_rows:
             self._check_data(
                 np.size(predt),
                 dtrain,
@@ -212,8 +248,8 @@ def lightgbm_objective(objective: str, group_ptr: ArrayLike, *, weight: ArrayLik
     weight : array-like of shape (n_rows,) or (n_queries,), optional
         Row (or query) weights; default: the ``Dataset``'s weights, if any.
     labels : array-like of shape (n_rows,), optional
-        Training labels; default: read once from the ``Dataset`` at the first round. Passing them validates
-        them (and the options) now rather than when training starts.
+        Training labels; default: read from the ``Dataset`` at its first round. Passing them validates them (and
+        the options) now rather than when training starts; a ``Dataset`` whose labels differ is then refused.
     n_jobs : int, optional
         Numba threads for the kernel (default: Numba's current setting). Set it like LightGBM's
         ``num_threads`` for a fair comparison.

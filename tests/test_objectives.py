@@ -143,6 +143,37 @@ def test_deepcopy_returns_the_same_stateful_objective(data):
     assert isinstance(fobj, KernelObjective) and "lambdarank" in repr(fobj)
 
 
+@pytest.mark.parametrize("engine", ["lightgbm", "xgboost"])
+def test_an_objective_trained_again_on_other_labels_reads_them_as_the_native_ranker_does(engine, data):
+    # the same callable in a loop over label columns (or folds of the same groups): each training set's own labels,
+    # never the first one's (which it kept silently before); compared with the engine's native ranker on each
+    X, y, ptr = data
+    other = np.ascontiguousarray(y[::-1])
+    if engine == "lightgbm":
+        fobj = lightgbm_objective("lambdarank", ptr, mode="lightgbm")
+        models = [lgb.train({**LGB, "objective": fobj}, lgb_set(X, labels, ptr), 5) for labels in (y, other, y)]
+        natives = [lgb.train({**LGB, "objective": "lambdarank"}, lgb_set(X, labels, ptr), 5) for labels in (y, other)]
+        scores = [m.predict(X) for m in (*models, *natives)]
+    else:
+        obj = xgboost_objective("lambdarank", ptr, mode="xgboost")
+        models = [xgb.train(XGB, xgb_set(X, labels, ptr), 5, obj=obj) for labels in (y, other, y)]
+        natives = [xgb.train({**XGB, "objective": "rank:ndcg", "lambdarank_pair_method": "topk"},
+                             xgb_set(X, labels, ptr), 5) for labels in (y, other)]
+        scores = [m.predict(xgb.DMatrix(X)) for m in (*models, *natives)]
+    np.testing.assert_allclose(scores[0], scores[3], rtol=0, atol=1e-6)
+    np.testing.assert_allclose(scores[1], scores[4], rtol=0, atol=1e-6)
+    np.testing.assert_allclose(scores[2], scores[3], rtol=0, atol=1e-6)
+    assert np.abs(scores[1] - scores[0]).max() > 0.01  # the labels made a difference
+
+
+def test_a_training_set_whose_labels_differ_from_the_labels_given_is_refused(data):
+    X, y, ptr = data
+    fobj = lightgbm_objective("lambdarank", ptr, labels=y)
+    with pytest.raises(ValueError, match=r"the training set's labels differ from the labels= given .*\(row \d+: "):
+        lgb.train({**LGB, "objective": fobj}, lgb_set(X, y[::-1].copy(), ptr), 2)
+    assert lgb.train({**LGB, "objective": fobj}, lgb_set(X, y, ptr), 2).num_trees() == 2
+
+
 def test_mismatched_training_set_and_bad_options_raise(data):
     X, y, ptr = data
     with pytest.raises(ValueError, match="scores but group_ptr covers"):
