@@ -41,6 +41,38 @@ def test_fit_accepts_a_dataset_and_keeps_its_feature_names(data):
     assert model.n_features_in_ == train.n_features
 
 
+@pytest.mark.parametrize("engine", ["lightgbm", "xgboost", "linear"])
+def test_a_dataframes_columns_name_the_features_and_a_reordered_frame_is_refused(data, engine, tmp_path):
+    pd = pytest.importorskip("pandas")
+    train, test = data
+    cols = [f"c{j}" for j in range(train.n_features)]
+    frame, later = pd.DataFrame(train.X, columns=cols), pd.DataFrame(test.X, columns=cols)
+    model = (Ranker(engine="linear", n_jobs=1) if engine == "linear" else _fast(engine=engine)).fit(
+        frame, train.y, qid=train.qid)
+    assert list(model.feature_names_in_) == cols  # as scikit-learn sets it from string columns
+    np.testing.assert_array_equal(model.predict(later), model.predict(np.asarray(test.X)))
+    # the engines read columns by position: scikit-learn and XGBoost refuse such a frame, and so does this
+    with pytest.raises(ValueError, match=r"X's columns are the model's features in another order \(column 0: "
+                                         r"'c11', the model's 'c0'\)"):
+        model.predict(later[cols[::-1]])
+    with pytest.raises(ValueError, match=r"column names differ from the model's features .*missing: \['c0'\]"):
+        model.predict(later.rename(columns={"c0": "other"}))
+    np.testing.assert_array_equal(model.predict(later[cols[::-1]][model.feature_names_in_]), model.predict(later))
+    model.save(tmp_path / "m.json")
+    with pytest.raises(ValueError, match="in another order"):  # the names travel with the saved model
+        load_model(tmp_path / "m.json").predict(later[cols[::-1]])
+
+
+def test_feature_names_that_contradict_a_dataframes_columns_are_refused(data):
+    pd = pytest.importorskip("pandas")
+    train, _ = data
+    frame = pd.DataFrame(train.X, columns=[f"c{j}" for j in range(train.n_features)])
+    with pytest.raises(ValueError, match="feature_names differ from X's column names"):
+        _fast().fit(frame, train.y, qid=train.qid, feature_names=[f"g{j}" for j in range(train.n_features)])
+    with pytest.raises(ValueError, match=r"eval_set\[0\]'s columns are the model's features in another order"):
+        _fast().fit(frame, train.y, qid=train.qid, eval_set=[(frame[frame.columns[::-1]], train.y, train.qid)])
+
+
 def test_fit_needs_exactly_one_of_qid_and_group(data):
     train, _ = data
     with pytest.raises(ValueError, match="exactly one of qid"):

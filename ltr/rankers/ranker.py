@@ -65,6 +65,36 @@ def _as_2d(X, what: str = "X"):
     return X
 
 
+def _frame_names(X) -> list[str] | None:
+    """A pandas DataFrame's column names when every one is a string (scikit-learn's rule for
+    ``feature_names_in_``), else None."""
+    columns = getattr(X, "columns", None)
+    if columns is None or sp.issparse(X) or not hasattr(X, "iloc"):
+        return None
+    names = list(columns)
+    return names if names and all(isinstance(c, str) for c in names) else None
+
+
+def _check_frame_names(X, names, what: str) -> None:
+    """A DataFrame scored or evaluated by a model whose features are named must have those columns, in that order
+    (the engines read columns by position: a reordered frame was scored silently wrong), as scikit-learn and
+    XGBoost refuse it."""
+    given = _frame_names(X)
+    if given is None or names is None:
+        return
+    names = [str(s) for s in names]
+    if given == names:
+        return
+    if sorted(given) == sorted(names):
+        j = next(i for i, (a, b) in enumerate(zip(given, names)) if a != b)
+        raise ValueError(f"{what}'s columns are the model's features in another order (column {j}: {given[j]!r}, the "
+                         f"model's {names[j]!r}); select them in the model's order: X[model.feature_names_in_]")
+    unknown = [c for c in given if c not in set(names)]
+    absent = [c for c in names if c not in set(given)]
+    raise ValueError(f"{what}'s column names differ from the model's features ({len(given)} columns, "
+                     f"{len(names)} features; not in the model: {unknown[:3]}; missing: {absent[:3]})")
+
+
 def _labels(y, n: int, what: str = "y") -> NDArray[np.float64]:
     y = np.asarray(y, dtype=np.float64)
     if y.shape != (n,):
@@ -450,6 +480,11 @@ class Ranker(BaseEstimator):
                 feature_names = list(X.feature_names)
             if sample_weight is None and X.weight is not None:  # a .weight sidecar, as LightGBM reads it
                 sample_weight = X.weight
+        if _frame_names(X) is not None:  # a DataFrame's columns name the features, as in scikit-learn
+            if feature_names is None:
+                feature_names = _frame_names(X)
+            elif [str(s) for s in feature_names] != _frame_names(X):
+                raise ValueError("feature_names differ from X's column names; give one of them")
         if self.engine == "linear":
             _refuse_nonfinite(X, "X")
         Xa, ya, ptr = _unpack(X, y, qid, group)
@@ -475,6 +510,7 @@ class Ranker(BaseEstimator):
         valid = []
         for i, item in enumerate(_eval_sets(eval_set, eval_group, eval_qid)):
             what = f"eval_set[{i}]"
+            _check_frame_names(item if isinstance(item, RankingDataset) else item[0], feature_names, what)
             if self.engine == "linear":
                 _refuse_nonfinite(item if isinstance(item, RankingDataset) else item[0], what)
             if isinstance(item, RankingDataset):
@@ -629,6 +665,7 @@ class Ranker(BaseEstimator):
         ``qid`` or ``group`` (or a RankingDataset) are needed only by a model with a per-query ``normalize``.
         """
         self._check_fitted()
+        _check_frame_names(X, getattr(self, "feature_names_in_", None), "X")
         if self.engine == "linear":
             _refuse_nonfinite(X, "X")
         ptr = None
