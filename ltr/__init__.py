@@ -33,4 +33,18 @@ def __getattr__(name: str):
         from ltr import datasets
 
         return getattr(datasets, name)
+    if name in _SUBMODULES:  # `import ltr; ltr.fusion.fuse(...)` without importing ltr.fusion first (as SciPy)
+        import importlib
+
+        return importlib.import_module(f"ltr.{name}")
     raise AttributeError(f"module 'ltr' has no attribute {name!r}")
+
+
+#: The public submodules, each imported on first use as an attribute of ``ltr``.
+_SUBMODULES = frozenset({"dask", "datasets", "evaluation", "exceptions", "export", "fusion", "gpu", "groups", "io",
+                         "kernels", "metrics", "objectives", "rankers", "reader_options", "registry", "serve",
+                         "threads", "trees", "tuning"})
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__, *_SUBMODULES})

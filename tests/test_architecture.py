@@ -179,3 +179,23 @@ def test_the_command_line_starts_without_numpy_so_an_early_ctrl_c_is_caught():
     code = "import sys, ltr.cli; print(sorted(m for m in ('numpy', 'scipy', 'pandas', 'lightgbm') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_every_public_submodule_is_an_attribute_of_ltr_after_a_plain_import():
+    """The README's `ltr.datasets.load(...)`, `ltr.fusion`, `ltr.trees.load(...)` after `import ltr` alone: each
+    loaded on first use (it raised AttributeError unless something had imported it before)."""
+    import subprocess
+    import sys
+
+    import ltr
+
+    public = sorted(p.stem if p.suffix == ".py" else p.name for p in ROOT.joinpath("ltr").iterdir()
+                    if not p.name.startswith("_") and (p.suffix == ".py" or (p / "__init__.py").exists())
+                    and p.name not in ("cli", "py.typed"))
+    assert public == sorted(ltr._SUBMODULES)
+    code = ("import sys, ltr; light = 'numpy' not in sys.modules; "
+            f"mods = [getattr(ltr, m).__name__ for m in {public!r}]; print(light, len(mods))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["True", str(len(public))]
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        ltr.nope  # noqa: B018

@@ -43,7 +43,8 @@ def test_fit_accepts_a_dataset_and_keeps_its_feature_names(data):
 
 @pytest.mark.parametrize("engine", ["lightgbm", "xgboost", "linear"])
 def test_a_dataframes_columns_name_the_features_and_a_reordered_frame_is_refused(data, engine, tmp_path):
-    pd = pytest.importorskip("pandas")
+    import pandas as pd
+
     train, test = data
     cols = [f"c{j}" for j in range(train.n_features)]
     frame, later = pd.DataFrame(train.X, columns=cols), pd.DataFrame(test.X, columns=cols)
@@ -64,7 +65,8 @@ def test_a_dataframes_columns_name_the_features_and_a_reordered_frame_is_refused
 
 
 def test_feature_names_that_contradict_a_dataframes_columns_are_refused(data):
-    pd = pytest.importorskip("pandas")
+    import pandas as pd
+
     train, _ = data
     frame = pd.DataFrame(train.X, columns=[f"c{j}" for j in range(train.n_features)])
     with pytest.raises(ValueError, match="feature_names differ from X's column names"):
