@@ -50,7 +50,14 @@ def sizes_from_group_ptr(group_ptr: NDArray[np.int64]) -> NDArray[np.int64]:
     return np.diff(group_ptr)
 
 
-def group_ptr_from_qid(qid: ArrayLike, *, sort: bool = False) -> tuple[NDArray[np.int64], NDArray[np.intp] | None]:
+#: How to get past non-contiguous queries where no ``sort`` option exists (estimators, metrics, runs).
+SORT_ROWS = ("sort the rows by query id first: order = np.argsort(qid, kind='stable'), then index every per-row "
+             "array (X, y, scores, qid) with order")
+
+
+def group_ptr_from_qid(qid: ArrayLike, *, sort: bool = False,
+                       hint: str = "pass sort=True to sort rows stably by query id",
+                       ) -> tuple[NDArray[np.int64], NDArray[np.intp] | None]:
     """Offsets from one query id per row.
 
     Parameters
@@ -59,6 +66,8 @@ def group_ptr_from_qid(qid: ArrayLike, *, sort: bool = False) -> tuple[NDArray[n
         Query id of each row. Rows of one query must be contiguous.
     sort : bool, default=False
         If the rows of a query are not contiguous, sort them stably by query id instead of raising.
+    hint : str
+        The fix the error names (the caller's own option, or :data:`SORT_ROWS` where there is none).
 
     Returns
     -------
@@ -89,7 +98,7 @@ def group_ptr_from_qid(qid: ArrayLike, *, sort: bool = False) -> tuple[NDArray[n
             if key in seen:
                 raise GroupError(
                     f"rows of query {key!r} are not contiguous: it appears at row {seen[key]} and again at row "
-                    f"{int(pos)} after other queries; pass sort=True to sort rows stably by query id"
+                    f"{int(pos)} after other queries; {hint}"
                 )
             seen[key] = int(pos)
     order = np.argsort(qid, kind="stable")
@@ -141,7 +150,7 @@ def resolve_group_ptr(
         qid = np.asarray(qid)
         if qid.shape[0] != n_rows:
             raise GroupError(f"qid has {qid.shape[0]} entries but X has {n_rows} rows")
-        ptr, _ = group_ptr_from_qid(qid)
+        ptr, _ = group_ptr_from_qid(qid, hint=SORT_ROWS)
         return ptr
     ptr = group_ptr_from_sizes(group)
     if ptr[-1] != n_rows:

@@ -146,9 +146,21 @@ def test_exactly_one_query_specification_is_required():
         evaluate([1, 0], [1, 0], group=[2], qid=[1, 1])
 
 
-def test_non_contiguous_query_ids_are_refused():
-    with pytest.raises(GroupError, match="not contiguous"):
+def test_non_contiguous_query_ids_are_refused_with_a_fix_the_caller_can_apply():
+    # evaluate, Ranker.fit/predict/score and run_from_scores take no sort=: the fix is to sort the arrays
+    with pytest.raises(GroupError, match="not contiguous") as e:
         evaluate([1, 0, 1], [1, 0, 1], qid=[1, 2, 1])
+    assert "sort=True" not in str(e.value) and "np.argsort(qid, kind='stable')" in str(e.value)
+    qid, labels, scores = np.array([1, 2, 1]), np.array([1.0, 0.0, 1.0]), np.array([1.0, 0.0, 2.0])
+    order = np.argsort(qid, kind="stable")  # the fix, as the message writes it
+    assert evaluate(labels[order], scores[order], qid=qid[order], metrics=["map"])["map"] == (1.0 + 0.0) / 2
+    from ltr import Ranker
+    from ltr.io import run_from_scores
+
+    with pytest.raises(GroupError, match="np.argsort"):
+        Ranker().fit(np.zeros((3, 2)), labels, qid=qid)
+    with pytest.raises(GroupError, match="list each query's rows together"):
+        run_from_scores(qid, ["a", "b", "c"], scores)
 
 
 def test_group_ptr_must_cover_the_rows():

@@ -158,7 +158,7 @@ def run_from_scores(
         raise ValueError(
             f"qid, docno and score must have the same length, got {qid.shape}, {docno.shape}, {score.shape}"
         )
-    ptr, _ = group_ptr_from_qid(qid)
+    ptr, _ = group_ptr_from_qid(qid, hint="list each query's rows together (sort them by query id first)")
     sizes = np.diff(ptr)
     qidx = np.repeat(np.arange(sizes.size), sizes)
     # lexsort: last key is primary -> query position, then score descending, then input order (stable).
