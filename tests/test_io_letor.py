@@ -603,6 +603,23 @@ def test_write_without_qid_for_lightgbm(tmp_path):
     assert back.group_ptr.tolist() == d.group_ptr.tolist()
 
 
+def test_qid_false_writes_what_lightgbms_own_reader_takes(tmp_path):
+    import lightgbm as lgb
+
+    d = make_ranking(4, (2, 5), 3, random_state=2)
+    p = write_letor(tmp_path / "rank.train", d, qid=False)  # no header (LightGBM: "Unknown token #"), a .query
+    assert not p.read_text().startswith("#") and (tmp_path / "rank.train.query").read_text().split() == [
+        str(s) for s in d.group_sizes]
+    ds = lgb.Dataset(str(p), params={"verbose": -1}).construct()
+    np.testing.assert_array_equal(ds.get_label(), d.y)
+    assert ds.get_group().tolist() == d.group_sizes.tolist()
+    assert read_letor(p).group_ptr.tolist() == d.group_ptr.tolist()
+    write_letor(tmp_path / "none.txt", d, qid=False, query_file=None)
+    assert not (tmp_path / "none.txt.query").exists()
+    with pytest.raises(TypeError, match="got a RankingDataset: pass data.group_sizes"):
+        write_query_file(tmp_path / "x.query", d)
+
+
 def test_sparse_writes_only_stored_entries(tmp_path):
     X = sp.csr_matrix((np.array([3.0, 0.0, np.nan, 1.5], np.float32), np.array([4, 0, 1, 2]), np.array([0, 2, 4])),
                       shape=(2, 6))

@@ -20,7 +20,7 @@ the width (trailing features may never be stored), the feature names, and whethe
 is a comment of the dataset or only carries its doc ids. A dataset made by the feature layer also carries its
 ``feature_set`` description there, as the line's last entry (absent otherwise, so other files are as before).
 Other readers (scikit-learn, XGBoost) skip it as a comment line; LightGBM accepts no comments and no ``qid:`` at
-all, so write for it with ``header=False, qid=False`` plus :func:`write_query_file`.
+all, so write for it with ``qid=False``, which leaves the header out and puts the group sizes in ``PATH.query``.
 
 Parsing is done by the Numba kernels of :mod:`ltr.io._letor_parse` over the file's bytes; see there for the
 rounding argument.
@@ -993,6 +993,8 @@ def write_query_file(path: str | os.PathLike, group_sizes: ArrayLike) -> Path:
     >>> p.read_text()
     '2\\n5\\n'
     """
+    if isinstance(group_sizes, RankingDataset):
+        raise TypeError("group_sizes must be the query sizes, got a RankingDataset: pass data.group_sizes")
     sizes = np.asarray(group_sizes)
     if sizes.ndim != 1 or sizes.size == 0:
         raise ValueError(f"group_sizes must be a non-empty 1-D array, got shape {sizes.shape}")
@@ -1039,9 +1041,10 @@ def write_letor(
     path: str | os.PathLike,
     data: RankingDataset,
     *,
-    header: bool = True,
+    header: bool | None = None,
     qid: bool = True,
     weight_file: str | os.PathLike | bool | None = "auto",
+    query_file: str | os.PathLike | bool | None = "auto",
     encoding: str = "utf-8",
     n_jobs: int | None = None,
 ) -> Path:
@@ -1052,19 +1055,24 @@ def write_letor(
     labels as integers when they are integers, else with ``repr``. Dense rows list every non-NaN value (zeros
     included); sparse rows list their stored entries; NaN is omitted (so it reads back as missing). Doc ids go
     in the comment as ``docid = X`` (already there when ``comments`` carry them). The first line is the
-    ``ltrkit-letor`` header (see the module docstring) unless ``header=False``.
+    ``ltrkit-letor`` header (see the module docstring) unless ``header=False`` (the default with ``qid=False``).
 
     Parameters
     ----------
     path : str or PathLike
     data : RankingDataset
-    header : bool, default=True
-        Write the header line that records the width, feature names and comment kind.
+    header : bool, optional
+        Write the header line that records the width, feature names and comment kind. Default: with ``qid:``
+        tokens only, since LightGBM's own reader stops at a ``#`` line ("Unknown token #").
     qid : bool, default=True
-        Write ``qid:`` tokens; ``False`` gives LightGBM's layout (pair it with :func:`write_query_file`).
+        Write ``qid:`` tokens; ``False`` gives LightGBM's layout: no header, and the group sizes in a ``.query``
+        sidecar (``query_file``), which LightGBM and :func:`read_letor` read beside the file.
     weight_file : "auto", path, or None, default="auto"
         Where the dataset's row weights go, when it has some: ``"auto"`` writes ``PATH.weight`` (the name
         :func:`read_letor` finds), a path writes there, ``None`` writes none.
+    query_file : "auto", path, or None, default="auto"
+        With ``qid=False``, where the group sizes go: ``"auto"`` writes ``PATH.query``, a path writes there,
+        ``None`` writes none (the queries are then lost unless written apart). Ignored with ``qid=True``.
     encoding : str, default="utf-8"
         Encoding of the comments.
     n_jobs : int, optional
@@ -1098,6 +1106,16 @@ def write_letor(
     """
     if not isinstance(data, RankingDataset):
         raise TypeError(f"data must be a RankingDataset, got {type(data).__name__}")
+    header = qid if header is None else header
+    qpath = None
+    if not qid and query_file is not None and query_file is not False:
+        if query_file is True or (isinstance(query_file, str) and query_file == "auto"):
+            if os.fspath(path) == STDOUT:
+                raise ValueError("qid=False puts the queries in a .query file: give query_file= a path (or None) "
+                                 "when writing to standard output")
+            qpath = Path(os.fspath(path) + ".query")
+        else:
+            qpath = Path(query_file)
     wpath = None
     if data.weight is not None and weight_file is not None and weight_file is not False:
         if weight_file is True or (isinstance(weight_file, str) and weight_file == "auto"):
@@ -1158,6 +1176,8 @@ def write_letor(
             r0 = r1
     if wpath is not None:
         write_weight_file(wpath, data.weight)
+    if qpath is not None:
+        write_query_file(qpath, data.group_sizes)
     return path
 
 
