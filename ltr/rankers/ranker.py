@@ -197,7 +197,11 @@ class Ranker(BaseEstimator):
         set chooses among restarts; the model file is JSON (weights and normaliser).
     kernel : {"native", "numba"}, default="native"
         ``"native"`` uses the engine's built-in objective; ``"numba"`` the toolkit's gradient kernel as a custom
-        objective (the same trees as LightGBM's native lambdarank with ``objective_params={"mode": "lightgbm"}``).
+        objective (the same trees as LightGBM's native lambdarank with ``objective_params={"mode": "lightgbm"}``
+        when nothing is sampled: LightGBM draws its column and query samples differently for any custom objective,
+        so under ``colsample_bytree < 1`` or ``bagging_by_query``, which the small-data preset sets below 500
+        queries, the trees are other draws of the same procedure; compare with ``preset=None``. XGBoost's kernel
+        in ``mode="xgboost"`` follows ``rank:ndcg`` under sampling too).
     device : {"cpu", "gpu", "gpu-or-cpu"}, default="cpu"
         ``"gpu"`` selects LightGBM's GPU learner (``device_type="gpu"``, OpenCL, on the first OpenCL platform with a
         GPU device, never a CPU OpenCL such as PoCL; ``gpu_platform_id`` and ``gpu_device_id`` in ``engine_params``
