@@ -75,6 +75,25 @@ def test_feature_names_that_contradict_a_dataframes_columns_are_refused(data):
         _fast().fit(frame, train.y, qid=train.qid, eval_set=[(frame[frame.columns[::-1]], train.y, train.qid)])
 
 
+def test_score_without_query_ids_says_how_scikit_learn_passes_them(data):
+    from sklearn.model_selection import GroupKFold, cross_val_score
+
+    train, _ = data
+    model = _fast().fit(train)
+    with pytest.raises(ValueError, match=r"score got no query ids: .*enable metadata routing"):
+        model.score(np.asarray(train.X), train.y)
+    # the way the message gives: routing on, ndcg_scorer, qid routed to fit and to the scorer
+    import sklearn
+
+    from ltr.evaluation import ndcg_scorer
+
+    qid = np.asarray(train.qid)
+    with sklearn.config_context(enable_metadata_routing=True):
+        got = cross_val_score(_fast().set_fit_request(qid=True), np.asarray(train.X), train.y, cv=GroupKFold(3),
+                              scoring=ndcg_scorer(10), params={"qid": qid, "groups": qid})
+    assert np.isfinite(got).all() and got.shape == (3,)
+
+
 def test_fit_needs_exactly_one_of_qid_and_group(data):
     train, _ = data
     with pytest.raises(ValueError, match="exactly one of qid"):

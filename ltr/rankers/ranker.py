@@ -208,7 +208,8 @@ class Ranker(BaseEstimator):
         choose another) or XGBoost on CUDA (``device="cuda"``); with ``kernel="numba"``, XGBoost's gradients are
         computed on the GPU too (:mod:`ltr.kernels.cuda`: lambdarank, ranknet, listnet, pointwise, logistic) and
         never cross to the host. Where no GPU works, :class:`ltr.gpu.GPUNotAvailableError` says what ``ltr doctor``
-        finds; ``"gpu-or-cpu"`` then trains on the CPU instead, with a warning (``device_`` says which ran).
+        finds; ``"gpu-or-cpu"`` then trains on the CPU instead, saying so in a log message (logger ``ltr.gpu``,
+        level WARNING; ``device_`` says which ran).
     n_estimators : int, default=300
         Boosting rounds (the most; early stopping may use fewer).
     learning_rate : float, default=0.05
@@ -695,9 +696,18 @@ class Ranker(BaseEstimator):
         return blank_column(X, self._teacher_column())  # as in training (no tree uses it: its value cannot matter)
 
     def score(self, X, y=None, *, qid=None, group=None, sample_weight=None) -> float:
-        """Mean NDCG@10 (exp2 gain, queries with no relevant document score 0, as trec_eval)."""
+        """Mean NDCG@10 (exp2 gain, queries with no relevant document score 0, as trec_eval).
+
+        Inside scikit-learn's ``cross_val_score`` or ``GridSearchCV`` the query ids reach ``score`` only through
+        metadata routing; :mod:`ltr.evaluation.scoring` shows how (and its ``ndcg_scorer`` asks for them itself).
+        """
         from ltr.metrics import evaluate
 
+        if qid is None and group is None and not isinstance(X, RankingDataset):
+            raise ValueError("score got no query ids: pass qid= or group=; inside scikit-learn's cross_val_score or "
+                             "GridSearchCV, enable metadata routing (sklearn.set_config(enable_metadata_routing=True)) "
+                             "and use scoring=ltr.evaluation.ndcg_scorer(10), or set_score_request(qid=True); see "
+                             "ltr.evaluation.scoring")
         Xa, ya, ptr = _unpack(X, y, qid, group)
         scores = self.predict(Xa, group=np.diff(ptr))
         return float(evaluate(ya, scores, group_ptr=ptr, metrics=["ndcg@10"])["ndcg@10"])
