@@ -94,6 +94,15 @@ def test_score_without_query_ids_says_how_scikit_learn_passes_them(data):
     assert np.isfinite(got).all() and got.shape == (3,)
 
 
+@pytest.mark.parametrize("bad", [-1.0, np.nan, np.inf])
+def test_negative_or_non_finite_sample_weights_are_refused_naming_the_row(data, bad):
+    train, _ = data
+    w = np.ones(train.n_rows)
+    w[7] = bad
+    with pytest.raises(ValueError, match=rf"sample_weight must be finite and >= 0, got {bad!r} at row 7"):
+        _fast().fit(train.X, train.y, qid=train.qid, sample_weight=w)
+
+
 def test_fit_needs_exactly_one_of_qid_and_group(data):
     train, _ = data
     with pytest.raises(ValueError, match="exactly one of qid"):

@@ -510,6 +510,9 @@ class Ranker(BaseEstimator):
             weight = np.asarray(sample_weight, dtype=np.float64)
             if weight.shape != ya.shape:
                 raise ValueError(f"sample_weight must have shape {ya.shape}, got {weight.shape}")
+            if not (np.isfinite(weight).all() and (weight >= 0).all()):
+                i = int(np.flatnonzero(~(np.isfinite(weight) & (weight >= 0)))[0])
+                raise ValueError(f"sample_weight must be finite and >= 0, got {float(weight[i])!r} at row {i}")
             if native and self.engine == "xgboost":
                 weight = self._group_weights(weight, ptr)
         valid = []
