@@ -10,8 +10,10 @@
   and since the partitions are already whole queries, no shuffle: each partition's queries get codes that increase
   through the partitions, so every worker's rows are sorted by ``qid`` as XGBoost requires, where
   ``DaskXGBRanker(allow_group_split=False)`` would sort the whole data by a shuffle) or LightGBM's
-  ``DaskLGBMRanker`` (``engine="lightgbm"``), and returns the Ranker fitted, as if trained locally: ``predict``,
-  ``save`` and ``ltr predict`` work the same. Before LightGBM trains, :func:`check_whole_queries` refuses
+  ``DaskLGBMRanker`` (``engine="lightgbm"``), and returns the Ranker fitted, to be used as one trained locally:
+  ``predict``, ``save`` and ``ltr predict`` work the same. The trees are not a local run's: each engine builds its
+  histogram bins from the partitions (XGBoost's sketches, LightGBM's per-worker bin finding), so the model is
+  another fit of the same data (on MQ2008-sized data, NDCG@10 within a few thousandths). Before LightGBM trains, :func:`check_whole_queries` refuses
   partitions that split a query, which LightGBM does not detect and trains on wrongly (LightGBM issue #5676).
 - :meth:`DaskRankingData.evaluate_model`: the metrics of :mod:`ltr.metrics` per query on the workers, averaged
   over all queries (the same numbers as a local evaluation).
