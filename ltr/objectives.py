@@ -344,6 +344,18 @@ def native_params(engine: str, objective: str, **params: Any) -> dict[str, Any]:
         names = {}
     for key, value in params.items():
         if key not in names:
-            raise ValueError(f"option {key!r} of kernel {objective!r} has no {engine} native counterpart")
+            kernel_name, _ = KERNEL_ALIASES.get(objective, (objective, {}))
+            known = set(inspect.signature(get_kernel(kernel_name).prepare).parameters) - {"labels", "group_ptr",
+                                                                                         "weight"}
+            native = sorted({*names, *(("label_gain", "mode") if objective == "lambdarank" else ("mode",))})
+            if key not in known:  # a misspelling: name the options there are
+                import difflib
+
+                close = difflib.get_close_matches(key, sorted(known), n=1)
+                raise TypeError(f"unknown option {key!r} for objective {objective!r}"
+                                f"{f' (did you mean {close[0]!r}?)' if close else ''}; with the native kernel it "
+                                f"takes {native}")
+            raise ValueError(f"option {key!r} of kernel {objective!r} has no {engine} native counterpart; the native "
+                             f"objective takes {native} (kernel='numba' takes {sorted(known)})")
         out[names[key]] = value
     return out

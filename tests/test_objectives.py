@@ -227,3 +227,10 @@ def test_native_params_translate_kernel_options():
         native_params("lightgbm", "listnet")
     with pytest.raises(ValueError, match="no lightgbm native counterpart"):
         native_params("lightgbm", "pointwise", loss="logistic")
+    # a misspelt option is named as one, with the options there are, as the numba kernel's adapter names it
+    with pytest.raises(TypeError, match=r"unknown option 'sigmaa' for objective 'lambdarank' \(did you mean "
+                                        r"'sigma'\?\); with the native kernel it takes \['label_gain', 'mode', "
+                                        r"'norm', 'sigma', 'truncation_level'\]"):
+        native_params("lightgbm", "lambdarank", sigmaa=1.0)
+    with pytest.raises(TypeError, match=r"unknown option\(s\) \['sigmaa'\] for kernel 'lambdarank'; it takes"):
+        lightgbm_objective("lambdarank", [0, 2], sigmaa=1.0)
