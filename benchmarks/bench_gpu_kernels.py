@@ -63,7 +63,10 @@ def main(argv=None) -> int:
     ap.add_argument("--rounds", type=int, default=100, help="boosting rounds of the training step")
     ap.add_argument("--repeat", type=int, default=5, help="gradient calls timed (the best is reported)")
     ap.add_argument("--simulate", action="store_true",
-                    help="Numba's CUDA simulator on tiny data: checks the script, measures nothing")
+                    help="Numba's CUDA simulator on tiny data: checks the script, measures nothing (writes no "
+                         "fragment unless --out names one)")
+    ap.add_argument("--out", default=None, help="the Markdown fragment (default benchmarks/results/"
+                    "bench_gpu_kernels.md; - writes none)")
     args = ap.parse_args(argv)
     if args.simulate:
         import numba
@@ -75,7 +78,8 @@ def main(argv=None) -> int:
     from ltr.gpu import cuda_devices, summary
 
     lines: list[str] = []
-    out = HERE / "results" / "bench_gpu_kernels.md"
+    out = Path(args.out) if args.out not in (None, "-") else None if args.out == "-" or args.simulate else (
+        HERE / "results" / "bench_gpu_kernels.md")
 
     def say(text: str = "") -> None:
         print(text, flush=True)
@@ -182,9 +186,11 @@ def _train_table(d, rounds: int) -> str:
     return "\n".join(rows)
 
 
-def _write(out: Path, lines: list[str]) -> None:
+def _write(out: Path | None, lines: list[str]) -> None:
     from ltr.io import atomic_write
 
+    if out is None:  # --out -, or a simulator run: a trial, no fragment
+        return
     out.parent.mkdir(exist_ok=True)
     with atomic_write(out) as f:
         f.write("\n".join(lines) + "\n")

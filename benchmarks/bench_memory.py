@@ -180,8 +180,8 @@ def main(argv=None) -> int:
     ap.add_argument("--workdir", default=str(Path(tempfile.gettempdir()) / "ltr-bench-memory"),
                     help="where the generated files go (reused between runs)")
     ap.add_argument("--train-sizes", default=None, help="the sizes that also train (default: every size; '' for none)")
-    ap.add_argument("--fragment", default=str(HERE / "results" / "bench_memory.md"),
-                    help="where the Markdown fragment goes")
+    ap.add_argument("--out", "--fragment", dest="fragment", default=str(HERE / "results" / "bench_memory.md"),
+                    help="where the Markdown fragment goes ('-': none, a trial run)")
     ap.add_argument("--child", nargs=2, metavar=("KIND", "PATH"), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child:
@@ -191,15 +191,17 @@ def main(argv=None) -> int:
     work = Path(args.workdir)
     work.mkdir(parents=True, exist_ok=True)
     lines = []
-    out = Path(args.fragment)
-    out.parent.mkdir(parents=True, exist_ok=True)
+    out = None if args.fragment == "-" else Path(args.fragment)
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
     from ltr.io import atomic_write
 
     def say(text: str = "") -> None:
         print(text, flush=True)
         lines.append(text)
-        with atomic_write(out) as f:  # after every line: an interrupted run keeps what it measured
-            f.write("\n".join(lines) + "\n")
+        if out is not None:
+            with atomic_write(out) as f:  # after every line: an interrupted run keeps what it measured
+                f.write("\n".join(lines) + "\n")
 
     import lightgbm
     import numba
