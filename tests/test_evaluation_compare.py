@@ -267,6 +267,11 @@ def test_ltr_compare_runs_table_json_and_result_file(trec_files, tmp_path, capsy
     assert json.loads((tmp_path / "c.json").read_text())["comparison"]["rows"] == printed["comparison"]["rows"]
     assert run_compare([*argv, "--names", "A,B", "--baseline", "B", "--format", "markdown"]) == 0
     assert "| B (baseline) |" in capsys.readouterr().out
+    # CSV stays pure on standard output; what its sig column marks, and the conventions, go to standard error
+    assert run_compare([*argv, "--format", "csv"]) == 0
+    out, err = capsys.readouterr()
+    assert out.startswith("system,") and "Holm" not in out
+    assert "differs from bm25 (two-sided paired t test; Holm-adjusted p < 0.05" in err and "Metrics: gain linear" in err
 
 
 def test_ltr_compare_errors(trec_files, tmp_path, capsys):

@@ -187,6 +187,10 @@ def run(args: argparse.Namespace) -> int:
     if args.out:
         comp.save(args.out)
     print(comp.format(args.format, layout=args.layout))
+    if args.format == "csv":  # pure CSV on standard output; what the sig column marks, and the conventions, here
+        from ltr.evaluation.tables import comparison_footnote
+
+        note(args, comparison_footnote(comp))
     if args.out and not args.quiet:
         print(f"wrote {args.out}", file=sys.stderr)
     return 0
