@@ -51,7 +51,15 @@ _CL_TYPES = {1 << 1: "cpu", 1 << 2: "gpu", 1 << 3: "accelerator", 1 << 0: "defau
 
 
 class GPUNotAvailableError(RuntimeError):
-    """``device="gpu"`` was asked for and no usable GPU was found; the message says what was found."""
+    """``device="gpu"`` was asked for and no usable GPU was found; the message says what was found, worded for
+    Python (``device='cpu'``) or, by :meth:`cli_message`, for the command line (``--device cpu``)."""
+
+    def __init__(self, message: str, *, cli: str | None = None):
+        self.cli = cli
+        super().__init__(message)
+
+    def cli_message(self) -> str:
+        return self.cli if self.cli is not None else str(self)
 
 
 # -- probes (standard library only: this file also runs as a script in a child process) ---------------------------
@@ -250,9 +258,9 @@ def engine_device_params(engine: str, device: str, engine_params: dict | None = 
     if device == "gpu-or-cpu":
         logger.warning("device='gpu-or-cpu': no %s here (found: %s); training on the CPU", need, found_text)
         return {}, "cpu"
-    raise GPUNotAvailableError(f"device='gpu': no {need} here; `ltr doctor` finds: {found_text}; run `ltr doctor` "
-                               "for what to install or configure, or use device='gpu-or-cpu' (falls back to the "
-                               "CPU) or device='cpu'")
+    why = f"no {need} here; `ltr doctor` finds: {found_text}; run `ltr doctor` for what to install or configure, or use"
+    raise GPUNotAvailableError(f"device='gpu': {why} device='gpu-or-cpu' (falls back to the CPU) or device='cpu'",
+                               cli=f"--device gpu: {why} --device gpu-or-cpu (falls back to the CPU) or --device cpu")
 
 
 

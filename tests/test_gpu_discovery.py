@@ -78,6 +78,11 @@ def test_no_gpu_is_an_error_naming_what_doctor_found_unless_cpu_fallback_was_ask
             g.engine_device_params(engine, "gpu")
         msg = str(e.value)
         assert "ltr doctor" in msg and "no OpenCL ICD loader" in msg and "gpu-or-cpu" in msg and "\n" not in msg
+        assert msg.startswith("device='gpu': ") and msg.endswith("device='gpu-or-cpu' (falls back to the CPU) or "
+                                                                  "device='cpu'")
+        cli = e.value.cli_message()  # ltr train --device gpu: the flags, not Python's arguments
+        assert cli.startswith("--device gpu: ") and cli.endswith("--device gpu-or-cpu (falls back to the CPU) or "
+                                                                  "--device cpu") and "device='" not in cli
         with caplog.at_level(logging.WARNING, logger="ltr.gpu"):
             assert g.engine_device_params(engine, "gpu-or-cpu") == ({}, "cpu")
         assert "training on the CPU" in caplog.text
