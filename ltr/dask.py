@@ -13,8 +13,9 @@
   ``DaskLGBMRanker`` (``engine="lightgbm"``), and returns the Ranker fitted, to be used as one trained locally:
   ``predict``, ``save`` and ``ltr predict`` work the same. The trees are not a local run's: each engine builds its
   histogram bins from the partitions (XGBoost's sketches, LightGBM's per-worker bin finding), so the model is
-  another fit of the same data (on MQ2008-sized data, NDCG@10 within a few thousandths). Before LightGBM trains, :func:`check_whole_queries` refuses
-  partitions that split a query, which LightGBM does not detect and trains on wrongly (LightGBM issue #5676).
+  another fit of the same data (on MQ2008-sized data, NDCG@10 within a few thousandths). Before LightGBM trains,
+  :func:`check_whole_queries` refuses partitions that split a query, which LightGBM does not detect and trains on
+  wrongly (LightGBM issue #5676).
 - :meth:`DaskRankingData.evaluate_model`: the metrics of :mod:`ltr.metrics` per query on the workers, averaged
   over all queries (the same numbers as a local evaluation).
 - :class:`DistributedRanker`: a scikit-learn estimator that does :func:`fit` on the current client, so that

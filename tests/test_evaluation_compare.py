@@ -137,6 +137,31 @@ def test_runs_with_different_query_sets_are_refused_with_the_missing_queries_nam
     assert c.mean("bm25", "ndcg@10") == pytest.approx(full.drop(["3", "17"])["ndcg@10"].mean())
 
 
+def test_complete_scores_a_query_a_run_lacks_as_trec_eval_c_does(trec_files, tmp_path, capsys):
+    pytrec_eval = import_reference("pytrec_eval")
+    qrels_path, runs = trec_files
+    short = read_run(runs["ltr"])
+    short = short[~short.qid.isin(["3", "17"])]
+    write_run(tmp_path / "short.run", short)
+    c = compare_runs({"bm25": runs["bm25"], "short": tmp_path / "short.run"}, qrels_path, metrics=["map"],
+                     complete=True)
+    assert len(c.qids) == 30 and not c.dropped
+    qrels = read_qrels(qrels_path)
+    judged = {q: {d: int(r) for d, r in zip(g.docno, g.rel)} for q, g in qrels.groupby("qid")}
+    ran = {q: {d: float(s) for d, s in zip(g.docno, g.score)} for q, g in short.groupby("qid")}
+    ref = pytrec_eval.RelevanceEvaluator(judged, {"map"}).evaluate(ran)
+    by_hand = [ref[q]["map"] if q in ref else 0.0 for q in c.qids]  # trec_eval -c: an absent query scores 0
+    np.testing.assert_allclose(c.per_query["short"]["map"], by_hand, rtol=0, atol=1e-12)
+    argv = [str(runs["bm25"]), str(tmp_path / "short.run"), "--qrels", str(qrels_path), "--metrics", "map"]
+    assert run_compare([*argv, "-c", "--format", "json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["systems"][1]["mean"]["map"] == pytest.approx(np.mean(by_hand), abs=1e-12)
+    assert run_compare(argv) == 1  # without -c: refused, naming the queries
+    assert "'short' lacks 2 of them: 3, 17" in capsys.readouterr().err
+    assert run_compare([*argv, "-c"]) == 0
+    assert "judged queries missing from the run score 0 (trec_eval -c)" in capsys.readouterr().out
+
+
 def test_duplicate_documents_in_a_run_are_refused(trec_files, tmp_path):
     qrels_path, runs = trec_files
     run = read_run(runs["ltr"])

@@ -71,6 +71,9 @@ def register(sub) -> None:
                    help="NDCG gain (default: linear, as trec_eval)")
     g.add_argument("--no-relevant", type=float, default=None, dest="no_relevant", metavar="VALUE",
                    help="score of a query without relevant documents (default: 0, as trec_eval)")
+    g.add_argument("-c", "--complete", action="store_true",
+                   help="trec_eval -c: a judged query a run lacks scores 0 for it (default: such a run is refused, or "
+                        "with --intersection the query is left out for every system)")
     g.add_argument("--max-grade", type=grade, default=None, dest="max_grade", metavar="G",
                    help="ERR's highest grade of the scale: R = (2^rel - 1) / 2^G (default 4)")
     g.add_argument("--convention", default=None, choices=("default", "letor"),
@@ -108,6 +111,9 @@ def _names(args, paths: list[str], loaded: list) -> list[str]:
 
 def _check_cv_conventions(args, results) -> None:
     """Without qrels the cv results' stored per-query values are compared: refuse options they cannot honour."""
+    if args.complete:
+        raise UsageError("--complete (trec_eval -c) judges runs against --qrels; cv results carry the per-query values "
+                         "of every query of their data (pass --qrels to judge their out-of-fold runs instead)")
     if args.labels:
         raise UsageError("--labels checks the labels of --qrels; cv results carry per-query values computed from "
                          "their data's labels (pass --qrels to judge their out-of-fold runs instead)")
@@ -172,7 +178,7 @@ def run(args: argparse.Namespace) -> int:
         comp = compare_runs(systems, qrels, metrics=metrics, baseline=args.baseline, labels=labels,
                             gain=args.gain or "linear", no_relevant=0.0 if args.no_relevant is None else
                             args.no_relevant, max_grade=4.0 if args.max_grade is None else args.max_grade,
-                            queries=queries, **kw)
+                            complete=args.complete, queries=queries, **kw)
     elif len(cvs) == len(systems):
         _check_cv_conventions(args, cvs)
         comp = compare_cv(cvs, args.baseline, metrics=metrics, queries=queries, **kw)

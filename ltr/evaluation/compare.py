@@ -68,7 +68,8 @@ def _align(frames: Mapping[str, pd.DataFrame], queries: str) -> tuple[list[str],
         raise ValueError(
             f"the systems were evaluated on different queries ({len(common)} in common, {len(union)} in all): "
             + "; ".join(lines) + ". Pass queries='intersection' (ltr compare --intersection) to compare on the "
-            "common queries only"
+            "common queries only, or, for runs judged by qrels, complete=True (ltr compare -c) to score a query a run "
+            "lacks 0, as trec_eval -c does"
         )
     order = [q for q in index[names[0]] if q in common]
     return order, {n: d for n, d in dropped.items() if d}
@@ -253,6 +254,7 @@ def compare_runs(
     gain: str = "linear",
     no_relevant: float = 0.0,
     max_grade: float = 4.0,
+    complete: bool = False,
     **kwargs: Any,
 ) -> Comparison:
     """Compare TREC runs on qrels (trec_eval's conventions: linear gain, ties by docno, unjudged = 0).
@@ -271,6 +273,9 @@ def compare_runs(
         The expected relevance scale (see :func:`check_qrels_labels`).
     gain, no_relevant, max_grade
         Metric conventions (:mod:`ltr.metrics`; ``max_grade``: ERR's highest grade).
+    complete : bool, default=False
+        trec_eval's ``-c``: every judged query of the qrels counts for every run, a query a run lacks scoring as
+        an empty ranking (0), so that a run is not compared only on the queries it answered.
     **kwargs
         Passed to :func:`compare` (tests, correction, alpha, n_permutations, seed, queries).
 
@@ -299,7 +304,8 @@ def compare_runs(
         elif isinstance(run, (str, os.PathLike)):
             run = read_run(run)
         _check_run(run, name)
-        frame = evaluate_run_per_query(qrels, run, wanted, gain=gain, no_relevant=no_relevant, max_grade=max_grade)
+        frame = evaluate_run_per_query(qrels, run, wanted, gain=gain, no_relevant=no_relevant, max_grade=max_grade,
+                                       complete=complete)
         if frame.empty:
             raise ValueError(f"run {name!r} has no query in common with the qrels")
         frames[name] = frame
@@ -307,6 +313,8 @@ def compare_runs(
     result.extra["conventions"] = {"gain": gain, "no_relevant": no_relevant, "source": "trec runs"}
     if max_grade != 4.0:
         result.extra["conventions"]["max_grade"] = float(max_grade)
+    if complete:
+        result.extra["conventions"]["complete"] = True
     return result
 
 

@@ -113,7 +113,8 @@ def comparison_footnote(c: Comparison) -> str:
         note += " Metrics: " + describe_conventions(source=source, gain=conv.get("gain"),
                                                     no_relevant=conv.get("no_relevant", 0.0),
                                                     convention=conv.get("convention", "default"),
-                                                    max_grade=conv.get("max_grade", 4.0)) + "."
+                                                    max_grade=conv.get("max_grade", 4.0),
+                                                    complete=bool(conv.get("complete", False))) + "."
     return note
 
 
