@@ -72,9 +72,10 @@ class HelpFormatter(argparse.RawDescriptionHelpFormatter):
         if action.choices and "%(choices)" not in text and not isinstance(action, argparse._SubParsersAction):
             text += " (choices: %(choices)s)"
         said = "%(default)" in text or re.search(r"\(default\b", text)  # the help states the default itself
+        if action.required and action.option_strings:
+            return text + " (required)"
         if not said and action.option_strings and action.default is not argparse.SUPPRESS \
-                and not isinstance(action, (argparse._StoreTrueAction, argparse._StoreFalseAction,
-                                            argparse._HelpAction, argparse._VersionAction)):
+                and action.nargs != 0:  # a flag (store_true, store_const, help) has no value to default
             text += " (default: %(default)s)"
         return text
 

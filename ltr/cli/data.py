@@ -16,21 +16,23 @@ def register(sub) -> None:
     actions = p.add_subparsers(dest="action", required=True, metavar="ACTION",
                                help="list, info NAME, fetch NAME --to DIR, verify NAME DIR")
 
-    q = actions.add_parser("list", help="the registered data sets", formatter_class=p.formatter_class)
+    def action(name: str, text: str):
+        return actions.add_parser(name, help=text, description=text, formatter_class=p.formatter_class)
+
+    q = action("list", "the registered data sets")
     q.add_argument("--kind", choices=("letor", "text"), default=None,
                    help="only feature-file sets (letor) or text collections (text)")
     add_format(q)
     q.set_defaults(func=run_list)
 
-    q = actions.add_parser("info", help="what the registry says about one set", formatter_class=p.formatter_class)
+    q = action("info", "what the registry says about one set")
     q.add_argument("name", metavar="NAME", help="a registered name (see ltr data list)")
     q.add_argument("--format", choices=("text", "json"), default="text", help="output format")
     q.set_defaults(func=run_info)
 
-    q = actions.add_parser("fetch", help="download, check and unpack a set into DIR/NAME",
-                           formatter_class=p.formatter_class)
+    q = action("fetch", "download, check and unpack a set into DIR/NAME")
     q.add_argument("name", metavar="NAME", help="a registered name (see ltr data list)")
-    q.add_argument("--to", required=True, help="parent folder; the set lands in DIR/NAME once complete")
+    q.add_argument("--to", required=True, metavar="DIR", help="parent folder; the set lands in DIR/NAME once complete")
     q.add_argument("--base-url", default=None, dest="base_url",
                    help="fetch every archive from BASE_URL/FILE instead of the registered addresses (a mirror)")
     q.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for a connection or for data")
@@ -40,8 +42,7 @@ def register(sub) -> None:
     q.add_argument("--quiet", action="store_true", help="no progress bar and no notes")
     q.set_defaults(func=run_fetch)
 
-    q = actions.add_parser("verify", help="check a local copy: layout, counts, checksums",
-                           formatter_class=p.formatter_class)
+    q = action("verify", "check a local copy: layout, counts, checksums")
     q.add_argument("name", metavar="NAME", help="a registered name (see ltr data list)")
     q.add_argument("dir", metavar="DIR", help="the local copy")
     q.add_argument("--no-counts", action="store_false", dest="counts",
