@@ -262,6 +262,35 @@ def test_ctrl_c_exits_130_with_one_line_and_leaves_the_previous_output(files, tm
     assert err.count("\n") == 1 and "interrupted" in err and out.read_text() == before
 
 
+def test_sigterm_unwinds_as_ctrl_c_does_and_exits_143(files, tmp_path, capsys, monkeypatch):
+    # kill, timeout, a batch scheduler's time limit: the command stops where it is, cleans up, keeps old outputs
+    import os
+    import signal
+
+    from ltr.cli._common import terminate_on_sigterm
+
+    out = tmp_path / "m.txt"
+    assert main(["train", str(files["train"]), *FAST, "--out", str(out)]) == 0
+    before = out.read_text()
+    capsys.readouterr()
+    from ltr import Ranker
+
+    def killed(self, *a, **k):
+        os.kill(os.getpid(), signal.SIGTERM)
+        raise AssertionError("SIGTERM did not stop the command")
+
+    previous = signal.getsignal(signal.SIGTERM)
+    try:
+        terminate_on_sigterm()
+        monkeypatch.setattr(Ranker, "fit", killed)
+        assert main(["train", str(files["train"]), *FAST, "--out", str(out)]) == 143
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    err = capsys.readouterr().err
+    assert err.strip().endswith("terminated; no output was left half-written") and err.count("\n") == 1
+    assert out.read_text() == before and not [p for p in os.listdir(tmp_path) if p.endswith(".tmp")]
+
+
 def test_predict_writes_scores_to_standard_output(files, tmp_path, capsys):
     model = tmp_path / "m.txt"
     assert main(["train", str(files["train"]), *FAST, "--out", str(model)]) == 0

@@ -267,6 +267,50 @@ def test_a_failed_rename_is_named_without_the_temporary_file_and_cleans_up(tmp_p
     assert leftovers(tmp_path) == []
 
 
+def test_a_full_disk_is_named_by_the_output_it_happened_to(tmp_path, monkeypatch):
+    import errno
+
+    (tmp_path / "s.txt").write_text("old\n")
+
+    def full(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(outputs_module.os, "fsync", full)
+    with pytest.raises(OSError) as e:
+        with atomic_write(tmp_path / "s.txt") as f:
+            f.write("new\n")
+    assert e.value.filename == str(tmp_path / "s.txt") and "cannot write: no space left on device" in str(e.value)
+    assert (tmp_path / "s.txt").read_text() == "old\n" and os.listdir(tmp_path) == ["s.txt"]
+
+
+def test_files_written_together_change_none_of_them_when_one_fails(tmp_path, monkeypatch):
+    import errno
+
+    from ltr.io.outputs import atomic_write_together
+
+    meta, model = tmp_path / "m.txt.meta.json", tmp_path / "m.txt"
+    atomic_write_together([(meta, "old meta\n"), (model, "old model\n")])
+    calls = []
+
+    def full_on_the_second(fd):
+        calls.append(fd)
+        if len(calls) == 2:  # the sidecar fits, the model does not
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(outputs_module.os, "fsync", full_on_the_second)
+    with pytest.raises(OSError, match="cannot write: no space left") as e:
+        atomic_write_together([(meta, "new meta\n"), (model, "new model\n")])
+    assert e.value.filename == str(model)
+    assert meta.read_text() == "old meta\n" and model.read_text() == "old model\n"  # neither replaced
+    assert sorted(os.listdir(tmp_path)) == ["m.txt", "m.txt.meta.json"]  # no temporary left
+    monkeypatch.undo()
+    order = []
+    real = os.replace
+    monkeypatch.setattr(outputs_module.os, "replace", lambda a, b: (order.append(os.path.basename(b)), real(a, b)))
+    atomic_write_together([(meta, "new meta\n"), (model, "new model\n")])
+    assert order == ["m.txt.meta.json", "m.txt"] and model.read_text() == "new model\n"
+
+
 @pytest.mark.skipif(IS_ROOT or not POSIX, reason="root writes into read-only folders")
 def test_a_read_only_folder_is_refused_for_real(tmp_path):
     ro = tmp_path / "ro"

@@ -144,3 +144,35 @@ def test_an_xgboost_ubjson_model_loads_and_a_ubj_output_name_is_refused(tmp_path
     assert np.array_equal(got, booster.predict(xgb.DMatrix(X), output_margin=True))
     assert main(["train", str(tmp_path / "nothing.txt"), "--engine", "xgboost", "--out", str(tmp_path / "x.ubj")]) == 2
     assert "name it .json" in capsys.readouterr().err
+
+
+def test_a_model_saved_through_a_symlink_keeps_its_sidecar_beside_the_model(tmp_path, data):
+    # current.txt -> models/v1.txt: the sidecar belongs to the model, wherever the link points later
+    model, _ = _saved(tmp_path, data, normalize="zscore")
+    (tmp_path / "models").mkdir()
+    link = tmp_path / "current.txt"
+    link.symlink_to("models/v1.txt")
+    model.save(link)
+    assert sorted(p.name for p in (tmp_path / "models").iterdir()) == ["v1.txt", "v1.txt.meta.json"]
+    assert not (tmp_path / "current.txt.meta.json").exists() and link.is_symlink()
+    X = np.asarray(data[1].X)
+    for path in (link, tmp_path / "models" / "v1.txt"):  # the same model, normaliser included, either way
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", PlainModelWarning)
+            np.testing.assert_array_equal(load_model(path).predict(data[1]), model.predict(data[1]))
+    other, _ = _saved(tmp_path / "models", data)  # models/m.txt, with its own sidecar
+    link.unlink()
+    link.symlink_to("models/m.txt")
+    np.testing.assert_array_equal(load_model(link).predict(X), other.predict(X))
+
+
+def test_a_model_output_that_is_not_a_regular_file_is_refused_before_training(tmp_path, capsys):
+    from ltr.cli import main
+    from ltr.io import write_letor
+
+    write_letor(tmp_path / "d.txt", make_ranking(20, 5, 3, random_state=0))
+    assert main(["train", str(tmp_path / "d.txt"), "--rounds", "2", "--out", "/dev/null"]) == 2
+    assert "--out /dev/null: a model is two files" in capsys.readouterr().err
+    (tmp_path / "m.txt.meta.json").mkdir()  # the sidecar's place is checked before the work, as the model's
+    assert main(["train", str(tmp_path / "d.txt"), "--rounds", "2", "--out", str(tmp_path / "m.txt")]) == 1
+    assert "m.txt.meta.json: is a folder" in capsys.readouterr().err and not (tmp_path / "m.txt").exists()

@@ -5,7 +5,7 @@ functions; :mod:`._common` holds what they share (the usage error, the one error
 The commands that compose the feature layer (``features``) import it lazily; the rest never do.
 
 Exit codes: 0 success, 1 a data or file error (one line on standard error, no traceback), 2 a usage error, 130
-interrupted.
+interrupted (Ctrl-C), 143 terminated (SIGTERM).
 """
 
 from __future__ import annotations
@@ -17,7 +17,16 @@ import sys
 from collections.abc import Sequence
 
 from ltr.cli import compare, cv, data, demo, doctor, evaluate, export, features, fuse, info, report, rerank, train, tune
-from ltr.cli._common import EXIT_INTERRUPTED, ArgumentParser, HelpFormatter, apply_config, guard
+from ltr.cli._common import (
+    EXIT_INTERRUPTED,
+    EXIT_TERMINATED,
+    ArgumentParser,
+    HelpFormatter,
+    Terminated,
+    apply_config,
+    guard,
+    terminate_on_sigterm,
+)
 
 __all__ = ["build_parser", "main", "main_entry"]
 
@@ -52,9 +61,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if code:
             return code
         return guard(args.command, args.func, args)
-    except KeyboardInterrupt:  # while importing or parsing
-        print("ltr: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+    except KeyboardInterrupt as e:  # while importing or parsing
+        print("ltr: terminated" if isinstance(e, Terminated) else "ltr: interrupted", file=sys.stderr)
+        return EXIT_TERMINATED if isinstance(e, Terminated) else EXIT_INTERRUPTED
 
 
 #: Options whose value may be a comma-separated list starting with a negative number (``--labels -2,-1,0,1,2``),
@@ -78,8 +87,10 @@ def _negative_lists(argv: list[str]) -> list[str]:
 
 def main_entry() -> None:
     """Console-script entry point."""
+    terminate_on_sigterm()
     code = main()
     # The work is done and its outputs are in place: an interrupt while the interpreter shuts down (thread pools,
     # atexit handlers) has nothing left to stop, and would only turn the exit status into a signal's.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     sys.exit(code)

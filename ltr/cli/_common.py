@@ -48,7 +48,22 @@ __all__ = [
     "split_list",
 ]
 
-EXIT_OK, EXIT_DATA, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_OK, EXIT_DATA, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 1, 2, 130, 143
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (``kill``, ``timeout``, a batch scheduler's time limit, ``docker stop``), raised where the command is,
+    so that it unwinds as Ctrl-C does: temporary files removed, previous outputs intact, exit 143."""
+
+
+def terminate_on_sigterm() -> None:
+    """Make SIGTERM raise :class:`Terminated` in the main thread (the console script's start)."""
+    import signal
+
+    def handler(signum, frame):
+        raise Terminated()
+
+    signal.signal(signal.SIGTERM, handler)
 
 
 class UsageError(Exception):
@@ -150,9 +165,10 @@ def guard(command: str, func: Callable[[argparse.Namespace], int | None], args: 
     except UsageError as e:
         print(f"ltr {command}: error: {_one_line(str(e))}", file=sys.stderr)
         return EXIT_USAGE
-    except KeyboardInterrupt:
-        print(f"ltr {command}: interrupted; no output was left half-written", file=sys.stderr)
-        return EXIT_INTERRUPTED
+    except KeyboardInterrupt as e:
+        said = "terminated" if isinstance(e, Terminated) else "interrupted"
+        print(f"ltr {command}: {said}; no output was left half-written", file=sys.stderr)
+        return EXIT_TERMINATED if isinstance(e, Terminated) else EXIT_INTERRUPTED
     except BrokenPipeError:  # `ltr ... | head`
         try:
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

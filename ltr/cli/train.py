@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 import warnings
@@ -123,14 +124,18 @@ def run_train(args: argparse.Namespace) -> int:
         raise UsageError(f"--log-every must be >= 0, got {args.log_every}")
     if args.log_every and not args.valid:
         raise UsageError("--log-every prints validation metrics: it needs --valid")
-    if args.out == "-":
-        raise UsageError("--out -: a model is two files (the model and MODEL.meta.json); give a path")
+    if args.out == "-" or (args.out and os.path.exists(args.out) and not os.path.isfile(args.out)
+                           and not os.path.isdir(args.out)):  # a device or pipe (a folder: check_outputs says so)
+        raise UsageError(f"--out {args.out}: a model is two files (the model and MODEL.meta.json); give a file path")
     if args.out and str(args.out).lower().endswith(".ubj"):
         raise UsageError(f"--out {args.out}: models are written as text (XGBoost's JSON), and XGBoost reads a "
                          "'.ubj' name as binary UBJSON: name it .json")
     model = make_ranker(args, has_valid=args.valid is not None)
     check_model(model)  # refuse bad parameters before reading data
-    check_outputs(args.out, inputs=[args.train, args.valid, args.test, getattr(args, "config", None)])
+    from ltr.rankers.sidecar import meta_path
+
+    check_outputs(args.out, args.out and meta_path(args.out),  # the sidecar's place too, before the work
+                  inputs=[args.train, args.valid, args.test, getattr(args, "config", None)])
     _compile_notice(args, model)
     if not args.quiet:
         model.set_params(verbose=1)

@@ -39,7 +39,7 @@ from typing import IO
 
 from ltr.exceptions import OutputPathError
 
-__all__ = ["STDOUT", "atomic_write", "check_output_path"]
+__all__ = ["STDOUT", "atomic_write", "atomic_write_together", "check_output_path"]
 
 #: The path that means standard output.
 STDOUT = "-"
@@ -143,11 +143,76 @@ def atomic_write(path: str | os.PathLike, mode: str = "w", *, encoding: str = "u
             os.replace(tmp, dest.path)
         except OSError as e:
             raise _path_error(shown, e) from None
+    except OSError as e:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise _named(e, shown) from None
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
     _fsync_folder(folder)
+
+
+#: Errors of writing bytes (a full disk, a quota, a file too large, an I/O error), which the OS reports without the
+#: file's name: :func:`atomic_write` names the output they happened to.
+_WRITE_ERRNOS = frozenset(getattr(errno, n) for n in ("ENOSPC", "EDQUOT", "EFBIG", "EIO") if hasattr(errno, n))
+
+
+def _named(e: OSError, shown: str) -> OSError:
+    if e.filename is None and e.errno in _WRITE_ERRNOS:
+        return OSError(e.errno, f"cannot write: {e.strerror[:1].lower() + e.strerror[1:]}", shown)
+    return e
+
+
+def atomic_write_together(files: list[tuple[str | os.PathLike, str]], *, encoding: str = "utf-8") -> None:
+    """Write several text files as one unit: every file is written in full to a temporary sibling first, and only
+    then are they renamed into place, in the order given, so that a failure while writing (a full disk, Ctrl-C)
+    leaves none of them changed. A model and its sidecar are written so (the sidecar first: a crash between the
+    two renames leaves a pair whose checksum disagrees, which is refused on loading, never a model without its
+    sidecar that loads as another one). Paths that are not regular files (devices, pipes) are written directly.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> d = tempfile.mkdtemp()
+    >>> atomic_write_together([(os.path.join(d, "m.txt.meta.json"), "{}\\n"), (os.path.join(d, "m.txt"), "tree\\n")])
+    >>> sorted(os.listdir(d))
+    ['m.txt', 'm.txt.meta.json']
+    """
+    staged: list[tuple[str, str, str]] = []  # (shown, temporary, target)
+    try:
+        for path, text in files:
+            shown = os.fsdecode(os.fspath(path))
+            dest = _destination(shown)
+            if dest.kind != "file":  # standard output, a device, a pipe: nothing to stage
+                with atomic_write(shown, encoding=encoding) as f:
+                    f.write(text)
+                continue
+            folder = os.path.dirname(dest.path) or "."
+            fd, tmp = _create_temp(shown, dest.path, folder)
+            staged.append((shown, tmp, dest.path))
+            try:
+                with os.fdopen(fd, "wb") as raw:
+                    if dest.existing is not None:
+                        _copy_mode_and_owner(raw.fileno(), dest.existing)
+                    raw.write(text.encode(encoding))
+                    raw.flush()
+                    os.fsync(raw.fileno())
+            except OSError as e:
+                raise _named(e, shown) from None
+        while staged:
+            shown, tmp, target = staged[0]
+            try:
+                os.replace(tmp, target)
+            except OSError as e:
+                raise _path_error(shown, e) from None
+            staged.pop(0)
+            _fsync_folder(os.path.dirname(target) or ".")
+    finally:
+        for _, tmp, _ in staged:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
 
 
 def check_output_path(path: str | os.PathLike, *, create_parents: bool = True) -> Path:

@@ -118,6 +118,8 @@ def load_model(path: str | os.PathLike) -> Ranker:
     path = Path(path)
     text = _read_text(path)
     mpath = meta_path(path)
+    if not mpath.exists() and path.is_symlink() and path.with_name(path.name + ".meta.json").exists():
+        mpath = path.with_name(path.name + ".meta.json")  # saved through the link before sidecars followed links
     if not mpath.exists():
         return _load_plain(path, text)
     if not mpath.is_file():

@@ -2,7 +2,7 @@
 
 A saved model is ``MODEL`` (the engine's text) plus ``MODEL.meta.json``; :func:`checksum` is a SHA-256 over the
 sidecar's content (all keys but the checksum itself, canonical JSON) and the model text, so an edit to either
-file is detected at load time. :func:`write_model` writes both atomically.
+file is detected at load time. :func:`write_model` writes both as one unit.
 """
 
 from __future__ import annotations
@@ -21,8 +21,11 @@ OLD_FORMATS = ("ltrkit-model/1",)
 
 
 def meta_path(path: str | os.PathLike) -> Path:
-    """The sidecar of a model file: ``MODEL.meta.json``."""
+    """The sidecar of a model file: ``MODEL.meta.json`` beside it; beside its target for a symlink, so that a model
+    and its sidecar stay one unit however the model is reached (``current.txt -> models/v3.txt``)."""
     path = Path(path)
+    if path.is_symlink():
+        path = Path(os.path.realpath(path))
     return path.with_name(path.name + ".meta.json")
 
 
@@ -38,13 +41,17 @@ def checksum(meta: dict[str, Any], text: str) -> str:
 
 
 def write_model(path: str | os.PathLike, text: str, meta: dict[str, Any]) -> None:
-    """Write the model text and its sidecar (with ``format``, ``model_sha256`` and ``checksum`` set), atomically."""
-    from ltr.io import atomic_write
+    """Write the model text and its sidecar (with ``format``, ``model_sha256`` and ``checksum`` set), as one unit
+    (:func:`ltr.io.outputs.atomic_write_together`: a failed write changes neither file)."""
+    from ltr.exceptions import OutputPathError
+    from ltr.io.outputs import atomic_write_together
 
     meta = dict(meta, format=MODEL_FORMAT, model_sha256=text_sha256(text))
     meta["checksum"] = checksum(meta, text)
     path = Path(path)
-    with atomic_write(path) as f:
-        f.write(text)
-    with atomic_write(meta_path(path)) as f:
-        f.write(json.dumps(meta, indent=2, sort_keys=True) + "\n")
+    from ltr.io.outputs import _destination
+
+    if _destination(str(path)).kind != "file":  # /dev/null, a FIFO: the sidecar would land beside it, in /dev
+        raise OutputPathError(str(path), "is not a regular file: a model is two files (MODEL and MODEL.meta.json); "
+                                         "give a file path")
+    atomic_write_together([(meta_path(path), json.dumps(meta, indent=2, sort_keys=True) + "\n"), (path, text)])
