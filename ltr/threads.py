@@ -26,7 +26,8 @@ microseconds of work per thread, so threads only add barriers. :func:`auto_threa
 :data:`AUTO_THREADS_MIN_CELLS` feature values, and above it the cores that are idle now: the usable cores minus the
 1-minute load average (``os.getloadavg``), at least one - one on that loaded machine (the fastest choice in every
 measured cell), every core on a quiet one (the engines' own advice for large data; no quiet many-core machine was
-measured here).
+measured here) - and never more than ``$OMP_NUM_THREADS`` when it is set (:func:`omp_limit`), as the engines'
+own defaults obey it.
 """
 
 from __future__ import annotations
@@ -35,7 +36,8 @@ import contextlib
 import os
 from collections.abc import Iterator
 
-__all__ = ["AUTO_THREADS_MIN_CELLS", "auto_threads", "cpu_count", "idle_cores", "numba_threads", "resolve_n_jobs"]
+__all__ = ["AUTO_THREADS_MIN_CELLS", "auto_threads", "cpu_count", "idle_cores", "numba_threads", "omp_limit",
+           "resolve_n_jobs"]
 
 #: Below this many feature values (rows x features) one thread is used when ``n_jobs`` is None.
 AUTO_THREADS_MIN_CELLS = 2_000_000
@@ -62,7 +64,7 @@ def idle_cores() -> int:
 
 def auto_threads(n_rows: int | None = None, n_features: int | None = None) -> int:
     """Threads for ``n_jobs=None``: 1 for small work (fewer than :data:`AUTO_THREADS_MIN_CELLS` values), else the
-    idle cores (:func:`idle_cores`).
+    idle cores (:func:`idle_cores`), at most ``$OMP_NUM_THREADS`` (:func:`omp_limit`).
 
     Examples
     --------
@@ -73,7 +75,21 @@ def auto_threads(n_rows: int | None = None, n_features: int | None = None) -> in
         cells = int(n_rows) * max(1, int(n_features or 1))
         if cells < AUTO_THREADS_MIN_CELLS:
             return 1
-    return idle_cores()
+    return min(idle_cores(), omp_limit() or cpu_count())
+
+
+def omp_limit(environ=None) -> int | None:
+    """``$OMP_NUM_THREADS`` (its first entry, as OpenMP reads a list), when it is set to a positive count: the cap a
+    batch scheduler or container gives every OpenMP program, which the engines' own defaults follow and so does
+    :func:`auto_threads` (an explicit ``n_jobs`` is taken as given).
+
+    Examples
+    --------
+    >>> omp_limit({"OMP_NUM_THREADS": "4,2"}), omp_limit({"OMP_NUM_THREADS": ""}), omp_limit({})
+    (4, None, None)
+    """
+    text = (os.environ if environ is None else environ).get("OMP_NUM_THREADS", "").split(",")[0].strip()
+    return int(text) if text.isdigit() and int(text) > 0 else None
 
 
 def resolve_n_jobs(n_jobs: int | None, *, n_rows: int | None = None, n_features: int | None = None,

@@ -350,6 +350,7 @@ def test_the_first_run_says_it_is_compiling(files, capsys, monkeypatch):
 def test_large_work_takes_the_idle_cores_one_on_a_busy_machine(monkeypatch):
     import ltr.threads as T
 
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
     monkeypatch.setattr(T, "cpu_count", lambda: 16)
     monkeypatch.setattr(T.os, "getloadavg", lambda: (0.2, 0.0, 0.0))
     assert T.auto_threads(1_000_000, 136) == 16  # quiet machine: every core
@@ -358,6 +359,23 @@ def test_large_work_takes_the_idle_cores_one_on_a_busy_machine(monkeypatch):
     monkeypatch.setattr(T.os, "getloadavg", lambda: (40.0, 0.0, 0.0))
     assert T.auto_threads(1_000_000, 136) == 1
     assert T.auto_threads(300, 46) == 1  # small work: one thread whatever the load
+
+
+def test_omp_num_threads_caps_the_default_as_it_caps_the_engines_own(monkeypatch):
+    # Slurm, PBS and containers set OMP_NUM_THREADS; LightGBM's num_threads=0 and XGBoost's nthread obey it, and the
+    # toolkit's default (n_jobs=None) passed every idle core explicitly over it
+    import ltr.threads as T
+
+    monkeypatch.setattr(T, "cpu_count", lambda: 16)
+    monkeypatch.setattr(T.os, "getloadavg", lambda: (0.0, 0.0, 0.0))
+    monkeypatch.setenv("OMP_NUM_THREADS", "4")
+    assert T.auto_threads(1_000_000, 136) == 4 and T.resolve_n_jobs(None, n_rows=10**6, n_features=136) == 4
+    assert T.resolve_n_jobs(8) == 8 and T.resolve_n_jobs(-1) == 16  # an explicit count is taken as given
+    monkeypatch.setattr(T.os, "getloadavg", lambda: (14.0, 0.0, 0.0))
+    assert T.auto_threads(1_000_000, 136) == 2  # fewer idle cores than the cap
+    monkeypatch.setenv("OMP_NUM_THREADS", "abc")
+    monkeypatch.setattr(T.os, "getloadavg", lambda: (0.0, 0.0, 0.0))
+    assert T.auto_threads(1_000_000, 136) == 16  # not a count: no cap
 
 
 @pytest.mark.parametrize("argv", [["train"], ["train", "x", "--rounds", "abc"], ["export", "m", "--to", "nothing"],
