@@ -153,6 +153,23 @@ def test_readers_take_a_pipe_which_can_be_opened_only_once(tmp_path, compress):
             pd.testing.assert_frame_equal(got, want)
 
 
+def test_a_pipes_bytes_are_held_once_not_copied_for_the_reader(tmp_path):
+    # a 513 MB LETOR file through /dev/stdin peaked at 1.96 GB (the kept bytes, a read copy, a writable copy)
+    import os
+    import threading
+
+    from ltr.io import files
+
+    fifo = tmp_path / "d.fifo"
+    os.mkfifo(fifo)
+    writer = threading.Thread(target=fifo.write_bytes, args=(b"1 qid:1 1:0.5\n0 qid:1 1:0.25\n",))
+    writer.start()
+    data = files.read_bytes(fifo)
+    writer.join(timeout=10)
+    assert data is files._STREAMS[str(fifo)] and data.startswith(b"1 qid:1")
+    assert read_letor(fifo).X[:, 0].tolist() == [0.5, 0.25]  # read again from the kept bytes, the same object
+
+
 def test_a_blank_line_among_scores_is_an_error_naming_it_and_trailing_ones_are_fine(tmp_path):
     """Scores are positional: a blank line inside shifted every later score by a row (with one score appended the
     file was accepted, misaligned)."""

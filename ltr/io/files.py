@@ -140,6 +140,9 @@ def read_bytes(path: str | os.PathLike, *, error: type[FileFormatError] = FileFo
     """The whole file's bytes, decompressed when gzip; a corrupt gzip stream raises ``error`` naming the file, a
     missing file or a folder the errors of :func:`open_raw` naming ``what``."""
     with open_binary(path, what) as f:
+        kept = _STREAMS.get(os.fspath(path))
+        if kept is not None and compression(kept[:6]) is None:
+            return kept  # a pipe's bytes, kept once: not a second copy of them
         try:
             return f.read()
         except (OSError, EOFError, zlib.error, lzma.LZMAError) as exc:  # gzip.BadGzipFile is an OSError
