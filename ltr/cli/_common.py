@@ -301,7 +301,8 @@ def add_format(p: argparse.ArgumentParser, choices: Sequence[str] = ("table", "j
 
 
 def add_quiet(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--quiet", action="store_true", help="no progress bars and no notes on standard error")
+    p.add_argument("--quiet", action="store_true",
+                   help="no progress bars and no notes on standard error (warnings of data left out still show)")
 
 
 def _n_jobs(value: str) -> int:

@@ -81,9 +81,10 @@ def register(sub) -> None:
     cand.add_argument("--bm25-qtf-norm", default=None, choices=["none", "max"],
                       help="divide query term frequencies by the largest before k3, as Terrier (default: none)")
     cand.add_argument("--bm25-preset", default="lucene", choices=sorted(_BM25_PRESETS),
-                      help="first-stage BM25 as Lucene/Anserini or as Terrier computes it (terrier: Terrier's idf, "
-                           "k3 = 8, qtf normalisation and, unless --analyzer is given, Terrier's analysis); the "
-                           "--bm25-* flags override it")
+                      help="first-stage BM25 as Lucene/Anserini or as Terrier computes it (lucene: Lucene's idf, "
+                           "scores (k1 + 1) times Lucene 8+'s, which leaves that constant out, so the same ranking; "
+                           "terrier: Terrier's idf, k3 = 8, qtf normalisation and, unless --analyzer is given, "
+                           "Terrier's analysis); the --bm25-* flags override it")
     cand.add_argument("--save-run", help="also write the BM25 first-stage run (TREC format, the collection's query "
                                          "ids) here")
     ana = p.add_argument_group("analysis and index")
