@@ -76,6 +76,13 @@ def test_an_unknown_preset_and_a_preset_on_the_linear_engine_are_refused(data):
     assert Ranker(engine="linear", preset="auto", engine_params={"n_restarts": 1}).fit(data).preset_params_ == {}
 
 
+def test_none_spelt_as_the_command_line_spells_it_is_no_preset(data):
+    a = Ranker(preset="none", n_estimators=5, n_jobs=1).fit(data)
+    b = Ranker(preset=None, n_estimators=5, n_jobs=1).fit(data)
+    assert a.preset_params_ == {} and np.array_equal(a.predict(data), b.predict(data))
+    assert Ranker(engine="linear", preset="none", engine_params={"n_restarts": 1}).fit(data).preset_params_ == {}
+
+
 def test_the_preset_is_the_same_option_in_train_and_cv_and_is_saved_with_the_model(data, tmp_path):
     parser_defaults = {}
     for action in build_parser()._subparsers._group_actions[0].choices["train"]._actions:

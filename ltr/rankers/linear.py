@@ -216,7 +216,7 @@ def check_ranker(est) -> str:
         raise ValueError(f"engine='linear' has no gradient kernel: leave kernel='native', got {est.kernel!r}")
     if est.device != "cpu":
         raise ValueError(f"engine='linear' trains on the CPU only, got device={est.device!r}")
-    if getattr(est, "preset", None) not in (None, "auto"):  # "auto" does nothing for a linear model
+    if getattr(est, "preset", None) not in (None, "none", "auto"):  # "auto" does nothing for a linear model
         raise ValueError(f"preset={est.preset!r} sets tree parameters; engine='linear' takes none (leave preset=None)")
     if est.objective_params:
         raise ValueError("engine='linear' takes no objective_params: its settings go in engine_params "

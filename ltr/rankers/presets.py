@@ -76,13 +76,13 @@ def resolve_preset(preset: str | None, n_queries: int | None = None) -> str | No
 
     Examples
     --------
-    >>> resolve_preset("auto", 120), resolve_preset("auto", 5000), resolve_preset(None)
-    ('small', None, None)
+    >>> resolve_preset("auto", 120), resolve_preset("auto", 5000), resolve_preset(None), resolve_preset("none")
+    ('small', None, None, None)
     """
-    if preset is None:
+    if preset is None or preset == "none":  # "none": the command line's spelling of None
         return None
     if preset not in PRESET_NAMES:
-        raise ValueError(f"unknown preset {preset!r}; choose one of {list(PRESET_NAMES)} or None")
+        raise ValueError(f"unknown preset {preset!r}; choose one of {list(PRESET_NAMES)}, or None ('none')")
     if preset == "auto":
         if n_queries is None:
             return None

@@ -263,10 +263,10 @@ class Ranker(BaseEstimator):
         shared collections and MQ2008, ``benchmarks/bench_small_data.py``): ``"small"`` trains 300 trees of 15
         leaves of at least 100 rows at learning rate 0.02 with L2 10, 80% of the features per tree and 80% of the
         queries per round (LightGBM's ``bagging_by_query``); ``"auto"`` applies it when the training data has fewer
-        than 500 queries (the default); None never does. A parameter given a value other than its default keeps that
-        value; ``preset_params_`` records what the preset set. The preset trains all its rounds (no early stopping:
-        measured better on small query sets; ``early_stopping_rounds`` given another value stops early). The same
-        in ``Ranker()``, ``ltr train --preset`` and ``ltr cv --preset``.
+        than 500 queries (the default); None (or ``"none"``, as ``--preset none``) never does. A parameter given a
+        value other than its default keeps that value; ``preset_params_`` records what the preset set. The preset
+        trains all its rounds (no early stopping: measured better on small query sets; ``early_stopping_rounds``
+        given another value stops early). The same in ``Ranker()``, ``ltr train --preset`` and ``ltr cv --preset``.
     preset_keep : tuple of str, default=()
         Parameters the preset leaves as given even at their default values (``ltr train`` and ``ltr cv`` name here
         every model option given on the command line, so that ``--leaves 31`` means 31).
