@@ -304,6 +304,11 @@ def test_ltr_cv_table_shows_folds_mean_and_std(fold_dir, capsys):
                       "--n-jobs", "1", "--metrics", "ndcg@10"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert [ln.split()[0] for ln in lines[2:-1]] == ["Fold1", "Fold2", "Fold3", "mean", "std"]
+    folds = [ln.split() for ln in lines[2:5]]
+    mean = lines[5].split()  # the mean row holds means: of the metric, the rounds and the seconds (was their sum)
+    assert float(mean[1]) == pytest.approx(np.mean([float(f[1]) for f in folds]), abs=1e-4)
+    assert float(mean[2]) == pytest.approx(np.mean([float(f[2]) for f in folds]), abs=0.05)
+    assert float(mean[3]) == pytest.approx(np.mean([float(f[3]) for f in folds]), abs=0.01)
     # The last line says which conventions the table used and how many queries it averaged.
     assert lines[-1].startswith("gain exp2 (2^rel - 1); queries without relevant documents score 0")
     assert "36 in all" in lines[-1]  # three test parts of 12 queries

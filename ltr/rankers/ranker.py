@@ -243,7 +243,8 @@ class Ranker(BaseEstimator):
         cannot hold.
     n_jobs : int, optional
         Engine threads (and Numba threads for a numba kernel), with the toolkit's meaning (:mod:`ltr.threads`):
-        None picks one thread for small data and every core otherwise, -1 every core.
+        None picks one thread for small data and otherwise the idle cores (cores minus the load average), at most
+        ``$OMP_NUM_THREADS``; -1 every core.
     random_state : int, optional
     normalize : str or dict, optional
         Feature normalisation fitted in ``fit`` and applied identically in ``predict`` (stored in the model's
