@@ -153,11 +153,15 @@ def test_trec_eval_lines_have_its_layout_and_summary():
     text = format_trec_eval(per_query, run_id="bm25")
     lines = text.splitlines()
     ndcg_1 = per_query.loc["1", "ndcg@10"]
-    assert lines[0] == f"{'ndcg_cut_10':<22}\t1\t{ndcg_1:6.4f}"
-    assert lines[1] == f"{'num_rel':<22}\t1\t2"  # no per-query num_q line, as trec_eval
-    assert lines[3] == f"{'num_rel':<22}\t2\t1"
-    assert lines[4:] == [f"{'runid':<22}\tall\tbm25", f"{'ndcg_cut_10':<22}\tall\t{ndcg_1 / 2:6.4f}",
-                         f"{'num_q':<22}\tall\t2", f"{'num_rel':<22}\tall\t3"]
+    # trec_eval's own order (te_trec_measures in its measures.c: num_q, num_rel, ..., ndcg_cut), not the order asked
+    assert lines[0] == f"{'num_rel':<22}\t1\t2"  # no per-query num_q line, as trec_eval
+    assert lines[1] == f"{'ndcg_cut_10':<22}\t1\t{ndcg_1:6.4f}"
+    assert lines[2] == f"{'num_rel':<22}\t2\t1"
+    assert lines[4:] == [f"{'runid':<22}\tall\tbm25", f"{'num_q':<22}\tall\t2", f"{'num_rel':<22}\tall\t3",
+                         f"{'ndcg_cut_10':<22}\tall\t{ndcg_1 / 2:6.4f}"]
+    many = evaluate_run_per_query(*bpref_case(), ["ndcg@10", "p@10", "err@10", "p@5", "map", "mrr", "bpref"])
+    shown = [ln.split("\t")[0].strip() for ln in format_trec_eval(many, queries=False).splitlines()]
+    assert shown == ["map", "bpref", "recip_rank", "P_5", "P_10", "ndcg_cut_10", "err@10"]  # cutoffs ascending
     assert text.endswith("\n")
     summary = format_trec_eval(per_query, queries=False, names="canonical").splitlines()
     assert summary == [f"{'ndcg@10':<22}\tall\t{ndcg_1 / 2:6.4f}", f"{'num_q':<22}\tall\t2",

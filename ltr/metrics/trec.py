@@ -7,6 +7,7 @@ trec_eval. :func:`format_trec_eval` writes the per-query and summary lines of ``
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -212,6 +213,16 @@ def evaluate_run(
     return aggregate(per_query)
 
 
+#: trec_eval's measure table in its order (``te_trec_measures``, usnistgov/trec_eval ``measures.c``), which is the
+#: order it prints in.
+_TREC_EVAL_ORDER = (
+    "runid", "num_q", "num_ret", "num_rel", "num_rel_ret", "map", "gm_map", "Rprec", "bpref", "recip_rank",
+    "iprec_at_recall", "P", "relstring", "recall", "infAP", "gm_bpref", "Rprec_mult", "utility", "11pt_avg", "binG",
+    "G", "dcg", "ideal_dcg", "ndcg", "ndcg_rel", "Rndcg", "ndcg_cut", "map_cut", "relative_P", "success", "set_P",
+    "set_relative_P", "set_recall", "set_map", "set_F", "num_nonrel_judged_ret",
+)
+
+
 def format_trec_eval(
     per_query: pd.DataFrame,
     *,
@@ -225,7 +236,10 @@ def format_trec_eval(
     value as ``%6.4f``, or as an integer for the counts; every query's lines come first (in the frame's order:
     :func:`evaluate_run_per_query` sorts the ids as trec_eval does), then the summary lines with qid ``all``
     (counts summed, other measures averaged, as :func:`ltr.metrics.aggregate`). ``num_q`` has no per-query line,
-    as in trec_eval. Measures are in the frame's column order (trec_eval uses its own fixed order).
+    as in trec_eval. With ``names="trec"`` the measures come in trec_eval's order (its measure table,
+    ``te_trec_measures`` in ``measures.c``, and cutoffs ascending), so that the lines equal trec_eval's whatever
+    order ``--metrics`` named them in; measures trec_eval lacks follow, in the frame's order. With
+    ``names="canonical"`` the frame's column order is kept.
 
     Parameters
     ----------
@@ -251,12 +265,12 @@ def format_trec_eval(
     >>> import pandas as pd
     >>> frame = pd.DataFrame({"p@5": [0.4, 0.2], "num_rel": [3, 1]}, index=pd.Index(["1", "2"], name="qid"))
     >>> print(format_trec_eval(frame).replace(chr(9), " | "), end="")  # chr(9): the tab
-    P_5                    | 1 | 0.4000
     num_rel                | 1 | 3
-    P_5                    | 2 | 0.2000
+    P_5                    | 1 | 0.4000
     num_rel                | 2 | 1
-    P_5                    | all | 0.3000
+    P_5                    | 2 | 0.2000
     num_rel                | all | 4
+    P_5                    | all | 0.3000
     """
     import pandas as pd
 
@@ -267,6 +281,14 @@ def format_trec_eval(
     columns = list(per_query.columns)
     parsed = {c: parse_metric(c) for c in columns}
     labels = {c: (parsed[c].trec_name or c) if names == "trec" else c for c in columns}
+    if names == "trec":
+        def place(c: str) -> tuple[int, int]:
+            family = re.sub(r"_\d+$", "", labels[c]) if parsed[c].k is not None else labels[c]
+            rank = _TREC_EVAL_ORDER.index(family) if parsed[c].trec_name and family in _TREC_EVAL_ORDER else len(
+                _TREC_EVAL_ORDER)
+            return rank, parsed[c].k or 0
+
+        columns = sorted(columns, key=place)  # stable: measures trec_eval lacks keep the frame's order
     counts = {c: parsed[c].spec.count for c in columns}
 
     def line(column: str, qid: object, value: float | int) -> str:
