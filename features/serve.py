@@ -360,8 +360,13 @@ class Reranker:
             diff = differences(_entries_only(described), _entries_only(fs.to_dict()),
                                ("the model", "the feature set given"))
             if diff:
-                raise FeatureSetMismatchError(f"{name} was trained on other features than the feature set given: "
-                                              + "; ".join(diff))
+                have = fs.to_dict()
+                sizes = [(f"{len(d['columns'])} columns from " if d.get("columns") else "")
+                         + f"{len(d.get('features') or [])} entries in {who}"
+                         for d, who in ((described, "the model"), (have, "the feature set given"))]
+                shown = "; ".join(diff[:5]) + (f"; and {len(diff) - 5} more differences" if len(diff) > 5 else "")
+                raise FeatureSetMismatchError(f"{name} was trained on other features than the feature set given "
+                                              f"({', '.join(sizes)}): {shown}")
         docs = _load_collection(collection)
         ix = cls._index(index, docs, described)
         reranker = cls(ranker, ix, fs, collection=docs, n_jobs=n_jobs, name=name)

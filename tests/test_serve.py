@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from types import SimpleNamespace
@@ -223,6 +224,22 @@ def test_a_feature_set_given_that_differs_from_the_models_is_refused(adi, tmp_pa
         Reranker.load(adi.models["lightgbm"], index=adi.index, features=fs)
     with pytest.raises(FeatureSetMismatchError, match=r"feature 4 \(bm25\): k1 1.2 in the model, 0.9 in this"):
         Reranker(load_model(adi.models["lightgbm"]), InvertedIndex.load(adi.index), FeatureSet.load(fs))
+    # many differences: the sizes first, then the first five of them (it was every one, a wall of text)
+    for e in entries:  # k1, b, mu, lam, the window, and three pool lists: eight differences
+        for key, value in e["params"].items():
+            if isinstance(value, (float, int)) and not isinstance(value, bool):
+                e["params"][key] = value / 2 if isinstance(value, float) else value // 2
+            elif isinstance(value, list):
+                e["params"][key] = value[:-1]
+    fs.write_text(json.dumps({"features": [{"scorer": e["scorer"], "fields": e["fields"], **e["params"]}
+                                           for e in entries]}))
+    with pytest.raises(FeatureSetMismatchError) as err:
+        Reranker.load(adi.models["lightgbm"], index=adi.index, features=fs)
+    msg = str(err.value)
+    sizes = re.search(r"\((\d+) columns from (\d+) entries in the model, (\d+) entries in the feature set given\)",
+                      msg)
+    assert sizes and int(sizes[2]) == int(sizes[3]) == len(entries) and int(sizes[1]) > len(entries)
+    assert re.search(r"; and \d+ more differences$", msg) and msg.count(" in the model, ") == 5 + 1
 
 
 def test_a_model_without_a_feature_set_needs_one_given(adi):
