@@ -109,7 +109,10 @@ def run(collection: str | os.PathLike, *, topk: int = 100, folds: int = 5, round
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    from ltr.cli._common import HelpFormatter
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+                                 formatter_class=HelpFormatter)  # says each default, once
     root = shared_data_dir()
     ap.add_argument("--collection", default=None if root is None else str(Path(root) / "cranfield"),
                     help="a test collection folder (default: Cranfield in the shared data)")

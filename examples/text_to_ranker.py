@@ -168,7 +168,10 @@ class _Print:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    from ltr.cli._common import HelpFormatter
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+                                 formatter_class=HelpFormatter)  # says each default, once
     ap.add_argument("--collections", nargs="+", default=["cranfield", "vaswani_npl", "cacm"],
                     help="folders under the shared data root")
     ap.add_argument("--folds", type=int, default=5, help="cross-validation folds over queries")
