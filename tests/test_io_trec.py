@@ -170,6 +170,12 @@ def test_a_pipes_bytes_are_held_once_not_copied_for_the_reader(tmp_path):
     assert read_letor(fifo).X[:, 0].tolist() == [0.5, 0.25]  # read again from the kept bytes, the same object
 
 
+def test_dash_as_an_input_says_how_standard_input_is_read(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # no file named '-' here
+    with pytest.raises(FileNotFoundError, match=r"LETOR file not found: - \(standard input is read as /dev/stdin\)"):
+        read_letor("-")
+
+
 def test_a_blank_line_among_scores_is_an_error_naming_it_and_trailing_ones_are_fine(tmp_path):
     """Scores are positional: a blank line inside shifted every later score by a row (with one score appended the
     file was accepted, misaligned)."""

@@ -59,6 +59,8 @@ def open_raw(path: str | os.PathLike, what: str = "file") -> IO[bytes]:
     try:
         f = open(path, "rb")
     except FileNotFoundError:
+        if key == "-":  # '-' is standard output for every --out; an input from standard input is named as a file
+            raise FileNotFoundError(f"{what} not found: - (standard input is read as /dev/stdin)") from None
         raise FileNotFoundError(f"{what} not found: {path}") from None
     except IsADirectoryError:
         raise IsADirectoryError(f"{path}: is a folder, not a {what}") from None
