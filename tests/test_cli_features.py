@@ -38,6 +38,11 @@ def test_cli_writes_letor_with_names_doc_ids_and_a_qid_map(files, capsys):
                           "--qrels", str(files / "qrels"), "--run", str(files / "bm25.run"), "--out",
                           str(files / "again.letor"), "--quiet", "--index", str(files / "ix.npz")])
     assert code == 0 and read_letor(files / "again.letor").equals(d)
+    # --run-out, as ltr cv names its run, is --save-run
+    code = run(["--collection", str(files / "docs.tsv"), "--queries", str(files / "q.tsv"), "--topk", "5",
+                "--out", str(files / "third.letor"), "--quiet", "--index", str(files / "ix.npz"),
+                "--run-out", str(files / "third.run")])
+    assert code == 0 and (files / "third.run").read_text() == (files / "bm25.run").read_text()
 
 
 def test_cli_takes_a_shipped_feature_set_by_name(files, capsys):

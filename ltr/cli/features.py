@@ -85,8 +85,9 @@ def register(sub) -> None:
                            "scores (k1 + 1) times Lucene 8+'s, which leaves that constant out, so the same ranking; "
                            "terrier: Terrier's idf, k3 = 8, qtf normalisation and, unless --analyzer is given, "
                            "Terrier's analysis); the --bm25-* flags override it")
-    cand.add_argument("--save-run", help="also write the BM25 first-stage run (TREC format, the collection's query "
-                                         "ids) here")
+    cand.add_argument("--save-run", "--run-out", dest="save_run", metavar="FILE",
+                      help="also write the BM25 first-stage run (TREC format, the collection's query ids) here "
+                           "(--run-out, as ltr cv names its run)")
     ana = p.add_argument_group("analysis and index")
     ana.add_argument("--analyzer", default=None, choices=["default", "terrier"],
                      help="default: \\w+ tokens, Lucene stopwords, Porter; terrier: Terrier's pipeline (default: "
