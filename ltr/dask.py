@@ -33,6 +33,7 @@ from __future__ import annotations
 import contextlib
 import glob
 import hashlib
+import io
 import logging
 import os
 import time
@@ -435,7 +436,16 @@ def _fit_lightgbm(model, native, data: DaskRankingData, client):
         # LightGBM's Dask wrapper passes its own n_jobs (None) down and then warns that it ignores it: each worker's
         # threads are Dask's. Nothing the user set is dropped (num_threads is removed above).
         warnings.filterwarnings("ignore", message="Parameter n_jobs will be ignored", category=UserWarning)
-        ranker.fit(X, y, group=group)
+        # LightGBM's Dask wrapper and its network set-up print to standard output whatever the verbosity ("Finding
+        # random open ports for workers", "[LightGBM] [Info] Trying to bind port ..."): kept out of the user's
+        # output (a notebook's cell, `ltr train --format json`), and logged at DEBUG level instead
+        captured = io.StringIO()
+        try:
+            with contextlib.redirect_stdout(captured):
+                ranker.fit(X, y, group=group)
+        finally:
+            for line in captured.getvalue().splitlines():
+                logger.debug("lightgbm: %s", line)
     booster = ranker.booster_
     return booster, booster.current_iteration()
 

@@ -67,14 +67,16 @@ def test_shards_are_read_on_the_workers_one_whole_query_partition_each(client, m
 
 
 @pytest.mark.parametrize("engine", ["xgboost", "lightgbm"])
-def test_distributed_training_reaches_single_process_ndcg10_within_001(client, mq2008, engine):
+def test_distributed_training_reaches_single_process_ndcg10_within_001(client, mq2008, engine, capsys):
     shards, test = mq2008
     data = ld.read_letor_shards(shards, client=client, n_features=46)
     local = Ranker(engine=engine, n_jobs=1, **PARAMS).fit(data.gather())
+    capsys.readouterr()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         dist = ld.fit(Ranker(**PARAMS), data, client=client, engine=engine)
     assert not [str(w.message) for w in caught if "will be ignored" in str(w.message)]  # no engine noise
+    assert capsys.readouterr().out == ""  # LightGBM's "Finding random open ports ..." lines were printed
     assert dist.engine == engine and dist.best_iteration_ == 60
     local_ndcg, dist_ndcg = _ndcg10(local, test), _ndcg10(dist, test)
     assert abs(dist_ndcg - local_ndcg) <= 0.01, (dist_ndcg, local_ndcg)
