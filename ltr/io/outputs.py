@@ -39,7 +39,7 @@ from typing import IO
 
 from ltr.exceptions import OutputPathError
 
-__all__ = ["STDOUT", "atomic_write", "atomic_write_together", "check_output_path"]
+__all__ = ["STDOUT", "atomic_write", "atomic_write_together", "check_output_path", "is_file_output"]
 
 #: The path that means standard output.
 STDOUT = "-"
@@ -213,6 +213,18 @@ def atomic_write_together(files: list[tuple[str | os.PathLike, str]], *, encodin
         for _, tmp, _ in staged:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
+
+
+def is_file_output(path: str | os.PathLike) -> bool:
+    """Whether ``path`` is written as a file (a regular file, new or replaced, or one a symlink points to) rather
+    than directly (standard output, a device such as ``/dev/null``, a pipe).
+
+    Examples
+    --------
+    >>> is_file_output("model.txt"), is_file_output("-"), is_file_output("/dev/null")
+    (True, False, False)
+    """
+    return _destination(os.fsdecode(os.fspath(path))).kind == "file"
 
 
 def check_output_path(path: str | os.PathLike, *, create_parents: bool = True) -> Path:

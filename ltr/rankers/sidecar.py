@@ -44,14 +44,12 @@ def write_model(path: str | os.PathLike, text: str, meta: dict[str, Any]) -> Non
     """Write the model text and its sidecar (with ``format``, ``model_sha256`` and ``checksum`` set), as one unit
     (:func:`ltr.io.outputs.atomic_write_together`: a failed write changes neither file)."""
     from ltr.exceptions import OutputPathError
-    from ltr.io.outputs import atomic_write_together
+    from ltr.io.outputs import atomic_write_together, is_file_output
 
     meta = dict(meta, format=MODEL_FORMAT, model_sha256=text_sha256(text))
     meta["checksum"] = checksum(meta, text)
     path = Path(path)
-    from ltr.io.outputs import _destination
-
-    if _destination(str(path)).kind != "file":  # /dev/null, a FIFO: the sidecar would land beside it, in /dev
+    if not is_file_output(path):  # /dev/null, a FIFO: the sidecar would land beside it, in /dev
         raise OutputPathError(str(path), "is not a regular file: a model is two files (MODEL and MODEL.meta.json); "
                                          "give a file path")
     atomic_write_together([(meta_path(path), json.dumps(meta, indent=2, sort_keys=True) + "\n"), (path, text)])
