@@ -45,6 +45,28 @@ def test_cli_writes_letor_with_names_doc_ids_and_a_qid_map(files, capsys):
     assert code == 0 and (files / "third.run").read_text() == (files / "bm25.run").read_text()
 
 
+def test_the_letor_file_and_its_query_map_are_replaced_together_or_not_at_all(files, capsys, monkeypatch):
+    import errno
+    import os
+
+    out = files / "pair.letor.gz"  # gzip by its name, through the staged temporary too
+    argv = ["--collection", str(files / "docs.tsv"), "--queries", str(files / "q.tsv"), "--qrels",
+            str(files / "qrels"), "--topk", "5", "--out", str(out), "--quiet"]
+    assert run(argv) == 0
+    before = (out.read_bytes(), (files / "pair.letor.gz.qids.tsv").read_text())
+    assert read_letor(out).n_queries == 2 and before[1] == "1\tQ-A\n2\tQ-B\n"
+
+    def full(*a, **k):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr("ltr.io.atomic_write", full)  # write_qid_map imports it from ltr.io when it is called
+    (files / "q.tsv").write_text("Q-B\theat\nQ-C\twing\n")  # other queries: another map
+    assert run([*argv, "--topk", "4"]) == 1
+    assert "no space left" in capsys.readouterr().err.lower()
+    assert (out.read_bytes(), (files / "pair.letor.gz.qids.tsv").read_text()) == before  # neither replaced
+    assert not [p for p in os.listdir(files) if p.startswith(".")]  # no temporary left
+
+
 def test_cli_takes_a_shipped_feature_set_by_name(files, capsys):
     out = files / "small.letor"
     code = run(["--collection", str(files / "docs.tsv"), "--queries", str(files / "q.tsv"), "--qrels",

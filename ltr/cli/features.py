@@ -223,14 +223,19 @@ def run(args: argparse.Namespace) -> int:
     # How the columns were computed, in the file's header: a model trained on it keeps it (ltr rerank reads it), with
     # the topic fields the queries were made of (None: the query file's own text, a TREC topic's title).
     data = replace(data, feature_set={**fs.to_dict(index), "topic_fields": list(args.topic_fields or []) or None})
-    write_letor(args.out, data)
     mapping = qid_mapping(queries.qids)
     side = qid_map_path(args.out)
     if any(str(v) != k for k, v in mapping.items()):
-        write_qid_map(side, mapping)
+        from ltr.io.outputs import outputs_together
+
+        with outputs_together(side, args.out) as (side_tmp, out_tmp):  # both or neither: a map belongs to its file
+            write_letor(out_tmp, data)
+            write_qid_map(side_tmp, mapping)
         note(args, f"query ids are not plain integers: LETOR qid -> collection id written to {side}")
-    elif side.exists():  # a map left by an earlier run on other queries would rename these
-        side.unlink()
+    else:
+        write_letor(args.out, data)
+        if side.exists():  # a map left by an earlier run on other queries would rename these
+            side.unlink()
     if args.qrels_out:
         if inputs.qrels is None:
             raise UsageError("--qrels-out: the collection has no judgments (pass --qrels)")

@@ -39,7 +39,8 @@ from typing import IO
 
 from ltr.exceptions import OutputPathError
 
-__all__ = ["STDOUT", "atomic_write", "atomic_write_together", "check_output_path", "is_file_output"]
+__all__ = ["STDOUT", "atomic_write", "atomic_write_together", "check_output_path", "is_file_output",
+           "outputs_together"]
 
 #: The path that means standard output.
 STDOUT = "-"
@@ -215,6 +216,57 @@ def atomic_write_together(files: list[tuple[str | os.PathLike, str]], *, encodin
                 os.unlink(tmp)
 
 
+@contextlib.contextmanager
+def outputs_together(*paths: str | os.PathLike) -> Iterator[list[str]]:
+    """Outputs that belong together (a LETOR file and its ``.qids.tsv`` map), written by any writer: yields one
+    temporary path per output, beside it, to write to; when the block ends without an exception they replace the
+    outputs in the order given (each keeping a replaced file's mode, a symlink written through), and on an
+    exception they are removed and every output is as it was. Outputs that are not files (standard output, a
+    device, a pipe) are yielded as they are and written directly.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> d = tempfile.mkdtemp()
+    >>> with outputs_together(os.path.join(d, "a.qids.tsv"), os.path.join(d, "a.letor")) as (m, a):
+    ...     _ = open(m, "w").write("1\\tQ1\\n"), open(a, "w").write("1 qid:1 1:0.5\\n")
+    >>> sorted(os.listdir(d))
+    ['a.letor', 'a.qids.tsv']
+    """
+    staged: list[tuple[str, str, str, os.stat_result | None]] = []  # (shown, temporary, target, replaced file)
+    yielded: list[str] = []
+    try:
+        for path in paths:
+            shown = os.fsdecode(os.fspath(path))
+            dest = _destination(shown)
+            if dest.kind != "file":
+                yielded.append(shown)
+                continue
+            folder = os.path.dirname(dest.path) or "."
+            fd, tmp = _create_temp(shown, dest.path, folder, keep_suffix=True)
+            os.close(fd)
+            staged.append((shown, tmp, dest.path, dest.existing))
+            yielded.append(tmp)
+        yield yielded
+        for shown, tmp, target, existing in list(staged):
+            if existing is not None:
+                fd = os.open(tmp, os.O_RDONLY)
+                try:
+                    _copy_mode_and_owner(fd, existing)
+                finally:
+                    os.close(fd)
+            try:
+                os.replace(tmp, target)
+            except OSError as e:
+                raise _path_error(shown, e) from None
+            staged.pop(0)
+            _fsync_folder(os.path.dirname(target) or ".")
+    finally:
+        for _, tmp, _, _ in staged:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+
+
 def is_file_output(path: str | os.PathLike) -> bool:
     """Whether ``path`` is written as a file (a regular file, new or replaced, or one a symlink points to) rather
     than directly (standard output, a device such as ``/dev/null``, a pipe).
@@ -315,8 +367,9 @@ def _destination(shown: str) -> _Destination:
     return _Destination("file", target, st)
 
 
-def _create_temp(shown: str, target: str, folder: str) -> tuple[int, str]:
-    """A new, empty, uniquely named file beside ``target``, created with mode 0o666 so the umask applies."""
+def _create_temp(shown: str, target: str, folder: str, *, keep_suffix: bool = False) -> tuple[int, str]:
+    """A new, empty, uniquely named file beside ``target``, created with mode 0o666 so the umask applies
+    (``keep_suffix``: named ``.ltrkit-XXXX.NAME``, so that a writer that reads the suffix, ``.gz``, sees it)."""
     if not os.path.isdir(folder):
         if os.path.exists(folder):
             raise OutputPathError(shown, f"cannot write: {folder} is not a folder")
@@ -325,7 +378,8 @@ def _create_temp(shown: str, target: str, folder: str) -> tuple[int, str]:
     flags |= getattr(os, "O_BINARY", 0)
     name = os.path.basename(target)
     for _ in range(_TMP_ATTEMPTS):
-        tmp = os.path.join(folder, f".{name}.{os.urandom(4).hex()}.tmp")
+        tag = os.urandom(4).hex()
+        tmp = os.path.join(folder, f".ltrkit-{tag}.{name}" if keep_suffix else f".{name}.{tag}.tmp")
         try:
             return os.open(tmp, flags, 0o666), tmp
         except FileExistsError:
