@@ -1109,24 +1109,10 @@ def write_letor(
     if not isinstance(data, RankingDataset):
         raise TypeError(f"data must be a RankingDataset, got {type(data).__name__}")
     header = qid if header is None else header
-    qpath = None
-    if not qid and query_file is not None and query_file is not False:
-        if query_file is True or (isinstance(query_file, str) and query_file == "auto"):
-            if os.fspath(path) == STDOUT:
-                raise ValueError("qid=False puts the queries in a .query file: give query_file= a path (or None) "
-                                 "when writing to standard output")
-            qpath = Path(os.fspath(path) + ".query")
-        else:
-            qpath = Path(query_file)
-    wpath = None
-    if data.weight is not None and weight_file is not None and weight_file is not False:
-        if weight_file is True or (isinstance(weight_file, str) and weight_file == "auto"):
-            if os.fspath(path) == STDOUT:
-                raise ValueError("the dataset has row weights: give weight_file= a path (or None) when writing to "
-                                 "standard output")
-            wpath = Path(os.fspath(path) + ".weight")
-        else:
-            wpath = Path(weight_file)
+    qpath = _sidecar_out(path, query_file if not qid else None, ".query", "query_file",
+                         "qid=False puts the queries in a .query file")
+    wpath = _sidecar_out(path, weight_file if data.weight is not None else None, ".weight", "weight_file",
+                         "the dataset has row weights")
     path = Path(path)
     n = data.n_rows
     y = np.ascontiguousarray(data.y, dtype=np.float64)
@@ -1181,6 +1167,18 @@ def write_letor(
     if qpath is not None:
         write_query_file(qpath, data.group_sizes)
     return path
+
+
+def _sidecar_out(path, option, suffix: str, name: str, why: str) -> Path | None:
+    """Where :func:`write_letor` writes a sidecar: ``PATH + suffix`` for ``"auto"`` (or True), the path given, or
+    nowhere (None, False)."""
+    if option is None or option is False:
+        return None
+    if option is True or (isinstance(option, str) and option == "auto"):
+        if os.fspath(path) == STDOUT:
+            raise ValueError(f"{why}: give {name}= a path (or None) when writing to standard output")
+        return Path(os.fspath(path) + suffix)
+    return Path(option)
 
 
 def _readonly(a: np.ndarray) -> np.ndarray:

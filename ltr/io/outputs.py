@@ -167,11 +167,11 @@ def _named(e: OSError, shown: str) -> OSError:
 
 
 def atomic_write_together(files: list[tuple[str | os.PathLike, str]], *, encoding: str = "utf-8") -> None:
-    """Write several text files as one unit: every file is written in full to a temporary sibling first, and only
-    then are they renamed into place, in the order given, so that a failure while writing (a full disk, Ctrl-C)
-    leaves none of them changed. A model and its sidecar are written so (the sidecar first: a crash between the
-    two renames leaves a pair whose checksum disagrees, which is refused on loading, never a model without its
-    sidecar that loads as another one). Paths that are not regular files (devices, pipes) are written directly.
+    """Write several text files as one unit: every file is written in full (and fsynced) to a temporary sibling
+    first, and only then are they renamed into place, in the order given (:func:`outputs_together`), so that a
+    failure while writing (a full disk, Ctrl-C) leaves none of them changed. A model and its sidecar are written so
+    (the sidecar first: a crash between the two renames leaves a pair whose checksum disagrees, which is refused on
+    loading, never a model without its sidecar that loads as another one).
 
     Examples
     --------
@@ -181,39 +181,20 @@ def atomic_write_together(files: list[tuple[str | os.PathLike, str]], *, encodin
     >>> sorted(os.listdir(d))
     ['m.txt', 'm.txt.meta.json']
     """
-    staged: list[tuple[str, str, str]] = []  # (shown, temporary, target)
-    try:
-        for path, text in files:
+    with outputs_together(*(path for path, _ in files)) as places:
+        for (path, text), place in zip(files, places):
             shown = os.fsdecode(os.fspath(path))
-            dest = _destination(shown)
-            if dest.kind != "file":  # standard output, a device, a pipe: nothing to stage
+            if place == shown:  # standard output, a device, a pipe: written directly
                 with atomic_write(shown, encoding=encoding) as f:
                     f.write(text)
                 continue
-            folder = os.path.dirname(dest.path) or "."
-            fd, tmp = _create_temp(shown, dest.path, folder)
-            staged.append((shown, tmp, dest.path))
             try:
-                with os.fdopen(fd, "wb") as raw:
-                    if dest.existing is not None:
-                        _copy_mode_and_owner(raw.fileno(), dest.existing)
+                with open(place, "wb") as raw:
                     raw.write(text.encode(encoding))
                     raw.flush()
                     os.fsync(raw.fileno())
             except OSError as e:
                 raise _named(e, shown) from None
-        while staged:
-            shown, tmp, target = staged[0]
-            try:
-                os.replace(tmp, target)
-            except OSError as e:
-                raise _path_error(shown, e) from None
-            staged.pop(0)
-            _fsync_folder(os.path.dirname(target) or ".")
-    finally:
-        for _, tmp, _ in staged:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
 
 
 @contextlib.contextmanager
