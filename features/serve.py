@@ -20,8 +20,10 @@ input (:meth:`ltr.Ranker.engine_input`: its normaliser), and its scores, by the 
 bit (``tests/test_serve.py``). Results are sorted by score, descending; ties keep the order the candidates were
 given in (a stable sort), as :func:`ltr.io.run_from_scores` does.
 
-The first-stage score and rank features (``first_stage``) are the ``scores`` given (0 without) and the position in
-the list given (1, 2, ...); :meth:`Reranker.rerank_run` takes them from the run, as ``ltr features --run`` does.
+The first-stage score and rank features (``first_stage``) are the ``scores`` given and the position in the list
+given (1, 2, ...); :meth:`Reranker.rerank_run` takes them from the run, as ``ltr features --run`` does. A model
+that reads the score needs ``scores`` (refused without: 0 in their place scored silently wrong); one that does not
+(no split or weight on it) takes 0.
 
 Threads: the index, the feature set and the tree scorer are built once and only read afterwards, so several threads
 may call :meth:`rerank` at once. Two things are serialised by a lock: feature sets holding a ``biencoder`` or
@@ -154,6 +156,19 @@ class RunReport:
             out.append(f"{len(self.empty_queries)} query(ies) have no candidate left (first: {shown}): no rows "
                        "for them")
         return out
+
+
+def _id_list(doc_ids, what: str) -> list[str]:
+    """Document ids as strings; a single string is refused (iterated, "69" would be the documents 6 and 9)."""
+    if isinstance(doc_ids, (str, bytes)):
+        raise TypeError(f"{what} must be a sequence of document ids, got the string {doc_ids!r}; pass [{doc_ids!r}]")
+    return [str(d) for d in doc_ids]
+
+
+def _text(text, what: str) -> str:
+    if not isinstance(text, str):
+        raise TypeError(f"{what} must be a string, got {type(text).__name__}")
+    return text
 
 
 def _first(ids: Sequence[str]) -> tuple[str, ...]:
@@ -306,6 +321,9 @@ class Reranker:
                 self._served, self._blank = reduced, teacher
         self._serial = any(_is_model_scorer(s.scorer) for s in self._served.specs)
         self._lock = threading.Lock()
+        # A model that reads the first-stage score cannot be served without it: 0 in its place scored silently wrong
+        self._needs_scores = "first_stage_score" in self.feature_names and self._reads(
+            self.feature_names.index("first_stage_score"))
         index.doc_index(())  # builds the index's id lookup now, not in the first concurrent calls
 
     # -- loading -------------------------------------------------------------------------------------------------------
@@ -455,6 +473,13 @@ class Reranker:
         if layer == "workqueue":
             self._serial = True
 
+    def _reads(self, column: int) -> bool:
+        """Whether the model's scores depend on the feature column (a split on it, a non-zero weight)."""
+        if self.trees is not None:
+            return bool(np.any(np.asarray(self.trees.feature) == column))
+        weights = getattr(self.model.booster_, "weights", None)
+        return weights is None or bool(np.asarray(weights)[column] != 0)
+
     # -- the steps -----------------------------------------------------------------------------------------------------
     def _pairs(self, texts: Sequence[str], docs: Sequence[NDArray[np.int32]], scores, ranks, qids) -> PairSet:
         sizes = np.array([d.shape[0] for d in docs], dtype=np.int64)
@@ -500,8 +525,9 @@ class Reranker:
                  qid: str | None = None) -> NDArray[np.float32]:
         """The model's features of one query's candidates, float32, one row per candidate in the order given
         (columns :attr:`feature_names`). Every candidate must be in the collection."""
-        docs, _ = self._doc_index(doc_ids, "error", "doc_ids")
-        s = self._first_stage(scores, len(docs), len(docs))
+        ids = _id_list(doc_ids, "doc_ids")
+        docs, _ = self._doc_index(ids, "error", "doc_ids")
+        s = self._first_stage(scores, ids, len(docs))
         return self._compute(self._pairs([query_text], [docs], s, None, None if qid is None else [str(qid)]))
 
     def score(self, X: ArrayLike, *, group: ArrayLike | None = None) -> NDArray[np.float64]:
@@ -514,13 +540,24 @@ class Reranker:
             return self.trees.predict(Xe, n_iter=self.model.best_iteration_, n_jobs=self.n_jobs)
         return np.asarray(self.model.booster_.predict(Xe), dtype=np.float64)
 
-    @staticmethod
-    def _first_stage(scores, n_given: int, n: int, keep=None) -> NDArray[np.float64] | None:
+    def _first_stage(self, scores, ids: Sequence[str], n: int, keep=None, what: str = "scores"
+                     ) -> NDArray[np.float64] | None:
+        n_given = len(ids)
         if scores is None:
+            if self._needs_scores and n:
+                raise ValueError(f"{what}: the model reads first_stage_score, the first stage's score of each "
+                                 "candidate: pass them (scores=, in the order of doc_ids; rerank_run takes them from "
+                                 "a run); 0 in their place would score the candidates wrongly")
             return None
-        s = np.asarray(scores, dtype=np.float64)
+        try:
+            s = np.asarray(scores, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise TypeError(f"{what} must be numbers, one per candidate, got {scores!r:.80}") from None
         if s.shape != (n_given,):
-            raise ValueError(f"scores has shape {s.shape}; give one first-stage score per candidate ({n_given})")
+            raise ValueError(f"{what} has shape {s.shape}; give one first-stage score per candidate ({n_given})")
+        if not np.isfinite(s).all():
+            i = int(np.flatnonzero(~np.isfinite(s))[0])
+            raise ValueError(f"{what}[{i}] is {s[i]} (document {ids[i]!r}): first-stage scores must be finite")
         return s if keep is None else s[keep]
 
     # -- reranking -----------------------------------------------------------------------------------------------------
@@ -535,7 +572,7 @@ class Reranker:
             The candidates, in first-stage order (their rank feature is the position in this list; a dropped
             unknown candidate keeps its place, as ``ltr features --run`` keeps a run's ranks).
         scores : array-like of float, optional
-            Their first-stage scores (the ``first_stage_score`` feature; 0 without).
+            Their first-stage scores (the ``first_stage_score`` feature): needed when the model reads it, else 0.
         qid : str, optional
             The query id, for features that look scores up by it (``neural_file``).
         on_unknown : {"error", "drop"}
@@ -549,13 +586,14 @@ class Reranker:
 
         Examples
         --------
-        >>> r = reranker.rerank("flutter of wings", ["184", "12", "51"])   # doctest: +SKIP
+        >>> r = reranker.rerank("flutter of wings", ["184", "12", "51"], scores=[14.2, 11.0, 9.8])  # doctest: +SKIP
         >>> list(zip(r.doc_ids, r.scores))                                  # doctest: +SKIP
         """
-        ids = [str(d) for d in doc_ids]
+        _text(query_text, "query_text")
+        ids = _id_list(doc_ids, "doc_ids")
         docs, unknown = self._doc_index(ids, on_unknown, "doc_ids")
         keep = None if not unknown else self.index.doc_index(ids) >= 0
-        s = self._first_stage(scores, len(ids), len(docs), keep)
+        s = self._first_stage(scores, ids, len(docs), keep)
         if docs.shape[0] == 0:
             return Reranking((), np.zeros(0), unknown)
         ranks = None if keep is None else (np.flatnonzero(keep) + 1).astype(np.float64)
@@ -576,10 +614,10 @@ class Reranker:
         for q, item in queries.items():
             if not isinstance(item, (tuple, list)) or len(item) not in (2, 3):
                 raise ValueError(f"queries[{q!r}] must be (text, doc_ids) or (text, doc_ids, scores)")
-            text, ids = item[0], [str(d) for d in item[1]]
+            text, ids = _text(item[0], f"queries[{q!r}] text"), _id_list(item[1], f"queries[{q!r}] doc_ids")
             d, unknown = self._doc_index(ids, on_unknown, f"query {q!r}")
             keep = None if not unknown else self.index.doc_index(ids) >= 0
-            s = self._first_stage(item[2] if len(item) == 3 else None, len(ids), len(d), keep)
+            s = self._first_stage(item[2] if len(item) == 3 else None, ids, len(d), keep, f"queries[{q!r}] scores")
             have_scores = have_scores or s is not None
             unknowns[str(q)] = unknown
             qids.append(str(q))

@@ -289,6 +289,41 @@ def test_unknown_documents_are_an_error_or_dropped_and_listed(adi):
     assert moved.unknown == got.unknown and sorted(moved.doc_ids) == sorted(docs)
 
 
+def test_a_model_that_reads_the_first_stage_score_needs_the_scores(adi):
+    # rerank(text, doc_ids) put 0 in the first-stage score's place: on ADI with small_collections 34 of 35 queries
+    # came out in another order, silently
+    reranker = Reranker.load(adi.models["lightgbm"], index=adi.index)
+    column = list(adi.data.feature_names).index("first_stage_score")
+    assert np.any(reranker.trees.feature == column)  # the model splits on it
+    qid = next(iter(reference(adi, "lightgbm")))
+    docs, scores = first_stage(adi, qid)
+    with pytest.raises(ValueError, match=r"scores: the model reads first_stage_score, .*pass them \(scores="):
+        reranker.rerank(adi.texts[qid], docs)
+    with pytest.raises(ValueError, match=r"queries\['1'\] scores: the model reads first_stage_score"):
+        reranker.rerank_many({"1": (adi.texts[qid], docs)})
+    # a model that never reads it (the column constant in training: no split on it) takes 0 for it
+    X = np.array(adi.data.X)
+    X[:, column] = 0.0
+    blind = Ranker(n_estimators=5, min_child_samples=5, n_jobs=1).fit(replace(adi.data, X=X))
+    blind.feature_set_ = load_model(adi.models["lightgbm"]).feature_set_
+    got = Reranker(blind, InvertedIndex.load(adi.index), FeatureSet.default()).rerank(adi.texts[qid], docs)
+    rows = adi.data.qid == int(qid)
+    assert np.array_equal(np.sort(got.scores), np.sort(blind.predict(X[rows])))
+
+
+def test_candidates_and_scores_of_the_wrong_kind_are_refused_by_name(adi):
+    reranker = Reranker.load(adi.models["lightgbm"], index=adi.index)
+    with pytest.raises(TypeError, match=r"doc_ids must be a sequence of document ids, got the string '69'; pass "
+                                        r"\['69'\]"):
+        reranker.rerank("wing", "69", scores=[1.0, 2.0])  # it reranked documents 6 and 9
+    with pytest.raises(TypeError, match=r"queries\['1'\] doc_ids must be a sequence"):
+        reranker.rerank_many({"1": ("wing", "69", [1.0, 2.0])})
+    with pytest.raises(ValueError, match=r"scores\[1\] is inf \(document '27'\): first-stage scores must be finite"):
+        reranker.rerank("wing", ["69", "27"], scores=[1.0, np.inf])  # it was a FloatingPointError, "a bug"
+    with pytest.raises(TypeError, match="query_text must be a string, got NoneType"):
+        reranker.rerank(None, ["69"], scores=[1.0])
+
+
 def test_an_empty_candidate_list_gives_an_empty_result(adi):
     reranker = Reranker.load(adi.models["linear"], index=adi.index)
     got = reranker.rerank("wing flutter", [])
