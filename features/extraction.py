@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from features._threads import numba_threads
-from features.collections._base import Collection, Queries
+from features.collections._base import Collection, Queries, standard_columns
 from features.collections.qrels import check_qrels
 from features.featureset import FeatureSet
 from features.index import InvertedIndex
@@ -54,13 +54,20 @@ def candidates_frame(candidates: pd.DataFrame | Mapping[str, Sequence[str]]) -> 
     """Candidates as a DataFrame with ``qid``, ``docno``, ``rank``, ``score`` (a run, or ``{qid: [docno, ...]}``
     in rank order with score 0)."""
     if isinstance(candidates, pd.DataFrame):
-        for col in ("qid", "docno"):
-            if col not in candidates:
-                raise ValueError(f"candidates need 'qid' and 'docno' columns; got {list(candidates.columns)}")
-        df = candidates[["qid", "docno"]].astype(str)
-        df["rank"] = candidates["rank"].to_numpy() if "rank" in candidates else df.groupby("qid").cumcount() + 1
-        df["score"] = candidates["score"].to_numpy(dtype=np.float64) if "score" in candidates else 0.0
-        return df.reset_index(drop=True)
+        df = standard_columns(candidates, ["qid", "docno"], ["rank", "score"], what="candidates")
+        if "score" not in df:
+            df["score"] = 0.0
+        df["score"] = df["score"].astype(np.float64)
+        if "rank" not in df:  # by score, as a run ranks (ties in the order given), else in the order given
+            order = np.lexsort((np.arange(len(df)), -df["score"].to_numpy()))
+            df["rank"] = 0
+            df.loc[order, "rank"] = pd.Series(np.ones(len(df), dtype=np.int64), index=order).groupby(
+                df["qid"].to_numpy()[order]).cumsum().to_numpy()
+        return df[["qid", "docno", "rank", "score"]].reset_index(drop=True)
+    for q, docs in candidates.items():
+        if isinstance(docs, (str, bytes)):
+            raise TypeError(f"candidates[{q!r}] must be a sequence of document ids, got the string {docs!r}; pass "
+                            f"[{docs!r}]")
     rows = [(str(q), str(d), i + 1) for q, docs in candidates.items() for i, d in enumerate(docs)]
     df = pd.DataFrame(rows, columns=["qid", "docno", "rank"])
     df["score"] = 0.0
@@ -128,7 +135,8 @@ def extract(
         log.warning("candidates: %d duplicate (query, document) row(s) dropped", int(dup.sum()))
         cand = cand[~dup]
     labels: dict[tuple[str, str], float] = {}
-    if qrels is not None:
+    if qrels is not None:  # PyTerrier's (label) and ir_datasets' (query_id, doc_id, relevance) names too
+        qrels = standard_columns(qrels, ["qid", "docno", "rel"], what="qrels")
         qrels = check_qrels(qrels, qs.qids, index.doc_ids, on_unknown=on_unknown, what="qrels")
         labels = {(q, d): float(r) for q, d, r in zip(qrels["qid"].astype(str), qrels["docno"].astype(str),
                                                        qrels["rel"])}
@@ -189,4 +197,5 @@ def extract(
         group_ptr=pairs.group_ptr,
         doc_ids=rows["docno"].to_numpy(dtype=object),
         feature_names=names,
+        feature_set=fs.to_dict(index),  # as ltr features writes it: a model trained on it knows its features
     )

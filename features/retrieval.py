@@ -16,7 +16,7 @@ from numpy.typing import NDArray
 
 from features._kernels.topk import topk_queries
 from features._threads import numba_threads
-from features.collections._base import Queries
+from features.collections._base import Queries, standard_columns
 from features.index import InvertedIndex, QueryTerms
 from features.scorers.bm25 import BM25_IDF, QTF_NORMS, bm25_idf, bm25_tf, query_weight
 
@@ -27,11 +27,12 @@ def as_queries(queries: Queries | Mapping[str, str] | Sequence[tuple[str, str]] 
     """Queries from a :class:`Queries`, ``{qid: text}``, ``[(qid, text)]`` or a DataFrame with qid/text columns."""
     if isinstance(queries, Queries):
         return queries
-    if isinstance(queries, pd.DataFrame):
-        for col in ("qid", "text"):
-            if col not in queries:
-                raise ValueError(f"queries DataFrame needs 'qid' and 'text' columns; it has {list(queries.columns)}")
-        return Queries(tuple(queries["qid"].astype(str)), tuple(queries["text"].astype(str)))
+    if isinstance(queries, pd.DataFrame):  # PyTerrier's topics (qid, query) and ir_datasets' (query_id, text) too
+        frame = standard_columns(queries, ["qid", "text"], what="queries")
+        return Queries(tuple(frame["qid"]), tuple(frame["text"]))
+    if isinstance(queries, (str, bytes)):
+        raise TypeError(f"queries must be a mapping of query id to text (or Queries, pairs, a DataFrame), got the "
+                        f"string {queries[:40]!r}; pass {{'q1': {queries[:40]!r}}}")
     return Queries.from_mapping(queries)
 
 

@@ -45,6 +45,50 @@ def test_extract_groups_rows_by_query_labels_from_qrels_and_names_columns(index)
     assert d.X[:, 1].tolist() == run["rank"].tolist()
 
 
+@pytest.mark.parametrize("qrels", [
+    pd.DataFrame({"qid": [1, 1, 2, 2], "docno": ["d4", "d2", "d2", "d3"], "rel": [2, 0, 1, 1]}),  # pd.read_csv's ids
+    QRELS.rename(columns={"rel": "label"}),  # PyTerrier
+    QRELS.rename(columns={"qid": "query_id", "docno": "doc_id", "rel": "relevance"}),  # ir_datasets
+])
+def test_qrels_frames_of_pyterrier_ir_datasets_and_read_csv_give_the_same_labels(index, qrels, caplog):
+    # integer query ids were dropped as unknown (every label 0, a logged warning); label / relevance a KeyError
+    run = BM25Retriever(index).search(QUERIES, k=10)
+    want = extract(index, QUERIES, run, ["bm25"], qrels=QRELS).y
+    with caplog.at_level(logging.WARNING):
+        got = extract(index, QUERIES, run, ["bm25"], qrels=qrels).y
+    assert got.tolist() == want.tolist() and got.max() == 2.0 and "unknown" not in caplog.text
+    topics = pd.DataFrame({"qid": ["1", "2"], "query": ["wing flutter", "heat"]})  # PyTerrier's topics
+    assert BM25Retriever(index).search(topics, k=10).equals(BM25Retriever(index).search(
+        {"1": "wing flutter", "2": "heat"}, k=10))
+    with pytest.raises(ValueError, match=r"qrels need a 'rel' / 'label' / 'relevance' column; the DataFrame has"):
+        extract(index, QUERIES, run, ["bm25"], qrels=QRELS.drop(columns="rel"))
+
+
+def test_a_string_where_ids_are_expected_and_unranked_candidates(index):
+    with pytest.raises(TypeError, match=r"candidates\['1'\] must be a sequence of document ids, got the string"):
+        extract(index, QUERIES, {"1": "d4"}, ["bm25"])
+    with pytest.raises(TypeError, match="queries must be a mapping of query id to text"):
+        BM25Retriever(index).search("wing")
+    # a candidates frame with scores and no rank is ranked by score (as a run, PyTerrier's add_ranks), ties in order
+    frame = pd.DataFrame({"qid": ["1"] * 3, "docno": ["d1", "d2", "d4"], "score": [1.0, 3.0, 1.0]})
+    d = extract(index, QUERIES, frame, ["first_stage"])
+    assert d.doc_ids.tolist() == ["d2", "d1", "d4"] and d.X[:, 1].tolist() == [1.0, 2.0, 3.0]
+
+
+def test_extract_output_carries_its_feature_set_so_a_model_trained_on_it_is_checked_when_served(index, tmp_path):
+    from features.serve import FeatureSetMismatchError, Reranker
+    from ltr import Ranker
+
+    run = BM25Retriever(index).search(QUERIES, k=10)
+    d = extract(index, QUERIES, run, ["bm25", "first_stage"], qrels=QRELS)
+    assert d.feature_set == FeatureSet(["bm25", "first_stage"]).to_dict(index)
+    model = Ranker(n_estimators=2, min_child_samples=1, n_jobs=1).fit(d)
+    assert Reranker(model, index, FeatureSet(["bm25", "first_stage"])).feature_names == d.feature_names
+    other = InvertedIndex.build(DOCS, Analyzer(stemmer=None))  # another analysis: refused, not served silently
+    with pytest.raises(FeatureSetMismatchError, match="analyzer stemmer"):
+        Reranker(model, other, FeatureSet(["bm25", "first_stage"]))
+
+
 def test_judgments_below_zero_become_label_0_with_a_count_or_are_kept(index, caplog, tmp_path):
     """The Web track's -2 (spam): not relevant, as trec_eval counts it, so that the engines (which refuse negative
     labels) train on the file; ``negative_labels="keep"`` writes it as judged."""

@@ -18,7 +18,40 @@ import pandas as pd
 from features.errors import CollectionFormatError
 from ltr.io.files import read_text as ltr_read_text
 
-__all__ = ["Collection", "Queries", "TestCollection", "dedupe", "iter_lines", "normalise_numeric_id", "read_text"]
+__all__ = ["Collection", "Queries", "TestCollection", "dedupe", "iter_lines", "normalise_numeric_id", "read_text",
+           "standard_columns"]
+
+#: Column names of the toolkits users bring frames from (PyTerrier, ir_datasets, Pyserini), by the name used here.
+COLUMN_ALIASES = {"qid": ("qid", "query_id"), "docno": ("docno", "doc_id", "docid"),
+                  "rel": ("rel", "label", "relevance"), "text": ("text", "query"), "score": ("score",),
+                  "rank": ("rank",)}
+
+
+def standard_columns(frame, required: Sequence[str], optional: Sequence[str] = (), *, what: str):
+    """``frame`` with its columns under the names used here (``qid``, ``docno``, ``rel``, ``text``, ...), taken
+    from the names PyTerrier (``label``, ``query``) and ir_datasets (``query_id``, ``doc_id``, ``relevance``) use,
+    and the ids as strings (``pd.read_csv`` reads ``1`` as an integer, which matched no query id); a missing
+    required column is a ValueError naming the columns found.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> standard_columns(pd.DataFrame({"query_id": [1], "doc_id": ["d"], "relevance": [2]}), ["qid", "docno", "rel"],
+    ...                  what="qrels").to_dict("records")
+    [{'qid': '1', 'docno': 'd', 'rel': 2}]
+    """
+    found = list(frame.columns)
+    out = {}
+    for name in (*required, *optional):
+        column = next((c for c in COLUMN_ALIASES.get(name, (name,)) if c in found), None)
+        if column is None:
+            if name in required:
+                names = " / ".join(repr(c) for c in COLUMN_ALIASES.get(name, (name,)))
+                raise ValueError(f"{what} need a {names} column; the DataFrame has {found}")
+            continue
+        values = frame[column]
+        out[name] = values.astype(str).to_numpy() if name in ("qid", "docno", "text") else values.to_numpy()
+    return pd.DataFrame(out)
 
 log = logging.getLogger(__name__)
 
