@@ -136,9 +136,19 @@ class Analyzer:
             raise ValueError(f"token_pattern {self.token_pattern!r} is not a valid regular expression: {e}") from None
         if self.normalize not in (None, "NFC", "NFKC", "NFD", "NFKD"):
             raise ValueError(f"normalize must be None or a Unicode form (NFC, NFKC, NFD, NFKD), got {self.normalize!r}")
-        if isinstance(self.min_stem_length, bool) or not isinstance(self.min_stem_length, int) \
-                or self.min_stem_length < 0:
-            raise ValueError(f"min_stem_length must be a non-negative int, got {self.min_stem_length!r}")
+        for name, low, meaning in (("min_length", 0, "an int >= 0"), ("max_length", 0, "an int >= 0 (0: no limit)"),
+                                   ("max_digits", -1, "an int >= -1 (-1: no limit)"),
+                                   ("max_repeat", -1, "an int >= -1 (-1: no limit)"),
+                                   ("min_stem_length", 0, "a non-negative int")):
+            value = getattr(self, name)  # max_length=-1 (as -1 means no limit beside it) emptied every index
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                raise ValueError(f"{name} must be {meaning}, got {value!r}")
+        for name in ("lowercase", "keep_marks"):
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f"{name} must be True or False, got {getattr(self, name)!r}")
+        if re.compile(self.token_pattern).groups:  # findall would return the groups, tuples as terms
+            raise ValueError(f"token_pattern {self.token_pattern!r} has capturing groups: write (?:...) for a group "
+                             "(the whole match is the token)")
         stopset = load_stopwords(self.stopwords)
         if not isinstance(self.stopwords, (str, type(None))):
             # Keep a hashable, serialisable copy of a custom list, so the settings can be saved and compared.
@@ -185,6 +195,8 @@ class Analyzer:
 
     def tokens(self, text: str) -> list[str]:
         """Raw tokens (normalised and lowercased, before filtering and stemming)."""
+        if not isinstance(text, str):
+            raise TypeError(f"text must be a string, got {type(text).__name__}")
         if self.normalize:
             text = unicodedata.normalize(self.normalize, text)
         if self.lowercase:

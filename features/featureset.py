@@ -159,7 +159,8 @@ class FeatureSet:
 
     @classmethod
     def load(cls, spec: str | Path | Sequence | FeatureSet) -> FeatureSet:
-        """A shipped set's name (:data:`SHIPPED`), a ``.toml``/``.json`` file, a list of entries, or a FeatureSet.
+        """A shipped set's name (:data:`SHIPPED`), a ``.toml``/``.json`` file (of entries, or a :meth:`to_dict`
+        description), a list of entries, or a FeatureSet.
 
         A name wins over a file of the same name in the working folder; write ``./default`` for the file.
         """
@@ -181,6 +182,8 @@ class FeatureSet:
             if not isinstance(data, dict) or not isinstance(data.get("features"), list):
                 raise ValueError(f"{p}: expected a top-level 'features' array")
             try:
+                if data.get("format") == DESCRIPTION_FORMAT:  # to_dict()'s description, saved as JSON
+                    return cls.from_dict(data)
                 return cls(data["features"])
             except ValueError as e:
                 raise ValueError(f"{p}: {e}") from None

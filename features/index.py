@@ -34,7 +34,7 @@ from numpy.typing import NDArray
 
 from features._kernels.postings import build_postings
 from features.analysis import Analyzer
-from features.collections._base import Collection
+from features.collections._base import Collection, TestCollection
 from features.errors import IndexFormatError
 from ltr.io.outputs import atomic_write
 
@@ -211,6 +211,14 @@ class InvertedIndex:
         progress : bool
             Show a tqdm progress bar over documents.
         """
+        if isinstance(collection, TestCollection):
+            raise TypeError("collection must be a Collection: a TestCollection holds one as .docs (pass tc.docs)")
+        if not isinstance(collection, Collection):
+            raise TypeError(f"collection must be a features.collections.Collection, got {type(collection).__name__}")
+        if analyzer is not None and not isinstance(analyzer, Analyzer):
+            raise TypeError(f"analyzer must be an Analyzer (Analyzer(stemmer=...)), got {analyzer!r:.60}")
+        if isinstance(fields, (str, bytes)):
+            raise TypeError(f"fields must be a list of field names, got the string {fields!r}; pass [{fields!r}]")
         analyzer = analyzer or Analyzer()
         if fields is None:
             fields = [f for f, texts in collection.fields.items() if any(t.strip() for t in texts)]

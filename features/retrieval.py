@@ -77,6 +77,9 @@ class BM25Retriever:
             raise ValueError(f"idf must be one of {BM25_IDF}, got {idf!r}")
         if qtf_norm not in QTF_NORMS:
             raise ValueError(f"qtf_norm must be one of {QTF_NORMS}, got {qtf_norm!r}")
+        for name, value in (("k1", k1), ("b", b)):
+            if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+                raise TypeError(f"{name} must be a number, got {value!r}")
         if not (k1 >= 0 and 0 <= b <= 1):
             raise ValueError(f"need k1 >= 0 and 0 <= b <= 1, got k1={k1}, b={b}")
         self.index = index

@@ -89,6 +89,29 @@ def test_extract_output_carries_its_feature_set_so_a_model_trained_on_it_is_chec
         Reranker(model, other, FeatureSet(["bm25", "first_stage"]))
 
 
+def test_arguments_of_the_wrong_kind_are_named(index, tmp_path):
+    from features.collections import TestCollection
+
+    tc = TestCollection(DOCS, QUERIES, QRELS)
+    for call, error, says in [
+        (lambda: InvertedIndex.build(tc), TypeError, "a TestCollection holds one as .docs (pass tc.docs)"),
+        (lambda: InvertedIndex.build(DOCS, "porter"), TypeError, "analyzer must be an Analyzer"),
+        (lambda: InvertedIndex.build(DOCS, fields="body"), TypeError, "got the string 'body'; pass ['body']"),
+        (lambda: BM25Retriever(index, k1="1.2"), TypeError, "k1 must be a number, got '1.2'"),
+        (lambda: Analyzer().analyze(None), TypeError, "text must be a string, got NoneType"),
+        (lambda: Analyzer(max_length=-1), ValueError, "max_length must be an int >= 0 (0: no limit), got -1"),
+        (lambda: Analyzer(min_length="3"), ValueError, "min_length must be an int >= 0, got '3'"),
+        (lambda: Analyzer(token_pattern=r"(\w)(\w+)"), ValueError, "has capturing groups: write (?:...)"),
+    ]:
+        with pytest.raises(error) as e:
+            call()
+        assert says in str(e.value)
+    # to_dict()'s description saved as JSON loads back as the same set
+    (tmp_path / "fs.json").write_text(json.dumps(FeatureSet.shipped("small_collections").to_dict(index)))
+    assert FeatureSet.load(tmp_path / "fs.json").to_dict(index) == FeatureSet.shipped("small_collections").to_dict(
+        index)
+
+
 def test_judgments_below_zero_become_label_0_with_a_count_or_are_kept(index, caplog, tmp_path):
     """The Web track's -2 (spam): not relevant, as trec_eval counts it, so that the engines (which refuse negative
     labels) train on the file; ``negative_labels="keep"`` writes it as judged."""
