@@ -99,8 +99,8 @@ class BM25Retriever:
 
         Rows are padded with -1 / 0 past each query's hit count.
         """
-        if k < 1:
-            raise ValueError(f"k must be >= 1, got {k}")
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+            raise ValueError(f"k must be an integer >= 1, got {k!r}")
         k = min(int(k), max(self.index.n_docs, 1))
         ptr = np.zeros(len(queries) + 1, dtype=np.int64)
         np.cumsum([q.ids.shape[0] for q in queries], out=ptr[1:])

@@ -214,7 +214,7 @@ def test_search_returns_a_trec_run_and_first_stage_equals_the_bm25_feature():
     got = dict(zip(run.docno[run.qid == "q1"], run.score[run.qid == "q1"]))
     for d, s in got.items():
         assert s == pytest.approx(full[ix.doc_index([d])[0]], rel=1e-6)
-    with pytest.raises(ValueError, match="k must be >= 1"):
+    with pytest.raises(ValueError, match="k must be an integer >= 1, got 0"):
         BM25Retriever(ix).search({"q": "wing"}, k=0)
 
 

@@ -98,6 +98,7 @@ def test_arguments_of_the_wrong_kind_are_named(index, tmp_path):
         (lambda: InvertedIndex.build(DOCS, "porter"), TypeError, "analyzer must be an Analyzer"),
         (lambda: InvertedIndex.build(DOCS, fields="body"), TypeError, "got the string 'body'; pass ['body']"),
         (lambda: BM25Retriever(index, k1="1.2"), TypeError, "k1 must be a number, got '1.2'"),
+        (lambda: BM25Retriever(index).search({"q": "wing"}, k=1.5), ValueError, "k must be an integer >= 1, got 1.5"),
         (lambda: Analyzer().analyze(None), TypeError, "text must be a string, got NoneType"),
         (lambda: Analyzer(max_length=-1), ValueError, "max_length must be an int >= 0 (0: no limit), got -1"),
         (lambda: Analyzer(min_length="3"), ValueError, "min_length must be an int >= 0, got '3'"),
