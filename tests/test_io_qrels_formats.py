@@ -105,6 +105,23 @@ def test_trec_layouts_match_provenance_and_ir_measures(shared_file, rel, n_rows,
 
 
 @pytest.mark.shared
+def test_ir_datasets_json_lines_qrels_read_as_the_trec_file_they_came_from(shared_file, tmp_path):
+    import json
+
+    reference = ir_measures_qrels(shared_file("nfcorpus/test.3-2-1.qrel.gz"))
+    path = tmp_path / "qrels.jsonl"  # `ir_datasets export beir/nfcorpus/test qrels --format jsonl` writes these keys
+    path.write_text("".join(json.dumps({"query_id": q, "doc_id": d, "relevance": r, "iteration": "0"}) + "\n"
+                            for q, d, r in reference))
+    assert detect_qrels_format(path) == "jsonl" and triples(read_qrels(path)) == reference
+    path.write_text('{"query_id": "1", "doc_id": "a", "relevance": 1}\n{"query_id": "1", "doc": "b"}\n')
+    with pytest.raises(TrecFormatError, match=r"qrels.jsonl:2: no 'doc_id' / 'docno' / 'docid' key"):
+        read_qrels(path)
+    path.write_text('{"query_id": "1", "doc_id": "a", "relevance": "high"}\n')
+    with pytest.raises(TrecFormatError, match=r"qrels.jsonl:1: relevance must be an integer \(token 'high'\)"):
+        read_qrels(path)
+
+
+@pytest.mark.shared
 def test_the_fast_tokenizer_and_the_line_by_line_path_read_the_same_frames(shared_file, monkeypatch):
     paths = [shared_file(r) for r in ("vaswani_npl/qrels", "nfcorpus/test.3-2-1.qrel.gz", "cranfield/cranqrel")]
     fast = [read_qrels(p, fmt) for p, fmt in zip(paths, ("trec", "trec", "qdr"))]
@@ -158,8 +175,8 @@ def test_errors_are_trec_format_errors_naming_path_line_and_token(tmp_path):
     assert e.value.line == 2
     with pytest.raises(TrecFormatError, match="cannot tell the relevance format") as e:
         read_qrels(put(tmp_path, "q4", b"1 0 d1 1\n1 d2\n"))
-    assert "pass format=<trec|smart|cranfield|qdr|beir|npl>" in str(e.value)
-    assert "pass --qrels-format <trec|smart|cranfield|qdr|beir|npl>" in e.value.cli_message()
+    assert "pass format=<trec|smart|cranfield|qdr|beir|npl|jsonl>" in str(e.value)
+    assert "pass --qrels-format <trec|smart|cranfield|qdr|beir|npl|jsonl>" in e.value.cli_message()
     with pytest.raises(TrecFormatError, match="invalid UTF-8") as e:
         read_qrels(put(tmp_path, "q5", b"1 0 d\xfe 1\n"))
     assert "pass errors='replace'" in str(e.value) and "--encoding-errors replace" in e.value.cli_message()

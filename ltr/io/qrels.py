@@ -12,9 +12,12 @@ format          line                                        used by
 ``qdr``         ``qid docno rel``                           generic three-column files
 ``beir``        ``query-id<TAB>corpus-id<TAB>score``        BEIR ``qrels/*.tsv`` (a header line first)
 ``npl``         ``qid``, then lines of docnos, then ``/``   NPL's original ``rlv-ass``: rel 1
+``jsonl``       ``{"query_id", "doc_id", "relevance"}``     ir_datasets' ``export --format jsonl`` (also
+                                                            ``qid``/``docno``/``rel`` keys)
 ==============  ==========================================  ===============================================
 
-Detection (``format="auto"``), from the first 200 non-blank lines: a ``query-id corpus-id`` header is ``beir``;
+Detection (``format="auto"``), from the first 200 non-blank lines: a first line starting with ``{`` is ``jsonl``;
+a ``query-id corpus-id`` header is ``beir``;
 a line holding only ``/`` is ``npl``; two columns are ``smart``; three are ``cranfield`` when the file name starts
 with ``cran``, else ``qdr``; four are ``trec`` when the second column is always ``0`` or ``Q0`` and ``smart`` when
 the third is always ``0``. Anything else is an error asking for ``format=``.
@@ -55,7 +58,7 @@ __all__ = ["CRANFIELD_GAINS", "QRELS_FORMATS", "detect_qrels_format", "read_qrel
 
 log = logging.getLogger(__name__)
 
-QRELS_FORMATS = ("trec", "smart", "cranfield", "qdr", "beir", "npl")
+QRELS_FORMATS = ("trec", "smart", "cranfield", "qdr", "beir", "npl", "jsonl")
 
 #: Cranfield relevance code -> gain (documented in the module docstring).
 CRANFIELD_GAINS: Mapping[int, int] = {1: 4, 2: 3, 3: 2, 4: 1, 5: 0, -1: 0}
@@ -89,6 +92,8 @@ def _detect(path: str | os.PathLike, rows: list[tuple[int, list[str]]]) -> str:
     if not rows:
         raise TrecFormatError("empty relevance file", str(path))
     head = rows[:_DETECT_LINES]
+    if head[0][1][0].startswith("{"):
+        return "jsonl"
     if head[0][1][:2] == _BEIR_HEADER:
         return "beir"
     if any(r == ["/"] for _, r in head):
@@ -139,7 +144,7 @@ def read_qrels(
     ----------
     path : str or PathLike
         Plain or gzip (by magic bytes).
-    format : {"auto", "trec", "smart", "cranfield", "qdr", "beir", "npl"}, default="auto"
+    format : {"auto", "trec", "smart", "cranfield", "qdr", "beir", "npl", "jsonl"}, default="auto"
         The layout; ``"auto"`` detects it (module docstring).
     gains : mapping of int -> int, optional
         Map raw relevance values to gains (default: identity, and :data:`CRANFIELD_GAINS` for ``cranfield``).
@@ -177,6 +182,8 @@ def read_qrels(
     rows = lines = None
     if format == "npl":
         qids, docs, rels, lines = _npl_columns(spath, text)
+    elif format == "jsonl":
+        qids, docs, rels, lines = _jsonl_columns(spath, text)
     else:
         if columns is None:  # the line-by-line path: every error names its line
             rows = _rows(text)
@@ -248,6 +255,46 @@ def _fast_columns(text: str, format: str):
     if not rel.str.fullmatch(r"[+-]?[0-9]{1,18}").all():
         return None
     return df[qcol].tolist(), df[dcol].tolist(), rel.astype(np.int64).to_numpy()
+
+
+#: Keys of a JSON-lines judgment, by column (ir_datasets' names first).
+_JSONL_KEYS = {"qid": ("query_id", "qid"), "docno": ("doc_id", "docno", "docid"), "rel": ("relevance", "rel", "label")}
+
+
+def _jsonl_columns(spath: str, text: str):
+    """``(qids, docnos, relevance values, line numbers)`` of JSON lines (ir_datasets' qrels export; its
+    ``iteration`` key, as TREC's second column, is ignored)."""
+    import json
+
+    qids: list[str] = []
+    docs: list[str] = []
+    rels: list[int] = []
+    lines: list[int] = []
+    for n, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except ValueError as e:
+            raise TrecFormatError(f"not a JSON object ({e.msg})", spath, n, line.strip()) from None
+        if not isinstance(obj, dict):
+            raise TrecFormatError("not a JSON object", spath, n, line.strip())
+        found = {}
+        for column, keys in _JSONL_KEYS.items():
+            key = next((k for k in keys if k in obj), None)
+            if key is None:
+                raise TrecFormatError(f"no {' / '.join(repr(k) for k in keys)} key", spath, n, line.strip())
+            found[column] = obj[key]
+        value = found["rel"]
+        if isinstance(value, bool) or not isinstance(value, int):
+            if not (isinstance(value, str) and _INT.fullmatch(value)):
+                raise TrecFormatError("relevance must be an integer", spath, n, str(value))
+            value = int(value)
+        qids.append(str(found["qid"]))
+        docs.append(str(found["docno"]))
+        rels.append(value)
+        lines.append(n)
+    return qids, docs, rels, lines
 
 
 def _npl_columns(spath: str, text: str):
