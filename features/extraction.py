@@ -121,8 +121,11 @@ def extract(
     Returns
     -------
     RankingDataset
-        ``X`` float32, ``y`` the labels, ``qid`` per :func:`qid_mapping`, ``doc_ids`` the document ids and
-        ``feature_names`` the column names.
+        ``X`` float32, ``y`` the labels, ``qid`` per :func:`qid_mapping` (query ids that are not all integers, such
+        as NFCorpus' ``PLAIN-3``, are numbered 1..n in query order: ``{v: k for k, v in
+        qid_mapping(queries).items()}`` maps them back, the map ``ltr features`` writes beside its LETOR file),
+        ``doc_ids`` the document ids, ``feature_names`` the column names and ``feature_set`` the description a
+        model trained on it keeps (:meth:`FeatureSet.to_dict`).
     """
     if negative_labels not in ("zero", "keep"):
         raise ValueError(f"negative_labels must be 'zero' or 'keep', got {negative_labels!r}")
