@@ -138,7 +138,7 @@ def test_lightgbms_default_column_names_are_not_feature_names():
 
 
 @pytest.mark.parametrize(("kwargs", "message"), [
-    ({"missing": "drop"}, r"missing must be one of \('nan', 'zero'\), got 'drop'"),
+    ({"missing": "drop"}, r"missing must be one of \('auto', 'nan', 'zero'\), got 'drop'"),
     ({"inexact": "round"}, r"inexact must be one of \('refuse', 'nearest'\), got 'round'"),
     ({"name": "my model"}, r"name must be a plain name .*got 'my model'"),
     ({"store": "_x"}, r"store must be a plain name .*got '_x'"),
@@ -321,6 +321,22 @@ def test_a_feature_no_tree_splits_on_is_a_constant_in_the_feature_set_not_a_temp
     assert used and all("ltrkit_fill_in" in f["template"] for f in feats if f["name"] in used)
 
 
+def test_no_feature_set_is_written_for_an_export_against_the_engines_own(ranking, named, tmp_path, capsys):
+    # the engine has the target set and its queries: a definition written from the names would replace them with
+    # templates (in Solr, for every model of the store)
+    model = Ranker(n_estimators=3, min_child_samples=3, preset=None, n_jobs=1).fit(
+        ranking.X, ranking.y, group=np.diff(ranking.group_ptr), feature_names=named)
+    out = export(model, "es-xgboost", target_features=[*named, "extra"])
+    with pytest.raises(ExportError, match="exported against the engine's existing feature set"):
+        out.feature_set()
+    model.save(tmp_path / "m.txt")
+    (tmp_path / "target.txt").write_text("\n".join([*named, "extra"]) + "\n")
+    assert main(["export", str(tmp_path / "m.txt"), "--to", "es-xgboost", "--out", str(tmp_path / "x.json"),
+                 "--target-features", str(tmp_path / "target.txt"), "--feature-set-out",
+                 str(tmp_path / "fs.json")]) == 2
+    assert "leave --feature-set-out out" in capsys.readouterr().err and not (tmp_path / "x.json").exists()
+
+
 @pytest.mark.parametrize(("content", "names"), [
     ('{"featureset": {"name": "x", "features": [{"name": "a"}, {"name": "b"}]}}', ["a", "b"]),
     ('{"_source": {"featureset": {"features": [{"name": "a"}]}}}', ["a"]),
@@ -336,7 +352,7 @@ def test_a_target_feature_set_is_read_from_either_engines_json_or_a_list(tmp_pat
 @pytest.mark.parametrize(("content", "message"), [
     ('{"featureset": 3}', r"not a feature set"),
     ('{"featureset": ', r":1: not valid JSON"),
-    ("a\nb c\n", r":2: one feature name per line \(token 'b c'\)"),
+    ("a\nb c\n", r":2: a feature name has no spaces or tabs \(one name per line; token 'b c'\)"),
     ("\n# nothing\n", r"no feature names"),
 ])
 def test_a_bad_target_feature_set_file_is_named_with_its_line(tmp_path, content, message):

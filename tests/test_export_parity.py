@@ -344,6 +344,43 @@ def test_missing_zero_sends_a_missing_value_where_the_model_sends_0(data, fmt):
     assert not np.array_equal(total_nan, total_zero)
 
 
+def test_a_model_on_ltrkit_features_sends_what_the_engine_has_no_value_for_where_0_goes(data):
+    # ltr features writes 0 where a document does not match (BM25 of a field...); the plugin gives such a document no
+    # value (NaN). XGBoost trained without NaN has default directions unrelated to 0: exported with missing='nan',
+    # 20% of Cranfield's rows went another way. missing='auto' (the default) sends them where 0 goes.
+    (X, y, group), names = data[1], data[3]
+    model = Ranker(engine="xgboost", max_depth=6, n_estimators=20, learning_rate=0.1, min_child_samples=5,
+                   preset=None, n_jobs=1, random_state=0, early_stopping_rounds=None).fit(X, y, group=group,
+                                                                                          feature_names=names)
+    model.feature_set_ = {"format": "ltrkit-feature-set/1", "features": []}  # as a model of ltr features output
+    model.read_options_ = None  # read without missing values
+    out = export(model, "es-xgboost")
+    assert out.missing == "zero" and out.text == export(model, "es-xgboost", missing="zero").text
+    assert any("missing values go where 0 goes" in n for n in out.notes)
+    rows = data[2]
+    seen = np.where(rows == 0, F32(np.nan), rows)  # what the plugin sees for the zeros of the data
+    total = float32_sum(es_xgboost_trees(json.loads(out.text), names, seen))
+    assert np.array_equal(total.astype(np.float64), model.predict(rows))
+    other = float32_sum(es_xgboost_trees(json.loads(export(model, "es-xgboost", missing="nan").text), names, seen))
+    assert not np.array_equal(other, total)  # the untrained NaN branches: the defect
+    model.read_options_ = {"missing": "nan"}  # trained with missing values: they keep their own branches
+    assert export(model, "es-xgboost").missing == "nan"
+
+
+def test_a_solr_store_for_missing_nan_gives_every_queried_feature_default_value_nan(data):
+    # Solr gives a feature that does not match its defaultValue, 0 unless set: the missing branches were unreachable
+    model = trained(data, "xgboost")  # trained with NaN, no ltrkit description: missing='auto' is 'nan'
+    out = export(model, "solr", inexact="nearest")
+    assert out.missing == "nan"
+    text, notes = out.feature_set()
+    store = json.loads(text)
+    queried = [e for e in store if not e["class"].endswith("ValueFeature")]
+    assert queried and all(e["params"]["defaultValue"] == "NaN" for e in queried)
+    assert any("defaultValue NaN" in n for n in notes)
+    zero = json.loads(export(model, "solr", missing="zero", inexact="nearest").feature_set()[0])
+    assert not any("defaultValue" in e["params"] for e in zero)
+
+
 # ------------------------------------------------------------------------------------------------------------------
 # Linear models
 # ------------------------------------------------------------------------------------------------------------------

@@ -29,9 +29,11 @@ def register(sub) -> None:
     p.add_argument("--target-features", dest="target_features", metavar="FILE",
                    help="the engine's existing feature set (the plugin's featureset JSON, a Solr feature store JSON, "
                         "or one name per line); the model must use only its features")
-    p.add_argument("--missing", choices=MISSING, default="nan",
-                   help="where a missing feature value goes: where the model sends NaN, or where it sends 0 (for "
-                        "features that are 0 when absent, as ltrkit's)")
+    p.add_argument("--missing", choices=MISSING, default="auto",
+                   help="where a feature the engine has no value for goes: where the model sends NaN, or where it "
+                        "sends 0 (for features that are 0 when absent, as ltrkit's); auto: zero for a model trained "
+                        "on ltr features output without missing values, else nan (a Solr store then gives every "
+                        "feature defaultValue NaN)")
     p.add_argument("--inexact", choices=("refuse", "nearest"), default="refuse",
                    help="a threshold Solr cannot hold exactly (near zero): refuse, or take the nearest and list the "
                         "values that go the other way")
@@ -61,6 +63,9 @@ def run(args: argparse.Namespace) -> int:
 
     if args.feature_set_out is not None and args.feature_set_out == args.out != "-":
         raise UsageError("--feature-set-out must differ from --out")
+    if args.feature_set_out is not None and args.target_features:
+        raise UsageError("--feature-set-out with --target-features: the engine has that feature set and its queries "
+                         "already; writing it again would replace them with templates: leave --feature-set-out out")
     check_outputs(args.out, args.feature_set_out, inputs=[args.model, str(args.model) + ".meta.json"])
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", PlainModelWarning)

@@ -30,6 +30,9 @@ class Source:
     linear: Any = None
     feature_set: dict | None = None
     origin: str = "model"
+    zero_when_absent: bool = False
+    """Trained on ``ltr features`` output read without a missing value: every feature was a number, 0 where a
+    document did not match (BM25 and the other text features), so an engine's "no value" stands for 0."""
 
 
 def _names(raw) -> tuple[str, ...] | None:
@@ -64,15 +67,19 @@ def _from_ranker(model, origin: str) -> Source:
     names = _names(getattr(model, "feature_names_in_", None))
     norm = _normalizer(getattr(model, "normalizer_", None), origin)
     fs = getattr(model, "feature_set_", None)
+    options = getattr(model, "read_options_", None) or {}
+    made_nan = (str(options.get("missing", 0.0)).lower() == "nan" or options.get("null") == "nan"
+                or options.get("nonfinite") == "allow" or bool(options.get("sparse")))
+    zero = fs is not None and not made_nan
     if model.engine == "linear":
         return Source("linear", int(model.n_features_in_), names, norm, linear=model.booster_, feature_set=fs,
-                      origin=origin)
+                      origin=origin, zero_when_absent=zero)
     from ltr.trees import from_booster
 
     ens = from_booster(model.booster_)
     n_trees = int(model.best_iteration_) * ens.trees_per_iteration
     return Source("trees", ens.n_features, names, norm, ensemble=ens, n_trees=min(n_trees, ens.n_trees),
-                  feature_set=fs, origin=origin)
+                  feature_set=fs, origin=origin, zero_when_absent=zero)
 
 
 def resolve(model: Any, feature_names: Sequence[str] | None = None) -> Source:
@@ -138,4 +145,4 @@ def resolve(model: Any, feature_names: Sequence[str] | None = None) -> Source:
             raise refuse(f"{s!r} is given twice; an engine's feature set names each feature once")
         seen.add(s)
     return Source(src.kind, src.n_features, names, src.normalizer, src.ensemble, src.n_trees, src.linear,
-                  src.feature_set, src.origin)
+                  src.feature_set, src.origin, src.zero_when_absent)

@@ -126,7 +126,8 @@ def _one_similarity_per_field(names: Sequence[str], known: dict, aliases: set) -
 
 
 def feature_set_definition(names: Sequence[str], family: str, *, description: Mapping[str, Any] | None = None,
-                           name: str = "ltrkit", unused: Sequence[str] = ()) -> tuple[str, list[str]]:
+                           name: str = "ltrkit", unused: Sequence[str] = (), missing: str = "zero"
+                           ) -> tuple[str, list[str]]:
     """The engine's feature-set definition for ``names`` (in order) as JSON text, and notes on what was mapped.
 
     Parameters
@@ -141,6 +142,10 @@ def feature_set_definition(names: Sequence[str], family: str, *, description: Ma
         The feature set's (Solr: the store's) name.
     unused : sequence of str
         Features the model never reads: written as constants, not as queries or templates.
+    missing : {"zero", "nan"}, default="zero"
+        Where the exported model sends a missing value. Solr gives a feature that does not match its
+        ``defaultValue``, 0 unless set: with ``"nan"`` every feature's is NaN, so that the model's missing
+        branches are reached (the plugin's value for no match is NaN already).
 
     Examples
     --------
@@ -165,6 +170,12 @@ def feature_set_definition(names: Sequence[str], family: str, *, description: Ma
         out = [{"store": name, "name": n, "class": "org.apache.solr.ltr.feature.ValueFeature", "params": {"value": 0}}
                if n in constant else _solr_entry(n, known[n], name, notes, known[n].get("field") in aliases)
                for n in names]
+        if missing == "nan":  # Feature.defaultValue is 0.0f: the model's missing branches would never be reached
+            for entry in out:
+                if entry["class"] != "org.apache.solr.ltr.feature.ValueFeature":
+                    entry["params"] = {**entry["params"], "defaultValue": "NaN"}
+            notes.append("every feature has defaultValue NaN: a document a feature's query does not match goes down "
+                         "the model's missing branches, as a missing value did in training")
     if constant:
         shown = [n for n in names if n in constant]
         notes.append(f"{len(shown)} of {len(names)} features are read by no part of the model and are written as "
@@ -220,7 +231,7 @@ def read_feature_names(path: str | os.PathLike) -> list[str]:
         if not s or s.startswith("#"):
             continue
         if any(c.isspace() for c in s):
-            raise ExportError(f"{path}:{i}: one feature name per line (token {s!r})")
+            raise ExportError(f"{path}:{i}: a feature name has no spaces or tabs (one name per line; token {s!r})")
         names.append(s)
     if not names:
         raise ExportError(f"{path}: no feature names")

@@ -16,8 +16,9 @@ from ltr.export.featureset import feature_set_definition
 
 __all__ = ["FORMATS", "MISSING", "Export", "Format", "export"]
 
-#: How a missing feature value is sent: where the model sends NaN, or where it sends 0.
-MISSING = ("nan", "zero")
+#: How a missing feature value is sent: where the model sends NaN, or where it sends 0, or "auto" (module-level
+#: :func:`export`: 0's way for a model trained on ``ltr features`` output without missing values, else NaN's).
+MISSING = ("auto", "nan", "zero")
 _INEXACT = ("refuse", "nearest")
 
 
@@ -64,6 +65,10 @@ class Export:
     unused: tuple[str, ...] = ()
     """Features of the feature set no split (no non-zero weight) of the model reads: its scores do not depend on
     them (a distilled student's teacher column, features the trees never chose)."""
+    missing: str = "nan"
+    """Where the model sends a feature the engine has no value for ("nan" or "zero", ``missing="auto"`` resolved)."""
+    targeted: bool = False
+    """Exported against the engine's existing feature set (``target_features``): it has its definitions already."""
 
     @property
     def family(self) -> str:
@@ -79,9 +84,22 @@ class Export:
 
     def feature_set(self) -> tuple[str, list[str]]:
         """The feature-set definition the engine needs for this model (JSON text) and notes on it
-        (:func:`ltr.export.featureset.feature_set_definition`)."""
+        (:func:`ltr.export.featureset.feature_set_definition`).
+
+        Raises
+        ------
+        ExportError
+            For a model exported against ``target_features``: the engine has that set, with its own queries, and a
+            new definition of it would replace them (in Solr, for every model that uses the store).
+        """
+        if self.targeted:
+            raise ExportError("the model was exported against the engine's existing feature set (target_features): "
+                              "it has its definitions; writing the set again would replace its queries with "
+                              "templates", cli="--feature-set-out with --target-features: the engine has that "
+                              "feature set and its queries already; writing it again would replace them with "
+                              "templates: leave --feature-set-out out")
         return feature_set_definition(self.feature_names, self.family, description=self.description,
-                                      name=self.store, unused=self.unused)
+                                      name=self.store, unused=self.unused, missing=self.missing)
 
 
 def _check_name(value: Any, what: str) -> str:
@@ -111,7 +129,7 @@ def _target(src: Source, used: Sequence[int], target_features: Sequence[str] | N
 
 
 def export(model: Any, format: str, *, feature_names: Sequence[str] | None = None,
-           target_features: Sequence[str] | None = None, missing: str = "nan", inexact: str = "refuse",
+           target_features: Sequence[str] | None = None, missing: str = "auto", inexact: str = "refuse",
            name: str = "ltrkit", store: str | None = None) -> Export:
     """Export ``model`` to a search engine's format, exactly or not at all.
 
@@ -127,9 +145,13 @@ def export(model: Any, format: str, *, feature_names: Sequence[str] | None = Non
     target_features : sequence of str, optional
         The engine's existing feature set, in its order (RankLib's feature ids and the plugin's feature ordinals are
         positions in it); every feature the model uses must be in it. Default: the model's own features.
-    missing : {"nan", "zero"}, default="nan"
+    missing : {"auto", "nan", "zero"}, default="auto"
         Where a missing value (the plugin's NaN for a feature that does not match; Solr's NaN default value) goes:
         where the model sends NaN, or where it sends 0 (for models whose features are 0 when absent, as ltrkit's).
+        ``"auto"``: ``"zero"`` for a model trained on ``ltr features`` output read without missing values (its
+        features were 0 where a query did not match; XGBoost's NaN branch of such a model was never trained and
+        sent 20% of Cranfield's rows elsewhere), else ``"nan"``. With ``"nan"``, the Solr feature store gives
+        every feature ``defaultValue`` NaN, without which Solr scores a non-matching feature as 0.
     inexact : {"refuse", "nearest"}, default="refuse"
         A threshold Solr cannot hold exactly (only near zero, see :mod:`ltr.export.solr`): refuse, or take the
         nearest one and list in the notes the values that go the other way.
@@ -182,8 +204,15 @@ def export(model: Any, format: str, *, feature_names: Sequence[str] | None = Non
     else:
         used = [j for j, w in enumerate(src.linear.weights) if w != 0]
     target = _target(src, used, target_features, format)
+    chosen = missing
+    if missing == "auto":
+        missing = "zero" if src.zero_when_absent else "nan"
     ctx = Context(format, src.feature_names, target, missing=missing, inexact=inexact, name=name, store=store)
+    if chosen == "auto" and missing == "zero" and src.kind == "trees":
+        ctx.notes.append("missing values go where 0 goes (missing='zero', --missing zero): the model was trained on "
+                         "ltr features output, whose features are 0 where a document does not match; pass "
+                         "missing='nan' for features that were missing (NaN) in training")
     text = fmt.write(src, ctx)
     read = {src.feature_names[j] for j in used}
     return Export(format, text, target, tuple(ctx.notes), store, src.feature_set,
-                  tuple(n for n in target if n not in read))
+                  tuple(n for n in target if n not in read), missing, target_features is not None)
