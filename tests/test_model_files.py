@@ -176,3 +176,37 @@ def test_a_model_output_that_is_not_a_regular_file_is_refused_before_training(tm
     (tmp_path / "m.txt.meta.json").mkdir()  # the sidecar's place is checked before the work, as the model's
     assert main(["train", str(tmp_path / "d.txt"), "--rounds", "2", "--out", str(tmp_path / "m.txt")]) == 1
     assert "m.txt.meta.json: is a folder" in capsys.readouterr().err and not (tmp_path / "m.txt").exists()
+
+
+def test_a_model_saved_through_a_symlink_before_sidecars_followed_links_loads_with_its_own_sidecar(tmp_path, data,
+                                                                                                   capsys):
+    # the old layout: models/v3.txt (the text) and cur/current.txt.meta.json (its sidecar beside the link); the
+    # target may also hold a stale sidecar of an earlier model trained to it directly
+    import shutil
+
+    from ltr.cli import main
+    from ltr.io import write_letor
+    from ltr.rankers.sidecar import find_meta_path
+
+    (tmp_path / "models").mkdir()
+    (tmp_path / "cur").mkdir()
+    earlier, _ = _saved(tmp_path / "models", data, normalize="zscore")  # models/m.txt + its sidecar
+    shutil.move(tmp_path / "models" / "m.txt", tmp_path / "models" / "v3.txt")
+    shutil.move(tmp_path / "models" / "m.txt.meta.json", tmp_path / "models" / "v3.txt.meta.json")
+    later, saved = _saved(tmp_path, data, normalize="minmax", n_estimators=40)  # ./m.txt + sidecar
+    shutil.copy(saved, tmp_path / "models" / "v3.txt")  # retrained through the link by the old code:
+    shutil.move(tmp_path / "m.txt.meta.json", tmp_path / "cur" / "current.txt.meta.json")  # sidecar beside it
+    link = tmp_path / "cur" / "current.txt"
+    link.symlink_to("../models/v3.txt")
+    assert find_meta_path(link) == tmp_path / "cur" / "current.txt.meta.json"  # the one that matches the text
+    test = data[1]
+    np.testing.assert_array_equal(load_model(link).predict(test), later.predict(test))  # the later model's
+    (tmp_path / "models" / "v3.txt.meta.json").unlink()  # no stale one: the link's is read as well
+    np.testing.assert_array_equal(load_model(link).predict(test), later.predict(test))
+    # the sidecar a model is read with is an input: ltr predict may not write over it through the link
+    write_letor(tmp_path / "test.txt", data[1])
+    side = tmp_path / "cur" / "current.txt.meta.json"
+    before = side.read_text()
+    assert main(["predict", str(link), str(tmp_path / "test.txt"), "--out", str(side)]) == 2
+    assert "is also an input" in capsys.readouterr().err and side.read_text() == before
+    assert earlier.n_estimators != later.n_estimators or earlier.normalize != later.normalize

@@ -66,7 +66,9 @@ def run(args: argparse.Namespace) -> int:
     if args.feature_set_out is not None and args.target_features:
         raise UsageError("--feature-set-out with --target-features: the engine has that feature set and its queries "
                          "already; writing it again would replace them with templates: leave --feature-set-out out")
-    check_outputs(args.out, args.feature_set_out, inputs=[args.model, str(args.model) + ".meta.json"])
+    from ltr.rankers.sidecar import find_meta_path
+
+    check_outputs(args.out, args.feature_set_out, inputs=[args.model, find_meta_path(args.model)])
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", PlainModelWarning)
         model = load_model(args.model)

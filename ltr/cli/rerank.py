@@ -115,10 +115,10 @@ def _topic_fields(args: argparse.Namespace) -> tuple[str, ...] | None:
     topics made of other fields are other queries, and every feature would differ from what the model learnt."""
     import json
 
-    from ltr.rankers.sidecar import meta_path
+    from ltr.rankers.sidecar import find_meta_path
 
-    try:
-        described = json.loads(meta_path(args.model).read_text(encoding="utf-8")).get("feature_set")
+    try:  # the sidecar load_model reads the model with
+        described = json.loads(find_meta_path(args.model).read_text(encoding="utf-8")).get("feature_set")
     except (OSError, ValueError, AttributeError):
         return args.topic_fields  # no readable sidecar: loading the model names the problem
     if not isinstance(described, dict) or "topic_fields" not in described:

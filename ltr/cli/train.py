@@ -200,8 +200,9 @@ def run_predict(args: argparse.Namespace) -> int:
     from ltr.io.letor import source_rows
     from ltr.io.qidmap import find_qid_map
     from ltr.rankers import PlainModelWarning, load_model
+    from ltr.rankers.sidecar import find_meta_path
 
-    check_outputs(args.out, inputs=[args.model, f"{args.model}.meta.json", args.data])
+    check_outputs(args.out, inputs=[args.model, find_meta_path(args.model), args.data])
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", PlainModelWarning)
         model = load_model(args.model)

@@ -27,7 +27,7 @@ import numpy as np
 from ltr.exceptions import ModelFormatError
 from ltr.rankers._backends import get_backend
 from ltr.rankers.ranker import Ranker
-from ltr.rankers.sidecar import MODEL_FORMAT, OLD_FORMATS, checksum, meta_path
+from ltr.rankers.sidecar import MODEL_FORMAT, OLD_FORMATS, checksum, find_meta_path, meta_path
 
 __all__ = ["MODEL_FORMAT", "PlainModelWarning", "load_model", "meta_path", "save_model"]
 
@@ -117,9 +117,7 @@ def load_model(path: str | os.PathLike) -> Ranker:
     """
     path = Path(path)
     text = _read_text(path)
-    mpath = meta_path(path)
-    if not mpath.exists() and path.is_symlink() and path.with_name(path.name + ".meta.json").exists():
-        mpath = path.with_name(path.name + ".meta.json")  # saved through the link before sidecars followed links
+    mpath = find_meta_path(path, text)  # beside the model, or beside a link saved through before sidecars followed
     if not mpath.exists():
         return _load_plain(path, text)
     if not mpath.is_file():
