@@ -166,6 +166,34 @@ def test_an_objective_trained_again_on_other_labels_reads_them_as_the_native_ran
     assert np.abs(scores[1] - scores[0]).max() > 0.01  # the labels made a difference
 
 
+@pytest.mark.parametrize("engine", ["lightgbm", "xgboost"])
+def test_set_label_on_the_same_training_set_between_runs_is_read_again(engine, data):
+    # one Dataset/DMatrix, set_label between runs: each run starts from a constant score, where the labels are read
+    X, y, ptr = data
+    other = np.ascontiguousarray(y[::-1])
+    if engine == "lightgbm":
+        fobj = lightgbm_objective("lambdarank", ptr, mode="lightgbm")
+        ds = lgb_set(X, y, ptr)
+        got = []
+        for labels in (y, other):
+            ds.set_label(labels)
+            got.append(lgb.train({**LGB, "objective": fobj}, ds, 5).predict(X))
+        want = [lgb.train({**LGB, "objective": "lambdarank"}, lgb_set(X, labels, ptr), 5).predict(X)
+                for labels in (y, other)]
+    else:
+        obj = xgboost_objective("lambdarank", ptr, mode="xgboost")
+        dm = xgb_set(X, y, ptr)
+        got = []
+        for labels in (y, other):
+            dm.set_label(labels)
+            got.append(xgb.train(XGB, dm, 5, obj=obj).predict(xgb.DMatrix(X)))
+        want = [xgb.train({**XGB, "objective": "rank:ndcg", "lambdarank_pair_method": "topk"},
+                          xgb_set(X, labels, ptr), 5).predict(xgb.DMatrix(X)) for labels in (y, other)]
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g, w, rtol=0, atol=1e-6)
+    assert np.abs(got[1] - got[0]).max() > 0.01
+
+
 def test_a_training_set_whose_labels_differ_from_the_labels_given_is_refused(data):
     X, y, ptr = data
     fobj = lightgbm_objective("lambdarank", ptr, labels=y)
