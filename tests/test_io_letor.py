@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import os
 import subprocess
@@ -616,6 +617,10 @@ def test_qid_false_writes_what_lightgbms_own_reader_takes(tmp_path):
     assert read_letor(p).group_ptr.tolist() == d.group_ptr.tolist()
     write_letor(tmp_path / "none.txt", d, qid=False, query_file=None)
     assert not (tmp_path / "none.txt.query").exists()
+    # doc ids (MQ2008 as read, every ltr features output) are left out: LightGBM's reader takes no '#' text
+    with_ids = dataclasses.replace(d, doc_ids=np.array([f"D{i}" for i in range(d.n_rows)], dtype=object))
+    p = write_letor(tmp_path / "ids.train", with_ids, qid=False)
+    assert "#" not in p.read_text() and lgb.Dataset(str(p), params={"verbose": -1}).construct().num_data() == d.n_rows
     with pytest.raises(TypeError, match="got a RankingDataset: pass data.group_sizes"):
         write_query_file(tmp_path / "x.query", d)
 

@@ -29,6 +29,7 @@ rounding argument.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import gzip
 import json
 import math
@@ -1067,8 +1068,9 @@ def write_letor(
         Write the header line that records the width, feature names and comment kind. Default: with ``qid:``
         tokens only, since LightGBM's own reader stops at a ``#`` line ("Unknown token #").
     qid : bool, default=True
-        Write ``qid:`` tokens; ``False`` gives LightGBM's layout: no header, and the group sizes in a ``.query``
-        sidecar (``query_file``), which LightGBM and :func:`read_letor` read beside the file.
+        Write ``qid:`` tokens; ``False`` gives LightGBM's layout: no header, no ``#`` comments (the doc ids are
+        left out: LightGBM's reader refuses any), and the group sizes in a ``.query`` sidecar (``query_file``),
+        which LightGBM and :func:`read_letor` read beside the file.
     weight_file : "auto", path, or None, default="auto"
         Where the dataset's row weights go, when it has some: ``"auto"`` writes ``PATH.weight`` (the name
         :func:`read_letor` finds), a path writes there, ``None`` writes none.
@@ -1135,6 +1137,9 @@ def write_letor(
             values, indices = _as_float32(csr.data), np.ascontiguousarray(csr.indices, dtype=np.int64)
         per_row = np.diff(indptr)
     label_idx, label_tab, label_off = _label_table(y)
+    if not qid and (data.comments is not None or data.doc_ids is not None):
+        # LightGBM's reader takes no '#' text ("Check failed: (max_col_idx) > (0)"): its layout has no doc ids
+        data = dataclasses.replace(data, comments=None, doc_ids=None)
     blob, comm_off = _comment_blob(data, encoding)
     qids = np.ascontiguousarray(data.qid, dtype=np.int64)
     # Read-only views throughout, so that one compiled signature of the kernel serves every call.
