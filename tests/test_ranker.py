@@ -59,6 +59,8 @@ def test_a_dataframes_columns_name_the_features_and_a_reordered_frame_is_refused
     with pytest.raises(ValueError, match=r"column names differ from the model's features .*missing: \['c0'\]"):
         model.predict(later.rename(columns={"c0": "other"}))
     np.testing.assert_array_equal(model.predict(later[cols[::-1]][model.feature_names_in_]), model.predict(later))
+    with pytest.raises(ValueError, match="in another order"):  # score goes through the same check
+        model.score(later[cols[::-1]], test.y, qid=test.qid)
     model.save(tmp_path / "m.json")
     with pytest.raises(ValueError, match="in another order"):  # the names travel with the saved model
         load_model(tmp_path / "m.json").predict(later[cols[::-1]])

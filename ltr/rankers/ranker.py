@@ -712,6 +712,7 @@ class Ranker(BaseEstimator):
                              "GridSearchCV, enable metadata routing (sklearn.set_config(enable_metadata_routing=True)) "
                              "and use scoring=ltr.evaluation.ndcg_scorer(10), or set_score_request(qid=True); see "
                              "ltr.evaluation.scoring")
+        _check_frame_names(X, getattr(self, "feature_names_in_", None), "X")  # as predict does, before the arrays
         Xa, ya, ptr = _unpack(X, y, qid, group)
         scores = self.predict(Xa, group=np.diff(ptr))
         return float(evaluate(ya, scores, group_ptr=ptr, metrics=["ndcg@10"])["ndcg@10"])
