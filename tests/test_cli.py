@@ -140,6 +140,16 @@ def test_cv_compare_and_tune_take_errs_highest_grade_as_evaluate_and_train_do(tm
     assert main(["compare", str(tmp_path / "a.json"), str(tmp_path / "b.json"), "--metrics", "err@10",
                  "--max-grade", "5"]) == 2
     assert "cv result 'lambdarank' was evaluated with max_grade=6.0" in capsys.readouterr().err
+    # another grade: refused for ERR, which depends on it, and not for NDCG, which does not
+    for grade, name in (("6", "c"), ("7", "d")):
+        assert main([*base[:-3], "--metrics", "err@10,ndcg@10", "--quiet", "--max-grade", grade, "--name", name,
+                     "--out", str(tmp_path / f"{name}.json")]) == 0
+    capsys.readouterr()
+    assert main(["compare", str(tmp_path / "c.json"), str(tmp_path / "d.json"), "--metrics", "err@10"]) == 1
+    assert "same convention, gain, no_relevant and max_grade (ltr cv" in capsys.readouterr().err
+    assert main(["compare", str(tmp_path / "c.json"), str(tmp_path / "d.json"), "--metrics", "ndcg@10",
+                 "--format", "json"]) == 0
+    assert [s["name"] for s in json.loads(capsys.readouterr().out)["systems"]] == ["c", "d"]
     qrels = tmp_path / "q.txt"
     qrels.write_text("".join(f"{line.split()[1][4:]} 0 {line.split()[-1]} {line[0]}\n" for line in rows))
     res = run_json(capsys, ["compare", str(tmp_path / "a.run"), str(tmp_path / "b.run"), "--qrels", str(qrels),

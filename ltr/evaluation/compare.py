@@ -395,17 +395,23 @@ def compare_cv(results, baseline: str | None = None, *, metrics: str | Sequence[
         if len(named) != len(results):
             raise ValueError("two CV results share a name; pass a mapping of distinct names")
         results = named
-    conventions = {name: r.settings.get("metric_conventions") for name, r in results.items()}
-    if len({repr(c) for c in conventions.values()}) > 1:
-        listing = "; ".join(f"{n}: {({'convention': 'default', **(c or {})})}" for n, c in conventions.items())
-        raise ValueError(f"the CV results were evaluated with different metric conventions ({listing}); re-run "
-                         "them with the same convention, gain and no_relevant")
-    frames = {name: r.per_query() for name, r in results.items()}
     metrics = metrics if metrics is not None else next(iter(results.values())).metrics
+    from ltr.metrics import parse_metrics
+
+    with_err = any(p.spec.name == "err" for p in parse_metrics([metrics] if isinstance(metrics, str) else metrics))
+    conventions = {name: {k: v for k, v in (r.settings.get("metric_conventions") or {}).items()
+                          if with_err or k != "max_grade"}  # ERR's grade matters to ERR only
+                   for name, r in results.items()}
+    if len({repr(sorted(c.items())) for c in conventions.values()}) > 1:
+        listing = "; ".join(f"{n}: {({'convention': 'default', **c})}" for n, c in conventions.items())
+        raise ValueError(f"the CV results were evaluated with different metric conventions ({listing}); re-run "
+                         "them with the same convention, gain, no_relevant and max_grade (ltr cv --convention, "
+                         "--gain, --no-relevant, --max-grade)")
+    frames = {name: r.per_query() for name, r in results.items()}
     result = compare(frames, baseline, metrics=metrics, **kwargs)
     # The CV curve is the mean over folds of each fold's mean, not a per-query mean: take it from the results.
     result.curves = {n: r.curve() for n, r in results.items()}
     result.extra["cv"] = {n: r.to_dict() for n, r in results.items()}
     result.extra["datasets"] = next(iter(results.values())).datasets
-    result.extra["conventions"] = {**(next(iter(conventions.values())) or {}), "source": "cv results"}
+    result.extra["conventions"] = {**next(iter(conventions.values())), "source": "cv results"}
     return result
