@@ -326,6 +326,32 @@ def test_a_read_only_folder_is_refused_for_real(tmp_path):
         ro.chmod(0o700)
 
 
+@pytest.mark.skipif(not POSIX, reason="flock")
+def test_two_writers_of_one_pair_leave_one_writers_pair(tmp_path):
+    # A renames its sidecar, then waits before its model; B writes the same pair meanwhile: without a lock the
+    # files ended as A's model with B's sidecar (or the reverse), which no loader accepts
+    script = (
+        "import os, sys, time\n"
+        "import ltr.io.outputs as o\n"
+        "tag, delay, path = sys.argv[1], float(sys.argv[2]), sys.argv[3]\n"
+        "real = os.replace\n"
+        "def slow(a, b):\n"
+        "    real(a, b)\n"
+        "    if b.endswith('.meta.json'):\n"
+        "        time.sleep(delay)\n"
+        "o.os.replace = slow\n"
+        "o.atomic_write_together([(path + '.meta.json', tag), (path, tag)])\n"
+    )
+    target = str(tmp_path / "m.txt")
+    a = subprocess.Popen([sys.executable, "-c", script, "A", "2.0", target])
+    import time
+
+    time.sleep(0.8)  # A holds the folder, between its two renames
+    b = subprocess.run([sys.executable, "-c", script, "B", "0", target], timeout=60)
+    assert a.wait(timeout=60) == 0 and b.returncode == 0
+    assert Path(target).read_text() == Path(target + ".meta.json").read_text() == "B"
+
+
 def test_the_old_private_location_is_the_same_writer():
     from ltr.io import _atomic
 

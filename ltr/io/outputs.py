@@ -229,23 +229,55 @@ def outputs_together(*paths: str | os.PathLike) -> Iterator[list[str]]:
             staged.append((shown, tmp, dest.path, dest.existing))
             yielded.append(tmp)
         yield yielded
-        for shown, tmp, target, existing in list(staged):
-            if existing is not None:
-                fd = os.open(tmp, os.O_RDONLY)
-                try:
-                    _copy_mode_and_owner(fd, existing)
-                finally:
-                    os.close(fd)
-            try:
-                os.replace(tmp, target)
-            except OSError as e:
-                raise _path_error(shown, e) from None
-            staged.pop(0)
-            _fsync_folder(os.path.dirname(target) or ".")
+        with _renaming_together(os.path.dirname(staged[0][2]) or "." if len(staged) > 1 else None):
+            _rename_staged(staged)
     finally:
         for _, tmp, _, _ in staged:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
+
+
+@contextlib.contextmanager
+def _renaming_together(folder: str | None) -> Iterator[None]:
+    """An exclusive lock on ``folder`` (``flock``, where the OS has it) while a group of files is renamed in, so
+    that two processes writing the same pair (two ``ltr train --out m.txt``) leave one's pair, not one's model
+    with the other's sidecar."""
+    if folder is None:
+        yield
+        return
+    try:
+        import fcntl
+    except ImportError:  # not a POSIX system: renamed without a lock
+        yield
+        return
+    try:
+        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        yield
+        return
+    try:
+        with contextlib.suppress(OSError):
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+def _rename_staged(staged: list) -> None:
+    """Rename staged temporaries over their targets, in order, dropping each from ``staged`` once renamed."""
+    for shown, tmp, target, existing in list(staged):
+        if existing is not None:
+            fd = os.open(tmp, os.O_RDONLY)
+            try:
+                _copy_mode_and_owner(fd, existing)
+            finally:
+                os.close(fd)
+        try:
+            os.replace(tmp, target)
+        except OSError as e:
+            raise _path_error(shown, e) from None
+        staged.pop(0)
+        _fsync_folder(os.path.dirname(target) or ".")
 
 
 def is_file_output(path: str | os.PathLike) -> bool:
