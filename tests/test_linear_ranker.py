@@ -291,6 +291,18 @@ def test_a_missing_value_read_from_a_file_is_named_by_file_line_and_token_in_tra
             "absent features as 0") in capsys.readouterr().err
     with pytest.raises(ValueError, match=r"absent.txt:4: .*pass missing=0.0 to read absent features as 0"):
         Ranker(engine="linear").fit(read_letor(tmp_path / "absent.txt", missing=float("nan")))
+    # through a pipe: its bytes are kept, so the line is found there too
+    import os
+    import threading
+
+    fifo = tmp_path / "nan.fifo"
+    os.mkfifo(fifo)
+    writer = threading.Thread(target=fifo.write_bytes, args=(data.read_bytes(),))
+    writer.start()
+    piped = read_letor(fifo, nonfinite="allow")
+    writer.join(timeout=10)
+    with pytest.raises(ValueError, match=rf"{fifo}:50: feature 2 is nan"):
+        Ranker(engine="linear").fit(piped)
 
 
 def test_objective_names_resolve_to_canonical_metrics():

@@ -21,8 +21,8 @@ from typing import IO
 
 from ltr.exceptions import FileFormatError
 
-__all__ = ["GZIP_MAGIC", "compression", "is_gzip", "open_binary", "open_raw", "read_bytes", "read_text",
-           "refuse_utf16"]
+__all__ = ["GZIP_MAGIC", "can_read_again", "compression", "is_gzip", "open_binary", "open_raw", "read_bytes",
+           "read_text", "refuse_utf16"]
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +75,12 @@ def open_raw(path: str | os.PathLike, what: str = "file") -> IO[bytes]:
 
 #: The bytes of each pipe read so far, by the path it was given as (a pipe cannot be read twice).
 _STREAMS: dict[str, bytes] = {}
+
+
+def can_read_again(path: str | os.PathLike) -> bool:
+    """Whether ``path`` can be read (again): a regular file, or a pipe whose bytes this process kept."""
+    key = os.fspath(path)
+    return key in _STREAMS or os.path.isfile(key)
 
 
 def open_binary(path: str | os.PathLike, what: str = "file") -> IO[bytes]:

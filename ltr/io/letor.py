@@ -394,7 +394,9 @@ def row_line(data: RankingDataset, row: int) -> tuple[int, str] | None:
     (4, '1 qid:1 1:5')
     """
     path = (getattr(data, "sources", None) or {}).get("data")
-    if path is None or not os.path.isfile(path):
+    from ltr.io.files import can_read_again
+
+    if path is None or not can_read_again(path):  # a file, or a pipe's kept bytes
         return None
     mapped = source_rows(data)
     ptr = np.asarray(data.group_ptr)
