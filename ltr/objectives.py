@@ -106,7 +106,11 @@ class KernelObjective:
         allowed = set(inspect.signature(self.kernel.prepare).parameters) - {"labels", "group_ptr", "weight"}
         unknown = sorted(set(self.params) - allowed)
         if unknown:
-            raise TypeError(f"unknown option(s) {unknown} for kernel {objective!r}; it takes {sorted(allowed)}")
+            import difflib
+
+            close = difflib.get_close_matches(unknown[0], sorted(allowed), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise TypeError(f"unknown option(s) {unknown} for kernel {objective!r}{hint}; it takes {sorted(allowed)}")
         self.n_jobs = None if n_jobs is None else resolve_n_jobs(n_jobs)  # -1: every core, as everywhere
         self.weight = weight
         self.prepared = None

@@ -85,11 +85,13 @@ def omp_limit(environ=None) -> int | None:
 
     Examples
     --------
-    >>> omp_limit({"OMP_NUM_THREADS": "4,2"}), omp_limit({"OMP_NUM_THREADS": ""}), omp_limit({})
+    >>> omp_limit({"OMP_NUM_THREADS": "4,2"}), omp_limit({"OMP_NUM_THREADS": ""}), omp_limit({"OMP_NUM_THREADS": "²"})
     (4, None, None)
     """
     text = (os.environ if environ is None else environ).get("OMP_NUM_THREADS", "").split(",")[0].strip()
-    return int(text) if text.isdigit() and int(text) > 0 else None
+    if not (text.isascii() and text.isdigit()):  # "²" is a digit to str.isdigit, not to int()
+        return None
+    return int(text) if int(text) > 0 else None
 
 
 def resolve_n_jobs(n_jobs: int | None, *, n_rows: int | None = None, n_features: int | None = None,

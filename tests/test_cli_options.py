@@ -376,6 +376,8 @@ def test_omp_num_threads_caps_the_default_as_it_caps_the_engines_own(monkeypatch
     monkeypatch.setenv("OMP_NUM_THREADS", "abc")
     monkeypatch.setattr(T.os, "getloadavg", lambda: (0.0, 0.0, 0.0))
     assert T.auto_threads(1_000_000, 136) == 16  # not a count: no cap
+    monkeypatch.setenv("OMP_NUM_THREADS", "²")  # a digit to str.isdigit, not to int(): no cap, no traceback
+    assert T.auto_threads(1_000_000, 136) == 16
 
 
 @pytest.mark.parametrize("argv", [["train"], ["train", "x", "--rounds", "abc"], ["export", "m", "--to", "nothing"],

@@ -158,6 +158,8 @@ def test_complete_scores_a_query_a_run_lacks_as_trec_eval_c_does(trec_files, tmp
     assert printed["systems"][1]["mean"]["map"] == pytest.approx(np.mean(by_hand), abs=1e-12)
     assert run_compare(argv) == 1  # without -c: refused, naming the queries
     assert "'short' lacks 2 of them: 3, 17" in capsys.readouterr().err
+    assert run_compare([*argv, "-c", "--intersection"]) == 2  # contradictory: one scores the query 0, one drops it
+    assert "give one" in capsys.readouterr().err
     assert run_compare([*argv, "-c"]) == 0
     assert "judged queries missing from the run score 0 (trec_eval -c)" in capsys.readouterr().out
 

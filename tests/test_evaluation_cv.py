@@ -308,6 +308,7 @@ def test_ltr_cv_table_shows_folds_mean_and_std(fold_dir, capsys):
     mean = lines[5].split()  # the mean row holds means: of the metric, the rounds and the seconds (was their sum)
     assert float(mean[1]) == pytest.approx(np.mean([float(f[1]) for f in folds]), abs=1e-4)
     assert float(mean[2]) == pytest.approx(np.mean([float(f[2]) for f in folds]), abs=0.05)
+    assert mean[2] == "3"  # every fold ran its 3 rounds: written as the count it is, not 3.0000
     assert float(mean[3]) == pytest.approx(np.mean([float(f[3]) for f in folds]), abs=0.01)
     # The last line says which conventions the table used and how many queries it averaged.
     assert lines[-1].startswith("gain exp2 (2^rel - 1); queries without relevant documents score 0")

@@ -260,5 +260,6 @@ def test_native_params_translate_kernel_options():
                                         r"'sigma'\?\); with the native kernel it takes \['label_gain', 'mode', "
                                         r"'norm', 'sigma', 'truncation_level'\]"):
         native_params("lightgbm", "lambdarank", sigmaa=1.0)
-    with pytest.raises(TypeError, match=r"unknown option\(s\) \['sigmaa'\] for kernel 'lambdarank'; it takes"):
+    with pytest.raises(TypeError, match=r"unknown option\(s\) \['sigmaa'\] for kernel 'lambdarank' \(did you mean "
+                                        r"'sigma'\?\); it takes"):
         lightgbm_objective("lambdarank", [0, 2], sigmaa=1.0)

@@ -66,6 +66,16 @@ def test_a_dataframes_columns_name_the_features_and_a_reordered_frame_is_refused
         load_model(tmp_path / "m.json").predict(later[cols[::-1]])
 
 
+def test_a_dataframe_naming_a_column_twice_is_refused(data):
+    import pandas as pd
+
+    train, _ = data
+    cols = [f"c{j}" for j in range(train.n_features)]
+    cols[1] = "c0"  # a swap of the two could not be told
+    with pytest.raises(ValueError, match="X has the column name 'c0' twice"):
+        _fast().fit(pd.DataFrame(train.X, columns=cols), train.y, qid=train.qid)
+
+
 def test_feature_names_that_contradict_a_dataframes_columns_are_refused(data):
     import pandas as pd
 

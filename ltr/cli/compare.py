@@ -162,6 +162,8 @@ def run(args: argparse.Namespace) -> int:
             loaded.append(path)
     systems = dict(zip(_names(args, args.systems, loaded), loaded))
     cvs = {n: s for n, s in systems.items() if isinstance(s, CVResult)}
+    if args.complete and args.intersection:
+        raise UsageError("-c / --complete scores a query a run lacks 0, --intersection leaves it out: give one")
     if args.qrels:
         from ltr.io import read_qrels
 

@@ -206,8 +206,9 @@ class CVResult:
         header = ["fold", *self.metrics, "rounds", "seconds"]
         rows = [[f.name, *[f.metrics[m] for m in self.metrics], f.rounds, round(f.seconds, 2)] for f in self.folds]
         mean, std = self.mean(), self.std()
-        rows.append(["mean", *[mean[m] for m in self.metrics], round(float(np.mean([f.rounds for f in self.folds])), 1),
-                     round(float(np.mean([f.seconds for f in self.folds])), 2)])  # the row's name: means, not sums
+        rounds = float(np.mean([f.rounds for f in self.folds]))
+        rows.append(["mean", *[mean[m] for m in self.metrics], f"{rounds:g}" if rounds == int(rounds) else
+                     f"{rounds:.1f}", round(float(np.mean([f.seconds for f in self.folds])), 2)])  # means, not sums
         rows.append(["std", *[std[m] for m in self.metrics], "", ""])
         return header, rows
 

@@ -75,6 +75,15 @@ def _frame_names(X) -> list[str] | None:
     return names if names and all(isinstance(c, str) for c in names) else None
 
 
+def _unique_frame_names(X) -> list[str] | None:
+    """:func:`_frame_names`, refusing a name given twice (a swap of the two columns could not be told)."""
+    names = _frame_names(X)
+    if names is not None and len(set(names)) != len(names):
+        dup = next(n for n in names if names.count(n) > 1)
+        raise ValueError(f"X has the column name {dup!r} twice: name each feature once")
+    return names
+
+
 def _check_frame_names(X, names, what: str) -> None:
     """A DataFrame scored or evaluated by a model whose features are named must have those columns, in that order
     (the engines read columns by position: a reordered frame was scored silently wrong), as scikit-learn and
@@ -486,7 +495,7 @@ class Ranker(BaseEstimator):
                 feature_names = list(X.feature_names)
             if sample_weight is None and X.weight is not None:  # a .weight sidecar, as LightGBM reads it
                 sample_weight = X.weight
-        if _frame_names(X) is not None:  # a DataFrame's columns name the features, as in scikit-learn
+        if _unique_frame_names(X) is not None:  # a DataFrame's columns name the features, as in scikit-learn
             if feature_names is None:
                 feature_names = _frame_names(X)
             elif [str(s) for s in feature_names] != _frame_names(X):
