@@ -489,6 +489,12 @@ def test_trec_format_uses_trec_evals_names_only_for_trec_evals_measures(files, t
     assert float(exp2[2]) == pytest.approx(want["ndcg@10"], abs=5e-5)
 
 
+def test_qrels_and_run_given_as_one_file_are_refused(tmp_path, capsys):
+    (tmp_path / "q").write_text("1 0 a 1\n")
+    assert main(["evaluate", "--qrels", str(tmp_path / "q"), "--run", str(tmp_path / "q")]) == 2
+    assert "--qrels and --run are both" in capsys.readouterr().err
+
+
 def test_a_run_listing_a_document_twice_is_named_by_its_file(tmp_path, capsys):
     (tmp_path / "dup.run").write_text("1 Q0 a 1 2 t\n1 Q0 a 2 1 t\n")
     (tmp_path / "q").write_text("1 0 a 1\n")

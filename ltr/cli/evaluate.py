@@ -78,6 +78,9 @@ def _per_query_run(args, names: list[str]):
         raise UsageError("--convention letor applies to LETOR scores (DATA --scores S), not to TREC runs")
     if args.qrels is None or args.run is None:
         raise UsageError("evaluate needs either DATA --scores S, or --qrels Q --run R")
+    if args.qrels == args.run:  # `... | ltr evaluate --qrels /dev/stdin --run /dev/stdin`: one stream, two files
+        raise UsageError(f"--qrels and --run are both {args.run}: the judgments and the run are two files (a pipe "
+                         "feeds one of them)")
     try:
         frame = evaluate_run_per_query(read_qrels(args.qrels, args.qrels_format), read_run(args.run), names,
                                        gain=args.gain or "linear", no_relevant=args.no_relevant,
