@@ -145,7 +145,7 @@ READER_OPTIONS: Mapping[str, ReaderOption] = _options(
     ("qrels_format", ReaderOption(
         "format", "--qrels-format", "choice", "auto",
         "layout of the relevance judgments (default: detected from the first lines)", ("qrels",),
-        choices=("auto", "trec", "smart", "cranfield", "qdr", "beir", "npl"))),
+        choices=("auto", "trec", "smart", "cranfield", "qdr", "beir", "npl", "jsonl"))),
     ("doc_format", ReaderOption(
         "format", "--format", "choice", "auto",
         "format of the document file (default: detected from its first line)", (),
