@@ -146,7 +146,7 @@ class Analyzer:
         for name in ("lowercase", "keep_marks"):
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"{name} must be True or False, got {getattr(self, name)!r}")
-        if re.compile(self.token_pattern).groups:  # findall would return the groups, tuples as terms
+        if pattern.groups:  # findall would return the groups, tuples as terms (the marks' wrapper adds none)
             raise ValueError(f"token_pattern {self.token_pattern!r} has capturing groups: write (?:...) for a group "
                              "(the whole match is the token)")
         stopset = load_stopwords(self.stopwords)

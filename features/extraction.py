@@ -58,11 +58,8 @@ def candidates_frame(candidates: pd.DataFrame | Mapping[str, Sequence[str]]) -> 
         if "score" not in df:
             df["score"] = 0.0
         df["score"] = df["score"].astype(np.float64)
-        if "rank" not in df:  # by score, as a run ranks (ties in the order given), else in the order given
-            order = np.lexsort((np.arange(len(df)), -df["score"].to_numpy()))
-            df["rank"] = 0
-            df.loc[order, "rank"] = pd.Series(np.ones(len(df), dtype=np.int64), index=order).groupby(
-                df["qid"].to_numpy()[order]).cumsum().to_numpy()
+        if "rank" not in df:  # by score, as a run ranks (ties in the order given; all 0: the order given)
+            df["rank"] = df.groupby("qid")["score"].rank(method="first", ascending=False).astype(np.int64)
         return df[["qid", "docno", "rank", "score"]].reset_index(drop=True)
     for q, docs in candidates.items():
         if isinstance(docs, (str, bytes)):

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from ltr.reader_options import READER_OPTIONS, ReaderOption
 
 __all__ = [
+    "CommandLineWorded",
     "ExportError",
     "FileFormatError",
     "GroupError",
@@ -163,16 +164,21 @@ class ScoreFormatError(FileFormatError):
     """A score file (one number per line) could not be parsed, or has the wrong number of lines."""
 
 
-class ExportError(ValueError):
-    """A model cannot be written in the requested format without changing its scores (the message names the
-    construct, the tree and node, or the argument and value), or the request itself is wrong
-    (:mod:`ltr.export`). A message that names an argument has its command-line wording in ``cli``
-    (:meth:`cli_message`)."""
+class CommandLineWorded:
+    """An error whose message names Python arguments (``missing='zero'``), with the same message worded with the
+    command line's flags (``--missing zero``) in ``cli``, which :meth:`cli_message` gives (the command line prints
+    it). Mixed into an exception class before its builtin base."""
 
     def __init__(self, message: str, *, cli: str | None = None):
         self.cli = cli
         super().__init__(message)
 
     def cli_message(self) -> str:
-        """The message worded with ``ltr export``'s flags."""
+        """The message worded with the command line's flags."""
         return self.cli if self.cli is not None else str(self)
+
+
+class ExportError(CommandLineWorded, ValueError):
+    """A model cannot be written in the requested format without changing its scores (the message names the
+    construct, the tree and node, or the argument and value), or the request itself is wrong
+    (:mod:`ltr.export`)."""

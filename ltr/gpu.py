@@ -54,6 +54,8 @@ class GPUNotAvailableError(RuntimeError):
     """``device="gpu"`` was asked for and no usable GPU was found; the message says what was found, worded for
     Python (``device='cpu'``) or, by :meth:`cli_message`, for the command line (``--device cpu``)."""
 
+    # ltr.exceptions.CommandLineWorded's two lines, not that class: this file also runs as a standard-library-only
+    # child process (probe()), which imports nothing of ltr
     def __init__(self, message: str, *, cli: str | None = None):
         self.cli = cli
         super().__init__(message)

@@ -143,55 +143,35 @@ def test_deepcopy_returns_the_same_stateful_objective(data):
     assert isinstance(fobj, KernelObjective) and "lambdarank" in repr(fobj)
 
 
-@pytest.mark.parametrize("engine", ["lightgbm", "xgboost"])
-def test_an_objective_trained_again_on_other_labels_reads_them_as_the_native_ranker_does(engine, data):
-    # the same callable in a loop over label columns (or folds of the same groups): each training set's own labels,
-    # never the first one's (which it kept silently before); compared with the engine's native ranker on each
-    X, y, ptr = data
-    other = np.ascontiguousarray(y[::-1])
-    if engine == "lightgbm":
-        fobj = lightgbm_objective("lambdarank", ptr, mode="lightgbm")
-        models = [lgb.train({**LGB, "objective": fobj}, lgb_set(X, labels, ptr), 5) for labels in (y, other, y)]
-        natives = [lgb.train({**LGB, "objective": "lambdarank"}, lgb_set(X, labels, ptr), 5) for labels in (y, other)]
-        scores = [m.predict(X) for m in (*models, *natives)]
-    else:
-        obj = xgboost_objective("lambdarank", ptr, mode="xgboost")
-        models = [xgb.train(XGB, xgb_set(X, labels, ptr), 5, obj=obj) for labels in (y, other, y)]
-        natives = [xgb.train({**XGB, "objective": "rank:ndcg", "lambdarank_pair_method": "topk"},
-                             xgb_set(X, labels, ptr), 5) for labels in (y, other)]
-        scores = [m.predict(xgb.DMatrix(X)) for m in (*models, *natives)]
-    np.testing.assert_allclose(scores[0], scores[3], rtol=0, atol=1e-6)
-    np.testing.assert_allclose(scores[1], scores[4], rtol=0, atol=1e-6)
-    np.testing.assert_allclose(scores[2], scores[3], rtol=0, atol=1e-6)
-    assert np.abs(scores[1] - scores[0]).max() > 0.01  # the labels made a difference
+ENGINE_RUNS = {  # kernel objective, native objective, training set, one run's scores of X
+    "lightgbm": (lambda ptr: lightgbm_objective("lambdarank", ptr, mode="lightgbm"), "lambdarank", lgb_set,
+                 lambda objective, train, X: lgb.train({**LGB, "objective": objective}, train, 5).predict(X)),
+    "xgboost": (lambda ptr: xgboost_objective("lambdarank", ptr, mode="xgboost"), "rank:ndcg", xgb_set,
+                lambda objective, train, X: (
+                    xgb.train(XGB, train, 5, obj=objective) if callable(objective) else
+                    xgb.train({**XGB, "objective": objective, "lambdarank_pair_method": "topk"}, train, 5)
+                ).predict(xgb.DMatrix(X))),
+}
 
 
+@pytest.mark.parametrize("same_set", [False, True], ids=["new-training-set", "set_label"])
 @pytest.mark.parametrize("engine", ["lightgbm", "xgboost"])
-def test_set_label_on_the_same_training_set_between_runs_is_read_again(engine, data):
-    # one Dataset/DMatrix, set_label between runs: each run starts from a constant score, where the labels are read
+def test_an_objective_trained_again_on_other_labels_reads_them_as_the_native_ranker_does(engine, same_set, data):
+    # the same callable in a loop over label columns: a new training set each time (or folds of the same groups),
+    # or one set given set_label between runs; each run trains on its own labels, never the first run's (which it
+    # kept silently before), as the engine's native ranker does
     X, y, ptr = data
-    other = np.ascontiguousarray(y[::-1])
-    if engine == "lightgbm":
-        fobj = lightgbm_objective("lambdarank", ptr, mode="lightgbm")
-        ds = lgb_set(X, y, ptr)
-        got = []
-        for labels in (y, other):
-            ds.set_label(labels)
-            got.append(lgb.train({**LGB, "objective": fobj}, ds, 5).predict(X))
-        want = [lgb.train({**LGB, "objective": "lambdarank"}, lgb_set(X, labels, ptr), 5).predict(X)
-                for labels in (y, other)]
-    else:
-        obj = xgboost_objective("lambdarank", ptr, mode="xgboost")
-        dm = xgb_set(X, y, ptr)
-        got = []
-        for labels in (y, other):
-            dm.set_label(labels)
-            got.append(xgb.train(XGB, dm, 5, obj=obj).predict(xgb.DMatrix(X)))
-        want = [xgb.train({**XGB, "objective": "rank:ndcg", "lambdarank_pair_method": "topk"},
-                          xgb_set(X, labels, ptr), 5).predict(xgb.DMatrix(X)) for labels in (y, other)]
-    for g, w in zip(got, want):
+    kernel, native, make_set, scores = ENGINE_RUNS[engine]
+    objective, shared = kernel(ptr), make_set(X, y, ptr)
+    got = []
+    for labels in (y, np.ascontiguousarray(y[::-1]), y):
+        if same_set:
+            shared.set_label(labels)
+        got.append(scores(objective, shared if same_set else make_set(X, labels, ptr), X))
+    want = [scores(native, make_set(X, labels, ptr), X) for labels in (y, np.ascontiguousarray(y[::-1]))]
+    for g, w in zip(got, [*want, want[0]]):
         np.testing.assert_allclose(g, w, rtol=0, atol=1e-6)
-    assert np.abs(got[1] - got[0]).max() > 0.01
+    assert np.abs(got[1] - got[0]).max() > 0.01  # the labels made a difference
 
 
 def test_a_training_set_whose_labels_differ_from_the_labels_given_is_refused(data):

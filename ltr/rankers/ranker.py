@@ -495,10 +495,11 @@ class Ranker(BaseEstimator):
                 feature_names = list(X.feature_names)
             if sample_weight is None and X.weight is not None:  # a .weight sidecar, as LightGBM reads it
                 sample_weight = X.weight
-        if _unique_frame_names(X) is not None:  # a DataFrame's columns name the features, as in scikit-learn
+        columns = _unique_frame_names(X)
+        if columns is not None:  # a DataFrame's columns name the features, as in scikit-learn
             if feature_names is None:
-                feature_names = _frame_names(X)
-            elif [str(s) for s in feature_names] != _frame_names(X):
+                feature_names = columns
+            elif [str(s) for s in feature_names] != columns:
                 raise ValueError("feature_names differ from X's column names; give one of them")
         if self.engine == "linear":
             _refuse_nonfinite(X, "X")
@@ -684,8 +685,8 @@ class Ranker(BaseEstimator):
         """
         self._check_fitted()
         _check_frame_names(X, getattr(self, "feature_names_in_", None), "X")
-        if self.engine == "linear":
-            _refuse_nonfinite(X, "X")
+        if self.engine == "linear" and isinstance(X, RankingDataset):  # to name its line; the linear model's own
+            _refuse_nonfinite(X, "X")  # predict checks arrays (the Reranker's rows, every call: once is enough)
         ptr = None
         if isinstance(X, RankingDataset):
             ptr = np.asarray(X.group_ptr)
