@@ -102,19 +102,29 @@ class FileFormatError(ValueError):
         return cls(self.reason, self.path, self.line, self.token, offset=self.offset, hint=self.hint, fix=self.fix)
 
 
-class LabelRangeError(ValueError):
+class CommandLineWorded:
+    """An error whose message names Python arguments (``missing='zero'``), with the same message worded with the
+    command line's flags (``--missing zero``) in ``cli``, which :meth:`cli_message` gives (the command line prints
+    it). Mixed into an exception class before its builtin base."""
+
+    def __init__(self, message: str, *, cli: str | None = None):
+        self.cli = cli
+        super().__init__(message)
+
+    def cli_message(self) -> str:
+        """The message worded with the command line's flags."""
+        return self.cli if self.cli is not None else str(self)
+
+
+class LabelRangeError(CommandLineWorded, ValueError):
     """Labels beyond what a gain can hold: a label beyond an exponential gain (``2**label`` is beyond float64 from
     label 1024, as in MQ2007/8-list, so a metric would be NaN or 0), above ERR's ``max_grade``, or above an
     objective's gain table (LambdaMART's covers labels 0..30). The message ends with the fix in Python's words;
-    :meth:`cli_message` words it as command-line flags."""
+    :meth:`cli_message` gives it with the fix in the command line's."""
 
     def __init__(self, message: str, *, python_fix: str, cli_fix: str):
         self.reason, self.python_fix, self.cli_fix = message, python_fix, cli_fix
-        super().__init__(f"{message}; {python_fix}")
-
-    def cli_message(self) -> str:
-        """The message with its fix worded as command-line flags."""
-        return f"{self.reason}; {self.cli_fix}"
+        super().__init__(f"{message}; {python_fix}", cli=f"{message}; {cli_fix}")
 
 
 def _option(key: str) -> ReaderOption:
@@ -162,20 +172,6 @@ class LetorGroupError(LetorFormatError, GroupError):
 
 class ScoreFormatError(FileFormatError):
     """A score file (one number per line) could not be parsed, or has the wrong number of lines."""
-
-
-class CommandLineWorded:
-    """An error whose message names Python arguments (``missing='zero'``), with the same message worded with the
-    command line's flags (``--missing zero``) in ``cli``, which :meth:`cli_message` gives (the command line prints
-    it). Mixed into an exception class before its builtin base."""
-
-    def __init__(self, message: str, *, cli: str | None = None):
-        self.cli = cli
-        super().__init__(message)
-
-    def cli_message(self) -> str:
-        """The message worded with the command line's flags."""
-        return self.cli if self.cli is not None else str(self)
 
 
 class ExportError(CommandLineWorded, ValueError):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ltr.exceptions import CommandLineWorded
+
 __all__ = ["ArchiveError", "ChecksumError", "DatasetLayoutError", "DownloadError", "UnknownDatasetError"]
 
 
@@ -9,20 +11,12 @@ class UnknownDatasetError(ValueError):
     """A data-set name the registry does not know; the message lists the known ones."""
 
 
-class DatasetLayoutError(ValueError):
+class DatasetLayoutError(CommandLineWorded, ValueError):
     """A folder does not hold the file the call needs (a split of a fold, a registry file that does not parse).
 
     ``cli``, when given, is the same message worded for the command line (``ltr data verify NAME DIR`` rather than
     ``ltr.registry.verify(...)``); :meth:`cli_message` returns it.
     """
-
-    def __init__(self, message: str, *, cli: str | None = None):
-        self.cli = cli
-        super().__init__(message)
-
-    def cli_message(self) -> str:
-        """The message as the command line shows it."""
-        return self.cli or str(self)
 
 
 class ChecksumError(ValueError):
