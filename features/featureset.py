@@ -24,8 +24,10 @@ parameters as given and as in effect, the index's analyzer, fields and position 
 
 from __future__ import annotations
 
+import functools
 import json
 import time
+import weakref
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -49,6 +51,16 @@ DESCRIPTION_FORMAT = "ltrkit-feature-set/1"
 #: batch size and cache; the score file a ``neural_file`` feature joins, which differs between training and serving
 #: by nature): :func:`differences` leaves them out, and a served feature set may set them anew.
 RUNTIME_PARAMS = frozenset({"batch_size", "cache", "cache_dir", "device", "path", "unmatched"})
+
+
+@functools.cache
+def _scorer_family(cls: type) -> str:
+    return cls.__module__.rsplit(".", 1)[-1]
+
+
+def _family(scorer: Scorer) -> str:
+    """A scorer's family in :meth:`FeatureSet.compute`'s timing: its module's name (``bm25``, ``proximity``)."""
+    return _scorer_family(type(scorer))
 
 
 def _jsonable(value: Any, what: str) -> Any:
@@ -139,6 +151,9 @@ class FeatureSet:
                 self._scorers.append(get_scorer(spec.scorer)(**spec.params))
             except ValueError as e:
                 raise ValueError(f"feature {i} ({spec.name or spec.scorer}): {e}") from None
+        # columns() of the last index, kept for the next call (a Reranker computes one query's features at a time;
+        # an index is never changed once built)
+        self._plan: tuple[weakref.ref, list] | None = None
 
     @classmethod
     def default(cls) -> FeatureSet:
@@ -191,6 +206,9 @@ class FeatureSet:
 
     def columns(self, index: InvertedIndex) -> list[tuple[Scorer, str | None, list[str]]]:
         """``(scorer, field or None, column names)`` per computation, in order."""
+        kept = self._plan
+        if kept is not None and kept[0]() is index:
+            return list(kept[1])
         out = []
         real_fields = [f for f in index.field_names if f not in index.aliases]
         for spec, scorer in zip(self.specs, self._scorers):
@@ -207,7 +225,8 @@ class FeatureSet:
         dup = sorted(c for c, n in Counter(names).items() if n > 1) if len(set(names)) < len(names) else []
         if dup:
             raise ValueError(f"duplicate feature column(s) {dup}: give one of the entries a distinct 'name'")
-        return out
+        self._plan = (weakref.ref(index), out)
+        return list(out)
 
     def feature_names(self, index: InvertedIndex) -> tuple[str, ...]:
         return tuple(c for _, _, cols in self.columns(index) for c in cols)
@@ -239,15 +258,14 @@ class FeatureSet:
         j = 0
         for scorer, fld, cols in it:
             t0 = time.perf_counter()
-            block = np.asarray(scorer.score(pairs, fld), dtype=np.float64).reshape(pairs.n_pairs, len(cols))
-            family = type(scorer).__module__.rsplit(".", 1)[-1]
+            X[:, j:j + len(cols)] = np.asarray(scorer.score(pairs, fld), dtype=np.float64).reshape(pairs.n_pairs,
+                                                                                                   len(cols))
+            family = _family(scorer)
             timing[family] = timing.get(family, 0.0) + time.perf_counter() - t0
-            bad = ~np.isfinite(block)
-            if bad.any():
-                r, c = np.argwhere(bad)[0]
-                raise FloatingPointError(f"feature {cols[c]!r} is {block[r, c]} for pair {r}: this is a bug")
-            X[:, j:j + len(cols)] = block
             j += len(cols)
+        if not np.isfinite(X).all():  # checked once over the matrix: a check per scorer costs a query's tenth
+            r, c = np.argwhere(~np.isfinite(X))[0]
+            raise FloatingPointError(f"feature {names[c]!r} is {X[r, c]} for pair {r}: this is a bug")
         return X, names, timing
 
     # -- description -------------------------------------------------------------------------------------------------

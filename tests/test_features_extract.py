@@ -17,6 +17,7 @@ from features.errors import CollectionFormatError
 from features.extraction import extract, qid_mapping
 from features.featureset import FeatureSet
 from features.index import InvertedIndex
+from features.pairs import PairSet
 from features.retrieval import BM25Retriever
 
 DOCS = Collection(("d1", "d2", "d3", "d4"), {
@@ -252,3 +253,32 @@ def test_judgments_of_unknown_documents_are_left_out_of_the_labels_not_of_the_qr
                      "--qrels-out", str(tmp_path / "x.qrels"), "--quiet"]) == 0
     assert "1 row(s) over 1 unknown document id(s) (e.g. 'MISSING'); left out of the labels" in caplog.text
     assert "MISSING" in (tmp_path / "x.qrels").read_text()
+
+
+def test_columns_follow_the_index_each_call_and_a_non_finite_feature_is_named(index, monkeypatch):
+    # the set keeps the last index's column plan; another index (other fields) gets its own, and back again
+    fs = FeatureSet(["query_length", {"scorer": "bm25"}])
+    body_only = InvertedIndex.build(Collection(DOCS.doc_ids, {"body": list(DOCS.fields["body"])}), Analyzer())
+    both = ("query_length", "bm25:title", "bm25:body")
+    assert fs.feature_names(index)[:3] == both
+    assert fs.feature_names(body_only) == ("query_length", "bm25:body")
+    assert fs.feature_names(index)[:3] == both
+    cols = fs.columns(body_only)
+    cols.clear()  # the caller's list, not the kept plan
+    assert len(fs.columns(body_only)) == 2
+    pairs = PairSet(body_only, [body_only.query_terms("wing flutter")], np.array([0, 3]),
+                    np.array([0, 1, 3], dtype=np.int32))
+    X, names, _ = fs.compute(pairs)
+    assert names == ("query_length", "bm25:body") and X.shape == (3, 2) and np.isfinite(X).all()
+    from features.scorers.bm25 import BM25
+
+    real = BM25.score
+
+    def broken(self, pairs, field):
+        out = np.array(real(self, pairs, field), dtype=np.float64)
+        out[2] = np.nan
+        return out
+
+    monkeypatch.setattr(BM25, "score", broken)
+    with pytest.raises(FloatingPointError, match=r"feature 'bm25:body' is nan for pair 2: this is a bug"):
+        fs.compute(pairs)
