@@ -20,6 +20,7 @@ __all__ = [
     "LetorGroupError",
     "ModelFormatError",
     "OutputPathError",
+    "ParameterValueError",
     "ScoreFormatError",
     "TrecFormatError",
 ]
@@ -114,6 +115,12 @@ class CommandLineWorded:
     def cli_message(self) -> str:
         """The message worded with the command line's flags."""
         return self.cli if self.cli is not None else str(self)
+
+
+class ParameterValueError(CommandLineWorded, ValueError):
+    """An engine parameter's value that the engine refuses (:func:`ltr.rankers.params.check_engine_values`), worded
+    for Python (``engine_params: ...``) and, by :meth:`cli_message`, for the command line
+    (``--param min_data_in_leaf=abc: ...``)."""
 
 
 class LabelRangeError(CommandLineWorded, ValueError):

@@ -7,6 +7,7 @@ import argparse
 import csv
 import io
 import json
+import os
 import re
 
 import numpy as np
@@ -207,6 +208,12 @@ def test_cv_refuses_an_output_folder_before_training(files, tmp_path, capsys):
     (["--rounds", "-5"], "--rounds must be an integer > 0, got -5"),
     (["--engine", "linear", "--rounds", "5"], "--rounds 5 is a tree parameter: --engine linear does not use it "
                                               "(its settings go in --param: gain,"),
+    (["--param", "min_data_in_leaf=abc"], "--param min_data_in_leaf=abc: lightgbm refused it: Parameter "
+                                          "min_data_in_leaf should be of type int"),
+    (["--param", "bagging_fraction=2.0"], "--param bagging_fraction=2.0: lightgbm refused it: bagging_fraction "
+                                          "must be <= 1.0"),
+    (["--engine", "xgboost", "--param", "max_depth=abc"], "--param max_depth=abc: xgboost refused it: Invalid "
+                                                          "Parameter format for max_depth expect int"),
 ])
 def test_bad_engine_parameters_are_one_line_before_training_naming_the_flag(files, capsys, argv, fragment):
     """Usage errors (exit 2) in the command line's words, as --rounds abc is (it exited 1 with n_estimators)."""
@@ -214,6 +221,27 @@ def test_bad_engine_parameters_are_one_line_before_training_naming_the_flag(file
     err = capsys.readouterr().err
     assert fragment in err and "Traceback" not in err and "[LightGBM]" not in err and err.count("\n") == 1
     assert "n_estimators" not in err and "engine_params" not in err
+
+
+def test_an_engine_parameter_value_is_refused_in_one_line_without_the_engines_fatal_line(files, capfd):
+    from ltr import Ranker
+    from ltr.exceptions import ParameterValueError
+    from ltr.rankers.params import _stderr_without, check_engine_values
+
+    assert main(["cv", str(files["train"]), "--param", "learning_rate=fast", "--quiet"]) == 2
+    err = capfd.readouterr().err  # the file descriptor's, where LightGBM's C++ writes its [Fatal] line
+    assert err == "ltr cv: error: --param learning_rate=fast: lightgbm refused it: Unknown token fast in data file\n"
+    X, y = np.zeros((4, 2)), np.array([0, 1, 0, 1])
+    with pytest.raises(ParameterValueError, match=r"^engine_params: lightgbm refused max_bin='x': Parameter max_bin "
+                                                  r"should be of type int"):
+        Ranker(engine_params={"max_bin": "x"}).fit(X, y, group=[2, 2])
+    assert "[LightGBM]" not in capfd.readouterr().err
+    # values that only the real data can judge (constraints naming its features) are left to training
+    check_engine_values("lightgbm", {"monotone_constraints": [1, -1, 0]})
+    check_engine_values("xgboost", {"interaction_constraints": [[0, 5]]})
+    with _stderr_without("[X]"):  # the holding back drops the engine's line and the blank one after it only
+        os.write(2, b"[X] gone\n\nkept\n")
+    assert capfd.readouterr().err == "kept\n"
 
 
 def test_gpu_without_a_working_gpu_is_one_line(files, capsys):

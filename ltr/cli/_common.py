@@ -620,7 +620,14 @@ def check_model(model) -> None:
     try:
         model._check_params()
     except ValueError as e:
-        raise UsageError(_flag_words(str(e))) from None
+        raise UsageError(_cli_words(e)) from None
+
+
+def _cli_words(e: ValueError) -> str:
+    """A :class:`ltr.Ranker` error for the command line: its own command-line wording, or its parameter names
+    replaced by the flags that set them."""
+    cli = getattr(e, "cli_message", None)
+    return cli() if callable(cli) else _flag_words(str(e))
 
 
 def _flag_words(message: str) -> str:
@@ -870,7 +877,7 @@ def make_ranker(args: argparse.Namespace, *, has_valid: bool):
         try:
             model._resolve_objective()
         except ValueError as e:
-            raise UsageError(_flag_words(str(e))) from None
+            raise UsageError(_cli_words(e)) from None
     return model
 
 

@@ -12,13 +12,21 @@ the chosen objective (``Booster.save_config``), which lists every learner, objec
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import functools
 import json
+import os
+import re
+import sys
+import tempfile
+import threading
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-__all__ = ["check_engine_params", "check_hyper_parameters", "known_engine_params"]
+from ltr.exceptions import ParameterValueError
+
+__all__ = ["check_engine_params", "check_engine_values", "check_hyper_parameters", "known_engine_params"]
 
 # XGBoost accepts scikit-learn-style aliases that its configuration stores under other names.
 _XGB_ALIASES = {
@@ -146,6 +154,119 @@ def check_engine_params(engine: str, params: Mapping[str, Any], *, objective: st
             close = difflib.get_close_matches(key, sorted(known), n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             raise ValueError(f"{what}: {engine} has no parameter {key!r}{hint}")
+
+
+# The engines' words for a value they cannot parse or that is out of a parameter's bounds (their configuration
+# checks): only these refuse a value before training. A value that fails on the two-row probe for another reason
+# (a constraint naming features the probe lacks, a file) is left to the real data.
+_VALUE_REFUSALS = {
+    "lightgbm": re.compile(r"should be of type|Unknown token|Unknown \w+ type|Unknown \w+ name|config_auto\.cpp|"
+                           r"^sto[dfil]$"),
+    "xgboost": re.compile(r"Invalid Parameter format|could not be parsed|exceed bound|Invalid Input|valid values"),
+}
+# Placement keys: the probe runs on the CPU whatever they say (the device is checked where training starts).
+_NOT_PROBED = {"device", "device_type", "gpu_id", "gpu_platform_id", "gpu_device_id", "gpu_use_dp", "n_gpus"}
+_PROBE_LOCK = threading.Lock()
+
+
+def check_engine_values(engine: str, params: Mapping[str, Any], *, objective: str | None = None,
+                        what: str = "engine_params") -> None:
+    """Refuse a value the engine cannot parse, or one outside a parameter's bounds, naming the parameter.
+
+    The installed engine itself parses ``params`` on a two-row probe (LightGBM's configuration of a data set,
+    XGBoost's of a booster for ``objective``), before any data is read: a value is refused only in the engine's
+    own words for a bad value (``Parameter min_data_in_leaf should be of type int``), attributed to the parameter
+    that the engine refuses alone. LightGBM's ``[LightGBM] [Fatal]`` line from C++ is held back (the error says it).
+
+    Examples
+    --------
+    >>> check_engine_values("lightgbm", {"min_data_in_leaf": 5})
+    >>> check_engine_values("lightgbm", {"min_data_in_leaf": "abc"})  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ltr.exceptions.ParameterValueError: engine_params: lightgbm refused min_data_in_leaf='abc': Parameter ... int...
+    """
+    probe = {k: v for k, v in params.items() if k not in _NOT_PROBED}
+    if not probe or engine not in _VALUE_REFUSALS:
+        return
+    key = json.dumps(probe, sort_keys=True, default=repr)
+    text = _probe(engine, key, objective)
+    if text is None:
+        return
+    culprit = next((k for k in probe if _probe(engine, json.dumps({k: probe[k]}, default=repr), objective)), None)
+    if culprit is None:
+        raise ParameterValueError(f"{what}: {engine} refused them: {text}", cli=f"--param: {engine} refused: {text}")
+    value = probe[culprit]
+    shown = value if isinstance(value, (int, float, str)) and not isinstance(value, bool) else json.dumps(value)
+    raise ParameterValueError(f"{what}: {engine} refused {culprit}={value!r}: {text}",
+                              cli=f"--param {culprit}={shown}: {engine} refused it: {text}")
+
+
+@functools.lru_cache(maxsize=256)
+def _probe(engine: str, params_json: str, objective: str | None) -> str | None:
+    """The engine's words refusing the parameters (a JSON object), or None when it takes them (or fails otherwise)."""
+    import numpy as np
+
+    params = json.loads(params_json)
+    with _PROBE_LOCK, _stderr_without("[LightGBM] [Fatal]"):
+        try:
+            if engine == "lightgbm":
+                import lightgbm as lgb
+
+                lgb.Dataset(np.zeros((2, 1)), label=[0.0, 1.0], params={**params, "verbose": -1}).construct()
+            else:
+                import xgboost as xgb
+
+                d = xgb.DMatrix(np.zeros((2, 1), dtype=np.float32), label=[0.0, 1.0])
+                objective = objective if isinstance(objective, str) else "rank:ndcg"
+                if objective.startswith("rank:"):
+                    d.set_group([2])
+                xgb.Booster({"objective": objective, "nthread": 1, **params, "verbosity": 0}, [d]).update(d, 0)
+        except Exception as e:  # the engines' own error classes
+            text = _engine_words(str(e))
+            return text if _VALUE_REFUSALS[engine].search(text) else None
+    return None
+
+
+def _engine_words(message: str) -> str:
+    """An engine's error without its source places and stack trace: ``Check failed: (bagging_fraction) <= (1.0) at
+    .../config_auto.cpp, line 375`` -> ``bagging_fraction must be <= 1.0 (config_auto.cpp)``."""
+    text = message.strip().splitlines()[0].strip() if message.strip() else ""
+    text = re.sub(r"^\[[0-9:]+\] \S+:\d+: ", "", text)
+    m = re.match(r"Check failed: \((\w+)\) (\S+) \(([^)]*)\) at \S*?([\w.]+), line \d+", text)
+    if m:
+        return f"{m[1]} must be {m[2]} {m[3]} ({m[4]})"
+    return text.rstrip(". ")
+
+
+@contextlib.contextmanager
+def _stderr_without(prefix: str):
+    """File descriptor 2 (where C++ writes) held in a temporary file for the block, then written back without the
+    lines that start with ``prefix`` (what C++ prints before it throws; other output, another thread's too, is
+    kept)."""
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (AttributeError, OSError, ValueError):  # no descriptor 2: nothing to hold back
+        yield
+        return
+    with tempfile.TemporaryFile() as held:
+        os.dup2(held.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            held.seek(0)
+            kept, dropped = [], False
+            for line in held.read().splitlines(keepends=True):
+                if line.startswith(prefix.encode()) or (dropped and not line.strip()):  # and the blank line C++ adds
+                    dropped = True
+                    continue
+                kept.append(line)
+                dropped = False
+            if kept:
+                os.write(2, b"".join(kept))
 
 
 def parse_assignments(items: Iterable[str], *, what: str = "--param") -> dict[str, Any]:

@@ -26,7 +26,7 @@ from ltr.datasets import RankingDataset
 from ltr.exceptions import LabelRangeError
 from ltr.groups import resolve_group_ptr
 from ltr.rankers._backends import TrainSet, get_backend
-from ltr.rankers.params import check_engine_params, check_hyper_parameters
+from ltr.rankers.params import check_engine_params, check_engine_values, check_hyper_parameters
 from ltr.rankers.teacher import blank_column, describe_teacher
 from ltr.threads import resolve_n_jobs
 
@@ -454,6 +454,7 @@ class Ranker(BaseEstimator):
                 raise TypeError(f"engine_params must be a dict, got {type(self.engine_params).__name__}")
             objective = (native_objective or {}).get("objective")
             check_engine_params(self.engine, self.engine_params, objective=objective)
+            check_engine_values(self.engine, self.engine_params, objective=objective)
         return native_objective
 
     # -- fit / predict ------------------------------------------------------------------------------------------
