@@ -61,6 +61,9 @@ def test_a_space_file_reads_ranges_choices_and_engine_parameters(tmp_path):
     ("\n\n[engine_params.bagging_by_quer]\nchoices = [true]\n", 3,
      "lightgbm has no parameter 'bagging_by_quer' (did you mean 'bagging_by_query'?)"),
     ("[engine]\nchoices = ['xgboost']\n", 1, "engine is not searched"),
+    ("[n_estimators]\nlow = 10\nhigh = 30\nstep = 7\n", 1,
+     "step 7 does not divide the range 10..30 (its last value would be 24); make high 24 or 31"),
+    ("[dataset_cache]\nchoices = ['x']\n", 1, "dataset_cache is not searched"),
 ])
 def test_a_bad_space_file_names_the_file_the_line_and_the_parameter(tmp_path, text, line, match):
     path = tmp_path / "space.toml"
@@ -162,6 +165,50 @@ def test_the_same_seed_draws_the_same_trials_and_an_interrupted_run_resumes_to_t
     assert sorted(s.n_trials for s in studies) == [3, 3, 4]  # one failed trial, drawn again
 
 
+def test_a_study_extended_to_more_trials_draws_what_a_longer_run_draws_and_fewer_use_the_first(data, tmp_path):
+    import optuna
+
+    kw = dict(estimator=Ranker(**FAST), space=SMALL_SPACE, outer_folds=2, inner_folds=2, progress=False)
+    straight = tune(data, n_trials=4, **kw)
+    db = tmp_path / "trials.db"
+    first = tune(data, n_trials=2, storage=db, **kw)
+    assert first.resumed == 0 and first.cv.settings["tuning"]["trials_run"] == [2, 2]
+    extended = tune(data, n_trials=4, storage=db, **kw)  # 2 kept per fold, 2 more drawn
+    assert extended.resumed == 4
+    assert extended.trials == straight.trials and extended.best_params == straight.best_params
+    again = tune(data, n_trials=2, storage=db, **kw)  # the study holds 4: the choice is among the first 2
+    assert again.trials == first.trials and again.best_inner == first.best_inner
+    assert [len(t) for t in again.trials] == [2, 2] and again.cv.settings["tuning"]["n_trials"] == 2
+    assert again.other_setups == 0
+    other = tune(data, n_trials=2, storage=db, **{**kw, "estimator": Ranker(**{**FAST, "n_jobs": 2})})
+    assert other.resumed == 0 and other.other_setups == 2  # another set-up: new studies beside the kept ones
+    assert len(optuna.get_all_study_summaries(f"sqlite:///{db}")) == 4
+
+
+def test_a_timeout_is_shared_by_the_outer_folds_each_running_at_least_one_trial(data, monkeypatch):
+    from ltr.tuning import nested
+
+    real = nested.inner_score
+    seen = []
+
+    def slow(*a, **k):  # the clock moves 10 s a trial
+        seen.append(1)
+        clock["now"] += 10.0
+        return real(*a, **k)
+
+    import time as time_module
+
+    clock = {"now": 1000.0}
+    monkeypatch.setattr(time_module, "monotonic", lambda: clock["now"])
+    monkeypatch.setattr(nested, "inner_score", slow)
+    result = tune(data, estimator=Ranker(**FAST), space=SMALL_SPACE, n_trials=5, outer_folds=3, inner_folds=2,
+                  progress=False, timeout=45)
+    # 45 s over 3 folds: fold 1 may start trials until 15 s (2 trials: it starts one at 10 s), fold 2 its share of
+    # the 25 s left (12.5 s: 2 trials), fold 3 the rest (5 s: 1 trial, as every fold runs one)
+    assert result.cv.settings["tuning"]["trials_run"] == [2, 2, 1] and len(seen) == 5
+    assert len(result.cv.folds) == 3
+
+
 def test_a_linear_ranker_is_tuned_on_the_metric_it_optimises(data):
     result = tune(data, engine="linear", n_trials=2, outer_folds=3, inner_folds=2, metric="map", progress=False,
                   space={"engine_params": {"n_restarts": {"low": 1, "high": 2}}})
@@ -207,6 +254,28 @@ def test_ltr_tune_writes_a_result_that_ltr_compare_pairs_with_ltr_cv(data, tmp_p
                  "--out", str(cv_out)]) == 0
     capsys.readouterr()
     assert main(["compare", str(cv_out), str(out), "--format", "json", "--tests", "t"]) == 0
+
+
+def test_ltr_tune_csv_is_one_table_and_a_resumed_run_says_so(data, tmp_path, capsys):
+    import csv
+    import io
+
+    path = tmp_path / "train.txt"
+    write_letor(path, data)
+    args = ["tune", str(path), "--trials", "2", "--outer-folds", "3", "--inner-folds", "2", "--rounds", "8",
+            "--min-child-samples", "2", "--n-jobs", "1", "--out", str(tmp_path / "t.json"), "--format", "csv"]
+    assert main(args) == 0
+    first = capsys.readouterr()
+    rows = list(csv.reader(io.StringIO(first.out)))
+    assert len({len(r) for r in rows}) == 1 and [r[0] for r in rows] == ["fold", "Fold1", "Fold2", "Fold3", "mean",
+                                                                         "std"]
+    assert rows[0][:2] == ["fold", "ndcg@1"] and "inner ndcg@10" in rows[0] and "num_leaves" in rows[0]
+    assert rows[1][rows[0].index("inner ndcg@10")] != "" and rows[4][rows[0].index("inner ndcg@10")] == ""
+    assert "resumed" not in first.err
+    assert main(args) == 0
+    assert "resumed 6 trials kept in" in capsys.readouterr().err
+    assert main([*args, "--n-jobs", "2"]) == 0
+    assert "also holds 3 studies of another set-up" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("extra, code, match", [

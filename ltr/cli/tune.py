@@ -42,12 +42,14 @@ def register(sub) -> None:
     s.add_argument("--outer-folds", type=int, default=5, dest="outer_folds", help="outer folds (the estimate)")
     s.add_argument("--inner-folds", type=int, default=3, dest="inner_folds", help="inner folds (the choice)")
     s.add_argument("--split-seed", type=int, default=0, dest="split_seed",
-                   help="seed of the query shuffles and of the sampler")
+                   help="seed of the outer folds' query shuffle and of the sampler; the inner folds of outer fold i "
+                        "(1-based) shuffle with seed + i")
     s.add_argument("--storage", default=None, metavar="FILE",
                    help="SQLite file keeping every trial as it ends; rerunning the same command resumes there "
                         "(default: OUT.optuna.db with --out, else nothing is kept)")
     s.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
-                   help="start no trial after this many seconds (each fold then uses the trials it has)")
+                   help="seconds for the whole search, shared by the outer folds (each starts trials until its "
+                        "share of the time left ends, and runs at least one)")
     add_model_options(p)
     add_n_jobs(p, "engine threads per fit")
     add_metrics(p, "ndcg@1,ndcg@3,ndcg@5,ndcg@10,map")
@@ -96,25 +98,39 @@ def run(args: argparse.Namespace) -> int:
     described = describe_conventions(convention=args.convention, gain=args.gain, no_relevant=args.no_relevant,
                                      max_grade=args.max_grade)
     n_queries = sum(f.n_test_queries for f in cv.folds)
+    run = result.cv.settings["tuning"]["trials_run"]
+    per_fold = f"{args.trials} trials per fold" if min(run) == args.trials else \
+        f"{'/'.join(map(str, run))} trials in folds 1-{len(run)} (--timeout; --trials {args.trials})"
     footer = (f"{described}; each fold's mean over its test queries ({n_queries} in all), parameters chosen by "
-              f"{args.inner_folds} inner folds on {target}, {args.trials} trials per fold")
+              f"{args.inner_folds} inner folds on {target}, {per_fold}")
+    keys = sorted({k for p in result.best_params for k in p})
+    chosen = {f.name: [inner, *[p.get(k, "") for k in keys]]
+              for f, inner, p in zip(cv.folds, result.best_inner, result.best_params)}
     if args.format == "json":
         obj = {"name": cv.name, "metric": target, "mean": cv.mean(), "std": cv.std(),
                "folds": [{"name": f.name, "metrics": f.metrics, "inner": inner, "params": params}
                          for f, inner, params in zip(cv.folds, result.best_inner, result.best_params)],
                "conventions": footer}
         emit(args, [], [], obj)
+    elif args.format == "csv":  # one table: each fold's results and its choice side by side (pure CSV)
+        header, rows = cv.summary_rows()
+        blank = [""] * (1 + len(keys))
+        emit(args, [*header, f"inner {target}", *keys], [[*r, *chosen.get(r[0], blank)] for r in rows], {},
+             footer=footer)
     else:
         print(cv.format(args.format))
-        keys = sorted({k for p in result.best_params for k in p})
-        header = ["fold", f"inner {target}", *keys]
-        rows = [[f.name, inner, *[p.get(k, "") for k in keys]]
-                for f, inner, p in zip(cv.folds, result.best_inner, result.best_params)]
         print()
-        emit(args, header, rows, {}, footer=footer)
+        emit(args, ["fold", f"inner {target}", *keys], [[name, *row] for name, row in chosen.items()], {},
+             footer=footer)
     for path in (args.out, storage):
         if path and not args.quiet:
             print(f"wrote {path}", file=sys.stderr)
     if storage:
+        if result.resumed:
+            note(args, f"resumed {result.resumed} trials kept in {storage}")
+        if result.other_setups:
+            note(args, f"{storage} also holds {result.other_setups} studies of another set-up (the data, the fixed "
+                       "model options, --n-jobs among them, the space, the metric, the folds or the seed differ): "
+                       "their trials were not used")
         note(args, f"trials kept in {storage}: the same command resumes there")
     return 0

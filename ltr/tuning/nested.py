@@ -244,13 +244,21 @@ class TuneResult:
     best_inner : list of float
         Per outer fold, the chosen parameters' inner score.
     trials : list of list of dict
-        Per outer fold, every completed trial: ``number``, ``params``, ``value``.
+        Per outer fold, the completed trials the choice was made from (the first ``n_trials`` of the study):
+        ``number``, ``params``, ``value``.
+    resumed : int
+        Trials found completed in the storage at the start, over all folds (0 without a storage).
+    other_setups : int
+        Studies in the storage made with another set-up (data, fixed ranker options, space, metric, folds or seed),
+        whose trials this run could not use.
     """
 
     cv: CVResult
     best_params: list[dict[str, Any]]
     best_inner: list[float]
     trials: list[list[dict[str, Any]]] = field(default_factory=list)
+    resumed: int = 0
+    other_setups: int = 0
 
     def save(self, path: str | os.PathLike) -> None:
         """Write the result file (``ltr compare`` and ``ltr report`` read it), atomically."""
@@ -318,8 +326,14 @@ def _seed(random_state: int, fold: int, index: int) -> int:
     return int((random_state * 1_000_003 + fold * 10_007 + index) % (2**32))
 
 
+#: Random trials before TPE models the space (Optuna's default). Fixed, never drawn from ``n_trials``: a study
+#: extended from 10 trials to 30 draws what a 30-trial run draws.
+STARTUP_TRIALS = 10
+
+
 def _run_study(study, space, estimator, train, target, inner_folds, conv, n_trials, fold_index, random_state,
-               bar, timeout_at):
+               bar, timeout_at) -> int:
+    """Run the fold's study up to ``n_trials`` completed trials; the number found completed at the start."""
     import time
 
     import optuna
@@ -327,14 +341,14 @@ def _run_study(study, space, estimator, train, target, inner_folds, conv, n_tria
 
     for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING, TrialState.WAITING)):
         study.tell(t.number, state=TrialState.FAIL)  # interrupted in an earlier run: drawn again below
-    done = len(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)))
+    done = found = len(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)))
     if bar is not None:
         bar.update(min(done, n_trials))
     while done < n_trials:
-        if timeout_at is not None and time.monotonic() > timeout_at:
+        if done and timeout_at is not None and time.monotonic() > timeout_at:  # every fold gets one trial
             break
         study.sampler = optuna.samplers.TPESampler(seed=_seed(random_state, fold_index, done), constant_liar=False,
-                                                   n_startup_trials=min(10, max(1, n_trials // 3)))
+                                                   n_startup_trials=STARTUP_TRIALS)
         trial = study.ask()
         try:
             values = space.suggest(trial)
@@ -353,6 +367,7 @@ def _run_study(study, space, estimator, train, target, inner_folds, conv, n_tria
         if bar is not None:
             bar.update(1)
             bar.set_postfix_str(f"fold {fold_index + 1} best {study.best_value:.4f}", refresh=False)
+    return found
 
 
 def tune(data, *, estimator=None, engine: str | None = None, space=None, n_trials: int = 30,
@@ -392,7 +407,8 @@ def tune(data, *, estimator=None, engine: str | None = None, space=None, n_trial
     progress : bool, default=True
         A bar over trials (shown on a terminal only).
     timeout : float, optional
-        Seconds after which no new trial starts (the folds finish with the trials they have).
+        Seconds for the whole search, shared by the outer folds: each fold may start trials until its share of the
+        time left ends (the time left over the folds left), and runs at least one.
 
     Returns
     -------
@@ -430,7 +446,12 @@ def tune(data, *, estimator=None, engine: str | None = None, space=None, n_trial
         from tqdm.auto import tqdm
 
         bar = tqdm(total=outer_folds * n_trials, desc=f"tune {label}", unit="trial", disable=None)
-    timeout_at = None if timeout is None else time.monotonic() + float(timeout)
+    end = None if timeout is None else time.monotonic() + float(timeout)
+    other = 0
+    if url is not None:
+        mine = {f"ltr-tune-{key}-outer{i + 1}" for i in range(outer_folds)}
+        other = sum(1 for s in optuna.study.get_all_study_summaries(storage=url, include_best_trial=False)
+                    if s.study_name.startswith("ltr-tune-") and s.study_name not in mine and s.n_trials)
     optuna_logger = logging.getLogger("optuna")
     level = optuna_logger.level
     optuna_logger.setLevel(logging.WARNING)  # one line per trial otherwise; restored below
@@ -439,15 +460,17 @@ def tune(data, *, estimator=None, engine: str | None = None, space=None, n_trial
     best_inner: list[float] = []
     trials: list[list[dict[str, Any]]] = []
     template = None
+    resumed = 0
     try:
         for i, fold in enumerate(folds):
             study = optuna.create_study(storage=url, study_name=f"ltr-tune-{key}-outer{i + 1}", direction="maximize",
                                         load_if_exists=True)
-            _run_study(study, space, estimator, fold.train, target, inner_folds, conv, n_trials, i, random_state,
-                       bar, timeout_at)
-            complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
-            if not complete:
-                raise ValueError(f"no trial finished in outer fold {i + 1} before the timeout")
+            timeout_at = None if end is None else time.monotonic() + (end - time.monotonic()) / (outer_folds - i)
+            resumed += _run_study(study, space, estimator, fold.train, target, inner_folds, conv, n_trials, i,
+                                  random_state, bar, timeout_at)
+            # the first n_trials completed (a study kept from a longer run holds more: they are not this run's)
+            complete = sorted((t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE),
+                              key=lambda t: t.number)[:n_trials]
             best = max(complete, key=lambda t: (t.value, -t.number))
             model = apply_params(estimator, best.params)
             result, cv = _outer_result(model, fold, names, conv, label)
@@ -463,10 +486,12 @@ def tune(data, *, estimator=None, engine: str | None = None, space=None, n_trial
     from ltr.datasets import dataset_summary
 
     tuning = {"space": space.describe(), "space_source": space.source, "metric": target, "n_trials": n_trials,
+              "trials_run": [len(t) for t in trials], "startup_trials": STARTUP_TRIALS,
+              "inner_random_state": [random_state + 1 + i for i in range(outer_folds)],
               "inner_folds": inner_folds, "best_params": best_params, "best_inner": best_inner,
               "storage": None if url is None else url, "study_key": key}
     settings = {**template.settings, "source": "query_kfold", "n_splits": outer_folds, "random_state": random_state,
                 "tuning": tuning}
     params = _jsonable(estimator.get_params(deep=False))
     cv = CVResult(label, names, results, template.feature_names, params, settings, [dataset_summary(data)])
-    return TuneResult(cv, best_params, best_inner, trials)
+    return TuneResult(cv, best_params, best_inner, trials, resumed, other)

@@ -18,9 +18,10 @@ coordinate-ascent settings, :data:`ltr.rankers.linear.DEFAULTS`). Each table hol
     choices = ["none", "zscore"]
 
 Checked before the first trial, each with a message naming the file, line and key: an unknown parameter (with
-the closest known name), an unknown key in a table, a range with ``low >= high`` (empty), ``log`` with ``low <= 0``,
-empty choices, and values the ranker refuses (every range end and every choice is tried on the ranker's own
-parameter checks). The default space of each engine is ``ltr/tuning/spaces/<engine>.toml``.
+the closest known name), an unknown key in a table, a range with ``low >= high`` (empty), ``log`` with
+``low <= 0``, a ``step`` that does not divide the range, empty choices, and values the ranker refuses (every
+range end and every choice is tried on the ranker's own parameter checks). The default space of each engine is
+``ltr/tuning/spaces/<engine>.toml``.
 """
 
 from __future__ import annotations
@@ -41,8 +42,9 @@ __all__ = ["ENGINE_PARAMS", "Param", "SearchSpace", "default_space_path", "load_
 ENGINE_PARAMS = "engine_params"
 _SPACES = Path(__file__).resolve().parent / "spaces"
 # Ranker parameters a search may not set: they choose what is tuned, or how it runs, not the model.
-_NOT_SEARCHED = frozenset({"engine", "verbose", "n_jobs", "eval_at", "engine_params", "objective_params",
-                           "early_stopping_rounds", "early_stopping_metric", "device"})
+_NOT_SEARCHED = frozenset({"engine", "verbose", "n_jobs", "eval_at", "eval_params", "engine_params",
+                           "objective_params", "early_stopping_rounds", "early_stopping_metric", "device",
+                           "dataset_cache", "preset_keep"})
 _RANGE_KEYS = frozenset({"low", "high", "log", "step"})
 
 
@@ -217,6 +219,12 @@ def _param(name: str, spec: Any, err: _Errors) -> Param:
             raise err(name, f"step must be a positive number, got {step!r}")
         if log:
             raise err(name, "a range takes step or log, not both")
+        n = (high - low) / step
+        if abs(n - round(n)) > 1e-9 * max(1.0, n):  # Optuna would end the range at the last step below high
+            last = low + math.floor(n + 1e-9) * step
+            last = round(last, 12) if isinstance(last, float) else last
+            raise err(name, f"step {step!r} does not divide the range {low!r}..{high!r} (its last value would be "
+                            f"{last!r}); make high {last!r} or {last + step!r}, or change the step")
     integer = all(isinstance(v, int) for v in (low, high)) and (step is None or isinstance(step, int))
     return Param(name, "int" if integer else "float", low, high, log, step)
 
