@@ -135,6 +135,10 @@ READER_OPTIONS: Mapping[str, ReaderOption] = _options(
     ("missing", ReaderOption(
         "missing", "--missing", "float", 0.0,
         "value of the features a line does not list (e.g. nan)", ("letor",), metavar="VALUE")),
+    ("zero_based", ReaderOption(
+        "zero_based", "--zero-based", "bool", False,
+        "feature ids are column numbers from 0 (scikit-learn's dump_svmlight_file; LightGBM and XGBoost read every "
+        "svmlight file so); default: LETOR's 1-based ids", ("letor",))),
     ("sparse", ReaderOption(
         "sparse", "--sparse", "bool", False,
         "keep the feature matrix sparse (only the stored entries: XGBoost reads the absent ones as missing, "
@@ -163,7 +167,7 @@ READER_OPTIONS: Mapping[str, ReaderOption] = _options(
 
 #: Reader options that change the values a model sees (the others only accept or refuse a file): kept with a model
 #: (:attr:`ltr.Ranker.read_options_`) so that the data it scores is read the same way.
-VALUE_OPTIONS = ("missing", "null", "overflow", "nonfinite", "sparse")
+VALUE_OPTIONS = ("missing", "null", "overflow", "nonfinite", "sparse", "zero_based")
 
 
 def same_value(a: object, b: object) -> bool:

@@ -14,7 +14,7 @@ from unittest import mock
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from sklearn.datasets import load_svmlight_file
+from sklearn.datasets import dump_svmlight_file, load_svmlight_file
 
 from ltr.datasets import RankingDataset, make_ranking
 from ltr.exceptions import GroupError, LetorFormatError
@@ -253,8 +253,8 @@ BAD = [
     (b"1 qid:1 1:1 abc\n", 1, "abc", "no colon"),
     (b"1 qid:1 a:1\n", 1, "a:1", "feature id is not an integer"),
     (b"1 qid:1 1.5:1\n", 1, "1.5:1", "feature id is not an integer"),
-    (b"1 qid:1 0:1\n", 1, "0:1", "positive"),
-    (b"1 qid:1 -2:1\n", 1, "-2:1", "positive"),
+    (b"1 qid:1 0:1\n", 1, "0:1", "feature id 0 in a file read with 1-based ids"),
+    (b"1 qid:1 -2:1\n", 1, "-2:1", "a feature id cannot be negative"),
     (b"1 qid:1 2:1 2:3\n", 1, "2:3", "duplicate"),
     (b"1 qid:1 3:1 1:2 3:4\n", 1, "3:4", "duplicate"),
     (b"1 qid:1 1:1\n1 1:2\n", 2, "1:2", "missing qid"),
@@ -494,7 +494,7 @@ def test_count_and_parse_kernels_match_their_python_twins():
         arrays = [np.empty(3), np.empty(3, np.int64), np.empty(3, np.int64), np.empty(3, np.int64)]
         slow = [np.zeros((2, 4), np.int64) for _ in range(3)]
         res = fn(buf, bounds, np.arange(2), row0, nnz0, 2, True, 3, X, np.zeros(0, np.float32),
-                 np.zeros(0, np.int32), np.zeros(1, np.int64), *arrays, False, False, True, *slow)
+                 np.zeros(0, np.int32), np.zeros(1, np.int64), *arrays, False, False, True, 1, *slow)
         return res, X, arrays
 
     (r1, X1, a1), (r2, X2, a2) = run(kern.parse_chunks), run(kern.parse_chunks.py_func)
@@ -774,6 +774,37 @@ def test_lightgbm_example_with_query_sidecar_matches_sklearn(shared_file, tmp_pa
     assert read_letor(write_letor(tmp_path / "r.txt", d), sparse=True).equals(d)
 
 
+@pytest.mark.parametrize("sparse", [False, True])
+def test_zero_based_ids_read_as_scikit_learn_dumps_and_reads_them(tmp_path, sparse):
+    rng = np.random.default_rng(0)
+    X = np.round(rng.random((40, 6)), 3) * (rng.random((40, 6)) < 0.6)
+    y, q = rng.integers(0, 3, 40).astype(float), np.repeat(np.arange(8), 5)
+    path = tmp_path / "dumped.txt"
+    dump_svmlight_file(X, y, str(path), query_id=q)  # zero_based=True: ids from 0
+    assert b" 0:" in path.read_bytes()
+    ref, ry, rq = load_svmlight_file(str(path), dtype=np.float32, query_id=True, zero_based=True)
+    d = read_letor(path, zero_based=True, sparse=sparse)
+    got = d.X.toarray() if sparse else d.X
+    np.testing.assert_array_equal(bits(got), bits(ref.toarray()))
+    np.testing.assert_array_equal(d.y, ry)
+    np.testing.assert_array_equal(d.qid, rq)
+    assert read_letor(path, zero_based=True, n_features=9).X.shape == (40, 9)
+    with pytest.raises(LetorFormatError, match=r"feature id above n_features=5 \(token '5:"):
+        read_letor(path, zero_based=True, n_features=5)
+    with pytest.raises(LetorFormatError, match=r"dumped.txt:\d+: feature id 0 in a file read with 1-based ids "
+                                               r"\(LETOR's\) \(token '0:[^']*'\); pass zero_based=True if ids are "
+                                               r"column numbers from 0") as info:
+        read_letor(path)
+    assert "pass --zero-based if ids" in info.value.cli_message()
+    # a 1-based file read zero-based, as LightGBM and XGBoost read it: column 0 empty, the rest in place
+    one = put(tmp_path, b"1 qid:1 1:0.5 3:2\n0 qid:1 2:0.25\n")
+    np.testing.assert_array_equal(read_letor(one, zero_based=True).X, [[0, 0.5, 0, 2], [0, 0, 0.25, 0]])
+    with pytest.raises(LetorFormatError, match=r"a feature id cannot be negative \(token .-1:0.5.\)"):
+        read_letor(put(tmp_path, b"1 qid:1 -1:0.5\n"), zero_based=True)
+    with pytest.raises(TypeError, match="zero_based must be True or False"):
+        read_letor(one, zero_based="yes")
+
+
 # ------------------------------------------------------------------------------------------------------------
 # Numba's cache: a second process does not compile again
 # ------------------------------------------------------------------------------------------------------------
@@ -811,15 +842,21 @@ STREAM_TEXT = (b"# ltrkit-letor: {\"version\": 1, \"n_features\": 4, \"feature_n
                b"0.5 qid:9 #docid = b2")
 
 
+@pytest.mark.parametrize("zero_based", [False, True])
 @pytest.mark.parametrize("sparse", [False, True])
 @pytest.mark.parametrize("gz", [False, True])
-def test_windows_of_any_size_read_the_same_dataset_without_reading_the_whole_file(tmp_path, monkeypatch, sparse, gz):
-    raw = STREAM_TEXT
+def test_windows_of_any_size_read_the_same_dataset_without_reading_the_whole_file(tmp_path, monkeypatch, sparse, gz,
+                                                                                  zero_based):
+    raw = STREAM_TEXT if not zero_based else STREAM_TEXT.split(b"\n", 1)[1]  # ltrkit's header: 1-based ids
     path = put(tmp_path, gzip.compress(raw) if gz else raw)
+    if zero_based:
+        with pytest.raises(LetorFormatError, match=r":1: an ltrkit header: the file was written with 1-based ids"):
+            read_letor(put(tmp_path, STREAM_TEXT, "headed.txt"), zero_based=True)
     whole = letor._parse(np.frombuffer(raw, dtype=np.uint8).copy(), str(path), n_features=None, sizes=None,
                          qpath=None, auto_query=True, weight=None, wpath=None, sources={"data": str(path)},
                          missing=0.0, sparse=sparse, sort=False, allow_nonfinite=False, clip=False, null_nan=False,
-                         drop_unjudged=False, encoding="utf-8")
+                         drop_unjudged=False, encoding="utf-8", id0=0 if zero_based else 1)
+    assert whole.n_features == (5 if zero_based else 4)  # ids up to 4: column 0 empty when zero-based
 
     def no_whole_file(*a, **k):
         raise AssertionError("a valid file must not be read whole")
@@ -827,7 +864,7 @@ def test_windows_of_any_size_read_the_same_dataset_without_reading_the_whole_fil
     monkeypatch.setattr(letor, "_read_bytes", no_whole_file)
     for window in (1, 7, 40, 1 << 20):  # 1 and 7: windows grow to hold a line; 40: several lines per window
         monkeypatch.setattr(letor, "_WINDOW_BYTES", window)
-        got = read_letor(path, sparse=sparse)
+        got = read_letor(path, sparse=sparse, zero_based=zero_based)
         assert got.equals(whole), window
         assert got.doc_ids.tolist() == ["a1", "a2", "b1", "b2"]
         assert got.comments[0] == "docid = a1 x"
@@ -841,7 +878,7 @@ def test_many_windows_and_many_slow_numbers_match_the_whole_file_parse(tmp_path,
     want = letor._parse(np.fromfile(path, dtype=np.uint8), str(path), n_features=None, sizes=None, qpath=None,
                         auto_query=True, weight=None, wpath=None, sources={"data": str(path)}, missing=0.0,
                         sparse=False, sort=False, allow_nonfinite=False, clip=False, null_nan=False,
-                        drop_unjudged=False, encoding="utf-8")
+                        drop_unjudged=False, encoding="utf-8", id0=1)
     monkeypatch.setattr(letor, "_WINDOW_BYTES", 300)
     monkeypatch.setattr(letor, "_SLOW_CAP", 3)  # also the re-parse of a chunk with many slow numbers
     got = read_letor(path)

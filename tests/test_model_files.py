@@ -210,3 +210,52 @@ def test_a_model_saved_through_a_symlink_before_sidecars_followed_links_loads_wi
     assert main(["predict", str(link), str(tmp_path / "test.txt"), "--out", str(side)]) == 2
     assert "is also an input" in capsys.readouterr().err and side.read_text() == before
     assert earlier.n_estimators != later.n_estimators or earlier.normalize != later.normalize
+
+
+@pytest.mark.shared
+@pytest.mark.parametrize("engine", ["lightgbm", "xgboost"])
+def test_a_plain_model_the_engine_trained_on_its_own_reading_of_an_svmlight_file_scores_as_the_engine_does(
+        shared_file, tmp_path, capsys, engine):
+    """LightGBM's and XGBoost's text readers put id j in column j (column 0 empty; XGBoost: absent ids missing): a
+    model they trained on LightGBM's own example files is scored as they score the file, not one column off."""
+    import gzip
+    import shutil
+
+    from ltr.cli import main
+    from ltr.io import read_letor
+
+    for split in ("train", "test"):
+        with gzip.open(shared_file(f"lightgbm_lambdarank/rank.{split}.gz")) as src, \
+                open(tmp_path / f"rank.{split}", "wb") as dst:
+            shutil.copyfileobj(src, dst)
+        shutil.copy(shared_file(f"lightgbm_lambdarank/rank.{split}.query"), tmp_path / f"rank.{split}.query")
+    train, test = str(tmp_path / "rank.train"), str(tmp_path / "rank.test")
+    if engine == "lightgbm":
+        import lightgbm as lgb
+
+        booster = lgb.train({"objective": "lambdarank", "verbose": -1, "min_data_in_leaf": 50},
+                            lgb.Dataset(train, params={"verbose": -1}), 20)
+        model = tmp_path / "model.txt"
+        booster.save_model(str(model))
+        expected = booster.predict(test)
+    else:
+        import xgboost as xgb
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # XGBoost 3.1 deprecates its text input, still its reader
+            dtrain, dtest = xgb.DMatrix(f"{train}?format=libsvm"), xgb.DMatrix(f"{test}?format=libsvm")
+        dtrain.set_group(np.loadtxt(f"{train}.query", dtype=int))
+        booster = xgb.train({"objective": "rank:ndcg"}, dtrain, 10)
+        model = tmp_path / "model.json"
+        booster.save_model(str(model))
+        expected = booster.predict(dtest)
+    assert main(["predict", str(model), test, "--out", str(tmp_path / "s.txt")]) == 0
+    assert "none of its splits reads column 0" in capsys.readouterr().err
+    np.testing.assert_array_equal(np.loadtxt(tmp_path / "s.txt"), expected.astype(np.float64))
+    # Python: the data read as the engine reads it scores the same; read 1-based, the error says how
+    with pytest.warns(PlainModelWarning):
+        loaded = load_model(model)
+    np.testing.assert_array_equal(loaded.predict(read_letor(test, zero_based=True, sparse=engine == "xgboost")),
+                                  expected)
+    with pytest.raises(ValueError, match="read_letor\\(..., zero_based=True"):
+        loaded.predict(read_letor(test))

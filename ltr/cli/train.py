@@ -212,6 +212,9 @@ def run_predict(args: argparse.Namespace) -> int:
     if getattr(args, "read_unjudged", "error") == "error":
         args.read_unjudged = "keep"  # a row to score needs no label: MQ2007/8-semi's unjudged rows are scored too
     data = read_data(args, args.data)  # its own width (or --n-features / --dataset's), compared with the model's
+    if _engine_columns(model, data) and model.engine == "xgboost" and not getattr(args, "read_sparse", False):
+        args.read_sparse = True  # XGBoost's own reading of an svmlight file: an absent id is a missing value
+        data = read_data(args, args.data)
     placed = source_rows(data)
     data = _fit_width(args, data, model)
     scores = model.predict(data)
@@ -240,8 +243,32 @@ def run_predict(args: argparse.Namespace) -> int:
     return 0
 
 
+def _engine_columns(model, data) -> bool:
+    """A plain model one column wider than DATA's 1-based ids that never splits on column 0: trained on its engine's
+    own reading of an svmlight file (id j as column j; :attr:`svmlight_columns_` of a plain model)."""
+    return bool(getattr(model, "svmlight_columns_", False)) and data.n_features + 1 == int(model.n_features_in_)
+
+
 def _fit_width(args: argparse.Namespace, data, model):
-    """DATA as the model's columns (:func:`fit_columns`)."""
+    """DATA as the model's columns (:func:`fit_columns`); for a plain model trained on an engine's own reading of an
+    svmlight file (id j as column j), DATA read so."""
+    width = int(model.n_features_in_)
+    if _engine_columns(model, data):
+        from dataclasses import replace
+
+        import numpy as np
+        import scipy.sparse as sp
+
+        sparse = " and absent ids as missing values (--sparse)" if model.engine == "xgboost" else ""
+        note(args, f"note: the model {args.model} has {width} columns for DATA's feature ids 1..{data.n_features} and "
+                   f"none of its splits reads column 0: its engine trained it on an svmlight file read the engine's "
+                   f"way (id j as column j{sparse}), so DATA is read so (as --zero-based does; --n-features "
+                   f"{width} reads it 1-based)")
+        X = data.X
+        X = sp.hstack([sp.csr_matrix((X.shape[0], 1), dtype=X.dtype), X], format="csr") if sp.issparse(X) else \
+            np.hstack([np.zeros((X.shape[0], 1), dtype=X.dtype), X])
+        names = None if data.feature_names is None else ("f0", *data.feature_names)
+        data = replace(data, X=X, feature_names=names)
     return fit_columns(args, data, int(model.n_features_in_), getattr(model, "feature_names_in_", None),
                        args.data, f"the model {args.model}", wider="")
 

@@ -82,6 +82,7 @@ ERR_NUL = 13
 ERR_INTERNAL = 14
 ERR_CR = 15
 ERR_VALUE_NULL = 16
+ERR_FEATURE_ID_ZERO = 17
 
 ERR_MESSAGES = {
     ERR_LABEL: "the label is not a number",
@@ -89,7 +90,7 @@ ERR_MESSAGES = {
     ERR_QID: "qid must be a 64-bit integer (qid:<int>)",
     ERR_NO_COLON: "expected a feature token <id>:<value> but the token has no colon",
     ERR_FEATURE_ID: "the feature id is not an integer",
-    ERR_FEATURE_ID_NONPOSITIVE: "feature ids must be positive integers (LETOR ids are 1-based)",
+    ERR_FEATURE_ID_NONPOSITIVE: "a feature id cannot be negative",
     ERR_FEATURE_ID_DUPLICATE: "duplicate feature id on one line",
     ERR_FEATURE_ID_ABOVE: "feature id above the number of features",
     ERR_VALUE: "the feature value is not a number",
@@ -100,6 +101,7 @@ ERR_MESSAGES = {
     ERR_INTERNAL: "internal error: the line changed between the counting and the parsing pass",
     ERR_CR: "carriage return inside a line (only \\r\\n line endings are accepted)",
     ERR_VALUE_NULL: "NULL feature value (LETOR's NULL files: a value that could not be computed)",
+    ERR_FEATURE_ID_ZERO: "feature id 0 in a file read with 1-based ids (LETOR's)",
 }
 
 #: The reader option that gets past an error (ids of ``ltr.reader_options.READER_OPTIONS``), and what it does.
@@ -107,6 +109,8 @@ ERR_FIXES = {
     ERR_VALUE_NONFINITE: ({"nonfinite": "allow"}, "to keep it"),
     ERR_VALUE_OVERFLOW: ({"overflow": "clip"}, "to clip it to +-3.4028235e38"),
     ERR_VALUE_NULL: ({"null": "nan"}, "to read it as a missing value (NaN)"),
+    ERR_FEATURE_ID_ZERO: ({"zero_based": True}, "if ids are column numbers from 0 (scikit-learn's "
+                          "dump_svmlight_file writes them so)"),
 }
 
 
@@ -495,8 +499,8 @@ def row_offset(buf, s: int, e: int, k: int) -> int:
 
 @njit(cache=True)
 def parse_chunk(buf, s, e, row0, row_end, nnz0, nnz_end, maxtok, dense, width, X, data, indices, indptr,
-                y, qid, cstart, cend, allow_nonfinite, clip, null_nan, slow_pos, slow_end, slow_dest):
-    """Parse the lines of ``buf[s:e]``.
+                y, qid, cstart, cend, allow_nonfinite, clip, null_nan, id0, slow_pos, slow_end, slow_dest):
+    """Parse the lines of ``buf[s:e]``; feature id ``id0`` (1, or 0 for zero-based files) is column 0.
 
     Returns ``(error code, error offset, slow tokens, unsorted ids, rows without qid, offset of the first)``.
     A row without ``qid:`` gets qid 0. Comment spans go to ``cstart``/``cend`` (-1 if none) unless they are
@@ -579,7 +583,7 @@ def parse_chunk(buf, s, e, row0, row_end, nnz0, nnz_end, maxtok, dense, width, X
             n_noqid += 1
         # Features.
         ntok = 0
-        prev = 0
+        prev = id0 - 1
         base = row * width
         while j < e:
             c = buf[j]
@@ -599,9 +603,9 @@ def parse_chunk(buf, s, e, row0, row_end, nnz0, nnz_end, maxtok, dense, width, X
                 j += 1
             if j == t or j >= e or buf[j] != _COLON:
                 return _feature_token_error(buf, t, e), t, n_slow, unsorted, n_noqid, first_noqid
-            if idv == 0:
-                return ERR_FEATURE_ID_NONPOSITIVE, t, n_slow, unsorted, n_noqid, first_noqid
-            if idv > width:
+            if idv < id0:
+                return ERR_FEATURE_ID_ZERO, t, n_slow, unsorted, n_noqid, first_noqid
+            if idv - id0 >= width:
                 return ERR_FEATURE_ID_ABOVE, t, n_slow, unsorted, n_noqid, first_noqid
             if idv <= prev:
                 for q in range(ntok):
@@ -634,14 +638,14 @@ def parse_chunk(buf, s, e, row0, row_end, nnz0, nnz_end, maxtok, dense, width, X
                     return ERR_VALUE_OVERFLOW, t, n_slow, unsorted, n_noqid, first_noqid
                 f = np.float32(_FLT_MAX) if v > 0 else np.float32(-_FLT_MAX)
             if dense:
-                dest = base + idv - 1
+                dest = base + idv - id0
                 X[dest] = f
             else:
                 if p >= nnz_end:
                     return ERR_INTERNAL, t, n_slow, unsorted, n_noqid, first_noqid
                 dest = p
                 data[p] = f
-                indices[p] = idv - 1
+                indices[p] = idv - id0
                 p += 1
             if st == NUM_SLOW:
                 if n_slow < cap:
@@ -673,7 +677,7 @@ def parse_chunk(buf, s, e, row0, row_end, nnz0, nnz_end, maxtok, dense, width, X
 
 @njit(cache=True, parallel=True)
 def parse_chunks(buf, bounds, chunk_ids, row0, nnz0, maxtok, dense, width, X, data, indices, indptr, y, qid,
-                 cstart, cend, allow_nonfinite, clip, null_nan, slow_pos, slow_end, slow_dest):
+                 cstart, cend, allow_nonfinite, clip, null_nan, id0, slow_pos, slow_end, slow_dest):
     """Pass 2 over the chunks listed in ``chunk_ids``; returns :func:`parse_chunk`'s six numbers per chunk.
 
     ``row0``/``nnz0`` are the exclusive cumulative sums of pass 1's counts (length ``n_chunks + 1``), so each
@@ -684,7 +688,7 @@ def parse_chunks(buf, bounds, chunk_ids, row0, nnz0, maxtok, dense, width, X, da
         c = chunk_ids[k]
         r = parse_chunk(buf, bounds[c], bounds[c + 1], row0[c], row0[c + 1], nnz0[c], nnz0[c + 1], maxtok,
                         dense, width, X, data, indices, indptr, y, qid, cstart, cend, allow_nonfinite, clip,
-                        null_nan, slow_pos[k], slow_end[k], slow_dest[k])
+                        null_nan, id0, slow_pos[k], slow_end[k], slow_dest[k])
         out[k, 0] = r[0]
         out[k, 1] = r[1]
         out[k, 2] = r[2]

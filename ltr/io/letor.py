@@ -91,6 +91,7 @@ def read_letor(
     overflow: str = "error",
     unjudged: str = "error",
     null: str = "error",
+    zero_based: bool = False,
     encoding: str = "utf-8",
     n_jobs: int | None = None,
 ) -> RankingDataset:
@@ -140,6 +141,11 @@ def read_letor(
     null : {"error", "nan"}, default="error"
         What to do with ``NULL`` feature values (LETOR's NULL versions, e.g. OHSUMED's ``Feature-null``: a value
         that could not be computed): raise, or read them as missing values (NaN, whatever ``nonfinite`` says).
+    zero_based : bool, default=False
+        Feature ids are column numbers from 0 (id ``j`` is column ``j``), as scikit-learn's ``dump_svmlight_file``
+        writes them and as LightGBM's and XGBoost's own text readers read every svmlight file (a 1-based LETOR file
+        read so has an empty column 0: the columns of a model those engines trained on the file). Default: LETOR's
+        1-based ids (id ``j`` is column ``j - 1``), as scikit-learn's ``load_svmlight_file(zero_based=False)``.
     encoding : str, default="utf-8"
         Encoding of the comments (the data part must be ASCII).
     n_jobs : int, optional
@@ -180,6 +186,8 @@ def read_letor(
     _check_choice("overflow", overflow, ("error", "clip"))
     _check_choice("unjudged", unjudged, ("error", "drop", "keep"))
     _check_choice("null", null, ("error", "nan"))
+    if not isinstance(zero_based, (bool, np.bool_)):
+        raise TypeError(f"zero_based must be True or False, got {zero_based!r}")
     if n_features is not None:
         if isinstance(n_features, bool) or not isinstance(n_features, (int, np.integer)):
             raise TypeError(f"n_features must be an int or None, got {type(n_features).__name__}")
@@ -215,7 +223,8 @@ def read_letor(
         options = dict(n_features=n_features, sizes=sizes, qpath=qpath, auto_query=auto_query, weight=weight,
                        wpath=wpath, sources=sources, missing=missing, sparse=sparse, sort=sort,
                        allow_nonfinite=nonfinite == "allow", clip=overflow == "clip", null_nan=null == "nan",
-                       drop_unjudged=None if unjudged == "keep" else unjudged == "drop", encoding=encoding)
+                       drop_unjudged=None if unjudged == "keep" else unjudged == "drop", encoding=encoding,
+                       id0=0 if zero_based else 1)
         if buf is not None:
             return _parse(buf, spath, **options)
         try:
@@ -228,14 +237,17 @@ def read_letor(
 
 
 def _parse(buf, spath, *, n_features, sizes, qpath, auto_query, weight, wpath, sources, missing, sparse, sort,
-           allow_nonfinite, clip, null_nan, drop_unjudged, encoding) -> RankingDataset:
+           allow_nonfinite, clip, null_nan, drop_unjudged, encoding, id0) -> RankingDataset:
     start = 3 if buf[:3].tobytes() == _BOM else 0
     meta = _read_header(buf, start, spath, encoding)
+    if meta and id0 == 0:
+        raise LetorFormatError("an ltrkit header: the file was written with 1-based ids (LETOR's), which a "
+                               "zero-based reading would shift by one column", spath, 1)
     known = n_features if n_features is not None else meta.get("n_features")
     names = meta.get("feature_names")
     if names is not None and known is not None and len(names) != known:
         raise LetorFormatError(f"the header names {len(names)} features but n_features={known}", spath, 1)
-    limit = known if known is not None else _INT32_MAX
+    limit = known - 1 + id0 if known is not None else _INT32_MAX  # the highest id
 
     n_chunks = max(1, min(len(buf) // _CHUNK_BYTES + 1, 4096))
     if len(buf) > 64 * 1024:
@@ -257,7 +269,7 @@ def _parse(buf, spath, *, n_features, sizes, qpath, auto_query, weight, wpath, s
                         if known is not None else None, hint="(svmlight files need not list the highest ids: "
                         "their widths differ)" if known is not None else None)
     maxid = int(counts[:, 3].max())
-    width = known if known is not None else maxid
+    width = known if known is not None else (maxid + 1 - id0 if nnz else 0)
     if not sparse and known is None and n_rows * width * 4 > _DENSE_GUARD_BYTES and nnz * 16 < n_rows * width:
         pos = int(counts[np.argmax(counts[:, 3]), 4])
         raise _error_at(buf, spath, pos, f"feature id {maxid} would make a dense matrix of "
@@ -269,7 +281,7 @@ def _parse(buf, spath, *, n_features, sizes, qpath, auto_query, weight, wpath, s
     X, Xflat, data, indices, indptr, y, qid, cstart, cend = _allocate(n_rows, nnz, width, sparse, missing, n_comm)
     dst = Xflat if not sparse else data
     args = (row0, nnz0, maxtok, not sparse, width, Xflat, data, indices, indptr, y, qid, cstart, cend,
-            allow_nonfinite, clip, null_nan)
+            allow_nonfinite, clip, null_nan, id0)
 
     ids = np.arange(len(bounds) - 1, dtype=np.int64)
     slow = [np.empty((ids.size, _SLOW_CAP), dtype=np.int64) for _ in range(3)]
@@ -546,7 +558,7 @@ def _n_chunks(size: int) -> int:
 
 
 def _parse_stream(path, gz, spath, *, n_features, sizes, qpath, auto_query, weight, wpath, sources, missing, sparse,
-                  sort, allow_nonfinite, clip, null_nan, drop_unjudged, encoding) -> RankingDataset:
+                  sort, allow_nonfinite, clip, null_nan, drop_unjudged, encoding, id0) -> RankingDataset:
     """The two passes of :func:`_parse` over windows of the file instead of its whole bytes.
 
     Peak memory is the result plus one window (:data:`_WINDOW_BYTES`), not the result plus the file. Pass 1 counts
@@ -565,11 +577,13 @@ def _parse_stream(path, gz, spath, *, n_features, sizes, qpath, auto_query, weig
         if w == 0:
             start = 3 if buf[:3].tobytes() == _BOM else 0
             meta = _read_header(buf, start, spath, encoding)  # the first window holds the whole first line
+            if meta and id0 == 0:
+                raise _Reparse
             known = n_features if n_features is not None else meta.get("n_features")
             names = meta.get("feature_names")
             if names is not None and known is not None and len(names) != known:
                 raise _Reparse
-            limit = known if known is not None else _INT32_MAX
+            limit = known - 1 + id0 if known is not None else _INT32_MAX
         n_chunks = _n_chunks(len(buf) - start)
         bounds = _k.chunk_bounds(buf, start, n_chunks)
         if n_chunks == 1:
@@ -589,7 +603,7 @@ def _parse_stream(path, gz, spath, *, n_features, sizes, qpath, auto_query, weig
     if n_rows == 0 or (counts[:, 5] >= 0).any():
         raise _Reparse
     maxid = int(counts[:, 3].max())
-    width = known if known is not None else maxid
+    width = known if known is not None else (maxid + 1 - id0 if nnz else 0)
     if not sparse and known is None and n_rows * width * 4 > _DENSE_GUARD_BYTES and nnz * 16 < n_rows * width:
         raise _Reparse
     maxtok = int(counts[:, 2].max())
@@ -606,7 +620,7 @@ def _parse_stream(path, gz, spath, *, n_features, sizes, qpath, auto_query, weig
         n_windows += 1
         c0, c1 = int(first_chunk[w]), int(first_chunk[w + 1])
         args = (row0[c0:c1 + 1], nnz0[c0:c1 + 1], maxtok, not sparse, width, Xflat, data, indices, indptr, y, qid,
-                cstart, cend, allow_nonfinite, clip, null_nan)
+                cstart, cend, allow_nonfinite, clip, null_nan, id0)
         ids = np.arange(c1 - c0, dtype=np.int64)
         slow = [np.empty((ids.size, _SLOW_CAP), dtype=np.int64) for _ in range(3)]
         res = _parse_chunks(buf, all_bounds[w], ids, args, slow)

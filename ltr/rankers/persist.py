@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import warnings
 from pathlib import Path
 
@@ -232,12 +233,25 @@ def _load_plain(path: Path, text: str) -> Ranker:
     model.read_options_ = None
     model.normalizer_ = None
     model.plain_model_ = True
+    model.svmlight_columns_ = _svmlight_columns(engine, text, ensemble)
     warnings.warn(
         f"{path}: a plain {engine} model without an ltrkit sidecar; it predicts with all its "
         f"{model.best_iteration_} rounds, but its feature names and the conventions it was trained with are unknown",
         PlainModelWarning, stacklevel=3,
     )
     return model
+
+
+def _svmlight_columns(engine: str, text: str, ensemble) -> bool:
+    """Whether a plain model looks trained on an engine's own reading of a 1-based svmlight file, where id ``j`` is
+    column ``j`` and column 0 is empty: no split reads column 0, and (LightGBM, which records each feature's range)
+    column 0 held one value. Such a model scores a LETOR file read with ``zero_based=True``."""
+    if ensemble.n_features < 2 or bool((np.asarray(ensemble.feature) == 0).any()):
+        return False
+    if engine != "lightgbm":
+        return True
+    m = re.search(r"^feature_infos=(\S+)", text, flags=re.MULTILINE)
+    return m is not None and m.group(1) == "none"
 
 
 def _load_plain_linear(path: Path, text: str) -> Ranker:

@@ -696,6 +696,13 @@ class Ranker(BaseEstimator):
         if qid is not None or group is not None:
             ptr = resolve_group_ptr(X.shape[0], qid=qid, group=group)
         if X.shape[1] != self.n_features_in_:
+            if getattr(self, "svmlight_columns_", False) and X.shape[1] + 1 == self.n_features_in_:
+                raise ValueError(
+                    f"X has {X.shape[1]} features but the model was trained on {self.n_features_in_}, and none of "
+                    "its splits reads column 0: it looks trained by its engine on an svmlight file read the "
+                    "engine's way (id j as column j, column 0 empty); read the data so, with "
+                    f"read_letor(..., zero_based=True{', sparse=True' if self.engine == 'xgboost' else ''})"
+                    f"{' (XGBoost reads an absent id as a missing value)' if self.engine == 'xgboost' else ''}")
             raise ValueError(
                 f"X has {X.shape[1]} features but the model was trained on {self.n_features_in_}; if the data is "
                 f"a LETOR file, read it with n_features={self.n_features_in_} so absent trailing features count"
