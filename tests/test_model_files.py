@@ -259,3 +259,42 @@ def test_a_plain_model_the_engine_trained_on_its_own_reading_of_an_svmlight_file
                                   expected)
     with pytest.raises(ValueError, match="read_letor\\(..., zero_based=True"):
         loaded.predict(read_letor(test))
+
+
+def test_a_plain_lightgbm_model_with_a_cut_or_edited_parameters_block_is_an_error_not_a_crash(tmp_path, data):
+    """LightGBM's own loader kills the process (SIGSEGV) on these; they are refused before it sees them."""
+    import lightgbm as lgb
+
+    train, _ = data
+    booster = lgb.train({"objective": "lambdarank", "verbose": -1, "min_data_in_leaf": 5},
+                        lgb.Dataset(train.X, train.y, group=train.group_sizes), 3)
+    text = booster.model_to_string()
+    start, end = text.index("parameters:"), text.index("end of parameters")
+    cut, edited = tmp_path / "cut.txt", tmp_path / "edited.txt"
+    cut.write_text(text[:(start + end) // 2])
+    edited.write_text(text.replace("[objective: lambdarank]", "objective=lambdarank", 1))
+    with pytest.raises(ModelFormatError, match=r"edited.txt:\d+: expected a '\[name: value\]' parameter line or "
+                                               r"'end of parameters' \(token 'objective=lambdarank'\)"):
+        load_model(edited)
+    with pytest.raises(ModelFormatError, match=r"cut.txt:\d+: expected a '\[name: value\]' parameter line|cut.txt: "
+                                               r"the text ends inside the parameters block"):
+        load_model(cut)
+    good = tmp_path / "good.txt"
+    good.write_text(text)
+    with pytest.warns(PlainModelWarning):
+        assert load_model(good).predict(train.X[:5]).shape == (5,)
+
+
+def test_a_plain_xgboost_model_trained_with_feature_names_scores_by_position(tmp_path, data):
+    import xgboost as xgb
+
+    train, valid = data
+    names = [f"feat_{i}" for i in range(train.n_features)]
+    dtrain = xgb.DMatrix(train.X, train.y, qid=train.qid, feature_names=names)
+    booster = xgb.train({"objective": "rank:ndcg"}, dtrain, 5)
+    path = tmp_path / "named.json"
+    booster.save_model(str(path))
+    with pytest.warns(PlainModelWarning):
+        model = load_model(path)
+    want = booster.predict(xgb.DMatrix(valid.X, feature_names=names), output_margin=True)
+    np.testing.assert_array_equal(model.predict(valid.X), want.astype(np.float64))

@@ -166,6 +166,17 @@ def test_lightgbm_missing_types_are_all_exercised(mq2008):
     assert np.isinf(nan_model.threshold).any()  # "missing vs the rest" splits: threshold inf (see the flag column)
 
 
+def test_n_iter_zero_is_every_round_as_lightgbm_reads_its_best_iteration_without_early_stopping(mq2008):
+    booster = lgb_booster(mq2008[0], rounds=6)
+    assert booster.best_iteration == 0  # no early stopping
+    model = from_booster(booster)
+    X = probe_rows(model, mq2008[1])
+    assert np.array_equal(model.predict(X, n_iter=booster.best_iteration), lgb_margin(booster, X, 0))
+    assert np.array_equal(model.predict(X, n_iter=0), model.predict(X))
+    with pytest.raises(ValueError, match="n_iter must be a non-negative integer"):
+        model.predict(X, n_iter=-1)
+
+
 def test_lightgbm_integer_input_is_read_as_float32_like_the_engine(mq2008):
     booster = lgb_booster(mq2008[0], rounds=10, nan_rate=0.0)
     X = (mq2008[1] * 3).astype(np.int64)
@@ -211,7 +222,9 @@ def test_xgboost_base_score_becomes_the_engines_starting_margin(mq2008, objectiv
     model = from_booster(booster)
     X = probe_rows(model, mq2008[1])
     assert_same(model, lambda Z, n: xgb_margin(booster, Z, n), X)
-    assert np.array_equal(model.predict(X[:3], n_iter=0), np.full(3, model.base_score))  # no tree: the base alone
+    # n_iter=0 is every round, as XGBoost's iteration_range=(0, 0) (and LightGBM's num_iteration=0) reads it
+    assert np.array_equal(model.predict(X[:3], n_iter=0),
+                          booster.inplace_predict(X[:3], iteration_range=(0, 0), predict_type="margin"))
 
 
 def test_xgboost_old_scalar_base_score_string_is_read():

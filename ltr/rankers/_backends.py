@@ -203,8 +203,10 @@ class XGBoostBackend:
 
     def predict(self, booster, X, n_iter: int) -> NDArray[np.float64]:
         xgb = _import("xgboost")
-        return np.asarray(booster.predict(xgb.DMatrix(X), iteration_range=(0, n_iter), output_margin=True),
-                          dtype=np.float64)
+        # by position, as LightGBM scores and as ltrkit checks a DataFrame's columns (a model trained on a named
+        # DMatrix refuses unnamed data otherwise)
+        return np.asarray(booster.predict(xgb.DMatrix(X), iteration_range=(0, n_iter), output_margin=True,
+                                          validate_features=False), dtype=np.float64)
 
     def to_text(self, booster, n_iter: int) -> str:
         # Keep only the rounds predict uses, as LightGBM's model_to_string(num_iteration=...) does.

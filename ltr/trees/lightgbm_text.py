@@ -19,7 +19,10 @@ The format, as LightGBM 4 writes it (``GBDT::SaveModelToString`` and ``Tree::ToS
     ...
 
     end of trees
-    (feature importances, parameters: not read)
+    (feature importances: not read)
+    parameters:                    # checked only for its form: LightGBM's own loader crashes on a malformed block
+    [name: value] ...
+    end of parameters
 
 The parser is stricter than LightGBM, whose loader trusts ``tree_sizes`` and the child indices (a malformed text
 can make it read past its buffer or abort the interpreter): every line is checked before anything is built, and
@@ -320,6 +323,7 @@ def from_lightgbm_text(text: str | bytes, *, source: str | None = None) -> TreeE
         fields, i = _tree_block(doc, i, len(trees))
         trees.append(_parse_tree(doc, len(trees), starts[-1], fields))
     starts.append(i)
+    _check_parameters(doc, i)
 
     def cat(name, dtype):
         parts = [tr[name] for tr in trees]
@@ -348,3 +352,23 @@ def from_lightgbm_text(text: str | bytes, *, source: str | None = None) -> TreeE
             doc.fail(line, f"tree_sizes says tree {t} is {sizes[t]} bytes, its block is {actual[t]} bytes "
                            "(LightGBM would read the trees at the wrong offsets)")
     return model
+
+
+_PARAMETER = re.compile(r"\[[A-Za-z0-9_]+: [^\r]*\]")
+
+
+def _check_parameters(doc, i: int) -> None:
+    """The ``parameters:`` block after the trees, if there is one: ``[name: value]`` lines up to ``end of
+    parameters`` (LightGBM's loader reads it and crashes the process on a truncated or edited block)."""
+    lines = doc.lines
+    try:
+        start = lines.index("parameters:", i)
+    except ValueError:
+        return
+    for k in range(start + 1, len(lines)):
+        if lines[k] == "end of parameters":
+            return
+        if lines[k] and _PARAMETER.fullmatch(lines[k]) is None:
+            doc.fail(k, "expected a '[name: value]' parameter line or 'end of parameters'", token=lines[k])
+    doc.fail(None, "the text ends inside the parameters block (no 'end of parameters' line): it is truncated")
+

@@ -289,10 +289,11 @@ class TreeEnsemble:
         return np.ascontiguousarray(X, dtype=np.float64 if keep else np.float32)
 
     def _tree_count(self, n_iter) -> int:
-        if n_iter is None:
-            return self.tree_ptr.size - 1
-        if isinstance(n_iter, bool) or not isinstance(n_iter, (int, np.integer)) or n_iter < 0:
+        if isinstance(n_iter, bool) or not (n_iter is None or isinstance(n_iter, (int, np.integer))) or \
+                (n_iter is not None and n_iter < 0):
             raise ValueError(f"n_iter must be a non-negative integer or None, got {n_iter!r}")
+        if not n_iter:  # None or 0: every round, as both engines read 0 (LightGBM's best_iteration without early
+            return self.tree_ptr.size - 1  # stopping is 0)
         if n_iter > self.n_iterations:
             raise ValueError(f"n_iter={n_iter} is more than the model's {self.n_iterations} boosting rounds")
         return int(n_iter) * self.trees_per_iteration
@@ -311,7 +312,8 @@ class TreeEnsemble:
             Dense input; NaN is a missing value. LightGBM models compare float64 input in float64 and anything else
             as float32; XGBoost models read every value as float32.
         n_iter : int, optional
-            Use the first ``n_iter`` boosting rounds (the best iteration); all of them when None.
+            Use the first ``n_iter`` boosting rounds (the best iteration); all of them when None or 0, as both engines
+            read 0.
         n_jobs : int, optional
             Threads, as everywhere in ltrkit (:mod:`ltr.threads`): None picks one thread for a reranking-size batch
             (the fastest) and the idle cores for a large one; ``k`` threads; -1 every core.
