@@ -234,10 +234,13 @@ def _load_plain(path: Path, text: str) -> Ranker:
     model.normalizer_ = None
     model.plain_model_ = True
     model.svmlight_columns_ = _svmlight_columns(engine, text, ensemble)
+    f32 = ("; ltrkit reads LETOR values as float32, so a value within float32 rounding of one of its float64 "
+           "thresholds can go the other way than in LightGBM reading doubles (give predict float64 arrays to "
+           "score as LightGBM does)") if engine == "lightgbm" else ""
     warnings.warn(
         f"{path}: a plain {engine} model without an ltrkit sidecar; it predicts with all its "
-        f"{model.best_iteration_} rounds, but its feature names and the conventions it was trained with are unknown",
-        PlainModelWarning, stacklevel=3,
+        f"{model.best_iteration_} rounds, but its feature names and the conventions it was trained with are "
+        f"unknown{f32}", PlainModelWarning, stacklevel=3,
     )
     return model
 
