@@ -495,6 +495,17 @@ def test_qrels_and_run_given_as_one_file_are_refused(tmp_path, capsys):
     assert "--qrels and --run are both" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("fmt", ["table", "json", "trec"])
+def test_a_run_and_qrels_without_a_common_query_are_an_error_as_in_trec_eval(tmp_path, capsys, fmt):
+    (tmp_path / "q").write_text("1 0 a 1\n2 0 b 1\n")
+    (tmp_path / "r").write_text("7 Q0 a 1 2.0 t\n")
+    code = main(["evaluate", "--qrels", str(tmp_path / "q"), "--run", str(tmp_path / "r"), "--format", fmt, "-q"])
+    captured = capsys.readouterr()
+    assert code == 1 and captured.out == ""  # trec_eval: "No queries with both results and relevance info"
+    assert (f"{tmp_path / 'r'} and {tmp_path / 'q'} have no query in common (the run's: 7; the judgments': 1, 2)"
+            in captured.err)
+
+
 def test_a_run_listing_a_document_twice_is_named_by_its_file(tmp_path, capsys):
     (tmp_path / "dup.run").write_text("1 Q0 a 1 2 t\n1 Q0 a 2 1 t\n")
     (tmp_path / "q").write_text("1 0 a 1\n")

@@ -81,8 +81,16 @@ def _per_query_run(args, names: list[str]):
     if args.qrels == args.run:  # `... | ltr evaluate --qrels /dev/stdin --run /dev/stdin`: one stream, two files
         raise UsageError(f"--qrels and --run are both {args.run}: the judgments and the run are two files (a pipe "
                          "feeds one of them)")
+    qrels, run = read_qrels(args.qrels, args.qrels_format), read_run(args.run)
+    judged, ranked = set(qrels["qid"].astype(str)), set(run["qid"].astype(str))
+    if not judged & ranked:  # trec_eval: "No queries with both results and relevance info", exit 7
+        shown = ", ".join(sorted(ranked)[:3]) or "none"
+        raise ValueError(f"{args.run} and {args.qrels} have no query in common (the run's: {shown}"
+                         f"{', ...' if len(ranked) > 3 else ''}; the judgments': "
+                         f"{', '.join(sorted(judged)[:3]) or 'none'}{', ...' if len(judged) > 3 else ''}): "
+                         "judgments of another collection?")
     try:
-        frame = evaluate_run_per_query(read_qrels(args.qrels, args.qrels_format), read_run(args.run), names,
+        frame = evaluate_run_per_query(qrels, run, names,
                                        gain=args.gain or "linear", no_relevant=args.no_relevant,
                                        complete=args.complete, max_grade=args.max_grade)
     except ValueError as e:
