@@ -439,3 +439,39 @@ def test_score_files_are_gzip_by_magic_bytes_not_by_name(tmp_path):
 def test_scores_to_standard_output(capsys):
     write_scores("-", [0.5, 2.0])
     assert capsys.readouterr().out == "0.5\n2.0\n"
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full (Linux)")
+def test_a_full_device_or_standard_output_is_named_in_the_write_error(monkeypatch, capsys):
+    import errno
+    import io
+
+    with pytest.raises(OSError, match=r"cannot write: no space left on device") as info:
+        write_scores("/dev/full", np.arange(5000.0))
+    assert info.value.filename == "/dev/full"
+
+    class Full(io.StringIO):
+        def flush(self):
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(sys, "stdout", Full())
+    with pytest.raises(OSError) as info:
+        write_scores("-", np.arange(3.0))
+    assert info.value.filename == "standard output" and "cannot write: no space left" in str(info.value)
+    ascii_out = io.TextIOWrapper(io.BytesIO(), encoding="ascii")
+    monkeypatch.setattr(sys, "stdout", ascii_out)
+    with pytest.raises(ValueError, match=r"^standard output: cannot write '\\xf6' in its encoding ascii \(set "
+                                         r"PYTHONIOENCODING=utf-8"):
+        with atomic_write("-") as f:
+            f.write("d\xf6c\n")
+
+
+def test_the_command_line_names_standard_output_when_its_table_cannot_be_written(tmp_path, monkeypatch, capsys):
+    import errno
+
+    from ltr.cli import _common
+
+    assert _common.error_message(OSError(errno.ENOSPC, "No space left on device")) == \
+        "standard output: cannot write: no space left on device"
+    assert _common.error_message(OSError(errno.ENOSPC, "No space left on device", "x.txt")) == \
+        "x.txt: No space left on device"

@@ -130,7 +130,13 @@ def _one_line(text: str) -> str:
 
 
 def _os_message(e: OSError) -> str:
+    import errno
+
     name = e.filename
+    if name is None and e.errno in (errno.ENOSPC, errno.EIO, errno.EFBIG) and e.strerror:
+        # the OS names no file; every file the toolkit writes names itself (ltr.io.atomic_write), so this is the
+        # output printed (a table, JSON) going to a full disk or a failed device
+        return f"standard output: cannot write: {e.strerror[:1].lower() + e.strerror[1:]}"
     if name is None:  # raised by the toolkit with its own message (which names the path)
         return _one_line(str(e))
     if isinstance(e, IsADirectoryError):

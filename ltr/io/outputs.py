@@ -110,15 +110,22 @@ def atomic_write(path: str | os.PathLike, mode: str = "w", *, encoding: str = "u
 
     if dest.kind in ("stdout", "stderr"):
         stream = sys.stdout if dest.kind == "stdout" else sys.stderr
-        if mode == "w" and not gz:
-            yield stream
-            stream.flush()
-            return
-        stream.flush()  # text already written must come out before these bytes
-        sink = stream.buffer
-        with _layers(sink, mode, encoding, gz) as f:
-            yield f
-        sink.flush()
+        label = "standard output" if dest.kind == "stdout" else "standard error"
+        try:
+            if mode == "w" and not gz:
+                yield stream
+                stream.flush()
+                return
+            stream.flush()  # text already written must come out before these bytes
+            sink = stream.buffer
+            with _layers(sink, mode, encoding, gz) as f:
+                yield f
+            sink.flush()
+        except OSError as e:
+            raise _named(e, label) from None
+        except UnicodeEncodeError as e:  # a terminal or pipe in a locale that cannot hold the text
+            raise ValueError(f"{label}: cannot write {ascii(e.object[e.start:e.end])} in its encoding {e.encoding} "
+                             "(set PYTHONIOENCODING=utf-8, or write to a file: files are UTF-8)") from None
         return
 
     if dest.kind == "direct":
@@ -126,8 +133,11 @@ def atomic_write(path: str | os.PathLike, mode: str = "w", *, encoding: str = "u
             raw = open(dest.path, "wb")
         except OSError as e:
             raise _path_error(shown, e) from None
-        with raw, _layers(raw, mode, encoding, gz) as f:
-            yield f
+        try:
+            with raw, _layers(raw, mode, encoding, gz) as f:
+                yield f
+        except OSError as e:
+            raise _named(e, shown) from None
         return
 
     folder = os.path.dirname(dest.path) or "."
