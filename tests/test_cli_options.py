@@ -169,6 +169,34 @@ def test_engine_parameters_by_name_and_from_a_config_file(files, tmp_path, capsy
     assert "unknown key 'roundz'" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("line, message", [
+    ('quiet = "false"', "quiet is a switch: give true or false, got 'false'"),
+    ("sort = 1", "sort is a switch: give true or false, got 1"),
+    ('rounds = "ten"', "rounds = 'ten': invalid int value"),
+    ("rounds = 3.5", "rounds = 3.5: invalid int value"),
+    ("n-jobs = 0", "n-jobs = 0: '0': a positive count of threads"),
+    ('engine = "xgb"', "engine = 'xgb' is not one of ['lightgbm', 'xgboost', 'linear']"),
+    ("metrics = [true]", "metrics must list strings or numbers, got [True]"),
+    ("learning-rate = true", "learning-rate takes a value (as --learning-rate does), got True"),
+])
+def test_a_config_value_goes_through_its_flags_type_and_an_error_names_the_file_and_key(files, tmp_path, capsys,
+                                                                                         line, message):
+    config = tmp_path / "c.toml"
+    config.write_text(f"rounds = 5\n{line}\n" if not line.startswith("rounds") else line + "\n")
+    assert main(["train", str(files["train"]), "--config", str(config)]) == 2  # a usage error, as the flag's
+    err = capsys.readouterr().err
+    assert f"--config {config}: {message}" in err and err.count("\n") == 1
+
+
+def test_a_config_array_is_a_comma_separated_option_and_a_true_switch_is_set(files, tmp_path, capsys):
+    config = tmp_path / "c.toml"
+    config.write_text('metrics = ["map", "ndcg@10"]\nquiet = true\n')
+    assert main(["train", str(files["train"]), *FAST[:6], "--config", str(config), "--format", "csv"]) == 0
+    captured = capsys.readouterr()
+    assert [line.split(",")[0] for line in captured.out.splitlines()] == ["metric", "map", "ndcg@10"]
+    assert captured.err == ""  # quiet: no notes
+
+
 def test_n_jobs_minus_one_means_every_core_everywhere():
     from ltr import Ranker
     from ltr.threads import cpu_count, resolve_n_jobs

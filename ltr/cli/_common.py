@@ -828,11 +828,38 @@ def apply_config(parser: argparse.ArgumentParser, args: argparse.Namespace, argv
         if action.dest in given:
             continue
         args.given_.add(action.dest)
-        if action.choices and value not in action.choices:
-            raise UsageError(f"--config {path}: {key} = {value!r} is not one of {list(action.choices)}")
-        if action.type in (int, float) and (isinstance(value, bool) or not isinstance(value, (int, float))):
-            raise UsageError(f"--config {path}: {key} must be a number, got {value!r}")
-        setattr(args, action.dest, action.type(value) if action.type in (int, float) else value)
+        setattr(args, action.dest, _config_value(action, key, value, f"--config {path}"))
+
+
+def _config_value(action: argparse.Action, key: str, value: Any, where: str) -> Any:
+    """A config file's value as the command line's flag would give it: a switch takes a TOML boolean; a value
+    goes through the flag's own type and choices (an array of a comma-separated option is joined by commas); an
+    error names the file and the key, and is a usage error as on the command line."""
+    if action.nargs == 0:  # a switch (--quiet, --sort, --no-query-file)
+        if not isinstance(value, bool):
+            raise UsageError(f"{where}: {key} is a switch: give true or false, got {value!r}")
+        return action.const if value else action.default
+    many = action.nargs in ("+", "*") or isinstance(action, argparse._AppendAction)
+    if isinstance(value, bool) or isinstance(value, dict):
+        raise UsageError(f"{where}: {key} takes a value (as {action.option_strings[0]} does), got {value!r}")
+    if isinstance(value, list):
+        if any(isinstance(v, (bool, dict, list)) for v in value):
+            raise UsageError(f"{where}: {key} must list strings or numbers, got {value!r}")
+        texts = [str(v) for v in value] if many else [",".join(str(v) for v in value)]
+    else:
+        texts = [str(value)]
+    out = []
+    for text in texts:
+        try:
+            v = action.type(text) if callable(action.type) else text
+        except (TypeError, ValueError, argparse.ArgumentTypeError) as e:
+            kind = getattr(action.type, "__name__", "")
+            reason = f"invalid {kind} value" if kind in ("int", "float") else str(e)
+            raise UsageError(f"{where}: {key} = {value!r}: {reason}") from None
+        if action.choices is not None and v not in action.choices:
+            raise UsageError(f"{where}: {key} = {value!r} is not one of {list(action.choices)}")
+        out.append(v)
+    return out if many else out[0]
 
 
 def _eval_params(args: argparse.Namespace) -> dict | None:
