@@ -197,6 +197,23 @@ def test_a_config_array_is_a_comma_separated_option_and_a_true_switch_is_set(fil
     assert captured.err == ""  # quiet: no notes
 
 
+def test_standard_output_given_for_two_outputs_is_refused_before_any_work(files, tmp_path, capsys):
+    from ltr.cli._common import UsageError, check_outputs
+
+    with pytest.raises(UsageError, match=r"'-' \(standard output\) given for two outputs"):
+        check_outputs("-", str(tmp_path / "a"), "-")
+    assert check_outputs("-", str(tmp_path / "a")) is True and check_outputs(str(tmp_path / "b")) is False
+    model = tmp_path / "m.txt"
+    assert main(["train", str(files["train"]), *FAST, "--out", str(model)]) == 0
+    capsys.readouterr()
+    names = tmp_path / "names.txt"
+    names.write_text("".join(f"f{i}\n" for i in range(1, 6)))
+    assert main(["export", str(model), "--to", "es-xgboost", "--feature-names", f"@{names}", "--out", "-",
+                 "--feature-set-out", "-"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and "given for two outputs" in captured.err
+
+
 def test_n_jobs_minus_one_means_every_core_everywhere():
     from ltr import Ranker
     from ltr.threads import cpu_count, resolve_n_jobs

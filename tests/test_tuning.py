@@ -278,6 +278,19 @@ def test_ltr_tune_csv_is_one_table_and_a_resumed_run_says_so(data, tmp_path, cap
     assert "also holds 3 studies of another set-up" in capsys.readouterr().err
 
 
+def test_ltr_tune_out_to_standard_output_is_the_result_alone_and_keeps_no_storage_named_after_it(data, tmp_path,
+                                                                                                capsys, monkeypatch):
+    path = tmp_path / "train.txt"
+    write_letor(path, data)
+    monkeypatch.chdir(tmp_path)
+    assert main(["tune", str(path), "--trials", "1", "--outer-folds", "2", "--inner-folds", "2", "--rounds", "5",
+                 "--min-child-samples", "2", "--n-jobs", "1", "--out", "-", "--format", "json"]) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["kind"] == "cv"  # one document: the result file; the table went to stderr
+    assert '"folds"' in captured.err and "wrote -" not in captured.err
+    assert not list(tmp_path.glob("-*"))  # no "-.optuna.db" to be resumed by another data set's run
+
+
 @pytest.mark.parametrize("extra, code, match", [
     (["--outer-folds", "50"], 1, "fewer than the 50 outer folds"),
     (["--trials", "0"], 2, "--trials must be at least 1"),

@@ -199,33 +199,42 @@ def _strict(obj):
     return obj
 
 
-def emit(args, header: Sequence[str], rows: Sequence[Sequence], obj: Any, *, footer: str | None = None) -> None:
+def emit(args, header: Sequence[str], rows: Sequence[Sequence], obj: Any, *, footer: str | None = None,
+         to_stderr: bool = False) -> None:
     """Print a result as a table (with ``footer`` below), strict JSON (NaN -> null), or pure CSV (``footer`` on
-    standard error, so that the CSV stays machine-readable)."""
+    standard error, so that the CSV stays machine-readable); on standard error when an output of the command took
+    standard output (``to_stderr``, from :func:`check_outputs`)."""
     from ltr._table import format_csv, format_table
 
+    out = sys.stderr if to_stderr else sys.stdout
     fmt = getattr(args, "format", "table")
     if fmt == "json":
-        print(json.dumps(_strict(obj), indent=2, allow_nan=False))
+        print(json.dumps(_strict(obj), indent=2, allow_nan=False), file=out)
     elif fmt == "csv":
-        print(format_csv(header, rows))
+        print(format_csv(header, rows), file=out)
         if footer:
             note(args, footer)
     else:
-        print(format_table(header, rows))
+        print(format_table(header, rows), file=out)
         if footer:
-            print(footer)
+            print(footer, file=out)
 
 
 def check_outputs(*paths: str | os.PathLike | None, inputs: Sequence[str | os.PathLike | None] = (),
-                  folders: Sequence[str | os.PathLike | None] = ()) -> None:
+                  folders: Sequence[str | os.PathLike | None] = ()) -> bool:
     """Check output paths before the work starts: refuse an output that is one of the command's input files
     (``inputs``) or any file under an input folder (``folders``: the inputs the command reads as folders; ``--out``
-    naming the training data would replace it), folders and unwritable places; create missing parent folders (so
-    that a long job never ends by failing to write its result). A folder given where a file is read is left to the
-    reader, which names it."""
+    naming the training data would replace it), standard output (``-``) given for two outputs, folders and
+    unwritable places; create missing parent folders (so that a long job never ends by failing to write its
+    result). A folder given where a file is read is left to the reader, which names it.
+
+    Returns whether an output is standard output: a command then prints its own table on standard error
+    (:func:`emit`'s ``to_stderr``), so that what it pipes stays one document."""
     from ltr.io.outputs import check_output_path
 
+    if sum(1 for p in paths if p is not None and str(p) == "-") > 1:
+        raise UsageError("'-' (standard output) given for two outputs: standard output holds one; give the others "
+                         "file names")
     outputs = [p for p in paths if p is not None and str(p) != "-"]
     read = _input_files(inputs, folders) if outputs else {}
     written: dict = {}
@@ -238,6 +247,7 @@ def check_outputs(*paths: str | os.PathLike | None, inputs: Sequence[str | os.Pa
             raise UsageError(f"{p}: given for two outputs ({written[key]} and {p}): give each its own name")
         written[key] = str(p)
         check_output_path(p)
+    return any(p is not None and str(p) == "-" for p in paths)
 
 
 def _file_key(path: str | os.PathLike) -> tuple[int, int] | str | None:

@@ -85,8 +85,8 @@ def run(args: argparse.Namespace) -> int:
     if args.space is not None and not Path(args.space).is_file():
         raise UsageError(f"--space {args.space}: no such file")
     model = make_ranker(args, has_valid=False)
-    storage = args.storage or (f"{args.out}.optuna.db" if args.out else None)
-    check_outputs(args.out, storage, inputs=[args.data, args.space, getattr(args, "config", None)])
+    storage = args.storage or (f"{args.out}.optuna.db" if args.out and args.out != "-" else None)
+    piped = check_outputs(args.out, storage, inputs=[args.data, args.space, getattr(args, "config", None)])
     result = tune(args.data, estimator=model, space=args.space, n_trials=args.trials, metric=target,
                   metrics=names, outer_folds=args.outer_folds, inner_folds=args.inner_folds,
                   random_state=args.split_seed, storage=storage, gain=args.gain or "exp2",
@@ -111,19 +111,19 @@ def run(args: argparse.Namespace) -> int:
                "folds": [{"name": f.name, "metrics": f.metrics, "inner": inner, "params": params}
                          for f, inner, params in zip(cv.folds, result.best_inner, result.best_params)],
                "conventions": footer}
-        emit(args, [], [], obj)
+        emit(args, [], [], obj, to_stderr=piped)
     elif args.format == "csv":  # one table: each fold's results and its choice side by side (pure CSV)
         header, rows = cv.summary_rows()
         blank = [""] * (1 + len(keys))
         emit(args, [*header, f"inner {target}", *keys], [[*r, *chosen.get(r[0], blank)] for r in rows], {},
-             footer=footer)
+             footer=footer, to_stderr=piped)
     else:
-        print(cv.format(args.format))
-        print()
+        print(cv.format(args.format), file=sys.stderr if piped else sys.stdout)
+        print(file=sys.stderr if piped else sys.stdout)
         emit(args, ["fold", f"inner {target}", *keys], [[name, *row] for name, row in chosen.items()], {},
-             footer=footer)
+             footer=footer, to_stderr=piped)
     for path in (args.out, storage):
-        if path and not args.quiet:
+        if path and path != "-" and not args.quiet:
             print(f"wrote {path}", file=sys.stderr)
     if storage:
         if result.resumed:
