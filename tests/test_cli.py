@@ -541,3 +541,21 @@ def test_quiet_means_nothing_on_standard_error(files, tmp_path, capsys):
     assert main(["predict", str(tmp_path / "m.txt"), str(files["test"]), "--out", str(tmp_path / "s"),
                  "--quiet"]) == 0
     assert capsys.readouterr().err == ""
+
+
+def test_predict_keeps_unjudged_rows_by_default_as_its_help_says_and_honours_unjudged_error(tmp_path, capsys):
+    from ltr.cli import build_parser
+
+    data = make_ranking(12, 6, 4, random_state=0)
+    train = write_letor(tmp_path / "train.txt", data)
+    assert main(["train", str(train), "--rounds", "3", "--min-child-samples", "2", "--quiet",
+                 "--out", str(tmp_path / "m.txt")]) == 0
+    (tmp_path / "semi.txt").write_text("-1 qid:1 1:0.5\n1 qid:1 1:0.2 2:1\n")
+    capsys.readouterr()
+    assert main(["predict", str(tmp_path / "m.txt"), str(tmp_path / "semi.txt"), "--out", "-", "--quiet"]) == 0
+    assert len(capsys.readouterr().out.split()) == 2
+    assert main(["predict", str(tmp_path / "m.txt"), str(tmp_path / "semi.txt"), "--out", "-",
+                 "--unjudged", "error"]) == 1
+    assert "label -1 marks an unjudged document" in capsys.readouterr().err
+    predict = build_parser()._subparsers._group_actions[0].choices["predict"]
+    assert "(default: keep)" in predict.format_help().replace("\n", " ").replace("  ", " ")

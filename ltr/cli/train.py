@@ -68,6 +68,7 @@ def register(sub) -> None:
                                                       "ids are mapped back through DATA.qids.tsv when present)")
     p.add_argument("--tag", default="ltrkit", help="run tag (with --run)")
     add_reader_options(p)
+    p.set_defaults(read_unjudged="keep")  # a row to score needs no label: MQ2007/8-semi's unjudged rows are scored
     add_quiet(p)
     p.set_defaults(func=run_predict)
 
@@ -209,8 +210,6 @@ def run_predict(args: argparse.Namespace) -> int:
     for w in caught:
         note(args, f"note: {w.message}")
     apply_recorded_read_options(args, model)
-    if getattr(args, "read_unjudged", "error") == "error":
-        args.read_unjudged = "keep"  # a row to score needs no label: MQ2007/8-semi's unjudged rows are scored too
     data = read_data(args, args.data)  # its own width (or --n-features / --dataset's), compared with the model's
     if _engine_columns(model, data) and model.engine == "xgboost" and not getattr(args, "read_sparse", False):
         args.read_sparse = True  # XGBoost's own reading of an svmlight file: an absent id is a missing value
