@@ -19,6 +19,7 @@ __all__ = [
     "LetorFormatError",
     "LetorGroupError",
     "ModelFormatError",
+    "OptionError",
     "OutputPathError",
     "ParameterValueError",
     "ScoreFormatError",
@@ -115,6 +116,11 @@ class CommandLineWorded:
     def cli_message(self) -> str:
         """The message worded with the command line's flags."""
         return self.cli if self.cli is not None else str(self)
+
+
+class OptionError(CommandLineWorded, ValueError):
+    """A wrong combination of arguments, worded for Python (``method='wsum'``) and, by :meth:`cli_message`, for the
+    command line (``--method wsum``)."""
 
 
 class ParameterValueError(CommandLineWorded, ValueError):

@@ -59,7 +59,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
-from ltr.exceptions import TrecFormatError
+from ltr.exceptions import OptionError, TrecFormatError
 
 __all__ = ["METHODS", "NORMS", "SEARCHES", "FusionCV", "PreparedRuns", "fit_weights", "fuse", "normalize_run",
            "prepare_runs"]
@@ -231,10 +231,12 @@ def prepare_runs(runs: Sequence[pd.DataFrame | str | os.PathLike], *, method: st
 def _weights(weights: ArrayLike | None, n_runs: int, method: str) -> NDArray[np.float64] | None:
     if weights is None:
         if method == "wsum":
-            raise ValueError("method='wsum' needs weights (one per run), or fit them with fit_weights")
+            raise OptionError("method='wsum' needs weights (one per run), or fit them with fit_weights",
+                              cli="--method wsum needs --weights (one per run), or fit them with --fit-weights")
         return None
     if method in ("combsum", "combmnz"):
-        raise ValueError(f"{method} has no weights; use method='wsum' (or 'rrf' for weighted RRF)")
+        raise OptionError(f"{method} has no weights; use method='wsum' (or 'rrf' for weighted RRF)",
+                          cli=f"--method {method} has no weights; use --method wsum (or rrf for weighted RRF)")
     w = np.asarray(weights, dtype=np.float64).reshape(-1)
     if w.size != n_runs:
         raise ValueError(f"weights: {w.size} given for {n_runs} runs")

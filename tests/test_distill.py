@@ -257,3 +257,27 @@ def test_distillation_options_are_usage_errors_naming_the_flag(tmp_path, capsys,
     assert main(["train", str(tmp_path / "d.txt"), "--objective", "distill", "--kernel", "numba",
                  "--teacher-column", "1", *extra]) == 2
     assert says in capsys.readouterr().err
+
+
+def test_a_teacher_model_that_cannot_score_the_data_is_worded_for_the_command_line(files, tmp_path, capsys):
+    narrow = make_ranking(12, 6, 3, random_state=5)  # 3 features: the training data has more
+    write_letor(tmp_path / "narrow.txt", narrow)
+    teacher = tmp_path / "teacher.txt"
+    assert main(["train", str(tmp_path / "narrow.txt"), "--out", str(teacher), *CLI_FAST]) == 0
+    capsys.readouterr()
+    assert main(["train", str(files / "train.txt"), "--objective", "distill", "--kernel", "numba",
+                 "--teacher-model", str(teacher), *CLI_FAST]) == 2
+    err = capsys.readouterr().err
+    assert "the teacher model could not score the training data" in err
+    assert "pass its scores (--teacher-scores FILE)" in err and "teacher={" not in err
+
+
+def test_fusion_weights_given_to_a_method_without_weights_are_worded_for_the_command_line(tmp_path, capsys):
+    run = tmp_path / "a.run"
+    run.write_text("1 Q0 a 1 2.0 r\n1 Q0 b 2 1.0 r\n")
+    assert main(["fuse", str(run), str(run), "--method", "combsum", "--weights", "0.5,0.5", "--out", "-"]) == 2
+    assert "--method combsum has no weights; use --method wsum (or rrf for weighted RRF)" in capsys.readouterr().err
+    from ltr.fusion import fuse
+
+    with pytest.raises(ValueError, match=r"combsum has no weights; use method='wsum'"):
+        fuse([str(run), str(run)], method="combsum", weights=[1, 1])

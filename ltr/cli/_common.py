@@ -182,8 +182,10 @@ def guard(command: str, func: Callable[[argparse.Namespace], int | None], args: 
             pass
         return EXIT_OK
     except (ValueError, TypeError, OSError, RuntimeError, ImportError, LookupError) as e:
+        from ltr.exceptions import OptionError, ParameterValueError
+
         print(f"ltr {command}: error: {error_message(e)}", file=sys.stderr)
-        return EXIT_DATA
+        return EXIT_USAGE if isinstance(e, (OptionError, ParameterValueError)) else EXIT_DATA  # the options' fault
 
 
 # -- output -------------------------------------------------------------------------------------------------------

@@ -36,6 +36,8 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
+from ltr.exceptions import OptionError
+
 __all__ = ["TeacherModel", "TeacherSpec", "blank_column", "check_finite", "describe_teacher", "parse_teacher",
            "teacher_column", "teacher_scores"]
 
@@ -317,8 +319,11 @@ def teacher_scores(teacher: Any, X, group_ptr: NDArray[np.int64], *, column: int
                 raise ValueError("the teacher model is not fitted: scikit-learn's clone (cross-validation, grid "
                                  "search) re-creates an estimator found inside parameters unfitted; pass the fitted "
                                  "teacher as TeacherModel(model), which clone keeps") from None
-            raise ValueError(f"the teacher model could not score the training data: {e}; score the teacher on its "
-                             "own features and pass its scores (teacher={'scores': FILE})") from None
+            raise OptionError(f"the teacher model could not score the training data: {e}; score the teacher on its "
+                              "own features and pass its scores (teacher={'scores': FILE})",
+                              cli=f"the teacher model could not score the training data: {e}; score the teacher "
+                                  "on its own features (ltr predict) and pass its scores (--teacher-scores FILE)") \
+                from None
         return check_finite(values.reshape(-1), "model", qid, doc_ids)
     if isinstance(spec.value, str):
         values = _file_scores(spec.value, n_rows, qid, doc_ids, sources)
