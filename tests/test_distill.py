@@ -277,6 +277,8 @@ def test_fusion_weights_given_to_a_method_without_weights_are_worded_for_the_com
     run.write_text("1 Q0 a 1 2.0 r\n1 Q0 b 2 1.0 r\n")
     assert main(["fuse", str(run), str(run), "--method", "combsum", "--weights", "0.5,0.5", "--out", "-"]) == 2
     assert "--method combsum has no weights; use --method wsum (or rrf for weighted RRF)" in capsys.readouterr().err
+    assert main(["fuse", str(run), str(run), "--format", "json", "--out", "-"]) == 2  # it printed nothing silently
+    assert "--format json formats --fit-weights' table of weights" in capsys.readouterr().err
     from ltr.fusion import fuse
 
     with pytest.raises(ValueError, match=r"combsum has no weights; use method='wsum'"):

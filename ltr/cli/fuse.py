@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import math
 
-from ltr.cli._common import UsageError, add_command, add_format, add_quiet, check_outputs, emit, note, split_list
+from ltr.cli._common import UsageError, add_command, add_quiet, check_outputs, emit, note, split_list
 
 __all__ = ["register", "run"]
 
@@ -45,7 +45,8 @@ def register(sub) -> None:
     g.add_argument("--split-seed", type=int, default=0, dest="split_seed", help="seed of the query shuffle")
     g.add_argument("--report", default=None, metavar="FILE.json",
                    help="write the chosen weights per fold and the metrics as JSON")
-    add_format(p, ("table", "json"))
+    p.add_argument("--format", choices=("table", "json"), default="table",
+                   help="format of --fit-weights' table of weights per fold (the fused run goes to --out)")
     add_quiet(p)
     p.set_defaults(func=run)
 
@@ -97,6 +98,9 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError("--fit-weights prints its weights on standard output: give --out a file")
     elif args.qrels or args.report:
         raise UsageError("--qrels and --report go with --fit-weights")
+    elif args.format != "table":
+        raise UsageError(f"--format {args.format} formats --fit-weights' table of weights; without it ltr fuse "
+                         "prints nothing (the fused run goes to --out)")
     check_outputs(args.out, args.report, inputs=[*args.runs, args.qrels])
     norm = getattr(args, "norm", None)
     if args.method == "rrf" and norm not in (None, "none"):
