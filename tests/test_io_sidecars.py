@@ -260,6 +260,16 @@ def test_bzip2_xz_and_utf16_files_are_recognised_by_their_first_bytes(tmp_path):
     (tmp_path / "bad.bz2").write_bytes(bz2.compress(plain)[:30])
     with pytest.raises(LetorFormatError, match="not a valid compressed stream"):
         read_letor(tmp_path / "bad.bz2")
+    # zstd (frame magic 28 b5 2f fd) and zip are not read: named, with the way to text, not a garbled label
+    (tmp_path / "d.zst").write_bytes(b"\x28\xb5\x2f\xfd\x24\x00" + plain[:20])
+    with pytest.raises(LetorFormatError, match=r"d.zst:1: zstd-compressed: decompress it \(zstd -d FILE\)"):
+        read_letor(tmp_path / "d.zst")
+    import zipfile
+
+    with zipfile.ZipFile(tmp_path / "q.zip", "w") as z:
+        z.writestr("qrels", "1 0 a 1\n")
+    with pytest.raises(FileFormatError, match=r"q.zip:1: a zip archive: unpack it"):
+        read_qrels(tmp_path / "q.zip")
 
 
 def test_sidecars_with_a_byte_order_mark_read_as_the_data_files_do(tmp_path):

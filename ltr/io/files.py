@@ -157,11 +157,21 @@ def read_bytes(path: str | os.PathLike, *, error: type[FileFormatError] = FileFo
             raise error(f"cannot read file: not a valid compressed stream ({exc})", str(path)) from None
 
 
+#: Leading bytes of formats the readers do not open, and how to get text out of them.
+_UNREAD = ((b"\x28\xb5\x2f\xfd", "zstd-compressed: decompress it (zstd -d FILE), or read it through a pipe "
+            "(<(zstd -dc FILE))"),
+           (b"PK\x03\x04", "a zip archive: unpack it (unzip FILE) and give the file inside"))
+
+
 def refuse_utf16(head: bytes, path: str | os.PathLike, error: type[FileFormatError] = FileFormatError) -> None:
     """Raise ``error`` naming the file when ``head`` (a file's first bytes) starts with a UTF-16 byte-order mark
-    (as Windows tools save text): read as UTF-8 its first byte would be taken for a label or a garbled token."""
+    (as Windows tools save text), or is a zstd stream or a zip archive: read as UTF-8 its first byte would be taken
+    for a label or a garbled token."""
     if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
         raise error("UTF-16 text: convert it to UTF-8 (iconv -f UTF-16 -t UTF-8)", str(path), 1)
+    for magic, what in _UNREAD:
+        if head[:len(magic)] == magic:
+            raise error(what, str(path), 1)
 
 
 def read_text(path: str | os.PathLike, *, errors: str = "strict",
