@@ -311,8 +311,10 @@ def test_a_rar_archive_without_a_tool_says_what_to_install(server, tmp_path, mon
     server.files["/toy.rar"] = b"Rar!\x1a\x07\x00 not a real archive"
     entry = _entry(server.url + "/toy.rar", b"", fmt="rar", file="toy.rar", sha256=None)
     monkeypatch.setattr("ltr.registry._fetch.shutil.which", lambda name: None)
-    with pytest.raises(ArchiveError, match=r"RAR archive.*install unrar, 7-Zip \(7z\) or bsdtar"):
+    with pytest.raises(ArchiveError, match=r"RAR archive.*install unrar, 7-Zip \(7z\) or bsdtar") as info:
         reg.fetch(entry, tmp_path)
+    assert str(info.value).endswith("check the folder with ltr.registry.verify")
+    assert info.value.cli_message().endswith("check the folder with ltr data verify NAME FOLDER")
     assert (tmp_path / DOWNLOADS / "toy.rar").is_file()  # kept for a second try once a tool is installed
 
 
@@ -331,6 +333,9 @@ def test_a_server_that_is_down_is_named_in_the_error(tmp_path):
     assert url in str(exc.value) and "refused" in str(exc.value).lower()
     assert isinstance(exc.value, ConnectionError)
     assert not (tmp_path / "toy").exists()
+    where = tmp_path / DOWNLOADS / "toy.zip"  # the ways forward without the network, in each interface's words
+    assert f"put the archive at {where}, or pass base_url='file:///FOLDER'" in str(exc.value)
+    assert f"put the archive at {where}, or pass --base-url file:///FOLDER" in exc.value.cli_message()
 
 
 def test_a_server_that_never_answers_times_out_naming_the_address(tmp_path):

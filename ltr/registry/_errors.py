@@ -27,11 +27,11 @@ class ChecksumError(ValueError):
         super().__init__(message)
 
 
-class ArchiveError(ValueError):
+class ArchiveError(CommandLineWorded, ValueError):
     """An archive cannot be unpacked here (RAR without an external tool, a member escaping the folder)."""
 
 
-class DownloadError(ConnectionError):
+class DownloadError(CommandLineWorded, ConnectionError):
     """No address of a file could be reached or the transfer failed; the message names the address(es).
 
     A partial download is kept as ``*.part`` and the next call resumes it.

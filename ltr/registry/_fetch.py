@@ -197,7 +197,12 @@ def _obtain(entry: Entry, archive: dict, downloads: Path, *, base_url: str | Non
     if done_url is None:
         kept = f"; the partial file {part} ({part.stat().st_size} bytes) is kept and the next call resumes it" \
             if part.exists() and part.stat().st_size else ""
-        raise DownloadError(f"could not download {archive['file']} for {entry.name}: {'; '.join(failures)}{kept}")
+        head = f"could not download {archive['file']} for {entry.name}: {'; '.join(failures)}{kept}"
+        where = downloads / archive["file"]
+        raise DownloadError(f"{head}; without the network, put the archive at {where}, or pass "
+                            "base_url='file:///FOLDER' (a folder holding it)",
+                            cli=f"{head}; without the network, put the archive at {where}, or pass "
+                                "--base-url file:///FOLDER (a folder holding it)")
     problem = _check_archive(archive, part)
     if problem is not None:
         aside = _set_aside(part)
@@ -226,9 +231,10 @@ def _run_rar_tool(path: Path, dest: Path) -> None:
         for p in dest.rglob("*"):  # the tools refuse '..' members, but check what they wrote anyway
             _safe_member(dest, p.relative_to(dest).as_posix())
         return
-    raise ArchiveError(f"{path.name} is a RAR archive, which the Python standard library cannot read; install "
-                       f"unrar, 7-Zip (7z) or bsdtar (libarchive) and call fetch again (the archive is kept at "
-                       f"{path}), or unpack it yourself and check the folder with ltr.registry.verify")
+    head = (f"{path.name} is a RAR archive, which the Python standard library cannot read; install unrar, 7-Zip "
+            f"(7z) or bsdtar (libarchive) and fetch again (the archive is kept at {path}), or unpack it yourself and "
+            "check the folder with")
+    raise ArchiveError(f"{head} ltr.registry.verify", cli=f"{head} ltr data verify NAME FOLDER")
 
 
 def _unpack(archive: dict, path: Path, dest: Path) -> None:
@@ -278,8 +284,9 @@ def fetch_entry(entry: Entry, to: str | os.PathLike, *, progress: bool = True, b
     if (dest / MARKER).is_file():
         return dest
     if dest.exists():
-        raise DatasetLayoutError(f"{dest} exists but is not a complete copy made by fetch (no {MARKER}); remove it, "
-                                 f"or check it with ltr.registry.verify({entry.name!r}, {str(dest)!r})")
+        head = f"{dest} exists but is not a complete copy made by fetch (no {MARKER}); remove it, or check it with"
+        raise DatasetLayoutError(f"{head} ltr.registry.verify({entry.name!r}, {str(dest)!r})",
+                                 cli=f"{head} ltr data verify {entry.name} {dest}")
     if not entry.archives:
         raise DownloadError(f"the registry lists no archive for {entry.name}")
     downloads = to / DOWNLOADS
