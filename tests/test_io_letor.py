@@ -165,12 +165,14 @@ def test_interleaved_queries_are_an_error_naming_the_line_unless_sorted(tmp_path
     assert d.X[:, 0].tolist() == [2, 4, 1, 3] and d.group_ptr.tolist() == [0, 2, 4]
 
 
-def test_unjudged_rows_are_an_error_or_dropped(tmp_path):
+def test_unjudged_rows_are_an_error_or_dropped(tmp_path, caplog):
     p = put(tmp_path, b"1 qid:1 1:1\n-1 qid:1 1:2\n-1 qid:2 1:3\n0 qid:3 1:4 #docid = d4\n")
     with pytest.raises(LetorFormatError, match="unjudged") as e:
         read_letor(p)
     assert e.value.line == 2 and e.value.token == "-1"
+    caplog.clear()
     d = read_letor(p, unjudged="drop")
+    assert [r.getMessage() for r in caplog.records] == [f"{p}: 2 of 4 rows dropped: label -1 (unjudged documents)"]
     assert d.y.tolist() == [1, 0] and d.qid.tolist() == [1, 3] and d.X[:, 0].tolist() == [1, 4]
     assert d.group_ptr.tolist() == [0, 1, 2] and d.doc_ids.tolist() == ["", "d4"]
 

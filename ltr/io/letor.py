@@ -32,6 +32,7 @@ import contextlib
 import dataclasses
 import gzip
 import json
+import logging
 import math
 import os
 import re
@@ -52,6 +53,8 @@ from ltr.io.files import GZIP_MAGIC, compression, open_raw, read_bytes, refuse_u
 from ltr.io.outputs import STDOUT, atomic_write
 from ltr.reader_options import Placeholder
 from ltr.threads import numba_threads
+
+log = logging.getLogger(__name__)
 
 __all__ = ["LetorGroupError", "read_letor", "read_query_file", "read_weight_file", "row_line", "source_rows",
            "write_letor", "write_query_file", "write_weight_file"]
@@ -387,6 +390,8 @@ def _finish(buf, spath, where, X, y, qid, comments, doc_ids, names, n_noqid, fir
         rows = np.flatnonzero(keep) if keep is not None else np.arange(n_rows)
         object.__setattr__(data, "_source_rows", rows[order] if order is not None else rows)
         object.__setattr__(data, "_source_n_rows", n_rows)
+    if unj.size:  # data left out, as asked: said with its count (after every check: said once per read)
+        log.warning("%s: %d of %d rows dropped: label -1 (unjudged documents)", spath, unj.size, n_rows)
     return data
 
 
