@@ -151,7 +151,7 @@ READER_OPTIONS: Mapping[str, ReaderOption] = _options(
         "layout of the relevance judgments (default: detected from the first lines)", ("qrels",),
         choices=("auto", "trec", "smart", "cranfield", "qdr", "beir", "npl", "jsonl"))),
     ("doc_format", ReaderOption(
-        "format", "--format", "choice", "auto",
+        "format", "--doc-format", "choice", "auto",
         "format of the document file (default: detected from its first line)", (),
         choices=("auto", "smart", "trec", "beir", "tsv", "npl"))),
     ("query_format", ReaderOption(

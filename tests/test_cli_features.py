@@ -177,7 +177,8 @@ def test_duplicates_option_applies_to_a_collection_directory(adi_like, tmp_path,
 
 
 @pytest.mark.parametrize("extra, fragment", [
-    (["--format", "trec"], "--format trec applies to a document file"),
+    (["--doc-format", "trec"], "--doc-format trec applies to a document file"),
+    (["--format", "trec"], "--doc-format trec applies to a document file"),  # its older name, kept
     (["--query-format", "tsv"], "--query-format tsv applies to a query file"),
 ])
 def test_format_options_that_cannot_apply_to_a_directory_are_refused(adi_like, tmp_path, capsys, extra, fragment):

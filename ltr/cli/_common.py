@@ -430,7 +430,7 @@ def _topic_fields(value: str) -> tuple[str, ...]:
 
 
 def add_collection_input(group, *, queries_help: str, query_ids_help: str) -> None:
-    """``--collection``, ``--format``, ``--split``, ``--queries``, ``--query-format``, ``--query-ids``,
+    """``--collection``, ``--doc-format``, ``--split``, ``--queries``, ``--query-format``, ``--query-ids``,
     ``--topic-fields``: the text a command reads (``ltr features``, ``ltr rerank``), as
     :func:`features.pipeline.load_inputs` takes it."""
     group.add_argument("--collection", required=True,
@@ -438,8 +438,9 @@ def add_collection_input(group, *, queries_help: str, query_ids_help: str) -> No
                             "NAME.ALL/.QRY/.REL such as ADI, CISI, MED) or a document file (SMART, TREC <DOC>, JSON "
                             "lines with BEIR's, Pyserini's, ir_datasets' or PyTerrier's keys, id<TAB>text TSV, "
                             "NPL's doc-text; gzip ok)")
-    group.add_argument("--format", default="auto", choices=COLLECTION_FORMATS,
-                       help="document file format (a directory is read by its layout: leave at auto)")
+    group.add_argument("--doc-format", "--format", default="auto", choices=COLLECTION_FORMATS, dest="doc_format",
+                       help="document file format (a directory is read by its layout: leave at auto); --format is "
+                            "its older name (elsewhere --format is the output's)")
     group.add_argument("--split", default=None, metavar="NAME",
                        help="the split of an NFCorpus or BEIR directory: its NAME.* files or qrels/NAME.tsv "
                             "(default: test)")
@@ -452,7 +453,7 @@ def add_collection_input(group, *, queries_help: str, query_ids_help: str) -> No
 
 
 #: :func:`features.pipeline.load_inputs`' option names -> the flags that set them (add_collection_input and friends).
-_INPUT_FLAGS = {"doc_format": "--format", "queries": "--queries", "query_format": "--query-format",
+_INPUT_FLAGS = {"doc_format": "--doc-format", "queries": "--queries", "query_format": "--query-format",
                 "qrels_format": "--qrels-format", "query_ids": "--query-ids", "split": "--split",
                 "topic_fields": "--topic-fields"}
 

@@ -193,7 +193,7 @@ def run(args: argparse.Namespace) -> int:
     check_feature_set_option(args.features)
     fs = FeatureSet.load(args.features)  # fail on a bad feature set before the slow steps
     try:
-        inputs = load_inputs(args.collection, queries=args.queries, qrels=args.qrels, doc_format=args.format,
+        inputs = load_inputs(args.collection, queries=args.queries, qrels=args.qrels, doc_format=args.doc_format,
                              query_format=args.query_format, query_ids=args.query_ids,
                              qrels_format=args.qrels_format, errors=args.encoding_errors,
                              duplicates=args.duplicates, split=args.split, topic_fields=args.topic_fields)

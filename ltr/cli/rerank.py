@@ -83,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
     first = read_run(args.run)  # a malformed run fails before the slow steps
     args.topic_fields = _topic_fields(args)
     try:
-        inputs = load_inputs(args.collection, queries=args.queries, doc_format=args.format,
+        inputs = load_inputs(args.collection, queries=args.queries, doc_format=args.doc_format,
                              query_format=args.query_format, query_ids=args.query_ids, errors=args.encoding_errors,
                              duplicates=args.duplicates, split=args.split, topic_fields=args.topic_fields,
                              judgments=False)
