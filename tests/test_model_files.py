@@ -298,3 +298,21 @@ def test_a_plain_xgboost_model_trained_with_feature_names_scores_by_position(tmp
         model = load_model(path)
     want = booster.predict(xgb.DMatrix(valid.X, feature_names=names), output_margin=True)
     np.testing.assert_array_equal(model.predict(valid.X), want.astype(np.float64))
+
+
+def test_an_engines_refusal_of_a_model_is_one_line_without_its_stack_trace(tmp_path, data):
+    import xgboost as xgb
+
+    train, _ = data
+    booster = xgb.train({"objective": "rank:ndcg"}, xgb.DMatrix(train.X, train.y, qid=train.qid), 2)
+    model = json.loads(booster.save_raw("json").decode())
+    model["learner"]["gradient_booster"]["model"].pop("iteration_indptr")
+    for tree in model["learner"]["gradient_booster"]["model"]["trees"]:
+        tree.pop("categories_nodes")  # XGBoost's own loader refuses it: "Invalid cast, from Null to Array"
+    path = tmp_path / "old.json"
+    path.write_text(json.dumps(model))
+    with pytest.raises(ModelFormatError) as info:
+        load_model(path)
+    message = str(info.value)
+    assert message.startswith(f"{path}: the xgboost engine could not load the model (")
+    assert "\n" not in message and "Stack trace" not in message and "[bt]" not in message and ".h:" not in message

@@ -11,15 +11,29 @@ text is JSON.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["BACKENDS", "LIGHTGBM_BINNING_PARAMS", "TrainSet", "get_backend", "lightgbm_dataset"]
+__all__ = ["BACKENDS", "LIGHTGBM_BINNING_PARAMS", "TrainSet", "engine_words", "get_backend", "lightgbm_dataset"]
 
 logger = logging.getLogger(__name__)
+
+
+def engine_words(message: str) -> str:
+    """An engine's error on one line, without its time stamp, source place and stack trace: ``Check failed:
+    (bagging_fraction) <= (1.0) at .../config_auto.cpp, line 375`` -> ``bagging_fraction must be <= 1.0
+    (config_auto.cpp)``."""
+    text = message.strip().splitlines()[0].strip() if message.strip() else ""
+    text = text.split("Stack trace:")[0].strip().rstrip(";")
+    text = re.sub(r"^\[[0-9:]+\] \S+:\d+: ", "", text)
+    m = re.match(r"Check failed: \((\w+)\) (\S+) \(([^)]*)\) at \S*?([\w.]+), line \d+", text)
+    if m:
+        return f"{m[1]} must be {m[2]} {m[3]} ({m[4]})"
+    return text.rstrip(". ")
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ltr.exceptions import ParameterValueError
+from ltr.rankers._backends import engine_words
 
 __all__ = ["check_engine_params", "check_engine_values", "check_hyper_parameters", "known_engine_params"]
 
@@ -223,20 +224,9 @@ def _probe(engine: str, params_json: str, objective: str | None) -> str | None:
                     d.set_group([2])
                 xgb.Booster({"objective": objective, "nthread": 1, **params, "verbosity": 0}, [d]).update(d, 0)
         except Exception as e:  # the engines' own error classes
-            text = _engine_words(str(e))
+            text = engine_words(str(e))
             return text if _VALUE_REFUSALS[engine].search(text) else None
     return None
-
-
-def _engine_words(message: str) -> str:
-    """An engine's error without its source places and stack trace: ``Check failed: (bagging_fraction) <= (1.0) at
-    .../config_auto.cpp, line 375`` -> ``bagging_fraction must be <= 1.0 (config_auto.cpp)``."""
-    text = message.strip().splitlines()[0].strip() if message.strip() else ""
-    text = re.sub(r"^\[[0-9:]+\] \S+:\d+: ", "", text)
-    m = re.match(r"Check failed: \((\w+)\) (\S+) \(([^)]*)\) at \S*?([\w.]+), line \d+", text)
-    if m:
-        return f"{m[1]} must be {m[2]} {m[3]} ({m[4]})"
-    return text.rstrip(". ")
 
 
 @contextlib.contextmanager

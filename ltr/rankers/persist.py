@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from ltr.exceptions import ModelFormatError
-from ltr.rankers._backends import get_backend
+from ltr.rankers._backends import engine_words, get_backend
 from ltr.rankers.ranker import Ranker
 from ltr.rankers.sidecar import MODEL_FORMAT, OLD_FORMATS, checksum, find_meta_path, meta_path
 
@@ -97,7 +97,8 @@ def _booster(engine: str, text: str, path: Path):
     try:
         return get_backend(engine).from_text(text)
     except Exception as e:  # the engine's own error type; validation makes this unlikely
-        raise ModelFormatError(f"{path}: the {engine} engine could not load the model ({e})") from e
+        raise ModelFormatError(f"{path}: the {engine} engine could not load the model ({engine_words(str(e))})") \
+            from e
 
 
 def load_model(path: str | os.PathLike) -> Ranker:
