@@ -631,5 +631,17 @@ def test_xgboost_pruned_trees_with_deleted_nodes_load(mq2008):
 def test_bad_json_text_names_line_and_column():
     with pytest.raises(ModelFormatError, match=r"m.json:2:\d+: not valid JSON"):
         from_xgboost_json('{"learner":\n  nope}', source="m.json")
-    with pytest.raises(ModelFormatError, match="UBJSON models are not supported"):
+    with pytest.raises(ModelFormatError, match="a UBJSON model is read from its file"):
         from_xgboost_json(b"{\xff\x00", source="m.ubj")
+
+
+def test_a_ubjson_model_file_loads_as_its_json(mq2008, tmp_path):
+    booster = xgb_booster(mq2008[0], rounds=4)
+    booster.save_model(str(tmp_path / "m.ubj"))  # UBJSON: XGBoost's format for any name but .json
+    assert (tmp_path / "m.ubj").read_bytes()[:1] == b"{"
+    model = load(tmp_path / "m.ubj")
+    X = probe_rows(model, mq2008[1])
+    assert np.array_equal(model.predict(X), xgb_margin(booster, X))
+    (tmp_path / "bad.ubj").write_bytes(b"{\xff\x00garbage")
+    with pytest.raises(ModelFormatError, match=r"bad.ubj: not JSON text"):
+        load(tmp_path / "bad.ubj")

@@ -29,6 +29,7 @@ from ltr.exceptions import ModelFormatError
 from ltr.rankers._backends import engine_words, get_backend
 from ltr.rankers.ranker import Ranker
 from ltr.rankers.sidecar import MODEL_FORMAT, OLD_FORMATS, checksum, find_meta_path, meta_path
+from ltr.trees.loaders import ubjson_as_json
 
 __all__ = ["MODEL_FORMAT", "PlainModelWarning", "load_model", "meta_path", "save_model"]
 
@@ -52,25 +53,10 @@ def _read_text(path: Path) -> str:
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as e:
-        text = _ubjson_as_json(raw)
+        text = ubjson_as_json(raw)
         if text is not None:
             return text
         raise ModelFormatError(f"{path}: not a text model file (byte {e.start} is not UTF-8)") from None
-
-
-def _ubjson_as_json(raw: bytes) -> str | None:
-    """An XGBoost model in UBJSON (what ``save_model`` writes for any name but ``.json``) as XGBoost's own JSON
-    text, converted by XGBoost; None for bytes that are not one."""
-    if not raw.startswith(b"{"):
-        return None
-    import xgboost as xgb
-
-    try:
-        booster = xgb.Booster()
-        booster.load_model(bytearray(raw))
-        return bytes(booster.save_raw("json")).decode("utf-8")
-    except (xgb.core.XGBoostError, UnicodeDecodeError, ValueError):
-        return None
 
 
 def _sniff_engine(text: str) -> str | None:

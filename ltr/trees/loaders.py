@@ -11,7 +11,7 @@ from ltr.trees.lightgbm_text import from_lightgbm_text
 from ltr.trees.model import TreeEnsemble
 from ltr.trees.xgboost_json import from_xgboost_json
 
-__all__ = ["from_booster", "from_model_text", "load"]
+__all__ = ["from_booster", "from_model_text", "load", "ubjson_as_json"]
 
 
 def from_model_text(text: str | bytes, *, source: str | None = None) -> TreeEnsemble:
@@ -34,8 +34,23 @@ def from_model_text(text: str | bytes, *, source: str | None = None) -> TreeEnse
                            f"(starting with '{{'); it starts with {head[:20]!r}")
 
 
+def ubjson_as_json(raw: bytes) -> str | None:
+    """An XGBoost model in UBJSON (what ``save_model`` writes for any name but ``.json``) as XGBoost's own JSON
+    text, converted by XGBoost; None for bytes that are not one."""
+    if not raw.startswith(b"{"):
+        return None
+    import xgboost as xgb
+
+    try:
+        booster = xgb.Booster()
+        booster.load_model(bytearray(raw))
+        return bytes(booster.save_raw("json")).decode("utf-8")
+    except (xgb.core.XGBoostError, UnicodeDecodeError, ValueError):
+        return None
+
+
 def load(path: str | os.PathLike) -> TreeEnsemble:
-    """Read and validate a LightGBM (``.txt``) or XGBoost (``.json``) model file.
+    """Read and validate a LightGBM (``.txt``) or XGBoost model file (JSON, or UBJSON converted by XGBoost).
 
     Raises
     ------
@@ -47,6 +62,12 @@ def load(path: str | os.PathLike) -> TreeEnsemble:
         data = path.read_bytes()
     except (FileNotFoundError, IsADirectoryError, PermissionError) as e:
         raise ModelFormatError(f"{path}: cannot read the model file ({e.strerror})") from e
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:  # UBJSON: what XGBoost >= 2.1 writes for any name but .json
+        converted = ubjson_as_json(data)
+        if converted is not None:
+            return from_model_text(converted, source=str(path))
     return from_model_text(data, source=str(path))
 
 

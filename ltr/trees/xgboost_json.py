@@ -166,8 +166,9 @@ def _load(doc: _Doc, text_or_dict: Any) -> dict:
         try:
             text_or_dict = bytes(text_or_dict).decode("utf-8")
         except UnicodeDecodeError as e:
-            raise ModelFormatError(f"{doc.where}: not JSON text ({e}); UBJSON models are not supported: save the "
-                                   "model with a .json name or Booster.save_raw('json')") from e
+            raise ModelFormatError(f"{doc.where}: not JSON text ({e}); a UBJSON model is read from its file "
+                                   "(ltr.trees.load converts it through XGBoost), or save the model with a .json "
+                                   "name or Booster.save_raw('json')") from e
     if not isinstance(text_or_dict, str):
         raise TypeError(f"text_or_dict must be str, bytes or dict, got {type(text_or_dict).__name__}")
     try:
