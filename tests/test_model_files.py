@@ -316,3 +316,23 @@ def test_an_engines_refusal_of_a_model_is_one_line_without_its_stack_trace(tmp_p
     message = str(info.value)
     assert message.startswith(f"{path}: the xgboost engine could not load the model (")
     assert "\n" not in message and "Stack trace" not in message and "[bt]" not in message and ".h:" not in message
+
+
+def test_the_note_on_a_plain_model_says_what_differs_from_the_engines_predict(tmp_path):
+    import xgboost as xgb
+
+    rng = np.random.default_rng(0)
+    X = rng.random((200, 4))
+    y = (X[:, 0] > 0.5).astype(int)
+    booster = xgb.train({"objective": "binary:logistic"}, xgb.DMatrix(X[:150], label=y[:150]), 60,
+                        evals=[(xgb.DMatrix(X[150:], label=y[150:]), "v")], early_stopping_rounds=2,
+                        verbose_eval=False)
+    assert booster.best_iteration + 1 < booster.num_boosted_rounds()
+    booster.save_model(str(tmp_path / "es.json"))
+    with pytest.warns(PlainModelWarning) as caught:
+        model = load_model(tmp_path / "es.json")
+    note = str(caught[0].message)
+    assert f"its best_iteration {booster.best_iteration} (early stopping) is not used" in note
+    assert "its scores are margins (raw scores): the engine's predict applies binary:logistic's sigmoid" in note
+    np.testing.assert_allclose(model.predict(X[:5]), booster.predict(xgb.DMatrix(X[:5]), output_margin=True),
+                               rtol=1e-6)

@@ -221,15 +221,36 @@ def _load_plain(path: Path, text: str) -> Ranker:
     model.normalizer_ = None
     model.plain_model_ = True
     model.svmlight_columns_ = _svmlight_columns(engine, text, ensemble)
-    f32 = ("; ltrkit reads LETOR values as float32, so a value within float32 rounding of one of its float64 "
-           "thresholds can go the other way than in LightGBM reading doubles (give predict float64 arrays to "
-           "score as LightGBM does)") if engine == "lightgbm" else ""
+    said = []
+    best = _recorded_best_iteration(engine, text)
+    if best is not None and best + 1 < model.best_iteration_:
+        said.append(f"its best_iteration {best} (early stopping) is not used, as Booster.predict does not use it "
+                    f"(the scikit-learn estimators use the first {best + 1} rounds)")
+    objective = (ensemble.objective or "").split(" ")[0]
+    if objective in ("binary", "cross_entropy", "binary:logistic", "reg:logistic", "binary:logitraw"):
+        said.append(f"its scores are margins (raw scores): the engine's predict applies {objective}'s sigmoid, "
+                    "which keeps the order")
+    if engine == "lightgbm":
+        said.append("ltrkit reads LETOR values as float32, so a value within float32 rounding of one of its float64 "
+                    "thresholds can go the other way than in LightGBM reading doubles (give predict float64 arrays "
+                    "to score as LightGBM does)")
     warnings.warn(
         f"{path}: a plain {engine} model without an ltrkit sidecar; it predicts with all its "
         f"{model.best_iteration_} rounds, but its feature names and the conventions it was trained with are "
-        f"unknown{f32}", PlainModelWarning, stacklevel=3,
+        f"unknown{''.join('; ' + s for s in said)}", PlainModelWarning, stacklevel=3,
     )
     return model
+
+
+def _recorded_best_iteration(engine: str, text: str) -> int | None:
+    """The best iteration an XGBoost model records (its attributes, set by early stopping), or None."""
+    if engine != "xgboost":
+        return None
+    try:
+        value = json.loads(text)["learner"]["attributes"].get("best_iteration")
+        return int(value) if value is not None else None
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None
 
 
 def _svmlight_columns(engine: str, text: str, ensemble) -> bool:
