@@ -393,7 +393,7 @@ def test_cli_takes_feature_names_for_an_unnamed_model_and_says_when_they_are_nee
     out = tmp_path / "m.json"
     assert main(["export", str(saved[1]), "--to", "solr", "--out", str(out), "--quiet"]) == 1
     err = capsys.readouterr().err.strip()
-    assert err.startswith("ltr export: error: ") and "\n" not in err
+    assert err.startswith(f"ltr export: error: {saved[1]}: the model does not name its features") and "\n" not in err
     assert err.endswith("pass --feature-names a,b,... (or @FILE, one per line) with its 6 names, in column order")
     assert "feature_names=" not in err  # the flag only, not the Python argument
     assert main(["export", str(saved[1]), "--to", "solr", "--out", str(out), "--feature-names", "a,b"]) == 1

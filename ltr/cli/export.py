@@ -59,7 +59,7 @@ def _feature_names(text: str | None) -> list[str] | None:
 def run(args: argparse.Namespace) -> int:
     from ltr.export import export
     from ltr.export.featureset import read_feature_names
-    from ltr.rankers import PlainModelWarning, load_model
+    from ltr.rankers import PlainModelWarning
 
     if args.feature_set_out is not None and args.feature_set_out == args.out != "-":
         raise UsageError("--feature-set-out must differ from --out")
@@ -69,14 +69,16 @@ def run(args: argparse.Namespace) -> int:
     from ltr.rankers.sidecar import find_meta_path
 
     check_outputs(args.out, args.feature_set_out, inputs=[args.model, find_meta_path(args.model)])
+    target = read_feature_names(args.target_features) if args.target_features else None
+    names = _feature_names(args.feature_names)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", PlainModelWarning)
-        model = load_model(args.model)
-    for w in caught:
-        note(args, f"note: {w.message}")
-    target = read_feature_names(args.target_features) if args.target_features else None
-    out = export(model, args.to, feature_names=_feature_names(args.feature_names), target_features=target,
-                 missing=args.missing, inexact=args.inexact, name=args.name, store=args.store)
+        try:  # the model by its path: the export's errors name the file
+            out = export(args.model, args.to, feature_names=names, target_features=target, missing=args.missing,
+                         inexact=args.inexact, name=args.name, store=args.store)
+        finally:
+            for w in caught:
+                note(args, f"note: {w.message}")
     out.write(args.out)
     for line in out.notes:
         note(args, f"note: {line}")
