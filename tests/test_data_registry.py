@@ -258,3 +258,9 @@ def test_setup_cfg_lists_every_package_once_it_maps_the_registry():
              for p in (root / top).rglob("__init__.py") if "__pycache__" not in p.parts}
     assert listed == found | {"ltr._registry_data"}
     assert "ltr._registry_data = data" in cfg.get("options", "package_dir").replace("\n", " ")
+
+
+def test_a_registry_folder_that_does_not_exist_is_named(monkeypatch, tmp_path):
+    monkeypatch.setenv("LTRKIT_DATA_REGISTRY", str(tmp_path / "nope"))
+    with pytest.raises(DatasetLayoutError, match=r"\$LTRKIT_DATA_REGISTRY names .*nope, which is not a folder"):
+        reg.catalog()

@@ -318,6 +318,9 @@ def catalog() -> dict[str, Entry]:
     """Every known entry by name: the shipped ones plus ``*.toml`` in the folders of ``$LTRKIT_DATA_REGISTRY``."""
     entries = {e.name: e for e in _builtin()}
     for folder in filter(None, os.environ.get(_REGISTRY_ENV, "").split(os.pathsep)):
+        if not Path(folder).is_dir():  # a misspelt folder would leave its entries out silently
+            raise DatasetLayoutError(f"${_REGISTRY_ENV} names {folder}, which is not a folder (of registry *.toml "
+                                     "files)")
         for p in sorted(Path(folder).glob("*.toml")):
             e = Entry.from_toml(p)
             entries[e.name] = e
