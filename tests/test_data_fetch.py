@@ -416,6 +416,20 @@ def test_verify_of_a_broken_folder_reports_what_differs(toy, tmp_path):
     assert "missing    Fold2/test.txt" in str(report)
 
 
+def test_verify_tells_a_copy_converted_to_lf_line_endings_from_a_changed_one(toy, tmp_path):
+    files, archive = toy
+    released = {rel: data.replace(b"\n", b"\r\n") for rel, data in files.items()}  # a CRLF release, as LETOR 4.0
+    entry = _entry(None, archive, files_meta=_facts(released))
+    root = _unpacked(tmp_path, files)  # the same rows with LF endings (git's autocrlf, an editor)
+    (root / "Fold1" / "test.txt").write_bytes(files["Fold1/test.txt"].replace(b"1", b"2", 1))  # one byte changed
+    report = reg.verify(entry, root)
+    checks = {f.path: f for f in report.files}
+    converted = checks["Fold1/vali.txt"]
+    assert converted.status == "differs" and any("the same content with LF line endings" in p
+                                                 for p in converted.problems)
+    assert not any("LF line endings" in p for p in checks["Fold1/test.txt"].problems)
+
+
 def test_verify_of_the_wrong_folder_says_so(toy, tmp_path):
     _, archive = toy
     (tmp_path / "notes.txt").write_text("hello")

@@ -123,6 +123,24 @@ def _check_bytes(facts: dict, path: Path, fc: FileCheck) -> None:
             fc.problems.append(f"{a} {got[a]} differs from {facts[a]}" + (f" ({src})" if src else ""))
         else:
             fc.checked.append(f"{a} ok")
+    if fc.problems and algos and _crlf_digest(path, algos[0]) == facts[algos[0]]:
+        fc.problems.append("the same content with LF line endings: the released file has CRLF (a copy converted "
+                           "by git or an editor); its rows are the same")
+
+
+def _crlf_digest(path: Path, algorithm: str) -> str | None:
+    """The digest of the file with every LF preceded by a CR (as a CRLF release converted to LF was), or None when
+    it already has CR bytes (then no LF-only conversion explains a difference)."""
+    h = hashlib.new(algorithm)
+    try:
+        with _open(path) as f:
+            while chunk := f.read(_HASH_CHUNK):
+                if b"\r" in chunk:
+                    return None
+                h.update(chunk.replace(b"\n", b"\r\n"))
+    except (OSError, EOFError):
+        return None
+    return h.hexdigest()
 
 
 def _check_text_counts(facts: dict, path: Path, fc: FileCheck) -> None:
