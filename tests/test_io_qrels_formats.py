@@ -198,6 +198,115 @@ def test_features_errors_are_collection_and_trec_errors(tmp_path):
 
 
 # ------------------------------------------------------------------------------------------------------------
+# What trec_eval reads (get_qrels.c): '#' lines, any iteration value, a relevance read with atol
+# ------------------------------------------------------------------------------------------------------------
+
+CLEAN_QRELS = "1 0 D1-0 2\n1 0 D1-1 0\n1 0 D1-2 1\n2 0 D2-0 1\n2 0 D2-1 -2\n"
+CLEAN_TRIPLES = [("1", "D1-0", 2), ("1", "D1-1", 0), ("1", "D1-2", 1), ("2", "D2-0", 1), ("2", "D2-1", -2)]
+
+
+def both_paths(path, fmt="auto"):
+    """The frame through the fast tokenizer, checked equal to the line-by-line path's."""
+    fast = read_qrels(path, fmt)
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(qrels_module, "_fast_columns", lambda text, format: None)
+        pd.testing.assert_frame_equal(read_qrels(path, fmt), fast)
+    return fast
+
+
+@pytest.mark.parametrize("content", [
+    "# judged by NIST\n" + CLEAN_QRELS,                                   # the trial's file
+    "# one\n#two\n\n" + CLEAN_QRELS.replace("2 0 D2-0", "  # among the lines\n\n2 0 D2-0") + "#end",
+    ("# CRLF\n" + CLEAN_QRELS).replace("\n", "\r\n"),
+    ("# CR\n" + CLEAN_QRELS.replace("2 0 D2-0", "# 9 x 1\n2 0 D2-0")).replace("\n", "\r"),  # a 4-field comment
+])
+def test_comment_and_blank_lines_in_trec_qrels_are_skipped(tmp_path, content):
+    p = put(tmp_path, "q.txt", content.encode())
+    assert detect_qrels_format(p) == "trec"
+    assert triples(both_paths(p)) == triples(both_paths(p, "trec")) == CLEAN_TRIPLES
+    assert ir_measures_qrels(put(tmp_path, "clean.txt", CLEAN_QRELS.encode())) == CLEAN_TRIPLES
+
+
+@pytest.mark.parametrize("name, content, fmt, expected", [
+    ("labels.txt", "# q d rel\n7 doc 3\n", "qdr", [("7", "doc", 3)]),
+    ("cranqrel", "# Cranfield\n1 184 2\n", "cranfield", [("1", "184", 3)]),
+    ("ADI.REL", "# ADI\n1   17   0   0.000000\n", "smart", [("1", "17", 1)]),
+    ("test.tsv", "query-id\tcorpus-id\tscore\n# a comment\nq1\td1\t2\n", "beir", [("q1", "d1", 2)]),
+])
+def test_comment_lines_are_skipped_in_the_other_whitespace_layouts_too(tmp_path, name, content, fmt, expected):
+    p = put(tmp_path, name, content.encode())
+    assert detect_qrels_format(p) == fmt and triples(both_paths(p)) == expected
+
+
+def test_any_iteration_value_is_read_and_detected_as_trec_as_ir_measures_reads_it(tmp_path):
+    # TREC-COVID's qrels hold the round number in column 2 (here 1, 0.5 and a word): trec_eval ignores the column.
+    covid = "".join(f"{q} {it} {d} {r}\n" for (q, d, r), it in zip(CLEAN_TRIPLES, ["1", "0.5", "4", "round5", "1"]))
+    p = put(tmp_path, "qrels-covid_d5_j0.5-5.txt", covid.encode())
+    assert detect_qrels_format(p) == "trec"
+    assert triples(both_paths(p)) == ir_measures_qrels(p) == CLEAN_TRIPLES
+
+
+@pytest.mark.parametrize("name, content, fmt", [
+    ("ADI.REL", "1   17   0   0.000000\n1   46   0   0.000000\n", "smart"),  # column 4 integral: still smart
+    ("qrels.text", "01 1410  0 0\n01 1572  0 0\n", "smart"),
+    ("q.txt", "1 0 d1 1\n2 Q0 d2 0\n", "trec"),
+    ("three", "1 d1 1\n", "qdr"),
+    ("two", "1 d1\n", "smart"),
+])
+def test_the_other_layouts_are_detected_as_before(tmp_path, name, content, fmt):
+    assert detect_qrels_format(put(tmp_path, name, content.encode())) == fmt
+
+
+def test_an_integral_relevance_written_as_a_float_is_that_integer(tmp_path):
+    # trec_eval reads the relevance with atol: 2.0 -> 2. ir_measures refuses 2.0, so it reads the integer file.
+    floats = CLEAN_QRELS.replace(" 2\n", " 2.0\n").replace(" 0\n", " 0.\n").replace(" -2\n", " -2.000\n")
+    p = put(tmp_path, "q.txt", floats.encode())
+    assert detect_qrels_format(p) == "trec" and triples(both_paths(p)) == CLEAN_TRIPLES
+    assert ir_measures_qrels(put(tmp_path, "ints.txt", CLEAN_QRELS.encode())) == CLEAN_TRIPLES
+    odd = put(tmp_path, "odd.txt", b"1 0 a 1e0\n1 0 b +3.0\n1 0 c 20E-1\n")  # the slow path
+    assert triples(both_paths(odd)) == [("1", "a", 1), ("1", "b", 3), ("1", "c", 2)]
+    assert triples(both_paths(put(tmp_path, "l", b"q d 3.0\n"), "qdr")) == [("q", "d", 3)]
+    covid = put(tmp_path, "covid.txt", b"1 1 d1 2.0\n1 0.5 d2 1.0\n")  # float relevance, any iteration
+    assert detect_qrels_format(covid) == "trec" and triples(both_paths(covid)) == [("1", "d1", 2), ("1", "d2", 1)]
+
+
+def test_a_non_integral_relevance_stays_an_error_naming_file_line_and_token(tmp_path):
+    # atol would truncate 2.5 to 2 without a word; here it is refused.
+    p = put(tmp_path, "q.txt", b"# header\n1 0 d1 1\n1 0 d2 2.5\n")
+    with pytest.raises(TrecFormatError) as e:
+        read_qrels(p)
+    assert (e.value.path, e.value.line, e.value.token) == (str(p), 3, "2.5")
+    assert str(e.value) == (f"{p}:3: relevance must be an integer (token '2.5'); a float reads as an integer only "
+                            "with an integral value (2.0); trec_eval's atol would truncate this one")
+    with pytest.raises(TrecFormatError, match="64-bit") as e:
+        read_qrels(put(tmp_path, "big", b"1 0 d1 1e30\n"))
+    assert e.value.line == 1
+    with pytest.raises(TrecFormatError, match="64-bit"):
+        read_qrels(put(tmp_path, "huge", b"1 0 d1 -1e999999999\n"))
+    for token in ("nan", "inf", "1_0", "0x10"):
+        with pytest.raises(TrecFormatError, match=rf"relevance must be an integer \(token '{token}'\)$"):
+            read_qrels(put(tmp_path, "q", f"1 0 d1 {token}\n".encode()), "trec")
+
+
+@pytest.mark.parametrize("content, line, reason", [
+    (b"1 1 d1 2\n1 1 d2 high\n", 2,
+     "its lines have 4 columns but fit neither 'trec' (qid iter docno rel, column 4 an integer relevance: this "
+     "line's is 'high') nor 'smart' (qid docno 0 0, column 3 always 0)"),
+    (b"1 0 d1 2 extra\n", 1, "its lines have 5 columns, a width no layout has (smart has 2 columns; qdr, cranfield "
+                             "and beir 3; trec and smart 4; npl has '/' lines, jsonl {...} lines)"),
+    (b"# c\n1 0 d1 1\n1 d2\n", 3, "line 2 has 4 columns and this line 2, but the lines of a layout have one width"),
+])
+def test_an_undetectable_layout_says_what_was_tried_and_which_option_picks_one(tmp_path, content, line, reason):
+    p = put(tmp_path, "q", content)
+    with pytest.raises(TrecFormatError) as e:
+        read_qrels(p)
+    assert e.value.line == line and e.value.reason.startswith(f"cannot tell the relevance format: {reason}")
+    assert str(e.value).endswith("; pass format=<trec|smart|cranfield|qdr|beir|npl|jsonl> to name the layout")
+    assert e.value.cli_message().endswith("; pass --qrels-format <trec|smart|cranfield|qdr|beir|npl|jsonl> to name "
+                                          "the layout")
+
+
+# ------------------------------------------------------------------------------------------------------------
 # gzip by magic bytes, not by name
 # ------------------------------------------------------------------------------------------------------------
 

@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from ltr._shared import import_reference
 from ltr.exceptions import ScoreFormatError, TrecFormatError
 from ltr.io import read_letor, read_scores
 from ltr.io.trec import read_qrels, read_run, run_from_scores, write_qrels, write_run
@@ -38,11 +39,13 @@ def test_run_from_scores_ranks_within_query_and_keeps_input_order_for_ties():
 @pytest.mark.parametrize(
     "text, line, token, what",
     [
-        ("1 Q0 d1 1 3.5 x\n1 Q0 d2 two 2.0 x\n", 2, "two", "column 4 must be an integer"),
-        ("1 Q0 d1 1 3.5 x\n1 Q0 d2 2 high x\n", 2, "high", "column 5 must be a number"),
-        ("1 Q0 d1 1 inf x\n", 1, "inf", "column 5 must be finite"),
-        ("1 Q0 d1 1 3.5\n", 1, "1 Q0 d1 1 3.5", "expected 6"),
-        ("1 Q0 d1 1 3.5 x extra\n", 1, "1 Q0 d1 1 3.5 x extra", "expected 6"),
+        ("1 Q0 d1 1 3.5 x\n1 Q0 d2 2 high x\n", 2, "1 Q0 d2 2 high x",
+         r"column 5 \(score\) must be a number, got 'high' \(token '1 Q0 d2 2 high x'\)"),
+        ("1 Q0 d1 1 inf x\n", 1, "1 Q0 d1 1 inf x", r"column 5 \(score\) must be a finite number, got 'inf'"),
+        ("1 Q0 d1 1 1_0 x\n", 1, "1 Q0 d1 1 1_0 x", r"column 5 \(score\) must be a number, got '1_0'"),
+        ("1 Q0 d1 1 3.5\n", 1, "1 Q0 d1 1 3.5", r"expected 6 .* \(qid q0 docno rank score tag\), got 5"),
+        # comment and blank lines count as lines in the line number
+        ("# bm25\n\n1 Q0 d1 - 3.5 x extra\n1 Q0 d2 -\n", 4, "1 Q0 d2 -", "expected 6"),
     ],
 )
 def test_malformed_run_names_path_line_and_token(tmp_path, text, line, token, what):
@@ -52,6 +55,81 @@ def test_malformed_run_names_path_line_and_token(tmp_path, text, line, token, wh
         read_run(p)
     assert e.value.path == str(p) and e.value.line == line and e.value.token == token
     assert f"{p}:{line}:" in str(e.value)
+
+
+# What trec_eval's get_trec_results.c reads ("the rank field is ignored", "Any field following run_id is ignored",
+# '#' and blank lines skipped), as the trial-23 report wrote it: a clean run, then each variant.
+CLEAN_RUN = "1 Q0 D1-1 1 2.5 t\n1 Q0 D1-0 2 2.5 t\n1 Q0 D1-2 3 1.0 t\n2 Q0 D2-1 1 3 t\n2 Q0 D2-0 2 1 t\n"
+
+
+def with_rank(token: str) -> str:
+    return "".join(f"{q} Q0 {d} {token} {s} {t}\n" for q, _, d, _, s, t in map(str.split, CLEAN_RUN.splitlines()))
+
+
+RUN_VARIANTS = {
+    "rank_float": with_rank("1.0"),
+    "rank_dash": with_rank("-"),
+    "extra_fields": CLEAN_RUN.replace(" t\n", " t extra 7\n"),
+    "comments_and_blanks": "# run by bm25\n\n" + CLEAN_RUN.replace("2 Q0 D2-1", "  # indented comment\n\t\n2 Q0 D2-1")
+                           + "\n#end\n",
+    "crlf_comments": ("# run by bm25\n" + CLEAN_RUN).replace("\n", "\r\n"),
+}
+
+
+@pytest.mark.parametrize("variant", sorted(RUN_VARIANTS))
+def test_runs_trec_eval_reads_read_as_the_clean_run(tmp_path, variant):
+    clean = tmp_path / "clean.run"
+    clean.write_text(CLEAN_RUN)
+    p = tmp_path / f"{variant}.run"
+    p.write_bytes(RUN_VARIANTS[variant].encode())
+    got, want = read_run(p), read_run(clean)
+    pd.testing.assert_frame_equal(got[["qid", "q0", "docno", "score", "tag"]], want[["qid", "q0", "docno", "score",
+                                                                                      "tag"]])
+    # Integer ranks are kept; ranks that are not (rank_float, rank_dash) are made from the scores, ties in file order.
+    assert got["rank"].dtype == np.int64 and got["rank"].tolist() == [1, 2, 3, 1, 2]
+
+
+@pytest.mark.parametrize("variant", ["rank_float", "rank_dash"])
+def test_runs_with_any_rank_token_read_as_ir_measures_reads_them(tmp_path, variant):
+    ir_measures = import_reference("ir_measures")
+    p = tmp_path / f"{variant}.run"
+    p.write_text(RUN_VARIANTS[variant])
+    ref = [(d.query_id, d.doc_id, d.score) for d in ir_measures.read_trec_run(str(p))]
+    assert list(read_run(p)[["qid", "docno", "score"]].itertuples(index=False, name=None)) == ref
+
+
+def test_ranks_not_written_as_integers_are_made_from_the_scores_and_integer_ones_are_kept(tmp_path):
+    p = tmp_path / "r.run"
+    # Query 1 by score: b and c tie at 3.0 (file order: b first), then a; queries interleave in the file.
+    p.write_text("1 Q0 a - 1.0 t\n2 Q0 d 5 0.0 t\n1 Q0 b - 3.0 t\n1 Q0 c 1.0 3.0 t\n")
+    assert read_run(p)["rank"].tolist() == [3, 1, 1, 2]
+    p.write_text("1 Q0 a 7 1.0 t\n1 Q0 b 9 3.0 t\n")  # all integers: as written, even against the scores
+    assert read_run(p)["rank"].tolist() == [7, 9]
+    p.write_text("1 Q0 a 1 1.0 t\n1 Q0 b 99999999999999999999 3.0 t\n")  # past int64: made from the scores
+    assert read_run(p)["rank"].tolist() == [2, 1]
+
+
+@pytest.mark.parametrize("text", [*RUN_VARIANTS.values(), "# only a comment\n", "\n\n",
+                                  "1 Q0 a 1 2 t\r1 Q0 b 2 1 t\r", "1 Q0 a 1 2 t x\n1 Q0 b 2 1 t\n#\n",
+                                  # a comment that would parse as a run line, in a file of CR-only line ends
+                                  "# c\r1 Q0 a 1 2 t\r # x Q0 b 1 2 c\r1 Q0 b 2 1 t\r"])
+def test_the_fast_tokenizer_and_the_line_by_line_path_read_the_same_runs(tmp_path, monkeypatch, text):
+    from ltr.io import trec
+
+    p = tmp_path / "r.run"
+    p.write_bytes(text.encode())
+    fast = read_run(p)
+    monkeypatch.setattr(trec, "_fast_run", lambda data: None)
+    pd.testing.assert_frame_equal(read_run(p), fast)
+    assert not fast.docno.isin(["#", "x"]).any()
+
+
+def test_a_run_of_comments_only_is_an_empty_frame_with_the_documented_types(tmp_path):
+    p = tmp_path / "c.run"
+    p.write_text("# nothing retrieved\n\n")
+    run = read_run(p)
+    assert len(run) == 0 and list(run.columns) == ["qid", "q0", "docno", "rank", "score", "tag"]
+    assert (run["rank"].dtype, run["score"].dtype) == (np.int64, np.float64)
 
 
 def test_qrels_read_write_round_trip(tmp_path):

@@ -155,3 +155,43 @@ def test_truncated_runs_on_mq2008_equal_trec_eval(shared_file, depth):
     assert "999999" not in ours.index and not set(dropped) & set(ours.index)
     # Unretrieved relevant documents matter: recall is below 1 for some queries.
     assert (ours["recall"] < 1).any()
+
+
+def test_files_trec_eval_reads_evaluate_as_their_clean_forms_do_in_pytrec_eval(tmp_path):
+    """Runs with a rank of ``1.0`` or ``-``, fields after the run tag, '#' and blank lines; qrels with a comment, a
+    round number as iteration (TREC-COVID) and ``2.0`` relevance: ltrkit reads them as trec_eval does, so every
+    metric equals pytrec_eval's on the clean files (parsed by pytrec_eval's own readers). trec_eval itself (built
+    from usnistgov/trec_eval, commit f4253652) prints map 0.5417 and ndcg 0.6503 for each of these files."""
+    from ltr.io import read_qrels, read_run
+
+    clean_qrels = "1 0 D1-0 2\n1 0 D1-1 0\n1 0 D1-2 1\n2 0 D2-0 1\n2 0 D2-1 -2\n"
+    clean_run = "1 Q0 D1-1 1 2.5 t\n1 Q0 D1-0 2 2.5 t\n1 Q0 D1-2 3 1.0 t\n2 Q0 D2-1 1 3 t\n2 Q0 D2-0 2 1 t\n"
+    lines = [line.split() for line in clean_run.splitlines()]
+    runs = {
+        "rank_float": "".join(f"{q} Q0 {d} 1.0 {s} {t}\n" for q, _, d, _, s, t in lines),
+        "rank_dash": "".join(f"{q} Q0 {d} - {s} {t}\n" for q, _, d, _, s, t in lines),
+        "extra_fields": clean_run.replace(" t\n", " t extra\n"),
+        "comments": "# run by bm25\n\n" + clean_run,
+    }
+    qrels = {
+        "comment": "# judged by NIST\n" + clean_qrels,
+        "covid_rounds": "".join(f"{q} {'1' if d.endswith('-0') else '0.5'} {d} {r}\n"
+                                for q, _, d, r in map(str.split, clean_qrels.splitlines())),
+        "float_rel": clean_qrels.replace(" 2\n", " 2.0\n"),
+    }
+    ref_q = pytrec_eval.parse_qrel(clean_qrels.splitlines())
+    ref_r = pytrec_eval.parse_run(clean_run.splitlines())
+    ref = pytrec_eval.RelevanceEvaluator(ref_q, TREC_MEASURES).evaluate(ref_r)
+    for qname, qtext in qrels.items():
+        (tmp_path / "q").write_text(qtext)
+        for rname, rtext in runs.items():
+            (tmp_path / "r").write_text(rtext)
+            ours = evaluate_run_per_query(read_qrels(tmp_path / "q"), read_run(tmp_path / "r"), list(OURS_TO_TREC))
+            assert sorted(ours.index) == sorted(ref) == ["1", "2"], (qname, rname)
+            for metric, trec in OURS_TO_TREC.items():
+                if trec is not None:
+                    expected = [ref[k][trec] for k in ours.index]
+                    np.testing.assert_allclose(ours[metric].to_numpy(), expected, atol=1e-12, err_msg=f"{qname} "
+                                               f"{rname} {metric}")
+            means = evaluate_run(read_qrels(tmp_path / "q"), read_run(tmp_path / "r"), ["map", "ndcg"])
+            assert (round(means["map"], 4), round(means["ndcg"], 4)) == (0.5417, 0.6503)

@@ -6,7 +6,8 @@ layout, the form :func:`ltr.metrics.evaluate_run` takes; :func:`write_qrels` wri
 ==============  ==========================================  ===============================================
 format          line                                        used by
 ==============  ==========================================  ===============================================
-``trec``        ``qid iter docno rel``                      TREC, NPL/Vaswani, NFCorpus (``iter`` ignored)
+``trec``        ``qid iter docno rel``                      TREC, NPL/Vaswani, NFCorpus, TREC-COVID (any
+                                                            ``iter``: ignored, as trec_eval ignores it)
 ``smart``       ``qid docno`` [``0 0.0``]                   ADI (``ADI.REL``), CACM (``qrels.text``): rel 1
 ``cranfield``   ``query_position docno code``               Cranfield ``cranqrel``: codes mapped to gains
 ``qdr``         ``qid docno rel``                           generic three-column files
@@ -16,11 +17,18 @@ format          line                                        used by
                                                             ``qid``/``docno``/``rel`` keys)
 ==============  ==========================================  ===============================================
 
-Detection (``format="auto"``), from the first 200 non-blank lines: a first line starting with ``{`` is ``jsonl``;
-a ``query-id corpus-id`` header is ``beir``;
-a line holding only ``/`` is ``npl``; two columns are ``smart``; three are ``cranfield`` when the file name starts
-with ``cran``, else ``qdr``; four are ``trec`` when the second column is always ``0`` or ``Q0`` and ``smart`` when
-the third is always ``0``. Anything else is an error asking for ``format=``.
+Detection (``format="auto"``), from the first 200 lines that are neither blank nor comments: a first line starting
+with ``{`` is ``jsonl``; a ``query-id corpus-id`` header is ``beir``; a line holding only ``/`` is ``npl``; two
+columns are ``smart``; three are ``cranfield`` when the file name starts with ``cran``, else ``qdr``; four are
+``trec`` when the second column is always ``0`` or ``Q0``, ``smart`` when the third is always ``0``, else ``trec``
+when the fourth is always an integer relevance (an iteration column of round numbers, as TREC-COVID's). Anything
+else is an error naming the layouts tried and asking for ``format=``.
+
+As trec_eval reads qrels (its ``get_qrels.c``), in every whitespace-separated layout here a line whose first field
+starts with ``#`` is a comment, and a relevance written as a number with an integral value (``2.0``) is that integer
+(trec_eval's ``atol`` reads 2). Blank lines, indented comments and consecutive comment lines, at which trec_eval
+stops ("Malformed line"), are skipped too; a relevance of ``2.5``, which ``atol`` would silently truncate to 2, is an
+error.
 
 Ids are strings (``"01"`` and ``"1"`` are different TREC queries), except that the SMART and Cranfield layouts
 zero-pad numeric ids, which lose their padding (CACM's ``01`` -> ``"1"``) as the ``.I`` ids of their collections
@@ -43,6 +51,7 @@ import logging
 import os
 import re
 from collections.abc import Mapping
+from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
@@ -64,28 +73,65 @@ QRELS_FORMATS = ("trec", "smart", "cranfield", "qdr", "beir", "npl", "jsonl")
 CRANFIELD_GAINS: Mapping[int, int] = {1: 4, 2: 3, 3: 2, 4: 1, 5: 0, -1: 0}
 
 _INT = re.compile(r"[+-]?[0-9]+")
+# A decimal number as float() reads it, without the underscores, "inf" and "nan" that float() also takes.
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+# The text of a comment line (its first field starts with "#"); its line break stays: a blank line, which the
+# tokenizer skips. "^" is only at the start and after LF: lines ended by CR alone are left to the line-by-line path.
+_COMMENT = re.compile(r"(?m)^[ \t]*#[^\r\n]*")
+_BARE_CR = re.compile(r"\r(?!\n)")
 # ASCII characters str.split() treats as blanks that pandas' whitespace tokenizer does not.
 _RARE_BLANKS = re.compile(r"[\x0b\x0c\x1c-\x1f]")
 _WIDTHS = {"trec": (4,), "smart": (2, 4), "cranfield": (3,), "qdr": (3,), "beir": (3,)}
 _DETECT_LINES = 200
+_LAYOUT_WIDTHS = ("smart has 2 columns; qdr, cranfield and beir 3; trec and smart 4; npl has '/' lines, jsonl "
+                  "{...} lines")
 _BEIR_HEADER = ["query-id", "corpus-id"]
 
 
 def _rows(text: str) -> list[tuple[int, list[str]]]:
-    """Non-blank lines as ``(1-based line number, whitespace-separated tokens)``."""
-    return [(n, toks) for n, toks in enumerate((line.split() for line in text.splitlines()), 1) if toks]
+    """Lines that are neither blank nor comments, as ``(1-based line number, whitespace-separated tokens)``."""
+    return [(n, toks) for n, toks in enumerate((line.split() for line in text.splitlines()), 1)
+            if toks and not toks[0].startswith("#")]
 
 
 def _head(text: str, k: int) -> list[tuple[int, list[str]]]:
-    """The first ``k`` non-blank lines, as :func:`_rows` (without splitting the whole file)."""
-    out = []
-    for n, line in enumerate(io.StringIO(text), 1):
-        toks = line.split()
-        if toks:
-            out.append((n, toks))
-            if len(out) == k:
-                break
-    return out
+    """The first ``k`` rows of :func:`_rows`, from a growing prefix of the text rather than the whole file (split at
+    the same line breaks, CR alone included, so that line numbers agree)."""
+    size = 1 << 16
+    while True:
+        lines = text[:size].splitlines()
+        if size < len(text):
+            lines.pop()  # perhaps cut short
+        out = [(n, toks) for n, toks in enumerate((line.split() for line in lines), 1)
+               if toks and not toks[0].startswith("#")][:k]
+        if len(out) == k or size >= len(text):
+            return out
+        size *= 4
+
+
+def _integral(token: str) -> int | None:
+    """The integer a relevance token holds, ``2`` or ``2.0`` (trec_eval's ``atol`` reads both as 2); ``None`` for
+    ``2.5`` (``atol`` would truncate it) and for what is not a number.
+
+    >>> _integral("2.0"), _integral("-1"), _integral("2.5"), _integral("high")
+    (2, -1, None, None)
+    """
+    if _INT.fullmatch(token):
+        return int(token)
+    if not _NUMBER.fullmatch(token):
+        return None
+    value = Decimal(token)
+    if value != value.to_integral_value():
+        return None
+    # 1e999999 would take a while to expand: any value past 19 digits is out of the 64-bit range anyway.
+    return int(value) if value.adjusted() < 19 else (2**63 if value > 0 else -(2**63) - 1)
+
+
+def _undetected(path: str | os.PathLike, reason: str, line: int, row: list[str]) -> TrecFormatError:
+    return TrecFormatError(
+        f"cannot tell the relevance format: {reason}", str(path), line, " ".join(row),
+        fix={"qrels_format": Placeholder("|".join(QRELS_FORMATS))}, hint="to name the layout",
+    )
 
 
 def _detect(path: str | os.PathLike, rows: list[tuple[int, list[str]]]) -> str:
@@ -108,12 +154,20 @@ def _detect(path: str | os.PathLike, rows: list[tuple[int, list[str]]]) -> str:
             return "trec"
         if all(r[2] == "0" for _, r in head):
             return "smart"
+        bad = next(((n, r) for n, r in head if _integral(r[3]) is None), None)
+        if bad is None:  # any iteration column (TREC-COVID's round numbers), as trec_eval ignores it
+            return "trec"
+        raise _undetected(path, f"its lines have 4 columns but fit neither 'trec' (qid iter docno rel, column 4 "
+                                f"an integer relevance: this line's is {bad[1][3]!r}) nor 'smart' (qid docno 0 0, "
+                                "column 3 always 0)", *bad)
     first = head[0][1]
-    n, r = next((n, r) for n, r in head if len(r) != len(first)) if len(widths) > 1 else head[0]
-    raise TrecFormatError(
-        f"cannot tell the relevance format (lines with {sorted(widths)} columns)", str(path), n, " ".join(r),
-        fix={"qrels_format": Placeholder("|".join(QRELS_FORMATS))},
-    )
+    if len(widths) > 1:
+        n, r = next((n, r) for n, r in head if len(r) != len(first))
+        raise _undetected(path, f"line {head[0][0]} has {len(first)} columns and this line {len(r)}, but the lines "
+                                f"of a layout have one width ({_LAYOUT_WIDTHS})", n, r)
+    plural = "s" if len(first) > 1 else ""
+    raise _undetected(path, f"its lines have {len(first)} column{plural}, a width no layout has ({_LAYOUT_WIDTHS})",
+                      *head[0])
 
 
 def detect_qrels_format(path: str | os.PathLike, *, errors: str = "strict") -> str:
@@ -161,7 +215,8 @@ def read_qrels(
     ------
     TrecFormatError
         Naming the path, the line and the token: a line with the wrong number of columns, a relevance value that
-        is not an integer, a pair judged twice, an undetectable layout, invalid UTF-8, a corrupt gzip stream.
+        is not an integer (``2.0`` is one, ``2.5`` is not), a pair judged twice, an undetectable layout (the
+        message says which layouts were tried; ``format=`` picks one), invalid UTF-8, a corrupt gzip stream.
 
     Examples
     --------
@@ -222,11 +277,17 @@ def _columns(spath: str, rows: list[tuple[int, list[str]]], format: str):
     qcol, dcol, rcol = (0, 2, 3) if format == "trec" else (0, 1, 2)
     unpad = _unpad if format == "cranfield" else str
     rel_tokens = [r[rcol] for _, r in rows]
-    if not all(map(_INT.fullmatch, rel_tokens)):
-        i = next(i for i, t in enumerate(rel_tokens) if not _INT.fullmatch(t))
-        what = {"cranfield": "relevance code", "beir": "score"}.get(format, "relevance")
-        raise TrecFormatError(f"{what} must be an integer", spath, rows[i][0], rel_tokens[i])
-    rels = list(map(int, rel_tokens))
+    if all(map(_INT.fullmatch, rel_tokens)):
+        rels = list(map(int, rel_tokens))
+    else:  # 2.0 is 2, as trec_eval's atol reads it; 2.5, which atol would truncate, is an error
+        values = list(map(_integral, rel_tokens))
+        if None in values:
+            i = values.index(None)
+            what = {"cranfield": "relevance code", "beir": "score"}.get(format, "relevance")
+            hint = ("a float reads as an integer only with an integral value (2.0); trec_eval's atol would "
+                    "truncate this one") if _NUMBER.fullmatch(rel_tokens[i]) else None
+            raise TrecFormatError(f"{what} must be an integer", spath, rows[i][0], rel_tokens[i], hint=hint)
+        rels = values
     big = next((i for i, v in enumerate(rels) if not -(2**63) <= v < 2**63), None)
     if big is not None:
         raise TrecFormatError("relevance value out of the 64-bit range", spath, rows[big][0], rel_tokens[big])
@@ -240,6 +301,10 @@ def _fast_columns(text: str, format: str):
     if format not in ("trec", "qdr", "beir") or not text.isascii() or _RARE_BLANKS.search(text):
         return None
     width = 4 if format == "trec" else 3
+    if "#" in text:
+        if _BARE_CR.search(text):
+            return None
+        text = _COMMENT.sub("", text)
     try:
         df = pd.read_csv(io.StringIO(text), sep=r"\s+", header=None, names=list(range(width)), dtype=str,
                          engine="c", quoting=csv.QUOTE_NONE, na_filter=False, keep_default_na=False, comment=None,
@@ -252,8 +317,10 @@ def _fast_columns(text: str, format: str):
         return None
     qcol, dcol, rcol = (0, 2, 3) if format == "trec" else (0, 1, 2)
     rel = df[rcol]
-    if not rel.str.fullmatch(r"[+-]?[0-9]{1,18}").all():
+    if not rel.str.fullmatch(r"[+-]?[0-9]{1,18}(?:\.0*)?").all():  # 2 or 2.0 (trec_eval's atol reads 2)
         return None
+    if rel.str.contains(".", regex=False).any():
+        rel = rel.str.replace(r"\.0*$", "", regex=True)
     return df[qcol].tolist(), df[dcol].tolist(), rel.astype(np.int64).to_numpy()
 
 

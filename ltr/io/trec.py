@@ -7,13 +7,15 @@ Runs are read into pandas DataFrames with string ``qid``/``docno`` columns (TREC
 ``"1"`` are different queries), which is the form :func:`ltr.metrics.evaluate_run` takes. Files are plain or gzip,
 recognised by their first two bytes whatever the name.
 
-The fast path is pandas' C reader; only when a file is malformed is it rescanned line by line, so the error can
-name the line and the token.
+Runs are read as ``trec_eval`` reads them: blank and ``#`` lines skipped, the rank column and any field after the
+run tag not needed (:func:`read_run`). The fast path is pandas' C reader; only a file it does not take is read
+line by line, so that an error can name the line and the token.
 """
 
 from __future__ import annotations
 
 import io
+import logging
 import os
 import re
 from collections.abc import Mapping
@@ -34,67 +36,106 @@ __all__ = ["read_qrels", "read_run", "run_from_scores", "write_qrels", "write_ru
 RUN_COLUMNS = ("qid", "q0", "docno", "rank", "score", "tag")
 TOPIC_FORMATS = ("trec", "tsv")
 _TOPIC_TAG = re.compile(r"<\s*/?\s*(top|num|title|desc|narr)\b", re.IGNORECASE)
+# The text of a comment line (its first field starts with "#"); its line break stays: a blank line, which the
+# tokenizer skips. "^" is only at the start of the file and after LF: a file with lines ended by CR alone is left to
+# the line-by-line reader (_BARE_CR).
+_COMMENT_BYTES = re.compile(rb"(?m)^[ \t\f\v]*#[^\r\n]*")
+_BARE_CR = re.compile(rb"\r(?!\n)")
+
+log = logging.getLogger(__name__)
 
 
-def _scan_for_error(data: bytes, path: Path, n_cols: int, kinds: dict[int, str], what: str) -> TrecFormatError:
-    """Rescan a file's bytes that pandas rejected and describe its first bad line."""
+def _empty_run() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=np.float64 if c == "score" else str) for c in RUN_COLUMNS})
+
+
+def _fast_run(data: bytes) -> pd.DataFrame | None:
+    """The run through pandas' C tokenizer, or ``None`` when anything is irregular (:func:`_run_by_lines` then
+    reads the file or names its first bad line)."""
+    if b"#" in data:
+        if _BARE_CR.search(data):
+            return None
+        data = _COMMENT_BYTES.sub(b"", data)
+    try:  # usecols: the fields after the run tag are dropped
+        df = pd.read_csv(
+            io.BytesIO(data), sep=r"\s+", header=None, names=list(RUN_COLUMNS), usecols=range(len(RUN_COLUMNS)),
+            dtype=str, engine="c", comment=None, keep_default_na=False, na_filter=False, encoding="utf-8",
+        )
+    except pd.errors.EmptyDataError:
+        return _empty_run()
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError):
+        return None
+    if df.shape[1] != len(RUN_COLUMNS) or (len(df) and (df.iloc[:, -1] == "").any()):
+        return None
+    score = pd.to_numeric(df["score"], errors="coerce")
+    if not np.isfinite(score.to_numpy(dtype=np.float64, na_value=np.nan)).all():
+        return None
+    df["score"] = score.astype(np.float64)
+    return df
+
+
+def _run_by_lines(data: bytes, path: Path) -> pd.DataFrame:
+    """Read a run line by line (a file the fast path does not take), raising on its first malformed line."""
+    rows: list[list[str]] = []
     try:
         with io.TextIOWrapper(io.BytesIO(data), encoding="utf-8", newline="") as f:
             for lineno, line in enumerate(f, 1):
                 toks = line.split()
-                if not toks:
+                if not toks or toks[0].startswith("#"):  # blank and comment lines: trec_eval skips them
                     continue
-                if len(toks) != n_cols:
-                    return TrecFormatError(
-                        f"expected {n_cols} whitespace-separated columns in a {what} line, got {len(toks)}",
-                        str(path), lineno, line.rstrip("\r\n"),
+                if len(toks) < len(RUN_COLUMNS):
+                    raise TrecFormatError(
+                        f"expected {len(RUN_COLUMNS)} whitespace-separated columns in a run line "
+                        f"({' '.join(RUN_COLUMNS)}), got {len(toks)}", str(path), lineno, line.rstrip("\r\n"),
                     )
-                for col, kind in kinds.items():
-                    tok = toks[col]
-                    try:
-                        value = float(tok) if kind == "float" else int(tok)
-                    except ValueError:
-                        expected = "a number" if kind == "float" else "an integer"
-                        return TrecFormatError(f"column {col + 1} must be {expected}", str(path), lineno, tok)
-                    if kind == "float" and not np.isfinite(value):
-                        return TrecFormatError(f"column {col + 1} must be finite", str(path), lineno, tok)
+                try:  # float() also takes "1_0", which pandas' reader (the fast path) refuses
+                    score = float(toks[4]) if "_" not in toks[4] else None
+                except ValueError:
+                    score = None
+                if score is None or not np.isfinite(score):
+                    # The token is the line: with the fields after the run tag ignored, a file that is no run at all
+                    # (a model passed as --run) fails here, and its line says what it is.
+                    raise TrecFormatError(f"column 5 (score) must be a {'finite ' if score is not None else ''}"
+                                          f"number, got {toks[4]!r}", str(path), lineno, line.rstrip("\r\n"))
+                rows.append(toks[:len(RUN_COLUMNS)])  # fields after the run tag: ignored, as trec_eval does
     except UnicodeDecodeError as e:
-        return TrecFormatError(f"not UTF-8 text (byte offset {e.start} of the decoded chunk)", str(path))
-    return TrecFormatError(f"could not parse this {what} file", str(path))
+        raise TrecFormatError(f"not UTF-8 text (byte offset {e.start} of the decoded chunk)", str(path)) from None
+    if not rows:
+        return _empty_run()
+    df = pd.DataFrame(rows, columns=list(RUN_COLUMNS), dtype=str)
+    df["score"] = df["score"].astype(np.float64)
+    return df
 
 
-def _read_table(path: str | os.PathLike, columns: tuple[str, ...], kinds: dict[int, str], what: str) -> pd.DataFrame:
-    path = Path(path)
-    # Read once (decompressed when gzip): a pipe (/dev/stdin, <(...)) cannot be opened twice.
-    data = read_bytes(path, error=TrecFormatError, what=f"{what} file")
-    refuse_utf16(data, path, TrecFormatError)
-    try:
-        df = pd.read_csv(
-            io.BytesIO(data), sep=r"\s+", header=None, names=list(columns), dtype=str, engine="c", comment=None,
-            keep_default_na=False, na_filter=False, encoding="utf-8",
-        )
-    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as e:
-        raise _scan_for_error(data, path, len(columns), kinds, what) from e
-    except pd.errors.EmptyDataError:
-        return pd.DataFrame({c: pd.Series(dtype=str) for c in columns})
-    if df.shape[1] != len(columns) or (len(df) and (df.iloc[:, -1] == "").any()):
-        raise _scan_for_error(data, path, len(columns), kinds, what)
-    for col, kind in kinds.items():
-        name = columns[col]
-        if kind == "int":
-            bad = ~df[name].str.fullmatch(r"[+-]?\d+").to_numpy(dtype=bool)
-            converted = df[name]
-        else:
-            converted = pd.to_numeric(df[name], errors="coerce")
-            bad = ~np.isfinite(converted.to_numpy(dtype=np.float64, na_value=np.nan))
-        if bad.any():
-            raise _scan_for_error(data, path, len(columns), kinds, what)
-        df[name] = converted.astype(np.int64 if kind == "int" else np.float64)
+def _ranks(df: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """The ``rank`` column as int64: the file's ranks when every one is an integer, else (``1.0``, ``-``) ranks
+    made from the scores as :func:`run_from_scores` makes them: within each query by score descending, ties in
+    file order. trec_eval never reads the column ("the rank field is ignored"), so such a file is a valid run."""
+    written = df["rank"]
+    whole = written.str.fullmatch(r"[+-]?[0-9]{1,18}").to_numpy(dtype=bool)
+    if whole.all():
+        df["rank"] = written.astype(np.int64)
+        return df
+    log.info("%s: rank %r is not an integer: ranks made from the scores (ties in file order), as trec_eval "
+             "ignores the column", path, written.iat[int(np.flatnonzero(~whole)[0])])
+    df["rank"] = df.groupby("qid", sort=False)["score"].rank(method="first", ascending=False).astype(np.int64)
     return df
 
 
 def read_run(path: str | os.PathLike) -> pd.DataFrame:
     """Read a TREC run file.
+
+    Lines are read as ``trec_eval`` reads them (its ``get_trec_results.c``): blank lines and lines whose first
+    field starts with ``#`` are skipped, and fields after the sixth (the run tag) are ignored. The score must be a
+    finite number. The rank column is kept as written when every rank is an integer; otherwise (``1.0``, ``-``:
+    trec_eval never reads it) the ranks are made from the scores, within each query by score descending, ties in
+    file order (as :func:`run_from_scores`). Evaluation never uses them: :func:`ltr.metrics.evaluate_run` orders
+    by score with trec_eval's tie-break.
+
+    Parameters
+    ----------
+    path : str or PathLike
+        Plain or gzip (by magic bytes).
 
     Returns
     -------
@@ -104,9 +145,25 @@ def read_run(path: str | os.PathLike) -> pd.DataFrame:
     Raises
     ------
     TrecFormatError
-        Naming the path, line and token of the first malformed line.
+        Naming the path, line and token of the first malformed line: fewer than six fields, a score that is not a
+        finite number, invalid UTF-8.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> p = os.path.join(tempfile.mkdtemp(), "bm25.run")
+    >>> _ = open(p, "w").write("# BM25, k1=0.9\\n1 Q0 d7 - 2.5 bm25\\n1 Q0 d3 - 4.0 bm25 extra-field\\n")
+    >>> read_run(p)[["qid", "docno", "rank", "score"]].values.tolist()
+    [['1', 'd7', 2, 2.5], ['1', 'd3', 1, 4.0]]
     """
-    return _read_table(path, RUN_COLUMNS, {3: "int", 4: "float"}, "run")
+    path = Path(path)
+    # Read once (decompressed when gzip): a pipe (/dev/stdin, <(...)) cannot be opened twice.
+    data = read_bytes(path, error=TrecFormatError, what="run file")
+    refuse_utf16(data, path, TrecFormatError)
+    df = _fast_run(data)
+    if df is None:
+        df = _run_by_lines(data, path)
+    return _ranks(df.reset_index(drop=True), path)
 
 
 def _check_columns(df: pd.DataFrame, required: tuple[str, ...], what: str) -> None:
