@@ -223,6 +223,71 @@ def test_other_mistakes_are_named():
         compare({"a": a, "b": frame([np.nan, 0.3])})
 
 
+# -- queries without a value (no relevant document, no_relevant=nan) ---------------------------------------------
+def test_queries_without_a_value_in_any_system_are_left_out_of_that_metric_s_tests_and_means():
+    from scipy import stats
+
+    nan = np.nan
+    qids = [str(i + 1) for i in range(8)]
+    base = pd.DataFrame({"map": [0.2, nan, 0.4, 0.1, nan, 0.5, 0.3, 0.6],
+                         "ndcg@10": [0.3, 0.0, 0.5, 0.2, 0.0, 0.6, 0.4, 0.7]}, index=qids)
+    new = pd.DataFrame({"map": [0.3, nan, 0.6, 0.1, nan, 0.4, 0.7, 0.9],
+                        "ndcg@10": [0.4, 0.0, 0.7, 0.2, 0.0, 0.5, 0.8, 0.9]}, index=qids)
+    c = compare({"a": base, "b": new}, metrics=["map", "ndcg@10"], tests=["t", "wilcoxon", "randomization"])
+    assert c.left_out == {"map": ["2", "5"]}  # ndcg@10 has a value for every query: none left out
+    kept = [0, 2, 3, 5, 6, 7]
+    a, b = new["map"].to_numpy()[kept], base["map"].to_numpy()[kept]
+    r = c.row("b", "map")
+    assert r["mean"] == pytest.approx((0.3 + 0.6 + 0.1 + 0.4 + 0.7 + 0.9) / 6) == c.mean("b", "map")
+    assert r["baseline_mean"] == pytest.approx((0.2 + 0.4 + 0.1 + 0.5 + 0.3 + 0.6) / 6)
+    assert (r["wins"], r["ties"], r["losses"]) == (4, 1, 1)
+    assert r["tests"]["t"]["pvalue"] == pytest.approx(stats.ttest_rel(a, b).pvalue)
+    assert r["tests"]["wilcoxon"]["pvalue"] == pytest.approx(stats.wilcoxon(a, b).pvalue)
+    assert r["tests"]["randomization"]["pvalue"] == pytest.approx(randomization_test(a, b).pvalue)
+    full = c.row("b", "ndcg@10")  # the other metric keeps all 8 queries
+    assert full["wins"] + full["ties"] + full["losses"] == 8
+    assert "left out of that metric's tests and means: map 2." in c.format()
+    back = comparison_from_dict(json.loads(json.dumps(c.to_dict())))
+    assert back.left_out == c.left_out and back.mean("b", "map") == pytest.approx(r["mean"])
+
+
+def test_a_value_missing_in_one_system_only_is_an_error_naming_the_cause():
+    a = frame([0.1, np.nan, 0.3])
+    b = frame([0.2, 0.4, 0.3])
+    with pytest.raises(ValueError, match="system 'a' has no map value \\(NaN\\) for query '2' but 'b' has one.*"
+                                         "same no_relevant \\(ltr cv --no-relevant"):
+        compare({"a": a, "b": b})
+    with pytest.raises(ValueError, match="only 1 query has a map value in every system"):
+        compare({"a": frame([0.1, np.nan, np.nan]), "b": frame([0.2, np.nan, np.nan])})
+
+
+def test_ltr_compare_takes_cv_results_evaluated_with_no_relevant_nan(tmp_path, capsys):
+    from dataclasses import replace
+
+    from ltr.io import write_letor
+
+    data = make_ranking(30, (4, 8), 5, random_state=3)
+    y = data.y.copy()
+    for q in (0, 7, 12, 20):  # queries without a relevant document: NaN under --no-relevant nan
+        y[data.group_ptr[q]:data.group_ptr[q + 1]] = 0
+    write_letor(tmp_path / "d.txt", replace(data, y=y))
+    fast = ["--folds", "3", "--leaves", "3", "--min-child-samples", "2", "--n-jobs", "1", "--quiet",
+            "--no-relevant", "nan", "--metrics", "ndcg@10,map"]
+    for name, rounds in (("n1", "3"), ("n2", "8")):
+        assert main(["cv", str(tmp_path / "d.txt"), *fast, "--rounds", rounds, "--name", name,
+                     "--out", str(tmp_path / f"{name}.json")]) == 0
+    capsys.readouterr()
+    for extra in ([], ["--intersection"]):
+        assert run_compare([str(tmp_path / "n1.json"), str(tmp_path / "n2.json"), "--metrics", "ndcg@10",
+                            "--out", str(tmp_path / "c.json"), *extra]) == 0
+        err = capsys.readouterr().err
+        assert "ndcg@10: 4 of 30 queries have no value in any system" in err
+        saved = json.loads((tmp_path / "c.json").read_text())
+        assert len(saved["comparison"]["left_out"]["ndcg@10"]) == 4
+        row = saved["comparison"]["rows"][0]
+        assert row["wins"] + row["ties"] + row["losses"] == 26
+
+
 # -- output formats -------------------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def comparison():

@@ -13,6 +13,7 @@ from ltr._shared import tiny_ranker
 from ltr.cli import main
 from ltr.evaluation import (
     CVResult,
+    FoldResult,
     cross_validate,
     letor_folds,
     ndcg_scorer,
@@ -182,6 +183,74 @@ def test_saved_models_reproduce_the_saved_test_scores(data, tmp_path):
         assert [float(r[2]) for r in rows[1:]] == fold.per_query["ndcg@10"]
 
 
+def _snapshot(folder: Path) -> dict[str, bytes]:
+    """Every file under ``folder`` (hidden ones included) by relative path, with its bytes."""
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+class _FailsOnFit:
+    """Stands in for ``ltr.evaluation.cv._run_fold``: runs the first ``ok`` folds, then raises ``error``."""
+
+    def __init__(self, real, ok: int, error: BaseException):
+        self.real, self.ok, self.error, self.calls = real, ok, error, 0
+
+    def __call__(self, *args, **kwargs):
+        self.calls += 1
+        if self.calls > self.ok:
+            raise self.error
+        return self.real(*args, **kwargs)
+
+
+@pytest.mark.parametrize("error", [RuntimeError("fold 2 failed"), KeyboardInterrupt()])
+def test_a_failed_or_interrupted_run_leaves_the_save_dir_of_the_previous_run(data, tmp_path, monkeypatch, error):
+    import ltr.evaluation.cv as cv_module
+
+    cross_validate(small_ranker(), data, n_splits=3, metrics=METRICS, progress=False, save_dir=tmp_path)
+    (tmp_path / "notes.txt").write_text("mine\n")  # not the run's: kept
+    before = _snapshot(tmp_path)
+    monkeypatch.setattr(cv_module, "_run_fold", _FailsOnFit(cv_module._run_fold, 1, error))
+    with pytest.raises(type(error)):
+        cross_validate(small_ranker().set_params(n_estimators=7), data, n_splits=3, metrics=METRICS,
+                       progress=False, save_dir=tmp_path)
+    assert _snapshot(tmp_path) == before  # Fold1 is not the new run's, and no staging folder is left
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["Fold1", "Fold2", "Fold3", "notes.txt"]
+
+
+def test_a_successful_run_replaces_every_fold_folder_and_keeps_other_files(data, tmp_path):
+    (tmp_path / "Fold1").mkdir()
+    (tmp_path / "Fold1" / "normalizer.json").write_text("{}\n")  # an earlier run's: would not match the new model
+    (tmp_path / "Fold9").mkdir()  # a folder the run does not write: kept
+    (tmp_path / "notes.txt").write_text("mine\n")
+    res = cross_validate(small_ranker(), data, n_splits=3, metrics=METRICS, progress=False, save_dir=tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["Fold1", "Fold2", "Fold3", "Fold9", "notes.txt"]
+    assert sorted(p.name for p in (tmp_path / "Fold1").iterdir()) == ["model.txt", "model.txt.meta.json",
+                                                                      "per_query.tsv", "test.scores"]
+    rows = [line.split("\t") for line in (tmp_path / "Fold3" / "per_query.tsv").read_text().splitlines()[1:]]
+    assert [float(r[2]) for r in rows] == res.folds[2].per_query["ndcg@10"]
+
+
+def test_ltr_cv_interrupted_keeps_the_previous_save_dir_out_and_run_out(fold_dir, tmp_path, monkeypatch, capsys):
+    import ltr.evaluation.cv as cv_module
+
+    sd, out = tmp_path / "sd", tmp_path / "c.json"
+    base = [str(fold_dir), "--leaves", "3", "--min-child-samples", "3", "--quiet", "--n-jobs", "1",
+            "--metrics", "ndcg@10", "--save-dir", str(sd), "--out", str(out)]
+    assert run_cv([*base, "--rounds", "3"]) == 0
+    before, result_before = _snapshot(sd), out.read_bytes()
+    monkeypatch.setattr(cv_module, "_run_fold", _FailsOnFit(cv_module._run_fold, 1, KeyboardInterrupt()))
+    assert run_cv([*base, "--rounds", "5"]) == 130
+    assert "interrupted; no output was left half-written" in capsys.readouterr().err
+    assert _snapshot(sd) == before and out.read_bytes() == result_before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.json", "sd"]  # no staging folder or file left
+    monkeypatch.undo()
+    assert run_cv([*base, "--rounds", "5"]) == 0  # the full run replaces all three folds and the result
+    saved = json.loads(out.read_text())["systems"][0]["folds"]
+    for f in saved:
+        rows = [line.split("\t") for line in (sd / f["name"] / "per_query.tsv").read_text().splitlines()[1:]]
+        assert [float(r[1]) for r in rows] == f["per_query"]["ndcg@10"]
+        assert load_model(sd / f["name"] / "model.txt").n_estimators == 5
+
+
 def test_normalisation_is_applied_to_each_fold_and_stored_with_the_fold_s_model(data, tmp_path):
     res = cross_validate(small_ranker(), data, n_splits=3, validation=True, metrics=METRICS, progress=False,
                          save_dir=tmp_path, normalize="zscore")
@@ -274,6 +343,35 @@ def test_the_scorer_says_how_to_enable_routing_when_it_gets_no_query_ids(data):
         # Without routing, params= reach fit only: the model trains, the scorer gets no qid.
         cross_val_score(small_ranker(), X, y, groups=qid, cv=GroupKFold(3), scoring=ndcg_scorer(10),
                         params={"qid": qid}, error_score="raise")
+
+
+# -- the parameters the folds trained with ---------------------------------------------------------------------------
+def test_the_result_records_what_the_small_data_preset_set_in_each_fold(data, tmp_path):
+    from ltr.evaluation import render_report
+
+    ranker = Ranker(n_estimators=4, n_jobs=1, random_state=0)  # preset "auto": 45 queries are small data
+    res = cross_validate(ranker, data, n_splits=3, metrics=METRICS, progress=False)
+    by_hand = clone(ranker).fit(query_kfold(data, 3, validation=False)[0].train).preset_params_
+    assert by_hand["learning_rate"] == 0.02 and by_hand["num_leaves"] == 15  # not the 0.05 and 31 given
+    assert res.folds[0].preset_params == by_hand
+    assert res.params["learning_rate"] == 0.05  # the parameters as given stay beside them
+    system = res.to_dict()["systems"][0]
+    assert system["preset_params"]["learning_rate"] == 0.02 and system["params"]["num_leaves"] == 31
+    back = CVResult.from_dict(json.loads(json.dumps(res.to_dict())))
+    assert back.preset_params() == res.preset_params() and back.folds[2].preset_params == res.folds[2].preset_params
+    md = render_report(res.to_dict(), tmp_path, formats=["md"])["md"].read_text()
+    assert "| learning_rate | 0.02 | 0.05 |" in md and "| num_leaves | 15 | 31 |" in md
+    assert "| n_estimators | 4 |  |" in md  # given, not changed by the preset
+
+
+def test_preset_values_the_folds_got_differently_are_listed_per_fold():
+    def fold(name, preset):
+        return FoldResult(name, {"map": 0.5}, ["1"], {"map": [0.5]}, [], 0.0, 1, preset_params=preset)
+
+    res = CVResult("x", ["map"], [fold("Fold1", {"num_leaves": 15, "min_child_samples": 100}),
+                                  fold("Fold2", {"num_leaves": 15})], params={"min_child_samples": 20})
+    assert res.preset_params() == {"num_leaves": 15, "min_child_samples": {"per_fold": {"Fold1": 100}}}
+    assert CVResult("y", ["map"], [fold("Fold1", {})]).preset_params() == {}  # no preset applied
 
 
 # -- ltr cv ---------------------------------------------------------------------------------------------------------

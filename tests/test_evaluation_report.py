@@ -127,6 +127,28 @@ def test_a_cv_report_shows_folds_and_training_curves(runs, tmp_path):
     assert len(embedded_images(html)) == 5  # curve, rounds, importance, labels, rows per query
 
 
+def _fold_table_mean(md: str, system: str) -> list[str]:
+    """The cells of the mean row of ``system``'s cross-validation table in a Markdown report."""
+    section = md.split(f"Cross-validation: {system}", 1)[1]
+    return next(line for line in section.splitlines() if line.startswith("| mean |")).split("|")[2:-3]
+
+
+def test_a_cv_table_has_the_same_mean_row_from_a_cv_result_and_from_a_comparison(tmp_path):
+    data = make_ranking(31, (4, 10), 5, random_state=1)  # folds of 8, 8, 8 and 7 queries
+    kw = dict(metrics=["ndcg@10", "map"], n_splits=4, progress=False)
+    a = cross_validate(tiny_ranker(n_estimators=4), data, name="a", **kw)
+    b = cross_validate(tiny_ranker(n_estimators=9), data, name="b", **kw)
+    pooled = a.per_query()["map"].mean()
+    assert f"{pooled:.4f}" != f"{a.mean()['map']:.4f}"  # the two means differ on these folds
+    from_cv = render_report(a.to_dict(), tmp_path / "cv", formats=["md"])["md"].read_text()
+    from_compare = render_report(compare_cv([a, b], tests=["t"]).to_dict(), tmp_path / "cmp",
+                                 formats=["md"])["md"].read_text()
+    expected = [f" {a.mean()[m]:.4f} " for m in ("ndcg@10", "map")]  # the mean of the fold means, as ltr cv's
+    assert _fold_table_mean(from_cv, "a") == expected
+    assert _fold_table_mean(from_compare, "a") == expected
+    assert "mean and std over the 4 folds' means" in from_compare
+
+
 def test_ltr_report_command(runs, tmp_path, capsys):
     data, a, _ = runs
     a.save(tmp_path / "a.json")

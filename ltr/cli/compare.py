@@ -192,6 +192,9 @@ def run(args: argparse.Namespace) -> int:
         for n, q in comp.dropped.items():
             shown = ", ".join(q[:10]) + (" ..." if len(q) > 10 else "")
             note(args, f"{n}: {len(q)} queries not shared by every system left out: {shown}")
+    for m, q in comp.left_out.items():
+        note(args, f"{m}: {len(q)} of {len(comp.qids)} queries have no value in any system (no relevant document) "
+                   "and are left out of its tests and means")
     if args.out:
         comp.save(args.out)
     print(comp.format(args.format, layout=args.layout))

@@ -5,6 +5,7 @@ with its documented features."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from pathlib import Path
 
@@ -130,9 +131,27 @@ def _check_doc_ids(data) -> None:
                          "comments, as LETOR 4.0 and ltr features write them): leave --run-out out")
 
 
+def _validation_notes(args, model, result) -> None:
+    """Say why no validation part was held out, or why the held-out one did not stop training."""
+    from ltr.evaluation import stops_early
+
+    n_train = min(f.n_train_queries for f in result.folds)
+    if result.settings.get("validation") is False and not args.no_vali:
+        if stops_early(model, n_train):  # the model would stop early, but K = 2 leaves no part to hold out
+            note(args, f"note: {args.folds} folds leave no part to hold out for validation: nothing stops early "
+                       "(--folds 3 or more for early stopping)")
+        else:
+            note(args, "note: no validation part held out: the small-data preset trains its fixed rounds on K-1 "
+                       "parts (--early-stopping N holds one out and stops early)")
+    elif any("vali" in f.evals for f in result.folds) and not stops_early(model, n_train):
+        note(args, "note: the vali parts are recorded, not used to stop: the small-data preset trains its fixed "
+                   "rounds (--early-stopping N stops on them)")
+
+
 def run(args: argparse.Namespace) -> int:
-    from ltr.evaluation import cross_validate, stops_early
+    from ltr.evaluation import cross_validate, staged_folder
     from ltr.io import write_run
+    from ltr.io.outputs import outputs_together
     from ltr.io.qidmap import find_qid_map
     from ltr.metrics import describe_conventions
 
@@ -162,40 +181,37 @@ def run(args: argparse.Namespace) -> int:
     features = None
     if args.features:
         features = args.features if Path(args.features).is_file() else split_list(args.features)
-    with dask_client(args) as client:
-        parallel = args.parallel_folds
-        if client is not None:  # every fold trains on the cluster, one fold at a time (ltr.dask)
-            from ltr.dask import DistributedRanker
+    # The fold folders are staged and replace --save-dir's together with --out and --run-out, once everything has
+    # succeeded: a failed or interrupted run leaves the previous run's outputs as they were.
+    staged = staged_folder(args.save_dir) if args.save_dir else contextlib.nullcontext(None)
+    with staged as staging:
+        with dask_client(args) as client:
+            parallel = args.parallel_folds
+            if client is not None:  # every fold trains on the cluster, one fold at a time (ltr.dask)
+                from ltr.dask import DistributedRanker
 
-            model, parallel = DistributedRanker(model, engine=args.dask_engine), 1
-        result = cross_validate(
-            model, args.data if folds is None else folds, metrics=names, n_splits=args.folds,
-            validation=False if args.no_vali else "auto", random_state=args.split_seed, n_jobs=parallel,
-            features=features, n_features=n_features, save_dir=args.save_dir, progress=not args.quiet,
-            name=args.name, gain=args.gain, no_relevant=args.no_relevant, convention=args.convention,
-            read_options=reader_options(args), feature_names=feature_names, max_grade=args.max_grade,
-        )
-    n_train = min(f.n_train_queries for f in result.folds)
-    if result.settings.get("validation") is False and not args.no_vali:
-        if stops_early(model, n_train):  # the model would stop early, but K = 2 leaves no part to hold out
-            note(args, f"note: {args.folds} folds leave no part to hold out for validation: nothing stops early "
-                       "(--folds 3 or more for early stopping)")
-        else:
-            note(args, "note: no validation part held out: the small-data preset trains its fixed rounds on K-1 "
-                       "parts (--early-stopping N holds one out and stops early)")
-    elif any("vali" in f.evals for f in result.folds) and not stops_early(model, n_train):
-        note(args, "note: the vali parts are recorded, not used to stop: the small-data preset trains its fixed "
-                   "rounds (--early-stopping N stops on them)")
-    if folds is not None:
-        result.settings.update({"source": "registry", "dataset": args.dataset, "root": str(args.root)})
-    elif Path(args.data).is_file():
-        mapping = find_qid_map(args.data)
-        if mapping is not None:
-            result.settings["qid_map"] = mapping
-    if args.run_out:
-        write_run(args.run_out, unique_run(args, result.run(tag=args.name), "the cross-validated data"))
-    if args.out:
-        result.save(args.out)
+                model, parallel = DistributedRanker(model, engine=args.dask_engine), 1
+            result = cross_validate(
+                model, args.data if folds is None else folds, metrics=names, n_splits=args.folds,
+                validation=False if args.no_vali else "auto", random_state=args.split_seed, n_jobs=parallel,
+                features=features, n_features=n_features, save_dir=staging, progress=not args.quiet,
+                name=args.name, gain=args.gain, no_relevant=args.no_relevant, convention=args.convention,
+                read_options=reader_options(args), feature_names=feature_names, max_grade=args.max_grade,
+            )
+        _validation_notes(args, model, result)
+        if folds is not None:
+            result.settings.update({"source": "registry", "dataset": args.dataset, "root": str(args.root)})
+        elif Path(args.data).is_file():
+            mapping = find_qid_map(args.data)
+            if mapping is not None:
+                result.settings["qid_map"] = mapping
+        outputs = [p for p in (args.run_out, args.out) if p]
+        with outputs_together(*outputs) as places:  # written in full first, then renamed in
+            place = dict(zip(outputs, places))
+            if args.run_out:
+                write_run(place[args.run_out], unique_run(args, result.run(tag=args.name), "the cross-validated data"))
+            if args.out:
+                result.save(place[args.out])
     print(result.format(args.format))
     n_queries = sum(f.n_test_queries for f in result.folds)
     described = describe_conventions(convention=args.convention, gain=args.gain, no_relevant=args.no_relevant,

@@ -13,7 +13,10 @@ with Holm's or Bonferroni's method, and a difference is *significant* when the a
 ``alpha``. The first test named is the one the significance markers in the tables follow.
 
 Query sets must agree: by default a system that lacks queries another has is an error that lists them;
-``queries="intersection"`` evaluates on the common queries only and records what was dropped.
+``queries="intersection"`` evaluates on the common queries only and records what was dropped. A query that no
+system has a value for in a metric (NaN: no relevant document, evaluated with ``no_relevant=nan``) is left out of
+that metric's tests and means, as trec_eval and ranx leave it out, and recorded in :attr:`Comparison.left_out`; a
+NaN in some systems only is an error.
 """
 
 from __future__ import annotations
@@ -160,20 +163,19 @@ def compare(
             f"only {len(qids)} query in common between the systems; a paired significance test needs at least two"
         )
     frames = {n: per_query[n].set_axis(per_query[n].index.astype(str), axis=0) for n in names}  # never mutate
-    values = {}
-    for n in names:
-        values[n] = {m: frames[n].loc[qids, m].to_numpy(dtype=np.float64) for m in metrics}
-        for m in metrics:
-            if np.isnan(values[n][m]).any():
-                bad = qids[int(np.flatnonzero(np.isnan(values[n][m]))[0])]
-                raise ValueError(f"system {n!r} has no {m} value (NaN) for query {bad!r}")
+    values = {n: {m: frames[n].loc[qids, m].to_numpy(dtype=np.float64) for m in metrics} for n in names}
+    left_out = _without_values(values, metrics, qids)
     others = [n for n in names if n != baseline]
     rows: list[dict[str, Any]] = []
     for m in metrics:
-        b = values[baseline][m]
+        keep = ~np.isnan(values[baseline][m])  # the same queries in every system (checked above)
+        if keep.sum() < 2:
+            raise ValueError(f"only {int(keep.sum())} query has a {m} value in every system (the others have no "
+                             "relevant document, so no value); a paired significance test needs at least two")
+        b = values[baseline][m][keep]
         block = []
         for n in others:
-            a = values[n][m]
+            a = values[n][m][keep]
             w, t, l = S.win_tie_loss(a, b)
             mean_a, mean_b = float(a.mean()), float(b.mean())
             row = {
@@ -197,7 +199,36 @@ def compare(
     if all(all(c in frames[n].columns for c in CURVE_METRICS) for n in names):
         curves = {n: [float(frames[n].loc[qids, c].mean()) for c in CURVE_METRICS] for n in names}
     return Comparison(names, baseline, metrics, qids, values, rows, canon_tests, correction, float(alpha),
-                      int(n_permutations), int(seed), dropped, curves)
+                      int(n_permutations), int(seed), dropped, curves, left_out=left_out)
+
+
+def _without_values(values: Mapping[str, Mapping[str, np.ndarray]], metrics: Sequence[str],
+                    qids: Sequence[str]) -> dict[str, list[str]]:
+    """Per metric, the queries that no system has a value for, to leave out of that metric's tests and means.
+
+    A NaN comes from the judgments (a query without a relevant document, evaluated with ``no_relevant=nan``), so it
+    falls on the same queries in every system; such queries are left out, as trec_eval and ranx leave them out of
+    their means. A NaN in some systems only means they were evaluated differently: an error naming the fix.
+    """
+    names = list(values)
+    left_out: dict[str, list[str]] = {}
+    for m in metrics:
+        nan = np.array([np.isnan(values[n][m]) for n in names])  # systems x queries
+        everywhere = nan.all(axis=0)
+        partly = nan.any(axis=0) & ~everywhere
+        if partly.any():
+            j = int(np.flatnonzero(partly)[0])
+            without = [n for i, n in enumerate(names) if nan[i, j]]
+            with_value = [n for i, n in enumerate(names) if not nan[i, j]]
+            raise ValueError(
+                f"system {without[0]!r} has no {m} value (NaN) for query {qids[j]!r} but {with_value[0]!r} has one "
+                f"({int(partly.sum())} such queries): the systems scored queries without a relevant document "
+                "differently; re-run them with the same no_relevant (ltr cv --no-relevant, ltr compare "
+                "--no-relevant), or compare their runs on --qrels"
+            )
+        if everywhere.any():
+            left_out[m] = [qids[j] for j in np.flatnonzero(everywhere)]
+    return left_out
 
 
 # -- runs ---------------------------------------------------------------------------------------------------------

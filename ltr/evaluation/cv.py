@@ -15,11 +15,14 @@ Scikit-learn's own tools work on :class:`ltr.Ranker` too; see :func:`ltr.evaluat
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import os
+import shutil
+import tempfile
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -36,7 +39,7 @@ from ltr.threads import cpu_count, resolve_n_jobs
 if TYPE_CHECKING:
     from ltr.rankers.normalize import GlobalNormalizer, QueryNormalizer
 
-__all__ = ["CURVE_K", "cross_validate", "stops_early"]
+__all__ = ["CURVE_K", "cross_validate", "staged_folder", "stops_early"]
 
 logger = logging.getLogger(__name__)
 
@@ -142,6 +145,10 @@ def _run_fold(estimator, fold: Fold, n_features, columns, metrics, conventions, 
         per = record.get(f"valid_{i}")
         if per:
             evals[label] = {m: [float(v) for v in vals] for m, vals in per.items()}
+    # What the small-data preset set for this fold (the parameters were recorded as given): a wrapper (ltr.dask)
+    # holds the fitted ranker.
+    fitted = getattr(model, "ranker_", model)
+    applied = getattr(fitted, "preset_params_", None) or {}
     importance = {}
     if hasattr(model, "feature_importance"):
         for kind in ("gain", "split"):
@@ -162,6 +169,7 @@ def _run_fold(estimator, fold: Fold, n_features, columns, metrics, conventions, 
         test_sizes=[int(v) for v in test.group_sizes],
         doc_ids=None if test.doc_ids is None else [str(d) for d in test.doc_ids],
         scores=[float(s) for s in scores] if test.doc_ids is not None else None,
+        preset_params={k: v for k, v in applied.items() if _jsonable(v)},
     )
     if save_dir is not None:
         _save_fold(Path(save_dir) / fold.name, model, norm, scores, result, read_options)
@@ -174,7 +182,9 @@ def _save_fold(folder: Path, model, norm, scores, result: FoldResult, read_optio
     from ltr.io import atomic_write
     from ltr.reader_options import value_options
 
-    folder.mkdir(parents=True, exist_ok=True)
+    # Inside the staging folder, never re-created: a fold still finishing in a worker after an interrupted run
+    # removed it must not leave a stray folder behind.
+    folder.mkdir(exist_ok=True)
     if hasattr(model, "save"):
         model.read_options_ = value_options(read_options or {})  # ltr predict reads its data the same way
         model.save(folder / "model.txt")
@@ -187,6 +197,92 @@ def _save_fold(folder: Path, model, norm, scores, result: FoldResult, read_optio
         f.write("\t".join(["qid", *result.per_query]) + "\n")
         for i, q in enumerate(result.qids):
             f.write("\t".join([q, *[repr(result.per_query[m][i]) for m in result.per_query]]) + "\n")
+
+
+@contextlib.contextmanager
+def staged_folder(folder: str | os.PathLike) -> Iterator[Path]:
+    """Write the sub-folders of ``folder`` (the fold folders of a ``save_dir``) as one unit.
+
+    Yields a hidden, empty staging folder. When the block ends without an exception, every sub-folder written
+    there replaces the one of the same name in ``folder``, all together; on an exception (a failed fold, Ctrl-C,
+    SIGTERM) the staging folder is removed and ``folder`` is as it was. What ``folder`` holds that the block did not
+    write is kept.
+
+    The staging folder is made inside ``folder`` (``.ltrkit-XXXX.staging``), not beside it: on the same file system
+    even when ``folder`` is a mount point, and writable whenever ``folder`` is. Files written into it should still
+    go through :func:`ltr.io.atomic_write`. The replacement moves the old sub-folders aside, then the new ones in
+    (a failure in between moves every one back); the old ones are removed with the staging folder.
+
+    Parameters
+    ----------
+    folder : str or PathLike
+        The folder whose sub-folders are replaced; created (with its parents) when missing.
+
+    Yields
+    ------
+    Path
+        The staging folder.
+
+    Examples
+    --------
+    >>> import os
+    >>> d = tempfile.mkdtemp()
+    >>> os.mkdir(os.path.join(d, "Fold1")); open(os.path.join(d, "notes.txt"), "w").close()
+    >>> with staged_folder(d) as staging:
+    ...     os.mkdir(staging / "Fold1"); os.mkdir(staging / "Fold2")
+    >>> sorted(os.listdir(d))
+    ['Fold1', 'Fold2', 'notes.txt']
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".ltrkit-", suffix=".staging", dir=folder))
+    try:
+        yield staging
+        _replace_subfolders(staging, folder)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _replace_subfolders(staging: Path, folder: Path) -> None:
+    names = sorted(p.name for p in staging.iterdir())
+    aside = Path(tempfile.mkdtemp(prefix=".replaced-", dir=staging))  # removed with the staging folder
+    moved_aside: list[str] = []
+    moved_in: list[str] = []
+    try:
+        for name in names:
+            if os.path.lexists(folder / name):
+                os.replace(folder / name, aside / name)
+                moved_aside.append(name)
+        for name in names:
+            os.replace(staging / name, folder / name)
+            moved_in.append(name)
+    except BaseException:  # a failed rename or Ctrl-C in between: the previous sub-folders go back
+        for name in reversed(moved_in):
+            with contextlib.suppress(OSError):
+                os.replace(folder / name, staging / name)
+        for name in reversed(moved_aside):
+            with contextlib.suppress(OSError):
+                os.replace(aside / name, folder / name)
+        raise
+
+
+def _run_folds(estimator, folds: list[Fold], args: tuple, workers: int, backend: str, bar) -> list[FoldResult]:
+    results: list[FoldResult] = []
+    if workers == 1:
+        for fold in folds:
+            results.append(_run_fold(estimator, fold, *args, bar is not None))
+            if bar is not None:
+                bar.update(1)
+        return results
+    from joblib import Parallel, delayed
+
+    gen = Parallel(n_jobs=workers, backend=backend, return_as="generator")(
+        delayed(_run_fold)(estimator, fold, *args, False) for fold in folds)
+    for r in gen:
+        results.append(r)
+        if bar is not None:
+            bar.update(1)
+    return results
 
 
 def cross_validate(
@@ -256,7 +352,9 @@ def cross_validate(
         Also evaluate the training part every round, for the training-curve plot.
     save_dir : path, optional
         Save each fold's model (``FoldK/model.txt`` + sidecar), test scores (``test.scores``, one per line in the
-        test file's row order) and per-query metrics (``per_query.tsv``).
+        test file's row order) and per-query metrics (``per_query.tsv``). The fold folders are staged and replace
+        the save_dir's ones together when every fold has succeeded (:func:`staged_folder`): a failed or interrupted
+        run leaves the previous run's folders as they were.
     progress : bool, default=True
         A tqdm bar over folds.
     name : str, optional
@@ -323,28 +421,18 @@ def cross_validate(
     cores = cpu_count()
     workers = min(len(folds), cores, resolve_n_jobs(1 if n_jobs is None else n_jobs, what="n_jobs (parallel folds)"))
     threads = max(1, cores // workers) if workers > 1 else None
-    args = (width, columns, names, conventions, norm, record_train, save_dir, threads, read_options, given)
     bar = None
     if progress:
         from tqdm.auto import tqdm
 
         bar = tqdm(total=len(folds), desc=f"cv {name or ''}".strip(), unit="fold", disable=None)
-    results: list[FoldResult] = []
+    # Each fold writes its folder into a staging folder; the save_dir's fold folders are replaced only when every
+    # fold has succeeded, so that an interrupted run never leaves new folds beside the previous run's.
+    staged = contextlib.nullcontext(None) if save_dir is None else staged_folder(save_dir)
     try:
-        if workers == 1:
-            for fold in folds:
-                results.append(_run_fold(estimator, fold, *args, progress))
-                if bar is not None:
-                    bar.update(1)
-        else:
-            from joblib import Parallel, delayed
-
-            gen = Parallel(n_jobs=workers, backend=backend, return_as="generator")(
-                delayed(_run_fold)(estimator, fold, *args, False) for fold in folds)
-            for r in gen:
-                results.append(r)
-                if bar is not None:
-                    bar.update(1)
+        with staged as staging:
+            args = (width, columns, names, conventions, norm, record_train, staging, threads, read_options, given)
+            results = _run_folds(estimator, folds, args, workers, backend, bar)
     finally:
         if bar is not None:
             bar.close()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import html
+import json
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -53,6 +54,7 @@ def result_figures(d: Mapping[str, Any], *, datasets: Sequence[Mapping[str, Any]
             if s["name"] == base:
                 continue
             delta = np.asarray(s["per_query"][m], dtype=np.float64) - b
+            delta = delta[~np.isnan(delta)]  # queries without a value in any system (no relevant document)
             figs.append({"id": f"delta-{_slug(s['name'])}", "title": f"Per-query {m}: {s['name']} - {base}",
                          "caption": "Queries sorted by the difference; bars above zero are queries the system wins.",
                          "png": plots.query_deltas(delta, system=s["name"], baseline=base, metric=m, **kw)})
@@ -107,11 +109,55 @@ def _tables(d: Mapping[str, Any]) -> list[tuple[str, list[str], list[list[str]],
             header = ["fold", *metrics, "rounds", "seconds"]
             rows = [[f["name"], *[_fmt(f["metrics"].get(m)) for m in metrics], str(f.get("rounds", "")),
                      f"{f.get('seconds', 0):.2f}"] for f in folds]
-            rows.append(["mean", *[_fmt(s["mean"].get(m)) for m in metrics], "", ""])
+            # Beside the std over folds, the mean of the fold means (as ltr cv prints it), whether the system comes
+            # from a cv result or from a comparison, whose own means weigh every query once.
+            rows.append(["mean", *[_fmt(_fold_mean(folds, m)) for m in metrics], "", ""])
             if s.get("std"):
                 rows.append(["std", *[_fmt(s["std"].get(m)) for m in metrics], "", ""])
-            out.append((f"Cross-validation: {s['name']}", header, rows, f"{len(d['qids'])} test queries in all."))
+            out.append((f"Cross-validation: {s['name']}", header, rows,
+                        f"{len(d['qids'])} test queries in all; mean and std over the {len(folds)} folds' means."))
+        if s.get("params") or s.get("preset_params"):
+            out.append((f"Parameters: {s['name']}", ["parameter", "trained with", "given"],
+                        _param_rows(s.get("params") or {}, s.get("preset_params") or {}),
+                        "trained with: the values the folds were fitted with, after the small-data preset "
+                        "(ltr.rankers.presets) set those left at their defaults; given: the value before the "
+                        "preset, where it differs."))
     return out
+
+
+def _param_rows(params: Mapping[str, Any], preset: Mapping[str, Any]) -> list[list[str]]:
+    rows = []
+    for key in sorted({*params, *preset}):
+        given = params.get(key)
+        if key not in preset:
+            rows.append([key, _value(given), ""])
+            continue
+        applied = preset[key]
+        if isinstance(applied, Mapping) and set(applied) == {"per_fold"}:  # the folds got different values
+            shown = "; ".join(f"{fold}: {_value(_over(key, v, given))}" for fold, v in applied["per_fold"].items())
+            shown += f"; other folds: {_value(given)}" if key in params else ""
+        else:
+            shown = _value(_over(key, applied, given))
+        rows.append([key, shown, _value(given)])
+    return rows
+
+
+def _over(key: str, applied: Any, given: Any) -> Any:
+    """The value trained with: the preset's, or for ``engine_params`` its entries under the given ones."""
+    if key == "engine_params" and isinstance(applied, Mapping):
+        return {**applied, **dict(given or {})}
+    return applied
+
+
+def _value(v: Any) -> str:
+    return v if isinstance(v, str) else json.dumps(v)
+
+
+def _fold_mean(folds: Sequence[Mapping[str, Any]], metric: str) -> float | None:
+    values = [f["metrics"].get(metric) for f in folds]
+    if any(v is None for v in values):  # NaN, written as null: no mean
+        return None
+    return float(np.mean(values))
 
 
 def _fmt(v) -> str:

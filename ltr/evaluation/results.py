@@ -20,14 +20,17 @@ Result file (JSON, strict: NaN and infinities are written as ``null``)::
           "curve": [NDCG@1, ..., NDCG@20] | null,
           "feature_names": [...] | null,
           "importance": {"gain": [...], "split": [...]} | null,   # mean over folds
-          "params": {...}, "settings": {...},
+          "params": {...},                         # as given, before any preset
+          "preset_params": {...},                  # cv: what the small-data preset set over params (the folds
+                                                   # trained with both); {"per_fold": {fold: value}} where they differ
           "folds": [{"name": "Fold1", "metrics": {...}, "qids": [...], "per_query": {...}, "curve": [...],
                      "seconds": 1.2, "rounds": 80, "n_train_queries": 470, "n_test_queries": 157,
                      "evals": {"vali": {"ndcg@10": [per round]}, "train": {...}},
-                     "importance": {"gain": [...], "split": [...]}}]     # cv only
+                     "importance": {"gain": [...], "split": [...]}, "preset_params": {...}}]     # cv only
       }],
       "comparison": null | {"tests": ["t", ...], "correction": "holm", "alpha": 0.05, "n_permutations": 10000,
-                            "seed": 0, "dropped": {system: [qids]}, "rows": [{"system", "metric", "mean",
+                            "seed": 0, "dropped": {system: [qids]}, "left_out": {metric: [qids]},
+                            "rows": [{"system", "metric", "mean",
                             "baseline_mean", "delta", "relative", "wins", "ties", "losses", "effect_size",
                             "tests": {"t": {"statistic", "pvalue", "pvalue_adjusted", "significant"}}}]},
       "datasets": [{"name", "n_queries", "n_rows", "n_features", "label_counts": {"0": 2140, ...},
@@ -76,7 +79,9 @@ class FoldResult:
 
     ``qids`` are the test queries in file order and ``test_sizes`` their sizes; ``doc_ids`` and ``scores`` (one
     per test row, in the test part's row order) are the out-of-fold ranking, kept when the data carries document
-    ids so that :meth:`CVResult.run` can write it as a TREC run.
+    ids so that :meth:`CVResult.run` can write it as a TREC run. ``preset_params`` are the values the small-data
+    preset set for this fold's model (:attr:`ltr.Ranker.preset_params_`; empty when no preset applied): with
+    ``CVResult.params`` they are what the fold trained with.
     """
 
     name: str
@@ -94,6 +99,7 @@ class FoldResult:
     test_sizes: list[int] = field(default_factory=list)
     doc_ids: list[str] | None = None
     scores: list[float] | None = None
+    preset_params: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -112,7 +118,7 @@ class CVResult:
     folds : list of FoldResult
     feature_names : list of str or None
     params : dict
-        The estimator's parameters.
+        The estimator's parameters, as given (before any preset: see :meth:`preset_params`).
     settings : dict
         How the CV was run (fold source, normalisation, conventions).
     datasets : list of dict
@@ -135,6 +141,22 @@ class CVResult:
         """Sample standard deviation over folds (0 for a single fold)."""
         return {m: float(np.std([f.metrics[m] for f in self.folds], ddof=1)) if len(self.folds) > 1 else 0.0
                 for m in self.metrics}
+
+    def preset_params(self) -> dict[str, Any]:
+        """What the small-data preset (:mod:`ltr.rankers.presets`) set in the folds, over :attr:`params`.
+
+        A parameter every fold got with the same value maps to that value; one the folds got differently (the
+        leaf size stays at the ranker's where a fold's training part is too small for the preset's) maps to
+        ``{"per_fold": {fold name: value}}``, listing the folds that got it (the others trained with
+        :attr:`params`' value). Empty when no preset applied.
+        """
+        out: dict[str, Any] = {}
+        for key in dict.fromkeys(k for f in self.folds for k in f.preset_params):
+            got = {f.name: f.preset_params[key] for f in self.folds if key in f.preset_params}
+            values = list(got.values())
+            same = len(got) == len(self.folds) and all(v == values[0] for v in values)
+            out[key] = values[0] if same else {"per_fold": got}
+        return out
 
     def pooled_qids(self) -> list[str]:
         """Test query ids pooled over folds (``"Fold2/17"`` if a query is tested in more than one fold)."""
@@ -256,6 +278,9 @@ class Comparison:
         With ``queries="intersection"``: the queries each system had that were left out.
     curves : dict of str to list of float, or None
         Mean NDCG@1..20 per system over ``qids``, when the inputs had those columns.
+    left_out : dict of str to list of str
+        Per metric, the queries of ``qids`` that no system has a value for (NaN in ``per_query``: no relevant
+        document, evaluated with ``no_relevant=nan``), left out of that metric's tests and means.
     """
 
     systems: list[str]
@@ -272,9 +297,16 @@ class Comparison:
     dropped: dict[str, list[str]] = field(default_factory=dict)
     curves: dict[str, list[float]] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    left_out: dict[str, list[str]] = field(default_factory=dict)
+
+    def kept(self, metric: str) -> np.ndarray:
+        """A mask over ``qids``: the queries ``metric``'s tests and means are over (all but ``left_out[metric]``)."""
+        out = set(self.left_out.get(metric, ()))
+        return np.array([q not in out for q in self.qids], dtype=bool)
 
     def mean(self, system: str, metric: str) -> float:
-        return float(np.mean(self.per_query[system][metric]))
+        """Mean of ``metric`` over the kept queries (:meth:`kept`)."""
+        return float(np.mean(np.asarray(self.per_query[system][metric])[self.kept(metric)]))
 
     def row(self, system: str, metric: str) -> dict[str, Any]:
         for r in self.rows:
@@ -346,6 +378,7 @@ def _cv_system(r: CVResult) -> dict[str, Any]:
         "feature_names": r.feature_names,
         "importance": None if gain is None else {"gain": gain, "split": split},
         "params": r.params,
+        "preset_params": r.preset_params(),
         "settings": r.settings,
         "folds": [f.to_dict() for f in r.folds],
     }
@@ -381,13 +414,15 @@ def comparison_dict(c: Comparison) -> dict[str, Any]:
              "curve": None if c.curves is None else c.curves.get(n)}
         if n in cv:  # a comparison of CV results keeps each system's folds for the report
             sub = cv[n]["systems"][0]
-            s.update({k: sub.get(k) for k in ("std", "feature_names", "importance", "params", "settings", "folds")})
+            s.update({k: sub.get(k) for k in ("std", "feature_names", "importance", "params", "preset_params",
+                                              "settings", "folds")})
         systems.append(s)
     d = _header("compare")
     d.update({
         "metrics": list(c.metrics), "baseline": c.baseline, "qids": list(c.qids), "systems": systems,
         "comparison": {"tests": list(c.tests), "correction": c.correction, "alpha": c.alpha,
-                       "n_permutations": c.n_permutations, "seed": c.seed, "dropped": c.dropped, "rows": c.rows},
+                       "n_permutations": c.n_permutations, "seed": c.seed, "dropped": c.dropped,
+                       "left_out": c.left_out, "rows": c.rows},
         "datasets": c.extra.get("datasets", []), "settings": c.extra.get("conventions", {}),
     })
     return _strict(d)
@@ -411,7 +446,8 @@ def comparison_from_dict(d: Mapping[str, Any]) -> Comparison:
     return Comparison([s["name"] for s in d["systems"]], d["baseline"], list(d["metrics"]), list(d["qids"]),
                       per_query, rows, list(cmp["tests"]), cmp["correction"], float(cmp["alpha"]),
                       int(cmp["n_permutations"]), int(cmp["seed"]), dict(cmp.get("dropped") or {}), curves,
-                      extra={"conventions": dict(d.get("settings") or {})})
+                      extra={"conventions": dict(d.get("settings") or {})},
+                      left_out={m: list(q) for m, q in (cmp.get("left_out") or {}).items()})
 
 
 def write_result(path: str | os.PathLike, result: Mapping[str, Any]) -> None:

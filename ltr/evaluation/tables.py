@@ -105,13 +105,19 @@ def comparison_footnote(c: Comparison) -> str:
     if c.dropped:
         lost = sum(len(v) for v in c.dropped.values())
         note += f" Evaluated on the common queries only ({lost} query entries dropped)."
+    if c.left_out:
+        listing = ", ".join(f"{m} {len(q)}" for m, q in c.left_out.items())
+        note += (f" Queries without a value in any system (no relevant document) left out of that metric's tests "
+                 f"and means: {listing}.")
     conv = c.extra.get("conventions") or {}
     if conv.get("gain") is not None or conv.get("no_relevant") is not None:
         from ltr.metrics import describe_conventions
 
         source = "trec" if conv.get("source") == "trec runs" else "letor"
+        no_relevant = conv.get("no_relevant", 0.0)
+        no_relevant = math.nan if no_relevant is None else no_relevant  # a result file's strict JSON null
         note += " Metrics: " + describe_conventions(source=source, gain=conv.get("gain"),
-                                                    no_relevant=conv.get("no_relevant", 0.0),
+                                                    no_relevant=no_relevant,
                                                     convention=conv.get("convention", "default"),
                                                     max_grade=conv.get("max_grade", 4.0),
                                                     complete=bool(conv.get("complete", False))) + "."
