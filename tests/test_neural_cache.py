@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+import multiprocessing
 import os
 import zlib
 
@@ -192,3 +193,76 @@ def test_keys_and_the_default_folder(monkeypatch, tmp_path):
     monkeypatch.delenv("LTRKIT_CACHE_DIR")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     assert default_cache_dir() == tmp_path / "xdg" / "ltrkit"
+
+
+def _writer(root, who: int, rounds: int, start, out) -> None:
+    """One of several processes sharing a cache folder: each round a new cache (as a new run) adds 4 texts of its
+    own and one that every process adds."""
+    start.wait()
+    discarded = []
+    for r in range(rounds):
+        c = cache(root)
+        texts = [f"writer {who} round {r} text {i}" + "w" * i for i in range(4)] + [f"shared {r}"]
+        if not np.array_equal(get(c, texts, Encoder()), vectors(texts)):
+            discarded.append("wrong vectors")
+        if c.stats.discarded:
+            discarded.append(c.stats.discarded)
+    out.put((who, discarded))
+
+
+def test_concurrent_writers_keep_each_others_vectors_and_never_see_a_corrupt_cache(tmp_path):
+    ctx = multiprocessing.get_context("fork")
+    n, rounds = 3, 25
+    start, out = ctx.Barrier(n), ctx.Queue()
+    procs = [ctx.Process(target=_writer, args=(tmp_path, who, rounds, start, out)) for who in range(n)]
+    for p in procs:
+        p.start()
+    results = dict(out.get(timeout=120) for _ in procs)
+    for p in procs:
+        p.join(timeout=60)
+    assert results == {who: [] for who in range(n)}  # no process discarded the cache or read a wrong vector
+    everything = [f"writer {who} round {r} text {i}" + "w" * i for who in range(n) for r in range(rounds)
+                  for i in range(4)] + [f"shared {r}" for r in range(rounds)]
+    enc, c = Encoder(), cache(tmp_path)
+    np.testing.assert_array_equal(get(c, everything, enc), vectors(everything))
+    assert enc.calls == [] and c.stats.found == len(everything)  # every writer's vectors are there
+
+
+def test_a_header_replaced_while_read_is_read_again_not_called_corrupt(tmp_path, caplog, monkeypatch):
+    get(cache(tmp_path), TEXTS, Encoder())
+    slot = next(tmp_path.glob("biencoder-*"))
+    original = VectorCache._read_once
+    calls = []
+
+    def racing(self, head_path):  # an unlocked writer renames a new header in during the first read
+        calls.append(1)
+        found = original(self, head_path)
+        if len(calls) == 1:
+            head = slot / "header.json"
+            h = json.loads(head.read_text())
+            h["n"] += 1
+            os.replace(head, slot / "old")
+            head.write_text(json.dumps(h))
+            return "corrupt cache: fake"
+        return found
+
+    monkeypatch.setattr(VectorCache, "_read_once", racing)
+    c = cache(tmp_path)
+    with caplog.at_level(logging.WARNING):
+        get(c, TEXTS, Encoder())
+    # read again, and what the second read found is reported: the new header does describe other arrays
+    assert len(calls) >= 2 and "fake" not in caplog.text and "the header says uint64 (4, 2)" in caplog.text
+    caplog.clear()
+    calls.clear()
+
+    def always_racing(self, head_path):
+        calls.append(1)
+        os.utime(head_path, ns=(len(calls), len(calls)))
+        return "keys.npy holds uint64 (200, 2), the header says uint64 (150, 2)"
+
+    monkeypatch.setattr(VectorCache, "_read_once", always_racing)
+    c = cache(tmp_path)
+    with caplog.at_level(logging.WARNING):
+        get(c, TEXTS, Encoder())
+    assert "modified concurrently by another process while it was read" in caplog.text
+    assert "corrupt" not in caplog.text.split("last:")[0]

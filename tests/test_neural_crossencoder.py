@@ -157,7 +157,28 @@ def test_models_that_are_not_cross_encoders_are_refused(st, model, adi, tmp_path
     (tmp_path / "empty").mkdir()
     with pytest.raises(NeuralModelError, match="is not a transformers model folder: it has no config.json"):
         get_scorer("crossencoder")(model=str(tmp_path / "empty"))
+    with pytest.raises(NeuralModelError, match=r"never downloads from a model hub: .*e\.g\. CrossEncoder\(name\)"
+                                               r"\.save\(folder\)"):
+        get_scorer("crossencoder")(model="cross-encoder/ms-marco-MiniLM-L6-v2")
+
+
+def test_a_model_with_several_labels_is_refused_when_loaded_before_any_pair_is_scored(model, adi, tmp_path,
+                                                                                      count_predicts):
     labels = tiny_cross_encoder(tmp_path / "three", ["wing", "heat"], num_labels=3)
     assert json.loads((labels / "config.json").read_text())["architectures"] == ["BertForSequenceClassification"]
-    with pytest.raises(NeuralModelError, match="gives 3 scores per pair; a relevance cross-encoder has one"):
+    with pytest.raises(NeuralModelError, match=r"has 3 output labels \(num_labels in its config.json\); a "
+                                               "relevance cross-encoder has one"):
         get_scorer("crossencoder")(model=str(labels), cache=False).score(make_pairs(adi), "all")
+    assert count_predicts == []
+
+
+def test_an_unavailable_device_or_a_max_length_beyond_the_positions_is_refused_when_loaded(model, adi,
+                                                                                         count_predicts):
+    torch = import_neural("torch")
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match=r"^scorer 'crossencoder': device 'cuda' is not available \(.*\); use "
+                                             r'device = "cpu" or "auto"$'):
+            get_scorer("crossencoder")(model=str(model), device="cuda", cache=False).score(make_pairs(adi), "all")
+    with pytest.raises(ValueError, match=r"scorer 'crossencoder': max_length 300 exceeds the 256 positions"):
+        get_scorer("crossencoder")(model=str(model), max_length=300, cache=False).score(make_pairs(adi), "all")
+    assert count_predicts == []

