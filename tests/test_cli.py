@@ -559,3 +559,25 @@ def test_predict_keeps_unjudged_rows_by_default_as_its_help_says_and_honours_unj
     assert "label -1 marks an unjudged document" in capsys.readouterr().err
     predict = build_parser()._subparsers._group_actions[0].choices["predict"]
     assert "(default: keep)" in predict.format_help().replace("\n", " ").replace("  ", " ")
+
+
+@pytest.mark.shared
+def test_an_output_on_standard_output_is_all_that_goes_there_in_cv_and_compare(shared_file, tmp_path, capsys):
+    data = shared_file("mq2008/Fold1/vali.txt.gz")  # with '#docid' comments, for --run-out
+    args = ["cv", str(data), "--folds", "3", "--rounds", "3", "--min-child-samples", "2"]
+    assert main([*args, "--out", "-", "--format", "json"]) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["kind"] == "cv"  # one document: the result; the table went to stderr
+    assert "wrote -" not in captured.err and '"systems"' in captured.err
+    assert main([*args, "--run-out", "-", "--quiet"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out and all(len(line.split()) == 6 for line in captured.out.splitlines())  # run lines only
+    assert captured.err == ""  # --quiet: the table, a note here, is left out
+    assert main([*args, "--out", str(tmp_path / "a.json"), "--quiet"]) == 0
+    assert main([*args, "--seed", "1", "--out", str(tmp_path / "b.json"), "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["compare", str(tmp_path / "a.json"), str(tmp_path / "b.json"), "--out", "-", "--tests", "t"]) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["kind"] == "compare" and "wrote -" not in captured.err
+    assert main([*args, "--out", "-", "--run-out", "-"]) == 2
+    assert "'-' (standard output) given for two outputs" in capsys.readouterr().err

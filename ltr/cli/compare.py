@@ -146,10 +146,11 @@ def run(args: argparse.Namespace) -> int:
             raise FileNotFoundError(2, "no such file or folder", p)
     if args.qrels and Path(args.qrels).is_dir():
         raise UsageError(f"--qrels {args.qrels}: is a folder; give the judgments file")
+    piped = False
     if args.out:
         from ltr.cli._common import check_outputs
 
-        check_outputs(args.out, inputs=[*args.systems, args.qrels])
+        piped = check_outputs(args.out, inputs=[*args.systems, args.qrels])
     queries = "intersection" if args.intersection else "same"
     loaded: list = []
     for path in args.systems:
@@ -197,11 +198,12 @@ def run(args: argparse.Namespace) -> int:
                    "and are left out of its tests and means")
     if args.out:
         comp.save(args.out)
-    print(comp.format(args.format, layout=args.layout))
+    if not (piped and args.quiet):  # on standard error, the table is a note: --quiet leaves it out
+        print(comp.format(args.format, layout=args.layout), file=sys.stderr if piped else sys.stdout)
     if args.format == "csv":  # pure CSV on standard output; what the sig column marks, and the conventions, here
         from ltr.evaluation.tables import comparison_footnote
 
         note(args, comparison_footnote(comp))
-    if args.out and not args.quiet:
+    if args.out and args.out != "-" and not args.quiet:
         print(f"wrote {args.out}", file=sys.stderr)
     return 0

@@ -173,7 +173,9 @@ def run(args: argparse.Namespace) -> int:
         feature_names = dataset_names(args, n_features) if n_features is not None else None
     model = make_ranker(args, has_valid=_has_vali(args, folds))
     check_model(model)
-    check_outputs(args.out, args.run_out, inputs=[getattr(args, "config", None)], folders=[args.data, args.root])
+    piped = check_outputs(args.out, args.run_out, inputs=[getattr(args, "config", None)],
+                          folders=[args.data, args.root])
+    shown = sys.stderr if piped else sys.stdout  # an output on standard output: the table goes to standard error
     if args.run_out:
         _check_doc_ids(folds[0].test if folds else args.data)
     if args.save_dir:
@@ -212,17 +214,19 @@ def run(args: argparse.Namespace) -> int:
                 write_run(place[args.run_out], unique_run(args, result.run(tag=args.name), "the cross-validated data"))
             if args.out:
                 result.save(place[args.out])
-    print(result.format(args.format))
+    if not (piped and args.quiet):  # on standard error, the table is a note: --quiet leaves it out
+        print(result.format(args.format), file=shown)
     n_queries = sum(f.n_test_queries for f in result.folds)
     described = describe_conventions(convention=args.convention, gain=args.gain, no_relevant=args.no_relevant,
                                      max_grade=args.max_grade)
     line = (f"{described}; each fold's mean over its test "
             f"queries, {n_queries} in all; mean and std over {len(result.folds)} folds")
     if args.format in ("table", "markdown"):
-        print(("\n" if args.format == "markdown" else "") + line)
+        if not (piped and args.quiet):
+            print(("\n" if args.format == "markdown" else "") + line, file=shown)
     else:
         note(args, line)
     for path in (args.out, args.run_out):
-        if path and not args.quiet:
+        if path and path != "-" and not args.quiet:
             print(f"wrote {path}", file=sys.stderr)
     return 0
