@@ -336,3 +336,16 @@ def test_the_note_on_a_plain_model_says_what_differs_from_the_engines_predict(tm
     assert "its scores are margins (raw scores): the engine's predict applies binary:logistic's sigmoid" in note
     np.testing.assert_allclose(model.predict(X[:5]), booster.predict(xgb.DMatrix(X[:5]), output_margin=True),
                                rtol=1e-6)
+
+
+def test_a_saved_model_keeps_what_the_small_data_preset_set(tmp_path, data):
+    train, _ = data
+    model = Ranker(preset="small", n_estimators=5, min_child_samples=3).fit(train)
+    assert model.preset_params_["learning_rate"] == 0.02 and "min_child_samples" not in model.preset_params_
+    model.save(tmp_path / "m.txt")
+    loaded = load_model(tmp_path / "m.txt")
+    assert loaded.preset_params_ == model.preset_params_
+    assert loaded.get_params()["learning_rate"] == model.get_params()["learning_rate"]  # as given, not as trained
+    plain = Ranker(preset="none", n_estimators=3, min_child_samples=3).fit(train)
+    plain.save(tmp_path / "p.txt")
+    assert load_model(tmp_path / "p.txt").preset_params_ == {}

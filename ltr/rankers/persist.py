@@ -171,6 +171,10 @@ def load_model(path: str | os.PathLike) -> Ranker:
     model.read_options_ = meta.get("read_options")
     if model.read_options_ is not None and not isinstance(model.read_options_, dict):
         raise ModelFormatError(f"{mpath}: read_options must be a table of reader options")
+    preset = meta.get("preset_params")
+    if preset is not None and not isinstance(preset, dict):
+        raise ModelFormatError(f"{mpath}: preset_params must be a table of parameters")
+    model.preset_params_ = dict(preset or {})
     model.normalizer_ = None
     if meta.get("normalizer") is not None:
         from ltr.rankers.normalize import normalizer_from_dict

@@ -303,7 +303,8 @@ class Ranker(BaseEstimator):
     normalizer_ : QueryNormalizer or GlobalNormalizer or None
         The fitted normaliser (None without ``normalize``).
     preset_params_ : dict
-        The parameter values the preset set in this fit (empty without one).
+        The parameter values the preset set in this fit (empty without one); saved in the sidecar and restored by
+        :func:`ltr.load_model`.
     device_ : {"cpu", "gpu"}
         The device that trained (``"cpu"`` after a ``"gpu-or-cpu"`` fallback).
     feature_set_ : dict or None
@@ -783,6 +784,8 @@ class Ranker(BaseEstimator):
             "normalizer": None if getattr(self, "normalizer_", None) is None else self.normalizer_.to_dict(),
             "feature_set": getattr(self, "feature_set_", None),
             "read_options": getattr(self, "read_options_", None),
+            # what the small-data preset set in the fit: "params" are the parameters as given
+            "preset_params": dict(getattr(self, "preset_params_", None) or {}) or None,
         }
         write_model(path, text, meta)
 
