@@ -54,6 +54,14 @@ def test_tsv_and_trec_files_read_the_same_entries(tmp_path):
         assert t.qid == ("q1", "q1", "q2") and t.docno == ("d1", "d2", "d3")
         assert t.score.tolist() == [0.25, -0.3, 7.0] and t.line.tolist() == [1, 2, 4]
     assert read_score_table(tsv, "tsv").score.tolist() == [0.25, -0.3, 7.0]
+    # read as trec_eval reads a run: '#' lines skipped, fields after the run tag ignored (ltr.io.read_run agrees)
+    lenient = write(tmp_path, "# monoT5, top 100\nq1 Q0 d1 1 0.25 t x\nq1 Q0 d2 2 -3e-1 t\n\nq2 Q0 d3 1 7 t\n",
+                    "lenient.trec")
+    t = read_score_table(lenient)
+    assert t.qid == ("q1", "q1", "q2") and t.score.tolist() == [0.25, -0.3, 7.0] and t.line.tolist() == [2, 3, 5]
+    from ltr.io import read_run
+
+    assert read_run(lenient)["score"].tolist() == t.score.tolist()
 
 
 @pytest.mark.parametrize("token", ["nan", "NaN", "inf", "-Infinity"])

@@ -63,7 +63,7 @@ class ScoreTable:
 def _detect(first: str) -> str | None:
     if first.count("\t") == 2:
         return "tsv"
-    if len(first.split()) == 6:
+    if len(first.split()) >= 6:  # trec_eval ignores the fields after the run tag
         return "trec"
     return None
 
@@ -95,7 +95,7 @@ def read_score_table(path: str | os.PathLike, fmt: str = "auto") -> ScoreTable:
     lines: list[int] = []
     seen: dict[tuple[str, str], int] = {}
     for lineno, raw in enumerate(text.splitlines(), 1):
-        if not raw.strip():
+        if not raw.strip() or raw.lstrip().startswith("#"):  # blank and comment lines, as trec_eval skips them
             continue
         if fmt == "auto":
             fmt = _detect(raw) or ""
@@ -110,9 +110,9 @@ def read_score_table(path: str | os.PathLike, fmt: str = "auto") -> ScoreTable:
             q, d, s = (t.strip() for t in toks)
         else:
             toks = raw.split()
-            if len(toks) != 6:
-                raise CollectionFormatError(f"expected 6 whitespace-separated columns in a TREC run line, got "
-                                            f"{len(toks)}", str(path), lineno, raw)
+            if len(toks) < 6:
+                raise CollectionFormatError(f"expected 6 whitespace-separated columns in a TREC run line (qid q0 "
+                                            f"docno rank score tag), got {len(toks)}", str(path), lineno, raw)
             q, d, s = toks[0], toks[2], toks[4]
         try:
             value = float(s)
