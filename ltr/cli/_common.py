@@ -706,7 +706,7 @@ def add_model_options(p: argparse.ArgumentParser) -> None:
                         "(repeatable; unknown names are refused)")
     g.add_argument("--objective-param", action="append", default=[], metavar="KEY=VALUE", dest="objective_params",
                    help="an objective option in the kernels' vocabulary (sigma, truncation_level, norm, "
-                        "label_gain, mode; repeatable)")
+                        "label_gain, mode; distill's margin_pairs=all|labels; repeatable)")
     g.add_argument("--dataset-cache", default=None, dest="dataset_cache", metavar="DIR",
                    help="keep LightGBM's binned training data in DIR and reuse it while the data and the binning "
                         "parameters are unchanged (Ranker(dataset_cache=DIR))")
@@ -736,7 +736,8 @@ def _add_distill_options(p: argparse.ArgumentParser) -> None:
                         "so unjudged queries (label 0) can be used (default: 0)")
     g.add_argument("--margin-weight", type=float, default=argparse.SUPPRESS, dest="margin_weight", metavar="W",
                    help="weight of Margin-MSE (Hofstaetter et al.) on score differences next to the softmax "
-                        "cross-entropy (default: 0, none)")
+                        "cross-entropy (default: 0, none); its pairs: --objective-param margin_pairs=all (every "
+                        "pair, the default) or labels (pairs whose labels differ)")
 
 
 def _distill_params(args: argparse.Namespace, objective_params: dict[str, Any]) -> dict[str, Any]:
