@@ -103,6 +103,13 @@ def test_an_array_a_scores_file_and_a_trec_run_teach_the_same_student(data, tmp_
     run = run_from_scores(d.qid.astype(str), d.doc_ids, t)
     write_run(tmp_path / "t.run", run.iloc[::-1])  # any order: joined on query and document ids
     np.testing.assert_array_equal(distiller({"scores": str(tmp_path / "t.run")}).fit(d).predict(d), base)
+    tsv = tmp_path / "t.tsv"  # the neural_file scorer's form: qid<TAB>docid<TAB>score
+    tsv.write_text("# teacher\n" + "".join(f"{q}\t{doc}\t{v!r}\n" for q, doc, v in
+                                             zip(run["qid"], run["docno"], run["score"])))
+    np.testing.assert_array_equal(distiller({"scores": str(tsv)}).fit(d).predict(d), base)
+    tsv.write_text(f"{run['qid'].iat[0]}\t{run['docno'].iat[0]}\t1\n{run['qid'].iat[0]}\t{run['docno'].iat[0]}\t2\n")
+    with pytest.raises(ValueError, match=r"t.tsv:2: query .* has a score on line 1 already"):
+        distiller({"scores": str(tsv)}).fit(d)
 
 
 def test_a_trec_run_teacher_follows_the_query_id_map_and_serves_each_fold(data, tmp_path):

@@ -724,8 +724,9 @@ def _add_distill_options(p: argparse.ArgumentParser) -> None:
                    help="the teacher is this column of the data (1-based feature id or feature name); the student "
                         "never uses it, and the saved model ignores it in the data it scores")
     g.add_argument("--teacher-scores", default=argparse.SUPPRESS, dest="teacher_scores", metavar="FILE",
-                   help="the teacher's scores: one per training row (as ltr predict writes), or a TREC run joined "
-                        "on query and document ids (the form ltr cv's folds can use)")
+                   help="the teacher's scores: one per training row (as ltr predict writes), or a TREC run or "
+                        "qid<TAB>docid<TAB>score lines joined on query and document ids (the forms ltr cv's folds "
+                        "can use)")
     g.add_argument("--teacher-model", default=argparse.SUPPRESS, dest="teacher_model", metavar="MODEL",
                    help="the teacher is this saved model, scored on the training data (it needs the data's "
                         "features)")

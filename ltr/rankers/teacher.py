@@ -6,7 +6,8 @@
 ``5`` or ``{"column": 5}``                    a column of the data by 1-based feature id (LETOR's numbering)
 ``"bm25"`` or ``{"column": "bm25"}``          a column by feature name (the data's ``feature_names``)
 ``{"scores": "teacher.txt"}``                 a file: one score per training row (``ltr predict``'s output), or a
-                                              TREC run joined on (query id, document id), which also serves the
+                                              TREC run or ``qid<TAB>docid<TAB>score`` lines (the ``neural_file``
+                                              scorer's form) joined on (query id, document id), which also serves the
                                               parts of the data that cross-validation trains on
 an array of n_rows numbers                    the scores themselves, one per training row
 ``TeacherModel(model)`` or a fitted model     any fitted model with ``predict``, scored on the training data as
@@ -243,29 +244,64 @@ def check_finite(values: NDArray[np.float64], source: str, qid=None, doc_ids=Non
     return values
 
 
+def _pair_table(path: str) -> tuple[list[str], list[str], NDArray[np.float64], str]:
+    """A teacher's scores by (query, document): a TREC run (read as trec_eval reads one) or ``qid<TAB>docid<TAB>
+    score`` lines (the neural_file scorer's form); a pair given twice is an error naming it."""
+    from ltr.exceptions import ScoreFormatError
+    from ltr.io import read_run, read_text
+
+    lines = read_text(path).splitlines()
+    first = next((line for line in lines if line.strip() and not line.lstrip().startswith("#")), "")
+    if first.count("\t") != 2:
+        run = read_run(path)
+        dup = run.duplicated(["qid", "docno"])
+        if dup.any():
+            i = int(np.flatnonzero(dup.to_numpy())[0])
+            raise ValueError(f"teacher run {path}: query {run['qid'].iat[i]} lists document {run['docno'].iat[i]} "
+                             "twice")
+        return (run["qid"].astype(str).tolist(), run["docno"].astype(str).tolist(),
+                run["score"].to_numpy(dtype=np.float64), "run")
+    qids, docs, scores, seen = [], [], [], {}
+    for lineno, raw in enumerate(lines, 1):
+        if not raw.strip() or raw.lstrip().startswith("#"):
+            continue
+        fields = [f.strip() for f in raw.split("\t")]
+        if len(fields) != 3 or not all(fields):
+            raise ScoreFormatError("expected qid<TAB>docid<TAB>score", path, lineno, raw)
+        try:
+            value = float(fields[2])
+        except ValueError:
+            value = float("nan")
+        if not np.isfinite(value):
+            raise ScoreFormatError("the score must be a finite number", path, lineno, fields[2])
+        if (fields[0], fields[1]) in seen:
+            raise ScoreFormatError(f"query {fields[0]} document {fields[1]} has a score on line "
+                                   f"{seen[fields[0], fields[1]]} already", path, lineno, fields[1])
+        seen[fields[0], fields[1]] = lineno
+        qids.append(fields[0])
+        docs.append(fields[1])
+        scores.append(value)
+    return qids, docs, np.array(scores, dtype=np.float64), "score file"
+
+
 def _run_scores(path: str, qid, doc_ids, sources) -> NDArray[np.float64]:
-    from ltr.io import read_run
     from ltr.io.qidmap import find_qid_map
 
     if doc_ids is None:
         raise ValueError(f"teacher run {path}: joining a TREC run needs document ids in the training data ('#docid "
                          "= ...' comments, as ltr features writes)")
-    run = read_run(path)
-    dup = run.duplicated(["qid", "docno"])
-    if dup.any():
-        i = int(np.flatnonzero(dup.to_numpy())[0])
-        raise ValueError(f"teacher run {path}: query {run['qid'].iat[i]} lists document {run['docno'].iat[i]} twice")
+    run_qids, run_docs, run_scores, kind = _pair_table(path)
     mapping = find_qid_map(sources["data"]) if sources and "data" in sources else None
     keys = [str(q) for q in qid]
     if mapping is not None:
         keys = [mapping.get(k, k) for k in keys]
-    table = dict(zip(zip(run["qid"].astype(str), run["docno"].astype(str)), run["score"].astype(float)))
+    table = dict(zip(zip(run_qids, run_docs), run_scores.tolist()))
     values = np.array([table.get((k, str(d)), np.nan) for k, d in zip(keys, doc_ids)], dtype=np.float64)
     missing = np.isnan(values)
     if missing.any():
-        i = int(np.flatnonzero(missing)[0])
-        raise ValueError(f"teacher run {path} has no score for query {keys[i]}, document {doc_ids[i]} (row {i}; "
-                         f"{int(missing.sum())} training rows are missing from the run)")
+        i, n = int(np.flatnonzero(missing)[0]), int(missing.sum())
+        raise ValueError(f"teacher {kind} {path} has no score for query {keys[i]}, document {doc_ids[i]} (row {i}; "
+                         f"{n} training row{'s are' if n != 1 else ' is'} missing from it)")
     return values
 
 
@@ -276,15 +312,16 @@ def _file_scores(path: str, n_rows: int, qid, doc_ids, sources) -> NDArray[np.fl
     if path.startswith("<"):
         raise ValueError(f"teacher {{'scores': {path!r}}} describes an array a saved student was trained with; pass "
                          "the scores again to train")
-    head = next((line.split() for line in read_text(path).splitlines() if line.strip()), [])
-    if len(head) >= 2:  # a TREC run: qid Q0 docno rank score tag
+    head = next((line.split() for line in read_text(path).splitlines()
+                 if line.strip() and not line.lstrip().startswith("#")), [])
+    if len(head) >= 2:  # a TREC run (qid Q0 docno rank score tag) or qid<TAB>docid<TAB>score lines
         return _run_scores(path, qid, doc_ids, sources)
     values = read_scores(path)
     if values.size != n_rows:
         raise ScoreFormatError(f"{values.size} teacher scores for {n_rows} training rows; a score file gives one "
                                "score per training row (under cross-validation each fold trains on part of the "
-                               "data: give a TREC run, joined on query and document ids, or a teacher column)",
-                               path)
+                               "data: give a TREC run or qid<TAB>docid<TAB>score lines, joined on query and "
+                               "document ids, or a teacher column)", path)
     return values
 
 
