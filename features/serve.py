@@ -425,11 +425,12 @@ class Reranker:
             raise FeatureSetMismatchError(f"{name}: its feature set does not fit this index: {e}") from None
         described = getattr(model, "feature_set_", None)
         if described is not None:  # everything but runtime parameters (a neural model's device, cache folder)
-            diff = differences(described, have, ("the model", "this index"))
+            diff = differences(described, have, ("the model", "this index and feature set"))
             if diff:
                 raise FeatureSetMismatchError(
                     f"{name} was trained on features computed otherwise than this index and feature set give: "
-                    + "; ".join(diff) + " (use the index and analysis options the training features were made with)")
+                    + "; ".join(diff) + " (use the index, analysis options and models the training features were "
+                    "made with)")
         columns = have["columns"]
         names = getattr(model, "feature_names_in_", None)
         if names is not None and _placeholders(names):

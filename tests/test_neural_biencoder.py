@@ -516,6 +516,6 @@ def test_a_ranker_is_refused_with_a_changed_encoder_and_accepted_with_the_same_o
                                    "pooling_mode_cls_token": True}))
     assert main([*rerank, "--out", str(tmp_path / "b.run")]) == 1
     err = capsys.readouterr().err
-    assert f"feature 2 (biencoder): model {str(folder)!r} in the model and {str(folder)!r} in this index differ in " \
-           "content (model_digest" in err
+    assert f"feature 2 (biencoder): model {str(folder)!r} in the model and {str(folder)!r} in this index and " \
+           "feature set differ in content (model_digest" in err
     assert not (tmp_path / "b.run").exists()

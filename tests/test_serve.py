@@ -208,7 +208,7 @@ def test_an_index_built_with_another_analyzer_or_other_fields_is_refused_naming_
     assert "analyzer token_pattern" in msg and "\n" not in msg
     body = InvertedIndex.build(adi.docs, Analyzer(), fields=["body"])
     with pytest.raises(FeatureSetMismatchError, match=r"indexed fields: \[\"title\", \"body\", \"all\"\] in the "
-                                                      r"model, \[\"body\"\] in this index"):
+                                                      r"model, \[\"body\"\] in this index and feature set"):
         Reranker.load(model, index=body)
 
 
