@@ -209,6 +209,22 @@ def test_a_timeout_is_shared_by_the_outer_folds_each_running_at_least_one_trial(
     assert len(result.cv.folds) == 3
 
 
+def test_a_tune_report_lists_the_parameters_each_outer_fold_chose(data, tmp_path):
+    pytest.importorskip("matplotlib")
+    from ltr.evaluation import render_report
+
+    result = tune(data, estimator=Ranker(**FAST), space=SMALL_SPACE, n_trials=2, outer_folds=2, inner_folds=2,
+                  progress=False)
+    md = render_report(result.cv.to_dict(), tmp_path, formats=["md"])["md"].read_text()
+    section = md.split("Tuning: the parameters chosen in each outer fold", 1)[1]
+    rows = [line for line in section.splitlines() if line.startswith("| Fold")]
+    assert len(rows) == 2
+    for row, params, inner in zip(rows, result.best_params, result.best_inner):
+        cells = [c.strip() for c in row.strip("|").split("|")]
+        assert cells[1] == f"{inner:.4f}" and cells[2] == "2"
+        assert cells[3:] == [json.dumps(params[k]) for k in sorted(params)]
+
+
 def test_a_linear_ranker_is_tuned_on_the_metric_it_optimises(data):
     result = tune(data, engine="linear", n_trials=2, outer_folds=3, inner_folds=2, metric="map", progress=False,
                   space={"engine_params": {"n_restarts": {"low": 1, "high": 2}}})

@@ -122,6 +122,18 @@ def _tables(d: Mapping[str, Any]) -> list[tuple[str, list[str], list[list[str]],
                         "trained with: the values the folds were fitted with, after the small-data preset "
                         "(ltr.rankers.presets) set those left at their defaults; given: the value before the "
                         "preset, where it differs."))
+    tuning = (d.get("settings") or {}).get("tuning")
+    if tuning and tuning.get("best_params"):  # an ltr tune result: what each outer fold's inner folds chose
+        folds = (d["systems"][0].get("folds") or []) if d["systems"] else []
+        names = [f["name"] for f in folds] or [f"Fold{i + 1}" for i in range(len(tuning["best_params"]))]
+        keys = sorted({k for p in tuning["best_params"] for k in p})
+        runs = tuning.get("trials_run") or [tuning.get("n_trials")] * len(names)
+        rows = [[name, _fmt(inner), str(n), *[_value(p.get(k, "")) for k in keys]]
+                for name, inner, n, p in zip(names, tuning.get("best_inner") or [], runs, tuning["best_params"])]
+        out.append(("Tuning: the parameters chosen in each outer fold", ["fold", f"inner {tuning['metric']}",
+                                                                          "trials", *keys], rows,
+                    f"chosen by {tuning.get('inner_folds')} inner folds on {tuning['metric']} among the trials "
+                    "of each outer fold's training part; the fold rows above test each choice once."))
     return out
 
 
