@@ -320,6 +320,8 @@ def test_csv_holds_raw_numbers_and_json_round_trips(comparison):
     assert rows[0][:3] == ["system", "metric", "mean"]
     noise = next(r for r in rows if r[0] == "noise")
     assert float(noise[2]) == comparison.mean("noise", "map")
+    assert rows[0][4] == "relative delta"  # a fraction, not a percentage (the table's "delta %" shows +5.5%)
+    assert float(noise[4]) == comparison.row("noise", "map")["relative"]
     assert float(noise[7]) == comparison.row("noise", "map")["tests"]["randomization"]["pvalue_adjusted"]
     d = json.loads(comparison.format("json"))
     back = comparison_from_dict(d)

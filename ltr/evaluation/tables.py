@@ -72,7 +72,9 @@ def _num(v: float, digits: int) -> str:
 
 
 def long_rows(c: Comparison, digits: int, raw: bool) -> tuple[list[str], list[list[Any]]]:
-    header = ["system", "metric", "mean", "delta", "delta %", "W/T/L", "d", *[f"p({t})" for t in c.tests], "sig"]
+    # raw (CSV) cells are numbers: the relative delta as a fraction, so its column says so
+    header = ["system", "metric", "mean", "delta", "relative delta" if raw else "delta %", "W/T/L", "d",
+              *[f"p({t})" for t in c.tests], "sig"]
     rows: list[list[Any]] = []
     for m in c.metrics:
         base = c.mean(c.baseline, m)
