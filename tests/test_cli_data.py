@@ -165,7 +165,7 @@ def test_an_unknown_name_exits_1_with_the_known_names_on_one_line(capsys):
     captured = capsys.readouterr()
     err = captured.err.strip()
     assert captured.out == "" and "\n" not in err and "Traceback" not in err
-    assert err.startswith("ltr data: error: unknown data set 'nosuch'")
+    assert err.startswith("ltr data info: error: unknown data set 'nosuch'")
     known = err.split("known: ", 1)[1].split(", ")
     assert known == sorted(d["name"] for d in _registry_files().values())
 

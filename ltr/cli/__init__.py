@@ -57,10 +57,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 getattr(args, "parser_", parser).error(f"unrecognized arguments: {' '.join(extra)}")
         except SystemExit as e:  # argparse already printed the usage message
             return int(e.code or 0)
-        code = guard(args.command, lambda a: apply_config(a.parser_, a, argv), args)
+        name = f"{args.command} {args.action}" if getattr(args, "action", None) else args.command  # ltr data info
+        code = guard(name, lambda a: apply_config(a.parser_, a, argv), args)
         if code:
             return code
-        return guard(args.command, args.func, args)
+        return guard(name, args.func, args)
     except KeyboardInterrupt as e:  # while importing or parsing
         print("ltr: terminated" if isinstance(e, Terminated) else "ltr: interrupted", file=sys.stderr)
         return EXIT_TERMINATED if isinstance(e, Terminated) else EXIT_INTERRUPTED
