@@ -15,7 +15,9 @@ def register(sub) -> None:
     p = add_command(sub, "report", "render a cv/compare result as HTML, Markdown and PNG plots")
     p.add_argument("result", metavar="RESULT", help="a result file written by ltr cv --out or ltr compare --out")
     p.add_argument("--out", required=True, help="output folder (report.html, report.md, figures/*.png); created")
-    p.add_argument("--formats", default="html,md", help="comma-separated among html, md, png")
+    p.add_argument("--formats", default="html,md",
+                   help="comma-separated among html (figures embedded), md (its figures written as figures/*.png, "
+                        "which it links), png (the figures alone)")
     p.add_argument("--data", action="append", default=[], metavar="FILE",
                    help="a LETOR file whose label distribution and rows per query to plot (repeatable)")
     p.add_argument("--title", default=None, help="page title (default: from the systems' names)")
