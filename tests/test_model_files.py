@@ -252,6 +252,22 @@ def test_a_plain_model_the_engine_trained_on_its_own_reading_of_an_svmlight_file
     assert main(["predict", str(model), test, "--out", str(tmp_path / "s.txt")]) == 0
     assert "none of its splits reads column 0" in capsys.readouterr().err
     np.testing.assert_array_equal(np.loadtxt(tmp_path / "s.txt"), expected.astype(np.float64))
+    # a file without the highest ids (svmlight leaves absent ids out) is read the engine's way too, as is one read
+    # with --zero-based
+    import re
+
+    narrow = tmp_path / "narrow.test"
+    narrow.write_text(re.sub(r" (299|300):\S+", "", (tmp_path / "rank.test").read_text()))
+    shutil.copy(tmp_path / "rank.test.query", tmp_path / "narrow.test.query")
+    if engine == "lightgbm":
+        narrow_expected = booster.predict(str(narrow), predict_disable_shape_check=True)
+    else:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            narrow_expected = booster.predict(xgb.DMatrix(f"{narrow}?format=libsvm"))
+    for extra in ([], ["--zero-based"]):
+        assert main(["predict", str(model), str(narrow), "--out", str(tmp_path / "n.txt"), "--quiet", *extra]) == 0
+        np.testing.assert_array_equal(np.loadtxt(tmp_path / "n.txt"), narrow_expected.astype(np.float64))
     # Python: the data read as the engine reads it scores the same; read 1-based, the error says how
     with pytest.warns(PlainModelWarning):
         loaded = load_model(model)

@@ -211,9 +211,14 @@ def run_predict(args: argparse.Namespace) -> int:
         note(args, f"note: {w.message}")
     apply_recorded_read_options(args, model)
     data = read_data(args, args.data)  # its own width (or --n-features / --dataset's), compared with the model's
-    if _engine_columns(model, data) and model.engine == "xgboost" and not getattr(args, "read_sparse", False):
+    engine_read = _engine_columns(args, model, data) or (getattr(args, "read_zero_based", False) and
+                                                         getattr(model, "svmlight_columns_", False))
+    if engine_read and model.engine == "xgboost" and not getattr(args, "read_sparse", False):
         args.read_sparse = True  # XGBoost's own reading of an svmlight file: an absent id is a missing value
         data = read_data(args, args.data)
+        if getattr(args, "read_zero_based", False):
+            note(args, f"note: the model {args.model} was trained by XGBoost on an svmlight file: DATA is read as "
+                       "XGBoost reads one, absent ids as missing values (as --sparse does)")
     placed = source_rows(data)
     data = _fit_width(args, data, model)
     scores = model.predict(data)
@@ -242,27 +247,30 @@ def run_predict(args: argparse.Namespace) -> int:
     return 0
 
 
-def _engine_columns(model, data) -> bool:
-    """A plain model one column wider than DATA's 1-based ids that never splits on column 0: trained on its engine's
-    own reading of an svmlight file (id j as column j; :attr:`svmlight_columns_` of a plain model)."""
-    return bool(getattr(model, "svmlight_columns_", False)) and data.n_features + 1 == int(model.n_features_in_)
+def _engine_columns(args: argparse.Namespace, model, data) -> bool:
+    """A plain model trained on its engine's own reading of an svmlight file (id j as column j; its
+    :attr:`svmlight_columns_`), scoring DATA that has no more than its ids 1..width-1: read the engine's way, whether
+    DATA lists the highest ids or not (svmlight files leave absent ids out)."""
+    if getattr(args, "read_zero_based", False):  # DATA already read the engine's way
+        return False
+    return bool(getattr(model, "svmlight_columns_", False)) and data.n_features + 1 <= int(model.n_features_in_)
 
 
 def _fit_width(args: argparse.Namespace, data, model):
     """DATA as the model's columns (:func:`fit_columns`); for a plain model trained on an engine's own reading of an
     svmlight file (id j as column j), DATA read so."""
     width = int(model.n_features_in_)
-    if _engine_columns(model, data):
+    if _engine_columns(args, model, data):
         from dataclasses import replace
 
         import numpy as np
         import scipy.sparse as sp
 
         sparse = " and absent ids as missing values (--sparse)" if model.engine == "xgboost" else ""
-        note(args, f"note: the model {args.model} has {width} columns for DATA's feature ids 1..{data.n_features} and "
-                   f"none of its splits reads column 0: its engine trained it on an svmlight file read the engine's "
-                   f"way (id j as column j{sparse}), so DATA is read so (as --zero-based does; --n-features "
-                   f"{width} reads it 1-based)")
+        note(args, f"note: the model {args.model} has {width} columns, of which none of its splits reads column 0: its "
+                   f"engine trained it on an svmlight file read the engine's way (id j as column j{sparse}), so DATA "
+                   f"(ids up to {data.n_features}) is read so (as --zero-based does; --n-features {width} reads it "
+                   "1-based)")
         X = data.X
         X = sp.hstack([sp.csr_matrix((X.shape[0], 1), dtype=X.dtype), X], format="csr") if sp.issparse(X) else \
             np.hstack([np.zeros((X.shape[0], 1), dtype=X.dtype), X])
