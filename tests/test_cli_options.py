@@ -259,6 +259,10 @@ def test_cv_refuses_an_output_folder_before_training(files, tmp_path, capsys):
                                           "must be <= 1.0"),
     (["--engine", "xgboost", "--param", "max_depth=abc"], "--param max_depth=abc: xgboost refused it: Invalid "
                                                           "Parameter format for max_depth expect int"),
+    (["--engine", "xgboost", "--param", "eta=-1"], "--param eta=-1: xgboost refused it: value -1 for Parameter "
+                                                   "learning_rate should be greater equal to 0"),
+    (["--engine", "xgboost", "--param", "max_bin=1"], "--param max_bin=1: xgboost refused it: value 1 for "
+                                                      "Parameter max_bin should be greater equal to 2"),
 ])
 def test_bad_engine_parameters_are_one_line_before_training_naming_the_flag(files, capsys, argv, fragment):
     """Usage errors (exit 2) in the command line's words, as --rounds abc is (it exited 1 with n_estimators)."""

@@ -475,3 +475,8 @@ def test_the_command_line_names_standard_output_when_its_table_cannot_be_written
         "standard output: cannot write: no space left on device"
     assert _common.error_message(OSError(errno.ENOSPC, "No space left on device", "x.txt")) == \
         "x.txt: No space left on device"
+    try:
+        "q\xe9 0.5".encode("ascii")
+    except UnicodeEncodeError as e:  # a printed table in a locale without the character
+        assert _common.error_message(e) == ("standard output: cannot write '\\xe9' in its encoding ascii (set "
+                                            "PYTHONIOENCODING=utf-8, or write to a file: files are UTF-8)")

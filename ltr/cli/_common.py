@@ -152,6 +152,9 @@ def _os_message(e: OSError) -> str:
 
 def error_message(e: BaseException) -> str:
     """The one line a user sees for ``e``, worded for the command line."""
+    if isinstance(e, UnicodeEncodeError):  # every file is written as UTF-8: this is a printed table or note
+        return (f"standard output: cannot write {ascii(e.object[e.start:e.end])} in its encoding {e.encoding} (set "
+                "PYTHONIOENCODING=utf-8, or write to a file: files are UTF-8)")
     cli = getattr(e, "cli_message", None)
     if callable(cli):
         return _one_line(cli())

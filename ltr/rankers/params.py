@@ -163,7 +163,8 @@ def check_engine_params(engine: str, params: Mapping[str, Any], *, objective: st
 _VALUE_REFUSALS = {
     "lightgbm": re.compile(r"should be of type|Unknown token|Unknown \w+ type|Unknown \w+ name|config_auto\.cpp|"
                            r"^sto[dfil]$"),
-    "xgboost": re.compile(r"Invalid Parameter format|could not be parsed|exceed bound|Invalid Input|valid values"),
+    "xgboost": re.compile(r"Invalid Parameter format|could not be parsed|exceed bound|Invalid Input|valid values|"
+                          r"for Parameter \w+ should be|Check failed: max_bin"),
 }
 # Placement keys: the probe runs on the CPU whatever they say (the device is checked where training starts).
 _NOT_PROBED = {"device", "device_type", "gpu_id", "gpu_platform_id", "gpu_device_id", "gpu_use_dp", "n_gpus"}
