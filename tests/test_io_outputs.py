@@ -480,3 +480,36 @@ def test_the_command_line_names_standard_output_when_its_table_cannot_be_written
     except UnicodeEncodeError as e:  # a printed table in a locale without the character
         assert _common.error_message(e) == ("standard output: cannot write '\\xe9' in its encoding ascii (set "
                                             "PYTHONIOENCODING=utf-8, or write to a file: files are UTF-8)")
+
+
+def test_an_interrupt_a_library_swallowed_still_keeps_every_output_from_replacing_its_file(tmp_path):
+    """The command line's SIGINT/SIGTERM handlers stop the outputs first: a KeyboardInterrupt that a library catches
+    on its way (distributed's GC callback reports "Exception ignored") surfaces at the next output instead of the
+    run finishing and replacing the previous outputs."""
+    from ltr.evaluation import staged_folder
+    from ltr.io.outputs import atomic_write_together, stop_outputs
+
+    kept = tmp_path / "result.json"
+    kept.write_text("previous\n")
+    (tmp_path / "save" / "Fold1").mkdir(parents=True)
+    (tmp_path / "save" / "Fold1" / "model.txt").write_text("previous\n")
+    stop_outputs(KeyboardInterrupt)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            with atomic_write(kept) as f:
+                f.write("new\n")
+        with pytest.raises(KeyboardInterrupt):
+            atomic_write_together([(kept, "new\n"), (tmp_path / "run.txt", "new\n")])
+        with pytest.raises(KeyboardInterrupt):
+            with staged_folder(tmp_path / "save") as staging:
+                (staging / "Fold1").mkdir()
+                (staging / "Fold1" / "model.txt").write_text("new\n")
+    finally:
+        stop_outputs(None)
+    assert kept.read_text() == "previous\n" and not (tmp_path / "run.txt").exists()
+    assert (tmp_path / "save" / "Fold1" / "model.txt").read_text() == "previous\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["result.json", "save"]  # no temporaries left
+    assert sorted(p.name for p in (tmp_path / "save").iterdir()) == ["Fold1"]
+    with atomic_write(kept) as f:  # allowed again
+        f.write("new\n")
+    assert kept.read_text() == "new\n"

@@ -57,13 +57,25 @@ class Terminated(KeyboardInterrupt):
 
 
 def terminate_on_sigterm() -> None:
-    """Make SIGTERM raise :class:`Terminated` in the main thread (the console script's start)."""
+    """Make SIGTERM raise :class:`Terminated` and SIGINT :class:`KeyboardInterrupt` in the main thread (the console
+    script's start), each first stopping every later output from replacing its file
+    (:func:`ltr.io.outputs.stop_outputs`): an interrupt that a library swallows on its way (a callback's "Exception
+    ignored") still leaves the previous outputs as they were, and surfaces at the next output."""
     import signal
 
-    def handler(signum, frame):
+    from ltr.io.outputs import stop_outputs
+
+    def on_term(signum, frame):
+        stop_outputs(Terminated)
         raise Terminated()
 
-    signal.signal(signal.SIGTERM, handler)
+    def on_int(signum, frame):
+        stop_outputs(KeyboardInterrupt)
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, on_term)
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # not when started with SIGINT ignored (&)
+        signal.signal(signal.SIGINT, on_int)
 
 
 class UsageError(Exception):
@@ -175,6 +187,9 @@ def guard(command: str, func: Callable[[argparse.Namespace], int | None], args: 
         print(f"ltr {command}: error: {_one_line(str(e))}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt as e:
+        from ltr.io.outputs import stop_outputs
+
+        stop_outputs(None)  # reported here: a later command of this process (a test's) writes again
         said = "terminated" if isinstance(e, Terminated) else "interrupted"
         print(f"ltr {command}: {said}; no output was left half-written", file=sys.stderr)
         return EXIT_TERMINATED if isinstance(e, Terminated) else EXIT_INTERRUPTED

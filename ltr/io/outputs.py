@@ -40,10 +40,28 @@ from typing import IO
 from ltr.exceptions import OutputPathError
 
 __all__ = ["STDOUT", "atomic_write", "atomic_write_together", "check_output_path", "is_file_output",
-           "outputs_together"]
+           "outputs_together", "raise_if_stopped", "stop_outputs"]
 
 #: The path that means standard output.
 STDOUT = "-"
+
+#: The interrupt the command line received (KeyboardInterrupt or its SIGTERM kind), kept: an interrupt raised where a
+#: library catches it (a callback's "Exception ignored") must still keep every output from replacing the previous
+#: one. None in a Python session, where only the command line's signal handlers set it.
+_stopped: type[BaseException] | None = None
+
+
+def stop_outputs(kind: type[BaseException] | None) -> None:
+    """Keep every later output from replacing its file (``kind``: the interrupt it raises instead), or, with None,
+    allow them again. The command line's SIGINT and SIGTERM handlers call it before raising ``kind``."""
+    global _stopped
+    _stopped = kind
+
+
+def raise_if_stopped() -> None:
+    """Raise the interrupt the command line received, if any (called just before an output replaces its file)."""
+    if _stopped is not None:
+        raise _stopped()
 
 _STREAM_ALIASES = {
     "-": "stdout",
@@ -150,6 +168,7 @@ def atomic_write(path: str | os.PathLike, mode: str = "w", *, encoding: str = "u
                 yield f
             raw.flush()
             os.fsync(raw.fileno())
+        raise_if_stopped()
         try:
             os.replace(tmp, dest.path)
         except OSError as e:
@@ -275,6 +294,7 @@ def _renaming_together(folder: str | None) -> Iterator[None]:
 
 def _rename_staged(staged: list) -> None:
     """Rename staged temporaries over their targets, in order, dropping each from ``staged`` once renamed."""
+    raise_if_stopped()
     for shown, tmp, target, existing in list(staged):
         if existing is not None:
             fd = os.open(tmp, os.O_RDONLY)
