@@ -13,7 +13,9 @@
   ``DaskLGBMRanker`` (``engine="lightgbm"``), and returns the Ranker fitted, to be used as one trained locally:
   ``predict``, ``save`` and ``ltr predict`` work the same. The trees are not a local run's: each engine builds its
   histogram bins from the partitions (XGBoost's sketches, LightGBM's per-worker bin finding), so the model is
-  another fit of the same data (on MQ2008-sized data, NDCG@10 within a few thousandths). Before LightGBM trains,
+  another fit of the same data (on MQ2008-sized data, NDCG@10 within a few thousandths); LightGBM's, moreover, can
+  differ from one run to the next with the same seed (its workers' bin finding and network order are not fixed;
+  XGBoost's Dask training repeats exactly). Before LightGBM trains,
   :func:`check_whole_queries` refuses partitions that split a query, which LightGBM does not detect and trains on
   wrongly (LightGBM issue #5676).
 - :meth:`DaskRankingData.evaluate_model`: the metrics of :mod:`ltr.metrics` per query on the workers, averaged
@@ -88,19 +90,51 @@ def connect(address: str = "local:2", *, timeout: float = 30.0) -> Iterator[Any]
                                            dashboard_address=None, silence_logs=logging.ERROR)
         try:
             with distributed.Client(cluster) as client:
+                # this machine's workers share this process's standard output: what the engines print there
+                # (LightGBM's network set-up) goes to standard error, so that the command's output stays its own
+                client.run(_stdout_to_stderr)
                 yield client
         finally:
             cluster.close()
         return
-    try:
-        client = distributed.Client(address, timeout=f"{float(timeout)}s")
-    except (OSError, TimeoutError) as e:
-        raise SchedulerUnreachableError(
-            f"no Dask scheduler answered at {address} within {timeout:g} s ({type(e).__name__}); start one "
-            "(`dask scheduler`, then `dask worker ADDRESS` on each machine), check the address, or use local:N"
-        ) from None
+    client = _connect_within(distributed, address, float(timeout))
     with client:
         yield client
+
+
+def _connect_within(distributed, address: str, timeout: float):
+    """``distributed.Client(address)`` or :class:`SchedulerUnreachableError` within ``timeout`` seconds, whatever
+    answers there: a server that is not a Dask scheduler (a web server, the dashboard's port) can keep the
+    handshake waiting past the client's own timeout, or send bytes it reads as a huge message."""
+    import threading
+
+    out: dict[str, Any] = {}
+
+    def attempt() -> None:
+        try:
+            out["client"] = distributed.Client(address, timeout=f"{timeout}s")
+        except BaseException as e:  # noqa: BLE001 - reported below, in the caller's thread
+            out["error"] = e
+
+    worker = threading.Thread(target=attempt, name="ltr-dask-connect", daemon=True)
+    worker.start()
+    worker.join(timeout + 5.0)
+    if "client" in out:
+        return out["client"]
+    cause = type(out["error"]).__name__ if "error" in out else "no answer"
+    if isinstance(out.get("error"), (KeyboardInterrupt, SystemExit)):
+        raise out["error"]
+    raise SchedulerUnreachableError(
+        f"no Dask scheduler answered at {address} within {timeout:g} s ({cause}); start one (`dask scheduler`, then "
+        "`dask worker ADDRESS` on each machine), check the address, or use local:N") from None
+
+
+def _stdout_to_stderr() -> None:
+    """In a local worker process: file descriptor 1 becomes a copy of 2."""
+    import sys
+
+    sys.stdout.flush()
+    os.dup2(2, 1)
 
 
 def _client(client):
@@ -198,7 +232,9 @@ class DaskRankingData:
         from ltr.metrics import aggregate
 
         model = getattr(model, "ranker_", model)  # a fitted DistributedRanker: its Ranker
-        model_future = self.client.scatter(model, broadcast=True)
+        # a key of its own (not the model's hash): a second call with the same model would race with the release
+        # of the first call's copy ("lost dependencies")
+        model_future = self.client.scatter(model, broadcast=True, hash=False)
         per = self.client.gather([self.client.submit(_evaluate_part, p, model_future, list(metrics), conventions,
                                                      pure=False) for p in self.parts])
         joined = {m: np.concatenate([p[m] for p in per]) for m in per[0]}

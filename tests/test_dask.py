@@ -92,6 +92,8 @@ def test_distributed_evaluation_equals_the_local_one(client, mq2008):
     got = data.evaluate_model(model, ["ndcg@10", "map", "err@10"])
     for m in want:
         assert got[m] == pytest.approx(float(want[m]), abs=1e-12)
+    for _ in range(3):  # the same model again: its copy on the workers is its own each call ("lost dependencies")
+        assert data.evaluate_model(model, ["ndcg@10", "map", "err@10"]) == got
 
 
 def test_early_stopping_on_a_validation_set(client):
@@ -124,6 +126,34 @@ def test_an_unreachable_scheduler_is_an_error_after_the_timeout_not_a_hang():
         with ld.connect("tcp://127.0.0.1:9", timeout=2):
             pass
     assert time.perf_counter() - t0 < 30
+
+
+def test_a_server_that_is_no_scheduler_is_an_error_after_the_timeout_not_a_hang():
+    import http.server
+    import threading
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):  # the Dask handshake is a bad HTTP request: not logged on the test's stderr
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Quiet)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    address = f"tcp://127.0.0.1:{server.server_address[1]}"
+    t0 = time.perf_counter()
+    try:
+        with pytest.raises(ld.SchedulerUnreachableError, match=rf"no Dask scheduler answered at {address} within 1 s"):
+            with ld.connect(address, timeout=1):
+                pass
+    finally:
+        server.shutdown()
+    assert time.perf_counter() - t0 < 15  # the timeout and a grace of 5 s: it hung past 11 minutes
+
+
+def test_early_stopping_with_lightgbms_dask_ranker_is_a_usage_error(tmp_path, capsys):
+    train = write_letor(tmp_path / "t.txt", make_ranking(10, 5, 3, random_state=0))
+    assert main(["train", str(train), "--dask", "local:1", "--dask-engine", "lightgbm", "--early-stopping", "5",
+                 "--valid", str(train), "--out", str(tmp_path / "m.txt")]) == 2
+    assert "LightGBM's Dask ranker has no early stopping" in capsys.readouterr().err
 
 
 def test_a_dead_worker_surfaces_the_engines_error_with_what_to_do(client, monkeypatch):

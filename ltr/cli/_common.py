@@ -967,6 +967,15 @@ def dask_client(args: argparse.Namespace):
     if not getattr(args, "dask", None):
         yield None
         return
+    given = getattr(args, "given_", set())
+    if args.dask_engine == "lightgbm" and "early_stopping" in given:
+        raise UsageError("--early-stopping with --dask-engine lightgbm: LightGBM's Dask ranker has no early "
+                         "stopping (--dask-engine xgboost has)")
+    unused = [flag for flag, dest in (("--n-jobs", "n_jobs"), ("--parallel-folds", "parallel_folds"))
+              if dest in given]
+    if unused:  # each worker trains with the threads Dask gives it; folds train one at a time on the cluster
+        note(args, f"note: {' and '.join(unused)} do not apply with --dask: each worker trains with its Dask "
+                   "threads, and folds train one after another on the cluster")
     from ltr.dask import connect
 
     with connect(args.dask, timeout=args.dask_timeout) as client:
