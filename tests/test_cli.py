@@ -581,3 +581,15 @@ def test_an_output_on_standard_output_is_all_that_goes_there_in_cv_and_compare(s
     assert json.loads(captured.out)["kind"] == "compare" and "wrote -" not in captured.err
     assert main([*args, "--out", "-", "--run-out", "-"]) == 2
     assert "'-' (standard output) given for two outputs" in capsys.readouterr().err
+
+
+def test_cv_save_dir_names_folds_of_an_earlier_run_and_refuses_a_file(files, tmp_path, capsys):
+    args = ["cv", str(files["train"]), "--rounds", "2", "--min-child-samples", "2", "--format", "csv"]
+    assert main([*args, "--folds", "3", "--save-dir", str(tmp_path / "sd")]) == 0
+    capsys.readouterr()
+    assert main([*args, "--folds", "2", "--save-dir", str(tmp_path / "sd")]) == 0
+    assert f"note: {tmp_path / 'sd'} also holds Fold3 of an earlier run (this one wrote 2 folds)" in \
+        capsys.readouterr().err
+    (tmp_path / "afile").write_text("x")
+    assert main([*args, "--folds", "2", "--save-dir", str(tmp_path / "afile")]) == 2
+    assert f"--save-dir {tmp_path / 'afile'}: is a file, not a folder" in capsys.readouterr().err

@@ -62,7 +62,7 @@ def test_a_space_file_reads_ranges_choices_and_engine_parameters(tmp_path):
      "lightgbm has no parameter 'bagging_by_quer' (did you mean 'bagging_by_query'?)"),
     ("[engine]\nchoices = ['xgboost']\n", 1, "engine is not searched"),
     ("[n_estimators]\nlow = 10\nhigh = 30\nstep = 7\n", 1,
-     "step 7 does not divide the range 10..30 (its last value would be 24); make high 24 or 31"),
+     "step 7 does not divide the range 10..30 (its last value would be 24); make high 24, or take a step"),
     ("[dataset_cache]\nchoices = ['x']\n", 1, "dataset_cache is not searched"),
 ])
 def test_a_bad_space_file_names_the_file_the_line_and_the_parameter(tmp_path, text, line, match):
@@ -305,6 +305,19 @@ def test_ltr_tune_out_to_standard_output_is_the_result_alone_and_keeps_no_storag
     assert json.loads(captured.out)["kind"] == "cv"  # one document: the result file; the table went to stderr
     assert '"folds"' in captured.err and "wrote -" not in captured.err
     assert not list(tmp_path.glob("-*"))  # no "-.optuna.db" to be resumed by another data set's run
+
+
+def test_ltr_tune_says_which_model_options_given_the_space_searches(data, tmp_path, capsys):
+    path = tmp_path / "train.txt"
+    write_letor(path, data)
+    space = tmp_path / "space.toml"
+    space.write_text("[num_leaves]\nlow = 2\nhigh = 6\n")
+    args = ["tune", str(path), "--space", str(space), "--trials", "1", "--outer-folds", "2", "--inner-folds", "2",
+            "--min-child-samples", "2", "--n-jobs", "1", "--format", "csv"]
+    assert main([*args, "--rounds", "5", "--leaves", "4"]) == 0
+    err = capsys.readouterr().err
+    assert "the space searches --leaves (the space's num_leaves): the value given is not used" in err
+    assert "--rounds" not in err.split("searches", 1)[1].split("\n")[0]  # not in the space: fixed at 5
 
 
 @pytest.mark.parametrize("extra, code, match", [

@@ -652,6 +652,11 @@ _MODEL_FLAGS = (
 )
 
 
+def model_flags() -> list[tuple[str, str]]:
+    """``(flag, ltr.Ranker parameter)`` of the model options (``--rounds`` sets ``n_estimators``, ...)."""
+    return [(flag, param) for flag, param, *_ in _MODEL_FLAGS]
+
+
 def check_model(model) -> None:
     """The ranker's own parameter checks, their errors worded with the command line's flags (usage errors)."""
     try:

@@ -179,6 +179,8 @@ def run(args: argparse.Namespace) -> int:
     if args.run_out:
         _check_doc_ids(folds[0].test if folds else args.data)
     if args.save_dir:
+        if Path(args.save_dir).exists() and not Path(args.save_dir).is_dir():
+            raise UsageError(f"--save-dir {args.save_dir}: is a file, not a folder")
         Path(args.save_dir).mkdir(parents=True, exist_ok=True)
     features = None
     if args.features:
@@ -229,4 +231,10 @@ def run(args: argparse.Namespace) -> int:
     for path in (args.out, args.run_out):
         if path and path != "-" and not args.quiet:
             print(f"wrote {path}", file=sys.stderr)
+    if args.save_dir:  # fold folders of an earlier run with more folds stay: said, as they no longer match --out
+        written = {f.name for f in result.folds}
+        stale = sorted(p.name for p in Path(args.save_dir).glob("Fold*") if p.is_dir() and p.name not in written)
+        if stale:
+            note(args, f"note: {args.save_dir} also holds {', '.join(stale)} of an earlier run (this one wrote "
+                       f"{len(written)} folds)")
     return 0

@@ -247,7 +247,8 @@ class TuneResult:
         Per outer fold, the completed trials the choice was made from (the first ``n_trials`` of the study):
         ``number``, ``params``, ``value``.
     resumed : int
-        Trials found completed in the storage at the start, over all folds (0 without a storage).
+        Trials found completed in the storage at the start and used (up to ``n_trials`` a fold), over all folds (0
+        without a storage).
     other_setups : int
         Studies in the storage made with another set-up (data, fixed ranker options, space, metric, folds or seed),
         whose trials this run could not use.
@@ -341,7 +342,8 @@ def _run_study(study, space, estimator, train, target, inner_folds, conv, n_tria
 
     for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING, TrialState.WAITING)):
         study.tell(t.number, state=TrialState.FAIL)  # interrupted in an earlier run: drawn again below
-    done = found = len(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)))
+    done = len(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)))
+    found = min(done, n_trials)  # a study kept from a longer run: its first n_trials are this run's
     if bar is not None:
         bar.update(min(done, n_trials))
     while done < n_trials:

@@ -224,7 +224,7 @@ def _param(name: str, spec: Any, err: _Errors) -> Param:
             last = low + math.floor(n + 1e-9) * step
             last = round(last, 12) if isinstance(last, float) else last
             raise err(name, f"step {step!r} does not divide the range {low!r}..{high!r} (its last value would be "
-                            f"{last!r}); make high {last!r} or {last + step!r}, or change the step")
+                            f"{last!r}); make high {last!r}, or take a step that divides the range")
     integer = all(isinstance(v, int) for v in (low, high)) and (step is None or isinstance(step, int))
     return Param(name, "int" if integer else "float", low, high, log, step)
 
