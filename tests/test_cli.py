@@ -504,6 +504,9 @@ def test_a_run_and_qrels_without_a_common_query_are_an_error_as_in_trec_eval(tmp
     assert code == 1 and captured.out == ""  # trec_eval: "No queries with both results and relevance info"
     assert (f"{tmp_path / 'r'} and {tmp_path / 'q'} have no query in common (the run's: 7; the judgments': 1, 2)"
             in captured.err)
+    (tmp_path / "r").write_text("# a run with no lines\n")
+    assert main(["evaluate", "--qrels", str(tmp_path / "q"), "--run", str(tmp_path / "r"), "--format", fmt]) == 1
+    assert f"{tmp_path / 'r'}: the run file has no lines" in capsys.readouterr().err
 
 
 def test_a_run_listing_a_document_twice_is_named_by_its_file(tmp_path, capsys):

@@ -310,8 +310,9 @@ def test_a_plain_xgboost_model_trained_with_feature_names_scores_by_position(tmp
     booster = xgb.train({"objective": "rank:ndcg"}, dtrain, 5)
     path = tmp_path / "named.json"
     booster.save_model(str(path))
-    with pytest.warns(PlainModelWarning):
+    with pytest.warns(PlainModelWarning) as caught:
         model = load_model(path)
+    assert "but the conventions it was trained with are unknown" in str(caught[0].message)  # its names are known
     want = booster.predict(xgb.DMatrix(valid.X, feature_names=names), output_margin=True)
     np.testing.assert_array_equal(model.predict(valid.X), want.astype(np.float64))
 

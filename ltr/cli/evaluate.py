@@ -83,6 +83,9 @@ def _per_query_run(args, names: list[str]):
                          "feeds one of them)")
     qrels, run = read_qrels(args.qrels, args.qrels_format), read_run(args.run)
     judged, ranked = set(qrels["qid"].astype(str)), set(run["qid"].astype(str))
+    for what, path, ids in (("run", args.run, ranked), ("judgments", args.qrels, judged)):
+        if not ids:
+            raise ValueError(f"{path}: the {what} file has no lines (blank and '#' lines only)")
     if not judged & ranked:  # trec_eval: "No queries with both results and relevance info", exit 7
         shown = ", ".join(sorted(ranked)[:3]) or "none"
         raise ValueError(f"{args.run} and {args.qrels} have no query in common (the run's: {shown}"

@@ -238,10 +238,15 @@ def _load_plain(path: Path, text: str) -> Ranker:
         said.append("ltrkit reads LETOR values as float32, so a value within float32 rounding of one of its float64 "
                     "thresholds can go the other way than in LightGBM reading doubles (give predict float64 arrays "
                     "to score as LightGBM does)")
+    from ltr._dataset import placeholder_names
+
+    named = ensemble.feature_names is not None and not placeholder_names(ensemble.feature_names)
+    unknown = "the conventions it was trained with are" if named else \
+        "its feature names and the conventions it was trained with are"
     warnings.warn(
         f"{path}: a plain {engine} model without an ltrkit sidecar; it predicts with all its "
-        f"{model.best_iteration_} rounds, but its feature names and the conventions it was trained with are "
-        f"unknown{''.join('; ' + s for s in said)}", PlainModelWarning, stacklevel=3,
+        f"{model.best_iteration_} rounds, but {unknown} unknown{''.join('; ' + s for s in said)}",
+        PlainModelWarning, stacklevel=3,
     )
     return model
 
