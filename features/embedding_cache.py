@@ -94,9 +94,21 @@ def _file_sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+#: Files of a model folder that do not change its outputs (model_digest skips them).
+_NOT_WEIGHED_FOLDERS = frozenset({"onnx", "openvino"})
+
+
+def _weighs(parts: tuple[str, ...]) -> bool:
+    name = parts[-1].lower()
+    return not (any(part.startswith(".") for part in parts) or parts[0] in _NOT_WEIGHED_FOLDERS
+                or name.endswith(".md") or name.startswith("license"))
+
+
 def model_digest(folder: str | os.PathLike, *, cache_dir: str | os.PathLike | None = None) -> str:
-    """SHA-256 identifying a model folder's content: over every file (dot-files skipped), its relative path, size
-    and the SHA-256 of its bytes.
+    """SHA-256 identifying a model folder's content: over every file that can change its outputs, its relative
+    path, size and the SHA-256 of its bytes. Skipped: dot-files, documentation (``*.md`` model cards, ``LICENSE``)
+    and the other runtimes' exports (``onnx/``, ``openvino/``), which sentence-transformers' torch models never
+    read: editing a model card does not make a trained ranker's model another one.
 
     Hashing the weights costs about a second per 300 MB; with ``cache_dir`` each file's hash is remembered in
     ``cache_dir/file-digests.json`` and reused while the file keeps its size and modification time (the trade-off
@@ -107,7 +119,10 @@ def model_digest(folder: str | os.PathLike, *, cache_dir: str | os.PathLike | No
     --------
     >>> import tempfile, pathlib
     >>> d = pathlib.Path(tempfile.mkdtemp()); _ = (d / "config.json").write_text("{}")
-    >>> a = model_digest(d); _ = (d / "config.json").write_text("{ }")
+    >>> a = model_digest(d); _ = (d / "README.md").write_text("# a model card")
+    >>> a == model_digest(d)
+    True
+    >>> _ = (d / "config.json").write_text("{ }")
     >>> a == model_digest(d)
     False
     """
@@ -122,8 +137,7 @@ def model_digest(folder: str | os.PathLike, *, cache_dir: str | os.PathLike | No
             memo = {}  # a damaged memo only costs a rehash
     changed = False
     h = hashlib.sha256()
-    files = sorted(p for p in root.rglob("*") if p.is_file()
-                   and not any(part.startswith(".") for part in p.relative_to(root).parts))
+    files = sorted(p for p in root.rglob("*") if p.is_file() and _weighs(p.relative_to(root).parts))
     for p in files:
         st = p.stat()
         stamp = [st.st_size, st.st_mtime_ns]
