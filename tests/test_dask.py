@@ -154,6 +154,8 @@ def test_early_stopping_with_lightgbms_dask_ranker_is_a_usage_error(tmp_path, ca
     assert main(["train", str(train), "--dask", "local:1", "--dask-engine", "lightgbm", "--early-stopping", "5",
                  "--valid", str(train), "--out", str(tmp_path / "m.txt")]) == 2
     assert "LightGBM's Dask ranker has no early stopping" in capsys.readouterr().err
+    assert main(["train", str(train), "--dask", "local:0", "--out", str(tmp_path / "m.txt")]) == 2
+    assert "--dask local:0: local:N needs a positive worker count N" in capsys.readouterr().err
 
 
 def test_a_dead_worker_surfaces_the_engines_error_with_what_to_do(client, monkeypatch):

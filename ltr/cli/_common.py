@@ -972,6 +972,11 @@ def dask_client(args: argparse.Namespace):
     if not getattr(args, "dask", None):
         yield None
         return
+    address = args.dask
+    if address == "local" or address.startswith("local:"):
+        n = address.partition(":")[2] or "2"
+        if not n.isdigit() or int(n) < 1:
+            raise UsageError(f"--dask {address}: local:N needs a positive worker count N")
     given = getattr(args, "given_", set())
     if args.dask_engine == "lightgbm" and "early_stopping" in given:
         raise UsageError("--early-stopping with --dask-engine lightgbm: LightGBM's Dask ranker has no early "
