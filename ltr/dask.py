@@ -48,7 +48,7 @@ import numpy as np
 from sklearn.base import BaseEstimator
 
 from ltr.datasets import RankingDataset
-from ltr.exceptions import GroupError
+from ltr.exceptions import GroupError, OptionError
 
 __all__ = ["DaskRankingData", "DistributedRanker", "SchedulerUnreachableError", "check_whole_queries", "connect",
            "fit", "from_dataset", "read_letor_shards"]
@@ -374,13 +374,22 @@ def fit(model, data, *, client=None, eval_set=None, eval_names=None, engine: str
         raise ValueError(f"unknown distributed engine {engine!r}; choose one of {list(ENGINES)}")
     model.set_params(engine=engine)
     if model.kernel != "native":
-        raise ValueError("distributed training uses the engines' native objectives: kernel='numba' runs in one "
-                         "process (drop --dask, or use kernel='native')")
+        raise OptionError("distributed training uses the engines' native objectives: kernel='numba' runs in one "
+                          "process (drop the client, or use kernel='native')",
+                          cli="distributed training uses the engines' native objectives: --kernel numba runs in one "
+                              "process (drop --dask, or use --kernel native)")
     if model.normalize is not None:
-        raise ValueError("normalize is not supported with distributed training: normalise the shards first")
-    if model.device != "cpu":
-        raise ValueError(f"device={model.device!r}: distributed training runs on the workers' CPUs (the engines' "
-                         "Dask GPU training is not wired here); use device='cpu' with --dask")
+        raise OptionError("normalize is not supported with distributed training: normalise the shards first",
+                          cli="--normalize is not supported with --dask: normalise the shards first")
+    if model.device == "gpu-or-cpu":  # the engines' Dask GPU training is not wired here: the CPU, as documented
+        logger.warning("device='gpu-or-cpu' with distributed training: the workers train on their CPUs (the "
+                       "engines' Dask GPU training is not wired here)")
+        model.set_params(device="cpu")
+    elif model.device != "cpu":
+        raise OptionError(f"device={model.device!r}: distributed training runs on the workers' CPUs (the engines' "
+                          "Dask GPU training is not wired here); use device='cpu'",
+                          cli=f"--device {model.device}: distributed training (--dask) runs on the workers' CPUs "
+                              "(the engines' Dask GPU training is not wired here); use --device cpu or gpu-or-cpu")
     native = model._check_params()
     if not isinstance(data, DaskRankingData):
         data = from_dataset(data, client=client)

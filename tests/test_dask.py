@@ -173,10 +173,18 @@ def test_one_process_settings_are_refused(client):
     d = make_ranking(20, 5, 3, random_state=0)
     with pytest.raises(ValueError, match="kernel='numba' runs in one process"):
         ld.fit(Ranker(kernel="numba"), d, client=client)
-    with pytest.raises(ValueError, match="runs on the workers' CPUs"):
+    with pytest.raises(ValueError, match="runs on the workers' CPUs") as info:
         ld.fit(Ranker(device="gpu"), d, client=client)
+    assert "use --device cpu or gpu-or-cpu" in info.value.cli_message()
     with pytest.raises(ValueError, match="unknown distributed engine"):
         ld.fit(Ranker(), d, client=client, engine="linear")
+
+
+def test_gpu_or_cpu_falls_back_to_the_workers_cpus_as_documented(client, caplog):
+    d = make_ranking(20, 5, 3, random_state=0)
+    fitted = ld.fit(Ranker(device="gpu-or-cpu", n_estimators=3, min_child_samples=2), d, client=client)
+    assert fitted.predict(d).shape == (d.n_rows,)
+    assert any("the workers train on their CPUs" in r.getMessage() for r in caplog.records)
 
 
 def test_ltr_train_dask_writes_the_same_outputs_as_local_training(client, mq2008, tmp_path, capsys):
