@@ -43,10 +43,10 @@ def as_labels(labels: ArrayLike, *, name: str = "labels") -> NDArray[np.float64]
     bad = ~np.isfinite(y)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise ValueError(f"{name} must be finite numbers; row {i} has {y[i]!r}")
+        raise ValueError(f"{name} must be finite numbers; row {i} has {float(y[i])!r}")
     if y.size and y.min() < 0:
         i = int(np.argmin(y))
-        raise ValueError(f"relevance {name} must be >= 0; row {i} has {y[i]!r}")
+        raise ValueError(f"relevance {name} must be >= 0; row {i} has {float(y[i])!r}")
     return y
 
 
@@ -56,7 +56,7 @@ def check_integer_labels(y: NDArray[np.float64], *, max_label: int | None = None
     if frac.any():
         i = int(np.flatnonzero(frac)[0])
         raise ValueError(
-            f"{what} needs integer relevance labels (they index the gain table); row {i} has {y[i]!r}. "
+            f"{what} needs integer relevance labels (they index the gain table); row {i} has {float(y[i])!r}. "
             "Round the labels, or pass label_gain= with one gain per integer grade"
         )
     if max_label is not None and y.size and y.max() > max_label:
@@ -111,7 +111,7 @@ def as_row_weights(weight: ArrayLike | None, group_ptr: NDArray[np.int64]) -> ND
     bad = ~np.isfinite(w) | (w < 0)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise ValueError(f"weights must be finite and >= 0; row {i} has {w[i]!r}")
+        raise ValueError(f"weights must be finite and >= 0; row {i} has {float(w[i])!r}")
     return w
 
 

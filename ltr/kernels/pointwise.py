@@ -90,7 +90,7 @@ def _check(labels, group_ptr, weight, loss_name):
     if LOSSES[loss_name] == _LOGISTIC and not np.isin(y, (0.0, 1.0)).all():
         i = int(np.flatnonzero(~np.isin(y, (0.0, 1.0)))[0])
         raise ValueError(
-            f"loss='logistic' needs binary labels 0/1; row {i} has {y[i]!r} (binarise graded labels, e.g. y > 0)"
+            f"loss='logistic' needs binary labels 0/1; row {i} has {float(y[i])!r} (binarise graded labels, e.g. y > 0)"
         )
     ptr = as_group_ptr(group_ptr, y.size)
     return y, ptr, as_row_weights(weight, ptr)
