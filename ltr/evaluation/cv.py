@@ -110,8 +110,10 @@ def _run_fold(estimator, fold: Fold, n_features, columns, metrics, conventions, 
     vali = _select(_named(load_part(fold.vali, n_features, **read_options), names), columns)
     test = _select(_named(load_part(fold.test, n_features, **read_options), names), columns)
     model = clone(estimator)
-    if threads is not None and _has_param(model, "n_jobs") and model.get_params()["n_jobs"] is None:
-        model.set_params(n_jobs=threads)
+    if threads is not None and _has_param(model, "n_jobs"):
+        given = model.get_params()["n_jobs"]
+        if given is None or given < 0:  # the default, or every core: the cores are shared among the folds at once
+            model.set_params(n_jobs=threads)
     if progress and _has_param(model, "verbose") and not model.get_params()["verbose"]:
         model.set_params(verbose=1)  # a bar over boosting rounds inside the fold (shown on a terminal only)
     norm = None
@@ -336,8 +338,8 @@ def cross_validate(
     n_jobs : int, optional, default=1
         Folds trained at once, with the toolkit's meaning of ``n_jobs`` (:mod:`ltr.threads`: ``-1`` every core,
         None one fold at a time). Capped by the number of folds and of cores; with more than one worker, an
-        estimator whose ``n_jobs`` is None gets ``cores // workers`` engine threads, so that workers x threads
-        never exceeds the cores.
+        estimator whose ``n_jobs`` is None or negative (every core) gets ``cores // workers`` engine threads, so that
+        workers x threads never exceeds the cores.
     backend : {"loky", "threading"}, default="loky"
         joblib backend for parallel folds: processes (any objective) or threads (less start-up; LightGBM releases
         the GIL, Python-level custom objectives do not).
