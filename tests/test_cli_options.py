@@ -301,6 +301,16 @@ def test_gpu_without_a_working_gpu_is_one_line(files, capsys):
     assert code == 1 and "GPU" in err and "Traceback" not in err and err.count("\n") == 1
 
 
+def test_train_json_says_which_device_trained(files, capsys):
+    assert main(["train", str(files["train"]), *FAST, "--device", "gpu-or-cpu", "--format", "json"]) == 0
+    device = json.loads(capsys.readouterr().out)["device"]
+    from ltr.gpu import opencl_gpu
+
+    assert device in ("cpu", "gpu")
+    if opencl_gpu() is None:  # no OpenCL GPU for LightGBM: the fallback, said in the result
+        assert device == "cpu"
+
+
 @pytest.mark.parametrize("argv", [
     ["evaluate", "--qrels", "{d}", "--run", "{f}"],
     ["evaluate", "--qrels", "{f}", "--run", "{d}"],

@@ -100,7 +100,8 @@ def train_and_report(train, valid, test, model, names: list[str], conventions: d
     kw = {"eval_set": [valid], "eval_names": ["valid"]} if valid is not None else {}
     model.fit(train, log_period=log_every, **kw)
     result = {"seconds": time.perf_counter() - t0, "rounds": model.best_iteration_,
-              "rounds_run": getattr(model, "n_rounds_", model.best_iteration_), "threads": model.n_threads_}
+              "rounds_run": getattr(model, "n_rounds_", model.best_iteration_), "threads": model.n_threads_,
+              "device": getattr(getattr(model, "ranker_", model), "device_", "cpu")}  # after a gpu-or-cpu fallback
     result["queries"] = {}
     for name, d in sets:
         if d is not None:
