@@ -210,7 +210,7 @@ def test_a_timeout_is_shared_by_the_outer_folds_each_running_at_least_one_trial(
 
 
 def test_a_tune_report_lists_the_parameters_each_outer_fold_chose(data, tmp_path):
-    pytest.importorskip("matplotlib")
+    import_reference("matplotlib")  # the report's figures (the plot extra, in dev)
     from ltr.evaluation import render_report
 
     result = tune(data, estimator=Ranker(**FAST), space=SMALL_SPACE, n_trials=2, outer_folds=2, inner_folds=2,

@@ -34,7 +34,6 @@ from ltr.datasets import RankingDataset, dataset_summary
 from ltr.evaluation.folds import Fold, load_part, make_folds
 from ltr.evaluation.results import CVResult, FoldResult
 from ltr.evaluation.selection import resolve_features, take_columns
-from ltr.io.outputs import raise_if_stopped
 from ltr.threads import cpu_count, resolve_n_jobs
 
 if TYPE_CHECKING:
@@ -247,6 +246,8 @@ def staged_folder(folder: str | os.PathLike) -> Iterator[Path]:
 
 
 def _replace_subfolders(staging: Path, folder: Path) -> None:
+    from ltr.io.outputs import raise_if_stopped  # here: importing ltr.io loads Numba, which ltr.evaluation does not
+
     raise_if_stopped()  # an interrupt a library swallowed on its way still leaves the folder as it was
     names = sorted(p.name for p in staging.iterdir())
     aside = Path(tempfile.mkdtemp(prefix=".replaced-", dir=staging))  # removed with the staging folder
