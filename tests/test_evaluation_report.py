@@ -205,3 +205,18 @@ def test_result_figures_never_share_an_id():
     figs = result_figures({"systems": [], "metrics": []}, datasets=[s, dict(s)])
     ids = [f["id"] for f in figs]
     assert len(ids) == len(set(ids)) == 4
+
+
+def test_the_round_figure_caption_names_only_the_parts_drawn(runs):
+    from ltr.evaluation.report import result_figures
+
+    _, a, _ = runs
+    d = a.to_dict()
+    parts = {part for f in d["systems"][0]["folds"] for part in (f.get("evals") or {})}
+    caption = next(f["caption"] for f in result_figures(d) if f["id"].startswith("rounds-"))
+    assert ("Solid: validation part" in caption) == bool(parts - {"train"})
+    assert ("dashed: training part" in caption.lower()) == ("train" in parts)
+    for f in d["systems"][0]["folds"]:
+        f["evals"] = {"train": f["evals"]["train"]} if "train" in f["evals"] else f["evals"]
+    caption = next(f["caption"] for f in result_figures(d) if f["id"].startswith("rounds-"))
+    assert caption == "Dashed: training part; one colour per fold."

@@ -119,6 +119,7 @@ def training_curves(evals: Mapping[str, Mapping[str, Mapping[str, Sequence[float
     if not drawn:
         raise ValueError("no per-round evaluation to plot (fit with an eval_set)")
     ax.set_xlabel("boosting round")
+    ax.xaxis.get_major_locator().set_params(integer=True)  # rounds are whole: no tick at 2.5
     ax.set_ylabel(metric or "metric")
     ax.set_title(title)
     ax.grid(alpha=0.3)

@@ -63,8 +63,11 @@ def result_figures(d: Mapping[str, Any], *, datasets: Sequence[Mapping[str, Any]
         if evals:
             first = next(iter(next(iter(evals.values())).values()))
             metric = next(iter(first))
+            parts = {part for fold in evals.values() for part in fold}
+            caption = "; ".join([*(["solid: validation part"] if parts - {"train"} else []),
+                                 *(["dashed: training part"] if "train" in parts else []), "one colour per fold."])
             figs.append({"id": f"rounds-{_slug(s['name'])}", "title": f"{s['name']}: {metric} per boosting round",
-                         "caption": "Solid: validation part; dashed: training part; one colour per fold.",
+                         "caption": caption[:1].upper() + caption[1:],
                          "png": plots.training_curves(evals, metric=metric, title=f"{s['name']}: {metric} per round",
                                                       **kw)})
     for s in systems:
