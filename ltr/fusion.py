@@ -79,10 +79,11 @@ _HUGE = 1e150
 # ---------------------------------------------------------------------------------------------------------------
 def _as_run(run: pd.DataFrame | str | os.PathLike, name: str) -> pd.DataFrame:
     """``qid``, ``docno`` (str) and ``score`` (float64) sorted in trec_eval's order, with a 1-based ``rank``."""
+    path = None
     if isinstance(run, (str, os.PathLike)):
         from ltr.io import read_run
 
-        run = read_run(run)
+        path, run = run, read_run(run)
     if not isinstance(run, pd.DataFrame):
         raise TypeError(f"{name}: a run is a DataFrame (qid, docno, score) or a path, got {type(run).__name__}")
     missing = [c for c in ("qid", "docno", "score") if c not in run.columns]
@@ -98,7 +99,15 @@ def _as_run(run: pd.DataFrame | str | os.PathLike, name: str) -> pd.DataFrame:
     dup = out.duplicated(["qid", "docno"])
     if dup.any():
         i = int(np.flatnonzero(dup.to_numpy())[0])
-        raise TrecFormatError(f"{name}: query {out['qid'].iat[i]} lists document {out['docno'].iat[i]} twice")
+        q, d = out["qid"].iat[i], out["docno"].iat[i]
+        if path is not None:  # named by its lines, as every reader's error is
+            from ltr.io import run_lines
+
+            lines = run_lines(path, q, d)
+            if len(lines) >= 2:
+                raise TrecFormatError(f"query {q} lists document {d} twice (first on line {lines[0]})", str(path),
+                                      lines[1], d)
+        raise TrecFormatError(f"{name}: query {q} lists document {d} twice")
     # trec_eval's order: score descending, then docno descending (queries kept in order of first appearance)
     q_codes, _ = pd.factorize(out["qid"])
     d_codes, _ = pd.factorize(out["docno"], sort=True)  # docno order, as strcmp on UTF-8

@@ -110,6 +110,11 @@ def test_an_array_a_scores_file_and_a_trec_run_teach_the_same_student(data, tmp_
     tsv.write_text(f"{run['qid'].iat[0]}\t{run['docno'].iat[0]}\t1\n{run['qid'].iat[0]}\t{run['docno'].iat[0]}\t2\n")
     with pytest.raises(ValueError, match=r"t.tsv:2: query .* has a score on line 1 already"):
         distiller({"scores": str(tsv)}).fit(d)
+    q, doc = run["qid"].iat[0], run["docno"].iat[0]
+    (tmp_path / "dup.run").write_text(f"{q} Q0 {doc} 1 2.0 t\n{q} Q0 {doc} 2 1.0 t\n")
+    with pytest.raises(ValueError, match=rf"dup.run:2: teacher run: query {q} lists document {doc} twice "
+                                         r"\(first on line 1\)"):
+        distiller({"scores": str(tmp_path / "dup.run")}).fit(d)
 
 
 def test_a_trec_run_teacher_follows_the_query_id_map_and_serves_each_fold(data, tmp_path):

@@ -229,6 +229,10 @@ def test_bad_runs_name_the_run_query_and_document(tmp_path):
         fuse([good, frame([("7", "x", np.nan)])])
     with pytest.raises(TrecFormatError, match="run 1: query 1 lists document a twice"):
         fuse([frame([("1", "a", 1.0), ("1", "a", 2.0)]), good])
+    dup = tmp_path / "dup.run"  # a file: named by its lines, as the readers' errors are
+    dup.write_text("# bm25\n1 Q0 a 1 2.0 t\n1 Q0 b 2 1.0 t\n1 Q0 a 3 0.5 t\n")
+    with pytest.raises(TrecFormatError, match=r"dup.run:4: query 1 lists document a twice \(first on line 2\)"):
+        fuse([str(dup), good])
     with pytest.raises(ValueError, match="at least two runs"):
         fuse([good])
     with pytest.raises(ValueError, match="missing columns"):

@@ -18,7 +18,7 @@ from ltr.io.letor import (
 from ltr.io.outputs import STDOUT, atomic_write, check_output_path
 from ltr.io.qrels import CRANFIELD_GAINS, QRELS_FORMATS, detect_qrels_format, read_qrels, write_qrels
 from ltr.io.scores import read_scores, write_scores
-from ltr.io.trec import read_run, run_from_scores, write_run, write_topics
+from ltr.io.trec import read_run, run_from_scores, run_lines, write_run, write_topics
 from ltr.reader_options import READER_OPTIONS, Placeholder, ReaderOption
 
 __all__ = [
@@ -41,6 +41,7 @@ __all__ = [
     "read_text",
     "read_weight_file",
     "run_from_scores",
+    "run_lines",
     "write_letor",
     "write_qrels",
     "write_query_file",

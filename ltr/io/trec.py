@@ -31,7 +31,7 @@ from ltr.io.files import read_bytes, refuse_utf16
 from ltr.io.outputs import atomic_write
 from ltr.io.qrels import read_qrels, write_qrels
 
-__all__ = ["read_qrels", "read_run", "run_from_scores", "write_qrels", "write_run", "write_topics"]
+__all__ = ["read_qrels", "read_run", "run_from_scores", "run_lines", "write_qrels", "write_run", "write_topics"]
 
 RUN_COLUMNS = ("qid", "q0", "docno", "rank", "score", "tag")
 TOPIC_FORMATS = ("trec", "tsv")
@@ -164,6 +164,27 @@ def read_run(path: str | os.PathLike) -> pd.DataFrame:
     if df is None:
         df = _run_by_lines(data, path)
     return _ranks(df.reset_index(drop=True), path)
+
+
+def run_lines(path: str | os.PathLike, qid: str, docno: str) -> list[int]:
+    """The 1-based numbers of the lines of the run file ``path`` that score ``docno`` for ``qid`` (for an error that
+    names a document listed twice by its lines); blank and ``#`` lines are skipped as :func:`read_run` skips them.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> p = os.path.join(tempfile.mkdtemp(), "dup.run")
+    >>> _ = open(p, "w").write("1 Q0 a 1 2.0 t\\n# x\\n1 Q0 b 2 1.0 t\\n1 Q0 a 3 0.5 t\\n")
+    >>> run_lines(p, "1", "a")
+    [1, 4]
+    """
+    text = read_bytes(Path(path), error=TrecFormatError, what="run file").decode("utf-8", errors="replace")
+    out = []
+    for lineno, line in enumerate(text.splitlines(), 1):
+        toks = line.split()
+        if len(toks) >= 3 and not toks[0].startswith("#") and toks[0] == qid and toks[2] == docno:
+            out.append(lineno)
+    return out
 
 
 def _check_columns(df: pd.DataFrame, required: tuple[str, ...], what: str) -> None:

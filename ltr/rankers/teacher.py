@@ -256,9 +256,13 @@ def _pair_table(path: str) -> tuple[list[str], list[str], NDArray[np.float64], s
         run = read_run(path)
         dup = run.duplicated(["qid", "docno"])
         if dup.any():
+            from ltr.io import run_lines
+
             i = int(np.flatnonzero(dup.to_numpy())[0])
-            raise ValueError(f"teacher run {path}: query {run['qid'].iat[i]} lists document {run['docno'].iat[i]} "
-                             "twice")
+            q, d = run["qid"].iat[i], run["docno"].iat[i]
+            lines = run_lines(path, q, d)
+            where = (lines[1], f" (first on line {lines[0]})") if len(lines) >= 2 else (None, "")
+            raise ScoreFormatError(f"teacher run: query {q} lists document {d} twice{where[1]}", path, where[0], d)
         return (run["qid"].astype(str).tolist(), run["docno"].astype(str).tolist(),
                 run["score"].to_numpy(dtype=np.float64), "run")
     qids, docs, scores, seen = [], [], [], {}
