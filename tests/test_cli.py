@@ -583,7 +583,7 @@ def test_an_output_on_standard_output_is_all_that_goes_there_in_cv_and_compare(s
     captured = capsys.readouterr()
     assert json.loads(captured.out)["kind"] == "compare" and "wrote -" not in captured.err
     assert main([*args, "--out", "-", "--run-out", "-"]) == 2
-    assert "'-' (standard output) given for two outputs" in capsys.readouterr().err
+    assert "'-' (standard output) given for --out and --run-out" in capsys.readouterr().err
 
 
 def test_cv_save_dir_names_folds_of_an_earlier_run_and_refuses_a_file(files, tmp_path, capsys):

@@ -211,7 +211,7 @@ def test_standard_output_given_for_two_outputs_is_refused_before_any_work(files,
     assert main(["export", str(model), "--to", "es-xgboost", "--feature-names", f"@{names}", "--out", "-",
                  "--feature-set-out", "-"]) == 2
     captured = capsys.readouterr()
-    assert captured.out == "" and "given for two outputs" in captured.err
+    assert captured.out == "" and "given for --out and --feature-set-out" in captured.err
 
 
 def test_n_jobs_minus_one_means_every_core_everywhere():

@@ -241,19 +241,23 @@ def emit(args, header: Sequence[str], rows: Sequence[Sequence], obj: Any, *, foo
 
 
 def check_outputs(*paths: str | os.PathLike | None, inputs: Sequence[str | os.PathLike | None] = (),
-                  folders: Sequence[str | os.PathLike | None] = ()) -> bool:
+                  folders: Sequence[str | os.PathLike | None] = (), flags: Sequence[str] = ()) -> bool:
     """Check output paths before the work starts: refuse an output that is one of the command's input files
     (``inputs``) or any file under an input folder (``folders``: the inputs the command reads as folders; ``--out``
     naming the training data would replace it), standard output (``-``) given for two outputs, folders and
     unwritable places; create missing parent folders (so that a long job never ends by failing to write its
     result). A folder given where a file is read is left to the reader, which names it.
 
+    ``flags`` name the options of ``paths``, in order (for the message that refuses ``-`` twice).
+
     Returns whether an output is standard output: a command then prints its own table on standard error
     (:func:`emit`'s ``to_stderr``), so that what it pipes stays one document."""
     from ltr.io.outputs import check_output_path
 
-    if sum(1 for p in paths if p is not None and str(p) == "-") > 1:
-        raise UsageError("'-' (standard output) given for two outputs: standard output holds one; give the others "
+    piped = [i for i, p in enumerate(paths) if p is not None and str(p) == "-"]
+    if len(piped) > 1:
+        named = " and ".join(flags[i] for i in piped) if len(flags) == len(paths) else "two outputs"
+        raise UsageError(f"'-' (standard output) given for {named}: standard output holds one; give the others "
                          "file names")
     outputs = [p for p in paths if p is not None and str(p) != "-"]
     read = _input_files(inputs, folders) if outputs else {}

@@ -174,7 +174,7 @@ def run(args: argparse.Namespace) -> int:
     model = make_ranker(args, has_valid=_has_vali(args, folds))
     check_model(model)
     piped = check_outputs(args.out, args.run_out, inputs=[getattr(args, "config", None)],
-                          folders=[args.data, args.root])
+                          folders=[args.data, args.root], flags=("--out", "--run-out"))
     shown = sys.stderr if piped else sys.stdout  # an output on standard output: the table goes to standard error
     if args.run_out:
         _check_doc_ids(folds[0].test if folds else args.data)

@@ -68,7 +68,8 @@ def run(args: argparse.Namespace) -> int:
                          "already; writing it again would replace them with templates: leave --feature-set-out out")
     from ltr.rankers.sidecar import find_meta_path
 
-    check_outputs(args.out, args.feature_set_out, inputs=[args.model, find_meta_path(args.model)])
+    check_outputs(args.out, args.feature_set_out, inputs=[args.model, find_meta_path(args.model)],
+                  flags=("--out", "--feature-set-out"))
     target = read_feature_names(args.target_features) if args.target_features else None
     names = _feature_names(args.feature_names)
     with warnings.catch_warnings(record=True) as caught:

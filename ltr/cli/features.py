@@ -189,7 +189,8 @@ def run(args: argparse.Namespace) -> int:
     _check(args)
     progress = not args.quiet
     check_outputs(args.out, args.save_run, args.qrels_out, args.topics_out, args.index,
-                  inputs=[args.queries, args.qrels, args.run], folders=[args.collection])
+                  inputs=[args.queries, args.qrels, args.run], folders=[args.collection],
+                  flags=("--out", "--save-run", "--qrels-out", "--topics-out", "--index"))
     check_feature_set_option(args.features)
     fs = FeatureSet.load(args.features)  # fail on a bad feature set before the slow steps
     try:

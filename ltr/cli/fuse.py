@@ -101,7 +101,7 @@ def run(args: argparse.Namespace) -> int:
     elif args.format != "table":
         raise UsageError(f"--format {args.format} formats --fit-weights' table of weights; without it ltr fuse "
                          "prints nothing (the fused run goes to --out)")
-    check_outputs(args.out, args.report, inputs=[*args.runs, args.qrels])
+    check_outputs(args.out, args.report, inputs=[*args.runs, args.qrels], flags=("--out", "--report"))
     norm = getattr(args, "norm", None)
     if args.method == "rrf" and norm not in (None, "none"):
         raise UsageError(f"--norm {norm}: rrf fuses ranks, so a normalisation changes nothing; leave --norm out")
