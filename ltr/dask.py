@@ -85,7 +85,8 @@ def connect(address: str = "local:2", *, timeout: float = 30.0) -> Iterator[Any]
     if address == "local" or address.startswith("local:"):
         n = address.partition(":")[2] or "2"
         if not n.isdigit() or int(n) < 1:
-            raise ValueError(f"--dask local:N needs a positive worker count N, got {address!r}")
+            raise OptionError(f"address {address!r}: local:N needs a positive worker count N",
+                              cli=f"--dask {address}: local:N needs a positive worker count N")
         cluster = distributed.LocalCluster(n_workers=int(n), threads_per_worker=1, processes=True,
                                            dashboard_address=None, silence_logs=logging.ERROR)
         try:

@@ -333,48 +333,38 @@ def test_missing_collection_is_named_as_such(tmp_path, capsys):
     assert "collection not found: /nope/nowhere" in err and "--queries" not in err
 
 
-def test_ctrl_c_exits_130_with_one_line_and_leaves_the_previous_output(files, tmp_path, capsys, monkeypatch):
-    out = tmp_path / "m.txt"
-    assert main(["train", str(files["train"]), *FAST, "--out", str(out)]) == 0
-    before = out.read_text()
-    capsys.readouterr()
-    from ltr import Ranker
-
-    def interrupted(self, *a, **k):
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(Ranker, "fit", interrupted)
-    assert main(["train", str(files["train"]), *FAST, "--out", str(out)]) == 130
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "interrupted" in err and out.read_text() == before
-
-
-def test_sigterm_unwinds_as_ctrl_c_does_and_exits_143(files, tmp_path, capsys, monkeypatch):
-    # kill, timeout, a batch scheduler's time limit: the command stops where it is, cleans up, keeps old outputs
+@pytest.mark.parametrize("how, code, said", [("ctrl-c", 130, "interrupted"), ("sigterm", 143, "terminated")])
+def test_an_interrupt_exits_with_one_line_and_leaves_the_previous_output(files, tmp_path, capsys, monkeypatch, how,
+                                                                        code, said):
+    """Ctrl-C, or SIGTERM (kill, timeout, a batch scheduler's time limit) through the console script's handlers:
+    the command stops where it is, cleans up, and keeps the previous outputs."""
     import os
     import signal
 
+    from ltr import Ranker
     from ltr.cli._common import terminate_on_sigterm
 
     out = tmp_path / "m.txt"
     assert main(["train", str(files["train"]), *FAST, "--out", str(out)]) == 0
     before = out.read_text()
     capsys.readouterr()
-    from ltr import Ranker
 
-    def killed(self, *a, **k):
+    def stopped(self, *a, **k):
+        if how == "ctrl-c":
+            raise KeyboardInterrupt
         os.kill(os.getpid(), signal.SIGTERM)
         raise AssertionError("SIGTERM did not stop the command")
 
-    previous = signal.getsignal(signal.SIGTERM)
+    previous = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
         terminate_on_sigterm()
-        monkeypatch.setattr(Ranker, "fit", killed)
-        assert main(["train", str(files["train"]), *FAST, "--out", str(out)]) == 143
+        monkeypatch.setattr(Ranker, "fit", stopped)
+        assert main(["train", str(files["train"]), *FAST, "--out", str(out)]) == code
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for s, handler in previous.items():
+            signal.signal(s, handler)
     err = capsys.readouterr().err
-    assert err.strip().endswith("terminated; no output was left half-written") and err.count("\n") == 1
+    assert err.strip().endswith(f"{said}; no output was left half-written") and err.count("\n") == 1
     assert out.read_text() == before and not [p for p in os.listdir(tmp_path) if p.endswith(".tmp")]
 
 

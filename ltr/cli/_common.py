@@ -165,8 +165,9 @@ def _os_message(e: OSError) -> str:
 def error_message(e: BaseException) -> str:
     """The one line a user sees for ``e``, worded for the command line."""
     if isinstance(e, UnicodeEncodeError):  # every file is written as UTF-8: this is a printed table or note
-        return (f"standard output: cannot write {ascii(e.object[e.start:e.end])} in its encoding {e.encoding} (set "
-                "PYTHONIOENCODING=utf-8, or write to a file: files are UTF-8)")
+        from ltr.io.outputs import unencodable
+
+        return unencodable(e)
     cli = getattr(e, "cli_message", None)
     if callable(cli):
         return _one_line(cli())
@@ -976,11 +977,6 @@ def dask_client(args: argparse.Namespace):
     if not getattr(args, "dask", None):
         yield None
         return
-    address = args.dask
-    if address == "local" or address.startswith("local:"):
-        n = address.partition(":")[2] or "2"
-        if not n.isdigit() or int(n) < 1:
-            raise UsageError(f"--dask {address}: local:N needs a positive worker count N")
     given = getattr(args, "given_", set())
     if args.dask_engine == "lightgbm" and "early_stopping" in given:
         raise UsageError("--early-stopping with --dask-engine lightgbm: LightGBM's Dask ranker has no early "

@@ -63,17 +63,13 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
-def _note_searched(args: argparse.Namespace, model) -> None:
-    """Say which model options given here the space searches (their values given are not used)."""
+def _note_searched(args: argparse.Namespace, space: dict) -> None:
+    """Say which model options given here the space (the result's description of it) searched: the values given
+    were not used."""
     from ltr.cli._common import model_flags
-    from ltr.tuning import load_space
 
-    try:
-        names = {p.name for p in load_space(args.space, model).params}
-    except ValueError:  # reported by tune() itself, naming the file and line
-        return
     given = getattr(args, "given_", set())
-    searched = [f"{flag} (the space's {param})" for flag, param in model_flags() if param in given and param in names]
+    searched = [f"{flag} (the space's {param})" for flag, param in model_flags() if param in given and param in space]
     if searched:
         note(args, f"note: the space searches {', '.join(searched)}: the value given is not used; a space without "
                    "it keeps it fixed")
@@ -101,7 +97,6 @@ def run(args: argparse.Namespace) -> int:
     if args.space is not None and not Path(args.space).is_file():
         raise UsageError(f"--space {args.space}: no such file")
     model = make_ranker(args, has_valid=False)
-    _note_searched(args, model)
     storage = args.storage or (f"{args.out}.optuna.db" if args.out and args.out != "-" else None)
     piped = check_outputs(args.out, storage, inputs=[args.data, args.space, getattr(args, "config", None)])
     result = tune(args.data, estimator=model, space=args.space, n_trials=args.trials, metric=target,
@@ -109,6 +104,7 @@ def run(args: argparse.Namespace) -> int:
                   random_state=args.split_seed, storage=storage, gain=args.gain or "exp2",
                   no_relevant=args.no_relevant, convention=args.convention, max_grade=args.max_grade, name=args.name,
                   progress=not args.quiet, timeout=args.timeout, read_options=reader_options(args))
+    _note_searched(args, result.cv.settings["tuning"]["space"])
     if args.out:
         result.save(args.out)
     cv = result.cv

@@ -40,7 +40,7 @@ from typing import IO
 from ltr.exceptions import OutputPathError
 
 __all__ = ["STDOUT", "atomic_write", "atomic_write_together", "check_output_path", "is_file_output",
-           "outputs_together", "raise_if_stopped", "stop_outputs"]
+           "outputs_together", "raise_if_stopped", "stop_outputs", "unencodable"]
 
 #: The path that means standard output.
 STDOUT = "-"
@@ -56,6 +56,12 @@ def stop_outputs(kind: type[BaseException] | None) -> None:
     allow them again. The command line's SIGINT and SIGTERM handlers call it before raising ``kind``."""
     global _stopped
     _stopped = kind
+
+
+def unencodable(e: UnicodeEncodeError, label: str = "standard output") -> str:
+    """The message for text a standard stream's encoding cannot hold (files are always written as UTF-8)."""
+    return (f"{label}: cannot write {ascii(e.object[e.start:e.end])} in its encoding {e.encoding} (set "
+            "PYTHONIOENCODING=utf-8, or write to a file: files are UTF-8)")
 
 
 def raise_if_stopped() -> None:
@@ -142,8 +148,7 @@ def atomic_write(path: str | os.PathLike, mode: str = "w", *, encoding: str = "u
         except OSError as e:
             raise _named(e, label) from None
         except UnicodeEncodeError as e:  # a terminal or pipe in a locale that cannot hold the text
-            raise ValueError(f"{label}: cannot write {ascii(e.object[e.start:e.end])} in its encoding {e.encoding} "
-                             "(set PYTHONIOENCODING=utf-8, or write to a file: files are UTF-8)") from None
+            raise ValueError(unencodable(e, label)) from None
         return
 
     if dest.kind == "direct":

@@ -24,12 +24,20 @@ logger = logging.getLogger(__name__)
 
 
 def engine_words(message: str) -> str:
-    """An engine's error on one line, without its time stamp, source place and stack trace: ``Check failed:
-    (bagging_fraction) <= (1.0) at .../config_auto.cpp, line 375`` -> ``bagging_fraction must be <= 1.0
-    (config_auto.cpp)``."""
-    text = message.strip().splitlines()[0].strip() if message.strip() else ""
-    text = text.split("Stack trace:")[0].strip().rstrip(";")
-    text = re.sub(r"^\[[0-9:]+\] \S+:\d+: ", "", text)
+    """An engine's error on one line, without its ``[LightGBM] [Fatal]`` tag, time stamp, source place and stack
+    trace: ``Check failed: (bagging_fraction) <= (1.0) at .../config_auto.cpp, line 375`` -> ``bagging_fraction
+    must be <= 1.0 (config_auto.cpp)``."""
+    lines = []
+    for line in message.strip().splitlines():  # the message, which may run over lines, up to its stack trace
+        line = line.strip()
+        if not line or line.startswith("Stack trace"):
+            break
+        lines.append(line)
+    text = " ".join(lines).split("Stack trace:")[0].strip().rstrip(";")
+    for prefix in ("[LightGBM] [Fatal] ", "[Fatal] "):
+        text = text.replace(prefix, "")
+    # XGBoost's "[12:00:00] /path/file.h:372: Check failed: name: message": the message
+    text = re.sub(r"^\[[0-9:]+\] \S+:\d+: (Check failed: \w+: )?", "", text)
     m = re.match(r"Check failed: \((\w+)\) (\S+) \(([^)]*)\) at \S*?([\w.]+), line \d+", text)
     if m:
         return f"{m[1]} must be {m[2]} {m[3]} ({m[4]})"

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import re
 import sys
 import time
 
@@ -25,7 +24,7 @@ from sklearn.base import BaseEstimator
 from ltr.datasets import RankingDataset
 from ltr.exceptions import LabelRangeError
 from ltr.groups import resolve_group_ptr
-from ltr.rankers._backends import TrainSet, get_backend
+from ltr.rankers._backends import TrainSet, engine_words, get_backend
 from ltr.rankers.params import check_engine_params, check_engine_values, check_hyper_parameters
 from ltr.rankers.teacher import blank_column, describe_teacher
 from ltr.threads import resolve_n_jobs
@@ -848,16 +847,7 @@ def _engine_error(model: Ranker, e: Exception) -> Exception:
     kind = type(e).__name__
     if kind not in ("LightGBMError", "XGBoostError"):
         return e
-    lines = []
-    for line in str(e).strip().splitlines():  # the message, which may run over lines, without a stack trace
-        if not line.strip() or line.strip().startswith("Stack trace"):
-            break
-        lines.append(line.strip())
-    text = " ".join(lines) or kind
-    for prefix in ("[LightGBM] [Fatal] ", "[Fatal] "):
-        text = text.replace(prefix, "")
-    # XGBoost's "[12:00:00] /path/file.h:372: Check failed: name: message": the message
-    text = re.sub(r"^\[[0-9:]+\] \S+:\d+: (Check failed: \w+: )?", "", text).rstrip(".")
+    text = engine_words(str(e)) or kind
     if getattr(model, "device_", None) == "gpu":
         return RuntimeError(
             f"{model.engine} could not train on the GPU ({text}); `ltr doctor` shows what the machine offers "
