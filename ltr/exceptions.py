@@ -124,9 +124,15 @@ class OptionError(CommandLineWorded, ValueError):
 
 
 class ParameterValueError(CommandLineWorded, ValueError):
-    """An engine parameter's value that the engine refuses (:func:`ltr.rankers.params.check_engine_values`), worded
-    for Python (``engine_params: ...``) and, by :meth:`cli_message`, for the command line
-    (``--param min_data_in_leaf=abc: ...``)."""
+    """An engine parameter that the engine lacks (:func:`ltr.rankers.params.check_engine_params`) or whose value it
+    refuses (:func:`~ltr.rankers.params.check_engine_values`), worded for Python (``engine_params: ...``) and, by
+    :meth:`cli_message`, for the command line (``--param min_data_in_leaf=abc: ...``). ``key`` is the parameter
+    (None when the engine refuses several together) and ``reason`` the message without the parameter's name, so
+    that a caller can name where the parameter came from (the command line names a ``--config`` file)."""
+
+    def __init__(self, message: str, *, cli: str | None = None, key: str | None = None, reason: str | None = None):
+        self.key, self.reason = key, reason
+        super().__init__(message, cli=cli)
 
 
 class LabelRangeError(CommandLineWorded, ValueError):

@@ -169,6 +169,26 @@ def test_engine_parameters_by_name_and_from_a_config_file(files, tmp_path, capsy
     assert "unknown key 'roundz'" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("command", ["train", "cv", "tune"])
+@pytest.mark.parametrize("value, message", [
+    ('"abc"', 'min_data_in_leaf: lightgbm refused it: Parameter min_data_in_leaf should be of type int, got "abc"'),
+    (None, "min_data_in_lef: lightgbm has no parameter 'min_data_in_lef' (did you mean 'min_data_in_leaf'?)"),
+])
+def test_an_engine_parameter_from_a_config_file_is_refused_naming_the_file(files, tmp_path, capsys, command,
+                                                                             value, message):
+    config = tmp_path / "c.toml"
+    config.write_text("[params]\n" + (f"min_data_in_leaf = {value}\n" if value else "min_data_in_lef = 5\n"))
+    assert main([command, str(files["train"]), "--config", str(config), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert err == f"ltr {command}: error: --config {config}: [params] {message}\n"
+    assert not list(tmp_path.glob("o*"))  # refused before any work
+    if value is None:
+        return
+    # the same parameter on the command line wins over the file's and is named as the command line's
+    assert main([command, str(files["train"]), "--config", str(config), "--param", "min_data_in_leaf=x"]) == 2
+    assert "error: --param min_data_in_leaf=x: lightgbm refused it" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("line, message", [
     ('quiet = "false"', "quiet is a switch: give true or false, got 'false'"),
     ("sort = 1", "sort is a switch: give true or false, got 1"),

@@ -662,10 +662,18 @@ def model_flags() -> list[tuple[str, str]]:
     return [(flag, param) for flag, param, *_ in _MODEL_FLAGS]
 
 
-def check_model(model) -> None:
-    """The ranker's own parameter checks, their errors worded with the command line's flags (usage errors)."""
+def _check_model(model, args: argparse.Namespace) -> None:
+    """The ranker's own parameter checks, their errors worded with the command line's flags (usage errors); an
+    engine parameter from ``--config`` is named by the file."""
+    from ltr.exceptions import ParameterValueError
+
     try:
         model._check_params()
+    except ParameterValueError as e:
+        path = getattr(args, "config_params_", {}).get(e.key)
+        if path is None or e.reason is None:
+            raise UsageError(_cli_words(e)) from None
+        raise UsageError(f"--config {path}: [params] {e.key}: {e.reason}") from None
     except ValueError as e:
         raise UsageError(_cli_words(e)) from None
 
@@ -861,6 +869,8 @@ def apply_config(parser: argparse.ArgumentParser, args: argparse.Namespace, argv
 
             current = parse_assignments(getattr(args, key))
             setattr(args, key, [f"{k}={json.dumps(v)}" for k, v in {**value, **current}.items()])
+            if key == "params":  # the engine parameters the file set, for an error that names it
+                args.config_params_ = {k: path for k in value if k not in current}
             continue
         action = by_flag.get(key.replace("-", "_")) or actions.get(key.replace("-", "_"))
         if action is None or action.dest in ("config", "help", "format", "out"):
@@ -918,7 +928,7 @@ def _eval_params(args: argparse.Namespace) -> dict | None:
 def make_ranker(args: argparse.Namespace, *, has_valid: bool):
     """A :class:`ltr.Ranker` from the model options (refusing options that would be ignored)."""
     from ltr.rankers.params import parse_assignments
-    from ltr.rankers.ranker import Ranker, objective_names
+    from ltr.rankers.ranker import Ranker
 
     d = _ranker_defaults()
     stopping = args.early_stopping
@@ -949,11 +959,7 @@ def make_ranker(args: argparse.Namespace, *, has_valid: bool):
                    n_jobs=getattr(args, "n_jobs", None), normalize=args.normalize,
                    preset=None if getattr(args, "preset", "none") == "none" else args.preset, preset_keep=keep,
                    dataset_cache=getattr(args, "dataset_cache", None), **kw)
-    if args.objective not in objective_names() or args.engine == "linear":  # --objective has no argparse choices
-        try:
-            model._resolve_objective()
-        except ValueError as e:
-            raise UsageError(_cli_words(e)) from None
+    _check_model(model, args)  # bad parameters are refused before any data is read
     return model
 
 

@@ -19,7 +19,6 @@ from ltr.cli._common import (
     add_n_jobs,
     add_quiet,
     add_reader_options,
-    check_model,
     check_outputs,
     dask_client,
     dataset_names,
@@ -172,7 +171,6 @@ def run(args: argparse.Namespace) -> int:
             n_features = get(args.dataset).read_options().get("n_features")
         feature_names = dataset_names(args, n_features) if n_features is not None else None
     model = make_ranker(args, has_valid=_has_vali(args, folds))
-    check_model(model)
     piped = check_outputs(args.out, args.run_out, inputs=[getattr(args, "config", None)],
                           folders=[args.data, args.root], flags=("--out", "--run-out"))
     shown = sys.stderr if piped else sys.stdout  # an output on standard output: the table goes to standard error

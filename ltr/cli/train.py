@@ -20,7 +20,6 @@ from ltr.cli._common import (
     add_quiet,
     add_reader_options,
     apply_recorded_read_options,
-    check_model,
     check_outputs,
     conventions,
     dask_client,
@@ -133,7 +132,6 @@ def run_train(args: argparse.Namespace) -> int:
         raise UsageError(f"--out {args.out}: models are written as text (XGBoost's JSON), and XGBoost reads a "
                          "'.ubj' name as binary UBJSON: name it .json")
     model = make_ranker(args, has_valid=args.valid is not None)
-    check_model(model)  # refuse bad parameters before reading data
     from ltr.rankers.sidecar import meta_path
 
     check_outputs(args.out, args.out and meta_path(args.out),  # the sidecar's place too, before the work

@@ -140,10 +140,10 @@ def check_engine_params(engine: str, params: Mapping[str, Any], *, objective: st
     Examples
     --------
     >>> check_engine_params("lightgbm", {"min_data_in_leaf": 5, "lambdarank_truncation_level": 10})
-    >>> check_engine_params("lightgbm", {"min_data_in_lef": 5})
+    >>> check_engine_params("lightgbm", {"min_data_in_lef": 5})  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    ValueError: engine_params: lightgbm has no parameter 'min_data_in_lef' (did you mean 'min_data_in_leaf'?)
+    ltr.exceptions.ParameterValueError: engine_params: lightgbm has no parameter 'min_data_in_lef' (did you mean...
     """
     if not params:
         return
@@ -153,8 +153,8 @@ def check_engine_params(engine: str, params: Mapping[str, Any], *, objective: st
             raise ValueError(f"{what}: parameter names must be strings, got {key!r}")
         if key not in known:
             close = difflib.get_close_matches(key, sorted(known), n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise ValueError(f"{what}: {engine} has no parameter {key!r}{hint}")
+            reason = f"{engine} has no parameter {key!r}" + (f" (did you mean {close[0]!r}?)" if close else "")
+            raise ParameterValueError(f"{what}: {reason}", cli=f"--param: {reason}", key=key, reason=reason)
 
 
 # The engines' words for a value they cannot parse or that is out of a parameter's bounds (their configuration
@@ -201,7 +201,8 @@ def check_engine_values(engine: str, params: Mapping[str, Any], *, objective: st
     value = probe[culprit]
     shown = value if isinstance(value, (int, float, str)) and not isinstance(value, bool) else json.dumps(value)
     raise ParameterValueError(f"{what}: {engine} refused {culprit}={value!r}: {text}",
-                              cli=f"--param {culprit}={shown}: {engine} refused it: {text}")
+                              cli=f"--param {culprit}={shown}: {engine} refused it: {text}", key=culprit,
+                              reason=f"{engine} refused it: {text}")
 
 
 @functools.lru_cache(maxsize=256)
