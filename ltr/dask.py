@@ -98,9 +98,32 @@ def connect(address: str = "local:2", *, timeout: float = 30.0) -> Iterator[Any]
         finally:
             cluster.close()
         return
+    _check_host(address)
     client = _connect_within(distributed, address, float(timeout))
     with client:
         yield client
+
+
+def _check_host(address: str) -> None:
+    """:class:`SchedulerUnreachableError` at once when the address's host name does not resolve (``lokal:2``, a
+    misspelt machine), instead of after the timeout."""
+    import socket
+
+    from distributed.comm import parse_address
+    from distributed.comm.addressing import parse_host_port
+
+    scheme, location = parse_address(address)
+    if scheme not in ("tcp", "tls", "ws", "wss"):
+        return
+    try:
+        host = parse_host_port(location)[0]
+        socket.getaddrinfo(host, None)
+    except ValueError:  # no host name to look up: left to the client, which names the address
+        return
+    except socket.gaierror as e:
+        hint = "; for this machine's workers use local:N" if host.lower().startswith("lo") else ""
+        raise SchedulerUnreachableError(f"no Dask scheduler at {address}: host {host!r} is not known "
+                                        f"({e.strerror}){hint}") from None
 
 
 def _connect_within(distributed, address: str, timeout: float):

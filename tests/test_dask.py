@@ -128,6 +128,18 @@ def test_an_unreachable_scheduler_is_an_error_after_the_timeout_not_a_hang():
     assert time.perf_counter() - t0 < 30
 
 
+@pytest.mark.parametrize("address, hint", [("lokal:2", "; for this machine's workers use local:N"),
+                                            ("tcp://scheduler.invalid:8786", "")])
+def test_a_host_that_does_not_resolve_is_an_error_at_once_not_after_the_timeout(address, hint):
+    host = address.removeprefix("tcp://").rpartition(":")[0]
+    with pytest.raises(ld.SchedulerUnreachableError) as caught:  # the timeout's message says 'within 600 s'
+        with ld.connect(address, timeout=600):
+            pass
+    message = str(caught.value)
+    assert message.startswith(f"no Dask scheduler at {address}: host {host!r} is not known (")
+    assert message.endswith(")" + hint)
+
+
 def test_a_server_that_is_no_scheduler_is_an_error_after_the_timeout_not_a_hang():
     import http.server
     import threading
