@@ -258,12 +258,18 @@ def engine_device_params(engine: str, device: str, engine_params: dict | None = 
         need = "CUDA device (XGBoost)"
     found_text = summary()
     if device == "gpu-or-cpu":
-        logger.warning("device='gpu-or-cpu': no %s here (found: %s); training on the CPU", need, found_text)
+        _warn_once(f"device='gpu-or-cpu': no {need} here (found: {found_text}); training on the CPU")
         return {}, "cpu"
     why = f"no {need} here; `ltr doctor` finds: {found_text}; run `ltr doctor` for what to install or configure, or use"
     raise GPUNotAvailableError(f"device='gpu': {why} device='gpu-or-cpu' (falls back to the CPU) or device='cpu'",
                                cli=f"--device gpu: {why} --device gpu-or-cpu (falls back to the CPU) or --device cpu")
 
+
+
+@functools.cache
+def _warn_once(message: str) -> None:
+    """A fallback's warning, logged the first time only: every fold of a cross-validation falls back alike."""
+    logger.warning("%s", message)
 
 
 # -- ltr doctor ---------------------------------------------------------------------------------------------------

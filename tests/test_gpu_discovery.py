@@ -103,6 +103,18 @@ def test_ranker_refuses_gpu_before_training_and_falls_back_only_when_asked(fake_
         np.testing.assert_array_equal(fell_back.predict(d), cpu.predict(d))
 
 
+def test_the_fallback_is_said_once_not_for_every_model_trained(fake_probe, caplog):
+    fake_probe(NO_LOADER)
+    g._warn_once.cache_clear()
+    d = make_ranking(30, 8, 5, random_state=0)
+    with caplog.at_level(logging.WARNING, logger="ltr.gpu"):
+        for _ in range(3):  # as the folds of a cross-validation
+            Ranker(device="gpu-or-cpu", n_estimators=2, min_child_samples=2).fit(d)
+    said = [r.getMessage() for r in caplog.records if r.name == "ltr.gpu"]
+    assert len(said) == 1 and said[0].startswith("device='gpu-or-cpu': no OpenCL GPU device")
+    assert said[0].endswith("; training on the CPU")
+
+
 def test_a_gpu_learner_that_fails_surfaces_one_line_with_the_doctor(fake_probe):
     if g.opencl_gpu(g.probe.__wrapped__()["opencl"]["platforms"]) is not None:
         pytest.skip("this machine has an OpenCL GPU: LightGBM's GPU learner may well work")
