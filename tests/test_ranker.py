@@ -231,7 +231,7 @@ def test_truncated_edited_or_missing_model_files_are_refused(data, tmp_path):
     with pytest.raises(ModelFormatError, match=r"model.txt:\d+: tree 0: .* entries, expected"):
         load_model(path)
     path.unlink()
-    with pytest.raises(ModelFormatError, match="not found"):
+    with pytest.raises(FileNotFoundError, match="model file not found"):  # as open() and read_letor raise
         load_model(path)
 
 

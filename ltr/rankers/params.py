@@ -16,6 +16,7 @@ import contextlib
 import difflib
 import functools
 import json
+import numbers
 import os
 import re
 import sys
@@ -23,6 +24,8 @@ import tempfile
 import threading
 from collections.abc import Iterable, Mapping
 from typing import Any
+
+import numpy as np
 
 from ltr.exceptions import ParameterValueError
 from ltr.rankers._backends import engine_words
@@ -46,8 +49,17 @@ _XGB_EXTRA = {"device", "nthread", "verbosity", "seed", "seed_per_iteration", "d
               "interaction_constraints", "monotone_constraints", "feature_weights"}
 
 
+def _number(value) -> bool:
+    """A real number, NumPy's scalars included (a grid from ``np.arange`` or ``np.linspace``), booleans not."""
+    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+
+
+def _integer(value) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
+
+
 def _positive(name: str, value, *, integer: bool = False, allow_zero: bool = False) -> None:
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+    ok = _number(value)
     if ok and integer:
         ok = float(value).is_integer()
     if ok:
@@ -62,18 +74,21 @@ def check_hyper_parameters(est) -> None:
     """Refuse hyper-parameter values no engine can train with (one message naming the parameter and value)."""
     _positive("n_estimators", est.n_estimators, integer=True)
     _positive("learning_rate", est.learning_rate)
-    if not isinstance(est.num_leaves, int) or isinstance(est.num_leaves, bool) or est.num_leaves < 2:
+    if not _integer(est.num_leaves) or est.num_leaves < 2:
         raise ValueError(f"num_leaves must be an integer >= 2 (a tree needs two leaves), got {est.num_leaves!r}")
-    if est.max_depth is not None and (not isinstance(est.max_depth, int) or est.max_depth == 0):
+    if est.max_depth is not None and (not _integer(est.max_depth) or est.max_depth == 0):
         raise ValueError(f"max_depth must be a positive integer, or -1/None for no limit, got {est.max_depth!r}")
     _positive("min_child_samples", est.min_child_samples, integer=True, allow_zero=True)
     for name in ("subsample", "colsample_bytree"):
         v = getattr(est, name)
-        if not isinstance(v, (int, float)) or isinstance(v, bool) or not 0 < v <= 1:
+        if not _number(v) or not 0 < v <= 1:
             raise ValueError(f"{name} must lie in (0, 1], got {v!r}")
     _positive("reg_lambda", est.reg_lambda, allow_zero=True)
     if est.early_stopping_rounds is not None:
         _positive("early_stopping_rounds", est.early_stopping_rounds, integer=True)
+    if est.random_state is not None and not _integer(est.random_state):
+        raise ValueError(f"random_state must be None or an integer seed (a model file records it), got "
+                         f"{est.random_state!r}")
 
 
 @functools.cache

@@ -16,6 +16,7 @@ and the conventions it was trained with are unknown, which :func:`load_model` sa
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -48,7 +49,7 @@ def _read_text(path: Path) -> str:
     if path.is_dir():
         raise ModelFormatError(f"{path}: is a folder, not a model file")
     if not path.is_file():
-        raise ModelFormatError(f"model file not found: {path}")
+        raise FileNotFoundError(errno.ENOENT, "model file not found", str(path))  # as open() and read_letor
     raw = path.read_bytes()
     try:
         return raw.decode("utf-8")
@@ -95,8 +96,11 @@ def load_model(path: str | os.PathLike) -> Ranker:
 
     Raises
     ------
+    FileNotFoundError
+        No file at ``path``.
     ModelFormatError
-        The model or its sidecar is missing, truncated, edited, structurally invalid, or of an unknown format.
+        The model's sidecar is missing, or either file is truncated, edited, structurally invalid, or of an
+        unknown format.
 
     Warns
     -----

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import numbers
 import sys
 import time
 
@@ -56,12 +57,26 @@ def objective_names() -> tuple[str, ...]:
 def _as_2d(X, what: str = "X"):
     if sp.issparse(X):
         return sp.csr_matrix(X, dtype=np.float32)
-    X = np.asarray(X)
+    X = _frame_array(X, what) if hasattr(X, "dtypes") and hasattr(X, "iloc") else np.asarray(X)
     if X.ndim != 2:
         raise ValueError(f"{what} must be 2-D (n_rows, n_features), got shape {X.shape}")
     if not np.issubdtype(X.dtype, np.number) and X.dtype != bool:
         raise TypeError(f"{what} must be numeric, got dtype {X.dtype}")
     return X
+
+
+def _frame_array(frame, what: str):
+    """A pandas DataFrame's values as a float array: pandas' nullable numbers (``Float64``, ``Int64``,
+    ``boolean``; ``pd.NA`` as NaN, a missing value) as the engines read them; another column type is named."""
+    import pandas as pd
+
+    dtypes = frame.dtypes if frame.ndim == 2 else pd.Series([frame.dtype])
+    for name, dtype in dtypes.items():
+        if not (pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)):
+            raise TypeError(f"{what} must be numeric: column {name!r} has dtype {dtype}")
+    if all(isinstance(d, np.dtype) and d.kind in "iuf" for d in dtypes):  # NumPy's own: as they are
+        return np.asarray(frame)
+    return frame.to_numpy(dtype=np.float64, na_value=np.nan)
 
 
 def _frame_names(X) -> list[str] | None:
@@ -416,7 +431,7 @@ class Ranker(BaseEstimator):
         """Metrics recorded on validation sets each round; the first drives early stopping."""
         from ltr.metrics import parse_metric
 
-        at = (self.eval_at,) if isinstance(self.eval_at, int) else tuple(self.eval_at)
+        at = (self.eval_at,) if isinstance(self.eval_at, numbers.Integral) else tuple(self.eval_at)
         if not at or any(isinstance(k, bool) or int(k) != k or int(k) < 1 for k in at):
             raise ValueError(f"eval_at must be positive integer cut-offs, got {self.eval_at!r}")
         names = [f"ndcg@{int(k)}" for k in at]
@@ -595,6 +610,12 @@ class Ranker(BaseEstimator):
                     for r, v in enumerate(vals, 1):
                         logger.info("round %d %s %s=%.6f", r, name, m, v)
         self.n_features_in_ = int(Xa.shape[1])
+        # What described an earlier fit (or the loaded model) does not describe this one (scikit-learn drops
+        # feature_names_in_ on a refit without names): how its data was read, its names, a plain engine model's
+        # column layout.
+        for stale in ("feature_names_in_", "svmlight_columns_"):
+            self.__dict__.pop(stale, None)
+        self.read_options_ = None
         if feature_names is not None:
             fnames = np.asarray([str(s) for s in feature_names], dtype=object)
             if fnames.size != self.n_features_in_:
@@ -720,6 +741,9 @@ class Ranker(BaseEstimator):
     def score(self, X, y=None, *, qid=None, group=None, sample_weight=None) -> float:
         """Mean NDCG@10 (exp2 gain, queries with no relevant document score 0, as trec_eval).
 
+        ``sample_weight`` (one weight per row, equal within a query: a query's weight) gives the weighted mean over
+        queries, as scikit-learn's ``score`` weights its mean.
+
         Inside scikit-learn's ``cross_val_score`` or ``GridSearchCV`` the query ids reach ``score`` only through
         metadata routing; :mod:`ltr.evaluation.scoring` shows how (and its ``ndcg_scorer`` asks for them itself).
         """
@@ -733,7 +757,13 @@ class Ranker(BaseEstimator):
         _check_frame_names(X, getattr(self, "feature_names_in_", None), "X")  # as predict does, before the arrays
         Xa, ya, ptr = _unpack(X, y, qid, group)
         scores = self.predict(Xa, group=np.diff(ptr))
-        return float(evaluate(ya, scores, group_ptr=ptr, metrics=["ndcg@10"])["ndcg@10"])
+        if sample_weight is None:
+            return float(evaluate(ya, scores, group_ptr=ptr, metrics=["ndcg@10"])["ndcg@10"])
+        from ltr.metrics import evaluate_per_query
+
+        weight = _query_weights(sample_weight, ptr)
+        per_query = evaluate_per_query(ya, scores, group_ptr=ptr, metrics=["ndcg@10"])["ndcg@10"]
+        return float(np.average(per_query, weights=weight))
 
     @property
     def feature_importances_(self) -> NDArray[np.float64]:
@@ -787,6 +817,30 @@ class Ranker(BaseEstimator):
             "preset_params": dict(getattr(self, "preset_params_", None) or {}) or None,
         }
         write_model(path, text, meta)
+
+
+def _query_weights(sample_weight, ptr: NDArray[np.int64]) -> NDArray[np.float64]:
+    """One weight per query from per-row weights, which must be equal within each query (and not all 0)."""
+    n_rows = int(ptr[-1])
+    try:
+        w = np.asarray(sample_weight, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"sample_weight must be numbers, one per row, got {sample_weight!r:.80}") from None
+    if w.shape != (n_rows,):
+        raise ValueError(f"sample_weight must have one weight per row ({n_rows}), got shape {w.shape}")
+    if not (np.isfinite(w).all() and (w >= 0).all()):
+        i = int(np.flatnonzero(~(np.isfinite(w) & (w >= 0)))[0])
+        raise ValueError(f"sample_weight must be finite and >= 0, got {float(w[i])!r} at row {i}")
+    first = w[ptr[:-1]]
+    differs = np.flatnonzero(np.repeat(first, np.diff(ptr)) != w)
+    if differs.size:
+        i = int(differs[0])
+        q = int(np.searchsorted(ptr, i, side="right") - 1)
+        raise ValueError(f"sample_weight must be equal within a query (a query's weight): query {q} (rows "
+                         f"{int(ptr[q])}-{int(ptr[q + 1]) - 1}) has {float(w[ptr[q]])!r} and {float(w[i])!r}")
+    if not first.sum() > 0:
+        raise ValueError("sample_weight gives every query the weight 0")
+    return first
 
 
 def _described_features(X, names) -> dict | None:

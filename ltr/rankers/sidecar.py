@@ -77,13 +77,27 @@ def checksum(meta: dict[str, Any], text: str) -> str:
     return hashlib.sha256(blob + b"\n" + text.encode("utf-8")).hexdigest()
 
 
+def _plain(meta: dict[str, Any]) -> dict[str, Any]:
+    """``meta`` in JSON's own types: NumPy scalars and arrays among the parameters (``random_state=np.int64(3)``,
+    ``eval_at=np.array([5, 10])``, a grid's values) become numbers and lists, so the sidecar reads back equal."""
+    import numpy as np
+
+    def default(value):
+        if isinstance(value, (np.generic, np.ndarray)):
+            return value.tolist()
+        raise TypeError(f"a model file records its parameters as JSON: cannot record {type(value).__name__} "
+                        f"{value!r:.60}")
+
+    return json.loads(json.dumps(meta, default=default, allow_nan=False))
+
+
 def write_model(path: str | os.PathLike, text: str, meta: dict[str, Any]) -> None:
     """Write the model text and its sidecar (with ``format``, ``model_sha256`` and ``checksum`` set), as one unit
     (:func:`ltr.io.outputs.atomic_write_together`: a failed write changes neither file)."""
     from ltr.exceptions import OutputPathError
     from ltr.io.outputs import atomic_write_together, is_file_output
 
-    meta = dict(meta, format=MODEL_FORMAT, model_sha256=text_sha256(text))
+    meta = dict(_plain(meta), format=MODEL_FORMAT, model_sha256=text_sha256(text))
     meta["checksum"] = checksum(meta, text)
     path = Path(path)
     if not is_file_output(path):  # /dev/null, a FIFO: the sidecar would land beside it, in /dev
