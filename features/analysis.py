@@ -10,11 +10,27 @@ implementation and the PorterStemmer of Lucene and Terrier: the published algori
 Presets:
 
 - ``Analyzer()``: Unicode word tokens (``\\w+``, with the combining marks that follow a letter: see
-  ``keep_marks``), lowercase, Lucene's 33 English stopwords, Porter stemming: the analysis of Anserini's default
-  ``EnglishAnalyzer``-style indexes.
+  ``keep_marks``; Chinese and Japanese split as below: see ``split_cjk``), lowercase, Lucene's 33 English
+  stopwords, Porter stemming: the analysis of Anserini's default ``EnglishAnalyzer``-style indexes.
 - ``Analyzer.terrier()``: Terrier's default ``EnglishTokeniser`` + ``Stopwords,PorterStemmer`` pipeline (ASCII
   letters and digits only, tokens over 20 characters, with more than 4 digits or with more than 3 identical
   characters in a row dropped; Terrier's 733-word stopword list).
+
+Word boundaries. Lucene's ``StandardTokenizer`` implements the word boundaries of Unicode Standard Annex #29
+(UAX #29, "Unicode Text Segmentation"); ``Analyzer()`` follows them where they decide which letters form a word:
+
+- Latin, Greek, Cyrillic, Hangul and other alphabets: runs of letters and digits, with their combining marks
+  (``keep_marks``) and joined by ``_`` (UAX #29 WB4, WB5, WB8-WB10, WB13a/b).
+- Han ideographs (Chinese characters, Japanese kanji, including ``々``) and Hiragana: each character one token
+  (Lucene's ``<IDEOGRAPHIC>`` and ``<HIRAGANA>`` tokens; UAX #29 has no rule that joins them): ``東京大学の研究``
+  gives ``東 京 大 学 の 研 究``, so a query ``研究`` matches a document holding the two characters (as unigrams).
+- Katakana: runs (WB13, ``<KATAKANA>``), split from adjacent letters and digits: ``アイスcream`` gives
+  ``アイス cream``. Hangul syllables are letters (``<HANGUL>`` runs, joined to adjacent Latin letters as in WB5).
+
+What still differs from ``StandardTokenizer``: emoji are dropped (Lucene keeps them as ``<EMOJI>`` tokens);
+apostrophes, periods and other mid-word punctuation split words and numbers (``John's`` gives ``john s``, ``U.S.A.``
+``u s a``, ``2.5`` ``2 5``, where WB6/WB7 and WB11/WB12 keep ``john's``, ``u.s.a``, ``2.5``); no 255-character token
+limit. Lucene's ``CJKAnalyzer`` (overlapping bigrams) is not offered.
 """
 
 from __future__ import annotations
@@ -24,12 +40,39 @@ import hashlib
 import re
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 __all__ = ["Analyzer", "STOPWORD_LISTS", "load_stopwords"]
+
+# Characters whose word boundaries differ from ``\w+`` runs (Unicode 14, the version of Python 3.11's unicodedata;
+# from Scripts.txt and WordBreakProperty.txt). Han and Hiragana are Lucene's ``\p{Script:Han}`` and
+# ``\p{Script:Hiragana}``: one token per character. Katakana is ``\p{WB:Katakana}`` (with the prolonged sound mark
+# ``ー`` and the halfwidth forms): runs. ExtendNumLet (``_`` and the other connector punctuation) joins a Katakana run
+# to letters and digits (WB13a/b). U+FF9E/FF9F (halfwidth voiced sound marks) are WB Extend: they stay with the kana
+# before them, as combining marks do.
+_HAN_HIRAGANA = ("\u2e80-\u2e99\u2e9b-\u2ef3\u2f00-\u2fd5\u3005\u3007\u3021-\u3029\u3038-\u303b\u3400-\u4dbf"
+                 "\u4e00-\u9fff\uf900-\ufa6d\ufa70-\ufad9\U00016fe2-\U00016fe3\U00016ff0-\U00016ff1"
+                 "\U00020000-\U0002a6df\U0002a700-\U0002b738\U0002b740-\U0002b81d\U0002b820-\U0002cea1"
+                 "\U0002ceb0-\U0002ebe0\U0002f800-\U0002fa1d\U00030000-\U0003134a"  # Han
+                 "\u3041-\u3096\u309d-\u309f\U0001b001-\U0001b11f\U0001b150-\U0001b152\U0001f200")  # Hiragana
+_KATAKANA = ("\u3031-\u3035\u309b-\u309c\u30a0-\u30fa\u30fc-\u30ff\u31f0-\u31ff\u32d0-\u32fe\u3300-\u3357"
+             "\uff66-\uff9d\U0001aff0-\U0001aff3\U0001aff5-\U0001affb\U0001affd-\U0001affe\U0001b000"
+             "\U0001b120-\U0001b122\U0001b164-\U0001b167")
+_EXTEND_NUM_LET = "_\u202f\u203f-\u2040\u2054\ufe33-\ufe34\ufe4d-\ufe4f\uff3f"
+
+
+@functools.lru_cache(maxsize=1)
+def _cjk_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """(any Han, Hiragana or Katakana character; the UAX #29 pieces of one token that holds one), built once."""
+    i, k, e, m = _HAN_HIRAGANA, _KATAKANA, _EXTEND_NUM_LET, _mark_class() + "\uff9e\uff9f"
+    x = f"[^{i}{k}{e}{m}]"  # any other character of a token: letters, digits (of any alphabet, Hangul included)
+    block = f"(?:[{k}][{k}{m}]*|{x}(?:{x}|[{m}])*)"  # a Katakana run, or a run of the rest; never one after the other
+    piece = f"[{i}][{m}]*|[{e}{m}]*{block}(?:[{e}]+{block})*[{e}]*|[{e}{m}]+"
+    return re.compile(f"[{i}{k}]"), re.compile(piece)
+
 
 @functools.lru_cache(maxsize=1)
 def _mark_class() -> str:
@@ -106,6 +149,12 @@ class Analyzer:
         sign (``हिन्दी`` into three letters) and ``İ`` lowercased (``i`` and a combining dot) off its word.
         Settings saved without it load as False, as they were indexed; ``Analyzer.terrier()`` sets it False
         (Terrier's tokeniser keeps ASCII letters and digits only).
+    split_cjk : bool, default=True
+        Tokens are cut at the word boundaries of UAX #29 for Chinese and Japanese (module docstring): each Han
+        ideograph and each Hiragana character a token of its own, Katakana runs apart from letters and digits.
+        Without it, ``\\w+`` makes a whole run of ideographs and kana one token (``東京大学の研究は素晴らしい``
+        one term), which a query matches only whole. Text without these scripts is tokenised the same either way.
+        Settings saved without it (before it existed) load as False, as they were indexed.
 
     Examples
     --------
@@ -113,6 +162,8 @@ class Analyzer:
     ['wing', 'flutter', 'mach', '2', '5']
     >>> Analyzer(stemmer=None, stopwords=None).analyze("Zürich ÉCOLE")
     ['zürich', 'école']
+    >>> Analyzer().analyze("東京大学のアイスcream")
+    ['東', '京', '大', '学', 'の', 'アイス', 'cream']
     """
 
     token_pattern: str = r"\w+"
@@ -126,6 +177,7 @@ class Analyzer:
     max_repeat: int = -1
     min_stem_length: int = 3
     keep_marks: bool = True
+    split_cjk: bool = True
     _stopset: frozenset[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -143,7 +195,7 @@ class Analyzer:
             value = getattr(self, name)  # max_length=-1 (as -1 means no limit beside it) emptied every index
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
                 raise ValueError(f"{name} must be {meaning}, got {value!r}")
-        for name in ("lowercase", "keep_marks"):
+        for name in ("lowercase", "keep_marks", "split_cjk"):
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"{name} must be True or False, got {getattr(self, name)!r}")
         if pattern.groups:  # findall would return the groups, tuples as terms (the marks' wrapper adds none)
@@ -165,6 +217,11 @@ class Analyzer:
         object.__setattr__(self, "_pattern", pattern)
         object.__setattr__(self, "_stem", stem)
         object.__setattr__(self, "_memo", {})
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        """Pickle by the settings alone (the PyStemmer object cannot be pickled): unpickling runs the constructor,
+        which rebuilds the compiled pattern, the stemmer and an empty memo (process pools, joblib, Ray)."""
+        return _from_settings, (type(self), {f.name: getattr(self, f.name) for f in fields(self) if f.init})
 
     # -- presets -----------------------------------------------------------------------------------------------------
     @classmethod
@@ -201,7 +258,12 @@ class Analyzer:
             text = unicodedata.normalize(self.normalize, text)
         if self.lowercase:
             text = text.lower()
-        return self._pattern.findall(text)
+        tokens = self._pattern.findall(text)
+        if self.split_cjk:
+            cjk, piece = _cjk_patterns()
+            if cjk.search(text):  # only tokens that hold Han, Hiragana or Katakana are cut
+                tokens = [p for t in tokens for p in (piece.findall(t) if cjk.search(t) else (t,))]
+        return tokens
 
     def analyze(self, text: str) -> list[str]:
         """The terms of ``text``, in order (stopwords and filtered tokens removed)."""
@@ -245,9 +307,15 @@ class Analyzer:
             d["stopwords"] = tuple(words) if words else None
         d.setdefault("min_stem_length", 1)  # saved before the setting existed: every token was stemmed
         d.setdefault("keep_marks", False)  # likewise: marks split tokens
+        d.setdefault("split_cjk", False)  # likewise: a run of ideographs and kana was one token
         known = {"token_pattern", "lowercase", "normalize", "stopwords", "stemmer", "min_length", "max_length",
-                 "max_digits", "max_repeat", "min_stem_length", "keep_marks"}
+                 "max_digits", "max_repeat", "min_stem_length", "keep_marks", "split_cjk"}
         unknown = set(d) - known
         if unknown:
             raise ValueError(f"analyzer settings: unknown key(s) {sorted(unknown)}")
         return cls(**d)
+
+
+def _from_settings(cls: type[Analyzer], settings: dict[str, Any]) -> Analyzer:
+    """Unpickle an :class:`Analyzer` (:meth:`Analyzer.__reduce__`)."""
+    return cls(**settings)

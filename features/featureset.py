@@ -38,6 +38,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from features.analysis import Analyzer
 from features.index import InvertedIndex
 from features.pairs import PairSet
 from features.scorers import Scorer, get_scorer
@@ -155,6 +156,11 @@ class FeatureSet:
         # columns() of the last index, kept for the next call (a Reranker computes one query's features at a time;
         # an index is never changed once built)
         self._plan: tuple[weakref.ref, list] | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle without the kept plan: its weak reference to an index cannot be pickled (nor would it point to
+        the unpickled index); the next :meth:`columns` call plans again."""
+        return {**self.__dict__, "_plan": None}
 
     @classmethod
     def default(cls) -> FeatureSet:
@@ -334,6 +340,16 @@ class FeatureSet:
         return f"FeatureSet({[s.scorer for s in self.specs]})"
 
 
+def _settings(analyzer: Mapping[str, Any]) -> Mapping[str, Any]:
+    """Analyzer settings with those a description written before they existed lacks read as the index reads them
+    (:meth:`Analyzer.from_dict`: ``split_cjk`` False, ...), so that a model and its index, saved alike, agree;
+    settings that do not load are compared as written."""
+    try:
+        return Analyzer.from_dict(analyzer).to_dict()
+    except (ValueError, TypeError):
+        return analyzer
+
+
 def _stopwords(analyzer: Mapping[str, Any]) -> str:
     words = analyzer.get("stopwords") or []
     name = analyzer.get("stopwords_name")
@@ -413,7 +429,7 @@ def differences(a: Mapping[str, Any], b: Mapping[str, Any], labels: tuple[str, s
         for i, (ea, eb) in enumerate(zip(fa, fb)):
             out.extend(_entry_differences(i, ea, eb, labels))
     if "analyzer" in a and "analyzer" in b:
-        xa, xb = a["analyzer"], b["analyzer"]
+        xa, xb = _settings(a["analyzer"]), _settings(b["analyzer"])
         stop = ("stopwords", "stopwords_name", "stopwords_sha256")
         if any(xa.get(k) != xb.get(k) for k in stop):
             out.append(f"analyzer stopwords: {_stopwords(xa)} in {labels[0]}, {_stopwords(xb)} in {labels[1]}")

@@ -76,6 +76,11 @@ class FieldIndex:
                 object.__setattr__(self, name, a)
         object.__setattr__(self, "_derived", {})
 
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        """Pickle the arrays alone: unpickling runs the constructor, so they are read-only again and the memo of
+        :meth:`derived` starts empty (it may hold what a scorer chose to keep)."""
+        return _field_index, (type(self), {name: getattr(self, name) for name in _FIELD_ARRAYS})
+
     def derived(self, key: Hashable, compute: Callable[[], Any]) -> Any:
         """Memoise a query-independent quantity of this field (e.g. tf-idf document norms) for the index's life."""
         memo = self._derived
@@ -370,10 +375,20 @@ class InvertedIndex:
         path = Path(path)
         if not path.is_file():
             raise IndexFormatError(f"{path}: index file not found")
+        with open(path, "rb") as fh:
+            head = fh.read(4)
+        if head != b"PK\x03\x04":  # np.load would try other formats, pickle last, and answer with its hint about it
+            what = "it is empty" if not head else f"it starts with {head!r}"
+            raise IndexFormatError(f"{path}: not a readable index file (not a .npz archive: {what})")
         try:
             with np.load(path, allow_pickle=False) as z:
                 arrays = {k: z[k] for k in z.files}
-        except (zipfile.BadZipFile, ValueError, OSError, EOFError, KeyError) as e:
+        except ValueError as e:
+            if "allow_pickle" in str(e):  # an array of Python objects, only pickle could read it: never an index
+                raise IndexFormatError(f"{path}: not a readable index file (it holds an array of Python objects, "
+                                       "which an ltrkit index never has)") from None
+            raise IndexFormatError(f"{path}: not a readable index file (ValueError: {e})") from None
+        except (zipfile.BadZipFile, OSError, EOFError, KeyError) as e:
             raise IndexFormatError(f"{path}: not a readable index file ({type(e).__name__}: {e})") from None
         try:
             meta = json.loads(arrays.pop("__meta__").tobytes().decode())
@@ -416,6 +431,11 @@ class InvertedIndex:
 
 
 # -- helpers ---------------------------------------------------------------------------------------------------------
+def _field_index(cls: type[FieldIndex], arrays: dict[str, np.ndarray]) -> FieldIndex:
+    """Unpickle a :class:`FieldIndex` (:meth:`FieldIndex.__reduce__`)."""
+    return cls(**arrays)
+
+
 def text_fingerprint(collection: Collection, fields: Sequence[str]) -> str:
     """SHA-256 of the documents' ids and the text of ``fields`` (in the order given), each length-prefixed, so that
     an index can tell the collection it was built from apart from one with the same ids and other text."""

@@ -326,6 +326,17 @@ class Reranker:
             self.feature_names.index("first_stage_score"))
         index.doc_index(())  # builds the index's id lookup now, not in the first concurrent calls
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle (process pools, joblib, Ray) without the lock, which cannot be pickled; :meth:`__setstate__`
+        gives the copy a lock of its own."""
+        state = dict(self.__dict__)
+        del state["_lock"]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+
     # -- loading -------------------------------------------------------------------------------------------------------
     @classmethod
     def load(cls, model, *, index: str | os.PathLike | InvertedIndex | None = None,

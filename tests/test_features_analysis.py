@@ -6,6 +6,7 @@ import pytest
 import Stemmer
 
 from features.analysis import STOPWORD_LISTS, Analyzer, load_stopwords
+from ltr._shared import import_reference
 
 
 def test_default_analyzer_is_unicode_aware_lowercases_drops_lucene_stopwords_and_stems():
@@ -123,3 +124,91 @@ def test_terrier_analysis_of_vaswani_gives_terriers_documented_token_count(share
     assert sum(map(len, docs)) == 271581
     # Snowball's Porter and Terrier's Java Porter stemmer differ on a few words: 8 more distinct terms here.
     assert abs(len({t for d in docs for t in d}) - 7756) <= 10
+
+
+# -- Chinese and Japanese: UAX #29 word boundaries, as Lucene's StandardTokenizer ------------------------------------
+_CJK_TEXTS = [
+    "東京大学の研究は素晴らしい",  # kanji + hiragana: one token each
+    "北京大学研究中心 2024年 第3回",  # digits split from ideographs
+    "アイスcream ラーメンとカレー ｶﾞｷﾞｸﾞ",  # katakana runs (with ー and halfwidth voiced marks), apart from letters
+    "한국어abc 서울 대학교 abc_カタ 東京_abc",  # Hangul runs join Latin letters; _ joins katakana to letters
+    "か\u3099 人々 〆切 ヶ月 ゟ",  # combining voiced mark stays with its kana; iteration marks; rarer kana
+]
+
+
+def test_chinese_and_japanese_split_as_unicode_word_boundaries():
+    """Each Han ideograph and Hiragana character is a token, Katakana runs and Hangul runs are words: UAX #29's word
+    boundaries as Lucene's StandardTokenizer applies them (``<IDEOGRAPHIC>``, ``<HIRAGANA>``, ``<KATAKANA>``,
+    ``<HANGUL>``). Reference: the ``regex`` module's own UAX #29 word boundaries (``(?w)\\b``), which no code here
+    uses; the texts hold no apostrophes, periods or emoji, where this tokenizer still differs (module docstring)."""
+    regex = import_reference("regex")
+    plain = Analyzer(stemmer=None, stopwords=None)
+    for text in _CJK_TEXTS:
+        words = [w for w in regex.split(r"(?w)\b", text) if regex.search(r"\w", w)]
+        assert plain.tokens(text) == words, text
+    assert Analyzer().analyze("東京大学の研究は素晴らしい") == list("東京大学の研究は素晴らしい")
+    assert plain.tokens("アイスcream") == ["アイス", "cream"] and plain.tokens("한국어abc") == ["한국어abc"]
+    # the reproducer: before, each text was one term and the query '研究' matched neither
+    docs = [set(Analyzer().analyze(t)) for t in ("東京大学の研究は素晴らしい", "北京大学研究中心", "cafe cat")]
+    assert [set(Analyzer().analyze("研究")) <= d for d in docs] == [True, True, False]
+    old = Analyzer(split_cjk=False)
+    assert old.analyze("東京大学の研究は素晴らしい") == ["東京大学の研究は素晴らしい"]
+
+
+def _old_tokens(text: str, _cache: dict = {}) -> list[str]:  # noqa: B006 (a per-process cache)
+    """The default tokenizer before ``split_cjk``, frozen: ``\\w`` runs with the combining marks (Mn, Mc, Me) in
+    them, lowercased."""
+    if "re" not in _cache:
+        import re
+        import sys
+        import unicodedata
+
+        marks = "".join(chr(c) for c in range(sys.maxunicode + 1) if unicodedata.category(chr(c)) in ("Mn", "Mc", "Me"))
+        _cache["re"] = re.compile(f"(?:\\w|[{re.escape(marks)}])+")
+    return _cache["re"].findall(text.lower())
+
+
+@pytest.mark.shared
+@pytest.mark.parametrize("name", ["adi", "cacm"])
+def test_token_streams_of_latin_collections_are_unchanged_by_cjk_splitting(shared_file, name):
+    from features.collections import load_test_collection
+
+    tc = load_test_collection(shared_file(name))
+    a = Analyzer()
+    texts = [t for f in tc.docs.fields.values() for t in f] + list(tc.queries.texts)
+    assert sum(len(a.tokens(t)) for t in texts) > 5_000
+    for t in texts:
+        assert a.tokens(t) == _old_tokens(t)
+
+
+def test_settings_saved_before_split_cjk_load_as_they_were_indexed():
+    old = Analyzer().to_dict()
+    del old["split_cjk"]
+    back = Analyzer.from_dict(old)
+    assert back == Analyzer(split_cjk=False) and back.analyze("研究中心") == ["研究中心"]
+    assert Analyzer.from_dict(Analyzer().to_dict()).analyze("研究中心") == ["研", "究", "中", "心"]
+    with pytest.raises(ValueError, match="split_cjk must be True or False"):
+        Analyzer(split_cjk=1)
+
+
+def test_every_word_character_splits_by_its_unicode_script_and_word_break_property():
+    """Each ``\\w`` character ``c`` (of Python's Unicode), in ``c c a``: a Han or Hiragana character (Scripts.txt, as
+    Lucene's ``\\p{Script:Han}``/``\\p{Script:Hiragana}``) stands alone, a Katakana one (WordBreakProperty.txt) makes a
+    run apart from the letter, any other stays in one word. Reference: the ``regex`` module's Unicode tables."""
+    import re
+    import sys
+    import unicodedata
+
+    regex = import_reference("regex")
+    alone, katakana = regex.compile(r"[\p{Script=Han}\p{Script=Hiragana}]"), regex.compile(r"\p{Word_Break=Katakana}")
+    plain = Analyzer(stemmer=None, stopwords=None, lowercase=False)
+    word = re.compile(r"\w")
+    wrong = []
+    for code in range(sys.maxunicode + 1):
+        c = chr(code)
+        if not word.match(c) or unicodedata.category(c) in ("Cn", "Mn", "Mc", "Me") or c in "\uff9e\uff9f":
+            continue
+        expected = [c, c, "a"] if alone.match(c) else [c + c, "a"] if katakana.match(c) else [c + c + "a"]
+        if plain.tokens(c + c + "a") != expected:
+            wrong.append(f"U+{code:04X}")
+    assert wrong == []

@@ -29,6 +29,7 @@ from features.collections import (
     read_tsv_documents,
     read_tsv_queries,
 )
+from features.collections.npl import read_npl_documents
 from features.errors import CollectionFormatError
 
 
@@ -207,10 +208,14 @@ def test_doc_tags_with_attributes_are_records_and_an_id_attribute_stands_for_a_m
     p = write(tmp_path, "d.trec", '<DOC id="x0">\n<DOCNO>d1</DOCNO>\n<TEXT>airbus</TEXT>\n</DOC>\n'
                                   '<DOC>\n<DOCNO>d2</DOCNO>\n<TEXT>boeing</TEXT>\n</DOC>\n'
                                   '<DOC id="AFP_ENG_1" type="story" >\n<HEADLINE>Talks</HEADLINE>\n<TEXT>x</TEXT>\n'
-                                  '</DOC>\n<doc id=\'a b\'>y</doc>\n<DOC ID=AFP_ENG_2>z</DOC>\n')
+                                  '</DOC>\n<doc id=\'a-b\'>y</doc>\n<DOC ID=AFP_ENG_2>z</DOC>\n')
     assert detect_format(p) == "trec"
     c = read_trec_documents(p)
-    assert c.doc_ids == ("d1", "d2", "AFP_ENG_1", "a b", "AFP_ENG_2")
+    assert c.doc_ids == ("d1", "d2", "AFP_ENG_1", "a-b", "AFP_ENG_2")
+    # a quoted attribute may hold blanks, which no run or qrels file can: refused as the file is read
+    with pytest.raises(CollectionFormatError, match=r"sp.trec:2: document id \(<DOC id=...>\) 'a b' contains "
+                                                    r"whitespace"):
+        read_trec_documents(write(tmp_path, "sp.trec", "<DOC id='x'>a</DOC>\n<doc id='a b'>y</doc>\n"))
     assert c.fields == {"title": ["", "", "Talks", "", ""], "body": ["airbus", "boeing", "x", "y", "z"]}
     with pytest.raises(CollectionFormatError, match=r"3 <DOC> tags but 2 complete records"):
         read_trec_documents(write(tmp_path, "cut.trec", '<DOC id="1">a</DOC><DOC id="2">b</DOC><DOC id="3">c'))
@@ -463,3 +468,38 @@ def test_tsv_files_with_a_header_and_ms_marco_documents(tmp_path, caplog):
         read_tsv_documents(write(tmp_path, "mixed.tsv", "D1\tu\tt\tb\nD2\tonly\n"))
     with pytest.raises(CollectionFormatError, match="expected at most 4 tab-separated columns, got 5"):
         read_tsv_documents(write(tmp_path, "five.tsv", "D1\ta\tb\tc\td\n"))
+
+
+@pytest.mark.parametrize("reader, name, text, message", [
+    (read_tsv_documents, "d.tsv", "d1\tcat\ndoc 2\tdog\n", r"d.tsv:2: document id 'doc 2' contains whitespace"),
+    (read_tsv_documents, "d.tsv", "d1\tcat\nd\x002\tdog\n", r"d.tsv:2: document id 'd\\x002' contains NUL"),
+    (read_tsv_queries, "q.tsv", "1\tcat\n2 b\tdog\n", r"q.tsv:2: query id '2 b' contains whitespace"),
+    (read_beir_corpus, "c.jsonl", '{"_id": "d1", "text": "a"}\n{"_id": "d 2", "text": "b"}\n',
+     r"c.jsonl:2: document id 'd 2' contains whitespace"),
+    (read_beir_corpus, "c.jsonl", '{"_id": "", "text": "a"}\n', r"c.jsonl:1: document id '' is empty"),
+    (read_beir_queries, "q.jsonl", '{"_id": "1\\t2", "text": "a"}\n',
+     r"q.jsonl:1: query id '1\\t2' contains whitespace"),
+    (read_trec_documents, "d.trec", "<DOC>\n<DOCNO>d1</DOCNO>a</DOC>\n<DOC>\n\n<DOCNO> FT 911-3 </DOCNO>b</DOC>\n",
+     r"d.trec:5: document id \(<DOCNO>\) 'FT 911-3' contains whitespace"),
+    (read_trec_topics, "t.xml", '<topic number="1"><query>a</query></topic>\n<topic number="2 b"><query>b</query>'
+     '</topic>\n', r"t.xml:2: topic number '2 b' contains whitespace"),
+    (read_smart_documents, "d.all", ".I 1\n.W\nwing\n.I doc 2\n.W\nheat\n",
+     r"d.all:4: record id 'doc 2' contains whitespace"),
+    (read_npl_documents, "doc-text", "1\nwing\n/\n2\x00\nheat\n/\n", r"doc-text:4: record id '2\\x00' contains NUL"),
+])
+def test_an_id_no_run_or_qrels_file_can_hold_is_refused_as_the_file_is_read(tmp_path, reader, name, text, message):
+    """Ids go to TREC runs and qrels (whitespace-separated) and to LETOR '#docid' comments: one with whitespace, NUL
+    or nothing was accepted here and refused only after indexing and extraction, as 'doc id of row 0' (of the
+    output) without file or line."""
+    with pytest.raises(CollectionFormatError, match=message + ", which run, qrels and LETOR files cannot hold"):
+        reader(write(tmp_path, name, text))
+
+
+def test_ltr_features_names_the_file_and_line_of_a_document_id_with_whitespace(tmp_path, capsys):
+    from ltr.cli import main
+
+    docs, q = write(tmp_path, "sp.tsv", "doc 1\tcat sat\ndoc#2\tdog cat\n"), write(tmp_path, "q1.tsv", "1\tcat\n")
+    assert main(["features", "--collection", str(docs), "--queries", str(q), "--topk", "5", "--keep-unjudged",
+                 "--out", str(tmp_path / "sp.letor"), "--quiet"]) == 1
+    assert f"{docs}:1: document id 'doc 1' contains whitespace" in capsys.readouterr().err
+    assert not (tmp_path / "sp.letor").exists()

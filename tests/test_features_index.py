@@ -261,3 +261,52 @@ def test_a_flipped_byte_inside_the_zip_is_detected(small_index, tmp_path):
     (tmp_path / "flipped.npz").write_bytes(bytes(raw))
     with pytest.raises(IndexFormatError):
         InvertedIndex.load(tmp_path / "flipped.npz")
+
+
+def test_an_index_saved_before_cjk_splitting_keeps_analysing_queries_as_it_was_built(tmp_path):
+    """Index files written before ``split_cjk`` existed lack the key: they load with the old tokenization, so a
+    query is cut as the documents were (one term per run of ideographs and kana), not as a fresh analyzer would."""
+    c = Collection(("z1", "z2", "z3"), {"body": ["東京大学の研究は素晴らしい", "北京大学研究中心", "cafe cat"]})
+    old = InvertedIndex.build(c, Analyzer(split_cjk=False))
+    assert "東京大学の研究は素晴らしい" in old.vocab
+    old.save(tmp_path / "new.npz")
+
+    def drop_setting(arrays):
+        meta = json.loads(arrays["__meta__"].tobytes())
+        del meta["analyzer"]["split_cjk"]
+        return {**arrays, "__meta__": np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)}
+
+    _rewrite(tmp_path / "new.npz", tmp_path / "old.npz", drop_setting)
+    back = InvertedIndex.load(tmp_path / "old.npz")
+    assert back.analyzer.split_cjk is False and back.analyzer == old.analyzer
+    assert back.query_terms("東京大学の研究は素晴らしい").ids.tolist() == [old.vocab["東京大学の研究は素晴らしい"]]
+    fresh = InvertedIndex.build(c, Analyzer())
+    fresh.save(tmp_path / "fresh.npz")
+    again = InvertedIndex.load(tmp_path / "fresh.npz")
+    assert again.analyzer.split_cjk is True
+    q = again.query_terms("研究")
+    f = again.field("body")
+    holders = [set(f.docs[f.indptr[t]:f.indptr[t + 1]].tolist()) for t in q.ids]
+    assert q.terms == ("研", "究") and set.intersection(*holders) == {0, 1}
+
+
+def test_a_file_that_is_not_an_index_is_refused_without_numpys_unpickling_hint(tmp_path):
+    """np.load, handed something that is neither .npz nor .npy, tries pickle and refuses with 'If you trust the file
+    you can load it unsafely using the allow_pickle= keyword': an invitation an index loader must never pass on."""
+    cases = {"docs.idx": b"d1\tcat sat on the mat\nd2\tdog\n", "empty.idx": b"", "array.npy": None,
+             "objects.npz": None}
+    np.save(tmp_path / "array.npy", np.arange(3))
+    np.savez(tmp_path / "objects.npz", a=np.array([{"a": 1}], dtype=object))
+    for name, raw in cases.items():
+        if raw is not None:
+            (tmp_path / name).write_bytes(raw)
+        with pytest.raises(IndexFormatError, match="not a readable index file") as e:
+            InvertedIndex.load(tmp_path / name)
+        assert "pickle" not in str(e.value), str(e.value)
+    with pytest.raises(IndexFormatError, match=r"docs.idx: not a readable index file \(not a .npz archive: it "
+                                               r"starts with b'd1\\tc'\)"):
+        InvertedIndex.load(tmp_path / "docs.idx")
+    with pytest.raises(IndexFormatError, match="it is empty"):
+        InvertedIndex.load(tmp_path / "empty.idx")
+    with pytest.raises(IndexFormatError, match="holds an array of Python objects"):
+        InvertedIndex.load(tmp_path / "objects.npz")

@@ -9,6 +9,7 @@ Ids are always strings: numeric-looking ids are normalised where a format pads t
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,8 +19,8 @@ import pandas as pd
 from features.errors import CollectionFormatError
 from ltr.io.files import read_text as ltr_read_text
 
-__all__ = ["Collection", "Queries", "TestCollection", "dedupe", "iter_lines", "normalise_numeric_id", "read_text",
-           "standard_columns"]
+__all__ = ["Collection", "Queries", "TestCollection", "check_id", "dedupe", "iter_lines", "normalise_numeric_id",
+           "read_text", "standard_columns"]
 
 #: Column names of the toolkits users bring frames from (PyTerrier, ir_datasets, Pyserini), by the name used here.
 COLUMN_ALIASES = {"qid": ("qid", "query_id"), "docno": ("docno", "doc_id", "docid"),
@@ -82,6 +83,32 @@ def read_text(path: str | Path, *, errors: str = "strict") -> str:
         raise CollectionFormatError("file not found", str(path)) from None
     except IsADirectoryError:
         raise CollectionFormatError("is a folder, not a file", str(path)) from None
+
+
+_ID_BREAK = re.compile(r"[\s\x00]")
+
+
+def check_id(value: str, what: str, path: str | Path, line: int | None) -> str:
+    """``value``, when it can be a document or query id: not empty, without whitespace or NUL, which the TREC run
+    and qrels files (whitespace-separated columns) and the LETOR ``#docid`` comments it goes to cannot hold. Otherwise
+    a :class:`~features.errors.CollectionFormatError` naming the file, the line (of the record) and the id, raised as
+    the collection is read, not after the index and features are built.
+
+    Examples
+    --------
+    >>> check_id("MED-1", "document id", "docs.tsv", 1)
+    'MED-1'
+    >>> try:
+    ...     check_id("doc 1", "document id", "docs.tsv", 3)
+    ... except ValueError as e:
+    ...     print(e)
+    docs.tsv:3: document id 'doc 1' contains whitespace, which run, qrels and LETOR files cannot hold
+    """
+    if value and not _ID_BREAK.search(value):
+        return value
+    problem = "is empty" if not value else "contains whitespace" if re.search(r"\s", value) else "contains NUL"
+    raise CollectionFormatError(f"{what} {value[:60]!r} {problem}, which run, qrels and LETOR files cannot hold",
+                                str(path), line)
 
 
 def iter_lines(text: str) -> Iterator[tuple[int, str]]:

@@ -21,7 +21,7 @@ import json
 import logging
 from pathlib import Path
 
-from features.collections._base import Collection, Queries, dedupe, iter_lines, read_text
+from features.collections._base import Collection, Queries, check_id, dedupe, iter_lines, read_text
 from features.errors import CollectionFormatError
 
 __all__ = ["DOC_ID_KEYS", "DOC_TEXT_KEYS", "QUERY_ID_KEYS", "QUERY_TEXT_KEYS", "TOPIC_KEYS", "read_beir_corpus",
@@ -80,7 +80,7 @@ def read_beir_corpus(path: str | Path, *, errors: str = "strict", duplicates: st
     {'title': ['T'], 'body': ['body']}
     """
     rows = _json_lines(path, errors)
-    ids = [_value(path, n, o, DOC_ID_KEYS, "document id") for n, o in rows]
+    ids = [check_id(_value(path, n, o, DOC_ID_KEYS, "document id"), "document id", path, n) for n, o in rows]
     cols = {"title": [str(o.get("title") or "") for _, o in rows],
             "body": [_value(path, n, o, DOC_TEXT_KEYS, None) for n, o in rows]}
     if rows and not any(k in o for _, o in rows for k in DOC_TEXT_KEYS):
@@ -104,7 +104,7 @@ def read_beir_queries(path: str | Path, *, errors: str = "strict", fields: tuple
     {'1': 'wing', '2': 'heat'}
     """
     rows = _json_lines(path, errors)
-    qids = tuple(_value(path, n, o, QUERY_ID_KEYS, "query id") for n, o in rows)
+    qids = tuple(check_id(_value(path, n, o, QUERY_ID_KEYS, "query id"), "query id", path, n) for n, o in rows)
     if fields is None:
         return Queries(qids, tuple(_value(path, n, o, QUERY_TEXT_KEYS, "query text") for n, o in rows),
                        name=str(path))
@@ -131,7 +131,7 @@ def _is_header(parts: list[str]) -> bool:
     return len(names) > 1 and names[0] in _HEADER_IDS and all(n in _HEADER_TEXTS for n in names[1:])
 
 
-def _tsv(path: str | Path, errors: str, max_cols: int) -> list[list[str]]:
+def _tsv(path: str | Path, errors: str, max_cols: int, what: str) -> list[list[str]]:
     out = []
     first = True
     for lineno, line in iter_lines(read_text(path, errors=errors)):
@@ -150,7 +150,7 @@ def _tsv(path: str | Path, errors: str, max_cols: int) -> list[list[str]]:
             )
         if not parts[0].strip():
             raise CollectionFormatError("empty id", str(path), lineno, token=line[:60])
-        parts[0] = parts[0].strip()
+        parts[0] = check_id(parts[0].strip(), what, path, lineno)
         out.append(parts)
     return out
 
@@ -168,7 +168,7 @@ def read_tsv_documents(path: str | Path, *, errors: str = "strict", duplicates: 
     >>> c.doc_ids, c.fields
     (('MED-1', 'MED-2'), {'body': ['statin breast cancer', '']})
     """
-    rows = _tsv(path, errors, 4)
+    rows = _tsv(path, errors, 4, "document id")
     ids = [r[0] for r in rows]
     if any(len(r) == 4 for r in rows):  # MS MARCO's documents: id, url, title, body
         short = next(i for i, r in enumerate(rows) if len(r) != 4) if any(len(r) != 4 for r in rows) else None
@@ -190,5 +190,5 @@ def read_tsv_documents(path: str | Path, *, errors: str = "strict", duplicates: 
 
 def read_tsv_queries(path: str | Path, *, errors: str = "strict") -> Queries:
     """Read ``qid<TAB>text`` lines."""
-    rows = _tsv(path, errors, 2)
+    rows = _tsv(path, errors, 2, "query id")
     return Queries(tuple(r[0] for r in rows), tuple(r[1] if len(r) > 1 else "" for r in rows), name=str(path))

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from features.collections._base import Collection, Queries, dedupe, read_text
+from features.collections._base import Collection, Queries, check_id, dedupe, read_text
 from features.errors import CollectionFormatError
 from ltr.io.npl import npl_records
 
@@ -28,7 +28,9 @@ def _records(path: str | Path, errors: str) -> list[tuple[str, str]]:
     if not recs:
         raise CollectionFormatError("no record found: not an NPL-layout file (an id, its text, then '/')",
                                     str(path))
-    return [(r.id, " ".join(tok for _, toks in r.rows for tok in toks)) for r in recs]
+    # an id is one blank-separated token, so only NUL can make it one a run or qrels file cannot hold
+    return [(check_id(r.id, "record id", path, r.line), " ".join(tok for _, toks in r.rows for tok in toks))
+            for r in recs]
 
 
 def read_npl_documents(path: str | Path, *, errors: str = "strict", duplicates: str = "error") -> Collection:

@@ -19,6 +19,7 @@ from pathlib import Path
 from features.collections._base import (
     Collection,
     Queries,
+    check_id,
     dedupe,
     iter_lines,
     normalise_numeric_id,
@@ -44,6 +45,7 @@ SMART_FIELDS = {
 _INDEXED = ("title", "body")
 
 _RECORD = re.compile(r"^\.I(?:\s+(\S+))?\s*$")
+_RECORD_SPACED = re.compile(r"^\.I\s+(\S.*?)\s*$")  # '.I doc 1': an id with blanks, which would else be text
 _FIELD = re.compile(r"^\.([A-Z])\s*$")
 
 
@@ -60,8 +62,12 @@ def _records(path: str | Path, errors: str) -> list[tuple[str, int, dict[str, st
                 raise CollectionFormatError("'.I' record marker without an id", str(path), lineno, token=line)
             current = {}
             letter = None
-            records.append((normalise_numeric_id(m.group(1)), lineno, current, False))
+            records.append((check_id(normalise_numeric_id(m.group(1)), "record id", path, lineno), lineno, current,
+                            False))
             continue
+        m = _RECORD_SPACED.match(line)
+        if m:
+            check_id(m.group(1), "record id", path, lineno)
         m = _FIELD.match(line)
         if m and current is not None:
             letter = m.group(1)

@@ -23,7 +23,7 @@ import html
 import re
 from pathlib import Path
 
-from features.collections._base import Collection, Queries, dedupe, read_text
+from features.collections._base import Collection, Queries, check_id, dedupe, read_text
 from features.errors import CollectionFormatError
 
 __all__ = ["TOPIC_FIELDS", "read_trec_documents", "read_trec_topics"]
@@ -94,14 +94,15 @@ def read_trec_documents(path: str | Path, *, errors: str = "strict", duplicates:
         inner = m.group(1)
         no = _DOCNO.search(inner)
         if no is not None and no.group(1):
-            ids.append(no.group(1))
+            ids.append(check_id(no.group(1), "document id (<DOCNO>)", path, _line_of(text, m.start(1) + no.start())))
             inner = inner[: no.start()] + " " + inner[no.end():]
         else:
             attr = _DOC_ID.match(m.group(0))
             if attr is None or not any(attr.groups()):
                 raise CollectionFormatError("<DOC> without a <DOCNO> or an id attribute", str(path),
                                             _line_of(text, m.start()))
-            ids.append(next(g for g in attr.groups() if g))
+            ids.append(check_id(next(g for g in attr.groups() if g), "document id (<DOC id=...>)", path,
+                                _line_of(text, m.start())))
         if _HTML.search(inner):  # a web page: its <title>, then the page without header, head, scripts, styles
             inner = _COMMENT.sub(" ", inner)
             page_title = _PAGE_TITLE.search(inner)
@@ -150,7 +151,7 @@ def read_trec_topics(
             parts[f.group(1).lower()] = _PREFIX.sub("", " ".join(f.group(2).split()))
         if not parts.get("num"):
             raise CollectionFormatError("<top> without a <num>", str(path), _line_of(text, m.start()))
-        qids.append(_topic_id(parts["num"].split()[0]))
+        qids.append(check_id(_topic_id(parts["num"].split()[0]), "topic number", path, _line_of(text, m.start())))
         texts.append(" ".join(parts.get(f, "") for f in fields if parts.get(f)))
     if not qids:
         for m in _XML_TOPIC.finditer(text):
@@ -159,7 +160,8 @@ def read_trec_topics(
                 raise CollectionFormatError('<topic> without a number="..." attribute', str(path),
                                             _line_of(text, m.start()))
             parts = {_XML_FIELDS[f.group(1).lower()]: _text(f.group(2)) for f in _XML_FIELD.finditer(m.group(2))}
-            qids.append(_topic_id(next(g for g in number.groups() if g).strip()))
+            qids.append(check_id(_topic_id(next(g for g in number.groups() if g).strip()), "topic number", path,
+                                 _line_of(text, m.start())))
             texts.append(" ".join(parts[f] for f in fields if parts.get(f)))
     if not qids:
         raise CollectionFormatError("no <top>...</top> or <topic number=...> topic found: not a TREC topics file?",
