@@ -93,7 +93,7 @@ def test_labels_outside_the_scripts_tables_and_contradicting_conventions_are_ref
         evaluate([0, 1], [1, 2], group=[2], no_relevant=1.0, convention="letor")
     with pytest.raises(ValueError, match="fixes ties='stable'"):
         evaluate([0, 1], [1, 2], group=[2], ties="pessimistic", convention="letor")
-    with pytest.raises(ValueError, match=r"convention must be one of \['default', 'letor'\]"):
+    with pytest.raises(ValueError, match=r"convention must be one of \['default', 'letor', 'lightgbm', 'ranklib'\]"):
         evaluate([0, 1], [1, 2], group=[2], convention="LETOR4")
 
 

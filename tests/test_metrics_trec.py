@@ -195,3 +195,41 @@ def test_files_trec_eval_reads_evaluate_as_their_clean_forms_do_in_pytrec_eval(t
                                                f"{rname} {metric}")
             means = evaluate_run(read_qrels(tmp_path / "q"), read_run(tmp_path / "r"), ["map", "ndcg"])
             assert (round(means["map"], 4), round(means["ndcg"], 4)) == (0.5417, 0.6503)
+
+
+@pytest.mark.shared
+def test_pyterrier_ir_measures_and_pytrec_eval_spellings_are_accepted_on_a_real_run(shared_file):
+    # MQ2008 Fold1 test's judgments and a real retrieval run: one feature of the LETOR file (feature 25, a BM25
+    # score) ranks each query's documents, truncated at 5.
+    from sklearn.datasets import load_svmlight_file
+
+    ir_measures = import_reference("ir_measures")
+    with gzip.open(shared_file("mq2008/Fold1/test.txt.gz"), "rb") as fh:
+        X, y, qid = load_svmlight_file(fh, n_features=46, query_id=True)
+    docno = np.array([f"d{i}" for i in range(y.size)])
+    score = np.asarray(X[:, 24].todense()).ravel()
+    qrels = pd.DataFrame({"qid": qid.astype(str), "docno": docno, "label": y.astype(int)})  # PyTerrier's columns
+    run = pd.DataFrame({"qid": qid.astype(str), "docno": docno, "score": score})
+    run = run.sort_values(["qid", "score"], ascending=[True, False], kind="stable").groupby("qid").head(5)
+    irm_qrels = qrels.rename(columns={"qid": "query_id", "docno": "doc_id", "label": "relevance"})
+    irm_run = run.rename(columns={"qid": "query_id", "docno": "doc_id"})
+    names = ["ndcg@10", "p@5", "map", "mrr", "recall@5"]
+    refs = [ir_measures.nDCG @ 10, ir_measures.P @ 5, ir_measures.AP, ir_measures.RR, ir_measures.R @ 5]
+    expected = ir_measures.calc_aggregate(refs, irm_qrels, irm_run)
+    ours = evaluate_run(irm_qrels, irm_run, names)
+    assert ours == pytest.approx({n: expected[m] for n, m in zip(names, refs)}, rel=0, abs=1e-12)
+    assert evaluate_run(qrels, run, names) == ours
+    q, r = frames_to_dicts(qrels.rename(columns={"label": "rel"}), run)
+    assert evaluate_run(q, r, names) == ours  # pytrec_eval's and ranx's {qid: {docno: value}}
+    ref = pytrec_eval.RelevanceEvaluator(q, {"map"}).evaluate(r)
+    assert ours["map"] == pytest.approx(np.mean([v["map"] for v in ref.values()]), rel=0, abs=1e-12)
+
+
+def test_a_frame_without_any_known_spelling_names_the_accepted_ones():
+    qrels, run = small_case()
+    with pytest.raises(ValueError, match=r"qrels lacks column\(s\) \['rel'\]; .*accepted spellings: qid: 'qid' / "
+                                         r"'query_id', docno: 'docno' / 'doc_id' / 'docid', rel: 'rel' / "
+                                         r"'relevance' / 'label'"):
+        evaluate_run(qrels.rename(columns={"rel": "grade"}), run)
+    with pytest.raises(TypeError, match=r"qrels must be a pandas DataFrame or a mapping \{qid: \{docno: rel\}\}"):
+        evaluate_run([("1", "a", 1)], run)  # type: ignore[arg-type]

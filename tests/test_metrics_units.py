@@ -519,3 +519,37 @@ def test_err_refuses_a_max_grade_its_gain_cannot_hold():
     with pytest.raises(LabelRangeError, match=r"ERR needs labels <= max_grade=4, got a label 6") as e:
         evaluate([6.0, 0.0], [1.0, 0.0], group_ptr=[0, 2], metrics=["err@10"])
     assert "pass --max-grade G" in e.value.cli_message() and "pass max_grade=" in str(e.value)
+
+
+def test_a_comma_separated_string_is_the_list_of_its_names():
+    y, s = [2, 0, 1, 0, 1], [0.9, 0.8, 0.1, 0.3, 0.7]
+    assert evaluate(y, s, group=[3, 2], metrics="ndcg@10,map") == evaluate(y, s, group=[3, 2],
+                                                                           metrics=["ndcg@10", "map"])
+    assert list(evaluate(y, s, group=[3, 2], metrics=" P@1 , mrr ")) == ["p@1", "mrr"]
+    with pytest.raises(ValueError, match="empty name between commas"):
+        evaluate(y, s, group=[3, 2], metrics="ndcg@10,,map")
+
+
+@pytest.mark.parametrize("fn", [ndcg, dcg, average_precision, reciprocal_rank, precision, recall, err])
+@pytest.mark.parametrize("k", [0, -1])
+def test_a_cutoff_below_one_gets_the_same_message_from_every_function(fn, k):
+    with pytest.raises(ValueError, match=rf"k must be a positive integer \(the cutoff\), got {k}"):
+        fn([1, 0], [0.5, 0.2], [0, 2], k=k)
+    with pytest.raises(ValueError, match=rf"the cutoff must be a positive integer, got {k}"):
+        parse_metric(f"p@{k}")
+
+
+@pytest.mark.parametrize("fn", [reciprocal_rank, recall, err])
+def test_every_single_metric_function_takes_a_convention(fn):
+    # A query without relevant documents: 0 by default, 1 under LightGBM's convention; LETOR's labels are checked.
+    assert fn([0, 0], [0.5, 0.2], [0, 2]).tolist() == [0.0]
+    assert fn([0, 0], [0.5, 0.2], [0, 2], convention="lightgbm").tolist() == [1.0]
+    with pytest.raises(ValueError, match="the LETOR convention takes labels 0, 1 and 2"):
+        fn([3, 0], [0.5, 0.2], [0, 2], convention="letor")
+
+
+def test_query_sizes_passed_as_the_positional_offsets_get_a_hint():
+    with pytest.raises(GroupError, match=r"group_ptr must start at 0, got 4; \[4, 3\] adds up to the 7 rows: query "
+                                         r"sizes go in group="):
+        ndcg([1, 0, 0, 1, 0, 0, 1], [1, 2, 3, 4, 5, 6, 7], [4, 3])
+    assert ndcg([1, 0, 0, 1, 0, 0, 1], [1, 2, 3, 4, 5, 6, 7], group=[4, 3]).shape == (2,)

@@ -408,8 +408,10 @@ def add_conventions(p: argparse.ArgumentParser, *, gain_default: str | None, let
         from ltr.metrics.conventions import CONVENTIONS
 
         g.add_argument("--convention", default="default", choices=CONVENTIONS,
-                       help="letor: the official LETOR 3.0/4.0 evaluation script's rules, to compare with published "
-                            "LETOR tables (labels 0-2; fixes the gain and the no-relevant score)")
+                       help="another tool's rules, to compare with its numbers: letor = the official LETOR 3.0/4.0 "
+                            "evaluation script (published LETOR tables; labels 0-2); lightgbm = LightGBM's ndcg@k and "
+                            "map@k (no-relevant score 1, map@k divided by min(k, R)); ranklib = RankLib's scorers "
+                            "(P@k divided by min(k, n), MAP ignores k); each fixes the gain and the no-relevant score")
 
 
 def grade(value: str) -> float:

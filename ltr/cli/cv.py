@@ -218,7 +218,7 @@ def run(args: argparse.Namespace) -> int:
         print(result.format(args.format), file=shown)
     n_queries = sum(f.n_test_queries for f in result.folds)
     described = describe_conventions(convention=args.convention, gain=args.gain, no_relevant=args.no_relevant,
-                                     max_grade=args.max_grade)
+                                     max_grade=args.max_grade, metrics=names)
     line = (f"{described}; each fold's mean over its test "
             f"queries, {n_queries} in all; mean and std over {len(result.folds)} folds")
     if args.format in ("table", "markdown"):

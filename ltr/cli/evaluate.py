@@ -128,7 +128,7 @@ def run(args: argparse.Namespace) -> int:
     n_averaged = int((~frame[names[0]].isna()).sum()) if len(frame) else 0
     footer = describe_conventions(source=source, convention=args.convention, gain=args.gain,
                                   no_relevant=args.no_relevant, complete=args.complete, n_queries=n_averaged,
-                                  max_grade=args.max_grade)
+                                  max_grade=args.max_grade, metrics=names)
     labels = {c: metric_label(c, r) for c, r in pairs}
     if args.per_query:
         header = ["qid", *[labels[m] for m in names]]

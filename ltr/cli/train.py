@@ -168,7 +168,7 @@ def run_train(args: argparse.Namespace) -> int:
     sets = [s for s in ("train", "valid", "test") if s in result]
     counts = ", ".join(f"{s} {result['queries'][s]}" for s in sets)
     described = describe_conventions(convention=args.convention, gain=args.gain, no_relevant=args.no_relevant,
-                                     max_grade=args.max_grade)
+                                     max_grade=args.max_grade, metrics=names)
     footer = f"{described}; queries averaged: {counts}"
     ran = result["rounds_run"]
     kept = f" (ran {ran}, kept the best)" if ran > result["rounds"] else ""

@@ -7,8 +7,10 @@ Two entry points share one set of Numba kernels:
   and scores sorted by query with exactly one of ``group_ptr``, ``qid`` or ``group``; plus one function per
   classic metric (:func:`ndcg`, :func:`dcg`, :func:`average_precision`, :func:`reciprocal_rank`,
   :func:`precision`, :func:`recall`, :func:`err`) returning the per-query array;
-- TREC runs and qrels as pandas DataFrames: :func:`evaluate_run` and :func:`evaluate_run_per_query`, and
-  :func:`format_trec_eval` for ``trec_eval -q`` style lines.
+- TREC runs and qrels as pandas DataFrames (trec_eval's ``qid``/``docno``/``rel``, PyTerrier's ``label``,
+  ir_measures' ``query_id``/``doc_id``/``relevance``) or pytrec_eval's and ranx's ``{qid: {docno: value}}``:
+  :func:`evaluate_run` and :func:`evaluate_run_per_query`, and :func:`format_trec_eval` for ``trec_eval -q``
+  style lines.
 
 :func:`aggregate` turns per-query values into a summary (counts summed, the rest averaged), and
 :func:`describe_conventions` into the one line a table prints to say which conventions it used.
@@ -39,6 +41,7 @@ canonical        also accepted                               without a cutoff
 ``num_rel_ret``  ``NumRelRet``
 ===============  ==========================================  ===================================
 
+One string may hold several names separated by commas (``"ndcg@10,map"``, as the command line's ``--metrics``).
 An unknown name raises ``ValueError`` listing ``sorted(REGISTRY)``. Per query, ``map`` holds AP and ``mrr`` holds
 RR; their means are MAP and MRR. Every result is keyed by the canonical name, whatever spelling was asked for;
 :func:`metric_labels` (or ``ParsedMetric.requested``) gives the spelling asked for beside it, and
@@ -83,11 +86,15 @@ max_grade [``4``]
 cutoffs
     ``@k`` uses the top ``min(k, n)`` documents; the ideal DCG uses the top ``min(k, number judged)`` labels.
     ``p@k`` divides by k even for queries shorter than k, and ``map@k`` divides by all relevant documents of the
-    query (both as trec_eval's ``P_k`` and ``map_cut_k``).
+    query (both as trec_eval's ``P_k`` and ``map_cut_k``; RankLib's ``P@k`` divides by min(k, n), LightGBM's
+    ``map@k`` by min(k, R): see the presets below). With the metrics named, :func:`describe_conventions` states
+    these denominators.
 convention [``"default"``]
-    ``"letor"`` replaces the rules above by those of the official LETOR evaluation script (next section). It
-    fixes gain, ties, no_relevant and rel_threshold (their defaults are the script's values; passing another
-    value with it raises ``ValueError``).
+    A preset reproducing another tool's numbers: ``"letor"`` (the official LETOR evaluation script),
+    ``"lightgbm"`` (LightGBM's ``ndcg``/``map`` evaluation) or ``"ranklib"`` (RankLib's scorers), each in a
+    section below. A preset fixes gain, ties, no_relevant and rel_threshold: a value left at the toolkit's
+    default takes the tool's value (every entry point passes its default on, so it cannot mean "asked for"),
+    another value than the tool's raises ``ValueError``. ``max_grade`` stays free.
 bad input
     NaN scores raise ``ValueError`` (a NaN has no rank); ``+inf``/``-inf`` scores are ranked first/last. Labels
     must be finite. Empty input gives empty per-query arrays and NaN means.
@@ -129,6 +136,53 @@ Open cases, and the way the preset settles them:
   divides a gain by ``log2(r)`` where the script multiplies it by ``log(2) / log(r)``, which can differ in the
   last bit. On the three MQ2008 segments here, with tie-heavy, constant and LightGBM scores, every per-query value
   and every mean printed with ``%.4f`` equals the script's output.
+
+The LightGBM preset (``convention="lightgbm"``)
+------------------------------------------------
+LightGBM's ``ndcg@k`` and ``map@k`` evaluation (``metric="ndcg"/"map"`` with ``eval_at``; read in
+``src/metric/rank_metric.hpp``, ``map_metric.hpp`` and ``dcg_calculator.cpp``, and checked against LightGBM 4.7's
+own eval values on MQ2008 to 1e-15, ties and k beyond the query's length included):
+
+- documents sorted by score with ``std::stable_sort``: equal scores in input order (``ties="stable"``);
+- gain ``label_gain[l]``, by default 2^l - 1; discount 1 / log2(r + 1); the ideal DCG@k from the query's own
+  labels; @k with k beyond the query's n documents uses all n (as the toolkit);
+- ``ndcg@k`` and ``map@k`` of a query without relevant documents are 1 (``no_relevant=1.0``);
+- ``map@k`` = (sum over the relevant documents in the top k of P@rank) / min(k, R), R the query's relevant
+  documents (label > 0.5, i.e. ``rel_threshold=1`` on integer labels): a query whose relevant documents are all in
+  the top k scores 1, however many it has. ``map`` without a cutoff is the same as by default (min(n, R) = R);
+- labels must be integers 0..30 (LightGBM refuses others under its default ``label_gain``: "label should be int
+  type", "Label ... is not less than the number of label mappings").
+
+LightGBM has no other ranking metric; the preset's ``mrr``, ``p``, ``recall``, ``err`` and ``dcg`` keep their
+definitions above, with these conventions (a query without relevant documents scores 1 in all of them). With
+weights in its Dataset LightGBM averages queries by weight; the means here are unweighted. A custom ``label_gain`` is
+not reproduced (only the default 2^l - 1).
+
+The RankLib preset (``convention="ranklib"``)
+----------------------------------------------
+RankLib's ``ciir.umass.edu.metric`` scorers (codelibs/ranklib, RankLib 2.x; checked query by query against
+RankLib built from that source on MQ2008, ``-test ... -idv``). Per query, the list ranked by RankLib's
+``MergeSorter`` (stable: equal scores in input order), n documents, relevant = label > 0:
+
+- ``P@k`` (PrecisionScorer) = relevant documents in the top min(k, n) / min(k, n): a 6-document query with 2
+  relevant documents has P@10 = 2/6 (trec_eval: 2/10). MQ2008 has many queries shorter than 10, so P@10 moves a
+  lot (0.2623 against 0.2353 on Fold1 test for one model);
+- ``MAP`` (APScorer) is AP over the whole list, R = the relevant documents of the list, and ``k`` is ignored:
+  RankLib's ``MAP@10`` is its ``MAP``, and so is the preset's ``map@10``;
+- ``NDCG@k``, ``DCG@k`` (NDCGScorer, DCGScorer): gain 2^l - 1 on the integer label, discount 1 / log2(r + 1),
+  top min(k, n), ideal from the query's own labels; 0 without relevant documents (as the toolkit's default);
+- ``ERR@k`` (ERRScorer): R = (2^l - 1) / 2^gmax with RankLib's ``-gmax`` (default 4) = ``max_grade``, which the
+  preset leaves free; 0 without relevant documents; RankLib does not refuse a label above gmax, the toolkit does;
+- ``RR@k`` (ReciprocalRankScorer): 1 / rank of the first relevant document in the top min(k, n), computed in
+  single precision (``1.0f / rank``), which the preset reproduces (1/3 is 0.3333333432674408);
+- means over all queries; labels must be integers 0..30 (RankLib casts labels to int for its gains).
+
+Open cases: RankLib's names without ``@k`` mean ``@10`` for ``NDCG``, ``DCG``, ``ERR`` and ``P`` (the scorers'
+default k), while the toolkit's ``ndcg``, ``dcg``, ``err`` mean the whole list: write the cutoff. RankLib's ``RR``
+without ``@k`` is 0 for every query (its k = 0 leaves an empty list); the preset's ``mrr`` is the whole list.
+RankLib has no recall, R-precision, bpref or success: they keep their definitions above. RankLib's
+``-qrel`` file (external judgments for MAP and NDCG) is not modelled: the preset's R and ideal DCG come from the
+ranked list itself, as RankLib's without ``-qrel``.
 
 TREC runs
 ---------

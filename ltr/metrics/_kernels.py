@@ -22,6 +22,7 @@ from numba import njit, prange
 
 __all__ = [
     "AP",
+    "AP_MIN_K",
     "BPREF",
     "DCG",
     "ERR",
@@ -30,6 +31,7 @@ __all__ = [
     "MEAN_NDCG",
     "NDCG",
     "PRECISION",
+    "PRECISION_MIN_N",
     "RECALL",
     "RPREC",
     "RR",
@@ -56,6 +58,10 @@ MEAN_NDCG = 7
 RPREC = 8
 BPREF = 9
 SUCCESS = 10
+# Other tools' denominators (chosen by a convention preset, not by a metric name): AP@k over min(k, R) as
+# LightGBM's map@k, P@k over min(k, n) as RankLib's P@k.
+AP_MIN_K = 11
+PRECISION_MIN_N = 12
 
 GAIN_EXP2 = 0
 GAIN_LINEAR = 1
@@ -430,11 +436,17 @@ def query_metrics(
                         first = 1.0 / (rk[p] + 1.0)
             if code == AP:
                 out[m, q] = s / n_rel
+            elif code == AP_MIN_K:
+                # LightGBM: sum_ap / min(npos, min(k, n)); d = min(k, n) here.
+                out[m, q] = s / (n_rel if n_rel < d else d)
             elif code == RR:
                 out[m, q] = first
             elif code == PRECISION:
                 # Divided by k even when the list is shorter than k, as trec_eval's P_k.
                 out[m, q] = hits / (k if k > 0 else n)
+            elif code == PRECISION_MIN_N:
+                # RankLib: divided by the documents looked at, min(k, n).
+                out[m, q] = hits / d
             elif code == SUCCESS:
                 out[m, q] = 1.0 if hits > 0 else 0.0
             else:  # RECALL and RPREC: relevant documents found over R

@@ -13,10 +13,10 @@ import numba
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ltr.exceptions import LabelRangeError
+from ltr.exceptions import GroupError, LabelRangeError
 from ltr.groups import check_group_ptr, resolve_group_ptr
 from ltr.metrics import _kernels as K
-from ltr.metrics.conventions import check_letor_labels, discount_table, resolve_convention
+from ltr.metrics.conventions import PRESETS, Preset, check_labels, discount_table, resolve_convention
 from ltr.metrics.registry import ParsedMetric, parse_metric, parse_metrics
 
 __all__ = [
@@ -81,7 +81,15 @@ def _check_inputs(
             f"got {given}"
         )
     if group_ptr is not None:
-        ptr = check_group_ptr(group_ptr, labels.size)
+        try:
+            ptr = check_group_ptr(group_ptr, labels.size)
+        except GroupError as exc:
+            # The third positional argument is the offsets; LightGBM users pass query sizes there.
+            sizes = np.asarray(group_ptr)
+            if sizes.ndim == 1 and sizes.size and sizes.dtype.kind in "iuf" and sizes.sum() == labels.size:
+                raise GroupError(f"{exc}; {sizes.tolist()} adds up to the {labels.size} rows: query sizes go in "
+                                 f"group= (the third positional argument is group_ptr, the offsets)") from None
+            raise
     else:
         ptr = resolve_group_ptr(labels.size, qid=qid, group=group)
     # NaN has no place in a ranking (it compares false with everything, so the order would be arbitrary):
@@ -141,7 +149,7 @@ def _run_kernel(
     no_relevant: float,
     rel_threshold: float,
     max_grade: float,
-    discount: str = "log2",
+    preset: Preset = PRESETS["default"],
 ) -> NDArray[np.float64]:
     """Shared by the array path and the TREC path: ``out[m, q]`` for each ranking metric ``m`` and query ``q``."""
     gain_code = _choice(gain, _GAINS, "gain")
@@ -174,11 +182,10 @@ def _run_kernel(
                                             for a in (labels, scores, group_ptr, ideal_ptr))
     ideal = labels if same_ideal else (ideal if ideal.flags.writeable else ideal.copy())
     longest = int(max(np.diff(group_ptr).max(), np.diff(ideal_ptr).max(initial=0)))
-    codes = np.array([p.spec.code for p in parsed], dtype=np.int64)
-    cutoffs = np.array([p.k or 0 for p in parsed], dtype=np.int64)
+    codes, cutoffs = _kernel_codes(parsed, preset)
     args = (
         labels, scores, group_ptr, ideal, ideal_ptr, codes, cutoffs, np.int64(gain_code), np.int64(ties_code),
-        rel_threshold, no_relevant, max_grade, discount_table(discount, longest), out,
+        rel_threshold, no_relevant, max_grade, discount_table(preset.discount, longest), out,
     )
     threads = numba.get_num_threads()
     if threads > 1 and nq > 1 and labels.size + ideal.size >= _PARALLEL_MIN_ROWS:
@@ -186,6 +193,22 @@ def _run_kernel(
     else:
         K.evaluate_groups_serial(*args)
     return out
+
+
+def _kernel_codes(parsed: list[ParsedMetric], preset: Preset) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Kernel code and cutoff (0: the whole list) of each metric, with the preset's denominators: ``map@k`` over
+    min(k, R) (LightGBM) or over the whole list (RankLib ignores k), ``p@k`` over min(k, n) (RankLib)."""
+    codes = np.array([p.spec.code for p in parsed], dtype=np.int64)
+    cutoffs = np.array([p.k or 0 for p in parsed], dtype=np.int64)
+    for i, p in enumerate(parsed):
+        if p.spec.code == K.AP and p.k is not None:
+            if preset.map_at_k == "min_k_relevant":
+                codes[i] = K.AP_MIN_K
+            elif preset.map_at_k == "whole_list":
+                cutoffs[i] = 0
+        elif p.spec.code == K.PRECISION and preset.p_at_k == "min_k_n":
+            codes[i] = K.PRECISION_MIN_N
+    return codes, cutoffs
 
 
 def _segment_counts(mask: NDArray[np.bool_], ptr: NDArray[np.int64]) -> NDArray[np.int64]:
@@ -226,20 +249,21 @@ def per_query_with_ideal(
     no_relevant: float,
     rel_threshold: float,
     max_grade: float,
-    discount: str = "log2",
+    preset: Preset = PRESETS["default"],
 ) -> dict[str, NDArray[np.float64] | NDArray[np.int64]]:
     """Every parsed metric per query: ranking metrics from the kernels, counts from the offsets (the one engine
     behind :func:`evaluate_per_query` and :func:`ltr.metrics.evaluate_run_per_query`, whose ideal lists differ).
 
-    ``discount="letor"`` also applies the LETOR script's rule that NDCG@k is 0 for a query with fewer than k
-    documents (the script computes NDCG only at positions that exist and sums a missing one as 0).
+    ``preset`` (:data:`ltr.metrics.conventions.PRESETS`) sets the discount and the P@k / MAP@k denominators, and
+    applies the LETOR script's rule that NDCG@k is 0 for a query with fewer than k documents (the script computes
+    NDCG only at positions that exist and sums a missing one as 0) and RankLib's single-precision RR.
     """
     _choice(gain, _GAINS, "gain")
     _choice(ties, _TIES, "ties")
     ranked = [p for p in parsed if not p.spec.count]
     out = _run_kernel(
         labels, scores, group_ptr, ideal, ideal_ptr, ranked, gain=gain, ties=ties, no_relevant=no_relevant,
-        rel_threshold=rel_threshold, max_grade=max_grade, discount=discount,
+        rel_threshold=rel_threshold, max_grade=max_grade, preset=preset,
     )
     sizes = np.diff(group_ptr)
     rows = {p.name: i for i, p in enumerate(ranked)}
@@ -249,8 +273,10 @@ def per_query_with_ideal(
             result[p.name] = _count(p.spec.name, labels, group_ptr, ideal, ideal_ptr, float(rel_threshold))
             continue
         values = out[rows[p.name]]
-        if discount == "letor" and p.spec.code == K.NDCG and p.k is not None:
+        if preset.short_ndcg_zero and p.spec.code == K.NDCG and p.k is not None:
             values[sizes < p.k] = 0.0
+        elif preset.rr_single and p.spec.code == K.RR:
+            values = values.astype(np.float32).astype(np.float64)  # RankLib's 1.0f / rank
         result[p.name] = values
     return result
 
@@ -320,13 +346,17 @@ def evaluate_per_query(
         sizes.
     metrics : str or sequence of str, default=("ndcg@10",)
         Names parsed by :func:`ltr.metrics.parse_metric` (``"ndcg@10"``, ``"map"``, ``"mrr@10"``, ``"p@5"``,
-        ``"mean_ndcg"``, ``"bpref"``, ``"rprec"``, ``"success@1"``, ``"num_rel"``...). Every row counts as a
-        judged, retrieved document (so ``num_ret`` is the query's size and ``num_rel_ret`` equals ``num_rel``).
+        ``"mean_ndcg"``, ``"bpref"``, ``"rprec"``, ``"success@1"``, ``"num_rel"``...); one string may hold several,
+        separated by commas (``"ndcg@10,map"``, the command line's spelling). Every row counts as a judged,
+        retrieved document (so ``num_ret`` is the query's size and ``num_rel_ret`` equals ``num_rel``).
     gain, ties, no_relevant, rel_threshold, max_grade
         Conventions, documented in :mod:`ltr.metrics`.
-    convention : {"default", "letor"}, default="default"
-        ``"letor"``: the official LETOR 3.0/4.0 evaluation script's rules (see :mod:`ltr.metrics`); labels must be
-        0, 1 or 2, and ``gain``, ``ties``, ``no_relevant``, ``rel_threshold`` must keep their defaults.
+    convention : {"default", "letor", "lightgbm", "ranklib"}, default="default"
+        Another tool's rules (see :mod:`ltr.metrics`): ``"letor"`` the official LETOR 3.0/4.0 evaluation script
+        (labels 0, 1 or 2), ``"lightgbm"`` LightGBM's ``ndcg``/``map`` evaluation (no_relevant 1, ``map@k`` over
+        min(k, R)), ``"ranklib"`` RankLib's scorers (``p@k`` over min(k, n), ``map@k`` over the whole list); the
+        last two take integer labels 0..30. ``gain``, ``ties``, ``no_relevant`` and ``rel_threshold`` left at
+        their defaults take the tool's values; another value than the tool's raises ``ValueError``.
 
     Returns
     -------
@@ -351,13 +381,12 @@ def evaluate_per_query(
     """
     labels, scores, ptr = _check_inputs(y_true, y_score, group_ptr, qid, group)
     parsed = parse_metrics(metrics)
-    discount = resolve_convention(convention, gain=gain, ties=ties, no_relevant=no_relevant,
-                                  rel_threshold=rel_threshold)
-    if discount == "letor":
-        check_letor_labels(labels, ptr)
+    rules = resolve_convention(convention, gain=gain, ties=ties, no_relevant=no_relevant,
+                               rel_threshold=rel_threshold)
+    check_labels(rules.preset, labels, ptr)
     return per_query_with_ideal(
-        labels, scores, ptr, labels, ptr, parsed, gain=gain, ties=ties, no_relevant=no_relevant,
-        rel_threshold=rel_threshold, max_grade=max_grade, discount=discount,
+        labels, scores, ptr, labels, ptr, parsed, gain=rules.gain, ties=rules.ties, no_relevant=rules.no_relevant,
+        rel_threshold=rules.rel_threshold, max_grade=max_grade, preset=rules.preset,
     )
 
 
@@ -413,6 +442,9 @@ def _one(
     if k is not None:
         if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
             raise TypeError(f"k must be an int or None, got {type(k).__name__}")
+        if k < 1:
+            # Said here for every function alike (a negative k would otherwise read as an unknown metric name).
+            raise ValueError(f"k must be a positive integer (the cutoff), got {int(k)}")
         name = f"{family}@{int(k)}"
     else:
         name = family
@@ -457,9 +489,10 @@ def ndcg(
         Cutoff; None uses the whole list.
     gain, ties, no_relevant
         Conventions, see :mod:`ltr.metrics`.
-    convention : {"default", "letor"}, default="default"
+    convention : {"default", "letor", "lightgbm", "ranklib"}, default="default"
         ``"letor"``: the LETOR script's discount (positions 1 and 2 undiscounted, then 1/log2(r)), and NDCG@k = 0
-        for a query with fewer than k documents (see :mod:`ltr.metrics`).
+        for a query with fewer than k documents; ``"lightgbm"``: LightGBM's ``ndcg@k`` (a query without relevant
+        documents scores 1); ``"ranklib"``: RankLib's ``NDCG@k`` (see :mod:`ltr.metrics`).
 
     Returns
     -------
@@ -507,8 +540,9 @@ def dcg(
     k : int or None, default=None
     gain, ties
         See :mod:`ltr.metrics`.
-    convention : {"default", "letor"}, default="default"
-        ``"letor"``: the LETOR script's discount (positions 1 and 2 undiscounted, then 1/log2(r)).
+    convention : {"default", "letor", "lightgbm", "ranklib"}, default="default"
+        ``"letor"``: the LETOR script's discount (positions 1 and 2 undiscounted, then 1/log2(r));
+        ``"lightgbm"``, ``"ranklib"``: the same values as by default, integer labels 0..30 only.
 
     Returns
     -------
@@ -558,8 +592,10 @@ def average_precision(
     k : int or None, default=None
     ties, no_relevant, rel_threshold
         See :mod:`ltr.metrics`.
-    convention : {"default", "letor"}, default="default"
+    convention : {"default", "letor", "lightgbm", "ranklib"}, default="default"
         ``"letor"`` checks the labels are 0, 1, 2 (the script's); the values are the same as by default.
+        ``"lightgbm"``: LightGBM's ``map@k``, divided by min(k, R) instead of R, and 1 for a query without
+        relevant documents. ``"ranklib"``: RankLib's ``MAP``, whose APScorer ignores k (AP of the whole list).
 
     Returns
     -------
@@ -591,6 +627,7 @@ def reciprocal_rank(
     ties: str = "stable",
     no_relevant: float = 0.0,
     rel_threshold: float = 1.0,
+    convention: str = "default",
 ) -> NDArray[np.float64]:
     r"""Reciprocal rank of the first relevant document of each query (its mean is MRR).
 
@@ -609,6 +646,9 @@ def reciprocal_rank(
     k : int or None, default=None
     ties, no_relevant, rel_threshold
         See :mod:`ltr.metrics`.
+    convention : {"default", "letor", "lightgbm", "ranklib"}, default="default"
+        A preset's ties, relevance and no-relevant score (see :mod:`ltr.metrics`): ``"lightgbm"`` scores a query
+        without relevant documents 1, ``"ranklib"`` rounds RR to single precision as RankLib's ``1.0f / rank``.
 
     Returns
     -------
@@ -623,7 +663,7 @@ def reciprocal_rank(
     """
     return _one(
         "mrr", k, y_true, y_score, group_ptr, qid, group, ties=ties, no_relevant=no_relevant,
-        rel_threshold=rel_threshold,
+        rel_threshold=rel_threshold, convention=convention,
     )
 
 
@@ -658,8 +698,10 @@ def precision(
         Cutoff (required).
     ties, no_relevant, rel_threshold
         See :mod:`ltr.metrics`.
-    convention : {"default", "letor"}, default="default"
+    convention : {"default", "letor", "lightgbm", "ranklib"}, default="default"
         ``"letor"`` checks the labels are 0, 1, 2 (the script's); the values are the same as by default.
+        ``"ranklib"``: RankLib's ``P@k``, divided by min(k, n) for a query of n documents; ``"lightgbm"``
+        (which has no precision metric): 1 for a query without relevant documents.
 
     Returns
     -------
@@ -689,6 +731,7 @@ def recall(
     ties: str = "stable",
     no_relevant: float = 0.0,
     rel_threshold: float = 1.0,
+    convention: str = "default",
 ) -> NDArray[np.float64]:
     r"""Recall at k of each query.
 
@@ -706,6 +749,10 @@ def recall(
     k : int or None, default=None
     ties, no_relevant, rel_threshold
         See :mod:`ltr.metrics`.
+    convention : {"default", "letor", "lightgbm", "ranklib"}, default="default"
+        A preset's ties, relevance and no-relevant score (see :mod:`ltr.metrics`; ``"lightgbm"`` scores a query
+        without relevant documents 1). Neither LightGBM nor RankLib has a recall metric: the definition is the one
+        above.
 
     Returns
     -------
@@ -720,7 +767,7 @@ def recall(
     """
     return _one(
         "recall", k, y_true, y_score, group_ptr, qid, group, ties=ties, no_relevant=no_relevant,
-        rel_threshold=rel_threshold,
+        rel_threshold=rel_threshold, convention=convention,
     )
 
 
@@ -735,6 +782,7 @@ def err(
     ties: str = "stable",
     no_relevant: float = 0.0,
     max_grade: float = 4.0,
+    convention: str = "default",
 ) -> NDArray[np.float64]:
     r"""Expected reciprocal rank of each query under the cascade model.
 
@@ -755,6 +803,9 @@ def err(
     k : int or None, default=None
     ties, no_relevant, max_grade
         See :mod:`ltr.metrics`. A label above ``max_grade`` raises ``ValueError``.
+    convention : {"default", "letor", "lightgbm", "ranklib"}, default="default"
+        A preset's ties, labels and no-relevant score (see :mod:`ltr.metrics`). ``"ranklib"`` is RankLib's
+        ERRScorer: the same formula, with ``max_grade`` its ``-gmax`` (4 by default in both).
 
     Returns
     -------
@@ -770,4 +821,4 @@ def err(
     0.7708
     """
     return _one("err", k, y_true, y_score, group_ptr, qid, group, ties=ties, no_relevant=no_relevant,
-                max_grade=max_grade)
+                max_grade=max_grade, convention=convention)

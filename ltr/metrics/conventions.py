@@ -1,70 +1,201 @@
 """Named evaluation presets, the discount tables behind them, and a one-line description of any set of conventions.
 
 The conventions themselves (gain, ties, queries without relevant documents, relevance threshold) are documented
-once, in :mod:`ltr.metrics`. A preset fixes several of them at once so that published tables can be reproduced:
-``convention="letor"`` is the official LETOR 3.0/4.0 evaluation script (its rules and open cases are listed in
-:mod:`ltr.metrics`, section "The LETOR preset"). :func:`describe_conventions` turns the choices of one table into
-the line a report prints under it.
+once, in :mod:`ltr.metrics`. A preset fixes several of them at once so that another tool's numbers can be
+reproduced: ``convention="letor"`` is the official LETOR 3.0/4.0 evaluation script, ``"lightgbm"`` LightGBM's
+``ndcg``/``map`` evaluation, ``"ranklib"`` RankLib's metric scorers (their rules and open cases are listed in
+:mod:`ltr.metrics`). :data:`PRESETS` holds each preset's rules in one table; :func:`resolve_convention` checks a
+caller's arguments against them; :func:`describe_conventions` turns the choices of one table into the line a report
+prints under it.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from types import MappingProxyType
 
 import numpy as np
 from numpy.typing import NDArray
 
 from ltr.exceptions import LabelRangeError
 
-__all__ = ["CONVENTIONS", "LETOR_LABELS", "check_letor_labels", "describe_conventions", "discount_table",
-           "resolve_convention"]
+__all__ = ["CONVENTIONS", "INTEGER_LABEL_LIMIT", "LETOR_LABELS", "PRESETS", "Preset", "Resolved", "check_labels",
+           "check_letor_labels", "describe_conventions", "discount_table", "resolve_convention"]
 
-#: Accepted values of ``convention=``: the toolkit's own parameters, or the LETOR script's fixed rules.
-CONVENTIONS = ("default", "letor")
+#: Accepted values of ``convention=``: the toolkit's own parameters, or another tool's fixed rules.
+CONVENTIONS = ("default", "letor", "lightgbm", "ranklib")
 
 #: The labels the LETOR 3.0/4.0 script has a gain and a relevance for (its two lookup tables).
 LETOR_LABELS = (0.0, 1.0, 2.0)
 
-# What the LETOR preset fixes, with the reason quoted in the error when a caller asks for something else.
-_LETOR_FIXED = {
-    "gain": ("exp2", "the script's gain table 2 -> 3, 1 -> 1, 0 -> 0 is 2^rel - 1"),
-    "ties": ("stable", "the script sorts by score with a stable sort of the rows in file order"),
-    "no_relevant": (0.0, "the script scores a query without relevant documents 0"),
-    "rel_threshold": (1.0, "the script counts labels 1 and 2 as relevant"),
-}
+#: LightGBM's and RankLib's gain tables hold integer labels 0 .. 30 (LightGBM's default ``label_gain`` has 31
+#: entries, 2^i - 1; RankLib computes ``(1 << rel) - 1`` in a 32-bit int).
+INTEGER_LABEL_LIMIT = 30
+
+#: The toolkit's own default of each convention every preset may fix: a value left there is "not given" (it takes
+#: the preset's value) because every entry point (``evaluate``, ``cross_validate``, the command line) passes it on.
+_DEFAULTS = {"gain": "exp2", "ties": "stable", "no_relevant": 0.0, "rel_threshold": 1.0}
 
 
-def resolve_convention(convention: str, **chosen: object) -> str:
-    """Check ``convention`` and the parameters it fixes; return the discount to use (``"log2"`` or ``"letor"``).
+@dataclass(frozen=True)
+class Preset:
+    """The rules of one ``convention=`` value.
 
-    ``chosen`` holds the caller's ``gain``, ``ties``, ``no_relevant`` and ``rel_threshold``. Under
-    ``"letor"`` each must be left at the value the script uses (the toolkit's defaults are those values), so an
-    explicit contradiction is an error rather than a silently ignored argument.
+    Attributes
+    ----------
+    name : str
+        The value of ``convention=``.
+    tool : str
+        Whose rules these are, for messages.
+    fixed : mapping of str to (value, reason)
+        The ``gain``, ``ties``, ``no_relevant`` and ``rel_threshold`` the tool uses, with the reason quoted when a
+        caller asks for another value.
+    discount : {"log2", "letor"}
+        The discount table (:func:`discount_table`).
+    map_at_k : {"relevant", "min_k_relevant", "whole_list"}
+        The denominator of ``map@k``: all R relevant documents of the query (trec_eval's ``map_cut_k``),
+        min(k, R) (LightGBM's ``map@k``), or ``k`` ignored and AP taken over the whole list (RankLib's APScorer).
+    p_at_k : {"k", "min_k_n"}
+        The denominator of ``p@k``: k (trec_eval's ``P_k``) or min(k, n) for a query of n documents (RankLib's
+        PrecisionScorer).
+    short_ndcg_zero : bool
+        NDCG@k is 0 for a query with fewer than k documents (the LETOR script).
+    rr_single : bool
+        Reciprocal rank rounded to single precision (RankLib computes ``1.0f / rank``).
+    labels : {None, "letor", "integer"}
+        Labels refused: None, anything but 0, 1, 2, or anything but the integers 0..30.
+    """
+
+    name: str
+    tool: str = "the toolkit"
+    fixed: Mapping[str, tuple[object, str]] = field(default_factory=dict)
+    discount: str = "log2"
+    map_at_k: str = "relevant"
+    p_at_k: str = "k"
+    short_ndcg_zero: bool = False
+    rr_single: bool = False
+    labels: str | None = None
+
+
+_LETOR = Preset(
+    "letor", "the LETOR 3.0/4.0 script",
+    {
+        "gain": ("exp2", "the script's gain table 2 -> 3, 1 -> 1, 0 -> 0 is 2^rel - 1"),
+        "ties": ("stable", "the script sorts by score with a stable sort of the rows in file order"),
+        "no_relevant": (0.0, "the script scores a query without relevant documents 0"),
+        "rel_threshold": (1.0, "the script counts labels 1 and 2 as relevant"),
+    },
+    discount="letor", short_ndcg_zero=True, labels="letor",
+)
+# microsoft/LightGBM src/metric/rank_metric.hpp, map_metric.hpp and dcg_calculator.cpp (read at v4.7 / HEAD 2026).
+_LIGHTGBM = Preset(
+    "lightgbm", "LightGBM",
+    {
+        "gain": ("exp2", "LightGBM's default label_gain is 2^i - 1"),
+        "ties": ("stable", "LightGBM ranks with std::stable_sort by score, equal scores in input order"),
+        "no_relevant": (1.0, "LightGBM's ndcg and map score a query without relevant documents 1"),
+        "rel_threshold": (1.0, "LightGBM's map counts labels > 0.5 as relevant"),
+    },
+    map_at_k="min_k_relevant", labels="integer",
+)
+# codelibs/ranklib (RankLib 2.x) ciir.umass.edu.metric.*Scorer and utilities.MergeSorter, HEAD e43f605.
+_RANKLIB = Preset(
+    "ranklib", "RankLib",
+    {
+        "gain": ("exp2", "RankLib's DCG gain is 2^rel - 1"),
+        "ties": ("stable", "RankLib's MergeSorter keeps equal scores in input order"),
+        "no_relevant": (0.0, "RankLib scores a query without relevant documents 0"),
+        "rel_threshold": (1.0, "RankLib counts labels > 0 as relevant"),
+    },
+    map_at_k="whole_list", p_at_k="min_k_n", rr_single=True, labels="integer",
+)
+
+#: ``convention=`` value -> its :class:`Preset`. Read-only.
+PRESETS: Mapping[str, Preset] = MappingProxyType({
+    "default": Preset("default"), "letor": _LETOR, "lightgbm": _LIGHTGBM, "ranklib": _RANKLIB,
+})
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """A preset with the caller's conventions checked against it: what the metric code applies."""
+
+    preset: Preset
+    gain: str
+    ties: str
+    no_relevant: float
+    rel_threshold: float
+
+
+def _check_name(convention: object) -> Preset:
+    if not isinstance(convention, str) or convention not in PRESETS:
+        raise ValueError(f"convention must be one of {list(CONVENTIONS)}, got {convention!r}")
+    return PRESETS[convention]
+
+
+def resolve_convention(convention: str, **chosen: object) -> Resolved:
+    """Check ``convention`` and the parameters it fixes; return the rules and the values to apply.
+
+    ``chosen`` holds the caller's ``gain``, ``ties``, ``no_relevant`` and ``rel_threshold`` (any subset). Under a
+    preset each must be the tool's value or the toolkit's default (which then takes the tool's value: every entry
+    point passes its default on, so it cannot mean "asked for"); another value is an error rather than a silently
+    ignored argument. Under ``"default"`` the values are returned as given.
 
     Examples
     --------
-    >>> resolve_convention("default", gain="linear"), resolve_convention("letor", gain="exp2")
-    ('log2', 'letor')
+    >>> r = resolve_convention("lightgbm", gain="exp2", no_relevant=0.0)
+    >>> r.preset.discount, r.no_relevant, r.preset.map_at_k
+    ('log2', 1.0, 'min_k_relevant')
+    >>> resolve_convention("letor", gain="exp2").preset.discount
+    'letor'
     """
-    if not isinstance(convention, str) or convention not in CONVENTIONS:
-        raise ValueError(f"convention must be one of {list(CONVENTIONS)}, got {convention!r}")
-    if convention == "default":
-        return "log2"
+    preset = _check_name(convention)
+    values = {**_DEFAULTS, **chosen}
     for name, value in chosen.items():
-        fixed, why = _LETOR_FIXED[name]
-        same = value == fixed if isinstance(fixed, str) else _same_number(value, fixed)
-        if not same:
-            raise ValueError(
-                f"convention='letor' fixes {name}={fixed!r} ({why}); got {name}={value!r}: drop one of the two"
-            )
-    return "letor"
+        if name not in preset.fixed:
+            continue
+        fixed, why = preset.fixed[name]
+        if _same(value, fixed):
+            continue
+        if _same(value, _DEFAULTS[name]):
+            values[name] = fixed
+            continue
+        raise ValueError(
+            f"convention={convention!r} fixes {name}={fixed!r} ({why}); got {name}={value!r}: drop one of the two"
+        )
+    for name, (fixed, _) in preset.fixed.items():
+        if name not in chosen:
+            values[name] = fixed
+    return Resolved(preset, values["gain"], values["ties"], float(values["no_relevant"]),  # type: ignore[arg-type]
+                    float(values["rel_threshold"]))  # type: ignore[arg-type]
 
 
-def _same_number(value: object, fixed: float) -> bool:
+def _same(value: object, fixed: object) -> bool:
+    if isinstance(fixed, str):
+        return value == fixed
     try:
         return float(value) == fixed  # type: ignore[arg-type]
     except (TypeError, ValueError):
         return False
+
+
+def check_labels(preset: Preset, labels: NDArray[np.float64], group_ptr: NDArray[np.int64],
+                 what: str = "the labels") -> None:
+    """Refuse the labels ``preset``'s tool has no gain for (nothing is refused under ``"default"``)."""
+    if preset.labels == "letor":
+        check_letor_labels(labels, group_ptr, what)
+    elif preset.labels == "integer":
+        bad = (labels != np.floor(labels)) | (labels < 0) | (labels > INTEGER_LABEL_LIMIT)
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0])
+            q = int(np.searchsorted(group_ptr, row, side="right") - 1)
+            raise LabelRangeError(
+                f"the {preset.name} convention takes integer labels 0..{INTEGER_LABEL_LIMIT} ({preset.tool}'s gain "
+                f"table 2^rel - 1), got label {labels[row]:g} at row {row} (query index {q}) of {what}",
+                python_fix="use the default convention for other labels (convention='default')",
+                cli_fix=f"leave --convention {preset.name} out for other labels")
 
 
 def check_letor_labels(labels: NDArray[np.float64], group_ptr: NDArray[np.int64], what: str = "the labels") -> None:
@@ -113,6 +244,44 @@ _TIES_TEXT = {
 }
 
 
+_PRESET_TEXT = {
+    "letor": "LETOR 3.0/4.0 script: gain 2^rel - 1 (labels 0-2), positions 1-2 undiscounted then 1/log2(r), "
+             "NDCG@k = 0 for queries with fewer than k documents",
+    "lightgbm": "LightGBM's ndcg/map: gain exp2 (2^rel - 1, integer labels 0-30)",
+    "ranklib": "RankLib's scorers: gain exp2 (2^rel - 1, integer labels 0-30)",
+}
+
+
+def _denominators(preset: Preset, cut: set[str] | None) -> list[str]:
+    """The clauses on the P@k and MAP@k denominators (and RankLib's single-precision RR).
+
+    ``cut``: the metric families asked for with a cutoff (``{"p", "map"}``), plus ``"mrr"`` when it was asked
+    for at all; None when unknown. A preset's own rule is stated unless the metrics are known not to use it;
+    trec_eval's (the default) only when the metrics use it, since that is where the numbers differ from another
+    tool's.
+    """
+    parts = []
+    if preset.p_at_k == "min_k_n":
+        if cut is None or "p" in cut:
+            parts.append("p@k divides by min(k, n) for a query of n documents (RankLib; trec_eval divides by k)")
+    elif cut is not None and "p" in cut:
+        parts.append("p@k divides by k, also for queries shorter than k (trec_eval's P_k; RankLib divides by "
+                     "min(k, n))")
+    if preset.map_at_k == "min_k_relevant":
+        if cut is None or "map" in cut:
+            parts.append("map@k divides by min(k, R), R the query's relevant documents (LightGBM; trec_eval "
+                         "divides by R)")
+    elif preset.map_at_k == "whole_list":
+        if cut is None or "map" in cut:
+            parts.append("map@k is AP over the whole list, k ignored (RankLib's MAP)")
+    elif cut is not None and "map" in cut:
+        parts.append("map@k divides by all R relevant documents of the query (trec_eval's map_cut_k; LightGBM "
+                     "divides by min(k, R))")
+    if preset.rr_single and (cut is None or "mrr" in cut):
+        parts.append("RR in single precision (RankLib's 1.0f / rank)")
+    return parts
+
+
 def describe_conventions(
     *,
     source: str = "letor",
@@ -124,6 +293,7 @@ def describe_conventions(
     complete: bool = False,
     n_queries: int | None = None,
     max_grade: float = 4.0,
+    metrics: str | Sequence[str] | None = None,
 ) -> str:
     """One line saying which conventions a table of metrics used, for printing under the table.
 
@@ -132,8 +302,9 @@ def describe_conventions(
     source : {"letor", "trec"}, default="letor"
         ``"letor"``: arrays of labels and scores (:func:`ltr.metrics.evaluate`); ``"trec"``: a run against qrels
         (:func:`ltr.metrics.evaluate_run`, trec_eval's order and judged set).
-    convention : {"default", "letor"}, default="default"
-        A preset; ``"letor"`` replaces the gain and discount text by the LETOR script's rules.
+    convention : {"default", "letor", "lightgbm", "ranklib"}, default="default"
+        A preset: its fixed values replace ``gain``, ``ties``, ``no_relevant`` and ``rel_threshold`` where those are
+        left at the toolkit's defaults (as :func:`resolve_convention`), and its rules are named.
     gain : {"exp2", "linear"} or None
         None: the default of ``source`` (``"exp2"`` for arrays, ``"linear"`` for runs).
     no_relevant, ties, rel_threshold
@@ -144,6 +315,10 @@ def describe_conventions(
         How many queries the means are over; omitted when None.
     max_grade : float, default=4.0
         ERR's highest grade, named when it is not the default 4.
+    metrics : str or sequence of str, optional
+        The metrics of the table. With them, the denominators of ``p@k`` and ``map@k`` are stated when the table
+        has such a metric (they are where trec_eval, LightGBM and RankLib differ); without them, only a preset's
+        own denominators are stated.
 
     Returns
     -------
@@ -158,29 +333,41 @@ def describe_conventions(
     >>> print(describe_conventions(source="trec", complete=True, n_queries=93))
     gain linear (rel); queries without relevant documents score 0; trec_eval order (score, then docno descending);
     judged queries missing from the run score 0 (trec_eval -c); 93 queries averaged
+    >>> print(describe_conventions(convention="lightgbm", metrics=["ndcg@10", "map@10"]))
+    LightGBM's ndcg/map: gain exp2 (2^rel - 1, integer labels 0-30); queries without relevant documents score 1;
+    map@k divides by min(k, R), R the query's relevant documents (LightGBM; trec_eval divides by R);
+    equal scores in input order
     """
     if source not in ("letor", "trec"):
         raise ValueError(f"source must be 'letor' or 'trec', got {source!r}")
-    if convention not in CONVENTIONS:
-        raise ValueError(f"convention must be one of {list(CONVENTIONS)}, got {convention!r}")
+    preset = _check_name(convention)
+    cut = None
+    if metrics is not None:
+        from ltr.metrics.registry import parse_metrics
+
+        parsed = parse_metrics(metrics)
+        cut = {p.spec.name for p in parsed if p.k is not None} | {p.spec.name for p in parsed if p.spec.name == "mrr"}
+    chosen = {"no_relevant": no_relevant, "ties": ties, "rel_threshold": rel_threshold}
+    if gain is not None:
+        chosen["gain"] = gain
+    rules = resolve_convention(convention, **chosen)
     parts = []
-    if convention == "letor":
-        parts.append("LETOR 3.0/4.0 script: gain 2^rel - 1 (labels 0-2), positions 1-2 undiscounted then "
-                     "1/log2(r), NDCG@k = 0 for queries with fewer than k documents")
+    if convention in _PRESET_TEXT:
+        parts.append(_PRESET_TEXT[convention])
     else:
         gain = gain if gain is not None else ("exp2" if source == "letor" else "linear")
         if gain not in _GAIN_TEXT:
             raise ValueError(f"gain must be one of {sorted(_GAIN_TEXT)}, got {gain!r}")
         parts.append(_GAIN_TEXT[gain])
-    no_relevant = float(no_relevant)
-    if math.isnan(no_relevant):
+    if math.isnan(rules.no_relevant):
         parts.append("queries without relevant documents left out of the means")
     else:
-        parts.append(f"queries without relevant documents score {no_relevant:g}")
-    if float(rel_threshold) != 1.0:
-        parts.append(f"relevant: label >= {float(rel_threshold):g}")
+        parts.append(f"queries without relevant documents score {rules.no_relevant:g}")
+    if rules.rel_threshold != 1.0:
+        parts.append(f"relevant: label >= {rules.rel_threshold:g}")
     if float(max_grade) != 4.0:
         parts.append(f"ERR's highest grade {float(max_grade):g}")
+    parts.extend(_denominators(preset, cut))
     if source == "trec":
         parts.append("trec_eval order (score, then docno descending)")
         if complete:
@@ -188,9 +375,9 @@ def describe_conventions(
         else:
             parts.append("judged queries missing from the run left out")
     else:
-        if ties not in _TIES_TEXT:
-            raise ValueError(f"ties must be one of {sorted(_TIES_TEXT)}, got {ties!r}")
-        parts.append(_TIES_TEXT[ties])
+        if rules.ties not in _TIES_TEXT:
+            raise ValueError(f"ties must be one of {sorted(_TIES_TEXT)}, got {rules.ties!r}")
+        parts.append(_TIES_TEXT[rules.ties])
     if n_queries is not None:
         parts.append(f"{int(n_queries)} {'query' if int(n_queries) == 1 else 'queries'} averaged")
     return "; ".join(parts)

@@ -85,8 +85,9 @@ _ALIASES: Mapping[str, str] = MappingProxyType(
     {alias: s.name for s in _SPECS for alias in (s.name, *s.aliases)}
 )
 
-# A family name (letters and underscores, shortest match) and an optional cutoff after '@', '_' or '.'.
-_NAME_RE = re.compile(r"^([a-z_]+?)(?:[@_.](\d+))?$")
+# A family name (letters and underscores, shortest match) and an optional cutoff after '@', '_' or '.'. A sign is
+# matched so that 'p@-1' is refused for its cutoff, as 'p@0' is, not as an unknown name.
+_NAME_RE = re.compile(r"^([a-z_]+?)(?:[@_.](-?\d+))?$")
 
 
 @dataclass(frozen=True)
@@ -181,7 +182,8 @@ def parse_metric(name: str) -> ParsedMetric:
 
 
 def parse_metrics(metrics: str | tuple[str, ...] | list[str]) -> list[ParsedMetric]:
-    """Parse one name or a sequence of names; duplicates (after resolving aliases) are kept once, in order.
+    """Parse one name, several names in one string separated by commas (the command line's ``--metrics
+    ndcg@10,map``), or a sequence of names; duplicates (after resolving aliases) are kept once, in order.
 
     The first spelling of a duplicate is the one kept in ``requested``.
 
@@ -189,9 +191,14 @@ def parse_metrics(metrics: str | tuple[str, ...] | list[str]) -> list[ParsedMetr
     --------
     >>> [(m.name, m.requested) for m in parse_metrics(["ndcg@10", "NDCG_cut_10", "P@5"])]
     [('ndcg@10', 'ndcg@10'), ('p@5', 'P@5')]
+    >>> [m.name for m in parse_metrics("ndcg@10, map")]
+    ['ndcg@10', 'map']
     """
     if isinstance(metrics, str):
-        metrics = (metrics,)
+        pieces = [m.strip() for m in metrics.split(",")]
+        if len(pieces) > 1 and not all(pieces):
+            raise ValueError(f"metrics {metrics!r} has an empty name between commas; write e.g. 'ndcg@10,map'")
+        metrics = tuple(pieces)
     out: dict[str, ParsedMetric] = {}
     for name in metrics:
         parsed = parse_metric(name)

@@ -8,7 +8,7 @@ trec_eval. :func:`format_trec_eval` writes the per-query and summary lines of ``
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -20,17 +20,48 @@ from ltr.metrics.registry import parse_metric, parse_metrics
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["evaluate_run", "evaluate_run_per_query", "format_trec_eval"]
+__all__ = ["COLUMN_ALIASES", "evaluate_run", "evaluate_run_per_query", "format_trec_eval"]
 
 
-def _require(frame: pd.DataFrame, what: str, columns: tuple[str, ...]) -> None:
+#: Column spellings accepted for each column, the toolkit's (trec_eval's) first: PyTerrier's qrels are ``qid``,
+#: ``docno``, ``label``; ir_measures' and ir_datasets' ``query_id``, ``doc_id``, ``relevance`` (runs: ``score``), as
+#: the JSON-lines qrels reader (:mod:`ltr.io.qrels`) accepts them.
+COLUMN_ALIASES = {
+    "qid": ("qid", "query_id"),
+    "docno": ("docno", "doc_id", "docid"),
+    "rel": ("rel", "relevance", "label"),
+    "score": ("score",),
+}
+
+
+def _as_frame(data: object, what: str, value: str) -> pd.DataFrame:
+    """``data`` as a frame with the columns ``qid``, ``docno`` and ``value`` (``"rel"`` or ``"score"``).
+
+    Takes a DataFrame in any spelling of :data:`COLUMN_ALIASES` (the first one present wins), or the nested
+    mapping ``{qid: {docno: value}}`` of pytrec_eval and ranx (``ranx.Qrels``/``ranx.Run`` give it with
+    ``to_dict()``).
+    """
     import pandas as pd
 
-    if not isinstance(frame, pd.DataFrame):
-        raise TypeError(f"{what} must be a pandas DataFrame, got {type(frame).__name__}")
-    missing = [c for c in columns if c not in frame.columns]
+    if isinstance(data, Mapping):
+        rows = []
+        for q, docs in data.items():
+            if not isinstance(docs, Mapping):
+                raise TypeError(f"{what} must be a pandas DataFrame or a mapping {{qid: {{docno: {value}}}}} "
+                                f"(pytrec_eval's and ranx's form); query {q!r} maps to {type(docs).__name__}")
+            rows.extend((q, d, v) for d, v in docs.items())
+        return pd.DataFrame(rows, columns=["qid", "docno", value])
+    if not isinstance(data, pd.DataFrame):
+        raise TypeError(f"{what} must be a pandas DataFrame or a mapping {{qid: {{docno: {value}}}}}, got "
+                        f"{type(data).__name__}")
+    wanted = ("qid", "docno", value)
+    found = {c: next((a for a in COLUMN_ALIASES[c] if a in data.columns), None) for c in wanted}
+    missing = [c for c in wanted if found[c] is None]
     if missing:
-        raise ValueError(f"{what} lacks column(s) {missing}; it has {list(frame.columns)}")
+        accepted = ", ".join(f"{c}: {' / '.join(repr(a) for a in COLUMN_ALIASES[c])}" for c in wanted)
+        raise ValueError(f"{what} lacks column(s) {missing}; it has {list(data.columns)} (accepted spellings: "
+                         f"{accepted})")
+    return pd.DataFrame({c: data[found[c]].to_numpy() for c in wanted})
 
 
 def _no_duplicates(frame: pd.DataFrame, what: str) -> None:
@@ -47,8 +78,8 @@ def _offsets(sizes: np.ndarray) -> np.ndarray:
 
 
 def evaluate_run_per_query(
-    qrels: pd.DataFrame,
-    run: pd.DataFrame,
+    qrels: pd.DataFrame | Mapping[str, Mapping[str, int]],
+    run: pd.DataFrame | Mapping[str, Mapping[str, float]],
     metrics: str | Sequence[str] = ("ndcg@10",),
     *,
     gain: str = "linear",
@@ -73,11 +104,13 @@ def evaluate_run_per_query(
 
     Parameters
     ----------
-    qrels : pandas.DataFrame
+    qrels : pandas.DataFrame or mapping
         Columns ``qid``, ``docno`` (read as str) and ``rel`` (int grade; negative grades have no gain and are
-        not relevant).
-    run : pandas.DataFrame
-        Columns ``qid``, ``docno`` and ``score``; ``rank`` and ``tag`` may be present and are ignored.
+        not relevant); PyTerrier's ``label`` and ir_measures' ``query_id``, ``doc_id``, ``relevance`` are accepted
+        too (:data:`COLUMN_ALIASES`), and so is pytrec_eval's and ranx's ``{qid: {docno: rel}}``.
+    run : pandas.DataFrame or mapping
+        Columns ``qid``, ``docno`` and ``score`` (or ``query_id``, ``doc_id``), or ``{qid: {docno: score}}``;
+        other columns (``rank``, ``tag``) are ignored.
     metrics : str or sequence of str, default=("ndcg@10",)
         Names parsed by :func:`ltr.metrics.parse_metric`, trec_eval's spelling included (``ndcg_cut_10``,
         ``P_5``, ``recip_rank``, ``Rprec``, ``bpref``, ``success_1``, ``num_q``, ``num_ret``, ``num_rel``,
@@ -109,8 +142,8 @@ def evaluate_run_per_query(
     """
     import pandas as pd  # imported here: the array path does not need pandas
 
-    _require(qrels, "qrels", ("qid", "docno", "rel"))
-    _require(run, "run", ("qid", "docno", "score"))
+    qrels = _as_frame(qrels, "qrels", "rel")
+    run = _as_frame(run, "run", "score")
     if not isinstance(complete, (bool, np.bool_)):
         raise TypeError(f"complete must be True or False, got {complete!r}")
     parsed = parse_metrics(metrics)
@@ -175,8 +208,8 @@ def evaluate_run_per_query(
 
 
 def evaluate_run(
-    qrels: pd.DataFrame,
-    run: pd.DataFrame,
+    qrels: pd.DataFrame | Mapping[str, Mapping[str, int]],
+    run: pd.DataFrame | Mapping[str, Mapping[str, float]],
     metrics: str | Sequence[str] = ("ndcg@10",),
     *,
     gain: str = "linear",
