@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import textwrap
 from pathlib import Path
 
 from ltr.cli._common import (
@@ -25,19 +26,31 @@ from ltr.cli._common import (
 
 __all__ = ["register", "run"]
 
+_DESCRIPTION = (
+    "Inner folds of each outer training part choose the parameters (an Optuna TPE search over --space); the outer "
+    "folds test the choice once, so their per-query results are an unbiased estimate (for ltr compare and ltr "
+    "report). Model options not in the space stay fixed.",
+    "Cost: TRIALS x OUTER x INNER fits (every trial is scored by the inner folds of every outer fold), plus one "
+    "refit per outer fold: the defaults make 30 x 5 x 3 = 450 fits + 5. Time one fit (ltr cv shows the seconds per "
+    "fold) to size --trials, or cap the search with --timeout.",
+    "Progress goes to standard error: a bar on a terminal; elsewhere (a file, a pipe, CI, nohup) a line with the "
+    "cost at the start, a line per finished trial at most every few seconds (outer fold, trial, best inner score, "
+    "time elapsed) and one per outer fold. --quiet silences it.",
+)
+
 
 def register(sub) -> None:
     p = add_command(sub, "tune", "tune a ranker's parameters by nested query-grouped cross-validation (Optuna)",
-                    "Inner folds of each outer training part choose the parameters (an Optuna TPE search over "
-                    "--space); the outer folds test the choice once, so their per-query results are an unbiased "
-                    "estimate (for ltr compare and ltr report). Model options not in the space stay fixed.")
+                    "\n\n".join(textwrap.fill(text, 100) for text in _DESCRIPTION))
     p.add_argument("data", metavar="DATA", help="one LETOR file, cut into folds of whole queries")
     s = p.add_argument_group("search")
     s.add_argument("--space", default=None, metavar="SPACE.toml",
                    help="search space: one TOML table per parameter, [name] with low/high (log, step) or choices, "
                         "[engine_params.NAME] for engine parameters (default: the engine's space in "
                         "ltr/tuning/spaces/)")
-    s.add_argument("--trials", type=int, default=30, help="Optuna trials per outer fold")
+    s.add_argument("--trials", type=int, default=30,
+                   help="Optuna trials per outer fold; each fits --inner-folds models, so the search makes "
+                        "TRIALS x OUTER x INNER fits in all")
     s.add_argument("--metric", default="ndcg@10", help="the metric the inner folds maximise")
     s.add_argument("--outer-folds", type=int, default=5, dest="outer_folds", help="outer folds (the estimate)")
     s.add_argument("--inner-folds", type=int, default=3, dest="inner_folds", help="inner folds (the choice)")
@@ -109,7 +122,7 @@ def run(args: argparse.Namespace) -> int:
         result.save(args.out)
     cv = result.cv
     described = describe_conventions(convention=args.convention, gain=args.gain, no_relevant=args.no_relevant,
-                                     max_grade=args.max_grade)
+                                     max_grade=args.max_grade, metrics=names)
     n_queries = sum(f.n_test_queries for f in cv.folds)
     run = result.cv.settings["tuning"]["trials_run"]
     per_fold = f"{args.trials} trials per fold" if min(run) == args.trials else \

@@ -6,19 +6,23 @@
   ``ltr compare`` and ``ltr report`` read).
 - :func:`select_by_nested_cv`: the same nesting over a few fixed configurations (presets, learners).
 - :func:`inner_score`: one configuration's cross-validated score on a set of queries.
-- :mod:`.space`: search spaces in TOML (:func:`load_space`; defaults in ``ltr/tuning/spaces/<engine>.toml``).
+- :mod:`.space`: search spaces in TOML (:func:`load_space`; defaults in ``ltr/tuning/spaces/<engine>.toml``), and
+  :func:`apply_params`, which turns a trial's or a fold's parameters (``"engine_params.NAME"`` keys among them)
+  into a configured ranker (:meth:`TuneResult.best_estimator`).
+- :mod:`.progress`: what a search shows on standard error (a bar on a terminal, rate-limited lines elsewhere).
 
 Optuna is an optional dependency (``pip install "ltrkit[tune]"``), imported when a search runs.
 """
 
 from ltr.tuning.nested import NestedSelection, TuneResult, inner_score, select_by_nested_cv, tune
-from ltr.tuning.space import Param, SearchSpace, default_space_path, load_space
+from ltr.tuning.space import Param, SearchSpace, apply_params, default_space_path, load_space
 
 __all__ = [
     "NestedSelection",
     "Param",
     "SearchSpace",
     "TuneResult",
+    "apply_params",
     "default_space_path",
     "inner_score",
     "load_space",

@@ -35,6 +35,7 @@ import numpy as np
 from ltr.datasets import RankingDataset
 from ltr.evaluation.folds import Fold, query_kfold
 from ltr.evaluation.results import CVResult, FoldResult
+from ltr.tuning.progress import TuneProgress
 from ltr.tuning.space import SearchSpace, apply_params, load_space
 
 __all__ = ["NestedSelection", "TuneResult", "inner_score", "select_by_nested_cv", "tune"]
@@ -124,6 +125,25 @@ def _jsonable(d: Mapping[str, Any]) -> dict[str, Any]:
         except (TypeError, ValueError):
             out[k] = repr(v)
     return out
+
+
+def _strict(obj):
+    """Plain JSON types, recursively: numpy scalars and arrays as Python ones, tuples as lists, NaN and infinities
+    as None."""
+    if isinstance(obj, Mapping):
+        return {str(k): _strict(v) for k, v in obj.items()}
+    if isinstance(obj, np.ndarray):
+        return _strict(obj.tolist())
+    if isinstance(obj, (list, tuple)):
+        return [_strict(v) for v in obj]
+    if isinstance(obj, (bool, np.bool_)):
+        return bool(obj)
+    if isinstance(obj, np.integer):
+        return int(obj)
+    if isinstance(obj, (float, np.floating)):
+        v = float(obj)
+        return v if np.isfinite(v) else None
+    return obj
 
 
 def _metric_names(metric: str, metrics) -> tuple[str, list[str]]:
@@ -234,13 +254,39 @@ def select_by_nested_cv(candidates: Mapping[str, Any], data, *, metric: str = "n
 class TuneResult:
     """What :func:`tune` found.
 
+    Nested cross-validation makes one choice per outer fold, each from that fold's training queries: the outer
+    folds measure the *search* (its expected score on unseen queries), not one configuration. There is therefore
+    no single "best" configuration here: the folds' inner scores come from different training queries and are not
+    comparable, so picking the fold with the highest one (or its parameters) would be picking by noise, and its
+    outer score would no longer be an unbiased estimate. How much the choices differ from fold to fold says how
+    stable the search is. For one model to deploy, run the search once more on all the queries (the procedure the
+    outer folds estimated; Cawley & Talbot, "On over-fitting in model selection and subsequent selection bias in
+    performance evaluation", JMLR 11, 2010), with the same space, metric and inner folds, and fit its choice on
+    all of them::
+
+        import optuna
+        from ltr.io import read_letor
+        from ltr.tuning import apply_params, inner_score, load_space
+
+        base, data = result.estimator, read_letor(path)   # the fixed options; every query (a RankingDataset)
+        tuning = result.cv.settings["tuning"]             # what the search used
+        space = load_space(tuning["space"], base)
+        study = optuna.create_study(direction="maximize")
+        study.optimize(lambda t: inner_score(apply_params(base, space.suggest(t)), data, metric=tuning["metric"],
+                                             n_folds=tuning["inner_folds"]), n_trials=tuning["n_trials"])
+        final = apply_params(base, study.best_params).fit(data)
+
     Attributes
     ----------
     cv : CVResult
         Outer test results of the tuned ranker (each fold with its own chosen parameters): the unbiased estimate,
         per query. ``cv.settings["tuning"]`` records the space, the chosen parameters and inner scores per fold.
     best_params : list of dict
-        Per outer fold, the parameters chosen (by the space's names).
+        Per outer fold (in the order of ``cv.folds``), the parameters chosen, keyed by the search space's names as
+        Optuna records them: a :class:`ltr.Ranker` parameter by its name (``"num_leaves"``), an engine parameter
+        as ``"engine_params.NAME"`` (``"engine_params.bagging_by_query"``), and ``"none"`` for None. They are not
+        ``set_params`` keywords: :meth:`best_estimator` (or :func:`ltr.tuning.space.apply_params`, which merges
+        the engine parameters into a copy of ``engine_params``) turns them into a configured ranker.
     best_inner : list of float
         Per outer fold, the chosen parameters' inner score.
     trials : list of list of dict
@@ -252,6 +298,22 @@ class TuneResult:
     other_setups : int
         Studies in the storage made with another set-up (data, fixed ranker options, space, metric, folds or seed),
         whose trials this run could not use.
+    estimator : ltr.Ranker or None
+        The unfitted ranker whose other parameters stayed fixed (the base of every trial; None when unknown).
+
+    Examples
+    --------
+    >>> from ltr import Ranker, make_ranking
+    >>> r = tune(make_ranking(12, 5, 3, random_state=0), n_trials=1, outer_folds=2, inner_folds=2,
+    ...          space={"num_leaves": {"low": 2, "high": 4}, "engine_params.bagging_by_query": {"choices": [True]}},
+    ...          estimator=Ranker(n_estimators=3, min_child_samples=2, n_jobs=1), progress=False)
+    >>> sorted(r.best_params[0])
+    ['engine_params.bagging_by_query', 'num_leaves']
+    >>> model = r.best_estimator(0)             # unfitted, configured as outer fold 1 chose
+    >>> model.num_leaves == r.best_params[0]["num_leaves"], model.engine_params["bagging_by_query"]
+    (True, True)
+    >>> len(r.best_estimators())
+    2
     """
 
     cv: CVResult
@@ -260,6 +322,42 @@ class TuneResult:
     trials: list[list[dict[str, Any]]] = field(default_factory=list)
     resumed: int = 0
     other_setups: int = 0
+    estimator: Any = None
+
+    def best_estimator(self, fold: int):
+        """An unfitted clone of :attr:`estimator` set to the parameters outer fold ``fold`` chose (0-based, in the
+        order of ``cv.folds``; ``cv.folds[fold].name`` is its name), by :func:`ltr.tuning.space.apply_params`.
+        Its ``preset_keep`` lists the parameters set, so that the small-data preset leaves them as chosen.
+        Fit it on the data you mean (``model.fit(data)``): this is the configuration the fold tested, not a model
+        trained on the fold.
+
+        Raises
+        ------
+        ValueError
+            ``fold`` is not one of ``0 .. len(best_params) - 1``, or the result has no :attr:`estimator` (built
+            by hand: use ``apply_params(ranker, result.best_params[fold])``).
+        """
+        n = len(self.best_params)
+        if isinstance(fold, bool) or not isinstance(fold, (int, np.integer)) or not 0 <= fold < n:
+            raise ValueError(f"fold must be an outer fold's index, 0 to {n - 1}, got {fold!r}")
+        if self.estimator is None:
+            raise ValueError("this TuneResult has no estimator (it was not made by tune()): configure a ranker with "
+                             "ltr.tuning.space.apply_params(ranker, result.best_params[fold])")
+        return apply_params(self.estimator, self.best_params[int(fold)])
+
+    def best_estimators(self) -> list:
+        """:meth:`best_estimator` of every outer fold, in the order of ``cv.folds``."""
+        return [self.best_estimator(i) for i in range(len(self.best_params))]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Everything in plain JSON types (strict: NaN and infinities as None): ``cv`` (the result file's content,
+        :meth:`CVResult.to_dict`), ``best_params``, ``best_inner``, ``trials``, ``resumed``, ``other_setups``, and
+        ``estimator``: the fixed ranker's parameters (``get_params(deep=False)``; a value JSON cannot hold as its
+        ``repr``) or None."""
+        est = None if self.estimator is None else _jsonable(self.estimator.get_params(deep=False))
+        return _strict({"cv": self.cv.to_dict(), "best_params": self.best_params, "best_inner": self.best_inner,
+                        "trials": self.trials, "resumed": self.resumed, "other_setups": self.other_setups,
+                        "estimator": est})
 
     def save(self, path: str | os.PathLike) -> None:
         """Write the result file (``ltr compare`` and ``ltr report`` read it), atomically."""
@@ -333,7 +431,7 @@ STARTUP_TRIALS = 10
 
 
 def _run_study(study, space, estimator, train, target, inner_folds, conv, n_trials, fold_index, random_state,
-               bar, timeout_at) -> int:
+               progress, timeout_at) -> int:
     """Run the fold's study up to ``n_trials`` completed trials; the number found completed at the start."""
     import time
 
@@ -344,8 +442,8 @@ def _run_study(study, space, estimator, train, target, inner_folds, conv, n_tria
         study.tell(t.number, state=TrialState.FAIL)  # interrupted in an earlier run: drawn again below
     done = len(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)))
     found = min(done, n_trials)  # a study kept from a longer run: its first n_trials are this run's
-    if bar is not None:
-        bar.update(min(done, n_trials))
+    if progress is not None:
+        progress.resumed(fold_index, found)
     while done < n_trials:
         if done and timeout_at is not None and time.monotonic() > timeout_at:  # every fold gets one trial
             break
@@ -366,9 +464,8 @@ def _run_study(study, space, estimator, train, target, inner_folds, conv, n_tria
                              "for this metric")
         study.tell(trial, value)
         done += 1
-        if bar is not None:
-            bar.update(1)
-            bar.set_postfix_str(f"fold {fold_index + 1} best {study.best_value:.4f}", refresh=False)
+        if progress is not None:
+            progress.trial(fold_index, done, study.best_value)
     return found
 
 
@@ -407,7 +504,9 @@ def tune(data, *, estimator=None, engine: str | None = None, space=None, n_trial
     name : str, optional
         The system's name in the result (default ``"<engine> tuned"``).
     progress : bool, default=True
-        A bar over trials (shown on a terminal only).
+        Progress on standard error (:mod:`ltr.tuning.progress`): a bar over trials on a terminal; elsewhere (a
+        file, a pipe, CI, ``nohup``) a line with the cost at the start, a line per finished trial at most every
+        few seconds (outer fold i/n, trial j/N, best inner score so far, time elapsed) and one per outer fold.
     timeout : float, optional
         Seconds for the whole search, shared by the outer folds: each fold may start trials until its share of the
         time left ends (the time left over the folds left), and runs at least one.
@@ -415,6 +514,8 @@ def tune(data, *, estimator=None, engine: str | None = None, space=None, n_trial
     Returns
     -------
     TuneResult
+        ``best_params`` per outer fold (space names, ``"engine_params.NAME"`` among them);
+        ``best_estimator(fold)`` is the ranker configured with them; ``to_dict()`` is strict JSON.
 
     Raises
     ------
@@ -443,11 +544,7 @@ def tune(data, *, estimator=None, engine: str | None = None, space=None, n_trial
     url = _storage(storage)
     key = _study_key(data, estimator, space, target, conv, outer_folds, inner_folds, random_state)
     label = name or f"{estimator.get_params()['engine']} tuned"
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=outer_folds * n_trials, desc=f"tune {label}", unit="trial", disable=None)
+    shown = TuneProgress(label, outer_folds, n_trials, inner_folds, target) if progress else None
     end = None if timeout is None else time.monotonic() + float(timeout)
     other = 0
     if url is not None:
@@ -469,7 +566,7 @@ def tune(data, *, estimator=None, engine: str | None = None, space=None, n_trial
                                         load_if_exists=True)
             timeout_at = None if end is None else time.monotonic() + (end - time.monotonic()) / (outer_folds - i)
             resumed += _run_study(study, space, estimator, fold.train, target, inner_folds, conv, n_trials, i,
-                                  random_state, bar, timeout_at)
+                                  random_state, shown, timeout_at)
             # the first n_trials completed (a study kept from a longer run holds more: they are not this run's)
             complete = sorted((t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE),
                               key=lambda t: t.number)[:n_trials]
@@ -481,10 +578,12 @@ def tune(data, *, estimator=None, engine: str | None = None, space=None, n_trial
             best_params.append(dict(best.params))
             best_inner.append(float(best.value))
             trials.append([{"number": t.number, "params": dict(t.params), "value": float(t.value)} for t in complete])
+            if shown is not None:
+                shown.fold_done(i, len(complete), float(best.value), result.metrics[target])
     finally:
         optuna_logger.setLevel(level)
-        if bar is not None:
-            bar.close()
+        if shown is not None:
+            shown.close()
     from ltr.datasets import dataset_summary
 
     tuning = {"space": space.describe(), "space_source": space.source, "metric": target, "n_trials": n_trials,
@@ -496,4 +595,6 @@ def tune(data, *, estimator=None, engine: str | None = None, space=None, n_trial
                 "tuning": tuning}
     params = _jsonable(estimator.get_params(deep=False))
     cv = CVResult(label, names, results, template.feature_names, params, settings, [dataset_summary(data)])
-    return TuneResult(cv, best_params, best_inner, trials, resumed, other)
+    from sklearn.base import clone
+
+    return TuneResult(cv, best_params, best_inner, trials, resumed, other, clone(estimator))

@@ -37,7 +37,7 @@ from typing import Any
 
 from ltr.exceptions import FileFormatError
 
-__all__ = ["ENGINE_PARAMS", "Param", "SearchSpace", "default_space_path", "load_space"]
+__all__ = ["ENGINE_PARAMS", "Param", "SearchSpace", "apply_params", "default_space_path", "load_space"]
 
 ENGINE_PARAMS = "engine_params"
 _SPACES = Path(__file__).resolve().parent / "spaces"
