@@ -148,10 +148,10 @@ def test_early_stopping_metric_drives_stopping(files, capsys):
 
 def test_engine_parameters_by_name_and_from_a_config_file(files, tmp_path, capsys):
     out = tmp_path / "m.txt"
-    assert main(["train", str(files["train"]), *FAST, "--param", "min_data_in_leaf=2", "--param",
+    assert main(["train", str(files["train"]), *FAST, "--param", "lambda_l1=0.5", "--param",
                  "lambdarank_truncation_level=5", "--out", str(out)]) == 0
     meta = json.loads((tmp_path / "m.txt.meta.json").read_text())
-    assert meta["params"]["engine_params"] == {"min_data_in_leaf": 2, "lambdarank_truncation_level": 5}
+    assert meta["params"]["engine_params"] == {"lambda_l1": 0.5, "lambdarank_truncation_level": 5}
     capsys.readouterr()
     assert main(["train", str(files["train"]), *FAST, "--param", "min_data_in_lef=2"]) == 2  # a usage error
     assert "did you mean 'min_data_in_leaf'" in capsys.readouterr().err
@@ -167,6 +167,36 @@ def test_engine_parameters_by_name_and_from_a_config_file(files, tmp_path, capsy
     config.write_text("roundz = 7\n")
     assert main(["train", str(files["train"]), "--config", str(config)]) == 2
     assert "unknown key 'roundz'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("engine, flags, param, message", [
+    ("lightgbm", ["--min-child-samples", "10"], "min_data_in_leaf=5",
+     "--param min_data_in_leaf=5 sets what min_child_samples=10 sets in lightgbm: give one of the two"),
+    ("lightgbm", ["--leaves", "8"], "max_leaves=16",  # an alias of num_leaves
+     "--param max_leaves=16 sets what num_leaves=8 sets in lightgbm: give one of the two"),
+    ("xgboost", ["--learning-rate", "0.1"], "eta=0.3",
+     "--param eta=0.3 sets what learning_rate=0.1 sets in xgboost: give one of the two"),
+    ("lightgbm", [], "objective=rank_xendcg",
+     "--param objective=rank_xendcg: the objective is the ranker's own: give objective='xendcg' (--objective xendcg)"),
+    ("xgboost", [], "objective=rank:pairwise",
+     "--param objective=rank:pairwise: the objective is the ranker's own: give objective='ranknet' (--objective "
+     "ranknet)"),
+])
+def test_an_engine_parameter_that_duplicates_a_model_option_is_refused(files, tmp_path, capsys, engine, flags,
+                                                                        param, message):
+    out = tmp_path / "m.txt"
+    assert main(["train", str(files["train"]), "--engine", engine, "--rounds", "3", *flags, "--param", param,
+                 "--out", str(out)]) == 2
+    assert capsys.readouterr().err == f"ltr train: error: {message}\n" and not out.exists()
+
+
+def test_an_engine_parameter_alone_sets_what_the_model_option_at_its_default_would(files, tmp_path):
+    out = tmp_path / "m.txt"
+    assert main(["train", str(files["train"]), "--rounds", "3", "--preset", "none", "--param", "min_data_in_leaf=2",
+                 "--quiet", "--out", str(out)]) == 0
+    assert "[min_data_in_leaf: 2]" in out.read_text()  # what LightGBM trained with, as the sidecar records it
+    assert json.loads((tmp_path / "m.txt.meta.json").read_text())["params"]["engine_params"] == {
+        "min_data_in_leaf": 2}
 
 
 @pytest.mark.parametrize("command", ["train", "cv", "tune"])
@@ -268,6 +298,8 @@ def test_cv_refuses_an_output_folder_before_training(files, tmp_path, capsys):
 # -- one line for every user error ------------------------------------------------------------------------------------
 @pytest.mark.parametrize("argv, fragment", [
     (["--learning-rate", "0"], "--learning-rate must be a number > 0, got 0.0"),
+    (["--learning-rate", "inf"], "--learning-rate must be a number > 0, got inf"),  # no sidecar could record it
+    (["--reg-lambda", "inf"], "--reg-lambda must be a number >= 0, got inf"),
     (["--leaves", "1"], "--leaves must be an integer >= 2"),
     (["--subsample", "1.5"], "--subsample must lie in (0, 1], got 1.5"),
     (["--rounds", "-5"], "--rounds must be an integer > 0, got -5"),

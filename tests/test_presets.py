@@ -233,3 +233,26 @@ def test_a_custom_objective_with_nothing_to_split_says_so_in_one_line(tmp_path, 
     assert main(["train", str(path), "--kernel", "numba", "--rounds", "2"]) == 1
     assert capsys.readouterr().err.strip().splitlines()[-1].endswith(
         "lower min_child_samples (--min-child-samples) or train on more rows")
+
+
+def test_the_default_auto_preset_says_what_it_replaced_in_a_warning_and_only_then(data, capsys, tmp_path):
+    from ltr.rankers.presets import PresetWarning
+
+    with pytest.warns(PresetWarning) as caught:  # a grid's 31 for num_leaves is the default: replaced, and said
+        model = Ranker(num_leaves=31, n_estimators=5, n_jobs=1).fit(data)
+    message = str(caught[0].message)
+    assert "num_leaves=31 -> 15" in message and "early_stopping_rounds=50 -> None" in message
+    assert "n_estimators" not in message  # given another value: kept, not named
+    assert model.preset_params_["num_leaves"] == 15
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", PresetWarning)  # no warning where nothing was replaced behind the caller
+        Ranker(preset=None, n_estimators=5, n_jobs=1).fit(data)
+        Ranker(preset="small", n_estimators=5, n_jobs=1).fit(data)  # asked for by name
+        Ranker(n_estimators=5, n_jobs=1, preset_keep=("num_leaves",)).fit(data)  # the caller chose what to keep
+        Ranker(n_estimators=5, n_jobs=1).fit(make_ranking(AUTO_SMALL_BELOW, 2, 3, random_state=0))  # not small
+        path = tmp_path / "d.txt"
+        write_letor(path, data)
+        assert main(["train", str(path), "--rounds", "5", "--quiet", "--out", str(tmp_path / "m.txt")]) == 0
+    assert "PresetWarning" not in capsys.readouterr().err  # the command line says it in its own note

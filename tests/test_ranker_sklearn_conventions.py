@@ -107,3 +107,18 @@ def test_pandas_nullable_columns_are_read_as_the_engines_read_them(data, engine)
     np.testing.assert_array_equal(a.predict(nullable), b.predict(dense))
     with pytest.raises(TypeError, match=r"X must be numeric: column 'f1' has dtype category"):
         _fast(engine=engine).fit(frame.astype({"f1": "category"}), data.y, qid=data.qid)
+
+
+def test_a_dataset_with_its_named_features_in_another_order_is_refused_as_a_frame_is(data):
+    import dataclasses
+
+    model = _fast().fit(data)
+    order = np.arange(data.X.shape[1])[::-1]
+    names = [data.feature_names[i] for i in order]
+    reordered = dataclasses.replace(data, X=data.X[:, order], feature_names=names)
+    for call in (model.predict, model.score, lambda d: _fast().fit(data, eval_set=[d])):
+        with pytest.raises(ValueError, match=r"columns are the model's features in another order \(column 0: "
+                                             rf"'{names[0]}', the model's 'f1'\)"):
+            call(reordered)
+    unnamed = dataclasses.replace(data, feature_names=None)  # a LETOR file without names: read by position
+    np.testing.assert_array_equal(model.predict(unnamed), model.predict(data))

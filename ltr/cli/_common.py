@@ -16,6 +16,7 @@ import math
 import os
 import re
 import sys
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -182,8 +183,12 @@ def guard(command: str, func: Callable[[argparse.Namespace], int | None], args: 
     0 success, 1 a data or file error, 2 a usage error, 130 interrupted (Ctrl-C; outputs are written atomically,
     so nothing is left half-written).
     """
+    from ltr.rankers.presets import PresetWarning
+
     try:
-        return int(func(args) or 0)
+        with warnings.catch_warnings():  # the commands say what the preset set in their own notes
+            warnings.simplefilter("ignore", PresetWarning)
+            return int(func(args) or 0)
     except UsageError as e:
         print(f"ltr {command}: error: {_one_line(str(e))}", file=sys.stderr)
         return EXIT_USAGE

@@ -16,6 +16,7 @@ import contextlib
 import difflib
 import functools
 import json
+import math
 import numbers
 import os
 import re
@@ -30,7 +31,8 @@ import numpy as np
 from ltr.exceptions import ParameterValueError
 from ltr.rankers._backends import engine_words
 
-__all__ = ["check_engine_params", "check_engine_values", "check_hyper_parameters", "known_engine_params"]
+__all__ = ["check_duplicated_params", "check_engine_params", "check_engine_values", "check_hyper_parameters",
+           "known_engine_params"]
 
 # XGBoost accepts scikit-learn-style aliases that its configuration stores under other names.
 _XGB_ALIASES = {
@@ -59,7 +61,7 @@ def _integer(value) -> bool:
 
 
 def _positive(name: str, value, *, integer: bool = False, allow_zero: bool = False) -> None:
-    ok = _number(value)
+    ok = _number(value) and math.isfinite(value)
     if ok and integer:
         ok = float(value).is_integer()
     if ok:
@@ -93,6 +95,16 @@ def check_hyper_parameters(est) -> None:
 
 @functools.cache
 def _lightgbm_names() -> frozenset[str]:
+    names = set()
+    for canonical, aliases in _lightgbm_alias_table().items():
+        names.add(canonical)
+        names.update(aliases)
+    return frozenset(names)
+
+
+@functools.cache
+def _lightgbm_alias_table() -> dict[str, tuple[str, ...]]:
+    """LightGBM's parameters: each name and its aliases."""
     import ctypes
 
     import lightgbm as lgb
@@ -107,11 +119,8 @@ def _lightgbm_names() -> frozenset[str]:
         buf = ctypes.create_string_buffer(needed.value)
         _safe_call(_LIB.LGBM_DumpParamAliases(needed, ctypes.byref(needed), buf))
     table = json.loads(buf.value.decode("utf-8"))
-    names = set(table)
-    for aliases in table.values():
-        names.update(aliases)
     del lgb
-    return frozenset(names)
+    return {k: tuple(v) for k, v in table.items()}
 
 
 def _walk_keys(obj, out: set[str]) -> None:
@@ -170,6 +179,68 @@ def check_engine_params(engine: str, params: Mapping[str, Any], *, objective: st
             close = difflib.get_close_matches(key, sorted(known), n=1)
             reason = f"{engine} has no parameter {key!r}" + (f" (did you mean {close[0]!r}?)" if close else "")
             raise ParameterValueError(f"{what}: {reason}", cli=f"--param: {reason}", key=key, reason=reason)
+
+
+# The engine parameter each Ranker parameter sets (ltr.rankers._backends): an engine parameter by any of its names
+# that sets the same thing is refused when the Ranker's parameter is given too (one of the two would be lost).
+_RANKER_TO_ENGINE = {
+    "lightgbm": {"learning_rate": "learning_rate", "num_leaves": "num_leaves", "max_depth": "max_depth",
+                 "min_child_samples": "min_data_in_leaf", "colsample_bytree": "feature_fraction",
+                 "subsample": "bagging_fraction", "reg_lambda": "lambda_l2", "random_state": "seed",
+                 "n_estimators": "num_iterations", "objective": "objective", "n_jobs": "num_threads"},
+    "xgboost": {"learning_rate": "eta", "num_leaves": "max_leaves", "max_depth": "max_depth",
+                "subsample": "subsample", "colsample_bytree": "colsample_bytree", "reg_lambda": "lambda",
+                "random_state": "seed", "objective": "objective", "n_jobs": "nthread"},
+}
+
+
+def _engine_names(engine: str, canonical: str) -> set[str]:
+    """``canonical`` and its aliases in ``engine``."""
+    if engine == "lightgbm":
+        return {canonical, *_lightgbm_alias_table().get(canonical, ())}
+    return {canonical} | {k for k, v in _XGB_ALIASES.items() if v == canonical}
+
+
+def check_duplicated_params(est, params: Mapping[str, Any], *, what: str = "engine_params") -> None:
+    """Refuse an engine parameter that sets what one of the ranker's own parameters sets, when that one is given
+    too (not at its default): LightGBM or XGBoost would train with one and the model's record show the other. The
+    objective is always the ranker's (``objective=``), which also decides the gradients a kernel computes.
+
+    Examples
+    --------
+    >>> from ltr import Ranker
+    >>> check_duplicated_params(Ranker(min_child_samples=10), {"min_data_in_leaf": 5})  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ltr.exceptions.ParameterValueError: engine_params: min_data_in_leaf=5 sets what min_child_samples=10 sets ...
+    """
+    import inspect
+
+    engine = est.engine
+    mapping = _RANKER_TO_ENGINE.get(engine)
+    if not params or mapping is None:
+        return
+    defaults = {k: v.default for k, v in inspect.signature(type(est).__init__).parameters.items()}
+    for param, canonical in mapping.items():
+        names = _engine_names(engine, canonical)
+        for key in params:
+            if key not in names:
+                continue
+            value = params[key]
+            if param == "objective":
+                from ltr.objectives import NATIVE
+
+                ours = [n for n, v in NATIVE[engine].items() if v == value]
+                hint = f"objective={ours[0]!r} (--objective {ours[0]})" if ours else "objective= (--objective)"
+                reason = f"the objective is the ranker's own: give {hint}"
+                raise ParameterValueError(f"{what}: {key}={value!r}: {reason}", key=key, reason=reason,
+                                          cli=f"--param {key}={value}: {reason}")
+            given = getattr(est, param)
+            if param == "n_jobs" or given == defaults.get(param):
+                continue  # not given: the engine parameter is the one that counts, as documented
+            reason = f"sets what {param}={given!r} sets in {engine}: give one of the two"
+            raise ParameterValueError(f"{what}: {key}={value!r} {reason}", key=key, reason=reason,
+                                      cli=f"--param {key}={value} {reason}")
 
 
 # The engines' words for a value they cannot parse or that is out of a parameter's bounds (their configuration

@@ -45,7 +45,8 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
-__all__ = ["AUTO_SMALL_BELOW", "PRESETS", "PRESET_NAMES", "apply_preset", "preset_values", "resolve_preset"]
+__all__ = ["AUTO_SMALL_BELOW", "PRESETS", "PRESET_NAMES", "PresetWarning", "apply_preset", "preset_values",
+           "resolve_preset", "warn_replaced"]
 
 #: ``preset="auto"`` means ``"small"`` below this many training queries (the largest set measured has 470).
 AUTO_SMALL_BELOW = 500
@@ -94,6 +95,27 @@ def preset_values(preset: str, engine: str) -> dict[str, Any]:
     """A copy of the preset's values for ``engine`` (an empty dict for an engine it does not cover)."""
     table = PRESETS[preset].get(engine, {})
     return copy.deepcopy({k: (dict(v) if isinstance(v, Mapping) else v) for k, v in table.items()})
+
+
+class PresetWarning(UserWarning):
+    """The default ``preset="auto"`` replaced parameters left at their defaults (a value written out equal to the
+    default, as a grid of scikit-learn's search gives it, is replaced as well)."""
+
+
+def warn_replaced(est, applied: Mapping[str, Any]) -> None:
+    """Warn (:class:`PresetWarning`) when ``preset="auto"``, the default, replaced parameters of ``est`` that no
+    ``preset_keep`` protects: the parameters as given (``get_params``, a search's ``cv_results_``) are then not the
+    ones trained. The message is the same for every fit of the same replacement, so Python shows it once."""
+    replaced = {k: v for k, v in applied.items() if k != "engine_params"}
+    if getattr(est, "preset", None) != "auto" or getattr(est, "preset_keep", None) or not replaced:
+        return
+    import warnings
+
+    shown = ", ".join(f"{k}={getattr(est, k)!r} -> {v!r}" for k, v in replaced.items())
+    warnings.warn(f"preset='auto' (the default): fewer than {AUTO_SMALL_BELOW} training queries, so the small-data "
+                  f"preset replaced the parameters at their default values: {shown} (preset_params_ records them); "
+                  "pass preset=None to train with the values as given, or name them in preset_keep",
+                  PresetWarning, stacklevel=3)
 
 
 def apply_preset(est, n_queries: int | None, n_rows: int | None = None) -> tuple[Any, dict[str, Any]]:

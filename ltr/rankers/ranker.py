@@ -26,7 +26,8 @@ from ltr.datasets import RankingDataset
 from ltr.exceptions import LabelRangeError
 from ltr.groups import resolve_group_ptr
 from ltr.rankers._backends import TrainSet, engine_words, get_backend
-from ltr.rankers.params import check_engine_params, check_engine_values, check_hyper_parameters
+from ltr.rankers.params import (check_duplicated_params, check_engine_params, check_engine_values,
+                                check_hyper_parameters)
 from ltr.rankers.teacher import blank_column, describe_teacher
 from ltr.threads import resolve_n_jobs
 
@@ -101,8 +102,11 @@ def _unique_frame_names(X) -> list[str] | None:
 def _check_frame_names(X, names, what: str) -> None:
     """A DataFrame scored or evaluated by a model whose features are named must have those columns, in that order
     (the engines read columns by position: a reordered frame was scored silently wrong), as scikit-learn and
-    XGBoost refuse it."""
-    given = _frame_names(X)
+    XGBoost refuse it. A :class:`~ltr.RankingDataset` whose features are the model's named features in another
+    order is refused too (other names are left to the callers that know the file: a narrower LETOR file is padded
+    by position)."""
+    dataset = isinstance(X, RankingDataset)
+    given = (None if X.feature_names is None else list(X.feature_names)) if dataset else _frame_names(X)
     if given is None or names is None:
         return
     names = [str(s) for s in names]
@@ -110,8 +114,12 @@ def _check_frame_names(X, names, what: str) -> None:
         return
     if sorted(given) == sorted(names):
         j = next(i for i, (a, b) in enumerate(zip(given, names)) if a != b)
+        how = ("reorder its columns and feature_names to the model's feature_names_in_" if dataset else
+               "select them in the model's order: X[model.feature_names_in_]")
         raise ValueError(f"{what}'s columns are the model's features in another order (column {j}: {given[j]!r}, the "
-                         f"model's {names[j]!r}); select them in the model's order: X[model.feature_names_in_]")
+                         f"model's {names[j]!r}); {how}")
+    if dataset:  # other names: a LETOR file's sidecar may name fewer columns (a narrower file, padded by position)
+        return
     unknown = [c for c in given if c not in set(names)]
     absent = [c for c in names if c not in set(given)]
     raise ValueError(f"{what}'s column names differ from the model's features ({len(given)} columns, "
@@ -469,6 +477,7 @@ class Ranker(BaseEstimator):
                 raise TypeError(f"engine_params must be a dict, got {type(self.engine_params).__name__}")
             objective = (native_objective or {}).get("objective")
             check_engine_params(self.engine, self.engine_params, objective=objective)
+            check_duplicated_params(self, self.engine_params)
             check_engine_values(self.engine, self.engine_params, objective=objective)
         return native_objective
 
@@ -569,9 +578,10 @@ class Ranker(BaseEstimator):
         self.n_threads_ = resolve_n_jobs(self.n_jobs, n_rows=Xa.shape[0], n_features=Xa.shape[1])
         backend = get_backend(self.engine)
         # A preset replaces the defaults of the tree parameters (ltr.rankers.presets); what it set is recorded.
-        from ltr.rankers.presets import apply_preset
+        from ltr.rankers.presets import apply_preset, warn_replaced
 
         effective, self.preset_params_ = apply_preset(self, ptr.size - 1, Xa.shape[0])
+        warn_replaced(self, self.preset_params_)
         params = backend.params(effective, native_objective, self.n_threads_)
         from ltr.gpu import engine_device_params
 
