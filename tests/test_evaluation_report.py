@@ -220,3 +220,28 @@ def test_the_round_figure_caption_names_only_the_parts_drawn(runs):
         f["evals"] = {"train": f["evals"]["train"]} if "train" in f["evals"] else f["evals"]
     caption = next(f["caption"] for f in result_figures(d) if f["id"].startswith("rounds-"))
     assert caption == "Dashed: training part; one colour per fold."
+
+
+@pytest.mark.parametrize("edit, named", [
+    (lambda d: d["systems"][0]["folds"][0].__setitem__("metrics", []),
+     "systems[0].folds[0].metrics must be an object, got list []"),
+    (lambda d: d["systems"][0]["folds"][0]["metrics"].__setitem__("ndcg@10", [0.5]),
+     "systems[0].folds[0].metrics.ndcg@10 must be a number or null, got list [0.5]"),
+    (lambda d: d["systems"][0]["per_query"].__setitem__("map", "x"),
+     "systems[0].per_query.map must be a list of numbers, got str \"x\""),
+    (lambda d: d.__setitem__("systems", {"a": 1}), "systems must be a list, got dict"),
+])
+@pytest.mark.parametrize("command", ["report", "compare"])
+def test_a_result_file_with_a_field_of_the_wrong_type_is_named_by_its_path(runs, tmp_path, capsys, edit, named,
+                                                                            command):
+    _, a, b = runs
+    d = a.to_dict()
+    edit(d)
+    (tmp_path / "bad.json").write_text(json.dumps(d))
+    b.save(tmp_path / "b.json")
+    argv = ([str(tmp_path / "bad.json"), "--out", str(tmp_path / "r"), "--formats", "md"] if command == "report"
+            else [str(tmp_path / "bad.json"), str(tmp_path / "b.json")])
+    assert main([command, *argv]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"ltr {command}: error: {tmp_path / 'bad.json'}: {named}") and err.count("\n") == 1
+    assert not (tmp_path / "r").exists()

@@ -291,3 +291,10 @@ def test_a_long_offending_token_is_cut_in_the_message(tmp_path):
     with pytest.raises(FileFormatError) as e:
         read_run(tmp_path / "model.json")
     assert len(str(e.value)) < 300 and e.value.token.startswith('{"learner"') and "...')" in str(e.value)
+
+
+def test_a_group_size_beyond_int64_is_refused_naming_the_line_not_a_traceback(tmp_path):
+    q = put(tmp_path, "d.txt.query", b"2\n1180591620717411303424\n")
+    with pytest.raises(LetorFormatError, match=r"d\.txt\.query:2: a group size beyond any data file's row count "
+                                               r"\(token '1180591620717411303424'\)"):
+        read_query_file(q)

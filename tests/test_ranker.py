@@ -222,6 +222,10 @@ def test_truncated_edited_or_missing_model_files_are_refused(data, tmp_path):
     path.write_text(text.replace("num_leaves=7", "num_leaves=8", 1))
     with pytest.raises(ModelFormatError, match="truncated or edited"):
         load_model(path)
+    meta = (tmp_path / "model.txt.meta.json").read_text()
+    (tmp_path / "model.txt.meta.json").write_text(meta.replace('"learning_rate": 0.05', '"learning_rate": NaN'))
+    with pytest.raises(ModelFormatError, match=r"model\.txt\.meta\.json: not valid JSON \(NaN is not a JSON value\)"):
+        load_model(path)
     (tmp_path / "model.txt.meta.json").write_text("{not json")
     with pytest.raises(ModelFormatError, match="not valid JSON"):
         load_model(path)

@@ -469,6 +469,55 @@ def check_result(d: Mapping[str, Any]) -> None:
             raise ValueError(f"the result lacks {key!r}")
     if not d["systems"]:
         raise ValueError("the result has no system")
+    _check_structure(d)
+
+
+def _check_structure(d: Mapping[str, Any]) -> None:
+    """The nested parts that ``ltr compare`` and ``ltr report`` read, by type: a field of the wrong type (an edited
+    or damaged file) is named by its path (``systems[0].folds[1].metrics``) instead of failing deep inside."""
+    def fail(where: str, what: str, value: Any) -> None:
+        raise ValueError(f"{where} must be {what}, got {type(value).__name__} {json.dumps(value)[:40]}")
+
+    def number(where: str, value: Any) -> None:
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
+            fail(where, "a number or null", value)
+
+    def numbers(where: str, table: Any, *, lists: bool) -> None:
+        if not isinstance(table, Mapping):
+            fail(where, "an object", table)
+        for name, value in table.items():
+            if lists:
+                if not isinstance(value, list):
+                    fail(f"{where}.{name}", "a list of numbers", value)
+                for i, v in enumerate(value):
+                    number(f"{where}.{name}[{i}]", v)
+            else:
+                number(f"{where}.{name}", value)
+
+    for key in ("metrics", "qids", "systems"):
+        if not isinstance(d[key], list):
+            fail(key, "a list", d[key])
+    for i, name in enumerate(d["metrics"]):
+        if not isinstance(name, str):
+            fail(f"metrics[{i}]", "a metric name", name)
+    for i, system in enumerate(d["systems"]):
+        where = f"systems[{i}]"
+        if not isinstance(system, Mapping):
+            fail(where, "an object", system)
+        if not isinstance(system.get("name"), str):
+            fail(f"{where}.name", "a string", system.get("name"))
+        for key, lists in (("per_query", True), ("mean", False), ("std", False)):
+            if key in system:
+                numbers(f"{where}.{key}", system[key], lists=lists)
+        folds = system.get("folds", [])
+        if not isinstance(folds, list):
+            fail(f"{where}.folds", "a list", folds)
+        for j, fold in enumerate(folds):
+            if not isinstance(fold, Mapping):
+                fail(f"{where}.folds[{j}]", "an object", fold)
+            for key, lists in (("metrics", False), ("per_query", True)):
+                if key in fold:
+                    numbers(f"{where}.folds[{j}].{key}", fold[key], lists=lists)
 
 
 def read_result(path: str | os.PathLike) -> dict[str, Any]:

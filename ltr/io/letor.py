@@ -956,6 +956,9 @@ def read_query_file(path: str | os.PathLike) -> NDArray[np.int64]:
         if not tok.isdigit() or int(tok) <= 0:
             raise LetorFormatError("a group size must be a positive integer, one per line", str(path), lineno,
                                    tok[:60].decode("utf-8", "backslashreplace"))
+        if int(tok) >= 2**63:  # beyond any file's row count (and int64)
+            raise LetorFormatError("a group size beyond any data file's row count", str(path), lineno,
+                                   tok[:60].decode("utf-8", "backslashreplace"))
         sizes.append(int(tok))
     if not sizes:
         raise LetorFormatError("no group sizes (empty .query file)", str(path))

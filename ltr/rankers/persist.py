@@ -45,6 +45,11 @@ def save_model(model: Ranker, path: str | os.PathLike) -> None:
     model.save(path)
 
 
+def _no_constant(name: str):
+    """``NaN`` and ``Infinity``, which Python's reader takes and JSON has not (a sidecar is written without them)."""
+    raise ValueError(f"{name} is not a JSON value")
+
+
 def _read_text(path: Path) -> str:
     if path.is_dir():
         raise ModelFormatError(f"{path}: is a folder, not a model file")
@@ -115,8 +120,8 @@ def load_model(path: str | os.PathLike) -> Ranker:
     if not mpath.is_file():
         raise ModelFormatError(f"{mpath}: is not a file")
     try:
-        meta = json.loads(mpath.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        meta = json.loads(mpath.read_text(encoding="utf-8"), parse_constant=_no_constant)
+    except (ValueError, UnicodeDecodeError) as e:  # JSONDecodeError is a ValueError
         raise ModelFormatError(f"{mpath}: not valid JSON ({e})") from None
     fmt = meta.get("format") if isinstance(meta, dict) else None
     if fmt not in (MODEL_FORMAT, *OLD_FORMATS):
