@@ -26,8 +26,7 @@ from ltr.datasets import RankingDataset
 from ltr.exceptions import LabelRangeError
 from ltr.groups import resolve_group_ptr
 from ltr.rankers._backends import TrainSet, engine_words, get_backend
-from ltr.rankers.params import (check_duplicated_params, check_engine_params, check_engine_values,
-                                check_hyper_parameters)
+from ltr.rankers.params import check_duplicated_params, check_engine_params, check_engine_values, check_hyper_parameters
 from ltr.rankers.teacher import blank_column, describe_teacher
 from ltr.threads import resolve_n_jobs
 
