@@ -228,6 +228,8 @@ def test_an_engine_parameter_from_a_config_file_is_refused_naming_the_file(files
     ('engine = "xgb"', "engine = 'xgb' is not one of ['lightgbm', 'xgboost', 'linear']"),
     ("metrics = [true]", "metrics must list strings or numbers, got [True]"),
     ("learning-rate = true", "learning-rate takes a value (as --learning-rate does), got True"),
+    ("rounds = 0", "rounds = 0: must be an integer > 0, got 0"),  # the model's own check, named by the file
+    ("learning-rate = -5", "learning-rate = -5: must be a number > 0, got -5.0"),
 ])
 def test_a_config_value_goes_through_its_flags_type_and_an_error_names_the_file_and_key(files, tmp_path, capsys,
                                                                                          line, message):

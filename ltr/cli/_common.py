@@ -682,7 +682,18 @@ def _check_model(model, args: argparse.Namespace) -> None:
             raise UsageError(_cli_words(e)) from None
         raise UsageError(f"--config {path}: [params] {e.key}: {e.reason}") from None
     except ValueError as e:
-        raise UsageError(_cli_words(e)) from None
+        raise UsageError(_config_words(_cli_words(e), args)) from None
+
+
+def _config_words(message: str, args: argparse.Namespace) -> str:
+    """A model option's error (``--rounds must be ...``) named by the ``--config`` file and key that set the option,
+    when the file set it (the user never typed the flag)."""
+    from_config = getattr(args, "config_keys_", {})
+    for flag, dest in (*model_flags(), ("--early-stopping", "early_stopping")):
+        if message.startswith(flag + " ") and dest in from_config:
+            path, key, value = from_config[dest]
+            return f"--config {path}: {key} = {value!r}: {message[len(flag) + 1:]}"
+    return message
 
 
 def _cli_words(e: ValueError) -> str:
@@ -889,6 +900,7 @@ def apply_config(parser: argparse.ArgumentParser, args: argparse.Namespace, argv
             continue
         args.given_.add(action.dest)
         setattr(args, action.dest, _config_value(action, key, value, f"--config {path}"))
+        args.config_keys_ = {**getattr(args, "config_keys_", {}), action.dest: (path, key, value)}
 
 
 def _config_value(action: argparse.Action, key: str, value: Any, where: str) -> Any:
