@@ -409,8 +409,13 @@ def test_scores_round_trip_bit_exactly_in_shortest_form(tmp_path):
 
 
 def test_score_errors_name_the_line_and_the_token(tmp_path):
-    cases = [(b"1.0\n2.0 3.0\n", 2, "2.0 3.0"), (b"0.5\r\n\r\nabc\r\n", 3, "abc"), (b"1_0\n", 1, "1_0"),
-             (b"1\nnan\n", 2, "nan")]
+    cases = [(b"1.0\n2.0 3.0\n", 2, "2.0 3.0"), (b"0.5\r\n\r\nabc\r\n", 3, "abc"), (b"1_0\n", 1, "1_0")]
+    for token in ("nan", "NaN", "-nan"):  # a number, which no metric can rank: said so
+        p = tmp_path / "nan.txt"
+        p.write_text(f"1\n{token}\n")
+        with pytest.raises(ScoreFormatError, match=rf"nan\.txt:2: a score cannot be NaN \(no metric can rank it\) "
+                                                   rf"\(token '{token}'\)"):
+            read_scores(p)
     for content, line, token in cases:
         p = tmp_path / "bad.txt"
         p.write_bytes(content)

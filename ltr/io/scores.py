@@ -82,6 +82,8 @@ def _first_bad_line(path: Path, lines: list[str]) -> ScoreFormatError:
         tok = line.strip()
         if not tok:
             continue
+        if tok.lower().lstrip("+-") == "nan":
+            return ScoreFormatError("a score cannot be NaN (no metric can rank it)", str(path), lineno, tok)
         if not _NUMBER.fullmatch(tok):
             return ScoreFormatError("a score file has one number per line", str(path), lineno, tok[:80])
     raise AssertionError("unreachable: a token failed to parse but none is malformed")  # pragma: no cover
