@@ -139,7 +139,10 @@ def fusion_table(root: Path) -> list[str]:
              ("combsum", "rank", "sum", "rank", {}), ("combmnz", "minmax", "mnz", "min-max", {}),
              ("wsum", "minmax", "wsum", "min-max", {"weights": [0.5, 0.5]})]
     lines = ["**Cranfield, BM25 (bm25s) and TF-IDF top 100, 225 queries**; NDCG@10 and MAP with trec_eval's "
-             "conventions (linear gain); ranx difference = the largest |ours - ranx| over the fused scores", "",
+             "conventions (linear gain); ranx difference = the largest |ours - ranx| over the fused scores of "
+             f"the queries compared: all {bm25['qid'].nunique()} for score-based methods, only those without tied "
+             "scores in either run for rank-based ones (rrf, rank normalisation), where ranx's unstable sort orders "
+             "ties and this toolkit trec_eval's way (score, then docno descending)", "",
              "| system | NDCG@10 | MAP | ranx difference | queries compared | seconds |",
              "|---|---:|---:|---:|---:|---:|"]
     for name, run in (("BM25", bm25), ("TF-IDF", tfidf)):
