@@ -50,7 +50,9 @@ class RankingDataset:
     Attributes
     ----------
     X : ndarray of float32, shape (n_rows, n_features), or scipy.sparse.csr_matrix
-        Features. Column ``j`` holds LETOR feature id ``j + 1``.
+        Features. Column ``j`` holds LETOR feature id ``j + 1``. In a sparse matrix a feature absent from a line
+        stays absent: LightGBM reads it as 0, XGBoost (``Ranker(engine="xgboost")``) as a missing value, so the
+        same file read dense and sparse trains different XGBoost models.
     y : ndarray of float64, shape (n_rows,)
         Relevance labels.
     qid : ndarray of int64, shape (n_rows,)

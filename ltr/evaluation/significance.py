@@ -73,6 +73,12 @@ class TestResult:
         Two-sided.
     n : int
         Number of paired queries.
+
+    Examples
+    --------
+    >>> import json
+    >>> json.dumps(TestResult("t", float("inf"), 0.0, 3).to_dict(), allow_nan=False)
+    '{"test": "t", "statistic": null, "pvalue": 0.0, "n": 3}'
     """
 
     __test__ = False  # not a pytest class, despite its name
@@ -81,6 +87,18 @@ class TestResult:
     statistic: float
     pvalue: float
     n: int
+
+    def to_dict(self) -> dict[str, str | float | int | None]:
+        """``{"test", "statistic", "pvalue", "n"}`` as strict JSON values, as ``CVResult.to_dict`` and
+        ``Comparison.to_dict`` write them: Python floats and ints, a non-finite value (the infinite t of constant
+        non-zero differences, whose sign is that of the mean difference) as None."""
+
+        def strict(v) -> float | None:
+            v = float(v)
+            return v if math.isfinite(v) else None
+
+        return {"test": str(self.test), "statistic": strict(self.statistic), "pvalue": strict(self.pvalue),
+                "n": int(self.n)}
 
 
 def paired_differences(a: ArrayLike, b: ArrayLike) -> NDArray[np.float64]:

@@ -23,23 +23,34 @@ written ``@k``, ``_k`` or ``.k``. Results are keyed by the canonical spelling:
 ===============  ==========================================  ===================================
 canonical        also accepted                               without a cutoff
 ===============  ==========================================  ===================================
-``ndcg@k``       ``nDCG@k``, ``ndcg_cut_k``                  ``ndcg``: the whole list
+``ndcg@k``       ``nDCG@k``, ``ndcg_cut_k``                  ``ndcg``: the whole list (``ndcg_cut``
+                                                             alone is refused: see below)
 ``dcg@k``        ``dcg_cut_k``                               ``dcg``: the whole list
 ``mean_ndcg``    ``MeanNDCG``                                (no cutoff) mean of NDCG@1..n
 ``map@k``        ``ap@k``, ``AP@k``, ``map_cut_k``           ``map``: the whole list
 ``mrr@k``        ``rr@k``, ``RR@k``, ``recip_rank``          ``mrr``: the whole list
-``p@k``          ``P@k`` (ir_measures), ``P_k`` (trec_eval),  (a cutoff is required)
-                 ``precision@k`` (ranx)
-``recall@k``     ``R@k``, ``recall_k``                       ``recall``: the whole list
-``rprec``        ``Rprec``, ``R_prec``, ``r_precision``      (no cutoff) precision at R
+``p@k``          ``P@k`` (ir_measures), ``P_k``              (a cutoff is required)
+                 (trec_eval), ``precision@k`` (ranx)
+``recall@k``     ``R@k``, ``recall_k``                       ``recall``: the whole list (trec_eval's
+                                                             ``set_recall``)
+``rprec``        ``Rprec``, ``R_prec``, ``r_precision``,     (no cutoff) precision at R
+                 ``r-precision`` (ranx)
 ``bpref``        ``Bpref``                                   (no cutoff)
-``success@k``    ``success_k``, ``Success@k``                (a cutoff is required)
+``success@k``    ``success_k``, ``Success@k``,               (a cutoff is required)
+                 ``hit_rate@k`` (ranx)
 ``err@k``        ``ERR@k``                                   ``err``: the whole list
 ``num_q``        ``NumQ``                                    (no cutoff) counts, see below
 ``num_ret``      ``NumRet``
 ``num_rel``      ``NumRel``
 ``num_rel_ret``  ``NumRelRet``
 ===============  ==========================================  ===================================
+
+Other tools' names are accepted only where their definition is the one computed here (each checked against
+ranx and pytrec_eval on MQ2008). Refused, with a message saying what to write instead: trec_eval's ``ndcg_cut``
+and ``map_cut`` without a cutoff (trec_eval prints them at 5, 10, 15, 20, 30, 100, 200, 500 and 1000, never over
+the whole list: name the cutoffs, or write ``ndcg`` / ``map`` for the whole list), ranx's ``ndcg_burges@k`` and
+``dcg_burges@k`` (``ndcg@k`` / ``dcg@k`` with ``gain="exp2"``, which :func:`evaluate_run` does not default to) and
+ranx's ``hits@k`` (a count: k times ``p@k``).
 
 One string may hold several names separated by commas (``"ndcg@10,map"``, as the command line's ``--metrics``).
 An unknown name raises ``ValueError`` listing ``sorted(REGISTRY)``. Per query, ``map`` holds AP and ``mrr`` holds

@@ -5,6 +5,12 @@
 whether it is a count). :func:`parse_metric` lower-cases a name, splits an optional cutoff written ``@k``, ``_k``
 or ``.k`` (``ndcg@10``, ``P_10``, ``ndcg_cut.10``), resolves aliases, and returns the canonical spelling used as
 the key of every result, with the spelling the user asked for beside it (:func:`metric_labels`).
+
+Other tools' names are aliases only where the definition is the same (checked against ranx and pytrec_eval on
+MQ2008: ranx's ``hit_rate@k`` and ``r-precision``, trec_eval's ``set_recall``, ``Rprec``, ``recip_rank``, ``P_k``,
+``ndcg_cut_k``, ``map_cut_k``). A name whose number needs another convention here (ranx's ``ndcg_burges@k``: gain
+2^rel - 1) or another measure (ranx's ``hits@k``), and trec_eval's cutoff families without a cutoff (``ndcg_cut``,
+``map_cut``), are refused with a message saying what to write instead, never computed as something else.
 """
 
 from __future__ import annotations
@@ -63,11 +69,11 @@ _SPECS = (
     MetricSpec("mrr", K.RR, "optional", ("rr", "recip_rank", "reciprocal_rank"), "(mean) reciprocal rank",
                ("recip_rank", None)),
     MetricSpec("p", K.PRECISION, "required", ("precision", "prec"), "precision at k", (None, "P_{k}")),
-    MetricSpec("recall", K.RECALL, "optional", ("r",), "recall (at k)", ("set_recall", "recall_{k}")),
+    MetricSpec("recall", K.RECALL, "optional", ("r", "set_recall"), "recall (at k)", ("set_recall", "recall_{k}")),
     MetricSpec("rprec", K.RPREC, "none", ("r_prec", "r_precision", "rprecision"),
                "R-precision: precision at R, the number of relevant documents", ("Rprec", None)),
     MetricSpec("bpref", K.BPREF, "none", (), "binary preference (Buckley and Voorhees 2004)", ("bpref", None)),
-    MetricSpec("success", K.SUCCESS, "required", (), "1 if a relevant document is in the top k, else 0",
+    MetricSpec("success", K.SUCCESS, "required", ("hit_rate",), "1 if a relevant document is in the top k, else 0",
                (None, "success_{k}")),
     MetricSpec("err", K.ERR, "optional", ("expected_reciprocal_rank",), "expected reciprocal rank"),
     MetricSpec("num_q", -1, "none", ("numq",), "number of queries (1 per query; summed)", ("num_q", None), True),
@@ -85,9 +91,31 @@ _ALIASES: Mapping[str, str] = MappingProxyType(
     {alias: s.name for s in _SPECS for alias in (s.name, *s.aliases)}
 )
 
-# A family name (letters and underscores, shortest match) and an optional cutoff after '@', '_' or '.'. A sign is
-# matched so that 'p@-1' is refused for its cutoff, as 'p@0' is, not as an unknown name.
-_NAME_RE = re.compile(r"^([a-z_]+?)(?:[@_.](-?\d+))?$")
+# A family name (letters, underscores and hyphens, shortest match) and an optional cutoff after '@', '_' or '.'. A
+# sign is matched so that 'p@-1' is refused for its cutoff, as 'p@0' is, not as an unknown name. A hyphen in the
+# name reads as an underscore (ranx's 'r-precision').
+_NAME_RE = re.compile(r"^([a-z_-]+?)(?:[@_.](-?\d+))?$")
+
+# trec_eval's cutoff families: without a cutoff, trec_eval prints the family at 5, 10, 15, 20, 30, 100, 200, 500
+# and 1000, not the whole-list measure, so these spellings need a cutoff (dcg_cut by analogy).
+_CUT_FAMILIES = ("ndcg_cut", "map_cut", "dcg_cut")
+_TREC_CUTOFFS = (5, 10, 15, 20, 30, 100, 200, 500, 1000)
+
+# Spellings that take no cutoff although their family does: trec_eval's set_recall is recall over the whole list.
+_NO_CUTOFF_ALIASES = {"set_recall": "recall@k is trec_eval's recall_k"}
+
+# Other tools' names whose definition is not one of ours as the name alone says: the message names what gives that
+# tool's number here. ranx's *_burges measures fix the gain at 2^rel - 1, a convention rather than a name here.
+_FOREIGN = {
+    "ndcg_burges": "ranx's ndcg_burges@k is nDCG with gain 2^rel - 1: write 'ndcg@k' with gain='exp2' (the default "
+                   "of ltr.metrics.evaluate; evaluate_run and 'ltr evaluate --qrels' default to 'linear', as ranx's "
+                   "ndcg: pass gain='exp2' / --gain exp2)",
+    "dcg_burges": "ranx's dcg_burges@k is DCG with gain 2^rel - 1: write 'dcg@k' with gain='exp2' (the default of "
+                  "ltr.metrics.evaluate; evaluate_run and 'ltr evaluate --qrels' default to 'linear': pass "
+                  "gain='exp2' / --gain exp2)",
+    "hits": "ranx's hits@k counts the relevant documents in the top k, which is k times 'p@k' here (p@k divides by "
+            "k, as trec_eval's P_k); ranx's hit_rate@k is 'success@k'",
+}
 
 
 @dataclass(frozen=True)
@@ -146,7 +174,11 @@ def parse_metric(name: str) -> ParsedMetric:
     ------
     ValueError
         For an unknown family (the message lists ``sorted(REGISTRY)``), a cutoff of 0, a missing cutoff where
-        one is required (``p``, ``success``), or a cutoff where none is defined (``bpref``, ``num_rel``...).
+        one is required (``p``, ``success``, and trec_eval's families ``ndcg_cut``, ``map_cut``, which trec_eval
+        prints at nine cutoffs, never over the whole list), or a cutoff where none is defined (``bpref``,
+        ``num_rel``, ``set_recall``...); and for another tool's name whose number another spelling or convention
+        gives here (ranx's ``ndcg_burges@k``, ``dcg_burges@k``: gain ``"exp2"``; ``hits@k``: k times ``p@k``),
+        with a message saying which.
 
     Examples
     --------
@@ -156,6 +188,8 @@ def parse_metric(name: str) -> ParsedMetric:
     ('p@5', 'mrr', 'map@100')
     >>> parse_metric("Rprec").name, parse_metric("success_1").name, parse_metric("NumRelRet").name
     ('rprec', 'success@1', 'num_rel_ret')
+    >>> parse_metric("hit_rate@10").name, parse_metric("r-precision").name, parse_metric("set_recall").name
+    ('success@10', 'rprec', 'recall')
     >>> parse_metric("ndcg").k is None
     True
     """
@@ -165,6 +199,9 @@ def parse_metric(name: str) -> ParsedMetric:
     if match is None:
         raise _unknown(name)
     family, k_text = match.groups()
+    family = family.replace("-", "_")
+    if family in _FOREIGN:
+        raise ValueError(f"metric {name!r}: {_FOREIGN[family]}")
     canonical = _ALIASES.get(family)
     if canonical is None:
         raise _unknown(name)
@@ -172,7 +209,16 @@ def parse_metric(name: str) -> ParsedMetric:
     if k_text is None:
         if spec.cutoff == "required":
             raise ValueError(f"metric {name!r} needs a cutoff, e.g. '{canonical}@10'")
+        if family in _CUT_FAMILIES:
+            family_text = ", ".join(f"{family}_{k}" for k in _TREC_CUTOFFS)
+            raise ValueError(
+                f"metric {name!r} needs a cutoff: trec_eval's {family} is the family {family_text}; name the ones "
+                f"wanted ('{family}_10' is '{canonical}@10'), or write '{canonical}' for the whole list"
+            )
         return ParsedMetric(canonical, spec, None, name)
+    if family in _NO_CUTOFF_ALIASES:
+        raise ValueError(f"metric {name!r}: {family} takes no cutoff ({_NO_CUTOFF_ALIASES[family]}); "
+                         f"write '{family}' or '{canonical}@{k_text}'")
     if spec.cutoff == "none":
         raise ValueError(f"metric {name!r}: {canonical} takes no cutoff; write '{canonical}'")
     k = int(k_text)

@@ -204,6 +204,29 @@ def _eval_sets(eval_set, eval_group, eval_qid) -> list[tuple]:
     return out
 
 
+#: Keyword arguments of LightGBM's and XGBoost's scikit-learn ``fit`` that ``Ranker.fit`` does not take: where each
+#: goes instead. ``fit`` refuses them with a TypeError that says so.
+_FOREIGN_FIT_KEYWORDS = {
+    "eval_at": "a constructor parameter: Ranker(eval_at=(5, 10))",
+    "early_stopping_rounds": "a constructor parameter: Ranker(early_stopping_rounds=50)",
+    "eval_metric": "Ranker(early_stopping_metric='map') names the metric that stops early (any ltr.metrics name); "
+                   "Ranker(eval_at=...) the NDCG cut-offs recorded each round",
+    "callbacks": "not supported: fit(log_period=10) prints the round log (LightGBM's log_evaluation), "
+                 "Ranker(verbose=1) shows a progress bar, Ranker(early_stopping_rounds=...) stops early, and "
+                 "evals_result_ records every round's metrics (record_evaluation)",
+    "init_model": "not supported: a Ranker has no warm start or continued training; fit trains from scratch",
+    "xgb_model": "not supported: a Ranker has no warm start or continued training; fit trains from scratch",
+    "verbose": "a constructor parameter: Ranker(verbose=1) for a progress bar; fit(log_period=10) prints the "
+               "round log",
+    "feature_name": "fit(feature_names=[...])",
+    "categorical_feature": "not supported: every feature is numeric",
+    "init_score": "not supported: no initial scores (base margins)",
+    "base_margin": "not supported: no initial scores (base margins)",
+    "eval_sample_weight": "not supported: validation sets are unweighted",
+    "sample_weight_eval_set": "not supported: validation sets are unweighted",
+}
+
+
 class Ranker(BaseEstimator):
     """A learning-to-rank model: gradient-boosted trees with a ranking objective.
 
@@ -218,7 +241,11 @@ class Ranker(BaseEstimator):
         see :mod:`ltr.kernels.distill`, and :mod:`ltr.rankers.teacher` for the teacher's forms: a column, which
         the student never sees (it is blanked, in ``predict`` too), a scores file or array, or a fitted model).
         With ``engine="linear"``: the metric to maximise (``"ndcg@10"``, ``"map"``, ``"err@10"``...; the default
-        ``"lambdarank"`` means NDCG@10).
+        ``"lambdarank"`` means NDCG@10). An engine's own name (XGBoost's ``"rank:ndcg"``, ``"rank:pairwise"``,
+        ``"rank:map"``, LightGBM's ``"rank_xendcg"``, ``"regression"``...) is refused with a message naming the
+        objective and engine that train it (:data:`ltr.objectives.NATIVE`: ``rank:ndcg`` is
+        ``objective="lambdarank", engine="xgboost"``), so that one name means one objective in ``Ranker``, the
+        command line and the saved sidecar whatever the engine.
     engine : {"lightgbm", "xgboost", "linear"}, default="lightgbm"
         ``"linear"``: a linear model trained by coordinate ascent on the metric itself (Metzler and Croft 2007, as
         RankLib's Coordinate Ascent; :mod:`ltr.rankers.linear`), a learner that suits tens to hundreds of queries.
@@ -307,8 +334,14 @@ class Ranker(BaseEstimator):
     n_features_in_ : int
     feature_names_in_ : ndarray of str, optional
     booster_ : the engine's booster
+        LightGBM's keeps only the rounds ``predict`` uses; XGBoost's keeps every round run (``n_rounds_``), past
+        the best one under early stopping, so scoring with it directly needs ``iteration_range=(0,
+        best_iteration_)`` (``booster_.predict(xgboost.DMatrix(X), iteration_range=(0, model.best_iteration_),
+        output_margin=True)`` equals ``model.predict(X)`` for a model without ``normalize``; :meth:`engine_input`
+        gives the rows as the engine sees them otherwise).
     best_iteration_ : int
-        Rounds used by ``predict`` (the best round under early stopping, else all).
+        Rounds used by ``predict`` (the best round under early stopping, else all): a count, 1-based as LightGBM's
+        ``best_iteration``. XGBoost's ``booster_.best_iteration`` of the same model is 0-based, one less.
     read_options_ : dict or None
         How the training data's values were read, where that is not the readers' default (``missing``, ``null``,
         ``overflow``, ``nonfinite``, ``sparse``: ``ltr train`` records them, the sidecar keeps them, ``ltr predict``
@@ -317,7 +350,13 @@ class Ranker(BaseEstimator):
         Rounds the engine ran: past the best one under early stopping; fewer than ``n_estimators`` when LightGBM
         found no leaf left to split (a fitted model, not a loaded one).
     evals_result_ : dict
-        ``{"valid_0": {"ndcg@10": [per round ...]}}`` (keys from ``eval_names`` when given).
+        ``{"valid_0": {"ndcg@10": [per round ...]}}`` (keys from ``eval_names`` when given), computed by
+        :func:`ltr.metrics.evaluate` under ``eval_params``: by default a query without a relevant document scores
+        0 (trec_eval's convention), where LightGBM's and XGBoost's own evaluation count it 1, so the curve is
+        lower than LightGBM's ``evals_result_`` on data with such queries (51 of MQ2008 Fold1 test's 156).
+        ``eval_params={"no_relevant": 1.0}`` (NDCG) or ``{"convention": "lightgbm"}`` (NDCG and LightGBM's
+        ``map@k``) reproduces LightGBM's numbers. ``no_relevant`` alone does not move the best round (such a
+        query adds the same constant every round), so early stopping stops where LightGBM's would.
     fit_seconds_ : float
     n_threads_ : int
         The engine threads ``n_jobs`` resolved to.
@@ -414,12 +453,16 @@ class Ranker(BaseEstimator):
 
             return {"objective": check_ranker(self)}
         native, kernels = _objective_table()
+        known = objective_names()
+        if self.objective not in known:
+            # An engine's own name (XGBoost's rank:ndcg, LightGBM's rank_xendcg...): say which toolkit name it is.
+            same = [f"{engine}'s own name for objective={ours!r} with engine={engine!r}"
+                    for engine, table in native.items() for ours, theirs in table.items() if theirs == self.objective]
+            hint = f": that is {' and '.join(same)}" if same else ""
+            raise ValueError(f"unknown objective {self.objective!r}{hint}; choose one of {list(known)}")
         if self.kernel == "native":
             table = native[self.engine]
             if self.objective not in table:
-                known = objective_names()
-                if self.objective not in known:
-                    raise ValueError(f"unknown objective {self.objective!r}; choose one of {list(known)}")
                 raise ValueError(
                     f"{self.engine} has no native {self.objective!r} objective; native ones are {sorted(table)}, "
                     f"or use kernel='numba' for {sorted(kernels)}"
@@ -428,9 +471,6 @@ class Ranker(BaseEstimator):
 
             return native_params(self.engine, self.objective, **dict(self.objective_params or {}))
         if self.objective not in kernels:
-            known = objective_names()
-            if self.objective not in known:
-                raise ValueError(f"unknown objective {self.objective!r}; choose one of {list(known)}")
             raise ValueError(f"no numba kernel for {self.objective!r}; kernels exist for {sorted(kernels)}")
         return None
 
@@ -483,13 +523,17 @@ class Ranker(BaseEstimator):
     # -- fit / predict ------------------------------------------------------------------------------------------
     def fit(self, X, y=None, *, qid: ArrayLike | None = None, group: ArrayLike | None = None,
             sample_weight: ArrayLike | None = None, eval_set=None, eval_group=None, eval_qid=None,
-            eval_names=None, feature_names=None, log_period: int = 0) -> Ranker:
+            eval_names=None, feature_names=None, log_period: int = 0, **unexpected) -> Ranker:
         """Train on rows sorted by query.
 
         Parameters
         ----------
         X : array-like of shape (n_rows, n_features), sparse matrix, or RankingDataset
-            A :class:`~ltr.RankingDataset` brings its own labels, groups and feature names.
+            A :class:`~ltr.RankingDataset` brings its own labels, groups and feature names. With
+            ``engine="xgboost"`` an entry absent from a sparse matrix is a missing value (routed by each split's
+            default direction), not 0: XGBoost's own rule, so the same values trained dense and sparse give other
+            trees, and a model should be scored in the layout it was trained in (LightGBM reads an absent entry
+            as 0 either way). Train on a dense array, or read LETOR files with ``sparse=False``, where 0 must mean 0.
         y : array-like of shape (n_rows,)
             Graded relevance labels.
         qid, group : array-like
@@ -509,7 +553,23 @@ class Ranker(BaseEstimator):
         log_period : int, default=0
             Print every ``log_period``-th round's metrics to standard error, as LightGBM's ``log_evaluation``
             (``[10] valid_0 ndcg@10: 0.4512``); 0: never.
+
+        Raises
+        ------
+        TypeError
+            For any other keyword. LightGBM's and XGBoost's ``fit`` keywords get a message saying where each
+            goes here: ``eval_at``, ``early_stopping_rounds`` and ``verbose`` are constructor parameters (as in
+            XGBoost >= 2), ``eval_metric`` is ``early_stopping_metric``, and ``callbacks``, ``init_model`` and
+            ``xgb_model`` are not supported (no warm start). Only the named parameters take part in scikit-learn's
+            metadata routing (``set_fit_request(qid=True)``).
         """
+        if unexpected:
+            name = min(unexpected, key=lambda n: (n not in _FOREIGN_FIT_KEYWORDS, n))  # one with a hint first
+            where = _FOREIGN_FIT_KEYWORDS.get(name)
+            if where is None:
+                raise TypeError(f"Ranker.fit() got an unexpected keyword argument {name!r}")
+            raise TypeError(f"Ranker.fit() got an unexpected keyword argument {name!r} (LightGBM's/XGBoost's fit "
+                            f"keyword): {where}")
         native_objective = self._check_params()
         native = native_objective is not None
         metrics = self._metric_names()
@@ -703,6 +763,8 @@ class Ranker(BaseEstimator):
         """Scores, one per row (higher ranks first). Only the order within a query is meaningful.
 
         ``qid`` or ``group`` (or a RankingDataset) are needed only by a model with a per-query ``normalize``.
+        The first ``best_iteration_`` rounds score. With ``engine="xgboost"``, an entry absent from a sparse
+        matrix is a missing value, not 0 (see :meth:`fit`): give the rows in the layout the model was trained on.
         """
         X = self.engine_input(X, qid=qid, group=group)
         return get_backend(self.engine).predict(self.booster_, X, self.best_iteration_)
