@@ -507,7 +507,7 @@ def _check_structure(d: Mapping[str, Any]) -> None:
         if not isinstance(system.get("name"), str):
             fail(f"{where}.name", "a string", system.get("name"))
         for key, lists in (("per_query", True), ("mean", False), ("std", False)):
-            if key in system:
+            if system.get(key) is not None:  # absent or null: nothing recorded (a std of one fold)
                 numbers(f"{where}.{key}", system[key], lists=lists)
         folds = system.get("folds", [])
         if not isinstance(folds, list):
@@ -516,7 +516,7 @@ def _check_structure(d: Mapping[str, Any]) -> None:
             if not isinstance(fold, Mapping):
                 fail(f"{where}.folds[{j}]", "an object", fold)
             for key, lists in (("metrics", False), ("per_query", True)):
-                if key in fold:
+                if fold.get(key) is not None:
                     numbers(f"{where}.folds[{j}].{key}", fold[key], lists=lists)
 
 
