@@ -38,6 +38,7 @@ POCL_AND_NVIDIA = {"opencl": {"loader": "libOpenCL.so.1", "icd_files": {"/etc/Op
 def fake_probe(monkeypatch):
     def use(report):
         monkeypatch.setattr(g, "probe", lambda: report)
+        g._warn_once.cache_clear()  # another machine: its fallback is said again (once per process otherwise)
     return use
 
 
@@ -105,7 +106,6 @@ def test_ranker_refuses_gpu_before_training_and_falls_back_only_when_asked(fake_
 
 def test_the_fallback_is_said_once_not_for_every_model_trained(fake_probe, caplog):
     fake_probe(NO_LOADER)
-    g._warn_once.cache_clear()
     d = make_ranking(30, 8, 5, random_state=0)
     with caplog.at_level(logging.WARNING, logger="ltr.gpu"):
         for _ in range(3):  # as the folds of a cross-validation
