@@ -2,7 +2,9 @@
 
 :func:`extract` scores every candidate of every query with a :class:`~features.featureset.FeatureSet` and attaches
 labels from the judgments (unjudged candidates get 0). Rows are grouped by query in the order of ``queries`` and,
-within a query, by first-stage rank. Queries without any candidate are left out (a LETOR query needs rows).
+within a query, by first-stage rank. The first-stage rank of a run's candidates (the ``first_stage_rank`` feature)
+comes from its scores in trec_eval's order, not from its rank column (:func:`first_stage_ranks`). Queries without
+any candidate are left out (a LETOR query needs rows).
 
 LETOR query ids are integers. :func:`qid_mapping` maps string query ids: when every id is a decimal number they
 keep their value (``"007"`` -> 7, provided no two ids collide), otherwise queries are numbered 1, 2, ... in the
@@ -16,6 +18,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike, NDArray
 
 from features._threads import numba_threads
 from features.collections._base import Collection, Queries, standard_columns
@@ -27,7 +30,7 @@ from features.retrieval import as_queries
 from ltr.datasets import RankingDataset
 from ltr.groups import group_ptr_from_sizes
 
-__all__ = ["candidates_frame", "extract", "qid_mapping"]
+__all__ = ["candidates_frame", "extract", "first_stage_ranks", "qid_mapping"]
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +55,17 @@ def qid_mapping(qids: Sequence[str]) -> dict[str, int]:
 
 def candidates_frame(candidates: pd.DataFrame | Mapping[str, Sequence[str]]) -> pd.DataFrame:
     """Candidates as a DataFrame with ``qid``, ``docno``, ``rank``, ``score`` (a run, or ``{qid: [docno, ...]}``
-    in rank order with score 0)."""
+    in rank order with score 0), ``rank`` the first stage's 1-based rank as :func:`first_stage_ranks` makes it.
+
+    A frame without ``score`` ranks by its ``rank`` column (or, without one, in the order given); one without
+    ``rank`` ranks by score, ties in the order given (PyTerrier's ``add_ranks``).
+
+    Examples
+    --------
+    >>> run = pd.DataFrame({"qid": ["1"] * 3, "docno": ["a", "b", "c"], "rank": [0, 0, 0], "score": [1.0, 3.0, 2.0]})
+    >>> candidates_frame(run)["rank"].tolist()
+    [3, 1, 2]
+    """
     if isinstance(candidates, pd.DataFrame):
         df = standard_columns(candidates, ["qid", "docno"], ["rank", "score"], what="candidates")
         if "score" not in df:
@@ -60,6 +73,8 @@ def candidates_frame(candidates: pd.DataFrame | Mapping[str, Sequence[str]]) -> 
         df["score"] = df["score"].astype(np.float64)
         if "rank" not in df:  # by score, as a run ranks (ties in the order given; all 0: the order given)
             df["rank"] = df.groupby("qid")["score"].rank(method="first", ascending=False).astype(np.int64)
+        else:
+            df["rank"] = first_stage_ranks(df["qid"], df["docno"], df["score"], df["rank"])
         return df[["qid", "docno", "rank", "score"]].reset_index(drop=True)
     for q, docs in candidates.items():
         if isinstance(docs, (str, bytes)):
@@ -69,6 +84,51 @@ def candidates_frame(candidates: pd.DataFrame | Mapping[str, Sequence[str]]) -> 
     df = pd.DataFrame(rows, columns=["qid", "docno", "rank"])
     df["score"] = 0.0
     return df
+
+
+def first_stage_ranks(qid: ArrayLike, docno: ArrayLike, score: ArrayLike, rank: ArrayLike) -> NDArray[np.int64]:
+    """Each row's 1-based rank within its query in the run's order: score descending, then docno descending, as
+    trec_eval orders a run (:func:`ltr.metrics.evaluate_run`, :func:`ltr.fusion.fuse` too).
+
+    trec_eval ignores the rank column ("the rank field is ignored"), and tools fill it in differently: PyTerrier's
+    ``write_results`` writes its 0-based ranks, some tools a constant or a rank left over from before a rescoring.
+    It only breaks ties of score, and only in a query where it agrees with the scores (distinct ranks, increasing
+    as the score decreases): so a run that ranks ties in its own order (``ltr features --topk`` ranks them in
+    collection order) keeps that order, and its ranks when they are 1..n. Elsewhere it is ignored.
+
+    Examples
+    --------
+    >>> first_stage_ranks(["1"] * 3, ["a", "b", "c"], [1.0, 3.0, 2.0], [1, 2, 3]).tolist()   # contradicts
+    [3, 1, 2]
+    >>> first_stage_ranks(["1"] * 3, ["a", "b", "c"], [2.0, 2.0, 1.0], [0, 1, 2]).tolist()   # PyTerrier's 0-based
+    [1, 2, 3]
+    >>> first_stage_ranks(["1"] * 3, ["a", "b", "c"], [2.0, 2.0, 1.0], [5, 5, 5]).tolist()   # ties: docno desc
+    [2, 1, 3]
+    """
+    q_codes, uniques = pd.factorize(np.asarray(qid, dtype=object))
+    d_codes, _ = pd.factorize(np.asarray(docno, dtype=object).astype(str), sort=True)  # as strcmp on UTF-8
+    score = np.asarray(score, dtype=np.float64)
+    rank = np.asarray(rank, dtype=np.float64)
+    n = score.size
+    # A query's rank column agrees with its scores when, taken in rank order, ranks strictly increase and scores
+    # never increase.
+    by_rank = np.lexsort((rank, q_codes))
+    q, r, s = q_codes[by_rank], rank[by_rank], score[by_rank]
+    bad = (q[1:] == q[:-1]) & ((r[1:] <= r[:-1]) | (s[1:] > s[:-1]) | np.isnan(r[1:]))
+    ignored = np.zeros(len(uniques), dtype=bool)
+    ignored[q[1:][bad]] = True
+    ignored[q[np.isnan(r)]] = True
+    if ignored.any():
+        log.info("candidates: the rank column of %d of %d queries disagrees with the scores (e.g. query %r): "
+                 "ranked by score, then docno descending, as trec_eval", int(ignored.sum()), len(uniques),
+                 uniques[int(np.flatnonzero(ignored)[0])])
+    tie = np.where(ignored[q_codes], 0.0, rank)
+    order = np.lexsort((-d_codes, tie, -score, q_codes))
+    sizes = np.bincount(q_codes, minlength=len(uniques))
+    starts = np.cumsum(sizes) - sizes
+    out = np.empty(n, dtype=np.int64)
+    out[order] = np.arange(n) - np.repeat(starts, sizes) + 1
+    return out
 
 
 def extract(
@@ -92,8 +152,8 @@ def extract(
     index : InvertedIndex
     queries : Queries, ``{qid: text}``, ``[(qid, text)]`` or DataFrame(qid, text)
     candidates : DataFrame or dict
-        A run (``qid``, ``docno``, optional ``rank`` and ``score``: the first-stage columns) or
-        ``{qid: [docno, ...]}``.
+        A run (``qid``, ``docno``, optional ``rank`` and ``score``: the first-stage columns; the rank is
+        made from the scores in trec_eval's order, :func:`first_stage_ranks`) or ``{qid: [docno, ...]}``.
     feature_set : "default", path, list of entries, or FeatureSet
     qrels : DataFrame(qid, docno, rel), optional
         Labels; unjudged candidates get 0. Without qrels every label is 0.

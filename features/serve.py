@@ -662,9 +662,11 @@ class Reranker:
 
         Candidates are taken as ``ltr features --run`` takes them: run lines naming a query ``queries`` lacks are
         dropped, then repeated (query, document) lines (the first kept), then each query's candidates are ordered
-        by the run's rank (ties: file order) and, with ``depth``, cut to the first ``depth``; candidates the
-        collection lacks are dropped after that cut (a query keeps fewer than ``depth``). The run's score and rank
-        are the first-stage features. Queries come in the order of ``queries``.
+        by the run's scores in trec_eval's order (score, then docno descending; the rank column only breaks ties
+        where it agrees with the scores: :func:`features.extraction.first_stage_ranks`) and, with ``depth``, cut to
+        the first ``depth``; candidates the collection lacks are dropped after that cut (a query keeps fewer than
+        ``depth``). The run's score and that rank are the first-stage features. Queries come in the order of
+        ``queries``.
 
         Parameters
         ----------

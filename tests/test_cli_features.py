@@ -127,6 +127,32 @@ def test_analysis_and_first_stage_options_are_named_in_their_errors(files, capsy
     assert not (files / "never.letor").exists()
 
 
+def test_a_run_without_lines_or_without_lines_for_the_queries_is_named(files, capsys):
+    """An empty --run (a first stage that failed) said only 'no query has any candidate document'."""
+    base = ["--collection", str(files / "docs.tsv"), "--queries", str(files / "q.tsv"), "--out",
+            str(files / "o.letor"), "--quiet"]
+    (files / "empty.run").write_text("# nothing retrieved\n\n")
+    assert run([*base, "--run", str(files / "empty.run")]) == 1
+    err = capsys.readouterr().err
+    assert err == (f"ltr features: error: --run {files / 'empty.run'}: the run holds no lines (blank and '#' lines "
+                   "aside): no candidate for any query\n")
+    (files / "other.run").write_text("9 Q0 d1 1 2.0 x\n9 Q0 d2 2 1.0 x\n")
+    assert run([*base, "--run", str(files / "other.run")]) == 1
+    assert capsys.readouterr().err == (f"ltr features: error: --run {files / 'other.run'}: none of its 2 line(s) "
+                                       "names one of the 2 query id(s) (run: '9'; queries: 'Q-A', 'Q-B'): no "
+                                       "candidate for any query\n")
+    (files / "qrels1").write_text("Q-A 0 d3 2\n")  # Q-B unjudged, left out: the run's only query
+    (files / "qb.run").write_text("Q-B Q0 d2 1 2.0 x\n")
+    assert run([*base, "--qrels", str(files / "qrels1"), "--run", str(files / "qb.run")]) == 1
+    assert "none of its 1 line(s) names one of the 1 judged query id(s) (run: 'Q-B'; queries: 'Q-A')" in \
+        capsys.readouterr().err
+    assert not (files / "o.letor").exists()
+    # a run naming a judged query too: its other lines are left out as before, the features written
+    (files / "ab.run").write_text("Q-B Q0 d2 1 2.0 x\nQ-A Q0 d3 1 3.0 x\n")
+    assert run([*base, "--qrels", str(files / "qrels1"), "--run", str(files / "ab.run")]) == 0
+    assert read_letor(files / "o.letor").doc_ids.tolist() == ["d3"]
+
+
 def test_cli_usage_errors_from_argparse_exit_2(capsys):
     assert run(["--collection", "x", "--out", "y", "--run", "r", "--topk", "5"]) == 2
     assert "not allowed with argument" in capsys.readouterr().err

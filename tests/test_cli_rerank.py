@@ -79,6 +79,36 @@ def test_depth_reranks_the_first_k_candidates_by_rank(made, capsys, tmp_path):
         assert g["rank"].tolist() == [1, 2]
 
 
+def test_depth_and_first_stage_rank_follow_the_scores_not_the_rank_column(made, capsys, tmp_path):
+    """trec_eval ignores a run's rank column: PyTerrier writes 0-based ranks, other tools constant or stale ones.
+    The same scores with such ranks rerank as with consistent ones (the same --depth cut, the same first_stage_rank
+    feature, so the same new run)."""
+    first = read_run(made / "bm25.run")
+    # trec_eval's order, from its definition: score descending, then docno descending
+    first = first.sort_values(["score", "docno"], ascending=False).sort_values("qid", kind="stable")
+    first["rank"] = first.groupby("qid").cumcount() + 1
+    n = first.groupby("qid")["rank"].transform("size")
+    variants = {"consistent": first["rank"], "pyterrier": first["rank"] - 1, "reversed": n + 1 - first["rank"],
+                "constant": 0 * first["rank"]}
+    outs = {}
+    for name, rank in variants.items():
+        run = tmp_path / f"{name}.run"
+        shuffled = first.assign(rank=rank).sample(frac=1.0, random_state=3)  # file order does not matter either
+        run.write_text("".join(f"{q} Q0 {d} {r} {s!r} x\n" for q, d, r, s in
+                               zip(shuffled["qid"], shuffled["docno"], shuffled["rank"], shuffled["score"])))
+        outs[name] = tmp_path / f"{name}.out"
+        ok(rerank(made, "--run", run, "--depth", 2, "--out", outs[name]), capsys)
+    for name in ("pyterrier", "reversed", "constant"):
+        assert outs[name].read_bytes() == outs["consistent"].read_bytes(), name
+    got = read_run(outs["consistent"])
+    reranker = Reranker.load(made / "model.txt", index=made / "ix.npz")
+    for q, g in got.groupby("qid", sort=False):
+        top = first[first["qid"] == q].head(2)  # the two best scores
+        assert set(g["docno"]) == set(top["docno"])
+        want = reranker.rerank(QUERIES[q], top["docno"].tolist(), scores=top["score"].to_numpy())
+        assert g["docno"].tolist() == list(want.doc_ids) and np.array_equal(g["score"].to_numpy(), want.scores)
+
+
 def test_unknown_documents_and_queries_are_reported_and_dropped_or_stop(made, capsys, tmp_path):
     run = tmp_path / "bad.run"
     text = (made / "bm25.run").read_text()

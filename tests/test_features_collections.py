@@ -310,7 +310,7 @@ def test_json_lines_of_pyserini_ir_datasets_and_pyterrier_read_by_their_own_keys
     empty for want of the key a toolkit uses."""
     docs = write(tmp_path, "docs.jsonl", '{"id": "p1", "contents": "wing flutter"}\n'
                                          '{"doc_id": "i2", "title": "Heat", "text": "transfer"}\n'
-                                         '{"docno": "t3", "text": "boundary layer"}\n{"_id": "b4"}\n')
+                                         '{"docno": "t3", "text": "boundary layer"}\n{"_id": "b4", "text": ""}\n')
     c = load_documents(docs)
     assert c.doc_ids == ("p1", "i2", "t3", "b4")
     assert c.fields == {"title": ["", "Heat", "", ""], "body": ["wing flutter", "transfer", "boundary layer", ""]}
@@ -323,7 +323,7 @@ def test_json_lines_of_pyserini_ir_datasets_and_pyterrier_read_by_their_own_keys
     assert e.value.token == '{"qid": "1", "name": "x"}'
 
 
-def test_ir_datasets_exports_keep_abstracts_and_trec_topic_fields(tmp_path, caplog):
+def test_ir_datasets_exports_keep_abstracts_and_trec_topic_fields(tmp_path):
     """``ir_datasets export nfcorpus/test docs`` keeps the text as ``abstract`` (CORD-19 too); an exported TREC topic
     set holds ``title``, ``description`` and ``narrative``: the title is the query, as in a <top> file, and
     ``fields`` picks others."""
@@ -338,11 +338,43 @@ def test_ir_datasets_exports_keep_abstracts_and_trec_topic_fields(tmp_path, capl
     assert load_queries(topics, topic_fields=("narr",)).texts == ("seeking range",)
     with pytest.raises(CollectionFormatError, match=r"t2.jsonl:1: no topic field key \('narrative'\)"):
         load_queries(write(tmp_path, "t2.jsonl", '{"query_id": "1", "title": "x"}\n'), topic_fields=("narr",))
-    with caplog.at_level(logging.WARNING):
-        c = load_documents(write(tmp_path, "notext.jsonl", '{"doc_id": "a", "summary": "words"}\n'))
-    assert c.fields["body"] == [""]
-    assert "no document has a text key (text, contents, body, abstract)" in caplog.text
-    assert "['doc_id', 'summary']" in caplog.text
+    with pytest.raises(CollectionFormatError, match=r"notext.jsonl:1: no document text key \('text', 'contents', "
+                                                    r"'body' or 'abstract'\); the record's keys are 'doc_id', "
+                                                    r"'summary'"):
+        load_documents(write(tmp_path, "notext.jsonl", '{"doc_id": "a", "summary": "words"}\n'))
+
+
+def test_a_json_record_without_a_text_key_is_refused_an_explicitly_empty_text_is_not(tmp_path):
+    """A misspelt text key ("txt") silently gave an empty document; now the record is refused, naming the file,
+    line and the keys it has. An empty or null text, or a document with a title and an empty text, is kept."""
+    typo = write(tmp_path, "typo.jsonl", '{"_id": "a", "text": "cat"}\n\n{"_id": "b", "txt": "cat"}\n')
+    with pytest.raises(CollectionFormatError) as e:
+        load_documents(typo)
+    assert str(e.value).startswith(f"{typo}:3: no document text key ('text', 'contents', 'body' or 'abstract'); the "
+                                   "record's keys are '_id', 'txt'")
+    assert e.value.token == '{"_id": "b", "txt": "cat"}'
+    with pytest.raises(CollectionFormatError, match=r"t2.jsonl:1: no document text key .* keys are '_id', 'title'"):
+        read_beir_corpus(write(tmp_path, "t2.jsonl", '{"_id": "a", "title": "T"}\n'))  # a title, no text key
+    ok = read_beir_corpus(write(tmp_path, "ok.jsonl", '{"_id": "a", "text": ""}\n{"_id": "b", "text": null}\n'
+                                                      '{"_id": "c", "title": "T", "contents": ""}\n'))
+    assert ok.doc_ids == ("a", "b", "c") and ok.fields == {"title": ["", "", "T"], "body": ["", "", ""]}
+    with pytest.raises(CollectionFormatError, match=r"q.jsonl:1: no query text key .*; the record's keys are 'qid', "
+                                                    r"'txt'"):
+        load_queries(write(tmp_path, "q.jsonl", '{"qid": "1", "txt": "cat"}\n'))
+
+
+def test_a_tsv_whose_first_record_has_an_empty_text_is_detected_as_tsv(tmp_path):
+    """``e1<TAB>`` on line 1: the tab is all that tells a TSV file, and stripping the line took it."""
+    docs = write(tmp_path, "dempty.tsv", "e1\t\ne2\tcat sat\n")
+    assert detect_format(docs) == "tsv"
+    c = load_documents(docs)
+    assert c.doc_ids == ("e1", "e2") and c.fields == {"body": ["", "cat sat"]}
+    queries = write(tmp_path, "qempty.tsv", "1\t\n2\tcat\n")
+    assert detect_format(queries, "queries") == "tsv"
+    assert dict(load_queries(queries).items()) == {"1": "", "2": "cat"}
+    assert detect_format(write(tmp_path, "lead.tsv", "\tcat\n")) == "tsv"  # then refused by the reader: empty id
+    with pytest.raises(CollectionFormatError, match=r"lead.tsv:1: empty id"):
+        load_documents(tmp_path / "lead.tsv")
 
 
 def test_beir_and_tsv_readers(tmp_path):

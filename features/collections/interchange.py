@@ -62,14 +62,20 @@ def _value(path: str | Path, lineno: int, obj: dict, keys: tuple[str, ...], what
             return str(obj[key])
     if what is None:
         return ""
-    names = ", ".join(repr(k) for k in keys[:-1]) + f" or {keys[-1]!r}"
-    raise CollectionFormatError(f"no {what} key ({names})", str(path), lineno, token=json.dumps(obj)[:60])
+    raise CollectionFormatError(f"no {what} key ({_names(keys)}); the record's keys are "
+                                f"{', '.join(map(repr, obj)) or 'none'}", str(path), lineno, token=json.dumps(obj)[:60])
+
+
+def _names(keys: tuple[str, ...]) -> str:
+    """``'a', 'b' or 'c'``."""
+    return ", ".join(repr(k) for k in keys[:-1]) + f" or {keys[-1]!r}"
 
 
 def read_beir_corpus(path: str | Path, *, errors: str = "strict", duplicates: str = "error") -> Collection:
     """Read a BEIR ``corpus.jsonl`` (or another toolkit's JSON-lines documents: module doc) into ``title`` and
-    ``body`` fields. A line without an id key is an error; one without a text key has an empty body (a warning
-    says so when no line has one).
+    ``body`` fields. A line without an id key or without a text key (:data:`DOC_TEXT_KEYS`: a misspelt ``"txt"``
+    would leave its body silently empty) is an error naming its keys; an empty text (``"text": ""``) is an empty
+    body.
 
     Examples
     --------
@@ -81,11 +87,14 @@ def read_beir_corpus(path: str | Path, *, errors: str = "strict", duplicates: st
     """
     rows = _json_lines(path, errors)
     ids = [check_id(_value(path, n, o, DOC_ID_KEYS, "document id"), "document id", path, n) for n, o in rows]
+    for n, o in rows:  # a misspelt key ("txt") would leave the body silently empty
+        if not any(k in o for k in DOC_TEXT_KEYS):
+            raise CollectionFormatError(
+                f"no document text key ({_names(DOC_TEXT_KEYS)}); the record's keys are "
+                f"{', '.join(map(repr, o))} (an empty body is written \"text\": \"\")", str(path), n,
+                token=json.dumps(o)[:60])
     cols = {"title": [str(o.get("title") or "") for _, o in rows],
             "body": [_value(path, n, o, DOC_TEXT_KEYS, None) for n, o in rows]}
-    if rows and not any(k in o for _, o in rows for k in DOC_TEXT_KEYS):
-        log.warning("%s: no document has a text key (%s): the bodies are empty; the keys of line %d are %s", path,
-                    ", ".join(DOC_TEXT_KEYS), rows[0][0], sorted(rows[0][1]))
     ids, cols = dedupe(ids, cols, duplicates, str(path))
     return Collection(tuple(ids), cols, name=str(path))
 

@@ -2,7 +2,8 @@
 
 :func:`load_documents` / :func:`load_queries` read any supported file, detecting its format from the first
 non-blank line (``.I`` -> SMART, ``<DOC>``/``<top>`` -> TREC markup, ``{`` -> JSON lines, a tab -> TSV, a lone id
-with a line ``/`` closing a record further down -> NPL).
+with a line ``/`` closing a record further down -> NPL, an id and a tab with nothing after it -> TSV whose first
+record has an empty text).
 :func:`load_test_collection` reads a whole directory laid out as one of the classic collections (Cranfield, CACM,
 NPL in the Glasgow original or Terrier's conversion, NFCorpus, and the SMART trios ``NAME.ALL``/``NAME.QRY``/
 ``NAME.REL`` of ADI, CISI and MED) or as a BEIR data set.
@@ -78,7 +79,8 @@ def detect_format(path: str | Path, what: str = "documents") -> str:
     """
     path = Path(path)
     lines = _head(path).removeprefix("\ufeff").splitlines()
-    first = next((line.strip() for line in lines if line.strip()), "")
+    raw = next((line for line in lines if line.strip()), "")
+    first = raw.strip()
     if not first:
         raise CollectionFormatError("empty file: no documents" if what == "documents" else "empty file: no queries",
                                     str(path))
@@ -93,6 +95,8 @@ def detect_format(path: str | Path, what: str = "documents") -> str:
         return "tsv"
     if len(first.split()) == 1 and any(line.strip() == "/" for line in lines):
         return "npl"
+    if "\t" in raw:  # id<TAB> with an empty text: the strip took the tab
+        return "tsv"
     key = "query_format" if what == "queries" else "doc_format"
     raise CollectionFormatError("cannot detect the format from the first line", str(path), token=first[:60],
                                 fix={key: Placeholder(" | ".join(DOCUMENT_FORMATS))})

@@ -64,7 +64,9 @@ def register(sub) -> None:
                           "of every output, as trec_eval leaves them out of its means)")
     cand = p.add_argument_group("candidates")
     one = cand.add_mutually_exclusive_group()
-    one.add_argument("--run", help="TREC run whose documents are the candidates")
+    one.add_argument("--run", help="TREC run whose documents are the candidates (their first-stage rank is by "
+                                   "score, then docno descending, as trec_eval ranks them, whatever the rank "
+                                   "column says)")
     one.add_argument("--topk", type=int, default=None, help="retrieve the top K with BM25 (default: 100 when "
                                                             "--run is not given)")
     cand.add_argument("--add-judged", action="store_true",
@@ -156,6 +158,29 @@ def _judged_queries(args: argparse.Namespace, inputs):
     return Queries(tuple(qs.qids[i] for i in keep), tuple(qs.texts[i] for i in keep), name=qs.name)
 
 
+def _nonempty_run(args: argparse.Namespace, run):
+    """The ``--run``; one without any line (almost always a first stage that failed) is an error naming it."""
+    if run.empty:
+        raise ValueError(f"--run {args.run}: the run holds no lines (blank and '#' lines aside): no candidate for "
+                         "any query")
+    return run
+
+
+def _run_candidates(args: argparse.Namespace, run, queries, all_queries):
+    """The lines of the ``--run`` for the queries kept; a run without a line for any of them is an error naming
+    the file and ids of both sides (they may be numbered differently)."""
+    named = run["qid"].astype(str)
+    kept = run[named.isin(set(queries.qids))]
+    if kept.empty:
+        ours = ", ".join(map(repr, queries.qids[:3])) + (", ..." if len(queries.qids) > 3 else "")
+        theirs = list(dict.fromkeys(named))
+        which = "judged " if len(queries) < len(all_queries) else ""
+        raise ValueError(f"--run {args.run}: none of its {len(run)} line(s) names one of the {len(queries)} {which}"
+                         f"query id(s) (run: {', '.join(map(repr, theirs[:3]))}{', ...' if len(theirs) > 3 else ''}; "
+                         f"queries: {ours}): no candidate for any query")
+    return kept if len(queries) < len(all_queries) else run  # all queries: extract names unknown ones
+
+
 def _check(args: argparse.Namespace) -> None:
     if args.topk is not None and args.topk < 1:
         raise UsageError(f"--topk must be >= 1, got {args.topk}")
@@ -193,6 +218,7 @@ def run(args: argparse.Namespace) -> int:
                   flags=("--out", "--save-run", "--qrels-out", "--topics-out", "--index"))
     check_feature_set_option(args.features)
     fs = FeatureSet.load(args.features)  # fail on a bad feature set before the slow steps
+    first = _nonempty_run(args, read_run(args.run)) if args.run else None  # and on a malformed or empty run
     try:
         inputs = load_inputs(args.collection, queries=args.queries, qrels=args.qrels, doc_format=args.doc_format,
                              query_format=args.query_format, query_ids=args.query_ids,
@@ -201,15 +227,13 @@ def run(args: argparse.Namespace) -> int:
     except InputOptionError as e:
         raise input_option_usage(e) from None
     queries = _judged_queries(args, inputs)
+    if args.run:
+        candidates = _run_candidates(args, first, queries, inputs.queries)
     fields = [f.strip() for f in args.fields.split(",")] if args.fields else None
     index, built = load_or_build_index(args.index, inputs.docs, _analyzer(args), fields=fields, progress=progress)
     if args.index and not built:
         note(args, f"loaded the index {args.index}")
-    if args.run:
-        candidates = read_run(args.run)
-        if len(queries) < len(inputs.queries):
-            candidates = candidates[candidates["qid"].astype(str).isin(set(queries.qids))]
-    else:
+    if not args.run:
         preset = {**_BM25_DEFAULTS, **{k: v for k, v in _BM25_PRESETS[args.bm25_preset].items() if k in
                                        _BM25_DEFAULTS}}
         bm25 = {k: (v if getattr(args, k) is None else getattr(args, k)) for k, v in preset.items()}

@@ -56,8 +56,9 @@ def register(sub) -> None:
                                         "features")
     out = p.add_argument_group("reranking and output")
     out.add_argument("--depth", type=int, default=None, metavar="K",
-                     help="rerank each query's first K candidates by the run's rank; the new run holds those "
-                          "(default: all)")
+                     help="rerank each query's first K candidates in trec_eval's order (score, then docno "
+                          "descending: the rank column only breaks ties of score, where it agrees with the scores); "
+                          "the new run holds those (default: all)")
     out.add_argument("--on-unknown", default="warn", choices=["warn", "error"],
                      help="run lines naming documents the collection lacks or queries the queries lack: drop them "
                           "with a count and the first ids, or stop")
