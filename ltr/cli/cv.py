@@ -26,7 +26,6 @@ from ltr.cli._common import (
     metric_names,
     note,
     reader_options,
-    split_list,
     unique_run,
 )
 
@@ -36,6 +35,8 @@ CV_METRICS = "ndcg@1,ndcg@3,ndcg@5,ndcg@10,map"
 
 
 def register(sub) -> None:
+    from ltr.evaluation.selection import add_feature_options
+
     p = add_command(sub, "cv", "cross-validate a ranker (LETOR fold folders or query-grouped K folds)")
     p.add_argument("data", metavar="DATA", nargs="?", default=None,
                    help="a LETOR fold directory (Fold1..FoldK/{train,vali,test}.txt[.gz]) or one LETOR file to cut "
@@ -52,8 +53,8 @@ def register(sub) -> None:
     f.add_argument("--split-seed", type=int, default=0, dest="split_seed", help="seed of the query shuffle")
     f.add_argument("--parallel-folds", type=int, default=1, dest="parallel_folds", metavar="N",
                    help="folds trained at once (-1: one per core); the cores are shared between them")
-    f.add_argument("--features", default=None,
-                   help="feature subset: a RankLib feature file (one id per line) or comma-separated ids/names")
+    add_feature_options(f, saved="; the result records their ids, and --save-dir's fold models take files of "
+                                 "these columns only, in this order")
     add_model_options(p)
     add_n_jobs(p, "engine threads per fold")
     add_metrics(p, CV_METRICS)
@@ -149,6 +150,7 @@ def _validation_notes(args, model, result) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ltr.evaluation import cross_validate, staged_folder
+    from ltr.evaluation.selection import feature_spec
     from ltr.io import write_run
     from ltr.io.outputs import outputs_together
     from ltr.io.qidmap import find_qid_map
@@ -180,9 +182,7 @@ def run(args: argparse.Namespace) -> int:
         if Path(args.save_dir).exists() and not Path(args.save_dir).is_dir():
             raise UsageError(f"--save-dir {args.save_dir}: is a file, not a folder")
         Path(args.save_dir).mkdir(parents=True, exist_ok=True)
-    features = None
-    if args.features:
-        features = args.features if Path(args.features).is_file() else split_list(args.features)
+    features = feature_spec(args.features, args.drop_features)
     # The fold folders are staged and replace --save-dir's together with --out and --run-out, once everything has
     # succeeded: a failed or interrupted run leaves the previous run's outputs as they were.
     staged = staged_folder(args.save_dir) if args.save_dir else contextlib.nullcontext(None)

@@ -1,20 +1,37 @@
-"""``ltr info FILE...``: what LETOR files hold (queries, rows, features, labels, sidecars used)."""
+"""``ltr info FILE...``: what LETOR files hold (queries, rows, features, labels, sidecars used), and what model files
+hold (engine, objective, rounds, trees, features, what the sidecar records, the feature importance table)."""
 
 from __future__ import annotations
 
 import argparse
+import sys
+import textwrap
 
-from ltr.cli._common import add_command, add_format, add_reader_options, emit, read_data
+from ltr.cli._common import UsageError, add_command, add_format, add_reader_options, emit, note, read_data
 
-__all__ = ["register", "run", "summaries"]
+__all__ = ["model_summary", "register", "run", "summaries"]
+
+_NEITHER = ("nor is it a model file (ltrkit's MODEL with MODEL.meta.json, a LightGBM model text, an XGBoost JSON or "
+            "UBJSON model)")
 
 
 def register(sub) -> None:
-    p = add_command(sub, "info", "summarise LETOR files: queries, rows, features, labels, sidecars")
-    p.add_argument("files", nargs="+", metavar="FILE", help="LETOR / svmlight files (.gz too)")
+    p = add_command(sub, "info", "summarise LETOR files (queries, rows, features, labels, sidecars) or model files "
+                                 "(engine, objective, rounds, trees, features, feature importance)")
+    p.add_argument("files", nargs="+", metavar="FILE",
+                   help="LETOR / svmlight files (.gz too), or model files: ltrkit's (MODEL with MODEL.meta.json), a "
+                        "plain LightGBM model text or an XGBoost JSON / UBJSON model (told apart by their content)")
+    p.add_argument("--top", type=int, default=20, metavar="N",
+                   help="models: the N features of largest gain in the importance table; 0: all (default: "
+                        "%(default)s)")
     add_reader_options(p)
     add_format(p)
     p.set_defaults(func=run)
+    p.epilog = textwrap.fill(
+        "A model's importance table is LightGBM's Booster.feature_importance('gain') (total gain of the splits on a "
+        "feature) and ('split') (their number), over the rounds the model predicts with (XGBoost: get_score "
+        "'total_gain' and 'weight'). --format csv prints that table as CSV (the summary on standard error); "
+        "--format json prints everything.", 100)
 
 
 def summaries(args: argparse.Namespace, paths: list[str]) -> list[dict]:
@@ -32,13 +49,182 @@ def summaries(args: argparse.Namespace, paths: list[str]) -> list[dict]:
     return out
 
 
+def _load_model(path: str):
+    """The model at ``path`` with the notes its loading gave (a plain model's warning), via :func:`ltr.load_model`."""
+    import warnings
+
+    from ltr.rankers import load_model
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model = load_model(path)
+    return model, [str(w.message) for w in caught]
+
+
+def _model_or_data(args: argparse.Namespace, path: str):
+    """``("model", (model, notes))`` or ``("data", summary)``: a file with an ltrkit sidecar is a model; another is
+    read as LETOR, and when its first line is not LETOR, loaded as a model (the loader tells a LightGBM text or an
+    XGBoost JSON / UBJSON model by its content). A file that is neither keeps the LETOR reader's error."""
+    from pathlib import Path
+
+    from ltr.exceptions import FileFormatError, LetorFormatError, ModelFormatError
+    from ltr.rankers.sidecar import find_meta_path
+
+    p = Path(path)
+    if p.is_file() and find_meta_path(p).is_file():
+        return "model", _load_model(path)
+    try:
+        return "data", summaries(args, [path])[0]
+    except FileFormatError as e:
+        if e.line not in (None, 1) or not p.is_file():  # a LETOR file with a bad line further on
+            raise
+        try:
+            return "model", _load_model(path)
+        except ModelFormatError as m:
+            if "not a model ltrkit can read" in str(m) or "not a text model file" in str(m):
+                if e.fix or e.hint:  # neither: the LETOR reader's one line says what is wrong
+                    raise e from None
+                raise LetorFormatError(e.reason, e.path, e.line, e.token, offset=e.offset,
+                                       hint=_NEITHER) from None
+            raise  # a model the loader recognised but refuses (truncated, edited): its message says why
+
+
+def model_summary(model, path: str, top: int = 20, notes: list[str] | None = None) -> dict:
+    """What a loaded model holds: engine, objectives, rounds, trees and leaves, features, the sidecar's records,
+    and the ``top`` rows of :func:`ltr.evaluation.importance.importance_table` (all for 0)."""
+    from ltr._dataset import placeholder_names
+    from ltr.evaluation.importance import importance_table
+    from ltr.evaluation.selection import recorded_features
+
+    plain = bool(getattr(model, "plain_model_", False))  # no ltrkit sidecar: no parameters, conventions, names
+    names = getattr(model, "feature_names_in_", None)
+    names = None if names is None or placeholder_names(names) else [str(n) for n in names]
+    params = {} if plain else model.get_params(deep=False)
+    s = {"name": path, "kind": "model", "engine": model.engine, "ltrkit_sidecar": not plain,
+         "objective": None if plain else params.get("objective"), "engine_objective": None,
+         "rounds": int(model.best_iteration_), "rounds_in_file": None, "trees": None, "leaves": None,
+         "n_features": int(model.n_features_in_), "feature_names": names}
+    if model.engine != "linear":
+        from ltr.trees import from_booster
+
+        ens = from_booster(model.booster_)
+        used = min(int(model.best_iteration_) * ens.trees_per_iteration, ens.n_trees)
+        s.update(engine_objective=ens.objective, rounds_in_file=int(ens.n_iterations), trees=int(used),
+                 leaves=int(ens.leaf_ptr[used]))
+    else:
+        s["engine_objective"] = getattr(model.booster_, "objective", None)
+    recorded = recorded_features(model)
+    s["feature_subset"] = None if recorded is None else {"ids": recorded[0], "of": recorded[1]}
+    norm = getattr(model, "normalizer_", None)
+    s["normalizer"] = None if norm is None else norm.to_dict()
+    described = getattr(model, "feature_set_", None)
+    s["feature_set"] = described is not None
+    s["read_options"] = getattr(model, "read_options_", None) or None
+    s["preset_params"] = getattr(model, "preset_params_", None) or None
+    if not plain:
+        s["params"] = {k: v for k, v in params.items() if v is not None}
+    s["notes"] = list(notes or [])
+    if getattr(model, "svmlight_columns_", False):  # ids are column + 1: say what they are if the engine read the file
+        s["notes"].append("no split reads the model's first column: if its engine read an svmlight file itself (id j "
+                          "as column j), the id shown here is the file's id + 1 (ltr predict reads such data so)")
+    table = importance_table(model)
+    s["features_used"] = int((table["split"] > 0).sum())
+    if names is not None and sorted(names) == sorted(str(i) for i in table["id"]):  # LETOR ids given as names
+        s["feature_names"] = names = None
+    if names is None:  # unnamed (or the engine's Column_j / fj): named by their LETOR ids
+        table["feature"] = table["id"].astype(str)
+    shown = table if top == 0 else table.head(top)
+    s["importance"] = [{"id": int(r.id), "feature": str(r.feature), "gain": float(r.gain),
+                        "gain_share": float(r.gain_share), "split": int(r.split)} for r in shown.itertuples()]
+    return s
+
+
+def _words(value) -> str:
+    if value is None or value == {} or value is False:
+        return "-"
+    if value is True:
+        return "yes"
+    if isinstance(value, dict):
+        return " ".join(f"{k}={v}" for k, v in value.items())
+    return str(value)
+
+
+def _print_model(args: argparse.Namespace, s: dict) -> None:
+    """A model's summary (field, value) and its importance table; CSV: the importance table alone, the summary as
+    notes on standard error."""
+    names = s["feature_names"]
+    shown_names = "-" if names is None else ", ".join(names[:12]) + (f", ... ({len(names)})" if len(names) > 12 else "")
+    subset = s["feature_subset"]
+    fields = [
+        ("model", s["name"]),
+        ("engine", s["engine"] + ("" if s["ltrkit_sidecar"] else " (plain model, no ltrkit sidecar)")),
+        ("objective", _words(s["objective"]) + (f" (engine: {s['engine_objective']})" if s["engine_objective"]
+                                                 else "")),
+        ("passes" if s["engine"] == "linear" else "rounds kept",
+         str(s["rounds"]) + (f" of {s['rounds_in_file']} in the file" if s["rounds_in_file"] and
+                             s["rounds_in_file"] != s["rounds"] else "")),
+        ("trees / leaves", "-" if s["trees"] is None else f"{s['trees']} / {s['leaves']}"),
+        ("features", f"{s['n_features']} ({s['features_used']} used by "
+                     f"{'a non-zero weight' if s['engine'] == 'linear' else 'a split'})"),
+        ("feature names", shown_names),
+        ("feature subset", "-" if subset is None else
+         f"ids {','.join(map(str, subset['ids']))} of {subset['of']} (ltr predict picks them)"),
+        ("normaliser", "-" if s["normalizer"] is None else str(s["normalizer"].get("method", s["normalizer"]))),
+        ("feature set description", _words(s["feature_set"])),
+        ("read options", _words({k: v for k, v in (s["read_options"] or {}).items() if k != "features"})),
+        ("preset params", _words(s["preset_params"])),
+    ]
+    header = ["id", "feature", "gain", "gain %", "split"]
+    rows = [[r["id"], r["feature"], r["gain"], 100 * r["gain_share"], r["split"]] for r in s["importance"]]
+    kept = len(s["importance"])
+    footer = (f"feature importance: top {kept} of {s['n_features']} features by gain (total gain of their splits, "
+              "as LightGBM's feature_importance('gain')); split: number of splits ('split'); over the "
+              f"{s['rounds']} rounds kept")
+    if s["engine"] == "linear":  # no trees: the weights say it (ltr.rankers.linear.LinearModel.importances)
+        footer = (f"feature importance: top {kept} of {s['n_features']} features by gain, |weight| x the feature's "
+                  "scale (its share of the score's spread); split: 1 for a non-zero weight (a linear model has no "
+                  "splits)")
+    if args.format == "csv":
+        for k, v in fields:
+            note(args, f"{k}: {v}")
+        emit(args, header[:2] + ["gain", "gain_share", "split"],
+             [[r["id"], r["feature"], r["gain"], r["gain_share"], r["split"]] for r in s["importance"]],
+             {}, footer=footer)
+        return
+    from ltr._table import format_table
+
+    print(format_table(["field", "value"], [list(f) for f in fields]))
+    for line in s["notes"]:
+        print(f"note: {line}", file=sys.stderr)
+    print()
+    emit(args, header, rows, {}, footer=footer)
+
+
 def run(args: argparse.Namespace) -> int:
-    out = summaries(args, args.files)
-    header = ["file", "queries", "rows", "features", "rows/query min", "median", "max", "no relevant", "labels",
-              "sidecars"]
-    rows = [[o["name"], o["n_queries"], o["n_rows"], o["n_features"], o["rows_per_query"]["min"],
-             f'{o["rows_per_query"]["median"]:g}', o["rows_per_query"]["max"], o["queries_without_relevant"],
-             " ".join(f"{k}:{v}" for k, v in o["label_counts"].items()),
-             " ".join(f"{k}={v}" for k, v in o["sidecars"].items()) or "-"] for o in out]
-    emit(args, header, rows, out[0] if len(out) == 1 else out)
+    if args.top < 0:
+        raise UsageError(f"--top must be >= 0 (0: all features), got {args.top}")
+    out = []
+    for path in args.files:
+        kind, item = _model_or_data(args, path)
+        if kind == "model":
+            model, notes = item
+            item = model_summary(model, path, args.top, notes)
+        out.append((kind, item))
+    if args.format == "json":
+        objs = [o for _, o in out]
+        emit(args, [], [], objs[0] if len(objs) == 1 else objs)
+        return 0
+    data = [o for kind, o in out if kind == "data"]
+    if data:
+        header = ["file", "queries", "rows", "features", "rows/query min", "median", "max", "no relevant", "labels",
+                  "sidecars"]
+        rows = [[o["name"], o["n_queries"], o["n_rows"], o["n_features"], o["rows_per_query"]["min"],
+                 f'{o["rows_per_query"]["median"]:g}', o["rows_per_query"]["max"], o["queries_without_relevant"],
+                 " ".join(f"{k}:{v}" for k, v in o["label_counts"].items()),
+                 " ".join(f"{k}={v}" for k, v in o["sidecars"].items()) or "-"] for o in data]
+        emit(args, header, rows, {})
+    for i, o in enumerate(o for kind, o in out if kind == "model"):
+        if data or i:
+            print()
+        _print_model(args, o)
     return 0

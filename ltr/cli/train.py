@@ -40,6 +40,8 @@ DEFAULT_METRICS = "ndcg@1,ndcg@3,ndcg@5,ndcg@10,map,err@10"
 
 
 def register(sub) -> None:
+    from ltr.evaluation.selection import add_feature_options
+
     p = add_command(sub, "train", "train a ranker and print validation/test metrics")
     p.add_argument("train", metavar="TRAIN", help="training LETOR file")
     p.add_argument("--valid", help="validation LETOR file: its metric drives early stopping")
@@ -48,6 +50,10 @@ def register(sub) -> None:
     p.add_argument("--log-every", type=int, default=0, dest="log_every", metavar="N",
                    help="print the validation metrics every N rounds to standard error, as LightGBM's "
                         "'[10] valid ndcg@10: ...'; 0: never")
+    add_feature_options(p.add_argument_group("feature subset"),
+                        saved="; --valid and --test keep the same columns, and the saved model records their ids "
+                              "(read_options in MODEL.meta.json), so that ltr predict MODEL DATA picks them from "
+                              "files as wide as TRAIN")
     add_model_options(p)
     add_n_jobs(p)
     add_metrics(p, DEFAULT_METRICS)
@@ -59,7 +65,8 @@ def register(sub) -> None:
     p.set_defaults(func=run_train)
 
     p = add_command(sub, "predict", "score a LETOR file with a saved model (scores or a TREC run)")
-    p.add_argument("model", metavar="MODEL", help="a model saved by ltr train, or a plain LightGBM / XGBoost model")
+    p.add_argument("model", metavar="MODEL", help="a model saved by ltr train (one trained with --features scores "
+                                                  "the columns it records), or a plain LightGBM / XGBoost model")
     p.add_argument("data", metavar="DATA", help="LETOR file to score")
     p.add_argument("--out", required=True, help="scores, one per line in DATA's row order (or a TREC run with "
                                                 "--run); '-' for standard output")
@@ -117,6 +124,7 @@ def _compile_notice(args, model) -> None:
 
 
 def run_train(args: argparse.Namespace) -> int:
+    from ltr.evaluation.selection import feature_spec
     from ltr.metrics import describe_conventions
 
     pairs = metric_names(args.metrics)
@@ -136,9 +144,14 @@ def run_train(args: argparse.Namespace) -> int:
 
     check_outputs(args.out, args.out and meta_path(args.out),  # the sidecar's place too, before the work
                   inputs=[args.train, args.valid, args.test, getattr(args, "config", None)])
+    spec = feature_spec(args.features, args.drop_features)
+    if spec is not None and getattr(args, "dask", None):
+        raise UsageError("--features/--drop-features: not with --dask (the shards are read on the workers); select "
+                         "the columns on one machine, or train there on files holding only them")
     _compile_notice(args, model)
     if not args.quiet:
         model.set_params(verbose=1)
+    subset = None
     with dask_client(args) as client:
         if client is not None:  # shards read on the workers; the model trains there (ltr.dask)
             from ltr.dask import DistributedRanker, read_letor_shards
@@ -154,6 +167,8 @@ def run_train(args: argparse.Namespace) -> int:
             valid = fit_columns(args, read_data(args, args.valid), nf, columns, args.valid, f"TRAIN {args.train}")
         if args.test:
             test = fit_columns(args, read_data(args, args.test), nf, columns, args.test, f"TRAIN {args.train}")
+        if spec is not None:  # the same columns of every set, as ltr cv --features selects them in each fold
+            train, valid, test, subset = _select(args, spec, train, valid, test)
         result = train_and_report(train, valid, test, model, names, conventions(args), args.log_every)
     applied = getattr(model, "preset_params_", None)
     if applied:
@@ -164,6 +179,10 @@ def run_train(args: argparse.Namespace) -> int:
                    f"standard defaults{stops}")
     if args.out:
         model.read_options_ = recorded_read_options(args)  # ltr predict reads its data the same way
+        if subset is not None:  # ... and picks the columns trained on (from files as wide as TRAIN)
+            from ltr.evaluation.selection import FEATURES_KEY
+
+            model.read_options_ = {**(model.read_options_ or {}), FEATURES_KEY: subset}
         model.save(args.out)
     sets = [s for s in ("train", "valid", "test") if s in result]
     counts = ", ".join(f"{s} {result['queries'][s]}" for s in sets)
@@ -193,6 +212,44 @@ def run_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _select(args: argparse.Namespace, spec, train, valid, test):
+    """The sets restricted to the ``--features`` / ``--drop-features`` columns of TRAIN, and the subset's record for
+    the model's sidecar: 1-based ids and TRAIN's width."""
+    from ltr.evaluation.selection import resolve_features, take_columns
+
+    width = train.n_features
+    try:
+        cols = resolve_features(spec, width, train.feature_names)
+    except ValueError as e:
+        raise UsageError(f"--features/--drop-features: {e}") from None
+    ids = [int(c) + 1 for c in cols]
+    shown = ",".join(map(str, ids[:20])) + (",..." if len(ids) > 20 else "")
+    note(args, f"features: {len(ids)} of {width} (ids {shown})")
+    sets = [None if d is None else take_columns(d, cols) for d in (train, valid, test)]
+    return (*sets, {"ids": ids, "n_features": width})
+
+
+def _pick_recorded(args: argparse.Namespace, model, data):
+    """DATA's columns that a model trained with ``ltr train --features`` uses (its sidecar's record), from a file as
+    wide as its training file (a narrower one padded, as svmlight files leave absent features out)."""
+    from ltr.evaluation.selection import recorded_features, take_columns
+
+    try:
+        recorded = recorded_features(model)
+    except ValueError as e:
+        raise ValueError(f"{args.model}: the sidecar's {e}") from None
+    if recorded is None:
+        return data
+    import numpy as np
+
+    ids, width = recorded
+    data = fit_columns(args, data, width, None, args.data, f"the model {args.model}'s training file", wider="")
+    shown = ",".join(map(str, ids[:20])) + (",..." if len(ids) > 20 else "")
+    note(args, f"note: the model was trained on {len(ids)} of {width} features (ltr train --features): DATA's "
+               f"ids {shown} are scored")
+    return take_columns(data, np.asarray(ids, dtype=np.intp) - 1)
+
+
 def run_predict(args: argparse.Namespace) -> int:
     import numpy as np
 
@@ -219,7 +276,7 @@ def run_predict(args: argparse.Namespace) -> int:
             note(args, f"note: the model {args.model} was trained by XGBoost on an svmlight file: DATA is read as "
                        "XGBoost reads one, absent ids as missing values (as --sparse does)")
     placed = source_rows(data)
-    data = _fit_width(args, data, model)
+    data = _fit_width(args, _pick_recorded(args, model, data), model)
     scores = model.predict(data)
     if placed is not None and not args.run:  # rows sorted by query (--sort) or dropped (--unjudged drop)
         rows, n = placed

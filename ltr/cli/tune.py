@@ -40,6 +40,8 @@ _DESCRIPTION = (
 
 
 def register(sub) -> None:
+    from ltr.evaluation.selection import add_feature_options
+
     p = add_command(sub, "tune", "tune a ranker's parameters by nested query-grouped cross-validation (Optuna)",
                     "\n\n".join(textwrap.fill(text, 100) for text in _DESCRIPTION))
     p.add_argument("data", metavar="DATA", help="one LETOR file, cut into folds of whole queries")
@@ -63,6 +65,8 @@ def register(sub) -> None:
     s.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
                    help="seconds for the whole search, shared by the outer folds (each starts trials until its "
                         "share of the time left ends, and runs at least one)")
+    add_feature_options(p.add_argument_group("feature subset"),
+                        saved="; the result records their ids (settings.features), as ltr cv's")
     add_model_options(p)
     add_n_jobs(p, "engine threads per fit")
     add_metrics(p, "ndcg@1,ndcg@3,ndcg@5,ndcg@10,map")
@@ -86,6 +90,25 @@ def _note_searched(args: argparse.Namespace, space: dict) -> None:
     if searched:
         note(args, f"note: the space searches {', '.join(searched)}: the value given is not used; a space without "
                    "it keeps it fixed")
+
+
+def _feature_subset(args: argparse.Namespace):
+    """DATA (its path, or with ``--features`` / ``--drop-features`` the dataset of those columns, selected as ltr cv
+    and ltr train select them) and the subset's 1-based ids (None: all)."""
+    from ltr.evaluation.selection import feature_spec, resolve_features, take_columns
+
+    spec = feature_spec(args.features, args.drop_features)
+    if spec is None:
+        return args.data, None
+    from ltr.cli._common import read_data
+
+    data = read_data(args, args.data)
+    try:
+        cols = resolve_features(spec, data.n_features, data.feature_names)
+    except ValueError as e:
+        raise UsageError(f"--features/--drop-features: {e}") from None
+    note(args, f"features: {len(cols)} of {data.n_features}")
+    return take_columns(data, cols), [int(c) + 1 for c in cols]
 
 
 def run(args: argparse.Namespace) -> int:
@@ -112,12 +135,15 @@ def run(args: argparse.Namespace) -> int:
     model = make_ranker(args, has_valid=False)
     storage = args.storage or (f"{args.out}.optuna.db" if args.out and args.out != "-" else None)
     piped = check_outputs(args.out, storage, inputs=[args.data, args.space, getattr(args, "config", None)])
-    result = tune(args.data, estimator=model, space=args.space, n_trials=args.trials, metric=target,
+    data, ids = _feature_subset(args)
+    result = tune(data, estimator=model, space=args.space, n_trials=args.trials, metric=target,
                   metrics=names, outer_folds=args.outer_folds, inner_folds=args.inner_folds,
                   random_state=args.split_seed, storage=storage, gain=args.gain or "exp2",
                   no_relevant=args.no_relevant, convention=args.convention, max_grade=args.max_grade, name=args.name,
                   progress=not args.quiet, timeout=args.timeout, read_options=reader_options(args))
     _note_searched(args, result.cv.settings["tuning"]["space"])
+    if ids is not None:
+        result.cv.settings["features"] = ids  # as ltr cv records its subset
     if args.out:
         result.save(args.out)
     cv = result.cv

@@ -37,19 +37,37 @@ def _names(model, n: int, names: Sequence[str] | None) -> list[str]:
 def importance_table(model, names: Sequence[str] | None = None) -> pd.DataFrame:
     """The engine's importances of a fitted :class:`ltr.Ranker`, largest gain first.
 
+    ``gain`` and ``split`` are LightGBM's ``Booster.feature_importance("gain")`` / ``("split")`` over the rounds the
+    model predicts with (XGBoost's ``get_score("total_gain")`` / ``("weight")``). A model that ``ltr train
+    --features`` trained on a subset (:func:`ltr.evaluation.selection.recorded_features`) gives its columns the ids
+    they have in the training file.
+
     Returns
     -------
     pandas.DataFrame
         Columns ``id`` (1-based LETOR id), ``feature`` (name), ``gain`` (total split gain), ``gain_share``
         (gain / total gain), ``split`` (number of splits).
+
+    Examples
+    --------
+    >>> from ltr import Ranker, make_ranking
+    >>> model = Ranker(n_estimators=5, min_child_samples=5, preset=None).fit(make_ranking(30, 8, 3, random_state=0))
+    >>> table = importance_table(model)
+    >>> list(table.columns), round(float(table["gain_share"].sum()), 6)
+    (['id', 'feature', 'gain', 'gain_share', 'split'], 1.0)
     """
     import pandas as pd
+
+    from ltr.evaluation.selection import recorded_features
 
     gain = np.asarray(model.feature_importance("gain"), dtype=np.float64)
     split = np.asarray(model.feature_importance("split"), dtype=np.float64)
     total = gain.sum()
+    recorded = recorded_features(model)
+    ids = np.asarray(recorded[0]) if recorded is not None and len(recorded[0]) == gain.size else \
+        np.arange(1, gain.size + 1)
     frame = pd.DataFrame({
-        "id": np.arange(1, gain.size + 1),
+        "id": ids,
         "feature": _names(model, gain.size, names),
         "gain": gain,
         "gain_share": gain / total if total > 0 else gain,

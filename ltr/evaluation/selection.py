@@ -2,6 +2,11 @@
 
 Ids follow the LETOR files: feature id ``j`` is column ``j - 1`` of ``X``. Names are the dataset's
 ``feature_names`` (from an ``ltrkit-letor`` header or a feature extractor). A subset keeps the requested order.
+An entry ``"-ID"`` or ``"-NAME"`` drops that feature instead (from the listed ones, or from all when none is listed),
+the exclusion an ablation needs.
+
+The command line's ``--features`` / ``--drop-features`` (``ltr train``, ``ltr cv``, ``ltr tune``) are defined here
+once (:func:`add_feature_options`, :func:`feature_spec`), so that every command reads them the same way.
 """
 
 from __future__ import annotations
@@ -17,11 +22,27 @@ from numpy.typing import NDArray
 from ltr.datasets import RankingDataset
 from ltr.exceptions import LetorFormatError
 
-__all__ = ["read_feature_file", "resolve_features", "select_features", "take_columns"]
+__all__ = ["FEATURES_HELP", "FEATURES_KEY", "add_feature_options", "feature_spec", "read_feature_file",
+           "recorded_features", "resolve_features", "select_features", "take_columns"]
+
+#: The key of a saved model's ``read_options`` (its sidecar) that records the subset ``ltr train --features`` kept:
+#: ``{"ids": [1-based ids of the training file's columns, in the model's order], "n_features": its width}``.
+#: ``ltr predict`` picks those columns of the data it scores; :func:`recorded_features` reads it.
+FEATURES_KEY = "features"
+
+FEATURES_HELP = ("feature subset, as RankLib's -feature: a feature file (one 1-based id per line; RankLib's "
+                 "'ID<TAB>description' lines and '#' comments are read too) or comma-separated ids/names; an entry "
+                 "-ID or -NAME leaves that feature out (--features=-23,-25 is --drop-features 23,25)")
+DROP_FEATURES_HELP = ("features to leave out, for an ablation: a feature file or comma-separated ids/names, dropped "
+                      "from --features or, without it, from all the features (--drop-features 23,25 trains on the "
+                      "other 44 of MQ2008's 46)")
 
 
 def read_feature_file(path: str | os.PathLike) -> list[int]:
     """Read a RankLib feature file: one 1-based feature id per line; blank lines and ``#`` comments are skipped.
+
+    A line may describe its feature after a tab, ``ID<TAB>description``, as RankLib's ``FeatureManager.readFeature``
+    reads it (the first tab-separated field is the id).
 
     Raises
     ------
@@ -32,9 +53,9 @@ def read_feature_file(path: str | os.PathLike) -> list[int]:
     --------
     >>> import tempfile, os
     >>> p = os.path.join(tempfile.mkdtemp(), "features.txt")
-    >>> _ = open(p, "w").write("1\\n# BM25 fields\\n5\\n\\n7  # title\\n")
+    >>> _ = open(p, "w").write("1\\n# BM25 fields\\n5\\n\\n7  # title\\n23\\tBM25 of the whole document\\n")
     >>> read_feature_file(p)
-    [1, 5, 7]
+    [1, 5, 7, 23]
     """
     path = Path(path)
     if not path.is_file():
@@ -42,14 +63,15 @@ def read_feature_file(path: str | os.PathLike) -> list[int]:
     ids: list[int] = []
     with open(path, encoding="utf-8") as f:
         for lineno, line in enumerate(f, 1):
-            text = line.split("#", 1)[0].strip()
+            # RankLib keeps the first tab-separated field ("23<TAB>BM25"); a '#' starts a comment
+            text = line.split("\t", 1)[0].split("#", 1)[0].strip()
             if not text:
                 continue
             try:
                 fid = int(text)
             except ValueError:
                 raise LetorFormatError("a feature file has one integer feature id per line", str(path), lineno,
-                                       text) from None
+                                       text, hint="or 'ID<TAB>description', as RankLib's") from None
             if fid < 1:
                 raise LetorFormatError("feature ids are 1-based (LETOR ids)", str(path), lineno, text)
             ids.append(fid)
@@ -63,17 +85,21 @@ def resolve_features(features: Sequence[int | str] | str | os.PathLike, n_featur
     """Column indices (0-based) for 1-based ids, names, or a RankLib feature file's path.
 
     A string that is a feature name resolves to that feature; a digit string to its id; a path to an existing file
-    to the ids it lists.
+    to the ids it lists. A string ``"-ID"`` or ``"-NAME"`` (a name that is not itself a feature's) drops that
+    feature: from the features listed, or from all ``n_features`` (in their order) when only drops are given.
 
     Raises
     ------
     ValueError
-        An id outside ``1..n_features``, an unknown name (the message lists a few known ones), or a repeat.
+        An id outside ``1..n_features``, an unknown name (the message lists a few known ones), a repeat, a drop of
+        a feature not listed, or nothing left.
 
     Examples
     --------
     >>> resolve_features([3, "bm25"], 4, ["tf", "idf", "len", "bm25"]).tolist()
     [2, 3]
+    >>> resolve_features(["-2", "-bm25"], 4, ["tf", "idf", "len", "bm25"]).tolist()
+    [0, 2]
     """
     if isinstance(features, (str, os.PathLike)):
         if isinstance(features, str) and names is not None and features in names:
@@ -82,26 +108,122 @@ def resolve_features(features: Sequence[int | str] | str | os.PathLike, n_featur
             features = read_feature_file(features)
     lookup = {n: i for i, n in enumerate(names)} if names is not None else {}
     cols: list[int] = []
+    dropped: list[int] = []
     for f in features:
-        if isinstance(f, str) and f in lookup:
-            cols.append(lookup[f])
-            continue
-        if isinstance(f, str) and not f.strip().isdigit():
-            known = list(lookup)[:8] if lookup else []
-            hint = f"; known names include {known}" if known else " (the data has no feature names: use ids)"
-            raise ValueError(f"unknown feature name {f!r}{hint}")
-        if isinstance(f, (bool, np.bool_)) or not isinstance(f, (int, np.integer, str)):
-            raise TypeError(f"features are 1-based ids or names, got {f!r}")
-        fid = int(f)
-        if not 1 <= fid <= n_features:
-            raise ValueError(f"feature id {fid} is outside 1..{n_features} (ids are 1-based, as in LETOR files)")
-        cols.append(fid - 1)
+        target = cols
+        if isinstance(f, str) and f not in lookup and f.strip().startswith("-") and f.strip() != "-":
+            target, f = dropped, f.strip()[1:].strip()  # "-23", "-BM25 of body": left out
+        target.append(_column(f, n_features, lookup))
+    for listed in (cols, dropped):
+        if len(set(listed)) != len(listed):
+            dup = next(c for c in listed if listed.count(c) > 1)
+            raise ValueError(f"feature id {dup + 1} is listed twice")
+    if dropped:
+        kept = cols or list(range(n_features))
+        missing = [c + 1 for c in dropped if c not in kept]
+        if missing:
+            raise ValueError(f"feature id {missing[0]} is dropped but not among the features kept "
+                             f"({', '.join(str(c + 1) for c in kept[:8])}{', ...' if len(kept) > 8 else ''})")
+        cols = [c for c in kept if c not in set(dropped)]
+        if not cols:
+            raise ValueError("the feature subset is empty: every feature is dropped")
     if not cols:
         raise ValueError("the feature subset is empty")
-    if len(set(cols)) != len(cols):
-        dup = next(c for c in cols if cols.count(c) > 1)
-        raise ValueError(f"feature id {dup + 1} is listed twice")
     return np.asarray(cols, dtype=np.intp)
+
+
+def _column(f: int | str, n_features: int, lookup: dict[str, int]) -> int:
+    """The 0-based column of one entry: a name, or a 1-based id (an int or a digit string)."""
+    if isinstance(f, str) and f in lookup:
+        return lookup[f]
+    if isinstance(f, str) and not f.strip().isdigit():
+        known = list(lookup)[:8] if lookup else []
+        hint = f"; known names include {known}" if known else " (the data has no feature names: use ids)"
+        raise ValueError(f"unknown feature name {f!r}{hint}")
+    if isinstance(f, (bool, np.bool_)) or not isinstance(f, (int, np.integer, str)):
+        raise TypeError(f"features are 1-based ids or names, got {f!r}")
+    fid = int(f)
+    if not 1 <= fid <= n_features:
+        raise ValueError(f"feature id {fid} is outside 1..{n_features} (ids are 1-based, as in LETOR files)")
+    return fid - 1
+
+
+def _entries(text: str, option: str) -> list[str | int]:
+    """One option's value: a feature file's ids when ``text`` names an existing file, else its comma-separated
+    entries (ids or names)."""
+    if Path(text).is_file():
+        return list(read_feature_file(text))
+    entries: list[str | int] = [t.strip() for t in text.split(",") if t.strip()]
+    if not entries:
+        raise ValueError(f"{option} {text!r}: give a feature file or comma-separated feature ids/names")
+    return entries
+
+
+def feature_spec(features: str | None, drop: str | None = None) -> list[str | int] | None:
+    """The subset that ``--features`` and ``--drop-features`` give, for :func:`resolve_features` (None: all).
+
+    Each is a feature file (:func:`read_feature_file`) or comma-separated ids/names; the dropped ones become
+    ``"-ID"`` / ``"-NAME"`` entries.
+
+    Raises
+    ------
+    LetorFormatError
+        A bad feature file (naming its line and token).
+    ValueError
+        An option without any entry.
+
+    Examples
+    --------
+    >>> feature_spec("1, 3,bm25"), feature_spec(None, "23,25"), feature_spec(None)
+    (['1', '3', 'bm25'], ['-23', '-25'], None)
+    """
+    spec: list[str | int] = []
+    if features is not None:
+        spec += _entries(features, "--features")
+    if drop is not None:
+        spec += [f"-{e}" for e in _entries(drop, "--drop-features")]
+    return spec or None
+
+
+def add_feature_options(group, saved: str = "") -> None:
+    """Add ``--features`` and ``--drop-features`` to an argparse parser or argument group (one definition for
+    ``ltr train``, ``ltr cv`` and ``ltr tune``; read with :func:`feature_spec`); ``saved`` ends the help of
+    ``--features`` with what the command's output records of the subset."""
+    group.add_argument("--features", default=None, metavar="FILE|IDS", help=FEATURES_HELP + saved)
+    group.add_argument("--drop-features", default=None, dest="drop_features", metavar="FILE|IDS",
+                       help=DROP_FEATURES_HELP)
+
+
+def recorded_features(model) -> tuple[list[int], int] | None:
+    """The 1-based ids of the training file's columns a model uses, and that file's width, as ``ltr train
+    --features`` records them in its sidecar (:data:`FEATURES_KEY`); None for a model trained on all the columns.
+
+    Raises
+    ------
+    ValueError
+        A record that does not describe the model's columns (``n_features_in_`` ids within ``1..width``).
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> recorded_features(SimpleNamespace(read_options_={"features": {"ids": [3, 1], "n_features": 4}},
+    ...                                   n_features_in_=2))
+    ([3, 1], 4)
+    """
+    recorded = (getattr(model, "read_options_", None) or {}).get(FEATURES_KEY)
+    if recorded is None:
+        return None
+    try:
+        ids, width = [int(i) for i in recorded["ids"]], int(recorded["n_features"])
+    except (KeyError, TypeError, ValueError):
+        raise ValueError(f"read_options.{FEATURES_KEY} must be {{'ids': [...], 'n_features': N}}, got "
+                         f"{recorded!r:.80}") from None
+    n = getattr(model, "n_features_in_", None)
+    if not ids or min(ids) < 1 or max(ids) > width or len(set(ids)) != len(ids) or (n is not None and
+                                                                                     len(ids) != int(n)):
+        raise ValueError(f"read_options.{FEATURES_KEY} ({len(ids)} ids of {width}) does not describe the model's "
+                         f"{n} columns")
+    return ids, width
 
 
 def take_columns(data: RankingDataset, columns: NDArray[np.intp]) -> RankingDataset:

@@ -1,0 +1,132 @@
+"""``ltr info MODEL``: a model file (ltrkit's with its sidecar, a plain LightGBM text, an XGBoost JSON / UBJSON
+model) is summarised with its feature importance, checked against the engines' own feature_importance."""
+
+import json
+
+import numpy as np
+import pytest
+
+from ltr._shared import import_reference
+from ltr.cli import main
+from ltr.io import read_letor, write_letor
+
+
+@pytest.fixture(scope="module")
+def mq(shared_file, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("info")
+    train = folder / "train.txt"
+    write_letor(train, read_letor(shared_file("mq2008/Fold1/vali.txt.gz")))
+    return folder, train
+
+
+def _group_sizes(d):
+    return np.diff(np.asarray(d.group_ptr))
+
+
+def _info(capsys, *argv):
+    capsys.readouterr()
+    assert main(["info", *map(str, argv), "--format", "json", "--top", "0"]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def _by_id(info):
+    return {r["id"]: r for r in info["importance"]}
+
+
+def test_plain_lightgbm_model_importance_equals_lightgbm_feature_importance(mq, capsys):
+    lgb = import_reference("lightgbm")
+    folder, train = mq
+    d = read_letor(train)
+    booster = lgb.train({"objective": "lambdarank", "num_leaves": 15, "seed": 1, "deterministic": True,
+                         "num_threads": 1, "verbose": -1}, lgb.Dataset(np.asarray(d.X), d.y, group=_group_sizes(d)),
+                        num_boost_round=20)
+    path = folder / "lgb_native.txt"
+    booster.save_model(str(path))
+    info = _info(capsys, path)
+    assert info["kind"] == "model" and info["engine"] == "lightgbm" and info["ltrkit_sidecar"] is False
+    assert info["engine_objective"] == "lambdarank" and info["rounds"] == 20 and info["trees"] == booster.num_trees()
+    dumped = booster.dump_model()["tree_info"]
+    assert info["leaves"] == sum(t["num_leaves"] for t in dumped)
+    assert info["n_features"] == booster.num_feature() == 46
+    gain, split = booster.feature_importance("gain"), booster.feature_importance("split")
+    rows = _by_id(info)
+    assert sorted(rows) == list(range(1, 47))  # LETOR ids: column j is id j + 1
+    for j in range(46):
+        assert rows[j + 1]["gain"] == pytest.approx(gain[j], rel=1e-12, abs=1e-12)
+        assert rows[j + 1]["split"] == split[j]
+    assert info["importance"][0]["id"] == int(np.argmax(gain)) + 1  # largest gain first
+    assert info["features_used"] == int((split > 0).sum())
+
+
+def test_ltrkit_model_shows_its_sidecar_and_lightgbm_agrees_on_the_rounds_kept(mq, tmp_path, capsys):
+    lgb = import_reference("lightgbm")
+    _, train = mq
+    model = tmp_path / "m1.txt"
+    assert main(["train", str(train), "--out", str(model), "--rounds", "15", "--seed", "1", "--normalize", "zscore",
+                 "--quiet"]) == 0
+    info = _info(capsys, model)
+    assert info["ltrkit_sidecar"] is True and info["objective"] == "lambdarank" and info["rounds"] == 15
+    assert info["normalizer"]["method"] == "zscore" and info["feature_set"] is False
+    assert info["preset_params"]["num_leaves"] == 15  # the small-data preset: 157 training queries
+    booster = lgb.Booster(model_file=str(model))
+    gain, split = booster.feature_importance("gain"), booster.feature_importance("split")
+    rows = _by_id(info)
+    for j in range(46):
+        assert rows[j + 1]["gain"] == pytest.approx(gain[j], rel=1e-12, abs=1e-12)
+        assert rows[j + 1]["split"] == split[j]
+    assert sum(r["gain_share"] for r in info["importance"]) == pytest.approx(1.0)
+    # the table: a summary a LightGBM user reads, then the top N features
+    capsys.readouterr()
+    assert main(["info", str(model), "--top", "3"]) == 0
+    out = capsys.readouterr().out
+    for field in ("engine", "objective", "rounds kept", "trees / leaves", "normaliser", "preset params",
+                  "feature importance: top 3 of 46"):
+        assert field in out
+    top = info["importance"][0]
+    assert any(line.split()[:2] == [str(top["id"]), str(top["id"])] for line in out.splitlines())
+    # CSV: the importance table alone on standard output
+    assert main(["info", str(model), "--top", "4", "--format", "csv"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[0] == "id,feature,gain,gain_share,split" and len(lines) == 5
+
+
+def test_xgboost_json_and_ubjson_models_give_xgboost_total_gain_and_weight(mq, capsys):
+    xgb = import_reference("xgboost")
+    folder, train = mq
+    d = read_letor(train)
+    dm = xgb.DMatrix(np.asarray(d.X), d.y)
+    dm.set_group(_group_sizes(d))
+    booster = xgb.train({"objective": "rank:ndcg", "max_depth": 3, "seed": 1, "nthread": 1}, dm, 10)
+    gain, weight = booster.get_score(importance_type="total_gain"), booster.get_score(importance_type="weight")
+    for name in ("x.json", "x.ubj"):  # XGBoost >= 2.1 writes UBJSON for any name but .json
+        booster.save_model(str(folder / name))
+        info = _info(capsys, folder / name)
+        assert info["engine"] == "xgboost" and info["engine_objective"] == "rank:ndcg" and info["rounds"] == 10
+        rows = _by_id(info)
+        for j in range(46):
+            assert rows[j + 1]["gain"] == pytest.approx(gain.get(f"f{j}", 0.0), rel=1e-9)
+            assert rows[j + 1]["split"] == weight.get(f"f{j}", 0)
+
+
+def test_a_subset_model_names_its_features_by_the_training_file_ids(mq, tmp_path, capsys):
+    _, train = mq
+    model = tmp_path / "sub.txt"
+    assert main(["train", str(train), "--features", "39,23,5", "--out", str(model), "--rounds", "5",
+                 "--quiet"]) == 0
+    info = _info(capsys, model)
+    assert info["feature_subset"] == {"ids": [39, 23, 5], "of": 46} and info["n_features"] == 3
+    assert sorted(_by_id(info)) == [5, 23, 39]
+
+
+def test_data_files_still_summarise_and_a_file_that_is_neither_is_one_line(mq, tmp_path, capsys):
+    _, train = mq
+    info = _info(capsys, train)
+    assert info["n_queries"] == 157 and info["n_features"] == 46
+    for text in ("garbage\n", '{"a": 1}\n'):
+        bad = tmp_path / "bad.txt"
+        bad.write_text(text)
+        capsys.readouterr()
+        assert main(["info", str(bad)]) != 0
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "bad.txt:1: the label is not a number" in err and "nor is it a model" in err
+        assert "token 'tree'" not in err
