@@ -105,3 +105,20 @@ def test_cv_and_tune_take_the_same_options_and_record_the_ids(mq, tmp_path, caps
         assert main([command, "--help"]) == 0
         text = " ".join(capsys.readouterr().out.split())
         assert "--features FILE|IDS" in text and "--drop-features FILE|IDS" in text and "ID<TAB>description" in text
+
+
+def test_a_cv_fold_model_of_a_subset_records_it_and_predicts_full_width_files(tmp_path, capsys):
+    from ltr import load_model, make_ranking
+    from ltr.evaluation.selection import take_columns
+    from ltr.io import read_scores
+
+    data = make_ranking(30, (4, 8), 8, random_state=0)
+    write_letor(tmp_path / "d.txt", data)
+    assert main(["cv", str(tmp_path / "d.txt"), "--folds", "2", "--rounds", "3", "--preset", "none", "--quiet",
+                 "--features", "7,2", "--save-dir", str(tmp_path / "folds")]) == 0
+    model = tmp_path / "folds" / "Fold1" / "model.txt"
+    assert main(["predict", str(model), str(tmp_path / "d.txt"), "--out", str(tmp_path / "s")]) == 0
+    assert "trained on 2 of 8 features" in capsys.readouterr().err
+    narrow = take_columns(read_letor(tmp_path / "d.txt"), np.array([6, 1]))
+    expected = load_model(model).predict(narrow)
+    np.testing.assert_array_equal(read_scores(tmp_path / "s"), expected)

@@ -53,8 +53,8 @@ def register(sub) -> None:
     f.add_argument("--split-seed", type=int, default=0, dest="split_seed", help="seed of the query shuffle")
     f.add_argument("--parallel-folds", type=int, default=1, dest="parallel_folds", metavar="N",
                    help="folds trained at once (-1: one per core); the cores are shared between them")
-    add_feature_options(f, saved="; the result records their ids, and --save-dir's fold models take files of "
-                                 "these columns only, in this order")
+    add_feature_options(f, saved="; the result records their ids, and so do --save-dir's fold models: ltr "
+                                 "predict picks those columns from files as wide as DATA")
     add_model_options(p)
     add_n_jobs(p, "engine threads per fold")
     add_metrics(p, CV_METRICS)

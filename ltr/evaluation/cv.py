@@ -174,13 +174,15 @@ def _run_fold(estimator, fold: Fold, n_features, columns, metrics, conventions, 
         preset_params={k: v for k, v in applied.items() if _jsonable(v)},
     )
     if save_dir is not None:
-        _save_fold(Path(save_dir) / fold.name, model, norm, scores, result, read_options)
+        subset = None if columns is None else {"ids": [int(c) + 1 for c in columns], "n_features": int(n_features)}
+        _save_fold(Path(save_dir) / fold.name, model, norm, scores, result, read_options, subset)
     return result
 
 
-def _save_fold(folder: Path, model, norm, scores, result: FoldResult, read_options) -> None:
+def _save_fold(folder: Path, model, norm, scores, result: FoldResult, read_options, subset=None) -> None:
     import json
 
+    from ltr.evaluation.selection import FEATURES_KEY
     from ltr.io import atomic_write
     from ltr.reader_options import value_options
 
@@ -189,6 +191,8 @@ def _save_fold(folder: Path, model, norm, scores, result: FoldResult, read_optio
     folder.mkdir(exist_ok=True)
     if hasattr(model, "save"):
         model.read_options_ = value_options(read_options or {})  # ltr predict reads its data the same way
+        if subset is not None:  # ... and picks the feature subset's columns, as from ltr train --features
+            model.read_options_ = {**(model.read_options_ or {}), FEATURES_KEY: subset}
         model.save(folder / "model.txt")
     if norm is not None:
         with atomic_write(folder / "normalizer.json") as f:
