@@ -209,9 +209,12 @@ def test_predict_writes_a_trec_run_when_doc_ids_are_known(files, tmp_path, capsy
     write_letor(path, with_ids)
     model = tmp_path / "m.txt"
     assert main(["train", str(path), "--rounds", "5", "--quiet", "--out", str(model)]) == 0
+    capsys.readouterr()
     assert main(["predict", str(model), str(path), "--out", str(tmp_path / "r.run"), "--run"]) == 0
     run = read_run(tmp_path / "r.run")
     assert len(run) == d.n_rows and set(run.docno) == {f"D{i}" for i in range(d.n_rows)}
+    assert (f"wrote a TREC run of {d.n_rows} lines, {d.n_queries} queries to {tmp_path / 'r.run'}"
+            in capsys.readouterr().err)
     assert (run.groupby("qid")["rank"].min() == 1).all()
     # a document listed twice in a query (D1 twice in the first): the run keeps its higher-scored copy, ranked anew
     twice = RankingDataset(X=d.X, y=d.y, qid=d.qid, group_ptr=d.group_ptr,

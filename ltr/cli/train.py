@@ -295,11 +295,14 @@ def run_predict(args: argparse.Namespace) -> int:
         mapping = find_qid_map(args.data)
         if mapping is not None:
             qids = [mapping.get(q, q) for q in qids]
-        write_run(args.out, unique_run(args, run_from_scores(qids, data.doc_ids, scores, tag=args.tag), args.data))
+        run = unique_run(args, run_from_scores(qids, data.doc_ids, scores, tag=args.tag), args.data)
+        write_run(args.out, run)
+        what = f"a TREC run of {len(run)} lines, {run['qid'].nunique()} queries"
     else:
         write_scores(args.out, scores)
+        what = f"{len(scores)} scores"
     if args.out != "-" and not args.quiet:  # as every command's "wrote" line
-        print(f"wrote {len(scores)} scores to {args.out}", file=sys.stderr)
+        print(f"wrote {what} to {args.out}", file=sys.stderr)
     return 0
 
 
