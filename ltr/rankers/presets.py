@@ -13,7 +13,11 @@ each round, but stopping on the few queries a small collection can spare for it 
 (below). Give ``early_stopping_rounds`` (or ``--early-stopping N``) to stop early anyway.
 
 A parameter named in the ranker's ``preset_keep`` keeps its value even at the default: the command line names
-there every model option it was given, so that ``--leaves 31`` or ``--early-stopping 50`` is honoured as given.
+there every model option it was given, so that ``--leaves 31`` or ``--early-stopping 50`` is honoured as given. In
+Python a value equal to the default cannot be told from one left out (scikit-learn's ``clone`` passes every
+parameter), so under the default ``"auto"`` a fit that replaced parameters without a ``preset_keep`` says which in a
+:class:`PresetWarning` (:func:`warn_replaced`): a search over ``num_leaves`` [15, 31, 63] would otherwise compare
+31 trained as 15 without a word.
 
 How it was chosen (``benchmarks/bench_small_data.py``, figures in ``benchmarks/results/bench_small_data.md``):
 five LightGBM LambdaMART settings (the standard defaults and four small-data ones) cross-validated by nested

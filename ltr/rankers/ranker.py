@@ -325,6 +325,9 @@ class Ranker(BaseEstimator):
         value other than its default keeps that value; ``preset_params_`` records what the preset set. The preset
         trains all its rounds (no early stopping: measured better on small query sets; ``early_stopping_rounds``
         given another value stops early). The same in ``Ranker()``, ``ltr train --preset`` and ``ltr cv --preset``.
+        A value written out equal to its default (a search grid's ``num_leaves=31``) is replaced too: under
+        ``"auto"`` a fit that replaced anything says what in a :class:`~ltr.rankers.presets.PresetWarning`
+        (``preset=None``, or the parameter named in ``preset_keep``, keeps the value as given).
     preset_keep : tuple of str, default=()
         Parameters the preset leaves as given even at their default values (``ltr train`` and ``ltr cv`` name here
         every model option given on the command line, so that ``--leaves 31`` means 31).
