@@ -339,22 +339,23 @@ def test_ir_datasets_exports_keep_abstracts_and_trec_topic_fields(tmp_path):
     with pytest.raises(CollectionFormatError, match=r"t2.jsonl:1: no topic field key \('narrative'\)"):
         load_queries(write(tmp_path, "t2.jsonl", '{"query_id": "1", "title": "x"}\n'), topic_fields=("narr",))
     with pytest.raises(CollectionFormatError, match=r"notext.jsonl:1: no document text key \('text', 'contents', "
-                                                    r"'body' or 'abstract'\); the record's keys are 'doc_id', "
-                                                    r"'summary'"):
+                                                    r"'body' or 'abstract'\) and no title; the record's keys are "
+                                                    r"'doc_id', 'summary'"):
         load_documents(write(tmp_path, "notext.jsonl", '{"doc_id": "a", "summary": "words"}\n'))
 
 
 def test_a_json_record_without_a_text_key_is_refused_an_explicitly_empty_text_is_not(tmp_path):
     """A misspelt text key ("txt") silently gave an empty document; now the record is refused, naming the file,
-    line and the keys it has. An empty or null text, or a document with a title and an empty text, is kept."""
+    line and the keys it has. An empty or null text, a document with a title and an empty text, and a document
+    with a title alone (BEIR's loader reads it: a title, an empty body) are kept."""
     typo = write(tmp_path, "typo.jsonl", '{"_id": "a", "text": "cat"}\n\n{"_id": "b", "txt": "cat"}\n')
     with pytest.raises(CollectionFormatError) as e:
         load_documents(typo)
-    assert str(e.value).startswith(f"{typo}:3: no document text key ('text', 'contents', 'body' or 'abstract'); the "
-                                   "record's keys are '_id', 'txt'")
+    assert str(e.value).startswith(f"{typo}:3: no document text key ('text', 'contents', 'body' or 'abstract') and "
+                                   "no title; the record's keys are '_id', 'txt'")
     assert e.value.token == '{"_id": "b", "txt": "cat"}'
-    with pytest.raises(CollectionFormatError, match=r"t2.jsonl:1: no document text key .* keys are '_id', 'title'"):
-        read_beir_corpus(write(tmp_path, "t2.jsonl", '{"_id": "a", "title": "T"}\n'))  # a title, no text key
+    titled = read_beir_corpus(write(tmp_path, "t2.jsonl", '{"_id": "a", "title": "T"}\n'))  # a title, no text key
+    assert titled.fields == {"title": ["T"], "body": [""]}
     ok = read_beir_corpus(write(tmp_path, "ok.jsonl", '{"_id": "a", "text": ""}\n{"_id": "b", "text": null}\n'
                                                       '{"_id": "c", "title": "T", "contents": ""}\n'))
     assert ok.doc_ids == ("a", "b", "c") and ok.fields == {"title": ["", "", "T"], "body": ["", "", ""]}

@@ -73,9 +73,9 @@ def _names(keys: tuple[str, ...]) -> str:
 
 def read_beir_corpus(path: str | Path, *, errors: str = "strict", duplicates: str = "error") -> Collection:
     """Read a BEIR ``corpus.jsonl`` (or another toolkit's JSON-lines documents: module doc) into ``title`` and
-    ``body`` fields. A line without an id key or without a text key (:data:`DOC_TEXT_KEYS`: a misspelt ``"txt"``
-    would leave its body silently empty) is an error naming its keys; an empty text (``"text": ""``) is an empty
-    body.
+    ``body`` fields. A line without an id key, or with neither a text key (:data:`DOC_TEXT_KEYS`) nor a ``title``
+    (a misspelt ``"txt"`` would leave the document silently empty), is an error naming its keys; a record with a
+    title alone has an empty body, as BEIR's loader reads it, and so has an empty text (``"text": ""``).
 
     Examples
     --------
@@ -87,10 +87,10 @@ def read_beir_corpus(path: str | Path, *, errors: str = "strict", duplicates: st
     """
     rows = _json_lines(path, errors)
     ids = [check_id(_value(path, n, o, DOC_ID_KEYS, "document id"), "document id", path, n) for n, o in rows]
-    for n, o in rows:  # a misspelt key ("txt") would leave the body silently empty
-        if not any(k in o for k in DOC_TEXT_KEYS):
+    for n, o in rows:  # a misspelt key ("txt") would leave the document silently empty
+        if not any(k in o for k in (*DOC_TEXT_KEYS, "title")):
             raise CollectionFormatError(
-                f"no document text key ({_names(DOC_TEXT_KEYS)}); the record's keys are "
+                f"no document text key ({_names(DOC_TEXT_KEYS)}) and no title; the record's keys are "
                 f"{', '.join(map(repr, o))} (an empty body is written \"text\": \"\")", str(path), n,
                 token=json.dumps(o)[:60])
     cols = {"title": [str(o.get("title") or "") for _, o in rows],
