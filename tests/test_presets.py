@@ -250,9 +250,32 @@ def test_the_default_auto_preset_says_what_it_replaced_in_a_warning_and_only_the
         warnings.simplefilter("error", PresetWarning)  # no warning where nothing was replaced behind the caller
         Ranker(preset=None, n_estimators=5, n_jobs=1).fit(data)
         Ranker(preset="small", n_estimators=5, n_jobs=1).fit(data)  # asked for by name
-        Ranker(n_estimators=5, n_jobs=1, preset_keep=("num_leaves",)).fit(data)  # the caller chose what to keep
         Ranker(n_estimators=5, n_jobs=1).fit(make_ranking(AUTO_SMALL_BELOW, 2, 3, random_state=0))  # not small
         path = tmp_path / "d.txt"
         write_letor(path, data)
         assert main(["train", str(path), "--rounds", "5", "--quiet", "--out", str(tmp_path / "m.txt")]) == 0
     assert "PresetWarning" not in capsys.readouterr().err  # the command line says it in its own note
+
+
+def test_preset_keep_protects_what_it_names_and_the_warning_names_the_rest(data):
+    from ltr.rankers.presets import PresetWarning
+
+    with pytest.warns(PresetWarning) as caught:
+        model = Ranker(n_estimators=5, n_jobs=1, preset_keep=("num_leaves",)).fit(data)
+    message = str(caught[0].message)
+    assert "num_leaves" not in message and "learning_rate=0.05 -> 0.02" in message
+    assert model.preset_params_.get("num_leaves") is None
+
+
+def test_an_engine_parameter_that_sets_a_presets_parameter_is_the_one_trained_and_recorded(data):
+    import warnings
+
+    from ltr.rankers.presets import PresetWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PresetWarning)
+        model = Ranker(n_estimators=5, n_jobs=1, engine_params={"min_data_in_leaf": 2}).fit(data)
+    assert "min_child_samples" not in model.preset_params_  # the engine parameter's, not the preset's 100
+    assert model.booster_.params["min_data_in_leaf"] == 2
+    same = Ranker(preset="small", n_estimators=5, n_jobs=1, min_child_samples=2).fit(data)
+    np.testing.assert_array_equal(model.predict(data), same.predict(data))

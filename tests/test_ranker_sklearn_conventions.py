@@ -122,3 +122,19 @@ def test_a_dataset_with_its_named_features_in_another_order_is_refused_as_a_fram
             call(reordered)
     unnamed = dataclasses.replace(data, feature_names=None)  # a LETOR file without names: read by position
     np.testing.assert_array_equal(model.predict(unnamed), model.predict(data))
+
+
+@pytest.mark.parametrize("alias, canonical, value", [
+    ("min_child_samples", "min_data_in_leaf", 40), ("min_data", "min_data_in_leaf", 40),
+    ("reg_lambda", "lambda_l2", 50.0), ("lambda", "lambda_l2", 50.0), ("num_leaf", "num_leaves", 3),
+    ("max_leaves", "num_leaves", 3), ("random_state", "seed", 5),
+])
+def test_a_lightgbm_parameter_given_by_an_alias_trains_as_by_its_own_name(data, alias, canonical, value):
+    """LightGBM resolves a parameter given twice in favour of its canonical name: the Ranker's own key (written for
+    every fit) silently beat an alias in engine_params."""
+    def fit(**kw):  # the ranker's own parameters at their defaults (given, they would be refused beside these)
+        return Ranker(n_estimators=10, subsample=0.5, preset=None, **kw).fit(data)  # subsample: the seed matters
+
+    by_alias, by_name, default = fit(engine_params={alias: value}), fit(engine_params={canonical: value}), fit()
+    np.testing.assert_array_equal(by_alias.predict(data), by_name.predict(data))
+    assert not np.array_equal(by_alias.predict(data), default.predict(data))

@@ -92,6 +92,14 @@ class LightGBMBackend:
             "num_threads": int(n_threads),
         }
         p.update(objective or {})
+        from ltr.rankers.params import engine_canonical_names, set_by_engine_params
+
+        # An engine parameter given by an alias (min_child_samples, reg_lambda) would lose to the canonical key
+        # written above, LightGBM resolving the two in favour of the canonical name: the alias is the one asked for.
+        canonical = engine_canonical_names("lightgbm")
+        for param, key in set_by_engine_params("lightgbm", est.engine_params).items():
+            if key != canonical[param]:
+                p.pop(canonical[param], None)
         p.update(est.engine_params or {})
         return p
 

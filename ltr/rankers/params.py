@@ -32,7 +32,7 @@ from ltr.exceptions import ParameterValueError
 from ltr.rankers._backends import engine_words
 
 __all__ = ["check_duplicated_params", "check_engine_params", "check_engine_values", "check_hyper_parameters",
-           "known_engine_params"]
+           "engine_canonical_names", "known_engine_params", "set_by_engine_params"]
 
 # XGBoost accepts scikit-learn-style aliases that its configuration stores under other names.
 _XGB_ALIASES = {
@@ -201,6 +201,35 @@ def _engine_names(engine: str, canonical: str) -> set[str]:
     return {canonical} | {k for k, v in _XGB_ALIASES.items() if v == canonical}
 
 
+def set_by_engine_params(engine: str, params: Mapping[str, Any] | None) -> dict[str, str]:
+    """``{Ranker parameter: the key of params}`` for each Ranker parameter whose engine parameter ``params`` sets,
+    by its name or any alias (LightGBM's ``min_child_samples`` sets ``min_data_in_leaf``, which the ranker's
+    ``min_child_samples`` sets too); the objective and the thread count left out.
+
+    Examples
+    --------
+    >>> set_by_engine_params("lightgbm", {"min_data": 5, "lambdarank_truncation_level": 10})
+    {'min_child_samples': 'min_data'}
+    """
+    mapping = _RANKER_TO_ENGINE.get(engine)
+    if not params or mapping is None:
+        return {}
+    out = {}
+    for param, canonical in mapping.items():
+        if param in ("objective", "n_jobs"):
+            continue
+        names = _engine_names(engine, canonical)
+        key = next((k for k in params if k in names), None)
+        if key is not None:
+            out[param] = key
+    return out
+
+
+def engine_canonical_names(engine: str) -> dict[str, str]:
+    """``{Ranker parameter: the engine parameter it sets}`` (:mod:`ltr.rankers._backends` writes these keys)."""
+    return dict(_RANKER_TO_ENGINE.get(engine, {}))
+
+
 def check_duplicated_params(est, params: Mapping[str, Any], *, what: str = "engine_params") -> None:
     """Refuse an engine parameter that sets what one of the ranker's own parameters sets, when that one is given
     too (not at its default): LightGBM or XGBoost would train with one and the model's record show the other. The
@@ -236,7 +265,8 @@ def check_duplicated_params(est, params: Mapping[str, Any], *, what: str = "engi
                 raise ParameterValueError(f"{what}: {key}={value!r}: {reason}", key=key, reason=reason,
                                           cli=f"--param {key}={value}: {reason}")
             given = getattr(est, param)
-            if param == "n_jobs" or given == defaults.get(param):
+            kept = param in (getattr(est, "preset_keep", None) or ())  # given, even at the default (--leaves 31)
+            if param == "n_jobs" or (given == defaults.get(param) and not kept):
                 continue  # not given: the engine parameter is the one that counts, as documented
             reason = f"sets what {param}={given!r} sets in {engine}: give one of the two"
             raise ParameterValueError(f"{what}: {key}={value!r} {reason}", key=key, reason=reason,

@@ -110,8 +110,8 @@ def warn_replaced(est, applied: Mapping[str, Any]) -> None:
     """Warn (:class:`PresetWarning`) when ``preset="auto"``, the default, replaced parameters of ``est`` that no
     ``preset_keep`` protects: the parameters as given (``get_params``, a search's ``cv_results_``) are then not the
     ones trained. The message is the same for every fit of the same replacement, so Python shows it once."""
-    replaced = {k: v for k, v in applied.items() if k != "engine_params"}
-    if getattr(est, "preset", None) != "auto" or getattr(est, "preset_keep", None) or not replaced:
+    replaced = {k: v for k, v in applied.items() if k != "engine_params"}  # preset_keep's are not among them
+    if getattr(est, "preset", None) != "auto" or not replaced:
         return
     import warnings
 
@@ -139,7 +139,13 @@ def apply_preset(est, n_queries: int | None, n_rows: int | None = None) -> tuple
     keep = set(getattr(est, "preset_keep", None) or ())
     applied: dict[str, Any] = {}
     effective = copy.copy(est)
+    from ltr.rankers.params import set_by_engine_params
+
+    # a ranker parameter whose engine parameter engine_params sets is the engine parameter's: not the preset's
+    by_engine = set_by_engine_params(est.engine, est.engine_params)
     for key, value in preset_values(name, est.engine).items():
+        if key in by_engine:
+            continue
         if key == "engine_params":
             merged = {**value, **dict(est.engine_params or {})}
             effective.engine_params = merged
