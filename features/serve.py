@@ -378,6 +378,14 @@ class Reranker:
         """
         ranker, name = _load_model(model)
         described = getattr(ranker, "feature_set_", None)
+        subset = (getattr(ranker, "read_options_", None) or {}).get("features")  # ltr train --features' record
+        if described is None and isinstance(subset, dict):
+            ids = list(subset.get("ids", []))
+            shown = ",".join(map(str, ids[:10])) + (",..." if len(ids) > 10 else "")
+            raise MissingFeatureSetError(
+                f"{name} was trained on a subset of its data's columns (ltr train --features: ids {shown}): a "
+                "reranker computes a whole feature set, so train on every column of the `ltr features` output "
+                "(or write a feature set of just those features and extract with it) to rerank with this model")
         if described is None and features is None:
             raise MissingFeatureSetError(
                 f"{name} has no feature set in its sidecar: it was not trained on `ltr features` output (a LETOR "

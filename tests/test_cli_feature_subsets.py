@@ -122,3 +122,16 @@ def test_a_cv_fold_model_of_a_subset_records_it_and_predicts_full_width_files(tm
     narrow = take_columns(read_letor(tmp_path / "d.txt"), np.array([6, 1]))
     expected = load_model(model).predict(narrow)
     np.testing.assert_array_equal(read_scores(tmp_path / "s"), expected)
+
+
+def test_a_subset_model_given_to_a_reranker_is_named_as_one_not_as_a_model_without_features(tmp_path):
+    from features.serve import MissingFeatureSetError, Reranker
+    from ltr import make_ranking
+    from ltr._shared import tiny_ranker
+
+    model = tiny_ranker().fit(make_ranking(20, 5, 2, random_state=0))
+    model.read_options_ = {"features": {"ids": [3, 1], "n_features": 5}}  # as ltr train --features records it
+    model.save(tmp_path / "m.txt")
+    with pytest.raises(MissingFeatureSetError, match=r"m\.txt was trained on a subset of its data's columns \(ltr "
+                                                     r"train --features: ids 3,1\): a reranker computes a whole"):
+        Reranker.load(tmp_path / "m.txt", collection={"d1": "text"})
