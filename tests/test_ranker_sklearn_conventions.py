@@ -35,6 +35,11 @@ def test_numpy_hyper_parameters_train_and_save_as_their_python_values(data, engi
     assert {k: meta["params"][k] for k in params} == plain
     loaded = load_model(tmp_path / "m.txt")
     np.testing.assert_array_equal(loaded.predict(data), a.predict(data))
+    # a single cut-off and engine parameters as NumPy scalars: probed, trained and saved as their Python values
+    b = _fast(engine=engine, eval_at=np.int64(5), engine_params={"max_bin": np.int64(63)}).fit(data)
+    b.save(tmp_path / "b.txt")
+    meta = json.loads((tmp_path / "b.txt.meta.json").read_text())["params"]
+    assert meta["eval_at"] == 5 and meta["engine_params"] == {"max_bin": 63}
 
 
 def test_a_grid_of_numpy_values_runs_in_gridsearchcv(data):

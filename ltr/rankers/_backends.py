@@ -72,6 +72,11 @@ def _metric_fn(metrics: Sequence[str], metric_params: dict) -> Callable[[NDArray
     return fn
 
 
+def _python_values(params) -> dict:
+    """Engine parameters with NumPy scalars as Python values (XGBoost writes some into JSON, which has no int64)."""
+    return {k: v.item() if isinstance(v, np.generic) else v for k, v in (params or {}).items()}
+
+
 class LightGBMBackend:
     name = "lightgbm"
 
@@ -100,7 +105,7 @@ class LightGBMBackend:
         for param, key in set_by_engine_params("lightgbm", est.engine_params).items():
             if key != canonical[param]:
                 p.pop(canonical[param], None)
-        p.update(est.engine_params or {})
+        p.update(_python_values(est.engine_params))
         return p
 
     def train(self, params, train: TrainSet, valid: list[TrainSet], names: list[str], n_rounds: int, fobj,
@@ -187,7 +192,7 @@ class XGBoostBackend:
         else:
             # A custom objective starts from 0, as LightGBM's does, so the kernels see the same first scores.
             p["base_score"] = 0.0
-        p.update(est.engine_params or {})
+        p.update(_python_values(est.engine_params))
         return p
 
     def _dmatrix(self, xgb, s: TrainSet, params: dict, ref=None):

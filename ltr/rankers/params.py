@@ -307,18 +307,27 @@ def check_engine_values(engine: str, params: Mapping[str, Any], *, objective: st
     probe = {k: v for k, v in params.items() if k not in _NOT_PROBED}
     if not probe or engine not in _VALUE_REFUSALS:
         return
-    key = json.dumps(probe, sort_keys=True, default=repr)
+    key = json.dumps(probe, sort_keys=True, default=_plain_value)
     text = _probe(engine, key, objective)
     if text is None:
         return
-    culprit = next((k for k in probe if _probe(engine, json.dumps({k: probe[k]}, default=repr), objective)), None)
+    culprit = next((k for k in probe if _probe(engine, json.dumps({k: probe[k]}, default=_plain_value), objective)),
+                   None)
     if culprit is None:
         raise ParameterValueError(f"{what}: {engine} refused them: {text}", cli=f"--param: {engine} refused: {text}")
     value = probe[culprit]
-    shown = value if isinstance(value, (int, float, str)) and not isinstance(value, bool) else json.dumps(value)
+    shown = (value if isinstance(value, (int, float, str)) and not isinstance(value, bool)
+             else json.dumps(value, default=_plain_value))
     raise ParameterValueError(f"{what}: {engine} refused {culprit}={value!r}: {text}",
                               cli=f"--param {culprit}={shown}: {engine} refused it: {text}", key=culprit,
                               reason=f"{engine} refused it: {text}")
+
+
+def _plain_value(value):
+    """A parameter value JSON has no type for: a NumPy scalar or array as its Python value, anything else as text."""
+    if isinstance(value, (np.generic, np.ndarray)):
+        return value.tolist()
+    return repr(value)
 
 
 @functools.lru_cache(maxsize=256)

@@ -873,7 +873,7 @@ class Ranker(BaseEstimator):
                                           "teacher": describe_teacher(self.objective_params["teacher"])}
         if not isinstance(self.normalize, (str, dict, type(None))):  # an instance: store its description
             params["normalize"] = self._make_normalizer().to_dict()
-        if not isinstance(params["eval_at"], int):
+        if not isinstance(params["eval_at"], numbers.Integral):
             params["eval_at"] = list(params["eval_at"])
         meta = {
             "ltrkit_version": __version__,
