@@ -209,3 +209,13 @@ def test_mq2008_ndcg_at_9_and_10_is_zero_for_every_short_query_and_the_mean_drop
         assert letor["mean"][k] < 0.6 * letor["mean"]["ndcg@8"]  # the published shape: about half of NDCG@8
         assert letor["mean"][k] < 0.6 * default["mean"][k]
     assert abs(default["mean"]["ndcg@10"] - default["mean"]["ndcg@8"]) < 0.05  # no collapse without the preset
+
+
+@pytest.mark.parametrize("convention", ["letor", "lightgbm", "ranklib"])
+def test_a_convention_for_letor_scores_given_with_a_trec_run_is_named_as_given(tmp_path, capsys, convention):
+    (tmp_path / "q").write_text("1 0 a 1\n")
+    (tmp_path / "r").write_text("1 Q0 a 1 1.0 x\n")
+    assert main(["evaluate", "--qrels", str(tmp_path / "q"), "--run", str(tmp_path / "r"),
+                 "--convention", convention]) == 2
+    assert capsys.readouterr().err == (f"ltr evaluate: error: --convention {convention} applies to LETOR scores "
+                                       "(DATA --scores S), not to TREC runs (read as trec_eval reads them)\n")

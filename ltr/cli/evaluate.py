@@ -75,7 +75,8 @@ def _per_query_run(args, names: list[str]):
     from ltr.metrics import evaluate_run_per_query
 
     if args.convention != "default":
-        raise UsageError("--convention letor applies to LETOR scores (DATA --scores S), not to TREC runs")
+        raise UsageError(f"--convention {args.convention} applies to LETOR scores (DATA --scores S), not to TREC runs "
+                         "(read as trec_eval reads them)")
     if args.qrels is None or args.run is None:
         raise UsageError("evaluate needs either DATA --scores S, or --qrels Q --run R")
     if args.qrels == args.run:  # `... | ltr evaluate --qrels /dev/stdin --run /dev/stdin`: one stream, two files
