@@ -110,12 +110,12 @@ def test_lightgbm_map_at_k_divides_by_min_k_and_relevant_by_hand():
     assert got == pytest.approx({"map@2": 1 / 2, "map@3": (1 + 2 / 3) / 3, "map": (1 + 2 / 3 + 3 / 4) / 3,
                                  "map@10": (1 + 2 / 3 + 3 / 4) / 3}, abs=1e-15)
     assert average_precision(y, s, [0, 4], k=2).tolist() == pytest.approx([1 / 3])  # trec_eval's map_cut_2
-    # A query without relevant documents scores 1 in every metric, as LightGBM's ndcg and map.
+    # A query without relevant documents scores 1 in LightGBM's ndcg and map, 0 in the metrics LightGBM lacks.
     none = evaluate([0, 0], [1.0, 2.0], group=[2], metrics=["ndcg@1", "map@1", "mrr", "p@1", "recall", "err"],
                     convention="lightgbm")
-    assert set(none.values()) == {1.0}
+    assert none == {"ndcg@1": 1.0, "map@1": 1.0, "mrr": 0.0, "p@1": 0.0, "recall": 0.0, "err": 0.0}
     for fn in (reciprocal_rank, recall, err):
-        assert fn([0, 0], [1.0, 2.0], [0, 2], convention="lightgbm").tolist() == [1.0]
+        assert fn([0, 0], [1.0, 2.0], [0, 2], convention="lightgbm").tolist() == [0.0]
 
 
 def test_lightgbm_convention_refuses_what_lightgbm_would_not_do():
@@ -268,3 +268,17 @@ def test_the_conventions_line_states_the_denominators_where_they_differ():
     assert lgb.startswith("LightGBM's ndcg/map") and "score 1" in lgb and "map@k divides by min(k, R)" in lgb
     rl = describe_conventions(convention="ranklib", metrics=["p@10"])
     assert "p@k divides by min(k, n)" in rl and "map@k" not in rl and "score 0" in rl
+
+
+def test_lightgbms_score_of_a_query_without_relevant_documents_is_for_its_ndcg_and_map_only():
+    """LightGBM scores such a query 1 in ndcg and map, the only ranking metrics it has; the preset's other metrics
+    keep the toolkit's 0 (a review found p@k, mrr, recall and err scoring 1 too)."""
+    y = np.array([0.0, 0.0, 0.0, 1.0, 0.0, 2.0])  # query 0 has nothing relevant
+    s = np.array([0.3, 0.2, 0.1, 0.5, 0.9, 0.1])
+    ptr = np.array([0, 3, 6])
+    names = ["ndcg@2", "map@2", "p@2", "mrr", "recall@2", "err@2", "rprec"]
+    got = evaluate_per_query(y, s, group_ptr=ptr, metrics=names, convention="lightgbm")
+    default = evaluate_per_query(y, s, group_ptr=ptr, metrics=names)
+    assert got["ndcg@2"][0] == 1.0 and got["map@2"][0] == 1.0
+    for name in ("p@2", "mrr", "recall@2", "err@2", "rprec"):
+        assert got[name][0] == 0.0 and got[name][1] == default[name][1], name

@@ -541,9 +541,12 @@ def test_a_cutoff_below_one_gets_the_same_message_from_every_function(fn, k):
 
 @pytest.mark.parametrize("fn", [reciprocal_rank, recall, err])
 def test_every_single_metric_function_takes_a_convention(fn):
-    # A query without relevant documents: 0 by default, 1 under LightGBM's convention; LETOR's labels are checked.
+    # A query without relevant documents: 0 by default, and under LightGBM's convention too (its rule of 1 holds
+    # for its ndcg and map only); LightGBM's integer labels and LETOR's labels are checked.
     assert fn([0, 0], [0.5, 0.2], [0, 2]).tolist() == [0.0]
-    assert fn([0, 0], [0.5, 0.2], [0, 2], convention="lightgbm").tolist() == [1.0]
+    assert fn([0, 0], [0.5, 0.2], [0, 2], convention="lightgbm").tolist() == [0.0]
+    with pytest.raises(ValueError, match="the lightgbm convention takes integer labels 0..30"):
+        fn([1.5, 0], [0.5, 0.2], [0, 2], convention="lightgbm")
     with pytest.raises(ValueError, match="the LETOR convention takes labels 0, 1 and 2"):
         fn([3, 0], [0.5, 0.2], [0, 2], convention="letor")
 

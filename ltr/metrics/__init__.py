@@ -165,7 +165,8 @@ own eval values on MQ2008 to 1e-15, ties and k beyond the query's length include
   type", "Label ... is not less than the number of label mappings").
 
 LightGBM has no other ranking metric; the preset's ``mrr``, ``p``, ``recall``, ``err`` and ``dcg`` keep their
-definitions above, with these conventions (a query without relevant documents scores 1 in all of them). With
+definitions above, with these conventions, but a query without relevant documents scores 0 in them, as by
+default: LightGBM's rule holds for its own two metrics only. With
 weights in its Dataset LightGBM averages queries by weight; the means here are unweighted. A custom ``label_gain`` is
 not reproduced (only the default 2^l - 1).
 

@@ -183,15 +183,28 @@ def _run_kernel(
     ideal = labels if same_ideal else (ideal if ideal.flags.writeable else ideal.copy())
     longest = int(max(np.diff(group_ptr).max(), np.diff(ideal_ptr).max(initial=0)))
     codes, cutoffs = _kernel_codes(parsed, preset)
-    args = (
-        labels, scores, group_ptr, ideal, ideal_ptr, codes, cutoffs, np.int64(gain_code), np.int64(ties_code),
-        rel_threshold, no_relevant, max_grade, discount_table(preset.discount, longest), out,
-    )
+    if preset.no_relevant_kernels is None:
+        groups = [(np.arange(len(parsed)), no_relevant)]
+    else:  # the tool's score of a query without relevant documents for its own metrics, the default elsewhere
+        own = np.isin(codes, [getattr(K, name) for name in preset.no_relevant_kernels])
+        groups = [(np.flatnonzero(own), no_relevant), (np.flatnonzero(~own), 0.0)]
     threads = numba.get_num_threads()
-    if threads > 1 and nq > 1 and labels.size + ideal.size >= _PARALLEL_MIN_ROWS:
-        K.evaluate_groups(*args, np.int64(8 * threads))
-    else:
-        K.evaluate_groups_serial(*args)
+    parallel = threads > 1 and nq > 1 and labels.size + ideal.size >= _PARALLEL_MIN_ROWS
+    for rows, value in groups:
+        if rows.size == 0:
+            continue
+        part = out if rows.size == len(parsed) else np.empty((rows.size, nq), dtype=np.float64)
+        args = (
+            labels, scores, group_ptr, ideal, ideal_ptr, codes[rows], cutoffs[rows], np.int64(gain_code),
+            np.int64(ties_code), rel_threshold, float(value), max_grade, discount_table(preset.discount, longest),
+            part,
+        )
+        if parallel:
+            K.evaluate_groups(*args, np.int64(8 * threads))
+        else:
+            K.evaluate_groups_serial(*args)
+        if part is not out:
+            out[rows] = part
     return out
 
 

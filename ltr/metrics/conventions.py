@@ -66,6 +66,10 @@ class Preset:
         Reciprocal rank rounded to single precision (RankLib computes ``1.0f / rank``).
     labels : {None, "letor", "integer"}
         Labels refused: None, anything but 0, 1, 2, or anything but the integers 0..30.
+    no_relevant_kernels : tuple of str, optional
+        The metric kernels (names of :mod:`ltr.metrics._kernels`' codes) whose queries without relevant documents
+        take the preset's ``no_relevant``: the tool's rule holds for its own metrics only (LightGBM's ndcg and map);
+        the others score the toolkit's default, 0. None: every metric takes it.
     """
 
     name: str
@@ -77,6 +81,7 @@ class Preset:
     short_ndcg_zero: bool = False
     rr_single: bool = False
     labels: str | None = None
+    no_relevant_kernels: tuple[str, ...] | None = None
 
 
 _LETOR = Preset(
@@ -98,7 +103,7 @@ _LIGHTGBM = Preset(
         "no_relevant": (1.0, "LightGBM's ndcg and map score a query without relevant documents 1"),
         "rel_threshold": (1.0, "LightGBM's map counts labels > 0.5 as relevant"),
     },
-    map_at_k="min_k_relevant", labels="integer",
+    map_at_k="min_k_relevant", labels="integer", no_relevant_kernels=("NDCG", "AP", "AP_MIN_K"),
 )
 # codelibs/ranklib (RankLib 2.x) ciir.umass.edu.metric.*Scorer and utilities.MergeSorter, HEAD e43f605.
 _RANKLIB = Preset(
@@ -334,9 +339,9 @@ def describe_conventions(
     gain linear (rel); queries without relevant documents score 0; trec_eval order (score, then docno descending);
     judged queries missing from the run score 0 (trec_eval -c); 93 queries averaged
     >>> print(describe_conventions(convention="lightgbm", metrics=["ndcg@10", "map@10"]))
-    LightGBM's ndcg/map: gain exp2 (2^rel - 1, integer labels 0-30); queries without relevant documents score 1;
-    map@k divides by min(k, R), R the query's relevant documents (LightGBM; trec_eval divides by R);
-    equal scores in input order
+    LightGBM's ndcg/map: gain exp2 (2^rel - 1, integer labels 0-30); queries without relevant documents score 1
+    in ndcg and map, 0 in the other metrics; map@k divides by min(k, R), R the query's relevant documents
+    (LightGBM; trec_eval divides by R); equal scores in input order
     """
     if source not in ("letor", "trec"):
         raise ValueError(f"source must be 'letor' or 'trec', got {source!r}")
@@ -361,6 +366,9 @@ def describe_conventions(
         parts.append(_GAIN_TEXT[gain])
     if math.isnan(rules.no_relevant):
         parts.append("queries without relevant documents left out of the means")
+    elif preset.no_relevant_kernels is not None and rules.no_relevant != 0.0:
+        parts.append(f"queries without relevant documents score {rules.no_relevant:g} in ndcg and map, 0 in the "
+                     "other metrics")
     else:
         parts.append(f"queries without relevant documents score {rules.no_relevant:g}")
     if rules.rel_threshold != 1.0:
