@@ -279,3 +279,17 @@ def test_an_engine_parameter_that_sets_a_presets_parameter_is_the_one_trained_an
     assert model.booster_.params["min_data_in_leaf"] == 2
     same = Ranker(preset="small", n_estimators=5, n_jobs=1, min_child_samples=2).fit(data)
     np.testing.assert_array_equal(model.predict(data), same.predict(data))
+
+
+def test_cross_validation_says_the_preset_once_in_the_callers_process_never_from_its_workers(data, tmp_path, capfd):
+    from ltr.evaluation import cross_validate
+    from ltr.rankers.presets import PresetWarning
+
+    with pytest.warns(PresetWarning) as caught:
+        cross_validate(Ranker(n_estimators=3, n_jobs=1), data, n_splits=2, n_jobs=2, progress=False)
+    assert len([w for w in caught if w.category is PresetWarning]) == 1
+    path = tmp_path / "d.txt"
+    write_letor(path, data)
+    capfd.readouterr()
+    assert main(["cv", str(path), "--folds", "2", "--rounds", "3", "--parallel-folds", "2", "--quiet"]) == 0
+    assert "PresetWarning" not in capfd.readouterr().err  # the workers' stderr is the process's descriptor 2

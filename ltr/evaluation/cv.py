@@ -22,6 +22,7 @@ import os
 import shutil
 import tempfile
 import time
+import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -135,7 +136,11 @@ def _run_fold(estimator, fold: Fold, n_features, columns, metrics, conventions, 
         names.append("train")
     t0 = time.perf_counter()
     fit_kw = {"eval_set": eval_set} if eval_set else {}
-    model.fit(train, **fit_kw)
+    from ltr.rankers.presets import PresetWarning
+
+    with warnings.catch_warnings():  # said once by cross_validate, in the caller's process (a worker's is raw)
+        warnings.simplefilter("ignore", PresetWarning)
+        model.fit(train, **fit_kw)
     seconds = time.perf_counter() - t0
     scores = np.asarray(model.predict(test), dtype=np.float64)  # the whole dataset: per-query normalisers need it
     per_query = evaluate_per_query(test.y, scores, group_ptr=test.group_ptr, metrics=metrics, **conventions)
@@ -445,6 +450,11 @@ def cross_validate(
     finally:
         if bar is not None:
             bar.close()
+    applied = next((r.preset_params for r in results if r.preset_params), None)
+    if applied:  # what the preset replaced, said here once rather than by every fold (from a worker, in raw form)
+        from ltr.rankers.presets import warn_replaced
+
+        warn_replaced(estimator, applied)
     params = {}
     try:
         params = {k: v for k, v in estimator.get_params(deep=False).items() if _jsonable(v)}
