@@ -97,7 +97,7 @@ class LightGBMBackend:
             "num_threads": int(n_threads),
         }
         p.update(objective or {})
-        from ltr.rankers.params import engine_canonical_names, set_by_engine_params
+        from ltr.rankers.aliases import engine_canonical_names, set_by_engine_params
 
         # An engine parameter given by an alias (min_child_samples, reg_lambda) would lose to the canonical key
         # written above, LightGBM resolving the two in favour of the canonical name: the alias is the one asked for.

@@ -30,19 +30,11 @@ import numpy as np
 
 from ltr.exceptions import ParameterValueError
 from ltr.rankers._backends import engine_words
+from ltr.rankers.aliases import RANKER_TO_ENGINE, XGB_ALIASES, engine_names, lightgbm_alias_table
 
 __all__ = ["check_duplicated_params", "check_engine_params", "check_engine_values", "check_hyper_parameters",
-           "engine_canonical_names", "known_engine_params", "set_by_engine_params"]
+           "known_engine_params"]
 
-# XGBoost accepts scikit-learn-style aliases that its configuration stores under other names.
-_XGB_ALIASES = {
-    "learning_rate": "eta",
-    "reg_lambda": "lambda",
-    "reg_alpha": "alpha",
-    "min_split_loss": "gamma",
-    "random_state": "seed",
-    "n_jobs": "nthread",
-}
 # Accepted by XGBoost's train() but absent from a booster's configuration.
 _XGB_EXTRA = {"device", "nthread", "verbosity", "seed", "seed_per_iteration", "disable_default_eval_metric",
               "validate_parameters", "eval_metric", "base_score", "booster", "objective", "num_parallel_tree",
@@ -96,31 +88,10 @@ def check_hyper_parameters(est) -> None:
 @functools.cache
 def _lightgbm_names() -> frozenset[str]:
     names = set()
-    for canonical, aliases in _lightgbm_alias_table().items():
+    for canonical, aliases in lightgbm_alias_table().items():
         names.add(canonical)
         names.update(aliases)
     return frozenset(names)
-
-
-@functools.cache
-def _lightgbm_alias_table() -> dict[str, tuple[str, ...]]:
-    """LightGBM's parameters: each name and its aliases."""
-    import ctypes
-
-    import lightgbm as lgb
-    from lightgbm.basic import _LIB, _safe_call
-
-    # The same call lightgbm.basic uses for its own alias table: every parameter name and its aliases.
-    size = 1 << 20
-    buf = ctypes.create_string_buffer(size)
-    needed = ctypes.c_int64(0)
-    _safe_call(_LIB.LGBM_DumpParamAliases(ctypes.c_int64(size), ctypes.byref(needed), buf))
-    if needed.value > size:  # pragma: no cover - the table is about 30 KB
-        buf = ctypes.create_string_buffer(needed.value)
-        _safe_call(_LIB.LGBM_DumpParamAliases(needed, ctypes.byref(needed), buf))
-    table = json.loads(buf.value.decode("utf-8"))
-    del lgb
-    return {k: tuple(v) for k, v in table.items()}
 
 
 def _walk_keys(obj, out: set[str]) -> None:
@@ -145,7 +116,7 @@ def _xgboost_names(objective: str) -> frozenset[str]:
     booster.update(d, 0)  # configures the learner, objective and updaters
     keys: set[str] = set()
     _walk_keys(json.loads(booster.save_config()), keys)
-    return frozenset(keys | _XGB_EXTRA | set(_XGB_ALIASES))
+    return frozenset(keys | _XGB_EXTRA | set(XGB_ALIASES))
 
 
 def known_engine_params(engine: str, objective: str | None = None) -> frozenset[str]:
@@ -181,55 +152,6 @@ def check_engine_params(engine: str, params: Mapping[str, Any], *, objective: st
             raise ParameterValueError(f"{what}: {reason}", cli=f"--param: {reason}", key=key, reason=reason)
 
 
-# The engine parameter each Ranker parameter sets (ltr.rankers._backends): an engine parameter by any of its names
-# that sets the same thing is refused when the Ranker's parameter is given too (one of the two would be lost).
-_RANKER_TO_ENGINE = {
-    "lightgbm": {"learning_rate": "learning_rate", "num_leaves": "num_leaves", "max_depth": "max_depth",
-                 "min_child_samples": "min_data_in_leaf", "colsample_bytree": "feature_fraction",
-                 "subsample": "bagging_fraction", "reg_lambda": "lambda_l2", "random_state": "seed",
-                 "n_estimators": "num_iterations", "objective": "objective", "n_jobs": "num_threads"},
-    "xgboost": {"learning_rate": "eta", "num_leaves": "max_leaves", "max_depth": "max_depth",
-                "subsample": "subsample", "colsample_bytree": "colsample_bytree", "reg_lambda": "lambda",
-                "random_state": "seed", "objective": "objective", "n_jobs": "nthread"},
-}
-
-
-def _engine_names(engine: str, canonical: str) -> set[str]:
-    """``canonical`` and its aliases in ``engine``."""
-    if engine == "lightgbm":
-        return {canonical, *_lightgbm_alias_table().get(canonical, ())}
-    return {canonical} | {k for k, v in _XGB_ALIASES.items() if v == canonical}
-
-
-def set_by_engine_params(engine: str, params: Mapping[str, Any] | None) -> dict[str, str]:
-    """``{Ranker parameter: the key of params}`` for each Ranker parameter whose engine parameter ``params`` sets,
-    by its name or any alias (LightGBM's ``min_child_samples`` sets ``min_data_in_leaf``, which the ranker's
-    ``min_child_samples`` sets too); the objective and the thread count left out.
-
-    Examples
-    --------
-    >>> set_by_engine_params("lightgbm", {"min_data": 5, "lambdarank_truncation_level": 10})
-    {'min_child_samples': 'min_data'}
-    """
-    mapping = _RANKER_TO_ENGINE.get(engine)
-    if not params or mapping is None:
-        return {}
-    out = {}
-    for param, canonical in mapping.items():
-        if param in ("objective", "n_jobs"):
-            continue
-        names = _engine_names(engine, canonical)
-        key = next((k for k in params if k in names), None)
-        if key is not None:
-            out[param] = key
-    return out
-
-
-def engine_canonical_names(engine: str) -> dict[str, str]:
-    """``{Ranker parameter: the engine parameter it sets}`` (:mod:`ltr.rankers._backends` writes these keys)."""
-    return dict(_RANKER_TO_ENGINE.get(engine, {}))
-
-
 def check_duplicated_params(est, params: Mapping[str, Any], *, what: str = "engine_params") -> None:
     """Refuse an engine parameter that sets what one of the ranker's own parameters sets, when that one is given
     too (not at its default): LightGBM or XGBoost would train with one and the model's record show the other. The
@@ -246,12 +168,12 @@ def check_duplicated_params(est, params: Mapping[str, Any], *, what: str = "engi
     import inspect
 
     engine = est.engine
-    mapping = _RANKER_TO_ENGINE.get(engine)
+    mapping = RANKER_TO_ENGINE.get(engine)
     if not params or mapping is None:
         return
     defaults = {k: v.default for k, v in inspect.signature(type(est).__init__).parameters.items()}
     for param, canonical in mapping.items():
-        names = _engine_names(engine, canonical)
+        names = engine_names(engine, canonical)
         for key in params:
             if key not in names:
                 continue

@@ -139,7 +139,7 @@ def apply_preset(est, n_queries: int | None, n_rows: int | None = None) -> tuple
     keep = set(getattr(est, "preset_keep", None) or ())
     applied: dict[str, Any] = {}
     effective = copy.copy(est)
-    from ltr.rankers.params import set_by_engine_params
+    from ltr.rankers.aliases import set_by_engine_params
 
     # a ranker parameter whose engine parameter engine_params sets is the engine parameter's: not the preset's
     by_engine = set_by_engine_params(est.engine, est.engine_params)
