@@ -326,7 +326,10 @@ def from_dataset(data: RankingDataset, *, client=None, n_parts: int | None = Non
     targets = np.linspace(0, data.n_rows, n_parts + 1)[1:-1]
     cuts = np.unique(np.concatenate(([0], np.searchsorted(ptr, targets), [data.n_queries])))
     subsets = [data.subset(np.arange(a, b)) for a, b in zip(cuts[:-1], cuts[1:]) if b > a]
-    parts = client.scatter(subsets)
+    # Keys of their own (hash=False): scattered by content, the same data given again (a second fit) shares its
+    # keys with the first's futures, whose release on the scheduler can then arrive after the new scatter and lose
+    # the data under the new futures ("lost dependencies").
+    parts = client.scatter(subsets, hash=False)
     summaries = [_summary(d) for d in subsets]
     names = [f"part {i}" for i in range(len(subsets))]
     check_whole_queries([s["query_ids"] for s in summaries], names=names)

@@ -271,3 +271,14 @@ def test_the_distributed_fit_applies_the_same_preset_as_a_local_fit(client, mq20
     local = Ranker(engine="xgboost", n_jobs=1, **params).fit(data.gather())
     dist = ld.fit(Ranker(**params), data, client=client, engine="xgboost")
     assert local.preset_params_ and dist.preset_params_ == local.preset_params_  # 314 queries: "small"
+
+
+def test_the_same_data_scattered_twice_gets_keys_of_its_own(client):
+    """Scattered by content, a second fit of the same data shared the first's keys, and the first's release could
+    lose them under the second ("lost dependencies"; a full test run failed so twice)."""
+    d = make_ranking(20, 5, 3, random_state=0)
+    a, b = ld.from_dataset(d, client=client), ld.from_dataset(d, client=client)
+    assert not {f.key for f in a.parts} & {f.key for f in b.parts}
+    del a  # the first's futures released while the second's are used
+    fitted = ld.fit(Ranker(n_estimators=2, min_child_samples=2), b, client=client)
+    assert fitted.predict(d).shape == (d.n_rows,)
