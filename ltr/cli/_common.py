@@ -21,6 +21,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from ltr._json import strict_json
+
 __all__ = [
     "ArgumentParser",
     "UsageError",
@@ -213,18 +215,6 @@ def guard(command: str, func: Callable[[argparse.Namespace], int | None], args: 
 
 
 # -- output -------------------------------------------------------------------------------------------------------
-def _strict(obj):
-    if isinstance(obj, dict):
-        return {str(k): _strict(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_strict(v) for v in obj]
-    if isinstance(obj, float):
-        return obj if math.isfinite(obj) else None
-    if hasattr(obj, "item") and callable(obj.item):  # numpy scalars
-        return _strict(obj.item())
-    return obj
-
-
 def emit(args, header: Sequence[str], rows: Sequence[Sequence], obj: Any, *, footer: str | None = None,
          to_stderr: bool = False) -> None:
     """Print a result as a table (with ``footer`` below), strict JSON (NaN -> null), or pure CSV (``footer`` on
@@ -235,7 +225,7 @@ def emit(args, header: Sequence[str], rows: Sequence[Sequence], obj: Any, *, foo
     out = sys.stderr if to_stderr else sys.stdout
     fmt = getattr(args, "format", "table")
     if fmt == "json":
-        print(json.dumps(_strict(obj), indent=2, allow_nan=False), file=out)
+        print(json.dumps(strict_json(obj), indent=2, allow_nan=False), file=out)
     elif fmt == "csv":
         print(format_csv(header, rows), file=out)
         if footer:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import math
 
+from ltr._json import strict_json
 from ltr.cli._common import UsageError, add_command, add_quiet, check_outputs, emit, note, split_list
 
 __all__ = ["register", "run"]
@@ -65,15 +66,6 @@ def _weights(text: str | None, n_runs: int) -> list[float] | None:
     return values
 
 
-def _finite(obj):
-    # strict JSON: a fold without judged test queries has a NaN mean, written as null
-    if isinstance(obj, dict):
-        return {k: _finite(v) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_finite(v) for v in obj]
-    return None if isinstance(obj, float) and obj != obj else obj
-
-
 def run(args: argparse.Namespace) -> int:
     from ltr.fusion import fit_weights, fuse
     from ltr.io import write_run
@@ -127,7 +119,7 @@ def run(args: argparse.Namespace) -> int:
         from ltr.io import atomic_write
 
         with atomic_write(args.report) as f:
-            f.write(json.dumps(_finite(summary), indent=2, allow_nan=False) + "\n")
+            f.write(json.dumps(strict_json(summary), indent=2, allow_nan=False) + "\n")
     header = ["fold", *[f"w{i + 1}" for i in range(len(args.runs))], f"train {result.metric}",
               f"test {result.metric}", "test queries"]
     rows = [[f["fold"], *f["weights"], f["train"], f["test"], len(f["test_queries"])] for f in result.folds]

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
+from ltr._json import python_values
 from ltr.datasets import RankingDataset, dataset_summary
 from ltr.evaluation.folds import Fold, load_part, make_folds
 from ltr.evaluation.results import CVResult, FoldResult
@@ -176,7 +177,7 @@ def _run_fold(estimator, fold: Fold, n_features, columns, metrics, conventions, 
         test_sizes=[int(v) for v in test.group_sizes],
         doc_ids=None if test.doc_ids is None else [str(d) for d in test.doc_ids],
         scores=[float(s) for s in scores] if test.doc_ids is not None else None,
-        preset_params={k: v for k, v in applied.items() if _jsonable(v)},
+        preset_params=_recordable(applied),
     )
     if save_dir is not None:
         subset = None if columns is None else {"ids": [int(c) + 1 for c in columns], "n_features": int(n_features)}
@@ -457,7 +458,7 @@ def cross_validate(
         warn_replaced(estimator, applied)
     params = {}
     try:
-        params = {k: v for k, v in estimator.get_params(deep=False).items() if _jsonable(v)}
+        params = _recordable(estimator.get_params(deep=False))
     except Exception:  # an estimator without get_params
         pass
     system = name or _system_name(params, estimator)
@@ -480,14 +481,19 @@ def _pooled_test_summary(folds: list[FoldResult]) -> dict[str, Any]:
             "rows_per_query": sizes}
 
 
-def _jsonable(v) -> bool:
+def _recordable(params: Mapping[str, Any]) -> dict[str, Any]:
+    """The parameters a result file can record (NumPy values as Python ones: ``random_state=np.int64(3)`` is
+    recorded as 3); one JSON cannot hold (a callable, an estimator) is left out."""
     import json
 
-    try:
-        json.dumps(v)
-    except (TypeError, ValueError):
-        return False
-    return True
+    out = {}
+    for k, v in python_values(dict(params)).items():
+        try:
+            json.dumps(v)
+        except (TypeError, ValueError):
+            continue
+        out[k] = v
+    return out
 
 
 def _system_name(params: dict, estimator) -> str:

@@ -55,6 +55,8 @@ from typing import Any
 
 import numpy as np
 
+from ltr._json import strict_json
+
 __all__ = [
     "RESULT_FORMAT",
     "CVResult",
@@ -338,24 +340,6 @@ class Comparison:
         return comparison_from_dict(d)
 
 
-def _strict(obj):
-    """Replace NaN/inf by None and numpy scalars by Python ones, recursively (strict JSON)."""
-    if isinstance(obj, dict):
-        return {str(k): _strict(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_strict(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return [_strict(v) for v in obj.tolist()]
-    if isinstance(obj, (np.floating, float)):
-        v = float(obj)
-        return v if math.isfinite(v) else None
-    if isinstance(obj, np.integer):
-        return int(obj)
-    if isinstance(obj, np.bool_):
-        return bool(obj)
-    return obj
-
-
 def _header(kind: str) -> dict[str, Any]:
     from ltr import __version__
 
@@ -389,7 +373,7 @@ def cv_result_dict(r: CVResult) -> dict[str, Any]:
     d = _header("cv")
     d.update({"metrics": list(r.metrics), "baseline": None, "qids": r.pooled_qids(), "systems": [_cv_system(r)],
               "comparison": None, "datasets": r.datasets, "settings": r.settings})
-    return _strict(d)
+    return strict_json(d)
 
 
 def cv_result_from_dict(d: Mapping[str, Any]) -> CVResult:
@@ -425,7 +409,7 @@ def comparison_dict(c: Comparison) -> dict[str, Any]:
                        "left_out": c.left_out, "rows": c.rows},
         "datasets": c.extra.get("datasets", []), "settings": c.extra.get("conventions", {}),
     })
-    return _strict(d)
+    return strict_json(d)
 
 
 def comparison_from_dict(d: Mapping[str, Any]) -> Comparison:
@@ -455,7 +439,7 @@ def write_result(path: str | os.PathLike, result: Mapping[str, Any]) -> None:
     from ltr.io import atomic_write
 
     with atomic_write(path) as f:
-        f.write(json.dumps(_strict(dict(result)), indent=1, allow_nan=False) + "\n")
+        f.write(json.dumps(strict_json(dict(result)), indent=1, allow_nan=False) + "\n")
 
 
 def check_result(d: Mapping[str, Any]) -> None:

@@ -29,6 +29,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from ltr._json import strict_json
+
 __all__ = [
     "TESTS",
     "TIE_TOL",
@@ -92,13 +94,8 @@ class TestResult:
         """``{"test", "statistic", "pvalue", "n"}`` as strict JSON values, as ``CVResult.to_dict`` and
         ``Comparison.to_dict`` write them: Python floats and ints, a non-finite value (the infinite t of constant
         non-zero differences, whose sign is that of the mean difference) as None."""
-
-        def strict(v) -> float | None:
-            v = float(v)
-            return v if math.isfinite(v) else None
-
-        return {"test": str(self.test), "statistic": strict(self.statistic), "pvalue": strict(self.pvalue),
-                "n": int(self.n)}
+        return strict_json({"test": str(self.test), "statistic": float(self.statistic),
+                            "pvalue": float(self.pvalue), "n": int(self.n)})
 
 
 def paired_differences(a: ArrayLike, b: ArrayLike) -> NDArray[np.float64]:

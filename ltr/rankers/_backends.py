@@ -18,6 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from ltr._json import python_values
+
 __all__ = ["BACKENDS", "LIGHTGBM_BINNING_PARAMS", "TrainSet", "engine_words", "get_backend", "lightgbm_dataset"]
 
 logger = logging.getLogger(__name__)
@@ -72,11 +74,6 @@ def _metric_fn(metrics: Sequence[str], metric_params: dict) -> Callable[[NDArray
     return fn
 
 
-def _python_values(params) -> dict:
-    """Engine parameters with NumPy scalars as Python values (XGBoost writes some into JSON, which has no int64)."""
-    return {k: v.item() if isinstance(v, np.generic) else v for k, v in (params or {}).items()}
-
-
 class LightGBMBackend:
     name = "lightgbm"
 
@@ -105,7 +102,7 @@ class LightGBMBackend:
         for param, key in set_by_engine_params("lightgbm", est.engine_params).items():
             if key != canonical[param]:
                 p.pop(canonical[param], None)
-        p.update(_python_values(est.engine_params))
+        p.update(python_values(dict(est.engine_params or {})))
         return p
 
     def train(self, params, train: TrainSet, valid: list[TrainSet], names: list[str], n_rounds: int, fobj,
@@ -192,7 +189,7 @@ class XGBoostBackend:
         else:
             # A custom objective starts from 0, as LightGBM's does, so the kernels see the same first scores.
             p["base_score"] = 0.0
-        p.update(_python_values(est.engine_params))
+        p.update(python_values(dict(est.engine_params or {})))
         return p
 
     def _dmatrix(self, xgb, s: TrainSet, params: dict, ref=None):

@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from ltr._json import python_values
 from ltr.exceptions import ParameterValueError
 from ltr.rankers._backends import engine_words
 from ltr.rankers.aliases import RANKER_TO_ENGINE, XGB_ALIASES, engine_names, lightgbm_alias_table
@@ -229,27 +230,19 @@ def check_engine_values(engine: str, params: Mapping[str, Any], *, objective: st
     probe = {k: v for k, v in params.items() if k not in _NOT_PROBED}
     if not probe or engine not in _VALUE_REFUSALS:
         return
-    key = json.dumps(probe, sort_keys=True, default=_plain_value)
-    text = _probe(engine, key, objective)
+    plain = python_values(probe)
+    text = _probe(engine, json.dumps(plain, sort_keys=True, default=repr), objective)
     if text is None:
         return
-    culprit = next((k for k in probe if _probe(engine, json.dumps({k: probe[k]}, default=_plain_value), objective)),
-                   None)
+    culprit = next((k for k in plain if _probe(engine, json.dumps({k: plain[k]}, default=repr), objective)), None)
     if culprit is None:
         raise ParameterValueError(f"{what}: {engine} refused them: {text}", cli=f"--param: {engine} refused: {text}")
     value = probe[culprit]
     shown = (value if isinstance(value, (int, float, str)) and not isinstance(value, bool)
-             else json.dumps(value, default=_plain_value))
+             else json.dumps(plain[culprit], default=repr))
     raise ParameterValueError(f"{what}: {engine} refused {culprit}={value!r}: {text}",
                               cli=f"--param {culprit}={shown}: {engine} refused it: {text}", key=culprit,
                               reason=f"{engine} refused it: {text}")
-
-
-def _plain_value(value):
-    """A parameter value JSON has no type for: a NumPy scalar or array as its Python value, anything else as text."""
-    if isinstance(value, (np.generic, np.ndarray)):
-        return value.tolist()
-    return repr(value)
 
 
 @functools.lru_cache(maxsize=256)

@@ -13,6 +13,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from ltr._json import python_values
+
 __all__ = ["MODEL_FORMAT", "OLD_FORMATS", "checksum", "find_meta_path", "meta_path", "text_sha256", "write_model"]
 
 MODEL_FORMAT = "ltrkit-model/2"
@@ -80,15 +82,11 @@ def checksum(meta: dict[str, Any], text: str) -> str:
 def _plain(meta: dict[str, Any]) -> dict[str, Any]:
     """``meta`` in JSON's own types: NumPy scalars and arrays among the parameters (``random_state=np.int64(3)``,
     ``eval_at=np.array([5, 10])``, a grid's values) become numbers and lists, so the sidecar reads back equal."""
-    import numpy as np
-
     def default(value):
-        if isinstance(value, (np.generic, np.ndarray)):
-            return value.tolist()
         raise TypeError(f"a model file records its parameters as JSON: cannot record {type(value).__name__} "
                         f"{value!r:.60}")
 
-    return json.loads(json.dumps(meta, default=default, allow_nan=False))
+    return json.loads(json.dumps(python_values(meta), default=default, allow_nan=False))
 
 
 def write_model(path: str | os.PathLike, text: str, meta: dict[str, Any]) -> None:

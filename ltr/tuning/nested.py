@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from ltr._json import python_values, strict_json
 from ltr.datasets import RankingDataset
 from ltr.evaluation.folds import Fold, query_kfold
 from ltr.evaluation.results import CVResult, FoldResult
@@ -117,33 +118,15 @@ def _outer_result(estimator, fold: Fold, metrics, conventions, name) -> FoldResu
 
 
 def _jsonable(d: Mapping[str, Any]) -> dict[str, Any]:
+    """``d`` with NumPy values as Python ones and any value JSON cannot hold as its ``repr``."""
     out = {}
-    for k, v in d.items():
+    for k, v in python_values(dict(d)).items():
         try:
             json.dumps(v)
             out[k] = v
         except (TypeError, ValueError):
             out[k] = repr(v)
     return out
-
-
-def _strict(obj):
-    """Plain JSON types, recursively: numpy scalars and arrays as Python ones, tuples as lists, NaN and infinities
-    as None."""
-    if isinstance(obj, Mapping):
-        return {str(k): _strict(v) for k, v in obj.items()}
-    if isinstance(obj, np.ndarray):
-        return _strict(obj.tolist())
-    if isinstance(obj, (list, tuple)):
-        return [_strict(v) for v in obj]
-    if isinstance(obj, (bool, np.bool_)):
-        return bool(obj)
-    if isinstance(obj, np.integer):
-        return int(obj)
-    if isinstance(obj, (float, np.floating)):
-        v = float(obj)
-        return v if np.isfinite(v) else None
-    return obj
 
 
 def _metric_names(metric: str, metrics) -> tuple[str, list[str]]:
@@ -355,9 +338,9 @@ class TuneResult:
         ``estimator``: the fixed ranker's parameters (``get_params(deep=False)``; a value JSON cannot hold as its
         ``repr``) or None."""
         est = None if self.estimator is None else _jsonable(self.estimator.get_params(deep=False))
-        return _strict({"cv": self.cv.to_dict(), "best_params": self.best_params, "best_inner": self.best_inner,
-                        "trials": self.trials, "resumed": self.resumed, "other_setups": self.other_setups,
-                        "estimator": est})
+        return strict_json({"cv": self.cv.to_dict(), "best_params": self.best_params, "best_inner": self.best_inner,
+                            "trials": self.trials, "resumed": self.resumed, "other_setups": self.other_setups,
+                            "estimator": est})
 
     def save(self, path: str | os.PathLike) -> None:
         """Write the result file (``ltr compare`` and ``ltr report`` read it), atomically."""
