@@ -541,3 +541,46 @@ def test_a_sidecar_flag_and_its_negation_together_are_refused(tmp_path, capsys):
     (tmp_path / "d.txt").write_text("1 1:0.2\n0 1:0.5\n")
     assert main(["info", str(tmp_path / "d.txt"), "--query-file", "x", "--no-query-file"]) == 2
     assert "argument --no-query-file: not allowed with argument --query-file" in capsys.readouterr().err
+
+
+_WARNS = """
+import logging, sys, warnings
+from ltr.cli._common import guard
+
+def command(args):
+    logging.getLogger("ltr.gpu").warning("device='gpu-or-cpu': no GPU here\\n(found: none); training on the CPU")
+    logging.getLogger("ltr.gpu").info("not shown: below WARNING")
+    warnings.warn("a library's own warning", UserWarning)
+    logging.getLogger("somebody.else").warning("another package's log line")
+    return 0
+
+sys.exit(guard("train", command, None))
+"""
+
+
+def test_log_and_python_warnings_are_the_commands_own_lines():
+    # in a child process: pytest puts its own handlers on the root logger, where the command line would find none
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", _WARNS], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    lines = done.stderr.splitlines()
+    assert lines[0] == "ltr train: device='gpu-or-cpu': no GPU here; (found: none); training on the CPU"
+    assert lines[1] == "ltr train: UserWarning: a library's own warning"  # not Python's file:line and source line
+    assert lines[2] == "another package's log line"  # another package's logger is left as logging prints it
+    assert len(lines) == 3 and "not shown" not in done.stderr
+
+
+def test_an_applications_logging_configuration_is_left_to_print_the_toolkits_warnings(caplog):
+    import logging
+
+    from ltr.cli._common import guard
+
+    def command(args):
+        logging.getLogger("ltr.gpu").warning("the fallback")
+        return 0
+
+    with caplog.at_level(logging.WARNING):
+        assert guard("train", command, None) == 0
+    assert [r.getMessage() for r in caplog.records if r.name == "ltr.gpu"] == ["the fallback"]

@@ -12,6 +12,7 @@ import argparse
 import contextlib
 import inspect
 import json
+import logging
 import math
 import os
 import re
@@ -179,6 +180,54 @@ def error_message(e: BaseException) -> str:
     return _one_line(str(e) or type(e).__name__)
 
 
+class _CommandLog(logging.Handler):
+    """The toolkit's log warnings as the command's own lines (``ltr train: ...``), on the standard error of the
+    moment (a test's captured one too)."""
+
+    def __init__(self, command: str):
+        super().__init__(logging.WARNING)
+        self.command = command
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            print(f"ltr {self.command}: {_one_line(record.getMessage())}", file=sys.stderr)
+        except Exception:  # pragma: no cover - as logging.Handler.handleError, never fail the command over a line
+            self.handleError(record)
+
+
+_OWN_PACKAGES = ("ltr", "features")
+
+
+@contextlib.contextmanager
+def _said_as(command: str):
+    """While a command runs, the toolkit's log warnings and Python warnings are printed as one line prefixed
+    ``ltr COMMAND:`` (a warning from another package keeps its category: ``ltr train: UserWarning: ...``), not in
+    Python's own words (logging's bare message, ``warnings``' file, line and source line). Where the caller's
+    program has configured logging (``ltr.cli.main`` inside an application), its handlers are left to do it."""
+    loggers = [] if logging.getLogger().handlers else [logging.getLogger(name) for name in _OWN_PACKAGES]
+    handler = _CommandLog(command)
+    saved = [(lg, lg.propagate) for lg in loggers]
+    for lg in loggers:
+        lg.addHandler(handler)
+        lg.propagate = False
+    shown = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        own = category.__module__.split(".")[0] in _OWN_PACKAGES or any(
+            f"{os.sep}{pkg}{os.sep}" in str(filename) for pkg in _OWN_PACKAGES)
+        kind = "" if own else f"{category.__name__}: "
+        print(f"ltr {command}: {kind}{_one_line(str(message))}", file=file or sys.stderr)
+
+    warnings.showwarning = show
+    try:
+        yield
+    finally:
+        warnings.showwarning = shown
+        for lg, propagate in saved:
+            lg.removeHandler(handler)
+            lg.propagate = propagate
+
+
 def guard(command: str, func: Callable[[argparse.Namespace], int | None], args: argparse.Namespace) -> int:
     """Run a command; every user error becomes one line on standard error and an exit code, never a traceback.
 
@@ -188,8 +237,8 @@ def guard(command: str, func: Callable[[argparse.Namespace], int | None], args: 
     from ltr.rankers.presets import PresetWarning
 
     try:
-        with warnings.catch_warnings():  # the commands say what the preset set in their own notes
-            warnings.simplefilter("ignore", PresetWarning)
+        with warnings.catch_warnings(), _said_as(command):
+            warnings.simplefilter("ignore", PresetWarning)  # the commands say what the preset set in their own notes
             return int(func(args) or 0)
     except UsageError as e:
         print(f"ltr {command}: error: {_one_line(str(e))}", file=sys.stderr)
