@@ -19,6 +19,7 @@ __all__ = [
     "LetorFormatError",
     "LetorGroupError",
     "ModelFormatError",
+    "NotAModelError",
     "OptionError",
     "OutputPathError",
     "ParameterValueError",
@@ -183,6 +184,12 @@ class GroupError(ValueError):
 
 class ModelFormatError(ValueError):
     """A saved model is missing, truncated, edited or of an unknown version."""
+
+
+class NotAModelError(ModelFormatError):
+    """The file is not a model at all (not text, or neither LightGBM's model text nor XGBoost's JSON, and no ltrkit
+    sidecar beside it), as opposed to a model that is damaged: a caller trying other readers (``ltr info``) goes on
+    to them."""
 
 
 class LetorGroupError(LetorFormatError, GroupError):

@@ -130,3 +130,33 @@ def test_data_files_still_summarise_and_a_file_that_is_neither_is_one_line(mq, t
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and "bad.txt:1: the label is not a number" in err and "nor is it a model" in err
         assert "token 'tree'" not in err
+
+
+def test_a_damaged_model_is_named_as_one_and_a_file_that_is_no_model_is_not(mq, tmp_path, capsys):
+    import lightgbm as lgb
+
+    from ltr.exceptions import ModelFormatError, NotAModelError
+    from ltr.rankers import load_model
+
+    _, train = mq
+    d = read_letor(train)
+    booster = lgb.train({"objective": "lambdarank", "verbosity": -1, "num_leaves": 4},
+                        lgb.Dataset(np.asarray(d.X), d.y, group=_group_sizes(d)), 3)
+    text = booster.model_to_string()
+    damaged = tmp_path / "damaged.txt"
+    damaged.write_text(text[: text.index("Tree=1")])  # cut in the middle: a model, but not whole
+    with pytest.raises(ModelFormatError) as caught:
+        load_model(damaged)
+    assert not isinstance(caught.value, NotAModelError)
+    capsys.readouterr()
+    assert main(["info", str(damaged)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "damaged.txt" in err and "nor is it a model" not in err
+    other = tmp_path / "other.txt"
+    other.write_text("garbage\n")
+    with pytest.raises(NotAModelError, match="not a model ltrkit can read"):
+        load_model(other)
+    binary = tmp_path / "binary.bin"
+    binary.write_bytes(b"\xff\xfe\x00garbage")
+    with pytest.raises(NotAModelError, match="not a text model file"):
+        load_model(binary)

@@ -67,7 +67,7 @@ def _model_or_data(args: argparse.Namespace, path: str):
     XGBoost JSON / UBJSON model by its content). A file that is neither keeps the LETOR reader's error."""
     from pathlib import Path
 
-    from ltr.exceptions import FileFormatError, LetorFormatError, ModelFormatError
+    from ltr.exceptions import FileFormatError, LetorFormatError, NotAModelError
     from ltr.rankers.sidecar import find_meta_path
 
     p = Path(path)
@@ -80,13 +80,10 @@ def _model_or_data(args: argparse.Namespace, path: str):
             raise
         try:
             return "model", _load_model(path)
-        except ModelFormatError as m:
-            if "not a model ltrkit can read" in str(m) or "not a text model file" in str(m):
-                if e.fix or e.hint:  # neither: the LETOR reader's one line says what is wrong
-                    raise e from None
-                raise LetorFormatError(e.reason, e.path, e.line, e.token, offset=e.offset,
-                                       hint=_NEITHER) from None
-            raise  # a model the loader recognised but refuses (truncated, edited): its message says why
+        except NotAModelError:  # a model the loader recognised but refuses (truncated, edited) says why itself
+            if e.fix or e.hint:  # neither: the LETOR reader's one line says what is wrong
+                raise e from None
+            raise LetorFormatError(e.reason, e.path, e.line, e.token, offset=e.offset, hint=_NEITHER) from None
 
 
 def model_summary(model, path: str, top: int = 20, notes: list[str] | None = None) -> dict:

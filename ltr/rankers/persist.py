@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ltr.exceptions import ModelFormatError
+from ltr.exceptions import ModelFormatError, NotAModelError
 from ltr.rankers._backends import engine_words, get_backend
 from ltr.rankers.ranker import Ranker
 from ltr.rankers.sidecar import MODEL_FORMAT, OLD_FORMATS, checksum, find_meta_path, meta_path
@@ -62,7 +62,7 @@ def _read_text(path: Path) -> str:
         text = ubjson_as_json(raw)
         if text is not None:
             return text
-        raise ModelFormatError(f"{path}: not a text model file (byte {e.start} is not UTF-8)") from None
+        raise NotAModelError(f"{path}: not a text model file (byte {e.start} is not UTF-8)") from None
 
 
 def _sniff_engine(text: str) -> str | None:
@@ -213,7 +213,7 @@ def _feature_set(described, n_features: int, mpath: Path) -> dict | None:
 def _load_plain(path: Path, text: str) -> Ranker:
     engine = _sniff_engine(text)
     if engine is None:
-        raise ModelFormatError(
+        raise NotAModelError(
             f"{path}: not a model ltrkit can read: {meta_path(path).name} is missing and the file is neither a "
             "LightGBM model text nor an XGBoost JSON model (save XGBoost models with .json)"
         )
