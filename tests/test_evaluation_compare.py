@@ -332,6 +332,12 @@ def test_csv_holds_raw_numbers_and_json_round_trips(comparison):
 def test_terminal_table_lists_every_p_value_and_the_footnote(comparison):
     text = comparison.format("table")
     assert "p(randomization)" in text and "p(t)" in text and "W/T/L" in text
+    # the cells are the Holm-adjusted p-values, and the header says so (a bare p(t) read as scipy's ttest_rel)
+    header = next(ln for ln in text.splitlines() if ln.startswith("system"))
+    assert "Holm p(t)" in header and "Holm p(randomization)" in header
+    row = comparison.row("noise", "map")
+    line = next(ln for ln in text.splitlines() if ln.startswith("noise"))
+    assert f'{row["tests"]["t"]["pvalue_adjusted"]:.4f}' in line or row["tests"]["t"]["pvalue_adjusted"] < 1e-4
     assert text.splitlines()[-1].startswith("* differs from bm_25")
 
 
@@ -364,7 +370,8 @@ def test_ltr_compare_runs_table_json_and_result_file(trec_files, tmp_path, capsy
     # CSV stays pure on standard output; what its sig column marks, and the conventions, go to standard error
     assert run_compare([*argv, "--format", "csv"]) == 0
     out, err = capsys.readouterr()
-    assert out.startswith("system,") and "Holm" not in out
+    assert out.startswith("system,") and "differs from" not in out and "Holm-adjusted" not in out
+    assert ",Holm p(t),Holm p(wilcoxon)," in out.splitlines()[0]  # the columns hold the corrected p-values
     assert "differs from bm25 (two-sided paired t test; Holm-adjusted p < 0.05" in err and "Metrics: gain linear" in err
 
 

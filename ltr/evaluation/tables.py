@@ -73,8 +73,10 @@ def _num(v: float, digits: int) -> str:
 
 def long_rows(c: Comparison, digits: int, raw: bool) -> tuple[list[str], list[list[Any]]]:
     # raw (CSV) cells are numbers: the relative delta as a fraction, so its column says so
+    # the p-values shown are the corrected ones (the JSON holds both): the header says which correction
+    corrected = {"holm": "Holm ", "bonferroni": "Bonferroni "}.get(c.correction, "")
     header = ["system", "metric", "mean", "delta", "relative delta" if raw else "delta %", "W/T/L", "d",
-              *[f"p({t})" for t in c.tests], "sig"]
+              *[f"{corrected}p({t})" for t in c.tests], "sig"]
     rows: list[list[Any]] = []
     for m in c.metrics:
         base = c.mean(c.baseline, m)
