@@ -584,3 +584,19 @@ def test_an_applications_logging_configuration_is_left_to_print_the_toolkits_war
     with caplog.at_level(logging.WARNING):
         assert guard("train", command, None) == 0
     assert [r.getMessage() for r in caplog.records if r.name == "ltr.gpu"] == ["the fallback"]
+
+
+def test_no_help_line_states_a_default_and_then_contradicts_it():
+    # `--gain ... default exp2 for LETOR scores, linear for TREC runs (default: none)` said two things
+    parser = build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    bad = []
+    for name, p in sub.choices.items():
+        formatter = p._get_formatter()
+        for action in p._actions:
+            if not action.help or action.help is argparse.SUPPRESS:
+                continue
+            text = formatter._expand_help(action)
+            if re.search(r"(^|[;,]\s*)default\b.*\(default: none\)", text):
+                bad.append(f"ltr {name} {'/'.join(action.option_strings)}: {text}")
+    assert bad == []

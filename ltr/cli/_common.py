@@ -102,7 +102,8 @@ class HelpFormatter(argparse.RawDescriptionHelpFormatter):
             return text
         if action.choices and "%(choices)" not in text and not isinstance(action, argparse._SubParsersAction):
             text += " (choices: %(choices)s)"
-        said = "%(default)" in text or re.search(r"\(default\b", text)  # the help states the default itself
+        # the help states the default itself: "(default ...", "default: ..." or "...; default ..."
+        said = "%(default)" in text or re.search(r"\(default\b|\bdefault:|;\s*default\b", text)
         if action.required and action.option_strings:
             return text + " (required)"
         if not said and action.option_strings and action.default is not argparse.SUPPRESS \
