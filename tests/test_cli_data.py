@@ -160,6 +160,20 @@ def test_data_info_as_text_and_as_json_says_what_the_registry_file_says(capsys):
     assert "name: mq2008" in lines and "kind: letor" in lines and f"license: {mq['license']}" in lines
 
 
+@pytest.mark.parametrize("name", ["istella", "mq2007", "mq2007-list", "mq2007-semi", "mq2008", "mq2008-list",
+                                  "mq2008-semi"])
+def test_data_info_lists_only_other_names_as_aliases(name, capsys):
+    raw = tomllib.loads((DATA / f"{name}.toml").read_text(encoding="utf-8"))["aliases"]
+    assert name not in raw  # the registry file itself lists no set under its own name
+    assert main(["data", "info", name]) == 0
+    line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("aliases: "))
+    assert json.loads(line.removeprefix("aliases: ")) == raw
+    assert main(["data", "info", name, "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["aliases"] == raw
+    assert main(["data", "info", f"letor4-{name}" if name.startswith("mq") else name.upper()]) == 0  # still found
+    assert f"name: {name}" in capsys.readouterr().out.splitlines()
+
+
 def test_an_unknown_name_exits_1_with_the_known_names_on_one_line(capsys):
     assert main(["data", "info", "nosuch"]) == 1
     captured = capsys.readouterr()
@@ -186,6 +200,94 @@ def test_fetch_from_a_mirror_then_verify_the_copy_and_a_broken_one(toy, tmp_path
     captured = capsys.readouterr()
     assert "Fold2/test.txt" in captured.out and "missing" in captured.out
     assert "differs from the registry's toy" in captured.err
+
+
+_RAR_TOML = """
+name = "toyrar"
+kind = "letor"
+title = "a RAR set published without size or checksum, as MQ2008"
+homepage = "http://127.0.0.1/"
+license = "test data"
+sources = ["tests/test_cli_data.py"]
+
+[[archives]]
+file = "TOY.rar"
+format = "rar"
+urls = ["{url}"]
+checksum_source = "none published"
+
+[layout]
+folds = 1
+train = ["train.txt"]
+
+[format]
+n_features = 4
+"""
+
+
+def _rar_set(tmp_path: Path, monkeypatch) -> Path:
+    """Register 'toyrar' (archive TOY.rar, address a file:// folder with nothing in it); return that folder."""
+    mirror = tmp_path / "mirror"
+    mirror.mkdir()
+    registry = tmp_path / "registry"
+    registry.mkdir()
+    (registry / "toyrar.toml").write_text(_RAR_TOML.format(url=mirror.as_uri() + "/TOY.rar"), encoding="utf-8")
+    monkeypatch.setenv("LTRKIT_DATA_REGISTRY", str(registry))
+    return mirror
+
+
+def _warnings(caplog) -> list[str]:
+    """The toolkit's log warnings of the command (pytest's handler on the root logger takes them, so the command
+    leaves them to it, as to an application's logging; run from a shell each is one 'ltr data fetch: ...' line)."""
+    return [r.getMessage() for r in caplog.records if r.levelname == "WARNING" and r.name.startswith("ltr")]
+
+
+def test_fetch_refuses_random_bytes_named_as_a_rar_archive_published_without_checksum(tmp_path, monkeypatch,
+                                                                                         capsys, caplog):
+    _rar_set(tmp_path, monkeypatch)
+    to = tmp_path / "sets"
+    (to / ".ltrkit-downloads").mkdir(parents=True)
+    garbage = bytes(range(256)) * 4  # 1000+ bytes that do not begin with 'Rar!'
+    (to / ".ltrkit-downloads" / "TOY.rar").write_bytes(garbage)
+    assert main(["data", "fetch", "toyrar", "--to", str(to), "--retries", "0", "--quiet"]) == 1
+    said = _warnings(caplog)
+    assert len(said) == 1 and "\n" not in said[0]
+    assert said[0].startswith(f"{to / '.ltrkit-downloads' / 'TOY.rar'}: not a RAR archive")
+    assert f"kept aside as {to / '.ltrkit-downloads' / 'TOY.rar.corrupt'}" in said[0]
+    err = capsys.readouterr().err
+    assert err.startswith("ltr data fetch: error: could not download TOY.rar for toyrar")
+    assert "install unrar" not in err  # no RAR tool is suggested for bytes that are no RAR archive
+    assert (to / ".ltrkit-downloads" / "TOY.rar.corrupt").read_bytes() == garbage
+
+
+def test_fetch_says_no_checksum_is_published_and_names_set_and_folder_in_the_rar_hint(tmp_path, monkeypatch,
+                                                                                         capsys, caplog):
+    mirror = _rar_set(tmp_path, monkeypatch)
+    (mirror / "TOY.rar").write_bytes(b"Rar!\x1a\x07\x01\x00" + bytes(40))  # the RAR 5 signature, then nothing
+    monkeypatch.setattr("ltr.registry._fetch.shutil.which", lambda name: None)
+    to = tmp_path / "sets"
+    assert main(["data", "fetch", "toyrar", "--to", str(to), "--quiet"]) == 1
+    assert _warnings(caplog) == ["no checksum is published for TOY.rar of toyrar, so the file was not checked "
+                                 "(only that it is a RAR archive); the unpacked files are checked against the "
+                                 "registry's layout and documented counts instead"]
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and err[0].startswith("ltr data fetch: error: TOY.rar is a RAR archive")
+    assert err[0].endswith(f"unpack it yourself into {to / 'toyrar'} and check that folder with "
+                           f"ltr data verify toyrar {to / 'toyrar'}")
+
+
+def test_verify_of_a_letor_set_in_a_folder_without_its_files_asks_if_it_is_the_right_folder(tmp_path, capsys):
+    # As shared/data/mslr_sample: sampled files under other names, none of the release's Fold*/ files.
+    for name in ("mslr_fold1_test_sample.txt", "mslr_fold1_valid_sample.txt", "PROVENANCE.md"):
+        (tmp_path / name).write_text("0 qid:1 1:0.5\n")
+    assert main(["data", "verify", "mslr-web10k", str(tmp_path)]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert sum(line.lstrip().startswith("missing ") for line in out) == 15  # 5 folds x train/vali/test
+    assert ("  problem: none of the files of mslr-web10k is here; is this the right folder? (expected for example "
+            "Fold1/train.txt)") in out
+    assert main(["data", "verify", "mslr-web10k", str(tmp_path), "--format", "json"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert report["ok"] is False and any("is this the right folder?" in p for p in report["problems"])
 
 
 # -- feature names through --dataset ------------------------------------------------------------------------------

@@ -3,8 +3,10 @@ interrupted transfer with a Range request, checksum mismatches, unreachable and 
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import io
+import json
 import socket
 import tarfile
 import threading
@@ -19,7 +21,7 @@ import ltr.registry as reg
 from ltr.datasets import make_ranking
 from ltr.io import read_letor
 from ltr.registry import ArchiveError, ChecksumError, DatasetLayoutError, DownloadError
-from ltr.registry._fetch import DOWNLOADS, MARKER
+from ltr.registry._fetch import DOWNLOADS, MARKER, _check_format
 
 N_FEATURES = 4
 NAMES = ["bm25", "tf", "pagerank", "url length"]
@@ -116,6 +118,16 @@ def _zip(files: dict[str, bytes], prefix: str = "toy/") -> bytes:
 def _tgz(files: dict[str, bytes]) -> bytes:
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w:gz") as t:
+        for name, data in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            t.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
+
+
+def _tar(files: dict[str, bytes], mode: str, fmt: int = tarfile.DEFAULT_FORMAT) -> bytes:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode=mode, format=fmt) as t:
         for name, data in files.items():
             info = tarfile.TarInfo(name)
             info.size = len(data)
@@ -313,9 +325,115 @@ def test_a_rar_archive_without_a_tool_says_what_to_install(server, tmp_path, mon
     monkeypatch.setattr("ltr.registry._fetch.shutil.which", lambda name: None)
     with pytest.raises(ArchiveError, match=r"RAR archive.*install unrar, 7-Zip \(7z\) or bsdtar") as info:
         reg.fetch(entry, tmp_path)
-    assert str(info.value).endswith("check the folder with ltr.registry.verify")
-    assert info.value.cli_message().endswith("check the folder with ltr data verify NAME FOLDER")
+    dest = tmp_path / "toy"  # the set and the folder this call would have made, in each interface's words
+    assert str(info.value).endswith(f"unpack it yourself into {dest} and check that folder with "
+                                    f"ltr.registry.verify('toy', {str(dest)!r})")
+    assert info.value.cli_message().endswith(f"into {dest} and check that folder with ltr data verify toy {dest}")
     assert (tmp_path / DOWNLOADS / "toy.rar").is_file()  # kept for a second try once a tool is installed
+
+
+# -- archives whose owners publish no checksum (LETOR 3.0/4.0, CACM) ------------------------------------------------
+
+def _rar_entry(mirror: Path) -> reg.Entry:
+    """A RAR set without size or checksum, as data/mq2008.toml, whose address is a file:// folder."""
+    return _entry(mirror.as_uri() + "/toy.rar", b"", fmt="rar", file="toy.rar", sha256=None,
+                  checksum_source="none published")
+
+
+def test_without_a_checksum_a_file_in_the_download_folder_that_is_no_rar_archive_is_set_aside(tmp_path, caplog):
+    garbage = np.random.default_rng(0).bytes(1000)  # what 'head -c 1000 /dev/urandom > MQ2008.rar' leaves there
+    assert not garbage.startswith(b"Rar!")
+    mirror = tmp_path / "mirror"
+    mirror.mkdir()
+    (tmp_path / DOWNLOADS).mkdir()
+    (tmp_path / DOWNLOADS / "toy.rar").write_bytes(garbage)
+    with pytest.raises(DownloadError, match=r"could not download toy\.rar"):  # the mirror has no copy either
+        reg.fetch(_rar_entry(mirror), tmp_path, progress=False)
+    said = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert any("toy.rar: not a RAR archive (a RAR archive begins with b'Rar!\\x1a\\x07'" in m
+               and "kept aside as" in m for m in said), said
+    assert (tmp_path / DOWNLOADS / "toy.rar.corrupt").read_bytes() == garbage
+    assert not (tmp_path / DOWNLOADS / "toy.rar").exists() and not (tmp_path / "toy").exists()
+
+
+def test_without_a_checksum_a_download_that_is_no_rar_archive_is_refused(tmp_path):
+    mirror = tmp_path / "mirror"
+    mirror.mkdir()
+    page = b"<!DOCTYPE html><html><body>Please sign in</body></html>"  # a login page saved under the archive's name
+    (mirror / "toy.rar").write_bytes(page)
+    with pytest.raises(ChecksumError, match=r"toy\.rar downloaded from file:.*not a RAR archive.*looks like a web "
+                                            r"page.*kept aside as .*toy\.rar\.corrupt"):
+        reg.fetch(_rar_entry(mirror), tmp_path / "sets", progress=False)
+    assert (tmp_path / "sets" / DOWNLOADS / "toy.rar.corrupt").read_bytes() == page
+
+
+def test_without_a_checksum_fetch_says_the_archive_was_not_checked(tmp_path, monkeypatch, caplog):
+    mirror = tmp_path / "mirror"
+    mirror.mkdir()
+    (mirror / "toy.rar").write_bytes(b"Rar!\x1a\x07\x00" + bytes(32))  # RAR 1.5-4 signature (RARLAB technote)
+    monkeypatch.setattr("ltr.registry._fetch.shutil.which", lambda name: None)
+    with pytest.raises(ArchiveError, match="RAR archive"):
+        reg.fetch(_rar_entry(mirror), tmp_path / "sets", progress=False)
+    said = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert said == ["no checksum is published for toy.rar of toy, so the file was not checked (only that it is a "
+                    "RAR archive); the unpacked files are checked against the registry's layout and documented "
+                    "counts instead"]
+
+
+def test_a_set_with_a_checksum_gets_no_such_note(server, toy, tmp_path, caplog):
+    _, archive = toy
+    server.files["/toy.zip"] = archive
+    reg.fetch(_entry(server.url + "/toy.zip", archive), tmp_path, progress=False)
+    assert [r.getMessage() for r in caplog.records if r.levelname == "WARNING"] == []
+
+
+def test_without_a_checksum_the_unpacked_files_are_counted_as_verify_counts_them(toy, tmp_path, caplog):
+    files, archive = toy
+    mirror = tmp_path / "mirror"
+    mirror.mkdir()
+    (mirror / "toy.zip").write_bytes(archive)
+    # Row and query counts from the bytes (not from the reader under test); one file documented one row short.
+    facts = [{"path": f["path"], "rows": f["rows"], "queries": f["queries"]} for f in _facts(files)]
+    facts[1]["rows"] -= 1
+    entry = _entry(mirror.as_uri() + "/toy.zip", archive, sha256=None, files_meta=facts,
+                   checksum_source="none published")
+    dest = reg.fetch(entry, tmp_path / "sets", progress=False)
+    said = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert said[0].startswith("no checksum is published for toy.zip of toy, so the file was not checked (only that "
+                              "it is a ZIP archive)")
+    wrong = facts[1]
+    assert said[1] == (f"toy: files differ from the registry: {wrong['path']}: {wrong['rows'] + 1} rows, the "
+                       f"registry documents {wrong['rows']}")
+    marker = json.loads((dest / MARKER).read_text())
+    assert marker["differing"] == [wrong["path"]]
+    # With the archive's checksum documented, fetch trusts it and reads no file to count it.
+    caplog.clear()
+    checked = _entry(mirror.as_uri() + "/toy.zip", archive, files_meta=facts)
+    reg.fetch(checked, tmp_path / "other", progress=False)
+    assert [r.getMessage() for r in caplog.records if r.levelname == "WARNING"] == []
+
+
+@pytest.mark.parametrize("fmt", ["zip", "tar.gz", "gz", "tar.bz2", "tar", "rar"])
+def test_each_archive_format_is_told_by_its_first_bytes(fmt, tmp_path):
+    """Archives written by the standard library (RAR: the signatures of RARLAB's technote) pass; random bytes and
+    another format's archive do not."""
+    payload = {"a.txt": b"alpha\n"}
+    real = {"zip": [_zip(payload)], "tar.gz": [_tgz(payload)], "gz": [gzip.compress(b"alpha\n")],
+            "tar.bz2": [_tar(payload, "w:bz2")], "tar": [_tar(payload, "w", f) for f in
+                                                          (tarfile.USTAR_FORMAT, tarfile.GNU_FORMAT,
+                                                           tarfile.PAX_FORMAT)],
+            "rar": [b"Rar!\x1a\x07\x00" + bytes(20), b"Rar!\x1a\x07\x01\x00" + bytes(20)]}
+    path = tmp_path / "archive"
+    for data in real[fmt]:
+        path.write_bytes(data)
+        assert _check_format({"format": fmt}, path) is None
+    others = [d for f, ds in real.items() if f != fmt and {f, fmt} != {"gz", "tar.gz"} for d in ds]
+    for data in [np.random.default_rng(1).bytes(1000), b""] + others:
+        path.write_bytes(data)
+        problem = _check_format({"format": fmt}, path)
+        assert problem is not None and problem.startswith("not a"), (fmt, data[:8])
+    path.write_bytes(b"anything at all")
+    assert _check_format({"format": "file"}, path) is None
 
 
 # -- no network -----------------------------------------------------------------------------------------------------

@@ -62,6 +62,24 @@ def test_names_and_aliases_do_not_collide(entries):
             assert seen.setdefault(key, name) == name, f"{key} used by {seen[key]} and {name}"
 
 
+def test_no_entry_lists_its_own_name_among_its_aliases(entries):
+    for name, e in entries.items():
+        keys = {a.lower().replace("_", "-") for a in e.data.get("aliases", [])}
+        assert name not in keys, name
+        assert name not in {a.lower().replace("_", "-") for a in reg.info(name).get("aliases", [])}, name
+    assert reg.info("istella")["aliases"] == [] and reg.info("mq2008")["aliases"] == ["letor4-mq2008"]
+
+
+def test_a_registry_file_that_lists_its_own_name_as_an_alias_keeps_only_the_others():
+    d = {"name": "toy", "kind": "text", "aliases": ["toy", "TOY", "Toy_", "other-name"],
+         "archives": [{"file": "t.txt", "format": "file", "urls": ["http://x"]}], "files": [{"path": "t.txt"}]}
+    e = reg.Entry.from_dict(d, "mine.toml")
+    assert e.data["aliases"] == ["Toy_", "other-name"]  # 'toy-' is another key than 'toy': kept
+    assert d["aliases"] == ["toy", "TOY", "Toy_", "other-name"]  # the caller's dict is not changed
+    with pytest.raises(DatasetLayoutError, match=r"^mine\.toml: aliases must be a list of names, got 'toy2'"):
+        reg.Entry.from_dict({**d, "aliases": "toy2"}, "mine.toml")
+
+
 def test_lookup_ignores_case_and_underscores_and_accepts_aliases():
     assert reg.get("MSLR_WEB10K").name == "mslr-web10k"
     assert reg.get("web30k").name == "mslr-web30k"

@@ -138,12 +138,20 @@ def fetch(name: str | Entry, to: str | os.PathLike, *, progress: bool = True, ba
         failing; a partial file stays as ``*.part`` and the next call resumes it. Also for sets that need a manual
         download (the message says where to put the archive).
     ChecksumError
-        The file does not match its documented size or checksum, or is not a readable archive; it is renamed to
-        ``*.corrupt`` and never used.
+        The file does not match its documented size or checksum, or is not a readable archive, or (where no
+        checksum is published: MQ2007/MQ2008 and their variants, OHSUMED, CACM) does not begin as its format does
+        (``Rar!\\x1a\\x07`` for RAR, ...); it is renamed to ``*.corrupt`` and never used.
     ArchiveError
         A RAR archive and no ``unrar``/``7z``/``bsdtar`` on the PATH, or a member that would land outside the folder.
     DatasetLayoutError
         ``to/NAME`` exists but was not made by fetch, or the archive lacks files the registry expects.
+
+    Notes
+    -----
+    For an archive whose owners publish no checksum, a warning (``logging``) says that the file was not checked,
+    and the unpacked files are counted as :func:`verify` counts them (rows, queries, label range, records); counts
+    that differ from the registry's are logged and recorded in ``.ltrkit-complete.json``, files that are missing
+    install nothing.
     """
     from ltr.registry._fetch import fetch_entry
 

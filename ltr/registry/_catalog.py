@@ -107,7 +107,10 @@ class Entry:
         """Check an entry's structure and wrap it (a deep copy of ``data`` is kept)."""
         data = copy.deepcopy(dict(data))
         _check(data, origin)
-        return cls(name=_key(data["name"]), data=data, origin=origin)
+        name = _key(data["name"])
+        if "aliases" in data:  # the name itself is no alias of it (``info`` would list it as one)
+            data["aliases"] = [a for a in data["aliases"] if _key(a) != name]
+        return cls(name=name, data=data, origin=origin)
 
     @classmethod
     def from_toml(cls, path: str | os.PathLike) -> Entry:
@@ -253,6 +256,9 @@ def _check(d: dict, origin: str) -> None:
             raise bad(f"missing or empty {key!r}")
     if d["kind"] not in _KINDS:
         raise bad(f"kind must be one of {_KINDS}, got {d['kind']!r}")
+    aliases = d.get("aliases", [])
+    if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
+        raise bad(f"aliases must be a list of names, got {aliases!r}")
     for a in d.get("archives", []):
         if not isinstance(a.get("file"), str) or a.get("format") not in _ARCHIVE_FORMATS:
             raise bad(f"each [[archives]] needs 'file' and 'format' in {_ARCHIVE_FORMATS}, got {a!r}")

@@ -4,11 +4,14 @@ The steps, and what an interruption leaves behind:
 
 1. each archive is downloaded to ``DIR/.ltrkit-downloads/FILE.part``, resumed with an HTTP ``Range`` request when
    that file exists (an interrupted transfer costs nothing but the call); addresses are tried in order;
-2. its size and checksum, where the registry documents them, are compared; a mismatch moves it aside to
-   ``FILE.corrupt`` (never used again) and raises :class:`~ltr.registry.ChecksumError`; a good file is renamed to
-   ``FILE``;
-3. archives are unpacked into a temporary folder next to the destination, the layout is checked, a completion
-   marker (``.ltrkit-complete.json``) is written inside, and only then is the folder renamed to ``DIR/NAME``.
+2. its size and checksum, where the registry documents them, are compared; where no checksum is published (the
+   LETOR archives, OHSUMED, CACM), a warning says so and only what can be told without one is checked: that the
+   file begins as its format does (a RAR archive with ``Rar!\\x1a\\x07``, gzip with ``1f 8b``, ...). A mismatch
+   moves it aside to ``FILE.corrupt`` (never used again) and raises :class:`~ltr.registry.ChecksumError`; a good
+   file is renamed to ``FILE``;
+3. archives are unpacked into a temporary folder next to the destination, the layout is checked (and, for an
+   archive without a checksum, the counts that :func:`~ltr.registry.verify` checks), a completion marker
+   (``.ltrkit-complete.json``) is written inside, and only then is the folder renamed to ``DIR/NAME``.
 
 So ``DIR/NAME`` exists only when complete, and a later call that finds the marker returns at once.
 """
@@ -46,6 +49,16 @@ logger = logging.getLogger(__name__)
 MARKER = ".ltrkit-complete.json"
 DOWNLOADS = ".ltrkit-downloads"
 _CHUNK = 1 << 16
+# How each archive format begins (offset, accepted first bytes, what it is called): PKWARE's APPNOTE 4.3.7 and
+# 4.3.16 (local file header, or the end record of an empty archive), RFC 1952 2.3.1 (gzip ID1 ID2), bzip2's 'BZh'
+# stream header, POSIX.1-1988 ustar's magic at byte 257, RARLAB's technote (RAR 1.5-4 'Rar!\x1a\x07\x00', RAR 5
+# 'Rar!\x1a\x07\x01\x00'). 'file' is any file: nothing to check.
+_MAGIC = {"zip": (0, (b"PK\x03\x04", b"PK\x05\x06"), "a ZIP archive"),
+          "tar.gz": (0, (b"\x1f\x8b",), "a gzip-compressed tar archive"),
+          "gz": (0, (b"\x1f\x8b",), "a gzip file"),
+          "tar.bz2": (0, (b"BZh",), "a bzip2-compressed tar archive"),
+          "tar": (257, (b"ustar",), "a tar archive"),
+          "rar": (0, (b"Rar!\x1a\x07",), "a RAR archive")}
 _RAR_TOOLS = (("unrar", ["x", "-o+", "-idq", "{archive}", "{dest}/"]),
               ("7z", ["x", "-y", "-o{dest}", "{archive}"]),
               ("bsdtar", ["-x", "-f", "{archive}", "-C", "{dest}"]))
@@ -128,13 +141,37 @@ def _reason(e: BaseException) -> str:
     return str(e) or e.__class__.__name__
 
 
+def _checksums(archive: dict) -> list[str]:
+    """The checksum algorithms the registry documents for an archive (none for most sets published without)."""
+    return [a for a in ("sha256", "md5") if archive.get(a)]
+
+
+def _check_format(archive: dict, path: Path) -> str | None:
+    """None when the file begins as its documented format does (see ``_MAGIC``), else a sentence saying how not."""
+    spec = _MAGIC.get(archive["format"])
+    if spec is None:
+        return None
+    offset, starts, what = spec
+    with open(path, "rb") as f:
+        head = f.read(offset + 8)
+    if any(head[offset:].startswith(s) for s in starts):
+        return None
+    begins = f"begins with {starts[0]!r}" if offset == 0 else f"has {starts[0]!r} at byte {offset}"
+    got = f"its first bytes are {head[:8]!r}" if head else "it is empty"
+    html = "; it looks like a web page saved in its place" if head.lstrip()[:1] == b"<" else ""
+    return f"not {what} ({what} {begins}; {got}{html})"
+
+
 def _check_archive(archive: dict, path: Path) -> str | None:
-    """None when size and checksums agree with the registry, else a sentence saying what differs."""
+    """None when size and checksums agree with the registry, else a sentence saying what differs.
+
+    Without a documented checksum, the file's first bytes are compared with its format's instead (``_MAGIC``).
+    """
     if archive.get("size") is not None and path.stat().st_size != archive["size"]:
         return f"{path.stat().st_size} bytes, the registry documents {archive['size']}"
-    algos = [a for a in ("sha256", "md5") if archive.get(a)]
+    algos = _checksums(archive)
     if not algos:
-        return None
+        return _check_format(archive, path)
     hashes = {a: hashlib.new(a) for a in algos}
     with open(path, "rb") as f:
         while chunk := f.read(1 << 20):
@@ -219,7 +256,7 @@ def _safe_member(dest: Path, name: str) -> Path:
     return out
 
 
-def _run_rar_tool(path: Path, dest: Path) -> None:
+def _run_rar_tool(path: Path, dest: Path, name: str, final: Path) -> None:
     for tool, args in _RAR_TOOLS:
         exe = shutil.which(tool)
         if exe is None:
@@ -232,12 +269,14 @@ def _run_rar_tool(path: Path, dest: Path) -> None:
             _safe_member(dest, p.relative_to(dest).as_posix())
         return
     head = (f"{path.name} is a RAR archive, which the Python standard library cannot read; install unrar, 7-Zip "
-            f"(7z) or bsdtar (libarchive) and fetch again (the archive is kept at {path}), or unpack it yourself and "
-            "check the folder with")
-    raise ArchiveError(f"{head} ltr.registry.verify", cli=f"{head} ltr data verify NAME FOLDER")
+            f"(7z) or bsdtar (libarchive) and fetch again (the archive is kept at {path}), or unpack it yourself "
+            f"into {final} and check that folder with")
+    raise ArchiveError(f"{head} ltr.registry.verify({name!r}, {str(final)!r})",
+                       cli=f"{head} ltr data verify {name} {final}")
 
 
-def _unpack(archive: dict, path: Path, dest: Path) -> None:
+def _unpack(archive: dict, path: Path, dest: Path, name: str, final: Path) -> None:
+    """Unpack ``path`` into ``dest``; ``name`` and ``final`` (the set and ``DIR/NAME``) word the RAR hint."""
     fmt = archive["format"]
     try:
         if fmt == "zip":
@@ -269,7 +308,7 @@ def _unpack(archive: dict, path: Path, dest: Path) -> None:
             out.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(path, out)
         elif fmt == "rar":
-            _run_rar_tool(path, dest)
+            _run_rar_tool(path, dest, name, final)
     except (zipfile.BadZipFile, tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile) as e:
         aside = _set_aside(path)
         raise ChecksumError(f"{path.name} is not a readable {fmt} archive ({e}); it is kept aside as {aside} and "
@@ -293,18 +332,27 @@ def fetch_entry(entry: Entry, to: str | os.PathLike, *, progress: bool = True, b
     downloads.mkdir(parents=True, exist_ok=True)
     got = [(a, *_obtain(entry, a, downloads, base_url=base_url, timeout=timeout, retries=retries, progress=progress))
            for a in entry.archives]
+    unchecked = [a for a, _, _ in got if not _checksums(a)]
+    for a in unchecked:
+        what = _MAGIC[a["format"]][2] if a["format"] in _MAGIC else ""
+        only = " and ".join(filter(None, ["its size" if a.get("size") is not None else "",
+                                          f"that it is {what}" if what else ""]))
+        logger.warning("no checksum is published for %s of %s, so the file was not checked%s; the unpacked files "
+                       "are checked against the registry's layout and documented counts instead", a["file"],
+                       entry.name, f" (only {only})" if only else "")
     tmp = Path(tempfile.mkdtemp(prefix=f".{entry.name}.", suffix=".tmp", dir=to))
     try:
         for archive, path, _ in got:
-            _unpack(archive, path, tmp)
+            _unpack(archive, path, tmp, entry.name, dest)
         root = entry.find_root(tmp)
-        report = verify_copy(entry, root, counts=False, checksums=True)
+        # Without a checksum the counts (rows, queries, labels, records) are what is left to tell a good copy.
+        report = verify_copy(entry, root, counts=bool(unchecked), checksums=True)
         if report.missing:
             raise DatasetLayoutError(f"the archives of {entry.name} unpacked but lack {', '.join(report.missing)}; "
                                      f"nothing was installed")
-        if report.differing:
+        if report.differing or report.problems:
             logger.warning("%s: files differ from the registry: %s", entry.name, "; ".join(
-                f"{f.path}: {', '.join(f.problems)}" for f in report.files if f.problems))
+                [f"{f.path}: {', '.join(f.problems)}" for f in report.files if f.problems] + report.problems))
         marker = {"name": entry.name, "registry_file": entry.origin, "archives": [
             {"file": a["file"], "bytes": p.stat().st_size, "downloaded": new} for a, p, new in got],
             "files": [f.found for f in report.files], "differing": report.differing,
