@@ -600,3 +600,15 @@ def test_no_help_line_states_a_default_and_then_contradicts_it():
             if re.search(r"(^|[;,]\s*)default\b.*\(default: none\)", text):
                 bad.append(f"ltr {name} {'/'.join(action.option_strings)}: {text}")
     assert bad == []
+
+
+def test_an_abbreviated_option_is_refused_and_a_near_miss_named(files, capsys):
+    # argparse took `--k 2` for `--kernel 2` (a prefix); an option is spelled out or refused
+    capsys.readouterr()
+    assert main(["cv", str(files["train"]), "--k", "2"]) == 2
+    err = capsys.readouterr().err
+    assert "unrecognized arguments: --k 2" in err and "--kernel" not in err
+    assert main(["train", str(files["train"]), "--round", "2"]) == 2
+    assert "unrecognized arguments: --round 2 (--round: did you mean --rounds?)" in capsys.readouterr().err
+    assert main(["evaluate", str(files["test"]), "--metric=ndcg@10"]) == 2
+    assert "(--metric: did you mean --metrics?)" in capsys.readouterr().err

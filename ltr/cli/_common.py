@@ -87,9 +87,22 @@ class UsageError(Exception):
 
 
 class ArgumentParser(argparse.ArgumentParser):
-    """argparse's parser with usage errors on one line: the cause, and where the usage is, not the whole usage."""
+    """argparse's parser with usage errors on one line: the cause, and where the usage is, not the whole usage; and
+    without argparse's abbreviations (``--k 2`` was taken as ``--kernel 2``; an option is spelled out or refused)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str):
+        if message.startswith("unrecognized arguments: "):
+            import difflib
+
+            known = [o for a in self._actions for o in a.option_strings if o.startswith("--")]
+            near = {t: difflib.get_close_matches(t.split("=")[0], known, n=1, cutoff=0.75)
+                    for t in message.split(": ", 1)[1].split() if t.startswith("--") and len(t.split("=")[0]) > 4}
+            said = "; ".join(f"{t.split('=')[0]}: did you mean {m[0]}?" for t, m in near.items() if m)
+            message += f" ({said})" if said else ""
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
