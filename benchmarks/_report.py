@@ -28,14 +28,17 @@ from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
 
-__all__ = ["RESULTS_DIR", "Fragment", "command_line", "environment_line", "header", "markdown_table",
-           "write_fragment"]
+__all__ = ["RESULTS_DIR", "TRIAL_OPTIONS", "Fragment", "command_line", "environment_line", "fragment_out", "header",
+           "markdown_table", "write_fragment"]
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 RESULTS_DIR = HERE / "results"
 #: Packages whose versions the header names (distribution name, shown name).
 VERSIONED = (("numpy", "numpy"), ("numba", "numba"), ("lightgbm", "LightGBM"), ("xgboost", "XGBoost"))
+#: The options that make a run a trial of a script (a smoke run, not a measurement): such a run writes no fragment
+#: unless ``--out`` names one (:func:`fragment_out`).
+TRIAL_OPTIONS = ("--quick", "--cpu-only", "--simulate")
 
 
 def _cpu_model() -> str:
@@ -82,6 +85,24 @@ def environment_line() -> str:
         machine += f", {mem}"
     versions = ", ".join(f"{shown} {_version(dist)}" for dist, shown in VERSIONED)
     return f"{machine}; Python {platform.python_version()}, {versions}"
+
+
+def fragment_out(out: str | os.PathLike | None, *, trial: bool, default: str | os.PathLike | None = None
+                 ) -> str | None:
+    """Where a script's fragment goes, the one rule of every script: ``--out`` when given; otherwise nothing (``"-"``,
+    standard output only) for a trial run (``--quick``, ``--cpu-only``, ``--simulate``: a smoke run is not a
+    measurement), else ``default`` (None: ``benchmarks/results/<stem>.md``, as :class:`Fragment` reads it).
+
+    Examples
+    --------
+    >>> fragment_out(None, trial=True), fragment_out(None, trial=False), fragment_out("x.md", trial=True)
+    ('-', None, 'x.md')
+    """
+    if out is not None:
+        return str(out)
+    if trial:
+        return "-"
+    return None if default is None else str(default)
 
 
 def command_line(script: str | os.PathLike, argv: Sequence[str] | None = None) -> str:
@@ -157,6 +178,7 @@ class Fragment:
         The script's arguments as run (default ``sys.argv[1:]``).
     out : path, optional
         Where to write (default ``benchmarks/results/<stem>.md``); ``"-"`` writes nothing (the text is printed).
+        A script resolves its ``--out`` with :func:`fragment_out`, so that a trial run writes nothing by default.
     """
 
     def __init__(self, script: str | os.PathLike, title: str, argv: Sequence[str] | None = None, *,

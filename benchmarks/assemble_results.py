@@ -12,9 +12,12 @@ Usage::
                                                      # fragments give (a hand edit, a fragment not assembled)
 
 A fragment (``benchmarks/README.md``) starts with a ``## Title`` line, then a line holding the exact command in
-backquotes, the date (YYYY-MM-DD) and the machine; :func:`fragment_problems` says what a fragment lacks. A
-fragment without a title gets a generated ``## benchmarks/<stem>.py`` heading so that the document keeps its
-structure; its problems are printed on standard error.
+backquotes, the date (YYYY-MM-DD) and the machine as ``_report.environment_line()`` writes it;
+:func:`fragment_problems` says what a fragment's header lacks, :func:`machine_problems` what its machine part lacks.
+Both are printed on standard error (with and without ``--check``; they do not change the exit status). A fragment
+without a title gets a generated ``## benchmarks/<stem>.py`` heading so that the document keeps its structure. A
+script that measured nothing (``bench_gpu_kernels.py`` without a CUDA device) writes no fragment, so that its
+section says "not measured in this run".
 """
 
 from __future__ import annotations
@@ -27,6 +30,9 @@ from pathlib import Path
 from typing import NamedTuple
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from _report import VERSIONED  # noqa: E402  (the libraries whose versions the machine line names)
 
 
 class Entry(NamedTuple):
@@ -112,6 +118,47 @@ def fragment_problems(text: str) -> list[str]:
     return problems
 
 
+#: The parts of ``_report.environment_line()`` that a fragment's machine line must hold: (what, pattern).
+MACHINE_PARTS: tuple[tuple[str, re.Pattern], ...] = (
+    ("the CPU model and usable cores ('MODEL, N usable cores of M')", re.compile(r"; [^;]+, \d+ usable cores of \d+")),
+    ("the memory ('N GiB')", re.compile(r"\b\d+ GiB\b")),
+    ("the Python version", re.compile(r"\bPython \d+\.\d+")),
+    *((f"the {shown} version", re.compile(rf"\b{re.escape(shown)} (\d[^,;)]*|not installed)\b"))
+      for _, shown in VERSIONED),
+)
+
+
+def _command_line(text: str) -> str:
+    """The first non-empty line after the title (the whole text's first, without a title)."""
+    lines = text.splitlines()
+    rest = lines[1:] if lines and TITLE.match(lines[0]) else lines
+    return next((ln for ln in rest if ln.strip()), "")
+
+
+def machine_problems(text: str) -> list[str]:
+    """What the machine part of a fragment's command line (after the command) lacks of ``environment_line()``:
+    CPU model, usable cores, memory, Python and library versions. A fragment without a command line gets none here
+    (:func:`fragment_problems` reports it).
+
+    Examples
+    --------
+    >>> machine_problems("## M\\n\\n`python b.py` (2026-12-01; AMD EPYC, 2 usable cores of 2, 24 GiB; Python 3.11.7, "
+    ...                  "numpy 2.4.6, numba 0.68.1, LightGBM 4.7.0, XGBoost 3.2.0)\\n")
+    []
+    >>> machine_problems("## M\\n\\n`python b.py` (2026-12-01; x86_64, 2 CPU threads; numba 0.68.1)\\n")[0][:75]
+    "the machine line lacks the CPU model and usable cores ('MODEL, N usable cor"
+    """
+    first = _command_line(text)
+    command = COMMAND.match(first)
+    if command is None:
+        return []
+    where = first[command.end():]
+    missing = [what for what, pattern in MACHINE_PARTS if not pattern.search(where)]
+    if not missing:
+        return []
+    return [f"the machine line lacks {'; '.join(missing)}: write it with _report.environment_line()"]
+
+
 def fragments(results: Path) -> dict[str, str]:
     """Stem -> text of every ``*.md`` in ``results``."""
     if not results.is_dir():
@@ -166,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     results, out = Path(args.results), Path(args.out)
     for stem, text in fragments(results).items():
-        for problem in fragment_problems(text):
+        for problem in fragment_problems(text) + machine_problems(text):
             print(f"{results / (stem + '.md')}: {problem}", file=sys.stderr)
     text = assemble(results)
     if args.check:

@@ -483,7 +483,12 @@ def report(frag: Fragment, results: dict[str, dict], neural: bool, quick: bool,
                + (f"; read from the cache of an earlier run of this command: {', '.join(cached)}." if cached else "."))
 
 
-def main(argv: list[str] | None = None) -> int:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line, checked; ``args.outside`` maps each ``--collection`` label to its folder, and ``--out`` is
+    resolved by the rule of every script (``_report.fragment_out``; an outside run defaults to bench_bar_outside.md).
+    """
+    from _report import fragment_out
+
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", default=None, help="shared data root (default: ../shared/data or $LTRKIT_SHARED_DATA)")
     ap.add_argument("--cache", default=os.path.join(tempfile.gettempdir(), "ltrkit-bench-bar"),
@@ -496,7 +501,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-neural", action="store_true", help="leave out the bi-encoder column and its candidates")
     ap.add_argument("--quick", action="store_true", help="one restart, 30 rounds: a smoke run, not a measurement")
     ap.add_argument("--out", default=None, help="fragment path (default benchmarks/results/bench_bar.md, or "
-                                                "bench_bar_outside.md with --collection; - for none)")
+                                                "bench_bar_outside.md with --collection; none with --quick; - for "
+                                                "none)")
     args = ap.parse_args(argv)
     outside = {}
     for spec in args.collection:
@@ -509,10 +515,19 @@ def main(argv: list[str] | None = None) -> int:
             ap.error(f"--collection {spec}: {folder} is not a folder")
         outside[label] = Path(folder).resolve()
     names = args.collections if args.collections is not None else ("" if outside else ",".join(COLLECTIONS))
-    labels = [c.strip() for c in names.split(",") if c.strip()]
-    unknown = [c for c in labels if c not in COLLECTIONS]
+    args.labels = [c.strip() for c in names.split(",") if c.strip()]
+    unknown = [c for c in args.labels if c not in COLLECTIONS]
     if unknown:
         ap.error(f"--collections: unknown collection(s) {unknown}; choose from {list(COLLECTIONS)}")
+    args.outside = outside
+    args.out = fragment_out(args.out, trial=args.quick,
+                            default=ROOT / "benchmarks" / "results" / "bench_bar_outside.md" if outside else None)
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    outside, labels = args.outside, args.labels
     sources = {}
     if labels:
         root = Path(args.data) if args.data else shared_data_dir()
@@ -525,9 +540,7 @@ def main(argv: list[str] | None = None) -> int:
     cache = Path(args.cache)
     cache.mkdir(parents=True, exist_ok=True)
     neural = not args.no_neural
-    default_out = "-" if args.quick else (str(ROOT / "benchmarks" / "results" / "bench_bar_outside.md") if outside
-                                          else None)
-    out = args.out if args.out is not None else default_out
+    out = args.out
     title = "The bar of issue #13: learned rankers against tuned BM25, by nested CV"
     frag = Fragment(__file__, title + (", on collections outside the shared data" if outside else ""), argv,
                     out=out)

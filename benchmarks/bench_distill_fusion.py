@@ -13,7 +13,7 @@ sort decides) and reports NDCG@10 and MAP with trec_eval's conventions, with wei
 Usage::
 
     python benchmarks/bench_distill_fusion.py                # writes benchmarks/results/bench_distill_fusion.md
-    python benchmarks/bench_distill_fusion.py --quick        # fewer repeats, smaller synthetic set
+    python benchmarks/bench_distill_fusion.py --quick        # fewer repeats, smaller synthetic set; no fragment
     python benchmarks/bench_distill_fusion.py --out -        # print only, write no fragment
 
 Standard output is the fragment (``benchmarks/README.md``).
@@ -178,12 +178,21 @@ def fusion_table(root: Path) -> list[str]:
     return lines
 
 
-def main(argv=None) -> int:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line, ``--out`` resolved by the rule of every script (``_report.fragment_out``)."""
+    from _report import fragment_out
+
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true", help="fewer repeats and a smaller synthetic set")
     p.add_argument("--out", default=None, help="the Markdown fragment (default benchmarks/results/"
-                   "bench_distill_fusion.md; - writes none)")
+                   "bench_distill_fusion.md, none with --quick; - writes none)")
     args = p.parse_args(argv)
+    args.out = fragment_out(args.out, trial=args.quick)
+    return args
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
     import numba
     from _report import Fragment
 

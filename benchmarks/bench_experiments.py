@@ -14,7 +14,8 @@ feature-group ablation of the default text feature set.
 3. Cranfield through ``features`` (BM25 top 50, the default feature set): drop each scorer family in turn, re-run
    5-fold CV and test the change in NDCG@10 and MAP against the full set (Holm over groups x metrics).
 
-Prints Markdown and writes the same text to ``benchmarks/results/bench_experiments.md`` (``benchmarks/README.md``).
+Prints Markdown and writes the same text to ``benchmarks/results/bench_experiments.md`` (``benchmarks/README.md``;
+``--quick`` writes none unless ``--out`` names one).
 Timings are noisy on a shared machine: compare the ratios, not the seconds.
 """
 
@@ -204,13 +205,22 @@ def text_ablation(rep, root: Path, args) -> None:
               "metrics), separately per test; * adjusted p < 0.05.\n")
 
 
-def main(argv=None) -> int:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line, ``--out`` resolved by the rule of every script (``_report.fragment_out``)."""
+    from _report import fragment_out
+
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--quick", action="store_true", help="fewer rounds, permutations and ablation groups")
     p.add_argument("--report", default=None, help="also render HTML/Markdown reports into this folder")
     p.add_argument("--out", default=None, help="the Markdown fragment (default benchmarks/results/"
-                   "bench_experiments.md; - writes none)")
+                   "bench_experiments.md, none with --quick; - writes none)")
     args = p.parse_args(argv)
+    args.out = fragment_out(args.out, trial=args.quick)
+    return args
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
     args.rounds = 60 if args.quick else 300
     args.permutations = 2000 if args.quick else 10_000
     root = shared_data_dir()

@@ -13,7 +13,8 @@ The corpus is synthetic (Zipfian vocabulary, log-normal lengths): 100k documents
 Compile times (Numba) are reported apart; timings are the best of ``--repeat`` runs.
 
 Run: ``python benchmarks/bench_features.py [--quick] [--docs N] [--queries N] [--repeat R]``. Prints Markdown and
-writes the same text to ``benchmarks/results/bench_features.md`` (``benchmarks/README.md``).
+writes the same text to ``benchmarks/results/bench_features.md`` (``benchmarks/README.md``; ``--quick`` writes
+none unless ``--out`` names one).
 """
 
 from __future__ import annotations
@@ -70,7 +71,10 @@ def table(rep, title: str, header: list[str], rows: list[list]) -> None:
     rep.table(header, [[f"{x:.4g}" if isinstance(x, float) else str(x) for x in r] for r in rows])
 
 
-def main(argv=None) -> int:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line, ``--out`` resolved by the rule of every script (``_report.fragment_out``)."""
+    from _report import fragment_out
+
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="20k documents, 500 queries")
     ap.add_argument("--docs", type=int, default=None, help="synthetic documents (default 100k, 20k with --quick)")
@@ -79,8 +83,14 @@ def main(argv=None) -> int:
     ap.add_argument("--effectiveness", action="store_true",
                     help="also run examples/text_to_ranker.py on Cranfield, NPL and CACM (minutes; needs shared data)")
     ap.add_argument("--out", default=None, help="the Markdown fragment (default benchmarks/results/"
-                    "bench_features.md; - writes none)")
+                    "bench_features.md, none with --quick; - writes none)")
     args = ap.parse_args(argv)
+    args.out = fragment_out(args.out, trial=args.quick)
+    return args
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
     n_docs = args.docs or (20_000 if args.quick else 100_000)
     n_queries = args.queries or (500 if args.quick else 2_000)
     import bm25s

@@ -21,7 +21,10 @@ from ltr import Ranker, make_ranking
 from ltr.metrics import describe_conventions, evaluate
 
 
-def main(argv=None) -> int:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line, ``--out`` resolved by the rule of every script (``_report.fragment_out``)."""
+    from _report import fragment_out
+
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--queries", type=int, default=8000, help="training queries (x 120 documents x 136 features)")
     ap.add_argument("--rounds", type=int, default=100, help="boosting rounds (no early stopping)")
@@ -30,16 +33,21 @@ def main(argv=None) -> int:
     ap.add_argument("--lgb-platform", type=int, default=1, dest="lgb_platform", help="LightGBM's OpenCL platform id")
     ap.add_argument("--engines", default="lightgbm,xgboost", help="comma-separated: lightgbm, xgboost")
     ap.add_argument("--cpu-only", action="store_true", help="check the script without a GPU (writes no fragment)")
-    ap.add_argument("--out", default=None, help="the Markdown fragment (default benchmarks/results/bench_gpu.md; "
-                    "- writes none)")
+    ap.add_argument("--out", default=None, help="the Markdown fragment (default benchmarks/results/bench_gpu.md, none "
+                    "with --cpu-only; - writes none)")
     args = ap.parse_args(argv)
+    args.out = fragment_out(args.out, trial=args.cpu_only)
+    return args
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
     from _report import Fragment
 
     from ltr.threads import resolve_n_jobs
 
     threads = resolve_n_jobs(args.threads, what="--threads")
-    out = args.out if args.out is not None or not args.cpu_only else "-"
-    rep = Fragment(__file__, "GPU training: CPU against GPU through ltr.Ranker(device=...)", argv, out=out)
+    rep = Fragment(__file__, "GPU training: CPU against GPU through ltr.Ranker(device=...)", argv, out=args.out)
     train = make_ranking(args.queries, 120, 136, random_state=0)
     test = make_ranking(max(args.queries // 8, 50), 120, 136, random_state=2)
     rep.print(f"make_ranking: train {train.n_rows} rows x {train.n_features} features, {train.n_queries} queries; "

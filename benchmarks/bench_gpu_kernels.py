@@ -22,22 +22,17 @@ Usage::
     python benchmarks/bench_gpu_kernels.py --rows 200000   # smaller
     python benchmarks/bench_gpu_kernels.py --simulate      # logic check without a GPU
 
-Writes its Markdown fragment to ``benchmarks/results/bench_gpu_kernels.md``.
+Writes its Markdown fragment to ``benchmarks/results/bench_gpu_kernels.md``; a run that measured nothing (no CUDA
+device, or ``--simulate``) writes none unless ``--out`` names one.
 """
 
 from __future__ import annotations
 
 import argparse
-import datetime
-import os
-import platform
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
-
-HERE = Path(__file__).resolve().parent
 
 
 def _data(n_rows: int, n_features: int, seed: int):
@@ -56,7 +51,10 @@ def _best(fn, repeat: int) -> float:
     return min(times)
 
 
-def main(argv=None) -> int:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line, ``--out`` resolved by the rule of every script (``_report.fragment_out``)."""
+    from _report import fragment_out
+
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, default=960_000, help="training rows (~120 per query)")
     ap.add_argument("--features", type=int, default=136, help="features per row")
@@ -66,40 +64,44 @@ def main(argv=None) -> int:
                     help="Numba's CUDA simulator on tiny data: checks the script, measures nothing (writes no "
                          "fragment unless --out names one)")
     ap.add_argument("--out", default=None, help="the Markdown fragment (default benchmarks/results/"
-                    "bench_gpu_kernels.md; - writes none)")
+                    "bench_gpu_kernels.md; none with --simulate or without a CUDA device; - writes none)")
     args = ap.parse_args(argv)
+    args.out = fragment_out(args.out, trial=args.simulate)
+    return args
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
     if args.simulate:
         import numba
 
         numba.config.ENABLE_CUDASIM = True
         args.rows, args.repeat = min(args.rows, 600), 1
     import numba
+    from _report import Fragment
 
     from ltr.gpu import cuda_devices, summary
-
-    lines: list[str] = []
-    out = Path(args.out) if args.out not in (None, "-") else None if args.out == "-" or args.simulate else (
-        HERE / "results" / "bench_gpu_kernels.md")
-
-    def say(text: str = "") -> None:
-        print(text, flush=True)
-        lines.append(text)
 
     devices = cuda_devices()
     card = ", ".join(d["name"] for d in devices) if devices else None
     mode = "simulator" if args.simulate else (card or "no CUDA device")
-    say("## GPU: the lambdarank kernel on CUDA (ltr.kernels.cuda) and XGBoost trained with it")
-    say()
-    say(f"`python benchmarks/bench_gpu_kernels.py --rows {args.rows}{' --simulate' if args.simulate else ''}` "
-        f"({datetime.date.today()}; {platform.machine()}, {len(os.sched_getaffinity(0))} CPU threads; "
-        f"device: {mode}; numba {numba.__version__})")
+    # Without a device nothing is measured, so no fragment by default: the assembler then says "not measured in this
+    # run", as for an absent bench_gpu, instead of listing a dated section that holds no number.
+    out = "-" if not devices and not args.simulate and args.out is None else args.out
+    rep = Fragment(__file__, "GPU: the lambdarank kernel on CUDA (ltr.kernels.cuda) and XGBoost trained with it", argv,
+                   out=out)
+    say = rep.print
+    say(f"Device: {mode}.")
     say()
     if not devices and not args.simulate:
         say(f"No CUDA device here ({summary()}): nothing was measured. The GPU goal of issue #12 (>= 10x the CPU "
             "kernel's training, within 1.2x of XGBoost's native CUDA rank:ndcg, NDCG@10 within 0.005) waits for a "
             "session with a GPU machine; the kernels' equality with the CPU kernels is tested on every CI run "
             "under Numba's CUDA simulator (tests/test_kernels_cuda.py).")
-        _write(out, lines)
+        rep.write()
+        if out == "-":
+            print("no CUDA device: nothing measured, no fragment written (--out FILE writes this text)",
+                  file=sys.stderr)
         return 0
     d = _data(args.rows, args.features, 0)
     rng = np.random.default_rng(1)
@@ -114,11 +116,11 @@ def main(argv=None) -> int:
     if args.simulate:
         say()
         say("Simulator run: the equality column checks the script; the times are the simulator's and mean nothing.")
-        _write(out, lines)
+        rep.write()
         return 0
     say()
     say(_train_table(d, args.rounds))
-    _write(out, lines)
+    rep.write()
     return 0
 
 
@@ -184,16 +186,6 @@ def _train_table(d, rounds: int) -> str:
     nd = evaluate(test.y, pred, group_ptr=test.group_ptr, metrics=["ndcg@10"])["ndcg@10"]
     rows.append(f"| ltr lambdarank kernel on the CPU threads, XGBoost on CUDA | {seconds:.2f} | {nd:.4f} |")
     return "\n".join(rows)
-
-
-def _write(out: Path | None, lines: list[str]) -> None:
-    from ltr.io import atomic_write
-
-    if out is None:  # --out -, or a simulator run: a trial, no fragment
-        return
-    out.parent.mkdir(exist_ok=True)
-    with atomic_write(out) as f:
-        f.write("\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":

@@ -753,7 +753,10 @@ def describe() -> str:
     return describe_conventions(source="trec", complete=True)
 
 
-def main(argv=None) -> int:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line, ``--out`` resolved by the rule of every script (``_report.fragment_out``)."""
+    from _report import fragment_out
+
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", default=os.environ.get("LTRKIT_SHARED_DATA", os.path.join(
         os.path.dirname(__file__), "..", "..", "shared", "data")), help="the shared data folder")
@@ -773,8 +776,15 @@ def main(argv=None) -> int:
                     help="queries timed for the bi-encoder with nothing cached, each encoding 100 documents "
                          "(default 5; quick 2)")
     ap.add_argument("--permutations", type=int, default=10_000, help="sign flips of the randomisation test")
-    ap.add_argument("--out", default=None, help="fragment path (default benchmarks/results/bench_hybrid.md; '-': none)")
+    ap.add_argument("--out", default=None, help="fragment path (default benchmarks/results/bench_hybrid.md, none "
+                                               "with --quick; '-': none)")
     args = ap.parse_args(argv)
+    args.out = fragment_out(args.out, trial=args.quick)
+    return args
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
     plan = QUICK if args.quick else Plan()
     args.collections = args.collections or (["cacm"] if args.quick else list(COLLECTIONS))
     args.timing_queries = args.timing_queries or (5 if args.quick else 20)
@@ -785,9 +795,8 @@ def main(argv=None) -> int:
     settings = {**asdict(plan), "model": MODEL, "systems": list(SYSTEMS), "timing_queries": args.timing_queries,
                 "uncached_queries": args.uncached_queries}
     settings = json.loads(json.dumps(settings))  # as read back from the results file
-    out = args.out if args.out is not None or not args.quick else "-"  # a quick run writes no fragment by default
     rep = Fragment(__file__, "The hybrid stage: BM25, bi-encoder, RRF, LambdaMART, hybrid and distilled students",
-                   argv, out=out)
+                   argv, out=args.out)
     rep.print(setup_text(plan, args.quick))
     rep.print()
     results = []

@@ -18,7 +18,8 @@ new process with the cache warm; bit-equality of ltrkit's values with scikit-lea
 how many of XGBoost's values differ from the correctly rounded ones.
 
 Run ``python benchmarks/bench_io.py`` (60k..480k rows, a few minutes on 2 cores) or ``--quick``. Prints Markdown
-and writes the same text to ``benchmarks/results/bench_io.md`` (``benchmarks/README.md``).
+and writes the same text to ``benchmarks/results/bench_io.md`` (``benchmarks/README.md``; ``--quick`` writes none
+unless ``--out`` names one).
 """
 
 from __future__ import annotations
@@ -223,7 +224,10 @@ def compile_times(tmp: Path) -> dict:
 # ------------------------------------------------------------------------------------------------------------
 
 
-def main(argv: list[str] | None = None) -> int:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line, ``--out`` resolved by the rule of every script (``_report.fragment_out``)."""
+    from _report import fragment_out
+
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="small files (20k and 40k rows) and a 20 s time limit")
     ap.add_argument("--sizes", type=str, default=None, help="comma-separated row counts (default 60k..480k)")
@@ -231,11 +235,17 @@ def main(argv: list[str] | None = None) -> int:
                     "(predicted from the previous size; default 60, 20 with --quick)")
     ap.add_argument("--repeat", type=int, default=3, help="best of N for ltrkit and XGBoost (default 3)")
     ap.add_argument("--dir", type=str, default=None, help="where to write the files (default: a temp dir)")
-    ap.add_argument("--out", default=None, help="the Markdown fragment (default benchmarks/results/bench_io.md; "
-                    "- writes none)")
+    ap.add_argument("--out", default=None, help="the Markdown fragment (default benchmarks/results/bench_io.md, none "
+                    "with --quick; - writes none)")
     ap.add_argument("--child", nargs=2, metavar=("READER", "PATH"), help=argparse.SUPPRESS)
     ap.add_argument("--warm", type=str, default=None, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    args.out = fragment_out(args.out, trial=args.quick)
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
     if args.child:
         child(args.child[0], args.child[1], args.repeat, args.warm)
         return 0

@@ -27,10 +27,8 @@ Writes its Markdown fragment to ``benchmarks/results/bench_memory.md``.
 from __future__ import annotations
 
 import argparse
-import datetime
 import json
 import os
-import platform
 import shutil
 import subprocess
 import sys
@@ -127,7 +125,8 @@ def child(kind: str, path: str, threads: int, rounds: int) -> dict:
         if kind == "ltr-whole":
             d = L._parse(L._read_bytes(Path(path)), path, n_features=None, sizes=None, qpath=None, auto_query=False,
                          weight=None, wpath=None, sources={}, missing=0.0, sparse=False, sort=False,
-                         allow_nonfinite=False, clip=False, drop_unjudged=False, encoding="utf-8")
+                         allow_nonfinite=False, clip=False, null_nan=False, drop_unjudged=False, encoding="utf-8",
+                         id0=1)  # read_letor's defaults
         else:
             d = L.read_letor(path, query_file=None)
         out["read_s"] = time.perf_counter() - t0
@@ -203,21 +202,15 @@ def main(argv=None) -> int:
             with atomic_write(out) as f:  # after every line: an interrupted run keeps what it measured
                 f.write("\n".join(lines) + "\n")
 
-    import lightgbm
-    import numba
+    from _report import command_line, header
 
-    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    say("## Memory: reading MSLR-WEB30K-sized LETOR files, and 100 rounds of LambdaMART")
-    say()
-    train_flag = "" if args.train_sizes is None else f" --train-sizes {args.train_sizes}"
-    say(f"`nice -n 10 python benchmarks/bench_memory.py --sizes {args.sizes}{train_flag} --rounds {args.rounds}` "
-        f"({datetime.date.today()}; {platform.machine()}, {len(os.sched_getaffinity(0))} usable cores, "
-        f"{mem / 2**30:.0f} GiB; Python {platform.python_version()}, numpy {np.__version__}, "
-        f"numba {numba.__version__}, LightGBM {lightgbm.__version__}; {args.threads} thread(s) everywhere)")
-    say()
+    title = "Memory: reading MSLR-WEB30K-sized LETOR files, and 100 rounds of LambdaMART"
+    for line in header(title, command_line(__file__, argv)).splitlines():
+        say(line)
     say(f"Synthetic MSLR-like data ({N_FEATURES} features, ~120 documents per query, labels 0-4), one file per size "
         "in each layout. Each step runs in its own process; peak = VmHWM of that process. "
-        f"Training: {args.rounds} rounds, 31 leaves, learning rate 0.05, the same parameters on both paths.")
+        f"Training: {args.rounds} rounds, 31 leaves, learning rate 0.05, the same parameters on both paths. "
+        f"{args.threads} thread(s) everywhere (the parsers and the engine).")
     say()
     say("| rows | file MB | arrays MB | step | seconds | MB/s | peak MB | peak/arrays | (peak - base)/arrays |")
     say("|---:|---:|---:|---|---:|---:|---:|---:|---:|")

@@ -9,7 +9,7 @@ convention all three references share.
 Usage::
 
     python benchmarks/bench_metrics.py            # 10,000 x 120
-    python benchmarks/bench_metrics.py --quick    # 1,000 x 120
+    python benchmarks/bench_metrics.py --quick    # 1,000 x 120 (a trial: prints, writes no fragment)
 
 Prints Markdown and writes the same text to ``benchmarks/results/bench_metrics.md`` (``benchmarks/README.md``).
 """
@@ -84,7 +84,10 @@ def cold_start(n_queries: int, n_docs: int) -> tuple[float, float, float, float]
     return out[0], out[1], out[2], out[3]
 
 
-def main(argv: list[str] | None = None) -> int:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line, ``--out`` resolved by the rule of every script (``_report.fragment_out``)."""
+    from _report import fragment_out
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--queries", type=int, default=10_000, help="number of queries")
     parser.add_argument("--docs", type=int, default=120, help="documents per query")
@@ -93,8 +96,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip", nargs="*", default=[], choices=["ranx", "pytrec_eval", "ir_measures", "cold"],
                         help="leave these out")
     parser.add_argument("--out", default=None, help="the Markdown fragment (default benchmarks/results/"
-                        "bench_metrics.md; - writes none)")
+                        "bench_metrics.md, none with --quick; - writes none)")
     args = parser.parse_args(argv)
+    args.out = fragment_out(args.out, trial=args.quick)
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
     if args.quick:
         args.queries, args.repeat = 1_000, 3
     nq, nd = args.queries, args.docs

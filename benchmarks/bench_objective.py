@@ -215,7 +215,10 @@ def compile_times(mode):
     return out[0], out[1], n_files
 
 
-def main(argv=None):
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line, ``--out`` resolved by the rule of every script (``_report.fragment_out``)."""
+    from _report import fragment_out
+
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--quick", action="store_true", help="1000 queries, 30 rounds")
     p.add_argument("--queries", type=int, default=None, help="queries of the synthetic set (default 8000)")
@@ -231,6 +234,15 @@ def main(argv=None):
     p.add_argument("--out", default=None, help="the Markdown fragment (default benchmarks/results/"
                    "bench_objective.md; - writes none)")
     args = p.parse_args(argv)
+    # An exception to the rule, for now: --quick is what results/bench_objective.md records
+    # (`... bench_objective.py --quick`, no --out), and that command must keep writing it. Once the fragment
+    # is re-run with --out benchmarks/results/bench_objective.md, pass trial=args.quick like every other script.
+    args.out = fragment_out(args.out, trial=False)
+    return args
+
+
+def main(argv=None):
+    args = parse_args(argv)
     args.queries = args.queries or (1000 if args.quick else 8000)
     args.rounds = args.rounds or (30 if args.quick else 100)
     from _report import Fragment

@@ -130,7 +130,10 @@ def time_rerank(reranker, jobs, k: int, repeats: int, *, cold: bool = False) -> 
     return out
 
 
-def main() -> None:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line, ``--out`` resolved by the rule of every script (``_report.fragment_out``)."""
+    from _report import fragment_out
+
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", default=os.environ.get("LTRKIT_SHARED_DATA", os.path.join(
         os.path.dirname(__file__), "..", "..", "shared", "data")), help="the shared data folder")
@@ -142,14 +145,21 @@ def main() -> None:
     ap.add_argument("--no-neural", action="store_true", help="time the feature set without a neural feature only")
     ap.add_argument("--quick", action="store_true", help="k = 20 and 100, 10 queries, 2 repeats, no cross-encoder "
                                                          "at k = 1000")
-    ap.add_argument("--out", default=None, help="fragment path ('-': none)")
-    args = ap.parse_args()
+    ap.add_argument("--out", default=None, help="fragment path (default benchmarks/results/bench_rerank.md, "
+                                               "none with --quick; '-': none)")
+    args = ap.parse_args(argv)
+    args.out = fragment_out(args.out, trial=args.quick)
+    return args
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
     if args.quick:
         args.queries, args.repeats = min(args.queries, 10), min(args.repeats, 2)
     ks = (20, 100) if args.quick else KS
 
     load_start = os.getloadavg()
-    rep = Fragment(__file__, "Reranking latency: features + scoring per query, one thread", out=args.out)
+    rep = Fragment(__file__, "Reranking latency: features + scoring per query, one thread", argv, out=args.out)
     from features import Analyzer, BM25Retriever, InvertedIndex, load_test_collection
     from features.featureset import FeatureSet
     from features.serve import Reranker

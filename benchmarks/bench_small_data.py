@@ -287,7 +287,10 @@ def mq2008_section(root: Path, quick: bool) -> list[str]:
     return lines
 
 
-def main(argv: list[str] | None = None) -> int:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line, ``--out`` resolved by the rule of every script (``_report.fragment_out``)."""
+    from _report import fragment_out
+
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", default=None, help="shared data root (default: ../shared/data or $LTRKIT_SHARED_DATA)")
     ap.add_argument("--cache", default=os.path.join(tempfile.gettempdir(), "ltrkit-small-data"),
@@ -298,6 +301,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", default=None, help="the Markdown fragment (default benchmarks/results/"
                     "bench_small_data.md, none with --quick; - writes none)")
     args = ap.parse_args(argv)
+    args.out = fragment_out(args.out, trial=args.quick)
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
     from _report import Fragment
 
     from ltr.io import read_letor
@@ -305,9 +314,8 @@ def main(argv: list[str] | None = None) -> int:
     root = Path(args.data) if args.data else shared_data_dir()
     if root is None or not root.is_dir():
         sys.exit("shared data not found: pass --data DIR or set LTRKIT_SHARED_DATA")
-    out = args.out if args.out is not None else ("-" if args.quick else None)  # a smoke run is not a measurement
     rep = Fragment(__file__, "Small query sets: LambdaMART settings by nested CV; the linear ranker on MQ2008", argv,
-                   out=out)
+                   out=args.out)
     cache = Path(args.cache)
     cache.mkdir(parents=True, exist_ok=True)
     sets = {}

@@ -23,7 +23,7 @@ Usage::
 
     python benchmarks/bench_trees.py \\
         --tl2cgen-python /path/to/venv/bin/python --lleaves-python /path/to/lleaves-venv/bin/python
-    python benchmarks/bench_trees.py --quick     # 100 trees only
+    python benchmarks/bench_trees.py --quick     # 100 trees only (a trial: prints, writes no fragment)
 """
 
 from __future__ import annotations
@@ -162,7 +162,10 @@ def train(engine: str, n_trees: int, leaves: int, parts, cache: Path) -> Path:
     return path
 
 
-def main(argv=None) -> int:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line, ``--out`` resolved by the rule of every script (``_report.fragment_out``)."""
+    from _report import fragment_out
+
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="100 trees only")
     parser.add_argument("--calls", type=int, default=200, help="calls per timing (fewer for the slow ones)")
@@ -174,13 +177,19 @@ def main(argv=None) -> int:
     parser.add_argument("--worker-memory", type=float, default=16.0,
                         help="GiB of address space a tl2cgen or lleaves worker may use")
     parser.add_argument("--out", default=None, help="the Markdown fragment (default benchmarks/results/"
-                                                    "bench_trees.md; '-' writes none)")
+                                                    "bench_trees.md, none with --quick; '-' writes none)")
     parser.add_argument("--worker", choices=["tl2cgen", "lleaves"], help=argparse.SUPPRESS)
     parser.add_argument("--engine", help=argparse.SUPPRESS)
     parser.add_argument("--model", help=argparse.SUPPRESS)
     parser.add_argument("--data", help=argparse.SUPPRESS)
     parser.add_argument("--workdir", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    args.out = fragment_out(args.out, trial=args.quick)
+    return args
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
     if args.worker:  # runs in the reference's own Python: imports nothing of ltrkit
         worker(args.worker, args.engine, args.model, args.data, args.calls, args.workdir)
         return 0

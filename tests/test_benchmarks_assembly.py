@@ -123,3 +123,33 @@ def test_a_script_fragment_is_exactly_what_it_printed(asm, tmp_path, capsys):
     assert re.match(r"`(nice -n \d+ )?python benchmarks/bench_demo\.py --quick 'a b'` \(\d{4}-\d\d-\d\d; ", lines[2])
     assert "| ours | 1.25 |" in lines and "|---|---:|" in lines
     assert re.fullmatch(r"Run time: \d+ s\.", lines[-1])
+
+
+def test_machine_problems_name_every_part_of_the_environment_line_that_is_missing(asm):
+    report = _load("_report")
+    assert asm.machine_problems(report.header("T", "python benchmarks/b.py")) == []  # what the scripts write
+    full = ("## T\n\n`python b.py` (2026-12-01; AMD EPYC, 2 usable cores of 2, 24 GiB; Python 3.11.7, numpy 2.4.6, "
+            "numba 0.68.1, LightGBM 4.7.0, XGBoost 3.2.0)\n")
+    assert asm.machine_problems(full) == []
+    # bench_memory's own line until 2026-12: no CPU model, cores not as 'N usable cores of M', no XGBoost
+    memory = full.replace("AMD EPYC, 2 usable cores of 2", "x86_64, 2 usable cores").replace(", XGBoost 3.2.0", "")
+    [problem] = asm.machine_problems(memory)
+    assert "CPU model and usable cores" in problem and "XGBoost" in problem
+    assert "memory" not in problem and "Python" not in problem and "LightGBM" not in problem
+    # bench_gpu_kernels' own line: no memory, no Python, no numpy/LightGBM/XGBoost
+    [problem] = asm.machine_problems("## T\n\n`python b.py` (2026-12-01; x86_64, 2 CPU threads; device: none; "
+                                     "numba 0.68.1)\n")
+    for part in ("CPU model", "memory", "Python", "numpy", "LightGBM", "XGBoost"):
+        assert part in problem
+    assert "numba" not in problem
+    assert asm.machine_problems("## T\n\nno command\n") == []  # fragment_problems reports that one
+
+
+def test_check_reports_a_fragment_whose_machine_line_is_incomplete(asm, copy, capsys):
+    (copy / "results" / "zz_bare.md").write_text("## Bare\n\n`python benchmarks/zz_bare.py` (2026-01-02; x86_64, "
+                                                 "2 CPU threads)\n\n| a |\n|---|\n| 1 |\n", encoding="utf-8")
+    assert asm.main(["--results", str(copy / "results"), "--out", str(copy / "RESULTS.md")]) == 0
+    capsys.readouterr()
+    assert _check(asm, copy) == 0  # reported, as the header problems are; the file is still what the fragments give
+    err = capsys.readouterr().err
+    assert re.search(r"zz_bare\.md: the machine line lacks the CPU model and usable cores .*memory.*Python", err)
