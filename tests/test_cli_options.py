@@ -612,3 +612,47 @@ def test_an_abbreviated_option_is_refused_and_a_near_miss_named(files, capsys):
     assert "unrecognized arguments: --round 2 (--round: did you mean --rounds?)" in capsys.readouterr().err
     assert main(["evaluate", str(files["test"]), "--metric=ndcg@10"]) == 2
     assert "(--metric: did you mean --metrics?)" in capsys.readouterr().err
+
+
+def test_the_signal_handlers_are_installed_before_anything_heavy_is_imported():
+    # the console script installed them after importing ltr.io.outputs (pandas, numba: about 3 s), and a Ctrl-C in
+    # that time printed a 30-line traceback
+    import subprocess
+    import sys
+
+    code = """
+import os, signal, sys
+import ltr.cli
+from ltr.cli._common import terminate_on_sigterm
+terminate_on_sigterm()
+print(sorted(m for m in ("numpy", "pandas", "numba", "ltr.io.outputs") if m in sys.modules))
+try:
+    os.kill(os.getpid(), signal.SIGINT)
+except KeyboardInterrupt:
+    print("one KeyboardInterrupt")
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split("\n")[:2] == ["[]", "one KeyboardInterrupt"]
+
+
+def test_an_interrupt_while_the_command_loads_is_said_as_the_command_says_it(monkeypatch, capsys):
+    import ltr.cli as cli
+
+    def interrupted():
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "build_parser", interrupted)
+    assert cli.main(["train", "x.txt"]) == 130
+    assert capsys.readouterr().err == "ltr train: interrupted; no output was left half-written\n"
+    assert cli.main(["data", "info", "mq2008"]) == 130
+    assert capsys.readouterr().err.startswith("ltr data info: interrupted;")
+
+
+@pytest.mark.parametrize("value", ["0", "abc", "-2"])
+def test_a_numba_thread_count_numba_cannot_take_is_one_line(monkeypatch, capsys, value):
+    # NUMBA_NUM_THREADS=0 failed every command (ltr doctor too) with numba's traceback on import
+    monkeypatch.setenv("NUMBA_NUM_THREADS", value)
+    assert main(["doctor"]) == 2
+    assert capsys.readouterr().err == (f"ltr doctor: error: environment variable NUMBA_NUM_THREADS={value!r}: must "
+                                       "be a whole number >= 1 (or unset)\n")

@@ -11,15 +11,16 @@ interrupted (Ctrl-C), 143 terminated (SIGTERM).
 from __future__ import annotations
 
 import argparse
+import importlib
 import re
 import signal
 import sys
 from collections.abc import Sequence
 
-from ltr.cli import compare, cv, data, demo, doctor, evaluate, export, features, fuse, info, report, rerank, train, tune
 from ltr.cli._common import (
     EXIT_INTERRUPTED,
     EXIT_TERMINATED,
+    EXIT_USAGE,
     ArgumentParser,
     HelpFormatter,
     Terminated,
@@ -30,8 +31,10 @@ from ltr.cli._common import (
 
 __all__ = ["build_parser", "main", "main_entry"]
 
-#: The command modules, in the order ``ltr --help`` lists them.
-COMMANDS = (demo, info, evaluate, train, cv, tune, compare, fuse, report, features, rerank, export, data, doctor)
+#: The command modules (``ltr.cli.NAME``), in the order ``ltr --help`` lists them; imported when the parser is built,
+#: after the console script has installed its signal handlers (an early Ctrl-C is then one line, not a traceback).
+COMMANDS = ("demo", "info", "evaluate", "train", "cv", "tune", "compare", "fuse", "report", "features", "rerank",
+            "export", "data", "doctor")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -41,15 +44,45 @@ def build_parser() -> argparse.ArgumentParser:
                                      formatter_class=HelpFormatter)
     parser.add_argument("--version", action="version", version=f"ltrkit {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in COMMANDS:
-        module.register(sub)
+    for name in COMMANDS:
+        importlib.import_module(f"ltr.cli.{name}").register(sub)
     return parser
+
+
+def _command_named(argv: Sequence[str]) -> str:
+    """``ltr train`` (``ltr data info``) from the arguments, before they are parsed: the name an interruption during
+    the imports and the parsing is reported under, as it is once the command runs."""
+    words = [a for a in argv[:2] if not a.startswith("-")]
+    if not words or words[0] not in COMMANDS:
+        return "ltr"
+    return "ltr " + " ".join(words[:2] if words[0] == "data" else words[:1])
+
+
+def _thread_variables() -> str | None:
+    """A message when ``NUMBA_NUM_THREADS`` is set to what Numba cannot take (it fails on import at 0, with a
+    traceback, and warns over several lines on a word), else None."""
+    import os
+
+    value = os.environ.get("NUMBA_NUM_THREADS")
+    if value is None or value.strip() == "":
+        return None
+    try:
+        if int(value) >= 1:
+            return None
+    except ValueError:
+        pass
+    return f"environment variable NUMBA_NUM_THREADS={value!r}: must be a whole number >= 1 (or unset)"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code (0 ok, 1 data error, 2 usage error, 130 interrupted)."""
     argv = _negative_lists(list(sys.argv[1:] if argv is None else argv))
+    said = _command_named(argv)
     try:
+        bad = _thread_variables()
+        if bad:
+            print(f"{said}: error: {bad}", file=sys.stderr)
+            return EXIT_USAGE
         parser = build_parser()
         try:
             args, extra = parser.parse_known_args(argv)
@@ -62,8 +95,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if code:
             return code
         return guard(name, args.func, args)
-    except KeyboardInterrupt as e:  # while importing or parsing
-        print("ltr: terminated" if isinstance(e, Terminated) else "ltr: interrupted", file=sys.stderr)
+    except KeyboardInterrupt as e:  # while importing or parsing: said as the command says it
+        said_how = "terminated" if isinstance(e, Terminated) else "interrupted"
+        print(f"{said}: {said_how}; no output was left half-written", file=sys.stderr)
         return EXIT_TERMINATED if isinstance(e, Terminated) else EXIT_INTERRUPTED
 
 
@@ -88,8 +122,13 @@ def _negative_lists(argv: list[str]) -> list[str]:
 
 def main_entry() -> None:
     """Console-script entry point."""
-    terminate_on_sigterm()
-    code = main()
+    try:
+        terminate_on_sigterm()
+        code = main()
+    except KeyboardInterrupt as e:  # between the handlers' installation and main's own guard
+        code = EXIT_TERMINATED if isinstance(e, Terminated) else EXIT_INTERRUPTED
+        print(f"{_command_named(sys.argv[1:])}: {'terminated' if code == EXIT_TERMINATED else 'interrupted'}",
+              file=sys.stderr)
     # The work is done and its outputs are in place: an interrupt while the interpreter shuts down (thread pools,
     # atexit handlers) has nothing left to stop, and would only turn the exit status into a signal's.
     signal.signal(signal.SIGINT, signal.SIG_IGN)

@@ -67,7 +67,12 @@ def terminate_on_sigterm() -> None:
     ignored") still leaves the previous outputs as they were, and surfaces at the next output."""
     import signal
 
-    from ltr.io.outputs import stop_outputs
+    def stop_outputs(kind) -> None:
+        # Installed before anything heavy is imported (pandas and numba take seconds, and Ctrl-C then must still be
+        # one line): an output module not yet imported has no output open to stop.
+        outputs = sys.modules.get("ltr.io.outputs")
+        if outputs is not None and hasattr(outputs, "stop_outputs"):
+            outputs.stop_outputs(kind)
 
     def on_term(signum, frame):
         stop_outputs(Terminated)
