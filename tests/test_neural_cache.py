@@ -13,7 +13,7 @@ import zlib
 import numpy as np
 import pytest
 
-from features.embedding_cache import VectorCache, default_cache_dir, item_key, model_digest
+from features.embedding_cache import CacheStats, VectorCache, default_cache_dir, item_key, model_digest
 
 TEXTS = ["wing flutter", "heat transfer", "", "wing flutter"]
 
@@ -266,3 +266,13 @@ def test_a_header_replaced_while_read_is_read_again_not_called_corrupt(tmp_path,
         get(c, TEXTS, Encoder())
     assert "modified concurrently by another process while it was read" in caplog.text
     assert "corrupt" not in caplog.text.split("last:")[0]
+
+
+def test_cache_stats_add_up_over_calls(tmp_path):
+    c = cache(tmp_path)
+    enc = Encoder()
+    total = CacheStats()
+    for texts in (TEXTS, ["wing flutter", "slab"]):
+        get(c, texts, enc)
+        total = total + c.stats
+    assert total == CacheStats(found=1, computed=4)  # 'wing flutter' found on the second call; 3 + 1 new texts

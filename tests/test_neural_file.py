@@ -180,3 +180,24 @@ def test_cli_features_with_a_neural_file_feature_on_adi(shared_file, tmp_path, c
     assert len(filled) == len(run) - len(expected) and all(got[k][0] == 0.0 for k in filled)
     for k, s in expected.items():
         assert got[k] == (pytest.approx(s, abs=1e-6), 0.0)  # LETOR keeps float32
+
+
+def test_checking_a_feature_set_imports_torch_only_for_a_device_other_than_auto(tmp_path):
+    """A neural scorer's device is checked when the feature set is loaded; a set without a neural model scorer, or
+    with the default device ("auto"), never imports torch (nor sentence-transformers) for it."""
+    import json
+    import subprocess
+    import sys
+
+    model = tmp_path / "model"  # enough to be found as a bi-encoder folder: nothing is loaded
+    model.mkdir()
+    (model / "modules.json").write_text("[]")
+    scores = write(tmp_path, "1\td1\t0.5\n")
+    sets = {"classical": [{"scorer": "bm25"}], "file": [{"scorer": "neural_file", "path": str(scores)}],
+            "auto": [{"scorer": "biencoder", "model": str(model)}]}
+    code = ("import sys, json; from features.featureset import FeatureSet; FeatureSet(json.loads(sys.argv[1])); "
+            "print(sorted(m for m in ('torch', 'sentence_transformers') if m in sys.modules))")
+    for what, specs in sets.items():
+        out = subprocess.run([sys.executable, "-c", code, json.dumps(specs)], capture_output=True, text=True,
+                             check=True).stdout
+        assert out.strip() == "[]", what

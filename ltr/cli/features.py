@@ -199,6 +199,25 @@ def _check(args: argparse.Namespace) -> None:
                              "or drop --run")
 
 
+def _note_caches(args: argparse.Namespace, fs, index) -> None:
+    """One line per neural model scorer: how its embedding cache was used (items found and computed, summed over
+    its fields), so that a user sees whether a second run reused the first's vectors."""
+    from features.scorers.neural import ModelScorer
+
+    bases: dict[ModelScorer, str] = {}
+    for scorer, _, cols in fs.columns(index):
+        if isinstance(scorer, ModelScorer):
+            bases.setdefault(scorer, cols[0].rsplit(":", 1)[0])
+    for scorer, base in bases.items():
+        label = scorer.name if base == scorer.name else f"{base} ({scorer.name})"
+        used, root = scorer.cache_totals, scorer.cache_root()
+        if root is None:
+            note(args, f"{label}: cache off (cache = false), {used.computed} computed")
+            continue
+        discarded = " (the cache on disk was discarded: see the warning)" if used.discarded else ""
+        note(args, f"{label} cache {root}: {used.found} found, {used.computed} computed{discarded}")
+
+
 def run(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
@@ -245,6 +264,7 @@ def run(args: argparse.Namespace) -> int:
     data = extract(index, queries, candidates, fs, qrels=inputs.qrels, add_judged=args.add_judged,
                    collection=inputs.docs, on_unknown=args.on_unknown, progress=progress, n_jobs=args.n_jobs,
                    negative_labels=args.negative_labels)
+    _note_caches(args, fs, index)
     # How the columns were computed, in the file's header: a model trained on it keeps it (ltr rerank reads it), with
     # the topic fields the queries were made of (None: the query file's own text, a TREC topic's title).
     data = replace(data, feature_set={**fs.to_dict(index), "topic_fields": list(args.topic_fields or []) or None})

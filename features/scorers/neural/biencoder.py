@@ -154,7 +154,7 @@ class BiEncoder(ModelScorer):
         flat = [x for s in split for x in s]
         store = self.store({**self.library_options(), **self.document_options()})
         emb = store.get([item_key(x) for x in flat], lambda at: self.encode([flat[i] for i in at], "document"))
-        self.cache_stats = store.stats
+        self._used(store.stats)
         q = self.encode(list(qtexts), "query").astype(np.float64)
         d = emb.astype(np.float64)
         if p["similarity"] == "cosine" or p["normalize"]:

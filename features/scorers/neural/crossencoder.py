@@ -68,5 +68,5 @@ class CrossEncoderScorer(ModelScorer):
         store = self.store(self.library_options())
         scores = store.get([item_key(q, d) for q, d in zip(qtext, dtext)],
                            lambda at: self.predict([(qtext[i], dtext[i]) for i in at]))
-        self.cache_stats = store.stats
+        self._used(store.stats)
         return scores.astype(np.float64).reshape(pairs.n_pairs, 1)
