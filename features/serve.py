@@ -10,7 +10,10 @@ fields, column names). The set is checked against the index before any query is 
 fields, other scorers or parameters, or a column the model was trained on that the set does not compute is refused
 with a :class:`FeatureSetMismatchError` naming each difference (:func:`features.featureset.differences`). A model
 without that description (trained on another LETOR file, or a plain engine model) needs ``features=`` (a feature-set
-file, e.g. the ``FS.toml`` given to ``ltr features --features``), checked against the model's feature names.
+file, e.g. the ``FS.toml`` given to ``ltr features --features``), checked against the model's feature names. A model
+trained on some columns of ``ltr features`` output (``ltr train --features``, ``ltr cv --features``) keeps the whole
+file's description and the ids of its columns (``read_options["features"]``): the whole set is computed, as ``ltr
+features`` computed it, and the model scores the recorded columns, as ``ltr predict`` picks them from the file.
 
 Then :meth:`Reranker.rerank` scores one query's candidates: their features (the same :class:`~features.pairs.PairSet`
 and scorers as :func:`features.extraction.extract`, cast to float32 as the LETOR file holds them), the model's
@@ -250,6 +253,22 @@ def _without_column(feature_set: FeatureSet, index: InvertedIndex, column: str) 
     return reduced if specs and names(reduced) == want else None
 
 
+def _recorded_columns(model, name: str) -> NDArray[np.intp] | None:
+    """The 0-based columns of the whole feature set that a model trained on a feature subset reads, in its order
+    (``ltr train --features`` records their 1-based ids in its sidecar), or None for a model of every column."""
+    from ltr.evaluation.selection import recorded_features
+
+    try:
+        recorded = recorded_features(model)
+    except ValueError as e:
+        raise FeatureSetMismatchError(f"{name}: the sidecar's {e}") from None
+    if recorded is None:
+        return None
+    columns = np.asarray(recorded[0], dtype=np.intp) - 1
+    columns.setflags(write=False)
+    return columns
+
+
 def _placeholders(names) -> bool:
     """Whether ``names`` are the names LightGBM (``Column_0``, ...) or XGBoost (``f0``, ...) give unnamed columns."""
     names = [str(n) for n in names]
@@ -304,6 +323,8 @@ class Reranker:
         self.collection = collection
         self.n_jobs = n_jobs
         self.name = name
+        self._columns = _recorded_columns(model, name)  # a feature-subset model: its columns of the whole set
+        self._width = None if self._columns is None else int(model.read_options_["features"]["n_features"])
         self.description = self._check()
         self.feature_names = tuple(self.description["columns"])
         self.trees = None
@@ -315,6 +336,8 @@ class Reranker:
         # that a neural teacher costs nothing at query time; the column is filled with 0 (ltr.Ranker blanks it too).
         self._served, self._blank = feature_set, None
         teacher = model._teacher_column() if hasattr(model, "_teacher_column") else None
+        if teacher is not None and self._columns is not None:
+            teacher = int(self._columns[teacher])
         if teacher is not None:
             reduced = _without_column(feature_set, index, self.feature_names[teacher])
             if reduced is not None:
@@ -379,13 +402,14 @@ class Reranker:
         ranker, name = _load_model(model)
         described = getattr(ranker, "feature_set_", None)
         subset = (getattr(ranker, "read_options_", None) or {}).get("features")  # ltr train --features' record
-        if described is None and isinstance(subset, dict):
+        if described is None and features is None and isinstance(subset, dict):
             ids = list(subset.get("ids", []))
             shown = ",".join(map(str, ids[:10])) + (",..." if len(ids) > 10 else "")
             raise MissingFeatureSetError(
                 f"{name} was trained on a subset of its data's columns (ltr train --features: ids {shown}): a "
-                "reranker computes a whole feature set, so train on every column of the `ltr features` output "
-                "(or write a feature set of just those features and extract with it) to rerank with this model")
+                "reranker computes a whole feature set, and the sidecar does not say which (the data was not "
+                "`ltr features` output, or the model was trained before subsets kept its description): give the "
+                "feature set of the file the ids refer to (features=, ltr rerank --features), or retrain")
         if described is None and features is None:
             raise MissingFeatureSetError(
                 f"{name} has no feature set in its sidecar: it was not trained on `ltr features` output (a LETOR "
@@ -454,6 +478,20 @@ class Reranker:
         names = getattr(model, "feature_names_in_", None)
         if names is not None and _placeholders(names):
             names = None  # an engine's own names for unnamed columns (a plain model's): only the count is known
+        if self._columns is not None:  # a feature-subset model: the whole set, of which it reads the recorded ids
+            if len(columns) != self._width:
+                raise FeatureSetMismatchError(
+                    f"{name} was trained on {model.n_features_in_} of the {self._width} columns of its data "
+                    f"(ltr train --features), but the feature set computes {len(columns)} on this index: give the "
+                    "feature set of the file the ids refer to")
+            if names is not None:
+                picked = [columns[c] for c in self._columns]
+                if [str(n) for n in names] != picked:
+                    j = next(j for j, (a, b) in enumerate(zip(names, picked)) if str(a) != b)
+                    raise FeatureSetMismatchError(
+                        f"{name}: its feature {j + 1}, {str(names[j])!r}, is column {int(self._columns[j]) + 1} of "
+                        f"its data (ltr train --features), which the feature set computes as {picked[j]!r}")
+            return have
         if names is not None:
             missing = [(j, str(n)) for j, n in enumerate(names) if str(n) not in set(columns)]
             if missing:
@@ -493,8 +531,20 @@ class Reranker:
         if layer == "workqueue":
             self._serial = True
 
+    @property
+    def subset(self) -> tuple[int, ...] | None:
+        """For a model trained on a feature subset (``ltr train --features``): the 1-based ids of the columns of
+        :attr:`feature_names` it reads, in its order (:meth:`score` picks them); None for a model of every column."""
+        return None if self._columns is None else tuple(int(c) + 1 for c in self._columns)
+
     def _reads(self, column: int) -> bool:
-        """Whether the model's scores depend on the feature column (a split on it, a non-zero weight)."""
+        """Whether the model's scores depend on the feature column (of :attr:`feature_names`: a split on it, a
+        non-zero weight)."""
+        if self._columns is not None:  # the model's own column of it, if it has one
+            mine = np.flatnonzero(self._columns == column)
+            if not mine.size:
+                return False
+            column = int(mine[0])
         if self.trees is not None:
             return bool(np.any(np.asarray(self.trees.feature) == column))
         weights = getattr(self.model.booster_, "weights", None)
@@ -554,6 +604,8 @@ class Reranker:
         """The model's scores of feature rows (one query's, or queries of ``group`` sizes): its normaliser, then
         its trees (:mod:`ltr.trees`) or the linear model's ``predict``."""
         X = np.asarray(X)
+        if self._columns is not None:  # a feature-subset model reads its recorded columns of the whole set
+            X = X[:, self._columns]
         sizes = [X.shape[0]] if group is None else group
         Xe = self.model.engine_input(X, group=sizes)
         if self.trees is not None:

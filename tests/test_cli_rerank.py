@@ -230,3 +230,20 @@ def test_a_distilled_student_does_not_compute_its_teachers_feature(tmp_path, cap
     ok(["rerank", "--model", tmp_path / "s.txt", *src, "--run", tmp_path / "bm25.run", "--out", tmp_path / "new.run"],
        capsys)
     assert (tmp_path / "new.run").read_bytes() == (tmp_path / "predict.run").read_bytes()
+
+
+@pytest.mark.parametrize("subset", [["--features", "bm25:body,first_stage_score,tf_max:body,coverage:body"],
+                                    ["--drop-features", "first_stage_rank,query_length,bm25tp:body"]])
+def test_a_model_of_some_columns_reranks_as_predict_scores_them_from_the_features_file(made, capsys, tmp_path,
+                                                                                         subset):
+    # ltr train --features keeps the whole file's feature set and the ids of its columns: the reranker computes
+    # the whole set, as ltr features does, and scores those columns, as ltr predict picks them from the file
+    ok(["train", made / "train.letor", *subset, "--out", tmp_path / "sub.txt", *TRAIN])
+    ok(["predict", tmp_path / "sub.txt", made / "train.letor", "--run", "--out", tmp_path / "predict.run",
+        "--quiet"])
+    capsys.readouterr()
+    err = ok(["rerank", "--model", tmp_path / "sub.txt", "--collection", made / "docs.tsv", "--queries",
+              made / "q.tsv", "--run", made / "bm25.run", "--out", tmp_path / "new.run"], capsys)
+    n = read_letor(made / "train.letor").n_features
+    assert f"reranked by {n} features (the model reads" in err
+    assert (tmp_path / "new.run").read_bytes() == (tmp_path / "predict.run").read_bytes()

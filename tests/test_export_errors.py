@@ -423,3 +423,18 @@ def test_cli_refuses_an_unknown_format_as_a_usage_error_and_a_missing_target_fea
                  str(target)]) == 1
     err = capsys.readouterr().err
     assert "which the target feature set lacks (and " in err and "; the set has 1: f0" in err and not out.exists()
+
+
+@pytest.mark.parametrize(("default_left", "noted"), [(True, False), (False, True)])
+def test_es_xgboost_notes_a_node_whose_missing_value_goes_another_way_than_0(default_left, noted):
+    # x <= 0.5 goes left, so 0 goes left; a missing value goes left only with default_left
+    out = export(stump(missing_type=2, default_left=default_left), "es-xgboost", feature_names=NAMES,
+                 missing="nan")
+    notes = [n for n in out.notes if "send a missing value and 0 different ways" in n]
+    assert bool(notes) == noted
+    if noted:
+        assert notes[0].startswith("es-xgboost: 1 split nodes send a missing value and 0 different ways (first: "
+                                   "tree 0 node 0)")
+        assert "older plugins" in notes[0] and "pass --missing zero (missing='zero')" in notes[0]
+    assert not any("different ways" in n for n in export(stump(missing_type=2, default_left=default_left),
+                                                         "es-xgboost", feature_names=NAMES, missing="zero").notes)

@@ -445,3 +445,70 @@ def test_solr_refuses_lightgbms_zero_threshold_and_nearest_moves_only_the_report
     moved = (x[:, 0] > lo) & (x[:, 0] <= hi)
     assert moved.tolist() == [False, False, False, True, True, True, False, False, False]
     assert np.array_equal(got[~moved], want[~moved]) and (got[moved] != want[moved]).all()
+
+
+def solr_store_values(store: list[dict], names: list[str], X: np.ndarray, matched: np.ndarray) -> np.ndarray:
+    """The feature values Solr gives the model: a feature whose query does not match the document takes its
+    ``defaultValue`` (``Feature.defaultValue``, 0.0f unless the store sets one; ``"NaN"`` parses to NaN)."""
+    default = {e["name"]: f32(e["params"].get("defaultValue", 0.0)) for e in store}
+    out = X.astype(np.float32).copy()
+    for j, n in enumerate(names):
+        out[~matched[:, j], j] = default[n]
+    return out
+
+
+@pytest.mark.parametrize("kind", ["linear", "linear-zscore"])
+def test_a_linear_model_keeps_solrs_default_value_0_and_refuses_missing_nan(data, kind):
+    # A linear model has no missing direction (ltrkit refuses NaN for it); with defaultValue NaN in the store, one
+    # feature that did not match made Solr's whole score NaN, and the note spoke of the model's missing branches.
+    from ltr.export import ExportError
+
+    model, names = trained(data, kind), data[3]
+    X = data[2].copy()
+    matched = np.random.default_rng(5).random(X.shape) >= 0.1
+    X[~matched] = 0.0  # what ltrkit saw for a feature that did not match
+    out = export(model, "solr-linear")
+    assert out.missing == "zero"
+    text, notes = out.feature_set()
+    assert not any("missing branches" in n or "defaultValue" in n for n in notes)
+    store = json.loads(text)
+    got = solr_linear(json.loads(out.text), names, solr_store_values(store, names, data[2], matched))
+    assert np.isfinite(got).all()
+    np.testing.assert_allclose(got, model.predict(X), rtol=1e-5, atol=1e-5 * np.abs(model.predict(X)).max())
+    for fmt in ("solr-linear", "es-linear"):
+        with pytest.raises(ExportError, match=r"missing='nan': a linear model has no missing direction"):
+            export(model, fmt, missing="nan")
+
+
+def xgboost_nodes_sending_missing_and_0_apart(model) -> int:
+    """Split nodes of the XGBoost model's predicting trees (its own JSON) whose default direction is not 0's:
+    XGBoost sends ``x < split_condition`` left, and a missing value by ``default_left``."""
+    doc = json.loads(model.booster_.save_raw("json"))["learner"]["gradient_booster"]["model"]
+    count = 0
+    for tree in doc["trees"][:model.best_iteration_]:
+        for k, left in enumerate(tree["left_children"]):
+            if left != -1 and bool(tree["default_left"][k]) != (0.0 < F32(tree["split_conditions"][k])):
+                count += 1
+    return count
+
+
+def test_es_xgboost_notes_the_nodes_whose_missing_value_and_0_part_and_what_plugins_do_with_them(data):
+    model, names = trained(data, "xgboost"), data[3]  # trained with NaN: its missing branches were trained
+    out = export(model, "es-xgboost", missing="nan")
+    (note,) = [n for n in out.notes if "send a missing value and 0 different ways" in n]
+    assert int(re.match(r"es-xgboost: (\d+) split nodes", note).group(1)) == xgboost_nodes_sending_missing_and_0_apart(
+        model) > 0
+    assert "PRs #480 and #482" in note and "--missing zero" in note and "as 0" in note
+    # a plugin that gives a feature that does not match NaN and follows 'missing' scores as the model; one that
+    # gives 0 scores as the model scores 0 there: the rows the note warns of
+    X = with_nans(data[2], 0.2, 3)
+    doc = json.loads(out.text)
+    assert np.array_equal(float32_sum(es_xgboost_trees(doc, names, X)).astype(np.float64), model.predict(X))
+    old = float32_sum(es_xgboost_trees(doc, names, np.where(np.isnan(X), F32(0), X)))
+    assert not np.array_equal(old.astype(np.float64), model.predict(X))
+    # missing='zero' sends a missing value where 0 goes: every plugin scores it alike, no note
+    zero = export(model, "es-xgboost", missing="zero")
+    assert not any("different ways" in n for n in zero.notes)
+    zdoc = json.loads(zero.text)
+    assert np.array_equal(float32_sum(es_xgboost_trees(zdoc, names, X)),
+                          float32_sum(es_xgboost_trees(zdoc, names, np.where(np.isnan(X), F32(0), X))))

@@ -25,15 +25,17 @@ def register(sub) -> None:
                         "templates to fill)")
     p.add_argument("--feature-names", dest="feature_names", metavar="NAMES",
                    help="the model's feature names in column order, comma-separated or @FILE (one per line), for a "
-                        "model trained on unnamed columns")
+                        "model trained on unnamed columns (for one trained on some columns with ltr train "
+                        "--features: the whole file's names, id k taking name k, or those columns' names)")
     p.add_argument("--target-features", dest="target_features", metavar="FILE",
                    help="the engine's existing feature set (the plugin's featureset JSON, a Solr feature store JSON, "
                         "or one name per line); the model must use only its features")
     p.add_argument("--missing", choices=MISSING, default="auto",
                    help="where a feature the engine has no value for goes: where the model sends NaN, or where it "
                         "sends 0 (for features that are 0 when absent, as ltrkit's); auto: zero for a model trained "
-                        "on ltr features output without missing values, else nan (a Solr store then gives every "
-                        "feature defaultValue NaN)")
+                        "on ltr features output without missing values or for a linear model (which has no missing "
+                        "direction; nan is refused for it), else nan (a Solr store then gives every feature "
+                        "defaultValue NaN)")
     p.add_argument("--inexact", choices=("refuse", "nearest"), default="refuse",
                    help="a threshold Solr cannot hold exactly (near zero): refuse, or take the nearest and list the "
                         "values that go the other way")

@@ -1,7 +1,8 @@
 """``ltr rerank``: a saved model + a first-stage TREC run + the collection and queries -> the reranked TREC run.
 
 The candidates' features are the model's own feature set (kept in its sidecar when it was trained on ``ltr
-features`` output; ``--features FS.toml`` for another model), computed as ``ltr features --run`` computes them; the
+features`` output, also by a model trained on some of its columns with ``ltr train --features``, which then reads
+the columns it records; ``--features FS.toml`` for another model), computed as ``ltr features --run`` computes them; the
 scores are the model's (its trees through :mod:`ltr.trees`, the linear model's own ``predict``), so the new run is
 what ``ltr features --run`` + ``ltr predict --run`` give, without the LETOR file. Every step is a library call:
 :func:`features.pipeline.load_inputs`, :meth:`features.serve.Reranker.load`, :meth:`features.serve.Reranker.rerank_run`,
@@ -105,8 +106,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"ltr rerank: {line}", file=sys.stderr)  # always shown, even with --quiet: never dropped silently
     write_run(args.out, new)
     if not args.quiet:  # as every command's "wrote" line
+        reads = (f" (the model reads {reranker.model.n_features_in_} of them: ltr train --features)"
+                 if reranker.subset else "")
         print(f"wrote {args.out}: {report.n_queries} queries, {report.n_rows} documents reranked by "
-              f"{len(reranker.feature_names)} features", file=sys.stderr)
+              f"{len(reranker.feature_names)} features{reads}", file=sys.stderr)
     return 0
 
 

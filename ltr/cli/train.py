@@ -180,9 +180,13 @@ def run_train(args: argparse.Namespace) -> int:
     if args.out:
         model.read_options_ = recorded_read_options(args)  # ltr predict reads its data the same way
         if subset is not None:  # ... and picks the columns trained on (from files as wide as TRAIN)
-            from ltr.evaluation.selection import FEATURES_KEY
+            from ltr.evaluation.selection import FEATURES_KEY, subset_description
 
             model.read_options_ = {**(model.read_options_ or {}), FEATURES_KEY: subset}
+            # ltr features output keeps its description (of all TRAIN's columns): export maps its features and
+            # ltr rerank computes the whole set, scoring the recorded columns
+            model.feature_set_ = subset_description(getattr(train, "feature_set", None), subset["ids"],
+                                                    getattr(model, "feature_names_in_", None))
         model.save(args.out)
     sets = [s for s in ("train", "valid", "test") if s in result]
     counts = ", ".join(f"{s} {result['queries'][s]}" for s in sets)

@@ -41,7 +41,7 @@ from ltr.threads import cpu_count, resolve_n_jobs
 if TYPE_CHECKING:
     from ltr.rankers.normalize import GlobalNormalizer, QueryNormalizer
 
-__all__ = ["CURVE_K", "cross_validate", "staged_folder", "stops_early"]
+__all__ = ["CURVE_K", "cross_validate", "fold_model_name", "staged_folder", "stops_early"]
 
 logger = logging.getLogger(__name__)
 
@@ -181,11 +181,21 @@ def _run_fold(estimator, fold: Fold, n_features, columns, metrics, conventions, 
     )
     if save_dir is not None:
         subset = None if columns is None else {"ids": [int(c) + 1 for c in columns], "n_features": int(n_features)}
-        _save_fold(Path(save_dir) / fold.name, model, norm, scores, result, read_options, subset)
+        _save_fold(Path(save_dir) / fold.name, model, norm, scores, result, read_options, subset,
+                   getattr(train, "feature_set", None))
     return result
 
 
-def _save_fold(folder: Path, model, norm, scores, result: FoldResult, read_options, subset=None) -> None:
+def fold_model_name(model) -> str:
+    """The file name of a fold's model in a ``save_dir``: ``model.json`` for XGBoost (its JSON model, named as XGBoost
+    names it, so that tools keyed on the extension read it as XGBoost's), ``model.txt`` otherwise (LightGBM's model
+    text, the linear model). Folders of earlier runs hold ``model.txt`` for every engine; any reader of a model file
+    (``ltr predict``, ``ltr export``, ``ltr rerank``, :func:`ltr.load_model`) reads either by its content."""
+    return "model.json" if getattr(model, "engine", None) == "xgboost" else "model.txt"
+
+
+def _save_fold(folder: Path, model, norm, scores, result: FoldResult, read_options, subset=None,
+               described=None) -> None:
     import json
 
     from ltr.evaluation.selection import FEATURES_KEY
@@ -198,8 +208,13 @@ def _save_fold(folder: Path, model, norm, scores, result: FoldResult, read_optio
     if hasattr(model, "save"):
         model.read_options_ = value_options(read_options or {})  # ltr predict reads its data the same way
         if subset is not None:  # ... and picks the feature subset's columns, as from ltr train --features
+            from ltr.evaluation.selection import subset_description
+
             model.read_options_ = {**(model.read_options_ or {}), FEATURES_KEY: subset}
-        model.save(folder / "model.txt")
+            # and keeps the description of ltr features output (``described``: of all the file's columns)
+            model.feature_set_ = subset_description(described, subset["ids"],
+                                                    getattr(model, "feature_names_in_", None))
+        model.save(folder / fold_model_name(model))
     if norm is not None:
         with atomic_write(folder / "normalizer.json") as f:
             f.write(json.dumps(norm.to_dict(), indent=2) + "\n")
@@ -366,8 +381,9 @@ def cross_validate(
     record_train : bool, default=True
         Also evaluate the training part every round, for the training-curve plot.
     save_dir : path, optional
-        Save each fold's model (``FoldK/model.txt`` + sidecar), test scores (``test.scores``, one per line in the
-        test file's row order) and per-query metrics (``per_query.tsv``). The fold folders are staged and replace
+        Save each fold's model (``FoldK/model.txt``, or ``FoldK/model.json`` for XGBoost: :func:`fold_model_name`;
+        with its sidecar), test scores (``test.scores``, one per line in the test file's row order) and per-query
+        metrics (``per_query.tsv``). The fold folders are staged and replace
         the save_dir's ones together when every fold has succeeded (:func:`staged_folder`): a failed or interrupted
         run leaves the previous run's folders as they were.
     progress : bool, default=True

@@ -23,7 +23,7 @@ from ltr.datasets import RankingDataset
 from ltr.exceptions import LetorFormatError
 
 __all__ = ["FEATURES_HELP", "FEATURES_KEY", "add_feature_options", "feature_spec", "read_feature_file",
-           "recorded_features", "resolve_features", "select_features", "take_columns"]
+           "recorded_features", "resolve_features", "select_features", "subset_description", "take_columns"]
 
 #: The key of a saved model's ``read_options`` (its sidecar) that records the subset ``ltr train --features`` kept:
 #: ``{"ids": [1-based ids of the training file's columns, in the model's order], "n_features": its width}``.
@@ -224,6 +224,30 @@ def recorded_features(model) -> tuple[list[int], int] | None:
         raise ValueError(f"read_options.{FEATURES_KEY} ({len(ids)} ids of {width}) does not describe the model's "
                          f"{n} columns")
     return ids, width
+
+
+def subset_description(described, ids: Sequence[int], names: Sequence[str] | None = None) -> dict | None:
+    """The feature-set description a model trained on a feature subset keeps: that of the whole file it was trained
+    on (``described``, the ``ltr features`` header: ``columns`` names every column of the file), recorded with the
+    subset's 1-based ``ids`` (:data:`FEATURES_KEY`), so that model column ``j`` is the file's column ``ids[j]``.
+    None when there is no description, or it does not describe those columns (``names``: the model's own names,
+    which must be the file's names of ``ids``).
+
+    Examples
+    --------
+    >>> subset_description({"columns": ["bm25:title", "tf", "first_stage_score"]}, [3, 1],
+    ...                    ["first_stage_score", "bm25:title"])
+    {'columns': ['bm25:title', 'tf', 'first_stage_score']}
+    >>> subset_description({"columns": ["a", "b"]}, [3]) is None
+    True
+    """
+    columns = described.get("columns") if isinstance(described, dict) else None
+    ids = [int(i) for i in ids]
+    if not isinstance(columns, list) or not ids or min(ids) < 1 or max(ids) > len(columns):
+        return None
+    if names is not None and [str(n) for n in names] != [str(columns[i - 1]) for i in ids]:
+        return None
+    return described
 
 
 def take_columns(data: RankingDataset, columns: NDArray[np.intp]) -> RankingDataset:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ltr.export.errors import ExportError
@@ -33,6 +33,21 @@ class Source:
     zero_when_absent: bool = False
     """Trained on ``ltr features`` output read without a missing value: every feature was a number, 0 where a
     document did not match (BM25 and the other text features), so an engine's "no value" stands for 0."""
+    ids: tuple[int, ...] | None = None
+    """A model trained on a feature subset (``ltr train --features``): the 1-based ids of its columns in the file it
+    was trained on, which is ``width`` columns wide."""
+    width: int | None = None
+
+    @property
+    def named_by_ids(self) -> bool:
+        """Whether the feature names are the subset's ids, which ltrkit gave the columns of a file without names
+        (``"1"``, ``"3"``, ...): no one chose them, and names of the whole file map onto them, id ``k`` to name
+        ``k``."""
+        return self.ids is not None and self.feature_names == tuple(str(i) for i in self.ids)
+
+    def with_file_names(self, names: Sequence[str]) -> Source:
+        """This source named by the names of the whole file its subset's ids refer to (id ``k``: ``names[k-1]``)."""
+        return replace(self, feature_names=tuple(str(names[i - 1]) for i in self.ids))
 
 
 def _names(raw) -> tuple[str, ...] | None:
@@ -71,15 +86,22 @@ def _from_ranker(model, origin: str) -> Source:
     made_nan = (str(options.get("missing", 0.0)).lower() == "nan" or options.get("null") == "nan"
                 or options.get("nonfinite") == "allow" or bool(options.get("sparse")))
     zero = fs is not None and not made_nan
+    from ltr.evaluation.selection import recorded_features
+
+    try:
+        recorded = recorded_features(model)
+    except ValueError as e:
+        raise ExportError(f"{origin}: the sidecar's {e}") from None
+    ids, width = (None, None) if recorded is None else (tuple(recorded[0]), recorded[1])
     if model.engine == "linear":
         return Source("linear", int(model.n_features_in_), names, norm, linear=model.booster_, feature_set=fs,
-                      origin=origin, zero_when_absent=zero)
+                      origin=origin, zero_when_absent=zero, ids=ids, width=width)
     from ltr.trees import from_booster
 
     ens = from_booster(model.booster_)
     n_trees = int(model.best_iteration_) * ens.trees_per_iteration
     return Source("trees", ens.n_features, names, norm, ensemble=ens, n_trees=min(n_trees, ens.n_trees),
-                  feature_set=fs, origin=origin, zero_when_absent=zero)
+                  feature_set=fs, origin=origin, zero_when_absent=zero, ids=ids, width=width)
 
 
 def resolve(model: Any, feature_names: Sequence[str] | None = None) -> Source:
@@ -118,6 +140,17 @@ def resolve(model: Any, feature_names: Sequence[str] | None = None) -> Source:
     names = src.feature_names
     if feature_names is not None:
         given = tuple(str(s) for s in feature_names)
+        if src.named_by_ids:  # names ltrkit made from a subset's ids: the whole file's names, or the subset's
+            shown = ",".join(map(str, src.ids[:10])) + (",..." if len(src.ids) > 10 else "")
+            if len(given) == src.width and len(given) != src.n_features:
+                src = src.with_file_names(given)
+                given = src.feature_names
+            elif len(given) != src.n_features:
+                why = (f"{len(given)} names for a model trained on features {shown} of a {src.width}-feature file "
+                       f"(ltr train --features, a file without feature names); give the file's {src.width} names "
+                       f"(id k takes name k) or the {src.n_features} features' names in that order")
+                raise ExportError(f"feature_names: {why}", cli=f"--feature-names: {why}")
+            names = None  # the ids were not names anyone gave
         if names is not None and given != names:
             j = next((i for i, (a, b) in enumerate(zip(given, names)) if a != b), min(len(given), len(names)))
             why = (f"the model already names its {len(names)} features and the names given differ (column {j}: "
@@ -144,5 +177,4 @@ def resolve(model: Any, feature_names: Sequence[str] | None = None) -> Source:
         if s in seen:
             raise refuse(f"{s!r} is given twice; an engine's feature set names each feature once")
         seen.add(s)
-    return Source(src.kind, src.n_features, names, src.normalizer, src.ensemble, src.n_trees, src.linear,
-                  src.feature_set, src.origin, src.zero_when_absent)
+    return replace(src, feature_names=names)

@@ -9,10 +9,20 @@ opensearch-project/opensearch-learning-to-rank-base: ``ranker/parser/XGBoostJson
 * a split node has ``nodeid``, ``depth``, ``split`` (a feature name of the feature set), ``split_condition``,
   ``yes``, ``no``, ``missing`` and ``children`` (first the ``yes`` child, then the ``no`` child); a leaf has
   ``nodeid`` and ``leaf``; numbers are read as Java ``float``;
-* a feature value ``x`` (float32; NaN when the feature's query does not match the document) goes to ``yes`` when
-  ``split_condition > x``, to ``no`` otherwise, and to ``missing``'s child when it is NaN (OpenSearch LTR 3.3 to
-  3.5 send NaN to ``no`` whatever ``missing`` says, issue #378 there);
+* a feature value ``x`` (float32) goes to ``yes`` when ``split_condition > x``, to ``no`` otherwise, and to
+  ``missing``'s child when it is NaN (OpenSearch LTR 3.3 to 3.5 send NaN to ``no`` whatever ``missing`` says, issue
+  #378 there);
 * the score is the float32 sum of the trees' leaves, in order, from 0.
+
+What a feature whose query does not match the document is depends on the plugin's version. o19s
+elasticsearch-learning-to-rank: 0 until PR #482 (merged 2024-01: ``SparseFeatureVector``, NaN for XGBoost models);
+``missing`` is followed since PR #480 (merged 2023-12). OpenSearch LTR: 0 in 2.19 (issue #200), NaN since PR #206
+(merged 2025-08; the change from 3.1 to 3.3, issue #286), ``missing`` followed since PR #379 (merged; it fixes issue
+#378, reported on 3.5); PR #389 (merged 2026-07) adds an optional top-level ``missing_as_zero`` to the object form.
+So where a node sends a missing value and 0 different ways, the export (``missing="nan"``) is exact only on a plugin
+that gives NaN and follows ``missing``; on one that gives 0 such a document takes 0's way. The trees are written as
+the option says, and a note counts those nodes; ``missing="zero"`` (for a model trained with 0 where a feature did
+not match) sends a missing value where 0 goes, which every version scores the same.
 
 The threshold written is the float32 just above the largest value the node sends left (:mod:`ltr.export._plan`),
 so every float32 goes the way ltrkit sends it. A base score (XGBoost's) is a leading one-leaf tree: the plugin then
@@ -75,6 +85,16 @@ def _order(node: dict) -> dict:
 def render(plan: TreePlan, ctx: Context) -> str:
     """The ``_createmodel`` request body (JSON text) for ``plan``."""
     missing_left = ctx.missing_left(plan)
+    differ = np.flatnonzero(missing_left != plan.zero_left)
+    if differ.size:
+        ctx.notes.append(
+            f"{ctx.fmt}: {differ.size} split nodes send a missing value and 0 different ways (first: "
+            f"{plan.where(int(differ[0]))}); the export is exact on plugins that give a feature that does not match "
+            "NaN and follow 'missing' (o19s Elasticsearch LTR with PRs #480 and #482, merged 2023-12 and 2024-01; "
+            "OpenSearch LTR with PR #379, the fix of issue #378: 3.3 to 3.5 send NaN to 'no'); older plugins "
+            "(o19s before PR #482, OpenSearch LTR before 3.3: 2.19, 3.1) read such a feature as 0 and then score "
+            "otherwise than the model; pass --missing zero (missing='zero') if the model was trained with 0 for "
+            "features that did not match")
     trees = [{"nodeid": 0, "leaf": _number(plan.base)}] if plan.base != 0 else []
     trees += [_order(_tree(plan, t, ctx, missing_left)) for t in range(plan.n_trees)]
     body = {"model": {"name": ctx.name, "model": {"type": "model/xgboost+json", "definition": trees}}}

@@ -128,6 +128,11 @@ def _target(src: Source, used: Sequence[int], target_features: Sequence[str] | N
     return target
 
 
+_LINEAR_NAN = ("{}: a linear model has no missing direction: it weighs every feature, and ltrkit refuses a missing "
+               "(NaN) value for it in training and prediction, so a feature the engine has no value for is 0 "
+               "(Solr's defaultValue, the plugin's unmatched feature); {}")
+
+
 def export(model: Any, format: str, *, feature_names: Sequence[str] | None = None,
            target_features: Sequence[str] | None = None, missing: str = "auto", inexact: str = "refuse",
            name: str = "ltrkit", store: str | None = None) -> Export:
@@ -142,16 +147,21 @@ def export(model: Any, format: str, *, feature_names: Sequence[str] | None = Non
         One of :data:`FORMATS`: ``es-xgboost``, ``es-ranklib``, ``solr`` (trees), ``es-linear``, ``solr-linear``.
     feature_names : sequence of str, optional
         The features' names in column order, when the model does not name them (it must not name them otherwise).
+        A model trained on a feature subset of a file without names (``ltr train --features``; ltrkit names its
+        columns by their ids) takes the whole file's names (id ``k``: name ``k``) or its own columns' names.
     target_features : sequence of str, optional
         The engine's existing feature set, in its order (RankLib's feature ids and the plugin's feature ordinals are
-        positions in it); every feature the model uses must be in it. Default: the model's own features.
+        positions in it); every feature the model uses must be in it. Default: the model's own features. For a
+        subset model named by its ids, a set as wide as its file names id ``k`` by the set's ``k``-th feature.
     missing : {"auto", "nan", "zero"}, default="auto"
         Where a missing value (the plugin's NaN for a feature that does not match; Solr's NaN default value) goes:
         where the model sends NaN, or where it sends 0 (for models whose features are 0 when absent, as ltrkit's).
         ``"auto"``: ``"zero"`` for a model trained on ``ltr features`` output read without missing values (its
         features were 0 where a query did not match; XGBoost's NaN branch of such a model was never trained and
         sent 20% of Cranfield's rows elsewhere), else ``"nan"``. With ``"nan"``, the Solr feature store gives
-        every feature ``defaultValue`` NaN, without which Solr scores a non-matching feature as 0.
+        every feature ``defaultValue`` NaN, without which Solr scores a non-matching feature as 0. A linear model
+        has no missing direction (ltrkit refuses NaN for it): ``"auto"`` is ``"zero"`` (Solr's own default value
+        0, no NaN that would make the whole score NaN) and ``"nan"`` is refused.
     inexact : {"refuse", "nearest"}, default="refuse"
         A threshold Solr cannot hold exactly (only near zero, see :mod:`ltr.export.solr`): refuse, or take the
         nearest one and list in the notes the values that go the other way.
@@ -194,6 +204,9 @@ def export(model: Any, format: str, *, feature_names: Sequence[str] | None = Non
     store = _check_name(name if store is None else store, "store")
     fmt = FORMATS[format]
     src = resolve(model, feature_names)
+    if target_features is not None and feature_names is None and src.named_by_ids and len(target_features) == \
+            src.width:  # a subset model of an unnamed file: its ids are positions in the engine's whole set
+        src = src.with_file_names(target_features)
     if src.kind != fmt.kind:
         other = sorted(f for f, spec in FORMATS.items() if spec.kind == src.kind and spec.family == fmt.family)
         raise ExportError(f"{format} takes {'tree ensembles' if fmt.kind == 'trees' else 'linear models'}, and this "
@@ -205,7 +218,12 @@ def export(model: Any, format: str, *, feature_names: Sequence[str] | None = Non
         used = [j for j, w in enumerate(src.linear.weights) if w != 0]
     target = _target(src, used, target_features, format)
     chosen = missing
-    if missing == "auto":
+    if src.kind == "linear":  # no missing direction: Solr's defaultValue 0 and the plugin's 0 are what it scores
+        if missing == "nan":
+            raise ExportError(_LINEAR_NAN.format("missing='nan'", "leave missing at 'auto' (or 'zero')"),
+                              cli=_LINEAR_NAN.format("--missing nan", "leave --missing out (or pass zero)"))
+        missing = "zero"
+    elif missing == "auto":
         missing = "zero" if src.zero_when_absent else "nan"
     ctx = Context(format, src.feature_names, target, missing=missing, inexact=inexact, name=name, store=store)
     if chosen == "auto" and missing == "zero" and src.kind == "trees":

@@ -176,10 +176,11 @@ def load_model(path: str | os.PathLike) -> Ranker:
     model.data_fingerprint_ = meta.get("data_fingerprint")
     model.fit_seconds_ = float(meta.get("fit_seconds") or float("nan"))
     model.evals_result_ = {}
-    model.feature_set_ = _feature_set(meta.get("feature_set"), n_features, mpath)
     model.read_options_ = meta.get("read_options")
     if model.read_options_ is not None and not isinstance(model.read_options_, dict):
         raise ModelFormatError(f"{mpath}: read_options must be a table of reader options")
+    model.feature_set_ = _feature_set(meta.get("feature_set"), n_features, mpath, model.read_options_,
+                                      meta.get("feature_names"))
     preset = meta.get("preset_params")
     if preset is not None and not isinstance(preset, dict):
         raise ModelFormatError(f"{mpath}: preset_params must be a table of parameters")
@@ -198,12 +199,29 @@ def load_model(path: str | os.PathLike) -> Ranker:
     return model
 
 
-def _feature_set(described, n_features: int, mpath: Path) -> dict | None:
+def _feature_set(described, n_features: int, mpath: Path, read_options=None, names=None) -> dict | None:
     """The sidecar's feature-set description (how the features were computed), checked to describe the model's
-    columns."""
+    columns: all of them, or, for a model trained on a feature subset (``read_options["features"]``: ``ids`` of a
+    file ``n_features`` wide, :func:`ltr.evaluation.selection.recorded_features`), the whole file's columns, of
+    which ``ids`` are the model's (named as the model names them)."""
     if described is None:
         return None
     columns = described.get("columns") if isinstance(described, dict) else None
+    subset = (read_options or {}).get("features") if isinstance(read_options, dict) else None
+    if isinstance(columns, list) and len(columns) != n_features and isinstance(subset, dict):
+        try:
+            ids, width = [int(i) for i in subset["ids"]], int(subset["n_features"])
+        except (KeyError, TypeError, ValueError):
+            ids, width = [], -1
+        ok = (width == len(columns) and len(ids) == n_features and len(set(ids)) == len(ids)
+              and all(1 <= i <= width for i in ids))
+        if ok and names is not None:
+            ok = isinstance(names, list) and [str(n) for n in names] == [str(columns[i - 1]) for i in ids]
+        if not ok:
+            raise ModelFormatError(f"{mpath}: feature_set must be a feature-set description naming the model's "
+                                   f"{n_features} columns, or the {width if width > 0 else '?'} columns of the "
+                                   "file whose read_options.features ids the model was trained on")
+        return described
     if not isinstance(columns, list) or len(columns) != n_features:
         raise ModelFormatError(f"{mpath}: feature_set must be a feature-set description naming the model's "
                                f"{n_features} columns")
