@@ -656,3 +656,12 @@ def test_a_numba_thread_count_numba_cannot_take_is_one_line(monkeypatch, capsys,
     assert main(["doctor"]) == 2
     assert capsys.readouterr().err == (f"ltr doctor: error: environment variable NUMBA_NUM_THREADS={value!r}: must "
                                        "be a whole number >= 1 (or unset)\n")
+
+
+def test_train_out_naming_a_folder_says_so(files, tmp_path, monkeypatch, capsys):
+    # `--out .` failed with "PosixPath('.') has an empty name" (the sidecar's name was made before the check)
+    monkeypatch.chdir(tmp_path)
+    capsys.readouterr()
+    assert main(["train", str(files["train"]), "--rounds", "2", "--quiet", "--out", "."]) == 1
+    assert capsys.readouterr().err == "ltr train: error: .: is a folder; give a file name\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == []

@@ -229,6 +229,58 @@ def test_a_successful_run_replaces_every_fold_folder_and_keeps_other_files(data,
     assert [float(r[2]) for r in rows] == res.folds[2].per_query["ndcg@10"]
 
 
+def test_a_users_files_inside_a_fold_folder_survive_a_later_run_and_cvs_old_files_do_not(data, tmp_path):
+    # the fold folders were replaced whole: a user's predictions in Fold1 were deleted by the next run
+    fold1 = tmp_path / "Fold1"
+    fold1.mkdir()
+    (fold1 / "my_predictions.txt").write_text("mine\n")
+    (fold1 / "plots").mkdir()
+    (fold1 / "plots" / "a.png").write_bytes(b"png")
+    (fold1 / "model.json").write_text("{}")  # an earlier XGBoost run's model: cv's own name, not carried over
+    cross_validate(small_ranker(), data, n_splits=3, metrics=METRICS, progress=False, save_dir=tmp_path)
+    assert sorted(p.name for p in fold1.iterdir()) == ["model.txt", "model.txt.meta.json", "my_predictions.txt",
+                                                       "per_query.tsv", "plots", "test.scores"]
+    assert (fold1 / "my_predictions.txt").read_text() == "mine\n" and (fold1 / "plots" / "a.png").read_bytes() == b"png"
+
+
+def test_a_save_dir_that_cannot_be_written_is_named_as_given_and_a_new_one_is_not_left_empty(data, tmp_path,
+                                                                                              monkeypatch):
+    import errno
+    import os
+
+    import ltr.evaluation.cv as cv_module
+    from ltr.exceptions import OutputPathError
+
+    def read_only(*args, **kwargs):
+        raise OSError(errno.EROFS, "Read-only file system", os.path.join(kwargs["dir"], ".ltrkit-x1y2.staging"))
+
+    monkeypatch.setattr(cv_module.tempfile, "mkdtemp", read_only)
+    with pytest.raises(OutputPathError) as caught:
+        cross_validate(small_ranker(), data, n_splits=3, metrics=METRICS, progress=False, save_dir=tmp_path / "sd")
+    assert str(caught.value) == f"{tmp_path / 'sd'}: cannot write: the folder is on a read-only file system"
+    monkeypatch.undo()
+
+    def full(folder, *args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device", str(folder / "test.scores"))
+
+    monkeypatch.setattr(cv_module, "_save_fold", full)
+    with pytest.raises(OutputPathError) as caught:
+        cross_validate(small_ranker(), data, n_splits=3, metrics=METRICS, progress=False, save_dir=tmp_path / "new")
+    message = str(caught.value)
+    assert message == f"{tmp_path / 'new' / 'Fold1' / 'test.scores'}: cannot write: no space left on device"
+    assert ".staging" not in message and not (tmp_path / "new").exists()  # made by the run, removed with it
+
+
+def test_ltr_cv_refuses_an_output_inside_a_fold_folder_of_its_save_dir(fold_dir, tmp_path, capsys):
+    sd = tmp_path / "sd"
+    base = [str(fold_dir), "--rounds", "2", "--quiet", "--save-dir", str(sd)]
+    assert run_cv([*base, "--out", str(sd / "Fold1" / "per_query.tsv")]) == 2
+    err = capsys.readouterr().err
+    assert "inside a fold folder of --save-dir" in err and err.count("\n") == 1
+    assert run_cv([*base, "--out", str(sd / "cv.json")]) == 0  # beside the fold folders: kept with them
+    assert json.loads((sd / "cv.json").read_text())["kind"] == "cv"
+
+
 def test_ltr_cv_interrupted_keeps_the_previous_save_dir_out_and_run_out(fold_dir, tmp_path, monkeypatch, capsys):
     import ltr.evaluation.cv as cv_module
 

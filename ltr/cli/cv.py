@@ -148,6 +148,21 @@ def _validation_notes(args, model, result) -> None:
                    "rounds (--early-stopping N stops on them)")
 
 
+def _outputs_beside_the_folds(args: argparse.Namespace) -> None:
+    """Refuse ``--out``/``--run-out`` inside a sub-folder of ``--save-dir``: the run replaces its fold folders (their
+    cv files: the model, scores, per-query metrics), so an output written there could be replaced by a fold's file of
+    the same name, or never be where it was said to be."""
+    folder = Path(args.save_dir).resolve()
+    for flag, path in (("--out", args.out), ("--run-out", args.run_out)):
+        if path is None or str(path) == "-":
+            continue
+        where = Path(path).resolve()
+        if where.parent != folder and folder in where.parents:
+            raise UsageError(f"{flag} {path}: inside a fold folder of --save-dir {args.save_dir}, which this run "
+                             f"replaces; write it beside the fold folders ({Path(args.save_dir) / Path(path).name}) "
+                             "or elsewhere")
+
+
 def run(args: argparse.Namespace) -> int:
     from ltr.evaluation import cross_validate, staged_folder
     from ltr.evaluation.selection import feature_spec
@@ -181,7 +196,7 @@ def run(args: argparse.Namespace) -> int:
     if args.save_dir:
         if Path(args.save_dir).exists() and not Path(args.save_dir).is_dir():
             raise UsageError(f"--save-dir {args.save_dir}: is a file, not a folder")
-        Path(args.save_dir).mkdir(parents=True, exist_ok=True)
+        _outputs_beside_the_folds(args)  # (the folder is made by staged_folder, which names it in its errors)
     features = feature_spec(args.features, args.drop_features)
     # The fold folders are staged and replace --save-dir's together with --out and --run-out, once everything has
     # succeeded: a failed or interrupted run leaves the previous run's outputs as they were.

@@ -142,8 +142,9 @@ def run_train(args: argparse.Namespace) -> int:
     model = make_ranker(args, has_valid=args.valid is not None)
     from ltr.rankers.sidecar import meta_path
 
-    check_outputs(args.out, args.out and meta_path(args.out),  # the sidecar's place too, before the work
-                  inputs=[args.train, args.valid, args.test, getattr(args, "config", None)])
+    inputs = [args.train, args.valid, args.test, getattr(args, "config", None)]
+    check_outputs(args.out, inputs=inputs)  # first: a folder ('.', '/') has no sidecar name to make
+    check_outputs(args.out, args.out and meta_path(args.out), inputs=inputs)  # the sidecar's place too
     spec = feature_spec(args.features, args.drop_features)
     if spec is not None and getattr(args, "dask", None):
         raise UsageError("--features/--drop-features: not with --dask (the shards are read on the workers); select "

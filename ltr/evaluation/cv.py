@@ -16,6 +16,7 @@ Scikit-learn's own tools work on :class:`ltr.Ranker` too; see :func:`ltr.evaluat
 from __future__ import annotations
 
 import contextlib
+import errno
 import functools
 import logging
 import os
@@ -194,6 +195,12 @@ def fold_model_name(model) -> str:
     return "model.json" if getattr(model, "engine", None) == "xgboost" else "model.txt"
 
 
+#: What cross-validation writes into a fold folder of ``save_dir`` (a model file with its sidecar, the normaliser,
+#: the test scores, the per-query metrics): a later run replaces these, and keeps every other file a user put there.
+FOLD_FILES = frozenset({"model.txt", "model.txt.meta.json", "model.json", "model.json.meta.json", "normalizer.json",
+                        "test.scores", "per_query.tsv"})
+
+
 def _save_fold(folder: Path, model, norm, scores, result: FoldResult, read_options, subset=None,
                described=None) -> None:
     import json
@@ -233,7 +240,8 @@ def staged_folder(folder: str | os.PathLike) -> Iterator[Path]:
     Yields a hidden, empty staging folder. When the block ends without an exception, every sub-folder written
     there replaces the one of the same name in ``folder``, all together; on an exception (a failed fold, Ctrl-C,
     SIGTERM) the staging folder is removed and ``folder`` is as it was. What ``folder`` holds that the block did not
-    write is kept.
+    write is kept, inside a replaced sub-folder too: its files other than cross-validation's own
+    (:data:`FOLD_FILES`) are carried into the new one. Errors name ``folder``'s paths, never the staging folder's.
 
     The staging folder is made inside ``folder`` (``.ltrkit-XXXX.staging``), not beside it: on the same file system
     even when ``folder`` is a mount point, and writable whenever ``folder`` is. Files written into it should still
@@ -261,13 +269,55 @@ def staged_folder(folder: str | os.PathLike) -> Iterator[Path]:
     ['Fold1', 'Fold2', 'notes.txt']
     """
     folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".ltrkit-", suffix=".staging", dir=folder))
+    created = not os.path.lexists(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".ltrkit-", suffix=".staging", dir=folder))
+    except OSError as e:
+        raise _as_folder_error(e, folder) from None
+    done = False
     try:
         yield staging
         _replace_subfolders(staging, folder)
+        done = True
+    except (OSError, ValueError) as e:
+        raise _unstaged(e, staging, folder) from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+        if created and not done:  # a failed first run leaves no empty folder behind
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+
+
+def _as_folder_error(e: OSError, folder: Path) -> Exception:
+    """``folder`` (the user's, as given) cannot be created or written: one line naming it, never a temporary name."""
+    from ltr.exceptions import OutputPathError
+
+    reason = {errno.EROFS: "the folder is on a read-only file system",
+              errno.EACCES: "the folder is not writable (permission denied)",
+              errno.EPERM: "the folder is not writable (permission denied)", errno.ENOSPC: "no space left on device",
+              errno.ENOTDIR: "a part of this path is a file, not a folder"}.get(e.errno)
+    if reason is None:
+        reason = e.strerror.lower() if e.strerror else type(e).__name__
+    return OutputPathError(str(folder), f"cannot write: {reason}")
+
+
+def _unstaged(e: BaseException, staging: Path, folder: Path) -> BaseException:
+    """``e`` with the staging folder's name in its message (``DIR/.ltrkit-x1y2.staging/Fold1/model.txt``) replaced
+    by the folder it stands for (``DIR/Fold1/model.txt``); ``e`` itself when it names no staged path."""
+    from ltr.exceptions import OutputPathError
+
+    text = str(e)
+    if str(staging) not in text:
+        return e
+    if isinstance(e, OSError) and not isinstance(e, OutputPathError):
+        if e.filename is not None and str(staging) in str(e.filename):
+            return _as_folder_error(e, Path(str(e.filename).replace(str(staging), str(folder))))
+        return e
+    try:
+        return type(e)(text.replace(str(staging), str(folder)))
+    except TypeError:  # an error class with other arguments: a plain one-line error of the same family
+        return (ValueError if isinstance(e, ValueError) else OSError)(text.replace(str(staging), str(folder)))
 
 
 def _replace_subfolders(staging: Path, folder: Path) -> None:
@@ -278,6 +328,9 @@ def _replace_subfolders(staging: Path, folder: Path) -> None:
     aside = Path(tempfile.mkdtemp(prefix=".replaced-", dir=staging))  # removed with the staging folder
     moved_aside: list[str] = []
     moved_in: list[str] = []
+    for name in names:  # a user's own files in an old fold folder stay (cv's own files are the new run's)
+        if (folder / name).is_dir() and not (folder / name).is_symlink() and (staging / name).is_dir():
+            _carry_over(folder / name, staging / name)
     try:
         for name in names:
             if os.path.lexists(folder / name):
@@ -294,6 +347,29 @@ def _replace_subfolders(staging: Path, folder: Path) -> None:
             with contextlib.suppress(OSError):
                 os.replace(aside / name, folder / name)
         raise
+
+
+def _carry_over(old: Path, new: Path) -> None:
+    """Every entry of the old fold folder that is not one of cross-validation's files (:data:`FOLD_FILES`) and not in
+    the new folder, linked into the new one (copied where a hard link cannot be made): a user's notes or predictions
+    there survive a later run, and a stale file of cv's own (an old run's normaliser) does not."""
+
+    def link(src, dst):
+        try:
+            os.link(src, dst)
+        except OSError:
+            shutil.copy2(src, dst)
+
+    for entry in old.iterdir():
+        target = new / entry.name
+        if entry.name in FOLD_FILES or os.path.lexists(target):
+            continue
+        if entry.is_symlink():
+            os.symlink(os.readlink(entry), target)
+        elif entry.is_dir():
+            shutil.copytree(entry, target, symlinks=True, copy_function=link)
+        else:
+            link(entry, target)
 
 
 def _run_folds(estimator, folds: list[Fold], args: tuple, workers: int, backend: str, bar) -> list[FoldResult]:
