@@ -3,6 +3,7 @@ looks at an outer test fold, seeded and resumable Optuna studies, and result fil
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 
@@ -353,3 +354,75 @@ def test_a_sampled_value_equal_to_a_default_is_trained_as_sampled_under_the_pres
     p = model.fit(few).booster_.params
     assert (p["num_leaves"], p["min_data_in_leaf"], p["bagging_by_query"]) == (31, 20, False)
     assert p["learning_rate"] == 0.02  # not sampled: the preset's
+
+
+# -- a trial storage that cannot be written -------------------------------------------------------------------------
+@contextlib.contextmanager
+def _sqlite_pages(limit=None):
+    """Every SQLite database opened meanwhile gets 512-byte pages (when new) and, with ``limit``, at most that many
+    pages: SQLite's own SQLITE_FULL ("database or disk is full") once a write needs one more, as on a full disk."""
+    import sqlalchemy
+    from sqlalchemy import event
+
+    def pages(dbapi_connection, record):
+        dbapi_connection.execute("PRAGMA page_size = 512")
+        if limit is not None:
+            dbapi_connection.execute(f"PRAGMA max_page_count = {int(limit)}")
+
+    event.listen(sqlalchemy.engine.Engine, "connect", pages)
+    try:
+        yield
+    finally:
+        event.remove(sqlalchemy.engine.Engine, "connect", pages)
+
+
+def _page_count(path) -> int:
+    import sqlite3
+
+    with contextlib.closing(sqlite3.connect(path)) as con:
+        return con.execute("PRAGMA page_count").fetchone()[0]
+
+
+def test_a_storage_that_fills_up_while_trials_are_stored_fails_naming_it_and_the_same_call_resumes(data, tmp_path):
+    import optuna
+
+    from ltr.exceptions import OutputPathError
+
+    kw = dict(estimator=Ranker(**FAST), space=SMALL_SPACE, outer_folds=2, inner_folds=2, progress=False)
+    reference = tune(data, n_trials=6, **kw)  # in memory, never interrupted
+    db = tmp_path / "trials.db"
+    with _sqlite_pages():
+        tune(data, n_trials=1, storage=db, **kw)
+    with _sqlite_pages(limit=_page_count(db)), pytest.raises(OutputPathError) as exc:  # full from now on
+        tune(data, n_trials=6, storage=db, **kw)
+    assert str(exc.value) == f"{db}: cannot write: no space left on device"
+    kept = sum(s.n_trials for s in optuna.get_all_study_summaries(f"sqlite:///{db}"))
+    assert kept >= 2  # the storage stays as it was: the trials stored before the disk filled up are kept
+    resumed = tune(data, n_trials=6, storage=db, **kw)  # space freed: the same call resumes
+    assert resumed.resumed >= 2
+    assert resumed.best_params == reference.best_params and resumed.best_inner == reference.best_inner
+
+
+def test_ltr_tune_with_a_full_or_foreign_storage_says_so_in_one_line_naming_the_file_and_option(data, tmp_path,
+                                                                                               capsys):
+    path = tmp_path / "train.txt"
+    write_letor(path, data)
+    out = tmp_path / "t.json"
+    args = ["tune", str(path), "--trials", "1", "--outer-folds", "2", "--inner-folds", "2", "--rounds", "5",
+            "--min-child-samples", "2", "--n-jobs", "1", "--quiet", "--format", "csv"]
+    with _sqlite_pages(limit=2):  # full before the storage's tables are made
+        assert main([*args, "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert err == (f"ltr tune: error: {out}.optuna.db (the --storage default, beside --out): cannot write: no space "
+                   "left on device; the trials stored so far stay in it: the same command resumes there\n")
+    assert (tmp_path / "t.json.optuna.db").is_file() and not out.exists()
+    assert main([*args, "--out", str(out)]) == 0  # space freed: the same command runs from the file it left
+    assert out.is_file()
+    capsys.readouterr()
+    foreign = tmp_path / "notes.db"
+    foreign.write_text("not a database of trials, just some text that happens to end in .db\n")
+    assert main([*args, "--storage", str(foreign)]) == 1
+    assert capsys.readouterr().err == (
+        f"ltr tune: error: {foreign} (--storage): not an SQLite database of trials, or a damaged one; give another "
+        "--storage, or move this file away to start afresh\n")
+    assert foreign.read_text().startswith("not a database")  # left as it was

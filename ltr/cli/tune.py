@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import sys
 import textwrap
 from pathlib import Path
@@ -111,6 +113,28 @@ def _feature_subset(args: argparse.Namespace):
     return take_columns(data, cols), [int(c) + 1 for c in cols]
 
 
+@contextlib.contextmanager
+def _storage_named(args: argparse.Namespace, storage: str | None, *, running: bool = True):
+    """An error naming the trial storage names the option it came from too (``--storage``, or the default beside
+    ``--out``): the file the user did not name is otherwise a mystery. A storage that fails while the search
+    ``running`` stays as it is, and the message says so: it is the file the same command resumes from."""
+    from ltr.exceptions import FileFormatError, OutputPathError
+
+    try:
+        yield
+    except (OutputPathError, FileFormatError) as e:
+        if storage is None or e.path != storage:
+            raise
+        shown = f"{storage} ({'--storage' if args.storage else 'the --storage default, beside --out'})"
+        if isinstance(e, FileFormatError):
+            raise FileFormatError(e.reason, shown, hint="give another --storage, or move this file away to start "
+                                                        "afresh") from None
+        said = str(e).removeprefix(f"{e.path}: ")
+        kept = running and os.path.isfile(storage)
+        resume = "; the trials stored so far stay in it: the same command resumes there" if kept else ""
+        raise OutputPathError(shown, said + resume) from None
+
+
 def run(args: argparse.Namespace) -> int:
     from ltr.metrics import describe_conventions, parse_metric
     from ltr.tuning import tune
@@ -134,13 +158,16 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--space {args.space}: no such file")
     model = make_ranker(args, has_valid=False)
     storage = args.storage or (f"{args.out}.optuna.db" if args.out and args.out != "-" else None)
-    piped = check_outputs(args.out, storage, inputs=[args.data, args.space, getattr(args, "config", None)])
+    with _storage_named(args, storage, running=False):
+        piped = check_outputs(args.out, storage, inputs=[args.data, args.space, getattr(args, "config", None)])
     data, ids = _feature_subset(args)
-    result = tune(data, estimator=model, space=args.space, n_trials=args.trials, metric=target,
-                  metrics=names, outer_folds=args.outer_folds, inner_folds=args.inner_folds,
-                  random_state=args.split_seed, storage=storage, gain=args.gain or "exp2",
-                  no_relevant=args.no_relevant, convention=args.convention, max_grade=args.max_grade, name=args.name,
-                  progress=not args.quiet, timeout=args.timeout, read_options=reader_options(args))
+    with _storage_named(args, storage):
+        result = tune(data, estimator=model, space=args.space, n_trials=args.trials, metric=target,
+                      metrics=names, outer_folds=args.outer_folds, inner_folds=args.inner_folds,
+                      random_state=args.split_seed, storage=storage, gain=args.gain or "exp2",
+                      no_relevant=args.no_relevant, convention=args.convention, max_grade=args.max_grade,
+                      name=args.name, progress=not args.quiet, timeout=args.timeout,
+                      read_options=reader_options(args))
     _note_searched(args, result.cv.settings["tuning"]["space"])
     if ids is not None:
         result.cv.settings["features"] = ids  # as ltr cv records its subset

@@ -21,6 +21,7 @@ missing trials run.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -350,6 +351,20 @@ class TuneResult:
         return self.cv.format(fmt)
 
 
+#: SQLite's primary result codes (https://www.sqlite.org/rescode.html) that a trial storage meets in use, and what
+#: each means for it: the one line that names the storage instead of SQLAlchemy's traceback.
+_SQLITE_CODES = {
+    3: "cannot write: permission denied",  # SQLITE_PERM
+    5: "cannot write: the database is locked by another process (another search on the same storage?)",  # BUSY
+    6: "cannot write: the database is locked by another process (another search on the same storage?)",  # LOCKED
+    8: "cannot write: permission denied (the file or its folder is read-only)",  # SQLITE_READONLY
+    10: "cannot write: input/output error",  # SQLITE_IOERR
+    13: "cannot write: no space left on device",  # SQLITE_FULL (the disk, or a page limit of the database)
+    14: "cannot open the file (its folder is missing or not writable)",  # SQLITE_CANTOPEN
+}
+_SQLITE_NOT_A_DATABASE = (11, 26)  # SQLITE_CORRUPT, SQLITE_NOTADB
+
+
 def _storage(storage):
     if storage is None:
         return None
@@ -361,6 +376,56 @@ def _storage(storage):
         raise ValueError(f"storage {text}: is a folder; give a file for the trials (SQLite)")
     path.parent.mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{path}"
+
+
+def _storage_shown(storage) -> str:
+    """The storage as the caller gave it, for messages (an Optuna URL without its password)."""
+    text = os.fspath(storage)
+    if "://" not in text:
+        return text
+    try:
+        from sqlalchemy.engine import make_url
+
+        return make_url(text).render_as_string(hide_password=True)
+    except Exception:  # not a URL SQLAlchemy reads: Optuna refuses it with its own error
+        return text
+
+
+def _storage_error(e: BaseException, shown: str) -> ValueError:
+    """One line naming the storage for an error of Optuna's storage layer: Optuna's ``StorageInternalError``
+    raised from SQLAlchemy's error, which wraps the database driver's (``sqlite3.OperationalError``, whose
+    ``sqlite_errorcode`` says what happened: a full disk, a read-only file, a lock, a file that is no database)."""
+    from ltr.exceptions import FileFormatError, OutputPathError
+
+    driver, seen = None, e
+    while seen is not None and driver is None:
+        driver = getattr(seen, "orig", None)  # SQLAlchemy's DBAPIError keeps the driver's error
+        seen = seen.__cause__
+    code = getattr(driver, "sqlite_errorcode", None)
+    primary = None if code is None else code & 0xFF  # an extended code's low byte is its primary code
+    if primary in _SQLITE_NOT_A_DATABASE:
+        return FileFormatError("not an SQLite database of trials, or a damaged one", shown,
+                               hint="give another storage file, or move this one away to start afresh")
+    if primary in _SQLITE_CODES:
+        return OutputPathError(shown, _SQLITE_CODES[primary])
+    said = " ".join(str(driver if driver is not None else e).split()) or type(e).__name__
+    return OutputPathError(shown, f"the trial storage failed: {said}")
+
+
+@contextlib.contextmanager
+def _storage_errors(storage):
+    """Errors of the trial storage (``storage``: as given; None, in memory: nothing to catch) as one line naming
+    it. The file stays as it is: the trials it holds are those a later call resumes from."""
+    if storage is None:
+        yield
+        return
+    from optuna.exceptions import StorageInternalError
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        yield
+    except (SQLAlchemyError, StorageInternalError) as e:
+        raise _storage_error(e, _storage_shown(storage)) from e
 
 
 def _study_key(data: RankingDataset, estimator, space: SearchSpace, target: str, conv: dict, outer: int,
@@ -439,7 +504,9 @@ def _run_study(study, space, estimator, train, target, inner_folds, conv, n_tria
             value = inner_score(model, train, metric=target, n_folds=inner_folds,
                                 random_state=random_state + 1 + fold_index, **conv)
         except BaseException:
-            study.tell(trial, state=TrialState.FAIL)
+            # the error that stopped the trial is the one to report, even when marking it fails too (a full disk)
+            with contextlib.suppress(Exception):
+                study.tell(trial, state=TrialState.FAIL)
             raise
         if not np.isfinite(value):
             study.tell(trial, state=TrialState.FAIL)
@@ -505,6 +572,10 @@ def tune(data, *, estimator=None, engine: str | None = None, space=None, n_trial
     ValueError
         Fewer queries than folds, a metric the linear ranker cannot optimise, a bad search space (a
         :class:`~ltr.exceptions.FileFormatError` for a file), or an engine and estimator that disagree.
+    OutputPathError
+        The storage cannot be written (a full disk, a read-only file, a database locked by another process); one
+        line naming ``storage`` as given. The file is left as it is: the same call resumes from the trials it holds.
+        A storage file that is not an SQLite database raises :class:`~ltr.exceptions.FileFormatError`.
     ImportError
         Optuna is missing (``pip install "ltrkit[tune]"``).
     """
@@ -532,8 +603,9 @@ def tune(data, *, estimator=None, engine: str | None = None, space=None, n_trial
     other = 0
     if url is not None:
         mine = {f"ltr-tune-{key}-outer{i + 1}" for i in range(outer_folds)}
-        other = sum(1 for s in optuna.study.get_all_study_summaries(storage=url, include_best_trial=False)
-                    if s.study_name.startswith("ltr-tune-") and s.study_name not in mine and s.n_trials)
+        with _storage_errors(storage):  # where the storage is opened (its tables created) first
+            other = sum(1 for s in optuna.study.get_all_study_summaries(storage=url, include_best_trial=False)
+                        if s.study_name.startswith("ltr-tune-") and s.study_name not in mine and s.n_trials)
     optuna_logger = logging.getLogger("optuna")
     level = optuna_logger.level
     optuna_logger.setLevel(logging.WARNING)  # one line per trial otherwise; restored below
@@ -545,14 +617,15 @@ def tune(data, *, estimator=None, engine: str | None = None, space=None, n_trial
     resumed = 0
     try:
         for i, fold in enumerate(folds):
-            study = optuna.create_study(storage=url, study_name=f"ltr-tune-{key}-outer{i + 1}", direction="maximize",
-                                        load_if_exists=True)
-            timeout_at = None if end is None else time.monotonic() + (end - time.monotonic()) / (outer_folds - i)
-            resumed += _run_study(study, space, estimator, fold.train, target, inner_folds, conv, n_trials, i,
-                                  random_state, shown, timeout_at)
-            # the first n_trials completed (a study kept from a longer run holds more: they are not this run's)
-            complete = sorted((t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE),
-                              key=lambda t: t.number)[:n_trials]
+            with _storage_errors(storage):  # where the study is created or loaded, and each trial stored
+                study = optuna.create_study(storage=url, study_name=f"ltr-tune-{key}-outer{i + 1}",
+                                            direction="maximize", load_if_exists=True)
+                timeout_at = None if end is None else time.monotonic() + (end - time.monotonic()) / (outer_folds - i)
+                resumed += _run_study(study, space, estimator, fold.train, target, inner_folds, conv, n_trials, i,
+                                      random_state, shown, timeout_at)
+                # the first n_trials completed (a study kept from a longer run holds more: they are not this run's)
+                complete = sorted((t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE),
+                                  key=lambda t: t.number)[:n_trials]
             best = max(complete, key=lambda t: (t.value, -t.number))
             model = apply_params(estimator, best.params)
             result, cv = _outer_result(model, fold, names, conv, label)
