@@ -574,3 +574,96 @@ def test_a_text_collection_fetched_file_by_file(server, tmp_path):
     dest = reg.fetch(entry, tmp_path)
     assert (dest / "docs.all").read_bytes() == docs and (dest / "judgments" / "qrels").read_bytes() == qrels
     assert reg.verify(entry, dest).ok
+
+
+# -- a folder that cannot be written ----------------------------------------------------------------------------------
+
+def _read_only(monkeypatch, root: Path) -> None:
+    """``root`` (an existing folder) as on a read-only file system, as the kernel answers: creating a folder in it
+    fails with EROFS, and access(W_OK) says no."""
+    import errno
+    import os
+
+    real_mkdir, real_access = Path.mkdir, os.access
+
+    def mkdir(self, *args, **kwargs):
+        if root in Path(self).parents and not Path(self).exists():
+            raise OSError(errno.EROFS, "Read-only file system", str(self))
+        return real_mkdir(self, *args, **kwargs)
+
+    def access(path, mode, *args, **kwargs):
+        under = Path(path) == root or root in Path(path).parents
+        return False if under and mode & os.W_OK else real_access(path, mode, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "mkdir", mkdir)
+    monkeypatch.setattr(os, "access", access)
+
+
+def test_fetch_into_a_read_only_folder_names_the_folder_given_not_the_downloads_folder(toy, tmp_path, monkeypatch):
+    from ltr.exceptions import OutputPathError
+
+    _, archive = toy
+    entry = _entry(f"http://127.0.0.1:{_closed_port()}/toy.zip", archive)  # never reached
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    _read_only(monkeypatch, ro)
+    with pytest.raises(OutputPathError) as exc:
+        reg.fetch(entry, ro)
+    assert str(exc.value) == f"{ro}: cannot write: the folder {ro} is not writable"
+    with pytest.raises(OutputPathError) as exc:
+        reg.fetch(entry, ro / "sets")
+    assert str(exc.value) == f"{ro / 'sets'}: cannot create the folder: read-only file system"
+    assert list(ro.iterdir()) == []
+
+
+def test_a_failed_download_keeps_the_folder_its_message_names_for_the_archive(toy, tmp_path):
+    _, archive = toy
+    entry = _entry(f"http://127.0.0.1:{_closed_port()}/toy.zip", archive)
+    to = tmp_path / "new" / "sets"
+    with pytest.raises(DownloadError) as exc:
+        reg.fetch(entry, to)
+    where = to / DOWNLOADS
+    assert str(where / "toy.zip") in str(exc.value) and where.is_dir() and list(where.iterdir()) == []
+
+
+def test_a_full_disk_while_downloading_names_the_folder_given_and_leaves_nothing_behind(server, toy, tmp_path,
+                                                                                        monkeypatch):
+    import errno
+
+    from ltr.exceptions import OutputPathError
+    from ltr.registry import _fetch as fetch_module
+
+    _, archive = toy
+    server.files["/toy.zip"] = archive
+    entry = _entry(server.url + "/toy.zip", archive)
+    real_open = open
+
+    class Full:  # a file on a full disk: opened, then no byte fits
+        def __init__(self, f):
+            self.f = f
+
+        def write(self, data):
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+        def close(self):
+            self.f.close()
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.close()
+
+    def full_open(path, mode="r", *args, **kwargs):
+        f = real_open(path, mode, *args, **kwargs)
+        return Full(f) if ("w" in mode or "a" in mode) else f
+
+    monkeypatch.setattr(fetch_module, "open", full_open, raising=False)
+    to = tmp_path / "sets"
+    with pytest.raises(OutputPathError) as exc:
+        reg.fetch(entry, to)
+    assert str(exc.value) == f"{to}: cannot write: no space left on device (downloading toy.zip)"
+    assert len(server.log) == 1  # not the address's fault: not tried again
+    assert not to.exists()  # nothing to resume from: no empty .part, no empty folder
+    monkeypatch.undo()  # space freed
+    assert (reg.fetch(entry, to) / MARKER).is_file()

@@ -245,3 +245,74 @@ def test_a_result_file_with_a_field_of_the_wrong_type_is_named_by_its_path(runs,
     err = capsys.readouterr().err
     assert err.startswith(f"ltr {command}: error: {tmp_path / 'bad.json'}: {named}") and err.count("\n") == 1
     assert not (tmp_path / "r").exists()
+
+
+# -- a folder that cannot be written --------------------------------------------------------------------------------
+def _read_only(monkeypatch, root):
+    """``root`` (an existing folder) as on a read-only file system, as the kernel answers: creating a folder in it
+    fails with EROFS, and access(W_OK) says no."""
+    import errno
+    import os
+    from pathlib import Path
+
+    real_mkdir, real_access = Path.mkdir, os.access
+
+    def mkdir(self, *args, **kwargs):
+        if root in Path(self).parents and not Path(self).exists():
+            raise OSError(errno.EROFS, "Read-only file system", str(self))
+        return real_mkdir(self, *args, **kwargs)
+
+    def access(path, mode, *args, **kwargs):
+        under = Path(path) == root or root in Path(path).parents
+        return False if under and mode & os.W_OK else real_access(path, mode, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "mkdir", mkdir)
+    monkeypatch.setattr(os, "access", access)
+
+
+def test_ltr_report_on_a_read_only_file_system_names_the_folder_given_and_what_failed(runs, tmp_path, monkeypatch,
+                                                                                      capsys):
+    _, a, _ = runs
+    a.save(tmp_path / "a.json")
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    _read_only(monkeypatch, ro)
+    assert main(["report", str(tmp_path / "a.json"), "--out", str(ro), "--quiet"]) == 1
+    assert capsys.readouterr().err == f"ltr report: error: {ro}: cannot write: the folder {ro} is not writable\n"
+    assert main(["report", str(tmp_path / "a.json"), "--out", str(ro / "rep"), "--quiet"]) == 1
+    assert capsys.readouterr().err == f"ltr report: error: {ro / 'rep'}: cannot create the folder: read-only file " \
+                                      "system\n"
+    assert list(ro.iterdir()) == []
+
+
+def test_a_report_that_fills_the_disk_leaves_no_folder_it_created_and_keeps_a_previous_report(runs, tmp_path,
+                                                                                              monkeypatch):
+    import errno
+    import hashlib
+
+    from ltr.io import outputs as outputs_module
+
+    _, a, _ = runs
+    old = tmp_path / "old"
+    render_report(a.to_dict(), old)
+    before = {p.relative_to(old): hashlib.md5(p.read_bytes()).hexdigest() for p in old.rglob("*") if p.is_file()}
+    real = outputs_module.os.fsync
+    calls = []
+
+    def full_after_two(fd):  # two files fit; then the disk is full (a folder's fsync failing is ignored)
+        calls.append(fd)
+        if len(calls) > 2:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(fd)
+
+    monkeypatch.setattr(outputs_module.os, "fsync", full_after_two)
+    new = tmp_path / "new" / "rep"
+    with pytest.raises(OSError, match="cannot write: no space left on device") as e:
+        render_report(a.to_dict(), new)
+    assert e.value.filename.startswith(str(new))  # the folder given, and the file under it that did not fit
+    assert not (tmp_path / "new").exists()  # no empty folder (or half a report) left where there was none
+    calls.clear()
+    with pytest.raises(OSError, match="cannot write: no space left on device"):
+        render_report(a.to_dict(), old)
+    after = {p.relative_to(old): hashlib.md5(p.read_bytes()).hexdigest() for p in old.rglob("*") if p.is_file()}
+    assert after == before  # the previous report's files are as they were

@@ -9,6 +9,7 @@ outcome into ``#ltr-status``) and a Markdown variant that links the PNG files.
 from __future__ import annotations
 
 import base64
+import contextlib
 import html
 import json
 import os
@@ -274,6 +275,23 @@ def render_markdown(d: Mapping[str, Any], figures: list[dict[str, Any]], figure_
     return "\n".join(lines)
 
 
+def _make_folder(path: Path, shown: str, what: str = "the folder") -> list[Path]:
+    """Create the folder ``path`` and its missing parents; the folders created, deepest first (removed again, where
+    still empty, when the report fails). A failure is one line naming the folder the user gave (``shown``) and
+    what failed, never the OS's wording of a folder made inside it (``figures``)."""
+    from ltr.exceptions import OutputPathError
+
+    missing = [p for p in (path, *path.parents) if not p.exists()]
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        raise OutputPathError(shown, f"cannot create {what}: a part of this path is a file, not a folder") from None
+    except OSError as e:
+        reason = e.strerror[:1].lower() + e.strerror[1:] if e.strerror else type(e).__name__
+        raise OutputPathError(shown, f"cannot create {what}: {reason}") from None
+    return missing
+
+
 def render_report(
     result: Mapping[str, Any] | str | os.PathLike,
     out_dir: str | os.PathLike,
@@ -303,7 +321,15 @@ def render_report(
     -------
     dict of str to Path
         ``{"html": ..., "md": ..., "<figure id>": ...}`` for what was written.
+
+    Raises
+    ------
+    OutputPathError
+        ``out_dir`` cannot be created or written (a read-only or full file system): one line naming ``out_dir`` as
+        given. The folders this call created are removed again, with what it wrote there; a file is replaced only
+        once complete.
     """
+    from ltr.exceptions import OutputPathError
     from ltr.io import atomic_write
 
     d = read_result(result) if isinstance(result, (str, os.PathLike)) else dict(result)
@@ -315,23 +341,38 @@ def render_report(
              for i, x in enumerate(datasets)]
     figures = result_figures(d, datasets=extra, size=size)
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    shown = os.fsdecode(os.fspath(out_dir))
+    created = _make_folder(out, shown)
     written: dict[str, Path] = {}
-    if "md" in formats or "png" in formats:
-        (out / "figures").mkdir(exist_ok=True)
-        for f in figures:
-            p = out / "figures" / f"{f['id']}.png"
-            with atomic_write(p, "wb") as fh:
-                fh.write(f["png"])
-            written[f["id"]] = p
-    if "html" in formats:
-        p = out / "report.html"
-        with atomic_write(p) as fh:
-            fh.write(render_html(d, figures, title=title))
-        written["html"] = p
-    if "md" in formats:
-        p = out / "report.md"
-        with atomic_write(p) as fh:
-            fh.write(render_markdown(d, figures, "figures", title=title))
-        written["md"] = p
+    try:
+        if not os.access(out, os.W_OK | os.X_OK):  # a read-only file system (root passes permissions otherwise)
+            raise OutputPathError(shown, f"cannot write: the folder {shown} is not writable")
+        if "md" in formats or "png" in formats:
+            created = _make_folder(out / "figures", shown, "its folder figures") + created
+            for f in figures:
+                p = out / "figures" / f"{f['id']}.png"
+                with atomic_write(p, "wb") as fh:
+                    fh.write(f["png"])
+                written[f["id"]] = p
+        if "html" in formats:
+            p = out / "report.html"
+            with atomic_write(p) as fh:
+                fh.write(render_html(d, figures, title=title))
+            written["html"] = p
+        if "md" in formats:
+            p = out / "report.md"
+            with atomic_write(p) as fh:
+                fh.write(render_markdown(d, figures, "figures", title=title))
+            written["md"] = p
+    except BaseException:
+        # a failed report leaves no trace in the folders it created (a full disk): the files it wrote there, then the
+        # folders; a folder that was there before keeps its files (each replaced only once complete)
+        for p in written.values():
+            if p.parent in created:
+                with contextlib.suppress(OSError):
+                    p.unlink()
+        for folder in created:
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        raise
     return written

@@ -145,6 +145,10 @@ def fetch(name: str | Entry, to: str | os.PathLike, *, progress: bool = True, ba
         A RAR archive and no ``unrar``/``7z``/``bsdtar`` on the PATH, or a member that would land outside the folder.
     DatasetLayoutError
         ``to/NAME`` exists but was not made by fetch, or the archive lacks files the registry expects.
+    OutputPathError
+        ``to`` cannot be created or written (a read-only or full file system, a file in the path): one line naming
+        ``to`` as given. A call that fails removes the folders it created that are still empty (``to`` and its
+        ``.ltrkit-downloads``; a partial ``*.part`` file to resume keeps its folder).
 
     Notes
     -----

@@ -35,8 +35,10 @@ import urllib.error
 import urllib.request
 import zipfile
 import zlib
+from collections.abc import Iterator
 from pathlib import Path
 
+from ltr.exceptions import OutputPathError
 from ltr.io import atomic_write
 from ltr.registry._catalog import Entry
 from ltr.registry._errors import ArchiveError, ChecksumError, DatasetLayoutError, DownloadError
@@ -66,6 +68,20 @@ _RAR_TOOLS = (("unrar", ["x", "-o+", "-idq", "{archive}", "{dest}/"]),
 
 class _Interrupted(Exception):
     """The connection ended before the announced length: resumable."""
+
+
+class _NotWritten(Exception):
+    """The downloaded bytes could not be written here (a full disk, a quota): not the address's fault, so no other
+    address is tried. ``args[0]`` is the OSError."""
+
+
+@contextlib.contextmanager
+def _writing() -> Iterator[None]:
+    """OSErrors of writing the local file (not of the connection, also OSErrors) as :class:`_NotWritten`."""
+    try:
+        yield
+    except OSError as e:
+        raise _NotWritten(e) from None
 
 
 def _user_agent() -> str:
@@ -115,15 +131,21 @@ def _download(url: str, part: Path, size: int | None, timeout: float, progress: 
         remaining = int(length) if length and length.isdigit() else None
         total = have + remaining if remaining is not None else size
         got = 0
-        with open(part, mode) as out, _progress_bar(progress, total, have, part.name[:-5]) as bar:
+        with _writing():
+            out = open(part, mode)
+        with _progress_bar(progress, total, have, part.name[:-5]) as bar:
             try:
                 while chunk := resp.read(_CHUNK):
-                    out.write(chunk)
+                    with _writing():
+                        out.write(chunk)
                     got += len(chunk)
                     if bar is not None:
                         bar.update(len(chunk))
             except (http.client.IncompleteRead, ConnectionError, TimeoutError) as e:
                 raise _Interrupted(f"connection lost after {have + got} bytes ({e.__class__.__name__})") from None
+            finally:
+                with _writing():
+                    out.close()  # flushes: a full disk may first show here
         if remaining is not None and got < remaining:
             raise _Interrupted(f"connection closed after {have + got} of {have + remaining} bytes")
 
@@ -197,8 +219,9 @@ def _set_aside(path: Path) -> Path:
 
 
 def _obtain(entry: Entry, archive: dict, downloads: Path, *, base_url: str | None, timeout: float, retries: int,
-            progress: bool) -> tuple[Path, bool]:
-    """A checked local copy of one archive, and whether this call downloaded it."""
+            progress: bool, shown: str) -> tuple[Path, bool]:
+    """A checked local copy of one archive, and whether this call downloaded it (``shown``: the folder given, which
+    an error writing here names)."""
     target = downloads / archive["file"]
     if target.exists():  # a previous call, or the user (manual downloads)
         problem = _check_archive(archive, target)
@@ -222,6 +245,14 @@ def _obtain(entry: Entry, archive: dict, downloads: Path, *, base_url: str | Non
                 _download(url, part, archive.get("size"), timeout, progress)
                 done_url = url
                 break
+            except _NotWritten as e:
+                size = part.stat().st_size if part.exists() else 0
+                if not size:  # nothing to resume from
+                    part.unlink(missing_ok=True)
+                kept = f"; the partial file {part} ({size} bytes) is kept and the next call resumes it" if size \
+                    else ""
+                raise OutputPathError(shown, f"cannot write: {_os_reason(e.args[0])} (downloading "
+                                             f"{archive['file']}){kept}") from None
             except _Interrupted as e:
                 failures.append(f"{url}: {e}")
                 logger.info("%s: %s; resuming (attempt %d of %d)", archive["file"], e, attempt + 1, retries + 1)
@@ -315,9 +346,46 @@ def _unpack(archive: dict, path: Path, dest: Path, name: str, final: Path) -> No
                             f"not used", str(aside)) from None
 
 
+def _make_folders(to: Path, downloads: Path, shown: str) -> list[Path]:
+    """Create ``to`` (and its missing parents) and ``to/.ltrkit-downloads``; the folders created, deepest first. A
+    failure is one line naming the folder the user gave (``shown``) and what failed, never the downloads folder
+    alone in the OS's words."""
+    missing = [p for p in (downloads, to, *to.parents) if not p.exists()]
+    try:
+        to.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        said = "is a file; give a folder" if to.is_file() else \
+            "cannot create the folder: a part of this path is a file, not a folder"
+        raise OutputPathError(shown, said) from None
+    except OSError as e:
+        raise OutputPathError(shown, f"cannot create the folder: {_os_reason(e)}") from None
+    if not os.access(to, os.W_OK | os.X_OK):  # a read-only file system (root passes permissions otherwise)
+        _remove_empty(missing)
+        raise OutputPathError(shown, f"cannot write: the folder {shown} is not writable")
+    try:
+        downloads.mkdir(exist_ok=True)
+    except OSError as e:
+        _remove_empty(missing)
+        raise OutputPathError(shown, f"cannot create its folder {DOWNLOADS}: {_os_reason(e)}") from None
+    return missing
+
+
+def _os_reason(e: OSError) -> str:
+    return e.strerror[:1].lower() + e.strerror[1:] if e.strerror else type(e).__name__
+
+
+def _remove_empty(folders: list[Path]) -> None:
+    """Remove the folders a failed call created, deepest first, where they are still empty (a ``.part`` file to
+    resume, or an archive put there by hand, keeps its folder)."""
+    for folder in folders:
+        with contextlib.suppress(OSError):
+            folder.rmdir()
+
+
 def fetch_entry(entry: Entry, to: str | os.PathLike, *, progress: bool = True, base_url: str | None = None,
                 timeout: float = 30.0, retries: int = 2, keep_archives: bool = False) -> Path:
     """See :func:`ltr.registry.fetch`."""
+    shown = os.fsdecode(os.fspath(to))
     to = Path(to)
     dest = to / entry.name
     if (dest / MARKER).is_file():
@@ -329,9 +397,16 @@ def fetch_entry(entry: Entry, to: str | os.PathLike, *, progress: bool = True, b
     if not entry.archives:
         raise DownloadError(f"the registry lists no archive for {entry.name}")
     downloads = to / DOWNLOADS
-    downloads.mkdir(parents=True, exist_ok=True)
-    got = [(a, *_obtain(entry, a, downloads, base_url=base_url, timeout=timeout, retries=retries, progress=progress))
-           for a in entry.archives]
+    created = _make_folders(to, downloads, shown)
+    try:
+        got = [(a, *_obtain(entry, a, downloads, base_url=base_url, timeout=timeout, retries=retries,
+                            progress=progress, shown=shown)) for a in entry.archives]
+    except BaseException as e:
+        # a failed download's message says where to put the archive by hand, DIR/.ltrkit-downloads/FILE: that folder
+        # stays; any other failure (a full disk, Ctrl-C) leaves no empty folder this call made
+        if not isinstance(e, DownloadError):
+            _remove_empty(created)
+        raise
     unchecked = [a for a, _, _ in got if not _checksums(a)]
     for a in unchecked:
         what = _MAGIC[a["format"]][2] if a["format"] in _MAGIC else ""
