@@ -551,6 +551,11 @@ def command(args):
     logging.getLogger("ltr.gpu").warning("device='gpu-or-cpu': no GPU here\\n(found: none); training on the CPU")
     logging.getLogger("ltr.gpu").info("not shown: below WARNING")
     warnings.warn("a library's own warning", UserWarning)
+    warnings.warn_explicit("X is deprecated", FutureWarning, "/somewhere/ltr/site-packages/sklearn/base.py", 10)
+    try:
+        1 / 0
+    except ZeroDivisionError:
+        logging.getLogger("ltr.io").error("could not write the cache", exc_info=True)
     logging.getLogger("somebody.else").warning("another package's log line")
     return 0
 
@@ -565,11 +570,51 @@ def test_log_and_python_warnings_are_the_commands_own_lines():
 
     done = subprocess.run([sys.executable, "-c", _WARNS], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
-    lines = done.stderr.splitlines()
-    assert lines[0] == "ltr train: device='gpu-or-cpu': no GPU here; (found: none); training on the CPU"
-    assert lines[1] == "ltr train: UserWarning: a library's own warning"  # not Python's file:line and source line
-    assert lines[2] == "another package's log line"  # another package's logger is left as logging prints it
-    assert len(lines) == 3 and "not shown" not in done.stderr
+    assert done.stderr.splitlines() == [
+        "ltr train: warning: device='gpu-or-cpu': no GPU here; (found: none); training on the CPU",
+        "ltr train: warning: UserWarning: a library's own warning",  # not Python's file:line and source line
+        # another package's category is kept, even from a path with a folder named ltr in it
+        "ltr train: warning: FutureWarning: X is deprecated",
+        "ltr train: error: could not write the cache (ZeroDivisionError: division by zero)",
+        "another package's log line",  # another package's logger is left as logging prints it
+    ]
+
+
+_OVERLAP = """
+import logging, threading, warnings
+from ltr.cli._common import guard
+
+first_in, second_in, first_out = threading.Event(), threading.Event(), threading.Event()
+
+def first(args):
+    first_in.set()
+    second_in.wait(30)
+    return 0
+
+def second(args):
+    second_in.set()
+    first_out.wait(30)  # the first command ends while this one runs
+    logging.getLogger("ltr.gpu").warning("still the command's line")
+    return 0
+
+shown = warnings.showwarning
+a = threading.Thread(target=guard, args=("train", first, None))
+b = threading.Thread(target=lambda: guard("cv", second, None))
+a.start(); first_in.wait(30); b.start(); a.join(30); first_out.set(); b.join(30)
+ltr = logging.getLogger("ltr")
+print(ltr.propagate, ltr.handlers, warnings.showwarning is shown)
+"""
+
+
+def test_commands_run_at_once_in_threads_leave_the_loggers_as_they_found_them():
+    # two overlapping commands (threads calling ltr.cli.main) left the ltr logger with propagate=False for good
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", _OVERLAP], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "True [] True"
+    assert done.stderr.splitlines() == ["ltr train: warning: still the command's line"]  # the first's installation
 
 
 def test_an_applications_logging_configuration_is_left_to_print_the_toolkits_warnings(caplog):
@@ -665,3 +710,26 @@ def test_train_out_naming_a_folder_says_so(files, tmp_path, monkeypatch, capsys)
     assert main(["train", str(files["train"]), "--rounds", "2", "--quiet", "--out", "."]) == 1
     assert capsys.readouterr().err == "ltr train: error: .: is a folder; give a file name\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_python_m_ltr_cli_exits_on_sigterm_as_the_ltr_command_does():
+    # `python -m ltr.cli` called main() without the console script's handlers: SIGTERM killed it silently (rc -15)
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    child = subprocess.Popen([sys.executable, "-m", "ltr.cli", "info", "/dev/stdin"], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(3)  # reading standard input, which never ends
+    child.send_signal(signal.SIGTERM)
+    _, err = child.communicate(timeout=60)
+    child.stdin.close()
+    assert child.returncode == 143
+    assert err.splitlines()[-1].startswith("ltr info: terminated")
+
+
+def test_a_data_action_names_its_own_options(capsys, tmp_path):
+    assert main(["data", "fetch", "mq2008", "--retry", "2", "--to", str(tmp_path)]) == 2
+    assert capsys.readouterr().err == ("ltr data fetch: error: unrecognized arguments: --retry 2 (--retry: did you "
+                                       "mean --retries?) (see ltr data fetch --help)\n")

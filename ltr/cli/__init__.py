@@ -79,6 +79,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = _negative_lists(list(sys.argv[1:] if argv is None else argv))
     said = _command_named(argv)
     try:
+        # before the parser is built: its command modules import Numba, which fails on import at 0 (with a
+        # traceback) and warns over several lines on a word, for --help and --version too
         bad = _thread_variables()
         if bad:
             print(f"{said}: error: {bad}", file=sys.stderr)
@@ -86,8 +88,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser = build_parser()
         try:
             args, extra = parser.parse_known_args(argv)
-            if extra:  # named by the sub-command, whose --help lists what it takes
-                getattr(args, "parser_", parser).error(f"unrecognized arguments: {' '.join(extra)}")
+            if extra:  # named by the sub-command (ltr data's action), whose --help lists what it takes
+                named = getattr(args, "action_parser_", None) or getattr(args, "parser_", parser)
+                named.error(f"unrecognized arguments: {' '.join(extra)}")
         except SystemExit as e:  # argparse already printed the usage message
             return int(e.code or 0)
         name = f"{args.command} {args.action}" if getattr(args, "action", None) else args.command  # ltr data info

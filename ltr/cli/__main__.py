@@ -1,7 +1,6 @@
-"""``python -m ltr.cli``: the same as the ``ltr`` command."""
+"""``python -m ltr.cli``: the same as the ``ltr`` command, its signal handling included (SIGTERM exits 143 with
+one line, Ctrl-C 130)."""
 
-import sys
+from ltr.cli import main_entry
 
-from ltr.cli import main
-
-sys.exit(main())
+main_entry()

@@ -17,6 +17,7 @@ import math
 import os
 import re
 import sys
+import threading
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -200,8 +201,9 @@ def error_message(e: BaseException) -> str:
 
 
 class _CommandLog(logging.Handler):
-    """The toolkit's log warnings as the command's own lines (``ltr train: ...``), on the standard error of the
-    moment (a test's captured one too)."""
+    """The toolkit's log records of WARNING and above as the command's own lines (``ltr train: warning: ...``,
+    ``ltr train: error: ... (ValueError: ...)`` for one with an exception), on the standard error of the moment (a
+    test's captured one too)."""
 
     def __init__(self, command: str):
         super().__init__(logging.WARNING)
@@ -209,42 +211,85 @@ class _CommandLog(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            print(f"ltr {self.command}: {_one_line(record.getMessage())}", file=sys.stderr)
+            level = "error" if record.levelno >= logging.ERROR else "warning"
+            text = record.getMessage()
+            if record.exc_info and record.exc_info[1] is not None:
+                e = record.exc_info[1]
+                text += f" ({type(e).__name__}: {e})" if str(e) else f" ({type(e).__name__})"
+            print(f"ltr {self.command}: {level}: {_one_line(text)}", file=sys.stderr)
         except Exception:  # pragma: no cover - as logging.Handler.handleError, never fail the command over a line
             self.handleError(record)
 
 
 _OWN_PACKAGES = ("ltr", "features")
+_SAID_LOCK = threading.Lock()
+_said_depth = 0  # commands running in this process (threads calling main): the first installs, the last restores
+_said_installed = None  # (the showwarning, the loggers' propagate flags and the handler) to restore
+
+
+def _own_file(filename: str) -> bool:
+    """Whether ``filename`` is a source file of the toolkit's packages (as installed, not any folder named so)."""
+    try:
+        where = Path(filename).resolve()
+    except (OSError, ValueError):
+        return False
+    for name in _OWN_PACKAGES:
+        module = sys.modules.get(name)
+        if module is not None and getattr(module, "__file__", None):
+            if Path(module.__file__).resolve().parent in where.parents:
+                return True
+    return False
 
 
 @contextlib.contextmanager
 def _said_as(command: str):
     """While a command runs, the toolkit's log warnings and Python warnings are printed as one line prefixed
-    ``ltr COMMAND:`` (a warning from another package keeps its category: ``ltr train: UserWarning: ...``), not in
-    Python's own words (logging's bare message, ``warnings``' file, line and source line). Where the caller's
-    program has configured logging (``ltr.cli.main`` inside an application), its handlers are left to do it."""
-    loggers = [] if logging.getLogger().handlers else [logging.getLogger(name) for name in _OWN_PACKAGES]
-    handler = _CommandLog(command)
-    saved = [(lg, lg.propagate) for lg in loggers]
-    for lg in loggers:
-        lg.addHandler(handler)
-        lg.propagate = False
-    shown = warnings.showwarning
+    ``ltr COMMAND: warning:`` (a warning of another category than the toolkit's own keeps its category:
+    ``ltr train: warning: FutureWarning: ...``), not in Python's own words (logging's bare message, ``warnings``'
+    file, line and source line). Where the caller's program has configured logging (``ltr.cli.main`` inside an
+    application: a handler on the root logger or on the toolkit's), its handlers are left to do it. The preset's
+    :class:`~ltr.rankers.presets.PresetWarning` is not shown (the commands say what it set in their own notes).
+    Commands run at once in one process (threads) share one installation, removed when the last ends (a
+    ``warnings.catch_warnings`` per command would restore each other's state: it is not thread-safe)."""
+    global _said_depth, _said_installed
+    with _SAID_LOCK:
+        if _said_depth == 0:
+            configured = logging.getLogger().handlers or any(
+                logging.getLogger(name).handlers for name in _OWN_PACKAGES)
+            loggers = [] if configured else [logging.getLogger(name) for name in _OWN_PACKAGES]
+            handler = _CommandLog(command)
+            saved = [(lg, lg.propagate) for lg in loggers]
+            for lg in loggers:
+                lg.addHandler(handler)
+                lg.propagate = False
 
-    def show(message, category, filename, lineno, file=None, line=None):
-        own = category.__module__.split(".")[0] in _OWN_PACKAGES or any(
-            f"{os.sep}{pkg}{os.sep}" in str(filename) for pkg in _OWN_PACKAGES)
-        kind = "" if own else f"{category.__name__}: "
-        print(f"ltr {command}: {kind}{_one_line(str(message))}", file=file or sys.stderr)
+            def show(message, category, filename, lineno, file=None, line=None):
+                own = category.__module__.split(".")[0] in _OWN_PACKAGES or (
+                    category is UserWarning and _own_file(filename))
+                kind = "" if own else f"{category.__name__}: "
+                print(f"ltr {command}: warning: {kind}{_one_line(str(message))}", file=file or sys.stderr)
 
-    warnings.showwarning = show
+            from ltr.rankers.presets import PresetWarning
+
+            _said_installed = (warnings.showwarning, list(warnings.filters), saved, handler)
+            warnings.showwarning = show
+            # the commands say what the preset set in their own notes
+            warnings.filterwarnings("ignore", category=PresetWarning)
+        _said_depth += 1
     try:
         yield
     finally:
-        warnings.showwarning = shown
-        for lg, propagate in saved:
-            lg.removeHandler(handler)
-            lg.propagate = propagate
+        with _SAID_LOCK:
+            _said_depth -= 1
+            if _said_depth == 0 and _said_installed is not None:
+                shown, filters, saved, handler = _said_installed
+                _said_installed = None
+                warnings.showwarning = shown
+                warnings.filters[:] = filters
+                warnings._filters_mutated()  # as warnings.catch_warnings does on leaving
+                for lg, propagate in saved:
+                    lg.removeHandler(handler)
+                    lg.propagate = propagate
 
 
 def guard(command: str, func: Callable[[argparse.Namespace], int | None], args: argparse.Namespace) -> int:
@@ -253,11 +298,8 @@ def guard(command: str, func: Callable[[argparse.Namespace], int | None], args: 
     0 success, 1 a data or file error, 2 a usage error, 130 interrupted (Ctrl-C; outputs are written atomically,
     so nothing is left half-written).
     """
-    from ltr.rankers.presets import PresetWarning
-
     try:
-        with warnings.catch_warnings(), _said_as(command):
-            warnings.simplefilter("ignore", PresetWarning)  # the commands say what the preset set in their own notes
+        with _said_as(command):
             return int(func(args) or 0)
     except UsageError as e:
         print(f"ltr {command}: error: {_one_line(str(e))}", file=sys.stderr)
@@ -406,7 +448,7 @@ def add_format(p: argparse.ArgumentParser, choices: Sequence[str] = ("table", "j
 
 def add_quiet(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quiet", action="store_true",
-                   help="no progress bars and no notes on standard error (warnings of data left out still show)")
+                   help="no progress bars and no notes on standard error (warnings and errors still show)")
 
 
 def _n_jobs(value: str) -> int:
@@ -898,18 +940,16 @@ def _distill_params(args: argparse.Namespace, objective_params: dict[str, Any]) 
 
 
 def given_dests(parser: argparse.ArgumentParser, argv: Sequence[str]) -> set[str]:
-    """The destinations of the options ``argv`` sets, abbreviations included (``--leave 31`` sets ``num_leaves``)."""
+    """The destinations of the options ``argv`` sets (``--leaves 31`` and ``--leaves=31`` set ``num_leaves``; the
+    parsers take no abbreviation, so an option is matched by its whole name)."""
     flags = {s: a.dest for a in parser._actions for s in a.option_strings if s.startswith("--")}
     out = set()
     for tok in argv:
         if tok == "--":
             break
-        if not tok.startswith("--"):
-            continue
         name = tok.split("=", 1)[0]
-        hits = [name] if name in flags else [f for f in flags if f.startswith(name)]
-        if len(hits) == 1:
-            out.add(flags[hits[0]])
+        if name in flags:
+            out.add(flags[name])
     return out
 
 

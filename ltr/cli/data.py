@@ -17,7 +17,9 @@ def register(sub) -> None:
                                help="list, info NAME, fetch NAME --to DIR, verify NAME DIR")
 
     def action(name: str, text: str):
-        return actions.add_parser(name, help=text, description=text, formatter_class=p.formatter_class)
+        q = actions.add_parser(name, help=text, description=text, formatter_class=p.formatter_class)
+        q.set_defaults(action_parser_=q)  # the parser that names an option it does not take (ltr data fetch)
+        return q
 
     q = action("list", "the registered data sets")
     q.add_argument("--kind", choices=("letor", "text"), default=None,
