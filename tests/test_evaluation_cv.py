@@ -549,3 +549,22 @@ def test_cv_xgboost_early_stopping_follows_the_validation_curve_alone(shared_fil
     if record_train:
         train_curve = fold.evals["train"]["ndcg@10"]
         assert len(train_curve) == len(curve) and int(np.argmax(train_curve)) + 1 != best
+
+
+def test_what_parallel_fold_workers_log_is_said_once_in_the_callers_process(data, caplog):
+    # worker processes have none of the caller's handlers: their warnings went to standard error unformatted, once
+    # per worker (the command line's `ltr cv: warning: ...` line never showed them)
+    import logging
+
+    from ltr.gpu import engine_device_params
+
+    falls_back = engine_device_params("lightgbm", "gpu-or-cpu")[1] == "cpu"
+    caplog.clear()  # (what that call said here)
+    with caplog.at_level(logging.WARNING, logger="ltr"):
+        cross_validate(small_ranker().set_params(device="gpu-or-cpu"), data, n_splits=3, metrics=METRICS,
+                       progress=False, n_jobs=2)
+    said = [r.getMessage() for r in caplog.records if r.name == "ltr.gpu"]
+    if falls_back:  # a machine without a GPU: the fallback, said once for the two workers' three folds
+        assert len(said) == 1 and "training on the CPU" in said[0]
+    else:
+        assert said == []

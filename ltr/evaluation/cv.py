@@ -382,13 +382,65 @@ def _run_folds(estimator, folds: list[Fold], args: tuple, workers: int, backend:
         return results
     from joblib import Parallel, delayed
 
+    if backend not in ("loky", "multiprocessing"):  # threads: the caller's logging and warnings see everything
+        gen = Parallel(n_jobs=workers, backend=backend, return_as="generator")(
+            delayed(_run_fold)(estimator, fold, *args, False) for fold in folds)
+        for r in gen:
+            results.append(r)
+            if bar is not None:
+                bar.update(1)
+        return results
+    said: set = set()
     gen = Parallel(n_jobs=workers, backend=backend, return_as="generator")(
-        delayed(_run_fold)(estimator, fold, *args, False) for fold in folds)
-    for r in gen:
+        delayed(_run_fold_reporting)(estimator, fold, *args, False) for fold in folds)
+    for r, logged, warned in gen:
+        _say_again(logged, warned, said)
         results.append(r)
         if bar is not None:
             bar.update(1)
     return results
+
+
+def _run_fold_reporting(estimator, fold, *args):
+    """:func:`_run_fold` in a worker process, with what it logged (the toolkit's records of WARNING and above) and
+    the warnings it raised, for the caller to say in its own process: a worker has none of the caller's handlers or
+    filters (the command line's one-line display, an application's logging), where its messages went unformatted,
+    once per worker."""
+    records: list[logging.LogRecord] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record)
+
+    handler = Keep(logging.WARNING)
+    loggers = [logging.getLogger(name) for name in ("ltr", "features")]
+    saved = [(lg, lg.propagate) for lg in loggers]
+    for lg in loggers:
+        lg.addHandler(handler)
+        lg.propagate = False
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            result = _run_fold(estimator, fold, *args)
+    finally:
+        for lg, propagate in saved:
+            lg.removeHandler(handler)
+            lg.propagate = propagate
+    logged = [(r.name, r.levelno, r.getMessage()) for r in records]
+    warned = [(str(w.message), w.category, w.filename, w.lineno) for w in caught]
+    return result, logged, warned
+
+
+def _say_again(logged, warned, said: set) -> None:
+    """What a worker logged and warned, logged and warned here (each distinct message once over the workers)."""
+    for name, level, message in logged:
+        if ("log", name, level, message) not in said:
+            said.add(("log", name, level, message))
+            logging.getLogger(name).log(level, "%s", message)
+    for message, category, filename, lineno in warned:
+        if ("warn", message, category) not in said:
+            said.add(("warn", message, category))
+            warnings.warn_explicit(message, category, filename, lineno)
 
 
 def cross_validate(
