@@ -684,7 +684,7 @@ except KeyboardInterrupt:
 def test_an_interrupt_while_the_command_loads_is_said_as_the_command_says_it(monkeypatch, capsys):
     import ltr.cli as cli
 
-    def interrupted():
+    def interrupted(commands=None):
         raise KeyboardInterrupt
 
     monkeypatch.setattr(cli, "build_parser", interrupted)
@@ -733,3 +733,19 @@ def test_a_data_action_names_its_own_options(capsys, tmp_path):
     assert main(["data", "fetch", "mq2008", "--retry", "2", "--to", str(tmp_path)]) == 2
     assert capsys.readouterr().err == ("ltr data fetch: error: unrecognized arguments: --retry 2 (--retry: did you "
                                        "mean --retries?) (see ltr data fetch --help)\n")
+
+
+def test_the_parser_registers_only_the_command_named_and_none_for_version():
+    # every command's options were registered for any command line: `ltr --version` took 4 s importing the engines
+    import subprocess
+    import sys
+
+    from ltr.cli import _needed
+
+    assert _needed(["train", "x.txt"]) == ["train"] and _needed(["predict", "m", "x"]) == ["train"]
+    assert _needed(["--version"]) == [] and _needed(["--help"]) is None and _needed(["trian"]) is None
+    code = ("import sys\nfrom ltr.cli import main\nassert main(['--version']) == 0\n"
+            "print(sorted(m for m in ('numpy', 'pandas', 'numba', 'sklearn') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [f"ltrkit {__import__('ltr').__version__}", "[]"]

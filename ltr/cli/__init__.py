@@ -37,23 +37,40 @@ COMMANDS = ("demo", "info", "evaluate", "train", "cv", "tune", "compare", "fuse"
             "export", "data", "doctor")
 
 
-def build_parser() -> argparse.ArgumentParser:
+#: Commands registered by another command's module.
+_MODULE_OF = {"predict": "train"}
+
+
+def build_parser(commands: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The ``ltr`` parser with every command, or only ``commands`` (registering a command imports what its options
+    list, such as the metrics and the engines: ``ltr train ...`` needs train's alone, ``ltr --version`` none)."""
     from ltr import __version__
 
     parser = ArgumentParser(prog="ltr", description="Learning to rank with gradient-boosted trees.",
                                      formatter_class=HelpFormatter)
     parser.add_argument("--version", action="version", version=f"ltrkit {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name in COMMANDS:
+    for name in COMMANDS if commands is None else commands:
         importlib.import_module(f"ltr.cli.{name}").register(sub)
     return parser
+
+
+def _needed(argv: Sequence[str]) -> list[str] | None:
+    """The commands the parser needs for ``argv``: the one named first, none for ``--version`` alone, else all (the
+    top-level help lists them, and a misspelt command is named among them)."""
+    module = _MODULE_OF.get(argv[0], argv[0]) if argv else None
+    if module in COMMANDS:
+        return [module]
+    if list(argv) == ["--version"]:
+        return []
+    return None
 
 
 def _command_named(argv: Sequence[str]) -> str:
     """``ltr train`` (``ltr data info``) from the arguments, before they are parsed: the name an interruption during
     the imports and the parsing is reported under, as it is once the command runs."""
     words = [a for a in argv[:2] if not a.startswith("-")]
-    if not words or words[0] not in COMMANDS:
+    if not words or (words[0] not in COMMANDS and words[0] not in _MODULE_OF):
         return "ltr"
     return "ltr " + " ".join(words[:2] if words[0] == "data" else words[:1])
 
@@ -85,7 +102,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if bad:
             print(f"{said}: error: {bad}", file=sys.stderr)
             return EXIT_USAGE
-        parser = build_parser()
+        parser = build_parser(_needed(argv))
         try:
             args, extra = parser.parse_known_args(argv)
             if extra:  # named by the sub-command (ltr data's action), whose --help lists what it takes
