@@ -43,6 +43,7 @@ from features.index import InvertedIndex
 from features.pairs import PairSet
 from features.scorers import Scorer, get_scorer
 from features.scorers.neural import ModelScorer
+from ltr.io import python_values
 
 __all__ = ["DESCRIPTION_FORMAT", "RUNTIME_PARAMS", "FeatureSet", "FeatureSpec", "differences"]
 
@@ -66,18 +67,18 @@ def _family(scorer: Scorer) -> str:
 
 
 def _jsonable(value: Any, what: str) -> Any:
-    """``value`` as plain JSON types (tuples as lists, paths as text); ValueError naming ``what`` otherwise."""
+    """``value`` as plain JSON types: NumPy scalars and arrays as the toolkit's one conversion gives them
+    (:func:`ltr._json.python_values`), tuples as lists, paths as text, sets as sorted lists; ValueError naming
+    ``what`` otherwise (NaN included: a description is compared and read back, and strict JSON has no NaN)."""
     def default(o: Any) -> Any:
         if isinstance(o, Path):
             return str(o)
         if isinstance(o, (set, frozenset)):
-            return sorted(o)
-        if isinstance(o, np.generic):
-            return o.item()
+            return python_values(sorted(o))
         raise TypeError(type(o).__name__)
 
     try:
-        return json.loads(json.dumps(value, default=default, allow_nan=False))
+        return json.loads(json.dumps(python_values(value), default=default, allow_nan=False))
     except (TypeError, ValueError) as e:
         raise ValueError(f"{what} cannot be described in JSON ({e})") from None
 

@@ -27,12 +27,15 @@ def _numpy_value(obj: Any, np) -> tuple[bool, Any]:
 
 
 def python_values(obj: Any) -> Any:
-    """``obj`` with NumPy scalars and arrays as Python values, recursively through mappings (as dicts), lists and
-    tuples (kept as tuples); every other value as it is, NaN and infinities included.
+    """``obj`` with NumPy scalars and arrays as Python values, recursively through mappings (as dicts, their NumPy
+    keys as Python values too: ``json.dumps`` refuses a NumPy key), lists and tuples (kept as tuples); every other
+    value as it is, NaN and infinities included.
 
     >>> import numpy as np
     >>> python_values({"seed": np.int64(3), "eval_at": np.array([5, 10]), "missing": float("nan")})
     {'seed': 3, 'eval_at': [5, 10], 'missing': nan}
+    >>> python_values({np.int64(1): np.float32(0.5)})
+    {1: 0.5}
     """
     np = sys.modules.get("numpy")
 
@@ -41,7 +44,7 @@ def python_values(obj: Any) -> Any:
         if is_np:
             return value
         if isinstance(v, Mapping):
-            return {k: walk(x) for k, x in v.items()}
+            return {walk(k): walk(x) for k, x in v.items()}  # a key is hashable: a NumPy scalar, never an array
         if isinstance(v, list):
             return [walk(x) for x in v]
         if isinstance(v, tuple):

@@ -174,6 +174,55 @@ def test_data_info_lists_only_other_names_as_aliases(name, capsys):
     assert f"name: {name}" in capsys.readouterr().out.splitlines()
 
 
+@pytest.mark.parametrize("name", ["adi", "cacm", "cisi", "med", "mq2008", "ohsumed", "yahoo-set1", "mslr-web10k",
+                                  "cranfield"])
+def test_data_info_says_which_archives_have_a_recorded_checksum(name, capsys):
+    """What fetch can check of each archive, read from the registry file itself: the algorithms whose value it
+    records (none for the sets published without one), in both formats."""
+    raw = next(d for d in _registry_files().values() if d["name"] == name)
+    expected = {a["file"]: [k for k in ("sha256", "md5") if a.get(k)] for a in raw["archives"]}
+    assert main(["data", "info", name, "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["archive_checksums"] == expected
+    assert main(["data", "info", name]) == 0
+    line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("archive checksums: "))
+    for file, algos in expected.items():
+        assert (f"{file} {', '.join(algos)}" if algos else f"{file} none recorded") in line
+    if name in ("adi", "cacm", "cisi", "med", "mq2008", "ohsumed", "yahoo-set1"):
+        assert set(map(len, expected.values())) == {0}
+    else:
+        assert all(expected.values())
+
+
+def _strict(text: str):
+    """JSON as a strict reader takes it: a bare NaN or Infinity is refused."""
+    def refuse(token):
+        raise ValueError(f"not strict JSON: {token}")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+def test_data_info_and_verify_json_write_numpy_counts_as_numbers_and_nan_as_null(monkeypatch, capsys):
+    import numpy as np
+
+    import ltr.registry as reg
+
+    real = reg.info("adi")
+    monkeypatch.setattr(reg, "info", lambda name: {**real, "counts": {"documents": np.int64(82),
+                                                                      "mean_length": float("nan")}})
+    assert main(["data", "info", "adi", "--format", "json"]) == 0
+    d = _strict(capsys.readouterr().out)
+    assert d["counts"] == {"documents": 82, "mean_length": None} and type(d["counts"]["documents"]) is int
+    assert main(["data", "info", "adi"]) == 0
+    assert 'counts: {"documents": 82, "mean_length": null}' in capsys.readouterr().out.splitlines()
+
+    report = reg.VerifyReport("adi", "DIR", "DIR", [reg.FileCheck("ADI.ALL", "ok", "ADI.ALL", rows=np.int64(7),
+                                                                  queries=np.int32(3))])
+    monkeypatch.setattr(reg, "verify", lambda *a, **k: report)
+    assert main(["data", "verify", "adi", "DIR", "--format", "json"]) == 0
+    f = _strict(capsys.readouterr().out)["files"][0]
+    assert (f["rows"], f["queries"]) == (7, 3) and type(f["rows"]) is int
+
+
 def test_an_unknown_name_exits_1_with_the_known_names_on_one_line(capsys):
     assert main(["data", "info", "nosuch"]) == 1
     captured = capsys.readouterr()

@@ -332,7 +332,7 @@ def test_a_rar_archive_without_a_tool_says_what_to_install(server, tmp_path, mon
     assert (tmp_path / DOWNLOADS / "toy.rar").is_file()  # kept for a second try once a tool is installed
 
 
-# -- archives whose owners publish no checksum (LETOR 3.0/4.0, CACM) ------------------------------------------------
+# -- archives whose checksum the registry does not record (LETOR 3.0/4.0, OHSUMED, ADI, CACM, CISI, MED, Yahoo) ------
 
 def _rar_entry(mirror: Path) -> reg.Entry:
     """A RAR set without size or checksum, as data/mq2008.toml, whose address is a file:// folder."""
@@ -413,27 +413,115 @@ def test_without_a_checksum_the_unpacked_files_are_counted_as_verify_counts_them
     assert [r.getMessage() for r in caplog.records if r.levelname == "WARNING"] == []
 
 
+_TAR_FORMATS = ("tar.gz", "tar.bz2", "tar")
+
+
+def _read_alike(fmt: str, written: str) -> bool:
+    """Whether an archive written as ``written`` begins as fetch reads ``fmt``: every tar format is opened with
+    tarfile's 'r:*' (gzip, bzip2, xz or uncompressed, whatever the name), so each takes the others' bytes (and a
+    gzip file's, which only unpacking refuses); a '.gz' file is read by gzip alone."""
+    if fmt in _TAR_FORMATS:
+        return written in (*_TAR_FORMATS, "gz")
+    return written == fmt or {fmt, written} == {"gz", "tar.gz"}
+
+
 @pytest.mark.parametrize("fmt", ["zip", "tar.gz", "gz", "tar.bz2", "tar", "rar"])
 def test_each_archive_format_is_told_by_its_first_bytes(fmt, tmp_path):
     """Archives written by the standard library (RAR: the signatures of RARLAB's technote) pass; random bytes and
-    another format's archive do not."""
+    an archive of a format the unpacker would not read as this one do not."""
     payload = {"a.txt": b"alpha\n"}
     real = {"zip": [_zip(payload)], "tar.gz": [_tgz(payload)], "gz": [gzip.compress(b"alpha\n")],
-            "tar.bz2": [_tar(payload, "w:bz2")], "tar": [_tar(payload, "w", f) for f in
-                                                          (tarfile.USTAR_FORMAT, tarfile.GNU_FORMAT,
-                                                           tarfile.PAX_FORMAT)],
+            "tar.bz2": [_tar(payload, "w:bz2"), _tar(payload, "w:xz")],
+            "tar": [_tar(payload, "w", f) for f in (tarfile.USTAR_FORMAT, tarfile.GNU_FORMAT, tarfile.PAX_FORMAT)],
             "rar": [b"Rar!\x1a\x07\x00" + bytes(20), b"Rar!\x1a\x07\x01\x00" + bytes(20)]}
     path = tmp_path / "archive"
     for data in real[fmt]:
         path.write_bytes(data)
         assert _check_format({"format": fmt}, path) is None
-    others = [d for f, ds in real.items() if f != fmt and {f, fmt} != {"gz", "tar.gz"} for d in ds]
+    others = [d for f, ds in real.items() if not _read_alike(fmt, f) for d in ds]
     for data in [np.random.default_rng(1).bytes(1000), b""] + others:
         path.write_bytes(data)
         problem = _check_format({"format": fmt}, path)
         assert problem is not None and problem.startswith("not a"), (fmt, data[:8])
     path.write_bytes(b"anything at all")
     assert _check_format({"format": "file"}, path) is None
+
+
+@pytest.mark.parametrize("fmt", _TAR_FORMATS)
+def test_every_tar_format_takes_a_tar_archive_in_any_compression_as_the_unpacker_reads_it(fmt, tmp_path):
+    """tarfile.open(path, 'r:*') reads gzip, bzip2, xz and uncompressed tar under any name: the first-bytes check of
+    an archive without a checksum takes all of them (before: a .tar.gz had to begin with gzip's 1f 8b, so a plain tar
+    saved under that name, which unpacks, was refused as corrupt), and still refuses what no tar reader opens."""
+    payload = {"a.txt": b"alpha\n"}
+    written = [_tar(payload, mode, f) for mode in ("w", "w:gz", "w:bz2", "w:xz")
+               for f in (tarfile.USTAR_FORMAT, tarfile.GNU_FORMAT, tarfile.PAX_FORMAT)]
+    path = tmp_path / "archive"
+    for data in written:
+        path.write_bytes(data)
+        with tarfile.open(path, "r:*") as t:  # the reference: what the unpacker reads
+            assert t.getnames() == ["a.txt"]
+        assert _check_format({"format": fmt}, path) is None, data[:8]
+    page = b"<!DOCTYPE html><html><body>moved</body></html>\n"
+    for data in (page, _zip(payload), b"Rar!\x1a\x07\x00" + bytes(600), np.random.default_rng(2).bytes(1000)):
+        path.write_bytes(data)
+        with pytest.raises(tarfile.ReadError):
+            tarfile.open(path, "r:*").close()
+        problem = _check_format({"format": fmt}, path)
+        assert problem is not None and problem.startswith("not a tar archive (a tar archive begins with "
+                                                          "b'\\x1f\\x8b' (gzip), b'BZh' (bzip2) or "
+                                                          "b'\\xfd7zXZ\\x00' (xz), or has b'ustar' at byte 257 "
+                                                          "(uncompressed); its first bytes are "), problem
+    assert _check_format({"format": fmt}, path).endswith(f"its first bytes are {data[:8]!r})")
+    path.write_bytes(page)
+    assert _check_format({"format": fmt}, path).endswith("; it looks like a web page saved in its place)")
+
+
+@pytest.mark.shared
+@pytest.mark.parametrize("mode", ["w", "w:gz", "w:bz2", "w:xz"])
+def test_adi_fetches_from_a_tar_gz_in_any_compression_and_its_members_match_the_registry(mode, shared_file,
+                                                                                          tmp_path, caplog):
+    """ADI's archive has no recorded checksum: a .tar.gz that is really a plain tar (what a browser that honours
+    'Content-Encoding: gzip' saves), bzip2 or xz unpacks, and the members' sha256 (data/adi.toml) are the check."""
+    members = ["ADI.ALL", "ADI.QRY", "ADI.REL", "ADI.BLN"]
+    mirror = tmp_path / "mirror"
+    mirror.mkdir()
+    with tarfile.open(mirror / "adi.tar.gz", mode) as t:
+        for m in members:
+            t.add(shared_file(f"adi/{m}"), arcname=m)
+    dest = reg.fetch("adi", tmp_path / "sets", base_url=mirror.as_uri(), progress=False)
+    documented = {f["path"]: f["sha256"] for f in reg.info("adi")["files"]}
+    assert {m: hashlib.sha256((dest / m).read_bytes()).hexdigest() for m in members} == documented
+    assert reg.verify("adi", dest).ok
+    said = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert said == ["no checksum is published for adi.tar.gz of adi, so the file was not checked (only that it is "
+                    "a tar archive); the unpacked files are checked against the registry's layout and documented "
+                    "counts instead"]
+
+
+def test_a_size_or_checksum_mismatch_also_says_when_the_file_is_a_web_page(server, toy, tmp_path):
+    """A share link (MSLR's OneDrive address) that answers with a page: the size or checksum differs, and the
+    message says why, as it does for an archive without a checksum."""
+    _, archive = toy
+    page = b"<!DOCTYPE html><html><body>moved</body></html>\n"
+    server.files["/toy.zip"] = page
+    sized = _entry(server.url + "/toy.zip", archive)  # size and sha256 of the real archive
+    with pytest.raises(ChecksumError) as e:
+        reg.fetch(sized, tmp_path / "a", progress=False)
+    assert str(e.value).startswith(f"toy.zip downloaded from {server.url}/toy.zip: {len(page)} bytes, the registry "
+                                   f"documents {len(archive)}; not a ZIP archive (a ZIP archive begins with "
+                                   f"b'PK\\x03\\x04' or b'PK\\x05\\x06'; its first bytes are b'<!DOCTYP'; it "
+                                   f"looks like a web page saved in its place); the file is kept aside as ")
+    unsized = _entry(server.url + "/toy.zip", archive, sha256=hashlib.sha256(archive).hexdigest())  # no size
+    with pytest.raises(ChecksumError, match=r"sha256 [0-9a-f]{64}, the registry documents [0-9a-f]{64} \(computed "
+                                            r"by the test\); not a ZIP archive \(.*; it looks like a web page saved "
+                                            r"in its place\); the file is kept aside"):
+        reg.fetch(unsized, tmp_path / "b", progress=False)
+    # a ZIP archive that is simply another one: the checksum alone is said
+    other = _zip({"x.txt": b"x\n"})
+    server.files["/toy.zip"] = other
+    with pytest.raises(ChecksumError) as e:
+        reg.fetch(unsized, tmp_path / "c", progress=False)
+    assert "not a ZIP archive" not in str(e.value) and "(computed by the test); the file is kept aside" in str(e.value)
 
 
 # -- no network -----------------------------------------------------------------------------------------------------

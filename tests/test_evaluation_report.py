@@ -171,6 +171,46 @@ def test_ltr_report_command(runs, tmp_path, capsys):
         read_result(tmp_path / "x.json")
 
 
+@pytest.mark.parametrize("correction", ["none", "holm"])
+def test_the_difference_table_note_says_which_p_values_its_p_columns_hold(correction):
+    """The note under "Differences from the baseline" follows the comparison's correction, as the p columns do
+    (before: "p: adjusted p-values" whatever the correction, under unadjusted p-values with --correction none)."""
+    import pandas as pd
+    from scipy import stats
+
+    from ltr.evaluation import compare
+    from ltr.evaluation.report import render_markdown
+
+    qids = [str(q) for q in range(1, 9)]
+    base = [0.20, 0.35, 0.40, 0.10, 0.55, 0.30, 0.25, 0.60]
+    b = [0.30, 0.45, 0.35, 0.30, 0.70, 0.40, 0.20, 0.75]
+    c = [0.25, 0.30, 0.45, 0.20, 0.50, 0.45, 0.35, 0.65]
+    per_query = {n: pd.DataFrame({"map": v}, index=qids) for n, v in (("base", base), ("b", b), ("c", c))}
+    d = compare(per_query, tests=["t"], correction=correction).to_dict()
+    md = render_markdown(d, [], "figures")
+    section = md.split("## Differences from the baseline", 1)[1]
+    table = [line.split("|")[1:-1] for line in section.splitlines() if line.startswith("| b ") or
+             line.startswith("| c ")]
+    shown = [float(cells[-2]) for cells in table]
+    # the paired t-test (scipy) and Holm's step-down adjustment over the m = 2 systems, by hand
+    p = [stats.ttest_rel(v, base).pvalue for v in (b, c)]
+    if correction == "holm":
+        lo, hi = sorted(range(2), key=lambda i: p[i])
+        adj = [0.0, 0.0]
+        adj[lo] = min(1.0, 2 * p[lo])
+        adj[hi] = min(1.0, max(adj[lo], p[hi]))
+        p = adj
+    assert shown == pytest.approx(p, abs=5e-5)
+    note = next(line for line in section.splitlines() if line.startswith("delta: mean difference"))
+    if correction == "none":
+        assert "p(t)" in section and "Holm" not in section
+        assert note.endswith("p: unadjusted p-values (no correction for multiple comparisons).")
+    else:
+        assert "Holm p(t)" in section
+        assert note.endswith("p: Holm-adjusted p-values (Holm 1979) over the systems compared with the baseline, "
+                             "per metric and test.")
+
+
 def test_importing_the_evaluation_package_loads_no_plotting_or_engine_library():
     import subprocess
     import sys

@@ -206,6 +206,23 @@ def test_feature_sets_from_toml_json_and_errors(index, tmp_path):
     assert str(e.value) == f"{grid}: feature 2 (bm25_k): scorer 'bm25': k1 must be a number >= 0, got -1"
 
 
+def test_a_feature_set_description_records_numpy_values_as_the_toolkits_json_conversion_does():
+    """The description goes through ltr._json.python_values: a NumPy array as its list (before: refused as
+    "cannot be described in JSON (ndarray)"), a NumPy scalar, key or set member as its Python value; NaN is still
+    refused, since a description is compared and read back as strict JSON."""
+    from ltr._json import python_values
+
+    given = {"windows": np.array([2, 8]), "weights": {np.int64(1): np.float32(0.5)},
+             "pools": frozenset({np.str_("max"), np.str_("sum")}), "k1": np.float64(0.9), "path": Path("a/b")}
+    got = featureset_module._jsonable(given, "the parameters of scorer 'x'")
+    assert got == {"windows": [2, 8], "weights": {"1": 0.5}, "pools": ["max", "sum"], "k1": 0.9, "path": "a/b"}
+    assert got["windows"] == python_values(given["windows"]) and type(got["k1"]) is float
+    assert json.loads(json.dumps(got)) == got
+    with pytest.raises(ValueError, match=r"^the parameters of scorer 'x' cannot be described in JSON \(Out of "
+                                         r"range float values are not JSON compliant"):
+        featureset_module._jsonable({"mu": np.float64("nan")}, "the parameters of scorer 'x'")
+
+
 def test_shipped_feature_sets_load_by_name_and_equal_their_files(index, tmp_path, monkeypatch):
     root = Path(featureset_module.__file__).parent / "data"
     for name, file in (("default", "default_features.toml"), ("small_collections", "small_collections.toml")):

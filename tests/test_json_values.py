@@ -71,3 +71,35 @@ def test_a_significance_record_is_plain_json():
 def test_a_numpy_value_becomes_what_tolist_gives(value):
     assert strict_json({"v": value}) == {"v": value.tolist()}
     assert type(strict_json(value)) is type(value.tolist())
+
+
+def test_python_values_turns_numpy_mapping_keys_into_python_values():
+    """A NumPy key (a label value counted with np.unique, a qid) is a Python value too: json.dumps refuses NumPy
+    keys, and writes Python's as the standard library does."""
+    got = python_values({np.int64(1): 2, np.float64(0.5): {np.bool_(True): np.int32(3)}, "s": 4})
+    assert got == {1: 2, 0.5: {True: 3}, "s": 4}
+    assert [type(k) for k in got] == [int, float, str] and type(next(iter(got[0.5]))) is bool
+    assert json.dumps(got) == json.dumps({1: 2, 0.5: {True: 3}, "s": 4}) == '{"1": 2, "0.5": {"true": 3}, "s": 4}'
+    labels, counts = np.unique(np.array([0, 2, 2, 1]), return_counts=True)
+    assert json.loads(json.dumps(python_values(dict(zip(labels, counts))))) == {"0": 1, "1": 1, "2": 2}
+
+
+def test_a_json_comparison_table_writes_an_undefined_relative_delta_as_null():
+    """format_comparison(..., "json") dumps with allow_nan=True, but what it dumps is the result file's content,
+    already strict (ltr.evaluation.results.comparison_dict): a relative delta over a zero baseline is null."""
+    import pandas as pd
+
+    from ltr.evaluation import compare
+    from ltr.evaluation.tables import format_comparison
+
+    qids = ["1", "2", "3"]
+    zero = pd.DataFrame({"map": [0.0, 0.0, 0.0]}, index=qids)
+    c = compare({"a": zero, "b": zero.copy()}, tests=["t"])
+    assert math.isnan(c.row("b", "map")["relative"])
+
+    def refuse(token):
+        raise ValueError(f"not strict JSON: {token}")
+
+    d = json.loads(format_comparison(c, "json"), parse_constant=refuse)
+    row = next(r for r in d["comparison"]["rows"] if r["system"] == "b" and r["metric"] == "map")
+    assert row["relative"] is None and row["delta"] == 0.0

@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 
+from ltr._json import strict_json
 from ltr.cli._common import UsageError, add_command, add_format, emit, note
 
 __all__ = ["register", "run"]
@@ -70,19 +71,35 @@ def run_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _dumps(obj, **kw) -> str:
+    """JSON through the toolkit's one conversion (NumPy values as numbers, NaN as null); TOML dates as text."""
+    return json.dumps(strict_json(obj), default=str, allow_nan=False, **kw)
+
+
+def _archive_checksums(d: dict) -> dict[str, list[str]]:
+    """Archive file -> the checksum algorithms the registry records for it (``[]``: none, so fetch checks only
+    that the file begins as its format does, and counts the unpacked files)."""
+    return {a["file"]: [k for k in ("sha256", "md5") if a.get(k)] for a in d.get("archives", [])}
+
+
 def run_info(args: argparse.Namespace) -> int:
     from ltr.registry import info
 
     d = info(args.name)
+    checksums = _archive_checksums(d)
     if args.format == "json":
-        print(json.dumps(d, indent=2, default=str))
+        print(_dumps({**d, "archive_checksums": checksums}, indent=2))
         return 0
     for key, value in d.items():
         if isinstance(value, (dict, list)):
-            value = json.dumps(value, default=str)
+            value = _dumps(value)
             if len(value) > 400:
                 value = value[:400] + " ... (--format json shows all)"
         print(f"{key}: {value}")
+        if key == "archives" and checksums:  # the archives line may be cut short: whether fetch can check each
+            print("archive checksums: " + "; ".join(
+                f"{f} {', '.join(algos)}" if algos else f"{f} none recorded (fetch checks only its format and the "
+                                                        f"unpacked files' counts)" for f, algos in checksums.items()))
     return 0
 
 
@@ -107,7 +124,7 @@ def run_verify(args: argparse.Namespace) -> int:
 
     report = verify(args.name, args.dir, counts=args.counts, checksums=args.checksums)
     if args.format == "json":
-        print(json.dumps(report.to_dict(), indent=2, default=str))
+        print(_dumps(report.to_dict(), indent=2))
     else:
         print(report)
     if not report.ok:

@@ -96,6 +96,15 @@ def result_figures(d: Mapping[str, Any], *, datasets: Sequence[Mapping[str, Any]
 
 
 # -- tables -------------------------------------------------------------------------------------------------------
+# What the p columns of a comparison hold, by its multiple-comparison correction (ltr.evaluation.significance).
+# The family adjusted is one (metric, test): the systems compared with the baseline (ltr.evaluation.compare).
+_P_SAID = {"holm": "Holm-adjusted p-values (Holm 1979) over the systems compared with the baseline, per metric and "
+                   "test",
+           "bonferroni": "Bonferroni-adjusted p-values over the systems compared with the baseline, per metric and "
+                         "test",
+           "none": "unadjusted p-values (no correction for multiple comparisons)"}
+
+
 def _tables(d: Mapping[str, Any]) -> list[tuple[str, list[str], list[list[str]], str]]:
     """(title, header, rows, note) for the report, from the result dict."""
     out = []
@@ -105,8 +114,10 @@ def _tables(d: Mapping[str, Any]) -> list[tuple[str, list[str], list[list[str]],
         header, rows = wide_cells(c, 4, lambda s: f"<b>{s}</b>", "*")
         out.append(("Summary", header, rows, comparison_footnote(c)))
         header, rows = long_rows(c, 4, raw=False)
+        # the p columns hold the comparison's corrected p-values (its header names the correction): so does the note
+        p_said = _P_SAID[c.correction]
         out.append(("Differences from the baseline", header, rows,
-                    "delta: mean difference; W/T/L: queries won/tied/lost; d: paired Cohen's d; p: adjusted p-values."))
+                    f"delta: mean difference; W/T/L: queries won/tied/lost; d: paired Cohen's d; p: {p_said}."))
     for s in d["systems"]:
         folds = s.get("folds") or []
         if folds:

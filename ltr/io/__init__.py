@@ -1,11 +1,13 @@
 """Readers and writers: LETOR / svmlight feature files and their sidecars, TREC runs, qrels and topics, score
-files, and the safe output writer every one of them uses.
+files, the safe output writer every one of them uses, and the conversion of values to JSON's types
+(:func:`python_values`, :func:`strict_json`) for the JSON files written.
 
 Inputs are plain or gzip, recognised by their first two bytes (:mod:`ltr.io.files`); outputs are written
 atomically, through symlinks, or directly to standard output (``-``), devices and pipes (:mod:`ltr.io.outputs`).
 Reader options, and the fix each error names, are described once in :data:`READER_OPTIONS`.
 """
 
+from ltr._json import python_values, strict_json
 from ltr.io.files import is_gzip, open_binary, read_text
 from ltr.io.letor import (
     read_letor,
@@ -33,6 +35,7 @@ __all__ = [
     "detect_qrels_format",
     "is_gzip",
     "open_binary",
+    "python_values",
     "read_letor",
     "read_qrels",
     "read_query_file",
@@ -42,6 +45,7 @@ __all__ = [
     "read_weight_file",
     "run_from_scores",
     "run_lines",
+    "strict_json",
     "write_letor",
     "write_qrels",
     "write_query_file",

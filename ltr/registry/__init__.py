@@ -138,9 +138,11 @@ def fetch(name: str | Entry, to: str | os.PathLike, *, progress: bool = True, ba
         failing; a partial file stays as ``*.part`` and the next call resumes it. Also for sets that need a manual
         download (the message says where to put the archive).
     ChecksumError
-        The file does not match its documented size or checksum, or is not a readable archive, or (where no
-        checksum is published: MQ2007/MQ2008 and their variants, OHSUMED, CACM) does not begin as its format does
-        (``Rar!\\x1a\\x07`` for RAR, ...); it is renamed to ``*.corrupt`` and never used.
+        The file does not match its documented size or checksum, or is not a readable archive, or (where the
+        registry records no checksum for an archive: ``info(name)["archives"]``, or ``ltr data info NAME``, shows
+        it) does not begin as the unpacker reads its format (``Rar!\\x1a\\x07`` for RAR; gzip, bzip2, xz or
+        uncompressed for tar, ...); it is renamed to ``*.corrupt`` and never used. The message also says when the
+        file is not of its format at all (a web page saved in its place).
     ArchiveError
         A RAR archive and no ``unrar``/``7z``/``bsdtar`` on the PATH, or a member that would land outside the folder.
     DatasetLayoutError
@@ -152,10 +154,10 @@ def fetch(name: str | Entry, to: str | os.PathLike, *, progress: bool = True, ba
 
     Notes
     -----
-    For an archive whose owners publish no checksum, a warning (``logging``) says that the file was not checked,
-    and the unpacked files are counted as :func:`verify` counts them (rows, queries, label range, records); counts
-    that differ from the registry's are logged and recorded in ``.ltrkit-complete.json``, files that are missing
-    install nothing.
+    For an archive whose checksum the registry does not record, a warning (``logging``) says that the file was not
+    checked, and the unpacked files are counted as :func:`verify` counts them (rows, queries, label range,
+    records); counts that differ from the registry's are logged and recorded in ``.ltrkit-complete.json``, files
+    that are missing install nothing.
     """
     from ltr.registry._fetch import fetch_entry
 

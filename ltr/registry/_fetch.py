@@ -4,11 +4,12 @@ The steps, and what an interruption leaves behind:
 
 1. each archive is downloaded to ``DIR/.ltrkit-downloads/FILE.part``, resumed with an HTTP ``Range`` request when
    that file exists (an interrupted transfer costs nothing but the call); addresses are tried in order;
-2. its size and checksum, where the registry documents them, are compared; where no checksum is published (the
-   LETOR archives, OHSUMED, CACM), a warning says so and only what can be told without one is checked: that the
-   file begins as its format does (a RAR archive with ``Rar!\\x1a\\x07``, gzip with ``1f 8b``, ...). A mismatch
-   moves it aside to ``FILE.corrupt`` (never used again) and raises :class:`~ltr.registry.ChecksumError`; a good
-   file is renamed to ``FILE``;
+2. its size and checksum, where the registry documents them, are compared; where the registry records no checksum
+   for an archive (``ltr data info NAME`` shows it), a warning says so and only what can be told without one is
+   checked: that the file begins as the unpacker reads its format (a RAR archive with ``Rar!\\x1a\\x07``, a tar
+   archive compressed with gzip, bzip2 or xz or not at all, ...). A mismatch moves it aside to ``FILE.corrupt``
+   (never used again) and raises :class:`~ltr.registry.ChecksumError`, saying also when the file is not of its
+   format at all (a web page saved in its place); a good file is renamed to ``FILE``;
 3. archives are unpacked into a temporary folder next to the destination, the layout is checked (and, for an
    archive without a checksum, the counts that :func:`~ltr.registry.verify` checks), a completion marker
    (``.ltrkit-complete.json``) is written inside, and only then is the folder renamed to ``DIR/NAME``.
@@ -51,16 +52,23 @@ logger = logging.getLogger(__name__)
 MARKER = ".ltrkit-complete.json"
 DOWNLOADS = ".ltrkit-downloads"
 _CHUNK = 1 << 16
-# How each archive format begins (offset, accepted first bytes, what it is called): PKWARE's APPNOTE 4.3.7 and
-# 4.3.16 (local file header, or the end record of an empty archive), RFC 1952 2.3.1 (gzip ID1 ID2), bzip2's 'BZh'
-# stream header, POSIX.1-1988 ustar's magic at byte 257, RARLAB's technote (RAR 1.5-4 'Rar!\x1a\x07\x00', RAR 5
-# 'Rar!\x1a\x07\x01\x00'). 'file' is any file: nothing to check.
-_MAGIC = {"zip": (0, (b"PK\x03\x04", b"PK\x05\x06"), "a ZIP archive"),
-          "tar.gz": (0, (b"\x1f\x8b",), "a gzip-compressed tar archive"),
-          "gz": (0, (b"\x1f\x8b",), "a gzip file"),
-          "tar.bz2": (0, (b"BZh",), "a bzip2-compressed tar archive"),
-          "tar": (257, (b"ustar",), "a tar archive"),
-          "rar": (0, (b"Rar!\x1a\x07",), "a RAR archive")}
+# How each archive format begins, as _unpack reads it (what it is called, the accepted starts as (offset, bytes,
+# kind)): PKWARE's APPNOTE 4.3.7 and 4.3.16 (local file header, or the end record of an empty archive), RFC 1952
+# 2.3.1 (gzip ID1 ID2), bzip2's 'BZh' stream header, the xz format's header magic (xz-file-format 2.1.1.1),
+# POSIX.1-1988 ustar's magic at byte 257 (GNU tar writes 'ustar  \0', POSIX 'ustar\0'), RARLAB's technote (RAR 1.5-4
+# 'Rar!\x1a\x07\x00', RAR 5 'Rar!\x1a\x07\x01\x00'). 'file' is any file: nothing to check.
+# Every tar format accepts every tar start: _unpack opens them all with tarfile's 'r:*', which reads gzip, bzip2, xz
+# and uncompressed tar whatever the name says (a browser or proxy that honours 'Content-Encoding: gzip' saves a
+# plain tar under the .tar.gz name, and the members' checksums are then the real check). A pre-POSIX (V7) tar,
+# which tarfile also reads, has no magic and is refused here: telling it from other bytes needs its header
+# checksum, and no registered set ships one.
+_TAR = ((0, b"\x1f\x8b", "gzip"), (0, b"BZh", "bzip2"), (0, b"\xfd7zXZ\x00", "xz"), (257, b"ustar", "uncompressed"))
+_MAGIC = {"zip": ("a ZIP archive", ((0, b"PK\x03\x04", ""), (0, b"PK\x05\x06", ""))),
+          "tar.gz": ("a tar archive", _TAR),
+          "tar.bz2": ("a tar archive", _TAR),
+          "tar": ("a tar archive", _TAR),
+          "gz": ("a gzip file", ((0, b"\x1f\x8b", ""),)),
+          "rar": ("a RAR archive", ((0, b"Rar!\x1a\x07", ""),))}
 _RAR_TOOLS = (("unrar", ["x", "-o+", "-idq", "{archive}", "{dest}/"]),
               ("7z", ["x", "-y", "-o{dest}", "{archive}"]),
               ("bsdtar", ["-x", "-f", "{archive}", "-C", "{dest}"]))
@@ -173,24 +181,34 @@ def _check_format(archive: dict, path: Path) -> str | None:
     spec = _MAGIC.get(archive["format"])
     if spec is None:
         return None
-    offset, starts, what = spec
+    what, starts = spec
     with open(path, "rb") as f:
-        head = f.read(offset + 8)
-    if any(head[offset:].startswith(s) for s in starts):
+        head = f.read(max(8, *(offset + len(magic) for offset, magic, _ in starts)))
+    if any(head[offset:offset + len(magic)] == magic for offset, magic, _ in starts):
         return None
-    begins = f"begins with {starts[0]!r}" if offset == 0 else f"has {starts[0]!r} at byte {offset}"
+    # "a tar archive begins with b'\x1f\x8b' (gzip), b'BZh' (bzip2) or ... (xz), or has b'ustar' at byte 257 (...)"
+    said = [f"{magic!r}" + (f" ({kind})" if kind else "") for offset, magic, kind in starts if offset == 0]
+    ways = [f"begins with {_either(said)}"] if said else []
+    ways += [f"has {magic!r} at byte {offset}" + (f" ({kind})" if kind else "")
+             for offset, magic, kind in starts if offset]
     got = f"its first bytes are {head[:8]!r}" if head else "it is empty"
     html = "; it looks like a web page saved in its place" if head.lstrip()[:1] == b"<" else ""
-    return f"not {what} ({what} {begins}; {got}{html})"
+    return f"not {what} ({what} {', or '.join(ways)}; {got}{html})"
+
+
+def _either(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + f" or {items[-1]}"
 
 
 def _check_archive(archive: dict, path: Path) -> str | None:
     """None when size and checksums agree with the registry, else a sentence saying what differs.
 
-    Without a documented checksum, the file's first bytes are compared with its format's instead (``_MAGIC``).
+    Without a documented checksum, the file's first bytes are compared with its format's instead (``_MAGIC``); a
+    size or checksum that differs also says so when the file is not of its format at all (a web page saved in its
+    place is the usual failure of a share link), as the cause to look at.
     """
     if archive.get("size") is not None and path.stat().st_size != archive["size"]:
-        return f"{path.stat().st_size} bytes, the registry documents {archive['size']}"
+        return _with_format(f"{path.stat().st_size} bytes, the registry documents {archive['size']}", archive, path)
     algos = _checksums(archive)
     if not algos:
         return _check_format(archive, path)
@@ -203,8 +221,15 @@ def _check_archive(archive: dict, path: Path) -> str | None:
         got = hashes[a].hexdigest()
         if got != archive[a]:
             src = archive.get("checksum_source")
-            return f"{a} {got}, the registry documents {archive[a]}" + (f" ({src})" if src else "")
+            return _with_format(f"{a} {got}, the registry documents {archive[a]}" + (f" ({src})" if src else ""),
+                                archive, path)
     return None
+
+
+def _with_format(problem: str, archive: dict, path: Path) -> str:
+    """``problem``, followed by what :func:`_check_format` says when the file is not of its format at all."""
+    wrong = _check_format(archive, path)
+    return f"{problem}; {wrong}" if wrong else problem
 
 
 def _set_aside(path: Path) -> Path:
@@ -409,7 +434,7 @@ def fetch_entry(entry: Entry, to: str | os.PathLike, *, progress: bool = True, b
         raise
     unchecked = [a for a, _, _ in got if not _checksums(a)]
     for a in unchecked:
-        what = _MAGIC[a["format"]][2] if a["format"] in _MAGIC else ""
+        what = _MAGIC[a["format"]][0] if a["format"] in _MAGIC else ""
         only = " and ".join(filter(None, ["its size" if a.get("size") is not None else "",
                                           f"that it is {what}" if what else ""]))
         logger.warning("no checksum is published for %s of %s, so the file was not checked%s; the unpacked files "
