@@ -755,3 +755,20 @@ def test_a_full_disk_while_downloading_names_the_folder_given_and_leaves_nothing
     assert not to.exists()  # nothing to resume from: no empty .part, no empty folder
     monkeypatch.undo()  # space freed
     assert (reg.fetch(entry, to) / MARKER).is_file()
+
+
+def test_unpacked_files_that_differ_from_their_documented_checksums_are_not_installed(toy, tmp_path):
+    # a copy whose files failed their documented sha256 was installed (and marked complete) with a warning, while
+    # `ltr data verify` of it said NOT OK
+    files, archive = toy
+    mirror = tmp_path / "mirror"
+    mirror.mkdir()
+    (mirror / "toy.zip").write_bytes(archive)
+    facts = _facts(files)
+    facts[0]["sha256"] = hashlib.sha256(b"another release").hexdigest()
+    entry = _entry(mirror.as_uri() + "/toy.zip", archive, sha256=None, files_meta=facts,
+                   checksum_source="none published")
+    with pytest.raises(ChecksumError, match=f"{facts[0]['path']}: sha256 .* differs from .*; nothing was installed"):
+        reg.fetch(entry, tmp_path / "sets", progress=False)
+    assert sorted(p.name for p in (tmp_path / "sets").iterdir()) == [DOWNLOADS]  # no copy, no temporary folder
+    assert (tmp_path / "sets" / DOWNLOADS / "toy.zip").is_file()  # the archive stays

@@ -142,7 +142,8 @@ def fetch(name: str | Entry, to: str | os.PathLike, *, progress: bool = True, ba
         registry records no checksum for an archive: ``info(name)["archives"]``, or ``ltr data info NAME``, shows
         it) does not begin as the unpacker reads its format (``Rar!\\x1a\\x07`` for RAR; gzip, bzip2, xz or
         uncompressed for tar, ...); it is renamed to ``*.corrupt`` and never used. The message also says when the
-        file is not of its format at all (a web page saved in its place).
+        file is not of its format at all (a web page saved in its place). Also when an unpacked file differs from
+        its documented size or checksum: nothing is installed, and the archives stay in ``.ltrkit-downloads``.
     ArchiveError
         A RAR archive and no ``unrar``/``7z``/``bsdtar`` on the PATH, or a member that would land outside the folder.
     DatasetLayoutError
@@ -156,8 +157,9 @@ def fetch(name: str | Entry, to: str | os.PathLike, *, progress: bool = True, ba
     -----
     For an archive whose checksum the registry does not record, a warning (``logging``) says that the file was not
     checked, and the unpacked files are counted as :func:`verify` counts them (rows, queries, label range,
-    records); counts that differ from the registry's are logged and recorded in ``.ltrkit-complete.json``, files
-    that are missing install nothing.
+    records); counts that differ from the registry's are logged and recorded in ``.ltrkit-complete.json`` (some
+    documented counts are not from a primary source), where files that are missing, or differ from their documented
+    size or checksum, install nothing.
     """
     from ltr.registry._fetch import fetch_entry
 

@@ -10,8 +10,9 @@ The steps, and what an interruption leaves behind:
    archive compressed with gzip, bzip2 or xz or not at all, ...). A mismatch moves it aside to ``FILE.corrupt``
    (never used again) and raises :class:`~ltr.registry.ChecksumError`, saying also when the file is not of its
    format at all (a web page saved in its place); a good file is renamed to ``FILE``;
-3. archives are unpacked into a temporary folder next to the destination, the layout is checked (and, for an
-   archive without a checksum, the counts that :func:`~ltr.registry.verify` checks), a completion marker
+3. archives are unpacked into a temporary folder next to the destination, the layout and the unpacked files'
+   documented sizes and checksums are checked (a difference installs nothing; for an archive without a checksum,
+   the counts that :func:`~ltr.registry.verify` checks are compared too, and differences said), a completion marker
    (``.ltrkit-complete.json``) is written inside, and only then is the folder renamed to ``DIR/NAME``.
 
 So ``DIR/NAME`` exists only when complete, and a later call that finds the marker returns at once.
@@ -445,14 +446,22 @@ def fetch_entry(entry: Entry, to: str | os.PathLike, *, progress: bool = True, b
         for archive, path, _ in got:
             _unpack(archive, path, tmp, entry.name, dest)
         root = entry.find_root(tmp)
-        # Without a checksum the counts (rows, queries, labels, records) are what is left to tell a good copy.
-        report = verify_copy(entry, root, counts=bool(unchecked), checksums=True)
+        report = verify_copy(entry, root, counts=False, checksums=True)
         if report.missing:
             raise DatasetLayoutError(f"the archives of {entry.name} unpacked but lack {', '.join(report.missing)}; "
                                      f"nothing was installed")
-        if report.differing or report.problems:
-            logger.warning("%s: files differ from the registry: %s", entry.name, "; ".join(
-                [f"{f.path}: {', '.join(f.problems)}" for f in report.files if f.problems] + report.problems))
+        if report.differing:  # the released files are documented: a copy that is not them is not installed
+            raise ChecksumError(
+                f"the archives of {entry.name} unpacked, but files differ from the registry's sizes or checksums: "
+                + "; ".join(f"{f.path}: {', '.join(f.problems)}" for f in report.files if f.problems)
+                + f"; nothing was installed (the archives are kept in {downloads}: remove a damaged one to "
+                "download it again)")
+        if unchecked:  # without an archive checksum, the counts (rows, queries, labels, records) are what is left
+            counted = verify_copy(entry, root, counts=True, checksums=False)
+            if counted.differing or counted.problems:  # some documented counts are not from a primary source
+                logger.warning("%s: files differ from the registry: %s", entry.name, "; ".join(
+                    [f"{f.path}: {', '.join(f.problems)}" for f in counted.files if f.problems] + counted.problems))
+            report = counted
         marker = {"name": entry.name, "registry_file": entry.origin, "archives": [
             {"file": a["file"], "bytes": p.stat().st_size, "downloaded": new} for a, p, new in got],
             "files": [f.found for f in report.files], "differing": report.differing,
