@@ -41,3 +41,28 @@ def shared_file(shared_data):
 
     return resolve
 
+
+
+@pytest.fixture
+def read_only(monkeypatch):
+    """``read_only(root)``: the existing folder ``root`` as on a read-only file system, as the kernel answers (creating
+    a folder in it fails with EROFS, and access(W_OK) says no), for the tests of messages that name the folder."""
+    import errno
+    import os
+
+    def make(root: Path) -> None:
+        real_mkdir, real_access = Path.mkdir, os.access
+
+        def mkdir(self, *args, **kwargs):
+            if root in Path(self).parents and not Path(self).exists():
+                raise OSError(errno.EROFS, "Read-only file system", str(self))
+            return real_mkdir(self, *args, **kwargs)
+
+        def access(path, mode, *args, **kwargs):
+            under = Path(path) == root or root in Path(path).parents
+            return False if under and mode & os.W_OK else real_access(path, mode, *args, **kwargs)
+
+        monkeypatch.setattr(Path, "mkdir", mkdir)
+        monkeypatch.setattr(os, "access", access)
+
+    return make

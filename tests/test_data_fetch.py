@@ -666,35 +666,14 @@ def test_a_text_collection_fetched_file_by_file(server, tmp_path):
 
 # -- a folder that cannot be written ----------------------------------------------------------------------------------
 
-def _read_only(monkeypatch, root: Path) -> None:
-    """``root`` (an existing folder) as on a read-only file system, as the kernel answers: creating a folder in it
-    fails with EROFS, and access(W_OK) says no."""
-    import errno
-    import os
-
-    real_mkdir, real_access = Path.mkdir, os.access
-
-    def mkdir(self, *args, **kwargs):
-        if root in Path(self).parents and not Path(self).exists():
-            raise OSError(errno.EROFS, "Read-only file system", str(self))
-        return real_mkdir(self, *args, **kwargs)
-
-    def access(path, mode, *args, **kwargs):
-        under = Path(path) == root or root in Path(path).parents
-        return False if under and mode & os.W_OK else real_access(path, mode, *args, **kwargs)
-
-    monkeypatch.setattr(Path, "mkdir", mkdir)
-    monkeypatch.setattr(os, "access", access)
-
-
-def test_fetch_into_a_read_only_folder_names_the_folder_given_not_the_downloads_folder(toy, tmp_path, monkeypatch):
+def test_fetch_into_a_read_only_folder_names_the_folder_given_not_the_downloads_folder(toy, tmp_path, read_only):
     from ltr.exceptions import OutputPathError
 
     _, archive = toy
     entry = _entry(f"http://127.0.0.1:{_closed_port()}/toy.zip", archive)  # never reached
     ro = tmp_path / "ro"
     ro.mkdir()
-    _read_only(monkeypatch, ro)
+    read_only(ro)
     with pytest.raises(OutputPathError) as exc:
         reg.fetch(entry, ro)
     assert str(exc.value) == f"{ro}: cannot write: the folder {ro} is not writable"

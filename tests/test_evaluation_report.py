@@ -288,35 +288,13 @@ def test_a_result_file_with_a_field_of_the_wrong_type_is_named_by_its_path(runs,
 
 
 # -- a folder that cannot be written --------------------------------------------------------------------------------
-def _read_only(monkeypatch, root):
-    """``root`` (an existing folder) as on a read-only file system, as the kernel answers: creating a folder in it
-    fails with EROFS, and access(W_OK) says no."""
-    import errno
-    import os
-    from pathlib import Path
-
-    real_mkdir, real_access = Path.mkdir, os.access
-
-    def mkdir(self, *args, **kwargs):
-        if root in Path(self).parents and not Path(self).exists():
-            raise OSError(errno.EROFS, "Read-only file system", str(self))
-        return real_mkdir(self, *args, **kwargs)
-
-    def access(path, mode, *args, **kwargs):
-        under = Path(path) == root or root in Path(path).parents
-        return False if under and mode & os.W_OK else real_access(path, mode, *args, **kwargs)
-
-    monkeypatch.setattr(Path, "mkdir", mkdir)
-    monkeypatch.setattr(os, "access", access)
-
-
-def test_ltr_report_on_a_read_only_file_system_names_the_folder_given_and_what_failed(runs, tmp_path, monkeypatch,
+def test_ltr_report_on_a_read_only_file_system_names_the_folder_given_and_what_failed(runs, tmp_path, read_only,
                                                                                       capsys):
     _, a, _ = runs
     a.save(tmp_path / "a.json")
     ro = tmp_path / "ro"
     ro.mkdir()
-    _read_only(monkeypatch, ro)
+    read_only(ro)
     assert main(["report", str(tmp_path / "a.json"), "--out", str(ro), "--quiet"]) == 1
     assert capsys.readouterr().err == f"ltr report: error: {ro}: cannot write: the folder {ro} is not writable\n"
     assert main(["report", str(tmp_path / "a.json"), "--out", str(ro / "rep"), "--quiet"]) == 1
