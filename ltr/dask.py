@@ -37,6 +37,7 @@ import glob
 import hashlib
 import io
 import logging
+import math
 import os
 import time
 import warnings
@@ -81,6 +82,10 @@ def connect(address: str = "local:2", *, timeout: float = 30.0) -> Iterator[Any]
     SchedulerUnreachableError
         Nothing answered at ``address`` within ``timeout`` seconds.
     """
+    if not (isinstance(timeout, (int, float)) and math.isfinite(timeout) and timeout > 0):
+        raise OptionError(f"timeout={timeout!r}: a number of seconds > 0",
+                          cli=f"--dask-timeout {timeout:g}: must be a number of seconds > 0"
+                          if isinstance(timeout, (int, float)) else f"--dask-timeout {timeout!r}: must be a number")
     distributed = _distributed()
     if address == "local" or address.startswith("local:"):
         n = address.partition(":")[2] or "2"
@@ -115,6 +120,11 @@ def _check_host(address: str) -> None:
     scheme, location = parse_address(address)
     if scheme not in ("tcp", "tls", "ws", "wss"):
         return
+    if "://" not in address and ":" not in location:  # 'bogus': no scheme, no port: not an address at all
+        raise OptionError(f"address {address!r}: not a scheduler address (tcp://host:port, or local:N for workers "
+                          "on this machine)",
+                          cli=f"--dask {address}: not a scheduler address (tcp://host:port, or local:N for workers "
+                          "on this machine)")
     try:
         host = parse_host_port(location)[0]
         socket.getaddrinfo(host, None)
@@ -145,9 +155,11 @@ def _connect_within(distributed, address: str, timeout: float):
     worker.join(timeout + 5.0)
     if "client" in out:
         return out["client"]
-    cause = type(out["error"]).__name__ if "error" in out else "no answer"
-    if isinstance(out.get("error"), (KeyboardInterrupt, SystemExit)):
-        raise out["error"]
+    error = out.get("error")
+    if isinstance(error, (KeyboardInterrupt, SystemExit)):
+        raise error
+    # what the client raised says little (a host that drops packets surfaces as a MemoryError from the handshake)
+    cause = "connection refused" if isinstance(error, ConnectionRefusedError) else "no answer"
     raise SchedulerUnreachableError(
         f"no Dask scheduler answered at {address} within {timeout:g} s ({cause}); start one (`dask scheduler`, then "
         "`dask worker ADDRESS` on each machine), check the address, or use local:N") from None

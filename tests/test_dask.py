@@ -140,6 +140,23 @@ def test_a_host_that_does_not_resolve_is_an_error_at_once_not_after_the_timeout(
     assert message.endswith(")" + hint)
 
 
+def test_a_word_that_is_no_address_and_a_timeout_of_zero_are_refused_as_options(capsys):
+    # 'bogus' was reported as "no Dask scheduler answered ... within 30 s (ValueError)" at once; --dask-timeout 0 ran
+    from ltr.exceptions import OptionError
+
+    with pytest.raises(OptionError, match="'bogus': not a scheduler address"):
+        with ld.connect("bogus", timeout=600):
+            pass
+    for bad in (0, -1.0, float("nan")):
+        with pytest.raises(OptionError, match="a number of seconds > 0"):
+            with ld.connect("tcp://127.0.0.1:9", timeout=bad):
+                pass
+    assert main(["train", "x.txt", "--dask", "bogus"]) == 2
+    assert "--dask bogus: not a scheduler address (tcp://host:port" in capsys.readouterr().err
+    assert main(["train", "x.txt", "--dask", "local:2", "--dask-timeout", "0"]) == 2
+    assert capsys.readouterr().err.endswith("--dask-timeout 0: must be a number of seconds > 0\n")
+
+
 def test_a_server_that_is_no_scheduler_is_an_error_after_the_timeout_not_a_hang():
     import http.server
     import threading
