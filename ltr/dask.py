@@ -13,8 +13,8 @@
   ``DaskLGBMRanker`` (``engine="lightgbm"``), and returns the Ranker fitted, to be used as one trained locally:
   ``predict``, ``save`` and ``ltr predict`` work the same. The trees are not a local run's: each engine builds its
   histogram bins from the partitions (XGBoost's sketches, LightGBM's per-worker bin finding), so the model is
-  another fit of the same data (on MQ2008-sized data, NDCG@10 within a few thousandths); LightGBM's, moreover, can
-  differ from one run to the next with the same seed (its workers' bin finding and network order are not fixed;
+  another fit of the same data (on MQ2008-sized data, NDCG@10 within about 0.01 of a local run); LightGBM's can
+  moreover differ from one run to the next with the same seed (its workers' bin finding and network order are not fixed;
   XGBoost's Dask training repeats exactly). Before LightGBM trains,
   :func:`check_whole_queries` refuses partitions that split a query, which LightGBM does not detect and trains on
   wrongly (LightGBM issue #5676).

@@ -160,3 +160,23 @@ def test_a_damaged_model_is_named_as_one_and_a_file_that_is_no_model_is_not(mq, 
     binary.write_bytes(b"\xff\xfe\x00garbage")
     with pytest.raises(NotAModelError, match="not a text model file"):
         load_model(binary)
+
+
+@pytest.mark.parametrize("engine", ["lightgbm", "xgboost"])
+def test_a_model_records_what_trained_it_and_ltr_info_shows_it(mq, tmp_path, capsys, engine):
+    # the sidecar recorded ltrkit's version only: an engine's minor versions change defaults and results
+    import importlib
+    import platform
+
+    import ltr
+
+    _, train = mq
+    out = tmp_path / ("m.json" if engine == "xgboost" else "m.txt")
+    assert main(["train", str(train), "--engine", engine, "--rounds", "2", "--quiet", "--out", str(out)]) == 0
+    meta = json.loads((tmp_path / (out.name + ".meta.json")).read_text())
+    want = {"python": platform.python_version(), "numpy": np.__version__,
+            engine: importlib.import_module(engine).__version__}
+    assert meta["versions"] == want
+    info = _info(capsys, out)
+    assert info["trained_with"] == {"ltrkit": ltr.__version__, **want}
+    assert info["data_fingerprint"] == meta["data_fingerprint"] and len(meta["data_fingerprint"]) >= 16

@@ -118,6 +118,8 @@ def model_summary(model, path: str, top: int = 20, notes: list[str] | None = Non
     s["feature_set"] = described is not None
     s["read_options"] = getattr(model, "read_options_", None) or None
     s["preset_params"] = getattr(model, "preset_params_", None) or None
+    s["trained_with"] = {k: v for k, v in (getattr(model, "trained_with_", None) or {}).items() if v} or None
+    s["data_fingerprint"] = getattr(model, "data_fingerprint_", None)
     if not plain:
         s["params"] = {k: v for k, v in params.items() if v is not None}
     s["notes"] = list(notes or [])
@@ -170,6 +172,8 @@ def _print_model(args: argparse.Namespace, s: dict) -> None:
         ("feature set description", _words(s["feature_set"])),
         ("read options", _words({k: v for k, v in (s["read_options"] or {}).items() if k != "features"})),
         ("preset params", _words(s["preset_params"])),
+        ("trained with", "-" if not s["trained_with"] else ", ".join(f"{k} {v}" for k, v in s["trained_with"].items())),
+        ("data fingerprint", s["data_fingerprint"] or "-"),
     ]
     header = ["id", "feature", "gain", "gain %", "split"]
     rows = [[r["id"], r["feature"], r["gain"], 100 * r["gain_share"], r["split"]] for r in s["importance"]]

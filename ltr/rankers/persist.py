@@ -175,6 +175,8 @@ def load_model(path: str | os.PathLike) -> Ranker:
     model.best_iteration_ = best
     model.data_fingerprint_ = meta.get("data_fingerprint")
     model.fit_seconds_ = float(meta.get("fit_seconds") or float("nan"))
+    versions = meta.get("versions")  # (absent in models saved before it was recorded)
+    model.trained_with_ = {"ltrkit": meta.get("ltrkit_version"), **(versions if isinstance(versions, dict) else {})}
     model.evals_result_ = {}
     model.read_options_ = meta.get("read_options")
     if model.read_options_ is not None and not isinstance(model.read_options_, dict):

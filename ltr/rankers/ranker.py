@@ -877,6 +877,8 @@ class Ranker(BaseEstimator):
             params["eval_at"] = list(params["eval_at"])
         meta = {
             "ltrkit_version": __version__,
+            # what trained it, for whoever reproduces it (an engine's minor versions change defaults and results)
+            "versions": _versions(self.engine),
             "engine": self.engine,
             "params": params,
             "n_features": self.n_features_in_,
@@ -891,6 +893,17 @@ class Ranker(BaseEstimator):
             "preset_params": dict(getattr(self, "preset_params_", None) or {}) or None,
         }
         write_model(path, text, meta)
+
+
+def _versions(engine: str) -> dict[str, str]:
+    """Python's, NumPy's and the engine's versions (the linear engine is ltrkit's own)."""
+    import importlib
+    import platform
+
+    out = {"python": platform.python_version(), "numpy": np.__version__}
+    if engine in ("lightgbm", "xgboost"):
+        out[engine] = importlib.import_module(engine).__version__
+    return out
 
 
 def _query_weights(sample_weight, ptr: NDArray[np.int64]) -> NDArray[np.float64]:
