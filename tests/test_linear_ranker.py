@@ -18,7 +18,13 @@ from ltr.exceptions import ModelFormatError
 from ltr.io import read_letor, write_letor
 from ltr.metrics import evaluate, evaluate_per_query
 from ltr.rankers import _coordinate_ascent as K
-from ltr.rankers.linear import MetricTarget, check_linear_params, linear_objective, model_from_text
+from ltr.rankers.linear import (
+    MetricTarget,
+    NoVaryingFeatureWarning,
+    check_linear_params,
+    linear_objective,
+    model_from_text,
+)
 
 METRICS = ["ndcg@10", "ndcg", "ndcg@1", "dcg@5", "err@10", "err", "map", "map@5", "mrr", "mrr@3", "p@5",
            "recall@10", "recall", "success@3", "rprec"]
@@ -178,6 +184,33 @@ def test_a_feature_constant_within_every_query_keeps_weight_zero():
     assert model.booster_.weights[2] == 0.0 and model.booster_.feature_scale[2] == 0.0
 
 
+def test_no_feature_varying_within_any_query_is_said_in_a_warning():
+    data = make_ranking(20, 6, 3, random_state=0)
+    X = np.repeat(np.arange(data.n_queries, dtype=np.float64), data.group_sizes)[:, None] * [1.0, 0.0, 2.0]
+    with pytest.warns(NoVaryingFeatureWarning, match="no feature varies within any training query"):
+        model = Ranker(engine="linear").fit(X, data.y, group=data.group_sizes)
+    assert model.booster_.weights.tolist() == [0.0, 0.0, 0.0]
+
+
+def test_a_pass_that_accepts_no_step_ends_the_restart_even_with_tolerance_zero():
+    data = make_ranking(40, (5, 20), 8, random_state=5)
+    model = Ranker(engine="linear", objective="map", random_state=3, engine_params={"tolerance": 0.0}).fit(data)
+    for trail in model.booster_.training["history"]:
+        gains = np.diff(trail)
+        # every pass but the last improved; the last left the objective (and so the weights) as they were
+        assert (gains[:-1] > 0).all() and gains[-1] == 0.0 and len(gains) < 100, trail
+
+
+def test_the_default_tolerance_stops_at_the_first_pass_that_gains_less_than_it():
+    # The stopping rule before "or no step accepted" was added: the models it trains are unchanged.
+    data = make_ranking(40, (5, 20), 8, random_state=5)
+    for seed in (0, 3):
+        model = Ranker(engine="linear", objective="ndcg@10", random_state=seed).fit(data)
+        for trail in model.booster_.training["history"]:
+            gains = np.diff(trail)
+            assert (gains[:-1] >= 0.001).all() and gains[-1] < 0.001, trail
+
+
 def test_regularisation_keeps_the_weights_closer_to_the_start():
     data = make_ranking(40, (5, 20), 8, random_state=5)
 
@@ -241,6 +274,8 @@ def test_a_metric_coordinate_ascent_cannot_optimise_is_refused_by_name(objective
     ({"engine_params": {"n_steps": 0}}, "n_steps must be an integer >= 1"),
     ({"engine_params": {"gain": "cubic"}}, "gain must be"),
     ({"objective_params": {"sigma": 2.0}}, "takes no objective_params"),
+    ({"early_stopping_rounds": 5}, r"early_stopping_rounds=5: engine='linear' does not use it; .*-metric2t"),
+    ({"early_stopping_metric": "map"}, r"early_stopping_metric='map': engine='linear' does not use it"),
 ])
 def test_settings_the_linear_ranker_does_not_take_are_refused(kw, match):
     with pytest.raises(ValueError, match=match):
@@ -374,6 +409,52 @@ def test_ltr_train_and_cv_take_engine_linear_and_a_metric_objective(tmp_path, ca
     assert [s["name"] for s in json.loads((tmp_path / "cv.json").read_text())["systems"]] == ["linear-ndcg@10"]
     assert main(["train", str(train), "--engine", "linear", "--objective", "bpref", "--quiet"]) == 2
     assert "cannot optimise 'bpref'" in capsys.readouterr().err
+
+
+def _ndcg10_linear_gain(y, s, ptr):
+    """NDCG@10 with gain = label (trec_eval's), equal scores in input order, 0 for a query with nothing to find."""
+    out = []
+    for a, b in zip(ptr[:-1], ptr[1:]):
+        g, d = y[a:b][np.argsort(-s[a:b], kind="stable")][:10], 1 / np.log2(np.arange(2, 12))
+        ideal = np.sort(y[a:b])[::-1][:10]
+        out.append((g * d[:g.size]).sum() / (ideal * d[:ideal.size]).sum() if ideal.sum() > 0 else 0.0)
+    return float(np.mean(out))
+
+
+def test_ltr_train_gain_linear_is_the_gain_the_linear_engine_optimises(tmp_path, capsys):
+    train, out = tmp_path / "train.txt", tmp_path / "m.json"
+    write_letor(train, make_ranking(30, (4, 10), 5, random_state=0))
+    assert main(["train", str(train), "--engine", "linear", "--gain", "linear", "--metrics", "ndcg@10",
+                 "--param", "n_restarts=2", "--out", str(out), "--format", "json", "--quiet"]) == 0
+    printed = json.loads(capsys.readouterr().out)["train"]["ndcg@10"]
+    training = json.loads(out.read_text())["training"]
+    d = read_letor(train)
+    ref = _ndcg10_linear_gain(d.y, load_model(out).predict(d), d.group_ptr)
+    assert training["params"]["gain"] == "linear"
+    assert training["objective"] == pytest.approx(printed, abs=1e-12) and printed == pytest.approx(ref, abs=1e-12)
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--gain", "linear", "--param", "gain=exp2"], "--gain linear and --param gain=exp2 disagree"),
+    (["--convention", "ranklib"], "--convention ranklib with --engine linear"),
+    (["--valid", "{train}", "--early-stopping", "3"], "--early-stopping 3: --engine linear does not use it; the "
+     "metric coordinate ascent optimises is --objective (RankLib's -metric2t)"),
+    (["--valid", "{train}", "--early-stopping-metric", "map"], "--early-stopping-metric map: --engine linear does "
+     "not use it"),
+])
+def test_ltr_train_refuses_options_the_linear_engine_would_ignore(tmp_path, capsys, extra, message):
+    train = tmp_path / "train.txt"
+    write_letor(train, make_ranking(10, (4, 8), 3, random_state=0))
+    extra = [x.format(train=train) for x in extra]
+    assert main(["train", str(train), "--engine", "linear", *extra, "--quiet"]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_ltr_train_linear_with_a_validation_set_and_default_stopping_options_trains(tmp_path):
+    train = tmp_path / "train.txt"
+    write_letor(train, make_ranking(10, (4, 8), 3, random_state=0))
+    assert main(["train", str(train), "--engine", "linear", "--valid", str(train), "--gain", "exp2",
+                 "--param", "n_restarts=1", "--out", str(tmp_path / "m.json"), "--quiet"]) == 0
 
 
 # -- real data ------------------------------------------------------------------------------------------------------

@@ -505,7 +505,8 @@ def add_conventions(p: argparse.ArgumentParser, *, gain_default: str | None, let
         add_max_grade(g)
     g.add_argument("--gain", choices=("exp2", "linear"), default=gain_default,
                    help="NDCG gain: exp2 = 2^rel - 1 (LightGBM, XGBoost), linear = rel (trec_eval)"
-                        + ("" if gain_default else "; default exp2 for LETOR scores, linear for TREC runs"))
+                        + ("" if gain_default else "; default exp2 for LETOR scores, linear for TREC runs")
+                        + ("" if gain_default is None else "; --engine linear also optimises NDCG with this gain"))
     g.add_argument("--no-relevant", type=float, default=0.0, dest="no_relevant", metavar="VALUE",
                    help="score of a query without any relevant document: 0 as trec_eval and ranx, 1 as LightGBM "
                         "and XGBoost, nan to leave such queries out of the means")
@@ -846,14 +847,19 @@ def add_model_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--early-stopping", type=int, default=None, dest="early_stopping", metavar="ROUNDS",
                    help=f"stop when the validation metric has not improved for ROUNDS rounds; 0: off (default: "
                         f"{d['early_stopping_rounds']} when a validation set is given, but off under the small-data "
-                        "preset, which trains its fixed rounds)")
+                        "preset, which trains its fixed rounds); trees only: --engine linear refuses it (it runs "
+                        "its passes to --param tolerance)")
     g.add_argument("--early-stopping-metric", default=None, dest="early_stopping_metric", metavar="METRIC",
-                   help="the validation metric that drives early stopping, as RankLib's -metric2t (default: "
-                        "ndcg@10)")
+                   help="the validation metric that drives early stopping (default: ndcg@10); trees only: with "
+                        "--engine linear, RankLib's -metric2t (the metric trained) is --objective, and this is "
+                        "refused. --engine linear's --param settings (n_restarts = RankLib's -r, n_steps = -i, "
+                        "tolerance, reg, standardize, gain) and their RankLib names: README, 'Learners and tuning "
+                        "for small query sets'")
     g.add_argument("--normalize", default=None,
                    choices=("zscore", "minmax", "linear", "sum", *(f"global-{m}" for m in GLOBAL_METHODS)),
                    help="feature normalisation stored with the model: per query (zscore, minmax = linear, sum; "
-                        "RankLib's -norm) or global (fitted on the training data)")
+                        "RankLib's -norm: zscore and sum as RankLib's, but RankLib's linear anchors min and max at 0) "
+                        "or global (fitted on the training data)")
     assert set(QUERY_METHODS) <= {"zscore", "minmax", "sum"}
     g.add_argument("--param", action="append", default=[], metavar="KEY=VALUE", dest="params",
                    help="an engine parameter by the engine's own name, e.g. --param lambdarank_truncation_level=20 "
@@ -1049,6 +1055,18 @@ def make_ranker(args: argparse.Namespace, *, has_valid: bool):
 
     d = _ranker_defaults()
     stopping = args.early_stopping
+    given = getattr(args, "given_", set())
+    if args.engine == "linear":  # options a linear model would ignore are refused, as the tree parameters are
+        for flag, value in (("--early-stopping", stopping), ("--early-stopping-metric", args.early_stopping_metric)):
+            if value is not None:
+                raise UsageError(f"{flag} {value}: --engine linear does not use it; the metric coordinate ascent "
+                                 "optimises is --objective (RankLib's -metric2t); with --valid it chooses the restart "
+                                 "by that metric")
+        convention = getattr(args, "convention", "default")
+        if convention != "default":
+            raise UsageError(f"--convention {convention} with --engine linear: coordinate ascent optimises the "
+                             "toolkit's own metric (--gain, no tie or cutoff rules of another tool), so the metric "
+                             "reported would not be the one trained; leave --convention default")
     if not has_valid:
         if stopping:
             raise UsageError("--early-stopping needs a validation set to watch (--valid, or a cv with vali parts)")
@@ -1063,9 +1081,16 @@ def make_ranker(args: argparse.Namespace, *, has_valid: bool):
     except ValueError as e:
         raise UsageError(str(e)) from None
     objective_params = _distill_params(args, objective_params)
+    if args.engine == "linear" and getattr(args, "gain", None):
+        # The learner optimises the metric the command reports: --gain is the linear engine's gain too.
+        if "gain" not in engine_params:
+            if args.gain != "exp2":  # exp2 is the engine's default: nothing to pass
+                engine_params["gain"] = args.gain
+        elif "gain" in given and engine_params["gain"] != args.gain:
+            raise UsageError(f"--gain {args.gain} and --param gain={engine_params['gain']} disagree: --engine linear "
+                             "optimises the metric it reports with --gain; give one of them")
     kw = {param: getattr(args, param) for _, param, _, _ in _MODEL_FLAGS}
     # Options given on the command line (or in --config) win over the small-data preset, even at default values.
-    given = getattr(args, "given_", set())
     keep = tuple(param for _, param, _, _ in _MODEL_FLAGS if param in given)
     if "early_stopping" in given:
         keep += ("early_stopping_rounds",)

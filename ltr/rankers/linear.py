@@ -10,7 +10,8 @@ surrogate loss. The search is Metzler and Croft's coordinate ascent as RankLib i
    ``step_base`` :math:`\cdot |w_j|` when :math:`|w_j| < 0.002`) and scale :math:`c`, first upwards, then (if
    nothing improved) downwards, then :math:`w_j = 0`; keep the first best step that beats the current objective,
    then rescale the weights to :math:`\sum_j |w_j| = 1` (the ranking does not change);
-3. repeat passes over the features until a pass improves the objective by less than ``tolerance``;
+3. repeat passes over the features until a pass improves the objective by less than ``tolerance`` or not at all
+   (a pass that accepted no step leaves the weights unchanged, so another would fail the same way);
 4. do this ``n_restarts`` times (each with its own feature orders) and keep the best restart: by the first
    validation set's metric when one is given (RankLib's ``-validate``), else by the training objective.
 
@@ -20,14 +21,21 @@ The objective is the metric's mean over the training queries (weighted by query 
 training objective never decreases across passes. The metric is evaluated by Numba kernels
 (:mod:`ltr.rankers._coordinate_ascent`) on incrementally updated scores :math:`s + t x_j`; its conventions are
 :func:`ltr.metrics.evaluate`'s defaults (gain 2^l - 1, equal scores in input order, a query with nothing to find
-scores 0), so the training metric reported equals what :mod:`ltr.metrics` computes on the model's scores.
+scores 0), so the training metric reported equals what :mod:`ltr.metrics` computes on the model's scores
+(``ltr train --gain linear`` passes its gain on; another tool's ``--convention`` is refused, as it would report a
+metric other than the one trained).
 
 Parameters (``engine_params`` of :class:`ltr.Ranker`; RankLib's defaults unless said otherwise)
 -----------------------------------------------------------------------------------------------
 ``n_restarts`` (5, RankLib ``-r``), ``n_steps`` (25, RankLib ``-i``: steps tried per direction), ``step_base``
 (0.05), ``step_scale`` (2.0), ``tolerance`` (0.001, RankLib ``-tolerance``), ``reg`` (0.0: none; RankLib's
 ``-reg`` slack), ``max_passes`` (100; RankLib has no cap), ``standardize`` (True), ``gain`` (``"exp2"`` or
-``"linear"``, for NDCG and DCG).
+``"linear"``, for NDCG and DCG). The search's own stopping replaces early stopping: ``early_stopping_rounds`` and
+``early_stopping_metric`` are refused (RankLib's ``-metric2t``, the metric trained, is ``objective``; ``-validate`` is
+an ``eval_set``, whose first set chooses the restart by that metric). RankLib's ``-norm`` is the ranker's
+``normalize`` (``zscore`` and ``sum`` as RankLib's; RankLib's ``linear`` is not ``minmax``: see
+:mod:`ltr.rankers.normalize`). RankLib's default ``-metric2t`` is ERR@10; here ``objective="lambdarank"``, the
+default, means NDCG@10.
 
 Where this differs from RankLib 2.x, and why
 ---------------------------------------------
@@ -37,10 +45,13 @@ Where this differs from RankLib 2.x, and why
   document lengths) drowns the others unless the user normalises. ``standardize=False`` searches as RankLib.
 - Stopping: after a pass that improved the objective by less than ``tolerance`` (Metzler and Croft). RankLib
   compares the improvement since the *start of the restart* with the tolerance, and otherwise keeps passing until
-  ``F - 1`` consecutive features fail, which runs many passes of tiny gains on the training queries.
+  ``F - 1`` consecutive features fail, which runs many passes of tiny gains on the training queries: the same
+  ``tolerance`` is therefore not the same setting in both. ``reg`` with ``standardize=True`` penalises the
+  standardised weights, so the same ``-reg`` value is not RankLib's either.
 - Downward steps keep their sign: RankLib's ``step = stepBase * |w|`` for a weight below 0.002 drops the sign, so
   its "downward" search moves such a weight up again.
-- Features that never vary within a query cannot change any ranking: they keep weight 0 and are not searched.
+- Features that never vary within a query cannot change any ranking: they keep weight 0 and are not searched;
+  when no feature varies within any query, the all-zero model is trained with a :class:`NoVaryingFeatureWarning`.
 - The feature order is drawn from a seeded generator (``random_state``); RankLib's is unseeded.
 - Restarts all start from uniform weights, as RankLib's (its "random" restarts differ by their feature orders).
 - Queries: equal scores are ranked in input order (RankLib sorts stably too); queries without a relevant document
@@ -86,6 +97,7 @@ from ltr.rankers import _coordinate_ascent as K
 __all__ = [
     "DEFAULTS",
     "LINEAR_FORMAT",
+    "NoVaryingFeatureWarning",
     "OPTIMISABLE",
     "LinearModel",
     "MetricTarget",
@@ -122,6 +134,10 @@ _MAX_GRADE = 4  # ERR's top grade, as ltr.metrics
 # Ranker parameters that only trees use: a non-default value with engine="linear" is refused, not ignored.
 _TREE_PARAMS = ("n_estimators", "learning_rate", "num_leaves", "max_depth", "min_child_samples", "subsample",
                 "colsample_bytree", "reg_lambda")
+
+
+class NoVaryingFeatureWarning(UserWarning):
+    """No feature varies within any training query: every weight stays 0 and the model ranks nothing."""
 
 
 # -- parameters -----------------------------------------------------------------------------------------------------
@@ -229,6 +245,12 @@ def check_ranker(est) -> str:
         if name in defaults and value != defaults[name]:
             raise ValueError(f"{name}={value!r} is a tree parameter: engine='linear' does not use it (its settings "
                              f"go in engine_params: {', '.join(sorted(DEFAULTS))})")
+    stopping = [(name, getattr(est, name, None)) for name in ("early_stopping_rounds", "early_stopping_metric")]
+    for name, value in stopping:  # early_stopping_rounds=None (off) is what a linear model does anyway
+        if value is not None and value != defaults.get(name):
+            raise ValueError(f"{name}={value!r}: engine='linear' does not use it; the metric coordinate ascent "
+                             "optimises is objective (RankLib's -metric2t); with a validation set it chooses the "
+                             "restart by that metric")
     check_linear_params(est.engine_params)
     return linear_objective(est.objective)
 
@@ -412,6 +434,12 @@ def coordinate_ascent(target: MetricTarget, *, valid: Sequence[MetricTarget] = (
     start = np.zeros(F)
     if active.size:
         start[active] = 1.0 / active.size
+    else:  # defined behaviour: a model of zero weights, said aloud rather than trained silently
+        import warnings
+
+        warnings.warn(f"no feature varies within any training query (all {F} are constant per query), so every "
+                      "weight is 0 and the model cannot rank: its scores are all equal", NoVaryingFeatureWarning,
+                      stacklevel=2)
 
     def to_weights(v):
         return np.where(scale > 0, v / safe, 0.0)
@@ -465,7 +493,9 @@ def coordinate_ascent(target: MetricTarget, *, valid: Sequence[MetricTarget] = (
             trail.append(obj)
             if on_pass is not None:
                 on_pass({"restart": r, "pass": p, "objective": obj, "weights": to_weights(v)})
-            if obj - at_start < tolerance:
+            # A pass that accepted no step leaves the weights as they were: the next would search the same
+            # lines and fail again, so stop there even with tolerance 0 (RankLib stops when every feature fails).
+            if obj - at_start < tolerance or obj <= at_start:
                 break
         history.append(trail)
         objectives.append(obj)

@@ -9,7 +9,11 @@ query's rows ``x_1..x_n``:
 
 - ``"zscore"``: ``(x - mean) / sd`` with the sample standard deviation (``n - 1``), as RankLib's
   ``ZScoreNormalizor``;
-- ``"minmax"`` (RankLib's ``linear``): ``(x - min) / (max - min)``;
+- ``"minmax"`` (accepted as ``"linear"``, the name of RankLib's ``-norm linear``, but not the same):
+  ``(x - min) / (max - min)``. RankLib's ``LinearNormalizer`` starts its min and max at 0, so it anchors the range
+  at 0: for a feature that is positive throughout a query it computes ``x / max`` ({5, 6, 10} -> {0.5, 0.6, 1}),
+  where ``minmax`` gives {0, 0.2, 1}; the two agree only when the query's minimum is 0 (as in the LETOR files, which
+  are min-max scaled already), so weights are not interchangeable between the tools otherwise;
 - ``"sum"``: ``x / sum(|x|)``.
 
 :class:`GlobalNormalizer` (fitted on training rows; ignores queries): ``(x - offset) / scale`` per feature with
@@ -116,7 +120,8 @@ def _query_normalize(X: NDArray[np.float64], ptr: NDArray[np.int64], method: str
 
 
 class QueryNormalizer:
-    """Per-query feature normalisation (RankLib's ``-norm zscore|linear|sum``).
+    """Per-query feature normalisation (RankLib's ``-norm zscore|linear|sum``; ``minmax``, its ``linear``, differs
+    from RankLib's for a query whose minimum is not 0: see the module docstring).
 
     Parameters
     ----------
@@ -307,8 +312,9 @@ def normalizer_from_dict(d: dict[str, Any]) -> QueryNormalizer | GlobalNormalize
 
 def make_normalizer(spec: str | dict | QueryNormalizer | GlobalNormalizer | None):
     """A normaliser from a short name: ``"zscore"``, ``"minmax"``, ``"sum"`` (per query, as RankLib's ``-norm``;
-    ``"linear"`` is an alias of ``"minmax"``), ``"global-zscore"`` or ``"global-minmax"``; a dict from
-    :meth:`to_dict`; an instance (returned as is); or None.
+    ``"linear"`` is an alias of ``"minmax"``, which is not RankLib's 0-anchored ``linear``: see the module
+    docstring), ``"global-zscore"`` or ``"global-minmax"``; a dict from :meth:`to_dict`; an instance (returned as
+    is); or None.
 
     Examples
     --------

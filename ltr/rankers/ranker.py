@@ -250,8 +250,9 @@ class Ranker(BaseEstimator):
         ``"linear"``: a linear model trained by coordinate ascent on the metric itself (Metzler and Croft 2007, as
         RankLib's Coordinate Ascent; :mod:`ltr.rankers.linear`), a learner that suits tens to hundreds of queries.
         Its settings go in ``engine_params`` (``n_restarts``, ``n_steps``, ``step_base``, ``step_scale``,
-        ``tolerance``, ``reg``, ...); the tree parameters below must stay at their defaults; the first validation
-        set chooses among restarts; the model file is JSON (weights and normaliser).
+        ``tolerance``, ``reg``, ...); the tree parameters below and the early-stopping settings must stay at their
+        defaults; the first validation set chooses among restarts, by the objective's metric; the model file is
+        JSON (weights and normaliser).
     kernel : {"native", "numba"}, default="native"
         ``"native"`` uses the engine's built-in objective; ``"numba"`` the toolkit's gradient kernel as a custom
         objective (the same trees as LightGBM's native lambdarank with ``objective_params={"mode": "lightgbm"}``
