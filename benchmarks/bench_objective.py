@@ -232,12 +232,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--engines", default="lightgbm,xgboost", help="comma-separated: lightgbm, xgboost")
     p.add_argument("--no-compile", action="store_true", help="skip the compile-time measurement")
     p.add_argument("--out", default=None, help="the Markdown fragment (default benchmarks/results/"
-                   "bench_objective.md; - writes none)")
+                   "bench_objective.md, none for a --quick trial; - writes none)")
     args = p.parse_args(argv)
-    # An exception to the rule, for now: --quick is what results/bench_objective.md records
-    # (`... bench_objective.py --quick`, no --out), and that command must keep writing it. Once the fragment
-    # is re-run with --out benchmarks/results/bench_objective.md, pass trial=args.quick like every other script.
-    args.out = fragment_out(args.out, trial=False)
+    args.out = fragment_out(args.out, trial=args.quick)  # a quick run is a trial: no fragment without --out
     return args
 
 

@@ -108,13 +108,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--synthetic-queries", type=int, default=8000, dest="synthetic_queries",
                     help="training queries of the synthetic set")
     ap.add_argument("--quick", action="store_true", help="100 rounds, 500 synthetic queries")
-    ap.add_argument("--out", default=None, help="the Markdown fragment (default benchmarks/results/bench_train.md; "
-                    "- writes none)")
+    ap.add_argument("--out", default=None, help="the Markdown fragment (default benchmarks/results/bench_train.md, "
+                    "none for a --quick trial; - writes none)")
     args = ap.parse_args(argv)
-    # An exception to the rule, for now: --quick is what results/bench_train.md records
-    # (`... bench_train.py --quick --threads 1`, no --out), and that command must keep writing it. Once the fragment
-    # is re-run with --out benchmarks/results/bench_train.md, pass trial=args.quick like every other script.
-    args.out = fragment_out(args.out, trial=False)
+    args.out = fragment_out(args.out, trial=args.quick)  # a quick run is a trial: no fragment without --out
     return args
 
 

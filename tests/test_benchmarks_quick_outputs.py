@@ -16,9 +16,6 @@ import pytest
 BENCH = Path(__file__).resolve().parent.parent / "benchmarks"
 RESULTS = BENCH / "results"
 TRIAL = re.compile(r"""add_argument\(\s*["'](--quick|--cpu-only|--simulate)["']""")
-#: Scripts whose committed fragment is itself a --quick run recorded without --out: that recorded command must keep
-#: writing the fragment until it is re-run with --out (then the script joins the rule and leaves this set).
-QUICK_IS_THE_MEASUREMENT = {"bench_train", "bench_objective"}
 
 
 def _trial_modes() -> list[tuple[str, str]]:
@@ -52,7 +49,7 @@ def test_the_trial_modes_are_found():
     stems = {stem for stem, _ in _trial_modes()}
     assert {"bench_io", "bench_metrics", "bench_trees", "bench_features", "bench_experiments", "bench_small_data",
             "bench_distill_fusion", "bench_hybrid", "bench_bar", "bench_rerank", "bench_gpu", "bench_gpu_kernels",
-            *QUICK_IS_THE_MEASUREMENT} <= stems
+            "bench_train", "bench_objective"} <= stems
 
 
 def test_the_rule_itself():
@@ -70,22 +67,18 @@ def test_the_rule_itself():
 def test_a_trial_run_writes_no_fragment_unless_out_names_one(stem, flag, tmp_path):
     script = _load(stem)
     resolved = script.parse_args([flag]).out
-    if stem in QUICK_IS_THE_MEASUREMENT:
-        assert resolved is None, f"{stem} {flag}: the committed fragment's command must keep writing it"
-    else:
-        assert resolved == "-", f"{stem} {flag} would write a fragment into benchmarks/results"
+    assert resolved == "-", f"{stem} {flag} would write a fragment into benchmarks/results"
     named = tmp_path / "fragment.md"
     assert script.parse_args([flag, "--out", str(named)]).out == str(named)
     assert script.parse_args([flag, "--out", "-"]).out == "-"
     assert script.parse_args([]).out is None  # a full run writes benchmarks/results/<stem>.md
 
 
-@pytest.mark.parametrize("stem", sorted(QUICK_IS_THE_MEASUREMENT))
-def test_an_exception_is_a_committed_quick_fragment_recorded_without_out(stem):
+@pytest.mark.parametrize("stem", ["bench_train", "bench_objective"])
+def test_a_committed_quick_fragment_records_the_out_that_wrote_it(stem):
+    # their committed fragments were --quick runs without --out, an exception to the rule until re-run with it
     command = _recorded_command(stem).split()
-    assert "--quick" in command and "--out" not in command, (
-        f"results/{stem}.md is no longer a --quick run without --out: make --quick a trial in {stem}.py "
-        "(trial=args.quick) and drop it from QUICK_IS_THE_MEASUREMENT")
+    assert "--quick" in command and command[command.index("--out") + 1] == f"benchmarks/results/{stem}.md"
 
 
 def test_an_outside_bar_run_still_defaults_to_its_own_fragment(tmp_path):
