@@ -258,10 +258,7 @@ def _recorded_columns(model, name: str) -> NDArray[np.intp] | None:
     (``ltr train --features`` records their 1-based ids in its sidecar), or None for a model of every column."""
     from ltr.evaluation.selection import recorded_features
 
-    try:
-        recorded = recorded_features(model)
-    except ValueError as e:
-        raise FeatureSetMismatchError(f"{name}: the sidecar's {e}") from None
+    recorded = recorded_features(model, name=name, error=FeatureSetMismatchError)
     if recorded is None:
         return None
     columns = np.asarray(recorded[0], dtype=np.intp) - 1

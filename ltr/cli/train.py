@@ -239,10 +239,7 @@ def _pick_recorded(args: argparse.Namespace, model, data):
     wide as its training file (a narrower one padded, as svmlight files leave absent features out)."""
     from ltr.evaluation.selection import recorded_features, take_columns
 
-    try:
-        recorded = recorded_features(model)
-    except ValueError as e:
-        raise ValueError(f"{args.model}: the sidecar's {e}") from None
+    recorded = recorded_features(model, name=args.model)
     if recorded is None:
         return data
     import numpy as np

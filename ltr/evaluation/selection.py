@@ -194,9 +194,12 @@ def add_feature_options(group, saved: str = "") -> None:
                        help=DROP_FEATURES_HELP)
 
 
-def recorded_features(model) -> tuple[list[int], int] | None:
+def recorded_features(model, *, name: str | None = None, error: type[ValueError] = ValueError
+                      ) -> tuple[list[int], int] | None:
     """The 1-based ids of the training file's columns a model uses, and that file's width, as ``ltr train
     --features`` records them in its sidecar (:data:`FEATURES_KEY`); None for a model trained on all the columns.
+    A bad record raises ``error`` (a :class:`ValueError` class: the caller's own, such as the exporter's),
+    its message starting ``"NAME: the sidecar's ..."`` when the model's ``name`` (its path) is given.
 
     Raises
     ------
@@ -211,18 +214,19 @@ def recorded_features(model) -> tuple[list[int], int] | None:
     ([3, 1], 4)
     """
     recorded = (getattr(model, "read_options_", None) or {}).get(FEATURES_KEY)
+    where = "" if name is None else f"{name}: the sidecar's "
     if recorded is None:
         return None
     try:
         ids, width = [int(i) for i in recorded["ids"]], int(recorded["n_features"])
     except (KeyError, TypeError, ValueError):
-        raise ValueError(f"read_options.{FEATURES_KEY} must be {{'ids': [...], 'n_features': N}}, got "
-                         f"{recorded!r:.80}") from None
+        raise error(f"{where}read_options.{FEATURES_KEY} must be {{'ids': [...], 'n_features': N}}, got "
+                    f"{recorded!r:.80}") from None
     n = getattr(model, "n_features_in_", None)
     if not ids or min(ids) < 1 or max(ids) > width or len(set(ids)) != len(ids) or (n is not None and
                                                                                      len(ids) != int(n)):
-        raise ValueError(f"read_options.{FEATURES_KEY} ({len(ids)} ids of {width}) does not describe the model's "
-                         f"{n} columns")
+        raise error(f"{where}read_options.{FEATURES_KEY} ({len(ids)} ids of {width}) does not describe the "
+                    f"model's {n} columns")
     return ids, width
 
 

@@ -88,10 +88,7 @@ def _from_ranker(model, origin: str) -> Source:
     zero = fs is not None and not made_nan
     from ltr.evaluation.selection import recorded_features
 
-    try:
-        recorded = recorded_features(model)
-    except ValueError as e:
-        raise ExportError(f"{origin}: the sidecar's {e}") from None
+    recorded = recorded_features(model, name=origin, error=ExportError)
     ids, width = (None, None) if recorded is None else (tuple(recorded[0]), recorded[1])
     if model.engine == "linear":
         return Source("linear", int(model.n_features_in_), names, norm, linear=model.booster_, feature_set=fs,
