@@ -423,3 +423,15 @@ def test_the_demo_records_why_no_text_collection_is_shipped():
     assert "No text collection is shipped" in doc
     words = set(re.findall(r"[a-z]+", doc.lower()))
     assert set(list_datasets("text")) <= words, set(list_datasets("text")) - words
+
+
+def test_fetch_to_a_file_is_refused_before_the_terms_of_use_and_notes_name_the_action(tmp_path, capsys):
+    # the terms of use came first, as `ltr data: terms of use: ...`, then the error about --to
+    target = tmp_path / "a.txt"
+    target.write_text("mine\n")
+    assert main(["data", "fetch", "adi", "--to", str(target)]) == 2
+    assert capsys.readouterr().err == f"ltr data fetch: error: --to {target}: is a file; give a folder\n"
+    assert target.read_text() == "mine\n"
+    assert main(["data", "fetch", "adi", "--to", str(tmp_path / "sets"), "--base-url", "file:///nonexistent",
+                 "--retries", "0"]) == 1
+    assert capsys.readouterr().err.startswith("ltr data fetch: terms of use: ")

@@ -157,7 +157,8 @@ def split_list(text: str | None) -> list[str]:
 def note(args, message: str) -> None:
     """A line on standard error, unless ``--quiet``."""
     if not getattr(args, "quiet", False):
-        print(f"ltr {args.command}: {message}", file=sys.stderr)
+        action = getattr(args, "action", None)  # ltr data fetch: named as its errors are
+        print(f"ltr {args.command}{' ' + action if action else ''}: {message}", file=sys.stderr)
 
 
 # -- errors -------------------------------------------------------------------------------------------------------

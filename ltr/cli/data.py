@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 from ltr._json import strict_json
@@ -110,6 +111,8 @@ def run_fetch(args: argparse.Namespace) -> int:
         raise UsageError(f"--retries must be >= 0, got {args.retries}")
     if args.timeout <= 0:
         raise UsageError(f"--timeout must be > 0, got {args.timeout}")
+    if os.path.exists(args.to) and not os.path.isdir(args.to):  # said before the terms of use, not after them
+        raise UsageError(f"--to {args.to}: is a file; give a folder")
     terms = info(args.name).get("license")
     if terms:
         note(args, f"terms of use: {terms}")
