@@ -77,6 +77,10 @@ def connect(address: str = "local:2", *, timeout: float = 30.0) -> Iterator[Any]
     """A ``distributed.Client`` for ``address`` (``"tcp://host:8786"``), or ``"local:N"`` for a LocalCluster of ``N``
     single-threaded worker processes; closed on exit. The client is the default one inside the block.
 
+    A local cluster's workers write their standard output and error to a file of their own (what the engines print
+    there at any verbosity is not the command's output), and a Ctrl-C or SIGTERM while they start is acted on once
+    they are up; after an interrupt the cluster closes without Dask's log of the work it cut short.
+
     Raises
     ------
     SchedulerUnreachableError
@@ -92,16 +96,13 @@ def connect(address: str = "local:2", *, timeout: float = 30.0) -> Iterator[Any]
         if not n.isdigit() or int(n) < 1:
             raise OptionError(f"address {address!r}: local:N needs a positive worker count N",
                               cli=f"--dask {address}: local:N needs a positive worker count N")
-        cluster = distributed.LocalCluster(n_workers=int(n), threads_per_worker=1, processes=True,
-                                           dashboard_address=None, silence_logs=logging.ERROR)
+        cluster, client = _start_local(distributed, int(n))
         try:
-            with distributed.Client(cluster) as client:
-                # this machine's workers share this process's standard output: what the engines print there
-                # (LightGBM's network set-up) goes to standard error, so that the command's output stays its own
-                client.run(_stdout_to_stderr)
-                yield client
-        finally:
-            cluster.close()
+            yield client
+        except BaseException as e:
+            _close_quietly(client, cluster, quiet=isinstance(e, KeyboardInterrupt))
+            raise
+        _close_quietly(client, cluster, quiet=False)
         return
     _check_host(address)
     client = _connect_within(distributed, address, float(timeout))
@@ -165,12 +166,116 @@ def _connect_within(distributed, address: str, timeout: float):
         "`dask worker ADDRESS` on each machine), check the address, or use local:N") from None
 
 
-def _stdout_to_stderr() -> None:
-    """In a local worker process: file descriptor 1 becomes a copy of 2."""
+def _start_local(distributed, n: int):
+    """A LocalCluster of ``n`` single-threaded worker processes and its client.
+
+    The workers' standard output and error are a temporary file of their own, not this command's: what the engines
+    print there at any verbosity (LightGBM's network set-up, ``[LightGBM] [Info] Trying to bind port ...``; XGBoost's
+    warning that a worker holds no part of a one-partition validation set) stays out of the user's output, and so do
+    the tracebacks of workers that a Ctrl-C at the terminal reaches as well (it goes to the whole process group);
+    errors still reach this process as the tasks' exceptions. While they start (a few seconds) Ctrl-C and SIGTERM
+    are held, and acted on once the cluster is up and closed again: in the middle of the start they left Dask's
+    own tracebacks behind (a half-made cluster closed at exit).
+    """
+    import signal
+    import tempfile
+
+    cluster = client = None
+    with tempfile.TemporaryFile() as log, _signals_held() as received:
+        try:
+            with _output_inherited(log):  # the worker processes keep it; this process's own comes back after
+                cluster = distributed.LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                                                   dashboard_address=None, silence_logs=logging.ERROR)
+                client = distributed.Client(cluster)
+        except Exception as e:
+            _close_quietly(client, cluster)
+            if not received:  # a worker that could not start: its last words say why
+                raise RuntimeError(f"the local Dask workers did not start ({e}){_last_line(log)}") from None
+        except BaseException:
+            _close_quietly(client, cluster)
+            raise
+    if received:
+        _close_quietly(client, cluster)
+        signal.raise_signal(received[0])  # now to the handler the caller had (Ctrl-C: KeyboardInterrupt)
+        raise KeyboardInterrupt  # a handler that returned: the cluster is gone all the same
+    return cluster, client
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[list]:
+    """Within the block SIGINT and SIGTERM are recorded in the list yielded rather than acted on; as they were
+    after it. Only in the main thread, where Python's signal handlers are; a signal the caller ignores stays
+    ignored."""
+    import signal
+    import threading
+
+    received: list = []
+    if threading.current_thread() is not threading.main_thread():
+        yield received
+        return
+
+    def hold(signum, frame):
+        if signum not in received:
+            received.append(signum)
+
+    previous = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    held = [s for s, handler in previous.items() if handler not in (signal.SIG_IGN, None)]
+    for s in held:
+        signal.signal(s, hold)
+    try:
+        yield received
+    finally:
+        for s in held:
+            signal.signal(s, previous[s])
+
+
+@contextlib.contextmanager
+def _output_inherited(file) -> Iterator[None]:
+    """Within the block, file descriptors 1 and 2 of this process are ``file``'s, so that processes started in it
+    write there for good; this process's own are back after it."""
     import sys
 
-    sys.stdout.flush()
-    os.dup2(2, 1)
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    try:
+        saved = [os.dup(1), os.dup(2)]
+    except OSError:  # a closed standard stream: nothing of ours to keep clean
+        yield
+        return
+    try:
+        os.dup2(file.fileno(), 1)
+        os.dup2(file.fileno(), 2)
+        yield
+    finally:
+        for fd, copy in zip((1, 2), saved):
+            os.dup2(copy, fd)
+            os.close(copy)
+
+
+def _last_line(file) -> str:
+    """``": "`` and the last line written to ``file``, or nothing."""
+    file.flush()
+    file.seek(0)
+    lines = [line.strip() for line in file.read().decode(errors="replace").splitlines() if line.strip()]
+    return f": {lines[-1]}" if lines else ""
+
+
+def _close_quietly(client, cluster, *, quiet: bool = True) -> None:
+    """Close the client, then the cluster; with ``quiet``, after an interrupt, without Dask's and asyncio's log of
+    the tasks and connections the close cuts short (``CommClosedError``, ``AllExit``)."""
+    loggers = [logging.getLogger(name) for name in ("distributed", "asyncio")] if quiet else []
+    levels = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(logging.CRITICAL + 1)
+    try:
+        for part in (client, cluster):
+            if part is not None:
+                with contextlib.suppress(Exception):
+                    part.close()
+    finally:
+        for lg, level in zip(loggers, levels):
+            lg.setLevel(level)
 
 
 def _client(client):

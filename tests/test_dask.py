@@ -299,3 +299,81 @@ def test_the_same_data_scattered_twice_gets_keys_of_its_own(client):
     del a  # the first's futures released while the second's are used
     fitted = ld.fit(Ranker(n_estimators=2, min_child_samples=2), b, client=client)
     assert fitted.predict(d).shape == (d.n_rows,)
+
+
+@pytest.mark.parametrize("engine", ["xgboost", "lightgbm"])
+def test_local_workers_print_nothing_of_their_own_with_quiet(engine, mq2008, tmp_path):
+    # The engines print on the workers at any verbosity (LightGBM's "[LightGBM] [Info] Trying to bind port",
+    # XGBoost's "Task [xgboost.dask-0] ... got rank 0" and "Worker ... has an empty DMatrix"): a local run is silent
+    import subprocess
+    import sys
+
+    shards, _ = mq2008
+    (tmp_path / "shards").mkdir()
+    for i, p in enumerate(shards):
+        write_letor(tmp_path / "shards" / f"part-{i}.txt", read_letor(p, n_features=46))
+    out = subprocess.run([sys.executable, "-m", "ltr.cli", "train", str(tmp_path / "shards" / "*.txt"),
+                          "--valid", shards[0], "--rounds", "3",
+                          "--preset", "none", "--n-features", "46", "--dask", "local:2", "--dask-engine", engine,
+                          "--out", str(tmp_path / "m.json"), "--format", "json", "--quiet"],
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert out.stderr == ""
+    assert json.loads(out.stdout)["valid"]["ndcg@10"] > 0
+
+
+class _Part:
+    closed = 0
+
+    def close(self):
+        type(self).closed += 1
+
+
+def test_a_signal_while_local_workers_start_is_acted_on_once_they_are_up_and_closed(capfd):
+    # A Ctrl-C or SIGTERM in the middle of LocalCluster's start left a half-made cluster whose close at exit printed
+    # Dask's tracebacks; and the workers' own output (a Ctrl-C reaches them too) went to the user's terminal.
+    import os
+    import signal
+    import types
+
+    order = []
+
+    def cluster(**kwargs):
+        os.write(2, b"Traceback of a worker interrupted while importing\n")
+        signal.raise_signal(signal.SIGTERM)
+        order.append("started")  # the signal did not cut the start short
+        return _Part()
+
+    class Stop(Exception):
+        pass
+
+    def stop(signum, frame):
+        order.append(("stopped", _Part.closed))
+        raise Stop
+
+    fake = types.SimpleNamespace(LocalCluster=cluster, Client=lambda c: _Part())
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        _Part.closed = 0
+        with pytest.raises(Stop):
+            ld._start_local(fake, 1)
+        assert order == ["started", ("stopped", 2)]  # acted on after the start, once client and cluster were closed
+        assert signal.getsignal(signal.SIGTERM) is stop  # the caller's handlers are back
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert "Traceback" not in capfd.readouterr().err
+
+
+def test_workers_that_cannot_start_are_one_error_with_their_last_words():
+    import os
+    import types
+
+    def cluster(**kwargs):
+        os.write(2, b"Traceback (most recent call last):\nImportError: libgomp.so.1: cannot open shared object\n")
+        raise RuntimeError("Nanny failed to start.")
+
+    fake = types.SimpleNamespace(LocalCluster=cluster, Client=lambda c: _Part())
+    with pytest.raises(RuntimeError, match=r"^the local Dask workers did not start \(Nanny failed to start\.\): "
+                                           r"ImportError: libgomp\.so\.1: cannot open shared object$"):
+        ld._start_local(fake, 1)
