@@ -20,7 +20,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from ltr.groups import check_group_ptr, group_ptr_from_sizes
 
-__all__ = ["RankingDataset", "dataset_summary", "make_ranking", "placeholder_names"]
+__all__ = ["RankingDataset", "dataset_summary", "fingerprint_of", "make_ranking", "placeholder_names", "query_digests"]
 
 
 def _frozen(a: np.ndarray | None) -> np.ndarray | None:
@@ -313,3 +313,36 @@ def dataset_summary(data: RankingDataset, name: str = "data") -> dict:
         "feature_names": None if data.feature_names is None else list(data.feature_names),
         "sources": dict(getattr(data, "sources", {}) or {}),
     }
+
+
+def query_digests(X, y, group_ptr) -> bytes:
+    """The SHA-256 digests of the queries in order (32 bytes each), each over its rows' features as float32 (dense,
+    row by row), its labels as float64 and its row count: :func:`fingerprint_of` them names the data, the same
+    whether it is held dense or sparse, in one array or in shards cut at query boundaries (a Dask fit's partitions)."""
+    import hashlib
+
+    ptr = np.asarray(group_ptr, dtype=np.int64)
+    y = np.ascontiguousarray(y, dtype=np.float64)
+    sparse = sp.issparse(X)
+    if sparse:
+        X = sp.csr_matrix(X)
+    else:  # viewed through the buffer protocol: no copy of X when it is float32 already
+        X = np.ascontiguousarray(X, dtype=np.float32)
+    out = bytearray()
+    for a, b in zip(ptr[:-1].tolist(), ptr[1:].tolist()):
+        h = hashlib.sha256(np.int64(b - a).tobytes())
+        rows = np.asarray(X[a:b].toarray(), dtype=np.float32) if sparse else X[a:b]
+        h.update(rows.reshape(-1).view(np.uint8))
+        h.update(y[a:b].view(np.uint8))
+        out += h.digest()
+    return bytes(out)
+
+
+def fingerprint_of(*digests: bytes) -> str:
+    """The data fingerprint (16 hex digits) of :func:`query_digests`, one argument per part in order."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for part in digests:
+        h.update(part)
+    return h.hexdigest()[:16]

@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import contextlib
 import glob
-import hashlib
 import io
 import logging
 import math
@@ -48,6 +47,7 @@ from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator
 
+from ltr._dataset import fingerprint_of, query_digests
 from ltr.datasets import RankingDataset
 from ltr.exceptions import GroupError, OptionError
 
@@ -295,12 +295,9 @@ def _read_shard(path: str, n_features: int | None, options: dict) -> RankingData
 
 
 def _summary(d: RankingDataset) -> dict:
-    h = hashlib.sha256()
-    h.update(np.ascontiguousarray(d.X, dtype=np.float32).reshape(-1).view(np.uint8))
-    h.update(np.ascontiguousarray(d.y).tobytes())
-    h.update(np.ascontiguousarray(d.group_ptr).tobytes())
     return {"n_rows": d.n_rows, "n_features": d.n_features, "query_ids": np.asarray(d.query_ids),
-            "feature_names": d.feature_names, "weighted": d.weight is not None, "digest": h.hexdigest()}
+            "feature_names": d.feature_names, "weighted": d.weight is not None,
+            "digests": query_digests(d.X, d.y, d.group_ptr)}
 
 
 @dataclass
@@ -333,10 +330,8 @@ class DaskRankingData:
 
     @property
     def fingerprint(self) -> str:
-        h = hashlib.sha256()
-        for s in self.summaries:
-            h.update(s["digest"].encode())
-        return h.hexdigest()[:16]
+        """The data fingerprint a local fit of the same queries in the same order records."""
+        return fingerprint_of(*(s["digests"] for s in self.summaries))
 
     def gather(self) -> RankingDataset:
         """The whole dataset in this process, partitions in order (for small data and tests)."""

@@ -377,3 +377,13 @@ def test_workers_that_cannot_start_are_one_error_with_their_last_words():
     with pytest.raises(RuntimeError, match=r"^the local Dask workers did not start \(Nanny failed to start\.\): "
                                            r"ImportError: libgomp\.so\.1: cannot open shared object$"):
         ld._start_local(fake, 1)
+
+
+def test_a_distributed_fit_records_the_data_fingerprint_of_a_local_fit_of_the_same_data(client, mq2008):
+    # It hashed the shards' digests, a scheme of its own: the same data had two fingerprints
+    shards, _ = mq2008
+    data = ld.read_letor_shards(shards, client=client, n_features=46)
+    whole = data.gather()
+    local = Ranker(**{**PARAMS, "n_estimators": 2}).fit(whole).data_fingerprint_
+    assert data.fingerprint == local == ld.from_dataset(whole, client=client, n_parts=3).fingerprint
+    assert ld.fit(Ranker(**{**PARAMS, "n_estimators": 2}), data).data_fingerprint_ == local

@@ -11,7 +11,6 @@ train their fixed rounds without stopping early; ``preset=None`` keeps the stand
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import numbers
 import sys
@@ -22,6 +21,7 @@ import scipy.sparse as sp
 from numpy.typing import ArrayLike, NDArray
 from sklearn.base import BaseEstimator
 
+from ltr._dataset import fingerprint_of, query_digests
 from ltr.datasets import RankingDataset
 from ltr.exceptions import LabelRangeError
 from ltr.groups import resolve_group_ptr
@@ -146,18 +146,6 @@ def _unpack(X, y, qid, group, what: str = "X"):
         raise ValueError(f"{what}: labels y are required")
     y = _labels(y, X.shape[0])
     return X, y, resolve_group_ptr(X.shape[0], qid=qid, group=group)
-
-
-def _fingerprint(X, y, group_ptr) -> str:
-    h = hashlib.sha256()
-    if sp.issparse(X):
-        for a in (X.data, X.indices, X.indptr):
-            h.update(np.ascontiguousarray(a).tobytes())
-    else:  # hashed through the buffer protocol: no copy of X (tobytes() would double the peak memory)
-        h.update(np.ascontiguousarray(X, dtype=np.float32).reshape(-1).view(np.uint8))
-    h.update(np.ascontiguousarray(y).tobytes())
-    h.update(np.ascontiguousarray(group_ptr).tobytes())
-    return h.hexdigest()[:16]
 
 
 def _eval_sets(eval_set, eval_group, eval_qid) -> list[tuple]:
@@ -594,7 +582,7 @@ class Ranker(BaseEstimator):
         Xa, ya, ptr = _unpack(X, y, qid, group)
         if Xa.shape[0] == 0:
             raise ValueError("X has no rows")
-        fingerprint = _fingerprint(Xa, ya, ptr)  # of the data as given, before normalisation
+        fingerprint = fingerprint_of(query_digests(Xa, ya, ptr))  # of the data as given, before normalisation
         teacher = column = None
         if self.objective == "distill":
             teacher, column = self._distill_teacher(X, Xa, ptr, qid, feature_names)
