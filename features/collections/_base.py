@@ -186,15 +186,27 @@ class Queries:
     qids: tuple[str, ...]
     texts: tuple[str, ...]
     name: str = ""
+    #: The line of ``name`` each query starts at, when a reader knows it: a duplicate id is then reported by line.
+    lines: tuple[int, ...] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "qids", tuple(str(q) for q in self.qids))
         object.__setattr__(self, "texts", tuple(self.texts))
         if len(self.qids) != len(self.texts):
             raise ValueError(f"{len(self.qids)} query ids for {len(self.texts)} texts")
+        if self.lines is not None:
+            object.__setattr__(self, "lines", tuple(self.lines))
+            if len(self.lines) != len(self.qids):
+                raise ValueError(f"{len(self.lines)} line numbers for {len(self.qids)} queries")
         if len(set(self.qids)) != len(self.qids):
-            dup = next(q for i, q in enumerate(self.qids) if q in self.qids[:i])
-            raise CollectionFormatError(f"duplicate query id {dup!r}", self.name or None)
+            seen: dict[str, int] = {}
+            for i, q in enumerate(self.qids):
+                if q in seen:
+                    if self.lines is None:
+                        raise CollectionFormatError(f"duplicate query id {q!r}", self.name or None)
+                    raise CollectionFormatError(f"duplicate query id {q!r} (first at line {self.lines[seen[q]]})",
+                                                self.name or None, self.lines[i])
+                seen[q] = i
 
     def __len__(self) -> int:
         return len(self.qids)
@@ -235,13 +247,27 @@ def dedupe(
     columns: dict[str, list[str]],
     policy: str,
     path: str | None,
+    *,
+    lines: Sequence[int] | None = None,
 ) -> tuple[list[str], dict[str, list[str]]]:
     """Apply a duplicate-document-id policy: ``"error"`` (default), ``"first"`` or ``"last"`` (keep one copy).
 
-    Kept documents stay in the order of their first appearance; a warning gives the number dropped.
+    Kept documents stay in the order of their first appearance; a warning gives the number dropped. ``lines`` (the
+    line of ``path`` each document's id is on, when the reader knows it) makes the error name ``path:line`` of the
+    duplicate and the line of the first copy, rather than record numbers.
+
+    Examples
+    --------
+    >>> try:
+    ...     dedupe(["a", "b", "a"], {"body": ["x", "y", "z"]}, "error", "d.tsv", lines=[2, 3, 4])
+    ... except ValueError as e:
+    ...     print(str(e).split(";")[0])
+    d.tsv:4: duplicate document id 'a' (records 1 and 3, lines 2 and 4)
     """
     if policy not in ("error", "first", "last"):
         raise ValueError(f"duplicates must be 'error', 'first' or 'last', got {policy!r}")
+    if lines is not None and len(lines) != len(doc_ids):
+        raise ValueError(f"{len(lines)} line numbers for {len(doc_ids)} documents")
     if len(set(doc_ids)) == len(doc_ids):
         return doc_ids, columns
     first: dict[str, int] = {}
@@ -249,9 +275,11 @@ def dedupe(
     for i, d in enumerate(doc_ids):
         if d in first:
             if policy == "error":
+                where = "" if lines is None else f", lines {lines[first[d]]} and {lines[i]}"
                 raise CollectionFormatError(
-                    f"duplicate document id {d!r} (records {first[d] + 1} and {i + 1})", path,
-                    fix={"duplicates": "first"}, hint="(or 'last') to keep one copy",
+                    f"duplicate document id {d!r} (records {first[d] + 1} and {i + 1}{where})", path,
+                    None if lines is None else lines[i], fix={"duplicates": "first"},
+                    hint="(or 'last') to keep one copy",
                 )
             if policy == "last":
                 keep_at[d] = i

@@ -7,14 +7,17 @@ of WSJ, ``<TI>`` of FBIS) go to the ``title`` field and all other text to ``body
 ``id`` attribute is the id (LDC's Gigaword and TREC's newer news collections). A web page (WT10g, GOV2: the
 record holds ``<html``) takes its ``<title>`` as the title and the rest as the body, without the ``<DOCHDR>`` HTTP
 header, the ``<head>`` section, scripts, styles and comments. Character references (``&amp;``, ``&#233;``) are
-decoded; the TREC disks' own entities (``&hyph;``, ``&blank;``, ...) become a hyphen or a space.
+decoded, in documents and topics alike; the TREC disks' own entities (``&hyph;``, ``&blank;``, ...) become a hyphen or
+a space. A tag starts with ``<`` followed by a letter, ``/``, ``!`` or ``?`` (the HTML5 tokenizer's rule, which
+Python's ``html.parser``, BeautifulSoup and JSoup, used by Anserini, follow); any other ``<`` is text, as the raw
+``1 <= m`` of CACM or of program code in a collection converted without escaping.
 
 Topics may close their tags (``<num>1</num><title>...</title>``, Vaswani) or not (the classic ``<num> Number: 401``
 form, where a field runs to the next tag, so that TREC-1/2's ``<con>``, ``<fac>`` and ``<def>`` sections stay out of
 ``<narr>``); TREC's Web track XML topics (``<topic number="1"><query>..</query><description>..``) give ``title``
 from ``<query>`` and ``desc`` from ``<description>``. The query text is the ``<title>`` by default. A numeric topic
 number loses its leading zeros (TREC-1/2's topics say ``Number: 051``, their qrels ``51``), as SMART query ids here
-and topic numbers in Anserini.
+and topic numbers in Anserini; ``ltr features`` matches judgments that keep the zeros to these numbers, with a note.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ TOPIC_FIELDS = ("title", "desc", "narr")
 _DOC_OPEN = r"<DOC(?:\s[^>]*)?>"
 _DOC = re.compile(_DOC_OPEN + r"(.*?)</DOC>", re.S | re.I)
 _DOC_OPENS = re.compile(_DOC_OPEN, re.I)
+_DOC_TAGS = re.compile(_DOC_OPEN + r"|</DOC>", re.I)
 _DOC_ID = re.compile(r"""<DOC\s[^>]*?\bid\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.I)
 _DOCNO = re.compile(r"<DOCNO>\s*(.*?)\s*</DOCNO>", re.S | re.I)
 _TITLE = re.compile(r"<(TITLE|HEADLINE|HEAD|HL|TI)>(.*?)</\1>", re.S | re.I)
@@ -41,7 +45,9 @@ _HTML = re.compile(r"<html\b", re.I)
 _PAGE_TITLE = re.compile(r"<title\b[^>]*>(.*?)</title\s*>", re.S | re.I)
 _PAGE_DROP = re.compile(r"<!--.*?-->|<(script|style|head|DOCHDR)\b[^>]*>.*?</\1\s*>", re.S | re.I)
 _COMMENT = re.compile(r"<!--.*?-->", re.S)
-_TAG = re.compile(r"<[^>]*>")
+#: A tag, comment or declaration: ``<`` then a letter, ``/``, ``!`` or ``?``, up to the next ``>``. Any other ``<``
+#: (``1 <= m``, ``10^8 < 2^27``) is text, as in HTML5's tokenizer; with ``<[^>]*>`` it ate the text up to the next tag.
+_TAG = re.compile(r"<[A-Za-z/!?][^>]*>")
 _ENTITY = re.compile(r"&([A-Za-z][A-Za-z0-9]*);")
 _TOP = re.compile(r"<top>(.*?)</top>", re.S | re.I)
 _TOPIC_FIELD = re.compile(r"<(num|title|desc|narr)>(.*?)(?=</?[A-Za-z][^>]*>|$)", re.S | re.I)
@@ -74,6 +80,35 @@ def _line_of(text: str, pos: int) -> int:
     return text.count("\n", 0, pos) + 1
 
 
+class _Lines:
+    """Line numbers of positions in ``text`` met in increasing order, counted on from the previous one (counting
+    each from the start would read a large file once per record)."""
+
+    def __init__(self, text: str):
+        self.text, self.pos, self.line = text, 0, 1
+
+    def at(self, pos: int) -> int:
+        if pos < self.pos:
+            return _line_of(self.text, pos)
+        self.line += self.text.count("\n", self.pos, pos)
+        self.pos = pos
+        return self.line
+
+
+def _unclosed_doc(text: str) -> tuple[int, int | None] | None:
+    """``(position of the first <DOC> not closed, position of the <DOC> that follows it or None at the end of the
+    text)``; None when every ``<DOC>`` is closed before the next."""
+    open_at = None
+    for tag in _DOC_TAGS.finditer(text):
+        if tag.group(0)[1] == "/":
+            open_at = None
+        elif open_at is not None:
+            return open_at, tag.start()
+        else:
+            open_at = tag.start()
+    return None if open_at is None else (open_at, None)
+
+
 def read_trec_documents(path: str | Path, *, errors: str = "strict", duplicates: str = "error") -> Collection:
     """Read ``<DOC>`` records into a :class:`Collection` with ``title`` and ``body`` fields.
 
@@ -87,22 +122,24 @@ def read_trec_documents(path: str | Path, *, errors: str = "strict", duplicates:
     (('7',), ['Lift'], ['wings fly'])
     """
     text = read_text(path, errors=errors)
+    where = _Lines(text)
     ids: list[str] = []
+    lines: list[int] = []  # of each id, for the duplicate-id error
     titles: list[str] = []
     bodies: list[str] = []
     for m in _DOC.finditer(text):
         inner = m.group(1)
         no = _DOCNO.search(inner)
         if no is not None and no.group(1):
-            ids.append(check_id(no.group(1), "document id (<DOCNO>)", path, _line_of(text, m.start(1) + no.start())))
+            lines.append(where.at(m.start(1) + no.start()))
+            ids.append(check_id(no.group(1), "document id (<DOCNO>)", path, lines[-1]))
             inner = inner[: no.start()] + " " + inner[no.end():]
         else:
             attr = _DOC_ID.match(m.group(0))
+            lines.append(where.at(m.start()))
             if attr is None or not any(attr.groups()):
-                raise CollectionFormatError("<DOC> without a <DOCNO> or an id attribute", str(path),
-                                            _line_of(text, m.start()))
-            ids.append(check_id(next(g for g in attr.groups() if g), "document id (<DOC id=...>)", path,
-                                _line_of(text, m.start())))
+                raise CollectionFormatError("<DOC> without a <DOCNO> or an id attribute", str(path), lines[-1])
+            ids.append(check_id(next(g for g in attr.groups() if g), "document id (<DOC id=...>)", path, lines[-1]))
         if _HTML.search(inner):  # a web page: its <title>, then the page without header, head, scripts, styles
             inner = _COMMENT.sub(" ", inner)
             page_title = _PAGE_TITLE.search(inner)
@@ -116,9 +153,15 @@ def read_trec_documents(path: str | Path, *, errors: str = "strict", duplicates:
         raise CollectionFormatError("no <DOC>...</DOC> record found: not a TREC-format file?", str(path))
     opened = len(_DOC_OPENS.findall(text))
     if opened != len(ids):
-        raise CollectionFormatError(f"{opened} <DOC> tags but {len(ids)} complete records: a </DOC> is missing",
-                                    str(path))
-    ids, cols = dedupe(ids, {"title": titles, "body": bodies}, duplicates, str(path))
+        unclosed = _unclosed_doc(text)  # the error's line: in a large file, counts alone cannot be acted on
+        line, which = None, ""
+        if unclosed is not None:
+            line = _line_of(text, unclosed[0])
+            which = (" (this <DOC> is not closed before the end of the file)" if unclosed[1] is None else
+                     f" (this <DOC> is not closed before the next <DOC>, line {_line_of(text, unclosed[1])})")
+        raise CollectionFormatError(f"{opened} <DOC> tags but {len(ids)} complete records: a </DOC> is "
+                                    f"missing{which}", str(path), line)
+    ids, cols = dedupe(ids, {"title": titles, "body": bodies}, duplicates, str(path), lines=lines)
     return Collection(tuple(ids), cols, name=str(path))
 
 
@@ -143,27 +186,30 @@ def read_trec_topics(
         raise ValueError(f"topic fields must be one or more of {', '.join(TOPIC_FIELDS)}, got "
                          f"{', '.join(map(repr, unknown)) if unknown else 'none'}")
     text = read_text(path, errors=errors)
+    where = _Lines(text)
     qids: list[str] = []
     texts: list[str] = []
+    lines: list[int] = []  # of each topic, for the duplicate-id error
     for m in _TOP.finditer(text):
         parts: dict[str, str] = {}
-        for f in _TOPIC_FIELD.finditer(m.group(1)):
-            parts[f.group(1).lower()] = _PREFIX.sub("", " ".join(f.group(2).split()))
+        for f in _TOPIC_FIELD.finditer(m.group(1)):  # character references decoded as in documents (AT&amp;T)
+            parts[f.group(1).lower()] = _PREFIX.sub("", _text(f.group(2)))
+        lines.append(where.at(m.start()))
         if not parts.get("num"):
-            raise CollectionFormatError("<top> without a <num>", str(path), _line_of(text, m.start()))
-        qids.append(check_id(_topic_id(parts["num"].split()[0]), "topic number", path, _line_of(text, m.start())))
+            raise CollectionFormatError("<top> without a <num>", str(path), lines[-1])
+        qids.append(check_id(_topic_id(parts["num"].split()[0]), "topic number", path, lines[-1]))
         texts.append(" ".join(parts.get(f, "") for f in fields if parts.get(f)))
     if not qids:
         for m in _XML_TOPIC.finditer(text):
             number = _XML_NUMBER.search(m.group(1))
+            lines.append(where.at(m.start()))
             if number is None or not any(number.groups()):
-                raise CollectionFormatError('<topic> without a number="..." attribute', str(path),
-                                            _line_of(text, m.start()))
+                raise CollectionFormatError('<topic> without a number="..." attribute', str(path), lines[-1])
             parts = {_XML_FIELDS[f.group(1).lower()]: _text(f.group(2)) for f in _XML_FIELD.finditer(m.group(2))}
             qids.append(check_id(_topic_id(next(g for g in number.groups() if g).strip()), "topic number", path,
-                                 _line_of(text, m.start())))
+                                 lines[-1]))
             texts.append(" ".join(parts[f] for f in fields if parts.get(f)))
     if not qids:
         raise CollectionFormatError("no <top>...</top> or <topic number=...> topic found: not a TREC topics file?",
                                     str(path))
-    return Queries(tuple(qids), tuple(texts), name=str(path))
+    return Queries(tuple(qids), tuple(texts), name=str(path), lines=tuple(lines))

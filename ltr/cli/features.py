@@ -136,6 +136,50 @@ def _analyzer(args: argparse.Namespace):
     return a
 
 
+def _unpadded_judgments(args: argparse.Namespace, inputs):
+    """``inputs`` with each judgment query id that is a query number with leading zeros (``051``) renamed to the
+    query's id (``51``): TREC topic numbers and SMART query ids are read without leading zeros (as in Anserini), and
+    qrels may keep them. A judgment id that is a query id as written, or whose unpadded form the judgments also hold,
+    is left as it is. Said in a note: trec_eval matches ids as strings, and the LETOR, ``--save-run`` and
+    ``--qrels-out`` then name the queries' ids."""
+    from dataclasses import replace
+
+    if inputs.qrels is None or inputs.qrels.empty:
+        return inputs
+    qid = inputs.qrels["qid"].astype(str)
+    judged = set(qid.unique())
+    ours = set(inputs.queries.qids)
+    padded = {j: str(int(j)) for j in judged - ours if j.isdigit() and j.isascii()}
+    padded = {j: n for j, n in padded.items() if n != j and n in ours and n not in judged}
+    if not padded:
+        return inputs
+    shown = sorted(padded, key=lambda j: (int(j), j))[:3]
+    note(args, f"{len(padded)} judgment query id(s) with leading zeros matched to the queries numbered without them "
+               f"({', '.join(f'{j!r} -> {padded[j]!r}' for j in shown)}{', ...' if len(padded) > 3 else ''}): "
+               "topic numbers are read without leading zeros (as in Anserini), and the LETOR, --save-run and "
+               "--qrels-out name the queries so (trec_eval matches ids as written)")
+    return replace(inputs, qrels=inputs.qrels.assign(qid=qid.map(lambda q: padded.get(q, q))))
+
+
+def _numbering_hint(args: argparse.Namespace, queries, judged: set) -> str:
+    """Why no query is named by the judgments, as far as the ids tell: numbers that differ only in leading zeros
+    (the queries' own: judgments padded where the queries are not were matched before), or, for a SMART query file
+    (whose records --query-ids numbers), record ids against positions."""
+    def unpadded(ids):
+        return {str(int(i)) for i in ids if i.isdigit() and i.isascii()}
+
+    if unpadded(queries.qids) & unpadded(judged):
+        return ("their numbers differ in leading zeros, and ids are matched as written (as trec_eval does): write "
+                "them the same way in both files")
+    if args.queries is not None:
+        from features.collections import detect_format
+
+        fmt = args.query_format if args.query_format != "auto" else detect_format(args.queries, "queries")
+        if fmt == "smart":
+            return "are they numbered differently (--query-ids record|position)?"
+    return "are they numbered differently?"
+
+
 def _judged_queries(args: argparse.Namespace, inputs):
     """The queries the judgments name (all of them with --keep-unjudged or without judgments), saying how many
     are left out; none judged is an error showing ids of both sides (they may be numbered differently)."""
@@ -152,7 +196,7 @@ def _judged_queries(args: argparse.Namespace, inputs):
         ours = ", ".join(map(repr, qs.qids[:3]))
         theirs = ", ".join(map(repr, sorted(judged)[:3]))
         raise ValueError(f"none of the {len(qs.qids)} queries is named by the judgments (queries {ours}, ...; "
-                         f"judgments {theirs}, ...): are they numbered differently (--query-ids)?")
+                         f"judgments {theirs}, ...): {_numbering_hint(args, qs, judged)}")
     note(args, f"{len(qs.qids) - len(keep)} of {len(qs.qids)} queries have no judgments and are left out "
                "(--keep-unjudged keeps them, every label 0)")
     return Queries(tuple(qs.qids[i] for i in keep), tuple(qs.texts[i] for i in keep), name=qs.name)
@@ -245,6 +289,7 @@ def run(args: argparse.Namespace) -> int:
                              duplicates=args.duplicates, split=args.split, topic_fields=args.topic_fields)
     except InputOptionError as e:
         raise input_option_usage(e) from None
+    inputs = _unpadded_judgments(args, inputs)
     queries = _judged_queries(args, inputs)
     if args.run:
         candidates = _run_candidates(args, first, queries, inputs.queries)
