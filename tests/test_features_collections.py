@@ -447,7 +447,8 @@ def test_truncated_gzip_and_missing_file_are_clear_errors(tmp_path):
 
 def test_duplicate_document_ids_error_or_keep_first_or_last(tmp_path):
     p = write(tmp_path, "d.tsv", "a\tone\nb\ttwo\na\tthree\n")
-    with pytest.raises(CollectionFormatError, match=r"duplicate document id 'a' \(records 1 and 3\)"):
+    with pytest.raises(CollectionFormatError,
+                       match=r"d.tsv:3: duplicate document id 'a' \(records 1 and 3, lines 1 and 3\)"):
         read_tsv_documents(p)
     assert read_tsv_documents(p, duplicates="first").fields["body"] == ["one", "two"]
     assert read_tsv_documents(p, duplicates="last").fields["body"] == ["three", "two"]

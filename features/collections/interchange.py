@@ -11,21 +11,29 @@ BEIR (Thakur et al., 2021) stores one JSON object per line: documents as ``{"_id
 
 TSV files hold ``id<TAB>text`` (or ``id<TAB>title<TAB>text`` for documents, or MS MARCO's documents'
 ``id<TAB>url<TAB>title<TAB>body``, the url kept as metadata), one record a line, as NFCorpus and MS MARCO ship them.
-A first line that names its columns (``id<TAB>text``, ``pid<TAB>passage``, ``qid<TAB>query``, ...) is a header, not
-a record.
+A first line that names its columns (``id<TAB>text``, ``pid<TAB>passage``, ``qid<TAB>query``, ir_datasets'
+``doc_id<TAB>text<TAB>title``, ...) is a header, not a record, and decides which column is which (a header naming a
+column of no known name is an error naming it); without one, the number of columns most lines have decides
+(``id<TAB>text`` with one stray tab in a text stays ``id<TAB>text``). Comma-separated documents with such a header
+(pandas' ``to_csv``) are read by :func:`read_csv_documents`.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import logging
+import sys
+from collections import Counter
 from pathlib import Path
 
 from features.collections._base import Collection, Queries, check_id, dedupe, iter_lines, read_text
 from features.errors import CollectionFormatError
 
-__all__ = ["DOC_ID_KEYS", "DOC_TEXT_KEYS", "QUERY_ID_KEYS", "QUERY_TEXT_KEYS", "TOPIC_KEYS", "read_beir_corpus",
-           "read_beir_queries", "read_tsv_documents", "read_tsv_queries"]
+__all__ = ["DOC_COLUMNS", "DOC_ID_KEYS", "DOC_TEXT_KEYS", "ID_COLUMNS", "QUERY_COLUMNS", "QUERY_ID_KEYS",
+           "QUERY_TEXT_KEYS", "TOPIC_KEYS", "read_beir_corpus", "read_beir_queries", "read_csv_documents",
+           "read_tsv_documents", "read_tsv_queries"]
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +103,7 @@ def read_beir_corpus(path: str | Path, *, errors: str = "strict", duplicates: st
                 token=json.dumps(o)[:60])
     cols = {"title": [str(o.get("title") or "") for _, o in rows],
             "body": [_value(path, n, o, DOC_TEXT_KEYS, None) for n, o in rows]}
-    ids, cols = dedupe(ids, cols, duplicates, str(path))
+    ids, cols = dedupe(ids, cols, duplicates, str(path), lines=[n for n, _ in rows])
     return Collection(tuple(ids), cols, name=str(path))
 
 
@@ -116,7 +124,7 @@ def read_beir_queries(path: str | Path, *, errors: str = "strict", fields: tuple
     qids = tuple(check_id(_value(path, n, o, QUERY_ID_KEYS, "query id"), "query id", path, n) for n, o in rows)
     if fields is None:
         return Queries(qids, tuple(_value(path, n, o, QUERY_TEXT_KEYS, "query text") for n, o in rows),
-                       name=str(path))
+                       name=str(path), lines=tuple(n for n, _ in rows))
     unknown = [f for f in fields if f not in TOPIC_KEYS]
     if unknown or not fields:
         raise ValueError(f"topic fields must be one or more of {', '.join(TOPIC_KEYS)}, got "
@@ -127,46 +135,132 @@ def read_beir_queries(path: str | Path, *, errors: str = "strict", fields: tuple
             raise CollectionFormatError(f"no topic field key ({', '.join(repr(TOPIC_KEYS[f]) for f in fields)})",
                                         str(path), n, token=json.dumps(o)[:60])
         texts.append(" ".join(" ".join(str(o[TOPIC_KEYS[f]]).split()) for f in fields if o.get(TOPIC_KEYS[f])))
-    return Queries(qids, tuple(texts), name=str(path))
+    return Queries(qids, tuple(texts), name=str(path), lines=tuple(n for n, _ in rows))
 
 
-#: Column names that make a TSV file's first line a header (lowercased): ids, then text columns.
-_HEADER_IDS = {"id", "_id", "pid", "docid", "doc_id", "docno", "qid", "query_id", "queryid", "did"}
-_HEADER_TEXTS = {"text", "passage", "query", "contents", "body", "title", "url", "document", "question"}
+#: Names a TSV (or CSV) header gives its columns (lowercased), by what they hold: the record's id, and for documents
+#: the field each fills (``url`` kept as metadata, ``marked_up_doc`` -- ir_datasets' raw SGML of TREC documents --
+#: left out with a note), for queries the text.
+ID_COLUMNS = ("id", "_id", "docid", "doc_id", "docno", "pid", "did", "qid", "query_id", "queryid")
+DOC_COLUMNS = {"title": "title", "text": "body", "body": "body", "contents": "body", "passage": "body",
+               "document": "body", "abstract": "body", "url": "url", "marked_up_doc": None}
+QUERY_COLUMNS = {"text": "text", "query": "text", "question": "text", "title": "text", "contents": "text"}
+#: Headerless layouts, by their number of columns (the text always last).
+_DOC_LAYOUTS = {2: ("id", "body"), 3: ("id", "title", "body"), 4: ("id", "url", "title", "body")}
 
 
-def _is_header(parts: list[str]) -> bool:
-    names = [p.strip().lower() for p in parts]
-    return len(names) > 1 and names[0] in _HEADER_IDS and all(n in _HEADER_TEXTS for n in names[1:])
+def _header(names: list[str], known: dict[str, str | None], path: str | Path,
+            lineno: int) -> tuple[str | None, ...] | None:
+    """What each column of a first line holds when the line is a header (``"id"``, a field name, or None for a
+    column left out), else None. A header has one id column (:data:`ID_COLUMNS`) and names every other column by a
+    name of ``known``; a line with an id name, another known name and a name of neither is a header with an unknown
+    column: an error naming it (the reader cannot tell which column is the text without it)."""
+    names = [n.strip().lower() for n in names]
+    ids = [n for n in names if n in ID_COLUMNS]
+    others = [n for n in names if n not in ID_COLUMNS]
+    if len(names) < 2 or len(ids) != 1 or not any(n in known for n in others):
+        return None
+    unknown = [n for n in others if n not in known]
+    if unknown:
+        raise CollectionFormatError(
+            f"the header names a column the reader does not know (an id: {', '.join(ID_COLUMNS)}; the text: "
+            f"{', '.join(known)})", str(path), lineno, token=unknown[0])
+    roles = tuple("id" if n in ID_COLUMNS else known[n] for n in names)
+    for role in set(roles) - {None}:
+        if roles.count(role) > 1:
+            same = [n for n, r in zip(names, roles) if r == role]
+            raise CollectionFormatError(f"the header names {len(same)} columns that hold the {role} "
+                                        f"({', '.join(same)})", str(path), lineno, token=same[1])
+    return roles
 
 
-def _tsv(path: str | Path, errors: str, max_cols: int, what: str) -> list[list[str]]:
+def _tsv(path: str | Path, errors: str, max_cols: int,
+         known: dict[str, str | None]) -> tuple[tuple[str | None, ...] | None, list[tuple[int, list[str]]]]:
+    """The header's column roles (or None) and the ``(line number, columns)`` of the records."""
     out = []
+    header = None
     first = True
     for lineno, line in iter_lines(read_text(path, errors=errors)):
         if not line.strip():
             continue
+        parts = line.split("\t")
         if first:
             first = False
-            if _is_header(line.split("\t")):
+            header = _header(parts, known, path, lineno)
+            if header is not None:
                 log.info("%s: line %d names the columns (%s): a header, not a record", path, lineno, line.strip())
                 continue
-        parts = line.split("\t")
-        if len(parts) > max_cols:
+        if header is None and len(parts) > max_cols:
             raise CollectionFormatError(
                 f"expected at most {max_cols} tab-separated columns, got {len(parts)}", str(path), lineno,
                 token=line[:60],
             )
-        if not parts[0].strip():
-            raise CollectionFormatError("empty id", str(path), lineno, token=line[:60])
-        parts[0] = check_id(parts[0].strip(), what, path, lineno)
-        out.append(parts)
-    return out
+        out.append((lineno, parts))
+    return header, out
+
+
+def _layout(path: str | Path, header: tuple[str | None, ...] | None, rows: list[tuple[int, list[str]]],
+            layouts: dict[int, tuple[str, ...]]) -> tuple[str | None, ...]:
+    """The column roles of the records (``"id"``, a field, None for a column left out); ``rows`` are cut to them.
+
+    With a header, its columns. Without, the number of columns most lines have (lines holding only an id aside;
+    a tie goes to the first line's) picks one of ``layouts``: one stray tab inside one text must not turn a file of
+    ``id<TAB>text`` into one of ``id<TAB>title<TAB>text``, a title column for every document. A line with more
+    columns than that has a tab inside its text: the extra columns are read as part of the last column when that one
+    is the text (or a column left out), with a warning naming the first such line, else it is an error naming it. A
+    line with fewer columns: an id alone is an empty record; ``id<TAB>text`` in a file of ``id<TAB>title<TAB>text``
+    keeps its text with an empty title, with a warning; any other is an error naming the line.
+    """
+    if header is None:
+        counts = Counter(len(p) for _, p in rows if len(p) > 1)
+        firsts: dict[int, int] = {}
+        for i, (_, p) in enumerate(rows):
+            firsts.setdefault(len(p), i)
+        width = max(counts, key=lambda w: (counts[w], -firsts[w])) if counts else min(layouts)
+        roles: tuple[str | None, ...] = layouts[width]
+    else:
+        roles, width = header, len(header)
+    shown = ", ".join(r or "-" for r in roles)
+    wide, short = [], []
+    for k, (lineno, parts) in enumerate(rows):
+        if len(parts) > width:
+            if roles[-1] not in (None, "body", "text"):
+                raise CollectionFormatError(f"{len(parts)} tab-separated columns, the header names {width} ({shown}) "
+                                            f"and the last is not the text: a tab inside a text?", str(path), lineno,
+                                            token="\t".join(parts)[:60])
+            wide.append(lineno)
+            rows[k] = (lineno, parts[:width - 1] + ["\t".join(parts[width - 1:])])
+        elif 1 < len(parts) < width:
+            if header is None and width == 4:
+                raise CollectionFormatError("a file of 4-column lines (id, url, title, body: MS MARCO's documents) "
+                                            f"with a line of {len(parts)}", str(path), lineno, token=parts[0])
+            if header is not None:
+                raise CollectionFormatError(f"{len(parts)} tab-separated columns, the header names {width} ({shown})",
+                                            str(path), lineno, token="\t".join(parts)[:60])
+            short.append(lineno)
+            rows[k] = (lineno, [parts[0], "", parts[1]])
+        elif len(parts) == 1:
+            rows[k] = (lineno, parts + [""] * (width - 1))
+    if wide:
+        log.warning("%s:%d: %d line(s) of more tab-separated columns than the file's %d (%s): a tab inside the text, "
+                    "read as part of the %s", path, wide[0], len(wide), width, shown, roles[-1] or "last column")
+    if short:
+        log.warning("%s:%d: %d line(s) of 2 tab-separated columns in a file of 3 (%s): read as id and text, with an "
+                    "empty title", path, short[0], len(short), shown)
+    if header is None:
+        log.info("%s: %d record(s) of %d tab-separated columns read as %s", path, len(rows), width, shown)
+    return roles
 
 
 def read_tsv_documents(path: str | Path, *, errors: str = "strict", duplicates: str = "error") -> Collection:
     """Read ``id<TAB>text`` (field ``body``), ``id<TAB>title<TAB>text`` or ``id<TAB>url<TAB>title<TAB>body`` lines
-    (module docstring).
+    (module docstring), or the columns a header names.
+
+    A first line naming the columns (``doc_id<TAB>text<TAB>title``, ``pid<TAB>passage``, ir_datasets' robust04
+    export ``doc_id<TAB>title<TAB>body<TAB>marked_up_doc``) decides which column is which, by the names of
+    :data:`ID_COLUMNS` and :data:`DOC_COLUMNS` (``url`` is kept as metadata, ``marked_up_doc`` left out); a header
+    naming a column outside them is an error naming it. Without a header the number of columns decides, as most
+    lines have it (:func:`_layout`: a stray tab inside one text is read as part of that text, with a warning).
 
     Examples
     --------
@@ -176,28 +270,92 @@ def read_tsv_documents(path: str | Path, *, errors: str = "strict", duplicates: 
     >>> c = read_tsv_documents(p)
     >>> c.doc_ids, c.fields
     (('MED-1', 'MED-2'), {'body': ['statin breast cancer', '']})
+    >>> _ = open(p, "w").write("doc_id\\ttext\\ttitle\\nd1\\tthe body\\tThe title\\n")
+    >>> read_tsv_documents(p).fields
+    {'title': ['The title'], 'body': ['the body']}
     """
-    rows = _tsv(path, errors, 4, "document id")
-    ids = [r[0] for r in rows]
-    if any(len(r) == 4 for r in rows):  # MS MARCO's documents: id, url, title, body
-        short = next(i for i, r in enumerate(rows) if len(r) != 4) if any(len(r) != 4 for r in rows) else None
-        if short is not None:
-            raise CollectionFormatError("a file of 4-column lines (id, url, title, body: MS MARCO's documents) "
-                                        f"with a line of {len(rows[short])}", str(path), token=rows[short][0])
-        cols = {"title": [r[2] for r in rows], "body": [r[3] for r in rows]}
-        ids, kept = dedupe(ids, {**cols, "url": [r[1] for r in rows]}, duplicates, str(path))
-        return Collection(tuple(ids), {"title": kept["title"], "body": kept["body"]}, {"url": kept["url"]},
-                          name=str(path))
-    if any(len(r) == 3 for r in rows):
-        cols = {"title": [r[1] if len(r) == 3 else "" for r in rows],
-                "body": [r[-1] if len(r) > 1 else "" for r in rows]}
-    else:
-        cols = {"body": [r[1] if len(r) > 1 else "" for r in rows]}
-    ids, cols = dedupe(ids, cols, duplicates, str(path))
-    return Collection(tuple(ids), cols, name=str(path))
+    header, rows = _tsv(path, errors, 4, DOC_COLUMNS)
+    roles = _layout(path, header, rows, _DOC_LAYOUTS)
+    return _documents(path, roles, rows, duplicates)
+
+
+def _record_id(parts: list[str], column: int, what: str, path: str | Path, lineno: int) -> str:
+    value = parts[column].strip()
+    if not value:
+        raise CollectionFormatError("empty id", str(path), lineno, token="\t".join(parts)[:60])
+    return check_id(value, what, path, lineno)
+
+
+def _documents(path: str | Path, roles: tuple[str | None, ...], rows: list[tuple[int, list[str]]],
+               duplicates: str) -> Collection:
+    """The records cut to ``roles`` (``"id"``, ``"title"``, ``"body"``, ``"url"`` or None) as a collection."""
+    if "title" not in roles and "body" not in roles:
+        raise CollectionFormatError(f"no text column among the columns ({', '.join(r or '-' for r in roles)}): "
+                                    "name one title or text", str(path))
+    if None in roles:
+        log.info("%s: column(s) %s left out (not indexed)", path, ", ".join(str(i + 1) for i, r in enumerate(roles)
+                                                                       if r is None))
+    at = {role: i for i, role in enumerate(roles) if role is not None}
+    ids = [_record_id(parts, at["id"], "document id", path, lineno) for lineno, parts in rows]
+    cols = {f: [parts[at[f]] for _, parts in rows] for f in ("title", "body") if f in at}
+    meta = {"url": [parts[at["url"]] for _, parts in rows]} if "url" in at else {}
+    ids, kept = dedupe(ids, {**cols, **meta}, duplicates, str(path), lines=[n for n, _ in rows])
+    return Collection(tuple(ids), {f: kept[f] for f in cols}, {f: kept[f] for f in meta}, name=str(path))
 
 
 def read_tsv_queries(path: str | Path, *, errors: str = "strict") -> Queries:
-    """Read ``qid<TAB>text`` lines."""
-    rows = _tsv(path, errors, 2, "query id")
-    return Queries(tuple(r[0] for r in rows), tuple(r[1] if len(r) > 1 else "" for r in rows), name=str(path))
+    """Read ``qid<TAB>text`` lines (a first line naming the columns, ``qid<TAB>query``, ``text<TAB>query_id``,
+    decides which is which)."""
+    header, rows = _tsv(path, errors, 2, QUERY_COLUMNS)
+    roles = _layout(path, header, rows, {2: ("id", "text")})
+    at = {role: i for i, role in enumerate(roles) if role is not None}
+    return Queries(tuple(_record_id(parts, at["id"], "query id", path, lineno) for lineno, parts in rows),
+                   tuple(parts[at["text"]] for _, parts in rows), name=str(path),
+                   lines=tuple(n for n, _ in rows))
+
+
+def read_csv_documents(path: str | Path, *, errors: str = "strict", duplicates: str = "error") -> Collection:
+    """Read comma-separated documents (a pandas ``to_csv`` export: RFC 4180 quoting, texts may span lines) whose
+    first line names the columns, as a TSV header does (:func:`read_tsv_documents`: ``docno,title,text``). A file
+    without such a header, or a record of another number of columns, is an error naming the line.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> p = os.path.join(tempfile.mkdtemp(), "docs.csv")
+    >>> _ = open(p, "w").write('docno,title,text\\nd1,"Wings, flutter","a body\\non two lines"\\n')
+    >>> read_csv_documents(p).fields
+    {'title': ['Wings, flutter'], 'body': ['a body\\non two lines']}
+    """
+    text = read_text(path, errors=errors)
+    reader = csv.reader(io.StringIO(text, newline=""))
+    roles = None
+    rows: list[tuple[int, list[str]]] = []
+    start = 1
+    records: list[tuple[int, list[str]]] = []
+    limit = csv.field_size_limit(sys.maxsize)  # a document may be longer than the module's 128 KiB default
+    try:
+        for parts in reader:
+            records.append((start, parts))
+            start = reader.line_num + 1
+    except csv.Error as e:
+        raise CollectionFormatError(f"not CSV ({e})", str(path), start) from None
+    finally:
+        csv.field_size_limit(limit)
+    for lineno, parts in records:
+        if not parts or not any(p.strip() for p in parts):
+            continue
+        if roles is None:
+            roles = _header(parts, DOC_COLUMNS, path, lineno)
+            if roles is None:
+                raise CollectionFormatError(
+                    f"a CSV file of documents needs a first line naming its columns (an id: {', '.join(ID_COLUMNS)}; "
+                    f"the text: {', '.join(DOC_COLUMNS)})", str(path), lineno, token=",".join(parts)[:60])
+            continue
+        if len(parts) != len(roles):
+            raise CollectionFormatError(f"{len(parts)} comma-separated columns, the header names {len(roles)}",
+                                        str(path), lineno, token=",".join(parts)[:60])
+        rows.append((lineno, parts))
+    if roles is None:
+        raise CollectionFormatError("empty file: no documents", str(path))
+    return _documents(path, roles, rows, duplicates)

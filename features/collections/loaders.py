@@ -3,7 +3,7 @@
 :func:`load_documents` / :func:`load_queries` read any supported file, detecting its format from the first
 non-blank line (``.I`` -> SMART, ``<DOC>``/``<top>`` -> TREC markup, ``{`` -> JSON lines, a tab -> TSV, a lone id
 with a line ``/`` closing a record further down -> NPL, an id and a tab with nothing after it -> TSV whose first
-record has an empty text).
+record has an empty text, comma-separated column names -> CSV documents).
 :func:`load_test_collection` reads a whole directory laid out as one of the classic collections (Cranfield, CACM,
 NPL in the Glasgow original or Terrier's conversion, NFCorpus, and the SMART trios ``NAME.ALL``/``NAME.QRY``/
 ``NAME.REL`` of ADI, CISI and MED) or as a BEIR data set.
@@ -23,6 +23,7 @@ from features.collections._base import Collection, Queries, TestCollection, dedu
 from features.collections.interchange import (
     read_beir_corpus,
     read_beir_queries,
+    read_csv_documents,
     read_tsv_documents,
     read_tsv_queries,
 )
@@ -45,7 +46,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-DOCUMENT_FORMATS = ("smart", "trec", "beir", "tsv", "npl")
+DOCUMENT_FORMATS = ("smart", "trec", "beir", "tsv", "csv", "npl")
 # TREC markup: <DOC> (with or without attributes), <top> topics, the Web track's XML topics (<?xml ...?>, <webtrack...>,
 # <topic number=...>).
 _TREC_START = re.compile(r"<(DOC|top|topic|webtrack\w*|\?xml)(\s[^>]*)?\??>", re.I)
@@ -65,8 +66,9 @@ def _head(path: Path, n: int = 65536) -> str:
 
 
 def detect_format(path: str | Path, what: str = "documents") -> str:
-    """``"smart"``, ``"trec"``, ``"beir"`` (JSON lines), ``"tsv"`` or ``"npl"``, from the first non-blank line (and,
-    for NPL, a line holding only ``/`` among the first 64 KiB). ``what`` (``"documents"`` or ``"queries"``) names
+    """``"smart"``, ``"trec"``, ``"beir"`` (JSON lines), ``"tsv"``, ``"csv"`` (documents: a first line of
+    comma-separated column names and no tab) or ``"npl"``, from the first non-blank line (and, for NPL, a line
+    holding only ``/`` among the first 64 KiB). ``what`` (``"documents"`` or ``"queries"``) names
     the option that sets the format in the error when nothing is recognised.
 
     Examples
@@ -97,9 +99,12 @@ def detect_format(path: str | Path, what: str = "documents") -> str:
         return "npl"
     if "\t" in raw:  # id<TAB> with an empty text: the strip took the tab
         return "tsv"
+    if what == "documents" and "," in first and not first.startswith('"'):  # a pandas to_csv export's header
+        return "csv"
     key = "query_format" if what == "queries" else "doc_format"
     raise CollectionFormatError("cannot detect the format from the first line", str(path), token=first[:60],
-                                fix={key: Placeholder(" | ".join(DOCUMENT_FORMATS))})
+                                fix={key: Placeholder(" | ".join(f for f in DOCUMENT_FORMATS
+                                                                 if what == "documents" or f != "csv"))})
 
 
 def load_documents(
@@ -108,7 +113,7 @@ def load_documents(
     """Read a document file of any supported format (see :data:`DOCUMENT_FORMATS`)."""
     fmt = detect_format(path, "documents") if format == "auto" else format
     readers = {"smart": read_smart_documents, "trec": read_trec_documents, "beir": read_beir_corpus,
-               "tsv": read_tsv_documents, "npl": read_npl_documents}
+               "tsv": read_tsv_documents, "csv": read_csv_documents, "npl": read_npl_documents}
     if fmt not in readers:
         raise ValueError(f"format must be 'auto' or one of {DOCUMENT_FORMATS}, got {format!r}")
     return readers[fmt](path, errors=errors, duplicates=duplicates)
@@ -184,6 +189,8 @@ def load_queries(
         return read_tsv_queries(path, errors=errors)
     if fmt == "npl":
         return read_npl_queries(path, errors=errors)
+    if fmt == "csv":
+        raise ValueError(f"CSV is read for documents only; write the queries as qid<TAB>text lines ({path})")
     raise ValueError(f"format must be 'auto' or one of {DOCUMENT_FORMATS}, got {format!r}")
 
 

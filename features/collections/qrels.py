@@ -8,6 +8,7 @@ raises) and a :class:`~ltr.exceptions.TrecFormatError` (as :func:`ltr.io.read_qr
 
 from __future__ import annotations
 
+import gzip
 import logging
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -73,6 +74,7 @@ def check_qrels(
     *,
     on_unknown: str = "warn",
     what: str = "qrels",
+    path: str | Path | None = None,
 ) -> pd.DataFrame:
     """Drop (with a warning giving counts) or reject rows naming unknown queries or documents.
 
@@ -81,8 +83,14 @@ def check_qrels(
     qrels : DataFrame with ``qid`` and ``docno`` columns (a run works too)
     qids, doc_ids : the known ids (``doc_ids=None`` skips the document check)
     on_unknown : {"warn", "error", "ignore"}
+        ``"error"`` raises a :class:`~features.errors.CollectionFormatError` whose fix is ``on_unknown='warn'``
+        (``--on-unknown warn`` in its :meth:`~ltr.exceptions.FileFormatError.cli_message`).
     what : str
         Name used in messages ("qrels", "run").
+    path : str or Path, optional
+        The file the rows were read from (default: ``qrels.attrs["path"]`` when the frame carries one), named by
+        the messages with the line of the first unknown row when a line of the file holds it as whitespace-separated
+        ``qid ... docno`` columns (TREC qrels and runs, BEIR's and headerless TSV).
 
     Examples
     --------
@@ -106,8 +114,32 @@ def check_qrels(
             f", {int(bad_d.sum())} row(s) over {qrels.docno[bad_d].nunique()} unknown document id(s) "
             f"(e.g. {qrels.docno[bad_d].iloc[0]!r})"
         )
+    bad = bad_q | bad_d
+    if on_unknown == "ignore":
+        return qrels[~bad].reset_index(drop=True)
+    path = path if path is not None else qrels.attrs.get("path")
+    line, token = _first_line(path, set(zip(qrels["qid"][bad].astype(str), qrels["docno"][bad].astype(str))))
     if on_unknown == "error":
-        raise CollectionFormatError(msg + "; pass on_unknown='warn' to drop them")
-    if on_unknown == "warn":
-        log.warning("%s; left out%s", msg, " of the labels" if what == "qrels" else "")
-    return qrels[~(bad_q | bad_d)].reset_index(drop=True)
+        raise CollectionFormatError(msg, None if path is None else str(path), line, token, fix={"on_unknown": "warn"},
+                                    hint="to drop them")
+    where = "" if path is None else f"{path}:{line}: " if line is not None else f"{path}: "
+    log.warning("%s%s; left out%s", where, msg, " of the labels" if what == "qrels" else "")
+    return qrels[~bad].reset_index(drop=True)
+
+
+def _first_line(path: str | Path | None, pairs: set[tuple[str, str]]) -> tuple[int | None, str | None]:
+    """The first line of ``path`` (and its text) whose first whitespace-separated column is the query id of one
+    of ``pairs`` and whose second or third is its document id (``qid docno rel``, ``qid 0 docno rel``, a run's
+    ``qid Q0 docno ...``); ``(None, None)`` when there is no such line or no readable file."""
+    if path is None or not pairs:
+        return None, None
+    try:  # read again only to find the line (decoding problems were reported when the file was read)
+        data = Path(path).read_bytes()
+        text = (gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data).decode("utf-8", "replace")
+    except (OSError, EOFError, gzip.BadGzipFile):
+        return None, None
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        toks = line.split()
+        if len(toks) >= 3 and ((toks[0], toks[1]) in pairs or (toks[0], toks[2]) in pairs):
+            return lineno, line.strip()
+    return None, None
