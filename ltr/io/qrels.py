@@ -19,16 +19,20 @@ format          line                                        used by
 
 Detection (``format="auto"``), from the first 200 lines that are neither blank nor comments: a first line starting
 with ``{`` is ``jsonl``; a ``query-id corpus-id`` header is ``beir``; a line holding only ``/`` is ``npl``; two
-columns are ``smart``; three are ``cranfield`` when the file name starts with ``cran``, else ``qdr``; four are
+columns are ``smart``; three are ``cranfield`` when the file name starts with ``cran`` (with a warning, as the same
+bytes under another name read as ``qdr``: pass ``format="qdr"`` to read plain labels), else ``qdr``; four are
 ``trec`` when the second column is always ``0`` or ``Q0``, ``smart`` when the third is always ``0``, else ``trec``
 when the fourth is always an integer relevance (an iteration column of round numbers, as TREC-COVID's). Anything
-else is an error naming the layouts tried and asking for ``format=``.
+else is an error naming the layouts tried and asking for ``format=``. A header line is recognised in BEIR's layout
+only (``query-id corpus-id score``); another header (``query_id doc_id relevance``) is an error saying so.
 
 As trec_eval reads qrels (its ``get_qrels.c``), in every whitespace-separated layout here a line whose first field
 starts with ``#`` is a comment, and a relevance written as a number with an integral value (``2.0``) is that integer
 (trec_eval's ``atol`` reads 2). Blank lines, indented comments and consecutive comment lines, at which trec_eval
 stops ("Malformed line"), are skipped too; a relevance of ``2.5``, which ``atol`` would silently truncate to 2, is an
-error.
+error. Fields are split where trec_eval splits them, at C ``isspace`` (space, tab, ``\\v``, ``\\f``, ``\\r``):
+a no-break space, U+2028 or any other character is part of an id, as in :func:`ltr.io.read_run`. Lines end at LF,
+CR LF or CR alone (not at the other breaks of ``str.splitlines``, so that line numbers are the file's).
 
 Ids are strings (``"01"`` and ``"1"`` are different TREC queries), except that the SMART and Cranfield layouts
 zero-pad numeric ids, which lose their padding (CACM's ``01`` -> ``"1"``) as the ``.I`` ids of their collections
@@ -79,18 +83,25 @@ _NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 # tokenizer skips. "^" is only at the start and after LF: lines ended by CR alone are left to the line-by-line path.
 _COMMENT = re.compile(r"(?m)^[ \t]*#[^\r\n]*")
 _BARE_CR = re.compile(r"\r(?!\n)")
-# ASCII characters str.split() treats as blanks that pandas' whitespace tokenizer does not.
-_RARE_BLANKS = re.compile(r"[\x0b\x0c\x1c-\x1f]")
+# A field: a run of characters that are not C isspace, trec_eval's separators (get_qrels.c, parse_qrels_line).
+_FIELD = re.compile(r"[^ \t\n\v\f\r]+")
+# Lines end at LF, CR LF or CR alone, as in the run reader (str.splitlines also breaks at \v, \f, \x1c-\x1e, \x85,
+# U+2028 and U+2029, which would cut a line in two and shift the line numbers of every message).
+_LINE_END = re.compile(r"\r\n|\r|\n")
+# Separators to trec_eval that pandas' whitespace tokenizer (space and tab) keeps inside a token.
+_RARE_BLANKS = re.compile(r"[\v\f]")
 _WIDTHS = {"trec": (4,), "smart": (2, 4), "cranfield": (3,), "qdr": (3,), "beir": (3,)}
 _DETECT_LINES = 200
 _LAYOUT_WIDTHS = ("smart has 2 columns; qdr, cranfield and beir 3; trec and smart 4; npl has '/' lines, jsonl "
                   "{...} lines")
 _BEIR_HEADER = ["query-id", "corpus-id"]
+# A column name (a header line's token): a word, not a number.
+_WORD = re.compile(r"[A-Za-z_][\w.-]*")
 
 
 def _rows(text: str) -> list[tuple[int, list[str]]]:
     """Lines that are neither blank nor comments, as ``(1-based line number, whitespace-separated tokens)``."""
-    return [(n, toks) for n, toks in enumerate((line.split() for line in text.splitlines()), 1)
+    return [(n, toks) for n, toks in enumerate(map(_FIELD.findall, _LINE_END.split(text)), 1)
             if toks and not toks[0].startswith("#")]
 
 
@@ -99,10 +110,10 @@ def _head(text: str, k: int) -> list[tuple[int, list[str]]]:
     the same line breaks, CR alone included, so that line numbers agree)."""
     size = 1 << 16
     while True:
-        lines = text[:size].splitlines()
+        lines = _LINE_END.split(text[:size])
         if size < len(text):
             lines.pop()  # perhaps cut short
-        out = [(n, toks) for n, toks in enumerate((line.split() for line in lines), 1)
+        out = [(n, toks) for n, toks in enumerate(map(_FIELD.findall, lines), 1)
                if toks and not toks[0].startswith("#")][:k]
         if len(out) == k or size >= len(text):
             return out
@@ -148,7 +159,15 @@ def _detect(path: str | os.PathLike, rows: list[tuple[int, list[str]]]) -> str:
     if widths == {2}:
         return "smart"
     if widths == {3}:
-        return "cranfield" if Path(path).name.lower().startswith("cran") else "qdr"
+        if not Path(path).name.lower().startswith("cran"):
+            return "qdr"
+        # Chosen by the file's name, not its bytes (trec_eval, ir_measures and ranx read content only): said aloud,
+        # as labels that are already gains would be reversed.
+        log.warning("%s: read as Cranfield's cranqrel (3 columns, a name starting with 'cran'): column 3 is taken for "
+                    "Cleverdon's relevance codes (1 = complete answer ... 4 = minimum interest, -1 = not relevant), "
+                    "mapped to gains 5 - code (1 -> 4, 4 -> 1, -1 -> 0); if it holds plain labels (higher is "
+                    "better), name the layout 'qdr' (format='qdr', on the command line --qrels-format qdr)", path)
+        return "cranfield"
     if widths == {4}:
         if all(r[1] in ("0", "Q0") for _, r in head):
             return "trec"
@@ -286,6 +305,11 @@ def _columns(spath: str, rows: list[tuple[int, list[str]]], format: str):
             what = {"cranfield": "relevance code", "beir": "score"}.get(format, "relevance")
             hint = ("a float reads as an integer only with an integral value (2.0); trec_eval's atol would "
                     "truncate this one") if _NUMBER.fullmatch(rel_tokens[i]) else None
+            # query_id doc_id relevance (pandas' to_csv of an ir_datasets frame): a first line of column names
+            if i == 0 and all(map(_WORD.fullmatch, rows[0][1])) and rel_tokens[0].lower() not in ("nan", "inf"):
+                hint = (f"line {rows[0][0]} looks like a header line ({' '.join(rows[0][1])!r}), and the only header "
+                        f"recognised is BEIR's ({' '.join(_BEIR_HEADER)} score, format 'beir'): delete the line or "
+                        "write that header")
             raise TrecFormatError(f"{what} must be an integer", spath, rows[i][0], rel_tokens[i], hint=hint)
         rels = values
     big = next((i for i, v in enumerate(rels) if not -(2**63) <= v < 2**63), None)
@@ -337,7 +361,7 @@ def _jsonl_columns(spath: str, text: str):
     docs: list[str] = []
     rels: list[int] = []
     lines: list[int] = []
-    for n, line in enumerate(text.splitlines(), 1):
+    for n, line in enumerate(_LINE_END.split(text), 1):
         if not line.strip():
             continue
         try:

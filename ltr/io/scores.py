@@ -3,7 +3,9 @@
 Numbers are written as the shortest text that reads back to the same float64 (Python's ``repr``), so
 ``read_scores(write_scores(p, s))`` is bit-exact. Blank lines at the end are skipped, a blank line among the scores
 is an error (it would shift every later score by a row); ``inf`` and ``-inf`` are numbers; NaN is refused both ways
-(no metric can rank it). Files are plain or gzip (recognised by their first two bytes).
+(no metric can rank it). Lines end at LF, CR LF or CR alone only, so that a line holding another break character
+(``\\v``, U+2028) is one line, refused as no number, not two scores. Files are plain or gzip (recognised by their
+first two bytes).
 """
 
 from __future__ import annotations
@@ -24,6 +26,9 @@ __all__ = ["read_scores", "write_scores"]
 # A decimal number as written by repr/printf/other toolkits, or an infinity. float() alone would also take
 # "1_000", "nan", full-width digits and surrounding blanks inside the token.
 _NUMBER = re.compile(r"[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|inf|infinity)", re.IGNORECASE | re.ASCII)
+# Lines end at LF, CR LF or CR alone, as in the other readers of ltr.io; not at the other breaks of str.splitlines
+# (\v, \f, \x1c-\x1e, \x85, U+2028, U+2029), which would cut a line in two: two scores for one row.
+_LINE_END = re.compile(r"\r\n|\r|\n")
 
 
 def read_scores(path: str | os.PathLike, n_rows: int | None = None) -> NDArray[np.float64]:
@@ -56,7 +61,7 @@ def read_scores(path: str | os.PathLike, n_rows: int | None = None) -> NDArray[n
     if n_rows is not None and (isinstance(n_rows, bool) or not isinstance(n_rows, (int, np.integer)) or n_rows < 0):
         raise TypeError(f"n_rows must be a non-negative int or None, got {n_rows!r}")
     text = read_text(path, error=ScoreFormatError, what="score file")
-    lines = text.splitlines()
+    lines = _LINE_END.split(text)
     stripped = [line.strip() for line in lines]
     last = max((i for i, t in enumerate(stripped) if t), default=-1)
     hole = next((i for i in range(last) if not stripped[i]), None)

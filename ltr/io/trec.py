@@ -8,8 +8,14 @@ Runs are read into pandas DataFrames with string ``qid``/``docno`` columns (TREC
 recognised by their first two bytes whatever the name.
 
 Runs are read as ``trec_eval`` reads them: blank and ``#`` lines skipped, the rank column and any field after the
-run tag not needed (:func:`read_run`). The fast path is pandas' C reader; only a file it does not take is read
-line by line, so that an error can name the line and the token.
+run tag not needed (:func:`read_run`), fields split where trec_eval splits them (below). The fast path is pandas' C
+reader; only a file it does not take is read line by line, so that an error can name the line and the token.
+
+Fields and lines. trec_eval (``get_trec_results.c``, ``parse_results_line``) splits a line's fields at C
+``isspace`` in the C locale: space, tab, ``\\v``, ``\\f`` and ``\\r``. Any other character, a no-break space
+(U+00A0), U+2028 or ``\\x1c`` included, is part of an id, as it is to trec_eval, whichever path reads the file.
+Lines end at LF, CR LF, or CR alone (old Mac files; trec_eval, which ends lines at LF only, would read such a file
+as one line and drop the rest silently).
 """
 
 from __future__ import annotations
@@ -41,6 +47,14 @@ _TOPIC_TAG = re.compile(r"<\s*/?\s*(top|num|title|desc|narr)\b", re.IGNORECASE)
 # the line-by-line reader (_BARE_CR).
 _COMMENT_BYTES = re.compile(rb"(?m)^[ \t\f\v]*#[^\r\n]*")
 _BARE_CR = re.compile(rb"\r(?!\n)")
+# A field: a run of characters that are not C isspace (trec_eval's separators, the line breaks among them).
+_FIELD = re.compile(r"[^ \t\n\v\f\r]+")
+# Separators to trec_eval that pandas' whitespace tokenizer (space and tab) keeps inside a token: such a file is
+# read line by line.
+_RARE_BLANKS = (b"\v", b"\f")
+# The line breaks of the line-by-line reader (io.TextIOWrapper with newline=""), not str.splitlines' (which also
+# breaks at \v, \f, \x1c-\x1e, \x85, U+2028 and U+2029).
+_LINE_END = re.compile(r"\r\n|\r|\n")
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +66,8 @@ def _empty_run() -> pd.DataFrame:
 def _fast_run(data: bytes) -> pd.DataFrame | None:
     """The run through pandas' C tokenizer, or ``None`` when anything is irregular (:func:`_run_by_lines` then
     reads the file or names its first bad line)."""
+    if any(blank in data for blank in _RARE_BLANKS):  # (bytes.__contains__: memchr, faster than a regex)
+        return None
     if b"#" in data:
         if _BARE_CR.search(data):
             return None
@@ -80,7 +96,7 @@ def _run_by_lines(data: bytes, path: Path) -> pd.DataFrame:
     try:
         with io.TextIOWrapper(io.BytesIO(data), encoding="utf-8", newline="") as f:
             for lineno, line in enumerate(f, 1):
-                toks = line.split()
+                toks = _FIELD.findall(line)  # not str.split(): NBSP and other Unicode blanks are part of an id
                 if not toks or toks[0].startswith("#"):  # blank and comment lines: trec_eval skips them
                     continue
                 if len(toks) < len(RUN_COLUMNS):
@@ -125,12 +141,13 @@ def _ranks(df: pd.DataFrame, path: Path) -> pd.DataFrame:
 def read_run(path: str | os.PathLike) -> pd.DataFrame:
     """Read a TREC run file.
 
-    Lines are read as ``trec_eval`` reads them (its ``get_trec_results.c``): blank lines and lines whose first
-    field starts with ``#`` are skipped, and fields after the sixth (the run tag) are ignored. The score must be a
-    finite number. The rank column is kept as written when every rank is an integer; otherwise (``1.0``, ``-``:
-    trec_eval never reads it) the ranks are made from the scores, within each query by score descending, ties in
-    file order (as :func:`run_from_scores`). Evaluation never uses them: :func:`ltr.metrics.evaluate_run` orders
-    by score with trec_eval's tie-break.
+    Lines are read as ``trec_eval`` reads them (its ``get_trec_results.c``): fields are split at space, tab,
+    ``\\v``, ``\\f`` and ``\\r`` only (a no-break space is part of an id; module docstring), blank lines and
+    lines whose first field starts with ``#`` are skipped, and fields after the sixth (the run tag) are ignored. The
+    score must be a finite number. The rank column is kept as written when every rank is an integer; otherwise
+    (``1.0``, ``-``: trec_eval never reads it) the ranks are made from the scores, within each query by score
+    descending, ties in file order (as :func:`run_from_scores`). Evaluation never uses them:
+    :func:`ltr.metrics.evaluate_run` orders by score with trec_eval's tie-break.
 
     Parameters
     ----------
@@ -180,8 +197,8 @@ def run_lines(path: str | os.PathLike, qid: str, docno: str) -> list[int]:
     """
     text = read_bytes(Path(path), error=TrecFormatError, what="run file").decode("utf-8", errors="replace")
     out = []
-    for lineno, line in enumerate(text.splitlines(), 1):
-        toks = line.split()
+    for lineno, line in enumerate(_LINE_END.split(text), 1):  # the lines and fields read_run reads
+        toks = _FIELD.findall(line)
         if len(toks) >= 3 and not toks[0].startswith("#") and toks[0] == qid and toks[2] == docno:
             out.append(lineno)
     return out
@@ -199,6 +216,23 @@ def write_run(path: str | os.PathLike, run: pd.DataFrame, *, tag: str | None = N
     ``run`` needs ``qid``, ``docno``, ``rank`` and ``score`` columns; ``tag`` comes from the argument, else the
     frame's ``tag`` column, else ``"ltrkit"``. Scores are written with ``repr`` precision so they read back
     exactly.
+
+    Raises
+    ------
+    ValueError
+        Before anything is written (a previous file at ``path`` stays as it was): a missing column; an empty id
+        or tag, or one with whitespace; a score that is not a finite number (``nan`` and ``inf``, which
+        :func:`read_run` and fusion refuse); a rank that is not an integer (``1.7``, NaN; ``2.0`` is 2). The
+        message names the row, its query and its document.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> p = os.path.join(tempfile.mkdtemp(), "r.run")
+    >>> write_run(p, run_from_scores(["1", "1"], ["a", "b"], [0.5, 2.0]))
+    >>> print(open(p).read(), end="")
+    1 Q0 b 1 2.0 ltrkit
+    1 Q0 a 2 0.5 ltrkit
     """
     _check_columns(run, ("qid", "docno", "rank", "score"), "run")
     tags = [tag] * len(run) if tag is not None else (run["tag"] if "tag" in run else ["ltrkit"] * len(run))
@@ -207,9 +241,48 @@ def write_run(path: str | os.PathLike, run: pd.DataFrame, *, tag: str | None = N
             raise ValueError(
                 f"run column {name!r} has an empty value or one with whitespace, which TREC files cannot hold"
             )
+    qids, docnos = run["qid"].astype(str).tolist(), run["docno"].astype(str).tolist()
+
+    def at(i: int) -> str:
+        return f"run row {i} (query {qids[i]!r}, document {docnos[i]!r})"
+
+    scores = _floats(run["score"], "score", at)
+    bad = ~np.isfinite(scores)
+    if bad.any():  # read_run, fusion and ranx refuse them; trec_eval would read "nan" with atof
+        i = int(np.flatnonzero(bad)[0])
+        raise ValueError(f"{at(i)}: score {_shown(run['score'].iat[i])} is not a finite number, which a run file "
+                         "cannot hold")
+    ranks = _floats(run["rank"], "rank", at)
+    with np.errstate(invalid="ignore"):
+        bad = ~(np.isfinite(ranks) & (ranks == np.round(ranks)) & (np.abs(ranks) < 2.0**63))
+    if bad.any():  # int() would truncate 1.7 to 1 silently
+        i = int(np.flatnonzero(bad)[0])
+        raise ValueError(f"{at(i)}: rank {_shown(run['rank'].iat[i])} is not an integer")
+    # integer ranks as written (an int64 beyond 2**53 keeps its digits); float ones through their integral value
+    rank_text = (run["rank"].astype(np.int64) if run["rank"].dtype.kind in "iu" else ranks.astype(np.int64)).tolist()
     with atomic_write(path) as f:
-        for q, d, r, s, t in zip(run["qid"].astype(str), run["docno"].astype(str), run["rank"], run["score"], tags):
-            f.write(f"{q} Q0 {d} {int(r)} {float(s)!r} {t}\n")
+        for q, d, r, s, t in zip(qids, docnos, rank_text, scores.tolist(), tags):
+            f.write(f"{q} Q0 {d} {r} {s!r} {t}\n")
+
+
+def _shown(value: object) -> str:
+    """A cell as a message shows it: ``nan``, ``1.7``, ``'x'`` (not ``np.float64(nan)``)."""
+    return repr(value.item() if isinstance(value, np.generic) else value)
+
+
+def _floats(col: pd.Series, name: str, at) -> np.ndarray:
+    """A column as float64 (missing values NaN); a value that is no number raises as ``float()`` does, a
+    ``ValueError`` (``"x"``) or ``TypeError`` (an object), naming its row."""
+    try:
+        return col.to_numpy(dtype=np.float64, na_value=np.nan)
+    except (TypeError, ValueError):
+        pass
+    for i, v in enumerate(col.tolist()):
+        try:
+            float(v)
+        except (TypeError, ValueError) as e:
+            raise type(e)(f"{at(i)}: {name} {_shown(v)} is not a number") from None
+    raise AssertionError("unreachable: the column failed to convert but no value is bad")  # pragma: no cover
 
 
 def run_from_scores(
@@ -220,7 +293,8 @@ def run_from_scores(
     Parameters
     ----------
     qid, docno, score : array-like of shape (n_rows,)
-        Rows of one query must be contiguous.
+        Rows of one query must be contiguous. A NaN score is an error (it has no place in a ranking); ``+-inf``
+        ranks first or last.
     k : int, optional
         Keep only the top ``k`` of each query.
 
@@ -236,6 +310,10 @@ def run_from_scores(
         raise ValueError(
             f"qid, docno and score must have the same length, got {qid.shape}, {docno.shape}, {score.shape}"
         )
+    if np.isnan(score).any():
+        i = int(np.flatnonzero(np.isnan(score))[0])
+        raise ValueError(f"score is NaN at row {i} (query {str(qid[i])!r}, document {str(docno[i])!r}): a NaN "
+                         "score has no place in a ranking")
     ptr, _ = group_ptr_from_qid(qid, hint="list each query's rows together (sort them by query id first)")
     sizes = np.diff(ptr)
     qidx = np.repeat(np.arange(sizes.size), sizes)
