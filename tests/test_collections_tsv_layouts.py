@@ -249,6 +249,8 @@ def test_unknown_ids_name_the_file_the_first_line_and_the_option_in_each_wording
 
 def test_unknown_ids_of_a_frame_without_a_file_still_word_the_fix_for_the_command_line(unknown_qrels, caplog):
     frame = read_qrels(unknown_qrels)
+    assert frame.attrs["path"] == str(unknown_qrels)  # ltr.io.read_qrels says where its frame was read from
+    frame.attrs.clear()  # a frame made otherwise
     with pytest.raises(CollectionFormatError) as e:
         check_qrels(frame, ["1"], ["a"], on_unknown="error", what="candidates")
     assert e.value.path is None and "on_unknown='warn'" in str(e.value)
@@ -268,3 +270,4 @@ def test_ltr_features_on_unknown_error_spells_the_option_as_the_command_line_doe
                  "--qrels", str(tmp_path / "qru"), "--out", str(tmp_path / "z.letor"), "--on-unknown", "error"]) == 1
     err = capsys.readouterr().err
     assert "pass --on-unknown warn to drop them" in err and "on_unknown=" not in err
+    assert f"{tmp_path / 'qru'}:2: qrels: " in err and "(token '1 0 zz 1')" in err  # the file and its first such line

@@ -52,7 +52,9 @@ def standard_columns(frame, required: Sequence[str], optional: Sequence[str] = (
             continue
         values = frame[column]
         out[name] = values.astype(str).to_numpy() if name in ("qid", "docno", "text") else values.to_numpy()
-    return pd.DataFrame(out)
+    result = pd.DataFrame(out)
+    result.attrs.update(frame.attrs)  # the file it was read from, for messages naming its lines
+    return result
 
 log = logging.getLogger(__name__)
 

@@ -280,6 +280,7 @@ def read_qrels(
         i = int(np.flatnonzero(dup)[0])
         raise TrecFormatError(f"document {df.docno.iat[i]!r} is judged twice for query {df.qid.iat[i]!r}", spath,
                               _line_of_row(text, format, rows, i, lines), df.docno.iat[i])
+    df.attrs["path"] = spath  # for later messages about its rows (features.collections.check_qrels names the line)
     return df
 
 
