@@ -174,6 +174,8 @@ def run(args: argparse.Namespace) -> int:
     names = [c for c, _ in metric_names(args.metrics)]
     if args.folds < 2:
         raise UsageError(f"--folds must be at least 2, got {args.folds}")
+    if not 0 <= args.split_seed <= 2**32 - 1:  # scikit-learn's KFold takes no other seed (and names no option)
+        raise UsageError(f"--split-seed must be between 0 and 2**32 - 1, got {args.split_seed}")
     if args.parallel_folds == 0:
         raise UsageError("--parallel-folds must be a positive count or -1 (one per core)")
     _check_data(args)

@@ -63,7 +63,9 @@ def register(sub) -> None:
                         "(1-based) shuffle with seed + i")
     s.add_argument("--storage", default=None, metavar="FILE",
                    help="SQLite file keeping every trial as it ends; rerunning the same command resumes there "
-                        "(default: OUT.optuna.db with --out, else nothing is kept)")
+                        "(default: OUT.optuna.db with --out, else nothing is kept). Its folder must exist. One run "
+                        "uses a storage at a time: a run holds FILE.lock beside it, and another run on the same "
+                        "FILE is refused")
     s.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
                    help="seconds for the whole search, shared by the outer folds (each starts trials until its "
                         "share of the time left ends, and runs at least one)")
@@ -119,6 +121,7 @@ def _storage_named(args: argparse.Namespace, storage: str | None, *, running: bo
     ``--out``): the file the user did not name is otherwise a mystery. A storage that fails while the search
     ``running`` stays as it is, and the message says so: it is the file the same command resumes from."""
     from ltr.exceptions import FileFormatError, OutputPathError
+    from ltr.tuning.nested import StorageInUseError
 
     try:
         yield
@@ -129,13 +132,14 @@ def _storage_named(args: argparse.Namespace, storage: str | None, *, running: bo
         if isinstance(e, FileFormatError):
             raise FileFormatError(e.reason, shown, hint="give another --storage, or move this file away to start "
                                                         "afresh") from None
-        said = str(e).removeprefix(f"{e.path}: ")
-        kept = running and os.path.isfile(storage)
+        said = str(e).removeprefix(f"{e.path}: ").replace("or give another storage", "or give another --storage")
+        kept = running and os.path.isfile(storage) and not isinstance(e, StorageInUseError)  # the other run's
         resume = "; the trials stored so far stay in it: the same command resumes there" if kept else ""
         raise OutputPathError(shown, said + resume) from None
 
 
 def run(args: argparse.Namespace) -> int:
+    from ltr.io.outputs import check_output_path
     from ltr.metrics import describe_conventions, parse_metric
     from ltr.tuning import tune
 
@@ -148,6 +152,10 @@ def run(args: argparse.Namespace) -> int:
                              ("--inner-folds", args.inner_folds, 2)):
         if value < low:
             raise UsageError(f"{flag} must be at least {low}, got {value}")
+    top = 2**32 - 1 - args.outer_folds  # outer fold i's inner folds shuffle with the seed + i (scikit-learn's KFold)
+    if not 0 <= args.split_seed <= top:
+        raise UsageError(f"--split-seed must be between 0 and {top} (2**32 - 1 - --outer-folds), got "
+                         f"{args.split_seed}")
     if args.timeout is not None and args.timeout <= 0:
         raise UsageError(f"--timeout must be positive, got {args.timeout}")
     if not Path(args.data).exists():
@@ -159,6 +167,8 @@ def run(args: argparse.Namespace) -> int:
     model = make_ranker(args, has_valid=False)
     storage = args.storage or (f"{args.out}.optuna.db" if args.out and args.out != "-" else None)
     with _storage_named(args, storage, running=False):
+        if args.storage and "://" not in args.storage:  # before check_outputs makes --out's folder
+            check_output_path(args.storage, create_parents=False)  # a typo in the path would make folders
         piped = check_outputs(args.out, storage, inputs=[args.data, args.space, getattr(args, "config", None)])
     data, ids = _feature_subset(args)
     with _storage_named(args, storage):

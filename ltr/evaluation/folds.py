@@ -128,6 +128,9 @@ def query_kfold(data: RankingDataset, n_splits: int = 5, *, validation: bool = T
         raise ValueError(f"n_splits must be an integer >= {k_min} (with validation={validation}), got {n_splits!r}")
     if data.n_queries < n_splits:
         raise ValueError(f"cannot cut {data.n_queries} queries into {n_splits} folds of whole queries")
+    if shuffle and isinstance(random_state, (int, np.integer)) and not 0 <= random_state <= 2**32 - 1:
+        # scikit-learn's own message ("Seed must be between 0 and 2**32 - 1") names no argument
+        raise ValueError(f"random_state must be None or an integer between 0 and 2**32 - 1, got {random_state!r}")
     kf = KFold(n_splits, shuffle=shuffle, random_state=random_state if shuffle else None)
     parts = [np.sort(test) for _, test in kf.split(np.arange(data.n_queries))]
     folds = []

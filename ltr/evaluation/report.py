@@ -112,12 +112,19 @@ def _tables(d: Mapping[str, Any]) -> list[tuple[str, list[str], list[list[str]],
     if d["kind"] == "compare":
         c = comparison_from_dict(d)
         header, rows = wide_cells(c, 4, lambda s: f"<b>{s}</b>", "*")
-        out.append(("Summary", header, rows, comparison_footnote(c)))
+        # A comparison's mean weighs every query once; a cross-validation table's (ltr cv, ltr tune) averages the
+        # folds' means (LETOR's convention): with folds of unequal size the two differ, so each table says which.
+        per_fold = any(s.get("folds") for s in d["systems"])
+        averaged = ("Means over the paired test queries, each query weighing once" + (
+            " (the Cross-validation tables below give the mean of the folds' means, which differs when the folds "
+            "hold different numbers of queries)." if per_fold else "."))
+        out.append(("Summary", header, rows, f"{comparison_footnote(c)} {averaged}"))
         header, rows = long_rows(c, 4, raw=False)
         # the p columns hold the comparison's corrected p-values (its header names the correction): so does the note
         p_said = _P_SAID[c.correction]
         out.append(("Differences from the baseline", header, rows,
-                    f"delta: mean difference; W/T/L: queries won/tied/lost; d: paired Cohen's d; p: {p_said}."))
+                    "delta: mean difference, over the paired test queries as every mean here (each query "
+                    f"weighing once); W/T/L: queries won/tied/lost; d: paired Cohen's d; p: {p_said}."))
     for s in d["systems"]:
         folds = s.get("folds") or []
         if folds:
@@ -131,31 +138,82 @@ def _tables(d: Mapping[str, Any]) -> list[tuple[str, list[str], list[list[str]],
                 rows.append(["std", *[_fmt(s["std"].get(m)) for m in metrics], "", ""])
             out.append((f"Cross-validation: {s['name']}", header, rows,
                         f"{len(d['qids'])} test queries in all; mean and std over the {len(folds)} folds' means."))
+        tuning = _tuning_of(d, s)
+        where = "the Tuning table" if d["kind"] == "cv" else f"the table Tuning: {s['name']}"
         if s.get("params") or s.get("preset_params"):
-            out.append((f"Parameters: {s['name']}", ["parameter", "trained with", "given"],
-                        _param_rows(s.get("params") or {}, s.get("preset_params") or {}),
-                        "trained with: the values the folds were fitted with, after the small-data preset "
-                        "(ltr.rankers.presets) set those left at their defaults; given: the value before the "
-                        "preset, where it differs."))
-    tuning = (d.get("settings") or {}).get("tuning")
-    if tuning and tuning.get("best_params"):  # an ltr tune result: what each outer fold's inner folds chose
-        folds = (d["systems"][0].get("folds") or []) if d["systems"] else []
-        names = [f["name"] for f in folds] or [f"Fold{i + 1}" for i in range(len(tuning["best_params"]))]
-        keys = sorted({k for p in tuning["best_params"] for k in p})
-        runs = tuning.get("trials_run") or [tuning.get("n_trials")] * len(names)
-        rows = [[name, _fmt(inner), str(n), *[_value(p.get(k, "")) for k in keys]]
-                for name, inner, n, p in zip(names, tuning.get("best_inner") or [], runs, tuning["best_params"])]
-        out.append(("Tuning: the parameters chosen in each outer fold", ["fold", f"inner {tuning['metric']}",
-                                                                          "trials", *keys], rows,
-                    f"chosen by {tuning.get('inner_folds')} inner folds on {tuning['metric']} among the trials "
-                    "of each outer fold's training part; the fold rows above test each choice once."))
+            params, searched = _fixed_and_searched(s.get("params") or {}, tuning, folds)
+            note = ("trained with: the values the folds were fitted with, after the small-data preset "
+                    "(ltr.rankers.presets) set those left at their defaults; given: the value before the "
+                    "preset, where it differs.")
+            if searched:
+                note += (f" per fold: a searched parameter, set in each outer fold to the value its inner folds "
+                         f"chose ({where}); the other parameters are the fixed ones of every trial.")
+            rows = sorted([*_param_rows(params, s.get("preset_params") or {}), *searched], key=lambda r: r[0])
+            out.append((f"Parameters: {s['name']}", ["parameter", "trained with", "given"], rows, note))
+    for s in d["systems"]:
+        tuning = _tuning_of(d, s)
+        if tuning and tuning.get("best_params"):  # an ltr tune result: what each outer fold's inner folds chose
+            title = "Tuning: the parameters chosen in each outer fold" if d["kind"] == "cv" else \
+                f"Tuning: {s['name']}: the parameters chosen in each outer fold"
+            out.append(_tuning_table(title, tuning, s.get("folds") or []))
     return out
+
+
+def _tuning_of(d: Mapping[str, Any], s: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """The ``settings.tuning`` of an ``ltr tune`` system: in a cv result the file's settings, in a comparison the
+    system's own (copied from its result file); None for any other system."""
+    tuning = (s.get("settings") or {}).get("tuning")
+    if tuning is None and d["kind"] == "cv":
+        tuning = (d.get("settings") or {}).get("tuning")
+    return tuning if tuning and tuning.get("best_params") else None
+
+
+def _fold_names(tuning: Mapping[str, Any], folds: Sequence[Mapping[str, Any]]) -> list[str]:
+    return [f["name"] for f in folds] or [f"Fold{i + 1}" for i in range(len(tuning["best_params"]))]
+
+
+def _tuning_table(title: str, tuning: Mapping[str, Any], folds: Sequence[Mapping[str, Any]]):
+    names = _fold_names(tuning, folds)
+    keys = sorted({k for p in tuning["best_params"] for k in p})
+    runs = tuning.get("trials_run") or [tuning.get("n_trials")] * len(names)
+    rows = [[name, _fmt(inner), str(n), *[_value(p.get(k, "")) for k in keys]]
+            for name, inner, n, p in zip(names, tuning.get("best_inner") or [], runs, tuning["best_params"])]
+    return (title, ["fold", f"inner {tuning['metric']}", "trials", *keys], rows,
+            f"chosen by {tuning.get('inner_folds')} inner folds on {tuning['metric']} among the trials of each outer "
+            "fold's training part; the fold rows above test each choice once.")
+
+
+def _fixed_and_searched(params: Mapping[str, Any], tuning: Mapping[str, Any] | None,
+                        folds: Sequence[Mapping[str, Any]]) -> tuple[dict[str, Any], list[list[str]]]:
+    """``params`` without the parameters an ``ltr tune`` search set per outer fold, and a row for each of those
+    (its name in the space: ``num_leaves``, ``engine_params.bagging_by_query``) with the value every fold chose.
+    The base ranker's value of a searched parameter, which no fold was fitted with (result files written before
+    the result recorded ``{"per_fold": ...}`` there), is left out too."""
+    if tuning is None:
+        return dict(params), []
+    names = _fold_names(tuning, folds)
+    keys = sorted({k for p in tuning["best_params"] for k in p})
+    fixed = {k: v for k, v in params.items() if k not in keys}
+    engine = fixed.get("engine_params")
+    if isinstance(engine, Mapping):
+        left = {k: v for k, v in engine.items() if f"engine_params.{k}" not in keys}
+        fixed["engine_params"] = left or None
+    rows = [[k, _per_fold({n: p.get(k) for n, p in zip(names, tuning["best_params"]) if k in p}), ""]
+            for k in keys]
+    return fixed, rows
+
+
+def _per_fold(values: Mapping[str, Any]) -> str:
+    return "per fold: " + "; ".join(f"{fold}: {_value(v)}" for fold, v in values.items())
 
 
 def _param_rows(params: Mapping[str, Any], preset: Mapping[str, Any]) -> list[list[str]]:
     rows = []
     for key in sorted({*params, *preset}):
         given = params.get(key)
+        if isinstance(given, Mapping) and set(given) == {"per_fold"} and key not in preset:  # set per fold (tuned)
+            rows.append([key, _per_fold(given["per_fold"]), ""])
+            continue
         if key not in preset:
             rows.append([key, _value(given), ""])
             continue

@@ -16,7 +16,10 @@ Search (:func:`tune`): one Optuna study per outer fold, TPE with a seed derived 
 the number of trials already completed, so a resumed run draws what an uninterrupted one would. With ``storage``
 (a file path: Optuna's RDB storage in SQLite) each trial is committed as it ends; running the same call again
 resumes: finished trials are kept, a trial interrupted mid-way is marked failed and drawn again, and only the
-missing trials run.
+missing trials run. One run uses a storage at a time: a run holds an exclusive lock on ``<storage>.lock`` beside
+it (``fcntl.flock``, released when the run ends, or by the system when its process dies) and another run on the
+same storage is refused (:class:`StorageInUseError`). Optuna's parallel workers would need a shared sampler state
+this resumable, seeded search does not keep.
 """
 
 from __future__ import annotations
@@ -37,10 +40,11 @@ from ltr._json import python_values, strict_json
 from ltr.datasets import RankingDataset
 from ltr.evaluation.folds import Fold, query_kfold
 from ltr.evaluation.results import CVResult, FoldResult
+from ltr.exceptions import OutputPathError
 from ltr.tuning.progress import TuneProgress
 from ltr.tuning.space import SearchSpace, apply_params, load_space
 
-__all__ = ["NestedSelection", "TuneResult", "inner_score", "select_by_nested_cv", "tune"]
+__all__ = ["NestedSelection", "StorageInUseError", "TuneResult", "inner_score", "select_by_nested_cv", "tune"]
 
 logger = logging.getLogger(__name__)
 
@@ -76,6 +80,20 @@ def _check_counts(data: RankingDataset, outer_folds: int, inner_folds: int) -> N
     if smallest < inner_folds:
         raise ValueError(f"an outer training part has {smallest} queries, fewer than the {inner_folds} inner folds "
                          f"({data.n_queries} queries in {outer_folds} outer folds); use fewer folds")
+
+
+#: The largest seed scikit-learn's ``KFold`` (NumPy's ``RandomState``) takes.
+_MAX_SEED = 2**32 - 1
+
+
+def _check_seed(random_state, outer_folds) -> None:
+    """The inner folds of outer fold ``i`` (1-based) shuffle with ``random_state + i``: every seed must be one
+    scikit-learn takes, checked before any fit (not in the middle of the search)."""
+    top = _MAX_SEED - outer_folds if isinstance(outer_folds, (int, np.integer)) else _MAX_SEED
+    if isinstance(random_state, bool) or not isinstance(random_state, (int, np.integer)) \
+            or not 0 <= random_state <= top:
+        raise ValueError(f"random_state must be an integer between 0 and {top} (2**32 - 1 - outer_folds: the inner "
+                         f"folds of outer fold i shuffle with random_state + i), got {random_state!r}")
 
 
 def _outer_folds(data: RankingDataset, outer_folds: int, random_state: int) -> list[Fold]:
@@ -182,6 +200,7 @@ def select_by_nested_cv(candidates: Mapping[str, Any], data, *, metric: str = "n
     """
     if not candidates:
         raise ValueError("candidates is empty: give at least one configuration")
+    _check_seed(random_state, outer_folds)
     data = _data(data, read_options)
     _check_counts(data, outer_folds, inner_folds)
     conv = _conventions(gain, no_relevant, convention, max_grade)
@@ -264,7 +283,9 @@ class TuneResult:
     ----------
     cv : CVResult
         Outer test results of the tuned ranker (each fold with its own chosen parameters): the unbiased estimate,
-        per query. ``cv.settings["tuning"]`` records the space, the chosen parameters and inner scores per fold.
+        per query. ``cv.settings["tuning"]`` records the space, the chosen parameters and inner scores per fold;
+        ``cv.params`` holds the fixed parameters as the base ranker holds them and each searched one, by its
+        space name, as ``{"per_fold": {fold name: value chosen}}``.
     best_params : list of dict
         Per outer fold (in the order of ``cv.folds``), the parameters chosen, keyed by the search space's names as
         Optuna records them: a :class:`ltr.Ranker` parameter by its name (``"num_leaves"``), an engine parameter
@@ -374,8 +395,76 @@ def _storage(storage):
     path = Path(text).resolve()
     if path.is_dir():
         raise ValueError(f"storage {text}: is a folder; give a file for the trials (SQLite)")
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.parent.is_dir():  # never made here: a typo in the path would otherwise go unnoticed
+        folder = os.path.dirname(text) or "."
+        what = "is not a folder" if path.parent.exists() else "does not exist"
+        raise OutputPathError(text, f"cannot write: the folder {folder} {what}")
     return f"sqlite:///{path}"
+
+
+class StorageInUseError(OutputPathError):
+    """The trial storage is in use by another run (:func:`tune` holds ``<storage>.lock`` for its duration): one
+    run uses a storage at a time. An :class:`~ltr.exceptions.OutputPathError` naming the storage as given."""
+
+
+def _lock_path(url: str | None) -> Path | None:
+    """The lock file of an SQLite storage (``<file>.lock``); None in memory or for another database."""
+    if url is None or not url.startswith("sqlite:///"):
+        return None
+    from sqlalchemy.engine import make_url
+
+    database = make_url(url).database
+    return None if not database or database == ":memory:" else Path(f"{database}.lock")
+
+
+@contextlib.contextmanager
+def _storage_lock(storage, url: str | None):
+    """Hold an exclusive ``flock`` on the storage's lock file while the block runs: a second run on the same
+    storage would mark this run's live trial failed, and both would draw the same seeded trials. The lock dies
+    with its process (a lock file a killed run left behind blocks nothing); the file is removed on exit, while
+    still locked, and a run that locked a file removed meanwhile locks the new one instead."""
+    lock = _lock_path(url)
+    try:
+        import fcntl
+    except ImportError:  # no flock (Windows): runs are not guarded
+        fcntl = None
+    if lock is None or fcntl is None:
+        yield
+        return
+    shown = _storage_shown(storage)
+    while True:
+        try:
+            fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as e:
+            reason = e.strerror.lower() if e.strerror else type(e).__name__
+            raise OutputPathError(shown, f"cannot write its lock file {lock.name}: {reason}") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:  # another open file holds it: another run
+            holder = os.read(fd, 32).decode("ascii", "replace").strip()
+            os.close(fd)
+            who = f" (process {holder})" if holder.isdigit() else ""
+            raise StorageInUseError(shown, f"in use by another ltr tune run{who}: one run uses a trial storage at "
+                                           "a time; wait for it to end, or give another storage") from None
+        except OSError as e:  # a file system without locks
+            os.close(fd)
+            reason = e.strerror.lower() if e.strerror else type(e).__name__
+            raise OutputPathError(shown, f"cannot lock its lock file {lock.name}: {reason}") from None
+        try:
+            same = os.path.samestat(os.fstat(fd), os.stat(lock))
+        except FileNotFoundError:
+            same = False
+        if same:
+            break
+        os.close(fd)  # the run that held it removed the file meanwhile: lock the one at the path now
+    try:
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode("ascii"))
+        yield
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(lock)
+        os.close(fd)
 
 
 def _storage_shown(storage) -> str:
@@ -395,7 +484,7 @@ def _storage_error(e: BaseException, shown: str) -> ValueError:
     """One line naming the storage for an error of Optuna's storage layer: Optuna's ``StorageInternalError``
     raised from SQLAlchemy's error, which wraps the database driver's (``sqlite3.OperationalError``, whose
     ``sqlite_errorcode`` says what happened: a full disk, a read-only file, a lock, a file that is no database)."""
-    from ltr.exceptions import FileFormatError, OutputPathError
+    from ltr.exceptions import FileFormatError
 
     driver, seen = None, e
     while seen is not None and driver is None:
@@ -413,18 +502,28 @@ def _storage_error(e: BaseException, shown: str) -> ValueError:
 
 
 @contextlib.contextmanager
-def _storage_errors(storage):
+def _storage_errors(storage, *, optuna_calls: bool = False):
     """Errors of the trial storage (``storage``: as given; None, in memory: nothing to catch) as one line naming
-    it. The file stays as it is: the trials it holds are those a later call resumes from."""
+    it. The file stays as it is: the trials it holds are those a later call resumes from.
+
+    With ``optuna_calls`` (a block of Optuna calls only, never a fit) Optuna's own errors about what the storage
+    holds name it too: a ``ValueError`` (``Cannot tell a FAIL trial.``), a ``RuntimeError`` (a schema of another
+    Optuna version) or any ``OptunaError``."""
     if storage is None:
         yield
         return
-    from optuna.exceptions import StorageInternalError
+    from optuna.exceptions import OptunaError, StorageInternalError
     from sqlalchemy.exc import SQLAlchemyError
+
+    caught = (SQLAlchemyError, StorageInternalError, *((OptunaError, RuntimeError, ValueError) if optuna_calls
+                                                       else ()))
+    from ltr.exceptions import FileFormatError
 
     try:
         yield
-    except (SQLAlchemyError, StorageInternalError) as e:
+    except (OutputPathError, FileFormatError):  # already one line naming the storage (an inner block's)
+        raise
+    except caught as e:
         raise _storage_error(e, _storage_shown(storage)) from e
 
 
@@ -444,6 +543,26 @@ def _study_key(data: RankingDataset, estimator, space: SearchSpace, target: str,
              "rows": dataset_summary(data)["n_rows"]}
     h.update(json.dumps(setup, sort_keys=True, default=repr).encode())
     return h.hexdigest()[:12]
+
+
+def _tuned_params(estimator, space: SearchSpace, fold_names: Sequence[str],
+                  best_params: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """The result's ``params``: what the outer folds were fitted with. A fixed parameter as the base ``estimator``
+    holds it; a searched one, under its space name (``"num_leaves"``, ``"engine_params.bagging_by_query"``), as
+    ``{"per_fold": {fold name: value chosen}}`` (the shape of :meth:`CVResult.preset_params`), never the base's
+    value, which no fold used (a searched engine parameter leaves the fixed ``engine_params`` too)."""
+    params = _jsonable(estimator.get_params(deep=False))
+    engine = dict(params.get("engine_params") or {})
+    for p in space.params:
+        head, tail = p.target
+        if head is None:
+            params.pop(tail, None)
+        else:
+            engine.pop(tail, None)
+        params[p.name] = {"per_fold": _jsonable({f: chosen.get(p.name) for f, chosen in zip(fold_names, best_params)})}
+    if params.get("engine_params") is not None:
+        params["engine_params"] = engine or None
+    return params
 
 
 def _base_estimator(estimator, engine: str | None, target: str):
@@ -479,16 +598,22 @@ STARTUP_TRIALS = 10
 
 
 def _run_study(study, space, estimator, train, target, inner_folds, conv, n_trials, fold_index, random_state,
-               progress, timeout_at) -> int:
-    """Run the fold's study up to ``n_trials`` completed trials; the number found completed at the start."""
+               progress, timeout_at, storage=None) -> int:
+    """Run the fold's study up to ``n_trials`` completed trials; the number found completed at the start.
+    ``storage`` (as given) is named by an error of Optuna's about what it holds."""
     import time
 
     import optuna
     from optuna.trial import TrialState
 
-    for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING, TrialState.WAITING)):
-        study.tell(t.number, state=TrialState.FAIL)  # interrupted in an earlier run: drawn again below
-    done = len(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)))
+    def optuna_calls():
+        return _storage_errors(storage, optuna_calls=True)
+
+    with optuna_calls():
+        # interrupted in an earlier run (no other run holds the storage: tune locks it): drawn again below
+        for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING, TrialState.WAITING)):
+            study.tell(t.number, state=TrialState.FAIL)
+        done = len(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)))
     found = min(done, n_trials)  # a study kept from a longer run: its first n_trials are this run's
     if progress is not None:
         progress.resumed(fold_index, found)
@@ -497,7 +622,8 @@ def _run_study(study, space, estimator, train, target, inner_folds, conv, n_tria
             break
         study.sampler = optuna.samplers.TPESampler(seed=_seed(random_state, fold_index, done), constant_liar=False,
                                                    n_startup_trials=STARTUP_TRIALS)
-        trial = study.ask()
+        with optuna_calls():
+            trial = study.ask()
         try:
             values = space.suggest(trial)
             model = apply_params(estimator, values)
@@ -509,13 +635,16 @@ def _run_study(study, space, estimator, train, target, inner_folds, conv, n_tria
                 study.tell(trial, state=TrialState.FAIL)
             raise
         if not np.isfinite(value):
-            study.tell(trial, state=TrialState.FAIL)
+            with optuna_calls():
+                study.tell(trial, state=TrialState.FAIL)
             raise ValueError(f"trial {trial.number} scored {value}: the inner test queries have no relevant document "
                              "for this metric")
-        study.tell(trial, value)
+        with optuna_calls():
+            study.tell(trial, value)
+            best = study.best_value
         done += 1
         if progress is not None:
-            progress.trial(fold_index, done, study.best_value)
+            progress.trial(fold_index, done, best)
     return found
 
 
@@ -545,9 +674,12 @@ def tune(data, *, estimator=None, engine: str | None = None, space=None, n_trial
         What the outer folds report (``metric`` is always among them).
     outer_folds, inner_folds : int, default=5 and 3
     random_state : int, default=0
-        Seeds the folds and the sampler.
+        Seeds the folds and the sampler: 0 to ``2**32 - 1 - outer_folds`` (the inner folds of outer fold ``i``,
+        1-based, shuffle with ``random_state + i``).
     storage : path, optional
         An SQLite file (or an Optuna storage URL) that keeps every trial as it ends; the same call resumes there.
+        Its folder must exist. One run uses a storage at a time: the run holds ``<file>.lock`` beside it until it
+        ends, and another run on the same file is refused (:class:`StorageInUseError`).
     gain, no_relevant, convention, max_grade
         Metric conventions of the inner scores and the outer results (:mod:`ltr.metrics`; ``max_grade``: ERR's
         highest grade).
@@ -573,9 +705,12 @@ def tune(data, *, estimator=None, engine: str | None = None, space=None, n_trial
         Fewer queries than folds, a metric the linear ranker cannot optimise, a bad search space (a
         :class:`~ltr.exceptions.FileFormatError` for a file), or an engine and estimator that disagree.
     OutputPathError
-        The storage cannot be written (a full disk, a read-only file, a database locked by another process); one
-        line naming ``storage`` as given. The file is left as it is: the same call resumes from the trials it holds.
-        A storage file that is not an SQLite database raises :class:`~ltr.exceptions.FileFormatError`.
+        The storage cannot be written (a missing folder, a full disk, a read-only file, a database locked by
+        another process) or Optuna refuses what it holds; one line naming ``storage`` as given. The file is left as
+        it is: the same call resumes from the trials it holds. A storage file that is not an SQLite database raises
+        :class:`~ltr.exceptions.FileFormatError`.
+    StorageInUseError
+        Another run holds the storage (an :class:`~ltr.exceptions.OutputPathError`).
     ImportError
         Optuna is missing (``pip install "ltrkit[tune]"``).
     """
@@ -588,6 +723,7 @@ def tune(data, *, estimator=None, engine: str | None = None, space=None, n_trial
 
     if isinstance(n_trials, bool) or not isinstance(n_trials, (int, np.integer)) or n_trials < 1:
         raise ValueError(f"n_trials must be a positive integer, got {n_trials!r}")
+    _check_seed(random_state, outer_folds)
     target, names = _metric_names(metric, metrics)
     estimator = _base_estimator(estimator, engine, target)
     space = load_space(space, estimator)
@@ -596,50 +732,54 @@ def tune(data, *, estimator=None, engine: str | None = None, space=None, n_trial
     conv = _conventions(gain, no_relevant, convention, max_grade)
     folds = _outer_folds(data, outer_folds, random_state)
     url = _storage(storage)
-    key = _study_key(data, estimator, space, target, conv, outer_folds, inner_folds, random_state)
-    label = name or f"{estimator.get_params()['engine']} tuned"
-    shown = TuneProgress(label, outer_folds, n_trials, inner_folds, target) if progress else None
-    end = None if timeout is None else time.monotonic() + float(timeout)
-    other = 0
-    if url is not None:
-        mine = {f"ltr-tune-{key}-outer{i + 1}" for i in range(outer_folds)}
-        with _storage_errors(storage):  # where the storage is opened (its tables created) first
-            other = sum(1 for s in optuna.study.get_all_study_summaries(storage=url, include_best_trial=False)
-                        if s.study_name.startswith("ltr-tune-") and s.study_name not in mine and s.n_trials)
-    optuna_logger = logging.getLogger("optuna")
-    level = optuna_logger.level
-    optuna_logger.setLevel(logging.WARNING)  # one line per trial otherwise; restored below
-    results: list[FoldResult] = []
-    best_params: list[dict[str, Any]] = []
-    best_inner: list[float] = []
-    trials: list[list[dict[str, Any]]] = []
-    template = None
-    resumed = 0
-    try:
-        for i, fold in enumerate(folds):
-            with _storage_errors(storage):  # where the study is created or loaded, and each trial stored
-                study = optuna.create_study(storage=url, study_name=f"ltr-tune-{key}-outer{i + 1}",
-                                            direction="maximize", load_if_exists=True)
+    with _storage_lock(storage, url):  # the storage is this run's until the search ends: another run is refused
+        key = _study_key(data, estimator, space, target, conv, outer_folds, inner_folds, random_state)
+        label = name or f"{estimator.get_params()['engine']} tuned"
+        shown = TuneProgress(label, outer_folds, n_trials, inner_folds, target) if progress else None
+        end = None if timeout is None else time.monotonic() + float(timeout)
+        other = 0
+        if url is not None:
+            mine = {f"ltr-tune-{key}-outer{i + 1}" for i in range(outer_folds)}
+            with _storage_errors(storage, optuna_calls=True):  # where the storage is opened (its tables made) first
+                other = sum(1 for s in optuna.study.get_all_study_summaries(storage=url, include_best_trial=False)
+                            if s.study_name.startswith("ltr-tune-") and s.study_name not in mine and s.n_trials)
+        optuna_logger = logging.getLogger("optuna")
+        level = optuna_logger.level
+        optuna_logger.setLevel(logging.WARNING)  # one line per trial otherwise; restored below
+        results: list[FoldResult] = []
+        best_params: list[dict[str, Any]] = []
+        best_inner: list[float] = []
+        trials: list[list[dict[str, Any]]] = []
+        template = None
+        resumed = 0
+        try:
+            for i, fold in enumerate(folds):
+                with _storage_errors(storage, optuna_calls=True):  # where the study is created or loaded
+                    study = optuna.create_study(storage=url, study_name=f"ltr-tune-{key}-outer{i + 1}",
+                                                direction="maximize", load_if_exists=True)
                 timeout_at = None if end is None else time.monotonic() + (end - time.monotonic()) / (outer_folds - i)
-                resumed += _run_study(study, space, estimator, fold.train, target, inner_folds, conv, n_trials, i,
-                                      random_state, shown, timeout_at)
-                # the first n_trials completed (a study kept from a longer run holds more: they are not this run's)
-                complete = sorted((t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE),
-                                  key=lambda t: t.number)[:n_trials]
-            best = max(complete, key=lambda t: (t.value, -t.number))
-            model = apply_params(estimator, best.params)
-            result, cv = _outer_result(model, fold, names, conv, label)
-            results.append(result)
-            template = template or cv
-            best_params.append(dict(best.params))
-            best_inner.append(float(best.value))
-            trials.append([{"number": t.number, "params": dict(t.params), "value": float(t.value)} for t in complete])
+                with _storage_errors(storage):  # where each trial is stored (its Optuna calls: in _run_study)
+                    resumed += _run_study(study, space, estimator, fold.train, target, inner_folds, conv, n_trials,
+                                          i, random_state, shown, timeout_at, storage)
+                with _storage_errors(storage, optuna_calls=True):
+                    # the first n_trials completed (a study kept from a longer run holds more: not this run's)
+                    complete = sorted((t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE),
+                                      key=lambda t: t.number)[:n_trials]
+                best = max(complete, key=lambda t: (t.value, -t.number))
+                model = apply_params(estimator, best.params)
+                result, cv = _outer_result(model, fold, names, conv, label)
+                results.append(result)
+                template = template or cv
+                best_params.append(dict(best.params))
+                best_inner.append(float(best.value))
+                trials.append([{"number": t.number, "params": dict(t.params), "value": float(t.value)}
+                               for t in complete])
+                if shown is not None:
+                    shown.fold_done(i, len(complete), float(best.value), result.metrics[target])
+        finally:
+            optuna_logger.setLevel(level)
             if shown is not None:
-                shown.fold_done(i, len(complete), float(best.value), result.metrics[target])
-    finally:
-        optuna_logger.setLevel(level)
-        if shown is not None:
-            shown.close()
+                shown.close()
     from ltr.datasets import dataset_summary
 
     tuning = {"space": space.describe(), "space_source": space.source, "metric": target, "n_trials": n_trials,
@@ -649,7 +789,7 @@ def tune(data, *, estimator=None, engine: str | None = None, space=None, n_trial
               "storage": None if url is None else url, "study_key": key}
     settings = {**template.settings, "source": "query_kfold", "n_splits": outer_folds, "random_state": random_state,
                 "tuning": tuning}
-    params = _jsonable(estimator.get_params(deep=False))
+    params = _tuned_params(estimator, space, [r.name for r in results], best_params)
     cv = CVResult(label, names, results, template.feature_names, params, settings, [dataset_summary(data)])
     from sklearn.base import clone
 

@@ -20,7 +20,8 @@ coordinate-ascent settings, :data:`ltr.rankers.linear.DEFAULTS`). Each table hol
 Checked before the first trial, each with a message naming the file, line and key: an unknown parameter (with
 the closest known name), an unknown key in a table, a range with ``low >= high`` (empty), ``log`` with
 ``low <= 0``, a ``step`` that does not divide the range, empty choices, and values the ranker refuses (every
-range end and every choice is tried on the ranker's own parameter checks). The default space of each engine is
+range end and every choice is tried on the ranker's own parameter checks, a ``normalize`` choice on
+:func:`ltr.rankers.normalize.make_normalizer`). The default space of each engine is
 ``ltr/tuning/spaces/<engine>.toml``.
 """
 
@@ -335,7 +336,12 @@ def load_space(space: str | os.PathLike | Mapping[str, Any] | SearchSpace | None
     for p in params:  # every end of every range, and every choice, through the ranker's own checks
         for value in p.extremes():
             try:
-                apply_params(estimator, {p.name: value})._check_params()
+                model = apply_params(estimator, {p.name: value})
+                model._check_params()
+                if p.name == "normalize":  # checked by fit, not by _check_params: a bad name would end the search
+                    from ltr.rankers.normalize import make_normalizer
+
+                    make_normalizer(model.get_params()["normalize"])
             except (ValueError, TypeError) as e:
                 raise err(p.name, f"the ranker refuses {value!r}: {e}") from None
     return SearchSpace(tuple(params), source)
