@@ -174,6 +174,20 @@ def _text(text, what: str) -> str:
     return text
 
 
+def _query_ids(queries: Mapping, what: str) -> list[str]:
+    """The mapping's keys as strings (results are keyed by ``str(qid)``, as a run's query ids are). Two keys that
+    read the same as strings (``1`` and ``"1"``) are refused, naming both: one result would silently replace the
+    other."""
+    seen: dict[str, object] = {}
+    for q in queries:
+        key = str(q)
+        if key in seen:
+            raise ValueError(f"{what}: query ids {seen[key]!r} and {q!r} are both {key!r} as strings, and results "
+                             "are keyed by str(qid); give each query a distinct id")
+        seen[key] = q
+    return list(seen)
+
+
 def _first(ids: Sequence[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(str(i) for i in ids))[:SHOWN_IDS]
 
@@ -677,7 +691,9 @@ class Reranker:
     def rerank_many(self, queries: Mapping[str, tuple], *, on_unknown: str = "error") -> dict[str, Reranking]:
         """Rerank several queries in one pass: ``{qid: (text, doc_ids)}`` or ``{qid: (text, doc_ids, scores)}``
         -> ``{qid: Reranking}``, the same as :meth:`rerank` of each (an empty candidate list gives an empty
-        result, and a warning counts such queries)."""
+        result, and a warning counts such queries). Results are keyed by ``str(qid)``: ids that collide as strings
+        (``1`` and ``"1"``) are refused, naming both."""
+        _query_ids(queries, "queries")
         qids, texts, docs, firsts, ranks, unknowns = [], [], [], [], [], {}
         have_scores = False
         for q, item in queries.items():
@@ -730,7 +746,8 @@ class Reranker:
         run : DataFrame
             ``qid``, ``docno``, ``rank``, ``score`` (:func:`ltr.io.read_run`).
         queries : mapping of str -> str
-            Query id -> text.
+            Query id -> text; ids are matched to the run's as strings, so two that read the same (``1`` and
+            ``"1"``) are refused, naming both.
         depth : int, optional
             Rerank each query's first ``depth`` candidates (all by default); the new run holds those only.
         on_unknown : {"warn", "error"}
@@ -753,7 +770,7 @@ class Reranker:
         if depth is not None and (isinstance(depth, bool) or int(depth) != depth or depth < 1):
             raise ValueError(f"depth must be a positive integer or None, got {depth!r}")
         cand = candidates_frame(run)
-        texts = {str(q): t for q, t in queries.items()}
+        texts = dict(zip(_query_ids(queries, "queries"), queries.values()))
         bad_q = ~cand["qid"].isin(set(texts)).to_numpy()
         report: dict[str, Any] = {}
         if bad_q.any():

@@ -217,6 +217,12 @@ def placeholder_names(names) -> bool:
                for prefix, start in (("f", 1), ("f", 0), ("Column_", 0)))
 
 
+def _check_count(name: str, value: object) -> None:
+    """``value`` is an integer >= 1 (a bool is not a count)."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+
+
 def make_ranking(
     n_queries: int = 100,
     docs_per_query: int | tuple[int, int] = 20,
@@ -242,11 +248,17 @@ def make_ranking(
         Fixed number of documents, or a range sampled uniformly (inclusive) per query.
     n_features : int
     n_informative : int
-        How many leading features carry signal; the rest are noise.
+        How many leading features carry signal (at least 1; at most ``n_features`` are used); the rest are noise.
     max_label : int
-        Labels are in ``0..max_label``.
+        Labels are in ``0..max_label`` (at least 1).
     noise : float
-        Standard deviation of the latent noise.
+        Standard deviation of the latent noise (finite, >= 0).
+
+    Raises
+    ------
+    ValueError
+        A count that is not an integer >= 1, a ``docs_per_query`` range with ``low > high``, or a ``noise`` that
+        is negative or not finite; the message names the argument and its value.
     random_state : int, Generator or None
 
     Examples
@@ -255,17 +267,27 @@ def make_ranking(
     >>> d.n_queries, d.n_rows, d.n_features
     (3, 12, 6)
     """
-    if n_queries < 1 or n_features < 1:
-        raise ValueError(f"need n_queries >= 1 and n_features >= 1, got {n_queries} and {n_features}")
+    for name, value in (("n_queries", n_queries), ("n_features", n_features), ("n_informative", n_informative),
+                        ("max_label", max_label)):
+        _check_count(name, value)
+    # a NaN latent sorts past every cut (every label max_label); a negative scale is numpy's error, not ours
+    if isinstance(noise, bool) or not isinstance(noise, (int, float, np.integer, np.floating)) \
+            or not np.isfinite(noise) or noise < 0:
+        raise ValueError(f"noise must be a finite number >= 0 (the latent noise's standard deviation), got {noise!r}")
+    if isinstance(docs_per_query, tuple):
+        if len(docs_per_query) != 2:
+            raise ValueError(f"docs_per_query must be an integer or a (low, high) pair, got {docs_per_query!r}")
+        low, high = docs_per_query
+        _check_count("docs_per_query low", low)
+        _check_count("docs_per_query high", high)
+        if low > high:
+            raise ValueError(f"docs_per_query range must satisfy 1 <= low <= high, got {docs_per_query!r}")
+    else:
+        _check_count("docs_per_query", docs_per_query)
     rng = np.random.default_rng(random_state)
     if isinstance(docs_per_query, tuple):
-        low, high = docs_per_query
-        if not 1 <= low <= high:
-            raise ValueError(f"docs_per_query range must satisfy 1 <= low <= high, got {docs_per_query}")
         sizes = rng.integers(low, high + 1, size=n_queries)
     else:
-        if docs_per_query < 1:
-            raise ValueError(f"docs_per_query must be >= 1, got {docs_per_query}")
         sizes = np.full(n_queries, docs_per_query)
     ptr = group_ptr_from_sizes(sizes)
     n = int(ptr[-1])

@@ -23,18 +23,28 @@ none       the raw score
 minmax     :math:`(s - \min) / \max(\max - \min, 10^{-9})`
 zscore     :math:`(s - \mu) / \max(\sigma, 10^{-9})`, :math:`\sigma` the population standard deviation
 sum        :math:`(s - \min) / \max(\sum_j (s_j - \min), 10^{-9})`
+max        :math:`s / \max(\max, 10^{-9})` (not shifted: with negative scores the signs stay, and a query whose
+           scores are all <= 0 is divided by :math:`10^{-9}`, as ranx does)
 rank       :math:`1 - (r - 1) / n`
+borda      Borda count (Aslam & Montague) over the query's :math:`C` candidates, the documents any run retrieved:
+           :math:`1 - (r - 1) / C` for a document the run retrieved, and :math:`1/2 - (n - 1) / (2C)` (the mean
+           points of places n + 1..C) for a candidate it did not; so under ``borda`` every run that has the query scores
+           every candidate, and CombMNZ counts those runs. One run alone (:func:`normalize_run`) is its own
+           candidates, so ``borda`` equals ``rank`` there
 =========  ==========================================================================================================
 
 Conventions (each tested against ranx 0.3's ``ranx.fusion``, which gives the same scores to float round-off):
 
 - Ranks within a run, and the order of the fused run, are by score descending with ties broken by ``docno``
   descending: trec_eval's order, the one :func:`ltr.metrics.evaluate_run` uses. ranx orders tied documents by an
-  unstable sort, so on ties its ``rrf`` and ``rank`` normalisation may differ from ours (and from run to run).
-- A document a run did not retrieve contributes nothing, as in ranx; CombMNZ counts only the runs that retrieved it.
-- A query missing from some runs is fused from the runs that have it (ranx refuses runs whose query sets differ).
+  unstable sort, so on ties its ``rrf``, ``rank`` and ``borda`` may differ from ours (and from run to run).
+- A document a run did not retrieve contributes nothing, as in ranx; CombMNZ counts only the runs that retrieved it
+  (``borda`` excepted: see its row).
+- A query missing from some runs is fused from the runs that have it (ranx refuses runs whose query sets differ);
+  under ``borda`` a run without the query contributes nothing to it.
 - The :math:`10^{-9}` floors are ranx's: a query whose scores are all equal normalises to 0 under minmax, zscore
-  and sum.
+  and sum. A ``max`` score beyond float64 (scores below about -1e299 over a floored maximum) is refused, naming the
+  query.
 - ``rrf`` uses ranks only: a normalisation other than ``none`` is refused rather than silently ignored.
 - Scores must be finite, and a run may list a document once per query; the error names the run, query and document.
 
@@ -44,6 +54,7 @@ G. V. Cormack, C. L. A. Clarke, S. Büttcher, "Reciprocal Rank Fusion Outperform
 Learning Methods", SIGIR 2009.
 E. A. Fox, J. A. Shaw, "Combination of Multiple Searches", TREC-2, 1993.
 M. Montague, J. A. Aslam, "Relevance Score Normalization for Metasearch", CIKM 2001.
+J. A. Aslam, M. Montague, "Models for Metasearch", SIGIR 2001 (the Borda count).
 """
 
 from __future__ import annotations
@@ -65,7 +76,7 @@ __all__ = ["METHODS", "NORMS", "SEARCHES", "FusionCV", "PreparedRuns", "fit_weig
            "prepare_runs"]
 
 METHODS = ("rrf", "combsum", "combmnz", "wsum")
-NORMS = ("none", "minmax", "zscore", "sum", "rank")
+NORMS = ("none", "minmax", "zscore", "sum", "max", "rank", "borda")
 SEARCHES = ("grid", "coordinate")
 _FLOOR = 1e-9  # ranx's floor under every normaliser's denominator
 # minmax, zscore and sum do not change when a query's scores are multiplied by a positive number; a query whose
@@ -138,8 +149,16 @@ def _normalised(r: pd.DataFrame, norm: str) -> NDArray[np.float64]:
     s = r["score"].to_numpy()
     if norm == "none":
         return s.copy()
-    if norm == "rank":
+    if norm in ("rank", "borda"):  # borda over one run's own candidates; prepare_runs counts every run's
         return 1.0 - (r["rank"].to_numpy() - 1) / r["n"].to_numpy()
+    if norm == "max":  # not scale-free when the maximum is floored, so computed before the rescaling below
+        with np.errstate(over="ignore"):  # refused below, by name
+            out = s / np.maximum(r.groupby("qid", sort=False)["score"].transform("max").to_numpy(), _FLOOR)
+        if not np.isfinite(out).all():
+            i = int(np.flatnonzero(~np.isfinite(out))[0])
+            raise ValueError(f"norm='max': query {r['qid'].iat[i]} document {r['docno'].iat[i]} has score "
+                             f"{float(s[i])!r} over a maximum of at most 1e-9, beyond float64; use another norm")
+        return out
     scale = r["score"].abs().groupby(r["qid"], sort=False).transform("max").to_numpy()
     if (scale > _HUGE).any():
         s = np.where(scale > _HUGE, s / np.where(scale > _HUGE, scale, 1.0), s)
@@ -169,7 +188,8 @@ def _check_choice(name: str, value: Any, choices: Sequence[str]) -> str:
 class PreparedRuns:
     """Runs aligned on (query, document): ``values[j, i]`` is run ``i``'s contribution to pair ``j`` before
     weighting (normalised score, or ``1 / (k + rank)`` for rrf; 0 where it did not retrieve the document), and
-    ``present[j, i]`` whether it retrieved it."""
+    ``present[j, i]`` whether it retrieved it (under ``borda``, whether it scores it: every candidate of a query
+    the run has)."""
 
     method: str
     norm: str
@@ -226,15 +246,33 @@ def prepare_runs(runs: Sequence[pd.DataFrame | str | os.PathLike], *, method: st
             r = r[r["rank"] <= depth].reset_index(drop=True)
             r["n"] = np.minimum(r["n"], depth)
         v = 1.0 / (k + r["rank"].to_numpy()) if method == "rrf" else _normalised(r, norm)
-        parts.append(pd.DataFrame({"qid": r["qid"], "docno": r["docno"], "run": i, "value": v}))
+        parts.append(pd.DataFrame({"qid": r["qid"], "docno": r["docno"], "run": i, "value": v, "rank": r["rank"],
+                                   "n": r["n"]}))
     table = pd.concat(parts, ignore_index=True)
     codes, uniques = pd.factorize(pd.MultiIndex.from_arrays([table["qid"], table["docno"]]))
     values = np.zeros((len(uniques), len(runs)))
     present = np.zeros((len(uniques), len(runs)), dtype=bool)
     values[codes, table["run"].to_numpy()] = table["value"].to_numpy()
     present[codes, table["run"].to_numpy()] = True
+    if norm == "borda":
+        _borda(table, codes, uniques.get_level_values(0), values, present)
     return PreparedRuns(method, norm, uniques.get_level_values(0).to_numpy(dtype=object),
                         uniques.get_level_values(1).to_numpy(dtype=object), values, present, names)
+
+
+def _borda(table: pd.DataFrame, codes: NDArray[np.intp], pair_qid: pd.Index, values: NDArray[np.float64],
+           present: NDArray[np.bool_]) -> None:
+    """Borda counts in place (module table): over the query's C candidates, 1 - (r - 1) / C where the run retrieved
+    the document, and 1/2 - (n - 1) / (2C) where it has the query but not the document (ranx's borda)."""
+    qid = pd.Series(np.asarray(pair_qid, dtype=object))
+    C = qid.map(qid.value_counts()).to_numpy(dtype=np.float64)
+    runs = table["run"].to_numpy()
+    values[codes, runs] = 1.0 - (table["rank"].to_numpy() - 1) / C[codes]
+    for i in range(values.shape[1]):
+        n = qid.map(table.loc[runs == i].groupby("qid", sort=False)["n"].first()).to_numpy(dtype=np.float64)
+        fill = ~present[:, i] & ~np.isnan(n)  # a run without the query contributes nothing to it
+        values[fill, i] = 0.5 - (n[fill] - 1) / (2.0 * C[fill])
+        present[fill, i] = True
 
 
 def _weights(weights: ArrayLike | None, n_runs: int, method: str) -> NDArray[np.float64] | None:
@@ -266,8 +304,9 @@ def fuse(runs: Sequence[pd.DataFrame | str | os.PathLike], *, method: str = "rrf
     runs : sequence of DataFrame or path
         TREC runs (``qid``, ``docno``, ``score`` columns; :func:`ltr.io.read_run`'s frames) or run files.
     method : {"rrf", "combsum", "combmnz", "wsum"}, default="rrf"
-    norm : {"none", "minmax", "zscore", "sum", "rank"}, optional
-        Per-query score normalisation; default ``"none"`` for rrf (which only reads ranks), ``"minmax"`` otherwise.
+    norm : {"none", "minmax", "zscore", "sum", "max", "rank", "borda"}, optional
+        Per-query score normalisation (module table; ranx's ``min-max`` is ``minmax`` and its ``zmuv``
+        ``zscore``); default ``"none"`` for rrf (which only reads ranks), ``"minmax"`` otherwise.
     weights : array-like of shape (n_runs,), optional
         Needed by ``wsum``; optional for ``rrf`` (weighted RRF); refused by CombSUM and CombMNZ.
     k : float, default=60

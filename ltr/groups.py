@@ -30,19 +30,46 @@ def group_ptr_from_sizes(sizes: ArrayLike) -> NDArray[np.int64]:
     >>> group_ptr_from_sizes([2, 3, 1]).tolist()
     [0, 2, 5, 6]
     """
-    sizes = np.asarray(sizes)
-    if sizes.ndim != 1:
-        raise GroupError(f"group sizes must be one-dimensional, got shape {sizes.shape}")
-    if sizes.size and (not np.issubdtype(sizes.dtype, np.integer)):
-        if not np.all(np.mod(sizes, 1) == 0):
-            raise GroupError("group sizes must be integers")
-    sizes = sizes.astype(np.int64)
+    sizes = _as_int64("group sizes", sizes)
     if np.any(sizes <= 0):
         bad = int(np.flatnonzero(sizes <= 0)[0])
         raise GroupError(f"group sizes must be positive; group {bad} has size {int(sizes[bad])}")
+    if sizes.size and float(np.sum(sizes, dtype=np.float64)) >= 2.0**63:  # offsets would wrap around
+        raise GroupError(f"group sizes add up to {float(np.sum(sizes, dtype=np.float64)):g} rows, more than int64 "
+                         "offsets hold")
     ptr = np.zeros(sizes.size + 1, dtype=np.int64)
     np.cumsum(sizes, out=ptr[1:])
     return ptr
+
+
+def _as_int64(name: str, values: ArrayLike) -> NDArray[np.int64]:
+    """One-dimensional int64 counts or offsets: floats must hold whole numbers that fit in int64 (a cast would
+    truncate 1.5 or wrap 1e19 to a negative number), and booleans are refused (True is not a size)."""
+    arr = np.asarray(values)
+    if arr.ndim != 1:
+        raise GroupError(f"{name} must be one-dimensional, got shape {arr.shape}")
+    if arr.dtype.kind == "b" or (arr.dtype.kind == "O" and any(isinstance(v, (bool, np.bool_)) for v in arr)):
+        raise GroupError(f"{name} must be integers, got booleans {arr[:5].tolist()}")
+    if arr.dtype.kind in "iu":
+        if arr.dtype.kind == "u" and arr.size and arr.max() > np.iinfo(np.int64).max:
+            bad = int(np.argmax(arr))
+            raise GroupError(f"{name} entry {bad} is {int(arr[bad])}, too large (the most is "
+                             f"{np.iinfo(np.int64).max})")
+        return arr.astype(np.int64, copy=False)
+    try:
+        as_float = arr.astype(np.float64)
+    except (TypeError, ValueError):
+        raise GroupError(f"{name} must be integers, got {arr[:5].tolist()} (dtype {arr.dtype})") from None
+    whole = np.isfinite(as_float) & (np.mod(as_float, 1) == 0)
+    if not whole.all():
+        bad = int(np.flatnonzero(~whole)[0])
+        value = arr[bad].item() if hasattr(arr[bad], "item") else arr[bad]
+        raise GroupError(f"{name} must be integers; entry {bad} is {value!r}")
+    big = np.abs(as_float) >= 2.0**63
+    if big.any():
+        bad = int(np.flatnonzero(big)[0])
+        raise GroupError(f"{name} entry {bad} is {as_float[bad]:g}, too large (the most is {np.iinfo(np.int64).max})")
+    return as_float.astype(np.int64) if arr.dtype.kind == "f" else arr.astype(np.int64)
 
 
 def sizes_from_group_ptr(group_ptr: NDArray[np.int64]) -> NDArray[np.int64]:
@@ -63,7 +90,8 @@ def group_ptr_from_qid(qid: ArrayLike, *, sort: bool = False,
     Parameters
     ----------
     qid : array-like of shape (n_rows,)
-        Query id of each row. Rows of one query must be contiguous.
+        Query id of each row. Rows of one query must be contiguous. A missing id (NaN, NaT, None, pandas.NA) is
+        refused, naming its row: NaN equals no other id, so it could neither join a query nor be told apart.
     sort : bool, default=False
         If the rows of a query are not contiguous, sort them stably by query id instead of raising.
     hint : str
@@ -87,24 +115,60 @@ def group_ptr_from_qid(qid: ArrayLike, *, sort: bool = False,
     n = qid.shape[0]
     if n == 0:
         return np.zeros(1, dtype=np.int64), None
-    starts = np.flatnonzero(qid[1:] != qid[:-1]) + 1
-    run_ids = qid[np.concatenate(([0], starts))]
-    if np.unique(run_ids).size == run_ids.size:
-        return np.concatenate(([0], starts, [n])).astype(np.int64), None
-    if not sort:
-        seen: dict = {}
-        for pos, q in zip(np.concatenate(([0], starts)), run_ids):
-            key = q.item() if hasattr(q, "item") else q
-            if key in seen:
+    missing = _first_missing(qid)
+    if missing is not None:
+        # NaN != NaN: a missing id would split (or, sorted, merge) queries silently, so it is refused outright
+        value = qid[missing].item() if hasattr(qid[missing], "item") else qid[missing]
+        raise GroupError(f"qid holds a missing id ({value!r}) at row {missing}; every row needs a query id "
+                         "(drop or fill the rows without one)")
+    starts = np.concatenate(([0], np.flatnonzero(qid[1:] != qid[:-1]) + 1))
+    run_ids = qid[starts]
+    try:
+        repeated = np.unique(run_ids).size != run_ids.size
+    except TypeError:  # ids of mixed types do not sort: let the dictionary below decide
+        repeated = True
+    seen: dict = {}
+    for pos, q in zip(starts, run_ids) if repeated else ():
+        key = q.item() if hasattr(q, "item") else q
+        if key in seen:
+            if not sort:
                 raise GroupError(
                     f"rows of query {key!r} are not contiguous: it appears at row {seen[key]} and again at row "
                     f"{int(pos)} after other queries; {hint}"
                 )
-            seen[key] = int(pos)
-    order = np.argsort(qid, kind="stable")
+            break
+        seen[key] = int(pos)
+    else:  # every query's rows are contiguous already: the rows' own layout, never a sorted one
+        return np.concatenate((starts, [n])).astype(np.int64), None
+    try:
+        order = np.argsort(qid, kind="stable")
+    except TypeError as e:  # an object column mixing, say, int and str ids
+        raise GroupError(f"qid cannot be sorted ({e}); give query ids of one type") from None
     sorted_qid = qid[order]
     starts = np.flatnonzero(sorted_qid[1:] != sorted_qid[:-1]) + 1
     return np.concatenate(([0], starts, [n])).astype(np.int64), order
+
+
+def _first_missing(qid: NDArray) -> int | None:
+    """Row of the first missing query id (NaN, NaT, None, pandas.NA), or None."""
+    if qid.dtype.kind in "fc":
+        bad = np.isnan(qid)
+    elif qid.dtype.kind in "mM":
+        bad = np.isnat(qid)
+    elif qid.dtype.kind == "O":
+        bad = np.fromiter((_is_missing(x) for x in qid), dtype=bool, count=qid.shape[0])
+    else:
+        return None
+    return int(np.argmax(bad)) if bad.any() else None
+
+
+def _is_missing(x: object) -> bool:
+    if x is None:
+        return True
+    try:
+        return bool(x != x)  # NaN and NaT differ from themselves
+    except (TypeError, ValueError):  # pandas.NA != NA is NA, which has no truth value
+        return True
 
 
 def qid_from_group_ptr(group_ptr: NDArray[np.int64]) -> NDArray[np.int64]:
@@ -114,7 +178,7 @@ def qid_from_group_ptr(group_ptr: NDArray[np.int64]) -> NDArray[np.int64]:
 
 def check_group_ptr(group_ptr: ArrayLike, n_rows: int | None = None) -> NDArray[np.int64]:
     """Validate offsets and return them as a contiguous int64 array."""
-    ptr = np.ascontiguousarray(group_ptr, dtype=np.int64)
+    ptr = np.ascontiguousarray(_as_int64("group_ptr", group_ptr))
     if ptr.ndim != 1 or ptr.size < 1:
         raise GroupError(f"group_ptr must be one-dimensional with at least one entry, got shape {ptr.shape}")
     if ptr[0] != 0:

@@ -205,7 +205,7 @@ def test_depth_keeps_each_runs_top_documents():
 
 @pytest.mark.parametrize(("kwargs", "match"), [
     ({"method": "borda"}, "method must be one of"),
-    ({"norm": "max", "method": "combsum"}, "norm must be one of"),
+    ({"norm": "maxx", "method": "combsum"}, "norm must be one of"),
     ({"norm": "minmax"}, "rrf fuses ranks"),
     ({"method": "wsum"}, "needs weights"),
     ({"method": "combsum", "weights": [1, 1]}, "combsum has no weights"),
