@@ -204,3 +204,11 @@ def test_a_header_line_other_than_beirs_is_named_as_one(tmp_path):
     # a data line with a word for a relevance is no header
     with pytest.raises(TrecFormatError, match=r"\(token 'high'\)$"):
         read_qrels(put(tmp_path, "w.tsv", "1\ta\thigh\n"))
+
+
+def test_run_from_scores_refuses_a_missing_query_id_before_it_becomes_the_text_nan():
+    # qid [7, 7, nan] made a query named 'nan' (the ids are turned into text before they are grouped)
+    for missing in (float("nan"), None):
+        with pytest.raises(ValueError, match=r"^qid holds a missing id \((nan|None)\) at row 2: "):
+            run_from_scores([7, 7, missing], ["a", "b", "c"], [1.0, 2.0, 3.0])
+    assert run_from_scores(["7", "nan"], ["a", "b"], [1.0, 2.0]).qid.tolist() == ["7", "nan"]  # a query named so

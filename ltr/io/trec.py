@@ -303,6 +303,10 @@ def run_from_scores(
     >>> run_from_scores(["1", "1", "2"], ["a", "b", "c"], [0.1, 0.9, 0.5])[["qid", "docno", "rank"]].values.tolist()
     [['1', 'b', 1], ['1', 'a', 2], ['2', 'c', 1]]
     """
+    missing = pd.isna(np.asarray(qid, dtype=object))  # refused as ids, before 'nan' becomes one as text
+    if missing.any():
+        raise ValueError(f"qid holds a missing id ({np.asarray(qid, dtype=object)[missing][0]!r}) at row "
+                         f"{int(np.flatnonzero(missing)[0])}: every row needs its query's id")
     qid = np.asarray(qid).astype(str)
     docno = np.asarray(docno).astype(str)
     score = np.asarray(score, dtype=np.float64)
