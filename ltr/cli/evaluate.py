@@ -31,7 +31,9 @@ def register(sub) -> None:
     p.add_argument("data", nargs="?", default=None, metavar="DATA", help="LETOR file (with --scores)")
     # trec_eval's 'QRELS RUN' positionals, read only to say how this command takes them
     p.add_argument("second", nargs="?", default=None, help=argparse.SUPPRESS)
-    p.add_argument("--scores", help="one score per line, in DATA's row order")
+    p.add_argument("--scores", help="one score per line, in DATA's row order (as ltr predict writes them, with or "
+                                    "without --sort; with --sort or --unjudged drop they are matched to the rows "
+                                    "read by DATA's line order)")
     p.add_argument("--qrels", help="relevance judgments (TREC qrels, or any layout ltr features reads)")
     p.add_argument("--qrels-format", default="auto", choices=("auto", *QRELS_FORMATS), dest="qrels_format",
                    help="layout of --qrels (detected from its first lines)")
@@ -52,7 +54,7 @@ def register(sub) -> None:
 def _per_query_letor(args, names: list[str]):
     import pandas as pd
 
-    from ltr.io import read_scores
+    from ltr.cli.train import file_row_scores
     from ltr.metrics import evaluate_per_query
 
     if args.qrels is not None and args.run is None and args.scores is None:  # trec_eval's habit: qrels, then a run
@@ -63,7 +65,7 @@ def _per_query_letor(args, names: list[str]):
     if args.scores is None:
         raise UsageError("evaluate DATA needs --scores (one score per line, in DATA's row order)")
     d = read_data(args, args.data)
-    score = read_scores(args.scores, d.n_rows)
+    score = file_row_scores(args.scores, d)  # DATA's line order, mapped to the rows as read (--sort, drop)
     kw = {"gain": args.gain or "exp2", "no_relevant": args.no_relevant, "convention": args.convention,
           "max_grade": args.max_grade}
     per = evaluate_per_query(d.y, score, group_ptr=d.group_ptr, metrics=names, **kw)

@@ -34,7 +34,7 @@ from ltr.cli._common import (
     unique_run,
 )
 
-__all__ = ["DEFAULT_METRICS", "register", "train_and_report"]
+__all__ = ["DEFAULT_METRICS", "check_distill_options", "file_row_scores", "register", "train_and_report"]
 
 DEFAULT_METRICS = "ndcg@1,ndcg@3,ndcg@5,ndcg@10,map,err@10"
 
@@ -69,7 +69,10 @@ def register(sub) -> None:
                                                   "the columns it records), or a plain LightGBM / XGBoost model")
     p.add_argument("data", metavar="DATA", help="LETOR file to score")
     p.add_argument("--out", required=True, help="scores, one per line in DATA's row order (or a TREC run with "
-                                                "--run); '-' for standard output")
+                                                "--run); '-' for standard output. With --unjudged drop the dropped "
+                                                "rows have no line, so the file no longer lines up with DATA's "
+                                                "lines (paste DATA OUT); the default --unjudged keep scores every "
+                                                "row")
     p.add_argument("--run", action="store_true", help="write a TREC run (needs '#docid' comments in DATA; query "
                                                       "ids are mapped back through DATA.qids.tsv when present)")
     p.add_argument("--tag", default="ltrkit", help="run tag (with --run)")
@@ -139,6 +142,7 @@ def run_train(args: argparse.Namespace) -> int:
     if args.out and str(args.out).lower().endswith(".ubj"):
         raise UsageError(f"--out {args.out}: models are written as text (XGBoost's JSON), and XGBoost reads a "
                          "'.ubj' name as binary UBJSON: name it .json")
+    check_distill_options(args)
     model = make_ranker(args, has_valid=args.valid is not None)
     from ltr.rankers.sidecar import meta_path
 
@@ -168,6 +172,8 @@ def run_train(args: argparse.Namespace) -> int:
             valid = fit_columns(args, read_data(args, args.valid), nf, columns, args.valid, f"TRAIN {args.train}")
         if args.test:
             test = fit_columns(args, read_data(args, args.test), nf, columns, args.test, f"TRAIN {args.train}")
+        if client is None:  # before the subset: a teacher column is the file's id, a score file its line order
+            _place_teacher(args, model, train, spec)
         if spec is not None:  # the same columns of every set, as ltr cv --features selects them in each fold
             train, valid, test, subset = _select(args, spec, train, valid, test)
         result = train_and_report(train, valid, test, model, names, conventions(args), args.log_every)
@@ -215,6 +221,122 @@ def run_train(args: argparse.Namespace) -> int:
     else:
         print(done)
     return 0
+
+
+def file_row_scores(path, data, what: str = "--scores"):
+    """Scores of ``data``'s rows from a per-row score file: one score per line in the order of the lines of the
+    LETOR file ``data`` was read from (as ``ltr predict`` writes them, with or without ``--sort``).
+
+    When the reader reordered the rows (``--sort``: stably by query) or dropped some (``--unjudged drop``), line
+    ``i`` is the score of the row read from line ``i`` (:func:`ltr.io.letor.source_rows`), not of the dataset's
+    ``i``-th row. A file with one line per kept row (``ltr predict --unjudged drop``: the kept rows, in DATA's
+    order) is mapped likewise.
+    """
+    import numpy as np
+
+    from ltr.exceptions import ScoreFormatError
+    from ltr.io import read_scores
+    from ltr.io.letor import source_rows
+
+    placed = source_rows(data)
+    if placed is None:
+        return read_scores(path, data.n_rows)
+    rows, n = placed
+    values = read_scores(path)
+    if values.size == n:  # one per line of DATA
+        return values[rows]
+    if values.size == rows.size:  # one per kept row, in DATA's order
+        return values[np.argsort(np.argsort(rows, kind="stable"), kind="stable")]
+    kept = f", of which {rows.size} kept (--unjudged drop)" if rows.size != n else ""
+    raise ScoreFormatError(f"{what}: {values.size} scores for the {n} rows of the data{kept}; a score file has one "
+                           "score per line of the data, in its line order", str(path))
+
+
+def _gradient_only(objective: str) -> bool:
+    """A training objective of the boosting engines that is no metric the linear engine could optimise."""
+    from ltr.rankers.linear import linear_objective
+    from ltr.rankers.ranker import objective_names
+
+    if objective not in objective_names():
+        return False
+    try:
+        linear_objective(objective)
+    except ValueError:
+        return True
+    return False
+
+
+def check_distill_options(args: argparse.Namespace) -> None:
+    """Refusals that ``make_ranker`` would word as two contradicting fixes (``--engine linear`` with a gradient
+    objective), or would settle silently (a distillation flag and ``--objective-param`` giving the same option)."""
+    from ltr.rankers.params import parse_assignments
+
+    if args.engine == "linear" and _gradient_only(args.objective):
+        raise UsageError(f"--objective {args.objective} is a gradient objective: it needs --engine lightgbm or "
+                         "xgboost (with --kernel numba where it is a Numba kernel); --engine linear optimises a "
+                         "metric directly by coordinate ascent (--objective ndcg@10, map, err@10, ...)")
+    if args.objective != "distill":
+        return
+    try:
+        params = parse_assignments(args.objective_params, what="--objective-param")
+    except ValueError:
+        return  # make_ranker says what is wrong with it
+    for name in ("temperature", "alpha", "margin_weight"):
+        if hasattr(args, name) and name in params:
+            flag = "--" + name.replace("_", "-")
+            raise UsageError(f"{flag} {getattr(args, name):g} and --objective-param {name}={params[name]} both set "
+                             f"distill's {name}; give one")
+
+
+def _place_teacher(args: argparse.Namespace, model, train, spec) -> None:
+    """The distillation teacher as ``model`` must see it on the rows and columns it trains on: a per-row score file
+    mapped through the reader's row order (:func:`file_row_scores`), and a teacher column resolved as the file's
+    feature id or name before the ``--features`` subset ``spec`` (its position in the subset, where the student
+    never uses it, or its values when the subset leaves it out)."""
+    import numpy as np
+
+    from ltr.io import read_text
+    from ltr.io.letor import source_rows
+    from ltr.rankers.teacher import TeacherScores, parse_teacher, teacher_column
+
+    params = getattr(model, "objective_params", None) or {}
+    teacher = params.get("teacher")
+    if getattr(model, "objective", None) != "distill" or teacher is None:
+        return
+    try:
+        parsed = parse_teacher(teacher)
+    except (TypeError, ValueError):
+        return  # the ranker's own error, at fit
+    new = None
+    if parsed.kind == "scores" and isinstance(parsed.value, str) and source_rows(train) is not None:
+        head = next((line.split() for line in read_text(parsed.value).splitlines()
+                     if line.strip() and not line.lstrip().startswith("#")), [])
+        if len(head) == 1:  # a per-row file (a run or qid/docid/score lines is joined on ids, in any order)
+            new = TeacherScores(file_row_scores(parsed.value, train, what="--teacher-scores"), source=parsed.value)
+    elif parsed.kind == "column" and spec is not None:
+        from ltr.evaluation.selection import resolve_features
+
+        shown = parsed.value
+        flag = f"--teacher-column {shown}" if hasattr(args, "teacher_column") else "--objective-param teacher"
+        try:
+            cols = [int(c) for c in resolve_features(spec, train.n_features, train.feature_names)]
+        except ValueError as e:
+            raise UsageError(f"--features/--drop-features: {e}") from None
+        try:
+            j = teacher_column(teacher, train.n_features, train.feature_names)
+        except ValueError as e:
+            raise UsageError(f"{flag}: {e}") from None
+        if j in cols:
+            note(args, f"note: the teacher column {shown} (feature id {j + 1}) is also a selected feature: it is "
+                       f"column {cols.index(j) + 1} of the subset, which the student never uses (set to 0, as "
+                       "without --features)")
+            new = {"column": cols.index(j) + 1}
+        else:
+            X = train.X[:, j]
+            values = np.asarray(X.toarray() if hasattr(X, "toarray") else X, dtype=np.float64).reshape(-1)
+            new = TeacherScores(values, source=f"<feature {j + 1} of {args.train}>")
+    if new is not None:
+        model.set_params(objective_params={**params, "teacher": new})
 
 
 def _select(args: argparse.Namespace, spec, train, valid, test):
@@ -288,7 +410,8 @@ def run_predict(args: argparse.Namespace) -> int:
             scores = ordered
         else:
             note(args, f"note: {n - rows.size} of {n} rows were dropped (--unjudged drop): the scores are those of the "
-                       "rows kept, in DATA's order; without --unjudged drop every row is scored")
+                       "rows kept, in DATA's order, and a dropped row has no line, so the file does not line up "
+                       "with DATA's lines (paste); without --unjudged drop every row is scored")
             scores = scores[np.argsort(rows, kind="stable")]
     if args.run:
         if data.doc_ids is None:
@@ -296,7 +419,9 @@ def run_predict(args: argparse.Namespace) -> int:
         qids = data.qid.astype(str)
         mapping = find_qid_map(args.data)
         if mapping is not None:
-            qids = [mapping.get(q, q) for q in qids]
+            from ltr.io.qidmap import apply_qid_map, qid_map_path
+
+            qids = apply_qid_map(mapping, qids, qid_map_path(args.data), args.data)
         run = unique_run(args, run_from_scores(qids, data.doc_ids, scores, tag=args.tag), args.data)
         write_run(args.out, run)
         what = f"a TREC run of {len(run)} lines, {run['qid'].nunique()} queries"

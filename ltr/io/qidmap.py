@@ -9,12 +9,15 @@ its qrels.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from ltr.exceptions import FileFormatError
 
-__all__ = ["qid_map_path", "read_qid_map", "write_qid_map", "find_qid_map"]
+__all__ = ["apply_qid_map", "qid_map_path", "read_qid_map", "write_qid_map", "find_qid_map"]
+
+_LETOR_QID = re.compile(r"-?[0-9]+")
 
 
 def qid_map_path(data_path: str | os.PathLike) -> Path:
@@ -25,6 +28,10 @@ def qid_map_path(data_path: str | os.PathLike) -> Path:
 
 def write_qid_map(path: str | os.PathLike, mapping: Mapping[str, int] | Iterable[tuple[str, int]]) -> Path:
     """Write ``original id -> LETOR qid`` as ``letor_qid<TAB>original_id`` lines, atomically.
+
+    Only what :func:`read_qid_map` reads back is written: a non-empty original id without blanks (a TREC run's
+    fields are blank-separated, and a trailing carriage return would be lost on reading), each original id and
+    each LETOR qid once.
 
     Examples
     --------
@@ -37,37 +44,88 @@ def write_qid_map(path: str | os.PathLike, mapping: Mapping[str, int] | Iterable
 
     items = mapping.items() if isinstance(mapping, Mapping) else mapping
     lines = []
+    originals: dict[str, int] = {}
+    letors: dict[int, str] = {}
     for original, letor in items:
         original = str(original)
-        if "\t" in original or "\n" in original:
-            raise ValueError(f"query id {original!r} contains a tab or a newline")
-        lines.append(f"{int(letor)}\t{original}\n")
+        if not original or any(c.isspace() for c in original):
+            raise ValueError(f"query id {original!r} is empty or contains a blank (a tab, a space, a newline or a "
+                             "carriage return): a query-id map and a TREC run cannot hold it")
+        letor = int(letor)
+        if original in originals:
+            raise ValueError(f"query id {original!r} is mapped twice (to LETOR qids {originals[original]} and "
+                             f"{letor})")
+        if letor in letors:
+            raise ValueError(f"LETOR qid {letor} is given to two query ids ({letors[letor]!r} and {original!r})")
+        originals[original], letors[letor] = letor, original
+        lines.append(f"{letor}\t{original}\n")
     with atomic_write(path) as f:
         f.write("".join(lines))
     return Path(path)
 
 
 def read_qid_map(path: str | os.PathLike) -> dict[str, str]:
-    """``{letor_qid (str): original id}`` from a map file (errors name the file, line and token)."""
+    """``{letor_qid (str): original id}`` from a map file.
+
+    A map is one-to-one: a LETOR qid or an original id given twice is an error, as are a LETOR qid that is not an
+    (ASCII) integer and a line that is not UTF-8; every error names the file, the line and the token.
+    """
     path = Path(path)
     out: dict[str, str] = {}
     seen: dict[str, int] = {}
-    with open(path, encoding="utf-8") as f:
-        for lineno, line in enumerate(f, 1):
-            text = line.rstrip("\r\n")
-            if not text:
-                continue
-            letor, sep, original = text.partition("\t")
-            if not sep or not original or not letor.strip().lstrip("-").isdigit():
-                raise FileFormatError("a query-id map has 'letor_qid<TAB>original_id' lines", str(path), lineno,
-                                      text)
-            key = str(int(letor))
-            if key in out:
-                raise FileFormatError(f"LETOR qid {key} is mapped twice (first on line {seen[key]})", str(path),
-                                      lineno, text)
-            out[key] = original
-            seen[key] = lineno
+    originals: dict[str, tuple[int, str]] = {}
+    with open(path, "rb") as f:
+        raw_lines = f.read().split(b"\n")
+    for lineno, raw in enumerate(raw_lines, 1):
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError as e:
+            bad = raw[e.start:e.end]
+            raise FileFormatError(f"not UTF-8 (byte {bad.hex(' ')} at column {e.start + 1})", str(path), lineno,
+                                  raw.decode("utf-8", "backslashreplace")) from None
+        text = line.rstrip("\r")
+        if not text:
+            continue
+        letor, sep, original = text.partition("\t")
+        if not sep or not original:
+            raise FileFormatError("a query-id map has 'letor_qid<TAB>original_id' lines", str(path), lineno, text)
+        if _LETOR_QID.fullmatch(letor.strip()) is None:
+            raise FileFormatError("a LETOR qid is an integer (ASCII digits)", str(path), lineno, letor)
+        key = str(int(letor))
+        if key in out:
+            raise FileFormatError(f"LETOR qid {key} is mapped twice (first on line {seen[key]})", str(path),
+                                  lineno, letor)
+        if original in originals:
+            first, other = originals[original]
+            raise FileFormatError(f"original id {original!r} is mapped twice (from LETOR qid {other} on line "
+                                  f"{first} and {key} here): a map is one-to-one, or queries would merge",
+                                  str(path), lineno, original)
+        out[key] = original
+        seen[key] = lineno
+        originals[original] = (lineno, key)
     return out
+
+
+def apply_qid_map(mapping: Mapping[str, str], qids: Iterable, map_path: str | os.PathLike,
+                  data_path: str | os.PathLike | None = None) -> list[str]:
+    """The original id of each LETOR qid in ``qids``; a qid the map lacks is an error (a map written for another
+    file would leave those queries under their LETOR numbers, which no qrels of the collection knows).
+
+    Examples
+    --------
+    >>> apply_qid_map({"1": "PLAIN-2", "2": "PLAIN-10"}, [2, 1, 1], "d.txt.qids.tsv")
+    ['PLAIN-10', 'PLAIN-2', 'PLAIN-2']
+    """
+    keys = [str(q) for q in qids]
+    missing = sorted({k for k in keys if k not in mapping}, key=lambda k: (len(k), k))
+    if missing:
+        n = len(set(keys))
+        shown = ", ".join(missing[:5]) + (", ..." if len(missing) > 5 else "")
+        of = f" of {data_path}" if data_path is not None else ""
+        raise FileFormatError(f"the query-id map lacks {len(missing)} of the {n} LETOR qids{of} ({shown}): a map "
+                              "for another file? (it must list every query of the data)", str(map_path), None,
+                              missing[0])
+    return [mapping[k] for k in keys]
 
 
 def find_qid_map(data_path: str | os.PathLike) -> dict[str, str] | None:

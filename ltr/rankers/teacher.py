@@ -10,6 +10,10 @@
                                               scorer's form) joined on (query id, document id), which also serves the
                                               parts of the data that cross-validation trains on
 an array of n_rows numbers                    the scores themselves, one per training row
+``TeacherScores(values, source=...)``         the same, with where they came from (recorded in place of a
+                                              checksum): ``ltr train`` passes a per-row file mapped to the rows
+                                              as read (``--sort``, ``--unjudged drop``) and a column of the file
+                                              outside a ``--features`` subset so
 ``TeacherModel(model)`` or a fitted model     any fitted model with ``predict``, scored on the training data as
                                               given (all its columns); :class:`TeacherModel` survives
                                               scikit-learn's ``clone``, which re-creates a bare estimator unfitted
@@ -20,6 +24,12 @@ can split on it, while the input keeps its width and numbering (``n_features_in_
 model's feature list is the data's); ``predict`` blanks it too, so data that still has the column scores as
 without it, and a saved model knows the column from its parameters. Teacher scores must be finite; the error
 names the query, the document (or row) and where the score came from.
+
+The estimator resolves a column against the matrix it is given. ``ltr train --features ... --teacher-column ID``
+resolves ID as the file's feature id (or name), before the subset: a column inside the subset becomes its position
+there (and is blanked as above, so the student never uses it), a column outside it becomes that column's values,
+passed as :class:`TeacherScores`. A per-row score file follows the data file's line order (as ``ltr predict``
+writes it); ``ltr train`` maps it through the reader's row order when ``--sort`` or ``--unjudged drop`` changed it.
 
 A model path is loaded by the caller (``TeacherModel(ltr.load_model(path), source=path)``; ``ltr train
 --teacher-model`` does it), because loading a model is the persistence layer's job, which sits above the
@@ -39,8 +49,8 @@ from numpy.typing import NDArray
 
 from ltr.exceptions import OptionError
 
-__all__ = ["TeacherModel", "TeacherSpec", "blank_column", "check_finite", "describe_teacher", "parse_teacher",
-           "teacher_column", "teacher_scores"]
+__all__ = ["TeacherModel", "TeacherScores", "TeacherSpec", "blank_column", "check_finite", "describe_teacher",
+           "parse_teacher", "teacher_column", "teacher_scores"]
 
 _KINDS = ("column", "scores", "model")
 
@@ -87,6 +97,42 @@ class TeacherModel:
         if takes_group and group_ptr is not None:
             return np.asarray(self.model.predict(X, group=np.diff(group_ptr)), dtype=np.float64)
         return np.asarray(self.model.predict(X), dtype=np.float64)
+
+
+class TeacherScores:
+    """A teacher's scores, one per training row in the order the estimator is given the rows, and where they came
+    from: a saved student records ``{"scores": source}`` rather than a checksum of the array.
+
+    Parameters
+    ----------
+    values : array-like of shape (n_rows,)
+    source : str
+        Where the scores came from (a file path, or a description such as ``<feature 47 of train.txt>``).
+
+    Examples
+    --------
+    >>> from sklearn.base import clone
+    >>> t = TeacherScores([0.5, 1.0], source="teacher.scores")
+    >>> clone(t) is t, t.describe(), describe_teacher(t)
+    (True, {'scores': 'teacher.scores'}, {'scores': 'teacher.scores'})
+    """
+
+    def __init__(self, values, source: str | os.PathLike):
+        values = np.asarray(values, dtype=np.float64)
+        if values.ndim != 1:
+            raise ValueError(f"teacher scores must be one-dimensional (one per row), got shape {values.shape}")
+        self.values = values
+        self.source = os.fspath(source)
+
+    def __sklearn_clone__(self) -> TeacherScores:
+        return self  # data, not a hyper-parameter
+
+    def __repr__(self) -> str:
+        return f"TeacherScores(<{self.values.size} scores>, source={self.source!r})"
+
+    def describe(self) -> dict[str, Any]:
+        """What a saved student records about these scores (JSON)."""
+        return {"scores": self.source}
 
 
 @dataclass(frozen=True)
@@ -138,6 +184,8 @@ def parse_teacher(teacher: Any) -> TeacherSpec:
                         "TREC run), or load a model with TeacherModel(ltr.load_model(path))")
     if isinstance(teacher, TeacherModel):
         return TeacherSpec("model", teacher)
+    if isinstance(teacher, TeacherScores):
+        return TeacherSpec("scores", teacher.values)
     if callable(getattr(teacher, "predict", None)):
         return TeacherSpec("model", TeacherModel(teacher))
     try:
@@ -165,6 +213,8 @@ def describe_teacher(teacher: Any) -> Any:
     """
     import hashlib
 
+    if isinstance(teacher, TeacherScores):
+        return teacher.describe()
     spec = parse_teacher(teacher)
     if spec.kind == "column" or (spec.kind == "scores" and isinstance(spec.value, str)):
         return {spec.kind: spec.value}
@@ -289,7 +339,7 @@ def _pair_table(path: str) -> tuple[list[str], list[str], NDArray[np.float64], s
 
 
 def _run_scores(path: str, qid, doc_ids, sources) -> NDArray[np.float64]:
-    from ltr.io.qidmap import find_qid_map
+    from ltr.io.qidmap import apply_qid_map, find_qid_map, qid_map_path
 
     if doc_ids is None:
         raise ValueError(f"teacher run {path}: joining a TREC run needs document ids in the training data ('#docid "
@@ -297,8 +347,8 @@ def _run_scores(path: str, qid, doc_ids, sources) -> NDArray[np.float64]:
     run_qids, run_docs, run_scores, kind = _pair_table(path)
     mapping = find_qid_map(sources["data"]) if sources and "data" in sources else None
     keys = [str(q) for q in qid]
-    if mapping is not None:
-        keys = [mapping.get(k, k) for k in keys]
+    if mapping is not None:  # every query of the data in the map (one-to-one), or an error naming it
+        keys = apply_qid_map(mapping, keys, qid_map_path(sources["data"]), sources["data"])
     table = dict(zip(zip(run_qids, run_docs), run_scores.tolist()))
     values = np.array([table.get((k, str(d)), np.nan) for k, d in zip(keys, doc_ids)], dtype=np.float64)
     missing = np.isnan(values)
@@ -370,6 +420,7 @@ def teacher_scores(teacher: Any, X, group_ptr: NDArray[np.int64], *, column: int
         values = _file_scores(spec.value, n_rows, qid, doc_ids, sources)
         return check_finite(values, spec.value, qid, doc_ids)
     values = spec.value
+    source = teacher.source if isinstance(teacher, TeacherScores) else "array"
     if values.size != n_rows:
-        raise ValueError(f"teacher scores: {values.size} given for {n_rows} training rows (one per row)")
-    return check_finite(values, "array", qid, doc_ids)
+        raise ValueError(f"teacher scores ({source}): {values.size} given for {n_rows} training rows (one per row)")
+    return check_finite(values, source, qid, doc_ids)
