@@ -261,3 +261,12 @@ def test_write_qid_map_refuses_what_read_qid_map_cannot_read_back(tmp_path, orig
     with pytest.raises(FileFormatError, match=r"c2.tsv:2: LETOR qid 1 is mapped twice"):
         (tmp_path / "c2.tsv").write_bytes(b"1\tQ-1\n1\tQ-2\n")
         read_qid_map(tmp_path / "c2.tsv")
+
+
+def test_evaluate_names_the_line_of_a_duplicated_document_in_a_run_as_fuse_does(tmp_path, capsys):
+    # "dup.run: run lists document 'a' twice for query '1'" named no line, where ltr fuse names both
+    (tmp_path / "dup.run").write_text("1 Q0 a 1 3.0 t\n1 Q0 b 2 2.0 t\n1 Q0 a 3 1.0 t\n")
+    (tmp_path / "d.qrels").write_text("1 0 a 1\n")
+    assert main(["evaluate", "--qrels", str(tmp_path / "d.qrels"), "--run", str(tmp_path / "dup.run")]) == 1
+    assert capsys.readouterr().err.strip() == (f"ltr evaluate: error: {tmp_path / 'dup.run'}:3: query 1 lists document "
+                                               "a twice (first on line 1) (token 'a'); trec_eval refuses duplicates")

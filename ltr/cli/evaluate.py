@@ -100,6 +100,16 @@ def _per_query_run(args, names: list[str]):
                                        gain=args.gain or "linear", no_relevant=args.no_relevant,
                                        complete=args.complete, max_grade=args.max_grade)
     except ValueError as e:
+        if str(e).startswith("run lists document"):  # file, line and token, as ltr fuse names them
+            from ltr.exceptions import TrecFormatError
+            from ltr.io import run_lines
+
+            i = int(run.duplicated(["qid", "docno"]).to_numpy().argmax())  # the first repeat
+            q, d = str(run["qid"].iat[i]), str(run["docno"].iat[i])
+            lines = run_lines(args.run, q, d)
+            if len(lines) >= 2:
+                raise TrecFormatError(f"query {q} lists document {d} twice (first on line {lines[0]})", str(args.run),
+                                      lines[1], d, hint="trec_eval refuses duplicates") from None
         if str(e).startswith(("run lists document", "qrels lists document")):  # name the file (the frame cannot)
             raise ValueError(f"{args.run if str(e).startswith('run') else args.qrels}: {e}") from None
         raise
