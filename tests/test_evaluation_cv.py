@@ -568,3 +568,20 @@ def test_what_parallel_fold_workers_log_is_said_once_in_the_callers_process(data
         assert len(said) == 1 and "training on the CPU" in said[0]
     else:
         assert said == []
+
+
+def test_test_scores_of_a_sorted_fold_are_in_the_test_files_line_order_as_ltr_predict_writes(tmp_path):
+    # ltr cv --sort --save-dir wrote FoldK/test.scores in the sorted rows' order, which ltr predict --sort and
+    # ltr evaluate --sort read as the file's line order: a fold of interleaved queries was scored on other rows
+    fold = tmp_path / "letor" / "Fold1"
+    fold.mkdir(parents=True)
+    write_letor(fold / "train.txt", make_ranking(20, (3, 6), 4, random_state=1))
+    write_letor(fold / "vali.txt", make_ranking(6, (3, 6), 4, random_state=2))
+    lines = write_letor(fold / "test.txt", make_ranking(6, (3, 6), 4, random_state=3)).read_text().splitlines()
+    rng = np.random.default_rng(0)
+    (fold / "test.txt").write_text("\n".join(lines[i] for i in rng.permutation(len(lines))) + "\n")  # interleaved
+    assert run_cv([str(tmp_path / "letor"), "--sort", "--rounds", "3", "--min-child-samples", "1", "--quiet",
+                   "--save-dir", str(tmp_path / "sd")]) == 0
+    assert main(["predict", str(tmp_path / "sd" / "Fold1" / "model.txt"), str(fold / "test.txt"), "--sort",
+                 "--out", str(tmp_path / "p.scores"), "--quiet"]) == 0
+    assert (tmp_path / "sd" / "Fold1" / "test.scores").read_text() == (tmp_path / "p.scores").read_text()

@@ -110,7 +110,8 @@ def _run_fold(estimator, fold: Fold, n_features, columns, metrics, conventions, 
 
     train = _select(_named(load_part(fold.train, n_features, **read_options), names), columns)
     vali = _select(_named(load_part(fold.vali, n_features, **read_options), names), columns)
-    test = _select(_named(load_part(fold.test, n_features, **read_options), names), columns)
+    raw_test = load_part(fold.test, n_features, **read_options)
+    test = _select(_named(raw_test, names), columns)
     model = clone(estimator)
     if threads is not None and _has_param(model, "n_jobs"):
         given = model.get_params()["n_jobs"]
@@ -182,7 +183,11 @@ def _run_fold(estimator, fold: Fold, n_features, columns, metrics, conventions, 
     )
     if save_dir is not None:
         subset = None if columns is None else {"ids": [int(c) + 1 for c in columns], "n_features": int(n_features)}
-        _save_fold(Path(save_dir) / fold.name, model, norm, scores, result, read_options, subset,
+        from ltr.io.letor import source_rows
+
+        placed = source_rows(raw_test)  # test.scores in the test file's line order, as ltr predict writes them
+        in_file_order = scores if placed is None else scores[np.argsort(placed[0], kind="stable")]
+        _save_fold(Path(save_dir) / fold.name, model, norm, in_file_order, result, read_options, subset,
                    getattr(train, "feature_set", None))
     return result
 
