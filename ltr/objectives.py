@@ -52,6 +52,11 @@ __all__ = [
 #: Toolkit objective name -> the engine's native objective. Differences from the kernels of the same name:
 #: XGBoost's ``rank:pairwise`` is RankNet over its own pair selection (top-k pairs by default) with
 #: LambdaMART's normalisation, not the kernel's all-pairs sum; ``rank_xendcg`` and ``rank:map`` have no kernel.
+#: ``rank:map`` takes binary labels only: the XGBoost backend trains it on label >= 1 (trec_eval's relevance
+#: threshold, as ``"logistic"`` binarises below), while the metrics recorded each round read the graded labels.
+#: LightGBM's ``lambdarank`` and ``rank_xendcg`` and XGBoost's ``rank:ndcg`` index gains by the label: a label that
+#: is not a whole number is refused (``ltr.rankers._backends.check_integer_labels``); ``"pointwise"`` and the
+#: ``"listnet"`` kernel take real labels.
 NATIVE: dict[str, dict[str, str]] = {
     "lightgbm": {
         "lambdarank": "lambdarank",
@@ -178,10 +183,12 @@ class KernelObjective:
         if sizes is not None and len(sizes) and not np.array_equal(np.asarray(sizes), np.diff(self.group_ptr)):
             raise ValueError("the training set's query groups differ from the group_ptr given to the objective")
         have = labels()
+        single = have is not None and np.asarray(have).dtype == np.float32  # XGBoost keeps labels in float32
         have = None if have is None else np.asarray(have, dtype=np.float64).reshape(-1)
         if self._given:
-            if have is not None and have.size and not np.array_equal(have, self._labels):
-                i = int(np.flatnonzero(have != self._labels)[0]) if have.size == self._labels.size else 0
+            given = self._labels.astype(np.float32).astype(np.float64) if single else self._labels
+            if have is not None and have.size and not np.array_equal(have, given):  # 1.31 is 1.31 in float32 too
+                i = int(np.flatnonzero(have != given)[0]) if have.size == given.size else 0
                 raise ValueError(f"the training set's labels differ from the labels= given to the objective (row {i}: "
                                  f"{have[i]:g} in the training set, {self._labels[i]:g} given)")
         else:

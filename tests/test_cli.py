@@ -79,9 +79,15 @@ def test_evaluate_and_train_take_errs_highest_grade_for_labels_above_four(tmp_pa
     data, scores = tmp_path / "g.txt", tmp_path / "s.txt"
     data.write_text("6 qid:1 1:0.3\n0 qid:1 1:0.2\n3 qid:1 1:0.1\n")
     scores.write_text("3\n2\n1\n")
-    assert main(["evaluate", str(data), "--scores", str(scores)]) == 1  # the default metrics include err@10
+    # ERR named by the user: its max grade stays 4, and a label 6 is refused
+    assert main(["evaluate", str(data), "--scores", str(scores), "--metrics", "err@10"]) == 1
     err = capsys.readouterr().err
     assert "ERR needs labels <= max_grade=4, got a label 6; pass --max-grade G" in err and err.count("\n") == 1
+    # the default metrics (err@10 among them) take the largest label as ERR's max grade, and say so
+    assert main(["evaluate", str(data), "--scores", str(scores), "--format", "json"]) == 0
+    out = capsys.readouterr()
+    assert out.err == "ltr evaluate: note: err@10 with max grade 6, the largest label (pass --max-grade G)\n"
+    assert json.loads(out.out)["mean"]["err@10"] == pytest.approx(63 / 64 + (1 - 63 / 64) * (7 / 64) / 3)
     res = run_json(capsys, ["evaluate", str(data), "--scores", str(scores), "--max-grade", "6", "--format", "json"])
     r1, r3 = 63 / 64, 7 / 64  # Chapelle et al. (2009): R = (2^rel - 1) / 2^max_grade
     assert res["mean"]["err@10"] == pytest.approx(r1 + (1 - r1) * r3 / 3)
@@ -369,7 +375,8 @@ def test_label_and_doc_id_problems_stop_a_command_before_it_trains(files, tmp_pa
     graded = tmp_path / "graded.txt"
     write_letor(graded, d.__class__(**{**{k: getattr(d, k) for k in ("X", "qid", "group_ptr")}, "y": d.y * 2}))
     t0 = time.perf_counter()
-    assert main(["train", str(graded), "--rounds", "2000", "--preset", "none", "--out", str(tmp_path / "m.txt")]) == 1
+    assert main(["train", str(graded), "--rounds", "2000", "--preset", "none", "--metrics", "ndcg@10,err@10",
+                 "--out", str(tmp_path / "m.txt")]) == 1  # ERR named: the default metrics take G from the labels
     assert time.perf_counter() - t0 < 30  # refused before 2,000 rounds
     assert "ERR needs labels <= max_grade=4, got a label 8" in capsys.readouterr().err
     assert not (tmp_path / "m.txt").exists()
@@ -516,8 +523,8 @@ def test_a_run_listing_a_document_twice_is_named_by_its_file(tmp_path, capsys):
     (tmp_path / "dup.run").write_text("1 Q0 a 1 2 t\n1 Q0 a 2 1 t\n")
     (tmp_path / "q").write_text("1 0 a 1\n")
     assert main(["evaluate", "--qrels", str(tmp_path / "q"), "--run", str(tmp_path / "dup.run")]) == 1
-    assert (f"{tmp_path / 'dup.run'}: run lists document 'a' twice for query '1' (trec_eval refuses duplicates)"
-            in capsys.readouterr().err)
+    assert (f"{tmp_path / 'dup.run'}:2: query 1 lists document a twice (first on line 1) (token 'a'); trec_eval "
+            "refuses duplicates" in capsys.readouterr().err)
 
 
 def test_dataset_names_a_file_that_does_not_look_like_the_set(tmp_path, capsys):

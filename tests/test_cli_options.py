@@ -532,9 +532,17 @@ def test_an_engine_message_over_two_lines_is_given_whole_on_one(tmp_path, capsys
     (tmp_path / "fl.txt").write_text("1.5 qid:1 1:0.2\n0 qid:1 1:0.5\n1 qid:2 1:0.1\n0 qid:2 1:0.3\n")
     assert main(["train", str(tmp_path / "fl.txt"), "--rounds", "2", "--preset", "none", "--min-child-samples",
                  "1", "--metrics", "map"]) == 1
-    err = capsys.readouterr().err.strip().splitlines()[-1]
-    assert err.endswith("label should be int type (met 1.500000) for ranking task, for the gain of label, please "
-                        "set the label_gain parameter")
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "[LightGBM]" not in err  # the toolkit's message, naming the label and the fix
+    assert "needs whole-number labels (its gains are indexed by the label), got 1.5 at row 0 (query 0" in err
+    assert err.rstrip().endswith("--objective pointwise (squared error on the label) or --objective listnet --kernel "
+                                 "numba (top-one cross-entropy)")
+    from ltr.rankers._backends import engine_words  # an engine's message over two lines, whole on one
+
+    assert engine_words("label should be int type (met 1.500000) for ranking task,\nfor the gain of label, please "
+                        "set the label_gain parameter") == ("label should be int type (met 1.500000) for ranking "
+                                                            "task, for the gain of label, please set the label_gain "
+                                                            "parameter")
 
 
 def test_a_sidecar_flag_and_its_negation_together_are_refused(tmp_path, capsys):

@@ -43,6 +43,7 @@ __all__ = [
     "conventions",
     "dask_client",
     "dataset_names",
+    "default_max_grade",
     "emit",
     "guard",
     "make_ranker",
@@ -724,7 +725,32 @@ def read_data(args: argparse.Namespace, path: str, n_features: int | None = None
         from dataclasses import replace
 
         data = replace(data, feature_names=names)
+    default_max_grade(args, data.y)
     return data
+
+
+def default_max_grade(args: argparse.Namespace, labels) -> None:
+    """ERR's max grade from the data when the command's defaults chose ERR: with neither ``--max-grade`` nor
+    ``--metrics`` given (nor ``--early-stopping-metric err@k``), a label above the default max grade 4 raises
+    ``args.max_grade`` to the largest label read so far, with a note, as LightGBM trains labels up to 30 without an
+    option. ERR named by the user keeps the default and its error (ERR's gain 2^rel / 2^G needs labels <= G)."""
+    import numpy as np
+
+    given = getattr(args, "given_", set())
+    if not isinstance(getattr(args, "metrics", None), str) or getattr(args, "max_grade", None) is None:
+        return
+    if {"metrics", "max_grade"} & given:
+        return
+    stopping = getattr(args, "early_stopping_metric", None)
+    if stopping and metric_names(stopping)[0][0].startswith("err"):  # ERR named for early stopping
+        return
+    err = [c for c, _ in metric_names(args.metrics) if c.startswith("err")]
+    y = np.asarray(labels, dtype=np.float64)
+    y = y[np.isfinite(y)]
+    if not err or not y.size or y.max() <= args.max_grade:
+        return
+    args.max_grade = float(y.max())
+    note(args, f"note: {', '.join(err)} with max grade {args.max_grade:g}, the largest label (pass --max-grade G)")
 
 
 def _check_against_registry(args: argparse.Namespace, path: str, data) -> None:
@@ -839,7 +865,11 @@ def add_model_options(p: argparse.ArgumentParser) -> None:
                         "rows, rate 0.02, L2 10, feature and query bagging; auto = small below 500 training "
                         "queries; none = the standard defaults always; options given here win over the preset")
     g.add_argument("--kernel", default=d["kernel"], choices=KERNELS,
-                   help="the engine's native objective, or the toolkit's Numba gradient kernel")
+                   help="the engine's native objective, or the toolkit's Numba gradient kernel. The two train the "
+                        "same model only without sampling: the small-data preset's query and feature bagging "
+                        "(bagging_by_query, feature_fraction) samples otherwise in LightGBM with a kernel, so "
+                        "compare them with --preset none; --objective logistic's kernel starts from 0, the native "
+                        "one from the log-odds of the labels (boost_from_average), so the two differ")
     g.add_argument("--device", default=d["device"], choices=DEVICES,
                    help="gpu: LightGBM's OpenCL learner or XGBoost's CUDA (see `ltr doctor`)")
     for flag, param, typ, text in _MODEL_FLAGS:

@@ -11,7 +11,11 @@ text is JSON.
 from __future__ import annotations
 
 import logging
+import os
 import re
+import sys
+import tempfile
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -20,7 +24,8 @@ from numpy.typing import NDArray
 
 from ltr._json import python_values
 
-__all__ = ["BACKENDS", "LIGHTGBM_BINNING_PARAMS", "TrainSet", "engine_words", "get_backend", "lightgbm_dataset"]
+__all__ = ["BACKENDS", "INTEGER_LABEL_OBJECTIVES", "LIGHTGBM_BINNING_PARAMS", "StderrHold", "TrainSet",
+           "XGBOOST_BINARY_OBJECTIVES", "check_integer_labels", "engine_words", "get_backend", "lightgbm_dataset"]
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +49,132 @@ def engine_words(message: str) -> str:
     if m:
         return f"{m[1]} must be {m[2]} {m[3]} ({m[4]})"
     return text.rstrip(". ")
+
+
+_HOLD_LOCK = threading.RLock()  # file descriptor 2 is the process's: one hold at a time (cv's threaded folds)
+
+
+class StderrHold:
+    """File descriptor 2 (where C++ writes) held in a temporary file from ``with`` until :meth:`release` (or the
+    block's end), then written back without the lines that start with ``prefix`` (what LightGBM's C++ prints
+    before it throws: ``[LightGBM] [Fatal] ...``, even with ``verbose=-1``), their continuation lines and the blank
+    line after them. Other output, another thread's too, is kept; the engine's exception carries the same text, so
+    nothing is lost to the error the toolkit words (the dropped lines stay in :attr:`dropped`).
+
+    Hold only where the engine refuses its input (building the data and the booster, the first round): output
+    written meanwhile (a round's log line, a progress bar) reaches the terminal only at the release.
+
+    Examples
+    --------
+    >>> with StderrHold("[X]") as hold:
+    ...     _ = os.write(2, b"[X] refused,\\nits second line\\n\\n")
+    >>> hold.dropped
+    ['[X] refused,', 'its second line']
+    """
+
+    def __init__(self, prefix: str):
+        self.prefix = prefix.encode()
+        self.dropped: list[str] = []
+        self._held = None
+        self._saved: int | None = None
+
+    def __enter__(self) -> StderrHold:
+        _HOLD_LOCK.acquire()
+        try:
+            sys.stderr.flush()
+            self._saved = os.dup(2)
+        except (AttributeError, OSError, ValueError):  # no descriptor 2: nothing to hold back
+            _HOLD_LOCK.release()
+            return self
+        try:
+            self._held = tempfile.TemporaryFile()
+            os.dup2(self._held.fileno(), 2)
+        except OSError:  # no temporary file: the engine's lines go through
+            if self._held is not None:
+                self._held.close()
+                self._held = None
+            os.close(self._saved)
+            _HOLD_LOCK.release()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.release()
+
+    def release(self) -> None:
+        """Give descriptor 2 back and write what was held, less the engine's refusal (once; later calls do
+        nothing)."""
+        if self._held is None:
+            return
+        held, self._held = self._held, None
+        try:
+            try:
+                sys.stderr.flush()
+            except (AttributeError, OSError, ValueError):
+                pass
+            os.dup2(self._saved, 2)
+            os.close(self._saved)
+            held.seek(0)
+            kept, dropping = [], False
+            for line in held.read().splitlines(keepends=True):
+                if line.startswith(self.prefix):
+                    dropping = True
+                elif dropping and not line.strip():  # the blank line C++ adds after the message: its end
+                    dropping = False
+                    continue
+                elif dropping and line.startswith(b"["):  # another log line: the message has ended
+                    dropping = False
+                if dropping:  # the refusal and its next lines (a message may run over lines)
+                    self.dropped.append(line.decode("utf-8", "replace").rstrip("\r\n"))
+                else:
+                    kept.append(line)
+            if kept:
+                os.write(2, b"".join(kept))
+        finally:
+            held.close()
+            _HOLD_LOCK.release()
+
+
+#: Native objectives whose gains are indexed by the label: a label that is not a whole number is refused.
+INTEGER_LABEL_OBJECTIVES = {"lightgbm": ("lambdarank", "rank_xendcg"), "xgboost": ("rank:ndcg",)}
+
+
+def check_integer_labels(engine: str, objective, y: NDArray, group_ptr: NDArray) -> None:
+    """Refuse a label that is not a whole number for a native objective that indexes its gains by the label
+    (:data:`INTEGER_LABEL_OBJECTIVES`; LightGBM's ``label_gain`` table, XGBoost's relevance degrees), naming the
+    first such label, its row and query (counted from 0, in training order), and the objectives that take real
+    labels, before the engine refuses it in its own words ("set the label_gain parameter", which cannot help).
+
+    Examples
+    --------
+    >>> check_integer_labels("lightgbm", "lambdarank", np.array([0.0, 2.0, 1.0]), np.array([0, 3]))
+    >>> check_integer_labels("lightgbm", "lambdarank", np.array([0.0, 1.31]), np.array([0, 1, 2]))
+    ... # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ltr.exceptions.LabelRangeError: lightgbm's lambdarank needs whole-number labels (...), got 1.31 at row 1 ...
+    """
+    if objective not in INTEGER_LABEL_OBJECTIVES.get(engine, ()):
+        return
+    y = np.asarray(y, dtype=np.float64)
+    bad = np.flatnonzero(np.isfinite(y) & (y != np.floor(y)))
+    if bad.size == 0:
+        return
+    from ltr.exceptions import LabelRangeError
+
+    row = int(bad[0])
+    query = int(np.searchsorted(group_ptr, row, side="right")) - 1
+    fix = ("give integer labels (round or rescale them to 0, 1, 2, ...), or train an objective that takes real "
+           "labels: {pointwise} (squared error on the label) or {listnet} (top-one cross-entropy)")
+    raise LabelRangeError(
+        f"{engine}'s {objective} needs whole-number labels (its gains are indexed by the label), got "
+        f"{float(y[row]):.10g} at row {row} (query {query}, both counted from 0 in training order; "
+        f"{bad.size} such label(s) in all)",
+        python_fix=fix.format(pointwise="objective='pointwise'", listnet="objective='listnet', kernel='numba'"),
+        cli_fix=fix.format(pointwise="--objective pointwise", listnet="--objective listnet --kernel numba"))
+
+
+#: XGBoost's native objectives that take binary relevance only: graded labels are binarised (label >= 1).
+XGBOOST_BINARY_OBJECTIVES = ("rank:map",)
 
 
 @dataclass(frozen=True)
@@ -111,6 +242,16 @@ class LightGBMBackend:
         params = dict(params)
         if fobj is not None:
             params["objective"] = fobj
+        check_integer_labels(self.name, params.get("objective"), train.y, train.group_ptr)
+        # LightGBM refuses data, labels and parameters while it builds the Dataset and the booster, or in the first
+        # round, after printing "[LightGBM] [Fatal] ..." from C++ (verbose=-1 does not silence it): that line is
+        # held back until the first round has run (the error raised says it); later rounds print live.
+        with StderrHold("[LightGBM] [Fatal]") as hold:
+            return self._train(lgb, params, train, valid, names, n_rounds, metrics, metric_params,
+                               early_stopping_rounds, [*callbacks, _released_after_first_round(hold)])
+
+    def _train(self, lgb, params, train, valid, names, n_rounds, metrics, metric_params, early_stopping_rounds,
+               callbacks):
         if train.cache:
             dtrain = lightgbm_dataset(lgb, train, params)
         else:
@@ -166,6 +307,15 @@ class LightGBMBackend:
         return cb
 
 
+def _released_after_first_round(hold: StderrHold):
+    """LightGBM callback: give standard error back once the first round has run, before that round's log line
+    (``log_callback``, order 25) and progress (order 100)."""
+    def cb(env) -> None:
+        hold.release()
+    cb.order = 1
+    return cb
+
+
 class XGBoostBackend:
     name = "xgboost"
 
@@ -206,8 +356,15 @@ class XGBoostBackend:
     def train(self, params, train: TrainSet, valid: list[TrainSet], names: list[str], n_rounds: int, fobj,
               metrics, metric_params, early_stopping_rounds, callbacks):
         xgb = _import("xgboost")
+        check_integer_labels(self.name, params.get("objective"), train.y, train.group_ptr)
+        # rank:map takes binary relevance: graded labels train as label >= 1, the relevance threshold of trec_eval
+        # and of objective="logistic"; the metrics recorded every round read the labels as given.
+        seen = train, valid
+        if params.get("objective") in XGBOOST_BINARY_OBJECTIVES:
+            train, valid = _binarised(train), [_binarised(v) for v in valid]
         dtrain = self._dmatrix(xgb, train, params)
         dvalid = [self._dmatrix(xgb, v, params, ref=dtrain) for v in valid]
+        train, valid = seen
         metric = _metric_fn(metrics, metric_params)
         by_id = {id(d): (n, v) for d, n, v in zip(dvalid, names, valid)}
         first = list(metrics)[0]
@@ -285,6 +442,11 @@ class XGBoostBackend:
                 return False
 
         return _Log()
+
+
+def _binarised(s: TrainSet) -> TrainSet:
+    """The set with binary relevance, label >= 1 (graded labels for an objective that takes 0/1 only)."""
+    return TrainSet(s.X, (s.y >= 1).astype(np.float64), s.group_ptr, s.weight, s.cache)
 
 
 #: LightGBM parameters that change how a Dataset is binned (its "Dataset Parameters" and the few others that

@@ -12,16 +12,12 @@ the chosen objective (``Booster.save_config``), which lists every learner, objec
 
 from __future__ import annotations
 
-import contextlib
 import difflib
 import functools
 import json
 import math
 import numbers
-import os
 import re
-import sys
-import tempfile
 import threading
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -30,7 +26,7 @@ import numpy as np
 
 from ltr._json import python_values
 from ltr.exceptions import ParameterValueError
-from ltr.rankers._backends import engine_words
+from ltr.rankers._backends import StderrHold, engine_words
 from ltr.rankers.aliases import RANKER_TO_ENGINE, XGB_ALIASES, engine_names, lightgbm_alias_table
 
 __all__ = ["check_duplicated_params", "check_engine_params", "check_engine_values", "check_hyper_parameters",
@@ -271,34 +267,11 @@ def _probe(engine: str, params_json: str, objective: str | None) -> str | None:
     return None
 
 
-@contextlib.contextmanager
-def _stderr_without(prefix: str):
-    """File descriptor 2 (where C++ writes) held in a temporary file for the block, then written back without the
-    lines that start with ``prefix`` (what C++ prints before it throws; other output, another thread's too, is
-    kept)."""
-    try:
-        sys.stderr.flush()
-        saved = os.dup(2)
-    except (AttributeError, OSError, ValueError):  # no descriptor 2: nothing to hold back
-        yield
-        return
-    with tempfile.TemporaryFile() as held:
-        os.dup2(held.fileno(), 2)
-        try:
-            yield
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
-            held.seek(0)
-            kept, dropped = [], False
-            for line in held.read().splitlines(keepends=True):
-                if line.startswith(prefix.encode()) or (dropped and not line.strip()):  # and the blank line C++ adds
-                    dropped = True
-                    continue
-                kept.append(line)
-                dropped = False
-            if kept:
-                os.write(2, b"".join(kept))
+def _stderr_without(prefix: str) -> StderrHold:
+    """File descriptor 2 (where C++ writes) held for the block, then written back without the lines that start
+    with ``prefix`` (what C++ prints before it throws), their continuation and the blank line after them
+    (:class:`ltr.rankers._backends.StderrHold`, which training holds too)."""
+    return StderrHold(prefix)
 
 
 def parse_assignments(items: Iterable[str], *, what: str = "--param") -> dict[str, Any]:

@@ -1,0 +1,205 @@
+"""The engines' refusals worded by the toolkit: LightGBM's C++ ``[Fatal]`` lines kept off standard error, labels
+an objective cannot take named with the fix, XGBoost's ``rank:map`` on graded labels, and ERR's max grade taken
+from the data under the commands' default metrics."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import lightgbm as lgb
+import numpy as np
+import pytest
+import xgboost as xgb
+
+from ltr import Ranker
+from ltr.cli import main
+from ltr.exceptions import LabelRangeError
+from ltr.rankers._backends import StderrHold
+
+FAST = ["--preset", "none", "--rounds", "3", "--min-child-samples", "1", "--quiet"]
+
+
+def _data(seed=0, n_queries=6, docs=8, top=2):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n_queries * docs, 4))
+    y = rng.integers(0, top + 1, size=n_queries * docs).astype(np.float64)
+    return X, y, np.full(n_queries, docs)
+
+
+def _letor(path, X, y, sizes) -> str:
+    qid = np.repeat(np.arange(1, len(sizes) + 1), sizes)
+    with open(path, "w") as f:
+        for row, label, q in zip(X, y, qid):
+            f.write(f"{label:g} qid:{q} " + " ".join(f"{j + 1}:{v:.6f}" for j, v in enumerate(row)) + "\n")
+    return str(path)
+
+
+# -- LightGBM's [Fatal] lines -----------------------------------------------------------------------------------
+def test_a_label_beyond_lightgbms_gain_table_is_one_line_without_the_fatal_line(tmp_path, capfd):
+    X, y, sizes = _data()
+    y[5] = 37  # LightGBM's default label_gain covers 0..30
+    path = _letor(tmp_path / "lab40.txt", X, y, sizes)
+    assert main(["train", path, "--valid", path, "--metrics", "ndcg@10", *FAST]) == 1
+    err = capfd.readouterr().err
+    assert err.startswith("ltr train: error: lightgbm refused the labels: Label 37 is not less than the number of "
+                          "label mappings (31)") and err.count("\n") == 1 and "[LightGBM]" not in err
+
+
+def test_a_refusal_at_the_first_round_keeps_the_fatal_line_off_stderr_too(capfd):
+    X = np.ones((24, 2))  # nothing to split: LightGBM refuses at the first round with a custom objective
+    with pytest.raises(ValueError, match="no feature it can split"):
+        Ranker(kernel="numba", preset=None, n_estimators=2).fit(X, np.arange(24) % 3, group=[8, 8, 8])
+    assert "[LightGBM]" not in capfd.readouterr().err
+
+
+def test_the_hold_drops_a_refusal_over_several_lines_and_keeps_the_rest(capfd):
+    with StderrHold("[LightGBM] [Fatal]") as hold:
+        os.write(2, b"before\n[LightGBM] [Fatal] label should be int type (met 1.310000) for ranking task,\n"
+                    b"for the gain of label, please set the label_gain parameter\n[LightGBM] [Warning] kept\n")
+        hold.release()
+        os.write(2, b"after the release\n")
+    assert capfd.readouterr().err == "before\n[LightGBM] [Warning] kept\nafter the release\n"
+    assert hold.dropped == ["[LightGBM] [Fatal] label should be int type (met 1.310000) for ranking task,",
+                            "for the gain of label, please set the label_gain parameter"]
+
+
+def test_round_logs_still_print_after_the_first_round(tmp_path, capfd):
+    X, y, sizes = _data()
+    path = _letor(tmp_path / "t.txt", X, y, sizes)
+    assert main(["train", path, "--valid", path, "--metrics", "ndcg@10", "--log-every", "1", *FAST]) == 0
+    err = capfd.readouterr().err
+    assert [line.split()[0] for line in err.splitlines() if line.startswith("[")] == ["[1]", "[2]", "[3]"]
+
+
+# -- labels that are not whole numbers --------------------------------------------------------------------------
+@pytest.mark.parametrize("engine", ["lightgbm", "xgboost"])
+def test_a_real_label_for_a_gain_indexed_objective_is_named_with_the_fix(engine, capfd):
+    X, y, sizes = _data()
+    y[11] = 1.31  # row 11: the second query's fourth document
+    # the engines themselves refuse it (and take the rounded labels): the check refuses nothing more
+    if engine == "lightgbm":
+        with pytest.raises(lgb.basic.LightGBMError, match="label should be int type"):
+            lgb.train({"objective": "lambdarank", "verbose": -1}, lgb.Dataset(X, y, group=sizes), 1)
+    else:
+        with pytest.raises(xgb.core.XGBoostError, match="label must be"):
+            xgb.train({"objective": "rank:ndcg"}, xgb.DMatrix(X, y, group=sizes), 1)
+    capfd.readouterr()
+    with pytest.raises(LabelRangeError) as info:
+        Ranker(engine=engine, preset=None, n_estimators=2).fit(X, y, group=sizes)
+    assert str(info.value).startswith(f"{engine}'s {'lambdarank' if engine == 'lightgbm' else 'rank:ndcg'} needs "
+                                      "whole-number labels (its gains are indexed by the label), got 1.31 at row 11 "
+                                      "(query 1, both counted from 0 in training order; 1 such label(s) in all)")
+    assert "objective='pointwise'" in str(info.value) and "--objective pointwise" in info.value.cli_message()
+    assert "[LightGBM]" not in capfd.readouterr().err
+    y[11] = 2.0  # whole numbers stored as floats are labels
+    Ranker(engine=engine, preset=None, n_estimators=2).fit(X, y, group=sizes)
+
+
+def test_float_labels_on_the_command_line_are_one_line_with_the_toolkits_advice(tmp_path, capfd):
+    X, y, sizes = _data()
+    y[0] = 1.31
+    path = _letor(tmp_path / "float_lab.txt", X, y, sizes)
+    assert main(["train", path, *FAST]) == 1
+    err = capfd.readouterr().err
+    assert err.count("\n") == 1 and "[LightGBM]" not in err and "label_gain" not in err
+    assert "got 1.31 at row 0 (query 0" in err and "--objective pointwise" in err
+    assert "--objective listnet --kernel numba" in err
+
+
+def test_the_advised_real_label_objectives_train(tmp_path):
+    X, y, sizes = _data()
+    y = y + np.random.default_rng(1).uniform(0, 0.5, y.size)  # real labels
+    # XGBoost's labels are float32: the numba objective took them for other labels than the ones given
+    kernel = Ranker(objective="pointwise", engine="xgboost", kernel="numba", preset=None, n_estimators=3,
+                    min_child_samples=1).fit(X, y, group=sizes)
+    # the reference: XGBoost's own squared error, from 0 as the kernel starts
+    booster = xgb.train({"objective": "reg:squarederror", "base_score": 0.0, "eta": 0.05, "max_leaves": 31,
+                         "grow_policy": "lossguide", "max_depth": 0, "lambda": 0.0, "tree_method": "hist",
+                         "min_child_weight": 1, "seed": 0, "nthread": 1},
+                        xgb.DMatrix(X, y), num_boost_round=3)
+    np.testing.assert_allclose(kernel.predict(X), booster.predict(xgb.DMatrix(X), output_margin=True), rtol=1e-5)
+    path = _letor(tmp_path / "real.txt", X, y, sizes)
+    assert main(["train", path, "--objective", "listnet", "--kernel", "numba", *FAST]) == 0
+
+
+# -- rank:map on graded labels ----------------------------------------------------------------------------------
+def _ndcg10_exp2(y, score, sizes) -> float:
+    """NDCG@10 with gain 2^rel - 1, ties in input order, a query without relevant documents 0 (by hand)."""
+    out, start = [], 0
+    for n in sizes:
+        rel, s = y[start:start + n], score[start:start + n]
+        start += n
+        disc = 1 / np.log2(np.arange(2, 12))[: min(10, n)]
+        dcg = ((2 ** rel[np.argsort(-s, kind="stable")][:10] - 1) * disc).sum()
+        idcg = ((2 ** np.sort(rel)[::-1][:10] - 1) * disc).sum()
+        out.append(dcg / idcg if idcg > 0 else 0.0)
+    return float(np.mean(out))
+
+
+def test_map_on_graded_labels_trains_on_relevance_threshold_one():
+    X, y, sizes = _data(top=3)
+    binary = (y >= 1).astype(np.float64)  # trec_eval's relevance: label >= 1, as objective="logistic"
+    with pytest.raises(xgb.core.XGBoostError, match="binary labels"):  # XGBoost itself refuses the grades
+        xgb.train({"objective": "rank:map"}, xgb.DMatrix(X, y, group=sizes), 1)
+    kw = {"objective": "map", "engine": "xgboost", "preset": None, "n_estimators": 4, "min_child_samples": 1}
+    graded = Ranker(**kw).fit(X, y, group=sizes, eval_set=[(X, y, np.repeat(np.arange(6), 8))])
+    plain = Ranker(**kw).fit(X, binary, group=sizes)
+    np.testing.assert_array_equal(graded.predict(X), plain.predict(X))
+    # the metrics recorded while training read the labels as given (graded)
+    recorded = graded.evals_result_["valid_0"]["ndcg@10"][-1]
+    assert recorded == pytest.approx(_ndcg10_exp2(y, graded.predict(X), sizes), abs=1e-12)
+    assert recorded != pytest.approx(_ndcg10_exp2(binary, graded.predict(X), sizes), abs=1e-6)
+
+
+# -- ERR's max grade under the default metrics ------------------------------------------------------------------
+def _err10(y, score, sizes, max_grade) -> float:
+    """ERR@10 (Chapelle et al., CIKM 2009): R = (2^g - 1) / 2^G, sum_r R_r / r prod_{i<r} (1 - R_i), by hand."""
+    out, start = [], 0
+    for n in sizes:
+        rel, s = y[start:start + n], score[start:start + n]
+        start += n
+        p, err = 1.0, 0.0
+        for r, g in enumerate(rel[np.argsort(-s, kind="stable")][:10], 1):
+            R = (2.0**g - 1) / 2.0**max_grade
+            err += p * R / r
+            p *= 1 - R
+        out.append(err)
+    return float(np.mean(out))
+
+
+def test_default_metrics_take_the_largest_label_as_errs_max_grade(tmp_path, capfd):
+    X, y, sizes = _data(top=9)
+    y[3] = 9
+    path = _letor(tmp_path / "lab9.txt", X, y, sizes)
+    scores = np.random.default_rng(2).normal(size=y.size)
+    np.savetxt(tmp_path / "s.txt", scores)
+    assert main(["evaluate", path, "--scores", str(tmp_path / "s.txt"), "--format", "json"]) == 0
+    out = capfd.readouterr()
+    assert out.err == "ltr evaluate: note: err@10 with max grade 9, the largest label (pass --max-grade G)\n"
+    assert json.loads(out.out)["mean"]["err@10"] == pytest.approx(_err10(y, scores, sizes, 9), abs=1e-12)
+    # train without a validation set: the labels of the files read
+    assert main(["train", path, *FAST[:-1], "--format", "csv"]) == 0
+    err = capfd.readouterr().err
+    assert "note: err@10 with max grade 9, the largest label (pass --max-grade G)" in err and "error" not in err
+
+
+@pytest.mark.parametrize("named", [["--metrics", "err@10"], ["--max-grade", "4"]])
+def test_err_named_by_the_user_keeps_its_max_grade_error(tmp_path, capfd, named):
+    X, y, sizes = _data(top=9)
+    y[3] = 9
+    path = _letor(tmp_path / "lab9.txt", X, y, sizes)
+    assert main(["train", path, *FAST, *named]) == 1
+    err = capfd.readouterr().err
+    assert "ERR needs labels <= max_grade=4, got a label 9" in err and "note" not in err
+
+
+def test_labels_within_the_default_scale_keep_max_grade_4(tmp_path, capfd):
+    X, y, sizes = _data(top=2)
+    path = _letor(tmp_path / "mq.txt", X, y, sizes)
+    scores = np.random.default_rng(3).normal(size=y.size)
+    np.savetxt(tmp_path / "s.txt", scores)
+    assert main(["evaluate", path, "--scores", str(tmp_path / "s.txt"), "--format", "json"]) == 0
+    out = capfd.readouterr()
+    assert out.err == ""
+    assert json.loads(out.out)["mean"]["err@10"] == pytest.approx(_err10(y, scores, sizes, 4), abs=1e-12)
