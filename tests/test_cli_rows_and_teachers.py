@@ -270,3 +270,40 @@ def test_evaluate_names_the_line_of_a_duplicated_document_in_a_run_as_fuse_does(
     assert main(["evaluate", "--qrels", str(tmp_path / "d.qrels"), "--run", str(tmp_path / "dup.run")]) == 1
     assert capsys.readouterr().err.strip() == (f"ltr evaluate: error: {tmp_path / 'dup.run'}:3: query 1 lists document "
                                                "a twice (first on line 1) (token 'a'); trec_eval refuses duplicates")
+
+
+# -- the same rules in ltr cv and ltr tune, and with --dataset --------------------------------------------------------
+@pytest.mark.parametrize("command", [["cv", "--folds", "2"], ["tune", "--trials", "1", "--outer-folds", "2",
+                                                               "--inner-folds", "2"]])
+def test_cv_and_tune_word_a_gradient_objective_with_the_linear_engine_as_train_does(tmp_path, capsys, command):
+    data = write_lines(tmp_path / "d.txt", interleaved(n_queries=4, n_docs=3))
+    assert main([command[0], str(data), *command[1:], "--sort", "--engine", "linear", "--objective", "listnet",
+                 "--kernel", "numba"]) == 2
+    err = capsys.readouterr().err
+    assert "--objective listnet is a gradient objective: it needs --engine lightgbm or xgboost" in err
+    assert "leave --kernel native" not in err
+
+
+def test_cv_refuses_a_per_row_teacher_file_with_sort_and_a_teacher_column_with_a_subset(tmp_path, capsys):
+    rows = interleaved(n_queries=4, n_docs=4)
+    data = write_lines(tmp_path / "d.txt", rows)
+    teacher = write_column(tmp_path / "t.scores", [x[-1] for *_, x in rows])
+    assert main(["cv", str(data), "--folds", "2", "--sort", *DISTILL, "--teacher-scores", str(teacher)]) == 2
+    assert "one score per line cannot follow the folds' rows when --sort reorders them" in capsys.readouterr().err
+    assert main(["cv", str(data), "--folds", "2", "--sort", *DISTILL, "--teacher-column", "7", "--features",
+                 "1,3,7"]) == 2
+    assert "--teacher-column 7 with --features: under cross-validation the column would be counted within the " \
+           "subset" in capsys.readouterr().err
+
+
+def test_dataset_names_keep_the_rows_place_for_a_score_file_under_sort(tmp_path, capsys):
+    # --dataset gave the rows the set's feature names by rebuilding the dataset, which lost where --sort had put
+    # each row: ltr evaluate --scores paired the file's lines with the sorted rows again
+    rows = interleaved(n_queries=6, n_docs=8, n_features=46, seed=5)
+    data = write_lines(tmp_path / "d.txt", rows)
+    scores = np.random.default_rng(6).normal(size=len(rows))
+    s = write_column(tmp_path / "s.txt", scores)
+    expected = ir_measures_ndcg10(rows, scores)
+    got = per_query(capsys, ["evaluate", str(data), "--scores", str(s), "--sort", "--dataset", "mq2008",
+                             "--metrics", "ndcg@10", "-q", "--format", "json"])
+    assert got == pytest.approx(expected, abs=1e-12)

@@ -204,6 +204,10 @@ def test_ltr_features_reads_a_csv_collection_as_the_same_documents_in_tsv(featur
                      str(feature_files / "q.tsv"), "--qrels", str(feature_files / "qrels"), "--topk", "5",
                      "--out", str(feature_files / f"{name}.letor"), "--quiet"]) == 0
     assert (feature_files / "csv.letor").read_bytes() == (feature_files / "tsv.letor").read_bytes()
+    assert main(["features", "--collection", str(feature_files / "docs.csv"), "--doc-format", "csv", "--queries",
+                 str(feature_files / "q.tsv"), "--qrels", str(feature_files / "qrels"), "--topk", "5",
+                 "--out", str(feature_files / "named.letor"), "--quiet"]) == 0  # the format named, as the hint says
+    assert (feature_files / "named.letor").read_bytes() == (feature_files / "tsv.letor").read_bytes()
 
 
 def test_duplicate_ids_in_tsv_files_are_named_by_line(tmp_path):

@@ -203,3 +203,15 @@ def test_labels_within_the_default_scale_keep_max_grade_4(tmp_path, capfd):
     out = capfd.readouterr()
     assert out.err == ""
     assert json.loads(out.out)["mean"]["err@10"] == pytest.approx(_err10(y, scores, sizes, 4), abs=1e-12)
+
+
+def test_default_metrics_of_a_run_take_the_judgments_largest_grade_for_err(tmp_path, capsys):
+    # ltr evaluate --qrels --run with the default metrics failed on judgments above 4, as DATA --scores did
+    (tmp_path / "g.qrels").write_text("1 0 a 9\n1 0 b 3\n1 0 c 0\n")
+    (tmp_path / "g.run").write_text("1 Q0 b 1 3 t\n1 Q0 a 2 2 t\n1 Q0 c 3 1 t\n")
+    assert main(["evaluate", "--qrels", str(tmp_path / "g.qrels"), "--run", str(tmp_path / "g.run"),
+                 "--format", "json"]) == 0
+    out = capsys.readouterr()
+    assert "err@10 with max grade 9, the largest label (pass --max-grade G)" in out.err
+    r = [(2**g - 1) / 2**9 for g in (3, 9)]  # Chapelle et al. (2009): R = (2^g - 1) / 2^max_grade, ranks b, a
+    assert json.loads(out.out)["mean"]["err@10"] == pytest.approx(r[0] + (1 - r[0]) * r[1] / 2, abs=1e-12)

@@ -39,6 +39,7 @@ __all__ = [
     "add_quiet",
     "add_reader_options",
     "add_text_reading",
+    "check_distill_options",
     "check_outputs",
     "conventions",
     "dask_client",
@@ -51,6 +52,7 @@ __all__ = [
     "note",
     "read_data",
     "reader_options",
+    "refuse_teacher_column_in_subsets",
     "split_list",
 ]
 
@@ -552,7 +554,7 @@ def conventions(args) -> dict:
 
 
 #: Document and query file formats the feature layer reads (``auto``: detected from the first line).
-COLLECTION_FORMATS = ["auto", "smart", "trec", "beir", "tsv", "npl"]
+COLLECTION_FORMATS = ["auto", "smart", "trec", "beir", "tsv", "csv", "npl"]
 
 
 def _topic_fields(value: str) -> tuple[str, ...]:
@@ -724,7 +726,10 @@ def read_data(args: argparse.Namespace, path: str, n_features: int | None = None
     if names is not None:
         from dataclasses import replace
 
-        data = replace(data, feature_names=names)
+        from ltr.io.letor import with_source_rows
+
+        # the rows stay where --sort and --unjudged drop put them: score files keep following the file's lines
+        data = with_source_rows(replace(data, feature_names=names), data)
     default_max_grade(args, data.y)
     return data
 
@@ -912,8 +917,9 @@ def _add_distill_options(p: argparse.ArgumentParser) -> None:
     # Defaults are SUPPRESS: a flag not given leaves the kernel's default (or --objective-param's value) alone.
     g = p.add_argument_group("distillation (--objective distill --kernel numba; see ltr.kernels.distill)")
     g.add_argument("--teacher-column", default=argparse.SUPPRESS, dest="teacher_column", metavar="ID|NAME",
-                   help="the teacher is this column of the data (1-based feature id or feature name); the student "
-                        "never uses it, and the saved model ignores it in the data it scores")
+                   help="the teacher is this column of the data (1-based feature id or feature name, the file's "
+                        "also with --features); the student never uses it, and the saved model ignores it in the "
+                        "data it scores")
     g.add_argument("--teacher-scores", default=argparse.SUPPRESS, dest="teacher_scores", metavar="FILE",
                    help="the teacher's scores: one per training row (as ltr predict writes), or a TREC run or "
                         "qid<TAB>docid<TAB>score lines joined on query and document ids (the forms ltr cv's folds "
@@ -1079,11 +1085,59 @@ def _eval_params(args: argparse.Namespace) -> dict | None:
     return out or None
 
 
+def _gradient_only(objective: str) -> bool:
+    """A training objective of the boosting engines that is no metric the linear engine could optimise."""
+    from ltr.rankers.linear import linear_objective
+    from ltr.rankers.ranker import objective_names
+
+    if objective not in objective_names():
+        return False
+    try:
+        linear_objective(objective)
+    except ValueError:
+        return True
+    return False
+
+
+def check_distill_options(args: argparse.Namespace) -> None:
+    """Refusals that ``make_ranker`` would word as two contradicting fixes (``--engine linear`` with a gradient
+    objective), or would settle silently (a distillation flag and ``--objective-param`` giving the same option)."""
+    from ltr.rankers.params import parse_assignments
+
+    if args.engine == "linear" and _gradient_only(args.objective):
+        raise UsageError(f"--objective {args.objective} is a gradient objective: it needs --engine lightgbm or "
+                         "xgboost (with --kernel numba where it is a Numba kernel); --engine linear optimises a "
+                         "metric directly by coordinate ascent (--objective ndcg@10, map, err@10, ...)")
+    if args.objective != "distill":
+        return
+    try:
+        params = parse_assignments(args.objective_params, what="--objective-param")
+    except ValueError:
+        return  # make_ranker says what is wrong with it
+    for name in ("temperature", "alpha", "margin_weight"):
+        if hasattr(args, name) and name in params:
+            flag = "--" + name.replace("_", "-")
+            raise UsageError(f"{flag} {getattr(args, name):g} and --objective-param {name}={params[name]} both set "
+                             f"distill's {name}; give one")
+
+
+def refuse_teacher_column_in_subsets(args: argparse.Namespace) -> None:
+    """``--teacher-column`` with ``--features``/``--drop-features`` where the folds are cut from the data (``ltr cv``,
+    ``ltr tune``): the column would be counted within the subset (``--features 1,3,5 --teacher-column 3`` took
+    feature 5), so it is refused; ``ltr train`` resolves it as the file's feature id."""
+    if hasattr(args, "teacher_column") and (getattr(args, "features", None) or getattr(args, "drop_features", None)):
+        flag = "--features" if getattr(args, "features", None) else "--drop-features"
+        raise UsageError(f"--teacher-column {args.teacher_column} with {flag}: under cross-validation the column "
+                         "would be counted within the subset; give the teacher as --teacher-scores (a run) or "
+                         "--teacher-model, or leave the subset out")
+
+
 def make_ranker(args: argparse.Namespace, *, has_valid: bool):
     """A :class:`ltr.Ranker` from the model options (refusing options that would be ignored)."""
     from ltr.rankers.params import parse_assignments
     from ltr.rankers.ranker import Ranker
 
+    check_distill_options(args)
     d = _ranker_defaults()
     stopping = args.early_stopping
     given = getattr(args, "given_", set())

@@ -26,6 +26,7 @@ from ltr.cli._common import (
     metric_names,
     note,
     reader_options,
+    refuse_teacher_column_in_subsets,
     unique_run,
 )
 
@@ -189,6 +190,14 @@ def run(args: argparse.Namespace) -> int:
         if n_features is None:
             n_features = get(args.dataset).read_options().get("n_features")
         feature_names = dataset_names(args, n_features) if n_features is not None else None
+    teacher_file = getattr(args, "teacher_scores", None)
+    if teacher_file and reader_options(args).get("sort") and Path(teacher_file).is_file():
+        from ltr.rankers.teacher import per_row_scores
+
+        if per_row_scores(teacher_file):  # its lines follow the file's rows; a fold trains on its own, sorted
+            raise UsageError(f"--teacher-scores {teacher_file}: one score per line cannot follow the folds' rows "
+                             "when --sort reorders them; give the teacher as a TREC run (or qid<TAB>docid<TAB>score "
+                             "lines), joined on query and document ids, or as --teacher-model")
     model = make_ranker(args, has_valid=_has_vali(args, folds))
     piped = check_outputs(args.out, args.run_out, inputs=[getattr(args, "config", None)],
                           folders=[args.data, args.root], flags=("--out", "--run-out"))
@@ -199,6 +208,7 @@ def run(args: argparse.Namespace) -> int:
         if Path(args.save_dir).exists() and not Path(args.save_dir).is_dir():
             raise UsageError(f"--save-dir {args.save_dir}: is a file, not a folder")
         _outputs_beside_the_folds(args)  # (the folder is made by staged_folder, which names it in its errors)
+    refuse_teacher_column_in_subsets(args)
     features = feature_spec(args.features, args.drop_features)
     # The fold folders are staged and replace --save-dir's together with --out and --run-out, once everything has
     # succeeded: a failed or interrupted run leaves the previous run's outputs as they were.

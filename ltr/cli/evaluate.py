@@ -10,6 +10,7 @@ from ltr.cli._common import (
     add_conventions,
     add_metrics,
     add_reader_options,
+    default_max_grade,
     emit,
     metric_label,
     metric_names,
@@ -85,6 +86,7 @@ def _per_query_run(args, names: list[str]):
         raise UsageError(f"--qrels and --run are both {args.run}: the judgments and the run are two files (a pipe "
                          "feeds one of them)")
     qrels, run = read_qrels(args.qrels, args.qrels_format), read_run(args.run)
+    default_max_grade(args, qrels["rel"])  # the defaults' ERR takes a grade above 4 from the judgments, as for DATA
     judged, ranked = set(qrels["qid"].astype(str)), set(run["qid"].astype(str))
     for what, path, ids in (("run", args.run, ranked), ("judgments", args.qrels, judged)):
         if not ids:

@@ -34,7 +34,7 @@ from ltr.cli._common import (
     unique_run,
 )
 
-__all__ = ["DEFAULT_METRICS", "check_distill_options", "file_row_scores", "register", "train_and_report"]
+__all__ = ["DEFAULT_METRICS", "file_row_scores", "register", "train_and_report"]
 
 DEFAULT_METRICS = "ndcg@1,ndcg@3,ndcg@5,ndcg@10,map,err@10"
 
@@ -142,7 +142,6 @@ def run_train(args: argparse.Namespace) -> int:
     if args.out and str(args.out).lower().endswith(".ubj"):
         raise UsageError(f"--out {args.out}: models are written as text (XGBoost's JSON), and XGBoost reads a "
                          "'.ubj' name as binary UBJSON: name it .json")
-    check_distill_options(args)
     model = make_ranker(args, has_valid=args.valid is not None)
     from ltr.rankers.sidecar import meta_path
 
@@ -250,42 +249,6 @@ def file_row_scores(path, data, what: str = "--scores"):
     kept = f", of which {rows.size} kept (--unjudged drop)" if rows.size != n else ""
     raise ScoreFormatError(f"{what}: {values.size} scores for the {n} rows of the data{kept}; a score file has one "
                            "score per line of the data, in its line order", str(path))
-
-
-def _gradient_only(objective: str) -> bool:
-    """A training objective of the boosting engines that is no metric the linear engine could optimise."""
-    from ltr.rankers.linear import linear_objective
-    from ltr.rankers.ranker import objective_names
-
-    if objective not in objective_names():
-        return False
-    try:
-        linear_objective(objective)
-    except ValueError:
-        return True
-    return False
-
-
-def check_distill_options(args: argparse.Namespace) -> None:
-    """Refusals that ``make_ranker`` would word as two contradicting fixes (``--engine linear`` with a gradient
-    objective), or would settle silently (a distillation flag and ``--objective-param`` giving the same option)."""
-    from ltr.rankers.params import parse_assignments
-
-    if args.engine == "linear" and _gradient_only(args.objective):
-        raise UsageError(f"--objective {args.objective} is a gradient objective: it needs --engine lightgbm or "
-                         "xgboost (with --kernel numba where it is a Numba kernel); --engine linear optimises a "
-                         "metric directly by coordinate ascent (--objective ndcg@10, map, err@10, ...)")
-    if args.objective != "distill":
-        return
-    try:
-        params = parse_assignments(args.objective_params, what="--objective-param")
-    except ValueError:
-        return  # make_ranker says what is wrong with it
-    for name in ("temperature", "alpha", "margin_weight"):
-        if hasattr(args, name) and name in params:
-            flag = "--" + name.replace("_", "-")
-            raise UsageError(f"{flag} {getattr(args, name):g} and --objective-param {name}={params[name]} both set "
-                             f"distill's {name}; give one")
 
 
 def _place_teacher(args: argparse.Namespace, model, train, spec) -> None:

@@ -24,6 +24,7 @@ from ltr.cli._common import (
     metric_names,
     note,
     reader_options,
+    refuse_teacher_column_in_subsets,
 )
 
 __all__ = ["register", "run"]
@@ -101,6 +102,7 @@ def _feature_subset(args: argparse.Namespace):
     and ltr train select them) and the subset's 1-based ids (None: all)."""
     from ltr.evaluation.selection import feature_spec, resolve_features, take_columns
 
+    refuse_teacher_column_in_subsets(args)
     spec = feature_spec(args.features, args.drop_features)
     if spec is None:
         return args.data, None

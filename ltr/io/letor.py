@@ -57,7 +57,7 @@ from ltr.threads import numba_threads
 log = logging.getLogger(__name__)
 
 __all__ = ["LetorGroupError", "read_letor", "read_query_file", "read_weight_file", "row_line", "source_rows",
-           "write_letor", "write_query_file", "write_weight_file"]
+           "with_source_rows", "write_letor", "write_query_file", "write_weight_file"]
 
 QUERY_SUFFIXES = (".query", ".group")  # LightGBM, XGBoost: group sizes
 WEIGHT_SUFFIXES = (".weight",)  # LightGBM: one weight per row
@@ -463,6 +463,16 @@ def source_rows(data: RankingDataset) -> tuple[NDArray[np.intp], int] | None:
     """
     rows = getattr(data, "_source_rows", None)
     return None if rows is None else (rows, int(data._source_n_rows))
+
+
+def with_source_rows(data: RankingDataset, read: RankingDataset) -> RankingDataset:
+    """``data`` (derived from ``read`` with the same rows in the same order: other feature names, say) knowing
+    the place of its rows in the file ``read`` came from, as :func:`source_rows` tells it of ``read``."""
+    placed = source_rows(read)
+    if placed is not None and data.n_rows == read.n_rows:
+        object.__setattr__(data, "_source_rows", placed[0])
+        object.__setattr__(data, "_source_n_rows", placed[1])
+    return data
 
 
 class _RowLines:

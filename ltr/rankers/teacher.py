@@ -50,7 +50,7 @@ from numpy.typing import NDArray
 from ltr.exceptions import OptionError
 
 __all__ = ["TeacherModel", "TeacherScores", "TeacherSpec", "blank_column", "check_finite", "describe_teacher",
-           "parse_teacher", "teacher_column", "teacher_scores"]
+           "parse_teacher", "per_row_scores", "teacher_column", "teacher_scores"]
 
 _KINDS = ("column", "scores", "model")
 
@@ -359,16 +359,25 @@ def _run_scores(path: str, qid, doc_ids, sources) -> NDArray[np.float64]:
     return values
 
 
+def per_row_scores(path: str) -> bool:
+    """Whether the teacher file ``path`` gives one score per line, for the training rows in order (rather than a
+    TREC run or ``qid<TAB>docid<TAB>score`` lines, joined on query and document ids): its first line that is not
+    a comment holds one value."""
+    from ltr.io import read_text
+
+    head = next((line.split() for line in read_text(path).splitlines()
+                 if line.strip() and not line.lstrip().startswith("#")), [])
+    return len(head) < 2
+
+
 def _file_scores(path: str, n_rows: int, qid, doc_ids, sources) -> NDArray[np.float64]:
     from ltr.exceptions import ScoreFormatError
-    from ltr.io import read_scores, read_text
+    from ltr.io import read_scores
 
     if path.startswith("<"):
         raise ValueError(f"teacher {{'scores': {path!r}}} describes an array a saved student was trained with; pass "
                          "the scores again to train")
-    head = next((line.split() for line in read_text(path).splitlines()
-                 if line.strip() and not line.lstrip().startswith("#")), [])
-    if len(head) >= 2:  # a TREC run (qid Q0 docno rank score tag) or qid<TAB>docid<TAB>score lines
+    if not per_row_scores(path):  # a TREC run (qid Q0 docno rank score tag) or qid<TAB>docid<TAB>score lines
         return _run_scores(path, qid, doc_ids, sources)
     values = read_scores(path)
     if values.size != n_rows:
