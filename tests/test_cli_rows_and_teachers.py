@@ -307,3 +307,18 @@ def test_dataset_names_keep_the_rows_place_for_a_score_file_under_sort(tmp_path,
     got = per_query(capsys, ["evaluate", str(data), "--scores", str(s), "--sort", "--dataset", "mq2008",
                              "--metrics", "ndcg@10", "-q", "--format", "json"])
     assert got == pytest.approx(expected, abs=1e-12)
+
+
+def test_cv_run_out_refuses_a_map_that_misses_queries_of_the_data(tmp_path, capsys):
+    # CVResult.run kept unmapped queries under their LETOR numbers, silently
+    data = write_lines(tmp_path / "d.txt", sorted(interleaved(n_queries=4, n_docs=4), key=lambda r: r[0]))
+    (tmp_path / "d.txt.qids.tsv").write_text("1\tQ-A\n2\tQ-B\n3\tQ-C\n")  # query 4 is not in it
+    assert main(["cv", str(data), "--folds", "2", "--rounds", "2", "--min-child-samples", "1", "--quiet",
+                 "--run-out", str(tmp_path / "cv.run")]) == 1
+    err = capsys.readouterr().err
+    assert "the query-id map lacks 1 of the 4 LETOR qids" in err and "(token '4')" in err
+    assert not (tmp_path / "cv.run").exists()
+    (tmp_path / "d.txt.qids.tsv").write_text("1\tQ-A\n2\tQ-B\n3\tQ-C\n4\tQ-D\n")
+    assert main(["cv", str(data), "--folds", "2", "--rounds", "2", "--min-child-samples", "1", "--quiet",
+                 "--run-out", str(tmp_path / "cv.run")]) == 0
+    assert {line.split()[0] for line in (tmp_path / "cv.run").read_text().splitlines()} == {"Q-A", "Q-B", "Q-C", "Q-D"}

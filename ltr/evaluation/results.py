@@ -221,7 +221,12 @@ class CVResult:
         qid = np.concatenate(qids) if qids else np.zeros(0, dtype=object)
         qid_map = qid_map if qid_map is not None else self.settings.get("qid_map")
         if qid_map is not None:
-            qid = np.asarray([qid_map.get(str(q), str(q)) for q in qid], dtype=object)
+            missing = sorted({str(q) for q in qid} - set(qid_map), key=lambda k: (len(k), k))
+            if missing:  # left under their LETOR numbers, they would match no judgment of the collection
+                raise ValueError(f"{self.name}: the query-id map lacks {len(missing)} of the test queries' LETOR qids "
+                                 f"({', '.join(missing[:5])}{', ...' if len(missing) > 5 else ''}): a map for "
+                                 "another file?")
+            qid = np.asarray([qid_map[str(q)] for q in qid], dtype=object)
         return run_from_scores(qid, np.asarray(docs, dtype=object), np.asarray(scores, dtype=np.float64),
                                tag=tag or self.name)
 
