@@ -322,3 +322,15 @@ def test_cv_run_out_refuses_a_map_that_misses_queries_of_the_data(tmp_path, caps
     assert main(["cv", str(data), "--folds", "2", "--rounds", "2", "--min-child-samples", "1", "--quiet",
                  "--run-out", str(tmp_path / "cv.run")]) == 0
     assert {line.split()[0] for line in (tmp_path / "cv.run").read_text().splitlines()} == {"Q-A", "Q-B", "Q-C", "Q-D"}
+
+
+def test_an_infinite_teacher_score_is_named_by_its_file_line_as_a_nan_is(tmp_path, capsys):
+    # it was "scores query 1, document D1-3 (row 10) inf": a row counted from 0, not the file's line
+    rows = sorted(interleaved(n_queries=2, n_docs=6), key=lambda r: r[0])
+    data = write_lines(tmp_path / "d.txt", rows)
+    values = [f"{x[-1]:g}" for *_, x in rows]
+    values[10] = "-inf"
+    (tmp_path / "t.scores").write_text("\n".join(values) + "\n")
+    assert main(["train", str(data), *DISTILL, "--teacher-scores", str(tmp_path / "t.scores"), *FAST]) == 1
+    assert capsys.readouterr().err.strip() == (f"ltr train: error: {tmp_path / 't.scores'}:11: teacher scores must be "
+                                               "finite, got -inf (1 such line(s) in all) (token '-inf')")

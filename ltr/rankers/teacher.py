@@ -385,6 +385,14 @@ def _file_scores(path: str, n_rows: int, qid, doc_ids, sources) -> NDArray[np.fl
                                "score per training row (under cross-validation each fold trains on part of the "
                                "data: give a TREC run or qid<TAB>docid<TAB>score lines, joined on query and "
                                "document ids, or a teacher column)", path)
+    bad = np.flatnonzero(~np.isfinite(values))
+    if bad.size:  # named by the file's line, as a NaN in it is by the reader
+        from ltr.io import read_text
+
+        lines = [(n, line.strip()) for n, line in enumerate(read_text(path).splitlines(), 1) if line.strip()]
+        n, token = lines[int(bad[0])] if int(bad[0]) < len(lines) else (None, None)
+        raise ScoreFormatError(f"teacher scores must be finite, got {token} ({bad.size} such line(s) in all)", path,
+                               n, token)
     return values
 
 
