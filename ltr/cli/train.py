@@ -258,9 +258,8 @@ def _place_teacher(args: argparse.Namespace, model, train, spec) -> None:
     never uses it, or its values when the subset leaves it out)."""
     import numpy as np
 
-    from ltr.io import read_text
     from ltr.io.letor import source_rows
-    from ltr.rankers.teacher import TeacherScores, parse_teacher, teacher_column
+    from ltr.rankers.teacher import TeacherScores, parse_teacher, per_row_scores, teacher_column
 
     params = getattr(model, "objective_params", None) or {}
     teacher = params.get("teacher")
@@ -272,9 +271,7 @@ def _place_teacher(args: argparse.Namespace, model, train, spec) -> None:
         return  # the ranker's own error, at fit
     new = None
     if parsed.kind == "scores" and isinstance(parsed.value, str) and source_rows(train) is not None:
-        head = next((line.split() for line in read_text(parsed.value).splitlines()
-                     if line.strip() and not line.lstrip().startswith("#")), [])
-        if len(head) == 1:  # a per-row file (a run or qid/docid/score lines is joined on ids, in any order)
+        if per_row_scores(parsed.value):  # (a run, or qid/docid/score lines, is joined on ids, in any order)
             new = TeacherScores(file_row_scores(parsed.value, train, what="--teacher-scores"), source=parsed.value)
     elif parsed.kind == "column" and spec is not None:
         from ltr.evaluation.selection import resolve_features
