@@ -23,7 +23,8 @@
   wrongly (LightGBM issue #5676).
 - :meth:`DaskRankingData.evaluate_model`: the metrics of :mod:`ltr.metrics` per query on the workers, averaged
   over all queries (the same numbers as a local evaluation).
-- :class:`DistributedRanker`: a scikit-learn estimator that does :func:`fit` on the current client, so that
+- :class:`DistributedRanker`: a scikit-learn estimator that does :func:`fit` on the current client with its
+  ranker's engine (unless told another), so that
   :func:`ltr.evaluation.cross_validate` (and ``ltr cv --dask``) trains each fold on the cluster.
 
 Distributed training uses the engines' native objectives (the Numba kernels run in one process). Early stopping
@@ -497,8 +498,30 @@ def _engine_failure(engine: str, e: BaseException) -> RuntimeError:
                         "again")
 
 
-def fit(model, data, *, client=None, eval_set=None, eval_names=None, engine: str = "xgboost"):
-    """Train ``model``'s configuration (an :class:`ltr.Ranker`) on the cluster; returns ``model``, fitted.
+def _distributed_engine(ranker_engine: str, engine: str | None) -> str:
+    """The engine of a distributed fit of a Ranker whose ``engine`` is ``ranker_engine``: ``engine`` when given, else
+    XGBoost (:func:`fit`'s default). Ranker's own default engine, ``"lightgbm"``, gives way to ``engine`` (it cannot
+    be told from a choice); a Ranker's ``engine="xgboost"`` that ``engine`` contradicts, and the linear ranker
+    (coordinate ascent, in one process), are refused by name."""
+    if engine is not None and engine not in ENGINES:
+        why = " (the linear ranker's coordinate ascent runs in one process)" if engine == "linear" else ""
+        raise OptionError(f"unknown distributed engine {engine!r}{why}; choose one of {list(ENGINES)}",
+                          cli=f"unknown distributed engine {engine!r}{why}; choose --dask-engine xgboost or lightgbm")
+    if ranker_engine == "linear":
+        raise OptionError("unknown distributed engine 'linear': the Ranker's engine='linear' (coordinate ascent) runs "
+                          "in one process; use engine='xgboost' or 'lightgbm' in the Ranker, or drop the client",
+                          cli="unknown distributed engine 'linear': --engine linear (coordinate ascent) runs in one "
+                              "process; use --engine xgboost or lightgbm with --dask, or drop --dask")
+    if engine is not None and ranker_engine == "xgboost" and engine != "xgboost":
+        raise OptionError(f"engine={engine!r} contradicts the Ranker's engine='xgboost': pass one engine (set the "
+                          "Ranker's engine, or leave engine=None)",
+                          cli=f"--dask-engine {engine} contradicts --engine xgboost: pass one engine")
+    return engine if engine is not None else "xgboost"
+
+
+def fit(model, data, *, client=None, eval_set=None, eval_names=None, engine: str | None = None):
+    """Train ``model``'s configuration (an :class:`ltr.Ranker`) on the cluster; returns a fitted copy of ``model``
+    (a clone with the engine that trained it; ``model`` itself is left as it was).
 
     Parameters
     ----------
@@ -509,12 +532,17 @@ def fit(model, data, *, client=None, eval_set=None, eval_names=None, engine: str
         Training data (an in-memory dataset is scattered by :func:`from_dataset`).
     eval_set : list of RankingDataset, optional
         Validation sets (small, in this process); the first drives XGBoost's early stopping.
-    engine : {"xgboost", "lightgbm"}, default="xgboost"
+    engine : {"xgboost", "lightgbm"}, optional
+        The engine's Dask training: ``xgboost.dask`` (``None``, the default, for a Ranker whose ``engine`` is
+        Ranker's default ``"lightgbm"``, or ``"xgboost"``) or ``DaskLGBMRanker`` (``engine="lightgbm"``; no
+        early stopping). A model's ``engine="xgboost"`` that ``engine`` contradicts and ``engine="linear"`` (it
+        runs in one process) are refused. :class:`DistributedRanker` instead follows its ranker's engine.
     """
+    from sklearn.base import clone
+
     client = _client(client)
-    if engine not in ENGINES:
-        raise ValueError(f"unknown distributed engine {engine!r}; choose one of {list(ENGINES)}")
-    model.set_params(engine=engine)
+    engine = _distributed_engine(model.engine, engine)
+    model = clone(model).set_params(engine=engine)  # the caller's estimator is never changed (sklearn's rule)
     if model.kernel != "native":
         raise OptionError("distributed training uses the engines' native objectives: kernel='numba' runs in one "
                           "process (drop the client, or use kernel='native')",
@@ -646,11 +674,15 @@ class DistributedRanker(BaseEstimator):
     Parameters
     ----------
     ranker : ltr.Ranker, optional
-        The configuration (default ``Ranker()``).
-    engine : {"xgboost", "lightgbm"}, default="xgboost"
+        The configuration (default ``Ranker()`` trained with XGBoost, :func:`fit`'s default); never changed.
+    engine : {"xgboost", "lightgbm"}, optional
+        The engine's Dask training. ``None`` (the default): the ranker's own ``engine`` (``Ranker(engine="lightgbm")``
+        trains ``DaskLGBMRanker``, ``"xgboost"`` ``xgboost.dask``), XGBoost without a ranker. Given, it overrides
+        a ranker whose engine is Ranker's default ``"lightgbm"``; ``engine="lightgbm"`` with a ranker whose engine is
+        ``"xgboost"`` is refused as a contradiction, and a ranker with ``engine="linear"`` (one process) is refused.
     """
 
-    def __init__(self, ranker=None, engine: str = "xgboost"):
+    def __init__(self, ranker=None, engine: str | None = None):
         self.ranker = ranker
         self.engine = engine
 
@@ -663,8 +695,9 @@ class DistributedRanker(BaseEstimator):
             raise TypeError("DistributedRanker.fit takes a RankingDataset or DaskRankingData (and eval_set=)")
         if isinstance(eval_set, RankingDataset):
             eval_set = [eval_set]
-        model = clone(self.ranker) if self.ranker is not None else Ranker()
-        self.ranker_ = fit(model, X, eval_set=eval_set, eval_names=eval_names, engine=self.engine)
+        model = clone(self.ranker) if self.ranker is not None else Ranker(engine="xgboost")
+        engine = self.engine if self.engine is not None else model.engine  # the ranker's, unless given (fit checks)
+        self.ranker_ = fit(model, X, eval_set=eval_set, eval_names=eval_names, engine=engine)
         return self
 
     def __getattr__(self, name: str):

@@ -1199,7 +1199,8 @@ def add_dask_options(p: argparse.ArgumentParser) -> None:
                         "(see ltr.dask)")
     g.add_argument("--dask-engine", default="xgboost", choices=("xgboost", "lightgbm"), dest="dask_engine",
                    help="engine of distributed training: xgboost.dask, or LightGBM's DaskLGBMRanker (no early "
-                        "stopping); it replaces --engine")
+                        "stopping); it takes the place of --engine, and an --engine that names the other engine (or "
+                        "linear, which trains in one process) is refused")
     g.add_argument("--dask-timeout", type=float, default=30.0, dest="dask_timeout", metavar="SECONDS",
                    help="how long to wait for the scheduler before giving up")
 

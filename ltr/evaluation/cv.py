@@ -152,7 +152,8 @@ def _run_fold(estimator, fold: Fold, n_features, columns, metrics, conventions, 
     evals = {}
     record = getattr(model, "evals_result_", None) or {}
     for i, label in enumerate(names):
-        per = record.get(f"valid_{i}")
+        # the training part beside the validation part is recorded under LightGBM's name for it, "training"
+        per = record.get(f"valid_{i}") or (record.get("training") if label == "train" else None)
         if per:
             evals[label] = {m: [float(v) for v in vals] for m, vals in per.items()}
     # What the small-data preset set for this fold (the parameters were recorded as given): a wrapper (ltr.dask)

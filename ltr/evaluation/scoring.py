@@ -11,7 +11,7 @@ A ranking metric needs to know which rows belong to which query. scikit-learn pa
 
     with sklearn.config_context(enable_metadata_routing=True):
         search = GridSearchCV(
-            Ranker(n_estimators=50).set_fit_request(qid=True),
+            Ranker(n_estimators=50, preset=None).set_fit_request(qid=True),   # preset: see below
             {"num_leaves": [7, 31], "learning_rate": [0.05, 0.1]},
             scoring=ndcg_scorer(10),
             cv=GroupKFold(n_splits=5),      # folds of whole queries
@@ -19,8 +19,23 @@ A ranking metric needs to know which rows belong to which query. scikit-learn pa
         search.fit(X, y, qid=qid, groups=qid)
 
 Rows must be sorted by query (as in a LETOR file); ``GroupKFold`` keeps the row order inside each part, so every
-query stays contiguous. The scorer requests ``qid`` by itself (no ``set_score_request`` needed); without routing
-enabled it never receives it and says so.
+query stays contiguous. Pass ``qid=`` (one id per row), never ``group=`` sizes: a splitter cuts rows, and sizes of
+the whole data do not add up to a fold's rows. The scorer requests ``qid`` by itself (no ``set_score_request``
+needed); without routing enabled it never receives it and says so.
+
+Pass ``preset=None`` to a Ranker that a search tunes (or ``preset="small"`` with the searched parameters in
+``preset_keep``). The default ``preset="auto"`` decides at each fit from that fit's number of queries
+(:mod:`ltr.rankers.presets`): below 500 it trains the small-data preset, which replaces every tree parameter left at
+its default value (``num_leaves``, ``learning_rate``, ``min_child_samples``, the sampling, L2, early stopping) and
+cannot tell a grid's ``num_leaves=31`` from the default 31. Folds hold fewer queries than the whole data, so with
+550 queries and 5 folds every cross-validated candidate (440 queries) is a preset model (``num_leaves=31`` trains 15
+leaves) while the refit on all 550 queries is not: ``best_params_`` and its score would describe other models than
+``best_estimator_``. The ``PresetWarning`` of each fold's fit is raised in ``GridSearchCV``'s worker processes when
+``n_jobs`` > 1, and does not reach the caller.
+
+A ``Pipeline`` whose Ranker needs ``qid`` to predict (``normalize="zscore"`` and the other per-query normalisers)
+asks for it with ``set_predict_request(qid=True)`` on the Ranker: the scorer passes ``qid`` on to
+``Pipeline.predict`` when routing is enabled and the pipeline requests it.
 """
 
 from __future__ import annotations
@@ -65,20 +80,32 @@ class QueryScorer:
         from ltr.metrics import evaluate
 
         if qid is None and group is None:
-            raise ValueError(
-                f"the {self.metric} scorer got no query ids: enable scikit-learn's metadata routing "
-                "(sklearn.set_config(enable_metadata_routing=True) or sklearn.config_context(...)) and pass qid= to "
-                "fit; see ltr.evaluation.scoring"
-            )
-        predict = estimator.predict
+            raise ValueError(self._no_query_ids())
+        passes = qid is not None and _predict_takes_qid(estimator)
         try:
-            wants_qid = "qid" in inspect.signature(predict).parameters
-        except (TypeError, ValueError):
-            wants_qid = False
-        scores = predict(X, qid=qid) if (wants_qid and qid is not None) else predict(X)
+            scores = estimator.predict(X, qid=qid) if passes else estimator.predict(X)
+        except ValueError as e:
+            if qid is not None and not passes and _has_var_keyword(estimator.predict):
+                e.add_note(f"the {self.metric} scorer had qid= but did not pass it to {type(estimator).__name__}."
+                           "predict, which does not request it: with metadata routing enabled, call "
+                           "set_predict_request(qid=True) on the step that needs it (e.g. a Ranker with normalize=)")
+            raise
         value = evaluate(y, scores, qid=qid, group=group, metrics=[self.metric], gain=self.gain,
                          no_relevant=self.no_relevant)[self.metric]
         return float(value)
+
+    def _no_query_ids(self) -> str:
+        import sklearn
+
+        if not sklearn.get_config().get("enable_metadata_routing", False):
+            return (f"the {self.metric} scorer got no query ids: enable scikit-learn's metadata routing "
+                    "(sklearn.set_config(enable_metadata_routing=True) or sklearn.config_context(...)) and pass qid= "
+                    "to fit; see ltr.evaluation.scoring")
+        return (f"the {self.metric} scorer got no query ids although metadata routing is enabled: the caller did not "
+                "route qid= to it (pass qid=, one id per row, to the search's or cross_val_score's fit, not group= "
+                "sizes; sklearn.inspection.permutation_importance routes none: use "
+                "ltr.evaluation.permutation_importance, which shuffles within queries, or "
+                "scoring=lambda est, X, y: scorer(est, X, y, qid=qid))")
 
     def get_metadata_routing(self):
         """Request ``qid`` for ``score``, so that meta-estimators route it here."""
@@ -90,6 +117,36 @@ class QueryScorer:
 
     def __repr__(self) -> str:
         return f"QueryScorer({self.metric!r}, gain={self.gain!r}, no_relevant={self.no_relevant!r})"
+
+
+def _has_var_keyword(function) -> bool:
+    try:
+        return any(p.kind is inspect.Parameter.VAR_KEYWORD for p in inspect.signature(function).parameters.values())
+    except (TypeError, ValueError):
+        return False
+
+
+def _predict_takes_qid(estimator) -> bool:
+    """Whether ``estimator.predict`` takes ``qid=``: by name (:class:`ltr.Ranker`), or through ``**params`` when
+    scikit-learn's metadata routing is enabled and the estimator (a ``Pipeline``) requests ``qid`` for ``predict``."""
+    try:
+        parameters = inspect.signature(estimator.predict).parameters
+    except (TypeError, ValueError):
+        return False
+    if "qid" in parameters:
+        return True
+    if not _has_var_keyword(estimator.predict):
+        return False
+    import sklearn
+
+    if not sklearn.get_config().get("enable_metadata_routing", False):
+        return False
+    from sklearn.utils.metadata_routing import get_routing_for_object
+
+    try:
+        return bool(get_routing_for_object(estimator).consumes("predict", ["qid"]))
+    except (AttributeError, TypeError, ValueError):
+        return False
 
 
 def ndcg_scorer(k: int = 10, *, gain: str = "exp2", no_relevant: float = 0.0) -> QueryScorer:

@@ -55,11 +55,20 @@ def objective_names() -> tuple[str, ...]:
 
 
 def _as_2d(X, what: str = "X"):
+    """``X`` as a 2-D array or CSR matrix of real numbers. A sparse matrix keeps its float32 or float64 values (any
+    other dtype reads as float64, as scikit-learn's ``check_array``), as a dense array keeps its dtype: the same
+    values give the same model in either container, as in LightGBM. Complex values are refused, not truncated."""
     if sp.issparse(X):
-        return sp.csr_matrix(X, dtype=np.float32)
+        if X.dtype.kind == "c":
+            raise ValueError(f"Complex data not supported: {what} has dtype {X.dtype}; pass {what}.real if the "
+                             "imaginary part is meaningless")
+        return sp.csr_matrix(X, dtype=X.dtype if X.dtype in (np.float32, np.float64) else np.float64)
     X = _frame_array(X, what) if hasattr(X, "dtypes") and hasattr(X, "iloc") else np.asarray(X)
     if X.ndim != 2:
         raise ValueError(f"{what} must be 2-D (n_rows, n_features), got shape {X.shape}")
+    if X.dtype.kind == "c":
+        raise ValueError(f"Complex data not supported: {what} has dtype {X.dtype}; pass {what}.real if the "
+                         "imaginary part is meaningless")
     if not np.issubdtype(X.dtype, np.number) and X.dtype != bool:
         raise TypeError(f"{what} must be numeric, got dtype {X.dtype}")
     return X
@@ -148,6 +157,30 @@ def _unpack(X, y, qid, group, what: str = "X"):
     return X, y, resolve_group_ptr(X.shape[0], qid=qid, group=group)
 
 
+def _check_qid_column(X, qid, group) -> None:
+    """XGBRanker's convention of query ids in a DataFrame column named ``qid``: not read here. Without ``qid=`` /
+    ``group=`` the error says how to pass the column; with them, a warning says the column trains as a feature."""
+    columns = getattr(X, "columns", None)
+    if columns is None or sp.issparse(X) or not hasattr(X, "iloc") or "qid" not in list(columns):
+        return
+    if qid is None and group is None:
+        raise ValueError("pass exactly one of qid= (one query id per row) or group= (query sizes); got neither. X "
+                         "has a column 'qid' (XGBRanker's convention), which is not read as query ids here: pass "
+                         "qid=X.pop('qid')")
+    import warnings
+
+    warnings.warn("X has a column 'qid', which trains as a feature (query ids come from qid= / group= here, not "
+                  "from XGBRanker's 'qid' column): drop it from X, e.g. qid=X.pop('qid')", UserWarning, stacklevel=3)
+
+
+def _is_training_set(item, X, y, vx, vy, vptr, n_rows: int, fingerprint: str) -> bool:
+    """Whether an evaluation set is the training data: the same objects (LightGBM's scikit-learn test), or the same
+    rows, labels and queries (:func:`ltr._dataset.fingerprint_of`, which ``fit`` computes for the training data)."""
+    if item is X if isinstance(item, RankingDataset) else (item[0] is X and item[1] is y):
+        return True
+    return vx.shape[0] == n_rows and fingerprint_of(query_digests(vx, vy, vptr)) == fingerprint
+
+
 def _eval_sets(eval_set, eval_group, eval_qid) -> list[tuple]:
     """Normalise the three ways users pass validation sets to ``(X, y, qid, group)`` or a RankingDataset."""
     if eval_set is None:
@@ -211,6 +244,10 @@ _FOREIGN_FIT_KEYWORDS = {
     "init_score": "not supported: no initial scores (base margins)",
     "base_margin": "not supported: no initial scores (base margins)",
     "eval_sample_weight": "not supported: validation sets are unweighted",
+    "eval_X": "LightGBM 4.7's eval_X= / eval_y= are eval_set=[(X_val, y_val), ...] here, with eval_group=[sizes, ...] "
+              "(or eval_qid=[ids, ...])",
+    "eval_y": "LightGBM 4.7's eval_X= / eval_y= are eval_set=[(X_val, y_val), ...] here, with eval_group=[sizes, ...] "
+              "(or eval_qid=[ids, ...])",
     "sample_weight_eval_set": "not supported: validation sets are unweighted",
 }
 
@@ -273,12 +310,21 @@ class Ranker(BaseEstimator):
         names for native objectives. Copied, never mutated.
     engine_params : dict, optional
         Extra engine parameters by the engine's own names, applied last; a name the installed engine does not
-        know is refused (:func:`ltr.rankers.params.check_engine_params`). Copied, never mutated.
+        know is refused (:func:`ltr.rankers.params.check_engine_params`). Copied, never mutated. ``set_params``
+        (and so a search grid) sets one key as ``engine_params__min_data_in_bin=3`` (likewise
+        ``objective_params__<key>`` and ``eval_params__<key>``), keeping the other keys.
     eval_at : tuple of int, default=(10,)
         Cut-offs of the NDCG recorded on validation sets each round.
     early_stopping_rounds : int or None, default=50
-        Stop when the first validation set's early-stopping metric has not improved for this many rounds; only the
-        first entry of ``eval_set`` is ever looked at, whatever else is recorded. No effect without ``eval_set``.
+        Stop when the first validation set's early-stopping metric has not improved for this many rounds; only
+        that one set is ever looked at, whatever else is recorded. An ``eval_set`` entry that is the training data
+        (the same ``X`` and ``y`` objects, or the same rows, labels and queries: the same data fingerprint) never
+        stops training: beside other sets it is recorded under the name ``"training"`` (as LightGBM names it;
+        unless ``eval_names`` are given) and the first entry that is not the training data stops, so LightGBM's
+        ``eval_set=[(X_train, y_train), (X_val, y_val)]`` stops where ``LGBMRanker`` stops, on the validation set
+        (XGBoost's rule, the last set, gives the same there). When every entry is the training data, a warning says
+        so and all rounds train (LightGBM's "Only training set found, disabling early stopping"). No effect
+        without ``eval_set``.
     early_stopping_metric : str, optional
         The metric that drives early stopping (any name of :mod:`ltr.metrics`, e.g. ``"map"`` or ``"err@10"``, as
         RankLib's ``-metric2t``); default NDCG@``eval_at[0]``.
@@ -427,6 +473,29 @@ class Ranker(BaseEstimator):
         self.preset = preset
         self.preset_keep = preset_keep
 
+    #: Dict parameters whose single keys ``set_params`` takes as ``<name>__<key>`` (a search grid over one engine
+    #: parameter: ``{"engine_params__min_data_in_bin": [3, 5]}``).
+    _DICT_PARAMS = ("engine_params", "objective_params", "eval_params")
+
+    def set_params(self, **params) -> Ranker:
+        """scikit-learn's ``set_params``; besides, ``engine_params__<key>=value`` (likewise ``objective_params__`` and
+        ``eval_params__``) sets one key of that dict parameter, in a copy (the other keys kept), so a search grid can
+        range over one engine parameter as over LGBMRanker's ``**kwargs``: ``GridSearchCV(Ranker(),
+        {"engine_params__min_data_in_bin": [3, 5]})``."""
+        plain = {}
+        for key, value in params.items():
+            name, sep, sub = key.partition("__")
+            if sep and name in self._DICT_PARAMS:
+                current = getattr(self, name)
+                if current is not None and not isinstance(current, dict):
+                    raise TypeError(f"{name} must be a dict to set {key}, got {type(current).__name__}")
+                if not sub or "__" in sub:
+                    raise ValueError(f"invalid parameter {key!r}: use {name}__<key> for one key of {name}")
+                setattr(self, name, {**(current or {}), sub: value})
+            else:
+                plain[key] = value
+        return super().set_params(**plain) if plain else self
+
     # -- validation ---------------------------------------------------------------------------------------------
     def _resolve_objective(self) -> dict | None:
         """The engine's native objective and parameters, or None for a numba kernel, after validating the choice.
@@ -529,18 +598,24 @@ class Ranker(BaseEstimator):
         y : array-like of shape (n_rows,)
             Graded relevance labels.
         qid, group : array-like
-            Exactly one: a query id per row (rows of a query contiguous), or query sizes in row order.
+            Exactly one: a query id per row (rows of a query contiguous), or query sizes in row order. A DataFrame
+            column named ``qid`` (XGBRanker's convention) is not read as query ids: pass ``qid=X.pop("qid")``
+            (without ``qid=``/``group=`` the error says so; a ``qid`` column left in ``X`` trains as a feature,
+            with a warning).
         sample_weight : array-like of shape (n_rows,), optional
-            Row weights: native LightGBM lambdarank and the numba kernels multiply each row's gradient and
-            hessian by its weight. XGBoost's native rankers expect one weight per query: rows of a query must then
-            share a weight, which is passed as the group's.
+            Row weights (one per row, also for XGBoost, whose XGBRanker takes one per query: repeat a query's
+            weight over its rows, ``np.repeat(w, group)``): native LightGBM lambdarank and the numba kernels
+            multiply each row's gradient and hessian by its weight. XGBoost's native rankers expect one weight per
+            query: rows of a query must then share a weight, which is passed as the group's.
         eval_set : list, optional
-            Validation sets, evaluated every round (the first alone drives early stopping): RankingDataset
+            Validation sets, evaluated every round (the first one that is not the training data alone drives early
+            stopping; see ``early_stopping_rounds``): RankingDataset
             objects, ``(X, y, qid)`` triples, or ``(X, y)`` pairs with ``eval_group=`` (query sizes per set, as
             LightGBM's scikit-learn API) or ``eval_qid=`` (one id per row per set, as XGBoost's).
         eval_group, eval_qid : list of array-like, optional
         eval_names : list of str, optional
-            Names of the evaluation sets in ``evals_result_`` and in the round log (default ``valid_0``, ...).
+            Names of the evaluation sets in ``evals_result_`` and in the round log (default ``valid_0``, ...,
+            and ``training`` for the one that is the training data beside other sets, as LightGBM's).
         feature_names : sequence of str, optional
         log_period : int, default=0
             Print every ``log_period``-th round's metrics to standard error, as LightGBM's ``log_evaluation``
@@ -577,11 +652,14 @@ class Ranker(BaseEstimator):
                 feature_names = columns
             elif [str(s) for s in feature_names] != columns:
                 raise ValueError("feature_names differ from X's column names; give one of them")
+        _check_qid_column(X, qid, group)
         if self.engine == "linear":
             _refuse_nonfinite(X, "X")
         Xa, ya, ptr = _unpack(X, y, qid, group)
         if Xa.shape[0] == 0:
             raise ValueError("X has no rows")
+        if Xa.shape[1] == 0:
+            raise ValueError(f"X has no feature columns (shape {Xa.shape}); a ranker needs at least one feature")
         fingerprint = fingerprint_of(query_digests(Xa, ya, ptr))  # of the data as given, before normalisation
         teacher = column = None
         if self.objective == "distill":
@@ -596,13 +674,17 @@ class Ranker(BaseEstimator):
         if sample_weight is not None:
             weight = np.asarray(sample_weight, dtype=np.float64)
             if weight.shape != ya.shape:
-                raise ValueError(f"sample_weight must have shape {ya.shape}, got {weight.shape}")
+                per_query = (f" ({weight.shape[0]} = the number of queries, as XGBRanker's one weight per query: "
+                             "here weights are per row; repeat each query's weight over its rows, "
+                             "np.repeat(w, group))"
+                             if weight.shape == (ptr.size - 1,) else " (one weight per row)")
+                raise ValueError(f"sample_weight must have shape {ya.shape}, got {weight.shape}{per_query}")
             if not (np.isfinite(weight).all() and (weight >= 0).all()):
                 i = int(np.flatnonzero(~(np.isfinite(weight) & (weight >= 0)))[0])
                 raise ValueError(f"sample_weight must be finite and >= 0, got {float(weight[i])!r} at row {i}")
             if native and self.engine == "xgboost":
                 weight = self._group_weights(weight, ptr)
-        valid = []
+        valid, is_training = [], []
         for i, item in enumerate(_eval_sets(eval_set, eval_group, eval_qid)):
             what = f"eval_set[{i}]"
             _check_frame_names(item if isinstance(item, RankingDataset) else item[0], feature_names, what)
@@ -617,14 +699,24 @@ class Ranker(BaseEstimator):
                     f"{what} has {vx.shape[1]} features but the training data has {Xa.shape[1]}; read both "
                     "files with the same n_features="
                 )
+            is_training.append(_is_training_set(item, X, y, vx, vy, vptr, Xa.shape[0], fingerprint))
             if self.objective == "logistic":
                 vy = (vy >= 1).astype(np.float64)
             if self.normalizer_ is not None:
                 vx = self.normalizer_.transform(vx, group_ptr=vptr)
             valid.append(TrainSet(blank_column(vx, column), vy, vptr))
         names = [f"valid_{i}" for i in range(len(valid))] if eval_names is None else [str(n) for n in eval_names]
+        if eval_names is None and sum(is_training) == 1 and len(valid) > 1:  # LightGBM's name for it, beside others
+            names[is_training.index(True)] = "training"
         if len(names) != len(valid) or len(set(names)) != len(names):
             raise ValueError(f"eval_names must name each of the {len(valid)} evaluation sets once, got {eval_names!r}")
+        # The training data is recorded but never stops training (nor chooses the linear ranker's restart): the
+        # first other set goes to the engine first, which stops on its first set; evals_result_ keeps the order given.
+        order = list(range(len(valid)))
+        if any(is_training) and not all(is_training):
+            first = is_training.index(False)
+            order = [first, *[i for i in order if i != first]]
+        valid, stop_names = [valid[i] for i in order], [names[i] for i in order]
 
         self.n_threads_ = resolve_n_jobs(self.n_jobs, n_rows=Xa.shape[0], n_features=Xa.shape[1])
         backend = get_backend(self.engine)
@@ -633,6 +725,14 @@ class Ranker(BaseEstimator):
 
         effective, self.preset_params_ = apply_preset(self, ptr.size - 1, Xa.shape[0])
         warn_replaced(self, self.preset_params_)
+        stopping_rounds = effective.early_stopping_rounds
+        if valid and all(is_training) and stopping_rounds and self.engine != "linear":
+            import warnings
+
+            warnings.warn("every eval_set entry is the training data: early stopping would watch the training data, "
+                          f"so it is off (all {int(effective.n_estimators)} rounds train, as LightGBM's "
+                          "'Only training set found'); add a validation set to stop early", UserWarning, stacklevel=2)
+            stopping_rounds = None
         params = backend.params(effective, native_objective, self.n_threads_)
         from ltr.gpu import engine_device_params
 
@@ -653,8 +753,8 @@ class Ranker(BaseEstimator):
             callbacks.append(backend.log_callback(int(log_period), sys.stderr, int(effective.n_estimators)))
         t0 = time.perf_counter()
         try:
-            booster, record, best = backend.train(params, train, valid, names, int(effective.n_estimators), fobj,
-                                                  metrics, metric_params, effective.early_stopping_rounds, callbacks)
+            booster, record, best = backend.train(params, train, valid, stop_names, int(effective.n_estimators),
+                                                  fobj, metrics, metric_params, stopping_rounds, callbacks)
         except Exception as e:
             raise _engine_error(self, e) from e
         finally:
@@ -664,7 +764,7 @@ class Ranker(BaseEstimator):
         self.booster_ = booster
         self.best_iteration_ = int(best)
         self.n_rounds_ = _rounds_run(booster, best, record)
-        self.evals_result_ = record
+        self.evals_result_ = {n: record[n] for n in names if n in record}
         if self.verbose >= 2:
             for name, per in record.items():
                 for m, vals in per.items():
@@ -683,6 +783,7 @@ class Ranker(BaseEstimator):
                 raise ValueError(f"{fnames.size} feature names for {self.n_features_in_} features")
             self.feature_names_in_ = fnames
         self.feature_set_ = _described_features(X, getattr(self, "feature_names_in_", None))
+        self._fitted_on_frame = columns is not None  # predict on an unnamed array then warns, as scikit-learn
         self.data_fingerprint_ = fingerprint
         return self
 
@@ -758,6 +859,15 @@ class Ranker(BaseEstimator):
         The first ``best_iteration_`` rounds score. With ``engine="xgboost"``, an entry absent from a sparse
         matrix is a missing value, not 0 (see :meth:`fit`): give the rows in the layout the model was trained on.
         """
+        if (getattr(self, "_fitted_on_frame", False) and not isinstance(X, RankingDataset)
+                and _frame_names(X) is None):
+            import warnings
+
+            warnings.warn(f"X does not have valid feature names, but {type(self).__name__} was fitted with feature "
+                          "names", UserWarning, stacklevel=2)  # scikit-learn's words (a column's name is not checked)
+        return self._predict(X, qid=qid, group=group)
+
+    def _predict(self, X, *, qid=None, group=None) -> NDArray[np.float64]:
         X = self.engine_input(X, qid=qid, group=group)
         return get_backend(self.engine).predict(self.booster_, X, self.best_iteration_)
 
@@ -819,7 +929,7 @@ class Ranker(BaseEstimator):
                              "ltr.evaluation.scoring")
         _check_frame_names(X, getattr(self, "feature_names_in_", None), "X")  # as predict does, before the arrays
         Xa, ya, ptr = _unpack(X, y, qid, group)
-        scores = self.predict(Xa, group=np.diff(ptr))
+        scores = self._predict(Xa, group=np.diff(ptr))  # X's names were checked above
         if sample_weight is None:
             return float(evaluate(ya, scores, group_ptr=ptr, metrics=["ndcg@10"])["ndcg@10"])
         from ltr.metrics import evaluate_per_query
