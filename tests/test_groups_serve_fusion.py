@@ -43,8 +43,8 @@ def test_nan_query_ids_no_longer_merge_rows_of_two_queries_in_metrics_or_runs():
     y, s = np.array([0, 2, 0, 1]), np.array([0.9, 0.1, 0.8, 0.5])
     with pytest.raises(GroupError, match="row 0"):
         evaluate_per_query(y, s, qid=q, metrics=["ndcg@10"])
-    # run_from_scores reads ids as strings (NaN is 'nan'), so the two NaN rows are one query's, split by query 7
-    with pytest.raises(GroupError, match="row 0 and again at row 3"):
+    # run_from_scores refuses the missing id before the ids become text (where NaN would be a query 'nan')
+    with pytest.raises(ValueError, match=r"^qid holds a missing id \(nan\) at row 0: "):
         run_from_scores(q, ["a", "b", "c", "d"], s)
 
 
