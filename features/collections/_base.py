@@ -189,7 +189,7 @@ class Queries:
     texts: tuple[str, ...]
     name: str = ""
     #: The line of ``name`` each query starts at, when a reader knows it: a duplicate id is then reported by line.
-    lines: tuple[int, ...] | None = field(default=None, repr=False)
+    lines: tuple[int, ...] | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "qids", tuple(str(q) for q in self.qids))

@@ -143,8 +143,10 @@ def read_beir_queries(path: str | Path, *, errors: str = "strict", fields: tuple
 #: left out with a note), for queries the text.
 ID_COLUMNS = ("id", "_id", "docid", "doc_id", "docno", "pid", "did", "qid", "query_id", "queryid")
 DOC_COLUMNS = {"title": "title", "text": "body", "body": "body", "contents": "body", "passage": "body",
-               "document": "body", "abstract": "body", "url": "url", "marked_up_doc": None}
-QUERY_COLUMNS = {"text": "text", "query": "text", "question": "text", "title": "text", "contents": "text"}
+               "document": "body", "abstract": "body", "query": "body", "question": "body", "url": "url",
+               "marked_up_doc": None}
+QUERY_COLUMNS = {"text": "text", "query": "text", "question": "text", "title": "text", "contents": "text",
+                 "body": "text", "passage": "text"}
 #: Headerless layouts, by their number of columns (the text always last).
 _DOC_LAYOUTS = {2: ("id", "body"), 3: ("id", "title", "body"), 4: ("id", "url", "title", "body")}
 
@@ -333,7 +335,8 @@ def read_csv_documents(path: str | Path, *, errors: str = "strict", duplicates: 
     rows: list[tuple[int, list[str]]] = []
     start = 1
     records: list[tuple[int, list[str]]] = []
-    limit = csv.field_size_limit(sys.maxsize)  # a document may be longer than the module's 128 KiB default
+    # a document may be longer than the module's 128 KiB default (the limit is a C long: 32 bits on Windows)
+    limit = csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
     try:
         for parts in reader:
             records.append((start, parts))
@@ -346,7 +349,10 @@ def read_csv_documents(path: str | Path, *, errors: str = "strict", duplicates: 
         if not parts or not any(p.strip() for p in parts):
             continue
         if roles is None:
-            roles = _header(parts, DOC_COLUMNS, path, lineno)
+            index = not parts[0].strip() and len(parts) > 2  # pandas' to_csv writes its index first, unnamed
+            roles = _header(parts[1:] if index else parts, DOC_COLUMNS, path, lineno)
+            if roles is not None and index:
+                roles = (None, *roles)
             if roles is None:
                 raise CollectionFormatError(
                     f"a CSV file of documents needs a first line naming its columns (an id: {', '.join(ID_COLUMNS)}; "

@@ -21,6 +21,7 @@ import pandas as pd
 
 from features.collections._base import Collection, Queries, TestCollection, dedupe
 from features.collections.interchange import (
+    ID_COLUMNS,
     read_beir_corpus,
     read_beir_queries,
     read_csv_documents,
@@ -65,6 +66,17 @@ def _head(path: Path, n: int = 65536) -> str:
     return raw.decode("utf-8", errors="replace")
 
 
+def _csv_header(line: str) -> bool:
+    """Whether ``line`` reads as the column names of comma-separated documents: two or more names (quoted or not;
+    the first may be empty, pandas' index), one of them a document id's (:data:`ID_COLUMNS`). A README's first
+    sentence, a JSON array or prose with commas is not."""
+    names = [n.strip().strip('"').strip().lower() for n in line.split(",")]
+    if names and names[0] == "":
+        names = names[1:]
+    return (len(names) >= 2 and any(n in ID_COLUMNS for n in names)
+            and all(re.fullmatch(r"[a-z_][a-z0-9_]*", n) for n in names))
+
+
 def detect_format(path: str | Path, what: str = "documents") -> str:
     """``"smart"``, ``"trec"``, ``"beir"`` (JSON lines), ``"tsv"``, ``"csv"`` (documents: a first line of
     comma-separated column names and no tab) or ``"npl"``, from the first non-blank line (and, for NPL, a line
@@ -99,7 +111,7 @@ def detect_format(path: str | Path, what: str = "documents") -> str:
         return "npl"
     if "\t" in raw:  # id<TAB> with an empty text: the strip took the tab
         return "tsv"
-    if what == "documents" and "," in first and not first.startswith('"'):  # a pandas to_csv export's header
+    if what == "documents" and _csv_header(first):  # a pandas to_csv export's first line
         return "csv"
     key = "query_format" if what == "queries" else "doc_format"
     raise CollectionFormatError("cannot detect the format from the first line", str(path), token=first[:60],

@@ -128,9 +128,12 @@ def check_qrels(
 
 
 def _first_line(path: str | Path | None, pairs: set[tuple[str, str]]) -> tuple[int | None, str | None]:
-    """The first line of ``path`` (and its text) whose first whitespace-separated column is the query id of one
-    of ``pairs`` and whose second or third is its document id (``qid docno rel``, ``qid 0 docno rel``, a run's
-    ``qid Q0 docno ...``); ``(None, None)`` when there is no such line or no readable file."""
+    """The first line of ``path`` (and its text) that holds one of ``pairs`` as its query and document id, in the
+    layout its number of columns gives (``qid docno rel``, ``qid 0 docno rel``, a run's ``qid Q0 docno rank score
+    tag``), lines and fields split as trec_eval splits them; ``(None, None)`` when there is no such line or no
+    readable file."""
+    import re
+
     if path is None or not pairs:
         return None, None
     try:  # read again only to find the line (decoding problems were reported when the file was read)
@@ -138,8 +141,8 @@ def _first_line(path: str | Path | None, pairs: set[tuple[str, str]]) -> tuple[i
         text = (gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data).decode("utf-8", "replace")
     except (OSError, EOFError, gzip.BadGzipFile):
         return None, None
-    for lineno, line in enumerate(text.splitlines(), start=1):
-        toks = line.split()
-        if len(toks) >= 3 and ((toks[0], toks[1]) in pairs or (toks[0], toks[2]) in pairs):
+    for lineno, line in enumerate(text.split("\n"), start=1):
+        toks = [t for t in re.split(r"[ \t\v\f\r]+", line) if t]
+        if len(toks) >= 3 and (toks[0], toks[1 if len(toks) == 3 else 2]) in pairs:
             return lineno, line.strip()
     return None, None
