@@ -258,11 +258,26 @@ def _output_inherited(file) -> Iterator[None]:
 
 
 def _last_line(file) -> str:
-    """``": "`` and the last line written to ``file``, or nothing."""
+    """``": "`` and the last exception written to ``file`` (``ImportError: ...``, with the indented lines its
+    message runs over; else the last line), or nothing."""
+    import re
+
     file.flush()
     file.seek(0)
-    lines = [line.strip() for line in file.read().decode(errors="replace").splitlines() if line.strip()]
-    return f": {lines[-1]}" if lines else ""
+    lines = [line.rstrip() for line in file.read().decode(errors="replace").splitlines() if line.strip()]
+    if not lines:
+        return ""
+    starts = [i for i, line in enumerate(lines) if re.match(r"[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt)\b",
+                                                            line)]
+    if not starts:
+        return f": {lines[-1].strip()}"
+    said = [lines[starts[-1]].strip()]
+    for line in lines[starts[-1] + 1:]:
+        if not line[:1].isspace():
+            break
+        said.append(line.strip())
+    text = " ".join(said)
+    return f": {text[:240]}{'...' if len(text) > 240 else ''}"
 
 
 def _close_quietly(client, cluster, *, quiet: bool = True) -> None:

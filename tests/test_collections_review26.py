@@ -61,3 +61,36 @@ def test_an_unknown_judgment_is_named_by_its_own_line_in_the_files_layout(tmp_pa
     with caplog.at_level(logging.WARNING):
         check_qrels(read_qrels(tmp_path / "u.qrels"), ["51"], ["d1"])
     assert f"{tmp_path / 'u.qrels'}:1: " in caplog.text
+
+
+def test_a_stray_tab_in_ms_marco_documents_and_headerless_queries_stays_in_the_text(tmp_path, caplog):
+    (tmp_path / "msm.tsv").write_text("D1\thttp://a\tTitle one\tbody one\nD2\thttp://b\tTitle two\tbody with a\tstray "
+                                      "tab\nD3\thttp://c\tT3\tb3\n")
+    (tmp_path / "q3.tsv").write_text("1\twhat is a\ttab\n2\tsecond query\n3\tthird\n")
+    with caplog.at_level(logging.WARNING):
+        docs, queries = load_documents(tmp_path / "msm.tsv"), load_queries(tmp_path / "q3.tsv")
+    assert docs.fields["body"] == ["body one", "body with a\tstray tab", "b3"]
+    assert dict(queries.items())["1"] == "what is a\ttab"
+    assert "msm.tsv:2: 1 line(s) of more tab-separated columns" in caplog.text and "q3.tsv:1: " in caplog.text
+    (tmp_path / "wide.tsv").write_text("a\tb\tc\td\te\n" * 3)  # most lines wider than any layout: refused
+    with pytest.raises(CollectionFormatError, match=r"wide\.tsv:1: expected at most 4 tab-separated columns, got 5"):
+        load_documents(tmp_path / "wide.tsv")
+
+
+def test_a_first_stage_run_with_padded_topic_numbers_is_matched_as_the_judgments_are(tmp_path, capsys):
+    from ltr.cli import main
+    from ltr.io import read_letor
+
+    (tmp_path / "docs.trec").write_text("<DOC>\n<DOCNO>d1</DOCNO>\n<TEXT>wing lift</TEXT>\n</DOC>\n<DOC>\n<DOCNO>d2"
+                                        "</DOCNO>\n<TEXT>boundary layer</TEXT>\n</DOC>\n")
+    (tmp_path / "topics").write_text("<top>\n<num> Number: 051\n<title> wing\n</top>\n<top>\n<num> Number: 052\n"
+                                     "<title> boundary\n</top>\n")
+    (tmp_path / "qrels").write_text("051 0 d1 1\n052 0 d2 1\n051 0 d2 0\n")
+    (tmp_path / "first.run").write_text("051 Q0 d1 1 2.0 bm25\n051 Q0 d2 2 1.0 bm25\n052 Q0 d2 1 1.0 bm25\n"
+                                        "052 Q0 d1 2 0.5 bm25\n")
+    assert main(["features", "--collection", str(tmp_path / "docs.trec"), "--queries", str(tmp_path / "topics"),
+                 "--qrels", str(tmp_path / "qrels"), "--run", str(tmp_path / "first.run"),
+                 "--out", str(tmp_path / "o.letor")]) == 0
+    assert "2 query id(s) of --run" in capsys.readouterr().err
+    d = read_letor(tmp_path / "o.letor")
+    assert d.n_rows == 4 and d.y.tolist() == [1, 0, 1, 0]  # every run line a candidate, with its judgment

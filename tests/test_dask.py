@@ -387,3 +387,22 @@ def test_a_distributed_fit_records_the_data_fingerprint_of_a_local_fit_of_the_sa
     local = Ranker(**{**PARAMS, "n_estimators": 2}).fit(whole).data_fingerprint_
     assert data.fingerprint == local == ld.from_dataset(whole, client=client, n_parts=3).fingerprint
     assert ld.fit(Ranker(**{**PARAMS, "n_estimators": 2}), data).data_fingerprint_ == local
+
+
+def test_workers_whose_message_runs_over_lines_are_named_by_their_exception_line():
+    # the last physical line was the tail of multiprocessing's "Safe importing of main module" paragraph
+    import os
+    import types
+
+    def cluster(**kwargs):
+        os.write(2, b"Traceback (most recent call last):\nRuntimeError:\n        An attempt has been made to start a "
+                    b"new process before the\n        current process has finished its bootstrapping phase.\n"
+                    b"        section in https://docs.python.org/3/library/multiprocessing.html\n")
+        raise RuntimeError("Nanny failed to start.")
+
+    fake = types.SimpleNamespace(LocalCluster=cluster, Client=lambda c: _Part())
+    with pytest.raises(RuntimeError, match=r"\(Nanny failed to start\.\): RuntimeError: An attempt has been made to "
+                                           r"start a new process before the current process has finished its "
+                                           r"bootstrapping phase\. section in https://docs\.python\.org/3/library/"
+                                           r"multiprocessing\.html$"):
+        ld._start_local(fake, 1)

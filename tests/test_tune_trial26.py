@@ -301,3 +301,12 @@ def test_a_storage_in_a_missing_folder_is_refused_naming_the_folder_and_makes_no
                                        f"{missing} does not exist\n")
     assert not (tmp_path / "missing").exists()
     assert os.path.isdir(tmp_path)
+
+
+def test_a_storage_url_through_a_link_locks_the_file_it_names(data, tmp_path):
+    # sqlite:///.../link.db locked link.db.lock while a run on real.db held real.db.lock: both ran on one database
+    real = tmp_path / "real.db"
+    real.touch()
+    (tmp_path / "link.db").symlink_to(real)
+    with _held(tmp_path / "real.db.lock"), pytest.raises(StorageInUseError):
+        tune(data, estimator=Ranker(**FAST), storage=f"sqlite:///{tmp_path / 'link.db'}", **KW)

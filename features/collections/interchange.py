@@ -192,13 +192,23 @@ def _tsv(path: str | Path, errors: str, max_cols: int,
             if header is not None:
                 log.info("%s: line %d names the columns (%s): a header, not a record", path, lineno, line.strip())
                 continue
-        if header is None and len(parts) > max_cols:
-            raise CollectionFormatError(
-                f"expected at most {max_cols} tab-separated columns, got {len(parts)}", str(path), lineno,
-                token=line[:60],
-            )
         out.append((lineno, parts))
+    if header is None and out:  # more columns than any layout on most lines: not a tab inside a text
+        width = _common_width(out)
+        if width > max_cols:
+            lineno, parts = next(r for r in out if len(r[1]) == width)
+            raise CollectionFormatError(f"expected at most {max_cols} tab-separated columns, got {width}", str(path),
+                                        lineno, token="\t".join(parts)[:60])
     return header, out
+
+
+def _common_width(rows: list[tuple[int, list[str]]]) -> int:
+    """The number of columns most lines have (lines holding only an id aside; a tie goes to the earliest), or 1."""
+    counts = Counter(len(p) for _, p in rows if len(p) > 1)
+    firsts: dict[int, int] = {}
+    for i, (_, p) in enumerate(rows):
+        firsts.setdefault(len(p), i)
+    return max(counts, key=lambda w: (counts[w], -firsts[w])) if counts else 1
 
 
 def _layout(path: str | Path, header: tuple[str | None, ...] | None, rows: list[tuple[int, list[str]]],
@@ -214,11 +224,8 @@ def _layout(path: str | Path, header: tuple[str | None, ...] | None, rows: list[
     keeps its text with an empty title, with a warning; any other is an error naming the line.
     """
     if header is None:
-        counts = Counter(len(p) for _, p in rows if len(p) > 1)
-        firsts: dict[int, int] = {}
-        for i, (_, p) in enumerate(rows):
-            firsts.setdefault(len(p), i)
-        width = max(counts, key=lambda w: (counts[w], -firsts[w])) if counts else min(layouts)
+        width = _common_width(rows)
+        width = width if width in layouts else min(layouts)
         roles: tuple[str | None, ...] = layouts[width]
     else:
         roles, width = header, len(header)

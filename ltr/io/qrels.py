@@ -166,7 +166,8 @@ def _detect(path: str | os.PathLike, rows: list[tuple[int, list[str]]]) -> str:
         log.warning("%s: read as Cranfield's cranqrel (3 columns, a name starting with 'cran'): column 3 is taken for "
                     "Cleverdon's relevance codes (1 = complete answer ... 4 = minimum interest, -1 = not relevant), "
                     "mapped to gains 5 - code (1 -> 4, 4 -> 1, -1 -> 0); if it holds plain labels (higher is "
-                    "better), name the layout 'qdr' (format='qdr', on the command line --qrels-format qdr)", path)
+                    "better), name the layout 'qdr' (format='qdr', on the command line --qrels-format qdr); "
+                    "naming 'cranfield' the same way confirms this reading and says nothing", path)
         return "cranfield"
     if widths == {4}:
         if all(r[1] in ("0", "Q0") for _, r in head):

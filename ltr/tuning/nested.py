@@ -414,7 +414,10 @@ def _lock_path(url: str | None) -> Path | None:
     from sqlalchemy.engine import make_url
 
     database = make_url(url).database
-    return None if not database or database == ":memory:" else Path(f"{database}.lock")
+    if not database or database == ":memory:":
+        return None
+    # the file itself, whatever link or relative spelling names it: two spellings of one database lock one file
+    return Path(f"{os.path.realpath(database)}.lock")
 
 
 @contextlib.contextmanager
