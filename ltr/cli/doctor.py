@@ -12,7 +12,8 @@ __all__ = ["register", "run"]
 
 def register(sub) -> None:
     p = add_command(sub, "doctor", "what this machine offers: CPU threads, Numba, OpenCL and CUDA devices, whether "
-                                   "LightGBM's GPU learner and XGBoost's CUDA work, and what to install")
+                                   "LightGBM's GPU learner and XGBoost's CUDA work, which extras are installed, and "
+                                   "what to install")
     p.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS",
                    help="time each GPU trial (one round of LightGBM / XGBoost, a numba-cuda kernel) may take, in a "
                         "child process")
@@ -26,6 +27,28 @@ def _status(part: dict) -> str:
     if "ok" not in part:
         return "-"
     return "works" if part["ok"] else "no"
+
+
+#: The optional extras: what each is for, and the distributions that make it (read from the installed packages'
+#: metadata, never imported: torch alone takes seconds).
+EXTRAS = (("tune", "ltr tune", ("optuna",)), ("plot", "ltr report's plots", ("matplotlib",)),
+          ("dask", "--dask", ("dask", "distributed")), ("neural", "neural scorers", ("sentence-transformers", "torch")))
+
+
+def extras() -> dict[str, dict]:
+    """``{extra: {"for": ..., "versions": {distribution: version or None}, "installed": bool}}``."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {}
+    for name, used_by, dists in EXTRAS:
+        versions = {}
+        for d in dists:
+            try:
+                versions[d] = version(d)
+            except PackageNotFoundError:
+                versions[d] = None
+        out[name] = {"for": used_by, "versions": versions, "installed": all(versions.values())}
+    return out
 
 
 def run(args: argparse.Namespace) -> int:
@@ -52,6 +75,12 @@ def run(args: argparse.Namespace) -> int:
         ["CuPy", _status(r["cupy"]), f"{r['cupy']['version'] or 'not installed'}; "
                                       f"{r['cupy'].get('detail', 'not tried')}"],
     ]
+    r["extras"] = extras()
+    for name, e in r["extras"].items():
+        found = ", ".join(f"{d} {v}" for d, v in e["versions"].items() if v)
+        rows.append([f"extra {name}", "installed" if e["installed"] else "no",
+                     f"{e['for']}: {found}" if e["installed"] else
+                     f"{e['for']}: pip install \"ltrkit[{name}]\"" + (f" (found: {found})" if found else "")])
     footer = "\n".join(["to do:", *(f"- {a}" for a in r["advice"])]) if r["advice"] else "every GPU path works"
     emit(args, ["component", "status", "detail"], rows, r, footer=footer)
     return 0

@@ -38,7 +38,7 @@ def _figure(size: tuple[int, int]):
     try:
         from matplotlib.figure import Figure
     except ImportError as e:  # pragma: no cover - depends on the installation
-        raise ImportError("plots need matplotlib: pip install 'ltrkit[plot]' (or pip install matplotlib)") from e
+        raise ImportError('plots need matplotlib: pip install "ltrkit[plot]" (or pip install matplotlib)') from e
     w, h = size
     if w < 100 or h < 100:
         raise ValueError(f"plot size must be at least 100 x 100 pixels, got {size}")

@@ -36,7 +36,8 @@ __all__ = ["KINDS", "ModelScorer", "NeuralModelError", "check_device", "doc_text
 log = logging.getLogger(__name__)
 
 KINDS = ("biencoder", "crossencoder")
-_INSTALL = "pip install 'ltrkit[neural]' (sentence-transformers; install torch first, e.g. pip install torch)"
+_INSTALL = ('pip install "ltrkit[neural]" (sentence-transformers and torch; without an NVIDIA GPU, install the CPU '
+            'build of torch first: pip install torch --index-url https://download.pytorch.org/whl/cpu)')
 #: What to give, and what to install, per kind (no package is known to ship a cross-encoder: none is named).
 _FOLDER = {"biencoder": "give the path of a sentence-transformers model folder",
            "crossencoder": "give the path of a cross-encoder model folder (saved with CrossEncoder.save or "
@@ -121,7 +122,12 @@ def resolve_model(spec: object, kind: str) -> Path:
     ------
     NeuralModelError
         Naming the model and what to give or install.
+    ImportError
+        sentence-transformers is not installed: said first, as a model package to install would pull it in, and
+        torch's default (CUDA) build with it.
     """
+    if importlib.util.find_spec("sentence_transformers") is None:
+        raise ImportError(f"the neural scorers need sentence-transformers: {_INSTALL}")
     if not isinstance(spec, (str, os.PathLike)) or not str(spec):
         raise NeuralModelError(f"{kind}: model must be the path of a model folder or an installed package's name, "
                                f"got {spec!r}")
