@@ -146,6 +146,13 @@ class LabelRangeError(CommandLineWorded, ValueError):
         self.reason, self.python_fix, self.cli_fix = message, python_fix, cli_fix
         super().__init__(f"{message}; {python_fix}", cli=f"{message}; {cli_fix}")
 
+    def __reduce__(self):  # pickled whole: raised in a parallel fold's process, said in the caller's
+        return _label_range_error, (self.reason, self.python_fix, self.cli_fix)
+
+
+def _label_range_error(reason: str, python_fix: str, cli_fix: str) -> LabelRangeError:
+    return LabelRangeError(reason, python_fix=python_fix, cli_fix=cli_fix)
+
 
 def _option(key: str) -> ReaderOption:
     # An id outside the table (a reader's own keyword) is worded by the common rule: keyword=value, --keyword value.
@@ -166,8 +173,11 @@ class OutputPathError(ValueError):
     """
 
     def __init__(self, path: str, message: str):
-        self.path = path
+        self.path, self.reason = path, message
         super().__init__(f"{path}: {message}")
+
+    def __reduce__(self):  # pickled whole (a worker process's error): the constructor takes two arguments
+        return type(self), (self.path, self.reason)
 
 
 class LetorFormatError(FileFormatError):

@@ -406,3 +406,13 @@ def test_workers_whose_message_runs_over_lines_are_named_by_their_exception_line
                                            r"bootstrapping phase\. section in https://docs\.python\.org/3/library/"
                                            r"multiprocessing\.html$"):
         ld._start_local(fake, 1)
+
+
+def test_engine_given_without_dask_engine_is_the_engine_that_trains(client, tmp_path, capsys):
+    # --engine lightgbm with --dask trained XGBoost (--dask-engine's default), silently
+    from ltr import load_model
+
+    path = write_letor(tmp_path / "d.txt", make_ranking(30, 8, 5, random_state=0))
+    assert main(["train", str(path), "--dask", client.scheduler.address, "--engine", "lightgbm", "--rounds", "3",
+                 "--preset", "none", "--quiet", "--out", str(tmp_path / "m.txt")]) == 0
+    assert load_model(tmp_path / "m.txt").engine == "lightgbm"

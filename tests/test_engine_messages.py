@@ -142,7 +142,8 @@ def test_map_on_graded_labels_trains_on_relevance_threshold_one():
     binary = (y >= 1).astype(np.float64)  # trec_eval's relevance: label >= 1, as objective="logistic"
     with pytest.raises(xgb.core.XGBoostError, match="binary labels"):  # XGBoost itself refuses the grades
         xgb.train({"objective": "rank:map"}, xgb.DMatrix(X, y, group=sizes), 1)
-    kw = {"objective": "map", "engine": "xgboost", "preset": None, "n_estimators": 4, "min_child_samples": 1}
+    kw = {"objective": "map", "engine": "xgboost", "preset": None, "n_estimators": 4, "min_child_samples": 1,
+          "early_stopping_rounds": None}  # the eval set is the training data: recorded, never a stop
     graded = Ranker(**kw).fit(X, y, group=sizes, eval_set=[(X, y, np.repeat(np.arange(6), 8))])
     plain = Ranker(**kw).fit(X, binary, group=sizes)
     np.testing.assert_array_equal(graded.predict(X), plain.predict(X))
@@ -215,3 +216,23 @@ def test_default_metrics_of_a_run_take_the_judgments_largest_grade_for_err(tmp_p
     assert "err@10 with max grade 9, the largest label (pass --max-grade G)" in out.err
     r = [(2**g - 1) / 2**9 for g in (3, 9)]  # Chapelle et al. (2009): R = (2^g - 1) / 2^max_grade, ranks b, a
     assert json.loads(out.out)["mean"]["err@10"] == pytest.approx(r[0] + (1 - r[0]) * r[1] / 2, abs=1e-12)
+
+
+def test_errors_raised_in_a_parallel_folds_process_keep_their_words(tmp_path, capsys):
+    # joblib could not unpickle LabelRangeError (keyword-only arguments): cv --parallel-folds 2 printed only
+    # "A result has failed to un-serialize"
+    import pickle
+
+    from ltr.exceptions import LabelRangeError, OutputPathError
+
+    for e in (LabelRangeError("m", python_fix="p", cli_fix="c"), OutputPathError("x.db", "in use")):
+        again = pickle.loads(pickle.dumps(e))
+        assert type(again) is type(e) and str(again) == str(e)
+        assert getattr(again, "cli_message", str)() == getattr(e, "cli_message", str)()
+    X, y, sizes = _data()
+    y = y.astype(np.float64)
+    y[3] = 1.5
+    path = _letor(tmp_path / "fl.txt", X, y, sizes)
+    assert main(["cv", path, "--folds", "2", "--parallel-folds", "2", "--rounds", "2", "--preset", "none"]) == 1
+    err = capsys.readouterr().err
+    assert "lightgbm's lambdarank needs whole-number labels" in err and "un-serialize" not in err

@@ -58,10 +58,10 @@ def test_training_set_first_in_eval_set_stops_where_lgbmranker_stops(mq_split):
     np.testing.assert_allclose(ours.evals_result_["valid_1"]["ndcg@10"], ref.evals_result_["valid_1"]["ndcg@10"],
                                rtol=0, atol=1e-12)
     np.testing.assert_array_equal(ours.predict(Xt), ref.predict(Xt))
-    # A copy of the training data (other objects, the same fingerprint) is recognised too.
-    copy = ltr.Ranker(n_estimators=300, learning_rate=0.1, preset=None, early_stopping_rounds=20).fit(
+    # A copy of the training data (other objects) is a validation set like any other, as LGBMRanker takes it
+    copy = ltr.Ranker(n_estimators=30, learning_rate=0.1, preset=None, early_stopping_rounds=20).fit(
         X, y, group=g, eval_set=[(X.copy(), y.copy()), (Xt, yt)], eval_group=[g, gt])
-    assert list(copy.evals_result_) == ["training", "valid_1"] and copy.best_iteration_ == 16
+    assert list(copy.evals_result_) == ["valid_0", "valid_1"]
 
 
 @pytest.mark.shared
@@ -210,3 +210,15 @@ def test_frame_fitted_model_warns_on_unnamed_array_as_sklearn(toy):
         m.predict(frame)
         m.score(frame, y, group=g)
         small().fit(X, y, group=g).predict(X)
+
+
+def test_a_teacher_fitted_on_a_dataframe_teaches_without_the_unnamed_array_warning():
+    from ltr.rankers.teacher import TeacherModel
+
+    d = ltr.make_ranking(20, (4, 6), 4, random_state=0)
+    frame = pd.DataFrame(np.asarray(d.dense()), columns=[f"f{j}" for j in range(4)])
+    teacher = ltr.Ranker(n_estimators=3, preset=None, min_child_samples=1).fit(frame, d.y, qid=d.qid)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the toolkit's own call to the teacher is not the user's array
+        ltr.Ranker(objective="distill", kernel="numba", n_estimators=3, preset=None, min_child_samples=1,
+                   objective_params={"teacher": TeacherModel(teacher)}).fit(frame, d.y, qid=d.qid)

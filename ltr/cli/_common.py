@@ -1199,8 +1199,8 @@ def add_dask_options(p: argparse.ArgumentParser) -> None:
                         "(see ltr.dask)")
     g.add_argument("--dask-engine", default="xgboost", choices=("xgboost", "lightgbm"), dest="dask_engine",
                    help="engine of distributed training: xgboost.dask, or LightGBM's DaskLGBMRanker (no early "
-                        "stopping); it takes the place of --engine, and an --engine that names the other engine (or "
-                        "linear, which trains in one process) is refused")
+                        "stopping); default: --engine's when it is given, else xgboost; an --engine that names the "
+                        "other engine (or linear, which trains in one process) is refused")
     g.add_argument("--dask-timeout", type=float, default=30.0, dest="dask_timeout", metavar="SECONDS",
                    help="how long to wait for the scheduler before giving up")
 
@@ -1212,6 +1212,8 @@ def dask_client(args: argparse.Namespace):
         yield None
         return
     given = getattr(args, "given_", set())
+    if "engine" in given and "dask_engine" not in given and args.engine in ("xgboost", "lightgbm"):
+        args.dask_engine = args.engine  # --engine lightgbm trained XGBoost (--dask-engine's default), silently
     if args.dask_engine == "lightgbm" and "early_stopping" in given:
         raise UsageError("--early-stopping with --dask-engine lightgbm: LightGBM's Dask ranker has no early "
                          "stopping (--dask-engine xgboost has)")

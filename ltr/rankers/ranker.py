@@ -173,12 +173,10 @@ def _check_qid_column(X, qid, group) -> None:
                   "from XGBRanker's 'qid' column): drop it from X, e.g. qid=X.pop('qid')", UserWarning, stacklevel=3)
 
 
-def _is_training_set(item, X, y, vx, vy, vptr, n_rows: int, fingerprint: str) -> bool:
-    """Whether an evaluation set is the training data: the same objects (LightGBM's scikit-learn test), or the same
-    rows, labels and queries (:func:`ltr._dataset.fingerprint_of`, which ``fit`` computes for the training data)."""
-    if item is X if isinstance(item, RankingDataset) else (item[0] is X and item[1] is y):
-        return True
-    return vx.shape[0] == n_rows and fingerprint_of(query_digests(vx, vy, vptr)) == fingerprint
+def _is_training_set(item, X, y) -> bool:
+    """Whether an evaluation set is the training data: the same objects, LightGBM's scikit-learn test (a copy, or
+    ``ltr train --valid`` naming the training file, is a validation set like any other, as LightGBM takes it)."""
+    return item is X if isinstance(item, RankingDataset) else (item[0] is X and item[1] is y)
 
 
 def _eval_sets(eval_set, eval_group, eval_qid) -> list[tuple]:
@@ -318,7 +316,7 @@ class Ranker(BaseEstimator):
     early_stopping_rounds : int or None, default=50
         Stop when the first validation set's early-stopping metric has not improved for this many rounds; only
         that one set is ever looked at, whatever else is recorded. An ``eval_set`` entry that is the training data
-        (the same ``X`` and ``y`` objects, or the same rows, labels and queries: the same data fingerprint) never
+        (the same ``X`` and ``y`` objects, LightGBM's test: a copy is a validation set like any other) never
         stops training: beside other sets it is recorded under the name ``"training"`` (as LightGBM names it;
         unless ``eval_names`` are given) and the first entry that is not the training data stops, so LightGBM's
         ``eval_set=[(X_train, y_train), (X_val, y_val)]`` stops where ``LGBMRanker`` stops, on the validation set
@@ -699,7 +697,7 @@ class Ranker(BaseEstimator):
                     f"{what} has {vx.shape[1]} features but the training data has {Xa.shape[1]}; read both "
                     "files with the same n_features="
                 )
-            is_training.append(_is_training_set(item, X, y, vx, vy, vptr, Xa.shape[0], fingerprint))
+            is_training.append(_is_training_set(item, X, y))
             if self.objective == "logistic":
                 vy = (vy >= 1).astype(np.float64)
             if self.normalizer_ is not None:

@@ -92,11 +92,16 @@ class TeacherModel:
 
     def predict(self, X, group_ptr: NDArray[np.int64] | None = None) -> NDArray[np.float64]:
         import inspect
+        import warnings
 
         takes_group = "group" in inspect.signature(self.model.predict).parameters
-        if takes_group and group_ptr is not None:
-            return np.asarray(self.model.predict(X, group=np.diff(group_ptr)), dtype=np.float64)
-        return np.asarray(self.model.predict(X), dtype=np.float64)
+        with warnings.catch_warnings():
+            # the student's rows come as an array: a teacher fitted on a DataFrame would warn, as scikit-learn
+            # does for a user's array, about the toolkit's own call
+            warnings.filterwarnings("ignore", message="X does not have valid feature names", category=UserWarning)
+            if takes_group and group_ptr is not None:
+                return np.asarray(self.model.predict(X, group=np.diff(group_ptr)), dtype=np.float64)
+            return np.asarray(self.model.predict(X), dtype=np.float64)
 
 
 class TeacherScores:
