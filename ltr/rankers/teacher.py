@@ -368,11 +368,15 @@ def per_row_scores(path: str) -> bool:
     """Whether the teacher file ``path`` gives one score per line, for the training rows in order (rather than a
     TREC run or ``qid<TAB>docid<TAB>score`` lines, joined on query and document ids): its first line that is not
     a comment holds one value."""
-    from ltr.io import read_text
+    from ltr.io import open_binary
 
-    head = next((line.split() for line in read_text(path).splitlines()
-                 if line.strip() and not line.lstrip().startswith("#")), [])
-    return len(head) < 2
+    with open_binary(path, "teacher score file") as f:  # its first lines only: the file is read once, later
+        for raw in f:
+            for piece in raw.split(b"\r"):  # a bare carriage return ends a line too, as read_scores reads one
+                line = piece.decode("utf-8", "replace")
+                if line.strip() and not line.lstrip().startswith("#"):
+                    return len(line.split()) < 2
+    return True
 
 
 def _file_scores(path: str, n_rows: int, qid, doc_ids, sources) -> NDArray[np.float64]:
