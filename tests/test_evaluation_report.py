@@ -334,3 +334,38 @@ def test_a_report_that_fills_the_disk_leaves_no_folder_it_created_and_keeps_a_pr
         render_report(a.to_dict(), old)
     after = {p.relative_to(old): hashlib.md5(p.read_bytes()).hexdigest() for p in old.rglob("*") if p.is_file()}
     assert after == before  # the previous report's files are as they were
+
+
+def test_without_matplotlib_ltr_report_writes_its_tables_and_says_why_there_are_no_figures(runs, tmp_path):
+    """The plot extra is optional: html and md reports keep their tables and say, under Figures, what to install;
+    asking for the PNG figures alone is one line and exit 1. matplotlib is hidden from a fresh interpreter."""
+    import subprocess
+    import sys
+
+    _, a, b = runs
+    compare_cv([a, b], tests=["t"]).save(tmp_path / "c.json")
+    code = ("import sys; sys.modules['matplotlib'] = None; from ltr.cli import main; "
+            "raise SystemExit(main(sys.argv[1:]))")
+
+    def report(*argv):
+        return subprocess.run([sys.executable, "-c", code, "report", str(tmp_path / "c.json"), *argv],
+                              capture_output=True, text=True)
+
+    done = report("--out", str(tmp_path / "r"))
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.strip() == ('ltr report: warning: figures left out of the report: plots need matplotlib: '
+                                   'pip install "ltrkit[plot]" (or pip install matplotlib)')
+    assert set(json.loads(done.stdout)) == {"html", "md"}
+    assert not (tmp_path / "r" / "figures").exists()
+    md = (tmp_path / "r" / "report.md").read_text()
+    html = (tmp_path / "r" / "report.html").read_text()
+    for text in (md, html):
+        assert "lambdamart" in text and "pointwise" in text  # the tables are there
+        assert "Figures left out: plots need matplotlib" in text.replace("&quot;", '"')
+    assert "![" not in md and "data:image/png" not in html
+
+    done = report("--out", str(tmp_path / "p"), "--formats", "png")
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert done.stderr.strip().splitlines() == [
+        'ltr report: error: plots need matplotlib: pip install "ltrkit[plot]" (or pip install matplotlib)']
+    assert not (tmp_path / "p").exists()

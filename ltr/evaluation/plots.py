@@ -21,9 +21,11 @@ import numpy as np
 from ltr.evaluation.significance import TIE_TOL
 
 __all__ = [
+    "NEEDS_MATPLOTLIB",
     "PLOT_SIZE",
     "feature_importance",
     "label_distribution",
+    "matplotlib_missing",
     "ndcg_curves",
     "query_deltas",
     "rows_per_query",
@@ -32,13 +34,25 @@ __all__ = [
 
 PLOT_SIZE = (800, 450)
 _DPI = 100
+#: What a plot says when matplotlib is not installed.
+NEEDS_MATPLOTLIB = 'plots need matplotlib: pip install "ltrkit[plot]" (or pip install matplotlib)'
+
+
+def matplotlib_missing() -> str | None:
+    """None when matplotlib can be imported; otherwise the one-line install hint (:data:`NEEDS_MATPLOTLIB`) that
+    every plot raises with, so that a caller can leave the figures out rather than fail (a tables-only report)."""
+    try:
+        import matplotlib.figure  # noqa: F401
+    except ImportError:
+        return NEEDS_MATPLOTLIB
+    return None
 
 
 def _figure(size: tuple[int, int]):
     try:
         from matplotlib.figure import Figure
-    except ImportError as e:  # pragma: no cover - depends on the installation
-        raise ImportError('plots need matplotlib: pip install "ltrkit[plot]" (or pip install matplotlib)') from e
+    except ImportError as e:
+        raise ImportError(NEEDS_MATPLOTLIB) from e
     w, h = size
     if w < 100 or h < 100:
         raise ValueError(f"plot size must be at least 100 x 100 pixels, got {size}")

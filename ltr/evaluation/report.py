@@ -13,6 +13,7 @@ import contextlib
 import html
 import json
 import os
+import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -296,8 +297,10 @@ def _title(d: Mapping[str, Any]) -> str:
     return f"ltrkit {'cross-validation' if d['kind'] == 'cv' else 'comparison'}: {names}"
 
 
-def render_html(d: Mapping[str, Any], figures: list[dict[str, Any]], *, title: str | None = None) -> str:
-    """One self-contained HTML page (figures as base64 data URIs)."""
+def render_html(d: Mapping[str, Any], figures: list[dict[str, Any]], *, title: str | None = None,
+                figures_note: str | None = None) -> str:
+    """One self-contained HTML page (figures as base64 data URIs); ``figures_note``, when given, says under
+    Figures why there are none (matplotlib missing)."""
     title = title or _title(d)
     parts = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
              f"<title>{html.escape(title)}</title>", f"<style>{_CSS}</style>", _CHECK_SCRIPT, "</head><body>",
@@ -311,8 +314,10 @@ def render_html(d: Mapping[str, Any], figures: list[dict[str, Any]], *, title: s
             cells = [html.escape(str(x)).replace("&lt;b&gt;", "<b>").replace("&lt;/b&gt;", "</b>") for x in r]
             parts.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
         parts.append(f'</tbody></table><p class="note">{html.escape(note)}</p>')
-    if figures:
+    if figures or figures_note:
         parts.append("<h2>Figures</h2>")
+    if figures_note:
+        parts.append(f'<p class="note">{html.escape(figures_note)}</p>')
     for f in figures:
         data = base64.b64encode(f["png"]).decode("ascii")
         parts.append(f'<figure id="{f["id"]}"><img alt="{html.escape(f["title"])}" '
@@ -328,8 +333,9 @@ def _meta_line(d: Mapping[str, Any]) -> str:
 
 
 def render_markdown(d: Mapping[str, Any], figures: list[dict[str, Any]], figure_dir: str, *,
-                    title: str | None = None) -> str:
-    """Markdown with the tables, linking the figures as ``figure_dir/<id>.png``."""
+                    title: str | None = None, figures_note: str | None = None) -> str:
+    """Markdown with the tables, linking the figures as ``figure_dir/<id>.png``; ``figures_note``, when given, says
+    under Figures why there are none (matplotlib missing)."""
     lines = [f"# {title or _title(d)}", "", _meta_line(d), ""]
     for name, header, rows, note in _tables(d):
         lines += [f"## {name}", "", "| " + " | ".join(header) + " |",
@@ -339,6 +345,8 @@ def render_markdown(d: Mapping[str, Any], figures: list[dict[str, Any]], figure_
                      for x in r]
             lines.append("| " + " | ".join(cells) + " |")
         lines += ["", note.replace("*", "\\*", 1) if note.startswith("*") else note, ""]
+    if figures_note:
+        lines += ["## Figures", "", figures_note, ""]
     for f in figures:
         lines += [f"## {f['title']}", "", f"![{f['title']}]({figure_dir}/{f['id']}.png)", "", f["caption"], ""]
     return "\n".join(lines)
@@ -379,7 +387,9 @@ def render_report(
     out_dir : path
         Created if needed. Writes ``report.html`` (self-contained), ``report.md`` and ``figures/<id>.png``.
     formats : sequence of {"html", "md", "png"}
-        ``"md"`` implies the PNG files (the Markdown links them).
+        ``"md"`` implies the PNG files (the Markdown links them). Without matplotlib (the ``plot`` extra), ``"html"``
+        and ``"md"`` are written with their tables only, saying why under Figures, with a warning; ``"png"`` raises
+        ImportError.
     datasets : sequence of RankingDataset or summary dicts
         Extra datasets whose label distribution and rows-per-query histogram to add.
     title : str, optional
@@ -408,7 +418,13 @@ def render_report(
         raise ValueError(f"formats must be among ['html', 'md', 'png'], got {list(formats)}")
     extra = [dataset_summary(x, f"data{i + 1}") if isinstance(x, RankingDataset) else x
              for i, x in enumerate(datasets)]
-    figures = result_figures(d, datasets=extra, size=size)
+    missing = plots.matplotlib_missing()
+    if missing and "png" in formats:
+        raise ImportError(missing)
+    note = f"Figures left out: {missing}." if missing else None
+    if note:
+        warnings.warn(f"figures left out of the report: {missing}", UserWarning, stacklevel=2)
+    figures = [] if missing else result_figures(d, datasets=extra, size=size)
     out = Path(out_dir)
     shown = os.fsdecode(os.fspath(out_dir))
     created = _make_folder(out, shown)
@@ -416,7 +432,7 @@ def render_report(
     try:
         if not os.access(out, os.W_OK | os.X_OK):  # a read-only file system (root passes permissions otherwise)
             raise OutputPathError(shown, f"cannot write: the folder {shown} is not writable")
-        if "md" in formats or "png" in formats:
+        if not missing and ("md" in formats or "png" in formats):
             created = _make_folder(out / "figures", shown, "its folder figures") + created
             for f in figures:
                 p = out / "figures" / f"{f['id']}.png"
@@ -426,12 +442,12 @@ def render_report(
         if "html" in formats:
             p = out / "report.html"
             with atomic_write(p) as fh:
-                fh.write(render_html(d, figures, title=title))
+                fh.write(render_html(d, figures, title=title, figures_note=note))
             written["html"] = p
         if "md" in formats:
             p = out / "report.md"
             with atomic_write(p) as fh:
-                fh.write(render_markdown(d, figures, "figures", title=title))
+                fh.write(render_markdown(d, figures, "figures", title=title, figures_note=note))
             written["md"] = p
     except BaseException:
         # a failed report leaves no trace in the folders it created (a full disk): the files it wrote there, then the
