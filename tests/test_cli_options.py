@@ -534,7 +534,8 @@ def test_an_engine_message_over_two_lines_is_given_whole_on_one(tmp_path, capsys
                  "1", "--metrics", "map"]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "[LightGBM]" not in err  # the toolkit's message, naming the label and the fix
-    assert "needs whole-number labels (its gains are indexed by the label), got 1.5 at row 0 (query 0" in err
+    assert (f"{tmp_path / 'fl.txt'}:1: lightgbm's lambdarank needs whole-number labels (its gains are indexed by "
+            "the label), got label '1.5'") in err
     assert err.rstrip().endswith("--objective pointwise (squared error on the label) or --objective listnet --kernel "
                                  "numba (top-one cross-entropy)")
     from ltr.rankers._backends import engine_words  # an engine's message over two lines, whole on one

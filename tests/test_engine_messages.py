@@ -103,8 +103,34 @@ def test_float_labels_on_the_command_line_are_one_line_with_the_toolkits_advice(
     assert main(["train", path, *FAST]) == 1
     err = capfd.readouterr().err
     assert err.count("\n") == 1 and "[LightGBM]" not in err and "label_gain" not in err
-    assert "got 1.31 at row 0 (query 0" in err and "--objective pointwise" in err
-    assert "--objective listnet --kernel numba" in err
+    assert f"{path}:1: lightgbm's lambdarank needs whole-number labels" in err and "got label '1.31'" in err
+    assert "--objective pointwise" in err and "--objective listnet --kernel numba" in err
+
+
+@pytest.mark.parametrize("argv", [[], ["--sort"], ["--kernel", "numba"], ["--engine", "xgboost"]],
+                         ids=["file order", "sorted", "numba kernel", "xgboost"])
+def test_a_real_label_in_a_letor_file_is_named_by_its_line_and_token(tmp_path, capfd, argv):
+    """The row counted in training order was all the message said: with comment lines and --sort moving queries,
+    a user had to count. The file's line and the label as written are named, in train and in each fold of cv."""
+    X, y, sizes = _data()
+    qid = np.repeat([5, 3, 9, 1, 7, 2], sizes)  # not sorted: --sort moves rows
+    with open(tmp_path / "d.txt", "w") as f:
+        f.write("# a header line\n\n")
+        for row, (values, label, q) in enumerate(zip(X, y, qid)):
+            written = "1.50" if row == 19 else f"{label:g}"  # line 22: the third query's fourth document
+            f.write(f"{written} qid:{q} " + " ".join(f"{j + 1}:{v:.6f}" for j, v in enumerate(values)) + "\n")
+    path = str(tmp_path / "d.txt")
+    what = {"--kernel": "the numba lambdarank kernel", "--engine": "xgboost's rank:ndcg"}.get(
+        argv[0] if argv else "", "lightgbm's lambdarank")
+    assert main(["train", path, *FAST, *argv]) == 1
+    err = capfd.readouterr().err
+    assert err.startswith(f"ltr train: error: {path}:22: {what} needs whole-number labels (its gains are indexed by "
+                          "the label), got label '1.50' (1 such label(s) in all); give integer labels"), err
+    assert err.count("\n") == 1
+    if argv != ["--sort"]:  # cv refuses unsorted files without --sort; each fold's part names the same line
+        return
+    assert main(["cv", path, "--folds", "3", "--sort", *FAST]) == 1
+    assert f"ltr cv: error: {path}:22: lightgbm's lambdarank needs whole-number labels" in capfd.readouterr().err
 
 
 def test_the_advised_real_label_objectives_train(tmp_path):

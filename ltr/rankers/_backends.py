@@ -138,11 +138,17 @@ class StderrHold:
 INTEGER_LABEL_OBJECTIVES = {"lightgbm": ("lambdarank", "rank_xendcg"), "xgboost": ("rank:ndcg",)}
 
 
-def check_integer_labels(engine: str, objective, y: NDArray, group_ptr: NDArray) -> None:
+def check_integer_labels(engine: str, objective, y: NDArray, group_ptr: NDArray, *,
+                         where: Callable[[int], tuple[str, int, str] | None] | None = None,
+                         what: str | None = None) -> None:
     """Refuse a label that is not a whole number for a native objective that indexes its gains by the label
     (:data:`INTEGER_LABEL_OBJECTIVES`; LightGBM's ``label_gain`` table, XGBoost's relevance degrees), naming the
     first such label, its row and query (counted from 0, in training order), and the objectives that take real
     labels, before the engine refuses it in its own words ("set the label_gain parameter", which cannot help).
+
+    ``where(row)``, when given, is the ``(file, line, token)`` the row was read from (None when unknown): the message
+    then names the file's line and label token instead. ``what`` names an objective that needs whole labels other
+    than the native ones (the numba lambdarank kernel), and makes the check unconditional.
 
     Examples
     --------
@@ -153,8 +159,10 @@ def check_integer_labels(engine: str, objective, y: NDArray, group_ptr: NDArray)
     ...
     ltr.exceptions.LabelRangeError: lightgbm's lambdarank needs whole-number labels (...), got 1.31 at row 1 ...
     """
-    if objective not in INTEGER_LABEL_OBJECTIVES.get(engine, ()):
-        return
+    if what is None:
+        if objective not in INTEGER_LABEL_OBJECTIVES.get(engine, ()):
+            return
+        what = f"{engine}'s {objective}"
     y = np.asarray(y, dtype=np.float64)
     bad = np.flatnonzero(np.isfinite(y) & (y != np.floor(y)))
     if bad.size == 0:
@@ -163,13 +171,19 @@ def check_integer_labels(engine: str, objective, y: NDArray, group_ptr: NDArray)
 
     row = int(bad[0])
     query = int(np.searchsorted(group_ptr, row, side="right")) - 1
+    place = where(row) if where is not None else None
+    if place is not None:
+        path, line, token = place
+        got = f"{path}:{line}: {what} needs whole-number labels (its gains are indexed by the label), got label " \
+              f"{token!r} ({bad.size} such label(s) in all)"
+    else:
+        got = (f"{what} needs whole-number labels (its gains are indexed by the label), got "
+               f"{float(y[row]):.10g} at row {row} (query {query}, both counted from 0 in training order; "
+               f"{bad.size} such label(s) in all)")
     fix = ("give integer labels (round or rescale them to 0, 1, 2, ...), or train an objective that takes real "
            "labels: {pointwise} (squared error on the label) or {listnet} (top-one cross-entropy)")
     raise LabelRangeError(
-        f"{engine}'s {objective} needs whole-number labels (its gains are indexed by the label), got "
-        f"{float(y[row]):.10g} at row {row} (query {query}, both counted from 0 in training order; "
-        f"{bad.size} such label(s) in all)",
-        python_fix=fix.format(pointwise="objective='pointwise'", listnet="objective='listnet', kernel='numba'"),
+        got, python_fix=fix.format(pointwise="objective='pointwise'", listnet="objective='listnet', kernel='numba'"),
         cli_fix=fix.format(pointwise="--objective pointwise", listnet="--objective listnet --kernel numba"))
 
 

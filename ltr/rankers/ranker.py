@@ -25,7 +25,7 @@ from ltr._dataset import fingerprint_of, query_digests
 from ltr.datasets import RankingDataset
 from ltr.exceptions import LabelRangeError
 from ltr.groups import resolve_group_ptr
-from ltr.rankers._backends import TrainSet, engine_words, get_backend
+from ltr.rankers._backends import TrainSet, check_integer_labels, engine_words, get_backend
 from ltr.rankers.params import check_duplicated_params, check_engine_params, check_engine_values, check_hyper_parameters
 from ltr.rankers.teacher import blank_column, describe_teacher
 from ltr.threads import resolve_n_jobs
@@ -656,6 +656,7 @@ class Ranker(BaseEstimator):
         Xa, ya, ptr = _unpack(X, y, qid, group)
         if Xa.shape[0] == 0:
             raise ValueError("X has no rows")
+        _refuse_fractional_labels(self, X, ya, ptr, native_objective)
         if Xa.shape[1] == 0:
             raise ValueError(f"X has no feature columns (shape {Xa.shape}); a ranker needs at least one feature")
         fingerprint = fingerprint_of(query_digests(Xa, ya, ptr))  # of the data as given, before normalisation
@@ -1034,6 +1035,35 @@ def _described_features(X, names) -> dict | None:
     if described is None or names is None or list(described.get("columns") or []) != [str(n) for n in names]:
         return None
     return described
+
+
+def _refuse_fractional_labels(model: Ranker, data, y, ptr, native_objective) -> None:
+    """A label that is not a whole number, for an objective that indexes its gains by the label (the engines'
+    lambdarank/rank:ndcg, the numba lambdarank kernel): refused before training, named by the file, line and label
+    token when the data was read from a LETOR file (else by its row and query)."""
+    objective = None
+    if native_objective is not None:
+        what, objective = None, native_objective.get("objective")
+    elif model.objective == "lambdarank" and model.engine != "linear":
+        what = "the numba lambdarank kernel"
+    else:
+        return
+
+    def where(row: int) -> tuple[str, int, str] | None:
+        from ltr.io.letor import row_line
+
+        found = row_line(data, row)
+        if found is None:
+            return None
+        token = found[1].split()[0]
+        try:
+            same = float(token) == float(y[row])
+        except ValueError:
+            same = False
+        return (data.sources["data"], found[0], token) if same else None  # else not the row's line after all
+
+    check_integer_labels(model.engine, objective, y, ptr, where=where if isinstance(data, RankingDataset) else None,
+                         what=what)
 
 
 def _refuse_nonfinite(X, what: str) -> None:
