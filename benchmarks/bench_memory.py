@@ -18,10 +18,11 @@ at most 1.3 for ``ltr read``. "(peak - base)/arrays" subtracts the interpreter a
 
 Usage::
 
-    nice -n 10 python benchmarks/bench_memory.py                       # 100k, 1M, 3.7M rows; ~10 GiB of files
-    python benchmarks/bench_memory.py --sizes 100000 --rounds 10       # quick
+    nice -n 10 python benchmarks/bench_memory.py      # 100k, 1M, 3.7M rows, one thread; ~10 GiB of files
+    python benchmarks/bench_memory.py --quick         # 100k rows, 10 rounds: a trial, no fragment
 
-Writes its Markdown fragment to ``benchmarks/results/bench_memory.md``.
+Writes its Markdown fragment to ``benchmarks/results/bench_memory.md`` once the run is complete (``--out``
+elsewhere; ``--out -`` or ``--quick``: none).
 """
 
 from __future__ import annotations
@@ -171,18 +172,32 @@ def _mb(b: float) -> str:
     return f"{b / 2**20:,.0f}"
 
 
-def main(argv=None) -> int:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line, ``--out`` resolved by the rule of every script (``_report.fragment_out``)."""
+    from _report import fragment_out
+
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="100,000 rows and 10 rounds: a trial run, no fragment "
+                                                         "unless --out names one")
     ap.add_argument("--sizes", default="100000,1000000,3700000", help="comma-separated row counts")
     ap.add_argument("--rounds", type=int, default=100, help="boosting rounds of the training steps")
-    ap.add_argument("--threads", type=int, default=2, help="threads for the parsers and the engine")
+    ap.add_argument("--threads", type=int, default=1, help="threads for the parsers and the engine")
     ap.add_argument("--workdir", default=str(Path(tempfile.gettempdir()) / "ltr-bench-memory"),
                     help="where the generated files go (reused between runs)")
     ap.add_argument("--train-sizes", default=None, help="the sizes that also train (default: every size; '' for none)")
-    ap.add_argument("--out", "--fragment", dest="fragment", default=str(HERE / "results" / "bench_memory.md"),
-                    help="where the Markdown fragment goes ('-': none, a trial run)")
+    ap.add_argument("--out", "--fragment", dest="out", default=None,
+                    help="the Markdown fragment (default benchmarks/results/bench_memory.md, none with --quick; "
+                         "'-': none), written once the run is complete")
     ap.add_argument("--child", nargs=2, metavar=("KIND", "PATH"), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    if args.quick:
+        args.sizes, args.rounds = "100000", 10
+    args.out = fragment_out(args.out, trial=args.quick)
+    return args
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
     if args.child:
         print(json.dumps(child(args.child[0], args.child[1], args.threads, args.rounds)))
         return 0
@@ -190,21 +205,16 @@ def main(argv=None) -> int:
     work = Path(args.workdir)
     work.mkdir(parents=True, exist_ok=True)
     lines = []
-    out = None if args.fragment == "-" else Path(args.fragment)
-    if out is not None:
-        out.parent.mkdir(parents=True, exist_ok=True)
+    out = None if args.out == "-" else Path(args.out) if args.out is not None else HERE / "results" / "bench_memory.md"
     from ltr.io import atomic_write
 
-    def say(text: str = "") -> None:
-        print(text, flush=True)
+    def say(text: str = "") -> None:  # printed as measured; the fragment is written whole at the end, so that an
+        print(text, flush=True)  # interrupted run never replaces a committed one with a part
         lines.append(text)
-        if out is not None:
-            with atomic_write(out) as f:  # after every line: an interrupted run keeps what it measured
-                f.write("\n".join(lines) + "\n")
 
     from _report import command_line, header
 
-    title = "Memory: reading MSLR-WEB30K-sized LETOR files, and 100 rounds of LambdaMART"
+    title = f"Memory: reading MSLR-WEB30K-sized LETOR files, and {args.rounds} rounds of LambdaMART"
     for line in header(title, command_line(__file__, argv)).splitlines():
         say(line)
     say(f"Synthetic MSLR-like data ({N_FEATURES} features, ~120 documents per query, labels 0-4), one file per size "
@@ -241,6 +251,11 @@ def main(argv=None) -> int:
                 f"{_mb(r['peak'])} | {ratio} | {net} |")
     say()
     say(f"Run time: {time.perf_counter() - t_start:.0f} s (data generation included).")
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_write(out) as f:
+            f.write("\n".join(lines) + "\n")
+        print(f"wrote {out}", file=sys.stderr)
     return 0
 
 
