@@ -192,6 +192,20 @@ def _first(ids: Sequence[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(str(i) for i in ids))[:SHOWN_IDS]
 
 
+def _ranks(ids: Sequence[str], scores: NDArray[np.float64] | None, keep) -> NDArray[np.float64]:
+    """The candidates' first-stage ranks (1-based, the ``first_stage_rank`` feature and the order feedback
+    documents are taken in): the list's order, unless first-stage scores are given that it contradicts (a later
+    candidate scoring higher: a DataFrame's rows after a merge or a sort by docno); then they are ranked as
+    :meth:`Reranker.rerank_run` ranks a run (:func:`features.extraction.first_stage_ranks`: score, then docno
+    descending, as trec_eval). The candidates ``keep`` leaves out (unknown, dropped) keep their places."""
+    ranks = np.arange(1, len(ids) + 1, dtype=np.float64)
+    if scores is not None and scores.size > 1 and (scores[1:] > scores[:-1]).any():
+        from features.extraction import first_stage_ranks
+
+        ranks = first_stage_ranks(np.zeros(len(ids), dtype=np.int64), ids, scores, ranks).astype(np.float64)
+    return ranks if keep is None else ranks[keep]
+
+
 def _load_model(model):
     from ltr.rankers import Ranker, load_model
 
@@ -609,7 +623,8 @@ class Reranker:
         ids = _id_list(doc_ids, "doc_ids")
         docs, _ = self._doc_index(ids, "error", "doc_ids")
         s = self._first_stage(scores, ids, len(docs))
-        return self._compute(self._pairs([query_text], [docs], s, None, None if qid is None else [str(qid)]))
+        return self._compute(self._pairs([query_text], [docs], s, _ranks(ids, s, None),
+                                         None if qid is None else [str(qid)]))
 
     def score(self, X: ArrayLike, *, group: ArrayLike | None = None) -> NDArray[np.float64]:
         """The model's scores of feature rows (one query's, or queries of ``group`` sizes): its normaliser, then
@@ -656,6 +671,8 @@ class Reranker:
             unknown candidate keeps its place, as ``ltr features --run`` keeps a run's ranks).
         scores : array-like of float, optional
             Their first-stage scores (the ``first_stage_score`` feature): needed when the model reads it, else 0.
+            A list that they contradict (a later candidate scoring higher: rows of a DataFrame after a merge) is
+            ranked by them, as :meth:`rerank_run` ranks a run (score, then docno descending).
         qid : str, optional
             The query id, for features that look scores up by it (``neural_file``).
         on_unknown : {"error", "drop"}
@@ -676,11 +693,12 @@ class Reranker:
         ids = _id_list(doc_ids, "doc_ids")
         docs, unknown = self._doc_index(ids, on_unknown, "doc_ids")
         keep = None if not unknown else self.index.doc_index(ids) >= 0
-        s = self._first_stage(scores, ids, len(docs), keep)
+        given = self._first_stage(scores, ids, len(docs))
         if docs.shape[0] == 0:
             return Reranking((), np.zeros(0), unknown)
-        ranks = None if keep is None else (np.flatnonzero(keep) + 1).astype(np.float64)
-        X = self._compute(self._pairs([query_text], [docs], s, ranks, None if qid is None else [str(qid)]))
+        s = given if keep is None or given is None else given[keep]
+        X = self._compute(self._pairs([query_text], [docs], s, _ranks(ids, given, keep),
+                                      None if qid is None else [str(qid)]))
         return self._sorted(self.index.doc_ids[docs], self.score(X), unknown)
 
     @staticmethod
@@ -702,15 +720,16 @@ class Reranker:
             text, ids = _text(item[0], f"queries[{q!r}] text"), _id_list(item[1], f"queries[{q!r}] doc_ids")
             d, unknown = self._doc_index(ids, on_unknown, f"query {q!r}")
             keep = None if not unknown else self.index.doc_index(ids) >= 0
-            s = self._first_stage(item[2] if len(item) == 3 else None, ids, len(d), keep, f"queries[{q!r}] scores")
+            given = self._first_stage(item[2] if len(item) == 3 else None, ids, len(d), None,
+                                      f"queries[{q!r}] scores")
+            s = given if keep is None or given is None else given[keep]
             have_scores = have_scores or s is not None
             unknowns[str(q)] = unknown
             qids.append(str(q))
             texts.append(text)
             docs.append(d)
             firsts.append(s if s is not None else np.zeros(len(d)))
-            ranks.append(np.arange(1, len(d) + 1, dtype=np.float64) if keep is None
-                         else (np.flatnonzero(keep) + 1).astype(np.float64))
+            ranks.append(_ranks(ids, given, keep))
         empty = [q for q, d in zip(qids, docs) if d.shape[0] == 0]
         if empty:
             log.warning("%d query(ies) have no candidate (first: %s): no result rows for them", len(empty),
