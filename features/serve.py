@@ -195,14 +195,13 @@ def _first(ids: Sequence[str]) -> tuple[str, ...]:
 def _ranks(ids: Sequence[str], scores: NDArray[np.float64] | None, keep) -> NDArray[np.float64]:
     """The candidates' first-stage ranks (1-based, the ``first_stage_rank`` feature and the order feedback
     documents are taken in): the list's order, unless first-stage scores are given that it contradicts (a later
-    candidate scoring higher: a DataFrame's rows after a merge or a sort by docno); then they are ranked as
-    :meth:`Reranker.rerank_run` ranks a run (:func:`features.extraction.first_stage_ranks`: score, then docno
-    descending, as trec_eval). The candidates ``keep`` leaves out (unknown, dropped) keep their places."""
+    candidate scoring higher: a DataFrame's rows after a merge or a sort by docno); then they are ranked by score,
+    ties in the order given, as :meth:`Reranker.rerank_run` ranks a run without a rank column (PyTerrier's
+    ``add_ranks``; :func:`features.extraction.candidates_frame`). The candidates ``keep`` leaves out (unknown,
+    dropped) keep their places."""
     ranks = np.arange(1, len(ids) + 1, dtype=np.float64)
     if scores is not None and scores.size > 1 and (scores[1:] > scores[:-1]).any():
-        from features.extraction import first_stage_ranks
-
-        ranks = first_stage_ranks(np.zeros(len(ids), dtype=np.int64), ids, scores, ranks).astype(np.float64)
+        ranks[np.argsort(-scores, kind="stable")] = ranks.copy()
     return ranks if keep is None else ranks[keep]
 
 
@@ -672,7 +671,7 @@ class Reranker:
         scores : array-like of float, optional
             Their first-stage scores (the ``first_stage_score`` feature): needed when the model reads it, else 0.
             A list that they contradict (a later candidate scoring higher: rows of a DataFrame after a merge) is
-            ranked by them, as :meth:`rerank_run` ranks a run (score, then docno descending).
+            ranked by them, ties in the order given, as :meth:`rerank_run` ranks a run without a rank column.
         qid : str, optional
             The query id, for features that look scores up by it (``neural_file``).
         on_unknown : {"error", "drop"}
