@@ -113,6 +113,14 @@ class Reranking:
     def __len__(self) -> int:
         return len(self.doc_ids)
 
+    def __eq__(self, other: object) -> bool:  # the dataclass's would compare the scores array as a truth value
+        if not isinstance(other, Reranking):
+            return NotImplemented
+        return (self.doc_ids == other.doc_ids and self.unknown == other.unknown
+                and np.array_equal(self.scores, other.scores))
+
+    __hash__ = None  # equal by value, holding an array: not hashable (a dict key would be the ids, not the result)
+
 
 @dataclass(frozen=True)
 class RunReport:
@@ -186,6 +194,26 @@ def _query_ids(queries: Mapping, what: str) -> list[str]:
                              "are keyed by str(qid); give each query a distinct id")
         seen[key] = q
     return list(seen)
+
+
+def _query_texts(queries, what: str) -> dict[str, str]:
+    """``{str(qid): text}`` from a mapping (ids checked by :func:`_query_ids`), a Series indexed by query id, or what
+    :func:`features.retrieval.as_queries` reads (:class:`Queries`, ``(qid, text)`` pairs, PyTerrier's and
+    ir_datasets' topics frames); an id given twice is refused, naming it (by :class:`Queries`)."""
+    if isinstance(queries, pd.Series):
+        queries = dict(queries.items())
+    if isinstance(queries, Mapping):
+        return dict(zip(_query_ids(queries, what), queries.values()))
+    if isinstance(queries, (str, bytes)) or not isinstance(queries, (Sequence, pd.DataFrame)) and \
+            not hasattr(queries, "items"):
+        raise TypeError(f"{what} must be a mapping of query id to text, Queries, (qid, text) pairs or a topics "
+                        f"DataFrame (qid, query), got {type(queries).__name__}")
+    from features.retrieval import as_queries
+
+    try:
+        return dict(as_queries(queries).items())
+    except ValueError as e:  # a query id given twice (Queries refuses it), a frame without a text column
+        raise ValueError(f"{what}: {e}") from None
 
 
 def _first(ids: Sequence[str]) -> tuple[str, ...]:
@@ -763,14 +791,17 @@ class Reranker:
         ----------
         run : DataFrame
             ``qid``, ``docno``, ``rank``, ``score`` (:func:`ltr.io.read_run`).
-        queries : mapping of str -> str
+        queries : mapping of str -> str, Queries, DataFrame or Series
             Query id -> text; ids are matched to the run's as strings, so two that read the same (``1`` and
-            ``"1"``) are refused, naming both.
+            ``"1"``) are refused, naming both. Also PyTerrier's topics frame (``qid``, ``query``), ir_datasets'
+            (``query_id``, ``text``), a :class:`~features.collections.Queries` or a Series indexed by query id.
         depth : int, optional
             Rerank each query's first ``depth`` candidates (all by default); the new run holds those only.
-        on_unknown : {"warn", "error"}
-            Lines naming unknown queries or documents: dropped and counted in the report, or a ValueError naming
-            them.
+        on_unknown : {"warn", "drop", "error"}
+            Lines naming unknown queries or documents: dropped, counted in the report and said in a warning of
+            the ``features.serve`` logger (with the repeated lines and the queries left without a candidate);
+            dropped and counted in the report only (``"drop"``, as :meth:`rerank` spells it); or a ValueError
+            naming them.
         tag : str
             The new run's tag.
 
@@ -783,12 +814,12 @@ class Reranker:
         from features.extraction import candidates_frame
         from ltr.io import run_from_scores
 
-        if on_unknown not in ("warn", "error"):
-            raise ValueError(f"on_unknown must be 'warn' or 'error', got {on_unknown!r}")
+        if on_unknown not in ("warn", "drop", "error"):
+            raise ValueError(f"on_unknown must be 'warn', 'drop' or 'error', got {on_unknown!r}")
         if depth is not None and (isinstance(depth, bool) or int(depth) != depth or depth < 1):
             raise ValueError(f"depth must be a positive integer or None, got {depth!r}")
         cand = candidates_frame(run)
-        texts = dict(zip(_query_ids(queries, "queries"), queries.values()))
+        texts = _query_texts(queries, "queries")
         bad_q = ~cand["qid"].isin(set(texts)).to_numpy()
         report: dict[str, Any] = {}
         if bad_q.any():
@@ -825,7 +856,7 @@ class Reranker:
             empty = pd.DataFrame({c: pd.Series(dtype=t) for c, t in (("qid", str), ("q0", str), ("docno", str),
                                                                       ("rank", np.int64), ("score", np.float64),
                                                                       ("tag", str))})
-            return empty, RunReport(0, 0, **report)
+            return empty, self._said(RunReport(0, 0, **report), on_unknown)
         rows = pd.concat([by_q[q] for q in order], ignore_index=True)
         sizes = [len(by_q[q]) for q in order]
         pairs = PairSet(self.index, [self.index.query_terms(texts[q]) for q in order], group_ptr_from_sizes(sizes),
@@ -834,7 +865,13 @@ class Reranker:
                         query_texts=[texts[q] for q in order], collection=self.collection)
         scores = self.score(self._compute(pairs), group=sizes)
         out = run_from_scores(rows["qid"].to_numpy(), rows["docno"].to_numpy(), scores, tag=tag)
-        return out, RunReport(len(order), len(out), **report)
+        return out, self._said(RunReport(len(order), len(out), **report), on_unknown)
+
+    @staticmethod
+    def _said(report: RunReport, on_unknown: str) -> RunReport:
+        for line in report.problems() if on_unknown == "warn" else ():
+            log.warning("%s", line)
+        return report
 
     def __repr__(self) -> str:
         engine = self.model.engine + (" (ltr.trees)" if self.trees is not None else "")

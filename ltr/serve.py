@@ -6,7 +6,7 @@ imported until a name is used, so ``import ltr`` never pulls the feature layer i
 
     from ltr.serve import Reranker
     reranker = Reranker.load("model.txt", collection="../shared/data/cranfield")
-    result = reranker.rerank("flutter of swept wings", ["184", "12", "51"])
+    result = reranker.rerank("flutter of swept wings", ["184", "12", "51"], scores=[14.2, 11.0, 9.8])
 """
 
 from __future__ import annotations

@@ -30,6 +30,7 @@ from features.serve import (
     FeatureSetMismatchError,
     MissingFeatureSetError,
     Reranker,
+    Reranking,
     UnknownCandidatesError,
 )
 from ltr import Ranker, load_model
@@ -325,6 +326,53 @@ def test_unknown_documents_are_an_error_or_dropped_and_listed(adi):
     assert got.doc_ids == want.doc_ids and np.array_equal(got.scores, want.scores)
     moved = reranker.rerank(adi.texts[qid], given, scores=[scores[0], 0.0, *scores[1:], 0.0], on_unknown="drop")
     assert moved.unknown == got.unknown and sorted(moved.doc_ids) == sorted(docs)
+
+
+def test_rerank_run_takes_pyterrier_and_ir_datasets_topics_and_warns_of_what_it_drops(adi, caplog):
+    """PyTerrier passes topics as a (qid, query) frame, ir_datasets as (query_id, text): rerank_run failed with
+    "'numpy.ndarray' object is not callable" on them (and on a Series and the toolkit's own Queries), and its
+    on_unknown="warn" dropped lines without a word unless the caller read the report."""
+    from features.collections import Queries
+
+    reranker = Reranker.load(adi.models["lightgbm"], index=adi.index)
+    qids = list(reference(adi, "lightgbm"))[:4]
+    run = adi.run[adi.run["qid"].isin(qids)]
+    texts = {q: adi.texts[q] for q in qids}
+    want, _ = reranker.rerank_run(run, texts)
+    for given in (pd.DataFrame({"qid": qids, "query": [texts[q] for q in qids]}),
+                  pd.DataFrame({"query_id": qids, "text": [texts[q] for q in qids]}),
+                  pd.Series(texts), Queries(tuple(qids), tuple(texts[q] for q in qids)),
+                  [(q, texts[q]) for q in qids]):
+        got, _ = reranker.rerank_run(run, given)
+        pd.testing.assert_frame_equal(got, want)
+    with pytest.raises(ValueError, match=f"^queries: duplicate query id '{qids[0]}'"):
+        reranker.rerank_run(run, pd.DataFrame({"qid": [qids[0], qids[0]], "query": ["a", "b"]}))
+    with pytest.raises(TypeError, match="queries must be a mapping of query id to text, Queries, .* got int"):
+        reranker.rerank_run(run, 5)
+    odd = pd.concat([run, pd.DataFrame({"qid": [qids[0], "nine"], "docno": ["ghost", run["docno"].iloc[0]],
+                                        "rank": [99, 1], "score": [-1.0, 1.0]})], ignore_index=True)
+    with caplog.at_level(logging.WARNING, logger="features.serve"):
+        warned, report = reranker.rerank_run(odd, texts)
+    said = [r.getMessage() for r in caplog.records if r.name == "features.serve"]
+    assert said == report.problems() and len(said) == 2
+    assert said[0] == "1 run line(s) name 1 query id(s) the queries lack (first: nine): dropped"
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="features.serve"):
+        dropped, again = reranker.rerank_run(odd, texts, on_unknown="drop")
+    assert not [r for r in caplog.records if r.name == "features.serve"] and again == report
+    pd.testing.assert_frame_equal(dropped, warned)
+    pd.testing.assert_frame_equal(warned, want)
+
+
+def test_rerankings_compare_by_value_and_are_not_hashable(adi):
+    reranker = Reranker.load(adi.models["lightgbm"], index=adi.index)
+    qid = next(iter(reference(adi, "lightgbm")))
+    docs, scores = first_stage(adi, qid)
+    one = reranker.rerank(adi.texts[qid], docs, scores=scores)
+    assert reranker.rerank_many({qid: (adi.texts[qid], docs, scores)})[qid] == one  # raised on the array before
+    assert one != Reranking(one.doc_ids, one.scores + 1.0) and one != Reranking(one.doc_ids[::-1], one.scores)
+    with pytest.raises(TypeError, match="unhashable"):
+        hash(one)
 
 
 def test_a_model_that_reads_the_first_stage_score_needs_the_scores(adi):

@@ -97,8 +97,10 @@ def run(args: argparse.Namespace) -> int:
                                  n_jobs=args.n_jobs, warm=False)
     for w in caught:
         note(args, f"note: {w.message}")
+    # dropped lines are said below from the report (rerank_run's own warning would say them twice)
     new, report = reranker.rerank_run(first, dict(inputs.queries.items()), depth=args.depth,
-                                      on_unknown=args.on_unknown, tag=args.tag)
+                                      on_unknown="drop" if args.on_unknown == "warn" else args.on_unknown,
+                                      tag=args.tag)
     if report.n_queries == 0:  # nothing matched: an empty run would hide the cause (and replace --out)
         raise ValueError(f"nothing left to rerank in {args.run}: " + "; ".join(report.problems() or
                                                                                ["it holds no candidate"]))
