@@ -31,6 +31,34 @@ def test_run_round_trips_exactly(tmp_path):
     assert gzip.open(p, "rt").readline().startswith("q1 Q0 b 1 0.333")
 
 
+def test_write_run_takes_pyterrier_and_ir_measures_frames_and_says_when_the_arguments_are_swapped(tmp_path):
+    """A PyTerrier frame before add_ranks has no rank, ir_measures' names are query_id/doc_id: write_run refused
+    both (evaluate_run reads them), and write_run(frame, path), PyTerrier's write_results order, was an
+    AttributeError. Reference: ranks as pandas' rank(method="first") of the scores, which is PyTerrier's add_ranks
+    (0-based there, 1-based in a TREC file); trec_eval (ir_measures) reads the file as the frame."""
+    ir_measures = import_reference("ir_measures")
+    frame = pd.DataFrame({"qid": ["q2", "q1", "q1", "q1", "q2"], "docno": ["a", "b", "c", "d", "e"],
+                          "score": [0.5, 1.0, 3.0, 1.0, 0.5]})
+    write_run(tmp_path / "pt.run", frame)
+    back = read_run(tmp_path / "pt.run")
+    assert back["docno"].tolist() == frame["docno"].tolist()  # row order kept
+    want = frame.groupby("qid")["score"].rank(method="first", ascending=False).astype(int).tolist()
+    assert back["rank"].tolist() == want == [1, 2, 1, 3, 2]  # ties (b, d and a, e): row order
+    renamed = frame.rename(columns={"qid": "query_id", "docno": "doc_id"})
+    write_run(tmp_path / "irm.run", renamed)
+    assert (tmp_path / "irm.run").read_text() == (tmp_path / "pt.run").read_text()
+    read = sorted((r.query_id, r.doc_id, r.score) for r in ir_measures.read_trec_run(str(tmp_path / "irm.run")))
+    assert read == sorted(zip(frame["qid"], frame["docno"], frame["score"]))
+    (tmp_path / "keep.run").write_text("x Q0 y 1 1.0 t\n")
+    with pytest.raises(TypeError, match=r"write_run\(path, run\): the path comes first"):
+        write_run(frame, tmp_path / "keep.run")
+    with pytest.raises(TypeError, match="run must be a pandas DataFrame .*got list"):
+        write_run(tmp_path / "keep.run", [("q1", "a", 1.0)])
+    with pytest.raises(ValueError, match=r"run row 0 \(query 'q1', document 'a'\): score 'x' is not a number"):
+        write_run(tmp_path / "keep.run", pd.DataFrame({"qid": ["q1"], "docno": ["a"], "score": ["x"]}))
+    assert (tmp_path / "keep.run").read_text() == "x Q0 y 1 1.0 t\n"
+
+
 def test_run_from_scores_ranks_within_query_and_keeps_input_order_for_ties():
     run = run_from_scores([1, 1, 1, 2], ["a", "b", "c", "d"], [0.5, 0.9, 0.5, 0.0], k=2)
     assert run[["qid", "docno", "rank"]].values.tolist() == [["1", "b", 1], ["1", "a", 2], ["2", "d", 1]]

@@ -210,12 +210,29 @@ def _check_columns(df: pd.DataFrame, required: tuple[str, ...], what: str) -> No
         raise ValueError(f"{what} is missing columns {missing}; it has {list(df.columns)}")
 
 
+def _run_columns(run: pd.DataFrame) -> pd.DataFrame:
+    """``run`` with ir_measures' ``query_id``/``doc_id`` under the names here, and a ``rank`` column when it has none
+    (by score within each query, ties in row order: PyTerrier's ``add_ranks``, 1-based here)."""
+    if not {"qid", "docno"} <= set(run.columns):
+        from ltr.metrics.trec import COLUMN_ALIASES  # the spellings evaluate_run reads
+
+        found = {name: next((a for a in COLUMN_ALIASES[name] if a in run.columns), None) for name in ("qid", "docno")}
+        run = run.rename(columns={a: name for name, a in found.items() if a is not None and a != name})
+    if "rank" not in run.columns and {"qid", "score"} <= set(run.columns):
+        score = pd.to_numeric(run["score"], errors="coerce")  # a bad score is named below, with its row
+        run = run.assign(rank=score.groupby(run["qid"].astype(str).to_numpy(), sort=False)
+                         .rank(method="first", ascending=False).fillna(0).astype(np.int64).to_numpy())
+    return run
+
+
 def write_run(path: str | os.PathLike, run: pd.DataFrame, *, tag: str | None = None) -> None:
     """Write a run atomically as ``qid Q0 docno rank score tag`` lines, in the frame's row order.
 
-    ``run`` needs ``qid``, ``docno``, ``rank`` and ``score`` columns; ``tag`` comes from the argument, else the
-    frame's ``tag`` column, else ``"ltrkit"``. Scores are written with ``repr`` precision so they read back
-    exactly.
+    ``run`` needs ``qid``, ``docno`` and ``score`` columns (or ir_measures' ``query_id``, ``doc_id``: the names
+    :func:`ltr.metrics.evaluate_run` reads), and ``rank``; a frame without ``rank`` (PyTerrier's before
+    ``add_ranks``, ``ltr.serve`` results) is ranked as PyTerrier ranks it: by score within each query, ties in row
+    order. ``tag`` comes from the argument, else the frame's ``tag`` column, else ``"ltrkit"``. Scores are written
+    with ``repr`` precision so they read back exactly.
 
     Raises
     ------
@@ -234,6 +251,12 @@ def write_run(path: str | os.PathLike, run: pd.DataFrame, *, tag: str | None = N
     1 Q0 b 1 2.0 ltrkit
     1 Q0 a 2 0.5 ltrkit
     """
+    if isinstance(run, (str, bytes, os.PathLike)) and isinstance(path, pd.DataFrame):
+        raise TypeError("write_run(path, run): the path comes first (PyTerrier's write_results takes the frame "
+                        "first); got a DataFrame for path")
+    if not isinstance(run, pd.DataFrame):
+        raise TypeError(f"run must be a pandas DataFrame (qid, docno, rank, score), got {type(run).__name__}")
+    run = _run_columns(run)
     _check_columns(run, ("qid", "docno", "rank", "score"), "run")
     tags = [tag] * len(run) if tag is not None else (run["tag"] if "tag" in run else ["ltrkit"] * len(run))
     for name, col in (("qid", run["qid"]), ("docno", run["docno"]), ("tag", pd.Series(tags, dtype=str))):
