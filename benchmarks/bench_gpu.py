@@ -1,11 +1,12 @@
 """CPU against GPU training through ``ltr.Ranker(device=...)``, for both engines, on synthetic LETOR-like data.
 
-    python benchmarks/bench_gpu.py [--queries 8000] [--rounds 100] [--threads N] [--lgb-platform 1] [--cpu-only]
+    python benchmarks/bench_gpu.py [--queries 8000] [--rounds 100] [--threads N] [--lgb-platform ID] [--cpu-only]
 
-LightGBM's GPU learner is OpenCL: on a machine where NVIDIA is not OpenCL platform 0, pass its platform id
-(``--lgb-platform``). XGBoost uses CUDA (``device="cuda"``). The Numba kernels always run on the CPU; with a GPU
-tree learner only the gradients are computed there. Prints a Markdown table (seconds per configuration, test
-NDCG@10, and the CPU/GPU time ratio measured in the same run) and writes the same text to
+LightGBM's GPU learner is OpenCL, on the platform ``ltr.Ranker(device="gpu")`` chooses (the first OpenCL platform
+with a GPU device, never a CPU OpenCL such as PoCL); ``--lgb-platform`` names another. XGBoost uses CUDA
+(``device="cuda"``). With ``kernel="numba"`` XGBoost's gradients are computed on the GPU too (``ltr.kernels.cuda``);
+LightGBM's custom objective runs on the CPU beside its OpenCL learner. Prints a Markdown table (seconds per
+configuration, test NDCG@10, and the CPU/GPU time ratio measured in the same run) and writes the same text to
 ``benchmarks/results/bench_gpu.md`` (``benchmarks/README.md``). With ``--cpu-only`` (a check of the script on a
 machine without a GPU) nothing is written unless ``--out`` names a file: a CPU-only run is not a GPU measurement.
 It still trains the full data set on the CPU: ``--cpu-only --queries 200 --rounds 5`` checks the script in seconds.
@@ -30,7 +31,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--rounds", type=int, default=100, help="boosting rounds (no early stopping)")
     ap.add_argument("--threads", type=int, default=-1,
                     help="CPU threads, n_jobs as ltr.threads means it (default -1: every usable core)")
-    ap.add_argument("--lgb-platform", type=int, default=1, dest="lgb_platform", help="LightGBM's OpenCL platform id")
+    ap.add_argument("--lgb-platform", type=int, default=None, dest="lgb_platform",
+                    help="LightGBM's OpenCL platform id (default: the one ltr.Ranker(device='gpu') chooses)")
     ap.add_argument("--engines", default="lightgbm,xgboost", help="comma-separated: lightgbm, xgboost")
     ap.add_argument("--cpu-only", action="store_true", help="check the script without a GPU (writes no fragment)")
     ap.add_argument("--out", default=None, help="the Markdown fragment (default benchmarks/results/bench_gpu.md, none "
@@ -48,12 +50,14 @@ def main(argv=None) -> int:
 
     threads = resolve_n_jobs(args.threads, what="--threads")
     rep = Fragment(__file__, "GPU training: CPU against GPU through ltr.Ranker(device=...)", argv, out=args.out)
+    platform = ("the OpenCL platform ltr.gpu chooses" if args.lgb_platform is None
+                else f"OpenCL platform {args.lgb_platform}")
     train = make_ranking(args.queries, 120, 136, random_state=0)
     test = make_ranking(max(args.queries // 8, 50), 120, 136, random_state=2)
     rep.print(f"make_ranking: train {train.n_rows} rows x {train.n_features} features, {train.n_queries} queries; "
               f"test {test.n_queries} queries; LambdaMART, {args.rounds} rounds, learning rate 0.1, 31 leaves, no "
-              f"early stopping, {threads} CPU threads (n_jobs={args.threads}); LightGBM's GPU learner on OpenCL "
-              f"platform {args.lgb_platform}, XGBoost on CUDA. Test NDCG@10: {describe_conventions()}.\n")
+              f"early stopping, {threads} CPU threads (n_jobs={args.threads}); LightGBM's GPU learner on "
+              f"{platform}, XGBoost on CUDA. Test NDCG@10: {describe_conventions()}.\n")
     tiny = make_ranking(20, 120, 136, random_state=3)
     rows = []
     failures = []
@@ -62,7 +66,7 @@ def main(argv=None) -> int:
             secs = {}
             for device in ("cpu",) if args.cpu_only else ("cpu", "gpu"):
                 extra = {"gpu_platform_id": args.lgb_platform, "gpu_device_id": 0} if (
-                    engine == "lightgbm" and device == "gpu") else None
+                    engine == "lightgbm" and device == "gpu" and args.lgb_platform is not None) else None
                 model = Ranker(objective="lambdarank", engine=engine, kernel=kernel, device=device,
                                n_estimators=args.rounds, learning_rate=0.1, num_leaves=31, n_jobs=threads,
                                engine_params=extra, early_stopping_rounds=None, random_state=0, preset=None)
