@@ -159,7 +159,9 @@ def extract(
         Labels; unjudged candidates get 0. Without qrels every label is 0.
     add_judged : bool
         Also score judged documents the first stage missed (their first-stage rank is one past the last
-        retrieved, their score the lowest retrieved minus 1).
+        retrieved, their score the lowest retrieved minus 1). They are marked as added (:class:`PairSet`'s
+        ``added``) and are never feedback documents (``rm3``, ``bo1``): the retrieved documents' features are the
+        same with and without ``add_judged``, as :class:`features.serve.Reranker` computes them.
     on_unknown : {"warn", "error", "ignore"}
         Candidates or judgments naming an unknown query or document: drop with a warning giving counts, raise,
         or drop silently. Duplicate candidates of a query are always dropped with a warning.
@@ -202,6 +204,7 @@ def extract(
                                                        qrels["rel"])}
     cand = cand.sort_values(["qid", "rank"], kind="stable")
     by_q = {q: g for q, g in cand.groupby("qid", sort=False)}
+    added_pairs: set[tuple[str, str]] = set()  # judged documents the first stage missed
     if add_judged and qrels is not None:
         judged = {q: g["docno"].astype(str).tolist() for q, g in qrels.groupby("qid", sort=False)}
         added = 0
@@ -216,6 +219,7 @@ def extract(
             low = 0.0 if g is None or n == 0 else float(g["score"].min()) - 1.0
             ext = pd.DataFrame({"qid": q, "docno": extra, "rank": n + 1, "score": low})
             by_q[q] = ext if g is None else pd.concat([g, ext], ignore_index=True)
+            added_pairs.update((q, d) for d in extra)
             added += len(extra)
         log.info("added %d judged document(s) missed by the first stage", added)
     kept = [q for q in qs.qids if q in by_q and len(by_q[q])]
@@ -236,6 +240,8 @@ def extract(
         index.doc_index(rows["docno"]),
         first_stage_score=rows["score"].to_numpy(dtype=np.float64),
         first_stage_rank=rows["rank"].to_numpy(dtype=np.float64),
+        added=None if not added_pairs else np.array([(q, d) in added_pairs for q, d in
+                                                     zip(rows["qid"], rows["docno"])], dtype=bool),
         qids=kept,
         query_texts=[text[q] for q in kept],
         collection=collection,

@@ -67,6 +67,12 @@ class PairSet:
         Internal document indices (``index.doc_index``), all valid.
     first_stage_score, first_stage_rank : float64 (n_pairs,), optional
         The retriever's score and 1-based rank of each pair.
+    added : bool (n_pairs,), optional
+        True for a pair the first stage did not retrieve: a judged document appended for training
+        (:func:`features.extraction.extract` with ``add_judged=True``, ``ltr features --add-judged``). Such pairs
+        are scored like the others, but what is computed from the first stage's ranking leaves them out (the
+        feedback documents of RM3 and Bo1, :func:`features.scorers.prf.feedback_documents`), so that a retrieved
+        document's features do not depend on the judgments. Stored as :attr:`added`, all False when not given.
     qids : sequence of str, optional
         The query ids, in group order (scorers that join external scores, ``neural_file``, need them).
     query_texts : sequence of str, optional
@@ -84,6 +90,7 @@ class PairSet:
         *,
         first_stage_score: NDArray[np.float64] | None = None,
         first_stage_rank: NDArray[np.float64] | None = None,
+        added: NDArray[np.bool_] | None = None,
         qids: Sequence[str] | None = None,
         query_texts: Sequence[str] | None = None,
         collection: Collection | None = None,
@@ -98,6 +105,9 @@ class PairSet:
             raise ValueError("docs holds an index outside the collection")
         self.first_stage_score = first_stage_score
         self.first_stage_rank = first_stage_rank
+        self.added = np.zeros(self.n_pairs, dtype=bool) if added is None else np.asarray(added, dtype=bool)
+        if self.added.shape != (self.n_pairs,):
+            raise ValueError(f"added has shape {self.added.shape} for {self.n_pairs} pairs")
         self.qids = None if qids is None else tuple(str(q) for q in qids)
         self.query_texts = None if query_texts is None else tuple(query_texts)
         for what, v in (("qids", self.qids), ("query_texts", self.query_texts)):

@@ -11,13 +11,16 @@ import pytest
 
 from features.analysis import Analyzer
 from features.collections import Collection, load_test_collection
+from features.extraction import extract
 from features.index import InvertedIndex
 from features.pairs import PairSet
 from features.retrieval import BM25Retriever
 from features.scorers import get_scorer
 from features.scorers.bm25 import query_weight
 from features.scorers.dfr import dph_term
-from features.scorers.prf import bo1_expand, forward_index, rm3_expand, top_documents
+from features.scorers.prf import bo1_expand, feedback_documents, forward_index, rm3_expand, top_documents
+from ltr.cli import main
+from ltr.io import read_letor
 
 PLAIN = Analyzer(stopwords=None, stemmer=None)
 # N = 5 documents; lengths 3, 3, 4, 2, 2 (average 14/5); cf: a 4, b 3, c 4; df: a 3, b 2, c 2
@@ -200,6 +203,115 @@ def test_prf_options_are_checked_and_edge_cases_score_zero():
         empty = get_scorer(name)().score(ranked_pairs(ix, "", order=[0, 1, 2, 3, 4]), "body")
         unknown = get_scorer(name)().score(ranked_pairs(ix, "zz", order=[0, 1, 2, 3, 4]), "body")
         assert empty.tolist() == [[0.0]] * 5 and unknown.tolist() == [[0.0]] * 5, name
+
+
+@pytest.mark.parametrize("name, param", [("rm3", "mu"), ("rm3", "orig_weight"), ("bo1", "beta"), ("bo1", "k1"),
+                                         ("bo1", "b")])
+@pytest.mark.parametrize("value", [math.inf, -math.inf, math.nan])
+def test_non_finite_parameters_are_refused_by_name(name, param, value):
+    # TOML spells inf and nan; accepted, they made every feature NaN ("this is a bug" at compute time)
+    with pytest.raises(ValueError, match=rf"^scorer '{name}': {param} must be .*, got -?(inf|nan)$"):
+        get_scorer(name)(**{param: value})
+
+
+# -- feedback from the first stage only, and empty feedback ----------------------------------------------------------
+def test_judged_documents_added_for_training_are_never_feedback():
+    # one document retrieved for "rare"; the judged d2, d4 are added: with fb_docs above 1 they used to become the
+    # feedback, so d1's rm3 and bo1 changed with the labels (-2.6347 -> -2.4795, 3.1705 -> 1.5400)
+    docs = {"d1": "rare apple pie", "d2": "banana split recipe", "d3": "cherry tart recipe", "d4": "banana bread",
+            "d5": "plum cake recipe"}
+    ix = InvertedIndex.build(Collection(tuple(docs), {"body": list(docs.values())}), PLAIN)
+    run = BM25Retriever(ix).search({"1": "rare"}, k=10)
+    assert run["docno"].tolist() == ["d1"]
+    qrels = pd.DataFrame({"qid": ["1", "1"], "docno": ["d2", "d4"], "rel": [1, 1]})
+    entries = [{"scorer": "rm3", "fields": ["body"], "fb_docs": 3}, {"scorer": "bo1", "fields": ["body"]},
+               {"scorer": "bo1", "name": "bo1_dph", "fields": ["body"], "fb_docs": 3, "model": "dph",
+                "beta": 0.4}, "first_stage"]
+    alone = extract(ix, {"1": "rare"}, run, entries, qrels=qrels)
+    added = extract(ix, {"1": "rare"}, run, entries, qrels=qrels, add_judged=True)
+    assert added.doc_ids.tolist() == ["d1", "d2", "d4"]
+    assert added.X[0].tolist() == alone.X[0].tolist()  # the retrieved document's row, every column
+    assert added.X[1:, -1].tolist() == [2.0, 2.0]  # first_stage_rank of the added rows is as it was
+    # the added rows themselves are scored with d1 alone as feedback: as candidates d1, d2, d4 with fb_docs = 1
+    listed = extract(ix, {"1": "rare"}, {"1": ["d1", "d2", "d4"]}, [{**e, "fb_docs": 1} for e in entries[:3]])
+    np.testing.assert_array_equal(added.X[:, :3], listed.X)
+
+
+def test_feedback_documents_leave_out_the_pairs_marked_added():
+    ix = build()
+    q = ix.query_terms("a")
+    # d3 is marked added and ranked first: the feedback is d0, d1, as for the pairs without it
+    marked = PairSet(ix, [q], np.array([0, 5]), np.arange(5, dtype=np.int32),
+                     first_stage_rank=np.array([2.0, 3.0, 4.0, 1.0, 5.0]), added=np.array([0, 0, 0, 1, 0], bool))
+    assert marked.added.tolist() == [False, False, False, True, False]
+    assert feedback_documents(marked, 0, 2, "candidates", lambda _: np.zeros(0, np.int32)).tolist() == [0, 1]
+    without = PairSet(ix, [q], np.array([0, 4]), np.array([0, 1, 2, 4], dtype=np.int32),
+                      first_stage_rank=np.array([2.0, 3.0, 4.0, 5.0]))
+    for name in ("rm3", "bo1"):
+        scorer = get_scorer(name)(fb_docs=2, min_docs=0) if name == "bo1" else get_scorer(name)(fb_docs=2, mu=1.0)
+        np.testing.assert_array_equal(scorer.score(marked, "body")[[0, 1, 2, 4]], scorer.score(without, "body"))
+    assert PairSet(ix, [q], np.array([0, 5]), np.arange(5, dtype=np.int32)).added.tolist() == [False] * 5
+    with pytest.raises(ValueError, match="added has shape"):
+        PairSet(ix, [q], np.array([0, 5]), np.arange(5, dtype=np.int32), added=np.zeros(4, bool))
+
+
+@pytest.mark.shared
+def test_cranfield_features_of_the_retrieved_documents_do_not_change_with_add_judged(shared_file, tmp_path):
+    # --topk 5 gives fewer candidates than rm3's and bo1's 10 feedback documents: the added judged documents filled
+    # the feedback set (bo1 1054 of 1125 rows changed, rm3 1018)
+    base = ["features", "--collection", str(shared_file("cranfield")), "--bm25-preset", "terrier", "--features",
+            "small_collections", "--topk", "5", "--quiet"]
+    assert main([*base, "--out", str(tmp_path / "a.letor")]) == 0
+    assert main([*base, "--add-judged", "--out", str(tmp_path / "b.letor")]) == 0
+    a, b = read_letor(tmp_path / "a.letor"), read_letor(tmp_path / "b.letor")
+    assert {"rm3:all", "bo1_d10_t20:all"} <= set(a.feature_names) and a.feature_names == b.feature_names
+    row = {(q, d): i for i, (q, d) in enumerate(zip(b.qid.tolist(), b.doc_ids.tolist()))}
+    shared = [row[(q, d)] for q, d in zip(a.qid.tolist(), a.doc_ids.tolist())]
+    assert len(shared) == 1125 and b.n_rows > 2000
+    np.testing.assert_array_equal(b.X[shared], a.X)
+
+
+def terrier_bm25_term(tf: float, dl: float, avg: float, n: int, df: int, kf: float = 1.0) -> float:
+    """Terrier's BM25 (k1 1.2, b 0.75, k3 8) of one term, written from BM25.java."""
+    big_k = 1.2 * (1 - 0.75 + 0.75 * dl / avg)
+    return math.log2((n - df + 0.5) / (df + 0.5)) * (2.2 * tf / (big_k + tf)) * (9 * kf / (8 + kf))
+
+
+def terrier_dph_term(tf: float, dl: float, avg: float, n: int, cf: int) -> float:
+    """Terrier's DPH of one term (Amati 2006), written from DPH.java."""
+    f = tf / dl if tf < dl else 0.99999
+    return (1 - f) ** 2 / (tf + 1) * (tf * math.log2(tf * avg / dl * n / cf)
+                                      + 0.5 * math.log2(2 * math.pi * tf * (1 - f)))
+
+
+def test_bo1_scores_the_original_query_when_the_feedback_documents_are_empty_in_the_field():
+    # d1, d2 have no body (as 1617 of CACM's 3204 abstracts): an empty feedback bag used to raise IndexError
+    docs = {"d1": ("apple pie", ""), "d2": ("apple tart", ""), "d3": ("pie", "apple crumble recipe")}
+    ix = InvertedIndex.build(Collection(tuple(docs), {"title": [t for t, _ in docs.values()],
+                                                      "body": [b for _, b in docs.values()]}), PLAIN)
+    # body: N = 3, avg length 1, "apple" df = cf = 1, only in d3 (length 3)
+    bm25 = [0.0, 0.0, terrier_bm25_term(1, 3, 1.0, 3, 1)]
+    dph = [0.0, 0.0, terrier_dph_term(1, 3, 1.0, 3, 1)]
+    for params, expected in [({}, bm25), ({"beta": 0.4}, bm25), ({"model": "dph"}, dph),
+                             ({"model": "dph", "beta": 0.4, "min_docs": 0}, dph)]:
+        d = extract(ix, {"1": "apple"}, {"1": ["d1", "d2", "d3"]},
+                    [{"scorer": "bo1", "fields": ["body"], "fb_docs": 2, **params}])
+        np.testing.assert_allclose(d.X[:, 0], expected, rtol=1e-6, err_msg=str(params))
+    q = ix.query_terms("apple apple pie")
+    for beta in (None, 0.4):
+        terms, w = bo1_expand(ix.field("body"), ix.n_docs, q, np.array([0, 1]), beta=beta)
+        assert dict(zip((ix.terms[t] for t in terms), w.tolist())) == {"apple": 1.0, "pie": 0.5}
+
+
+@pytest.mark.shared
+def test_cli_bo1_on_cacm_body_where_many_documents_have_no_abstract(shared_file, tmp_path, capsys):
+    (tmp_path / "bo1body.toml").write_text('[[features]]\nscorer = "bo1"\nfields = ["body"]\n')
+    out = tmp_path / "b.letor"
+    assert main(["features", "--collection", str(shared_file("cacm")), "--features", str(tmp_path / "bo1body.toml"),
+                 "--topk", "30", "--quiet", "--out", str(out)]) == 0, capsys.readouterr().err
+    d = read_letor(out)
+    assert list(d.feature_names) == ["bo1:body"] and d.n_rows == 52 * 30
+    assert np.isfinite(d.X).all() and (d.X > 0).any()
 
 
 @pytest.mark.parametrize("name, params, field", [

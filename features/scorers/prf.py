@@ -6,7 +6,10 @@ them, and every candidate is scored with the expanded query. The first ranking i
 
 - ``"candidates"`` (default): the query's own candidates in first-stage rank order (``first_stage_rank``, else
   the order given). In ltrkit's pipeline the candidates are the BM25 first stage's top k, so this is feedback from
-  a BM25 retrieval, as Anserini runs RM3, at no extra cost;
+  a BM25 retrieval, as Anserini runs RM3, at no extra cost. Only the first stage's own candidates count: judged
+  documents added after retrieval for training (``PairSet.added``, ``ltr features --add-judged``) are never
+  feedback, or the labels would leak into the retrieved documents' features. A query with fewer candidates than
+  ``fb_docs`` takes the ones it has;
 - ``"retrieval"``: a retrieval over every document of the field with the original query (RM3: BM25 with
   Anserini's defaults, k1 = 0.9, b = 0.4, Lucene idf; Bo1: its own ``model``, as Terrier's QE does). Ties go to the
   document first in the collection.
@@ -50,6 +53,9 @@ multiplied by ``beta`` (Rocchio's). The :math:`\max(\text{fb\_terms}, |q|)` best
 their normalised weight added to their query weight (a new term starts at 0), and the expanded query, its weights
 divided by the largest, is scored with ``model``: Terrier's BM25 (``"bm25"``: log2 Robertson idf, ``k1``, ``b``,
 :math:`k_3 = 8`) or DPH (``"dph"``, :mod:`features.scorers.dfr`). Defaults as Terrier's: 3 documents, 10 terms.
+Feedback documents all empty in the scored field (candidates from a first stage on another field) leave nothing
+to expand with: the query is scored unexpanded, as Terrier's QE does with no feedback document (Terrier's own
+feedback documents come from a retrieval on the field, so they are never empty; RM3 above skips empty ones alike).
 On NPL, DPH with Bo1 from a DPH retrieval gives MAP 0.2960 where Terrier's quick-start guide states 0.2992 (the
 same figure it states for BM25; DPH alone, 0.2836, is reproduced to its four decimals): see
 ``tests/test_features_prf.py``.
@@ -65,6 +71,7 @@ of Glasgow, 2003 (Bo1: Bose-Einstein statistics).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import numpy as np
@@ -132,13 +139,15 @@ def top_documents(fi: FieldIndex, n_docs: int, terms: NDArray, weights: NDArray,
 
 def feedback_documents(pairs: PairSet, q: int, n: int, source: str,
                        first_pass: Callable[[QueryTerms], NDArray[np.int32]]) -> NDArray[np.int32]:
-    """The ``n`` feedback documents of query ``q`` (module docstring, ``fb_source``)."""
+    """The ``n`` feedback documents of query ``q`` (module docstring, ``fb_source``); with ``"candidates"``, the
+    pairs marked ``added`` are left out."""
     if source == "retrieval":
         return first_pass(pairs.queries[q])
     a, b = pairs.group_ptr[q], pairs.group_ptr[q + 1]
-    docs = pairs.docs[a:b]
+    retrieved = ~pairs.added[a:b]  # judged documents added for training are not the first stage's
+    docs = pairs.docs[a:b][retrieved]
     if pairs.first_stage_rank is not None:
-        docs = docs[np.argsort(pairs.first_stage_rank[a:b], kind="stable")]
+        docs = docs[np.argsort(pairs.first_stage_rank[a:b][retrieved], kind="stable")]
     _, first = np.unique(docs, return_index=True)  # a document listed twice counts once
     return docs[np.sort(first)][:n]
 
@@ -191,17 +200,26 @@ def rm3_expand(fi: FieldIndex, query: QueryTerms, fb: NDArray, *, fb_terms: int 
 def bo1_expand(fi: FieldIndex, n_docs: int, query: QueryTerms, fb: NDArray, *, fb_terms: int = 10, min_docs: int = 2,
                beta: float | None = None) -> tuple[NDArray[np.int32], NDArray[np.float64]]:
     """Terrier's Bo1-expanded query (module docstring): term ids (ascending) and their weights before the final
-    division by the largest (Terrier logs these as ``NEWQUERY``). Terms outside the vocabulary are left out."""
+    division by the largest (Terrier logs these as ``NEWQUERY``). Terms outside the vocabulary are left out.
+
+    Without feedback terms (no feedback document, or only documents empty in this field: an empty feedback bag)
+    the query is returned unexpanded, its weights ``qtf / max qtf``, as Terrier's ``QueryExpansion`` leaves a
+    query without feedback documents."""
     ok = query.ids >= 0
     kf = query.qtf.astype(np.float64) / (query.qtf.max() if query.qtf.size else 1.0)
     q = dict(zip(query.ids[ok].tolist(), kf[ok].tolist()))
-    fb = np.asarray(fb)
-    if fb.size == 0 or not q:
+
+    def as_arrays() -> tuple[NDArray[np.int32], NDArray[np.float64]]:
         terms = np.array(sorted(q), dtype=np.int32)
         return terms, np.array([q[t] for t in terms.tolist()])
+
+    fb = np.asarray(fb)
+    if fb.size == 0 or not q:
+        return as_arrays()
     ptr, ft, ftf = forward_index(fi)
-    parts = [np.arange(ptr[d], ptr[d + 1]) for d in fb.tolist()]
-    idx = np.concatenate(parts) if parts else np.zeros(0, np.int64)
+    idx = np.concatenate([np.arange(ptr[d], ptr[d + 1]) for d in fb.tolist()])
+    if idx.size == 0:  # every feedback document is empty in this field: an empty bag, nothing to expand with
+        return as_arrays()
     uniq, inv = np.unique(ft[idx], return_inverse=True)
     tfx = np.bincount(inv, weights=ftf[idx].astype(np.float64))
     fbdf = np.bincount(inv)  # a term appears once per document in the forward index
@@ -209,23 +227,27 @@ def bo1_expand(fi: FieldIndex, n_docs: int, query: QueryTerms, fb: NDArray, *, f
     w = tfx * np.log2((1.0 + p_n) / p_n) + np.log2(1.0 + p_n)
     if fb.size >= min_docs:
         w[(fbdf < min_docs) & ~np.isin(uniq, query.ids[ok])] = 0.0
-    best = int(np.lexsort((uniq, -w))[0]) if uniq.size else 0
+    best = int(np.lexsort((uniq, -w))[0])
     if beta is None:  # Terrier's parameter-free normaliser: Bo1 of the best term with F = its tf_x
         m = tfx[best]
         f = m / n_docs
         normaliser, scale = (m * np.log((1.0 + f) / f) + np.log(1.0 + f)) / np.log(2.0), 1.0
     else:
         normaliser, scale = w[best], float(beta)
-    if uniq.size and normaliser > 0:
+    if normaliser > 0:
         n_sel = max(fb_terms, query.ids.shape[0])
         for j in np.lexsort((uniq, -w))[:n_sel].tolist():
             t = int(uniq[j])
             q[t] = q.get(t, 0.0) + scale * w[j] / normaliser
-    terms = np.array(sorted(q), dtype=np.int32)
-    return terms, np.array([q[t] for t in terms.tolist()])
+    return as_arrays()
 
 
 # -- scorers ---------------------------------------------------------------------------------------------------------
+def _finite(v: object) -> bool:
+    """A finite number (TOML's ``inf`` and ``nan`` are floats: they would make every feature NaN)."""
+    return isinstance(v, (int, float)) and math.isfinite(v)
+
+
 class _PRF(Scorer):
     def validate(self) -> None:
         p = self.params
@@ -260,9 +282,8 @@ class RM3(_PRF):
     def validate(self) -> None:
         super().validate()
         p = self.params
-        self._check(isinstance(p["orig_weight"], (int, float)) and 0 <= p["orig_weight"] <= 1, "orig_weight",
-                    "in [0, 1]")
-        self._check(isinstance(p["mu"], (int, float)) and p["mu"] > 0, "mu", "a number > 0")
+        self._check(_finite(p["orig_weight"]) and 0 <= p["orig_weight"] <= 1, "orig_weight", "in [0, 1]")
+        self._check(_finite(p["mu"]) and p["mu"] > 0, "mu", "a finite number > 0")
 
     def score(self, pairs: PairSet, field: str | None) -> NDArray[np.float64]:
         p = self.params
@@ -297,11 +318,11 @@ class Bo1(_PRF):
         super().validate()
         p = self.params
         self._check(isinstance(p["min_docs"], int) and p["min_docs"] >= 0, "min_docs", "an integer >= 0")
-        self._check(p["beta"] is None or (isinstance(p["beta"], (int, float)) and p["beta"] > 0), "beta",
-                    "None (parameter-free) or a number > 0")
+        self._check(p["beta"] is None or (_finite(p["beta"]) and p["beta"] > 0), "beta",
+                    "None (parameter-free) or a finite number > 0")
         self._check(p["model"] in _BO1_MODELS, "model", f"one of {_BO1_MODELS}")
-        self._check(isinstance(p["k1"], (int, float)) and p["k1"] >= 0, "k1", "a number >= 0")
-        self._check(isinstance(p["b"], (int, float)) and 0 <= p["b"] <= 1, "b", "in [0, 1]")
+        self._check(_finite(p["k1"]) and p["k1"] >= 0, "k1", "a finite number >= 0")
+        self._check(_finite(p["b"]) and 0 <= p["b"] <= 1, "b", "in [0, 1]")
         for k in ("k1", "b"):
             self._refuse_given(p["model"] == "dph", k, "DPH is parameter-free; k1 and b are BM25's")
 
