@@ -71,7 +71,8 @@ def register(sub) -> None:
                                                             "--run is not given)")
     cand.add_argument("--add-judged", action="store_true",
                       help="also add judged documents the candidates miss (for training data only: a test run "
-                           "that contains them is no longer a reranking of the first stage)")
+                           "that contains them is no longer a reranking of the first stage; they are never RM3 or "
+                           "Bo1 feedback documents)")
     cand.add_argument("--bm25-field", default=None, help="field searched by the first stage (default: all)")
     cand.add_argument("--bm25-k1", type=float, default=None, help="first-stage BM25 k1 (default: 1.2)")
     cand.add_argument("--bm25-b", type=float, default=None, help="first-stage BM25 b (default: 0.75)")
