@@ -10,6 +10,7 @@ import pytest
 from features._kernels.topk import topk_query
 from features.analysis import Analyzer
 from features.collections import Collection, load_test_collection
+from features.featureset import FeatureSet
 from features.index import InvertedIndex
 from features.pairs import PairSet
 from features.retrieval import BM25Retriever
@@ -103,6 +104,47 @@ def test_invalid_parameters_name_the_parameter():
         get_scorer("bm25")(b=2)
     with pytest.raises(ValueError, match=r"unknown parameter\(s\) \['k2'\]"):
         get_scorer("bm25")(k2=1)
+
+
+def test_k1_zero_is_binary_tf_by_hand_and_as_bm25s():
+    # k1 = 0 (Robertson & Zaragoza 2009; Lucene accepts k1 >= 0): a present term contributes idf, an absent one 0;
+    # "" has an empty field, "heat" no query term: 0 there, not 0/0
+    bm25s = import_reference("bm25s")
+    docs = ["wing wing flutter", "heat", "wing heat transfer rate", "", "flutter flutter flutter"]
+    ix = InvertedIndex.build(Collection(tuple("abcde"), {"body": docs}), PLAIN)
+    queries = ["wing flutter", "wing", "zzz flutter"]
+    ours = bm25(all_pairs(ix, queries), k1=0.0, b=0.75, idf="lucene").reshape(len(queries), -1)
+    assert np.isfinite(ours).all()
+    idf = {t: math.log(1 + (5 - df + 0.5) / (df + 0.5)) for t, df in (("wing", 2), ("flutter", 2))}
+    by_hand = [[sum(idf[t] for t in q.split() if t in idf and t in d.split()) for d in docs] for q in queries]
+    np.testing.assert_allclose(ours, by_hand, rtol=1e-12)
+    ref = bm25s.BM25(method="lucene", k1=0.0, b=0.75, dtype="float64")
+    ref.index([d.split() for d in docs], show_progress=False)
+    # bm25s leaves out the constant (k1 + 1), here 1
+    np.testing.assert_allclose(ours, [ref.get_scores(q.split()) for q in queries], rtol=1e-12, atol=1e-12)
+
+
+def test_k1_zero_through_a_feature_set_and_bm25tp_gives_finite_features():
+    docs = ["wing flutter", "heat", "", "flutter x wing"]
+    ix = InvertedIndex.build(Collection(tuple("abcd"), {"body": docs}), PLAIN)
+    pairs = all_pairs(ix, ["wing flutter"])
+    X, names, _ = FeatureSet([{"scorer": "bm25", "fields": ["body"], "k1": 0.0},
+                              {"scorer": "bm25tp", "fields": ["body"], "k1": 0.0}]).compute(pairs)
+    idf = math.log(1 + (4 - 2 + 0.5) / (2 + 0.5))  # df 2 of 4 for both terms
+    # bm25tp with k1 = 0: BM25 plus min(1, idf) for each term whose proximity accumulator is positive (a and d,
+    # where the two terms are neighbours), whatever its size
+    tp = 2 * min(1.0, idf)
+    np.testing.assert_allclose(X[:, 0], [2 * idf, 0, 0, 2 * idf], rtol=1e-12)
+    np.testing.assert_allclose(X[:, 1], [2 * idf + tp, 0, 0, 2 * idf + tp], rtol=1e-12)
+
+
+def test_b_one_leaves_an_empty_field_at_zero():
+    # b = 1 and |d| = 0: the length normaliser is 0, and tf = 0 there; the term must contribute 0, not 0/0
+    ix = InvertedIndex.build(Collection(tuple("ab"), {"body": ["wing", ""]}), PLAIN)
+    s = bm25(all_pairs(ix, ["wing"]), k1=1.2, b=1.0)
+    idf = math.log(1 + (2 - 1 + 0.5) / (1 + 0.5))
+    avgdl = 0.5
+    np.testing.assert_allclose(s, [idf * 2.2 / (1 + 1.2 * (1 / avgdl)), 0.0], rtol=1e-12)
 
 
 # -- independent references ------------------------------------------------------------------------------------------

@@ -284,3 +284,48 @@ def test_every_registered_scorer_has_a_docstring_and_runs():
         s = cls()
         v = s.score(pairs, None if not cls.per_field else "body")
         assert v.shape == (pairs.n_pairs, len(s.outputs)) and np.isfinite(v).all(), name
+
+
+# -- parameters: non-finite values and bools are refused when the feature set is read --------------------------------
+INF, NAN = float("inf"), float("nan")
+
+
+@pytest.mark.parametrize("scorer, params, param", [
+    ("bm25", {"k1": INF}, "k1"), ("bm25", {"k1": NAN}, "k1"), ("bm25", {"k1": True}, "k1"),
+    ("bm25", {"b": NAN}, "b"), ("bm25", {"b": True}, "b"), ("bm25", {"k3": INF}, "k3"), ("bm25", {"k3": False}, "k3"),
+    ("bm25", {"idf": "okapi", "epsilon": INF}, "epsilon"), ("bm25", {"idf": "okapi", "epsilon": True}, "epsilon"),
+    ("bm25tp", {"k1": INF}, "k1"), ("bm25tp", {"b": NAN}, "b"), ("bm25tp", {"k3": NAN}, "k3"),
+    ("bm25f", {"k1": INF}, "k1"), ("bm25f", {"k1": True}, "k1"), ("bm25f", {"b": NAN}, "b"),
+    ("bm25f", {"weights": {"body": INF}}, "weights"), ("bm25f", {"weights": {"body": True}}, "weights"),
+    ("bm25f", {"weights": {"body": 1.0}, "b": {"body": NAN}}, "b"),
+    ("lm_dirichlet", {"mu": INF}, "mu"), ("lm_dirichlet", {"mu": NAN}, "mu"), ("lm_dirichlet", {"mu": True}, "mu"),
+    ("lm_jm", {"lam": NAN}, "lam"), ("lm_jm", {"lam": True}, "lam"),
+    ("sdm", {"mu": INF}, "mu"), ("sdm", {"mu": True}, "mu"), ("sdm", {"w_unigram": INF}, "w_unigram"),
+    ("sdm", {"w_ordered": NAN}, "w_ordered"), ("sdm", {"w_unordered": True}, "w_unordered"),
+    ("sdm", {"window": True}, "window"),
+    ("min_window", {"max_distance": INF}, "max_distance"), ("span", {"max_distance": NAN}, "max_distance"),
+    ("min_pair_dist", {"max_distance": INF}, "max_distance"), ("avg_pair_dist", {"max_distance": True},
+                                                              "max_distance"),
+    ("unordered_window", {"window": True}, "window"),
+])
+def test_non_finite_and_boolean_parameters_are_refused_naming_scorer_and_parameter(scorer, params, param):
+    with pytest.raises(ValueError, match=rf"^scorer '{scorer}': {param} must be .*, got {params[param]!r}$"):
+        get_scorer(scorer)(**params)
+
+
+def test_a_toml_inf_is_refused_when_the_feature_set_is_read(tmp_path):
+    p = tmp_path / "f.toml"
+    p.write_text('[[features]]\nscorer = "bm25"\nfields = ["body"]\nk1 = inf\n')
+    with pytest.raises(ValueError, match=r"scorer 'bm25': k1 must be a number >= 0, got inf"):
+        FeatureSet.load(p)
+
+
+def test_first_stage_without_scores_gives_score_zero_and_the_candidate_list_position_as_documented():
+    from features.extraction import extract
+    from features.scorers.stats import FirstStage
+
+    ix = build(["a b", "b", "a", "c"])
+    d = extract(ix, {"1": "a", "2": "b"}, {"1": ["d2", "d0", "d3"], "2": ["d1", "d0"]}, ["first_stage"])
+    assert np.asarray(d.X, dtype=float).tolist() == [[0.0, 1.0], [0.0, 2.0], [0.0, 3.0], [0.0, 1.0], [0.0, 2.0]]
+    doc = " ".join(FirstStage.__doc__.split())
+    assert "Without a first stage the columns are 0" not in doc and "the position in the candidate list" in doc

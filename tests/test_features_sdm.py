@@ -8,6 +8,7 @@ import math
 import numpy as np
 import pytest
 
+import features.scorers.sdm as sdm_module
 from features._kernels.windows import window_cf, window_counts_doc
 from features.analysis import Analyzer
 from features.collections import Collection
@@ -61,8 +62,10 @@ def test_unordered_window_counts_non_overlapping_extents_as_indri():
     assert windows(far, "a", "b", 8)[1] == 0 and windows(far, "a", "b", 9)[1] == 1
     # "a x x b a": from a 0 the first b is 3 -> [0, 3]; from b 3 -> a 4: [3, 4] overlaps (begins at 3) -> 1
     assert windows("a x x b a", "a", "b")[1] == 1
-    # a repeated term needs two of its occurrences in the window: "a x a" (0, 2) -> 1; "a" alone -> 0
-    assert windows("a x a", "a", "a")[1] == 1 and windows("a b", "a", "a")[1] == 0
+    # a repeated term, #uw8(a a): Indri closes a window [x, x] at every occurrence of a, so the count is tf(a)
+    # ("a x a" 2, "a b" 1; far apart or not), while #1(a a) still needs a at x and x + 1
+    assert windows("a x a", "a", "a") == (0.0, 2.0) and windows("a b", "a", "a") == (0.0, 1.0)
+    assert windows("a x x x x x x x x x a", "a", "a") == (0.0, 2.0) and windows("a a a", "a", "a") == (1.0, 3.0)
 
 
 def test_collection_window_counts_sum_the_documents():
@@ -120,6 +123,35 @@ def test_sdm_gives_unseen_cliques_half_a_token_and_averages_over_bigrams():
     U = O
     got = get_scorer("sdm")(mu=mu).score(pairs, "body")[0]
     np.testing.assert_allclose(got, [0.85 * T + 0.1 * O + 0.05 * U, T, O, U], rtol=1e-12)
+
+
+def test_a_repeated_query_term_gets_indris_window_counts_through_the_scorer():
+    # Indri's UnorderedWindowNode gives the two children of #uw8(a a) their own type, both at every position of a;
+    # from each occurrence the window closes on the other child's entry at the same position, one extent per
+    # occurrence, none overlapping: the count is tf(a). Hand counts: d0 "a a b" 2, d1 "a z ... z a" 2, d2 "b a b" 1;
+    # #1(a a): d0 1 (a 0, a 1), else 0. Collection (17 tokens): #uw8 5, #1 1.
+    docs = ["a a b", "a z z z z z z z z z a", "b a b"]
+    pairs = all_pairs(build(docs), ["a a"])
+    mu, size = 4.0, 17
+    got = get_scorer("sdm")(mu=mu, columns=["ordered", "unordered"]).score(pairs, "body")
+
+    def f(count, cf, dl):
+        return math.log((count + mu * cf / size) / (dl + mu))
+
+    expected = [[f(o, 1, dl), f(u, 5, dl)] for o, u, dl in [(1, 2, 3), (0, 2, 11), (0, 1, 3)]]
+    np.testing.assert_allclose(got, expected, rtol=1e-12)
+
+
+def test_a_one_term_query_has_window_columns_zero_as_documented():
+    # no window clique: the ordered and unordered columns are 0 (the empty sum) for every document, with either
+    # combine, and the ranking inside the query is the unigram component's
+    pairs = all_pairs(build(DOCS), ["b"])
+    for combine in ("mean", "sum"):
+        got = get_scorer("sdm")(mu=4.0, combine=combine).score(pairs, "body")
+        assert got[:, 2].tolist() == [0.0] * 3 and got[:, 3].tolist() == [0.0] * 3
+        assert np.argsort(-got[:, 0], kind="stable").tolist() == np.argsort(-got[:, 1], kind="stable").tolist()
+    doc = " ".join(sdm_module.__doc__.split())
+    assert "A one-term query has no window cliques: its ``ordered`` and ``unordered`` columns are 0" in doc
 
 
 def test_a_one_term_query_scores_its_unigram_component_and_an_empty_query_zero():

@@ -5,13 +5,19 @@ project) counts windows as follows. Each candidate window is an extent ``[begin,
 
 - ``#1(a b)``: ``[x, x + 1]`` for every occurrence ``x`` of ``a`` followed by ``b`` at ``x + 1``;
 - ``#uwN(a b)``: for every occurrence (of either term, in position order) the window from it to the first later
-  occurrence of the other term, kept when it spans at most N positions (``end - begin + 1 <= N``). For ``a == b``
-  (a query repeating a term) the other occurrence is the next occurrence of the same term.
+  occurrence of the other term, kept when it spans at most N positions (``end - begin + 1 <= N``).
 
 and the count is the number of non-overlapping extents taken greedily in order of ``begin`` (an extent counts when
 it starts after the end of the last counted one). For two different terms ``#1`` extents never overlap, so its
 count is the number of bigrams ``a b``; ``#uw8`` over ``a b a b`` counts 2 (``[0, 1]`` and ``[2, 3]``), where the
 ``unordered_window`` feature of :mod:`features._kernels.proximity` counts 4 occurrence pairs.
+
+A query repeating a term (``a a``) gives a window of one term with itself. ``#1(a a)`` needs the next occurrence
+at ``x + 1`` (``a a a`` holds ``[0, 1]`` and ``[1, 2]``, which overlap: 1). For ``#uwN(a a)`` Indri's
+``UnorderedWindowNode::prepare`` gives each of the two children its own type, and both types sit at every position
+of ``a``, so the window from each occurrence closes on the other child's entry at the same position: the extent
+``[x, x]``, one per occurrence, none overlapping; the count is :math:`tf_a` (``a z a`` counts 2, ``a`` alone 1).
+This follows Indri exactly, though it makes the clique repeat the unigram's count.
 
 Positions of one posting are ``positions[pos_ptr[p]:pos_ptr[p + 1]]``, ascending, as in the index.
 """
@@ -45,15 +51,10 @@ def window_counts_doc(positions, pos_ptr, pa, pb, window, out):  # pragma: no co
             out[0] += 1.0
             last_end = x + 1
     # #uwN: walk the merged occurrences; from each, the first later occurrence of the other term
-    last_end = -1
-    if pa == pb:
-        for i in range(a0, a1 - 1):
-            x = positions[i]
-            y = positions[i + 1]
-            if y - x + 1 <= window and x > last_end:
-                out[1] += 1.0
-                last_end = y
+    if pa == pb:  # Indri: each occurrence closes a window [x, x] with itself (module docstring): tf windows
+        out[1] = float(a1 - a0)
         return
+    last_end = -1
     i = a0
     j = b0
     while i < a1 or j < b1:

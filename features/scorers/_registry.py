@@ -6,10 +6,16 @@ with defaults (``defaults``), the parameters a sibling scorer takes but it refus
 columns (``outputs``; ``("",)`` for a single column). Its
 :meth:`Scorer.score` maps a :class:`~features.pairs.PairSet` (and a field) to an ``(n_pairs, n_outputs)`` float64
 array. Column names are ``base[_output][:field]``, e.g. ``bm25:title``, ``tf_mean:body``, ``first_stage_rank``.
+
+Numeric parameters are checked with :func:`is_number`: a finite ``int`` or ``float``, never a bool (``k1 = true``) and
+never ``inf`` / ``nan`` (which TOML can spell), so that a bad value is refused when the feature set is read, naming
+the scorer and parameter, rather than reaching the feature matrix as a NaN ("a number" in their messages means
+such a value).
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any, ClassVar
 
 import numpy as np
@@ -17,9 +23,25 @@ from numpy.typing import NDArray
 
 from features.pairs import PairSet
 
-__all__ = ["Scorer", "available_scorers", "get_scorer", "register"]
+__all__ = ["Scorer", "available_scorers", "get_scorer", "is_number", "register"]
 
 _REGISTRY: dict[str, type[Scorer]] = {}
+
+
+def is_number(x: object) -> bool:
+    """True for a finite ``int`` or ``float`` that is not a bool.
+
+    Examples
+    --------
+    >>> [is_number(v) for v in (1, 0.5, True, float("inf"), float("nan"), "1")]
+    [True, True, False, False, False, False]
+    """
+    if not isinstance(x, (int, float)) or isinstance(x, bool):
+        return False
+    try:
+        return math.isfinite(x)
+    except OverflowError:  # an int too large for a float
+        return False
 
 
 class Scorer:

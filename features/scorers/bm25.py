@@ -22,11 +22,45 @@ and :math:`df_t` of them containing ``t``:
                        :math:`\epsilon \cdot` mean idf over the vocabulary
 ``"terrier"``          :math:`\log_2((N - df + 0.5)/(df + 0.5))`             Terrier's ``BM25`` (with ``k3=8``,
                                                                             ``qtf_norm="max"``)
+``"atire"``            :math:`\ln(N / df)`                                   ATIRE (Trotman et al. 2014), bm25s
+                                                                            ``atire``
+``"bm25l"``            :math:`\ln((N + 1)/(df + 0.5))`                       BM25L's paper, rank_bm25 ``BM25L``, bm25s
+                                                                            ``bm25l``
+``"bm25plus"``         :math:`\ln((N + 1)/df)`                               BM25+'s paper, rank_bm25 ``BM25Plus``,
+                                                                            bm25s ``bm25+``
 =====================  ===================================================  ==========================================
 
-bm25s scores leave out the constant :math:`(k_1 + 1)`; they equal these divided by :math:`(k_1 + 1)`.
+A term that occurs in no document (:math:`df = 0`) has ``"atire"`` and ``"bm25plus"`` idf 0 (their formula is
+undefined there; the term matches nothing, so only ``term_stats``'s ``idf`` shows it).
+
+bm25s's ``lucene`` and ``robertson`` scores leave out the constant :math:`(k_1 + 1)`; they equal these divided by
+:math:`(k_1 + 1)`. With ``idf="atire"`` this is ATIRE's BM25 as Kamphuis et al. (2020) describe it, and equals bm25s
+``method="atire"`` as it is (that one keeps the factor).
 A document without any query term scores 0; an empty field has length 0 (and ``avgdl = 0`` is treated as
 :math:`|d|/\mathrm{avgdl} = 1`).
+
+Lv and Zhai's lower-bounded variants are scorers of their own, with the same parameters plus ``delta``
+(:math:`\delta`), the summand running over the query terms in the document (:math:`tf_{t,d} > 0`):
+
+.. math::
+
+    \mathrm{BM25L}(q, d) = \sum_{t \in q \cap d} w_q(t)\, \mathrm{idf}(t)\,
+        \frac{(k_1 + 1)(c_{t,d} + \delta)}{k_1 + c_{t,d} + \delta}, \quad
+        c_{t,d} = \frac{tf_{t,d}}{1 - b + b\, |d| / \mathrm{avgdl}}, \qquad
+    \mathrm{BM25{+}}(q, d) = \sum_{t \in q \cap d} w_q(t)\, \mathrm{idf}(t) \left(
+        \frac{(k_1 + 1)\, tf_{t,d}}{tf_{t,d} + k_1 \left(1 - b + b\, \frac{|d|}{\mathrm{avgdl}}\right)} + \delta\right)
+
+(``bm25l``: :math:`\delta = 0.5`, idf ``"bm25l"`` by default; ``bm25plus``: :math:`\delta = 1`, idf ``"bm25plus"``;
+``k1`` 1.2 and ``b`` 0.75 as BM25's). Where the references differ from the papers:
+
+- bm25s (``method="bm25l"`` / ``"bm25+"``) also gives every query term *absent* from the document its
+  :math:`tf = 0` value, :math:`\mathrm{idf}(t)\,(k_1 + 1)\,\delta / (k_1 + \delta)` for BM25L and
+  :math:`\mathrm{idf}(t)\,\delta` for BM25+ (its "non-occurrence" array), and leaves out nothing else: its scores are
+  these plus that sum over the absent query terms of the vocabulary. rank_bm25's ``BM25Plus`` does the same.
+- rank_bm25's ``BM25L`` multiplies each term's BM25L value by :math:`tf_{t,d}` once more; it equals this one where
+  every :math:`tf \le 1`.
+- defaults: bm25s takes :math:`\delta = 0.5` for both; rank_bm25 0.5 for ``BM25L`` and 1 for ``BM25Plus`` (and
+  :math:`k_1 = 1.5`); pass them explicitly to compare.
 
 Terrier's BM25 exactly: ``idf="terrier", k1=1.2, k3=8.0, qtf_norm="max"`` and ``b`` as Terrier's ``bm25.b``
 (0.75 by default), over an index built with :meth:`features.analysis.Analyzer.terrier`. On NPL with ``b=0.4`` the
@@ -38,6 +72,9 @@ References
 S. E. Robertson, S. Walker, S. Jones, M. Hancock-Beaulieu, M. Gatford. Okapi at TREC-3. TREC 1994.
 C. Kamphuis, A. de Vries, L. Boytsov, J. Lin. Which BM25 do you mean? A large-scale reproducibility study of
 scoring variants. ECIR 2020.
+A. Trotman, A. Puurula, B. Burgess. Improvements to BM25 and language models examined. ADCS 2014.
+Y. Lv, C. Zhai. When documents are very long, BM25 fails! SIGIR 2011 (BM25L).
+Y. Lv, C. Zhai. Lower-bounding term frequency normalization. CIKM 2011 (BM25+).
 """
 
 from __future__ import annotations
@@ -46,11 +83,11 @@ import numpy as np
 from numpy.typing import NDArray
 
 from features.pairs import PairSet
-from features.scorers._registry import Scorer, register
+from features.scorers._registry import Scorer, is_number, register
 
-__all__ = ["BM25", "BM25_IDF", "QTF_NORMS", "bm25_idf", "bm25_tf", "query_weight"]
+__all__ = ["BM25", "BM25L", "BM25Plus", "BM25_IDF", "QTF_NORMS", "bm25_idf", "bm25_tf", "query_weight"]
 
-BM25_IDF = ("lucene", "robertson", "robertson_floor", "okapi", "terrier")
+BM25_IDF = ("lucene", "robertson", "robertson_floor", "okapi", "terrier", "atire", "bm25l", "bm25plus")
 QTF_NORMS = ("none", "max")
 
 
@@ -69,10 +106,17 @@ def bm25_idf(
     [0.8473, -0.8473]
     >>> bm25_idf(np.array([1, 3]), 4, "lucene").round(4).tolist()      # ln(1 + 3.5/1.5), ln(1 + 1.5/3.5)
     [1.204, 0.3567]
+    >>> bm25_idf(np.array([1, 4, 0]), 4, "atire").round(4).tolist()    # ln(4/1), ln(4/4), unseen: 0
+    [1.3863, 0.0, 0.0]
     """
     df = np.asarray(df, dtype=np.float64)
     if variant == "lucene":
         return np.log1p((n_docs - df + 0.5) / (df + 0.5))
+    if variant == "bm25l":
+        return np.log((n_docs + 1.0) / (df + 0.5))
+    if variant in ("atire", "bm25plus"):
+        top = n_docs + (1.0 if variant == "bm25plus" else 0.0)
+        return np.log(top / np.where(df > 0, df, 1.0), where=df > 0, out=np.zeros(df.shape))  # df = 0: 0
     raw = np.log((n_docs - df + 0.5) / (df + 0.5))
     if variant == "robertson":
         return raw
@@ -95,14 +139,22 @@ def bm25_tf(
 ) -> NDArray[np.float64]:
     """The saturated, length-normalised term frequency :math:`(k_1+1)\\,tf / (tf + k_1(1-b+b|d|/avgdl))`.
 
+    ``tf = 0`` gives 0 whatever the other values: with ``k1 = 0`` (binary tf, Robertson & Zaragoza 2009: every
+    ``tf > 0`` gives 1) and with ``b = 1`` for an empty field the formula would be 0/0 there.
+
     Examples
     --------
     >>> float(bm25_tf(2, 10, 10.0, 1.2, 0.75))   # 2.2 * 2 / (2 + 1.2)
     1.375
+    >>> bm25_tf([0, 1, 3], 10, 10.0, 0.0, 0.75).tolist()   # k1 = 0: 1 * tf / tf for tf > 0, and 0 for tf = 0
+    [0.0, 1.0, 1.0]
     """
     tf = np.asarray(tf, dtype=np.float64)
     rel = np.asarray(doc_len, dtype=np.float64) / avg_len if avg_len > 0 else 1.0
-    return (k1 + 1.0) * tf / (tf + k1 * (1.0 - b + b * rel))
+    num = (k1 + 1.0) * tf
+    den = tf + k1 * (1.0 - b + b * rel)
+    num, den = np.broadcast_arrays(num, den)
+    return np.divide(num, den, out=np.zeros(num.shape), where=tf > 0)
 
 
 def query_weight(qtf: NDArray, k3: float | None, qtf_norm: str = "none",
@@ -148,10 +200,11 @@ class _BM25Params(Scorer):
 
     def validate(self) -> None:
         p = self.params
-        self._check(isinstance(p["k1"], (int, float)) and p["k1"] >= 0, "k1", "a number >= 0")
-        self._check(isinstance(p["b"], (int, float)) and 0 <= p["b"] <= 1, "b", "in [0, 1]")
+        self._check(is_number(p["k1"]) and p["k1"] >= 0, "k1", "a number >= 0")
+        self._check(is_number(p["b"]) and 0 <= p["b"] <= 1, "b", "in [0, 1]")
         self._check(p["idf"] in BM25_IDF, "idf", f"one of {BM25_IDF}")
-        self._check(p["k3"] is None or (isinstance(p["k3"], (int, float)) and p["k3"] >= 0), "k3", "None or >= 0")
+        self._check(p["k3"] is None or (is_number(p["k3"]) and p["k3"] >= 0), "k3", "None or >= 0")
+        self._check(is_number(p["epsilon"]) and p["epsilon"] >= 0, "epsilon", "a number >= 0")
         self._check(p["qtf_norm"] in QTF_NORMS, "qtf_norm", f"one of {QTF_NORMS}")
         self._refuse_given(p["idf"] != "okapi", "epsilon", "it is the floor of idf='okapi' and no other idf has one")
 
@@ -173,3 +226,68 @@ class BM25(_BM25Params):
 
     def score(self, pairs: PairSet, field: str | None) -> NDArray[np.float64]:
         return self.bm25(pairs, field)[:, None]
+
+
+class _LowerBounded(_BM25Params):
+    """BM25L and BM25+ (module docstring): BM25's parameters plus ``delta``, the paper's idf by default."""
+
+    defaults = {**_BM25Params.defaults, "delta": 0.5}
+
+    def validate(self) -> None:
+        super().validate()
+        self._check(is_number(self.params["delta"]) and self.params["delta"] >= 0, "delta", "a number >= 0")
+
+    def term_value(self, tf: NDArray, doc_len: NDArray, avg_len: float) -> NDArray[np.float64]:
+        raise NotImplementedError
+
+    def score(self, pairs: PairSet, field: str | None) -> NDArray[np.float64]:
+        p = self.params
+        m = pairs.match(field)
+        idf = field_idf(pairs, field, p["idf"], p["epsilon"])
+        w = query_weight(pairs.qtf, p["k3"], p["qtf_norm"], pairs.qterm_ptr) * idf
+        tf = m.tf.astype(np.float64)
+        val = np.zeros(tf.shape[0])
+        has = tf > 0  # the sum runs over the query terms in the document
+        val[has] = self.term_value(tf[has], m.doc_len[m.entry_pair][has], m.field.avg_len)
+        return m.pair_sum(w[m.entry_qterm] * val)[:, None]
+
+
+@register
+class BM25L(_LowerBounded):
+    """BM25L (Lv & Zhai, SIGIR 2011; module docstring): BM25 with the normalised tf shifted by ``delta`` (0.5);
+    parameters as ``bm25`` plus ``delta``, idf ``"bm25l"`` by default.
+
+    Examples
+    --------
+    >>> import math
+    >>> from features import Analyzer, InvertedIndex, extract
+    >>> from features.collections import Collection
+    >>> ix = InvertedIndex.build(Collection(("a", "b"), {"body": ["x x y", "y"]}), Analyzer(stopwords=None))
+    >>> got = extract(ix, {"1": "x"}, {"1": ["a", "b"]}, [{"scorer": "bm25l", "fields": ["body"]}]).X[:, 0]
+    >>> c = 2 / (1 - 0.75 + 0.75 * 3 / 2)   # tf 2, |d| 3, avgdl 2
+    >>> by_hand = math.log(3 / 1.5) * 2.2 * (c + 0.5) / (1.2 + c + 0.5)
+    >>> bool(abs(got[0] - by_hand) < 1e-6), float(got[1])
+    (True, 0.0)
+    """
+
+    name = "bm25l"
+    defaults = {**_LowerBounded.defaults, "idf": "bm25l", "delta": 0.5}
+
+    def term_value(self, tf: NDArray, doc_len: NDArray, avg_len: float) -> NDArray[np.float64]:
+        k1, b, delta = float(self.params["k1"]), float(self.params["b"]), float(self.params["delta"])
+        rel = doc_len / avg_len if avg_len > 0 else 1.0
+        c = tf / (1.0 - b + b * rel)  # tf > 0, so |d| > 0 and the normaliser is > 0
+        return (k1 + 1.0) * (c + delta) / (k1 + c + delta)
+
+
+@register
+class BM25Plus(_LowerBounded):
+    """BM25+ (Lv & Zhai, CIKM 2011; module docstring): BM25's term value plus ``delta`` (1.0) for every query term
+    in the document; parameters as ``bm25`` plus ``delta``, idf ``"bm25plus"`` by default."""
+
+    name = "bm25plus"
+    defaults = {**_LowerBounded.defaults, "idf": "bm25plus", "delta": 1.0}
+
+    def term_value(self, tf: NDArray, doc_len: NDArray, avg_len: float) -> NDArray[np.float64]:
+        p = self.params
+        return bm25_tf(tf, doc_len, avg_len, float(p["k1"]), float(p["b"])) + float(p["delta"])

@@ -35,7 +35,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from features.pairs import PairSet
-from features.scorers._registry import Scorer, register
+from features.scorers._registry import Scorer, is_number, register
 from features.scorers.bm25 import bm25_idf
 
 __all__ = ["BM25F", "union_df"]
@@ -53,10 +53,6 @@ def union_df(pairs: PairSet, fields: list[str]) -> NDArray[np.float64]:
     return out
 
 
-def _is_number(x: object) -> bool:
-    return isinstance(x, (int, float)) and not isinstance(x, bool)
-
-
 @register
 class BM25F(Scorer):
     """Simple BM25F over weighted fields (module docstring); parameters ``weights``, ``b``, ``k1``, ``idf``."""
@@ -69,16 +65,16 @@ class BM25F(Scorer):
         p = self.params
         w = p["weights"]
         ok = w is None or (isinstance(w, Mapping) and len(w) > 0 and all(
-            isinstance(f, str) and _is_number(v) and v >= 0 for f, v in w.items()) and any(v > 0 for v in w.values()))
+            isinstance(f, str) and is_number(v) and v >= 0 for f, v in w.items()) and any(v > 0 for v in w.values()))
         self._check(ok, "weights", "None or a table {field: weight >= 0} with a positive weight")
         b = p["b"]
         if isinstance(b, Mapping):
-            self._check(all(_is_number(v) and 0 <= v <= 1 for v in b.values()), "b", "in [0, 1] for every field")
+            self._check(all(is_number(v) and 0 <= v <= 1 for v in b.values()), "b", "in [0, 1] for every field")
             if w is not None:
                 self._check(set(b) == set(w), "b", f"a value for each weighted field {sorted(w)} and no other")
         else:
-            self._check(_is_number(b) and 0 <= b <= 1, "b", "a number in [0, 1] or a table {field: b}")
-        self._check(_is_number(p["k1"]) and p["k1"] >= 0, "k1", "a number >= 0")
+            self._check(is_number(b) and 0 <= b <= 1, "b", "a number in [0, 1] or a table {field: b}")
+        self._check(is_number(p["k1"]) and p["k1"] >= 0, "k1", "a number >= 0")
         self._check(p["idf"] in _IDF, "idf", f"one of {_IDF}")
 
     def field_weights(self, pairs: PairSet) -> dict[str, float]:

@@ -71,7 +71,6 @@ of Glasgow, 2003 (Bo1: Bose-Einstein statistics).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 
 import numpy as np
@@ -79,7 +78,7 @@ from numpy.typing import NDArray
 
 from features.index import FieldIndex, QueryTerms
 from features.pairs import Match, PairSet
-from features.scorers._registry import Scorer, register
+from features.scorers._registry import Scorer, is_number, register
 from features.scorers.bm25 import bm25_idf, bm25_tf, query_weight
 from features.scorers.dfr import dph_term
 
@@ -243,11 +242,6 @@ def bo1_expand(fi: FieldIndex, n_docs: int, query: QueryTerms, fb: NDArray, *, f
 
 
 # -- scorers ---------------------------------------------------------------------------------------------------------
-def _finite(v: object) -> bool:
-    """A finite number (TOML's ``inf`` and ``nan`` are floats: they would make every feature NaN)."""
-    return isinstance(v, (int, float)) and math.isfinite(v)
-
-
 class _PRF(Scorer):
     def validate(self) -> None:
         p = self.params
@@ -282,8 +276,8 @@ class RM3(_PRF):
     def validate(self) -> None:
         super().validate()
         p = self.params
-        self._check(_finite(p["orig_weight"]) and 0 <= p["orig_weight"] <= 1, "orig_weight", "in [0, 1]")
-        self._check(_finite(p["mu"]) and p["mu"] > 0, "mu", "a finite number > 0")
+        self._check(is_number(p["orig_weight"]) and 0 <= p["orig_weight"] <= 1, "orig_weight", "in [0, 1]")
+        self._check(is_number(p["mu"]) and p["mu"] > 0, "mu", "a finite number > 0")
 
     def score(self, pairs: PairSet, field: str | None) -> NDArray[np.float64]:
         p = self.params
@@ -318,11 +312,11 @@ class Bo1(_PRF):
         super().validate()
         p = self.params
         self._check(isinstance(p["min_docs"], int) and p["min_docs"] >= 0, "min_docs", "an integer >= 0")
-        self._check(p["beta"] is None or (_finite(p["beta"]) and p["beta"] > 0), "beta",
+        self._check(p["beta"] is None or (is_number(p["beta"]) and p["beta"] > 0), "beta",
                     "None (parameter-free) or a finite number > 0")
         self._check(p["model"] in _BO1_MODELS, "model", f"one of {_BO1_MODELS}")
-        self._check(_finite(p["k1"]) and p["k1"] >= 0, "k1", "a finite number >= 0")
-        self._check(_finite(p["b"]) and 0 <= p["b"] <= 1, "b", "in [0, 1]")
+        self._check(is_number(p["k1"]) and p["k1"] >= 0, "k1", "a finite number >= 0")
+        self._check(is_number(p["b"]) and 0 <= p["b"] <= 1, "b", "in [0, 1]")
         for k in ("k1", "b"):
             self._refuse_given(p["model"] == "dph", k, "DPH is parameter-free; k1 and b are BM25's")
 

@@ -54,7 +54,7 @@ from numpy.typing import NDArray
 
 from features._kernels.proximity import PROX_COLUMNS, listed_pair_distances, proximity_pairs, tp_accumulators
 from features.pairs import PairSet
-from features.scorers._registry import Scorer, register
+from features.scorers._registry import Scorer, is_number, register
 from features.scorers.bm25 import _BM25Params, bm25_tf, field_idf
 
 __all__ = ["BM25TP", "AvgPairDistance", "MinPairDistance", "MinWindow", "OrderedWindow", "Span", "UnorderedWindow",
@@ -139,7 +139,7 @@ class _Proximity(Scorer):
             self._check(isinstance(p["window"], int) and not isinstance(p["window"], bool) and p["window"] >= 2,
                         "window", "an integer >= 2")
         if "max_distance" in p:
-            self._check(isinstance(p["max_distance"], (int, float)) and p["max_distance"] > 0, "max_distance", "> 0")
+            self._check(is_number(p["max_distance"]) and p["max_distance"] > 0, "max_distance", "a number > 0")
 
     def score(self, pairs: PairSet, field: str | None) -> NDArray[np.float64]:
         s = {**_SHARED, **self.params}

@@ -11,7 +11,8 @@ probability
 where :math:`x` is a query term :math:`q_i` (unigram), the ordered window ``#1(q_i q_{i+1})`` (the two terms
 adjacent, in order) or the unordered window ``#uwN(q_i q_{i+1})`` (both terms within N positions, either order;
 N = ``window``, 8 by default), :math:`c(x, D)` its count in the document and :math:`c(x, C)` in the collection.
-Windows are counted as Indri counts them (:mod:`features._kernels.windows`: non-overlapping extents). A clique
+Windows are counted as Indri counts them (:mod:`features._kernels.windows`: non-overlapping extents; for a query
+repeating a term next to itself, ``a a``, ``#uwN(a a)`` counts every occurrence of ``a``, as Indri does). A clique
 that never occurs in the collection gets :math:`c(x, C)/|C| = 1/(2|C|)`, Indri's choice, so that its log
 probability stays finite (a query term missing from the vocabulary included).
 
@@ -33,6 +34,13 @@ With ``combine="sum"`` the components are the sums (no :math:`1/n`, :math:`1/(n-
 and the components ``unigram`` (:math:`T`), ``ordered`` (:math:`O`), ``unordered`` (:math:`U`), each its own
 feature (``sdm_score:body``, ``sdm_unigram:body``, ...). A query without any analysed term scores 0 everywhere.
 
+A one-term query has no window cliques: its ``ordered`` and ``unordered`` columns are 0 for every document (the
+empty sum, with either ``combine``), which is not a log probability and is larger than any of them (they are
+negative), so across queries these columns read 0 as "no bigram", not as "a certain match"; a model mixing
+one-term and longer queries can tell them apart with ``query_length``. Being constant within the query, they leave
+its ranking to the unigram component (the score is :math:`T` with ``"mean"`` and :math:`\lambda_T T` with
+``"sum"``).
+
 References
 ----------
 D. Metzler, W. B. Croft. A Markov random field model for term dependencies. SIGIR 2005.
@@ -48,7 +56,7 @@ from numpy.typing import NDArray
 from features._kernels.windows import window_cf, window_counts
 from features.index import FieldIndex
 from features.pairs import PairSet
-from features.scorers._registry import Scorer, register
+from features.scorers._registry import Scorer, is_number, register
 
 __all__ = ["SDM", "SDM_COLUMNS", "query_bigrams", "window_collection_counts"]
 
@@ -100,9 +108,9 @@ class SDM(Scorer):
 
     def validate(self) -> None:
         p = self.params
-        self._check(isinstance(p["mu"], (int, float)) and p["mu"] > 0, "mu", "a number > 0")
+        self._check(is_number(p["mu"]) and p["mu"] > 0, "mu", "a number > 0")
         for w in ("w_unigram", "w_ordered", "w_unordered"):
-            self._check(isinstance(p[w], (int, float)) and p[w] >= 0, w, "a number >= 0")
+            self._check(is_number(p[w]) and p[w] >= 0, w, "a number >= 0")
         self._check(p["w_unigram"] + p["w_ordered"] + p["w_unordered"] > 0, "w_unigram",
                     "positive, or one of w_ordered / w_unordered positive")
         self._check(isinstance(p["window"], int) and not isinstance(p["window"], bool) and p["window"] >= 2,

@@ -163,7 +163,19 @@ class FirstStage(Scorer):
 
     Judged documents added after retrieval (``extract(..., add_judged=True)``) get rank = (number retrieved for
     the query) + 1 and score = (lowest retrieved score of the query) - 1, or 0 when nothing was retrieved.
-    Without a first stage the columns are 0.
+    Candidates given without a first stage's scores, as ``{qid: [docno, ...]}``, get score 0 and rank 1, 2, ... n,
+    the position in the candidate list (a frame without ``score``: score 0 and the rank of its ``rank`` column, or
+    its order; :func:`features.extraction.candidates_frame`). A :class:`~features.pairs.PairSet` built without
+    first-stage arrays gives 0 in both columns.
+
+    Examples
+    --------
+    >>> from features import Analyzer, InvertedIndex, extract
+    >>> from features.collections import Collection
+    >>> ix = InvertedIndex.build(Collection(("a", "b", "c"), {"body": ["x", "y", "x y"]}), Analyzer(stopwords=None))
+    >>> d = extract(ix, {"1": "x"}, {"1": ["c", "a", "b"]}, ["first_stage"])
+    >>> d.X.tolist()   # (score, rank): no scores given, ranks in the candidate list's order
+    [[0.0, 1.0], [0.0, 2.0], [0.0, 3.0]]
     """
 
     name = "first_stage"

@@ -77,8 +77,8 @@ def register(sub) -> None:
     cand.add_argument("--bm25-k1", type=float, default=None, help="first-stage BM25 k1 (default: 1.2)")
     cand.add_argument("--bm25-b", type=float, default=None, help="first-stage BM25 b (default: 0.75)")
     cand.add_argument("--bm25-idf", default=None,
-                      choices=["lucene", "robertson", "robertson_floor", "okapi", "terrier"],
-                      help="first-stage BM25 idf variant (default: lucene)")
+                      choices=["lucene", "robertson", "robertson_floor", "okapi", "terrier", "atire"],
+                      help="first-stage BM25 idf variant (default: lucene; atire: ln(N/df), as bm25s' atire)")
     cand.add_argument("--bm25-k3", type=float, default=None,
                       help="first-stage BM25 query-term saturation k3 (default: none, as Lucene)")
     cand.add_argument("--bm25-qtf-norm", default=None, choices=["none", "max"],
