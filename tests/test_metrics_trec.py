@@ -233,3 +233,25 @@ def test_a_frame_without_any_known_spelling_names_the_accepted_ones():
         evaluate_run(qrels.rename(columns={"rel": "grade"}), run)
     with pytest.raises(TypeError, match=r"qrels must be a pandas DataFrame or a mapping \{qid: \{docno: rel\}\}"):
         evaluate_run([("1", "a", 1)], run)  # type: ignore[arg-type]
+
+
+def test_scores_that_are_one_float32_are_tied_as_trec_eval_holds_them():
+    """trec_eval keeps a run's scores as C floats (``float sim``): 1.0 and 1.00000001 are one score there, so the
+    docno decides (descending), where float64 put b first (RR 1.0 against pytrec_eval's 0.5). Scores beyond float32
+    are inf to both. Reference: pytrec_eval on the same run."""
+    qrels = {"1": {"a": 0, "b": 2, "c": 0, "d": 1, "e": 0}}
+    runs = [{"a": 1.0, "b": 1.00000001, "c": 1.0, "d": 0.5, "e": 0.2},
+            {"a": 0.0, "b": 5e-324, "c": 1e-50, "d": 0.0, "e": 0.3},  # subnormal and tiny: 0 in float32
+            {"a": 1e300, "b": 1e301, "c": 0.5}]
+    measures = {"recip_rank", "ndcg_cut_1", "map", "P_2"}
+    evaluator = pytrec_eval.RelevanceEvaluator(qrels, measures)
+    q = pd.DataFrame([(qid, d, r) for qid, docs in qrels.items() for d, r in docs.items()],
+                     columns=["qid", "docno", "rel"])
+    for run in runs:
+        want = evaluator.evaluate({"1": run})["1"]
+        r = pd.DataFrame([("1", d, s) for d, s in run.items()], columns=["qid", "docno", "score"])
+        got = evaluate_run(q, r, ["mrr", "ndcg@1", "map", "p@2"])
+        assert got == pytest.approx({"mrr": want["recip_rank"], "ndcg@1": want["ndcg_cut_1"], "map": want["map"],
+                                     "p@2": want["P_2"]}, abs=1e-12), run
+    assert evaluate_run(q, pd.DataFrame([("1", d, s) for d, s in runs[0].items()],
+                                        columns=["qid", "docno", "score"]), ["mrr"])["mrr"] == 0.5

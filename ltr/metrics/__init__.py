@@ -80,7 +80,7 @@ ties [``"stable"``]
     How equal scores are ordered. ``"stable"``: the earlier row ranks higher (input order; LightGBM's ``ndcg``
     eval uses the same stable sort). ``"pessimistic"``: among equal scores, lower labels first (the worst case),
     then input order. ``"optimistic"``: higher labels first. :func:`evaluate_run` always uses trec_eval's order
-    instead: score descending, then ``docno`` descending.
+    instead: score descending (compared as float32, as trec_eval stores it), then ``docno`` descending.
 no_relevant [``0.0``]
     The value of a query that has nothing to find: no label >= ``rel_threshold`` for the binary metrics (MAP,
     MRR, P, Recall, R-precision, bpref, success), no label > 0 (ideal DCG = 0) for NDCG, MeanNDCG and ERR. 0.0
@@ -199,7 +199,8 @@ ranked list itself, as RankLib's without ``-qrel``.
 TREC runs
 ---------
 :func:`evaluate_run` reproduces trec_eval (checked against pytrec_eval): documents are ordered by score
-descending then docno descending (the ``rank`` column is ignored), unjudged documents count as non-relevant,
+descending then docno descending (the ``rank`` column is ignored; scores are compared as trec_eval holds them, C
+floats, so two that round to one float32 are tied), unjudged documents count as non-relevant,
 the whole judged list of a query (retrieved or not) sets its number of relevant documents and its ideal DCG,
 queries of the run absent from the qrels are skipped, and queries of the qrels absent from the run are left out
 of the mean (trec_eval's default), or, with ``complete=True`` (trec_eval's ``-c``), evaluated as an empty ranking

@@ -168,6 +168,10 @@ def evaluate_run_per_query(
     # trec_eval skips run queries without judgments.
     judged_qids = pd.unique(q["qid"])
     r = r[r["qid"].isin(judged_qids)]
+    # The score as trec_eval holds it, a C float (``float sim`` in trec_format.h): scores that round to the same
+    # float32 (1.0 and 1.00000001) are tied and go by docno, as in trec_eval, pytrec_eval and ir_measures.
+    with np.errstate(over="ignore"):  # beyond float32: inf, as C's conversion gives
+        r = r.assign(score=r["score"].to_numpy(dtype=np.float64).astype(np.float32).astype(np.float64))
     # trec_eval's order: score descending, then docno descending (stable sorts, least significant key first).
     r = r.sort_values("docno", ascending=False, kind="stable")
     r = r.sort_values("score", ascending=False, kind="stable")
