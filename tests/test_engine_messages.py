@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 
 import lightgbm as lgb
 import numpy as np
@@ -262,3 +263,57 @@ def test_errors_raised_in_a_parallel_folds_process_keep_their_words(tmp_path, ca
     assert main(["cv", path, "--folds", "2", "--parallel-folds", "2", "--rounds", "2", "--preset", "none"]) == 1
     err = capsys.readouterr().err
     assert "lightgbm's lambdarank needs whole-number labels" in err and "un-serialize" not in err
+
+
+# -- labels, weights and rounds at the extremes (numerics trial) ----------------------------------------------------
+@pytest.mark.parametrize("label", [np.inf, -np.inf, 1e300, 1e39])
+def test_a_label_beyond_float32_is_refused_by_row_before_an_engine_clips_it(label):
+    """LightGBM keeps labels as float32: its native pointwise objective trained on inf (or 1e300) as 3.4e38 and
+    predicted 1.3e36, silently; lambdarank said 'met 99999996802856924650656260769173209088.0'."""
+    X, y, sizes = _data()
+    y[7] = label
+    with np.errstate(over="ignore"):
+        assert not np.isfinite(np.float32(label))  # what the engine would hold
+    for objective in ("pointwise", "lambdarank"):
+        with pytest.raises(ValueError, match=re.escape(f"y has a label of {float(label):.6g} at row 7: labels must "
+                                                       "be finite numbers within float32's range")):
+            Ranker(objective=objective, preset=None, n_estimators=2).fit(X, y, group=sizes)
+
+
+def test_weights_beyond_float32_or_all_zero_are_refused():
+    """Weights of 1e39 made the kernels' gradients inf (an all-zero model, silently) and XGBoost say 'Weights must be
+    positive values'; all-zero weights gave a zero model, or XGBoost's 'Check failed: ... base_score'."""
+    X, y, sizes = _data()
+    w = np.ones(y.size)
+    w[:8] = 1e39
+    with pytest.raises(ValueError, match=r"sample_weight 1e\+39 at row 0 is beyond float32's range"):
+        Ranker(preset=None, n_estimators=2).fit(X, y, group=sizes, sample_weight=w)
+    for engine in ("lightgbm", "xgboost"):
+        with pytest.raises(ValueError, match="sample_weight gives every row the weight 0: nothing to train on"):
+            Ranker(engine=engine, preset=None, n_estimators=2).fit(X, y, group=sizes, sample_weight=np.zeros(y.size))
+
+
+def test_lightgbm_stopping_before_the_rounds_asked_is_said():
+    """With a custom objective, LightGBM stops for good when no leaf meets the split requirements: the small-data
+    preset's L2 of 10 with the pointwise kernel (which starts at score 0) gave an all-zero model after 1 of 5
+    rounds, silently. Reference: LightGBM itself, the same objective and lambda_l2, grows one tree."""
+    from ltr.objectives import lightgbm_objective
+
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(60, 4)), rng.integers(0, 3, 60).astype(float)
+    ptr = np.array([0, 20, 40, 60])
+    booster = lgb.train({"objective": lightgbm_objective("pointwise", ptr), "lambda_l2": 10.0, "verbose": -1,
+                         "learning_rate": 0.02, "num_leaves": 15, "min_data_in_leaf": 20},
+                        lgb.Dataset(X, y, group=np.diff(ptr)), 5)
+    assert booster.current_iteration() == 1
+    with pytest.warns(UserWarning, match=r"lightgbm stopped after 1 of 5 rounds: no leaf met the split requirements "
+                                         r".*the preset set .*reg_lambda=10\.0"):
+        model = Ranker(kernel="numba", objective="pointwise", n_estimators=5, early_stopping_rounds=None,
+                       preset="small").fit(X, y, group=np.diff(ptr))
+    assert model.n_rounds_ == 1 and np.all(model.predict(X) == 0.0)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)  # all rounds run: nothing to say
+        Ranker(kernel="numba", objective="pointwise", n_estimators=5, early_stopping_rounds=None,
+               preset=None).fit(X, y, group=np.diff(ptr))

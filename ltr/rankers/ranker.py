@@ -134,6 +134,10 @@ def _check_frame_names(X, names, what: str) -> None:
                      f"{len(names)} features; not in the model: {unknown[:3]}; missing: {absent[:3]})")
 
 
+#: The largest float32: labels and weights beyond it are inf to the engines (which keep them as float32).
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
 def _labels(y, n: int, what: str = "y") -> NDArray[np.float64]:
     y = np.asarray(y, dtype=np.float64)
     if y.shape != (n,):
@@ -141,6 +145,11 @@ def _labels(y, n: int, what: str = "y") -> NDArray[np.float64]:
     if np.isnan(y).any():
         i = int(np.flatnonzero(np.isnan(y))[0])
         raise ValueError(f"{what} has NaN labels (first at row {i}); labels must be numbers")
+    big = np.flatnonzero(~(np.abs(y) <= _FLOAT32_MAX))  # inf, or beyond the float32 both engines keep labels in
+    if big.size:
+        i = int(big[0])
+        raise ValueError(f"{what} has a label of {float(y[i]):.6g} at row {i}: labels must be finite numbers within "
+                         "float32's range (both engines keep labels as float32)")
     return y
 
 
@@ -681,6 +690,12 @@ class Ranker(BaseEstimator):
             if not (np.isfinite(weight).all() and (weight >= 0).all()):
                 i = int(np.flatnonzero(~(np.isfinite(weight) & (weight >= 0)))[0])
                 raise ValueError(f"sample_weight must be finite and >= 0, got {float(weight[i])!r} at row {i}")
+            if not (weight <= _FLOAT32_MAX).all():
+                i = int(np.flatnonzero(weight > _FLOAT32_MAX)[0])
+                raise ValueError(f"sample_weight {float(weight[i])!r} at row {i} is beyond float32's range, in which "
+                                 "the engines keep weights (they would be inf)")
+            if not weight.sum() > 0:
+                raise ValueError("sample_weight gives every row the weight 0: nothing to train on")
             if native and self.engine == "xgboost":
                 weight = self._group_weights(weight, ptr)
         valid, is_training = [], []
@@ -763,6 +778,7 @@ class Ranker(BaseEstimator):
         self.booster_ = booster
         self.best_iteration_ = int(best)
         self.n_rounds_ = _rounds_run(booster, best, record)
+        _warn_stopped_short(self, int(effective.n_estimators), bool(valid) and stopping_rounds, stopping_rounds)
         self.evals_result_ = {n: record[n] for n in names if n in record}
         if self.verbose >= 2:
             for name, per in record.items():
@@ -1138,6 +1154,27 @@ def _engine_error(model: Ranker, e: Exception) -> Exception:
             cli_fix=f"for labels that encode an order (MQ2007/8-list) train a listwise objective (--objective "
                     f"listnet --kernel numba), or pass {flag_fix}")
     return ValueError(f"{model.engine} refused the training parameters or data: {text}")
+
+
+def _warn_stopped_short(model: Ranker, asked: int, stopping: bool, stopping_rounds) -> None:
+    """A warning when LightGBM ran fewer rounds than asked and early stopping does not explain it: no leaf met the
+    split requirements, and LightGBM stops for good (with a custom objective it cannot start again). The model is
+    then what those rounds made, a constant after one round: the trial that found it had an all-zero model from the
+    small-data preset's L2 with a kernel that starts at score 0, and a run-away listnet step at learning rate 1."""
+    if model.engine != "lightgbm" or model.n_rounds_ >= asked:
+        return
+    if stopping and model.n_rounds_ >= model.best_iteration_ + int(stopping_rounds):
+        return  # early stopping: patience ran out
+    import warnings
+
+    preset = getattr(model, "preset_params_", None) or {}
+    said = ", ".join(f"{k}={v!r}" for k, v in preset.items() if k in ("reg_lambda", "min_child_samples",
+                                                                       "learning_rate"))
+    warnings.warn(f"lightgbm stopped after {model.n_rounds_} of {asked} rounds: no leaf met the split requirements "
+                  f"(min_child_samples, reg_lambda, min_split_gain, min_sum_hessian_in_leaf"
+                  f"{'; the preset set ' + said if said else ''}), and LightGBM does not go on; the model is what "
+                  "those rounds made. Lower reg_lambda or the learning rate, or raise engine_params' "
+                  "min_sum_hessian_in_leaf if the scores ran away", UserWarning, stacklevel=3)
 
 
 def _rounds_run(booster, best, record) -> int:
