@@ -317,3 +317,22 @@ def test_lightgbm_stopping_before_the_rounds_asked_is_said():
         warnings.simplefilter("error", UserWarning)  # all rounds run: nothing to say
         Ranker(kernel="numba", objective="pointwise", n_estimators=5, early_stopping_rounds=None,
                preset=None).fit(X, y, group=np.diff(ptr))
+
+
+def test_an_infinite_feature_for_xgboost_is_named_by_row_and_feature():
+    """XGBoost refuses inf in its own words, without row or column ('Input data contains `inf` ...'): the toolkit
+    names both, in the training data and in an eval set, dense or sparse."""
+    import scipy.sparse as sp
+
+    X, y, sizes = _data()
+    X[3, 1] = np.inf
+    with pytest.raises(xgb.core.XGBoostError, match="inf"):  # the engine's own refusal
+        xgb.train({"objective": "rank:ndcg"}, xgb.DMatrix(X, y, group=sizes), 1)
+    for given in (X, sp.csr_matrix(X)):
+        with pytest.raises(ValueError, match=r"^X row 3, feature 2 is inf: XGBoost refuses infinite values"):
+            Ranker(engine="xgboost", preset=None, n_estimators=2).fit(given, y, group=sizes)
+    clean = np.where(np.isinf(X), 0.0, X)
+    with pytest.raises(ValueError, match=r"^eval_set\[0\] row 3, feature 2 is inf"):
+        Ranker(engine="xgboost", preset=None, n_estimators=2).fit(clean, y, group=sizes,
+                                                                  eval_set=[(X, y)], eval_group=[sizes])
+    Ranker(engine="lightgbm", preset=None, n_estimators=2).fit(X, y, group=sizes)  # LightGBM bins it: trains

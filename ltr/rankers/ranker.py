@@ -666,6 +666,8 @@ class Ranker(BaseEstimator):
         if Xa.shape[0] == 0:
             raise ValueError("X has no rows")
         _refuse_fractional_labels(self, X, ya, ptr, native_objective)
+        if self.engine == "xgboost":
+            _refuse_infinite(Xa, "X")
         if Xa.shape[1] == 0:
             raise ValueError(f"X has no feature columns (shape {Xa.shape}); a ranker needs at least one feature")
         fingerprint = fingerprint_of(query_digests(Xa, ya, ptr))  # of the data as given, before normalisation
@@ -708,6 +710,8 @@ class Ranker(BaseEstimator):
                 vx, vy, vptr = _unpack(item, None, None, None, what)
             else:
                 vx, vy, vptr = _unpack(item[0], item[1], item[2], item[3], what)
+            if self.engine == "xgboost":
+                _refuse_infinite(vx, what)
             if vx.shape[1] != Xa.shape[1]:
                 raise ValueError(
                     f"{what} has {vx.shape[1]} features but the training data has {Xa.shape[1]}; read both "
@@ -1051,6 +1055,24 @@ def _described_features(X, names) -> dict | None:
     if described is None or names is None or list(described.get("columns") or []) != [str(n) for n in names]:
         return None
     return described
+
+
+def _refuse_infinite(X, what: str) -> None:
+    """XGBoost refuses an infinite feature value in its own words ("Input data contains `inf` or a value too large,
+    while `missing` is not set to `inf`"), naming neither row nor column: refused here, naming both (NaN is the
+    missing value; LightGBM bins inf as a large value, so only XGBoost's fits ask this)."""
+    values = X.data if sp.issparse(X) else np.asarray(X)
+    if not np.issubdtype(values.dtype, np.floating) or not np.isinf(values).any():
+        return
+    if sp.issparse(X):
+        csr = sp.csr_matrix(X)
+        k = int(np.flatnonzero(np.isinf(csr.data))[0])
+        row, col, value = int(np.searchsorted(csr.indptr, k, side="right")) - 1, int(csr.indices[k]), csr.data[k]
+    else:
+        row, col = (int(v) for v in np.argwhere(np.isinf(values))[0])
+        value = values[row, col]
+    raise ValueError(f"{what} row {row}, feature {col + 1} is {float(value)}: XGBoost refuses infinite values (NaN is "
+                     "the missing value); replace it, or clip it to a large finite number")
 
 
 def _refuse_fractional_labels(model: Ranker, data, y, ptr, native_objective) -> None:
