@@ -87,6 +87,18 @@ def environment_line() -> str:
     return f"{machine}; Python {platform.python_version()}, {versions}"
 
 
+def code_digest() -> str:
+    """A digest of the toolkit's code text (``features/`` with its shipped feature sets, and ``ltr/``): part of the
+    key of a cache of features or results, so that a cache written by other code is never read as this code's."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for path in sorted(p for pkg in ("features", "ltr") for p in (ROOT / pkg).rglob("*")
+                       if p.suffix in (".py", ".toml") and "__pycache__" not in p.parts):
+        digest.update(path.relative_to(ROOT).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def fragment_out(out: str | os.PathLike | None, *, trial: bool, default: str | os.PathLike | None = None
                  ) -> str | None:
     """Where a script's fragment goes, the one rule of every script: ``--out`` when given; otherwise nothing (``"-"``,

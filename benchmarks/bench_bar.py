@@ -33,7 +33,8 @@ Set-up, the same for every system and collection:
   tuned BM25, per collection and bar metric, Holm-corrected over every test in the table.
 
 Resumable: features (``<cache>/<collection>/features-*.npz``) and each collection's results
-(``<cache>/<collection>/result-*.json``, keyed by every setting above and the analysis) are written once,
+(``<cache>/<collection>/result-*.json``, keyed by every setting above, the analysis and a digest of the toolkit's
+code, ``_report.code_digest``) are written once,
 atomically; a rerun computes only what is missing and writes the fragment ``benchmarks/results/bench_bar.md`` from
 all of them.
 """
@@ -57,7 +58,7 @@ import pandas as pd
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 sys.path.insert(0, os.path.dirname(__file__))
 
-from _report import Fragment  # noqa: E402
+from _report import Fragment, code_digest  # noqa: E402
 
 from ltr._shared import shared_data_dir  # noqa: E402
 from ltr.datasets import RankingDataset  # noqa: E402
@@ -166,7 +167,8 @@ def build(source: Path, folder: str, cache: Path, neural: bool) -> tuple[Ranking
     tc = load_test_collection(source)
     specs, grid = feature_specs(neural, cache), grid_specs()
     key = digest({"features": FEATURES.read_text(encoding="utf-8"), "neural": NEURAL if neural else None,
-                  "grid": grid, "first_stage": FIRST_STAGE, "depth": DEPTH, "analyzer": Analyzer.terrier().to_dict()})
+                  "grid": grid, "first_stage": FIRST_STAGE, "depth": DEPTH, "analyzer": Analyzer.terrier().to_dict(),
+                  "code": code_digest()})
     path = cache / folder / f"features-{key}.npz"
     judged = sorted(set(tc.qrels["qid"].astype(str)))
     if not path.is_file():
@@ -299,7 +301,8 @@ def run_collection(label: str, source: Path, folder: str, cache: Path, neural: b
     key = digest({"features": FEATURES.read_text(encoding="utf-8"), "neural": NEURAL if neural else None,
                   "candidates": [c.__dict__ for c in candidates(neural)], "grid": [GRID_K1, GRID_B],
                   "depth": DEPTH, "folds": [OUTER, INNER, SEED], "targets": TARGETS, "metrics": METRICS,
-                  "quick": quick, "first_stage": FIRST_STAGE, "analyzer": Analyzer.terrier().to_dict()})
+                  "quick": quick, "first_stage": FIRST_STAGE, "analyzer": Analyzer.terrier().to_dict(),
+                  "code": code_digest()})
     path = cache / folder / f"result-{key}.json"
     if path.is_file():
         progress(f"{label}: results from {path}")

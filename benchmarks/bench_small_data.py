@@ -83,21 +83,10 @@ def candidates(quick: bool) -> dict[str, Ranker]:
     return out
 
 
-def _code_key() -> str:
-    """A digest of the code the features come from (the feature layer and ``ltr features``), so that a cache made by
-    other code is never read as this code's features."""
-    import hashlib
-
-    top = Path(__file__).resolve().parent.parent
-    digest = hashlib.sha256()
-    for path in sorted([*(top / "features").rglob("*.py"), *(top / "features").rglob("*.toml"),
-                        top / "ltr" / "cli" / "features.py"]):
-        digest.update(path.relative_to(top).as_posix().encode() + b"\0" + path.read_bytes())
-    return digest.hexdigest()[:16]
-
-
 def build_features(root: Path, cache: Path, folder: str) -> Path:
-    out = cache / f"{folder}-top100-{_code_key()}.letor"  # the default feature set of this code, BM25 top 100
+    from _report import code_digest
+
+    out = cache / f"{folder}-top100-{code_digest()}.letor"  # this code's default features, BM25 top 100
     if not out.is_file():
         cmd = [sys.executable, "-m", "ltr.cli", "features", "--collection", str(root / folder), "--topk", "100",
                "--out", str(out), "--quiet"]
