@@ -43,6 +43,8 @@ __all__ = [
     "check_outputs",
     "conventions",
     "dask_client",
+    "dataset_defaults",
+    "dataset_max_grade",
     "dataset_names",
     "default_max_grade",
     "emit",
@@ -539,7 +541,7 @@ def add_max_grade(g) -> None:
     """``--max-grade G``: ERR's highest grade."""
     g.add_argument("--max-grade", type=grade, default=4.0, dest="max_grade", metavar="G",
                    help="ERR's highest grade of the scale: R = (2^rel - 1) / 2^G (default 4, the 0-4 scale of "
-                        "MSLR, Yahoo and Istella)")
+                        "MSLR and Yahoo; with --dataset NAME, the top of the set's documented labels)")
 
 
 def conventions(args) -> dict:
@@ -650,6 +652,8 @@ def reader_options(args: argparse.Namespace, reader: str = "letor") -> dict[str,
 
         base = get(args.dataset).read_options()
         base.pop("n_features", None)  # --n-features, or the set's width through read_data
+        if base.get("sparse") and _dense_for_xgboost(args):
+            base.pop("sparse")
     out = dict(base)
     for key, opt in READER_OPTIONS.items():
         dest = f"read_{key}"
@@ -660,12 +664,29 @@ def reader_options(args: argparse.Namespace, reader: str = "letor") -> dict[str,
     return out
 
 
+def _dense_for_xgboost(args: argparse.Namespace) -> bool:
+    """Whether ``--dataset``'s sparse read is made dense for XGBoost: its svmlight convention reads an absent entry as
+    missing, while Yahoo (the sparse sets) defines an undefined feature's value as 0 ("When a feature is undefined for
+    a set, its value is 0", yahoodata.aspx). True for ``--engine xgboost`` (train, cv, tune) and for ``ltr predict``
+    of an XGBoost model not trained on a sparse read, unless ``--sparse`` is given."""
+    if "read_sparse" in getattr(args, "given_", set()):
+        return False
+    return getattr(args, "engine", None) == "xgboost" or getattr(args, "recorded_dense_", False)
+
+
 def recorded_read_options(args: argparse.Namespace) -> dict[str, Any] | None:
     """The value-changing reader options the training data was read with, where not the default
-    (:func:`ltr.reader_options.value_options`)."""
+    (:func:`ltr.reader_options.value_options`); ``sparse: false`` when ``--dataset``'s sparse read was made dense for
+    XGBoost, so that ``ltr predict --dataset`` reads its data dense too."""
     from ltr.reader_options import value_options
 
-    return value_options(reader_options(args))
+    out = value_options(reader_options(args))
+    if getattr(args, "dataset", None) and _dense_for_xgboost(args):
+        from ltr.registry import get
+
+        if get(args.dataset).read_options().get("sparse"):
+            out = {**(out or {}), "sparse": False}
+    return out
 
 
 def apply_recorded_read_options(args: argparse.Namespace, model) -> None:
@@ -675,6 +696,8 @@ def apply_recorded_read_options(args: argparse.Namespace, model) -> None:
     from ltr.reader_options import same_value as _same
 
     recorded = getattr(model, "read_options_", None) or {}
+    if recorded.get("sparse") is not True and getattr(model, "engine", None) == "xgboost":
+        args.recorded_dense_ = True  # an XGBoost model trained dense: --dataset's sparse set is scored dense too
     given = reader_options(args)
     applied, differ = [], []
     for key, value in recorded.items():
@@ -708,6 +731,7 @@ def dataset_names(args: argparse.Namespace, n_features: int) -> tuple[str, ...] 
 
 def read_data(args: argparse.Namespace, path: str, n_features: int | None = None):
     """Read a LETOR file with the command's reader options (a folder or a missing file is a clear error)."""
+    from ltr.exceptions import LetorFormatError
     from ltr.io import read_letor
 
     p = Path(path)
@@ -715,11 +739,20 @@ def read_data(args: argparse.Namespace, path: str, n_features: int | None = None
         raise IsADirectoryError(21, "is a folder; give a LETOR file", str(path))
     if n_features is None:
         n_features = getattr(args, "n_features", None)
+    registered = None
     if n_features is None and getattr(args, "dataset", None):
         from ltr.registry import get
 
-        n_features = get(args.dataset).read_options().get("n_features")
-    data = read_letor(p, n_features=n_features, **reader_options(args))
+        n_features = registered = get(args.dataset).read_options().get("n_features")
+    try:
+        data = read_letor(p, n_features=n_features, **reader_options(args))
+    except LetorFormatError as e:
+        if registered is None or not str(e.reason).startswith("feature id above n_features="):
+            raise
+        # the width is the set's documented one: a wider --n-features would only hide a file of another set
+        raise LetorFormatError(f"feature id above {registered}", e.path, e.line, e.token,
+                               hint=f"{args.dataset} has {registered} features: is {path} that set? (without "
+                                    "--dataset the width is read from the file)") from None
     if getattr(args, "dataset", None):
         _check_against_registry(args, path, data)
     names = dataset_names(args, data.n_features)
@@ -732,6 +765,31 @@ def read_data(args: argparse.Namespace, path: str, n_features: int | None = None
         data = with_source_rows(replace(data, feature_names=names), data)
     default_max_grade(args, data.y)
     return data
+
+
+def dataset_max_grade(args: argparse.Namespace) -> None:
+    """ERR's max grade from ``--dataset NAME``'s documented label range (``[format] labels``) when ``--max-grade`` is
+    not given: ERR's relevance probability R = (2^g - 1) / 2^g_max takes g_max as the top grade of the set's own
+    scale (Chapelle et al., CIKM 2009), 2 for the LETOR 0..2 sets rather than the default 4 of MSLR's and Yahoo's
+    0..4. A note names the grade when the metrics hold ERR. Sets without a documented range keep the default."""
+    if getattr(args, "max_grade", None) is None or not getattr(args, "dataset", None):
+        return
+    from ltr.registry import get
+
+    entry = get(args.dataset)
+    labels = entry.format.get("labels")
+    if not labels or not float(labels[1]) > 0:
+        return
+    metrics = getattr(args, "metrics", None)
+    err = [c for c, _ in metric_names(metrics) if c.startswith("err")] if isinstance(metrics, str) else []
+    scale = f"{entry.name}'s documented labels {labels[0]}..{labels[1]}"
+    if "max_grade" in getattr(args, "given_", set()):
+        if err and args.max_grade != float(labels[1]):
+            note(args, f"note: {', '.join(err)} with max grade {args.max_grade:g} as given ({scale})")
+        return
+    args.max_grade = float(labels[1])
+    if err:
+        note(args, f"note: {', '.join(err)} with max grade {args.max_grade:g}, the top of {scale} (pass --max-grade G)")
 
 
 def default_max_grade(args: argparse.Namespace, labels) -> None:
@@ -758,9 +816,17 @@ def default_max_grade(args: argparse.Namespace, labels) -> None:
     note(args, f"note: {', '.join(err)} with max grade {args.max_grade:g}, the largest label (pass --max-grade G)")
 
 
+#: The fewest queries of a file read with ``--dataset`` for which a few empty last columns are worth a note: in
+#: the official LETOR 4.0 files a feature can be 0 for whole queries (MQ2008's feature 46), so a short excerpt of
+#: the right set can lack its last columns. More than a quarter of the set's width empty is noted in any file (a
+#: 46-feature file read as MSLR's 136).
+WIDTH_NOTE_QUERIES = 50
+
+
 def _check_against_registry(args: argparse.Namespace, path: str, data) -> None:
     """Notes when a file read with ``--dataset`` does not look like the set: labels outside its documented range, or
-    (dense sets) no value in its last columns, as when a 46-feature file is read as MSLR's 136."""
+    (dense sets) no value in its last columns, as when a 46-feature file is read as MSLR's 136: more than a quarter
+    of the width in any file, fewer columns in files of at least :data:`WIDTH_NOTE_QUERIES` queries."""
     import numpy as np
 
     from ltr.registry import get
@@ -777,7 +843,8 @@ def _check_against_registry(args: argparse.Namespace, path: str, data) -> None:
         last = data.n_features  # 1 + the last column with a value, scanned from the end (one column, mostly)
         while last and not np.any(data.X[:, last - 1]):
             last -= 1
-        if last < width:
+        # a few empty last columns say something only over many queries; a quarter of the width, in any file
+        if last < width and (data.n_queries >= WIDTH_NOTE_QUERIES or width - last > width // 4):
             note(args, f"note: {path} has no value in features {last + 1}..{width} of {entry.name}'s {width}: is it "
                        "that set?")
 
@@ -1005,8 +1072,42 @@ def apply_config(parser: argparse.ArgumentParser, args: argparse.Namespace, argv
     given = given_dests(parser, argv)
     args.given_ = set(given)
     path = getattr(args, "config", None)
-    if not path:
+    if path:
+        _apply_config_file(parser, args, path, given)
+    dataset_defaults(parser, args)
+    dataset_max_grade(args)
+
+
+def dataset_defaults(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """The ``[cli]`` table of ``--dataset NAME``'s registry entry: option defaults the set needs (the listwise
+    LETOR 4.0 sets, whose labels order a query's documents: ``--objective listnet --kernel numba --gain linear`` and
+    metrics without ERR), applied to the options of this command that neither the command line nor ``--config``
+    set, with a note naming them."""
+    if not getattr(args, "dataset", None):
         return
+    from ltr.registry import get
+
+    entry = get(args.dataset)
+    table = entry.data.get("cli") or {}
+    flags = {s: a for a in parser._actions for s in a.option_strings if s.startswith("--")}
+    applied = []
+    for key, value in table.items():
+        action = None if key == "reason" else flags.get("--" + key.replace("_", "-"))
+        if action is None or action.dest in args.given_:
+            continue
+        args.given_.add(action.dest)
+        setattr(args, action.dest, _config_value(action, key, value, f"the registry entry {entry.origin} [cli]"))
+        applied.append(f"--{key.replace('_', '-')} {value}")
+    if entry.read_options().get("sparse") and _dense_for_xgboost(args) and getattr(args, "engine", None):
+        note(args, f"note: {entry.name} read dense for XGBoost: an absent feature is 0, as the set defines it "
+                   "(--sparse keeps the files sparse, and XGBoost reads absent entries as missing)")
+    if applied:
+        why = table.get("reason", "")
+        note(args, f"note: {entry.name}'s defaults: {' '.join(applied)}" + (f" ({why})" if why else ""))
+
+
+def _apply_config_file(parser: argparse.ArgumentParser, args: argparse.Namespace, path: str, given: set) -> None:
+    """:func:`apply_config`'s reading of ``--config PATH``."""
     try:
         import tomllib
     except ImportError:  # Python 3.10

@@ -29,6 +29,7 @@ from ltr.cli._common import (
     refuse_teacher_column_in_subsets,
     unique_run,
 )
+from ltr.exceptions import LetorFormatError
 
 __all__ = ["CV_METRICS", "register", "run"]
 
@@ -89,7 +90,42 @@ def _official_folds(args) -> list:
         if k not in found:
             for split in entry.splits:
                 split_path(entry, args.root, k, split)  # raises DatasetLayoutError naming the missing file
-    return [Fold(f"Fold{k}", parts["train"], parts.get("vali"), parts["test"]) for k, parts in sorted(found.items())]
+    folds = [Fold(f"Fold{k}", parts["train"], parts.get("vali"), parts["test"]) for k, parts in sorted(found.items())]
+    if entry.layout.get("fold_segments"):  # folds over query segments: a mis-assembled copy tests on training queries
+        from ltr.registry import DatasetLayoutError, fold_leak
+
+        for f in folds:
+            name = f.name if entry.folds > 1 else "the one official split"
+            leak = fold_leak(name, {"train": f.train, "vali": f.vali, "test": f.test})
+            if leak:
+                raise DatasetLayoutError(f"{leak}: check the copy (ltr data verify {entry.name} {args.root})")
+    return folds
+
+
+def _registered_width(args, e, n_features) -> None:
+    """Raise a file's feature id above ``--dataset``'s documented width as a question about the set, not as advice
+    to widen ``--n-features`` (as ``ltr train --dataset`` words it)."""
+    if not args.dataset or args.n_features is not None or not str(e.reason).startswith("feature id above n_features="):
+        return
+    raise LetorFormatError(f"feature id above {n_features}", e.path, e.line, e.token,
+                           hint=f"{args.dataset} has {n_features} features: is {e.path} that set? (without "
+                                "--dataset the width is read from the file)") from None
+
+
+class _OneSplit:
+    """A cross-validation result over a set's one official split, shown with ``-`` for the std row (a standard
+    deviation over one value is undefined; numpy's ``std(ddof=1)`` is nan)."""
+
+    def __init__(self, result, blank: str = "-"):
+        self.result, self.blank = result, blank
+
+    def summary_rows(self) -> tuple[list[str], list[list]]:
+        header, rows = self.result.summary_rows()
+        rows[-1] = ["std", *[self.blank] * (len(header) - 3), "", ""]
+        return header, rows
+
+    def to_dict(self) -> dict:
+        return self.result.to_dict()
 
 
 def _check_data(args) -> None:
@@ -220,13 +256,17 @@ def run(args: argparse.Namespace) -> int:
                 from ltr.dask import DistributedRanker
 
                 model, parallel = DistributedRanker(model, engine=args.dask_engine), 1
-            result = cross_validate(
-                model, args.data if folds is None else folds, metrics=names, n_splits=args.folds,
-                validation=False if args.no_vali else "auto", random_state=args.split_seed, n_jobs=parallel,
-                features=features, n_features=n_features, save_dir=staging, progress=not args.quiet,
-                name=args.name, gain=args.gain, no_relevant=args.no_relevant, convention=args.convention,
-                read_options=reader_options(args), feature_names=feature_names, max_grade=args.max_grade,
-            )
+            try:
+                result = cross_validate(
+                    model, args.data if folds is None else folds, metrics=names, n_splits=args.folds,
+                    validation=False if args.no_vali else "auto", random_state=args.split_seed, n_jobs=parallel,
+                    features=features, n_features=n_features, save_dir=staging, progress=not args.quiet,
+                    name=args.name, gain=args.gain, no_relevant=args.no_relevant, convention=args.convention,
+                    read_options=reader_options(args), feature_names=feature_names, max_grade=args.max_grade,
+                )
+            except LetorFormatError as e:
+                _registered_width(args, e, n_features)
+                raise
         _validation_notes(args, model, result)
         if folds is not None:
             result.settings.update({"source": "registry", "dataset": args.dataset, "root": str(args.root)})
@@ -245,13 +285,23 @@ def run(args: argparse.Namespace) -> int:
                 write_run(place[args.run_out], unique_run(args, result.run(tag=args.name), "the cross-validated data"))
             if args.out:
                 result.save(place[args.out])
+    one_split = folds is not None and len(result.folds) == 1  # Istella, Yahoo: no std over folds
     if not (piped and args.quiet):  # on standard error, the table is a note: --quiet leaves it out
-        print(result.format(args.format), file=shown)
+        if one_split and args.format != "json":
+            from ltr.evaluation.tables import format_cv
+
+            print(format_cv(_OneSplit(result, "" if args.format == "csv" else "-"), args.format), file=shown)
+        else:
+            print(result.format(args.format), file=shown)
     n_queries = sum(f.n_test_queries for f in result.folds)
     described = describe_conventions(convention=args.convention, gain=args.gain, no_relevant=args.no_relevant,
                                      max_grade=args.max_grade, metrics=names)
-    line = (f"{described}; each fold's mean over its test "
-            f"queries, {n_queries} in all; mean and std over {len(result.folds)} folds")
+    if one_split:
+        line = (f"{described}; the mean over the {n_queries} test queries of {args.dataset}'s one official split "
+                "(Fold1; a standard deviation over one split is undefined: -)")
+    else:
+        line = (f"{described}; each fold's mean over its test "
+                f"queries, {n_queries} in all; mean and std over {len(result.folds)} folds")
     if args.format in ("table", "markdown"):
         if not (piped and args.quiet):
             print(("\n" if args.format == "markdown" else "") + line, file=shown)

@@ -31,6 +31,7 @@ from pathlib import Path
 
 from ltr.registry._catalog import Entry, catalog, get_entry
 from ltr.registry._errors import ArchiveError, ChecksumError, DatasetLayoutError, DownloadError, UnknownDatasetError
+from ltr.registry._leaks import fold_leak
 from ltr.registry._verify import FileCheck, VerifyReport, verify_copy
 
 __all__ = [
@@ -44,6 +45,7 @@ __all__ = [
     "VerifyReport",
     "feature_names",
     "fetch",
+    "fold_leak",
     "fold_paths",
     "get",
     "info",

@@ -24,6 +24,8 @@ key                           meaning
 ``[counts]``                  documented totals (``queries``, ``rows``) and per-file counts in ``[counts.files]``
 ``[segments]``                rows/queries of query segments, used with ``[layout.fold_segments]``
 ``[features]``                ``names`` (one per column, empty when none are published) and their ``source``
+``[cli]``                     command-line option defaults with ``--dataset NAME`` (``objective``, ``kernel``,
+                              ``gain``, ``metrics``, ...; options given win) and the ``reason`` the note gives
 ============================  ==================================================================================
 
 A file name listed for a split is also found compressed (``NAME.gz``), as the copies in ``shared/data`` are.

@@ -408,6 +408,19 @@ def _remove_empty(folders: list[Path]) -> None:
             folder.rmdir()
 
 
+def _top_folders(folder: Path, depth: int = 2, most: int = 8) -> str:
+    """What an unpacked archive holds, for an error: its folders down to ``depth`` levels, the deepest of each
+    branch only (``OHSUMED/Feature_min/``), at most ``most`` of them; its files when it has no folder."""
+    dirs = sorted(p.relative_to(folder) for p in folder.rglob("*")
+                  if p.is_dir() and len(p.relative_to(folder).parts) <= depth)
+    names = [d.as_posix() + "/" for d in dirs if not any(o.parent == d for o in dirs)]
+    if not names:
+        names = sorted(p.name for p in folder.iterdir())
+    if not names:
+        return "nothing"
+    return ", ".join(names[:most]) + (f" and {len(names) - most} more" if len(names) > most else "")
+
+
 def fetch_entry(entry: Entry, to: str | os.PathLike, *, progress: bool = True, base_url: str | None = None,
                 timeout: float = 30.0, retries: int = 2, keep_archives: bool = False) -> Path:
     """See :func:`ltr.registry.fetch`."""
@@ -449,7 +462,8 @@ def fetch_entry(entry: Entry, to: str | os.PathLike, *, progress: bool = True, b
         report = verify_copy(entry, root, counts=False, checksums=True)
         if report.missing:
             raise DatasetLayoutError(f"the archives of {entry.name} unpacked but lack {', '.join(report.missing)}; "
-                                     f"nothing was installed")
+                                     f"nothing was installed (they hold {_top_folders(tmp)}; the files were looked "
+                                     f"for in {', '.join(repr(r) for r in entry.roots)})")
         if report.differing:  # the released files are documented: a copy that is not them is not installed
             raise ChecksumError(
                 f"the archives of {entry.name} unpacked, but files differ from the registry's sizes or checksums: "

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from ltr.registry._catalog import SPLITS, Entry, ExpectedFile
+from ltr.registry._leaks import fold_leak
 
 __all__ = ["FileCheck", "VerifyReport", "verify_copy"]
 
@@ -258,4 +259,22 @@ def verify_copy(entry: Entry, folder: str | os.PathLike, *, counts: bool = True,
     pairs = [(ef, _check_file(entry, ef, root, counts, checksums)) for ef in entry.expected_files()]
     report = VerifyReport(entry.name, str(folder), str(root), [c for _, c in pairs])
     _set_level(entry, pairs, report)
+    if counts and entry.kind == "letor" and entry.layout.get("fold_segments"):
+        _check_leaks(entry, root, report)
     return report
+
+
+def _check_leaks(entry: Entry, root: Path, report: VerifyReport) -> None:
+    """A problem line for each fold whose train, vali and test files share a query id (:func:`fold_leak`); only for
+    sets whose folds the registry documents as a rotation of query segments (``[layout.fold_segments]``: MSLR and
+    LETOR 4.0), where query ids are those of the segments and a shared one is a leak."""
+    for k in range(1, entry.folds + 1):
+        files = {s: entry.split_file(k, s).resolve(root) for s in entry.splits}
+        if sum(p is not None for p in files.values()) < 2:
+            continue
+        try:
+            leak = fold_leak(f"Fold{k}" if entry.folds > 1 else "the one official split", files, root)
+        except (OSError, EOFError):  # an unreadable file is already reported as such
+            continue
+        if leak:
+            report.problems.append(leak)

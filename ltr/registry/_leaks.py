@@ -1,0 +1,53 @@
+"""Folds that leak: a registered set's official fold whose train, vali and test files share query ids.
+
+The sets' own documentation splits the queries of each fold (MSLR: "three parts for training, one part for
+validation, and the remaining part for test"; LETOR 4.0 likewise over S1..S5), so a shared query id means a
+mis-assembled copy (a test file that is a copy of the training file, say) and a cross-validated score measured on
+training queries. Only the ``qid:`` column is read: a set of ids per file, in one regular-expression pass.
+``ltr data verify`` and ``ltr cv --dataset`` check the sets whose entries document their folds as a rotation of
+query segments (``[layout.fold_segments]``); the other entries state nothing about their query ids across files.
+"""
+
+from __future__ import annotations
+
+import gzip
+import re
+from pathlib import Path
+
+__all__ = ["fold_leak", "query_ids"]
+
+_QID = re.compile(rb"^[ \t]*[^\s#]+[ \t]+qid:([^\s#]+)", re.MULTILINE)
+_CHUNK = 1 << 24
+
+
+def query_ids(path: str | Path) -> dict[bytes, None]:
+    """The query ids of a LETOR file (``label qid:Q ...`` lines), in the order they first occur."""
+    path = Path(path)
+    out: dict[bytes, None] = {}
+    with gzip.open(path, "rb") if path.name.endswith(".gz") else open(path, "rb") as f:
+        rest = b""
+        while chunk := f.read(_CHUNK):
+            chunk = rest + chunk
+            cut = chunk.rfind(b"\n") + 1
+            chunk, rest = chunk[:cut], chunk[cut:]
+            out.update(dict.fromkeys(_QID.findall(chunk)))
+        out.update(dict.fromkeys(_QID.findall(rest)))
+    return out
+
+
+def fold_leak(fold: str, files: dict[str, str | Path | None], root: str | Path | None = None) -> str | None:
+    """The first pair of ``files`` (split -> path, in train, vali, test order) that share a query id, as one
+    sentence naming ``fold``, both files (relative to ``root`` when given) and the first shared id (in the first
+    file's order); None when the splits are disjoint."""
+    ids = {split: query_ids(p) for split, p in files.items() if p is not None}
+    shown = {split: Path(p).relative_to(root).as_posix() if root is not None else str(p)
+             for split, p in files.items() if p is not None}
+    names = list(ids)
+    for i, a in enumerate(names):
+        for b in names[i + 1:]:
+            shared = next((q for q in ids[a] if q in ids[b]), None)
+            if shared is not None:
+                return (f"{fold}: {shown[a]} ({a}) and {shown[b]} ({b}) share query ids, the first qid:"
+                        f"{shared.decode('latin-1')}; a fold's train, vali and test hold different queries, so "
+                        "this copy leaks test queries into training")
+    return None
