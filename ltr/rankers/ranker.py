@@ -758,7 +758,14 @@ class Ranker(BaseEstimator):
         params.update({k: v for k, v in device_params.items() if k not in (self.engine_params or {})})
         # A custom objective applies row weights inside the kernel; the engine gets them only for native ones.
         fobj = None if native else self._custom_objective(ya, ptr, weight, teacher)
-        train = TrainSet(Xa, ya, ptr, weight if native else None, cache=self.dataset_cache)
+        engine_weight = weight if native else None
+        if not native and self.engine == "xgboost" and weight is not None:
+            per_query = weight[ptr[:-1]]
+            if np.array_equal(np.repeat(per_query, np.diff(ptr)), weight):
+                # the kernel applies the weights to the gradients; XGBoost's quantile sketch weighs the queries too,
+                # as it does for rank:ndcg (without them, mode="xgboost" grew other trees than native weighted fits)
+                engine_weight = per_query
+        train = TrainSet(Xa, ya, ptr, engine_weight, cache=self.dataset_cache)
         callbacks = []
         bar = None
         if self.verbose:
