@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -51,6 +52,28 @@ class Match:
     def pair_sum(self, values: NDArray[np.float64]) -> NDArray[np.float64]:
         """Sum of per-entry values over each pair's entries (0 for a query without terms)."""
         return np.bincount(self.entry_pair, weights=values, minlength=self.entry_ptr.shape[0] - 1)
+
+    # Per-entry arrays that most scorers read, made once per table (read-only: every scorer shares them). A
+    # reranking call scores a hundred pairs, where NumPy's fixed cost per call, not the arithmetic, is the time.
+    @cached_property
+    def entry_doc_len(self) -> NDArray[np.float64]:
+        """``doc_len`` of each entry's pair, float64 (n_entries,)."""
+        return _frozen(self.doc_len[self.entry_pair])
+
+    @cached_property
+    def tf_float(self) -> NDArray[np.float64]:
+        """``tf`` as float64 (n_entries,)."""
+        return _frozen(self.tf.astype(np.float64))
+
+    @cached_property
+    def n_matched(self) -> NDArray[np.float64]:
+        """Number of the pair's query terms with tf > 0, float64 (n_pairs,)."""
+        return _frozen(self.pair_sum((self.tf > 0).astype(np.float64)))
+
+
+def _frozen(a: NDArray) -> NDArray:
+    a.flags.writeable = False
+    return a
 
 
 class PairSet:
@@ -151,9 +174,13 @@ class PairSet:
         return np.diff(self.qterm_ptr).astype(np.float64)[self.pair_query]
 
     def cached(self, key: Hashable, compute: Callable[[], Any]) -> Any:
-        """Memoise an intermediate shared by several scorers."""
+        """Memoise an intermediate shared by several scorers (an array is made read-only: a scorer that wrote
+        into it would change every later scorer's input)."""
         if key not in self._cache:
-            self._cache[key] = compute()
+            value = compute()
+            if isinstance(value, np.ndarray):
+                _frozen(value)
+            self._cache[key] = value
         return self._cache[key]
 
     def match(self, field: str) -> Match:
@@ -196,17 +223,19 @@ class PairSet:
         return Match(tf, post, entry_ptr, entry_pair, entry_qterm, fi.doc_len[self.docs].astype(np.float64), fi)
 
     def df(self, field: str) -> NDArray[np.float64]:
-        """Document frequency of each flat query term in a field (0 for unseen terms)."""
-        fi = self.index.field(field)
-        out = np.zeros(self.qterms.shape[0], dtype=np.float64)
-        ok = self.qterms >= 0
-        out[ok] = fi.df[self.qterms[ok]]
-        return out
+        """Document frequency of each flat query term in a field (0 for unseen terms; memoised, read-only)."""
+        return self._term_stat(field, "df")
 
     def cf(self, field: str) -> NDArray[np.float64]:
-        """Collection frequency of each flat query term in a field (0 for unseen terms)."""
-        fi = self.index.field(field)
-        out = np.zeros(self.qterms.shape[0], dtype=np.float64)
-        ok = self.qterms >= 0
-        out[ok] = fi.cf[self.qterms[ok]]
-        return out
+        """Collection frequency of each flat query term in a field (0 for unseen terms; memoised, read-only)."""
+        return self._term_stat(field, "cf")
+
+    def _term_stat(self, field: str, stat: str) -> NDArray[np.float64]:
+        def compute() -> NDArray[np.float64]:
+            fi = self.index.field(field)
+            out = np.zeros(self.qterms.shape[0], dtype=np.float64)
+            ok = self.qterms >= 0
+            out[ok] = getattr(fi, stat)[self.qterms[ok]]
+            return out
+
+        return self.cached((stat, self.index.aliases.get(field, field)), compute)

@@ -9,7 +9,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from features._kernels.proximity import PROX_COLUMNS, proximity_doc, tp_doc
+from features._kernels.proximity import (
+    PROX_COLUMNS,
+    _merged_into,
+    _proximity_doc,
+    _query_scratch,
+    _tp_doc,
+    proximity_doc,
+    tp_doc,
+)
 from features.analysis import Analyzer
 from features.collections import Collection, load_test_collection
 from features.featureset import FeatureSet
@@ -202,14 +210,37 @@ def test_proximity_kernels_match_their_python_twins():
         post = np.array([next((p for p in range(f.indptr[t], f.indptr[t + 1]) if f.docs[p] == d), -1) for t in q.ids],
                         dtype=np.int64)
         pa, pb = q.sequence[:-1].astype(np.int64), q.sequence[1:].astype(np.int64)
+        keys, mpos, mterm, counts, matched, last, dmin = _query_scratch(f.pos_ptr, post, 0, 1, post.shape[0])
         out = [np.zeros(6), np.zeros(6)]
         proximity_doc(f.positions, f.pos_ptr, post, pa, pb, 8, 1000.0, out[0])
-        proximity_doc.py_func(f.positions, f.pos_ptr, post, pa, pb, 8, 1000.0, out[1])
+        _proximity_doc.py_func(f.positions, f.pos_ptr, post, pa, pb, 8, 1000.0, out[1], keys, mpos, mterm, counts,
+                               matched, last, dmin)
         np.testing.assert_array_equal(out[0], out[1])
         acc = [np.zeros(3), np.zeros(3)]
         tp_doc(f.positions, f.pos_ptr, post, np.array([1.0, 2.0, 3.0]), acc[0])
-        tp_doc.py_func(f.positions, f.pos_ptr, post, np.array([1.0, 2.0, 3.0]), acc[1])
+        _tp_doc.py_func(f.positions, f.pos_ptr, post, np.array([1.0, 2.0, 3.0]), acc[1], keys, mpos, mterm)
         np.testing.assert_array_equal(acc[0], acc[1])
+
+
+@pytest.mark.parametrize("n_tokens", [12, 400])  # the insertion sort of short documents, and the sort of long ones
+def test_merged_occurrences_in_scratch_equal_a_stable_sort_by_position(n_tokens):
+    rng = np.random.default_rng(n_tokens)
+    text = " ".join(rng.choice(list("abcdefg"), size=n_tokens))
+    ix = build([text, "a"])
+    f = ix.field("body")
+    q = ix.query_terms("g a c e zz b")
+    post = np.array([next((p for p in range(f.indptr[t], f.indptr[t + 1]) if f.docs[p] == 0), -1) if t >= 0 else -1
+                     for t in q.ids], dtype=np.int64)
+    runs = [(f.positions[f.pos_ptr[p]:f.pos_ptr[p + 1]], k) for k, p in enumerate(post) if p >= 0]
+    pos = np.concatenate([r for r, _ in runs])
+    term = np.concatenate([np.full(len(r), k) for r, k in runs])
+    order = np.argsort(pos, kind="stable")  # occurrences listed term by term, ordered by position
+    keys, mpos, mterm, *_ = _query_scratch(f.pos_ptr, post, 0, 1, post.shape[0])
+    for merge in (_merged_into, _merged_into.py_func):
+        n = merge(f.positions, f.pos_ptr, post, keys, mpos, mterm)
+        assert n == pos.shape[0] > (64 if n_tokens > 100 else 0)
+        np.testing.assert_array_equal(mpos[:n], pos[order])
+        np.testing.assert_array_equal(mterm[:n], term[order])
 
 
 # -- properties ------------------------------------------------------------------------------------------------------

@@ -27,7 +27,7 @@ import numpy as np
 from numba import njit, prange
 
 __all__ = ["PROX_COLUMNS", "listed_pair_distances", "listed_pair_distances_doc", "proximity_doc", "proximity_pairs",
-           "tp_accumulators", "tp_doc"]
+           "tp_doc", "tp_scores"]
 
 PROX_COLUMNS = ("min_window", "span", "min_pair_dist", "avg_pair_dist", "ordered", "unordered")
 
@@ -56,8 +56,73 @@ def _merged(positions, pos_ptr, post_row):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
+def _merged_into(positions, pos_ptr, post_row, keys, mpos, mterm):  # pragma: no cover - compiled
+    """:func:`_merged` into scratch arrays (no allocation): fills ``mpos[:n]``, ``mterm[:n]`` and returns ``n``.
+
+    Each occurrence is keyed ``position * m + k`` (k < m, the term index): sorting the keys orders by position, then
+    by term, the order of :func:`_merged`'s stable sort of the occurrences listed term by term.
+    """
+    m = post_row.shape[0]
+    n = 0
+    for k in range(m):
+        p = post_row[k]
+        if p >= 0:
+            for i in range(pos_ptr[p], pos_ptr[p + 1]):
+                keys[n] = np.int64(positions[i]) * m + k
+                n += 1
+    if n <= 64:  # a few runs of a few sorted keys each: insertion sort is several times faster than a quicksort
+        for i in range(1, n):
+            x = keys[i]
+            j = i - 1
+            while j >= 0 and keys[j] > x:
+                keys[j + 1] = keys[j]
+                j -= 1
+            keys[j + 1] = x
+    else:
+        keys[:n].sort()
+    for j in range(n):
+        mpos[j] = keys[j] // m
+        mterm[j] = keys[j] - mpos[j] * m
+    return n
+
+
+@njit(cache=True)
+def _occurrences(pos_ptr, post_row):  # pragma: no cover - compiled
+    """Occurrences of the matched terms of one document (the length :func:`_merged_into` needs)."""
+    n = 0
+    for k in range(post_row.shape[0]):
+        p = post_row[k]
+        if p >= 0:
+            n += pos_ptr[p + 1] - pos_ptr[p]
+    return n
+
+
+@njit(cache=True)
+def _query_scratch(pos_ptr, post, e, n_docs, m):  # pragma: no cover - compiled
+    """The work arrays of one query, allocated once for its ``n_docs`` documents (entries from ``post[e]``, ``m``
+    unique terms): ``keys``, ``mpos``, ``mterm`` (int64, as long as its most occurrences in one document),
+    ``counts``, ``matched``, ``last`` (int64, m) and ``dmin`` (float64, (m, m))."""
+    most = 0
+    for i in range(n_docs):
+        most = max(most, _occurrences(pos_ptr, post[e + i * m:e + (i + 1) * m]))
+    return (np.empty(most, dtype=np.int64), np.empty(most, dtype=np.int64), np.empty(most, dtype=np.int64),
+            np.empty(m, dtype=np.int64), np.empty(m, dtype=np.int64), np.empty(m, dtype=np.int64),
+            np.empty((m, m)))
+
+
+@njit(cache=True)
 def proximity_doc(positions, pos_ptr, post_row, pair_a, pair_b, window, max_dist, out):  # pragma: no cover
     """The six statistics of one document (module docstring) into ``out`` (shape (6,))."""
+    m = post_row.shape[0]
+    keys, mpos, mterm, counts, matched, last, dmin = _query_scratch(pos_ptr, post_row, 0, 1, m)
+    _proximity_doc(positions, pos_ptr, post_row, pair_a, pair_b, window, max_dist, out, keys, mpos, mterm, counts,
+                   matched, last, dmin)
+
+
+@njit(cache=True)
+def _proximity_doc(positions, pos_ptr, post_row, pair_a, pair_b, window, max_dist, out, keys, mpos, mterm, counts,
+                   matched, last, dmin):  # pragma: no cover - compiled
+    """:func:`proximity_doc` with the work arrays of :func:`_query_scratch`."""
     m = post_row.shape[0]
     out[4] = 0.0
     out[5] = 0.0
@@ -92,7 +157,6 @@ def proximity_doc(positions, pos_ptr, post_row, pair_a, pair_b, window, max_dist
                 while hi < b1 and positions[hi] <= positions[x] + w:
                     hi += 1
                 out[5] += hi - lo
-    matched = np.empty(m, dtype=np.int64)
     n_matched = 0
     for k in range(m):
         if post_row[k] >= 0:
@@ -104,11 +168,10 @@ def proximity_doc(positions, pos_ptr, post_row, pair_a, pair_b, window, max_dist
         out[c] = max_dist
     if n_matched == 0:
         return
-    mpos, mterm = _merged(positions, pos_ptr, post_row)
-    n = mpos.shape[0]
+    n = _merged_into(positions, pos_ptr, post_row, keys, mpos, mterm)
     out[1] = min(mpos[n - 1] - mpos[0] + 1.0, max_dist)
     # shortest window covering every matched term: two pointers over the merged occurrences
-    counts = np.zeros(m, dtype=np.int64)
+    counts[:] = 0
     covered = 0
     best = np.inf
     left = 0
@@ -129,7 +192,7 @@ def proximity_doc(positions, pos_ptr, post_row, pair_a, pair_b, window, max_dist
     out[0] = min(best, max_dist)
     if n_matched < 2:
         return
-    dmin = _pair_dmin(mpos, mterm, matched, n_matched)
+    _pair_dmin_into(mpos, mterm, n, matched, n_matched, last, dmin)
     lowest = np.inf
     total = 0.0
     for u in range(n_matched):
@@ -139,6 +202,22 @@ def proximity_doc(positions, pos_ptr, post_row, pair_a, pair_b, window, max_dist
             total += min(dmin[u, v], max_dist)
     out[2] = min(lowest, max_dist)
     out[3] = total / (n_matched * (n_matched - 1) / 2)
+
+
+@njit(cache=True)
+def _pair_dmin_into(mpos, mterm, n, matched, n_matched, last, dmin):  # pragma: no cover - compiled
+    """:func:`_pair_dmin` of the first ``n`` merged occurrences into ``dmin[:n_matched, :n_matched]``."""
+    dmin[:n_matched, :n_matched] = np.inf
+    last[:n_matched] = -1
+    for i in range(n):
+        c = matched[mterm[i]]
+        for u in range(n_matched):
+            if u != c and last[u] >= 0:
+                d = mpos[i] - last[u]
+                if d < dmin[c, u]:
+                    dmin[c, u] = d
+                    dmin[u, c] = d
+        last[c] = mpos[i]
 
 
 @njit(cache=True)
@@ -228,8 +307,11 @@ def proximity_pairs(positions, pos_ptr, post, entry_ptr, group_ptr, qterm_ptr, q
         pa = qpair_a[qpair_ptr[q]:qpair_ptr[q + 1]]
         pb = qpair_b[qpair_ptr[q]:qpair_ptr[q + 1]]
         e = entry_ptr[group_ptr[q]]
+        keys, mpos, mterm, counts, matched, last, dmin = _query_scratch(pos_ptr, post, e,
+                                                                        group_ptr[q + 1] - group_ptr[q], m)
         for i in range(group_ptr[q], group_ptr[q + 1]):
-            proximity_doc(positions, pos_ptr, post[e:e + m], pa, pb, window, max_dist, out[i])
+            _proximity_doc(positions, pos_ptr, post[e:e + m], pa, pb, window, max_dist, out[i], keys, mpos, mterm,
+                           counts, matched, last, dmin)
             e += m
 
 
@@ -237,10 +319,18 @@ def proximity_pairs(positions, pos_ptr, post, entry_ptr, group_ptr, qterm_ptr, q
 def tp_doc(positions, pos_ptr, post_row, weight, acc):  # pragma: no cover - compiled
     """BM25TP accumulators of one document (Büttcher et al., 2006): for each two consecutive occurrences of
     different query terms at distance d, each term's accumulator gains the other's weight / d**2."""
+    m = post_row.shape[0]
+    keys, mpos, mterm, _, _, _, _ = _query_scratch(pos_ptr, post_row, 0, 1, m)
+    _tp_doc(positions, pos_ptr, post_row, weight, acc, keys, mpos, mterm)
+
+
+@njit(cache=True)
+def _tp_doc(positions, pos_ptr, post_row, weight, acc, keys, mpos, mterm):  # pragma: no cover - compiled
+    """:func:`tp_doc` with the work arrays of :func:`_query_scratch`."""
     for k in range(post_row.shape[0]):
         acc[k] = 0.0
-    mpos, mterm = _merged(positions, pos_ptr, post_row)
-    for j in range(1, mpos.shape[0]):
+    n = _merged_into(positions, pos_ptr, post_row, keys, mpos, mterm)
+    for j in range(1, n):
         a = mterm[j - 1]
         b = mterm[j]
         if a != b:
@@ -250,13 +340,28 @@ def tp_doc(positions, pos_ptr, post_row, weight, acc):  # pragma: no cover - com
 
 
 @njit(cache=True, parallel=True)
-def tp_accumulators(positions, pos_ptr, post, entry_ptr, group_ptr, qterm_ptr, weight, acc):  # pragma: no cover
-    """:func:`tp_doc` for every pair (layout as :func:`proximity_pairs`); ``weight`` holds the flat query terms'
-    weights, ``acc`` one value per entry."""
+def tp_scores(positions, pos_ptr, post, entry_ptr, group_ptr, qterm_ptr, weight, doc_len, avg_len, k1, b,
+              out):  # pragma: no cover - compiled
+    """BM25TP's proximity part of every pair (layout as :func:`proximity_pairs`) into ``out`` (n_pairs,):
+    :func:`tp_doc`'s accumulators, saturated as BM25 saturates tf
+    (:func:`features.scorers.bm25.bm25_tf`: ``(k1 + 1) acc / (acc + k1 (1 - b + b |d| / avgdl))``, 0 for
+    acc = 0), weighted by ``min(1, weight)`` and summed in term order: the same operations in the same order as
+    the NumPy formulation, so the same bits, in one pass. ``weight`` holds the flat query terms' weights,
+    ``doc_len`` each pair's field length."""
     for q in prange(group_ptr.shape[0] - 1):
         m = qterm_ptr[q + 1] - qterm_ptr[q]
         w = weight[qterm_ptr[q]:qterm_ptr[q + 1]]
         e = entry_ptr[group_ptr[q]]
-        for _ in range(group_ptr[q], group_ptr[q + 1]):
-            tp_doc(positions, pos_ptr, post[e:e + m], w, acc[e:e + m])
+        keys, mpos, mterm, _, _, _, _ = _query_scratch(pos_ptr, post, e, group_ptr[q + 1] - group_ptr[q], m)
+        acc = np.empty(m)
+        for i in range(group_ptr[q], group_ptr[q + 1]):
+            _tp_doc(positions, pos_ptr, post[e:e + m], w, acc, keys, mpos, mterm)
+            rel = doc_len[i] / avg_len if avg_len > 0 else 1.0
+            norm = k1 * ((1.0 - b) + b * rel)
+            total = 0.0
+            for k in range(m):
+                a = acc[k]
+                saturated = ((k1 + 1.0) * a) / ((a + norm) if a > 0 else 1.0)
+                total += min(1.0, w[k]) * saturated
+            out[i] = total
             e += m

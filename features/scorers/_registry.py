@@ -23,7 +23,7 @@ from numpy.typing import NDArray
 
 from features.pairs import PairSet
 
-__all__ = ["Scorer", "available_scorers", "get_scorer", "is_number", "register"]
+__all__ = ["Scorer", "available_scorers", "divide_or_zero", "get_scorer", "is_number", "register"]
 
 _REGISTRY: dict[str, type[Scorer]] = {}
 
@@ -42,6 +42,20 @@ def is_number(x: object) -> bool:
         return math.isfinite(x)
     except OverflowError:  # an int too large for a float
         return False
+
+
+def divide_or_zero(num: NDArray, den: NDArray, ok: NDArray[np.bool_] | None = None) -> NDArray[np.float64]:
+    """``num / den`` where ``ok`` (default ``den > 0``), 0 elsewhere: ``np.divide(num, den, out=zeros, where=ok)``
+    bit for bit, without the masked ufunc (several times slower on the few hundred values of a reranking call).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> divide_or_zero(np.array([1.0, 2.0, 3.0]), np.array([2.0, 0.0, 4.0])).tolist()
+    [0.5, 0.0, 0.75]
+    """
+    ok = den > 0 if ok is None else ok
+    return np.where(ok, num / np.where(ok, den, 1.0), 0.0)
 
 
 class Scorer:

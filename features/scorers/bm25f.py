@@ -35,7 +35,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from features.pairs import PairSet
-from features.scorers._registry import Scorer, is_number, register
+from features.scorers._registry import Scorer, divide_or_zero, is_number, register
 from features.scorers.bm25 import bm25_idf
 
 __all__ = ["BM25F", "union_df"]
@@ -98,11 +98,10 @@ class BM25F(Scorer):
             m = pairs.match(f)  # raises naming the index's fields for an unknown one
             bf = float(b[f] if isinstance(b, Mapping) else b)
             avg = m.field.avg_len
-            rel = m.doc_len[m.entry_pair] / avg if avg > 0 else 1.0
+            rel = m.entry_doc_len / avg if avg > 0 else 1.0
             norm = 1.0 - bf + bf * rel
-            pseudo += np.divide(wf * m.tf, norm, out=np.zeros(pseudo.shape[0]), where=m.tf > 0)  # empty field: 0
+            pseudo += divide_or_zero(wf * m.tf, norm, m.tf > 0)  # empty field: 0
         idf = bm25_idf(union_df(pairs, list(weights)), pairs.index.n_docs, p["idf"])
-        terms = np.zeros_like(pseudo)
-        np.divide((k1 + 1.0) * pseudo, k1 + pseudo, out=terms, where=pseudo > 0)
+        terms = divide_or_zero((k1 + 1.0) * pseudo, k1 + pseudo, pseudo > 0)
         w = (pairs.qtf * idf)[pairs.entry_qterm]
         return np.bincount(pairs.entry_pair, weights=w * terms, minlength=pairs.n_pairs)[:, None]

@@ -68,5 +68,5 @@ class DPH(Scorer):
         m = pairs.match(field)
         fi = m.field
         kf = query_weight(pairs.qtf, None, "max", pairs.qterm_ptr)
-        val = dph_term(m.tf, m.doc_len[m.entry_pair], fi.avg_len, pairs.index.n_docs, pairs.cf(field)[m.entry_qterm])
+        val = dph_term(m.tf_float, m.entry_doc_len, fi.avg_len, pairs.index.n_docs, pairs.cf(field)[m.entry_qterm])
         return m.pair_sum(kf[m.entry_qterm] * val)[:, None]

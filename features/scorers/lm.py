@@ -27,11 +27,13 @@ SIGIR 2001.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 from numpy.typing import NDArray
 
 from features.pairs import PairSet
-from features.scorers._registry import Scorer, is_number, register
+from features.scorers._registry import Scorer, divide_or_zero, is_number, register
 
 __all__ = ["LMAbsoluteDiscount", "LMDirichlet", "LMJelinekMercer", "unique_terms"]
 
@@ -39,6 +41,36 @@ __all__ = ["LMAbsoluteDiscount", "LMDirichlet", "LMJelinekMercer", "unique_terms
 def _collection_prob(pairs: PairSet, field: str) -> NDArray[np.float64]:
     total = pairs.index.field(field).total_len
     return pairs.cf(field) / total if total else np.zeros(pairs.qterms.shape[0])
+
+
+class _Entries(NamedTuple):
+    """The entries the query likelihoods sum over (query terms the field's collection has), shared by the three
+    smoothings: collection probability ``pc`` of the entry's term, its ``qtf``, ``tf``, document length ``dl``
+    and ``pair``."""
+
+    pc: NDArray[np.float64]
+    qtf: NDArray[np.float64]
+    tf: NDArray[np.float64]
+    dl: NDArray[np.float64]
+    pair: NDArray[np.int64]
+
+
+def _entries(pairs: PairSet, field: str) -> _Entries:
+    def compute() -> _Entries:
+        m = pairs.match(field)
+        pc = _collection_prob(pairs, field)
+        use = (pc > 0)[m.entry_qterm]
+        q = m.entry_qterm[use]
+        e = _Entries(pc[q], pairs.qtf[q], m.tf_float[use], m.entry_doc_len[use], m.entry_pair[use])
+        for a in e:
+            a.flags.writeable = False  # shared by every smoothing
+        return e
+
+    return pairs.cached(("lm_entries", pairs.index.aliases.get(field, field)), compute)
+
+
+def _likelihood(pairs: PairSet, e: _Entries, log_p: NDArray[np.float64]) -> NDArray[np.float64]:
+    return np.bincount(e.pair, weights=e.qtf * log_p, minlength=pairs.n_pairs)[:, None]
 
 
 @register
@@ -53,12 +85,8 @@ class LMDirichlet(Scorer):
 
     def score(self, pairs: PairSet, field: str | None) -> NDArray[np.float64]:
         mu = float(self.params["mu"])
-        m = pairs.match(field)
-        pc = _collection_prob(pairs, field)
-        use = (pc > 0)[m.entry_qterm]
-        q = m.entry_qterm[use]
-        val = pairs.qtf[q] * np.log((m.tf[use] + mu * pc[q]) / (m.doc_len[m.entry_pair[use]] + mu))
-        return np.bincount(m.entry_pair[use], weights=val, minlength=pairs.n_pairs)[:, None]
+        e = _entries(pairs, field)
+        return _likelihood(pairs, e, np.log((e.tf + mu * e.pc) / (e.dl + mu)))
 
 
 @register
@@ -74,15 +102,9 @@ class LMJelinekMercer(Scorer):
 
     def score(self, pairs: PairSet, field: str | None) -> NDArray[np.float64]:
         lam = float(self.params["lam"])
-        m = pairs.match(field)
-        pc = _collection_prob(pairs, field)
-        use = (pc > 0)[m.entry_qterm]
-        q = m.entry_qterm[use]
-        dl = m.doc_len[m.entry_pair[use]]
-        ptd = np.zeros(dl.shape[0])
-        np.divide(m.tf[use], dl, out=ptd, where=dl > 0)
-        val = pairs.qtf[q] * np.log((1.0 - lam) * ptd + lam * pc[q])
-        return np.bincount(m.entry_pair[use], weights=val, minlength=pairs.n_pairs)[:, None]
+        e = _entries(pairs, field)
+        ptd = divide_or_zero(e.tf, e.dl)
+        return _likelihood(pairs, e, np.log((1.0 - lam) * ptd + lam * e.pc))
 
 
 def unique_terms(pairs: PairSet, field: str) -> NDArray[np.float64]:
@@ -119,15 +141,8 @@ class LMAbsoluteDiscount(Scorer):
 
     def score(self, pairs: PairSet, field: str | None) -> NDArray[np.float64]:
         delta = float(self.params["delta"])
-        m = pairs.match(field)
-        pc = _collection_prob(pairs, field)
-        use = (pc > 0)[m.entry_qterm]
-        q = m.entry_qterm[use]
-        dl = m.doc_len[m.entry_pair[use]]
-        du = unique_terms(pairs, field)[pairs.docs[m.entry_pair[use]]]
-        seen = np.zeros(dl.shape[0])
-        sigma = np.ones(dl.shape[0])  # an empty field: the collection model alone
-        np.divide(np.maximum(m.tf[use] - delta, 0.0), dl, out=seen, where=dl > 0)
-        np.divide(delta * du, dl, out=sigma, where=dl > 0)
-        val = pairs.qtf[q] * np.log(seen + sigma * pc[q])
-        return np.bincount(m.entry_pair[use], weights=val, minlength=pairs.n_pairs)[:, None]
+        e = _entries(pairs, field)
+        du = unique_terms(pairs, field)[pairs.docs[e.pair]]
+        seen = divide_or_zero(np.maximum(e.tf - delta, 0.0), e.dl)
+        sigma = np.where(e.dl > 0, delta * du / np.where(e.dl > 0, e.dl, 1.0), 1.0)  # empty: the collection alone
+        return _likelihood(pairs, e, np.log(seen + sigma * e.pc))

@@ -52,10 +52,10 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from features._kernels.proximity import PROX_COLUMNS, listed_pair_distances, proximity_pairs, tp_accumulators
+from features._kernels.proximity import PROX_COLUMNS, listed_pair_distances, proximity_pairs, tp_scores
 from features.pairs import PairSet
 from features.scorers._registry import Scorer, is_number, register
-from features.scorers.bm25 import _BM25Params, bm25_tf, field_idf
+from features.scorers.bm25 import _BM25Params, field_idf
 
 __all__ = ["BM25TP", "AvgPairDistance", "MinPairDistance", "MinWindow", "OrderedWindow", "Span", "UnorderedWindow",
            "listed_distances", "proximity_table"]
@@ -145,7 +145,8 @@ class _Proximity(Scorer):
         s = {**_SHARED, **self.params}
         table = proximity_table(pairs, field, pairs_mode=s["pairs"], window=s["window"],
                                 max_distance=s["max_distance"])
-        return table[:, [PROX_COLUMNS.index(self.column)]]
+        c = PROX_COLUMNS.index(self.column)
+        return table[:, c:c + 1]
 
 
 @register
@@ -180,9 +181,10 @@ class _PairDistance(_Proximity):
         if p["pairs"] == "all":  # every pair of distinct matched terms: the shared table's columns
             table = proximity_table(pairs, field, pairs_mode=_SHARED["pairs"], window=_SHARED["window"],
                                     max_distance=p["max_distance"])
-            return table[:, [PROX_COLUMNS.index(self.column)]]
-        return listed_distances(pairs, field, pairs_mode=p["pairs"], max_distance=p["max_distance"])[
-            :, [("min_pair_dist", "avg_pair_dist").index(self.column)]]
+            c = PROX_COLUMNS.index(self.column)
+            return table[:, c:c + 1]
+        c = ("min_pair_dist", "avg_pair_dist").index(self.column)
+        return listed_distances(pairs, field, pairs_mode=p["pairs"], max_distance=p["max_distance"])[:, c:c + 1]
 
 
 @register
@@ -236,10 +238,8 @@ class BM25TP(_BM25Params):
         m = pairs.match(field)
         fi = m.field
         idf = field_idf(pairs, field, p["idf"], p["epsilon"])
-        acc = np.zeros(m.tf.shape[0])
-        if acc.size:
-            tp_accumulators(fi.positions, fi.pos_ptr, m.post, pairs.entry_ptr, pairs.group_ptr, pairs.qterm_ptr,
-                            idf, acc)
-        dl = m.doc_len[m.entry_pair]
-        tp = m.pair_sum(np.minimum(1.0, idf)[m.entry_qterm] * bm25_tf(acc, dl, fi.avg_len, p["k1"], p["b"]))
+        tp = np.zeros(pairs.n_pairs)
+        if pairs.n_pairs:
+            tp_scores(fi.positions, fi.pos_ptr, m.post, pairs.entry_ptr, pairs.group_ptr, pairs.qterm_ptr, idf,
+                      m.doc_len, float(fi.avg_len), float(p["k1"]), float(p["b"]), tp)
         return (self.bm25(pairs, field) + tp)[:, None]

@@ -56,7 +56,7 @@ from numpy.typing import NDArray
 from features._kernels.windows import window_cf, window_counts
 from features.index import FieldIndex
 from features.pairs import PairSet
-from features.scorers._registry import Scorer, is_number, register
+from features.scorers._registry import Scorer, divide_or_zero, is_number, register
 
 __all__ = ["SDM", "SDM_COLUMNS", "query_bigrams", "window_collection_counts"]
 
@@ -134,7 +134,7 @@ class SDM(Scorer):
         cf = pairs.cf(field)
         pc = np.where(cf > 0, cf / size, 0.5 / size)
         seq_len = np.array([q.sequence.shape[0] for q in pairs.queries], dtype=np.float64)[pairs.pair_query]
-        uni = m.pair_sum(pairs.qtf[m.entry_qterm] * _dirichlet(m.tf, pc[m.entry_qterm], m.doc_len[m.entry_pair], mu))
+        uni = m.pair_sum(pairs.qtf[m.entry_qterm] * _dirichlet(m.tf, pc[m.entry_qterm], m.entry_doc_len, mu))
 
         bptr, ba, bb = query_bigrams(pairs)
         nb_query = np.diff(bptr)
@@ -163,11 +163,11 @@ class SDM(Scorer):
         has_uni = seq_len > 0
         has_bi = nb > 0
         if p["combine"] == "mean":
-            uni = np.divide(uni, seq_len, out=np.zeros(n), where=has_uni)
-            ordered = np.divide(ordered, nb, out=np.zeros(n), where=has_bi)
-            unordered = np.divide(unordered, nb, out=np.zeros(n), where=has_bi)
+            uni = divide_or_zero(uni, seq_len, has_uni)
+            ordered = divide_or_zero(ordered, nb, has_bi)
+            unordered = divide_or_zero(unordered, nb, has_bi)
             total = wt * has_uni + (wo + wu) * has_bi
-            score = np.divide(wt * uni + wo * ordered + wu * unordered, total, out=np.zeros(n), where=total > 0)
+            score = divide_or_zero(wt * uni + wo * ordered + wu * unordered, total)
         else:
             score = wt * uni + wo * ordered + wu * unordered
         parts = {"score": score, "unigram": uni, "ordered": ordered, "unordered": unordered}

@@ -29,7 +29,7 @@ from numpy.typing import NDArray
 
 from features._kernels.pooling import POOL_CODES, pool_columns
 from features.pairs import PairSet
-from features.scorers._registry import Scorer, register
+from features.scorers._registry import Scorer, divide_or_zero, register
 from features.scorers.bm25 import BM25_IDF, field_idf
 
 __all__ = ["Coverage", "DocLength", "FirstStage", "MatchedTerms", "QueryLength", "QueryTermCount", "TermStats"]
@@ -86,13 +86,11 @@ class TermStats(Scorer):
     def score(self, pairs: PairSet, field: str | None) -> NDArray[np.float64]:
         p = self.params
         m = pairs.match(field)
-        tf = m.tf.astype(np.float64)
+        tf = m.tf_float
         if p["stat"] == "tf":
             v = tf
         elif p["stat"] == "tf_norm":
-            dl = m.doc_len[m.entry_pair]
-            v = np.zeros_like(tf)
-            np.divide(tf, dl, out=v, where=dl > 0)
+            v = divide_or_zero(tf, m.entry_doc_len)
         else:
             idf = field_idf(pairs, field, p["idf"])[m.entry_qterm]
             v = idf if p["stat"] == "idf" else tf * idf
@@ -138,8 +136,7 @@ class MatchedTerms(Scorer):
     name = "matched_terms"
 
     def score(self, pairs: PairSet, field: str | None) -> NDArray[np.float64]:
-        m = pairs.match(field)
-        return m.pair_sum((m.tf > 0).astype(np.float64))[:, None]
+        return pairs.match(field).n_matched[:, None]
 
 
 @register
@@ -149,12 +146,9 @@ class Coverage(Scorer):
     name = "coverage"
 
     def score(self, pairs: PairSet, field: str | None) -> NDArray[np.float64]:
-        m = pairs.match(field)
-        matched = m.pair_sum((m.tf > 0).astype(np.float64))
+        matched = pairs.match(field).n_matched
         n = pairs.n_query_terms()
-        out = np.zeros(pairs.n_pairs)
-        np.divide(matched, n, out=out, where=n > 0)
-        return out[:, None]
+        return divide_or_zero(matched, n)[:, None]
 
 
 @register

@@ -23,7 +23,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from features.pairs import PairSet
-from features.scorers._registry import Scorer, register
+from features.scorers._registry import Scorer, divide_or_zero, register
 
 __all__ = ["TFIDF", "TFIDFCosine", "TFIDF_IDF", "tfidf_idf"]
 
@@ -71,7 +71,15 @@ class _TFIDFParams(Scorer):
         self._check(isinstance(self.params["sublinear"], bool), "sublinear", "true or false")
 
     def _idf(self, pairs: PairSet, field: str) -> NDArray[np.float64]:
-        return tfidf_idf(pairs.df(field), pairs.index.n_docs, self.params["idf"])
+        key = ("tfidf_idf", pairs.index.aliases.get(field, field), self.params["idf"])
+        return pairs.cached(key, lambda: tfidf_idf(pairs.df(field), pairs.index.n_docs, self.params["idf"]))
+
+    def _doc_phi(self, pairs: PairSet, field: str) -> NDArray[np.float64]:
+        """phi(tf) of every entry (memoised: tfidf and tfidf_cosine share it)."""
+        m = pairs.match(field)
+        if not self.params["sublinear"]:
+            return m.tf_float
+        return pairs.cached(("tf_sublinear", pairs.index.aliases.get(field, field)), lambda: _phi(m.tf, True))
 
 
 @register
@@ -83,7 +91,7 @@ class TFIDF(_TFIDFParams):
     def score(self, pairs: PairSet, field: str | None) -> NDArray[np.float64]:
         m = pairs.match(field)
         w = pairs.qtf * self._idf(pairs, field)
-        return m.pair_sum(w[m.entry_qterm] * _phi(m.tf, self.params["sublinear"]))[:, None]
+        return m.pair_sum(w[m.entry_qterm] * self._doc_phi(pairs, field))[:, None]
 
 
 @register
@@ -107,8 +115,6 @@ class TFIDFCosine(_TFIDFParams):
         qw = _phi(pairs.qtf, p["sublinear"]) * idf
         qnorm = np.sqrt(np.bincount(np.repeat(np.arange(pairs.n_queries), np.diff(pairs.qterm_ptr)),
                                     weights=qw * qw, minlength=pairs.n_queries))[pairs.pair_query]
-        dot = m.pair_sum(qw[m.entry_qterm] * _phi(m.tf, p["sublinear"]) * idf[m.entry_qterm])
+        dot = m.pair_sum(qw[m.entry_qterm] * self._doc_phi(pairs, field) * idf[m.entry_qterm])
         denom = qnorm * dnorm
-        out = np.zeros(pairs.n_pairs)
-        np.divide(dot, denom, out=out, where=denom > 0)
-        return out[:, None]
+        return divide_or_zero(dot, denom)[:, None]
