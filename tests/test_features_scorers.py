@@ -202,6 +202,22 @@ def test_bm25tp_by_hand():
     np.testing.assert_allclose(got[1:], bm[1:])  # no query term: no proximity part
 
 
+def test_bm25tp_saturates_a_negative_accumulator_to_zero():
+    # Robertson's idf is negative for a term in more than half the documents: a's is, so b's accumulator (which
+    # gains a's idf) is negative, and its proximity part is 0, as BM25 saturates a tf of 0.
+    ix = build(["a b", "a", "a", "c"])
+    pairs = all_pairs(ix, ["a b"])
+    k1, b = 1.2, 0.75
+    idf_a, idf_b = math.log((4 - 3 + 0.5) / (3 + 0.5)), math.log((4 - 1 + 0.5) / (1 + 0.5))
+    acc_a = idf_b / 1**2  # a0 b1: distance 1; acc_b = idf_a < 0
+    K = k1 * (1 - b + b * 2 / (5 / 4))
+    tp = min(1.0, idf_a) * (k1 + 1) * acc_a / (acc_a + K)
+    bm = feat(pairs, "bm25", k1=k1, b=b, idf="robertson")[:, 0]
+    got = feat(pairs, "bm25tp", k1=k1, b=b, idf="robertson")[:, 0]
+    np.testing.assert_allclose(got[0], bm[0] + tp, rtol=1e-12)
+    np.testing.assert_allclose(got[1:], bm[1:])
+
+
 def test_proximity_kernels_match_their_python_twins():
     ix = build([DOC, "c b a c a", "a"])
     f = ix.field("body")

@@ -345,9 +345,9 @@ def tp_scores(positions, pos_ptr, post, entry_ptr, group_ptr, qterm_ptr, weight,
     """BM25TP's proximity part of every pair (layout as :func:`proximity_pairs`) into ``out`` (n_pairs,):
     :func:`tp_doc`'s accumulators, saturated as BM25 saturates tf
     (:func:`features.scorers.bm25.bm25_tf`: ``(k1 + 1) acc / (acc + k1 (1 - b + b |d| / avgdl))``, 0 for
-    acc = 0), weighted by ``min(1, weight)`` and summed in term order: the same operations in the same order as
-    the NumPy formulation, so the same bits, in one pass. ``weight`` holds the flat query terms' weights,
-    ``doc_len`` each pair's field length."""
+    acc <= 0, which a negative idf gives), weighted by ``min(1, weight)`` and summed in term order: the same
+    operations in the same order as the NumPy formulation, so the same bits, in one pass. ``weight`` holds the
+    flat query terms' weights, ``doc_len`` each pair's field length."""
     for q in prange(group_ptr.shape[0] - 1):
         m = qterm_ptr[q + 1] - qterm_ptr[q]
         w = weight[qterm_ptr[q]:qterm_ptr[q + 1]]
@@ -361,7 +361,7 @@ def tp_scores(positions, pos_ptr, post, entry_ptr, group_ptr, qterm_ptr, weight,
             total = 0.0
             for k in range(m):
                 a = acc[k]
-                saturated = ((k1 + 1.0) * a) / ((a + norm) if a > 0 else 1.0)
+                saturated = ((k1 + 1.0) * a) / (a + norm) if a > 0 else 0.0
                 total += min(1.0, w[k]) * saturated
             out[i] = total
             e += m

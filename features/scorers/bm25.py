@@ -83,7 +83,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from features.pairs import PairSet
-from features.scorers._registry import Scorer, is_number, register
+from features.scorers._registry import Scorer, divide_or_zero, is_number, register
 
 __all__ = ["BM25", "BM25L", "BM25Plus", "BM25_IDF", "QTF_NORMS", "bm25_idf", "bm25_tf", "query_weight"]
 
@@ -153,8 +153,7 @@ def bm25_tf(
     rel = np.asarray(doc_len, dtype=np.float64) / avg_len if avg_len > 0 else 1.0
     num = (k1 + 1.0) * tf
     den = tf + k1 * (1.0 - b + b * rel)
-    # tf = 0: num is 0, and 0 / 1 is the 0 wanted (np.divide's where= gives the same, several times slower)
-    return num / np.where(tf > 0, den, 1.0)
+    return divide_or_zero(num, den, tf > 0)  # tf <= 0 (BM25TP's accumulators can be negative): 0
 
 
 def query_weight(qtf: NDArray, k3: float | None, qtf_norm: str = "none",

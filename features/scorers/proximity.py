@@ -34,6 +34,7 @@ BM25TP adds to BM25 a proximity term
     \mathrm{TP}(q, d) = \sum_{t \in q} \min(1, \mathrm{idf}(t))\,
         \frac{(k_1 + 1)\, acc_d(t)}{acc_d(t) + k_1 (1 - b + b\,|d| / \mathrm{avgdl})},
 
+(0 for a term whose :math:`acc_d(t)` is not positive: a negative idf, ``idf="robertson"``, can make it negative)
 where for every two consecutive occurrences (in document order, no other query-term occurrence between them) of
 different query terms :math:`t_j, t_k` at distance :math:`\delta`, :math:`acc_d(t_j)` gains
 :math:`\mathrm{idf}(t_k)/\delta^2` and :math:`acc_d(t_k)` gains :math:`\mathrm{idf}(t_j)/\delta^2`. Büttcher et al.
