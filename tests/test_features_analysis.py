@@ -212,3 +212,22 @@ def test_every_word_character_splits_by_its_unicode_script_and_word_break_proper
         if plain.tokens(c + c + "a") != expected:
             wrong.append(f"U+{code:04X}")
     assert wrong == []
+
+
+@pytest.mark.parametrize("settings", [{}, {"keep_marks": False}, {"token_pattern": r"[a-z]{2}"},
+                                      {"token_pattern": r"\d+|[a-z]+", "split_cjk": False}, {"lowercase": False}])
+def test_ascii_text_takes_a_fast_path_with_the_same_tokens(settings):
+    # ASCII text is tokenised by the token pattern alone (it holds no mark and no CJK character): the tokens must
+    # be those of the full Unicode path, which the same text with a non-ASCII word appended takes.
+    import random
+
+    rng = random.Random(3)
+    alphabet = "abcXYZ019_ -.,'\t\n"
+    a = Analyzer(**settings)
+    for _ in range(400):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40)))
+        assert text.isascii()
+        tail = " \u00e9t\u00e9"  # its tokens (by the Unicode path) cannot join the text's across the space
+        assert a.tokens(text) + a.tokens(tail) == a.tokens(text + tail), (settings, text)
+    k = Analyzer(stemmer=None, stopwords=None)
+    assert k.tokens("\u212aelvin") == ["kelvin"]  # the Kelvin sign lowercases to ASCII: the check follows lower()
