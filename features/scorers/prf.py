@@ -121,7 +121,7 @@ def _top(scores: NDArray[np.float64], docs: NDArray, n: int) -> NDArray[np.int32
 
 
 def top_documents(fi: FieldIndex, n_docs: int, terms: NDArray, weights: NDArray, n: int,
-                  contrib: Callable[[int, NDArray, NDArray], NDArray]) -> NDArray[np.int32]:
+                  contrib: Callable[[NDArray, NDArray, NDArray], NDArray]) -> NDArray[np.int32]:
     """Top ``n`` documents holding a term of ``terms``, scored by ``sum_t weights[t] * contrib(t, tf, docs)``.
 
     ``contrib`` gets every posting of the query terms at once, term by term: ``t`` the term id of each, ``tf`` its
