@@ -35,32 +35,19 @@ PROX_COLUMNS = ("min_window", "span", "min_pair_dist", "avg_pair_dist", "ordered
 @njit(cache=True)
 def _merged(positions, pos_ptr, post_row):  # pragma: no cover - compiled
     """All occurrences of the matched terms sorted by position: (positions, term index)."""
-    m = post_row.shape[0]
-    n = 0
-    for k in range(m):
-        p = post_row[k]
-        if p >= 0:
-            n += pos_ptr[p + 1] - pos_ptr[p]
-    mpos = np.empty(n, dtype=np.int64)
-    mterm = np.empty(n, dtype=np.int64)
-    j = 0
-    for k in range(m):
-        p = post_row[k]
-        if p >= 0:
-            for i in range(pos_ptr[p], pos_ptr[p + 1]):
-                mpos[j] = positions[i]
-                mterm[j] = k
-                j += 1
-    order = np.argsort(mpos, kind="mergesort")
-    return mpos[order], mterm[order]
+    n = _occurrences(pos_ptr, post_row)
+    keys, mpos, mterm = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
+    _merged_into(positions, pos_ptr, post_row, keys, mpos, mterm)
+    return mpos, mterm
 
 
 @njit(cache=True)
 def _merged_into(positions, pos_ptr, post_row, keys, mpos, mterm):  # pragma: no cover - compiled
-    """:func:`_merged` into scratch arrays (no allocation): fills ``mpos[:n]``, ``mterm[:n]`` and returns ``n``.
+    """The occurrences of the matched terms sorted by position into work arrays (no allocation): fills
+    ``mpos[:n]``, ``mterm[:n]`` and returns ``n``.
 
     Each occurrence is keyed ``position * m + k`` (k < m, the term index): sorting the keys orders by position, then
-    by term, the order of :func:`_merged`'s stable sort of the occurrences listed term by term.
+    by term, the order of a stable sort of the occurrences listed term by term.
     """
     m = post_row.shape[0]
     n = 0
@@ -206,7 +193,9 @@ def _proximity_doc(positions, pos_ptr, post_row, pair_a, pair_b, window, max_dis
 
 @njit(cache=True)
 def _pair_dmin_into(mpos, mterm, n, matched, n_matched, last, dmin):  # pragma: no cover - compiled
-    """:func:`_pair_dmin` of the first ``n`` merged occurrences into ``dmin[:n_matched, :n_matched]``."""
+    """Smallest distance between the occurrences of each two matched terms, of the first ``n`` merged
+    occurrences, into ``dmin[:n_matched, :n_matched]`` (inf on the diagonal; ``last`` is work space). Scanning in
+    position order, the closest earlier occurrence of another term is its last one seen."""
     dmin[:n_matched, :n_matched] = np.inf
     last[:n_matched] = -1
     for i in range(n):
@@ -223,18 +212,9 @@ def _pair_dmin_into(mpos, mterm, n, matched, n_matched, last, dmin):  # pragma: 
 @njit(cache=True)
 def _pair_dmin(mpos, mterm, matched, n_matched):  # pragma: no cover - compiled
     """Smallest distance between the occurrences of each two matched terms, (n_matched, n_matched), inf on the
-    diagonal. Scanning in position order, the closest earlier occurrence of another term is its last one seen."""
-    dmin = np.full((n_matched, n_matched), np.inf)
-    last = np.full(n_matched, -1, dtype=np.int64)
-    for i in range(mpos.shape[0]):
-        c = matched[mterm[i]]
-        for u in range(n_matched):
-            if u != c and last[u] >= 0:
-                d = mpos[i] - last[u]
-                if d < dmin[c, u]:
-                    dmin[c, u] = d
-                    dmin[u, c] = d
-        last[c] = mpos[i]
+    diagonal (:func:`_pair_dmin_into`)."""
+    dmin = np.empty((n_matched, n_matched))
+    _pair_dmin_into(mpos, mterm, mpos.shape[0], matched, n_matched, np.empty(n_matched, dtype=np.int64), dmin)
     return dmin
 
 
