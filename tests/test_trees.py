@@ -421,8 +421,8 @@ def test_kernels_equal_their_python_twins():
     assert out_jit.tolist() == out_py.tolist() == [0, 0, 7, 0, 39, 39]
     plan = _layout.build_plan(model, np.float64)
     fast_py = np.empty(6)
-    _score.predict_fast.py_func(X, plan.cols, 1, plan.trees, plan.groups, plan.thresholds, plan.masks, plan.leaves,
-                                plan.base, 4, fast_py)
+    _score.predict_fast.py_func(X, plan.cols, plan.prepare, 1, plan.trees, plan.groups, plan.thresholds, plan.masks,
+                                plan.leaves, plan.base, 4, fast_py)
     assert fast_py.tolist() == out_jit.tolist()
     lo, hi, pos = (np.empty(39, np.int64), np.empty(39, np.int64), np.empty(40, np.int64))
     lo2, hi2, pos2 = lo.copy(), hi.copy(), pos.copy()
@@ -435,22 +435,72 @@ def test_kernels_equal_their_python_twins():
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_the_vector_group_kernel_equals_its_python_twin(dtype):
-    """``apply_group`` is LLVM vector code in jitted kernels and NumPy in ``.py_func``: the same bits, NaN included."""
+    """``apply_groups`` is LLVM vector code in jitted kernels and NumPy in ``.py_func``: the same bits, NaN included."""
     model = chain_tree(70)  # 69 nodes over three 32-leaf words, some spanning two
-    X = np.concatenate([np.arange(-1, 72, dtype=dtype), [np.nan, np.inf, -np.inf, 0.5, 31.5]])[:, None]
+    X = np.concatenate([np.arange(-1, 72), [np.nan, np.inf, -np.inf, 0.5, 31.5]]).astype(dtype)[:, None]
     plan = _layout.build_plan(model, dtype)
     nbp = (X.shape[0] + _score.LANES - 1) // _score.LANES * _score.LANES
     xt = np.empty((plan.cols.shape[0], nbp), dtype=dtype)
-    _score._fill_block(X, 0, X.shape[0], nbp, plan.cols, xt)
+    xf = np.empty((_score.LANES, nbp), dtype=dtype)
+    _score._fill_block(X, 0, X.shape[0], nbp, plan.cols, plan.prepare, xf, xt)
     v_jit = np.empty((plan.trees[:, 1].max(), nbp), dtype=np.uint32)
     acc = np.zeros(nbp)
     _score._score_block(xt, nbp, 1, plan.trees, plan.groups, plan.thresholds, plan.masks, plan.leaves, v_jit, acc)
     v_py = np.full_like(v_jit, 0xFFFFFFFF)
-    for g in range(plan.trees[0, 0], plan.trees[1, 0]):
-        _score.apply_group(xt, v_py, plan.groups[g, _score.GROUP], nbp // _score.LANES, plan.groups, g,
-                           plan.thresholds, plan.masks)
+    _score.apply_groups(xt, v_py, nbp // _score.LANES, plan.groups, plan.trees[0, 0], plan.trees[1, 0],
+                        plan.thresholds, plan.masks)
     assert v_jit.tolist() == v_py.tolist()
     assert acc[:X.shape[0]].tolist() == model.predict(X, method="reference").tolist()
+
+
+def _prepared_by_the_table(x, kind):
+    """A prepared column as the module table of ``ltr.trees._score`` defines each kind (written from the table)."""
+    tiny, nan = np.abs(x) <= _score.K_ZERO, np.isnan(x)
+    if kind == _score.KIND_XGB_LEFT:
+        return x
+    if kind == _score.KIND_XGB_RIGHT:
+        return np.where(nan, np.inf, x)
+    if kind == _score.KIND_LGB_NONE:
+        return np.where(tiny | nan, 0.0, x)
+    if kind == _score.KIND_LGB_NAN_LEFT:
+        return np.where(tiny, 0.0, x)
+    if kind == _score.KIND_LGB_NAN_RIGHT:
+        return np.where(tiny, 0.0, np.where(nan, np.inf, x))
+    if kind == _score.KIND_LGB_ZERO_LEFT:
+        return np.where(tiny | nan, np.nan, x)
+    if kind == _score.KIND_LGB_ZERO_RIGHT:
+        return np.where(tiny | nan, np.inf, x)
+    if kind == _score.KIND_LGB_NAN_FLAG:
+        return nan.astype(x.dtype)
+    assert kind == _score.KIND_LGB_ZERO_FLAG
+    return (tiny | nan).astype(x.dtype)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n_features", [1, 7, 16, 17, 40])
+@pytest.mark.parametrize("nb", [1, 15, 37])
+def test_prepared_columns_follow_the_kinds_and_equal_the_python_twins(dtype, n_features, nb):
+    """``_fill_block`` (a vector transposition of 16 x 16 tiles, then each column's rule from ``PREPARE``) against
+    each kind as the module table defines it, and against its NumPy twins (``.py_func``): the same bits, NaN and
+    the signs of zeros included; the padding rows repeat the last row."""
+    rng = np.random.default_rng(n_features * 100 + nb)
+    special = np.array([np.nan, np.inf, -np.inf, 0.0, -0.0, 1e-36, -1e-36, 1e-35, -1e-35, 2e-35, 1.5, -3.25])
+    X = np.where(rng.random((nb, n_features)) < 0.5, rng.choice(special, (nb, n_features)),
+                 rng.normal(0, 10, (nb, n_features))).astype(dtype)
+    kinds = np.arange(9)
+    feats = np.arange(n_features)
+    cols = np.array(sorted({(int(f), int(k)) for f in feats for k in kinds if (f + k) % 3 == 0 or f < 2}),
+                    dtype=np.int64)
+    prepare = _score.PREPARE[cols[:, 1]].astype(dtype)
+    nbp = (nb + _score.LANES - 1) // _score.LANES * _score.LANES
+    xt_jit, xt_py = (np.full((cols.shape[0], nbp), 7.0, dtype=dtype) for _ in range(2))
+    _score._fill_block(X, 0, nb, nbp, cols, prepare, np.empty((_score.LANES, nbp), dtype=dtype), xt_jit)
+    _score._fill_block.py_func(X, 0, nb, nbp, cols, prepare, np.empty((_score.LANES, nbp), dtype=dtype), xt_py)
+    assert xt_jit.tobytes() == xt_py.tobytes()
+    for c, (f, kind) in enumerate(cols):
+        want = _prepared_by_the_table(X[:, f], kind).astype(dtype)
+        assert xt_jit[c, :nb].tobytes() == want.tobytes(), (f, kind)
+        assert xt_jit[c, nb:].tobytes() == np.repeat(want[-1:], nbp - nb).tobytes()
 
 
 # ------------------------------------------------------------------------------------------------------------------

@@ -34,6 +34,7 @@ class Plan:
     """Arrays :func:`ltr.trees._score.predict_fast` takes (see :func:`ltr.trees._score._score_block`)."""
 
     cols: NDArray[np.int64]  # (n_cols, 2): input feature, column kind
+    prepare: NDArray  # (n_cols, 5): each column's kind as its rule's numbers (_score.PREPARE), compare dtype
     trees: NDArray[np.int64]  # (n_trees + 1, 4): first group, 32-leaf words, first leaf, first word
     groups: NDArray[np.int32]  # (n_groups, GROUP + 1): GROUP column indices, word
     thresholds: NDArray  # (n_groups, GROUP) float32 or float64
@@ -162,5 +163,6 @@ def build_plan(ens, dtype) -> Plan:
     acc = np.float64 if ens.engine == "lightgbm" else np.float32
     leaves = np.empty(ens.leaf_value.size, dtype=acc)
     leaves[ens.leaf_ptr[np.repeat(np.arange(n_trees), n_leaves)] + leaf_pos] = ens.leaf_value
-    return Plan(cols=cols, trees=trees, groups=groups, thresholds=g_thr.reshape(n_groups, G),
-                masks=g_mask.reshape(n_groups, G), leaves=leaves, base=acc(ens.base_score))
+    return Plan(cols=cols, prepare=_score.PREPARE[cols[:, 1]].astype(dtype), trees=trees, groups=groups,
+                thresholds=g_thr.reshape(n_groups, G), masks=g_mask.reshape(n_groups, G), leaves=leaves,
+                base=acc(ens.base_score))
