@@ -479,16 +479,18 @@ def _prepared_by_the_table(x, kind):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("n_features", [1, 7, 16, 17, 40])
 @pytest.mark.parametrize("nb", [1, 15, 37])
-def test_prepared_columns_follow_the_kinds_and_equal_the_python_twins(dtype, n_features, nb):
+@pytest.mark.parametrize("used", ["all", "few"])
+def test_prepared_columns_follow_the_kinds_and_equal_the_python_twins(dtype, n_features, nb, used):
     """``_fill_block`` (a vector transposition of 16 x 16 tiles, then each column's rule from ``PREPARE``) against
     each kind as the module table defines it, and against its NumPy twins (``.py_func``): the same bits, NaN and
-    the signs of zeros included; the padding rows repeat the last row."""
+    the signs of zeros included; the padding rows repeat the last row. ``few``: columns of some features only,
+    whole blocks of 16 features unused."""
     rng = np.random.default_rng(n_features * 100 + nb)
     special = np.array([np.nan, np.inf, -np.inf, 0.0, -0.0, 1e-36, -1e-36, 1e-35, -1e-35, 2e-35, 1.5, -3.25])
     X = np.where(rng.random((nb, n_features)) < 0.5, rng.choice(special, (nb, n_features)),
                  rng.normal(0, 10, (nb, n_features))).astype(dtype)
     kinds = np.arange(9)
-    feats = np.arange(n_features)
+    feats = np.arange(n_features) if used == "all" else np.arange(n_features)[np.arange(n_features) % 35 == 0]
     cols = np.array(sorted({(int(f), int(k)) for f in feats for k in kinds if (f + k) % 3 == 0 or f < 2}),
                     dtype=np.int64)
     prepare = _score.PREPARE[cols[:, 1]].astype(dtype)
