@@ -173,8 +173,9 @@ def test_n_iter_zero_is_every_round_as_lightgbm_reads_its_best_iteration_without
     X = probe_rows(model, mq2008[1])
     assert np.array_equal(model.predict(X, n_iter=booster.best_iteration), lgb_margin(booster, X, 0))
     assert np.array_equal(model.predict(X, n_iter=0), model.predict(X))
-    with pytest.raises(ValueError, match="n_iter must be a non-negative integer"):
-        model.predict(X, n_iter=-1)
+    assert np.array_equal(model.predict(X, n_iter=-1), lgb_margin(booster, X, -1))  # LightGBM: <= 0 is all
+    with pytest.raises(ValueError, match="n_iter must be an integer or None, got 1.5"):
+        model.predict(X, n_iter=1.5)
 
 
 def test_lightgbm_integer_input_is_read_as_float32_like_the_engine(mq2008):
@@ -503,6 +504,85 @@ def test_prepared_columns_follow_the_kinds_and_equal_the_python_twins(dtype, n_f
         want = _prepared_by_the_table(X[:, f], kind).astype(dtype)
         assert xt_jit[c, :nb].tobytes() == want.tobytes(), (f, kind)
         assert xt_jit[c, nb:].tobytes() == np.repeat(want[-1:], nbp - nb).tobytes()
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# pandas input, read as each engine reads it
+# ------------------------------------------------------------------------------------------------------------------
+def test_a_wide_xgboost_model_equals_the_engine():
+    """300 features (19 blocks of 16, the last overlapping): the transposition's block arithmetic at a width no
+    shared data set has."""
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(600, 300)).astype(np.float32)
+    X[rng.random(X.shape) < 0.05] = np.nan
+    y = X[:, ::7].sum(axis=1, where=~np.isnan(X[:, ::7]))
+    booster = xgb.train({"max_depth": 5, "base_score": 0.37, "nthread": 1}, xgb.DMatrix(X, y), 20)
+    want = booster.inplace_predict(X[:129], predict_type="margin")
+    assert np.array_equal(from_booster(booster).predict(X[:129]), want)
+
+
+@pytest.fixture(scope="module")
+def frame_models():
+    import pandas as pd
+    rng = np.random.default_rng(1)
+    X = rng.integers(16_777_200, 16_777_240, size=(2000, 3)).astype(np.int64)  # above 2**24: float32 rounds them
+    y = (X[:, 0] > 16_777_217) + rng.random(2000) * 0.1
+    cols = ["f0", "f1", "f2"]
+    df = pd.DataFrame(X, columns=cols)
+    lg = lgb.train({"objective": "regression", "verbose": -1, "num_leaves": 8, "min_data_in_leaf": 5,
+                    "num_threads": 1}, lgb.Dataset(df.astype(np.float64), y), 5)
+    xg = xgb.train({"max_depth": 3, "nthread": 1}, xgb.DMatrix(df.astype(np.float64), y), 5)
+    return pd, df, lg, xg
+
+
+def test_an_integer_frame_is_read_as_each_engine_reads_it(frame_models):
+    """LightGBM reads an integer DataFrame as float64 (an integer array as float32); XGBoost reads float32."""
+    pd, df, lg, xg = frame_models
+    assert np.array_equal(from_booster(lg).predict(df), lg.predict(df, raw_score=True))
+    assert np.array_equal(from_booster(xg).predict(df), xg.inplace_predict(df, predict_type="margin"))
+    assert np.array_equal(from_booster(lg).predict(df.to_numpy()), lg.predict(df.to_numpy(), raw_score=True))
+
+
+def test_nullable_and_boolean_columns_are_read_as_the_engines_read_them(frame_models):
+    pd, df, lg, xg = frame_models
+    nullable = df.astype("Float64")
+    nullable.iloc[3, 1] = pd.NA
+    mixed = df.astype(np.float64)
+    mixed["f2"] = df["f2"] > 16_777_220
+    for frame in (nullable, mixed):
+        assert np.array_equal(from_booster(lg).predict(frame), lg.predict(frame, raw_score=True))
+        assert np.array_equal(from_booster(xg).predict(frame), xg.inplace_predict(frame, predict_type="margin"))
+
+
+def test_reordered_columns_and_category_columns_are_refused(frame_models):
+    pd, df, lg, xg = frame_models
+    reordered = df[["f2", "f0", "f1"]]
+    with pytest.raises(ValueError, match="feature_names mismatch"):  # XGBoost's own refusal, the reference
+        xg.inplace_predict(reordered, predict_type="margin")
+    for booster in (lg, xg):
+        with pytest.raises(ValueError, match="column 0 is 'f2', the model .* expects 'f0'"):
+            from_booster(booster).predict(reordered)
+    renamed = df.set_axis(["a", "b", "c"], axis=1)  # names the model does not know: by position, as LightGBM
+    assert np.array_equal(from_booster(lg).predict(renamed), lg.predict(renamed, raw_score=True))
+    with pytest.raises(TypeError, match="column 'f1' is a pandas category"):
+        from_booster(lg).predict(df.astype({"f1": "category"}))
+    with pytest.raises(TypeError, match="column 'f1' has dtype .*; X must hold real numbers"):
+        from_booster(lg).predict(df.astype({"f1": str}))
+
+
+def test_n_iter_at_most_zero_is_every_round_and_overflow_is_quiet(frame_models):
+    import warnings
+
+    pd, df, lg, xg = frame_models
+    ens = from_booster(xg)
+    X = np.array(df, dtype=np.float64)
+    assert np.array_equal(ens.predict(X, n_iter=-1), ens.predict(X))
+    assert np.array_equal(from_booster(lg).predict(X, n_iter=-1), lg.predict(X, raw_score=True, num_iteration=-1))
+    X[0, 0] = 1e300  # +inf in float32, as XGBoost's C cast makes it, without NumPy's overflow warning
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = ens.predict(X)
+    assert np.array_equal(got, xg.inplace_predict(X, predict_type="margin"))
 
 
 # ------------------------------------------------------------------------------------------------------------------

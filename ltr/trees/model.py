@@ -274,6 +274,8 @@ class TreeEnsemble:
         if sp.issparse(X):
             raise TypeError("X must be a dense array: pass X.toarray() (an absent sparse entry is 0 to LightGBM "
                             "but missing to XGBoost, so the toolkit does not guess)")
+        if hasattr(X, "columns") and hasattr(X, "dtypes") and hasattr(X, "to_numpy"):
+            X = self._frame_input(X)
         X = np.asarray(X)
         if X.ndim != 2:
             raise ValueError(f"X must be 2-D (n_rows, n_features), got shape {X.shape}")
@@ -286,14 +288,49 @@ class TreeEnsemble:
         # XGBoost reads every value as float32 (a C cast rounds to nearest, as numpy's does). Row-major only: one
         # compiled kernel per dtype.
         keep = X.dtype == np.float64 and self.engine == "lightgbm"
-        return np.ascontiguousarray(X, dtype=np.float64 if keep else np.float32)
+        with np.errstate(over="ignore"):  # beyond float32's range is +-inf, as the engines' C casts make it
+            return np.ascontiguousarray(X, dtype=np.float64 if keep else np.float32)
+
+    def _frame_input(self, df) -> np.ndarray:
+        """A pandas DataFrame as the engine reads it: LightGBM converts the whole frame to ``np.result_type`` of its
+        columns' dtypes and float32 (so integer columns become float64, where an integer array becomes float32);
+        XGBoost reads each column as float32. A nullable column's ``pd.NA`` is a missing value. A ``category``
+        column is refused (LightGBM would read its codes, XGBoost refuses it), and so are columns that are the
+        model's features in another order (XGBoost refuses those too; other names are taken by position, as
+        LightGBM takes them)."""
+        import pandas as pd
+
+        names = [str(c) for c in df.columns]
+        kinds = []
+        for name, dtype in zip(names, df.dtypes):
+            if isinstance(dtype, pd.CategoricalDtype):
+                raise TypeError(f"X's column {name!r} is a pandas category: LightGBM would score its codes and "
+                                "XGBoost refuses it; pass its numbers (.astype(float)) or its codes (.cat.codes)")
+            try:
+                kind = np.dtype(getattr(dtype, "numpy_dtype", dtype))
+            except TypeError:  # a pandas extension dtype with no NumPy counterpart (strings, intervals, ...)
+                kind = np.dtype(object)
+            if not (np.issubdtype(kind, np.number) or kind == np.bool_) or np.issubdtype(kind, np.complexfloating):
+                raise TypeError(f"X's column {name!r} has dtype {dtype}; X must hold real numbers")
+            kinds.append(kind)
+        model = list(self.feature_names or ())
+        if names != model and sorted(names) == sorted(model):
+            at = next(i for i, (a, b) in enumerate(zip(names, model)) if a != b)
+            raise ValueError(f"X's columns are not the model's features in its order: column {at} is {names[at]!r}, "
+                             f"the model ({self._where()}) expects {model[at]!r}; pass X[model.feature_names]")
+        if self.engine == "lightgbm":
+            return df.to_numpy(dtype=np.result_type(*kinds, np.float32), na_value=np.nan)
+        out = np.empty(df.shape, dtype=np.float32)
+        for j in range(df.shape[1]):
+            with np.errstate(over="ignore"):
+                out[:, j] = df.iloc[:, j].to_numpy(dtype=np.float32, na_value=np.nan)
+        return out
 
     def _tree_count(self, n_iter) -> int:
-        if isinstance(n_iter, bool) or not (n_iter is None or isinstance(n_iter, (int, np.integer))) or \
-                (n_iter is not None and n_iter < 0):
-            raise ValueError(f"n_iter must be a non-negative integer or None, got {n_iter!r}")
-        if not n_iter:  # None or 0: every round, as both engines read 0 (LightGBM's best_iteration without early
-            return self.tree_ptr.size - 1  # stopping is 0)
+        if isinstance(n_iter, bool) or not (n_iter is None or isinstance(n_iter, (int, np.integer))):
+            raise ValueError(f"n_iter must be an integer or None, got {n_iter!r}")
+        if n_iter is None or n_iter <= 0:  # every round, as LightGBM reads num_iteration <= 0 and XGBoost 0 (and
+            return self.tree_ptr.size - 1  # LightGBM's best_iteration without early stopping is 0)
         if n_iter > self.n_iterations:
             raise ValueError(f"n_iter={n_iter} is more than the model's {self.n_iterations} boosting rounds")
         return int(n_iter) * self.trees_per_iteration
@@ -310,10 +347,14 @@ class TreeEnsemble:
         ----------
         X : array-like of shape (n_rows, n_features)
             Dense input; NaN is a missing value. LightGBM models compare float64 input in float64 and anything else
-            as float32; XGBoost models read every value as float32.
+            as float32; XGBoost models read every value as float32. A pandas DataFrame is converted as the engine
+            converts it (LightGBM: integer columns as float64; ``pd.NA`` missing), its column names checked against
+            the model's feature names.
         n_iter : int, optional
-            Use the first ``n_iter`` boosting rounds (the best iteration); all of them when None or 0, as both engines
-            read 0.
+            Use the first ``n_iter`` boosting rounds (the best iteration); all of them when None or ``<= 0``, as
+            LightGBM reads ``num_iteration <= 0`` and XGBoost ``iteration_range=(0, 0)``. (LightGBM's
+            ``num_iteration=None`` means a booster's best iteration: pass it here; a model file LightGBM saved after
+            early stopping holds only the trees up to it.)
         n_jobs : int, optional
             Threads, as everywhere in ltrkit (:mod:`ltr.threads`): None picks one thread for a reranking-size batch
             (the fastest) and the idle cores for a large one; ``k`` threads; -1 every core.
