@@ -181,6 +181,18 @@ def test_usage_errors(made, capsys, tmp_path):
     assert "--queries is required" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("tag", ["a b", "", "tab\there"])
+def test_a_tag_a_trec_run_cannot_hold_is_refused_before_any_work(tag, capsys, tmp_path):
+    """Checked when the arguments are read (the inputs named here do not exist), naming --tag and the value."""
+    missing = tmp_path / "missing"
+    for argv in (["rerank", "--model", missing, "--collection", missing, "--run", missing, "--out", tmp_path / "o"],
+                 ["fuse", missing, missing, "--out", tmp_path / "o"]):
+        assert main([str(a) for a in argv] + ["--tag", tag]) == 2
+        err = capsys.readouterr().err
+        assert f"argument --tag: {tag!r}: a run tag is one word" in err and "Traceback" not in err
+        assert not (tmp_path / "o").exists()
+
+
 def test_queries_are_made_of_the_topic_fields_the_model_was_trained_on(tmp_path, capsys):
     """A model trained on TREC topics made of title and desc reranks with such queries, without being told again;
     other fields are refused (the same topics made of other fields are other queries)."""

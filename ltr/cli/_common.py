@@ -55,6 +55,7 @@ __all__ = [
     "read_data",
     "reader_options",
     "refuse_teacher_column_in_subsets",
+    "run_tag",
     "split_list",
 ]
 
@@ -472,6 +473,15 @@ def add_n_jobs(p: argparse.ArgumentParser, what: str = "engine threads") -> None
     p.add_argument("--n-jobs", type=_n_jobs, default=None, dest="n_jobs", metavar="N",
                    help=f"{what}: N, or -1 for every core; none: one thread on small data, the idle cores on "
                         "large (ltr.threads) (default: %(default)s)")
+
+
+def run_tag(value: str) -> str:
+    """``--tag``'s type: a TREC run's tag column, one non-empty token (checked before any work, not when the run is
+    written at the end)."""
+    if not value or value != "".join(value.split()):
+        raise argparse.ArgumentTypeError(f"{value!r}: a run tag is one word, neither empty nor holding whitespace "
+                                         "(the TREC run's last column)")
+    return value
 
 
 def add_metrics(p: argparse.ArgumentParser, default: str) -> None:

@@ -7,7 +7,7 @@ import argparse
 import math
 
 from ltr._json import strict_json
-from ltr.cli._common import UsageError, add_command, add_quiet, check_outputs, emit, note, split_list
+from ltr.cli._common import UsageError, add_command, add_quiet, check_outputs, emit, note, run_tag, split_list
 
 __all__ = ["register", "run"]
 
@@ -30,7 +30,7 @@ def register(sub) -> None:
                    help="one weight per run, for wsum (or weighted rrf)")
     p.add_argument("--k", type=float, default=60.0, help="RRF's constant")
     p.add_argument("--depth", type=int, default=None, metavar="N", help="fuse each run's top N documents per query")
-    p.add_argument("--tag", default="fused", help="run tag of the fused run")
+    p.add_argument("--tag", default="fused", type=run_tag, help="run tag of the fused run")
     g = p.add_argument_group("weights fitted by cross-validation over queries (--fit-weights)")
     g.add_argument("--fit-weights", action="store_true", dest="fit_weights",
                    help="choose the weights of wsum (or rrf) on each fold's training queries and write the "

@@ -31,6 +31,7 @@ from ltr.cli._common import (
     check_outputs,
     input_option_usage,
     note,
+    run_tag,
 )
 
 __all__ = ["register", "run"]
@@ -64,7 +65,7 @@ def register(sub) -> None:
                      help="run lines naming documents the collection lacks or queries the queries lack: drop them "
                           "with a count and the first ids, or stop")
     out.add_argument("--out", required=True, help="the reranked TREC run to write")
-    out.add_argument("--tag", default="ltrkit", help="run tag of the new run")
+    out.add_argument("--tag", default="ltrkit", type=run_tag, help="run tag of the new run")
     add_n_jobs(p, "Numba threads for the features and the trees")
     add_quiet(p)
     p.set_defaults(func=run)
