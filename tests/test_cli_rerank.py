@@ -181,6 +181,20 @@ def test_usage_errors(made, capsys, tmp_path):
     assert "--queries is required" in capsys.readouterr().err
 
 
+def test_smart_queries_numbered_otherwise_than_the_run_get_a_hint(made, capsys, tmp_path):
+    """A SMART file whose .I ids skip numbers (Cranfield's: 1, 2, 4, 8, ...) against a run that numbers its queries by
+    position: the dropped queries come with the option that reads them that way, which then reranks them all."""
+    (tmp_path / "q.smart").write_text(".I 001\n.W\nwing flutter\n.I 004\n.W\nheat transfer plates\n")
+    (tmp_path / "pos.run").write_text("1 Q0 d3 1 2.0 x\n1 Q0 d1 2 1.0 x\n2 Q0 d2 1 2.0 x\n2 Q0 d4 2 1.0 x\n")
+    argv = ["rerank", "--model", made / "model.txt", "--collection", made / "docs.tsv", "--queries",
+            tmp_path / "q.smart", "--run", tmp_path / "pos.run", "--out", tmp_path / "o.run"]
+    err = ok(argv, capsys)
+    assert "name 1 query id(s) the queries lack (first: 2)" in err and "pass --query-ids position" in err
+    err = ok(argv + ["--query-ids", "position"], capsys)
+    assert "lack" not in err and "--query-ids position" not in err
+    assert set(read_run(tmp_path / "o.run")["qid"]) == {"1", "2"}
+
+
 @pytest.mark.parametrize("tag", ["a b", "", "tab\there"])
 def test_a_tag_a_trec_run_cannot_hold_is_refused_before_any_work(tag, capsys, tmp_path):
     """Checked when the arguments are read (the inputs named here do not exist), naming --tag and the value."""

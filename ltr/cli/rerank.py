@@ -74,6 +74,7 @@ def register(sub) -> None:
 def run(args: argparse.Namespace) -> int:
     import warnings
 
+    from features.collections.loaders import detect_format
     from features.pipeline import InputOptionError, load_inputs
     from features.serve import Reranker
     from ltr.io import read_run, write_run
@@ -107,6 +108,12 @@ def run(args: argparse.Namespace) -> int:
                                                                                ["it holds no candidate"]))
     for line in report.problems():
         print(f"ltr rerank: {line}", file=sys.stderr)  # always shown, even with --quiet: never dropped silently
+    if report.n_unknown_queries and args.queries is not None and args.query_ids == "auto" and \
+            (args.query_format == "smart" or args.query_format == "auto" and
+             detect_format(args.queries, "queries") == "smart"):
+        print(f"ltr rerank: {args.queries}'s SMART queries are numbered by their .I ids (--query-ids auto, "
+              "without judgments to follow); if the run numbers them 1, 2, ... by position, as Cranfield's judgments "
+              "and ltr features on a Cranfield folder do, pass --query-ids position", file=sys.stderr)
     write_run(args.out, new)
     if not args.quiet:  # as every command's "wrote" line
         reads = (f" (the model reads {reranker.model.n_features_in_} of them: ltr train --features)"
