@@ -251,8 +251,16 @@ def _check(args: argparse.Namespace) -> None:
         if args.save_run:
             given.append("--save-run")
         if given:
-            raise UsageError(f"{', '.join(given)} configure the BM25 first stage, which --run replaces: drop them "
-                             "or drop --run")
+            one = len(given) == 1
+            message = (f"{', '.join(given)} {'configures' if one else 'configure'} the BM25 first stage, which --run "
+                       f"replaces: drop {'it' if one else 'them'} or drop --run")
+            analyzer = _BM25_PRESETS[args.bm25_preset].get("analyzer")
+            if "--bm25-preset" in given and analyzer is not None and args.analyzer is None:
+                # the preset also chose the analysis every text feature reads: dropping it silently changes them all
+                message += (f"; --bm25-preset {args.bm25_preset} also chose the {analyzer!r} analyzer: pass --analyzer "
+                            f"{analyzer} with --run to keep that analysis (the one a model trained on the preset's "
+                            "features reads)")
+            raise UsageError(message)
 
 
 def _note_caches(args: argparse.Namespace, fs, index) -> None:

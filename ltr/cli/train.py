@@ -359,6 +359,7 @@ def run_predict(args: argparse.Namespace) -> int:
         if getattr(args, "read_zero_based", False):
             note(args, f"note: the model {args.model} was trained by XGBoost on an svmlight file: DATA is read as "
                        "XGBoost reads one, absent ids as missing values (as --sparse does)")
+    _check_feature_set(args, model, data)
     placed = source_rows(data)
     data = _fit_width(args, _pick_recorded(args, model, data), model)
     scores = model.predict(data)
@@ -391,6 +392,26 @@ def run_predict(args: argparse.Namespace) -> int:
     if args.out != "-" and not args.quiet:  # as every command's "wrote" line
         print(f"wrote {what} to {args.out}", file=sys.stderr)
     return 0
+
+
+def _check_feature_set(args: argparse.Namespace, model, data) -> None:
+    """Refuse DATA when its header's feature set (``ltr features`` output) is not the one the model's sidecar records
+    (that of its training file): the same columns computed otherwise (another analyzer, scorer parameters, indexed
+    fields) score silently wrong. Compared as ``ltr rerank`` compares them (:func:`features.featureset.differences`:
+    runtime parameters such as a neural model's device aside); nothing to compare when either side records none (a
+    plain LETOR file, a model not trained on ``ltr features`` output)."""
+    described, have = getattr(model, "feature_set_", None), getattr(data, "feature_set", None)
+    if not isinstance(described, dict) or not isinstance(have, dict):
+        return
+    from features.featureset import differences  # the command line alone composes the two layers
+    from features.serve import FeatureSetMismatchError
+
+    diff = differences(described, have, ("the model", str(args.data)))
+    if diff:
+        shown = "; ".join(diff[:5]) + (f"; and {len(diff) - 5} more differences" if len(diff) > 5 else "")
+        raise FeatureSetMismatchError(
+            f"{args.data}: its features were computed otherwise than those the model {args.model} was trained on: "
+            f"{shown} (make DATA with the ltr features options, analyzer included, the training file was made with)")
 
 
 def _engine_columns(args: argparse.Namespace, model, data) -> bool:
