@@ -200,7 +200,8 @@ def test_a_tag_a_trec_run_cannot_hold_is_refused_before_any_work(tag, capsys, tm
     """Checked when the arguments are read (the inputs named here do not exist), naming --tag and the value."""
     missing = tmp_path / "missing"
     for argv in (["rerank", "--model", missing, "--collection", missing, "--run", missing, "--out", tmp_path / "o"],
-                 ["fuse", missing, missing, "--out", tmp_path / "o"]):
+                 ["fuse", missing, missing, "--out", tmp_path / "o"],
+                 ["predict", missing, missing, "--run", "--out", tmp_path / "o"]):
         assert main([str(a) for a in argv] + ["--tag", tag]) == 2
         err = capsys.readouterr().err
         assert f"argument --tag: {tag!r}: a run tag is one word" in err and "Traceback" not in err

@@ -31,6 +31,7 @@ from ltr.cli._common import (
     read_data,
     reader_options,
     recorded_read_options,
+    run_tag,
     unique_run,
 )
 
@@ -75,7 +76,7 @@ def register(sub) -> None:
                                                 "row")
     p.add_argument("--run", action="store_true", help="write a TREC run (needs '#docid' comments in DATA; query "
                                                       "ids are mapped back through DATA.qids.tsv when present)")
-    p.add_argument("--tag", default="ltrkit", help="run tag (with --run)")
+    p.add_argument("--tag", default="ltrkit", type=run_tag, help="run tag (with --run)")
     add_reader_options(p)
     p.set_defaults(read_unjudged="keep")  # a row to score needs no label: MQ2007/8-semi's unjudged rows are scored
     add_quiet(p)
