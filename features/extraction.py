@@ -60,30 +60,46 @@ def candidates_frame(candidates: pd.DataFrame | Mapping[str, Sequence[str]]) -> 
     A frame without ``score`` ranks by its ``rank`` column (or, without one, in the order given); one without
     ``rank`` ranks by score, ties in the order given (PyTerrier's ``add_ranks``).
 
+    A (query, document) pair given again (a repeated run line) is the candidate given first: the ranks are those of
+    the candidates without the repeats, so that a query's candidates are ranked 1..n whatever their number, and
+    each repeat gets its first row's rank (and is kept, for the caller to drop and count: :func:`extract`,
+    :meth:`features.serve.Reranker.rerank_run`).
+
     Examples
     --------
     >>> run = pd.DataFrame({"qid": ["1"] * 3, "docno": ["a", "b", "c"], "rank": [0, 0, 0], "score": [1.0, 3.0, 2.0]})
     >>> candidates_frame(run)["rank"].tolist()
     [3, 1, 2]
+    >>> candidates_frame(pd.concat([run, run.iloc[:1].assign(score=9.0)]))["rank"].tolist()  # 'a' again: rank 3
+    [3, 1, 2, 3]
     """
     if isinstance(candidates, pd.DataFrame):
         df = standard_columns(candidates, ["qid", "docno"], ["rank", "score"], what="candidates")
         if "score" not in df:
             df["score"] = 0.0
         df["score"] = df["score"].astype(np.float64)
-        if "rank" not in df:  # by score, as a run ranks (ties in the order given; all 0: the order given)
-            df["rank"] = df.groupby("qid")["score"].rank(method="first", ascending=False).astype(np.int64)
-        else:
-            df["rank"] = first_stage_ranks(df["qid"], df["docno"], df["score"], df["rank"])
-        return df[["qid", "docno", "rank", "score"]].reset_index(drop=True)
-    for q, docs in candidates.items():
-        if isinstance(docs, (str, bytes)):
-            raise TypeError(f"candidates[{q!r}] must be a sequence of document ids, got the string {docs!r}; pass "
-                            f"[{docs!r}]")
-    rows = [(str(q), str(d), i + 1) for q, docs in candidates.items() for i, d in enumerate(docs)]
-    df = pd.DataFrame(rows, columns=["qid", "docno", "rank"])
-    df["score"] = 0.0
-    return df
+    else:
+        for q, docs in candidates.items():
+            if isinstance(docs, (str, bytes)):
+                raise TypeError(f"candidates[{q!r}] must be a sequence of document ids, got the string {docs!r}; "
+                                f"pass [{docs!r}]")
+        rows = [(str(q), str(d), i + 1) for q, docs in candidates.items() for i, d in enumerate(docs)]
+        df = pd.DataFrame(rows, columns=["qid", "docno", "rank"])
+        df["score"] = 0.0
+    repeat = df.duplicated(["qid", "docno"]).to_numpy()
+    first = df[~repeat] if repeat.any() else df
+    if "rank" not in first:  # by score, as a run ranks (ties in the order given; all 0: the order given)
+        rank = first.groupby("qid")["score"].rank(method="first", ascending=False).to_numpy(np.int64)
+    else:
+        rank = first_stage_ranks(first["qid"], first["docno"], first["score"], first["rank"])
+    if repeat.any():  # each repeat takes its first row's rank
+        of = dict(zip(zip(first["qid"], first["docno"]), rank.tolist()))
+        full = np.empty(len(df), dtype=np.int64)
+        full[~repeat] = rank
+        full[repeat] = [of[k] for k in zip(df["qid"][repeat], df["docno"][repeat])]
+        rank = full
+    df["rank"] = rank
+    return df[["qid", "docno", "rank", "score"]].reset_index(drop=True)
 
 
 def first_stage_ranks(qid: ArrayLike, docno: ArrayLike, score: ArrayLike, rank: ArrayLike) -> NDArray[np.int64]:
@@ -164,7 +180,8 @@ def extract(
         same with and without ``add_judged``, as :class:`features.serve.Reranker` computes them.
     on_unknown : {"warn", "error", "ignore"}
         Candidates or judgments naming an unknown query or document: drop with a warning giving counts, raise,
-        or drop silently. Duplicate candidates of a query are always dropped with a warning.
+        or drop silently. Duplicate candidates of a query are always dropped with a warning (the first kept;
+        the ranks are those of the candidates without them: :func:`candidates_frame`).
     progress : bool
         tqdm progress bars.
     n_jobs : int, optional

@@ -30,8 +30,9 @@ that reads the score needs ``scores`` (refused without: 0 in their place scored 
 
 Threads: the index, the feature set and the tree scorer are built once and only read afterwards, so several threads
 may call :meth:`rerank` at once. Two things are serialised by a lock: feature sets holding a ``biencoder`` or
-``crossencoder`` feature (their vector caches are not thread-safe), and every feature computation when Numba runs
-on its ``workqueue`` threading layer (which aborts on concurrent parallel calls; the OpenMP and TBB layers do not).
+``crossencoder`` feature (their vector caches are not thread-safe), and, when Numba runs on its ``workqueue``
+threading layer (which aborts on concurrent parallel calls; the OpenMP and TBB layers do not), every feature
+computation and every tree scoring on more than one thread (``n_jobs`` > 1).
 
 Example::
 
@@ -661,9 +662,15 @@ class Reranker:
             X = X[:, self._columns]
         sizes = [X.shape[0]] if group is None else group
         Xe = self.model.engine_input(X, group=sizes)
-        if self.trees is not None:
-            return self.trees.predict(Xe, n_iter=self.model.best_iteration_, n_jobs=self.n_jobs)
-        return np.asarray(self.model.booster_.predict(Xe), dtype=np.float64)
+        if self.trees is None:
+            return np.asarray(self.model.booster_.predict(Xe), dtype=np.float64)
+        # On Numba's workqueue layer the trees' parallel kernel (more than one thread) must not run beside another
+        # thread's parallel feature kernel or tree scoring: under the lock _compute takes (module docstring). Any
+        # n_jobs but 1 may mean several threads (None: the idle cores of the moment, for a large batch).
+        if self._serial and self.n_jobs != 1:
+            with self._lock:
+                return self.trees.predict(Xe, n_iter=self.model.best_iteration_, n_jobs=self.n_jobs)
+        return self.trees.predict(Xe, n_iter=self.model.best_iteration_, n_jobs=self.n_jobs)
 
     def _first_stage(self, scores, ids: Sequence[str], n: int, keep=None, what: str = "scores"
                      ) -> NDArray[np.float64] | None:
