@@ -187,6 +187,8 @@ def _query_ids(queries: Mapping, what: str) -> list[str]:
     """The mapping's keys as strings (results are keyed by ``str(qid)``, as a run's query ids are). Two keys that
     read the same as strings (``1`` and ``"1"``) are refused, naming both: one result would silently replace the
     other."""
+    if not isinstance(queries, Mapping):
+        raise TypeError(f"{what} must be a mapping {{qid: (text, doc_ids[, scores])}}, got {type(queries).__name__}")
     seen: dict[str, object] = {}
     for q in queries:
         key = str(q)
@@ -634,9 +636,11 @@ class Reranker:
         if bad.any():
             unknown = tuple(ids[i] for i in np.flatnonzero(bad))
             if on_unknown == "error":
-                raise UnknownCandidatesError(
-                    f"{what}: {len(unknown)} of the {len(ids)} candidate documents are not in the collection "
-                    f"(first: {', '.join(_first(unknown))}); pass on_unknown='drop' to rerank the others", unknown)
+                raise UnknownCandidatesError(  # ids quoted: '51 ' is not 51, and a Python caller may pass either
+                    f"{what}: {len(unknown)} of the {len(ids)} candidate documents "
+                    f"{'is' if len(unknown) == 1 else 'are'} not in the collection "
+                    f"(first: {', '.join(map(repr, _first(unknown)))}); pass on_unknown='drop' to rerank the others",
+                    unknown)
             docs = docs[~bad]
         if np.unique(docs).shape[0] != docs.shape[0]:
             seen: set[int] = set()

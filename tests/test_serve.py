@@ -314,9 +314,14 @@ def test_unknown_documents_are_an_error_or_dropped_and_listed(adi):
     docs, scores = first_stage(adi, qid)
     given = [docs[0], "no-such-doc", *docs[1:], "nor-this"]
     with pytest.raises(UnknownCandidatesError, match=r"2 of the 17 candidate documents are not in the collection "
-                                                     r"\(first: no-such-doc, nor-this\)") as e:
+                                                     r"\(first: 'no-such-doc', 'nor-this'\)") as e:
         reranker.rerank(adi.texts[qid], given)
     assert e.value.doc_ids == ("no-such-doc", "nor-this")
+    with pytest.raises(UnknownCandidatesError, match=r"1 of the 2 candidate documents is not in the collection "
+                                                     rf"\(first: '{docs[0]} '\)"):  # a space: told apart
+        reranker.rerank(adi.texts[qid], [f"{docs[0]} ", docs[1]])
+    with pytest.raises(TypeError, match="queries must be a mapping .*, got list"):
+        reranker.rerank_many([(qid, adi.texts[qid], docs)])
     # dropped: the others keep their positions in the list given as their first-stage ranks (as a run's ranks are
     # kept by ltr features --run), so unknown documents at the end change nothing for the others
     got = reranker.rerank(adi.texts[qid], [*docs, "no-such-doc", "nor-this"], scores=[*scores, 0.0, 0.0],
