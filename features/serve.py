@@ -77,7 +77,12 @@ class FeatureSetMismatchError(ValueError):
 
 
 class MissingFeatureSetError(ValueError):
-    """A model whose sidecar does not say how its features were computed, and no feature set given."""
+    """A model whose sidecar does not say how its features were computed, and no feature set given; ``command_line``
+    is the message worded for ``ltr rerank``."""
+
+    def __init__(self, message: str, command_line: str | None = None):
+        super().__init__(message)
+        self.command_line = command_line or message
 
 
 class UnknownCandidatesError(ValueError):
@@ -460,17 +465,18 @@ class Reranker:
         if described is None and features is None and isinstance(subset, dict):
             ids = list(subset.get("ids", []))
             shown = ",".join(map(str, ids[:10])) + (",..." if len(ids) > 10 else "")
-            raise MissingFeatureSetError(
-                f"{name} was trained on a subset of its data's columns (ltr train --features: ids {shown}): a "
-                "reranker computes a whole feature set, and the sidecar does not say which (the data was not "
-                "`ltr features` output, or the model was trained before subsets kept its description): give the "
-                "feature set of the file the ids refer to (features=, ltr rerank --features), or retrain")
+            why = (f"{name} was trained on a subset of its data's columns (ltr train --features: ids {shown}): a "
+                   "reranker computes a whole feature set, and the sidecar does not say which (the data was not "
+                   "`ltr features` output, or the model was trained before subsets kept its description): give the "
+                   "feature set of the file the ids refer to")
+            raise MissingFeatureSetError(f"{why} (features=), or retrain", f"{why} (--features), or retrain")
         if described is None and features is None:
-            raise MissingFeatureSetError(
-                f"{name} has no feature set in its sidecar: it was not trained on `ltr features` output (a LETOR "
-                "file whose header describes how its columns were computed); give the feature set it was trained "
-                "with explicitly: Reranker.load(..., features='FS.toml'), or ltr rerank --features FS.toml "
-                "('default' for ltr features' default set)")
+            why = (f"{name} has no feature set in its sidecar: it was not trained on `ltr features` output (a LETOR "
+                   "file whose header describes how its columns were computed); give the feature set it was trained "
+                   "with explicitly: ")
+            default = " ('default' for ltr features' default set)"
+            raise MissingFeatureSetError(f"{why}Reranker.load(..., features='FS.toml'){default}",
+                                         f"{why}--features FS.toml{default}")
         fs = FeatureSet.load(features) if features is not None else FeatureSet.from_dict(described)
         if features is not None and described is not None:
             diff = differences(_entries_only(described), _entries_only(fs.to_dict()),

@@ -157,6 +157,7 @@ def test_a_model_without_a_feature_set_needs_features(made, capsys, tmp_path):
     assert main([str(a) for a in argv]) == 1
     err = capsys.readouterr().err
     assert "not trained on `ltr features` output" in err and "--features FS.toml" in err and err.count("\n") == 1
+    assert "Reranker.load" not in err  # worded for the command line
     ok([*argv, "--features", "default"], capsys)
     assert (tmp_path / "o.run").read_bytes() == (made / "predict.run").read_bytes()
 

@@ -283,8 +283,9 @@ def test_a_feature_set_given_that_differs_from_the_models_is_refused(adi, tmp_pa
 
 def test_a_model_without_a_feature_set_needs_one_given(adi):
     plain = Ranker(n_estimators=3, min_child_samples=5).fit(adi.data.X, adi.data.y, group=adi.data.group_sizes)
-    with pytest.raises(MissingFeatureSetError, match="not trained on `ltr features` output.*--features FS.toml"):
+    with pytest.raises(MissingFeatureSetError, match="not trained on `ltr features` output.*features='FS.toml'") as e:
         Reranker.load(plain, index=adi.index)
+    assert "--features FS.toml" in e.value.command_line and "--features" not in str(e.value)  # each interface's
     qid = next(iter(reference(adi, "lightgbm")))
     docs, scores = first_stage(adi, qid)
     given = Reranker.load(plain, index=adi.index, features="default").rerank(adi.texts[qid], docs, scores=scores)

@@ -76,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
 
     from features.collections.loaders import detect_format
     from features.pipeline import InputOptionError, load_inputs
-    from features.serve import Reranker
+    from features.serve import MissingFeatureSetError, Reranker
     from ltr.io import read_run, write_run
     from ltr.rankers import PlainModelWarning
 
@@ -95,8 +95,11 @@ def run(args: argparse.Namespace) -> int:
         raise input_option_usage(e) from None
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", PlainModelWarning)
-        reranker = Reranker.load(args.model, index=args.index, collection=inputs.docs, features=args.features,
-                                 n_jobs=args.n_jobs, warm=False)
+        try:
+            reranker = Reranker.load(args.model, index=args.index, collection=inputs.docs, features=args.features,
+                                     n_jobs=args.n_jobs, warm=False)
+        except MissingFeatureSetError as e:
+            raise MissingFeatureSetError(e.command_line) from None  # worded for this interface
     for w in caught:
         note(args, f"note: {w.message}")
     # dropped lines are said below from the report (rerank_run's own warning would say them twice)
