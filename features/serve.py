@@ -44,6 +44,7 @@ Example::
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import threading
@@ -622,12 +623,8 @@ class Reranker:
                        first_stage_rank=ranks, qids=qids, query_texts=list(texts), collection=self.collection)
 
     def _compute(self, pairs: PairSet) -> NDArray[np.float32]:
-        if self._serial:
-            with self._lock, numba_threads(self.n_jobs):
-                X, _, _ = self._served.compute(pairs)
-        else:
-            with numba_threads(self.n_jobs):
-                X, _, _ = self._served.compute(pairs)
+        with self._lock if self._serial else contextlib.nullcontext(), numba_threads(self.n_jobs):
+            X, _, _ = self._served.compute(pairs)
         if self._blank is not None:
             X = np.insert(X, self._blank, 0.0, axis=1)
         return X.astype(np.float32)  # as extract() returns them and the LETOR file holds them
@@ -677,10 +674,8 @@ class Reranker:
         # On Numba's workqueue layer the trees' parallel kernel (more than one thread) must not run beside another
         # thread's parallel feature kernel or tree scoring: under the lock _compute takes (module docstring). Any
         # n_jobs but 1 may mean several threads (None: the idle cores of the moment, for a large batch).
-        if self._serial and self.n_jobs != 1:
-            with self._lock:
-                return self.trees.predict(Xe, n_iter=self.model.best_iteration_, n_jobs=self.n_jobs)
-        return self.trees.predict(Xe, n_iter=self.model.best_iteration_, n_jobs=self.n_jobs)
+        with self._lock if self._serial and self.n_jobs != 1 else contextlib.nullcontext():
+            return self.trees.predict(Xe, n_iter=self.model.best_iteration_, n_jobs=self.n_jobs)
 
     def _first_stage(self, scores, ids: Sequence[str], n: int, keep=None, what: str = "scores"
                      ) -> NDArray[np.float64] | None:

@@ -478,7 +478,9 @@ def add_n_jobs(p: argparse.ArgumentParser, what: str = "engine threads") -> None
 def run_tag(value: str) -> str:
     """``--tag``'s type: a TREC run's tag column, one non-empty token (checked before any work, not when the run is
     written at the end)."""
-    if not value or value != "".join(value.split()):
+    from ltr.io.trec import is_run_token
+
+    if not is_run_token(value):
         raise argparse.ArgumentTypeError(f"{value!r}: a run tag is one word, neither empty nor holding whitespace "
                                          "(the TREC run's last column)")
     return value

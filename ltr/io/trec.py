@@ -42,6 +42,7 @@ __all__ = ["read_qrels", "read_run", "run_from_scores", "run_lines", "write_qrel
 RUN_COLUMNS = ("qid", "q0", "docno", "rank", "score", "tag")
 TOPIC_FORMATS = ("trec", "tsv")
 _TOPIC_TAG = re.compile(r"<\s*/?\s*(top|num|title|desc|narr)\b", re.IGNORECASE)
+_WHITESPACE = re.compile(r"\s")  # what a run's qid, docno and tag fields cannot hold (nor be empty): is_run_token
 # The text of a comment line (its first field starts with "#"); its line break stays: a blank line, which the
 # tokenizer skips. "^" is only at the start of the file and after LF: a file with lines ended by CR alone is left to
 # the line-by-line reader (_BARE_CR).
@@ -225,6 +226,12 @@ def _run_columns(run: pd.DataFrame) -> pd.DataFrame:
     return run
 
 
+def is_run_token(value: str) -> bool:
+    """Whether ``value`` can be a run's query id, document id or tag field: one word, neither empty nor holding
+    whitespace (:func:`write_run` refuses any other)."""
+    return value != "" and not _WHITESPACE.search(value)
+
+
 def write_run(path: str | os.PathLike, run: pd.DataFrame, *, tag: str | None = None) -> None:
     """Write a run atomically as ``qid Q0 docno rank score tag`` lines, in the frame's row order.
 
@@ -260,7 +267,7 @@ def write_run(path: str | os.PathLike, run: pd.DataFrame, *, tag: str | None = N
     _check_columns(run, ("qid", "docno", "rank", "score"), "run")
     tags = [tag] * len(run) if tag is not None else (run["tag"] if "tag" in run else ["ltrkit"] * len(run))
     for name, col in (("qid", run["qid"]), ("docno", run["docno"]), ("tag", pd.Series(tags, dtype=str))):
-        if col.astype(str).str.contains(r"\s", regex=True).any() or (col.astype(str) == "").any():
+        if col.astype(str).str.contains(_WHITESPACE).any() or (col.astype(str) == "").any():
             raise ValueError(
                 f"run column {name!r} has an empty value or one with whitespace, which TREC files cannot hold"
             )
