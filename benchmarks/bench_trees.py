@@ -13,11 +13,13 @@ Per-call time to score 100 rows of the MSLR sample (136 features, float32) with 
 
 tl2cgen and lleaves run in a worker process of a Python that has them (``--tl2cgen-python``, ``--lleaves-python``;
 default: this one): lleaves 1.3 needs llvmlite < 0.45, which current Numba does not allow beside it, so it lives in
-its own environment. A reference that cannot be imported is reported as such. Each time is the smallest of 5
-medians of ``--calls / 5`` calls (after one warm-up call), the same for every system, so that a round slowed by the
-shared machine's neighbours does not count; ``ns/(row x tree)`` divides by rows x trees; ``x`` columns are the
-reference's time over ours (above 1: we are faster). Models are cached in ``--cache`` (training the 1000 x 255
-ones takes minutes).
+its own environment. A reference that cannot be imported is reported as such. Each time is the smallest of
+:data:`REPEATS` medians of ``--calls / REPEATS`` calls (after one warm-up call), the same for every system. The
+rounds of a model's systems alternate (ours, the engine's, tl2cgen's, lleaves', then again, each round starting
+one system further on; the workers compile first and time a round when told), so that a phase of the shared
+machine slowed by its neighbours falls on every system alike, and the smallest median skips it where it can.
+``ns/(row x tree)`` divides by rows x trees; ``x`` columns are the reference's time over ours (above 1: we are
+faster). Models are cached in ``--cache`` (training the 1000 x 255 ones takes minutes).
 
 Usage::
 
@@ -45,7 +47,7 @@ MSLR = ("mslr_sample/mslr_fold1_valid_sample.txt.gz", "mslr_sample/mslr_fold1_te
 
 
 #: Timing rounds: each time is the smallest of this many medians (a shared machine's neighbours slow whole rounds).
-REPEATS = 5
+REPEATS = 8
 
 
 #: Models of more leaves than this (trees x leaves) are timed with a tenth of the calls (every system alike).
@@ -56,23 +58,24 @@ def _big_calls(calls: int) -> int:
     return max(5, calls // 10)
 
 
-def _best_median(fn, calls: int) -> float:
-    """The smallest of :data:`REPEATS` medians of ``calls // REPEATS`` (at least 5) calls, after one warm-up call."""
-    fn()
-    per = max(5, calls // REPEATS)
-    best = float("inf")
-    for _ in range(REPEATS):
-        times = []
-        for _ in range(per):
-            t = time.perf_counter()
-            fn()
-            times.append(time.perf_counter() - t)
-        best = min(best, statistics.median(times))
-    return best
+def _per_round(calls: int) -> int:
+    return max(5, calls // REPEATS)
+
+
+def _median(fn, per: int) -> float:
+    """The median time of ``per`` calls of ``fn``: one timing round."""
+    times = []
+    for _ in range(per):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
 
 
 def worker(kind: str, engine: str, model: str, data: str, calls: int, workdir: str) -> None:
-    """Time one reference in this process and print JSON: median seconds per call and the predictions."""
+    """Compile one reference in this process, print its predictions as JSON, then time a round of
+    ``_per_round(calls)`` calls for each ``round`` line read from standard input (printing its median seconds) until
+    ``quit`` or the end of the input."""
     import numpy as np
 
     X = np.load(data)
@@ -98,38 +101,122 @@ def worker(kind: str, engine: str, model: str, data: str, calls: int, workdir: s
 
         def fn():
             return predictor.predict(dmat, pred_margin=True)
-    pred = np.asarray(fn(), dtype=np.float64).reshape(-1)
-    print(json.dumps({"seconds": _best_median(fn, calls), "pred": pred.tolist()}))
+    pred = np.asarray(fn(), dtype=np.float64).reshape(-1)  # also the warm-up call
+    print(json.dumps({"pred": pred.tolist()}), flush=True)
+    for line in sys.stdin:
+        if line.strip() != "round":
+            break
+        print(json.dumps({"seconds": _median(fn, _per_round(calls))}), flush=True)
 
 
-def run_worker(python: str, kind: str, engine: str, model: Path, data: Path, calls: int, workdir: str,
-               timeout: float, memory_gib: float):
-    """Run one worker in its own process group, so that a timeout also ends the compilers it started, with its
-    address space limited to ``memory_gib`` (lleaves' LLVM compile of 1000 trees of 255 leaves passed 22 GiB)."""
-    cmd = [python, __file__, "--worker", kind, "--engine", engine, "--model", str(model), "--data", str(data),
-           "--calls", str(calls), "--workdir", workdir]
+class Worker:
+    """A reference timed in a worker process of its own Python: started (and compiling) on construction, in its own
+    process group so that a timeout also ends the compilers it started, with its address space limited to
+    ``memory_gib`` (lleaves' LLVM compile of 1000 trees of 255 leaves passed 22 GiB). ``why`` says why it is not
+    run, once it is not."""
 
-    def limit():
-        import resource
+    def __init__(self, python: str, kind: str, engine: str, model: Path, data: Path, calls: int, workdir: str,
+                 timeout: float, memory_gib: float):
+        import queue
+        import threading
 
-        cap = int(memory_gib * 2**30)
-        resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+        cmd = [python, __file__, "--worker", kind, "--engine", engine, "--model", str(model), "--data", str(data),
+               "--calls", str(calls), "--workdir", workdir]
 
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
-                            preexec_fn=limit)
-    try:
-        stdout, stderr = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.communicate()
-        return None, f"not run: compiling and timing took over {timeout:.0f} s"
-    if proc.returncode != 0:
-        lines = stderr.strip().splitlines()
-        if proc.returncode < 0 or any("memory" in line.lower() for line in lines[-5:]):
-            return None, (f"not run: the worker ran out of its {memory_gib:g} GiB address space or was killed "
-                          f"(exit {proc.returncode})")
-        return None, f"not run: {(lines or ['failed'])[-1][:120]}"
-    return json.loads(stdout.strip().splitlines()[-1]), None
+        def limit():
+            import resource
+
+            cap = int(memory_gib * 2**30)
+            resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+
+        self.memory_gib = memory_gib
+        self.why: str | None = None
+        self.stderr = tempfile.TemporaryFile(mode="w+")  # a file, not a pipe: compilers may write much
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.stderr,
+                                     text=True, start_new_session=True, preexec_fn=limit)
+        self.lines: queue.Queue = queue.Queue()
+
+        def read():
+            for line in self.proc.stdout:
+                self.lines.put(line)
+            self.lines.put(None)
+
+        threading.Thread(target=read, daemon=True).start()
+        ready = self._answer("pred", timeout, f"compiling took over {timeout:.0f} s")
+        self.pred = None if ready is None else ready["pred"]
+
+    def _answer(self, key: str, timeout: float, late: str):
+        """The next JSON line holding ``key`` (other lines are the libraries' own output), or None with
+        :attr:`why` set when the worker ends, fails or takes over ``timeout`` seconds."""
+        import queue
+
+        end = time.monotonic() + timeout
+        while True:
+            try:
+                line = self.lines.get(timeout=max(0.0, end - time.monotonic()))
+            except queue.Empty:
+                self.close()
+                self.why = f"not run: {late}"
+                return None
+            if line is None:
+                self.why = self._failure()
+                self.close()
+                return None
+            try:
+                answer = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(answer, dict) and key in answer:
+                return answer
+
+    def _failure(self) -> str:
+        code = self.proc.wait()
+        self.stderr.seek(0)
+        lines = self.stderr.read().strip().splitlines()
+        if code < 0 or any("memory" in line.lower() for line in lines[-5:]):
+            return (f"not run: the worker ran out of its {self.memory_gib:g} GiB address space or was killed "
+                    f"(exit {code})")
+        return f"not run: {(lines or ['failed'])[-1][:120]}"
+
+    def round(self) -> float | None:
+        """One timing round's median seconds, or None (see :attr:`why`)."""
+        if self.why is not None:
+            return None
+        try:
+            self.proc.stdin.write("round\n")
+            self.proc.stdin.flush()
+        except OSError:
+            self.why = self._failure()
+            return None
+        answer = self._answer("seconds", 600, "a timing round took over 600 s")
+        return None if answer is None else answer["seconds"]
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            try:
+                self.proc.stdin.write("quit\n")
+                self.proc.stdin.close()
+                self.proc.wait(timeout=30)
+            except (OSError, subprocess.TimeoutExpired):
+                pass
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+
+
+def best_of_rounds(systems: dict, rounds: int = REPEATS) -> dict:
+    """The smallest round median of each system, its rounds alternating with the others': ``systems`` maps a name
+    to a function timing one round (its median seconds, or None when it cannot); round r starts with the r-th
+    system. A system that fails a round is None from then on."""
+    names = list(systems)
+    best: dict = {name: float("inf") for name in names}
+    for r in range(rounds):
+        for name in names[r % len(names):] + names[:r % len(names)]:
+            if best[name] is None:
+                continue
+            seconds = systems[name]()
+            best[name] = None if seconds is None else min(best[name], seconds)
+    return best
 
 
 def load_mslr(root: Path):
@@ -223,9 +310,10 @@ def main(argv=None) -> int:
     frag = Fragment(__file__, "Tree scoring for reranking: ltr.trees against the engines, tl2cgen and lleaves",
                     argv=argv, out=args.out)
     frag.print(f"{ROWS} rows of the MSLR sample test file (136 features, float32), one thread, the smallest of "
-               f"{REPEATS} medians of {max(5, args.calls // REPEATS)} calls "
-               f"({max(5, _big_calls(args.calls) // REPEATS)} for models of over {BIG:,} leaves in all), the same for "
-               f"every system (lleaves and tl2cgen in worker processes). Models trained on the MSLR sample; "
+               f"{REPEATS} medians of {_per_round(args.calls)} calls ({_per_round(_big_calls(args.calls))} for "
+               f"models of over {BIG:,} leaves in all), the same for every system (lleaves and tl2cgen in worker "
+               f"processes); the rounds of a model's systems alternate, so that a slow phase of the shared machine "
+               f"falls on all of them. Models trained on the MSLR sample; "
                f"'leaves' is the mean leaves per tree reached, 'nodes' the mean split nodes per tree (the "
                f"QuickScorer-style kernel applies every split node to every row, so its time grows with nodes, "
                f"where a tree walk's grows with depth). Every ltr.trees result was asserted bit-for-bit "
@@ -252,25 +340,35 @@ def main(argv=None) -> int:
                         return b.inplace_predict(X, predict_type="margin")
                 model = from_booster(booster)
                 want = np.asarray(native(), dtype=np.float64)
-                got = model.predict(X)
+                got = model.predict(X)  # also the warm-up calls of both
                 assert np.array_equal(got, want), f"{path.name}: ltr.trees differs from the engine"
                 calls = _big_calls(args.calls) if n_trees * leaves > BIG else args.calls
-                ours = _best_median(lambda m=model: m.predict(X), calls)
-                eng = _best_median(native, calls)
+                per = _per_round(calls)
+                refs = [("tl2cgen", args.tl2cgen_python)] + ([("lleaves", args.lleaves_python)]
+                                                             if engine == "lightgbm" else [])
+                workers = {}
+                for kind, python in refs:  # one after the other: each compile has both cores
+                    print(f"{kind} on {path.name} ...", file=sys.stderr, flush=True)
+                    workers[kind] = Worker(python, kind, engine, path, data, calls, workdir, args.worker_timeout,
+                                           args.worker_memory)
+                systems = {"ours": lambda m=model, n=per: _median(lambda: m.predict(X), n),
+                           "engine": lambda f=native, n=per: _median(f, n)}
+                systems.update({kind: w.round for kind, w in workers.items()})
+                try:
+                    best = best_of_rounds(systems)
+                finally:
+                    for w in workers.values():
+                        w.close()
+                ours, eng = best["ours"], best["engine"]
                 cells = [f"{n_trees}", f"{np.diff(model.leaf_ptr).mean():.0f}",
                          f"{model.feature.size / model.n_trees:.0f}", f"{ours * 1e6:.0f}",
                          f"{ours * 1e9 / (ROWS * n_trees):.2f}", f"{eng * 1e6:.0f}", f"{eng / ours:.1f}"]
-                refs = [("tl2cgen", args.tl2cgen_python)] + ([("lleaves", args.lleaves_python)]
-                                                             if engine == "lightgbm" else [])
-                for kind, python in refs:
-                    print(f"{kind} on {path.name} ...", file=sys.stderr, flush=True)
-                    out, why = run_worker(python, kind, engine, path, data, calls, workdir, args.worker_timeout,
-                                          args.worker_memory)
-                    if out is None:
-                        cells += [why, "", ""]
+                for kind, w in workers.items():
+                    if best[kind] is None:
+                        cells += [w.why, "", ""]
                     else:
-                        diff = np.abs(np.asarray(out["pred"]) - want).max()
-                        cells += [f"{out['seconds'] * 1e6:.0f}", f"{out['seconds'] / ours:.1f}", f"{diff:.1e}"]
+                        diff = np.abs(np.asarray(w.pred) - want).max()
+                        cells += [f"{best[kind] * 1e6:.0f}", f"{best[kind] / ours:.1f}", f"{diff:.1e}"]
                 rows.append(cells)
             head = ["trees", "leaves", "nodes", "ltr.trees us", "ns/(row x tree)", f"{engine} us", "x"]
             head += ["tl2cgen us", "x", "max diff"]
