@@ -145,6 +145,10 @@ class RunReport:
         Run lines repeating a (query, document) pair (dropped; the first line is kept).
     empty_queries : tuple of str
         Queries of the run left with no candidate (they have no rows in the new run).
+    termless_queries : tuple of str
+        Queries reranked with no term of the collection's vocabulary after analysis (only stopwords, or words
+        no document holds): their lexical features are all 0, so the model ranks their candidates by the other
+        columns (the first stage's, neural scores) alone.
     """
 
     n_queries: int
@@ -157,9 +161,10 @@ class RunReport:
     n_unknown_docs: int = 0
     duplicate_rows: int = 0
     empty_queries: tuple[str, ...] = field(default=())
+    termless_queries: tuple[str, ...] = field(default=())
 
     def problems(self) -> list[str]:
-        """One sentence per thing left out (empty when nothing was)."""
+        """One sentence per thing left out or reranked without its text (empty when none was)."""
         out = []
         if self.unknown_query_rows:
             out.append(f"{self.unknown_query_rows} run line(s) name {self.n_unknown_queries} query id(s) the queries "
@@ -173,6 +178,10 @@ class RunReport:
             shown = ", ".join(self.empty_queries[:SHOWN_IDS])
             out.append(f"{len(self.empty_queries)} query(ies) have no candidate left (first: {shown}): no rows "
                        "for them")
+        if self.termless_queries:
+            shown = ", ".join(self.termless_queries[:SHOWN_IDS])
+            out.append(f"{len(self.termless_queries)} query(ies) have no term of the collection's vocabulary after "
+                       f"analysis (first: {shown}): their lexical features are 0, ranked by the other columns alone")
         return out
 
 
@@ -871,7 +880,9 @@ class Reranker:
             return empty, self._said(RunReport(0, 0, **report), on_unknown)
         rows = pd.concat([by_q[q] for q in order], ignore_index=True)
         sizes = [len(by_q[q]) for q in order]
-        pairs = PairSet(self.index, [self.index.query_terms(texts[q]) for q in order], group_ptr_from_sizes(sizes),
+        terms = [self.index.query_terms(texts[q]) for q in order]
+        report["termless_queries"] = tuple(q for q, t in zip(order, terms) if not (t.ids >= 0).any())
+        pairs = PairSet(self.index, terms, group_ptr_from_sizes(sizes),
                         rows["doc"].to_numpy(dtype=np.int32), first_stage_score=rows["score"].to_numpy(np.float64),
                         first_stage_rank=rows["rank"].to_numpy(np.float64), qids=order,
                         query_texts=[texts[q] for q in order], collection=self.collection)

@@ -370,6 +370,24 @@ def test_rerank_run_takes_pyterrier_and_ir_datasets_topics_and_warns_of_what_it_
     pd.testing.assert_frame_equal(warned, want)
 
 
+def test_rerank_run_says_which_queries_had_no_term_of_the_collection(adi, caplog):
+    """A query of stopwords only, or of words no document holds, is reranked by its non-lexical columns alone: the
+    report says so (a trial found it reranked without a word)."""
+    reranker = Reranker.load(adi.models["lightgbm"], index=adi.index)
+    qids = list(reference(adi, "lightgbm"))[:3]
+    run = adi.run[adi.run["qid"].isin(qids)]
+    texts = {qids[0]: adi.texts[qids[0]], qids[1]: "the of and", qids[2]: "zzxqv qqzzv"}
+    with caplog.at_level(logging.WARNING, logger="features.serve"):
+        _, report = reranker.rerank_run(run, texts)
+    assert report.termless_queries == (qids[1], qids[2]) and report.n_queries == 3
+    said = [r.getMessage() for r in caplog.records if r.name == "features.serve"]
+    assert said == report.problems() == [
+        f"2 query(ies) have no term of the collection's vocabulary after analysis (first: {qids[1]}, {qids[2]}): "
+        "their lexical features are 0, ranked by the other columns alone"]
+    _, plain = reranker.rerank_run(run, {q: adi.texts[q] for q in qids})
+    assert plain.termless_queries == () and plain.problems() == []
+
+
 def test_rerankings_compare_by_value_and_are_not_hashable(adi):
     reranker = Reranker.load(adi.models["lightgbm"], index=adi.index)
     qid = next(iter(reference(adi, "lightgbm")))
