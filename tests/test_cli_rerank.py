@@ -235,6 +235,14 @@ def test_queries_are_made_of_the_topic_fields_the_model_was_trained_on(tmp_path,
     assert ("--topic-fields title: the model was trained on queries made of the topic fields title,desc; leave "
             "--topic-fields out to use those") in capsys.readouterr().err
     assert not (tmp_path / "new3.run").exists()
+    # ltr predict: a file of the same topics made of the titles alone is refused, its header naming the fields
+    ok(["features", *src, "--run", tmp_path / "bm25.run", "--out", tmp_path / "t.letor", "--quiet"])
+    assert main([str(a) for a in ["predict", tmp_path / "m.txt", tmp_path / "t.letor", "--out",
+                                  tmp_path / "t.pred"]]) == 1
+    err = capsys.readouterr().err
+    assert ("the queries were made of the topic fields title,desc for the model, title for "
+            f"{tmp_path / 't.letor'} (ltr features --topic-fields)") in err and "Traceback" not in err
+    assert not (tmp_path / "t.pred").exists()
 
 
 def test_a_distilled_student_does_not_compute_its_teachers_feature(tmp_path, capsys):

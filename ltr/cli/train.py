@@ -408,6 +408,11 @@ def _check_feature_set(args: argparse.Namespace, model, data) -> None:
     from features.serve import FeatureSetMismatchError
 
     diff = differences(described, have, ("the model", str(args.data)))
+    if "topic_fields" in described and "topic_fields" in have:  # queries of other topic fields are other queries
+        fields = [",".join(side["topic_fields"] or ("title",)) for side in (described, have)]
+        if fields[0] != fields[1]:
+            diff.append(f"the queries were made of the topic fields {fields[0]} for the model, {fields[1]} for "
+                        f"{args.data} (ltr features --topic-fields)")
     if diff:
         shown = "; ".join(diff[:5]) + (f"; and {len(diff) - 5} more differences" if len(diff) > 5 else "")
         raise FeatureSetMismatchError(
