@@ -14,17 +14,22 @@ one); every worker must be able to read that path. Needs the ``dask`` extra.
 from __future__ import annotations
 
 import functools
+import logging
 import os
 from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
+from features.collections._base import standard_columns
+from features.collections.qrels import check_qrels
 from features.extraction import candidates_frame, extract, qid_mapping
 from features.retrieval import as_queries
 from ltr.datasets import RankingDataset
 
 __all__ = ["extract_distributed"]
+
+log = logging.getLogger(__name__)
 
 
 @functools.lru_cache(maxsize=2)
@@ -35,17 +40,43 @@ def _index(path: str, size: int, mtime_ns: int):
     return InvertedIndex.load(path)
 
 
+class _Said(logging.Handler):
+    """The warnings of the feature layer's loggers during one shard's extraction, to be said again by the caller
+    (a worker's own log is out of the user's sight)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+
+
 def _extract_shard(index_path: str, queries: list[tuple[str, str]], candidates: pd.DataFrame, feature_set,
-                   qrels: pd.DataFrame | None, options: dict) -> RankingDataset:
+                   qrels: pd.DataFrame | None, options: dict) -> tuple[RankingDataset | None, list[str]]:
     st = os.stat(index_path)
     index = _index(index_path, st.st_size, st.st_mtime_ns)
-    return extract(index, queries, candidates, feature_set, qrels=qrels, **options)
+    said = _Said()
+    root = logging.getLogger("features")
+    root.addHandler(said)
+    try:
+        return extract(index, queries, candidates, feature_set, qrels=qrels, **options), said.lines
+    except ValueError as e:
+        if "no query has any candidate" not in str(e):
+            raise
+        return None, said.lines  # a shard of queries without candidates: none of it
+    finally:
+        root.removeHandler(said)
 
 
 def extract_distributed(index_path: str | os.PathLike, queries, candidates: pd.DataFrame | Mapping[str, Sequence[str]],
                         feature_set="default", *, client=None, qrels: pd.DataFrame | None = None,
                         n_shards: int | None = None, **options) -> RankingDataset:
     """:func:`features.extraction.extract` over query shards on the Dask workers; the same dataset as one call.
+
+    Candidates and judgments of queries ``queries`` lacks, and repeated candidates, are checked here as
+    :func:`~features.extraction.extract` checks them (``on_unknown``); what each shard's extract warns of (unknown
+    documents, queries left without a candidate, negative labels) is warned again here, naming the shard.
 
     Parameters
     ----------
@@ -73,8 +104,18 @@ def extract_distributed(index_path: str | os.PathLike, queries, candidates: pd.D
     qs = as_queries(queries)
     cand = candidates_frame(candidates)
     cand["qid"] = cand["qid"].astype(str)
+    # Rows of queries outside `queries` would reach no shard: checked here as extract checks them (raised, warned or
+    # dropped by on_unknown); the documents are checked by each shard's extract, whose warnings are said here.
+    on_unknown = options.get("on_unknown", "warn")
+    cand = check_qrels(cand, qs.qids, None, on_unknown=on_unknown, what="candidates")
+    dup = cand.duplicated(["qid", "docno"]).to_numpy()
+    if dup.any():  # as extract says it, once for the whole input
+        log.warning("candidates: %d duplicate (query, document) row(s) dropped", int(dup.sum()))
+        cand = cand[~dup]
     if qrels is not None:
+        qrels = standard_columns(qrels, ["qid", "docno", "rel"], what="qrels")
         qrels = qrels.assign(qid=qrels["qid"].astype(str))
+        qrels = check_qrels(qrels, qs.qids, None, on_unknown=on_unknown, what="qrels")
     if n_shards is None:
         n_shards = 2 * max(1, len(client.scheduler_info().get("workers", {})))
     n_shards = max(1, min(int(n_shards), len(qs.qids)))
@@ -91,12 +132,12 @@ def extract_distributed(index_path: str | os.PathLike, queries, candidates: pd.D
             feature_set, None if qrels is None else qrels[qrels["qid"].isin(ids)], options, pure=False))
         shard_qids.append([q for q, _ in part])
     results = []
-    for f, qids in zip(futures, shard_qids):
-        try:
-            results.append((f.result(), qids))
-        except ValueError as e:
-            if "no query has any candidate" not in str(e):  # a shard of queries without candidates: none of it
-                raise
+    for k, (f, qids) in enumerate(zip(futures, shard_qids)):
+        d, said = f.result()
+        for line in said:
+            log.warning("shard %d of %d (queries %r..%r): %s", k + 1, len(futures), qids[0], qids[-1], line)
+        if d is not None:
+            results.append((d, qids))
     if not results:
         raise ValueError("no query has any candidate document: nothing to extract")
     mapping = qid_mapping(qs.qids)

@@ -1,11 +1,13 @@
 """Training and evaluation on a Dask cluster when one machine is not enough, through the engines' own Dask code.
 
 - :func:`connect`: a ``distributed.Client`` for a scheduler address, or ``"local:N"`` for a ``LocalCluster`` of N
-  worker processes on this machine; an address that does not answer raises :class:`SchedulerUnreachableError`
-  after ``timeout`` seconds (never a hang).
+  worker processes on this machine; an address that does not answer raises :class:`SchedulerUnreachableError` after
+  ``timeout`` seconds (never a hang).
 - :func:`read_letor_shards`: many LETOR files (a glob) read in parallel, each by :func:`ltr.io.read_letor` on a
   worker, into a :class:`DaskRankingData` whose partitions are whole queries (one per file); a query id in two
-  shards is an error naming both files. :func:`from_dataset` cuts an in-memory dataset at query boundaries.
+  shards, or shards whose headers name their columns otherwise, is an error naming both files (shards grouped by a
+  ``.query`` file without qid tokens number their queries by position: whole by construction). :func:`from_dataset`
+  cuts an in-memory dataset at query boundaries.
 - :func:`fit`: trains an :class:`ltr.Ranker`'s configuration with ``xgboost.dask`` (the default; ``qid`` per row,
   and since the partitions are already whole queries, no shuffle: each partition's queries get codes that increase
   through the partitions, so every worker's rows are sorted by ``qid`` as XGBoost requires, where
@@ -14,24 +16,26 @@
   ``predict``, ``save`` and ``ltr predict`` work the same. The trees are not a local run's: each engine builds its
   histogram bins from the partitions (XGBoost's sketches, LightGBM's per-worker bin finding), so the model is
   another fit of the same data (on MQ2008-sized data, NDCG@10 within about 0.01 of a local run); LightGBM's can
-  moreover differ from one run to the next with the same seed (its workers' bin finding and network order are not fixed;
-  XGBoost's Dask training repeats exactly). Row and feature sampling (the small-data preset's query bagging and
-  feature fraction) draw on the workers other rows than in one process: on MQ2008's 3 folds (XGBoost, 10 rounds)
-  ``ltr cv --dask`` differs from local cv by up to 0.03 NDCG@10 with the default preset, and equals it fold for fold
-  with ``--preset none``. Before LightGBM trains,
+  moreover differ from one run to the next with the same seed (its workers' bin finding and network order are not
+  fixed; XGBoost's Dask training repeats exactly with the same shards on the same workers: partition i is placed on
+  the i-th worker by name, in turn, since XGBoost's model depends on which partitions train together). Row and
+  feature sampling (the small-data preset's query bagging and feature fraction) draw on the workers other rows than
+  in one process: on MQ2008's 3 folds (XGBoost, 10 rounds) ``ltr cv --dask`` differs from local cv by up to 0.03
+  NDCG@10 with the default preset, and equals it fold for fold with ``--preset none``. Before LightGBM trains,
   :func:`check_whole_queries` refuses partitions that split a query, which LightGBM does not detect and trains on
   wrongly (LightGBM issue #5676).
-- :meth:`DaskRankingData.evaluate_model`: the metrics of :mod:`ltr.metrics` per query on the workers, averaged
-  over all queries (the same numbers as a local evaluation).
-- :class:`DistributedRanker`: a scikit-learn estimator that does :func:`fit` on the current client with its
-  ranker's engine (unless told another), so that
-  :func:`ltr.evaluation.cross_validate` (and ``ltr cv --dask``) trains each fold on the cluster.
+- :meth:`DaskRankingData.evaluate_model`: the metrics of :mod:`ltr.metrics` per query on the workers, averaged over
+  all queries (the same numbers as a local evaluation).
+- :class:`DistributedRanker`: a scikit-learn estimator that does :func:`fit` on the current client with its ranker's
+  engine (unless told another), so that :func:`ltr.evaluation.cross_validate` (and ``ltr cv --dask``) trains each
+  fold on the cluster.
 
 Distributed training uses the engines' native objectives (the Numba kernels run in one process). Early stopping
 (XGBoost only; ``DaskLGBMRanker`` has none) reads XGBoost's ``ndcg@k-`` on the first validation set: exp2 gain, a
-query without a relevant document scores 0, as :mod:`ltr.metrics`' defaults; ``evals_result_`` then holds the
-final model's metrics on each validation set (one value per set, with :mod:`ltr.metrics`). Parameters follow
-:class:`ltr.Ranker`'s mapping to each engine. Needs the ``dask`` extra: ``pip install "ltrkit[dask]"``.
+query without a relevant document scores 0, as :mod:`ltr.metrics`' defaults (another ``early_stopping_metric``, or
+other conventions in ``eval_params``, are refused: the workers evaluate with XGBoost's metrics); ``evals_result_``
+then holds the final model's metrics on each validation set (one value per set, with :mod:`ltr.metrics`). Parameters
+follow :class:`ltr.Ranker`'s mapping to each engine. Needs the ``dask`` extra: ``pip install "ltrkit[dask]"``.
 """
 
 from __future__ import annotations
@@ -316,6 +320,7 @@ def _read_shard(path: str, n_features: int | None, options: dict) -> RankingData
 def _summary(d: RankingDataset) -> dict:
     return {"n_rows": d.n_rows, "n_features": d.n_features, "query_ids": np.asarray(d.query_ids),
             "feature_names": d.feature_names, "weighted": d.weight is not None,
+            "query_file": "query" in (getattr(d, "sources", None) or {}),
             "digests": query_digests(d.X, d.y, d.group_ptr)}
 
 
@@ -411,6 +416,8 @@ def _evaluate_part(d: RankingDataset, model, metrics, conventions):
 
 
 def _shard_paths(paths: str | os.PathLike | Sequence[str | os.PathLike]) -> list[str]:
+    """The shard files, as given or found by the glob here (read by the workers as absolute paths: their working
+    directory is their own)."""
     if isinstance(paths, (str, os.PathLike)):
         text = os.fspath(paths)
         found = sorted(glob.glob(text)) if glob.has_magic(text) else [text]
@@ -423,6 +430,40 @@ def _shard_paths(paths: str | os.PathLike | Sequence[str | os.PathLike]) -> list
     return out
 
 
+def _placement(client, n: int) -> list[str]:
+    """The worker of each of ``n`` partitions: in turn over the workers ordered by name (a LocalCluster's 0, 1, ...),
+    so that the same shards on the same workers are placed alike in every run. XGBoost's model depends on which
+    partitions train together on a worker; left to the scheduler, that follows its load of the moment."""
+    workers = client.scheduler_info().get("workers", {})
+    if not workers:
+        raise RuntimeError("the Dask cluster has no worker: start some (dask worker ADDRESS), then run again")
+    ordered = sorted(workers, key=lambda a: (str(workers[a].get("name", a)), a))
+    return [ordered[i % len(ordered)] for i in range(n)]
+
+
+def _numbered_by_position(s: dict) -> bool:
+    """Whether a shard's query ids are its group sizes file's positions (0, 1, ...: LightGBM's .query layout, no qid
+    tokens): every such shard has a query 0, whose rows are whole by the file's own groups."""
+    ids = s["query_ids"]
+    return s["query_file"] and np.array_equal(ids, np.arange(ids.size))
+
+
+def _check_feature_names(summaries: list[dict], files: list[str]) -> None:
+    """Shards whose headers name their columns otherwise (other names, or the same in another order) would train
+    one column as two features: refused, naming both files. A narrower shard is compared on its columns; a shard
+    whose header names none is taken by position."""
+    first = next(((i, list(s["feature_names"])) for i, s in enumerate(summaries) if s["feature_names"]), None)
+    if first is None:
+        return
+    i0, names0 = first
+    for i, s in enumerate(summaries):
+        names = list(s["feature_names"] or ())
+        j = next((j for j, (a, b) in enumerate(zip(names, names0)) if a != b), None)
+        if j is not None:
+            raise ValueError(f"{files[i]}: its column {j + 1} is named {names[j]!r} where {files[i0]}'s is "
+                             f"{names0[j]!r}: the shards of one dataset must hold the same columns in the same order")
+
+
 def read_letor_shards(paths, *, client=None, n_features: int | None = None, **options) -> DaskRankingData:
     """Read LETOR shards in parallel, each by :func:`ltr.io.read_letor` on a worker (``options`` as there).
 
@@ -432,17 +473,25 @@ def read_letor_shards(paths, *, client=None, n_features: int | None = None, **op
     """
     client = _client(client)
     files = _shard_paths(paths)
-    parts = client.map(_read_shard, files, n_features=n_features, options=options, pure=False)
+    where = _placement(client, len(files))
+
+    def read(i: int, width: int | None):
+        return client.submit(_read_shard, os.path.abspath(files[i]), width, options, workers=[where[i]],
+                             allow_other_workers=False, pure=False)
+
+    parts = [read(i, n_features) for i in range(len(files))]
     summaries = client.gather(client.map(_summary, parts, pure=False))
     width = max(s["n_features"] for s in summaries)
     redo = [i for i, s in enumerate(summaries) if s["n_features"] != width]
     if redo:  # the widest shard sets the width (absent trailing features are zeros)
-        again = client.map(_read_shard, [files[i] for i in redo], n_features=width, options=options, pure=False)
+        again = [read(i, width) for i in redo]
         for i, f in zip(redo, again):
             parts[i] = f
         for i, s in zip(redo, client.gather(client.map(_summary, again, pure=False))):
             summaries[i] = s
-    check_whole_queries([s["query_ids"] for s in summaries], names=files, what="shard")
+    _check_feature_names(summaries, files)
+    named = [i for i, s in enumerate(summaries) if not _numbered_by_position(s)]
+    check_whole_queries([summaries[i]["query_ids"] for i in named], names=[files[i] for i in named], what="shard")
     return DaskRankingData(client, parts, files, summaries)
 
 
@@ -460,7 +509,8 @@ def from_dataset(data: RankingDataset, *, client=None, n_parts: int | None = Non
     # Keys of their own (hash=False): scattered by content, the same data given again (a second fit) shares its
     # keys with the first's futures, whose release on the scheduler can then arrive after the new scatter and lose
     # the data under the new futures ("lost dependencies").
-    parts = client.scatter(subsets, hash=False)
+    parts = [client.scatter([d], workers=[w], hash=False)[0]
+             for d, w in zip(subsets, _placement(client, len(subsets)))]
     summaries = [_summary(d) for d in subsets]
     names = [f"part {i}" for i in range(len(subsets))]
     check_whole_queries([s["query_ids"] for s in summaries], names=names)
@@ -504,7 +554,7 @@ query boundaries)
 # -- training -----------------------------------------------------------------------------------------------------
 def _engine_failure(engine: str, e: BaseException) -> RuntimeError:
     try:
-        text = (str(e).strip().splitlines() or [type(e).__name__])[0]
+        text = (str(e).strip().splitlines() or [type(e).__name__])[0].split("Stack trace:")[0].strip(" ;:")
     except Exception:  # some distributed exceptions cannot render themselves
         text = type(e).__name__
     return RuntimeError(f"distributed {engine} training failed ({type(e).__name__}: {text}); if a worker died "
@@ -582,6 +632,12 @@ def fit(model, data, *, client=None, eval_set=None, eval_names=None, engine: str
         raise ValueError("row weights are not supported with distributed training (read the shards with "
                          "weight_file=None)")
     eval_set = list(eval_set or [])
+    for i, v in enumerate(eval_set):  # as a local fit checks them, before the cluster works
+        if not isinstance(v, RankingDataset):
+            raise TypeError(f"eval_set[{i}] must be a RankingDataset, got {type(v).__name__}")
+        if v.n_features != data.n_features:
+            raise ValueError(f"eval_set[{i}] has {v.n_features} features but the training data has "
+                             f"{data.n_features}; read both with the same n_features=")
     names = list(eval_names) if eval_names is not None else [f"valid_{i}" for i in range(len(eval_set))]
     metrics = model._metric_names()
     # The same defaults as a local fit: the preset (ltr.rankers.presets) sees the number of training queries.
@@ -594,9 +650,12 @@ def fit(model, data, *, client=None, eval_set=None, eval_names=None, engine: str
         if engine == "xgboost":
             booster, best = _fit_xgboost(effective, native, data, client, eval_set, metrics)
         else:
-            check_whole_queries([s["query_ids"] for s in data.summaries], names=data.names)
+            named = [i for i, s in enumerate(data.summaries) if not _numbered_by_position(s)]
+            check_whole_queries([data.summaries[i]["query_ids"] for i in named], names=[data.names[i] for i in named])
             booster, best = _fit_lightgbm(effective, native, data, client)
-    except (ValueError, TypeError):
+    except (ValueError, TypeError) as e:
+        if type(e).__module__.partition(".")[0] in ENGINES:  # XGBoostError: the engine's check, stack trace and all
+            raise _engine_failure(engine, e) from e
         raise
     except ImportError as e:
         raise ImportError(f"{e}; {_INSTALL}") from e
@@ -612,6 +671,8 @@ def fit(model, data, *, client=None, eval_set=None, eval_names=None, engine: str
     model.preset_params_ = applied
     model.device_ = "cpu"
     model.n_threads_ = 1
+    model.n_workers_ = len(client.scheduler_info().get("workers", {}))  # the Dask workers that trained it
+    model.n_rounds_ = int(booster.num_boosted_rounds() if engine == "xgboost" else booster.current_iteration())
     model.data_fingerprint_ = data.fingerprint
     # The validation sets' metrics with ltr.metrics (the engines' Dask APIs keep only their own per-round log).
     from ltr.metrics import evaluate
@@ -625,28 +686,59 @@ def fit(model, data, *, client=None, eval_set=None, eval_names=None, engine: str
     return model
 
 
+def _xgboost_stopping_metric(model, metrics) -> str:
+    """XGBoost's name of the metric that stops a distributed fit early: ``ndcg@k-`` (exp2 gain, a query without a
+    relevant document scores 0), which equals :mod:`ltr.metrics`' ``ndcg@k`` under its default conventions. Other
+    metrics and conventions are refused by name: the engines' Dask training evaluates on the workers with their own
+    metrics, so the local fit's :mod:`ltr.metrics` callback has no place there."""
+    first = metrics[0]
+    name, _, k = first.partition("@")
+    changed = {key: value for key, value in dict(getattr(model, "eval_params", None) or {}).items()
+               if (key, value) not in (("gain", "exp2"), ("no_relevant", 0.0), ("ties", "stable"),
+                                        ("convention", "default"), ("rel_threshold", 1.0), ("max_grade", 4.0))}
+    if name != "ndcg" or changed:
+        what = (f"early_stopping_metric={first!r}" if name != "ndcg" else
+                f"eval_params {changed} (XGBoost's ndcg@k- has exp2 gain, 0 for a query without a relevant document)")
+        cli = (f"--early-stopping-metric {first}" if name != "ndcg" else
+               "--gain/--no-relevant/--convention other than the defaults")
+        raise OptionError(
+            f"{what}: distributed XGBoost training stops early on XGBoost's own ndcg@k- only; stop on ndcg@k, or "
+            "train in one process",
+            cli=f"{cli} with --dask: distributed XGBoost training stops early on XGBoost's own ndcg@k- only (the "
+                "default conventions); stop on ndcg@K, or drop --dask")
+    return f"ndcg@{k}-" if k else "ndcg-"
+
+
 def _fit_xgboost(model, native, data: DaskRankingData, client, eval_set, metrics):
     import dask.array as da
+    import xgboost as xgb
     from xgboost import dask as dxgb
 
     from ltr.rankers.ranker import get_backend  # the engines' parameter mapping, as Ranker uses it
 
     params = get_backend("xgboost").params(model, native, 1)
     params.pop("disable_default_eval_metric", None)
+    stop = int(model.early_stopping_rounds) if eval_set and model.early_stopping_rounds else None
+    if stop:
+        params["eval_metric"] = _xgboost_stopping_metric(model, metrics)
+    elif eval_set:
+        k = metrics[0].partition("@")[2]
+        params["eval_metric"] = f"ndcg@{k}-" if k else "ndcg-"  # recorded only: evals_result_ is ltr.metrics'
+    extra = {"max_bin": params["max_bin"]} if "max_bin" in params else {}  # the data's bins are the booster's
     X, y, _, qid = data.to_arrays()
-    dtrain = dxgb.DaskQuantileDMatrix(client, X, y, qid=qid)
+    dtrain = dxgb.DaskQuantileDMatrix(client, X, y, qid=qid, **extra)
     evals = []
     for i, v in enumerate(eval_set):
         codes = np.repeat(np.arange(v.n_queries, dtype=np.int64), v.group_sizes)
         dv = dxgb.DaskQuantileDMatrix(client, da.from_array(np.asarray(v.dense())), da.from_array(np.asarray(v.y)),
-                                      qid=da.from_array(codes), ref=dtrain)
+                                      qid=da.from_array(codes), ref=dtrain, **extra)
         evals.append((dv, f"valid_{i}"))
-    stop = int(model.early_stopping_rounds) if eval_set and model.early_stopping_rounds else None
-    if eval_set:
-        k = metrics[0].partition("@")[2] or "10"
-        params["eval_metric"] = f"ndcg@{k}-"  # exp2 gain, no relevant document = 0: ltr.metrics' defaults
+    # XGBoost's early_stopping_rounds watches the last of the evals: the first set (the validation part of a cv
+    # fold, ahead of its training part) is named, as a local fit stops on its first set
+    callbacks = [xgb.callback.EarlyStopping(rounds=stop, metric_name=params["eval_metric"], data_name="valid_0",
+                                            maximize=True, save_best=False)] if stop else None
     out = dxgb.train(client, params, dtrain, num_boost_round=int(model.n_estimators), evals=evals,
-                     early_stopping_rounds=stop, verbose_eval=False)
+                     callbacks=callbacks, verbose_eval=False)
     booster = out["booster"]
     best = booster.best_iteration + 1 if stop else booster.num_boosted_rounds()
     return booster, best
@@ -714,6 +806,14 @@ class DistributedRanker(BaseEstimator):
         engine = self.engine if self.engine is not None else model.engine  # the ranker's, unless given (fit checks)
         self.ranker_ = fit(model, X, eval_set=eval_set, eval_names=eval_names, engine=engine)
         return self
+
+    def __setattr__(self, name: str, value) -> None:
+        # A fitted attribute set on the wrapper (ltr train records read_options_ before saving) is the Ranker's:
+        # save() and predict() are its, and would not see it on the wrapper.
+        if name.endswith("_") and not name.startswith("_") and name != "ranker_" and "ranker_" in self.__dict__:
+            setattr(self.__dict__["ranker_"], name, value)
+        else:
+            object.__setattr__(self, name, value)
 
     def __getattr__(self, name: str):
         # Fitted attributes and methods (predict, save, feature_importance, best_iteration_...) are the Ranker's.

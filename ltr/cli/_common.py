@@ -1292,7 +1292,10 @@ def make_ranker(args: argparse.Namespace, *, has_valid: bool):
     keep = tuple(param for _, param, _, _ in _MODEL_FLAGS if param in given)
     if "early_stopping" in given:
         keep += ("early_stopping_rounds",)
-    model = Ranker(objective=args.objective, engine=args.engine, kernel=args.kernel, device=args.device,
+    engine = args.engine
+    if getattr(args, "dask", None) and "engine" not in given and engine != "linear":
+        engine = args.dask_engine  # the engine that trains (xgboost by default): its objectives are checked
+    model = Ranker(objective=args.objective, engine=engine, kernel=args.kernel, device=args.device,
                    early_stopping_rounds=rounds, early_stopping_metric=args.early_stopping_metric,
                    eval_params=_eval_params(args),
                    engine_params=engine_params or None, objective_params=objective_params or None,
@@ -1330,11 +1333,13 @@ def dask_client(args: argparse.Namespace):
     if args.dask_engine == "lightgbm" and "early_stopping" in given:
         raise UsageError("--early-stopping with --dask-engine lightgbm: LightGBM's Dask ranker has no early "
                          "stopping (--dask-engine xgboost has)")
-    unused = [flag for flag, dest in (("--n-jobs", "n_jobs"), ("--parallel-folds", "parallel_folds"))
+    unused = [flag for flag, dest in (("--n-jobs", "n_jobs"), ("--parallel-folds", "parallel_folds"),
+                                      ("--dataset-cache", "dataset_cache"), ("--log-every", "log_every"))
               if dest in given]
     if unused:  # each worker trains with the threads Dask gives it; folds train one at a time on the cluster
-        note(args, f"note: {' and '.join(unused)} do not apply with --dask: each worker trains with its Dask "
-                   "threads, and folds train one after another on the cluster")
+        note(args, f"note: {', '.join(unused)} do not apply with --dask: each worker trains with its Dask threads "
+                   "on the shards it holds (no dataset cache, no per-round log), and folds train one after another "
+                   "on the cluster")
     from ltr.dask import connect
 
     with connect(args.dask, timeout=args.dask_timeout) as client:

@@ -111,6 +111,7 @@ def train_and_report(train, valid, test, model, names: list[str], conventions: d
     model.fit(train, log_period=log_every, **kw)
     result = {"seconds": time.perf_counter() - t0, "rounds": model.best_iteration_,
               "rounds_run": getattr(model, "n_rounds_", model.best_iteration_), "threads": model.n_threads_,
+              "workers": getattr(model, "n_workers_", None),  # Dask workers (--dask); None in one process
               "device": getattr(getattr(model, "ranker_", model), "device_", "cpu")}  # after a gpu-or-cpu fallback
     result["queries"] = {}
     for name, d in sets:
@@ -202,8 +203,10 @@ def run_train(args: argparse.Namespace) -> int:
     footer = f"{described}; queries averaged: {counts}"
     ran = result["rounds_run"]
     kept = f" (ran {ran}, kept the best)" if ran > result["rounds"] else ""
-    done = (f"trained {result['rounds']} rounds{kept} in {result['seconds']:.2f} s on {result['threads']} "
-            f"thread(s)" + (f"; saved {args.out}" if args.out else ""))
+    on = (f"{result['workers']} Dask worker(s)" if result.get("workers") is not None else
+          f"{result['threads']} thread(s)")
+    done = f"trained {result['rounds']} rounds{kept} in {result['seconds']:.2f} s on {on}" + (
+        f"; saved {args.out}" if args.out else "")
     asked = getattr(model, "n_estimators", None)
     if getattr(model, "engine", None) == "lightgbm" and asked is not None and ran < asked and ran == result["rounds"]:
         leaf = (applied or {}).get("min_child_samples", getattr(model, "min_child_samples", None))

@@ -649,6 +649,13 @@ def _recordable(params: Mapping[str, Any]) -> dict[str, Any]:
 def _system_name(params: dict, estimator) -> str:
     """A system's default name: its objective (``lambdarank``), or for the linear engine ``linear-<metric>``
     (coordinate ascent optimises a metric; calling it after the default objective ``lambdarank`` misled)."""
+    from ltr.dask import DistributedRanker  # imports no Dask: its wrapper is named after the ranker it trains
+
+    if isinstance(estimator, DistributedRanker):
+        from ltr import Ranker
+
+        inner = estimator.ranker if estimator.ranker is not None else Ranker(engine="xgboost")
+        return _system_name(inner.get_params(deep=False), inner)
     objective = params.get("objective")
     if params.get("engine") == "linear" and objective:
         from ltr.rankers.linear import linear_objective
