@@ -167,11 +167,32 @@ def _connect_within(distributed, address: str, timeout: float):
     error = out.get("error")
     if isinstance(error, (KeyboardInterrupt, SystemExit)):
         raise error
-    # what the client raised says little (a host that drops packets surfaces as a MemoryError from the handshake)
-    cause = "connection refused" if isinstance(error, ConnectionRefusedError) else "no answer"
+    # what the client raised says little (a host that drops packets surfaces as a MemoryError from the handshake, a
+    # refused connection as "Timed out trying to connect"): asked again of the address itself
+    cause = "connection refused: nothing listens there" if _refused(address) else "no answer"
     raise SchedulerUnreachableError(
         f"no Dask scheduler answered at {address} within {timeout:g} s ({cause}); start one (`dask scheduler`, then "
         "`dask worker ADDRESS` on each machine), check the address, or use local:N") from None
+
+
+def _refused(address: str) -> bool:
+    """Whether a TCP connection to the address's host and port is refused at once (no server on that port)."""
+    import socket
+
+    from distributed.comm import parse_address
+    from distributed.comm.addressing import parse_host_port
+
+    try:
+        scheme, location = parse_address(address)
+        if scheme != "tcp":
+            return False
+        host, port = parse_host_port(location)
+        with socket.create_connection((host, int(port)), timeout=2.0):
+            return False
+    except ConnectionRefusedError:
+        return True
+    except (OSError, ValueError, TypeError):
+        return False
 
 
 def _start_local(distributed, n: int):
