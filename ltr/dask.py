@@ -650,8 +650,10 @@ def fit(model, data, *, client=None, eval_set=None, eval_names=None, engine: str
     if not isinstance(data, DaskRankingData):
         data = from_dataset(data, client=client)
     if any(s["weighted"] for s in data.summaries):
-        raise ValueError("row weights are not supported with distributed training (read the shards with "
-                         "weight_file=None)")
+        raise OptionError("row weights are not supported with distributed training (read the shards with "
+                          "weight_file=None)",
+                          cli="row weights (a .weight file beside a shard) are not supported with --dask: move the "
+                              ".weight files aside, or train in one process")
     eval_set = list(eval_set or [])
     for i, v in enumerate(eval_set):  # as a local fit checks them, before the cluster works
         if not isinstance(v, RankingDataset):

@@ -236,3 +236,12 @@ def test_extract_distributed_checks_and_says_what_extract_does(client, tmp_path,
     assert any("1 row(s) over 1 unknown query id(s) (e.g. '9')" in m for m in said), said
     assert any(m.startswith("shard 1 of 1 (queries '1'..'3'): ") and "unknown document id(s) (e.g. 'ghost')" in m
                for m in said), said
+
+
+def test_a_weighted_shard_is_refused_in_the_command_lines_words(client, tmp_path, capsys):
+    d = make_ranking(10, 5, 3, random_state=0)
+    write_letor(tmp_path / "p.txt", replace(d, weight=np.ones(d.n_rows)))
+    assert (tmp_path / "p.txt.weight").exists()
+    code, _, err = run(["train", tmp_path / "p.txt", "--dask", client.scheduler.address, "--rounds", 2], capsys)
+    assert code == 2 and "row weights (a .weight file beside a shard) are not supported with --dask" in err
+    assert "weight_file=None" not in err
