@@ -716,9 +716,9 @@ def _xgboost_stopping_metric(model, metrics) -> str:
     metrics, so the local fit's :mod:`ltr.metrics` callback has no place there."""
     first = metrics[0]
     name, _, k = first.partition("@")
+    defaults = {"gain": "exp2", "no_relevant": 0.0, "ties": "stable", "convention": "default"}  # NDCG's settings
     changed = {key: value for key, value in dict(getattr(model, "eval_params", None) or {}).items()
-               if (key, value) not in (("gain", "exp2"), ("no_relevant", 0.0), ("ties", "stable"),
-                                        ("convention", "default"), ("rel_threshold", 1.0), ("max_grade", 4.0))}
+               if key in defaults and value != defaults[key]}
     if name != "ndcg" or changed:
         what = (f"early_stopping_metric={first!r}" if name != "ndcg" else
                 f"eval_params {changed} (XGBoost's ndcg@k- has exp2 gain, 0 for a query without a relevant document)")

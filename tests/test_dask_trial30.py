@@ -245,3 +245,13 @@ def test_a_weighted_shard_is_refused_in_the_command_lines_words(client, tmp_path
     code, _, err = run(["train", tmp_path / "p.txt", "--dask", client.scheduler.address, "--rounds", 2], capsys)
     assert code == 2 and "row weights (a .weight file beside a shard) are not supported with --dask" in err
     assert "weight_file=None" not in err
+
+
+def test_ndcg_conventions_xgboost_does_not_follow_are_refused_and_others_pass(client):
+    d, v = make_ranking(20, 5, 3, random_state=0), make_ranking(10, 5, 3, random_state=1)
+    with pytest.raises(ValueError, match=r"eval_params \{'gain': 'linear'\} \(XGBoost's ndcg@k- has exp2 gain"):
+        ld.fit(Ranker(n_estimators=3, early_stopping_rounds=2, eval_params={"gain": "linear"}), d, client=client,
+               eval_set=[v])
+    fitted = ld.fit(Ranker(n_estimators=3, early_stopping_rounds=2, min_child_samples=2,
+                           eval_params={"gain": "exp2", "max_grade": 3}), d, client=client, eval_set=[v])
+    assert 1 <= fitted.best_iteration_ <= 3
