@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import threading
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -47,9 +48,11 @@ class _Said(logging.Handler):
     def __init__(self) -> None:
         super().__init__(logging.WARNING)
         self.lines: list[str] = []
+        self.thread = threading.get_ident()  # a worker of threads extracts other shards beside this one
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(record.getMessage())
+        if record.thread == self.thread:
+            self.lines.append(record.getMessage())
 
 
 def _extract_shard(index_path: str, queries: list[tuple[str, str]], candidates: pd.DataFrame, feature_set,
