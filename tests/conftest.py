@@ -66,3 +66,16 @@ def read_only(monkeypatch):
         monkeypatch.setattr(os, "access", access)
 
     return make
+
+
+@pytest.fixture(scope="module")
+def dask_client():
+    """A LocalCluster of 2 single-threaded workers as threads of this process (processes=False: starts in seconds,
+    and both engines' Dask code works there), and its client, the default one; ``ltr ... --dask`` reaches it through
+    ``dask_client.scheduler.address``. One per test module."""
+    from ltr._shared import import_reference
+
+    distributed = import_reference("distributed")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None,
+                                  silence_logs=50) as cluster, distributed.Client(cluster) as c:
+        yield c
