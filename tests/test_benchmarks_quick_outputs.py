@@ -112,3 +112,26 @@ def test_gpu_kernels_without_a_device_writes_no_fragment_and_says_so(monkeypatch
     named = tmp_path / "named.md"
     assert script.main(["--out", str(named)]) == 0
     assert named.read_text(encoding="utf-8") == capsys.readouterr().out
+
+
+def test_bench_gpu_without_a_gpu_writes_no_fragment(tmp_path, monkeypatch, capsys):
+    """A run where no configuration trained on a GPU measured nothing: it wrote a fragment of "failed" rows over
+    whatever GPU measurement was there (a trial). Run here with a GPU learner made to fail, whatever the machine."""
+    from ltr.rankers.ranker import Ranker
+
+    script = _load("bench_gpu")
+    monkeypatch.setattr(_load("_report"), "RESULTS_DIR", tmp_path)
+    real = Ranker.fit
+
+    def no_gpu(self, *args, **kwargs):
+        if self.device == "gpu":
+            raise RuntimeError("no GPU here (this test)")
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Ranker, "fit", no_gpu)
+    assert script.main(["--queries", "50", "--rounds", "2", "--engines", "lightgbm"]) == 0
+    assert "nothing measured on a GPU, no fragment written" in capsys.readouterr().err
+    assert not list(tmp_path.iterdir())
+    assert script.main(["--queries", "50", "--rounds", "2", "--engines", "lightgbm", "--out",
+                        str(tmp_path / "f.md")]) == 0  # named: written, failures and all
+    assert "| lightgbm | native | gpu | failed |" in (tmp_path / "f.md").read_text()
