@@ -184,3 +184,12 @@ def test_doctor_names_each_extra_installed_or_the_pip_command(capsys, fake_probe
     assert main(["doctor", "--no-trials"]) == 0
     line = next(r for r in capsys.readouterr().out.splitlines() if r.startswith("extra tune"))
     assert line.split()[2] == "no" and line.endswith('ltr tune: pip install "ltrkit[tune]"')
+
+
+@pytest.mark.parametrize("value", ["inf", "nan", "0", "-1", "x"])
+def test_doctor_timeout_is_a_positive_finite_number_of_seconds(value, capsys):
+    """inf ended in a traceback (OverflowError), nan in a message naming neither option nor value, and 0 or -1 in a
+    report that the trial, never run, had not answered in time (a trial)."""
+    assert main(["doctor", "--timeout", value, "--no-trials"]) == 2
+    err = capsys.readouterr().err
+    assert f"argument --timeout: {value!r}" in err and "Traceback" not in err

@@ -56,6 +56,7 @@ __all__ = [
     "reader_options",
     "refuse_teacher_column_in_subsets",
     "run_tag",
+    "seconds",
     "split_list",
 ]
 
@@ -473,6 +474,17 @@ def add_n_jobs(p: argparse.ArgumentParser, what: str = "engine threads") -> None
     p.add_argument("--n-jobs", type=_n_jobs, default=None, dest="n_jobs", metavar="N",
                    help=f"{what}: N, or -1 for every core; none: one thread on small data, the idle cores on "
                         "large (ltr.threads) (default: %(default)s)")
+
+
+def seconds(value: str) -> float:
+    """A time limit's type: a positive, finite number of seconds (``inf`` and ``nan`` parse as floats)."""
+    try:
+        out = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r}: not a number of seconds") from None
+    if not (math.isfinite(out) and out > 0):
+        raise argparse.ArgumentTypeError(f"{value!r}: must be a positive, finite number of seconds")
+    return out
 
 
 def run_tag(value: str) -> str:

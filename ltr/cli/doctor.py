@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 
-from ltr.cli._common import add_command, add_format, emit
+from ltr.cli._common import add_command, add_format, emit, seconds
 
 __all__ = ["register", "run"]
 
@@ -14,7 +14,7 @@ def register(sub) -> None:
     p = add_command(sub, "doctor", "what this machine offers: CPU threads, Numba, OpenCL and CUDA devices, whether "
                                    "LightGBM's GPU learner and XGBoost's CUDA work, which extras are installed, and "
                                    "what to install")
-    p.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS",
+    p.add_argument("--timeout", type=seconds, default=60.0, metavar="SECONDS",
                    help="time each GPU trial (one round of LightGBM / XGBoost, a numba-cuda kernel) may take, in a "
                         "child process")
     p.add_argument("--no-trials", action="store_true", dest="no_trials",
