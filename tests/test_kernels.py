@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -181,3 +182,13 @@ def test_per_query_weights_are_repeated_over_rows():
     by_query = ranknet.grad_hess(s, y, ptr, weight=[2.0, 3.0])
     by_row = ranknet.grad_hess(s, y, ptr, weight=[2.0, 2.0, 3.0])
     np.testing.assert_array_equal(by_query[0], by_row[0])
+
+
+@pytest.mark.parametrize("name", sorted(KERNELS))
+@pytest.mark.parametrize(("bad", "shown"), [(math.inf, "+inf"), (math.nan, "NaN")])
+def test_a_score_of_nan_or_plus_infinity_is_refused_naming_its_row(name, bad, shown):
+    """+inf gave lambdarank a zero gradient for the wrongly top-ranked document and listnet NaN (a trial); NaN was
+    refused already. (-inf takes no part in lambdarank's pairs, as in LightGBM: test_kernels_lambdarank.)"""
+    kw = {"teacher": [0.2, 0.1, 0.3]} if name == "distill" else {}
+    with pytest.raises(ValueError, match=rf"^scores must be numbers below \+inf; row 1 is {re.escape(shown)}"):
+        get_kernel(name).grad_hess([0.1, bad, 0.3], [1, 0, 2], [0, 3], **kw)

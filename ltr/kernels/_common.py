@@ -70,13 +70,17 @@ def check_integer_labels(y: NDArray[np.float64], *, max_label: int | None = None
 
 
 def as_scores(scores: ArrayLike, n_rows: int) -> NDArray[np.float64]:
-    """Scores as a contiguous 1-D float64 array of length ``n_rows``; NaN scores raise ValueError."""
+    """Scores as a contiguous 1-D float64 array of length ``n_rows``; NaN and +inf scores raise ValueError (the
+    losses have no gradient there: +inf gave lambdarank a zero gradient, listnet NaN). -inf stays: LightGBM's
+    lambdarank leaves such a document out of every pair, and the lambdarank kernel follows it."""
     s = _writable(np.ascontiguousarray(scores, dtype=np.float64))
     if s.shape != (n_rows,):
         raise ValueError(f"scores must have shape ({n_rows},) to match the labels, got {s.shape}")
-    if np.isnan(s).any():
-        i = int(np.flatnonzero(np.isnan(s))[0])
-        raise ValueError(f"scores must not be NaN; row {i} is NaN")
+    bad = np.isnan(s) | (s == np.inf)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ValueError(f"scores must be numbers below +inf; row {i} is {'NaN' if np.isnan(s[i]) else '+inf'} (a "
+                         "model whose scores overflowed: lower the learning rate)")
     return s
 
 
