@@ -472,3 +472,14 @@ def test_mq2008_linear_ranker_reaches_the_published_letor_baselines_on_fold1_tes
     res = evaluate(s5.y, model.predict(s5), group_ptr=s5.group_ptr, metrics=["map", "ndcg@5"], convention="letor")
     assert res["map"] > 0.44 and res["ndcg@5"] > 0.43
     assert isinstance(s5, RankingDataset)
+
+
+def test_gpu_or_cpu_trains_the_linear_ranker_on_the_cpu_and_gpu_is_refused():
+    """gpu-or-cpu means the GPU where the engine has one, else the CPU: a config that sets it once for several engines
+    was refused for the linear one (a trial)."""
+    d = make_ranking(20, 8, 4, random_state=0)
+    params = dict(engine="linear", random_state=0, engine_params={"n_restarts": 1})
+    either = Ranker(device="gpu-or-cpu", **params).fit(d)
+    np.testing.assert_array_equal(either.predict(d), Ranker(**params).fit(d).predict(d))
+    with pytest.raises(ValueError, match=r"trains on the CPU only, got device='gpu' \(device='gpu-or-cpu' runs it"):
+        Ranker(device="gpu", **params).fit(d)

@@ -230,8 +230,9 @@ def check_ranker(est) -> str:
     """Validate a ``Ranker(engine="linear")``'s settings; returns the metric it optimises."""
     if est.kernel != "native":
         raise ValueError(f"engine='linear' has no gradient kernel: leave kernel='native', got {est.kernel!r}")
-    if est.device != "cpu":
-        raise ValueError(f"engine='linear' trains on the CPU only, got device={est.device!r}")
+    if est.device == "gpu":  # gpu-or-cpu is the CPU here: the GPU where there is one for the engine, and none is
+        raise ValueError(f"engine='linear' trains on the CPU only, got device={est.device!r} (device='gpu-or-cpu' "
+                         "runs it on the CPU)")
     if getattr(est, "preset", None) not in (None, "none", "auto"):  # "auto" does nothing for a linear model
         raise ValueError(f"preset={est.preset!r} sets tree parameters; engine='linear' takes none (leave preset=None)")
     if est.objective_params:
