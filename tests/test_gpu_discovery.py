@@ -193,3 +193,23 @@ def test_doctor_timeout_is_a_positive_finite_number_of_seconds(value, capsys):
     assert main(["doctor", "--timeout", value, "--no-trials"]) == 2
     err = capsys.readouterr().err
     assert f"argument --timeout: {value!r}" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(("engine", "key", "value"), [
+    ("xgboost", "device", "cuda"), ("xgboost", "device", "cuda:0"), ("xgboost", "tree_method", "gpu_hist"),
+    ("lightgbm", "device_type", "gpu"), ("lightgbm", "device", "cuda")])
+def test_an_engine_parameter_that_moves_training_to_a_gpu_is_refused_for_device(engine, key, value, tmp_path,
+                                                                                 capsys):
+    """XGBoost given device=cuda on a machine without one trained on the CPU with no word on the command line (its
+    own warning swallowed; a trial): the device is the ranker's, whose check says what the machine lacks."""
+    from ltr.io import write_letor
+
+    with pytest.raises(ValueError, match=rf"engine_params: {key}='{value}': the device is the ranker's own"):
+        Ranker(engine=engine, engine_params={key: value}).fit(make_ranking(5, 5, 3, random_state=0))
+    path = write_letor(tmp_path / "d.txt", make_ranking(5, 5, 3, random_state=0))
+    assert main(["train", str(path), "--engine", engine, "--param", f"{key}={value}", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert f"--param {key}={value}: the device is chosen by --device gpu" in err and "Traceback" not in err
+    cpu = {"xgboost": ("device", "cpu"), "lightgbm": ("device_type", "cpu")}[engine]
+    Ranker(engine=engine, n_estimators=2, min_child_samples=1,
+           engine_params={cpu[0]: cpu[1]}).fit(make_ranking(5, 5, 3, random_state=0))  # the CPU named: as before

@@ -168,6 +168,16 @@ def check_duplicated_params(est, params: Mapping[str, Any], *, what: str = "engi
     mapping = RANKER_TO_ENGINE.get(engine)
     if not params or mapping is None:
         return
+    for key, value in params.items():  # the device is the ranker's own, checked where training starts
+        text = str(value).lower()
+        if (engine == "xgboost" and ((key == "device" and not text.startswith("cpu")) or
+                                     (key == "tree_method" and text.startswith("gpu")))) or \
+                (engine == "lightgbm" and key in ("device_type", "device") and text != "cpu"):
+            why = f"which checks that the machine has one: {engine} alone trains on the CPU or fails, saying nothing"
+            reason = f"the device is the ranker's own: give device='gpu' ({why}), or device='gpu-or-cpu'"
+            raise ParameterValueError(f"{what}: {key}={value!r}: {reason}", key=key, reason=reason,
+                                      cli=f"--param {key}={value}: the device is chosen by --device gpu ({why}), or "
+                                          "--device gpu-or-cpu")
     defaults = {k: v.default for k, v in inspect.signature(type(est).__init__).parameters.items()}
     for param, canonical in mapping.items():
         names = engine_names(engine, canonical)
