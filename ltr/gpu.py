@@ -266,6 +266,12 @@ def engine_device_params(engine: str, device: str, engine_params: dict | None = 
 
 
 
+def fallback_warning(engine: str, why: str) -> None:
+    """The warning of ``device="gpu-or-cpu"`` when the engine could not train on the GPU it was given (a
+    ``gpu_platform_id`` named, a device that failed): training goes on on the CPU."""
+    _warn_once(f"device='gpu-or-cpu': {engine} could not train on the GPU ({why}); training on the CPU")
+
+
 @functools.cache
 def _warn_once(message: str) -> None:
     """A fallback's warning, logged the first time only: every fold of a cross-validation falls back alike."""

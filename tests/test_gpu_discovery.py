@@ -213,3 +213,27 @@ def test_an_engine_parameter_that_moves_training_to_a_gpu_is_refused_for_device(
     cpu = {"xgboost": ("device", "cpu"), "lightgbm": ("device_type", "cpu")}[engine]
     Ranker(engine=engine, n_estimators=2, min_child_samples=1,
            engine_params={cpu[0]: cpu[1]}).fit(make_ranking(5, 5, 3, random_state=0))  # the CPU named: as before
+
+
+def test_gpu_or_cpu_falls_back_when_the_engine_cannot_train_on_the_platform_named(caplog, tmp_path, capsys):
+    """With gpu_platform_id named, no probe runs and LightGBM is told the GPU: gpu-or-cpu failed instead of falling
+    back to the CPU, and the error was worded for Python on the command line and named XGBoost (a trial). Platform
+    97 exists on no machine."""
+    from ltr.io import write_letor
+
+    d = make_ranking(20, 8, 4, random_state=0)
+    params = dict(n_estimators=3, min_child_samples=2, preset=None, random_state=0)
+    g._warn_once.cache_clear()
+    with caplog.at_level(logging.WARNING, logger="ltr.gpu"):
+        either = Ranker(device="gpu-or-cpu", engine_params={"gpu_platform_id": 97}, **params).fit(d)
+    assert either.device_ == "cpu"
+    assert any("lightgbm could not train on the GPU" in r.getMessage() and "training on the CPU" in r.getMessage()
+               for r in caplog.records)
+    np.testing.assert_array_equal(either.predict(d), Ranker(**params).fit(d).predict(d))
+    with pytest.raises(g.GPUNotAvailableError, match=r"^lightgbm could not train on the GPU .*engine_params="):
+        Ranker(device="gpu", engine_params={"gpu_platform_id": 97}, **params).fit(d)
+    path = write_letor(tmp_path / "d.txt", d)
+    assert main(["train", str(path), "--device", "gpu", "--param", "gpu_platform_id=97", "--rounds", "3"]) == 1
+    err = capsys.readouterr().err
+    assert "--param gpu_platform_id=P --param gpu_device_id=D choose one), or use --device gpu-or-cpu or cpu" in err
+    assert "XGBoost" not in err and "engine_params" not in err

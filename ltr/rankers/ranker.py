@@ -778,8 +778,22 @@ class Ranker(BaseEstimator):
             callbacks.append(backend.log_callback(int(log_period), sys.stderr, int(effective.n_estimators)))
         t0 = time.perf_counter()
         try:
-            booster, record, best = backend.train(params, train, valid, stop_names, int(effective.n_estimators),
-                                                  fobj, metrics, metric_params, stopping_rounds, callbacks)
+            try:
+                booster, record, best = backend.train(params, train, valid, stop_names, int(effective.n_estimators),
+                                                      fobj, metrics, metric_params, stopping_rounds, callbacks)
+            except Exception as e:
+                if not (self.device == "gpu-or-cpu" and self.device_ == "gpu" and _is_engine_error(e)):
+                    raise
+                # The GPU was taken as usable (found, or named by gpu_platform_id) and the engine could not train
+                # there: gpu-or-cpu falls back to the CPU, as it does when no GPU is found
+                from ltr.gpu import fallback_warning
+
+                fallback_warning(self.engine, engine_words(str(e)) or type(e).__name__)
+                self.device_ = "cpu"
+                params = {**params, **({"device_type": "cpu"} if self.engine == "lightgbm" else {"device": "cpu"})}
+                fobj = None if native else self._custom_objective(ya, ptr, weight, teacher)
+                booster, record, best = backend.train(params, train, valid, stop_names, int(effective.n_estimators),
+                                                      fobj, metrics, metric_params, stopping_rounds, callbacks)
         except Exception as e:
             raise _engine_error(self, e) from e
         finally:
@@ -1155,18 +1169,28 @@ def _refuse_nonfinite(X, what: str) -> None:
     raise FileFormatError(why, data.sources["data"], line, token, hint="train trees, which route such values")
 
 
+def _is_engine_error(e: BaseException) -> bool:
+    return type(e).__name__ in ("LightGBMError", "XGBoostError")
+
+
 def _engine_error(model: Ranker, e: Exception) -> Exception:
     """The engine's own error as one line that names what to change (the original stays as ``__cause__``)."""
     kind = type(e).__name__
-    if kind not in ("LightGBMError", "XGBoostError"):
+    if not _is_engine_error(e):
         return e
     text = engine_words(str(e)) or kind
     if getattr(model, "device_", None) == "gpu":
-        return RuntimeError(
-            f"{model.engine} could not train on the GPU ({text}); `ltr doctor` shows what the machine offers "
-            "(LightGBM needs an OpenCL GPU platform: set engine_params={'gpu_platform_id': ..., 'gpu_device_id': "
-            "...}; XGBoost needs CUDA), or use device='cpu'"
-        )
+        from ltr.gpu import GPUNotAvailableError
+
+        head = f"{model.engine} could not train on the GPU ({text}); `ltr doctor` shows what the machine offers"
+        if model.engine == "lightgbm":
+            return GPUNotAvailableError(
+                f"{head} (LightGBM's GPU learner needs an OpenCL GPU platform: engine_params={{'gpu_platform_id': P, "
+                "'gpu_device_id': D}} choose one), or use device='gpu-or-cpu' or 'cpu'",
+                cli=f"{head} (LightGBM's GPU learner needs an OpenCL GPU platform: --param gpu_platform_id=P --param "
+                    "gpu_device_id=D choose one), or use --device gpu-or-cpu or cpu")
+        return GPUNotAvailableError(f"{head} (XGBoost needs CUDA), or use device='gpu-or-cpu' or 'cpu'",
+                                    cli=f"{head} (XGBoost needs CUDA), or use --device gpu-or-cpu or cpu")
     if "num_features()) > (0)" in text:  # LightGBM with a custom objective when no feature can be split
         leaf = (getattr(model, "preset_params_", None) or {}).get("min_child_samples", model.min_child_samples)
         return ValueError(f"{model.engine} found no feature it can split: each is constant on the training rows, or "
