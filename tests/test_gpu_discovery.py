@@ -237,3 +237,25 @@ def test_gpu_or_cpu_falls_back_when_the_engine_cannot_train_on_the_platform_name
     err = capsys.readouterr().err
     assert "--param gpu_platform_id=P --param gpu_device_id=D choose one), or use --device gpu-or-cpu or cpu" in err
     assert "XGBoost" not in err and "engine_params" not in err
+
+
+def test_the_cuda_kernels_without_a_device_say_so_in_one_line():
+    """numba-cuda's own error is its driver's, several lines naming neither ltr doctor nor the simulator (a trial);
+    run in a child process: the simulator, once on in a process, stays on."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_ENABLE_CUDASIM"}
+    code = ("from ltr.kernels import cuda as kc\nfrom ltr.gpu import GPUNotAvailableError\n"
+            "from numba import cuda\nimport sys\n"
+            "if cuda.is_available(): sys.exit(3)\n"
+            "try:\n    kc.grad_hess('ranknet', [0.0, 1.0], [1, 0], [0, 2])\n"
+            "except GPUNotAvailableError as e:\n    print(e)\n")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    if out.returncode == 3:
+        pytest.skip("this machine has a CUDA device")
+    assert out.returncode == 0, out.stderr
+    said = out.stdout.strip()
+    assert said.startswith("no CUDA device here for ltr.kernels.cuda") and "NUMBA_ENABLE_CUDASIM=1" in said
+    assert "\n" not in said

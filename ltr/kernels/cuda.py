@@ -97,6 +97,13 @@ class CudaObjective:
         self.simulated = _simulated()
         self._k = _kernels(self.simulated)
         cuda = cuda_module()
+        if not self.simulated and not cuda.is_available():  # numba's own error is its driver's, lines of it
+            from ltr.gpu import GPUNotAvailableError
+
+            raise GPUNotAvailableError(
+                "no CUDA device here for ltr.kernels.cuda (numba-cuda finds no driver or device); `ltr doctor` says "
+                "what the machine offers and what to install; without a GPU, Numba's CUDA simulator runs these "
+                "kernels (NUMBA_ENABLE_CUDASIM=1 before numba.cuda is first imported)")
         self._cuda = cuda
         ptr = np.ascontiguousarray(cpu.group_ptr, dtype=np.int64)
         self.n_queries = ptr.size - 1
