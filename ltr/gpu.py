@@ -398,8 +398,10 @@ def advice(report: dict) -> list[str]:
     cl, cu = report["opencl"], report["cuda"]
     nvidia = cu.get("nvidia_kernel_driver") or cu.get("driver")
     if cl.get("loader") is None:
-        out.append("LightGBM's GPU learner needs an OpenCL ICD loader: apt-get install ocl-icd-libopencl1 "
-                   "(and the GPU vendor's OpenCL ICD)")
+        out.append("no OpenCL ICD loader (libOpenCL.so.1), through which ltrkit finds the GPU platform for "
+                   "--device gpu: apt-get install ocl-icd-libopencl1, and the GPU vendor's OpenCL ICD (LightGBM's "
+                   "wheel carries a loader of its own: with the vendor's ICD alone, name the platform with --param "
+                   "gpu_platform_id=P)")
     elif not cl["platforms"] or report["opencl"].get("lightgbm_device") is None:
         if nvidia and not any("nvidia" in lib.lower() for lib in cl.get("icd_files", {}).values()):
             out.append("NVIDIA's OpenCL is not registered: echo libnvidia-opencl.so.1 > "
