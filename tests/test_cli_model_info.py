@@ -180,3 +180,17 @@ def test_a_model_records_what_trained_it_and_ltr_info_shows_it(mq, tmp_path, cap
     info = _info(capsys, out)
     assert info["trained_with"] == {"ltrkit": ltr.__version__, **want}
     assert info["data_fingerprint"] == meta["data_fingerprint"] and len(meta["data_fingerprint"]) >= 16
+
+
+def test_a_model_records_the_device_that_trained_it(mq, tmp_path, capsys):
+    """gpu-or-cpu may run on either: the sidecar kept only the request (a trial). On this machine's CPU unless it
+    has a GPU, in which case the record must say so too."""
+    from ltr import load_model
+
+    _, train = mq
+    out = tmp_path / "m.txt"
+    assert main(["train", str(train), "--device", "gpu-or-cpu", "--rounds", "2", "--quiet", "--out", str(out)]) == 0
+    capsys.readouterr()
+    meta = json.loads((tmp_path / "m.txt.meta.json").read_text())
+    assert meta["params"]["device"] == "gpu-or-cpu" and meta["trained_on"] in ("cpu", "gpu")
+    assert load_model(out).device_ == meta["trained_on"] == _info(capsys, out)["trained_on"]

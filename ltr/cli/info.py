@@ -120,6 +120,7 @@ def model_summary(model, path: str, top: int = 20, notes: list[str] | None = Non
     s["preset_params"] = getattr(model, "preset_params_", None) or None
     s["trained_with"] = {k: v for k, v in (getattr(model, "trained_with_", None) or {}).items() if v} or None
     s["data_fingerprint"] = getattr(model, "data_fingerprint_", None)
+    s["trained_on"] = getattr(model, "device_", None)  # None: not recorded (older files, the engines' own models)
     if not plain:
         s["params"] = {k: v for k, v in params.items() if v is not None}
     s["notes"] = list(notes or [])
@@ -174,6 +175,7 @@ def _print_model(args: argparse.Namespace, s: dict) -> None:
         ("preset params", _words(s["preset_params"])),
         ("trained with", "-" if not s["trained_with"] else ", ".join(f"{k} {v}" for k, v in s["trained_with"].items())),
         ("data fingerprint", s["data_fingerprint"] or "-"),
+        ("trained on", s["trained_on"] or "-"),
     ]
     header = ["id", "feature", "gain", "gain %", "split"]
     rows = [[r["id"], r["feature"], r["gain"], 100 * r["gain_share"], r["split"]] for r in s["importance"]]

@@ -175,6 +175,10 @@ def load_model(path: str | os.PathLike) -> Ranker:
     model.best_iteration_ = best
     model.data_fingerprint_ = meta.get("data_fingerprint")
     model.fit_seconds_ = float(meta.get("fit_seconds") or float("nan"))
+    trained_on = meta.get("trained_on")  # (absent in models saved before it was recorded)
+    if trained_on not in (None, "cpu", "gpu"):
+        raise ModelFormatError(f"{mpath}: trained_on must be 'cpu' or 'gpu', got {trained_on!r}")
+    model.device_ = trained_on
     versions = meta.get("versions")  # (absent in models saved before it was recorded)
     model.trained_with_ = {"ltrkit": meta.get("ltrkit_version"), **(versions if isinstance(versions, dict) else {})}
     model.evals_result_ = {}

@@ -1025,6 +1025,7 @@ class Ranker(BaseEstimator):
             "best_iteration": self.best_iteration_,
             "data_fingerprint": self.data_fingerprint_,
             "fit_seconds": self.fit_seconds_,
+            "trained_on": getattr(self, "device_", None),  # the device that ran: "gpu-or-cpu" in params may be either
             "normalizer": None if getattr(self, "normalizer_", None) is None else self.normalizer_.to_dict(),
             "feature_set": getattr(self, "feature_set_", None),
             "read_options": getattr(self, "read_options_", None),
