@@ -230,7 +230,8 @@ def test_gpu_or_cpu_falls_back_when_the_engine_cannot_train_on_the_platform_name
     assert any("lightgbm could not train on the GPU" in r.getMessage() and "training on the CPU" in r.getMessage()
                for r in caplog.records)
     np.testing.assert_array_equal(either.predict(d), Ranker(**params).fit(d).predict(d))
-    with pytest.raises(g.GPUNotAvailableError, match=r"^lightgbm could not train on the GPU .*engine_params="):
+    with pytest.raises(g.GPUNotAvailableError, match=r"^lightgbm could not train on the GPU .*engine_params="
+                                                    r"\{'gpu_platform_id': P, 'gpu_device_id': D\} choose one\)"):
         Ranker(device="gpu", engine_params={"gpu_platform_id": 97}, **params).fit(d)
     path = write_letor(tmp_path / "d.txt", d)
     assert main(["train", str(path), "--device", "gpu", "--param", "gpu_platform_id=97", "--rounds", "3"]) == 1

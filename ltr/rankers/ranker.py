@@ -1187,7 +1187,7 @@ def _engine_error(model: Ranker, e: Exception) -> Exception:
         if model.engine == "lightgbm":
             return GPUNotAvailableError(
                 f"{head} (LightGBM's GPU learner needs an OpenCL GPU platform: engine_params={{'gpu_platform_id': P, "
-                "'gpu_device_id': D}} choose one), or use device='gpu-or-cpu' or 'cpu'",
+                "'gpu_device_id': D} choose one), or use device='gpu-or-cpu' or 'cpu'",
                 cli=f"{head} (LightGBM's GPU learner needs an OpenCL GPU platform: --param gpu_platform_id=P --param "
                     "gpu_device_id=D choose one), or use --device gpu-or-cpu or cpu")
         return GPUNotAvailableError(f"{head} (XGBoost needs CUDA), or use device='gpu-or-cpu' or 'cpu'",
