@@ -638,7 +638,7 @@ def fit(model, data, *, client=None, eval_set=None, eval_names=None, engine: str
         raise OptionError("normalize is not supported with distributed training: normalise the shards first",
                           cli="--normalize is not supported with --dask: normalise the shards first")
     if model.device == "gpu-or-cpu":  # the engines' Dask GPU training is not wired here: the CPU, as documented
-        logger.warning("device='gpu-or-cpu' with distributed training: the workers train on their CPUs (the "
+        logger.warning("device gpu-or-cpu with distributed training: the workers train on their CPUs (the "
                        "engines' Dask GPU training is not wired here)")
         model.set_params(device="cpu")
     elif model.device != "cpu":

@@ -258,7 +258,8 @@ def engine_device_params(engine: str, device: str, engine_params: dict | None = 
         need = "CUDA device (XGBoost)"
     found_text = summary()
     if device == "gpu-or-cpu":
-        _warn_once(f"device='gpu-or-cpu': no {need} here (found: {found_text}); training on the CPU")
+        # worded for Python and the command line alike (device='gpu-or-cpu', --device gpu-or-cpu)
+        _warn_once(f"device gpu-or-cpu: no {need} here (found: {found_text}); training on the CPU")
         return {}, "cpu"
     why = f"no {need} here; `ltr doctor` finds: {found_text}; run `ltr doctor` for what to install or configure, or use"
     raise GPUNotAvailableError(f"device='gpu': {why} device='gpu-or-cpu' (falls back to the CPU) or device='cpu'",
@@ -269,7 +270,7 @@ def engine_device_params(engine: str, device: str, engine_params: dict | None = 
 def fallback_warning(engine: str, why: str) -> None:
     """The warning of ``device="gpu-or-cpu"`` when the engine could not train on the GPU it was given (a
     ``gpu_platform_id`` named, a device that failed): training goes on on the CPU."""
-    _warn_once(f"device='gpu-or-cpu': {engine} could not train on the GPU ({why}); training on the CPU")
+    _warn_once(f"device gpu-or-cpu: {engine} could not train on the GPU ({why}); training on the CPU")
 
 
 @functools.cache
