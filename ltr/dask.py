@@ -378,6 +378,13 @@ class DaskRankingData:
         """The data fingerprint a local fit of the same queries in the same order records."""
         return fingerprint_of(*(s["digests"] for s in self.summaries))
 
+    def check_whole_queries(self, what: str = "partition") -> None:
+        """:func:`check_whole_queries` over the partitions whose query ids are ids (not the positions a ``.query``
+        file numbers its groups by, whole by construction: :func:`_numbered_by_position`)."""
+        named = [i for i, s in enumerate(self.summaries) if not _numbered_by_position(s)]
+        check_whole_queries([self.summaries[i]["query_ids"] for i in named], names=[self.names[i] for i in named],
+                            what=what)
+
     def gather(self) -> RankingDataset:
         """The whole dataset in this process, partitions in order (for small data and tests)."""
         parts = self.client.gather(self.parts)
@@ -511,9 +518,9 @@ def read_letor_shards(paths, *, client=None, n_features: int | None = None, **op
         for i, s in zip(redo, client.gather(client.map(_summary, again, pure=False))):
             summaries[i] = s
     _check_feature_names(summaries, files)
-    named = [i for i, s in enumerate(summaries) if not _numbered_by_position(s)]
-    check_whole_queries([summaries[i]["query_ids"] for i in named], names=[files[i] for i in named], what="shard")
-    return DaskRankingData(client, parts, files, summaries)
+    data = DaskRankingData(client, parts, files, summaries)
+    data.check_whole_queries(what="shard")
+    return data
 
 
 def from_dataset(data: RankingDataset, *, client=None, n_parts: int | None = None) -> DaskRankingData:
@@ -673,8 +680,7 @@ def fit(model, data, *, client=None, eval_set=None, eval_names=None, engine: str
         if engine == "xgboost":
             booster, best = _fit_xgboost(effective, native, data, client, eval_set, metrics)
         else:
-            named = [i for i, s in enumerate(data.summaries) if not _numbered_by_position(s)]
-            check_whole_queries([data.summaries[i]["query_ids"] for i in named], names=[data.names[i] for i in named])
+            data.check_whole_queries()
             booster, best = _fit_lightgbm(effective, native, data, client)
     except (ValueError, TypeError) as e:
         if type(e).__module__.partition(".")[0] in ENGINES:  # XGBoostError: the engine's check, stack trace and all
@@ -715,7 +721,7 @@ def _xgboost_stopping_metric(model, metrics) -> str:
     metrics and conventions are refused by name: the engines' Dask training evaluates on the workers with their own
     metrics, so the local fit's :mod:`ltr.metrics` callback has no place there."""
     first = metrics[0]
-    name, _, k = first.partition("@")
+    name = first.partition("@")[0]
     defaults = {"gain": "exp2", "no_relevant": 0.0, "ties": "stable", "convention": "default"}  # NDCG's settings
     changed = {key: value for key, value in dict(getattr(model, "eval_params", None) or {}).items()
                if key in defaults and value != defaults[key]}
@@ -729,6 +735,13 @@ def _xgboost_stopping_metric(model, metrics) -> str:
             "train in one process",
             cli=f"{cli} with --dask: distributed XGBoost training stops early on XGBoost's own ndcg@k- only (the "
                 "default conventions); stop on ndcg@K, or drop --dask")
+    return _xgboost_ndcg(first)
+
+
+def _xgboost_ndcg(metric: str) -> str:
+    """XGBoost's name of ``metric``'s NDCG cut-off with ltr.metrics' default of 0 for a query without a relevant
+    document: ``ndcg@k-``, or ``ndcg-`` for the whole list."""
+    k = metric.partition("@")[2]
     return f"ndcg@{k}-" if k else "ndcg-"
 
 
@@ -745,8 +758,7 @@ def _fit_xgboost(model, native, data: DaskRankingData, client, eval_set, metrics
     if stop:
         params["eval_metric"] = _xgboost_stopping_metric(model, metrics)
     elif eval_set:
-        k = metrics[0].partition("@")[2]
-        params["eval_metric"] = f"ndcg@{k}-" if k else "ndcg-"  # recorded only: evals_result_ is ltr.metrics'
+        params["eval_metric"] = _xgboost_ndcg(metrics[0])  # recorded only: evals_result_ is ltr.metrics'
     extra = {"max_bin": params["max_bin"]} if "max_bin" in params else {}  # the data's bins are the booster's
     X, y, _, qid = data.to_arrays()
     dtrain = dxgb.DaskQuantileDMatrix(client, X, y, qid=qid, **extra)
