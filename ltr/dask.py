@@ -26,6 +26,8 @@
   wrongly (LightGBM issue #5676).
 - :meth:`DaskRankingData.evaluate_model`: the metrics of :mod:`ltr.metrics` per query on the workers, averaged over
   all queries (the same numbers as a local evaluation).
+- :func:`check_config`: what :func:`fit` refuses of a configuration (kernel, normalisation, device, engine,
+  early-stopping metric), checked before a cluster is started.
 - :class:`DistributedRanker`: a scikit-learn estimator that does :func:`fit` on the current client with its ranker's
   engine (unless told another), so that :func:`ltr.evaluation.cross_validate` (and ``ltr cv --dask``) trains each
   fold on the cluster.
@@ -57,10 +59,10 @@ from sklearn.base import BaseEstimator
 
 from ltr._dataset import fingerprint_of, query_digests
 from ltr.datasets import RankingDataset
-from ltr.exceptions import GroupError, OptionError
+from ltr.exceptions import GroupError, NoDataLinesError, OptionError
 
-__all__ = ["DaskRankingData", "DistributedRanker", "SchedulerUnreachableError", "check_whole_queries", "connect",
-           "fit", "from_dataset", "read_letor_shards"]
+__all__ = ["DaskRankingData", "DistributedRanker", "SchedulerUnreachableError", "check_config", "check_whole_queries",
+           "connect", "fit", "from_dataset", "read_letor_shards"]
 
 logger = logging.getLogger(__name__)
 
@@ -83,7 +85,7 @@ def _distributed():
 @contextlib.contextmanager
 def connect(address: str = "local:2", *, timeout: float = 30.0) -> Iterator[Any]:
     """A ``distributed.Client`` for ``address`` (``"tcp://host:8786"``), or ``"local:N"`` for a LocalCluster of ``N``
-    single-threaded worker processes; closed on exit. The client is the default one inside the block.
+    single-threaded worker processes (``"local"``: two); closed on exit. The client is the default one inside the block.
 
     A local cluster's workers write their standard output and error to a file of their own (what the engines print
     there at any verbosity is not the command's output), and a Ctrl-C or SIGTERM while they start is acted on once
@@ -100,7 +102,7 @@ def connect(address: str = "local:2", *, timeout: float = 30.0) -> Iterator[Any]
                           if isinstance(timeout, (int, float)) else f"--dask-timeout {timeout!r}: must be a number")
     distributed = _distributed()
     if address == "local" or address.startswith("local:"):
-        n = address.partition(":")[2] or "2"
+        n = address.partition(":")[2] if ":" in address else "2"  # "local": two workers, as connect's default
         if not n.isdigit() or int(n) < 1:
             raise OptionError(f"address {address!r}: local:N needs a positive worker count N",
                               cli=f"--dask {address}: local:N needs a positive worker count N")
@@ -332,13 +334,19 @@ def _client(client):
 
 
 # -- data ---------------------------------------------------------------------------------------------------------
-def _read_shard(path: str, n_features: int | None, options: dict) -> RankingDataset:
+def _read_shard(path: str, n_features: int | None, options: dict) -> RankingDataset | None:
+    """The shard at ``path``, or None when it holds no data line (:func:`read_letor_shards` skips it)."""
     from ltr.io import read_letor
 
-    return read_letor(path, n_features=n_features, **options)
+    try:
+        return read_letor(path, n_features=n_features, **options)
+    except NoDataLinesError:
+        return None
 
 
-def _summary(d: RankingDataset) -> dict:
+def _summary(d: RankingDataset | None) -> dict | None:
+    if d is None:
+        return None
     return {"n_rows": d.n_rows, "n_features": d.n_features, "query_ids": np.asarray(d.query_ids),
             "feature_names": d.feature_names, "weighted": d.weight is not None,
             "query_file": "query" in (getattr(d, "sources", None) or {}),
@@ -497,7 +505,8 @@ def read_letor_shards(paths, *, client=None, n_features: int | None = None, **op
 
     ``paths``: a glob (``"shards/part-*.txt"``), one path, or a list. Every shard gets the same width: the largest
     of their widths unless ``n_features`` is given. A query id in two shards raises :class:`GroupError` naming both
-    files (a query's rows must be one list, in one partition).
+    files (a query's rows must be one list, in one partition). A shard without data lines (an empty part file) is
+    skipped with a warning naming it; when none holds any, :class:`~ltr.exceptions.NoDataLinesError`.
     """
     client = _client(client)
     files = _shard_paths(paths)
@@ -509,6 +518,16 @@ def read_letor_shards(paths, *, client=None, n_features: int | None = None, **op
 
     parts = [read(i, n_features) for i in range(len(files))]
     summaries = client.gather(client.map(_summary, parts, pure=False))
+    empty = [i for i, s in enumerate(summaries) if s is None]
+    if len(empty) == len(files):
+        raise NoDataLinesError("no data lines (empty file?)" + (f", nor in the other {len(files) - 1} shard(s)"
+                                                               if len(files) > 1 else ""), files[0])
+    if empty:  # a writer's empty part files (part-00007 of a job with nothing to put there): nothing to train on
+        warnings.warn(f"{len(empty)} shard(s) hold no data lines and are skipped: "
+                      + ", ".join(files[i] for i in empty[:5]) + (", ..." if len(empty) > 5 else ""), stacklevel=2)
+        keep = [i for i in range(len(files)) if i not in set(empty)]
+        parts, summaries = [parts[i] for i in keep], [summaries[i] for i in keep]
+        files, where = [files[i] for i in keep], [where[i] for i in keep]  # (read() takes both by index)
     width = max(s["n_features"] for s in summaries)
     redo = [i for i, s in enumerate(summaries) if s["n_features"] != width]
     if redo:  # the widest shard sets the width (absent trailing features are zeros)
@@ -612,6 +631,43 @@ def _distributed_engine(ranker_engine: str, engine: str | None) -> str:
     return engine if engine is not None else "xgboost"
 
 
+def check_config(model, *, engine: str | None = None) -> None:
+    """Refuse, before any cluster is started or data read, a configuration :func:`fit` cannot train: ``model``'s
+    kernel, normalisation, device, parameters and early-stopping metric against ``engine`` (as :func:`fit` reads
+    it). ``ltr train/cv --dask`` call it first, so a bad option costs no cluster start-up."""
+    model, _ = _configured(model, engine, quiet=True)
+    if model.engine == "xgboost" and model.early_stopping_rounds:
+        _xgboost_stopping_metric(model, model._metric_names())
+
+
+def _configured(model, engine: str | None, *, quiet: bool = False):
+    """A clone of ``model`` set to train with ``engine``'s Dask integration, checked (:func:`check_config`), and
+    its native objective; ``quiet``: without the gpu-or-cpu warning (:func:`fit` says it)."""
+    from sklearn.base import clone
+
+    engine = _distributed_engine(model.engine, engine)
+    model = clone(model).set_params(engine=engine)  # the caller's estimator is never changed (sklearn's rule)
+    if model.kernel != "native":
+        raise OptionError("distributed training uses the engines' native objectives: kernel='numba' runs in one "
+                          "process (drop the client, or use kernel='native')",
+                          cli="distributed training uses the engines' native objectives: --kernel numba runs in one "
+                              "process (drop --dask, or use --kernel native)")
+    if model.normalize is not None:
+        raise OptionError("normalize is not supported with distributed training: normalise the shards first",
+                          cli="--normalize is not supported with --dask: normalise the shards first")
+    if model.device == "gpu-or-cpu":  # the engines' Dask GPU training is not wired here: the CPU, as documented
+        if not quiet:
+            logger.warning("device gpu-or-cpu with distributed training: the workers train on their CPUs (the "
+                           "engines' Dask GPU training is not wired here)")
+        model.set_params(device="cpu")
+    elif model.device != "cpu":
+        raise OptionError(f"device={model.device!r}: distributed training runs on the workers' CPUs (the engines' "
+                          "Dask GPU training is not wired here); use device='cpu'",
+                          cli=f"--device {model.device}: distributed training (--dask) runs on the workers' CPUs "
+                              "(the engines' Dask GPU training is not wired here); use --device cpu or gpu-or-cpu")
+    return model, model._check_params()
+
+
 def fit(model, data, *, client=None, eval_set=None, eval_names=None, engine: str | None = None):
     """Train ``model``'s configuration (an :class:`ltr.Ranker`) on the cluster; returns a fitted copy of ``model``
     (a clone with the engine that trained it; ``model`` itself is left as it was).
@@ -631,29 +687,9 @@ def fit(model, data, *, client=None, eval_set=None, eval_names=None, engine: str
         early stopping). A model's ``engine="xgboost"`` that ``engine`` contradicts and ``engine="linear"`` (it
         runs in one process) are refused. :class:`DistributedRanker` instead follows its ranker's engine.
     """
-    from sklearn.base import clone
-
     client = _client(client)
-    engine = _distributed_engine(model.engine, engine)
-    model = clone(model).set_params(engine=engine)  # the caller's estimator is never changed (sklearn's rule)
-    if model.kernel != "native":
-        raise OptionError("distributed training uses the engines' native objectives: kernel='numba' runs in one "
-                          "process (drop the client, or use kernel='native')",
-                          cli="distributed training uses the engines' native objectives: --kernel numba runs in one "
-                              "process (drop --dask, or use --kernel native)")
-    if model.normalize is not None:
-        raise OptionError("normalize is not supported with distributed training: normalise the shards first",
-                          cli="--normalize is not supported with --dask: normalise the shards first")
-    if model.device == "gpu-or-cpu":  # the engines' Dask GPU training is not wired here: the CPU, as documented
-        logger.warning("device gpu-or-cpu with distributed training: the workers train on their CPUs (the "
-                       "engines' Dask GPU training is not wired here)")
-        model.set_params(device="cpu")
-    elif model.device != "cpu":
-        raise OptionError(f"device={model.device!r}: distributed training runs on the workers' CPUs (the engines' "
-                          "Dask GPU training is not wired here); use device='cpu'",
-                          cli=f"--device {model.device}: distributed training (--dask) runs on the workers' CPUs "
-                              "(the engines' Dask GPU training is not wired here); use --device cpu or gpu-or-cpu")
-    native = model._check_params()
+    model, native = _configured(model, engine)
+    engine = model.engine
     if not isinstance(data, DaskRankingData):
         data = from_dataset(data, client=client)
     if any(s["weighted"] for s in data.summaries):

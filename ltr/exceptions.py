@@ -19,6 +19,7 @@ __all__ = [
     "LetorFormatError",
     "LetorGroupError",
     "ModelFormatError",
+    "NoDataLinesError",
     "NotAModelError",
     "OptionError",
     "OutputPathError",
@@ -182,6 +183,10 @@ class OutputPathError(ValueError):
 
 class LetorFormatError(FileFormatError):
     """A LETOR / svmlight file could not be parsed (fields as :class:`FileFormatError`)."""
+
+
+class NoDataLinesError(LetorFormatError):
+    """A LETOR / svmlight file holds no data line (empty, or only comments and blank lines)."""
 
 
 class TrecFormatError(LetorFormatError):

@@ -1323,8 +1323,8 @@ def add_dask_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("distributed training (the dask extra)")
     g.add_argument("--dask", default=None, metavar="SCHEDULER",
                    help="train on a Dask cluster: a scheduler address (tcp://host:8786), or local:N for a LocalCluster "
-                        "of N worker processes here; TRAIN may then be a glob of LETOR shards, each read on a worker "
-                        "(see ltr.dask)")
+                        "of N worker processes here (local alone: local:2); TRAIN may then be a glob of LETOR "
+                        "shards, each read on a worker (see ltr.dask)")
     g.add_argument("--dask-engine", default="xgboost", choices=("xgboost", "lightgbm"), dest="dask_engine",
                    help="engine of distributed training: xgboost.dask, or LightGBM's DaskLGBMRanker (no early "
                         "stopping); default: --engine's when it is given, else xgboost; an --engine that names the "
@@ -1334,8 +1334,9 @@ def add_dask_options(p: argparse.ArgumentParser) -> None:
 
 
 @contextlib.contextmanager
-def dask_client(args: argparse.Namespace):
-    """The Dask client of ``--dask`` (None without it)."""
+def dask_client(args: argparse.Namespace, model=None):
+    """The Dask client of ``--dask`` (None without it); ``model`` (the Ranker to train) is checked first
+    (:func:`ltr.dask.check_config`), so that a configuration the cluster cannot train costs no cluster start-up."""
     if not getattr(args, "dask", None):
         yield None
         return
@@ -1352,7 +1353,9 @@ def dask_client(args: argparse.Namespace):
         note(args, f"note: {', '.join(unused)} do not apply with --dask: each worker trains with its Dask threads "
                    "on the shards it holds (no dataset cache, no per-round log), and folds train one after another "
                    "on the cluster")
-    from ltr.dask import connect
+    from ltr.dask import check_config, connect
 
+    if model is not None:
+        check_config(model, engine=args.dask_engine)
     with connect(args.dask, timeout=args.dask_timeout) as client:
         yield client

@@ -250,7 +250,7 @@ def run(args: argparse.Namespace) -> int:
     # succeeded: a failed or interrupted run leaves the previous run's outputs as they were.
     staged = staged_folder(args.save_dir) if args.save_dir else contextlib.nullcontext(None)
     with staged as staging:
-        with dask_client(args) as client:
+        with dask_client(args, model) as client:
             parallel = args.parallel_folds
             if client is not None:  # every fold trains on the cluster, one fold at a time (ltr.dask)
                 from ltr.dask import DistributedRanker

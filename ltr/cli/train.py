@@ -158,7 +158,7 @@ def run_train(args: argparse.Namespace) -> int:
     if not args.quiet:
         model.set_params(verbose=1)
     subset = None
-    with dask_client(args) as client:
+    with dask_client(args, model) as client:
         if client is not None:  # shards read on the workers; the model trains there (ltr.dask)
             from ltr.dask import DistributedRanker, read_letor_shards
 

@@ -46,7 +46,7 @@ import scipy.sparse as sp
 from numpy.typing import ArrayLike, NDArray
 
 from ltr._dataset import RankingDataset
-from ltr.exceptions import LetorFormatError, LetorGroupError
+from ltr.exceptions import LetorFormatError, LetorGroupError, NoDataLinesError
 from ltr.groups import group_ptr_from_qid
 from ltr.io import _letor_parse as _k
 from ltr.io.files import GZIP_MAGIC, compression, open_raw, read_bytes, refuse_utf16
@@ -264,7 +264,7 @@ def _parse(buf, spath, *, n_features, sizes, qpath, auto_query, weight, wpath, s
     nnz0 = np.concatenate(([0], np.cumsum(counts[:, 1]))).astype(np.int64)
     n_rows, nnz = int(row0[-1]), int(nnz0[-1])
     if n_rows == 0:
-        raise LetorFormatError("no data lines (empty file?)", spath)
+        raise NoDataLinesError("no data lines (empty file?)", spath)
     over = counts[:, 5][counts[:, 5] >= 0]
     if over.size:
         what = f"feature id above n_features={known}" if known is not None else f"feature id above {_INT32_MAX}"
