@@ -78,6 +78,8 @@ def _model_or_data(args: argparse.Namespace, path: str):
     except FileFormatError as e:
         if e.line not in (None, 1) or not p.is_file():  # a LETOR file with a bad line further on
             raise
+        if e.path and Path(e.path).resolve() != p.resolve():  # its .query or .weight sidecar's error, not its own
+            raise
         try:
             return "model", _load_model(path)
         except NotAModelError:  # a model the loader recognised but refuses (truncated, edited) says why itself

@@ -467,6 +467,17 @@ def count_chunks(buf, bounds, limit: int):
 
 
 @njit(cache=True)
+def first_bare_cr(buf, s: int, e: int) -> int:
+    """The offset of the first carriage return in ``buf[s:e]`` that a line feed does not follow (one at ``e - 1``
+    ends the last line), or -1. The passes check data tokens for one; this finds one in a comment, where old Mac
+    line endings would otherwise hide every later line (a file with comments is scanned once more for it)."""
+    for j in range(s, e - 1):
+        if buf[j] == _CR and buf[j + 1] != _NL:
+            return j
+    return -1
+
+
+@njit(cache=True)
 def count_newlines(buf, end: int) -> int:
     """Number of ``\\n`` in ``buf[:end]`` (the line number of an error, without a temporary array)."""
     n = 0

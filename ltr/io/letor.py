@@ -281,6 +281,10 @@ def _parse(buf, spath, *, n_features, sizes, qpath, auto_query, weight, wpath, s
     maxtok = int(counts[:, 2].max())
 
     n_comm = int(counts[:, 6].sum())
+    if n_comm:  # a lone CR in a comment: the rest of the file (old Mac line endings) would read as that comment
+        cr = int(_k.first_bare_cr(buf, start, len(buf)))
+        if cr >= 0:
+            raise _error_at(buf, spath, _token_start(buf, cr), _k.ERR_MESSAGES[_k.ERR_CR])
     X, Xflat, data, indices, indptr, y, qid, cstart, cend = _allocate(n_rows, nnz, width, sparse, missing, n_comm)
     dst = Xflat if not sparse else data
     args = (row0, nnz0, maxtok, not sparse, width, Xflat, data, indices, indptr, y, qid, cstart, cend,
@@ -633,6 +637,8 @@ def _parse_stream(path, gz, spath, *, n_features, sizes, qpath, auto_query, weig
         if w >= len(lengths) or len(buf) != lengths[w]:
             raise _Reparse  # the file changed since pass 1
         n_windows += 1
+        if n_comm and _k.first_bare_cr(buf, 0, len(buf)) >= 0:
+            raise _Reparse
         c0, c1 = int(first_chunk[w]), int(first_chunk[w + 1])
         args = (row0[c0:c1 + 1], nnz0[c0:c1 + 1], maxtok, not sparse, width, Xflat, data, indices, indptr, y, qid,
                 cstart, cend, allow_nonfinite, clip, null_nan, id0)

@@ -54,6 +54,7 @@ import io
 import logging
 import os
 import re
+import warnings
 from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
@@ -291,8 +292,10 @@ def _columns(spath: str, rows: list[tuple[int, list[str]]], format: str):
     bad = next(((n, r) for n, r in rows if len(r) not in width), None)
     if bad is not None:
         n, r = bad
+        trec = len(r) == 4 and 4 not in width  # qid iteration docno relevance, read in a 3-column layout
         raise TrecFormatError(f"expected {' or '.join(map(str, width))} columns for format {format!r}, got {len(r)}",
-                              spath, n, " ".join(r))
+                              spath, n, " ".join(r), hint="TREC's four columns (qid iteration docno relevance)? "
+                              "read it as format 'trec'" if trec else None)
     if format == "smart":
         return [_unpad(r[0]) for _, r in rows], [_unpad(r[1]) for _, r in rows], [1] * len(rows)
     qcol, dcol, rcol = (0, 2, 3) if format == "trec" else (0, 1, 2)
@@ -332,10 +335,15 @@ def _fast_columns(text: str, format: str):
             return None
         text = _COMMENT.sub("", text)
     try:
-        df = pd.read_csv(io.StringIO(text), sep=r"\s+", header=None, names=list(range(width)), dtype=str,
-                         engine="c", quoting=csv.QUOTE_NONE, na_filter=False, keep_default_na=False, comment=None,
-                         skip_blank_lines=True)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError):
+        with warnings.catch_warnings():
+            # more columns than the layout's on every line: pandas would make the surplus leading ones the index
+            # (the judgments then all under the iteration column's '0'), or with index_col=False drop the last
+            # ones with this warning; the line-by-line path names the line instead
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            df = pd.read_csv(io.StringIO(text), sep=r"\s+", header=None, names=list(range(width)), dtype=str,
+                             engine="c", quoting=csv.QUOTE_NONE, na_filter=False, keep_default_na=False,
+                             comment=None, skip_blank_lines=True, index_col=False)
+    except (pd.errors.ParserError, pd.errors.ParserWarning, pd.errors.EmptyDataError, ValueError):
         return None
     if format == "beir" and len(df) and [df.iat[0, 0], df.iat[0, 1]] == _BEIR_HEADER:
         df = df.iloc[1:]

@@ -1,0 +1,96 @@
+"""Format variants a trial found read wrongly (stop 31): qrels with more columns than the named layout's, a LETOR
+file whose comments hide old Mac (CR-only) line endings, and ``ltr info``'s reading of a sidecar's error.
+
+References: ir_measures' TREC qrels reader; scikit-learn's load_svmlight_file for the CRLF file read as LF."""
+
+from __future__ import annotations
+
+import gzip
+
+import ir_measures
+import numpy as np
+import pytest
+from sklearn.datasets import load_svmlight_file
+
+from ltr.cli import main
+from ltr.exceptions import LetorFormatError, TrecFormatError
+from ltr.io import read_letor, read_qrels
+
+
+def judgments(n_queries: int = 30) -> list[tuple[str, str, int]]:
+    rng = np.random.default_rng(0)
+    return [(str(q), f"D{q}-{d}", int(rng.integers(0, 3))) for q in range(1, n_queries + 1) for d in range(4)]
+
+
+@pytest.mark.parametrize("fmt, width", [("trec", 4), ("qdr", 3), ("beir", 3)])
+def test_qrels_with_a_column_more_than_the_named_layout_are_refused_naming_the_line(tmp_path, fmt, width):
+    rows = judgments()
+    trec = tmp_path / "q.qrels"
+    trec.write_text("".join(f"{q} 0 {d} {r}\n" for q, d, r in rows))
+    ref = sorted((q.query_id, q.doc_id, q.relevance) for q in ir_measures.read_trec_qrels(str(trec)))
+    got = read_qrels(trec, "trec")
+    assert sorted(zip(got["qid"], got["docno"], got["rel"].astype(int))) == ref
+    # every line one column wider than the layout: pandas made the surplus first column the index, and every
+    # judgment fell under the iteration column's query '0'
+    wide = tmp_path / "wide.qrels"
+    cols = ["{q}", "0", "{d}", "{r}"] if width == 4 else ["{q}", "{d}", "{r}"]
+    wide.write_text("".join(" ".join(cols + ["7"]).format(q=q, d=d, r=r) + "\n" for q, d, r in rows))
+    with pytest.raises(TrecFormatError, match=rf"wide\.qrels:1: expected {width} columns for format '{fmt}', got "
+                                              rf"{width + 1}"):
+        read_qrels(wide, fmt)
+
+
+def test_trecs_four_columns_read_as_beir_are_named(tmp_path, capsys):
+    p = tmp_path / "test.tsv"
+    p.write_text("".join(f"{q}\t0\t{d}\t{r}\n" for q, d, r in judgments()))
+    with pytest.raises(TrecFormatError, match=r"got 4 .*TREC's four columns \(qid iteration docno relevance\)\? "
+                                              r"read it as format 'trec'"):
+        read_qrels(p, "beir")
+    run = tmp_path / "r.run"
+    run.write_text("1 Q0 D1-0 1 1.0 x\n")
+    assert main(["evaluate", "--qrels", str(p), "--qrels-format", "beir", "--run", str(run)]) != 0
+    err = capsys.readouterr().err
+    assert "expected 3 columns for format 'beir', got 4" in err and len(err.strip().splitlines()) == 1
+
+
+def letor_lines(n: int = 12) -> list[bytes]:
+    rng = np.random.default_rng(1)
+    return [f"{rng.integers(0, 3)} qid:{10 + i // 4} 1:{rng.random():.6f} 2:{rng.random():.6f} 3:{rng.random():.6f}"
+            f" #docid = GX{i:03d} inc = 1 prob = 0.5".encode() for i in range(n)]
+
+
+@pytest.mark.parametrize("gz", [False, True])
+def test_a_lone_carriage_return_in_a_comment_is_refused(tmp_path, gz):
+    lines = letor_lines()
+    crlf = tmp_path / "crlf.txt"
+    crlf.write_bytes(b"\r\n".join(lines) + b"\r\n")
+    lf = tmp_path / "lf.txt"
+    lf.write_bytes(b"\n".join(lines) + b"\n")
+    X, y, qid = load_svmlight_file(str(lf), query_id=True)
+    for p in (crlf, lf):  # Windows line endings read as Unix ones, as the reference reads the Unix file
+        d = read_letor(p)
+        assert d.n_rows == 12 and np.array_equal(d.X, X.toarray().astype(np.float32)) and np.array_equal(d.y, y)
+    # old Mac line endings: the first comment ran to the end of the file, and the file read as one row
+    cr = tmp_path / "cr.txt"
+    data = b"\r".join(lines) + b"\r"
+    if gz:
+        cr = tmp_path / "cr.txt.gz"
+        data = gzip.compress(data)
+    cr.write_bytes(data)
+    with pytest.raises(LetorFormatError, match=r"cr\.txt(\.gz)?:1: carriage return inside a line .*token "
+                                               r"'0\.5\\r1"):
+        read_letor(cr)
+    # a lone CR in a comment further on is named at its line
+    mixed = tmp_path / "mixed.txt"
+    mixed.write_bytes(b"\n".join(lines[:5]) + b"\n" + lines[5] + b"\r" + b"\n".join(lines[6:]) + b"\n")
+    with pytest.raises(LetorFormatError, match=r"mixed\.txt:6: carriage return inside a line"):
+        read_letor(mixed)
+
+
+def test_ltr_info_names_a_sidecars_error_without_calling_the_file_a_model(tmp_path, capsys):
+    d = tmp_path / "d.txt"
+    d.write_text("1 1:0.5 2:0.1\n0 1:0.2 2:0.3\n1 1:0.1 2:0.9\n")
+    (tmp_path / "d.txt.query").write_text("1.5\n1.5\n")
+    assert main(["info", str(d)]) != 0
+    err = capsys.readouterr().err
+    assert "d.txt.query:1: a group size must be a positive integer" in err and "model" not in err
