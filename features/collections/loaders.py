@@ -50,7 +50,7 @@ log = logging.getLogger(__name__)
 DOCUMENT_FORMATS = ("smart", "trec", "beir", "tsv", "csv", "npl")
 # TREC markup: <DOC> (with or without attributes), <top> topics, the Web track's XML topics (<?xml ...?>, <webtrack...>,
 # <topic number=...>).
-_TREC_START = re.compile(r"<(DOC|top|topic|webtrack\w*|\?xml)(\s[^>]*)?\??>", re.I)
+_TREC_START = re.compile(r"<(DOC|top|topics?|webtrack\w*|\?xml)(\s[^>]*)?\??>", re.I)
 
 
 def _head(path: Path, n: int = 65536) -> str:

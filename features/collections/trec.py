@@ -14,15 +14,19 @@ Python's ``html.parser``, BeautifulSoup and JSoup, used by Anserini, follow); an
 
 Topics may close their tags (``<num>1</num><title>...</title>``, Vaswani) or not (the classic ``<num> Number: 401``
 form, where a field runs to the next tag, so that TREC-1/2's ``<con>``, ``<fac>`` and ``<def>`` sections stay out of
-``<narr>``); TREC's Web track XML topics (``<topic number="1"><query>..</query><description>..``) give ``title``
-from ``<query>`` and ``desc`` from ``<description>``. The query text is the ``<title>`` by default. A numeric topic
-number loses its leading zeros (TREC-1/2's topics say ``Number: 051``, their qrels ``51``), as SMART query ids here
-and topic numbers in Anserini; ``ltr features`` matches judgments that keep the zeros to these numbers, with a note.
+``<narr>``); a ``<query>`` in a ``<top>`` (the Microblog track's) is its ``title``. TREC's Web track XML topics
+(``<topic number="1"><query>..</query><description>..``, also under TREC-COVID's ``<topics task=...>`` root) give
+``title`` from ``<query>`` and ``desc`` from ``<description>`` or TREC-COVID's ``<question>`` (ir_datasets' and
+Anserini's name for it). The query text is the ``<title>`` by default; topics whose chosen fields are all empty are
+named in a warning (they retrieve nothing), and an error when every topic is. A numeric topic number loses its
+leading zeros (TREC-1/2's topics say ``Number: 051``, their qrels ``51``), as SMART query ids here and topic numbers
+in Anserini; ``ltr features`` matches judgments that keep the zeros to these numbers, with a note.
 """
 
 from __future__ import annotations
 
 import html
+import logging
 import re
 from pathlib import Path
 
@@ -50,16 +54,17 @@ _COMMENT = re.compile(r"<!--.*?-->", re.S)
 _TAG = re.compile(r"<[A-Za-z/!?][^>]*>")
 _ENTITY = re.compile(r"&([A-Za-z][A-Za-z0-9]*);")
 _TOP = re.compile(r"<top>(.*?)</top>", re.S | re.I)
-_TOPIC_FIELD = re.compile(r"<(num|title|desc|narr)>(.*?)(?=</?[A-Za-z][^>]*>|$)", re.S | re.I)
+_TOPIC_FIELD = re.compile(r"<(num|title|desc|narr|query)>(.*?)(?=</?[A-Za-z][^>]*>|$)", re.S | re.I)
 _XML_TOPIC = re.compile(r"<topic\b([^>]*)>(.*?)</topic\s*>", re.S | re.I)
 _XML_NUMBER = re.compile(r"""\bnumber\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.I)
-_XML_FIELD = re.compile(r"<(query|description|narrative)\b[^>]*>(.*?)</\1\s*>", re.S | re.I)
-_XML_FIELDS = {"query": "title", "description": "desc", "narrative": "narr"}
+_XML_FIELD = re.compile(r"<(query|description|question|narrative)\b[^>]*>(.*?)</\1\s*>", re.S | re.I)
+_XML_FIELDS = {"query": "title", "description": "desc", "question": "desc", "narrative": "narr"}
 _PREFIX = re.compile(r"^\s*(Number|Topic|Description|Narrative)\s*:\s*", re.I)
 #: The TREC disks' own SGML entities (Federal Register, Congressional Record), read before HTML's (whose ``&blank;``
 #: is a visible-space sign); any other name HTML does not know becomes a space.
 _TREC_ENTITIES = {"hyph": "-", "blank": " ", "space": " "}
 _TREC_ENTITY = re.compile(r"&(hyph|blank|space);", re.I)
+log = logging.getLogger(__name__)
 
 
 def _text(markup: str) -> str:
@@ -193,7 +198,8 @@ def read_trec_topics(
     for m in _TOP.finditer(text):
         parts: dict[str, str] = {}
         for f in _TOPIC_FIELD.finditer(m.group(1)):  # character references decoded as in documents (AT&amp;T)
-            parts[f.group(1).lower()] = _PREFIX.sub("", _text(f.group(2)))
+            tag = f.group(1).lower()
+            parts["title" if tag == "query" else tag] = _PREFIX.sub("", _text(f.group(2)))
         lines.append(where.at(m.start()))
         if not parts.get("num"):
             raise CollectionFormatError("<top> without a <num>", str(path), lines[-1])
@@ -212,4 +218,14 @@ def read_trec_topics(
     if not qids:
         raise CollectionFormatError("no <top>...</top> or <topic number=...> topic found: not a TREC topics file?",
                                     str(path))
+    empty = [i for i, t in enumerate(texts) if not t]
+    if empty:
+        what = f"text in the topic field(s) {', '.join(fields)}"
+        if len(empty) == len(texts):
+            raise CollectionFormatError(f"no topic has {what}: choose topic fields the file has (title: <title> or "
+                                        "<query>; desc: <desc>, <description> or <question>; narr: <narr> or "
+                                        "<narrative>)", str(path), lines[0])
+        shown = ", ".join(f"{qids[i]!r} (line {lines[i]})" for i in empty[:5]) + (", ..." if len(empty) > 5 else "")
+        log.warning("%s: %d topic(s) have no %s, so their queries are empty and retrieve nothing: %s", path,
+                    len(empty), what, shown)
     return Queries(tuple(qids), tuple(texts), name=str(path), lines=tuple(lines))

@@ -234,7 +234,11 @@ def _run_candidates(args: argparse.Namespace, run, queries, all_queries):
         raise ValueError(f"--run {args.run}: none of its {len(run)} line(s) names one of the {len(queries)} {which}"
                          f"query id(s) (run: {', '.join(map(repr, theirs[:3]))}{', ...' if len(theirs) > 3 else ''}; "
                          f"queries: {ours}): no candidate for any query")
-    return kept if len(queries) < len(all_queries) else run  # all queries: extract names unknown ones
+    if len(queries) == len(all_queries):
+        return run  # extract names the lines of unknown query ids (on_unknown)
+    # the lines of unjudged queries go quietly (said in the count of queries left out); those of ids no query has
+    # (a typo, a run of other topics) stay for extract to name, as with --keep-unjudged
+    return run[named.isin(set(queries.qids)) | ~named.isin(set(all_queries.qids))]
 
 
 def _check(args: argparse.Namespace) -> None:
