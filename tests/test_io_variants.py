@@ -94,3 +94,66 @@ def test_ltr_info_names_a_sidecars_error_without_calling_the_file_a_model(tmp_pa
     assert main(["info", str(d)]) != 0
     err = capsys.readouterr().err
     assert "d.txt.query:1: a group size must be a positive integer" in err and "model" not in err
+
+
+def test_unix_compress_files_are_named_by_every_reader(tmp_path, caplog):
+    from features.collections import read_document_folder
+    from ltr.io import read_run
+
+    z = tmp_path / "la010189.Z"
+    z.write_bytes(b"\x1f\x9d\x90<DOC>\x00\x01garbage")  # compress(1)'s magic, then LZW codes
+    for read in (read_letor, read_qrels, read_run):
+        with pytest.raises(LetorFormatError, match=r"la010189\.Z:1: Unix compress \(\.Z\) data: decompress it"):
+            read(z)
+    folder = tmp_path / "disk"
+    folder.mkdir()
+    (folder / "la010189.Z").write_bytes(z.read_bytes())
+    (folder / "ok.trec").write_text("<DOC><DOCNO>d1</DOCNO>some text</DOC>\n")
+    with caplog.at_level("WARNING", logger="features"):
+        c = read_document_folder(folder)
+    assert c.doc_ids == ("d1",)
+    assert "1 file(s) skipped (la010189.Z): the first is Unix compress (.Z) data" in caplog.text
+    assert "of no document format" not in caplog.text
+
+
+@pytest.mark.parametrize("suffix, compress", [(".bz2", "bz2"), (".xz", "lzma")])
+def test_fold_layouts_and_data_set_copies_are_found_compressed_as_the_readers_read_them(
+        shared_file, tmp_path, capsys, suffix, compress):
+    import importlib
+
+    from ltr.evaluation import letor_folds
+    from ltr.registry import verify
+
+    module = importlib.import_module(compress)
+    vali = gzip.decompress(shared_file("mq2008/Fold1/vali.txt.gz").read_bytes())
+    for i in (1, 2):
+        (tmp_path / f"Fold{i}").mkdir()
+        for part in ("train", "vali", "test"):
+            (tmp_path / f"Fold{i}" / f"{part}.txt{suffix}").write_bytes(module.compress(vali))
+    folds = letor_folds(tmp_path)
+    assert [f.train.name for f in folds] == [f"train.txt{suffix}"] * 2
+    assert read_letor(folds[0].vali).n_rows == 2707
+    report = verify("mq2008", tmp_path)  # MQ2008's Fold1/vali.txt as released: size and sha256 of the bytes
+    row = next(f for f in report.files if f.path == "Fold1/vali.txt")
+    assert row.status == "ok", row
+
+
+def test_cv_over_one_fold_shows_no_std_and_writes_null(tmp_path, capsys):
+    import json
+
+    from ltr import make_ranking
+    from ltr.io import write_letor
+
+    (tmp_path / "Fold1").mkdir()
+    for part, seed in (("train", 0), ("vali", 1), ("test", 2)):
+        write_letor(tmp_path / "Fold1" / f"{part}.txt", make_ranking(20, 8, 5, random_state=seed))
+    out = tmp_path / "cv.json"
+    assert main(["cv", str(tmp_path), "--rounds", "3", "--metrics", "ndcg@10,map", "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    std = next(line for line in text.splitlines() if line.startswith("std"))
+    assert std.split() == ["std", "-", "-"]
+    assert "the mean over the 20 test queries of the one fold (Fold1; a standard deviation over one fold is " \
+           "undefined: -)" in text and "over 1 folds" not in text
+    assert json.loads(out.read_text())["systems"][0]["std"] is None
+    assert main(["cv", str(tmp_path), "--rounds", "3", "--metrics", "ndcg@10,map", "--format", "csv"]) == 0
+    assert "\nstd,,,," in capsys.readouterr().out

@@ -34,6 +34,7 @@ from features.collections.smart import read_smart_documents, read_smart_queries
 from features.collections.trec import read_trec_documents, read_trec_topics
 from features.errors import CollectionFormatError, SplitNotApplicableError, UnknownLayoutError
 from ltr.io import open_binary
+from ltr.io.files import refuse_utf16
 from ltr.reader_options import Placeholder
 
 __all__ = [
@@ -46,6 +47,10 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
+
+class _Unreadable(CollectionFormatError):
+    """A file in a format no reader opens (UTF-16, zstd, zip, Unix compress): its reason says how to read it."""
 
 DOCUMENT_FORMATS = ("smart", "trec", "beir", "tsv", "csv", "npl")
 # TREC markup: <DOC> (with or without attributes), <top> topics, the Web track's XML topics (<?xml ...?>, <webtrack...>,
@@ -63,6 +68,7 @@ def _head(path: Path, n: int = 65536) -> str:
         raise CollectionFormatError("is a folder, not a file", str(path)) from None
     except (OSError, EOFError, zlib.error) as e:
         raise CollectionFormatError(f"cannot read file: {e}", str(path)) from None
+    refuse_utf16(raw[:8], path, _Unreadable)  # named, rather than "cannot detect the format" from its garbled text
     return raw.decode("utf-8", errors="replace")
 
 
@@ -153,10 +159,13 @@ def read_document_folder(folder: str | Path, *, errors: str = "strict", duplicat
                    and not any(part.startswith(".") for part in p.relative_to(folder).parts))
     ids: list[str] = []
     columns: dict[str, list[str]] = {}
-    skipped = []
+    skipped, unreadable = [], []
     for p in files:
         try:
             fmt = detect_format(p)
+        except _Unreadable as e:  # TREC disks' la010189.Z: said with how to read it
+            unreadable.append((p, e.reason))
+            continue
         except CollectionFormatError:
             skipped.append(p)
             continue
@@ -169,6 +178,10 @@ def read_document_folder(folder: str | Path, *, errors: str = "strict", duplicat
     if skipped:
         shown = ", ".join(str(p.relative_to(folder)) for p in skipped[:3]) + (", ..." if len(skipped) > 3 else "")
         log.warning("%s: %d file(s) of no document format skipped (%s)", folder, len(skipped), shown)
+    if unreadable:
+        shown = ", ".join(str(p.relative_to(folder)) for p, _ in unreadable[:3]) + (", ..." if len(unreadable) > 3
+                                                                                   else "")
+        log.warning("%s: %d file(s) skipped (%s): the first is %s", folder, len(unreadable), shown, unreadable[0][1])
     if not ids:
         raise CollectionFormatError(f"no document file found in this folder ({len(files)} file(s) read)",
                                     str(folder))

@@ -41,8 +41,8 @@ def register(sub) -> None:
 
     p = add_command(sub, "cv", "cross-validate a ranker (LETOR fold folders or query-grouped K folds)")
     p.add_argument("data", metavar="DATA", nargs="?", default=None,
-                   help="a LETOR fold directory (Fold1..FoldK/{train,vali,test}.txt[.gz]) or one LETOR file to cut "
-                        "into --folds folds of whole queries; not with --root")
+                   help="a LETOR fold directory (Fold1..FoldK/{train,vali,test}.txt[.gz|.bz2|.xz]) or one LETOR "
+                        "file to cut into --folds folds of whole queries; not with --root")
     f = p.add_argument_group("folds")
     f.add_argument("--root", default=None, metavar="DIR",
                    help="with --dataset NAME instead of DATA: run on every official fold of the registered set's "
@@ -110,22 +110,6 @@ def _registered_width(args, e, n_features) -> None:
     raise LetorFormatError(f"feature id above {n_features}", e.path, e.line, e.token,
                            hint=f"{args.dataset} has {n_features} features: is {e.path} that set? (without "
                                 "--dataset the width is read from the file)") from None
-
-
-class _OneSplit:
-    """A cross-validation result over a set's one official split, shown with ``-`` for the std row (a standard
-    deviation over one value is undefined; numpy's ``std(ddof=1)`` is nan)."""
-
-    def __init__(self, result, blank: str = "-"):
-        self.result, self.blank = result, blank
-
-    def summary_rows(self) -> tuple[list[str], list[list]]:
-        header, rows = self.result.summary_rows()
-        rows[-1] = ["std", *[self.blank] * (len(header) - 3), "", ""]
-        return header, rows
-
-    def to_dict(self) -> dict:
-        return self.result.to_dict()
 
 
 def _check_data(args) -> None:
@@ -285,20 +269,18 @@ def run(args: argparse.Namespace) -> int:
                 write_run(place[args.run_out], unique_run(args, result.run(tag=args.name), "the cross-validated data"))
             if args.out:
                 result.save(place[args.out])
-    one_split = folds is not None and len(result.folds) == 1  # Istella, Yahoo: no std over folds
+    one_split = len(result.folds) == 1  # Istella, Yahoo, a Fold layout of one fold: no std over folds
     if not (piped and args.quiet):  # on standard error, the table is a note: --quiet leaves it out
-        if one_split and args.format != "json":
-            from ltr.evaluation.tables import format_cv
-
-            print(format_cv(_OneSplit(result, "" if args.format == "csv" else "-"), args.format), file=shown)
-        else:
-            print(result.format(args.format), file=shown)
+        print(result.format(args.format), file=shown)  # one fold: '-' for the std, null in JSON
     n_queries = sum(f.n_test_queries for f in result.folds)
     described = describe_conventions(convention=args.convention, gain=args.gain, no_relevant=args.no_relevant,
                                      max_grade=args.max_grade, metrics=names)
-    if one_split:
+    if one_split and folds is not None:
         line = (f"{described}; the mean over the {n_queries} test queries of {args.dataset}'s one official split "
                 "(Fold1; a standard deviation over one split is undefined: -)")
+    elif one_split:
+        line = (f"{described}; the mean over the {n_queries} test queries of the one fold "
+                f"({result.folds[0].name}; a standard deviation over one fold is undefined: -)")
     else:
         line = (f"{described}; each fold's mean over its test "
                 f"queries, {n_queries} in all; mean and std over {len(result.folds)} folds")

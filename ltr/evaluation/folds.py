@@ -51,10 +51,16 @@ class Fold:
 _SPELLINGS = {"train": ["trainingset"], "vali": ["valid", "validation", "validationset"], "test": ["testset"]}
 
 
+def _compressed() -> tuple[str, ...]:
+    from ltr.io.files import COMPRESSED_SUFFIXES  # here: importing ltr.io loads Numba, ltr.evaluation does not
+
+    return COMPRESSED_SUFFIXES
+
+
 def _find_part(folder: Path, part: str) -> Path | None:
     names = [part, *_SPELLINGS[part]]
     for stem in names:
-        for ext in (".txt", ".txt.gz"):
+        for ext in (".txt", *(".txt" + c for c in _compressed())):
             p = folder / f"{stem}{ext}"
             if p.is_file():
                 return p
@@ -62,7 +68,8 @@ def _find_part(folder: Path, part: str) -> Path | None:
 
 
 def letor_folds(root: str | os.PathLike) -> list[Fold]:
-    """The folds of a LETOR directory ``ROOT/Fold1..FoldK/{train,vali,test}.txt[.gz]``.
+    """The folds of a LETOR directory ``ROOT/Fold1..FoldK/{train,vali,test}.txt`` (each also compressed:
+    ``.txt.gz``, ``.txt.bz2``, ``.txt.xz``).
 
     ``vali`` may also be spelled ``valid`` or ``validation``, and LETOR 3.0's names ``trainingset``,
     ``validationset`` and ``testset`` are read too; ``vali`` may be absent from every fold (then nothing stops
@@ -94,11 +101,12 @@ def letor_folds(root: str | os.PathLike) -> list[Fold]:
         raise FileNotFoundError(f"{root} has no Fold1..FoldK sub-directories (the LETOR layout "
                                 "Fold1/{train,vali,test}.txt)")
     found = {p.name: {part: _find_part(p, part) for part in _PARTS} for _, p in dirs}
-    missing = [f"{name}/{part}.txt[.gz]" for name, parts in found.items() for part in ("train", "test")
+    any_ = f"[{'|'.join(_compressed())}]"  # train.txt[.gz|.bz2|.xz]
+    missing = [f"{name}/{part}.txt{any_}" for name, parts in found.items() for part in ("train", "test")
                if parts[part] is None]
     with_vali = [name for name, parts in found.items() if parts["vali"] is not None]
     if with_vali and len(with_vali) != len(found):
-        missing += [f"{name}/vali.txt[.gz]" for name in found if name not in with_vali]
+        missing += [f"{name}/vali.txt{any_}" for name in found if name not in with_vali]
     if missing:
         raise FileNotFoundError(f"{root}: incomplete LETOR fold layout, missing {', '.join(missing)}")
     return [Fold(name, parts["train"], parts["vali"], parts["test"]) for name, parts in found.items()]

@@ -139,10 +139,12 @@ class CVResult:
         """Mean over folds of each fold's mean metric (the LETOR convention: average of fold averages)."""
         return {m: float(np.mean([f.metrics[m] for f in self.folds])) for m in self.metrics}
 
-    def std(self) -> dict[str, float]:
-        """Sample standard deviation over folds (0 for a single fold)."""
-        return {m: float(np.std([f.metrics[m] for f in self.folds], ddof=1)) if len(self.folds) > 1 else 0.0
-                for m in self.metrics}
+    def std(self) -> dict[str, float] | None:
+        """Sample standard deviation over folds; None for a single fold (undefined: numpy's ``std(ddof=1)`` of one
+        value is nan, and 0 would claim the folds agree)."""
+        if len(self.folds) < 2:
+            return None
+        return {m: float(np.std([f.metrics[m] for f in self.folds], ddof=1)) for m in self.metrics}
 
     def preset_params(self) -> dict[str, Any]:
         """What the small-data preset (:mod:`ltr.rankers.presets`) set in the folds, over :attr:`params`.
@@ -230,15 +232,16 @@ class CVResult:
         return run_from_scores(qid, np.asarray(docs, dtype=object), np.asarray(scores, dtype=np.float64),
                                tag=tag or self.name)
 
-    def summary_rows(self) -> tuple[list[str], list[list]]:
-        """Header and rows of the per-fold table plus ``mean`` and ``std`` rows."""
+    def summary_rows(self, blank: str = "-") -> tuple[list[str], list[list]]:
+        """Header and rows of the per-fold table plus ``mean`` and ``std`` rows (``blank`` in the std row of a
+        single fold)."""
         header = ["fold", *self.metrics, "rounds", "seconds"]
         rows = [[f.name, *[f.metrics[m] for m in self.metrics], f.rounds, round(f.seconds, 2)] for f in self.folds]
         mean, std = self.mean(), self.std()
         rounds = float(np.mean([f.rounds for f in self.folds]))
         rows.append(["mean", *[mean[m] for m in self.metrics], f"{rounds:g}" if rounds == int(rounds) else
                      f"{rounds:.1f}", round(float(np.mean([f.seconds for f in self.folds])), 2)])  # means, not sums
-        rows.append(["std", *[std[m] for m in self.metrics], "", ""])
+        rows.append(["std", *[std[m] if std is not None else blank for m in self.metrics], "", ""])
         return header, rows
 
     def format(self, fmt: str = "table") -> str:

@@ -110,6 +110,9 @@ def open_binary(path: str | os.PathLike, what: str = "file") -> IO[bytes]:
 
 #: Leading bytes of the compressed formats read besides gzip (Python's standard library decompresses both).
 BZIP2_MAGIC, XZ_MAGIC = b"BZh", b"\xfd7zXZ\x00"
+#: The name endings of a compressed copy of a file (``train.txt.xz``), which the readers open by their magic bytes:
+#: where a file is looked up by name (fold layouts, data set copies), each is tried after the plain name.
+COMPRESSED_SUFFIXES = (".gz", ".bz2", ".xz")
 
 
 def compression(head: bytes) -> str | None:
@@ -160,13 +163,16 @@ def read_bytes(path: str | os.PathLike, *, error: type[FileFormatError] = FileFo
 #: Leading bytes of formats the readers do not open, and how to get text out of them.
 _UNREAD = ((b"\x28\xb5\x2f\xfd", "zstd-compressed: decompress it (zstd -d FILE), or read it through a pipe "
             "(<(zstd -dc FILE))"),
-           (b"PK\x03\x04", "a zip archive: unpack it (unzip FILE) and give the file inside"))
+           (b"PK\x03\x04", "a zip archive: unpack it (unzip FILE) and give the file inside"),
+           # Unix compress (LZW), as the TREC disks ship their documents (la010189.Z): gzip -d reads it too
+           (b"\x1f\x9d", "Unix compress (.Z) data: decompress it (uncompress FILE, or gzip -d FILE), or read it "
+            "through a pipe (<(gzip -dc FILE))"))
 
 
 def refuse_utf16(head: bytes, path: str | os.PathLike, error: type[FileFormatError] = FileFormatError) -> None:
     """Raise ``error`` naming the file when ``head`` (a file's first bytes) starts with a UTF-16 byte-order mark
-    (as Windows tools save text), or is a zstd stream or a zip archive: read as UTF-8 its first byte would be taken
-    for a label or a garbled token."""
+    (as Windows tools save text), or is a zstd stream, a zip archive or Unix compress data: read as UTF-8 its first
+    byte would be taken for a label or a garbled token."""
     if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
         raise error("UTF-16 text: convert it to UTF-8 (iconv -f UTF-16 -t UTF-8)", str(path), 1)
     for magic, what in _UNREAD:

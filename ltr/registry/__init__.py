@@ -183,7 +183,8 @@ def verify(name: str | Entry, folder: str | os.PathLike, *, counts: bool = True,
     name : str or Entry
     folder : path
         The copy: the folder fetch made, its parent, or an unpacked archive (``layout.root`` sub-folders are
-        tried). Compressed copies (``FILE.gz``) count, and their checksums are of the decompressed bytes.
+        tried). Compressed copies (``FILE.gz``, ``.bz2``, ``.xz``) count, and their checksums are of the
+        decompressed bytes.
     counts : bool, default=True
         Read every feature file with :func:`ltr.io.read_letor` (and the set's reader options) to count rows and
         queries and check the label range; text files are counted by line pattern. Slow for the large sets.
@@ -205,7 +206,7 @@ def _letor_entry(name: str | Entry) -> Entry:
 
 
 def split_path(name: str | Entry, root: str | os.PathLike, fold: int = 1, split: str = "train") -> Path:
-    """The file of one split of one fold in a local copy (``FILE`` or ``FILE.gz``).
+    """The file of one split of one fold in a local copy (``FILE``, or compressed: ``FILE.gz``, ``.bz2``, ``.xz``).
 
     Raises
     ------

@@ -28,7 +28,8 @@ key                           meaning
                               ``gain``, ``metrics``, ...; options given win) and the ``reason`` the note gives
 ============================  ==================================================================================
 
-A file name listed for a split is also found compressed (``NAME.gz``), as the copies in ``shared/data`` are.
+A file name listed for a split is also found compressed (``NAME.gz``, as the copies in ``shared/data`` are, or
+``NAME.bz2``, ``NAME.xz``).
 """
 
 from __future__ import annotations
@@ -86,9 +87,12 @@ class ExpectedFile:
     role: str | None = None
 
     def resolve(self, root: Path) -> Path | None:
-        """The first accepted spelling present under ``root`` (also ``NAME.gz``), or None."""
+        """The first accepted spelling present under ``root`` (also compressed: ``NAME.gz``, ``.bz2``, ``.xz``), or
+        None."""
+        from ltr.io.files import COMPRESSED_SUFFIXES  # here: importing ltr.io loads Numba, the catalog does not
+
         for rel in self.candidates:
-            for suffix in ("", ".gz"):
+            for suffix in ("", *COMPRESSED_SUFFIXES):
                 p = root / (rel + suffix)
                 if p.is_file():
                     return p

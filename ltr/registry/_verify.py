@@ -7,8 +7,10 @@ from a line pattern (``records``) or the number of non-empty lines (``lines``), 
 
 from __future__ import annotations
 
+import bz2
 import gzip
 import hashlib
+import lzma
 import os
 import re
 from dataclasses import asdict, dataclass, field
@@ -89,8 +91,10 @@ class VerifyReport:
 
 
 def _open(path: Path):
-    """The file's bytes as released: a ``.gz`` copy is decompressed (checksums are of the original)."""
-    return gzip.open(path, "rb") if path.name.endswith(".gz") else open(path, "rb")
+    """The file's bytes as released: a ``.gz``, ``.bz2`` or ``.xz`` copy is decompressed (checksums are of the
+    original)."""
+    opener = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}.get(path.suffix, open)
+    return opener(path, "rb")
 
 
 def _digest_and_size(path: Path, algorithms: tuple[str, ...]) -> tuple[dict[str, str], int]:
