@@ -157,3 +157,39 @@ def test_cv_over_one_fold_shows_no_std_and_writes_null(tmp_path, capsys):
     assert json.loads(out.read_text())["systems"][0]["std"] is None
     assert main(["cv", str(tmp_path), "--rounds", "3", "--metrics", "ndcg@10,map", "--format", "csv"]) == 0
     assert "\nstd,,,," in capsys.readouterr().out
+
+
+def test_runs_and_qrels_that_are_not_utf8_name_the_line_and_a_fix_each_command_takes(tmp_path, capsys, caplog):
+    import pytrec_eval
+
+    from ltr.io import read_run
+
+    qrels, run = tmp_path / "latin1.qrels", tmp_path / "latin1.run"
+    qrels.write_bytes(b"1 0 d1 1\n1 0 caf\xe9 1\n1 0 d2 0\n2 0 d3 1\n")
+    run.write_bytes(b"1 Q0 d2 1 3.0 x\n1 Q0 caf\xe9 2 2.0 x\n1 Q0 d1 3 1.0 x\n2 Q0 d3 1 1.0 x\n")
+    with pytest.raises(TrecFormatError, match=r"latin1\.run:2: invalid UTF-8 byte b'\\xe9' at byte offset 24; "
+                                              r"pass errors='replace'"):
+        read_run(run)
+    for command in (["evaluate", "--qrels", qrels, "--run", run], ["fuse", run, run, "--out", tmp_path / "f.run"],
+                    ["compare", run, tmp_path / "r2.run", "--qrels", qrels]):
+        (tmp_path / "r2.run").write_bytes(run.read_bytes())
+        assert main([str(a) for a in command]) != 0
+        err = capsys.readouterr().err
+        assert ":1: invalid UTF-8 byte" in err or ":2: invalid UTF-8 byte" in err
+        assert "pass --encoding-errors replace" in err and len(err.strip().splitlines()) == 1
+        with caplog.at_level("WARNING"):
+            assert main([str(a) for a in command] + ["--encoding-errors", "replace"]) == 0
+        assert "replaced 1 invalid UTF-8 sequence(s) with U+FFFD" in caplog.text
+        caplog.clear()
+        capsys.readouterr()
+    # replaced in both files alike, the ids still match: the numbers trec_eval gives on the bytes
+    assert main(["evaluate", "--qrels", str(qrels), "--run", str(run), "--metrics", "map,ndcg@10", "--format",
+                 "json", "--encoding-errors", "replace"]) == 0
+    import json
+
+    got = json.loads(capsys.readouterr().out)["mean"]
+    ref_q = {"1": {"d1": 1, "cafe": 1, "d2": 0}, "2": {"d3": 1}}  # one id for the bytes in both files
+    ref_r = {"1": {"d2": 3.0, "cafe": 2.0, "d1": 1.0}, "2": {"d3": 1.0}}
+    res = pytrec_eval.RelevanceEvaluator(ref_q, {"map", "ndcg_cut.10"}).evaluate(ref_r)
+    assert got["map"] == pytest.approx(np.mean([r["map"] for r in res.values()]), abs=1e-12)
+    assert got["ndcg@10"] == pytest.approx(np.mean([r["ndcg_cut_10"] for r in res.values()]), abs=1e-12)

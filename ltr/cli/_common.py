@@ -633,6 +633,14 @@ def add_text_reading(group) -> None:
                        help="repeated document ids in the collection: an error, or keep the first / last")
 
 
+def add_encoding_errors(p) -> None:
+    """``--encoding-errors`` for the commands that read runs and qrels (ltr evaluate, compare, fuse): what their
+    readers' error for invalid UTF-8 names as the fix."""
+    p.add_argument("--encoding-errors", default="strict", choices=["strict", "replace"], dest="encoding_errors",
+                   help="invalid UTF-8 in a run or the qrels: stop, naming the line and byte, or substitute U+FFFD "
+                        "(documents whose ids differ only there then share one id)")
+
+
 def add_reader_options(p: argparse.ArgumentParser, readers: Sequence[str] = ("letor",)) -> None:
     """One flag per reader option of :data:`READER_OPTIONS` (so the CLI offers exactly what the readers take)."""
     from ltr.reader_options import READER_OPTIONS

@@ -11,7 +11,16 @@ import argparse
 import sys
 from pathlib import Path
 
-from ltr.cli._common import UsageError, add_command, add_metrics, grade, metric_names, note, split_list
+from ltr.cli._common import (
+    UsageError,
+    add_command,
+    add_encoding_errors,
+    add_metrics,
+    grade,
+    metric_names,
+    note,
+    split_list,
+)
 
 __all__ = ["COMPARE_METRICS", "add_significance", "register", "run", "significance_options"]
 
@@ -58,6 +67,7 @@ def register(sub) -> None:
                                    "SMART, 3-column, BEIR)")
     p.add_argument("--qrels-format", default="auto", choices=("auto", *QRELS_FORMATS), dest="qrels_format",
                    help="layout of --qrels (detected from its first lines)")
+    add_encoding_errors(p)
     p.add_argument("--names", help="comma-separated system names (default: file names)")
     p.add_argument("--baseline", help="the system the others are tested against (default: the first)")
     add_metrics(p, COMPARE_METRICS)
@@ -159,6 +169,10 @@ def run(args: argparse.Namespace) -> int:
             if d.get("kind") != "cv":
                 raise UsageError(f"{path}: a {d.get('kind')} result; compare takes runs and cv results")
             loaded.append(CVResult.from_dict(d))
+        elif args.encoding_errors != "strict":  # read here, with U+FFFD for invalid UTF-8
+            from ltr.io import read_run
+
+            loaded.append(read_run(path, errors=args.encoding_errors))
         else:
             loaded.append(path)
     systems = dict(zip(_names(args, args.systems, loaded), loaded))
@@ -177,7 +191,7 @@ def run(args: argparse.Namespace) -> int:
                 labels = [int(v) for v in split_list(args.labels)]
             except ValueError:
                 raise UsageError(f"--labels must be comma-separated integers, got {args.labels!r}") from None
-        qrels = read_qrels(args.qrels, args.qrels_format)
+        qrels = read_qrels(args.qrels, args.qrels_format, errors=args.encoding_errors)
         comp = compare_runs(systems, qrels, metrics=metrics, baseline=args.baseline, labels=labels,
                             gain=args.gain or "linear", no_relevant=0.0 if args.no_relevant is None else
                             args.no_relevant, max_grade=4.0 if args.max_grade is None else args.max_grade,

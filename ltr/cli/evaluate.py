@@ -8,6 +8,7 @@ from ltr.cli._common import (
     UsageError,
     add_command,
     add_conventions,
+    add_encoding_errors,
     add_metrics,
     add_reader_options,
     default_max_grade,
@@ -39,6 +40,7 @@ def register(sub) -> None:
     p.add_argument("--qrels-format", default="auto", choices=("auto", *QRELS_FORMATS), dest="qrels_format",
                    help="layout of --qrels (detected from its first lines)")
     p.add_argument("--run", help="TREC run file")
+    add_encoding_errors(p)
     p.add_argument("-q", "--per-query", action="store_true", dest="per_query",
                    help="one row per query, then the mean (trec_eval's -q)")
     p.add_argument("-c", "--complete", action="store_true",
@@ -85,7 +87,8 @@ def _per_query_run(args, names: list[str]):
     if args.qrels == args.run:  # `... | ltr evaluate --qrels /dev/stdin --run /dev/stdin`: one stream, two files
         raise UsageError(f"--qrels and --run are both {args.run}: the judgments and the run are two files (a pipe "
                          "feeds one of them)")
-    qrels, run = read_qrels(args.qrels, args.qrels_format), read_run(args.run)
+    qrels = read_qrels(args.qrels, args.qrels_format, errors=args.encoding_errors)
+    run = read_run(args.run, errors=args.encoding_errors)
     default_max_grade(args, qrels["rel"])  # the defaults' ERR takes a grade above 4 from the judgments, as for DATA
     judged, ranked = set(qrels["qid"].astype(str)), set(run["qid"].astype(str))
     for what, path, ids in (("run", args.run, ranked), ("judgments", args.qrels, judged)):

@@ -7,7 +7,17 @@ import argparse
 import math
 
 from ltr._json import strict_json
-from ltr.cli._common import UsageError, add_command, add_quiet, check_outputs, emit, note, run_tag, split_list
+from ltr.cli._common import (
+    UsageError,
+    add_command,
+    add_encoding_errors,
+    add_quiet,
+    check_outputs,
+    emit,
+    note,
+    run_tag,
+    split_list,
+)
 
 __all__ = ["register", "run"]
 
@@ -38,6 +48,7 @@ def register(sub) -> None:
     g.add_argument("--qrels", default=None, help="relevance judgments the weights are fitted on")
     g.add_argument("--qrels-format", default="auto", choices=("auto", *QRELS_FORMATS), dest="qrels_format",
                    help="layout of --qrels (detected from its first lines)")
+    add_encoding_errors(p)
     g.add_argument("--metric", default="ndcg@10", help="the metric maximised (trec_eval conventions, linear gain)")
     g.add_argument("--folds", type=int, default=5, help="folds of queries")
     g.add_argument("--search", default="grid", choices=SEARCHES,
@@ -97,8 +108,13 @@ def run(args: argparse.Namespace) -> int:
     norm = getattr(args, "norm", None)
     if args.method == "rrf" and norm not in (None, "none"):
         raise UsageError(f"--norm {norm}: rrf fuses ranks, so a normalisation changes nothing; leave --norm out")
+    runs = args.runs
+    if args.encoding_errors != "strict":  # read here, with U+FFFD for invalid UTF-8
+        from ltr.io import read_run
+
+        runs = [read_run(r, errors=args.encoding_errors) for r in args.runs]
     if not args.fit_weights:
-        fused = fuse(args.runs, method=args.method, norm=norm, weights=weights, k=args.k, depth=args.depth,
+        fused = fuse(runs, method=args.method, norm=norm, weights=weights, k=args.k, depth=args.depth,
                      tag=args.tag)
         write_run(args.out, fused)
         note(args, f"fused {len(args.runs)} runs ({args.method}): {fused['qid'].nunique()} queries, {len(fused)} "
@@ -106,8 +122,8 @@ def run(args: argparse.Namespace) -> int:
         return 0
     from ltr.io import read_qrels
 
-    qrels = read_qrels(args.qrels, args.qrels_format)
-    result = fit_weights(args.runs, qrels, method=args.method, norm=norm, metric=args.metric,
+    qrels = read_qrels(args.qrels, args.qrels_format, errors=args.encoding_errors)
+    result = fit_weights(runs, qrels, method=args.method, norm=norm, metric=args.metric,
                          n_splits=args.folds, search=args.search, step=args.step, random_state=args.split_seed,
                          k=args.k, depth=args.depth, tag=args.tag)
     write_run(args.out, result.run)

@@ -115,8 +115,14 @@ def _run_by_lines(data: bytes, path: Path) -> pd.DataFrame:
                     raise TrecFormatError(f"column 5 (score) must be a {'finite ' if score is not None else ''}"
                                           f"number, got {toks[4]!r}", str(path), lineno, line.rstrip("\r\n"))
                 rows.append(toks[:len(RUN_COLUMNS)])  # fields after the run tag: ignored, as trec_eval does
-    except UnicodeDecodeError as e:
-        raise TrecFormatError(f"not UTF-8 text (byte offset {e.start} of the decoded chunk)", str(path)) from None
+    except UnicodeDecodeError:
+        try:  # the offset in the whole file (the wrapper's is in the chunk it decoded)
+            data.decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise TrecFormatError(f"invalid UTF-8 byte {data[e.start:e.start + 1]!r}", str(path),
+                                  data.count(b"\n", 0, e.start) + 1, offset=e.start,
+                                  fix={"encoding_errors": "replace"}, hint="to substitute U+FFFD") from None
+        raise
     if not rows:
         return _empty_run()
     df = pd.DataFrame(rows, columns=list(RUN_COLUMNS), dtype=str)
@@ -139,7 +145,7 @@ def _ranks(df: pd.DataFrame, path: Path) -> pd.DataFrame:
     return df
 
 
-def read_run(path: str | os.PathLike) -> pd.DataFrame:
+def read_run(path: str | os.PathLike, *, errors: str = "strict") -> pd.DataFrame:
     """Read a TREC run file.
 
     Lines are read as ``trec_eval`` reads them (its ``get_trec_results.c``): fields are split at space, tab,
@@ -154,6 +160,9 @@ def read_run(path: str | os.PathLike) -> pd.DataFrame:
     ----------
     path : str or PathLike
         Plain or gzip (by magic bytes).
+    errors : {"strict", "replace"}
+        Invalid UTF-8: an error naming the line and byte offset, or U+FFFD in its place with a warning (as
+        :func:`ltr.io.files.read_text`; :func:`read_qrels` takes the same).
 
     Returns
     -------
@@ -176,8 +185,18 @@ def read_run(path: str | os.PathLike) -> pd.DataFrame:
     """
     path = Path(path)
     # Read once (decompressed when gzip): a pipe (/dev/stdin, <(...)) cannot be opened twice.
+    if errors not in ("strict", "replace"):
+        raise ValueError(f"errors must be 'strict' or 'replace', got {errors!r}")
     data = read_bytes(path, error=TrecFormatError, what="run file")
     refuse_utf16(data, path, TrecFormatError)
+    if errors == "replace" and not data.isascii():
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            text = data.decode("utf-8", errors="replace")
+            log.warning("%s: replaced %d invalid UTF-8 sequence(s) with U+FFFD", path,
+                        text.count("\ufffd") - data.count("\ufffd".encode()))
+            data = text.encode("utf-8")
     df = _fast_run(data)
     if df is None:
         df = _run_by_lines(data, path)
