@@ -281,10 +281,6 @@ def _parse(buf, spath, *, n_features, sizes, qpath, auto_query, weight, wpath, s
     maxtok = int(counts[:, 2].max())
 
     n_comm = int(counts[:, 6].sum())
-    if n_comm:  # a lone CR in a comment: the rest of the file (old Mac line endings) would read as that comment
-        cr = int(_k.first_bare_cr(buf, start, len(buf)))
-        if cr >= 0:
-            raise _error_at(buf, spath, _token_start(buf, cr), _k.ERR_MESSAGES[_k.ERR_CR])
     X, Xflat, data, indices, indptr, y, qid, cstart, cend = _allocate(n_rows, nnz, width, sparse, missing, n_comm)
     dst = Xflat if not sparse else data
     args = (row0, nnz0, maxtok, not sparse, width, Xflat, data, indices, indptr, y, qid, cstart, cend,
@@ -299,6 +295,10 @@ def _parse(buf, spath, *, n_features, sizes, qpath, auto_query, weight, wpath, s
         fix, hint = _k.ERR_FIXES.get(int(res[c, 0]), (None, None))
         raise _error_at(buf, spath, int(res[c, 1]), _k.ERR_MESSAGES[int(res[c, 0])],
                         width=width if res[c, 0] == _k.ERR_FEATURE_ID_ABOVE else None, fix=fix, hint=hint)
+    if n_comm:  # a lone CR in a comment: the rest of the file (old Mac line endings) read as that comment
+        cr = int(_k.first_bare_cr(buf, start, len(buf)))
+        if cr >= 0:
+            raise _error_at(buf, spath, _token_start(buf, cr), _k.ERR_MESSAGES[_k.ERR_CR])
     unsorted = bool(res[:, 3].any())
     for k in range(ids.size):
         n_slow = int(res[k, 2])
