@@ -171,13 +171,13 @@ def test_engine_parameters_by_name_and_from_a_config_file(files, tmp_path, capsy
 
 @pytest.mark.parametrize("engine, flags, param, message", [
     ("lightgbm", ["--min-child-samples", "10"], "min_data_in_leaf=5",
-     "--param min_data_in_leaf=5 sets what min_child_samples=10 sets in lightgbm: give one of the two"),
+     "--param min_data_in_leaf=5 sets what --min-child-samples 10 sets in lightgbm: give one of the two"),
     ("lightgbm", ["--leaves", "8"], "max_leaves=16",  # an alias of num_leaves
-     "--param max_leaves=16 sets what num_leaves=8 sets in lightgbm: give one of the two"),
+     "--param max_leaves=16 sets what --leaves 8 sets in lightgbm: give one of the two"),
     ("lightgbm", ["--leaves", "31"], "num_leaves=4",  # typed at its default value: given all the same
-     "--param num_leaves=4 sets what num_leaves=31 sets in lightgbm: give one of the two"),
+     "--param num_leaves=4 sets what --leaves 31 sets in lightgbm: give one of the two"),
     ("xgboost", ["--learning-rate", "0.1"], "eta=0.3",
-     "--param eta=0.3 sets what learning_rate=0.1 sets in xgboost: give one of the two"),
+     "--param eta=0.3 sets what --learning-rate 0.1 sets in xgboost: give one of the two"),
     ("lightgbm", [], "objective=rank_xendcg",
      "--param objective=rank_xendcg: the objective is the ranker's own: give objective='xendcg' (--objective xendcg)"),
     ("xgboost", [], "objective=rank:pairwise",

@@ -180,6 +180,34 @@ def test_train_says_the_preset_does_not_stop_on_the_validation_set(data, tmp_pat
     assert "trains all its rounds" not in err and "trained 60 rounds" not in out
 
 
+def test_an_early_stopping_metric_stops_early_under_the_preset_and_the_note_speaks_in_flags(data, tmp_path,
+                                                                                           capsys):
+    """--early-stopping-metric asks for early stopping: the preset's 'no early stopping' no longer overrode it, and
+    the preset's note listed Python keywords (num_leaves=15, engine_params={...}) a user could not type."""
+    path = tmp_path / "train.txt"
+    write_letor(path, data)
+    assert main(["train", str(path), "--valid", str(path), "--rounds", "400", "--n-jobs", "1",
+                 "--early-stopping-metric", "map", "--learning-rate", "0.5"]) == 0
+    out, err = capsys.readouterr()
+    assert "trained 400 rounds" not in out and "(ran " in out and "kept the best" in out
+    assert "trains all its rounds" not in err
+    out_model = tmp_path / "m.txt"
+    assert main(["train", str(path), "--rounds", "5", "--n-jobs", "1", "--out", str(out_model)]) == 0
+    err = capsys.readouterr().err
+    note = next(line for line in err.splitlines() if "small-data preset (" in line)
+    assert "--leaves 15 --min-child-samples" in note and "--param bagging_by_query=true" in note
+    assert "num_leaves=" not in note and "engine_params" not in note and "None" not in note
+    shown = note.split("): ", 1)[1].split(";", 1)[0]
+    # the flags as written are the options that train the same model by hand, the preset off
+    again = tmp_path / "again.txt"
+    assert main(["train", str(path), "--rounds", "5", "--n-jobs", "1", "--preset", "none", *shown.split(),
+                 "--out", str(again)]) == 0
+    assert again.read_text() == out_model.read_text()
+    assert main(["info", str(out_model)]) == 0
+    row = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("preset params"))
+    assert "--leaves 15" in row and "--param bagging_by_query=true" in row
+
+
 def test_cv_on_fold_folders_says_their_vali_parts_do_not_stop_the_preset(data, tmp_path, capsys):
     from ltr.evaluation import query_kfold
 

@@ -896,6 +896,25 @@ _MODEL_FLAGS = (
 )
 
 
+def preset_flags(applied) -> str:
+    """The small-data preset's settings (``preset_params_``) as the options that give them by hand: ``--leaves 15
+    --learning-rate 0.02 ... --early-stopping 0 --param bagging_by_query=true``."""
+    import json
+
+    flags = {param: flag for flag, param, *_ in _MODEL_FLAGS}
+    out = []
+    for key, value in dict(applied or {}).items():
+        if key == "engine_params":
+            out += [f"--param {k}={json.dumps(v)}" for k, v in dict(value or {}).items()]  # TOML reads JSON's
+        elif key == "early_stopping_rounds":
+            out.append(f"--early-stopping {value or 0}")
+        elif key in flags:
+            out.append(f"{flags[key]} {value:g}" if isinstance(value, float) else f"{flags[key]} {value}")
+        else:  # a parameter without a flag of its own
+            out.append(f"--param {key}={json.dumps(value)}")
+    return " ".join(out)
+
+
 def model_flags() -> list[tuple[str, str]]:
     """``(flag, ltr.Ranker parameter)`` of the model options (``--rounds`` sets ``n_estimators``, ...)."""
     return [(flag, param) for flag, param, *_ in _MODEL_FLAGS]
@@ -932,13 +951,19 @@ def _cli_words(e: ValueError) -> str:
     """A :class:`ltr.Ranker` error for the command line: its own command-line wording, or its parameter names
     replaced by the flags that set them."""
     cli = getattr(e, "cli_message", None)
-    return cli() if callable(cli) else _flag_words(str(e))
+    if not callable(cli):
+        return _flag_words(str(e))
+    if str(getattr(e, "reason", "") or "").startswith("sets what "):  # the ranker's parameter: by its flag
+        return _flag_words(cli())
+    return cli()
 
 
 def _flag_words(message: str) -> str:
     """A :class:`ltr.Ranker` message with its parameter names as the flags that set them."""
     for flag, param, *_ in (*_MODEL_FLAGS, ("--early-stopping", "early_stopping_rounds")):
-        message = re.sub(rf"\b{param}=", flag + " ", re.sub(rf"\b{param}\b(?!=)", flag, message))
+        # (not an engine parameter of the same name given as --param num_leaves=7)
+        message = re.sub(rf"(?<!--param )\b{param}=", flag + " ",
+                         re.sub(rf"(?<!--param )\b{param}\b(?!=)", flag, message))
     message = re.sub(r"\b(engine|objective|kernel|device)='([^']*)'", r"--\1 \2", message)
     return re.sub(r"\bengine_params\b", "--param", message)
 
@@ -1310,7 +1335,7 @@ def make_ranker(args: argparse.Namespace, *, has_valid: bool):
     kw = {param: getattr(args, param) for _, param, _, _ in _MODEL_FLAGS}
     # Options given on the command line (or in --config) win over the small-data preset, even at default values.
     keep = tuple(param for _, param, _, _ in _MODEL_FLAGS if param in given)
-    if "early_stopping" in given:
+    if "early_stopping" in given or "early_stopping_metric" in given:  # a metric to stop on asks for stopping
         keep += ("early_stopping_rounds",)
     engine = args.engine
     if getattr(args, "dask", None) and "engine" not in given and engine != "linear":

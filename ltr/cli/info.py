@@ -7,7 +7,16 @@ import argparse
 import sys
 import textwrap
 
-from ltr.cli._common import UsageError, add_command, add_format, add_reader_options, emit, note, read_data
+from ltr.cli._common import (
+    UsageError,
+    add_command,
+    add_format,
+    add_reader_options,
+    emit,
+    note,
+    preset_flags,
+    read_data,
+)
 
 __all__ = ["model_summary", "register", "run", "summaries"]
 
@@ -174,7 +183,7 @@ def _print_model(args: argparse.Namespace, s: dict) -> None:
         ("normaliser", "-" if s["normalizer"] is None else str(s["normalizer"].get("method", s["normalizer"]))),
         ("feature set description", _words(s["feature_set"])),
         ("read options", _words({k: v for k, v in (s["read_options"] or {}).items() if k != "features"})),
-        ("preset params", _words(s["preset_params"])),
+        ("preset params", preset_flags(s["preset_params"]) or "-"),
         ("trained with", "-" if not s["trained_with"] else ", ".join(f"{k} {v}" for k, v in s["trained_with"].items())),
         ("data fingerprint", s["data_fingerprint"] or "-"),
         ("trained on", s["trained_on"] or "-"),

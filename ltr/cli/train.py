@@ -28,6 +28,7 @@ from ltr.cli._common import (
     metric_label,
     metric_names,
     note,
+    preset_flags,
     read_data,
     reader_options,
     recorded_read_options,
@@ -180,7 +181,7 @@ def run_train(args: argparse.Namespace) -> int:
         result = train_and_report(train, valid, test, model, names, conventions(args), args.log_every)
     applied = getattr(model, "preset_params_", None)
     if applied:
-        shown = ", ".join(f"{k}={v}" for k, v in applied.items())
+        shown = preset_flags(applied)  # as the options that set them by hand
         stops = ("; it trains all its rounds, recording --valid's metrics (--early-stopping N stops early)"
                  if args.valid and "early_stopping_rounds" in applied else "")
         note(args, f"small-data preset ({train.n_queries} training queries): {shown}; --preset none keeps the "

@@ -229,7 +229,7 @@ def export(model: Any, format: str, *, feature_names: Sequence[str] | None = Non
     if chosen == "auto" and missing == "zero" and src.kind == "trees":
         ctx.notes.append("missing values go where 0 goes (missing='zero', --missing zero): the model was trained on "
                          "ltr features output, whose features are 0 where a document does not match; pass "
-                         "missing='nan' for features that were missing (NaN) in training")
+                         "missing='nan' (--missing nan) for features that were missing (NaN) in training")
     text = fmt.write(src, ctx)
     read = {src.feature_names[j] for j in used}
     return Export(format, text, target, tuple(ctx.notes), store, src.feature_set,
