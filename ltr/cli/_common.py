@@ -896,6 +896,24 @@ _MODEL_FLAGS = (
 )
 
 
+def candidates_note(args: argparse.Namespace, data) -> None:
+    """Say, for data that ``ltr features`` wrote (a LETOR file's header describes its feature set, or a dataset
+    read from one), that the metrics count only the relevant documents among its candidates."""
+    feature_set = getattr(data, "feature_set", None)
+    if feature_set is None and isinstance(data, (str, os.PathLike)) and os.path.isfile(data):
+        from ltr.io.letor import read_header
+
+        try:
+            feature_set = read_header(data).get("feature_set")
+        except (OSError, ValueError):  # the reader names a bad file in its own error
+            return
+    if feature_set:
+        note(args, "note: the data holds ltr features' candidates, so these metrics count only the relevant "
+                   "documents among them and read higher than trec_eval's over all the judgments; for those, "
+                   "evaluate a run of the scores (ltr cv --run-out R, or ltr predict --format trec) with ltr "
+                   "evaluate --qrels Q --run R")
+
+
 def preset_flags(applied) -> str:
     """The small-data preset's settings (``preset_params_``) as the options that give them by hand: ``--leaves 15
     --learning-rate 0.02 ... --early-stopping 0 --param bagging_by_query=true``."""

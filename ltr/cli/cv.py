@@ -19,6 +19,7 @@ from ltr.cli._common import (
     add_n_jobs,
     add_quiet,
     add_reader_options,
+    candidates_note,
     check_outputs,
     dask_client,
     dataset_names,
@@ -289,6 +290,8 @@ def run(args: argparse.Namespace) -> int:
             print(("\n" if args.format == "markdown" else "") + line, file=shown)
     else:
         note(args, line)
+    if args.data is not None:
+        candidates_note(args, args.data)
     for path in (args.out, args.run_out):
         if path and path != "-" and not args.quiet:
             print(f"wrote {path}", file=sys.stderr)

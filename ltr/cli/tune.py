@@ -18,6 +18,7 @@ from ltr.cli._common import (
     add_n_jobs,
     add_quiet,
     add_reader_options,
+    candidates_note,
     check_outputs,
     emit,
     make_ranker,
@@ -213,6 +214,7 @@ def run(args: argparse.Namespace) -> int:
         print(file=sys.stderr if piped else sys.stdout)
         emit(args, ["fold", f"inner {target}", *keys], [[name, *row] for name, row in chosen.items()], {},
              footer=footer, to_stderr=piped)
+    candidates_note(args, args.data)
     for path in (args.out, storage):
         if path and path != "-" and not args.quiet:
             print(f"wrote {path}", file=sys.stderr)

@@ -840,6 +840,26 @@ def _readinto_all(f, buf: NDArray[np.uint8]) -> int:
     return n
 
 
+def read_header(path: str | os.PathLike) -> dict:
+    """The ``# ltrkit-letor: {...}`` header of a LETOR file (``{}`` when it has none), from its first line only:
+    ``feature_names``, ``feature_set`` (the description ``ltr features`` writes), ...
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> p = os.path.join(tempfile.mkdtemp(), "plain.txt")
+    >>> _ = open(p, "w").write("1 qid:1 1:0.5\\n")
+    >>> read_header(p)
+    {}
+    """
+    from ltr.io.files import open_binary
+
+    with open_binary(path, "LETOR file") as f:
+        line = f.readline(1 << 26)
+    start = 3 if line[:3] == _BOM else 0
+    return _read_header(np.frombuffer(line, dtype=np.uint8), start, str(path), "utf-8")
+
+
 def _read_header(buf, start: int, spath: str, encoding: str) -> dict:
     """The ``# ltrkit-letor: {...}`` header on the first line, or ``{}``."""
     p = len(HEADER_PREFIX)
