@@ -279,3 +279,40 @@ def test_train_and_cv_on_features_output_say_their_metrics_count_only_the_candid
     for argv in (["train", str(plain), "--rounds", "2"], ["cv", str(plain), "--folds", "3", "--rounds", "2"]):
         assert main(argv) == 0
         assert said not in capsys.readouterr().err
+
+
+def test_the_query_id_map_of_a_compressed_copy_is_found_and_standard_output_cannot_hold_one(tmp_path, capsys,
+                                                                                          monkeypatch):
+    """A trial gzipped ltr features output whose queries were renumbered: ltr predict --run wrote LETOR positions
+    as query ids (its map, s.letor.qids.tsv, was looked for as s.letor.gz.qids.tsv), scored MAP 0.0147 for
+    0.4425, silently; and --out - wrote the map to a file named '-.qids.tsv'."""
+    import gzip
+
+    from ltr.io import read_run
+
+    docs = "".join(f"d{i}\t{'wing flutter' if i % 3 else 'heat slab'} text {i}\n" for i in range(40))
+    (tmp_path / "docs.tsv").write_text(docs)
+    (tmp_path / "q.tsv").write_text("".join(f"PLAIN-{q}\t{'wing' if q % 2 else 'heat'} text\n" for q in range(8)))
+    (tmp_path / "qrels").write_text("".join(f"PLAIN-{q} 0 d{(q * 7 + k) % 40} {k % 3}\n" for q in range(8)
+                                            for k in range(6)))
+    letor = tmp_path / "s.letor"
+    base = ["--collection", str(tmp_path / "docs.tsv"), "--queries", str(tmp_path / "q.tsv"), "--qrels",
+            str(tmp_path / "qrels"), "--topk", "10", "--quiet"]
+    assert run([*base, "--out", str(letor)]) == 0
+    assert (tmp_path / "s.letor.qids.tsv").is_file()
+    model = tmp_path / "m.txt"
+    assert main(["train", str(letor), "--rounds", "2", "--out", str(model), "--quiet"]) == 0
+    (tmp_path / "s.letor.gz").write_bytes(gzip.compress(letor.read_bytes()))
+    runs = []
+    for data in (letor, tmp_path / "s.letor.gz"):
+        out = tmp_path / f"{data.name}.run"
+        assert main(["predict", str(model), str(data), "--run", "--out", str(out), "--quiet"]) == 0
+        runs.append(read_run(out))
+    assert set(runs[0]["qid"]) == {f"PLAIN-{q}" for q in range(8)}
+    assert runs[1][["qid", "docno", "score"]].equals(runs[0][["qid", "docno", "score"]])
+    capsys.readouterr()
+    monkeypatch.chdir(tmp_path)  # where '-.qids.tsv' was written
+    assert run([*base, "--out", "-"]) == 2
+    err = capsys.readouterr().err
+    assert "--out -: the query ids are not plain integers" in err and len(err.strip().splitlines()) == 1
+    assert not list(tmp_path.glob("-*")) and capsys.readouterr().out == ""

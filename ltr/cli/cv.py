@@ -258,10 +258,10 @@ def run(args: argparse.Namespace) -> int:
         elif Path(args.data).is_file():
             mapping = find_qid_map(args.data)
             if mapping is not None:
-                from ltr.io.qidmap import apply_qid_map, qid_map_path
+                from ltr.io.qidmap import apply_qid_map, locate_qid_map
 
                 # every test query must be in the map (one for another file left queries under LETOR numbers)
-                apply_qid_map(mapping, [q for f in result.folds for q in f.qids], qid_map_path(args.data), args.data)
+                apply_qid_map(mapping, [q for f in result.folds for q in f.qids], locate_qid_map(args.data), args.data)
                 result.settings["qid_map"] = mapping
         outputs = [p for p in (args.run_out, args.out) if p]
         with outputs_together(*outputs) as places:  # written in full first, then renamed in

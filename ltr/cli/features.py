@@ -315,6 +315,10 @@ def run(args: argparse.Namespace) -> int:
         raise input_option_usage(e) from None
     inputs = _unpadded_judgments(args, inputs)
     queries = _judged_queries(args, inputs)
+    if args.out == "-" and any(str(v) != k for k, v in qid_mapping(queries.qids).items()):
+        raise UsageError("--out -: the query ids are not plain integers, so the LETOR file's qids are numbers "
+                         "mapped to them by a file beside it (OUT.qids.tsv), which standard output has no place for: "
+                         "give --out FILE (and compress it after, e.g. gzip FILE)")
     if args.run:
         candidates = _run_candidates(args, first, queries, inputs.queries)
     fields = [f.strip() for f in args.fields.split(",")] if args.fields else None

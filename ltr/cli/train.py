@@ -387,9 +387,9 @@ def run_predict(args: argparse.Namespace) -> int:
         qids = data.qid.astype(str)
         mapping = find_qid_map(args.data)
         if mapping is not None:
-            from ltr.io.qidmap import apply_qid_map, qid_map_path
+            from ltr.io.qidmap import apply_qid_map, locate_qid_map
 
-            qids = apply_qid_map(mapping, qids, qid_map_path(args.data), args.data)
+            qids = apply_qid_map(mapping, qids, locate_qid_map(args.data), args.data)
         run = unique_run(args, run_from_scores(qids, data.doc_ids, scores, tag=args.tag), args.data)
         write_run(args.out, run)
         what = f"a TREC run of {len(run)} lines, {run['qid'].nunique()} queries"

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from ltr.exceptions import FileFormatError
 
-__all__ = ["apply_qid_map", "qid_map_path", "read_qid_map", "write_qid_map", "find_qid_map"]
+__all__ = ["apply_qid_map", "find_qid_map", "locate_qid_map", "qid_map_path", "read_qid_map", "write_qid_map"]
 
 _LETOR_QID = re.compile(r"-?[0-9]+")
 
@@ -128,7 +128,20 @@ def apply_qid_map(mapping: Mapping[str, str], qids: Iterable, map_path: str | os
     return [mapping[k] for k in keys]
 
 
+def locate_qid_map(data_path: str | os.PathLike) -> Path | None:
+    """The map beside a LETOR file: ``DATA.qids.tsv``, or for a compressed copy (``DATA.gz``, ``.bz2``, ``.xz``)
+    also the map of the file it was made from (``DATA.qids.tsv``), as its ``.query`` and ``.weight`` sidecars are
+    found; None when there is none."""
+    from ltr.io.files import COMPRESSED_SUFFIXES
+
+    p = Path(data_path)
+    places = [qid_map_path(p)]
+    if p.suffix in COMPRESSED_SUFFIXES:
+        places.append(qid_map_path(p.with_suffix("")))
+    return next((q for q in places if q.is_file()), None)
+
+
 def find_qid_map(data_path: str | os.PathLike) -> dict[str, str] | None:
-    """The map beside a LETOR file, if there is one (else None)."""
-    p = qid_map_path(data_path)
-    return read_qid_map(p) if p.is_file() else None
+    """The map beside a LETOR file (:func:`locate_qid_map`), if there is one (else None)."""
+    p = locate_qid_map(data_path)
+    return read_qid_map(p) if p is not None else None

@@ -344,7 +344,7 @@ def _pair_table(path: str) -> tuple[list[str], list[str], NDArray[np.float64], s
 
 
 def _run_scores(path: str, qid, doc_ids, sources) -> NDArray[np.float64]:
-    from ltr.io.qidmap import apply_qid_map, find_qid_map, qid_map_path
+    from ltr.io.qidmap import apply_qid_map, find_qid_map, locate_qid_map
 
     if doc_ids is None:
         raise ValueError(f"teacher run {path}: joining a TREC run needs document ids in the training data ('#docid "
@@ -353,7 +353,7 @@ def _run_scores(path: str, qid, doc_ids, sources) -> NDArray[np.float64]:
     mapping = find_qid_map(sources["data"]) if sources and "data" in sources else None
     keys = [str(q) for q in qid]
     if mapping is not None:  # every query of the data in the map (one-to-one), or an error naming it
-        keys = apply_qid_map(mapping, keys, qid_map_path(sources["data"]), sources["data"])
+        keys = apply_qid_map(mapping, keys, locate_qid_map(sources["data"]), sources["data"])
     table = dict(zip(zip(run_qids, run_docs), run_scores.tolist()))
     values = np.array([table.get((k, str(d)), np.nan) for k, d in zip(keys, doc_ids)], dtype=np.float64)
     missing = np.isnan(values)
