@@ -93,3 +93,31 @@ def test_features_names_run_lines_of_unknown_query_ids_when_unjudged_queries_are
     assert "1 of 3 queries have no judgments and are left out" in capsys.readouterr().err
     assert "candidates: 2 row(s) over 2 unknown query id(s) (e.g. '999'" in caplog.text
     assert read_letor(out).doc_ids.tolist() == ["d3", "d1", "d2"]
+
+
+def test_texts_holding_unicode_line_separators_stay_one_record_as_pandas_and_json_read_them(tmp_path):
+    """str.splitlines() also breaks at U+2028/U+2029, U+0085 and \\x1c-\\x1e: a trial's TSV documents became
+    'd1, line2, d2, d3, y' (two invented, two cut) and a valid JSON line 'invalid JSON'."""
+    import io
+    import json
+
+    import pandas as pd
+
+    from features.collections import load_documents
+
+    texts = {"d1": "line one\u2028line two", "d2": "ok\u0085fine", "d3": "x\x1ey\u2029z", "d4": "plain"}
+    tsv = tmp_path / "docs.tsv"
+    tsv.write_text("".join(f"{k}\t{v}\n" for k, v in texts.items()), encoding="utf-8")
+    ref = pd.read_csv(io.StringIO(tsv.read_text(encoding="utf-8")), sep="\t", header=None, dtype=str)
+    c = load_documents(tsv)
+    assert list(c.doc_ids) == ref[0].tolist() and c.fields["body"] == ref[1].tolist()
+    jsonl = tmp_path / "docs.jsonl"
+    jsonl.write_text("".join(json.dumps({"_id": k, "text": v}, ensure_ascii=False) + "\n" for k, v in texts.items()),
+                     encoding="utf-8")
+    ref = [json.loads(line) for line in jsonl.read_text(encoding="utf-8").split("\n") if line]
+    c = load_documents(jsonl)
+    assert list(c.doc_ids) == [r["_id"] for r in ref] and c.fields["body"] == [r["text"] for r in ref]
+    q = tmp_path / "q.tsv"
+    q.write_text("1\tquery\u2028with a separator\r\n2\tsecond\r\n", encoding="utf-8")
+    got = load_queries(q)
+    assert got.qids == ("1", "2") and got.texts == ("query\u2028with a separator", "second")

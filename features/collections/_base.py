@@ -113,9 +113,28 @@ def check_id(value: str, what: str, path: str | Path, line: int | None) -> str:
                                 str(path), line)
 
 
+#: A line end: LF, CRLF or CR. Not str.splitlines(), which also breaks at U+2028/U+2029, U+0085 and \x1c-\x1e:
+#: characters a text may hold (json.dumps(ensure_ascii=False) writes U+2028 raw) that would cut a record in two.
+LINE_END = re.compile(r"\r\n|\r|\n")
+
+
+def split_lines(text: str) -> list[str]:
+    """The lines of ``text`` without their ends (LF, CRLF or CR only; no empty last line after a final end).
+
+    Examples
+    --------
+    >>> split_lines("d1\\tone\u2028two\\r\\nd2\\tthree\\n")
+    ['d1\\tone\u2028two', 'd2\\tthree']
+    """
+    lines = LINE_END.split(text)
+    if lines and lines[-1] == "":
+        lines.pop()
+    return lines
+
+
 def iter_lines(text: str) -> Iterator[tuple[int, str]]:
-    """``(1-based line number, line without its end-of-line)`` pairs; handles LF and CRLF."""
-    yield from enumerate(text.splitlines(), start=1)
+    """``(1-based line number, line without its end-of-line)`` pairs (:func:`split_lines`: LF, CRLF, CR)."""
+    yield from enumerate(split_lines(text), start=1)
 
 
 @dataclass(frozen=True, eq=False)

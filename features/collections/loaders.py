@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from features.collections._base import Collection, Queries, TestCollection, dedupe
+from features.collections._base import Collection, Queries, TestCollection, dedupe, split_lines
 from features.collections.interchange import (
     ID_COLUMNS,
     read_beir_corpus,
@@ -98,7 +98,7 @@ def detect_format(path: str | Path, what: str = "documents") -> str:
     'smart'
     """
     path = Path(path)
-    lines = _head(path).removeprefix("\ufeff").splitlines()
+    lines = split_lines(_head(path).removeprefix("\ufeff"))
     raw = next((line for line in lines if line.strip()), "")
     first = raw.strip()
     if not first:

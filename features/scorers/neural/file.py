@@ -35,6 +35,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
+from features.collections._base import split_lines
 from features.errors import CollectionFormatError
 from features.pairs import PairSet
 from features.scorers._registry import Scorer, register
@@ -94,7 +95,7 @@ def read_score_table(path: str | os.PathLike, fmt: str = "auto") -> ScoreTable:
     scores: list[float] = []
     lines: list[int] = []
     seen: dict[tuple[str, str], int] = {}
-    for lineno, raw in enumerate(text.splitlines(), 1):
+    for lineno, raw in enumerate(split_lines(text), 1):  # LF, CRLF, CR: line numbers as an editor shows them
         if not raw.strip() or raw.lstrip().startswith("#"):  # blank and comment lines, as trec_eval skips them
             continue
         if fmt == "auto":
