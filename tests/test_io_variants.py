@@ -193,3 +193,39 @@ def test_runs_and_qrels_that_are_not_utf8_name_the_line_and_a_fix_each_command_t
     res = pytrec_eval.RelevanceEvaluator(ref_q, {"map", "ndcg_cut.10"}).evaluate(ref_r)
     assert got["map"] == pytest.approx(np.mean([r["map"] for r in res.values()]), abs=1e-12)
     assert got["ndcg@10"] == pytest.approx(np.mean([r["ndcg_cut_10"] for r in res.values()]), abs=1e-12)
+
+
+@pytest.mark.parametrize("gz", [False, True])
+def test_a_file_that_declares_zero_based_ids_is_not_read_one_based(tmp_path, gz):
+    """scikit-learn's dump_svmlight_file writes '# Column indices are zero-based': a file whose column 0 is never
+    set read one-based without an error, one column short and every feature shifted."""
+    from sklearn.datasets import dump_svmlight_file
+
+    X = np.array([[0, 1.5, 2], [0, 0.5, 3], [0, 2, 1]], dtype=float)
+    path = tmp_path / "skl.txt"
+    dump_svmlight_file(X, [1, 0, 2], str(path), query_id=[1, 1, 1], zero_based=True, comment="made by sklearn")
+    if gz:
+        path = tmp_path / "skl.txt.gz"
+        path.write_bytes(gzip.compress((tmp_path / "skl.txt").read_bytes()))
+    with pytest.raises(LetorFormatError, match=r"skl\.txt(\.gz)?:2: the file says its column indices are "
+                                               r"zero-based .*; pass zero_based=True"):
+        read_letor(path)
+    ref, _, _ = load_svmlight_file(str(tmp_path / "skl.txt"), query_id=True, zero_based=True, n_features=3)
+    assert np.array_equal(read_letor(path, zero_based=True).X, ref.toarray().astype(np.float32))
+    one = tmp_path / "one.txt"
+    dump_svmlight_file(X, [1, 0, 2], str(one), query_id=[1, 1, 1], zero_based=False, comment="one-based")
+    assert np.array_equal(read_letor(one).X, X.astype(np.float32))
+    with pytest.raises(LetorFormatError, match="one-based .*; pass zero_based=False"):
+        read_letor(one, zero_based=True)
+
+
+def test_a_web_records_http_header_is_left_out_whether_or_not_its_page_is_html(tmp_path):
+    from features.collections import load_documents
+
+    p = tmp_path / "gov2.trec"
+    p.write_text("<DOC>\n<DOCNO>GX000-00-0000001</DOCNO>\n<DOCHDR>\nhttp://www.example.gov/a.txt\nHTTP/1.1 200 OK\n"
+                 "Content-Type: text/plain\n</DOCHDR>\nplain text page about budgets\n</DOC>\n"
+                 "<DOC>\n<DOCNO>GX000-00-0000002</DOCNO>\n<DOCHDR>\nhttp://www.example.gov/b.html\nHTTP/1.1 200 OK\n"
+                 "</DOCHDR>\n<HTML><HEAD><TITLE>Budget</TITLE></HEAD><BODY>html page</BODY></HTML>\n</DOC>\n")
+    c = load_documents(p)
+    assert c.fields == {"title": ["", "Budget"], "body": ["plain text page about budgets", "html page"]}

@@ -5,12 +5,13 @@ the headline elements of the TREC disks (``<TITLE>``, ``<HEADLINE>`` of LA Times
 of WSJ, ``<TI>`` of FBIS) go to the ``title`` field and all other text to ``body``; tags are removed from both
 (LA Times wraps its headlines in ``<P>``). The ``<DOC>`` tag may carry attributes; without a ``<DOCNO>``, its
 ``id`` attribute is the id (LDC's Gigaword and TREC's newer news collections). A web page (WT10g, GOV2: the
-record holds ``<html``) takes its ``<title>`` as the title and the rest as the body, without the ``<DOCHDR>`` HTTP
-header, the ``<head>`` section, scripts, styles and comments. Character references (``&amp;``, ``&#233;``) are
-decoded, in documents and topics alike; the TREC disks' own entities (``&hyph;``, ``&blank;``, ...) become a hyphen or
-a space. A tag starts with ``<`` followed by a letter, ``/``, ``!`` or ``?`` (the HTML5 tokenizer's rule, which
-Python's ``html.parser``, BeautifulSoup and JSoup, used by Anserini, follow); any other ``<`` is text, as the raw
-``1 <= m`` of CACM or of program code in a collection converted without escaping.
+record holds ``<html``) takes its ``<title>`` as the title and the rest as the body, without the ``<head>``
+section, scripts, styles and comments; the ``<DOCHDR>`` HTTP header of a web record (URL, status, Content-Type) is
+left out of every record, HTML or not (GOV2's plain-text and converted pages). Character references (``&amp;``,
+``&#233;``) are decoded, in documents and topics alike; the TREC disks' own entities (``&hyph;``, ``&blank;``, ...)
+become a hyphen or a space. A tag starts with ``<`` followed by a letter, ``/``, ``!`` or ``?`` (the HTML5
+tokenizer's rule, which Python's ``html.parser``, BeautifulSoup and JSoup, used by Anserini, follow); any other ``<``
+is text, as the raw ``1 <= m`` of CACM or of program code in a collection converted without escaping.
 
 Topics may close their tags (``<num>1</num><title>...</title>``, Vaswani) or not (the classic ``<num> Number: 401``
 form, where a field runs to the next tag, so that TREC-1/2's ``<con>``, ``<fac>`` and ``<def>`` sections stay out of
@@ -47,8 +48,9 @@ _DOCNO = re.compile(r"<DOCNO>\s*(.*?)\s*</DOCNO>", re.S | re.I)
 _TITLE = re.compile(r"<(TITLE|HEADLINE|HEAD|HL|TI)>(.*?)</\1>", re.S | re.I)
 _HTML = re.compile(r"<html\b", re.I)
 _PAGE_TITLE = re.compile(r"<title\b[^>]*>(.*?)</title\s*>", re.S | re.I)
-_PAGE_DROP = re.compile(r"<!--.*?-->|<(script|style|head|DOCHDR)\b[^>]*>.*?</\1\s*>", re.S | re.I)
+_PAGE_DROP = re.compile(r"<!--.*?-->|<(script|style|head)\b[^>]*>.*?</\1\s*>", re.S | re.I)
 _COMMENT = re.compile(r"<!--.*?-->", re.S)
+_DOCHDR = re.compile(r"<DOCHDR\b[^>]*>.*?</DOCHDR\s*>", re.S | re.I)
 #: A tag, comment or declaration: ``<`` then a letter, ``/``, ``!`` or ``?``, up to the next ``>``. Any other ``<``
 #: (``1 <= m``, ``10^8 < 2^27``) is text, as in HTML5's tokenizer; with ``<[^>]*>`` it ate the text up to the next tag.
 _TAG = re.compile(r"<[A-Za-z/!?][^>]*>")
@@ -145,6 +147,7 @@ def read_trec_documents(path: str | Path, *, errors: str = "strict", duplicates:
             if attr is None or not any(attr.groups()):
                 raise CollectionFormatError("<DOC> without a <DOCNO> or an id attribute", str(path), lines[-1])
             ids.append(check_id(next(g for g in attr.groups() if g), "document id (<DOC id=...>)", path, lines[-1]))
+        inner = _DOCHDR.sub(" ", inner)  # a web record's HTTP header (URL, status, Content-Type): crawl metadata
         if _HTML.search(inner):  # a web page: its <title>, then the page without header, head, scripts, styles
             inner = _COMMENT.sub(" ", inner)
             page_title = _PAGE_TITLE.search(inner)

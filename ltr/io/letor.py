@@ -243,6 +243,7 @@ def _parse(buf, spath, *, n_features, sizes, qpath, auto_query, weight, wpath, s
            allow_nonfinite, clip, null_nan, drop_unjudged, encoding, id0) -> RankingDataset:
     start = 3 if buf[:3].tobytes() == _BOM else 0
     meta = _read_header(buf, start, spath, encoding)
+    _check_declared_base(buf, start, spath, id0)
     if meta and id0 == 0:
         raise LetorFormatError("an ltrkit header: the file was written with 1-based ids (LETOR's), which a "
                                "zero-based reading would shift by one column", spath, 1)
@@ -596,6 +597,8 @@ def _parse_stream(path, gz, spath, *, n_features, sizes, qpath, auto_query, weig
         if w == 0:
             start = 3 if buf[:3].tobytes() == _BOM else 0
             meta = _read_header(buf, start, spath, encoding)  # the first window holds the whole first line
+            if (_declared_base(buf, start) or (id0,))[0] != id0:  # reported by the whole-file path
+                raise _Reparse
             if meta and id0 == 0:
                 raise _Reparse
             known = n_features if n_features is not None else meta.get("n_features")
@@ -838,6 +841,37 @@ def _readinto_all(f, buf: NDArray[np.uint8]) -> int:
             break
         n += got
     return n
+
+
+#: scikit-learn's dump_svmlight_file states the base of its ids in its leading comment lines.
+_DECLARED_BASE = re.compile(rb"^#\s*Column indices are (zero|one)-based\s*$", re.M | re.I)
+
+
+def _declared_base(buf, start: int) -> tuple[int, int] | None:
+    """The id base (0 or 1) the file's leading comment lines declare, as scikit-learn's ``dump_svmlight_file``
+    writes it (``# Column indices are zero-based``), and the offset of that line; None when none does."""
+    head = buf[start:start + 4096].tobytes()
+    k = 0
+    while k < len(head) and head[k:k + 1] == b"#":  # the comment lines before the first data line only
+        end = head.find(b"\n", k)
+        m = _DECLARED_BASE.match(head[k:end if end >= 0 else len(head)].rstrip(b"\r"))
+        if m:
+            return (0 if m.group(1).lower() == b"zero" else 1), start + k
+        if end < 0:
+            break
+        k = end + 1
+    return None
+
+
+def _check_declared_base(buf, start: int, spath: str, id0: int) -> None:
+    """Refuse to read ids from another base than the one the file declares: a zero-based file whose column 0 is
+    never set reads one-based without an error, every feature one column off."""
+    declared = _declared_base(buf, start)
+    if declared is not None and declared[0] != id0:
+        said = "zero" if declared[0] == 0 else "one"
+        raise LetorFormatError(f"the file says its column indices are {said}-based (scikit-learn's "
+                               "dump_svmlight_file writes that line)", spath, _line_of(buf, declared[1]),
+                               fix={"zero_based": declared[0] == 0})
 
 
 def read_header(path: str | os.PathLike) -> dict:
