@@ -229,3 +229,32 @@ def test_a_web_records_http_header_is_left_out_whether_or_not_its_page_is_html(t
                  "</DOCHDR>\n<HTML><HEAD><TITLE>Budget</TITLE></HEAD><BODY>html page</BODY></HTML>\n</DOC>\n")
     c = load_documents(p)
     assert c.fields == {"title": ["", "Budget"], "body": ["plain text page about budgets", "html page"]}
+
+
+def test_relevance_level_is_trec_evals_l_in_evaluate_and_compare(tmp_path, capsys):
+    import json
+
+    import pytrec_eval
+
+    rng = np.random.default_rng(3)
+    qrels = {str(q): {f"d{q}-{d}": int(rng.integers(0, 3)) for d in range(12)} for q in range(1, 16)}
+    run = {q: {d: float(rng.random()) for d in docs} for q, docs in qrels.items()}
+    (tmp_path / "q.qrels").write_text("".join(f"{q} 0 {d} {r}\n" for q, docs in qrels.items() for d, r in docs.items()))
+    (tmp_path / "r.run").write_text("".join(f"{q} Q0 {d} 0 {s!r} x\n" for q, docs in run.items()
+                                            for d, s in docs.items()))
+    measures = {"map": "map", "p@10": "P_10", "mrr": "recip_rank", "ndcg@10": "ndcg_cut_10"}
+    for level in (1, 2):
+        assert main(["evaluate", "--qrels", str(tmp_path / "q.qrels"), "--run", str(tmp_path / "r.run"), "-l",
+                     str(level), "--metrics", ",".join(measures), "--format", "json"]) == 0
+        got = json.loads(capsys.readouterr().out)
+        ref = pytrec_eval.RelevanceEvaluator(qrels, {"map", "P.10", "recip_rank", "ndcg_cut.10"},
+                                             relevance_level=level).evaluate(run)
+        for ours, theirs in measures.items():
+            assert got["mean"][ours] == pytest.approx(np.mean([r[theirs] for r in ref.values()]), abs=1e-12)
+        assert ("relevant: label >= 2" in got["conventions"]) == (level == 2)
+    (tmp_path / "r2.run").write_text((tmp_path / "r.run").read_text())
+    assert main(["compare", str(tmp_path / "r.run"), str(tmp_path / "r2.run"), "--qrels", str(tmp_path / "q.qrels"),
+                 "-l", "2", "--metrics", "map", "--out", str(tmp_path / "c.json")]) == 0
+    assert "relevant: label >= 2" in capsys.readouterr().out
+    assert main(["evaluate", "--qrels", str(tmp_path / "q.qrels"), "--run", str(tmp_path / "r.run"), "-l", "0"]) == 2
+    assert "-l/--relevance-level: must be an integer grade >= 1" in capsys.readouterr().err

@@ -633,6 +633,24 @@ def add_text_reading(group) -> None:
                        help="repeated document ids in the collection: an error, or keep the first / last")
 
 
+def relevance_level(text: str) -> int:
+    """argparse type of ``-l``: trec_eval's relevance level, an integer >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer grade >= 1 (trec_eval's -l), got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be an integer grade >= 1 (trec_eval's -l), got {text!r}")
+    return value
+
+
+def add_relevance_level(p) -> None:
+    """trec_eval's ``-l`` for the commands that evaluate runs against qrels."""
+    p.add_argument("-l", "--relevance-level", type=relevance_level, default=1, dest="relevance_level",
+                   metavar="N", help="runs: the lowest grade that counts as relevant in MAP, P@k, recall, MRR and "
+                                     "the other binary metrics (trec_eval's -l; NDCG keeps every grade's gain)")
+
+
 def add_encoding_errors(p) -> None:
     """``--encoding-errors`` for the commands that read runs and qrels (ltr evaluate, compare, fuse): what their
     readers' error for invalid UTF-8 names as the fix."""

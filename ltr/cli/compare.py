@@ -16,6 +16,7 @@ from ltr.cli._common import (
     add_command,
     add_encoding_errors,
     add_metrics,
+    add_relevance_level,
     grade,
     metric_names,
     note,
@@ -68,6 +69,7 @@ def register(sub) -> None:
     p.add_argument("--qrels-format", default="auto", choices=("auto", *QRELS_FORMATS), dest="qrels_format",
                    help="layout of --qrels (detected from its first lines)")
     add_encoding_errors(p)
+    add_relevance_level(p)
     p.add_argument("--names", help="comma-separated system names (default: file names)")
     p.add_argument("--baseline", help="the system the others are tested against (default: the first)")
     add_metrics(p, COMPARE_METRICS)
@@ -124,6 +126,9 @@ def _check_cv_conventions(args, results) -> None:
     if args.complete:
         raise UsageError("--complete (trec_eval -c) judges runs against --qrels; cv results carry the per-query values "
                          "of every query of their data (pass --qrels to judge their out-of-fold runs instead)")
+    if args.relevance_level != 1:
+        raise UsageError("-l (trec_eval's relevance level) judges runs against --qrels; cv results carry the per-query "
+                         "values of their data's labels (pass --qrels to judge their out-of-fold runs instead)")
     if args.labels:
         raise UsageError("--labels checks the labels of --qrels; cv results carry per-query values computed from "
                          "their data's labels (pass --qrels to judge their out-of-fold runs instead)")
@@ -195,7 +200,7 @@ def run(args: argparse.Namespace) -> int:
         comp = compare_runs(systems, qrels, metrics=metrics, baseline=args.baseline, labels=labels,
                             gain=args.gain or "linear", no_relevant=0.0 if args.no_relevant is None else
                             args.no_relevant, max_grade=4.0 if args.max_grade is None else args.max_grade,
-                            complete=args.complete, queries=queries, **kw)
+                            complete=args.complete, rel_threshold=args.relevance_level, queries=queries, **kw)
     elif len(cvs) == len(systems):
         _check_cv_conventions(args, cvs)
         comp = compare_cv(cvs, args.baseline, metrics=metrics, queries=queries, **kw)

@@ -11,6 +11,7 @@ from ltr.cli._common import (
     add_encoding_errors,
     add_metrics,
     add_reader_options,
+    add_relevance_level,
     default_max_grade,
     emit,
     metric_label,
@@ -41,6 +42,7 @@ def register(sub) -> None:
                    help="layout of --qrels (detected from its first lines)")
     p.add_argument("--run", help="TREC run file")
     add_encoding_errors(p)
+    add_relevance_level(p)
     p.add_argument("-q", "--per-query", action="store_true", dest="per_query",
                    help="one row per query, then the mean (trec_eval's -q)")
     p.add_argument("-c", "--complete", action="store_true",
@@ -63,8 +65,8 @@ def _per_query_letor(args, names: list[str]):
     if args.qrels is not None and args.run is None and args.scores is None:  # trec_eval's habit: qrels, then a run
         raise UsageError(f"a TREC run goes with --run: ltr evaluate --qrels {args.qrels} --run {args.data} (DATA is "
                          f"a LETOR file, scored with --scores)")
-    if args.qrels is not None or args.run is not None or args.complete:
-        raise UsageError("evaluate DATA --scores S takes no --qrels, --run or --complete (those are for runs)")
+    if args.qrels is not None or args.run is not None or args.complete or args.relevance_level != 1:
+        raise UsageError("evaluate DATA --scores S takes no --qrels, --run, --complete or -l (those are for runs)")
     if args.scores is None:
         raise UsageError("evaluate DATA needs --scores (one score per line, in DATA's row order)")
     d = read_data(args, args.data)
@@ -103,7 +105,8 @@ def _per_query_run(args, names: list[str]):
     try:
         frame = evaluate_run_per_query(qrels, run, names,
                                        gain=args.gain or "linear", no_relevant=args.no_relevant,
-                                       complete=args.complete, max_grade=args.max_grade)
+                                       complete=args.complete, max_grade=args.max_grade,
+                                       rel_threshold=args.relevance_level)
     except ValueError as e:
         if str(e).startswith("run lists document"):  # file, line and token, as ltr fuse names them
             from ltr.exceptions import TrecFormatError
@@ -146,7 +149,7 @@ def run(args: argparse.Namespace) -> int:
     n_averaged = int((~frame[names[0]].isna()).sum()) if len(frame) else 0
     footer = describe_conventions(source=source, convention=args.convention, gain=args.gain,
                                   no_relevant=args.no_relevant, complete=args.complete, n_queries=n_averaged,
-                                  max_grade=args.max_grade, metrics=names)
+                                  max_grade=args.max_grade, metrics=names, rel_threshold=args.relevance_level)
     labels = {c: metric_label(c, r) for c, r in pairs}
     if args.per_query:
         header = ["qid", *[labels[m] for m in names]]

@@ -286,6 +286,7 @@ def compare_runs(
     no_relevant: float = 0.0,
     max_grade: float = 4.0,
     complete: bool = False,
+    rel_threshold: float = 1.0,
     **kwargs: Any,
 ) -> Comparison:
     """Compare TREC runs on qrels (trec_eval's conventions: linear gain, ties by docno, unjudged = 0).
@@ -307,6 +308,8 @@ def compare_runs(
     complete : bool, default=False
         trec_eval's ``-c``: every judged query of the qrels counts for every run, a query a run lacks scoring as
         an empty ranking (0), so that a run is not compared only on the queries it answered.
+    rel_threshold : float, default=1.0
+        trec_eval's ``-l``: the lowest grade that counts as relevant in the binary metrics (MAP, P@k, MRR, ...).
     **kwargs
         Passed to :func:`compare` (tests, correction, alpha, n_permutations, seed, queries).
 
@@ -336,7 +339,7 @@ def compare_runs(
             run = read_run(run)
         _check_run(run, name)
         frame = evaluate_run_per_query(qrels, run, wanted, gain=gain, no_relevant=no_relevant, max_grade=max_grade,
-                                       complete=complete)
+                                       complete=complete, rel_threshold=rel_threshold)
         if frame.empty:
             raise ValueError(f"run {name!r} has no query in common with the qrels")
         frames[name] = frame
@@ -346,6 +349,8 @@ def compare_runs(
         result.extra["conventions"]["max_grade"] = float(max_grade)
     if complete:
         result.extra["conventions"]["complete"] = True
+    if rel_threshold != 1.0:
+        result.extra["conventions"]["rel_threshold"] = float(rel_threshold)
     return result
 
 

@@ -124,6 +124,7 @@ def comparison_footnote(c: Comparison) -> str:
                                                     no_relevant=no_relevant,
                                                     convention=conv.get("convention", "default"),
                                                     max_grade=conv.get("max_grade", 4.0),
+                                                    rel_threshold=conv.get("rel_threshold", 1.0),
                                                     complete=bool(conv.get("complete", False))) + "."
     return note
 
