@@ -283,3 +283,25 @@ def test_a_model_of_some_columns_reranks_as_predict_scores_them_from_the_feature
     n = read_letor(made / "train.letor").n_features
     assert f"reranked by {n} features (the model reads" in err
     assert (tmp_path / "new.run").read_bytes() == (tmp_path / "predict.run").read_bytes()
+
+
+def test_run_query_ids_with_leading_zeros_are_matched_as_ltr_features_matches_them(made, capsys, tmp_path):
+    """A TREC-1/2 run writes 051 where the topics read 51: ltr features --run matched them, ltr rerank said every
+    line named a query the queries lack."""
+    numbered = {str(i + 1): text for i, text in enumerate(QUERIES.values())}
+    (tmp_path / "q.tsv").write_text("".join(f"{k}\t{v}\n" for k, v in numbered.items()))
+    first = read_run(made / "bm25.run")
+    names = {q: str(i + 1) for i, q in enumerate(QUERIES)}
+    lines = [f"{int(names[q]):03d} Q0 {d} {r} {s!r} bm25\n" for q, d, r, s in
+             zip(first["qid"], first["docno"], first["rank"], first["score"])]
+    (tmp_path / "padded.run").write_text("".join(lines))
+    (tmp_path / "plain.run").write_text("".join(line.lstrip("0") for line in lines))
+    base = ["rerank", "--model", made / "model.txt", "--collection", made / "docs.tsv", "--queries",
+            tmp_path / "q.tsv"]
+    err = ok([*base, "--run", tmp_path / "padded.run", "--out", tmp_path / "padded.out"], capsys)
+    assert "3 query id(s) of --run" in err and "'001' -> '1'" in err and "keeps the run's ids" in err
+    ok([*base, "--run", tmp_path / "plain.run", "--out", tmp_path / "plain.out"], capsys)
+    padded, plain = read_run(tmp_path / "padded.out"), read_run(tmp_path / "plain.out")
+    assert set(padded["qid"]) == {"001", "002", "003"}
+    assert sorted(zip(padded["qid"].map(lambda q: str(int(q))), padded["docno"], padded["score"])) == \
+        sorted(zip(plain["qid"], plain["docno"], plain["score"]))

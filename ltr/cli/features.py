@@ -27,6 +27,7 @@ from ltr.cli._common import (
     check_outputs,
     input_option_usage,
     note,
+    padded_ids,
 )
 
 __all__ = ["register", "run"]
@@ -137,13 +138,6 @@ def _analyzer(args: argparse.Namespace):
     return a
 
 
-def _padded_ids(ids: set[str], ours: set[str]) -> dict[str, str]:
-    """``{id: query id}`` for each of ``ids`` that is one of ``ours`` with leading zeros (``051`` -> ``51``), unless
-    it is a query id as written or ``ids`` also hold the unpadded form."""
-    padded = {j: str(int(j)) for j in ids - ours if j.isdigit() and j.isascii()}
-    return {j: n for j, n in padded.items() if n != j and n in ours and n not in ids}
-
-
 def _unpadded_judgments(args: argparse.Namespace, inputs):
     """``inputs`` with each judgment query id that is a query number with leading zeros (``051``) renamed to the
     query's id (``51``): TREC topic numbers and SMART query ids are read without leading zeros (as in Anserini), and
@@ -155,7 +149,7 @@ def _unpadded_judgments(args: argparse.Namespace, inputs):
     if inputs.qrels is None or inputs.qrels.empty:
         return inputs
     qid = inputs.qrels["qid"].astype(str)
-    padded = _padded_ids(set(qid.unique()), set(inputs.queries.qids))
+    padded = padded_ids(set(qid.unique()), set(inputs.queries.qids))
     if not padded:
         return inputs
     shown = sorted(padded, key=lambda j: (int(j), j))[:3]
@@ -219,7 +213,7 @@ def _run_candidates(args: argparse.Namespace, run, queries, all_queries):
     """The lines of the ``--run`` for the queries kept; a run without a line for any of them is an error naming
     the file and ids of both sides (they may be numbered differently)."""
     named = run["qid"].astype(str)
-    padded = _padded_ids(set(named.unique()), set(all_queries.qids))
+    padded = padded_ids(set(named.unique()), set(all_queries.qids))
     if padded:  # as the judgments' (a TREC-1/2 run keeps the topic file's 051)
         note(args, f"{len(padded)} query id(s) of --run {args.run} with leading zeros matched to the queries "
                    f"numbered without them ({', '.join(f'{j!r} -> {n!r}' for j, n in list(padded.items())[:3])}"

@@ -31,6 +31,7 @@ from ltr.cli._common import (
     check_outputs,
     input_option_usage,
     note,
+    padded_ids,
     run_tag,
 )
 
@@ -103,7 +104,15 @@ def run(args: argparse.Namespace) -> int:
     for w in caught:
         note(args, f"note: {w.message}")
     # dropped lines are said below from the report (rerank_run's own warning would say them twice)
-    new, report = reranker.rerank_run(first, dict(inputs.queries.items()), depth=args.depth,
+    queries = dict(inputs.queries.items())
+    padded = padded_ids(set(first["qid"].astype(str).unique()), set(queries))
+    if padded:  # a TREC-1/2 run writes 051 where the topics are read as 51 (as ltr features --run matches them)
+        shown = ", ".join(f"{j!r} -> {n!r}" for j, n in sorted(padded.items())[:3])
+        note(args, f"{len(padded)} query id(s) of --run {args.run} with leading zeros matched to the queries "
+                   f"numbered without them ({shown}{', ...' if len(padded) > 3 else ''}); the reranked run keeps "
+                   "the run's ids")
+        queries.update({j: queries[n] for j, n in padded.items()})
+    new, report = reranker.rerank_run(first, queries, depth=args.depth,
                                       on_unknown="drop" if args.on_unknown == "warn" else args.on_unknown,
                                       tag=args.tag)
     if report.n_queries == 0:  # nothing matched: an empty run would hide the cause (and replace --out)
