@@ -258,3 +258,36 @@ def test_relevance_level_is_trec_evals_l_in_evaluate_and_compare(tmp_path, capsy
     assert "relevant: label >= 2" in capsys.readouterr().out
     assert main(["evaluate", "--qrels", str(tmp_path / "q.qrels"), "--run", str(tmp_path / "r.run"), "-l", "0"]) == 2
     assert "-l/--relevance-level: must be an integer grade >= 1" in capsys.readouterr().err
+
+
+def test_ranklib_score_files_are_read_and_their_queries_checked_against_the_data(tmp_path, capsys):
+    """RankLib's -rank DATA -score FILE writes 'qid<TAB>index<TAB>score' per document, in DATA's order."""
+    import json
+
+    from ltr import make_ranking
+    from ltr.io import read_scores, write_letor, write_scores
+
+    data = make_ranking(12, (3, 8), 5, random_state=4)
+    path = write_letor(tmp_path / "d.txt", data)
+    scores = np.random.default_rng(5).normal(size=data.n_rows)
+    write_scores(tmp_path / "plain.scores", scores)
+    qids = np.repeat(np.asarray(data.query_ids), np.diff(data.group_ptr))
+    index = np.concatenate([np.arange(n) for n in np.diff(data.group_ptr)])
+    lines = [f"{q}\t{j}\t{float(s)!r}\n" for q, j, s in zip(qids, index, scores)]
+    (tmp_path / "ranklib.scores").write_text("".join(lines))
+    assert np.array_equal(read_scores(tmp_path / "ranklib.scores", data.n_rows, qid=qids), scores)
+    means = []
+    for name in ("plain.scores", "ranklib.scores"):
+        assert main(["evaluate", str(path), "--scores", str(tmp_path / name), "--format", "json"]) == 0
+        means.append(json.loads(capsys.readouterr().out)["mean"])
+    assert means[0] == means[1]
+    other = [f"{q + 100}\t{j}\t{float(s)!r}\n" for q, j, s in zip(qids, index, scores)]  # another data's queries
+    (tmp_path / "other.scores").write_text("".join(other))
+    assert main(["evaluate", str(path), "--scores", str(tmp_path / "other.scores")]) != 0
+    err = capsys.readouterr().err
+    assert f"other.scores:1: query {qids[0] + 100} where the data's row 1 is of query {qids[0]}" in err
+    assert len(err.splitlines()) == 1
+    skipped = lines[:1] + lines[2:]  # an index skipped: a line lost
+    (tmp_path / "lost.scores").write_text("".join(skipped))
+    with pytest.raises(Exception, match=r"lost\.scores:2: RankLib's score lines number each query's documents"):
+        read_scores(tmp_path / "lost.scores")

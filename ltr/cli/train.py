@@ -245,8 +245,8 @@ def file_row_scores(path, data, what: str = "--scores"):
     from ltr.io.letor import source_rows
 
     placed = source_rows(data)
-    if placed is None:
-        return read_scores(path, data.n_rows)
+    if placed is None:  # (RankLib's qid/index/score lines: checked against the rows' queries)
+        return read_scores(path, data.n_rows, qid=np.repeat(np.asarray(data.query_ids), np.diff(data.group_ptr)))
     rows, n = placed
     values = read_scores(path)
     if values.size == n:  # one per line of DATA

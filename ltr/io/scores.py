@@ -6,6 +6,11 @@ is an error (it would shift every later score by a row); ``inf`` and ``-inf`` ar
 (no metric can rank it). Lines end at LF, CR LF or CR alone only, so that a line holding another break character
 (``\\v``, U+2028) is one line, refused as no number, not two scores. Files are plain or gzip (recognised by their
 first two bytes).
+
+RankLib's score files (``-rank DATA -score FILE``: ``qid<TAB>index<TAB>score`` per document, in DATA's order, the
+index counting from 0 within each query) are read too, when every line has that form: the third column is the score,
+and the first two are checked (the index restarts at 0 with each query and counts up by one; with ``qid``, the
+query ids equal the data's).
 """
 
 from __future__ import annotations
@@ -29,9 +34,12 @@ _NUMBER = re.compile(r"[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|inf|infinity
 # Lines end at LF, CR LF or CR alone, as in the other readers of ltr.io; not at the other breaks of str.splitlines
 # (\v, \f, \x1c-\x1e, \x85, U+2028, U+2029), which would cut a line in two: two scores for one row.
 _LINE_END = re.compile(r"\r\n|\r|\n")
+# RankLib's Evaluator.rank(): getID() + "\t" + j + "\t" + score.
+_RANKLIB = re.compile(r"(\S+)[ \t]+(\d+)[ \t]+(\S+)")
 
 
-def read_scores(path: str | os.PathLike, n_rows: int | None = None) -> NDArray[np.float64]:
+def read_scores(path: str | os.PathLike, n_rows: int | None = None, *, qid: ArrayLike | None = None
+                ) -> NDArray[np.float64]:
     """Read a score file.
 
     Parameters
@@ -39,6 +47,9 @@ def read_scores(path: str | os.PathLike, n_rows: int | None = None) -> NDArray[n
     path : str or PathLike
     n_rows : int, optional
         The number of rows of the data the scores belong to; another count is an error.
+    qid : array-like, optional
+        The query id of each row of the data, in its line order: the query ids of a RankLib score file must equal
+        them, line for line.
 
     Returns
     -------
@@ -66,6 +77,9 @@ def read_scores(path: str | os.PathLike, n_rows: int | None = None) -> NDArray[n
     last = max((i for i, t in enumerate(stripped) if t), default=-1)
     hole = next((i for i in range(last) if not stripped[i]), None)
     tokens = [t for t in stripped if t]
+    ranklib = [_RANKLIB.fullmatch(t) for t in tokens]
+    if tokens and all(ranklib) and not _NUMBER.fullmatch(tokens[0]):
+        tokens = _ranklib_scores(path, lines, qid)
     try:
         if not all(map(_NUMBER.fullmatch, tokens)):
             raise ValueError
@@ -80,6 +94,29 @@ def read_scores(path: str | os.PathLike, n_rows: int | None = None) -> NDArray[n
     if n_rows is not None and values.size != n_rows:
         raise ScoreFormatError(f"{values.size} scores for {n_rows} rows of the data", str(path))
     return values
+
+
+def _ranklib_scores(path: Path, lines: list[str], qid) -> list[str]:
+    """The score tokens of RankLib's ``qid index score`` lines, after checking the first two columns."""
+    expected = None if qid is None else [str(q) for q in np.asarray(qid).tolist()]
+    out: list[str] = []
+    previous, index = None, 0
+    for lineno, line in enumerate(lines, 1):
+        m = _RANKLIB.fullmatch(line.strip())
+        if m is None:
+            continue
+        q, j, score = m.groups()
+        index = index + 1 if q == previous else 0
+        if int(j) != index:
+            raise ScoreFormatError(f"RankLib's score lines number each query's documents 0, 1, ...: expected index "
+                                   f"{index} here", str(path), lineno, line.strip())
+        if expected is not None and len(out) < len(expected) and q != expected[len(out)]:
+            raise ScoreFormatError(f"query {q} where the data's row {len(out) + 1} is of query "
+                                   f"{expected[len(out)]}: a RankLib score file of other data?", str(path), lineno,
+                                   line.strip())
+        previous = q
+        out.append(score)
+    return out
 
 
 def _first_bad_line(path: Path, lines: list[str]) -> ScoreFormatError:
