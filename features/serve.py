@@ -162,6 +162,9 @@ class RunReport:
     duplicate_rows: int = 0
     empty_queries: tuple[str, ...] = field(default=())
     termless_queries: tuple[str, ...] = field(default=())
+    #: The run's first-stage scores against the spread of those the model was trained on (when it reads
+    #: ``first_stage_score`` and its training file recorded them): a sentence when most of them lie outside it.
+    first_stage_scale: str = ""
 
     def problems(self) -> list[str]:
         """One sentence per thing left out or reranked without its text (empty when none was)."""
@@ -182,7 +185,31 @@ class RunReport:
             shown = ", ".join(self.termless_queries[:SHOWN_IDS])
             out.append(f"{len(self.termless_queries)} query(ies) have no term of the collection's vocabulary after "
                        f"analysis (first: {shown}): their lexical features are 0, ranked by the other columns alone")
+        if self.first_stage_scale:
+            out.append(self.first_stage_scale)
         return out
+
+
+def score_spread(scores) -> dict[str, float]:
+    """The 5th, 50th and 95th percentiles of first-stage scores (``ltr features`` records them with the feature
+    set; :meth:`Reranker.rerank_run` compares a run's with them)."""
+    q = np.percentile(np.asarray(scores, dtype=np.float64), [5, 50, 95]) if len(scores) else [0.0, 0.0, 0.0]
+    return {"p05": float(q[0]), "p50": float(q[1]), "p95": float(q[2])}
+
+
+def _scale_note(trained: Mapping | None, scores: np.ndarray) -> str:
+    """A sentence when most of a run's first-stage scores lie outside the 5-95% range of those the model was trained
+    on (a run of another system: cosine scores for a model that learnt BM25's), else ``""``."""
+    if not isinstance(trained, Mapping) or not len(scores) or not all(k in trained for k in ("p05", "p95")):
+        return ""
+    low, high = float(trained["p05"]), float(trained["p95"])
+    outside = float(np.mean((scores < low) | (scores > high)))
+    if outside <= 0.5:
+        return ""
+    return (f"{outside:.0%} of the run's first-stage scores lie outside the 5-95% range of those the model was "
+            f"trained on ({low:.4g} to {high:.4g}; this run's median {float(np.median(scores)):.4g}): the model "
+            "reads first_stage_score, so a run of another first stage (another scorer or scale) is reranked on "
+            "values it never saw")
 
 
 def _id_list(doc_ids, what: str) -> list[str]:
@@ -888,6 +915,10 @@ class Reranker:
                         query_texts=[texts[q] for q in order], collection=self.collection)
         scores = self.score(self._compute(pairs), group=sizes)
         out = run_from_scores(rows["qid"].to_numpy(), rows["docno"].to_numpy(), scores, tag=tag)
+        if self._needs_scores:
+            described = getattr(self.model, "feature_set_", None) or {}
+            report["first_stage_scale"] = _scale_note(described.get("first_stage_scores"),
+                                                      rows["score"].to_numpy(np.float64))
         return out, self._said(RunReport(len(order), len(out), **report), on_unknown)
 
     @staticmethod

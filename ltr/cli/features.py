@@ -289,6 +289,7 @@ def run(args: argparse.Namespace) -> int:
     from features.featureset import FeatureSet
     from features.pipeline import InputOptionError, load_inputs, load_or_build_index
     from features.retrieval import BM25Retriever
+    from features.serve import score_spread
     from ltr.io import read_run, write_letor, write_qrels, write_run, write_topics
     from ltr.io.qidmap import qid_map_path, write_qid_map
 
@@ -334,7 +335,10 @@ def run(args: argparse.Namespace) -> int:
     _note_caches(args, fs, index)
     # How the columns were computed, in the file's header: a model trained on it keeps it (ltr rerank reads it), with
     # the topic fields the queries were made of (None: the query file's own text, a TREC topic's title).
-    data = replace(data, feature_set={**fs.to_dict(index), "topic_fields": list(args.topic_fields or []) or None})
+    # ... and the spread of the first stage's scores, which ltr rerank compares with the run it is given (a model
+    # reading first_stage_score learnt that scale)
+    data = replace(data, feature_set={**fs.to_dict(index), "topic_fields": list(args.topic_fields or []) or None,
+                                      "first_stage_scores": score_spread(candidates["score"])})
     mapping = qid_mapping(queries.qids)
     side = qid_map_path(args.out)
     if any(str(v) != k for k, v in mapping.items()):
