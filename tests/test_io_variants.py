@@ -291,3 +291,36 @@ def test_ranklib_score_files_are_read_and_their_queries_checked_against_the_data
     (tmp_path / "lost.scores").write_text("".join(skipped))
     with pytest.raises(Exception, match=r"lost\.scores:2: RankLib's score lines number each query's documents"):
         read_scores(tmp_path / "lost.scores")
+
+
+def test_smaller_reading_slips_of_the_format_trial(tmp_path, capsys):
+    from features.collections import load_documents
+    from features.errors import CollectionFormatError
+
+    # a U+FEFF inside an id (two BOM-saved files joined with cat): 'd2' would never match '\ufeffd2'
+    (tmp_path / "cat.tsv").write_bytes(b"\xef\xbb\xbfd1\ta\n\xef\xbb\xbfd2\tb\n")
+    with pytest.raises(CollectionFormatError, match=r"cat\.tsv:2: document id '\\ufeffd2' holds a byte-order mark"):
+        load_documents(tmp_path / "cat.tsv")
+    # a JSON array where JSON lines are read
+    (tmp_path / "corpus.json").write_text('[{"_id": "d1", "text": "a"},\n {"_id": "d2", "text": "b"}]\n')
+    with pytest.raises(CollectionFormatError, match=r"corpus\.json:1: a JSON array: .*one object per line"):
+        load_documents(tmp_path / "corpus.json")
+    # a qrels header line is named as one, not as a layout to choose
+    (tmp_path / "h.qrels").write_text("qid iter docno rel\n1 0 d1 1\n")
+    (tmp_path / "r.run").write_text("1 Q0 d1 1 1.0 x\n")
+    assert main(["eval", "--qrels", str(tmp_path / "h.qrels"), "--run", str(tmp_path / "r.run")]) != 0  # an alias
+    assert "h.qrels:1: line 1 looks like a header line ('qid iter docno rel')" in capsys.readouterr().err
+    # ltr info on a run and on qrels: said what they are
+    assert main(["info", str(tmp_path / "r.run")]) != 0
+    (tmp_path / "q.qrels").write_text("1 0 d1 1\n")
+    assert main(["info", str(tmp_path / "q.qrels")]) != 0
+    err = capsys.readouterr().err
+    assert "it reads as a TREC run" in err and "it reads as TREC qrels" in err
+    # a -1 label kept (--unjudged keep) for an objective whose gains are indexed by the label
+    (tmp_path / "neg.txt").write_text("1 qid:1 1:0.5\n-1 qid:1 1:0.2\n0 qid:1 1:0.1\n2 qid:2 1:0.4\n0 qid:2 1:0.9\n")
+    for engine in ("lightgbm", "xgboost"):
+        assert main(["train", str(tmp_path / "neg.txt"), "--unjudged", "keep", "--rounds", "2", "--engine",
+                     engine]) != 0
+        err = capsys.readouterr().err
+        assert "neg.txt:2: " in err and "needs labels >= 0" in err and "--unjudged drop" in err
+        assert len(err.strip().splitlines()) == 1

@@ -107,6 +107,10 @@ def check_id(value: str, what: str, path: str | Path, line: int | None) -> str:
     docs.tsv:3: document id 'doc 1' contains whitespace, which run, qrels and LETOR files cannot hold
     """
     if value and not _ID_BREAK.search(value):
+        if "\ufeff" in value:  # invisible: a judgment of 'd2' would never match '\ufeffd2'
+            raise CollectionFormatError(f"{what} {value[:60]!r} holds a byte-order mark (U+FEFF), invisible in an "
+                                        "editor: two files joined with cat, the second saved with a BOM? remove it",
+                                        str(path), line)
         return value
     problem = "is empty" if not value else "contains whitespace" if re.search(r"\s", value) else "contains NUL"
     raise CollectionFormatError(f"{what} {value[:60]!r} {problem}, which run, qrels and LETOR files cannot hold",

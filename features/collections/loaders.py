@@ -111,6 +111,9 @@ def detect_format(path: str | Path, what: str = "documents") -> str:
         return "trec"
     if first.startswith("{"):
         return "beir"
+    if first.startswith("[") and first[1:].lstrip()[:1] in ("{", ""):  # '[{"_id": ...' or '[' alone on its line
+        raise CollectionFormatError("a JSON array: BEIR and Pyserini read JSON lines, one object per line (jq -c "
+                                    "'.[]' FILE writes them)", str(path), 1, first[:60])
     if "\t" in first:
         return "tsv"
     if len(first.split()) == 1 and any(line.strip() == "/" for line in lines):

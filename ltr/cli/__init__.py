@@ -38,7 +38,7 @@ COMMANDS = ("demo", "info", "evaluate", "train", "cv", "tune", "compare", "fuse"
 
 
 #: Commands registered by another command's module.
-_MODULE_OF = {"predict": "train"}
+_MODULE_OF = {"predict": "train", "eval": "evaluate"}  # (eval: an alias, as trec_eval's users say it)
 
 
 def build_parser(commands: Sequence[str] | None = None) -> argparse.ArgumentParser:

@@ -149,9 +149,12 @@ class HelpFormatter(argparse.RawDescriptionHelpFormatter):
         return self._get_help_string(action) % params
 
 
-def add_command(sub, name: str, help: str, description: str | None = None) -> argparse.ArgumentParser:
-    """A sub-command parser with the shared help formatter (``args.parser_`` is it, for ``--config``)."""
-    p = sub.add_parser(name, help=help, description=description or help, formatter_class=HelpFormatter)
+def add_command(sub, name: str, help: str, description: str | None = None,
+                aliases: Sequence[str] = ()) -> argparse.ArgumentParser:
+    """A sub-command parser with the shared help formatter (``args.parser_`` is it, for ``--config``); ``aliases``:
+    other names of the command (``ltr eval``, trec_eval users' word for ``ltr evaluate``)."""
+    p = sub.add_parser(name, help=help, description=description or help, formatter_class=HelpFormatter,
+                       aliases=list(aliases))
     p.set_defaults(parser_=p)
     return p
 

@@ -30,7 +30,7 @@ def register(sub) -> None:
     p = add_command(sub, "evaluate", "IR metrics of scores for a LETOR file, or of a TREC run against qrels",
                     "IR metrics of scores for a LETOR file (DATA --scores S), or of a TREC run against qrels "
                     "(--qrels Q --run R) with trec_eval's conventions; -q / --format trec prints trec_eval's "
-                    "per-query lines.")
+                    "per-query lines.", aliases=("eval",))
     p.add_argument("data", nargs="?", default=None, metavar="DATA", help="LETOR file (with --scores)")
     # trec_eval's 'QRELS RUN' positionals, read only to say how this command takes them
     p.add_argument("second", nargs="?", default=None, help=argparse.SUPPRESS)

@@ -94,7 +94,24 @@ def _model_or_data(args: argparse.Namespace, path: str):
         except NotAModelError:  # a model the loader recognised but refuses (truncated, edited) says why itself
             if e.fix or e.hint:  # neither: the LETOR reader's one line says what is wrong
                 raise e from None
-            raise LetorFormatError(e.reason, e.path, e.line, e.token, offset=e.offset, hint=_NEITHER) from None
+            raise LetorFormatError(e.reason, e.path, e.line, e.token, offset=e.offset,
+                                   hint=_trec_file(path) or _NEITHER) from None
+
+
+def _trec_file(path: str) -> str | None:
+    """What to do with a TREC run or qrels file given to ltr info, judged by its first line; None for another."""
+    from ltr.io import open_binary
+
+    try:
+        with open_binary(path) as f:
+            first = f.readline(4096).decode("utf-8", "replace").split()
+    except OSError:
+        return None
+    if len(first) == 6 and first[1].upper() == "Q0":
+        return "it reads as a TREC run (qid Q0 docno rank score tag): ltr evaluate --qrels Q --run FILE evaluates it"
+    if len(first) == 4 and first[1] == "0" and first[3].lstrip("-").isdigit():
+        return "it reads as TREC qrels (qid 0 docno relevance): ltr evaluate --qrels FILE --run R reads it"
+    return None
 
 
 def model_summary(model, path: str, top: int = 20, notes: list[str] | None = None) -> dict:

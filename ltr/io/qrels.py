@@ -140,6 +140,10 @@ def _integral(token: str) -> int | None:
 
 
 def _undetected(path: str | os.PathLike, reason: str, line: int, row: list[str]) -> TrecFormatError:
+    if line == 1 and len(row) >= 3 and all(map(_WORD.fullmatch, row)):  # qid iter docno rel: names, not values
+        return TrecFormatError(
+            f"line 1 looks like a header line ({' '.join(row)!r}); qrels files have none (BEIR's query-id corpus-id "
+            "score aside, format 'beir'): delete the line", str(path), line, " ".join(row))
     return TrecFormatError(
         f"cannot tell the relevance format: {reason}", str(path), line, " ".join(row),
         fix={"qrels_format": Placeholder("|".join(QRELS_FORMATS))}, hint="to name the layout",

@@ -164,10 +164,22 @@ def check_integer_labels(engine: str, objective, y: NDArray, group_ptr: NDArray,
             return
         what = f"{engine}'s {objective}"
     y = np.asarray(y, dtype=np.float64)
+    from ltr.exceptions import LabelRangeError
+
+    negative = np.flatnonzero(y < 0)
+    if negative.size:  # a gain table has no entry below 0: LETOR's -1 of an unjudged document, kept
+        row = int(negative[0])
+        place = where(row) if where is not None else None
+        at = (f"{place[0]}:{place[1]}: " if place is not None else "")
+        token = repr(place[2]) if place is not None else f"{float(y[row]):.10g} at row {row}"
+        fix = "drop the rows of negative labels ({drop}: LETOR's -1 marks an unjudged document), or map them to 0"
+        raise LabelRangeError(f"{at}{what} needs labels >= 0 (its gains are indexed by the label), got label {token} "
+                              f"({negative.size} such label(s) in all)",
+                              python_fix=fix.format(drop="read with unjudged='drop'"),
+                              cli_fix=fix.format(drop="--unjudged drop"))
     bad = np.flatnonzero(np.isfinite(y) & (y != np.floor(y)))
     if bad.size == 0:
         return
-    from ltr.exceptions import LabelRangeError
 
     row = int(bad[0])
     query = int(np.searchsorted(group_ptr, row, side="right")) - 1
