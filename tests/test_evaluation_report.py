@@ -158,10 +158,14 @@ def test_ltr_report_command(runs, tmp_path, capsys):
         return main(["report", *argv])
 
     assert run_report([str(tmp_path / "a.json"), "--out", str(tmp_path / "r"), "--formats", "png",
-                          "--data", str(tmp_path / "d.txt")]) == 0
+                          "--data", str(tmp_path / "d.txt"), "--format", "json"]) == 0
     written = json.loads(capsys.readouterr().out)
     assert "labels-d-txt" in written and "html" not in written
     assert_real_image(open(written["labels-d-txt"], "rb").read())
+    # without --format json: a 'wrote' line on standard error, as every command says what it wrote
+    assert run_report([str(tmp_path / "a.json"), "--out", str(tmp_path / "r2")]) == 0
+    out, err = capsys.readouterr()
+    assert out == "" and f"wrote {tmp_path / 'r2' / 'report.html'}, {tmp_path / 'r2' / 'report.md'}" in err
     assert run_report([str(tmp_path / "a.json"), "--out", str(tmp_path / "r"), "--formats", "pdf"]) == 2
     (tmp_path / "bad.json").write_text('{"format": "other"}')
     assert run_report([str(tmp_path / "bad.json"), "--out", str(tmp_path / "r")]) == 1
@@ -229,7 +233,8 @@ def test_two_data_files_with_the_same_name_get_a_figure_each(runs, tmp_path, cap
         (tmp_path / sub).mkdir()
         write_letor(tmp_path / sub / "train.txt", make_ranking(5 + 10 * seed, 4, 3, random_state=seed))
     assert main(["report", str(tmp_path / "a.json"), "--out", str(tmp_path / "r"), "--formats", "png",
-                 "--data", str(tmp_path / "x" / "train.txt"), "--data", str(tmp_path / "y" / "train.txt")]) == 0
+                 "--data", str(tmp_path / "x" / "train.txt"), "--data", str(tmp_path / "y" / "train.txt"),
+                 "--format", "json"]) == 0
     written = json.loads(capsys.readouterr().out)
     labels = sorted(k for k in written if k.startswith("labels-") and k != "labels-data")  # data: the cv's own
     assert labels == ["labels-x-train-txt", "labels-y-train-txt"]
@@ -351,7 +356,7 @@ def test_without_matplotlib_ltr_report_writes_its_tables_and_says_why_there_are_
         return subprocess.run([sys.executable, "-c", code, "report", str(tmp_path / "c.json"), *argv],
                               capture_output=True, text=True)
 
-    done = report("--out", str(tmp_path / "r"))
+    done = report("--out", str(tmp_path / "r"), "--format", "json")
     assert done.returncode == 0, done.stderr
     assert done.stderr.strip() == ('ltr report: warning: figures left out of the report: plots need matplotlib: '
                                    'pip install "ltrkit[plot]" (or pip install matplotlib)')

@@ -131,6 +131,8 @@ def run_verify(args: argparse.Namespace) -> int:
     else:
         print(report)
     if not report.ok:
-        print(f"ltr data verify: {args.dir} differs from the registry's {args.name} (see above)", file=sys.stderr)
+        what = (f"is incomplete ({len(report.missing)} file(s) missing)" if report.missing and not report.differing
+                and not report.problems else f"differs from the registry's {args.name}")
+        print(f"ltr data verify: {args.dir} {what} (see above)", file=sys.stderr)
         return 1
     return 0

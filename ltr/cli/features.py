@@ -104,7 +104,8 @@ def register(sub) -> None:
                                      "analyzer and fields), else built and saved there")
     out = p.add_argument_group("output")
     out.add_argument("--features", default="default",
-                     help="the feature set: 'default' (88 columns; the default), 'small_collections' (for small test "
+                     help="the feature set: 'default' (the default: 88 columns over title and body, fewer for a "
+                          "collection of one text field), 'small_collections' (for small test "
                           "collections, with --bm25-preset terrier) or a .toml/.json file")
     out.add_argument("--out", required=True, help="LETOR file to write (.gz compresses)")
     out.add_argument("--qrels-out", help="also write the judgments as TREC qrels (qid 0 docno rel), for ltr "
@@ -359,6 +360,7 @@ def run(args: argparse.Namespace) -> int:
     if args.topics_out:
         write_topics(args.topics_out, dict(queries.items()))
     if not args.quiet:  # as every command's "wrote" line
-        print(f"wrote {args.out}: {data.n_queries} queries, {data.n_rows} rows, {data.n_features} features, "
+        print(f"wrote {args.out}: {data.n_queries} queries, {data.n_rows} rows, {data.n_features} "
+              f"feature{'s' if data.n_features != 1 else ''}, "
               f"{int(np.sum(data.y > 0))} relevant rows", file=sys.stderr)
     return 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 from ltr.cli._common import UsageError, add_command, add_reader_options, read_data, split_list
@@ -21,7 +22,10 @@ def register(sub) -> None:
     p.add_argument("--data", action="append", default=[], metavar="FILE",
                    help="a LETOR file whose label distribution and rows per query to plot (repeatable)")
     p.add_argument("--title", default=None, help="page title (default: from the systems' names)")
-    p.add_argument("--quiet", action="store_true", help="do not list the files written")
+    p.add_argument("--format", default="text", choices=("text", "json"),
+                   help="text: a 'wrote ...' line on standard error, as the other commands say what they wrote; json: "
+                        "the files written, by name, on standard output")
+    p.add_argument("--quiet", action="store_true", help="do not say what was written")
     add_reader_options(p)
     p.set_defaults(func=run)
 
@@ -56,6 +60,11 @@ def run(args: argparse.Namespace) -> int:
     result = read_result(args.result)
     datasets = [dataset_summary(read_data(args, p), label) for p, label in zip(args.data, _labels(args.data))]
     written = render_report(result, args.out, formats=formats, datasets=datasets, title=args.title)
-    if not args.quiet:
+    if args.format == "json":  # a listing asked for: printed even with --quiet
         print(json.dumps({k: str(v) for k, v in written.items()}, indent=2))
+    elif not args.quiet:
+        pages = [str(v) for k, v in written.items() if k in ("html", "md")]
+        figures = len(written) - len(pages)
+        what = ", ".join(pages) + (f" and {figures} figure(s) in {Path(args.out) / 'figures'}" if figures else "")
+        print(f"wrote {what or 'nothing'}", file=sys.stderr)
     return 0
