@@ -438,3 +438,21 @@ def test_es_xgboost_notes_a_node_whose_missing_value_goes_another_way_than_0(def
         assert "older plugins" in notes[0] and "pass --missing zero (missing='zero')" in notes[0]
     assert not any("different ways" in n for n in export(stump(missing_type=2, default_left=default_left),
                                                          "es-xgboost", feature_names=NAMES, missing="zero").notes)
+
+
+def test_the_notes_name_the_analysis_the_bm25_queries_need():
+    """A new user's trial: 'give the field ... the analysis the model was trained with' did not say which."""
+    from features import Analyzer
+
+    names = ["bm25:title", "lm_dirichlet:body"]
+    _, notes = feature_set_definition(names, "es", description=DESCRIPTION)
+    assert not any("the model's analysis was" in n for n in notes)  # a description without one: nothing to say
+    described = {**DESCRIPTION, "analyzer": Analyzer().to_dict()}
+    for family, engine_words in (("es", "Elasticsearch's default standard analyzer keeps stop words"),
+                                 ("solr", "Solr text field type")):
+        _, notes = feature_set_definition(names, family, description=described)
+        said = [n for n in notes if n.startswith("the model's analysis was")]
+        assert len(said) == 1 and engine_words in said[0]
+        assert "tokens \\w+, lowercased, lucene stop words (33), porter stemming" in said[0]
+    _, notes = feature_set_definition(["lm_dirichlet:body"], "es", description=described)
+    assert not any("the model's analysis was" in n for n in notes)  # no BM25 query mapped

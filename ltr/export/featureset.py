@@ -176,6 +176,13 @@ def feature_set_definition(names: Sequence[str], family: str, *, description: Ma
                     entry["params"] = {**entry["params"], "defaultValue": "NaN"}
             notes.append("every feature has defaultValue NaN: a document a feature's query does not match goes down "
                          "the model's missing branches, as a missing value did in training")
+    analysis = _analysis_words((description or {}).get("analyzer"))
+    if analysis and any(k.get("scorer") == "bm25" and not k.get("why") for k in known.values()):
+        default = ("Elasticsearch's default standard analyzer keeps stop words and does not stem" if family == "es"
+                   else "a Solr text field type's tokenizer and filters differ from it unless set so")
+        notes.append(f"the model's analysis was {analysis}: give the fields of the BM25 queries an analyzer that "
+                     f"does the same ({default}), or their BM25 values are not the model's; even then they agree "
+                     "closely, not bit for bit (the engines keep document lengths in one byte)")
     if constant:
         shown = [n for n in names if n in constant]
         notes.append(f"{len(shown)} of {len(names)} features are read by no part of the model and are written as "
@@ -186,6 +193,19 @@ def feature_set_definition(names: Sequence[str], family: str, *, description: Ma
         notes.append(f"{n_fill} of {len(names)} features are templates to fill ('{_FILL}'): no engine query computes "
                      "them exactly")
     return json.dumps(out, indent=1) + "\n", notes
+
+
+def _analysis_words(analyzer: Any) -> str:
+    """The analysis of a feature-set description (``Analyzer.to_dict``) in a few words, or ``""``."""
+    if not isinstance(analyzer, Mapping) or "token_pattern" not in analyzer:
+        return ""
+    stop = analyzer.get("stopwords") or []
+    stop_name = analyzer.get("stopwords_name")
+    words = [f"tokens {analyzer['token_pattern']}", "lowercased" if analyzer.get("lowercase") else "case kept",
+             (f"{stop_name} stop words ({len(stop)})" if stop_name else f"{len(stop)} stop words") if stop
+             else "no stop words",
+             f"{analyzer['stemmer']} stemming" if analyzer.get("stemmer") else "no stemming"]
+    return ", ".join(words)
 
 
 def _names_of(obj: Any) -> list | None:
