@@ -236,11 +236,12 @@ class CVResult:
         """Header and rows of the per-fold table plus ``mean`` and ``std`` rows (``blank`` in the std row of a
         single fold)."""
         header = ["fold", *self.metrics, "rounds", "seconds"]
-        rows = [[f.name, *[f.metrics[m] for m in self.metrics], f.rounds, round(f.seconds, 2)] for f in self.folds]
+        # seconds as text with two decimals: a float cell would be printed with the metrics' four
+        rows = [[f.name, *[f.metrics[m] for m in self.metrics], f.rounds, f"{f.seconds:.2f}"] for f in self.folds]
         mean, std = self.mean(), self.std()
         rounds = float(np.mean([f.rounds for f in self.folds]))
         rows.append(["mean", *[mean[m] for m in self.metrics], f"{rounds:g}" if rounds == int(rounds) else
-                     f"{rounds:.1f}", round(float(np.mean([f.seconds for f in self.folds])), 2)])  # means, not sums
+                     f"{rounds:.1f}", f"{float(np.mean([f.seconds for f in self.folds])):.2f}"])  # means, not sums
         rows.append(["std", *[std[m] if std is not None else blank for m in self.metrics], "", ""])
         return header, rows
 
