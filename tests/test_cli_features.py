@@ -256,20 +256,26 @@ def test_qrels_and_topics_are_written_for_the_trec_tools(files, tmp_path, capsys
     assert dict(read_trec_topics(tmp_path / "topics.trec").items()) == {"Q-A": "wing flutter", "Q-B": "heat"}
 
 
+def small_collection(folder, prefix: str, n_queries: int) -> list[str]:
+    """40 documents, ``n_queries`` queries named ``{prefix}{q}``, 6 judgments each; ``ltr features`` arguments."""
+    (folder / "docs.tsv").write_text("".join(f"d{i}\t{'wing flutter' if i % 3 else 'heat slab'} text {i}\n"
+                                             for i in range(40)))
+    (folder / "q.tsv").write_text("".join(f"{prefix}{q}\t{'wing' if q % 2 else 'heat'} text\n"
+                                          for q in range(n_queries)))
+    (folder / "qrels").write_text("".join(f"{prefix}{q} 0 d{(q * 7 + k) % 40} {k % 3}\n" for q in range(n_queries)
+                                          for k in range(6)))
+    return ["--collection", str(folder / "docs.tsv"), "--queries", str(folder / "q.tsv"), "--qrels",
+            str(folder / "qrels"), "--topk", "10", "--quiet"]
+
+
 def test_train_and_cv_on_features_output_say_their_metrics_count_only_the_candidates(tmp_path, capsys):
     """A new user read cv's MAP on ltr features output (0.4250) against trec_eval's BM25 MAP (0.3064): the
     relevant documents the first stage missed count nowhere in it, and nothing said so."""
     from ltr import make_ranking
     from ltr.io import write_letor
 
-    docs = "".join(f"d{i}\t{'wing flutter' if i % 3 else 'heat slab'} text {i}\n" for i in range(40))
-    (tmp_path / "docs.tsv").write_text(docs)
-    (tmp_path / "q.tsv").write_text("".join(f"Q{q}\t{'wing' if q % 2 else 'heat'} text\n" for q in range(12)))
-    (tmp_path / "qrels").write_text("".join(f"Q{q} 0 d{(q * 7 + k) % 40} {k % 3}\n" for q in range(12)
-                                            for k in range(6)))
     letor = tmp_path / "c.letor"
-    assert run(["--collection", str(tmp_path / "docs.tsv"), "--queries", str(tmp_path / "q.tsv"), "--qrels",
-                str(tmp_path / "qrels"), "--topk", "10", "--out", str(letor), "--quiet"]) == 0
+    assert run([*small_collection(tmp_path, "Q", 12), "--out", str(letor)]) == 0
     said = "these metrics count only the relevant documents among them"
     for argv in (["train", str(letor), "--rounds", "2"], ["cv", str(letor), "--folds", "3", "--rounds", "2"]):
         capsys.readouterr()
@@ -290,14 +296,8 @@ def test_the_query_id_map_of_a_compressed_copy_is_found_and_standard_output_cann
 
     from ltr.io import read_run
 
-    docs = "".join(f"d{i}\t{'wing flutter' if i % 3 else 'heat slab'} text {i}\n" for i in range(40))
-    (tmp_path / "docs.tsv").write_text(docs)
-    (tmp_path / "q.tsv").write_text("".join(f"PLAIN-{q}\t{'wing' if q % 2 else 'heat'} text\n" for q in range(8)))
-    (tmp_path / "qrels").write_text("".join(f"PLAIN-{q} 0 d{(q * 7 + k) % 40} {k % 3}\n" for q in range(8)
-                                            for k in range(6)))
     letor = tmp_path / "s.letor"
-    base = ["--collection", str(tmp_path / "docs.tsv"), "--queries", str(tmp_path / "q.tsv"), "--qrels",
-            str(tmp_path / "qrels"), "--topk", "10", "--quiet"]
+    base = small_collection(tmp_path, "PLAIN-", 8)
     assert run([*base, "--out", str(letor)]) == 0
     assert (tmp_path / "s.letor.qids.tsv").is_file()
     model = tmp_path / "m.txt"
