@@ -52,6 +52,7 @@ log = logging.getLogger(__name__)
 class _Unreadable(CollectionFormatError):
     """A file in a format no reader opens (UTF-16, zstd, zip, Unix compress): its reason says how to read it."""
 
+
 DOCUMENT_FORMATS = ("smart", "trec", "beir", "tsv", "csv", "npl")
 # TREC markup: <DOC> (with or without attributes), <top> topics, the Web track's XML topics (<?xml ...?>, <webtrack...>,
 # <topic number=...>).

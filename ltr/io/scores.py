@@ -77,8 +77,7 @@ def read_scores(path: str | os.PathLike, n_rows: int | None = None, *, qid: Arra
     last = max((i for i, t in enumerate(stripped) if t), default=-1)
     hole = next((i for i in range(last) if not stripped[i]), None)
     tokens = [t for t in stripped if t]
-    ranklib = [_RANKLIB.fullmatch(t) for t in tokens]
-    if tokens and all(ranklib) and not _NUMBER.fullmatch(tokens[0]):
+    if tokens and not _NUMBER.fullmatch(tokens[0]) and all(map(_RANKLIB.fullmatch, tokens)):  # (plain: no scan)
         tokens = _ranklib_scores(path, lines, qid)
     try:
         if not all(map(_NUMBER.fullmatch, tokens)):

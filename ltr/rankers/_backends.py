@@ -141,10 +141,11 @@ INTEGER_LABEL_OBJECTIVES = {"lightgbm": ("lambdarank", "rank_xendcg"), "xgboost"
 def check_integer_labels(engine: str, objective, y: NDArray, group_ptr: NDArray, *,
                          where: Callable[[int], tuple[str, int, str] | None] | None = None,
                          what: str | None = None) -> None:
-    """Refuse a label that is not a whole number for a native objective that indexes its gains by the label
-    (:data:`INTEGER_LABEL_OBJECTIVES`; LightGBM's ``label_gain`` table, XGBoost's relevance degrees), naming the
-    first such label, its row and query (counted from 0, in training order), and the objectives that take real
-    labels, before the engine refuses it in its own words ("set the label_gain parameter", which cannot help).
+    """Refuse a label that is negative or not a whole number for a native objective that indexes its gains by the
+    label (:data:`INTEGER_LABEL_OBJECTIVES`; LightGBM's ``label_gain`` table, XGBoost's relevance degrees), naming
+    the first such label, its row and query (counted from 0, in training order), and the fix (rows of LETOR's -1
+    dropped; the objectives that take real labels), before the engine refuses it in its own words ("set the
+    label_gain parameter", "Label should be non-negative", which name neither file nor fix).
 
     ``where(row)``, when given, is the ``(file, line, token)`` the row was read from (None when unknown): the message
     then names the file's line and label token instead. ``what`` names an objective that needs whole labels other
