@@ -162,8 +162,8 @@ class RunReport:
     duplicate_rows: int = 0
     empty_queries: tuple[str, ...] = field(default=())
     termless_queries: tuple[str, ...] = field(default=())
-    #: The run's first-stage scores against the spread of those the model was trained on (when it reads
-    #: ``first_stage_score`` and its training file recorded them): a sentence when most of them lie outside it.
+    #: The run's top first-stage scores against the spread of those of the queries the model was trained on (when
+    #: it reads ``first_stage_score`` and its training file recorded them): a sentence when most lie outside it.
     first_stage_scale: str = ""
 
     def problems(self) -> list[str]:
@@ -190,24 +190,28 @@ class RunReport:
         return out
 
 
-def score_spread(scores) -> dict[str, float]:
-    """The 5th, 50th and 95th percentiles of first-stage scores (``ltr features`` records them with the feature
-    set; :meth:`Reranker.rerank_run` compares a run's with them)."""
-    q = np.percentile(np.asarray(scores, dtype=np.float64), [5, 50, 95]) if len(scores) else [0.0, 0.0, 0.0]
-    return {"p05": float(q[0]), "p50": float(q[1]), "p95": float(q[2])}
+def score_spread(run) -> dict[str, float]:
+    """The least, median and greatest of each query's top first-stage score in ``run`` (``qid`` and ``score``
+    columns): the scale of the first stage whatever its depth (``ltr features`` records them with the feature set;
+    :meth:`Reranker.rerank_run` compares a run's with them)."""
+    top = run.groupby("qid", sort=False)["score"].max().to_numpy(np.float64) if len(run) else np.zeros(1)
+    return {"min": float(top.min()), "median": float(np.median(top)), "max": float(top.max())}
 
 
-def _scale_note(trained: Mapping | None, scores: np.ndarray) -> str:
-    """A sentence when most of a run's first-stage scores lie outside the 5-95% range of those the model was trained
-    on (a run of another system: cosine scores for a model that learnt BM25's), else ``""``."""
-    if not isinstance(trained, Mapping) or not len(scores) or not all(k in trained for k in ("p05", "p95")):
+def _scale_note(trained: Mapping | None, run) -> str:
+    """A sentence when most queries' top first-stage scores in ``run`` lie outside the range of the training
+    queries' (a run of another system: cosine scores for a model that learnt BM25's), else ``""``. The top score is
+    compared, not every candidate's, so that the same first stage at another depth is no alarm, and with the whole
+    range, so that other queries of the same first stage are none either."""
+    if not isinstance(trained, Mapping) or not len(run) or not all(k in trained for k in ("min", "max")):
         return ""
-    low, high = float(trained["p05"]), float(trained["p95"])
-    outside = float(np.mean((scores < low) | (scores > high)))
+    low, high = float(trained["min"]), float(trained["max"])
+    top = run.groupby("qid", sort=False)["score"].max().to_numpy(np.float64)
+    outside = float(np.mean((top < low) | (top > high)))
     if outside <= 0.5:
         return ""
-    return (f"{outside:.0%} of the run's first-stage scores lie outside the 5-95% range of those the model was "
-            f"trained on ({low:.4g} to {high:.4g}; this run's median {float(np.median(scores)):.4g}): the model "
+    return (f"the top first-stage score of {outside:.0%} of the run's queries lies outside the range of the "
+            f"training queries' ({low:.4g} to {high:.4g}; this run's median {float(np.median(top)):.4g}): the model "
             "reads first_stage_score, so a run of another first stage (another scorer or scale) is reranked on "
             "values it never saw")
 
@@ -917,8 +921,7 @@ class Reranker:
         out = run_from_scores(rows["qid"].to_numpy(), rows["docno"].to_numpy(), scores, tag=tag)
         if self._needs_scores:
             described = getattr(self.model, "feature_set_", None) or {}
-            report["first_stage_scale"] = _scale_note(described.get("first_stage_scores"),
-                                                      rows["score"].to_numpy(np.float64))
+            report["first_stage_scale"] = _scale_note(described.get("first_stage_top_scores"), rows)
         return out, self._said(RunReport(len(order), len(out), **report), on_unknown)
 
     @staticmethod

@@ -101,10 +101,11 @@ def test_the_description_rebuilds_the_same_columns_and_names_differences(adi):
 
 def test_ltr_features_output_carries_its_feature_set_and_the_model_keeps_it(adi, tmp_path):
     # the feature set, the topic fields the queries were made of (None: the query file's own text), and the spread
-    # of the first stage's scores (those of --save-run's run)
-    spread = dict(zip(("p05", "p50", "p95"), map(float, np.percentile(adi.run["score"], [5, 50, 95]))))
+    # of the first stage's top score per query (those of --save-run's run)
+    top = [max(s for q2, s in zip(adi.run["qid"], adi.run["score"]) if q2 == q) for q in set(adi.run["qid"])]
+    spread = {"min": float(min(top)), "median": float(np.median(top)), "max": float(max(top))}
     want = {**FeatureSet.default().to_dict(InvertedIndex.load(adi.index)), "topic_fields": None,
-            "first_stage_scores": spread}
+            "first_stage_top_scores": spread}
     assert adi.data.feature_set == want
     for engine in ENGINES:
         assert json.loads(adi.models[engine].with_name(adi.models[engine].name + ".meta.json").read_text())[

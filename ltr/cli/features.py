@@ -336,10 +336,10 @@ def run(args: argparse.Namespace) -> int:
     _note_caches(args, fs, index)
     # How the columns were computed, in the file's header: a model trained on it keeps it (ltr rerank reads it), with
     # the topic fields the queries were made of (None: the query file's own text, a TREC topic's title).
-    # ... and the spread of the first stage's scores, which ltr rerank compares with the run it is given (a model
-    # reading first_stage_score learnt that scale)
+    # ... and the spread of the first stage's top score per query, which ltr rerank compares with the run it is
+    # given (a model reading first_stage_score learnt that scale)
     data = replace(data, feature_set={**fs.to_dict(index), "topic_fields": list(args.topic_fields or []) or None,
-                                      "first_stage_scores": score_spread(candidates["score"])})
+                                      "first_stage_top_scores": score_spread(candidates)})
     mapping = qid_mapping(queries.qids)
     side = qid_map_path(args.out)
     if any(str(v) != k for k, v in mapping.items()):
