@@ -631,12 +631,13 @@ def _distributed_engine(ranker_engine: str, engine: str | None) -> str:
     return engine if engine is not None else "xgboost"
 
 
-def check_config(model, *, engine: str | None = None) -> None:
+def check_config(model, *, engine: str | None = None, validation: bool = True) -> None:
     """Refuse, before any cluster is started or data read, a configuration :func:`fit` cannot train: ``model``'s
-    kernel, normalisation, device, parameters and early-stopping metric against ``engine`` (as :func:`fit` reads
-    it). ``ltr train/cv --dask`` call it first, so a bad option costs no cluster start-up."""
+    kernel, normalisation, device, parameters and, when there is a ``validation`` set to stop on, early-stopping
+    metric, against ``engine`` (as :func:`fit` reads it). ``ltr train/cv --dask`` call it first, so a bad option
+    costs no cluster start-up."""
     model, _ = _configured(model, engine, quiet=True)
-    if model.engine == "xgboost" and model.early_stopping_rounds:
+    if model.engine == "xgboost" and model.early_stopping_rounds and validation:  # as fit: only what stops early
         _xgboost_stopping_metric(model, model._metric_names())
 
 

@@ -118,3 +118,23 @@ def test_an_empty_file_is_still_an_error_for_read_letor(tmp_path):
     (tmp_path / "e.txt").write_text("")
     with pytest.raises(NoDataLinesError, match=r"e\.txt: no data lines"):
         read_letor(tmp_path / "e.txt")
+
+
+def test_conventions_without_a_validation_set_are_not_refused_before_the_cluster_starts(tmp_path, capsys,
+                                                                                        monkeypatch):
+    """A review's find: the preflight refused --gain linear (XGBoost's ndcg@k- has exp2 gain) even without --valid,
+    when nothing stops early; fit checks the stopping metric only with a validation set."""
+    started = []
+
+    def start(distributed, n):
+        started.append(n)
+        raise RuntimeError("stop here")
+
+    monkeypatch.setattr(ld, "_start_local", start)
+    path = write_letor(tmp_path / "d.txt", make_ranking(30, 8, 5, random_state=0))
+    code = main(["train", str(path), "--dask", "local:2", "--gain", "linear", "--rounds", "2"])
+    assert started == [2] and code != 2  # through the preflight, to the cluster's start
+    capsys.readouterr()
+    ld.check_config(Ranker(early_stopping_rounds=5, eval_params={"gain": "linear"}), validation=False)
+    with pytest.raises(OptionError, match="gain"):
+        ld.check_config(Ranker(early_stopping_rounds=5, eval_params={"gain": "linear"}))

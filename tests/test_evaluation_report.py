@@ -166,6 +166,8 @@ def test_ltr_report_command(runs, tmp_path, capsys):
     assert run_report([str(tmp_path / "a.json"), "--out", str(tmp_path / "r2")]) == 0
     out, err = capsys.readouterr()
     assert out == "" and f"wrote {tmp_path / 'r2' / 'report.html'}, {tmp_path / 'r2' / 'report.md'}" in err
+    assert run_report([str(tmp_path / "a.json"), "--out", str(tmp_path / "r3"), "--formats", "png"]) == 0
+    assert re.fullmatch(r"wrote \d+ figure\(s\) in \S+\n", capsys.readouterr().err)  # (it said 'wrote  and ...')
     assert run_report([str(tmp_path / "a.json"), "--out", str(tmp_path / "r"), "--formats", "pdf"]) == 2
     (tmp_path / "bad.json").write_text('{"format": "other"}')
     assert run_report([str(tmp_path / "bad.json"), "--out", str(tmp_path / "r")]) == 1

@@ -215,7 +215,7 @@ def test_a_file_that_declares_zero_based_ids_is_not_read_one_based(tmp_path, gz)
     one = tmp_path / "one.txt"
     dump_svmlight_file(X, [1, 0, 2], str(one), query_id=[1, 1, 1], zero_based=False, comment="one-based")
     assert np.array_equal(read_letor(one).X, X.astype(np.float32))
-    with pytest.raises(LetorFormatError, match="one-based .*; pass zero_based=False"):
+    with pytest.raises(LetorFormatError, match="one-based .*read it without zero_based"):
         read_letor(one, zero_based=True)
 
 
@@ -324,3 +324,30 @@ def test_smaller_reading_slips_of_the_format_trial(tmp_path, capsys):
         err = capsys.readouterr().err
         assert "neg.txt:2: " in err and "needs labels >= 0" in err and "--unjudged drop" in err
         assert len(err.strip().splitlines()) == 1
+
+
+def test_review_of_the_format_fixes(tmp_path, capsys):
+    """A review of this stop's reading fixes: a commented CR-only file whose first line is a comment, a BOM in the
+    middle of qrels and runs, a RankLib score file's bad score, and the line of invalid UTF-8 in a CR-only run."""
+    from ltr.io import read_run, read_scores
+
+    (tmp_path / "mac.txt").write_bytes(b"# c\r1 qid:1 1:0.5\r0 qid:1 1:0.2\r")  # the whole file was the comment
+    with pytest.raises(LetorFormatError, match=r"mac\.txt:1: carriage return inside a line"):
+        read_letor(tmp_path / "mac.txt")
+    (tmp_path / "all.qrels").write_bytes(b"1 0 d1 1\n1 0 d2 0\n\xef\xbb\xbf2 0 d3 1\n2 0 d4 1\n")
+    with pytest.raises(TrecFormatError, match=r"all\.qrels:3: a byte-order mark \(U\+FEFF\) inside the file"):
+        read_qrels(tmp_path / "all.qrels")
+    (tmp_path / "lead.qrels").write_bytes(b"\xef\xbb\xbf2 0 d3 1\n")  # at the start: dropped, as before
+    assert read_qrels(tmp_path / "lead.qrels")["qid"].tolist() == ["2"]
+    (tmp_path / "cat.run").write_bytes(b"1 Q0 d1 1 2.0 t\r\n\xef\xbb\xbf2 Q0 d3 1 1.0 t\r\n")
+    with pytest.raises(TrecFormatError, match=r"cat\.run:2: a byte-order mark"):
+        read_run(tmp_path / "cat.run")
+    (tmp_path / "badcr.run").write_bytes(b"1 Q0 d1 1 2.0 t\r1 Q0 d\xe92 2 1.0 t\r2 Q0 d3 1 1.0 t\r")
+    with pytest.raises(TrecFormatError, match=r"badcr\.run:2: invalid UTF-8 byte"):
+        read_run(tmp_path / "badcr.run")
+    (tmp_path / "nan.scores").write_text("10\t0\t0.5\n10\t1\t0.2\n11\t0\tNaN\n11\t1\t0.1\n")
+    with pytest.raises(Exception, match=r"nan\.scores:3: a score cannot be NaN .*token 'NaN'"):
+        read_scores(tmp_path / "nan.scores")
+    (tmp_path / "abc.scores").write_text("10\t0\t0.5\n10\t1\t0.2\n11\t0\tabc\n11\t1\t0.1\n")
+    with pytest.raises(Exception, match=r"abc\.scores:3: RankLib's score lines end in a number .*token 'abc'"):
+        read_scores(tmp_path / "abc.scores")

@@ -49,7 +49,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 
-class _Unreadable(CollectionFormatError):
+class UnreadableFileError(CollectionFormatError):
     """A file in a format no reader opens (UTF-16, zstd, zip, Unix compress): its reason says how to read it."""
 
 
@@ -69,7 +69,7 @@ def _head(path: Path, n: int = 65536) -> str:
         raise CollectionFormatError("is a folder, not a file", str(path)) from None
     except (OSError, EOFError, zlib.error) as e:
         raise CollectionFormatError(f"cannot read file: {e}", str(path)) from None
-    refuse_utf16(raw[:8], path, _Unreadable)  # named, rather than "cannot detect the format" from its garbled text
+    refuse_utf16(raw[:8], path, UnreadableFileError)  # named, not "cannot detect the format" from garbled text
     return raw.decode("utf-8", errors="replace")
 
 
@@ -167,7 +167,7 @@ def read_document_folder(folder: str | Path, *, errors: str = "strict", duplicat
     for p in files:
         try:
             fmt = detect_format(p)
-        except _Unreadable as e:  # TREC disks' la010189.Z: said with how to read it
+        except UnreadableFileError as e:  # TREC disks' la010189.Z: said with how to read it
             unreadable.append((p, e.reason))
             continue
         except CollectionFormatError:

@@ -939,8 +939,8 @@ def candidates_note(args: argparse.Namespace, data) -> None:
     if feature_set:
         note(args, "note: the data holds ltr features' candidates, so these metrics count only the relevant "
                    "documents among them and read higher than trec_eval's over all the judgments; for those, "
-                   "evaluate a run of the scores (ltr cv --run-out R, or ltr predict --format trec) with ltr "
-                   "evaluate --qrels Q --run R")
+                   "evaluate a run of the scores (ltr cv --run-out R, or ltr predict MODEL DATA --run --out R) "
+                   "with ltr evaluate --qrels Q --run R")
 
 
 def preset_flags(applied) -> str:
@@ -1414,9 +1414,10 @@ def add_dask_options(p: argparse.ArgumentParser) -> None:
 
 
 @contextlib.contextmanager
-def dask_client(args: argparse.Namespace, model=None):
-    """The Dask client of ``--dask`` (None without it); ``model`` (the Ranker to train) is checked first
-    (:func:`ltr.dask.check_config`), so that a configuration the cluster cannot train costs no cluster start-up."""
+def dask_client(args: argparse.Namespace, model=None, *, validation: bool = True):
+    """The Dask client of ``--dask`` (None without it); ``model`` (the Ranker to train, on ``validation`` sets or
+    not) is checked first (:func:`ltr.dask.check_config`), so that a configuration the cluster cannot train costs no
+    cluster start-up."""
     if not getattr(args, "dask", None):
         yield None
         return
@@ -1436,6 +1437,6 @@ def dask_client(args: argparse.Namespace, model=None):
     from ltr.dask import check_config, connect
 
     if model is not None:
-        check_config(model, engine=args.dask_engine)
+        check_config(model, engine=args.dask_engine, validation=validation)
     with connect(args.dask, timeout=args.dask_timeout) as client:
         yield client

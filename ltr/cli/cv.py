@@ -52,7 +52,7 @@ def register(sub) -> None:
     f.add_argument("--no-vali", action="store_true", dest="no_vali",
                    help="single file: train on K-1 parts without a validation part (nothing stops early); without "
                         "it a part is held out when the model stops early on it, which under the small-data preset "
-                        "it does only with --early-stopping N")
+                        "it does only with --early-stopping N or --early-stopping-metric M")
     f.add_argument("--split-seed", type=int, default=0, dest="split_seed", help="seed of the query shuffle")
     f.add_argument("--parallel-folds", type=int, default=1, dest="parallel_folds", metavar="N",
                    help="folds trained at once (-1: one per core); the cores are shared between them")
@@ -235,7 +235,7 @@ def run(args: argparse.Namespace) -> int:
     # succeeded: a failed or interrupted run leaves the previous run's outputs as they were.
     staged = staged_folder(args.save_dir) if args.save_dir else contextlib.nullcontext(None)
     with staged as staging:
-        with dask_client(args, model) as client:
+        with dask_client(args, model, validation=_has_vali(args, folds)) as client:
             parallel = args.parallel_folds
             if client is not None:  # every fold trains on the cluster, one fold at a time (ltr.dask)
                 from ltr.dask import DistributedRanker

@@ -65,6 +65,7 @@ def run(args: argparse.Namespace) -> int:
     elif not args.quiet:
         pages = [str(v) for k, v in written.items() if k in ("html", "md")]
         figures = len(written) - len(pages)
-        what = ", ".join(pages) + (f" and {figures} figure(s) in {Path(args.out) / 'figures'}" if figures else "")
-        print(f"wrote {what or 'nothing'}", file=sys.stderr)
+        said = pages + ([f"{figures} figure(s) in {Path(args.out) / 'figures'}"] if figures else [])
+        print(f"wrote {', '.join(said[:-1]) + ' and ' + said[-1] if len(said) > 1 else said[0] if said else 'nothing'}",
+              file=sys.stderr)
     return 0

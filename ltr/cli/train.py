@@ -160,7 +160,7 @@ def run_train(args: argparse.Namespace) -> int:
     if not args.quiet:
         model.set_params(verbose=1)
     subset = None
-    with dask_client(args, model) as client:
+    with dask_client(args, model, validation=args.valid is not None) as client:
         if client is not None:  # shards read on the workers; the model trains there (ltr.dask)
             from ltr.dask import DistributedRanker, read_letor_shards
 

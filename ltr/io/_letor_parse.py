@@ -477,6 +477,21 @@ def first_bare_cr(buf, s: int, e: int) -> int:
     return -1
 
 
+@njit(cache=True, parallel=True)
+def first_bare_cr_chunks(buf, bounds) -> int:
+    """:func:`first_bare_cr` over the whole of ``buf``, its chunks (``bounds``) scanned in parallel: the least
+    offset found, or -1."""
+    n = bounds.shape[0] - 1
+    found = np.full(n, -1, dtype=np.int64)
+    for c in prange(n):
+        e = min(bounds[c + 1] + 1, buf.shape[0])  # the next chunk's first byte says whether a CR at the end is alone
+        found[c] = first_bare_cr(buf, bounds[c], e)
+    for c in range(n):
+        if found[c] >= 0:
+            return found[c]
+    return -1
+
+
 @njit(cache=True)
 def count_newlines(buf, end: int) -> int:
     """Number of ``\\n`` in ``buf[:end]`` (the line number of an error, without a temporary array)."""

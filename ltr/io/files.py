@@ -180,6 +180,22 @@ def refuse_utf16(head: bytes, path: str | os.PathLike, error: type[FileFormatErr
             raise error(what, str(path), 1)
 
 
+def refuse_inner_bom(data: bytes | str, path: str | os.PathLike,
+                     error: type[FileFormatError] = FileFormatError) -> None:
+    """Raise ``error`` naming the line when a byte-order mark (U+FEFF) stands anywhere but at the very start:
+    files joined with ``cat``, the second saved with a BOM, whose first id then holds an invisible character (its
+    judgments would never match). ``data``: the file's bytes, or its text after the leading BOM was dropped."""
+    mark, first = (b"\xef\xbb\xbf", 1) if isinstance(data, bytes) else ("\ufeff", 0)
+    k = data.find(mark, first)  # type: ignore[arg-type]
+    if k < 0:
+        return
+    head = data[:k]
+    nl, cr, crlf = (b"\n", b"\r", b"\r\n") if isinstance(data, bytes) else ("\n", "\r", "\r\n")
+    line = head.count(nl) + head.count(cr) - head.count(crlf) + 1  # type: ignore[arg-type]
+    raise error("a byte-order mark (U+FEFF) inside the file: files joined with cat, one saved with a BOM? remove it "
+                "(its next id would hold it, invisibly, and match nothing)", str(path), line)
+
+
 def read_text(path: str | os.PathLike, *, errors: str = "strict",
               error: type[FileFormatError] = FileFormatError, what: str = "file") -> str:
     """The whole file as UTF-8 text (gzip by magic bytes, a leading byte-order mark dropped).

@@ -265,6 +265,9 @@ def _parse(buf, spath, *, n_features, sizes, qpath, auto_query, weight, wpath, s
     nnz0 = np.concatenate(([0], np.cumsum(counts[:, 1]))).astype(np.int64)
     n_rows, nnz = int(row0[-1]), int(nnz0[-1])
     if n_rows == 0:
+        cr = int(_k.first_bare_cr(buf, start, len(buf)))  # a first comment line that old Mac line ends made the file
+        if cr >= 0:
+            raise _error_at(buf, spath, _token_start(buf, cr), _k.ERR_MESSAGES[_k.ERR_CR])
         raise NoDataLinesError("no data lines (empty file?)", spath)
     over = counts[:, 5][counts[:, 5] >= 0]
     if over.size:
@@ -297,7 +300,7 @@ def _parse(buf, spath, *, n_features, sizes, qpath, auto_query, weight, wpath, s
         raise _error_at(buf, spath, int(res[c, 1]), _k.ERR_MESSAGES[int(res[c, 0])],
                         width=width if res[c, 0] == _k.ERR_FEATURE_ID_ABOVE else None, fix=fix, hint=hint)
     if n_comm:  # a lone CR in a comment: the rest of the file (old Mac line endings) read as that comment
-        cr = int(_k.first_bare_cr(buf, start, len(buf)))
+        cr = int(_k.first_bare_cr_chunks(buf, bounds))
         if cr >= 0:
             raise _error_at(buf, spath, _token_start(buf, cr), _k.ERR_MESSAGES[_k.ERR_CR])
     unsorted = bool(res[:, 3].any())
@@ -640,7 +643,7 @@ def _parse_stream(path, gz, spath, *, n_features, sizes, qpath, auto_query, weig
         if w >= len(lengths) or len(buf) != lengths[w]:
             raise _Reparse  # the file changed since pass 1
         n_windows += 1
-        if n_comm and _k.first_bare_cr(buf, 0, len(buf)) >= 0:
+        if n_comm and _k.first_bare_cr_chunks(buf, all_bounds[w]) >= 0:
             raise _Reparse
         c0, c1 = int(first_chunk[w]), int(first_chunk[w + 1])
         args = (row0[c0:c1 + 1], nnz0[c0:c1 + 1], maxtok, not sparse, width, Xflat, data, indices, indptr, y, qid,
@@ -868,10 +871,13 @@ def _check_declared_base(buf, start: int, spath: str, id0: int) -> None:
     never set reads one-based without an error, every feature one column off."""
     declared = _declared_base(buf, start)
     if declared is not None and declared[0] != id0:
-        said = "zero" if declared[0] == 0 else "one"
-        raise LetorFormatError(f"the file says its column indices are {said}-based (scikit-learn's "
-                               "dump_svmlight_file writes that line)", spath, _line_of(buf, declared[1]),
-                               fix={"zero_based": declared[0] == 0})
+        if declared[0] == 0:
+            raise LetorFormatError("the file says its column indices are zero-based (scikit-learn's "
+                                   "dump_svmlight_file writes that line)", spath, _line_of(buf, declared[1]),
+                                   fix={"zero_based": True})
+        raise LetorFormatError("the file says its column indices are one-based (scikit-learn's dump_svmlight_file "
+                               "writes that line), as LETOR's are: read it without zero_based (--zero-based)", spath,
+                               _line_of(buf, declared[1]))
 
 
 def read_header(path: str | os.PathLike) -> dict:

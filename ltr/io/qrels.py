@@ -63,7 +63,7 @@ import numpy as np
 import pandas as pd
 
 from ltr.exceptions import TrecFormatError
-from ltr.io.files import read_text
+from ltr.io.files import read_text, refuse_inner_bom
 from ltr.io.npl import npl_records
 from ltr.io.outputs import atomic_write
 from ltr.reader_options import Placeholder
@@ -255,6 +255,7 @@ def read_qrels(
         raise ValueError(f"format must be 'auto' or one of {QRELS_FORMATS}, got {format!r}")
     spath = str(path)
     text = read_text(path, errors=errors, error=TrecFormatError, what="qrels file")
+    refuse_inner_bom(text, path, TrecFormatError)
     if format == "auto":
         format = _detect(path, _head(text, _DETECT_LINES))
         log.info("%s: relevance format detected as %r", spath, format)

@@ -113,6 +113,10 @@ def _ranklib_scores(path: Path, lines: list[str], qid) -> list[str]:
             raise ScoreFormatError(f"query {q} where the data's row {len(out) + 1} is of query "
                                    f"{expected[len(out)]}: a RankLib score file of other data?", str(path), lineno,
                                    line.strip())
+        if score.lower().lstrip("+-") == "nan":
+            raise ScoreFormatError("a score cannot be NaN (no metric can rank it)", str(path), lineno, score)
+        if not _NUMBER.fullmatch(score):
+            raise ScoreFormatError("RankLib's score lines end in a number", str(path), lineno, score)
         previous = q
         out.append(score)
     return out

@@ -33,7 +33,7 @@ from numpy.typing import ArrayLike
 
 from ltr.exceptions import TrecFormatError
 from ltr.groups import group_ptr_from_qid
-from ltr.io.files import read_bytes, refuse_utf16
+from ltr.io.files import read_bytes, refuse_inner_bom, refuse_utf16
 from ltr.io.outputs import atomic_write
 from ltr.io.qrels import read_qrels, write_qrels
 
@@ -119,8 +119,9 @@ def _run_by_lines(data: bytes, path: Path) -> pd.DataFrame:
         try:  # the offset in the whole file (the wrapper's is in the chunk it decoded)
             data.decode("utf-8")
         except UnicodeDecodeError as e:
+            head = data[:e.start]  # lines end at LF, CRLF or CR, as the reader splits them
             raise TrecFormatError(f"invalid UTF-8 byte {data[e.start:e.start + 1]!r}", str(path),
-                                  data.count(b"\n", 0, e.start) + 1, offset=e.start,
+                                  head.count(b"\n") + head.count(b"\r") - head.count(b"\r\n") + 1, offset=e.start,
                                   fix={"encoding_errors": "replace"}, hint="to substitute U+FFFD") from None
         raise
     if not rows:
@@ -189,6 +190,7 @@ def read_run(path: str | os.PathLike, *, errors: str = "strict") -> pd.DataFrame
         raise ValueError(f"errors must be 'strict' or 'replace', got {errors!r}")
     data = read_bytes(path, error=TrecFormatError, what="run file")
     refuse_utf16(data, path, TrecFormatError)
+    refuse_inner_bom(data, path, TrecFormatError)
     if errors == "replace" and not data.isascii():
         try:
             data.decode("utf-8")
