@@ -310,6 +310,18 @@ def test_the_query_id_map_of_a_compressed_copy_is_found_and_standard_output_cann
         runs.append(read_run(out))
     assert set(runs[0]["qid"]) == {f"PLAIN-{q}" for q in range(8)}
     assert runs[1][["qid", "docno", "score"]].equals(runs[0][["qid", "docno", "score"]])
+    # moved without its map: the header says the qids need it, so no run of LETOR numbers is written
+    (tmp_path / "moved").mkdir()
+    moved = tmp_path / "moved" / "s.letor"
+    moved.write_bytes(letor.read_bytes())
+    capsys.readouterr()
+    for argv in (["predict", str(model), str(moved), "--run", "--out", str(tmp_path / "m.run")],
+                 ["cv", str(moved), "--folds", "2", "--rounds", "2", "--run-out", str(tmp_path / "cv.run")]):
+        assert main(argv) == 1
+        err = capsys.readouterr().err
+        assert "its query ids are numbers that s.letor.qids.tsv maps to the collection's" in err
+        assert len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "m.run").exists() and not (tmp_path / "cv.run").exists()
     capsys.readouterr()
     monkeypatch.chdir(tmp_path)  # where '-.qids.tsv' was written
     assert run([*base, "--out", "-"]) == 2

@@ -225,6 +225,11 @@ def run(args: argparse.Namespace) -> int:
     shown = sys.stderr if piped else sys.stdout  # an output on standard output: the table goes to standard error
     if args.run_out:
         _check_doc_ids(folds[0].test if folds else args.data)
+    mapping = None
+    if folds is None and Path(args.data).is_file():  # before training: a map its header needs and that is missing
+        from ltr.io.letor import read_header
+
+        mapping = find_qid_map(args.data, read_header(args.data).get("feature_set"))
     if args.save_dir:
         if Path(args.save_dir).exists() and not Path(args.save_dir).is_dir():
             raise UsageError(f"--save-dir {args.save_dir}: is a file, not a folder")
@@ -255,14 +260,12 @@ def run(args: argparse.Namespace) -> int:
         _validation_notes(args, model, result)
         if folds is not None:
             result.settings.update({"source": "registry", "dataset": args.dataset, "root": str(args.root)})
-        elif Path(args.data).is_file():
-            mapping = find_qid_map(args.data)
-            if mapping is not None:
-                from ltr.io.qidmap import apply_qid_map, locate_qid_map
+        elif mapping is not None:
+            from ltr.io.qidmap import apply_qid_map, locate_qid_map
 
-                # every test query must be in the map (one for another file left queries under LETOR numbers)
-                apply_qid_map(mapping, [q for f in result.folds for q in f.qids], locate_qid_map(args.data), args.data)
-                result.settings["qid_map"] = mapping
+            # every test query must be in the map (one for another file left queries under LETOR numbers)
+            apply_qid_map(mapping, [q for f in result.folds for q in f.qids], locate_qid_map(args.data), args.data)
+            result.settings["qid_map"] = mapping
         outputs = [p for p in (args.run_out, args.out) if p]
         with outputs_together(*outputs) as places:  # written in full first, then renamed in
             place = dict(zip(outputs, places))

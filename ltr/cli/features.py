@@ -338,11 +338,13 @@ def run(args: argparse.Namespace) -> int:
     # the topic fields the queries were made of (None: the query file's own text, a TREC topic's title).
     # ... and the spread of the first stage's top score per query, which ltr rerank compares with the run it is
     # given (a model reading first_stage_score learnt that scale)
-    data = replace(data, feature_set={**fs.to_dict(index), "topic_fields": list(args.topic_fields or []) or None,
-                                      "first_stage_top_scores": score_spread(candidates)})
     mapping = qid_mapping(queries.qids)
+    mapped = any(str(v) != k for k, v in mapping.items())
+    data = replace(data, feature_set={**fs.to_dict(index), "topic_fields": list(args.topic_fields or []) or None,
+                                      "first_stage_top_scores": score_spread(candidates),
+                                      **({"qid_map": True} if mapped else {})})  # (its qids need OUT.qids.tsv)
     side = qid_map_path(args.out)
-    if any(str(v) != k for k, v in mapping.items()):
+    if mapped:
         from ltr.io.outputs import outputs_together
 
         with outputs_together(side, args.out) as (side_tmp, out_tmp):  # both or neither: a map belongs to its file

@@ -385,7 +385,7 @@ def run_predict(args: argparse.Namespace) -> int:
         if data.doc_ids is None:
             raise ValueError(f"{args.data}: no document ids ('#docid = ...' comments), so no TREC run can be written")
         qids = data.qid.astype(str)
-        mapping = find_qid_map(args.data)
+        mapping = find_qid_map(args.data, getattr(data, "feature_set", None))
         if mapping is not None:
             from ltr.io.qidmap import apply_qid_map, locate_qid_map
 

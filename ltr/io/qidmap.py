@@ -141,7 +141,16 @@ def locate_qid_map(data_path: str | os.PathLike) -> Path | None:
     return next((q for q in places if q.is_file()), None)
 
 
-def find_qid_map(data_path: str | os.PathLike) -> dict[str, str] | None:
-    """The map beside a LETOR file (:func:`locate_qid_map`), if there is one (else None)."""
+def find_qid_map(data_path: str | os.PathLike, feature_set: Mapping | None = None) -> dict[str, str] | None:
+    """The map beside a LETOR file (:func:`locate_qid_map`), if there is one (else None). ``feature_set``: the
+    file's header description; when it records that ``ltr features`` wrote a map (``"qid_map": true``), a missing
+    map is an error (the file's query ids are numbers that only the map turns into the collection's)."""
     p = locate_qid_map(data_path)
+    if p is None and isinstance(feature_set, Mapping) and feature_set.get("qid_map"):
+        from ltr.exceptions import FileFormatError
+
+        raise FileFormatError(f"its query ids are numbers that {qid_map_path(data_path).name} maps to the "
+                              "collection's (ltr features wrote both), and that file is not beside it: put it back "
+                              "(a run would name the queries by those numbers, which no qrels knows)",
+                              str(data_path))
     return read_qid_map(p) if p is not None else None
