@@ -925,17 +925,19 @@ _MODEL_FLAGS = (
 )
 
 
-def candidates_note(args: argparse.Namespace, data) -> None:
-    """Say, for data that ``ltr features`` wrote (a LETOR file's header describes its feature set, or a dataset
-    read from one), that the metrics count only the relevant documents among its candidates."""
-    feature_set = getattr(data, "feature_set", None)
-    if feature_set is None and isinstance(data, (str, os.PathLike)) and os.path.isfile(data):
-        from ltr.io.letor import read_header
+def file_feature_set(path) -> dict | None:
+    """The feature-set description in a LETOR file's header (what ``ltr features`` wrote), or None: for a file
+    without one, for a folder (a fold layout), or for ``None``."""
+    if path is None or not os.path.isfile(path):
+        return None
+    from ltr.io.letor import read_header
 
-        try:
-            feature_set = read_header(data).get("feature_set")
-        except (OSError, ValueError):  # the reader names a bad file in its own error
-            return
+    return read_header(path).get("feature_set")
+
+
+def candidates_note(args: argparse.Namespace, feature_set) -> None:
+    """Say, for data that ``ltr features`` wrote (``feature_set``: the description in its header), that the metrics
+    count only the relevant documents among its candidates."""
     if feature_set:
         note(args, "note: the data holds ltr features' candidates, so these metrics count only the relevant "
                    "documents among them and read higher than trec_eval's over all the judgments; for those, "

@@ -23,6 +23,7 @@ from ltr.cli._common import (
     check_outputs,
     dask_client,
     dataset_names,
+    file_feature_set,
     make_ranker,
     metric_names,
     note,
@@ -219,17 +220,16 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError(f"--teacher-scores {teacher_file}: one score per line cannot follow the folds' rows "
                              "when --sort reorders them; give the teacher as a TREC run (or qid<TAB>docid<TAB>score "
                              "lines), joined on query and document ids, or as --teacher-model")
-    model = make_ranker(args, has_valid=_has_vali(args, folds))
+    has_vali = _has_vali(args, folds)
+    model = make_ranker(args, has_valid=has_vali)
     piped = check_outputs(args.out, args.run_out, inputs=[getattr(args, "config", None)],
                           folders=[args.data, args.root], flags=("--out", "--run-out"))
     shown = sys.stderr if piped else sys.stdout  # an output on standard output: the table goes to standard error
     if args.run_out:
         _check_doc_ids(folds[0].test if folds else args.data)
-    mapping = None
-    if folds is None and Path(args.data).is_file():  # before training: a map its header needs and that is missing
-        from ltr.io.letor import read_header
-
-        mapping = find_qid_map(args.data, read_header(args.data).get("feature_set"))
+    feature_set = file_feature_set(args.data) if folds is None else None
+    # before training: a query-id map the file's header needs and that is missing is an error
+    mapping = find_qid_map(args.data, feature_set) if folds is None and Path(args.data).is_file() else None
     if args.save_dir:
         if Path(args.save_dir).exists() and not Path(args.save_dir).is_dir():
             raise UsageError(f"--save-dir {args.save_dir}: is a file, not a folder")
@@ -240,7 +240,7 @@ def run(args: argparse.Namespace) -> int:
     # succeeded: a failed or interrupted run leaves the previous run's outputs as they were.
     staged = staged_folder(args.save_dir) if args.save_dir else contextlib.nullcontext(None)
     with staged as staging:
-        with dask_client(args, model, validation=_has_vali(args, folds)) as client:
+        with dask_client(args, model, validation=has_vali) as client:
             parallel = args.parallel_folds
             if client is not None:  # every fold trains on the cluster, one fold at a time (ltr.dask)
                 from ltr.dask import DistributedRanker
@@ -293,8 +293,7 @@ def run(args: argparse.Namespace) -> int:
             print(("\n" if args.format == "markdown" else "") + line, file=shown)
     else:
         note(args, line)
-    if args.data is not None:
-        candidates_note(args, args.data)
+    candidates_note(args, feature_set)
     for path in (args.out, args.run_out):
         if path and path != "-" and not args.quiet:
             print(f"wrote {path}", file=sys.stderr)

@@ -311,7 +311,9 @@ def run(args: argparse.Namespace) -> int:
         raise input_option_usage(e) from None
     inputs = _unpadded_judgments(args, inputs)
     queries = _judged_queries(args, inputs)
-    if args.out == "-" and any(str(v) != k for k, v in qid_mapping(queries.qids).items()):
+    mapping = qid_mapping(queries.qids)  # LETOR's integer qids: a map beside the file when they are not the ids
+    mapped = any(str(v) != k for k, v in mapping.items())
+    if args.out == "-" and mapped:
         raise UsageError("--out -: the query ids are not plain integers, so the LETOR file's qids are numbers "
                          "mapped to them by a file beside it (OUT.qids.tsv), which standard output has no place for: "
                          "give --out FILE (and compress it after, e.g. gzip FILE)")
@@ -338,8 +340,6 @@ def run(args: argparse.Namespace) -> int:
     # the topic fields the queries were made of (None: the query file's own text, a TREC topic's title).
     # ... and the spread of the first stage's top score per query, which ltr rerank compares with the run it is
     # given (a model reading first_stage_score learnt that scale)
-    mapping = qid_mapping(queries.qids)
-    mapped = any(str(v) != k for k, v in mapping.items())
     data = replace(data, feature_set={**fs.to_dict(index), "topic_fields": list(args.topic_fields or []) or None,
                                       "first_stage_top_scores": score_spread(candidates),
                                       **({"qid_map": True} if mapped else {})})  # (its qids need OUT.qids.tsv)

@@ -180,7 +180,7 @@ def run_train(args: argparse.Namespace) -> int:
         if spec is not None:  # the same columns of every set, as ltr cv --features selects them in each fold
             train, valid, test, subset = _select(args, spec, train, valid, test)
         result = train_and_report(train, valid, test, model, names, conventions(args), args.log_every)
-    candidates_note(args, train)
+    candidates_note(args, getattr(train, "feature_set", None))
     applied = getattr(model, "preset_params_", None)
     if applied:
         shown = preset_flags(applied)  # as the options that set them by hand

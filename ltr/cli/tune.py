@@ -21,6 +21,7 @@ from ltr.cli._common import (
     candidates_note,
     check_outputs,
     emit,
+    file_feature_set,
     make_ranker,
     metric_names,
     note,
@@ -214,7 +215,7 @@ def run(args: argparse.Namespace) -> int:
         print(file=sys.stderr if piped else sys.stdout)
         emit(args, ["fold", f"inner {target}", *keys], [[name, *row] for name, row in chosen.items()], {},
              footer=footer, to_stderr=piped)
-    candidates_note(args, args.data)
+    candidates_note(args, file_feature_set(args.data))
     for path in (args.out, storage):
         if path and path != "-" and not args.quiet:
             print(f"wrote {path}", file=sys.stderr)
