@@ -351,3 +351,22 @@ def test_review_of_the_format_fixes(tmp_path, capsys):
     (tmp_path / "abc.scores").write_text("10\t0\t0.5\n10\t1\t0.2\n11\t0\tabc\n11\t1\t0.1\n")
     with pytest.raises(Exception, match=r"abc\.scores:3: RankLib's score lines end in a number .*token 'abc'"):
         read_scores(tmp_path / "abc.scores")
+
+
+@pytest.mark.parametrize("suffix, compress", [(".gz", "gzip"), (".bz2", "bz2"), (".xz", "lzma")])
+def test_the_sidecars_of_every_compressed_copy_are_found_beside_the_name_it_was_made_from(tmp_path, suffix,
+                                                                                          compress):
+    """train.txt.query served train.txt.gz but not train.txt.bz2 or .xz, while the query-id map was found for all
+    three: one rule now for .query, .weight and the map (ltr.io.files.sidecar_stems)."""
+    import importlib
+
+    from ltr.io.qidmap import locate_qid_map
+
+    module = importlib.import_module(compress)
+    text = b"1 1:0.5\n0 1:0.2\n2 1:0.9\n0 1:0.1\n1 1:0.3\n"
+    (tmp_path / "train.txt.query").write_text("2\n3\n")
+    (tmp_path / f"train.txt{suffix}").write_bytes(module.compress(text))
+    d = read_letor(tmp_path / f"train.txt{suffix}")
+    assert d.group_sizes.tolist() == [2, 3] and d.sources["query"].endswith("train.txt.query")
+    (tmp_path / "train.txt.qids.tsv").write_text("1\tQ-A\n2\tQ-B\n")
+    assert locate_qid_map(tmp_path / f"train.txt{suffix}") == tmp_path / "train.txt.qids.tsv"

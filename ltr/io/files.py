@@ -17,6 +17,7 @@ import lzma
 import os
 import stat
 import zlib
+from pathlib import Path
 from typing import IO
 
 from ltr.exceptions import FileFormatError
@@ -113,6 +114,19 @@ BZIP2_MAGIC, XZ_MAGIC = b"BZh", b"\xfd7zXZ\x00"
 #: The name endings of a compressed copy of a file (``train.txt.xz``), which the readers open by their magic bytes:
 #: where a file is looked up by name (fold layouts, data set copies), each is tried after the plain name.
 COMPRESSED_SUFFIXES = (".gz", ".bz2", ".xz")
+
+
+def sidecar_stems(path: str | os.PathLike) -> list[Path]:
+    """Where a data file's sidecars (``.query``, ``.weight``, ``.qids.tsv``) are looked for: beside its own name,
+    and for a compressed copy (``DATA.gz``, ``.bz2``, ``.xz``) beside the name it was made from (``DATA``).
+
+    Examples
+    --------
+    >>> [str(p) for p in sidecar_stems("train.txt.xz")], [str(p) for p in sidecar_stems("train.txt")]
+    (['train.txt.xz', 'train.txt'], ['train.txt'])
+    """
+    p = Path(path)
+    return [p, p.with_suffix("")] if p.suffix in COMPRESSED_SUFFIXES else [p]
 
 
 def compression(head: bytes) -> str | None:

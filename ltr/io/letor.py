@@ -8,8 +8,9 @@ holds id ``j + 1``), rows of one query are contiguous, and LETOR 4.0 puts the do
 
 Sidecars, as LightGBM and XGBoost find them: group sizes in ``PATH.query`` (LightGBM) or ``PATH.group`` (XGBoost),
 one per line, and row weights in ``PATH.weight`` (one per line) are picked up by default when they exist beside
-the data file (for ``X.gz`` also ``X.query``, ``X.group``, ``X.weight``); ``query_file=`` / ``weight_file=`` name
-other files or (``None``) turn them off. The returned dataset's ``sources`` records which files were read.
+the data file (for ``X.gz``, ``X.bz2``, ``X.xz`` also ``X.query``, ``X.group``, ``X.weight``); ``query_file=`` /
+``weight_file=`` name other files or (``None``) turn them off. The returned dataset's ``sources`` records which
+files were read.
 
 :func:`write_letor` starts its files with one header comment that records what plain svmlight cannot::
 
@@ -49,7 +50,7 @@ from ltr._dataset import RankingDataset
 from ltr.exceptions import LetorFormatError, LetorGroupError, NoDataLinesError
 from ltr.groups import group_ptr_from_qid
 from ltr.io import _letor_parse as _k
-from ltr.io.files import GZIP_MAGIC, compression, open_raw, read_bytes, refuse_utf16
+from ltr.io.files import GZIP_MAGIC, compression, open_raw, read_bytes, refuse_utf16, sidecar_stems
 from ltr.io.outputs import STDOUT, atomic_write
 from ltr.reader_options import Placeholder
 from ltr.threads import numba_threads
@@ -119,11 +120,11 @@ def read_letor(
         width recorded in an ``ltrkit-letor`` header, else the largest id in the file.
     query_file : "auto", path, or None, default="auto"
         Group sizes, one positive integer per line, in row order (LightGBM's ``.query``, XGBoost's ``.group``).
-        ``"auto"`` (or ``True``) uses ``PATH.query`` or ``PATH.group`` and, for ``PATH`` ending in ``.gz``, the
-        same names without ``.gz``, when one exists (two that disagree are an error); ``None`` (or ``False``)
-        reads no sidecar. With a sidecar, ``qid:`` tokens are optional; if present they must change exactly at
-        the sidecar's group boundaries. Without qids, ``qid`` is the group's position in the sidecar
-        (``0, 1, ...``).
+        ``"auto"`` (or ``True``) uses ``PATH.query`` or ``PATH.group`` and, for ``PATH`` ending in ``.gz``,
+        ``.bz2`` or ``.xz``, the same names without it, when one exists (two that disagree are an error);
+        ``None`` (or ``False``) reads no sidecar. With a sidecar, ``qid:`` tokens are optional; if present they
+        must change exactly at the sidecar's group boundaries. Without qids, ``qid`` is the group's position in the
+        sidecar (``0, 1, ...``).
     weight_file : "auto", path, or None, default="auto"
         Row weights, one finite non-negative number per line (LightGBM's ``.weight``); found as ``query_file``
         is, under the name ``PATH.weight``. They become the dataset's ``weight``.
@@ -944,7 +945,7 @@ def _resolve_sidecar(path: Path, arg, suffixes: tuple[str, ...], option: str, re
     if arg is None or arg is False:
         return None
     if arg is True or (isinstance(arg, str) and arg == "auto"):
-        stems = [str(path)] + ([str(path)[:-3]] if path.name.endswith(".gz") else [])
+        stems = [str(stem) for stem in sidecar_stems(path)]
         found = [Path(stem + suffix) for stem in stems for suffix in suffixes if Path(stem + suffix).is_file()]
         if len(found) > 1:
             contents = [read(f) for f in found]

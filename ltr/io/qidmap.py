@@ -132,13 +132,9 @@ def locate_qid_map(data_path: str | os.PathLike) -> Path | None:
     """The map beside a LETOR file: ``DATA.qids.tsv``, or for a compressed copy (``DATA.gz``, ``.bz2``, ``.xz``)
     also the map of the file it was made from (``DATA.qids.tsv``), as its ``.query`` and ``.weight`` sidecars are
     found; None when there is none."""
-    from ltr.io.files import COMPRESSED_SUFFIXES
+    from ltr.io.files import sidecar_stems
 
-    p = Path(data_path)
-    places = [qid_map_path(p)]
-    if p.suffix in COMPRESSED_SUFFIXES:
-        places.append(qid_map_path(p.with_suffix("")))
-    return next((q for q in places if q.is_file()), None)
+    return next((q for q in map(qid_map_path, sidecar_stems(data_path)) if q.is_file()), None)
 
 
 def find_qid_map(data_path: str | os.PathLike, feature_set: Mapping | None = None) -> dict[str, str] | None:
