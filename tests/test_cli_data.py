@@ -250,6 +250,9 @@ def test_fetch_from_a_mirror_then_verify_the_copy_and_a_broken_one(toy, tmp_path
     assert "Fold2/test.txt" in captured.out and "missing" in captured.out
     # a copy that lacks a file is incomplete; "differs" (it said so, beside "0 differ") is for files that do
     assert f"{dest} is incomplete (1 file(s) missing)" in captured.err and "differs" not in captured.err
+    (tmp_path / "empty").mkdir()
+    assert main(["data", "verify", "toy", str(tmp_path / "empty")]) == 1
+    assert f"{tmp_path / 'empty'} holds none of toy's files" in capsys.readouterr().err
 
 
 _RAR_TOML = """

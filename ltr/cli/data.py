@@ -131,8 +131,12 @@ def run_verify(args: argparse.Namespace) -> int:
     else:
         print(report)
     if not report.ok:
-        what = (f"is incomplete ({len(report.missing)} file(s) missing)" if report.missing and not report.differing
-                and not report.problems else f"differs from the registry's {args.name}")
+        if report.missing and len(report.missing) == len(report.files):
+            what = f"holds none of {args.name}'s files"
+        elif report.missing and not report.differing and not report.problems:
+            what = f"is incomplete ({len(report.missing)} file(s) missing)"
+        else:
+            what = f"differs from the registry's {args.name}"
         print(f"ltr data verify: {args.dir} {what} (see above)", file=sys.stderr)
         return 1
     return 0
