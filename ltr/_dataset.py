@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from types import MappingProxyType
 
 import numpy as np
@@ -120,6 +120,13 @@ class RankingDataset:
             object.__setattr__(self, "X", X)
         else:
             object.__setattr__(self, "X", _frozen(self.X))
+
+    def __reduce__(self):
+        """Pickled and copied as its fields, ``sources`` as a plain dict (a mapping proxy cannot be pickled); the
+        copy is checked and frozen as any new dataset is."""
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        values["sources"] = dict(self.sources)
+        return type(self), tuple(values.values())
 
     @property
     def n_rows(self) -> int:
@@ -253,13 +260,14 @@ def make_ranking(
         Labels are in ``0..max_label`` (at least 1).
     noise : float
         Standard deviation of the latent noise (finite, >= 0).
+    random_state : int, Generator or None
+        The seed (NumPy's ``default_rng``): the same seed, the same data.
 
     Raises
     ------
     ValueError
         A count that is not an integer >= 1, a ``docs_per_query`` range with ``low > high``, or a ``noise`` that
         is negative or not finite; the message names the argument and its value.
-    random_state : int, Generator or None
 
     Examples
     --------
