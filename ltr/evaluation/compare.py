@@ -105,7 +105,8 @@ def compare(
     baseline : str, optional
         The system the others are tested against (default: the first).
     metrics : str or sequence of str, optional
-        Default: the first frame's columns other than the curve columns.
+        Default: the first frame's columns; when it holds a whole curve (``ndcg@1`` .. ``ndcg@20``), those
+        columns are the curve's and left out (a frame of ``ndcg@10`` and ``map`` compares both).
     tests : sequence of str, default=("t", "wilcoxon", "randomization")
         Paired tests, see :data:`ltr.evaluation.significance.TESTS`; the first drives the markers.
     correction : {"holm", "bonferroni", "none"}, default="holm"
@@ -151,7 +152,8 @@ def compare(
         raise ValueError(f"alpha must lie in (0, 1), got {alpha}")
     first = per_query[names[0]]
     if metrics is None:
-        metrics = [c for c in first.columns if c not in CURVE_METRICS] or [c for c in first.columns]
+        curve = set(CURVE_METRICS) <= set(first.columns)  # a curve's columns: a frame with ndcg@10 alone keeps it
+        metrics = [c for c in first.columns if not (curve and c in CURVE_METRICS)] or list(first.columns)
     metrics = _canonical(metrics)
     for n in names:
         missing = [m for m in metrics if m not in per_query[n].columns]

@@ -75,7 +75,16 @@ __all__ = [
 RESULT_FORMAT = "ltrkit-result/1"
 
 
-@dataclass
+def _means(values: Mapping[str, float], limit: int = 6) -> str:
+    """``ndcg@10 0.4699, map 0.4496`` for a repr (at most ``limit`` metrics, then how many more)."""
+    shown = [f"{m} {v:.4f}" for m, v in list(values.items())[:limit]]
+    more = len(values) - limit
+    return ", ".join(shown) + (f", {more} more" if more > 0 else "")
+
+
+# The results hold every per-query value, score and document id (hundreds of kilobytes for a few hundred queries):
+# their reprs (what a notebook shows for a cell's last value) summarise, and format() gives the tables.
+@dataclass(repr=False)
 class FoldResult:
     """What one fold produced (all JSON-able).
 
@@ -106,8 +115,11 @@ class FoldResult:
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
 
+    def __repr__(self) -> str:
+        return f"<FoldResult {self.name!r}: {len(self.qids)} test queries; {_means(self.metrics)}>"
 
-@dataclass
+
+@dataclass(repr=False)
 class CVResult:
     """Cross-validation outcome: per-fold metrics, their mean and std, and pooled per-query test values.
 
@@ -134,6 +146,11 @@ class CVResult:
     params: dict[str, Any] = field(default_factory=dict)
     settings: dict[str, Any] = field(default_factory=dict)
     datasets: list[dict[str, Any]] = field(default_factory=list)
+
+    def __repr__(self) -> str:
+        queries = sum(len(f.qids) for f in self.folds)
+        return (f"<CVResult {self.name!r}: {len(self.folds)} fold(s), {queries} test queries; mean "
+                f"{_means(self.mean())}; .format() for the table>")
 
     def mean(self) -> dict[str, float]:
         """Mean over folds of each fold's mean metric (the LETOR convention: average of fold averages)."""
@@ -265,7 +282,7 @@ class CVResult:
         return cv_result_from_dict(d)
 
 
-@dataclass
+@dataclass(repr=False)
 class Comparison:
     """The outcome of :func:`compare`.
 
@@ -309,6 +326,13 @@ class Comparison:
     curves: dict[str, list[float]] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
     left_out: dict[str, list[str]] = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        others = [s for s in self.systems if s != self.baseline]
+        shown = ", ".join(repr(s) for s in others[:4]) + (f" and {len(others) - 4} more" if len(others) > 4 else "")
+        return (f"<Comparison of {shown} against {self.baseline!r} on {len(self.qids)} queries; metrics "
+                f"{', '.join(self.metrics)}; tests {', '.join(self.tests)} ({self.correction}); .format() for the "
+                "table>")
 
     def kept(self, metric: str) -> np.ndarray:
         """A mask over ``qids``: the queries ``metric``'s tests and means are over (all but ``left_out[metric]``)."""
