@@ -15,7 +15,26 @@ Names are imported lazily (``import features`` loads neither Numba nor pandas).
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # what __getattr__ loads on first use, visible to type checkers and editors' completion
+    from features.analysis import Analyzer  # noqa: F401
+    from features.collections import (  # noqa: F401
+        Collection,
+        Queries,
+        TestCollection,
+        load_documents,
+        load_queries,
+        load_test_collection,
+        read_qrels,
+    )
+    from features.errors import CollectionFormatError, IndexFormatError  # noqa: F401
+    from features.extraction import extract, qid_mapping  # noqa: F401
+    from features.featureset import FeatureSet  # noqa: F401
+    from features.index import InvertedIndex  # noqa: F401
+    from features.pairs import PairSet  # noqa: F401
+    from features.retrieval import BM25Retriever  # noqa: F401
+    from features.scorers import available_scorers, get_scorer, register  # noqa: F401
 
 _EXPORTS = {
     "Analyzer": "features.analysis",

@@ -4,7 +4,13 @@ The learning layer: LETOR and TREC I/O (:mod:`ltr.io`), IR metrics (:mod:`ltr.me
 (:mod:`ltr.kernels`) and rankers over LightGBM and XGBoost. Importing ``ltr`` imports nothing heavy.
 """
 
+from typing import TYPE_CHECKING
+
 from ltr.exceptions import GroupError, LetorFormatError, LetorGroupError, ModelFormatError, TrecFormatError
+
+if TYPE_CHECKING:  # what __getattr__ loads on first use, visible to type checkers and editors' completion
+    from ltr.datasets import RankingDataset, make_ranking
+    from ltr.rankers import Ranker, load_model
 
 __version__ = "0.1.0"
 

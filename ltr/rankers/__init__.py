@@ -6,6 +6,12 @@
 - :mod:`.params`: hyper-parameter and engine-parameter checks.
 """
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # what __getattr__ loads on first use, visible to type checkers and editors' completion
+    from ltr.rankers.persist import PlainModelWarning, load_model, save_model
+    from ltr.rankers.ranker import Ranker
+
 __all__ = ["PlainModelWarning", "Ranker", "load_model", "save_model"]
 
 
