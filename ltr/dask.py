@@ -680,8 +680,13 @@ def fit(model, data, *, client=None, eval_set=None, eval_names=None, engine: str
         ``normalize`` and ``objective="distill"`` are refused (they run in one process).
     data : DaskRankingData or RankingDataset
         Training data (an in-memory dataset is scattered by :func:`from_dataset`).
+    client : dask.distributed.Client, optional
+        The cluster; default the current one (``distributed.default_client()``, e.g. inside ``with
+        ltr.dask.connect(address):``).
     eval_set : list of RankingDataset, optional
         Validation sets (small, in this process); the first drives XGBoost's early stopping.
+    eval_names : list of str, optional
+        Their names in the fitted model's ``evals_result_`` (default ``valid_0``, ...).
     engine : {"xgboost", "lightgbm"}, optional
         The engine's Dask training: ``xgboost.dask`` (``None``, the default, for a Ranker whose ``engine`` is
         Ranker's default ``"lightgbm"``, or ``"xgboost"``) or ``DaskLGBMRanker`` (``engine="lightgbm"``; no

@@ -460,6 +460,8 @@ def fit_weights(runs: Sequence[pd.DataFrame | str | os.PathLike], qrels: pd.Data
     metric : str, default="ndcg@10"
         Any :func:`ltr.metrics.parse_metric` name, evaluated as trec_eval does (:func:`ltr.metrics.evaluate_run`)
         with ``gain`` (default linear, trec_eval's).
+    gain : {"linear", "exp2"}, default="linear"
+        NDCG's gain in ``metric`` (linear: trec_eval's).
     n_splits : int, default=5
     search : {"grid", "coordinate"}, default="grid"
     step : float, default=0.1

@@ -152,6 +152,8 @@ def format_comparison(c: Comparison, fmt: str = "table", *, layout: str | None =
 
     Parameters
     ----------
+    c : Comparison
+        What :func:`~ltr.evaluation.compare` (or ``compare_runs``, ``compare_models``, ``compare_cv``) returned.
     fmt : {"table", "markdown", "latex", "csv", "json"}
     layout : {"long", "wide"}, optional
         Default: long for table and csv, wide for Markdown and LaTeX (JSON holds everything).

@@ -346,6 +346,8 @@ def run_from_scores(
     qid, docno, score : array-like of shape (n_rows,)
         Rows of one query must be contiguous. A NaN score is an error (it has no place in a ranking); ``+-inf``
         ranks first or last.
+    tag : str, default="ltrkit"
+        The run's name, in its sixth column (one token: no whitespace).
     k : int, optional
         Keep only the top ``k`` of each query.
 

@@ -80,7 +80,7 @@ def base_margin(base_score: float, objective: str) -> np.float32:
     Examples
     --------
     >>> float(base_margin(0.5, "rank:ndcg")), float(base_margin(0.5, "binary:logistic"))
-    (0.5, 0.0)
+    (0.5, -0.0)
     """
     link = LINKS.get(objective)
     if link is None:

@@ -695,6 +695,9 @@ def tune(data, *, estimator=None, engine: str | None = None, space=None, n_trial
     timeout : float, optional
         Seconds for the whole search, shared by the outer folds: each fold may start trials until its share of the
         time left ends (the time left over the folds left), and runs at least one.
+    read_options : mapping, optional
+        Keyword arguments of :func:`ltr.io.read_letor` for ``data`` given as a path (``unjudged="drop"``,
+        ``missing=np.nan``, ...); ignored for a dataset.
 
     Returns
     -------
