@@ -1,7 +1,9 @@
 """Errors raised by ltrkit.
 
-Every error a user can cause is a subclass of :class:`ValueError` (or :class:`TypeError`), so code that already
-catches those keeps working, and the message names what was expected and what was received.
+Every error that a user's input or arguments can cause is a subclass of :class:`ValueError` (or
+:class:`TypeError`), so code that already catches those keeps working, and the message names what was expected and
+what was received. A missing file is Python's :class:`FileNotFoundError`, and a machine that cannot do what was
+asked (``device="gpu"`` without a usable GPU: :class:`ltr.gpu.GPUNotAvailableError`) a :class:`RuntimeError`.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ __all__ = [
     "OutputPathError",
     "ParameterValueError",
     "ScoreFormatError",
+    "TrainingDataError",
     "TrecFormatError",
 ]
 
@@ -123,6 +126,12 @@ class CommandLineWorded:
 class OptionError(CommandLineWorded, ValueError):
     """A wrong combination of arguments, worded for Python (``method='wsum'``) and, by :meth:`cli_message`, for the
     command line (``--method wsum``)."""
+
+
+class TrainingDataError(CommandLineWorded, ValueError):
+    """Training data the engine can learn nothing from under the options given (no feature it can split), worded
+    for Python (``min_child_samples=20``) and, by :meth:`cli_message`, for the command line
+    (``--min-child-samples 20``): the data's fault as much as the options', so not an :class:`OptionError`."""
 
 
 class ParameterValueError(CommandLineWorded, ValueError):

@@ -261,7 +261,7 @@ def test_a_custom_objective_with_nothing_to_split_says_so_in_one_line(tmp_path, 
         Ranker(kernel="numba", n_estimators=2, n_jobs=1).fit(tiny)
     assert main(["train", str(path), "--kernel", "numba", "--rounds", "2"]) == 1
     assert capsys.readouterr().err.strip().splitlines()[-1].endswith(
-        "lower min_child_samples (--min-child-samples) or train on more rows")
+        "fewer than --min-child-samples 20 rows on a side; lower --min-child-samples or train on more rows")
 
 
 def test_the_default_auto_preset_says_what_it_replaced_in_a_warning_and_only_then(data, capsys, tmp_path):

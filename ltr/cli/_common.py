@@ -1014,6 +1014,7 @@ def _flag_words(message: str) -> str:
         message = re.sub(rf"(?<!--param )\b{param}=", flag + " ",
                          re.sub(rf"(?<!--param )\b{param}\b(?!=)", flag, message))
     message = re.sub(r"\b(engine|objective|kernel|device)='([^']*)'", r"--\1 \2", message)
+    message = re.sub(r"(?<!--param )\bn_jobs=", "--n-jobs ", message)  # not a model option: its own flag
     return re.sub(r"\bengine_params\b", "--param", message)
 
 
@@ -1395,7 +1396,8 @@ def make_ranker(args: argparse.Namespace, *, has_valid: bool):
                    engine_params=engine_params or None, objective_params=objective_params or None,
                    n_jobs=getattr(args, "n_jobs", None), normalize=args.normalize,
                    preset=None if getattr(args, "preset", "none") == "none" else args.preset, preset_keep=keep,
-                   dataset_cache=getattr(args, "dataset_cache", None), **kw)
+                   dataset_cache=None if getattr(args, "dask", None) else getattr(args, "dataset_cache", None),
+                   **kw)  # (with --dask a dataset cache does not apply, as dask_client's note says)
     _check_model(model, args)  # bad parameters are refused before any data is read
     return model
 

@@ -63,6 +63,15 @@ def _apply_normalizer(norm, fit_on: RankingDataset, parts: list[RankingDataset |
     return [None if p is None else replace(p, X=norm.transform(p.X, group_ptr=p.group_ptr)) for p in parts]
 
 
+def _engine_sets_threads(model) -> bool:
+    """Whether the model's ``engine_params`` set the engine's thread count (then that count is the user's, and
+    ``n_jobs`` beside it would be refused)."""
+    from ltr.rankers.aliases import engine_threads_key
+
+    params = model.get_params()
+    return engine_threads_key(params.get("engine"), params.get("engine_params")) is not None
+
+
 def _has_param(estimator, name: str) -> bool:
     try:
         return name in estimator.get_params(deep=False)
@@ -113,7 +122,7 @@ def _run_fold(estimator, fold: Fold, n_features, columns, metrics, conventions, 
     raw_test = load_part(fold.test, n_features, **read_options)
     test = _select(_named(raw_test, names), columns)
     model = clone(estimator)
-    if threads is not None and _has_param(model, "n_jobs"):
+    if threads is not None and _has_param(model, "n_jobs") and not _engine_sets_threads(model):
         given = model.get_params()["n_jobs"]
         if given is None or given < 0:  # the default, or every core: the cores are shared among the folds at once
             model.set_params(n_jobs=threads)

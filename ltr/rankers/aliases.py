@@ -12,8 +12,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["RANKER_TO_ENGINE", "XGB_ALIASES", "engine_canonical_names", "engine_names", "lightgbm_alias_table",
-           "set_by_engine_params"]
+__all__ = ["RANKER_TO_ENGINE", "XGB_ALIASES", "engine_canonical_names", "engine_names", "engine_threads_key",
+           "lightgbm_alias_table", "set_by_engine_params"]
 
 # XGBoost accepts scikit-learn-style aliases that its configuration stores under other names.
 XGB_ALIASES = {
@@ -89,6 +89,22 @@ def set_by_engine_params(engine: str, params: Mapping[str, Any] | None) -> dict[
         if key is not None:
             out[param] = key
     return out
+
+
+def engine_threads_key(engine: str, params: Mapping[str, Any] | None) -> str | None:
+    """The key of ``params`` that sets the engine's thread count (LightGBM's ``num_threads`` or an alias,
+    XGBoost's ``nthread`` or ``n_jobs``), or None.
+
+    Examples
+    --------
+    >>> engine_threads_key("lightgbm", {"num_thread": 2}), engine_threads_key("xgboost", {"eta": 0.1})
+    ('num_thread', None)
+    """
+    canonical = RANKER_TO_ENGINE.get(engine, {}).get("n_jobs")
+    if not params or canonical is None:
+        return None
+    names = engine_names(engine, canonical)
+    return next((k for k in params if k in names), None)
 
 
 def engine_canonical_names(engine: str) -> dict[str, str]:

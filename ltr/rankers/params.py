@@ -168,6 +168,8 @@ def check_duplicated_params(est, params: Mapping[str, Any], *, what: str = "engi
     mapping = RANKER_TO_ENGINE.get(engine)
     if not params or mapping is None:
         return
+    for key, value in params.items():
+        _refuse_engine_evaluation(engine, key, value, what)
     for key, value in params.items():  # the device is the ranker's own, checked where training starts
         text = str(value).lower()
         if (engine == "xgboost" and ((key == "device" and not text.startswith("cpu")) or
@@ -189,17 +191,46 @@ def check_duplicated_params(est, params: Mapping[str, Any], *, what: str = "engi
                 from ltr.objectives import NATIVE
 
                 ours = [n for n, v in NATIVE[engine].items() if v == value]
-                hint = f"objective={ours[0]!r} (--objective {ours[0]})" if ours else "objective= (--objective)"
-                reason = f"the objective is the ranker's own: give {hint}"
-                raise ParameterValueError(f"{what}: {key}={value!r}: {reason}", key=key, reason=reason,
-                                          cli=f"--param {key}={value}: {reason}")
+                hint, flag = (f"objective={ours[0]!r}", f"--objective {ours[0]}") if ours else ("objective=",
+                                                                                                "--objective")
+                reason = "the objective is the ranker's own: give "
+                raise ParameterValueError(f"{what}: {key}={value!r}: {reason}{hint}", key=key, reason=reason + hint,
+                                          cli=f"--param {key}={value}: {reason}{flag}")
             given = getattr(est, param)
             kept = param in (getattr(est, "preset_keep", None) or ())  # given, even at the default (--leaves 31)
-            if param == "n_jobs" or (given == defaults.get(param) and not kept):
+            if given == defaults.get(param) and not kept:
                 continue  # not given: the engine parameter is the one that counts, as documented
             reason = f"sets what {param}={given!r} sets in {engine}: give one of the two"
             raise ParameterValueError(f"{what}: {key}={value!r} {reason}", key=key, reason=reason,
                                       cli=f"--param {key}={value} {reason}")
+
+
+#: Values of LightGBM's ``metric`` that compute nothing (what the ranker itself gives it).
+_NO_ENGINE_METRIC = frozenset({"", "none", "null", "na", "custom"})
+
+
+def _refuse_engine_evaluation(engine: str, key: str, value: Any, what: str) -> None:
+    """Refuse the engine's own evaluation (LightGBM's ``metric`` and ``eval_at``, XGBoost's ``eval_metric``, any
+    alias): the ranker records and stops on :mod:`ltr.metrics` every round, under the metrics' names, and an engine
+    metric of the same name with the engine's conventions (a query without a relevant document scores 1 in
+    LightGBM's NDCG, its ``map@k`` divides by ``min(k, R)``) would be recorded, and stopped on, beside them."""
+    cut_offs = engine == "lightgbm" and key in engine_names(engine, "eval_at")
+    if engine == "lightgbm" and key in engine_names(engine, "metric"):
+        if str(value).strip().lower() in _NO_ENGINE_METRIC:
+            return
+    elif not (cut_offs or (engine == "xgboost" and key == "eval_metric")):
+        return
+    own = f"{engine}'s own evaluation, which the ranker neither records nor stops on: its metrics are ltr.metrics'"
+    if cut_offs:
+        python, cli = "eval_at= for the NDCG cut-offs recorded", "--metrics ndcg@K,... for what is reported"
+    else:
+        python = "early_stopping_metric= (any ltr.metrics name, e.g. 'map') for the one that stops training"
+        cli = "--metrics for what is reported and --early-stopping-metric for what stops training"
+    python += (", and eval_params={'convention': 'lightgbm'} for LightGBM's conventions" if engine == "lightgbm"
+               else "")
+    cli += ", and --convention lightgbm for LightGBM's conventions" if engine == "lightgbm" else ""
+    raise ParameterValueError(f"{what}: {key}={value!r}: {own}; give {python}", key=key,
+                              reason=f"{own}; give {python}", cli=f"--param {key}={value}: {own}; give {cli}")
 
 
 # The engines' words for a value they cannot parse or that is out of a parameter's bounds (their configuration

@@ -23,12 +23,12 @@ from sklearn.base import BaseEstimator
 
 from ltr._dataset import fingerprint_of, query_digests
 from ltr.datasets import RankingDataset
-from ltr.exceptions import LabelRangeError
+from ltr.exceptions import LabelRangeError, OptionError, TrainingDataError
 from ltr.groups import resolve_group_ptr
 from ltr.rankers._backends import TrainSet, check_integer_labels, engine_words, get_backend
 from ltr.rankers.params import check_duplicated_params, check_engine_params, check_engine_values, check_hyper_parameters
 from ltr.rankers.teacher import blank_column, describe_teacher
-from ltr.threads import resolve_n_jobs
+from ltr.threads import cpu_count, resolve_n_jobs
 
 __all__ = ["DEVICES", "ENGINES", "KERNELS", "Ranker", "objective_names"]
 
@@ -107,12 +107,23 @@ def _unique_frame_names(X) -> list[str] | None:
     return names
 
 
+def _caller_level() -> int:
+    """The ``stacklevel`` that makes a warning raised by the function calling this one point at the first frame
+    outside this module (``predict`` reaches the check through two more of its methods than ``fit`` does)."""
+    import sys
+
+    frame, level = sys._getframe(1), 1
+    while frame.f_back is not None and frame.f_back.f_globals.get("__name__") == __name__:
+        frame, level = frame.f_back, level + 1
+    return level + 1
+
+
 def _check_frame_names(X, names, what: str) -> None:
     """A DataFrame scored or evaluated by a model whose features are named must have those columns, in that order
     (the engines read columns by position: a reordered frame was scored silently wrong), as scikit-learn and
     XGBoost refuse it. A :class:`~ltr.RankingDataset` whose features are the model's named features in another
-    order is refused too (other names are left to the callers that know the file: a narrower LETOR file is padded
-    by position)."""
+    order is refused too; one whose names are others gets a warning (it is scored by position, as a narrower LETOR
+    file is padded by position, so that the callers that know the file decide)."""
     dataset = isinstance(X, RankingDataset)
     given = (None if X.feature_names is None else list(X.feature_names)) if dataset else _frame_names(X)
     if given is None or names is None:
@@ -127,6 +138,18 @@ def _check_frame_names(X, names, what: str) -> None:
         raise ValueError(f"{what}'s columns are the model's features in another order (column {j}: {given[j]!r}, the "
                          f"model's {names[j]!r}); {how}")
     if dataset:  # other names: a LETOR file's sidecar may name fewer columns (a narrower file, padded by position)
+        n = min(len(given), len(names))
+        positional = any(all(c == f"f{j + 1}" for j, c in enumerate(side)) for side in (given, names))
+        if given[:n] != names[:n] and not positional:  # other columns (not a narrower copy, nor make_ranking's
+            # f1, f2, ... that only number them): say so, score by position
+            import warnings
+
+            j = next(i for i in range(n) if given[i] != names[i])
+            whose = "the training data's" if what.startswith("eval_set") else "the model's"
+            warnings.warn(f"{what}'s feature names differ from {whose} (column {j}: {given[j]!r}, {whose} "
+                          f"{names[j]!r}): scored by column position, as the engines read columns; give it "
+                          f"{whose} features in their order", UserWarning,
+                          stacklevel=_caller_level())
         return
     unknown = [c for c in given if c not in set(names)]
     absent = [c for c in names if c not in set(given)]
@@ -163,6 +186,12 @@ def _unpack(X, y, qid, group, what: str = "X"):
     if y is None:
         raise ValueError(f"{what}: labels y are required")
     y = _labels(y, X.shape[0])
+    if qid is None and group is None and what == "X":  # LightGBM's and XGBoost's users meet it in scikit-learn first
+        raise ValueError("pass exactly one of qid= (one query id per row) or group= (query sizes); got neither. "
+                         "Inside scikit-learn's cross_val_score or GridSearchCV, qid reaches fit through metadata "
+                         "routing: sklearn.set_config(enable_metadata_routing=True), Ranker().set_fit_request("
+                         "qid=True), qid=qid, groups=qid to the search's fit (cross_val_score's params=), "
+                         "scoring=ltr.evaluation.ndcg_scorer(10); see ltr.evaluation.scoring")
     return X, y, resolve_group_ptr(X.shape[0], qid=qid, group=group)
 
 
@@ -343,7 +372,8 @@ class Ranker(BaseEstimator):
     n_jobs : int, optional
         Engine threads (and Numba threads for a numba kernel), with the toolkit's meaning (:mod:`ltr.threads`):
         None picks one thread for small data and otherwise the idle cores (cores minus the load average), at most
-        ``$OMP_NUM_THREADS``; -1 every core.
+        ``$OMP_NUM_THREADS``; -1 every core. The engine's own thread count in ``engine_params`` (``num_threads``,
+        ``nthread``) is refused beside it, and counts when ``n_jobs`` is None.
     random_state : int, optional
     normalize : str or dict, optional
         Feature normalisation fitted in ``fit`` and applied identically in ``predict`` (stored in the model's
@@ -404,7 +434,9 @@ class Ranker(BaseEstimator):
         query adds the same constant every round), so early stopping stops where LightGBM's would.
     fit_seconds_ : float
     n_threads_ : int
-        The engine threads ``n_jobs`` resolved to.
+        The engine threads: what ``n_jobs`` resolved to, or the engine's own thread count when ``engine_params``
+        sets it (LightGBM's ``num_threads``, XGBoost's ``nthread``; 0 or less: every core), which is refused
+        beside ``n_jobs``.
     normalizer_ : QueryNormalizer or GlobalNormalizer or None
         The fitted normaliser (None without ``normalize``).
     preset_params_ : dict
@@ -516,6 +548,10 @@ class Ranker(BaseEstimator):
             raise ValueError(f"unknown kernel {self.kernel!r}; choose one of {list(KERNELS)}")
         if self.device not in DEVICES:
             raise ValueError(f"unknown device {self.device!r}; choose one of {list(DEVICES)}")
+        if self.dataset_cache is not None and self.engine != "lightgbm":
+            why = f"it keeps LightGBM's binned Dataset files, and engine {self.engine!r} has none"
+            raise OptionError(f"dataset_cache={self.dataset_cache!r}: {why}: leave it None",
+                              cli=f"--dataset-cache {self.dataset_cache}: {why}: leave it out")
         if self.engine == "linear":  # the objective is the metric coordinate ascent maximises
             from ltr.rankers.linear import check_ranker
 
@@ -736,7 +772,14 @@ class Ranker(BaseEstimator):
             order = [first, *[i for i in order if i != first]]
         valid, stop_names = [valid[i] for i in order], [names[i] for i in order]
 
-        self.n_threads_ = resolve_n_jobs(self.n_jobs, n_rows=Xa.shape[0], n_features=Xa.shape[1])
+        from ltr.rankers.aliases import engine_threads_key
+
+        threads_key = engine_threads_key(self.engine, self.engine_params)
+        if threads_key is None:
+            self.n_threads_ = resolve_n_jobs(self.n_jobs, n_rows=Xa.shape[0], n_features=Xa.shape[1])
+        else:  # the engine parameter counts (n_jobs given beside it was refused): 0 or less is every core to both
+            asked = int(self.engine_params[threads_key])
+            self.n_threads_ = asked if asked > 0 else cpu_count()
         backend = get_backend(self.engine)
         # A preset replaces the defaults of the tree parameters (ltr.rankers.presets); what it set is recorded.
         from ltr.rankers.presets import apply_preset, warn_replaced
@@ -1194,9 +1237,10 @@ def _engine_error(model: Ranker, e: Exception) -> Exception:
                                     cli=f"{head} (XGBoost needs CUDA), or use --device gpu-or-cpu or cpu")
     if "num_features()) > (0)" in text:  # LightGBM with a custom objective when no feature can be split
         leaf = (getattr(model, "preset_params_", None) or {}).get("min_child_samples", model.min_child_samples)
-        return ValueError(f"{model.engine} found no feature it can split: each is constant on the training rows, or "
-                          f"leaves fewer than min_child_samples={leaf} rows on a side; lower min_child_samples "
-                          f"(--min-child-samples) or train on more rows")
+        why = f"{model.engine} found no feature it can split: each is constant on the training rows, or leaves"
+        return TrainingDataError(f"{why} fewer than min_child_samples={leaf} rows on a side; lower min_child_samples "
+                                 "or train on more rows", cli=f"{why} fewer than --min-child-samples {leaf} rows on a "
+                                                              "side; lower --min-child-samples or train on more rows")
     if "number of label mappings" in text or "Relevance degress must be" in text:  # the engines' gain tables
         engine_fix = ("engine_params={'label_gain': [one gain per label]}" if model.engine == "lightgbm" else
                       "engine_params={'ndcg_exp_gain': False} (linear gains)")
