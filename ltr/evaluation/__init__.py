@@ -29,7 +29,7 @@ from ltr.evaluation.compare import (
     compare_runs,
     run_name,
 )
-from ltr.evaluation.cv import cross_validate, staged_folder, stops_early
+from ltr.evaluation.cv import FoldProgress, cross_validate, staged_folder, stops_early
 from ltr.evaluation.folds import Fold, letor_folds, load_part, make_folds, query_kfold
 from ltr.evaluation.importance import ablation, groups_by_prefix, importance_table, permutation_importance
 from ltr.evaluation.report import render_report
@@ -52,6 +52,7 @@ __all__ = [
     "CVResult",
     "Comparison",
     "Fold",
+    "FoldProgress",
     "FoldResult",
     "QueryScorer",
     "ablation",

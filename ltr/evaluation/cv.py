@@ -21,6 +21,7 @@ import functools
 import logging
 import os
 import shutil
+import sys
 import tempfile
 import time
 import warnings
@@ -33,6 +34,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ltr._json import python_values
+from ltr._progress import format_elapsed
 from ltr.datasets import RankingDataset, dataset_summary
 from ltr.evaluation.folds import Fold, load_part, make_folds
 from ltr.evaluation.results import CVResult, FoldResult
@@ -42,7 +44,7 @@ from ltr.threads import cpu_count, resolve_n_jobs
 if TYPE_CHECKING:
     from ltr.rankers.normalize import GlobalNormalizer, QueryNormalizer
 
-__all__ = ["CURVE_K", "cross_validate", "fold_model_name", "staged_folder", "stops_early"]
+__all__ = ["CURVE_K", "FoldProgress", "cross_validate", "fold_model_name", "staged_folder", "stops_early"]
 
 logger = logging.getLogger(__name__)
 
@@ -387,13 +389,58 @@ def _carry_over(old: Path, new: Path) -> None:
             link(entry, target)
 
 
+class FoldProgress:
+    """Progress over folds on standard error: tqdm's bar on a terminal; anywhere else (a file, a pipe, CI,
+    ``nohup``), where tqdm draws nothing, a line at the start and one per finished fold with its test score and the
+    time elapsed (as :class:`ltr.tuning.progress.TuneProgress` does for a search).
+
+    Examples
+    --------
+    >>> import io
+    >>> out = io.StringIO()  # not a terminal: lines
+    >>> p = FoldProgress("lambdarank", 2, 1, "ndcg@10", file=out, clock=lambda: 0.0)
+    >>> p.fold_done(FoldResult("Fold1", {"ndcg@10": 0.5}, ["1"], {}, [], 1.0, 10)); p.close()
+    >>> print(out.getvalue(), end="")
+    cv lambdarank: 2 folds, one at a time
+    cv lambdarank: fold 1/2 (Fold1) done: test ndcg@10 0.5000, 0s elapsed
+    """
+
+    def __init__(self, name: str, n_folds: int, workers: int, metric: str, *, file=None, clock=time.monotonic):
+        from tqdm.auto import tqdm
+
+        self.name, self.n_folds, self.metric, self.file, self.clock = name, n_folds, metric, file, clock
+        self.start, self.done = clock(), 0
+        self.bar = tqdm(total=n_folds, desc=f"cv {name}", unit="fold", disable=None, file=file)
+        if self.bar.disable:  # not a terminal: lines instead
+            self.bar.close()
+            self.bar = None
+            self._line(f"{n_folds} folds, " + ("one at a time" if workers == 1 else f"{workers} at a time"))
+
+    def _line(self, text: str) -> None:
+        print(f"cv {self.name}: {text}", file=self.file if self.file is not None else sys.stderr, flush=True)
+
+    def fold_done(self, result: FoldResult) -> None:
+        self.done += 1
+        if self.bar is not None:
+            self.bar.update(1)
+            return
+        score = result.metrics.get(self.metric)
+        shown = "" if score is None else f": test {self.metric} {score:.4f}"
+        self._line(f"fold {self.done}/{self.n_folds} ({result.name}) done{shown}, "
+                   f"{format_elapsed(self.clock() - self.start)} elapsed")
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
 def _run_folds(estimator, folds: list[Fold], args: tuple, workers: int, backend: str, bar) -> list[FoldResult]:
     results: list[FoldResult] = []
     if workers == 1:
         for fold in folds:
-            results.append(_run_fold(estimator, fold, *args, bar is not None))
+            results.append(_run_fold(estimator, fold, *args, bar is not None and bar.bar is not None))
             if bar is not None:
-                bar.update(1)
+                bar.fold_done(results[-1])
         return results
     from joblib import Parallel, delayed
 
@@ -403,7 +450,7 @@ def _run_folds(estimator, folds: list[Fold], args: tuple, workers: int, backend:
         for r in gen:
             results.append(r)
             if bar is not None:
-                bar.update(1)
+                bar.fold_done(r)
         return results
     said: set = set()
     gen = Parallel(n_jobs=workers, backend=backend, return_as="generator")(
@@ -412,7 +459,7 @@ def _run_folds(estimator, folds: list[Fold], args: tuple, workers: int, backend:
         _say_again(logged, warned, said)
         results.append(r)
         if bar is not None:
-            bar.update(1)
+            bar.fold_done(r)
     return results
 
 
@@ -530,7 +577,7 @@ def cross_validate(
         the save_dir's ones together when every fold has succeeded (:func:`staged_folder`): a failed or interrupted
         run leaves the previous run's folders as they were.
     progress : bool, default=True
-        A tqdm bar over folds.
+        A tqdm bar over folds on a terminal; elsewhere a line per finished fold (:class:`FoldProgress`).
     name : str, optional
         The system's name in reports (default: the estimator's objective, else its class name).
     gain, no_relevant, convention, max_grade
@@ -595,11 +642,14 @@ def cross_validate(
     cores = cpu_count()
     workers = min(len(folds), cores, resolve_n_jobs(1 if n_jobs is None else n_jobs, what="n_jobs (parallel folds)"))
     threads = max(1, cores // workers) if workers > 1 else None
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=len(folds), desc=f"cv {name or ''}".strip(), unit="fold", disable=None)
+    params = {}
+    try:
+        params = _recordable(estimator.get_params(deep=False))
+    except Exception:  # an estimator without get_params
+        pass
+    system = name or _system_name(params, estimator)
+    headline = "ndcg@10" if "ndcg@10" in names else names[0]  # the tables' headline, as ltr train reports it
+    bar = FoldProgress(system, len(folds), workers, headline) if progress else None
     # Each fold writes its folder into a staging folder; the save_dir's fold folders are replaced only when every
     # fold has succeeded, so that an interrupted run never leaves new folds beside the previous run's.
     staged = contextlib.nullcontext(None) if save_dir is None else staged_folder(save_dir)
@@ -615,12 +665,6 @@ def cross_validate(
         from ltr.rankers.presets import warn_replaced
 
         warn_replaced(estimator, applied)
-    params = {}
-    try:
-        params = _recordable(estimator.get_params(deep=False))
-    except Exception:  # an estimator without get_params
-        pass
-    system = name or _system_name(params, estimator)
     if not datasets:  # a fold directory: the test parts pooled (the whole data set in the LETOR layout)
         datasets = [_pooled_test_summary(results)]
     settings = {**source, "normalize": None if norm is None else norm.to_dict(), "features": None if columns is None

@@ -19,26 +19,12 @@ import time
 from collections.abc import Callable
 from typing import IO
 
+from ltr._progress import format_elapsed
+
 __all__ = ["INTERVAL", "TuneProgress", "format_elapsed"]
 
 #: Seconds between two per-trial lines off a terminal (fold lines and the first trial line always show).
 INTERVAL = 5.0
-
-
-def format_elapsed(seconds: float) -> str:
-    """``42s``, ``3m07s``, ``1h02m``.
-
-    Examples
-    --------
-    >>> format_elapsed(42.4), format_elapsed(187), format_elapsed(3725)
-    ('42s', '3m07s', '1h02m')
-    """
-    s = int(round(seconds))
-    if s < 60:
-        return f"{s}s"
-    if s < 3600:
-        return f"{s // 60}m{s % 60:02d}s"
-    return f"{s // 3600}h{s % 3600 // 60:02d}m"
 
 
 class TuneProgress:
