@@ -40,6 +40,7 @@ __all__ = [
     "add_reader_options",
     "add_text_reading",
     "check_distill_options",
+    "check_doc_ids",
     "check_outputs",
     "conventions",
     "dask_client",
@@ -355,6 +356,20 @@ def emit(args, header: Sequence[str], rows: Sequence[Sequence], obj: Any, *, foo
         print(format_table(header, rows), file=out)
         if footer:
             print(footer, file=out)
+
+
+def check_doc_ids(path, flag: str, fix: str) -> None:
+    """``flag`` writes a TREC run, which needs document ids: refuse a LETOR file whose first row carries none (a
+    ``docid = X`` comment; LETOR files give every row one or none), before anything is read whole or trained
+    (MSLR-WEB, Yahoo and Istella have none)."""
+    from ltr.io.files import open_binary
+
+    with open_binary(path, "LETOR file") as f:
+        head = f.read(1 << 16).decode("utf-8", errors="replace")
+    first = next((line for line in head.splitlines() if line.strip() and not line.lstrip().startswith("#")), None)
+    if first is not None and not re.search(r"#.*\bdocid\s*[=:]\s*\S", first):
+        raise UsageError(f"{flag} needs document ids, and {path} has none on its first row ('#docid = ...' "
+                         f"comments, as LETOR 4.0 and ltr features write them): {fix}")
 
 
 def check_outputs(*paths: str | os.PathLike | None, inputs: Sequence[str | os.PathLike | None] = (),

@@ -20,6 +20,7 @@ from ltr.cli._common import (
     add_quiet,
     add_reader_options,
     candidates_note,
+    check_doc_ids,
     check_outputs,
     dask_client,
     dataset_names,
@@ -136,22 +137,13 @@ def _has_vali(args, folds) -> bool:
 
 
 def _check_doc_ids(data) -> None:
-    """``--run-out`` needs document ids: refuse, before any fold trains, data whose first row carries none (a
-    ``docid = X`` comment; LETOR files give every row one or none)."""
-    import re
-
+    """``--run-out`` needs document ids: refuse, before any fold trains, data whose first row carries none."""
     from ltr.evaluation import letor_folds
-    from ltr.io.files import open_binary
 
     path = Path(data)
     if path.is_dir():
         path = Path(letor_folds(path)[0].test)
-    with open_binary(path, "LETOR file") as f:
-        head = f.read(1 << 16).decode("utf-8", errors="replace")
-    first = next((line for line in head.splitlines() if line.strip() and not line.lstrip().startswith("#")), None)
-    if first is not None and not re.search(r"#.*\bdocid\s*[=:]\s*\S", first):
-        raise UsageError(f"--run-out needs document ids, and {path} has none on its first row ('#docid = ...' "
-                         "comments, as LETOR 4.0 and ltr features write them): leave --run-out out")
+    check_doc_ids(path, "--run-out", "leave --run-out out")
 
 
 def _validation_notes(args, model, result) -> None:

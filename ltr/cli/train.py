@@ -21,6 +21,7 @@ from ltr.cli._common import (
     add_reader_options,
     apply_recorded_read_options,
     candidates_note,
+    check_doc_ids,
     check_outputs,
     conventions,
     dask_client,
@@ -341,6 +342,9 @@ def _pick_recorded(args: argparse.Namespace, model, data):
     return take_columns(data, np.asarray(ids, dtype=np.intp) - 1)
 
 
+_NO_RUN_FIX = "leave --run out for one score per line (ltr evaluate DATA --scores FILE evaluates them)"
+
+
 def run_predict(args: argparse.Namespace) -> int:
     import numpy as np
 
@@ -351,6 +355,8 @@ def run_predict(args: argparse.Namespace) -> int:
     from ltr.rankers.sidecar import find_meta_path
 
     check_outputs(args.out, inputs=[args.model, find_meta_path(args.model), args.data])
+    if args.run and os.path.isfile(args.data):  # before the whole file is read (a folder: read_data says so)
+        check_doc_ids(args.data, "--run", _NO_RUN_FIX)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", PlainModelWarning)
         model = load_model(args.model)
@@ -383,7 +389,8 @@ def run_predict(args: argparse.Namespace) -> int:
             scores = scores[np.argsort(rows, kind="stable")]
     if args.run:
         if data.doc_ids is None:
-            raise ValueError(f"{args.data}: no document ids ('#docid = ...' comments), so no TREC run can be written")
+            raise ValueError(f"{args.data}: no document ids ('#docid = ...' comments), so no TREC run can be written: "
+                             f"{_NO_RUN_FIX}")
         qids = data.qid.astype(str)
         mapping = find_qid_map(args.data, getattr(data, "feature_set", None))
         if mapping is not None:

@@ -58,13 +58,28 @@ def _compressed() -> tuple[str, ...]:
 
 
 def _find_part(folder: Path, part: str) -> Path | None:
-    names = [part, *_SPELLINGS[part]]
-    for stem in names:
-        for ext in (".txt", *(".txt" + c for c in _compressed())):
-            p = folder / f"{stem}{ext}"
-            if p.is_file():
-                return p
-    return None
+    found = _part_copies(folder, part)
+    return found[0] if found else None
+
+
+def _part_copies(folder: Path, part: str) -> list[Path]:
+    """Every file of ``folder`` that spells ``part``, in the order they are preferred (uncompressed first)."""
+    return [folder / f"{stem}{ext}" for stem in [part, *_SPELLINGS[part]]
+            for ext in (".txt", *(".txt" + c for c in _compressed())) if (folder / f"{stem}{ext}").is_file()]
+
+
+def _say_copies(root: Path, folds: list[Fold]) -> None:
+    """Warn when a part has two copies in its fold's folder (a kept original beside its compressed copy, as
+    ``gunzip -k`` leaves them, or a stale file beside a regenerated one): the first is read, silently otherwise."""
+    twice = [c for f in folds for part in _PARTS if len(c := _part_copies(root / f.name, part)) > 1]
+    if twice:
+        import warnings
+
+        more = f" ({len(twice) - 1} more part(s) have two too)" if len(twice) > 1 else ""
+        first = twice[0][0].relative_to(root).as_posix()
+        warnings.warn(f"{root}: {' and '.join(p.relative_to(root).as_posix() for p in twice[0])} are copies of one "
+                      f"part{more}: {first} is read (a part's .txt before its .gz, .bz2 or .xz copy; the result "
+                      "records each part's file)", UserWarning, stacklevel=3)
 
 
 def letor_folds(root: str | os.PathLike) -> list[Fold]:
@@ -191,7 +206,11 @@ def make_folds(data: RankingDataset | str | os.PathLike | Sequence[Fold], n_spli
                         "validation": held}, [dataset_summary(data)])
     path = Path(data)
     if path.is_dir():
-        return letor_folds(path), {"source": "letor_folds", "root": str(path)}, []
+        folds = letor_folds(path)
+        _say_copies(path, folds)
+        files = {f.name: {part: None if at is None else str(Path(at).relative_to(path)) for part, at in
+                          (("train", f.train), ("vali", f.vali), ("test", f.test))} for f in folds}
+        return folds, {"source": "letor_folds", "root": str(path), "files": files}, []
     if path.is_file():
         from ltr.io import read_letor
 
