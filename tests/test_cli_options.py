@@ -185,17 +185,17 @@ def test_engine_parameters_by_name_and_from_a_config_file(files, tmp_path, capsy
     ("lightgbm", ["--n-jobs", "2"], "num_threads=1",  # not a model option, but the same rule
      "--param num_threads=1 sets what --n-jobs 2 sets in lightgbm: give one of the two"),
     ("lightgbm", [], "metric=map",
-     "--param metric=map: lightgbm's own evaluation, which the ranker neither records nor stops on: its metrics are "
-     "ltr.metrics'; give --metrics for what is reported and --early-stopping-metric for what stops training, and "
-     "--convention lightgbm for LightGBM's conventions"),
+     "--param metric=map: lightgbm's own metrics: the ranker records and stops on ltr.metrics', and the engine's "
+     "(other conventions under the same names) would be mixed in; give --metrics for what is reported and "
+     "--early-stopping-metric for what stops training, and --convention lightgbm for LightGBM's conventions"),
     ("lightgbm", [], "ndcg_eval_at=5",
-     "--param ndcg_eval_at=5: lightgbm's own evaluation, which the ranker neither records nor stops on: its metrics "
-     "are ltr.metrics'; give --metrics ndcg@K,... for what is reported, and --convention lightgbm for LightGBM's "
-     "conventions"),
+     "--param ndcg_eval_at=5: lightgbm's own metrics: the ranker records and stops on ltr.metrics', and the "
+     "engine's (other conventions under the same names) would be mixed in; give --metrics ndcg@K,... for what is "
+     "reported, and --convention lightgbm for LightGBM's conventions"),
     ("xgboost", [], "eval_metric=ndcg@10",
-     "--param eval_metric=ndcg@10: xgboost's own evaluation, which the ranker neither records nor stops on: its "
-     "metrics are ltr.metrics'; give --metrics for what is reported and --early-stopping-metric for what stops "
-     "training"),
+     "--param eval_metric=ndcg@10: xgboost's own metrics: the ranker records and stops on ltr.metrics', and the "
+     "engine's (other conventions under the same names) would be mixed in; give --metrics for what is reported "
+     "and --early-stopping-metric for what stops training"),
 ])
 def test_an_engine_parameter_that_duplicates_a_model_option_is_refused(files, tmp_path, capsys, engine, flags,
                                                                         param, message):

@@ -42,8 +42,8 @@ def data():
 def test_the_engines_own_evaluation_is_refused_by_name(data, engine, params, key):
     # LightGBM's map@3 and ndcg@5 (a query without a relevant document scores 1) were recorded in evals_result_
     # beside ltr's ndcg@10 (it scores 0) under the same kind of names, with nothing to tell them apart
-    with pytest.raises(ParameterValueError, match=rf"engine_params: {key}=.*{engine}'s own evaluation, which the "
-                                                  r"ranker neither records nor stops on") as e:
+    with pytest.raises(ParameterValueError, match=rf"engine_params: {key}=.*{engine}'s own metrics: the ranker "
+                                                  r"records and stops on ltr\.metrics', and the engine's") as e:
         small(engine=engine, engine_params=params).fit(data, eval_set=[data])
     assert e.value.key == key
     if "eval_at" in key:

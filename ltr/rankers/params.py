@@ -220,7 +220,8 @@ def _refuse_engine_evaluation(engine: str, key: str, value: Any, what: str) -> N
             return
     elif not (cut_offs or (engine == "xgboost" and key == "eval_metric")):
         return
-    own = f"{engine}'s own evaluation, which the ranker neither records nor stops on: its metrics are ltr.metrics'"
+    own = (f"{engine}'s own metrics: the ranker records and stops on ltr.metrics', and the engine's (other "
+           "conventions under the same names) would be mixed in")
     if cut_offs:
         python, cli = "eval_at= for the NDCG cut-offs recorded", "--metrics ndcg@K,... for what is reported"
     else:
