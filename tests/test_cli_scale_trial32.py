@@ -90,3 +90,18 @@ def test_a_fold_part_in_two_copies_is_named_and_the_result_records_the_files(tmp
     assert err.count("are copies of one part") == 1  # said once, though the command line reads the layout twice
     assert json.loads((tmp_path / "cv.json").read_text())["systems"][0]["settings"]["files"]["Fold2"]["test"] == \
         "Fold2/test.txt"
+
+
+def test_the_first_row_check_leaves_a_row_longer_than_its_window_to_the_reader(tmp_path):
+    from ltr.cli._common import UsageError, check_doc_ids
+
+    long_row = tmp_path / "long.txt"  # 20,000 features before the comment: past the 64 KiB looked at
+    long_row.write_text("0 qid:1 " + " ".join(f"{i}:0.5" for i in range(1, 20000)) + " #docid = D1\n")
+    check_doc_ids(long_row, "--run", "fix")  # not refused on a cut row
+    plain = tmp_path / "plain.txt"
+    plain.write_text("# a header comment\r\n0 qid:1 1:0.5\r\n")
+    with pytest.raises(UsageError, match=r"--run needs document ids, and .*plain\.txt has none on its first row"):
+        check_doc_ids(plain, "--run", "fix")
+    with_ids = tmp_path / "ids.txt"
+    with_ids.write_text("0 qid:1 1:0.5 #docid = GX000-00-0000000\r\n")
+    check_doc_ids(with_ids, "--run", "fix")
