@@ -139,10 +139,12 @@ class ParameterValueError(CommandLineWorded, ValueError):
     refuses (:func:`~ltr.rankers.params.check_engine_values`), worded for Python (``engine_params: ...``) and, by
     :meth:`cli_message`, for the command line (``--param min_data_in_leaf=abc: ...``). ``key`` is the parameter
     (None when the engine refuses several together) and ``reason`` the message without the parameter's name, so
-    that a caller can name where the parameter came from (the command line names a ``--config`` file)."""
+    that a caller can name where the parameter came from (the command line names a ``--config`` file); ``cli_reason``
+    is the reason in the command line's words, where they are not the Python ones with flags for parameters."""
 
-    def __init__(self, message: str, *, cli: str | None = None, key: str | None = None, reason: str | None = None):
-        self.key, self.reason = key, reason
+    def __init__(self, message: str, *, cli: str | None = None, key: str | None = None, reason: str | None = None,
+                 cli_reason: str | None = None):
+        self.key, self.reason, self.cli_reason = key, reason, cli_reason
         super().__init__(message, cli=cli)
 
 

@@ -37,7 +37,7 @@ import os
 from collections.abc import Iterator
 
 __all__ = ["AUTO_THREADS_MIN_CELLS", "auto_threads", "cpu_count", "idle_cores", "numba_threads", "omp_limit",
-           "resolve_n_jobs"]
+           "openmp_default_threads", "resolve_n_jobs"]
 
 #: Below this many feature values (rows x features) one thread is used when ``n_jobs`` is None.
 AUTO_THREADS_MIN_CELLS = 2_000_000
@@ -92,6 +92,13 @@ def omp_limit(environ=None) -> int | None:
     if not (text.isascii() and text.isdigit()):  # "²" is a digit to str.isdigit, not to int()
         return None
     return int(text) if int(text) > 0 else None
+
+
+def openmp_default_threads() -> int:
+    """The threads an engine runs when told 0 or fewer (LightGBM's ``num_threads``, XGBoost's ``nthread``): OpenMP's
+    default, ``$OMP_NUM_THREADS`` when it is set (:func:`omp_limit`), else every core (:func:`cpu_count`)."""
+    limit = omp_limit()
+    return cpu_count() if limit is None else limit
 
 
 def resolve_n_jobs(n_jobs: int | None, *, n_rows: int | None = None, n_features: int | None = None,

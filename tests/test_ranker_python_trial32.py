@@ -17,6 +17,7 @@ import pytest
 import ltr
 from ltr.datasets import make_ranking
 from ltr.evaluation import CVResult, compare, cross_validate
+from ltr.evaluation.results import FoldResult
 from ltr.exceptions import OptionError, ParameterValueError
 from ltr.io import read_letor
 
@@ -53,9 +54,38 @@ def test_the_engines_own_evaluation_is_refused_by_name(data, engine, params, key
     assert ("eval_params={'convention': 'lightgbm'}" in str(e.value)) == (engine == "lightgbm")
 
 
-def test_a_metric_that_computes_nothing_is_taken_and_only_ltr_metrics_are_recorded(data):
-    m = small(engine_params={"metric": "None"}, eval_at=(3, 10)).fit(data, eval_set=[data])
-    assert sorted(m.evals_result_["valid_0"]) == ["ndcg@10", "ndcg@3"]
+@pytest.mark.parametrize("metric", ["None", "na", "NULL", ["None"]])
+def test_a_metric_that_computes_nothing_is_taken_and_only_ltr_metrics_are_recorded(data, metric):
+    m = small(engine_params={"metric": metric}, eval_at=(1, 3, 10)).fit(data, eval_set=[data])
+    assert {k: len(v) for k, v in m.evals_result_["valid_0"].items()} == {"ndcg@1": 3, "ndcg@3": 3, "ndcg@10": 3}
+
+
+@pytest.mark.parametrize("metric", ["", None])
+def test_the_objectives_default_metric_is_refused_too(data, metric):
+    # LightGBM's "" (or no value) is the objective's metric, NDCG@1..5: taken for "none", its values went into the
+    # ndcg@1 and ndcg@3 lists beside ltr's, twice as long
+    with pytest.raises(ParameterValueError, match=r"engine_params: metric=.*lightgbm's own metrics"):
+        small(engine_params={"metric": metric}, eval_at=(1, 3, 10)).fit(data, eval_set=[data])
+
+
+def test_a_config_file_gets_the_command_lines_words(tmp_path, capsys):
+    from ltr.cli import main
+    from ltr.io import write_letor
+
+    write_letor(tmp_path / "d.txt", make_ranking(20, 5, 3, random_state=0))
+    for body, said in (
+            ('[params]\nmetric = "ndcg"\n', "[params] metric: lightgbm's own metrics: the ranker records and stops on "
+                                            "ltr.metrics', and the engine's (other conventions under the same names) "
+                                            "would be mixed in; give --metrics for what is reported and "
+                                            "--early-stopping-metric for what stops training, and --convention "
+                                            "lightgbm for LightGBM's conventions"),
+            ('n-jobs = 2\n[params]\nnum_threads = 1\n', "[params] num_threads: sets what --n-jobs 2 sets in "
+                                                         "lightgbm: give one of the two"),
+            ('[params]\nobjective = "rank_xendcg"\n', "[params] objective: the objective is the ranker's own: give "
+                                                      "--objective xendcg")):
+        (tmp_path / "c.toml").write_text("rounds = 2\n" + body)
+        assert main(["train", str(tmp_path / "d.txt"), "--config", str(tmp_path / "c.toml"), "--quiet"]) == 2
+        assert capsys.readouterr().err == f"ltr train: error: --config {tmp_path / 'c.toml'}: {said}\n"
 
 
 # -- threads --------------------------------------------------------------------------------------------------------
@@ -70,10 +100,23 @@ def test_the_engine_thread_count_is_what_n_threads_reports_and_is_refused_beside
         small(engine=engine, n_jobs=1, engine_params={key: 2}).fit(data)
 
 
-def test_cross_validation_leaves_an_engine_thread_count_alone(data):
+def test_cross_validation_leaves_an_engine_thread_count_alone(data, monkeypatch):
     # parallel folds give each fold's model n_jobs when it has none: beside num_threads that would be refused
-    res = cross_validate(small(n_jobs=None, engine_params={"num_threads": 1}), data, n_splits=2, n_jobs=2)
-    assert len(res.folds) == 2
+    import ltr.evaluation.cv as cv
+
+    monkeypatch.setattr(cv, "cpu_count", lambda: 4)  # two folds at once on any runner, one core or more
+    res = cross_validate(small(n_jobs=None, engine_params={"num_threads": 1}), data, n_splits=2, n_jobs=2,
+                         backend="threading")
+    assert len(res.folds) == 2 and res.settings["n_jobs"] == 2
+
+
+def test_zero_engine_threads_are_openmps_default(data, monkeypatch):
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")
+    assert small(n_jobs=None, engine_params={"num_threads": 0}).fit(data).n_threads_ == 3  # cpu_count() before
+    monkeypatch.delenv("OMP_NUM_THREADS")
+    from ltr.threads import cpu_count
+
+    assert small(n_jobs=None, engine_params={"num_threads": -1}).fit(data).n_threads_ == cpu_count()
 
 
 # -- pickling a dataset ---------------------------------------------------------------------------------------------
@@ -134,6 +177,18 @@ def test_results_have_short_reprs(data):
     assert repr(CVResult.from_dict(res.to_dict())) == text
 
 
+def test_reprs_of_results_read_back_with_null_or_missing_metrics_do_not_raise():
+    f1 = FoldResult("Fold1", {"ndcg@10": None, "map": float("nan")}, ["1"], {}, [], 1.0, 3)  # null in a result file
+    f2 = FoldResult("Fold2", {"ndcg@10": 0.5}, ["2", "3"], {}, [], 1.0, 3)  # map missing
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert repr(f1) == "<FoldResult 'Fold1': 1 test queries; ndcg@10 nan, map nan>"
+        assert repr(CVResult("x", ["ndcg@10", "map"], [f1, f2])) == (
+            "<CVResult 'x': 2 fold(s), 3 test queries; mean ndcg@10 nan, map nan; .format() for the table>")
+        assert repr(CVResult("x", ["ndcg@10"], [])) == (
+            "<CVResult 'x': 0 fold(s), 0 test queries; mean ndcg@10 nan; .format() for the table>")
+
+
 # -- feature names of a dataset -------------------------------------------------------------------------------------
 def test_a_dataset_named_otherwise_is_scored_with_a_warning(data):
     named = replace(data, feature_names=tuple(f"feat_{i}" for i in range(data.n_features)))
@@ -153,6 +208,21 @@ def test_a_dataset_named_otherwise_is_scored_with_a_warning(data):
         narrower = replace(data, feature_names=named.feature_names[:3] + ("x",) * (data.n_features - 3))
         with pytest.warns(UserWarning, match="column 3: 'x'"):
             model.predict(narrower)
+
+
+def test_a_plain_engine_models_placeholder_names_are_no_names(data, tmp_path):
+    import lightgbm as lgb
+
+    named = replace(data, feature_names=tuple(f"bm25_{i}" for i in range(data.n_features)))
+    booster = lgb.train({"objective": "lambdarank", "verbosity": -1, "min_data_in_leaf": 2},
+                        lgb.Dataset(np.asarray(data.X), data.y, group=np.diff(data.group_ptr)), 3)
+    booster.save_model(tmp_path / "plain.txt")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ltr.rankers.PlainModelWarning)
+        model = ltr.load_model(tmp_path / "plain.txt")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)  # LightGBM's Column_0, ... were taken for the model's names
+        assert np.array_equal(model.predict(named), booster.predict(np.asarray(data.X), raw_score=True))
 
 
 # -- what editors and type checkers see -----------------------------------------------------------------------------

@@ -365,7 +365,7 @@ def check_doc_ids(path, flag: str, fix: str) -> None:
     from ltr.io.files import open_binary
 
     with open_binary(path, "LETOR file") as f:
-        head = f.read(1 << 16).decode("utf-8", errors="replace")
+        head = f.read(1 << 16).decode("utf-8-sig", errors="replace")  # a byte-order mark, as the reader takes it
     lines = re.split(r"(?<=\n)", head)
     first = next((line for line in lines if line.strip() and not line.lstrip().startswith("#")), None)
     whole = first is not None and (first.endswith("\n") or len(head) < 1 << 16)  # a longer row: left to the reader
@@ -997,7 +997,8 @@ def _check_model(model, args: argparse.Namespace) -> None:
         path = getattr(args, "config_params_", {}).get(e.key)
         if path is None or e.reason is None:
             raise UsageError(_cli_words(e)) from None
-        raise UsageError(f"--config {path}: [params] {e.key}: {e.reason}") from None
+        reason = e.cli_reason or _flag_words(e.reason)  # the fix in the command line's words, as its keys are
+        raise UsageError(f"--config {path}: [params] {e.key}: {reason}") from None
     except ValueError as e:
         raise UsageError(_config_words(_cli_words(e), args)) from None
 

@@ -205,8 +205,9 @@ def check_duplicated_params(est, params: Mapping[str, Any], *, what: str = "engi
                                       cli=f"--param {key}={value} {reason}")
 
 
-#: Values of LightGBM's ``metric`` that compute nothing (what the ranker itself gives it).
-_NO_ENGINE_METRIC = frozenset({"", "none", "null", "na", "custom"})
+#: LightGBM's words for "no metric" (the ranker itself gives it "None"); its empty string, or a None value, is the
+#: objective's own metric (NDCG@1..5 for lambdarank), not none.
+_NO_ENGINE_METRIC = frozenset({"none", "null", "na", "custom"})
 
 
 def _refuse_engine_evaluation(engine: str, key: str, value: Any, what: str) -> None:
@@ -216,7 +217,8 @@ def _refuse_engine_evaluation(engine: str, key: str, value: Any, what: str) -> N
     LightGBM's NDCG, its ``map@k`` divides by ``min(k, R)``) would be recorded, and stopped on, beside them."""
     cut_offs = engine == "lightgbm" and key in engine_names(engine, "eval_at")
     if engine == "lightgbm" and key in engine_names(engine, "metric"):
-        if str(value).strip().lower() in _NO_ENGINE_METRIC:
+        names = value if isinstance(value, (list, tuple)) else [value]
+        if names and all(isinstance(n, str) and n.strip().lower() in _NO_ENGINE_METRIC for n in names):
             return
     elif not (cut_offs or (engine == "xgboost" and key == "eval_metric")):
         return
@@ -231,7 +233,8 @@ def _refuse_engine_evaluation(engine: str, key: str, value: Any, what: str) -> N
                else "")
     cli += ", and --convention lightgbm for LightGBM's conventions" if engine == "lightgbm" else ""
     raise ParameterValueError(f"{what}: {key}={value!r}: {own}; give {python}", key=key,
-                              reason=f"{own}; give {python}", cli=f"--param {key}={value}: {own}; give {cli}")
+                              reason=f"{own}; give {python}", cli=f"--param {key}={value}: {own}; give {cli}",
+                              cli_reason=f"{own}; give {cli}")
 
 
 # The engines' words for a value they cannot parse or that is out of a parameter's bounds (their configuration

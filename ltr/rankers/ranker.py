@@ -21,14 +21,14 @@ import scipy.sparse as sp
 from numpy.typing import ArrayLike, NDArray
 from sklearn.base import BaseEstimator
 
-from ltr._dataset import fingerprint_of, query_digests
+from ltr._dataset import fingerprint_of, placeholder_names, query_digests
 from ltr.datasets import RankingDataset
 from ltr.exceptions import LabelRangeError, OptionError, TrainingDataError
 from ltr.groups import resolve_group_ptr
 from ltr.rankers._backends import TrainSet, check_integer_labels, engine_words, get_backend
 from ltr.rankers.params import check_duplicated_params, check_engine_params, check_engine_values, check_hyper_parameters
 from ltr.rankers.teacher import blank_column, describe_teacher
-from ltr.threads import cpu_count, resolve_n_jobs
+from ltr.threads import openmp_default_threads, resolve_n_jobs
 
 __all__ = ["DEVICES", "ENGINES", "KERNELS", "Ranker", "objective_names"]
 
@@ -139,9 +139,8 @@ def _check_frame_names(X, names, what: str) -> None:
                          f"model's {names[j]!r}); {how}")
     if dataset:  # other names: a LETOR file's sidecar may name fewer columns (a narrower file, padded by position)
         n = min(len(given), len(names))
-        positional = any(all(c == f"f{j + 1}" for j, c in enumerate(side)) for side in (given, names))
-        if given[:n] != names[:n] and not positional:  # other columns (not a narrower copy, nor make_ranking's
-            # f1, f2, ... that only number them): say so, score by position
+        positional = placeholder_names(given) or placeholder_names(names)  # f1.., f0.., Column_0..: no names
+        if given[:n] != names[:n] and not positional:  # other columns, not a narrower copy: say so, score by position
             import warnings
 
             j = next(i for i in range(n) if given[i] != names[i])
@@ -435,7 +434,8 @@ class Ranker(BaseEstimator):
     fit_seconds_ : float
     n_threads_ : int
         The engine threads: what ``n_jobs`` resolved to, or the engine's own thread count when ``engine_params``
-        sets it (LightGBM's ``num_threads``, XGBoost's ``nthread``; 0 or less: every core), which is refused
+        sets it (LightGBM's ``num_threads``, XGBoost's ``nthread``; 0 or less: OpenMP's default, every core or
+        ``$OMP_NUM_THREADS``), which is refused
         beside ``n_jobs``.
     normalizer_ : QueryNormalizer or GlobalNormalizer or None
         The fitted normaliser (None without ``normalize``).
@@ -777,9 +777,9 @@ class Ranker(BaseEstimator):
         threads_key = engine_threads_key(self.engine, self.engine_params)
         if threads_key is None:
             self.n_threads_ = resolve_n_jobs(self.n_jobs, n_rows=Xa.shape[0], n_features=Xa.shape[1])
-        else:  # the engine parameter counts (n_jobs given beside it was refused): 0 or less is every core to both
+        else:  # the engine parameter counts (n_jobs given beside it was refused): 0 or less is OpenMP's default
             asked = int(self.engine_params[threads_key])
-            self.n_threads_ = asked if asked > 0 else cpu_count()
+            self.n_threads_ = asked if asked > 0 else openmp_default_threads()
         backend = get_backend(self.engine)
         # A preset replaces the defaults of the tree parameters (ltr.rankers.presets); what it set is recorded.
         from ltr.rankers.presets import apply_preset, warn_replaced
