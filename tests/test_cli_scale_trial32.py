@@ -79,15 +79,17 @@ def test_a_fold_part_in_two_copies_is_named_and_the_result_records_the_files(tmp
             write_letor(fold / f"{part}.txt", make_ranking(8, 5, 3, random_state=10 * i + seed))
     stale = make_ranking(8, 5, 3, random_state=99)  # another copy beside it, as gunzip -k or a regeneration leaves
     write_letor(root / "Fold2" / "test.txt.gz", stale)
-    with pytest.warns(UserWarning, match=r"letor: Fold2/test\.txt and Fold2/test\.txt\.gz are copies of one part: "
-                                         r"Fold2/test\.txt is read \(a part's \.txt before its \.gz"):
+    (root / "Fold1" / "validation.txt").write_text((root / "Fold1" / "vali.txt").read_text())  # another spelling
+    with pytest.warns(UserWarning, match=r"letor: parts kept in more than one copy, each read from the first named "
+                                         r"\(Fold1/vali\.txt read, beside Fold1/validation\.txt; Fold2/test\.txt "
+                                         r"read, beside Fold2/test\.txt\.gz\); the result records each part's file"):
         res = cross_validate(__import__("ltr").Ranker(n_estimators=2, preset=None, min_child_samples=2, n_jobs=1),
                              root, progress=False)
     assert res.settings["files"] == {f"Fold{i}": {p: f"Fold{i}/{p}.txt" for p in ("train", "vali", "test")}
                                      for i in (1, 2)}
     assert main(["cv", str(root), "--rounds", "2", "--quiet", "--out", str(tmp_path / "cv.json")]) == 0
     err = capsys.readouterr().err
-    assert err.count("are copies of one part") == 1  # said once, though the command line reads the layout twice
+    assert err.count("kept in more than one copy") == 1  # said once, though the command line reads the layout twice
     assert json.loads((tmp_path / "cv.json").read_text())["systems"][0]["settings"]["files"]["Fold2"]["test"] == \
         "Fold2/test.txt"
 
@@ -105,3 +107,6 @@ def test_the_first_row_check_leaves_a_row_longer_than_its_window_to_the_reader(t
     with_ids = tmp_path / "ids.txt"
     with_ids.write_text("0 qid:1 1:0.5 #docid = GX000-00-0000000\r\n")
     check_doc_ids(with_ids, "--run", "fix")
+    with_bom = tmp_path / "bom.txt"  # a byte-order mark before a comment, as the reader takes it
+    with_bom.write_bytes(b"\xef\xbb\xbf# written by an editor\n0 qid:1 1:0.5 #docid = GX1\n")
+    check_doc_ids(with_bom, "--run", "fix")  # its first line was taken for a row without an id

@@ -70,16 +70,19 @@ def _part_copies(folder: Path, part: str) -> list[Path]:
 
 def _say_copies(root: Path, folds: list[Fold]) -> None:
     """Warn when a part has two copies in its fold's folder (a kept original beside its compressed copy, as
-    ``gunzip -k`` leaves them, or a stale file beside a regenerated one): the first is read, silently otherwise."""
+    ``gunzip -k`` leaves them, a ``vali.txt`` beside a ``validation.txt``, or a stale file beside a regenerated one):
+    the first is read, silently otherwise."""
     twice = [c for f in folds for part in _PARTS if len(c := _part_copies(root / f.name, part)) > 1]
     if twice:
         import warnings
 
-        more = f" ({len(twice) - 1} more part(s) have two too)" if len(twice) > 1 else ""
-        first = twice[0][0].relative_to(root).as_posix()
-        warnings.warn(f"{root}: {' and '.join(p.relative_to(root).as_posix() for p in twice[0])} are copies of one "
-                      f"part{more}: {first} is read (a part's .txt before its .gz, .bz2 or .xz copy; the result "
-                      "records each part's file)", UserWarning, stacklevel=3)
+        def rel(p: Path) -> str:
+            return p.relative_to(root).as_posix()
+
+        shown = "; ".join(f"{rel(c[0])} read, beside {' and '.join(rel(p) for p in c[1:])}" for c in twice[:3])
+        more = f"; {len(twice) - 3} more part(s) so" if len(twice) > 3 else ""
+        warnings.warn(f"{root}: parts kept in more than one copy, each read from the first named ({shown}{more}); "
+                      "the result records each part's file", UserWarning, stacklevel=3)
 
 
 def letor_folds(root: str | os.PathLike) -> list[Fold]:

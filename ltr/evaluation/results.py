@@ -48,7 +48,7 @@ import datetime
 import json
 import math
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -75,11 +75,31 @@ __all__ = [
 RESULT_FORMAT = "ltrkit-result/1"
 
 
-def _means(values: Mapping[str, float], limit: int = 6) -> str:
-    """``ndcg@10 0.4699, map 0.4496`` for a repr (at most ``limit`` metrics, then how many more)."""
-    shown = [f"{m} {v:.4f}" for m, v in list(values.items())[:limit]]
+def _means(values: Mapping[str, Any], limit: int = 6) -> str:
+    """``ndcg@10 0.4699, map 0.4496`` for a repr (at most ``limit`` metrics, then how many more); a value that is
+    not a number (NaN, None from a result file's null) is ``nan``: a repr must not raise."""
+    def number(v) -> str:
+        try:
+            return f"{float(v):.4f}"
+        except (TypeError, ValueError):
+            return "nan"
+
+    shown = [f"{m} {number(v)}" for m, v in list(values.items())[:limit]]
     more = len(values) - limit
     return ", ".join(shown) + (f", {more} more" if more > 0 else "")
+
+
+def _fold_means(folds: Sequence[FoldResult], metrics: Sequence[str]) -> dict[str, float]:
+    """:meth:`CVResult.mean` for a repr: a metric missing from a fold, or null there, counts as NaN (no warning, no
+    exception)."""
+    out = {}
+    for m in metrics:
+        values = []
+        for f in folds:
+            v = f.metrics.get(m)
+            values.append(float("nan") if v is None else float(v))
+        out[m] = float(np.mean(values)) if values else float("nan")
+    return out
 
 
 # The results hold every per-query value, score and document id (hundreds of kilobytes for a few hundred queries):
@@ -150,7 +170,7 @@ class CVResult:
     def __repr__(self) -> str:
         queries = sum(len(f.qids) for f in self.folds)
         return (f"<CVResult {self.name!r}: {len(self.folds)} fold(s), {queries} test queries; mean "
-                f"{_means(self.mean())}; .format() for the table>")
+                f"{_means(_fold_means(self.folds, self.metrics))}; .format() for the table>")
 
     def mean(self) -> dict[str, float]:
         """Mean over folds of each fold's mean metric (the LETOR convention: average of fold averages)."""
