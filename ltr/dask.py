@@ -656,6 +656,15 @@ def _configured(model, engine: str | None, *, quiet: bool = False):
     if model.normalize is not None:
         raise OptionError("normalize is not supported with distributed training: normalise the shards first",
                           cli="--normalize is not supported with --dask: normalise the shards first")
+    from ltr.rankers.aliases import engine_threads_key
+
+    threads = engine_threads_key(engine, model.engine_params)
+    if engine == "lightgbm" and threads is not None:  # dropped, or warned about by LightGBM as ignored
+        why = ("LightGBM's Dask ranker trains each worker with the threads Dask gives it (dask-worker --nthreads, "
+               "LocalCluster's threads_per_worker), not a count of its own")
+        raise OptionError(f"engine_params: {threads}={model.engine_params[threads]!r}: {why}; leave it out",
+                          cli=f"--param {threads}={model.engine_params[threads]}: {why}; leave it out (--dask "
+                              "local:N sets the local workers)")
     if model.device == "gpu-or-cpu":  # the engines' Dask GPU training is not wired here: the CPU, as documented
         if not quiet:
             logger.warning("device gpu-or-cpu with distributed training: the workers train on their CPUs (the "
@@ -833,7 +842,8 @@ def _fit_lightgbm(model, native, data: DaskRankingData, client):
     ranker = lgb.DaskLGBMRanker(client=client, n_estimators=int(model.n_estimators), verbose=-1, **params)
     with warnings.catch_warnings():
         # LightGBM's Dask wrapper passes its own n_jobs (None) down and then warns that it ignores it: each worker's
-        # threads are Dask's. Nothing the user set is dropped (num_threads is removed above).
+        # threads are Dask's. Nothing the user set is dropped (a num_threads of theirs was refused by _configured;
+        # the backend's own is removed above).
         warnings.filterwarnings("ignore", message="Parameter n_jobs will be ignored", category=UserWarning)
         # LightGBM's Dask wrapper and its network set-up print to standard output whatever the verbosity ("Finding
         # random open ports for workers", "[LightGBM] [Info] Trying to bind port ..."): kept out of the user's

@@ -138,3 +138,18 @@ def test_conventions_without_a_validation_set_are_not_refused_before_the_cluster
     ld.check_config(Ranker(early_stopping_rounds=5, eval_params={"gain": "linear"}), validation=False)
     with pytest.raises(OptionError, match="gain"):
         ld.check_config(Ranker(early_stopping_rounds=5, eval_params={"gain": "linear"}))
+
+
+@pytest.mark.parametrize("key", ["num_threads", "num_thread", "nthreads"])
+def test_a_lightgbm_thread_count_is_refused_for_the_dask_ranker_that_ignores_it(key, tmp_path, capsys,
+                                                                                 no_local_cluster):
+    # num_threads was dropped without a word, its aliases came back as LightGBM's 'will be ignored' warning, twice
+    with pytest.raises(OptionError, match=rf"engine_params: {key}=1: LightGBM's Dask ranker trains each worker with "
+                                          r"the threads Dask gives it"):
+        ld.check_config(Ranker(engine_params={key: 1}), engine="lightgbm")
+    ld.check_config(Ranker(engine="xgboost", engine_params={"nthread": 1}))  # XGBoost's Dask training reads it
+    path = write_letor(tmp_path / "d.txt", make_ranking(20, 5, 3, random_state=0))
+    code, _, err = run(["cv", path, "--folds", 2, "--dask", "local:1", "--dask-engine", "lightgbm", "--param",
+                        f"{key}=1"], capsys)
+    assert code == 2 and err.startswith(f"ltr cv: error: --param {key}=1: LightGBM's Dask ranker trains each worker")
+    assert err.endswith("leave it out (--dask local:N sets the local workers)\n")
