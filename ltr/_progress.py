@@ -1,10 +1,31 @@
-"""What progress lines share: elapsed time as people read it (:mod:`ltr.tuning.progress` for a search,
+"""What progress on standard error shares (:mod:`ltr.tuning.progress` for a search,
 :class:`ltr.evaluation.FoldProgress` for cross-validation, which cannot import each other's packages: tuning's
-nested cross-validation imports the evaluation package)."""
+nested cross-validation imports the evaluation package): tqdm's bar on a terminal, plain lines elsewhere (a file, a
+pipe, CI, ``nohup``, where tqdm draws nothing), and elapsed time as people read it."""
 
 from __future__ import annotations
 
-__all__ = ["format_elapsed"]
+import sys
+from typing import IO
+
+__all__ = ["format_elapsed", "say", "terminal_bar"]
+
+
+def terminal_bar(total: int, desc: str, unit: str, file: IO[str] | None = None):
+    """tqdm's bar over ``total`` steps when ``file`` (default standard error) is a terminal, else None (the caller
+    writes lines with :func:`say` instead)."""
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=total, desc=desc, unit=unit, disable=None, file=file)
+    if bar.disable:
+        bar.close()
+        return None
+    return bar
+
+
+def say(text: str, file: IO[str] | None = None) -> None:
+    """One progress line, flushed at once (default: standard error, looked up when written)."""
+    print(text, file=file if file is not None else sys.stderr, flush=True)
 
 
 def format_elapsed(seconds: float) -> str:

@@ -21,7 +21,6 @@ import functools
 import logging
 import os
 import shutil
-import sys
 import tempfile
 import time
 import warnings
@@ -34,7 +33,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ltr._json import python_values
-from ltr._progress import format_elapsed
+from ltr._progress import format_elapsed, say, terminal_bar
 from ltr.datasets import RankingDataset, dataset_summary
 from ltr.evaluation.folds import Fold, load_part, make_folds
 from ltr.evaluation.results import CVResult, FoldResult
@@ -406,18 +405,14 @@ class FoldProgress:
     """
 
     def __init__(self, name: str, n_folds: int, workers: int, metric: str, *, file=None, clock=time.monotonic):
-        from tqdm.auto import tqdm
-
         self.name, self.n_folds, self.metric, self.file, self.clock = name, n_folds, metric, file, clock
         self.start, self.done = clock(), 0
-        self.bar = tqdm(total=n_folds, desc=f"cv {name}", unit="fold", disable=None, file=file)
-        if self.bar.disable:  # not a terminal: lines instead
-            self.bar.close()
-            self.bar = None
+        self.bar = terminal_bar(n_folds, f"cv {name}", "fold", file)
+        if self.bar is None:  # not a terminal: lines instead
             self._line(f"{n_folds} folds, " + ("one at a time" if workers == 1 else f"{workers} at a time"))
 
     def _line(self, text: str) -> None:
-        print(f"cv {self.name}: {text}", file=self.file if self.file is not None else sys.stderr, flush=True)
+        say(f"cv {self.name}: {text}", self.file)
 
     def fold_done(self, result: FoldResult) -> None:
         self.done += 1

@@ -14,12 +14,11 @@ Nothing here runs a trial: :func:`ltr.tuning.tune` calls :meth:`TuneProgress.tri
 
 from __future__ import annotations
 
-import sys
 import time
 from collections.abc import Callable
 from typing import IO
 
-from ltr._progress import format_elapsed
+from ltr._progress import format_elapsed, say, terminal_bar
 
 __all__ = ["INTERVAL", "TuneProgress", "format_elapsed"]
 
@@ -58,22 +57,17 @@ class TuneProgress:
     def __init__(self, label: str, outer_folds: int, n_trials: int, inner_folds: int, metric: str, *,
                  file: IO[str] | None = None, interval: float = INTERVAL,
                  clock: Callable[[], float] = time.monotonic):
-        from tqdm.auto import tqdm
-
         self.label, self.outer_folds, self.n_trials, self.metric = label, outer_folds, n_trials, metric
         self.file, self.interval, self.clock = file, float(interval), clock
         self.start = clock()
         self.last: float | None = None
-        self.bar = tqdm(total=outer_folds * n_trials, desc=f"tune {label}", unit="trial", disable=None,
-                        file=file)
-        if self.bar.disable:  # not a terminal: tqdm draws nothing, so lines instead
-            self.bar.close()
-            self.bar = None
+        self.bar = terminal_bar(outer_folds * n_trials, f"tune {label}", "trial", file)
+        if self.bar is None:  # not a terminal: lines instead
             self._line(f"{outer_folds} outer folds x {n_trials} trials x {inner_folds} inner folds = "
                        f"{outer_folds * n_trials * inner_folds} fits, plus {outer_folds} outer refits")
 
     def _line(self, text: str) -> None:
-        print(f"tune {self.label}: {text}", file=self.file if self.file is not None else sys.stderr, flush=True)
+        say(f"tune {self.label}: {text}", self.file)
 
     def _elapsed(self) -> str:
         return f"{format_elapsed(self.clock() - self.start)} elapsed"
