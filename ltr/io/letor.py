@@ -68,7 +68,7 @@ HEADER_VERSION = 1
 _BOM = b"\xef\xbb\xbf"
 _INT32_MAX = 2**31 - 1
 _FLT_MAX = np.float32(np.finfo(np.float32).max)
-_WINDOW_BYTES = 64 << 20  # streaming window: peak memory is the result plus about this much
+_WINDOW_BYTES = 16 << 20  # streaming window: peak memory is the result plus about this much (64 MiB read no faster)
 _CHUNK_BYTES = 1 << 20  # pass granularity: small enough to balance threads, large enough to amortise
 _SLOW_CAP = 64  # slow-path tokens remembered per chunk before that chunk is re-parsed alone
 _DENSE_GUARD_BYTES = 2**31  # an inferred dense matrix this large and this empty is refused (sparse=True instead)
@@ -104,7 +104,7 @@ def read_letor(
     Every value is the correctly rounded float64 of its decimal text, cast to float32 (exactly what
     ``strtod`` followed by a cast gives, as in scikit-learn's ``load_svmlight_file``); labels are float64.
 
-    Memory: the file is read twice in windows of whole lines (64 MiB, decompressed twice for gzip), never whole, and
+    Memory: the file is read twice in windows of whole lines (16 MiB, decompressed twice for gzip), never whole, and
     the arrays are allocated once at their final size, so the peak is the result plus about one window (issue #12;
     ``benchmarks/bench_memory.py``). ``sort=True`` reordering rows and ``unjudged="drop"`` dropping some make one
     copy of ``X``. A pipe (``/dev/stdin``, ``<(zstd -dc ...)``), a bzip2 or an xz file cannot be read twice: its
