@@ -496,7 +496,7 @@ def test_count_and_parse_kernels_match_their_python_twins():
         arrays = [np.empty(3), np.empty(3, np.int64), np.empty(3, np.int64), np.empty(3, np.int64)]
         slow = [np.zeros((2, 4), np.int64) for _ in range(3)]
         res = fn(buf, bounds, np.arange(2), row0, nnz0, 2, True, 3, X, np.zeros(0, np.float32),
-                 np.zeros(0, np.int32), np.zeros(1, np.int64), *arrays, False, False, True, 1, *slow)
+                 np.zeros(0, np.int32), np.zeros(1, np.int64), *arrays, False, False, True, 1, False, *slow)
         return res, X, arrays
 
     (r1, X1, a1), (r2, X2, a2) = run(kern.parse_chunks), run(kern.parse_chunks.py_func)
@@ -854,11 +854,13 @@ def test_windows_of_any_size_read_the_same_dataset_without_reading_the_whole_fil
     if zero_based:
         with pytest.raises(LetorFormatError, match=r":1: an ltrkit header: the file was written with 1-based ids"):
             read_letor(put(tmp_path, STREAM_TEXT, "headed.txt"), zero_based=True)
-    whole = letor._parse(np.frombuffer(raw, dtype=np.uint8).copy(), str(path), n_features=None, sizes=None,
-                         qpath=None, auto_query=True, weight=None, wpath=None, sources={"data": str(path)},
-                         missing=0.0, sparse=sparse, sort=False, allow_nonfinite=False, clip=False, null_nan=False,
-                         drop_unjudged=False, encoding="utf-8", id0=0 if zero_based else 1)
+    whole, wide = (letor._parse(np.frombuffer(raw, dtype=np.uint8).copy(), str(path), n_features=None, sizes=None,
+                                qpath=None, auto_query=True, weight=None, wpath=None, sources={"data": str(path)},
+                                missing=0.0, sparse=sparse, sort=False, allow_nonfinite=False, clip=False,
+                                null_nan=False, drop_unjudged=False, encoding="utf-8", id0=0 if zero_based else 1,
+                                wide=w) for w in (False, True))
     assert whole.n_features == (5 if zero_based else 4)  # ids up to 4: column 0 empty when zero-based
+    assert (wide.X.dtype, whole.X.dtype) == (np.float64, np.float32)
 
     def no_whole_file(*a, **k):
         raise AssertionError("a valid file must not be read whole")
@@ -868,6 +870,7 @@ def test_windows_of_any_size_read_the_same_dataset_without_reading_the_whole_fil
         monkeypatch.setattr(letor, "_WINDOW_BYTES", window)
         got = read_letor(path, sparse=sparse, zero_based=zero_based)
         assert got.equals(whole), window
+        assert read_letor(path, sparse=sparse, zero_based=zero_based, dtype="float64").equals(wide), window
         assert got.doc_ids.tolist() == ["a1", "a2", "b1", "b2"]
         assert got.comments[0] == "docid = a1 x"
 
@@ -880,12 +883,14 @@ def test_many_windows_and_many_slow_numbers_match_the_whole_file_parse(tmp_path,
     want = letor._parse(np.fromfile(path, dtype=np.uint8), str(path), n_features=None, sizes=None, qpath=None,
                         auto_query=True, weight=None, wpath=None, sources={"data": str(path)}, missing=0.0,
                         sparse=False, sort=False, allow_nonfinite=False, clip=False, null_nan=False,
-                        drop_unjudged=False, encoding="utf-8", id0=1)
+                        drop_unjudged=False, encoding="utf-8", id0=1, wide=False)
     monkeypatch.setattr(letor, "_WINDOW_BYTES", 300)
     monkeypatch.setattr(letor, "_SLOW_CAP", 3)  # also the re-parse of a chunk with many slow numbers
     got = read_letor(path)
     assert got.equals(want) and got.n_rows == 480 + 100
     assert got.X[-1, 0] == np.float32(float("0." + "1" * 25))
+    wide = read_letor(path, dtype="float64")  # each value its double, the slow ones too
+    assert wide.X[-1, 0] == float("0." + "1" * 25) and np.array_equal(wide.X.astype(np.float32), got.X)
 
 
 @pytest.mark.parametrize(("line", "message"), [

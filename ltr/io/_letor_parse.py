@@ -525,8 +525,11 @@ def row_offset(buf, s: int, e: int, k: int) -> int:
 
 @njit(cache=True)
 def parse_chunk(buf, s, e, row0, row_end, nnz0, nnz_end, maxtok, dense, width, X, data, indices, indptr,
-                y, qid, cstart, cend, allow_nonfinite, clip, null_nan, id0, slow_pos, slow_end, slow_dest):
+                y, qid, cstart, cend, allow_nonfinite, clip, null_nan, id0, wide, slow_pos, slow_end, slow_dest):
     """Parse the lines of ``buf[s:e]``; feature id ``id0`` (1, or 0 for zero-based files) is column 0.
+
+    ``wide``: ``X``/``data`` are float64 and keep each value's correctly rounded float64 (float32's range does not
+    apply); otherwise they are float32 and get it rounded to float32.
 
     Returns ``(error code, error offset, slow tokens, unsorted ids, rows without qid, offset of the first)``.
     A row without ``qid:`` gets qid 0. Comment spans go to ``cstart``/``cend`` (-1 if none) unless they are
@@ -659,18 +662,18 @@ def parse_chunk(buf, s, e, row0, row_end, nnz0, nnz_end, maxtok, dense, width, X
             if st != NUM_FAST:
                 if st != NUM_SLOW and not allow_nonfinite and not null:
                     return ERR_VALUE_NONFINITE, t, n_slow, unsorted, n_noqid, first_noqid
-            elif math.isinf(f):
+            elif not wide and math.isinf(f):
                 if not clip:
                     return ERR_VALUE_OVERFLOW, t, n_slow, unsorted, n_noqid, first_noqid
                 f = np.float32(_FLT_MAX) if v > 0 else np.float32(-_FLT_MAX)
             if dense:
                 dest = base + idv - id0
-                X[dest] = f
+                X[dest] = v if wide else f
             else:
                 if p >= nnz_end:
                     return ERR_INTERNAL, t, n_slow, unsorted, n_noqid, first_noqid
                 dest = p
-                data[p] = f
+                data[p] = v if wide else f
                 indices[p] = idv - id0
                 p += 1
             if st == NUM_SLOW:
@@ -703,7 +706,7 @@ def parse_chunk(buf, s, e, row0, row_end, nnz0, nnz_end, maxtok, dense, width, X
 
 @njit(cache=True, parallel=True)
 def parse_chunks(buf, bounds, chunk_ids, row0, nnz0, maxtok, dense, width, X, data, indices, indptr, y, qid,
-                 cstart, cend, allow_nonfinite, clip, null_nan, id0, slow_pos, slow_end, slow_dest):
+                 cstart, cend, allow_nonfinite, clip, null_nan, id0, wide, slow_pos, slow_end, slow_dest):
     """Pass 2 over the chunks listed in ``chunk_ids``; returns :func:`parse_chunk`'s six numbers per chunk.
 
     ``row0``/``nnz0`` are the exclusive cumulative sums of pass 1's counts (length ``n_chunks + 1``), so each
@@ -714,7 +717,7 @@ def parse_chunks(buf, bounds, chunk_ids, row0, nnz0, maxtok, dense, width, X, da
         c = chunk_ids[k]
         r = parse_chunk(buf, bounds[c], bounds[c + 1], row0[c], row0[c + 1], nnz0[c], nnz0[c + 1], maxtok,
                         dense, width, X, data, indices, indptr, y, qid, cstart, cend, allow_nonfinite, clip,
-                        null_nan, id0, slow_pos[k], slow_end[k], slow_dest[k])
+                        null_nan, id0, wide, slow_pos[k], slow_end[k], slow_dest[k])
         out[k, 0] = r[0]
         out[k, 1] = r[1]
         out[k, 2] = r[2]

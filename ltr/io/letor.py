@@ -37,6 +37,7 @@ import logging
 import math
 import os
 import re
+import sys
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -98,6 +99,7 @@ def read_letor(
     zero_based: bool = False,
     encoding: str = "utf-8",
     n_jobs: int | None = None,
+    dtype: str | type | np.dtype = "float32",
 ) -> RankingDataset:
     """Read a LETOR / svmlight file (plain or gzip) into a :class:`~ltr.datasets.RankingDataset`.
 
@@ -154,6 +156,11 @@ def read_letor(
         Encoding of the comments (the data part must be ASCII).
     n_jobs : int, optional
         Numba threads for parsing; default: Numba's current setting.
+    dtype : {"float32", "float64"}, default="float32"
+        The values' type in ``X``: float32, as XGBoost keeps every value and as the toolkit trains; or float64,
+        each value the correctly rounded double of its text, as LightGBM's own file reader reads it (a model LightGBM
+        trained on doubles has thresholds between doubles, which a value rounded to float32 can cross: score such
+        a model on float64 values). With float64, ``overflow`` applies to values past the double range.
 
     Returns
     -------
@@ -190,6 +197,7 @@ def read_letor(
     _check_choice("overflow", overflow, ("error", "clip"))
     _check_choice("unjudged", unjudged, ("error", "drop", "keep"))
     _check_choice("null", null, ("error", "nan"))
+    wide = _wide(dtype)
     if not isinstance(zero_based, (bool, np.bool_)):
         raise TypeError(f"zero_based must be True or False, got {zero_based!r}")
     if n_features is not None:
@@ -228,7 +236,7 @@ def read_letor(
                        wpath=wpath, sources=sources, missing=missing, sparse=sparse, sort=sort,
                        allow_nonfinite=nonfinite == "allow", clip=overflow == "clip", null_nan=null == "nan",
                        drop_unjudged=None if unjudged == "keep" else unjudged == "drop", encoding=encoding,
-                       id0=0 if zero_based else 1)
+                       id0=0 if zero_based else 1, wide=wide)
         if buf is not None:
             return _parse(buf, spath, **options)
         try:
@@ -241,7 +249,7 @@ def read_letor(
 
 
 def _parse(buf, spath, *, n_features, sizes, qpath, auto_query, weight, wpath, sources, missing, sparse, sort,
-           allow_nonfinite, clip, null_nan, drop_unjudged, encoding, id0) -> RankingDataset:
+           allow_nonfinite, clip, null_nan, drop_unjudged, encoding, id0, wide) -> RankingDataset:
     start = 3 if buf[:3].tobytes() == _BOM else 0
     meta = _read_header(buf, start, spath, encoding)
     _check_declared_base(buf, start, spath, id0)
@@ -286,10 +294,10 @@ def _parse(buf, spath, *, n_features, sizes, qpath, auto_query, weight, wpath, s
     maxtok = int(counts[:, 2].max())
 
     n_comm = int(counts[:, 6].sum())
-    X, Xflat, data, indices, indptr, y, qid, cstart, cend = _allocate(n_rows, nnz, width, sparse, missing, n_comm)
+    X, Xflat, data, indices, indptr, y, qid, cstart, cend = _allocate(n_rows, nnz, width, sparse, missing, n_comm, wide)
     dst = Xflat if not sparse else data
     args = (row0, nnz0, maxtok, not sparse, width, Xflat, data, indices, indptr, y, qid, cstart, cend,
-            allow_nonfinite, clip, null_nan, id0)
+            allow_nonfinite, clip, null_nan, id0, wide)
 
     ids = np.arange(len(bounds) - 1, dtype=np.int64)
     slow = [np.empty((ids.size, _SLOW_CAP), dtype=np.int64) for _ in range(3)]
@@ -308,11 +316,11 @@ def _parse(buf, spath, *, n_features, sizes, qpath, auto_query, weight, wpath, s
     for k in range(ids.size):
         n_slow = int(res[k, 2])
         if n_slow <= _SLOW_CAP:
-            _fix_slow(buf, spath, slow[0][k, :n_slow], slow[1][k, :n_slow], slow[2][k, :n_slow], dst, y, clip)
+            _fix_slow(buf, spath, slow[0][k, :n_slow], slow[1][k, :n_slow], slow[2][k, :n_slow], dst, y, clip, wide)
         else:  # this chunk has many slow numbers: parse it again alone, remembering all of them
             big = [np.empty((1, n_slow), dtype=np.int64) for _ in range(3)]
             _parse_chunks(buf, bounds, ids[k:k + 1], args, big)
-            _fix_slow(buf, spath, big[0][0], big[1][0], big[2][0], dst, y, clip)
+            _fix_slow(buf, spath, big[0][0], big[1][0], big[2][0], dst, y, clip, wide)
             del big
 
     if sparse:
@@ -331,18 +339,19 @@ def _parse(buf, spath, *, n_features, sizes, qpath, auto_query, weight, wpath, s
                    drop_unjudged=drop_unjudged, sort=sort)
 
 
-def _allocate(n_rows, nnz, width, sparse, missing, n_comm):
-    """The result arrays, allocated once at their final size."""
+def _allocate(n_rows, nnz, width, sparse, missing, n_comm, wide):
+    """The result arrays, allocated once at their final size (values float64 when ``wide``, else float32)."""
+    ftype = np.float64 if wide else np.float32
     if sparse:
-        X = np.zeros((0, 0), dtype=np.float32)
-        data = np.empty(nnz, dtype=np.float32)
+        X = np.zeros((0, 0), dtype=ftype)
+        data = np.empty(nnz, dtype=ftype)
         indices = np.empty(nnz, dtype=np.int32)
         indptr = np.zeros(n_rows + 1, dtype=np.int64)
     else:
         # np.zeros is lazily zeroed memory: no pass over X before parsing (but -0.0 needs filling).
-        X = np.zeros((n_rows, width), dtype=np.float32) if missing == 0.0 and math.copysign(1, missing) > 0 else (
-            np.full((n_rows, width), missing, dtype=np.float32))
-        data = np.zeros(0, dtype=np.float32)
+        X = np.zeros((n_rows, width), dtype=ftype) if missing == 0.0 and math.copysign(1, missing) > 0 else (
+            np.full((n_rows, width), missing, dtype=ftype))
+        data = np.zeros(0, dtype=ftype)
         indices = np.zeros(0, dtype=np.int32)
         indptr = np.zeros(1, dtype=np.int64)
     Xflat = X.reshape(-1)
@@ -582,7 +591,7 @@ def _n_chunks(size: int) -> int:
 
 
 def _parse_stream(path, gz, spath, *, n_features, sizes, qpath, auto_query, weight, wpath, sources, missing, sparse,
-                  sort, allow_nonfinite, clip, null_nan, drop_unjudged, encoding, id0) -> RankingDataset:
+                  sort, allow_nonfinite, clip, null_nan, drop_unjudged, encoding, id0, wide) -> RankingDataset:
     """The two passes of :func:`_parse` over windows of the file instead of its whole bytes.
 
     Peak memory is the result plus one window (:data:`_WINDOW_BYTES`), not the result plus the file. Pass 1 counts
@@ -634,7 +643,7 @@ def _parse_stream(path, gz, spath, *, n_features, sizes, qpath, auto_query, weig
         raise _Reparse
     maxtok = int(counts[:, 2].max())
     n_comm = int(counts[:, 6].sum())
-    X, Xflat, data, indices, indptr, y, qid, cstart, cend = _allocate(n_rows, nnz, width, sparse, missing, n_comm)
+    X, Xflat, data, indices, indptr, y, qid, cstart, cend = _allocate(n_rows, nnz, width, sparse, missing, n_comm, wide)
     dst = Xflat if not sparse else data
     texts = np.full(n_rows, "", dtype=object) if (n_comm or meta.get("comments") or meta.get("doc_ids")) else None
     unsorted = False
@@ -648,7 +657,7 @@ def _parse_stream(path, gz, spath, *, n_features, sizes, qpath, auto_query, weig
             raise _Reparse
         c0, c1 = int(first_chunk[w]), int(first_chunk[w + 1])
         args = (row0[c0:c1 + 1], nnz0[c0:c1 + 1], maxtok, not sparse, width, Xflat, data, indices, indptr, y, qid,
-                cstart, cend, allow_nonfinite, clip, null_nan, id0)
+                cstart, cend, allow_nonfinite, clip, null_nan, id0, wide)
         ids = np.arange(c1 - c0, dtype=np.int64)
         slow = [np.empty((ids.size, _SLOW_CAP), dtype=np.int64) for _ in range(3)]
         res = _parse_chunks(buf, all_bounds[w], ids, args, slow)
@@ -659,11 +668,11 @@ def _parse_stream(path, gz, spath, *, n_features, sizes, qpath, auto_query, weig
         for k in range(ids.size):
             n_slow = int(res[k, 2])
             if n_slow <= _SLOW_CAP:
-                _fix_slow(buf, None, slow[0][k, :n_slow], slow[1][k, :n_slow], slow[2][k, :n_slow], dst, y, clip)
+                _fix_slow(buf, None, slow[0][k, :n_slow], slow[1][k, :n_slow], slow[2][k, :n_slow], dst, y, clip, wide)
             else:
                 big = [np.empty((1, n_slow), dtype=np.int64) for _ in range(3)]
                 _parse_chunks(buf, all_bounds[w], ids[k:k + 1], args, big)
-                _fix_slow(buf, None, big[0][0], big[1][0], big[2][0], dst, y, clip)
+                _fix_slow(buf, None, big[0][0], big[1][0], big[2][0], dst, y, clip, wide)
                 del big
         if n_comm:
             r0, r1 = int(row0[c0]), int(row0[c1])
@@ -683,8 +692,9 @@ def _parse_stream(path, gz, spath, *, n_features, sizes, qpath, auto_query, weig
                    qpath=qpath, auto_query=auto_query, weight=weight, wpath=wpath, sources=sources,
                    drop_unjudged=drop_unjudged, sort=sort)
 
-def _fix_slow(buf, spath, pos, end, dest, dst, y, clip) -> None:
-    """Convert the numbers the kernel left to Python's correctly rounded ``float``.
+def _fix_slow(buf, spath, pos, end, dest, dst, y, clip, wide) -> None:
+    """Convert the numbers the kernel left to Python's correctly rounded ``float`` (kept as it is when ``wide``:
+    ``dst`` is float64, and a finite text past the double range is the overflow).
 
     ``spath`` is None on the streaming path, where ``buf`` is a window: errors are then left to the whole-file path.
     """
@@ -698,15 +708,16 @@ def _fix_slow(buf, spath, pos, end, dest, dst, y, clip) -> None:
             y[-d - 1] = v
             continue
         with np.errstate(over="ignore"):
-            f = np.float32(v)
-        if math.isinf(f):  # the text is finite (literal inf never takes this path): float32 overflow
+            f = v if wide else np.float32(v)
+        if math.isinf(f):  # the text is finite (literal inf never takes this path): float32 (float64) overflow
             if not clip:
                 if spath is None:
                     raise _Reparse
                 fix, hint = _k.ERR_FIXES[_k.ERR_VALUE_OVERFLOW]
                 raise _error_at(buf, spath, _token_start(buf, s), _k.ERR_MESSAGES[_k.ERR_VALUE_OVERFLOW], fix=fix,
                                 hint=hint)
-            f = _FLT_MAX if v > 0 else -_FLT_MAX
+            top = sys.float_info.max if wide else _FLT_MAX
+            f = top if v > 0 else -top
         dst[d] = f
 
 
@@ -1002,6 +1013,19 @@ def _error_at(buf, spath, offset, cls_or_msg, msg=None, *, width=None, token=Non
     if token is None:
         token = _token_at(buf, offset)
     return cls(msg, spath, _line_of(buf, offset), token, fix=fix, hint=hint)
+
+
+def _wide(dtype) -> bool:
+    """Whether ``dtype`` is float64 (True) or float32 (False); anything else is refused."""
+    kind = None
+    if dtype is not None and not isinstance(dtype, bool):  # np.dtype(None) is float64
+        try:
+            kind = np.dtype(dtype).name
+        except TypeError:
+            pass
+    if kind not in ("float32", "float64"):
+        raise ValueError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
+    return kind == "float64"
 
 
 def _check_choice(name: str, value, choices: tuple[str, ...]) -> None:
