@@ -823,7 +823,9 @@ def read_data(args: argparse.Namespace, path: str, n_features: int | None = None
 
         n_features = registered = get(args.dataset).read_options().get("n_features")
     try:
-        data = read_letor(p, n_features=n_features, **reader_options(args))
+        # a plain LightGBM model compares doubles: its DATA read as LightGBM's own reader reads it (ltr predict)
+        wide = {"dtype": "float64"} if getattr(args, "read_float64_", False) else {}
+        data = read_letor(p, n_features=n_features, **reader_options(args), **wide)
     except LetorFormatError as e:
         if registered is None or not str(e.reason).startswith("feature id above n_features="):
             raise

@@ -6,7 +6,7 @@ import argparse
 import sys
 import warnings
 
-from ltr.cli._common import UsageError, add_command, add_quiet, check_outputs, note, split_list
+from ltr.cli._common import UsageError, add_command, add_quiet, check_outputs, error_message, note, split_list
 
 __all__ = ["register", "run"]
 
@@ -81,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
                          inexact=args.inexact, name=args.name, store=args.store)
         finally:
             for w in caught:
-                note(args, f"note: {w.message}")
+                note(args, f"note: {error_message(w.message)}")
     out.write(args.out)
     for line in out.notes:
         note(args, f"note: {line}")

@@ -13,6 +13,7 @@ from ltr.cli._common import (
     add_format,
     add_reader_options,
     emit,
+    error_message,
     note,
     preset_flags,
     read_data,
@@ -67,7 +68,7 @@ def _load_model(path: str):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         model = load_model(path)
-    return model, [str(w.message) for w in caught]
+    return model, [error_message(w.message) for w in caught]
 
 
 def _model_or_data(args: argparse.Namespace, path: str):
@@ -80,8 +81,15 @@ def _model_or_data(args: argparse.Namespace, path: str):
     from ltr.rankers.sidecar import find_meta_path
 
     p = Path(path)
+    if not p.exists() and path != "-":  # a LETOR file or a model: the reader's "LETOR file not found" would guess
+        raise FileNotFoundError(f"file not found: {path}")
     if p.is_file() and find_meta_path(p).is_file():
         return "model", _load_model(path)
+    if p.is_file() and _looks_like_a_model(p):
+        try:
+            return "model", _load_model(path)
+        except NotAModelError:  # neither: the LETOR reader's error says what is wrong, with the models' hint
+            pass
     try:
         return "data", summaries(args, [path])[0]
     except FileFormatError as e:
@@ -96,6 +104,18 @@ def _model_or_data(args: argparse.Namespace, path: str):
                 raise e from None
             raise LetorFormatError(e.reason, e.path, e.line, e.token, offset=e.offset,
                                    hint=_trec_file(path) or _NEITHER) from None
+
+
+def _looks_like_a_model(path) -> bool:
+    """Whether the file starts as a model, which no LETOR line can: LightGBM's ``tree`` line, JSON or UBJSON's
+    ``{``, XGBoost's old ``binf`` (the LETOR reader's first pass could report a later line of such a file first:
+    a LightGBM ``feature_infos=[0.0061...:0.99]`` line read as a feature id)."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(8)
+    except OSError:
+        return False
+    return head.startswith((b"tree\n", b"tree\r\n", b"{", b"binf"))
 
 
 def _trec_file(path: str) -> str | None:

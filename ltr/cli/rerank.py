@@ -29,6 +29,7 @@ from ltr.cli._common import (
     add_text_reading,
     check_feature_set_option,
     check_outputs,
+    error_message,
     input_option_usage,
     note,
     padded_ids,
@@ -102,7 +103,7 @@ def run(args: argparse.Namespace) -> int:
         except MissingFeatureSetError as e:
             raise MissingFeatureSetError(e.command_line) from None  # worded for this interface
     for w in caught:
-        note(args, f"note: {w.message}")
+        note(args, f"note: {error_message(w.message)}")
     # dropped lines are said below from the report (rerank_run's own warning would say them twice)
     queries = dict(inputs.queries.items())
     padded = padded_ids(set(first["qid"].astype(str).unique()), set(queries))

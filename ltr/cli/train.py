@@ -26,6 +26,7 @@ from ltr.cli._common import (
     conventions,
     dask_client,
     emit,
+    error_message,
     make_ranker,
     metric_label,
     metric_names,
@@ -361,7 +362,8 @@ def run_predict(args: argparse.Namespace) -> int:
         warnings.simplefilter("always", PlainModelWarning)
         model = load_model(args.model)
     for w in caught:
-        note(args, f"note: {w.message}")
+        note(args, f"note: {error_message(w.message)}")
+    args.read_float64_ = bool(getattr(model, "plain_model_", False)) and model.engine == "lightgbm"
     apply_recorded_read_options(args, model)
     data = read_data(args, args.data)  # its own width (or --n-features / --dataset's), compared with the model's
     engine_read = _engine_columns(args, model, data) or (getattr(args, "read_zero_based", False) and

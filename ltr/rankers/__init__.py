@@ -9,10 +9,10 @@
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # what __getattr__ loads on first use, visible to type checkers and editors' completion
-    from ltr.rankers.persist import PlainModelWarning, load_model, save_model
+    from ltr.rankers.persist import EngineWarning, PlainModelWarning, load_model, save_model
     from ltr.rankers.ranker import Ranker
 
-__all__ = ["PlainModelWarning", "Ranker", "load_model", "save_model"]
+__all__ = ["EngineWarning", "PlainModelWarning", "Ranker", "load_model", "save_model"]
 
 
 def __getattr__(name: str):
@@ -21,7 +21,7 @@ def __getattr__(name: str):
         from ltr.rankers.ranker import Ranker
 
         return Ranker
-    if name in ("PlainModelWarning", "load_model", "save_model"):
+    if name in ("EngineWarning", "PlainModelWarning", "load_model", "save_model"):
         from ltr.rankers import persist
 
         return getattr(persist, name)

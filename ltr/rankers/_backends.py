@@ -10,12 +10,14 @@ text is JSON.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
 import sys
 import tempfile
 import threading
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -132,6 +134,69 @@ class StderrHold:
         finally:
             held.close()
             _HOLD_LOCK.release()
+
+
+class EngineWarning(UserWarning):
+    """What an engine said while it loaded a model (LightGBM's ``[LightGBM] [Warning]`` lines)."""
+
+
+_LOGGER_LOCK = threading.Lock()
+
+
+class _Collect:
+    """A LightGBM logger (:func:`lightgbm.register_logger`) that keeps the lines."""
+
+    def __init__(self):
+        self.lines: list[str] = []
+
+    def info(self, msg: str) -> None:
+        self.lines.append(str(msg).strip())
+
+    warning = info
+
+
+@contextlib.contextmanager
+def _lightgbm_said():
+    """The lines LightGBM's C++ logs meanwhile, collected instead of printed: its default logger prints them on
+    standard output (``[LightGBM] [Warning] Ignoring unrecognized parameter ...`` for a model an older LightGBM
+    wrote), where they would go into a score file or JSON written there. A logger the program registered keeps
+    them (:func:`lightgbm.register_logger`: its choice)."""
+    basic = sys.modules.get("lightgbm.basic")
+    default = getattr(basic, "_DummyLogger", None)
+    names = ("_LOGGER", "_INFO_METHOD_NAME", "_WARNING_METHOD_NAME")
+    if default is None or not all(hasattr(basic, n) for n in names) or not isinstance(basic._LOGGER, default):
+        yield []
+        return
+    collect = _Collect()
+    with _LOGGER_LOCK:
+        saved = [getattr(basic, n) for n in names]
+        basic.register_logger(collect)
+        try:
+            yield collect.lines
+        finally:
+            for n, v in zip(names, saved):
+                setattr(basic, n, v)
+
+
+def _warn_loading(lines: list[str]) -> None:
+    """LightGBM's lines from loading a model as warnings: the parameters it does not know (an older LightGBM's,
+    which it ignores) in one, any other line in its own."""
+    unknown, other = [], []
+    for line in filter(None, lines):
+        m = re.fullmatch(r"\[LightGBM\] \[Warning\] Ignoring unrecognized parameter '([^']*)' found in model string\.?",
+                         line)
+        (unknown.append(m[1]) if m else other.append(line))
+    level, frame = 2, sys._getframe(1)  # the warnings point at the first caller outside the toolkit
+    while frame.f_back is not None and str(frame.f_globals.get("__name__", "")).split(".")[0] == "ltr":
+        frame, level = frame.f_back, level + 1
+    if unknown:
+        import lightgbm
+
+        warnings.warn(EngineWarning(
+            f"the model names parameters LightGBM {lightgbm.__version__} does not know ({', '.join(unknown)}: "
+            "another LightGBM version wrote it); LightGBM ignores them when it loads the model"), stacklevel=level)
+    for line in other:
+        warnings.warn(EngineWarning(f"LightGBM, loading the model: {line}"), stacklevel=level)
 
 
 #: Native objectives whose gains are indexed by the label: a label that is not a whole number is refused.
@@ -311,7 +376,10 @@ class LightGBMBackend:
 
     def from_text(self, text: str):
         lgb = _import("lightgbm")
-        return lgb.Booster(model_str=text)
+        with _lightgbm_said() as said:
+            booster = lgb.Booster(model_str=text)
+        _warn_loading(said)
+        return booster
 
     def importances(self, booster, kind: str, n_features: int, n_iter: int) -> NDArray[np.float64]:
         return np.asarray(booster.feature_importance(importance_type=kind, iteration=int(n_iter)), dtype=np.float64)

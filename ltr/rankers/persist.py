@@ -27,17 +27,26 @@ from pathlib import Path
 import numpy as np
 
 from ltr.exceptions import ModelFormatError, NotAModelError
-from ltr.rankers._backends import engine_words, get_backend
+from ltr.rankers._backends import EngineWarning, engine_words, get_backend
 from ltr.rankers.ranker import Ranker
 from ltr.rankers.sidecar import MODEL_FORMAT, OLD_FORMATS, checksum, find_meta_path, meta_path
-from ltr.trees.loaders import ubjson_as_json
+from ltr.trees.loaders import LIGHTGBM_DUMP, lightgbm_dump, ubjson_as_json
 
-__all__ = ["MODEL_FORMAT", "PlainModelWarning", "load_model", "meta_path", "save_model"]
+__all__ = ["MODEL_FORMAT", "EngineWarning", "PlainModelWarning", "load_model", "meta_path", "save_model"]
 
 
 
 class PlainModelWarning(UserWarning):
-    """A model loaded without an ltrkit sidecar: feature names and training conventions are unknown."""
+    """A model loaded without an ltrkit sidecar: feature names and training conventions are unknown.
+
+    ``command_line``: the message as the command line words it (:meth:`cli_message`), where it differs."""
+
+    def __init__(self, message: str, command_line: str | None = None):
+        super().__init__(message)
+        self.command_line = command_line
+
+    def cli_message(self) -> str:
+        return self.command_line or str(self)
 
 
 def save_model(model: Ranker, path: str | os.PathLike) -> None:
@@ -56,12 +65,12 @@ def _read_text(path: Path) -> str:
     if not path.is_file():
         raise FileNotFoundError(errno.ENOENT, "model file not found", str(path))  # as open() and read_letor
     raw = path.read_bytes()
+    text = ubjson_as_json(raw, str(path))  # XGBoost's UBJSON (or its old binary format, refused by name)
+    if text is not None:
+        return text
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as e:
-        text = ubjson_as_json(raw)
-        if text is not None:
-            return text
         raise NotAModelError(f"{path}: not a text model file (byte {e.start} is not UTF-8)") from None
 
 
@@ -111,6 +120,9 @@ def load_model(path: str | os.PathLike) -> Ranker:
     -----
     PlainModelWarning
         For a model without a sidecar: it predicts, but its feature names and conventions are unknown.
+    EngineWarning
+        What LightGBM said loading the model (the parameters of another version it ignores), which its default
+        logger would print on standard output.
     """
     path = Path(path)
     text = _read_text(path)
@@ -236,6 +248,8 @@ def _feature_set(described, n_features: int, mpath: Path, read_options=None, nam
 
 def _load_plain(path: Path, text: str) -> Ranker:
     engine = _sniff_engine(text)
+    if engine is None and lightgbm_dump(text.lstrip()[:4096]):
+        raise ModelFormatError(f"{path}: {LIGHTGBM_DUMP}")
     if engine is None:
         raise NotAModelError(
             f"{path}: not a model ltrkit can read: {meta_path(path).name} is missing and the file is neither a "
@@ -267,20 +281,22 @@ def _load_plain(path: Path, text: str) -> Ranker:
     if objective in ("binary", "cross_entropy", "binary:logistic", "reg:logistic", "binary:logitraw"):
         said.append(f"its scores are margins (raw scores): the engine's predict applies {objective}'s sigmoid, "
                     "which keeps the order")
-    if engine == "lightgbm":
-        said.append("ltrkit reads LETOR values as float32, so a value within float32 rounding of one of its float64 "
-                    "thresholds can go the other way than in LightGBM reading doubles (give predict float64 arrays "
-                    "to score as LightGBM does)")
+    cli_said = list(said)
+    if engine == "lightgbm":  # doubles in LightGBM: a value rounded to float32 can cross a threshold
+        said.append("LightGBM compares float64 values with its float64 thresholds: score it on float64 values, as "
+                    "LightGBM's own reader reads a file (read_letor(dtype='float64'), or float64 arrays); a value "
+                    "rounded to float32 can fall on the other side of a threshold")
+        cli_said.append("LightGBM compares float64 values with its float64 thresholds, so ltr predict reads DATA's "
+                        "values as float64, as LightGBM's own reader does")
     from ltr._dataset import placeholder_names
 
     named = ensemble.feature_names is not None and not placeholder_names(ensemble.feature_names)
     unknown = "the conventions it was trained with are" if named else \
         "its feature names and the conventions it was trained with are"
-    warnings.warn(
-        f"{path}: a plain {engine} model without an ltrkit sidecar; it predicts with all its "
-        f"{model.best_iteration_} rounds, but {unknown} unknown{''.join('; ' + s for s in said)}",
-        PlainModelWarning, stacklevel=3,
-    )
+    head = (f"{path}: a plain {engine} model without an ltrkit sidecar; it predicts with all its "
+            f"{model.best_iteration_} rounds, but {unknown} unknown")
+    warnings.warn(PlainModelWarning(head + "".join("; " + s for s in said),
+                                    head + "".join("; " + s for s in cli_said)), stacklevel=3)
     return model
 
 

@@ -171,8 +171,10 @@ def _parse_tree(doc: _Text, t: int, start: int, fields: dict[str, tuple[int, str
     counts = {"nodes": n_leaves - 1, "leaves": n_leaves, "any": None}
     out = {}
     for key, (li, value) in fields.items():
-        if n_leaves == 1 and key not in _ONE_LEAF_FIELDS:
-            continue  # LightGBM reads no other field of a one-leaf tree (and writes leaf_weight empty there)
+        if n_leaves == 1 and (key not in _ONE_LEAF_FIELDS or (key == "leaf_count" and value == "")):
+            # LightGBM reads no other field of a one-leaf tree (and writes leaf_weight empty there; LightGBM 2 and 3
+            # wrote leaf_count empty too, a file LightGBM 4 loads)
+            continue
         is_int, size = _TREE_FIELDS[key]
         if size is None:
             if key == "shrinkage":

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +13,7 @@ from ltr.trees.lightgbm_text import from_lightgbm_text
 from ltr.trees.model import TreeEnsemble
 from ltr.trees.xgboost_json import from_xgboost_json
 
-__all__ = ["from_booster", "from_model_text", "load", "ubjson_as_json"]
+__all__ = ["LIGHTGBM_DUMP", "from_booster", "from_model_text", "lightgbm_dump", "load", "ubjson_as_json"]
 
 
 def from_model_text(text: str | bytes, *, source: str | None = None) -> TreeEnsemble:
@@ -26,6 +28,8 @@ def from_model_text(text: str | bytes, *, source: str | None = None) -> TreeEnse
     if isinstance(head, (bytes, bytearray)):
         head = head.decode("utf-8", errors="replace")
     if head.startswith("{"):
+        if lightgbm_dump(head):
+            raise ModelFormatError(f"{source if source is not None else 'model text'}: {LIGHTGBM_DUMP}")
         return from_xgboost_json(text, source=source)
     if head.startswith("tree"):
         return from_lightgbm_text(text, source=source)
@@ -34,19 +38,43 @@ def from_model_text(text: str | bytes, *, source: str | None = None) -> TreeEnse
                            f"(starting with '{{'); it starts with {head[:20]!r}")
 
 
-def ubjson_as_json(raw: bytes) -> str | None:
-    """An XGBoost model in UBJSON (what ``save_model`` writes for any name but ``.json``) as XGBoost's own JSON
-    text, converted by XGBoost; None for bytes that are not one."""
-    if not raw.startswith(b"{"):
-        return None
-    import xgboost as xgb
+#: What to do with a LightGBM model dumped as JSON.
+LIGHTGBM_DUMP = ("a LightGBM model dumped as JSON (Booster.dump_model()), which LightGBM itself does not load: save "
+                 "the model as text (Booster.save_model('model.txt'))")
 
-    try:
-        booster = xgb.Booster()
-        booster.load_model(bytearray(raw))
-        return bytes(booster.save_raw("json")).decode("utf-8")
-    except (xgb.core.XGBoostError, UnicodeDecodeError, ValueError):
+
+def lightgbm_dump(head: str) -> bool:
+    """Whether JSON text starting with ``head`` is LightGBM's ``dump_model()`` (``{"name":"tree","version":...``)."""
+    return re.match(r'\{\s*"name"\s*:\s*"tree"\s*,\s*"version"\s*:', head) is not None
+
+
+def ubjson_as_json(raw: bytes, source: str | None = None) -> str | None:
+    """An XGBoost model in UBJSON (what ``save_model`` writes for any name but ``.json``) as JSON text, read by
+    :mod:`ltr.trees.ubjson` (XGBoost's own reader crashes the process on a file cut short); None for bytes that do
+    not start as UBJSON.
+
+    Raises
+    ------
+    ModelFormatError
+        The bytes start as UBJSON but are not a whole UBJSON value (cut short or damaged); or they are XGBoost's old
+        binary format (``binf``), which XGBoost 3.1 and later no longer read either.
+    """
+    from ltr.trees import ubjson
+
+    where = source if source is not None else "model"
+    if raw.startswith(b"binf"):
+        raise ModelFormatError(
+            f"{where}: an XGBoost model in the old binary format ('binf': deprecated in XGBoost 1.6, removed in 3.1), "
+            "which ltrkit does not read: load it with the XGBoost that wrote it (before 3.1) and save it as JSON "
+            "(booster.save_model('model.json'))")
+    if not ubjson.is_ubjson(raw):
         return None
+    try:
+        value = ubjson.loads(raw)
+    except ubjson.UBJSONError as e:
+        raise ModelFormatError(f"{where}: an XGBoost UBJSON model (binary JSON) that is cut short or damaged: "
+                               f"{e}") from None
+    return json.dumps(value)
 
 
 def load(path: str | os.PathLike) -> TreeEnsemble:
@@ -62,12 +90,9 @@ def load(path: str | os.PathLike) -> TreeEnsemble:
         data = path.read_bytes()
     except (FileNotFoundError, IsADirectoryError, PermissionError) as e:
         raise ModelFormatError(f"{path}: cannot read the model file ({e.strerror})") from e
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError:  # UBJSON: what XGBoost >= 2.1 writes for any name but .json
-        converted = ubjson_as_json(data)
-        if converted is not None:
-            return from_model_text(converted, source=str(path))
+    converted = ubjson_as_json(data, str(path))  # UBJSON: what XGBoost >= 2.1 writes for any name but .json
+    if converted is not None:
+        return from_model_text(converted, source=str(path))
     return from_model_text(data, source=str(path))
 
 
