@@ -6,7 +6,10 @@ The learning layer: LETOR and TREC I/O (:mod:`ltr.io`), IR metrics (:mod:`ltr.me
 
 from typing import TYPE_CHECKING
 
+from ltr._numba_home import cache_home
 from ltr.exceptions import GroupError, LetorFormatError, LetorGroupError, ModelFormatError, TrecFormatError
+
+cache_home()  # where Numba's own cache places cannot be written (a read-only install and home)
 
 if TYPE_CHECKING:  # what __getattr__ loads on first use, visible to type checkers and editors' completion
     from ltr.datasets import RankingDataset, make_ranking

@@ -1,0 +1,55 @@
+"""A place for Numba's compiled-code cache when neither of Numba's own is writable.
+
+Numba caches the toolkit's ``@njit(cache=True)`` functions in ``__pycache__`` beside their sources or, where that
+folder cannot be written (a read-only install: a container run as another user, a shared cluster install), in the
+user's cache folder (``$XDG_CACHE_HOME/numba`` or ``~/.cache/numba``). Where neither can be written (a read-only or
+missing home as well), Numba fails at the first decorated function with ``RuntimeError: cannot cache function ...:
+no locator available``, and every command of the toolkit with it, ``ltr --help`` too. Then, and only when the user
+has not set ``NUMBA_CACHE_DIR``, the cache goes to a folder of this user's under the system's temporary folder.
+Standard library only: it runs when ``ltr`` is imported, before Numba is.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+__all__ = ["cache_home"]
+
+
+def _writable(folder: Path) -> bool:
+    """Whether ``folder`` can be made and written to (as Numba checks a cache folder: it writes a file there)."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            return True
+    except OSError:
+        return False
+
+
+def cache_home() -> str | None:
+    """Set ``NUMBA_CACHE_DIR`` (and Numba's setting, if it is imported) to a writable folder when Numba's own places
+    are not writable; returns the folder set, or None."""
+    if os.environ.get("NUMBA_CACHE_DIR"):
+        return None
+    package = Path(__file__).resolve().parent
+    if os.access(package, os.W_OK) or os.access(package / "__pycache__", os.W_OK):
+        return None
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    if _writable(Path(base) / "numba"):
+        return None
+    uid = os.getuid() if hasattr(os, "getuid") else "user"
+    folder = Path(tempfile.gettempdir()) / f"ltrkit-numba-cache-{uid}"
+    try:
+        folder.mkdir(mode=0o700, exist_ok=True)
+    except OSError:
+        return None
+    if not _writable(folder):
+        return None
+    os.environ["NUMBA_CACHE_DIR"] = str(folder)
+    numba = sys.modules.get("numba")
+    if numba is not None:
+        numba.config.CACHE_DIR = str(folder)
+    return str(folder)
