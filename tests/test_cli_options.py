@@ -433,7 +433,7 @@ def test_an_interrupt_exits_with_one_line_and_leaves_the_previous_output(files, 
         for s, handler in previous.items():
             signal.signal(s, handler)
     err = capsys.readouterr().err
-    assert err.strip().endswith(f"{said}; no output was left half-written") and err.count("\n") == 1
+    assert err.strip().endswith(f"{said}; no output file was left half-written") and err.count("\n") == 1
     assert out.read_text() == before and not [p for p in os.listdir(tmp_path) if p.endswith(".tmp")]
 
 
@@ -711,7 +711,7 @@ def test_an_interrupt_while_the_command_loads_is_said_as_the_command_says_it(mon
 
     monkeypatch.setattr(cli, "build_parser", interrupted)
     assert cli.main(["train", "x.txt"]) == 130
-    assert capsys.readouterr().err == "ltr train: interrupted; no output was left half-written\n"
+    assert capsys.readouterr().err == "ltr train: interrupted; no output file was left half-written\n"
     assert cli.main(["data", "info", "mq2008"]) == 130
     assert capsys.readouterr().err.startswith("ltr data info: interrupted;")
 

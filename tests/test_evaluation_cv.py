@@ -292,7 +292,7 @@ def test_ltr_cv_interrupted_keeps_the_previous_save_dir_out_and_run_out(fold_dir
     before, result_before = _snapshot(sd), out.read_bytes()
     monkeypatch.setattr(cv_module, "_run_fold", _FailsOnFit(cv_module._run_fold, 1, KeyboardInterrupt()))
     assert run_cv([*base, "--rounds", "5"]) == 130
-    assert "interrupted; no output was left half-written" in capsys.readouterr().err
+    assert "interrupted; no output file was left half-written" in capsys.readouterr().err
     assert _snapshot(sd) == before and out.read_bytes() == result_before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["c.json", "sd"]  # no staging folder or file left
     monkeypatch.undo()

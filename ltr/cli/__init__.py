@@ -5,7 +5,8 @@ functions; :mod:`._common` holds what they share (the usage error, the one error
 The commands that compose the feature layer (``features``) import it lazily; the rest never do.
 
 Exit codes: 0 success, 1 a data or file error (one line on standard error, no traceback), 2 a usage error, 130
-interrupted (Ctrl-C), 143 terminated (SIGTERM).
+interrupted (Ctrl-C), 143 terminated (SIGTERM), 129 hung up (SIGHUP), 141 standard output's reader went away (``|
+head``: quietly, as a GNU tool killed by SIGPIPE).
 """
 
 from __future__ import annotations
@@ -18,14 +19,12 @@ import sys
 from collections.abc import Sequence
 
 from ltr.cli._common import (
-    EXIT_INTERRUPTED,
-    EXIT_TERMINATED,
     EXIT_USAGE,
     ArgumentParser,
     HelpFormatter,
-    Terminated,
     apply_config,
     guard,
+    stopped_how,
     terminate_on_sigterm,
 )
 
@@ -77,11 +76,14 @@ def _command_named(argv: Sequence[str]) -> str:
 
 def _thread_variables() -> str | None:
     """A message when ``NUMBA_NUM_THREADS`` is set to what Numba cannot take (it fails on import at 0, with a
-    traceback, and warns over several lines on a word), else None."""
+    traceback, and warns over several lines on a word), else None; set to nothing, it is taken as unset."""
     import os
 
     value = os.environ.get("NUMBA_NUM_THREADS")
-    if value is None or value.strip() == "":
+    if value is not None and value.strip() == "":  # `NUMBA_NUM_THREADS= ltr ...`: unset, which Numba warns about
+        del os.environ["NUMBA_NUM_THREADS"]
+        return None
+    if value is None:
         return None
     try:
         if int(value) >= 1:
@@ -116,9 +118,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return code
         return guard(name, args.func, args)
     except KeyboardInterrupt as e:  # while importing or parsing: said as the command says it
-        said_how = "terminated" if isinstance(e, Terminated) else "interrupted"
-        print(f"{said}: {said_how}; no output was left half-written", file=sys.stderr)
-        return EXIT_TERMINATED if isinstance(e, Terminated) else EXIT_INTERRUPTED
+        said_how, code = stopped_how(e)
+        print(f"{said}: {said_how}; no output file was left half-written", file=sys.stderr)
+        return code
 
 
 #: Options whose value may be a comma-separated list starting with a negative number (``--labels -2,-1,0,1,2``),
@@ -140,17 +142,48 @@ def _negative_lists(argv: list[str]) -> list[str]:
     return out
 
 
+def _flushed(code: int) -> int:
+    """``code``, once what is left of standard output is written: a write error there (``ltr --help > /dev/full``)
+    is one line and exit 1, the reader gone (``| head``) exit 141, quietly, not Python's "Exception ignored" at exit."""
+    import os
+
+    from ltr.cli._common import EXIT_BROKEN_PIPE, EXIT_DATA, error_message
+
+    def discard() -> None:  # what is left goes nowhere, also at the interpreter's own flush on exit
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except OSError:  # pragma: no cover
+            pass
+
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        discard()
+        return EXIT_BROKEN_PIPE
+    except OSError as e:
+        discard()
+        if code:  # the command has said its error (this one, when it was writing)
+            return code
+        print(f"{_command_named(sys.argv[1:])}: error: {error_message(e)}", file=sys.stderr)
+        return EXIT_DATA
+    return code
+
+
 def main_entry() -> None:
     """Console-script entry point."""
     try:
         terminate_on_sigterm()
+        from ltr._checked_io import checked_stdout  # the standard library only: Numba is not imported yet
+
+        checked_stdout()  # a table printed past a full disk is an error, not a file cut short and exit 0
         code = main()
+        code = _flushed(code)
     except KeyboardInterrupt as e:  # between the handlers' installation and main's own guard
-        code = EXIT_TERMINATED if isinstance(e, Terminated) else EXIT_INTERRUPTED
-        print(f"{_command_named(sys.argv[1:])}: {'terminated' if code == EXIT_TERMINATED else 'interrupted'}",
-              file=sys.stderr)
+        said_how, code = stopped_how(e)
+        print(f"{_command_named(sys.argv[1:])}: {said_how}", file=sys.stderr)
     # The work is done and its outputs are in place: an interrupt while the interpreter shuts down (thread pools,
     # atexit handlers) has nothing left to stop, and would only turn the exit status into a signal's.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    for name in ("SIGINT", "SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), signal.SIG_IGN)
     sys.exit(code)

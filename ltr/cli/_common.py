@@ -62,11 +62,32 @@ __all__ = [
 ]
 
 EXIT_OK, EXIT_DATA, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 1, 2, 130, 143
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE: what a shell reports for a GNU tool whose reader went away (`| head`)
 
 
 class Terminated(KeyboardInterrupt):
-    """SIGTERM (``kill``, ``timeout``, a batch scheduler's time limit, ``docker stop``), raised where the command is,
-    so that it unwinds as Ctrl-C does: temporary files removed, previous outputs intact, exit 143."""
+    """SIGTERM (``kill``, ``timeout``, a batch scheduler's time limit, ``docker stop``) or SIGHUP (the terminal or ssh
+    session closed), raised where the command is, so that it unwinds as Ctrl-C does: temporary files removed,
+    previous outputs intact, exit 128 + the signal's number (143, 129)."""
+
+    def __init__(self, signum: int = 15):
+        super().__init__()
+        self.signum = int(signum)
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + self.signum
+
+    @property
+    def said(self) -> str:
+        return "hung up (SIGHUP)" if self.signum == 1 else "terminated"
+
+
+def stopped_how(e: KeyboardInterrupt) -> tuple[str, int]:
+    """What an interrupted command says it was (``interrupted``, ``terminated``) and its exit code."""
+    if isinstance(e, Terminated):
+        return e.said, e.exit_code
+    return "interrupted", EXIT_INTERRUPTED
 
 
 def terminate_on_sigterm() -> None:
@@ -85,7 +106,7 @@ def terminate_on_sigterm() -> None:
 
     def on_term(signum, frame):
         stop_outputs(Terminated)
-        raise Terminated()
+        raise Terminated(signum)
 
     def on_int(signum, frame):
         stop_outputs(KeyboardInterrupt)
@@ -94,6 +115,9 @@ def terminate_on_sigterm() -> None:
     signal.signal(signal.SIGTERM, on_term)
     if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # not when started with SIGINT ignored (&)
         signal.signal(signal.SIGINT, on_int)
+    hup = getattr(signal, "SIGHUP", None)
+    if hup is not None and signal.getsignal(hup) == signal.SIG_DFL:  # not under nohup, which ignores it
+        signal.signal(hup, on_term)
 
 
 class UsageError(Exception):
@@ -320,15 +344,15 @@ def guard(command: str, func: Callable[[argparse.Namespace], int | None], args: 
         from ltr.io.outputs import stop_outputs
 
         stop_outputs(None)  # reported here: a later command of this process (a test's) writes again
-        said = "terminated" if isinstance(e, Terminated) else "interrupted"
-        print(f"ltr {command}: {said}; no output was left half-written", file=sys.stderr)
-        return EXIT_TERMINATED if isinstance(e, Terminated) else EXIT_INTERRUPTED
-    except BrokenPipeError:  # `ltr ... | head`
+        said, code = stopped_how(e)
+        print(f"ltr {command}: {said}; no output file was left half-written", file=sys.stderr)
+        return code
+    except BrokenPipeError:  # `ltr ... | head`: quietly, and not a success (the outputs after it were not written)
         try:
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         except OSError:  # pragma: no cover
             pass
-        return EXIT_OK
+        return EXIT_BROKEN_PIPE
     except (ValueError, TypeError, OSError, RuntimeError, ImportError, LookupError) as e:
         from ltr.exceptions import OptionError, ParameterValueError
 

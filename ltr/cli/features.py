@@ -309,6 +309,8 @@ def run(args: argparse.Namespace) -> int:
                              duplicates=args.duplicates, split=args.split, topic_fields=args.topic_fields)
     except InputOptionError as e:
         raise input_option_usage(e) from None
+    if args.qrels_out and inputs.qrels is None:
+        raise UsageError("--qrels-out: the collection has no judgments (pass --qrels)")
     inputs = _unpadded_judgments(args, inputs)
     queries = _judged_queries(args, inputs)
     mapping = qid_mapping(queries.qids)  # LETOR's integer qids: a map beside the file when they are not the ids
@@ -330,8 +332,6 @@ def run(args: argparse.Namespace) -> int:
         retriever = BM25Retriever(index, field=bm25["bm25_field"], k1=bm25["bm25_k1"], b=bm25["bm25_b"],
                                   idf=bm25["bm25_idf"], k3=bm25["bm25_k3"], qtf_norm=bm25["bm25_qtf_norm"])
         candidates = retriever.search(queries, k=args.topk or 100, n_jobs=args.n_jobs)
-        if args.save_run:
-            write_run(args.save_run, candidates)
     data = extract(index, queries, candidates, fs, qrels=inputs.qrels, add_judged=args.add_judged,
                    collection=inputs.docs, on_unknown=args.on_unknown, progress=progress, n_jobs=args.n_jobs,
                    negative_labels=args.negative_labels)
@@ -344,23 +344,25 @@ def run(args: argparse.Namespace) -> int:
                                       "first_stage_top_scores": score_spread(candidates),
                                       **({"qid_map": True} if mapped else {})})  # (its qids need OUT.qids.tsv)
     side = qid_map_path(args.out)
-    if mapped:
-        from ltr.io.outputs import outputs_together
-
-        with outputs_together(side, args.out) as (side_tmp, out_tmp):  # both or neither: a map belongs to its file
-            write_letor(out_tmp, data)
-            write_qid_map(side_tmp, mapping)
-        note(args, f"query ids are not plain integers: LETOR qid -> collection id written to {side}")
-    else:
-        write_letor(args.out, data)
-        if side.exists():  # a map left by an earlier run on other queries would rename these
-            side.unlink()
-    if args.qrels_out:
-        if inputs.qrels is None:
-            raise UsageError("--qrels-out: the collection has no judgments (pass --qrels)")
-        write_qrels(args.qrels_out, inputs.qrels)  # every judgment: trec_eval counts the relevant ones never ranked
+    # Every output or none: a run interrupted or failing leaves the previous ones as a set (--save-run was written
+    # as soon as the first stage ended, beside an --out from the run before). A map belongs to its LETOR file.
+    writes = [*([(side, lambda p: write_qid_map(p, mapping))] if mapped else []),
+              (args.out, lambda p: write_letor(p, data))]
+    if args.save_run and not args.run:
+        writes.append((args.save_run, lambda p: write_run(p, candidates)))
+    if args.qrels_out:  # every judgment: trec_eval counts the relevant ones never ranked
+        writes.append((args.qrels_out, lambda p: write_qrels(p, inputs.qrels)))
     if args.topics_out:
-        write_topics(args.topics_out, dict(queries.items()))
+        writes.append((args.topics_out, lambda p: write_topics(p, dict(queries.items()))))
+    from ltr.io.outputs import outputs_together
+
+    with outputs_together(*(path for path, _ in writes)) as places:
+        for (_, write), place in zip(writes, places):
+            write(place)
+    if mapped:
+        note(args, f"query ids are not plain integers: LETOR qid -> collection id written to {side}")
+    elif side.exists():  # a map left by an earlier run on other queries would rename these
+        side.unlink()
     if not args.quiet:  # as every command's "wrote" line
         print(f"wrote {args.out}: {data.n_queries} queries, {data.n_rows} rows, {data.n_features} "
               f"feature{'s' if data.n_features != 1 else ''}, "

@@ -37,6 +37,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from ltr._checked_io import CheckedSink as _CheckedSink
+from ltr._checked_io import write_error as _named
 from ltr.exceptions import OutputPathError
 
 __all__ = ["STDOUT", "atomic_write", "atomic_write_together", "check_output_path", "is_file_output",
@@ -136,14 +138,26 @@ def atomic_write(path: str | os.PathLike, mode: str = "w", *, encoding: str = "u
         stream = sys.stdout if dest.kind == "stdout" else sys.stderr
         label = "standard output" if dest.kind == "stdout" else "standard error"
         try:
-            if mode == "w" and not gz:
-                yield stream
-                stream.flush()
+            stream.flush()  # text already written must come out before this output
+            fd = _descriptor(stream)
+            if fd is None:  # a stream that is no file descriptor's (a test's capture): written through as it is
+                if mode == "w" and not gz:
+                    yield stream
+                    stream.flush()
+                else:
+                    with _layers(stream.buffer, mode, encoding, gz) as f:
+                        yield f
+                    stream.buffer.flush()
                 return
-            stream.flush()  # text already written must come out before these bytes
-            sink = stream.buffer
-            with _layers(sink, mode, encoding, gz) as f:
-                yield f
+            sink = _CheckedSink(fd)
+            if mode == "w" and not gz:  # in the stream's own encoding and line endings, as print() writes
+                text = io.TextIOWrapper(sink, encoding=stream.encoding or "utf-8", errors=stream.errors or "strict")
+                yield text
+                text.flush()
+                text.detach()
+            else:
+                with _layers(sink, mode, encoding, gz) as f:
+                    yield f
             sink.flush()
         except OSError as e:
             raise _named(e, label) from None
@@ -153,26 +167,33 @@ def atomic_write(path: str | os.PathLike, mode: str = "w", *, encoding: str = "u
 
     if dest.kind == "direct":
         try:
-            raw = open(dest.path, "wb")
+            fd = os.open(dest.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0), 0o666)
         except OSError as e:
             raise _path_error(shown, e) from None
         try:
-            with raw, _layers(raw, mode, encoding, gz) as f:
+            sink = _CheckedSink(fd)
+            with _layers(sink, mode, encoding, gz) as f:
                 yield f
+            sink.flush()
         except OSError as e:
             raise _named(e, shown) from None
+        finally:
+            os.close(fd)
         return
 
     folder = os.path.dirname(dest.path) or "."
     fd, tmp = _create_temp(shown, dest.path, folder)
     try:
-        with os.fdopen(fd, "wb") as raw:
+        try:
             if dest.existing is not None:
-                _copy_mode_and_owner(raw.fileno(), dest.existing)
-            with _layers(raw, mode, encoding, gz) as f:
+                _copy_mode_and_owner(fd, dest.existing)
+            sink = _CheckedSink(fd)
+            with _layers(sink, mode, encoding, gz) as f:
                 yield f
-            raw.flush()
-            os.fsync(raw.fileno())
+            sink.flush()
+            os.fsync(fd)
+        finally:
+            os.close(fd)
         raise_if_stopped()
         try:
             os.replace(tmp, dest.path)
@@ -187,17 +208,6 @@ def atomic_write(path: str | os.PathLike, mode: str = "w", *, encoding: str = "u
             os.unlink(tmp)
         raise
     _fsync_folder(folder)
-
-
-#: Errors of writing bytes (a full disk, a quota, a file too large, an I/O error), which the OS reports without the
-#: file's name: :func:`atomic_write` names the output they happened to.
-_WRITE_ERRNOS = frozenset(getattr(errno, n) for n in ("ENOSPC", "EDQUOT", "EFBIG", "EIO") if hasattr(errno, n))
-
-
-def _named(e: OSError, shown: str) -> OSError:
-    if e.filename is None and e.errno in _WRITE_ERRNOS:
-        return OSError(e.errno, f"cannot write: {e.strerror[:1].lower() + e.strerror[1:]}", shown)
-    return e
 
 
 def atomic_write_together(files: list[tuple[str | os.PathLike, str]], *, encoding: str = "utf-8") -> None:
@@ -223,10 +233,14 @@ def atomic_write_together(files: list[tuple[str | os.PathLike, str]], *, encodin
                     f.write(text)
                 continue
             try:
-                with open(place, "wb") as raw:
-                    raw.write(text.encode(encoding))
-                    raw.flush()
-                    os.fsync(raw.fileno())
+                fd = os.open(place, os.O_WRONLY | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0))
+                try:
+                    sink = _CheckedSink(fd)
+                    sink.write(text.encode(encoding))
+                    sink.flush()
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
             except OSError as e:
                 raise _named(e, shown) from None
 
@@ -262,7 +276,14 @@ def outputs_together(*paths: str | os.PathLike) -> Iterator[list[str]]:
             os.close(fd)
             staged.append((shown, tmp, dest.path, dest.existing))
             yielded.append(tmp)
-        yield yielded
+        try:
+            yield yielded
+        except OSError as e:  # a writer's error names the temporary file it wrote: the user's path is the output
+            given = {tmp: shown for shown, tmp, _, _ in staged}.get(os.fsdecode(e.filename) if isinstance(
+                e.filename, (str, bytes)) else None)
+            if given is None:
+                raise
+            raise OSError(e.errno, e.strerror, given) from None
         with _renaming_together(os.path.dirname(staged[0][2]) or "." if len(staged) > 1 else None):
             _rename_staged(staged)
     finally:
@@ -485,6 +506,14 @@ def _layers(sink: IO[bytes], mode: str, encoding: str, gz: bool) -> Iterator[IO]
         yield stream
     if zipped is not None:
         zipped.close()  # writes the trailer; does not close ``sink``
+
+
+def _descriptor(stream) -> int | None:
+    """The file descriptor under a standard stream, or None (a replaced ``sys.stdout`` without one)."""
+    try:
+        return stream.fileno()
+    except (AttributeError, OSError, ValueError):  # io.UnsupportedOperation is both an OSError and a ValueError
+        return None
 
 
 def _reason(e: OSError) -> str:

@@ -1,0 +1,94 @@
+"""Writes that are whole or an error, for :mod:`ltr.io.outputs` and the command line's standard output.
+
+Standard library only: the console script installs :func:`checked_stdout` before anything heavy is imported (Numba
+reads its environment variables on import, which the command line checks first).
+"""
+
+from __future__ import annotations
+
+import errno
+import io
+import os
+import sys
+
+__all__ = ["CheckedSink", "checked_stdout", "write_error"]
+
+#: Errors of writing bytes (a full disk, a quota, a file too large, an I/O error), which the OS reports without the
+#: file's name.
+_WRITE_ERRNOS = frozenset(getattr(errno, n) for n in ("ENOSPC", "EDQUOT", "EFBIG", "EIO") if hasattr(errno, n))
+
+
+def write_error(e: OSError, shown: str) -> OSError:
+    """``e`` naming ``shown`` (the output the user gave) when the OS named no file: ``cannot write: no space left on
+    device``."""
+    if e.filename is None and e.errno in _WRITE_ERRNOS:
+        return OSError(e.errno, f"cannot write: {e.strerror[:1].lower() + e.strerror[1:]}", shown)
+    return e
+
+
+class CheckedSink(io.RawIOBase):
+    """Bytes to a file descriptor, buffered, each block written whole or an :class:`OSError` raised.
+
+    Not :class:`io.BufferedWriter`: a write past a full disk or a file-size limit (``ulimit -f``) returns a short count
+    from it without an error, and :class:`io.TextIOWrapper` ignores the count, so the rest of the output was lost
+    without a word (``ltr predict --out - > FILE`` on a full disk exited 0 with 10,070 of 57,480 lines). Here a short
+    write is followed by a write of the rest, which raises the disk's error (named ``label`` when given). The
+    descriptor stays open.
+    """
+
+    def __init__(self, fd: int, block: int = 1 << 20, label: str | None = None):
+        super().__init__()
+        self._fd, self._block, self._label = fd, block, label
+        self._pending = bytearray()
+
+    def writable(self) -> bool:
+        return True
+
+    def fileno(self) -> int:
+        return self._fd
+
+    def write(self, b) -> int:
+        view = memoryview(b).cast("B")
+        self._pending += view
+        if len(self._pending) >= self._block:
+            self.flush()
+        return view.nbytes
+
+    def flush(self) -> None:
+        done = 0
+        with memoryview(self._pending) as view:
+            try:
+                while done < len(view):
+                    n = os.write(self._fd, view[done:])
+                    if n <= 0:  # pragma: no cover - a regular file or pipe either progresses or raises
+                        raise OSError(errno.EIO, "the write made no progress")
+                    done += n
+            except OSError as e:
+                if self._label is None:
+                    raise
+                raise write_error(e, self._label) from None
+            finally:
+                rest = bytes(view[done:])
+        self._pending = bytearray(rest)
+
+    def close(self) -> None:  # the descriptor is the caller's
+        if not self.closed:
+            self.flush()
+        super().close()
+
+
+def checked_stdout() -> None:
+    """Make ``sys.stdout`` write through a :class:`CheckedSink` (the command line's tables and notes: a ``print`` of a
+    whole table past a full disk was lost without an error, as is any write through :class:`io.BufferedWriter` that
+    the disk cuts short). Keeps its encoding, errors and line buffering, and Python's block size (8 KiB) between
+    writes. Nothing to do for a stream without a file descriptor."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # io.UnsupportedOperation is both an OSError and a ValueError
+        return
+    if isinstance(getattr(sys.stdout, "buffer", None), CheckedSink):
+        return
+    sys.stdout.flush()
+    sys.stdout = io.TextIOWrapper(CheckedSink(fd, io.DEFAULT_BUFFER_SIZE, "standard output"),
+                                  encoding=sys.stdout.encoding, errors=sys.stdout.errors,
+                                  line_buffering=sys.stdout.line_buffering)
