@@ -22,6 +22,7 @@ import logging
 import os
 import shutil
 import tempfile
+import threading
 import time
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
@@ -463,6 +464,13 @@ def _run_fold_reporting(estimator, fold, *args):
     the warnings it raised, for the caller to say in its own process: a worker has none of the caller's handlers or
     filters (the command line's one-line display, an application's logging), where its messages went unformatted,
     once per worker."""
+    import multiprocessing
+    import signal
+
+    if multiprocessing.parent_process() is not None and threading.current_thread() is threading.main_thread():
+        # Ctrl-C reaches the whole process group: the caller stops the folds (joblib ends its workers), where a
+        # worker's own KeyboardInterrupt printed its traceback (found by a trial)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
     records: list[logging.LogRecord] = []
 
     class Keep(logging.Handler):
