@@ -219,3 +219,11 @@ def test_the_checked_sink_writes_the_rest_after_a_short_write_and_raises_what_th
     finally:
         monkeypatch.undo()
         os.close(fd)
+
+
+def test_an_option_value_that_starts_with_a_dash_is_named_with_the_way_to_give_it(capsys):
+    assert main(["predict", "m.txt", "d.txt", "--out", "-s.txt"]) == 2
+    assert "argument --out: expected one argument (a value that starts with '-' is given as --out=VALUE)" in \
+        capsys.readouterr().err
+    assert main(["predict", "m.txt", "d.txt", "--out"]) == 2  # no value at all: no such hint
+    assert "starts with '-'" not in capsys.readouterr().err

@@ -105,6 +105,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"{said}: error: {bad}", file=sys.stderr)
             return EXIT_USAGE
         parser = build_parser(_needed(argv))
+        from ltr.cli import _common
+
+        _common.parsing[:] = argv  # a usage error's hint reads them
         try:
             args, extra = parser.parse_known_args(argv)
             if extra:  # named by the sub-command (ltr data's action), whose --help lists what it takes

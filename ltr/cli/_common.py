@@ -141,7 +141,21 @@ class ArgumentParser(argparse.ArgumentParser):
                     for t in message.split(": ", 1)[1].split() if t.startswith("--") and len(t.split("=")[0]) > 4}
             said = "; ".join(f"{t.split('=')[0]}: did you mean {m[0]}?" for t, m in near.items() if m)
             message += f" ({said})" if said else ""
+        m = re.fullmatch(r"argument (--[\w-]+)(?:/[^:]*)?: expected one argument", message)
+        if m and _dash_value_after(m[1]):  # argparse took the value (-s.txt) for an option
+            message += f" (a value that starts with '-' is given as {m[1]}=VALUE)"
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+#: The arguments the command line is parsing (set by :func:`ltr.cli.main`), for a usage error's hint.
+parsing: list[str] = []
+
+
+def _dash_value_after(option: str) -> bool:
+    """Whether ``option`` is followed, in the arguments parsed, by a word that starts with '-' (other than '-')."""
+    words = list(parsing)
+    return any(w == option and i + 1 < len(words) and words[i + 1].startswith("-") and words[i + 1] != "-"
+               for i, w in enumerate(words))
 
 
 class HelpFormatter(argparse.RawDescriptionHelpFormatter):
