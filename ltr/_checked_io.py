@@ -10,6 +10,7 @@ import errno
 import io
 import os
 import sys
+import threading
 
 __all__ = ["CheckedSink", "checked_stdout", "write_error"]
 
@@ -38,38 +39,54 @@ class CheckedSink(io.RawIOBase):
 
     def __init__(self, fd: int, block: int = 1 << 20, label: str | None = None):
         super().__init__()
-        self._fd, self._block, self._label = fd, block, label
+        self._fd: int | None = fd
+        self._block, self._label = block, label
         self._pending = bytearray()
+        self._lock = threading.RLock()  # print() from several threads, as io.BufferedWriter allows
 
     def writable(self) -> bool:
         return True
 
     def fileno(self) -> int:
+        if self._fd is None:
+            raise ValueError("the sink was discarded")
         return self._fd
 
     def write(self, b) -> int:
         view = memoryview(b).cast("B")
-        self._pending += view
-        if len(self._pending) >= self._block:
-            self.flush()
+        with self._lock:
+            if self._fd is not None:
+                self._pending += view
+                if len(self._pending) >= self._block:
+                    self.flush()
         return view.nbytes
 
     def flush(self) -> None:
-        done = 0
-        with memoryview(self._pending) as view:
-            try:
-                while done < len(view):
-                    n = os.write(self._fd, view[done:])
-                    if n <= 0:  # pragma: no cover - a regular file or pipe either progresses or raises
-                        raise OSError(errno.EIO, "the write made no progress")
-                    done += n
-            except OSError as e:
-                if self._label is None:
-                    raise
-                raise write_error(e, self._label) from None
-            finally:
-                rest = bytes(view[done:])
-        self._pending = bytearray(rest)
+        with self._lock:
+            if self._fd is None or not self._pending:
+                return
+            done = 0
+            with memoryview(self._pending) as view:
+                try:
+                    while done < len(view):
+                        n = os.write(self._fd, view[done:])
+                        if n <= 0:  # pragma: no cover - a regular file or pipe either progresses or raises
+                            raise OSError(errno.EIO, "the write made no progress")
+                        done += n
+                except OSError as e:
+                    if self._label is None:
+                        raise
+                    raise write_error(e, self._label) from None
+                finally:
+                    rest = bytes(view[done:])
+            self._pending = bytearray(rest)
+
+    def discard(self) -> None:
+        """Drop what is not written and write nothing more: called before the descriptor is closed, so that a text
+        layer flushed later (when it is garbage-collected) cannot write into a file that reuses the number."""
+        with self._lock:
+            self._fd = None
+            self._pending = bytearray()
 
     def close(self) -> None:  # the descriptor is the caller's
         if not self.closed:
@@ -82,6 +99,8 @@ def checked_stdout() -> None:
     whole table past a full disk was lost without an error, as is any write through :class:`io.BufferedWriter` that
     the disk cuts short). Keeps its encoding, errors and line buffering, and Python's block size (8 KiB) between
     writes. Nothing to do for a stream without a file descriptor."""
+    if os.name == "nt":  # Python's console writer on Windows is no file descriptor's bytes
+        return
     try:
         fd = sys.stdout.fileno()
     except (AttributeError, OSError, ValueError):  # io.UnsupportedOperation is both an OSError and a ValueError

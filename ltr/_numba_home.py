@@ -12,6 +12,7 @@ Standard library only: it runs when ``ltr`` is imported, before Numba is.
 from __future__ import annotations
 
 import os
+import stat
 import sys
 import tempfile
 from pathlib import Path
@@ -29,6 +30,31 @@ def _writable(folder: Path) -> bool:
         return False
 
 
+def _own_folder(tmp: Path) -> Path | None:
+    """``tmp/ltrkit-numba-cache-UID``, this user's alone (Numba loads compiled code and pickles from its cache: a
+    folder another user made, or could write to, or a link, would run their code); a new private folder of
+    ``mkdtemp``'s when that name is taken otherwise; None when neither can be made."""
+    uid = os.getuid() if hasattr(os, "getuid") else None
+    folder = tmp / f"ltrkit-numba-cache-{uid if uid is not None else 'user'}"
+    try:
+        folder.mkdir(mode=0o700)
+    except FileExistsError:
+        pass
+    except OSError:
+        return None
+    try:
+        st = os.lstat(folder)
+        private = stat.S_ISDIR(st.st_mode) and (uid is None or st.st_uid == uid) and not st.st_mode & 0o077
+    except OSError:
+        private = False
+    if private:
+        return folder
+    try:
+        return Path(tempfile.mkdtemp(prefix="ltrkit-numba-cache-", dir=tmp))  # 0700, new: compiled again each run
+    except OSError:
+        return None
+
+
 def cache_home() -> str | None:
     """Set ``NUMBA_CACHE_DIR`` (and Numba's setting, if it is imported) to a writable folder when Numba's own places
     are not writable; returns the folder set, or None."""
@@ -40,13 +66,8 @@ def cache_home() -> str | None:
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     if _writable(Path(base) / "numba"):
         return None
-    uid = os.getuid() if hasattr(os, "getuid") else "user"
-    folder = Path(tempfile.gettempdir()) / f"ltrkit-numba-cache-{uid}"
-    try:
-        folder.mkdir(mode=0o700, exist_ok=True)
-    except OSError:
-        return None
-    if not _writable(folder):
+    folder = _own_folder(Path(tempfile.gettempdir()))
+    if folder is None or not _writable(folder):
         return None
     os.environ["NUMBA_CACHE_DIR"] = str(folder)
     numba = sys.modules.get("numba")

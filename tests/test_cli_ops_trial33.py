@@ -227,3 +227,81 @@ def test_an_option_value_that_starts_with_a_dash_is_named_with_the_way_to_give_i
         capsys.readouterr().err
     assert main(["predict", "m.txt", "d.txt", "--out"]) == 2  # no value at all: no such hint
     assert "starts with '-'" not in capsys.readouterr().err
+
+
+# From the review of this stop's changes
+
+
+def test_a_write_that_failed_leaves_nothing_to_be_flushed_later_into_a_file_that_reuses_its_descriptor(tmp_path):
+    import gc
+
+    from ltr.io.outputs import atomic_write
+
+    def write_a():
+        with atomic_write(tmp_path / "a.txt") as f:
+            f.write("PENDING LINE FROM a.txt\n")
+            raise ValueError("failed")
+
+    with pytest.raises(ValueError):
+        write_a()
+    with open(tmp_path / "b.txt", "w") as g:  # very likely the number a.txt's descriptor had
+        gc.collect()  # the failed write's text layer, flushed as it is collected
+        g.write("b's own line\n")
+    assert (tmp_path / "b.txt").read_text() == "b's own line\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["b.txt"]
+
+
+def test_the_checked_sink_takes_writes_from_several_threads(tmp_path):
+    import threading
+
+    from ltr._checked_io import CheckedSink
+
+    fd = os.open(tmp_path / "x", os.O_WRONLY | os.O_CREAT)
+    sink = CheckedSink(fd, block=4096)
+    line = b"0123456789" * 3 + b"\n"
+
+    def write():
+        for _ in range(20000):
+            sink.write(line)
+
+    threads = [threading.Thread(target=write) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    sink.flush()
+    os.close(fd)
+    assert (tmp_path / "x").read_bytes() == line * 80000  # BufferError and lost lines without its lock
+
+
+def test_numbas_fallback_cache_folder_is_never_one_another_user_could_write(monkeypatch, tmp_path):
+    from ltr import _numba_home
+
+    taken = tmp_path / f"ltrkit-numba-cache-{os.getuid()}"
+    taken.mkdir(mode=0o777)
+    taken.chmod(0o777)  # made in advance, writable by everyone
+    got = _numba_home._own_folder(tmp_path)
+    assert got is not None and got != taken and got.parent == tmp_path
+    assert got.stat().st_mode & 0o777 == 0o700
+    taken.chmod(0o700)
+    assert _numba_home._own_folder(tmp_path) == taken
+
+
+def test_a_ubjson_value_nested_deeper_than_python_recurses_is_an_error_naming_it(tmp_path):
+    from ltr.trees import ubjson
+
+    with pytest.raises(ubjson.UBJSONError, match="more than 128 levels of nesting|nesting too deep"):
+        ubjson.loads(b"{i\x01a" + b"[" * 600 + b"]" * 600 + b"}")
+
+
+def test_sighup_with_standard_error_gone_still_exits_129(model_and_data, tmp_path):
+    root, _, d = model_and_data
+    with open("/dev/full", "wb") as dead:
+        p = subprocess.Popen(LTR + ["train", d, "--valid", str(root / "v.txt"), "--preset", "none", "--rounds",
+                                    "20000", "--early-stopping", "20000",
+                                    "--out", str(tmp_path / "m.txt"), "--quiet"], stdout=subprocess.DEVNULL,
+                             stderr=dead)
+        time.sleep(4)
+        p.send_signal(signal.SIGHUP)
+        assert p.wait(timeout=120) == 129
+    assert list(tmp_path.iterdir()) == []

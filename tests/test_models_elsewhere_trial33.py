@@ -80,7 +80,8 @@ def test_read_letor_float64_keeps_each_values_double_as_scikit_learn_reads_it(tm
 def test_read_letor_float64_refuses_a_value_past_the_double_range_unless_clipped(tmp_path):
     path = tmp_path / "big.txt"
     path.write_text("1 qid:1 1:1e400 2:1\n0 qid:1 1:-2e400 2:0\n")
-    with pytest.raises(ValueError, match=r"big.txt:1"):
+    with pytest.raises(ValueError, match=r"big.txt:1: feature value beyond the float64 range \(token '1:1e400'\); "
+                                         r"pass overflow='clip' to clip it to \+-1.7976931348623157e\+308"):
         read_letor(path, dtype="float64")
     X = read_letor(path, dtype="float64", overflow="clip").X
     assert X[0, 0] == np.finfo(np.float64).max and X[1, 0] == -np.finfo(np.float64).max

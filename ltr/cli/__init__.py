@@ -12,6 +12,7 @@ head``: quietly, as a GNU tool killed by SIGPIPE).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import re
 import signal
@@ -122,7 +123,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return guard(name, args.func, args)
     except KeyboardInterrupt as e:  # while importing or parsing: said as the command says it
         said_how, code = stopped_how(e)
-        print(f"{said}: {said_how}; no output file was left half-written", file=sys.stderr)
+        with contextlib.suppress(OSError):  # standard error gone with the terminal (SIGHUP): the code says it
+            print(f"{said}: {said_how}; no output file was left half-written", file=sys.stderr)
         return code
 
 
@@ -183,7 +185,8 @@ def main_entry() -> None:
         code = _flushed(code)
     except KeyboardInterrupt as e:  # between the handlers' installation and main's own guard
         said_how, code = stopped_how(e)
-        print(f"{_command_named(sys.argv[1:])}: {said_how}", file=sys.stderr)
+        with contextlib.suppress(OSError):
+            print(f"{_command_named(sys.argv[1:])}: {said_how}", file=sys.stderr)
     # The work is done and its outputs are in place: an interrupt while the interpreter shuts down (thread pools,
     # atexit handlers) has nothing left to stop, and would only turn the exit status into a signal's.
     for name in ("SIGINT", "SIGTERM", "SIGHUP"):

@@ -359,7 +359,8 @@ def guard(command: str, func: Callable[[argparse.Namespace], int | None], args: 
 
         stop_outputs(None)  # reported here: a later command of this process (a test's) writes again
         said, code = stopped_how(e)
-        print(f"ltr {command}: {said}; no output file was left half-written", file=sys.stderr)
+        with contextlib.suppress(OSError):  # standard error gone with the terminal (SIGHUP): the code says it
+            print(f"ltr {command}: {said}; no output file was left half-written", file=sys.stderr)
         return code
     except BrokenPipeError:  # `ltr ... | head`: quietly, and not a success (the outputs after it were not written)
         try:

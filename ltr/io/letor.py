@@ -714,8 +714,10 @@ def _fix_slow(buf, spath, pos, end, dest, dst, y, clip, wide) -> None:
                 if spath is None:
                     raise _Reparse
                 fix, hint = _k.ERR_FIXES[_k.ERR_VALUE_OVERFLOW]
-                raise _error_at(buf, spath, _token_start(buf, s), _k.ERR_MESSAGES[_k.ERR_VALUE_OVERFLOW], fix=fix,
-                                hint=hint)
+                what = _k.ERR_MESSAGES[_k.ERR_VALUE_OVERFLOW]
+                if wide:  # dtype float64: its own range
+                    what, hint = what.replace("float32", "float64"), f"to clip it to +-{sys.float_info.max!r}"
+                raise _error_at(buf, spath, _token_start(buf, s), what, fix=fix, hint=hint)
             top = sys.float_info.max if wide else _FLT_MAX
             f = top if v > 0 else -top
         dst[d] = f

@@ -79,6 +79,8 @@ _STREAM_ALIASES = {
 # Paths whose meaning is a process's open file, not a place in a folder: never replaced by a rename.
 _SPECIAL_ROOTS = ("/proc/", "/dev/fd/")
 _TMP_ATTEMPTS = 100
+#: How an output's descriptor is opened for writing (binary on Windows, as open("wb") and tempfile do).
+_WRITE_FLAGS = os.O_WRONLY | os.O_TRUNC | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
 
 
 @dataclass(frozen=True)
@@ -138,26 +140,16 @@ def atomic_write(path: str | os.PathLike, mode: str = "w", *, encoding: str = "u
         stream = sys.stdout if dest.kind == "stdout" else sys.stderr
         label = "standard output" if dest.kind == "stdout" else "standard error"
         try:
-            stream.flush()  # text already written must come out before this output
-            fd = _descriptor(stream)
-            if fd is None:  # a stream that is no file descriptor's (a test's capture): written through as it is
-                if mode == "w" and not gz:
-                    yield stream
-                    stream.flush()
-                else:
-                    with _layers(stream.buffer, mode, encoding, gz) as f:
-                        yield f
-                    stream.buffer.flush()
+            # Through sys.stdout itself (a notebook's, a test's capture, the command line's checked stream: see
+            # ltr._checked_io), never around it to its descriptor, which a notebook's stream points elsewhere.
+            if mode == "w" and not gz:
+                yield stream
+                stream.flush()
                 return
-            sink = _CheckedSink(fd)
-            if mode == "w" and not gz:  # in the stream's own encoding and line endings, as print() writes
-                text = io.TextIOWrapper(sink, encoding=stream.encoding or "utf-8", errors=stream.errors or "strict")
-                yield text
-                text.flush()
-                text.detach()
-            else:
-                with _layers(sink, mode, encoding, gz) as f:
-                    yield f
+            stream.flush()  # text already written must come out before these bytes
+            sink = stream.buffer
+            with _layers(sink, mode, encoding, gz) as f:
+                yield f
             sink.flush()
         except OSError as e:
             raise _named(e, label) from None
@@ -167,32 +159,34 @@ def atomic_write(path: str | os.PathLike, mode: str = "w", *, encoding: str = "u
 
     if dest.kind == "direct":
         try:
-            fd = os.open(dest.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0), 0o666)
+            fd = os.open(dest.path, _WRITE_FLAGS | os.O_CREAT, 0o666)
         except OSError as e:
             raise _path_error(shown, e) from None
+        sink = _CheckedSink(fd)
         try:
-            sink = _CheckedSink(fd)
             with _layers(sink, mode, encoding, gz) as f:
                 yield f
             sink.flush()
         except OSError as e:
             raise _named(e, shown) from None
         finally:
+            sink.discard()
             os.close(fd)
         return
 
     folder = os.path.dirname(dest.path) or "."
     fd, tmp = _create_temp(shown, dest.path, folder)
     try:
+        sink = _CheckedSink(fd)
         try:
             if dest.existing is not None:
                 _copy_mode_and_owner(fd, dest.existing)
-            sink = _CheckedSink(fd)
             with _layers(sink, mode, encoding, gz) as f:
                 yield f
             sink.flush()
             os.fsync(fd)
         finally:
+            sink.discard()
             os.close(fd)
         raise_if_stopped()
         try:
@@ -233,13 +227,14 @@ def atomic_write_together(files: list[tuple[str | os.PathLike, str]], *, encodin
                     f.write(text)
                 continue
             try:
-                fd = os.open(place, os.O_WRONLY | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0))
+                fd = os.open(place, _WRITE_FLAGS)
+                sink = _CheckedSink(fd)
                 try:
-                    sink = _CheckedSink(fd)
                     sink.write(text.encode(encoding))
                     sink.flush()
                     os.fsync(fd)
                 finally:
+                    sink.discard()
                     os.close(fd)
             except OSError as e:
                 raise _named(e, shown) from None
@@ -506,14 +501,6 @@ def _layers(sink: IO[bytes], mode: str, encoding: str, gz: bool) -> Iterator[IO]
         yield stream
     if zipped is not None:
         zipped.close()  # writes the trailer; does not close ``sink``
-
-
-def _descriptor(stream) -> int | None:
-    """The file descriptor under a standard stream, or None (a replaced ``sys.stdout`` without one)."""
-    try:
-        return stream.fileno()
-    except (AttributeError, OSError, ValueError):  # io.UnsupportedOperation is both an OSError and a ValueError
-        return None
 
 
 def _reason(e: OSError) -> str:

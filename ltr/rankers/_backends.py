@@ -143,50 +143,60 @@ class EngineWarning(UserWarning):
 _LOGGER_LOCK = threading.Lock()
 
 
-class _Collect:
-    """A LightGBM logger (:func:`lightgbm.register_logger`) that keeps the lines."""
-
-    def __init__(self):
-        self.lines: list[str] = []
-
-    def info(self, msg: str) -> None:
-        self.lines.append(str(msg).strip())
-
-    warning = info
+_UNKNOWN_PARAMETER = re.compile(r"\[LightGBM\] \[Warning\] Ignoring unrecognized parameter '([^']*)' found in model "
+                                r"string\.?")
 
 
 @contextlib.contextmanager
 def _lightgbm_said():
-    """The lines LightGBM's C++ logs meanwhile, collected instead of printed: its default logger prints them on
-    standard output (``[LightGBM] [Warning] Ignoring unrecognized parameter ...`` for a model an older LightGBM
-    wrote), where they would go into a score file or JSON written there. A logger the program registered keeps
-    them (:func:`lightgbm.register_logger`: its choice)."""
+    """What LightGBM's C++ logs meanwhile from this thread (``[LightGBM] [Warning] Ignoring unrecognized parameter
+    ...`` for a model another LightGBM version wrote), collected instead of printed: its default logger prints on
+    standard output, where the lines went into a score file or JSON written there. LightGBM's logger is the
+    process's: what another thread logs meanwhile (its training) goes where LightGBM would have logged it. A logger
+    the program registered keeps everything (:func:`lightgbm.register_logger`: its choice)."""
     basic = sys.modules.get("lightgbm.basic")
     default = getattr(basic, "_DummyLogger", None)
     names = ("_LOGGER", "_INFO_METHOD_NAME", "_WARNING_METHOD_NAME")
-    if default is None or not all(hasattr(basic, n) for n in names) or not isinstance(basic._LOGGER, default):
+    if default is None or not all(hasattr(basic, n) for n in names):
         yield []
         return
-    collect = _Collect()
-    with _LOGGER_LOCK:
+    with _LOGGER_LOCK:  # one model loading at a time swaps the logger; the check is made holding the lock
+        if not isinstance(basic._LOGGER, default):
+            yield []
+            return
         saved = [getattr(basic, n) for n in names]
-        basic.register_logger(collect)
+        said: list[str] = []
+        loading = threading.get_ident()
+
+        class Collect:  # LightGBM's logger interface (lightgbm.register_logger)
+            def info(self, msg: str) -> None:
+                self.said(msg, saved[1])
+
+            def warning(self, msg: str) -> None:
+                self.said(msg, saved[2])
+
+            def said(self, msg: str, method: str) -> None:
+                if threading.get_ident() == loading:
+                    said.append(str(msg).strip())
+                else:  # another thread's (its training): where LightGBM would have logged it
+                    getattr(saved[0], method)(msg)
+
+        basic.register_logger(Collect())
         try:
-            yield collect.lines
+            yield said
         finally:
             for n, v in zip(names, saved):
                 setattr(basic, n, v)
 
 
 def _warn_loading(lines: list[str]) -> None:
-    """LightGBM's lines from loading a model as warnings: the parameters it does not know (an older LightGBM's,
-    which it ignores) in one, any other line in its own."""
+    """What LightGBM said loading a model as warnings pointing at the first caller outside the toolkit: the
+    parameters it ignores (another version's) in one, any other line in its own."""
     unknown, other = [], []
     for line in filter(None, lines):
-        m = re.fullmatch(r"\[LightGBM\] \[Warning\] Ignoring unrecognized parameter '([^']*)' found in model string\.?",
-                         line)
+        m = _UNKNOWN_PARAMETER.fullmatch(line)
         (unknown.append(m[1]) if m else other.append(line))
-    level, frame = 2, sys._getframe(1)  # the warnings point at the first caller outside the toolkit
+    level, frame = 2, sys._getframe(1)
     while frame.f_back is not None and str(frame.f_globals.get("__name__", "")).split(".")[0] == "ltr":
         frame, level = frame.f_back, level + 1
     if unknown:

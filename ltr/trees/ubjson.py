@@ -20,7 +20,7 @@ __all__ = ["UBJSONError", "is_ubjson", "loads"]
 _NUMBERS = {ord("i"): ">i1", ord("U"): ">u1", ord("I"): ">i2", ord("l"): ">i4", ord("L"): ">i8", ord("d"): ">f4",
             ord("D"): ">f8"}
 _LENGTHS = (ord("i"), ord("U"), ord("I"), ord("l"), ord("L"))  # the markers a length or count may take
-_MAX_DEPTH = 512
+_MAX_DEPTH = 128  # XGBoost's models nest a few levels
 _NUMBER_TEXT = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?")
 
 
@@ -46,10 +46,13 @@ def loads(raw: bytes) -> object:
     ------
     UBJSONError
         The bytes end inside a value, hold an unknown marker, a negative or impossible length, a key twice, more than
-        512 levels of nesting, invalid UTF-8 in a string, or anything after the value.
+        128 levels of nesting, invalid UTF-8 in a string, or anything after the value.
     """
     reader = _Reader(bytes(raw))
-    value = reader.value(reader.marker(), 0)
+    try:
+        value = reader.value(reader.marker(), 0)
+    except RecursionError:  # Python's own limit, where a deep nesting reaches it before _MAX_DEPTH
+        raise UBJSONError("nesting too deep", reader.pos) from None
     if reader.pos != len(reader.raw):
         raise UBJSONError("bytes after the end of the value", reader.pos)
     return value
