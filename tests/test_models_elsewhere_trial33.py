@@ -300,3 +300,17 @@ def test_a_lightgbm_json_dump_is_named_with_the_way_to_save_a_model(tmp_path, ca
 def test_ltr_info_on_a_missing_path_does_not_call_it_a_letor_file(tmp_path, capsys):
     assert main(["info", str(tmp_path / "nothing.txt")]) == 1
     assert capsys.readouterr().err.strip() == f"ltr info: error: file not found: {tmp_path / 'nothing.txt'}"
+
+
+def test_a_plain_lightgbm_teacher_is_noted_in_the_command_lines_words(tmp_path, capsys):
+    booster, X = _lightgbm_model(tmp_path)
+    teacher = tmp_path / "teacher.txt"
+    booster.save_model(str(teacher))
+    data = tmp_path / "d.txt"
+    values = [" ".join(f"{j + 1}:{float(v)!r}" for j, v in enumerate(row)) for row in X[:60]]
+    data.write_text("".join(f"{i % 3} qid:{1 + i // 10} {v}\n" for i, v in enumerate(values)))
+    assert main(["train", str(data), "--objective", "distill", "--kernel", "numba", "--teacher-model", str(teacher),
+                 "--rounds", "3", "--out", str(tmp_path / "student.txt"), "--quiet"]) == 0
+    err = capsys.readouterr().err
+    assert "a plain lightgbm model without an ltrkit sidecar" in err and "ltr predict reads DATA's values" in err
+    assert "read_letor(" not in err  # the Python call was named on the command line

@@ -317,7 +317,8 @@ def _said_as(command: str):
                 own = category.__module__.split(".")[0] in _OWN_PACKAGES or (
                     category is UserWarning and _own_file(filename))
                 kind = "" if own else f"{category.__name__}: "
-                print(f"ltr {command}: warning: {kind}{_one_line(str(message))}", file=file or sys.stderr)
+                said = error_message(message) if isinstance(message, Warning) else _one_line(str(message))
+                print(f"ltr {command}: warning: {kind}{said}", file=file or sys.stderr)
 
             from ltr.rankers.presets import PresetWarning
 

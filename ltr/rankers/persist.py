@@ -286,8 +286,9 @@ def _load_plain(path: Path, text: str) -> Ranker:
         said.append("LightGBM compares float64 values with its float64 thresholds: score it on float64 values, as "
                     "LightGBM's own reader reads a file (read_letor(dtype='float64'), or float64 arrays); a value "
                     "rounded to float32 can fall on the other side of a threshold")
-        cli_said.append("LightGBM compares float64 values with its float64 thresholds, so ltr predict reads DATA's "
-                        "values as float64, as LightGBM's own reader does")
+        cli_said.append("LightGBM compares float64 values with its float64 thresholds: ltr predict reads DATA's "
+                        "values as float64, as LightGBM's own reader does (scored on float32 values elsewhere, a "
+                        "value within float32 rounding of a threshold can go the other way)")
     from ltr._dataset import placeholder_names
 
     named = ensemble.feature_names is not None and not placeholder_names(ensemble.feature_names)
