@@ -374,6 +374,11 @@ def run_predict(args: argparse.Namespace) -> int:
         if getattr(args, "read_zero_based", False):
             note(args, f"note: the model {args.model} was trained by XGBoost on an svmlight file: DATA is read as "
                        "XGBoost reads one, absent ids as missing values (as --sparse does)")
+    if (not engine_read and model.engine == "xgboost" and getattr(model, "plain_model_", False)
+            and getattr(args, "read_zero_based", False) and not getattr(args, "read_sparse", False)):
+        note(args, f"note: XGBoost reads an id a line of an svmlight file leaves out as a missing value: if XGBoost "
+                   f"trained the model {args.model} on such a file through its own reader, add --sparse to read "
+                   "DATA so (here it is 0, as for a model trained on arrays)")
     _check_feature_set(args, model, data)
     placed = source_rows(data)
     data = _fit_width(args, _pick_recorded(args, model, data), model)

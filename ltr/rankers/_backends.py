@@ -425,6 +425,14 @@ class XGBoostBackend:
     name = "xgboost"
 
     def params(self, est, objective: dict | None, n_threads: int) -> dict:
+        method = str((est.engine_params or {}).get("tree_method", "hist"))
+        if method == "exact" and (est.max_depth is None or est.max_depth <= 0):  # the ranker's default: no limit
+            from ltr.exceptions import ParameterValueError
+
+            reason = "XGBoost's exact method grows trees of a limited depth only"
+            raise ParameterValueError(f"engine_params: tree_method='exact': {reason}: give max_depth (6 is XGBoost's "
+                                      "default)", cli=f"--param tree_method=exact: {reason}: give --max-depth N (6 is "
+                                      "XGBoost's default)", key="tree_method", reason=reason)
         p = {
             "eta": est.learning_rate,
             "max_leaves": est.num_leaves,

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from ltr._json import python_values
-from ltr.exceptions import ParameterValueError
+from ltr.exceptions import CommandLineWorded, ParameterValueError
 from ltr.rankers._backends import StderrHold, engine_words
 from ltr.rankers.aliases import RANKER_TO_ENGINE, XGB_ALIASES, engine_names, lightgbm_alias_table
 
@@ -59,6 +59,30 @@ def _positive(name: str, value, *, integer: bool = False, allow_zero: bool = Fal
         kind = "an integer" if integer else "a number"
         bound = ">= 0" if allow_zero else "> 0"
         raise ValueError(f"{name} must be {kind} {bound}, got {value!r}")
+
+
+#: Ranker's default min_child_samples (LightGBM's min_data_in_leaf), which XGBoost has no counterpart of.
+_DEFAULT_MIN_CHILD_SAMPLES = 20
+
+
+class UnusedParameterWarning(CommandLineWorded, UserWarning):
+    """A ranker parameter given a value that the engine has no counterpart of, so that it changes nothing (worded
+    for the command line by :meth:`cli_message`)."""
+
+
+def warn_unused(est, stacklevel: int = 3) -> None:
+    """Warn (:class:`UnusedParameterWarning`) when ``min_child_samples`` is given to XGBoost, which has no least
+    number of rows per leaf (it was dropped without a word: the same model with and without it; a trial)."""
+    if getattr(est, "engine", None) != "xgboost" or est.min_child_samples == _DEFAULT_MIN_CHILD_SAMPLES:
+        return
+    import warnings
+
+    reason = ("XGBoost has no least number of rows per leaf, so it is not used; its nearest is the least hessian "
+              "sum per leaf, min_child_weight")
+    warnings.warn(UnusedParameterWarning(
+        f"min_child_samples={est.min_child_samples!r}: {reason} (engine_params={{'min_child_weight': ...}})",
+        cli=f"--min-child-samples {est.min_child_samples}: {reason} (--param min_child_weight=...)"),
+        stacklevel=stacklevel)
 
 
 def check_hyper_parameters(est) -> None:
@@ -146,7 +170,40 @@ def check_engine_params(engine: str, params: Mapping[str, Any], *, objective: st
         if key not in known:
             close = difflib.get_close_matches(key, sorted(known), n=1)
             reason = f"{engine} has no parameter {key!r}" + (f" (did you mean {close[0]!r}?)" if close else "")
-            raise ParameterValueError(f"{what}: {reason}", cli=f"--param: {reason}", key=key, reason=reason)
+            cli_reason = reason
+            if key == "missing" and engine == "xgboost":  # DMatrix's and XGBRanker's, not a booster parameter
+                said = ("; XGBoost's missing value is the data's: NaN is missing ({}), and a LETOR id a line leaves "
+                        "out is 0, or missing when read sparse ({})")
+                reason += said.format("read_letor(nonfinite='allow')", "read_letor(sparse=True)")
+                cli_reason += said.format("--nonfinite allow", "--sparse")
+            raise ParameterValueError(f"{what}: {reason}", cli=f"--param: {cli_reason}", key=key, reason=reason,
+                                      cli_reason=cli_reason if cli_reason != reason else None)
+
+
+def _refuse_two_spellings(engine: str, params: Mapping[str, Any], what: str) -> None:
+    """Two names of one engine parameter (``eta`` and ``learning_rate``, ``lambda`` and ``reg_lambda``) are one
+    parameter given twice: the engine keeps one without a word, as a ranker option beside its engine parameter would
+    be (refused too)."""
+    if engine == "xgboost":
+        from ltr.rankers.aliases import XGB_ALIASES
+
+        canonical = dict(XGB_ALIASES)
+    elif engine == "lightgbm":
+        from ltr.rankers.aliases import lightgbm_alias_table
+
+        canonical = {alias: name for name, aliases in lightgbm_alias_table().items() for alias in aliases}
+    else:
+        return
+    seen: dict[str, str] = {}
+    for key in params:
+        name = canonical.get(key, key)
+        if name in seen:
+            first = seen[name]
+            reason = f"{first} and {key} are two names of {engine}'s {name}: give it once"
+            raise ParameterValueError(f"{what}: {first}={params[first]!r}, {key}={params[key]!r}: {reason}",
+                                      cli=f"--param {first}={params[first]} --param {key}={params[key]}: {reason}",
+                                      key=key, reason=reason)
+        seen[name] = key
 
 
 def check_duplicated_params(est, params: Mapping[str, Any], *, what: str = "engine_params") -> None:
@@ -170,6 +227,7 @@ def check_duplicated_params(est, params: Mapping[str, Any], *, what: str = "engi
         return
     for key, value in params.items():
         _refuse_engine_evaluation(engine, key, value, what)
+    _refuse_two_spellings(engine, params, what)
     for key, value in params.items():  # the device is the ranker's own, checked where training starts
         text = str(value).lower()
         if (engine == "xgboost" and ((key == "device" and not text.startswith("cpu")) or

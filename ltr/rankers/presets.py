@@ -70,7 +70,7 @@ _SMALL = {
 PRESETS: Mapping[str, Mapping[str, Mapping[str, Any]]] = MappingProxyType({
     "small": MappingProxyType({
         "lightgbm": MappingProxyType({**_SMALL, "engine_params": {"bagging_by_query": True}}),
-        "xgboost": MappingProxyType(dict(_SMALL)),
+        "xgboost": MappingProxyType({k: v for k, v in _SMALL.items() if k != "min_child_samples"}),  # (none in XGBoost)
     }),
 })
 PRESET_NAMES = ("small", "auto")

@@ -622,7 +622,27 @@ class Ranker(BaseEstimator):
             check_engine_params(self.engine, self.engine_params, objective=objective)
             check_duplicated_params(self, self.engine_params)
             check_engine_values(self.engine, self.engine_params, objective=objective)
+            self._check_exp_gain()
         return native_objective
+
+    def _check_exp_gain(self) -> None:
+        """XGBoost's ``ndcg_exp_gain=False`` trains for linear gains (and its own ndcg@k measures with them), while
+        the toolkit's metrics, which stop early and report, measure with 2^label - 1 unless told: refused until the
+        gain of the metrics is given (early stopping kept another round than XGBoost's, silently; found by a trial).
+        """
+        value = (self.engine_params or {}).get("ndcg_exp_gain")
+        if self.engine != "xgboost" or value is None or str(value).lower() not in ("false", "0"):
+            return
+        if "gain" in (self.eval_params or {}) or "convention" in (self.eval_params or {}):
+            return
+        from ltr.exceptions import ParameterValueError
+
+        reason = ("trains for linear gains (and XGBoost's own ndcg@k measures with them), while the metrics that stop "
+                  "early and report measure with 2^label - 1 unless told")
+        raise ParameterValueError(
+            f"engine_params: ndcg_exp_gain=False {reason}: add eval_params={{'gain': 'linear'}} (or 'exp2' to keep "
+            "it)", cli=f"--param ndcg_exp_gain=false {reason}: add --gain linear",
+            key="ndcg_exp_gain", reason=reason)
 
     # -- fit / predict ------------------------------------------------------------------------------------------
     def fit(self, X, y=None, *, qid: ArrayLike | None = None, group: ArrayLike | None = None,
@@ -681,6 +701,9 @@ class Ranker(BaseEstimator):
             raise TypeError(f"Ranker.fit() got an unexpected keyword argument {name!r} (LightGBM's/XGBoost's fit "
                             f"keyword): {where}")
         native_objective = self._check_params()
+        from ltr.rankers.params import warn_unused
+
+        warn_unused(self, stacklevel=_caller_level() + 1)
         native = native_objective is not None
         metrics = self._metric_names()
         metric_params = self._eval_params()
@@ -1167,6 +1190,25 @@ def _refuse_fractional_labels(model: Ranker, data, y, ptr, native_objective) -> 
 
     check_integer_labels(model.engine, objective, y, ptr, where=where if isinstance(data, RankingDataset) else None,
                          what=what)
+    exp_gain = str((model.engine_params or {}).get("ndcg_exp_gain", (native_objective or {}).get(
+        "ndcg_exp_gain", True))).lower() not in ("false", "0")
+    big = np.flatnonzero(np.asarray(y, dtype=np.float64) > 31)
+    if model.engine == "xgboost" and objective == "rank:ndcg" and exp_gain and big.size:
+        # XGBoost's own refusal named neither the file nor the label ("Relevance degress must be ...")
+        from ltr.exceptions import LabelRangeError
+
+        row = int(big[0])
+        place = where(row) if isinstance(data, RankingDataset) else None
+        at = f"{place[0]}:{place[1]}: " if place is not None else ""
+        token = repr(place[2]) if place is not None else f"{float(y[row]):.10g} at row {row}"
+        raise LabelRangeError(
+            f"{at}XGBoost's rank:ndcg with exponential gains takes labels up to 31, got label {token} ({big.size} "
+            "such label(s) in all)",
+            python_fix="for labels that encode an order (MQ2007/8-list) train a listwise objective "
+                       "(objective='listnet', kernel='numba'), or pass engine_params={'ndcg_exp_gain': False} with "
+                       "eval_params={'gain': 'linear'} (linear gains)",
+            cli_fix="for labels that encode an order (MQ2007/8-list) train a listwise objective (--objective listnet "
+                    "--kernel numba), or pass --param ndcg_exp_gain=false --gain linear")
 
 
 def _refuse_nonfinite(X, what: str) -> None:
@@ -1243,8 +1285,9 @@ def _engine_error(model: Ranker, e: Exception) -> Exception:
                                                               "side; lower --min-child-samples or train on more rows")
     if "number of label mappings" in text or "Relevance degress must be" in text:  # the engines' gain tables
         engine_fix = ("engine_params={'label_gain': [one gain per label]}" if model.engine == "lightgbm" else
-                      "engine_params={'ndcg_exp_gain': False} (linear gains)")
-        flag_fix = "--param label_gain=G0,G1,..." if model.engine == "lightgbm" else "--param ndcg_exp_gain=false"
+                      "engine_params={'ndcg_exp_gain': False} with eval_params={'gain': 'linear'} (linear gains)")
+        flag_fix = ("--param label_gain=G0,G1,..." if model.engine == "lightgbm" else
+                    "--param ndcg_exp_gain=false --gain linear")
         return LabelRangeError(
             f"{model.engine} refused the labels: {text}",
             python_fix=f"for labels that encode an order (MQ2007/8-list) train a listwise objective "

@@ -266,6 +266,9 @@ def _known_names(estimator, name: str, err: _Errors) -> None:
             raise err(name, str(e).replace("engine_params: ", "")) from None
         return
     known = sorted(k for k in params if k not in _NOT_SEARCHED)
+    if head == "min_child_samples" and params.get("engine") == "xgboost":  # every trial trained the same model
+        raise err(name, "XGBoost has no least number of rows per leaf: search [engine_params.min_child_weight], its "
+                        "nearest")
     if head in _NOT_SEARCHED and head in params:
         raise err(name, f"{head} is not searched (it says what is tuned or how it runs); parameters: "
                         f"{', '.join(known)}, and [engine_params.NAME] tables")
