@@ -98,8 +98,9 @@ def test_sighup_stops_a_run_as_sigterm_does_and_is_ignored_under_nohup(model_and
     for nohup in (False, True):
         log = tmp_path / f"log{nohup}.txt"
         with open(log, "wb") as f:
+            hup = signal.SIG_IGN if nohup else signal.SIG_DFL  # (the test run may itself be under nohup)
             p = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=f, start_new_session=True,
-                                 preexec_fn=(lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN)) if nohup else None)
+                                 preexec_fn=lambda hup=hup: signal.signal(signal.SIGHUP, hup))
             try:
                 _wait_for(log)  # training: its first rounds are logged
                 p.send_signal(signal.SIGHUP)
@@ -177,7 +178,10 @@ def test_numbas_cache_goes_to_a_temporary_folder_when_neither_of_its_own_places_
 
     from ltr import _numba_home
 
-    monkeypatch.delenv("NUMBA_CACHE_DIR", raising=False)
+    # registered first, so that the variable cache_home() sets is undone (delenv of an unset variable records
+    # nothing: the tests after this one, and their subprocesses, ran with another Numba cache)
+    monkeypatch.setenv("NUMBA_CACHE_DIR", "")
+    monkeypatch.delenv("NUMBA_CACHE_DIR")
     assert _numba_home.cache_home() is None  # this install is writable: Numba's own place
     monkeypatch.setattr(_numba_home.os, "access", lambda *a, **k: False)  # the package's folder is not
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "home"))
@@ -300,7 +304,7 @@ def test_sighup_with_standard_error_gone_still_exits_129(model_and_data, tmp_pat
         p = subprocess.Popen(LTR + ["train", d, "--valid", str(root / "v.txt"), "--preset", "none", "--rounds",
                                     "20000", "--early-stopping", "20000",
                                     "--out", str(tmp_path / "m.txt"), "--quiet"], stdout=subprocess.DEVNULL,
-                             stderr=dead)
+                             stderr=dead, preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_DFL))
         time.sleep(4)
         p.send_signal(signal.SIGHUP)
         assert p.wait(timeout=120) == 129
