@@ -150,23 +150,15 @@ def _negative_lists(argv: list[str]) -> list[str]:
 def _flushed(code: int) -> int:
     """``code``, once what is left of standard output is written: a write error there (``ltr --help > /dev/full``)
     is one line and exit 1, the reader gone (``| head``) exit 141, quietly, not Python's "Exception ignored" at exit."""
-    import os
-
-    from ltr.cli._common import EXIT_BROKEN_PIPE, EXIT_DATA, error_message
-
-    def discard() -> None:  # what is left goes nowhere, also at the interpreter's own flush on exit
-        try:
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        except OSError:  # pragma: no cover
-            pass
+    from ltr.cli._common import EXIT_BROKEN_PIPE, EXIT_DATA, discard_stdout, error_message
 
     try:
         sys.stdout.flush()
     except BrokenPipeError:
-        discard()
+        discard_stdout()
         return EXIT_BROKEN_PIPE
     except OSError as e:
-        discard()
+        discard_stdout()
         if code:  # the command has said its error (this one, when it was writing)
             return code
         print(f"{_command_named(sys.argv[1:])}: error: {error_message(e)}", file=sys.stderr)

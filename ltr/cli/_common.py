@@ -343,6 +343,15 @@ def _said_as(command: str):
                     lg.propagate = propagate
 
 
+def discard_stdout() -> None:
+    """Standard output to /dev/null from now on: what is left in its buffer goes nowhere, also at the interpreter's
+    own flush on exit (which would print "Exception ignored" for a reader gone or a full disk)."""
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError):  # pragma: no cover - no descriptor to point elsewhere
+        pass
+
+
 def guard(command: str, func: Callable[[argparse.Namespace], int | None], args: argparse.Namespace) -> int:
     """Run a command; every user error becomes one line on standard error and an exit code, never a traceback.
 
@@ -364,10 +373,7 @@ def guard(command: str, func: Callable[[argparse.Namespace], int | None], args: 
             print(f"ltr {command}: {said}; no output file was left half-written", file=sys.stderr)
         return code
     except BrokenPipeError:  # `ltr ... | head`: quietly, and not a success (the outputs after it were not written)
-        try:
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        except OSError:  # pragma: no cover
-            pass
+        discard_stdout()
         return EXIT_BROKEN_PIPE
     except (ValueError, TypeError, OSError, RuntimeError, ImportError, LookupError) as e:
         from ltr.exceptions import OptionError, ParameterValueError

@@ -12,8 +12,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["RANKER_TO_ENGINE", "XGB_ALIASES", "engine_canonical_names", "engine_names", "engine_threads_key",
-           "lightgbm_alias_table", "set_by_engine_params"]
+__all__ = ["RANKER_TO_ENGINE", "XGB_ALIASES", "engine_canonical_names", "engine_names", "engine_parameter",
+           "engine_threads_key", "lightgbm_alias_table", "set_by_engine_params"]
 
 # XGBoost accepts scikit-learn-style aliases that its configuration stores under other names.
 XGB_ALIASES = {
@@ -65,6 +65,21 @@ def engine_names(engine: str, canonical: str) -> set[str]:
     if engine == "lightgbm":
         return {canonical, *lightgbm_alias_table().get(canonical, ())}
     return {canonical} | {k for k, v in XGB_ALIASES.items() if v == canonical}
+
+
+def engine_parameter(engine: str, key: str) -> str:
+    """The engine parameter ``key`` names: its canonical name for an alias (XGBoost's ``learning_rate`` is ``eta``,
+    LightGBM's ``min_data`` is ``min_data_in_leaf``), else ``key`` itself."""
+    if engine == "lightgbm":
+        return _lightgbm_canonical().get(key, key)
+    if engine == "xgboost":
+        return XGB_ALIASES.get(key, key)
+    return key
+
+
+@functools.cache
+def _lightgbm_canonical() -> dict[str, str]:
+    return {alias: name for name, aliases in lightgbm_alias_table().items() for alias in aliases}
 
 
 def set_by_engine_params(engine: str, params: Mapping[str, Any] | None) -> dict[str, str]:

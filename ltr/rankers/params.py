@@ -184,19 +184,11 @@ def _refuse_two_spellings(engine: str, params: Mapping[str, Any], what: str) -> 
     """Two names of one engine parameter (``eta`` and ``learning_rate``, ``lambda`` and ``reg_lambda``) are one
     parameter given twice: the engine keeps one without a word, as a ranker option beside its engine parameter would
     be (refused too)."""
-    if engine == "xgboost":
-        from ltr.rankers.aliases import XGB_ALIASES
+    from ltr.rankers.aliases import engine_parameter
 
-        canonical = dict(XGB_ALIASES)
-    elif engine == "lightgbm":
-        from ltr.rankers.aliases import lightgbm_alias_table
-
-        canonical = {alias: name for name, aliases in lightgbm_alias_table().items() for alias in aliases}
-    else:
-        return
     seen: dict[str, str] = {}
     for key in params:
-        name = canonical.get(key, key)
+        name = engine_parameter(engine, key)
         if name in seen:
             first = seen[name]
             reason = f"{first} and {key} are two names of {engine}'s {name}: give it once"
