@@ -25,6 +25,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ltr._json import python_values
+from ltr._stack import stacklevel_outside
 
 __all__ = ["BACKENDS", "INTEGER_LABEL_OBJECTIVES", "LIGHTGBM_BINNING_PARAMS", "StderrHold", "TrainSet",
            "XGBOOST_BINARY_OBJECTIVES", "check_integer_labels", "engine_words", "get_backend", "lightgbm_dataset"]
@@ -196,9 +197,7 @@ def _warn_loading(lines: list[str]) -> None:
     for line in filter(None, lines):
         m = _UNKNOWN_PARAMETER.fullmatch(line)
         (unknown.append(m[1]) if m else other.append(line))
-    level, frame = 2, sys._getframe(1)
-    while frame.f_back is not None and str(frame.f_globals.get("__name__", "")).split(".")[0] == "ltr":
-        frame, level = frame.f_back, level + 1
+    level = stacklevel_outside("ltr")
     if unknown:
         import lightgbm
 

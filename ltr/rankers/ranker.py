@@ -22,6 +22,7 @@ from numpy.typing import ArrayLike, NDArray
 from sklearn.base import BaseEstimator
 
 from ltr._dataset import fingerprint_of, placeholder_names, query_digests
+from ltr._stack import stacklevel_outside
 from ltr.datasets import RankingDataset
 from ltr.exceptions import LabelRangeError, OptionError, TrainingDataError
 from ltr.groups import resolve_group_ptr
@@ -107,17 +108,6 @@ def _unique_frame_names(X) -> list[str] | None:
     return names
 
 
-def _caller_level() -> int:
-    """The ``stacklevel`` that makes a warning raised by the function calling this one point at the first frame
-    outside this module (``predict`` reaches the check through two more of its methods than ``fit`` does)."""
-    import sys
-
-    frame, level = sys._getframe(1), 1
-    while frame.f_back is not None and frame.f_back.f_globals.get("__name__") == __name__:
-        frame, level = frame.f_back, level + 1
-    return level + 1
-
-
 def _check_frame_names(X, names, what: str) -> None:
     """A DataFrame scored or evaluated by a model whose features are named must have those columns, in that order
     (the engines read columns by position: a reordered frame was scored silently wrong), as scikit-learn and
@@ -148,7 +138,7 @@ def _check_frame_names(X, names, what: str) -> None:
             warnings.warn(f"{what}'s feature names differ from {whose} (column {j}: {given[j]!r}, {whose} "
                           f"{names[j]!r}): scored by column position, as the engines read columns; give it "
                           f"{whose} features in their order", UserWarning,
-                          stacklevel=_caller_level())
+                          stacklevel=stacklevel_outside(__name__))
         return
     unknown = [c for c in given if c not in set(names)]
     absent = [c for c in names if c not in set(given)]
@@ -703,7 +693,7 @@ class Ranker(BaseEstimator):
         native_objective = self._check_params()
         from ltr.rankers.params import warn_unused
 
-        warn_unused(self, stacklevel=_caller_level() + 1)
+        warn_unused(self, stacklevel=stacklevel_outside(__name__) + 1)
         native = native_objective is not None
         metrics = self._metric_names()
         metric_params = self._eval_params()
