@@ -74,7 +74,7 @@ class TreePlan:
         return np.unique(self.feature).astype(np.int64)
 
 
-def _lightgbm_left_max(ens, sl, fmt: str) -> np.ndarray:
+def _lightgbm_left_max(ens, sl, fmt: str, names) -> np.ndarray:
     thr = ens.threshold[sl]
     with np.errstate(over="ignore"):
         c = thr.astype(np.float32)
@@ -88,7 +88,7 @@ def _lightgbm_left_max(ens, sl, fmt: str) -> np.ndarray:
         t = int(np.searchsorted(ens.tree_ptr, k, side="right") - 1)
         zero = "left" if band_left[k] else "right"
         raise ExportError(
-            f"{fmt}: tree {t} node {k - int(ens.tree_ptr[t])} (feature {int(ens.feature[k])}, threshold "
+            f"{fmt}: tree {t} node {k - int(ens.tree_ptr[t])} (feature {_named(names, int(ens.feature[k]))}, threshold "
             f"{float(thr[k])!r}) has LightGBM's missing type Zero (zero_as_missing=true): it sends 0 {zero} by "
             f"default but values on {'both sides' if band_left[k] else 'the other side'} of 0 the other way, which "
             "no single threshold comparison expresses; retrain without zero_as_missing")
@@ -112,11 +112,16 @@ def _fold_normalizer(left_max: np.ndarray, offset: np.ndarray, scale: np.ndarray
     return np.where(none, F32(-np.inf), from_ordinal(np.maximum(lo, int(ordinal(F32(-np.inf)))))).astype(np.float32)
 
 
-def plan_trees(ens, n_trees: int, normalizer=None, *, fmt: str) -> TreePlan:
+def _named(names, column: int) -> str:
+    """A feature as the other export messages name it (``'f5'``); its 0-based column only where no name is known."""
+    return repr(str(names[column])) if names is not None and column < len(names) else f"column {column}, 0-based"
+
+
+def plan_trees(ens, n_trees: int, normalizer=None, *, fmt: str, names=None) -> TreePlan:
     """The first ``n_trees`` trees of ``ens`` (a :class:`ltr.trees.TreeEnsemble`) in the engines' terms.
 
     ``normalizer``: a fitted ``GlobalNormalizer`` the model applies to its input first (folded into the thresholds),
-    or None. ``fmt`` names the target format in error messages.
+    or None. ``fmt`` names the target format in error messages, ``names`` (by column) the features.
 
     Raises
     ------
@@ -131,7 +136,7 @@ def plan_trees(ens, n_trees: int, normalizer=None, *, fmt: str) -> TreePlan:
         left_max = next_down(ens.threshold[nodes].astype(np.float32))
         nan_left = dl.copy()
     else:
-        left_max = _lightgbm_left_max(ens, nodes, fmt)
+        left_max = _lightgbm_left_max(ens, nodes, fmt, names)
         mt = ens.missing_type[nodes]
         nan_left = np.where(mt == 0, ens.threshold[nodes] >= 0.0, dl)  # type None reads NaN as 0
     if normalizer is not None:

@@ -34,7 +34,7 @@ class Format:
 
 def _trees(module) -> Callable[[Source, Context], str]:
     def write(src: Source, ctx: Context) -> str:
-        return module.render(plan_trees(src.ensemble, src.n_trees, src.normalizer, fmt=ctx.fmt), ctx)
+        return module.render(plan_trees(src.ensemble, src.n_trees, src.normalizer, fmt=ctx.fmt, names=ctx.names), ctx)
     return write
 
 
