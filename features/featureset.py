@@ -154,6 +154,10 @@ class FeatureSet:
                 self._scorers.append(get_scorer(spec.scorer)(**spec.params))
             except ValueError as e:
                 raise ValueError(f"feature {i} ({spec.name or spec.scorer}): {e}") from None
+            if (not self._scorers[-1].per_field and spec.fields not in ("*", None)
+                    and not isinstance(specs[i - 1], FeatureSpec)):  # a saved description is read as it was
+                raise ValueError(f"feature {i} ({spec.name or spec.scorer}): scorer {spec.scorer!r} is not computed "
+                                 f"per field, so 'fields' ({list(spec.fields)}) would change nothing: drop it")
         # columns() of the last index, kept for the next call (a Reranker computes one query's features at a time;
         # an index is never changed once built)
         self._plan: tuple[weakref.ref, list] | None = None

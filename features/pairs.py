@@ -102,6 +102,9 @@ class PairSet:
         The raw query texts, in group order (scorers that read text, ``biencoder`` and ``crossencoder``).
     collection : Collection, optional
         The documents' text fields, holding every indexed document (scorers that read text).
+    some_queries : bool, default False
+        The pairs hold a few of the queries a feature's inputs cover (a service scoring a query at a time): a score
+        file's entries for other queries are expected then, not a sign of ids spelled another way.
     """
 
     def __init__(
@@ -117,6 +120,7 @@ class PairSet:
         qids: Sequence[str] | None = None,
         query_texts: Sequence[str] | None = None,
         collection: Collection | None = None,
+        some_queries: bool = False,
     ):
         self.index = index
         self.queries = list(queries)
@@ -137,6 +141,7 @@ class PairSet:
             if v is not None and len(v) != len(self.queries):
                 raise ValueError(f"{what} has {len(v)} entries for {len(self.queries)} queries")
         self.collection = collection
+        self.some_queries = bool(some_queries)
         lens = np.array([q.ids.shape[0] for q in self.queries], dtype=np.int64)
         self.qterm_ptr = np.zeros(len(self.queries) + 1, dtype=np.int64)
         np.cumsum(lens, out=self.qterm_ptr[1:])

@@ -660,7 +660,8 @@ class Reranker:
             ranks = np.arange(flat.shape[0], dtype=np.float64) - np.repeat(np.cumsum(sizes) - sizes, sizes) + 1
         return PairSet(self.index, [self.index.query_terms(t) for t in texts], group_ptr_from_sizes(sizes), flat,
                        first_stage_score=np.zeros(flat.shape[0]) if scores is None else scores,
-                       first_stage_rank=ranks, qids=qids, query_texts=list(texts), collection=self.collection)
+                       first_stage_rank=ranks, qids=qids, query_texts=list(texts), collection=self.collection,
+                       some_queries=True)
 
     def _compute(self, pairs: PairSet) -> NDArray[np.float32]:
         with self._lock if self._serial else contextlib.nullcontext(), numba_threads(self.n_jobs):

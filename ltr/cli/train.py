@@ -268,7 +268,7 @@ def _place_teacher(args: argparse.Namespace, model, train, spec) -> None:
     import numpy as np
 
     from ltr.io.letor import source_rows
-    from ltr.rankers.teacher import TeacherScores, parse_teacher, per_row_scores, teacher_column
+    from ltr.rankers.teacher import TeacherScores, check_not_filled, parse_teacher, per_row_scores, teacher_column
 
     params = getattr(model, "objective_params", None) or {}
     teacher = params.get("teacher")
@@ -301,6 +301,7 @@ def _place_teacher(args: argparse.Namespace, model, train, spec) -> None:
                        "without --features)")
             new = {"column": cols.index(j) + 1}
         else:
+            check_not_filled(train.X, j, train.feature_names, train.qid, train.doc_ids)  # as fit would
             X = train.X[:, j]
             values = np.asarray(X.toarray() if hasattr(X, "toarray") else X, dtype=np.float64).reshape(-1)
             new = TeacherScores(values, source=f"<feature {j + 1} of {args.train}>")

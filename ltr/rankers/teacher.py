@@ -49,8 +49,8 @@ from numpy.typing import NDArray
 
 from ltr.exceptions import OptionError
 
-__all__ = ["TeacherModel", "TeacherScores", "TeacherSpec", "blank_column", "check_finite", "describe_teacher",
-           "parse_teacher", "per_row_scores", "teacher_column", "teacher_scores"]
+__all__ = ["TeacherModel", "TeacherScores", "TeacherSpec", "blank_column", "check_finite", "check_not_filled",
+           "describe_teacher", "parse_teacher", "per_row_scores", "teacher_column", "teacher_scores"]
 
 _KINDS = ("column", "scores", "model")
 
@@ -282,6 +282,24 @@ def blank_column(X, j: int | None):
     return X
 
 
+def check_not_filled(X, column: int, feature_names: Sequence[str] | None, qid=None, doc_ids=None) -> None:
+    """Refuse a teacher column whose indicator column (``<name>_missing``, as ``ltr features`` writes beside a
+    ``neural_file`` score) marks rows the feature set filled: their values are its ``fill``, not the teacher's, and
+    a student would learn them as targets (and could split on the indicator, needing the score file to serve)."""
+    if feature_names is None:
+        return
+    flag = f"{feature_names[column]}_missing"
+    if flag not in feature_names:
+        return
+    col = X[:, list(feature_names).index(flag)]
+    filled = np.flatnonzero(np.asarray(col.toarray() if sp.issparse(col) else col).reshape(-1) != 0)
+    if filled.size:
+        raise ValueError(f"the teacher column {feature_names[column]!r} has no teacher score on {filled.size} of "
+                         f"{X.shape[0]} training rows (its indicator {flag!r} is 1 there: the feature set filled "
+                         f"them; first: {_where(int(filled[0]), qid, doc_ids)}); a student must not learn filled "
+                         "values: give the teacher's score for every candidate, or leave those rows out")
+
+
 def _where(row: int, qid, doc_ids) -> str:
     q = f"query {qid[row]}" if qid is not None else "query ?"
     d = f", document {doc_ids[row]}" if doc_ids is not None else ""
@@ -427,6 +445,7 @@ def teacher_scores(teacher: Any, X, group_ptr: NDArray[np.int64], *, column: int
         col = X[:, column]
         values = np.asarray(col.toarray() if sp.issparse(col) else col, dtype=np.float64).reshape(-1)
         name = f" ({feature_names[column]!r})" if feature_names is not None else ""
+        check_not_filled(X, column, feature_names, qid, doc_ids)
         return check_finite(values, f"column {column + 1}{name}", qid, doc_ids)
     if spec.kind == "model":
         try:

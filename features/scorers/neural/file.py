@@ -46,6 +46,7 @@ __all__ = ["FORMATS", "JoinReport", "NeuralFile", "ScoreTable", "read_score_tabl
 log = logging.getLogger(__name__)
 
 FORMATS = ("auto", "trec", "tsv")
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
 @dataclass(frozen=True)
@@ -123,6 +124,10 @@ def read_score_table(path: str | os.PathLike, fmt: str = "auto") -> ScoreTable:
         if not np.isfinite(value):
             raise CollectionFormatError(f"the score of query {q!r} document {d!r} is not finite", str(path),
                                         lineno, s)
+        if abs(value) > _FLOAT32_MAX:  # the feature files hold float32: it would be written as inf
+            raise CollectionFormatError(f"the score of query {q!r} document {d!r} is beyond float32's range "
+                                        f"(+-{_FLOAT32_MAX:.4g}), which LETOR feature values are written in",
+                                        str(path), lineno, s)
         if (q, d) in seen:
             raise CollectionFormatError(f"query {q!r} document {d!r} has a score on line {seen[q, d]} already",
                                         str(path), lineno, d)
@@ -183,7 +188,8 @@ class NeuralFile(Scorer):
         self._check(Path(p["path"]).is_file(), "path", "an existing file")
         self._check(p["format"] in FORMATS, "format", f"one of {FORMATS}")
         self._check(isinstance(p["fill"], (int, float)) and not isinstance(p["fill"], bool)
-                    and bool(np.isfinite(p["fill"])), "fill", "a finite number")
+                    and bool(np.isfinite(p["fill"])) and abs(p["fill"]) <= _FLOAT32_MAX, "fill",
+                    "a finite number within float32's range")
         self._check(p["missing"] in ("fill", "error"), "missing", "'fill' or 'error'")
         self._refuse_given(p["missing"] == "error", "fill", "missing='error' fills nothing")
         self._check(p["unmatched"] in ("warn", "error"), "unmatched", "'warn' or 'error'")
@@ -207,8 +213,8 @@ class NeuralFile(Scorer):
         p = self.params
         path = str(p["path"])
         if pairs.qids is None:
-            raise ValueError(f"scorer {self.name!r} joins scores by query id, and these pairs carry none: build the "
-                             "PairSet with qids= (features.extraction.extract does)")
+            raise ValueError(f"scorer {self.name!r} looks its scores up by query id, and none was given: pass qid= "
+                             "to Reranker.rerank() or Reranker.features() (qids= to a PairSet built by hand)")
         table = self.table()
         at = {(q, d): i for i, (q, d) in enumerate(zip(table.qid, table.docno))}
         pair_qid = [pairs.qids[i] for i in pairs.pair_query]
@@ -225,11 +231,25 @@ class NeuralFile(Scorer):
         self.report = JoinReport(path, pairs.n_pairs, int(missing.sum()), len(table), int(bad_q.sum()),
                                  int((~bad_q & ~known).sum()), int((~bad_q & known).sum()))
         r = self.report
-        if r.n_unmatched:
+        if r.n_pairs and r.n_filled == r.n_pairs and len(table) and not pairs.some_queries:
             first = unused[0]
-            msg = (f"{path}: {r.n_unmatched} of {r.n_entries} scores match no candidate ({r.unknown_queries} name "
-                   f"a query not extracted, {r.unknown_docs} a document not in the collection, {r.not_candidates} a "
-                   f"document that is not a candidate of its query; first: line {table.line[first]}, query "
+            raise CollectionFormatError(
+                f"none of its {r.n_entries} scores matches one of the {r.n_pairs} candidates ({r.unknown_queries} "
+                f"name a query not extracted, {r.unknown_docs} a document not in the collection, {r.not_candidates} "
+                f"a document that is not a candidate of its query; first: line {table.line[first]}, query "
+                f"{table.qid[first]!r} document {table.docno[first]!r}; candidates such as query {pair_qid[0]!r} "
+                f"document {str(pair_doc[0])!r})", path,
+                hint="ids are compared as strings, exactly as the topics and the collection spell them")
+        unmatched = r.n_unmatched - (r.unknown_queries if pairs.some_queries else 0)
+        if unmatched:
+            first = unused[0]
+            if pairs.some_queries:  # a service scores a few queries: the file's other queries are expected
+                first = unused[~bad_q][0]
+            causes = [] if pairs.some_queries else [f"{r.unknown_queries} name a query not extracted"]
+            causes += [f"{r.unknown_docs} a document not in the collection",
+                       f"{r.not_candidates} a document that is not a candidate of its query"]
+            msg = (f"{path}: {unmatched} of {r.n_entries} scores match no candidate ({', '.join(causes)}; "
+                   f"first: line {table.line[first]}, query "
                    f"{table.qid[first]!r} document {table.docno[first]!r})")
             if p["unmatched"] == "error":
                 raise CollectionFormatError(msg.split(": ", 1)[1], path,

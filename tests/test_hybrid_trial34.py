@@ -1,0 +1,113 @@
+"""A researcher stacking neural scores on classical features, from a user trial: a ``neural_file`` score beyond
+float32, a score file that matches no candidate, a service scoring one query of a file that covers many, ``fields``
+on a scorer that has none, and a distillation teacher column whose rows the feature set filled."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pytest
+
+from features.analysis import Analyzer
+from features.collections import Collection
+from features.errors import CollectionFormatError
+from features.featureset import FeatureSet
+from features.index import InvertedIndex
+from features.pairs import PairSet
+from features.scorers import get_scorer
+from features.scorers.neural import read_score_table
+from ltr.cli import main
+from ltr.datasets import RankingDataset, make_ranking
+from ltr.io import write_letor
+from ltr.rankers.teacher import teacher_scores
+
+DOCS = {"d1": "wing flutter", "d2": "heat transfer", "d3": "wing heat"}
+
+
+def index() -> InvertedIndex:
+    return InvertedIndex.build(Collection(tuple(DOCS), {"body": list(DOCS.values())}), Analyzer(stemmer=None))
+
+
+def pairs(ix, cands: dict[str, list[str]], **kw) -> PairSet:
+    sizes = [len(v) for v in cands.values()]
+    ptr = np.concatenate([[0], np.cumsum(sizes)])
+    return PairSet(ix, [ix.query_terms("wing") for _ in cands], ptr, ix.doc_index([d for v in cands.values()
+                                                                                  for d in v]), qids=list(cands), **kw)
+
+
+def test_a_score_beyond_float32_is_refused_by_file_and_line(tmp_path):
+    # 1e39 is finite as a double but float32('1e39') is inf: the LETOR file would hold '1:inf', refused only when read
+    p = tmp_path / "s.tsv"
+    p.write_text("q1\td1\t3.4e38\nq1\td2\t1e39\n")
+    with pytest.raises(CollectionFormatError, match=r"beyond float32's range") as e:
+        read_score_table(p)
+    assert e.value.line == 2 and "1e39" in str(e.value)
+    with pytest.raises(ValueError, match="fill must be a finite number within float32's range"):
+        get_scorer("neural_file")(path=str(p), fill=-1e39)
+
+
+def test_a_score_file_matching_no_candidate_is_an_error_not_a_constant_column(tmp_path):
+    p = tmp_path / "s.tsv"
+    p.write_text("001\td1\t1\n001\td2\t2\n")  # the topics say '1'
+    with pytest.raises(CollectionFormatError, match=r"none of its 2 scores matches one of the 2 candidates \(2 name "
+                                                    r"a query not extracted.*query '1' document 'd1'"):
+        get_scorer("neural_file")(path=str(p)).score(pairs(index(), {"1": ["d1", "d2"]}), None)
+
+
+def test_a_service_scoring_one_query_neither_warns_of_the_files_other_queries_nor_fails(tmp_path, caplog):
+    p = tmp_path / "s.tsv"
+    p.write_text("q1\td1\t1\nq2\td1\t2\nq2\td3\t3\nq1\td9\t4\n")
+    ix = index()
+    scorer = get_scorer("neural_file")(path=str(p))
+    with caplog.at_level(logging.WARNING):
+        out = scorer.score(pairs(ix, {"q1": ["d1", "d2"]}, some_queries=True), None)
+    assert out.tolist() == [[1.0, 0.0], [0.0, 1.0]]
+    assert "1 of 4 scores match no candidate (1 a document not in the collection, 0 a document" in caplog.text
+    assert "q2" not in caplog.text  # the file's other queries are expected in a service
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):  # a query the file lacks: filled and flagged, as documented
+        assert scorer.score(pairs(ix, {"q7": ["d1"]}, some_queries=True), None).tolist() == [[0.0, 1.0]]
+    assert "match no candidate" not in caplog.text
+    with caplog.at_level(logging.WARNING):  # the same pairs in a batch extraction still say so
+        scorer.score(pairs(ix, {"q1": ["d1", "d2"]}), None)
+    assert "3 of 4 scores match no candidate (2 name a query not extracted" in caplog.text
+
+
+def test_fields_on_a_scorer_computed_once_per_query_are_refused():
+    with pytest.raises(ValueError, match=r"feature 2 \(x\): scorer 'neural_file' is not computed per field, so "
+                                         r"'fields' \(\['title'\]\) would change nothing: drop it"):
+        FeatureSet(["bm25", {"scorer": "neural_file", "path": __file__, "name": "x", "fields": ["title"]}])
+    with pytest.raises(ValueError, match="scorer 'query_length' is not computed per field"):
+        FeatureSet([{"scorer": "query_length", "fields": "body"}])
+    assert FeatureSet([{"scorer": "query_length", "fields": "*"}, {"scorer": "bm25", "fields": ["body"]}])
+
+
+def _filled_teacher_data():
+    d = make_ranking(n_queries=12, docs_per_query=8, n_features=3, random_state=0)
+    X = np.column_stack([d.X, np.zeros(d.X.shape[0])])  # columns: a, b, xenc, xenc_missing
+    X[5, 2], X[5, 3] = 0.0, 1.0  # row 5: no teacher score, filled with 0 and flagged
+    return d, X, ["a", "b", "xenc", "xenc_missing"]
+
+
+def test_a_teacher_column_with_filled_rows_is_refused():
+    d, X, names = _filled_teacher_data()
+    with pytest.raises(ValueError, match=r"the teacher column 'xenc' has no teacher score on 1 of 96 training rows "
+                                         r"\(its indicator 'xenc_missing' is 1 there.*row 5\)"):
+        teacher_scores("xenc", X, d.group_ptr, column=2, qid=d.qid, feature_names=names)
+    X[5, 3] = 0.0  # every row scored: the indicator is constant, the column is the teacher's
+    assert teacher_scores("xenc", X, d.group_ptr, column=2, qid=d.qid, feature_names=names).tolist() == \
+        X[:, 2].tolist()
+
+
+@pytest.mark.parametrize("subset", [[], ["--features", "1,2"]])
+def test_ltr_train_refuses_a_teacher_column_with_filled_rows(tmp_path, capsys, subset):
+    d, X, names = _filled_teacher_data()
+    data = tmp_path / "hybrid.letor"
+    write_letor(data, RankingDataset(X.astype(np.float32), d.y, d.qid, d.group_ptr, feature_names=tuple(names)))
+    out = tmp_path / "student.txt"
+    rc = main(["train", str(data), *subset, "--objective", "distill", "--kernel", "numba", "--teacher-column", "xenc",
+               "--rounds", "3", "--out", str(out)])
+    err = capsys.readouterr().err
+    assert rc == 1 and "the teacher column 'xenc' has no teacher score on 1 of 96 training rows" in err
+    assert not out.exists()
