@@ -78,8 +78,8 @@ class FeatureSetMismatchError(ValueError):
 
 
 class MissingFeatureSetError(ValueError):
-    """A model whose sidecar does not say how its features were computed, and no feature set given; ``command_line``
-    is the message worded for ``ltr rerank``."""
+    """A model whose sidecar does not say how its features were computed (or says it with a path this machine lacks),
+    and no feature set given; ``command_line`` is the message worded for ``ltr rerank``."""
 
     def __init__(self, message: str, command_line: str | None = None):
         super().__init__(message)
@@ -518,7 +518,16 @@ class Reranker:
             default = " ('default' for ltr features' default set)"
             raise MissingFeatureSetError(f"{why}Reranker.load(..., features='FS.toml'){default}",
                                          f"{why}--features FS.toml{default}")
-        fs = FeatureSet.load(features) if features is not None else FeatureSet.from_dict(described)
+        if features is not None:
+            fs = FeatureSet.load(features)
+        else:
+            try:
+                fs = FeatureSet.from_dict(described)
+            except ValueError as e:  # a neural_file path relative to where ltr features ran, a model folder moved
+                why = (f"the feature set in {name}'s sidecar cannot be rebuilt here: {e} (a relative path is read "
+                       "from the working folder); give the feature set with its paths as seen from here: ")
+                raise MissingFeatureSetError(f"{why}Reranker.load(..., features='FS.toml')",
+                                             f"{why}--features FS.toml") from None
         if features is not None and described is not None:
             diff = differences(_entries_only(described), _entries_only(fs.to_dict()),
                                ("the model", "the feature set given"))

@@ -111,3 +111,24 @@ def test_ltr_train_refuses_a_teacher_column_with_filled_rows(tmp_path, capsys, s
     err = capsys.readouterr().err
     assert rc == 1 and "the teacher column 'xenc' has no teacher score on 1 of 96 training rows" in err
     assert not out.exists()
+
+
+def test_a_stored_feature_set_whose_score_file_is_not_found_here_says_so_and_names_the_option(tmp_path,
+                                                                                            monkeypatch):
+    from features.serve import MissingFeatureSetError, Reranker
+    from ltr.rankers import Ranker
+
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "ext.tsv").write_text("q1\td1\t1\n")
+    monkeypatch.chdir(tmp_path / "run")  # ltr features ran here, with path = "ext.tsv"
+    fs = FeatureSet([{"scorer": "bm25", "fields": ["body"]}, {"scorer": "neural_file", "path": "ext.tsv"}])
+    described = fs.to_dict(index())
+    d = make_ranking(n_queries=4, docs_per_query=5, n_features=len(described["columns"]), random_state=0)
+    model = Ranker(n_estimators=2).fit(d)
+    model.feature_set_ = described
+    monkeypatch.chdir(tmp_path)  # the service runs elsewhere
+    with pytest.raises(MissingFeatureSetError, match=r"the feature set in the model's sidecar cannot be rebuilt here: "
+                                                     r"feature 2 .*'ext.tsv' \(a relative path is read from the working "
+                                                     r"folder\); .*Reranker.load\(\.\.\., features='FS.toml'\)") as e:
+        Reranker.load(model, index=index())
+    assert e.value.command_line.endswith("--features FS.toml")
