@@ -132,3 +132,19 @@ def test_a_stored_feature_set_whose_score_file_is_not_found_here_says_so_and_nam
                                                      r"folder\); .*Reranker.load\(\.\.\., features='FS.toml'\)") as e:
         Reranker.load(model, index=index())
     assert e.value.command_line.endswith("--features FS.toml")
+
+
+def test_a_teacher_model_of_every_column_scores_them_all_when_the_student_takes_a_subset(tmp_path, capsys):
+    d = make_ranking(n_queries=20, docs_per_query=10, n_features=6, random_state=1)
+    data = tmp_path / "train.letor"
+    write_letor(data, d)
+    teacher, scores = tmp_path / "teacher.txt", tmp_path / "teacher.scores"
+    assert main(["train", str(data), "--rounds", "5", "--preset", "none", "--out", str(teacher)]) == 0
+    assert main(["predict", str(teacher), str(data), "--out", str(scores)]) == 0
+    student = ["train", str(data), "--features", "1,2,3", "--objective", "distill", "--kernel", "numba", "--rounds",
+               "5", "--preset", "none", "--seed", "3"]
+    by_model, by_scores = tmp_path / "by_model.txt", tmp_path / "by_scores.txt"
+    assert main([*student, "--teacher-model", str(teacher), "--out", str(by_model)]) == 0, capsys.readouterr().err
+    assert main([*student, "--teacher-scores", str(scores), "--out", str(by_scores)]) == 0
+    trees = [p.read_text().split("end of trees")[0].split("Tree=0", 1)[1] for p in (by_model, by_scores)]
+    assert trees[0] == trees[1]  # the same targets: the teacher scored on all six columns, as ltr predict does

@@ -305,6 +305,11 @@ def _place_teacher(args: argparse.Namespace, model, train, spec) -> None:
             X = train.X[:, j]
             values = np.asarray(X.toarray() if hasattr(X, "toarray") else X, dtype=np.float64).reshape(-1)
             new = TeacherScores(values, source=f"<feature {j + 1} of {args.train}>")
+    elif parsed.kind == "model" and spec is not None and getattr(parsed.value.model, "n_features_in_", None) == \
+            train.n_features:  # a teacher of the file's columns scores them all; the student learns from the subset
+        values = np.asarray(parsed.value.predict(train.X, train.group_ptr), dtype=np.float64).reshape(-1)
+        new = TeacherScores(values, source=f"<{parsed.value.source or 'the teacher model'} on every column of "
+                                           f"{args.train}>")
     if new is not None:
         model.set_params(objective_params={**params, "teacher": new})
 
