@@ -128,6 +128,12 @@ class OptionError(CommandLineWorded, ValueError):
     command line (``--method wsum``)."""
 
 
+class ComparisonDataError(CommandLineWorded, ValueError):
+    """Systems, runs or judgments that cannot be compared as given (different query sets, labels off the scale),
+    worded for Python (``queries='intersection'``) and, by :meth:`cli_message`, for the command line
+    (``--intersection``): the data's fault, so not an :class:`OptionError`."""
+
+
 class TrainingDataError(CommandLineWorded, ValueError):
     """Training data the engine can learn nothing from under the options given (no feature it can split), worded
     for Python (``min_child_samples=20``) and, by :meth:`cli_message`, for the command line

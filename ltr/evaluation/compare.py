@@ -31,6 +31,7 @@ import numpy as np
 
 from ltr.evaluation import significance as S
 from ltr.evaluation.results import Comparison, CVResult
+from ltr.exceptions import ComparisonDataError, OptionError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -68,12 +69,12 @@ def _align(frames: Mapping[str, pd.DataFrame], queries: str) -> tuple[list[str],
             if missing:
                 shown = ", ".join(missing[:10]) + (f", ... ({len(missing)} in all)" if len(missing) > 10 else "")
                 lines.append(f"{n!r} lacks {len(missing)} of them: {shown}")
-        raise ValueError(
-            f"the systems were evaluated on different queries ({len(common)} in common, {len(union)} in all): "
-            + "; ".join(lines) + ". Pass queries='intersection' (ltr compare --intersection) to compare on the "
-            "common queries only, or, for runs judged by qrels, complete=True (ltr compare -c) to score a query a run "
-            "lacks 0, as trec_eval -c does"
-        )
+        head = (f"the systems were evaluated on different queries ({len(common)} in common, {len(union)} in all): "
+                + "; ".join(lines))
+        tail = "to compare on the common queries only, or, for runs judged by qrels, {} to score a query a run lacks 0"
+        raise ComparisonDataError(
+            f"{head}. Pass queries='intersection' {tail.format('complete=True')}, as trec_eval -c does",
+            cli=f"{head}. Give --intersection {tail.format('-c (--complete)')}, as trec_eval -c does")
     order = [q for q in index[names[0]] if q in common]
     return order, {n: d for n, d in dropped.items() if d}
 
@@ -136,7 +137,8 @@ def compare(
         raise ValueError(f"system names must be unique, got {names}")
     baseline = names[0] if baseline is None else baseline
     if baseline not in per_query:
-        raise ValueError(f"baseline {baseline!r} is not one of the systems {names}")
+        raise OptionError(f"baseline {baseline!r} is not one of the systems {names}",
+                          cli=f"--baseline {baseline!r} is not one of the systems {names}")
     if not tests:
         raise ValueError("name at least one test, e.g. tests=['t']")
     canon_tests = []
@@ -258,11 +260,10 @@ def check_qrels_labels(qrels: pd.DataFrame, labels: Sequence[int] | None = None,
         vals, counts = np.unique(rel[bad], return_counts=True)
         i = int(np.flatnonzero(bad)[0])
         listing = ", ".join(f"{v:g} ({c} judgments)" for v, c in zip(vals.astype(float), counts))
-        raise ValueError(
-            f"{what} has labels outside the expected {expected}: {listing}; first at query "
-            f"{qrels['qid'].iat[i]!r}, document {qrels['docno'].iat[i]!r}. Declare the scale with labels= "
-            "(ltr compare --labels) to accept them (negative grades then count as non-relevant)"
-        )
+        head = (f"{what} has labels outside the expected {expected}: {listing}; first at query "
+                f"{qrels['qid'].iat[i]!r}, document {qrels['docno'].iat[i]!r}. Declare the scale with")
+        tail = "to accept them (negative grades then count as non-relevant)"
+        raise ComparisonDataError(f"{head} labels= {tail}", cli=f"{head} --labels (e.g. --labels -2,-1,0,1,2) {tail}")
 
 
 def _check_run(run: pd.DataFrame, name: str) -> None:
