@@ -47,3 +47,12 @@ def test_labels_off_the_scale_and_an_unknown_baseline(files, tmp_path, capsys):
                  "--baseline", "nosuch"])
     assert code == 2  # a usage error, as the README says
     assert "ltr compare: error: --baseline 'nosuch' is not one of the systems" in capsys.readouterr().err
+
+
+def test_a_json_file_cut_before_its_format_is_not_read_as_a_run(files, tmp_path, capsys):
+    qrels, runs = files
+    cut = tmp_path / "cv.json"
+    cut.write_text('{"format": "ltrkit')  # an ltr cv --out result cut short
+    code = main(["compare", str(cut), str(runs["one"]), "--qrels", str(qrels)])
+    err = capsys.readouterr().err
+    assert code == 1 and "a JSON file, but not a result of ltr cv --out" in err and "run line" not in err

@@ -127,9 +127,9 @@ def test_a_stored_feature_set_whose_score_file_is_not_found_here_says_so_and_nam
     model = Ranker(n_estimators=2).fit(d)
     model.feature_set_ = described
     monkeypatch.chdir(tmp_path)  # the service runs elsewhere
-    with pytest.raises(MissingFeatureSetError, match=r"the feature set in the model's sidecar cannot be rebuilt here: "
-                                                     r"feature 2 .*'ext.tsv' \(a relative path is read from the working "
-                                                     r"folder\); .*Reranker.load\(\.\.\., features='FS.toml'\)") as e:
+    expected = (r"the feature set in the model's sidecar cannot be rebuilt here: feature 2 .*'ext.tsv' \(a relative "
+                r"path is read from the working folder\); .*Reranker.load\(\.\.\., features='FS.toml'\)")
+    with pytest.raises(MissingFeatureSetError, match=expected) as e:
         Reranker.load(model, index=index())
     assert e.value.command_line.endswith("--features FS.toml")
 

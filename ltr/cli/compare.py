@@ -174,6 +174,9 @@ def run(args: argparse.Namespace) -> int:
             if d.get("kind") != "cv":
                 raise UsageError(f"{path}: a {d.get('kind')} result; compare takes runs and cv results")
             loaded.append(CVResult.from_dict(d))
+        elif _starts_like_json(path):  # a run line never starts with '{': a result cut short, or another JSON
+            raise ValueError(f"{path}: a JSON file, but not a result of ltr cv --out (its \"format\" is not in its "
+                             "first bytes: cut short, or another tool's); compare takes TREC runs and cv results")
         elif args.encoding_errors != "strict":  # read here, with U+FFFD for invalid UTF-8
             from ltr.io import read_run
 
@@ -226,3 +229,8 @@ def run(args: argparse.Namespace) -> int:
     if args.out and args.out != "-" and not args.quiet:
         print(f"wrote {args.out}", file=sys.stderr)
     return 0
+
+
+def _starts_like_json(path: str) -> bool:
+    with open(path, "rb") as f:
+        return f.read(512).lstrip().startswith(b"{")
