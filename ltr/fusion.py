@@ -36,12 +36,15 @@ borda      Borda count (Aslam & Montague) over the query's :math:`C` candidates,
 Conventions (each tested against ranx 0.3's ``ranx.fusion``, which gives the same scores to float round-off):
 
 - Ranks within a run, and the order of the fused run, are by score descending with ties broken by ``docno``
-  descending: trec_eval's order, the one :func:`ltr.metrics.evaluate_run` uses. ranx orders tied documents by an
-  unstable sort, so on ties its ``rrf``, ``rank`` and ``borda`` may differ from ours (and from run to run).
+  descending: trec_eval's order, the one :func:`ltr.metrics.evaluate_run` uses, scores compared as float32 as
+  trec_eval stores them (1.00000002 and 1.00000001 are tied); the scores themselves are fused at float64. ranx
+  orders tied documents by an unstable sort, so on ties its ``rrf``, ``rank`` and ``borda`` may differ from ours
+  (and from run to run).
 - A document a run did not retrieve contributes nothing, as in ranx; CombMNZ counts only the runs that retrieved it
   (``borda`` excepted: see its row).
 - A query missing from some runs is fused from the runs that have it (ranx refuses runs whose query sets differ);
-  under ``borda`` a run without the query contributes nothing to it.
+  under ``borda`` a run without the query contributes nothing to it. A run with no rows, or none of whose queries
+  is in the other runs, is refused, naming it.
 - The :math:`10^{-9}` floors are ranx's: a query whose scores are all equal normalises to 0 under minmax, zscore
   and sum. A ``max`` score beyond float64 (scores below about -1e299 over a floored maximum) is refused, naming the
   query.
@@ -119,10 +122,14 @@ def _as_run(run: pd.DataFrame | str | os.PathLike, name: str) -> pd.DataFrame:
                 raise TrecFormatError(f"query {q} lists document {d} twice (first on line {lines[0]})", str(path),
                                       lines[1], d)
         raise TrecFormatError(f"{name}: query {q} lists document {d} twice")
-    # trec_eval's order: score descending, then docno descending (queries kept in order of first appearance)
+    # trec_eval's order: score descending, then docno descending (queries kept in order of first appearance).
+    # Scores are compared as the C float trec_eval holds (ltr.metrics.evaluate_run_per_query does the same), so
+    # 1.00000002 and 1.00000001 are tied and go by docno: ranks agree with ltr evaluate's; the values stay float64
     q_codes, _ = pd.factorize(out["qid"])
     d_codes, _ = pd.factorize(out["docno"], sort=True)  # docno order, as strcmp on UTF-8
-    order = np.lexsort((-d_codes, -out["score"].to_numpy(), q_codes))
+    with np.errstate(over="ignore"):  # beyond float32: inf, as C's conversion gives (and evaluate's)
+        key = out["score"].to_numpy().astype(np.float32)
+    order = np.lexsort((-d_codes, -key, q_codes))
     out = out.iloc[order].reset_index(drop=True)
     sizes = out.groupby("qid", sort=False).size()
     out["rank"] = np.arange(len(out)) - np.repeat(np.cumsum(sizes.to_numpy()) - sizes.to_numpy(), sizes) + 1
@@ -239,15 +246,21 @@ def prepare_runs(runs: Sequence[pd.DataFrame | str | os.PathLike], *, method: st
     if isinstance(runs, (pd.DataFrame, str, os.PathLike)) or len(runs) < 2:
         raise ValueError("fusion needs at least two runs")
     names = tuple(str(r) if isinstance(r, (str, os.PathLike)) else f"run {i + 1}" for i, r in enumerate(runs))
-    parts = []
+    parts, query_sets = [], []
     for i, (run, name) in enumerate(zip(runs, names)):
         r = _as_run(run, name)
+        if r.empty:  # fusing it would hand back the other runs as "fused", exit 0; ltr evaluate refuses it too
+            what = "the run file has no lines (blank and '#' lines only)" if isinstance(run, (str, os.PathLike)) \
+                else "the run has no rows"
+            raise TrecFormatError(f"{name}: {what}")
+        query_sets.append(pd.unique(r["qid"]))
         if depth is not None:
             r = r[r["rank"] <= depth].reset_index(drop=True)
             r["n"] = np.minimum(r["n"], depth)
         v = 1.0 / (k + r["rank"].to_numpy()) if method == "rrf" else _normalised(r, norm)
         parts.append(pd.DataFrame({"qid": r["qid"], "docno": r["docno"], "run": i, "value": v, "rank": r["rank"],
                                    "n": r["n"]}))
+    _check_overlap(query_sets, names)
     table = pd.concat(parts, ignore_index=True)
     codes, uniques = pd.factorize(pd.MultiIndex.from_arrays([table["qid"], table["docno"]]))
     values = np.zeros((len(uniques), len(runs)))
@@ -258,6 +271,17 @@ def prepare_runs(runs: Sequence[pd.DataFrame | str | os.PathLike], *, method: st
         _borda(table, codes, uniques.get_level_values(0), values, present)
     return PreparedRuns(method, norm, uniques.get_level_values(0).to_numpy(dtype=object),
                         uniques.get_level_values(1).to_numpy(dtype=object), values, present, names)
+
+
+def _check_overlap(query_sets: list[NDArray[np.object_]], names: tuple[str, ...]) -> None:
+    """Refuse a run none of whose queries is in the others: its union with them is no fusion, and the usual cause
+    is another numbering of the same topics ('Q1' for '1'). A partial overlap is fused (module docstring)."""
+    for i in reversed(range(len(names))):  # two disjoint runs: name the later one, the run being added
+        own, name = query_sets[i], names[i]
+        others = pd.unique(np.concatenate([q for j, q in enumerate(query_sets) if j != i]))
+        if not np.isin(own, others).any():
+            raise ValueError(f"{name}: none of its {len(own)} queries is in the other runs' {len(others)} "
+                             f"(query ids such as {own[0]!r} and {others[0]!r}?)")
 
 
 def _borda(table: pd.DataFrame, codes: NDArray[np.intp], pair_qid: pd.Index, values: NDArray[np.float64],

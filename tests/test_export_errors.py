@@ -73,8 +73,8 @@ def test_a_zero_as_missing_split_no_comparison_expresses_is_refused(fmt):
     # Missing type Zero sends 0 (and |x| <= 1e-35) to the default direction, right, while x <= 0.5 goes left:
     # the values that go left, (-inf, -1e-35) and (1e-35, 0.5], are not {x <= M} for any M.
     bad = stump(0.5, missing_type=1, default_left=False)
-    with pytest.raises(ExportError, match=rf"{fmt}: tree 0 node 0 \(feature 'bm25:title', threshold 0.5\) has LightGBM's "
-                                          r"missing type Zero \(zero_as_missing=true\).*retrain without"):
+    with pytest.raises(ExportError, match=rf"{fmt}: tree 0 node 0 \(feature 'bm25:title', threshold 0.5\) has "
+                                          r"LightGBM's missing type Zero \(zero_as_missing=true\).*retrain without"):
         export(bad, fmt, feature_names=NAMES, missing="zero")
     export(stump(0.5, missing_type=1, default_left=True), fmt, feature_names=NAMES, missing="zero")  # expressible
 

@@ -170,7 +170,8 @@ def test_borda_counts_over_every_runs_candidates_by_hand():
     # alone, a run's candidates are its own: borda is rank
     assert normalize_run(r2, "borda")["score"].tolist() == normalize_run(r2, "rank")["score"].tolist()
     # a run without the query contributes nothing to it
-    got = fuse([r1, r2, frame([("2", "z", 1.0)])], method="combmnz", norm="borda")
+    got = fuse([pd.concat([r1, frame([("2", "y", 1.0)])]), r2, frame([("2", "z", 1.0)])], method="combmnz",
+               norm="borda")
     assert dict(zip(got["docno"], got["score"]))["a"] == 2 * (v1["a"] + v2["a"])
 
 

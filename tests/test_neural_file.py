@@ -142,7 +142,8 @@ def test_bad_parameters_and_pairs_without_query_ids_are_refused(tmp_path):
         with pytest.raises(ValueError, match=expected):
             get_scorer("neural_file")(**params)
     bare = PairSet(ix, [ix.query_terms("wing")], np.array([0, 1]), ix.doc_index(["d1"]))
-    with pytest.raises(ValueError, match=r"looks its scores up by query id, and none was given: pass qid= to Reranker.rerank\(\)"):
+    with pytest.raises(ValueError, match=r"looks its scores up by query id, and none was given: pass qid= to "
+                                         r"Reranker.rerank\(\)"):
         get_scorer("neural_file")(path=str(p)).score(bare, None)
 
 
