@@ -63,7 +63,7 @@ def _extract_shard(index_path: str, queries: list[tuple[str, str]], candidates: 
     root = logging.getLogger("features")
     root.addHandler(said)
     try:
-        return extract(index, queries, candidates, feature_set, qrels=qrels, **options), said.lines
+        return extract(index, queries, candidates, feature_set, qrels=qrels, some_queries=True, **options), said.lines
     except ValueError as e:
         if "no query has any candidate" not in str(e):
             raise

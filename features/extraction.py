@@ -160,6 +160,7 @@ def extract(
     n_jobs: int | None = None,
     collection: Collection | None = None,
     negative_labels: str = "zero",
+    some_queries: bool = False,
 ) -> RankingDataset:
     """Compute features for every (query, candidate) pair.
 
@@ -193,6 +194,9 @@ def extract(
         Judgments below 0 (the Web track's -2 for spam, -1 where a collection marks junk): label 0, not relevant,
         as trec_eval counts them, with a warning giving their count, so that the engines' rankers (which refuse
         negative labels) train on the data; or ``"keep"`` them as they are.
+    some_queries : bool, default=False
+        The queries are a part of a larger set extracted in parts (:mod:`features.distributed`'s shards): a score
+        file's entries for the other queries are expected (:class:`~features.pairs.PairSet`'s ``some_queries``).
 
     Returns
     -------
@@ -262,6 +266,7 @@ def extract(
         qids=kept,
         query_texts=[text[q] for q in kept],
         collection=collection,
+        some_queries=some_queries,
     )
     with numba_threads(n_jobs):
         X, names, _ = fs.compute(pairs, progress=progress)

@@ -148,3 +148,16 @@ def test_a_teacher_model_of_every_column_scores_them_all_when_the_student_takes_
     assert main([*student, "--teacher-scores", str(scores), "--out", str(by_scores)]) == 0
     trees = [p.read_text().split("end of trees")[0].split("Tree=0", 1)[1] for p in (by_model, by_scores)]
     assert trees[0] == trees[1]  # the same targets: the teacher scored on all six columns, as ltr predict does
+
+
+def test_a_shard_of_queries_the_score_file_lacks_is_filled_not_refused(tmp_path):
+    # features.distributed extracts query shards: a shard whose queries the file lacks is no id mismatch
+    from features.extraction import extract
+
+    p = tmp_path / "s.tsv"
+    p.write_text("2\td1\t5\n")
+    fs = [{"scorer": "neural_file", "path": str(p), "name": "x"}]
+    with pytest.raises(CollectionFormatError, match="none of its 1 scores matches one of the 2 candidates"):
+        extract(index(), {"1": "wing"}, {"1": ["d1", "d2"]}, fs)
+    d = extract(index(), {"1": "wing"}, {"1": ["d1", "d2"]}, fs, some_queries=True)
+    assert d.X.tolist() == [[0.0, 1.0], [0.0, 1.0]]
