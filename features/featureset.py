@@ -138,6 +138,7 @@ class FeatureSet:
     """
 
     def __init__(self, specs: Sequence[str | Mapping[str, Any] | FeatureSpec]):
+        specs = list(specs)
         self.specs = []
         for i, s in enumerate(specs, 1):
             try:

@@ -524,8 +524,9 @@ class Reranker:
             try:
                 fs = FeatureSet.from_dict(described)
             except ValueError as e:  # a neural_file path relative to where ltr features ran, a model folder moved
-                why = (f"the feature set in {name}'s sidecar cannot be rebuilt here: {e} (a relative path is read "
-                       "from the working folder); give the feature set with its paths as seen from here: ")
+                paths = " (a relative path is read from the working folder)" if "path" in str(e) else ""
+                why = (f"the feature set in {name}'s sidecar cannot be rebuilt here: {e}{paths}; give the feature set "
+                       "as seen from here: ")
                 raise MissingFeatureSetError(f"{why}Reranker.load(..., features='FS.toml')",
                                              f"{why}--features FS.toml") from None
         if features is not None and described is not None:

@@ -36,10 +36,10 @@ borda      Borda count (Aslam & Montague) over the query's :math:`C` candidates,
 Conventions (each tested against ranx 0.3's ``ranx.fusion``, which gives the same scores to float round-off):
 
 - Ranks within a run, and the order of the fused run, are by score descending with ties broken by ``docno``
-  descending: trec_eval's order, the one :func:`ltr.metrics.evaluate_run` uses, scores compared as float32 as
-  trec_eval stores them (1.00000002 and 1.00000001 are tied); the scores themselves are fused at float64. ranx
-  orders tied documents by an unstable sort, so on ties its ``rrf``, ``rank`` and ``borda`` may differ from ours
-  (and from run to run).
+  descending: trec_eval's order, the one :func:`ltr.metrics.evaluate_run` uses, the runs' scores compared as float32
+  as trec_eval stores them (1.00000002 and 1.00000001 are tied); the scores are fused, and the fused run ordered, at
+  float64. ranx orders tied documents by an unstable sort, so on ties its ``rrf``, ``rank`` and ``borda`` may differ
+  from ours (and from run to run).
 - A document a run did not retrieve contributes nothing, as in ranx; CombMNZ counts only the runs that retrieved it
   (``borda`` excepted: see its row).
 - A query missing from some runs is fused from the runs that have it (ranx refuses runs whose query sets differ);
@@ -91,8 +91,9 @@ _HUGE = 1e150
 # ---------------------------------------------------------------------------------------------------------------
 # One run
 # ---------------------------------------------------------------------------------------------------------------
-def _as_run(run: pd.DataFrame | str | os.PathLike, name: str) -> pd.DataFrame:
-    """``qid``, ``docno`` (str) and ``score`` (float64) sorted in trec_eval's order, with a 1-based ``rank``."""
+def _as_run(run: pd.DataFrame | str | os.PathLike, name: str, *, as_float32: bool = True) -> pd.DataFrame:
+    """``qid``, ``docno`` (str) and ``score`` (float64) sorted in trec_eval's order, with a 1-based ``rank``;
+    ``as_float32=False`` orders the scores as the float64 values they are (a fused run, written as such)."""
     path = None
     if isinstance(run, (str, os.PathLike)):
         from ltr.io import read_run
@@ -127,8 +128,10 @@ def _as_run(run: pd.DataFrame | str | os.PathLike, name: str) -> pd.DataFrame:
     # 1.00000002 and 1.00000001 are tied and go by docno: ranks agree with ltr evaluate's; the values stay float64
     q_codes, _ = pd.factorize(out["qid"])
     d_codes, _ = pd.factorize(out["docno"], sort=True)  # docno order, as strcmp on UTF-8
-    with np.errstate(over="ignore"):  # beyond float32: inf, as C's conversion gives (and evaluate's)
-        key = out["score"].to_numpy().astype(np.float32)
+    key = out["score"].to_numpy()
+    if as_float32:
+        with np.errstate(over="ignore"):  # beyond float32: inf, as C's conversion gives (and evaluate's)
+            key = key.astype(np.float32)
     order = np.lexsort((-d_codes, -key, q_codes))
     out = out.iloc[order].reset_index(drop=True)
     sizes = out.groupby("qid", sort=False).size()
@@ -223,7 +226,7 @@ class PreparedRuns:
     def run(self, weights: ArrayLike | None = None, *, tag: str = "fused") -> pd.DataFrame:
         """The fused run (``qid Q0 docno rank score tag``), in trec_eval's order."""
         out = pd.DataFrame({"qid": self.qid, "docno": self.docno, "score": self.scores(weights)})
-        r = _as_run(out, "fused run")
+        r = _as_run(out, "fused run", as_float32=False)
         return pd.DataFrame({"qid": r["qid"], "q0": "Q0", "docno": r["docno"], "rank": r["rank"].astype(np.int64),
                              "score": r["score"], "tag": tag})
 
@@ -533,7 +536,8 @@ def fit_weights(runs: Sequence[pd.DataFrame | str | os.PathLike], qrels: pd.Data
     for best in {tuple(f["weights"]) for f in folds}:
         rows = np.fromiter((weights_of[q] == best for q in prepared.qid), dtype=bool, count=prepared.qid.size)
         fused[rows] = prepared.scores(np.asarray(best))[rows]
-    oof = _as_run(pd.DataFrame({"qid": prepared.qid, "docno": prepared.docno, "score": fused}), "fused run")
+    oof = _as_run(pd.DataFrame({"qid": prepared.qid, "docno": prepared.docno, "score": fused}), "fused run",
+                  as_float32=False)
     run = pd.DataFrame({"qid": oof["qid"], "q0": "Q0", "docno": oof["docno"], "rank": oof["rank"].astype(np.int64),
                         "score": oof["score"], "tag": tag})
     from ltr.metrics import evaluate_run

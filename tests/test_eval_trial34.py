@@ -96,3 +96,28 @@ def test_fusion_ranks_scores_as_float32_as_evaluate_does():
     assert normalize_run(run, "rank")["docno"].tolist() == ["b", "a"]
     fused = fuse([run, run])  # rrf: b 2/61, a 2/62
     assert fused["docno"].tolist() == ["b", "a"] and fused["score"].iat[0] == 2 / 61
+
+
+def test_the_fused_run_is_ordered_by_its_float64_scores_as_it_is_written():
+    run = pd.DataFrame({"qid": ["1", "1"], "docno": ["a", "b"], "score": [1.00000002, 1.00000001]})
+    fused = fuse([run, run], method="combsum", norm="none")  # 2.00000004 and 2.00000002: a first, rank 1
+    assert fused["docno"].tolist() == ["a", "b"] and fused["rank"].tolist() == [1, 2]
+    assert fused["score"].is_monotonic_decreasing
+
+
+def test_ltr_compare_reads_runs_from_pipes(tmp_path, capsys):
+    import os
+    import threading
+
+    qrels = tmp_path / "q.qrels"
+    qrels.write_text("1 0 d1 1\n2 0 d3 1\n")
+    fifos = [tmp_path / "a.fifo", tmp_path / "b.fifo"]
+    writers = []
+    for f in fifos:  # as bash's <(cat r.run): a pipe, read once
+        os.mkfifo(f)
+        writers.append(threading.Thread(target=lambda f=f: f.write_text(_LINES), daemon=True))
+        writers[-1].start()
+    code = main(["compare", str(fifos[0]), str(fifos[1]), "--qrels", str(qrels), "--metrics", "map", "--tests", "t"])
+    assert code == 0, capsys.readouterr().err
+    for w in writers:
+        w.join(5)

@@ -50,9 +50,12 @@ def test_a_score_beyond_float32_is_refused_by_file_and_line(tmp_path):
 def test_a_score_file_matching_no_candidate_is_an_error_not_a_constant_column(tmp_path):
     p = tmp_path / "s.tsv"
     p.write_text("001\td1\t1\n001\td2\t2\n")  # the topics say '1'
-    with pytest.raises(CollectionFormatError, match=r"none of its 2 scores matches one of the 2 candidates \(2 name "
-                                                    r"a query not extracted.*query '1' document 'd1'"):
+    with pytest.raises(CollectionFormatError, match=r"none of its 2 scores matches one of the 2 candidates: its query "
+                                                    r"ids are the topics' spelled otherwise \('001' for '1'\)"):
         get_scorer("neural_file")(path=str(p)).score(pairs(index(), {"1": ["d1", "d2"]}), None)
+    # a file of other queries (scores for the training split, dev extracted): filled and said, as before
+    p.write_text("2\td1\t1\n")
+    assert get_scorer("neural_file")(path=str(p)).score(pairs(index(), {"1": ["d1"]}), None).tolist() == [[0.0, 1.0]]
 
 
 def test_a_service_scoring_one_query_neither_warns_of_the_files_other_queries_nor_fails(tmp_path, caplog):
@@ -93,14 +96,14 @@ def _filled_teacher_data():
 def test_a_teacher_column_with_filled_rows_is_refused():
     d, X, names = _filled_teacher_data()
     with pytest.raises(ValueError, match=r"the teacher column 'xenc' has no teacher score on 1 of 96 training rows "
-                                         r"\(its indicator 'xenc_missing' is 1 there.*row 5\)"):
+                                         r"\(its indicator 'xenc_missing' is set there.*row 5\)"):
         teacher_scores("xenc", X, d.group_ptr, column=2, qid=d.qid, feature_names=names)
     X[5, 3] = 0.0  # every row scored: the indicator is constant, the column is the teacher's
     assert teacher_scores("xenc", X, d.group_ptr, column=2, qid=d.qid, feature_names=names).tolist() == \
         X[:, 2].tolist()
 
 
-@pytest.mark.parametrize("subset", [[], ["--features", "1,2"]])
+@pytest.mark.parametrize("subset", [[], ["--features", "1,2"], ["--features", "1,2,3"]])
 def test_ltr_train_refuses_a_teacher_column_with_filled_rows(tmp_path, capsys, subset):
     d, X, names = _filled_teacher_data()
     data = tmp_path / "hybrid.letor"
@@ -155,7 +158,7 @@ def test_a_shard_of_queries_the_score_file_lacks_is_filled_not_refused(tmp_path)
     from features.extraction import extract
 
     p = tmp_path / "s.tsv"
-    p.write_text("2\td1\t5\n")
+    p.write_text("01\td1\t5\n")  # '01' is '1' spelled otherwise: refused in one extraction of every query
     fs = [{"scorer": "neural_file", "path": str(p), "name": "x"}]
     with pytest.raises(CollectionFormatError, match="none of its 1 scores matches one of the 2 candidates"):
         extract(index(), {"1": "wing"}, {"1": ["d1", "d2"]}, fs)

@@ -232,5 +232,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _starts_like_json(path: str) -> bool:
+    if not Path(path).is_file():  # a pipe (<(cat r.run)) is read once, by the run reader
+        return False
     with open(path, "rb") as f:
         return f.read(512).lstrip().startswith(b"{")

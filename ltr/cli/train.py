@@ -295,13 +295,13 @@ def _place_teacher(args: argparse.Namespace, model, train, spec) -> None:
             j = teacher_column(teacher, train.n_features, train.feature_names)
         except ValueError as e:
             raise UsageError(f"{flag}: {e}") from None
+        check_not_filled(train.X, j, train.feature_names, train.qid, train.doc_ids)  # as fit would, on every column
         if j in cols:
             note(args, f"note: the teacher column {shown} (feature id {j + 1}) is also a selected feature: it is "
                        f"column {cols.index(j) + 1} of the subset, which the student never uses (set to 0, as "
                        "without --features)")
             new = {"column": cols.index(j) + 1}
         else:
-            check_not_filled(train.X, j, train.feature_names, train.qid, train.doc_ids)  # as fit would
             X = train.X[:, j]
             values = np.asarray(X.toarray() if hasattr(X, "toarray") else X, dtype=np.float64).reshape(-1)
             new = TeacherScores(values, source=f"<feature {j + 1} of {args.train}>")

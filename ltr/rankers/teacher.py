@@ -288,14 +288,15 @@ def check_not_filled(X, column: int, feature_names: Sequence[str] | None, qid=No
     a student would learn them as targets (and could split on the indicator, needing the score file to serve)."""
     if feature_names is None:
         return
-    flag = f"{feature_names[column]}_missing"
-    if flag not in feature_names:
+    names = [str(n) for n in feature_names]
+    flag = f"{names[column]}_missing"
+    if flag not in names:
         return
-    col = X[:, list(feature_names).index(flag)]
+    col = X[:, names.index(flag)]
     filled = np.flatnonzero(np.asarray(col.toarray() if sp.issparse(col) else col).reshape(-1) != 0)
     if filled.size:
-        raise ValueError(f"the teacher column {feature_names[column]!r} has no teacher score on {filled.size} of "
-                         f"{X.shape[0]} training rows (its indicator {flag!r} is 1 there: the feature set filled "
+        raise ValueError(f"the teacher column {names[column]!r} has no teacher score on {filled.size} of "
+                         f"{X.shape[0]} training rows (its indicator {flag!r} is set there: the feature set filled "
                          f"them; first: {_where(int(filled[0]), qid, doc_ids)}); a student must not learn filled "
                          "values: give the teacher's score for every candidate, or leave those rows out")
 

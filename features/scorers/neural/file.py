@@ -139,6 +139,16 @@ def read_score_table(path: str | os.PathLike, fmt: str = "auto") -> ScoreTable:
     return ScoreTable(tuple(qids), tuple(docs), np.array(scores, dtype=np.float64), np.array(lines, dtype=np.int64))
 
 
+def _spelled_otherwise(file_qids, qids) -> tuple[str, str] | None:
+    """A query id of the file that is one of ``qids`` but for leading zeros or case (``'001'`` for ``'1'``)."""
+    ours = {q.lstrip("0").lower() or "0": q for q in qids}
+    for q in dict.fromkeys(file_qids):
+        mine = ours.get(q.lstrip("0").lower() or "0")
+        if mine is not None and mine != q:
+            return q, mine
+    return None
+
+
 @dataclass(frozen=True)
 class JoinReport:
     """How a score file met the candidates (:attr:`NeuralFile.report`).
@@ -231,14 +241,11 @@ class NeuralFile(Scorer):
         self.report = JoinReport(path, pairs.n_pairs, int(missing.sum()), len(table), int(bad_q.sum()),
                                  int((~bad_q & ~known).sum()), int((~bad_q & known).sum()))
         r = self.report
-        if r.n_pairs and r.n_filled == r.n_pairs and len(table) and not pairs.some_queries:
-            first = unused[0]
+        spelled = _spelled_otherwise(table.qid, pairs.qids) if r.n_filled == r.n_pairs else None
+        if r.n_pairs and spelled and not pairs.some_queries:  # not a file of other queries: the same, spelled apart
             raise CollectionFormatError(
-                f"none of its {r.n_entries} scores matches one of the {r.n_pairs} candidates ({r.unknown_queries} "
-                f"name a query not extracted, {r.unknown_docs} a document not in the collection, {r.not_candidates} "
-                f"a document that is not a candidate of its query; first: line {table.line[first]}, query "
-                f"{table.qid[first]!r} document {table.docno[first]!r}; candidates such as query {pair_qid[0]!r} "
-                f"document {str(pair_doc[0])!r})", path,
+                f"none of its {r.n_entries} scores matches one of the {r.n_pairs} candidates: its query ids are "
+                f"the topics' spelled otherwise ({spelled[0]!r} for {spelled[1]!r})", path,
                 hint="ids are compared as strings, exactly as the topics and the collection spell them")
         unmatched = r.n_unmatched - (r.unknown_queries if pairs.some_queries else 0)
         if unmatched:
