@@ -51,7 +51,7 @@ def test_a_score_file_matching_no_candidate_is_an_error_not_a_constant_column(tm
     p = tmp_path / "s.tsv"
     p.write_text("001\td1\t1\n001\td2\t2\n")  # the topics say '1'
     with pytest.raises(CollectionFormatError, match=r"none of its 2 scores matches one of the 2 candidates: its query "
-                                                    r"ids are the topics' spelled otherwise \('001' for '1'\)"):
+                                                    r"ids are the topics' with leading zeros \('001' for '1'\)"):
         get_scorer("neural_file")(path=str(p)).score(pairs(index(), {"1": ["d1", "d2"]}), None)
     # a file of other queries (scores for the training split, dev extracted): filled and said, as before
     p.write_text("2\td1\t1\n")
@@ -158,7 +158,7 @@ def test_a_shard_of_queries_the_score_file_lacks_is_filled_not_refused(tmp_path)
     from features.extraction import extract
 
     p = tmp_path / "s.tsv"
-    p.write_text("01\td1\t5\n")  # '01' is '1' spelled otherwise: refused in one extraction of every query
+    p.write_text("01\td1\t5\n")  # '01' is '1' with a leading zero: refused in one extraction of every query
     fs = [{"scorer": "neural_file", "path": str(p), "name": "x"}]
     with pytest.raises(CollectionFormatError, match="none of its 1 scores matches one of the 2 candidates"):
         extract(index(), {"1": "wing"}, {"1": ["d1", "d2"]}, fs)

@@ -699,14 +699,6 @@ def add_text_reading(group) -> None:
                        help="repeated document ids in the collection: an error, or keep the first / last")
 
 
-def padded_ids(ids: set[str], ours: set[str]) -> dict[str, str]:
-    """``{id: query id}`` for each of ``ids`` that is one of ``ours`` with leading zeros (``051`` -> ``51``), unless
-    it is a query id as written or ``ids`` also hold the unpadded form: TREC-1/2's topics say ``Number: 051``, read
-    as 51 (as Anserini reads them), where runs and qrels may keep the zeros."""
-    padded = {j: str(int(j)) for j in ids - ours if j.isdigit() and j.isascii()}
-    return {j: n for j, n in padded.items() if n != j and n in ours and n not in ids}
-
-
 def relevance_level(text: str) -> int:
     """argparse type of ``-l``: trec_eval's relevance level, an integer >= 1."""
     try:

@@ -27,8 +27,8 @@ from ltr.cli._common import (
     check_outputs,
     input_option_usage,
     note,
-    padded_ids,
 )
+from ltr.io.qidmap import padded_ids
 
 __all__ = ["register", "run"]
 

@@ -32,9 +32,9 @@ from ltr.cli._common import (
     error_message,
     input_option_usage,
     note,
-    padded_ids,
     run_tag,
 )
+from ltr.io.qidmap import padded_ids
 
 __all__ = ["register", "run"]
 

@@ -15,7 +15,8 @@ from pathlib import Path
 
 from ltr.exceptions import FileFormatError
 
-__all__ = ["apply_qid_map", "find_qid_map", "locate_qid_map", "qid_map_path", "read_qid_map", "write_qid_map"]
+__all__ = ["apply_qid_map", "find_qid_map", "locate_qid_map", "padded_ids", "qid_map_path", "read_qid_map",
+           "write_qid_map"]
 
 _LETOR_QID = re.compile(r"-?[0-9]+")
 
@@ -150,3 +151,11 @@ def find_qid_map(data_path: str | os.PathLike, feature_set: Mapping | None = Non
                               "(a run would name the queries by those numbers, which no qrels knows)",
                               str(data_path))
     return read_qid_map(p) if p is not None else None
+
+
+def padded_ids(ids: set[str], ours: set[str]) -> dict[str, str]:
+    """``{id: query id}`` for each of ``ids`` that is one of ``ours`` with leading zeros (``051`` -> ``51``), unless
+    it is a query id as written or ``ids`` also hold the unpadded form: TREC-1/2's topics say ``Number: 051``, read
+    as 51 (as Anserini reads them), where runs and qrels may keep the zeros."""
+    padded = {j: str(int(j)) for j in ids - ours if j.isdigit() and j.isascii()}
+    return {j: n for j, n in padded.items() if n != j and n in ours and n not in ids}

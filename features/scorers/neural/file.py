@@ -40,6 +40,7 @@ from features.errors import CollectionFormatError
 from features.pairs import PairSet
 from features.scorers._registry import Scorer, register
 from ltr.io import read_text
+from ltr.io.qidmap import padded_ids
 
 __all__ = ["FORMATS", "JoinReport", "NeuralFile", "ScoreTable", "read_score_table"]
 
@@ -139,16 +140,6 @@ def read_score_table(path: str | os.PathLike, fmt: str = "auto") -> ScoreTable:
     return ScoreTable(tuple(qids), tuple(docs), np.array(scores, dtype=np.float64), np.array(lines, dtype=np.int64))
 
 
-def _spelled_otherwise(file_qids, qids) -> tuple[str, str] | None:
-    """A query id of the file that is one of ``qids`` but for leading zeros or case (``'001'`` for ``'1'``)."""
-    ours = {q.lstrip("0").lower() or "0": q for q in qids}
-    for q in dict.fromkeys(file_qids):
-        mine = ours.get(q.lstrip("0").lower() or "0")
-        if mine is not None and mine != q:
-            return q, mine
-    return None
-
-
 @dataclass(frozen=True)
 class JoinReport:
     """How a score file met the candidates (:attr:`NeuralFile.report`).
@@ -241,11 +232,12 @@ class NeuralFile(Scorer):
         self.report = JoinReport(path, pairs.n_pairs, int(missing.sum()), len(table), int(bad_q.sum()),
                                  int((~bad_q & ~known).sum()), int((~bad_q & known).sum()))
         r = self.report
-        spelled = _spelled_otherwise(table.qid, pairs.qids) if r.n_filled == r.n_pairs else None
-        if r.n_pairs and spelled and not pairs.some_queries:  # not a file of other queries: the same, spelled apart
+        padded = padded_ids(set(table.qid), set(pairs.qids)) if r.n_filled == r.n_pairs else {}
+        if r.n_pairs and padded and not pairs.some_queries:  # not a file of other queries: the same, spelled apart
+            spelled = min(padded.items())
             raise CollectionFormatError(
                 f"none of its {r.n_entries} scores matches one of the {r.n_pairs} candidates: its query ids are "
-                f"the topics' spelled otherwise ({spelled[0]!r} for {spelled[1]!r})", path,
+                f"the topics' with leading zeros ({spelled[0]!r} for {spelled[1]!r})", path,
                 hint="ids are compared as strings, exactly as the topics and the collection spell them")
         unmatched = r.n_unmatched - (r.unknown_queries if pairs.some_queries else 0)
         if unmatched:
