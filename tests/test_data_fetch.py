@@ -406,6 +406,17 @@ def test_without_a_checksum_the_unpacked_files_are_counted_as_verify_counts_them
                        f"registry documents {wrong['rows']}")
     marker = json.loads((dest / MARKER).read_text())
     assert marker["differing"] == [wrong["path"]]
+    # A total over fold 1 that differs is said and recorded too, though no single file differs.
+    caplog.clear()
+    rows = sum(f["rows"] for f in _facts(files) if f["path"].startswith("Fold1/"))
+    totals = reg.Entry.from_dict({**_entry(mirror.as_uri() + "/toy.zip", archive, sha256=None,
+                                           checksum_source="none published").data,
+                                  "counts": {"rows": rows + 7, "source": "the test"}}, "<test>")
+    dest = reg.fetch(totals, tmp_path / "totals", progress=False)
+    problem = f"fold 1 holds {rows} rows in all, the registry documents {rows + 7} (the test)"
+    assert problem in [r.getMessage() for r in caplog.records if r.levelname == "WARNING"][1]
+    marker = json.loads((dest / MARKER).read_text())
+    assert marker["differing"] == [] and marker["problems"] == [problem]
     # With the archive's checksum documented, fetch trusts it and reads no file to count it.
     caplog.clear()
     checked = _entry(mirror.as_uri() + "/toy.zip", archive, files_meta=facts)
@@ -618,7 +629,8 @@ def test_verify_of_a_broken_folder_reports_what_differs(toy, tmp_path):
     assert f"{want_rows - 1} rows, the registry documents {want_rows}" in vali.problems
     assert any(p.startswith("sha256 ") for p in vali.problems)
     train = checks["Fold1/train.txt"]
-    assert train.status == "unreadable" and any("feature id above n_features=4" in p for p in train.problems)
+    assert train.status == "unreadable" and any("feature id above 4 (token '9:1'); toy has 4 features: is this "
+                                                "folder a copy of toy?" in p for p in train.problems)
     assert "missing    Fold2/test.txt" in str(report)
 
 

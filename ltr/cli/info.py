@@ -102,8 +102,38 @@ def _model_or_data(args: argparse.Namespace, path: str):
         except NotAModelError:  # a model the loader recognised but refuses (truncated, edited) says why itself
             if e.fix or e.hint:  # neither: the LETOR reader's one line says what is wrong
                 raise e from None
+            if _says_what_it_is(p):  # plainly LETOR, or a kind the reader names: no list of model formats
+                raise e from None
             raise LetorFormatError(e.reason, e.path, e.line, e.token, offset=e.offset,
                                    hint=_trec_file(path) or _NEITHER) from None
+
+
+def _says_what_it_is(path) -> bool:
+    """Whether the reader's error alone tells the user what the file is: a file of a kind it names (a tar or zip
+    archive, UTF-16 text), or one whose first data line starts as a LETOR line does (a number, then ``qid:`` or an
+    ``id:value`` pair), so that listing the model formats it is not would only add noise."""
+    import lzma
+    import zlib
+
+    from ltr.exceptions import FileFormatError
+    from ltr.io.files import open_binary, refuse_utf16
+
+    try:
+        with open_binary(path) as f:
+            head = f.read(1 << 16)
+        refuse_utf16(head, path)
+    except (FileFormatError, OSError, EOFError, zlib.error, lzma.LZMAError):  # named, or a broken compressed stream
+        return True
+    for line in head.splitlines()[:100]:
+        tokens = line.split(b"#", 1)[0].split()
+        if not tokens:
+            continue
+        try:
+            float(tokens[0])
+        except ValueError:
+            return False
+        return len(tokens) > 1 and b":" in tokens[1]
+    return False
 
 
 def _looks_like_a_model(path) -> bool:
@@ -251,6 +281,19 @@ def _print_model(args: argparse.Namespace, s: dict) -> None:
     emit(args, header, rows, {}, footer=footer)
 
 
+#: Distinct labels a table cell lists one by one; more (MQ2007/8-list's order labels, real-valued labels) are
+#: summarised, and ``--format json`` keeps every count.
+_LABELS_LISTED = 12
+
+
+def _labels_cell(counts: dict) -> str:
+    """``0:2140 1:400 2:167`` for a graded scale; ``401 distinct, 1..2000`` for more than a dozen labels."""
+    if len(counts) <= _LABELS_LISTED:
+        return " ".join(f"{k}:{v}" for k, v in counts.items())
+    values = [float(k) for k in counts]
+    return f"{len(counts)} distinct, {min(values):g}..{max(values):g} (--format json lists them)"
+
+
 def run(args: argparse.Namespace) -> int:
     if args.top < 0:
         raise UsageError(f"--top must be >= 0 (0: all features), got {args.top}")
@@ -271,7 +314,7 @@ def run(args: argparse.Namespace) -> int:
                   "sidecars"]
         rows = [[o["name"], o["n_queries"], o["n_rows"], o["n_features"], o["rows_per_query"]["min"],
                  f'{o["rows_per_query"]["median"]:g}', o["rows_per_query"]["max"], o["queries_without_relevant"],
-                 " ".join(f"{k}:{v}" for k, v in o["label_counts"].items()),
+                 _labels_cell(o["label_counts"]),
                  " ".join(f"{k}={v}" for k, v in o["sidecars"].items()) or "-"] for o in data]
         emit(args, header, rows, {})
     for i, o in enumerate(o for kind, o in out if kind == "model"):

@@ -247,7 +247,10 @@ def check_integer_labels(engine: str, objective, y: NDArray, group_ptr: NDArray,
         place = where(row) if where is not None else None
         at = (f"{place[0]}:{place[1]}: " if place is not None else "")
         token = repr(place[2]) if place is not None else f"{float(y[row]):.10g} at row {row}"
-        fix = "drop the rows of negative labels ({drop}: LETOR's -1 marks an unjudged document), or map them to 0"
+        if np.all(y[negative] == -1):
+            fix = "drop the rows of negative labels ({drop}: LETOR's -1 marks an unjudged document), or map them to 0"
+        else:  # unjudged='drop' drops -1 only: another negative label is no unjudged mark
+            fix = "map the negative labels to 0 or shift the scale to start at 0 ({drop} drops only LETOR's -1)"
         raise LabelRangeError(f"{at}{what} needs labels >= 0 (its gains are indexed by the label), got label {token} "
                               f"({negative.size} such label(s) in all)",
                               python_fix=fix.format(drop="read with unjudged='drop'"),

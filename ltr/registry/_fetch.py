@@ -479,6 +479,7 @@ def fetch_entry(entry: Entry, to: str | os.PathLike, *, progress: bool = True, b
         marker = {"name": entry.name, "registry_file": entry.origin, "archives": [
             {"file": a["file"], "bytes": p.stat().st_size, "downloaded": new} for a, p, new in got],
             "files": [f.found for f in report.files], "differing": report.differing,
+            "problems": report.problems,
             "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
         with atomic_write(root / MARKER) as f:
             f.write(json.dumps(marker, indent=1) + "\n")

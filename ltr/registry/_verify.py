@@ -175,6 +175,28 @@ def _check_text_counts(facts: dict, path: Path, fc: FileCheck) -> None:
             fc.checked.append(f"{n} lines")
 
 
+def _unreadable(entry: Entry, e: BaseException) -> str:
+    """Why a file of the set cannot be read, without a reader option as the way out.
+
+    The registry reads a set's files with the options its documentation implies (``entry.read_options()``), and
+    ``verify`` takes no reader flags: a file that needs another option (``sort``, a wider ``n_features``, a
+    ``.query`` file) is not the file the set documents, so the reader's own fix (``pass sort=True``) is replaced by
+    a pointer to the set.
+    """
+    from ltr.exceptions import FileFormatError
+
+    if not isinstance(e, FileFormatError) or not e.fix:
+        return str(e).splitlines()[0]
+    n_features = entry.read_options().get("n_features")
+    if "n_features" in e.fix and n_features is not None:
+        reason = f"feature id above {n_features}"
+        hint = f"{entry.name} has {n_features} features: is this folder a copy of {entry.name}?"
+    else:
+        reason = e.reason
+        hint = f"not as {entry.name}'s files are documented ('ltr data info {entry.name}' describes them)"
+    return FileFormatError(reason, e.path, e.line, e.token, offset=e.offset, hint=hint).args[0]
+
+
 def _check_letor_counts(entry: Entry, facts: dict, path: Path, fc: FileCheck) -> None:
     from ltr.io import read_letor
 
@@ -183,7 +205,7 @@ def _check_letor_counts(entry: Entry, facts: dict, path: Path, fc: FileCheck) ->
         d = read_letor(path, **opts)
     except (ValueError, OSError, EOFError) as e:  # LetorFormatError, GroupError, a bad gzip stream
         fc.status = "unreadable"
-        fc.problems.append(str(e).splitlines()[0])
+        fc.problems.append(_unreadable(entry, e))
         return
     fc.rows, fc.queries = d.n_rows, d.n_queries
     # Rows dropped by unjudged="drop" (label -1) are not in d, so a documented row count cannot be compared.
@@ -207,6 +229,9 @@ def _check_letor_counts(entry: Entry, facts: dict, path: Path, fc: FileCheck) ->
 def _check_file(entry: Entry, ef: ExpectedFile, root: Path, counts: bool, checksums: bool) -> FileCheck:
     path = ef.resolve(root)
     if path is None:
+        folders = [c for c in ef.candidates if (root / c).is_dir()]
+        if folders:
+            return FileCheck(ef.path, "missing", problems=[f"{folders[0]} is a folder, not a file"])
         alts = [c for c in ef.candidates if c != ef.path]
         return FileCheck(ef.path, "missing", problems=[f"also looked for {', '.join(alts)}"] if alts else [])
     fc = FileCheck(ef.path, "present", found=path.relative_to(root).as_posix())
@@ -229,6 +254,7 @@ def _set_level(entry: Entry, pairs: list[tuple[ExpectedFile, FileCheck]], report
     # Totals are documented over one complete partition: fold 1's splits (or all files of an unfolded set).
     part = [entry.split_file(1, s).path for s in entry.splits] if entry.kind == "letor" else []
     got = [by_path[p] for p in part if p in by_path]
+    holds = "fold 1 holds" if entry.folds > 1 else "the files hold"
     if part and len(got) == len(part) and all(c.rows is not None for c in got):
         for key in ("rows", "queries"):
             want = entry.counts.get(key)
@@ -236,10 +262,10 @@ def _set_level(entry: Entry, pairs: list[tuple[ExpectedFile, FileCheck]], report
                 continue
             total = sum(getattr(c, key) for c in got)
             if total != want:
-                report.problems.append(f"fold 1 holds {total} {key} in all, the registry documents {want} "
+                report.problems.append(f"{holds} {total} {key} in all, the registry documents {want} "
                                        f"({entry.counts.get('source', 'no source given')})")
             else:
-                report.notes.append(f"fold 1 holds {total} {key} in all, as documented")
+                report.notes.append(f"{holds} {total} {key} in all, as documented")
     table = entry.layout.get("fold_segments")
     if table:
         have: set[str] = set()
