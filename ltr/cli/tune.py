@@ -87,13 +87,21 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
-def _note_searched(args: argparse.Namespace, space: dict) -> None:
-    """Say which model options given here the space (the result's description of it) searched: the values given
-    were not used."""
+def _note_searched(args: argparse.Namespace, model) -> None:
+    """Say, before the search starts, which model options given here (a flag, or an engine parameter of
+    ``--param``) the space searches: the values given are not used. A space that cannot be read is left to
+    :func:`ltr.tuning.tune`, which refuses it in its own words."""
     from ltr.cli._common import model_flags
+    from ltr.tuning import load_space
 
+    try:
+        space = {p.name for p in load_space(args.space, model).params}
+    except (ValueError, TypeError, OSError):
+        return
     given = getattr(args, "given_", set())
     searched = [f"{flag} (the space's {param})" for flag, param in model_flags() if param in given and param in space]
+    searched += [f"--param {key} (the space's engine_params.{key})" for key in (model.engine_params or {})
+                 if f"engine_params.{key}" in space]
     if searched:
         note(args, f"note: the space searches {', '.join(searched)}: the value given is not used; a space without "
                    "it keeps it fixed")
@@ -142,6 +150,25 @@ def _storage_named(args: argparse.Namespace, storage: str | None, *, running: bo
         raise OutputPathError(shown, said + resume) from None
 
 
+@contextlib.contextmanager
+def _said_on_interrupt(storage: str | None):
+    """On Ctrl-C (or SIGTERM) during the search, say where the finished trials are before the command's own
+    ``interrupted`` line: the same command resumes from them (the trial under way is drawn again)."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        if storage is None:
+            said = "no trial was kept (no --storage, and no --out beside which it is kept by default)"
+        elif "://" in storage or os.path.isfile(storage):
+            said = f"the finished trials are kept in {storage}: the same command resumes there"
+        else:
+            said = None  # interrupted before the storage was made: nothing to resume
+        if said is not None:
+            with contextlib.suppress(OSError):  # standard error gone with the terminal (SIGHUP)
+                print(f"ltr tune: {said}", file=sys.stderr)
+        raise
+
+
 def run(args: argparse.Namespace) -> int:
     from ltr.io.outputs import check_output_path
     from ltr.metrics import describe_conventions, parse_metric
@@ -174,17 +201,19 @@ def run(args: argparse.Namespace) -> int:
         if args.storage and "://" not in args.storage:  # before check_outputs makes --out's folder
             check_output_path(args.storage, create_parents=False)  # a typo in the path would make folders
         piped = check_outputs(args.out, storage, inputs=[args.data, args.space, getattr(args, "config", None)])
+    _note_searched(args, model)  # before the search: it may run for hours
     data, ids = _feature_subset(args)
-    with _storage_named(args, storage):
+    with _storage_named(args, storage), _said_on_interrupt(storage):
         result = tune(data, estimator=model, space=args.space, n_trials=args.trials, metric=target,
                       metrics=names, outer_folds=args.outer_folds, inner_folds=args.inner_folds,
                       random_state=args.split_seed, storage=storage, gain=args.gain or "exp2",
                       no_relevant=args.no_relevant, convention=args.convention, max_grade=args.max_grade,
                       name=args.name, progress=not args.quiet, timeout=args.timeout,
                       read_options=reader_options(args))
-    _note_searched(args, result.cv.settings["tuning"]["space"])
     if ids is not None:
         result.cv.settings["features"] = ids  # as ltr cv records its subset
+        for summary in result.cv.datasets:  # the file's name, as ltr cv records it, not the subset's "data"
+            summary["name"] = Path(args.data).name
     if args.out:
         result.save(args.out)
     cv = result.cv

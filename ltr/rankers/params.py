@@ -291,8 +291,8 @@ def _refuse_engine_evaluation(engine: str, key: str, value: Any, what: str) -> N
 # checks): only these refuse a value before training. A value that fails on the two-row probe for another reason
 # (a constraint naming features the probe lacks, a file) is left to the real data.
 _VALUE_REFUSALS = {
-    "lightgbm": re.compile(r"should be of type|Unknown token|Unknown \w+ type|Unknown \w+ name|config_auto\.cpp|"
-                           r"^sto[dfil]$"),
+    "lightgbm": re.compile(r"should be of type|should be \"true\"|Unknown token|Unknown \w+ type|Unknown \w+ name|"
+                           r"config_auto\.cpp|^sto[dfil]$"),
     "xgboost": re.compile(r"Invalid Parameter format|could not be parsed|exceed bound|Invalid Input|valid values|"
                           r"for Parameter \w+ should be|Check failed: max_bin"),
 }

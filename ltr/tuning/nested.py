@@ -9,8 +9,11 @@ the held-out queries. Nothing is ever chosen by looking at an outer test fold, s
 unbiased estimate of the whole procedure, per query, ready for ``ltr compare`` and ``ltr report``.
 
 No validation part is cut from any fold: trees train for ``n_estimators`` rounds (a searched parameter) and the
-linear ranker keeps the restart with the best training objective. The inner score is the mean of the metric over
-every inner test query (each training query is tested once).
+linear ranker keeps the restart with the best training objective. Under ``preset="auto"`` the small-data preset
+(:mod:`ltr.rankers.presets`) is decided once per outer fold, by its training part, and holds for that fold's inner
+fits too: the configurations are scored on the model the fold refits (its ``preset_params`` record what the
+preset set). The inner score is the mean of the metric over every inner test query (each training query is tested
+once).
 
 Search (:func:`tune`): one Optuna study per outer fold, TPE with a seed derived from ``random_state``, the fold and
 the number of trials already completed, so a resumed run draws what an uninterrupted one would. With ``storage``
@@ -58,6 +61,11 @@ def _conventions(gain: str, no_relevant: float, convention: str, max_grade: floa
     return out
 
 
+def _data_name(data) -> str:
+    """The data set's name in a result: the file's name, as ``ltr cv`` records it (``"data"`` for a dataset)."""
+    return "data" if isinstance(data, RankingDataset) else Path(data).name
+
+
 def _data(data, read_options) -> RankingDataset:
     if isinstance(data, RankingDataset):
         return data
@@ -98,6 +106,37 @@ def _check_seed(random_state, outer_folds) -> None:
 
 def _outer_folds(data: RankingDataset, outer_folds: int, random_state: int) -> list[Fold]:
     return query_kfold(data, outer_folds, validation=False, random_state=random_state)
+
+
+def _fold_estimator(estimator, train: RankingDataset):
+    """The ranker of one outer fold's inner fits and of its refit. Under ``preset="auto"`` the small-data preset
+    (:mod:`ltr.rankers.presets`) is decided once per outer fold, by its training part (the model refit and
+    reported), not again by each inner fit on fewer queries: else, between about 625 and 936 queries in 5 x 3 folds,
+    the inner parts fall below :data:`~ltr.rankers.presets.AUTO_SMALL_BELOW` and the refit does not, and the
+    trials are scored on one model and the choice refit as another. A fold that takes the preset needs nothing
+    more: its inner parts, smaller, take it too."""
+    from ltr.rankers.presets import resolve_preset
+
+    if getattr(estimator, "preset", None) != "auto" or resolve_preset("auto", train.n_queries) is not None:
+        return estimator
+    from sklearn.base import clone
+
+    return clone(estimator).set_params(preset=None)
+
+
+def _preset_per_outer_fold(estimator, folds: Sequence[Fold], inner_folds: int) -> bool:
+    """Whether deciding the preset by the outer training part changes an inner fit (some outer fold's inner part
+    falls below the threshold while its training part does not): the studies of such a set-up are named apart
+    from those an earlier version scored with the preset."""
+    from ltr.rankers.presets import AUTO_SMALL_BELOW, preset_values
+
+    if getattr(estimator, "preset", None) != "auto" or not preset_values("small", getattr(estimator, "engine", None)):
+        return False
+    for fold in folds:
+        n = fold.train.n_queries
+        if n >= AUTO_SMALL_BELOW and n - -(-n // inner_folds) < AUTO_SMALL_BELOW:
+            return True
+    return False
 
 
 def inner_score(estimator, data: RankingDataset, *, metric: str = "ndcg@10", n_folds: int = 3,
@@ -201,6 +240,7 @@ def select_by_nested_cv(candidates: Mapping[str, Any], data, *, metric: str = "n
     if not candidates:
         raise ValueError("candidates is empty: give at least one configuration")
     _check_seed(random_state, outer_folds)
+    data_name = _data_name(data)
     data = _data(data, read_options)
     _check_counts(data, outer_folds, inner_folds)
     conv = _conventions(gain, no_relevant, convention, max_grade)
@@ -219,7 +259,9 @@ def select_by_nested_cv(candidates: Mapping[str, Any], data, *, metric: str = "n
     try:
         for i, fold in enumerate(folds):
             scores = {}
-            for cname, est in candidates.items():
+            # each candidate's preset decided by the outer training part, for its inner fits and its refit alike
+            fold_candidates = {cname: _fold_estimator(est, fold.train) for cname, est in candidates.items()}
+            for cname, est in fold_candidates.items():
                 scores[cname] = inner_score(est, fold.train, metric=target, n_folds=inner_folds,
                                             random_state=random_state + 1 + i, **conv)
                 if bar is not None:
@@ -227,7 +269,7 @@ def select_by_nested_cv(candidates: Mapping[str, Any], data, *, metric: str = "n
             best = max(scores, key=lambda c: (scores[c], -list(candidates).index(c)))
             inner.append(scores)
             chosen.append(best)
-            for cname, est in candidates.items():
+            for cname, est in fold_candidates.items():
                 result, cv = _outer_result(est, fold, names, conv, cname)
                 per_candidate[cname].append(result)
                 template.setdefault(cname, cv)
@@ -239,7 +281,7 @@ def select_by_nested_cv(candidates: Mapping[str, Any], data, *, metric: str = "n
     source = {"source": "query_kfold", "n_splits": outer_folds, "random_state": random_state}
     from ltr.datasets import dataset_summary
 
-    summary = [dataset_summary(data)]
+    summary = [dataset_summary(data, data_name)]
 
     def assemble(label: str, fold_results: list[FoldResult], params: dict, extra: dict) -> CVResult:
         first = next(iter(template.values()))
@@ -531,9 +573,11 @@ def _storage_errors(storage, *, optuna_calls: bool = False):
 
 
 def _study_key(data: RankingDataset, estimator, space: SearchSpace, target: str, conv: dict, outer: int,
-               inner: int, random_state: int) -> str:
+               inner: int, random_state: int, preset_by_outer: bool = False) -> str:
     """A name for the studies of one set-up: the same data, ranker, space, metric and folds resume the same
-    trials; anything else starts fresh ones beside them."""
+    trials; anything else starts fresh ones beside them. ``preset_by_outer`` (:func:`_preset_per_outer_fold`):
+    the inner fits no longer take the preset an earlier version gave them, so their stored trials are not
+    resumed."""
     from ltr.datasets import dataset_summary
 
     h = hashlib.sha256()
@@ -544,6 +588,8 @@ def _study_key(data: RankingDataset, estimator, space: SearchSpace, target: str,
     setup = {"params": _jsonable(estimator.get_params(deep=False)), "space": space.describe(), "metric": target,
              "conventions": conv, "outer": outer, "inner": inner, "seed": random_state,
              "rows": dataset_summary(data)["n_rows"]}
+    if preset_by_outer:  # only then: every other set-up keeps the studies it stored
+        setup["preset_by_outer"] = True
     h.update(json.dumps(setup, sort_keys=True, default=repr).encode())
     return h.hexdigest()[:12]
 
@@ -665,7 +711,8 @@ def tune(data, *, estimator=None, engine: str | None = None, space=None, n_trial
         One LETOR file (or dataset), cut into ``outer_folds`` folds of whole queries.
     estimator : ltr.Ranker, optional
         The ranker whose other parameters stay fixed (default ``Ranker(engine=engine)``). A linear ranker with the
-        default objective optimises ``metric`` itself.
+        default objective optimises ``metric`` itself. Under ``preset="auto"`` the small-data preset is decided by
+        each outer training part, for its inner fits and its refit alike.
     engine : {"lightgbm", "xgboost", "linear"}, optional
     space : path, dict or SearchSpace, optional
         The search space (see :mod:`ltr.tuning.space`); default the engine's (``ltr/tuning/spaces/<engine>.toml``).
@@ -733,13 +780,15 @@ def tune(data, *, estimator=None, engine: str | None = None, space=None, n_trial
     target, names = _metric_names(metric, metrics)
     estimator = _base_estimator(estimator, engine, target)
     space = load_space(space, estimator)
+    data_name = _data_name(data)
     data = _data(data, read_options)
     _check_counts(data, outer_folds, inner_folds)
     conv = _conventions(gain, no_relevant, convention, max_grade)
     folds = _outer_folds(data, outer_folds, random_state)
     url = _storage(storage)
     with _storage_lock(storage, url):  # the storage is this run's until the search ends: another run is refused
-        key = _study_key(data, estimator, space, target, conv, outer_folds, inner_folds, random_state)
+        key = _study_key(data, estimator, space, target, conv, outer_folds, inner_folds, random_state,
+                         _preset_per_outer_fold(estimator, folds, inner_folds))
         label = name or f"{estimator.get_params()['engine']} tuned"
         shown = TuneProgress(label, outer_folds, n_trials, inner_folds, target) if progress else None
         end = None if timeout is None else time.monotonic() + float(timeout)
@@ -764,15 +813,17 @@ def tune(data, *, estimator=None, engine: str | None = None, space=None, n_trial
                     study = optuna.create_study(storage=url, study_name=f"ltr-tune-{key}-outer{i + 1}",
                                                 direction="maximize", load_if_exists=True)
                 timeout_at = None if end is None else time.monotonic() + (end - time.monotonic()) / (outer_folds - i)
+                # the preset decided once for the fold: its trials are scored on the model its refit trains
+                fold_estimator = _fold_estimator(estimator, fold.train)
                 with _storage_errors(storage):  # where each trial is stored (its Optuna calls: in _run_study)
-                    resumed += _run_study(study, space, estimator, fold.train, target, inner_folds, conv, n_trials,
-                                          i, random_state, shown, timeout_at, storage)
+                    resumed += _run_study(study, space, fold_estimator, fold.train, target, inner_folds, conv,
+                                          n_trials, i, random_state, shown, timeout_at, storage)
                 with _storage_errors(storage, optuna_calls=True):
                     # the first n_trials completed (a study kept from a longer run holds more: not this run's)
                     complete = sorted((t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE),
                                       key=lambda t: t.number)[:n_trials]
                 best = max(complete, key=lambda t: (t.value, -t.number))
-                model = apply_params(estimator, best.params)
+                model = apply_params(fold_estimator, best.params)
                 result, cv = _outer_result(model, fold, names, conv, label)
                 results.append(result)
                 template = template or cv
@@ -796,7 +847,8 @@ def tune(data, *, estimator=None, engine: str | None = None, space=None, n_trial
     settings = {**template.settings, "source": "query_kfold", "n_splits": outer_folds, "random_state": random_state,
                 "tuning": tuning}
     params = _tuned_params(estimator, space, [r.name for r in results], best_params)
-    cv = CVResult(label, names, results, template.feature_names, params, settings, [dataset_summary(data)])
+    cv = CVResult(label, names, results, template.feature_names, params, settings,
+                  [dataset_summary(data, data_name)])
     from sklearn.base import clone
 
     return TuneResult(cv, best_params, best_inner, trials, resumed, other, clone(estimator))

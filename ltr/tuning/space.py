@@ -19,9 +19,12 @@ coordinate-ascent settings, :data:`ltr.rankers.linear.DEFAULTS`). Each table hol
 
 Checked before the first trial, each with a message naming the file, line and key: an unknown parameter (with
 the closest known name), an unknown key in a table, a range with ``low >= high`` (empty), ``log`` with
-``low <= 0``, a ``step`` that does not divide the range, empty choices, and values the ranker refuses (every
+``low <= 0``, a ``step`` that does not divide the range, empty choices, two entries that set one engine parameter
+(``[reg_lambda]`` and ``[engine_params.lambda_l2]``, or two names of it), and values the ranker refuses (every
 range end and every choice is tried on the ranker's own parameter checks, a ``normalize`` choice on
-:func:`ltr.rankers.normalize.make_normalizer`). The default space of each engine is
+:func:`ltr.rankers.normalize.make_normalizer`; a float range, one with a float ``low``, ``high`` or ``step``, draws
+floats, so a value with a fraction that it can draw is tried too: ``num_leaves`` 4..32 step 0.5 is refused, not
+its trial drawing 19.5). The default space of each engine is
 ``ltr/tuning/spaces/<engine>.toml``.
 """
 
@@ -31,7 +34,7 @@ import difflib
 import math
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -89,6 +92,22 @@ class Param:
     def extremes(self) -> list:
         """Values that bound what a trial can draw (each range end, every choice)."""
         return list(self.choices) if self.kind == "categorical" else [self.low, self.high]
+
+    def float_draws(self) -> list[float]:
+        """What a float range draws that its ends as written may not show: the ends as floats, and a value with a
+        fraction where the range holds one (Optuna's ``suggest_float`` returns floats, ``19.5`` for ``num_leaves``
+        4..32 step 0.5). Empty for an integer range or choices."""
+        if self.kind != "float":
+            return []
+        low, high = float(self.low), float(self.high)
+        if self.step is not None:  # the grid low + k * step, as Optuna draws it
+            n = int(round((high - low) / self.step))
+            inner = (round(low + k * self.step, 12) for k in range(1, min(n, 10_000)))
+        else:
+            k = math.floor(low)
+            inner = (v for v in (k + 0.5, k + 1.5, (low + high) / 2, low + (high - low) / 4) if low < v < high)
+        fraction = next((v for v in inner if not float(v).is_integer()), None)
+        return ([] if fraction is None else [fraction]) + [low, high]
 
     def describe(self) -> dict[str, Any]:
         if self.kind == "categorical":
@@ -336,15 +355,57 @@ def load_space(space: str | os.PathLike | Mapping[str, Any] | SearchSpace | None
     for name, spec in flat.items():
         _known_names(estimator, name, err)
         params.append(_param(name, spec, err))
+    _refuse_collisions(params, estimator, err)
     for p in params:  # every end of every range, and every choice, through the ranker's own checks
         for value in p.extremes():
-            try:
-                model = apply_params(estimator, {p.name: value})
-                model._check_params()
-                if p.name == "normalize":  # checked by fit, not by _check_params: a bad name would end the search
-                    from ltr.rankers.normalize import make_normalizer
-
-                    make_normalizer(model.get_params()["normalize"])
-            except (ValueError, TypeError) as e:
-                raise err(p.name, f"the ranker refuses {value!r}: {e}") from None
+            refused = _refusal(estimator, p, value)
+            if refused is not None:
+                raise err(p.name, f"the ranker refuses {value!r}: {refused}")
+        for value in p.float_draws():  # an integer parameter with a float bound or step: refused at the 1st trial
+            refused = _refusal(estimator, p, value)
+            if refused is not None:
+                spec = flat[p.name]
+                floats = [k for k in ("low", "high", "step") if isinstance(spec.get(k), float)]
+                said = " and ".join(f"{k} = {spec[k]!r}" for k in floats)
+                whole = all(spec[k].is_integer() for k in floats)
+                fix = f" ({', '.join(f'{k} = {int(spec[k])}' for k in floats)})" if whole else ""
+                raise err(p.name, f"{said} makes this a float range, whose trials draw floats such as {value!r}, "
+                                  f"and the ranker refuses {value!r}: {refused}; an integer parameter takes integer "
+                                  f"low, high and step{fix}")
     return SearchSpace(tuple(params), source)
+
+
+def _refusal(estimator, p: Param, value) -> str | None:
+    """Why the ranker refuses ``value`` for ``p`` (its own parameter checks), or None."""
+    try:
+        model = apply_params(estimator, {p.name: value})
+        model._check_params()
+        if p.name == "normalize":  # checked by fit, not by _check_params: a bad name would end the search
+            from ltr.rankers.normalize import make_normalizer
+
+            make_normalizer(model.get_params()["normalize"])
+    except (ValueError, TypeError) as e:
+        return str(e)
+    return None
+
+
+def _refuse_collisions(params: Sequence[Param], estimator, err: _Errors) -> None:
+    """Two entries that set one engine parameter (``[reg_lambda]`` and ``[engine_params.lambda_l2]``, or two
+    names of one engine parameter): every trial would give both, and the ranker refuses that at the first trial.
+    (An entry that sets what a fixed parameter of the ranker sets is refused by the ranker's checks above.)"""
+    from ltr.rankers.aliases import RANKER_TO_ENGINE, engine_parameter
+
+    engine = estimator.get_params()["engine"]
+    mapping = RANKER_TO_ENGINE.get(engine)
+    if mapping is None:  # the linear engine: its settings have one name each
+        return
+    seen: dict[str, str] = {}
+    for p in params:
+        head, tail = p.target
+        canonical = engine_parameter(engine, tail) if head else mapping.get(tail)
+        if canonical is None:
+            continue
+        first = seen.setdefault(canonical, p.name)
+        if first != p.name:
+            raise err(p.name, f"[{first}] and [{p.name}] both set {engine}'s {canonical}: search it once, under "
+                              "one of the two names")
