@@ -169,6 +169,9 @@ def run(args: argparse.Namespace) -> int:
     queries = "intersection" if args.intersection else "same"
     loaded: list = []
     for path in args.systems:
+        if _is_sqlite(path):  # the --storage of ltr tune (OUT.optuna.db), read as a run it would ask for --qrels
+            raise UsageError(f"{path}: an SQLite database (such as ltr tune's trial storage, OUT.optuna.db), not a "
+                             "result; give the tune result JSON (the --out of ltr tune), a cv result or a TREC run")
         if is_result_file(path):
             d = read_result(path)
             if d.get("kind") != "cv":
@@ -229,6 +232,14 @@ def run(args: argparse.Namespace) -> int:
     if args.out and args.out != "-" and not args.quiet:
         print(f"wrote {args.out}", file=sys.stderr)
     return 0
+
+
+def _is_sqlite(path: str) -> bool:
+    """Whether ``path`` is an SQLite database file (its 16-byte header, ``SQLite format 3\\0``)."""
+    if not Path(path).is_file():  # a pipe is read once, by the run reader
+        return False
+    with open(path, "rb") as f:
+        return f.read(16) == b"SQLite format 3\x00"
 
 
 def _starts_like_json(path: str) -> bool:

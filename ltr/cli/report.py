@@ -15,7 +15,10 @@ __all__ = ["register", "run"]
 def register(sub) -> None:
     p = add_command(sub, "report", "render a cv/compare result as HTML, Markdown and PNG plots")
     p.add_argument("result", metavar="RESULT", help="a result file written by ltr cv --out or ltr compare --out")
-    p.add_argument("--out", required=True, help="output folder (report.html, report.md, figures/*.png); created")
+    p.add_argument("--out", required=True,
+                   help="output folder (report.html, report.md, figures/*.png); created. Reused, the files the "
+                        "previous ltr report made there and this one does not make again are removed (as its "
+                        ".ltr-report.json records them); other files stay")
     p.add_argument("--formats", default="html,md",
                    help="comma-separated among html (figures embedded), md (its figures written as figures/*.png, "
                         "which it links), png (the figures alone)")

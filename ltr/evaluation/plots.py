@@ -143,8 +143,9 @@ def training_curves(evals: Mapping[str, Mapping[str, Mapping[str, Sequence[float
 
 
 def feature_importance(names: Sequence[str], values: Sequence[float], *, kind: str = "gain", top: int = 20,
-                       size: tuple[int, int] = PLOT_SIZE) -> bytes:
-    """Horizontal bars of the ``top`` largest importances, largest on top."""
+                       size: tuple[int, int] = PLOT_SIZE, what: str = "feature importance") -> bytes:
+    """Horizontal bars of the ``top`` largest importances, largest on top, titled ``what (kind)`` (a linear model's
+    are weights: ``what="feature weights"``, ``kind="|weight| x std"``)."""
     v = np.asarray(values, dtype=np.float64)
     if v.size == 0 or len(names) != v.size:
         raise ValueError(f"need one importance per feature name, got {len(names)} names and {v.size} values")
@@ -154,8 +155,8 @@ def feature_importance(names: Sequence[str], values: Sequence[float], *, kind: s
     ax.barh(np.arange(order.size), v[order], color="#1f77b4")
     ax.set_yticks(np.arange(order.size))
     ax.set_yticklabels([str(names[i]) for i in order], fontsize="small" if order.size <= 25 else "x-small")
-    ax.set_xlabel(f"importance ({kind})")
-    ax.set_title(f"feature importance ({kind}), top {order.size} of {v.size}")
+    ax.set_xlabel(f"importance ({kind})" if what == "feature importance" else kind)
+    ax.set_title(f"{what} ({kind}), top {order.size} of {v.size}")
     ax.grid(axis="x", alpha=0.3)
     fig.tight_layout()
     return _png(fig)

@@ -76,6 +76,16 @@ def result_figures(d: Mapping[str, Any], *, datasets: Sequence[Mapping[str, Any]
         imp = s.get("importance")
         if imp and imp.get("gain") and any(v for v in imp["gain"]):
             names = s.get("feature_names") or [str(j + 1) for j in range(len(imp["gain"]))]
+            if _is_linear(s):  # its "gain" is |w_j| * scale_j (ltr.rankers.linear.LinearModel.importances): no split
+                kind = "|weight| x std"
+                figs.append({"id": f"weights-{_slug(s['name'])}", "title": f"{s['name']}: feature weights",
+                             "caption": "Absolute weight of each feature (on the features after the ranker's "
+                                        "normalize) times the feature's standard deviation on the training part "
+                                        "(times 1 with engine_params standardize false): how far the feature moves "
+                                        "the score; mean over folds.",
+                             "png": plots.feature_importance(names, imp["gain"], kind=kind, what="feature weights",
+                                                             **kw)})
+                continue
             figs.append({"id": f"importance-{_slug(s['name'])}", "title": f"{s['name']}: feature importance (gain)",
                          "caption": "Total split gain per feature, mean over folds.",
                          "png": plots.feature_importance(names, imp["gain"], kind="gain", **kw)})
@@ -143,13 +153,20 @@ def _tables(d: Mapping[str, Any]) -> list[tuple[str, list[str], list[list[str]],
         where = "the Tuning table" if d["kind"] == "cv" else f"the table Tuning: {s['name']}"
         if s.get("params") or s.get("preset_params"):
             params, searched = _fixed_and_searched(s.get("params") or {}, tuning, folds)
-            note = ("trained with: the values the folds were fitted with, after the small-data preset "
-                    "(ltr.rankers.presets) set those left at their defaults; given: the value before the "
-                    "preset, where it differs.")
+            if _is_linear(s):
+                rows = _linear_rows(params, {r[0] for r in searched})
+                note = ("trained with: the settings of coordinate ascent (ltr.rankers.linear), its defaults where "
+                        "engine_params gave none; given: the objective as given, where the metric optimised "
+                        "differs; the tree parameters, which a linear model does not use, are left out.")
+            else:
+                rows = _param_rows(params, s.get("preset_params") or {})
+                note = ("trained with: the values the folds were fitted with, after the small-data preset "
+                        "(ltr.rankers.presets) set those left at their defaults; given: the value before the "
+                        "preset, where it differs.")
             if searched:
                 note += (f" per fold: a searched parameter, set in each outer fold to the value its inner folds "
                          f"chose ({where}); the other parameters are the fixed ones of every trial.")
-            rows = sorted([*_param_rows(params, s.get("preset_params") or {}), *searched], key=lambda r: r[0])
+            rows = sorted([*rows, *searched], key=lambda r: r[0])
             out.append((f"Parameters: {s['name']}", ["parameter", "trained with", "given"], rows, note))
     for s in d["systems"]:
         tuning = _tuning_of(d, s)
@@ -225,6 +242,49 @@ def _param_rows(params: Mapping[str, Any], preset: Mapping[str, Any]) -> list[li
         else:
             shown = _value(_over(key, applied, given))
         rows.append([key, shown, _value(given)])
+    return rows
+
+
+def _is_linear(s: Mapping[str, Any]) -> bool:
+    """Whether a system is a ``Ranker(engine="linear")`` (coordinate ascent: weights, no trees)."""
+    return isinstance(s.get("params"), Mapping) and s["params"].get("engine") == "linear"
+
+
+# Ranker parameters a linear model never uses: the trees' (refused by engine="linear" unless left at their
+# defaults, ltr.rankers.linear.check_ranker), early stopping, the small-data preset (it sets tree parameters only),
+# the gradient kernel and objective_params (refused) and LightGBM's dataset cache (refused).
+_NOT_LINEAR = frozenset({"n_estimators", "learning_rate", "num_leaves", "max_depth", "min_child_samples",
+                         "subsample", "colsample_bytree", "reg_lambda", "early_stopping_rounds",
+                         "early_stopping_metric", "preset", "preset_keep", "kernel", "objective_params",
+                         "dataset_cache"})
+
+
+def _linear_rows(params: Mapping[str, Any], searched: set[str]) -> list[list[str]]:
+    """A linear ranker's parameter rows: each coordinate-ascent setting as ``engine_params.<name>`` (the value
+    given, else its default in :data:`ltr.rankers.linear.DEFAULTS`) but those searched per fold (``searched``),
+    the metric it optimises as ``objective`` (``lambdarank`` means NDCG@10), and the Ranker's other parameters that
+    it uses."""
+    from ltr.rankers.linear import DEFAULTS, linear_objective
+
+    shown = {k: v for k, v in params.items() if k not in _NOT_LINEAR and k != "engine_params"}
+    engine = params.get("engine_params")
+    if isinstance(engine, Mapping) and set(engine) == {"per_fold"}:  # a value per fold: shown as recorded
+        shown["engine_params"] = engine
+    else:
+        given = dict(engine) if isinstance(engine, Mapping) else {}
+        for key, default in {**DEFAULTS, **given}.items():
+            if f"engine_params.{key}" not in searched:
+                shown[f"engine_params.{key}"] = given.get(key, default)
+    objective = shown.get("objective")
+    metric = objective
+    if isinstance(objective, str):
+        with contextlib.suppress(ValueError):
+            metric = linear_objective(objective)
+        shown["objective"] = metric
+    rows = _param_rows(shown, {})
+    for r in rows:
+        if r[0] == "objective" and metric != objective:
+            r[2] = _value(objective)
     return rows
 
 
@@ -369,6 +429,42 @@ def _make_folder(path: Path, shown: str, what: str = "the folder") -> list[Path]
     return missing
 
 
+#: The record, in the report folder, of the files the last report written there made (its pages and figures, as
+#: paths in the folder): the next report into the folder removes those it does not make again, and never a file the
+#: record does not name (one the user put there).
+REPORT_RECORD = ".ltr-report.json"
+_RECORD_FORMAT = "ltrkit-report-files/1"
+
+
+def _is_report_file(name: str) -> bool:
+    """A page (``report.html``, ``report.md``) or a figure (``figures/<plain name>.png``): the only names a record
+    may hold, so that a record edited by hand cannot remove any other file."""
+    if name in ("report.html", "report.md"):
+        return True
+    head, _, tail = name.partition("/")
+    return head == "figures" and tail.endswith(".png") and Path(tail).name == tail and "\\" not in tail
+
+
+def _recorded_files(out: Path) -> set[str]:
+    """The files a previous report recorded in ``out``; none when there is no record or one that cannot be read
+    (nothing is then removed)."""
+    try:
+        d = json.loads((out / REPORT_RECORD).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return set()
+    if not isinstance(d, dict) or d.get("format") != _RECORD_FORMAT or not isinstance(d.get("files"), list):
+        return set()
+    return {n for n in d["files"] if isinstance(n, str) and _is_report_file(n)}
+
+
+def _record_files(out: Path, files: set[str]) -> None:
+    from ltr.io import atomic_write
+
+    with atomic_write(out / REPORT_RECORD) as fh:
+        fh.write(json.dumps({"format": _RECORD_FORMAT, "written_by": "ltr report", "files": sorted(files)},
+                            indent=1) + "\n")
+
+
 def render_report(
     result: Mapping[str, Any] | str | os.PathLike,
     out_dir: str | os.PathLike,
@@ -385,7 +481,11 @@ def render_report(
     result : dict or path
         A result file's content (:meth:`CVResult.to_dict`, :meth:`Comparison.to_dict`) or its path.
     out_dir : path
-        Created if needed. Writes ``report.html`` (self-contained), ``report.md`` and ``figures/<id>.png``.
+        Created if needed. Writes ``report.html`` (self-contained), ``report.md`` and ``figures/<id>.png``, and
+        ``.ltr-report.json`` (:data:`REPORT_RECORD`) naming them. Once the report is complete, the files the
+        previous report into ``out_dir`` recorded and this one does not make again (the figures of another result,
+        ``report.md`` when only ``"html"`` is asked for) are removed, so that a reused folder holds one report;
+        files the record does not name, such as the user's own, are kept.
     formats : sequence of {"html", "md", "png"}
         ``"md"`` implies the PNG files (the Markdown links them). Without matplotlib (the ``plot`` extra), ``"html"``
         and ``"md"`` are written with their tables only, saying why under Figures, with a warning; ``"png"`` raises
@@ -405,8 +505,9 @@ def render_report(
     ------
     OutputPathError
         ``out_dir`` cannot be created or written (a read-only or full file system): one line naming ``out_dir`` as
-        given. The folders this call created are removed again, with what it wrote there; a file is replaced only
-        once complete.
+        given. The folders this call created are removed again, with what it wrote there, and so are the files it
+        added to a folder that was there; a file is replaced only once complete, and the previous report's files
+        are removed only after this one is complete.
     """
     from ltr.exceptions import OutputPathError
     from ltr.io import atomic_write
@@ -429,35 +530,64 @@ def render_report(
     shown = os.fsdecode(os.fspath(out_dir))
     created = _make_folder(out, shown)
     written: dict[str, Path] = {}
+    record = out / REPORT_RECORD
+    previous = _recorded_files(out)  # what the last report written here made
+    pngs = not missing and ("md" in formats or "png" in formats)
+    files = {f"figures/{f['id']}.png" for f in figures} if pngs else set()
+    files |= {f"report.{k}" for k in ("html", "md") if k in formats}
+    fresh: list[Path] = []  # files this call adds (none of that name was there): removed again if it fails
+
+    def place(name: str) -> Path:
+        p = out / name
+        if not os.path.lexists(p):
+            fresh.append(p)
+        return p
+
     try:
         if not os.access(out, os.W_OK | os.X_OK):  # a read-only file system (root passes permissions otherwise)
             raise OutputPathError(shown, f"cannot write: the folder {shown} is not writable")
-        if not missing and ("md" in formats or "png" in formats):
+        if files - previous:  # recorded first: the files of a run killed half-way are the next run's to remove
+            _record_files(out, previous | files)
+        if pngs:
             created = _make_folder(out / "figures", shown, "its folder figures") + created
             for f in figures:
-                p = out / "figures" / f"{f['id']}.png"
+                p = place(f"figures/{f['id']}.png")
                 with atomic_write(p, "wb") as fh:
                     fh.write(f["png"])
                 written[f["id"]] = p
         if "html" in formats:
-            p = out / "report.html"
+            p = place("report.html")
             with atomic_write(p) as fh:
                 fh.write(render_html(d, figures, title=title, figures_note=note))
             written["html"] = p
         if "md" in formats:
-            p = out / "report.md"
+            p = place("report.md")
             with atomic_write(p) as fh:
                 fh.write(render_markdown(d, figures, "figures", title=title, figures_note=note))
             written["md"] = p
     except BaseException:
         # a failed report leaves no trace in the folders it created (a full disk): the files it wrote there, then the
-        # folders; a folder that was there before keeps its files (each replaced only once complete)
-        for p in written.values():
-            if p.parent in created:
+        # folders; a folder that was there before keeps its files (each replaced only once complete), less the
+        # files this call added; the previous report's files stay, and the record still names them
+        for p in [*written.values(), *fresh, *([record] if not previous else [])]:
+            if p.parent in created or p in fresh or p == record:
                 with contextlib.suppress(OSError):
                     p.unlink()
-        for folder in created:
+        for made in created:
             with contextlib.suppress(OSError):
-                folder.rmdir()
+                made.rmdir()
         raise
+    # The report is complete: the files the previous one made here and this one does not make again go, so that the
+    # folder holds one report (and whatever else the user put there); then the record says what is there.
+    for name in sorted(previous - files):
+        with contextlib.suppress(OSError):
+            (out / name).unlink()
+    if not pngs and any(n.startswith("figures/") for n in previous):
+        with contextlib.suppress(OSError):
+            (out / "figures").rmdir()  # only when empty: a file the user put there keeps it
+    if files and files != previous:
+        _record_files(out, files)
+    elif not files and previous:
+        with contextlib.suppress(OSError):
+            record.unlink()
     return written
