@@ -226,3 +226,28 @@ def test_a_searched_engine_parameter_given_with_param_is_said_not_to_be_used(tmp
     assert main(["tune", str(path), *CUT, "--space", str(space), "--param", "lambda_l2=3"]) == 130
     assert ("the space searches --param lambda_l2 (the space's engine_params.lambda_l2): the value given is not "
             "used") in capsys.readouterr().err
+
+
+# -- the default space, shown without opening the package ------------------------------------------------------------
+@pytest.mark.parametrize("engine", ["lightgbm", "xgboost", "linear"])
+def test_show_space_prints_the_engines_default_space_which_loads_as_the_search_loads_it(engine, capsys):
+    try:
+        import tomllib
+    except ImportError:  # Python 3.10
+        import tomli as tomllib
+
+    from ltr.tuning.space import default_space_path
+
+    assert main(["tune", "--show-space", "--engine", engine]) == 0
+    out = capsys.readouterr().out
+    assert out == default_space_path(engine).read_text(encoding="utf-8")
+    assert tomllib.loads(out) and load_space(tomllib.loads(out), Ranker(engine=engine)).params
+
+
+def test_show_space_checks_a_given_space_and_data_is_needed_without_it(tmp_path, capsys):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[num_leaves]\nlow = 4\nhigh = 32\nstep = 0.5\n")
+    assert main(["tune", "--show-space", "--space", str(bad)]) == 1
+    assert "bad.toml:1: step = 0.5 makes this a float range" in capsys.readouterr().err
+    assert main(["tune"]) == 2
+    assert "required: DATA (or --show-space" in capsys.readouterr().err

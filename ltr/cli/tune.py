@@ -49,8 +49,11 @@ def register(sub) -> None:
 
     p = add_command(sub, "tune", "tune a ranker's parameters by nested query-grouped cross-validation (Optuna)",
                     "\n\n".join(textwrap.fill(text, 100) for text in _DESCRIPTION))
-    p.add_argument("data", metavar="DATA", help="one LETOR file, cut into folds of whole queries")
+    p.add_argument("data", metavar="DATA", nargs="?", help="one LETOR file, cut into folds of whole queries")
     s = p.add_argument_group("search")
+    s.add_argument("--show-space", action="store_true", dest="show_space",
+                   help="print the search space that would be used (--space, else the engine's default) and exit; "
+                        "DATA is not needed. Copy it to start a space of your own")
     s.add_argument("--space", default=None, metavar="SPACE.toml",
                    help="search space: one TOML table per parameter, [name] with low/high (log, step) or choices, "
                         "[engine_params.NAME] for engine parameters (default: the engine's space in "
@@ -169,10 +172,30 @@ def _said_on_interrupt(storage: str | None):
         raise
 
 
+def _show_space(args: argparse.Namespace) -> int:
+    """Print the space the search would use: the file given, checked as a search would check it, or the engine's
+    default (a pip install keeps it inside the package, where a user would not look)."""
+    from ltr.tuning import load_space
+    from ltr.tuning.space import default_space_path
+
+    model = make_ranker(args, has_valid=False)
+    path = Path(args.space) if args.space is not None else default_space_path(model.get_params()["engine"])
+    if not path.is_file():
+        raise UsageError(f"--space {args.space}: no such file")
+    load_space(path, model)  # a space the search would refuse is refused here, in the same words
+    sys.stdout.write(path.read_text(encoding="utf-8"))
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     from ltr.io.outputs import check_output_path
     from ltr.metrics import describe_conventions, parse_metric
     from ltr.tuning import tune
+
+    if args.show_space:
+        return _show_space(args)
+    if args.data is None:
+        raise UsageError("the following arguments are required: DATA (or --show-space to print the search space)")
 
     names = [c for c, _ in metric_names(args.metrics)]
     try:
