@@ -7,6 +7,7 @@ OHSUMED entries describe NULL consistently."""
 from __future__ import annotations
 
 import io
+import json
 import tarfile
 
 import pytest
@@ -131,3 +132,25 @@ def test_the_ohsumed_entries_describe_null_alike_and_hold_no_note_to_the_develop
     text = " ".join(quirks)
     assert "task brief" not in text and "cannot be read as numbers" not in text
     assert "minus infinity" in text and "NaN" in text
+
+
+def test_a_copy_fetch_installed_with_differences_is_said_when_it_is_used(tmp_path, caplog):
+    from ltr.registry._fetch import MARKER
+
+    copy = tmp_path / "mq2008"
+    for fold in range(1, 6):
+        for split in ("train", "vali", "test"):
+            p = copy / f"Fold{fold}" / f"{split}.txt"
+            p.parent.mkdir(parents=True, exist_ok=True)
+            p.write_text(_line(1, fold, 46))
+    assert len(reg.fold_paths("mq2008", tmp_path)) == 5
+    assert not [r for r in caplog.records if r.levelname == "WARNING"]  # no marker: nothing recorded to say
+    problem = "fold 1 holds 3 rows in all, the registry documents 15211 (a test)"
+    (copy / MARKER).write_text(json.dumps({"name": "mq2008", "differing": ["Fold2/test.txt"],
+                                           "problems": [problem]}))
+    reg.fold_paths("mq2008", tmp_path)
+    reg.split_path("mq2008", tmp_path, 2, "test")  # the same copy: said once
+    said = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert said == [f"the copy of mq2008 in {copy} differs from the registry's counts, as fetch said when it "
+                    f"installed it (Fold2/test.txt differs; {problem}); `ltr data verify mq2008 {copy}` shows the "
+                    "differences"]

@@ -26,6 +26,9 @@ without a Webscope login: put its archive where :func:`fetch` says and call it a
 from __future__ import annotations
 
 import dataclasses
+import functools
+import json
+import logging
 import os
 from pathlib import Path
 
@@ -33,6 +36,8 @@ from ltr.registry._catalog import Entry, catalog, get_entry
 from ltr.registry._errors import ArchiveError, ChecksumError, DatasetLayoutError, DownloadError, UnknownDatasetError
 from ltr.registry._leaks import fold_leak
 from ltr.registry._verify import FileCheck, VerifyReport, verify_copy
+
+logger = logging.getLogger(__name__)
 
 __all__ = [
     "ArchiveError",
@@ -205,6 +210,26 @@ def _letor_entry(name: str | Entry) -> Entry:
     return e
 
 
+def _said_differences(e: Entry, base: Path) -> None:
+    """Warn, once per copy, when fetch installed it although its counts differ from the registry's (an archive
+    without a published checksum: fetch warned then, and recorded the differences in its marker)."""
+    from ltr.registry._fetch import MARKER
+
+    try:
+        marker = json.loads((base / MARKER).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return
+    if isinstance(marker, dict) and (marker.get("differing") or marker.get("problems")):
+        _warn_once(e.name, str(base), tuple(marker.get("differing") or ()), tuple(marker.get("problems") or ()))
+
+
+@functools.lru_cache(maxsize=64)
+def _warn_once(name: str, base: str, differing: tuple, problems: tuple) -> None:
+    what = "; ".join([f"{p} differs" for p in differing] + [str(p) for p in problems])
+    logger.warning("the copy of %s in %s differs from the registry's counts, as fetch said when it installed it "
+                   "(%s); `ltr data verify %s %s` shows the differences", name, base, what, name, base)
+
+
 def split_path(name: str | Entry, root: str | os.PathLike, fold: int = 1, split: str = "train") -> Path:
     """The file of one split of one fold in a local copy (``FILE``, or compressed: ``FILE.gz``, ``.bz2``, ``.xz``).
 
@@ -218,6 +243,7 @@ def split_path(name: str | Entry, root: str | os.PathLike, fold: int = 1, split:
         raise TypeError(f"fold must be an int, got {type(fold).__name__}")
     ef = e.split_file(fold, split)
     base = e.find_root(root)
+    _said_differences(e, base)
     path = ef.resolve(base)
     if path is None:
         what = f"{base / ef.path} not found: {root} does not hold {ef.split} of fold {fold} of {e.name}"
@@ -237,6 +263,7 @@ def fold_paths(name: str | Entry, root: str | os.PathLike) -> dict[int, dict[str
     e = _letor_entry(name)
     out: dict[int, dict[str, Path]] = {}
     base = e.find_root(root)
+    _said_differences(e, base)
     for k in range(1, e.folds + 1):
         paths = {s: e.split_file(k, s).resolve(base) for s in e.splits}
         if all(p is not None for p in paths.values()):
