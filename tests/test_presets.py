@@ -219,6 +219,12 @@ def test_cv_on_fold_folders_says_their_vali_parts_do_not_stop_the_preset(data, t
     assert "note: the vali parts are recorded, not used to stop: the small-data preset" in capsys.readouterr().err
     assert main(["cv", str(tmp_path), "--rounds", "4", "--n-jobs", "1", "--early-stopping", "2"]) == 0
     assert "not used to stop" not in capsys.readouterr().err
+    # Without the preset, early stopping turned off is the reason (the preset was not applied: not named).
+    assert main(["cv", str(tmp_path), "--rounds", "4", "--n-jobs", "1", "--early-stopping", "0", "--preset",
+                 "none"]) == 0
+    err = capsys.readouterr().err
+    assert "note: the vali parts are recorded, not used to stop: early stopping is off, the model trains its " \
+           "fixed rounds" in err and "preset" not in err
 
 
 def test_cv_with_two_folds_says_why_nothing_stops_early(data, tmp_path, capsys):

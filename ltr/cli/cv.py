@@ -156,11 +156,23 @@ def _validation_notes(args, model, result) -> None:
             note(args, f"note: {args.folds} folds leave no part to hold out for validation: nothing stops early "
                        "(--folds 3 or more for early stopping)")
         else:
-            note(args, "note: no validation part held out: the small-data preset trains its fixed rounds on K-1 "
-                       "parts (--early-stopping N holds one out and stops early)")
+            note(args, f"note: no validation part held out: {_why_fixed(model)} on K-1 parts (--early-stopping N "
+                       "holds one out and stops early)")
     elif any("vali" in f.evals for f in result.folds) and not stops_early(model, n_train):
-        note(args, "note: the vali parts are recorded, not used to stop: the small-data preset trains its fixed "
-                   "rounds (--early-stopping N stops on them)")
+        note(args, f"note: the vali parts are recorded, not used to stop: {_why_fixed(model)} (--early-stopping N "
+                   "stops on them)")
+
+
+def _why_fixed(model) -> str:
+    """Why a model that does not stop early trains fixed rounds: early stopping turned off, or the small-data
+    preset (which leaves it off only where the model's own value was the default)."""
+    params = model.get_params(deep=False) if hasattr(model, "get_params") else {}
+    inner = params.get("ranker")  # a wrapper (ltr.dask.DistributedRanker) answers for its ranker
+    if inner is not None and "early_stopping_rounds" not in params:
+        params = inner.get_params(deep=False)
+    if "early_stopping_rounds" in params and not params["early_stopping_rounds"]:
+        return "early stopping is off, the model trains its fixed rounds"
+    return "the small-data preset trains its fixed rounds"
 
 
 def _outputs_beside_the_folds(args: argparse.Namespace) -> None:
