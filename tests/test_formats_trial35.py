@@ -15,7 +15,7 @@ import pytest
 import ltr.registry as reg
 from ltr.cli import main
 from ltr.exceptions import LetorFormatError
-from ltr.io import read_letor
+from ltr.io import read_letor, read_run
 
 try:
     import tomllib
@@ -70,16 +70,33 @@ def test_verify_of_an_unfolded_set_speaks_of_its_files_not_of_fold_1(tmp_path):
     assert not any("fold 1" in p for p in report.problems + report.notes)
 
 
+@pytest.mark.parametrize("fmt", [tarfile.PAX_FORMAT, tarfile.GNU_FORMAT, tarfile.USTAR_FORMAT])
 @pytest.mark.parametrize("mode", ["w", "w:gz", "w:bz2"])
-def test_a_tar_archive_is_named_as_one(tmp_path, mode):
+def test_a_tar_archive_is_named_as_one(tmp_path, mode, fmt):
     body = _line(1, 1, 3).encode()
     path = tmp_path / "set.tar"
-    with tarfile.open(path, mode) as tar:
+    with tarfile.open(path, mode, format=fmt) as tar:
         info = tarfile.TarInfo("Fold1/train.txt")
         info.size = len(body)
         tar.addfile(info, io.BytesIO(body))
     with pytest.raises(LetorFormatError, match=r"set.tar:1: a tar archive: unpack it \(tar -xf FILE\)"):
         read_letor(path)
+
+
+def _with_ustar_at_257(lines: list[str]) -> str:
+    """The lines, the first padded with a comment so that the text holds "ustar" where a tar header's magic is."""
+    first = lines[0].rstrip("\n") + " # "
+    return first + "x" * (257 - len(first)) + "ustar and more\n" + "".join(lines[1:])
+
+
+def test_text_that_holds_ustar_where_a_tar_header_would_is_read_as_text(tmp_path):
+    letor = tmp_path / "train.txt"
+    letor.write_text(_with_ustar_at_257([_line(1, 1, 3), _line(0, 1, 3)]))
+    assert letor.read_bytes()[257:262] == b"ustar"
+    assert read_letor(letor).n_rows == 2
+    run = tmp_path / "bm25.run"
+    run.write_text(_with_ustar_at_257(["1 Q0 d1 1 2.5 bm25\n", "1 Q0 d2 2 1.5 bm25\n"]))
+    assert list(read_run(run)["docno"]) == ["d1", "d2"]
 
 
 def _info_error(capsys, path) -> str:

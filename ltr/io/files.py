@@ -185,14 +185,16 @@ _UNREAD = ((b"\x28\xb5\x2f\xfd", "zstd-compressed: decompress it (zstd -d FILE),
 
 def refuse_utf16(head: bytes, path: str | os.PathLike, error: type[FileFormatError] = FileFormatError) -> None:
     """Raise ``error`` naming the file when ``head`` (a file's first bytes) starts with a UTF-16 byte-order mark
-    (as Windows tools save text), or is a zstd stream, a zip archive, Unix compress data or (from its first 262
-    bytes) a tar archive: read as UTF-8 its first byte would be taken for a label or a garbled token."""
+    (as Windows tools save text), or is a zstd stream, a zip archive, Unix compress data or (from its first 512
+    bytes, a tar header) a tar archive: read as UTF-8 its first byte would be taken for a label or a garbled token."""
     if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
         raise error("UTF-16 text: convert it to UTF-8 (iconv -f UTF-16 -t UTF-8)", str(path), 1)
     for magic, what in _UNREAD:
         if head[:len(magic)] == magic:
             raise error(what, str(path), 1)
-    if head[257:262] == b"ustar":  # POSIX and GNU tar headers (POSIX.1-1988 ustar: the magic at offset 257)
+    # POSIX and GNU tar headers: the magic at offset 257 ("ustar\0" or GNU's "ustar "), after a NUL-padded name
+    # (text that happens to hold "ustar" there has no NUL before it)
+    if head[257:263] in (b"ustar\x00", b"ustar ") and b"\x00" in head[:257]:
         raise error("a tar archive: unpack it (tar -xf FILE) and give the file inside", str(path), 1)
 
 

@@ -250,7 +250,7 @@ def read_letor(
 
 def _parse(buf, spath, *, n_features, sizes, qpath, auto_query, weight, wpath, sources, missing, sparse, sort,
            allow_nonfinite, clip, null_nan, drop_unjudged, encoding, id0, wide) -> RankingDataset:
-    refuse_utf16(buf[:262].tobytes(), spath, LetorFormatError)  # a tar archive shows only once decompressed
+    refuse_utf16(buf[:512].tobytes(), spath, LetorFormatError)  # a tar archive shows only once decompressed
     start = 3 if buf[:3].tobytes() == _BOM else 0
     meta = _read_header(buf, start, spath, encoding)
     _check_declared_base(buf, start, spath, id0)
