@@ -95,6 +95,27 @@ def test_a_failed_report_keeps_the_previous_reports_figures_and_adds_none(runs, 
     assert pngs(out) == {n.split("/")[-1] for n in before if n.endswith(".png")}
 
 
+def test_a_users_file_of_a_reports_name_is_never_recorded_unless_a_report_replaced_it(runs, tmp_path, monkeypatch):
+    trees, _, _ = runs
+    out = tmp_path / "report"
+    render_report(trees.to_dict(), out, formats=["html"])
+    (out / "report.md").write_text("my own notes\n")
+    recorded_meanwhile = []
+
+    def killed(*args, **kwargs):  # the moment a run killed half-way would leave its record
+        recorded_meanwhile.append(json.loads((out / report_module.REPORT_RECORD).read_text())["files"])
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(report_module, "render_markdown", killed)
+    with pytest.raises(KeyboardInterrupt):
+        render_report(trees.to_dict(), out, formats=["html", "md"])
+    monkeypatch.undo()
+    assert "report.md" not in recorded_meanwhile[0]
+    assert "report.md" not in json.loads((out / report_module.REPORT_RECORD).read_text())["files"]
+    render_report(trees.to_dict(), out, formats=["html"])  # makes no report.md: must not take the user's
+    assert (out / "report.md").read_text() == "my own notes\n"
+
+
 def test_only_plain_png_names_of_the_figure_record_are_ever_removed(runs, tmp_path):
     trees, _, _ = runs
     out = tmp_path / "report"
@@ -164,6 +185,9 @@ def test_a_linear_models_figure_shows_its_weights_not_split_gain(runs):
     assert weights["title"] == "lin: feature weights" and "gain" not in weights["caption"].lower()
     assert "weight" in weights["caption"]
     assert figs["importance-trees"]["title"] == "trees: feature importance (gain)"  # a tree model's: split gain
+    # its curve is per coordinate-ascent pass (restarts one after another), not per boosting round
+    assert figs["rounds-lin"]["title"] == "lin: ndcg@10 per coordinate-ascent pass"
+    assert figs["rounds-trees"]["title"] == "trees: ndcg@10 per boosting round"
 
 
 # -- F8: an ltr tune storage given to ltr compare ---------------------------------------------------------------

@@ -115,8 +115,10 @@ def query_deltas(deltas: Sequence[float], *, system: str, baseline: str, metric:
 
 
 def training_curves(evals: Mapping[str, Mapping[str, Mapping[str, Sequence[float]]]], *, metric: str | None = None,
-                    title: str = "metric per boosting round", size: tuple[int, int] = PLOT_SIZE) -> bytes:
-    """``evals[fold][part][metric]`` per round: solid lines for ``vali``, dashed for ``train``, a colour per fold."""
+                    title: str = "metric per boosting round", xlabel: str = "boosting round",
+                    size: tuple[int, int] = PLOT_SIZE) -> bytes:
+    """``evals[fold][part][metric]`` per round (``xlabel``: a linear model's are coordinate-ascent passes): solid
+    lines for ``vali``, dashed for ``train``, a colour per fold."""
     fig = _figure(size)
     ax = fig.add_subplot()
     drawn = 0
@@ -132,7 +134,7 @@ def training_curves(evals: Mapping[str, Mapping[str, Mapping[str, Sequence[float
             drawn += 1
     if not drawn:
         raise ValueError("no per-round evaluation to plot (fit with an eval_set)")
-    ax.set_xlabel("boosting round")
+    ax.set_xlabel(xlabel)
     ax.xaxis.get_major_locator().set_params(integer=True)  # rounds are whole: no tick at 2.5
     ax.set_ylabel(metric or "metric")
     ax.set_title(title)

@@ -68,10 +68,13 @@ def result_figures(d: Mapping[str, Any], *, datasets: Sequence[Mapping[str, Any]
             parts = {part for fold in evals.values() for part in fold}
             caption = "; ".join([*(["solid: validation part"] if parts - {"train"} else []),
                                  *(["dashed: training part"] if "train" in parts else []), "one colour per fold."])
-            figs.append({"id": f"rounds-{_slug(s['name'])}", "title": f"{s['name']}: {metric} per boosting round",
+            # A linear model records a value per coordinate-ascent pass, its restarts one after another.
+            step, xlabel = (("coordinate-ascent pass", "coordinate-ascent pass (restarts one after another)")
+                            if _is_linear(s) else ("boosting round", "boosting round"))
+            figs.append({"id": f"rounds-{_slug(s['name'])}", "title": f"{s['name']}: {metric} per {step}",
                          "caption": caption[:1].upper() + caption[1:],
-                         "png": plots.training_curves(evals, metric=metric, title=f"{s['name']}: {metric} per round",
-                                                      **kw)})
+                         "png": plots.training_curves(evals, metric=metric, title=f"{s['name']}: {metric} per {step}",
+                                                      xlabel=xlabel, **kw)})
     for s in systems:
         imp = s.get("importance")
         if imp and imp.get("gain") and any(v for v in imp["gain"]):
@@ -546,8 +549,11 @@ def render_report(
     try:
         if not os.access(out, os.W_OK | os.X_OK):  # a read-only file system (root passes permissions otherwise)
             raise OutputPathError(shown, f"cannot write: the folder {shown} is not writable")
-        if files - previous:  # recorded first: the files of a run killed half-way are the next run's to remove
-            _record_files(out, previous | files)
+        # Recorded first, so that the files of a run killed half-way are the next run's to remove: the names this
+        # call adds, never one that is there unrecorded (the user's report.md stays the user's until replaced).
+        adding = {n for n in files - previous if not os.path.lexists(out / n)}
+        if adding:
+            _record_files(out, previous | adding)
         if pngs:
             created = _make_folder(out / "figures", shown, "its folder figures") + created
             for f in figures:
@@ -568,7 +574,8 @@ def render_report(
     except BaseException:
         # a failed report leaves no trace in the folders it created (a full disk): the files it wrote there, then the
         # folders; a folder that was there before keeps its files (each replaced only once complete), less the
-        # files this call added; the previous report's files stay, and the record still names them
+        # files this call added; the previous report's files stay, and the record names them and the files this
+        # call replaced (now a report's), never one it did not write
         for p in [*written.values(), *fresh, *([record] if not previous else [])]:
             if p.parent in created or p in fresh or p == record:
                 with contextlib.suppress(OSError):
@@ -576,6 +583,10 @@ def render_report(
         for made in created:
             with contextlib.suppress(OSError):
                 made.rmdir()
+        replaced = {p.relative_to(out).as_posix() for p in written.values() if os.path.lexists(p)}
+        if previous and adding:
+            with contextlib.suppress(OSError):
+                _record_files(out, previous | replaced)
         raise
     # The report is complete: the files the previous one made here and this one does not make again go, so that the
     # folder holds one report (and whatever else the user put there); then the record says what is there.
