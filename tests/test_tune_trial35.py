@@ -148,6 +148,15 @@ def test_float_ranges_the_ranker_takes_are_still_accepted():
     assert [p.kind for p in space.params] == ["float", "float", "float"]
 
 
+def test_a_whole_number_float_grid_for_min_child_samples_loads_and_trains_as_the_integers_it_names():
+    space = load_space({"min_child_samples": {"low": 4.0, "high": 20.0, "step": 4.0}}, Ranker())
+    assert space.params[0].kind == "float"  # Optuna draws 12.0: LightGBM alone refuses "12.0" for an int
+    data = make_ranking(30, 8, 4, random_state=0)
+    fast = dict(n_estimators=3, n_jobs=1, random_state=0, preset=None)
+    drawn = Ranker(min_child_samples=12.0, **fast).fit(data).predict(data)
+    assert (drawn == Ranker(min_child_samples=12, **fast).fit(data).predict(data)).all()
+
+
 def test_a_boolean_engine_parameter_given_strings_is_refused_at_load():
     with pytest.raises(ValueError, match=r"bagging_by_query.*should be \"true\""):
         load_space({"engine_params.bagging_by_query": {"choices": ["yes", "no"]}}, Ranker())
@@ -210,7 +219,10 @@ def test_an_interrupted_search_without_a_storage_says_no_trial_was_kept(tmp_path
 
     monkeypatch.setattr(nested_module, "inner_score", interrupted)
     assert main(["tune", str(path), *CUT, "--quiet"]) == 130
-    assert "ltr tune: no trial was kept (no --storage" in capsys.readouterr().err
+    assert ("ltr tune: no trial was kept (no --storage, and no --out beside which it is kept by default)\n"
+            in capsys.readouterr().err)
+    assert main(["tune", str(path), *CUT, "--quiet", "--out", "-"]) == 130
+    assert "ltr tune: no trial was kept (no --storage, and --out - keeps none)\n" in capsys.readouterr().err
 
 
 def test_a_searched_engine_parameter_given_with_param_is_said_not_to_be_used(tmp_path, capsys, monkeypatch):

@@ -154,14 +154,15 @@ def _storage_named(args: argparse.Namespace, storage: str | None, *, running: bo
 
 
 @contextlib.contextmanager
-def _said_on_interrupt(storage: str | None):
+def _said_on_interrupt(storage: str | None, out: str | None):
     """On Ctrl-C (or SIGTERM) during the search, say where the finished trials are before the command's own
     ``interrupted`` line: the same command resumes from them (the trial under way is drawn again)."""
     try:
         yield
     except KeyboardInterrupt:
         if storage is None:
-            said = "no trial was kept (no --storage, and no --out beside which it is kept by default)"
+            why = ("--out - keeps none" if out == "-" else "no --out beside which it is kept by default")
+            said = f"no trial was kept (no --storage, and {why})"
         elif "://" in storage or os.path.isfile(storage):
             said = f"the finished trials are kept in {storage}: the same command resumes there"
         else:
@@ -226,7 +227,7 @@ def run(args: argparse.Namespace) -> int:
         piped = check_outputs(args.out, storage, inputs=[args.data, args.space, getattr(args, "config", None)])
     _note_searched(args, model)  # before the search: it may run for hours
     data, ids = _feature_subset(args)
-    with _storage_named(args, storage), _said_on_interrupt(storage):
+    with _storage_named(args, storage), _said_on_interrupt(storage, args.out):
         result = tune(data, estimator=model, space=args.space, n_trials=args.trials, metric=target,
                       metrics=names, outer_folds=args.outer_folds, inner_folds=args.inner_folds,
                       random_state=args.split_seed, storage=storage, gain=args.gain or "exp2",

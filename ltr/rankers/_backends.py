@@ -317,7 +317,7 @@ class LightGBMBackend:
             "learning_rate": est.learning_rate,
             "num_leaves": est.num_leaves,
             "max_depth": est.max_depth,
-            "min_data_in_leaf": est.min_child_samples,
+            "min_data_in_leaf": int(est.min_child_samples),  # a whole float (a search's 12.0) is taken as checked
             "feature_fraction": est.colsample_bytree,
             "bagging_fraction": est.subsample,
             "bagging_freq": 1 if est.subsample < 1.0 else 0,
