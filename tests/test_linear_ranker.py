@@ -483,3 +483,25 @@ def test_gpu_or_cpu_trains_the_linear_ranker_on_the_cpu_and_gpu_is_refused():
     np.testing.assert_array_equal(either.predict(d), Ranker(**params).fit(d).predict(d))
     with pytest.raises(ValueError, match=r"trains on the CPU only, got device='gpu' \(device='gpu-or-cpu' runs it"):
         Ranker(device="gpu", **params).fit(d)
+
+
+def test_ltr_train_says_a_linear_models_passes_not_rounds(tmp_path, capsys):
+    data = tmp_path / "train.txt"
+    write_letor(data, make_ranking(20, 6, 4, random_state=0))
+    assert main(["train", str(data), "--engine", "linear", "--out", str(tmp_path / "m.json")]) == 0
+    passes = load_model(tmp_path / "m.json").best_iteration_
+    assert f"trained {passes} coordinate-ascent passes in " in capsys.readouterr().out
+
+
+def test_ltr_cv_and_its_report_call_a_linear_models_rounds_passes(tmp_path, capsys):
+    from ltr.evaluation import cross_validate
+    from ltr.evaluation.report import render_markdown
+
+    data = tmp_path / "train.txt"
+    write_letor(data, make_ranking(21, 6, 4, random_state=0))
+    assert main(["cv", str(data), "--engine", "linear", "--folds", "3", "--quiet"]) == 0
+    assert capsys.readouterr().out.split("\n")[0].split()[-2:] == ["passes", "seconds"]
+    result = cross_validate(Ranker(engine="linear", random_state=0), read_letor(data), n_splits=3, progress=False)
+    assert "| map | passes | seconds |" in render_markdown(result.to_dict(), [], "figures")
+    trees = cross_validate(Ranker(n_estimators=3, random_state=0), read_letor(data), n_splits=3, progress=False)
+    assert trees.summary_rows()[0][-2] == "rounds"

@@ -210,7 +210,9 @@ def run_train(args: argparse.Namespace) -> int:
     kept = f" (ran {ran}, kept the best)" if ran > result["rounds"] else ""
     on = (f"{result['workers']} Dask worker(s)" if result.get("workers") is not None else
           f"{result['threads']} thread(s)")
-    done = f"trained {result['rounds']} rounds{kept} in {result['seconds']:.2f} s on {on}" + (
+    # a linear model's rounds are coordinate-ascent passes over the features, of all its restarts together
+    unit = "coordinate-ascent passes" if getattr(model, "engine", None) == "linear" else "rounds"
+    done = f"trained {result['rounds']} {unit}{kept} in {result['seconds']:.2f} s on {on}" + (
         f"; saved {args.out}" if args.out else "")
     asked = getattr(model, "n_estimators", None)
     if getattr(model, "engine", None) == "lightgbm" and asked is not None and ran < asked and ran == result["rounds"]:

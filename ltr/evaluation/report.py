@@ -142,7 +142,7 @@ def _tables(d: Mapping[str, Any]) -> list[tuple[str, list[str], list[list[str]],
     for s in d["systems"]:
         folds = s.get("folds") or []
         if folds:
-            header = ["fold", *metrics, "rounds", "seconds"]
+            header = ["fold", *metrics, "passes" if _is_linear(s) else "rounds", "seconds"]
             rows = [[f["name"], *[_fmt(f["metrics"].get(m)) for m in metrics], str(f.get("rounds", "")),
                      f"{f.get('seconds', 0):.2f}"] for f in folds]
             # Beside the std over folds, the mean of the fold means (as ltr cv prints it), whether the system comes

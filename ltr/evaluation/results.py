@@ -272,7 +272,9 @@ class CVResult:
     def summary_rows(self, blank: str = "-") -> tuple[list[str], list[list]]:
         """Header and rows of the per-fold table plus ``mean`` and ``std`` rows (``blank`` in the std row of a
         single fold)."""
-        header = ["fold", *self.metrics, "rounds", "seconds"]
+        # a linear model's rounds are its coordinate-ascent passes (all restarts together)
+        rounds_said = "passes" if (self.params or {}).get("engine") == "linear" else "rounds"
+        header = ["fold", *self.metrics, rounds_said, "seconds"]
         # seconds as text with two decimals: a float cell would be printed with the metrics' four
         rows = [[f.name, *[f.metrics[m] for m in self.metrics], f.rounds, f"{f.seconds:.2f}"] for f in self.folds]
         mean, std = self.mean(), self.std()
