@@ -286,6 +286,15 @@ def test_malformed_input_names_path_line_and_token(tmp_path, content, line, toke
     assert f"{p}:{line}:" in str(e.value)
 
 
+@pytest.mark.parametrize("token, meant", [("QID:1", True), ("Qid:1", True), ("qd:1", True), ("gid:1", True),
+                                          ("quid:1", True), ("a:1", False), ("foo:1", False), ("qidx1:1", False)])
+def test_a_token_meant_for_the_query_id_says_how_a_query_id_is_written(tmp_path, token, meant):
+    with pytest.raises(LetorFormatError, match="feature id is not an integer") as e:
+        read_letor(put(tmp_path, f"1 {token} 1:1\n".encode()))
+    assert e.value.token == token
+    assert str(e.value).endswith("; a query id is written qid:<int>, in lower case") is meant
+
+
 @pytest.mark.parametrize("content", [b"", b"\n\n  \n", b"# only a comment\n", b"\xef\xbb\xbf"])
 def test_a_file_without_data_lines_is_an_error(tmp_path, content):
     with pytest.raises(LetorFormatError, match="no data lines"):

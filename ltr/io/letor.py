@@ -307,6 +307,8 @@ def _parse(buf, spath, *, n_features, sizes, qpath, auto_query, weight, wpath, s
     if bad.size:
         c = bad[0]
         fix, hint = _k.ERR_FIXES.get(int(res[c, 0]), (None, None))
+        if res[c, 0] == _k.ERR_FEATURE_ID and _looks_like_qid(_token_at(buf, int(res[c, 1]))):
+            hint = "a query id is written qid:<int>, in lower case"
         raise _error_at(buf, spath, int(res[c, 1]), _k.ERR_MESSAGES[int(res[c, 0])],
                         width=width if res[c, 0] == _k.ERR_FEATURE_ID_ABOVE else None, fix=fix, hint=hint)
     if n_comm:  # a lone CR in a comment: the rest of the file (old Mac line endings) read as that comment
@@ -1016,6 +1018,18 @@ def _error_at(buf, spath, offset, cls_or_msg, msg=None, *, width=None, token=Non
     if token is None:
         token = _token_at(buf, offset)
     return cls(msg, spath, _line_of(buf, offset), token, fix=fix, hint=hint)
+
+
+def _looks_like_qid(token: str) -> bool:
+    """Whether a token that is not ``<id>:<value>`` was meant for ``qid:<int>`` (``QID:1``, ``qd:1``, ``gid:1``):
+    its key is qid in other case, or one letter away from it."""
+    key = token.partition(":")[0].lower()
+    if key == "qid" or not key.isalpha() or not 2 <= len(key) <= 4:
+        return key == "qid"
+    if len(key) == 3:
+        return sum(a != b for a, b in zip(key, "qid")) == 1
+    short, long_ = sorted((key, "qid"), key=len)  # a letter dropped or added
+    return any(long_[:i] + long_[i + 1:] == short for i in range(len(long_)))
 
 
 def _wide(dtype) -> bool:
