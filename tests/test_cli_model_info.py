@@ -194,3 +194,35 @@ def test_a_model_records_the_device_that_trained_it(mq, tmp_path, capsys):
     meta = json.loads((tmp_path / "m.txt.meta.json").read_text())
     assert meta["params"]["device"] == "gpu-or-cpu" and meta["trained_on"] in ("cpu", "gpu")
     assert load_model(out).device_ == meta["trained_on"] == _info(capsys, out)["trained_on"]
+
+
+@pytest.mark.parametrize("kind, opener, unpack", [("gzip", "gzip", "gunzip -k"), ("bzip2", "bz2", "bunzip2 -k"),
+                                                  ("xz", "lzma", "unxz -k")])
+def test_a_compressed_model_is_named_as_such_by_every_command_that_loads_one(mq, tmp_path, capsys, kind, opener,
+                                                                              unpack):
+    import importlib
+
+    import lightgbm as lgb
+
+    from ltr.exceptions import ModelFormatError
+    from ltr.rankers import load_model
+    from ltr.trees import load
+
+    _, train = mq
+    d = read_letor(train)
+    booster = lgb.train({"objective": "lambdarank", "verbosity": -1, "num_leaves": 4},
+                        lgb.Dataset(np.asarray(d.X), d.y, group=_group_sizes(d)), 3)
+    packed = tmp_path / "model.txt.z"
+    with importlib.import_module(opener).open(packed, "wb") as f:
+        f.write(booster.model_to_string().encode())
+    said = f"{packed}: {kind}-compressed: a model file is read as saved; decompress it first ({unpack} FILE)"
+    for loader in (load_model, load):
+        with pytest.raises(ModelFormatError) as caught:
+            loader(packed)
+        assert str(caught.value) == said
+    for argv in (["info", packed], ["predict", packed, train, "--out", tmp_path / "s.txt"],
+                 ["export", packed, "--to", "es-xgboost", "--out", tmp_path / "e.json"]):
+        capsys.readouterr()
+        assert main(list(map(str, argv))) == 1
+        assert capsys.readouterr().err == f"ltr {argv[0]}: error: {said}\n"
+    assert not (tmp_path / "s.txt").exists() and not (tmp_path / "e.json").exists()

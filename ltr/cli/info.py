@@ -140,10 +140,15 @@ def _looks_like_a_model(path) -> bool:
     """Whether the file starts as a model, which no LETOR line can: LightGBM's ``tree`` line, JSON or UBJSON's
     ``{``, XGBoost's old ``binf`` (the LETOR reader's first pass could report a later line of such a file first:
     a LightGBM ``feature_infos=[0.0061...:0.99]`` line read as a feature id)."""
+    import lzma
+    import zlib
+
+    from ltr.io.files import open_binary
+
     try:
-        with open(path, "rb") as f:
+        with open_binary(path) as f:  # a compressed model too: the loader says to decompress it
             head = f.read(8)
-    except OSError:
+    except (OSError, EOFError, zlib.error, lzma.LZMAError):
         return False
     return head.startswith((b"tree\n", b"tree\r\n", b"{", b"binf"))
 

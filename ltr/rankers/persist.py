@@ -30,7 +30,7 @@ from ltr.exceptions import ModelFormatError, NotAModelError
 from ltr.rankers._backends import EngineWarning, engine_words, get_backend
 from ltr.rankers.ranker import Ranker
 from ltr.rankers.sidecar import MODEL_FORMAT, OLD_FORMATS, checksum, find_meta_path, meta_path
-from ltr.trees.loaders import LIGHTGBM_DUMP, lightgbm_dump, ubjson_as_json
+from ltr.trees.loaders import LIGHTGBM_DUMP, lightgbm_dump, refuse_compressed, ubjson_as_json
 
 __all__ = ["MODEL_FORMAT", "EngineWarning", "PlainModelWarning", "load_model", "meta_path", "save_model"]
 
@@ -65,6 +65,7 @@ def _read_text(path: Path) -> str:
     if not path.is_file():
         raise FileNotFoundError(errno.ENOENT, "model file not found", str(path))  # as open() and read_letor
     raw = path.read_bytes()
+    refuse_compressed(raw, path)
     text = ubjson_as_json(raw, str(path))  # XGBoost's UBJSON (or its old binary format, refused by name)
     if text is not None:
         return text

@@ -13,7 +13,8 @@ from ltr.trees.lightgbm_text import from_lightgbm_text
 from ltr.trees.model import TreeEnsemble
 from ltr.trees.xgboost_json import from_xgboost_json
 
-__all__ = ["LIGHTGBM_DUMP", "from_booster", "from_model_text", "lightgbm_dump", "load", "ubjson_as_json"]
+__all__ = ["LIGHTGBM_DUMP", "from_booster", "from_model_text", "lightgbm_dump", "load", "refuse_compressed",
+           "ubjson_as_json"]
 
 
 def from_model_text(text: str | bytes, *, source: str | None = None) -> TreeEnsemble:
@@ -77,6 +78,20 @@ def ubjson_as_json(raw: bytes, source: str | None = None) -> str | None:
     return json.dumps(value)
 
 
+_UNPACK = {"gzip": "gunzip -k", "bzip2": "bunzip2 -k", "xz": "unxz -k"}
+
+
+def refuse_compressed(data: bytes, path: str | os.PathLike) -> None:
+    """Raise :class:`ModelFormatError` naming the file when ``data`` (its first bytes will do) is gzip, bzip2 or xz
+    compressed: a model file is read as its engine saved it (the engines read no compressed model either)."""
+    from ltr.io.files import compression
+
+    kind = compression(bytes(data[:6]))
+    if kind is not None:
+        raise ModelFormatError(f"{path}: {kind}-compressed: a model file is read as saved; decompress it first "
+                               f"({_UNPACK[kind]} FILE)")
+
+
 def load(path: str | os.PathLike) -> TreeEnsemble:
     """Read and validate a LightGBM (``.txt``) or XGBoost model file (JSON, or UBJSON converted by XGBoost).
 
@@ -90,6 +105,7 @@ def load(path: str | os.PathLike) -> TreeEnsemble:
         data = path.read_bytes()
     except (FileNotFoundError, IsADirectoryError, PermissionError) as e:
         raise ModelFormatError(f"{path}: cannot read the model file ({e.strerror})") from e
+    refuse_compressed(data, path)
     converted = ubjson_as_json(data, str(path))  # UBJSON: what XGBoost >= 2.1 writes for any name but .json
     if converted is not None:
         return from_model_text(converted, source=str(path))
