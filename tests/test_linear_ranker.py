@@ -505,3 +505,24 @@ def test_ltr_cv_and_its_report_call_a_linear_models_rounds_passes(tmp_path, caps
     assert "| map | passes | seconds |" in render_markdown(result.to_dict(), [], "figures")
     trees = cross_validate(Ranker(n_estimators=3, random_state=0), read_letor(data), n_splits=3, progress=False)
     assert trees.summary_rows()[0][-2] == "rounds"
+
+
+def test_ltr_info_of_a_linear_model_shows_its_signed_weights_as_the_model_file_holds_them(tmp_path, capsys):
+    from ltr.evaluation import importance_table
+
+    data = tmp_path / "train.txt"
+    write_letor(data, make_ranking(20, 6, 4, random_state=0))
+    model = tmp_path / "m.json"
+    assert main(["train", str(data), "--engine", "linear", "--out", str(model)]) == 0
+    saved = json.loads(model.read_text())  # the model file itself, read without ltrkit
+    weights, scale = np.array(saved["weights"]), np.array(saved["feature_scale"])
+    table = importance_table(load_model(model)).sort_values("id")
+    assert np.array_equal(table["weight"], weights) and np.allclose(table["gain"], np.abs(weights * scale))
+    capsys.readouterr()
+    assert main(["info", str(model), "--format", "json"]) == 0
+    shown = {r["id"]: r["weight"] for r in json.loads(capsys.readouterr().out)["importance"]}
+    assert shown == {j + 1: w for j, w in enumerate(saved["weights"])}
+    assert main(["info", str(model)]) == 0
+    out = capsys.readouterr().out
+    assert "id  feature   weight  |weight| x scale  share %" in out and " gain " not in out
+    assert f"{weights[np.argmax(np.abs(weights * scale))]:.4f}" in out

@@ -218,7 +218,8 @@ def model_summary(model, path: str, top: int = 20, notes: list[str] | None = Non
         table["feature"] = table["id"].astype(str)
     shown = table if top == 0 else table.head(top)
     s["importance"] = [{"id": int(r.id), "feature": str(r.feature), "gain": float(r.gain),
-                        "gain_share": float(r.gain_share), "split": int(r.split)} for r in shown.itertuples()]
+                        "gain_share": float(r.gain_share), "split": int(r.split),
+                        **({"weight": float(r.weight)} if "weight" in table else {})} for r in shown.itertuples()]
     return s
 
 
@@ -266,16 +267,20 @@ def _print_model(args: argparse.Namespace, s: dict) -> None:
     footer = (f"feature importance: top {kept} of {s['n_features']} features by gain (total gain of their splits, "
               "as LightGBM's feature_importance('gain')); split: number of splits ('split'); over the "
               f"{s['rounds']} rounds kept")
+    csv_header = header[:2] + ["gain", "gain_share", "split"]
+    csv_rows = [[r["id"], r["feature"], r["gain"], r["gain_share"], r["split"]] for r in s["importance"]]
     if s["engine"] == "linear":  # no trees: the weights say it (ltr.rankers.linear.LinearModel.importances)
-        footer = (f"feature importance: top {kept} of {s['n_features']} features by gain, |weight| x the feature's "
-                  "scale (its share of the score's spread); split: 1 for a non-zero weight (a linear model has no "
-                  "splits)")
+        header = ["id", "feature", "weight", "|weight| x scale", "share %"]
+        rows = [[r["id"], r["feature"], r["weight"], r["gain"], 100 * r["gain_share"]] for r in s["importance"]]
+        csv_header = header[:2] + ["weight", "abs_weight_x_scale", "share"]
+        csv_rows = [[r["id"], r["feature"], r["weight"], r["gain"], r["gain_share"]] for r in s["importance"]]
+        footer = (f"feature importance: top {kept} of {s['n_features']} features by |weight| x the feature's scale "
+                  "(its share of the score's spread); weight: the model's, on the features after its normaliser "
+                  "(a linear model has no splits)")
     if args.format == "csv":
         for k, v in fields:
             note(args, f"{k}: {v}")
-        emit(args, header[:2] + ["gain", "gain_share", "split"],
-             [[r["id"], r["feature"], r["gain"], r["gain_share"], r["split"]] for r in s["importance"]],
-             {}, footer=footer)
+        emit(args, csv_header, csv_rows, {}, footer=footer)
         return
     from ltr._table import format_table
 

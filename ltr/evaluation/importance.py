@@ -46,7 +46,9 @@ def importance_table(model, names: Sequence[str] | None = None) -> pd.DataFrame:
     -------
     pandas.DataFrame
         Columns ``id`` (1-based LETOR id), ``feature`` (name), ``gain`` (total split gain), ``gain_share``
-        (gain / total gain), ``split`` (number of splits).
+        (gain / total gain), ``split`` (number of splits). A linear model (``engine="linear"``) has no splits: its
+        ``gain`` is ``|weight| x`` the feature's scale, ``split`` 1 for a non-zero weight, and a column ``weight``
+        holds its signed weights (on the features after its normalizer).
 
     Examples
     --------
@@ -73,6 +75,8 @@ def importance_table(model, names: Sequence[str] | None = None) -> pd.DataFrame:
         "gain_share": gain / total if total > 0 else gain,
         "split": split.astype(np.int64),
     })
+    if getattr(model, "engine", None) == "linear":
+        frame["weight"] = np.asarray(model.booster_.weights, dtype=np.float64)
     return frame.sort_values(["gain", "id"], ascending=[False, True], kind="stable").reset_index(drop=True)
 
 
