@@ -226,3 +226,16 @@ def test_a_compressed_model_is_named_as_such_by_every_command_that_loads_one(mq,
         assert main(list(map(str, argv))) == 1
         assert capsys.readouterr().err == f"ltr {argv[0]}: error: {said}\n"
     assert not (tmp_path / "s.txt").exists() and not (tmp_path / "e.json").exists()
+
+
+def test_a_compressed_letor_file_cut_short_is_named_as_one_not_as_a_compressed_model(mq, tmp_path, capsys):
+    import gzip
+
+    _, train = mq
+    whole = gzip.compress(train.read_bytes())
+    cut = tmp_path / "train.txt.gz"
+    cut.write_bytes(whole[: len(whole) // 2])  # a download cut short
+    capsys.readouterr()
+    assert main(["info", str(cut)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"ltr info: error: {cut}: not a valid gzip file") and "model" not in err

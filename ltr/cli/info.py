@@ -89,7 +89,8 @@ def _model_or_data(args: argparse.Namespace, path: str):
         try:
             return "model", _load_model(path)
         except NotAModelError:  # neither: the LETOR reader's error says what is wrong, with the models' hint
-            pass
+            if _compressed(p):  # a model, compressed: the loader's error says to decompress it
+                raise
     try:
         return "data", summaries(args, [path])[0]
     except FileFormatError as e:
@@ -134,6 +135,13 @@ def _says_what_it_is(path) -> bool:
             return False
         return len(tokens) > 1 and b":" in tokens[1]
     return False
+
+
+def _compressed(path) -> bool:
+    from ltr.io.files import compression
+
+    with open(path, "rb") as f:
+        return compression(f.read(6)) is not None
 
 
 def _looks_like_a_model(path) -> bool:

@@ -82,13 +82,15 @@ _UNPACK = {"gzip": "gunzip -k", "bzip2": "bunzip2 -k", "xz": "unxz -k"}
 
 
 def refuse_compressed(data: bytes, path: str | os.PathLike) -> None:
-    """Raise :class:`ModelFormatError` naming the file when ``data`` (its first bytes will do) is gzip, bzip2 or xz
-    compressed: a model file is read as its engine saved it (the engines read no compressed model either)."""
+    """Raise :class:`~ltr.exceptions.NotAModelError` naming the file when ``data`` (its first bytes will do) is
+    gzip, bzip2 or xz compressed: a model file is read as its engine saved it (the engines read no compressed model
+    either); a caller trying other readers (``ltr info``: a compressed LETOR file) goes on to them."""
+    from ltr.exceptions import NotAModelError
     from ltr.io.files import compression
 
     kind = compression(bytes(data[:6]))
     if kind is not None:
-        raise ModelFormatError(f"{path}: {kind}-compressed: a model file is read as saved; decompress it first "
+        raise NotAModelError(f"{path}: {kind}-compressed: a model file is read as saved; decompress it first "
                                f"({_UNPACK[kind]} FILE)")
 
 
