@@ -914,3 +914,48 @@ def test_an_error_in_a_late_window_names_the_right_line(tmp_path, monkeypatch, l
     with pytest.raises(LetorFormatError, match=message) as e:
         read_letor(path)
     assert e.value.line == 31
+
+
+@pytest.mark.parametrize(("bad", "options", "message", "token"), [
+    (b"1 qid:3 1:x 2:1", {}, "the feature value is not a number", "1:x"),
+    (b"1 QID:3 1:1 2:1", {}, "the feature id is not an integer", "QID:3"),
+    (b"1 qid:3 1:1 2:1\x00", {}, "NUL byte", "\x00"),
+    (b"1 qid:3 1:1 9:1", {"n_features": 4}, "feature id above n_features=4", "9:1"),
+])
+@pytest.mark.parametrize("gz", [False, True])
+def test_an_error_far_into_a_streamed_file_is_named_without_reading_the_file_whole(tmp_path, monkeypatch, bad,
+                                                                                   options, message, token, gz):
+    """The parse kernel's errors; one found by Python's correctly rounded conversion (a value beyond float32 of
+    more than 19 digits) or by decoding a comment is still reported by reading the file whole."""
+    head = b"".join(b"0 qid:%d 1:0.5 2:1 # a comment\n" % (1 + i // 3) for i in range(300))
+    raw = head + b"\n# a blank line and a comment line count too\n" + bad + b"\n" + head
+    path = put(tmp_path, gzip.compress(raw) if gz else raw)
+    line = raw.count(b"\n", 0, raw.index(bad)) + 1  # the line number, counted here from the text itself
+    with monkeypatch.context() as m:  # the whole-file path, as every error was reported before
+        m.setattr(letor, "_parse_stream", lambda *a, **k: (_ for _ in ()).throw(letor._Reparse()))
+        with pytest.raises(LetorFormatError, match=message) as whole:
+            read_letor(path, **options)
+    assert (whole.value.line, whole.value.token) == (line, token)
+
+    def no_whole_file(*a, **k):
+        raise AssertionError("an error in a streamed file must not read it whole")
+
+    monkeypatch.setattr(letor, "_read_bytes", no_whole_file)
+    monkeypatch.setattr(letor, "_WINDOW_BYTES", 1024)  # about 30 windows, the bad line in the 12th
+    with pytest.raises(LetorFormatError) as streamed:
+        read_letor(path, **options)
+    assert str(streamed.value) == str(whole.value) and type(streamed.value) is type(whole.value)
+
+
+def test_a_gzip_file_cut_short_is_named_without_reading_it_whole(tmp_path, monkeypatch):
+    raw = b"".join(b"0 qid:%d 1:0.5 2:1\n" % (1 + i // 3) for i in range(3000))
+    packed = gzip.compress(raw)
+    path = put(tmp_path, packed[: len(packed) // 2], "cut.txt.gz")
+    with pytest.raises(LetorFormatError) as whole:
+        letor._read_bytes(path)  # what the whole-file path says
+    monkeypatch.setattr(letor, "_read_bytes", lambda *a, **k: pytest.fail("read whole"))
+    monkeypatch.setattr(letor, "_WINDOW_BYTES", 1024)
+    with pytest.raises(LetorFormatError) as streamed:
+        read_letor(path)
+    assert str(streamed.value) == str(whole.value)
+    assert str(streamed.value).startswith(f"{path}: not a valid gzip file (")

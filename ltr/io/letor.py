@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import gzip
 import json
 import logging
@@ -281,10 +282,7 @@ def _parse(buf, spath, *, n_features, sizes, qpath, auto_query, weight, wpath, s
         raise NoDataLinesError("no data lines (empty file?)", spath)
     over = counts[:, 5][counts[:, 5] >= 0]
     if over.size:
-        what = f"feature id above n_features={known}" if known is not None else f"feature id above {_INT32_MAX}"
-        raise _error_at(buf, spath, int(over.min()), what, fix={"n_features": Placeholder("the widest file's")}
-                        if known is not None else None, hint="(svmlight files need not list the highest ids: "
-                        "their widths differ)" if known is not None else None)
+        raise _over_error(buf, spath, int(over.min()), known)
     maxid = int(counts[:, 3].max())
     width = known if known is not None else (maxid + 1 - id0 if nnz else 0)
     if not sparse and known is None and n_rows * width * 4 > _DENSE_GUARD_BYTES and nnz * 16 < n_rows * width:
@@ -305,12 +303,7 @@ def _parse(buf, spath, *, n_features, sizes, qpath, auto_query, weight, wpath, s
     res = _parse_chunks(buf, bounds, ids, args, slow)
     bad = np.flatnonzero(res[:, 0])
     if bad.size:
-        c = bad[0]
-        fix, hint = _k.ERR_FIXES.get(int(res[c, 0]), (None, None))
-        if res[c, 0] == _k.ERR_FEATURE_ID and _looks_like_qid(_token_at(buf, int(res[c, 1]))):
-            hint = "a query id is written qid:<int>, in lower case"
-        raise _error_at(buf, spath, int(res[c, 1]), _k.ERR_MESSAGES[int(res[c, 0])],
-                        width=width if res[c, 0] == _k.ERR_FEATURE_ID_ABOVE else None, fix=fix, hint=hint)
+        raise _token_error(buf, spath, int(res[bad[0], 0]), int(res[bad[0], 1]), width)
     if n_comm:  # a lone CR in a comment: the rest of the file (old Mac line endings) read as that comment
         cr = int(_k.first_bare_cr_chunks(buf, bounds))
         if cr >= 0:
@@ -522,6 +515,36 @@ def _parse_chunks(buf, bounds, ids, args, slow) -> NDArray[np.int64]:
 
 
 
+def _over_error(buf, spath, pos: int, known: int | None) -> LetorFormatError:
+    """The error of a feature id above the width (``known``, else the int32 limit) at byte ``pos`` of ``buf``."""
+    what = f"feature id above n_features={known}" if known is not None else f"feature id above {_INT32_MAX}"
+    return _error_at(buf, spath, pos, what, fix={"n_features": Placeholder("the widest file's")}
+                     if known is not None else None, hint="(svmlight files need not list the highest ids: "
+                     "their widths differ)" if known is not None else None)
+
+
+def _token_error(buf, spath, code: int, pos: int, width: int) -> LetorFormatError:
+    """The error of the parse kernel's ``code`` at byte ``pos`` of ``buf``."""
+    fix, hint = _k.ERR_FIXES.get(code, (None, None))
+    if code == _k.ERR_FEATURE_ID and _looks_like_qid(_token_at(buf, pos)):
+        hint = "a query id is written qid:<int>, in lower case"
+    return _error_at(buf, spath, pos, _k.ERR_MESSAGES[code], width=width if code == _k.ERR_FEATURE_ID_ABOVE else None,
+                     fix=fix, hint=hint)
+
+
+def _in_window(path, gz: bool, w: int, make) -> LetorFormatError:
+    """``make(window)``'s error, an error in the ``w``-th window of the streaming reader, with its line counted
+    from the start of the file: the windows before it are read again for their line ends, one at a time, so that
+    an error in a file of gigabytes is named without reading the file whole (the whole-file path's way)."""
+    lines = 0
+    for i, buf in enumerate(_windows(path, gz)):
+        if i == w:
+            e = make(buf)
+            return type(e)(e.reason, e.path, e.line + lines, e.token, offset=e.offset, hint=e.hint, fix=e.fix)
+        lines += int(_k.count_newlines(buf, len(buf)))
+    raise _Reparse  # the file changed since: the whole-file path reports what it holds now
+
+
 class _Reparse(Exception):
     """Internal: the streaming reader met an error (or a changed file); the whole-file path reports it."""
 
@@ -582,7 +605,9 @@ def _windows(path: Path, gz: bool) -> Iterator[NDArray[np.uint8]]:
                 yield buf[:cut + 1]
                 carry = n - cut - 1
                 buf[:carry] = buf[cut + 1:n]  # the partial last line starts the next window
-    except (OSError, EOFError, zlib.error):  # a corrupt gzip stream: reported by the whole-file path
+    except (OSError, EOFError, zlib.error) as exc:
+        if gz:  # a corrupt gzip stream (a download cut short): said as the whole-file path says it, without it
+            raise LetorFormatError(f"not a valid gzip file ({exc})", str(path)) from None
         raise _Reparse from None
 
 
@@ -611,6 +636,7 @@ def _parse_stream(path, gz, spath, *, n_features, sizes, qpath, auto_query, weig
     for w, buf in enumerate(_windows(path, gz)):
         start = 0
         if w == 0:
+            refuse_utf16(buf[:512].tobytes(), spath, LetorFormatError)  # a tar archive shows only once decompressed
             start = 3 if buf[:3].tobytes() == _BOM else 0
             meta = _read_header(buf, start, spath, encoding)  # the first window holds the whole first line
             if (_declared_base(buf, start) or (id0,))[0] != id0:  # reported by the whole-file path
@@ -638,8 +664,13 @@ def _parse_stream(path, gz, spath, *, n_features, sizes, qpath, auto_query, weig
     row0 = np.concatenate(([0], np.cumsum(counts[:, 0]))).astype(np.int64)
     nnz0 = np.concatenate(([0], np.cumsum(counts[:, 1]))).astype(np.int64)
     n_rows, nnz = int(row0[-1]), int(nnz0[-1])
-    if n_rows == 0 or (counts[:, 5] >= 0).any():
+    if n_rows == 0:
         raise _Reparse
+    over = np.flatnonzero(counts[:, 5] >= 0)
+    if over.size:  # the earliest in the first window that has one, as the whole-file path finds it
+        w = int(np.searchsorted(first_chunk, over[0], side="right")) - 1
+        pos = int(counts[over[(over >= first_chunk[w]) & (over < first_chunk[w + 1])], 5].min())
+        raise _in_window(path, gz, w, functools.partial(_over_error, spath=spath, pos=pos, known=known))
     maxid = int(counts[:, 3].max())
     width = known if known is not None else (maxid + 1 - id0 if nnz else 0)
     if not sparse and known is None and n_rows * width * 4 > _DENSE_GUARD_BYTES and nnz * 16 < n_rows * width:
@@ -664,8 +695,10 @@ def _parse_stream(path, gz, spath, *, n_features, sizes, qpath, auto_query, weig
         ids = np.arange(c1 - c0, dtype=np.int64)
         slow = [np.empty((ids.size, _SLOW_CAP), dtype=np.int64) for _ in range(3)]
         res = _parse_chunks(buf, all_bounds[w], ids, args, slow)
-        if res[:, 0].any():
-            raise _Reparse
+        bad = np.flatnonzero(res[:, 0])
+        if bad.size:
+            code, pos = int(res[bad[0], 0]), int(res[bad[0], 1])
+            raise _in_window(path, gz, w, functools.partial(_token_error, spath=spath, code=code, pos=pos, width=width))
         unsorted = unsorted or bool(res[:, 3].any())
         n_noqid += int(res[:, 4].sum())
         for k in range(ids.size):
