@@ -79,3 +79,20 @@ def dask_client():
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None,
                                   silence_logs=50) as cluster, distributed.Client(cluster) as c:
         yield c
+
+
+@pytest.fixture(scope="session")
+def lightgbm_trains_on_a_gpu() -> bool:
+    """Whether LightGBM's own GPU learner trains here (on a tiny array, in a child process, so that a broken driver
+    can neither crash nor hang the tests): a machine's GPU decided without ltrkit, whose answers the tests check."""
+    import subprocess
+    import sys
+
+    code = ("import numpy as np, lightgbm as lgb\n"
+            "X = np.arange(40, dtype=float).reshape(20, 2)\n"
+            "lgb.train({'objective': 'binary', 'device_type': 'gpu', 'verbose': -1, 'min_data_in_leaf': 1},\n"
+            "          lgb.Dataset(X, np.arange(20) % 2), 2)\n")
+    try:
+        return subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=120).returncode == 0
+    except subprocess.TimeoutExpired:  # pragma: no cover - a driver that hangs: LightGBM cannot use it
+        return False

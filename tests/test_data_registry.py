@@ -270,12 +270,14 @@ def test_setup_cfg_lists_every_package_once_it_maps_the_registry():
     cfg = configparser.ConfigParser()
     cfg.read(root / "setup.cfg")
     listed = set(cfg.get("options", "packages", fallback="").split())
-    if "ltr._registry_data" not in listed:
-        pytest.skip("setup.cfg does not map data/ to ltr._registry_data yet")
+    # the mapping itself: without it an installed ltrkit has no registry (its TOML files stay behind)
+    assert "ltr._registry_data" in listed
+    assert "ltr._registry_data = data" in cfg.get("options", "package_dir", fallback="").replace("\n", " ")
+    assert cfg.get("options.package_data", "ltr._registry_data", fallback="").split() == ["*.toml"]
+    assert (root / "data" / "__init__.py").is_file() and list((root / "data").glob("*.toml"))
     found = {".".join(p.parent.relative_to(root).parts) for top in ("ltr", "features")
              for p in (root / top).rglob("__init__.py") if "__pycache__" not in p.parts}
     assert listed == found | {"ltr._registry_data"}
-    assert "ltr._registry_data = data" in cfg.get("options", "package_dir").replace("\n", " ")
 
 
 def test_a_registry_folder_that_does_not_exist_is_named(monkeypatch, tmp_path):

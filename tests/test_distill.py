@@ -98,6 +98,7 @@ def test_the_teacher_column_is_excluded_with_a_normaliser_and_validation_sets(da
 def test_an_array_a_scores_file_and_a_trec_run_teach_the_same_student(data, tmp_path):
     d, t = data
     base = distiller(t).fit(d).predict(d)
+    assert mean_kendall(base, t, np.asarray(d.group_ptr)) > 0.6  # it learnt the teacher's order
     path = write_scores(tmp_path / "t.scores", t)
     np.testing.assert_allclose(distiller({"scores": str(path)}).fit(d).predict(d), base, rtol=0, atol=0)
     run = run_from_scores(d.qid.astype(str), d.doc_ids, t)
@@ -133,6 +134,7 @@ def test_a_fitted_model_teaches_and_survives_clone(data):
     d, t = data
     teacher = Ranker(**FAST).fit(d)
     bare = distiller(teacher).fit(d)  # a bare fitted model works when fitted directly
+    assert mean_kendall(bare.predict(d), teacher.predict(d), np.asarray(d.group_ptr)) > 0.6  # it follows its teacher
     wrapped = distiller(TeacherModel(teacher))
     np.testing.assert_array_equal(clone(wrapped).fit(d).predict(d), bare.predict(d))
     with pytest.raises(ValueError, match="teacher model is not fitted.*TeacherModel"):
@@ -214,15 +216,31 @@ def test_ltr_train_with_a_teacher_column_saves_a_model_that_predicts_from_data_w
                                rtol=1e-15)
 
 
-def test_ltr_train_with_a_teacher_model_and_ltr_cv_with_a_teacher_run(files, capsys):
-    teacher = files / "teacher.txt"
+def test_ltr_train_with_a_teacher_model_and_ltr_cv_with_a_teacher_run(data, files, capsys):
+    from ltr.io import read_run
+
+    d, t = data
+    ptr = np.asarray(d.group_ptr)
+    teacher, student = files / "teacher.txt", files / "student.txt"
     assert main(["train", str(files / "train.txt"), "--out", str(teacher), *CLI_FAST]) == 0
     assert main(["train", str(files / "train.txt"), "--objective", "distill", "--kernel", "numba",
-                 "--teacher-model", str(teacher), *CLI_FAST]) == 0
+                 "--teacher-model", str(teacher), "--out", str(student), *CLI_FAST]) == 0
+    # the student follows the teacher model's order
+    assert mean_kendall(ltr.load_model(student).predict(d), ltr.load_model(teacher).predict(d), ptr) > 0.6
     capsys.readouterr()
+    oof = files / "oof.run"
     code = main(["cv", str(files / "train.txt"), "--folds", "3", "--objective", "distill", "--kernel", "numba",
-                 "--teacher-scores", str(files / "teacher.run"), "--format", "json", *CLI_FAST])
+                 "--teacher-scores", str(files / "teacher.run"), "--format", "json", "--run-out", str(oof),
+                 *CLI_FAST])
     assert code == 0, capsys.readouterr().err
+    # each fold's student, on its test queries (never trained on), follows the teacher run's order there too
+    run = read_run(oof)
+    by_doc = dict(zip(zip(d.qid.astype(str), d.doc_ids), t))
+    assert len(run) == d.n_rows and set(zip(run["qid"], run["docno"])) == set(by_doc)
+    run = run.sort_values(["qid", "docno"], kind="stable")
+    run_ptr = np.concatenate([[0], np.cumsum(run.groupby("qid", sort=False).size().to_numpy())])
+    taught = np.array([by_doc[k] for k in zip(run["qid"], run["docno"])])
+    assert mean_kendall(run["score"].to_numpy(), taught, run_ptr) > 0.6
 
 
 @pytest.mark.parametrize(("flags", "message"), [

@@ -4,6 +4,7 @@ in batches with the p-value unchanged; fusion ranks scores as float32, as ltr ev
 from __future__ import annotations
 
 import inspect
+import json
 
 import numpy as np
 import pandas as pd
@@ -111,13 +112,27 @@ def test_ltr_compare_reads_runs_from_pipes(tmp_path, capsys):
 
     qrels = tmp_path / "q.qrels"
     qrels.write_text("1 0 d1 1\n2 0 d3 1\n")
+    texts = [_LINES, _LINES.replace("d1 1 3.0", "d1 2 2.0").replace("d2 2 2.0", "d2 1 3.0")]  # b: d2 above d1
     fifos = [tmp_path / "a.fifo", tmp_path / "b.fifo"]
     writers = []
-    for f in fifos:  # as bash's <(cat r.run): a pipe, read once
+    for f, text in zip(fifos, texts):  # as bash's <(cat r.run): a pipe, read once
         os.mkfifo(f)
-        writers.append(threading.Thread(target=lambda f=f: f.write_text(_LINES), daemon=True))
+        writers.append(threading.Thread(target=lambda f=f, text=text: f.write_text(text), daemon=True))
         writers[-1].start()
-    code = main(["compare", str(fifos[0]), str(fifos[1]), "--qrels", str(qrels), "--metrics", "map", "--tests", "t"])
+    argv = ["--qrels", str(qrels), "--metrics", "map", "--tests", "t", "--format", "json"]
+    code = main(["compare", str(fifos[0]), str(fifos[1]), *argv])
     assert code == 0, capsys.readouterr().err
     for w in writers:
         w.join(5)
+    piped = json.loads(capsys.readouterr().out)
+    plain = [tmp_path / "plain" / f.name for f in fifos]  # the same names: the same system names
+    plain[0].parent.mkdir()
+    for f, text in zip(plain, texts):
+        f.write_text(text)
+    assert main(["compare", str(plain[0]), str(plain[1]), *argv]) == 0
+    from_files = json.loads(capsys.readouterr().out)
+    assert {k: v for k, v in piped.items() if k != "created"} == {k: v for k, v in from_files.items()
+                                                                   if k != "created"}
+    # by hand: AP of a is 1 and 1; b ranks d2 above d1 in query 1: AP 1/2 there
+    assert [(s["name"], s["mean"]["map"], s["per_query"]["map"]) for s in piped["systems"]] == [
+        ("a.fifo", 1.0, [1.0, 1.0]), ("b.fifo", 0.75, [0.5, 1.0])]

@@ -13,7 +13,7 @@ import pytest
 from sklearn.datasets import load_svmlight_file
 
 from ltr.cli import main
-from ltr.exceptions import LetorFormatError, TrecFormatError
+from ltr.exceptions import LetorFormatError, ScoreFormatError, TrecFormatError
 from ltr.io import read_letor, read_qrels
 
 
@@ -289,7 +289,8 @@ def test_ranklib_score_files_are_read_and_their_queries_checked_against_the_data
     assert len(err.splitlines()) == 1
     skipped = lines[:1] + lines[2:]  # an index skipped: a line lost
     (tmp_path / "lost.scores").write_text("".join(skipped))
-    with pytest.raises(Exception, match=r"lost\.scores:2: RankLib's score lines number each query's documents"):
+    with pytest.raises(ScoreFormatError,
+                       match=r"lost\.scores:2: RankLib's score lines number each query's documents"):
         read_scores(tmp_path / "lost.scores")
 
 
@@ -346,10 +347,11 @@ def test_review_of_the_format_fixes(tmp_path, capsys):
     with pytest.raises(TrecFormatError, match=r"badcr\.run:2: invalid UTF-8 byte"):
         read_run(tmp_path / "badcr.run")
     (tmp_path / "nan.scores").write_text("10\t0\t0.5\n10\t1\t0.2\n11\t0\tNaN\n11\t1\t0.1\n")
-    with pytest.raises(Exception, match=r"nan\.scores:3: a score cannot be NaN .*token 'NaN'"):
+    with pytest.raises(ScoreFormatError, match=r"nan\.scores:3: a score cannot be NaN .*token 'NaN'"):
         read_scores(tmp_path / "nan.scores")
     (tmp_path / "abc.scores").write_text("10\t0\t0.5\n10\t1\t0.2\n11\t0\tabc\n11\t1\t0.1\n")
-    with pytest.raises(Exception, match=r"abc\.scores:3: RankLib's score lines end in a number .*token 'abc'"):
+    with pytest.raises(ScoreFormatError,
+                       match=r"abc\.scores:3: RankLib's score lines end in a number .*token 'abc'"):
         read_scores(tmp_path / "abc.scores")
 
 

@@ -195,7 +195,11 @@ def test_no_feature_varying_within_any_query_is_said_in_a_warning():
 def test_a_pass_that_accepts_no_step_ends_the_restart_even_with_tolerance_zero():
     data = make_ranking(40, (5, 20), 8, random_state=5)
     model = Ranker(engine="linear", objective="map", random_state=3, engine_params={"tolerance": 0.0}).fit(data)
-    for trail in model.booster_.training["history"]:
+    history = model.booster_.training["history"]
+    # one trail per restart (5 by default, RankLib's -r), each its start and at least one pass
+    assert len(history) == model.booster_.training["params"]["n_restarts"] == 5
+    assert all(len(trail) >= 2 for trail in history), history
+    for trail in history:
         gains = np.diff(trail)
         # every pass but the last improved; the last left the objective (and so the weights) as they were
         assert (gains[:-1] > 0).all() and gains[-1] == 0.0 and len(gains) < 100, trail
@@ -206,7 +210,10 @@ def test_the_default_tolerance_stops_at_the_first_pass_that_gains_less_than_it()
     data = make_ranking(40, (5, 20), 8, random_state=5)
     for seed in (0, 3):
         model = Ranker(engine="linear", objective="ndcg@10", random_state=seed).fit(data)
-        for trail in model.booster_.training["history"]:
+        history = model.booster_.training["history"]
+        assert len(history) == model.booster_.training["params"]["n_restarts"] == 5
+        assert all(len(trail) >= 2 for trail in history), history
+        for trail in history:
             gains = np.diff(trail)
             assert (gains[:-1] >= 0.001).all() and gains[-1] < 0.001, trail
 
@@ -455,6 +462,16 @@ def test_ltr_train_linear_with_a_validation_set_and_default_stopping_options_tra
     write_letor(train, make_ranking(10, (4, 8), 3, random_state=0))
     assert main(["train", str(train), "--engine", "linear", "--valid", str(train), "--gain", "exp2",
                  "--param", "n_restarts=1", "--out", str(tmp_path / "m.json"), "--quiet"]) == 0
+    from sklearn.metrics import ndcg_score  # an independent reference: log2 discount, gains given as 2^rel - 1
+
+    model = load_model(tmp_path / "m.json")
+    valid = read_letor(train)
+    scores = model.predict(valid)
+    ptr = valid.group_ptr
+    expected = np.mean([ndcg_score([2.0 ** valid.y[a:b] - 1], [scores[a:b]], k=10) for a, b in zip(ptr[:-1], ptr[1:])])
+    # the recorded validation metric is the objective's (lambdarank: NDCG@10) on --valid, with --gain exp2
+    assert model.booster_.training["valid_metric"] == pytest.approx(expected, abs=1e-12)
+    assert model.booster_.training["params"]["gain"] == "exp2" and model.booster_.training["params"]["n_restarts"] == 1
 
 
 # -- real data ------------------------------------------------------------------------------------------------------

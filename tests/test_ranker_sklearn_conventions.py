@@ -48,11 +48,21 @@ def test_a_grid_of_numpy_values_runs_in_gridsearchcv(data):
 
     from ltr.evaluation import ndcg_scorer
 
-    with sklearn.config_context(enable_metadata_routing=True):
-        search = GridSearchCV(_fast().set_fit_request(qid=True), {"num_leaves": np.arange(3, 8, 4)},
-                              scoring=ndcg_scorer(10), cv=GroupKFold(2), error_score="raise")
-        search.fit(data.X, data.y, qid=data.qid, groups=data.qid)
+    def grid_search(values):
+        with sklearn.config_context(enable_metadata_routing=True):
+            search = GridSearchCV(_fast().set_fit_request(qid=True), {"num_leaves": values},
+                                  scoring=ndcg_scorer(10), cv=GroupKFold(2), error_score="raise")
+            return search.fit(data.X, data.y, qid=data.qid, groups=data.qid)
+
+    search = grid_search(np.arange(3, 8, 4))  # np.int64(3), np.int64(7)
     assert search.best_params_["num_leaves"] in (3, 7)
+    assert search.best_estimator_.num_leaves == search.best_params_["num_leaves"]
+    assert search.best_estimator_.booster_.params["num_leaves"] == search.best_params_["num_leaves"]
+    scores = search.cv_results_["mean_test_score"]
+    assert scores.shape == (2,) and np.isfinite(scores).all()
+    assert scores[0] != scores[1]  # each value reached LightGBM: 3 and 7 leaves rank differently
+    # the NumPy values train exactly as the same Python ints do
+    np.testing.assert_array_equal(grid_search([3, 7]).cv_results_["mean_test_score"], scores)
 
 
 @pytest.mark.parametrize("value, message", [

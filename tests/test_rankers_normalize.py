@@ -140,17 +140,6 @@ def test_make_normalizer_names():
 
 
 # -- stored with the model: Ranker(normalize=...) -------------------------------------------------------------------
-def _ranker_supports_normalize() -> bool:
-    from ltr import Ranker
-
-    return "normalize" in Ranker().get_params()
-
-
-needs_ranker_normalize = pytest.mark.skipif(not _ranker_supports_normalize(),
-                                            reason="ltr.Ranker has no normalize= parameter yet (see the Ranker patch)")
-
-
-@needs_ranker_normalize
 @pytest.mark.parametrize("spec", ["zscore", "sum", "global-minmax"])
 def test_ranker_normalises_in_fit_and_predict_and_keeps_it_through_save_and_load(spec, tmp_path):
     from dataclasses import replace
@@ -172,7 +161,6 @@ def test_ranker_normalises_in_fit_and_predict_and_keeps_it_through_save_and_load
     np.testing.assert_array_equal(load_model(tmp_path / "m.txt").predict(test), expected)
 
 
-@needs_ranker_normalize
 def test_a_per_query_normalising_ranker_asks_for_the_queries_at_predict_time():
     from ltr import Ranker, make_ranking
 

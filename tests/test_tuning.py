@@ -248,6 +248,8 @@ def test_bad_tuning_arguments_are_refused_naming_the_cause(data, kw, match):
 def test_nested_selection_picks_the_best_inner_score_in_every_fold(data):
     candidates = {"stumps": Ranker(num_leaves=2, **FAST), "deeper": Ranker(num_leaves=8, **FAST)}
     sel = select_by_nested_cv(candidates, data, outer_folds=3, inner_folds=2)
+    assert len(sel.inner) == len(sel.chosen) == len(sel.selected.folds) == 3  # one record per outer fold
+    assert all(set(scores) == set(candidates) for scores in sel.inner)
     for scores, chosen, fold in zip(sel.inner, sel.chosen, sel.selected.folds):
         assert chosen == max(scores, key=scores.get)
         assert fold.per_query == next(f for f in sel.candidates[chosen].folds if f.name == fold.name).per_query
