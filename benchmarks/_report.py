@@ -42,14 +42,23 @@ TRIAL_OPTIONS = ("--quick", "--cpu-only", "--simulate")
 
 
 def _cpu_model() -> str:
+    """The CPU's model name and, where it says little (a cloud's ``AMD EPYC``), the microarchitecture LLVM compiles
+    Numba's kernels for (``znver5``): machines of one name can differ twofold in the kernels' times."""
+    name = platform.processor() or platform.machine() or "unknown CPU"
     try:
         with open("/proc/cpuinfo") as f:
             for line in f:
                 if line.startswith("model name"):
-                    return " ".join(line.split(":", 1)[1].split())
+                    name = " ".join(line.split(":", 1)[1].split())
+                    break
     except OSError:
         pass
-    return platform.processor() or platform.machine() or "unknown CPU"
+    try:
+        from llvmlite import binding
+
+        return f"{name} ({binding.get_host_cpu_name()})"
+    except Exception:  # noqa: BLE001 - llvmlite comes with Numba; without it the name alone
+        return name
 
 
 def _memory_gib() -> str | None:
