@@ -310,6 +310,18 @@ def test_ltr_report_on_a_read_only_file_system_names_the_folder_given_and_what_f
     assert list(ro.iterdir()) == []
 
 
+def test_ltr_report_into_a_read_only_folder_holding_a_report_names_the_folder(runs, tmp_path, read_only, capsys):
+    _, a, _ = runs
+    a.save(tmp_path / "a.json")
+    ro = tmp_path / "ro"
+    assert main(["report", str(tmp_path / "a.json"), "--out", str(ro), "--quiet"]) == 0
+    before = {p: p.read_bytes() for p in ro.rglob("*") if p.is_file()}
+    read_only(ro)
+    assert main(["report", str(tmp_path / "a.json"), "--out", str(ro), "--quiet"]) == 1
+    assert capsys.readouterr().err == f"ltr report: error: {ro}: cannot write: the folder {ro} is not writable\n"
+    assert {p: p.read_bytes() for p in ro.rglob("*") if p.is_file()} == before
+
+
 def test_a_report_that_fills_the_disk_leaves_no_folder_it_created_and_keeps_a_previous_report(runs, tmp_path,
                                                                                               monkeypatch):
     import errno

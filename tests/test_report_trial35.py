@@ -116,6 +116,25 @@ def test_a_users_file_of_a_reports_name_is_never_recorded_unless_a_report_replac
     assert (out / "report.md").read_text() == "my own notes\n"
 
 
+def test_a_file_a_failed_report_replaced_is_recorded_as_the_reports(runs, tmp_path, monkeypatch):
+    trees, _, _ = runs
+    out = tmp_path / "report"
+    render_report(trees.to_dict(), out, formats=["md"])
+    (out / "report.html").write_text("the user's page\n")
+
+    def fail(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(report_module, "render_markdown", fail)
+    with pytest.raises(OSError):
+        render_report(trees.to_dict(), out, formats=["html", "md"])  # report.html replaced, then report.md fails
+    monkeypatch.undo()
+    assert "the user's page" not in (out / "report.html").read_text()  # a report's page now
+    assert "report.html" in json.loads((out / report_module.REPORT_RECORD).read_text())["files"]
+    render_report(trees.to_dict(), out, formats=["md"])  # the next report removes it, as any page of a report
+    assert not (out / "report.html").exists()
+
+
 def test_only_plain_png_names_of_the_figure_record_are_ever_removed(runs, tmp_path):
     trees, _, _ = runs
     out = tmp_path / "report"

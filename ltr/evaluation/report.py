@@ -539,6 +539,7 @@ def render_report(
     files = {f"figures/{f['id']}.png" for f in figures} if pngs else set()
     files |= {f"report.{k}" for k in ("html", "md") if k in formats}
     fresh: list[Path] = []  # files this call adds (none of that name was there): removed again if it fails
+    adding: set[str] = set()  # names recorded before they are written (see below)
 
     def place(name: str) -> Path:
         p = out / name
@@ -584,9 +585,9 @@ def render_report(
             with contextlib.suppress(OSError):
                 made.rmdir()
         replaced = {p.relative_to(out).as_posix() for p in written.values() if os.path.lexists(p)}
-        if previous and adding:
+        if adding or not replaced <= previous:  # the record names what is there now, written by a report
             with contextlib.suppress(OSError):
-                _record_files(out, previous | replaced)
+                _record_files(out, previous | replaced) if previous | replaced else record.unlink()
         raise
     # The report is complete: the files the previous one made here and this one does not make again go, so that the
     # folder holds one report (and whatever else the user put there); then the record says what is there.
