@@ -293,6 +293,9 @@ def test_a_token_meant_for_the_query_id_says_how_a_query_id_is_written(tmp_path,
         read_letor(put(tmp_path, f"1 {token} 1:1\n".encode()))
     assert e.value.token == token
     assert str(e.value).endswith("; a query id is written qid:<int>, in lower case") is meant
+    with pytest.raises(LetorFormatError, match="feature id is not an integer") as e:  # another field beside a qid
+        read_letor(put(tmp_path, f"1 qid:3 1:1 {token}\n".encode()))
+    assert e.value.token == token and "a query id is written" not in str(e.value)
 
 
 @pytest.mark.parametrize("content", [b"", b"\n\n  \n", b"# only a comment\n", b"\xef\xbb\xbf"])
@@ -959,3 +962,25 @@ def test_a_gzip_file_cut_short_is_named_without_reading_it_whole(tmp_path, monke
         read_letor(path)
     assert str(streamed.value) == str(whole.value)
     assert str(streamed.value).startswith(f"{path}: not a valid gzip file (")
+
+
+@pytest.mark.parametrize(("bad", "now", "options"), [
+    (b"1 qid:200 1:x\n", b"1 qid:200 1:7\n", {}),  # fixed meanwhile, the same length
+    (b"1 qid:200 1:x\n", b"1 qid:200\n", {}),  # cut shorter
+    (b"1 qid:200 1:1 9:1\n", b"1 qid:200 1:1 2:2\n", {"n_features": 4}),
+])
+def test_a_file_changed_before_its_error_is_located_is_read_as_it_is_now(tmp_path, monkeypatch, bad, now, options):
+    rows = [b"0 qid:%d 1:0.5 2:1\n" % (1 + i // 3) for i in range(351)]
+    path = put(tmp_path, b"".join(rows[:300]) + bad + b"".join(rows[301:]))
+    monkeypatch.setattr(letor, "_WINDOW_BYTES", 1024)
+    windows, calls = letor._windows, []
+
+    def changing(p, gz):  # the file is rewritten just before the windows are read to place the error
+        calls.append(p)
+        if len(calls) == (2 if "n_features" in options else 3):
+            put(tmp_path, b"".join(rows[:300]) + now + (b"".join(rows[301:]) if now.count(b":") > 1 else b""))
+        return windows(p, gz)
+
+    monkeypatch.setattr(letor, "_windows", changing)
+    got = read_letor(path, **options)  # no error: the file holds none now
+    assert got.n_rows == (351 if now.count(b":") > 1 else 301)

@@ -526,23 +526,31 @@ def _over_error(buf, spath, pos: int, known: int | None) -> LetorFormatError:
 def _token_error(buf, spath, code: int, pos: int, width: int) -> LetorFormatError:
     """The error of the parse kernel's ``code`` at byte ``pos`` of ``buf``."""
     fix, hint = _k.ERR_FIXES.get(code, (None, None))
-    if code == _k.ERR_FEATURE_ID and _looks_like_qid(_token_at(buf, pos)):
+    if code == _k.ERR_FEATURE_ID and _looks_like_qid(_token_at(buf, pos)) and not _line_has_qid(buf, pos):
         hint = "a query id is written qid:<int>, in lower case"
     return _error_at(buf, spath, pos, _k.ERR_MESSAGES[code], width=width if code == _k.ERR_FEATURE_ID_ABOVE else None,
                      fix=fix, hint=hint)
 
 
-def _in_window(path, gz: bool, w: int, make) -> LetorFormatError:
+def _in_window(path, gz: bool, w: int, lengths: list[int], found: NDArray[np.uint8] | None,
+               make) -> LetorFormatError:
     """``make(window)``'s error, an error in the ``w``-th window of the streaming reader, with its line counted
     from the start of the file: the windows before it are read again for their line ends, one at a time, so that
-    an error in a file of gigabytes is named without reading the file whole (the whole-file path's way)."""
+    an error in a file of gigabytes is named without reading the file whole (the whole-file path's way).
+    ``lengths``: the windows' lengths, ``found`` the window (or None: ``make`` checks it), when the error was found;
+    a window of another length, or that window with other bytes, means the file changed since: the whole-file path
+    reports what it holds now (an edit of an earlier window that keeps its length would go unseen: a line count
+    off, never a wrong token)."""
+    crc = None if found is None else zlib.crc32(found)
     lines = 0
     for i, buf in enumerate(_windows(path, gz)):
+        if i >= len(lengths) or len(buf) != lengths[i] or (i == w and crc is not None and zlib.crc32(buf) != crc):
+            break
         if i == w:
             e = make(buf)
             return type(e)(e.reason, e.path, e.line + lines, e.token, offset=e.offset, hint=e.hint, fix=e.fix)
         lines += int(_k.count_newlines(buf, len(buf)))
-    raise _Reparse  # the file changed since: the whole-file path reports what it holds now
+    raise _Reparse
 
 
 class _Reparse(Exception):
@@ -624,8 +632,10 @@ def _parse_stream(path, gz, spath, *, n_features, sizes, qpath, auto_query, weig
 
     Peak memory is the result plus one window (:data:`_WINDOW_BYTES`), not the result plus the file. Pass 1 counts
     every window's chunks; the arrays are allocated once; pass 2 reads the file again and parses each window's
-    chunks into them (for gzip this decompresses twice: memory bought with time). Anything to report raises
-    :class:`_Reparse`, and :func:`read_letor` reports it through the whole-file path, which names line and token.
+    chunks into them (for gzip this decompresses twice: memory bought with time). A token the parse kernel refuses
+    and a feature id over the width are reported from the window that holds them (:func:`_in_window`), a gzip
+    stream cut short as it is met; anything else to report raises :class:`_Reparse`, and :func:`read_letor` reports
+    it through the whole-file path, which names line and token.
     """
     lengths: list[int] = []
     all_bounds: list[NDArray[np.int64]] = []
@@ -670,7 +680,16 @@ def _parse_stream(path, gz, spath, *, n_features, sizes, qpath, auto_query, weig
     if over.size:  # the earliest in the first window that has one, as the whole-file path finds it
         w = int(np.searchsorted(first_chunk, over[0], side="right")) - 1
         pos = int(counts[over[(over >= first_chunk[w]) & (over < first_chunk[w + 1])], 5].min())
-        raise _in_window(path, gz, w, functools.partial(_over_error, spath=spath, pos=pos, known=known))
+
+        def over_at(window):  # the id is still there, over the width, as pass 1 counted it
+            bounds = all_bounds[w]
+            again = (_k.count_chunks(window, bounds, limit) if bounds.size > 2 else
+                     np.array([_k.count_chunk(window, bounds[0], bounds[1], limit)], dtype=np.int64))
+            if pos not in again[:, 5]:
+                raise _Reparse
+            return _over_error(window, spath, pos, known)
+
+        raise _in_window(path, gz, w, lengths, None, over_at)
     maxid = int(counts[:, 3].max())
     width = known if known is not None else (maxid + 1 - id0 if nnz else 0)
     if not sparse and known is None and n_rows * width * 4 > _DENSE_GUARD_BYTES and nnz * 16 < n_rows * width:
@@ -698,7 +717,8 @@ def _parse_stream(path, gz, spath, *, n_features, sizes, qpath, auto_query, weig
         bad = np.flatnonzero(res[:, 0])
         if bad.size:
             code, pos = int(res[bad[0], 0]), int(res[bad[0], 1])
-            raise _in_window(path, gz, w, functools.partial(_token_error, spath=spath, code=code, pos=pos, width=width))
+            raise _in_window(path, gz, w, lengths, buf, functools.partial(_token_error, spath=spath, code=code, pos=pos,
+                                                                          width=width))
         unsorted = unsorted or bool(res[:, 3].any())
         n_noqid += int(res[:, 4].sum())
         for k in range(ids.size):
@@ -1051,6 +1071,18 @@ def _error_at(buf, spath, offset, cls_or_msg, msg=None, *, width=None, token=Non
     if token is None:
         token = _token_at(buf, offset)
     return cls(msg, spath, _line_of(buf, offset), token, fix=fix, hint=hint)
+
+
+def _line_has_qid(buf, pos: int) -> bool:
+    """Whether the line holding byte ``pos`` has a ``qid:`` token before its comment (``pid:4`` beside it is then
+    another field, not a misspelt query id)."""
+    start = pos
+    while start > 0 and buf[start - 1] != 10:
+        start -= 1
+    end = pos
+    while end < len(buf) and buf[end] not in (10, 35):
+        end += 1
+    return any(t.startswith(b"qid:") for t in buf[start:end].tobytes().split())
 
 
 def _looks_like_qid(token: str) -> bool:
