@@ -239,3 +239,13 @@ def test_a_compressed_letor_file_cut_short_is_named_as_one_not_as_a_compressed_m
     assert main(["info", str(cut)]) == 1
     err = capsys.readouterr().err
     assert err.startswith(f"ltr info: error: {cut}: not a valid gzip file") and "model" not in err
+
+
+def test_compressed_json_that_is_no_model_is_not_called_a_compressed_model(tmp_path, capsys):
+    import gzip
+
+    packed = tmp_path / "cv.json.gz"
+    packed.write_bytes(gzip.compress(b'{"format": "ltrkit-result/1", "kind": "cv"}\n'))  # a cv result, gzipped
+    assert main(["info", str(packed)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"ltr info: error: {packed}:1: the label is not a number") and "decompress" not in err

@@ -85,12 +85,13 @@ def _model_or_data(args: argparse.Namespace, path: str):
         raise FileNotFoundError(f"file not found: {path}")
     if p.is_file() and find_meta_path(p).is_file():
         return "model", _load_model(path)
+    if p.is_file() and _compressed_model(p):
+        return "model", _load_model(path)  # raises: the loader's error says to decompress it
     if p.is_file() and _looks_like_a_model(p):
         try:
             return "model", _load_model(path)
         except NotAModelError:  # neither: the LETOR reader's error says what is wrong, with the models' hint
-            if _compressed(p):  # a model, compressed: the loader's error says to decompress it
-                raise
+            pass
     try:
         return "data", summaries(args, [path])[0]
     except FileFormatError as e:
@@ -137,26 +138,37 @@ def _says_what_it_is(path) -> bool:
     return False
 
 
-def _compressed(path) -> bool:
-    from ltr.io.files import compression
+def _compressed_model(path) -> bool:
+    """Whether the file is gzip, bzip2 or xz data holding a model: LightGBM's ``tree`` line, XGBoost's old
+    ``binf``, or JSON/UBJSON naming XGBoost's ``learner`` or ltrkit's linear format in its first 64 KiB (any other
+    compressed JSON, a cv result, is left to the LETOR reader's error)."""
+    import lzma
+    import zlib
 
-    with open(path, "rb") as f:
-        return compression(f.read(6)) is not None
+    from ltr.io.files import compression, open_binary
+    from ltr.rankers.linear import LINEAR_FORMAT
+
+    try:
+        with open(path, "rb") as f:
+            if compression(f.read(6)) is None:
+                return False
+        with open_binary(path) as f:
+            head = f.read(1 << 16)
+    except (OSError, EOFError, zlib.error, lzma.LZMAError):
+        return False
+    if head.startswith((b"tree\n", b"tree\r\n", b"binf")):
+        return True
+    return head.startswith(b"{") and (b"learner" in head or LINEAR_FORMAT.encode() in head)
 
 
 def _looks_like_a_model(path) -> bool:
     """Whether the file starts as a model, which no LETOR line can: LightGBM's ``tree`` line, JSON or UBJSON's
     ``{``, XGBoost's old ``binf`` (the LETOR reader's first pass could report a later line of such a file first:
     a LightGBM ``feature_infos=[0.0061...:0.99]`` line read as a feature id)."""
-    import lzma
-    import zlib
-
-    from ltr.io.files import open_binary
-
     try:
-        with open_binary(path) as f:  # a compressed model too: the loader says to decompress it
+        with open(path, "rb") as f:
             head = f.read(8)
-    except (OSError, EOFError, zlib.error, lzma.LZMAError):
+    except OSError:
         return False
     return head.startswith((b"tree\n", b"tree\r\n", b"{", b"binf"))
 
