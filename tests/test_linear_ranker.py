@@ -518,6 +518,11 @@ def test_ltr_cv_and_its_report_call_a_linear_models_rounds_passes(tmp_path, caps
     write_letor(data, make_ranking(21, 6, 4, random_state=0))
     assert main(["cv", str(data), "--engine", "linear", "--folds", "3", "--quiet"]) == 0
     assert capsys.readouterr().out.split("\n")[0].split()[-2:] == ["passes", "seconds"]
+    assert main(["cv", str(data), "--engine", "linear", "--folds", "3", "--quiet", "--format", "csv"]) == 0
+    assert capsys.readouterr().out.split("\n")[0].endswith(",rounds,seconds")  # for programs: as every engine's
+    assert main(["tune", str(data), "--engine", "linear", "--trials", "1", "--outer-folds", "2", "--inner-folds", "2",
+                 "--quiet", "--format", "csv"]) == 0
+    assert ",map,rounds,seconds,inner ndcg@10," in capsys.readouterr().out.split("\n")[0]
     result = cross_validate(Ranker(engine="linear", random_state=0), read_letor(data), n_splits=3, progress=False)
     assert "| map | passes | seconds |" in render_markdown(result.to_dict(), [], "figures")
     trees = cross_validate(Ranker(n_estimators=3, random_state=0), read_letor(data), n_splits=3, progress=False)

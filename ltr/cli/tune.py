@@ -259,7 +259,7 @@ def run(args: argparse.Namespace) -> int:
                "conventions": footer}
         emit(args, [], [], obj, to_stderr=piped)
     elif args.format == "csv":  # one table: each fold's results and its choice side by side (pure CSV)
-        header, rows = cv.summary_rows(blank="")
+        header, rows = cv.summary_rows(blank="", for_programs=True)
         blank = [""] * (1 + len(keys))
         emit(args, [*header, f"inner {target}", *keys], [[*r, *chosen.get(r[0], blank)] for r in rows], {},
              footer=footer, to_stderr=piped)

@@ -269,11 +269,12 @@ class CVResult:
         return run_from_scores(qid, np.asarray(docs, dtype=object), np.asarray(scores, dtype=np.float64),
                                tag=tag or self.name)
 
-    def summary_rows(self, blank: str = "-") -> tuple[list[str], list[list]]:
+    def summary_rows(self, blank: str = "-", *, for_programs: bool = False) -> tuple[list[str], list[list]]:
         """Header and rows of the per-fold table plus ``mean`` and ``std`` rows (``blank`` in the std row of a
-        single fold)."""
-        # a linear model's rounds are its coordinate-ascent passes (all restarts together)
-        rounds_said = "passes" if (self.params or {}).get("engine") == "linear" else "rounds"
+        single fold). A linear model's rounds are its coordinate-ascent passes (all restarts together), said so
+        unless ``for_programs`` (CSV: one column name whatever the engine)."""
+        linear = (self.params or {}).get("engine") == "linear"
+        rounds_said = "passes" if linear and not for_programs else "rounds"
         header = ["fold", *self.metrics, rounds_said, "seconds"]
         # seconds as text with two decimals: a float cell would be printed with the metrics' four
         rows = [[f.name, *[f.metrics[m] for m in self.metrics], f.rounds, f"{f.seconds:.2f}"] for f in self.folds]

@@ -208,7 +208,7 @@ def format_cv(result: CVResult, fmt: str = "table") -> str:
         raise ValueError(f"unknown format {fmt!r}; choose one of {list(FORMATS)}")
     if fmt == "json":
         return json.dumps(result.to_dict(), indent=2)
-    header, rows = result.summary_rows(blank="" if fmt == "csv" else "-")
+    header, rows = result.summary_rows(blank="" if fmt == "csv" else "-", for_programs=fmt == "csv")
     if fmt == "csv":
         return format_csv(header, rows)
     if fmt == "table":
