@@ -292,3 +292,12 @@ def test_a_blank_line_among_scores_is_an_error_naming_it_and_trailing_ones_are_f
                                                  "row order)")
     (tmp_path / "t.txt").write_text("0.1\n0.2\n\n\n")
     assert read_scores(tmp_path / "t.txt", n_rows=2).tolist() == [0.1, 0.2]
+
+
+def test_run_scores_are_each_tokens_correctly_rounded_double(tmp_path):
+    """pandas before 3.1 read some shortest-repr doubles one ulp off (0.19999999999999996 as 0.1999999999999999)."""
+    rng = np.random.default_rng(0)
+    values = [0.19999999999999996, 5.815165519714356, *(rng.random(2000) * 10 - 5).tolist()]
+    path = tmp_path / "r.run"
+    path.write_text("".join(f"1 Q0 d{i} {i + 1} {v!r} t\n" for i, v in enumerate(values)))
+    assert read_run(path)["score"].tolist() == [float(repr(v)) for v in values]
