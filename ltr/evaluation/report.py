@@ -587,7 +587,10 @@ def render_report(
         replaced = {p.relative_to(out).as_posix() for p in written.values() if os.path.lexists(p)}
         if adding or not replaced <= previous:  # the record names what is there now, written by a report
             with contextlib.suppress(OSError):
-                _record_files(out, previous | replaced) if previous | replaced else record.unlink()
+                if previous | replaced:
+                    _record_files(out, previous | replaced)
+                else:
+                    record.unlink()
         raise
     # The report is complete: the files the previous one made here and this one does not make again go, so that the
     # folder holds one report (and whatever else the user put there); then the record says what is there.
