@@ -281,22 +281,22 @@ def _print_model(args: argparse.Namespace, s: dict) -> None:
         ("data fingerprint", s["data_fingerprint"] or "-"),
         ("trained on", s["trained_on"] or "-"),
     ]
-    header = ["id", "feature", "gain", "gain %", "split"]
-    rows = [[r["id"], r["feature"], r["gain"], 100 * r["gain_share"], r["split"]] for r in s["importance"]]
     kept = len(s["importance"])
+    # (table heading, CSV column, the summary's key, factor in the table): the CSV keeps the values as they are
+    columns = [("gain", "gain", "gain", 1), ("gain %", "gain_share", "gain_share", 100), ("split", "split", "split", 1)]
     footer = (f"feature importance: top {kept} of {s['n_features']} features by gain (total gain of their splits, "
               "as LightGBM's feature_importance('gain')); split: number of splits ('split'); over the "
               f"{s['rounds']} rounds kept")
-    csv_header = header[:2] + ["gain", "gain_share", "split"]
-    csv_rows = [[r["id"], r["feature"], r["gain"], r["gain_share"], r["split"]] for r in s["importance"]]
     if s["engine"] == "linear":  # no trees: the weights say it (ltr.rankers.linear.LinearModel.importances)
-        header = ["id", "feature", "weight", "|weight| x scale", "share %"]
-        rows = [[r["id"], r["feature"], r["weight"], r["gain"], 100 * r["gain_share"]] for r in s["importance"]]
-        csv_header = header[:2] + ["weight", "abs_weight_x_scale", "share"]
-        csv_rows = [[r["id"], r["feature"], r["weight"], r["gain"], r["gain_share"]] for r in s["importance"]]
+        columns = [("weight", "weight", "weight", 1), ("|weight| x scale", "abs_weight_x_scale", "gain", 1),
+                   ("share %", "share", "gain_share", 100)]
         footer = (f"feature importance: top {kept} of {s['n_features']} features by |weight| x the feature's scale "
                   "(its share of the score's spread); weight: the model's, on the features after its normaliser "
                   "(a linear model has no splits)")
+    header = ["id", "feature", *(c[0] for c in columns)]
+    rows = [[r["id"], r["feature"], *(f * r[key] for _, _, key, f in columns)] for r in s["importance"]]
+    csv_header = ["id", "feature", *(c[1] for c in columns)]
+    csv_rows = [[r["id"], r["feature"], *(r[key] for _, _, key, _ in columns)] for r in s["importance"]]
     if args.format == "csv":
         for k, v in fields:
             note(args, f"{k}: {v}")
