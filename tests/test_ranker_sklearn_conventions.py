@@ -65,6 +65,20 @@ def test_a_grid_of_numpy_values_runs_in_gridsearchcv(data):
     np.testing.assert_array_equal(grid_search([3, 7]).cv_results_["mean_test_score"], scores)
 
 
+@pytest.mark.parametrize("engine", ["lightgbm", "xgboost"])
+def test_every_integer_hyper_parameter_takes_a_whole_float_and_trains_as_the_integer(data, engine):
+    # A search space or a TOML file may give 7.0; n_estimators and min_child_samples took it, num_leaves, max_depth
+    # and random_state refused it, and the engines themselves refuse "7.0" for an integer (LightGBM: 'should be of
+    # type int', XGBoost: 'expect int'): each is taken and given to the engine as the integer.
+    valid = [(data.X, data.y)]
+    whole = dict(num_leaves=7.0, max_depth=np.float64(4.0), random_state=3.0, n_estimators=6.0,
+                 min_child_samples=5.0, early_stopping_rounds=2.0)
+    ints = {k: int(v) for k, v in whole.items()}
+    a = _fast(engine=engine, **whole).fit(data.X, data.y, qid=data.qid, eval_set=valid, eval_qid=[data.qid])
+    b = _fast(engine=engine, **ints).fit(data.X, data.y, qid=data.qid, eval_set=valid, eval_qid=[data.qid])
+    np.testing.assert_array_equal(a.predict(data), b.predict(data))
+
+
 @pytest.mark.parametrize("value, message", [
     (np.random.RandomState(0), "random_state must be None or an integer seed"),
     (np.bool_(True), "num_leaves must be an integer >= 2"),

@@ -124,7 +124,7 @@ def test_a_space_entry_setting_what_a_fixed_engine_parameter_sets_is_refused_at_
 @pytest.mark.parametrize("table, said, drawn", [
     ("[num_leaves]\nlow = 4\nhigh = 32\nstep = 0.5\n", "step = 0.5 makes this a float range", "4.5"),
     ("[n_estimators]\nlow = 50\nhigh = 300.0\n", "high = 300.0 makes this a float range", "50.5"),
-    ("[num_leaves]\nlow = 4\nhigh = 32\nstep = 2.0\n", "step = 2.0 makes this a float range", "4.0"),
+    ("[max_depth]\nlow = 2\nhigh = 8\nstep = 1.5\n", "step = 1.5 makes this a float range", "3.5"),
 ])
 def test_an_integer_parameter_given_a_float_bound_or_step_is_refused_at_load_naming_file_entry_and_value(
         tmp_path, table, said, drawn):
@@ -135,7 +135,7 @@ def test_an_integer_parameter_given_a_float_bound_or_step_is_refused_at_load_nam
     message = str(exc.value)
     name = table[1:table.index("]")]
     assert message.startswith(f"{space}:5: {said}, whose trials draw floats such as {drawn}, and the ranker "
-                              f"refuses {drawn}: {name} must be an integer")
+                              f"refuses {drawn}: {name} must be a")  # an integer / a positive integer
     assert message.endswith(f"(token '{name}')")
     if "300.0" in table:
         assert "(high = 300)" in message
@@ -144,8 +144,10 @@ def test_an_integer_parameter_given_a_float_bound_or_step_is_refused_at_load_nam
 def test_float_ranges_the_ranker_takes_are_still_accepted():
     space = load_space({"learning_rate": {"low": 0.01, "high": 0.3, "step": 0.01},
                         "n_estimators": {"low": 50.0, "high": 300.0, "step": 50.0},  # whole numbers: taken
+                        "num_leaves": {"low": 4, "high": 32, "step": 2.0},  # refused until every integer took 4.0
+                        "max_depth": {"low": 2.0, "high": 8.0, "step": 2.0},
                         "subsample": {"low": 0.5, "high": 1.0}}, Ranker())
-    assert [p.kind for p in space.params] == ["float", "float", "float"]
+    assert [p.kind for p in space.params] == ["float"] * 5
 
 
 def test_a_whole_number_float_grid_for_min_child_samples_loads_and_trains_as_the_integers_it_names():

@@ -315,9 +315,9 @@ class LightGBMBackend:
     def params(self, est, objective: dict | None, n_threads: int) -> dict:
         p = {
             "learning_rate": est.learning_rate,
-            "num_leaves": est.num_leaves,
-            "max_depth": est.max_depth,
-            "min_data_in_leaf": int(est.min_child_samples),  # a whole float (a search's 12.0) is taken as checked
+            "num_leaves": int(est.num_leaves),  # a whole float (a search's 12.0) is taken, as checked: LightGBM
+            "max_depth": -1 if est.max_depth is None else int(est.max_depth),  # refuses "12.0" for an integer
+            "min_data_in_leaf": int(est.min_child_samples),
             "feature_fraction": est.colsample_bytree,
             "bagging_fraction": est.subsample,
             "bagging_freq": 1 if est.subsample < 1.0 else 0,
@@ -437,9 +437,9 @@ class XGBoostBackend:
                                       "XGBoost's default)", key="tree_method", reason=reason)
         p = {
             "eta": est.learning_rate,
-            "max_leaves": est.num_leaves,
+            "max_leaves": int(est.num_leaves),  # whole floats taken as checked (XGBoost refuses "6.0")
             "grow_policy": "lossguide",
-            "max_depth": 0 if est.max_depth is None or est.max_depth <= 0 else est.max_depth,
+            "max_depth": 0 if est.max_depth is None or est.max_depth <= 0 else int(est.max_depth),
             "subsample": est.subsample,
             "colsample_bytree": est.colsample_bytree,
             "lambda": est.reg_lambda,
@@ -497,7 +497,7 @@ class XGBoostBackend:
 
         cbs = list(callbacks)
         if early_stopping_rounds and valid:
-            cbs.append(xgb.callback.EarlyStopping(rounds=early_stopping_rounds, metric_name=first,
+            cbs.append(xgb.callback.EarlyStopping(rounds=int(early_stopping_rounds), metric_name=first,
                                                   data_name=names[0], maximize=True, save_best=False))
         booster = xgb.train(params, dtrain, num_boost_round=n_rounds, evals=list(zip(dvalid, names)),
                             obj=fobj, custom_metric=custom_metric if valid else None, verbose_eval=False,

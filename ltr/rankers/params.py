@@ -49,6 +49,12 @@ def _integer(value) -> bool:
     return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
 
 
+def _whole(value) -> bool:
+    """An integer, or a float that is one (a search space's or a TOML file's ``31.0``): every integer
+    hyper-parameter takes both, and the engines are given the integer."""
+    return _integer(value) or (_number(value) and math.isfinite(value) and float(value).is_integer())
+
+
 def _positive(name: str, value, *, integer: bool = False, allow_zero: bool = False) -> None:
     ok = _number(value) and math.isfinite(value)
     if ok and integer:
@@ -89,9 +95,9 @@ def check_hyper_parameters(est) -> None:
     """Refuse hyper-parameter values no engine can train with (one message naming the parameter and value)."""
     _positive("n_estimators", est.n_estimators, integer=True)
     _positive("learning_rate", est.learning_rate)
-    if not _integer(est.num_leaves) or est.num_leaves < 2:
+    if not _whole(est.num_leaves) or est.num_leaves < 2:
         raise ValueError(f"num_leaves must be an integer >= 2 (a tree needs two leaves), got {est.num_leaves!r}")
-    if est.max_depth is not None and (not _integer(est.max_depth) or est.max_depth == 0):
+    if est.max_depth is not None and (not _whole(est.max_depth) or est.max_depth == 0):
         raise ValueError(f"max_depth must be a positive integer, or -1/None for no limit, got {est.max_depth!r}")
     _positive("min_child_samples", est.min_child_samples, integer=True, allow_zero=True)
     for name in ("subsample", "colsample_bytree"):
@@ -101,7 +107,7 @@ def check_hyper_parameters(est) -> None:
     _positive("reg_lambda", est.reg_lambda, allow_zero=True)
     if est.early_stopping_rounds is not None:
         _positive("early_stopping_rounds", est.early_stopping_rounds, integer=True)
-    if est.random_state is not None and not _integer(est.random_state):
+    if est.random_state is not None and not _whole(est.random_state):
         raise ValueError(f"random_state must be None or an integer seed (a model file records it), got "
                          f"{est.random_state!r}")
 
