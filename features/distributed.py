@@ -119,6 +119,14 @@ def extract_distributed(index_path: str | os.PathLike, queries, candidates: pd.D
         qrels = standard_columns(qrels, ["qid", "docno", "rel"], what="qrels")
         qrels = qrels.assign(qid=qrels["qid"].astype(str))
         qrels = check_qrels(qrels, qs.qids, None, on_unknown=on_unknown, what="qrels")
+    # A score file whose query ids are the topics' with leading zeros matches no candidate: one process's extract
+    # refuses it, a shard cannot tell it from a file of other queries, so it is checked here over every candidate.
+    from features.featureset import FeatureSet
+    from features.scorers.neural.file import NeuralFile
+
+    for scorer in FeatureSet.load(feature_set).scorers:
+        if isinstance(scorer, NeuralFile):
+            scorer.check_query_ids(zip(cand["qid"], cand["docno"].astype(str)), qs.qids)
     if n_shards is None:
         n_shards = 2 * max(1, len(client.scheduler_info().get("workers", {})))
     n_shards = max(1, min(int(n_shards), len(qs.qids)))

@@ -163,6 +163,11 @@ class FeatureSet:
         # an index is never changed once built)
         self._plan: tuple[weakref.ref, list] | None = None
 
+    @property
+    def scorers(self) -> tuple[Scorer, ...]:
+        """The scorers, one per entry of :attr:`specs`, in order."""
+        return tuple(self._scorers)
+
     def __getstate__(self) -> dict[str, Any]:
         """Pickle without the kept plan: its weak reference to an index cannot be pickled (nor would it point to
         the unpickled index); the next :meth:`columns` call plans again."""

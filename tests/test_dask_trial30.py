@@ -253,3 +253,33 @@ def test_ndcg_conventions_xgboost_does_not_follow_are_refused_and_others_pass(cl
     fitted = ld.fit(Ranker(n_estimators=3, early_stopping_rounds=2, min_child_samples=2,
                            eval_params={"gain": "exp2", "max_grade": 3}), d, client=client, eval_set=[v])
     assert 1 <= fitted.best_iteration_ <= 3
+
+
+def test_extract_distributed_refuses_a_score_file_with_the_topics_ids_padded_as_one_process_does(client, tmp_path):
+    # Each shard's extract sees some of the queries (some_queries=True), so a file of '001' for topic '1' was taken
+    # there as a file of other queries: every candidate filled with 0 and flagged, where one process refuses it.
+    from features.analysis import Analyzer
+    from features.collections import Collection, Queries
+    from features.distributed import extract_distributed
+    from features.errors import CollectionFormatError
+    from features.extraction import extract
+    from features.index import InvertedIndex
+    from features.retrieval import BM25Retriever
+
+    docs = Collection(("d1", "d2", "d3"), {"body": ["wing flutter", "heat transfer", "wing heat"]})
+    queries = Queries(("1", "2"), ("wing", "heat"))
+    index = InvertedIndex.build(docs, Analyzer())
+    index.save(tmp_path / "index.npz")
+    cands = BM25Retriever(index).search(queries, k=3)
+    scores = tmp_path / "s.tsv"
+    scores.write_text("".join(f"00{q}\t{d}\t{k}\n" for k, (q, d) in enumerate(zip(cands["qid"], cands["docno"]))))
+    spec = [{"scorer": "neural_file", "path": str(scores)}]
+    said = r"none of its \d+ scores matches one of the \d+ candidates: its query ids are the topics' with leading zeros"
+    with pytest.raises(CollectionFormatError, match=said):
+        extract(index, queries, cands, spec)
+    with pytest.raises(CollectionFormatError, match=said + r" \('001' for '1'\)"):
+        extract_distributed(tmp_path / "index.npz", queries, cands, spec, client=client)
+    # the ids as the topics spell them: the same dataset as one process
+    scores.write_text(scores.read_text().replace("00", ""))
+    assert extract_distributed(tmp_path / "index.npz", queries, cands, spec, client=client).equals(
+        extract(index, queries, cands, spec))

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -172,6 +173,18 @@ class JoinReport:
         return self.unknown_queries + self.unknown_docs + self.not_candidates
 
 
+def _refuse_padded(path: str, table: ScoreTable, n_pairs: int, qids: Sequence[str]) -> None:
+    """A file that matched none of ``n_pairs`` candidates because its query ids are ``qids`` with leading zeros
+    (not a file of other queries: the same queries, spelled apart) is an error, not a column of fill values."""
+    padded = padded_ids(set(table.qid), set(qids))
+    if n_pairs and padded:
+        spelled = min(padded.items())
+        raise CollectionFormatError(
+            f"none of its {len(table)} scores matches one of the {n_pairs} candidates: its query ids are the "
+            f"topics' with leading zeros ({spelled[0]!r} for {spelled[1]!r})", path,
+            hint="ids are compared as strings, exactly as the topics and the collection spell them")
+
+
 @register
 class NeuralFile(Scorer):
     """Scores from a file joined onto the candidates (module docstring); parameters ``path`` (required),
@@ -210,6 +223,19 @@ class NeuralFile(Scorer):
             self._table = (stamp, read_score_table(path, self.params["format"]))
         return self._table[1]
 
+    def check_query_ids(self, candidates: Iterable[tuple[str, str]], qids: Sequence[str]) -> None:
+        """Refuse the file, as :meth:`score` does, when none of its scores matches one of ``candidates`` (query id,
+        document id) because its query ids are ``qids`` with leading zeros. For an extraction cut into parts
+        (:mod:`features.distributed`), whose parts' :meth:`score` calls each see some of the queries only."""
+        table = self.table()
+        entries = set(zip(table.qid, table.docno))
+        n_pairs = 0
+        for pair in candidates:
+            if pair in entries:
+                return
+            n_pairs += 1
+        _refuse_padded(str(self.params["path"]), table, n_pairs, qids)
+
     def score(self, pairs: PairSet, field: str | None) -> NDArray[np.float64]:
         p = self.params
         path = str(p["path"])
@@ -232,13 +258,8 @@ class NeuralFile(Scorer):
         self.report = JoinReport(path, pairs.n_pairs, int(missing.sum()), len(table), int(bad_q.sum()),
                                  int((~bad_q & ~known).sum()), int((~bad_q & known).sum()))
         r = self.report
-        padded = padded_ids(set(table.qid), set(pairs.qids)) if r.n_filled == r.n_pairs else {}
-        if r.n_pairs and padded and not pairs.some_queries:  # not a file of other queries: the same, spelled apart
-            spelled = min(padded.items())
-            raise CollectionFormatError(
-                f"none of its {r.n_entries} scores matches one of the {r.n_pairs} candidates: its query ids are "
-                f"the topics' with leading zeros ({spelled[0]!r} for {spelled[1]!r})", path,
-                hint="ids are compared as strings, exactly as the topics and the collection spell them")
+        if r.n_filled == r.n_pairs and not pairs.some_queries:  # a part of the queries: see check_query_ids
+            _refuse_padded(path, table, r.n_pairs, pairs.qids)
         unmatched = r.n_unmatched - (r.unknown_queries if pairs.some_queries else 0)
         if unmatched:
             first = unused[0]
