@@ -924,12 +924,15 @@ def test_an_error_in_a_late_window_names_the_right_line(tmp_path, monkeypatch, l
     (b"1 QID:3 1:1 2:1", {}, "the feature id is not an integer", "QID:3"),
     (b"1 qid:3 1:1 2:1\x00", {}, "NUL byte", "\x00"),
     (b"1 qid:3 1:1 9:1", {"n_features": 4}, "feature id above n_features=4", "9:1"),
+    # found by Python's correctly rounded conversion (more than 19 digits) and by decoding a comment: these too
+    (b"1 qid:3 1:1.00000000000000000000001e39 2:1", {}, "beyond the float32 range", "1:1.00000000000000000000001e39"),
+    (b"1.00000000000000000000001e309 qid:3 1:1", {}, "label", "1.00000000000000000000001e309"),
+    (b"1 qid:3 1:1 # caf\xe9", {}, "the comment is not valid utf-8", " caf\xe9"),
 ])
 @pytest.mark.parametrize("gz", [False, True])
 def test_an_error_far_into_a_streamed_file_is_named_without_reading_the_file_whole(tmp_path, monkeypatch, bad,
                                                                                    options, message, token, gz):
-    """The parse kernel's errors; one found by Python's correctly rounded conversion (a value beyond float32 of
-    more than 19 digits) or by decoding a comment is still reported by reading the file whole."""
+    """The parse kernel's errors, Python's conversion of the numbers it leaves, an undecodable comment."""
     head = b"".join(b"0 qid:%d 1:0.5 2:1 # a comment\n" % (1 + i // 3) for i in range(300))
     raw = head + b"\n# a blank line and a comment line count too\n" + bad + b"\n" + head
     path = put(tmp_path, gzip.compress(raw) if gz else raw)

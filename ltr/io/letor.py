@@ -721,19 +721,23 @@ def _parse_stream(path, gz, spath, *, n_features, sizes, qpath, auto_query, weig
                                                                           width=width))
         unsorted = unsorted or bool(res[:, 3].any())
         n_noqid += int(res[:, 4].sum())
-        for k in range(ids.size):
-            n_slow = int(res[k, 2])
-            if n_slow <= _SLOW_CAP:
-                _fix_slow(buf, None, slow[0][k, :n_slow], slow[1][k, :n_slow], slow[2][k, :n_slow], dst, y, clip, wide)
-            else:
-                big = [np.empty((1, n_slow), dtype=np.int64) for _ in range(3)]
-                _parse_chunks(buf, all_bounds[w], ids[k:k + 1], args, big)
-                _fix_slow(buf, None, big[0][0], big[1][0], big[2][0], dst, y, clip, wide)
-                del big
-        if n_comm:
-            r0, r1 = int(row0[c0]), int(row0[c1])
-            rows = r0 + np.flatnonzero(cstart[r0:r1] >= 0)
-            _decode_comments(buf, None, rows, cstart, cend, texts, None, encoding)
+        try:  # an error here is said against this window (its line counted from the window's start) ...
+            for k in range(ids.size):
+                n_slow = int(res[k, 2])
+                if n_slow <= _SLOW_CAP:
+                    _fix_slow(buf, spath, slow[0][k, :n_slow], slow[1][k, :n_slow], slow[2][k, :n_slow], dst, y,
+                              clip, wide)
+                else:
+                    big = [np.empty((1, n_slow), dtype=np.int64) for _ in range(3)]
+                    _parse_chunks(buf, all_bounds[w], ids[k:k + 1], args, big)
+                    _fix_slow(buf, spath, big[0][0], big[1][0], big[2][0], dst, y, clip, wide)
+                    del big
+            if n_comm:
+                r0, r1 = int(row0[c0]), int(row0[c1])
+                rows = r0 + np.flatnonzero(cstart[r0:r1] >= 0)
+                _decode_comments(buf, spath, rows, cstart, cend, texts, cstart.__getitem__, encoding)
+        except LetorFormatError as e:  # ... and then placed in the file by counting the lines of the windows before
+            raise _in_window(path, gz, w, lengths, buf, lambda window, e=e: e) from None
     if n_windows != len(lengths):
         raise _Reparse
     del cstart, cend
@@ -750,16 +754,12 @@ def _parse_stream(path, gz, spath, *, n_features, sizes, qpath, auto_query, weig
 
 def _fix_slow(buf, spath, pos, end, dest, dst, y, clip, wide) -> None:
     """Convert the numbers the kernel left to Python's correctly rounded ``float`` (kept as it is when ``wide``:
-    ``dst`` is float64, and a finite text past the double range is the overflow).
-
-    ``spath`` is None on the streaming path, where ``buf`` is a window: errors are then left to the whole-file path.
-    """
+    ``dst`` is float64, and a finite text past the double range is the overflow). On the streaming path ``buf`` is
+    a window, and an error's line is counted from the window's start (:func:`_in_window` adds the lines before)."""
     for s, e, d in zip(pos.tolist(), end.tolist(), dest.tolist()):
         v = float(buf[s:e].tobytes())
         if d < 0:
             if not math.isfinite(v):
-                if spath is None:
-                    raise _Reparse
                 raise _error_at(buf, spath, s, _k.ERR_MESSAGES[_k.ERR_LABEL_NONFINITE])
             y[-d - 1] = v
             continue
@@ -767,8 +767,6 @@ def _fix_slow(buf, spath, pos, end, dest, dst, y, clip, wide) -> None:
             f = v if wide else np.float32(v)
         if math.isinf(f):  # the text is finite (literal inf never takes this path): float32 (float64) overflow
             if not clip:
-                if spath is None:
-                    raise _Reparse
                 fix, hint = _k.ERR_FIXES[_k.ERR_VALUE_OVERFLOW]
                 what = _k.ERR_MESSAGES[_k.ERR_VALUE_OVERFLOW]
                 if wide:  # dtype float64: its own range
@@ -791,13 +789,12 @@ def _comments_and_doc_ids(buf, spath, meta, cstart, cend, n, where, encoding):
 
 
 def _decode_comments(buf, spath, rows, cstart, cend, texts, where, encoding) -> None:
-    """``texts[r]``: the decoded comment of each row in ``rows`` (``spath`` None: a window, errors reparsed)."""
+    """``texts[r]``: the decoded comment of each row in ``rows``; an undecodable one is an error at ``where(r)``,
+    a byte offset in ``buf`` on its line."""
     for r, s, e in zip(rows.tolist(), cstart[rows].tolist(), cend[rows].tolist()):
         try:
             texts[r] = buf[s:e].tobytes().decode(encoding)
         except UnicodeDecodeError as exc:
-            if spath is None:
-                raise _Reparse from None
             raise _error_at(buf, spath, where(r), f"the comment is not valid {encoding} ({exc.reason})",
                             token=buf[s:e].tobytes()[:60].decode("latin-1"),
                             fix=None if encoding.lower() in ("latin-1", "latin1", "iso-8859-1") else
