@@ -424,6 +424,21 @@ def test_an_exported_linear_model_scores_as_ltrkit_to_float32_precision(data, ki
 # ------------------------------------------------------------------------------------------------------------------
 # Solr's slack: the one threshold no float32 comparison in the format can hold
 # ------------------------------------------------------------------------------------------------------------------
+def test_solr_says_the_values_that_move_once_per_feature_and_interval_not_once_per_node():
+    from ltr.trees import TreeEnsemble
+
+    k_zero = float(np.float32(1e-35))  # three stumps on x and one on y, each at LightGBM's zero threshold
+    ens = TreeEnsemble(engine="lightgbm", n_features=2, tree_ptr=[0, 1, 2, 3, 4], leaf_ptr=[0, 2, 4, 6, 8],
+                       feature=[0, 0, 1, 0], threshold=[k_zero] * 4, left=[-1] * 4, right=[-2] * 4,
+                       default_left=[False] * 4, missing_type=[2] * 4, leaf_value=[-1.0, 2.0] * 4)
+    notes = [n for n in export(ens, "solr", feature_names=["x", "y"], inexact="nearest").notes
+             if "unlike the model" in n]
+    assert len(notes) == 2
+    assert notes[0].startswith("solr: 3 split nodes (tree 0 node 0, tree 1 node 0, tree 3 node 0) (feature 'x'): ")
+    assert notes[1].startswith("solr: tree 2 node 0 (feature 'y'): ")
+    assert [m.group(1) for m in GAP.finditer("\n".join(notes))] == ["x", "y"]
+
+
 def test_solr_refuses_lightgbms_zero_threshold_and_nearest_moves_only_the_reported_values():
     from ltr.export import ExportError
     from ltr.trees import TreeEnsemble

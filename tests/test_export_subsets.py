@@ -239,3 +239,20 @@ def test_names_of_another_count_are_refused_without_claiming_the_model_names_its
     err = capsys.readouterr().err
     assert "--feature-names: 2 names for a model trained on features 1,3,5,12,40" in err
     assert "already names" not in err
+
+
+def test_es_ranklib_says_its_ids_are_positions_in_the_models_own_set_not_the_files(mq, tmp_path, capsys):
+    # a trial scored the export against the file's whole feature set (ids 1, 3, 5, 12, 40 as RankLib's -feature keeps
+    # them) and got other scores: the export numbers the model's own 5 features 1-5, which it now says
+    own = export(mq.model, "es-ranklib", feature_names=mq.names, missing="zero")
+    (note,) = [n for n in own.notes if "RankLib's feature ids" in n]
+    assert "here the model's own 5 features (ids 1-5), not the ids of the file it was trained on (1, 3, 5, 12, ...)" \
+        in note
+    ids = {int(s) for s in re.findall(r"<feature> (\d+) </feature>", json.loads(own.text)["model"]["model"][
+        "definition"])}
+    assert ids <= {1, 2, 3, 4, 5} and len(ids) > 1  # what the note says
+    targeted = export(mq.model, "es-ranklib", target_features=mq.names, missing="zero")
+    assert not any("RankLib's feature ids" in n for n in targeted.notes)
+    assert main(["export", str(mq.model), "--to", "es-ranklib", "--feature-names", "@" + str(tmp_path / "none.txt"),
+                 "--out", str(tmp_path / "x.json")]) == 1
+    assert "none.txt: cannot read the feature names (--feature-names @FILE) (" in capsys.readouterr().err

@@ -51,7 +51,7 @@ def _feature_names(text: str | None) -> list[str] | None:
     if text.startswith("@"):
         from ltr.export.featureset import read_feature_names
 
-        return read_feature_names(text[1:])
+        return read_feature_names(text[1:], "the feature names (--feature-names @FILE)")
     names = split_list(text)
     if not names:
         raise UsageError("--feature-names: no names given")

@@ -220,10 +220,10 @@ def _names_of(obj: Any) -> list | None:
     return None
 
 
-def read_feature_names(path: str | os.PathLike) -> list[str]:
+def read_feature_names(path: str | os.PathLike, what: str = "the feature set") -> list[str]:
     """The feature names of an engine's feature set, in order, from a file: the plugin's feature set JSON (a
     ``POST _ltr/_featureset`` body or its ``GET`` response), a Solr feature store JSON (a list of features), or
-    plain text with one name per line (``#`` starts a comment line).
+    plain text with one name per line (``#`` starts a comment line). ``what`` the file is, in an error.
 
     Raises
     ------
@@ -234,7 +234,7 @@ def read_feature_names(path: str | os.PathLike) -> list[str]:
     try:
         raw = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
-        raise ExportError(f"{path}: cannot read the feature set ({e})") from None
+        raise ExportError(f"{path}: cannot read {what} ({e})") from None
     head = raw.lstrip()[:1]
     if head in ("{", "["):
         try:

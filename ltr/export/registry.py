@@ -230,6 +230,14 @@ def export(model: Any, format: str, *, feature_names: Sequence[str] | None = Non
         ctx.notes.append("missing values go where 0 goes (missing='zero', --missing zero): the model was trained on "
                          "ltr features output, whose features are 0 where a document does not match; pass "
                          "missing='nan' (--missing nan) for features that were missing (NaN) in training")
+    if format == "es-ranklib" and target_features is None and src.ids is not None \
+            and list(src.ids) != list(range(1, len(src.ids) + 1)):  # RankLib's -feature keeps the file's ids
+        shown = ", ".join(map(str, src.ids[:4])) + (", ..." if len(src.ids) > 4 else "")
+        ctx.notes.append(f"es-ranklib: RankLib's feature ids are positions in the feature set the model is created "
+                         f"on, here the model's own {len(target)} features (ids 1-{len(target)}), not the ids of the "
+                         f"file it was trained on ({shown}): create it on that set (Export.feature_set(), "
+                         "--feature-set-out), or pass the engine's existing set (target_features, --target-features) "
+                         "to number them by it")
     text = fmt.write(src, ctx)
     read = {src.feature_names[j] for j in used}
     return Export(format, text, target, tuple(ctx.notes), store, src.feature_set,

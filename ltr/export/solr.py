@@ -62,6 +62,7 @@ def solr_threshold(left_max, *, inexact: str = "refuse") -> tuple[np.float32, tu
 def render(plan: TreePlan, ctx: Context) -> str:
     """The model-store JSON for ``plan``."""
     missing_left = ctx.missing_left(plan)
+    moved: dict[tuple[str, str, str, str], list[str]] = {}  # (feature, interval, side) -> the nodes that move it
 
     def leaf(value):
         return {"value": text(value)}
@@ -78,13 +79,17 @@ def render(plan: TreePlan, ctx: Context) -> str:
             raise ExportError(why + "inexact='nearest'" + fix, cli=why + "--inexact nearest" + fix) from None
         if gap is not None:
             side = "right" if gap[1] == plan.left_max[k] else "left"
-            ctx.notes.append(f"{ctx.fmt}: {plan.where(k)} (feature {ctx.names[plan.feature[k]]!r}): values in "
-                             f"({text(gap[0])}, {text(gap[1])}] go {side}, unlike the model")
+            key = (ctx.names[plan.feature[k]], text(gap[0]), text(gap[1]), side)
+            moved.setdefault(key, []).append(plan.where(k))
         return {"feature": ctx.names[plan.feature[k]], "threshold": text(u),
                 "missing": "left" if missing_left[k] else "right", "left": left, "right": right}
 
     trees = [{"weight": "1", "root": {"value": text(plan.base)}}] if plan.base != 0 else []
     trees += [{"weight": "1", "root": build(plan, t, leaf, split)} for t in range(plan.n_trees)]
+    for (feature, lo, hi, side), nodes in moved.items():  # one note per feature and interval, not per node
+        at = nodes[0] if len(nodes) == 1 else f"{len(nodes)} split nodes ({', '.join(nodes[:3])}" + \
+            (", ...)" if len(nodes) > 3 else ")")
+        ctx.notes.append(f"{ctx.fmt}: {at} (feature {feature!r}): values in ({lo}, {hi}] go {side}, unlike the model")
     used = {ctx.names[j] for j in plan.used_features()}
     model = {"class": MODEL_CLASS, "name": ctx.name, "store": ctx.store,
              "features": [{"name": n} for n in ctx.target if n in used] or [{"name": ctx.target[0]}],
