@@ -241,3 +241,25 @@ def test_the_lazily_loaded_names_are_imported_for_type_checkers(module, lazy):
         lazy = set(features._EXPORTS)
     assert checked == lazy  # jedi and mypy saw Any for ltr.Ranker: completion of ltr.Ranker().fi was empty
     assert (ROOT / "features" / "py.typed").is_file() and (ROOT / "ltr" / "py.typed").is_file()
+
+
+def test_lightgbm_categorical_features_are_refused_before_training_not_after_saving(tmp_path):
+    # a trial's plain categorical model was refused by ltr predict; ltrkit itself trained one with
+    # engine_params={'categorical_feature': [0]}, saved it, and then load_model refused it ("num_cat=1")
+    d = make_ranking(200, 10, 4, random_state=0)
+    X = d.X.copy()
+    codes = np.random.RandomState(0).randint(0, 8, X.shape[0])
+    X[:, 0] = codes
+    y = np.where(np.isin(codes, [1, 4, 6]), 3.0, 0.0)
+    params = {"categorical_feature": [0], "min_data_per_group": 5, "cat_smooth": 1}
+    import lightgbm as lgb  # the reference: LightGBM does grow categorical splits on these rows
+
+    sizes = np.diff(d.group_ptr)
+    booster = lgb.train({"objective": "lambdarank", "verbosity": -1, "min_data_in_leaf": 5, **params},
+                        lgb.Dataset(X, y, group=sizes), 3)
+    assert "num_cat=1" in booster.model_to_string()
+    for key in ("categorical_feature", "cat_feature", "categorical_column"):
+        with pytest.raises(ParameterValueError, match=rf"{key}=\[0\]: categorical splits are not supported"):
+            ltr.Ranker(n_estimators=3, preset=None, engine_params={key: [0], "min_data_per_group": 5}).fit(
+                X, y, qid=d.qid)
+    ltr.Ranker(n_estimators=3, preset=None, engine_params={"categorical_feature": ""}).fit(X, y, qid=d.qid)

@@ -225,6 +225,7 @@ def check_duplicated_params(est, params: Mapping[str, Any], *, what: str = "engi
         return
     for key, value in params.items():
         _refuse_engine_evaluation(engine, key, value, what)
+        _refuse_categorical(engine, key, value, what)
     _refuse_two_spellings(engine, params, what)
     for key, value in params.items():  # the device is the ranker's own, checked where training starts
         text = str(value).lower()
@@ -259,6 +260,20 @@ def check_duplicated_params(est, params: Mapping[str, Any], *, what: str = "engi
             reason = f"sets what {param}={given!r} sets in {engine}: give one of the two"
             raise ParameterValueError(f"{what}: {key}={value!r} {reason}", key=key, reason=reason,
                                       cli=f"--param {key}={value} {reason}")
+
+
+def _refuse_categorical(engine: str, key: str, value: Any, what: str) -> None:
+    """Refuse LightGBM's categorical features: its categorical splits would make a model that ltrkit's tree scorer,
+    ``load_model`` and the search engines' formats cannot read (the model saved, then refused when loaded)."""
+    if engine != "lightgbm" or key not in engine_names(engine, "categorical_feature"):
+        return
+    if value is None or (isinstance(value, (str, list, tuple)) and not len(value)):
+        return  # no categorical feature: LightGBM's default
+    reason = ("categorical splits are not supported: ltrkit reads, scores and exports trees of numerical splits "
+              "(a model trained with them could not be loaded); leave the feature numerical (its codes as numbers) "
+              "or one-hot encode it")
+    raise ParameterValueError(f"{what}: {key}={value!r}: {reason}", key=key, reason=reason,
+                              cli=f"--param {key}={value}: {reason}")
 
 
 #: LightGBM's words for "no metric" (the ranker itself gives it "None"); its empty string, or a None value, is the
