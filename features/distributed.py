@@ -124,11 +124,15 @@ def extract_distributed(index_path: str | os.PathLike, queries, candidates: pd.D
     from features.featureset import FeatureSet
     from features.scorers.neural.file import NeuralFile
 
-    for scorer in FeatureSet.load(feature_set).scorers:
+    try:
+        scorers = FeatureSet.load(feature_set).scorers
+    except (OSError, ValueError):  # files only the workers can read (or a bad set): the workers say what they meet
+        scorers = ()
+    for scorer in scorers:
         if isinstance(scorer, NeuralFile):
             try:
                 scorer.check_query_ids(zip(cand["qid"], cand["docno"].astype(str)), qs.qids)
-            except OSError:  # a file only the workers can read: they read it, and say what they meet
+            except OSError:
                 pass
     if n_shards is None:
         n_shards = 2 * max(1, len(client.scheduler_info().get("workers", {})))
