@@ -670,7 +670,8 @@ def add_collection_input(group, *, queries_help: str, query_ids_help: str) -> No
                             "its older name (elsewhere --format is the output's)")
     group.add_argument("--split", default=None, metavar="NAME",
                        help="the split of an NFCorpus or BEIR directory: its NAME.* files or qrels/NAME.tsv "
-                            "(default: test)")
+                            "(default: test; NFCorpus: NAME.titles.queries and NAME.2-1-0.qrel unless --queries "
+                            "and --qrels name others)")
     group.add_argument("--queries", help=queries_help)
     group.add_argument("--query-format", default="auto", choices=COLLECTION_FORMATS, help="query file format")
     group.add_argument("--query-ids", default="auto", choices=["auto", "record", "position"], help=query_ids_help)

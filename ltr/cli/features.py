@@ -66,8 +66,8 @@ def register(sub) -> None:
     cand = p.add_argument_group("candidates")
     one = cand.add_mutually_exclusive_group()
     one.add_argument("--run", help="TREC run whose documents are the candidates (their first-stage rank is by "
-                                   "score, then docno descending, as trec_eval ranks them, whatever the rank "
-                                   "column says)")
+                                   "score, as trec_eval ranks them; ties of score in the run's rank column's order "
+                                   "where that column agrees with the scores, else docno descending, as trec_eval)")
     one.add_argument("--topk", type=int, default=None, help="retrieve the top K with BM25 (default: 100 when "
                                                             "--run is not given)")
     cand.add_argument("--add-judged", action="store_true",
