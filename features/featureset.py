@@ -162,6 +162,7 @@ class FeatureSet:
         # columns() of the last index, kept for the next call (a Reranker computes one query's features at a time;
         # an index is never changed once built)
         self._plan: tuple[weakref.ref, list] | None = None
+        self.source: str | None = None  # the file it was read from (load), for its errors
 
     @property
     def scorers(self) -> tuple[Scorer, ...]:
@@ -215,11 +216,11 @@ class FeatureSet:
             if not isinstance(data, dict) or not isinstance(data.get("features"), list):
                 raise ValueError(f"{p}: expected a top-level 'features' array")
             try:
-                if data.get("format") == DESCRIPTION_FORMAT:  # to_dict()'s description, saved as JSON
-                    return cls.from_dict(data)
-                return cls(data["features"])
+                fs = cls.from_dict(data) if data.get("format") == DESCRIPTION_FORMAT else cls(data["features"])
             except ValueError as e:
                 raise ValueError(f"{p}: {e}") from None
+            fs.source = str(p)  # named by an error found later, against an index
+            return fs
         return cls(list(spec))
 
     def columns(self, index: InvertedIndex) -> list[tuple[Scorer, str | None, list[str]]]:
@@ -229,7 +230,7 @@ class FeatureSet:
             return list(kept[1])
         out = []
         real_fields = [f for f in index.field_names if f not in index.aliases]
-        for spec, scorer in zip(self.specs, self._scorers):
+        for i, (spec, scorer) in enumerate(zip(self.specs, self._scorers), 1):
             base = spec.name or scorer.column_base()
             outs = [f"{base}_{o}" if o else base for o in scorer.outputs]
             if not scorer.per_field:
@@ -237,7 +238,11 @@ class FeatureSet:
                 continue
             fields = real_fields if spec.fields in ("*", None) else list(spec.fields)
             for f in fields:
-                index.field(f)  # raises naming the available fields
+                try:
+                    index.field(f)  # raises naming the available fields
+                except ValueError as e:  # named as the set's other errors name its file and entry
+                    where = f"{self.source}: " if self.source else ""
+                    raise ValueError(f"{where}feature {i} ({spec.name or spec.scorer}): {e}") from None
                 out.append((scorer, f, [f"{c}:{f}" for c in outs]))
         names = [c for _, _, cols in out for c in cols]
         dup = sorted(c for c, n in Counter(names).items() if n > 1) if len(set(names)) < len(names) else []

@@ -249,6 +249,10 @@ def _layout(path: str | Path, header: tuple[str | None, ...] | None, rows: list[
             short.append(lineno)
             rows[k] = (lineno, [parts[0], "", parts[1]])
         elif len(parts) == 1:
+            if width > 1 and len(parts[0].split()) > 1:  # an id alone has no spaces: a text that lost its tab
+                raise CollectionFormatError(f"no tab on the line, in a file of {width} tab-separated columns "
+                                            f"({shown}): a line of one column is an id alone, which holds no spaces",
+                                            str(path), lineno, token=parts[0].strip()[:60])
             rows[k] = (lineno, parts + [""] * (width - 1))
     if wide:
         log.warning("%s:%d: %d line(s) of more tab-separated columns than the file's %d (%s): a tab inside the text, "

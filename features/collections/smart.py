@@ -152,10 +152,10 @@ def read_smart_queries(path: str | Path, *, ids: str = "record", errors: str = "
     if ids not in ("record", "position"):
         raise ValueError(f"ids must be 'record' or 'position', got {ids!r}")
     recs = _records(path, errors)
-    kept = [(rid, f) for rid, _, f, had in recs if had]
+    kept = [(rid, line, f) for rid, line, f, had in recs if had]
     skipped = len(recs) - len(kept)
     if skipped:
         log.debug("%s: skipped %d record(s) without any field", path, skipped)
-    qids = [str(i + 1) for i in range(len(kept))] if ids == "position" else [rid for rid, _ in kept]
-    texts = [" ".join(t for t in (f.get("T", ""), f.get("W", "")) if t) for _, f in kept]
-    return Queries(tuple(qids), tuple(texts), name=str(path))
+    qids = [str(i + 1) for i in range(len(kept))] if ids == "position" else [rid for rid, _, _ in kept]
+    texts = [" ".join(t for t in (f.get("T", ""), f.get("W", "")) if t) for _, _, f in kept]
+    return Queries(tuple(qids), tuple(texts), name=str(path), lines=tuple(line for _, line, _ in kept))

@@ -38,7 +38,7 @@ def register(sub) -> None:
                         "minmax otherwise)")
     p.add_argument("--weights", default=None, metavar="W1,W2,...",
                    help="one weight per run, for wsum (or weighted rrf)")
-    p.add_argument("--k", type=float, default=60.0, help="RRF's constant")
+    p.add_argument("--k", type=float, default=None, help="RRF's constant (default: 60, as Cormack et al.)")
     p.add_argument("--depth", type=int, default=None, metavar="N", help="fuse each run's top N documents per query")
     p.add_argument("--tag", default="fused", type=run_tag, help="run tag of the fused run")
     g = p.add_argument_group("weights fitted by cross-validation over queries (--fit-weights)")
@@ -83,6 +83,9 @@ def run(args: argparse.Namespace) -> int:
 
     if len(args.runs) < 2:
         raise UsageError("fusion needs at least two runs")
+    if args.k is not None and args.method != "rrf":  # as --norm with rrf: an option that would change nothing
+        raise UsageError(f"--k {args.k:g}: RRF's constant, which --method {args.method} does not use; leave --k out")
+    args.k = 60.0 if args.k is None else args.k
     if not (math.isfinite(args.k) and args.k >= 0):
         raise UsageError(f"--k {args.k:g}: RRF's constant is a finite number >= 0 (60 as Cormack et al.)")
     if args.depth is not None and args.depth < 1:
