@@ -322,7 +322,8 @@ def test_fetch_says_no_checksum_is_published_and_names_set_and_folder_in_the_rar
     assert main(["data", "fetch", "toyrar", "--to", str(to), "--quiet"]) == 1
     assert _warnings(caplog) == ["no checksum is published for TOY.rar of toyrar, so the file was not checked "
                                  "(only that it is a RAR archive); the unpacked files are checked against the "
-                                 "registry's layout and documented counts instead"]
+                                 "registry's layout, documented counts and the files' own checksums where it "
+                                 "records them instead"]
     err = capsys.readouterr().err.splitlines()
     assert len(err) == 1 and err[0].startswith("ltr data fetch: error: TOY.rar is a RAR archive")
     assert err[0].endswith(f"unpack it yourself into {to / 'toyrar'} and check that folder with "
