@@ -452,8 +452,8 @@ def fetch_entry(entry: Entry, to: str | os.PathLike, *, progress: bool = True, b
         only = " and ".join(filter(None, ["its size" if a.get("size") is not None else "",
                                           f"that it is {what}" if what else ""]))
         logger.warning("no checksum is published for %s of %s, so the file was not checked%s; the unpacked files "
-                       "are checked against the registry's layout, documented counts and the files' own checksums where it records "
-                       "them instead", a["file"],
+                       "are checked against the registry's layout, documented counts and the files' own checksums "
+                       "where it records them instead", a["file"],
                        entry.name, f" (only {only})" if only else "")
     tmp = Path(tempfile.mkdtemp(prefix=f".{entry.name}.", suffix=".tmp", dir=to))
     try:
