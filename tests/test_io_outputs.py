@@ -487,6 +487,37 @@ def test_the_command_line_names_standard_output_when_its_table_cannot_be_written
                                             "PYTHONIOENCODING=utf-8, or write to a file: files are UTF-8)")
 
 
+def test_an_interrupt_swallowed_before_the_output_module_is_imported_still_stops_the_outputs(tmp_path):
+    # a trial's Ctrl-C to ltr features, 0.65 s in: swallowed during an import ("Exception ignored in:
+    # <function _get_module_lock...>") before ltr.io.outputs was imported, so nothing recorded it; the run finished,
+    # replaced the previous output and exited 0
+    import subprocess
+    import sys
+    import textwrap
+
+    kept = tmp_path / "f.letor"
+    kept.write_text("previous\n")
+    script = textwrap.dedent(f"""
+        import signal, sys
+        from ltr.cli._common import terminate_on_sigterm
+        assert "ltr.io.outputs" not in sys.modules
+        terminate_on_sigterm()
+        try:
+            signal.getsignal(signal.SIGINT)(signal.SIGINT, None)
+        except KeyboardInterrupt:
+            pass  # as a library's callback swallows it
+        from ltr.io.outputs import atomic_write
+        try:
+            with atomic_write({str(kept)!r}) as f:
+                f.write("new\\n")
+        except KeyboardInterrupt:
+            sys.exit(130)
+    """)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 130, done.stderr
+    assert kept.read_text() == "previous\n" and [p.name for p in tmp_path.iterdir()] == ["f.letor"]
+
+
 def test_an_interrupt_a_library_swallowed_still_keeps_every_output_from_replacing_its_file(tmp_path):
     """The command line's SIGINT/SIGTERM handlers stop the outputs first: a KeyboardInterrupt that a library catches
     on its way (distributed's GC callback reports "Exception ignored") surfaces at the next output instead of the

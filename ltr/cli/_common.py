@@ -97,12 +97,12 @@ def terminate_on_sigterm() -> None:
     ignored") still leaves the previous outputs as they were, and surfaces at the next output."""
     import signal
 
+    from ltr import _checked_io  # the standard library only: installed before anything heavy is imported
+
     def stop_outputs(kind) -> None:
-        # Installed before anything heavy is imported (pandas and numba take seconds, and Ctrl-C then must still be
-        # one line): an output module not yet imported has no output open to stop.
-        outputs = sys.modules.get("ltr.io.outputs")
-        if outputs is not None and hasattr(outputs, "stop_outputs"):
-            outputs.stop_outputs(kind)
+        # kept where ltr.io.outputs reads it, whether or not that module is imported yet (pandas and numba take
+        # seconds to import, and an interrupt a library swallows meanwhile must still stop the outputs to come)
+        _checked_io.stopped = kind
 
     def on_term(signum, frame):
         stop_outputs(Terminated)

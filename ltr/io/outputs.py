@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from ltr import _checked_io
 from ltr._checked_io import CheckedSink as _CheckedSink
 from ltr._checked_io import write_error as _named
 from ltr.exceptions import OutputPathError
@@ -47,17 +48,12 @@ __all__ = ["STDOUT", "atomic_write", "atomic_write_together", "check_output_path
 #: The path that means standard output.
 STDOUT = "-"
 
-#: The interrupt the command line received (KeyboardInterrupt or its SIGTERM kind), kept: an interrupt raised where a
-#: library catches it (a callback's "Exception ignored") must still keep every output from replacing the previous
-#: one. None in a Python session, where only the command line's signal handlers set it.
-_stopped: type[BaseException] | None = None
-
-
 def stop_outputs(kind: type[BaseException] | None) -> None:
     """Keep every later output from replacing its file (``kind``: the interrupt it raises instead), or, with None,
-    allow them again. The command line's SIGINT and SIGTERM handlers call it before raising ``kind``."""
-    global _stopped
-    _stopped = kind
+    allow them again. The command line's SIGINT and SIGTERM handlers set it before raising ``kind`` (an interrupt
+    raised where a library catches it must still keep every output from replacing the previous one); None in a
+    Python session. Kept in :data:`ltr._checked_io.stopped`, which exists before this module is imported."""
+    _checked_io.stopped = kind
 
 
 def unencodable(e: UnicodeEncodeError, label: str = "standard output") -> str:
@@ -68,8 +64,8 @@ def unencodable(e: UnicodeEncodeError, label: str = "standard output") -> str:
 
 def raise_if_stopped() -> None:
     """Raise the interrupt the command line received, if any (called just before an output replaces its file)."""
-    if _stopped is not None:
-        raise _stopped()
+    if _checked_io.stopped is not None:
+        raise _checked_io.stopped()
 
 _STREAM_ALIASES = {
     "-": "stdout",
