@@ -57,3 +57,30 @@ def test_fuse_refuses_rrfs_constant_for_a_method_that_does_not_use_it(tmp_path, 
     assert not out.exists()
     assert main(["fuse", *runs, "--k", "10", "--out", str(out), "--quiet"]) == 0  # rrf, as before
     assert main(["fuse", *runs, "--method", "combsum", "--out", str(out), "--quiet"]) == 0
+
+
+def test_fuse_fit_weights_refuses_a_step_that_does_not_divide_1_instead_of_dividing_by_it(tmp_path, capsys):
+    # --step 0 was a ZeroDivisionError traceback, --step nan "cannot convert float NaN to integer"; and every option
+    # of the weight fitting was taken without --fit-weights, where --qrels is refused
+    from ltr.fusion import fit_weights
+
+    runs = []
+    for name, docs in (("a", "d1 d2 d3"), ("b", "d3 d1 d2")):
+        p = tmp_path / f"{name}.run"
+        p.write_text("".join(f"{q} Q0 {d} {r} {3 - r} {name}\n" for q in (1, 2, 3) for r, d in
+                             enumerate(docs.split())))
+        runs.append(str(p))
+    qrels = tmp_path / "qrels"
+    qrels.write_text("".join(f"{q} 0 d{q} 1\n" for q in (1, 2, 3)))
+    fit = [*runs, "--method", "wsum", "--fit-weights", "--qrels", str(qrels), "--folds", "2"]
+    for step in ("0", "nan", "-1", "0.3"):
+        assert main(["fuse", *fit, "--step", step, "--out", str(tmp_path / "f.run")]) == 2
+        err = capsys.readouterr().err
+        assert err == f"ltr fuse: error: --step {float(step):g}: the spacing of the weights tried divides 1 (0.1, " \
+                      "0.05, 0.25, ...)\n"
+    assert main(["fuse", *runs, "--step", "0.5", "--split-seed", "3", "--out", str(tmp_path / "f.run")]) == 2
+    assert capsys.readouterr().err == "ltr fuse: error: --step, --split-seed go with --fit-weights\n"
+    assert not (tmp_path / "f.run").exists()
+    assert main(["fuse", *fit, "--step", "0.5", "--out", str(tmp_path / "f.run"), "--quiet"]) == 0
+    with pytest.raises(ValueError, match=r"step must divide 1 evenly .* got 0$"):
+        fit_weights(runs, str(qrels), n_splits=2, step=0)

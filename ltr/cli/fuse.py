@@ -49,12 +49,16 @@ def register(sub) -> None:
     g.add_argument("--qrels-format", default="auto", choices=("auto", *QRELS_FORMATS), dest="qrels_format",
                    help="layout of --qrels (detected from its first lines)")
     add_encoding_errors(p)
-    g.add_argument("--metric", default="ndcg@10", help="the metric maximised (trec_eval conventions, linear gain)")
-    g.add_argument("--folds", type=int, default=5, help="folds of queries")
-    g.add_argument("--search", default="grid", choices=SEARCHES,
-                   help="grid: every weight vector on the simplex; coordinate: coordinate ascent from equal weights")
-    g.add_argument("--step", type=float, default=0.1, help="spacing of the weight values tried")
-    g.add_argument("--split-seed", type=int, default=0, dest="split_seed", help="seed of the query shuffle")
+    g.add_argument("--metric", default=None, help="the metric maximised (trec_eval conventions, linear gain; "
+                                                  "default: ndcg@10)")
+    g.add_argument("--folds", type=int, default=None, help="folds of queries (default: 5)")
+    g.add_argument("--search", default=None, choices=SEARCHES,
+                   help="grid (default): every weight vector on the simplex; coordinate: coordinate ascent from "
+                        "equal weights")
+    g.add_argument("--step", type=float, default=None, help="spacing of the weight values tried (default: 0.1; it "
+                                                            "divides 1)")
+    g.add_argument("--split-seed", type=int, default=None, dest="split_seed",
+                   help="seed of the query shuffle (default: 0)")
     g.add_argument("--report", default=None, metavar="FILE.json",
                    help="write the chosen weights per fold and the metrics as JSON")
     p.add_argument("--format", choices=("table", "json"), default="table",
@@ -107,6 +111,22 @@ def run(args: argparse.Namespace) -> int:
     elif args.format != "table":
         raise UsageError(f"--format {args.format} formats --fit-weights' table of weights; without it ltr fuse "
                          "prints nothing (the fused run goes to --out)")
+    fitting = {"--metric": args.metric, "--folds": args.folds, "--search": args.search, "--step": args.step,
+               "--split-seed": args.split_seed}
+    given = [flag for flag, value in fitting.items() if value is not None]
+    if given and not args.fit_weights:  # as --qrels: options that would change nothing
+        raise UsageError(f"{', '.join(given)} {'goes' if len(given) == 1 else 'go'} with --fit-weights")
+    args.metric = "ndcg@10" if args.metric is None else args.metric
+    args.folds = 5 if args.folds is None else args.folds
+    args.search = "grid" if args.search is None else args.search
+    args.step = 0.1 if args.step is None else args.step
+    args.split_seed = 0 if args.split_seed is None else args.split_seed
+    if not (math.isfinite(args.step) and 0 < args.step <= 1 and math.isclose(round(1 / args.step) * args.step, 1)):
+        raise UsageError(f"--step {args.step:g}: the spacing of the weights tried divides 1 (0.1, 0.05, 0.25, ...)")
+    if args.folds < 2:
+        raise UsageError(f"--folds {args.folds}: at least 2 (each fold's weights are fitted on the others)")
+    if not 0 <= args.split_seed < 2**32:
+        raise UsageError(f"--split-seed {args.split_seed}: a seed from 0 to 2**32 - 1")
     check_outputs(args.out, args.report, inputs=[*args.runs, args.qrels], flags=("--out", "--report"))
     norm = getattr(args, "norm", None)
     if args.method == "rrf" and norm not in (None, "none"):
