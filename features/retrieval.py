@@ -8,6 +8,7 @@ query term are retrieved whatever their score; ties are broken by collection ord
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -80,8 +81,11 @@ class BM25Retriever:
         for name, value in (("k1", k1), ("b", b)):
             if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
                 raise TypeError(f"{name} must be a number, got {value!r}")
-        if not (k1 >= 0 and 0 <= b <= 1):
-            raise ValueError(f"need k1 >= 0 and 0 <= b <= 1, got k1={k1}, b={b}")
+        if not (math.isfinite(k1) and k1 >= 0 and 0 <= b <= 1):
+            raise ValueError(f"need a finite k1 >= 0 and 0 <= b <= 1, got k1={k1}, b={b}")
+        if k3 is not None and not (isinstance(k3, (int, float)) and not isinstance(k3, bool) and math.isfinite(k3)
+                                   and k3 >= 0):
+            raise ValueError(f"k3 must be None or a finite number >= 0, got {k3!r}")
         self.index = index
         self.field = field
         self.k1, self.b, self.idf, self.k3, self.epsilon, self.qtf_norm = k1, b, idf, k3, epsilon, qtf_norm

@@ -266,6 +266,25 @@ def test_demo_runs_the_embedded_default_end_to_end(tmp_path, capsys, monkeypatch
     assert float(test_line.split()[-1]) > 0.6  # the generated signal is learnable; a random ranking scores ~0.45
 
 
+def test_demo_keeps_a_users_files_takes_quiet_and_runs_again_in_its_own_folder(tmp_path, capsys, monkeypatch):
+    # a trial: --dir '' wrote into the working folder, replacing the user's model.txt; --quiet reached ltr info,
+    # which has no such option, and stopped the demo after writing the data
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "model.txt").write_text("the user's\n")
+    for argv, says in ((["--dir", ""], "--dir '': give the folder for the demo's files"),
+                       (["--dir", "."], "--dir .: the folder holds model.txt, not written by ltr demo, which it would "
+                                        "replace"),
+                       (["--seed", "-1"], "--seed -1: a seed from 0 to 2**32 - 3")):
+        assert main(["demo", *argv]) == 2
+        assert says in capsys.readouterr().err
+    assert (tmp_path / "model.txt").read_text() == "the user's\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.txt"]
+    for _ in range(2):  # its own folder, again
+        assert main(["demo", "--dir", "d", "--quiet"]) == 0
+        assert "ndcg@10" in capsys.readouterr().out
+    assert (tmp_path / "d" / "model.txt").stat().st_size > 1000
+
+
 @pytest.mark.parametrize("argv, says", [
     ([], "lightgbm refused the labels: Label 250 is not less than the number of label mappings (31); for labels "
          "that encode an order (MQ2007/8-list) train a listwise objective (--objective listnet --kernel numba), or "

@@ -79,6 +79,8 @@ Y. Lv, C. Zhai. Lower-bounding term frequency normalization. CIKM 2011 (BM25+).
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -207,7 +209,8 @@ class _BM25Params(Scorer):
         self._check(is_number(p["k1"]) and p["k1"] >= 0, "k1", "a number >= 0")
         self._check(is_number(p["b"]) and 0 <= p["b"] <= 1, "b", "in [0, 1]")
         self._check(p["idf"] in BM25_IDF, "idf", f"one of {BM25_IDF}")
-        self._check(p["k3"] is None or (is_number(p["k3"]) and p["k3"] >= 0), "k3", "None or >= 0")
+        self._check(p["k3"] is None or (is_number(p["k3"]) and math.isfinite(p["k3"]) and p["k3"] >= 0), "k3",
+                    "None or a finite number >= 0")
         self._check(is_number(p["epsilon"]) and p["epsilon"] >= 0, "epsilon", "a number >= 0")
         self._check(p["qtf_norm"] in QTF_NORMS, "qtf_norm", f"one of {QTF_NORMS}")
         self._refuse_given(p["idf"] != "okapi", "epsilon", "it is the floor of idf='okapi' and no other idf has one")

@@ -18,9 +18,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ltr.cli._common import add_command, add_quiet, note
+from ltr.cli._common import UsageError, add_command, add_quiet, note
 
 __all__ = ["register", "run"]
+
+#: What a demo writes in its folder, and the file that marks the folder as a demo's.
+_WRITES = ("train.txt", "valid.txt", "test.txt", "model.txt", "model.txt.meta.json")
+_MARKER = ".ltr-demo"
 
 
 def register(sub) -> None:
@@ -37,8 +41,21 @@ def run(args: argparse.Namespace) -> int:
     from ltr.datasets import make_ranking
     from ltr.io import write_letor
 
+    if not 0 <= args.seed <= 2**32 - 3:  # the three files take seed, seed + 1 and seed + 2
+        raise UsageError(f"--seed {args.seed}: a seed from 0 to 2**32 - 3")
+    if not args.dir.strip():
+        raise UsageError(f"--dir {args.dir!r}: give the folder for the demo's files (default: ltr-demo)")
     folder = Path(args.dir)
+    # A demo's own folder (its marker file) is written again; files of the same names that a demo did not write
+    # are the user's, and are not replaced.
+    marker = folder / _MARKER
+    clash = sorted(n for n in _WRITES if (folder / n).exists()) if not marker.is_file() else []
+    if clash:
+        raise UsageError(f"--dir {args.dir}: the folder holds {', '.join(clash)}, not written by ltr demo, which it "
+                         "would replace; give a new or empty folder (default: ltr-demo)")
     check_outputs(folder / "train.txt")
+    folder.mkdir(parents=True, exist_ok=True)
+    marker.write_text("written by ltr demo: it replaces its files here when run again\n", encoding="utf-8")
     files = {}
     for i, (name, n_queries) in enumerate((("train", 600), ("valid", 200), ("test", 200))):
         data = make_ranking(n_queries, (10, 40), 30, random_state=args.seed + i)
@@ -58,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
 
             if needs_compile(kernel=None):  # the first run compiles for about a minute: said, not silent
                 note(args, "compiling Numba kernels (first run only; later runs load them from the cache)")
-        sub = parser.parse_args([*argv, *(["--quiet"] if args.quiet or argv[0] == "train" else [])])
+        sub = parser.parse_args([*argv, *(["--quiet"] if argv[0] == "train" else [])])  # ltr info has no --quiet
         code = sub.func(sub)
         if code:
             return code

@@ -243,6 +243,8 @@ def _check(args: argparse.Namespace) -> None:
         raise UsageError(f"--bm25-k1 {args.bm25_k1:g}: BM25's k1 is a finite number >= 0")
     if args.bm25_b is not None and not 0 <= args.bm25_b <= 1:
         raise UsageError(f"--bm25-b {args.bm25_b:g}: BM25's b is between 0 and 1")
+    if args.bm25_k3 is not None and not (math.isfinite(args.bm25_k3) and args.bm25_k3 >= 0):
+        raise UsageError(f"--bm25-k3 {args.bm25_k3:g}: BM25's k3 (query-term saturation) is a finite number >= 0")
     if args.run:
         given = [f"--{k.replace('_', '-')}" for k in _BM25_DEFAULTS if getattr(args, k) is not None]
         if args.bm25_preset != "lucene":
