@@ -271,7 +271,7 @@ def test_demo_keeps_a_users_files_takes_quiet_and_runs_again_in_its_own_folder(t
     # which has no such option, and stopped the demo after writing the data
     monkeypatch.chdir(tmp_path)
     (tmp_path / "model.txt").write_text("the user's\n")
-    for argv, says in ((["--dir", ""], "--dir '': give the folder for the demo's files"),
+    for argv, says in ((["--dir", ""], "--dir '': an empty value; leave --dir out for its default"),
                        (["--dir", "."], "--dir .: the folder holds model.txt, not written by ltr demo, which it would "
                                         "replace"),
                        (["--seed", "-1"], "--seed -1: a seed from 0 to 2**32 - 3")):

@@ -84,3 +84,42 @@ def test_fuse_fit_weights_refuses_a_step_that_does_not_divide_1_instead_of_divid
     assert main(["fuse", *fit, "--step", "0.5", "--out", str(tmp_path / "f.run"), "--quiet"]) == 0
     with pytest.raises(ValueError, match=r"step must divide 1 evenly .* got 0$"):
         fit_weights(runs, str(qrels), n_splits=2, step=0)
+
+
+def test_an_empty_option_value_is_refused_naming_the_option_not_read_as_not_given(tmp_path, capsys):
+    # a trial: --valid '' trained without validation, --save-dir '' saved nothing, --scores '' read the working folder
+    from ltr import make_ranking
+    from ltr.io import write_letor
+
+    data = write_letor(tmp_path / "train.txt", make_ranking(20, 5, 3, random_state=0))
+    for argv, flag in ((["train", str(data), "--valid", "", "--rounds", "3", "--out", str(tmp_path / "m.txt")],
+                        "--valid"),
+                       (["cv", str(data), "--folds", "2", "--rounds", "3", "--save-dir", " "], "--save-dir"),
+                       (["evaluate", "--qrels", "", "--run", str(data)], "--qrels")):
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert f"{flag} {argv[argv.index(flag) + 1]!r}: an empty value; leave {flag} out for its default" in err
+    assert not (tmp_path / "m.txt").exists()
+    config = tmp_path / "c.toml"
+    config.write_text('valid = ""\nrounds = 3\n')
+    assert main(["train", str(data), "--config", str(config), "--out", str(tmp_path / "m.txt")]) == 2
+    assert "--valid '': an empty value" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("k3", ["-1", "nan", "inf"])
+def test_bm25_k3_that_is_not_a_finite_number_at_least_0_is_refused_as_the_option(tmp_path, capsys, k3):
+    # was a FloatingPointError traceback: "feature 'first_stage_score' is nan for pair 0: this is a bug"
+    from features.retrieval import BM25Retriever
+
+    docs = tmp_path / "docs.tsv"
+    docs.write_text("d1\twing flutter\nd2\theat transfer\n")
+    queries = tmp_path / "q.tsv"
+    queries.write_text("1\twing\n")
+    argv = ["features", "--collection", str(docs), "--queries", str(queries), "--topk", "2", "--bm25-k3", k3,
+            "--out", str(tmp_path / "f.letor")]
+    assert main(argv) == 2
+    assert f"--bm25-k3 {float(k3):g}: BM25's k3 (query-term saturation) is a finite number >= 0" in \
+        capsys.readouterr().err
+    index = InvertedIndex.build(Collection(("d1",), {"body": ["wing"]}), Analyzer())
+    with pytest.raises(ValueError, match="k3 must be None or a finite number >= 0"):
+        BM25Retriever(index, k3=float(k3))

@@ -1240,8 +1240,23 @@ def apply_config(parser: argparse.ArgumentParser, args: argparse.Namespace, argv
     path = getattr(args, "config", None)
     if path:
         _apply_config_file(parser, args, path, given)
+    refuse_empty_values(parser, args)
     dataset_defaults(parser, args)
     dataset_max_grade(args)
+
+
+def refuse_empty_values(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Refuse an option given an empty (or blank) text, on the command line or in ``--config``: ``--valid ''`` was
+    read as no validation set, ``--save-dir ''`` as no saving and ``--scores ''`` as the working folder, each without
+    a word. An option whose value is a list (``--metrics``) is checked where it is read."""
+    actions = list(parser._actions) + list(getattr(getattr(args, "action_parser_", None), "_actions", []))
+    for action in actions:
+        if not action.option_strings or action.nargs not in (None, "?"):
+            continue
+        value = getattr(args, action.dest, None)
+        if isinstance(value, str) and not value.strip() and value != action.default:
+            flag = max(action.option_strings, key=len)
+            raise UsageError(f"{flag} {value!r}: an empty value; leave {flag} out for its default")
 
 
 def dataset_defaults(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:

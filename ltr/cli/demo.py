@@ -43,8 +43,6 @@ def run(args: argparse.Namespace) -> int:
 
     if not 0 <= args.seed <= 2**32 - 3:  # the three files take seed, seed + 1 and seed + 2
         raise UsageError(f"--seed {args.seed}: a seed from 0 to 2**32 - 3")
-    if not args.dir.strip():
-        raise UsageError(f"--dir {args.dir!r}: give the folder for the demo's files (default: ltr-demo)")
     folder = Path(args.dir)
     # A demo's own folder (its marker file) is written again; files of the same names that a demo did not write
     # are the user's, and are not replaced.
