@@ -123,3 +123,17 @@ def test_bm25_k3_that_is_not_a_finite_number_at_least_0_is_refused_as_the_option
     index = InvertedIndex.build(Collection(("d1",), {"body": ["wing"]}), Analyzer())
     with pytest.raises(ValueError, match="k3 must be None or a finite number >= 0"):
         BM25Retriever(index, k3=float(k3))
+
+
+@pytest.mark.parametrize("command", ["train", "cv"])
+def test_an_unknown_early_stopping_metric_is_named_as_that_option_before_any_work(tmp_path, capsys, command):
+    # train said "--metrics: unknown metric 'bogus'"; cv started its folds, then "unknown metric 'bogus'", exit 1
+    from ltr import make_ranking
+    from ltr.io import write_letor
+
+    data = write_letor(tmp_path / "train.txt", make_ranking(20, 5, 3, random_state=0))
+    extra = ["--valid", str(data), "--out", str(tmp_path / "m.txt")] if command == "train" else ["--folds", "2"]
+    assert main([command, str(data), *extra, "--rounds", "3", "--early-stopping-metric", "bogus"]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.startswith(f"ltr {command}: error: --early-stopping-metric: unknown metric 'bogus'")
+    assert "folds" not in captured.out + captured.err.split("\n", 1)[1]

@@ -572,8 +572,8 @@ def add_metrics(p: argparse.ArgumentParser, default: str) -> None:
                         "trec_eval and ir_measures spellings such as P_5, ndcg_cut_10, recip_rank work too)")
 
 
-def metric_names(text: str) -> list[tuple[str, str]]:
-    """``(canonical, as the user wrote it)`` for each metric of ``--metrics``, duplicates dropped."""
+def metric_names(text: str, flag: str = "--metrics") -> list[tuple[str, str]]:
+    """``(canonical, as the user wrote it)`` for each metric of ``--metrics`` (or ``flag``), duplicates dropped."""
     from ltr.metrics import parse_metric
 
     out: list[tuple[str, str]] = []
@@ -581,11 +581,11 @@ def metric_names(text: str) -> list[tuple[str, str]]:
         try:
             canonical = parse_metric(m).name
         except ValueError as e:  # its message lists the known metrics
-            raise UsageError(f"--metrics: {e}") from None
+            raise UsageError(f"{flag}: {e}") from None
         if canonical not in [c for c, _ in out]:
             out.append((canonical, m))
     if not out:
-        raise UsageError("--metrics needs at least one metric name")
+        raise UsageError(f"{flag} needs at least one metric name")
     return out
 
 
@@ -924,7 +924,7 @@ def default_max_grade(args: argparse.Namespace, labels) -> None:
     if {"metrics", "max_grade"} & given:
         return
     stopping = getattr(args, "early_stopping_metric", None)
-    if stopping and metric_names(stopping)[0][0].startswith("err"):  # ERR named for early stopping
+    if stopping and metric_names(stopping, "--early-stopping-metric")[0][0].startswith("err"):  # ERR, to stop on
         return
     err = [c for c, _ in metric_names(args.metrics) if c.startswith("err")]
     y = np.asarray(labels, dtype=np.float64)
@@ -1241,6 +1241,8 @@ def apply_config(parser: argparse.ArgumentParser, args: argparse.Namespace, argv
     if path:
         _apply_config_file(parser, args, path, given)
     refuse_empty_values(parser, args)
+    if getattr(args, "early_stopping_metric", None):  # named as its option, before any work (ltr cv started first)
+        metric_names(args.early_stopping_metric, "--early-stopping-metric")
     dataset_defaults(parser, args)
     dataset_max_grade(args)
 
