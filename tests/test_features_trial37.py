@@ -137,3 +137,21 @@ def test_an_unknown_early_stopping_metric_is_named_as_that_option_before_any_wor
     captured = capsys.readouterr()
     assert captured.err.startswith(f"ltr {command}: error: --early-stopping-metric: unknown metric 'bogus'")
     assert "folds" not in captured.out + captured.err.split("\n", 1)[1]
+
+
+def test_no_relevant_outside_0_1_and_a_nan_tune_timeout_are_refused(tmp_path, capsys):
+    from ltr import make_ranking
+    from ltr.io import write_letor
+
+    data = write_letor(tmp_path / "t.txt", make_ranking(10, 5, 3, random_state=0))
+    scores = tmp_path / "s.txt"
+    scores.write_text("0.5\n" * 50)
+    for value in ("-1", "inf", "2"):
+        assert main(["evaluate", str(data), "--scores", str(scores), "--no-relevant", value]) == 2
+        assert f"--no-relevant: '{value}': the score of a query without a relevant document, from 0 to 1" in \
+            capsys.readouterr().err
+    for value in ("1", "nan", "0.5"):
+        assert main(["evaluate", str(data), "--scores", str(scores), "--no-relevant", value]) == 0
+    capsys.readouterr()
+    assert main(["tune", str(data), "--timeout", "nan", "--trials", "1"]) == 2
+    assert "--timeout nan: a positive, finite number of seconds" in capsys.readouterr().err

@@ -603,7 +603,7 @@ def add_conventions(p: argparse.ArgumentParser, *, gain_default: str | None, let
                    help="NDCG gain: exp2 = 2^rel - 1 (LightGBM, XGBoost), linear = rel (trec_eval)"
                         + ("" if gain_default else "; default exp2 for LETOR scores, linear for TREC runs")
                         + ("" if gain_default is None else "; --engine linear also optimises NDCG with this gain"))
-    g.add_argument("--no-relevant", type=float, default=0.0, dest="no_relevant", metavar="VALUE",
+    g.add_argument("--no-relevant", type=no_relevant_score, default=0.0, dest="no_relevant", metavar="VALUE",
                    help="score of a query without any relevant document: 0 as trec_eval and ranx, 1 as LightGBM "
                         "and XGBoost, nan to leave such queries out of the means")
     if letor:
@@ -614,6 +614,18 @@ def add_conventions(p: argparse.ArgumentParser, *, gain_default: str | None, let
                             "evaluation script (published LETOR tables; labels 0-2); lightgbm = LightGBM's ndcg@k and "
                             "map@k (no-relevant score 1, map@k divided by min(k, R)); ranklib = RankLib's scorers "
                             "(P@k divided by min(k, n), MAP ignores k); each fixes the gain and the no-relevant score")
+
+
+def no_relevant_score(value: str) -> float:
+    """The argparse type of ``--no-relevant``: a metric's score, from 0 to 1, or nan (leave such queries out)."""
+    try:
+        v = float(value)
+    except ValueError:
+        v = -1.0
+    if not (math.isnan(v) or 0 <= v <= 1):
+        raise argparse.ArgumentTypeError(f"{value!r}: the score of a query without a relevant document, from 0 to 1 "
+                                         "(0 as trec_eval, 1 as LightGBM), or nan to leave such queries out")
+    return v
 
 
 def grade(value: str) -> float:

@@ -19,6 +19,7 @@ from ltr.cli._common import (
     add_relevance_level,
     grade,
     metric_names,
+    no_relevant_score,
     note,
     split_list,
 )
@@ -81,7 +82,7 @@ def register(sub) -> None:
     g = p.add_argument_group("metric conventions for runs (cv results carry the ones they were evaluated with)")
     g.add_argument("--gain", choices=("exp2", "linear"), default=None,
                    help="NDCG gain (default: linear, as trec_eval)")
-    g.add_argument("--no-relevant", type=float, default=None, dest="no_relevant", metavar="VALUE",
+    g.add_argument("--no-relevant", type=no_relevant_score, default=None, dest="no_relevant", metavar="VALUE",
                    help="score of a query without relevant documents (default: 0, as trec_eval)")
     g.add_argument("-c", "--complete", action="store_true",
                    help="trec_eval -c: a judged query a run lacks scores 0 for it (default: such a run is refused, or "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import math
 import os
 import sys
 import textwrap
@@ -211,8 +212,8 @@ def run(args: argparse.Namespace) -> int:
     if not 0 <= args.split_seed <= top:
         raise UsageError(f"--split-seed must be between 0 and {top} (2**32 - 1 - --outer-folds), got "
                          f"{args.split_seed}")
-    if args.timeout is not None and args.timeout <= 0:
-        raise UsageError(f"--timeout must be positive, got {args.timeout}")
+    if args.timeout is not None and not (math.isfinite(args.timeout) and args.timeout > 0):
+        raise UsageError(f"--timeout {args.timeout:g}: a positive, finite number of seconds (leave it out for none)")
     if not Path(args.data).exists():
         raise FileNotFoundError(2, "no such file", args.data)
     if Path(args.data).is_dir():
