@@ -155,3 +155,24 @@ def test_no_relevant_outside_0_1_and_a_nan_tune_timeout_are_refused(tmp_path, ca
     capsys.readouterr()
     assert main(["tune", str(data), "--timeout", "nan", "--trials", "1"]) == 2
     assert "--timeout nan: a positive, finite number of seconds" in capsys.readouterr().err
+
+
+def test_options_of_a_mode_not_asked_for_are_refused_not_ignored(tmp_path, capsys):
+    # ltr report took --query-file without --data (while --data with the same value refused it); ltr train took
+    # --dask-timeout -1 without --dask
+    from ltr import make_ranking
+    from ltr.io import write_letor
+
+    data = write_letor(tmp_path / "t.txt", make_ranking(10, 5, 3, random_state=0))
+    result = tmp_path / "cv.json"
+    assert main(["cv", str(data), "--folds", "2", "--rounds", "2", "--out", str(result), "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["report", str(result), "--out", str(tmp_path / "r"), "--query-file", "nonexist/x.txt"]) == 2
+    assert "--query-file reads the --data files: give --data FILE, or leave it out" in capsys.readouterr().err
+    assert main(["report", str(result), "--out", str(tmp_path / "r"), "--no-query-file", "--sort"]) == 2
+    assert "--no-query-file, --sort read the --data files" in capsys.readouterr().err
+    assert not (tmp_path / "r").exists()
+    assert main(["report", str(result), "--out", str(tmp_path / "r"), "--data", str(data), "--sort", "--quiet"]) == 0
+    assert main(["train", str(data), "--rounds", "2", "--dask-timeout", "-1", "--out", str(tmp_path / "m.txt")]) == 2
+    assert "--dask-timeout goes with --dask SCHEDULER" in capsys.readouterr().err
+    assert not (tmp_path / "m.txt").exists()

@@ -1510,10 +1510,14 @@ def dask_client(args: argparse.Namespace, model=None, *, validation: bool = True
     """The Dask client of ``--dask`` (None without it); ``model`` (the Ranker to train, on ``validation`` sets or
     not) is checked first (:func:`ltr.dask.check_config`), so that a configuration the cluster cannot train costs no
     cluster start-up."""
+    given = getattr(args, "given_", set())
     if not getattr(args, "dask", None):
+        alone = [flag for flag, dest in (("--dask-engine", "dask_engine"), ("--dask-timeout", "dask_timeout"))
+                 if dest in given]
+        if alone:  # as --qrels without --fit-weights: options that would change nothing
+            raise UsageError(f"{', '.join(alone)} {'goes' if len(alone) == 1 else 'go'} with --dask SCHEDULER")
         yield None
         return
-    given = getattr(args, "given_", set())
     if "engine" in given and "dask_engine" not in given and args.engine in ("xgboost", "lightgbm"):
         args.dask_engine = args.engine  # --engine lightgbm trained XGBoost (--dask-engine's default), silently
     if args.dask_engine == "lightgbm" and "early_stopping" in given:

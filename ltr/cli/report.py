@@ -60,6 +60,17 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"{args.result}: is a folder; give a result file of ltr cv --out or ltr compare --out")
     if Path(args.out).exists() and not Path(args.out).is_dir():
         raise UsageError(f"--out {args.out}: is a file; give a folder")
+    from ltr.cli._common import parsing
+
+    reading = next(g for g in args.parser_._action_groups if g.title == "reading data files")
+    unread = []
+    for dest in dict.fromkeys(a.dest for a in reading._group_actions if a.dest in getattr(args, "given_", ())):
+        spellings = [o for a in reading._group_actions if a.dest == dest for o in a.option_strings]
+        said = [o for o in spellings if any(x == o or x.startswith(o + "=") for x in parsing)]
+        unread += said or spellings[:1]  # as written on the command line (from --config: its first spelling)
+    if unread and not args.data:  # options of the --data files' reader, with no file to read
+        raise UsageError(f"{', '.join(unread)} {'reads' if len(unread) == 1 else 'read'} the --data files: give "
+                         "--data FILE, or leave it out")
     result = read_result(args.result)
     datasets = [dataset_summary(read_data(args, p), label) for p, label in zip(args.data, _labels(args.data))]
     written = render_report(result, args.out, formats=formats, datasets=datasets, title=args.title)
