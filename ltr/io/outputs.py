@@ -48,6 +48,7 @@ __all__ = ["STDOUT", "atomic_write", "atomic_write_together", "check_output_path
 #: The path that means standard output.
 STDOUT = "-"
 
+
 def stop_outputs(kind: type[BaseException] | None) -> None:
     """Keep every later output from replacing its file (``kind``: the interrupt it raises instead), or, with None,
     allow them again. The command line's SIGINT and SIGTERM handlers set it before raising ``kind`` (an interrupt
