@@ -376,8 +376,8 @@ def test_without_a_checksum_fetch_says_the_archive_was_not_checked(tmp_path, mon
         reg.fetch(_rar_entry(mirror), tmp_path / "sets", progress=False)
     said = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
     assert said == ["no checksum is published for toy.rar of toy, so the file was not checked (only that it is a "
-                    "RAR archive); the unpacked files are checked against the registry's layout and documented "
-                    "counts instead"]
+                    "RAR archive); the unpacked files are checked against the registry's layout, documented "
+                    "counts and the files' own checksums where it records them instead"]
 
 
 def test_a_set_with_a_checksum_gets_no_such_note(server, toy, tmp_path, caplog):
@@ -505,8 +505,8 @@ def test_adi_fetches_from_a_tar_gz_in_any_compression_and_its_members_match_the_
     assert reg.verify("adi", dest).ok
     said = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
     assert said == ["no checksum is published for adi.tar.gz of adi, so the file was not checked (only that it is "
-                    "a tar archive); the unpacked files are checked against the registry's layout and documented "
-                    "counts instead"]
+                    "a tar archive); the unpacked files are checked against the registry's layout, documented "
+                    "counts and the files' own checksums where it records them instead"]
 
 
 def test_a_size_or_checksum_mismatch_also_says_when_the_file_is_a_web_page(server, toy, tmp_path):
