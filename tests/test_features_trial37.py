@@ -176,3 +176,23 @@ def test_options_of_a_mode_not_asked_for_are_refused_not_ignored(tmp_path, capsy
     assert main(["train", str(data), "--rounds", "2", "--dask-timeout", "-1", "--out", str(tmp_path / "m.txt")]) == 2
     assert "--dask-timeout goes with --dask SCHEDULER" in capsys.readouterr().err
     assert not (tmp_path / "m.txt").exists()
+
+
+def test_a_convention_clash_and_a_negative_n_features_are_said_in_the_command_lines_words(tmp_path, capsys):
+    # "convention='lightgbm' fixes gain='exp2' ...; got gain='linear'" and "n_features must be in 0..2147483647"
+    from ltr import make_ranking
+    from ltr.io import write_letor
+    from ltr.metrics import evaluate
+
+    d = make_ranking(10, 5, 3, random_state=0)
+    data = write_letor(tmp_path / "t.txt", d)
+    scores = tmp_path / "s.txt"
+    scores.write_text("0.5\n" * d.n_rows)
+    assert main(["evaluate", str(data), "--scores", str(scores), "--gain", "linear", "--convention", "lightgbm"]) == 2
+    assert capsys.readouterr().err == ("ltr evaluate: error: --convention lightgbm fixes --gain exp2 (LightGBM's "
+                                       "default label_gain is 2^i - 1); got --gain linear: drop one of the two\n")
+    with pytest.raises(ValueError, match=r"^convention='lightgbm' fixes gain='exp2' .*got gain='linear'"):
+        evaluate(d.y, d.X[:, 0], group_ptr=d.group_ptr, metrics=["ndcg@10"], gain="linear", convention="lightgbm")
+    assert main(["info", str(data), "--n-features", "-1"]) == 2
+    assert "--n-features: '-1': the width of the feature matrix, an integer from 0 to 2147483647" in \
+        capsys.readouterr().err

@@ -616,6 +616,18 @@ def add_conventions(p: argparse.ArgumentParser, *, gain_default: str | None, let
                             "(P@k divided by min(k, n), MAP ignores k); each fixes the gain and the no-relevant score")
 
 
+def feature_count(value: str) -> int:
+    """The argparse type of ``--n-features``: the matrix's width, an integer from 0 to 2**31 - 1."""
+    try:
+        n = int(value)
+    except ValueError:
+        n = -1
+    if not 0 <= n <= 2**31 - 1:
+        raise argparse.ArgumentTypeError(f"{value!r}: the width of the feature matrix, an integer from 0 to "
+                                         "2147483647")
+    return n
+
+
 def no_relevant_score(value: str) -> float:
     """The argparse type of ``--no-relevant``: a metric's score, from 0 to 1, or nan (leave such queries out)."""
     try:
@@ -762,7 +774,7 @@ def add_reader_options(p: argparse.ArgumentParser, readers: Sequence[str] = ("le
         else:
             g.add_argument(opt.flag, default=opt.default, dest=dest, metavar=opt.metavar, help=opt.help)
     if "letor" in readers:
-        g.add_argument("--n-features", type=int, default=None, dest="n_features", metavar="N",
+        g.add_argument("--n-features", type=feature_count, default=None, dest="n_features", metavar="N",
                        help="width of the feature matrix, so that train and test files agree (default: the "
                             "file's header, else its largest feature id)")
         g.add_argument("--dataset", default=None, metavar="NAME",

@@ -19,7 +19,7 @@ from types import MappingProxyType
 import numpy as np
 from numpy.typing import NDArray
 
-from ltr.exceptions import LabelRangeError
+from ltr.exceptions import LabelRangeError, OptionError
 
 __all__ = ["CONVENTIONS", "INTEGER_LABEL_LIMIT", "LETOR_LABELS", "PRESETS", "Preset", "Resolved", "check_labels",
            "check_letor_labels", "describe_conventions", "discount_table", "resolve_convention"]
@@ -167,9 +167,12 @@ def resolve_convention(convention: str, **chosen: object) -> Resolved:
         if _same(value, _DEFAULTS[name]):
             values[name] = fixed
             continue
-        raise ValueError(
-            f"convention={convention!r} fixes {name}={fixed!r} ({why}); got {name}={value!r}: drop one of the two"
-        )
+        flag = {"rel_threshold": "--relevance-level"}.get(name, "--" + name.replace("_", "-"))  # no --ties flag
+        shown = value if not isinstance(value, float) else f"{value:g}"
+        raise OptionError(
+            f"convention={convention!r} fixes {name}={fixed!r} ({why}); got {name}={value!r}: drop one of the two",
+            cli=f"--convention {convention} fixes {flag} {fixed if not isinstance(fixed, float) else f'{fixed:g}'} "
+                f"({why}); got {flag} {shown}: drop one of the two")
     for name, (fixed, _) in preset.fixed.items():
         if name not in chosen:
             values[name] = fixed
