@@ -168,11 +168,14 @@ def resolve_convention(convention: str, **chosen: object) -> Resolved:
             values[name] = fixed
             continue
         flag = {"rel_threshold": "--relevance-level"}.get(name, "--" + name.replace("_", "-"))  # no --ties flag
-        shown = value if not isinstance(value, float) else f"{value:g}"
+
+        def typed(v):  # as the flag's value is typed
+            return f"{v:g}" if isinstance(v, float) else v
+
         raise OptionError(
             f"convention={convention!r} fixes {name}={fixed!r} ({why}); got {name}={value!r}: drop one of the two",
-            cli=f"--convention {convention} fixes {flag} {fixed if not isinstance(fixed, float) else f'{fixed:g}'} "
-                f"({why}); got {flag} {shown}: drop one of the two")
+            cli=f"--convention {convention} fixes {flag} {typed(fixed)} ({why}); got {flag} {typed(value)}: drop "
+                "one of the two")
     for name, (fixed, _) in preset.fixed.items():
         if name not in chosen:
             values[name] = fixed
