@@ -398,15 +398,16 @@ class FusionCV:
                 "mean": self.mean, "folds": [{k: v for k, v in f.items()} for f in self.folds]}
 
 
-def _check_step(step: float) -> None:
+def check_step(step: float) -> None:
+    """Refuse a weight step that is not a number in (0, 1] dividing 1 evenly (the grid of :func:`fit_weights`)."""
     ok = isinstance(step, (int, float)) and not isinstance(step, bool) and math.isfinite(step) and 0 < step <= 1
     if not ok or not math.isclose(round(1.0 / step) * step, 1.0):
         raise ValueError(f"step must divide 1 evenly (0.1, 0.05, 0.25, ...), got {step!r}")
 
 
 def _simplex(n_runs: int, step: float) -> list[tuple[float, ...]]:
-    """Weight vectors on the simplex with the given step (weights sum to 1; fusion is scale-invariant)."""
-    _check_step(step)
+    """Weight vectors on the simplex with the given step (weights sum to 1; fusion is scale-invariant); the step is
+    checked by the caller (:func:`check_step`)."""
     m = round(1.0 / step)
     count = math.comb(m + n_runs - 1, n_runs - 1)
     if count > 20000:
@@ -510,7 +511,7 @@ def fit_weights(runs: Sequence[pd.DataFrame | str | os.PathLike], qrels: pd.Data
     if method not in ("wsum", "rrf"):
         raise ValueError(f"weights are fitted for method 'wsum' or 'rrf', got {method!r}")
     search = _check_choice("search", search, SEARCHES)
-    _check_step(step)
+    check_step(step)
     if isinstance(qrels, (str, os.PathLike)):
         from ltr.io import read_qrels
 

@@ -616,39 +616,33 @@ def add_conventions(p: argparse.ArgumentParser, *, gain_default: str | None, let
                             "(P@k divided by min(k, n), MAP ignores k); each fixes the gain and the no-relevant score")
 
 
-def feature_count(value: str) -> int:
-    """The argparse type of ``--n-features``: the matrix's width, an integer from 0 to 2**31 - 1."""
-    try:
-        n = int(value)
-    except ValueError:
-        n = -1
-    if not 0 <= n <= 2**31 - 1:
-        raise argparse.ArgumentTypeError(f"{value!r}: the width of the feature matrix, an integer from 0 to "
-                                         "2147483647")
-    return n
+def _option_type(name: str, convert: Callable[[str], Any], ok: Callable[[Any], bool], said: str):
+    """An argparse type named ``name``: ``convert(text)`` when it converts and ``ok`` holds, else an error naming
+    the value and ``said`` (what the option takes)."""
+
+    def parse(value: str):
+        try:
+            v = convert(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{value!r}: {said}") from None
+        if not ok(v):
+            raise argparse.ArgumentTypeError(f"{value!r}: {said}")
+        return v
+
+    parse.__name__ = parse.__qualname__ = name
+    return parse
 
 
-def no_relevant_score(value: str) -> float:
-    """The argparse type of ``--no-relevant``: a metric's score, from 0 to 1, or nan (leave such queries out)."""
-    try:
-        v = float(value)
-    except ValueError:
-        v = -1.0
-    if not (math.isnan(v) or 0 <= v <= 1):
-        raise argparse.ArgumentTypeError(f"{value!r}: the score of a query without a relevant document, from 0 to 1 "
-                                         "(0 as trec_eval, 1 as LightGBM), or nan to leave such queries out")
-    return v
-
-
-def grade(value: str) -> float:
-    """The argparse type of ``--max-grade``."""
-    try:
-        g = float(value)
-    except ValueError:
-        g = float("nan")
-    if not (math.isfinite(g) and g > 0):
-        raise argparse.ArgumentTypeError(f"{value!r}: the highest grade of the scale, a positive number (4 for 0-4)")
-    return g
+#: ``--n-features``: the width of the feature matrix.
+feature_count = _option_type("feature_count", int, lambda n: 0 <= n <= 2**31 - 1,
+                             "the width of the feature matrix, an integer from 0 to 2147483647")
+#: ``--no-relevant``: a metric's score, from 0 to 1, or nan (leave such queries out).
+no_relevant_score = _option_type("no_relevant_score", float, lambda v: math.isnan(v) or 0 <= v <= 1,
+                                 "the score of a query without a relevant document, from 0 to 1 (0 as trec_eval, 1 "
+                                 "as LightGBM), or nan to leave such queries out")
+#: ``--max-grade``: ERR's highest grade.
+grade = _option_type("grade", float, lambda g: math.isfinite(g) and g > 0,
+                     "the highest grade of the scale, a positive number (4 for 0-4)")
 
 
 def add_max_grade(g) -> None:
@@ -1265,6 +1259,10 @@ def apply_config(parser: argparse.ArgumentParser, args: argparse.Namespace, argv
     if path:
         _apply_config_file(parser, args, path, given)
     refuse_empty_values(parser, args)
+    alone = [flag for flag, dest in (("--dask-engine", "dask_engine"), ("--dask-timeout", "dask_timeout"))
+             if dest in args.given_ and not getattr(args, "dask", None)]
+    if alone:  # as --qrels without --fit-weights: options that would change nothing, refused before any work
+        raise UsageError(f"{', '.join(alone)} {'goes' if len(alone) == 1 else 'go'} with --dask SCHEDULER")
     if getattr(args, "early_stopping_metric", None):  # named as its option, before any work (ltr cv started first)
         metric_names(args.early_stopping_metric, "--early-stopping-metric")
     dataset_defaults(parser, args)
@@ -1523,11 +1521,7 @@ def dask_client(args: argparse.Namespace, model=None, *, validation: bool = True
     not) is checked first (:func:`ltr.dask.check_config`), so that a configuration the cluster cannot train costs no
     cluster start-up."""
     given = getattr(args, "given_", set())
-    if not getattr(args, "dask", None):
-        alone = [flag for flag, dest in (("--dask-engine", "dask_engine"), ("--dask-timeout", "dask_timeout"))
-                 if dest in given]
-        if alone:  # as --qrels without --fit-weights: options that would change nothing
-            raise UsageError(f"{', '.join(alone)} {'goes' if len(alone) == 1 else 'go'} with --dask SCHEDULER")
+    if not getattr(args, "dask", None):  # its own options without it were refused with the config (apply_config)
         yield None
         return
     if "engine" in given and "dask_engine" not in given and args.engine in ("xgboost", "lightgbm"):

@@ -82,7 +82,7 @@ def _weights(text: str | None, n_runs: int) -> list[float] | None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ltr.fusion import fit_weights, fuse
+    from ltr.fusion import check_step, fit_weights, fuse
     from ltr.io import write_run
 
     if len(args.runs) < 2:
@@ -121,8 +121,11 @@ def run(args: argparse.Namespace) -> int:
     args.search = "grid" if args.search is None else args.search
     args.step = 0.1 if args.step is None else args.step
     args.split_seed = 0 if args.split_seed is None else args.split_seed
-    if not (math.isfinite(args.step) and 0 < args.step <= 1 and math.isclose(round(1 / args.step) * args.step, 1)):
-        raise UsageError(f"--step {args.step:g}: the spacing of the weights tried divides 1 (0.1, 0.05, 0.25, ...)")
+    try:
+        check_step(args.step)
+    except ValueError:
+        raise UsageError(f"--step {args.step:g}: the spacing of the weights tried divides 1 (0.1, 0.05, 0.25, "
+                         "...)") from None
     if args.folds < 2:
         raise UsageError(f"--folds {args.folds}: at least 2 (each fold's weights are fitted on the others)")
     if not 0 <= args.split_seed < 2**32:
