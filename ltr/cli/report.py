@@ -63,11 +63,11 @@ def run(args: argparse.Namespace) -> int:
     from ltr.cli._common import parsing
 
     reading = next(g for g in args.parser_._action_groups if g.title == "reading data files")
+    typed = {tok.split("=", 1)[0] for tok in parsing}  # the flags as written (--x v and --x=v), as given_dests reads
     unread = []
     for dest in dict.fromkeys(a.dest for a in reading._group_actions if a.dest in getattr(args, "given_", ())):
         spellings = [o for a in reading._group_actions if a.dest == dest for o in a.option_strings]
-        said = [o for o in spellings if any(x == o or x.startswith(o + "=") for x in parsing)]
-        unread += said or spellings[:1]  # as written on the command line (from --config: its first spelling)
+        unread += [o for o in spellings if o in typed] or spellings[:1]  # from --config: its first spelling
     if unread and not args.data:  # options of the --data files' reader, with no file to read
         raise UsageError(f"{', '.join(unread)} {'reads' if len(unread) == 1 else 'read'} the --data files: give "
                          "--data FILE, or leave it out")
