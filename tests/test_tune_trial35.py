@@ -135,7 +135,8 @@ def test_an_integer_parameter_given_a_float_bound_or_step_is_refused_at_load_nam
     message = str(exc.value)
     name = table[1:table.index("]")]
     assert message.startswith(f"{space}:5: {said}, whose trials draw floats such as {drawn}, and the ranker "
-                              f"refuses {drawn}: {name} must be a")  # an integer / a positive integer
+                              f"refuses {drawn}: {name} must be "
+                              f"{'a positive integer' if name == 'max_depth' else 'an integer'}")
     assert message.endswith(f"(token '{name}')")
     if "300.0" in table:
         assert "(high = 300)" in message
