@@ -25,6 +25,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from ltr.metrics._kernels import _merge_sort_keys  # the metrics' stable sort of keys with their rows
+
 __all__ = [
     "AP",
     "DCG",
@@ -56,8 +58,6 @@ RPREC = 8
 
 GAIN_EXP2 = 0
 GAIN_LINEAR = 1
-
-_RUN = 16  # insertion-sorted runs of the merge sort
 
 
 @njit(cache=True, inline="always")
@@ -109,62 +109,6 @@ def prepare_queries(labels, group_ptr, code, k, gain, max_grade, useful, useful_
 
 
 @njit(cache=True)
-def _merge_sort(key, idx, key2, idx2, n):
-    """Stable ascending sort of ``key[:n]`` carrying ``idx[:n]``; ``key2``/``idx2`` are scratch."""
-    for lo in range(0, n, _RUN):
-        hi = min(lo + _RUN, n)
-        for i in range(lo + 1, hi):
-            kx = key[i]
-            ix = idx[i]
-            j = i - 1
-            while j >= lo and kx < key[j]:
-                key[j + 1] = key[j]
-                idx[j + 1] = idx[j]
-                j -= 1
-            key[j + 1] = kx
-            idx[j + 1] = ix
-    width = _RUN
-    src_first = True
-    while width < n:
-        if src_first:
-            sk, si, dk, di = key, idx, key2, idx2
-        else:
-            sk, si, dk, di = key2, idx2, key, idx
-        for lo in range(0, n, 2 * width):
-            mid = min(lo + width, n)
-            hi = min(lo + 2 * width, n)
-            a = lo
-            b = mid
-            t = lo
-            while a < mid and b < hi:
-                if sk[b] < sk[a]:  # strict: equal keys keep the earlier one first
-                    dk[t] = sk[b]
-                    di[t] = si[b]
-                    b += 1
-                else:
-                    dk[t] = sk[a]
-                    di[t] = si[a]
-                    a += 1
-                t += 1
-            while a < mid:
-                dk[t] = sk[a]
-                di[t] = si[a]
-                a += 1
-                t += 1
-            while b < hi:
-                dk[t] = sk[b]
-                di[t] = si[b]
-                b += 1
-                t += 1
-        src_first = not src_first
-        width *= 2
-    if not src_first:
-        for i in range(n):
-            key[i] = key2[i]
-            idx[i] = idx2[i]
-
-
-@njit(cache=True)
 def _ranked(sc, labels, useful, m, depth, rk, lb, key, key2, idx, idx2):
     """The useful rows ranked in the top ``depth``, in rank order: 0-based ranks to ``rk[:c]``, labels to
     ``lb[:c]``; returns ``c``. Ties: the earlier row ranks first."""
@@ -195,7 +139,7 @@ def _ranked(sc, labels, useful, m, depth, rk, lb, key, key2, idx, idx2):
     for i in range(n):
         key[i] = -sc[i]
         idx[i] = i
-    _merge_sort(key, idx, key2, idx2, n)
+    _merge_sort_keys(key, idx, key2, idx2, n)
     mark = key2  # reuse as a flag per row: 1.0 when useful
     for i in range(n):
         mark[i] = 0.0
