@@ -9,6 +9,7 @@ import io
 import json
 import os
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -701,6 +702,33 @@ except KeyboardInterrupt:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split("\n")[:2] == ["[]", "one KeyboardInterrupt"]
+
+
+def test_an_interrupt_while_the_command_line_is_imported_is_one_line_and_exit_130():
+    # the console script imported ltr.cli (argparse, the options' modules: 0.1-0.3 s on a busy machine) before any
+    # handler, and a Ctrl-C then printed the traceback of the module being imported; here the interrupt is raised
+    # by an import hook at the import of ltr.cli._common, as a Ctrl-C in that import would raise it
+    import configparser
+    import subprocess
+    import sys
+
+    cfg = configparser.ConfigParser()
+    cfg.read(Path(__file__).resolve().parents[1] / "setup.cfg")
+    assert cfg["options.entry_points"]["console_scripts"].split() == ["ltr", "=", "ltr._console:main"]
+    code = """
+import sys
+class Interrupt:
+    def find_spec(self, name, path=None, target=None):
+        if name == "ltr.cli._common":
+            raise KeyboardInterrupt
+sys.meta_path.insert(0, Interrupt())
+sys.argv = ["ltr", "info", "x.txt"]
+from ltr._console import main
+main()
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert (done.returncode, done.stdout) == (130, "")
+    assert done.stderr == "ltr: interrupted while starting; nothing was read or written\n"
 
 
 def test_an_interrupt_while_the_command_loads_is_said_as_the_command_says_it(monkeypatch, capsys):

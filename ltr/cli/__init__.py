@@ -167,7 +167,8 @@ def _flushed(code: int) -> int:
 
 
 def main_entry() -> None:
-    """Console-script entry point."""
+    """What the ``ltr`` console script runs once this package has loaded (:func:`ltr._console.main`, which says an
+    interrupt during that load in one line)."""
     try:
         terminate_on_sigterm()
         from ltr._checked_io import checked_stdout  # the standard library only: Numba is not imported yet
