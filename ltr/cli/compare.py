@@ -157,11 +157,11 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("compare needs at least two systems")
     for p in args.systems:
         if Path(p).is_dir():
-            raise UsageError(f"{p}: is a folder; give a run file or a result file of ltr cv --out")
+            raise IsADirectoryError(f"{p}: is a folder; give a run file or a result file of ltr cv --out")
         if not Path(p).exists():
             raise FileNotFoundError(2, "no such file or folder", p)
     if args.qrels and Path(args.qrels).is_dir():
-        raise UsageError(f"--qrels {args.qrels}: is a folder; give the judgments file")
+        raise IsADirectoryError(f"--qrels {args.qrels}: is a folder; give the judgments file")
     piped = False
     if args.out:
         from ltr.cli._common import check_outputs

@@ -57,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
     if not formats or bad:
         raise UsageError(f"--formats: choose among html, md, png (got {args.formats!r})")
     if Path(args.result).is_dir():
-        raise UsageError(f"{args.result}: is a folder; give a result file of ltr cv --out or ltr compare --out")
+        raise IsADirectoryError(f"{args.result}: is a folder; give a result file of ltr cv --out or ltr compare --out")
     if Path(args.out).exists() and not Path(args.out).is_dir():
         raise UsageError(f"--out {args.out}: is a file; give a folder")
     from ltr.cli._common import parsing

@@ -217,7 +217,7 @@ def run(args: argparse.Namespace) -> int:
     if not Path(args.data).exists():
         raise FileNotFoundError(2, "no such file", args.data)
     if Path(args.data).is_dir():
-        raise UsageError(f"{args.data}: is a folder; ltr tune cuts one LETOR file into folds of queries")
+        raise IsADirectoryError(f"{args.data}: is a folder; ltr tune cuts one LETOR file into folds of queries")
     if args.space is not None and not Path(args.space).is_file():
         raise UsageError(f"--space {args.space}: no such file")
     model = make_ranker(args, has_valid=False)
