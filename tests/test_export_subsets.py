@@ -255,4 +255,4 @@ def test_es_ranklib_says_its_ids_are_positions_in_the_models_own_set_not_the_fil
     assert not any("RankLib's feature ids" in n for n in targeted.notes)
     assert main(["export", str(mq.model), "--to", "es-ranklib", "--feature-names", "@" + str(tmp_path / "none.txt"),
                  "--out", str(tmp_path / "x.json")]) == 1
-    assert "none.txt: cannot read the feature names (--feature-names @FILE) (" in capsys.readouterr().err
+    assert "none.txt (--feature-names @FILE): no such file\n" in capsys.readouterr().err

@@ -51,7 +51,7 @@ def _feature_names(text: str | None) -> list[str] | None:
     if text.startswith("@"):
         from ltr.export.featureset import read_feature_names
 
-        return read_feature_names(text[1:], "the feature names (--feature-names @FILE)")
+        return read_feature_names(text[1:], "--feature-names @FILE")
     names = split_list(text)
     if not names:
         raise UsageError("--feature-names: no names given")
@@ -72,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
 
     check_outputs(args.out, args.feature_set_out, inputs=[args.model, find_meta_path(args.model)],
                   flags=("--out", "--feature-set-out"))
-    target = read_feature_names(args.target_features) if args.target_features else None
+    target = read_feature_names(args.target_features, "--target-features") if args.target_features else None
     names = _feature_names(args.feature_names)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", PlainModelWarning)

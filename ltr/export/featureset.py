@@ -233,8 +233,12 @@ def read_feature_names(path: str | os.PathLike, what: str = "the feature set") -
     path = Path(path)
     try:
         raw = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        raise ExportError(f"{path}: cannot read {what} ({e})") from None
+    except OSError as e:
+        why = {FileNotFoundError: "no such file", IsADirectoryError: "is a folder, not a file"}.get(
+            type(e), (e.strerror or str(e)).lower())
+        raise ExportError(f"{path} ({what}): {why}") from None
+    except UnicodeDecodeError as e:
+        raise ExportError(f"{path} ({what}): not UTF-8 text ({e.reason} at byte {e.start})") from None
     head = raw.lstrip()[:1]
     if head in ("{", "["):
         try:
