@@ -673,7 +673,7 @@ def test_header_records_width_names_and_comment_kind(tmp_path):
     assert second == "1 qid:1 1:1 #docid = D1"
     back = read_letor(p, sparse=True)
     assert back.equals(d) and back.comments is None and back.n_features == 4
-    with pytest.raises(LetorFormatError, match="names 4 features but n_features=5"):
+    with pytest.raises(LetorFormatError, match=r"names 4 features but 5 were asked for \(n_features, --n-features"):
         read_letor(p, n_features=5)
     bad = put(tmp_path, b'# ltrkit-letor: {"n_features": "x"}\n1 qid:1 1:1\n', "bad.txt")
     with pytest.raises(LetorFormatError, match="header") as e:

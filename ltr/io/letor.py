@@ -261,7 +261,8 @@ def _parse(buf, spath, *, n_features, sizes, qpath, auto_query, weight, wpath, s
     known = n_features if n_features is not None else meta.get("n_features")
     names = meta.get("feature_names")
     if names is not None and known is not None and len(names) != known:
-        raise LetorFormatError(f"the header names {len(names)} features but n_features={known}", spath, 1)
+        raise LetorFormatError(f"the header names {len(names)} features but {known} were asked for (n_features, "
+                               "--n-features on the command line)", spath, 1)  # (the header's own are checked)
     limit = known - 1 + id0 if known is not None else _INT32_MAX  # the highest id
 
     n_chunks = max(1, min(len(buf) // _CHUNK_BYTES + 1, 4096))
