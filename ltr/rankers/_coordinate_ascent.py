@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from ltr.metrics._kernels import _merge_sort_keys  # the metrics' stable sort of keys with their rows
+from ltr._sort import stable_sort_keys
 
 __all__ = [
     "AP",
@@ -139,7 +139,7 @@ def _ranked(sc, labels, useful, m, depth, rk, lb, key, key2, idx, idx2):
     for i in range(n):
         key[i] = -sc[i]
         idx[i] = i
-    _merge_sort_keys(key, idx, key2, idx2, n)
+    stable_sort_keys(key, idx, key2, idx2, n)
     mark = key2  # reuse as a flag per row: 1.0 when useful
     for i in range(n):
         mark[i] = 0.0
