@@ -431,8 +431,7 @@ def test_kernels_equal_their_python_twins():
     assert out_jit.tolist() == out_py.tolist() == [0, 0, 7, 0, 39, 39]
     plan = _layout.build_plan(model, np.float64)
     fast_py = np.empty(6)
-    _score.predict_fast.py_func(X, plan.cols, plan.prepare, 1, plan.trees, plan.groups, plan.thresholds, plan.masks,
-                                plan.leaves, plan.base, 4, fast_py)
+    _score.predict_fast.py_func(X, plan.arrays, 1, plan.base, 4, fast_py)
     assert fast_py.tolist() == out_jit.tolist()
     lo, hi, pos = (np.empty(39, np.int64), np.empty(39, np.int64), np.empty(40, np.int64))
     lo2, hi2, pos2 = lo.copy(), hi.copy(), pos.copy()
@@ -444,21 +443,33 @@ def test_kernels_equal_their_python_twins():
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_the_vector_group_kernel_equals_its_python_twin(dtype):
-    """``apply_groups`` is LLVM vector code in jitted kernels and NumPy in ``.py_func``: the same bits, NaN included."""
+def test_the_vector_kernels_equal_their_python_twins(dtype):
+    """``compare_tests`` and ``apply_groups`` are LLVM vector code in jitted kernels and NumPy in ``.py_func``: the
+    same bits, NaN included."""
     model = chain_tree(70)  # 69 nodes over three 32-leaf words, some spanning two
     X = np.concatenate([np.arange(-1, 72), [np.nan, np.inf, -np.inf, 0.5, 31.5]]).astype(dtype)[:, None]
     plan = _layout.build_plan(model, dtype)
     nbp = (X.shape[0] + _score.LANES - 1) // _score.LANES * _score.LANES
+    tiles = nbp // _score.LANES
     xt = np.empty((plan.cols.shape[0], nbp), dtype=dtype)
     xf = np.empty((_score.LANES, nbp), dtype=dtype)
     _score._fill_block(X, 0, X.shape[0], nbp, plan.cols, plan.prepare, xf, xt)
+    n_tests = plan.tests_needed[1]
+    assert n_tests == plan.test_cols.size == 69  # one test per node: the thresholds differ
     v_jit = np.empty((plan.trees[:, 1].max(), nbp), dtype=np.uint32)
+    K_jit = np.zeros((n_tests, tiles), dtype=_score.MASK_DTYPE)
     acc = np.zeros(nbp)
-    _score._score_block(xt, nbp, 1, plan.trees, plan.groups, plan.thresholds, plan.masks, plan.leaves, v_jit, acc)
+    _score._score_block(xt, nbp, 1, plan.trees, plan.groups, plan.test_cols, plan.test_thresholds,
+                        plan.tests_needed, plan.masks, plan.leaves, v_jit, K_jit, acc)
+    K_py = np.zeros_like(K_jit)
+    _score.compare_tests(xt, K_py, tiles, plan.test_cols, plan.test_thresholds, n_tests)
+    assert K_jit.tolist() == K_py.tolist()
+    rows = np.arange(nbp)
+    for u in (0, 31, 68):  # a test's bits are its compare, row by row (NaN never passes)
+        hit = (K_py[u, rows // _score.LANES].astype(np.int64) >> (rows % _score.LANES)) & 1
+        assert hit.tolist() == (xt[plan.test_cols[u]] > plan.test_thresholds[u]).astype(int).tolist()
     v_py = np.full_like(v_jit, 0xFFFFFFFF)
-    _score.apply_groups(xt, v_py, nbp // _score.LANES, plan.groups, plan.trees[0, 0], plan.trees[1, 0],
-                        plan.thresholds, plan.masks)
+    _score.apply_groups(K_py, v_py, tiles, plan.groups, plan.trees[0, 0], plan.trees[1, 0], plan.masks)
     assert v_jit.tolist() == v_py.tolist()
     assert acc[:X.shape[0]].tolist() == model.predict(X, method="reference").tolist()
 

@@ -6,7 +6,10 @@ Built once per ensemble and compare dtype, in Python and one small kernel, then 
 2. one prepared input column per (feature, missing rule) pair the nodes use (``_score.KIND_*``);
 3. thresholds rewritten for the single test ``x > t`` in the compare dtype;
 4. per node and 32-leaf word it touches, the mask that clears its left subtree's leaves;
-5. those (column, threshold, mask) entries grouped ``GROUP`` at a time by (tree, word), padded with no-op entries.
+5. those (column, threshold, mask) entries grouped ``GROUP`` at a time by (tree, word), padded with entries that
+   clear nothing;
+6. the distinct (column, threshold) tests of the entries, numbered in the order the trees first use them: the
+   kernel makes each test once per block of rows, and an entry names its test.
 """
 
 from __future__ import annotations
@@ -36,11 +39,19 @@ class Plan:
     cols: NDArray[np.int64]  # (n_cols, 2): input feature, column kind
     prepare: NDArray  # (n_cols, 5): each column's kind as its rule's numbers (_score.PREPARE), compare dtype
     trees: NDArray[np.int64]  # (n_trees + 1, 4): first group, 32-leaf words, first leaf, first word
-    groups: NDArray[np.int32]  # (n_groups, GROUP + 1): GROUP column indices, word
-    thresholds: NDArray  # (n_groups, GROUP) float32 or float64
+    groups: NDArray[np.int32]  # (n_groups, GROUP + 1): GROUP tests, word
+    test_cols: NDArray[np.int32]  # (n_tests,) the prepared column of each test
+    test_thresholds: NDArray  # (n_tests,) its threshold, float32 or float64
+    tests_needed: NDArray[np.int64]  # (n_trees + 1,): trees 0:t use tests 0:tests_needed[t]
     masks: NDArray[np.uint32]  # (n_groups, GROUP)
     leaves: NDArray  # (n_leaves,) left-to-right leaf values, float64 (LightGBM) or float32 (XGBoost)
     base: float
+
+    @property
+    def arrays(self) -> tuple:
+        """The arrays in the order the kernels unpack them (``plan`` of :func:`ltr.trees._score.predict_fast`)."""
+        return (self.cols, self.prepare, self.trees, self.groups, self.test_cols, self.test_thresholds,
+                self.tests_needed, self.masks, self.leaves)
 
 
 @njit(cache=True)
@@ -142,15 +153,31 @@ def build_plan(ens, dtype) -> Plan:
     slot0 = np.cumsum(n_slots) - n_slots
     pos = np.repeat(slot0 - start, count) + np.arange(e_key.size)
     total = int(n_slots.sum())
-    g_col = np.zeros(total, dtype=np.int32)
-    g_thr = np.zeros(total, dtype=dtype)
+    # padding slots repeat their run's first test (clearing nothing), so that they add no test of their own
+    g_col = np.repeat(node_col[e_node[start]], n_slots).astype(np.int32)
+    g_thr = np.repeat(thr[e_node[start]], n_slots).astype(dtype)
     g_mask = np.full(total, 0xFFFFFFFF, dtype=np.uint32)
     g_col[pos] = node_col[e_node]
     g_thr[pos] = thr[e_node]
     g_mask[pos] = e_mask
     n_groups = total // G
+    slot_tree = np.repeat(uniq // max_words, n_slots)
+
+    # 6. the distinct tests, in the order of first use (slots are in tree order)
+    bits = g_thr.view(np.uint32 if dtype == np.float32 else np.uint64).astype(np.uint64)
+    _, first, test_of_slot = np.unique(np.stack([g_col.astype(np.uint64), bits], axis=1), axis=0,
+                                       return_index=True, return_inverse=True)
+    by_use = np.argsort(first, kind="stable")
+    number = np.empty(by_use.size, dtype=np.int64)
+    number[by_use] = np.arange(by_use.size)
+    test_of_slot = number[test_of_slot.ravel()]
+    last_test = np.full(n_trees, -1, dtype=np.int64)
+    np.maximum.at(last_test, slot_tree, test_of_slot)
+    tests_needed = np.zeros(n_trees + 1, dtype=np.int64)
+    tests_needed[1:] = np.maximum.accumulate(last_test) + 1 if n_trees else 0
+
     groups = np.empty((n_groups, G + 1), dtype=np.int32)
-    groups[:, :G] = g_col.reshape(n_groups, G)
+    groups[:, :G] = test_of_slot.reshape(n_groups, G)
     groups[:, G] = np.repeat(uniq % max_words, n_slots // G)
 
     trees = np.zeros((n_trees + 1, 4), dtype=np.int64)
@@ -164,5 +191,5 @@ def build_plan(ens, dtype) -> Plan:
     leaves = np.empty(ens.leaf_value.size, dtype=acc)
     leaves[ens.leaf_ptr[np.repeat(np.arange(n_trees), n_leaves)] + leaf_pos] = ens.leaf_value
     return Plan(cols=cols, prepare=_score.PREPARE[cols[:, 1]].astype(dtype), trees=trees, groups=groups,
-                thresholds=g_thr.reshape(n_groups, G), masks=g_mask.reshape(n_groups, G), leaves=leaves,
-                base=acc(ens.base_score))
+                test_cols=g_col[first[by_use]], test_thresholds=g_thr[first[by_use]], tests_needed=tests_needed,
+                masks=g_mask.reshape(n_groups, G), leaves=leaves, base=acc(ens.base_score))

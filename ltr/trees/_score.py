@@ -62,6 +62,8 @@ __all__ = [
 GROUP = 8
 #: Rows per vector in :func:`apply_groups`; the fast kernel pads its blocks of rows to a multiple of this.
 LANES = 16
+#: A test's result over a vector of rows: one bit per row.
+MASK_DTYPE = np.dtype(f"uint{LANES}")
 #: A block of LANES features is transposed as a whole when its prepared columns read at least this many of them, and
 #: copied feature by feature otherwise (10 trees of 7 leaves that read 2 of 136 features, 100 rows, each pair timed
 #: in one process: 3.8 us with both blocks transposed against 3.2 us so; 2.3 us so against 2.2 us with the
@@ -98,79 +100,133 @@ PREPARE = np.array([
 
 
 # ------------------------------------------------------------------------------------------------------------------
-# A tree's groups of nodes over a block of rows: the fast kernel's inner loop, as explicit vector code
+# The block's tests, then a tree's groups of nodes over it: the fast kernel's inner loops, as explicit vector code
 # ------------------------------------------------------------------------------------------------------------------
-def apply_groups(xt, v, tiles, groups, g0, g1, thresholds, masks) -> None:
-    """For each group ``g`` in ``g0:g1`` and each of its :data:`GROUP` entries ``k``: ``v[w, r] &= masks[g, k]``
-    (``w = groups[g, GROUP]``) on the rows ``r`` of the first ``tiles * LANES`` where ``xt[groups[g, k], r] >
-    thresholds[g, k]``.
+def compare_tests(xt, K, tiles, test_cols, test_thresholds, n_tests) -> None:
+    """For each test ``u < n_tests`` and vector ``i < tiles``: bit ``j`` of ``K[u, i]`` set where row ``LANES * i +
+    j`` of prepared column ``test_cols[u]`` is ``> test_thresholds[u]`` (NaN never is).
 
-    This is the Python twin (what ``.py_func`` runs); jitted code gets :func:`_apply_groups_vectors`, the same loops
-    written as LLVM vector instructions. Written as a plain Numba loop over rows, LLVM vectorised it too, but guarded
-    each group's loop with run-time checks that the bitvector row overlaps none of the eight input columns, and with
-    Numba's negative-index handling of the eight column numbers: about 70 cycles per group, which on a 100-row block
-    (7 vectors of 16 rows) cost as much as the group's work. The vector code has neither (measured on the MSLR
-    sample, one thread, 100 trees of 255 leaves: 100 rows 18.6 -> 15.9 ns per row and tree, 20 rows 67 -> 43 ns).
-    The loop over a tree's groups is part of the vector code too: called once per group from Numba, the group's
-    set-up reloaded the arrays' addresses and strides from the stack every time (100 rows, in the same process:
-    31-leaf trees 12 % faster, 255-leaf trees 18 %).
+    This is the Python twin (what ``.py_func`` runs); jitted code gets :func:`_compare_vectors`: per test and vector
+    of :data:`LANES` rows, one load, one ordered compare and the store of its :data:`LANES`-bit mask.
     """
     n = tiles * LANES
-    for g in range(g0, g1):
-        w = groups[g, GROUP]
-        for k in range(GROUP):
-            hit = xt[groups[g, k], :n] > thresholds[g, k]
-            v[w, :n][hit] &= masks[g, k]
+    weights = (1 << np.arange(LANES)).astype(K.dtype)
+    for u in range(n_tests):
+        hit = xt[test_cols[u], :n] > test_thresholds[u]
+        K[u, :tiles] = (hit.reshape(tiles, LANES) * weights).sum(axis=1, dtype=K.dtype)
 
 
 @intrinsic
-def _apply_groups_vectors(typingctx, xt, v, tiles, groups, g0, g1, thresholds, masks):
-    """:func:`apply_groups` in LLVM IR: per group, the entries' columns, broadcast thresholds and masks; then per
-    vector of :data:`LANES` rows, a load of the bitvector, per entry a load of the input column, an ordered ``>``
-    against the threshold (NaN never passes, as in Python) and a select of the masked bitvector, then one store.
-    The arrays must be C-contiguous and ``tiles * LANES`` rows long."""
-    if any(not isinstance(a, types.Array) or a.ndim != 2 or a.layout != "C" for a in (xt, v, groups, thresholds,
-                                                                                     masks)):
-        return None  # rows are read as contiguous vectors: anything else is a typing error, not wrong bits
-    sig = types.void(xt, v, tiles, groups, g0, g1, thresholds, masks)
+def _compare_vectors(typingctx, xt, K, tiles, test_cols, test_thresholds, n_tests):
+    """:func:`compare_tests` in LLVM IR; the arrays must be C-contiguous, ``xt`` ``tiles * LANES`` rows long."""
+    if any(not isinstance(a, types.Array) or a.layout != "C" for a in (xt, K, test_cols, test_thresholds)):
+        return None
+    sig = types.void(xt, K, tiles, test_cols, test_thresholds, n_tests)
 
     def codegen(context, builder, signature, args):
-        i64, i32 = ir.IntType(64), ir.IntType(32)
-        byte_ptr = ir.IntType(8).as_pointer()
-        xt_ty, v_ty, tiles_ty, groups_ty, g0_ty, g1_ty, thr_ty, masks_ty = signature.args
-        xt_a, v_a, groups_a, thr_a, masks_a = (context.make_array(ty)(context, builder, val) for ty, val in (
-            (xt_ty, args[0]), (v_ty, args[1]), (groups_ty, args[3]), (thr_ty, args[6]), (masks_ty, args[7])))
+        i64, i32, bits = ir.IntType(64), ir.IntType(32), ir.IntType(LANES)
+        xt_ty, k_ty, tiles_ty, cols_ty, thr_ty, n_ty = signature.args
+        xt_a, k_a, cols_a, thr_a = (context.make_array(ty)(context, builder, val) for ty, val in (
+            (xt_ty, args[0]), (k_ty, args[1]), (cols_ty, args[3]), (thr_ty, args[4])))
+        tiles_, n_ = (context.cast(builder, val, ty, types.int64) for val, ty in ((args[2], tiles_ty),
+                                                                                    (args[5], n_ty)))
+        real = context.get_data_type(xt_ty.dtype)
+        real_vec = ir.VectorType(real, LANES)
+        cols = builder.bitcast(cols_a.data, i32.as_pointer())
+        thresholds = builder.bitcast(thr_a.data, real.as_pointer())
+        with cgutils.for_range(builder, n_) as tests:
+            u = tests.index
+            column = _row(builder, xt_a, builder.zext(builder.load(builder.gep(cols, [u])), i64), real_vec)
+            limit = _broadcast(builder, builder.load(builder.gep(thresholds, [u])))
+            out = _row(builder, k_a, u, bits)
+            with cgutils.for_range(builder, tiles_) as loop:
+                value = builder.load(builder.gep(column, [loop.index]), align=4)
+                hit = builder.fcmp_ordered(">", value, limit)
+                builder.store(builder.bitcast(hit, bits), builder.gep(out, [loop.index]))
+        return context.get_dummy_value()
+
+    return sig, codegen
+
+
+@overload(compare_tests)
+def _compare_tests_jit(xt, K, tiles, test_cols, test_thresholds, n_tests):
+    def impl(xt, K, tiles, test_cols, test_thresholds, n_tests):
+        _compare_vectors(xt, K, tiles, test_cols, test_thresholds, n_tests)
+
+    return impl
+
+
+def apply_groups(K, v, tiles, groups, g0, g1, masks) -> None:
+    """For each group ``g`` in ``g0:g1`` and each of its :data:`GROUP` entries ``k``: ``v[w, r] &= masks[g, k]``
+    (``w = groups[g, GROUP]``) on the rows ``r`` of the first ``tiles * LANES`` whose bit is set in the masks of test
+    ``groups[g, k]`` (``K``, :func:`compare_tests`).
+
+    This is the Python twin (what ``.py_func`` runs); jitted code gets :func:`_apply_groups_vectors`, the same loops
+    written as LLVM vector instructions: per entry and vector of rows, the load of a :data:`LANES`-bit mask and a
+    masked AND. The compares are made once per test, before the trees, not once per node: the nodes of an ensemble
+    share few distinct (column, threshold) tests (MSLR sample, LightGBM: 29,663 nodes of 100 trees of 255 leaves make
+    4,059 tests, 296,843 of 1,000 trees 5,288), and a node then costs a mask load where it cost a compare (100 rows,
+    one thread, each pair timed in one process: 100 trees of 255 leaves 11.7 -> 8.0 ns per row and tree, 1,000 trees
+    12.3 -> 7.3, 1,000 trees of 31 leaves 1.59 -> 1.16). Written as a plain Numba loop over rows, LLVM guarded each
+    group's loop with run-time checks that the bitvector row overlaps none of the eight input rows, and with Numba's
+    negative-index handling of the eight indices: about 70 cycles per group, as much as a 100-row block's work.
+    """
+    n = tiles * LANES
+    lanes = np.arange(n)
+    for g in range(g0, g1):
+        w = groups[g, GROUP]
+        for k in range(GROUP):
+            hit = (K[groups[g, k], lanes // LANES].astype(np.int64) >> (lanes % LANES)) & 1 == 1
+            v[w, :n][hit] &= masks[g, k]
+
+
+def _row(builder, arr, index, element):
+    """``&arr[index, 0]`` as a pointer to ``element`` (a C-contiguous array's row)."""
+    stride = builder.extract_value(arr.strides, 0)
+    at = builder.gep(builder.bitcast(arr.data, ir.IntType(8).as_pointer()), [builder.mul(index, stride)])
+    return builder.bitcast(at, element.as_pointer())
+
+
+def _broadcast(builder, value):
+    """``value`` in every lane of a :data:`LANES`-vector."""
+    undef = ir.Constant(ir.VectorType(value.type, LANES), ir.Undefined)
+    one = builder.insert_element(undef, value, ir.Constant(ir.IntType(32), 0))
+    return builder.shuffle_vector(one, undef, ir.Constant(ir.VectorType(ir.IntType(32), LANES), [0] * LANES))
+
+
+@intrinsic
+def _apply_groups_vectors(typingctx, K, v, tiles, groups, g0, g1, masks):
+    """:func:`apply_groups` in LLVM IR: per group, the entries' mask rows and broadcast clears; then per vector of
+    :data:`LANES` rows, a load of the bitvector, per entry a load of its mask and a select of the masked bitvector,
+    then one store. The arrays must be C-contiguous and ``tiles * LANES`` rows long."""
+    if any(not isinstance(a, types.Array) or a.ndim != 2 or a.layout != "C" for a in (K, v, groups, masks)):
+        return None  # rows are read as contiguous vectors: anything else is a typing error, not wrong bits
+    sig = types.void(K, v, tiles, groups, g0, g1, masks)
+
+    def codegen(context, builder, signature, args):
+        i64, i32, bits = ir.IntType(64), ir.IntType(32), ir.IntType(LANES)
+        k_ty, v_ty, tiles_ty, groups_ty, g0_ty, g1_ty, masks_ty = signature.args
+        k_a, v_a, groups_a, masks_a = (context.make_array(ty)(context, builder, val) for ty, val in (
+            (k_ty, args[0]), (v_ty, args[1]), (groups_ty, args[3]), (masks_ty, args[6])))
         tiles_, g0_, g1_ = (context.cast(builder, val, ty, types.int64)
                             for val, ty in ((args[2], tiles_ty), (args[4], g0_ty), (args[5], g1_ty)))
-        real = context.get_data_type(xt_ty.dtype)
-        real_vec, word_vec = ir.VectorType(real, LANES), ir.VectorType(i32, LANES)
-
-        def row(arr, index, element):  # &arr[index, 0] as an element pointer
-            stride = builder.extract_value(arr.strides, 0)
-            at = builder.gep(builder.bitcast(arr.data, byte_ptr), [builder.mul(index, stride)])
-            return builder.bitcast(at, element.as_pointer())
-
-        def broadcast(value):
-            undef = ir.Constant(ir.VectorType(value.type, LANES), ir.Undefined)
-            one = builder.insert_element(undef, value, ir.Constant(i32, 0))
-            return builder.shuffle_vector(one, undef, ir.Constant(ir.VectorType(i32, LANES), [0] * LANES))
+        word_vec, flags = ir.VectorType(i32, LANES), ir.VectorType(ir.IntType(1), LANES)
 
         with cgutils.for_range_slice(builder, g0_, g1_, ir.Constant(i64, 1)) as (g, _):
-            cols, thr, mask = row(groups_a, g, i32), row(thr_a, g, real), row(masks_a, g, i32)
-            columns, limits, clears = [], [], []
+            entries, mask = _row(builder, groups_a, g, i32), _row(builder, masks_a, g, i32)
+            tests, clears = [], []
             for k in range(GROUP):
-                col = builder.zext(builder.load(builder.gep(cols, [ir.Constant(i64, k)])), i64)
-                columns.append(row(xt_a, col, real_vec))
-                limits.append(broadcast(builder.load(builder.gep(thr, [ir.Constant(i64, k)]))))
-                clears.append(broadcast(builder.load(builder.gep(mask, [ir.Constant(i64, k)]))))
-            word = builder.zext(builder.load(builder.gep(cols, [ir.Constant(i64, GROUP)])), i64)
-            bits = row(v_a, word, word_vec)
+                u = builder.zext(builder.load(builder.gep(entries, [ir.Constant(i64, k)])), i64)
+                tests.append(_row(builder, k_a, u, bits))
+                clears.append(_broadcast(builder, builder.load(builder.gep(mask, [ir.Constant(i64, k)]))))
+            word = builder.zext(builder.load(builder.gep(entries, [ir.Constant(i64, GROUP)])), i64)
+            row_bits = _row(builder, v_a, word, word_vec)
             with cgutils.for_range(builder, tiles_) as loop:
-                at = builder.gep(bits, [loop.index])
+                at = builder.gep(row_bits, [loop.index])
                 x = builder.load(at, align=4)
                 for k in range(GROUP):
-                    value = builder.load(builder.gep(columns[k], [loop.index]), align=4)
-                    x = builder.select(builder.fcmp_ordered(">", value, limits[k]), builder.and_(x, clears[k]), x)
+                    hit = builder.bitcast(builder.load(builder.gep(tests[k], [loop.index])), flags)
+                    x = builder.select(hit, builder.and_(x, clears[k]), x)
                 builder.store(x, at, align=4)
         return context.get_dummy_value()
 
@@ -178,9 +234,9 @@ def _apply_groups_vectors(typingctx, xt, v, tiles, groups, g0, g1, thresholds, m
 
 
 @overload(apply_groups)
-def _apply_groups_jit(xt, v, tiles, groups, g0, g1, thresholds, masks):
-    def impl(xt, v, tiles, groups, g0, g1, thresholds, masks):
-        _apply_groups_vectors(xt, v, tiles, groups, g0, g1, thresholds, masks)
+def _apply_groups_jit(K, v, tiles, groups, g0, g1, masks):
+    def impl(K, v, tiles, groups, g0, g1, masks):
+        _apply_groups_vectors(K, v, tiles, groups, g0, g1, masks)
 
     return impl
 
@@ -308,20 +364,25 @@ def _fill_block(X, r0, nb, nbp, cols, prepare, xf, xt) -> None:
 
 
 @njit(cache=True)
-def _score_block(xt, nbp, t_end, trees, groups, thresholds, masks, leaves, v, acc) -> None:
+def _score_block(xt, nbp, t_end, trees, groups, test_cols, test_thresholds, tests_needed, masks, leaves, v, K,
+                 acc) -> None:
     """Add trees ``0:t_end`` to ``acc[:nbp]`` for the prepared rows in ``xt``.
 
     ``trees[t]`` = (first group, 32-leaf words, first leaf), with one extra row closing the ranges; ``groups[g]`` =
-    (the :data:`GROUP` columns, word); ``thresholds``/``masks`` are ``(n_groups, GROUP)``; ``leaves`` are in
-    left-to-right order. ``v`` is ``(max words, >= nbp)`` uint32 scratch; ``nbp`` is a multiple of :data:`LANES`.
+    (the :data:`GROUP` tests, word); ``masks`` is ``(n_groups, GROUP)``; ``leaves`` are in left-to-right order; the
+    tests (``test_cols``, ``test_thresholds``) are numbered in the order the trees first use them, so that trees
+    ``0:t`` use the first ``tests_needed[t]``. ``v`` is ``(max words, >= nbp)`` uint32 scratch, ``K`` ``(>= tests,
+    >= nbp // LANES)`` scratch of :data:`LANES`-bit masks; ``nbp`` is a multiple of :data:`LANES`.
     """
     ones = np.uint32(0xFFFFFFFF)
+    tiles = nbp // LANES
+    compare_tests(xt, K, tiles, test_cols, test_thresholds, tests_needed[t_end])
     exit_leaf = np.empty(nbp, dtype=np.uint32)
     for t in range(t_end):
         for w in range(trees[t, 1]):
             for r in range(nbp):
                 v[w, r] = ones
-        apply_groups(xt, v, nbp // LANES, groups, trees[t, 0], trees[t + 1, 0], thresholds, masks)
+        apply_groups(K, v, tiles, groups, trees[t, 0], trees[t + 1, 0], masks)
         lv = leaves[trees[t, 2]:trees[t + 1, 2]]
         if trees[t, 1] == 1:
             for r in range(nbp):
@@ -337,52 +398,51 @@ def _score_block(xt, nbp, t_end, trees, groups, thresholds, masks, leaves, v, ac
 
 
 @njit(cache=True)
-def _score_rows(X, r0, nb, cols, prepare, t_end, trees, groups, thresholds, masks, leaves, base, xf, xt, v, acc,
-                out) -> None:
+def _score_rows(X, r0, nb, plan, t_end, base, xf, xt, v, K, acc, out) -> None:
+    cols, prepare, trees, groups, test_cols, test_thresholds, tests_needed, masks, leaves = plan
     nbp = (nb + LANES - 1) // LANES * LANES  # whole vectors: no scalar remainder loop
     _fill_block(X, r0, nb, nbp, cols, prepare, xf, xt)
     for r in range(nbp):
         acc[r] = base
-    _score_block(xt, nbp, t_end, trees, groups, thresholds, masks, leaves, v, acc)
+    _score_block(xt, nbp, t_end, trees, groups, test_cols, test_thresholds, tests_needed, masks, leaves, v, K, acc)
     for r in range(nb):
         out[r0 + r] = acc[r]
 
 
 @njit(cache=True)
-def predict_fast(X, cols, prepare, t_end, trees, groups, thresholds, masks, leaves, base, block, out) -> None:
-    """Score every row of ``X`` with trees ``0:t_end`` into ``out``, ``block`` rows at a time, on one thread.
-
-    ``X`` and ``thresholds`` have the dtype the columns are compared in; ``leaves`` and ``base`` the dtype sums are
-    made in.
-    """
-    n = X.shape[0]
+def _scratch(X, plan, block):
+    """The per-thread scratch arrays of :func:`_score_rows` for blocks of ``block`` rows."""
+    cols, trees, test_thresholds, leaves = plan[0], plan[2], plan[5], plan[8]
     bp = (block + LANES - 1) // LANES * LANES
     xf = np.empty((LANES, bp), dtype=X.dtype)
-    xt = np.empty((cols.shape[0], bp), dtype=thresholds.dtype)
+    xt = np.empty((cols.shape[0], bp), dtype=test_thresholds.dtype)
     v = np.empty((max(1, trees[:, 1].max()), bp), dtype=np.uint32)
+    K = np.empty((max(1, test_thresholds.size), bp // LANES), dtype=MASK_DTYPE)
     acc = np.empty(bp, dtype=leaves.dtype)
+    return xf, xt, v, K, acc
+
+
+@njit(cache=True)
+def predict_fast(X, plan, t_end, base, block, out) -> None:
+    """Score every row of ``X`` with trees ``0:t_end`` into ``out``, ``block`` rows at a time, on one thread.
+
+    ``plan`` is :meth:`ltr.trees._layout.Plan.arrays`; ``X`` and the test thresholds have the dtype the columns are
+    compared in, the leaves and ``base`` the dtype sums are made in.
+    """
+    n = X.shape[0]
+    xf, xt, v, K, acc = _scratch(X, plan, block)
     for r0 in range(0, n, block):
-        nb = min(block, n - r0)
-        _score_rows(X, r0, nb, cols, prepare, t_end, trees, groups, thresholds, masks, leaves, base, xf, xt, v, acc,
-                    out)
+        _score_rows(X, r0, min(block, n - r0), plan, t_end, base, xf, xt, v, K, acc, out)
 
 
 @njit(cache=True, parallel=True)
-def predict_fast_parallel(X, cols, prepare, t_end, trees, groups, thresholds, masks, leaves, base, block,
-                          out) -> None:
+def predict_fast_parallel(X, plan, t_end, base, block, out) -> None:
     """:func:`predict_fast` with a ``prange`` over row blocks; each block writes only its own rows of ``out``."""
     n = X.shape[0]
-    bp = (block + LANES - 1) // LANES * LANES
-    n_words = max(1, trees[:, 1].max())
     for b in prange((n + block - 1) // block):
         r0 = b * block
-        nb = min(block, n - r0)
-        xf = np.empty((LANES, bp), dtype=X.dtype)
-        xt = np.empty((cols.shape[0], bp), dtype=thresholds.dtype)
-        v = np.empty((n_words, bp), dtype=np.uint32)
-        acc = np.empty(bp, dtype=leaves.dtype)
-        _score_rows(X, r0, nb, cols, prepare, t_end, trees, groups, thresholds, masks, leaves, base, xf, xt, v, acc,
-                    out)
+        xf, xt, v, K, acc = _scratch(X, plan, block)
+        _score_rows(X, r0, min(block, n - r0), plan, t_end, base, xf, xt, v, K, acc, out)
 
 
 @njit(cache=True)

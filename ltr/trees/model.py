@@ -377,7 +377,7 @@ class TreeEnsemble:
         dtype = np.float64 if (self.engine == "lightgbm" and X.dtype == np.float64) else np.float32
         p = self._plan(dtype)
         block = max(1, min(BLOCK_ROWS, X.shape[0]))
-        args = (X, p.cols, p.prepare, t_end, p.trees, p.groups, p.thresholds, p.masks, p.leaves, p.base, block, out)
+        args = (X, p.arrays, t_end, p.base, block, out)
         if threads == 1:
             _score.predict_fast(*args)
         else:
