@@ -36,3 +36,22 @@ def test_a_missing_feature_names_file_is_named_with_its_option(tmp_path, capsys)
     assert main(["export", str(tmp_path / "m.txt"), "--to", "solr", "--out", str(tmp_path / "x.json"),
                  "--target-features", str(missing)]) == 1
     assert capsys.readouterr().err == f"ltr export: error: {missing} (--target-features): no such file\n"
+
+
+def test_run_ids_that_are_the_qrels_ids_with_leading_zeros_are_said(tmp_path, capsys):
+    # a run numbering its queries 001, 002 against qrels saying 1, 2 evaluated half the queries with no word (trec_eval
+    # is as silent); the ids are still compared as text, as trec_eval compares them
+    qrels = tmp_path / "q.qrels"
+    qrels.write_text("1 0 a 1\n2 0 b 1\n10 0 c 1\n")
+    run = tmp_path / "r.run"
+    run.write_text("001 Q0 a 1 2.0 t\n002 Q0 x 1 2.0 t\n10 Q0 c 1 1.0 t\n")
+    assert main(["evaluate", "--qrels", str(qrels), "--run", str(run), "--metrics", "map"]) == 0
+    out, err = capsys.readouterr()
+    assert err == (f"ltr evaluate: note: 2 query id(s) of --run {run} are {qrels}'s with leading zeros (001 -> 1, "
+                   "002 -> 2); ids are compared as text, as trec_eval does, so those queries are not matched: write "
+                   "the ids the same way in both files\n")
+    assert out.endswith("; 1 query averaged\n")  # only query 10, as trec_eval
+    run.write_text("1 Q0 a 1 2.0 t\n2 Q0 x 1 2.0 t\n10 Q0 c 1 1.0 t\n")
+    assert main(["evaluate", "--qrels", str(qrels), "--run", str(run), "--metrics", "map"]) == 0
+    out, err = capsys.readouterr()
+    assert err == "" and "3 queries averaged" in out
