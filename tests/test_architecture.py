@@ -199,3 +199,19 @@ def test_every_public_submodule_is_an_attribute_of_ltr_after_a_plain_import():
     assert out.split() == ["True", str(len(public))]
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
         ltr.nope  # noqa: B018
+
+
+def test_every_public_module_of_ltr_rankers_is_an_attribute_after_a_plain_import():
+    """The README's `help(ltr.rankers.linear)` after `import ltr` (it raised AttributeError)."""
+    import subprocess
+    import sys
+
+    import ltr.rankers
+
+    public = sorted(p.stem for p in ROOT.joinpath("ltr", "rankers").glob("*.py") if not p.name.startswith("_"))
+    assert public == sorted(ltr.rankers._SUBMODULES)
+    code = f"import ltr; print([getattr(ltr.rankers, m).__name__ for m in {public!r}])"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == str([f"ltr.rankers.{m}" for m in public])
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        ltr.rankers.nope  # noqa: B018

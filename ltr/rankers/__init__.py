@@ -25,4 +25,12 @@ def __getattr__(name: str):
         from ltr.rankers import persist
 
         return getattr(persist, name)
+    if name in _SUBMODULES:  # `help(ltr.rankers.linear)` after `import ltr`, as the README says it (as ltr's own)
+        import importlib
+
+        return importlib.import_module(f"ltr.rankers.{name}")
     raise AttributeError(f"module 'ltr.rankers' has no attribute {name!r}")
+
+
+#: The public submodules, each imported on first use as an attribute of ``ltr.rankers``.
+_SUBMODULES = ("aliases", "linear", "normalize", "params", "persist", "presets", "ranker", "sidecar", "teacher")
