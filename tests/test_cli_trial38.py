@@ -55,3 +55,19 @@ def test_run_ids_that_are_the_qrels_ids_with_leading_zeros_are_said(tmp_path, ca
     assert main(["evaluate", "--qrels", str(qrels), "--run", str(run), "--metrics", "map"]) == 0
     out, err = capsys.readouterr()
     assert err == "" and "3 queries averaged" in out
+
+
+def test_a_dataset_whose_qids_change_inside_a_query_of_group_ptr_is_refused():
+    # it was taken, and Ranker.fit trained on group_ptr's grouping of two queries' rows
+    import numpy as np
+
+    from ltr.datasets import RankingDataset
+    from ltr.exceptions import GroupError
+
+    X, y = np.zeros((4, 2), np.float32), np.zeros(4)
+    with pytest.raises(GroupError, match=r"^qid changes inside query 1 of group_ptr \(rows 1:4\): row 2 has qid 2 "
+                                         r"after 1; group_ptr and qid must describe the same queries$"):
+        RankingDataset(X=X, y=y, qid=np.array([1, 1, 2, 2]), group_ptr=np.array([0, 1, 4]))
+    same = RankingDataset(X=X, y=y, qid=np.array([1, 1, 1, 1]), group_ptr=np.array([0, 2, 4]))  # a query twice
+    assert same.n_queries == 2
+    assert RankingDataset(X=X, y=y, qid=np.array([1, 1, 2, 2]), group_ptr=np.array([0, 2, 4])).n_queries == 2
