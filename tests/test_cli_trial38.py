@@ -71,3 +71,17 @@ def test_a_dataset_whose_qids_change_inside_a_query_of_group_ptr_is_refused():
     same = RankingDataset(X=X, y=y, qid=np.array([1, 1, 1, 1]), group_ptr=np.array([0, 2, 4]))  # a query twice
     assert same.n_queries == 2
     assert RankingDataset(X=X, y=y, qid=np.array([1, 1, 2, 2]), group_ptr=np.array([0, 2, 4])).n_queries == 2
+
+
+def test_the_preset_warning_names_only_parameters_whose_value_it_changed():
+    # it listed "n_estimators=300 -> 300": the preset's rounds are the default's
+    from ltr import Ranker, make_ranking
+    from ltr.rankers.presets import PRESETS, PresetWarning
+
+    assert PRESETS["small"]["lightgbm"]["n_estimators"] == Ranker().n_estimators == 300
+    data = make_ranking(n_queries=12, docs_per_query=6, n_features=3, random_state=0)
+    with pytest.warns(PresetWarning) as caught:
+        model = Ranker(n_jobs=1).fit(data)
+    message = str(caught[0].message)
+    assert "num_leaves=31 -> 15" in message and "n_estimators" not in message
+    assert model.preset_params_["n_estimators"] == 300  # the preset's settings, all of them, are still recorded

@@ -106,11 +106,19 @@ class PresetWarning(UserWarning):
     default, as a grid of scikit-learn's search gives it, is replaced as well)."""
 
 
+def _same(a: Any, b: Any) -> bool:
+    try:
+        return type(a) is type(b) and bool(a == b)
+    except (TypeError, ValueError):
+        return False
+
+
 def warn_replaced(est, applied: Mapping[str, Any]) -> None:
     """Warn (:class:`PresetWarning`) when ``preset="auto"``, the default, replaced parameters of ``est`` that no
     ``preset_keep`` protects: the parameters as given (``get_params``, a search's ``cv_results_``) are then not the
     ones trained. The message is the same for every fit of the same replacement, so Python shows it once."""
-    replaced = {k: v for k, v in applied.items() if k != "engine_params"}  # preset_keep's are not among them
+    replaced = {k: v for k, v in applied.items()  # preset_keep's are not among them; nor is a value that stays
+                if k != "engine_params" and not _same(getattr(est, k, None), v)}
     if getattr(est, "preset", None) != "auto" or not replaced:
         return
     import warnings
