@@ -85,3 +85,19 @@ def test_the_preset_warning_names_only_parameters_whose_value_it_changed():
     message = str(caught[0].message)
     assert "num_leaves=31 -> 15" in message and "n_estimators" not in message
     assert model.preset_params_["n_estimators"] == 300  # the preset's settings, all of them, are still recorded
+
+
+def test_a_pickle_or_an_empty_file_given_as_a_model_is_said_so(tmp_path):
+    import pickle
+
+    from ltr import load_model
+    from ltr.exceptions import NotAModelError
+
+    pickled = tmp_path / "model.pkl"
+    pickled.write_bytes(pickle.dumps({"trees": [1, 2]}, protocol=4))
+    with pytest.raises(NotAModelError, match=r"model.pkl: a Python pickle, not a model file: ltrkit never unpickles"):
+        load_model(pickled)
+    empty = tmp_path / "model.txt"
+    empty.write_text(" \n")
+    with pytest.raises(NotAModelError, match=r"model.txt: an empty file, not a model$"):
+        load_model(empty)

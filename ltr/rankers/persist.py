@@ -65,6 +65,11 @@ def _read_text(path: Path) -> str:
     if not path.is_file():
         raise FileNotFoundError(errno.ENOENT, "model file not found", str(path))  # as open() and read_letor
     raw = path.read_bytes()
+    if not raw.strip():
+        raise NotAModelError(f"{path}: an empty file, not a model")
+    if raw[:1] == b"\x80" and raw[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05"):  # pickle's PROTO opcode
+        raise NotAModelError(f"{path}: a Python pickle, not a model file: ltrkit never unpickles (pickles run code "
+                             "when read); save models with Ranker.save or ltr train --out (text and JSON)")
     refuse_compressed(raw, path)
     text = ubjson_as_json(raw, str(path))  # XGBoost's UBJSON (or its old binary format, refused by name)
     if text is not None:
