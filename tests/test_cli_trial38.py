@@ -101,3 +101,26 @@ def test_a_pickle_or_an_empty_file_given_as_a_model_is_said_so(tmp_path):
     empty.write_text(" \n")
     with pytest.raises(NotAModelError, match=r"model.txt: an empty file, not a model$"):
         load_model(empty)
+
+
+def test_text_query_ids_are_refused_with_the_way_to_keep_them(tmp_path, capsys):
+    # RankLib keeps qid:Q1 as text; the message said only "qid must be a 64-bit integer", a dead end
+    from ltr.exceptions import LetorFormatError
+    from ltr.io import read_letor
+
+    lines = ["2 qid:Q-a 1:1 2:0.5 #docid = d1", "0 qid:Q-a 1:0 2:0.1 #docid = d2",
+             "1 qid:Q-b 1:0.7 2:0.2 #docid = d3", "0 qid:Q-b 1:0.2 2:0.9 #docid = d4"]
+    text = tmp_path / "text.txt"
+    text.write_text("\n".join(lines) + "\n")
+    with pytest.raises(LetorFormatError, match=r"text.txt:1: qid must be a 64-bit integer .*\(token 'qid:Q-a'\); "
+                                               r"LETOR and svmlight query ids are integers; for text ids"):
+        read_letor(text)
+    # the way it gives: numbered queries, the ids in DATA.qids.tsv, and the run says the ids again
+    numbered = tmp_path / "numbered.txt"
+    numbered.write_text("\n".join(line.replace("qid:Q-a", "qid:1").replace("qid:Q-b", "qid:2") for line in lines)
+                        + "\n")
+    (tmp_path / "numbered.txt.qids.tsv").write_text("1\tQ-a\n2\tQ-b\n")
+    model, run = tmp_path / "m.txt", tmp_path / "s.run"
+    assert main(["train", str(numbered), "--engine", "linear", "--out", str(model), "--quiet"]) == 0
+    assert main(["predict", str(model), str(numbered), "--run", "--out", str(run), "--quiet"]) == 0
+    assert sorted({line.split()[0] for line in run.read_text().splitlines()}) == ["Q-a", "Q-b"]

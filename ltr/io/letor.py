@@ -529,6 +529,10 @@ def _token_error(buf, spath, code: int, pos: int, width: int) -> LetorFormatErro
     fix, hint = _k.ERR_FIXES.get(code, (None, None))
     if code == _k.ERR_FEATURE_ID and _looks_like_qid(_token_at(buf, pos)) and not _line_has_qid(buf, pos):
         hint = "a query id is written qid:<int>, in lower case"
+    elif code == _k.ERR_QID and not _token_at(buf, pos).partition(":")[2].lstrip("+-").isdigit():
+        hint = ("LETOR and svmlight query ids are integers; for text ids (RankLib keeps them), number the queries "
+                "1..n and list the ids beside the file in DATA.qids.tsv (n<TAB>id lines), which ltr predict --run "
+                "and ltr cv --run-out write back as the query ids")
     return _error_at(buf, spath, pos, _k.ERR_MESSAGES[code], width=width if code == _k.ERR_FEATURE_ID_ABOVE else None,
                      fix=fix, hint=hint)
 
