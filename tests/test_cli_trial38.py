@@ -124,3 +124,27 @@ def test_text_query_ids_are_refused_with_the_way_to_keep_them(tmp_path, capsys):
     assert main(["train", str(numbered), "--engine", "linear", "--out", str(model), "--quiet"]) == 0
     assert main(["predict", str(model), str(numbered), "--run", "--out", str(run), "--quiet"]) == 0
     assert sorted({line.split()[0] for line in run.read_text().splitlines()}) == ["Q-a", "Q-b"]
+
+
+def test_ir_measures_relevance_parameters_and_trec_eval_measures_not_offered_are_said_as_such():
+    # both were "unknown metric ...; known metrics: [...]", as a misspelling is
+    import numpy as np
+
+    from ltr.metrics.registry import parse_metric
+
+    with pytest.raises(ValueError, match=r"^metric 'P\(rel=2\)@10': ir_measures' \(rel=2\) is the lowest relevant "
+                                         r"grade, a convention here: write 'P@10' with rel_threshold=2 \(ltr evaluate "
+                                         r"--relevance-level 2, trec_eval's -l 2\)$"):
+        parse_metric("P(rel=2)@10")
+    assert parse_metric("P@10").name == "p@10"  # what the message says to write
+    with pytest.raises(ValueError, match=r"gm_map is not offered; it is exp\(mean\(log\(max\(AP, 0.00001\)\)\)\)"):
+        parse_metric("gm_map")
+    from ltr._shared import import_reference
+
+    pytrec_eval = import_reference("pytrec_eval")
+    qrels = {"1": {"a": 1, "b": 0}, "2": {"c": 1}, "3": {"d": 1}}
+    run = {"1": {"a": 2.0, "b": 1.0}, "2": {"x": 1.0, "c": 0.5}, "3": {"y": 1.0}}
+    per = pytrec_eval.RelevanceEvaluator(qrels, {"map", "gm_map"}).evaluate(run)
+    ap = np.array([per[q]["map"] for q in sorted(per)])
+    logs = np.array([per[q]["gm_map"] for q in sorted(per)])  # trec_eval's per-query gm_map: the log
+    np.testing.assert_allclose(logs, np.log(np.maximum(ap, 0.00001)), rtol=0, atol=1e-12)  # the formula said

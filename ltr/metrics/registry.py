@@ -118,6 +118,17 @@ _FOREIGN = {
 }
 
 
+# ir_measures writes the relevance level as a parameter: P(rel=2)@10, RR(rel=2), AP(rel=2)@100.
+_IR_MEASURES_REL = re.compile(r"([A-Za-z_]+)\(rel=([0-9]+)\)(@[0-9]+)?")
+
+# trec_eval's measures not offered here (README): said as such, not as a misspelling.
+_NOT_OFFERED = {
+    "gm_map": "trec_eval's gm_map is not offered; it is exp(mean(log(max(AP, 0.00001)))) over the per-query 'map' "
+              "values (ltr evaluate -q, evaluate_run_per_query)",
+    "iprec_at_recall": "trec_eval's iprec_at_recall (interpolated precision at recall levels) is not offered",
+}
+
+
 @dataclass(frozen=True)
 class ParsedMetric:
     """A resolved metric name.
@@ -196,10 +207,18 @@ def parse_metric(name: str) -> ParsedMetric:
     if not isinstance(name, str):
         raise TypeError(f"a metric name must be a str, got {type(name).__name__}: {name!r}")
     match = _NAME_RE.match(name.strip().lower())
+    level = _IR_MEASURES_REL.fullmatch(name.strip())
+    if match is None and level is not None:  # ir_measures' P(rel=2)@10: its parameter is a convention here
+        plain = f"{level.group(1)}{level.group(3) or ''}"
+        raise ValueError(f"metric {name!r}: ir_measures' (rel={level.group(2)}) is the lowest relevant grade, a "
+                         f"convention here: write {plain!r} with rel_threshold={level.group(2)} (ltr evaluate "
+                         f"--relevance-level {level.group(2)}, trec_eval's -l {level.group(2)})")
     if match is None:
         raise _unknown(name)
     family, k_text = match.groups()
     family = family.replace("-", "_")
+    if family in _NOT_OFFERED:
+        raise ValueError(f"metric {name!r}: {_NOT_OFFERED[family]}")
     if family in _FOREIGN:
         raise ValueError(f"metric {name!r}: {_FOREIGN[family]}")
     canonical = _ALIASES.get(family)
