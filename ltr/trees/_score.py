@@ -4,9 +4,11 @@ The fast path (Lucchese et al., "QuickScorer", SIGIR 2015; vectorised over docum
 SIGIR 2016) numbers every tree's leaves from left to right and keeps, per row and tree, a bitvector of the leaves
 still reachable. A split node whose test sends the row right removes the leaves of its left subtree (``v &= mask``);
 after every node of the tree has been applied, the exit leaf is the lowest set bit. Every node applies the same
-test, ``x > t``, to a prepared column of the input, so that a node costs a compare and a masked AND over a block
-of rows. Nodes come in groups of :data:`GROUP` of the same tree and 32-leaf word, so that the bitvector is loaded
-and stored once per group, not once per node; :func:`apply_groups` applies a tree's groups to the block in vectors of
+test, ``x > t``, to a prepared column of the input. Nodes share few distinct (column, threshold) tests (the engines
+split on histogram bins), so :func:`compare_tests` makes each test once per block of rows, one bit per row, as
+RapidScorer merges equal nodes (Ye et al., KDD 2018); a node then costs the load of its test's bits and a masked
+AND. Nodes come in groups of :data:`GROUP` of the same tree and 32-leaf word, so that the bitvector is loaded and
+stored once per group, not once per node; :func:`apply_groups` applies a tree's groups to the block in vectors of
 :data:`LANES` rows (16-lane AVX-512 instructions, or twice as many 8-lane AVX2 ones, as the CPU has). The exit
 leaves are then looked up row by row (a scalar loop: LLVM cannot vectorise a gather next to a store it may alias).
 
