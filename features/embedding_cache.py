@@ -55,7 +55,7 @@ __all__ = ["FORMAT_VERSION", "CacheStats", "VectorCache", "default_cache_dir", "
 log = logging.getLogger(__name__)
 
 FORMAT_VERSION = 1
-_DIGESTS = "file-digests.json"  # per-file content hashes, reused while a file's size and mtime are unchanged
+_DIGESTS = "file-digests.json"  # per-file content hashes, reused while a file's size, times and inode are unchanged
 _CHUNK = 1 << 22
 _LOCK = "lock"  # the slot's lock file (:func:`_locked`)
 _READ_TRIES = 3  # reads of a folder whose header keeps being replaced by an unlocked writer
@@ -111,9 +111,10 @@ def model_digest(folder: str | os.PathLike, *, cache_dir: str | os.PathLike | No
     read: editing a model card does not make a trained ranker's model another one.
 
     Hashing the weights costs about a second per 300 MB; with ``cache_dir`` each file's hash is remembered in
-    ``cache_dir/file-digests.json`` and reused while the file keeps its size and modification time (the trade-off
-    make and rsync make: a file replaced by one of the same size with its modification time preserved, as
-    ``cp -p``, ``rsync -a`` or tar do, keeps its old hash; delete the memo after such a copy).
+    ``cache_dir/file-digests.json`` and reused while the file keeps its size, modification time, inode and status
+    change time. The last two are what make's and rsync's size-and-time check lacks: a file rewritten in place
+    with its modification time set back (``touch -r``), or replaced by a copy that keeps it (``cp -p``, ``rsync
+    -a``, tar), is hashed again, since no tool sets a file's change time back.
 
     Examples
     --------
@@ -140,10 +141,10 @@ def model_digest(folder: str | os.PathLike, *, cache_dir: str | os.PathLike | No
     files = sorted(p for p in root.rglob("*") if p.is_file() and _weighs(p.relative_to(root).parts))
     for p in files:
         st = p.stat()
-        stamp = [st.st_size, st.st_mtime_ns]
+        stamp = [st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns]
         entry = memo.get(str(p))
-        if isinstance(entry, list) and len(entry) == 3 and entry[:2] == stamp:
-            digest = entry[2]
+        if isinstance(entry, list) and len(entry) == len(stamp) + 1 and entry[:-1] == stamp:
+            digest = entry[-1]
         else:
             digest = _file_sha256(p)
             memo[str(p)] = [*stamp, digest]

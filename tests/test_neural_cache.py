@@ -175,14 +175,30 @@ def test_model_digest_follows_content_and_remembers_unchanged_files(tmp_path):
     assert model_digest(m) == d0
     (m / "1_Pooling" / "config.json").write_text("{ }")
     assert model_digest(m, cache_dir=tmp_path / "c") != d0
-    # the remembered digest is used while size and mtime are unchanged (here a planted one proves it is read)
+    # the remembered digest is used while the file's stamp is unchanged (here a planted one proves it is read)
     memo = json.loads((tmp_path / "c" / "file-digests.json").read_text())
     key = str((m / "config.json").resolve())
-    memo[key][2] = "0" * 64
+    memo[key][-1] = "0" * 64
     (tmp_path / "c" / "file-digests.json").write_text(json.dumps(memo))
     assert model_digest(m, cache_dir=tmp_path / "c") != model_digest(m)
     os.utime(m / "config.json", ns=(1, 1))  # touched: hashed again
     assert model_digest(m, cache_dir=tmp_path / "c") == model_digest(m)
+
+
+def test_a_weights_file_rewritten_in_place_with_its_size_and_mtime_kept_is_hashed_again(tmp_path):
+    # the memo was keyed by size and mtime: weights rewritten in place and `touch -r`'d back kept the old digest, and
+    # a ranker trained with the old model was served with the new one (the trial's scores moved by up to 2.29)
+    m = tmp_path / "model"
+    m.mkdir()
+    weights = m / "model.safetensors"
+    weights.write_bytes(b"\x00" * 64)
+    before = model_digest(m, cache_dir=tmp_path / "c")
+    stat = weights.stat()
+    with open(weights, "r+b") as f:  # same size, other bytes, in place (same inode)
+        f.write(b"\x01" * 64)
+    os.utime(weights, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert (weights.stat().st_size, weights.stat().st_mtime_ns) == (stat.st_size, stat.st_mtime_ns)
+    assert model_digest(m, cache_dir=tmp_path / "c") == model_digest(m) != before
 
 
 def test_keys_and_the_default_folder(monkeypatch, tmp_path):
