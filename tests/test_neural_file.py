@@ -77,7 +77,9 @@ def test_a_non_finite_score_is_an_error_naming_line_query_and_document(tmp_path,
 def test_malformed_lines_and_repeated_pairs_are_errors_naming_the_line(tmp_path):
     cases = {
         "q1\td1\t0.5\nq1\td2\n": ":2: expected qid<TAB>docid<TAB>score",
-        "q1\td1\tabc\n": ":1: the score of query 'q1' document 'd1' is not a number",
+        "q1\td1\tabc\n": ":1: the score of query 'q1' document 'd1' is not a number .token 'abc'.$",  # no header
+        "qid\tdocid\tscore\nq1\td1\t0.5\n": ":1: the score of query 'qid' document 'docid' is not a number; a "
+                                          "header line\\? score files have none",
         "q1 Q0 d1 1 0.5 t\nq1 Q0 d2 2 0.4\n": ":2: expected 6 whitespace-separated columns",
         "q1 d1 0.5\n": ":1: neither a TREC run line",
         "q1\td1\t0.5\nq2\td1\t0.1\nq1\td1\t0.7\n": ":3: query 'q1' document 'd1' has a score on line 1 already",

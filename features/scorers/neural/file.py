@@ -121,8 +121,10 @@ def read_score_table(path: str | os.PathLike, fmt: str = "auto") -> ScoreTable:
         try:
             value = float(s)
         except ValueError:
-            raise CollectionFormatError(f"the score of query {q!r} document {d!r} is not a number", str(path),
-                                        lineno, s) from None
+            header = not qids and s.lower() in ("score", "scores", "sim", "similarity", "value")  # a column's name
+            raise CollectionFormatError(f"the score of query {q!r} document {d!r} is not a number"
+                                        + ("; a header line? score files have none (a '#' line is a comment)"
+                                           if header else ""), str(path), lineno, s) from None
         if not np.isfinite(value):
             raise CollectionFormatError(f"the score of query {q!r} document {d!r} is not finite", str(path),
                                         lineno, s)
