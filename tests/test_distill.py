@@ -168,6 +168,17 @@ def test_a_nan_teacher_names_the_query_and_the_document(data, tmp_path):
     write_run(tmp_path / "short.run", run_from_scores(d.qid[1:].astype(str), d.doc_ids[1:], t[1:]))
     with pytest.raises(ValueError, match=rf"no score for query {d.qid[0]}, document {d.doc_ids[0]} \(row 0"):
         distiller({"scores": str(tmp_path / "short.run")}).fit(d)
+    # the teacher's query ids with leading zeros: the cause is named (it said only that the rows were missing)
+    padded = np.array([f"00{q}" for q in d.qid.astype(str)])
+    write_run(tmp_path / "padded.run", run_from_scores(padded, d.doc_ids, t))
+    with pytest.raises(ValueError, match=rf"missing from it\); its query ids are the data's with leading zeros "
+                                         rf"\(00{d.qid[0]} for {d.qid[0]}, .*: write them as the data does$"):
+        distiller({"scores": str(tmp_path / "padded.run")}).fit(d)
+    header = tmp_path / "header.tsv"
+    header.write_text("qid\tdocid\tscore\n" + "".join(f"{q}\t{doc}\t{v}\n" for q, doc, v in zip(d.qid, d.doc_ids, t)))
+    with pytest.raises(ValueError, match=r"header.tsv:1: the score must be a finite number; a header line\? score "
+                                         r"files have none"):
+        distiller({"scores": str(header)}).fit(d)
 
 
 def test_alpha_one_trains_the_lambdarank_kernel(data):

@@ -351,7 +351,10 @@ def _pair_table(path: str) -> tuple[list[str], list[str], NDArray[np.float64], s
         except ValueError:
             value = float("nan")
         if not np.isfinite(value):
-            raise ScoreFormatError("the score must be a finite number", path, lineno, fields[2])
+            header = not qids and fields[2].lower() in ("score", "scores", "sim", "similarity", "value")
+            raise ScoreFormatError("the score must be a finite number" + (
+                "; a header line? score files have none (a '#' line is a comment)" if header else ""),
+                path, lineno, fields[2])
         if (fields[0], fields[1]) in seen:
             raise ScoreFormatError(f"query {fields[0]} document {fields[1]} has a score on line "
                                    f"{seen[fields[0], fields[1]]} already", path, lineno, fields[1])
@@ -377,9 +380,17 @@ def _run_scores(path: str, qid, doc_ids, sources) -> NDArray[np.float64]:
     values = np.array([table.get((k, str(d)), np.nan) for k, d in zip(keys, doc_ids)], dtype=np.float64)
     missing = np.isnan(values)
     if missing.any():
+        from ltr.io.qidmap import padded_ids
+
         i, n = int(np.flatnonzero(missing)[0]), int(missing.sum())
+        padded = padded_ids(set(run_qids), set(keys))  # the teacher's 001 for the data's 1
+        cause = ""
+        if padded:
+            shown = ", ".join(f"{j} for {k}" for j, k in sorted(padded.items())[:3])
+            cause = (f"; its query ids are the data's with leading zeros ({shown}{', ...' if len(padded) > 3 else ''})"
+                     ": write them as the data does")
         raise ValueError(f"teacher {kind} {path} has no score for query {keys[i]}, document {doc_ids[i]} (row {i}; "
-                         f"{n} training row{'s are' if n != 1 else ' is'} missing from it)")
+                         f"{n} training row{'s are' if n != 1 else ' is'} missing from it){cause}")
     return values
 
 
