@@ -169,11 +169,16 @@ def apply_groups(K, v, tiles, groups, g0, g1, masks) -> None:
     written as LLVM vector instructions: per entry and vector of rows, the load of a :data:`LANES`-bit mask and a
     masked AND. The compares are made once per test, before the trees, not once per node: the nodes of an ensemble
     share few distinct (column, threshold) tests (MSLR sample, LightGBM: 29,663 nodes of 100 trees of 255 leaves make
-    4,059 tests, 296,843 of 1,000 trees 5,288), and a node then costs a mask load where it cost a compare (100 rows,
-    one thread, each pair timed in one process: 100 trees of 255 leaves 11.7 -> 8.0 ns per row and tree, 1,000 trees
-    12.3 -> 7.3, 1,000 trees of 31 leaves 1.59 -> 1.16). Written as a plain Numba loop over rows, LLVM guarded each
-    group's loop with run-time checks that the bitvector row overlaps none of the eight input rows, and with Numba's
-    negative-index handling of the eight indices: about 70 cycles per group, as much as a 100-row block's work.
+    4,059 tests, 296,843 of 1,000 trees 5,288), and a node then costs a mask load where it cost a compare (the bench
+    models, 100 rows, one thread, the best of three runs of each kernel, alternating: LightGBM 100 trees of 255
+    leaves 12.0 -> 8.2 ns per row and tree, 1,000 trees 8.2 -> 6.8, 1,000 trees of 31 leaves 1.55 -> 1.12, 100 trees
+    of 31 leaves 1.73 -> 1.81; XGBoost 1.08-1.16 times faster).
+
+    Written as a plain Numba loop over rows, LLVM guarded each group's loop with run-time checks that the bitvector
+    row overlaps none of the eight input rows, and with Numba's negative-index handling of the eight indices: about
+    70 cycles per group, as much as a 100-row block's work. The loop over a tree's groups is part of the vector code
+    too: called once per group from Numba, the group's set-up reloaded the arrays' addresses and strides from the
+    stack every time.
     """
     n = tiles * LANES
     lanes = np.arange(n)
