@@ -26,7 +26,7 @@ from ltr.exceptions import ScoreFormatError
 from ltr.io.files import read_text
 from ltr.io.outputs import atomic_write
 
-__all__ = ["read_scores", "write_scores"]
+__all__ = ["HEADER_HINT", "read_scores", "score_header", "write_scores"]
 
 # A decimal number as written by repr/printf/other toolkits, or an infinity. float() alone would also take
 # "1_000", "nan", full-width digits and surrounding blanks inside the token.
@@ -120,6 +120,15 @@ def _ranklib_scores(path: Path, lines: list[str], qid) -> list[str]:
         previous = q
         out.append(score)
     return out
+
+
+#: What an error says about a first line whose score is a column's name (:func:`score_header`).
+HEADER_HINT = "a header line? score files have none (a '#' line is a comment)"
+
+
+def score_header(token: str) -> bool:
+    """Whether a first line's score token is a column's name (``qid docid score``): score files have no header."""
+    return token.strip().lower() in ("score", "scores", "sim", "similarity", "value")
 
 
 def _first_bad_line(path: Path, lines: list[str]) -> ScoreFormatError:

@@ -351,10 +351,11 @@ def _pair_table(path: str) -> tuple[list[str], list[str], NDArray[np.float64], s
         except ValueError:
             value = float("nan")
         if not np.isfinite(value):
-            header = not qids and fields[2].lower() in ("score", "scores", "sim", "similarity", "value")
-            raise ScoreFormatError("the score must be a finite number" + (
-                "; a header line? score files have none (a '#' line is a comment)" if header else ""),
-                path, lineno, fields[2])
+            from ltr.io.scores import HEADER_HINT, score_header
+
+            header = not qids and score_header(fields[2])
+            raise ScoreFormatError("the score must be a finite number" + (f"; {HEADER_HINT}" if header else ""),
+                                   path, lineno, fields[2])
         if (fields[0], fields[1]) in seen:
             raise ScoreFormatError(f"query {fields[0]} document {fields[1]} has a score on line "
                                    f"{seen[fields[0], fields[1]]} already", path, lineno, fields[1])

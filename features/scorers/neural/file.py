@@ -121,10 +121,11 @@ def read_score_table(path: str | os.PathLike, fmt: str = "auto") -> ScoreTable:
         try:
             value = float(s)
         except ValueError:
-            header = not qids and s.lower() in ("score", "scores", "sim", "similarity", "value")  # a column's name
+            from ltr.io.scores import HEADER_HINT, score_header
+
             raise CollectionFormatError(f"the score of query {q!r} document {d!r} is not a number"
-                                        + ("; a header line? score files have none (a '#' line is a comment)"
-                                           if header else ""), str(path), lineno, s) from None
+                                        + (f"; {HEADER_HINT}" if not qids and score_header(s) else ""), str(path),
+                                        lineno, s) from None
         if not np.isfinite(value):
             raise CollectionFormatError(f"the score of query {q!r} document {d!r} is not finite", str(path),
                                         lineno, s)
