@@ -47,9 +47,9 @@ def test_run_ids_that_are_the_qrels_ids_with_leading_zeros_are_said(tmp_path, ca
     run.write_text("001 Q0 a 1 2.0 t\n002 Q0 x 1 2.0 t\n10 Q0 c 1 1.0 t\n")
     assert main(["evaluate", "--qrels", str(qrels), "--run", str(run), "--metrics", "map"]) == 0
     out, err = capsys.readouterr()
-    assert err == (f"ltr evaluate: note: 2 query id(s) of --run {run} are {qrels}'s with leading zeros (001 -> 1, "
-                   "002 -> 2); ids are compared as text, as trec_eval does, so those queries are not matched: write "
-                   "the ids the same way in both files\n")
+    assert err == (f"ltr evaluate: note: 2 query id(s) of --run {run} are {qrels}'s with leading zeros ('001' -> "
+                   "'1', '002' -> '2'); ids are compared as text, as trec_eval does, so those queries are not matched: "
+                   "write the ids the same way in both files\n")
     assert out.endswith("; 1 query averaged\n")  # only query 10, as trec_eval
     run.write_text("1 Q0 a 1 2.0 t\n2 Q0 x 1 2.0 t\n10 Q0 c 1 1.0 t\n")
     assert main(["evaluate", "--qrels", str(qrels), "--run", str(run), "--metrics", "map"]) == 0

@@ -172,7 +172,7 @@ def test_a_nan_teacher_names_the_query_and_the_document(data, tmp_path):
     padded = np.array([f"00{q}" for q in d.qid.astype(str)])
     write_run(tmp_path / "padded.run", run_from_scores(padded, d.doc_ids, t))
     with pytest.raises(ValueError, match=rf"missing from it\); its query ids are the data's with leading zeros "
-                                         rf"\(00{d.qid[0]} for {d.qid[0]}, .*: write them as the data does$"):
+                                         rf"\('00{d.qid[0]}' -> '{d.qid[0]}', .*: write them as the data does$"):
         distiller({"scores": str(tmp_path / "padded.run")}).fit(d)
     header = tmp_path / "header.tsv"
     header.write_text("qid\tdocid\tscore\n" + "".join(f"{q}\t{doc}\t{v}\n" for q, doc, v in zip(d.qid, d.doc_ids, t)))

@@ -130,16 +130,15 @@ def _note_padded_ids(args, ranked: set[str], judged: set[str]) -> None:
     """Say when query ids of one file are the other's with leading zeros (a run written from TREC-1/2 topics, ``051``
     where the qrels say ``51``): trec_eval compares them as text, and so does this command, so such queries count
     as unjudged (or unranked) without a word from trec_eval."""
-    from ltr.io.qidmap import padded_ids
+    from ltr.io.qidmap import padded_examples, padded_ids
 
     for what, path, ids, other_path, other in (("--run", args.run, ranked, args.qrels, judged),
                                                ("--qrels", args.qrels, judged, args.run, ranked)):
         padded = padded_ids(ids, other)
         if padded:
-            shown = ", ".join(f"{j} -> {n}" for j, n in sorted(padded.items())[:3])
             note(args, f"note: {len(padded)} query id(s) of {what} {path} are {other_path}'s with leading zeros "
-                       f"({shown}{', ...' if len(padded) > 3 else ''}); ids are compared as text, as trec_eval "
-                       "does, so those queries are not matched: write the ids the same way in both files")
+                       f"({padded_examples(padded)}); ids are compared as text, as trec_eval does, so those "
+                       "queries are not matched: write the ids the same way in both files")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -28,7 +28,7 @@ from ltr.cli._common import (
     input_option_usage,
     note,
 )
-from ltr.io.qidmap import padded_ids
+from ltr.io.qidmap import padded_examples, padded_ids
 
 __all__ = ["register", "run"]
 
@@ -153,9 +153,8 @@ def _unpadded_judgments(args: argparse.Namespace, inputs):
     padded = padded_ids(set(qid.unique()), set(inputs.queries.qids))
     if not padded:
         return inputs
-    shown = sorted(padded, key=lambda j: (int(j), j))[:3]
     note(args, f"{len(padded)} judgment query id(s) with leading zeros matched to the queries numbered without them "
-               f"({', '.join(f'{j!r} -> {padded[j]!r}' for j in shown)}{', ...' if len(padded) > 3 else ''}): "
+               f"({padded_examples(padded)}): "
                "topic numbers are read without leading zeros (as in Anserini), and the LETOR, --save-run and "
                "--qrels-out name the queries so (trec_eval matches ids as written)")
     return replace(inputs, qrels=inputs.qrels.assign(qid=qid.map(lambda q: padded.get(q, q))))
@@ -217,8 +216,7 @@ def _run_candidates(args: argparse.Namespace, run, queries, all_queries):
     padded = padded_ids(set(named.unique()), set(all_queries.qids))
     if padded:  # as the judgments' (a TREC-1/2 run keeps the topic file's 051)
         note(args, f"{len(padded)} query id(s) of --run {args.run} with leading zeros matched to the queries "
-                   f"numbered without them ({', '.join(f'{j!r} -> {n!r}' for j, n in list(padded.items())[:3])}"
-                   f"{', ...' if len(padded) > 3 else ''})")
+                   f"numbered without them ({padded_examples(padded)})")
         named = named.map(lambda q: padded.get(q, q))
         run = run.assign(qid=named)
     kept = run[named.isin(set(queries.qids))]

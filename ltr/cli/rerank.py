@@ -34,7 +34,7 @@ from ltr.cli._common import (
     note,
     run_tag,
 )
-from ltr.io.qidmap import padded_ids
+from ltr.io.qidmap import padded_examples, padded_ids
 
 __all__ = ["register", "run"]
 
@@ -108,9 +108,8 @@ def run(args: argparse.Namespace) -> int:
     queries = dict(inputs.queries.items())
     padded = padded_ids(set(first["qid"].astype(str).unique()), set(queries))
     if padded:  # a TREC-1/2 run writes 051 where the topics are read as 51 (as ltr features --run matches them)
-        shown = ", ".join(f"{j!r} -> {n!r}" for j, n in sorted(padded.items())[:3])
         note(args, f"{len(padded)} query id(s) of --run {args.run} with leading zeros matched to the queries "
-                   f"numbered without them ({shown}{', ...' if len(padded) > 3 else ''}); the reranked run keeps "
+                   f"numbered without them ({padded_examples(padded)}); the reranked run keeps "
                    "the run's ids")
         queries.update({j: queries[n] for j, n in padded.items()})
     new, report = reranker.rerank_run(first, queries, depth=args.depth,

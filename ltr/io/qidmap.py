@@ -15,8 +15,8 @@ from pathlib import Path
 
 from ltr.exceptions import FileFormatError
 
-__all__ = ["apply_qid_map", "find_qid_map", "locate_qid_map", "padded_ids", "qid_map_path", "read_qid_map",
-           "write_qid_map"]
+__all__ = ["apply_qid_map", "find_qid_map", "locate_qid_map", "padded_examples", "padded_ids", "qid_map_path",
+           "read_qid_map", "write_qid_map"]
 
 _LETOR_QID = re.compile(r"-?[0-9]+")
 
@@ -159,3 +159,10 @@ def padded_ids(ids: set[str], ours: set[str]) -> dict[str, str]:
     as 51 (as Anserini reads them), where runs and qrels may keep the zeros."""
     padded = {j: str(int(j)) for j in ids - ours if j.isdigit() and j.isascii()}
     return {j: n for j, n in padded.items() if n != j and n in ours and n not in ids}
+
+
+def padded_examples(padded: Mapping[str, str], shown: int = 3) -> str:
+    """The first ``shown`` pairs of :func:`padded_ids`, as messages show them: ``'001' -> '1', '002' -> '2', ...``."""
+    pairs = sorted(padded.items(), key=lambda p: (int(p[0]), p[0]))  # the ids are digits: 009 before 010
+    text = ", ".join(f"{j!r} -> {n!r}" for j, n in pairs[:shown])
+    return text + (", ..." if len(pairs) > shown else "")

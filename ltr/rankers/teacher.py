@@ -381,15 +381,12 @@ def _run_scores(path: str, qid, doc_ids, sources) -> NDArray[np.float64]:
     values = np.array([table.get((k, str(d)), np.nan) for k, d in zip(keys, doc_ids)], dtype=np.float64)
     missing = np.isnan(values)
     if missing.any():
-        from ltr.io.qidmap import padded_ids
+        from ltr.io.qidmap import padded_examples, padded_ids
 
         i, n = int(np.flatnonzero(missing)[0]), int(missing.sum())
         padded = padded_ids(set(run_qids), set(keys))  # the teacher's 001 for the data's 1
-        cause = ""
-        if padded:
-            shown = ", ".join(f"{j} for {k}" for j, k in sorted(padded.items())[:3])
-            cause = (f"; its query ids are the data's with leading zeros ({shown}{', ...' if len(padded) > 3 else ''})"
-                     ": write them as the data does")
+        cause = (f"; its query ids are the data's with leading zeros ({padded_examples(padded)}): write them as the "
+                 "data does") if padded else ""
         raise ValueError(f"teacher {kind} {path} has no score for query {keys[i]}, document {doc_ids[i]} (row {i}; "
                          f"{n} training row{'s are' if n != 1 else ' is'} missing from it){cause}")
     return values
