@@ -18,8 +18,7 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import ArrayLike, NDArray
 
-from ltr.exceptions import GroupError
-from ltr.groups import check_group_ptr, group_ptr_from_sizes
+from ltr.groups import check_group_ptr, check_qid_in_groups, group_ptr_from_sizes
 
 __all__ = ["RankingDataset", "dataset_summary", "fingerprint_of", "make_ranking", "placeholder_names", "query_digests"]
 
@@ -42,22 +41,6 @@ def _json_copy(description) -> dict:
         return json.loads(json.dumps(dict(description), allow_nan=False))
     except (TypeError, ValueError) as e:
         raise ValueError(f"feature_set must hold JSON values only ({e})") from None
-
-
-def _check_qid_within_groups(qid, ptr) -> None:
-    """Refuse query ids that change inside a query of ``group_ptr`` (it would train on the offsets' grouping, not
-    the ids'). Adjacent queries may share an id: a bootstrap sample of queries repeats them."""
-    if qid is None or len(qid) < 2:
-        return
-    q = np.asarray(qid)
-    starts = np.zeros(len(q), dtype=bool)
-    starts[ptr[:-1][ptr[:-1] < len(q)]] = True
-    inside = np.flatnonzero((q[1:] != q[:-1]) & ~starts[1:]) + 1
-    if inside.size:
-        i = int(inside[0])
-        g = int(np.searchsorted(ptr, i, side="right")) - 1
-        raise GroupError(f"qid changes inside query {g} of group_ptr (rows {int(ptr[g])}:{int(ptr[g + 1])}): row {i} "
-                         f"has qid {q[i]} after {q[i - 1]}; group_ptr and qid must describe the same queries")
 
 
 @dataclass(frozen=True, eq=False)
@@ -127,7 +110,7 @@ class RankingDataset:
             if len(names) != self.X.shape[1]:
                 raise ValueError(f"{len(names)} feature names for {self.X.shape[1]} features")
             object.__setattr__(self, "feature_names", names)
-        _check_qid_within_groups(self.qid, ptr)
+        check_qid_in_groups(self.qid, ptr)
         object.__setattr__(self, "group_ptr", _frozen(ptr))
         for name in ("y", "qid", "doc_ids", "comments", "weight"):
             object.__setattr__(self, name, _frozen(getattr(self, name)))

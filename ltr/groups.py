@@ -14,6 +14,7 @@ from ltr.exceptions import GroupError
 
 __all__ = [
     "check_group_ptr",
+    "check_qid_in_groups",
     "group_ptr_from_qid",
     "group_ptr_from_sizes",
     "resolve_group_ptr",
@@ -220,3 +221,25 @@ def resolve_group_ptr(
     if ptr[-1] != n_rows:
         raise GroupError(f"group sizes add up to {int(ptr[-1])} but X has {n_rows} rows")
     return ptr
+
+
+def check_qid_in_groups(qid: ArrayLike | None, group_ptr: NDArray[np.int64]) -> None:
+    """Refuse query ids that change inside a query of ``group_ptr`` (it would train on the offsets' grouping, not
+    the ids'). Adjacent queries may share an id: a bootstrap sample of queries repeats them.
+
+    Raises
+    ------
+    GroupError
+        Naming the query, its rows and the two ids.
+    """
+    if qid is None or len(qid) < 2:
+        return
+    ptr, q = np.asarray(group_ptr), np.asarray(qid)
+    starts = np.zeros(len(q), dtype=bool)
+    starts[ptr[:-1][ptr[:-1] < len(q)]] = True
+    inside = np.flatnonzero((q[1:] != q[:-1]) & ~starts[1:]) + 1
+    if inside.size:
+        i = int(inside[0])
+        g = int(np.searchsorted(ptr, i, side="right")) - 1
+        raise GroupError(f"qid changes inside query {g} of group_ptr (rows {int(ptr[g])}:{int(ptr[g + 1])}): row {i} "
+                         f"has qid {q[i]} after {q[i - 1]}; group_ptr and qid must describe the same queries")
