@@ -4,8 +4,8 @@ Per-call time to score 100 rows of the MSLR sample (136 features, float32) with 
 {100, 1000} trees and {31, 255} leaves, trained here on the MSLR sample (LightGBM ``num_leaves``; XGBoost
 ``grow_policy="lossguide"``, ``max_leaves``), on one thread:
 
-- ``ltr.trees``: :meth:`TreeEnsemble.predict` (the QuickScorer-style kernel), checked bit-for-bit equal to the
-  engine before it is timed;
+- ``ltr.trees``: :meth:`TreeEnsemble.predict` (the bit-sliced kernel of ``ltr.trees._score``), checked bit-for-bit
+  equal to the engine before it is timed;
 - LightGBM ``Booster.predict(raw_score=True, num_threads=1)``; XGBoost ``inplace_predict(predict_type="margin")``
   with ``nthread=1``;
 - treelite + tl2cgen: the model compiled to a shared library with gcc (``-O3`` by default), ``nthread=1``;
@@ -315,7 +315,7 @@ def main(argv=None) -> int:
                f"processes); the rounds of a model's systems alternate, so that a slow phase of the shared machine "
                f"falls on all of them. Models trained on the MSLR sample; "
                f"'leaves' is the mean leaves per tree reached, 'nodes' the mean split nodes per tree (the "
-               f"QuickScorer-style kernel applies every split node to every row, so its time grows with nodes, "
+               f"bit-sliced kernel applies every split node to every block of 128 rows, so its time grows with nodes, "
                f"where a tree walk's grows with depth). Every ltr.trees result was asserted bit-for-bit "
                f"equal to the engine's; 'max diff' is the largest absolute difference of a reference's margins "
                f"from the engine's. x = the reference's time / ltr.trees' time. Load average at start: "

@@ -348,8 +348,8 @@ def chain_tree(n_leaves, engine="lightgbm"):
                         missing_type=[2] * n, leaf_value=[float(i) for i in range(n_leaves)])
 
 
-@pytest.mark.parametrize("n_leaves", [2, 31, 32, 33, 64, 65, 100, 300])
-def test_deep_trees_spanning_several_bit_words_find_their_leaf(n_leaves):
+@pytest.mark.parametrize("n_leaves", [2, 3, 31, 32, 33, 64, 65, 100, 255, 256, 257, 300, 1025])
+def test_deep_trees_find_their_leaf_whatever_the_width_of_their_leaf_codes(n_leaves):
     model = chain_tree(n_leaves)
     X = np.arange(-1, n_leaves + 1, dtype=np.float32)[:, None]
     want = np.clip(np.arange(-1, n_leaves + 1), 0, n_leaves - 1)  # x <= i + 0.5 first at i = x
@@ -443,35 +443,46 @@ def test_kernels_equal_their_python_twins():
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_the_vector_kernels_equal_their_python_twins(dtype):
-    """``compare_tests`` and ``apply_groups`` are LLVM vector code in jitted kernels and NumPy in ``.py_func``: the
-    same bits, NaN included."""
-    model = chain_tree(70)  # 69 nodes over three 32-leaf words, some spanning two
-    X = np.concatenate([np.arange(-1, 72), [np.nan, np.inf, -np.inf, 0.5, 31.5]]).astype(dtype)[:, None]
+@pytest.mark.parametrize("n_leaves", [70, 300])
+@pytest.mark.parametrize("n_rows", [5, 64, 100, 128])
+def test_the_vector_kernels_equal_their_python_twins(dtype, n_leaves, n_rows):
+    """``compare_tests`` and ``tree_codes`` are LLVM vector code in jitted kernels and NumPy in ``.py_func``: the
+    same test bits (NaN included), the same reach masks and leaf codes; 300 leaves take two bytes of code a row."""
+    model = chain_tree(n_leaves)  # node i: x <= i + 0.5 goes left to leaf i
+    rng = np.random.default_rng(n_leaves + n_rows)
+    special = [np.nan, np.inf, -np.inf, 0.5, 31.5, n_leaves - 1.5]
+    X = np.concatenate([special, rng.integers(-1, n_leaves + 2, size=n_rows)])[:n_rows].astype(dtype)[:, None]
+    want = model.predict(X, method="reference")
     plan = _layout.build_plan(model, dtype)
-    nbp = (X.shape[0] + _score.LANES - 1) // _score.LANES * _score.LANES
+    nbp = (n_rows + _score.LANES - 1) // _score.LANES * _score.LANES
     tiles = nbp // _score.LANES
-    xt = np.empty((plan.cols.shape[0], nbp), dtype=dtype)
-    xf = np.empty((_score.LANES, nbp), dtype=dtype)
-    _score._fill_block(X, 0, X.shape[0], nbp, plan.cols, plan.prepare, xf, xt)
+    xf, xt, K, R, codes, acc = _score._scratch(X, plan.arrays)
+    _score._fill_block(X, 0, n_rows, nbp, plan.cols, plan.prepare, xf, xt)
     n_tests = plan.tests_needed[1]
-    assert n_tests == plan.test_cols.size == 69  # one test per node: the thresholds differ
-    v_jit = np.empty((plan.trees[:, 1].max(), nbp), dtype=np.uint32)
-    K_jit = np.zeros((n_tests, tiles), dtype=_score.MASK_DTYPE)
-    acc = np.zeros(nbp)
-    _score._score_block(xt, nbp, 1, plan.trees, plan.groups, plan.test_cols, plan.test_thresholds,
-                        plan.tests_needed, plan.masks, plan.leaves, v_jit, K_jit, acc)
-    K_py = np.zeros_like(K_jit)
+    assert n_tests == plan.test_cols.size == n_leaves - 1  # one test per node: the thresholds differ
+    acc[:] = 0
+    _score._score_block(xt, nbp, 1, plan.trees, plan.nodes, plan.bit_covers, plan.covers, plan.test_cols,
+                        plan.test_thresholds, plan.tests_needed, plan.leaves, K, R, codes, acc)
+    assert acc[:n_rows].tolist() == want.tolist()
+
+    K_py = np.zeros_like(K)
     _score.compare_tests(xt, K_py, tiles, plan.test_cols, plan.test_thresholds, n_tests)
-    assert K_jit.tolist() == K_py.tolist()
+    assert K[:, :tiles].tolist() == K_py[:, :tiles].tolist()
     rows = np.arange(nbp)
-    for u in (0, 31, 68):  # a test's bits are its compare, row by row (NaN never passes)
+    for u in (0, 31, n_leaves - 2):  # a test's bits are its compare, row by row (NaN never passes)
         hit = (K_py[u, rows // _score.LANES].astype(np.int64) >> (rows % _score.LANES)) & 1
-        assert hit.tolist() == (xt[plan.test_cols[u]] > plan.test_thresholds[u]).astype(int).tolist()
-    v_py = np.full_like(v_jit, 0xFFFFFFFF)
-    _score.apply_groups(K_py, v_py, tiles, plan.groups, plan.trees[0, 0], plan.trees[1, 0], plan.masks)
-    assert v_jit.tolist() == v_py.tolist()
-    assert acc[:X.shape[0]].tolist() == model.predict(X, method="reference").tolist()
+        assert hit.tolist() == (xt[plan.test_cols[u], :nbp] > plan.test_thresholds[u]).astype(int).tolist()
+
+    R_py, codes_py = np.zeros_like(R), np.zeros_like(codes)
+    R_py[0] = [(1 << min(nbp, 64)) - 1, (1 << max(nbp - 64, 0)) - 1]  # the block's rows reach the root
+    _score.tree_codes(K_py, R_py, plan.nodes, plan.trees[0, 0], plan.trees[1, 0], plan.covers, plan.bit_covers,
+                      plan.trees[0, 1], plan.trees[1, 1], codes_py)
+    n_bytes = (n_leaves - 1).bit_length() // 8 + 1
+    assert n_bytes == codes.shape[0]
+    assert R.tolist() == R_py.tolist()
+    assert codes[:, :nbp].tolist() == codes_py[:, :nbp].tolist()
+    code = sum(codes_py[q, :n_rows].astype(np.int64) << (8 * q) for q in range(n_bytes))
+    assert code.tolist() == want.astype(np.int64).tolist()  # leaf i, numbered left to right, has the value i
 
 
 def _prepared_by_the_table(x, kind):

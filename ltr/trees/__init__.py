@@ -3,7 +3,7 @@
 :class:`TreeEnsemble` is one struct-of-arrays record for both engines. The parsers check a model's structure
 before anything else sees it (a corrupt or hand-edited model is a :class:`~ltr.exceptions.ModelFormatError` naming
 the file, the tree and the fault, never a crash), and :meth:`TreeEnsemble.predict` returns the engine's own raw
-margins bit for bit, with a QuickScorer-style Numba kernel (:mod:`ltr.trees._score`).
+margins bit for bit, with a bit-sliced Numba kernel (:mod:`ltr.trees._score`).
 
 >>> from ltr.trees import from_booster                      # doctest: +SKIP
 >>> model = from_booster(booster)                           # doctest: +SKIP

@@ -1,15 +1,16 @@
 """The fast scorer's plan: a validated :class:`~ltr.trees.TreeEnsemble` rearranged for :mod:`ltr.trees._score`.
 
-Built once per ensemble and compare dtype, in Python and one small kernel, then cached on the ensemble:
+Built once per ensemble and compare dtype, in NumPy and two small kernels, then cached on the ensemble:
 
-1. leaves numbered left to right in every tree, and for each split node the range of leaves of its left subtree;
+1. leaves numbered left to right in every tree: a leaf's number is its code, the bits the kernel finds per row;
 2. one prepared input column per (feature, missing rule) pair the nodes use (``_score.KIND_*``);
 3. thresholds rewritten for the single test ``x > t`` in the compare dtype;
-4. per node and 32-leaf word it touches, the mask that clears its left subtree's leaves;
-5. those (column, threshold, mask) entries grouped ``GROUP`` at a time by (tree, word), padded with entries that
-   clear nothing;
-6. the distinct (column, threshold) tests of the entries, numbered in the order the trees first use them: the
-   kernel makes each test once per block of rows, and an entry names its test.
+4. the distinct (column, threshold) tests of the nodes, numbered in the order the trees first use them: the kernel
+   makes each test once per block of rows, and a node names its test;
+5. per tree, its split nodes in breadth-first order, each with the slot of its reach mask (the root's is slot 0,
+   the children of the tree's ``j``-th split node take slots ``1 + 2j`` and ``2 + 2j``) and its test;
+6. per tree and bit ``b`` of the leaf codes, the slots of the largest subtrees whose leaves all have bit ``b`` set:
+   the leaves numbered left to right with bit ``b`` set form runs of ``2 ** b``, each a few whole subtrees.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from numpy.typing import NDArray
 
 from ltr.trees import _score
 
-__all__ = ["Plan", "build_plan", "leaf_order"]
+__all__ = ["SLOT_BYTES", "Plan", "build_plan", "code_bits", "leaf_order"]
 
 _LIGHTGBM_KIND = np.array([
     # [missing_type, default_left] -> column kind; missing type 0 None, 1 Zero, 2 NaN
@@ -32,26 +33,31 @@ _LIGHTGBM_KIND = np.array([
 ], dtype=np.int64)
 
 
+#: Bytes per reach-mask slot and per test's bits over a block of rows (``_score.TILE`` rows, a bit each).
+SLOT_BYTES = _score.SLOT_BYTES
+
+
 @dataclass(frozen=True)
 class Plan:
     """Arrays :func:`ltr.trees._score.predict_fast` takes (see :func:`ltr.trees._score._score_block`)."""
 
     cols: NDArray[np.int64]  # (n_cols, 2): input feature, column kind
     prepare: NDArray  # (n_cols, 5): each column's kind as its rule's numbers (_score.PREPARE), compare dtype
-    trees: NDArray[np.int64]  # (n_trees + 1, 4): first group, 32-leaf words, first leaf, first word
-    groups: NDArray[np.int32]  # (n_groups, GROUP + 1): GROUP tests, word
+    trees: NDArray[np.int64]  # (n_trees + 1, 3): first split node, first code bit, first leaf
+    nodes: NDArray[np.uint32]  # (n_nodes, 2): byte offsets (SLOT_BYTES each) of the node's slot and of its test
+    bit_covers: NDArray[np.int64]  # (n_bits + 1,): the first entry of `covers` of each tree's code bits
+    covers: NDArray[np.uint32]  # byte offsets of the slots whose masks make each code bit
     test_cols: NDArray[np.int32]  # (n_tests,) the prepared column of each test
     test_thresholds: NDArray  # (n_tests,) its threshold, float32 or float64
     tests_needed: NDArray[np.int64]  # (n_trees + 1,): trees 0:t use tests 0:tests_needed[t]
-    masks: NDArray[np.uint32]  # (n_groups, GROUP)
     leaves: NDArray  # (n_leaves,) left-to-right leaf values, float64 (LightGBM) or float32 (XGBoost)
     base: float
 
     @property
     def arrays(self) -> tuple:
         """The arrays in the order the kernels unpack them (``plan`` of :func:`ltr.trees._score.predict_fast`)."""
-        return (self.cols, self.prepare, self.trees, self.groups, self.test_cols, self.test_thresholds,
-                self.tests_needed, self.masks, self.leaves)
+        return (self.cols, self.prepare, self.trees, self.nodes, self.bit_covers, self.covers, self.test_cols,
+                self.test_thresholds, self.tests_needed, self.leaves)
 
 
 @njit(cache=True)
@@ -84,6 +90,62 @@ def leaf_order(tree_ptr, leaf_ptr, left, right, lo, hi, leaf_pos) -> None:
             node = stack[top]
             hi[first + node] = count - 1
             cur = right[first + node]
+
+
+def code_bits(n_leaves: NDArray[np.int64]) -> NDArray[np.int64]:
+    """Bits of the leaf codes of trees of ``n_leaves`` leaves: the codes are 0 to ``n_leaves - 1``."""
+    return np.array([int(n - 1).bit_length() for n in n_leaves], dtype=np.int64)
+
+
+@njit(cache=True)
+def _slots_and_covers(tree_ptr, leaf_ptr, left, right, leaf_pos, test_of_node, trees, nodes, bit_covers,
+                      covers) -> int:
+    """Steps 5 and 6 of the module doc into ``nodes``, ``bit_covers`` and ``covers``; returns the number of covers.
+
+    A slot's subtree holds the leaves ``lo..hi`` (numbered left to right); all of them have bit ``b`` set when
+    ``lo >> b == hi >> b`` is odd (a run of numbers with bit ``b`` set lies within one block of ``2 ** b``). A cover
+    of bit ``b`` is such a slot whose parent's subtree is not one.
+    """
+    c = 0
+    for t in range(tree_ptr.size - 1):
+        first, n = tree_ptr[t], tree_ptr[t + 1] - tree_ptr[t]
+        leaf0 = leaf_ptr[t]
+        n_slots = 2 * n + 1
+        lo = np.empty(n_slots, dtype=np.int64)
+        hi = np.empty(n_slots, dtype=np.int64)
+        parent = np.empty(n_slots, dtype=np.int64)
+        queue = np.empty(max(n, 1), dtype=np.int64)  # split nodes in breadth-first order
+        queue_slot = np.empty(max(n, 1), dtype=np.int64)
+        parent[0] = -1
+        lo[0] = hi[0] = 0  # a single leaf
+        queue[0], queue_slot[0] = 0, 0
+        tail = 1 if n else 0
+        for j in range(n):
+            node, s = queue[j], queue_slot[j]
+            nodes[first + j, 0] = s * SLOT_BYTES
+            nodes[first + j, 1] = test_of_node[first + node] * SLOT_BYTES
+            for side in range(2):
+                child = left[first + node] if side == 0 else right[first + node]
+                cs = 1 + 2 * j + side
+                parent[cs] = s
+                if child >= 0:
+                    queue[tail], queue_slot[tail] = child, cs
+                    tail += 1
+                else:
+                    lo[cs] = hi[cs] = leaf_pos[leaf0 + ~child]
+        for j in range(n - 1, -1, -1):  # children before their parents
+            s = queue_slot[j]
+            lo[s], hi[s] = lo[1 + 2 * j], hi[2 + 2 * j]
+        for b in range(trees[t + 1, 1] - trees[t, 1]):
+            bit_covers[trees[t, 1] + b] = c
+            for s in range(n_slots):
+                if (lo[s] >> b) == (hi[s] >> b) and (lo[s] >> b) & 1:
+                    p = parent[s]
+                    if p < 0 or (lo[p] >> b) != (hi[p] >> b) or not (lo[p] >> b) & 1:
+                        covers[c] = s * SLOT_BYTES
+                        c += 1
+    bit_covers[bit_covers.size - 1] = c
+    return c
 
 
 def _below32(threshold: NDArray[np.float64]) -> NDArray[np.float32]:
@@ -130,66 +192,37 @@ def build_plan(ens, dtype) -> Plan:
     else:  # x >= c  <=>  x > (the float32 below c), for float32 x
         thr = np.nextafter(ens.threshold.astype(np.float32), np.float32(-np.inf))
 
-    # 4. one entry per (node, 32-leaf word its left subtree touches)
-    w_lo, w_hi = lo >> 5, hi >> 5
-    span = w_hi - w_lo + 1
-    e_node = np.repeat(np.arange(n_nodes, dtype=np.int64), span)
-    e_word = w_lo[e_node] + (np.arange(e_node.size) - np.repeat(np.cumsum(span) - span, span))
-    b_lo = np.maximum(lo[e_node], 32 * e_word) - 32 * e_word
-    b_hi = np.minimum(hi[e_node], 32 * e_word + 31) - 32 * e_word
-    bits = ((np.uint64(1) << (b_hi - b_lo + 1).astype(np.uint64)) - np.uint64(1)) << b_lo.astype(np.uint64)
-    e_mask = (~bits & np.uint64(0xFFFFFFFF)).astype(np.uint32)
-
-    # 5. groups of GROUP entries of one (tree, word), padded with entries that clear nothing
-    G = _score.GROUP
-    n_leaves = np.diff(ens.leaf_ptr)
-    words = (n_leaves + 31) // 32
-    max_words = int(words.max()) if n_trees else 1
-    e_key = node_tree[e_node] * max_words + e_word
-    order = np.lexsort((node_col[e_node], e_key))
-    e_node, e_word, e_mask, e_key = e_node[order], e_word[order], e_mask[order], e_key[order]
-    uniq, start, count = np.unique(e_key, return_index=True, return_counts=True)
-    n_slots = (count + G - 1) // G * G
-    slot0 = np.cumsum(n_slots) - n_slots
-    pos = np.repeat(slot0 - start, count) + np.arange(e_key.size)
-    total = int(n_slots.sum())
-    # padding slots repeat their run's first test (clearing nothing), so that they add no test of their own
-    g_col = np.repeat(node_col[e_node[start]], n_slots).astype(np.int32)
-    g_thr = np.repeat(thr[e_node[start]], n_slots).astype(dtype)
-    g_mask = np.full(total, 0xFFFFFFFF, dtype=np.uint32)
-    g_col[pos] = node_col[e_node]
-    g_thr[pos] = thr[e_node]
-    g_mask[pos] = e_mask
-    n_groups = total // G
-    slot_tree = np.repeat(uniq // max_words, n_slots)
-
-    # 6. the distinct tests, in the order of first use (slots are in tree order)
-    bits = g_thr.view(np.uint32 if dtype == np.float32 else np.uint64).astype(np.uint64)
-    _, first, test_of_slot = np.unique(np.stack([g_col.astype(np.uint64), bits], axis=1), axis=0,
+    # 4. the distinct tests, numbered in the order of first use (nodes are in tree order)
+    bits = thr.astype(dtype).view(np.uint32 if dtype == np.float32 else np.uint64).astype(np.uint64)
+    _, first, test_of_node = np.unique(np.stack([node_col.astype(np.uint64), bits], axis=1).reshape(-1, 2), axis=0,
                                        return_index=True, return_inverse=True)
     by_use = np.argsort(first, kind="stable")
     number = np.empty(by_use.size, dtype=np.int64)
     number[by_use] = np.arange(by_use.size)
-    test_of_slot = number[test_of_slot.ravel()]
+    test_of_node = number[test_of_node.ravel()]
     last_test = np.full(n_trees, -1, dtype=np.int64)
-    np.maximum.at(last_test, slot_tree, test_of_slot)
+    np.maximum.at(last_test, node_tree, test_of_node)
     tests_needed = np.zeros(n_trees + 1, dtype=np.int64)
     tests_needed[1:] = np.maximum.accumulate(last_test) + 1 if n_trees else 0
 
-    groups = np.empty((n_groups, G + 1), dtype=np.int32)
-    groups[:, :G] = test_of_slot.reshape(n_groups, G)
-    groups[:, G] = np.repeat(uniq % max_words, n_slots // G)
-
-    trees = np.zeros((n_trees + 1, 4), dtype=np.int64)
-    groups_per_tree = np.bincount(uniq // max_words, weights=n_slots // G, minlength=n_trees).astype(np.int64)
-    trees[1:, 0] = np.cumsum(groups_per_tree)
-    trees[:n_trees, 1] = words
+    # 5-6. breadth-first slots and the covers of each code bit
+    n_leaves = np.diff(ens.leaf_ptr)
+    n_bits = code_bits(n_leaves)
+    trees = np.zeros((n_trees + 1, 3), dtype=np.int64)
+    trees[:, 0] = ens.tree_ptr
+    trees[1:, 1] = np.cumsum(n_bits)
     trees[:, 2] = ens.leaf_ptr
-    trees[1:, 3] = np.cumsum(words)
+    nodes = np.empty((n_nodes, 2), dtype=np.uint32)
+    bit_covers = np.empty(int(trees[-1, 1]) + 1, dtype=np.int64)
+    covers = np.empty(int((n_bits * n_leaves).sum()), dtype=np.uint32)  # at most one cover per leaf and bit
+    n_covers = _slots_and_covers(ens.tree_ptr, ens.leaf_ptr, ens.left, ens.right, leaf_pos, test_of_node, trees,
+                                 nodes, bit_covers, covers)
 
     acc = np.float64 if ens.engine == "lightgbm" else np.float32
     leaves = np.empty(ens.leaf_value.size, dtype=acc)
     leaves[ens.leaf_ptr[np.repeat(np.arange(n_trees), n_leaves)] + leaf_pos] = ens.leaf_value
-    return Plan(cols=cols, prepare=_score.PREPARE[cols[:, 1]].astype(dtype), trees=trees, groups=groups,
-                test_cols=g_col[first[by_use]], test_thresholds=g_thr[first[by_use]], tests_needed=tests_needed,
-                masks=g_mask.reshape(n_groups, G), leaves=leaves, base=acc(ens.base_score))
+    test_nodes = first[by_use]
+    return Plan(cols=cols, prepare=_score.PREPARE[cols[:, 1]].astype(dtype), trees=trees, nodes=nodes,
+                bit_covers=bit_covers, covers=covers[:n_covers].copy(), test_cols=node_col[test_nodes].astype(np.int32),
+                test_thresholds=thr.astype(dtype)[test_nodes], tests_needed=tests_needed, leaves=leaves,
+                base=acc(ens.base_score))

@@ -1,16 +1,24 @@
-r"""Numba kernels that score a :class:`~ltr.trees.TreeEnsemble`: a QuickScorer-style fast path and a reference walk.
+r"""Numba kernels that score a :class:`~ltr.trees.TreeEnsemble`: a bit-sliced fast path and a reference walk.
 
-The fast path (Lucchese et al., "QuickScorer", SIGIR 2015; vectorised over documents as in vQS, Lucchese et al.,
-SIGIR 2016) numbers every tree's leaves from left to right and keeps, per row and tree, a bitvector of the leaves
-still reachable. A split node whose test sends the row right removes the leaves of its left subtree (``v &= mask``);
-after every node of the tree has been applied, the exit leaf is the lowest set bit. Every node applies the same
-test, ``x > t``, to a prepared column of the input. Nodes share few distinct (column, threshold) tests (the engines
-split on histogram bins), so :func:`compare_tests` makes each test once per block of rows, one bit per row, as
-RapidScorer merges equal nodes (Ye et al., KDD 2018); a node then costs the load of its test's bits and a masked
-AND. Nodes come in groups of :data:`GROUP` of the same tree and 32-leaf word, so that the bitvector is loaded and
-stored once per group, not once per node; :func:`apply_groups` applies a tree's groups to the block in vectors of
-:data:`LANES` rows (16-lane AVX-512 instructions, or twice as many 8-lane AVX2 ones, as the CPU has). The exit
-leaves are then looked up row by row (a scalar loop: LLVM cannot vectorise a gather next to a store it may alias).
+The fast path turns the QuickScorer family's layout around (QuickScorer, Lucchese et al., SIGIR 2015, and its
+vectorised vQS, SIGIR 2016, keep per row a bitvector of a tree's leaves). Here a bit stands for a row: rows are
+scored in blocks of :data:`TILE`, and every split node gets a *reach mask*, the 128 bits of the block's rows that
+reach it. The root's mask is the whole block; a node whose test's bits are ``k`` passes ``reach & ~k`` to its left
+child and ``reach & k`` to its right one, two 128-bit instructions per node and block, whatever the tree's depth or
+leaf count. Every node applies the same test, ``x > t``, to a prepared column of the input; nodes share few
+distinct (column, threshold) tests (the engines split on histogram bins), so :func:`compare_tests` makes each test
+once per block, one bit per row, as RapidScorer merges equal nodes (Ye et al., KDD 2018). Nodes are visited in
+breadth-first order, so that a node's mask was stored a whole level before it is read: in depth-first order each
+node read the mask its parent had just stored, and waited for it (a prototype, LightGBM 100 trees of 255 leaves,
+100 rows: 7.1 against 2.1 ns per row and tree for this part, the other core busy).
+
+A row's exit leaf is then its leaf's number, left to right, found bit by bit: the leaves with bit ``b`` set make
+runs, each a few whole subtrees, and the OR of those subtrees' reach masks is bit ``b`` of every row's number
+(:mod:`ltr.trees._layout` lists them). :func:`tree_codes` spreads these masks to one byte per row (eight bits a
+byte; trees of more than 256 leaves take more bytes), and the leaf values are looked up row by row. Against the
+groups of leaf bitvectors this kernel replaced (vQS with RapidScorer's merged tests, faacbf7), one thread, 100 rows
+of the MSLR sample, the same machine and hour: LightGBM 100 trees of 255 leaves 12.5 -> 6.4 ns per row and tree,
+31 leaves 2.6 -> 2.4.
 
 How the engines' rules become ``x > t`` (the plan in :mod:`ltr.trees._layout` picks the column kind and ``t``):
 
@@ -37,11 +45,9 @@ import numpy as np
 from llvmlite import ir
 from numba import njit, prange, types
 from numba.core import cgutils
-from numba.cpython.unsafe.numbers import trailing_zeros
 from numba.extending import intrinsic, overload
 
 __all__ = [
-    "GROUP",
     "KIND_LGB_NAN_FLAG",
     "KIND_LGB_NAN_LEFT",
     "KIND_LGB_NAN_RIGHT",
@@ -53,6 +59,8 @@ __all__ = [
     "KIND_XGB_RIGHT",
     "K_ZERO",
     "PREPARE",
+    "SLOT_BYTES",
+    "TILE",
     "TRANSPOSE_MIN",
     "predict_fast",
     "predict_fast_parallel",
@@ -60,11 +68,11 @@ __all__ = [
     "walk_xgboost",
 ]
 
-#: Nodes per group in the fast kernel (:func:`apply_groups` applies this many at a time to a block of rows). 16 was
-#: slower (MSLR sample, 100 rows, one thread, LightGBM 100 trees of 255 leaves: 8.1-8.3 ns per row and tree with 8,
-#: 9.5-10.2 with 16; 1000 trees 6.7-6.9 against 8.9-9.1).
-GROUP = 8
-#: Rows per vector in :func:`apply_groups`; the fast kernel pads its blocks of rows to a multiple of this.
+#: Rows per block of the fast kernel: a reach mask is one bit per row of a block, two 64-bit words.
+TILE = 128
+#: Bytes of a reach mask, and of a test's bits over a block (:func:`tree_codes`).
+SLOT_BYTES = TILE // 8
+#: Rows per vector in :func:`compare_tests` and the transposition; blocks are padded to a multiple of this.
 LANES = 16
 #: A test's result over a vector of rows: one bit per row.
 MASK_DTYPE = np.dtype(f"uint{LANES}")
@@ -160,35 +168,6 @@ def _compare_tests_jit(xt, K, tiles, test_cols, test_thresholds, n_tests):
     return impl
 
 
-def apply_groups(K, v, tiles, groups, g0, g1, masks) -> None:
-    """For each group ``g`` in ``g0:g1`` and each of its :data:`GROUP` entries ``k``: ``v[w, r] &= masks[g, k]``
-    (``w = groups[g, GROUP]``) on the rows ``r`` of the first ``tiles * LANES`` whose bit is set in the masks of test
-    ``groups[g, k]`` (``K``, :func:`compare_tests`).
-
-    This is the Python twin (what ``.py_func`` runs); jitted code gets :func:`_apply_groups_vectors`, the same loops
-    written as LLVM vector instructions: per entry and vector of rows, the load of a :data:`LANES`-bit mask and a
-    masked AND. The compares are made once per test, before the trees, not once per node: the nodes of an ensemble
-    share few distinct (column, threshold) tests (MSLR sample, LightGBM: 29,663 nodes of 100 trees of 255 leaves make
-    4,059 tests, 296,843 of 1,000 trees 5,288), and a node then costs a mask load where it cost a compare (the bench
-    models, 100 rows, one thread, the best of three runs of each kernel, alternating: LightGBM 100 trees of 255
-    leaves 12.0 -> 8.2 ns per row and tree, 1,000 trees 8.2 -> 6.8, 1,000 trees of 31 leaves 1.55 -> 1.12, 100 trees
-    of 31 leaves 1.73 -> 1.81; XGBoost 1.08-1.16 times faster).
-
-    Written as a plain Numba loop over rows, LLVM guarded each group's loop with run-time checks that the bitvector
-    row overlaps none of the eight input rows, and with Numba's negative-index handling of the eight indices: about
-    70 cycles per group, as much as a 100-row block's work. The loop over a tree's groups is part of the vector code
-    too: called once per group from Numba, the group's set-up reloaded the arrays' addresses and strides from the
-    stack every time.
-    """
-    n = tiles * LANES
-    lanes = np.arange(n)
-    for g in range(g0, g1):
-        w = groups[g, GROUP]
-        for k in range(GROUP):
-            hit = (K[groups[g, k], lanes // LANES].astype(np.int64) >> (lanes % LANES)) & 1 == 1
-            v[w, :n][hit] &= masks[g, k]
-
-
 def _row(builder, arr, index, element):
     """``&arr[index, 0]`` as a pointer to ``element`` (a C-contiguous array's row)."""
     stride = builder.extract_value(arr.strides, 0)
@@ -203,49 +182,106 @@ def _broadcast(builder, value):
     return builder.shuffle_vector(one, undef, ir.Constant(ir.VectorType(ir.IntType(32), LANES), [0] * LANES))
 
 
+def tree_codes(K, R, nodes, n0, n1, covers, bit_covers, b0, b1, codes) -> None:
+    """One tree over a block: the reach mask of every slot (``R``, rows ``R[0]`` the root's, set by the caller), then
+    the leaf code of every row of the block into ``codes``, eight bits per row of ``codes``.
+
+    ``K`` is ``(n_tests, TILE // LANES)`` (:func:`compare_tests`), ``R`` ``(>= slots, 2)`` uint64 and ``codes``
+    ``(>= (b1 - b0 + 7) // 8, TILE)`` uint8; bit ``i`` of a mask (word ``i // 64``) is row ``i``. The tree's split
+    nodes are ``nodes[n0:n1]`` in breadth-first order (byte offsets of their slot and test,
+    :data:`~ltr.trees._layout.SLOT_BYTES` per row), its code bits ``b0:b1`` of ``bit_covers``.
+
+    This is the Python twin (what ``.py_func`` runs); jitted code gets :func:`_tree_codes_vectors`: per node, a
+    128-bit AND and AND-NOT of the parent's mask with its test's bits into the children's slots; per code bit, the
+    OR of its covers' masks, spread to one byte per row with the other bits of the byte.
+    """
+    k64 = K.view(np.uint64).reshape(K.shape[0], -1)
+    unit = SLOT_BYTES
+    for j, g in enumerate(range(n0, n1)):
+        r, k = R[nodes[g, 0] // unit].copy(), k64[nodes[g, 1] // unit, :2]
+        R[1 + 2 * j] = r & ~k
+        R[2 + 2 * j] = r & k
+    for q in range((b1 - b0 + 7) // 8):
+        byte = np.zeros(TILE, dtype=np.uint8)
+        for b in range(min(8, b1 - b0 - 8 * q)):
+            p = b0 + 8 * q + b
+            plane = np.zeros(2, dtype=np.uint64)
+            for c in range(bit_covers[p], bit_covers[p + 1]):
+                plane |= R[covers[c] // unit]
+            rows = np.unpackbits(plane.astype("<u8").view(np.uint8), bitorder="little")
+            byte |= (rows << b).astype(np.uint8)
+        codes[q, :TILE] = byte
+
+
 @intrinsic
-def _apply_groups_vectors(typingctx, K, v, tiles, groups, g0, g1, masks):
-    """:func:`apply_groups` in LLVM IR: per group, the entries' mask rows and broadcast clears; then per vector of
-    :data:`LANES` rows, a load of the bitvector, per entry a load of its mask and a select of the masked bitvector,
-    then one store. The arrays must be C-contiguous and ``tiles * LANES`` rows long."""
-    if any(not isinstance(a, types.Array) or a.ndim != 2 or a.layout != "C" for a in (K, v, groups, masks)):
-        return None  # rows are read as contiguous vectors: anything else is a typing error, not wrong bits
-    sig = types.void(K, v, tiles, groups, g0, g1, masks)
+def _tree_codes_vectors(typingctx, K, R, nodes, n0, n1, covers, bit_covers, b0, b1, codes):
+    """:func:`tree_codes` in LLVM IR; the arrays must be C-contiguous, ``K`` and ``R`` 16 bytes a row, ``codes``
+    :data:`TILE` bytes a row."""
+    if any(not isinstance(a, types.Array) or a.layout != "C" for a in (K, R, nodes, covers, bit_covers, codes)):
+        return None
+    sig = types.void(K, R, nodes, n0, n1, covers, bit_covers, b0, b1, codes)
 
     def codegen(context, builder, signature, args):
-        i64, i32, bits = ir.IntType(64), ir.IntType(32), ir.IntType(LANES)
-        k_ty, v_ty, tiles_ty, groups_ty, g0_ty, g1_ty, masks_ty = signature.args
-        k_a, v_a, groups_a, masks_a = (context.make_array(ty)(context, builder, val) for ty, val in (
-            (k_ty, args[0]), (v_ty, args[1]), (groups_ty, args[3]), (masks_ty, args[6])))
-        tiles_, g0_, g1_ = (context.cast(builder, val, ty, types.int64)
-                            for val, ty in ((args[2], tiles_ty), (args[4], g0_ty), (args[5], g1_ty)))
-        word_vec, flags = ir.VectorType(i32, LANES), ir.VectorType(ir.IntType(1), LANES)
+        i64, i32, i8 = ir.IntType(64), ir.IntType(32), ir.IntType(8)
+        mask_ty, byte_vec = ir.VectorType(i64, 2), ir.VectorType(i8, 64)
+        k_a, r_a, nodes_a, covers_a, bits_a, codes_a = (
+            context.make_array(signature.args[i])(context, builder, args[i]) for i in (0, 1, 2, 5, 6, 9))
+        n0_, n1_, b0_, b1_ = (context.cast(builder, args[i], signature.args[i], types.int64) for i in (3, 4, 7, 8))
+        k_bytes, r_bytes = (builder.bitcast(a.data, i8.as_pointer()) for a in (k_a, r_a))
+        node_words = builder.bitcast(nodes_a.data, i32.as_pointer())
+        cover_words = builder.bitcast(covers_a.data, i32.as_pointer())
+        bit_starts = builder.bitcast(bits_a.data, i64.as_pointer())
+        one, unit = ir.Constant(i64, 1), ir.Constant(i64, SLOT_BYTES)
 
-        with cgutils.for_range_slice(builder, g0_, g1_, ir.Constant(i64, 1)) as (g, _):
-            entries, mask = _row(builder, groups_a, g, i32), _row(builder, masks_a, g, i32)
-            tests, clears = [], []
-            for k in range(GROUP):
-                u = builder.zext(builder.load(builder.gep(entries, [ir.Constant(i64, k)])), i64)
-                tests.append(_row(builder, k_a, u, bits))
-                clears.append(_broadcast(builder, builder.load(builder.gep(mask, [ir.Constant(i64, k)]))))
-            word = builder.zext(builder.load(builder.gep(entries, [ir.Constant(i64, GROUP)])), i64)
-            row_bits = _row(builder, v_a, word, word_vec)
-            with cgutils.for_range(builder, tiles_) as loop:
-                at = builder.gep(row_bits, [loop.index])
-                x = builder.load(at, align=4)
-                for k in range(GROUP):
-                    hit = builder.bitcast(builder.load(builder.gep(tests[k], [loop.index])), flags)
-                    x = builder.select(hit, builder.and_(x, clears[k]), x)
-                builder.store(x, at, align=4)
+        def mask_at(base, offset):
+            return builder.bitcast(builder.gep(base, [offset]), mask_ty.as_pointer())
+
+        # the reach masks: the children of the j-th node take slots 1 + 2j and 2 + 2j
+        with cgutils.for_range_slice(builder, n0_, n1_, one) as (g, _):
+            entry = builder.gep(node_words, [builder.mul(g, ir.Constant(i64, 2))])
+            slot = builder.zext(builder.load(entry), i64)
+            test = builder.zext(builder.load(builder.gep(entry, [ir.Constant(i64, 1)])), i64)
+            reach = builder.load(mask_at(r_bytes, slot), align=16)
+            hit = builder.load(mask_at(k_bytes, test), align=16)
+            left = builder.add(unit, builder.mul(builder.sub(g, n0_), ir.Constant(i64, 2 * SLOT_BYTES)))
+            builder.store(builder.and_(reach, builder.not_(hit)), mask_at(r_bytes, left), align=16)
+            builder.store(builder.and_(reach, hit), mask_at(r_bytes, builder.add(left, unit)), align=16)
+
+        # the code bits, eight to a row of `codes`: a bit's mask as 64 flags -> bytes of 0 or 1 << b
+        n_bytes = builder.udiv(builder.add(builder.sub(b1_, b0_), ir.Constant(i64, 7)), ir.Constant(i64, 8))
+        plane_at = cgutils.alloca_once(builder, mask_ty)
+        with cgutils.for_range(builder, n_bytes) as loop:
+            q = loop.index
+            halves = [ir.Constant(byte_vec, None), ir.Constant(byte_vec, None)]
+            for b in range(8):
+                p = builder.add(b0_, builder.add(builder.mul(q, ir.Constant(i64, 8)), ir.Constant(i64, b)))
+                p = builder.select(builder.icmp_signed("<", p, b1_), p, b1_)  # past the tree's bits: no covers
+                start = builder.load(builder.gep(bit_starts, [p]))
+                stop = builder.select(builder.icmp_signed("<", p, b1_),
+                                      builder.load(builder.gep(bit_starts, [builder.add(p, one)])), start)
+                builder.store(ir.Constant(mask_ty, None), plane_at)
+                with cgutils.for_range_slice(builder, start, stop, one) as (c, _):
+                    offset = builder.zext(builder.load(builder.gep(cover_words, [c])), i64)
+                    cover = builder.load(mask_at(r_bytes, offset), align=16)
+                    builder.store(builder.or_(builder.load(plane_at), cover), plane_at)
+                plane = builder.load(plane_at)
+                weight = ir.Constant(byte_vec, [1 << b] * 64)
+                for h in range(2):
+                    flags = builder.bitcast(builder.extract_element(plane, ir.Constant(i32, h)),
+                                            ir.VectorType(ir.IntType(1), 64))
+                    halves[h] = builder.or_(halves[h], builder.and_(builder.sext(flags, byte_vec), weight))
+            row = _row(builder, codes_a, q, byte_vec)
+            for h in range(2):
+                builder.store(halves[h], builder.gep(row, [ir.Constant(i64, h)]), align=1)
         return context.get_dummy_value()
 
     return sig, codegen
 
 
-@overload(apply_groups)
-def _apply_groups_jit(K, v, tiles, groups, g0, g1, masks):
-    def impl(K, v, tiles, groups, g0, g1, masks):
-        _apply_groups_vectors(K, v, tiles, groups, g0, g1, masks)
+@overload(tree_codes)
+def _tree_codes_jit(K, R, nodes, n0, n1, covers, bit_covers, b0, b1, codes):
+    def impl(K, R, nodes, n0, n1, covers, bit_covers, b0, b1, codes):
+        _tree_codes_vectors(K, R, nodes, n0, n1, covers, bit_covers, b0, b1, codes)
 
     return impl
 
@@ -373,85 +409,97 @@ def _fill_block(X, r0, nb, nbp, cols, prepare, xf, xt) -> None:
 
 
 @njit(cache=True)
-def _score_block(xt, nbp, t_end, trees, groups, test_cols, test_thresholds, tests_needed, masks, leaves, v, K,
-                 acc) -> None:
+def _score_block(xt, nbp, t_end, trees, nodes, bit_covers, covers, test_cols, test_thresholds, tests_needed, leaves,
+                 K, R, codes, acc) -> None:
     """Add trees ``0:t_end`` to ``acc[:nbp]`` for the prepared rows in ``xt``.
 
-    ``trees[t]`` = (first group, 32-leaf words, first leaf), with one extra row closing the ranges; ``groups[g]`` =
-    (the :data:`GROUP` tests, word); ``masks`` is ``(n_groups, GROUP)``; ``leaves`` are in left-to-right order; the
-    tests (``test_cols``, ``test_thresholds``) are numbered in the order the trees first use them, so that trees
-    ``0:t`` use the first ``tests_needed[t]``. ``v`` is ``(max words, >= nbp)`` uint32 scratch, ``K`` ``(>= tests,
-    >= nbp // LANES)`` scratch of :data:`LANES`-bit masks; ``nbp`` is a multiple of :data:`LANES`.
+    ``trees[t]`` = (first split node, first code bit, first leaf), with one extra row closing the ranges; ``nodes``,
+    ``bit_covers`` and ``covers`` as :func:`tree_codes` reads them; ``leaves`` in left-to-right order; the tests
+    (``test_cols``, ``test_thresholds``) numbered in the order the trees first use them, so that trees ``0:t`` use
+    the first ``tests_needed[t]``. Scratch: ``K`` ``(>= tests, TILE // LANES)`` of :data:`LANES`-bit masks, ``R``
+    ``(>= slots, 2)`` uint64, ``codes`` ``(>= code bytes, TILE)`` uint8. ``nbp <= TILE`` is a multiple of
+    :data:`LANES`; the rows past it are in no reach mask, so the unused part of ``K`` may hold anything.
     """
-    ones = np.uint32(0xFFFFFFFF)
-    tiles = nbp // LANES
-    compare_tests(xt, K, tiles, test_cols, test_thresholds, tests_needed[t_end])
-    exit_leaf = np.empty(nbp, dtype=np.uint32)
+    compare_tests(xt, K, nbp // LANES, test_cols, test_thresholds, tests_needed[t_end])
+    full = np.uint64(0xFFFFFFFFFFFFFFFF)
+    low = full if nbp >= 64 else (np.uint64(1) << np.uint64(nbp)) - np.uint64(1)
+    high = np.uint64(0) if nbp <= 64 else (full if nbp >= 128 else (np.uint64(1) << np.uint64(nbp - 64)) - np.uint64(1))
     for t in range(t_end):
-        for w in range(trees[t, 1]):
-            for r in range(nbp):
-                v[w, r] = ones
-        apply_groups(K, v, tiles, groups, trees[t, 0], trees[t + 1, 0], masks)
         lv = leaves[trees[t, 2]:trees[t + 1, 2]]
-        if trees[t, 1] == 1:
+        n_bits = trees[t + 1, 1] - trees[t, 1]
+        if n_bits == 0:  # a single leaf
             for r in range(nbp):
-                acc[r] += lv[trailing_zeros(v[0, r])]  # an unsigned index: no negative-index check
-        else:  # the lowest set bit of the first non-zero word, found from the last word down without a branch per
-            for w in range(trees[t, 1] - 1, -1, -1):  # row (the rightmost leaf is never cleared: some word is set);
-                vw = v[w]  # a while loop over each row's words mispredicted its exit (255 leaves: 4-7 % of the time)
-                for r in range(nbp):
-                    if vw[r] != 0:
-                        exit_leaf[r] = 32 * w + trailing_zeros(vw[r])
+                acc[r] += lv[0]
+            continue
+        R[0, 0] = low
+        R[0, 1] = high
+        tree_codes(K, R, nodes, trees[t, 0], trees[t + 1, 0], covers, bit_covers, trees[t, 1], trees[t + 1, 1], codes)
+        if n_bits <= 8:
+            row = codes[0]
             for r in range(nbp):
-                acc[r] += lv[exit_leaf[r]]
+                acc[r] += lv[row[r]]  # an unsigned index: no negative-index check
+        else:
+            for r in range(nbp):
+                code = np.uint64(0)
+                for q in range((n_bits + 7) // 8):
+                    code |= np.uint64(codes[q, r]) << np.uint64(8 * q)
+                acc[r] += lv[code]
 
 
 @njit(cache=True)
-def _score_rows(X, r0, nb, plan, t_end, base, xf, xt, v, K, acc, out) -> None:
-    cols, prepare, trees, groups, test_cols, test_thresholds, tests_needed, masks, leaves = plan
+def _score_rows(X, r0, nb, plan, t_end, base, xf, xt, K, R, codes, acc, out) -> None:
+    cols, prepare, trees, nodes, bit_covers, covers, test_cols, test_thresholds, tests_needed, leaves = plan
     nbp = (nb + LANES - 1) // LANES * LANES  # whole vectors: no scalar remainder loop
     _fill_block(X, r0, nb, nbp, cols, prepare, xf, xt)
     for r in range(nbp):
         acc[r] = base
-    _score_block(xt, nbp, t_end, trees, groups, test_cols, test_thresholds, tests_needed, masks, leaves, v, K, acc)
+    _score_block(xt, nbp, t_end, trees, nodes, bit_covers, covers, test_cols, test_thresholds, tests_needed, leaves,
+                 K, R, codes, acc)
     for r in range(nb):
         out[r0 + r] = acc[r]
 
 
 @njit(cache=True)
-def _scratch(X, plan, block):
-    """The per-thread scratch arrays of :func:`_score_rows` for blocks of ``block`` rows."""
-    cols, trees, test_thresholds, leaves = plan[0], plan[2], plan[5], plan[8]
-    bp = (block + LANES - 1) // LANES * LANES
-    xf = np.empty((LANES, bp), dtype=X.dtype)
-    xt = np.empty((cols.shape[0], bp), dtype=test_thresholds.dtype)
-    v = np.empty((max(1, trees[:, 1].max()), bp), dtype=np.uint32)
-    K = np.empty((max(1, test_thresholds.size), bp // LANES), dtype=MASK_DTYPE)
-    acc = np.empty(bp, dtype=leaves.dtype)
-    return xf, xt, v, K, acc
+def _scratch(X, plan):
+    """The per-thread scratch arrays of :func:`_score_rows`."""
+    cols, trees, test_thresholds, leaves = plan[0], plan[2], plan[7], plan[9]
+    most_nodes, most_bits = 0, 0
+    for t in range(trees.shape[0] - 1):
+        most_nodes = max(most_nodes, trees[t + 1, 0] - trees[t, 0])
+        most_bits = max(most_bits, trees[t + 1, 1] - trees[t, 1])
+    xf = np.empty((LANES, TILE), dtype=X.dtype)
+    xt = np.empty((cols.shape[0], TILE), dtype=test_thresholds.dtype)
+    K = np.empty((max(1, test_thresholds.size), TILE // LANES), dtype=MASK_DTYPE)
+    R = np.empty((2 * most_nodes + 1, 2), dtype=np.uint64)
+    codes = np.empty((max(1, (most_bits + 7) // 8), TILE), dtype=np.uint8)
+    acc = np.empty(TILE, dtype=leaves.dtype)
+    return xf, xt, K, R, codes, acc
 
 
 @njit(cache=True)
 def predict_fast(X, plan, t_end, base, block, out) -> None:
-    """Score every row of ``X`` with trees ``0:t_end`` into ``out``, ``block`` rows at a time, on one thread.
+    """Score every row of ``X`` with trees ``0:t_end`` into ``out``, ``block`` rows (at most :data:`TILE`) at a
+    time, on one thread.
 
     ``plan`` is :meth:`ltr.trees._layout.Plan.arrays`; ``X`` and the test thresholds have the dtype the columns are
     compared in, the leaves and ``base`` the dtype sums are made in.
     """
     n = X.shape[0]
-    xf, xt, v, K, acc = _scratch(X, plan, block)
+    block = max(1, min(block, TILE))
+    xf, xt, K, R, codes, acc = _scratch(X, plan)
     for r0 in range(0, n, block):
-        _score_rows(X, r0, min(block, n - r0), plan, t_end, base, xf, xt, v, K, acc, out)
+        _score_rows(X, r0, min(block, n - r0), plan, t_end, base, xf, xt, K, R, codes, acc, out)
 
 
 @njit(cache=True, parallel=True)
 def predict_fast_parallel(X, plan, t_end, base, block, out) -> None:
     """:func:`predict_fast` with a ``prange`` over row blocks; each block writes only its own rows of ``out``."""
     n = X.shape[0]
+    block = max(1, min(block, TILE))
     for b in prange((n + block - 1) // block):
         r0 = b * block
-        xf, xt, v, K, acc = _scratch(X, plan, block)
-        _score_rows(X, r0, min(block, n - r0), plan, t_end, base, xf, xt, v, K, acc, out)
+        xf, xt, K, R, codes, acc = _scratch(X, plan)
+        _score_rows(X, r0, min(block, n - r0), plan, t_end, base, xf, xt, K, R, codes, acc, out)
 
 
 @njit(cache=True)

@@ -35,8 +35,8 @@ __all__ = ["ENGINES", "METHODS", "TreeEnsemble"]
 ENGINES = ("lightgbm", "xgboost")
 METHODS = ("fast", "reference")
 
-#: Rows scored together by the fast kernel (its prepared columns stay in the L2 cache).
-BLOCK_ROWS = 128
+#: Rows scored together by the fast kernel: one bit of a reach mask each (``_score.TILE``).
+BLOCK_ROWS = _score.TILE
 
 _ARRAYS = {
     "tree_ptr": np.int64, "leaf_ptr": np.int64, "feature": np.int32, "threshold": np.float64, "left": np.int32,
