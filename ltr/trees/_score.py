@@ -18,7 +18,9 @@ runs, each a few whole subtrees, and the OR of those subtrees' reach masks is bi
 byte; trees of more than 256 leaves take more bytes), and the leaf values are looked up row by row. Against the
 groups of leaf bitvectors this kernel replaced (vQS with RapidScorer's merged tests, faacbf7), one thread, 100 rows
 of the MSLR sample, the same machine and hour: LightGBM 100 trees of 255 leaves 12.5 -> 6.4 ns per row and tree,
-31 leaves 2.6 -> 2.4.
+31 leaves 2.6 -> 2.4. A block's work does not shrink with its rows, so the old kernel stays ahead on a few rows:
+100 trees of 31 leaves took 9.6-12.6 us a call on 1 to 20 rows against 14.0-15.6 here, 100 trees of 255 leaves 33
+against 44 us on 1 to 5 rows; from about 20 rows (255 leaves) or 50 rows (31 leaves) on, this kernel is faster.
 
 How the engines' rules become ``x > t`` (the plan in :mod:`ltr.trees._layout` picks the column kind and ``t``):
 
