@@ -477,7 +477,7 @@ def test_the_vector_kernels_equal_their_python_twins(dtype, n_leaves, n_rows):
     R_py[0] = [(1 << min(nbp, 64)) - 1, (1 << max(nbp - 64, 0)) - 1]  # the block's rows reach the root
     _score.tree_codes(K_py, R_py, plan.nodes, plan.trees[0, 0], plan.trees[1, 0], plan.covers, plan.bit_covers,
                       plan.trees[0, 1], plan.trees[1, 1], codes_py)
-    n_bytes = (n_leaves - 1).bit_length() // 8 + 1
+    n_bytes = ((n_leaves - 1).bit_length() + 7) // 8
     assert n_bytes == codes.shape[0]
     assert R.tolist() == R_py.tolist()
     assert codes[:, :nbp].tolist() == codes_py[:, :nbp].tolist()

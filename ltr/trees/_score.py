@@ -191,7 +191,7 @@ def tree_codes(K, R, nodes, n0, n1, covers, bit_covers, b0, b1, codes) -> None:
     ``K`` is ``(n_tests, TILE // LANES)`` (:func:`compare_tests`), ``R`` ``(>= slots, 2)`` uint64 and ``codes``
     ``(>= (b1 - b0 + 7) // 8, TILE)`` uint8; bit ``i`` of a mask (word ``i // 64``) is row ``i``. The tree's split
     nodes are ``nodes[n0:n1]`` in breadth-first order (byte offsets of their slot and test,
-    :data:`~ltr.trees._layout.SLOT_BYTES` per row), its code bits ``b0:b1`` of ``bit_covers``.
+    :data:`SLOT_BYTES` per row), its code bits ``b0:b1`` of ``bit_covers``.
 
     This is the Python twin (what ``.py_func`` runs); jitted code gets :func:`_tree_codes_vectors`: per node, a
     128-bit AND and AND-NOT of the parent's mask with its test's bits into the children's slots; per code bit, the
