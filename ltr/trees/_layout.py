@@ -61,8 +61,8 @@ class Plan:
 
 
 @njit(cache=True)
-def leaf_order(tree_ptr, leaf_ptr, left, right, lo, hi, leaf_pos) -> None:
-    """Left-to-right leaf positions (``leaf_pos``) and each split node's left-subtree leaf range ``[lo, hi]``.
+def leaf_order(tree_ptr, leaf_ptr, left, right, leaf_pos) -> None:
+    """Left-to-right leaf positions (``leaf_pos``): each leaf's number, counted from 0 in every tree.
 
     An in-order walk with an explicit stack; the structure must be validated first (every node reached once).
     """
@@ -78,7 +78,6 @@ def leaf_order(tree_ptr, leaf_ptr, left, right, lo, hi, leaf_pos) -> None:
         cur = 0  # a child code: >= 0 a split node, < 0 the leaf ~cur
         while True:
             while cur >= 0:
-                lo[first + cur] = count
                 stack[top] = cur
                 top += 1
                 cur = left[first + cur]
@@ -87,9 +86,7 @@ def leaf_order(tree_ptr, leaf_ptr, left, right, lo, hi, leaf_pos) -> None:
             if top == 0:
                 break
             top -= 1
-            node = stack[top]
-            hi[first + node] = count - 1
-            cur = right[first + node]
+            cur = right[first + stack[top]]
 
 
 def code_bits(n_leaves: NDArray[np.int64]) -> NDArray[np.int64]:
@@ -97,14 +94,20 @@ def code_bits(n_leaves: NDArray[np.int64]) -> NDArray[np.int64]:
     return np.array([int(n - 1).bit_length() for n in n_leaves], dtype=np.int64)
 
 
+@njit(cache=True, inline="always")
+def _all_set(lo, hi, b) -> bool:
+    """Whether every number of ``lo..hi`` has bit ``b`` set: they lie within one block of ``2 ** b`` numbers, an odd
+    one."""
+    return (lo >> b) == (hi >> b) and (lo >> b) & 1 == 1
+
+
 @njit(cache=True)
 def _slots_and_covers(tree_ptr, leaf_ptr, left, right, leaf_pos, test_of_node, trees, nodes, bit_covers,
                       covers) -> int:
     """Steps 5 and 6 of the module doc into ``nodes``, ``bit_covers`` and ``covers``; returns the number of covers.
 
-    A slot's subtree holds the leaves ``lo..hi`` (numbered left to right); all of them have bit ``b`` set when
-    ``lo >> b == hi >> b`` is odd (a run of numbers with bit ``b`` set lies within one block of ``2 ** b``). A cover
-    of bit ``b`` is such a slot whose parent's subtree is not one.
+    A slot's subtree holds the leaves ``lo..hi`` (numbered left to right). A cover of bit ``b`` is a slot whose
+    leaves all have bit ``b`` set (:func:`_all_set`) and whose parent's do not.
     """
     c = 0
     for t in range(tree_ptr.size - 1):
@@ -139,11 +142,9 @@ def _slots_and_covers(tree_ptr, leaf_ptr, left, right, leaf_pos, test_of_node, t
         for b in range(trees[t + 1, 1] - trees[t, 1]):
             bit_covers[trees[t, 1] + b] = c
             for s in range(n_slots):
-                if (lo[s] >> b) == (hi[s] >> b) and (lo[s] >> b) & 1:
-                    p = parent[s]
-                    if p < 0 or (lo[p] >> b) != (hi[p] >> b) or not (lo[p] >> b) & 1:
-                        covers[c] = s * SLOT_BYTES
-                        c += 1
+                if _all_set(lo[s], hi[s], b) and (parent[s] < 0 or not _all_set(lo[parent[s]], hi[parent[s]], b)):
+                    covers[c] = s * SLOT_BYTES
+                    c += 1
     bit_covers[bit_covers.size - 1] = c
     return c
 
@@ -163,10 +164,8 @@ def build_plan(ens, dtype) -> Plan:
     n_trees = ens.n_trees
     n_nodes = ens.feature.size
     node_tree = np.repeat(np.arange(n_trees, dtype=np.int64), np.diff(ens.tree_ptr))
-    lo = np.empty(n_nodes, dtype=np.int64)
-    hi = np.empty(n_nodes, dtype=np.int64)
     leaf_pos = np.empty(ens.leaf_value.size, dtype=np.int64)
-    leaf_order(ens.tree_ptr, ens.leaf_ptr, ens.left, ens.right, lo, hi, leaf_pos)
+    leaf_order(ens.tree_ptr, ens.leaf_ptr, ens.left, ens.right, leaf_pos)
 
     # 2. prepared columns
     dl = ens.default_left.astype(np.int64)
@@ -194,7 +193,7 @@ def build_plan(ens, dtype) -> Plan:
 
     # 4. the distinct tests, numbered in the order of first use (nodes are in tree order)
     bits = thr.astype(dtype).view(np.uint32 if dtype == np.float32 else np.uint64).astype(np.uint64)
-    _, first, test_of_node = np.unique(np.stack([node_col.astype(np.uint64), bits], axis=1).reshape(-1, 2), axis=0,
+    _, first, test_of_node = np.unique(np.stack([node_col.astype(np.uint64), bits], axis=1), axis=0,
                                        return_index=True, return_inverse=True)
     by_use = np.argsort(first, kind="stable")
     number = np.empty(by_use.size, dtype=np.int64)
