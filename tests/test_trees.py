@@ -367,6 +367,23 @@ def test_an_ensemble_without_trees_or_rows_predicts_the_base():
 # ------------------------------------------------------------------------------------------------------------------
 # The fast kernel against the reference walk on random trees
 # ------------------------------------------------------------------------------------------------------------------
+def grow_tree(rng, n_leaves):
+    """A random tree's ``left`` and ``right`` child lists (a split node's number, or ``~i`` for leaf ``i``), grown
+    from one leaf by splitting a random leaf ``n_leaves - 1`` times."""
+    left, right = [], []
+    slots = [None]  # where each current leaf hangs: (node, side), None = the root
+    for node in range(n_leaves - 1):
+        parent = slots.pop(int(rng.integers(len(slots))))
+        if parent is not None:
+            (left if parent[1] == 0 else right)[parent[0]] = node
+        left.append(None)
+        right.append(None)
+        slots += [(node, 0), (node, 1)]
+    for i, (node, side) in enumerate(s for s in slots if s is not None):
+        (left if side == 0 else right)[node] = ~i
+    return left, right
+
+
 @st.composite
 def ensembles(draw):
     engine = draw(st.sampled_from(["lightgbm", "xgboost"]))
@@ -377,19 +394,7 @@ def ensembles(draw):
     tree_ptr, leaf_ptr = [0], [0]
     for _ in range(n_trees):
         n_leaves = int(rng.integers(1, 80))
-        # grow by splitting a random leaf; `slots` says where each current leaf hangs: (node, side), None = root
-        left, right = [], []
-        slots = [None]
-        for node in range(n_leaves - 1):
-            j = int(rng.integers(len(slots)))
-            parent = slots.pop(j)
-            if parent is not None:
-                (left if parent[1] == 0 else right)[parent[0]] = node
-            left.append(None)
-            right.append(None)
-            slots += [(node, 0), (node, 1)]
-        for i, (node, side) in enumerate(s for s in slots if s is not None):
-            (left if side == 0 else right)[node] = ~i
+        left, right = grow_tree(rng, n_leaves)
         k = n_leaves - 1
         parts["feature"] += rng.integers(n_features, size=k).tolist()
         parts["threshold"] += np.float32(rng.choice([-1.0, 0.0, 0.25, 0.5, 1.0, np.inf], size=k)).tolist() \
@@ -480,7 +485,72 @@ def test_the_vector_kernels_equal_their_python_twins(dtype, n_leaves, n_rows):
     assert R.tolist() == R_py.tolist()
     assert codes[:, :nbp].tolist() == codes_py[:, :nbp].tolist()
     code = sum(codes_py[q, :n_rows].astype(np.int64) << (8 * q) for q in range(n_bytes))
-    assert code.tolist() == want.astype(np.int64).tolist()  # leaf i, numbered left to right, has the value i
+    assert plan.leaves[code].tolist() == want.tolist()  # a row's code numbers its exit leaf in the plan's leaves
+
+
+def _covers_by_definition(left, right, code):
+    """How many masks the kernel ORs for one tree whose leaf ``i`` has the code ``code[i]``, counted from the
+    definition: for each bit of the codes, the subtrees whose leaves all have it set and whose parent's do not."""
+    below = {}
+
+    def leaves(c):
+        if c not in below:
+            below[c] = [~c] if c < 0 else leaves(left[c]) + leaves(right[c])
+        return below[c]
+
+    count = 0
+    for b in range((len(code) - 1).bit_length()):
+        todo = [(0 if left else ~0, False)]
+        while todo:
+            c, parent_set = todo.pop()
+            here = all(code[i] >> b & 1 for i in leaves(c))
+            count += here and not parent_set
+            if c >= 0:
+                todo += [(left[c], here), (right[c], here)]
+    return count
+
+
+def _numbered(left, right, swapped):
+    """Leaf codes left to right, with the children of the split nodes in ``swapped`` taken right first."""
+    code, todo = {}, [0 if left else ~0]
+    while todo:
+        c = todo.pop()
+        if c < 0:
+            code[~c] = len(code)
+        else:
+            first, second = (right[c], left[c]) if c in swapped else (left[c], right[c])
+            todo += [second, first]
+    return [code[i] for i in range(len(code))]
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_the_leaf_numbering_swaps_children_for_the_fewest_covers(seed):
+    """Against every way of swapping children (small trees): the plan's numbering is one of them, and no other needs
+    fewer masks; the plan's covers are that many."""
+    rng = np.random.default_rng(seed)
+    n_leaves = [int(rng.integers(2, 11)) for _ in range(4)]
+    shapes = [grow_tree(rng, n) for n in n_leaves]
+    model = TreeEnsemble(engine="lightgbm", n_features=1, tree_ptr=np.cumsum([0] + [n - 1 for n in n_leaves]),
+                         leaf_ptr=np.cumsum([0] + n_leaves), feature=[0] * sum(n - 1 for n in n_leaves),
+                         threshold=np.arange(sum(n - 1 for n in n_leaves)) + 0.5,
+                         left=[c for a, _ in shapes for c in a], right=[c for _, b in shapes for c in b],
+                         default_left=[True] * sum(n - 1 for n in n_leaves),
+                         missing_type=[2] * sum(n - 1 for n in n_leaves), leaf_value=np.arange(sum(n_leaves)) * 1.0)
+    plan = _layout.build_plan(model, np.float64)
+    pos = np.empty(sum(n_leaves), dtype=np.int64)
+    _layout.leaf_order(model.tree_ptr, model.leaf_ptr, model.left, model.right, pos)
+    _layout.fewest_covers(model.tree_ptr, model.leaf_ptr, model.left, model.right, pos)
+    for t, ((left, right), n) in enumerate(zip(shapes, n_leaves)):
+        ours = pos[model.leaf_ptr[t]:model.leaf_ptr[t + 1]].tolist()
+        every = {tuple(_numbered(left, right, {v for v in range(n - 1) if m >> v & 1})) for m in range(2 ** (n - 1))}
+        assert tuple(ours) in every
+        fewest = min(_covers_by_definition(left, right, c) for c in every)
+        assert _covers_by_definition(left, right, ours) == fewest
+        b0, b1 = plan.trees[t, 1], plan.trees[t + 1, 1]
+        assert plan.bit_covers[b1] - plan.bit_covers[b0] == fewest
+        assert fewest <= _covers_by_definition(left, right, _numbered(left, right, set()))  # left to right
+    X = np.arange(-1.0, sum(n_leaves) + 1)[:, None]
+    assert np.array_equal(model.predict(X), model.predict(X, method="reference"))
 
 
 def _prepared_by_the_table(x, kind):

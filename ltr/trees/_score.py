@@ -12,15 +12,23 @@ breadth-first order, so that a node's mask was stored a whole level before it is
 node read the mask its parent had just stored, and waited for it (a prototype, LightGBM 100 trees of 255 leaves,
 100 rows: 7.1 against 2.1 ns per row and tree for this part, the other core busy).
 
-A row's exit leaf is then its leaf's number, left to right, found bit by bit: the leaves with bit ``b`` set make
-runs, each a few whole subtrees, and the OR of those subtrees' reach masks is bit ``b`` of every row's number
-(:mod:`ltr.trees._layout` lists them). :func:`tree_codes` spreads these masks to one byte per row (eight bits a
+A row's exit leaf is then its leaf's number found bit by bit. The leaves are numbered left to right, with the
+children of some nodes swapped, so that every subtree's leaves have consecutive numbers: the leaves with bit ``b``
+set make runs, each a few whole subtrees, and the OR of those subtrees' reach masks is bit ``b`` of every row's
+number (:mod:`ltr.trees._layout` lists them, and swaps children where that needs fewer of them:
+:func:`~ltr.trees._layout.fewest_covers`). :func:`tree_codes` spreads these masks to one byte per row (eight bits a
 byte; trees of more than 256 leaves take more bytes), and the leaf values are looked up row by row. Against the
 groups of leaf bitvectors this kernel replaced (vQS with RapidScorer's merged tests, faacbf7), one thread, 100 rows
 of the MSLR sample, the same machine and hour: LightGBM 100 trees of 255 leaves 12.5 -> 6.4 ns per row and tree,
 31 leaves 2.6 -> 2.4. A block's work does not shrink with its rows, so the old kernel stays ahead on a few rows:
 100 trees of 31 leaves took 9.6-12.6 us a call on 1 to 20 rows against 14.0-15.6 here, 100 trees of 255 leaves 33
 against 44 us on 1 to 5 rows; from about 20 rows (255 leaves) or 50 rows (31 leaves) on, this kernel is faster.
+
+Where the time goes (LightGBM 100 trees of 255 leaves, 100 rows): the loads. A node reads its slot and test (one
+64-bit load), its parent's mask and its test's bits, and stores two masks; a code bit reads its covers' offsets
+(two a load) and their masks. Reading a node's entry with one load instead of two took the trees' part from 3.99
+to 3.71 ns per row and tree, the covers' offsets two a load to 3.53, and the swapped children (471 -> 335 covers a
+tree) to 3.16; the compares of the tests take another 1.3 at 100 trees (0.2 at 1000).
 
 How the engines' rules become ``x > t`` (the plan in :mod:`ltr.trees._layout` picks the column kind and ``t``):
 
@@ -194,8 +202,9 @@ def tree_codes(K, R, nodes, n0, n1, covers, bit_covers, b0, b1, codes) -> None:
     :data:`SLOT_BYTES` per row), its code bits ``b0:b1`` of ``bit_covers``.
 
     This is the Python twin (what ``.py_func`` runs); jitted code gets :func:`_tree_codes_vectors`: per node, a
-    128-bit AND and AND-NOT of the parent's mask with its test's bits into the children's slots; per code bit, the
-    OR of its covers' masks, spread to one byte per row with the other bits of the byte.
+    128-bit AND and AND-NOT of the parent's mask with its test's bits into the children's slots (the node's two
+    offsets read as one uint64); per code bit, the OR of its covers' masks (their offsets read two at a time),
+    spread to one byte per row with the other bits of the byte.
     """
     k64 = K.view(np.uint64).reshape(K.shape[0], -1)
     unit = SLOT_BYTES
@@ -230,7 +239,7 @@ def _tree_codes_vectors(typingctx, K, R, nodes, n0, n1, covers, bit_covers, b0, 
             context.make_array(signature.args[i])(context, builder, args[i]) for i in (0, 1, 2, 5, 6, 9))
         n0_, n1_, b0_, b1_ = (context.cast(builder, args[i], signature.args[i], types.int64) for i in (3, 4, 7, 8))
         k_bytes, r_bytes = (builder.bitcast(a.data, i8.as_pointer()) for a in (k_a, r_a))
-        node_words = builder.bitcast(nodes_a.data, i32.as_pointer())
+        node_pairs = builder.bitcast(nodes_a.data, i64.as_pointer())
         cover_words = builder.bitcast(covers_a.data, i32.as_pointer())
         bit_starts = builder.bitcast(bits_a.data, i64.as_pointer())
         one, unit = ir.Constant(i64, 1), ir.Constant(i64, SLOT_BYTES)
@@ -240,9 +249,9 @@ def _tree_codes_vectors(typingctx, K, R, nodes, n0, n1, covers, bit_covers, b0, 
 
         # the reach masks: the children of the j-th node take slots 1 + 2j and 2 + 2j
         with cgutils.for_range_slice(builder, n0_, n1_, one) as (g, _):
-            entry = builder.gep(node_words, [builder.mul(g, ir.Constant(i64, 2))])
-            slot = builder.zext(builder.load(entry), i64)
-            test = builder.zext(builder.load(builder.gep(entry, [ir.Constant(i64, 1)])), i64)
+            entry = builder.load(builder.gep(node_pairs, [g]), align=8)  # one load: slot low, test high
+            slot = builder.and_(entry, ir.Constant(i64, 0xFFFFFFFF))
+            test = builder.lshr(entry, ir.Constant(i64, 32))
             reach = builder.load(mask_at(r_bytes, slot), align=16)
             hit = builder.load(mask_at(k_bytes, test), align=16)
             left = builder.add(unit, builder.mul(builder.sub(g, n0_), ir.Constant(i64, 2 * SLOT_BYTES)))
@@ -262,8 +271,16 @@ def _tree_codes_vectors(typingctx, K, R, nodes, n0, n1, covers, bit_covers, b0, 
                 stop = builder.select(builder.icmp_signed("<", p, b1_),
                                       builder.load(builder.gep(bit_starts, [builder.add(p, one)])), start)
                 builder.store(ir.Constant(mask_ty, None), plane_at)
-                with cgutils.for_range_slice(builder, start, stop, one) as (c, _):
-                    offset = builder.zext(builder.load(builder.gep(cover_words, [c])), i64)
+                count = builder.sub(stop, start)
+                with cgutils.for_range(builder, builder.lshr(count, one)) as pairs:  # two offsets a load
+                    at = builder.gep(cover_words, [builder.add(start, builder.shl(pairs.index, one))])
+                    two = builder.load(builder.bitcast(at, i64.as_pointer()), align=4)
+                    first = builder.load(mask_at(r_bytes, builder.and_(two, ir.Constant(i64, 0xFFFFFFFF))),
+                                         align=16)
+                    second = builder.load(mask_at(r_bytes, builder.lshr(two, ir.Constant(i64, 32))), align=16)
+                    builder.store(builder.or_(builder.load(plane_at), builder.or_(first, second)), plane_at)
+                with builder.if_then(builder.trunc(count, ir.IntType(1))):  # an odd one out
+                    offset = builder.zext(builder.load(builder.gep(cover_words, [builder.sub(stop, one)])), i64)
                     cover = builder.load(mask_at(r_bytes, offset), align=16)
                     builder.store(builder.or_(builder.load(plane_at), cover), plane_at)
                 plane = builder.load(plane_at)
@@ -416,7 +433,7 @@ def _score_block(xt, nbp, t_end, trees, nodes, bit_covers, covers, test_cols, te
     """Add trees ``0:t_end`` to ``acc[:nbp]`` for the prepared rows in ``xt``.
 
     ``trees[t]`` = (first split node, first code bit, first leaf), with one extra row closing the ranges; ``nodes``,
-    ``bit_covers`` and ``covers`` as :func:`tree_codes` reads them; ``leaves`` in left-to-right order; the tests
+    ``bit_covers`` and ``covers`` as :func:`tree_codes` reads them; ``leaves`` in the order of their codes; the tests
     (``test_cols``, ``test_thresholds``) numbered in the order the trees first use them, so that trees ``0:t`` use
     the first ``tests_needed[t]``. Scratch: ``K`` ``(>= tests, TILE // LANES)`` of :data:`LANES`-bit masks, ``R``
     ``(>= slots, 2)`` uint64, ``codes`` ``(>= code bytes, TILE)`` uint8. ``nbp <= TILE`` is a multiple of
