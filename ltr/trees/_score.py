@@ -24,11 +24,13 @@ of the MSLR sample, the same machine and hour: LightGBM 100 trees of 255 leaves 
 100 trees of 31 leaves took 9.6-12.6 us a call on 1 to 20 rows against 14.0-15.6 here, 100 trees of 255 leaves 33
 against 44 us on 1 to 5 rows; from about 20 rows (255 leaves) or 50 rows (31 leaves) on, this kernel is faster.
 
-Where the time goes (LightGBM 100 trees of 255 leaves, 100 rows): the loads. A node reads its slot and test (one
-64-bit load), its parent's mask and its test's bits, and stores two masks; a code bit reads its covers' offsets
-(two a load) and their masks. Reading a node's entry with one load instead of two took the trees' part from 3.99
-to 3.71 ns per row and tree, the covers' offsets two a load to 3.53, and the swapped children (471 -> 335 covers a
-tree) to 3.16; the compares of the tests take another 1.3 at 100 trees (0.2 at 1000).
+What paid at 255 leaves was fewer memory accesses (LightGBM 100 trees, 100 rows, measured one after the other on
+one machine): a node reads its slot and test, its parent's mask and its test's bits, and stores two masks; a code
+bit reads its covers' offsets and their masks. Reading a node's slot and test with one 64-bit load instead of two
+took the trees' part from 3.99 to 3.71 ns per row and tree, the covers' offsets two a load to 3.53, and the
+swapped children (471 -> 335 covers a tree) to 3.16; the compares of the tests take another 1.3 at 100 trees (0.2
+at 1000). Fewer instructions for the same accesses did not pay (a node's two masks as one 256-bit store: no
+change).
 
 How the engines' rules become ``x > t`` (the plan in :mod:`ltr.trees._layout` picks the column kind and ``t``):
 
