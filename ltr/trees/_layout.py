@@ -281,8 +281,14 @@ def build_plan(ens, dtype) -> Plan:
 
     # 4. the distinct tests, numbered in the order of first use (nodes are in tree order)
     bits = thr.astype(dtype).view(np.uint32 if dtype == np.float32 else np.uint64).astype(np.uint64)
-    _, first, test_of_node = np.unique(np.stack([node_col.astype(np.uint64), bits], axis=1), axis=0,
-                                       return_index=True, return_inverse=True)
+    # sorted by (column, threshold bits), stably: a test's nodes in node order (np.unique(axis=0) did this in 0.23 of
+    # the 0.37 s that 1000 trees of 255 leaves took to plan; this, with the rest the same, plans them in 0.17 s)
+    order = np.lexsort((bits, node_col))
+    new = np.ones(order.size, dtype=bool)
+    new[1:] = (node_col[order[1:]] != node_col[order[:-1]]) | (bits[order[1:]] != bits[order[:-1]])
+    first = order[new]  # each test's first node
+    test_of_node = np.empty(order.size, dtype=np.int64)
+    test_of_node[order] = np.cumsum(new) - 1
     by_use = np.argsort(first, kind="stable")
     number = np.empty(by_use.size, dtype=np.int64)
     number[by_use] = np.arange(by_use.size)
