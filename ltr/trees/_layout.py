@@ -99,19 +99,16 @@ SWAP_MAX_LEAVES = 256
 
 @njit(cache=True)
 def _shared_bits(width):
-    """``shared[lo, s]``: how many bits every number of ``lo..lo+s-1`` has set, for runs within ``0..width-1``: the
-    bits of ``lo`` above the highest bit where ``lo`` and ``lo + s - 1`` differ."""
+    """``shared[lo, s]``: how many bits every number of the run ``lo..lo+s-1`` has set (:func:`_all_set`), for runs
+    within ``0..width-1`` (``width`` a power of two)."""
+    n_bits = 0
+    while (1 << n_bits) < width:
+        n_bits += 1
     shared = np.zeros((width, width + 1), dtype=np.int16)
     for lo in range(width):
         for s in range(1, width - lo + 1):
-            d, v = 0, lo ^ (lo + s - 1)
-            while v >> d:
-                d += 1
-            n, v = 0, lo >> d
-            while v:
-                n += v & 1
-                v >>= 1
-            shared[lo, s] = n
+            for b in range(n_bits):
+                shared[lo, s] += _all_set(lo, lo + s - 1, b)
     return shared
 
 
@@ -292,7 +289,7 @@ def build_plan(ens, dtype) -> Plan:
     by_use = np.argsort(first, kind="stable")
     number = np.empty(by_use.size, dtype=np.int64)
     number[by_use] = np.arange(by_use.size)
-    test_of_node = number[test_of_node.ravel()]
+    test_of_node = number[test_of_node]
     last_test = np.full(n_trees, -1, dtype=np.int64)
     np.maximum.at(last_test, node_tree, test_of_node)
     tests_needed = np.zeros(n_trees + 1, dtype=np.int64)
