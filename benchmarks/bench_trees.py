@@ -2,7 +2,11 @@
 
 Per-call time to score 100 rows of the MSLR sample (136 features, float32) with LightGBM and XGBoost rankers of
 {100, 1000} trees and {31, 255} leaves, trained here on the MSLR sample (LightGBM ``num_leaves``; XGBoost
-``grow_policy="lossguide"``, ``max_leaves``), on one thread:
+``grow_policy="lossguide"``, ``max_leaves``), on one thread. Each call scores the next of the test file's batches
+of 100 rows, in turn, copied beforehand (untimed) to where the system reads them, as a reranker meets new
+candidates on every query, their features just computed (:func:`in_turn`): scoring the same 100 rows on every call
+lets a tree walk's branch predictor learn their paths and flatters it (the second table of each engine times it
+and ``ltr.trees``, whose kernel has no such branches, both ways in the same rounds). The systems:
 
 - ``ltr.trees``: :meth:`TreeEnsemble.predict` (the bit-sliced kernel of ``ltr.trees._score``), checked bit-for-bit
   equal to the engine before it is timed;
@@ -63,18 +67,46 @@ def _per_round(calls: int) -> int:
 
 
 def _median(fn, per: int) -> float:
-    """The median time of ``per`` calls of ``fn``: one timing round."""
-    times = []
-    for _ in range(per):
+    """The median time of ``per`` calls of ``fn``: one timing round. ``fn`` times its own scoring (:func:`in_turn`)."""
+    return statistics.median(fn() for _ in range(per))
+
+
+def in_turn(score, batches, ready):
+    """A call that makes the next of ``batches`` ready for ``score`` (untimed), then times ``score`` of it.
+
+    ``ready(batch)`` copies the rows where the system reads them (a staging array, or the reference's own matrix),
+    so that they are new to its branch predictors but in the cache, as a reranker's freshly computed features are.
+    Every system takes the batches in the same turns."""
+    import itertools
+
+    turns = itertools.cycle(batches)
+
+    def call() -> float:
+        x = ready(next(turns))
         t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
+        score(x)
+        return time.perf_counter() - t
+
+    return call
+
+
+def staged(like):
+    """``ready`` for :func:`in_turn`: a copy into one staging array shaped and typed as ``like``."""
+    import numpy as np
+
+    stage = np.empty_like(like)
+
+    def ready(batch):
+        np.copyto(stage, batch)
+        return stage
+
+    return ready
 
 
 def worker(kind: str, engine: str, model: str, data: str, calls: int, workdir: str) -> None:
-    """Compile one reference in this process, print its predictions as JSON, then time a round of
-    ``_per_round(calls)`` calls for each ``round`` line read from standard input (printing its median seconds) until
+    """Compile one reference in this process, print its predictions of every row as JSON, then time a round of
+    ``_per_round(calls)`` calls, each on the next batch of :data:`ROWS` rows of ``data`` (``round``) or each on the
+    first batch (``round one``), for each such line read from standard input (printing its median seconds) until
     ``quit`` or the end of the input."""
     import numpy as np
 
@@ -84,10 +116,11 @@ def worker(kind: str, engine: str, model: str, data: str, calls: int, workdir: s
 
         m = lleaves.Model(model_file=model)
         m.compile()
-        X64 = X.astype(np.float64)
+        batches = [X[i:i + ROWS].astype(np.float64) for i in range(0, X.shape[0], ROWS)]
+        ready = staged(batches[0])
 
-        def fn():
-            return m.predict(X64, n_jobs=1)
+        def score(x):
+            return m.predict(x, n_jobs=1)
     else:
         import tl2cgen
         import treelite
@@ -97,16 +130,18 @@ def worker(kind: str, engine: str, model: str, data: str, calls: int, workdir: s
         lib = os.path.join(workdir, f"{Path(model).stem}.so")
         tl2cgen.export_lib(tm, toolchain="gcc", libpath=lib, params={"parallel_comp": 16}, nthread=os.cpu_count())
         predictor = tl2cgen.Predictor(lib, nthread=1)
-        dmat = tl2cgen.DMatrix(X)
+        batches = [X[i:i + ROWS] for i in range(0, X.shape[0], ROWS)]
+        ready = tl2cgen.DMatrix  # its own copy of the rows
 
-        def fn():
+        def score(dmat):
             return predictor.predict(dmat, pred_margin=True)
-    pred = np.asarray(fn(), dtype=np.float64).reshape(-1)  # also the warm-up call
+    pred = np.concatenate([np.asarray(score(ready(b)), dtype=np.float64).reshape(-1) for b in batches])  # warm-up
     print(json.dumps({"pred": pred.tolist()}), flush=True)
+    fns = {"round": in_turn(score, batches, ready), "round one": in_turn(score, batches[:1], ready)}
     for line in sys.stdin:
-        if line.strip() != "round":
+        if line.strip() not in fns:
             break
-        print(json.dumps({"seconds": _median(fn, _per_round(calls))}), flush=True)
+        print(json.dumps({"seconds": _median(fns[line.strip()], _per_round(calls))}), flush=True)
 
 
 class Worker:
@@ -178,12 +213,13 @@ class Worker:
                     f"(exit {code})")
         return f"not run: {(lines or ['failed'])[-1][:120]}"
 
-    def round(self) -> float | None:
-        """One timing round's median seconds, or None (see :attr:`why`)."""
+    def round(self, one_batch: bool = False) -> float | None:
+        """One timing round's median seconds (each call on the next batch, or on the first), or None (see
+        :attr:`why`)."""
         if self.why is not None:
             return None
         try:
-            self.proc.stdin.write("round\n")
+            self.proc.stdin.write("round one\n" if one_batch else "round\n")
             self.proc.stdin.flush()
         except OSError:
             self.why = self._failure()
@@ -304,43 +340,49 @@ def main(argv=None) -> int:
     cache = Path(args.cache)
     cache.mkdir(parents=True, exist_ok=True)
     parts = load_mslr(root)
-    X = np.ascontiguousarray(parts[1][0][:ROWS])
+    test = parts[1][0]
+    X = np.ascontiguousarray(test[:test.shape[0] // ROWS * ROWS])
+    batches = [X[i:i + ROWS] for i in range(0, X.shape[0], ROWS)]
     data = cache / "X.npy"
     np.save(data, X)
     frag = Fragment(__file__, "Tree scoring for reranking: ltr.trees against the engines, tl2cgen and lleaves",
                     argv=argv, out=args.out)
-    frag.print(f"{ROWS} rows of the MSLR sample test file (136 features, float32), one thread, the smallest of "
-               f"{REPEATS} medians of {_per_round(args.calls)} calls ({_per_round(_big_calls(args.calls))} for "
+    frag.print(f"{ROWS} rows a call, each call the next of the {len(batches)} batches of {ROWS} rows of the MSLR "
+               f"sample test file, in turn (136 features, float32), copied beforehand, untimed, to the array the "
+               f"system reads (tl2cgen: a new DMatrix): new rows each call, in the cache; one thread, the smallest "
+               f"of {REPEATS} medians "
+               f"of {_per_round(args.calls)} calls ({_per_round(_big_calls(args.calls))} for "
                f"models of over {BIG:,} leaves in all), the same for every system (lleaves and tl2cgen in worker "
                f"processes); the rounds of a model's systems alternate, so that a slow phase of the shared machine "
                f"falls on all of them. Models trained on the MSLR sample; "
                f"'leaves' is the mean leaves per tree reached, 'nodes' the mean split nodes per tree (the "
                f"bit-sliced kernel applies every split node to every block of 128 rows, so its time grows with nodes, "
-               f"where a tree walk's grows with depth). Every ltr.trees result was asserted bit-for-bit "
-               f"equal to the engine's; 'max diff' is the largest absolute difference of a reference's margins "
-               f"from the engine's. x = the reference's time / ltr.trees' time. Load average at start: "
+               f"where a tree walk's grows with depth). Every ltr.trees result, on every batch, was asserted "
+               f"bit-for-bit equal to the engine's; 'max diff' is the largest absolute difference of a reference's "
+               f"margins from the engine's, over every batch. x = the reference's time / ltr.trees' time. Load "
+               f"average at start: "
                f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs (a shared machine: read the ratios).")
     frag.print()
     sizes = [(t, lv) for t in ((100,) if args.quick else (100, 1000)) for lv in (31, 255)]
     with tempfile.TemporaryDirectory() as workdir:
         for engine in ("lightgbm", "xgboost"):
-            rows = []
+            rows, same_rows = [], []
             for n_trees, leaves in sizes:
                 path = train(engine, n_trees, leaves, parts, cache)
                 if engine == "lightgbm":
                     booster = lgb.Booster(model_file=str(path))
 
-                    def native(b=booster):
-                        return b.predict(X, raw_score=True, num_threads=1)
+                    def native(x, b=booster):
+                        return b.predict(x, raw_score=True, num_threads=1)
                 else:
                     booster = xgb.Booster(model_file=str(path))
                     booster.set_param({"nthread": 1})
 
-                    def native(b=booster):
-                        return b.inplace_predict(X, predict_type="margin")
+                    def native(x, b=booster):
+                        return b.inplace_predict(x, predict_type="margin")
                 model = from_booster(booster)
-                want = np.asarray(native(), dtype=np.float64)
-                got = model.predict(X)  # also the warm-up calls of both
+                want = np.concatenate([np.asarray(native(b), dtype=np.float64) for b in batches])
+                got = np.concatenate([model.predict(b) for b in batches])  # also the warm-up calls of both
                 assert np.array_equal(got, want), f"{path.name}: ltr.trees differs from the engine"
                 calls = _big_calls(args.calls) if n_trees * leaves > BIG else args.calls
                 per = _per_round(calls)
@@ -351,9 +393,14 @@ def main(argv=None) -> int:
                     print(f"{kind} on {path.name} ...", file=sys.stderr, flush=True)
                     workers[kind] = Worker(python, kind, engine, path, data, calls, workdir, args.worker_timeout,
                                            args.worker_memory)
-                systems = {"ours": lambda m=model, n=per: _median(lambda: m.predict(X), n),
-                           "engine": lambda f=native, n=per: _median(f, n)}
-                systems.update({kind: w.round for kind, w in workers.items()})
+                calls_of = {"ours": in_turn(model.predict, batches, staged(X[:ROWS])),
+                            "engine": in_turn(native, batches, staged(X[:ROWS])),
+                            "ours, one batch": in_turn(model.predict, batches[:1], staged(X[:ROWS])),
+                            "engine, one batch": in_turn(native, batches[:1], staged(X[:ROWS]))}
+                systems = {name: lambda f=f, n=per: _median(f, n) for name, f in calls_of.items()}
+                for kind, w in workers.items():
+                    systems[kind] = w.round
+                    systems[f"{kind}, one batch"] = lambda w=w: w.round(one_batch=True)
                 try:
                     best = best_of_rounds(systems)
                 finally:
@@ -370,6 +417,12 @@ def main(argv=None) -> int:
                         diff = np.abs(np.asarray(w.pred) - want).max()
                         cells += [f"{best[kind] * 1e6:.0f}", f"{best[kind] / ours:.1f}", f"{diff:.1e}"]
                 rows.append(cells)
+                same = [f"{n_trees}", f"{leaves}"]
+                for name in ["ours", "engine", *workers]:
+                    turn, one = best[name], best[f"{name}, one batch"]
+                    same += ["" if turn is None or one is None else f"{turn * 1e6:.0f} / {one * 1e6:.0f} = "
+                             f"{turn / one:.2f}"]
+                same_rows.append(same)
             head = ["trees", "leaves", "nodes", "ltr.trees us", "ns/(row x tree)", f"{engine} us", "x"]
             head += ["tl2cgen us", "x", "max diff"]
             if engine == "lightgbm":
@@ -377,6 +430,15 @@ def main(argv=None) -> int:
             frag.print(f"### {'LightGBM' if engine == 'lightgbm' else 'XGBoost'} models")
             frag.print()
             frag.table(head, rows, align="r" * len(head))
+            frag.print()
+            frag.print(f"A new batch each call (as above) against the same {ROWS} rows on every call (the first "
+                       f"batch, copied the same way before each call), in the same rounds: us in turn / us on one "
+                       f"batch = their ratio (above 1: the system is faster when it meets the same rows again).")
+            frag.print()
+            same_head = ["trees", "max leaves", "ltr.trees", engine, "tl2cgen"] + (["lleaves"] if engine == "lightgbm"
+                                                                                 else [])
+            frag.table(same_head, same_rows, align="r" * len(same_head))
+            frag.print()
     frag.write()
     return 0
 
