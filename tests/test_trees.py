@@ -110,6 +110,10 @@ def assert_same(model, ref, X, n_iter=None):
         got = model.predict(X, n_iter=n_iter, method=method)
         assert got.dtype == np.float64
         assert np.array_equal(got, want), (method, np.flatnonzero(got != want)[:5], np.abs(got - want).max())
+    for i in range(min(X.shape[0], 60)):  # one and two rows are walked down the trees (WALK_MAX_ROWS)
+        for rows in (X[i:i + 1], X[i:i + 2]):
+            got = model.predict(rows, n_iter=n_iter)
+            assert np.array_equal(got, want[i:i + rows.shape[0]]), (i, rows.shape[0], got, want[i:i + 2])
 
 
 # ------------------------------------------------------------------------------------------------------------------
@@ -361,6 +365,7 @@ def test_an_ensemble_without_trees_or_rows_predicts_the_base():
     empty = TreeEnsemble(engine="xgboost", n_features=2, tree_ptr=[0], leaf_ptr=[0], feature=[], threshold=[],
                          left=[], right=[], default_left=[], missing_type=[], leaf_value=[], base_score=0.5)
     assert empty.predict(np.ones((3, 2))).tolist() == [0.5] * 3
+    assert empty.predict(np.ones((1, 2))).tolist() == [0.5]  # walked
     assert chain_tree(5).predict(np.empty((0, 1))).shape == (0,)
 
 
@@ -421,6 +426,9 @@ def test_fast_kernel_equals_the_reference_walk(case):
     for Z in (X, X.astype(np.float32)):
         want = model.predict(Z, method="reference")
         assert np.array_equal(model.predict(Z), want)
+        for i in range(min(Z.shape[0], 8)):  # walked: one row, two rows
+            assert np.array_equal(model.predict(Z[i:i + 1]), want[i:i + 1])
+            assert np.array_equal(model.predict(Z[i:i + 2]), want[i:i + 2])
         if model.n_trees:
             assert np.array_equal(model.predict(Z, n_iter=1), model.predict(Z, n_iter=1, method="reference"))
 
@@ -438,6 +446,11 @@ def test_kernels_equal_their_python_twins():
     fast_py = np.empty(6)
     _score.predict_fast.py_func(X, plan.arrays, 1, plan.base, 4, fast_py)
     assert fast_py.tolist() == out_jit.tolist()
+    walk_jit, walk_py = np.empty(6), np.empty(6)
+    walk = (plan.walk_cols, plan.walk_thresholds, plan.walk_left, plan.walk_right)
+    _score.predict_walk(X, plan.arrays, *walk, 1, plan.base, walk_jit)
+    _score.predict_walk.py_func(X, plan.arrays, *walk, 1, plan.base, walk_py)
+    assert walk_jit.tolist() == walk_py.tolist() == out_jit.tolist()
     pos, pos2 = np.empty(40, np.int64), np.empty(40, np.int64)
     _layout.leaf_order(model.tree_ptr, model.leaf_ptr, model.left, model.right, pos)
     _layout.leaf_order.py_func(model.tree_ptr, model.leaf_ptr, model.left, model.right, pos2)

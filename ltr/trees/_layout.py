@@ -12,7 +12,9 @@ Built once per ensemble and compare dtype, in NumPy and two small kernels, then 
 5. per tree, its split nodes in breadth-first order, each with the slot of its reach mask (the root's is slot 0,
    the children of the tree's ``j``-th split node take slots ``1 + 2j`` and ``2 + 2j``) and its test;
 6. per tree and bit ``b`` of the leaf codes, the slots of the largest subtrees whose leaves all have bit ``b`` set:
-   the leaves with bit ``b`` set have numbers in runs of ``2 ** b``, each run a few whole subtrees.
+   the leaves with bit ``b`` set have numbers in runs of ``2 ** b``, each run a few whole subtrees;
+7. for walking a row down the trees (one or two rows, :func:`ltr.trees._score.predict_walk`), every split node's
+   prepared column, threshold and children, in the ensemble's node order.
 """
 
 from __future__ import annotations
@@ -55,6 +57,11 @@ class Plan:
     tests_needed: NDArray[np.int64]  # (n_trees + 1,): trees 0:t use tests 0:tests_needed[t]
     leaves: NDArray  # (n_leaves,) each tree's leaf values by code, float64 (LightGBM) or float32 (XGBoost)
     base: float
+    walk_cols: NDArray[np.int32]  # (n_nodes,) each split node's prepared column, in the ensemble's node order
+    walk_thresholds: NDArray  # (n_nodes,) its threshold for `x > t`, as test_thresholds
+    walk_left: NDArray[np.int32]  # (n_nodes,) its left child: a split node (its index) or ~ the leaf's index in
+    #   `leaves`
+    walk_right: NDArray[np.int32]  # (n_nodes,) its right child, likewise
 
     @property
     def arrays(self) -> tuple:
@@ -312,7 +319,14 @@ def build_plan(ens, dtype) -> Plan:
     leaves = np.empty(ens.leaf_value.size, dtype=acc)
     leaves[ens.leaf_ptr[np.repeat(np.arange(n_trees), n_leaves)] + leaf_pos] = ens.leaf_value
     test_nodes = first[by_use]
+
+    # 7. the walk's nodes: a child is a split node's index, or ~ its leaf's index in `leaves`
+    first_node, first_leaf = ens.tree_ptr[node_tree], ens.leaf_ptr[node_tree]
+    children = np.stack([ens.left, ens.right], axis=1).astype(np.int64)
+    leaf_index = first_leaf[:, None] + leaf_pos[first_leaf[:, None] + np.where(children < 0, ~children, 0)]
+    children = np.where(children >= 0, first_node[:, None] + children, ~leaf_index)
     return Plan(cols=cols, prepare=_score.PREPARE[cols[:, 1]].astype(dtype), trees=trees, nodes=nodes,
                 bit_covers=bit_covers, covers=covers[:n_covers].copy(), test_cols=node_col[test_nodes].astype(np.int32),
                 test_thresholds=thr.astype(dtype)[test_nodes], tests_needed=tests_needed, leaves=leaves,
-                base=acc(ens.base_score))
+                base=acc(ens.base_score), walk_cols=node_col.astype(np.int32), walk_thresholds=thr.astype(dtype),
+                walk_left=children[:, 0].astype(np.int32), walk_right=children[:, 1].astype(np.int32))

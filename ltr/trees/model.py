@@ -37,6 +37,8 @@ METHODS = ("fast", "reference")
 
 #: Rows scored together by the fast kernel: one bit of a reach mask each (``_score.TILE``).
 BLOCK_ROWS = _score.TILE
+#: At most this many rows are walked down the trees instead (``_score.predict_walk``: faster there).
+WALK_MAX_ROWS = 2
 
 _ARRAYS = {
     "tree_ptr": np.int64, "leaf_ptr": np.int64, "feature": np.int32, "threshold": np.float64, "left": np.int32,
@@ -359,7 +361,9 @@ class TreeEnsemble:
             Threads, as everywhere in ltrkit (:mod:`ltr.threads`): None picks one thread for a reranking-size batch
             (the fastest) and the idle cores for a large one; ``k`` threads; -1 every core.
         method : {"fast", "reference"}, default="fast"
-            ``"reference"`` walks each tree node by node with the engine's rule (slow; for checking).
+            ``"fast"``: the bit-sliced kernel, or for one or two rows a walk down the trees over the same prepared
+            tests (faster there); ``"reference"`` walks each tree node by node with the engine's rule (slow; for
+            checking).
 
         Returns
         -------
@@ -376,6 +380,10 @@ class TreeEnsemble:
             return out.astype(np.float64, copy=False)
         dtype = np.float64 if (self.engine == "lightgbm" and X.dtype == np.float64) else np.float32
         p = self._plan(dtype)
+        if X.shape[0] <= WALK_MAX_ROWS:
+            _score.predict_walk(X, p.arrays, p.walk_cols, p.walk_thresholds, p.walk_left, p.walk_right, t_end, p.base,
+                                out)
+            return out.astype(np.float64, copy=False)
         block = max(1, min(BLOCK_ROWS, X.shape[0]))
         args = (X, p.arrays, t_end, p.base, block, out)
         if threads == 1:
