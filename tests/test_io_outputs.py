@@ -329,25 +329,41 @@ def test_a_read_only_folder_is_refused_for_real(tmp_path):
 @pytest.mark.skipif(not POSIX, reason="flock")
 def test_two_writers_of_one_pair_leave_one_writers_pair(tmp_path):
     # A renames its sidecar, then waits before its model; B writes the same pair meanwhile: without a lock the
-    # files ended as A's model with B's sidecar (or the reverse), which no loader accepts
+    # files ended as A's model with B's sidecar (or the reverse), which no loader accepts. The two processes signal
+    # each other through files (A is between its renames; B is about to write), not by sleeping for a startup time
+    # that a busy machine can exceed (then B wrote first and A last: 'A' everywhere, a failure of the test itself).
     script = (
         "import os, sys, time\n"
         "import ltr.io.outputs as o\n"
-        "tag, delay, path = sys.argv[1], float(sys.argv[2]), sys.argv[3]\n"
+        "tag, path, signals = sys.argv[1], sys.argv[2], sys.argv[3]\n"
+        "def wait_for(name):\n"
+        "    end = time.monotonic() + 60\n"
+        "    while not os.path.exists(os.path.join(signals, name)) and time.monotonic() < end:\n"
+        "        time.sleep(0.01)\n"
+        "def signal(name):\n"
+        "    open(os.path.join(signals, name), 'w').close()\n"
         "real = os.replace\n"
-        "def slow(a, b):\n"
+        "def between(a, b):\n"
         "    real(a, b)\n"
-        "    if b.endswith('.meta.json'):\n"
-        "        time.sleep(delay)\n"
-        "o.os.replace = slow\n"
+        "    if tag == 'A' and b.endswith('.meta.json'):\n"
+        "        signal('A.between')\n"
+        "        wait_for('B.ready')\n"
+        "        time.sleep(0.5)  # B reaches the lock meanwhile (or, without one, writes both files)\n"
+        "o.os.replace = between\n"
+        "if tag == 'B':\n"
+        "    signal('B.ready')\n"
         "o.atomic_write_together([(path + '.meta.json', tag), (path, tag)])\n"
     )
-    target = str(tmp_path / "m.txt")
-    a = subprocess.Popen([sys.executable, "-c", script, "A", "2.0", target])
+    target, signals = str(tmp_path / "m.txt"), tmp_path / "signals"
+    signals.mkdir()
+    a = subprocess.Popen([sys.executable, "-c", script, "A", target, str(signals)])
     import time
 
-    time.sleep(0.8)  # A holds the folder, between its two renames
-    b = subprocess.run([sys.executable, "-c", script, "B", "0", target], timeout=60)
+    end = time.monotonic() + 60
+    while not (signals / "A.between").exists() and time.monotonic() < end:
+        time.sleep(0.01)
+    assert (signals / "A.between").exists(), "A never reached the point between its two renames"
+    b = subprocess.run([sys.executable, "-c", script, "B", target, str(signals)], timeout=60)
     assert a.wait(timeout=60) == 0 and b.returncode == 0
     assert Path(target).read_text() == Path(target + ".meta.json").read_text() == "B"
 
