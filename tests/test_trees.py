@@ -113,7 +113,7 @@ def assert_same(model, ref, X, n_iter=None):
     for i in range(min(X.shape[0], 60)):  # one and two rows are walked down the trees (WALK_MAX_ROWS)
         for rows in (X[i:i + 1], X[i:i + 2]):
             got = model.predict(rows, n_iter=n_iter)
-            assert np.array_equal(got, want[i:i + rows.shape[0]]), (i, rows.shape[0], got, want[i:i + 2])
+            assert np.array_equal(got, want[i:i + rows.shape[0]]), (i, got, want[i:i + rows.shape[0]])
 
 
 # ------------------------------------------------------------------------------------------------------------------

@@ -528,8 +528,8 @@ def predict_fast_parallel(X, plan, t_end, base, block, out) -> None:
 
 @njit(cache=True)
 def predict_walk(X, plan, walk_cols, walk_thresholds, walk_left, walk_right, t_end, base, out) -> None:
-    """Score the rows of ``X`` (at most :data:`TILE`) with trees ``0:t_end`` into ``out``, walking each row down
-    every tree: the plan's prepared columns and tests (``x > t``), node by node (the plan's ``walk_*`` arrays).
+    """Score the rows of ``X`` with trees ``0:t_end`` into ``out``, walking each row down every tree: the plan's
+    prepared columns and tests (``x > t``), node by node (the plan's ``walk_*`` arrays), on one thread.
 
     For one or two rows. A block of the fast kernel applies every split node and makes every code bit whatever its
     rows, where a walk's work grows with the rows and their depth. One thread, MSLR-sample rankers, a new row each
