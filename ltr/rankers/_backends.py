@@ -300,6 +300,13 @@ def _import(name: str):
         raise ImportError(f"engine {name!r} is not installed: pip install {name}") from e
 
 
+def _log_line(stream, line: str) -> None:
+    """One line of the training log, written with its newline in one call: ``print`` writes the text and the end
+    apart, and a SIGHUP or SIGTERM between the two left the CLI's "hung up" line glued to the log's last one."""
+    stream.write(line + "\n")
+    stream.flush()
+
+
 def _metric_fn(metrics: Sequence[str], metric_params: dict) -> Callable[[NDArray, NDArray, NDArray], dict]:
     from ltr.metrics import evaluate
 
@@ -407,7 +414,7 @@ class LightGBMBackend:
             i = env.iteration + 1
             if i % period == 0 or i == env.end_iteration:
                 parts = [f"{name} {m}: {val:.6g}" for name, m, val, _ in env.evaluation_result_list]
-                print(f"[{i}] " + "  ".join(parts), file=stream, flush=True)
+                _log_line(stream, f"[{i}] " + "  ".join(parts))
         # After record_evaluation (20), before early stopping (30), which ends training at the last round by
         # raising: running after it, the last round's line was never printed.
         cb.order = 25
@@ -553,7 +560,7 @@ class XGBoostBackend:
                 if i % period == 0 or i == n_rounds:
                     parts = [f"{name} {m}: {vals[-1]:.6g}" for name, per in evals_log.items()
                              for m, vals in per.items()]
-                    print(f"[{i}] " + "  ".join(parts), file=stream, flush=True)
+                    _log_line(stream, f"[{i}] " + "  ".join(parts))
                 return False
 
         return _Log()
@@ -703,8 +710,8 @@ class LinearBackend:
             count[0] += 1
             if count[0] % period == 0:
                 parts = [f"{name} {m}: {v:.6g}" for name, per in info["evals"].items() for m, v in per.items()]
-                print(f"[{count[0]}] restart {info['restart'] + 1} pass {info['pass'] + 1} objective "
-                      f"{info['objective']:.6g}  " + "  ".join(parts), file=stream, flush=True)
+                _log_line(stream, f"[{count[0]}] restart {info['restart'] + 1} pass {info['pass'] + 1} objective "
+                                  f"{info['objective']:.6g}  " + "  ".join(parts))
         return cb
 
 
