@@ -68,6 +68,37 @@ def read_only(monkeypatch):
     return make
 
 
+@pytest.fixture
+def wait_until_catching():
+    """``wait(pid, signum, mapped=None)``: until process ``pid`` has a handler of its own for signal ``signum`` (Linux:
+    the ``SigCgt`` mask of its ``/proc`` status) and, with ``mapped``, a file whose path holds that text mapped into
+    its memory (``lib_lightgbm``: training is about to start); elsewhere a fixed 4 s. A signal sent before the CLI
+    has installed its handlers kills the process with the default action, which a fixed sleep cannot rule out on a
+    busy machine."""
+    import time
+
+    def ready(pid: int, signum: int, mapped: str | None) -> bool:
+        try:
+            status = Path(f"/proc/{pid}/status").read_text().splitlines()
+            maps = Path(f"/proc/{pid}/maps").read_text() if mapped else ""
+        except FileNotFoundError:
+            raise AssertionError(f"process {pid} ended before it handled signal {signum}") from None
+        caught = next((int(line.split()[1], 16) for line in status if line.startswith("SigCgt:")), 0)
+        return bool(caught >> (signum - 1) & 1) and (mapped is None or mapped in maps)
+
+    def wait(pid: int, signum: int, mapped: str | None = None, timeout: float = 120) -> None:
+        if not Path("/proc/self/status").exists():
+            time.sleep(4)
+            return
+        end = time.monotonic() + timeout
+        while not ready(pid, signum, mapped):
+            if time.monotonic() > end:
+                raise AssertionError(f"process {pid}: no handler for signal {signum} (or no {mapped}) in {timeout:g} s")
+            time.sleep(0.02)
+
+    return wait
+
+
 @pytest.fixture(scope="module")
 def dask_client():
     """A LocalCluster of 2 single-threaded workers as threads of this process (processes=False: starts in seconds,

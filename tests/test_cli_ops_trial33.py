@@ -298,14 +298,15 @@ def test_a_ubjson_value_nested_deeper_than_python_recurses_is_an_error_naming_it
         ubjson.loads(b"{i\x01a" + b"[" * 600 + b"]" * 600 + b"}")
 
 
-def test_sighup_with_standard_error_gone_still_exits_129(model_and_data, tmp_path):
+def test_sighup_with_standard_error_gone_still_exits_129(model_and_data, tmp_path, wait_until_catching):
     root, _, d = model_and_data
     with open("/dev/full", "wb") as dead:
         p = subprocess.Popen(LTR + ["train", d, "--valid", str(root / "v.txt"), "--preset", "none", "--rounds",
                                     "20000", "--early-stopping", "20000",
                                     "--out", str(tmp_path / "m.txt"), "--quiet"], stdout=subprocess.DEVNULL,
                              stderr=dead, preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_DFL))
-        time.sleep(4)
+        wait_until_catching(p.pid, signal.SIGHUP, mapped="lib_lightgbm")
+        time.sleep(1)  # training, as a closed terminal finds it
         p.send_signal(signal.SIGHUP)
         assert p.wait(timeout=120) == 129
     assert list(tmp_path.iterdir()) == []

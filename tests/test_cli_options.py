@@ -762,7 +762,7 @@ def test_train_out_naming_a_folder_says_so(files, tmp_path, monkeypatch, capsys)
     assert sorted(p.name for p in tmp_path.iterdir()) == []
 
 
-def test_python_m_ltr_cli_exits_on_sigterm_as_the_ltr_command_does():
+def test_python_m_ltr_cli_exits_on_sigterm_as_the_ltr_command_does(wait_until_catching):
     # `python -m ltr.cli` called main() without the console script's handlers: SIGTERM killed it silently (rc -15)
     import signal
     import subprocess
@@ -771,7 +771,8 @@ def test_python_m_ltr_cli_exits_on_sigterm_as_the_ltr_command_does():
 
     child = subprocess.Popen([sys.executable, "-m", "ltr.cli", "info", "/dev/stdin"], stdin=subprocess.PIPE,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(3)  # reading standard input, which never ends
+    wait_until_catching(child.pid, signal.SIGTERM)
+    time.sleep(2)  # reading standard input, which never ends
     child.send_signal(signal.SIGTERM)
     _, err = child.communicate(timeout=60)
     child.stdin.close()
