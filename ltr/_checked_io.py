@@ -11,14 +11,16 @@ import io
 import os
 import sys
 import threading
+from collections.abc import Callable
 
 __all__ = ["CheckedSink", "checked_stdout", "write_error"]
 
-#: The interrupt the command line received (KeyboardInterrupt or its SIGTERM kind), kept for
-#: :func:`ltr.io.outputs.raise_if_stopped`: here, in a module the console script imports before its signal handlers
-#: run, so that an interrupt that arrives before the output module is imported, and that a library swallows on its
-#: way (a callback's "Exception ignored" during an import), still keeps every output from replacing its file.
-stopped: type[BaseException] | None = None
+#: The interrupt the command line received, as a callable that makes it (KeyboardInterrupt, or its SIGTERM or SIGHUP
+#: kind with its signal), kept for :func:`ltr.io.outputs.raise_if_stopped`: here, in a module the console script
+#: imports before its signal handlers run, so that an interrupt that arrives before the output module is imported,
+#: and that a library swallows on its way (a callback's "Exception ignored" during an import), still keeps every
+#: output from replacing its file.
+stopped: Callable[[], BaseException] | None = None
 
 #: Errors of writing bytes (a full disk, a quota, a file too large, an I/O error), which the OS reports without the
 #: file's name.

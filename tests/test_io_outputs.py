@@ -534,6 +534,29 @@ def test_an_interrupt_swallowed_before_the_output_module_is_imported_still_stops
     assert kept.read_text() == "previous\n" and [p.name for p in tmp_path.iterdir()] == ["f.letor"]
 
 
+@pytest.mark.parametrize(("signum", "code"), [(1, 129), (15, 143)])
+def test_a_swallowed_sighup_or_sigterm_surfaces_at_the_next_output_with_its_own_exit_code(tmp_path, signum, code):
+    """The handler records the interrupt with its signal: a SIGHUP that a library swallowed during an import
+    surfaced at the next output as a SIGTERM (143)."""
+    from ltr.cli._common import Terminated, on_term
+    from ltr.io.outputs import stop_outputs
+
+    kept = tmp_path / "m.txt"
+    kept.write_text("previous\n")
+    try:
+        try:
+            on_term(signum, None)
+        except Terminated:
+            pass  # swallowed on its way, as a library's "Exception ignored"
+        with pytest.raises(Terminated) as stopped:
+            with atomic_write(kept) as f:
+                f.write("new\n")
+    finally:
+        stop_outputs(None)
+    assert stopped.value.exit_code == code
+    assert kept.read_text() == "previous\n"
+
+
 def test_an_interrupt_a_library_swallowed_still_keeps_every_output_from_replacing_its_file(tmp_path):
     """The command line's SIGINT/SIGTERM handlers stop the outputs first: a KeyboardInterrupt that a library catches
     on its way (distributed's GC callback reports "Exception ignored") surfaces at the next output instead of the

@@ -32,7 +32,7 @@ import io
 import os
 import stat
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -49,8 +49,8 @@ __all__ = ["STDOUT", "atomic_write", "atomic_write_together", "check_output_path
 STDOUT = "-"
 
 
-def stop_outputs(kind: type[BaseException] | None) -> None:
-    """Keep every later output from replacing its file (``kind``: the interrupt it raises instead), or, with None,
+def stop_outputs(kind: Callable[[], BaseException] | None) -> None:
+    """Keep every later output from replacing its file (``kind()``: the interrupt it raises instead), or, with None,
     allow them again. The command line's SIGINT and SIGTERM handlers set it before raising ``kind`` (an interrupt
     raised where a library catches it must still keep every output from replacing the previous one); None in a
     Python session. Kept in :data:`ltr._checked_io.stopped`, which exists before this module is imported."""
