@@ -51,8 +51,8 @@ STDOUT = "-"
 
 def stop_outputs(kind: Callable[[], BaseException] | None) -> None:
     """Keep every later output from replacing its file (``kind()``: the interrupt it raises instead), or, with None,
-    allow them again. The command line's SIGINT and SIGTERM handlers set it before raising ``kind`` (an interrupt
-    raised where a library catches it must still keep every output from replacing the previous one); None in a
+    allow them again. The command line's SIGINT, SIGTERM and SIGHUP handlers set it before raising their interrupt
+    (one raised where a library catches it must still keep every output from replacing the previous one); None in a
     Python session. Kept in :data:`ltr._checked_io.stopped`, which exists before this module is imported."""
     _checked_io.stopped = kind
 
