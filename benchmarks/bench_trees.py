@@ -5,8 +5,8 @@ Per-call time to score 100 rows of the MSLR sample (136 features, float32) with 
 ``grow_policy="lossguide"``, ``max_leaves``), on one thread. Each call scores the next of the test file's batches
 of 100 rows, in turn, copied beforehand (untimed) to where the system reads them, as a reranker meets new
 candidates on every query, their features just computed (:func:`in_turn`): scoring the same 100 rows on every call
-lets a tree walk's branch predictor learn their paths and flatters it (the second table of each engine times it
-and ``ltr.trees``, whose kernel has no such branches, both ways in the same rounds). The systems:
+lets a tree walk's branch predictor learn their paths and flatters it (a second table per engine times every
+system both ways in the same rounds; ``ltr.trees``' kernel has no such branches). The systems:
 
 - ``ltr.trees``: :meth:`TreeEnsemble.predict` (the bit-sliced kernel of ``ltr.trees._score``), checked bit-for-bit
   equal to the engine before it is timed;
