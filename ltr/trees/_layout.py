@@ -316,17 +316,19 @@ def build_plan(ens, dtype) -> Plan:
                                  nodes, bit_covers, covers)
 
     acc = np.float64 if ens.engine == "lightgbm" else np.float32
+    leaf_index = ens.leaf_ptr[np.repeat(np.arange(n_trees), n_leaves)] + leaf_pos  # each leaf's place in `leaves`
     leaves = np.empty(ens.leaf_value.size, dtype=acc)
-    leaves[ens.leaf_ptr[np.repeat(np.arange(n_trees), n_leaves)] + leaf_pos] = ens.leaf_value
+    leaves[leaf_index] = ens.leaf_value
     test_nodes = first[by_use]
+    thr, walk_cols = thr.astype(dtype), node_col.astype(np.int32)
 
     # 7. the walk's nodes: a child is a split node's index, or ~ its leaf's index in `leaves`
-    first_node, first_leaf = ens.tree_ptr[node_tree], ens.leaf_ptr[node_tree]
     children = np.stack([ens.left, ens.right], axis=1).astype(np.int64)
-    leaf_index = first_leaf[:, None] + leaf_pos[first_leaf[:, None] + np.where(children < 0, ~children, 0)]
-    children = np.where(children >= 0, first_node[:, None] + children, ~leaf_index)
+    first_leaf = ens.leaf_ptr[node_tree][:, None]
+    children = np.where(children >= 0, ens.tree_ptr[node_tree][:, None] + children,
+                        ~leaf_index[first_leaf + np.where(children < 0, ~children, 0)])
     return Plan(cols=cols, prepare=_score.PREPARE[cols[:, 1]].astype(dtype), trees=trees, nodes=nodes,
-                bit_covers=bit_covers, covers=covers[:n_covers].copy(), test_cols=node_col[test_nodes].astype(np.int32),
-                test_thresholds=thr.astype(dtype)[test_nodes], tests_needed=tests_needed, leaves=leaves,
-                base=acc(ens.base_score), walk_cols=node_col.astype(np.int32), walk_thresholds=thr.astype(dtype),
+                bit_covers=bit_covers, covers=covers[:n_covers].copy(), test_cols=walk_cols[test_nodes],
+                test_thresholds=thr[test_nodes], tests_needed=tests_needed, leaves=leaves,
+                base=acc(ens.base_score), walk_cols=walk_cols, walk_thresholds=thr,
                 walk_left=children[:, 0].astype(np.int32), walk_right=children[:, 1].astype(np.int32))
