@@ -66,9 +66,10 @@ def test_per_query_scores_are_trec_evals_with_a_judged_document_outside_the_cand
     assert ours.loc["a", "map"] == pytest.approx(1 / 2 / 2)  # y at rank 2 of 2 relevant; w never retrieved
 
 
-def test_bm25_and_the_learners_are_chosen_on_the_outer_training_queries_only(bar):
-    from ltr.evaluation import query_kfold
-
+@pytest.fixture(scope="module")
+def nested_map(bar):
+    """A synthetic collection of 20 queries and one nested run of it with the target MAP: (data, G, info, the
+    run's output, its memo of every fitted candidate's run and metrics)."""
     rng = np.random.default_rng(0)
     n_q, per = 20, 6
     qids = [f"q{i}" for i in range(n_q)]
@@ -84,7 +85,16 @@ def test_bm25_and_the_learners_are_chosen_on_the_outer_training_queries_only(bar
     half = np.repeat(np.arange(n_q) % 2 == 0, per)
     G = np.column_stack([np.where(half, y, -y), np.where(half, -y, y)]) + rng.normal(0, 1e-3, (n_q * per, 2))
     info = {"qrels": qrels, "judged": qids, "to_str": {i + 1: q for i, q in enumerate(qids)}}
-    out = bar.nested(data, G, ["even", "odd"], info, "map", False, True, {})
+    memo: dict = {}
+    out = bar.nested(data, G, ["even", "odd"], info, "map", False, True, memo)
+    return data, G, info, out, memo
+
+
+def test_bm25_and_the_learners_are_chosen_on_the_outer_training_queries_only(bar, nested_map):
+    from ltr.evaluation import query_kfold
+
+    data, G, info, out, _ = nested_map
+    qrels, qids, docs, per = info["qrels"], info["judged"], data.doc_ids, int(np.diff(data.group_ptr)[0])
     # the reference: pytrec_eval's MAP of each cell on every query, averaged over a fold's training queries
     pytrec_eval = import_reference("pytrec_eval")
     judged = {q: dict(zip(g["docno"], g["rel"].astype(int))) for q, g in qrels.groupby("qid")}
@@ -166,3 +176,34 @@ def test_an_unreadable_outside_collection_is_one_line_naming_file_line_and_token
     err = capsys.readouterr().err
     assert err.endswith(f"bench_bar.py: error: {folder / 'B.REL'}:2: relevance must be an integer (token 'x')\n")
     assert "Traceback" not in err and out.read_text() == "old\n"
+
+
+def test_a_combsum_candidate_is_the_sum_of_its_members_z_scores_per_query(bar, nested_map):
+    """Every CombSUM run (inner and outer folds) against z-scores computed here with pandas, and its MAP against
+    pytrec_eval's; the selection may choose it like any candidate."""
+    data, _, info, out, memo = nested_map
+    pytrec_eval = import_reference("pytrec_eval")
+    judged = {q: dict(zip(g["docno"], g["rel"].astype(int))) for q, g in info["qrels"].groupby("qid")}
+    fused = [k for k in memo if k[0] == "combsum"]
+    assert len(fused) == bar.OUTER * (bar.INNER + 1)  # every inner fold and the outer one, of each outer fold
+    for key in fused:
+        members = []
+        for learner in bar.MEMBERS:
+            run = memo[(learner, *key[1:4], None if learner == "lambdamart" else "map")][0]
+            g = run.groupby("qid")["score"]
+            z = (run["score"] - g.transform("mean")) / np.maximum(g.transform(lambda s: s.std(ddof=0)), 1e-9)
+            members.append(pd.Series(z.to_numpy(), index=pd.MultiIndex.from_frame(run[["qid", "docno"]])))
+        assert not members[0].equals(members[1])  # two different models, or the test would not see a swap
+        expected = members[0] + members[1]
+        run, metrics = memo[key]
+        got = pd.Series(run["score"].to_numpy(), index=pd.MultiIndex.from_frame(run[["qid", "docno"]]))
+        assert sorted(got.index) == sorted(expected.index)
+        np.testing.assert_allclose(got.reindex(expected.index).to_numpy(), expected.to_numpy(), rtol=0, atol=1e-12)
+        as_dict = {q: {d: float(v) for (_, d), v in s.items()} for q, s in got.groupby(level=0)}
+        ref = pytrec_eval.RelevanceEvaluator({q: judged[q] for q in as_dict}, {"map"}).evaluate(as_dict)
+        for q in as_dict:
+            assert metrics.loc[q, "map"] == pytest.approx(ref[q]["map"], abs=1e-12)
+    assert "CombSUM, classical" in bar.selections(False)[bar.CLASSICAL]
+    outer = [memo[("combsum", "classical", i, bar.INNER, "map")][1] for i in range(bar.OUTER)]
+    pooled = pd.DataFrame(out["per_query"]["CombSUM, classical"], index=info["judged"])
+    pd.testing.assert_frame_equal(pooled.loc[pd.concat(outer).index], pd.concat(outer), check_names=False)
