@@ -13,7 +13,7 @@ import sys
 import threading
 from collections.abc import Callable
 
-__all__ = ["CheckedSink", "checked_stdout", "write_error"]
+__all__ = ["CheckedSink", "checked_stdout", "stop_outputs", "write_error"]
 
 #: The interrupt the command line received, as a callable that makes it (KeyboardInterrupt, or its SIGTERM or SIGHUP
 #: kind with its signal), kept for :func:`ltr.io.outputs.raise_if_stopped`: here, in a module the console script
@@ -21,6 +21,16 @@ __all__ = ["CheckedSink", "checked_stdout", "write_error"]
 #: and that a library swallows on its way (a callback's "Exception ignored" during an import), still keeps every
 #: output from replacing its file.
 stopped: Callable[[], BaseException] | None = None
+
+
+def stop_outputs(kind: Callable[[], BaseException] | None) -> None:
+    """Keep every later output from replacing its file (``kind()``: the interrupt it raises instead), or, with None,
+    allow them again. The command line's SIGINT, SIGTERM and SIGHUP handlers set it before raising their interrupt
+    (one raised where a library catches it must still keep every output from replacing the previous one); None in a
+    Python session. Here, with the standard library only, so that a handler can set it before pandas and numba are
+    imported; :mod:`ltr.io.outputs` re-exports it."""
+    global stopped
+    stopped = kind
 
 #: Errors of writing bytes (a full disk, a quota, a file too large, an I/O error), which the OS reports without the
 #: file's name.

@@ -24,6 +24,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from ltr import _checked_io  # the standard library only: the signal handlers need it before anything heavy
 from ltr._json import strict_json
 
 __all__ = [
@@ -91,25 +92,16 @@ def stopped_how(e: KeyboardInterrupt) -> tuple[str, int]:
     return "interrupted", EXIT_INTERRUPTED
 
 
-def _stop_outputs(kind) -> None:
-    """Keep every later output from replacing its file; ``kind()`` is the interrupt raised instead. Kept where
-    :mod:`ltr.io.outputs` reads it, whether or not that module is imported yet (pandas and numba take seconds to
-    import, and an interrupt a library swallows meanwhile must still stop the outputs to come)."""
-    from ltr import _checked_io  # the standard library only: installed before anything heavy is imported
-
-    _checked_io.stopped = kind
-
-
 def on_term(signum, frame):
     """SIGTERM's and SIGHUP's handler: raise :class:`Terminated` here, and at the next output if a library swallows
     it on its way (with its signal: a SIGHUP swallowed during an import surfaced as SIGTERM's 143)."""
-    _stop_outputs(functools.partial(Terminated, signum))
+    _checked_io.stop_outputs(functools.partial(Terminated, signum))
     raise Terminated(signum)
 
 
 def on_int(signum, frame):
     """SIGINT's handler: raise :class:`KeyboardInterrupt` here, and at the next output (as :func:`on_term`)."""
-    _stop_outputs(KeyboardInterrupt)
+    _checked_io.stop_outputs(KeyboardInterrupt)
     raise KeyboardInterrupt
 
 
@@ -119,8 +111,6 @@ def terminate_on_sigterm() -> None:
     (:func:`ltr.io.outputs.stop_outputs`): an interrupt that a library swallows on its way (a callback's "Exception
     ignored") still leaves the previous outputs as they were, and surfaces at the next output."""
     import signal
-
-    from ltr import _checked_io  # noqa: F401  (loaded before a handler needs it; the standard library only)
 
     signal.signal(signal.SIGTERM, on_term)
     if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # not when started with SIGINT ignored (&)

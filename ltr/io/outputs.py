@@ -32,13 +32,14 @@ import io
 import os
 import stat
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
 from ltr import _checked_io
 from ltr._checked_io import CheckedSink as _CheckedSink
+from ltr._checked_io import stop_outputs  # re-exported: the command line's signal handlers set it
 from ltr._checked_io import write_error as _named
 from ltr.exceptions import OutputPathError
 
@@ -47,14 +48,6 @@ __all__ = ["STDOUT", "atomic_write", "atomic_write_together", "check_output_path
 
 #: The path that means standard output.
 STDOUT = "-"
-
-
-def stop_outputs(kind: Callable[[], BaseException] | None) -> None:
-    """Keep every later output from replacing its file (``kind()``: the interrupt it raises instead), or, with None,
-    allow them again. The command line's SIGINT, SIGTERM and SIGHUP handlers set it before raising their interrupt
-    (one raised where a library catches it must still keep every output from replacing the previous one); None in a
-    Python session. Kept in :data:`ltr._checked_io.stopped`, which exists before this module is imported."""
-    _checked_io.stopped = kind
 
 
 def unencodable(e: UnicodeEncodeError, label: str = "standard output") -> str:
