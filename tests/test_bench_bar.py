@@ -125,6 +125,38 @@ def test_bm25_and_the_learners_are_chosen_on_the_outer_training_queries_only(bar
             pd.testing.assert_frame_equal(per_query[sel].loc[test], per_query[picked].loc[test])
 
 
+def test_a_candidates_inner_score_is_its_mean_over_every_repeat_of_the_inner_split(bar, nested_map):
+    """Each outer fold's training queries are split INNER_REPEATS times, each split a new one covering every
+    training query once; a candidate's inner score is its mean MAP (pytrec_eval's, computed here) over them all."""
+    from ltr.evaluation import query_kfold
+
+    data, _, info, out, memo = nested_map
+    pytrec_eval = import_reference("pytrec_eval")
+    judged = {q: dict(zip(g["docno"], g["rel"].astype(int))) for q, g in info["qrels"].groupby("qid")}
+    to_str = info["to_str"]
+    assert bar.INNER_REPEATS > 1
+    for i, fold in enumerate(query_kfold(data, bar.OUTER, validation=False, random_state=bar.SEED)):
+        train = sorted(to_str[q] for q in fold.train.query_ids)
+        splits = []
+        for r in range(bar.INNER_REPEATS):
+            inner = query_kfold(fold.train, bar.INNER, validation=False,
+                                random_state=bar.SEED + 1 + i + bar.INNER_SEED_STEP * r)
+            tests = [sorted(to_str[q] for q in f.test.query_ids) for f in inner]
+            assert sorted(q for t in tests for q in t) == train  # each repeat covers every training query once
+            splits.append(tests)
+        assert len({str(t) for t in splits}) == bar.INNER_REPEATS  # new splits, not one split thrice
+        for c in bar.candidates(False):
+            values = []
+            for j, test in enumerate(t for tests in splits for t in tests):
+                run = memo[(c.learner, c.columns, i, j, None if c.learner == "lambdamart" else "map")][0]
+                assert sorted(set(run["qid"])) == test  # the run of inner fold j scores that fold's test queries
+                as_dict = {q: {d: float(v) for d, v in zip(g["docno"], g["score"])} for q, g in run.groupby("qid")}
+                ref = pytrec_eval.RelevanceEvaluator({q: judged[q] for q in as_dict}, {"map"}).evaluate(as_dict)
+                values += [ref[q]["map"] for q in as_dict]
+            assert len(values) == bar.INNER_REPEATS * len(train)
+            assert out["inner"][i][c.name] == pytest.approx(np.mean(values), abs=1e-12)
+
+
 @pytest.mark.parametrize("argv, message", [
     (["--collection", "CISI"], "--collection CISI: expected LABEL=DIR"),
     (["--collection", "=x"], "--collection =x: expected LABEL=DIR"),
@@ -185,7 +217,8 @@ def test_a_combsum_candidate_is_the_sum_of_its_members_z_scores_per_query(bar, n
     pytrec_eval = import_reference("pytrec_eval")
     judged = {q: dict(zip(g["docno"], g["rel"].astype(int))) for q, g in info["qrels"].groupby("qid")}
     fused = [k for k in memo if k[0] == "combsum"]
-    assert len(fused) == bar.OUTER * (bar.INNER + 1)  # every inner fold and the outer one, of each outer fold
+    n_inner = bar.INNER * bar.INNER_REPEATS
+    assert len(fused) == bar.OUTER * (n_inner + 1)  # every inner fold and the outer one, of each outer fold
     for key in fused:
         members = []
         for learner in bar.MEMBERS:
@@ -204,6 +237,6 @@ def test_a_combsum_candidate_is_the_sum_of_its_members_z_scores_per_query(bar, n
         for q in as_dict:
             assert metrics.loc[q, "map"] == pytest.approx(ref[q]["map"], abs=1e-12)
     assert "CombSUM, classical" in bar.selections(False)[bar.CLASSICAL]
-    outer = [memo[("combsum", "classical", i, bar.INNER, "map")][1] for i in range(bar.OUTER)]
+    outer = [memo[("combsum", "classical", i, n_inner, "map")][1] for i in range(bar.OUTER)]
     pooled = pd.DataFrame(out["per_query"]["CombSUM, classical"], index=info["judged"])
     pd.testing.assert_frame_equal(pooled.loc[pd.concat(outer).index], pd.concat(outer), check_names=False)
