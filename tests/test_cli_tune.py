@@ -117,4 +117,4 @@ def test_ltr_tune_help_gives_the_cost_of_a_search(capsys):
     text = " ".join(capsys.readouterr().out.split())
     assert "Cost: TRIALS x OUTER x INNER fits" in text and "plus one refit per outer fold" in text
     assert "30 x 5 x 3 = 450 fits + 5" in text and "--timeout" in text and "--quiet silences it" in text
-    assert "TRIALS x OUTER x INNER fits in all" in text  # --trials' own help
+    assert "TRIALS x OUTER x INNER (x REPEATS) fits in all" in text  # --trials' own help

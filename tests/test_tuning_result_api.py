@@ -119,8 +119,9 @@ def test_the_documented_way_to_one_final_configuration_runs(data, result):
     space = load_space(tuning["space"], base)  # the space the search used
     assert [p.name for p in space.params] == [p.name for p in load_space(SPACE, base).params]
     study = optuna.create_study(direction="maximize", sampler=optuna.samplers.TPESampler(seed=0))
+    splits = list(range(tuning["inner_repeats"]))  # one seed per split of the queries
     study.optimize(lambda t: inner_score(apply_params(base, space.suggest(t)), data, metric=tuning["metric"],
-                                         n_folds=tuning["inner_folds"]), n_trials=2)
+                                         n_folds=tuning["inner_folds"], random_state=splits), n_trials=2)
     final = apply_params(base, study.best_params).fit(data)
     assert final.get_params()["num_leaves"] == study.best_params["num_leaves"]
     assert np.isfinite(evaluate_per_query(data.y, final.predict(data), group_ptr=data.group_ptr,

@@ -36,9 +36,9 @@ _DESCRIPTION = (
     "Inner folds of each outer training part choose the parameters (an Optuna TPE search over --space); the outer "
     "folds test the choice once, so their per-query results are an unbiased estimate (for ltr compare and ltr "
     "report). Model options not in the space stay fixed.",
-    "Cost: TRIALS x OUTER x INNER fits (every trial is scored by the inner folds of every outer fold), plus one "
-    "refit per outer fold: the defaults make 30 x 5 x 3 = 450 fits + 5. Time one fit (ltr cv shows the seconds per "
-    "fold) to size --trials, or cap the search with --timeout.",
+    "Cost: TRIALS x OUTER x INNER fits (every trial is scored by the inner folds of every outer fold; times N with "
+    "--inner-repeats N), plus one refit per outer fold: the defaults make 30 x 5 x 3 = 450 fits + 5. Time one fit "
+    "(ltr cv shows the seconds per fold) to size --trials, or cap the search with --timeout.",
     "Progress goes to standard error: a bar on a terminal; elsewhere (a file, a pipe, CI, nohup) a line with the "
     "cost at the start, a line per finished trial at most every few seconds (outer fold, trial, best inner score, "
     "time elapsed) and one per outer fold. --quiet silences it.",
@@ -60,14 +60,17 @@ def register(sub) -> None:
                         "[engine_params.NAME] for engine parameters (default: the engine's space in "
                         "ltr/tuning/spaces/)")
     s.add_argument("--trials", type=int, default=30,
-                   help="Optuna trials per outer fold; each fits --inner-folds models, so the search makes "
-                        "TRIALS x OUTER x INNER fits in all")
+                   help="Optuna trials per outer fold; each fits --inner-folds models (x --inner-repeats), so the "
+                        "search makes TRIALS x OUTER x INNER (x REPEATS) fits in all")
     s.add_argument("--metric", default="ndcg@10", help="the metric the inner folds maximise")
     s.add_argument("--outer-folds", type=int, default=5, dest="outer_folds", help="outer folds (the estimate)")
     s.add_argument("--inner-folds", type=int, default=3, dest="inner_folds", help="inner folds (the choice)")
+    s.add_argument("--inner-repeats", type=int, default=1, dest="inner_repeats", metavar="N",
+                   help="cut each outer training part into --inner-folds N times, each a new split, and score a "
+                        "trial by its mean over them all: a steadier choice on tens of queries, at N times the fits")
     s.add_argument("--split-seed", type=int, default=0, dest="split_seed",
                    help="seed of the outer folds' query shuffle and of the sampler; the inner folds of outer fold i "
-                        "(1-based) shuffle with seed + i")
+                        "(1-based) shuffle with seed + i (repeat r, 0-based: seed + i + r x OUTER)")
     s.add_argument("--storage", default=None, metavar="FILE",
                    help="SQLite file keeping every trial as it ends; rerunning the same command resumes there "
                         "(default: OUT.optuna.db with --out, else nothing is kept). Its folder must exist. One run "
@@ -205,13 +208,14 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as e:
         raise UsageError(f"--metric: {e}") from None
     for flag, value, low in (("--trials", args.trials, 1), ("--outer-folds", args.outer_folds, 2),
-                             ("--inner-folds", args.inner_folds, 2)):
+                             ("--inner-folds", args.inner_folds, 2), ("--inner-repeats", args.inner_repeats, 1)):
         if value < low:
             raise UsageError(f"{flag} must be at least {low}, got {value}")
-    top = 2**32 - 1 - args.outer_folds  # outer fold i's inner folds shuffle with the seed + i (scikit-learn's KFold)
+    # outer fold i's inner folds shuffle with the seed + i (+ r x OUTER for repeat r; scikit-learn's KFold)
+    top = 2**32 - 1 - args.outer_folds * args.inner_repeats
     if not 0 <= args.split_seed <= top:
-        raise UsageError(f"--split-seed must be between 0 and {top} (2**32 - 1 - --outer-folds), got "
-                         f"{args.split_seed}")
+        span = "--outer-folds" if args.inner_repeats == 1 else "--outer-folds x --inner-repeats"
+        raise UsageError(f"--split-seed must be between 0 and {top} (2**32 - 1 - {span}), got {args.split_seed}")
     if args.timeout is not None and not (math.isfinite(args.timeout) and args.timeout > 0):
         raise UsageError(f"--timeout {args.timeout:g}: a positive, finite number of seconds (leave it out for none)")
     if not Path(args.data).exists():
@@ -231,6 +235,7 @@ def run(args: argparse.Namespace) -> int:
     with _storage_named(args, storage), _said_on_interrupt(storage, args.out):
         result = tune(data, estimator=model, space=args.space, n_trials=args.trials, metric=target,
                       metrics=names, outer_folds=args.outer_folds, inner_folds=args.inner_folds,
+                      inner_repeats=args.inner_repeats,
                       random_state=args.split_seed, storage=storage, gain=args.gain or "exp2",
                       no_relevant=args.no_relevant, convention=args.convention, max_grade=args.max_grade,
                       name=args.name, progress=not args.quiet, timeout=args.timeout,
@@ -248,8 +253,9 @@ def run(args: argparse.Namespace) -> int:
     run = result.cv.settings["tuning"]["trials_run"]
     per_fold = f"{args.trials} trials per fold" if min(run) == args.trials else \
         f"{'/'.join(map(str, run))} trials in folds 1-{len(run)} (--timeout; --trials {args.trials})"
+    splits = f" (x {args.inner_repeats} splits)" if args.inner_repeats != 1 else ""
     footer = (f"{described}; each fold's mean over its test queries ({n_queries} in all), parameters chosen by "
-              f"{args.inner_folds} inner folds on {target}, {per_fold}")
+              f"{args.inner_folds} inner folds{splits} on {target}, {per_fold}")
     keys = sorted({k for p in result.best_params for k in p})
     chosen = {f.name: [inner, *[p.get(k, "") for k in keys]]
               for f, inner, p in zip(cv.folds, result.best_inner, result.best_params)}

@@ -41,6 +41,8 @@ class TuneProgress:
     interval : float, default=INTERVAL
         Seconds between two per-trial lines.
     clock : callable, default=time.monotonic
+    inner_repeats : int, default=1
+        Splits of each outer training part into ``inner_folds`` (a trial fits ``inner_folds * inner_repeats``).
 
     Examples
     --------
@@ -56,15 +58,17 @@ class TuneProgress:
 
     def __init__(self, label: str, outer_folds: int, n_trials: int, inner_folds: int, metric: str, *,
                  file: IO[str] | None = None, interval: float = INTERVAL,
-                 clock: Callable[[], float] = time.monotonic):
+                 clock: Callable[[], float] = time.monotonic, inner_repeats: int = 1):
         self.label, self.outer_folds, self.n_trials, self.metric = label, outer_folds, n_trials, metric
         self.file, self.interval, self.clock = file, float(interval), clock
         self.start = clock()
         self.last: float | None = None
         self.bar = terminal_bar(outer_folds * n_trials, f"tune {label}", "trial", file)
         if self.bar is None:  # not a terminal: lines instead
-            self._line(f"{outer_folds} outer folds x {n_trials} trials x {inner_folds} inner folds = "
-                       f"{outer_folds * n_trials * inner_folds} fits, plus {outer_folds} outer refits")
+            repeats = f" x {inner_repeats} inner splits" if inner_repeats != 1 else ""
+            self._line(f"{outer_folds} outer folds x {n_trials} trials x {inner_folds} inner folds{repeats} = "
+                       f"{outer_folds * n_trials * inner_folds * inner_repeats} fits, plus {outer_folds} outer "
+                       "refits")
 
     def _line(self, text: str) -> None:
         say(f"tune {self.label}: {text}", self.file)
