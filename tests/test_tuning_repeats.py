@@ -126,6 +126,12 @@ def test_ltr_tune_inner_repeats_is_recorded_and_said_and_its_cost_shown(letor, t
     assert "parameters chosen by 2 inner folds (x 3 splits) on ndcg@10" in json.loads(stdout)["conventions"]
     tuning = json.loads(out.read_text())["settings"]["tuning"]
     assert tuning["inner_repeats"] == 3 and tuning["inner_folds"] == 2
+    # the same search with one split: the repeats' studies are kept apart, and said so
+    assert main([*letor, "--storage", f"{out}.optuna.db", "--format", "json"]) == 0
+    err = capsys.readouterr().err
+    assert (f"ltr tune: {out}.optuna.db also holds 2 studies of another set-up (the data, the fixed model options, "
+            "--n-jobs among them, the space, the metric, the folds, --inner-repeats or the seed differ): their trials "
+            "were not used\n") in err and "resumed" not in err
 
 
 @pytest.mark.parametrize("extra, message", [

@@ -284,7 +284,7 @@ def run(args: argparse.Namespace) -> int:
             note(args, f"resumed {result.resumed} trials kept in {storage}")
         if result.other_setups:
             note(args, f"{storage} also holds {result.other_setups} studies of another set-up (the data, the fixed "
-                       "model options, --n-jobs among them, the space, the metric, the folds or the seed differ): "
-                       "their trials were not used")
+                       "model options, --n-jobs among them, the space, the metric, the folds, --inner-repeats or the "
+                       "seed differ): their trials were not used")
         note(args, f"trials kept in {storage}: the same command resumes there")
     return 0
