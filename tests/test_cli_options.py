@@ -235,6 +235,27 @@ def test_an_engine_parameter_from_a_config_file_is_refused_naming_the_file(files
     assert "error: --param min_data_in_leaf=x: lightgbm refused it" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("command, line, message", [
+    ("cv", "folds = 1", "folds = 1: must be at least 2, got 1"),
+    ("cv", "split-seed = -1", "split-seed = -1: must be between 0 and 2**32 - 1, got -1"),
+    ("tune", "inner_folds = 1", "inner_folds = 1: must be at least 2, got 1"),
+    ("tune", "inner-repeats = 0", "inner-repeats = 0: must be at least 1, got 0"),
+    ("tune", "timeout = -3.0", "timeout = -3.0: a positive, finite number of seconds (leave it out for none)"),
+])
+def test_a_commands_own_option_set_by_a_config_file_is_refused_naming_the_file_and_key(files, tmp_path, capsys,
+                                                                                      command, line, message):
+    """Not only the model options: a command's own checks (--folds, --inner-repeats, ...) of a value the file set
+    name the file and its key, not a flag the user never typed."""
+    config = tmp_path / "c.toml"
+    config.write_text(line + "\n")
+    assert main([command, str(files["train"]), "--config", str(config)]) == 2
+    assert capsys.readouterr().err == f"ltr {command}: error: --config {config}: {message}\n"
+    flag = "--" + line.split(" =")[0].replace("_", "-")
+    value = line.split("= ")[1]
+    assert main([command, str(files["train"]), f"{flag}={value}"]) == 2  # typed: the flag, as before
+    assert capsys.readouterr().err.startswith(f"ltr {command}: error: {flag} ")
+
+
 @pytest.mark.parametrize("line, message", [
     ('quiet = "false"', "quiet is a switch: give true or false, got 'false'"),
     ("sort = 1", "sort is a switch: give true or false, got 1"),

@@ -103,7 +103,8 @@ def test_an_empty_option_value_is_refused_naming_the_option_not_read_as_not_give
     config = tmp_path / "c.toml"
     config.write_text('valid = ""\nrounds = 3\n')
     assert main(["train", str(data), "--config", str(config), "--out", str(tmp_path / "m.txt")]) == 2
-    assert "--valid '': an empty value" in capsys.readouterr().err
+    assert capsys.readouterr().err == (f"ltr train: error: --config {config}: valid = '': an empty value; leave "
+                                       "--valid out for its default\n")
 
 
 @pytest.mark.parametrize("k3", ["-1", "nan", "inf"])

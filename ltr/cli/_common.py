@@ -362,7 +362,7 @@ def guard(command: str, func: Callable[[argparse.Namespace], int | None], args: 
         with _said_as(command):
             return int(func(args) or 0)
     except UsageError as e:
-        print(f"ltr {command}: error: {_one_line(str(e))}", file=sys.stderr)
+        print(f"ltr {command}: error: {_one_line(_config_words(str(e), args))}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt as e:
         from ltr.io.outputs import stop_outputs
@@ -1063,13 +1063,25 @@ def _check_model(model, args: argparse.Namespace) -> None:
 
 
 def _config_words(message: str, args: argparse.Namespace) -> str:
-    """A model option's error (``--rounds must be ...``) named by the ``--config`` file and key that set the option,
-    when the file set it (the user never typed the flag)."""
+    """An option's error (``--rounds must be ...``, ``--folds must be ...``, ``--valid '': an empty value``) named by
+    the ``--config`` file and key that set the option, when the file set it (the user never typed the flag); the
+    value, which the key's part shows, is not said twice."""
     from_config = getattr(args, "config_keys_", {})
-    for flag, dest in (*model_flags(), ("--early-stopping", "early_stopping")):
+    if not from_config:
+        return message
+    parser = getattr(args, "parser_", None)
+    own = [] if parser is None else [(flag, a.dest) for a in parser._actions for flag in a.option_strings
+                                     if flag.startswith("--")]
+    for flag, dest in (*model_flags(), ("--early-stopping", "early_stopping"), *own):
         if message.startswith(flag + " ") and dest in from_config:
             path, key, value = from_config[dest]
-            return f"--config {path}: {key} = {value!r}: {message[len(flag) + 1:]}"
+            rest = message[len(flag) + 1:]
+            shown = {repr(str(value)), str(value)} | ({f"{value:g}"} if isinstance(value, float) else set())
+            for said in shown:
+                if rest.startswith(said + ": "):
+                    rest = rest[len(said) + 2:]
+                    break
+            return f"--config {path}: {key} = {value!r}: {rest}"
     return message
 
 
