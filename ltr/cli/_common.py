@@ -1073,9 +1073,9 @@ def _config_words(message: str, args: argparse.Namespace) -> str:
     own = [] if parser is None else [(flag, a.dest) for a in parser._actions for flag in a.option_strings
                                      if flag.startswith("--")]
     for flag, dest in (*model_flags(), ("--early-stopping", "early_stopping"), *own):
-        if message.startswith(flag + " ") and dest in from_config:
+        if message.startswith((flag + " ", flag + ": ")) and dest in from_config:
             path, key, value = from_config[dest]
-            rest = message[len(flag) + 1:]
+            rest = message[len(flag) + 1:].lstrip()
             shown = {repr(str(value)), str(value)} | ({f"{value:g}"} if isinstance(value, float) else set())
             for said in shown:
                 if rest.startswith(said + ": "):
