@@ -127,3 +127,19 @@ def lightgbm_trains_on_a_gpu() -> bool:
         return subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=120).returncode == 0
     except subprocess.TimeoutExpired:  # pragma: no cover - a driver that hangs: LightGBM cannot use it
         return False
+
+
+@pytest.fixture
+def tune_argv(tmp_path):
+    """``ltr tune`` arguments for a small search of ``data`` (written as a LETOR file in ``tmp_path``): a space of
+    num_leaves 2-6, ``trials`` trials, 2 outer and 2 inner folds, 5 rounds of small leaves, one thread."""
+    from ltr.io import write_letor
+
+    def make(data, trials: int) -> list[str]:
+        path, space = tmp_path / "train.txt", tmp_path / "space.toml"
+        write_letor(path, data)
+        space.write_text("[num_leaves]\nlow = 2\nhigh = 6\n")
+        return ["tune", str(path), "--space", str(space), "--trials", str(trials), "--outer-folds", "2",
+                "--inner-folds", "2", "--rounds", "5", "--min-child-samples", "2", "--n-jobs", "1"]
+
+    return make

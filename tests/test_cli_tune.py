@@ -13,7 +13,6 @@ import pytest
 from ltr import Ranker, make_ranking
 from ltr._shared import import_reference
 from ltr.cli import main
-from ltr.io import write_letor
 from ltr.tuning import tune
 from ltr.tuning.progress import TuneProgress
 
@@ -33,12 +32,8 @@ def data():
 
 
 @pytest.fixture()
-def letor(data, tmp_path):
-    path, space = tmp_path / "train.txt", tmp_path / "space.toml"
-    write_letor(path, data)
-    space.write_text("[num_leaves]\nlow = 2\nhigh = 6\n")
-    return ["tune", str(path), "--space", str(space), "--trials", "3", "--outer-folds", "2", "--inner-folds", "2",
-            "--rounds", "5", "--min-child-samples", "2", "--n-jobs", "1"]
+def letor(data, tune_argv):
+    return tune_argv(data, trials=3)
 
 
 def test_tune_off_a_terminal_prints_the_cost_then_trial_and_fold_lines_on_standard_error(data, capsys):

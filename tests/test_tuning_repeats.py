@@ -16,7 +16,6 @@ from ltr import Ranker, make_ranking
 from ltr._shared import import_reference
 from ltr.cli import main
 from ltr.evaluation import query_kfold
-from ltr.io import write_letor
 from ltr.tuning import inner_score, select_by_nested_cv, tune
 
 import_reference("optuna")  # the tune extra (in dev): a failure under LTRKIT_REQUIRE_SHARED=1
@@ -109,12 +108,8 @@ def test_seeds_leave_room_for_every_repeat(data):
 
 
 @pytest.fixture()
-def letor(data, tmp_path):
-    path, space = tmp_path / "train.txt", tmp_path / "space.toml"
-    write_letor(path, data)
-    space.write_text("[num_leaves]\nlow = 2\nhigh = 6\n")
-    return ["tune", str(path), "--space", str(space), "--trials", "1", "--outer-folds", "2", "--inner-folds", "2",
-            "--rounds", "5", "--min-child-samples", "2", "--n-jobs", "1"]
+def letor(data, tune_argv):
+    return tune_argv(data, trials=1)
 
 
 def test_ltr_tune_inner_repeats_is_recorded_and_said_and_its_cost_shown(letor, tmp_path, capsys):

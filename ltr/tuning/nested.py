@@ -81,11 +81,14 @@ def _data(data, read_options) -> RankingDataset:
     return read_letor(path, **dict(read_options or {}))
 
 
-def _check_counts(data: RankingDataset, outer_folds: int, inner_folds: int, inner_repeats: int = 1) -> None:
+def _check_counts(outer_folds: int, inner_folds: int, inner_repeats: int) -> None:
     for name, k, low in (("outer_folds", outer_folds, 2), ("inner_folds", inner_folds, 2),
                          ("inner_repeats", inner_repeats, 1)):
         if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < low:
             raise ValueError(f"{name} must be an integer >= {low}, got {k!r}")
+
+
+def _check_sizes(data: RankingDataset, outer_folds: int, inner_folds: int) -> None:
     if data.n_queries < outer_folds:
         raise ValueError(f"the data has {data.n_queries} queries, fewer than the {outer_folds} outer folds: every "
                          "fold needs a query to test; use fewer folds")
@@ -99,15 +102,11 @@ def _check_counts(data: RankingDataset, outer_folds: int, inner_folds: int, inne
 _MAX_SEED = 2**32 - 1
 
 
-def _check_seed(random_state, outer_folds, inner_repeats=1) -> None:
+def _check_seed(random_state, outer_folds: int, inner_repeats: int) -> None:
     """The inner folds of outer fold ``i`` (1-based) shuffle with ``random_state + i`` (repeat ``r``:
     :func:`_inner_seeds`): every seed must be one scikit-learn takes, checked before any fit (not in the middle of
-    the search)."""
-    counts = (outer_folds, inner_repeats)
-    if all(isinstance(k, (int, np.integer)) and not isinstance(k, bool) and k >= 1 for k in counts):
-        top = _MAX_SEED - outer_folds * inner_repeats
-    else:  # refused by _check_counts, with its own message
-        top = _MAX_SEED
+    the search). The counts are checked first (:func:`_check_counts`)."""
+    top = _MAX_SEED - outer_folds * inner_repeats
     if isinstance(random_state, bool) or not isinstance(random_state, (int, np.integer)) \
             or not 0 <= random_state <= top:
         span = "outer_folds" if inner_repeats == 1 else "outer_folds * inner_repeats"
@@ -264,10 +263,11 @@ def select_by_nested_cv(candidates: Mapping[str, Any], data, *, metric: str = "n
     """
     if not candidates:
         raise ValueError("candidates is empty: give at least one configuration")
+    _check_counts(outer_folds, inner_folds, inner_repeats)
     _check_seed(random_state, outer_folds, inner_repeats)
     data_name = _data_name(data)
     data = _data(data, read_options)
-    _check_counts(data, outer_folds, inner_folds, inner_repeats)
+    _check_sizes(data, outer_folds, inner_folds)
     conv = _conventions(gain, no_relevant, convention, max_grade)
     target, names = _metric_names(metric, metrics)
     folds = _outer_folds(data, outer_folds, random_state)
@@ -678,10 +678,10 @@ STARTUP_TRIALS = 10
 
 
 def _run_study(study, space, estimator, train, target, inner_folds, conv, n_trials, fold_index, random_state,
-               progress, timeout_at, storage=None, inner_seeds=None) -> int:
+               progress, timeout_at, storage, inner_seeds) -> int:
     """Run the fold's study up to ``n_trials`` completed trials; the number found completed at the start.
     ``storage`` (as given) is named by an error of Optuna's about what it holds; ``inner_seeds``: the seeds of the
-    fold's inner splits (default: the one split of seed ``random_state + 1 + fold_index``)."""
+    fold's inner splits (:func:`_inner_seeds`); ``random_state`` seeds the sampler."""
     import time
 
     import optuna
@@ -709,7 +709,7 @@ def _run_study(study, space, estimator, train, target, inner_folds, conv, n_tria
             values = space.suggest(trial)
             model = apply_params(estimator, values)
             value = inner_score(model, train, metric=target, n_folds=inner_folds,
-                                random_state=inner_seeds or random_state + 1 + fold_index, **conv)
+                                random_state=inner_seeds, **conv)
         except BaseException:
             # the error that stopped the trial is the one to report, even when marking it fails too (a full disk)
             with contextlib.suppress(Exception):
@@ -812,13 +812,14 @@ def tune(data, *, estimator=None, engine: str | None = None, space=None, n_trial
 
     if isinstance(n_trials, bool) or not isinstance(n_trials, (int, np.integer)) or n_trials < 1:
         raise ValueError(f"n_trials must be a positive integer, got {n_trials!r}")
+    _check_counts(outer_folds, inner_folds, inner_repeats)
     _check_seed(random_state, outer_folds, inner_repeats)
     target, names = _metric_names(metric, metrics)
     estimator = _base_estimator(estimator, engine, target)
     space = load_space(space, estimator)
     data_name = _data_name(data)
     data = _data(data, read_options)
-    _check_counts(data, outer_folds, inner_folds, inner_repeats)
+    _check_sizes(data, outer_folds, inner_folds)
     conv = _conventions(gain, no_relevant, convention, max_grade)
     folds = _outer_folds(data, outer_folds, random_state)
     url = _storage(storage)
