@@ -826,3 +826,22 @@ def test_the_parser_registers_only_the_command_named_and_none_for_version():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == [f"ltrkit {__import__('ltr').__version__}", "[]"]
+
+
+@pytest.mark.parametrize("lines, typed, message", [
+    ('engine = "linear"\n', ["--rounds", "10"],
+     "--rounds 10 is a tree parameter: engine = 'linear' (--config {config}) does not use it"),
+    ('engine = "linear"\nrounds = 10\n', [],
+     "--config {config}: rounds = 10 is a tree parameter: engine = 'linear' does not use it"),
+    ("rounds = 10\n", ["--engine", "linear"],
+     "--config {config}: rounds = 10 is a tree parameter: --engine linear does not use it"),
+])
+def test_an_option_a_clash_names_is_worded_as_where_it_was_set(files, tmp_path, capsys, lines, typed, message):
+    """Two options that clash, one typed and one from the file (or both from the file): each is named where the
+    user set it, the file once."""
+    config = tmp_path / "c.toml"
+    config.write_text(lines)
+    assert main(["cv", str(files["train"]), "--config", str(config), *typed]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("ltr cv: error: " + message.format(config=config) + " (its settings go in --param: ")
+    assert err.count("\n") == 1

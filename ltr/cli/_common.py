@@ -1072,17 +1072,33 @@ def _config_words(message: str, args: argparse.Namespace) -> str:
     parser = getattr(args, "parser_", None)
     own = [] if parser is None else [(flag, a.dest) for a in parser._actions for flag in a.option_strings
                                      if flag.startswith("--")]
-    for flag, dest in (*model_flags(), ("--early-stopping", "early_stopping"), *own):
-        if message.startswith((flag + " ", flag + ": ")) and dest in from_config:
-            path, key, value = from_config[dest]
-            rest = message[len(flag) + 1:].lstrip()
-            shown = {repr(str(value)), str(value)} | ({f"{value:g}"} if isinstance(value, float) else set())
-            for said in shown:
-                if rest.startswith(said + ": "):
-                    rest = rest[len(said) + 2:]
-                    break
-            return f"--config {path}: {key} = {value!r}: {rest}"
-    return message
+    flags = [(flag, dest) for flag, dest in (*model_flags(), ("--early-stopping", "early_stopping"), *own)
+             if dest in from_config]
+    lead = next(((flag, dest) for flag, dest in flags if message.startswith((flag + " ", flag + ": "))), None)
+    named = from_config[lead[1]][0] if lead else None
+    for flag, dest in flags:  # named further on, as what another option clashes with: `--engine linear does not ...`
+        path, key, value = from_config[dest]
+        if (flag, dest) == lead:
+            continue
+        words = f"{key} = {value!r}" + ("" if path == named else f" (--config {path})")
+        for said in _shown(value):
+            message = re.sub(rf"(?<=.){re.escape(flag)} {re.escape(said)}(?![\w.@-])", words.replace("\\", r"\\"),
+                             message)
+    if lead is None:
+        return message
+    path, key, value = from_config[lead[1]]
+    rest = message[len(lead[0]) + 1:].lstrip()
+    for said in _shown(value):
+        if rest.startswith(said + ": "):
+            return f"--config {path}: {key} = {value!r}: {rest[len(said) + 2:]}"
+        if rest.startswith(said + " "):
+            return f"--config {path}: {key} = {value!r} {rest[len(said) + 1:]}"
+    return f"--config {path}: {key} = {value!r}: {rest}"
+
+
+def _shown(value) -> set[str]:
+    """The ways an option's message writes a value a ``--config`` file gave."""
+    return {repr(str(value)), str(value)} | ({f"{value:g}"} if isinstance(value, float) else set())
 
 
 def _cli_words(e: ValueError) -> str:
