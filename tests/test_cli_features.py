@@ -328,3 +328,33 @@ def test_the_query_id_map_of_a_compressed_copy_is_found_and_standard_output_cann
     err = capsys.readouterr().err
     assert "--out -: the query ids are not plain integers" in err and len(err.strip().splitlines()) == 1
     assert not list(tmp_path.glob("-*")) and capsys.readouterr().out == ""
+
+
+def test_a_saved_index_is_only_read_beside_its_collection_or_in_a_read_only_folder(files, tmp_path, capsys,
+                                                                                    monkeypatch, caplog):
+    """An --index that exists is an input: it may live in the collection's folder (every file there is an input),
+    or where nothing may be written; one that does not exist yet is built there, an output like the others."""
+    import os
+
+    folder = tmp_path / "coll"
+    folder.mkdir()
+    (folder / "docs.tsv").write_text((files / "docs.tsv").read_text())
+    base = ["--collection", str(folder), "--queries", str(files / "q.tsv"), "--quiet", "--topk", "5",
+            "--index", str(folder / "ix.npz")]
+    assert run([*base, "--out", str(tmp_path / "a.letor")]) == 0, capsys.readouterr().err
+    assert run([*base, "--out", str(tmp_path / "b.letor")]) == 0, capsys.readouterr().err
+    assert read_letor(tmp_path / "b.letor").equals(read_letor(tmp_path / "a.letor"))
+    assert "skipped" not in caplog.text  # the folder's own index is no document file to warn about
+    # an output that is the saved index is still refused: it is read
+    assert run([*base, "--out", str(folder / "ix.npz")]) == 2
+    assert "ix.npz: is also an input of this command" in capsys.readouterr().err
+    # the index's folder not writable (as the OS answers): loaded all the same
+    real = os.access
+    monkeypatch.setattr(os, "access", lambda p, mode, *a, **k: False if mode & os.W_OK and str(p).startswith(
+        str(folder)) else real(p, mode, *a, **k))
+    assert run([*base, "--out", str(tmp_path / "c.letor")]) == 0, capsys.readouterr().err
+    assert read_letor(tmp_path / "c.letor").equals(read_letor(tmp_path / "a.letor"))
+    # and one still to be built there is refused as any output would be
+    (folder / "ix.npz").unlink()
+    assert run([*base, "--out", str(tmp_path / "d.letor")]) == 1
+    assert f"ix.npz: cannot write: the folder {folder} is not writable" in capsys.readouterr().err

@@ -331,3 +331,16 @@ def test_a_run_on_another_scale_than_the_models_first_stage_is_said(made, capsys
     err = ok(rerank(made, "--run", tmp_path / "cosine.run", "--out", tmp_path / "cosine.out"), capsys)
     assert "the top first-stage score of 100% of the run's queries lies outside the range of the training" in err
     assert "reads first_stage_score" in err
+
+
+def test_a_saved_index_beside_the_collection_is_read_not_refused_as_an_output(made, capsys, tmp_path):
+    folder = tmp_path / "coll"
+    folder.mkdir()
+    (folder / "docs.tsv").write_text((made / "docs.tsv").read_text())
+    base = ["rerank", "--model", made / "model.txt", "--collection", folder, "--queries", made / "q.tsv", "--run",
+            made / "bm25.run", "--index", folder / "ix.npz"]
+    ok([*base, "--out", tmp_path / "a.run"], capsys)  # builds the index there
+    ok([*base, "--out", tmp_path / "b.run"], capsys)  # then reads it
+    assert (tmp_path / "b.run").read_text() == (tmp_path / "a.run").read_text()
+    assert main([str(a) for a in [*base, "--out", folder / "ix.npz"]]) == 2
+    assert "ix.npz: is also an input of this command" in capsys.readouterr().err

@@ -165,6 +165,8 @@ def read_document_folder(folder: str | Path, *, errors: str = "strict", duplicat
     columns: dict[str, list[str]] = {}
     skipped, unreadable = [], []
     for p in files:
+        if _is_saved_index(p):  # the collection's own index kept beside it (`ltr features --index`): not a document
+            continue
         try:
             fmt = detect_format(p)
         except UnreadableFileError as e:  # TREC disks' la010189.Z: said with how to read it
@@ -191,6 +193,21 @@ def read_document_folder(folder: str | Path, *, errors: str = "strict", duplicat
                                     str(folder))
     ids, columns = dedupe(ids, columns, duplicates, str(folder))
     return Collection(tuple(ids), columns, name=str(folder))
+
+
+def _is_saved_index(path: Path) -> bool:
+    """Whether ``path`` is an index :meth:`features.index.InvertedIndex.save` wrote (a ``.npz`` archive holding its
+    ``__meta__`` entry)."""
+    import zipfile
+
+    with open(path, "rb") as fh:
+        if fh.read(4) != b"PK\x03\x04":
+            return False
+    try:
+        with zipfile.ZipFile(path) as z:
+            return "__meta__.npy" in z.namelist()
+    except (zipfile.BadZipFile, OSError):
+        return False
 
 
 def load_queries(

@@ -454,6 +454,14 @@ def check_outputs(*paths: str | os.PathLike | None, inputs: Sequence[str | os.Pa
     return any(p is not None and str(p) == "-" for p in paths)
 
 
+def index_roles(index: str | None) -> tuple[str | None, str | None]:
+    """``--index`` as ``(output, input)``: an index file that exists is only read (it may sit beside its collection,
+    or in a read-only place), one that does not is built and saved there, an output like any other."""
+    if index is None:
+        return None, None
+    return (None, index) if Path(index).exists() else (index, None)
+
+
 def _file_key(path: str | os.PathLike) -> tuple[int, int] | str | None:
     """What identifies a file: its device and inode when it exists (hard links and other spellings alike), else the
     resolved path; None for '-'."""

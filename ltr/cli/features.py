@@ -25,6 +25,7 @@ from ltr.cli._common import (
     add_text_reading,
     check_feature_set_option,
     check_outputs,
+    index_roles,
     input_option_usage,
     note,
 )
@@ -296,8 +297,9 @@ def run(args: argparse.Namespace) -> int:
 
     _check(args)
     progress = not args.quiet
-    check_outputs(args.out, args.save_run, args.qrels_out, args.topics_out, args.index,
-                  inputs=[args.queries, args.qrels, args.run], folders=[args.collection],
+    built_index, saved_index = index_roles(args.index)
+    check_outputs(args.out, args.save_run, args.qrels_out, args.topics_out, built_index,
+                  inputs=[args.queries, args.qrels, args.run, saved_index], folders=[args.collection],
                   flags=("--out", "--save-run", "--qrels-out", "--topics-out", "--index"))
     check_feature_set_option(args.features)
     fs = FeatureSet.load(args.features)  # fail on a bad feature set before the slow steps

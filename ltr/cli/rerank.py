@@ -30,6 +30,7 @@ from ltr.cli._common import (
     check_feature_set_option,
     check_outputs,
     error_message,
+    index_roles,
     input_option_usage,
     note,
     run_tag,
@@ -84,7 +85,9 @@ def run(args: argparse.Namespace) -> int:
 
     if args.depth is not None and args.depth < 1:
         raise UsageError(f"--depth must be >= 1, got {args.depth}")
-    check_outputs(args.out, args.index, inputs=[args.model, args.run, args.queries], folders=[args.collection])
+    built_index, saved_index = index_roles(args.index)
+    check_outputs(args.out, built_index, inputs=[args.model, args.run, args.queries, saved_index],
+                  folders=[args.collection])
     check_feature_set_option(args.features)
     first = read_run(args.run)  # a malformed run fails before the slow steps
     args.topic_fields = _topic_fields(args)
