@@ -163,6 +163,8 @@ class FeatureSet:
         # an index is never changed once built)
         self._plan: tuple[weakref.ref, list] | None = None
         self.source: str | None = None  # the file it was read from (load), for its errors
+        # the description it was read from (from_dict), which may also say how its index was built (analyzer, fields)
+        self.recorded: dict[str, Any] | None = None
 
     @property
     def scorers(self) -> tuple[Scorer, ...]:
@@ -350,7 +352,9 @@ class FeatureSet:
             fields = e.get("fields", "*")
             specs.append(FeatureSpec(e["scorer"], dict(e.get("params", {})),
                                      tuple(fields) if isinstance(fields, list) else fields, e.get("name")))
-        return cls(specs)
+        fs = cls(specs)
+        fs.recorded = dict(description)
+        return fs
 
     def __repr__(self) -> str:
         return f"FeatureSet({[s.scorer for s in self.specs]})"

@@ -314,6 +314,9 @@ def _build_index(docs: Collection, described: Mapping[str, Any] | None) -> Inver
     from features.analysis import Analyzer
 
     if described is None or "analyzer" not in described:
+        log.warning("the index is built with the default analysis: neither the model nor the feature set says how "
+                    "the training features' index was built; if it was built otherwise (ltr features --analyzer, "
+                    "--bm25-preset terrier, --fields), give the index they were computed on")
         return InvertedIndex.build(docs, Analyzer())
     fields = list(described.get("fields") or [])
     aliases = dict(described.get("aliases") or {})
@@ -483,7 +486,9 @@ class Reranker:
         features : path, list or FeatureSet, optional
             The feature set, for a model whose sidecar has none (it was not trained on ``ltr features`` output); with
             one, it must describe the same features (it may set :data:`features.featureset.RUNTIME_PARAMS` anew: a
-            neural model's device or cache folder).
+            neural model's device or cache folder). A description ``ltr features`` wrote (the JSON of its LETOR
+            header's ``feature_set``) also says how the index was built: the index is built with its analyzer and
+            fields, and a saved index is checked against them, as against a model's own description.
         n_jobs : int, optional
             Threads (class docstring).
         warm : bool, default=True
@@ -540,6 +545,9 @@ class Reranker:
                 shown = "; ".join(diff[:5]) + (f"; and {len(diff) - 5} more differences" if len(diff) > 5 else "")
                 raise FeatureSetMismatchError(f"{name} was trained on other features than the feature set given "
                                               f"({', '.join(sizes)}): {shown}")
+        if described is None and (fs.recorded or {}).get("analyzer") is not None:
+            # a description file `ltr features` wrote, given for a model without one: it says how its index was built
+            described = fs.recorded
         docs = _load_collection(collection)
         ix = cls._index(index, docs, described)
         reranker = cls(ranker, ix, fs, collection=docs, n_jobs=n_jobs, name=name)
@@ -578,12 +586,16 @@ class Reranker:
             have = self.feature_set.to_dict(self.index)
         except ValueError as e:  # a field the index lacks, named by FeatureSet.columns
             raise FeatureSetMismatchError(f"{name}: its feature set does not fit this index: {e}") from None
-        described = getattr(model, "feature_set_", None)
+        described, who = getattr(model, "feature_set_", None), name
+        recorded = getattr(self.feature_set, "recorded", None)  # (a set pickled before it kept one has none)
+        if described is None and recorded is not None and "analyzer" in recorded:
+            # a description `ltr features` wrote, given as the feature set of a model without one (load)
+            described, who = recorded, f"{name} (its features as {self.feature_set.source or 'described'})"
         if described is not None:  # everything but runtime parameters (a neural model's device, cache folder)
             diff = differences(described, have, ("the model", "this index and feature set"))
             if diff:
                 raise FeatureSetMismatchError(
-                    f"{name} was trained on features computed otherwise than this index and feature set give: "
+                    f"{who} was trained on features computed otherwise than this index and feature set give: "
                     + "; ".join(diff) + " (use the index, analysis options and models the training features were "
                     "made with)")
         columns = have["columns"]

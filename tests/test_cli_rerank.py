@@ -344,3 +344,34 @@ def test_a_saved_index_beside_the_collection_is_read_not_refused_as_an_output(ma
     assert (tmp_path / "b.run").read_text() == (tmp_path / "a.run").read_text()
     assert main([str(a) for a in [*base, "--out", folder / "ix.npz"]]) == 2
     assert "ix.npz: is also an input of this command" in capsys.readouterr().err
+
+
+def test_a_description_given_as_the_feature_set_builds_the_index_its_features_were_computed_on(made, capsys,
+                                                                                                tmp_path, caplog):
+    """A model without a feature set, given the description `ltr features` wrote (analysis not the default): the
+    index is built with that analysis, and the run equals the one the model with its own description gives; a saved
+    index made otherwise is refused. A set that records no analysis gets the default one, with a warning."""
+    import json
+
+    ok(["features", "--collection", made / "docs.tsv", "--queries", made / "q.tsv", "--qrels", made / "qrels",
+        "--topk", 6, "--analyzer", "terrier", "--out", tmp_path / "t.letor", "--quiet"])
+    data = read_letor(tmp_path / "t.letor")
+    (tmp_path / "fs.json").write_text(json.dumps(data.feature_set))
+    write_letor(tmp_path / "bare.letor", replace(data, feature_set=None))
+    ok(["train", tmp_path / "t.letor", "--out", tmp_path / "full.txt", *TRAIN])
+    ok(["train", tmp_path / "bare.letor", "--out", tmp_path / "bare.txt", *TRAIN])
+    base = ["rerank", "--collection", made / "docs.tsv", "--queries", made / "q.tsv", "--run", made / "bm25.run"]
+    ok([*base, "--model", tmp_path / "full.txt", "--out", tmp_path / "full.run"], capsys)
+    err = ok([*base, "--model", tmp_path / "bare.txt", "--features", tmp_path / "fs.json", "--out",
+              tmp_path / "bare.run"], capsys)
+    assert "default analysis" not in caplog.text
+    assert (tmp_path / "bare.run").read_bytes() == (tmp_path / "full.run").read_bytes()
+    # the default analysis's index (made / "ix.npz") is not the one these features were computed on
+    code = main([str(a) for a in [*base, "--model", tmp_path / "bare.txt", "--features", tmp_path / "fs.json",
+                                  "--index", made / "ix.npz", "--out", tmp_path / "o.run"]])
+    err = capsys.readouterr().err
+    assert code == 1 and f"(its features as {tmp_path / 'fs.json'}) was trained on features computed otherwise" in err
+    assert "analyzer stopwords: the 'terrier' list" in err
+    # a feature set without a description: the default analysis, said
+    ok([*base, "--model", tmp_path / "bare.txt", "--features", "default", "--out", tmp_path / "d.run"], capsys)
+    assert "the index is built with the default analysis: neither the model nor the feature set" in caplog.text

@@ -55,10 +55,13 @@ def register(sub) -> None:
                                         "beside a query file)")
     add_text_reading(src)
     src.add_argument("--index", help="index file: loaded when it exists (and checked against the model's analyzer "
-                                     "and fields, and the collection), else built with the model's and saved there")
+                                     "and fields, and the collection), else built with the model's and saved there "
+                                     "(a model without them: those of a --features description, else the default "
+                                     "analysis, with a warning)")
     src.add_argument("--features", help="the feature set ('default', 'small_collections' or a .toml/.json file) "
                                         "for a model whose sidecar has none; with one, it must describe the same "
-                                        "features")
+                                        "features; the description ltr features writes (.json) also sets the "
+                                        "index's analysis")
     out = p.add_argument_group("reranking and output")
     out.add_argument("--depth", type=int, default=None, metavar="K",
                      help="rerank each query's first K candidates in trec_eval's order (score, then docno "
