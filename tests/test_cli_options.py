@@ -845,3 +845,19 @@ def test_an_option_a_clash_names_is_worded_as_where_it_was_set(files, tmp_path, 
     err = capsys.readouterr().err
     assert err.startswith("ltr cv: error: " + message.format(config=config) + " (its settings go in --param: ")
     assert err.count("\n") == 1
+
+
+@pytest.mark.parametrize("command", ["info", "train", "evaluate"])
+def test_an_unknown_encoding_is_a_usage_error_naming_the_option_whatever_the_file(files, capsys, command):
+    """Checked before reading: the files here have no comments, so no byte would ever be decoded with it."""
+    extra = ["--scores", str(files["train"])] if command == "evaluate" else []
+    assert main([command, str(files["train"]), *extra, "--encoding", "latin_2x"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"ltr {command}: error: argument --encoding: unknown encoding 'latin_2x' (Python's codec "
+                          "names: utf-8, latin-1, cp1252, ...)") and err.count("\n") == 1
+
+
+def test_read_letor_refuses_an_unknown_encoding_before_reading(files):
+    with pytest.raises(ValueError, match=r"^encoding: unknown encoding 'nope'$"):
+        read_letor(files["train"], encoding="nope")
+    assert read_letor(files["train"], encoding="latin-1").equals(read_letor(files["train"]))

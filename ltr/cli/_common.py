@@ -737,6 +737,19 @@ def relevance_level(text: str) -> int:
     return value
 
 
+def text_encoding(text: str) -> str:
+    """argparse type of ``--encoding``: a codec Python knows, checked before any file is read (a file without
+    comments would never decode a byte with it, and take the typo silently)."""
+    import codecs
+
+    try:
+        codecs.lookup(text)
+    except LookupError:
+        raise argparse.ArgumentTypeError(f"unknown encoding {text!r} (Python's codec names: utf-8, latin-1, cp1252, "
+                                         "...)") from None
+    return text
+
+
 def add_relevance_level(p) -> None:
     """trec_eval's ``-l`` for the commands that evaluate runs against qrels."""
     p.add_argument("-l", "--relevance-level", type=relevance_level, default=1, dest="relevance_level",
@@ -774,7 +787,8 @@ def add_reader_options(p: argparse.ArgumentParser, readers: Sequence[str] = ("le
                 pair.add_argument(opt.negation, action="store_const", const=None, dest=dest,
                                   help=f"do not look for {opt.flag[2:].replace('-', ' ')} sidecars")
         else:
-            g.add_argument(opt.flag, default=opt.default, dest=dest, metavar=opt.metavar, help=opt.help)
+            g.add_argument(opt.flag, default=opt.default, dest=dest, metavar=opt.metavar, help=opt.help,
+                           **({"type": text_encoding} if key == "encoding" else {}))
     if "letor" in readers:
         g.add_argument("--n-features", type=feature_count, default=None, dest="n_features", metavar="N",
                        help="width of the feature matrix, so that train and test files agree (default: the "

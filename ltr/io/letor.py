@@ -195,6 +195,7 @@ def read_letor(
     path = Path(path)
     spath = str(path)
     _check_choice("nonfinite", nonfinite, ("error", "allow"))
+    _check_encoding(encoding)
     _check_choice("overflow", overflow, ("error", "clip"))
     _check_choice("unjudged", unjudged, ("error", "drop", "keep"))
     _check_choice("null", null, ("error", "nan"))
@@ -1115,6 +1116,16 @@ def _wide(dtype) -> bool:
 def _check_choice(name: str, value, choices: tuple[str, ...]) -> None:
     if value not in choices:
         raise ValueError(f"{name} must be one of {choices}, got {value!r}")
+
+
+def _check_encoding(encoding) -> None:
+    """A codec Python knows, checked before reading: a file without comments never decodes a byte with it."""
+    import codecs
+
+    try:
+        codecs.lookup(encoding)
+    except (LookupError, TypeError):
+        raise ValueError(f"encoding: unknown encoding {encoding!r}") from None
 
 
 # ----------------------------------------------------------------------------------------------------------------
