@@ -73,6 +73,31 @@ def _no_duplicates(frame: pd.DataFrame, what: str) -> None:
         )
 
 
+def _integer_grades(rel: np.ndarray, qrels: pd.DataFrame, run_scores: np.ndarray) -> None:
+    """Refuse a fractional grade, as :func:`ltr.io.read_qrels` refuses one in a file: 2.0 is 2, 0.5 is an error.
+
+    trec_eval reads grades with ``atol`` (it would truncate 0.5 to 0) and pytrec_eval refuses non-integers; a
+    fractional grade is most often a run passed where the qrels go, which would otherwise give plausible but
+    meaningless numbers. ``rel`` is the finite float64 grade column of ``qrels``; ``run_scores``, the run's scores,
+    only shape the hint.
+    """
+    fractional = np.floor(rel) != rel  # one vectorised pass; integer and bool columns never fail it
+    if not fractional.any():
+        return
+    i = int(np.flatnonzero(fractional)[0])
+    n = int(np.count_nonzero(fractional))
+    more = f" ({n} of {rel.size} grades are fractional)" if n > 1 else ""
+    # Mostly fractional grades beside scores that are all integers, as grades are: the arguments look swapped.
+    # Only a hint, as a question: integer scores (ranks turned into scores, a min-max normalised run of two
+    # documents a query) beside badly made qrels look the same.
+    swapped = 2 * n > rel.size and bool((np.floor(run_scores) == run_scores).all())
+    hint = ("; the run's scores are all integers, as grades are: are run and qrels swapped? the qrels come first"
+            if swapped else "")
+    raise ValueError(f"qrels: relevance must be an integer, got {float(rel[i])!r} for query {qrels['qid'].iat[i]!r}, "
+                     f"document {qrels['docno'].iat[i]!r}{more}; a float reads as an integer only with an integral "
+                     f"value (2.0){hint}")
+
+
 def _offsets(sizes: np.ndarray) -> np.ndarray:
     return np.concatenate(([0], np.cumsum(sizes))).astype(np.int64)
 
@@ -106,8 +131,10 @@ def evaluate_run_per_query(
     ----------
     qrels : pandas.DataFrame or mapping
         Columns ``qid``, ``docno`` (read as str) and ``rel`` (int grade; negative grades have no gain and are
-        not relevant); PyTerrier's ``label`` and ir_measures' ``query_id``, ``doc_id``, ``relevance`` are accepted
-        too (:data:`COLUMN_ALIASES`), and so is pytrec_eval's and ranx's ``{qid: {docno: rel}}``.
+        not relevant; a float reads as the integer only with an integral value, 2.0, as in a qrels file: 0.5 is a
+        ``ValueError`` naming the query and document); PyTerrier's ``label`` and ir_measures' ``query_id``,
+        ``doc_id``, ``relevance`` are accepted too (:data:`COLUMN_ALIASES`), and so is pytrec_eval's and ranx's
+        ``{qid: {docno: rel}}``.
     run : pandas.DataFrame or mapping
         Columns ``qid``, ``docno`` and ``score`` (or ``query_id``, ``doc_id``), or ``{qid: {docno: score}}``;
         other columns (``rank``, ``tag``) are ignored.
@@ -162,6 +189,9 @@ def evaluate_run_per_query(
         raise ValueError(f"run has a NaN score for query {bad['qid']!r}, document {bad['docno']!r}")
     if not np.isfinite(q["rel"].to_numpy()).all():
         raise ValueError("qrels has a missing or non-finite rel")
+    # Here, where every in-memory qrels (a frame or {qid: {docno: rel}}) is converted, so evaluate_run,
+    # compare_runs and fusion's fit_weights all apply the file reader's rule.
+    _integer_grades(q["rel"].to_numpy(), q, r["score"].to_numpy())
     _no_duplicates(q, "qrels")
     _no_duplicates(r, "run")
 
