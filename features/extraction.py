@@ -176,7 +176,8 @@ def extract(
         Labels; unjudged candidates get 0. Without qrels every label is 0.
     add_judged : bool
         Also score judged documents the first stage missed (their first-stage rank is one past the last
-        retrieved, their score the lowest retrieved minus 1). They are marked as added (:class:`PairSet`'s
+        retrieved, the query's largest first-stage rank, the places of unknown documents dropped from the
+        candidates included; their score the lowest retrieved minus 1). They are marked as added (:class:`PairSet`'s
         ``added``) and are never feedback documents (``rm3``, ``bo1``): the retrieved documents' features are the
         same with and without ``add_judged``, as :class:`features.serve.Reranker` computes them.
     on_unknown : {"warn", "error", "ignore"}
@@ -212,6 +213,10 @@ def extract(
     qs = as_queries(queries)
     fs = FeatureSet.load(feature_set)
     cand = candidates_frame(candidates)
+    # The last place of each query's first stage, taken before unknown documents are dropped: they keep their
+    # places in the ranking, so a judged document added below goes one past them too (not n + 1 over the rows left,
+    # which would tie it with a retrieved document).
+    last_rank = cand.groupby("qid", sort=False)["rank"].max().to_dict() if add_judged and qrels is not None else {}
     cand = check_qrels(cand, qs.qids, index.doc_ids, on_unknown=on_unknown, what="candidates")
     dup = cand.duplicated(["qid", "docno"]).to_numpy()
     if dup.any():
@@ -236,9 +241,8 @@ def extract(
             extra = [d for d in docs if d not in have]
             if not extra:
                 continue
-            n = 0 if g is None else len(g)
-            low = 0.0 if g is None or n == 0 else float(g["score"].min()) - 1.0
-            ext = pd.DataFrame({"qid": q, "docno": extra, "rank": n + 1, "score": low})
+            low = 0.0 if g is None or not len(g) else float(g["score"].min()) - 1.0
+            ext = pd.DataFrame({"qid": q, "docno": extra, "rank": int(last_rank.get(q, 0)) + 1, "score": low})
             by_q[q] = ext if g is None else pd.concat([g, ext], ignore_index=True)
             added_pairs.update((q, d) for d in extra)
             added += len(extra)

@@ -155,8 +155,9 @@ class Coverage(Scorer):
 class FirstStage(Scorer):
     """The first-stage retriever's score and 1-based rank (columns ``first_stage_score``, ``first_stage_rank``).
 
-    Judged documents added after retrieval (``extract(..., add_judged=True)``) get rank = (number retrieved for
-    the query) + 1 and score = (lowest retrieved score of the query) - 1, or 0 when nothing was retrieved.
+    Judged documents added after retrieval (``extract(..., add_judged=True)``) get rank = (the query's largest
+    first-stage rank, the places of candidates the collection lacks included) + 1 and score = (lowest retrieved
+    score of the query) - 1, or 0 when nothing was retrieved.
     Candidates given without a first stage's scores, as ``{qid: [docno, ...]}``, get score 0 and rank 1, 2, ... n,
     the position in the candidate list (a frame without ``score``: score 0 and the rank of its ``rank`` column, or
     its order; :func:`features.extraction.candidates_frame`). A :class:`~features.pairs.PairSet` built without
