@@ -360,8 +360,8 @@ def test_topics_written_as_trec_and_tsv_read_back_by_independent_parsers(tmp_pat
     tsv = write_topics(tmp_path / "queries.tsv", queries, format="tsv")
     assert dict(read_trec_topics(trec).items()) == one_line
     assert dict(read_tsv_queries(tsv).items()) == one_line
-    with pytest.raises(ValueError, match="topic tag"):
-        write_topics(tmp_path / "x", {"1": "a </title> b"})
+    tagged = write_topics(tmp_path / "x", {"1": "a </title> b"})  # escaped, not refused: reads back as written
+    assert dict(read_trec_topics(tagged).items()) == {"1": "a </title> b"}
     with pytest.raises(ValueError, match="whitespace"):
         write_topics(tmp_path / "x", {"1 2": "a"})
     with pytest.raises(ValueError, match="format"):

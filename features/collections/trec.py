@@ -8,10 +8,11 @@ of WSJ, ``<TI>`` of FBIS) go to the ``title`` field and all other text to ``body
 record holds ``<html``) takes its ``<title>`` as the title and the rest as the body, without the ``<head>``
 section, scripts, styles and comments; the ``<DOCHDR>`` HTTP header of a web record (URL, status, Content-Type) is
 left out of every record, HTML or not (GOV2's plain-text and converted pages). Character references (``&amp;``,
-``&#233;``) are decoded, in documents and topics alike; the TREC disks' own entities (``&hyph;``, ``&blank;``, ...)
-become a hyphen or a space. A tag starts with ``<`` followed by a letter, ``/``, ``!`` or ``?`` (the HTML5
-tokenizer's rule, which Python's ``html.parser``, BeautifulSoup and JSoup, used by Anserini, follow); any other ``<``
-is text, as the raw ``1 <= m`` of CACM or of program code in a collection converted without escaping.
+``&#233;``) are decoded once, in documents and topics alike (``&amp;lt;`` is the text ``&lt;``, as a browser shows
+it); the TREC disks' own entities (``&hyph;``, ``&blank;``, ...) become a hyphen or a space. A tag starts with ``<``
+followed by a letter, ``/``, ``!`` or ``?`` (the HTML5 tokenizer's rule, which Python's ``html.parser``, BeautifulSoup
+and JSoup, used by Anserini, follow); any other ``<`` is text, as the raw ``1 <= m`` of CACM or of program code in a
+collection converted without escaping.
 
 Topics may close their tags (``<num>1</num><title>...</title>``, Vaswani) or not (the classic ``<num> Number: 401``
 form, where a field runs to the next tag, so that TREC-1/2's ``<con>``, ``<fac>`` and ``<def>`` sections stay out of
@@ -22,6 +23,10 @@ Anserini's name for it). The query text is the ``<title>`` by default; topics wh
 named in a warning (they retrieve nothing), and an error when every topic is. A numeric topic number loses its
 leading zeros (TREC-1/2's topics say ``Number: 051``, their qrels ``51``), as SMART query ids here and topic numbers
 in Anserini; ``ltr features`` matches judgments that keep the zeros to these numbers, with a note.
+
+A ``<DOC>``, ``<top>`` or ``<topic>`` not closed before the next one (or the end of the file) is an error naming its
+line: the record matched up to the next one's end would absorb it (and its id), so a topic or a document would be lost
+without a word.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from __future__ import annotations
 import html
 import logging
 import re
+from html.entities import html5
 from pathlib import Path
 
 from features.collections._base import Collection, Queries, check_id, dedupe, read_text
@@ -56,8 +62,13 @@ _DOCHDR = re.compile(r"<DOCHDR\b[^>]*>.*?</DOCHDR\s*>", re.S | re.I)
 _TAG = re.compile(r"<[A-Za-z/!?][^>]*>")
 _ENTITY = re.compile(r"&([A-Za-z][A-Za-z0-9]*);")
 _TOP = re.compile(r"<top>(.*?)</top>", re.S | re.I)
+_TOP_OPENS = re.compile(r"<top>", re.I)
+_TOP_TAGS = re.compile(r"</?top>", re.I)
 _TOPIC_FIELD = re.compile(r"<(num|title|desc|narr|query)>(.*?)(?=</?[A-Za-z][^>]*>|$)", re.S | re.I)
+_XML_TOPIC_OPEN = r"<topic\b[^>]*>"  # not <topics ...>, TREC-COVID's root
 _XML_TOPIC = re.compile(r"<topic\b([^>]*)>(.*?)</topic\s*>", re.S | re.I)
+_XML_TOPIC_OPENS = re.compile(_XML_TOPIC_OPEN, re.I)
+_XML_TOPIC_TAGS = re.compile(_XML_TOPIC_OPEN + r"|</topic\s*>", re.I)
 _XML_NUMBER = re.compile(r"""\bnumber\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.I)
 _XML_FIELD = re.compile(r"<(query|description|question|narrative)\b[^>]*>(.*?)</\1\s*>", re.S | re.I)
 _XML_FIELDS = {"query": "title", "description": "desc", "question": "desc", "narrative": "narr"}
@@ -65,16 +76,26 @@ _PREFIX = re.compile(r"^\s*(Number|Topic|Description|Narrative)\s*:\s*", re.I)
 #: The TREC disks' own SGML entities (Federal Register, Congressional Record), read before HTML's (whose ``&blank;``
 #: is a visible-space sign); any other name HTML does not know becomes a space.
 _TREC_ENTITIES = {"hyph": "-", "blank": " ", "space": " "}
-_TREC_ENTITY = re.compile(r"&(hyph|blank|space);", re.I)
 log = logging.getLogger(__name__)
+
+
+def _named_reference(m: re.Match) -> str:
+    """A named reference as written: a TREC disk entity's character, itself for one HTML knows (left to
+    ``html.unescape``), a space for any other name."""
+    name = m.group(1)
+    trec = _TREC_ENTITIES.get(name.lower())
+    if trec is not None:
+        return trec
+    return m.group(0) if name + ";" in html5 else " "
 
 
 def _text(markup: str) -> str:
     """The words of ``markup``: tags removed, character references decoded, whitespace collapsed."""
     words = _TAG.sub(" ", markup)
     if "&" in words:
-        words = html.unescape(_TREC_ENTITY.sub(lambda m: _TREC_ENTITIES[m.group(1).lower()], words))
-        words = _ENTITY.sub(" ", words)
+        # The names are resolved on the text as written, then decoded in one pass: a reference that decodes to one
+        # (AT&amp;amp;T, the text AT&amp;T, as ltr.io.write_topics escapes it) is text, not decoded again.
+        words = html.unescape(_ENTITY.sub(_named_reference, words))
     return " ".join(words.split())
 
 
@@ -102,11 +123,11 @@ class _Lines:
         return self.line
 
 
-def _unclosed_doc(text: str) -> tuple[int, int | None] | None:
-    """``(position of the first <DOC> not closed, position of the <DOC> that follows it or None at the end of the
-    text)``; None when every ``<DOC>`` is closed before the next."""
+def _unclosed(text: str, tags: re.Pattern) -> tuple[int, int | None] | None:
+    """``(position of the first opening tag not closed, position of the opening tag that follows it or None at the
+    end of the text)``; None when each is closed before the next. ``tags`` matches the opening and closing tags."""
     open_at = None
-    for tag in _DOC_TAGS.finditer(text):
+    for tag in tags.finditer(text):
         if tag.group(0)[1] == "/":
             open_at = None
         elif open_at is not None:
@@ -114,6 +135,20 @@ def _unclosed_doc(text: str) -> tuple[int, int | None] | None:
         else:
             open_at = tag.start()
     return None if open_at is None else (open_at, None)
+
+
+def _missing_end(text: str, path: str | Path, name: str, tags: re.Pattern, opened: int,
+                 complete: int) -> CollectionFormatError:
+    """The error for ``opened`` ``<name>`` tags of which ``complete`` records were read: it names the line of the
+    first one not closed (in a large file, counts alone cannot be acted on) and where its record runs to."""
+    unclosed = _unclosed(text, tags)
+    line, which = None, ""
+    if unclosed is not None:
+        line = _line_of(text, unclosed[0])
+        which = (f" (this <{name}> is not closed before the end of the file)" if unclosed[1] is None else
+                 f" (this <{name}> is not closed before the next <{name}>, line {_line_of(text, unclosed[1])})")
+    return CollectionFormatError(f"{opened} <{name}> tags but {complete} complete records: a </{name}> is "
+                                 f"missing{which}", str(path), line)
 
 
 def read_trec_documents(path: str | Path, *, errors: str = "strict", duplicates: str = "error") -> Collection:
@@ -161,14 +196,7 @@ def read_trec_documents(path: str | Path, *, errors: str = "strict", duplicates:
         raise CollectionFormatError("no <DOC>...</DOC> record found: not a TREC-format file?", str(path))
     opened = len(_DOC_OPENS.findall(text))
     if opened != len(ids):
-        unclosed = _unclosed_doc(text)  # the error's line: in a large file, counts alone cannot be acted on
-        line, which = None, ""
-        if unclosed is not None:
-            line = _line_of(text, unclosed[0])
-            which = (" (this <DOC> is not closed before the end of the file)" if unclosed[1] is None else
-                     f" (this <DOC> is not closed before the next <DOC>, line {_line_of(text, unclosed[1])})")
-        raise CollectionFormatError(f"{opened} <DOC> tags but {len(ids)} complete records: a </DOC> is "
-                                    f"missing{which}", str(path), line)
+        raise _missing_end(text, path, "DOC", _DOC_TAGS, opened, len(ids))
     ids, cols = dedupe(ids, {"title": titles, "body": bodies}, duplicates, str(path), lines=lines)
     return Collection(tuple(ids), cols, name=str(path))
 
@@ -177,7 +205,8 @@ def read_trec_topics(
     path: str | Path, *, fields: tuple[str, ...] = ("title",), errors: str = "strict"
 ) -> Queries:
     """Read ``<top>`` topics; the query text is the given topic fields joined (``title``, ``desc``, ``narr``), in the
-    order given; an unknown field name is a ValueError.
+    order given; an unknown field name is a ValueError. A ``<top>`` (or ``<topic>``) not closed before the next one
+    or the end of the file is a :class:`~features.errors.CollectionFormatError` naming its line.
 
     Examples
     --------
@@ -198,7 +227,13 @@ def read_trec_topics(
     qids: list[str] = []
     texts: list[str] = []
     lines: list[int] = []  # of each topic, for the duplicate-id error
-    for m in _TOP.finditer(text):
+    # Each record must be closed before the next: one left open runs to the next one's </top>, and the next <num>
+    # replaces its own, so a topic would be lost without a word (one open at the end would be left out).
+    tops = list(_TOP.finditer(text))
+    opened = len(_TOP_OPENS.findall(text))
+    if opened != len(tops):
+        raise _missing_end(text, path, "top", _TOP_TAGS, opened, len(tops))
+    for m in tops:
         parts: dict[str, str] = {}
         for f in _TOPIC_FIELD.finditer(m.group(1)):  # character references decoded as in documents (AT&amp;T)
             tag = f.group(1).lower()
@@ -209,7 +244,11 @@ def read_trec_topics(
         qids.append(check_id(_topic_id(parts["num"].split()[0]), "topic number", path, lines[-1]))
         texts.append(" ".join(parts.get(f, "") for f in fields if parts.get(f)))
     if not qids:
-        for m in _XML_TOPIC.finditer(text):
+        xml_topics = list(_XML_TOPIC.finditer(text))
+        opened = len(_XML_TOPIC_OPENS.findall(text))
+        if opened != len(xml_topics):  # (as <top>: the next topic's fields would replace this one's)
+            raise _missing_end(text, path, "topic", _XML_TOPIC_TAGS, opened, len(xml_topics))
+        for m in xml_topics:
             number = _XML_NUMBER.search(m.group(1))
             lines.append(where.at(m.start()))
             if number is None or not any(number.groups()):

@@ -20,6 +20,7 @@ as one line and drop the rest silently).
 
 from __future__ import annotations
 
+import html
 import io
 import logging
 import os
@@ -41,7 +42,10 @@ __all__ = ["read_qrels", "read_run", "run_from_scores", "run_lines", "write_qrel
 
 RUN_COLUMNS = ("qid", "q0", "docno", "rank", "score", "tag")
 TOPIC_FORMATS = ("trec", "tsv")
-_TOPIC_TAG = re.compile(r"<\s*/?\s*(top|num|title|desc|narr)\b", re.IGNORECASE)
+# The label TREC topics put before a field's text ("<title> Topic: ...", "<desc> Description:"), which the topic
+# readers drop from any field (features.collections.trec's _PREFIX, the same pattern: ltr's data layer does not
+# import features). A text that starts with one is written after one more, which the reader drops instead.
+_TOPIC_LABEL = re.compile(r"^\s*(Number|Topic|Description|Narrative)\s*:\s*", re.IGNORECASE)
 _WHITESPACE = re.compile(r"\s")  # what a run's qid, docno and tag fields cannot hold (nor be empty): is_run_token
 # The text of a comment line (its first field starts with "#"); its line break stays: a blank line, which the
 # tokenizer skips. "^" is only at the start of the file and after LF: a file with lines ended by CR alone is left to
@@ -405,16 +409,24 @@ def write_topics(path: str | os.PathLike, queries: Mapping[str, str], format: st
             <title> what similarity laws must be obeyed
             </top>
 
+        The id and the text are escaped (``&`` as ``&amp;``, ``<`` as ``&lt;``, ``>`` as ``&gt;``), as the
+        reader decodes them, so that any text reads back as written: markup (``cat <b>mat</b>``, ``</top>``)
+        cannot end the field or the record, nor be taken for tags and dropped, and ``AT&amp;T`` stays those
+        characters. A text that starts with a label readers drop (``Topic:``, ``Number:``, ``Description:``,
+        ``Narrative:``) is written after ``Topic:``, which is dropped in its place. An empty text is an empty
+        ``<title>`` (read back empty, with the reader's warning).
+
         ``tsv``: ``qid<TAB>text`` (MS MARCO's ``queries.tsv``).
 
         Either way a text is written on one line, its runs of whitespace (line breaks, tabs) collapsed to one
-        space, as TREC readers join a field's lines.
+        space, and without leading or trailing whitespace: TREC readers join a field's lines and collapse its
+        whitespace, whatever the escaping, so no topics file can hold them (a query's words are unchanged).
 
     Raises
     ------
     ValueError
-        An unknown format; an empty query id or one with whitespace; an empty text; a text holding a topic tag
-        (``<top>``, ``</title>``, ...), which would end the record early.
+        An unknown format; an empty query id or one with whitespace; an empty text in ``tsv`` (in ``trec``: when
+        every text is empty, which reads as no topic at all).
 
     Examples
     --------
@@ -428,6 +440,7 @@ def write_topics(path: str | os.PathLike, queries: Mapping[str, str], format: st
     if not isinstance(queries, Mapping):
         raise TypeError(f"queries must be a mapping of query id -> text, got {type(queries).__name__}")
     out = []
+    empty = 0
     for qid, text in queries.items():
         q = str(qid)
         if not q or any(ch.isspace() for ch in q):
@@ -435,16 +448,18 @@ def write_topics(path: str | os.PathLike, queries: Mapping[str, str], format: st
         if not isinstance(text, str):
             raise TypeError(f"the text of query {q!r} must be a str, got {type(text).__name__}")
         one_line = " ".join(text.split())
-        if not one_line:
-            raise ValueError(f"the text of query {q!r} is empty")
         if format == "trec":
-            m = _TOPIC_TAG.search(one_line)
-            if m:
-                raise ValueError(f"the text of query {q!r} holds the topic tag {m.group(0)!r}, which would end its "
-                                 "record early; write format='tsv' or remove it")
-            out.append(f"<top>\n<num> Number: {q}\n<title> {one_line}\n</top>\n\n")
+            empty += not one_line
+            if _TOPIC_LABEL.match(one_line):  # "Topic: x" would read back as "x"
+                one_line = f"Topic: {one_line}"
+            title = f" {html.escape(one_line, quote=False)}" if one_line else ""
+            out.append(f"<top>\n<num> Number: {html.escape(q, quote=False)}\n<title>{title}\n</top>\n\n")
+        elif not one_line:
+            raise ValueError(f"the text of query {q!r} is empty")
         else:
             out.append(f"{q}\t{one_line}\n")
+    if out and empty == len(out):  # the reader refuses a file whose every topic is empty
+        raise ValueError(f"every query text is empty ({len(out)} queries): a topics file of them reads as no topic")
     with atomic_write(path) as f:
         f.write("".join(out))
     return Path(path)
