@@ -539,7 +539,7 @@ def test_general_number_parser_matches_its_python_twin_and_the_fast_one(text):
 
 
 def test_row_formatter_and_newline_counter_match_their_python_twins():
-    # NaN is omitted; far outside 1e-13..1e22 values take 9 digits (1e-45 -> 1.40129846e-45), still bit-exact.
+    # NaN is written as nan; far outside 1e-13..1e22 values take 9 digits (1e-45 -> 1.40129846e-45), still bit-exact.
     X = np.array([[0.5, np.nan, -0.0], [1e-45, 3.0, 2.5e10]], dtype=np.float32)
     label_tab = np.frombuffer(b"10.5", dtype=np.uint8)
     args = (True, X, np.zeros(0, np.float32), np.zeros(0, np.int64), np.zeros(1, np.int64), np.array([0, 1]),
@@ -549,7 +549,7 @@ def test_row_formatter_and_newline_counter_match_their_python_twins():
     end1 = kern.format_block(out1, 0, 0, 2, *args)
     end2 = kern.format_block.py_func(out2, 0, 0, 2, *args)
     assert out1[:end1].tobytes() == out2[:end2].tobytes() == (
-        b"1 qid:7 1:0.5 3:-0 #docid=x\n0.5 qid:-9223372036854775808 1:1.40129846e-45 2:3 3:2.5e10\n")
+        b"1 qid:7 1:0.5 2:nan 3:-0 #docid=x\n0.5 qid:-9223372036854775808 1:1.40129846e-45 2:3 3:2.5e10\n")
     assert kern.count_newlines(out1, end1) == kern.count_newlines.py_func(out1, end1) == 2
 
 
@@ -600,12 +600,33 @@ def test_written_text_is_short_and_readable_by_sklearn(tmp_path):
     X = np.array([[0.1, 0, np.nan], [1 / 3, -0.0, 2.5e-7]], dtype=np.float32)
     d = RankingDataset(X=X, y=np.array([2.0, 0.5]), qid=np.array([3, 3]), group_ptr=np.array([0, 2]))
     p = write_letor(tmp_path / "w.txt", d, header=False)
-    assert p.read_text() == "2 qid:3 1:0.1 2:0\n0.5 qid:3 1:0.33333334 2:-0 3:2.5e-7\n"
+    assert p.read_text() == "2 qid:3 1:0.1 2:0 3:nan\n0.5 qid:3 1:0.33333334 2:-0 3:2.5e-7\n"
     Xs, dense, y, qid = sklearn_reference(p, 3)
-    np.testing.assert_array_equal(bits(dense), bits(np.nan_to_num(X)))
+    np.testing.assert_array_equal(bits(dense), bits(X))  # the NaN too: written, not left out (which reads as 0)
     assert y.tolist() == [2.0, 0.5] and qid.tolist() == [3, 3]
-    back = read_letor(p, missing=np.nan)
+    back = read_letor(p, nonfinite="allow")
     np.testing.assert_array_equal(bits(back.X), bits(X))
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_nan_and_infinities_are_written_and_read_back_with_nonfinite_allow_never_as_zero(tmp_path, sparse):
+    """A NaN left out of the line read back as 0 (read_letor's default missing value, LightGBM's and scikit-learn's
+    reading of an absent feature), which a model trained with missing values scores otherwise."""
+    import scipy.sparse
+
+    X = np.array([[np.nan, 0.5, np.inf], [1.0, -np.inf, np.nan], [0.0, 2.0, 3.0]], dtype=np.float32)
+    d = RankingDataset(X=scipy.sparse.csr_matrix(X) if sparse else X, y=np.array([1.0, 0.0, 2.0]),
+                       qid=np.array([1, 1, 2]), group_ptr=np.array([0, 2, 3]))
+    p = write_letor(tmp_path / "nan.txt", d)
+    assert [line.split(" ", 2)[2] for line in p.read_text().splitlines()[1:]] == [
+        "1:nan 2:0.5 3:inf", "1:1 2:-inf 3:nan", "2:2 3:3" if sparse else "1:0 2:2 3:3"]  # (a stored 0 only)
+    with pytest.raises(LetorFormatError, match=r"nan\.txt:2: .*\(token '1:nan'\).*nonfinite='allow'"):
+        read_letor(p)
+    back = read_letor(p, nonfinite="allow", sparse=sparse)
+    assert back.equals(d)
+    np.testing.assert_array_equal(bits(back.X.toarray() if sparse else back.X), bits(X))
+    Xs, dense, _, _ = sklearn_reference(p, 3)  # an independent reader sees the same values
+    np.testing.assert_array_equal(bits(dense), bits(X))
 
 
 def test_write_without_qid_for_lightgbm(tmp_path):
@@ -644,7 +665,7 @@ def test_sparse_writes_only_stored_entries(tmp_path):
                       shape=(2, 6))
     d = RankingDataset(X=X, y=np.array([1.0, 0.0]), qid=np.array([1, 1]), group_ptr=np.array([0, 2]))
     p = write_letor(tmp_path / "s.txt", d, header=False)
-    assert p.read_text() == "1 qid:1 1:0 5:3\n0 qid:1 3:1.5\n"
+    assert p.read_text() == "1 qid:1 1:0 5:3\n0 qid:1 2:nan 3:1.5\n"  # a stored NaN is written, as nan
 
 
 def test_doc_ids_and_comments_and_names_round_trip(tmp_path):

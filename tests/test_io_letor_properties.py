@@ -33,19 +33,19 @@ one_line = st.text(st.characters(blacklist_categories=("Cs",), blacklist_charact
 
 @st.composite
 def datasets(draw) -> tuple[RankingDataset, float]:
-    """A valid dataset and the ``missing`` value to read it back with."""
+    """A valid dataset and the reader options to read it back with."""
     sizes = draw(st.lists(st.integers(1, 4), min_size=1, max_size=4))
     n = sum(sizes)
     n_features = draw(st.integers(0, 5))
     X = draw(arrays(np.float32, (n, n_features), elements=finite_f32))
-    missing = 0.0
+    options: dict = {}
     if draw(st.booleans()):  # sparse: a random subset stored, explicit zeros included
         stored = draw(arrays(np.bool_, (n, n_features)))
         rows, cols = np.nonzero(stored)
         X = sp.csr_matrix((X[rows, cols], (rows, cols)), shape=(n, n_features), dtype=np.float32)
-    elif draw(st.booleans()):  # dense with NaN for missing values
+    elif draw(st.booleans()):  # dense with NaN for missing values: written as nan, read with nonfinite="allow"
         X[draw(arrays(np.bool_, (n, n_features)))] = np.nan
-        missing = np.nan
+        options["nonfinite"] = "allow"
     labels = st.one_of(st.integers(0, 4).map(float), st.floats(allow_nan=False, allow_infinity=False)).filter(
         lambda v: v != -1.0)
     y = np.array(draw(st.lists(labels, min_size=n, max_size=n)), dtype=np.float64)
@@ -63,16 +63,16 @@ def datasets(draw) -> tuple[RankingDataset, float]:
         kw["feature_names"] = tuple(draw(st.lists(st.text(max_size=6), min_size=n_features, max_size=n_features)))
     d = RankingDataset(X=X, y=y, qid=np.repeat(np.array(qids, dtype=np.int64), sizes),
                        group_ptr=group_ptr_from_sizes(sizes), **kw)
-    return d, missing
+    return d, options
 
 
 @SETTINGS
 @given(case=datasets(), gz=st.booleans(), chunk=st.sampled_from([16, 64, 1 << 20]), n_jobs=st.sampled_from([1, 2]))
 def test_write_then_read_is_the_identity(case, gz, chunk, n_jobs):
-    d, missing = case
+    d, options = case
     with tempfile.TemporaryDirectory() as tmp, mock.patch.object(letor, "_CHUNK_BYTES", chunk):
         path = write_letor(Path(tmp) / ("d.txt.gz" if gz else "d.txt"), d)
-        back = read_letor(path, sparse=sp.issparse(d.X), missing=missing, n_jobs=n_jobs)
+        back = read_letor(path, sparse=sp.issparse(d.X), n_jobs=n_jobs, **options)
     assert back.equals(d)
 
 

@@ -894,9 +894,7 @@ def _format_row(out, p, r, dense, X, data, indices, indptr, label_idx, label_tab
         p = _write_int(out, p + 5, qid[r])
     if dense:
         for j in range(X.shape[1]):
-            v = X[r, j]
-            if v != v:  # NaN = missing: omitted
-                continue
+            v = X[r, j]  # NaN and inf too, as nan and inf: omitted, NaN would read back as 0 (LightGBM, sklearn)
             out[p] = _SP
             p = _write_uint(out, p + 1, j + 1)
             out[p] = _COLON
@@ -904,8 +902,6 @@ def _format_row(out, p, r, dense, X, data, indices, indptr, label_idx, label_tab
     else:
         for k in range(indptr[r], indptr[r + 1]):
             v = data[k]
-            if v != v:
-                continue
             out[p] = _SP
             p = _write_uint(out, p + 1, indices[k] + 1)
             out[p] = _COLON

@@ -16,7 +16,8 @@ files were read.
 
     # ltrkit-letor: {"version": 1, "n_features": 2, "feature_names": ["bm25", "tf idf"], "comments": false, ...}
 
-(one line), so that ``read_letor(write_letor(path, d)).equals(d)``: it keeps
+(one line), so that ``read_letor(write_letor(path, d)).equals(d)`` (with ``nonfinite="allow"`` for data holding NaN
+or infinities, which are written as ``nan`` and ``inf``): it keeps
 the width (trailing features may never be stored), the feature names, and whether the ``#...`` text on each line
 is a comment of the dataset or only carries its doc ids. A dataset made by the feature layer also carries its
 ``feature_set`` description there, as the line's last entry (absent otherwise, so other files are as before).
@@ -1275,8 +1276,11 @@ def write_letor(
 
     A path ending in ``.gz`` is gzip-compressed. Values are written with the fewest significant digits that
     read back to the same float32 bits (found by trying 1..9 digits; magnitudes far outside 1e-13..1e22 get 9);
-    labels as integers when they are integers, else with ``repr``. Dense rows list every non-NaN value (zeros
-    included); sparse rows list their stored entries; NaN is omitted (so it reads back as missing). Doc ids go
+    labels as integers when they are integers, else with ``repr``. Dense rows list every value (zeros included);
+    sparse rows list their stored entries. NaN and infinities are written as ``nan``, ``inf`` and ``-inf``, which
+    LightGBM and scikit-learn read as such and :func:`read_letor` reads with ``nonfinite="allow"`` (by default it
+    refuses them, naming the token): left out, a NaN would read back as 0 in every reader but XGBoost's (whose text
+    reader does not take ``nan``; give it the arrays). Doc ids go
     in the comment as ``docid = X`` (already there when ``comments`` carry them). The first line is the
     ``ltrkit-letor`` header (see the module docstring) unless ``header=False`` (the default with ``qid=False``).
 
