@@ -79,8 +79,8 @@ def test_a_config_file_gets_the_command_lines_words(tmp_path, capsys):
                                             "would be mixed in; give --metrics for what is reported and "
                                             "--early-stopping-metric for what stops training, and --convention "
                                             "lightgbm for LightGBM's conventions"),
-            ('n-jobs = 2\n[params]\nnum_threads = 1\n', "[params] num_threads: sets what --n-jobs 2 sets in "
-                                                         "lightgbm: give one of the two"),
+            ('n-jobs = 2\n[params]\nnum_threads = 1\n', "[params] num_threads: sets what n-jobs = 2 sets in "
+                                                         "lightgbm: give one of the two"),  # both the file's
             ('[params]\nobjective = "rank_xendcg"\n', "[params] objective: the objective is the ranker's own: give "
                                                       "--objective xendcg")):
         (tmp_path / "c.toml").write_text("rounds = 2\n" + body)

@@ -1097,7 +1097,8 @@ def _config_words(message: str, args: argparse.Namespace) -> str:
     flags = [(flag, dest) for flag, dest in (*model_flags(), ("--early-stopping", "early_stopping"), *own)
              if dest in from_config]
     lead = next(((flag, dest) for flag, dest in flags if message.startswith((flag + " ", flag + ": "))), None)
-    named = from_config[lead[1]][0] if lead else None
+    said = re.match(r"--config (.+?): ", message)  # a message that already names the file (an engine parameter's)
+    named = from_config[lead[1]][0] if lead else said.group(1) if said else None
     for flag, dest in flags:  # named further on, as what another option clashes with: `--engine linear does not ...`
         path, key, value = from_config[dest]
         if (flag, dest) == lead:
