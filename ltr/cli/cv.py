@@ -136,14 +136,45 @@ def _has_vali(args, folds) -> bool:
     return not args.no_vali
 
 
-def _check_doc_ids(data) -> None:
-    """``--run-out`` needs document ids: refuse, before any fold trains, data whose first row carries none."""
-    from ltr.evaluation import letor_folds
+_NO_RUN_FIX = "leave --run-out out"
 
-    path = Path(data)
-    if path.is_dir():
-        path = Path(letor_folds(path)[0].test)
-    check_doc_ids(path, "--run-out", "leave --run-out out")
+
+def _test_files(args, folds) -> list[Path]:
+    """The files whose rows ``--run-out`` ranks: every fold's test part (each row of a single file is one fold's),
+    each once."""
+    if folds is None and Path(args.data).is_dir():
+        from ltr.evaluation import letor_folds
+
+        folds = letor_folds(args.data)
+    files = [Path(f.test) for f in folds] if folds is not None else [Path(args.data)]
+    return list(dict.fromkeys(files))
+
+
+def _check_doc_ids(files) -> None:
+    """``--run-out`` needs document ids: refuse, before anything is read whole, test files whose first row carries
+    none (a usage error: the data set has none)."""
+    for path in files:
+        check_doc_ids(path, "--run-out", _NO_RUN_FIX)
+
+
+def _check_every_doc_id(args, files, n_features) -> None:
+    """Refuse, before any fold trains, a test file with a row without a document id, naming its line (the run is
+    made once every fold has trained, and a missing id lost them all). ``cross_validate`` reads the files itself,
+    so each is read here once more, with the options it reads them with (a single file without ``n_features``,
+    as :func:`ltr.evaluation.make_folds` cuts it; the rows ``--unjudged drop`` leaves out need no id); each dataset
+    is let go before the next is read."""
+    from ltr.cli.train import check_every_doc_id
+    from ltr.io import read_letor
+
+    width = {"n_features": n_features} if args.data is None or Path(args.data).is_dir() else {}
+    for path in files:
+        try:
+            data = read_letor(path, **width, **reader_options(args))
+        except LetorFormatError as e:
+            _registered_width(args, e, n_features)
+            raise
+        check_every_doc_id(data, path, "--run-out", _NO_RUN_FIX)
+        del data
 
 
 def _validation_notes(args, model, result) -> None:
@@ -229,8 +260,8 @@ def run(args: argparse.Namespace) -> int:
     piped = check_outputs(args.out, args.run_out, inputs=[getattr(args, "config", None)],
                           folders=[args.data, args.root], flags=("--out", "--run-out"))
     shown = sys.stderr if piped else sys.stdout  # an output on standard output: the table goes to standard error
-    if args.run_out:
-        _check_doc_ids(folds[0].test if folds else args.data)
+    tested = _test_files(args, folds) if args.run_out else []
+    _check_doc_ids(tested)
     feature_set = file_feature_set(args.data) if folds is None else None
     # before training: a query-id map the file's header needs and that is missing is an error
     mapping = find_qid_map(args.data, feature_set) if folds is None and Path(args.data).is_file() else None
@@ -240,6 +271,7 @@ def run(args: argparse.Namespace) -> int:
         _outputs_beside_the_folds(args)  # (the folder is made by staged_folder, which names it in its errors)
     refuse_teacher_column_in_subsets(args)
     features = feature_spec(args.features, args.drop_features)
+    _check_every_doc_id(args, tested, n_features)  # last, as it reads the test files whole
     # The fold folders are staged and replace --save-dir's together with --out and --run-out, once everything has
     # succeeded: a failed or interrupted run leaves the previous run's outputs as they were.
     staged = staged_folder(args.save_dir) if args.save_dir else contextlib.nullcontext(None)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 import time
 import warnings
@@ -39,7 +40,7 @@ from ltr.cli._common import (
     unique_run,
 )
 
-__all__ = ["DEFAULT_METRICS", "file_row_scores", "register", "train_and_report"]
+__all__ = ["DEFAULT_METRICS", "check_every_doc_id", "file_row_scores", "register", "train_and_report"]
 
 DEFAULT_METRICS = "ndcg@1,ndcg@3,ndcg@5,ndcg@10,map,err@10"
 
@@ -352,6 +353,46 @@ def _pick_recorded(args: argparse.Namespace, model, data):
 
 
 _NO_RUN_FIX = "leave --run out for one score per line (ltr evaluate DATA --scores FILE evaluates them)"
+_DOC_ID = re.compile(r"#.*\bdocid\s*[=:]\s*\S")  # a row's document id, found as check_doc_ids finds it
+_EMPTY_DOC_ID = re.compile(r"#.*\bdocid\s*[=:]\s*$")  # '#docid =' with nothing after it: the reader's id ""
+
+
+def check_every_doc_id(data, path: str | os.PathLike, flag: str, fix: str) -> None:
+    """``flag`` writes a TREC run, which names every row's document: refuse ``data`` (as read from the LETOR file
+    ``path``) when a row has no document id, naming the line of the first such row in the file. Called once the file
+    is read and before anything is scored or trained: :func:`~ltr.cli._common.check_doc_ids` looks at the first row
+    alone, and a later row without its ``#docid = ...`` comment (a file edited or assembled by hand) reached
+    :func:`ltr.io.write_run` as an empty id, refused there without a file or line, after every fold of ``ltr cv`` had
+    trained. The reader gives such a row the id ``""``, as it gives a ``#docid =`` with nothing after it (refused
+    too, said so); a row the reader dropped (``--unjudged drop``) is in no run and needs none."""
+    import numpy as np
+
+    from ltr.exceptions import LetorFormatError
+    from ltr.io.letor import row_line, source_rows
+
+    if data.doc_ids is None:  # past check_doc_ids: a header that records none over comments that name them
+        raise ValueError(f"{path}: no document ids ('#docid = ...' comments, which a '# ltrkit-letor' header's "
+                         f"\"doc_ids\": false leaves unread), so no TREC run can be written: {fix}")
+    empty = np.flatnonzero(np.asarray(data.doc_ids, dtype=object) == "")
+    if not empty.size:
+        return
+    placed = source_rows(data)  # rows sorted by query (--sort): the first in the file is the one named
+    place = empty if placed is None else placed[0][empty]
+    row = int(empty[np.argmin(place)])
+    wanted = f"{flag} needs a document id on every row"
+    hint = f"give it one, or {fix}"
+    found = row_line(data, row)
+    if found is not None and not _DOC_ID.search(found[1]):  # (row_line's caller checks the line is the row's)
+        line, text = found
+        comment = _EMPTY_DOC_ID.search(text)
+        if comment is not None:
+            raise LetorFormatError(f"{wanted}, and this row's '#docid =' comment holds none", str(path), line,
+                                   comment.group(0), hint=hint)
+        raise LetorFormatError(f"{wanted}, and this row has none ('#docid = ...' comments, as LETOR 4.0 and ltr "
+                               "features write them)", str(path), line, hint=hint)
+    # its line not found again (a pipe's rows are not kept): the row's place among the file's rows
+    raise LetorFormatError(f"{wanted}, and the file's row {int(np.min(place)) + 1} (query {data.qid[row]}) has none "
+                           "('#docid = ...' comments, as LETOR 4.0 and ltr features write them)", str(path), hint=hint)
 
 
 def run_predict(args: argparse.Namespace) -> int:
@@ -388,6 +429,8 @@ def run_predict(args: argparse.Namespace) -> int:
                    f"trained the model {args.model} on such a file through its own reader, add --sparse to read "
                    "DATA so (here it is 0, as for a model trained on arrays)")
     _check_feature_set(args, model, data)
+    if args.run:  # every row, before scoring (check_doc_ids saw the first one alone)
+        check_every_doc_id(data, args.data, "--run", _NO_RUN_FIX)
     placed = source_rows(data)
     data = _fit_width(args, _pick_recorded(args, model, data), model)
     scores = model.predict(data)
@@ -403,9 +446,6 @@ def run_predict(args: argparse.Namespace) -> int:
                        "with DATA's lines (paste); without --unjudged drop every row is scored")
             scores = scores[np.argsort(rows, kind="stable")]
     if args.run:
-        if data.doc_ids is None:
-            raise ValueError(f"{args.data}: no document ids ('#docid = ...' comments), so no TREC run can be written: "
-                             f"{_NO_RUN_FIX}")
         qids = data.qid.astype(str)
         mapping = find_qid_map(args.data, getattr(data, "feature_set", None))
         if mapping is not None:
