@@ -174,17 +174,21 @@ def test_duplicate_documents_in_a_run_are_refused(trec_files, tmp_path):
         compare_runs({"bm25": runs["bm25"], "dup": run}, qrels_path)
 
 
-def test_qrels_with_unknown_labels_are_refused_unless_the_scale_is_declared(trec_files, tmp_path):
+def test_qrels_with_labels_off_a_declared_scale_are_refused(trec_files, tmp_path):
+    """Negative grades count as trec_eval counts them (non-relevant, no gain) unless a scale declared leaves them
+    out; the same values either way."""
     qrels_path, runs = trec_files
     qrels = read_qrels(qrels_path)
     qrels.loc[5, "rel"] = -1
     qrels.loc[9, "rel"] = -2
-    with pytest.raises(ValueError, match=r"labels outside the expected non-negative.*-2 \(1 judgments\), -1 \(1"):
-        compare_runs(runs, qrels)
-    with pytest.raises(ValueError, match=r"labels outside the expected grades \[0, 1\]: 2 "):
+    with pytest.raises(ValueError, match=r"grades outside the declared scale \[0, 1, 2\]: -2 \(1 judgment\), -1 \(1"):
+        compare_runs(runs, qrels, labels=[0, 1, 2])
+    with pytest.raises(ValueError, match=r"grades outside the declared scale \[0, 1\]: 2 "):
         compare_runs(runs, read_qrels(qrels_path), labels=[0, 1])
     c = compare_runs(runs, qrels, labels=[-2, -1, 0, 1, 2], tests=["t"])
     assert len(c.qids) == 30
+    taken = compare_runs(runs, qrels, tests=["t"]).per_query
+    assert all(np.array_equal(taken[n][m], c.per_query[n][m]) for n in c.per_query for m in c.per_query[n])
 
 
 def test_ltr_compare_takes_a_scale_written_as_its_help_shows_it(trec_files, tmp_path, capsys):
@@ -196,8 +200,8 @@ def test_ltr_compare_takes_a_scale_written_as_its_help_shows_it(trec_files, tmp_
     qrels.loc[9, "rel"] = -2
     write_qrels(tmp_path / "qrels", qrels)
     argv = ["compare", str(runs["bm25"]), str(runs["ltr"]), "--qrels", str(tmp_path / "qrels"), "--format", "json"]
-    assert main(argv) == 1
-    assert "labels outside the expected non-negative" in capsys.readouterr().err
+    assert main([*argv, "--labels", "-1,0,1,2"]) == 1
+    assert "grades outside the declared scale [-1, 0, 1, 2]: -2" in capsys.readouterr().err
     assert main([*argv, "--labels", "-2,-1,0,1,2"]) == 0
     spaced = json.loads(capsys.readouterr().out)
     assert main([*argv, "--labels=-2,-1,0,1,2"]) == 0

@@ -77,8 +77,9 @@ def register(sub) -> None:
     add_significance(p, "t,wilcoxon,randomization")
     p.add_argument("--intersection", action="store_true",
                    help="compare on the queries every system has (default: refuse differing query sets)")
-    p.add_argument("--labels", help="comma-separated relevance scale of the qrels, e.g. -2,-1,0,1,2 (default: refuse "
-                                    "negative labels)")
+    p.add_argument("--labels", help="comma-separated relevance scale of the qrels, e.g. -2,-1,0,1,2: a grade outside "
+                                    "it is refused (default: every integer grade; a negative one, as the Web track's "
+                                    "-2, is non-relevant with no gain, as trec_eval and ltr evaluate count it)")
     g = p.add_argument_group("metric conventions for runs (cv results carry the ones they were evaluated with)")
     g.add_argument("--gain", choices=("exp2", "linear"), default=None,
                    help="NDCG gain (default: linear, as trec_eval)")

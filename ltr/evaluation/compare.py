@@ -237,33 +237,67 @@ def _without_values(values: Mapping[str, Mapping[str, np.ndarray]], metrics: Seq
 
 # -- runs ---------------------------------------------------------------------------------------------------------
 def check_qrels_labels(qrels: pd.DataFrame, labels: Sequence[int] | None = None, *, what: str = "qrels") -> None:
-    """Refuse relevance labels outside the expected scale.
+    """Refuse relevance labels outside a declared scale.
 
-    With ``labels=None`` every integer grade >= 0 is accepted and a negative one (``-1`` unjudged, ``-2`` spam in
-    some TREC qrels) is refused, since metrics would silently count it as non-relevant; pass the full scale
-    (e.g. ``[-2, -1, 0, 1, 2]``) to accept it.
+    With ``labels=None`` nothing is refused: every integer grade counts as trec_eval counts it, a negative one (the
+    TREC Web track's ``-2`` for spam, a ``-1``) as judged non-relevant with no gain (and left out of bpref's judged
+    documents), so that a comparison's per-query values are those of :func:`ltr.metrics.evaluate_run` and
+    ``ltr evaluate`` on the same files. Declaring the scale (e.g. ``[0, 1, 2]``) catches a grade the judgments
+    should not hold: a 3, or a -2 where the scale has none.
 
     Raises
     ------
-    ValueError
-        Naming the unknown labels, how many judgments carry each, and a first (qid, docno).
+    ComparisonDataError
+        Naming the grades outside the scale, how many judgments carry each, and the first one: its file and line
+        (``qrels.attrs["path"]``, which :func:`ltr.io.read_qrels` sets; the line where the file is in TREC's
+        layout), query, document and token.
     """
-    rel = np.asarray(qrels["rel"])
     if labels is None:
-        bad = rel < 0
-        expected = "non-negative integer grades"
-    else:
-        allowed = np.asarray(sorted({int(v) for v in labels}))
-        bad = ~np.isin(rel, allowed)
-        expected = f"grades {allowed.tolist()}"
-    if bad.any():
-        vals, counts = np.unique(rel[bad], return_counts=True)
-        i = int(np.flatnonzero(bad)[0])
-        listing = ", ".join(f"{v:g} ({c} judgments)" for v, c in zip(vals.astype(float), counts))
-        head = (f"{what} has labels outside the expected {expected}: {listing}; first at query "
-                f"{qrels['qid'].iat[i]!r}, document {qrels['docno'].iat[i]!r}. Declare the scale with")
-        tail = "to accept them (negative grades then count as non-relevant)"
-        raise ComparisonDataError(f"{head} labels= {tail}", cli=f"{head} --labels (e.g. --labels -2,-1,0,1,2) {tail}")
+        return
+    rel = np.asarray(qrels["rel"])
+    allowed = np.asarray(sorted({int(v) for v in labels}))
+    bad = ~np.isin(rel, allowed)
+    if not bad.any():
+        return
+    vals, counts = np.unique(rel[bad], return_counts=True)
+    i = int(np.flatnonzero(bad)[0])
+    qid, docno, token = str(qrels["qid"].iat[i]), str(qrels["docno"].iat[i]), f"{rel[i]:g}"
+    path = qrels.attrs.get("path")
+    line = _judgment_line(path, qid, docno)
+    where = f"{what}: " if path is None else f"{path}:{line}: " if line is not None else f"{path}: "
+    listing = ", ".join(f"{v:g} ({c} judgment{'s' if c != 1 else ''})" for v, c in zip(vals.astype(float), counts))
+    head = (f"{where}grades outside the declared scale {allowed.tolist()}: {listing}; the first at query {qid!r}, "
+            f"document {docno!r} (token {token!r}); add them to")
+    tail = "to take every integer grade as trec_eval does (a negative one is non-relevant)"
+    raise ComparisonDataError(f"{head} labels=, or pass labels=None {tail}",
+                              cli=f"{head} --labels, or leave --labels out {tail}")
+
+
+def _judgment_line(path: str | None, qid: str, docno: str) -> int | None:
+    """The line of the qrels file ``path`` that judges ``docno`` for ``qid``, where the file is in TREC's layout
+    (``qid iter docno rel``: a run's first three fields, which :func:`ltr.io.run_lines` matches); None in another
+    layout (whose third field is not the document) or for a file that cannot be read again: the message then names
+    the file, query and document."""
+    if path is None:
+        return None
+    import logging
+
+    from ltr.io import detect_qrels_format, run_lines
+
+    def said_when_read(record: logging.LogRecord) -> bool:  # the reader's note on a 'cran' name, given on reading
+        return False
+
+    reader_log = logging.getLogger("ltr.io.qrels")
+    reader_log.addFilter(said_when_read)
+    try:
+        if detect_qrels_format(path) != "trec":
+            return None
+        lines = run_lines(path, qid, docno)
+    except (OSError, ValueError):
+        return None
+    finally:
+        reader_log.removeFilter(said_when_read)
+    return lines[0] if lines else None
 
 
 def _check_run(run: pd.DataFrame, name: str) -> None:
@@ -305,7 +339,9 @@ def compare_runs(
     baseline : str, optional
         Default: the first run.
     labels : sequence of int, optional
-        The expected relevance scale (see :func:`check_qrels_labels`).
+        A declared relevance scale: a grade outside it is refused (:func:`check_qrels_labels`). Default: every
+        integer grade, a negative one non-relevant with no gain, as trec_eval and :func:`ltr.metrics.evaluate_run`
+        count it.
     gain, no_relevant, max_grade
         Metric conventions (:mod:`ltr.metrics`; ``max_grade``: ERR's highest grade).
     complete : bool, default=False
@@ -319,7 +355,7 @@ def compare_runs(
     Raises
     ------
     ValueError
-        Duplicate documents in a run, unknown qrels labels, query sets that differ (unless
+        Duplicate documents in a run, grades outside a declared ``labels`` scale, query sets that differ (unless
         ``queries="intersection"``), fewer than two common queries.
     """
     from ltr.io import read_qrels, read_run
