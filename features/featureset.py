@@ -28,7 +28,6 @@ import functools
 import json
 import time
 import weakref
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
@@ -231,27 +230,65 @@ class FeatureSet:
         if kept is not None and kept[0]() is index:
             return list(kept[1])
         out = []
+        entry_of = []  # the 1-based entry of each computation in out, for the duplicate-column error
         real_fields = [f for f in index.field_names if f not in index.aliases]
+        where = f"{self.source}: " if self.source else ""
         for i, (spec, scorer) in enumerate(zip(self.specs, self._scorers), 1):
             base = spec.name or scorer.column_base()
             outs = [f"{base}_{o}" if o else base for o in scorer.outputs]
             if not scorer.per_field:
                 out.append((scorer, None, outs))
+                entry_of.append(i)
                 continue
             fields = real_fields if spec.fields in ("*", None) else list(spec.fields)
             for f in fields:
                 try:
                     index.field(f)  # raises naming the available fields
                 except ValueError as e:  # named as the set's other errors name its file and entry
-                    where = f"{self.source}: " if self.source else ""
-                    raise ValueError(f"{where}feature {i} ({spec.name or spec.scorer}): {e}") from None
+                    raise ValueError(f"{where}feature {i} ({self._label(i)}): {e}") from None
                 out.append((scorer, f, [f"{c}:{f}" for c in outs]))
+                entry_of.append(i)
         names = [c for _, _, cols in out for c in cols]
-        dup = sorted(c for c, n in Counter(names).items() if n > 1) if len(set(names)) < len(names) else []
-        if dup:
-            raise ValueError(f"duplicate feature column(s) {dup}: give one of the entries a distinct 'name'")
+        if len(set(names)) < len(names):
+            raise ValueError(where + self._duplicates(out, entry_of))
         self._plan = (weakref.ref(index), out)
         return list(out)
+
+    def _label(self, i: int) -> str:
+        """How errors name entry ``i`` (1-based) besides its number: its ``name``, else its scorer."""
+        spec = self.specs[i - 1]
+        return spec.name or spec.scorer
+
+    def _duplicates(self, out: list, entry_of: list[int]) -> str:
+        """The duplicate-column error: each column given more than once, with the entries that give it (grouped,
+        since two bm25 entries over the same fields collide on every field), so that the user knows which entry
+        to give a distinct ``name``; a column one entry gives twice comes from a field listed twice in its
+        ``fields``."""
+        givers: dict[str, list[int]] = {}
+        for (_, _, cols), i in zip(out, entry_of):
+            for c in cols:
+                givers.setdefault(c, []).append(i)
+        groups: dict[tuple[int, ...], list[str]] = {}
+        for c, entries in givers.items():
+            if len(entries) > 1:
+                groups.setdefault(tuple(dict.fromkeys(entries)), []).append(c)
+        dup = sorted(c for cols in groups.values() for c in cols)
+        shared = [(entries, cols) for entries, cols in groups.items() if len(entries) > 1]
+        parts = []
+        if shared:
+            said = []
+            for entries, cols in shared:
+                named = [f"feature {i} ({self._label(i)})" for i in entries]
+                said.append(f"{', '.join(named[:-1])} and {named[-1]} {'both' if len(named) == 2 else 'all'} give "
+                            f"{_one_or_list(cols)}")
+            one = len(shared) == 1 and len(shared[0][0]) == 2
+            parts.append("; ".join(said) + (": give one of them a distinct 'name'" if one else
+                                            ": give all but one of the entries that give a column a distinct 'name'"))
+        for entries, cols in groups.items():
+            if len(entries) == 1:
+                parts.append(f"feature {entries[0]} ({self._label(entries[0])}) gives {_one_or_list(cols)} twice: "
+                             "list each field once in its 'fields'")
+        return f"duplicate feature column(s) {dup}: {'; '.join(parts)}"
 
     def feature_names(self, index: InvertedIndex) -> tuple[str, ...]:
         return tuple(c for _, _, cols in self.columns(index) for c in cols)
@@ -358,6 +395,10 @@ class FeatureSet:
 
     def __repr__(self) -> str:
         return f"FeatureSet({[s.scorer for s in self.specs]})"
+
+
+def _one_or_list(columns: list[str]) -> str:
+    return repr(columns[0]) if len(columns) == 1 else str(columns)
 
 
 def _settings(analyzer: Mapping[str, Any]) -> Mapping[str, Any]:

@@ -106,7 +106,7 @@ def test_cli_exit_codes_for_usage_and_data_errors(files, capsys):
                           "--qrels", str(files / "qrels2"), "--on-unknown", "error"] + base) == 1
     assert "unknown query id" in capsys.readouterr().err
     assert run(["--collection", str(files / "docs.tsv"), "--queries", str(files / "q.tsv"),
-                          "--features", str(files / "none.toml")] + base) == 1
+                          "--features", str(files / "none.toml")] + base) == 2  # the option's, as --features none
     assert run(["--collection", str(files / "docs.tsv"), "--queries", str(files / "q.tsv"),
                           "--topk", "0"] + base) == 2
 

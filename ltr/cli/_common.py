@@ -508,10 +508,10 @@ def unique_run(args: argparse.Namespace, run, source: str):
 
 # -- shared options -----------------------------------------------------------------------------------------------
 def check_feature_set_option(value: str | None) -> None:
-    """``--features``: a bare word that is neither a shipped set's name nor a file is a usage error naming the sets.
-
-    A value that looks like a path (a separator or a ``.toml``/``.json`` suffix) is left to the reader, whose
-    "not found" is a data error like any missing input file.
+    """``--features``: a value that is neither a shipped set's name nor a file is a usage error naming the option
+    and the sets (exit 2), whether it reads as a name (``small``) or a path (``small.toml``, ``sets/small``): the
+    option chooses among the shipped sets and files, so both are the same mistake, said alike. A path that exists
+    (a file, a pipe) is left to the reader, whose errors name the file.
     """
     from features.featureset import SHIPPED
 
@@ -519,8 +519,11 @@ def check_feature_set_option(value: str | None) -> None:
         return
     if Path(value).is_dir():
         raise UsageError(f"--features {value}: is a folder, not a feature-set file")
-    if os.sep in value or "/" in value or Path(value).suffix.lower() in (".toml", ".json"):
+    if Path(value).exists():  # a pipe (<(cat fs.toml)) or a device: the reader says what it makes of it
         return
+    if os.sep in value or "/" in value or Path(value).suffix.lower() in (".toml", ".json"):
+        raise UsageError(f"--features {value}: no such file; give a shipped feature set ({', '.join(SHIPPED)}) or a "
+                         ".toml/.json file")
     raise UsageError(f"--features {value}: neither a shipped feature set ({', '.join(SHIPPED)}) nor a file")
 
 

@@ -263,6 +263,18 @@ def _check(args: argparse.Namespace) -> None:
             raise UsageError(message)
 
 
+def _check_bm25_field(args: argparse.Namespace, index) -> None:
+    """``--bm25-field``: a field the index lacks is the option's mistake (exit 2, naming it), known once the index
+    is built or loaded (its fields are the collection's non-empty ones, or --fields), before the search."""
+    if args.bm25_field is None:
+        return
+    try:
+        index.field(args.bm25_field)
+    except ValueError:
+        raise UsageError(f"--bm25-field {args.bm25_field}: not a field of this index; it has "
+                         f"{list(index.field_names)}") from None
+
+
 def _note_caches(args: argparse.Namespace, fs, index) -> None:
     """One line per neural model scorer: how its embedding cache was used (items found and computed, summed over
     its fields), so that a user sees whether a second run reused the first's vectors."""
@@ -331,6 +343,7 @@ def run(args: argparse.Namespace) -> int:
         preset = {**_BM25_DEFAULTS, **{k: v for k, v in _BM25_PRESETS[args.bm25_preset].items() if k in
                                        _BM25_DEFAULTS}}
         bm25 = {k: (v if getattr(args, k) is None else getattr(args, k)) for k, v in preset.items()}
+        _check_bm25_field(args, index)
         retriever = BM25Retriever(index, field=bm25["bm25_field"], k1=bm25["bm25_k1"], b=bm25["bm25_b"],
                                   idf=bm25["bm25_idf"], k3=bm25["bm25_k3"], qtf_norm=bm25["bm25_qtf_norm"])
         candidates = retriever.search(queries, k=args.topk or 100, n_jobs=args.n_jobs)
