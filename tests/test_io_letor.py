@@ -1008,3 +1008,21 @@ def test_a_file_changed_before_its_error_is_located_is_read_as_it_is_now(tmp_pat
     monkeypatch.setattr(letor, "_windows", changing)
     got = read_letor(path, **options)  # no error: the file holds none now
     assert got.n_rows == (351 if now.count(b":") > 1 else 301)
+
+
+@pytest.mark.parametrize("text, line", [
+    ("1 qid:1 1:0.5\n2   \n0 qid:1 1:0.3\n", 2),  # a label alone (then blanks): not the next line's label
+    ("1\n0 qid:1 1:0.5\n", 1),
+    ("1\r\n0 qid:1 1:0.5\r\n", 1),
+    ("13\n7\n", 1),  # LightGBM's .query file given as the data
+    ("1 qid:1 1:0.5\n0", 2),  # the last line, without its line end
+])
+def test_a_line_that_stops_after_its_label_is_said_to_end_there_not_shown_the_next_lines_token(tmp_path, text,
+                                                                                                   line):
+    p = tmp_path / "lab.txt"
+    p.write_bytes(text.encode())
+    with pytest.raises(LetorFormatError) as caught:
+        read_letor(p, query_file=None)
+    assert str(caught.value) == (f"{p}:{line}: missing qid:<int> after the label, and no group-sizes file is read "
+                                 "(the line ends there); pass "
+                                 "query_file=<group sizes file> (LightGBM's .query layout)")

@@ -1042,7 +1042,11 @@ def _token_start(buf, offset: int) -> int:
 
 
 def _token_at(buf, offset: int) -> str:
-    """The token at ``offset``: up to a blank, a line end or ``#`` (at least one byte, at most 80)."""
+    """The token at ``offset``: up to a blank, a line end or ``#`` (at least one byte, at most 80); empty at a line
+    end (a line that stops where a token was due: not the next line's first token)."""
+    if offset < len(buf) and (buf[offset] == 10 or (buf[offset] == 13 and (offset + 1 == len(buf)
+                                                                             or buf[offset + 1] == 10))):
+        return ""
     stop = min(len(buf), offset + 80)
     end = min(offset + 1, stop)
     while end < stop and buf[end] not in (9, 10, 32, 35) and not (buf[end] == 13 and (
@@ -1074,6 +1078,8 @@ def _error_at(buf, spath, offset, cls_or_msg, msg=None, *, width=None, token=Non
         msg = f"{msg} ({width})"
     if token is None:
         token = _token_at(buf, offset)
+        if token == "":  # the line stops where a token was due: said so, rather than shown as an empty token
+            msg, token = f"{msg} (the line ends there)", None
     return cls(msg, spath, _line_of(buf, offset), token, fix=fix, hint=hint)
 
 
