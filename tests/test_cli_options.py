@@ -861,3 +861,10 @@ def test_read_letor_refuses_an_unknown_encoding_before_reading(files):
     with pytest.raises(ValueError, match=r"^encoding: unknown encoding 'nope'$"):
         read_letor(files["train"], encoding="nope")
     assert read_letor(files["train"], encoding="latin-1").equals(read_letor(files["train"]))
+
+
+@pytest.mark.parametrize("command", ["train", "cv"])
+def test_an_unknown_feature_subset_names_the_option_in_train_and_cv_alike(files, capsys, command):
+    assert main([command, str(files["train"]), "--features", "nosuch.toml"]) == 2
+    assert capsys.readouterr().err == (f"ltr {command}: error: --features/--drop-features: unknown feature name "
+                                       "'nosuch.toml'; known names include ['f1', 'f2', 'f3', 'f4', 'f5']\n")

@@ -39,6 +39,7 @@ from ltr.datasets import RankingDataset, dataset_summary
 from ltr.evaluation.folds import Fold, load_part, make_folds
 from ltr.evaluation.results import CVResult, FoldResult
 from ltr.evaluation.selection import resolve_features, take_columns
+from ltr.exceptions import FileFormatError, OptionError
 from ltr.threads import cpu_count, resolve_n_jobs
 
 if TYPE_CHECKING:
@@ -640,7 +641,12 @@ def cross_validate(
     feature_names = list(first.feature_names) if first.feature_names is not None else None
     columns = None
     if features is not None:
-        columns = resolve_features(features, width, feature_names)
+        try:
+            columns = resolve_features(features, width, feature_names)
+        except ValueError as e:
+            if isinstance(e, FileFormatError):  # a feature file's line: named by its file
+                raise
+            raise OptionError(f"features: {e}", cli=f"--features/--drop-features: {e}") from None
         feature_names = [feature_names[c] if feature_names else str(c + 1) for c in columns]
     cores = cpu_count()
     workers = min(len(folds), cores, resolve_n_jobs(1 if n_jobs is None else n_jobs, what="n_jobs (parallel folds)"))
