@@ -339,7 +339,7 @@ def test_an_output_that_is_an_input_is_refused_before_any_work(files, tmp_path, 
         (["predict", str(model), str(data), "--out", str(data)], "is also an input of this command"),
         (["predict", str(model), str(data), "--out", str(tmp_path / "." / "m.txt")], f"({model})"),
         (["cv", str(folds), "--out", str(tmp_path / "cv.json"), "--run-out", str(folds / "Fold1" / "test.txt")],
-         f"is also an input of this command ({folds}: Fold1/test.txt)"),
+         f"is also an input of this command ({folds / 'Fold1' / 'test.txt'})"),
         (["cv", str(folds), "--out", str(tmp_path / "cv.json"), "--run-out", str(tmp_path / "cv.json")],
          "given for two outputs"),
     ]
@@ -632,3 +632,21 @@ def test_cv_save_dir_names_folds_of_an_earlier_run_and_refuses_a_file(files, tmp
     (tmp_path / "afile").write_text("x")
     assert main([*args, "--folds", "2", "--save-dir", str(tmp_path / "afile")]) == 2
     assert f"--save-dir {tmp_path / 'afile'}: is a file, not a folder" in capsys.readouterr().err
+
+
+def test_a_cv_result_written_beside_the_folds_is_replaced_by_the_same_command_run_again(files, tmp_path, capsys):
+    """The fold files and their sidecars are the inputs, not every file of the folder that holds them: a result
+    kept beside them (MQ2008/cv.json) was refused as an input the second time the same command ran."""
+    import shutil
+
+    folds = tmp_path / "folds"
+    for k in range(1, 3):
+        (folds / f"Fold{k}").mkdir(parents=True)
+        for part in ("train", "vali", "test"):
+            shutil.copy(files["valid"], folds / f"Fold{k}" / f"{part}.txt")
+    for out in (folds / "cv.json", folds / "Fold1" / "notes.json"):
+        argv = ["cv", str(folds), "--rounds", "2", "--quiet", "--out", str(out)]
+        assert main(argv) == 0 and main(argv) == 0, capsys.readouterr().err
+    for out in (folds / "Fold2" / "vali.txt", folds / "Fold2" / "vali.txt.query"):  # a part, a sidecar's name
+        assert main(["cv", str(folds), "--rounds", "2", "--quiet", "--out", str(out)]) == 2
+        assert f"{out}: is also an input of this command ({out})" in capsys.readouterr().err

@@ -358,3 +358,32 @@ def test_a_saved_index_is_only_read_beside_its_collection_or_in_a_read_only_fold
     (folder / "ix.npz").unlink()
     assert run([*base, "--out", str(tmp_path / "d.letor")]) == 1
     assert f"ix.npz: cannot write: the folder {folder} is not writable" in capsys.readouterr().err
+
+
+def test_outputs_beside_a_layouts_files_are_rewritten_and_a_document_folder_takes_none(tmp_path, capsys):
+    """A folder in a known layout (BEIR) reads its named files: an output beside them is no input, so the same
+    command runs again; its files are. Every file of a folder of documents is read as documents: an output there is
+    refused from the first run (the index excepted: the folder's reader skips it)."""
+    beir = tmp_path / "beir"
+    (beir / "qrels").mkdir(parents=True)
+    (beir / "corpus.jsonl").write_text('{"_id": "d1", "title": "", "text": "the cat sat on the mat"}\n'
+                                       '{"_id": "d2", "title": "", "text": "dogs and cats"}\n')
+    (beir / "queries.jsonl").write_text('{"_id": "q1", "text": "cat"}\n')
+    (beir / "qrels" / "test.tsv").write_text("query-id\tcorpus-id\tscore\nq1\td1\t1\n")
+    argv = ["--collection", str(beir), "--out", str(beir / "run1.letor"), "--quiet"]
+    assert run(argv) == 0 and run(argv) == 0, capsys.readouterr().err
+    for name in ("corpus.jsonl", "qrels/test.tsv"):
+        assert run(["--collection", str(beir), "--out", str(beir / name), "--quiet"]) == 2
+        assert f"{beir / name}: is also an input of this command" in capsys.readouterr().err
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "a.trec").write_text("<DOC><DOCNO>1</DOCNO>cat</DOC>\n")
+    (tmp_path / "q.tsv").write_text("1\tcat\n")
+    base = ["--collection", str(docs), "--queries", str(tmp_path / "q.tsv"), "--quiet"]
+    assert run([*base, "--out", str(docs / "x.letor")]) == 2
+    assert capsys.readouterr().err == (f"ltr features: error: --out {docs / 'x.letor'}: inside {docs}, a folder of "
+                                       "document files, every one of which is read as the collection's documents: "
+                                       "write it elsewhere\n")
+    assert not (docs / "x.letor").exists()
+    argv = [*base, "--out", str(tmp_path / "x.letor"), "--index", str(docs / "ix.npz")]
+    assert run(argv) == 0 and run(argv) == 0, capsys.readouterr().err

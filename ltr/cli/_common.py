@@ -454,6 +454,42 @@ def check_outputs(*paths: str | os.PathLike | None, inputs: Sequence[str | os.Pa
     return any(p is not None and str(p) == "-" for p in paths)
 
 
+def collection_reads(collection: str | None) -> tuple[list[str], list[str]]:
+    """``(inputs, folders)`` for :func:`check_outputs` before a collection is read: a collection file is an input; a
+    collection folder is left to :func:`read_collection_files`, once it is read (a folder in a known layout reads a
+    few named files, and an output beside them is no input: the same command run again would find it there)."""
+    if collection is None or Path(collection).is_dir():
+        return [], []
+    return [collection], []
+
+
+def read_collection_files(inputs) -> tuple[list[str], list[str]]:
+    """``(inputs, folders)`` for :func:`check_outputs`: the files a collection's reading read
+    (:class:`features.pipeline.CollectionInputs`: its documents, queries and judgments name their files), and the
+    folder of a folder of document files, every file of which is read."""
+    files, folders = [], []
+    qrels = getattr(inputs, "qrels", None)
+    for name in (getattr(inputs.docs, "name", None), getattr(inputs.queries, "name", None),
+                 None if qrels is None else qrels.attrs.get("path")):
+        if name:
+            (folders if Path(name).is_dir() else files).append(str(name))
+    return files, folders
+
+
+def refuse_outputs_in(folders: Sequence[str], outputs: Sequence[str | None], flags: Sequence[str]) -> None:
+    """Refuse an output inside a folder of document files (:func:`read_collection_files`), existing or not: every
+    file there is read as documents, so the same command run again would read it as part of the collection. An
+    index is exempt: the folder's reader knows and skips its own."""
+    for folder in folders:
+        root = Path(folder).resolve()
+        for p, flag in zip(outputs, flags):
+            if p is None or str(p) == "-" or flag == "--index":
+                continue
+            if root in Path(p).resolve().parents:
+                raise UsageError(f"{flag} {p}: inside {folder}, a folder of document files, every one of which is "
+                                 "read as the collection's documents: write it elsewhere")
+
+
 def index_roles(index: str | None) -> tuple[str | None, str | None]:
     """``--index`` as ``(output, input)``: an index file that exists is only read (it may sit beside its collection,
     or in a read-only place), one that does not is built and saved there, an output like any other."""

@@ -150,6 +150,26 @@ def _test_files(args, folds) -> list[Path]:
     return list(dict.fromkeys(files))
 
 
+def _fold_inputs(args, folds) -> list[str]:
+    """What the folds are read from, for :func:`check_outputs`: every fold file and the sidecars a reader would
+    find beside it (``.query``, ``.group``, ``.weight``), or the one data file. A result written beside them
+    (``MQ2008/cv.json``, even ``MQ2008/Fold1/notes.json``) is no input, and the same command run again replaces
+    it."""
+    from ltr.io.files import sidecar_stems
+    from ltr.io.letor import QUERY_SUFFIXES, WEIGHT_SUFFIXES
+
+    if folds is None and Path(args.data).is_dir():
+        from ltr.evaluation import letor_folds
+
+        folds = letor_folds(args.data)
+    if folds is None:
+        parts = [args.data]
+    else:
+        parts = [part for f in folds for part in (f.train, f.vali, f.test) if isinstance(part, (str, Path))]
+    return [str(p) for part in dict.fromkeys(parts) for p in (
+        part, *(str(stem) + suffix for stem in sidecar_stems(part) for suffix in QUERY_SUFFIXES + WEIGHT_SUFFIXES))]
+
+
 def _check_doc_ids(files) -> None:
     """``--run-out`` needs document ids: refuse, before anything is read whole, test files whose first row carries
     none (a usage error: the data set has none)."""
@@ -257,8 +277,8 @@ def run(args: argparse.Namespace) -> int:
                              "lines), joined on query and document ids, or as --teacher-model")
     has_vali = _has_vali(args, folds)
     model = make_ranker(args, has_valid=has_vali)
-    piped = check_outputs(args.out, args.run_out, inputs=[getattr(args, "config", None)],
-                          folders=[args.data, args.root], flags=("--out", "--run-out"))
+    piped = check_outputs(args.out, args.run_out, inputs=[getattr(args, "config", None), *_fold_inputs(args, folds)],
+                          flags=("--out", "--run-out"))
     shown = sys.stderr if piped else sys.stdout  # an output on standard output: the table goes to standard error
     tested = _test_files(args, folds) if args.run_out else []
     _check_doc_ids(tested)

@@ -25,9 +25,12 @@ from ltr.cli._common import (
     add_text_reading,
     check_feature_set_option,
     check_outputs,
+    collection_reads,
     index_roles,
     input_option_usage,
     note,
+    read_collection_files,
+    refuse_outputs_in,
 )
 from ltr.io.qidmap import padded_examples, padded_ids
 
@@ -310,9 +313,10 @@ def run(args: argparse.Namespace) -> int:
     _check(args)
     progress = not args.quiet
     built_index, saved_index = index_roles(args.index)
-    check_outputs(args.out, args.save_run, args.qrels_out, args.topics_out, built_index,
-                  inputs=[args.queries, args.qrels, args.run, saved_index], folders=[args.collection],
-                  flags=("--out", "--save-run", "--qrels-out", "--topics-out", "--index"))
+    outputs = (args.out, args.save_run, args.qrels_out, args.topics_out, built_index)
+    flags = ("--out", "--save-run", "--qrels-out", "--topics-out", "--index")
+    read, _ = collection_reads(args.collection)
+    check_outputs(*outputs, inputs=[args.queries, args.qrels, args.run, saved_index, *read], flags=flags)
     check_feature_set_option(args.features)
     fs = FeatureSet.load(args.features)  # fail on a bad feature set before the slow steps
     first = _nonempty_run(args, read_run(args.run)) if args.run else None  # and on a malformed or empty run
@@ -323,6 +327,9 @@ def run(args: argparse.Namespace) -> int:
                              duplicates=args.duplicates, split=args.split, topic_fields=args.topic_fields)
     except InputOptionError as e:
         raise input_option_usage(e) from None
+    read, folders = read_collection_files(inputs)  # a collection folder's files, now that it is read
+    refuse_outputs_in(folders, outputs, flags)
+    check_outputs(*outputs, inputs=[args.queries, args.qrels, args.run, saved_index, *read], flags=flags)
     if args.qrels_out and inputs.qrels is None:
         raise UsageError("--qrels-out: the collection has no judgments (pass --qrels)")
     inputs = _unpadded_judgments(args, inputs)

@@ -29,10 +29,13 @@ from ltr.cli._common import (
     add_text_reading,
     check_feature_set_option,
     check_outputs,
+    collection_reads,
     error_message,
     index_roles,
     input_option_usage,
     note,
+    read_collection_files,
+    refuse_outputs_in,
     run_tag,
 )
 from ltr.io.qidmap import padded_examples, padded_ids
@@ -89,8 +92,8 @@ def run(args: argparse.Namespace) -> int:
     if args.depth is not None and args.depth < 1:
         raise UsageError(f"--depth must be >= 1, got {args.depth}")
     built_index, saved_index = index_roles(args.index)
-    check_outputs(args.out, built_index, inputs=[args.model, args.run, args.queries, saved_index],
-                  folders=[args.collection])
+    read, _ = collection_reads(args.collection)
+    check_outputs(args.out, built_index, inputs=[args.model, args.run, args.queries, saved_index, *read])
     check_feature_set_option(args.features)
     first = read_run(args.run)  # a malformed run fails before the slow steps
     args.topic_fields = _topic_fields(args)
@@ -101,6 +104,9 @@ def run(args: argparse.Namespace) -> int:
                              judgments=False)
     except InputOptionError as e:
         raise input_option_usage(e) from None
+    read, folders = read_collection_files(inputs)  # a collection folder's files, now that it is read
+    refuse_outputs_in(folders, (args.out, built_index), ("--out", "--index"))
+    check_outputs(args.out, built_index, inputs=[args.model, args.run, args.queries, saved_index, *read])
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", PlainModelWarning)
         try:
