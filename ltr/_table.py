@@ -6,7 +6,7 @@ import csv
 import io
 from collections.abc import Sequence
 
-__all__ = ["format_table", "format_csv"]
+__all__ = ["format_csv", "format_markdown", "format_table"]
 
 
 def _cell(v) -> str:
@@ -33,6 +33,24 @@ def format_table(header: Sequence[str], rows: Sequence[Sequence]) -> str:
         return "  ".join(v.rjust(w) if num else v.ljust(w) for v, w, num in zip(vals, widths, numeric)).rstrip()
 
     return "\n".join([line(header), "  ".join("-" * w for w in widths)] + [line(r) for r in cells])
+
+
+def format_markdown(header: Sequence[str], rows: Sequence[Sequence]) -> str:
+    """A Markdown (GitHub) pipe table: the first column left-aligned, the others right-aligned, 4 decimals for
+    floats, ``|`` in a cell escaped.
+
+    Examples
+    --------
+    >>> print(format_markdown(["metric", "mean"], [["ndcg@10", 0.5]]))
+    | metric | mean |
+    |---|---:|
+    | ndcg@10 | 0.5000 |
+    """
+    def line(vals) -> str:
+        return "| " + " | ".join(_cell(v).replace("|", "\\|") for v in vals) + " |"
+
+    rule = "|" + "|".join(["---"] + ["---:"] * (len(header) - 1)) + "|"
+    return "\n".join([line(header), rule] + [line(r) for r in rows])
 
 
 def format_csv(header: Sequence[str], rows: Sequence[Sequence]) -> str:

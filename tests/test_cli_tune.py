@@ -113,3 +113,17 @@ def test_ltr_tune_help_gives_the_cost_of_a_search(capsys):
     assert "Cost: TRIALS x OUTER x INNER fits" in text and "plus one refit per outer fold" in text
     assert "30 x 5 x 3 = 450 fits + 5" in text and "--timeout" in text and "--quiet silences it" in text
     assert "TRIALS x OUTER x INNER (x REPEATS) fits in all" in text  # --trials' own help
+
+
+def test_markdown_prints_both_tables_as_markdown(tune_argv, capsys):
+    """The table of the parameters chosen per fold, the point of tuning, came out in the terminal layout."""
+    data = make_ranking(20, (4, 8), 5, random_state=0)
+    assert main([*tune_argv(data, 2), "--format", "markdown", "--quiet"]) == 0
+    out = capsys.readouterr().out.split("\n\n")
+    assert out[0].splitlines()[:2] == ["| fold | ndcg@1 | ndcg@3 | ndcg@5 | ndcg@10 | map | rounds | seconds |",
+                                       "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    chosen = out[1].splitlines()
+    assert chosen[:2] == ["| fold | inner ndcg@10 | num_leaves |", "|---|---:|---:|"]
+    assert [line.split(" | ")[0] for line in chosen[2:]] == ["| Fold1", "| Fold2"]
+    assert re.fullmatch(r"\| Fold1 \| 0\.\d{4} \| [2-6] \|", chosen[2])
+    assert out[2].startswith("gain exp2 (2^rel - 1); ")

@@ -1211,11 +1211,15 @@ def add_model_options(p: argparse.ArgumentParser) -> None:
                         "rows, rate 0.02, L2 10, feature and query bagging; auto = small below 500 training "
                         "queries; none = the standard defaults always; options given here win over the preset")
     g.add_argument("--kernel", default=d["kernel"], choices=KERNELS,
-                   help="the engine's native objective, or the toolkit's Numba gradient kernel. The two train the "
-                        "same model only without sampling: the small-data preset's query and feature bagging "
-                        "(bagging_by_query, feature_fraction) samples otherwise in LightGBM with a kernel, so "
-                        "compare them with --preset none; --objective logistic's kernel starts from 0, the native "
-                        "one from the log-odds of the labels (boost_from_average), so the two differ")
+                   help="the engine's native objective, or the toolkit's Numba gradient kernel. The lambdarank "
+                        "kernel trains the native model with the engine's pair rule (--objective-param "
+                        "mode=lightgbm; mode=xgboost and --param base_score=0 for XGBoost, whose rank:ndcg "
+                        "estimates a base score; the default mode=exact weighs every pair and differs slightly) and "
+                        "without sampling: the small-data preset's query and feature bagging samples otherwise in "
+                        "LightGBM with a kernel, so compare them with --preset none. XGBoost's rank:pairwise picks "
+                        "its own pairs and normalises as LambdaMART does, so the ranknet kernel (every pair) differs "
+                        "from it; --objective logistic's kernel starts from 0, the native one from the log-odds of "
+                        "the labels (boost_from_average)")
     g.add_argument("--device", default=d["device"], choices=DEVICES,
                    help="gpu: LightGBM's OpenCL learner or XGBoost's CUDA (see `ltr doctor`)")
     for flag, param, typ, text in _MODEL_FLAGS:

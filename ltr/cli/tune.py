@@ -271,10 +271,16 @@ def run(args: argparse.Namespace) -> int:
         emit(args, [*header, f"inner {target}", *keys], [[*r, *chosen.get(r[0], blank)] for r in rows], {},
              footer=footer, to_stderr=piped)
     else:
-        print(cv.format(args.format), file=sys.stderr if piped else sys.stdout)
-        print(file=sys.stderr if piped else sys.stdout)
-        emit(args, ["fold", f"inner {target}", *keys], [[name, *row] for name, row in chosen.items()], {},
-             footer=footer, to_stderr=piped)
+        shown = sys.stderr if piped else sys.stdout
+        print(cv.format(args.format), file=shown)
+        print(file=shown)
+        header, rows = ["fold", f"inner {target}", *keys], [[name, *row] for name, row in chosen.items()]
+        if args.format == "markdown":  # both tables in the one format asked for
+            from ltr._table import format_markdown
+
+            print(format_markdown(header, rows) + "\n\n" + footer, file=shown)
+        else:
+            emit(args, header, rows, {}, footer=footer, to_stderr=piped)
     candidates_note(args, file_feature_set(args.data))
     for path in (args.out, storage):
         if path and path != "-" and not args.quiet:

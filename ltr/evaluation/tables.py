@@ -15,7 +15,7 @@ import json
 import math
 from typing import TYPE_CHECKING, Any
 
-from ltr._table import format_csv, format_table
+from ltr._table import format_csv, format_markdown, format_table
 
 if TYPE_CHECKING:  # never at run time: the records module imports this one
     from ltr.evaluation.results import Comparison, CVResult
@@ -184,9 +184,7 @@ def format_comparison(c: Comparison, fmt: str = "table", *, layout: str | None =
             header, rows = long_rows(c, digits, raw=False)
         else:
             header, rows = wide_cells(c, digits, lambda s: f"**{s}**", "\\*")
-        lines = ["| " + " | ".join(header) + " |", "|" + "|".join(["---"] + ["---:"] * (len(header) - 1)) + "|"]
-        lines += ["| " + " | ".join(str(x) for x in r) + " |" for r in rows]
-        return "\n".join(lines) + "\n\n" + comparison_footnote(c).replace("*", "\\*", 1)
+        return format_markdown(header, rows) + "\n\n" + comparison_footnote(c).replace("*", "\\*", 1)
     # LaTeX (booktabs)
     if layout == "long":
         header, rows = long_rows(c, digits, raw=False)
@@ -215,8 +213,7 @@ def format_cv(result: CVResult, fmt: str = "table") -> str:
         return format_table(header, rows)
     cells = [[r[0], *[f"{v:.4f}" if isinstance(v, float) else str(v) for v in r[1:]]] for r in rows]
     if fmt == "markdown":
-        lines = ["| " + " | ".join(header) + " |", "|" + "|".join(["---"] + ["---:"] * (len(header) - 1)) + "|"]
-        return "\n".join(lines + ["| " + " | ".join(r) + " |" for r in cells])
+        return format_markdown(header, cells)
     lines = [f"\\begin{{tabular}}{{l{'r' * (len(header) - 1)}}}", "\\toprule",
              " & ".join(latex_escape(h) for h in header) + " \\\\", "\\midrule"]
     lines += [" & ".join(latex_escape(x) for x in r) + " \\\\" for r in cells]
