@@ -101,7 +101,7 @@ def test_a_comparison_report_has_every_figure_in_html_markdown_and_png(runs, tmp
     comp.save(tmp_path / "c.json")
     written = render_report(tmp_path / "c.json", tmp_path / "rep", datasets=[data])
     ids = {"ndcg-at-k", "delta-pointwise", "rounds-lambdamart", "rounds-pointwise", "importance-lambdamart",
-           "importance-pointwise", "labels-data", "sizes-data", "labels-data1", "sizes-data1"}
+           "importance-pointwise", "labels-data1", "sizes-data1"}  # the result's own data, given again: drawn once
     assert set(written) == ids | {"html", "md"}
     for i in ids:
         assert_real_image(written[i].read_bytes())
@@ -247,11 +247,27 @@ def test_two_data_files_with_the_same_name_get_a_figure_each(runs, tmp_path, cap
 def test_result_figures_never_share_an_id():
     from ltr.evaluation.report import result_figures
 
-    d = make_ranking(6, 4, 3, random_state=0)
-    s = dataset_summary(d, "same")
-    figs = result_figures({"systems": [], "metrics": []}, datasets=[s, dict(s)])
+    s = dataset_summary(make_ranking(6, 4, 3, random_state=0), "same")
+    t = dataset_summary(make_ranking(7, 4, 3, random_state=1), "same")  # another data set under the same name
+    figs = result_figures({"systems": [], "metrics": []}, datasets=[s, t])
     ids = [f["id"] for f in figs]
     assert len(ids) == len(set(ids)) == 4
+
+
+def test_the_results_own_data_given_again_is_plotted_once(runs):
+    """ltr report --data FILE, FILE the result's own data: its two figures were drawn twice."""
+    from ltr.evaluation.report import result_figures
+
+    data, a, _ = runs
+    d = json.loads(json.dumps(a.to_dict()))  # as read back from its file
+    own = [f["id"] for f in result_figures(d) if f["id"].startswith(("labels-", "sizes-"))]
+    assert len(own) == 2
+    again = result_figures(d, datasets=[dataset_summary(data, "again.txt")])  # drawn once, by the name given
+    assert [f["id"] for f in again if f["id"].startswith(("labels-", "sizes-"))] == ["labels-again-txt",
+                                                                                    "sizes-again-txt"]
+    other = result_figures(d, datasets=[dataset_summary(make_ranking(9, 4, 3, random_state=5), "other.txt")])
+    assert [f["id"] for f in other if f["id"].startswith(("labels-", "sizes-"))] == [
+        *own, "labels-other-txt", "sizes-other-txt"]
 
 
 def test_the_round_figure_caption_names_only_the_parts_drawn(runs):

@@ -67,7 +67,7 @@ def report(tmp_path_factory):
 
 def test_the_html_report_loads_cleanly_in_chromium_and_every_image_decodes(chromium, report, tmp_path):
     n_images = report.read_text().count('src="data:image/png;base64,')
-    assert n_images == 10  # curves, 1 delta, 2 x rounds, 2 x importance, 2 x (labels, sizes)
+    assert n_images == 8  # curves, 1 delta, 2 x rounds, 2 x importance, labels and sizes (of the one data set)
     s = status(browse(chromium, tmp_path, report.as_uri(), "--dump-dom"))
     assert s["text"].startswith("report check ok"), s
     assert (s["data-images"], s["data-broken"], s["data-errors"]) == (str(n_images), "0", "0")

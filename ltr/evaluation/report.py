@@ -38,7 +38,9 @@ def _slug(text: str) -> str:
 
 def result_figures(d: Mapping[str, Any], *, datasets: Sequence[Mapping[str, Any]] = (),
                    size: tuple[int, int] | None = None) -> list[dict[str, Any]]:
-    """The figures a result supports: ``[{"id", "title", "caption", "png"}]`` (PNG bytes)."""
+    """The figures a result supports: ``[{"id", "title", "caption", "png"}]`` (PNG bytes). A data set of
+    ``datasets`` whose figures the result's own data sets already give (the same rows, queries and labels: the
+    result's data file given again) is plotted once, under the name given last."""
     kw = {} if size is None else {"size": size}
     figs: list[dict[str, Any]] = []
     systems = d["systems"]
@@ -92,7 +94,12 @@ def result_figures(d: Mapping[str, Any], *, datasets: Sequence[Mapping[str, Any]
             figs.append({"id": f"importance-{_slug(s['name'])}", "title": f"{s['name']}: feature importance (gain)",
                          "caption": "Total split gain per feature, mean over folds.",
                          "png": plots.feature_importance(names, imp["gain"], kind="gain", **kw)})
+    drawn: dict[str, Mapping[str, Any]] = {}  # one entry a data set, named as given last (a --data file's name)
     for ds in [*(d.get("datasets") or []), *datasets]:
+        alike = json.dumps([ds.get(k) for k in ("n_rows", "n_queries", "label_counts", "rows_per_query")],
+                           sort_keys=True, default=str)  # (label keys: numbers here, strings once saved as JSON)
+        drawn[alike] = ds
+    for ds in drawn.values():
         name = ds.get("name", "data")
         figs.append({"id": f"labels-{_slug(name)}", "title": f"{name}: label distribution",
                      "caption": f"{ds['n_rows']} rows in {ds['n_queries']} queries.",
