@@ -1228,7 +1228,8 @@ def add_model_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--early-stopping", type=int, default=None, dest="early_stopping", metavar="ROUNDS",
                    help=f"stop when the validation metric has not improved for ROUNDS rounds; 0: off (default: "
                         f"{d['early_stopping_rounds']} when a validation set is given, but off under the small-data "
-                        "preset, which trains its fixed rounds); trees only: --engine linear refuses it (it runs "
+                        "preset, which trains its fixed rounds unless this or --early-stopping-metric is given); trees "
+                        "only: --engine linear refuses it (it runs "
                         "its passes to --param tolerance)")
     g.add_argument("--early-stopping-metric", default=None, dest="early_stopping_metric", metavar="METRIC",
                    help="the validation metric that drives early stopping (default: ndcg@10); trees only: with "
