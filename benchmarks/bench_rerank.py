@@ -55,6 +55,8 @@ sys.path.insert(0, os.path.dirname(__file__))
 
 from _report import Fragment  # noqa: E402
 
+from ltr._shared import shared_data_dir  # noqa: E402
+
 KS = (20, 50, 100, 1000)
 TRAIN_QUERIES = 150
 
@@ -144,8 +146,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     from _report import fragment_out
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--data", default=os.environ.get("LTRKIT_SHARED_DATA", os.path.join(
-        os.path.dirname(__file__), "..", "..", "shared", "data")), help="the shared data folder")
+    ap.add_argument("--data", default=None,
+                    help="the shared data folder (default: $LTRKIT_SHARED_DATA, else ../shared/data as the tests find "
+                         "it)")
     ap.add_argument("--queries", type=int, default=0, help="timed queries (without a neural feature and with the "
                                                            "cached bi-encoder; default 0: every query with at "
                                                            "least 1,000 candidates)")
@@ -168,13 +171,17 @@ def main(argv: list[str] | None = None) -> None:
         args.queries, args.repeats = min(args.queries or 10, 10), min(args.repeats, 2)
     ks = (20, 100) if args.quick else KS
 
+    root = Path(args.data) if args.data else shared_data_dir()
+    if root is None or not (root / "cranfield").is_dir():
+        sys.exit(f"{root / 'cranfield' if root else 'shared data'} not found: pass --data DIR (the folder holding "
+                 "cranfield/) or set LTRKIT_SHARED_DATA")
     load_start = os.getloadavg()
     rep = Fragment(__file__, "Reranking latency: features + scoring per query, one thread", argv, out=args.out)
     from features import Analyzer, BM25Retriever, InvertedIndex, load_test_collection
     from features.featureset import FeatureSet
     from features.serve import Reranker
 
-    tc = load_test_collection(Path(args.data) / "cranfield")
+    tc = load_test_collection(root / "cranfield")
     index = InvertedIndex.build(tc.docs, Analyzer())
     queries = dict(tc.queries.items())
     run = BM25Retriever(index).search(tc.queries, k=max(KS))

@@ -125,9 +125,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cache-dir", default=None, help="embedding cache (default $LTRKIT_CACHE_DIR or ~/.cache/ltrkit)")
     ap.add_argument("--seed", type=int, default=0, help="seed of the folds and the trees")
     args = ap.parse_args(argv)
+    for flag, value, least in (("--folds", args.folds, 2), ("--topk", args.topk, 1), ("--rounds", args.rounds, 1)):
+        if value < least:
+            ap.error(f"{flag} must be at least {least}, got {value}")
     if args.collection is None:
         print("no collection: pass --collection or set LTRKIT_SHARED_DATA", file=sys.stderr)
         return 1
+    if not Path(args.collection).is_dir():
+        ap.error(f"--collection {args.collection}: no such folder (a test collection folder, as ltr features "
+                 "--collection takes)")
     out = run(args.collection, topk=args.topk, folds=args.folds, rounds=args.rounds, alpha=args.alpha,
               temperature=args.temperature, max_length=args.max_length, cache_dir=args.cache_dir, seed=args.seed)
     print(f"{out['collection'].name}: {out['data'].n_queries} queries, {out['data'].n_rows} candidates, "

@@ -192,10 +192,18 @@ def main(argv=None) -> int:
     ap.add_argument("--fragment", nargs="?", const=FRAGMENT, default=None, metavar="PATH",
                     help="also write the output as a benchmark fragment (default benchmarks/results/text_to_ranker.md)")
     args = ap.parse_args(argv)
+    if args.folds < 2:
+        ap.error(f"--folds must be at least 2, got {args.folds}")
+    if args.topk < 1:
+        ap.error(f"--topk must be at least 1, got {args.topk}")
     root = shared_data_dir()
     if root is None:
         print("the shared data sets are not available (set LTRKIT_SHARED_DATA)", file=sys.stderr)
         return 1
+    missing = [c for c in args.collections if not (root / c).is_dir()]
+    if missing:
+        ap.error(f"--collections: no folder {', '.join(map(repr, missing))} under {root} (it holds "
+                 f"{', '.join(sorted(p.name for p in root.iterdir() if p.is_dir()))})")
     if args.fragment:
         sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "benchmarks"))
         from _report import Fragment

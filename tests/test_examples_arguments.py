@@ -1,0 +1,42 @@
+"""The examples are command-line scripts: a bad argument is one line naming it (argparse's exit 2), before any work,
+not a traceback from deep inside a fit ("X has no rows" for --folds 1)."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+def load(name: str):
+    spec = importlib.util.spec_from_file_location(f"{name}_example", EXAMPLES / f"{name}.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+@pytest.mark.parametrize("name, argv, said", [
+    ("text_to_ranker", ["--folds", "1"], "--folds must be at least 2, got 1"),
+    ("text_to_ranker", ["--folds", "0"], "--folds must be at least 2, got 0"),
+    ("text_to_ranker", ["--topk", "0"], "--topk must be at least 1, got 0"),
+    ("hybrid_ranker", ["--folds", "1"], "--folds must be at least 2, got 1"),
+    ("hybrid_ranker", ["--rounds", "0"], "--rounds must be at least 1, got 0"),
+    ("hybrid_ranker", ["--collection", "/nonexistent/coll"], "--collection /nonexistent/coll: no such folder"),
+])
+def test_a_bad_argument_is_one_line_naming_it(name, argv, said, capsys):
+    with pytest.raises(SystemExit) as stopped:
+        load(name).main(argv)
+    assert stopped.value.code == 2
+    err = capsys.readouterr().err.splitlines()
+    assert f": error: {said}" in err[-1], err  # (the program's name is the runner's here)
+
+
+def test_an_unknown_collection_names_the_folders_there(shared_data, capsys):
+    with pytest.raises(SystemExit) as stopped:
+        load("text_to_ranker").main(["--collections", "nosuch", "--pipeline", "small"])
+    assert stopped.value.code == 2
+    last = capsys.readouterr().err.splitlines()[-1]
+    assert f"error: --collections: no folder 'nosuch' under {shared_data} (it holds " in last and "cranfield" in last
