@@ -542,3 +542,24 @@ def test_a_ranker_is_refused_with_a_changed_encoder_and_accepted_with_the_same_o
     assert f"feature 2 (biencoder): model {str(folder)!r} in the model and {str(folder)!r} in this index and " \
            "feature set differ in content (model_digest" in err
     assert not (tmp_path / "b.run").exists()
+
+
+def test_a_truncated_weights_file_is_a_one_line_error_not_a_traceback(minilm, tmp_path, capsys):
+    """A download cut short or a partial copy: safetensors raises its own error (no OSError), which ran out of
+    ltr features as a 75-line traceback."""
+    from ltr.cli import main
+
+    bad = tmp_path / "mini_trunc"
+    shutil.copytree(minilm, bad)
+    with open(os.path.join(minilm, "model.safetensors"), "rb") as f:
+        (bad / "model.safetensors").write_bytes(f.read(1_000_000))  # a copy, not a link
+    (tmp_path / "docs.tsv").write_text("d1\tflutter of a wing\nd2\theat transfer in slabs\n")
+    (tmp_path / "q.tsv").write_text("q1\twing flutter\n")
+    (tmp_path / "fs.toml").write_text(f'[[features]]\nscorer = "biencoder"\nmodel = "{bad}"\nfields = ["all"]\n'
+                                      'cache = false\n')
+    assert main(["features", "--collection", str(tmp_path / "docs.tsv"), "--queries", str(tmp_path / "q.tsv"),
+                 "--features", str(tmp_path / "fs.toml"), "--out", str(tmp_path / "o.letor"), "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"ltr features: error: biencoder model {bad} does not load with sentence-transformers: "
+                          "SafetensorError: ") and err.count("\n") == 1, err
+    assert not (tmp_path / "o.letor").exists()

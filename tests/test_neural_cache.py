@@ -90,7 +90,8 @@ def test_other_options_and_other_models_use_their_own_folder(tmp_path):
     assert cache(tmp_path, max_length=128).path == a.path
 
 
-@pytest.mark.parametrize("damage", ["header-json", "header-list", "header-count", "header-crc", "no-keys",
+@pytest.mark.parametrize("damage", ["header-json", "header-list", "header-count", "header-crc", "header-model",
+                                    "header-model-list", "no-keys",
                                     "values-garbage", "values-truncated", "keys-truncated", "values-pickled",
                                     "values-edited", "values-dtype", "keys-repeated"])
 def test_damaged_files_are_recomputed_with_a_warning_never_reused(tmp_path, caplog, damage):
@@ -107,6 +108,9 @@ def test_damaged_files_are_recomputed_with_a_warning_never_reused(tmp_path, capl
         head.write_text(json.dumps(h))
     elif damage == "header-crc":
         del h["crc32"]
+        head.write_text(json.dumps(h))
+    elif damage in ("header-model", "header-model-list"):  # valid JSON: it raised AttributeError on every run
+        h["model"] = "damaged" if damage == "header-model" else ["x"]
         head.write_text(json.dumps(h))
     elif damage == "no-keys":
         keys.unlink()

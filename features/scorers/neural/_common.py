@@ -204,6 +204,16 @@ def _json(path: Path) -> dict:
     return data
 
 
+def _weights_errors() -> tuple[type[BaseException], ...]:
+    """What a damaged weights file raises that is no OSError: safetensors' ``SafetensorError`` (a download cut short,
+    a partial copy), a subclass of ``Exception`` alone."""
+    try:
+        from safetensors import SafetensorError
+    except ImportError:  # (installed with transformers; a model folder of another format never reaches it)
+        return ()
+    return (SafetensorError,)
+
+
 def load_model(folder: Path, kind: str, *, device: str, max_length: int | None) -> Any:
     """A ``SentenceTransformer`` (``kind="biencoder"``) or ``CrossEncoder`` loaded from ``folder``, offline.
 
@@ -222,7 +232,7 @@ def load_model(folder: Path, kind: str, *, device: str, max_length: int | None) 
             else:
                 kw = {} if max_length is None else {"max_length": int(max_length)}
                 model = st.CrossEncoder(str(folder), device=dev, local_files_only=True, **kw)
-        except (OSError, ValueError, KeyError, RuntimeError, TypeError) as e:
+        except (OSError, ValueError, KeyError, RuntimeError, TypeError, *_weights_errors()) as e:
             msg = " ".join(str(e).split())
             raise NeuralModelError(f"{kind} model {folder} does not load with sentence-transformers: "
                                    f"{type(e).__name__}: {msg}") from None
