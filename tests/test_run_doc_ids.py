@@ -188,3 +188,19 @@ def test_cv_refuses_a_header_that_reads_no_doc_ids_before_any_fold_trains(no_tra
         f"ltr cv: error: {tmp_path / 'd.txt'}: no document ids ('#docid = ...' comments, which a '# ltrkit-letor' "
         "header's \"doc_ids\": false leaves unread), so no TREC run can be written: leave --run-out out\n")
     assert no_training == [] and not (tmp_path / "cv.run").exists()
+
+
+def test_a_cv_results_run_in_python_names_the_fold_and_query_of_a_row_without_a_doc_id(tmp_path):
+    """The library's path (CVResult.run), which the command line now checks before training: the row is named,
+    not left to the run writer's 'run column docno has an empty value'."""
+    from ltr import Ranker
+    from ltr.evaluation import cross_validate
+
+    (tmp_path / "d.txt").write_text("\n".join(letor_lines(8, 4, missing={(3, 2), (3, 3)})) + "\n")
+    result = cross_validate(Ranker(n_estimators=2, min_child_samples=1, preset=None, n_jobs=1), tmp_path / "d.txt",
+                            n_splits=2, progress=False)
+    with pytest.raises(ValueError) as caught:
+        result.run()
+    message = str(caught.value)
+    assert message.startswith(f"{result.name}: fold Fold") and "(query 3) has no document id ('#docid = ...' " \
+        "comment), so no TREC run can be made (2 such rows in the fold)" in message, message

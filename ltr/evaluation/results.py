@@ -241,7 +241,8 @@ class CVResult:
         Raises
         ------
         ValueError
-            The data had no document ids (``#docid = ...`` comments), so there is no run to write.
+            The data had no document ids (``#docid = ...`` comments), or a row had none, so there is no run to
+            write.
         """
         if not self.has_run():
             raise ValueError(
@@ -254,6 +255,11 @@ class CVResult:
         for f in self.folds:
             sizes = f.test_sizes
             q = np.repeat(np.asarray(f.qids, dtype=object), sizes)
+            empty = [i for i, d in enumerate(f.doc_ids) if not d]
+            if empty:  # a row of the data without its '#docid' comment: named here, not by the run writer
+                raise ValueError(f"{self.name}: fold {f.name}: test row {empty[0] + 1} (query {q[empty[0]]}) has no "
+                                 f"document id ('#docid = ...' comment), so no TREC run can be made"
+                                 + (f" ({len(empty)} such rows in the fold)" if len(empty) > 1 else ""))
             qids.append(q)
             docs.extend(f.doc_ids)
             scores.extend(f.scores)
