@@ -454,13 +454,13 @@ def check_outputs(*paths: str | os.PathLike | None, inputs: Sequence[str | os.Pa
     return any(p is not None and str(p) == "-" for p in paths)
 
 
-def collection_reads(collection: str | None) -> tuple[list[str], list[str]]:
-    """``(inputs, folders)`` for :func:`check_outputs` before a collection is read: a collection file is an input; a
-    collection folder is left to :func:`read_collection_files`, once it is read (a folder in a known layout reads a
-    few named files, and an output beside them is no input: the same command run again would find it there)."""
+def collection_reads(collection: str | None) -> list[str]:
+    """The inputs for :func:`check_outputs` before a collection is read: a collection file; a collection folder is
+    left to :func:`read_collection_files`, once it is read (a folder in a known layout reads a few named files, and
+    an output beside them is no input: the same command run again would find it there)."""
     if collection is None or Path(collection).is_dir():
-        return [], []
-    return [collection], []
+        return []
+    return [collection]
 
 
 def read_collection_files(inputs) -> tuple[list[str], list[str]]:
@@ -1136,8 +1136,8 @@ def _config_words(message: str, args: argparse.Namespace) -> str:
     flags = [(flag, dest) for flag, dest in (*model_flags(), ("--early-stopping", "early_stopping"), *own)
              if dest in from_config]
     lead = next(((flag, dest) for flag, dest in flags if message.startswith((flag + " ", flag + ": "))), None)
-    said = re.match(r"--config (.+?): ", message)  # a message that already names the file (an engine parameter's)
-    named = from_config[lead[1]][0] if lead else said.group(1) if said else None
+    opened = re.match(r"--config (.+?): ", message)  # a message that already names the file (an engine parameter's)
+    named = from_config[lead[1]][0] if lead else opened.group(1) if opened else None
     for flag, dest in flags:  # named further on, as what another option clashes with: `--engine linear does not ...`
         path, key, value = from_config[dest]
         if (flag, dest) == lead:

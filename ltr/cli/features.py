@@ -315,7 +315,7 @@ def run(args: argparse.Namespace) -> int:
     built_index, saved_index = index_roles(args.index)
     outputs = (args.out, args.save_run, args.qrels_out, args.topics_out, built_index)
     flags = ("--out", "--save-run", "--qrels-out", "--topics-out", "--index")
-    read, _ = collection_reads(args.collection)
+    read = collection_reads(args.collection)
     check_outputs(*outputs, inputs=[args.queries, args.qrels, args.run, saved_index, *read], flags=flags)
     check_feature_set_option(args.features)
     fs = FeatureSet.load(args.features)  # fail on a bad feature set before the slow steps

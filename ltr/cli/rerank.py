@@ -92,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
     if args.depth is not None and args.depth < 1:
         raise UsageError(f"--depth must be >= 1, got {args.depth}")
     built_index, saved_index = index_roles(args.index)
-    read, _ = collection_reads(args.collection)
+    read = collection_reads(args.collection)
     check_outputs(args.out, built_index, inputs=[args.model, args.run, args.queries, saved_index, *read])
     check_feature_set_option(args.features)
     first = read_run(args.run)  # a malformed run fails before the slow steps
