@@ -20,7 +20,8 @@ cache is discarded, with a warning saying so), the same options and format, and 
 ``allow_pickle=False``), have the header's shape and dtype and its CRC-32; anything else is a corrupt cache, discarded
 with a warning naming the file and the reason, and recomputed. Writes are atomic (:func:`ltr.io.atomic_write`), the
 header last; a cache that cannot be written is a warning, not an error (the features are right either way). Delete
-the folder at any time to reclaim the space.
+the folder at any time to reclaim the space. A long computation is written as it goes (every :data:`SAVE_EVERY`
+seconds, between chunks of :data:`COMPUTE_CHUNK` items), so that a run interrupted keeps most of what it computed.
 
 A vector is stored as computed, in whatever batch held its text: sentence-transformers pads a batch to its longest
 text, so the same text encoded beside others can differ in the last float32 bit. A run that finds every vector it
@@ -43,6 +44,7 @@ import io
 import json
 import logging
 import os
+import time
 import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
@@ -64,6 +66,13 @@ _DIGESTS = "file-digests.json"  # per-file content hashes, reused while a file's
 _CHUNK = 1 << 22
 _LOCK = "lock"  # the slot's lock file (:func:`_locked`)
 _READ_TRIES = 3  # reads of a folder whose header keeps being replaced by an unlocked writer
+#: Items computed by one call of a cache's ``compute``: between two calls the vectors so far may be written, so that
+#: a long run (a large collection embeds for hours on a CPU) interrupted keeps what it computed. A collection of up
+#: to this many new texts is computed in one call, as before there were chunks.
+COMPUTE_CHUNK = 8192
+#: Seconds of computing after which the vectors so far are written, between two chunks (each write rewrites the
+#: folder's arrays, so not after every chunk).
+SAVE_EVERY = 300.0
 
 
 def default_cache_dir() -> Path:
@@ -360,7 +369,8 @@ class VectorCache:
     # -- the one entry point -----------------------------------------------------------------------------------------
     def get(self, keys: Sequence[bytes], compute: Callable[[list[int]], NDArray]) -> NDArray[np.float32]:
         """Vectors of ``keys`` (float32, ``(len(keys), dim)``); ``compute(positions)`` gets the positions in ``keys``
-        of the unique keys not in the cache and returns their vectors, which are added and saved."""
+        of the unique keys not in the cache, :data:`COMPUTE_CHUNK` at a time, and returns their vectors, which are
+        added and saved (also between chunks, every :data:`SAVE_EVERY` seconds: an interrupted run keeps them)."""
         self.stats = CacheStats()
         if self._rows is None:
             why = self._load()
@@ -376,19 +386,13 @@ class VectorCache:
         self.stats.found = len(set(ints)) - len(missing)
         self.stats.computed = len(missing)
         if missing:
-            new = np.asarray(compute(list(missing.values())), dtype=np.float32)
-            if new.ndim == 1:
-                new = new[:, None]
-            if new.shape[0] != len(missing) or (self._values is not None and new.shape[1] != self._values.shape[1]):
-                raise ValueError(f"cache {self.kind}: computed {new.shape} vectors for {len(missing)} items")
-            if not np.isfinite(new).all():
-                raise FloatingPointError(f"{self.kind}: the model returned a non-finite value")
-            start = self._keys.shape[0]
-            mk = np.array([[k & 0xFFFFFFFFFFFFFFFF, k >> 64] for k in missing], dtype=np.uint64).reshape(-1, 2)
-            self._keys = np.concatenate([self._keys, mk])
-            self._values = new if self._values is None else np.concatenate([self._values, new])
-            for i, k in enumerate(missing):
-                self._rows[k] = start + i
+            todo, at = list(missing), list(missing.values())
+            saved = time.monotonic()
+            for lo in range(0, len(todo), COMPUTE_CHUNK):
+                self._add(todo[lo:lo + COMPUTE_CHUNK], compute(at[lo:lo + COMPUTE_CHUNK]))
+                if lo + COMPUTE_CHUNK < len(todo) and time.monotonic() - saved >= SAVE_EVERY:
+                    self._save()  # what an interrupted run keeps
+                    saved = time.monotonic()
             self._save()
         if self.path is not None:
             log.info("%s cache %s: %d item(s) found, %d computed (new or changed texts)", self.kind, self.path,
@@ -396,6 +400,22 @@ class VectorCache:
         if self._values is None:
             return np.zeros((len(keys), 0), dtype=np.float32)
         return self._values[np.fromiter((self._rows[k] for k in ints), dtype=np.int64, count=len(ints))]
+
+    def _add(self, keys: list[int], computed) -> None:
+        """Hold the vectors ``computed`` for ``keys`` (checked: one finite row per key, of the cache's width)."""
+        new = np.asarray(computed, dtype=np.float32)
+        if new.ndim == 1:
+            new = new[:, None]
+        if new.shape[0] != len(keys) or (self._values is not None and new.shape[1] != self._values.shape[1]):
+            raise ValueError(f"cache {self.kind}: computed {new.shape} vectors for {len(keys)} items")
+        if not np.isfinite(new).all():
+            raise FloatingPointError(f"{self.kind}: the model returned a non-finite value")
+        start = self._keys.shape[0]
+        mk = np.array([[k & 0xFFFFFFFFFFFFFFFF, k >> 64] for k in keys], dtype=np.uint64).reshape(-1, 2)
+        self._keys = np.concatenate([self._keys, mk])
+        self._values = new if self._values is None else np.concatenate([self._values, new])
+        for i, k in enumerate(keys):
+            self._rows[k] = start + i
 
     # -- writing -----------------------------------------------------------------------------------------------------
     def _save(self) -> None:

@@ -296,3 +296,32 @@ def test_cache_stats_add_up_over_calls(tmp_path):
         get(c, texts, enc)
         total = total + c.stats
     assert total == CacheStats(found=1, computed=4)  # 'wing flutter' found on the second call; 3 + 1 new texts
+
+
+def test_an_interrupted_long_computation_keeps_the_vectors_it_had_written(tmp_path, monkeypatch):
+    """Vectors are computed a chunk at a time and written between chunks every SAVE_EVERY seconds: Ctrl-C after two
+    chunks keeps them, and the run again computes only the rest (an interrupted embedding run started over)."""
+    import features.embedding_cache as ec
+
+    monkeypatch.setattr(ec, "COMPUTE_CHUNK", 1)
+    monkeypatch.setattr(ec, "SAVE_EVERY", 0.0)
+    texts = ["wing flutter", "heat transfer", "slabs", "supersonic"]
+
+    class Stopped(Encoder):
+        def __call__(self, chunk):
+            if len(self.calls) == 2:
+                raise KeyboardInterrupt
+            return super().__call__(chunk)
+
+    stopped = Stopped()
+    with pytest.raises(KeyboardInterrupt):
+        get(cache(tmp_path), texts, stopped)
+    assert stopped.calls == [["wing flutter"], ["heat transfer"]]
+    enc = Encoder()
+    c = cache(tmp_path)
+    np.testing.assert_array_equal(get(c, texts, enc), vectors(texts))
+    assert enc.calls == [["slabs"], ["supersonic"]] and (c.stats.found, c.stats.computed) == (2, 2)
+    monkeypatch.setattr(ec, "COMPUTE_CHUNK", 8192)  # one call for a small collection, as before chunks
+    enc = Encoder()
+    get(cache(tmp_path / "other"), texts, enc)
+    assert enc.calls == [texts]
