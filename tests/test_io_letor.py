@@ -1026,3 +1026,13 @@ def test_a_line_that_stops_after_its_label_is_said_to_end_there_not_shown_the_ne
     assert str(caught.value) == (f"{p}:{line}: missing qid:<int> after the label, and no group-sizes file is read "
                                  "(the line ends there); pass "
                                  "query_file=<group sizes file> (LightGBM's .query layout)")
+
+
+def test_a_docid_comment_without_its_value_gives_no_id_not_the_next_keys_name(tmp_path):
+    """LETOR 4.0's comments are 'docid = X inc = ... prob = ...': with X missing, 'inc' is the next pair's key."""
+    p = tmp_path / "d.txt"
+    p.write_text("1 qid:1 1:0.5 #docid = GX004-93-7097963 inc = 0.04 prob = 0.1\n"
+                 "0 qid:1 1:0.2 #docid = inc = 0.5 prob = 0.2\n"
+                 "0 qid:1 1:0.1 #docid=a=b inc = 1\n"
+                 "0 qid:1 1:0.3 #docid = inc\n")
+    assert read_letor(p).doc_ids.tolist() == ["GX004-93-7097963", "", "a=b", "inc"]

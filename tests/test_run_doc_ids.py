@@ -204,3 +204,13 @@ def test_a_cv_results_run_in_python_names_the_fold_and_query_of_a_row_without_a_
     message = str(caught.value)
     assert message.startswith(f"{result.name}: fold Fold") and "(query 3) has no document id ('#docid = ...' " \
         "comment), so no TREC run can be made (2 such rows in the fold)" in message, message
+
+
+def test_a_docid_comment_holding_only_the_next_pair_is_named_as_empty(model, tmp_path, capsys):
+    lines = letor_lines(3, 4)
+    lines[5] = lines[5].split(" #")[0] + " #docid = inc = 0.5 prob = 0.1"
+    (tmp_path / "d.txt").write_text("\n".join(lines) + "\n")
+    assert main(["predict", str(model), str(tmp_path / "d.txt"), "--run", "--out", str(tmp_path / "o.run")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"ltr predict: error: {tmp_path / 'd.txt'}:6: --run needs a document id on every row, and "
+                          "this row's '#docid =' comment holds none"), err

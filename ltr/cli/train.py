@@ -353,8 +353,10 @@ def _pick_recorded(args: argparse.Namespace, model, data):
 
 
 _NO_RUN_FIX = "leave --run out for one score per line (ltr evaluate DATA --scores FILE evaluates them)"
-_DOC_ID = re.compile(r"#.*\bdocid\s*[=:]\s*\S")  # a row's document id, found as check_doc_ids finds it
-_EMPTY_DOC_ID = re.compile(r"#.*\bdocid\s*[=:]\s*$")  # '#docid =' with nothing after it: the reader's id ""
+# a row's document id, found as the reader finds it (ltr.io.letor's _DOCID: not the key of the comment's next pair)
+_DOC_ID = re.compile(r"#.*\bdocid\s*[=:]\s*(?!\S+\s*[=:](?:\s|$))\S")
+# '#docid =' with nothing after it, or only the next pair ('#docid = inc = 0.5'): the reader's id ""
+_EMPTY_DOC_ID = re.compile(r"#.*\bdocid\s*[=:]\s*(?:$|(?=\S+\s*[=:](?:\s|$)))")
 
 
 def check_every_doc_id(data, path: str | os.PathLike, flag: str, fix: str) -> None:

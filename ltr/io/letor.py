@@ -75,7 +75,8 @@ _WINDOW_BYTES = 16 << 20  # streaming window: peak memory is the result plus abo
 _CHUNK_BYTES = 1 << 20  # pass granularity: small enough to balance threads, large enough to amortise
 _SLOW_CAP = 64  # slow-path tokens remembered per chunk before that chunk is re-parsed alone
 _DENSE_GUARD_BYTES = 2**31  # an inferred dense matrix this large and this empty is refused (sparse=True instead)
-_DOCID = re.compile(r"\bdocid\s*[=:]\s*(\S+)")
+# (not the key of the next pair: '#docid = inc = 0.5', a row whose id is missing, has none, not the id 'inc')
+_DOCID = re.compile(r"\bdocid\s*[=:]\s*(?!\S+\s*[=:](?:\s|$))(\S+)")
 _WHITESPACE = re.compile(r"\s")
 _DECIMAL = re.compile(rb"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 
