@@ -139,13 +139,19 @@ def _has_vali(args, folds) -> bool:
 _NO_RUN_FIX = "leave --run-out out"
 
 
-def _test_files(args, folds) -> list[Path]:
-    """The files whose rows ``--run-out`` ranks: every fold's test part (each row of a single file is one fold's),
-    each once."""
+def _fold_layout(args, folds):
+    """The folds of a registered set (``folds``) or of a fold folder (DATA), or None for one file that cv cuts."""
     if folds is None and Path(args.data).is_dir():
         from ltr.evaluation import letor_folds
 
-        folds = letor_folds(args.data)
+        return letor_folds(args.data)
+    return folds
+
+
+def _test_files(args, folds) -> list[Path]:
+    """The files whose rows ``--run-out`` ranks: every fold's test part (each row of a single file is one fold's),
+    each once."""
+    folds = _fold_layout(args, folds)
     files = [Path(f.test) for f in folds] if folds is not None else [Path(args.data)]
     return list(dict.fromkeys(files))
 
@@ -158,10 +164,7 @@ def _fold_inputs(args, folds) -> list[str]:
     from ltr.io.files import sidecar_stems
     from ltr.io.letor import QUERY_SUFFIXES, WEIGHT_SUFFIXES
 
-    if folds is None and Path(args.data).is_dir():
-        from ltr.evaluation import letor_folds
-
-        folds = letor_folds(args.data)
+    folds = _fold_layout(args, folds)
     if folds is None:
         parts = [args.data]
     else:

@@ -353,8 +353,6 @@ def _pick_recorded(args: argparse.Namespace, model, data):
 
 
 _NO_RUN_FIX = "leave --run out for one score per line (ltr evaluate DATA --scores FILE evaluates them)"
-# a row's document id, found as the reader finds it (ltr.io.letor's _DOCID: not the key of the comment's next pair)
-_DOC_ID = re.compile(r"#.*\bdocid\s*[=:]\s*(?!\S+\s*[=:](?:\s|$))\S")
 # '#docid =' with nothing after it, or only the next pair ('#docid = inc = 0.5'): the reader's id ""
 _EMPTY_DOC_ID = re.compile(r"#.*\bdocid\s*[=:]\s*(?:$|(?=\S+\s*[=:](?:\s|$)))")
 
@@ -370,7 +368,7 @@ def check_every_doc_id(data, path: str | os.PathLike, flag: str, fix: str) -> No
     import numpy as np
 
     from ltr.exceptions import LetorFormatError
-    from ltr.io.letor import row_line, source_rows
+    from ltr.io.letor import DOCID, row_line, source_rows
 
     if data.doc_ids is None:  # past check_doc_ids: a header that records none over comments that name them
         raise ValueError(f"{path}: no document ids ('#docid = ...' comments, which a '# ltrkit-letor' header's "
@@ -384,7 +382,8 @@ def check_every_doc_id(data, path: str | os.PathLike, flag: str, fix: str) -> No
     wanted = f"{flag} needs a document id on every row"
     hint = f"give it one, or {fix}"
     found = row_line(data, row)
-    if found is not None and not _DOC_ID.search(found[1]):  # (row_line's caller checks the line is the row's)
+    # the reader's rule, on the line's comment (row_line's caller checks the line is the row's)
+    if found is not None and not DOCID.search(found[1].partition("#")[2]):
         line, text = found
         comment = _EMPTY_DOC_ID.search(text)
         if comment is not None:

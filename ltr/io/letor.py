@@ -75,8 +75,9 @@ _WINDOW_BYTES = 16 << 20  # streaming window: peak memory is the result plus abo
 _CHUNK_BYTES = 1 << 20  # pass granularity: small enough to balance threads, large enough to amortise
 _SLOW_CAP = 64  # slow-path tokens remembered per chunk before that chunk is re-parsed alone
 _DENSE_GUARD_BYTES = 2**31  # an inferred dense matrix this large and this empty is refused (sparse=True instead)
-# (not the key of the next pair: '#docid = inc = 0.5', a row whose id is missing, has none, not the id 'inc')
-_DOCID = re.compile(r"\bdocid\s*[=:]\s*(?!\S+\s*[=:](?:\s|$))(\S+)")
+#: A comment's document id (``docid = X``, ``docid=X``, ``docid:X``; not the key of the next pair: '#docid = inc = 0.5',
+#: a row whose id is missing, has none, not the id 'inc'), as the reader takes it.
+DOCID = re.compile(r"\bdocid\s*[=:]\s*(?!\S+\s*[=:](?:\s|$))(\S+)")
 _WHITESPACE = re.compile(r"\s")
 _DECIMAL = re.compile(rb"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 
@@ -816,7 +817,7 @@ def _split_comments(texts, meta):
     n = texts.size
     doc_ids = None
     if want_doc_ids is not False:
-        ids = [(_DOCID.search(t) if t else None) for t in texts]
+        ids = [(DOCID.search(t) if t else None) for t in texts]
         if want_doc_ids or any(m is not None for m in ids):
             doc_ids = np.empty(n, dtype=object)
             doc_ids[:] = [m.group(1) if m is not None else "" for m in ids]
@@ -1457,7 +1458,7 @@ def _comment_blob(data: RankingDataset, encoding: str):
         texts = [str(c) for c in data.comments.tolist()]
         if data.doc_ids is not None:
             for r, (t, d) in enumerate(zip(texts, data.doc_ids.tolist())):
-                m = _DOCID.search(t)
+                m = DOCID.search(t)
                 if m is None or m.group(1) != d:
                     raise ValueError(f"row {r}: the comment {t!r} does not carry doc id {d!r} as 'docid = {d}'; "
                                      "make them agree or drop one of comments / doc_ids")
