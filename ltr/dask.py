@@ -473,6 +473,10 @@ def _placement(client, n: int) -> list[str]:
     so that the same shards on the same workers are placed alike in every run. XGBoost's model depends on which
     partitions train together on a worker; left to the scheduler, that follows its load of the moment."""
     workers = client.scheduler_info().get("workers", {})
+    if not workers:  # none known at this moment (a worker reconnecting after a missed heartbeat): wait a little
+        with contextlib.suppress(TimeoutError, OSError):
+            client.wait_for_workers(1, timeout=10)
+        workers = client.scheduler_info().get("workers", {})
     if not workers:
         raise RuntimeError("the Dask cluster has no worker: start some (dask worker ADDRESS), then run again")
     ordered = sorted(workers, key=lambda a: (str(workers[a].get("name", a)), a))
