@@ -1034,5 +1034,16 @@ def test_a_docid_comment_without_its_value_gives_no_id_not_the_next_keys_name(tm
     p.write_text("1 qid:1 1:0.5 #docid = GX004-93-7097963 inc = 0.04 prob = 0.1\n"
                  "0 qid:1 1:0.2 #docid = inc = 0.5 prob = 0.2\n"
                  "0 qid:1 1:0.1 #docid=a=b inc = 1\n"
-                 "0 qid:1 1:0.3 #docid = inc\n")
-    assert read_letor(p).doc_ids.tolist() == ["GX004-93-7097963", "", "a=b", "inc"]
+                 "0 qid:1 1:0.3 #docid = inc\n"
+                 "0 qid:1 1:0.4 #docid = aGk= inc = 1\n"
+                 "0 qid:1 1:0.6 #docid = 0=\n"
+                 "0 qid:1 1:0.7 #docid = d: prob = 1\n")
+    assert read_letor(p).doc_ids.tolist() == ["GX004-93-7097963", "", "a=b", "inc", "aGk=", "0=", "d:"]
+
+
+@pytest.mark.parametrize("doc_id", ["0=", "aGVsbG8=", "x:", "=", ":", "a=b", "docid=1"])
+def test_a_doc_id_ending_in_a_separator_is_written_and_read_back(tmp_path, doc_id):
+    """Base64 ids end in '='; CI's fuzzing found '0=' written but read back as no id."""
+    d = RankingDataset(np.zeros((2, 1), np.float32), np.array([1.0, 0.0]), np.array([1, 1]), np.array([0, 2]),
+                       doc_ids=np.array([doc_id, "b"], dtype=object))
+    assert read_letor(write_letor(tmp_path / "d.txt", d)).doc_ids.tolist() == [doc_id, "b"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from pathlib import Path
 from unittest import mock
@@ -55,7 +56,9 @@ def datasets(draw) -> tuple[RankingDataset, float]:
     if doc_ids is not None:
         kw["doc_ids"] = np.array(doc_ids + [None], dtype=object)[:-1]
     if draw(st.booleans()):
-        extra = draw(st.lists(one_line, min_size=n, max_size=n))
+        # after 'docid = X', text starting with a lone '=' or ':' would make X the next pair's key
+        after_id = one_line.filter(lambda e: not re.match(r"\s*[=:](?:\s|$)", e))
+        extra = draw(st.lists(one_line if doc_ids is None else after_id, min_size=n, max_size=n))
         if doc_ids is not None:
             extra = [f"docid = {d}{' ' + e if e else ''}" for d, e in zip(doc_ids, extra)]
         kw["comments"] = np.array(extra + [None], dtype=object)[:-1]

@@ -76,8 +76,10 @@ _CHUNK_BYTES = 1 << 20  # pass granularity: small enough to balance threads, lar
 _SLOW_CAP = 64  # slow-path tokens remembered per chunk before that chunk is re-parsed alone
 _DENSE_GUARD_BYTES = 2**31  # an inferred dense matrix this large and this empty is refused (sparse=True instead)
 #: A comment's document id (``docid = X``, ``docid=X``, ``docid:X``; not the key of the next pair: '#docid = inc = 0.5',
-#: a row whose id is missing, has none, not the id 'inc'), as the reader takes it.
-DOCID = re.compile(r"\bdocid\s*[=:]\s*(?!\S+\s*[=:](?:\s|$))(\S+)")
+#: a row whose id is missing, has none, not the id 'inc'), as the reader takes it. Only a separator standing apart
+#: marks a key: an id may end in '=' or ':' (base64 ids do: '#docid = aGk= inc = 1' is 'aGk='), and any id without
+#: whitespace that the writer puts as 'docid = X' reads back as X.
+DOCID = re.compile(r"\bdocid\s*[=:]\s*(?!\S+\s+[=:](?:\s|$))(\S+)")
 _WHITESPACE = re.compile(r"\s")
 _DECIMAL = re.compile(rb"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 
