@@ -317,6 +317,26 @@ def test_a_plain_xgboost_model_trained_with_feature_names_scores_by_position(tmp
     np.testing.assert_array_equal(model.predict(valid.X), want.astype(np.float64))
 
 
+@pytest.mark.parametrize("names", [["f2", "f1", "f0", "a", "b", "c", "d", "e"],  # names that look like positions
+                                   [f"f{i + 1}" for i in range(8)],  # LETOR's ids counted from 1
+                                   None])  # no names: XGBoost's own 'f<position>'
+def test_a_plain_xgboost_models_importances_go_to_the_columns_xgboost_names(tmp_path, data, names):
+    import xgboost as xgb
+
+    train, _ = data
+    booster = xgb.train({"objective": "rank:ndcg", "nthread": 1}, xgb.DMatrix(train.X, train.y, qid=train.qid,
+                                                                             feature_names=names), 8)
+    booster.save_model(str(tmp_path / "m.json"))
+    with pytest.warns(PlainModelWarning):
+        model = load_model(tmp_path / "m.json")
+    for kind, xgb_kind in (("gain", "total_gain"), ("split", "weight")):
+        by_name = booster.get_score(importance_type=xgb_kind)
+        keys = names or [f"f{i}" for i in range(train.n_features)]
+        want = np.array([by_name.get(k, 0.0) for k in keys])
+        assert want.sum() > 0
+        np.testing.assert_allclose(model.feature_importance(kind), want, rtol=1e-12)
+
+
 def test_an_engines_refusal_of_a_model_is_one_line_without_its_stack_trace(tmp_path, data):
     import xgboost as xgb
 

@@ -536,9 +536,13 @@ class XGBoostBackend:
             booster = booster[: int(n_iter)]
         kind = {"split": "weight", "gain": "total_gain"}[kind]
         scores = booster.get_score(importance_type=kind)
+        # get_score keys a booster with feature names by those names (a DataFrame's columns 'f2, f1, f0' are names,
+        # not positions), and one without them by XGBoost's 'f<position>'
+        names = booster.feature_names
+        column = {k: i for i, k in enumerate(names)} if names else {f"f{i}": i for i in range(n_features)}
         out = np.zeros(n_features)
         for k, v in scores.items():
-            out[int(k[1:]) if k.startswith("f") and k[1:].isdigit() else booster.feature_names.index(k)] = v
+            out[column[k]] = v
         return out
 
     def progress_callback(self, bar):
