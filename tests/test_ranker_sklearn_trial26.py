@@ -222,3 +222,25 @@ def test_a_teacher_fitted_on_a_dataframe_teaches_without_the_unnamed_array_warni
         warnings.simplefilter("error")  # the toolkit's own call to the teacher is not the user's array
         ltr.Ranker(objective="distill", kernel="numba", n_estimators=3, preset=None, min_child_samples=1,
                    objective_params={"teacher": TeacherModel(teacher)}).fit(frame, d.y, qid=d.qid)
+
+
+@pytest.mark.parametrize("engine", ["lightgbm", "xgboost", "linear"])
+def test_the_scikit_learn_tags_say_what_fit_takes(toy, engine):
+    """A trial (t45) found tags claiming no sparse input and no NaN, which meta-estimators and check_estimator read."""
+    X, y, g = toy
+    kw = {} if engine == "linear" else {"n_estimators": 5, "min_child_samples": 1}
+    model = ltr.Ranker(engine=engine, preset=None, **kw)
+    tags = model.__sklearn_tags__().input_tags
+    assert tags.sparse
+    clone(model).fit(sp.csr_matrix(X), y, group=g)
+    with_nan = X.copy()
+    with_nan[0, 0] = np.nan
+    if engine == "linear":
+        assert not tags.allow_nan
+        with pytest.raises(ValueError, match="is nan"):
+            clone(model).fit(with_nan, y, group=g)
+    else:
+        assert tags.allow_nan
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            assert np.isfinite(clone(model).fit(with_nan, y, group=g).predict(with_nan)).all()

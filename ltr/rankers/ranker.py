@@ -502,6 +502,18 @@ class Ranker(BaseEstimator):
         self.preset = preset
         self.preset_keep = preset_keep
 
+    def __sklearn_tags__(self):
+        """scikit-learn's tags (1.6 and later): sparse input is taken, as by the engines; NaN is a missing value
+        for the trees and refused by the linear engine, which has no score for it."""
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        tags.input_tags.allow_nan = self.engine != "linear"
+        return tags
+
+    def _more_tags(self):
+        """The same tags for scikit-learn before 1.6."""
+        return {"allow_nan": self.engine != "linear", "X_types": ["2darray", "sparse"]}
+
     #: Dict parameters whose single keys ``set_params`` takes as ``<name>__<key>`` (a search grid over one engine
     #: parameter: ``{"engine_params__min_data_in_bin": [3, 5]}``).
     _DICT_PARAMS = ("engine_params", "objective_params", "eval_params")
