@@ -7,7 +7,9 @@ import gzip
 import hashlib
 import io
 import json
+import os
 import socket
+import stat
 import tarfile
 import threading
 import zipfile
@@ -181,6 +183,22 @@ def test_fetch_downloads_checks_unpacks_and_marks_the_copy_complete(server, toy,
     # A second call finds the marker and does not touch the network.
     n = len(server.log)
     assert reg.fetch(entry, tmp_path) == dest and len(server.log) == n
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o027, 0o077])
+@pytest.mark.parametrize("prefix", ["toy/", ""])  # the set's files in a folder of the archive, or at its top
+def test_the_installed_folder_has_the_mode_the_umask_gives_any_new_folder(server, tmp_path, umask, prefix):
+    """A trial (t45) found DIR/NAME made 0o700 under umask 022, so a lab's shared copy could not be read."""
+    files = _toy_files()
+    archive = _zip(files, prefix=prefix)
+    server.files["/toy.zip"] = archive
+    old = os.umask(umask)
+    try:
+        dest = reg.fetch(_entry(server.url + "/toy.zip", archive), tmp_path / "shared")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(dest.stat().st_mode) == 0o777 & ~umask
+    assert not list(dest.glob(".mode-probe*"))
 
 
 def test_load_after_fetch_attaches_the_entrys_feature_names(server, toy, tmp_path):

@@ -28,6 +28,7 @@ import json
 import logging
 import os
 import shutil
+import stat
 import subprocess
 import sys
 import tarfile
@@ -484,6 +485,12 @@ def fetch_entry(entry: Entry, to: str | os.PathLike, *, progress: bool = True, b
             "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
         with atomic_write(root / MARKER) as f:
             f.write(json.dumps(marker, indent=1) + "\n")
+        # mkdtemp made the folder private (0o700) while it was filled; installed, it gets the mode of any folder the
+        # user makes (0o777 less the umask, which the kernel applies to a probe), so a shared copy can be shared
+        probe = tmp / ".mode-probe"
+        os.mkdir(probe, 0o777)
+        os.chmod(root, stat.S_IMODE(probe.stat().st_mode))
+        probe.rmdir()
         os.replace(root, dest)  # the only step that makes DIR/NAME appear, and it is atomic
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
