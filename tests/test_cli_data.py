@@ -440,3 +440,17 @@ def test_fetch_to_a_file_is_refused_before_the_terms_of_use_and_notes_name_the_a
     assert main(["data", "fetch", "adi", "--to", str(tmp_path / "sets"), "--base-url", "file:///nonexistent",
                  "--retries", "0"]) == 1
     assert capsys.readouterr().err.startswith("ltr data fetch: terms of use: ")
+
+
+@pytest.mark.parametrize("name, fetchable", [("yahoo-set1", False), ("mq2008", True)])
+def test_a_missing_copy_of_a_set_fetch_cannot_download_says_where_to_get_it(tmp_path, capsys, name, fetchable):
+    """A trial (t45): for Yahoo, the hint sent the user to `ltr data fetch`, which cannot download it."""
+    assert main(["cv", "--dataset", name, "--root", str(tmp_path)]) != 0
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    if fetchable:
+        assert f"get it with `ltr data fetch {name} --to DIR`" in err
+    else:
+        assert "cannot be downloaded by fetch: get it from https://webscope.sandbox.yahoo.com/" in err
+        assert f"get it with `ltr data fetch {name}" not in err
+        assert f"`ltr data verify {name} {tmp_path}`" in err

@@ -247,6 +247,15 @@ def split_path(name: str | Entry, root: str | os.PathLike, fold: int = 1, split:
     path = ef.resolve(base)
     if path is None:
         what = f"{base / ef.path} not found: {root} does not hold {ef.split} of fold {fold} of {e.name}"
+        if e.archives and all(a.get("manual") for a in e.archives):  # fetch cannot download it (Yahoo's terms)
+            where = e.data.get("homepage", "its homepage")
+            raise DatasetLayoutError(
+                f"{what}; {e.name} cannot be downloaded by fetch: get it from {where} and unpack it there, or put the "
+                f"archive where ltr.registry.fetch({e.name!r}, ...) says; then check the folder with "
+                f"ltr.registry.verify({e.name!r}, {str(root)!r})",
+                cli=f"{what}; {e.name} cannot be downloaded by fetch: get it from {where} and unpack it there, or put "
+                    f"the archive where `ltr data fetch {e.name} --to DIR` says; then check the folder with "
+                    f"`ltr data verify {e.name} {root}`")
         raise DatasetLayoutError(f"{what}; get it with ltr.registry.fetch({e.name!r}, ...) or see what the folder "
                                  f"holds with ltr.registry.verify({e.name!r}, {str(root)!r})",
                                  cli=f"{what}; get it with `ltr data fetch {e.name} --to DIR` or see what the folder "
