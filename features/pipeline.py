@@ -39,6 +39,24 @@ class CollectionInputs:
     name: str
 
 
+def collection_not_found(collection) -> str:
+    """The message for a collection path that does not exist; a registered text set's name (``cranfield``) is not a
+    path, and the message says how to get a copy that is."""
+    said = f"collection not found: {collection}"
+    if not isinstance(collection, str) or os.sep in collection or (os.altsep and os.altsep in collection):
+        return said
+    from ltr.registry import UnknownDatasetError, get
+
+    try:
+        entry = get(collection)
+    except UnknownDatasetError:
+        return said
+    if entry.kind != "text":
+        return said
+    return (f"{said} (no such file or folder); {entry.name} is a registered data set: `ltr data fetch {entry.name} "
+            f"--to DIR` (ltr.registry.fetch in Python) puts a copy in DIR/{entry.name}, which is the path to give")
+
+
 def load_inputs(
     collection: str | os.PathLike,
     *,
@@ -84,7 +102,9 @@ def load_inputs(
     from ltr.io import detect_qrels_format, read_qrels
 
     coll = Path(collection)
-    for what, p in (("collection", coll), ("queries", queries), ("qrels", qrels)):
+    if not coll.exists():
+        raise FileNotFoundError(collection_not_found(collection))
+    for what, p in (("queries", queries), ("qrels", qrels)):
         if p is not None and not Path(p).exists():
             raise FileNotFoundError(f"{what} not found: {p}")
     if topic_fields is not None:  # checked before the collection is read

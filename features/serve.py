@@ -300,7 +300,9 @@ def _load_collection(collection) -> Collection | None:
 
     p = Path(collection)
     if not p.exists():
-        raise FileNotFoundError(f"collection not found: {p}")
+        from features.pipeline import collection_not_found
+
+        raise FileNotFoundError(collection_not_found(collection))
     if not p.is_dir():
         return load_documents(p)
     try:

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ltr import make_ranking
+from ltr import Ranker, make_ranking
 from ltr.cli import build_parser, main
 from ltr.datasets import RankingDataset
 from ltr.io import read_letor, write_letor
@@ -427,6 +427,27 @@ def test_missing_collection_is_named_as_such(tmp_path, capsys):
     assert main(["features", "--collection", "/nope/nowhere", "--out", str(tmp_path / "o.letor")]) == 1
     err = capsys.readouterr().err
     assert "collection not found: /nope/nowhere" in err and "--queries" not in err
+
+
+@pytest.mark.parametrize("name, registered", [("cranfield", "cranfield"), ("Cran", "cranfield"), ("mq2008", None),
+                                              ("nosuch", None)])
+def test_a_registered_text_sets_name_as_the_collection_says_how_to_get_a_copy(tmp_path, capsys, monkeypatch, name,
+                                                                             registered):
+    """A trial (t45): `--collection cranfield` said only 'collection not found'; only text sets are collections."""
+    monkeypatch.chdir(tmp_path)
+    assert main(["features", "--collection", name, "--out", str(tmp_path / "o.letor")]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"collection not found: {name}" in err
+    if registered:
+        assert f"`ltr data fetch {registered} --to DIR`" in err and f"DIR/{registered}" in err
+    else:
+        assert "ltr data fetch" not in err
+    if registered:
+        from features.serve import Reranker
+
+        with pytest.raises(FileNotFoundError, match=f"ltr data fetch {registered} --to DIR"):
+            Reranker.load(Ranker(n_estimators=2, preset=None, min_child_samples=1).fit(make_ranking(4, 5, 3)),
+                          collection=name, features="default")
 
 
 @pytest.mark.parametrize("how, code, said", [("ctrl-c", 130, "interrupted"), ("sigterm", 143, "terminated")])
