@@ -1022,12 +1022,12 @@ WIDTH_NOTE_QUERIES = 50
 
 
 def _check_against_registry(args: argparse.Namespace, path: str, data) -> None:
-    """Notes when a file read with ``--dataset`` does not look like the set: labels outside its documented range, or
-    (dense sets) no value in its last columns, as when a 46-feature file is read as MSLR's 136: more than a quarter
-    of the width in any file, fewer columns in files of at least :data:`WIDTH_NOTE_QUERIES` queries."""
-    import numpy as np
-
-    from ltr.registry import get
+    """What a file read with ``--dataset`` shows of not being the set's. An error: (dense sets) no value in more than
+    a quarter of its last columns, as when a 46-feature file is read as MSLR's 136 (its features would get MSLR's
+    names). A warning: a file of the set's layout (``Fold1/test.txt``) whose queries or rows differ from the
+    registry's counts (a copy unpacked by hand and cut short reads without an error). Notes: labels outside the
+    documented range; fewer empty last columns, in files of at least :data:`WIDTH_NOTE_QUERIES` queries."""
+    from ltr.registry import DatasetLayoutError, empty_last_columns, get, warn_on_differences
 
     entry = get(args.dataset)
     fmt = entry.format
@@ -1036,15 +1036,18 @@ def _check_against_registry(args: argparse.Namespace, path: str, data) -> None:
     if labels and y.size and (y.min() < labels[0] or y.max() > labels[1]):
         note(args, f"note: {path} has labels {y.min():g}..{y.max():g}, outside {entry.name}'s documented "
                    f"{labels[0]}..{labels[1]}: is it that set?")
-    width = fmt.get("n_features")
-    if width and not fmt.get("sparse") and not hasattr(data.X, "tocsr") and data.n_rows:
-        last = data.n_features  # 1 + the last column with a value, scanned from the end (one column, mostly)
-        while last and not np.any(data.X[:, last - 1]):
-            last -= 1
-        # a few empty last columns say something only over many queries; a quarter of the width, in any file
-        if last < width and (data.n_queries >= WIDTH_NOTE_QUERIES or width - last > width // 4):
-            note(args, f"note: {path} has no value in features {last + 1}..{width} of {entry.name}'s {width}: is it "
-                       "that set?")
+    width = entry.n_features
+    last = empty_last_columns(entry, data)
+    if last is not None and width - last > width // 4:
+        raise DatasetLayoutError(f"{path} has no value in features {last + 1}..{width} of {entry.name}'s {width}: "
+                                 f"it is not that set's file (without --dataset {args.dataset} its width is read "
+                                 "from the file)")
+    if last is not None and data.n_queries >= WIDTH_NOTE_QUERIES:  # a few empty columns say something only so
+        note(args, f"note: {path} has no value in features {last + 1}..{width} of {entry.name}'s {width}: is it "
+                   "that set?")
+    dropped = reader_options(args).get("unjudged") == "drop"  # a documented row count counts the unjudged rows
+    warn_on_differences(entry, path, getattr(args, "root", None) or Path(path).parent, queries=data.n_queries,
+                        rows=None if dropped else data.n_rows)
 
 
 # -- the model ----------------------------------------------------------------------------------------------------

@@ -105,6 +105,18 @@ def _official_folds(args) -> list:
     return folds
 
 
+def _differences_from_the_registry(args, folds, result) -> None:
+    """Warn where a fold's test or training file held other counts than the registry documents for it (a copy
+    unpacked by hand and cut short reads without an error, and its numbers would be reported as the set's)."""
+    from ltr.registry import warn_on_differences
+
+    dropped = reader_options(args).get("unjudged") == "drop"
+    for fold, got in zip(folds, result.folds):
+        for path, queries, rows in ((fold.test, got.n_test_queries, None if dropped else sum(got.test_sizes)),
+                                    (fold.train, got.n_train_queries, None)):
+            warn_on_differences(args.dataset, path, args.root, queries=queries, rows=rows)
+
+
 def _registered_width(args, e, n_features) -> None:
     """Raise a file's feature id above ``--dataset``'s documented width as a question about the set, not as advice
     to widen ``--n-features`` (as ``ltr train --dataset`` words it)."""
@@ -318,6 +330,7 @@ def run(args: argparse.Namespace) -> int:
                 raise
         _validation_notes(args, model, result)
         if folds is not None:
+            _differences_from_the_registry(args, folds, result)
             result.settings.update({"source": "registry", "dataset": args.dataset, "root": str(args.root)})
         elif mapping is not None:
             from ltr.io.qidmap import apply_qid_map, locate_qid_map

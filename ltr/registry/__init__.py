@@ -48,16 +48,20 @@ __all__ = [
     "FileCheck",
     "UnknownDatasetError",
     "VerifyReport",
+    "empty_last_columns",
     "feature_names",
     "fetch",
+    "file_differences",
     "fold_leak",
     "fold_paths",
     "get",
     "info",
+    "layout_file",
     "list_datasets",
     "load",
     "split_path",
     "verify",
+    "warn_on_differences",
 ]
 
 
@@ -280,6 +284,69 @@ def fold_paths(name: str | Entry, root: str | os.PathLike) -> dict[int, dict[str
     return out
 
 
+def layout_file(name: str | Entry, path: str | os.PathLike):
+    """The file of the set's layout that ``path`` is, told by its last components (``.../Fold1/test.txt.gz`` is
+    fold 1's test file), or None."""
+    from ltr.io.files import COMPRESSED_SUFFIXES
+
+    e = get_entry(name)
+    parts = Path(path).parts
+    for ef in e.expected_files():
+        for rel in ef.candidates:
+            want = Path(rel).parts
+            if len(parts) >= len(want) and parts[-len(want):-1] == want[:-1] and any(
+                    parts[-1] == want[-1] + suffix for suffix in ("", *COMPRESSED_SUFFIXES)):
+                return ef
+    return None
+
+
+def file_differences(name: str | Entry, path: str | os.PathLike, *, queries: int | None = None,
+                     rows: int | None = None) -> list[str]:
+    """How the ``queries`` and ``rows`` read from ``path`` differ from what the registry documents for that file of
+    the set, as ``ltr data verify`` compares them (give no ``rows`` when a reader option dropped some). Empty for a
+    file that is not one of the set's layout (:func:`layout_file`) or agrees. A copy unpacked by hand, or cut short
+    at a line's end, reads without an error: this is what says so."""
+    e = get_entry(name)
+    ef = layout_file(e, path)
+    if ef is None:
+        return []
+    facts = e.file_facts(ef.path)
+    got = {"queries": queries, "rows": rows}
+    return [f"{got[key]} {key}, the registry documents {facts[key]}" for key in ("queries", "rows")
+            if key in facts and got[key] is not None and got[key] != facts[key]]
+
+
+def warn_on_differences(name: str | Entry, path: str | os.PathLike, root: str | os.PathLike, *,
+                        queries: int | None = None, rows: int | None = None) -> list[str]:
+    """:func:`file_differences`, and a warning (once per file and differences) naming them and ``ltr data verify``
+    of ``root`` when there are any."""
+    differences = file_differences(name, path, queries=queries, rows=rows)
+    if differences:
+        _warn_differences(get_entry(name).name, str(path), tuple(differences), str(root))
+    return differences
+
+
+@functools.lru_cache(maxsize=64)
+def _warn_differences(name: str, path: str, differences: tuple, root: str) -> None:
+    logger.warning("%s is not %s's file as the registry documents it (%s): a partial or damaged copy? `ltr data "
+                   "verify %s %s` checks the whole copy", path, name, "; ".join(differences), name, root)
+
+
+def empty_last_columns(name: str | Entry, data) -> int | None:
+    """For a set whose rows hold every feature (not Yahoo's sparse ones), ``1 +`` the last column that has a value
+    in ``data`` when that is short of the set's width (a 46-feature file read as MSLR's 136 gives 46), else None."""
+    import numpy as np
+
+    e = get_entry(name)
+    width = e.n_features
+    if not width or e.format.get("sparse") or hasattr(data.X, "tocsr") or not data.n_rows:
+        return None
+    last = data.n_features  # scanned from the end: one column, mostly
+    while last and not np.any(data.X[:, last - 1]):
+        last -= 1
+    return last if last < width else None
+
+
 def load(name: str | Entry, root: str | os.PathLike, fold: int = 1, split: str = "train", **read_options):
     """Read one split of one fold of a local copy, with the documented feature names attached.
 
@@ -308,6 +375,12 @@ def load(name: str | Entry, root: str | os.PathLike, fold: int = 1, split: str =
     path = split_path(e, root, fold, split)
     opts = {**e.read_options(), **read_options}
     d = read_letor(path, **opts)
+    last = empty_last_columns(e, d)
+    if last is not None and e.n_features - last > e.n_features // 4:
+        raise DatasetLayoutError(f"{path} has no value in features {last + 1}..{e.n_features} of {e.name}'s "
+                                 f"{e.n_features}: it is not a copy of {e.name}'s file (ltr.io.read_letor reads it "
+                                 "as it is)")
+    warn_on_differences(e, path, root, queries=d.n_queries, rows=d.n_rows if opts.get("unjudged") != "drop" else None)
     names = e.feature_names
     if names is not None and d.feature_names is None and len(names) == d.n_features:
         d = dataclasses.replace(d, feature_names=names)
