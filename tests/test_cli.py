@@ -531,6 +531,20 @@ def test_qrels_and_run_given_as_one_file_are_refused(tmp_path, capsys):
     assert "--qrels and --run are both" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("run_ids, qrels_ids", [(("4", "301"), ("0004", "0301")), (("0051",), ("51",))])
+def test_no_query_in_common_because_of_leading_zeros_says_so(tmp_path, capsys, run_ids, qrels_ids):
+    """A trial (t45): NTCIR-style topics '<num>0004</num>' read as 4 gave a run no qrels matched, and the error asked
+    about another collection."""
+    (tmp_path / "q").write_text("".join(f"{q} 0 a 1\n" for q in qrels_ids))
+    (tmp_path / "r").write_text("".join(f"{q} Q0 a 1 2.0 t\n" for q in run_ids))
+    assert main(["evaluate", "--qrels", str(tmp_path / "q"), "--run", str(tmp_path / "r")]) == 1
+    err = capsys.readouterr().err
+    pair = repr(qrels_ids[-1]) + " -> " + repr(run_ids[-1]) if len(qrels_ids[0]) > len(run_ids[0]) else \
+        repr(run_ids[0]) + " -> " + repr(qrels_ids[0])
+    assert "their ids differ in leading zeros (" in err and pair in err and "another collection" not in err
+    assert err.count("\n") == 1
+
+
 @pytest.mark.parametrize("fmt", ["table", "json", "trec"])
 def test_a_run_and_qrels_without_a_common_query_are_an_error_as_in_trec_eval(tmp_path, capsys, fmt):
     (tmp_path / "q").write_text("1 0 a 1\n2 0 b 1\n")

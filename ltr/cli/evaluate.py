@@ -98,11 +98,17 @@ def _per_query_run(args, names: list[str]):
         if not ids:
             raise ValueError(f"{path}: the {what} file has no lines (blank and '#' lines only)")
     if not judged & ranked:  # trec_eval: "No queries with both results and relevance info", exit 7
+        from ltr.io.qidmap import padded_examples, padded_ids
+
         shown = ", ".join(sorted(ranked)[:3]) or "none"
+        padded = padded_ids(ranked, judged) or padded_ids(judged, ranked)
+        why = (f"their ids differ in leading zeros ({padded_examples(padded)}), and ids are compared as text, as "
+               "trec_eval does: write them the same way in both files (ltr features reads topic numbers without "
+               "leading zeros; its --qrels-out writes the judgments under the ids it wrote)") if padded else \
+            "judgments of another collection?"
         raise ValueError(f"{args.run} and {args.qrels} have no query in common (the run's: {shown}"
                          f"{', ...' if len(ranked) > 3 else ''}; the judgments': "
-                         f"{', '.join(sorted(judged)[:3]) or 'none'}{', ...' if len(judged) > 3 else ''}): "
-                         "judgments of another collection?")
+                         f"{', '.join(sorted(judged)[:3]) or 'none'}{', ...' if len(judged) > 3 else ''}): {why}")
     _note_padded_ids(args, ranked, judged)
     try:
         frame = evaluate_run_per_query(qrels, run, names,
