@@ -82,7 +82,8 @@ def test_evaluate_and_train_take_errs_highest_grade_for_labels_above_four(tmp_pa
     # ERR named by the user: its max grade stays 4, and a label 6 is refused
     assert main(["evaluate", str(data), "--scores", str(scores), "--metrics", "err@10"]) == 1
     err = capsys.readouterr().err
-    assert "ERR needs labels <= max_grade=4, got a label 6; pass --max-grade G" in err and err.count("\n") == 1
+    assert f"ERR needs labels <= max_grade=4, got a label 6 at {data}:1; pass --max-grade G" in err
+    assert err.count("\n") == 1
     # the default metrics (err@10 among them) take the largest label as ERR's max grade, and say so
     assert main(["evaluate", str(data), "--scores", str(scores), "--format", "json"]) == 0
     out = capsys.readouterr()
@@ -177,13 +178,28 @@ def test_cv_compare_and_tune_take_errs_highest_grade_as_evaluate_and_train_do(tm
     assert "ERR's highest grade 6" in capsys.readouterr().out
 
 
+@pytest.mark.parametrize("argv", [["evaluate", "{d}", "--scores", "{s}", "--metrics", "ndcg@10"],
+                                  ["evaluate", "{d}", "--scores", "{s}", "--metrics", "err@10", "--gain", "linear"],
+                                  ["train", "{d}", "--metrics", "map,ndcg@5", "--rounds", "2", "--out", "{o}"]])
+@pytest.mark.parametrize("sort", [False, True])
+def test_a_label_the_metrics_cannot_take_is_named_by_its_file_and_line(tmp_path, capsys, argv, sort):
+    """A trial (t45): 'label 1198 at row 10 (query index 0)' named no file, and its row counted from 0."""
+    data, scores = tmp_path / "list.txt", tmp_path / "s.txt"
+    data.write_text("# MQ2007-list\n3 qid:2 1:0.3\n2 qid:2 1:0.2\n1 qid:1 1:0.1\n\n1198 qid:1 1:0.5\n0 qid:1 1:0.4\n")
+    scores.write_text("1\n2\n3\n4\n5\n")
+    argv = [a.format(d=data, s=scores, o=tmp_path / "m.txt") for a in argv] + (["--sort"] if sort else [])
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert f"label 1198 at {data}:6" in err and err.count("\n") == 1 and not (tmp_path / "m.txt").exists()
+
+
 def test_evaluate_with_order_labels_beyond_the_exp2_gain_says_to_pass_gain_linear(tmp_path, capsys):
     data, scores = tmp_path / "list.txt", tmp_path / "s.txt"
     data.write_text("1800 qid:1 1:0.3\n1200 qid:1 1:0.2\n40 qid:1 1:0.1\n")
     scores.write_text("1\n2\n3\n")
     assert main(["evaluate", str(data), "--scores", str(scores), "--metrics", "ndcg@10"]) == 1
     err = capsys.readouterr().err
-    assert "label 1800 at row 0 (query index 0) is beyond the exp2 gain" in err
+    assert f"label 1800 at {data}:1 is beyond the exp2 gain" in err  # its file and line (trial t45)
     assert err.rstrip().endswith("pass --gain linear (gain = rel, as trec_eval's NDCG)")
     res = run_json(capsys, ["evaluate", str(data), "--scores", str(scores), "--metrics", "ndcg@10", "--gain",
                             "linear", "--format", "json"])

@@ -220,7 +220,9 @@ def test_err_named_by_the_user_keeps_its_max_grade_error(tmp_path, capfd, named)
     path = _letor(tmp_path / "lab9.txt", X, y, sizes)
     assert main(["train", path, *FAST, *named]) == 1
     err = capfd.readouterr().err
-    assert "ERR needs labels <= max_grade=4, got a label 9" in err and "note" not in err
+    first = int(np.argmax(y > 4))  # the first label above the grade, by its file and line (trial t45)
+    assert f"ERR needs labels <= max_grade=4, got a label {y[first]:g} at {path}:{first + 1}" in err
+    assert "note" not in err
 
 
 def test_labels_within_the_default_scale_keep_max_grade_4(tmp_path, capfd):

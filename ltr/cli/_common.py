@@ -962,7 +962,49 @@ def read_data(args: argparse.Namespace, path: str, n_features: int | None = None
         # the rows stay where --sort and --unjudged drop put them: score files keep following the file's lines
         data = with_source_rows(replace(data, feature_names=names), data)
     default_max_grade(args, data.y)
+    _check_label_range(args, path, data)
     return data
+
+
+def _check_label_range(args: argparse.Namespace, path: str, data) -> None:
+    """A label the command's metrics cannot take, named by its file and line before any work (the metrics, which see
+    arrays, can name only a row): from 1024 up under the exp2 gain of (N)DCG (MQ2007/8-list's order labels), above
+    ``--max-grade`` for ERR."""
+    import numpy as np
+
+    from ltr.metrics.api import EXP2_LIMIT, exp2_gain_error
+
+    metrics = getattr(args, "metrics", None)
+    if not isinstance(metrics, str) or not data.n_rows:
+        return
+    codes = [c for c, _ in metric_names(metrics)]
+    stopping = getattr(args, "early_stopping_metric", None)
+    if stopping:
+        codes += [c for c, _ in metric_names(stopping, "--early-stopping-metric")]
+    exp2 = [c for c in codes if c.startswith(("ndcg", "dcg", "mean_ndcg"))] if (
+        getattr(args, "gain", None) or "exp2") == "exp2" else []
+    err = [c for c in codes if c.startswith("err")]
+    max_grade = getattr(args, "max_grade", None)
+    y = np.nan_to_num(np.asarray(data.y, dtype=np.float64), nan=-np.inf)
+    if exp2 and y.max() >= EXP2_LIMIT:
+        row = int(np.argmax(y >= EXP2_LIMIT))
+    elif err and max_grade is not None and EXP2_LIMIT > max_grade and y.max() > max_grade:
+        row = int(np.argmax(y > max_grade))
+    else:
+        return
+    from ltr.io.letor import row_line
+
+    found = row_line(data, row)
+    where = f"{path}:{found[0]}" if found is not None else f"row {row + 1} of {path}"
+    label = float(data.y[row])
+    if exp2 and label >= EXP2_LIMIT:
+        raise exp2_gain_error(label, where, ", ".join(dict.fromkeys(exp2)), python_fix="pass gain='linear'",
+                              cli_fix="pass --gain linear (gain = rel, as trec_eval's NDCG)")
+    from ltr.exceptions import LabelRangeError
+
+    raise LabelRangeError(f"ERR needs labels <= max_grade={max_grade:g}, got a label {label:g} at {where}",
+                          python_fix="pass max_grade= the highest grade of the scale",
+                          cli_fix="pass --max-grade G, the highest grade of the scale, or leave err@k out of --metrics")
 
 
 def dataset_max_grade(args: argparse.Namespace) -> None:
