@@ -75,7 +75,23 @@ def _per_query_letor(args, names: list[str]):
     kw = {"gain": args.gain or "exp2", "no_relevant": args.no_relevant, "convention": args.convention,
           "max_grade": args.max_grade}
     per = evaluate_per_query(d.y, score, group_ptr=d.group_ptr, metrics=names, **kw)
-    return pd.DataFrame(per, index=pd.Index([str(q) for q in d.query_ids], name="qid")), "letor"
+    frame = pd.DataFrame(per, index=pd.Index([str(q) for q in d.query_ids], name="qid"))
+    if d.weight is not None:
+        weights = d.sources.get("weight", "the data's weights")
+        if args.convention == "lightgbm":  # LightGBM's mean over a Dataset with weights: by query weight
+            import numpy as np
+
+            from ltr.metrics import query_weights
+
+            args.query_weights_ = query_weights(d.weight, d.group_ptr)
+            args.no_relevant_ = np.array([not (d.y[a:b] > 0).any() for a, b in zip(d.group_ptr[:-1],
+                                                                                     d.group_ptr[1:])])
+            note(args, f"note: the means are weighted by query, each query by its rows' mean weight in {weights}, "
+                       "as LightGBM averages them")
+        else:
+            note(args, f"note: the weights of {weights} are not used: each query counts once (--convention "
+                       "lightgbm weights the means by query, as LightGBM does)")
+    return frame, "letor"
 
 
 def _per_query_run(args, names: list[str]):
@@ -168,7 +184,13 @@ def run(args: argparse.Namespace) -> int:
         trec = gain == "linear" and args.convention == "default"
         print(format_trec_eval(frame, queries=args.per_query, names="trec" if trec else "canonical"), end="")
         return 0
-    means = aggregate({m: frame[m].to_numpy() for m in names})
+    if getattr(args, "query_weights_", None) is not None:
+        from ltr.metrics import lightgbm_weighted_means
+
+        means = lightgbm_weighted_means({m: frame[m].to_numpy() for m in names}, args.query_weights_,
+                                        args.no_relevant_)
+    else:
+        means = aggregate({m: frame[m].to_numpy() for m in names})
     n_averaged = int((~frame[names[0]].isna()).sum()) if len(frame) else 0
     footer = describe_conventions(source=source, convention=args.convention, gain=args.gain,
                                   no_relevant=args.no_relevant, complete=args.complete, n_queries=n_averaged,

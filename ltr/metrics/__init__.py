@@ -167,7 +167,10 @@ own eval values on MQ2008 to 1e-15, ties and k beyond the query's length include
 LightGBM has no other ranking metric; the preset's ``mrr``, ``p``, ``recall``, ``err`` and ``dcg`` keep their
 definitions above, with these conventions, but a query without relevant documents scores 0 in them, as by
 default: LightGBM's rule holds for its own two metrics only. With
-weights in its Dataset LightGBM averages queries by weight; the means here are unweighted. A custom ``label_gain`` is
+weights in its Dataset LightGBM averages queries by weight (a query's, the mean of its rows'): :func:`aggregate` takes
+them (``query_weights``, from :func:`query_weights`; :func:`lightgbm_weighted_means` adds LightGBM's NDCG rule: a query
+without relevant documents adds its 1 unweighted), and ``ltr evaluate --convention lightgbm`` applies a ``.weight``
+file's so; the means are otherwise unweighted. A custom ``label_gain`` is
 not reproduced (only the default 2^l - 1).
 
 The RankLib preset (``convention="ranklib"``)
@@ -226,8 +229,10 @@ from ltr.metrics.api import (
     err,
     evaluate,
     evaluate_per_query,
+    lightgbm_weighted_means,
     ndcg,
     precision,
+    query_weights,
     recall,
     reciprocal_rank,
 )
@@ -257,11 +262,13 @@ __all__ = [
     "evaluate_run",
     "evaluate_run_per_query",
     "format_trec_eval",
+    "lightgbm_weighted_means",
     "metric_labels",
     "ndcg",
     "parse_metric",
     "parse_metrics",
     "precision",
+    "query_weights",
     "recall",
     "reciprocal_rank",
 ]

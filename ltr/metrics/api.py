@@ -300,7 +300,7 @@ def _mean(values: NDArray[np.float64]) -> float:
     return float(values.mean()) if values.size else math.nan
 
 
-def aggregate(per_query: Mapping[str, ArrayLike]) -> dict[str, float | int]:
+def aggregate(per_query: Mapping[str, ArrayLike], query_weights: ArrayLike | None = None) -> dict[str, float | int]:
     """Summarise per-query values as trec_eval's ``all`` line does: counts summed, every other metric averaged.
 
     Parameters
@@ -308,6 +308,9 @@ def aggregate(per_query: Mapping[str, ArrayLike]) -> dict[str, float | int]:
     per_query : mapping of str to array-like, or pandas.DataFrame
         Per-query values keyed by canonical metric name, as :func:`evaluate_per_query` and
         :func:`ltr.metrics.evaluate_run_per_query` return them.
+    query_weights : array-like, optional
+        One weight per query: the means are weighted by them, as LightGBM averages its NDCG and MAP over a Dataset
+        with weights (each query's weight the mean of its rows', :func:`query_weights`). Counts are still summed.
 
     Returns
     -------
@@ -322,13 +325,60 @@ def aggregate(per_query: Mapping[str, ArrayLike]) -> dict[str, float | int]:
     {'map': 0.75, 'num_rel': 4, 'num_q': 2}
     """
     out: dict[str, float | int] = {}
+    w = None if query_weights is None else np.asarray(query_weights, dtype=np.float64)
     for name in per_query:
         values = np.asarray(per_query[name])
         if parse_metric(name).spec.count:
             out[name] = int(values.sum())
-        else:
+        elif w is None:
             out[name] = _mean(values.astype(np.float64))
+        else:
+            if w.shape != values.shape:
+                raise ValueError(f"query_weights has {w.size} weights for {values.size} queries")
+            v = values.astype(np.float64)
+            kept = ~np.isnan(v)
+            total = float(w[kept].sum())
+            out[name] = float(np.dot(v[kept], w[kept]) / total) if total > 0 else float("nan")
     return out
+
+
+def lightgbm_weighted_means(per_query: Mapping[str, ArrayLike], query_weights: ArrayLike,
+                            no_relevant: ArrayLike) -> dict[str, float | int]:
+    """The means LightGBM reports over a Dataset with weights (``--convention lightgbm``): each query's value times
+    its weight (:func:`query_weights`), over the sum of the weights; but in NDCG a query without relevant documents
+    (``no_relevant`` true) adds its 1 unweighted, as LightGBM's ``NDCGMetric::Eval`` does (its MAP weights it).
+    Counts are summed.
+
+    >>> lightgbm_weighted_means({"ndcg@10": [0.5, 1.0], "map": [0.5, 1.0]}, [3.0, 1.0], [False, True])
+    {'ndcg@10': 0.625, 'map': 0.625}
+    >>> lightgbm_weighted_means({"ndcg@10": [0.5, 1.0]}, [1.0, 3.0], [False, True])
+    {'ndcg@10': 0.375}
+    """
+    w = np.asarray(query_weights, dtype=np.float64)
+    plain = np.asarray(no_relevant, dtype=bool)
+    out = aggregate(per_query, w)
+    for name in per_query:
+        spec = parse_metric(name).spec
+        if spec.code in (K.NDCG, K.MEAN_NDCG) and plain.any():
+            v = np.asarray(per_query[name], dtype=np.float64)
+            out[name] = float((np.dot(v[~plain], w[~plain]) + v[plain].sum()) / w.sum())
+    return out
+
+
+def query_weights(row_weights: ArrayLike, group_ptr: ArrayLike) -> NDArray[np.float64]:
+    """Each query's weight as LightGBM derives it from row weights (``Metadata::CalculateQueryWeights``): the mean
+    of its rows' weights, summed in order and divided in float32 (its ``label_t``), as there.
+
+    >>> query_weights([1.0, 3.0, 2.0], [0, 2, 3]).tolist()
+    [2.0, 2.0]
+    """
+    w = np.asarray(row_weights, dtype=np.float32)
+    ptr = np.asarray(group_ptr, dtype=np.int64)
+    out = np.empty(ptr.size - 1, dtype=np.float32)
+    for q in range(out.size):  # np.add.accumulate adds in order (reduce may pair the terms)
+        a, b = ptr[q], ptr[q + 1]
+        out[q] = np.add.accumulate(w[a:b])[-1] / np.float32(b - a)
+    return out.astype(np.float64)
 
 
 def evaluate_per_query(
