@@ -654,7 +654,14 @@ def test_an_output_on_standard_output_is_all_that_goes_there_in_cv_and_compare(s
     captured = capsys.readouterr()
     assert json.loads(captured.out)["kind"] == "compare" and "wrote -" not in captured.err
     assert main([*args, "--out", "-", "--run-out", "-"]) == 2
-    assert "'-' (standard output) given for --out and --run-out" in capsys.readouterr().err
+    assert "standard output given twice (--out - and --run-out -)" in capsys.readouterr().err
+    # another spelling of standard output is the same stream (trial t45: the two documents came out mixed)
+    for alias in ("/dev/stdout", "/dev/fd/1", "/proc/self/fd/1"):
+        assert main([*args, "--out", "-", "--run-out", alias]) == 2
+        assert f"standard output given twice (--out - and --run-out {alias})" in capsys.readouterr().err
+    assert main([*args, "--out", "/dev/stderr", "--run-out", "/dev/fd/2"]) == 2
+    assert "standard error given twice" in capsys.readouterr().err
+    assert main([*args, "--out", "/dev/null", "--run-out", "/dev/null", "--quiet"]) == 0  # both discarded, as asked
 
 
 def test_cv_save_dir_names_folds_of_an_earlier_run_and_refuses_a_file(files, tmp_path, capsys):

@@ -294,7 +294,7 @@ def test_a_config_array_is_a_comma_separated_option_and_a_true_switch_is_set(fil
 def test_standard_output_given_for_two_outputs_is_refused_before_any_work(files, tmp_path, capsys):
     from ltr.cli._common import UsageError, check_outputs
 
-    with pytest.raises(UsageError, match=r"'-' \(standard output\) given for two outputs"):
+    with pytest.raises(UsageError, match=r"standard output given twice \(- and -\)"):
         check_outputs("-", str(tmp_path / "a"), "-")
     assert check_outputs("-", str(tmp_path / "a")) is True and check_outputs(str(tmp_path / "b")) is False
     model = tmp_path / "m.txt"
@@ -305,7 +305,11 @@ def test_standard_output_given_for_two_outputs_is_refused_before_any_work(files,
     assert main(["export", str(model), "--to", "es-xgboost", "--feature-names", f"@{names}", "--out", "-",
                  "--feature-set-out", "-"]) == 2
     captured = capsys.readouterr()
-    assert captured.out == "" and "given for --out and --feature-set-out" in captured.err
+    assert captured.out == "" and "standard output given twice (--out - and --feature-set-out -)" in captured.err
+    assert main(["export", str(model), "--to", "es-xgboost", "--feature-names", f"@{names}", "--out", "-",
+                 "--feature-set-out", "/dev/stdout"]) == 2  # the same stream by another name (trial t45)
+    captured = capsys.readouterr()
+    assert captured.out == "" and "(--out - and --feature-set-out /dev/stdout)" in captured.err
 
 
 def test_n_jobs_minus_one_means_every_core_everywhere():

@@ -432,13 +432,15 @@ def check_outputs(*paths: str | os.PathLike | None, inputs: Sequence[str | os.Pa
 
     Returns whether an output is standard output: a command then prints its own table on standard error
     (:func:`emit`'s ``to_stderr``), so that what it pipes stays one document."""
-    from ltr.io.outputs import check_output_path
+    from ltr.io.outputs import check_output_path, stream_of
 
-    piped = [i for i, p in enumerate(paths) if p is not None and str(p) == "-"]
-    if len(piped) > 1:
-        named = " and ".join(flags[i] for i in piped) if len(flags) == len(paths) else "two outputs"
-        raise UsageError(f"'-' (standard output) given for {named}: standard output holds one; give the others "
-                         "file names")
+    for stream, said in (("stdout", "standard output"), ("stderr", "standard error")):
+        # '-' and /dev/stdout are one stream: two documents written to it would come out mixed
+        piped = [i for i, p in enumerate(paths) if p is not None and stream_of(p) == stream]
+        if len(piped) > 1:
+            named = " and ".join(f"{flags[i]} {paths[i]}" for i in piped) if len(flags) == len(paths) else \
+                " and ".join(str(paths[i]) for i in piped)
+            raise UsageError(f"{said} given twice ({named}): it holds one output; give the others file names")
     outputs = [p for p in paths if p is not None and str(p) != "-"]
     read = _input_files(inputs, folders) if outputs else {}
     written: dict = {}
@@ -447,11 +449,46 @@ def check_outputs(*paths: str | os.PathLike | None, inputs: Sequence[str | os.Pa
         if key in read:
             raise UsageError(f"{p}: is also an input of this command ({read[key]}); writing it would replace it: "
                              "give the output another name")
-        if key in written:
+        if key in written and os.fspath(p) != os.devnull:  # /dev/null twice: both outputs discarded, as asked
             raise UsageError(f"{p}: given for two outputs ({written[key]} and {p}): give each its own name")
         written[key] = str(p)
         check_output_path(p)
-    return any(p is not None and str(p) == "-" for p in paths)
+    return any(p is not None and stream_of(p) == "stdout" for p in paths)
+
+
+def data_inputs(args: argparse.Namespace, *paths: str | os.PathLike | None) -> list[str]:
+    """LETOR files and what a reader reads beside them, for :func:`check_outputs`: the sidecars it would find
+    (``.query``, ``.group``, ``.weight``: those that exist, an output of such a name is no input otherwise) and
+    those ``--query-file`` / ``--weight-file`` name."""
+    from ltr.io.files import sidecar_stems
+    from ltr.io.letor import QUERY_SUFFIXES, WEIGHT_SUFFIXES
+
+    out = []
+    for path in paths:
+        if path is None:
+            continue
+        out.append(str(path))
+        out += [side for stem in sidecar_stems(path) for suffix in QUERY_SUFFIXES + WEIGHT_SUFFIXES
+                if os.path.isfile(side := str(stem) + suffix)]
+    for option in ("read_query_file", "read_weight_file"):
+        value = getattr(args, option, None)
+        if isinstance(value, (str, os.PathLike)) and str(value) != "auto":
+            out.append(str(value))
+    return out
+
+
+def option_files(*values: str | None) -> list[str]:
+    """The files among options that take a file or inline text (``--features FILE|IDS``, ``--feature-names
+    @FILE``), for :func:`check_outputs`."""
+    out = []
+    for value in values:
+        if value is None:
+            continue
+        value = str(value)
+        path = value[1:] if value.startswith("@") else value
+        if path and os.path.isfile(path):
+            out.append(path)
+    return out
 
 
 def collection_reads(collection: str | None) -> list[str]:

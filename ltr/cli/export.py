@@ -6,7 +6,16 @@ import argparse
 import sys
 import warnings
 
-from ltr.cli._common import UsageError, add_command, add_quiet, check_outputs, error_message, note, split_list
+from ltr.cli._common import (
+    UsageError,
+    add_command,
+    add_quiet,
+    check_outputs,
+    error_message,
+    note,
+    option_files,
+    split_list,
+)
 
 __all__ = ["register", "run"]
 
@@ -70,7 +79,9 @@ def run(args: argparse.Namespace) -> int:
                          "already; writing it again would replace them with templates: leave --feature-set-out out")
     from ltr.rankers.sidecar import find_meta_path
 
-    check_outputs(args.out, args.feature_set_out, inputs=[args.model, find_meta_path(args.model)],
+    check_outputs(args.out, args.feature_set_out,
+                  inputs=[args.model, find_meta_path(args.model),
+                          *option_files(args.feature_names, args.target_features)],
                   flags=("--out", "--feature-set-out"))
     target = read_feature_names(args.target_features, "--target-features") if args.target_features else None
     names = _feature_names(args.feature_names)

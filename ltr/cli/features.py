@@ -29,6 +29,7 @@ from ltr.cli._common import (
     index_roles,
     input_option_usage,
     note,
+    option_files,
     read_collection_files,
     refuse_outputs_in,
 )
@@ -316,7 +317,8 @@ def run(args: argparse.Namespace) -> int:
     outputs = (args.out, args.save_run, args.qrels_out, args.topics_out, built_index)
     flags = ("--out", "--save-run", "--qrels-out", "--topics-out", "--index")
     read = collection_reads(args.collection)
-    check_outputs(*outputs, inputs=[args.queries, args.qrels, args.run, saved_index, *read], flags=flags)
+    check_outputs(*outputs, inputs=[args.queries, args.qrels, args.run, saved_index, *option_files(args.features),
+                                    *read], flags=flags)
     check_feature_set_option(args.features)
     fs = FeatureSet.load(args.features)  # fail on a bad feature set before the slow steps
     first = _nonempty_run(args, read_run(args.run)) if args.run else None  # and on a malformed or empty run
@@ -329,7 +331,8 @@ def run(args: argparse.Namespace) -> int:
         raise input_option_usage(e) from None
     read, folders = read_collection_files(inputs)  # a collection folder's files, now that it is read
     refuse_outputs_in(folders, outputs, flags)
-    check_outputs(*outputs, inputs=[args.queries, args.qrels, args.run, saved_index, *read], flags=flags)
+    check_outputs(*outputs, inputs=[args.queries, args.qrels, args.run, saved_index, *option_files(args.features),
+                                    *read], flags=flags)
     if args.qrels_out and inputs.qrels is None:
         raise UsageError("--qrels-out: the collection has no judgments (pass --qrels)")
     inputs = _unpadded_judgments(args, inputs)

@@ -34,6 +34,7 @@ from ltr.cli._common import (
     index_roles,
     input_option_usage,
     note,
+    option_files,
     read_collection_files,
     refuse_outputs_in,
     run_tag,
@@ -91,9 +92,12 @@ def run(args: argparse.Namespace) -> int:
 
     if args.depth is not None and args.depth < 1:
         raise UsageError(f"--depth must be >= 1, got {args.depth}")
+    from ltr.rankers.sidecar import find_meta_path
+
     built_index, saved_index = index_roles(args.index)
     read = collection_reads(args.collection)
-    check_outputs(args.out, built_index, inputs=[args.model, args.run, args.queries, saved_index, *read])
+    check_outputs(args.out, built_index, inputs=[args.model, find_meta_path(args.model), args.run, args.queries,
+                                                 saved_index, *option_files(args.features), *read])
     check_feature_set_option(args.features)
     first = read_run(args.run)  # a malformed run fails before the slow steps
     args.topic_fields = _topic_fields(args)
@@ -106,7 +110,8 @@ def run(args: argparse.Namespace) -> int:
         raise input_option_usage(e) from None
     read, folders = read_collection_files(inputs)  # a collection folder's files, now that it is read
     refuse_outputs_in(folders, (args.out, built_index), ("--out", "--index"))
-    check_outputs(args.out, built_index, inputs=[args.model, args.run, args.queries, saved_index, *read])
+    check_outputs(args.out, built_index, inputs=[args.model, find_meta_path(args.model), args.run, args.queries,
+                                                 saved_index, *option_files(args.features), *read])
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", PlainModelWarning)
         try:

@@ -26,12 +26,14 @@ from ltr.cli._common import (
     check_outputs,
     conventions,
     dask_client,
+    data_inputs,
     emit,
     error_message,
     make_ranker,
     metric_label,
     metric_names,
     note,
+    option_files,
     preset_flags,
     read_data,
     reader_options,
@@ -152,7 +154,8 @@ def run_train(args: argparse.Namespace) -> int:
     model = make_ranker(args, has_valid=args.valid is not None)
     from ltr.rankers.sidecar import meta_path
 
-    inputs = [args.train, args.valid, args.test, getattr(args, "config", None)]
+    inputs = [*data_inputs(args, args.train, args.valid, args.test), getattr(args, "config", None),
+              *option_files(args.features, args.drop_features)]
     check_outputs(args.out, inputs=inputs)  # first: a folder ('.', '/') has no sidecar name to make
     check_outputs(args.out, args.out and meta_path(args.out), inputs=inputs)  # the sidecar's place too
     spec = feature_spec(args.features, args.drop_features)
@@ -405,7 +408,7 @@ def run_predict(args: argparse.Namespace) -> int:
     from ltr.rankers import PlainModelWarning, load_model
     from ltr.rankers.sidecar import find_meta_path
 
-    check_outputs(args.out, inputs=[args.model, find_meta_path(args.model), args.data])
+    check_outputs(args.out, inputs=[args.model, find_meta_path(args.model), *data_inputs(args, args.data)])
     if args.run and os.path.isfile(args.data):  # before the whole file is read (a folder: read_data says so)
         check_doc_ids(args.data, "--run", _NO_RUN_FIX)
     with warnings.catch_warnings(record=True) as caught:

@@ -21,11 +21,13 @@ from ltr.cli._common import (
     add_reader_options,
     candidates_note,
     check_outputs,
+    data_inputs,
     emit,
     file_feature_set,
     make_ranker,
     metric_names,
     note,
+    option_files,
     reader_options,
     refuse_teacher_column_in_subsets,
 )
@@ -134,6 +136,15 @@ def _feature_subset(args: argparse.Namespace):
     return take_columns(data, cols), [int(c) + 1 for c in cols]
 
 
+def _storage_file(storage: str | None) -> str | None:
+    """The file a trial storage is, for :func:`check_outputs`: a path as given, ``sqlite:///st.db``'s ``st.db``
+    (SQLAlchemy's form: three slashes then a relative path, four for an absolute one); None for a server's URL."""
+    if storage is None or "://" not in storage:
+        return storage
+    prefix = "sqlite:///"
+    return storage[len(prefix):] or None if storage.startswith(prefix) else None
+
+
 @contextlib.contextmanager
 def _storage_named(args: argparse.Namespace, storage: str | None, *, running: bool = True):
     """An error naming the trial storage names the option it came from too (``--storage``, or the default beside
@@ -229,7 +240,9 @@ def run(args: argparse.Namespace) -> int:
     with _storage_named(args, storage, running=False):
         if args.storage and "://" not in args.storage:  # before check_outputs makes --out's folder
             check_output_path(args.storage, create_parents=False)  # a typo in the path would make folders
-        piped = check_outputs(args.out, storage, inputs=[args.data, args.space, getattr(args, "config", None)])
+        piped = check_outputs(args.out, _storage_file(storage),
+                              inputs=[*data_inputs(args, args.data), args.space, getattr(args, "config", None),
+                                      *option_files(args.features, args.drop_features)])
     _note_searched(args, model)  # before the search: it may run for hours
     data, ids = _feature_subset(args)
     with _storage_named(args, storage), _said_on_interrupt(storage, args.out):

@@ -66,6 +66,14 @@ _STREAM_ALIASES = {
     "/dev/stdout": "stdout", "/dev/fd/1": "stdout", "/proc/self/fd/1": "stdout",
     "/dev/stderr": "stderr", "/dev/fd/2": "stderr", "/proc/self/fd/2": "stderr",
 }
+
+
+def stream_of(path: str | os.PathLike) -> str | None:
+    """``"stdout"`` or ``"stderr"`` for a path that writes to that stream (``-``, ``/dev/stdout``, ``/dev/fd/1``,
+    ...), else None."""
+    return _STREAM_ALIASES.get(os.fspath(path))
+
+
 # Paths whose meaning is a process's open file, not a place in a folder: never replaced by a rename.
 _SPECIAL_ROOTS = ("/proc/", "/dev/fd/")
 _TMP_ATTEMPTS = 100
