@@ -244,3 +244,30 @@ def test_the_scikit_learn_tags_say_what_fit_takes(toy, engine):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             assert np.isfinite(clone(model).fit(with_nan, y, group=g).predict(with_nan)).all()
+
+
+def test_a_plain_lightgbm_model_scores_the_frames_lgbmranker_scores(tmp_path):
+    """A trial (t45): LightGBM saves a column 'my feat' as my_feat, and a model trained on an array names its columns
+    Column_0..; both refused the very frames LGBMRanker.predict scores."""
+    rng = np.random.RandomState(0)
+    X = rng.rand(300, 3)
+    y = (X[:, 0] * 3).astype(int)
+    g = [10] * 30
+    frame = pd.DataFrame(X, columns=["my feat", "b", "c"])
+    named = lgb.LGBMRanker(n_estimators=5, n_jobs=1, verbose=-1).fit(frame, y, group=g)
+    named.booster_.save_model(str(tmp_path / "named.txt"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ltr.rankers.PlainModelWarning)
+        model = ltr.load_model(tmp_path / "named.txt")
+    np.testing.assert_array_equal(model.predict(frame), named.predict(frame))
+    with pytest.raises(ValueError, match="column names differ"):  # other names are still refused
+        model.predict(frame.rename(columns={"b": "x"}))
+    unnamed = lgb.LGBMRanker(n_estimators=5, n_jobs=1, verbose=-1).fit(X, y, group=g)
+    unnamed.booster_.save_model(str(tmp_path / "unnamed.txt"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ltr.rankers.PlainModelWarning)
+        model = ltr.load_model(tmp_path / "unnamed.txt")
+    other = pd.DataFrame(X, columns=["x", "y", "z"])
+    with pytest.warns(UserWarning, match="fitted without feature names"):
+        got = model.predict(other)
+    np.testing.assert_array_equal(got, unnamed.predict(other))

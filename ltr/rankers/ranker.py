@@ -140,6 +140,17 @@ def _check_frame_names(X, names, what: str) -> None:
                           f"{whose} features in their order", UserWarning,
                           stacklevel=stacklevel_outside(__name__))
         return
+    if [c.replace(" ", "_") for c in given] == names:  # a plain LightGBM model: LightGBM saves 'my feat' as my_feat
+        return
+    if placeholder_names(names) and len(given) == len(names):
+        # the model's columns were unnamed (LightGBM's Column_0.., XGBoost's f0..): by position, as the engines
+        # score a frame, with scikit-learn's warning for a frame given to a model fitted without names
+        import warnings
+
+        warnings.warn(f"{what} has feature names, but the model was fitted without feature names (its columns "
+                      f"are {names[0]}, {names[1] if len(names) > 1 else ''}...): scored by column position",
+                      UserWarning, stacklevel=stacklevel_outside(__name__))
+        return
     unknown = [c for c in given if c not in set(names)]
     absent = [c for c in names if c not in set(given)]
     raise ValueError(f"{what}'s column names differ from the model's features ({len(given)} columns, "
