@@ -271,3 +271,17 @@ def test_a_plain_lightgbm_model_scores_the_frames_lgbmranker_scores(tmp_path):
     with pytest.warns(UserWarning, match="fitted without feature names"):
         got = model.predict(other)
     np.testing.assert_array_equal(got, unnamed.predict(other))
+
+
+def test_errors_in_an_eval_set_or_in_y_name_them(toy):
+    """A trial (t45): a short eval_group read 'X has 40 rows' (the training data's words), and text labels gave
+    'could not convert string to float' naming no array."""
+    X, y, g = toy
+    with pytest.raises(ltr.GroupError, match=r"^eval_set\[0\]: group sizes add up to 30 but eval_set\[0\] has 40 rows"):
+        small().fit(X, y, group=g, eval_set=[(X, y)], eval_group=[[10, 10, 10]])
+    with pytest.raises(ltr.GroupError, match=r"^eval_set\[0\]: rows of query 0 are not contiguous"):
+        small().fit(X, y, group=g, eval_set=[(X, y)], eval_qid=[np.tile([0, 1], 20)])
+    with pytest.raises(ValueError, match=r"^y must hold numeric labels: could not convert"):
+        small().fit(X, np.array(["a"] * 40), group=g)
+    with pytest.raises(ValueError, match=r"^eval_set\[0\]'s y must hold numeric labels"):
+        small().fit(X, y, group=g, eval_set=[(X, np.array(["a"] * 40))], eval_group=[g])

@@ -24,7 +24,7 @@ from sklearn.base import BaseEstimator
 from ltr._dataset import fingerprint_of, placeholder_names, query_digests
 from ltr._stack import stacklevel_outside
 from ltr.datasets import RankingDataset
-from ltr.exceptions import LabelRangeError, OptionError, TrainingDataError
+from ltr.exceptions import GroupError, LabelRangeError, OptionError, TrainingDataError
 from ltr.groups import resolve_group_ptr
 from ltr.rankers._backends import TrainSet, check_integer_labels, engine_words, get_backend
 from ltr.rankers.params import check_duplicated_params, check_engine_params, check_engine_values, check_hyper_parameters
@@ -162,7 +162,10 @@ _FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
 def _labels(y, n: int, what: str = "y") -> NDArray[np.float64]:
-    y = np.asarray(y, dtype=np.float64)
+    try:
+        y = np.asarray(y, dtype=np.float64)
+    except (TypeError, ValueError) as e:  # 'could not convert string to float' names no array
+        raise ValueError(f"{what} must hold numeric labels: {e}") from None
     if y.shape != (n,):
         raise ValueError(f"{what} must have shape ({n},) to match X, got {y.shape}")
     if np.isnan(y).any():
@@ -185,14 +188,19 @@ def _unpack(X, y, qid, group, what: str = "X"):
     X = _as_2d(X, what)
     if y is None:
         raise ValueError(f"{what}: labels y are required")
-    y = _labels(y, X.shape[0])
+    y = _labels(y, X.shape[0], "y" if what == "X" else f"{what}'s y")
     if qid is None and group is None and what == "X":  # LightGBM's and XGBoost's users meet it in scikit-learn first
         raise ValueError("pass exactly one of qid= (one query id per row) or group= (query sizes); got neither. "
                          "Inside scikit-learn's cross_val_score or GridSearchCV, qid reaches fit through metadata "
                          "routing: sklearn.set_config(enable_metadata_routing=True), Ranker().set_fit_request("
                          "qid=True), qid=qid, groups=qid to the search's fit (cross_val_score's params=), "
                          "scoring=ltr.evaluation.ndcg_scorer(10); see ltr.evaluation.scoring")
-    return X, y, resolve_group_ptr(X.shape[0], qid=qid, group=group)
+    if what == "X":
+        return X, y, resolve_group_ptr(X.shape[0], qid=qid, group=group)
+    try:
+        return X, y, resolve_group_ptr(X.shape[0], qid=qid, group=group)
+    except GroupError as e:  # its words are the training data's ('X has 2874 rows'): name the set
+        raise GroupError(f"{what}: {str(e).replace(' X has ', f' {what} has ')}") from None
 
 
 def _check_qid_column(X, qid, group) -> None:
