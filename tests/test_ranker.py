@@ -289,6 +289,15 @@ def test_log_period_prints_every_period_and_the_last_round_with_the_recorded_val
 
 
 @pytest.mark.parametrize("engine", ["lightgbm", "xgboost"])
+def test_log_period_without_an_eval_set_prints_the_rounds(data, engine, capsys):
+    """A trial (t45): a long `ltr train` without --valid wrote nothing to a log file until it ended."""
+    train, _ = data
+    _fast(engine=engine, n_estimators=25, early_stopping_rounds=None).fit(train, log_period=10)
+    assert capsys.readouterr().err.strip().splitlines() == ["[10] of 25 rounds", "[20] of 25 rounds",
+                                                            "[25] of 25 rounds"]
+
+
+@pytest.mark.parametrize("engine", ["lightgbm", "xgboost"])
 def test_eval_group_and_eval_qid_describe_the_eval_set_as_a_dataset_does(data, engine):
     train, valid = data
     sizes = np.diff(valid.group_ptr)

@@ -57,7 +57,7 @@ def register(sub) -> None:
     p.add_argument("--out", help="save the model here (engine text + MODEL.meta.json); checked before training")
     p.add_argument("--log-every", type=int, default=0, dest="log_every", metavar="N",
                    help="print the validation metrics every N rounds to standard error, as LightGBM's "
-                        "'[10] valid ndcg@10: ...'; 0: never")
+                        "'[10] valid ndcg@10: ...' (without --valid, the round: '[10] of 300 rounds'); 0: never")
     add_feature_options(p.add_argument_group("feature subset"),
                         saved="; --valid and --test keep the same columns, and the saved model records their ids "
                               "(read_options in MODEL.meta.json), so that ltr predict MODEL DATA picks them from "
@@ -143,8 +143,6 @@ def run_train(args: argparse.Namespace) -> int:
     names = [c for c, _ in pairs]
     if args.log_every < 0:
         raise UsageError(f"--log-every must be >= 0, got {args.log_every}")
-    if args.log_every and not args.valid:
-        raise UsageError("--log-every prints validation metrics: it needs --valid")
     if args.out == "-" or (args.out and os.path.exists(args.out) and not os.path.isfile(args.out)
                            and not os.path.isdir(args.out)):  # a device or pipe (a folder: check_outputs says so)
         raise UsageError(f"--out {args.out}: a model is two files (the model and MODEL.meta.json); give a file path")

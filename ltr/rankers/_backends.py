@@ -414,7 +414,7 @@ class LightGBMBackend:
             i = env.iteration + 1
             if i % period == 0 or i == env.end_iteration:
                 parts = [f"{name} {m}: {val:.6g}" for name, m, val, _ in env.evaluation_result_list]
-                _log_line(stream, f"[{i}] " + "  ".join(parts))
+                _log_line(stream, f"[{i}] " + ("  ".join(parts) or f"of {env.end_iteration} rounds"))
         # After record_evaluation (20), before early stopping (30), which ends training at the last round by
         # raising: running after it, the last round's line was never printed.
         cb.order = 25
@@ -564,7 +564,7 @@ class XGBoostBackend:
                 if i % period == 0 or i == n_rounds:
                     parts = [f"{name} {m}: {vals[-1]:.6g}" for name, per in evals_log.items()
                              for m, vals in per.items()]
-                    _log_line(stream, f"[{i}] " + "  ".join(parts))
+                    _log_line(stream, f"[{i}] " + ("  ".join(parts) or f"of {n_rounds} rounds"))
                 return False
 
         return _Log()

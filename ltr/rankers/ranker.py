@@ -703,7 +703,7 @@ class Ranker(BaseEstimator):
         feature_names : sequence of str, optional
         log_period : int, default=0
             Print every ``log_period``-th round's metrics to standard error, as LightGBM's ``log_evaluation``
-            (``[10] valid_0 ndcg@10: 0.4512``); 0: never.
+            (``[10] valid_0 ndcg@10: 0.4512``; without an eval set, ``[10] of 300 rounds``); 0: never.
 
         Raises
         ------
@@ -861,7 +861,7 @@ class Ranker(BaseEstimator):
             bar = tqdm(total=int(effective.n_estimators), desc=f"{self.engine}/{self.objective}", unit="round",
                        disable=None, leave=False)
             callbacks.append(backend.progress_callback(bar))
-        if log_period and valid:
+        if log_period:  # without a validation set, the round alone: a long run's heartbeat in a log file
             callbacks.append(backend.log_callback(int(log_period), sys.stderr, int(effective.n_estimators)))
         t0 = time.perf_counter()
         try:
