@@ -404,3 +404,15 @@ def test_without_matplotlib_ltr_report_writes_its_tables_and_says_why_there_are_
     assert done.stderr.strip().splitlines() == [
         'ltr report: error: plots need matplotlib: pip install "ltrkit[plot]" (or pip install matplotlib)']
     assert not (tmp_path / "p").exists()
+
+
+@pytest.mark.parametrize("out", ["-", "/dev/stdout"])
+def test_a_report_to_standard_output_is_refused_not_made_a_folder_named_dash(runs, tmp_path, capsys, monkeypatch,
+                                                                              out):
+    """A trial (t45): `--out -` made a folder named '-', where every other command writes standard output."""
+    _, a, _ = runs
+    a.save(tmp_path / "a.json")
+    monkeypatch.chdir(tmp_path)
+    assert main(["report", str(tmp_path / "a.json"), "--out", out, "--formats", "md"]) == 2
+    assert f"--out {out}: a report is a folder of files" in capsys.readouterr().err
+    assert not (tmp_path / "-").exists()

@@ -58,6 +58,10 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--formats: choose among html, md, png (got {args.formats!r})")
     if Path(args.result).is_dir():
         raise IsADirectoryError(f"{args.result}: is a folder; give a result file of ltr cv --out or ltr compare --out")
+    from ltr.io.outputs import stream_of
+
+    if args.out == "-" or stream_of(args.out) is not None:  # elsewhere '-' is standard output: no folder
+        raise UsageError(f"--out {args.out}: a report is a folder of files (HTML, Markdown, figures); give a folder")
     if Path(args.out).exists() and not Path(args.out).is_dir():
         raise UsageError(f"--out {args.out}: is a file; give a folder")
     from ltr.cli._common import parsing
