@@ -104,6 +104,10 @@ def load_inputs(
     coll = Path(collection)
     if not coll.exists():
         raise FileNotFoundError(collection_not_found(collection))
+    if coll.is_dir():  # a copy ltr data fetch installed with differences from the registry: said again here
+        from ltr.registry import said_fetch_differences
+
+        said_fetch_differences(coll)
     for what, p in (("queries", queries), ("qrels", qrels)):
         if p is not None and not Path(p).exists():
             raise FileNotFoundError(f"{what} not found: {p}")

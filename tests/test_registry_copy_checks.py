@@ -119,3 +119,28 @@ def test_another_sets_file_under_a_dense_sets_name_is_refused_in_python_too(shar
 def test_a_path_is_a_layout_file_by_its_last_components(path, want):
     ef = reg.layout_file("mq2008", path)
     assert (ef.path, ef.fold, ef.split) == want if want else ef is None
+
+
+def test_a_text_collection_fetched_with_differences_says_so_where_it_is_read(shared_file, tmp_path, caplog):
+    """A trial (t45): a CACM copy fetched with 3,000 of 3,204 records (fetch warned once, and recorded it) was read by
+    ltr features without another word."""
+    import json
+
+    from features.pipeline import load_inputs
+    from ltr.registry._fetch import MARKER
+
+    copy = tmp_path / "adi"
+    copy.mkdir()
+    for name in ("ADI.ALL", "ADI.QRY", "ADI.REL"):
+        shutil.copy(shared_file(f"adi/{name}"), copy / name)
+    reg._warn_once.cache_clear()
+    with caplog.at_level(logging.WARNING, logger="ltr.registry"):
+        load_inputs(copy)
+    assert not caplog.records  # no marker: a folder of the user's
+    (copy / MARKER).write_text(json.dumps({"name": "adi", "differing": ["ADI.ALL"], "problems": []}))
+    with caplog.at_level(logging.WARNING, logger="ltr.registry"):
+        load_inputs(copy)
+    [said] = [r.getMessage() for r in caplog.records]
+    assert said.startswith(f"the copy of adi in {copy} differs from the registry's counts, as fetch said when it "
+                           "installed it (ADI.ALL differs)")
+    reg._warn_once.cache_clear()

@@ -59,6 +59,7 @@ __all__ = [
     "layout_file",
     "list_datasets",
     "load",
+    "said_fetch_differences",
     "split_path",
     "verify",
     "warn_on_differences",
@@ -217,14 +218,32 @@ def _letor_entry(name: str | Entry) -> Entry:
 def _said_differences(e: Entry, base: Path) -> None:
     """Warn, once per copy, when fetch installed it although its counts differ from the registry's (an archive
     without a published checksum: fetch warned then, and recorded the differences in its marker)."""
+    marker = _marker(base)
+    if marker is not None and (marker.get("differing") or marker.get("problems")):
+        _warn_once(e.name, str(base), tuple(marker.get("differing") or ()), tuple(marker.get("problems") or ()))
+
+
+def _marker(base: Path) -> dict | None:
     from ltr.registry._fetch import MARKER
 
     try:
-        marker = json.loads((base / MARKER).read_text(encoding="utf-8"))
+        marker = json.loads((Path(base) / MARKER).read_text(encoding="utf-8"))
     except (OSError, ValueError):
+        return None
+    return marker if isinstance(marker, dict) else None
+
+
+def said_fetch_differences(folder: str | os.PathLike) -> None:
+    """For a folder :func:`fetch` installed although its files differ from the registry's counts (its marker
+    records them), the same warning as :func:`load` gives, once per copy; nothing for any other folder. The text
+    layer calls it on a collection folder, which it reads without the registry (a CACM copy with 3,000 of its 3,204
+    records, fetched with a warning, was read without another word)."""
+    marker = _marker(Path(folder))
+    if marker is None or not isinstance(marker.get("name"), str):
         return
-    if isinstance(marker, dict) and (marker.get("differing") or marker.get("problems")):
-        _warn_once(e.name, str(base), tuple(marker.get("differing") or ()), tuple(marker.get("problems") or ()))
+    if marker.get("differing") or marker.get("problems"):
+        _warn_once(marker["name"], str(folder), tuple(str(p) for p in marker.get("differing") or ()),
+                   tuple(str(p) for p in marker.get("problems") or ()))
 
 
 @functools.lru_cache(maxsize=64)
