@@ -59,7 +59,21 @@ def test_a_file_cut_short_at_a_lines_end_is_warned_about_where_it_is_loaded(shar
     [said] = [r.getMessage() for r in caplog.records]
     assert said == (f"{root / 'MQ2008' / 'Fold1' / 'test.txt'} is not mq2008's file as the registry documents it (78 "
                     "queries, the registry documents 156; 1500 rows, the registry documents 2874): a partial or "
-                    f"damaged copy? `ltr data verify mq2008 {root}` checks the whole copy")
+                    f"damaged copy? `ltr data verify mq2008 {root / 'MQ2008'}` checks the whole copy")
+
+
+def test_the_verify_command_the_warning_names_finds_the_file(shared_file, tmp_path, caplog, capsys):
+    """(The review of t45: the command line named the data file's own folder, where verify finds no file.)"""
+    root = _copy(shared_file, tmp_path, cut=1500)
+    with caplog.at_level(logging.WARNING, logger="ltr.registry"):
+        assert main(["info", str(root / "MQ2008" / "Fold1" / "test.txt"), "--dataset", "mq2008"]) == 0
+    [said] = [r.getMessage() for r in caplog.records]
+    command = said.split("`")[1].split()
+    assert command[:3] == ["ltr", "data", "verify"]
+    capsys.readouterr()
+    assert main(command[1:] + ["--no-checksums"]) == 1  # NOT OK: it found the copy and the file that differs
+    out = capsys.readouterr().out
+    assert "Fold1/test.txt" in out and "78 queries, the registry documents 156" in out
 
 
 def test_ltr_cv_on_a_copy_says_which_files_differ_from_the_registry(shared_file, tmp_path, caplog):

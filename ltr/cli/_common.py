@@ -1125,8 +1125,7 @@ def _check_against_registry(args: argparse.Namespace, path: str, data) -> None:
         note(args, f"note: {path} has no value in features {last + 1}..{width} of {entry.name}'s {width}: is it "
                    "that set?")
     dropped = reader_options(args).get("unjudged") == "drop"  # a documented row count counts the unjudged rows
-    warn_on_differences(entry, path, getattr(args, "root", None) or Path(path).parent, queries=data.n_queries,
-                        rows=None if dropped else data.n_rows)
+    warn_on_differences(entry, path, queries=data.n_queries, rows=None if dropped else data.n_rows)
 
 
 # -- the model ----------------------------------------------------------------------------------------------------

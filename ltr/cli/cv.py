@@ -114,7 +114,7 @@ def _differences_from_the_registry(args, folds, result) -> None:
     for fold, got in zip(folds, result.folds):
         for path, queries, rows in ((fold.test, got.n_test_queries, None if dropped else sum(got.test_sizes)),
                                     (fold.train, got.n_train_queries, None)):
-            warn_on_differences(args.dataset, path, args.root, queries=queries, rows=rows)
+            warn_on_differences(args.dataset, path, queries=queries, rows=rows)
 
 
 def _registered_width(args, e, n_features) -> None:

@@ -306,16 +306,21 @@ def fold_paths(name: str | Entry, root: str | os.PathLike) -> dict[int, dict[str
 def layout_file(name: str | Entry, path: str | os.PathLike):
     """The file of the set's layout that ``path`` is, told by its last components (``.../Fold1/test.txt.gz`` is
     fold 1's test file), or None."""
+    found = _layout_match(get_entry(name), path)
+    return None if found is None else found[0]
+
+
+def _layout_match(e: Entry, path: str | os.PathLike):
+    """``(expected file, the copy's root)`` for a path that is one of the set's layout files, or None."""
     from ltr.io.files import COMPRESSED_SUFFIXES
 
-    e = get_entry(name)
     parts = Path(path).parts
     for ef in e.expected_files():
         for rel in ef.candidates:
             want = Path(rel).parts
             if len(parts) >= len(want) and parts[-len(want):-1] == want[:-1] and any(
                     parts[-1] == want[-1] + suffix for suffix in ("", *COMPRESSED_SUFFIXES)):
-                return ef
+                return ef, Path(*parts[:-len(want)]) if len(parts) > len(want) else Path(".")
     return None
 
 
@@ -335,13 +340,14 @@ def file_differences(name: str | Entry, path: str | os.PathLike, *, queries: int
             if key in facts and got[key] is not None and got[key] != facts[key]]
 
 
-def warn_on_differences(name: str | Entry, path: str | os.PathLike, root: str | os.PathLike, *,
-                        queries: int | None = None, rows: int | None = None) -> list[str]:
+def warn_on_differences(name: str | Entry, path: str | os.PathLike, *, queries: int | None = None,
+                        rows: int | None = None) -> list[str]:
     """:func:`file_differences`, and a warning (once per file and differences) naming them and ``ltr data verify``
-    of ``root`` when there are any."""
+    of the copy that holds the file (``copy/MQ2008`` for ``copy/MQ2008/Fold1/test.txt``) when there are any."""
     differences = file_differences(name, path, queries=queries, rows=rows)
     if differences:
-        _warn_differences(get_entry(name).name, str(path), tuple(differences), str(root))
+        e = get_entry(name)
+        _warn_differences(e.name, str(path), tuple(differences), str(_layout_match(e, path)[1]))
     return differences
 
 
@@ -399,7 +405,7 @@ def load(name: str | Entry, root: str | os.PathLike, fold: int = 1, split: str =
         raise DatasetLayoutError(f"{path} has no value in features {last + 1}..{e.n_features} of {e.name}'s "
                                  f"{e.n_features}: it is not a copy of {e.name}'s file (ltr.io.read_letor reads it "
                                  "as it is)")
-    warn_on_differences(e, path, root, queries=d.n_queries, rows=d.n_rows if opts.get("unjudged") != "drop" else None)
+    warn_on_differences(e, path, queries=d.n_queries, rows=d.n_rows if opts.get("unjudged") != "drop" else None)
     names = e.feature_names
     if names is not None and d.feature_names is None and len(names) == d.n_features:
         d = dataclasses.replace(d, feature_names=names)
