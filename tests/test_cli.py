@@ -191,6 +191,12 @@ def test_a_label_the_metrics_cannot_take_is_named_by_its_file_and_line(tmp_path,
     assert main(argv) == 1
     err = capsys.readouterr().err
     assert f"label 1198 at {data}:6" in err and err.count("\n") == 1 and not (tmp_path / "m.txt").exists()
+    if argv[0] == "evaluate" and "err@10" not in argv:  # a convention's own range and words, not --gain linear's
+        for convention in ("lightgbm", "ranklib", "letor"):
+            assert main([*argv, "--convention", convention]) == 1
+            err = capsys.readouterr().err
+            assert f"--convention {convention}" in err or f"the {convention} convention" in err
+            assert "pass --gain linear" not in err
 
 
 def test_evaluate_with_order_labels_beyond_the_exp2_gain_says_to_pass_gain_linear(tmp_path, capsys):

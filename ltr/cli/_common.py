@@ -1014,6 +1014,8 @@ def _check_label_range(args: argparse.Namespace, path: str, data) -> None:
     metrics = getattr(args, "metrics", None)
     if not isinstance(metrics, str) or not data.n_rows:
         return
+    if getattr(args, "convention", "default") not in (None, "default"):
+        return  # each convention refuses labels outside its own range, in its own words (not with --gain linear)
     codes = [c for c, _ in metric_names(metrics)]
     stopping = getattr(args, "early_stopping_metric", None)
     if stopping:
