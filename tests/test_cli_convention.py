@@ -254,8 +254,19 @@ def test_convention_lightgbm_weights_the_means_by_query_as_lightgbm_does(tmp_pat
     assert main([*argv, "--convention", "lightgbm"]) == 0
     out = capsys.readouterr()
     assert json.loads(out.out)["mean"][metric] == pytest.approx(want, rel=1e-12, abs=1e-12)
-    assert "the means are weighted by query" in out.err
+    assert "the means of ndcg and map are weighted by query" in out.err
     assert main(argv) == 0  # other conventions: each query counts once, and the note says the weights are unused
     out = capsys.readouterr()
-    assert json.loads(out.out)["mean"][metric] != pytest.approx(want, abs=1e-4)
+    plain = json.loads(out.out)["mean"][metric]
+    assert plain != pytest.approx(want, abs=1e-4)
     assert "w.train.weight are not used" in out.err
+    # trec_eval's layout prints the same weighted 'all' line (the review of t45: it printed the plain mean)
+    assert main([*argv[:-2], "--format", "trec", "--convention", "lightgbm"]) == 0
+    [all_line] = [line for line in capsys.readouterr().out.splitlines() if "\tall\t" in line]
+    assert all_line.split("\t")[2] == f"{want:6.4f}"
+    # MRR, which LightGBM lacks, keeps its plain mean
+    assert main([*argv[:5], "mrr," + metric, "--format", "json", "--convention", "lightgbm"]) == 0
+    means = json.loads(capsys.readouterr().out)["mean"]
+    assert means[metric] == pytest.approx(want, rel=1e-12, abs=1e-12)
+    assert main([*argv[:5], "mrr", "--format", "json", "--convention", "lightgbm", "--no-weight-file"]) == 0
+    assert means["mrr"] == json.loads(capsys.readouterr().out)["mean"]["mrr"]

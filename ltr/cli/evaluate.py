@@ -86,8 +86,8 @@ def _per_query_letor(args, names: list[str]):
             args.query_weights_ = query_weights(d.weight, d.group_ptr)
             args.no_relevant_ = np.array([not (d.y[a:b] > 0).any() for a, b in zip(d.group_ptr[:-1],
                                                                                      d.group_ptr[1:])])
-            note(args, f"note: the means are weighted by query, each query by its rows' mean weight in {weights}, "
-                       "as LightGBM averages them")
+            note(args, f"note: the means of ndcg and map are weighted by query, each query by its rows' mean "
+                       f"weight in {weights}, as LightGBM averages them")
         else:
             note(args, f"note: the weights of {weights} are not used: each query counts once (--convention "
                        "lightgbm weights the means by query, as LightGBM does)")
@@ -164,7 +164,7 @@ def _note_padded_ids(args, ranked: set[str], judged: set[str]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ltr.metrics import aggregate, describe_conventions, format_trec_eval
+    from ltr.metrics import describe_conventions, format_trec_eval
 
     if args.second is not None:
         raise UsageError(f"ltr evaluate takes one positional file, a LETOR file scored with --scores; for a run "
@@ -182,15 +182,10 @@ def run(args: argparse.Namespace) -> int:
         # or the LETOR convention is another measure, named as the toolkit names it
         gain = args.gain or ("linear" if source == "trec" else "exp2")
         trec = gain == "linear" and args.convention == "default"
-        print(format_trec_eval(frame, queries=args.per_query, names="trec" if trec else "canonical"), end="")
+        print(format_trec_eval(frame, queries=args.per_query, names="trec" if trec else "canonical",
+                               means=_means(args, frame, names)), end="")
         return 0
-    if getattr(args, "query_weights_", None) is not None:
-        from ltr.metrics import lightgbm_weighted_means
-
-        means = lightgbm_weighted_means({m: frame[m].to_numpy() for m in names}, args.query_weights_,
-                                        args.no_relevant_)
-    else:
-        means = aggregate({m: frame[m].to_numpy() for m in names})
+    means = _means(args, frame, names)
     n_averaged = int((~frame[names[0]].isna()).sum()) if len(frame) else 0
     footer = describe_conventions(source=source, convention=args.convention, gain=args.gain,
                                   no_relevant=args.no_relevant, complete=args.complete, n_queries=n_averaged,
@@ -209,6 +204,16 @@ def run(args: argparse.Namespace) -> int:
             obj = {"mean": means, "metrics": {m: r for m, r in pairs}, "conventions": footer}
         emit(args, ["metric", "mean"], [[labels[m], means[m]] for m in names], obj, footer=footer)
     return 0
+
+
+def _means(args, frame, names: list[str]) -> dict:
+    """The summary: LightGBM's weighted means under ``--convention lightgbm`` with a weight file, else plain."""
+    from ltr.metrics import aggregate, lightgbm_weighted_means
+
+    columns = {m: frame[m].to_numpy() for m in names}
+    if getattr(args, "query_weights_", None) is not None:
+        return lightgbm_weighted_means(columns, args.query_weights_, args.no_relevant_)
+    return aggregate(columns)
 
 
 def _cell(v):

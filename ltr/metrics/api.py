@@ -344,24 +344,28 @@ def aggregate(per_query: Mapping[str, ArrayLike], query_weights: ArrayLike | Non
 
 def lightgbm_weighted_means(per_query: Mapping[str, ArrayLike], query_weights: ArrayLike,
                             no_relevant: ArrayLike) -> dict[str, float | int]:
-    """The means LightGBM reports over a Dataset with weights (``--convention lightgbm``): each query's value times
-    its weight (:func:`query_weights`), over the sum of the weights; but in NDCG a query without relevant documents
-    (``no_relevant`` true) adds its 1 unweighted, as LightGBM's ``NDCGMetric::Eval`` does (its MAP weights it).
-    Counts are summed.
+    """The means LightGBM reports over a Dataset with weights (``--convention lightgbm``), for its two metrics: each
+    query's NDCG or MAP times its weight (:func:`query_weights`), over the sum of the weights; but in NDCG a query
+    without relevant documents (``no_relevant`` true) adds its 1 unweighted, as LightGBM's ``NDCGMetric::Eval``
+    does (its MAP weights it). Metrics LightGBM lacks (MRR, P@k, ERR, ...) keep the plain mean; counts are summed.
+    Weights that sum to 0 give what LightGBM's division gives (inf or nan), without a warning.
 
     >>> lightgbm_weighted_means({"ndcg@10": [0.5, 1.0], "map": [0.5, 1.0]}, [3.0, 1.0], [False, True])
     {'ndcg@10': 0.625, 'map': 0.625}
-    >>> lightgbm_weighted_means({"ndcg@10": [0.5, 1.0]}, [1.0, 3.0], [False, True])
-    {'ndcg@10': 0.375}
+    >>> lightgbm_weighted_means({"ndcg@10": [0.5, 1.0], "mrr": [0.5, 1.0]}, [1.0, 3.0], [False, True])
+    {'ndcg@10': 0.375, 'mrr': 0.75}
     """
     w = np.asarray(query_weights, dtype=np.float64)
     plain = np.asarray(no_relevant, dtype=bool)
-    out = aggregate(per_query, w)
+    out = aggregate(per_query)
     for name in per_query:
-        spec = parse_metric(name).spec
-        if spec.code in (K.NDCG, K.MEAN_NDCG) and plain.any():
-            v = np.asarray(per_query[name], dtype=np.float64)
-            out[name] = float((np.dot(v[~plain], w[~plain]) + v[plain].sum()) / w.sum())
+        code = parse_metric(name).spec.code
+        if code not in (K.NDCG, K.MEAN_NDCG, K.AP, K.AP_MIN_K):
+            continue
+        v = np.asarray(per_query[name], dtype=np.float64)
+        unweighted = plain if code in (K.NDCG, K.MEAN_NDCG) else np.zeros_like(plain)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out[name] = float((np.dot(v[~unweighted], w[~unweighted]) + v[unweighted].sum()) / w.sum())
     return out
 
 

@@ -296,6 +296,7 @@ def format_trec_eval(
     names: str = "trec",
     queries: bool = True,
     run_id: str | None = None,
+    means: Mapping[str, float | int] | None = None,
 ) -> str:
     """The lines ``trec_eval -q`` prints for a frame of per-query values: ``measure<TAB>qid<TAB>value``, then ``all``.
 
@@ -321,6 +322,9 @@ def format_trec_eval(
         Print the per-query lines (trec_eval's ``-q``); False prints the summary only.
     run_id : str or None
         When given, a first summary line ``runid  all  <run_id>``, as trec_eval prints.
+    means : mapping, optional
+        The ``all`` values, where they are not the plain means (LightGBM's weighted ones,
+        :func:`ltr.metrics.lightgbm_weighted_means`).
 
     Returns
     -------
@@ -369,6 +373,6 @@ def format_trec_eval(
             lines.extend(line(c, qid, values[c][i]) for c in columns if parsed[c].spec.name != "num_q")
     if run_id is not None:
         lines.append(f"{'runid':<22}\tall\t{run_id}")
-    summary = aggregate(per_query)
+    summary = aggregate(per_query) if means is None else means
     lines.extend(line(c, "all", summary[c]) for c in columns)
     return "".join(text + "\n" for text in lines)
