@@ -695,6 +695,8 @@ def test_a_cv_result_written_beside_the_folds_is_replaced_by_the_same_command_ru
     for out in (folds / "cv.json", folds / "Fold1" / "notes.json"):
         argv = ["cv", str(folds), "--rounds", "2", "--quiet", "--out", str(out)]
         assert main(argv) == 0 and main(argv) == 0, capsys.readouterr().err
-    for out in (folds / "Fold2" / "vali.txt", folds / "Fold2" / "vali.txt.query"):  # a part, a sidecar's name
+    for out, said in ((folds / "Fold2" / "vali.txt", "is also an input of this command"),  # a part
+                      (folds / "Fold2" / "vali.txt.query", "the name of a sidecar the readers find beside this "
+                                                           "command's data")):  # a sidecar's name, not there yet
         assert main(["cv", str(folds), "--rounds", "2", "--quiet", "--out", str(out)]) == 2
-        assert f"{out}: is also an input of this command ({out})" in capsys.readouterr().err
+        assert f"{out}: {said} ({out})" in capsys.readouterr().err

@@ -44,8 +44,6 @@ CASES = {
                          "{r}/feats.txt"], "feats.txt"),
     "predict sidecar": (["predict", "{r}/m.txt", "{r}/train.lgb", "--out", "{r}/train.lgb.query"],
                         "train.lgb.query"),
-    "predict --query-file": (["predict", "{r}/m.txt", "{r}/train.lgb", "--query-file", "{r}/train.lgb.query",
-                              "--out", "{r}/train.lgb.query"], "train.lgb.query"),
     "train sidecar": (["train", "{r}/train.lgb", "--out", "{r}/train.lgb.query"], "train.lgb.query"),
     "rerank model sidecar": (["rerank", "--model", "{r}/m.txt", "--run", "{r}/first.run", "--collection",
                               "{r}/docs.tsv", "--queries", "{r}/q.tsv", "--out", "{r}/m.txt.meta.json"],
@@ -72,11 +70,20 @@ def test_a_sqlite_url_storage_is_the_file_it_names(made, capsys, monkeypatch):
     assert not (made / "sqlite:").exists() and not (made / "st.db").exists()  # no folder named after the scheme
 
 
-def test_an_output_named_as_a_sidecar_that_is_not_there_is_no_input(made, capsys):
-    out = made / "train.txt.weight"  # no such sidecar beside train.txt: the name is free
-    assert main(["predict", str(made / "m.txt"), str(made / "train.txt"), "--out", str(out)]) == 0
-    from ltr.io import read_letor
+@pytest.mark.parametrize("name", ["train.txt.weight", "train.txt.query", "train.txt.group"])
+def test_an_output_named_as_a_sidecar_that_is_not_there_yet_is_refused(made, capsys, name):
+    """(The review of t45: such scores were read as train.txt's weights by every later command.)"""
+    out = made / name
+    assert main(["predict", str(made / "m.txt"), str(made / "train.txt"), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert f"{out}: the name of a sidecar the readers find beside this command's data" in err and not out.exists()
 
-    # one score per row (read without the scores now beside it, which the reader would take as weights)
-    assert len(out.read_text().splitlines()) == read_letor(made / "train.txt", weight_file=None).n_rows
-    out.unlink()
+
+def test_a_query_file_of_any_name_is_an_input(made, capsys):
+    """(The review of t45: the case above used the sidecar's own name, refused whatever --query-file does.)"""
+    groups = made / "groups.q"
+    groups.write_bytes((made / "train.lgb.query").read_bytes())
+    before = groups.read_bytes()
+    assert main(["predict", str(made / "m.txt"), str(made / "train.lgb"), "--query-file", str(groups), "--out",
+                 str(groups)]) == 2
+    assert f"{groups}: is also an input of this command" in capsys.readouterr().err and groups.read_bytes() == before

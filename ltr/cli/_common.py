@@ -446,6 +446,10 @@ def check_outputs(*paths: str | os.PathLike | None, inputs: Sequence[str | os.Pa
     written: dict = {}
     for p in outputs:
         key = _file_key(p)
+        if key in read and not os.path.lexists(p) and _sidecar_name(read[key]):  # read from then on
+            raise UsageError(f"{p}: the name of a sidecar the readers find beside this command's data "
+                             f"({read[key]}): its data would be read with it from then on: give the output another "
+                             "name")
         if key in read:
             raise UsageError(f"{p}: is also an input of this command ({read[key]}); writing it would replace it: "
                              "give the output another name")
@@ -458,8 +462,8 @@ def check_outputs(*paths: str | os.PathLike | None, inputs: Sequence[str | os.Pa
 
 def data_inputs(args: argparse.Namespace, *paths: str | os.PathLike | None) -> list[str]:
     """LETOR files and what a reader reads beside them, for :func:`check_outputs`: the sidecars it would find
-    (``.query``, ``.group``, ``.weight``: those that exist, an output of such a name is no input otherwise) and
-    those ``--query-file`` / ``--weight-file`` name."""
+    (``.query``, ``.group``, ``.weight``), there or not (an output of such a name would be read as the data's
+    weights or groups from then on), and those ``--query-file`` / ``--weight-file`` name."""
     from ltr.io.files import sidecar_stems
     from ltr.io.letor import QUERY_SUFFIXES, WEIGHT_SUFFIXES
 
@@ -468,8 +472,7 @@ def data_inputs(args: argparse.Namespace, *paths: str | os.PathLike | None) -> l
         if path is None:
             continue
         out.append(str(path))
-        out += [side for stem in sidecar_stems(path) for suffix in QUERY_SUFFIXES + WEIGHT_SUFFIXES
-                if os.path.isfile(side := str(stem) + suffix)]
+        out += [str(stem) + suffix for stem in sidecar_stems(path) for suffix in QUERY_SUFFIXES + WEIGHT_SUFFIXES]
     for option in ("read_query_file", "read_weight_file"):
         value = getattr(args, option, None)
         if isinstance(value, (str, os.PathLike)) and str(value) != "auto":
@@ -489,6 +492,12 @@ def option_files(*values: str | None) -> list[str]:
         if path and os.path.isfile(path):
             out.append(path)
     return out
+
+
+def _sidecar_name(path: str) -> bool:
+    from ltr.io.letor import QUERY_SUFFIXES, WEIGHT_SUFFIXES
+
+    return str(path).endswith(tuple(QUERY_SUFFIXES + WEIGHT_SUFFIXES))
 
 
 def collection_reads(collection: str | None) -> list[str]:
