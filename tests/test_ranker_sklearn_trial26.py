@@ -262,6 +262,11 @@ def test_a_plain_lightgbm_model_scores_the_frames_lgbmranker_scores(tmp_path):
     np.testing.assert_array_equal(model.predict(frame), named.predict(frame))
     with pytest.raises(ValueError, match="column names differ"):  # other names are still refused
         model.predict(frame.rename(columns={"b": "x"}))
+    # LightGBM's spelling is for LightGBM's plain models: a model of ltrkit's keeps its names as given
+    own = ltr.Ranker(n_estimators=2, preset=None, min_child_samples=1, engine="xgboost").fit(
+        frame.rename(columns={"my feat": "my_feat"}), y, group=g)
+    with pytest.raises(ValueError, match="column names differ"):
+        own.predict(frame)
     unnamed = lgb.LGBMRanker(n_estimators=5, n_jobs=1, verbose=-1).fit(X, y, group=g)
     unnamed.booster_.save_model(str(tmp_path / "unnamed.txt"))
     with warnings.catch_warnings():

@@ -108,7 +108,7 @@ def _unique_frame_names(X) -> list[str] | None:
     return names
 
 
-def _check_frame_names(X, names, what: str) -> None:
+def _check_frame_names(X, names, what: str, lightgbm_spelling: bool = False) -> None:
     """A DataFrame scored or evaluated by a model whose features are named must have those columns, in that order
     (the engines read columns by position: a reordered frame was scored silently wrong), as scikit-learn and
     XGBoost refuse it. A :class:`~ltr.RankingDataset` whose features are the model's named features in another
@@ -140,7 +140,7 @@ def _check_frame_names(X, names, what: str) -> None:
                           f"{whose} features in their order", UserWarning,
                           stacklevel=stacklevel_outside(__name__))
         return
-    if [c.replace(" ", "_") for c in given] == names:  # a plain LightGBM model: LightGBM saves 'my feat' as my_feat
+    if lightgbm_spelling and [c.replace(" ", "_") for c in given] == names:  # LightGBM saved 'my feat' as my_feat
         return
     if placeholder_names(names) and len(given) == len(names):
         # the model's columns were unnamed (LightGBM's Column_0.., XGBoost's f0..): by position, as the engines
@@ -532,6 +532,11 @@ class Ranker(BaseEstimator):
     def _more_tags(self):
         """The same tags for scikit-learn before 1.6."""
         return {"allow_nan": self.engine != "linear", "X_types": ["2darray", "sparse"]}
+
+    def _lightgbm_spelling(self) -> bool:
+        """Whether the model's feature names are LightGBM's spelling of a frame's (a plain LightGBM model: LightGBM
+        writes a name's spaces as '_'); ltrkit's own models keep the names as given."""
+        return bool(getattr(self, "plain_model_", False)) and self.engine == "lightgbm"
 
     #: Dict parameters whose single keys ``set_params`` takes as ``<name>__<key>`` (a search grid over one engine
     #: parameter: ``{"engine_params__min_data_in_bin": [3, 5]}``).
@@ -1006,7 +1011,7 @@ class Ranker(BaseEstimator):
         ``qid`` or ``group`` (or a RankingDataset) are needed only by a model with a per-query ``normalize``.
         """
         self._check_fitted()
-        _check_frame_names(X, getattr(self, "feature_names_in_", None), "X")
+        _check_frame_names(X, getattr(self, "feature_names_in_", None), "X", self._lightgbm_spelling())
         if self.engine == "linear" and isinstance(X, RankingDataset):  # to name its line; the linear model's own
             _refuse_nonfinite(X, "X")  # predict checks arrays (the Reranker's rows, every call: once is enough)
         ptr = None
@@ -1054,7 +1059,8 @@ class Ranker(BaseEstimator):
                              "GridSearchCV, enable metadata routing (sklearn.set_config(enable_metadata_routing=True)) "
                              "and use scoring=ltr.evaluation.ndcg_scorer(10), or set_score_request(qid=True); see "
                              "ltr.evaluation.scoring")
-        _check_frame_names(X, getattr(self, "feature_names_in_", None), "X")  # as predict does, before the arrays
+        # as predict does, before the arrays
+        _check_frame_names(X, getattr(self, "feature_names_in_", None), "X", self._lightgbm_spelling())
         Xa, ya, ptr = _unpack(X, y, qid, group)
         scores = self._predict(Xa, group=np.diff(ptr))  # X's names were checked above
         if sample_weight is None:
