@@ -1,5 +1,6 @@
 import contextlib
 import json
+import re
 
 import numpy as np
 import pytest
@@ -295,6 +296,14 @@ def test_log_period_without_an_eval_set_prints_the_rounds(data, engine, capsys):
     _fast(engine=engine, n_estimators=25, early_stopping_rounds=None).fit(train, log_period=10)
     assert capsys.readouterr().err.strip().splitlines() == ["[10] of 25 rounds", "[20] of 25 rounds",
                                                             "[25] of 25 rounds"]
+
+
+def test_the_linear_engines_pass_log_without_an_eval_set_ends_with_its_objective(data, capsys):
+    train, _ = data
+    ltr_linear = Ranker(engine="linear", preset=None, engine_params={"n_restarts": 2})
+    ltr_linear.fit(train, log_period=1)
+    lines = capsys.readouterr().err.splitlines()
+    assert lines and all(re.fullmatch(r"\[\d+\] restart \d+ pass \d+ objective [-+.\de]+", line) for line in lines)
 
 
 @pytest.mark.parametrize("engine", ["lightgbm", "xgboost"])

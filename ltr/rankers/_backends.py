@@ -713,9 +713,9 @@ class LinearBackend:
                 return
             count[0] += 1
             if count[0] % period == 0:
-                parts = [f"{name} {m}: {v:.6g}" for name, per in info["evals"].items() for m, v in per.items()]
-                _log_line(stream, f"[{count[0]}] restart {info['restart'] + 1} pass {info['pass'] + 1} objective "
-                                  f"{info['objective']:.6g}  " + "  ".join(parts))
+                parts = [f"restart {info['restart'] + 1} pass {info['pass'] + 1} objective {info['objective']:.6g}",
+                         *(f"{name} {m}: {v:.6g}" for name, per in info["evals"].items() for m, v in per.items())]
+                _log_line(stream, f"[{count[0]}] " + "  ".join(parts))
         return cb
 
 
