@@ -586,3 +586,32 @@ def test_test_scores_of_a_sorted_fold_are_in_the_test_files_line_order_as_ltr_pr
     assert main(["predict", str(tmp_path / "sd" / "Fold1" / "model.txt"), str(fold / "test.txt"), "--sort",
                  "--out", str(tmp_path / "p.scores"), "--quiet"]) == 0
     assert (tmp_path / "sd" / "Fold1" / "test.scores").read_text() == (tmp_path / "p.scores").read_text()
+
+
+_FITS: list[int] = []
+
+
+class _CountingRanker(Ranker):
+    def fit(self, *args, **kwargs):
+        _FITS.append(1)
+        return super().fit(*args, **kwargs)
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_on_fold_is_called_as_each_fold_finishes_before_the_next_trains(n_jobs):
+    """ltr cv --dataset says a fold's files differ from the registry's as that fold finishes (the review of t45: it
+    said so after every fold had trained, hours on a large set)."""
+    data = make_ranking(30, (4, 8), 4, random_state=0)
+    seen = []
+    result = cross_validate(tiny_ranker(), data, n_splits=3, metrics=["ndcg@5"], progress=False, n_jobs=n_jobs,
+                            backend="threading", on_fold=lambda r: seen.append(r.name))
+    assert seen == [f.name for f in result.folds] == ["Fold1", "Fold2", "Fold3"]
+    _FITS.clear()
+
+    def stop(r):
+        raise RuntimeError(f"stopped after {r.name}")
+
+    with pytest.raises(RuntimeError, match="stopped after Fold1"):
+        cross_validate(_CountingRanker(n_estimators=2, preset=None, min_child_samples=1, n_jobs=1), data, n_splits=3,
+                       metrics=["ndcg@5"], progress=False, on_fold=stop)
+    assert len(_FITS) == 1  # one at a time: the second fold had not trained

@@ -105,16 +105,23 @@ def _official_folds(args) -> list:
     return folds
 
 
-def _differences_from_the_registry(args, folds, result) -> None:
-    """Warn where a fold's test or training file held other counts than the registry documents for it (a copy
-    unpacked by hand and cut short reads without an error, and its numbers would be reported as the set's)."""
+def _differences_from_the_registry(args, folds):
+    """For ``cross_validate(on_fold=)``: warn, as each fold finishes, where its test or training file held other
+    counts than the registry documents for it (a copy unpacked by hand and cut short reads without an error, and
+    its numbers would be reported as the set's), rather than after every fold has trained."""
     from ltr.registry import warn_on_differences
 
     dropped = reader_options(args).get("unjudged") == "drop"
-    for fold, got in zip(folds, result.folds):
+    by_name = {f.name: f for f in folds}
+
+    def check(got) -> None:
+        fold = by_name.get(got.name)
+        if fold is None:
+            return
         for path, queries, rows in ((fold.test, got.n_test_queries, None if dropped else sum(got.test_sizes)),
                                     (fold.train, got.n_train_queries, None)):
             warn_on_differences(args.dataset, path, queries=queries, rows=rows)
+    return check
 
 
 def _registered_width(args, e, n_features) -> None:
@@ -324,13 +331,13 @@ def run(args: argparse.Namespace) -> int:
                     features=features, n_features=n_features, save_dir=staging, progress=not args.quiet,
                     name=args.name, gain=args.gain, no_relevant=args.no_relevant, convention=args.convention,
                     read_options=reader_options(args), feature_names=feature_names, max_grade=args.max_grade,
+                    on_fold=_differences_from_the_registry(args, folds) if folds is not None else None,
                 )
             except LetorFormatError as e:
                 _registered_width(args, e, n_features)
                 raise
         _validation_notes(args, model, result)
         if folds is not None:
-            _differences_from_the_registry(args, folds, result)
             result.settings.update({"source": "registry", "dataset": args.dataset, "root": str(args.root)})
         elif mapping is not None:
             from ltr.io.qidmap import apply_qid_map, locate_qid_map

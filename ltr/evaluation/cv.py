@@ -25,7 +25,7 @@ import tempfile
 import threading
 import time
 import warnings
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -431,13 +431,20 @@ class FoldProgress:
             self.bar.close()
 
 
-def _run_folds(estimator, folds: list[Fold], args: tuple, workers: int, backend: str, bar) -> list[FoldResult]:
+def _run_folds(estimator, folds: list[Fold], args: tuple, workers: int, backend: str, bar,
+               on_fold=None) -> list[FoldResult]:
     results: list[FoldResult] = []
+
+    def finished(r: FoldResult) -> None:
+        results.append(r)
+        if bar is not None:
+            bar.fold_done(r)
+        if on_fold is not None:
+            on_fold(r)
+
     if workers == 1:
         for fold in folds:
-            results.append(_run_fold(estimator, fold, *args, bar is not None and bar.bar is not None))
-            if bar is not None:
-                bar.fold_done(results[-1])
+            finished(_run_fold(estimator, fold, *args, bar is not None and bar.bar is not None))
         return results
     from joblib import Parallel, delayed
 
@@ -445,18 +452,14 @@ def _run_folds(estimator, folds: list[Fold], args: tuple, workers: int, backend:
         gen = Parallel(n_jobs=workers, backend=backend, return_as="generator")(
             delayed(_run_fold)(estimator, fold, *args, False) for fold in folds)
         for r in gen:
-            results.append(r)
-            if bar is not None:
-                bar.fold_done(r)
+            finished(r)
         return results
     said: set = set()
     gen = Parallel(n_jobs=workers, backend=backend, return_as="generator")(
         delayed(_run_fold_reporting)(estimator, fold, *args, False) for fold in folds)
     for r, logged, warned in gen:
         _say_again(logged, warned, said)
-        results.append(r)
-        if bar is not None:
-            bar.fold_done(r)
+        finished(r)
     return results
 
 
@@ -532,6 +535,7 @@ def cross_validate(
     read_options: Mapping[str, Any] | None = None,
     feature_names: Sequence[str] | None = None,
     max_grade: float = 4.0,
+    on_fold: Callable[[FoldResult], None] | None = None,
 ) -> CVResult:
     """Train and test ``estimator`` on every fold.
 
@@ -594,6 +598,10 @@ def cross_validate(
         One name per column, given to every part in place of the names it carries (a registered set's
         documented names, :func:`ltr.registry.feature_names`), so that the result, the importances and the fold
         models are named. Its length must be the data's width.
+    on_fold : callable, optional
+        Called with each fold's :class:`FoldResult` as that fold finishes (in this process, folds in order), before
+        the next ones have run: what a caller says about a fold (``ltr cv --dataset`` compares its files' counts
+        with the registry's) is said then, not after every fold has trained.
 
     Returns
     -------
@@ -665,7 +673,7 @@ def cross_validate(
     try:
         with staged as staging:
             args = (width, columns, names, conventions, norm, record_train, staging, threads, read_options, given)
-            results = _run_folds(estimator, folds, args, workers, backend, bar)
+            results = _run_folds(estimator, folds, args, workers, backend, bar, on_fold)
     finally:
         if bar is not None:
             bar.close()
