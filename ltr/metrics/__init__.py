@@ -167,11 +167,11 @@ own eval values on MQ2008 to 1e-15, ties and k beyond the query's length include
 LightGBM has no other ranking metric; the preset's ``mrr``, ``p``, ``recall``, ``err`` and ``dcg`` keep their
 definitions above, with these conventions, but a query without relevant documents scores 0 in them, as by
 default: LightGBM's rule holds for its own two metrics only. With
-weights in its Dataset LightGBM averages queries by weight (a query's, the mean of its rows'): :func:`aggregate` takes
-them (``query_weights``, from :func:`query_weights`; :func:`lightgbm_weighted_means` adds LightGBM's NDCG rule: a query
-without relevant documents adds its 1 unweighted), and ``ltr evaluate --convention lightgbm`` applies a ``.weight``
-file's so; the means are otherwise unweighted. A custom ``label_gain`` is
-not reproduced (only the default 2^l - 1).
+weights in its Dataset LightGBM averages its two metrics by query weight (a query's, the mean of its rows'):
+:func:`lightgbm_weighted_means` does so (with LightGBM's NDCG rule: a query without relevant documents adds its 1
+unweighted; the weights from :func:`query_weights`), and ``ltr evaluate --convention lightgbm`` applies a ``.weight``
+file's so; the other means, and the means elsewhere, are unweighted (:func:`aggregate` takes ``query_weights`` for a
+plain weighted mean). A custom ``label_gain`` is not reproduced (only the default 2^l - 1).
 
 The RankLib preset (``convention="ranklib"``)
 ----------------------------------------------
