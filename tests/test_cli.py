@@ -308,9 +308,10 @@ def test_demo_keeps_a_users_files_takes_quiet_and_runs_again_in_its_own_folder(t
 
 
 @pytest.mark.parametrize("argv, says", [
-    ([], "lightgbm refused the labels: Label 250 is not less than the number of label mappings (31); for labels "
-         "that encode an order (MQ2007/8-list) train a listwise objective (--objective listnet --kernel numba), or "
-         "pass --param label_gain=G0,G1,..."),
+    ([], "{data}:2: LightGBM's lambdarank takes labels 0..30 under its default label_gain (2^l - 1), got label "
+         "'250' (40 such label(s) in all); for labels that encode an order (MQ2007/8-list) train a listwise "
+         "objective (--objective listnet --kernel numba), or pass --param label_gain=G0,G1,... (one gain per "
+         "label)"),
     (["--engine", "xgboost"], "{data}:2: XGBoost's rank:ndcg with exponential gains takes labels up to 31, got "
                               "label '250' (40 such label(s) in all); for labels that encode an order (MQ2007/8-list) "
                               "train a listwise objective (--objective listnet --kernel numba), or pass --param "

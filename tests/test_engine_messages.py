@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from pathlib import Path
 
 import lightgbm as lgb
 import numpy as np
@@ -42,9 +43,10 @@ def test_a_label_beyond_lightgbms_gain_table_is_one_line_without_the_fatal_line(
     y[5] = 37  # LightGBM's default label_gain covers 0..30
     path = _letor(tmp_path / "lab40.txt", X, y, sizes)
     assert main(["train", path, "--valid", path, "--metrics", "ndcg@10", *FAST]) == 1
-    err = capfd.readouterr().err
-    assert err.startswith("ltr train: error: lightgbm refused the labels: Label 37 is not less than the number of "
-                          "label mappings (31)") and err.count("\n") == 1 and "[LightGBM]" not in err
+    err = capfd.readouterr().err  # named by its file and line (a trial, t45: LightGBM's words named neither)
+    assert err.startswith(f"ltr train: error: {path}:6: LightGBM's lambdarank takes labels 0..30 under its default "
+                          "label_gain (2^l - 1), got label '37' (1 such label(s) in all)")
+    assert err.count("\n") == 1 and "[LightGBM]" not in err
 
 
 def test_a_refusal_at_the_first_round_keeps_the_fatal_line_off_stderr_too(capfd):
@@ -322,6 +324,25 @@ def test_lightgbm_stopping_before_the_rounds_asked_is_said():
                preset=None).fit(X, y, group=np.diff(ptr))
 
 
+@pytest.mark.parametrize("part", ["train", "valid"])
+def test_an_infinite_feature_in_a_file_for_xgboost_is_named_by_file_line_and_token(tmp_path, capsys, part):
+    """A trial (t45): `ltr train --engine xgboost --nonfinite allow` named no file, line or token for an inf."""
+    X, y, sizes = _data()
+    good = _letor(tmp_path / "good.txt", X, y, sizes)
+    lines = Path(good).read_text().splitlines(keepends=True)
+    lines[4] = " ".join("2:inf" if t.startswith("2:") else t for t in lines[4].split(" "))  # line 5
+    bad = tmp_path / "bad.txt"
+    bad.write_text("".join(lines))
+    argv = ["train", good if part == "valid" else str(bad), "--engine", "xgboost", "--nonfinite", "allow",
+            "--rounds", "2", "--preset", "none", "--out", str(tmp_path / "m.json")]
+    if part == "valid":
+        argv += ["--valid", str(bad)]
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert f"{bad}:5: feature 2 is inf (token '2:inf'); XGBoost refuses infinite values" in err
+    assert err.count("\n") == 1
+
+
 def test_an_infinite_feature_for_xgboost_is_named_by_row_and_feature():
     """XGBoost refuses inf in its own words, without row or column ('Input data contains `inf` ...'): the toolkit
     names both, in the training data and in an eval set, dense or sparse."""
@@ -331,11 +352,12 @@ def test_an_infinite_feature_for_xgboost_is_named_by_row_and_feature():
     X[3, 1] = np.inf
     with pytest.raises(xgb.core.XGBoostError, match="inf"):  # the engine's own refusal
         xgb.train({"objective": "rank:ndcg"}, xgb.DMatrix(X, y, group=sizes), 1)
-    for given in (X, sp.csr_matrix(X)):
-        with pytest.raises(ValueError, match=r"^X row 3, feature 2 is inf: XGBoost refuses infinite values"):
+    for given in (X, sp.csr_matrix(X)):  # the cell as NumPy names it (a trial, t45: row from 0, feature from 1)
+        with pytest.raises(ValueError, match=r"^X\[3, 1\] \(row 3, column 1, both counted from 0\) is inf: XGBoost "
+                                             r"refuses infinite values"):
             Ranker(engine="xgboost", preset=None, n_estimators=2).fit(given, y, group=sizes)
     clean = np.where(np.isinf(X), 0.0, X)
-    with pytest.raises(ValueError, match=r"^eval_set\[0\] row 3, feature 2 is inf"):
+    with pytest.raises(ValueError, match=r"^eval_set\[0\]\[3, 1\] \(row 3, column 1, both counted from 0\) is inf"):
         Ranker(engine="xgboost", preset=None, n_estimators=2).fit(clean, y, group=sizes,
                                                                   eval_set=[(X, y)], eval_group=[sizes])
     Ranker(engine="lightgbm", preset=None, n_estimators=2).fit(X, y, group=sizes)  # LightGBM bins it: trains

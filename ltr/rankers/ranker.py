@@ -752,7 +752,7 @@ class Ranker(BaseEstimator):
             raise ValueError("X has no rows")
         _refuse_fractional_labels(self, X, ya, ptr, native_objective)
         if self.engine == "xgboost":
-            _refuse_infinite(Xa, "X")
+            _refuse_infinite(Xa, "X", X if isinstance(X, RankingDataset) else None)
         if Xa.shape[1] == 0:
             raise ValueError(f"X has no feature columns (shape {Xa.shape}); a ranker needs at least one feature")
         fingerprint = fingerprint_of(query_digests(Xa, ya, ptr))  # of the data as given, before normalisation
@@ -796,7 +796,7 @@ class Ranker(BaseEstimator):
             else:
                 vx, vy, vptr = _unpack(item[0], item[1], item[2], item[3], what)
             if self.engine == "xgboost":
-                _refuse_infinite(vx, what)
+                _refuse_infinite(vx, what, item if isinstance(item, RankingDataset) else None)
             if vx.shape[1] != Xa.shape[1]:
                 raise ValueError(
                     f"{what} has {vx.shape[1]} features but the training data has {Xa.shape[1]}; read both "
@@ -1172,10 +1172,12 @@ def _described_features(X, names) -> dict | None:
     return described
 
 
-def _refuse_infinite(X, what: str) -> None:
+def _refuse_infinite(X, what: str, data: RankingDataset | None = None) -> None:
     """XGBoost refuses an infinite feature value in its own words ("Input data contains `inf` or a value too large,
-    while `missing` is not set to `inf`"), naming neither row nor column: refused here, naming both (NaN is the
-    missing value; LightGBM bins inf as a large value, so only XGBoost's fits ask this)."""
+    while `missing` is not set to `inf`"), naming neither row nor column: refused here, naming the cell
+    (``X[row, column]``, both counted from 0), or, for ``data`` read from a LETOR file whose rows ``X`` holds, the
+    file, line and token (NaN is the missing value; LightGBM bins inf as a large value, so only XGBoost's fits ask
+    this)."""
     values = X.data if sp.issparse(X) else np.asarray(X)
     if not np.issubdtype(values.dtype, np.floating) or not np.isinf(values).any():
         return
@@ -1186,8 +1188,20 @@ def _refuse_infinite(X, what: str) -> None:
     else:
         row, col = (int(v) for v in np.argwhere(np.isinf(values))[0])
         value = values[row, col]
-    raise ValueError(f"{what} row {row}, feature {col + 1} is {float(value)}: XGBoost refuses infinite values (NaN is "
-                     "the missing value); replace it, or clip it to a large finite number")
+    fix = "XGBoost refuses infinite values (NaN is the missing value); replace it, or clip it to a large finite number"
+    found = None
+    if data is not None and data.sources.get("data"):
+        from ltr.io.letor import row_line
+
+        found = row_line(data, row)
+    if found is not None:
+        token = next((t for t in found[1].split("#")[0].split()[1:] if t.split(":")[0] == str(col + 1)), None)
+        if token is not None:
+            from ltr.exceptions import FileFormatError
+
+            raise FileFormatError(f"feature {col + 1} is {float(value)}", data.sources["data"], found[0], token,
+                                  hint=fix)
+    raise ValueError(f"{what}[{row}, {col}] (row {row}, column {col}, both counted from 0) is {float(value)}: {fix}")
 
 
 def _refuse_fractional_labels(model: Ranker, data, y, ptr, native_objective) -> None:
@@ -1236,6 +1250,25 @@ def _refuse_fractional_labels(model: Ranker, data, y, ptr, native_objective) -> 
                        "eval_params={'gain': 'linear'} (linear gains)",
             cli_fix="for labels that encode an order (MQ2007/8-list) train a listwise objective (--objective listnet "
                     "--kernel numba), or pass --param ndcg_exp_gain=false --gain linear")
+    over = np.flatnonzero(np.asarray(y, dtype=np.float64) >= 31)
+    if model.engine == "lightgbm" and objective == "lambdarank" and over.size and "label_gain" not in (
+            model.engine_params or {}):
+        # LightGBM's own refusal named neither the file nor the label's line ("Label 37 is not less than the number
+        # of label mappings (31)")
+        from ltr.exceptions import LabelRangeError
+
+        row = int(over[0])
+        place = where(row) if isinstance(data, RankingDataset) else None
+        at = f"{place[0]}:{place[1]}: " if place is not None else ""
+        token = repr(place[2]) if place is not None else f"{float(y[row]):.10g} at row {row}"
+        raise LabelRangeError(
+            f"{at}LightGBM's lambdarank takes labels 0..30 under its default label_gain (2^l - 1), got label {token} "
+            f"({over.size} such label(s) in all)",
+            python_fix="for labels that encode an order (MQ2007/8-list) train a listwise objective "
+                       "(objective='listnet', kernel='numba'), or pass engine_params={'label_gain': [one gain per "
+                       "label]}",
+            cli_fix="for labels that encode an order (MQ2007/8-list) train a listwise objective (--objective listnet "
+                    "--kernel numba), or pass --param label_gain=G0,G1,... (one gain per label)")
 
 
 def _refuse_nonfinite(X, what: str) -> None:
