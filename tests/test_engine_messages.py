@@ -361,3 +361,18 @@ def test_an_infinite_feature_for_xgboost_is_named_by_row_and_feature():
         Ranker(engine="xgboost", preset=None, n_estimators=2).fit(clean, y, group=sizes,
                                                                   eval_set=[(X, y)], eval_group=[sizes])
     Ranker(engine="lightgbm", preset=None, n_estimators=2).fit(X, y, group=sizes)  # LightGBM bins it: trains
+
+
+def test_row_weights_that_differ_within_a_query_for_xgboost_name_the_query_and_the_flag(tmp_path, capsys):
+    """A trial (t45): the command line said kernel='numba' (Python's words), and no query was named."""
+    X, y, sizes = _data()
+    path = _letor(tmp_path / "w.txt", X, y, sizes)
+    weights = np.ones(len(y))
+    weights[sizes[0] + 1] = 2.0  # the second row of query 1 (counted from 0)
+    (tmp_path / "w.txt.weight").write_text("".join(f"{w:g}\n" for w in weights))
+    assert main(["train", path, "--engine", "xgboost", "--preset", "none", "--rounds", "2"]) == 1
+    err = capsys.readouterr().err
+    assert (f"rows of a query must share a weight (query 1, counted from 0, has 1 on its first row and 2 on row "
+            f"{sizes[0] + 1}) (or use --kernel numba for row weights)") in err and "kernel='numba'" not in err
+    with pytest.raises(ValueError, match=r"\(or use kernel='numba' for row weights\)"):
+        Ranker(engine="xgboost", preset=None, n_estimators=2).fit(X, y, group=sizes, sample_weight=weights)

@@ -172,8 +172,14 @@ def test_unjudged_rows_are_an_error_or_dropped(tmp_path, caplog):
     assert e.value.line == 2 and e.value.token == "-1"
     caplog.clear()
     d = read_letor(p, unjudged="drop")
-    assert [r.getMessage() for r in caplog.records] == [f"{p}: 2 of 4 rows dropped: label -1 (unjudged documents)"]
+    # query 2 had only its unjudged row: said (a trial, t45: only the row count was, and a query vanished)
+    assert [r.getMessage() for r in caplog.records] == [f"{p}: 2 of 4 rows dropped: label -1 (unjudged documents); "
+                                                        "1 query had no other row and went with them"]
     assert d.y.tolist() == [1, 0] and d.qid.tolist() == [1, 3] and d.X[:, 0].tolist() == [1, 4]
+    caplog.clear()
+    kept = put(tmp_path, b"1 qid:1 1:1\n-1 qid:1 1:2\n0 qid:3 1:4\n")
+    read_letor(kept, unjudged="drop")
+    assert [r.getMessage() for r in caplog.records] == [f"{kept}: 1 of 3 rows dropped: label -1 (unjudged documents)"]
     assert d.group_ptr.tolist() == [0, 1, 2] and d.doc_ids.tolist() == ["", "d4"]
 
 

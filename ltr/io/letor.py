@@ -389,9 +389,12 @@ def _finish(buf, spath, where, X, y, qid, comments, doc_ids, names, n_noqid, fir
     if weight is not None and weight.size != n_rows:
         raise LetorFormatError(f"{weight.size} weights for the {n_rows} rows of {spath} (one weight per row)",
                                str(wpath), fix={"weight_file": None}, hint="to read no weights")
+    gone = 0  # queries whose every row was unjudged: they go with their rows
     if keep is not None:
         rows = np.flatnonzero(keep)
         where.kept = rows
+        key_all = group_of_row if group_of_row is not None else qid
+        gone = int(np.unique(key_all).size - np.unique(key_all[rows]).size)
         X, y, qid = X[rows], y[rows], qid[rows]
         weight = weight[rows] if weight is not None else None
         group_of_row = group_of_row[rows] if group_of_row is not None else None
@@ -412,7 +415,8 @@ def _finish(buf, spath, where, X, y, qid, comments, doc_ids, names, n_noqid, fir
         object.__setattr__(data, "_source_rows", rows[order] if order is not None else rows)
         object.__setattr__(data, "_source_n_rows", n_rows)
     if unj.size:  # data left out, as asked: said with its count (after every check: said once per read)
-        log.warning("%s: %d of %d rows dropped: label -1 (unjudged documents)", spath, unj.size, n_rows)
+        log.warning("%s: %d of %d rows dropped: label -1 (unjudged documents)%s", spath, unj.size, n_rows,
+                    f"; {gone} quer{'y' if gone == 1 else 'ies'} had no other row and went with them" if gone else "")
     return data
 
 

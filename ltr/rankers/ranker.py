@@ -932,11 +932,14 @@ class Ranker(BaseEstimator):
     @staticmethod
     def _group_weights(weight, ptr):
         first = weight[ptr[:-1]]
-        if not np.all(weight == np.repeat(first, np.diff(ptr))):
-            raise ValueError(
-                "XGBoost's native rankers take one weight per query: rows of a query must share a weight "
-                "(or use kernel='numba' for row weights)"
-            )
+        same = weight == np.repeat(first, np.diff(ptr))
+        if not np.all(same):
+            row = int(np.argmin(same))
+            q = int(np.searchsorted(ptr, row, side="right")) - 1
+            said = (f"XGBoost's native rankers take one weight per query: rows of a query must share a weight (query "
+                    f"{q}, counted from 0, has {first[q]:g} on its first row and {weight[row]:g} on row {row})")
+            raise TrainingDataError(f"{said} (or use kernel='numba' for row weights)",
+                                    cli=f"{said} (or use --kernel numba for row weights)")
         return first
 
     def _custom_objective(self, y, ptr, weight, teacher=None):
