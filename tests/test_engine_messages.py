@@ -376,3 +376,16 @@ def test_row_weights_that_differ_within_a_query_for_xgboost_name_the_query_and_t
             f"{sizes[0] + 1}) (or use --kernel numba for row weights)") in err and "kernel='numba'" not in err
     with pytest.raises(ValueError, match=r"\(or use kernel='numba' for row weights\)"):
         Ranker(engine="xgboost", preset=None, n_estimators=2).fit(X, y, group=sizes, sample_weight=weights)
+
+
+@pytest.mark.parametrize("labels", ["all 0", "all 2", "one document per query"])
+def test_training_data_without_a_pair_to_order_says_so(labels):
+    """A trial (t45): the warning advised lowering reg_lambda (already 0): no query had two different labels."""
+    X, y, sizes = _data()
+    if labels == "one document per query":
+        sizes = np.ones(len(y), dtype=int)
+    else:
+        y = np.full(len(y), 0.0 if labels == "all 0" else 2.0)
+    with pytest.warns(UserWarning, match=r"stopped after 1 of 5 rounds: no query of the training data has two "
+                                         r"different labels, so a ranking objective has nothing to learn"):
+        Ranker(preset=None, n_estimators=5, min_child_samples=1, reg_lambda=0.0).fit(X, y, group=sizes)

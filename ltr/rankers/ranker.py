@@ -895,7 +895,8 @@ class Ranker(BaseEstimator):
         self.booster_ = booster
         self.best_iteration_ = int(best)
         self.n_rounds_ = _rounds_run(booster, best, record)
-        _warn_stopped_short(self, int(effective.n_estimators), bool(valid) and stopping_rounds, stopping_rounds)
+        _warn_stopped_short(self, int(effective.n_estimators), bool(valid) and stopping_rounds, stopping_rounds,
+                            ya, ptr)
         self.evals_result_ = {n: record[n] for n in names if n in record}
         if self.verbose >= 2:
             for name, per in record.items():
@@ -1360,7 +1361,7 @@ def _engine_error(model: Ranker, e: Exception) -> Exception:
     return ValueError(f"{model.engine} refused the training parameters or data: {text}")
 
 
-def _warn_stopped_short(model: Ranker, asked: int, stopping: bool, stopping_rounds) -> None:
+def _warn_stopped_short(model: Ranker, asked: int, stopping: bool, stopping_rounds, y=None, ptr=None) -> None:
     """A warning when LightGBM ran fewer rounds than asked and early stopping does not explain it: no leaf met the
     split requirements, and LightGBM stops for good (with a custom objective it cannot start again). The model is
     then what those rounds made, a constant after one round: the trial that found it had an all-zero model from the
@@ -1371,6 +1372,16 @@ def _warn_stopped_short(model: Ranker, asked: int, stopping: bool, stopping_roun
         return  # early stopping: patience ran out
     import warnings
 
+    if y is not None and ptr is not None and model.objective != "pointwise" and len(ptr) > 1:
+        starts = np.asarray(ptr[:-1])
+        y = np.asarray(y, dtype=np.float64)
+        if np.array_equal(np.minimum.reduceat(y, starts), np.maximum.reduceat(y, starts)):
+            # no pair to order: every gradient of a ranking objective is 0, and no parameter changes that
+            warnings.warn(f"lightgbm stopped after {model.n_rounds_} of {asked} rounds: no query of the training "
+                          "data has two different labels, so a ranking objective has nothing to learn (its gradients "
+                          "are all 0) and the model scores every row alike; check the labels (or the query ids)",
+                          UserWarning, stacklevel=3)
+            return
     preset = getattr(model, "preset_params_", None) or {}
     said = ", ".join(f"{k}={v!r}" for k, v in preset.items() if k in ("reg_lambda", "min_child_samples",
                                                                        "learning_rate"))
