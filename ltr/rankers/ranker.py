@@ -1254,6 +1254,25 @@ def _refuse_fractional_labels(model: Ranker, data, y, ptr, native_objective) -> 
                        "eval_params={'gain': 'linear'} (linear gains)",
             cli_fix="for labels that encode an order (MQ2007/8-list) train a listwise objective (--objective listnet "
                     "--kernel numba), or pass --param ndcg_exp_gain=false --gain linear")
+    gains = (model.objective_params or {}).get("label_gain")
+    sized = gains is None or (hasattr(gains, "__len__") and not isinstance(gains, str))
+    if what == "the numba lambdarank kernel" and sized:  # its gain table, as the kernel checks it, by the file's line
+        top = 30 if gains is None else len(gains) - 1
+        above = np.flatnonzero(np.asarray(y, dtype=np.float64) > top)
+        if above.size:
+            from ltr.exceptions import LabelRangeError
+
+            row = int(above[0])
+            place = where(row) if isinstance(data, RankingDataset) else None
+            at = f"{place[0]}:{place[1]}: " if place is not None else ""
+            token = repr(place[2]) if place is not None else f"{float(y[row]):g} at row {row}"
+            raise LabelRangeError(
+                f"{at}label {token} is above the gain table of {what}, which covers labels 0..{top} ({above.size} "
+                "such label(s) in all)",
+                python_fix="pass a longer label_gain=, or for labels that encode an order (MQ2007/8-list) a "
+                           "listwise objective (objective='listnet')",
+                cli_fix="pass a longer --objective-param label_gain=G0,G1,..., or for labels that encode an order "
+                        "(MQ2007/8-list) a listwise objective (--objective listnet)")
     over = np.flatnonzero(np.asarray(y, dtype=np.float64) >= 31)
     if model.engine == "lightgbm" and objective == "lambdarank" and over.size and "label_gain" not in (
             model.engine_params or {}):
