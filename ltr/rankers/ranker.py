@@ -1391,7 +1391,8 @@ def _warn_stopped_short(model: Ranker, asked: int, stopping: bool, stopping_roun
         return  # early stopping: patience ran out
     import warnings
 
-    if y is not None and ptr is not None and model.objective != "pointwise" and len(ptr) > 1:
+    pairwise = model.objective not in ("pointwise", "logistic", "distill")  # those learn from each row (or a teacher)
+    if y is not None and ptr is not None and pairwise and len(ptr) > 1:
         starts = np.asarray(ptr[:-1])
         y = np.asarray(y, dtype=np.float64)
         if np.array_equal(np.minimum.reduceat(y, starts), np.maximum.reduceat(y, starts)):
