@@ -318,7 +318,7 @@ def test_demo_keeps_a_users_files_takes_quiet_and_runs_again_in_its_own_folder(t
                               "ndcg_exp_gain=false --gain linear"),
     (["--kernel", "numba"], "{data}:2: label '250' is above the gain table of the numba lambdarank kernel, which "
                             "covers labels 0..30 (40 such label(s) in all); pass a longer --objective-param "
-                            "label_gain=G0,G1,..., or for labels that encode an order (MQ2007/8-list) a listwise "
+                            "'label_gain=[G0,G1,...]', or for labels that encode an order (MQ2007/8-list) a listwise "
                             "objective (--objective listnet)"),
 ])
 def test_lambdamart_on_order_labels_names_the_listwise_way_out(tmp_path, capsys, argv, says):

@@ -324,23 +324,30 @@ def test_lightgbm_stopping_before_the_rounds_asked_is_said():
                preset=None).fit(X, y, group=np.diff(ptr))
 
 
-@pytest.mark.parametrize("part", ["train", "valid"])
-def test_an_infinite_feature_in_a_file_for_xgboost_is_named_by_file_line_and_token(tmp_path, capsys, part):
-    """A trial (t45): `ltr train --engine xgboost --nonfinite allow` named no file, line or token for an inf."""
+@pytest.mark.parametrize("part, extra", [("train", []), ("valid", []), ("train", ["--features", "2,3"]),
+                                         ("train", ["--drop-features", "1"]), ("train", ["--zero-based"])])
+def test_an_infinite_feature_in_a_file_for_xgboost_is_named_by_file_line_and_token(tmp_path, capsys, part, extra):
+    """A trial (t45): `ltr train --engine xgboost --nonfinite allow` named no file, line or token for an inf; the
+    review: a column's id in the file differs from its place under --features or --zero-based, so the token named is
+    the one that reads as inf."""
     X, y, sizes = _data()
     good = _letor(tmp_path / "good.txt", X, y, sizes)
     lines = Path(good).read_text().splitlines(keepends=True)
     lines[4] = " ".join("2:inf" if t.startswith("2:") else t for t in lines[4].split(" "))  # line 5
     bad = tmp_path / "bad.txt"
     bad.write_text("".join(lines))
+    if "--zero-based" in extra:  # ids from 0: the same line, its feature 2 now the third column
+        good_z = tmp_path / "good0.txt"
+        good_z.write_text(Path(good).read_text())
+        good = str(good_z)
     argv = ["train", good if part == "valid" else str(bad), "--engine", "xgboost", "--nonfinite", "allow",
-            "--rounds", "2", "--preset", "none", "--out", str(tmp_path / "m.json")]
+            "--rounds", "2", "--preset", "none", "--out", str(tmp_path / "m.json"), *extra]
     if part == "valid":
         argv += ["--valid", str(bad)]
     assert main(argv) == 1
     err = capsys.readouterr().err
-    assert f"{bad}:5: feature 2 is inf (token '2:inf'); XGBoost refuses infinite values" in err
-    assert err.count("\n") == 1
+    [error] = [line for line in err.splitlines() if ": error: " in line]  # one line (a subset's note before it)
+    assert f"{bad}:5: an infinite feature value (token '2:inf'); XGBoost refuses infinite values" in error
 
 
 def test_an_infinite_feature_for_xgboost_is_named_by_row_and_feature():
@@ -371,9 +378,19 @@ def test_row_weights_that_differ_within_a_query_for_xgboost_name_the_query_and_t
     weights[sizes[0] + 1] = 2.0  # the second row of query 1 (counted from 0)
     (tmp_path / "w.txt.weight").write_text("".join(f"{w:g}\n" for w in weights))
     assert main(["train", path, "--engine", "xgboost", "--preset", "none", "--rounds", "2"]) == 1
+    err = capsys.readouterr().err  # the query's id and the lines (the review of t45: positions after reading)
+    line = sizes[0] + 2
+    assert (f"rows of a query must share a weight (query 2 has 1 on its first row and 2 on line {line} of {path}, "
+            f"line {line} of {path}.weight) (or use --kernel numba for row weights)") in err
+    assert "kernel='numba'" not in err
+    lines = Path(path).read_text().splitlines(keepends=True)  # a comment line first, and the queries in reverse
+    Path(path).write_text("# rows\n" + "".join(lines[sizes[0]:] + lines[:sizes[0]]))
+    w_lines = (tmp_path / "w.txt.weight").read_text().splitlines(keepends=True)
+    (tmp_path / "w.txt.weight").write_text("".join(w_lines[sizes[0]:] + w_lines[:sizes[0]]))
+    assert main(["train", path, "--engine", "xgboost", "--preset", "none", "--rounds", "2", "--sort"]) == 1
     err = capsys.readouterr().err
-    assert (f"rows of a query must share a weight (query 1, counted from 0, has 1 on its first row and 2 on row "
-            f"{sizes[0] + 1}) (or use --kernel numba for row weights)") in err and "kernel='numba'" not in err
+    # query 2's rows now open the file: its second row is line 3 (after the comment) and the weights' line 2
+    assert f"(query 2 has 1 on its first row and 2 on line 3 of {path}, line 2 of {path}.weight)" in err
     with pytest.raises(ValueError, match=r"\(or use kernel='numba' for row weights\)"):
         Ranker(engine="xgboost", preset=None, n_estimators=2).fit(X, y, group=sizes, sample_weight=weights)
 
@@ -389,3 +406,34 @@ def test_training_data_without_a_pair_to_order_says_so(labels):
     with pytest.warns(UserWarning, match=r"stopped after 1 of 5 rounds: no query of the training data has two "
                                          r"different labels, so a ranking objective has nothing to learn"):
         Ranker(preset=None, n_estimators=5, min_child_samples=1, reg_lambda=0.0).fit(X, y, group=sizes)
+
+
+def test_the_gain_table_checks_take_the_table_the_engine_gets(tmp_path):
+    """The review of t45: the file-line checks of the gain tables assumed LightGBM's default 31 entries, refusing
+    label 31 under the kernel's mode='xgboost' (0..31) and a longer label_gain given through objective_params."""
+    X, y, sizes = _data()
+    y[5] = 31
+    quick = dict(preset=None, n_estimators=2, min_child_samples=1)
+    Ranker(kernel="numba", objective_params={"mode": "xgboost"}, **quick).fit(X, y, group=sizes)  # 0..31: trains
+    with pytest.raises(LabelRangeError, match=r"label 31 at row 5 is above the gain table of the numba lambdarank "
+                                              r"kernel, which covers labels 0\.\.30"):
+        Ranker(kernel="numba", **quick).fit(X, y, group=sizes)
+    y[5] = 40
+    longer = [2.0**i - 1 for i in range(41)]
+    Ranker(objective_params={"label_gain": longer}, **quick).fit(X, y, group=sizes)  # native LightGBM, 41 gains
+    Ranker(engine_params={"label_gain": longer}, **quick).fit(X, y, group=sizes)
+    with pytest.raises(LabelRangeError, match=r"LightGBM's lambdarank takes labels 0\.\.34 under the label_gain "
+                                              r"given \(35 gains\), got label 40 at row 5"):
+        Ranker(objective_params={"label_gain": longer[:35]}, **quick).fit(X, y, group=sizes)
+
+
+@pytest.mark.parametrize("objective, kw", [("logistic", {}), ("distill", {"kernel": "numba",
+                                                                           "objective_params": {"teacher": 1}})])
+def test_a_stop_of_an_objective_that_learns_from_each_row_is_not_blamed_on_the_labels(objective, kw):
+    """The review of t45: logistic and distill learn without a pair of different labels."""
+    X, y, sizes = _data()
+    ones = np.ones(len(y), dtype=int)
+    with pytest.warns(UserWarning, match="no leaf met the split requirements") as caught:
+        Ranker(objective=objective, preset=None, n_estimators=5, min_child_samples=1,
+               engine_params={"min_gain_to_split": 1e9}, **kw).fit(X, y, group=ones)
+    assert not any("two different labels" in str(w.message) for w in caught)

@@ -65,7 +65,7 @@ def check_integer_labels(y: NDArray[np.float64], *, max_label: int | None = None
             f"label {y[i]:g} at row {i} is above the gain table of {what}, which covers labels 0..{max_label}",
             python_fix="pass a longer label_gain=, or for labels that encode an order (MQ2007/8-list) a listwise "
                        "objective (objective='listnet')",
-            cli_fix="pass a longer --objective-param label_gain=G0,G1,..., or for labels that encode an order "
+            cli_fix="pass a longer --objective-param 'label_gain=[G0,G1,...]', or for labels that encode an order "
                     "(MQ2007/8-list) a listwise objective (--objective listnet)")
 
 

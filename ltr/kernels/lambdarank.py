@@ -100,6 +100,15 @@ _NO_TABLE.flags.writeable = False
 # ---------------------------------------------------------------------------------------------------------------
 # Tables computed once per data set (Python side)
 # ---------------------------------------------------------------------------------------------------------------
+def default_gain_table_size(mode: str = "exact") -> int:
+    """Entries of the kernel's default gain table in ``mode``: labels 0..30 (LightGBM's 31), 0..31 in "xgboost".
+
+    >>> default_gain_table_size(), default_gain_table_size("xgboost")
+    (31, 32)
+    """
+    return 32 if MODES.get(mode) == _XGBOOST else 31
+
+
 def default_label_gain(n_labels: int = 31) -> NDArray[np.float64]:
     """Gains :math:`2^y - 1` for labels ``0..n_labels-1`` (LightGBM's default table has 31 entries).
 
@@ -572,7 +581,7 @@ def prepare(labels: ArrayLike, group_ptr: ArrayLike, *, weight: ArrayLike | None
     if int(truncation_level) != truncation_level or truncation_level < 1:
         raise ValueError(f"truncation_level must be a positive integer, got {truncation_level!r}")
     if label_gain is None:
-        gain = default_label_gain(32 if m == _XGBOOST else 31)
+        gain = default_label_gain(default_gain_table_size(mode))
     else:
         gain = np.ascontiguousarray(label_gain, dtype=np.float64)
         if gain.ndim != 1 or gain.size == 0 or not np.isfinite(gain).all():

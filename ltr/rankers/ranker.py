@@ -784,7 +784,7 @@ class Ranker(BaseEstimator):
             if not weight.sum() > 0:
                 raise ValueError("sample_weight gives every row the weight 0: nothing to train on")
             if native and self.engine == "xgboost":
-                weight = self._group_weights(weight, ptr)
+                weight = self._group_weights(weight, ptr, X if isinstance(X, RankingDataset) else None)
         valid, is_training = [], []
         for i, item in enumerate(_eval_sets(eval_set, eval_group, eval_qid)):
             what = f"eval_set[{i}]"
@@ -931,14 +931,31 @@ class Ranker(BaseEstimator):
         return normalizer_from_dict({k: v for k, v in spec.items() if k not in ("offset", "scale")})
 
     @staticmethod
-    def _group_weights(weight, ptr):
+    def _group_weights(weight, ptr, data: RankingDataset | None = None):
         first = weight[ptr[:-1]]
         same = weight == np.repeat(first, np.diff(ptr))
         if not np.all(same):
             row = int(np.argmin(same))
             q = int(np.searchsorted(ptr, row, side="right")) - 1
-            said = (f"XGBoost's native rankers take one weight per query: rows of a query must share a weight (query "
-                    f"{q}, counted from 0, has {first[q]:g} on its first row and {weight[row]:g} on row {row})")
+            found = None
+            if data is not None and data.sources.get("data"):
+                from ltr.io.letor import row_line
+
+                found = row_line(data, row)
+            if found is not None:  # where the user can find it: the query's id, the row's line (and its weight's)
+                from ltr.io.letor import source_rows
+
+                mapped = source_rows(data)
+                file_row = int(mapped[0][row]) if mapped is not None else row  # the weights file: a line per row
+                where = (f"query {data.qid[row]} has {first[q]:g} on its first row and {weight[row]:g} on line "
+                         f"{found[0]} of {data.sources['data']}"
+                         + (f", line {file_row + 1} of {data.sources['weight']}" if data.sources.get("weight")
+                            else ""))
+            else:
+                where = (f"query {q}, counted from 0, has {first[q]:g} on its first row and {weight[row]:g} on row "
+                         f"{row}")
+            said = ("XGBoost's native rankers take one weight per query: rows of a query must share a weight "
+                    f"({where})")
             raise TrainingDataError(f"{said} (or use kernel='numba' for row weights)",
                                     cli=f"{said} (or use --kernel numba for row weights)")
         return first
@@ -1198,14 +1215,24 @@ def _refuse_infinite(X, what: str, data: RankingDataset | None = None) -> None:
         from ltr.io.letor import row_line
 
         found = row_line(data, row)
-    if found is not None:
-        token = next((t for t in found[1].split("#")[0].split()[1:] if t.split(":")[0] == str(col + 1)), None)
-        if token is not None:
-            from ltr.exceptions import FileFormatError
+    if found is not None:  # the line's own token: the column's id in the file may be another (zero-based ids, a
+        from ltr.exceptions import FileFormatError  # --features subset), so the token is the one that reads as inf
 
-            raise FileFormatError(f"feature {col + 1} is {float(value)}", data.sources["data"], found[0], token,
-                                  hint=fix)
+        token = next((t for t in found[1].split("#")[0].split()[1:] if ":" in t and not t.startswith("qid:")
+                      and _reads_infinite(t.split(":", 1)[1])), None)
+        raise FileFormatError("an infinite feature value" if token is not None else
+                              f"an infinite feature value ({float(value)})", data.sources["data"], found[0], token,
+                              hint=fix)
     raise ValueError(f"{what}[{row}, {col}] (row {row}, column {col}, both counted from 0) is {float(value)}: {fix}")
+
+
+def _reads_infinite(text: str) -> bool:
+    """Whether a LETOR value reads as infinite in float32, as the reader keeps it ('inf', or '1e39', beyond float32)."""
+    try:
+        with np.errstate(over="ignore"):
+            return bool(np.isinf(np.float32(float(text))))
+    except ValueError:
+        return False
 
 
 def _refuse_fractional_labels(model: Ranker, data, y, ptr, native_objective) -> None:
@@ -1257,7 +1284,10 @@ def _refuse_fractional_labels(model: Ranker, data, y, ptr, native_objective) -> 
     gains = (model.objective_params or {}).get("label_gain")
     sized = gains is None or (hasattr(gains, "__len__") and not isinstance(gains, str))
     if what == "the numba lambdarank kernel" and sized:  # its gain table, as the kernel checks it, by the file's line
-        top = 30 if gains is None else len(gains) - 1
+        from ltr.kernels.lambdarank import default_gain_table_size
+
+        mode = str((model.objective_params or {}).get("mode", "exact"))
+        top = (default_gain_table_size(mode) if gains is None else len(gains)) - 1
         above = np.flatnonzero(np.asarray(y, dtype=np.float64) > top)
         if above.size:
             from ltr.exceptions import LabelRangeError
@@ -1271,11 +1301,15 @@ def _refuse_fractional_labels(model: Ranker, data, y, ptr, native_objective) -> 
                 "such label(s) in all)",
                 python_fix="pass a longer label_gain=, or for labels that encode an order (MQ2007/8-list) a "
                            "listwise objective (objective='listnet')",
-                cli_fix="pass a longer --objective-param label_gain=G0,G1,..., or for labels that encode an order "
+                cli_fix="pass a longer --objective-param 'label_gain=[G0,G1,...]', or for labels that encode an order "
                         "(MQ2007/8-list) a listwise objective (--objective listnet)")
-    over = np.flatnonzero(np.asarray(y, dtype=np.float64) >= 31)
-    if model.engine == "lightgbm" and objective == "lambdarank" and over.size and "label_gain" not in (
-            model.engine_params or {}):
+    # the table LightGBM gets: its default (labels 0..30), or one given as an engine parameter or through the
+    # objective's options (native_params turns objective_params' label_gain into LightGBM's)
+    table = {**(native_objective or {}), **(model.engine_params or {})}.get("label_gain")
+    sized = table is None or (hasattr(table, "__len__") and not isinstance(table, str))
+    top = 30 if table is None else (len(table) - 1 if sized else None)
+    over = np.flatnonzero(np.asarray(y, dtype=np.float64) > top) if top is not None else np.empty(0, np.intp)
+    if model.engine == "lightgbm" and objective == "lambdarank" and over.size:
         # LightGBM's own refusal named neither the file nor the label's line ("Label 37 is not less than the number
         # of label mappings (31)")
         from ltr.exceptions import LabelRangeError
@@ -1284,8 +1318,9 @@ def _refuse_fractional_labels(model: Ranker, data, y, ptr, native_objective) -> 
         place = where(row) if isinstance(data, RankingDataset) else None
         at = f"{place[0]}:{place[1]}: " if place is not None else ""
         token = repr(place[2]) if place is not None else f"{float(y[row]):.10g} at row {row}"
+        table_said = "its default label_gain (2^l - 1)" if table is None else f"the label_gain given ({top + 1} gains)"
         raise LabelRangeError(
-            f"{at}LightGBM's lambdarank takes labels 0..30 under its default label_gain (2^l - 1), got label {token} "
+            f"{at}LightGBM's lambdarank takes labels 0..{top} under {table_said}, got label {token} "
             f"({over.size} such label(s) in all)",
             python_fix="for labels that encode an order (MQ2007/8-list) train a listwise objective "
                        "(objective='listnet', kernel='numba'), or pass engine_params={'label_gain': [one gain per "
