@@ -87,3 +87,32 @@ def test_a_query_file_of_any_name_is_an_input(made, capsys):
     assert main(["predict", str(made / "m.txt"), str(made / "train.lgb"), "--query-file", str(groups), "--out",
                  str(groups)]) == 2
     assert f"{groups}: is also an input of this command" in capsys.readouterr().err and groups.read_bytes() == before
+
+
+# -- options that would change nothing, and wrong values, are usage errors naming the option (trial t45, help audit)
+def test_one_file_options_on_a_fold_folder_are_refused(made, tmp_path, capsys):
+    for k in (1, 2):
+        (tmp_path / f"Fold{k}").mkdir()
+        for part in ("train", "test"):
+            (tmp_path / f"Fold{k}" / f"{part}.txt").write_bytes((made / "train.txt").read_bytes())
+    for option in (["--folds", "3"], ["--split-seed", "4"], ["--no-vali"]):
+        assert main(["cv", str(tmp_path), "--rounds", "2", *option]) == 2
+        assert (f"{option[0]} applies to one file cut into folds; {tmp_path} has its own folds"
+                in capsys.readouterr().err)
+    assert main(["cv", str(made / "train.txt"), "--rounds", "2", "--folds", "2", "--split-seed", "4", "--no-vali",
+                 "--preset", "none", "--min-child-samples", "1", "--quiet"]) == 0  # one file: they apply
+
+
+@pytest.mark.parametrize("argv, said", [
+    (["evaluate", "{r}/train.txt", "--scores", "{r}/train.txt", "--dataset", "nope"],
+     "--dataset nope: unknown data set"),
+    (["data", "info", "nope"], "unknown data set 'nope'"),
+    (["train", "{r}/train.txt", "--objective-param", "nosuch=1"],
+     "--objective-param: unknown option 'nosuch' for objective 'lambdarank'"),
+    (["train", "{r}/train.txt", "--early-stopping", "-1"], "--early-stopping must be >= 0, got -1"),
+    (["predict", "{r}/m.txt", "{r}/train.txt", "--tag", "mine", "--out", "-"], "--tag mine goes with --run"),
+])
+def test_a_wrong_option_value_is_a_usage_error_naming_it(made, capsys, argv, said):
+    assert main([a.format(r=made) for a in argv]) == 2
+    err = capsys.readouterr().err
+    assert said in err and err.count("\n") == 1

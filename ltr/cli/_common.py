@@ -379,7 +379,10 @@ def guard(command: str, func: Callable[[argparse.Namespace], int | None], args: 
         from ltr.exceptions import OptionError, ParameterValueError
 
         print(f"ltr {command}: error: {error_message(e)}", file=sys.stderr)
-        return EXIT_USAGE if isinstance(e, (OptionError, ParameterValueError)) else EXIT_DATA  # the options' fault
+        from ltr.registry import UnknownDatasetError
+
+        usage = (OptionError, ParameterValueError, UnknownDatasetError)  # the options' fault (ltr data info NAME too)
+        return EXIT_USAGE if isinstance(e, usage) else EXIT_DATA
 
 
 # -- output -------------------------------------------------------------------------------------------------------
@@ -1213,6 +1216,11 @@ def _check_model(model, args: argparse.Namespace) -> None:
         raise UsageError(f"--config {path}: [params] {e.key}: {reason}") from None
     except ValueError as e:
         raise UsageError(_config_words(_cli_words(e), args)) from None
+    except TypeError as e:  # an unknown option of the objective (objective_params), named by its flag
+        said = str(e)
+        if not said.startswith("unknown option"):
+            raise
+        raise UsageError(f"--objective-param: {said}") from None
 
 
 def _config_words(message: str, args: argparse.Namespace) -> str:
@@ -1452,6 +1460,13 @@ def apply_config(parser: argparse.ArgumentParser, args: argparse.Namespace, argv
         raise UsageError(f"{', '.join(alone)} {'goes' if len(alone) == 1 else 'go'} with --dask SCHEDULER")
     if getattr(args, "early_stopping_metric", None):  # named as its option, before any work (ltr cv started first)
         metric_names(args.early_stopping_metric, "--early-stopping-metric")
+    if getattr(args, "dataset", None):  # an unknown name is a usage error naming the option (it read as data's)
+        from ltr.registry import UnknownDatasetError, get
+
+        try:
+            get(args.dataset)
+        except UnknownDatasetError as e:
+            raise UsageError(f"--dataset {args.dataset}: {e}") from None
     dataset_defaults(parser, args)
     dataset_max_grade(args)
 
@@ -1645,6 +1660,8 @@ def make_ranker(args: argparse.Namespace, *, has_valid: bool):
             raise UsageError(f"--convention {convention} with --engine linear: coordinate ascent optimises the "
                              "toolkit's own metric (--gain, no tie or cutoff rules of another tool), so the metric "
                              "reported would not be the one trained; leave --convention default")
+    if stopping is not None and stopping < 0:  # the value first: its own error, with or without --valid
+        raise UsageError(f"--early-stopping must be >= 0, got {stopping}")
     if not has_valid:
         if stopping:
             raise UsageError("--early-stopping needs a validation set to watch (--valid, or a cv with vali parts)")

@@ -105,6 +105,19 @@ def _official_folds(args) -> list:
     return folds
 
 
+def _refuse_one_file_options(args, folds) -> None:
+    """``--folds``, ``--split-seed`` and ``--no-vali`` cut one file into folds; on a fold folder or a registered set's
+    official folds they would do nothing, and a run that ignored them looked as if they had been honoured."""
+    if folds is None and args.data is not None and not Path(args.data).is_dir():
+        return
+    source = f"--dataset {args.dataset} --root {args.root}" if folds is not None else args.data
+    given = getattr(args, "given_", set())
+    for dest, flag in (("folds", "--folds"), ("split_seed", "--split-seed"), ("no_vali", "--no-vali")):
+        if dest in given:
+            raise UsageError(f"{flag} applies to one file cut into folds; {source} has its own folds (with their "
+                             "train, vali and test files): leave it out")
+
+
 def _differences_from_the_registry(args, folds):
     """For ``cross_validate(on_fold=)``: warn, as each fold finishes, where its test or training file held other
     counts than the registry documents for it (a copy unpacked by hand and cut short reads without an error, and
@@ -282,6 +295,7 @@ def run(args: argparse.Namespace) -> int:
     if args.data is not None and not Path(args.data).exists():
         raise FileNotFoundError(2, "no such file or folder", args.data)
     folds = _official_folds(args) if args.root is not None else None
+    _refuse_one_file_options(args, folds)
     n_features, feature_names = args.n_features, None
     if args.dataset:
         from ltr.registry import get

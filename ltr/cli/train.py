@@ -406,6 +406,8 @@ def run_predict(args: argparse.Namespace) -> int:
     from ltr.rankers import PlainModelWarning, load_model
     from ltr.rankers.sidecar import find_meta_path
 
+    if "tag" in getattr(args, "given_", set()) and not args.run:  # as other options that would change nothing
+        raise UsageError(f"--tag {args.tag} goes with --run (the run's tag); plain scores have none")
     check_outputs(args.out, inputs=[args.model, find_meta_path(args.model), *data_inputs(args, args.data)])
     if args.run and os.path.isfile(args.data):  # before the whole file is read (a folder: read_data says so)
         check_doc_ids(args.data, "--run", _NO_RUN_FIX)
