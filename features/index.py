@@ -374,7 +374,10 @@ class InvertedIndex:
         """Read an index written by :meth:`save`; any damage raises :class:`~features.errors.IndexFormatError`."""
         path = Path(path)
         if not path.is_file():
-            raise IndexFormatError(f"{path}: index file not found")
+            said = "is a folder, not an index file" if path.is_dir() else (
+                "is not a regular file (a device or a pipe), not an index file" if path.exists() else
+                "index file not found")
+            raise IndexFormatError(f"{path}: {said}")
         with open(path, "rb") as fh:
             head = fh.read(4)
         if head != b"PK\x03\x04":  # np.load would try other formats, pickle last, and answer with its hint about it

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import zipfile
 
 import numpy as np
@@ -310,3 +311,15 @@ def test_a_file_that_is_not_an_index_is_refused_without_numpys_unpickling_hint(t
         InvertedIndex.load(tmp_path / "empty.idx")
     with pytest.raises(IndexFormatError, match="holds an array of Python objects"):
         InvertedIndex.load(tmp_path / "objects.npz")
+
+
+def test_loading_an_index_from_a_folder_or_a_device_says_what_it_is(tmp_path):
+    """A trial (t45): `--index /dev/null` said 'index file not found' of a path that exists."""
+    from features.errors import IndexFormatError
+    from features.index import InvertedIndex
+
+    for path, said in ((tmp_path, "is a folder, not an index file"),
+                       ("/dev/null", "is not a regular file (a device or a pipe), not an index file"),
+                       (tmp_path / "none.npz", "index file not found")):
+        with pytest.raises(IndexFormatError, match=re.escape(f"{path}: {said}")):
+            InvertedIndex.load(path)

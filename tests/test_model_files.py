@@ -173,6 +173,12 @@ def test_a_model_output_that_is_not_a_regular_file_is_refused_before_training(tm
     write_letor(tmp_path / "d.txt", make_ranking(20, 5, 3, random_state=0))
     assert main(["train", str(tmp_path / "d.txt"), "--rounds", "2", "--out", "/dev/null"]) == 2
     assert "--out /dev/null: a model is two files" in capsys.readouterr().err
+    # standard output by its path, redirected to a file (a trial, t45: it trained, then failed with exit 1)
+    with open(tmp_path / "stdout.txt", "w") as out:
+        done = subprocess.run([sys.executable, "-m", "ltr.cli", "train", str(tmp_path / "d.txt"), "--rounds", "2",
+                               "--out", "/dev/stdout"], stdout=out, stderr=subprocess.PIPE, text=True)
+    assert done.returncode == 2 and "--out /dev/stdout: a model is two files" in done.stderr
+    assert "trained" not in done.stderr and (tmp_path / "stdout.txt").read_text() == ""
     (tmp_path / "m.txt.meta.json").mkdir()  # the sidecar's place is checked before the work, as the model's
     assert main(["train", str(tmp_path / "d.txt"), "--rounds", "2", "--out", str(tmp_path / "m.txt")]) == 1
     assert "m.txt.meta.json: is a folder" in capsys.readouterr().err and not (tmp_path / "m.txt").exists()

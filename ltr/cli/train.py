@@ -143,8 +143,11 @@ def run_train(args: argparse.Namespace) -> int:
     names = [c for c, _ in pairs]
     if args.log_every < 0:
         raise UsageError(f"--log-every must be >= 0, got {args.log_every}")
-    if args.out == "-" or (args.out and os.path.exists(args.out) and not os.path.isfile(args.out)
-                           and not os.path.isdir(args.out)):  # a device or pipe (a folder: check_outputs says so)
+    from ltr.io.outputs import stream_of
+
+    if args.out == "-" or (args.out and stream_of(args.out)) or (
+            args.out and os.path.exists(args.out) and not os.path.isfile(args.out)
+            and not os.path.isdir(args.out)):  # a stream, device or pipe (a folder: check_outputs says so)
         raise UsageError(f"--out {args.out}: a model is two files (the model and MODEL.meta.json); give a file path")
     if args.out and str(args.out).lower().endswith(".ubj"):
         raise UsageError(f"--out {args.out}: models are written as text (XGBoost's JSON), and XGBoost reads a "
