@@ -23,6 +23,7 @@ from ltr.cli._common import (
     check_doc_ids,
     check_outputs,
     dask_client,
+    data_inputs,
     dataset_names,
     file_feature_set,
     make_ranker,
@@ -193,16 +194,12 @@ def _fold_inputs(args, folds) -> list[str]:
     find beside it (``.query``, ``.group``, ``.weight``), or the one data file. A result written beside them
     (``MQ2008/cv.json``, even ``MQ2008/Fold1/notes.json``) is no input, and the same command run again replaces
     it."""
-    from ltr.io.files import sidecar_stems
-    from ltr.io.letor import QUERY_SUFFIXES, WEIGHT_SUFFIXES
-
     folds = _fold_layout(args, folds)
     if folds is None:
         parts = [args.data]
     else:
         parts = [part for f in folds for part in (f.train, f.vali, f.test) if isinstance(part, (str, Path))]
-    return [str(p) for part in dict.fromkeys(parts) for p in (
-        part, *(str(stem) + suffix for stem in sidecar_stems(part) for suffix in QUERY_SUFFIXES + WEIGHT_SUFFIXES))]
+    return data_inputs(args, *dict.fromkeys(parts))
 
 
 def _check_doc_ids(files) -> None:

@@ -1264,64 +1264,65 @@ def _refuse_fractional_labels(model: Ranker, data, y, ptr, native_objective) -> 
                          what=what)
     exp_gain = str((model.engine_params or {}).get("ndcg_exp_gain", (native_objective or {}).get(
         "ndcg_exp_gain", True))).lower() not in ("false", "0")
-    big = np.flatnonzero(np.asarray(y, dtype=np.float64) > 31)
-    if model.engine == "xgboost" and objective == "rank:ndcg" and exp_gain and big.size:
-        # XGBoost's own refusal named neither the file nor the label ("Relevance degress must be ...")
-        from ltr.exceptions import LabelRangeError
+    from ltr.exceptions import LabelRangeError
 
-        row = int(big[0])
+    def first_above(top: int) -> tuple[str, str, int] | None:
+        """The first label above ``top`` as the messages name it: ``(file:line: prefix, label, how many)``."""
+        rows = np.flatnonzero(np.asarray(y, dtype=np.float64) > top)
+        if not rows.size:
+            return None
+        row = int(rows[0])
         place = where(row) if isinstance(data, RankingDataset) else None
-        at = f"{place[0]}:{place[1]}: " if place is not None else ""
-        token = repr(place[2]) if place is not None else f"{float(y[row]):.10g} at row {row}"
+        if place is None:
+            return "", f"{float(y[row]):.10g} at row {row}", rows.size
+        return f"{place[0]}:{place[1]}: ", repr(place[2]), rows.size
+
+    def top_of(table, default: int) -> int | None:
+        """The highest label a gain table covers (``default`` for none given); None for one given as text (the
+        engine or kernel reads it, and says what is wrong)."""
+        if table is None:
+            return default
+        return len(table) - 1 if hasattr(table, "__len__") and not isinstance(table, str) else None
+
+    # XGBoost's own refusal named neither the file nor the label ("Relevance degress must be ...")
+    found = first_above(31) if model.engine == "xgboost" and objective == "rank:ndcg" and exp_gain else None
+    if found:
+        at, token, n = found
         raise LabelRangeError(
-            f"{at}XGBoost's rank:ndcg with exponential gains takes labels up to 31, got label {token} ({big.size} "
+            f"{at}XGBoost's rank:ndcg with exponential gains takes labels up to 31, got label {token} ({n} "
             "such label(s) in all)",
             python_fix="for labels that encode an order (MQ2007/8-list) train a listwise objective "
                        "(objective='listnet', kernel='numba'), or pass engine_params={'ndcg_exp_gain': False} with "
                        "eval_params={'gain': 'linear'} (linear gains)",
             cli_fix="for labels that encode an order (MQ2007/8-list) train a listwise objective (--objective listnet "
                     "--kernel numba), or pass --param ndcg_exp_gain=false --gain linear")
-    gains = (model.objective_params or {}).get("label_gain")
-    sized = gains is None or (hasattr(gains, "__len__") and not isinstance(gains, str))
-    if what == "the numba lambdarank kernel" and sized:  # its gain table, as the kernel checks it, by the file's line
+    if what == "the numba lambdarank kernel":  # its gain table, as the kernel checks it, by the file's line
         from ltr.kernels.lambdarank import default_gain_table_size
 
-        mode = str((model.objective_params or {}).get("mode", "exact"))
-        top = (default_gain_table_size(mode) if gains is None else len(gains)) - 1
-        above = np.flatnonzero(np.asarray(y, dtype=np.float64) > top)
-        if above.size:
-            from ltr.exceptions import LabelRangeError
-
-            row = int(above[0])
-            place = where(row) if isinstance(data, RankingDataset) else None
-            at = f"{place[0]}:{place[1]}: " if place is not None else ""
-            token = repr(place[2]) if place is not None else f"{float(y[row]):g} at row {row}"
+        params = model.objective_params or {}
+        top = top_of(params.get("label_gain"), default_gain_table_size(str(params.get("mode", "exact"))) - 1)
+        found = first_above(top) if top is not None else None
+        if found:
+            at, token, n = found
             raise LabelRangeError(
-                f"{at}label {token} is above the gain table of {what}, which covers labels 0..{top} ({above.size} "
-                "such label(s) in all)",
+                f"{at}label {token} is above the gain table of {what}, which covers labels 0..{top} ({n} such "
+                "label(s) in all)",
                 python_fix="pass a longer label_gain=, or for labels that encode an order (MQ2007/8-list) a "
                            "listwise objective (objective='listnet')",
                 cli_fix="pass a longer --objective-param 'label_gain=[G0,G1,...]', or for labels that encode an order "
                         "(MQ2007/8-list) a listwise objective (--objective listnet)")
-    # the table LightGBM gets: its default (labels 0..30), or one given as an engine parameter or through the
-    # objective's options (native_params turns objective_params' label_gain into LightGBM's)
+    # LightGBM's own refusal named neither the file nor the label's line ("Label 37 is not less than the number of
+    # label mappings (31)"). Its table: the default (labels 0..30), or one given as an engine parameter or through
+    # the objective's options (native_params turns objective_params' label_gain into LightGBM's)
     table = {**(native_objective or {}), **(model.engine_params or {})}.get("label_gain")
-    sized = table is None or (hasattr(table, "__len__") and not isinstance(table, str))
-    top = 30 if table is None else (len(table) - 1 if sized else None)
-    over = np.flatnonzero(np.asarray(y, dtype=np.float64) > top) if top is not None else np.empty(0, np.intp)
-    if model.engine == "lightgbm" and objective == "lambdarank" and over.size:
-        # LightGBM's own refusal named neither the file nor the label's line ("Label 37 is not less than the number
-        # of label mappings (31)")
-        from ltr.exceptions import LabelRangeError
-
-        row = int(over[0])
-        place = where(row) if isinstance(data, RankingDataset) else None
-        at = f"{place[0]}:{place[1]}: " if place is not None else ""
-        token = repr(place[2]) if place is not None else f"{float(y[row]):.10g} at row {row}"
+    top = top_of(table, 30)
+    found = first_above(top) if model.engine == "lightgbm" and objective == "lambdarank" and top is not None else None
+    if found:
+        at, token, n = found
         table_said = "its default label_gain (2^l - 1)" if table is None else f"the label_gain given ({top + 1} gains)"
         raise LabelRangeError(
-            f"{at}LightGBM's lambdarank takes labels 0..{top} under {table_said}, got label {token} "
-            f"({over.size} such label(s) in all)",
+            f"{at}LightGBM's lambdarank takes labels 0..{top} under {table_said}, got label {token} ({n} such "
+            "label(s) in all)",
             python_fix="for labels that encode an order (MQ2007/8-list) train a listwise objective "
                        "(objective='listnet', kernel='numba'), or pass engine_params={'label_gain': [one gain per "
                        "label]}",
