@@ -99,6 +99,9 @@ def test_one_file_options_on_a_fold_folder_are_refused(made, tmp_path, capsys):
         assert main(["cv", str(tmp_path), "--rounds", "2", *option]) == 2
         assert (f"{option[0]} applies to one file cut into folds; {tmp_path} has its own folds"
                 in capsys.readouterr().err)
+    (tmp_path / "empty").mkdir()  # a folder of no folds is said as such, not as one that has its own
+    assert main(["cv", str(tmp_path / "empty"), "--folds", "3"]) == 1
+    assert "has no Fold1..FoldK sub-directories" in capsys.readouterr().err
     assert main(["cv", str(made / "train.txt"), "--rounds", "2", "--folds", "2", "--split-seed", "4", "--no-vali",
                  "--preset", "none", "--min-child-samples", "1", "--quiet"]) == 0  # one file: they apply
 

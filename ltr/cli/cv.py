@@ -111,8 +111,11 @@ def _refuse_one_file_options(args, folds) -> None:
     official folds they would do nothing, and a run that ignored them looked as if they had been honoured."""
     if folds is None and args.data is not None and not Path(args.data).is_dir():
         return
-    source = f"--dataset {args.dataset} --root {args.root}" if folds is not None else args.data
     given = getattr(args, "given_", set())
+    if not given & {"folds", "split_seed", "no_vali"}:
+        return
+    _fold_layout(args, folds)  # a folder that holds no folds is said as such first
+    source = f"--dataset {args.dataset} --root {args.root}" if folds is not None else args.data
     for dest, flag in (("folds", "--folds"), ("split_seed", "--split-seed"), ("no_vali", "--no-vali")):
         if dest in given:
             raise UsageError(f"{flag} applies to one file cut into folds; {source} has its own folds (with their "
