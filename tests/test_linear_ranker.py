@@ -293,7 +293,8 @@ def test_missing_feature_values_are_refused_with_their_position():
     data = make_ranking(5, 4, 3, random_state=0)
     X = np.array(data.X)
     X[6, 2] = np.nan
-    with pytest.raises(ValueError, match=r"X row 6: feature 3 is nan: the linear ranker scores every feature"):
+    with pytest.raises(ValueError, match=r"X\[6, 2\] \(row 6, column 2, both counted from 0\) is nan: the linear "
+                                         r"ranker scores every feature"):
         Ranker(engine="linear").fit(X, data.y, group=data.group_sizes)
 
 
@@ -345,6 +346,26 @@ def test_a_missing_value_read_from_a_file_is_named_by_file_line_and_token_in_tra
     writer.join(timeout=10)
     with pytest.raises(ValueError, match=rf"{fifo}:50: feature 2 is nan"):
         Ranker(engine="linear").fit(piped)
+
+
+def test_a_missing_value_is_named_by_its_own_token_under_zero_based_ids_and_a_features_subset(tmp_path, capsys):
+    # the column's place in X is not the file's id: ids from 0, and a --features subset (was 'feature 1 is nan')
+    rows = [f"{r % 3} qid:{1 + r // 4} 0:0.{r} 1:0.{r + 1} 2:{r % 2}" for r in range(8)]
+    rows[5] = rows[5].replace(" 2:1", " 2:nan")
+    zero = tmp_path / "zero.txt"
+    zero.write_text("\n".join(rows) + "\n")
+    assert main(["train", str(zero), "--engine", "linear", "--zero-based", "--nonfinite", "allow", "--quiet"]) == 1
+    assert (f"{zero}:6: feature 2 is nan: the linear ranker scores every feature and has no score for a missing or "
+            "infinite value (token '2:nan')") in capsys.readouterr().err
+    one = tmp_path / "one.txt"
+    one.write_text("\n".join(r.replace(" 2:", " 3:").replace(" 1:", " 2:").replace(" 0:", " 1:") for r in rows)
+                   + "\n")
+    assert main(["train", str(one), "--engine", "linear", "--features", "3", "--nonfinite", "allow", "--quiet"]) == 1
+    assert f"{one}:6: feature 3 is nan" in capsys.readouterr().err
+    absent = tmp_path / "absent.txt"
+    absent.write_text("\n".join(r.replace(" 3:nan", "") for r in one.read_text().splitlines()) + "\n")
+    assert main(["train", str(absent), "--engine", "linear", "--features", "2,3", "--missing", "nan", "--quiet"]) == 1
+    assert f"{absent}:6: feature 3 is nan: the linear ranker" in capsys.readouterr().err
 
 
 def test_objective_names_resolve_to_canonical_metrics():

@@ -41,7 +41,7 @@ import os
 import re
 import sys
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numba
@@ -470,6 +470,20 @@ def row_line(data: RankingDataset, row: int) -> tuple[int, str] | None:
                     return number, line
                 in_query += 1
     return None
+
+
+def feature_token(line: str, reads: Callable[[str], bool]) -> str | None:
+    """The first feature token (``id:value``) of a LETOR line whose value text ``reads`` accepts, or None: the token
+    an error names. Found by its value, not its id, since a column's id in the file may differ from its place in
+    the array (ids counted from 0, a ``--features`` subset).
+
+    Examples
+    --------
+    >>> feature_token("1 qid:3 1:0.5 2:nan 3:inf # docid = d", lambda v: v == "inf")
+    '3:inf'
+    """
+    return next((t for t in line.split("#", 1)[0].split()[1:] if ":" in t and not t.startswith("qid:")
+                 and reads(t.split(":", 1)[1])), None)
 
 
 def source_rows(data: RankingDataset) -> tuple[NDArray[np.intp], int] | None:

@@ -12,6 +12,7 @@ train their fixed rounds without stopping early; ``preset=None`` keeps the stand
 from __future__ import annotations
 
 import logging
+import math
 import numbers
 import sys
 import time
@@ -1215,24 +1216,30 @@ def _refuse_infinite(X, what: str, data: RankingDataset | None = None) -> None:
         from ltr.io.letor import row_line
 
         found = row_line(data, row)
-    if found is not None:  # the line's own token: the column's id in the file may be another (zero-based ids, a
-        from ltr.exceptions import FileFormatError  # --features subset), so the token is the one that reads as inf
+    if found is not None:  # the line's own token (the column's id in the file may be another)
+        from ltr.exceptions import FileFormatError
+        from ltr.io.letor import feature_token
 
-        token = next((t for t in found[1].split("#")[0].split()[1:] if ":" in t and not t.startswith("qid:")
-                      and _reads_infinite(t.split(":", 1)[1])), None)
+        token = feature_token(found[1], _reads_infinite)
         raise FileFormatError("an infinite feature value" if token is not None else
                               f"an infinite feature value ({float(value)})", data.sources["data"], found[0], token,
                               hint=fix)
     raise ValueError(f"{what}[{row}, {col}] (row {row}, column {col}, both counted from 0) is {float(value)}: {fix}")
 
 
-def _reads_infinite(text: str) -> bool:
-    """Whether a LETOR value reads as infinite in float32, as the reader keeps it ('inf', or '1e39', beyond float32)."""
+def _float32_of(text: str) -> float:
+    """A LETOR value as the reader keeps it, in float32 ('1e39' is inf); NaN for text that is no number (NULL, which
+    the reader takes only as NaN)."""
     try:
         with np.errstate(over="ignore"):
-            return bool(np.isinf(np.float32(float(text))))
+            return float(np.float32(float(text)))
     except ValueError:
-        return False
+        return float("nan")
+
+
+def _reads_infinite(text: str) -> bool:
+    """Whether a LETOR value reads as infinite, as the reader keeps it ('inf', or '1e39', beyond float32)."""
+    return math.isinf(_float32_of(text))
 
 
 def _refuse_fractional_labels(model: Ranker, data, y, ptr, native_objective) -> None:
@@ -1333,7 +1340,7 @@ def _refuse_fractional_labels(model: Ranker, data, y, ptr, native_objective) -> 
 def _refuse_nonfinite(X, what: str) -> None:
     """The linear ranker scores every feature, so a missing (NaN) or infinite value has no score: refused, named by
     the file, line and token when ``X`` was read from a LETOR file (trees route such values; the linear model has
-    no route)."""
+    no route), else by its cell ``X[row, column]``."""
     from ltr.exceptions import FileFormatError
 
     data = X if isinstance(X, RankingDataset) else None
@@ -1351,27 +1358,29 @@ def _refuse_nonfinite(X, what: str) -> None:
             return
         row, col = (int(v) for v in np.argwhere(~np.isfinite(arr))[0])
         value = float(arr[row, col])
-    why = (f"feature {col + 1} is {value}: the linear ranker scores every feature and has no score for a missing "
-           "or infinite value")
+    why = "the linear ranker scores every feature and has no score for a missing or infinite value"
     found = None
     if data is not None:
-        from ltr.io.letor import row_line
+        from ltr.io.letor import feature_token, row_line
 
         found = row_line(data, row)
     if found is None:
-        raise ValueError(f"{what} row {row}: {why} (trees route such values)")
+        raise ValueError(f"{what}[{row}, {col}] (row {row}, column {col}, both counted from 0) is {value}: {why} "
+                         "(trees route such values)")
     line, text = found
-    token = next((t for t in text.split("#")[0].split()[1:] if t.split(":")[0] == str(col + 1)), None)
-    if token is None:  # absent from the line and read as NaN: the reader's missing value
-        raise FileFormatError(f"{why} (feature {col + 1} is absent from the line)", data.sources["data"], line,
-                              fix={"missing": 0.0}, hint="to read absent features as 0, or train trees")
-    try:
-        written = float(token.split(":", 1)[1])
-    except ValueError:  # NULL (read as NaN with null='nan')
-        written = float("nan")
-    if np.isfinite(written):  # not the line of this row after all: say what is known, nothing more
-        raise ValueError(f"{data.sources['data']}: query {data.qid[row]}: {why} (trees route such values)")
-    raise FileFormatError(why, data.sources["data"], line, token, hint="train trees, which route such values")
+    token = feature_token(text, lambda v: not math.isfinite(_float32_of(v)))
+    if token is not None:  # the line's own token: the column's id in the file may be another (ids from 0, a subset)
+        raise FileFormatError(f"feature {token.split(':', 1)[0]} is {_float32_of(token.split(':', 1)[1])}: {why}",
+                              data.sources["data"], line, token, hint="train trees, which route such values")
+    if math.isnan(value):  # absent from the line and read as NaN (missing=nan): the fix is the reader's default
+        names = data.feature_names
+        named = names[col] if names is not None and str(names[col]).isdigit() else col + 1  # a subset keeps ids
+        raise FileFormatError(f"feature {named} is nan: {why} (feature {named} is absent from the line)",
+                              data.sources["data"], line, fix={"missing": 0.0},
+                              hint="to read absent features as 0, or train trees")
+    # not the line of this row after all: say what is known, nothing more
+    raise ValueError(f"{data.sources['data']}: query {data.qid[row]}: a feature is {value}: {why} (trees route "
+                     "such values)")
 
 
 def _is_engine_error(e: BaseException) -> bool:
