@@ -340,7 +340,8 @@ class FeatureSet:
         ``model_digest``, the SHA-256 of the model folder's content (:func:`features.embedding_cache.model_digest`),
         which :func:`differences` compares instead of the ``model`` parameter's spelling. With ``index``, also what
         the columns depend on there: ``analyzer`` (:meth:`features.analysis.Analyzer.to_dict`), ``fields`` (the
-        indexed fields), ``aliases``, ``position_gap`` and ``columns`` (the column names, in order).
+        indexed fields), ``aliases``, ``position_gap``, ``positions`` (:attr:`InvertedIndex.positions`) and
+        ``columns`` (the column names, in order).
 
         Examples
         --------
@@ -363,6 +364,7 @@ class FeatureSet:
             out["fields"] = [f for f in index.field_names if f not in index.aliases]
             out["aliases"] = dict(index.aliases)
             out["position_gap"] = int(index.position_gap)
+            out["positions"] = index.positions  # how the index counts them (a description without it: "terms")
             out["columns"] = list(self.feature_names(index))
         return out
 
@@ -462,6 +464,18 @@ def _column_differences(a: list, b: list, labels: tuple[str, str]) -> list[str]:
     return out
 
 
+_POSITION_RULES = {"tokens": "every token counted (dropped ones keep their place)",
+                   "terms": "the kept terms counted only (an index of format 1)"}
+
+
+def _positional(scorer: Any) -> bool:
+    """Whether a described entry's scorer reads positions (False for a name this version does not know)."""
+    try:
+        return bool(get_scorer(str(scorer)).positional)
+    except ValueError:
+        return False
+
+
 def differences(a: Mapping[str, Any], b: Mapping[str, Any], labels: tuple[str, str] = ("the first",
                                                                                         "the second")) -> list[str]:
     """What two :meth:`FeatureSet.to_dict` descriptions disagree on, one phrase each (empty when they agree).
@@ -469,9 +483,10 @@ def differences(a: Mapping[str, Any], b: Mapping[str, Any], labels: tuple[str, s
     Compared: the entries (scorer, fields, name, and every effective parameter but :data:`RUNTIME_PARAMS`; a
     neural model by its ``model_digest`` where both entries have one, so the same model under another spelling
     agrees and a changed one does not, else by the ``model`` parameter's spelling, as descriptions written before
-    the digest was recorded), and,
-    where both descriptions have them, the analyzer (setting by setting), the indexed fields, aliases, position gap
-    and the columns (those only in one, or their order). ``labels`` name the two sides in the phrases.
+    the digest was recorded), and, where both descriptions have them, the analyzer (setting by setting), the indexed
+    fields, aliases, position gap, how positions are counted (where a column reads them: a description without it
+    was written before format 2's positions) and the columns (those only in one, or their order). ``labels`` name
+    the two sides in the phrases.
 
     Examples
     --------
@@ -498,6 +513,12 @@ def differences(a: Mapping[str, Any], b: Mapping[str, Any], labels: tuple[str, s
             if xa.get(key) != xb.get(key):
                 out.append(f"analyzer {key}: {_show(xa.get(key))} in {labels[0]}, {_show(xb.get(key))} in "
                            f"{labels[1]}")
+    positional = next((e.get("scorer") for e in fa + fb if _positional(e.get("scorer"))), None)
+    if "analyzer" in a and "analyzer" in b and positional is not None:  # only where a column reads positions
+        pa, pb = (d.get("positions", "terms") for d in (a, b))
+        if pa != pb:
+            out.append(f"indexed positions: {_POSITION_RULES.get(pa, pa)} in {labels[0]}, "
+                       f"{_POSITION_RULES.get(pb, pb)} in {labels[1]} ({positional} reads them)")
     for key in ("fields", "aliases", "position_gap"):
         if key in a and key in b and a[key] != b[key]:
             out.append(f"indexed {key.replace('_', ' ')}: {_show(a[key])} in {labels[0]}, {_show(b[key])} in "

@@ -9,7 +9,11 @@ When documents have several fields, an extra field (``"all"`` by default) holds 
 ``position_gap`` empty positions between fields so that proximity never spans two fields; with one field, ``"all"``
 is an alias of it. Fields empty in every document are not indexed.
 
-Positions count the tokens kept by the analyzer (stopwords removed), from 0 in each field.
+Positions count every token of a field's text, from 0: a token the analyzer drops (a stopword, a filtered one)
+keeps its place, as Lucene's position increments and Indri's stopper keep it, so the terms on either side of it are
+not adjacent (``design of compilers`` holds no exact phrase ``design compilers``). Terrier's block indexer counts the
+kept terms only, as did indexes saved in format 1 (still read, as they were built: :attr:`InvertedIndex.positions`).
+Document lengths count the kept terms.
 
 The index is saved as one ``.npz`` file (arrays + a JSON header, CRC-32 per array, no pickle), written atomically.
 """
@@ -42,7 +46,7 @@ __all__ = ["FieldIndex", "InvertedIndex", "QueryTerms"]
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: positions count dropped tokens; 1 (still read, as built): the kept terms only
 _FIELD_ARRAYS = ("indptr", "docs", "tf", "pos_ptr", "positions", "doc_len")
 
 
@@ -176,8 +180,12 @@ class InvertedIndex:
         aliases: dict[str, str] | None = None,
         position_gap: int = 0,
         source: tuple[Sequence[str], str] | None = None,
+        positions: str = "tokens",
     ):
         self.doc_ids = np.asarray(list(doc_ids), dtype=object)
+        #: How positions count: ``"tokens"``, every token of the text, dropped ones keeping their place (the module
+        #: docstring), or ``"terms"``, the kept terms only (an index saved in format 1, read as it was built).
+        self.positions = positions
         #: The collection's fields the postings were built from and :func:`text_fingerprint` of their text (None:
         #: an index saved before it was recorded).
         self.source = None if source is None else (tuple(source[0]), str(source[1]))
@@ -199,6 +207,7 @@ class InvertedIndex:
         fields: Sequence[str] | None = None,
         all_field: str | None = "all",
         position_gap: int = 8,
+        positions: str = "tokens",
         progress: bool = False,
     ) -> InvertedIndex:
         """Analyse and index a collection.
@@ -213,6 +222,9 @@ class InvertedIndex:
             Name of the concatenated field (None: no such field).
         position_gap : int
             Empty positions inserted between fields in the concatenated field.
+        positions : {"tokens", "terms"}
+            How positions count: every token, a dropped one keeping its place (Lucene, Indri), or the kept terms
+            only (Terrier's block indexer, and indexes of format 1); see the module docstring.
         progress : bool
             Show a tqdm progress bar over documents.
         """
@@ -225,6 +237,8 @@ class InvertedIndex:
         if isinstance(fields, (str, bytes)):
             raise TypeError(f"fields must be a list of field names, got the string {fields!r}; pass [{fields!r}]")
         analyzer = analyzer or Analyzer()
+        if positions not in ("tokens", "terms"):
+            raise ValueError(f"positions must be 'tokens' or 'terms', got {positions!r}")
         if fields is None:
             fields = [f for f, texts in collection.fields.items() if any(t.strip() for t in texts)]
             if not fields:  # every document is empty: keep the fields, with zero-length documents
@@ -239,10 +253,11 @@ class InvertedIndex:
         memo: dict[str, int] = {}
         streams = {}
         for f in fields:
-            streams[f] = _analyze_field(collection.fields[f], analyzer, vocab, memo, progress, f)
+            streams[f] = _analyze_field(collection.fields[f], analyzer, vocab, memo, progress, f,
+                                        holes=positions == "tokens")
         n_terms = len(vocab)
         n_docs = len(collection)
-        built = {f: _field_from_stream(ids, lens, n_terms) for f, (ids, lens) in streams.items()}
+        built = {f: _field_from_stream(ids, lens, n_terms, pos) for f, (ids, lens, pos, _) in streams.items()}
         aliases = {}
         if all_field is not None:
             if len(fields) == 1:
@@ -253,7 +268,7 @@ class InvertedIndex:
         for t, i in vocab.items():
             terms[i] = t
         return cls(collection.doc_ids, terms, analyzer, built, aliases, position_gap,
-                   (fields, text_fingerprint(collection, fields)))
+                   (fields, text_fingerprint(collection, fields)), positions)
 
     # -- access ------------------------------------------------------------------------------------------------------
     @property
@@ -353,7 +368,7 @@ class InvertedIndex:
             arrays[f"{key}.offsets"] = offsets
         meta = {
             "format": "ltrkit-features-index",
-            "version": FORMAT_VERSION,
+            "version": FORMAT_VERSION if self.positions == "tokens" else 1,  # format 1's positions: the terms
             "n_docs": self.n_docs,
             "n_terms": self.n_terms,
             "fields": list(self._fields),
@@ -401,7 +416,7 @@ class InvertedIndex:
             raise IndexFormatError(f"{path}: damaged header ({e})") from None
         if meta.get("format") != "ltrkit-features-index":
             raise IndexFormatError(f"{path}: not an ltrkit features index (format={meta.get('format')!r})")
-        if meta.get("version") != FORMAT_VERSION:
+        if meta.get("version") not in (1, FORMAT_VERSION):
             raise IndexFormatError(
                 f"{path}: index format version {meta.get('version')!r}, this ltrkit reads version {FORMAT_VERSION}; "
                 "rebuild the index"
@@ -430,7 +445,8 @@ class InvertedIndex:
                                        and isinstance(source.get("sha256"), str)):
             raise IndexFormatError(f"{path}: damaged header (source {source!r})")
         return cls(doc_ids, terms, analyzer, fields, meta.get("aliases", {}), meta.get("position_gap", 0),
-                   None if source is None else (source["fields"], source["sha256"]))
+                   None if source is None else (source["fields"], source["sha256"]),
+                   positions="terms" if meta["version"] == 1 else "tokens")
 
 
 # -- helpers ---------------------------------------------------------------------------------------------------------
@@ -452,10 +468,14 @@ def text_fingerprint(collection: Collection, fields: Sequence[str]) -> str:
     return h.hexdigest()
 
 
-def _analyze_field(texts, analyzer, vocab, memo, progress, name):
-    """Term-id stream of one field: (flat int32 ids, int64 lengths per document)."""
-    ids_all = array("i")
+def _analyze_field(texts, analyzer, vocab, memo, progress, name, holes=True):
+    """Term-id stream of one field: (flat int32 ids, int64 lengths per document, int32 position of each term, int64
+    positions taken per document). With ``holes``, a dropped token (a stopword, a filtered one) keeps its place, as
+    Lucene's position increments and Indri's stopper keep it: terms on either side of it are not adjacent; without,
+    positions count the kept terms (Terrier's block indexer)."""
+    ids_all, pos_all = array("i"), array("i")
     lens = np.empty(len(texts), dtype=np.int64)
+    spans = np.empty(len(texts), dtype=np.int64)
     get = memo.get
     it = texts
     if progress:
@@ -471,44 +491,58 @@ def _analyze_field(texts, analyzer, vocab, memo, progress, name):
                     term = analyzer.term(t)
                     memo[t] = -1 if term is None else vocab.setdefault(term, len(vocab))
             ids = [memo[t] for t in toks]
+        taken = len(ids)
         if -1 in ids:
-            ids = [i for i in ids if i >= 0]
+            if holes:
+                kept = [p for p, i in enumerate(ids) if i >= 0]
+                ids = [ids[p] for p in kept]
+                pos_all.extend(kept)
+            else:
+                ids = [i for i in ids if i >= 0]
+                pos_all.extend(range(taken := len(ids)))
+        else:
+            pos_all.extend(range(taken))
         ids_all.extend(ids)
         lens[d] = len(ids)
-    return np.frombuffer(ids_all, dtype=np.int32).copy() if len(ids_all) else np.zeros(0, np.int32), lens
+        spans[d] = taken
+    if not len(ids_all):
+        return np.zeros(0, np.int32), lens, np.zeros(0, np.int32), spans
+    return (np.frombuffer(ids_all, dtype=np.int32).copy(), lens, np.frombuffer(pos_all, dtype=np.int32).copy(),
+            spans)
 
 
-def _field_from_stream(ids, lens, n_terms, positions=None):
+def _field_from_stream(ids, lens, n_terms, positions):
     ptr = np.zeros(lens.shape[0] + 1, dtype=np.int64)
     np.cumsum(lens, out=ptr[1:])
     tok_doc = np.repeat(np.arange(lens.shape[0], dtype=np.int32), lens)
-    if positions is None:
-        positions = (np.arange(ids.shape[0], dtype=np.int64) - ptr[:-1][tok_doc]).astype(np.int32)
     indptr, docs, tf, pos_ptr, pos = build_postings(ids, tok_doc, positions, n_terms)
     return FieldIndex(indptr, docs, tf, pos_ptr, pos, lens.astype(np.int32))
 
 
 def _concatenated_field(streams, n_docs, n_terms, gap):
-    """The 'all' field: per document, each field's tokens in field order, ``gap`` positions apart."""
+    """The 'all' field: per document, each field's tokens in field order, ``gap`` positions after the last token
+    (kept or dropped) of the field before."""
     lens = np.stack([s[1] for s in streams])  # (n_fields, n_docs)
+    spans = np.stack([s[3] for s in streams])
     total = lens.sum(axis=0)
     out_ptr = np.zeros(n_docs + 1, dtype=np.int64)
     np.cumsum(total, out=out_ptr[1:])
-    # Start offset of field k inside each document (in tokens, and in positions with the gaps).
+    # Start offset of field k inside each document: among its terms, and in positions (its tokens, with the gaps).
     tok_off = np.vstack([np.zeros((1, n_docs), np.int64), np.cumsum(lens, axis=0)[:-1]])
-    pos_off = tok_off + gap * np.arange(len(streams))[:, None] * (lens > 0).any(axis=0)[None, :]
+    pos_off = (np.vstack([np.zeros((1, n_docs), np.int64), np.cumsum(spans, axis=0)[:-1]])
+               + gap * np.arange(len(streams))[:, None] * (lens > 0).any(axis=0)[None, :])
     n = int(out_ptr[-1])
     ids = np.empty(n, dtype=np.int32)
     pos = np.empty(n, dtype=np.int32)
-    for k, (fids, flens) in enumerate(streams):
+    for k, (fids, flens, fpos, _) in enumerate(streams):
         fptr = np.zeros(n_docs + 1, dtype=np.int64)
         np.cumsum(flens, out=fptr[1:])
         doc = np.repeat(np.arange(n_docs), flens)
         within = np.arange(fids.shape[0], dtype=np.int64) - fptr[:-1][doc]
         dest = out_ptr[:-1][doc] + tok_off[k][doc] + within
         ids[dest] = fids
-        pos[dest] = pos_off[k][doc] + within
-    return _field_from_stream(ids, total, n_terms, positions=pos)
+        pos[dest] = pos_off[k][doc] + fpos
+    return _field_from_stream(ids, total, n_terms, pos)
 
 
 def _pack_strings(strings) -> tuple[np.ndarray, np.ndarray]:

@@ -8,6 +8,7 @@ another analyzer or other fields is refused with what differs.
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,8 @@ from features.analysis import Analyzer
 from features.collections import Collection, Queries
 
 __all__ = ["CollectionInputs", "InputOptionError", "load_inputs", "load_or_build_index"]
+
+log = logging.getLogger(__name__)
 
 
 class InputOptionError(ValueError):
@@ -209,6 +212,10 @@ def load_or_build_index(
         if fields is not None and sorted(have) != sorted(f for f in fields if f != "all"):
             raise ValueError(f"index {p} holds the fields {have}, not {list(fields)}; delete it to "
                              "rebuild, or leave out the fields option")
+        if index.positions == "terms":
+            log.warning("index %s was saved in format 1: its positions count the kept terms only, so proximity and "
+                        "SDM features treat terms a stopword apart as adjacent (delete it to rebuild with every "
+                        "token counted, as Lucene and Indri count them)", p)
         return index, False
     index = InvertedIndex.build(docs, analyzer, fields=fields, progress=progress)
     if p is not None:

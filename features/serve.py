@@ -312,7 +312,8 @@ def _load_collection(collection) -> Collection | None:
 
 
 def _build_index(docs: Collection, described: Mapping[str, Any] | None) -> InvertedIndex:
-    """The index of ``docs`` with the analysis, fields and position gap the model's features were computed on."""
+    """The index of ``docs`` with the analysis, fields, position gap and positions the model's features were computed
+    on."""
     from features.analysis import Analyzer
 
     if described is None or "analyzer" not in described:
@@ -325,7 +326,8 @@ def _build_index(docs: Collection, described: Mapping[str, Any] | None) -> Inver
     concatenated = "all" if ("all" in fields or "all" in aliases) else None
     fields = [f for f in fields if f != concatenated] or None
     return InvertedIndex.build(docs, Analyzer.from_dict(described["analyzer"]), fields=fields,
-                               all_field=concatenated, position_gap=int(described.get("position_gap", 8)))
+                               all_field=concatenated, position_gap=int(described.get("position_gap", 8)),
+                               positions=str(described.get("positions", "terms")))  # none said: before format 2
 
 
 def _is_model_scorer(name: str) -> bool:

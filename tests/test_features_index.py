@@ -71,9 +71,21 @@ def test_concatenated_field_places_fields_a_gap_apart_and_skips_empty_fields():
     assert one.field("all") is one.field("body")
 
 
-def test_stopwords_do_not_take_positions():
+def test_dropped_tokens_keep_their_positions_as_lucene_and_indri_keep_them():
+    # Lucene's StopFilter/LengthFilter add the dropped tokens' position increments; Indri's stopper leaves a null
+    # term in place: "the wing of the plane" has wing at 1 and plane at 4, not adjacent (it had 0 and 1)
     ix = InvertedIndex.build(Collection(("d",), {"body": ["the wing of the plane"]}), Analyzer(stemmer=None))
-    assert index_postings(ix, "body") == {"wing": {0: [0]}, "plane": {0: [1]}}
+    assert index_postings(ix, "body") == {"wing": {0: [1]}, "plane": {0: [4]}}
+    assert ix.field("body").doc_len.tolist() == [2]  # lengths count the kept terms (Lucene's norms, Indri's)
+    filtered = Analyzer(stopwords=None, stemmer=None, max_length=5)
+    ix = InvertedIndex.build(Collection(("d",), {"body": ["wing extraordinarily lift"]}), filtered)
+    assert index_postings(ix, "body") == {"wing": {0: [0]}, "lift": {0: [2]}}
+    # in the concatenated field a field's trailing dropped tokens count too before the gap
+    c = Collection(("d1", "d2"), {"title": ["wing of the", "the"], "body": ["the lift", "lift"]})
+    ix = InvertedIndex.build(c, Analyzer(stemmer=None), position_gap=5)
+    post = index_postings(ix, "all")
+    assert post["wing"] == {0: [0]} and post["lift"] == {0: [3 + 5 + 1], 1: [1 + 5]}
+    assert ix.field("all").doc_len.tolist() == [2, 1]
 
 
 def test_empty_collection_documents_and_unknown_fields():
@@ -323,3 +335,50 @@ def test_loading_an_index_from_a_folder_or_a_device_says_what_it_is(tmp_path):
                        (tmp_path / "none.npz", "index file not found")):
         with pytest.raises(IndexFormatError, match=re.escape(f"{path}: {said}")):
             InvertedIndex.load(path)
+
+
+def test_an_index_of_format_1_reads_as_it_was_built_and_a_description_says_how_positions_count(tmp_path):
+    # format 1 counted the kept terms only: such a file still loads, with its positions as built, and is saved again
+    # as format 1; a positional column of a model described before format 2 differs from a fresh index's
+    from features.featureset import FeatureSet, differences
+
+    c = Collection(("d",), {"body": ["the wing of the plane"]})
+    old = InvertedIndex.build(c, Analyzer(stemmer=None), positions="terms")
+    assert index_postings(old, "body") == {"wing": {0: [0]}, "plane": {0: [1]}}  # Terrier's block positions
+    old.save(tmp_path / "old.npz")
+    with np.load(tmp_path / "old.npz") as z:
+        assert json.loads(z["__meta__"].tobytes())["version"] == 1
+    loaded = InvertedIndex.load(tmp_path / "old.npz")
+    assert loaded.positions == "terms" and index_postings(loaded, "body") == index_postings(old, "body")
+    new = InvertedIndex.build(c, Analyzer(stemmer=None))
+    assert new.positions == "tokens"
+    for scorer, named in (("sdm", True), ("min_window", True), ("bm25tp", True), ("bm25", False)):
+        fs = FeatureSet([{"scorer": scorer, "fields": ["body"]}])
+        model = {k: v for k, v in fs.to_dict(loaded).items() if k != "positions"}  # as written before format 2
+        said = differences(model, fs.to_dict(new), ("the model", "the index"))
+        assert said == ([f"indexed positions: the kept terms counted only (an index of format 1) in the model, every "
+                         f"token counted (dropped ones keep their place) in the index ({scorer} reads them)"]
+                        if named else [])
+        assert differences(model, fs.to_dict(loaded), ("the model", "the index")) == []
+    with pytest.raises(ValueError, match="positions must be 'tokens' or 'terms', got 'words'"):
+        InvertedIndex.build(c, positions="words")
+
+
+def test_a_reranker_rebuilds_the_positions_a_models_features_were_computed_on(tmp_path, caplog):
+    # a model described before format 2 (no 'positions') is served from an index counting the kept terms, as its
+    # training features were computed; a saved format-1 index reused by `ltr features --index` is warned about
+    from features.featureset import FeatureSet
+    from features.pipeline import load_or_build_index
+    from features.serve import _build_index
+
+    c = Collection(("d1", "d2"), {"body": ["design of compilers", "design compilers"]})
+    fresh = InvertedIndex.build(c)
+    described = FeatureSet([{"scorer": "sdm", "fields": ["body"]}]).to_dict(fresh)
+    assert described["positions"] == "tokens" and _build_index(c, described).positions == "tokens"
+    old = _build_index(c, {k: v for k, v in described.items() if k != "positions"})
+    assert old.positions == "terms" and index_postings(old, "body")["compil"] == {0: [1], 1: [1]}
+    old.save(tmp_path / "old.npz")
+    with caplog.at_level("WARNING"):
+        index, built = load_or_build_index(tmp_path / "old.npz", c, Analyzer())
+    assert not built and index.positions == "terms"
+    assert "was saved in format 1: its positions count the kept terms only" in caplog.text

@@ -210,3 +210,25 @@ def test_sdm_columns_in_a_feature_set():
     X, names, _ = FeatureSet([{"scorer": "sdm", "fields": ["body"], "columns": ["score", "unordered"]}]).compute(
         all_pairs(ix, ["a b"]))
     assert names == ("sdm_score:body", "sdm_unordered:body") and np.isfinite(X).all()
+
+
+def test_a_stopword_between_two_terms_breaks_the_exact_phrase_as_in_indri():
+    # Indri's stopper keeps a stopped term's position (Lucene's StopFilter its increment): in "design of compilers"
+    # #1(design compilers) does not match and #uw8 does; the query "design of compilers" is stopped to two terms
+    stopped = Analyzer(stemmer=None)  # Lucene's stopwords: 'of' is one
+    ix = InvertedIndex.build(Collection(("d1", "d2"), {"body": ["design of compilers", "design compilers"]}), stopped)
+    pairs = all_pairs(ix, ["design of compilers"])
+    X, names, _ = FeatureSet([{"scorer": "sdm", "fields": ["body"], "mu": 4.0},
+                              {"scorer": "ordered_window", "fields": ["body"]},
+                              {"scorer": "min_pair_dist", "fields": ["body"]}]).compute(pairs)
+    col = {n: X[:, j] for j, n in enumerate(names)}
+    assert col["ordered_window:body"].tolist() == [0.0, 1.0]
+    assert col["min_pair_dist:body"].tolist() == [2.0, 1.0]  # design 0, compilers 2 (positions, not terms)
+    # sdm's ordered part: d1 unmatched (0 + mu * cf/|C|), d2 its one #1; |C| = 2 + 2 = 4, cf(#1) = 1
+    mu, size = 4.0, 4
+
+    def f(count, p, dl):
+        return math.log((count + mu * p) / (dl + mu))
+
+    np.testing.assert_allclose(col["sdm_ordered:body"], [f(0, 1 / size, 2), f(1, 1 / size, 2)], rtol=1e-6)
+    np.testing.assert_allclose(col["sdm_unordered:body"], [f(1, 2 / size, 2), f(1, 2 / size, 2)], rtol=1e-6)

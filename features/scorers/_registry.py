@@ -63,6 +63,7 @@ class Scorer:
 
     name: ClassVar[str] = ""
     per_field: ClassVar[bool] = True
+    positional: ClassVar[bool] = False  # reads term positions (proximity, windows), not only counts
     defaults: ClassVar[dict[str, Any]] = {}
     refused: ClassVar[dict[str, str]] = {}
 

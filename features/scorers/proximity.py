@@ -1,8 +1,9 @@
 r"""Term-proximity features: windows and distances (Tao & Zhai, 2007), SDM windows (Metzler & Croft, 2005),
 BM25TP (Büttcher, Clarke & Lushman, 2006).
 
-Positions are those of the index (analysed tokens, stopwords removed, from 0; fields of the concatenated field are
-``position_gap`` apart). Definitions (see :mod:`features._kernels.proximity`):
+Positions are those of the index (from 0; a stopword or other dropped token keeps its place, as in Lucene and Indri,
+so two terms it separates are 2 apart; fields of the concatenated field are ``position_gap`` apart). Definitions
+(see :mod:`features._kernels.proximity`):
 
 - ``min_window``: length of the shortest window containing every matched query term (MinCover);
 - ``span``: length of the window from the first to the last occurrence of any query term (Span);
@@ -131,6 +132,7 @@ class _Proximity(Scorer):
 
     column = ""
     defaults = dict(_SHARED)
+    positional = True
 
     def validate(self) -> None:
         p = self.params
@@ -233,6 +235,7 @@ class BM25TP(_BM25Params):
     """BM25 plus Büttcher et al.'s term-proximity term (module docstring)."""
 
     name = "bm25tp"
+    positional = True
 
     def score(self, pairs: PairSet, field: str | None) -> NDArray[np.float64]:
         p = self.params

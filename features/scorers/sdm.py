@@ -11,7 +11,9 @@ probability
 where :math:`x` is a query term :math:`q_i` (unigram), the ordered window ``#1(q_i q_{i+1})`` (the two terms
 adjacent, in order) or the unordered window ``#uwN(q_i q_{i+1})`` (both terms within N positions, either order;
 N = ``window``, 8 by default), :math:`c(x, D)` its count in the document and :math:`c(x, C)` in the collection.
-Windows are counted as Indri counts them (:mod:`features._kernels.windows`: non-overlapping extents; for a query
+Windows are counted as Indri counts them, on the index's positions, where a stopped document token keeps its place
+as Indri's stopper keeps it (``design of compilers`` holds no ``#1(design compilers)``; see :mod:`features.index`),
+and (:mod:`features._kernels.windows`) in non-overlapping extents; for a query
 repeating a term next to itself, ``a a``, ``#uwN(a a)`` counts every occurrence of ``a``, as Indri does). A clique
 that never occurs in the collection gets :math:`c(x, C)/|C| = 1/(2|C|)`, Indri's choice, so that its log
 probability stays finite (a query term missing from the vocabulary included).
@@ -103,6 +105,7 @@ class SDM(Scorer):
     ``w_ordered``, ``w_unordered``, ``window``, ``combine`` and ``columns``."""
 
     name = "sdm"
+    positional = True
     defaults = {"mu": 2500.0, "w_unigram": 0.85, "w_ordered": 0.1, "w_unordered": 0.05, "window": 8,
                 "combine": "mean", "columns": list(SDM_COLUMNS)}
 
