@@ -8,7 +8,7 @@ each, written here because SciPy has only Benjamini-Hochberg and statsmodels is 
 Edge cases (defined, tested):
 
 - differences within ``TIE_TOL = 1e-12`` of zero are ties (rounding noise of one metric value computed twice) and
-  are set to 0 before testing;
+  are set to 0 before testing; for the signed-rank test, magnitudes within it of each other are tied ranks;
 - fewer than two paired queries: :class:`ValueError` (no test can say anything);
 - all differences zero: p = 1 for every test (SciPy returns NaN for the t-test);
 - constant non-zero differences (spread within ``TIE_TOL``): the t statistic is infinite and p = 0 (SciPy's limit);
@@ -154,7 +154,9 @@ def paired_ttest(a: ArrayLike, b: ArrayLike) -> TestResult:
 def wilcoxon_test(a: ArrayLike, b: ArrayLike) -> TestResult:
     """Wilcoxon signed-rank test (two-sided), ``scipy.stats.wilcoxon``.
 
-    Zero differences are dropped (Wilcoxon's own treatment, SciPy's ``zero_method="wilcox"``); SciPy uses the exact
+    Zero differences are dropped (Wilcoxon's own treatment, SciPy's ``zero_method="wilcox"``); magnitudes within
+    ``TIE_TOL`` of each other are ties (one difference reached by two float sums, as P@10's 0.7 - 0.4 and 0.5 - 0.2),
+    given their average rank, as exact arithmetic would; SciPy uses the exact
     distribution for up to 50 non-zero differences without ties and the normal approximation otherwise. With every
     difference zero, p = 1.
 
@@ -166,11 +168,29 @@ def wilcoxon_test(a: ArrayLike, b: ArrayLike) -> TestResult:
     """
     from scipy import stats
 
-    d = paired_differences(a, b)
+    d = _equal_magnitudes(paired_differences(a, b))
     if not np.any(d):
         return TestResult("wilcoxon", 0.0, 1.0, d.size)
     res = stats.wilcoxon(d, zero_method="wilcox", alternative="two-sided")
     return TestResult("wilcoxon", float(res.statistic), float(res.pvalue), d.size)
+
+
+def _equal_magnitudes(d: NDArray[np.float64]) -> NDArray[np.float64]:
+    """``d`` with magnitudes within :data:`TIE_TOL` of each other made one (each run of sorted ``|d|`` whose steps are
+    at most ``TIE_TOL`` takes its smallest value), signs kept: the signed-rank test ranks ``|d|``, and one difference
+    summed two ways (``0.7 - 0.4`` is 0.29999999999999993, ``0.5 - 0.2`` is 0.3) is a tie, with the average rank.
+
+    Examples
+    --------
+    >>> _equal_magnitudes(np.array([0.7 - 0.4, -(0.5 - 0.2), 0.9 - 0.6, 0.1])).tolist()
+    [0.29999999999999993, -0.29999999999999993, 0.29999999999999993, 0.1]
+    """
+    order = np.argsort(np.abs(d), kind="stable")
+    mags = np.abs(d)[order]
+    starts = np.flatnonzero(np.r_[True, np.diff(mags) > TIE_TOL])  # where a new magnitude begins
+    snapped = np.empty_like(d)
+    snapped[order] = np.repeat(mags[starts], np.diff(np.r_[starts, mags.size]))
+    return np.copysign(snapped, d)
 
 
 # Differences per batch of the randomisation test's resamples: about 80 bytes each at SciPy's peak (indices, the
