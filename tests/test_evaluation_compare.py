@@ -13,6 +13,7 @@ from ltr._shared import import_reference, tiny_ranker
 from ltr.cli import main
 from ltr.evaluation import compare, compare_models, compare_runs, randomization_test
 from ltr.evaluation.results import comparison_from_dict
+from ltr.exceptions import TrecFormatError
 from ltr.io import read_qrels, read_run, write_qrels, write_run
 from ltr.metrics import evaluate_run_per_query
 
@@ -172,6 +173,15 @@ def test_duplicate_documents_in_a_run_are_refused(trec_files, tmp_path):
     run = pd.concat([run, run.iloc[[4]]], ignore_index=True)
     with pytest.raises(ValueError, match=r"run 'dup' lists 1 document\(s\) more than once.*2 times for query '1'"):
         compare_runs({"bm25": runs["bm25"], "dup": run}, qrels_path)
+    # a run read from a file: named by its lines, as ltr fuse and ltr evaluate name it
+    text = open(runs["ltr"]).read().splitlines()
+    path = tmp_path / "dup.run"
+    path.write_text("\n".join([*text, text[4], text[2], text[2]]) + "\n")
+    doc = text[4].split()[2]
+    with pytest.raises(TrecFormatError) as e:
+        compare_runs({"bm25": runs["bm25"], "dup": path}, qrels_path)
+    assert str(e.value).startswith(f"{path}:{len(text) + 1}: query 1 lists document {doc} 2 times (first on line 5); 1 "
+                                   f"more such document(s) (token '{doc}'); trec_eval refuses duplicates")
 
 
 def test_qrels_with_labels_off_a_declared_scale_are_refused(trec_files, tmp_path):

@@ -300,15 +300,29 @@ def _judgment_line(path: str | None, qid: str, docno: str) -> int | None:
     return lines[0] if lines else None
 
 
-def _check_run(run: pd.DataFrame, name: str) -> None:
+def _check_run(run: pd.DataFrame, name: str, path: str | os.PathLike | None = None) -> None:
+    """A run that lists a document twice in a query is refused (trec_eval refuses it), named by the file's lines
+    when the run was read from ``path``."""
     dup = run.duplicated(["qid", "docno"], keep=False)
     if dup.any():
         d = run[dup]
-        counts = d.groupby(["qid", "docno"]).size()
-        (q, doc), c = next(iter(counts.items()))
+        counts = d.groupby(["qid", "docno"], sort=False).size()
+        i = int(np.flatnonzero(run.duplicated(["qid", "docno"]).to_numpy())[0])  # the first line that repeats one
+        q, doc = run["qid"].iat[i], run["docno"].iat[i]
+        c = int(counts[(q, doc)])
+        fix = "trec_eval refuses duplicates: keep one line per (query, document)"
+        if path is not None:  # named by its lines, as the readers' errors are
+            from ltr.exceptions import TrecFormatError
+            from ltr.io import run_lines
+
+            lines = run_lines(path, str(q), str(doc))
+            if len(lines) >= 2:
+                more = f"; {len(counts) - 1} more such document(s)" if len(counts) > 1 else ""
+                raise TrecFormatError(f"query {q} lists document {doc} {c} times (first on line {lines[0]}){more}",
+                                      str(path), lines[1], str(doc), hint=fix)
         raise ValueError(
             f"run {name!r} lists {len(counts)} document(s) more than once in a query, e.g. {doc!r} {c} times for "
-            f"query {q!r}; trec_eval refuses duplicates: keep one line per (query, document)"
+            f"query {q!r}; {fix}"
         )
 
 
@@ -372,11 +386,12 @@ def compare_runs(
     wanted = list(dict.fromkeys([*names, *CURVE_METRICS]))
     frames = {}
     for name, run in runs.items():
+        path = None
         if isinstance(run, CVResult):  # its out-of-fold ranking, judged by the same qrels as every other run
             run = run.run()
         elif isinstance(run, (str, os.PathLike)):
-            run = read_run(run)
-        _check_run(run, name)
+            path, run = run, read_run(run)
+        _check_run(run, name, path)
         frame = evaluate_run_per_query(qrels, run, wanted, gain=gain, no_relevant=no_relevant, max_grade=max_grade,
                                        complete=complete, rel_threshold=rel_threshold)
         if frame.empty:
