@@ -42,9 +42,10 @@ Conventions (each tested against ranx 0.3's ``ranx.fusion``, which gives the sam
   from ours (and from run to run).
 - A document a run did not retrieve contributes nothing, as in ranx; CombMNZ counts only the runs that retrieved it
   (``borda`` excepted: see its row).
-- A query missing from some runs is fused from the runs that have it (ranx refuses runs whose query sets differ);
-  under ``borda`` a run without the query contributes nothing to it. A run with no rows, or none of whose queries
-  is in the other runs, is refused, naming it.
+- A query missing from some runs is fused from the runs that have it (ranx refuses runs whose query sets differ),
+  with a warning naming each run that lacks queries and how many (a run that failed on most topics would otherwise
+  pass for a fusion); under ``borda`` a run without the query contributes nothing to it. A run with no rows, or
+  none of whose queries is in the other runs, is refused, naming it.
 - The :math:`10^{-9}` floors are ranx's: a query whose scores are all equal normalises to 0 under minmax, zscore
   and sum. A ``max`` score beyond float64 (scores below about -1e299 over a floored maximum) is refused, naming the
   query.
@@ -63,6 +64,7 @@ J. A. Aslam, M. Montague, "Models for Metasearch", SIGIR 2001 (the Borda count).
 from __future__ import annotations
 
 import itertools
+import logging
 import math
 import os
 from collections.abc import Sequence
@@ -74,6 +76,8 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
 from ltr.exceptions import OptionError, TrecFormatError
+
+log = logging.getLogger(__name__)
 
 __all__ = ["METHODS", "NORMS", "SEARCHES", "FusionCV", "PreparedRuns", "fit_weights", "fuse", "normalize_run",
            "prepare_runs"]
@@ -278,13 +282,21 @@ def prepare_runs(runs: Sequence[pd.DataFrame | str | os.PathLike], *, method: st
 
 def _check_overlap(query_sets: list[NDArray[np.object_]], names: tuple[str, ...]) -> None:
     """Refuse a run none of whose queries is in the others: its union with them is no fusion, and the usual cause
-    is another numbering of the same topics ('Q1' for '1'). A partial overlap is fused (module docstring)."""
+    is another numbering of the same topics ('Q1' for '1'). A partial overlap is fused (module docstring), with a
+    warning per run that lacks queries."""
     for i in reversed(range(len(names))):  # two disjoint runs: name the later one, the run being added
         own, name = query_sets[i], names[i]
         others = pd.unique(np.concatenate([q for j, q in enumerate(query_sets) if j != i]))
         if not np.isin(own, others).any():
             raise ValueError(f"{name}: none of its {len(own)} queries is in the other runs' {len(others)} "
                              f"(query ids such as {own[0]!r} and {others[0]!r}?)")
+    every = pd.unique(np.concatenate(query_sets))
+    for own, name in zip(query_sets, names):
+        lacking = every[~np.isin(every, own)]
+        if lacking.size:
+            shown = ", ".join(map(str, lacking[:5])) + (", ..." if lacking.size > 5 else "")
+            log.warning("%s lacks %d of the %d queries (%s): those are fused from the other runs alone", name,
+                        lacking.size, every.size, shown)
 
 
 def _borda(table: pd.DataFrame, codes: NDArray[np.intp], pair_qid: pd.Index, values: NDArray[np.float64],

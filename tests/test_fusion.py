@@ -142,10 +142,14 @@ def test_rank_ties_follow_trec_eval_order_docno_descending():
     assert f["docno"].tolist() == ["y", "x"] and f["score"].tolist() == [1.0, 1.0]
 
 
-def test_a_query_missing_from_a_run_is_fused_from_the_others_where_ranx_refuses():
+def test_a_query_missing_from_a_run_is_fused_from_the_others_where_ranx_refuses(caplog):
     r1 = frame([("1", "a", 3.0), ("1", "b", 1.0), ("2", "c", 2.0), ("2", "d", 0.0)])
     r2 = frame([("1", "b", 4.0), ("1", "e", 2.0)])
-    f = fuse([r1, r2], method="combsum")
+    with caplog.at_level("WARNING", logger="ltr.fusion"):
+        f = fuse([r1, r2], method="combsum")
+    # said, naming the run: a run that failed on most topics would otherwise pass for a fusion
+    assert [r.getMessage() for r in caplog.records] == [
+        "run 2 lacks 1 of the 2 queries (2): those are fused from the other runs alone"]
     q2 = f[f["qid"] == "2"]
     assert dict(zip(q2["docno"], q2["score"])) == {"c": 1.0, "d": 0.0}  # run 1's min-max scores alone
     q1 = dict(zip(f.loc[f["qid"] == "1", "docno"], f.loc[f["qid"] == "1", "score"]))
