@@ -115,6 +115,11 @@ class FieldIndex:
         """Tokens in the field over the collection."""
         return int(self.doc_len.sum(dtype=np.int64))
 
+    @cached_property
+    def doc_count(self) -> int:
+        """Documents with at least one term in the field (Lucene's ``docCount``)."""
+        return int(np.count_nonzero(self.doc_len))
+
     @property
     def avg_len(self) -> float:
         """Average field length (0.0 for an empty collection)."""

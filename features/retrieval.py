@@ -19,7 +19,7 @@ from features._kernels.topk import topk_queries
 from features._threads import numba_threads
 from features.collections._base import Queries, standard_columns
 from features.index import InvertedIndex, QueryTerms
-from features.scorers.bm25 import BM25_IDF, QTF_NORMS, bm25_idf, bm25_tf, query_weight
+from features.scorers.bm25 import BM25_IDF, QTF_NORMS, bm25_idf, bm25_tf, field_statistics, query_weight
 
 __all__ = ["BM25Retriever", "as_queries"]
 
@@ -91,10 +91,9 @@ class BM25Retriever:
         self.k1, self.b, self.idf, self.k3, self.epsilon, self.qtf_norm = k1, b, idf, k3, epsilon, qtf_norm
         fi = index.field(field)
         self._fi = fi
-        term_idf = bm25_idf(fi.df, index.n_docs, idf, epsilon=epsilon, vocab_df=fi.df)
-        self.impacts = (
-            term_idf[fi.posting_terms] * bm25_tf(fi.tf, fi.doc_len[fi.docs], fi.avg_len, k1, b)
-        ).astype(dtype)
+        n, avg = field_statistics(fi, index.n_docs, idf)
+        term_idf = bm25_idf(fi.df, n, idf, epsilon=epsilon, vocab_df=fi.df)
+        self.impacts = (term_idf[fi.posting_terms] * bm25_tf(fi.tf, fi.doc_len[fi.docs], avg, k1, b)).astype(dtype)
 
     def retrieve(
         self, queries: Sequence[QueryTerms], k: int = 1000, *, n_jobs: int | None = None

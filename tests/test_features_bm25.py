@@ -108,20 +108,24 @@ def test_invalid_parameters_name_the_parameter():
 
 def test_k1_zero_is_binary_tf_by_hand_and_as_bm25s():
     # k1 = 0 (Robertson & Zaragoza 2009; Lucene accepts k1 >= 0): a present term contributes idf, an absent one 0;
-    # "" has an empty field, "heat" no query term: 0 there, not 0/0
+    # "" has an empty field, "heat" no query term: 0 there, not 0/0. Lucene's N is the 4 documents with a term
     bm25s = import_reference("bm25s")
     docs = ["wing wing flutter", "heat", "wing heat transfer rate", "", "flutter flutter flutter"]
     ix = InvertedIndex.build(Collection(tuple("abcde"), {"body": docs}), PLAIN)
     queries = ["wing flutter", "wing", "zzz flutter"]
     ours = bm25(all_pairs(ix, queries), k1=0.0, b=0.75, idf="lucene").reshape(len(queries), -1)
     assert np.isfinite(ours).all()
-    idf = {t: math.log(1 + (5 - df + 0.5) / (df + 0.5)) for t, df in (("wing", 2), ("flutter", 2))}
+    idf = {t: math.log(1 + (4 - df + 0.5) / (df + 0.5)) for t, df in (("wing", 2), ("flutter", 2))}
     by_hand = [[sum(idf[t] for t in q.split() if t in idf and t in d.split()) for d in docs] for q in queries]
     np.testing.assert_allclose(ours, by_hand, rtol=1e-12)
     ref = bm25s.BM25(method="lucene", k1=0.0, b=0.75, dtype="float64")
-    ref.index([d.split() for d in docs], show_progress=False)
+    ref.index([d.split() for d in docs if d], show_progress=False)  # bm25s counts every document it is given
     # bm25s leaves out the constant (k1 + 1), here 1
-    np.testing.assert_allclose(ours, [ref.get_scores(q.split()) for q in queries], rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(np.delete(ours, 3, axis=1), [ref.get_scores(q.split()) for q in queries], rtol=1e-12,
+                               atol=1e-12)
+    # the other variants count every document of the collection, as bm25s and rank_bm25 do (N = 5)
+    atire = bm25(all_pairs(ix, ["wing"]), k1=0.0, b=0.75, idf="atire")
+    np.testing.assert_allclose(atire, [math.log(5 / 2), 0, math.log(5 / 2), 0, 0], rtol=1e-12)
 
 
 def test_k1_zero_through_a_feature_set_and_bm25tp_gives_finite_features():
@@ -130,7 +134,7 @@ def test_k1_zero_through_a_feature_set_and_bm25tp_gives_finite_features():
     pairs = all_pairs(ix, ["wing flutter"])
     X, names, _ = FeatureSet([{"scorer": "bm25", "fields": ["body"], "k1": 0.0},
                               {"scorer": "bm25tp", "fields": ["body"], "k1": 0.0}]).compute(pairs)
-    idf = math.log(1 + (4 - 2 + 0.5) / (2 + 0.5))  # df 2 of 4 for both terms
+    idf = math.log(1 + (3 - 2 + 0.5) / (2 + 0.5))  # df 2 of the 3 documents with a term (Lucene's docCount)
     # bm25tp with k1 = 0: BM25 plus min(1, idf) for each term whose proximity accumulator is positive (a and d,
     # where the two terms are neighbours), whatever its size
     tp = 2 * min(1.0, idf)
@@ -141,10 +145,12 @@ def test_k1_zero_through_a_feature_set_and_bm25tp_gives_finite_features():
 def test_b_one_leaves_an_empty_field_at_zero():
     # b = 1 and |d| = 0: the length normaliser is 0, and tf = 0 there; the term must contribute 0, not 0/0
     ix = InvertedIndex.build(Collection(tuple("ab"), {"body": ["wing", ""]}), PLAIN)
-    s = bm25(all_pairs(ix, ["wing"]), k1=1.2, b=1.0)
-    idf = math.log(1 + (2 - 1 + 0.5) / (1 + 0.5))
+    s = bm25(all_pairs(ix, ["wing"]), k1=1.2, b=1.0, idf="atire")  # N and avgdl over both documents
+    idf = math.log(2 / 1)
     avgdl = 0.5
     np.testing.assert_allclose(s, [idf * 2.2 / (1 + 1.2 * (1 / avgdl)), 0.0], rtol=1e-12)
+    s = bm25(all_pairs(ix, ["wing"]), k1=1.2, b=1.0)  # Lucene's: over the one document with a term
+    np.testing.assert_allclose(s, [math.log(1 + 0.5 / 1.5) * 2.2 / (1 + 1.2), 0.0], rtol=1e-12)
 
 
 # -- independent references ------------------------------------------------------------------------------------------
@@ -196,9 +202,14 @@ def test_bm25_equals_bm25s_on_cranfield_times_k1_plus_one(cranfield, method, idf
     k1, b = 1.2, 0.75
     ours = bm25(pairs, "all", k1=k1, b=b, idf=idf).reshape(len(qtoks), ix.n_docs)
     ref = bm25s.BM25(method=method, k1=k1, b=b, dtype="float64")
-    ref.index(toks, show_progress=False)
+    # Lucene's N and avgdl are over the documents with a term in the field (its docCount): bm25s, which counts
+    # every document it is given, is given those (Cranfield has documents without one); the others score 0
+    keep = [i for i, t in enumerate(toks) if t] if idf == "lucene" else list(range(len(toks)))
+    assert idf != "lucene" or 0 < len(toks) - len(keep) < 10
+    ref.index([toks[i] for i in keep], show_progress=False)
     # bm25s omits BM25's constant (k1 + 1) factor and floors Robertson's idf at 0 ("robertson_floor" here)
-    expected = np.array([ref.get_scores(q) for q in qtoks]) * (k1 + 1)
+    expected = np.zeros_like(ours)
+    expected[:, keep] = np.array([ref.get_scores(q) for q in qtoks]) * (k1 + 1)
     np.testing.assert_allclose(ours, expected, rtol=0, atol=1e-6)
 
 
@@ -318,3 +329,23 @@ def test_npl_first_stage_with_terriers_settings_gives_terriers_published_map(sha
     per_query = pytrec_eval.RelevanceEvaluator(qrels, {"map"}).evaluate(reference)
     assert repeated == 7 and maps["none"] != maps["max"]
     assert maps["none"] == pytest.approx(np.mean([per_query.get(q, {"map": 0.0})["map"] for q in qrels]), abs=1e-6)
+
+
+def test_lucene_statistics_of_a_field_count_the_documents_that_have_it_in_bm25_bm25f_and_the_first_stage():
+    # Lucene's BM25 of a field (Elasticsearch's match query, where the exporter maps it): N = docCount, the documents
+    # with a term in the field, and avgdl = its tokens over them; a title empty in 2 of 4 documents
+    c = Collection(tuple("abcd"), {"title": ["cat dog", "", "cat", ""], "body": ["x", "cat y", "z", "w cat"]})
+    ix = InvertedIndex.build(c, PLAIN)
+    assert ix.field("title").doc_count == 2 and ix.field("all").doc_count == 4
+    got = bm25(all_pairs(ix, ["cat"]), "title")
+    idf, avgdl = math.log(1 + (2 - 2 + 0.5) / (2 + 0.5)), 3 / 2  # df 2 of docCount 2
+
+    def term(tf, dl):
+        return idf * tf * 2.2 / (tf + 1.2 * (0.25 + 0.75 * dl / avgdl))
+
+    np.testing.assert_allclose(got, [term(1, 2), 0, term(1, 1), 0], rtol=1e-12)
+    f = get_scorer("bm25f")(weights={"title": 1.0}).score(all_pairs(ix, ["cat"]), None)[:, 0]
+    np.testing.assert_allclose(f, got, rtol=1e-12)  # one field, weight 1: BM25 of it
+    docs, scores, n = BM25Retriever(ix, field="title").retrieve([ix.query_terms("cat")], k=4)
+    assert n.tolist() == [2] and docs[0, :2].tolist() == [2, 0]  # the shorter title first
+    np.testing.assert_allclose(scores[0, :2], [term(1, 1), term(1, 2)], rtol=1e-6)

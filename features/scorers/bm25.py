@@ -30,6 +30,12 @@ and :math:`df_t` of them containing ``t``:
                                                                             bm25s ``bm25+``
 =====================  ===================================================  ==========================================
 
+In a field, :math:`N` and avgdl are Lucene's with ``idf="lucene"``: the documents with a term in the field (its
+``docCount``) and their mean length, as Elasticsearch, OpenSearch and Solr score a field (where the exporter maps
+``bm25`` onto a ``match`` query); with the other variants, whose references hold one text per document, every
+document of the collection and the mean over all of them (:func:`field_statistics`). The two differ only where some
+documents have nothing in the field (CACM's abstracts: 1,587 of 3,204 documents).
+
 A term that occurs in no document (:math:`df = 0`) has ``"atire"`` and ``"bm25plus"`` idf 0 (their formula is
 undefined there; the term matches nothing, so only ``term_stats``'s ``idf`` shows it).
 
@@ -84,10 +90,12 @@ import math
 import numpy as np
 from numpy.typing import NDArray
 
+from features.index import FieldIndex
 from features.pairs import PairSet
 from features.scorers._registry import Scorer, divide_or_zero, is_number, register
 
-__all__ = ["BM25", "BM25L", "BM25Plus", "BM25_IDF", "QTF_NORMS", "bm25_idf", "bm25_tf", "query_weight"]
+__all__ = ["BM25", "BM25L", "BM25Plus", "BM25_IDF", "QTF_NORMS", "bm25_idf", "bm25_tf", "field_statistics",
+           "query_weight"]
 
 BM25_IDF = ("lucene", "robertson", "robertson_floor", "okapi", "terrier", "atire", "bm25l", "bm25plus")
 QTF_NORMS = ("none", "max")
@@ -189,13 +197,31 @@ def query_weight(qtf: NDArray, k3: float | None, qtf_norm: str = "none",
     return qtf if k3 is None else (k3 + 1.0) * qtf / (k3 + qtf)
 
 
+def field_statistics(fi: FieldIndex, n_docs: int, variant: str) -> tuple[int, float]:
+    """BM25's :math:`N` and avgdl in a field: for ``idf="lucene"`` Lucene's (the documents with a term in the field,
+    its ``docCount``, and their mean length), else over every document of the collection (Terrier, bm25s, rank_bm25,
+    which have one text per document). They differ only where some documents have nothing in the field.
+
+    Examples
+    --------
+    >>> from features import Analyzer, InvertedIndex
+    >>> from features.collections import Collection
+    >>> ix = InvertedIndex.build(Collection(("a", "b", "c"), {"body": ["x y", "", "y z w"]}), Analyzer(stopwords=None))
+    >>> field_statistics(ix.field("body"), ix.n_docs, "lucene"), field_statistics(ix.field("body"), ix.n_docs, "atire")
+    ((2, 2.5), (3, 1.6666666666666667))
+    """
+    if variant == "lucene":
+        return fi.doc_count, (fi.total_len / fi.doc_count if fi.doc_count else 0.0)
+    return n_docs, fi.avg_len
+
+
 def field_idf(pairs: PairSet, field: str, variant: str, epsilon: float = 0.25) -> NDArray[np.float64]:
     """BM25 IDF of every flat query term of ``pairs`` in ``field`` (memoised in ``pairs``, read-only)."""
 
     def compute() -> NDArray[np.float64]:
         fi = pairs.index.field(field)
-        return bm25_idf(pairs.df(field), pairs.index.n_docs, variant, epsilon=epsilon,
-                        vocab_df=fi.df if variant == "okapi" else None)
+        n, _ = field_statistics(fi, pairs.index.n_docs, variant)
+        return bm25_idf(pairs.df(field), n, variant, epsilon=epsilon, vocab_df=fi.df if variant == "okapi" else None)
 
     key = ("bm25_idf", pairs.index.aliases.get(field, field), variant, float(epsilon) if variant == "okapi" else None)
     return pairs.cached(key, compute)
@@ -223,7 +249,8 @@ class _BM25Params(Scorer):
             m = pairs.match(field)
             idf = field_idf(pairs, field, p["idf"], p["epsilon"])
             w = query_weight(pairs.qtf, p["k3"], p["qtf_norm"], pairs.qterm_ptr) * idf
-            return m.pair_sum(w[m.entry_qterm] * bm25_tf(m.tf_float, m.entry_doc_len, m.field.avg_len, p["k1"], p["b"]))
+            _, avg = field_statistics(m.field, pairs.index.n_docs, p["idf"])
+            return m.pair_sum(w[m.entry_qterm] * bm25_tf(m.tf_float, m.entry_doc_len, avg, p["k1"], p["b"]))
 
         key = ("bm25", pairs.index.aliases.get(field, field),
                *(repr(p[k]) for k in ("k1", "b", "idf", "k3", "qtf_norm", "epsilon")))
@@ -261,7 +288,8 @@ class _LowerBounded(_BM25Params):
         tf = m.tf_float
         val = np.zeros(tf.shape[0])
         has = tf > 0  # the sum runs over the query terms in the document
-        val[has] = self.term_value(tf[has], m.entry_doc_len[has], m.field.avg_len)
+        _, avg = field_statistics(m.field, pairs.index.n_docs, p["idf"])
+        val[has] = self.term_value(tf[has], m.entry_doc_len[has], avg)
         return m.pair_sum(w[m.entry_qterm] * val)[:, None]
 
 

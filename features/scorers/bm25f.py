@@ -13,8 +13,11 @@ Each field :math:`f` contributes its term frequency, weighted by :math:`w_f` and
 with :math:`l_{f,d}` the length of field :math:`f` of document :math:`d` and :math:`\overline{l_f}` its average
 (an empty field contributes nothing; :math:`\overline{l_f} = 0` is taken as :math:`l/\overline{l} = 1`). The idf is
 computed once per term from its document frequency over the weighted fields (the documents holding the term in
-any of them), with the ``idf`` variant of :func:`features.scorers.bm25.bm25_idf`. The :math:`(k_1 + 1)` factor, a
-constant, makes BM25F of one field with :math:`w = 1` equal :class:`~features.scorers.bm25.BM25` of that field.
+any of them), with the ``idf`` variant of :func:`features.scorers.bm25.bm25_idf`; with ``idf="lucene"``,
+:math:`N` counts the documents with a term in some weighted field and :math:`\overline{l_f}` averages over them, as
+BM25 of a field counts Lucene's ``docCount`` (:func:`features.scorers.bm25.field_statistics`), else every document.
+The :math:`(k_1 + 1)` factor, a constant, makes BM25F of one field with :math:`w = 1` equal
+:class:`~features.scorers.bm25.BM25` of that field.
 
 Parameters: ``weights`` (``{field: w_f}``; default every indexed field except the concatenation ``"all"``, each
 with weight 1), ``b`` (one value for every field, or ``{field: b_f}`` naming each weighted field; default 0.75),
@@ -94,14 +97,18 @@ class BM25F(Scorer):
                              f"{sorted(weights)}")
         k1 = float(p["k1"])
         pseudo = np.zeros(int(pairs.entry_ptr[-1]))
+        matches = {f: pairs.match(f) for f in weights}  # raises naming the index's fields for an unknown one
+        n = pairs.index.n_docs
+        if p["idf"] == "lucene":  # Lucene's statistics: the documents with a term in some weighted field
+            n = int(np.count_nonzero(np.logical_or.reduce([m.field.doc_len > 0 for m in matches.values()])))
         for f, wf in weights.items():
-            m = pairs.match(f)  # raises naming the index's fields for an unknown one
+            m = matches[f]
             bf = float(b[f] if isinstance(b, Mapping) else b)
-            avg = m.field.avg_len
+            avg = (m.field.total_len / n if n else 0.0) if p["idf"] == "lucene" else m.field.avg_len
             rel = m.entry_doc_len / avg if avg > 0 else 1.0
             norm = 1.0 - bf + bf * rel
             pseudo += divide_or_zero(wf * m.tf, norm, m.tf > 0)  # empty field: 0
-        idf = bm25_idf(union_df(pairs, list(weights)), pairs.index.n_docs, p["idf"])
+        idf = bm25_idf(union_df(pairs, list(weights)), n, p["idf"])
         terms = divide_or_zero((k1 + 1.0) * pseudo, k1 + pseudo, pseudo > 0)
         w = (pairs.qtf * idf)[pairs.entry_qterm]
         return np.bincount(pairs.entry_pair, weights=w * terms, minlength=pairs.n_pairs)[:, None]

@@ -79,7 +79,7 @@ from numpy.typing import NDArray
 from features.index import FieldIndex, QueryTerms
 from features.pairs import Match, PairSet
 from features.scorers._registry import Scorer, is_number, register
-from features.scorers.bm25 import bm25_idf, bm25_tf, query_weight
+from features.scorers.bm25 import bm25_idf, bm25_tf, field_statistics, query_weight
 from features.scorers.dfr import dph_term
 
 __all__ = ["Bo1", "FB_SOURCES", "RM3", "bo1_expand", "feedback_documents", "forward_index", "rm3_expand",
@@ -293,10 +293,12 @@ class RM3(_PRF):
         fi = pairs.index.field(field)
         n_docs, mu = pairs.index.n_docs, float(p["mu"])
 
-        def first_pass(query: QueryTerms) -> NDArray[np.int32]:  # Anserini's BM25: k1 0.9, b 0.4, Lucene idf
+        n, avg = field_statistics(fi, n_docs, "lucene")
+
+        def first_pass(query: QueryTerms) -> NDArray[np.int32]:  # Anserini's BM25: k1 0.9, b 0.4, Lucene's
             return top_documents(fi, n_docs, query.ids, query.qtf.astype(np.float64), int(p["fb_docs"]),
-                             lambda t, tf, d: bm25_idf(fi.df[t], n_docs, "lucene")
-                             * bm25_tf(tf, fi.doc_len[d], fi.avg_len, 0.9, 0.4))
+                             lambda t, tf, d: bm25_idf(fi.df[t], n, "lucene") * bm25_tf(tf, fi.doc_len[d], avg,
+                                                                                          0.9, 0.4))
 
         def expand(query: QueryTerms, fb: NDArray) -> tuple[NDArray, NDArray]:
             return rm3_expand(fi, query, fb, fb_terms=int(p["fb_terms"]), orig_weight=float(p["orig_weight"]), mu=mu)
