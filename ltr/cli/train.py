@@ -498,10 +498,22 @@ def _check_feature_set(args: argparse.Namespace, model, data) -> None:
 def _engine_columns(args: argparse.Namespace, model, data) -> bool:
     """A plain model trained on its engine's own reading of an svmlight file (id j as column j; its
     :attr:`svmlight_columns_`), scoring DATA that has no more than its ids 1..width-1: read the engine's way, whether
-    DATA lists the highest ids or not (svmlight files leave absent ids out)."""
+    DATA lists the highest ids or not (svmlight files leave absent ids out). For LightGBM, whose model records that
+    column 0 held one value in training; an XGBoost model records nothing but that no split reads column 0, which a
+    model trained on arrays (id j as column j - 1) whose feature 1 it never used shows too: there DATA's reading is
+    asked for, never guessed (a guess would move every column)."""
     if getattr(args, "read_zero_based", False):  # DATA already read the engine's way
         return False
-    return bool(getattr(model, "svmlight_columns_", False)) and data.n_features + 1 <= int(model.n_features_in_)
+    width = int(model.n_features_in_)
+    if not (getattr(model, "svmlight_columns_", False) and data.n_features + 1 <= width):
+        return False
+    if model.engine == "xgboost":
+        raise ValueError(
+            f"the model {args.model} has {width} columns, none of its splits reads column 0, and {args.data} lists "
+            f"feature ids up to {data.n_features}: read by XGBoost's own svmlight reader (id j as column j, absent ids "
+            f"missing), pass --zero-based --sparse; trained on arrays with id j as column j - 1 (ltr's, "
+            f"scikit-learn's readers), pass --n-features {width}")
+    return True
 
 
 def _fit_width(args: argparse.Namespace, data, model):

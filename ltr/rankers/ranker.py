@@ -1045,12 +1045,15 @@ class Ranker(BaseEstimator):
             ptr = resolve_group_ptr(X.shape[0], qid=qid, group=group)
         if X.shape[1] != self.n_features_in_:
             if getattr(self, "svmlight_columns_", False) and X.shape[1] + 1 == self.n_features_in_:
+                xgb = self.engine == "xgboost"
+                engine_way = (f"read_letor(..., zero_based=True{', sparse=True' if xgb else ''})"
+                              f"{' (XGBoost reads an absent id as a missing value)' if xgb else ''}")
                 raise ValueError(
                     f"X has {X.shape[1]} features but the model was trained on {self.n_features_in_}, and none of "
-                    "its splits reads column 0: it looks trained by its engine on an svmlight file read the "
-                    "engine's way (id j as column j, column 0 empty); read the data so, with "
-                    f"read_letor(..., zero_based=True{', sparse=True' if self.engine == 'xgboost' else ''})"
-                    f"{' (XGBoost reads an absent id as a missing value)' if self.engine == 'xgboost' else ''}")
+                    "its splits reads column 0: trained by its engine on an svmlight file read the engine's way (id "
+                    f"j as column j, column 0 empty), read the data so, with {engine_way}; trained on arrays whose "
+                    f"feature 1 it never used (id j as column j - 1), with read_letor(..., "
+                    f"n_features={self.n_features_in_})")
             raise ValueError(
                 f"X has {X.shape[1]} features but the model was trained on {self.n_features_in_}; if the data is "
                 f"a LETOR file, read it with n_features={self.n_features_in_} so absent trailing features count"
