@@ -437,3 +437,36 @@ def test_a_stop_of_an_objective_that_learns_from_each_row_is_not_blamed_on_the_l
         Ranker(objective=objective, preset=None, n_estimators=5, min_child_samples=1,
                engine_params={"min_gain_to_split": 1e9}, **kw).fit(X, y, group=ones)
     assert not any("two different labels" in str(w.message) for w in caught)
+
+
+@pytest.mark.parametrize("engine, param, value, fix", [
+    ("lightgbm", "lambdarank_truncation_level", 5, "objective_params={'truncation_level': 5}"),
+    ("lightgbm", "sigmoid", 2.0, "objective_params={'sigma': 2.0}"),
+    ("lightgbm", "label_gain", [0, 1, 3], "objective_params={'label_gain': [0, 1, 3]}"),
+    ("xgboost", "lambdarank_num_pair_per_sample", 8, "objective_params={'truncation_level': 8}"),
+    ("xgboost", "ndcg_exp_gain", False, "objective_params={'label_gain': [0, 1, 2, ...]} for the linear gain"),
+    ("xgboost", "lambdarank_pair_method", "mean", "the lambdarank kernel has no counterpart"),
+])
+def test_a_native_rankers_objective_parameter_with_the_numba_kernel_is_refused_naming_the_kernels_option(
+        engine, param, value, fix):
+    # the kernel computes the gradients from its own options: the parameter trained as if absent, recorded as given
+    X, y, sizes = _data()
+    with pytest.raises(ValueError, match=re.escape(f"engine_params: {param}={value!r} is the native ranker's: the "
+                                                   "numba kernel computes the objective from its own options and "
+                                                   "would train as if it were not given; ") + r".*" + re.escape(fix)):
+        Ranker(engine=engine, kernel="numba", n_estimators=2, engine_params={param: value}).fit(X, y, group=sizes)
+    # the native ranker takes it
+    said = {"eval_params": {"gain": "linear"}} if param == "ndcg_exp_gain" else {}  # its metrics told the gain
+    Ranker(engine=engine, n_estimators=2, engine_params={param: value}, **said).fit(X, y, group=sizes)
+
+
+def test_the_command_line_names_the_kernel_option_for_a_native_rankers_parameter(tmp_path, capsys):
+    X, y, sizes = _data()
+    data = _letor(tmp_path / "d.txt", X, y, sizes)
+    assert main(["train", data, "--kernel", "numba", "--rounds", "2", "--param", "lambdarank_truncation_level=5"]) == 2
+    assert ("--param lambdarank_truncation_level=5 is the native ranker's: the numba kernel computes the objective "
+            "from its own options and would train as if it were not given; pass --objective-param "
+            "truncation_level=5") in capsys.readouterr().err
+    assert main(["train", data, "--kernel", "numba", "--objective", "ranknet", "--rounds", "2", "--param",
+                 "sigmoid=2", "--quiet"]) == 2
+    assert "pass --objective-param sigma=2" in capsys.readouterr().err

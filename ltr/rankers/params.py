@@ -227,6 +227,7 @@ def check_duplicated_params(est, params: Mapping[str, Any], *, what: str = "engi
         _refuse_engine_evaluation(engine, key, value, what)
         _refuse_categorical(engine, key, value, what)
     _refuse_two_spellings(engine, params, what)
+    _refuse_native_objective_options(est, params, what)
     for key, value in params.items():  # the device is the ranker's own, checked where training starts
         text = str(value).lower()
         if (engine == "xgboost" and ((key == "device" and not text.startswith("cpu")) or
@@ -260,6 +261,68 @@ def check_duplicated_params(est, params: Mapping[str, Any], *, what: str = "engi
             reason = f"sets what {param}={given!r} sets in {engine}: give one of the two"
             raise ParameterValueError(f"{what}: {key}={value!r} {reason}", key=key, reason=reason,
                                       cli=f"--param {key}={value} {reason}")
+
+
+#: The native rankers' objective parameters and the numba kernel's option that does the same (None: no counterpart):
+#: with ``kernel="numba"`` the kernel computes the gradients, and the engine would keep these without using them.
+_KERNEL_OPTIONS: dict[str, dict[str, str | None]] = {
+    "lightgbm": {"lambdarank_truncation_level": "truncation_level", "sigmoid": "sigma", "lambdarank_norm": "norm",
+                 "label_gain": "label_gain"},
+    "xgboost": {"lambdarank_num_pair_per_sample": "truncation_level", "lambdarank_normalization": "norm",
+                "lambdarank_score_normalization": "norm", "ndcg_exp_gain": "label_gain",
+                "lambdarank_pair_method": None, "lambdarank_unbiased": None, "lambdarank_bias_norm": None},
+}
+
+
+def _refuse_native_objective_options(est, params: Mapping[str, Any], what: str) -> None:
+    """Refuse a native ranker's objective parameter (LightGBM's ``lambdarank_truncation_level``, XGBoost's
+    ``ndcg_exp_gain``, ...) with ``kernel="numba"``: the kernel computes the gradients from its own options, so the
+    model would train as if it were not given and record it as if it were; the kernel's counterpart is named.
+
+    Examples
+    --------
+    >>> from ltr import Ranker
+    >>> _refuse_native_objective_options(Ranker(kernel="numba"), {"lambdarank_truncation_level": 5},
+    ...                                  "engine_params")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ltr.exceptions.ParameterValueError: engine_params: lambdarank_truncation_level=5 is the native ranker's: ...; \
+pass objective_params={'truncation_level': 5}
+    """
+    import inspect
+
+    from ltr.kernels import get_kernel
+    from ltr.objectives import KERNEL_ALIASES
+    from ltr.rankers.aliases import engine_parameter
+
+    if getattr(est, "kernel", "native") != "numba":
+        return
+    table = _KERNEL_OPTIONS.get(est.engine, {})
+    for key, value in params.items():
+        name = engine_parameter(est.engine, key)
+        if name not in table:
+            continue
+        own = table[name]
+        kernel = KERNEL_ALIASES.get(str(est.objective), (str(est.objective), {}))[0]
+        try:
+            options = set(inspect.signature(get_kernel(kernel).prepare).parameters) - {"labels", "group_ptr",
+                                                                                       "weight"}
+        except ValueError:  # an objective no kernel has: refused by name where the objective is checked
+            options = set()
+        shown = str(value).lower() if isinstance(value, bool) else value
+        reason = ("is the native ranker's: the numba kernel computes the objective from its own options and would "
+                  "train as if it were not given; ")
+        if own is None or own not in options:
+            none = f"the {kernel} kernel has no counterpart (its options: {', '.join(sorted(options)) or 'none'}): "
+            py, cli = none + "leave it out, or train the native ranker (kernel='native')", none + (
+                "leave it out, or --kernel native")
+        elif name == "ndcg_exp_gain":
+            py = "pass objective_params={'label_gain': [0, 1, 2, ...]} for the linear gain (up to the top label)"
+            cli = "pass --objective-param label_gain=0,1,2,... for the linear gain (up to the top label)"
+        else:
+            py, cli = f"pass objective_params={{{own!r}: {value!r}}}", f"pass --objective-param {own}={value}"
+        raise ParameterValueError(f"{what}: {key}={value!r} {reason}{py}", cli=f"--param {key}={shown} {reason}{cli}",
+                                  key=key, reason=reason + py, cli_reason=reason + cli)
 
 
 def _refuse_categorical(engine: str, key: str, value: Any, what: str) -> None:
