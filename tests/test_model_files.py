@@ -433,3 +433,28 @@ def test_a_saved_model_keeps_what_the_small_data_preset_set(tmp_path, data):
     plain = Ranker(preset="none", n_estimators=3, min_child_samples=3).fit(train)
     plain.save(tmp_path / "p.txt")
     assert load_model(tmp_path / "p.txt").preset_params_ == {}
+
+
+def test_a_narrow_file_padded_to_a_very_wide_model_is_refused_before_memory_runs_out(tmp_path):
+    """A hashed-feature model of millions of columns scoring a LETOR file of 46: the padded dense matrix (21 GiB
+    in the trial: a MemoryError traceback, or the OOM killer) is refused as the reader refuses such a file, naming
+    --sparse; sparse data is padded as before."""
+    import argparse
+
+    import scipy.sparse as sp
+
+    from ltr import make_ranking
+    from ltr.cli.train import fit_columns
+
+    args = argparse.Namespace(quiet=True)
+    data = make_ranking(30, 10, 46, random_state=0)
+    with pytest.raises(ValueError, match=r"test.txt lists feature ids up to 46, the model m.json has 2000000: its "
+                                         r"rows as 2000000 columns would make a dense matrix of 2.2 GiB that is "
+                                         r"mostly empty; pass --sparse"):
+        fit_columns(args, data, 2_000_000, None, "test.txt", "the model m.json", wider="")
+    from dataclasses import replace
+
+    wide = fit_columns(args, replace(data, X=sp.csr_matrix(data.X)), 2_000_000, None, "test.txt", "the model m.json",
+                       wider="")
+    assert wide.X.shape == (300, 2_000_000) and sp.issparse(wide.X)
+    assert fit_columns(args, data, 50, None, "test.txt", "the model m.json", wider="").X.shape == (300, 50)

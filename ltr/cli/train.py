@@ -562,9 +562,16 @@ def fit_columns(args: argparse.Namespace, data, width: int, names, path, referen
         raise ValueError(f"{path} has feature ids up to {data.n_features}, {reference} {width}: its features are "
                          f"not those of {reference}{wider}")
     if data.n_features < width:
+        from ltr.io.letor import mostly_empty_dense
+
+        X = data.X
+        if not sp.issparse(X) and mostly_empty_dense(X.shape[0], width, np.count_nonzero(X), X.dtype.itemsize):
+            size = X.shape[0] * width * X.dtype.itemsize / 2**30
+            raise ValueError(f"{path} lists feature ids up to {data.n_features}, {reference} has {width}: its rows "
+                             f"as {width} columns would make a dense matrix of {size:.1f} GiB that is mostly empty; "
+                             "pass --sparse")  # as the reader refuses a file of such ids
         note(args, f"note: {path} lists feature ids up to {data.n_features}, {reference} has {width}: "
                    f"features {data.n_features + 1}..{width} read as 0 (absent, as in svmlight files)")
-        X = data.X
         X = sp.csr_matrix((X.data, X.indices, X.indptr), shape=(X.shape[0], width)) if sp.issparse(X) else \
             np.hstack([X, np.zeros((X.shape[0], width - X.shape[1]), dtype=X.dtype)])
         names = None if data.feature_names is None else (*data.feature_names, *(

@@ -75,6 +75,18 @@ _WINDOW_BYTES = 16 << 20  # streaming window: peak memory is the result plus abo
 _CHUNK_BYTES = 1 << 20  # pass granularity: small enough to balance threads, large enough to amortise
 _SLOW_CAP = 64  # slow-path tokens remembered per chunk before that chunk is re-parsed alone
 _DENSE_GUARD_BYTES = 2**31  # an inferred dense matrix this large and this empty is refused (sparse=True instead)
+
+
+def mostly_empty_dense(n_rows: int, width: int, nnz: int, itemsize: int = 4) -> bool:
+    """Whether a dense ``n_rows x width`` matrix holding ``nnz`` non-zero values is one the reader refuses to make:
+    over 2 GiB, and fewer than one value in 16 set (``sparse=True`` holds it).
+
+    Examples
+    --------
+    >>> mostly_empty_dense(3000, 2_000_000, 3000 * 40), mostly_empty_dense(3000, 46, 3000 * 40)
+    (True, False)
+    """
+    return n_rows * width * itemsize > _DENSE_GUARD_BYTES and nnz * 16 < n_rows * width
 #: A comment's document id (``docid = X``, ``docid=X``, ``docid:X``; not the key of the next pair: '#docid = inc = 0.5',
 #: a row whose id is missing, has none, not the id 'inc'), as the reader takes it. Only a separator standing apart
 #: marks a key: an id may end in '=' or ':' (base64 ids do: '#docid = aGk= inc = 1' is 'aGk='), and any id without
@@ -292,7 +304,7 @@ def _parse(buf, spath, *, n_features, sizes, qpath, auto_query, weight, wpath, s
         raise _over_error(buf, spath, int(over.min()), known)
     maxid = int(counts[:, 3].max())
     width = known if known is not None else (maxid + 1 - id0 if nnz else 0)
-    if not sparse and known is None and n_rows * width * 4 > _DENSE_GUARD_BYTES and nnz * 16 < n_rows * width:
+    if not sparse and known is None and mostly_empty_dense(n_rows, width, nnz):
         pos = int(counts[np.argmax(counts[:, 3]), 4])
         raise _error_at(buf, spath, pos, f"feature id {maxid} would make a dense matrix of "
                         f"{n_rows * width * 4 / 2**30:.1f} GiB that is mostly empty", fix={"sparse": True},
@@ -721,7 +733,7 @@ def _parse_stream(path, gz, spath, *, n_features, sizes, qpath, auto_query, weig
         raise _in_window(path, gz, w, lengths, None, over_at)
     maxid = int(counts[:, 3].max())
     width = known if known is not None else (maxid + 1 - id0 if nnz else 0)
-    if not sparse and known is None and n_rows * width * 4 > _DENSE_GUARD_BYTES and nnz * 16 < n_rows * width:
+    if not sparse and known is None and mostly_empty_dense(n_rows, width, nnz):
         raise _Reparse
     maxtok = int(counts[:, 2].max())
     n_comm = int(counts[:, 6].sum())
