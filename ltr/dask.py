@@ -738,6 +738,10 @@ def fit(model, data, *, client=None, eval_set=None, eval_names=None, engine: str
             booster, best = _fit_xgboost(effective, native, data, client, eval_set, metrics)
         else:
             data.check_whole_queries()
+            if eval_set and effective.early_stopping_rounds:  # the default, with a validation set: said, not dropped
+                logger.warning("LightGBM's Dask ranker has no early stopping: all %d rounds are trained, the "
+                               "validation metrics recorded (XGBoost's Dask training stops early)",
+                               effective.n_estimators)
             booster, best = _fit_lightgbm(effective, native, data, client)
     except (ValueError, TypeError) as e:
         if type(e).__module__.partition(".")[0] in ENGINES:  # XGBoostError: the engine's check, stack trace and all

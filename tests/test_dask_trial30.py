@@ -176,6 +176,22 @@ def test_shards_grouped_by_query_files_train_and_a_split_query_is_still_refused(
         ld.read_letor_shards(str(tmp_path / "q*.txt"), client=client)
 
 
+def test_lightgbms_dask_ranker_says_its_default_early_stopping_is_off(client, tmp_path, caplog):
+    # with a validation set, early stopping is on by default; LightGBM's Dask ranker has none: said, not dropped
+    d = make_ranking(20, 5, 3, random_state=0)
+    for i in range(2):
+        write_letor(tmp_path / f"p{i}.txt", d.subset(np.arange(10 * i, 10 * i + 10)))
+    data = ld.read_letor_shards(str(tmp_path / "p*.txt"), client=client)
+    with caplog.at_level("WARNING", logger="ltr.dask"):
+        ld.fit(Ranker(n_estimators=4, min_child_samples=2, preset=None), data, client=client, engine="lightgbm",
+               eval_set=[d])
+    assert "LightGBM's Dask ranker has no early stopping: all 4 rounds are trained" in caplog.text
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="ltr.dask"):  # nothing to say without a validation set
+        ld.fit(Ranker(n_estimators=4, min_child_samples=2, preset=None), data, client=client, engine="lightgbm")
+    assert "early stopping" not in caplog.text
+
+
 def test_relative_shard_paths_are_read_by_the_workers_from_here(client, tmp_path, monkeypatch):
     d = make_ranking(10, 5, 3, random_state=0)
     (tmp_path / "sub").mkdir()
