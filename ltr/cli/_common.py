@@ -1730,7 +1730,7 @@ def dask_client(args: argparse.Namespace, model=None, *, validation: bool = True
         return
     if "engine" in given and "dask_engine" not in given and args.engine in ("xgboost", "lightgbm"):
         args.dask_engine = args.engine  # --engine lightgbm trained XGBoost (--dask-engine's default), silently
-    if args.dask_engine == "lightgbm" and "early_stopping" in given:
+    if args.dask_engine == "lightgbm" and "early_stopping" in given and args.early_stopping:  # 0: off, as it is
         raise UsageError("--early-stopping with --dask-engine lightgbm: LightGBM's Dask ranker has no early "
                          "stopping (--dask-engine xgboost has)")
     unused = [flag for flag, dest in (("--n-jobs", "n_jobs"), ("--parallel-folds", "parallel_folds"),
