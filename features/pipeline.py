@@ -60,6 +60,21 @@ def collection_not_found(collection) -> str:
             f"--to DIR` (ltr.registry.fetch in Python) puts a copy in DIR/{entry.name}, which is the path to give")
 
 
+def _in_collection(what: str, path: str | os.PathLike | None, coll: Path) -> str | os.PathLike | None:
+    """A ``queries``/``qrels`` path as given when it exists, else the collection folder's file of that relative name
+    (or its ``.gz``: NFCorpus' ``test.all.queries`` ships compressed), so that the folder's other files are picked
+    by their names; not found anywhere: a FileNotFoundError naming both places."""
+    if path is None or Path(path).exists():
+        return path
+    if coll.is_dir() and not Path(path).is_absolute():
+        for candidate in (coll / path, coll / f"{path}.gz"):
+            if candidate.is_file():
+                log.info("%s: %s, the collection folder's", what, candidate)
+                return candidate
+        raise FileNotFoundError(f"{what} not found: {path} (neither here nor in the collection folder {coll})")
+    raise FileNotFoundError(f"{what} not found: {path}")
+
+
 def load_inputs(
     collection: str | os.PathLike,
     *,
@@ -77,8 +92,10 @@ def load_inputs(
 ) -> CollectionInputs:
     """Read a collection directory (its layout recognised by file names) or a document file plus a query file.
 
-    ``queries`` and ``qrels`` override a directory's own files. ``doc_format`` applies to a document file only; with
-    a directory it must stay ``"auto"`` (the layout decides), and is refused otherwise rather than ignored.
+    ``queries`` and ``qrels`` override a directory's own files; a relative name not found from here is looked up in
+    the directory (``queries="test.vid-desc.queries"`` picks NFCorpus' file of that name, or its ``.gz``).
+    ``doc_format`` applies to a document file only; with a directory it must stay ``"auto"`` (the layout decides),
+    and is refused otherwise rather than ignored.
     ``query_format`` applies to ``queries``. ``query_ids="auto"`` numbers SMART queries by position when the
     judgments are in Cranfield's layout. ``split`` chooses a directory's NFCorpus files or BEIR judgments (default
     ``test``). ``judgments=False`` reads no judgments (``qrels`` of the result is None); the directory's own are
@@ -111,9 +128,7 @@ def load_inputs(
         from ltr.registry import said_fetch_differences
 
         said_fetch_differences(coll)
-    for what, p in (("queries", queries), ("qrels", qrels)):
-        if p is not None and not Path(p).exists():
-            raise FileNotFoundError(f"{what} not found: {p}")
+    queries, qrels = (_in_collection(what, p, coll) for what, p in (("queries", queries), ("qrels", qrels)))
     if topic_fields is not None:  # checked before the collection is read
         value = ",".join(topic_fields)
         if queries is None:

@@ -387,3 +387,24 @@ def test_outputs_beside_a_layouts_files_are_rewritten_and_a_document_folder_take
     assert not (docs / "x.letor").exists()
     argv = [*base, "--out", str(tmp_path / "x.letor"), "--index", str(docs / "ix.npz")]
     assert run(argv) == 0 and run(argv) == 0, capsys.readouterr().err
+
+
+@pytest.mark.shared
+def test_queries_and_qrels_named_by_the_collection_folders_file_names_are_found_there(shared_file, tmp_path,
+                                                                                      monkeypatch, capsys):
+    # the README's "--queries/--qrels pick its other files, such as test.all.queries": a name not found from the
+    # working folder is the collection folder's (test.all.queries ships as .gz); not found anywhere, both are named
+    from features.pipeline import load_inputs
+
+    coll = shared_file("nfcorpus")
+    monkeypatch.chdir(tmp_path)
+    inputs = load_inputs(coll, queries="test.vid-desc.queries", qrels="test.3-2-1.qrel.gz")
+    assert len(inputs.queries) == 102
+    assert len(load_inputs(coll, queries="test.all.queries").queries) == 325  # the judged 323 and two more
+    out = tmp_path / "nf.letor"
+    assert main(["features", "--collection", str(coll), "--queries", "test.vid-desc.queries", "--topk", "3",
+                 "--out", str(out), "--quiet"]) == 0
+    assert len(set(read_letor(out).qid)) > 0
+    assert main(["features", "--collection", str(coll), "--queries", "nope.queries", "--out", str(out)]) == 1
+    assert (f"queries not found: nope.queries (neither here nor in the collection folder {coll})"
+            in capsys.readouterr().err)

@@ -52,10 +52,12 @@ def register(sub) -> None:
 
     p = add_command(sub, "features", "extract LETOR features from a text collection")
     src = p.add_argument_group("input")
-    add_collection_input(src, queries_help="query file (default: the collection directory's)",
+    add_collection_input(src, queries_help="query file (default: the collection directory's; a name not found here "
+                                           "is looked up there)",
                          query_ids_help="SMART query ids: the .I id, or the position 1..n (auto: position when the "
                                         "judgments are in Cranfield's layout)")
-    src.add_argument("--qrels", help="relevance judgments (default: the collection directory's)")
+    src.add_argument("--qrels", help="relevance judgments (default: the collection directory's; a name not found "
+                                      "here is looked up there)")
     src.add_argument("--qrels-format", default="auto", choices=["auto", *QRELS_FORMATS],
                      help="layout of --qrels (detected from its first lines)")
     add_text_reading(src)

@@ -53,7 +53,8 @@ def register(sub) -> None:
                           "(else give --features)")
     src.add_argument("--run", required=True, help="the first-stage TREC run whose documents are the candidates")
     add_collection_input(src, queries_help="query file, any format ltr features reads (default: the collection "
-                                           "directory's); no judgments are needed",
+                                           "directory's; a name not found here is looked up there); no judgments "
+                                           "are needed",
                          query_ids_help="SMART query ids: the .I id, or the position 1..n (auto: as ltr features "
                                         "numbers them; pass position where ltr features read Cranfield-layout --qrels "
                                         "beside a query file)")
