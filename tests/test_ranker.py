@@ -70,6 +70,23 @@ def test_a_dataframes_columns_name_the_features_and_a_reordered_frame_is_refused
         load_model(tmp_path / "m.json").predict(later[cols[::-1]])
 
 
+def test_a_dataframes_columns_named_like_placeholders_are_its_users_names(data, tmp_path):
+    # a frame's f0..fN are names its user gave (scikit-learn refuses g0..gN then): not the f1.. of a LETOR file's
+    # unnamed columns, by which a frame is scored by position; was accepted, warning "fitted without feature names"
+    import pandas as pd
+
+    train, test = data
+    cols = [f"f{j}" for j in range(train.n_features)]
+    model = _fast().fit(pd.DataFrame(train.X, columns=cols), train.y, qid=train.qid)
+    other = pd.DataFrame(test.X, columns=[f"g{j}" for j in range(train.n_features)])
+    for m in (model, model.save(tmp_path / "m.txt") or load_model(tmp_path / "m.txt")):
+        with pytest.raises(ValueError, match=r"column names differ from the model's features .*missing: \['f0'"):
+            m.predict(other)
+    letor = _fast().fit(train)  # unnamed LETOR columns (f1..): a named frame is scored by position, as before
+    with pytest.warns(UserWarning, match="the model was fitted without feature names"):
+        assert letor.predict(other).shape == (test.n_rows,)
+
+
 def test_a_dataframe_naming_a_column_twice_is_refused(data):
     import pandas as pd
 

@@ -190,6 +190,7 @@ def load_model(path: str | os.PathLike) -> Ranker:
         if not isinstance(names, list) or len(names) != n_features:
             raise ModelFormatError(f"{mpath}: feature_names must list {n_features} names")
         model.feature_names_in_ = np.asarray(names, dtype=object)
+    model._fitted_on_frame = bool(meta.get("frame_columns", False))  # (absent in models saved before it was)
     model.best_iteration_ = best
     model.data_fingerprint_ = meta.get("data_fingerprint")
     model.fit_seconds_ = float(meta.get("fit_seconds") or float("nan"))

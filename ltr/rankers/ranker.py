@@ -109,12 +109,14 @@ def _unique_frame_names(X) -> list[str] | None:
     return names
 
 
-def _check_frame_names(X, names, what: str, lightgbm_spelling: bool = False) -> None:
+def _check_frame_names(X, names, what: str, lightgbm_spelling: bool = False, named: bool = False) -> None:
     """A DataFrame scored or evaluated by a model whose features are named must have those columns, in that order
     (the engines read columns by position: a reordered frame was scored silently wrong), as scikit-learn and
     XGBoost refuse it. A :class:`~ltr.RankingDataset` whose features are the model's named features in another
     order is refused too; one whose names are others gets a warning (it is scored by position, as a narrower LETOR
-    file is padded by position, so that the callers that know the file decide)."""
+    file is padded by position, so that the callers that know the file decide). Names that unnamed columns get
+    (``f1..``, ``f0..``, ``Column_0..``) name nothing, and a frame is scored by position, unless ``named``: the model
+    was fitted on a DataFrame, whose columns were its user's names, whatever they look like."""
     dataset = isinstance(X, RankingDataset)
     given = (None if X.feature_names is None else list(X.feature_names)) if dataset else _frame_names(X)
     if given is None or names is None:
@@ -143,7 +145,7 @@ def _check_frame_names(X, names, what: str, lightgbm_spelling: bool = False) -> 
         return
     if lightgbm_spelling and [c.replace(" ", "_") for c in given] == names:  # LightGBM saved 'my feat' as my_feat
         return
-    if placeholder_names(names) and len(given) == len(names):
+    if placeholder_names(names) and len(given) == len(names) and not named:
         # the model's columns were unnamed (LightGBM's Column_0.., XGBoost's f0..): by position, as the engines
         # score a frame, with scikit-learn's warning for a frame given to a model fitted without names
         import warnings
@@ -789,7 +791,8 @@ class Ranker(BaseEstimator):
         valid, is_training = [], []
         for i, item in enumerate(_eval_sets(eval_set, eval_group, eval_qid)):
             what = f"eval_set[{i}]"
-            _check_frame_names(item if isinstance(item, RankingDataset) else item[0], feature_names, what)
+            _check_frame_names(item if isinstance(item, RankingDataset) else item[0], feature_names, what,
+                               named=columns is not None)
             if self.engine == "linear":
                 _refuse_nonfinite(item if isinstance(item, RankingDataset) else item[0], what)
             if isinstance(item, RankingDataset):
@@ -1033,7 +1036,8 @@ class Ranker(BaseEstimator):
         ``qid`` or ``group`` (or a RankingDataset) are needed only by a model with a per-query ``normalize``.
         """
         self._check_fitted()
-        _check_frame_names(X, getattr(self, "feature_names_in_", None), "X", self._lightgbm_spelling())
+        _check_frame_names(X, getattr(self, "feature_names_in_", None), "X", self._lightgbm_spelling(),
+                           getattr(self, "_fitted_on_frame", False))
         if self.engine == "linear" and isinstance(X, RankingDataset):  # to name its line; the linear model's own
             _refuse_nonfinite(X, "X")  # predict checks arrays (the Reranker's rows, every call: once is enough)
         ptr = None
@@ -1085,7 +1089,8 @@ class Ranker(BaseEstimator):
                              "and use scoring=ltr.evaluation.ndcg_scorer(10), or set_score_request(qid=True); see "
                              "ltr.evaluation.scoring")
         # as predict does, before the arrays
-        _check_frame_names(X, getattr(self, "feature_names_in_", None), "X", self._lightgbm_spelling())
+        _check_frame_names(X, getattr(self, "feature_names_in_", None), "X", self._lightgbm_spelling(),
+                           getattr(self, "_fitted_on_frame", False))
         Xa, ya, ptr = _unpack(X, y, qid, group)
         scores = self._predict(Xa, group=np.diff(ptr))  # X's names were checked above
         if sample_weight is None:
@@ -1140,6 +1145,7 @@ class Ranker(BaseEstimator):
             "params": params,
             "n_features": self.n_features_in_,
             "feature_names": None if not hasattr(self, "feature_names_in_") else list(self.feature_names_in_),
+            "frame_columns": bool(getattr(self, "_fitted_on_frame", False)),  # names a DataFrame gave: its user's
             "best_iteration": self.best_iteration_,
             "data_fingerprint": self.data_fingerprint_,
             "fit_seconds": self.fit_seconds_,
