@@ -156,8 +156,11 @@ class FeatureSet:
                 raise ValueError(f"feature {i} ({spec.name or spec.scorer}): {e}") from None
             if (not self._scorers[-1].per_field and spec.fields not in ("*", None)
                     and not isinstance(specs[i - 1], FeatureSpec)):  # a saved description is read as it was
+                table = ", ".join(f"{f} = 1.0" for f in spec.fields)
+                fix = (f"its fields are those its weights name: weights = {{{table}}}" if spec.scorer == "bm25f"
+                       else "drop it")
                 raise ValueError(f"feature {i} ({spec.name or spec.scorer}): scorer {spec.scorer!r} is not computed "
-                                 f"per field, so 'fields' ({list(spec.fields)}) would change nothing: drop it")
+                                 f"per field, so 'fields' ({list(spec.fields)}) would change nothing: {fix}")
         # columns() of the last index, kept for the next call (a Reranker computes one query's features at a time;
         # an index is never changed once built)
         self._plan: tuple[weakref.ref, list] | None = None
@@ -237,6 +240,10 @@ class FeatureSet:
             base = spec.name or scorer.column_base()
             outs = [f"{base}_{o}" if o else base for o in scorer.outputs]
             if not scorer.per_field:
+                try:
+                    scorer.check_index(index)  # fields named in its parameters (bm25f's weights)
+                except ValueError as e:
+                    raise ValueError(f"{where}feature {i} ({self._label(i)}): {e}") from None
                 out.append((scorer, None, outs))
                 entry_of.append(i)
                 continue

@@ -94,3 +94,20 @@ def test_bm25f_from_a_toml_feature_set(tmp_path):
     assert names == ("bm25f",)
     np.testing.assert_allclose(X[:, 0], bm25f(pairs, weights={"title": 2.0, "body": 1.0},
                                               b={"title": 0.5, "body": 0.75}), rtol=1e-12)
+
+
+def test_a_feature_set_names_its_file_and_entry_for_a_bm25f_field_the_index_lacks(tmp_path):
+    # as every other field error of a set: checked when the columns are planned, before any pair is scored
+    ix = InvertedIndex.build(TWO_FIELDS, PLAIN)
+    p = tmp_path / "f.toml"
+    p.write_text('[[features]]\nscorer = "bm25"\n\n'
+                 '[[features]]\nscorer = "bm25f"\nweights = {title = 2.0, bodyy = 1.0}\n')
+    with pytest.raises(ValueError, match=rf"^{p}: feature 2 \(bm25f\): no field 'bodyy' in this index"):
+        FeatureSet.load(p).columns(ix)
+    p.write_text('[[features]]\nscorer = "bm25f"\nb = {title = 0.5, bodyy = 0.3}\n')  # default weights: every field
+    with pytest.raises(ValueError, match=rf"^{p}: feature 1 \(bm25f\): scorer 'bm25f': b names fields \['bodyy', "
+                                         r"'title'\] but the weighted fields are \['body', 'title'\]"):
+        FeatureSet.load(p).columns(ix)
+    with pytest.raises(ValueError, match=r"'fields' \(\['title'\]\) would change nothing: its fields are those its "
+                                         r"weights name: weights = \{title = 1.0\}"):
+        FeatureSet([{"scorer": "bm25f", "fields": ["title"]}])

@@ -83,6 +83,10 @@ class Scorer:
     def validate(self) -> None:
         """Check ``self.params``; raise ValueError naming the parameter."""
 
+    def check_index(self, index: Any) -> None:
+        """Check the parameters that name an index's fields against ``index`` (a scorer over several fields, such
+        as ``bm25f``'s weights), before any pair is scored; raise ValueError naming what the index lacks."""
+
     @property
     def outputs(self) -> tuple[str, ...]:
         return ("",)

@@ -37,6 +37,7 @@ from collections.abc import Mapping
 import numpy as np
 from numpy.typing import NDArray
 
+from features.index import InvertedIndex
 from features.pairs import PairSet
 from features.scorers._registry import Scorer, divide_or_zero, is_number, register
 from features.scorers.bm25 import bm25_idf
@@ -80,21 +81,30 @@ class BM25F(Scorer):
         self._check(is_number(p["k1"]) and p["k1"] >= 0, "k1", "a number >= 0")
         self._check(p["idf"] in _IDF, "idf", f"one of {_IDF}")
 
-    def field_weights(self, pairs: PairSet) -> dict[str, float]:
+    def field_weights(self, pairs: PairSet | InvertedIndex) -> dict[str, float]:
         """``{field: weight}`` against this index (the default: every field but ``"all"``, weight 1)."""
         w = self.params["weights"]
         if w is None:
-            ix = pairs.index
+            ix = pairs.index if isinstance(pairs, PairSet) else pairs
             return {f: 1.0 for f in ix.field_names if f not in ix.aliases and f != "all"} or {"all": 1.0}
         return {f: float(v) for f, v in w.items()}
+
+    def check_index(self, index: InvertedIndex) -> None:
+        """The weighted fields are the index's, and a table of ``b`` names each of them (the default weights are
+        every field: its ``b`` table must name them all)."""
+        weights = self.field_weights(index)
+        for f in weights:
+            index.field(f)  # raises naming the index's fields
+        b = self.params["b"]
+        if isinstance(b, Mapping) and set(b) != set(weights):
+            raise ValueError(f"scorer 'bm25f': b names fields {sorted(b)} but the weighted fields are "
+                             f"{sorted(weights)}")
 
     def score(self, pairs: PairSet, field: str | None) -> NDArray[np.float64]:
         p = self.params
         weights = self.field_weights(pairs)
         b = p["b"]
-        if isinstance(b, Mapping) and set(b) != set(weights):
-            raise ValueError(f"scorer 'bm25f': b names fields {sorted(b)} but the weighted fields are "
-                             f"{sorted(weights)}")
+        self.check_index(pairs.index)
         k1 = float(p["k1"])
         pseudo = np.zeros(int(pairs.entry_ptr[-1]))
         matches = {f: pairs.match(f) for f in weights}  # raises naming the index's fields for an unknown one
