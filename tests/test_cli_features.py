@@ -408,3 +408,19 @@ def test_queries_and_qrels_named_by_the_collection_folders_file_names_are_found_
     assert main(["features", "--collection", str(coll), "--queries", "nope.queries", "--out", str(out)]) == 1
     assert (f"queries not found: nope.queries (neither here nor in the collection folder {coll})"
             in capsys.readouterr().err)
+
+
+def test_unicode_normalisation_makes_a_composed_query_match_decomposed_text(tmp_path, caplog):
+    # 'café' typed composed (U+00E9) against text stored decomposed (e + U+0301, as macOS writes file names and
+    # some exports text): no match by default, as Lucene's StandardAnalyzer; --unicode NFC makes them one term
+    (tmp_path / "docs.tsv").write_text("d1\tthe cafe\u0301 menu\nd2\tcoffee shop\n", encoding="utf-8")
+    (tmp_path / "q.tsv").write_text("1\tcaf\u00e9\n2\tcoffee\n", encoding="utf-8")
+    (tmp_path / "qrels.txt").write_text("1 0 d1 1\n2 0 d2 1\n")
+    argv = ["features", "--collection", str(tmp_path / "docs.tsv"), "--queries", str(tmp_path / "q.tsv"), "--qrels",
+            str(tmp_path / "qrels.txt"), "--out", str(tmp_path / "f.letor")]
+    assert main(argv) == 0
+    assert "1 of 2 queries have no candidate and are left out ('1')" in caplog.text
+    assert main([*argv, "--unicode", "NFC", "--quiet"]) == 0
+    data = read_letor(tmp_path / "f.letor")
+    assert data.n_queries == 2 and list(data.doc_ids[data.qid == 1]) == ["d1"]
+    assert main([*argv, "--unicode", "nfc"]) == 2  # the forms' own names

@@ -106,6 +106,9 @@ def register(sub) -> None:
     ana.add_argument("--stopwords", help="override: 'lucene', 'terrier', 'none' or a file (default: the analyzer's)")
     ana.add_argument("--stemmer", help="override: a PyStemmer algorithm (porter, english, ...) or 'none' (default: "
                                        "the analyzer's)")
+    ana.add_argument("--unicode", default=None, choices=["NFC", "NFKC", "NFD", "NFKD"],
+                     help="Unicode normalisation of documents and queries before tokenising, so that 'café' typed "
+                          "composed matches text stored decomposed (default: none, as Lucene's StandardAnalyzer)")
     ana.add_argument("--fields", help="comma-separated document fields to index (default: all non-empty)")
     ana.add_argument("--index", help="index file: loaded when it exists (and checked against the collection, "
                                      "analyzer and fields), else built and saved there")
@@ -131,6 +134,8 @@ def _analyzer(args: argparse.Namespace):
 
     name = args.analyzer or _BM25_PRESETS[args.bm25_preset].get("analyzer", "default")
     a = Analyzer.terrier() if name == "terrier" else Analyzer()
+    if args.unicode is not None:
+        a = replace(a, normalize=args.unicode)
     for key, value in (("stopwords", args.stopwords), ("stemmer", args.stemmer)):
         if value is None:
             continue
