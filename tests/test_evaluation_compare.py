@@ -136,6 +136,10 @@ def test_runs_with_different_query_sets_are_refused_with_the_missing_queries_nam
         compare_runs({"bm25": runs["bm25"], "short": tmp_path / "short.run"}, qrels_path)
     c = compare_runs({"bm25": runs["bm25"], "short": tmp_path / "short.run"}, qrels_path, queries="intersection")
     assert len(c.qids) == 28 and "3" not in c.qids and c.dropped == {"bm25": ["3", "17"]}
+    from ltr.evaluation.tables import comparison_footnote  # the report's and the table's note names them
+
+    assert ("Evaluated on the common queries only: queries 3, 17 left out of bm25, which another system lacks."
+            in comparison_footnote(c))
     full = evaluate_run_per_query(read_qrels(qrels_path), read_run(runs["bm25"]), ["ndcg@10"])
     assert c.mean("bm25", "ndcg@10") == pytest.approx(full.drop(["3", "17"])["ndcg@10"].mean())
 

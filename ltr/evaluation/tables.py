@@ -106,9 +106,12 @@ def comparison_footnote(c: Comparison) -> str:
     extra = f", {c.n_permutations} permutations, seed {c.seed}" if c.tests[0] == "randomization" else ""
     note = (f"* differs from {c.baseline} (two-sided {test} test{extra}; {corr} p < {c.alpha:g} over the {m} "
             f"comparison{'s' if m != 1 else ''} per metric); {len(c.qids)} queries.")
-    if c.dropped:
-        lost = sum(len(v) for v in c.dropped.values())
-        note += f" Evaluated on the common queries only ({lost} query entries dropped)."
+    if c.dropped:  # {system: its queries left out, which another system lacks}
+        queries = list(dict.fromkeys(str(q) for v in c.dropped.values() for q in v))
+        shown = ", ".join(queries[:10]) + (f" and {len(queries) - 10} more" if len(queries) > 10 else "")
+        systems = ", ".join(name for name, v in c.dropped.items() if len(v))
+        note += (f" Evaluated on the common queries only: quer{'y' if len(queries) == 1 else 'ies'} {shown} left out "
+                 f"of {systems}, which another system lacks.")
     if c.left_out:
         listing = ", ".join(f"{m} {len(q)}" for m, q in c.left_out.items())
         note += (f" Queries without a value in any system (no relevant document) left out of that metric's tests "
