@@ -10,6 +10,7 @@ fast kernel is checked on random trees.
 from __future__ import annotations
 
 import json
+import re
 
 import lightgbm as lgb
 import numpy as np
@@ -808,8 +809,11 @@ def test_a_lightgbm_text_without_tree_sizes_or_with_crlf_lines_still_loads(lgb_t
         mq2008[1]))
     crlf = no_sizes.replace("\n", "\r\n")
     assert from_lightgbm_text(crlf).n_trees == 3
-    with pytest.raises(ModelFormatError, match="tree_sizes says tree 0"):  # sizes counted in bytes, "\r" included
+    with pytest.raises(ModelFormatError, match=r"tree_sizes says tree 0 .*; the file has Windows line ends \(CRLF\)"
+                                               r", one more byte a line than LightGBM wrote"):  # sizes in bytes
         from_lightgbm_text(lgb_text.replace("\n", "\r\n"))
+    with pytest.raises(ModelFormatError, match=r"wrong offsets\)$"):  # sizes edited, no CRLF: not said
+        from_lightgbm_text(re.sub(r"tree_sizes=(\d+)", lambda m: f"tree_sizes={int(m.group(1)) + 5}", lgb_text))
 
 
 @pytest.fixture(scope="module")

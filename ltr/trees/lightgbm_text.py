@@ -76,6 +76,7 @@ class _Text:
         # Byte offsets count every byte, "\r" included (tree_sizes is in bytes); contents drop a final "\r".
         self.offset = np.concatenate([[0], np.cumsum([len(s.encode("utf-8")) + 1 for s in raw])]).astype(np.int64)
         self.lines = [s[:-1] if s.endswith("\r") else s for s in raw]
+        self.crlf = sum(s.endswith("\r") for s in raw)  # Windows line ends: a copy in text mode adds them
 
     def fail(self, i: int | None, what: str, tree: int | None = None, token: str | None = None):
         at = f"{self.where}:{i + 1}: " if i is not None else f"{self.where}: "
@@ -351,8 +352,11 @@ def from_lightgbm_text(text: str | bytes, *, source: str | None = None) -> TreeE
         bad = np.flatnonzero(sizes != actual)
         if bad.size:
             t = int(bad[0])
+            why = ("; the file has Windows line ends (CRLF), one more byte a line than LightGBM wrote, as a copy in "
+                   "text mode makes them: convert them back to LF (dos2unix), or copy the file as bytes"
+                   if doc.crlf and int(np.sum(actual - sizes)) > 0 else "")
             doc.fail(line, f"tree_sizes says tree {t} is {sizes[t]} bytes, its block is {actual[t]} bytes "
-                           "(LightGBM would read the trees at the wrong offsets)")
+                           f"(LightGBM would read the trees at the wrong offsets){why}")
     return model
 
 
