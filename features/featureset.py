@@ -396,8 +396,13 @@ class FeatureSet:
                     not isinstance(e.get("params", {}), Mapping):
                 raise ValueError(f"feature-set description: entry {i} needs a 'scorer' name and a 'params' table")
             fields = e.get("fields", "*")
-            specs.append(FeatureSpec(e["scorer"], dict(e.get("params", {})),
-                                     tuple(fields) if isinstance(fields, list) else fields, e.get("name")))
+            params = dict(e.get("params", {}))
+            for key, then in _ADDED_PARAMS.items():  # computed as it was when the description was written
+                if isinstance(e.get("effective"), Mapping) and key not in e["effective"] and key not in params \
+                        and _takes(e["scorer"], key):
+                    params[key] = then
+            specs.append(FeatureSpec(e["scorer"], params, tuple(fields) if isinstance(fields, list) else fields,
+                                     e.get("name")))
         fs = cls(specs)
         fs.recorded = dict(description)
         return fs
@@ -439,6 +444,8 @@ def _entry_differences(i: int, a: Mapping, b: Mapping, labels: tuple[str, str]) 
         if a.get(key) != b.get(key):
             out.append(f"{what}: {key} {_show(a.get(key))} in {labels[0]}, {_show(b.get(key))} in {labels[1]}")
     pa, pb = a.get("effective", a.get("params", {})), b.get("effective", b.get("params", {}))
+    added = {k: v for k, v in _ADDED_PARAMS.items() if _takes(a.get("scorer"), k)}  # absent: the value it had then
+    pa, pb = ({**added, **p} if "effective" in d else p for d, p in ((a, pa), (b, pb)))
     keys = (set(pa) | set(pb)) - RUNTIME_PARAMS
     da, db = a.get("model_digest"), b.get("model_digest")
     if da is not None and db is not None:  # a neural model by content; a description without one, by spelling
@@ -469,6 +476,20 @@ def _column_differences(a: list, b: list, labels: tuple[str, str]) -> list[str]:
         j = next(k for k, (x, y) in enumerate(zip(a, b)) if x != y)
         out.append(f"columns in another order (column {j + 1} is {a[j]!r} in {labels[0]}, {b[j]!r} in {labels[1]})")
     return out
+
+
+#: Scorer parameters added after descriptions were first written, with the value every description written before
+#: them was computed with: an entry whose ``effective`` parameters lack one is rebuilt (:meth:`FeatureSet.from_dict`)
+#: and compared (:func:`differences`) with it. ``doc_count``: BM25's N and avgdl counted every document.
+_ADDED_PARAMS = {"doc_count": "collection"}
+
+
+def _takes(scorer: Any, key: str) -> bool:
+    """Whether this version's ``scorer`` (a name) takes the parameter ``key``."""
+    try:
+        return key in get_scorer(str(scorer)).defaults
+    except ValueError:
+        return False
 
 
 _POSITION_RULES = {"tokens": "every token counted (dropped ones keep their place)",

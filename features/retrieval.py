@@ -19,7 +19,16 @@ from features._kernels.topk import topk_queries
 from features._threads import numba_threads
 from features.collections._base import Queries, standard_columns
 from features.index import InvertedIndex, QueryTerms
-from features.scorers.bm25 import BM25_IDF, QTF_NORMS, bm25_idf, bm25_tf, field_statistics, query_weight
+from features.scorers.bm25 import (
+    BM25_IDF,
+    DOC_COUNTS,
+    QTF_NORMS,
+    bm25_idf,
+    bm25_tf,
+    default_doc_count,
+    field_statistics,
+    query_weight,
+)
 
 __all__ = ["BM25Retriever", "as_queries"]
 
@@ -45,7 +54,7 @@ class BM25Retriever:
     index : InvertedIndex
     field : str
         Field to search (default the concatenated ``"all"``).
-    k1, b, idf, k3, epsilon, qtf_norm
+    k1, b, idf, k3, epsilon, qtf_norm, doc_count
         As :class:`features.scorers.bm25.BM25` (scores equal that feature's, up to float32 rounding). Terrier's
         BM25: ``idf="terrier", k3=8.0, qtf_norm="max"`` over an index built with ``Analyzer.terrier()``.
     dtype : numpy float dtype
@@ -72,10 +81,14 @@ class BM25Retriever:
         k3: float | None = None,
         epsilon: float = 0.25,
         qtf_norm: str = "none",
+        doc_count: str | None = None,
         dtype: type = np.float32,
     ):
         if idf not in BM25_IDF:
             raise ValueError(f"idf must be one of {BM25_IDF}, got {idf!r}")
+        doc_count = default_doc_count(idf) if doc_count is None else doc_count
+        if doc_count not in DOC_COUNTS:
+            raise ValueError(f"doc_count must be one of {DOC_COUNTS}, got {doc_count!r}")
         if qtf_norm not in QTF_NORMS:
             raise ValueError(f"qtf_norm must be one of {QTF_NORMS}, got {qtf_norm!r}")
         for name, value in (("k1", k1), ("b", b)):
@@ -91,7 +104,7 @@ class BM25Retriever:
         self.k1, self.b, self.idf, self.k3, self.epsilon, self.qtf_norm = k1, b, idf, k3, epsilon, qtf_norm
         fi = index.field(field)
         self._fi = fi
-        n, avg = field_statistics(fi, index.n_docs, idf)
+        n, avg = field_statistics(fi, index.n_docs, doc_count)
         term_idf = bm25_idf(fi.df, n, idf, epsilon=epsilon, vocab_df=fi.df)
         self.impacts = (term_idf[fi.posting_terms] * bm25_tf(fi.tf, fi.doc_len[fi.docs], avg, k1, b)).astype(dtype)
 

@@ -231,7 +231,8 @@ DESCRIPTION = {
     "format": "ltrkit-feature-set/1",
     "features": [
         {"scorer": "bm25", "fields": "*", "name": None, "params": {},
-         "effective": {"k1": 1.2, "b": 0.75, "idf": "lucene", "k3": None, "epsilon": 0.25, "qtf_norm": "none"}},
+         "effective": {"k1": 1.2, "b": 0.75, "idf": "lucene", "k3": None, "epsilon": 0.25, "qtf_norm": "none",
+                       "doc_count": "field"}},
         {"scorer": "bm25", "fields": ["title"], "name": "bm25r", "params": {"idf": "robertson"},
          "effective": {"k1": 1.2, "b": 0.75, "idf": "robertson", "k3": None, "epsilon": 0.25, "qtf_norm": "none"}},
         {"scorer": "lm_dirichlet", "fields": ["body"], "name": None, "params": {}, "effective": {"mu": 1000.0}},
@@ -262,17 +263,33 @@ def test_bm25_of_a_field_maps_to_a_boosted_match_query_and_the_rest_are_template
     assert [f["class"] for f in store[2:]] == ["ltrkit_fill_in"] * 3
 
 
+def test_bm25_described_before_doc_count_was_recorded_is_a_template_naming_why():
+    # such a model counted every document of the collection, where Lucene's match query counts those with the field
+    import copy
+
+    old = copy.deepcopy(DESCRIPTION)
+    del old["features"][0]["effective"]["doc_count"]
+    text, _ = feature_set_definition(["bm25:title"], "es", description=old, name="news")
+    template = json.loads(text)["featureset"]["features"][0]["template"]
+    assert list(template) == ["ltrkit_fill_in"]
+    assert "doc_count='collection', as every model trained before ltrkit recorded doc_count" in \
+        template["ltrkit_fill_in"]["reason"]
+
+
 def test_a_field_has_one_bm25_similarity_so_a_second_setting_on_it_is_a_template():
     """Two BM25 features on one field with other k1/b (a k1/b grid): both mapped to a match query on the field would
     compute the first one's BM25 twice, as the field has one similarity in the engine."""
     grid = {"format": "ltrkit-feature-set/1", "fields": ["all"], "columns": ["bm25:all", "bm25_k06:all", "bm25_b:all"],
             "features": [
                 {"scorer": "bm25", "fields": ["all"], "name": None, "params": {},
-                 "effective": {"k1": 1.2, "b": 0.75, "idf": "lucene", "k3": None, "epsilon": 0.25, "qtf_norm": "none"}},
+                 "effective": {"k1": 1.2, "b": 0.75, "idf": "lucene", "k3": None, "epsilon": 0.25, "qtf_norm": "none",
+                       "doc_count": "field"}},
                 {"scorer": "bm25", "fields": ["all"], "name": "bm25_k06", "params": {"k1": 0.6, "b": 0.3},
-                 "effective": {"k1": 0.6, "b": 0.3, "idf": "lucene", "k3": None, "epsilon": 0.25, "qtf_norm": "none"}},
+                 "effective": {"k1": 0.6, "b": 0.3, "idf": "lucene", "k3": None, "epsilon": 0.25, "qtf_norm": "none",
+                       "doc_count": "field"}},
                 {"scorer": "bm25", "fields": ["all"], "name": "bm25_b", "params": {},
-                 "effective": {"k1": 1.2, "b": 0.75, "idf": "lucene", "k3": None, "epsilon": 0.25, "qtf_norm": "none"}},
+                 "effective": {"k1": 1.2, "b": 0.75, "idf": "lucene", "k3": None, "epsilon": 0.25, "qtf_norm": "none",
+                       "doc_count": "field"}},
             ]}
     names = ["bm25:all", "bm25_k06:all", "bm25_b:all"]
     for family in ("es", "solr"):

@@ -349,3 +349,41 @@ def test_lucene_statistics_of_a_field_count_the_documents_that_have_it_in_bm25_b
     docs, scores, n = BM25Retriever(ix, field="title").retrieve([ix.query_terms("cat")], k=4)
     assert n.tolist() == [2] and docs[0, :2].tolist() == [2, 0]  # the shorter title first
     np.testing.assert_allclose(scores[0, :2], [term(1, 1), term(1, 2)], rtol=1e-6)
+
+
+def test_doc_count_is_recorded_and_a_description_written_before_it_is_computed_as_then():
+    # the statistics are a recorded parameter: a model described before (every document counted) is rebuilt so,
+    # and its difference from a fresh set is named rather than served silently
+    from features.featureset import differences
+
+    c = Collection(tuple("abcd"), {"title": ["cat dog", "", "cat", ""], "body": ["x", "cat y", "z", "w cat"]})
+    ix = InvertedIndex.build(c, PLAIN)
+    new = FeatureSet([{"scorer": "bm25", "fields": ["title"]}, {"scorer": "bm25tp", "fields": ["title"]},
+                      {"scorer": "term_stats", "stat": "idf", "fields": ["title"]}]).to_dict(ix)
+    assert [e["effective"]["doc_count"] for e in new["features"]] == ["field"] * 3
+    old = {**new, "features": [{**e, "effective": {k: v for k, v in e["effective"].items() if k != "doc_count"}}
+                               for e in new["features"]]}
+    rebuilt = FeatureSet.from_dict(old)
+    assert [s.params["doc_count"] for s in rebuilt.scorers] == ["collection"] * 3
+    pairs = all_pairs(ix, ["cat"])
+    X_old, _, _ = rebuilt.compute(pairs)
+    np.testing.assert_allclose(X_old[:, 0], bm25(pairs, "title", doc_count="collection"), rtol=1e-12)
+    assert not np.allclose(X_old[:, 0], bm25(pairs, "title"))
+    assert differences(old, rebuilt.to_dict(ix)) == []
+    said = differences(old, new, ("the model", "this set"))
+    assert "feature 1 (bm25): doc_count 'collection' in the model, 'field' in this set" in said and len(said) == 3
+
+
+def test_bm25tp_saturates_its_proximity_term_with_bm25s_own_average_length():
+    # one K for both parts (Büttcher et al.): with Lucene's statistics, avgdl over the documents with the field
+    docs = ["a b", "", "a x b y z w", ""]
+    ix = InvertedIndex.build(Collection(tuple("abcd"), {"body": docs}), PLAIN)
+    pairs = all_pairs(ix, ["a b"])
+    for doc_count, avgdl in (("field", 8 / 2), ("collection", 8 / 4)):
+        tp = (get_scorer("bm25tp")(doc_count=doc_count).score(pairs, "body")[:, 0]
+              - bm25(pairs, "body", doc_count=doc_count))
+        K = 1.2 * (0.25 + 0.75 * 2 / avgdl)  # document a, |d| = 2
+        idf = get_scorer("bm25")(doc_count=doc_count).statistics(pairs, "body")[0]
+        acc = idf[::-1] / 1.0 ** 2  # a and b one apart: each term's accumulator is the other's idf / distance^2
+        np.testing.assert_allclose(tp[0], sum(min(1.0, w) * acc_t * 2.2 / (acc_t + K) for w, acc_t in zip(idf, acc)),
+                                   rtol=1e-12)

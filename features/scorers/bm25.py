@@ -30,11 +30,14 @@ and :math:`df_t` of them containing ``t``:
                                                                             bm25s ``bm25+``
 =====================  ===================================================  ==========================================
 
-In a field, :math:`N` and avgdl are Lucene's with ``idf="lucene"``: the documents with a term in the field (its
-``docCount``) and their mean length, as Elasticsearch, OpenSearch and Solr score a field (where the exporter maps
-``bm25`` onto a ``match`` query); with the other variants, whose references hold one text per document, every
-document of the collection and the mean over all of them (:func:`field_statistics`). The two differ only where some
-documents have nothing in the field (CACM's abstracts: 1,587 of 3,204 documents).
+In a field, ``doc_count`` says what :math:`N` and avgdl count (:func:`field_statistics`): ``"field"``, Lucene's, the
+documents with a term in the field (its ``docCount``) and their mean length, as Elasticsearch, OpenSearch and Solr
+score a field (where the exporter maps ``bm25`` onto a ``match`` query); ``"collection"``, every document of the
+collection and the mean over all of them, as the references of the other variants (one text per document) count.
+By default each variant's reference's: ``"field"`` for ``idf="lucene"``, else ``"collection"``; a feature-set
+description records it, and one written before it was recorded (when every variant counted the collection) is
+computed so. The two differ only where some documents have nothing in the field (CACM's abstracts: 1,587 of 3,204
+documents).
 
 A term that occurs in no document (:math:`df = 0`) has ``"atire"`` and ``"bm25plus"`` idf 0 (their formula is
 undefined there; the term matches nothing, so only ``term_stats``'s ``idf`` shows it).
@@ -94,8 +97,8 @@ from features.index import FieldIndex
 from features.pairs import PairSet
 from features.scorers._registry import Scorer, divide_or_zero, is_number, register
 
-__all__ = ["BM25", "BM25L", "BM25Plus", "BM25_IDF", "QTF_NORMS", "bm25_idf", "bm25_tf", "field_statistics",
-           "query_weight"]
+__all__ = ["BM25", "BM25L", "BM25Plus", "BM25_IDF", "DOC_COUNTS", "QTF_NORMS", "bm25_idf", "bm25_tf",
+           "default_doc_count", "field_statistics", "query_weight"]
 
 BM25_IDF = ("lucene", "robertson", "robertson_floor", "okapi", "terrier", "atire", "bm25l", "bm25plus")
 QTF_NORMS = ("none", "max")
@@ -197,38 +200,57 @@ def query_weight(qtf: NDArray, k3: float | None, qtf_norm: str = "none",
     return qtf if k3 is None else (k3 + 1.0) * qtf / (k3 + qtf)
 
 
-def field_statistics(fi: FieldIndex, n_docs: int, variant: str) -> tuple[int, float]:
-    """BM25's :math:`N` and avgdl in a field: for ``idf="lucene"`` Lucene's (the documents with a term in the field,
-    its ``docCount``, and their mean length), else over every document of the collection (Terrier, bm25s, rank_bm25,
-    which have one text per document). They differ only where some documents have nothing in the field.
+#: How BM25 counts a field's documents: ``"field"``, the documents with a term in it (Lucene's ``docCount``), their
+#: mean length as avgdl; ``"collection"``, every document of the collection (Terrier, bm25s, rank_bm25).
+DOC_COUNTS = ("field", "collection")
+
+
+def default_doc_count(variant: str) -> str:
+    """The ``doc_count`` an idf variant's reference uses: ``"field"`` for ``"lucene"``, else ``"collection"``."""
+    return "field" if variant == "lucene" else "collection"
+
+
+def field_statistics(fi: FieldIndex, n_docs: int, doc_count: str) -> tuple[int, float]:
+    """BM25's :math:`N` and avgdl in a field: with ``doc_count="field"`` Lucene's (the documents with a term in the
+    field, its ``docCount``, and their mean length), with ``"collection"`` every document of the collection (Terrier,
+    bm25s, rank_bm25, which have one text per document). They differ only where some documents have nothing in the
+    field.
 
     Examples
     --------
     >>> from features import Analyzer, InvertedIndex
     >>> from features.collections import Collection
     >>> ix = InvertedIndex.build(Collection(("a", "b", "c"), {"body": ["x y", "", "y z w"]}), Analyzer(stopwords=None))
-    >>> field_statistics(ix.field("body"), ix.n_docs, "lucene"), field_statistics(ix.field("body"), ix.n_docs, "atire")
+    >>> field_statistics(ix.field("body"), ix.n_docs, "field"), field_statistics(ix.field("body"), ix.n_docs,
+    ...                                                                          "collection")
     ((2, 2.5), (3, 1.6666666666666667))
     """
-    if variant == "lucene":
+    if doc_count == "field":
         return fi.doc_count, (fi.total_len / fi.doc_count if fi.doc_count else 0.0)
+    if doc_count != "collection":
+        raise ValueError(f"doc_count must be one of {DOC_COUNTS}, got {doc_count!r}")
     return n_docs, fi.avg_len
 
 
-def field_idf(pairs: PairSet, field: str, variant: str, epsilon: float = 0.25) -> NDArray[np.float64]:
-    """BM25 IDF of every flat query term of ``pairs`` in ``field`` (memoised in ``pairs``, read-only)."""
+def field_idf(pairs: PairSet, field: str, variant: str, epsilon: float = 0.25,
+              doc_count: str | None = None) -> NDArray[np.float64]:
+    """BM25 IDF of every flat query term of ``pairs`` in ``field`` (memoised in ``pairs``, read-only); ``doc_count``
+    (:func:`field_statistics`; None: the variant's own, :func:`default_doc_count`) counts its N."""
+    doc_count = default_doc_count(variant) if doc_count is None else doc_count
 
     def compute() -> NDArray[np.float64]:
         fi = pairs.index.field(field)
-        n, _ = field_statistics(fi, pairs.index.n_docs, variant)
+        n, _ = field_statistics(fi, pairs.index.n_docs, doc_count)
         return bm25_idf(pairs.df(field), n, variant, epsilon=epsilon, vocab_df=fi.df if variant == "okapi" else None)
 
-    key = ("bm25_idf", pairs.index.aliases.get(field, field), variant, float(epsilon) if variant == "okapi" else None)
+    key = ("bm25_idf", pairs.index.aliases.get(field, field), variant, float(epsilon) if variant == "okapi" else None,
+           doc_count)
     return pairs.cached(key, compute)
 
 
 class _BM25Params(Scorer):
-    defaults = {"k1": 1.2, "b": 0.75, "idf": "lucene", "k3": None, "epsilon": 0.25, "qtf_norm": "none"}
+    defaults = {"k1": 1.2, "b": 0.75, "idf": "lucene", "k3": None, "epsilon": 0.25, "qtf_norm": "none",
+                "doc_count": None}
 
     def validate(self) -> None:
         p = self.params
@@ -240,6 +262,15 @@ class _BM25Params(Scorer):
         self._check(is_number(p["epsilon"]) and p["epsilon"] >= 0, "epsilon", "a number >= 0")
         self._check(p["qtf_norm"] in QTF_NORMS, "qtf_norm", f"one of {QTF_NORMS}")
         self._refuse_given(p["idf"] != "okapi", "epsilon", "it is the floor of idf='okapi' and no other idf has one")
+        self._check(p["doc_count"] is None or p["doc_count"] in DOC_COUNTS, "doc_count", f"one of {DOC_COUNTS}")
+        if p["doc_count"] is None:  # the idf's reference's (recorded so: a description says how it was computed)
+            p["doc_count"] = default_doc_count(p["idf"])
+
+    def statistics(self, pairs: PairSet, field: str) -> tuple[NDArray[np.float64], float]:
+        """The idf of every flat query term and the avgdl in ``field``, counted by ``doc_count``."""
+        p = self.params
+        _, avg = field_statistics(pairs.index.field(field), pairs.index.n_docs, p["doc_count"])
+        return field_idf(pairs, field, p["idf"], p["epsilon"], p["doc_count"]), avg
 
     def bm25(self, pairs: PairSet, field: str) -> NDArray[np.float64]:
         """BM25 of each pair (memoised in ``pairs`` by field and parameters: ``bm25tp`` adds to the same sum)."""
@@ -247,13 +278,12 @@ class _BM25Params(Scorer):
 
         def compute() -> NDArray[np.float64]:
             m = pairs.match(field)
-            idf = field_idf(pairs, field, p["idf"], p["epsilon"])
+            idf, avg = self.statistics(pairs, field)
             w = query_weight(pairs.qtf, p["k3"], p["qtf_norm"], pairs.qterm_ptr) * idf
-            _, avg = field_statistics(m.field, pairs.index.n_docs, p["idf"])
             return m.pair_sum(w[m.entry_qterm] * bm25_tf(m.tf_float, m.entry_doc_len, avg, p["k1"], p["b"]))
 
         key = ("bm25", pairs.index.aliases.get(field, field),
-               *(repr(p[k]) for k in ("k1", "b", "idf", "k3", "qtf_norm", "epsilon")))
+               *(repr(p[k]) for k in ("k1", "b", "idf", "k3", "qtf_norm", "epsilon", "doc_count")))
         return pairs.cached(key, compute)
 
 
@@ -283,12 +313,11 @@ class _LowerBounded(_BM25Params):
     def score(self, pairs: PairSet, field: str | None) -> NDArray[np.float64]:
         p = self.params
         m = pairs.match(field)
-        idf = field_idf(pairs, field, p["idf"], p["epsilon"])
+        idf, avg = self.statistics(pairs, field)
         w = query_weight(pairs.qtf, p["k3"], p["qtf_norm"], pairs.qterm_ptr) * idf
         tf = m.tf_float
         val = np.zeros(tf.shape[0])
         has = tf > 0  # the sum runs over the query terms in the document
-        _, avg = field_statistics(m.field, pairs.index.n_docs, p["idf"])
         val[has] = self.term_value(tf[has], m.entry_doc_len[has], avg)
         return m.pair_sum(w[m.entry_qterm] * val)[:, None]
 

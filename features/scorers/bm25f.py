@@ -13,15 +13,16 @@ Each field :math:`f` contributes its term frequency, weighted by :math:`w_f` and
 with :math:`l_{f,d}` the length of field :math:`f` of document :math:`d` and :math:`\overline{l_f}` its average
 (an empty field contributes nothing; :math:`\overline{l_f} = 0` is taken as :math:`l/\overline{l} = 1`). The idf is
 computed once per term from its document frequency over the weighted fields (the documents holding the term in
-any of them), with the ``idf`` variant of :func:`features.scorers.bm25.bm25_idf`; with ``idf="lucene"``,
-:math:`N` counts the documents with a term in some weighted field and :math:`\overline{l_f}` averages over them, as
-BM25 of a field counts Lucene's ``docCount`` (:func:`features.scorers.bm25.field_statistics`), else every document.
+any of them), with the ``idf`` variant of :func:`features.scorers.bm25.bm25_idf`; with ``doc_count="field"`` (the
+default with ``idf="lucene"``), :math:`N` counts the documents with a term in some weighted field and
+:math:`\overline{l_f}` averages over them, as BM25 of a field counts Lucene's ``docCount``
+(:func:`features.scorers.bm25.field_statistics`); with ``"collection"``, every document.
 The :math:`(k_1 + 1)` factor, a constant, makes BM25F of one field with :math:`w = 1` equal
 :class:`~features.scorers.bm25.BM25` of that field.
 
 Parameters: ``weights`` (``{field: w_f}``; default every indexed field except the concatenation ``"all"``, each
 with weight 1), ``b`` (one value for every field, or ``{field: b_f}`` naming each weighted field; default 0.75),
-``k1`` (1.2) and ``idf`` (``"lucene"``). In a feature-set file: ``weights = {title = 2.0, body = 1.0}``.
+``k1`` (1.2), ``idf`` (``"lucene"``) and ``doc_count``. In a feature-set file: ``weights = {title = 2.0, body = 1.0}``.
 
 References
 ----------
@@ -40,7 +41,7 @@ from numpy.typing import NDArray
 from features.index import InvertedIndex
 from features.pairs import PairSet
 from features.scorers._registry import Scorer, divide_or_zero, is_number, register
-from features.scorers.bm25 import bm25_idf
+from features.scorers.bm25 import DOC_COUNTS, bm25_idf, default_doc_count
 
 __all__ = ["BM25F", "union_df"]
 
@@ -63,7 +64,7 @@ class BM25F(Scorer):
 
     name = "bm25f"
     per_field = False
-    defaults = {"weights": None, "b": 0.75, "k1": 1.2, "idf": "lucene"}
+    defaults = {"weights": None, "b": 0.75, "k1": 1.2, "idf": "lucene", "doc_count": None}
 
     def validate(self) -> None:
         p = self.params
@@ -80,6 +81,9 @@ class BM25F(Scorer):
             self._check(is_number(b) and 0 <= b <= 1, "b", "a number in [0, 1] or a table {field: b}")
         self._check(is_number(p["k1"]) and p["k1"] >= 0, "k1", "a number >= 0")
         self._check(p["idf"] in _IDF, "idf", f"one of {_IDF}")
+        self._check(p["doc_count"] is None or p["doc_count"] in DOC_COUNTS, "doc_count", f"one of {DOC_COUNTS}")
+        if p["doc_count"] is None:  # as BM25's (features.scorers.bm25): recorded
+            p["doc_count"] = default_doc_count(p["idf"])
 
     def field_weights(self, pairs: PairSet | InvertedIndex) -> dict[str, float]:
         """``{field: weight}`` against this index (the default: every field but ``"all"``, weight 1)."""
@@ -108,13 +112,13 @@ class BM25F(Scorer):
         k1 = float(p["k1"])
         pseudo = np.zeros(int(pairs.entry_ptr[-1]))
         matches = {f: pairs.match(f) for f in weights}  # raises naming the index's fields for an unknown one
-        n = pairs.index.n_docs
-        if p["idf"] == "lucene":  # Lucene's statistics: the documents with a term in some weighted field
+        n, by_field = pairs.index.n_docs, p["doc_count"] == "field"
+        if by_field:  # Lucene's statistics: the documents with a term in some weighted field
             n = int(np.count_nonzero(np.logical_or.reduce([m.field.doc_len > 0 for m in matches.values()])))
         for f, wf in weights.items():
             m = matches[f]
             bf = float(b[f] if isinstance(b, Mapping) else b)
-            avg = (m.field.total_len / n if n else 0.0) if p["idf"] == "lucene" else m.field.avg_len
+            avg = (m.field.total_len / n if n else 0.0) if by_field else m.field.avg_len
             rel = m.entry_doc_len / avg if avg > 0 else 1.0
             norm = 1.0 - bf + bf * rel
             pseudo += divide_or_zero(wf * m.tf, norm, m.tf > 0)  # empty field: 0

@@ -293,7 +293,7 @@ class RM3(_PRF):
         fi = pairs.index.field(field)
         n_docs, mu = pairs.index.n_docs, float(p["mu"])
 
-        n, avg = field_statistics(fi, n_docs, "lucene")
+        n, avg = field_statistics(fi, n_docs, "field")
 
         def first_pass(query: QueryTerms) -> NDArray[np.int32]:  # Anserini's BM25: k1 0.9, b 0.4, Lucene's
             return top_documents(fi, n_docs, query.ids, query.qtf.astype(np.float64), int(p["fb_docs"]),

@@ -57,7 +57,7 @@ from numpy.typing import NDArray
 from features._kernels.proximity import PROX_COLUMNS, listed_pair_distances, proximity_pairs, tp_scores
 from features.pairs import PairSet
 from features.scorers._registry import Scorer, is_number, register
-from features.scorers.bm25 import _BM25Params, field_idf
+from features.scorers.bm25 import _BM25Params
 
 __all__ = ["BM25TP", "AvgPairDistance", "MinPairDistance", "MinWindow", "OrderedWindow", "Span", "UnorderedWindow",
            "listed_distances", "proximity_table"]
@@ -241,9 +241,9 @@ class BM25TP(_BM25Params):
         p = self.params
         m = pairs.match(field)
         fi = m.field
-        idf = field_idf(pairs, field, p["idf"], p["epsilon"])
+        idf, avg = self.statistics(pairs, field)  # BM25's own: the proximity term saturates with the same K
         tp = np.zeros(pairs.n_pairs)
         if pairs.n_pairs:
             tp_scores(fi.positions, fi.pos_ptr, m.post, pairs.entry_ptr, pairs.group_ptr, pairs.qterm_ptr, idf,
-                      m.doc_len, float(fi.avg_len), float(p["k1"]), float(p["b"]), tp)
+                      m.doc_len, float(avg), float(p["k1"]), float(p["b"]), tp)
         return (self.bm25(pairs, field) + tp)[:, None]

@@ -30,7 +30,7 @@ from numpy.typing import NDArray
 from features._kernels.pooling import POOL_CODES, pool_columns
 from features.pairs import PairSet
 from features.scorers._registry import Scorer, divide_or_zero, register
-from features.scorers.bm25 import BM25_IDF, field_idf
+from features.scorers.bm25 import BM25_IDF, DOC_COUNTS, default_doc_count, field_idf
 
 __all__ = ["Coverage", "DocLength", "FirstStage", "MatchedTerms", "QueryLength", "QueryTermCount", "TermStats"]
 
@@ -66,7 +66,7 @@ class TermStats(Scorer):
     """A term statistic pooled over the query terms; columns ``{stat}_{pool}:{field}`` (module docstring)."""
 
     name = "term_stats"
-    defaults = {"stat": "tf", "pools": ["sum", "min", "max", "mean"], "idf": "lucene"}
+    defaults = {"stat": "tf", "pools": ["sum", "min", "max", "mean"], "idf": "lucene", "doc_count": None}
 
     def validate(self) -> None:
         p = self.params
@@ -75,6 +75,9 @@ class TermStats(Scorer):
         ok = isinstance(pools, (list, tuple)) and len(pools) > 0 and all(x in POOLS for x in pools)
         self._check(ok, "pools", f"a non-empty list drawn from {POOLS}")
         self._check(p["idf"] in BM25_IDF, "idf", f"one of {BM25_IDF}")
+        self._check(p["doc_count"] is None or p["doc_count"] in DOC_COUNTS, "doc_count", f"one of {DOC_COUNTS}")
+        if p["doc_count"] is None:  # as BM25's (features.scorers.bm25): recorded
+            p["doc_count"] = default_doc_count(p["idf"])
 
     @property
     def outputs(self) -> tuple[str, ...]:
@@ -92,7 +95,7 @@ class TermStats(Scorer):
         elif p["stat"] == "tf_norm":
             v = divide_or_zero(tf, m.entry_doc_len)
         else:
-            idf = field_idf(pairs, field, p["idf"])[m.entry_qterm]
+            idf = field_idf(pairs, field, p["idf"], doc_count=p["doc_count"])[m.entry_qterm]
             v = idf if p["stat"] == "idf" else tf * idf
         return pool_many(v, m.entry_ptr, p["pools"])
 

@@ -2,17 +2,17 @@
 (``POST _ltr/_featureset/<name>``) or Solr's feature store (``PUT /schema/feature-store``).
 
 A feature maps onto an engine query only where the engine computes the same thing. The one such feature of ltrkit's
-feature layer is BM25 of a field with Lucene's IDF and each query term counted (``idf="lucene"``, no ``k3``,
-``qtf_norm="none"``): a ``match`` query on that field (Solr: ``edismax`` on that one field, ``q.op=OR``), boosted by
-``k1 + 1`` because Lucene's BM25 leaves that constant factor out (``BM25Similarity``: ``idf * freq / (freq + k1 *
-(1 - b + b * dl / avgdl))``). The index must give the field BM25 with the same ``k1`` and ``b`` and the same
-analysis; Lucene keeps document lengths in one byte, so the values agree closely, not bit for bit. Every other
-feature (other scorers, BM25 variants, proximity, statistics, neural scores, anything without a description) is
-written as a template to fill: an entry whose query is ``{"ltrkit_fill_in": {...}}`` (Solr: a class of that name),
-which no engine can run until it is replaced, so that nothing guessed is ever scored. A feature the model never
-reads (no split or non-zero weight uses it: a distilled student's teacher column, a feature no tree chose) is a
-constant instead, since no value of it changes a score: ``match_none`` (Solr: a ``ValueFeature`` of 0), so that the
-engine computes nothing for it and nothing is left to fill.
+feature layer is BM25 of a field with Lucene's IDF and statistics and each query term counted (``idf="lucene"``,
+``doc_count="field"``, no ``k3``, ``qtf_norm="none"``): a ``match`` query on that field (Solr: ``edismax`` on that one
+field, ``q.op=OR``), boosted by ``k1 + 1`` because Lucene's BM25 leaves that constant factor out (``BM25Similarity``:
+``idf * freq / (freq + k1 * (1 - b + b * dl / avgdl))``). The index must give the field BM25 with the same ``k1`` and
+``b`` and the same analysis; Lucene keeps document lengths in one byte, so the values agree closely, not bit for bit.
+Every other feature (other scorers, BM25 variants, proximity, statistics, neural scores, anything without a description)
+is written as a template to fill: an entry whose query is ``{"ltrkit_fill_in": {...}}`` (Solr: a class of that name),
+which no engine can run until it is replaced, so that nothing guessed is ever scored. A feature the model never reads
+(no split or non-zero weight uses it: a distilled student's teacher column, a feature no tree chose) is a constant
+instead, since no value of it changes a score: ``match_none`` (Solr: a ``ValueFeature`` of 0), so that the engine
+computes nothing for it and nothing is left to fill.
 
 Which feature a column is comes from the model's feature-set description (its sidecar's ``feature_set``, the
 ``ltrkit-feature-set/1`` JSON that ``ltr features`` writes): entries with ``scorer``, ``fields``, ``name`` and
@@ -56,6 +56,9 @@ def _bm25_columns(description: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
             why = f"BM25 with k3={params.get('k3')!r}: a match query counts each query term once per occurrence"
         elif params["qtf_norm"] not in ("none", None):
             why = f"BM25 with qtf_norm={params.get('qtf_norm')!r}: a match query does not normalise query term counts"
+        elif params.get("doc_count", "collection") != "field":  # absent: described before it was recorded
+            why = ("BM25 counting every document of the collection (doc_count='collection', as every model trained "
+                   "before ltrkit recorded doc_count): Lucene counts the documents with the field")
         base = entry.get("name") or "bm25"
         for f in fields:
             out[f"{base}:{f}"] = {"field": f, "params": params, "why": why}
@@ -151,7 +154,8 @@ def feature_set_definition(names: Sequence[str], family: str, *, description: Ma
     --------
     >>> text, notes = feature_set_definition(["bm25:title", "pagerank"], "es", description={
     ...     "features": [{"scorer": "bm25", "fields": ["title"], "name": None, "effective": {"k1": 1.2, "b": 0.75,
-    ...                   "idf": "lucene", "k3": None, "qtf_norm": "none"}}], "fields": ["title"]})
+    ...                   "idf": "lucene", "k3": None, "qtf_norm": "none", "doc_count": "field"}}],
+    ...     "fields": ["title"]})
     >>> [f["template"] for f in json.loads(text)["featureset"]["features"]][0]
     {'match': {'title': {'query': '{{keywords}}', 'boost': 2.2}}}
     """
