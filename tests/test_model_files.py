@@ -255,20 +255,23 @@ def test_a_plain_model_the_engine_trained_on_its_own_reading_of_an_svmlight_file
         model = tmp_path / "model.json"
         booster.save_model(str(model))
         expected = booster.predict(dtest)
-    # LightGBM records that column 0 held one value in training: read its way, said in a note; XGBoost records
-    # nothing more than that no split reads column 0 (as a model trained on arrays that never used feature 1): the
-    # reading is asked for, naming both
-    engine_way = [] if engine == "lightgbm" else ["--zero-based"]
-    if engine == "xgboost":
-        assert main(["predict", str(model), test, "--out", str(tmp_path / "s.txt")]) == 1
-        assert (f"has 301 columns, none of its splits reads column 0, and {test} lists feature ids up to 300: read by "
-                "XGBoost's own svmlight reader (id j as column j, absent ids missing), pass --zero-based --sparse; "
-                "trained on arrays with id j as column j - 1 (ltr's, scikit-learn's readers), pass --n-features "
-                "301") in capsys.readouterr().err
-    assert main(["predict", str(model), test, "--out", str(tmp_path / "s.txt"), *engine_way]) == 0
-    assert ("none of its splits reads column 0" if engine == "lightgbm" else
-            "DATA is read as XGBoost reads one") in capsys.readouterr().err
+    # the Python packages record no more than that no split reads column 0 (as a model trained on arrays that never
+    # used feature 1 shows too): the reading is asked for, naming both
+    reader = ("XGBoost's own svmlight reader (id j as column j, absent ids missing), pass --zero-based --sparse"
+              if engine == "xgboost" else "LightGBM's own svmlight reader (id j as column j), pass --zero-based")
+    assert main(["predict", str(model), test, "--out", str(tmp_path / "s.txt")]) == 1
+    assert (f"has 301 columns, none of its splits reads column 0, and {test} lists feature ids up to 300: read by "
+            f"{reader}; trained on arrays with id j as column j - 1 (ltr's, scikit-learn's readers), pass "
+            "--n-features 301") in capsys.readouterr().err
+    assert main(["predict", str(model), test, "--out", str(tmp_path / "s.txt"), "--zero-based"]) == 0
+    capsys.readouterr()
     np.testing.assert_array_equal(np.loadtxt(tmp_path / "s.txt"), expected.astype(np.float64))
+    if engine == "lightgbm":  # LightGBM's program names the file its reader read ([data: ...]): read its way, said
+        cli = tmp_path / "cli.txt"
+        cli.write_text(model.read_text().replace("[data: ]", f"[data: {train}]"))
+        assert main(["predict", str(cli), test, "--out", str(tmp_path / "s.txt")]) == 0
+        assert f"and names its training file ({train}): LightGBM's program read it" in capsys.readouterr().err
+        np.testing.assert_array_equal(np.loadtxt(tmp_path / "s.txt"), expected.astype(np.float64))
     # a file without the highest ids (svmlight leaves absent ids out) is read the engine's way too, as is one read
     # with --zero-based
     import re
@@ -283,7 +286,8 @@ def test_a_plain_model_the_engine_trained_on_its_own_reading_of_an_svmlight_file
             warnings.simplefilter("ignore", UserWarning)
             narrow_expected = booster.predict(xgb.DMatrix(f"{narrow}?format=libsvm"))
     for extra in ([], ["--zero-based"]) if engine == "lightgbm" else (["--zero-based"],):
-        assert main(["predict", str(model), str(narrow), "--out", str(tmp_path / "n.txt"), "--quiet", *extra]) == 0
+        named = tmp_path / "cli.txt" if engine == "lightgbm" and not extra else model
+        assert main(["predict", str(named), str(narrow), "--out", str(tmp_path / "n.txt"), "--quiet", *extra]) == 0
         np.testing.assert_array_equal(np.loadtxt(tmp_path / "n.txt"), narrow_expected.astype(np.float64))
     # Python: the data read as the engine reads it scores the same; read 1-based, the error says how
     with pytest.warns(PlainModelWarning):
@@ -296,10 +300,12 @@ def test_a_plain_model_the_engine_trained_on_its_own_reading_of_an_svmlight_file
         loaded.predict(read_letor(test))
 
 
-def test_a_plain_xgboost_model_of_arrays_that_never_used_feature_1_is_not_scored_one_column_off(tmp_path, capsys):
-    """An XGBoost model trained on arrays (id j as column j - 1) whose splits never read column 0 looks like one
-    its own svmlight reader trained; a file without its highest id fits both readings: asked, not guessed (every
-    score was one column off, exit 0)."""
+@pytest.mark.parametrize("engine", ["xgboost", "lightgbm"])
+def test_a_plain_model_of_arrays_that_never_used_feature_1_is_not_scored_one_column_off(tmp_path, capsys, engine):
+    """A model trained on arrays (id j as column j - 1) whose splits never read column 0 (LightGBM: column 0 held one
+    value) looks like one its engine's own svmlight reader trained; a file without its highest id fits both
+    readings: asked, not guessed (every score was one column off, exit 0)."""
+    import lightgbm as lgb
     import xgboost as xgb
 
     from ltr.cli import main
@@ -308,8 +314,12 @@ def test_a_plain_xgboost_model_of_arrays_that_never_used_feature_1_is_not_scored
     X = rng.random((60, 5)).astype(np.float32)
     X[:, 0] = 0.0  # constant: no split can read it
     y, qid = rng.integers(0, 3, 60), np.repeat(np.arange(6), 10)
-    booster = xgb.train({"objective": "rank:ndcg", "nthread": 1}, xgb.DMatrix(X, y, qid=qid), 5)
-    model = tmp_path / "m.json"
+    model = tmp_path / ("m.json" if engine == "xgboost" else "m.txt")
+    if engine == "xgboost":
+        booster = xgb.train({"objective": "rank:ndcg", "nthread": 1}, xgb.DMatrix(X, y, qid=qid), 5)
+    else:
+        booster = lgb.train({"objective": "lambdarank", "verbose": -1, "min_data_in_leaf": 3, "num_threads": 1},
+                            lgb.Dataset(X, y, group=np.full(6, 10)), 5)
     booster.save_model(str(model))
     batch = X[:10].copy()
     batch[:, 4] = 0.0  # the batch's highest feature is 0: svmlight writers leave id 5 out
@@ -317,10 +327,11 @@ def test_a_plain_xgboost_model_of_arrays_that_never_used_feature_1_is_not_scored
     data.write_text("".join("0 qid:1 " + " ".join(f"{j + 1}:{v:.9g}" for j, v in enumerate(row[:4])) + "\n"
                             for row in batch))
     assert main(["predict", str(model), str(data), "--out", str(tmp_path / "s.txt")]) == 1
-    assert "pass --zero-based --sparse; trained on arrays" in capsys.readouterr().err
+    assert "pass --zero-based" in capsys.readouterr().err
     assert not (tmp_path / "s.txt").exists()
     assert main(["predict", str(model), str(data), "--n-features", "5", "--out", str(tmp_path / "s.txt")]) == 0
-    expected = booster.inplace_predict(batch, predict_type="margin")
+    expected = (booster.inplace_predict(batch, predict_type="margin") if engine == "xgboost" else
+                booster.predict(batch.astype(np.float64), raw_score=True))
     np.testing.assert_array_equal(np.loadtxt(tmp_path / "s.txt"), expected.astype(np.float64))
 
 

@@ -45,7 +45,8 @@ def test_ltr_predict_scores_a_plain_lightgbm_model_on_float64_values_as_lightgbm
     float32 = booster.predict(X.toarray().astype(np.float32), raw_score=True)
     assert (float32 != expected).sum() >= 1  # the case this test is about is in the data
 
-    assert main(["predict", str(model), test, "--out", str(tmp_path / "s.txt")]) == 0
+    # (--zero-based: trained on LightGBM's own reading of the file, which its model does not record)
+    assert main(["predict", str(model), test, "--zero-based", "--out", str(tmp_path / "s.txt")]) == 0
     err = capsys.readouterr().err
     assert "ltr predict reads DATA's values as float64, as LightGBM's own reader does" in err
     np.testing.assert_array_equal(np.loadtxt(tmp_path / "s.txt"), expected)

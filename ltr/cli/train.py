@@ -498,22 +498,25 @@ def _check_feature_set(args: argparse.Namespace, model, data) -> None:
 def _engine_columns(args: argparse.Namespace, model, data) -> bool:
     """A plain model trained on its engine's own reading of an svmlight file (id j as column j; its
     :attr:`svmlight_columns_`), scoring DATA that has no more than its ids 1..width-1: read the engine's way, whether
-    DATA lists the highest ids or not (svmlight files leave absent ids out). For LightGBM, whose model records that
-    column 0 held one value in training; an XGBoost model records nothing but that no split reads column 0, which a
-    model trained on arrays (id j as column j - 1) whose feature 1 it never used shows too: there DATA's reading is
-    asked for, never guessed (a guess would move every column)."""
+    DATA lists the highest ids or not (svmlight files leave absent ids out), where the model names the file its
+    engine's reader read (a LightGBM model of the command-line program: ``[data: train.txt]``). Otherwise no split on
+    column 0 is all there is, which a model trained on arrays (id j as column j - 1) that never used feature 1 shows
+    too: DATA's reading is asked for, naming both, never guessed (a guess would move every column)."""
     if getattr(args, "read_zero_based", False):  # DATA already read the engine's way
         return False
     width = int(model.n_features_in_)
     if not (getattr(model, "svmlight_columns_", False) and data.n_features + 1 <= width):
         return False
-    if model.engine == "xgboost":
-        raise ValueError(
-            f"the model {args.model} has {width} columns, none of its splits reads column 0, and {args.data} lists "
-            f"feature ids up to {data.n_features}: read by XGBoost's own svmlight reader (id j as column j, absent ids "
-            f"missing), pass --zero-based --sparse; trained on arrays with id j as column j - 1 (ltr's, "
-            f"scikit-learn's readers), pass --n-features {width}")
-    return True
+    if getattr(model, "training_file_", None):
+        return True
+    engine_way = "--zero-based --sparse" if model.engine == "xgboost" else "--zero-based"
+    missing = ", absent ids missing" if model.engine == "xgboost" else ""
+    name = "XGBoost" if model.engine == "xgboost" else "LightGBM"
+    raise ValueError(
+        f"the model {args.model} has {width} columns, none of its splits reads column 0, and {args.data} lists "
+        f"feature ids up to {data.n_features}: read by {name}'s own svmlight reader (id j as column j{missing}), pass "
+        f"{engine_way}; trained on arrays with id j as column j - 1 (ltr's, scikit-learn's readers), pass "
+        f"--n-features {width}")
 
 
 def _fit_width(args: argparse.Namespace, data, model):
@@ -526,11 +529,10 @@ def _fit_width(args: argparse.Namespace, data, model):
         import numpy as np
         import scipy.sparse as sp
 
-        sparse = " and absent ids as missing values (--sparse)" if model.engine == "xgboost" else ""
-        note(args, f"note: the model {args.model} has {width} columns, of which none of its splits reads column 0: its "
-                   f"engine trained it on an svmlight file read the engine's way (id j as column j{sparse}), so DATA "
-                   f"(ids up to {data.n_features}) is read so (as --zero-based does; --n-features {width} reads it "
-                   "1-based)")
+        note(args, f"note: the model {args.model} has {width} columns, of which none of its splits reads column 0, "
+                   f"and names its training file ({model.training_file_}): LightGBM's program read it its own way "
+                   f"(id j as column j), so DATA (ids up to {data.n_features}) is read so (as --zero-based does; "
+                   f"--n-features {width} reads it 1-based)")
         X = data.X
         X = sp.hstack([sp.csr_matrix((X.shape[0], 1), dtype=X.dtype), X], format="csr") if sp.issparse(X) else \
             np.hstack([np.zeros((X.shape[0], 1), dtype=X.dtype), X])

@@ -279,6 +279,7 @@ def _load_plain(path: Path, text: str) -> Ranker:
     model.normalizer_ = None
     model.plain_model_ = True
     model.svmlight_columns_ = _svmlight_columns(engine, text, ensemble)
+    model.training_file_ = _training_file(engine, text)
     said = []
     best = _recorded_best_iteration(engine, text)
     if best is not None and best + 1 < model.best_iteration_:
@@ -329,6 +330,15 @@ def _svmlight_columns(engine: str, text: str, ensemble) -> bool:
         return True
     m = re.search(r"^feature_infos=(\S+)", text, flags=re.MULTILINE)
     return m is not None and m.group(1) == "none"
+
+
+def _training_file(engine: str, text: str) -> str | None:
+    """The training data file a LightGBM model text records (``[data: train.txt]``: the command-line program's, which
+    read it with LightGBM's own reader), else None (the Python package records none, whatever it read)."""
+    if engine != "lightgbm":
+        return None
+    m = re.search(r"^\[data: ([^\]\r\n]+)\]\r?$", text, flags=re.MULTILINE)
+    return m.group(1).strip() or None if m else None
 
 
 def _load_plain_linear(path: Path, text: str) -> Ranker:

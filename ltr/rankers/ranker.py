@@ -911,7 +911,7 @@ class Ranker(BaseEstimator):
         # What described an earlier fit (or the loaded model) does not describe this one (scikit-learn drops
         # feature_names_in_ on a refit without names): how its data was read, its names, a plain engine model's
         # column layout.
-        for stale in ("feature_names_in_", "svmlight_columns_"):
+        for stale in ("feature_names_in_", "svmlight_columns_", "training_file_"):
             self.__dict__.pop(stale, None)
         self.read_options_ = None
         if feature_names is not None:
