@@ -1053,3 +1053,20 @@ def test_a_doc_id_ending_in_a_separator_is_written_and_read_back(tmp_path, doc_i
     d = RankingDataset(np.zeros((2, 1), np.float32), np.array([1.0, 0.0]), np.array([1, 1]), np.array([0, 2]),
                        doc_ids=np.array([doc_id, "b"], dtype=object))
     assert read_letor(write_letor(tmp_path / "d.txt", d)).doc_ids.tolist() == [doc_id, "b"]
+
+
+@pytest.mark.parametrize("suffix", ["", ".gz"])
+def test_a_width_asked_for_that_makes_a_huge_mostly_empty_dense_matrix_is_refused_naming_sparse(tmp_path, suffix):
+    # as an inferred width is: n_features=2,000,000 for a 46-feature file (a hashed model's width, as the column
+    # advice of ltr predict names it) was a 2.2 GiB allocation, or a MemoryError traceback at a larger size
+    import gzip
+
+    text = "".join(f"{i % 3} qid:{1 + i // 10} 1:0.5 7:{i} #docid = d{i}\n" for i in range(300))
+    path = tmp_path / f"d.txt{suffix}"
+    (gzip.open if suffix else open)(path, "wt").write(text)
+    with pytest.raises(LetorFormatError, match=r"d.txt(.gz)?: its 300 rows as the 2000000 columns asked for would "
+                                               r"make a dense matrix of 2.2 GiB that is mostly empty \(600 values\); "
+                                               r"pass sparse=True"):
+        read_letor(path, n_features=2_000_000)
+    assert read_letor(path, n_features=2_000_000, sparse=True).X.shape == (300, 2_000_000)
+    assert read_letor(path, n_features=46).X.shape == (300, 46)

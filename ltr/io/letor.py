@@ -309,6 +309,10 @@ def _parse(buf, spath, *, n_features, sizes, qpath, auto_query, weight, wpath, s
         raise _error_at(buf, spath, pos, f"feature id {maxid} would make a dense matrix of "
                         f"{n_rows * width * 4 / 2**30:.1f} GiB that is mostly empty", fix={"sparse": True},
                         hint="(or give n_features, the true width)")
+    if not sparse and known is not None and mostly_empty_dense(n_rows, width, nnz):  # a width asked for: as large
+        raise LetorFormatError(f"its {n_rows} rows as the {known} columns asked for would make a dense matrix of "
+                               f"{n_rows * width * 4 / 2**30:.1f} GiB that is mostly empty ({nnz} values)", spath,
+                               fix={"sparse": True})
     maxtok = int(counts[:, 2].max())
 
     n_comm = int(counts[:, 6].sum())
@@ -733,7 +737,7 @@ def _parse_stream(path, gz, spath, *, n_features, sizes, qpath, auto_query, weig
         raise _in_window(path, gz, w, lengths, None, over_at)
     maxid = int(counts[:, 3].max())
     width = known if known is not None else (maxid + 1 - id0 if nnz else 0)
-    if not sparse and known is None and mostly_empty_dense(n_rows, width, nnz):
+    if not sparse and mostly_empty_dense(n_rows, width, nnz):  # the whole-buffer path says why
         raise _Reparse
     maxtok = int(counts[:, 2].max())
     n_comm = int(counts[:, 6].sum())
