@@ -470,3 +470,17 @@ def test_the_command_line_names_the_kernel_option_for_a_native_rankers_parameter
     assert main(["train", data, "--kernel", "numba", "--objective", "ranknet", "--rounds", "2", "--param",
                  "sigmoid=2", "--quiet"]) == 2
     assert "pass --objective-param sigma=2" in capsys.readouterr().err
+
+
+def test_objective_param_takes_a_comma_list_as_the_refusal_advises_it(tmp_path, capsys):
+    # LightGBM writes label_gain=0,1,3; the kernel's option took only a TOML list ([0, 1, 3]) and said
+    # "could not convert string to float: '0,1,3'" naming neither option nor key
+    X, y, sizes = _data()
+    data = _letor(tmp_path / "d.txt", X, y, sizes)
+    base = ["train", data, "--kernel", "numba", "--rounds", "3", "--preset", "none", "--min-child-samples", "1"]
+    assert main([*base, "--objective-param", "label_gain=0,1,3", "--out", str(tmp_path / "a.txt"), "--quiet"]) == 0
+    assert main([*base, "--objective-param", "label_gain=[0, 1, 3]", "--out", str(tmp_path / "b.txt"), "--quiet"]) == 0
+    assert (tmp_path / "a.txt").read_text() == (tmp_path / "b.txt").read_text()
+    capsys.readouterr()
+    assert main([*base, "--objective-param", "label_gain=0,1,x", "--quiet"]) == 1
+    assert "label_gain must be a non-empty 1-D array of finite numbers, got '0,1,x'" in capsys.readouterr().err

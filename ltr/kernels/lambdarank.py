@@ -583,7 +583,10 @@ def prepare(labels: ArrayLike, group_ptr: ArrayLike, *, weight: ArrayLike | None
     if label_gain is None:
         gain = default_label_gain(default_gain_table_size(mode))
     else:
-        gain = np.ascontiguousarray(label_gain, dtype=np.float64)
+        try:
+            gain = np.ascontiguousarray(label_gain, dtype=np.float64)
+        except (TypeError, ValueError):  # text ('0,1,x'): no number to make of it
+            gain = np.empty(0)
         if gain.ndim != 1 or gain.size == 0 or not np.isfinite(gain).all():
             raise ValueError(f"label_gain must be a non-empty 1-D array of finite numbers, got {label_gain!r}")
     y = as_labels(labels)

@@ -457,12 +457,15 @@ def parse_assignments(items: Iterable[str], *, what: str = "--param") -> dict[st
     """``["num_leaves=63", "lambdarank_truncation_level=20"]`` -> a dict with numbers and booleans converted.
 
     Values are read as TOML values when they parse as one (``63``, ``0.1``, ``true``, ``"text"``, ``[1, 2]``),
-    else kept as strings.
+    else kept as strings; for ``--objective-param``, whose list options (``label_gain``) the kernels read as lists, a
+    comma-separated list of numbers (``0,1,3``, as LightGBM's own ``label_gain`` is written) is a list too.
 
     Examples
     --------
     >>> parse_assignments(["num_leaves=63", "boosting=dart", "label_gain=[0, 1, 3]"])
     {'num_leaves': 63, 'boosting': 'dart', 'label_gain': [0, 1, 3]}
+    >>> parse_assignments(["label_gain=0,1,3"], what="--objective-param")
+    {'label_gain': [0.0, 1.0, 3.0]}
     """
     try:
         import tomllib
@@ -479,5 +482,10 @@ def parse_assignments(items: Iterable[str], *, what: str = "--param") -> dict[st
             value = tomllib.loads(f"v = {text.strip()}")["v"]
         except tomllib.TOMLDecodeError:
             value = text.strip()
+            if what == "--objective-param" and "," in value:
+                try:
+                    value = [float(v) for v in value.split(",")]
+                except ValueError:
+                    pass
         out[key] = value
     return out
