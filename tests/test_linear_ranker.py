@@ -366,6 +366,18 @@ def test_a_missing_value_is_named_by_its_own_token_under_zero_based_ids_and_a_fe
     absent.write_text("\n".join(r.replace(" 3:nan", "") for r in one.read_text().splitlines()) + "\n")
     assert main(["train", str(absent), "--engine", "linear", "--features", "2,3", "--missing", "nan", "--quiet"]) == 1
     assert f"{absent}:6: feature 3 is nan: the linear ranker" in capsys.readouterr().err
+    # a column the subset leaves out, NaN earlier on the line, is not the one named (review)
+    both = tmp_path / "both.txt"
+    both.write_text(one.read_text().replace(" 1:0.5 ", " 1:nan ", 1))
+    assert "1:nan" in both.read_text().splitlines()[5]
+    assert main(["train", str(both), "--engine", "linear", "--features", "3", "--nonfinite", "allow", "--quiet"]) == 1
+    assert f"{both}:6: feature 3 is nan: the linear ranker" in capsys.readouterr().err
+    gone = tmp_path / "gone.txt"
+    gone.write_text(absent.read_text().replace(" 1:0.5 ", " 1:nan ", 1))
+    assert main(["train", str(gone), "--engine", "linear", "--features", "3", "--missing", "nan", "--nonfinite",
+                 "allow", "--quiet"]) == 1
+    assert f"{gone}:6: feature 3 is nan: the linear ranker scores every feature and has no score for a missing or " \
+           "infinite value (feature 3 is absent from the line)" in capsys.readouterr().err
 
 
 def test_objective_names_resolve_to_canonical_metrics():

@@ -488,18 +488,20 @@ def row_line(data: RankingDataset, row: int) -> tuple[int, str] | None:
     return None
 
 
-def feature_token(line: str, reads: Callable[[str], bool]) -> str | None:
-    """The first feature token (``id:value``) of a LETOR line whose value text ``reads`` accepts, or None: the token
-    an error names. Found by its value, not its id, since a column's id in the file may differ from its place in
-    the array (ids counted from 0, a ``--features`` subset).
+def feature_token(line: str, reads: Callable[[str], bool], feature: str | None = None) -> str | None:
+    """The first feature token (``id:value``) of a LETOR line whose value text ``reads`` accepts (of id ``feature``
+    where one is given and such a token has it), or None: the token an error names. Found by its value, since a
+    column's id in the file may differ from its place in the array (ids counted from 0, a ``--features`` subset).
 
     Examples
     --------
-    >>> feature_token("1 qid:3 1:0.5 2:nan 3:inf # docid = d", lambda v: v == "inf")
-    '3:inf'
+    >>> line = "1 qid:3 1:0.5 2:nan 3:inf # docid = d"
+    >>> feature_token(line, lambda v: v != "0.5"), feature_token(line, lambda v: v != "0.5", feature="3")
+    ('2:nan', '3:inf')
     """
-    return next((t for t in line.split("#", 1)[0].split()[1:] if ":" in t and not t.startswith("qid:")
-                 and reads(t.split(":", 1)[1])), None)
+    tokens = [t for t in line.split("#", 1)[0].split()[1:] if ":" in t and not t.startswith("qid:")
+              and reads(t.split(":", 1)[1])]
+    return next((t for t in tokens if t.split(":", 1)[0] == feature), tokens[0] if tokens else None)
 
 
 def source_rows(data: RankingDataset) -> tuple[NDArray[np.intp], int] | None:

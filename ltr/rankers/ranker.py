@@ -1377,13 +1377,16 @@ def _refuse_nonfinite(X, what: str) -> None:
         raise ValueError(f"{what}[{row}, {col}] (row {row}, column {col}, both counted from 0) is {value}: {why} "
                          "(trees route such values)")
     line, text = found
-    token = feature_token(text, lambda v: not math.isfinite(_float32_of(v)))
+    names = data.feature_names  # a --features subset keeps the file's ids as its names
+    named = str(names[col]) if names is not None and str(names[col]).isdigit() else None
+    token = feature_token(text, lambda v: not math.isfinite(_float32_of(v)), named)
+    if named is not None and token is not None and token.split(":", 1)[0] != named:
+        token = None  # another column's, one the subset leaves out: this column's value is absent from the line
     if token is not None:  # the line's own token: the column's id in the file may be another (ids from 0, a subset)
         raise FileFormatError(f"feature {token.split(':', 1)[0]} is {_float32_of(token.split(':', 1)[1])}: {why}",
                               data.sources["data"], line, token, hint="train trees, which route such values")
     if math.isnan(value):  # absent from the line and read as NaN (missing=nan): the fix is the reader's default
-        names = data.feature_names
-        named = names[col] if names is not None and str(names[col]).isdigit() else col + 1  # a subset keeps ids
+        named = named or col + 1
         raise FileFormatError(f"feature {named} is nan: {why} (feature {named} is absent from the line)",
                               data.sources["data"], line, fix={"missing": 0.0},
                               hint="to read absent features as 0, or train trees")
