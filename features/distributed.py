@@ -104,6 +104,9 @@ def extract_distributed(index_path: str | os.PathLike, queries, candidates: pd.D
     if not os.path.isfile(path):
         raise FileNotFoundError(f"index file not found: {path} (save one with features.pipeline."
                                 "load_or_build_index or `ltr features --index PATH`)")
+    from features.index import warn_format_1
+
+    warn_format_1(path)  # the workers load it; the driver says how its positions count, as ltr features does
     qs = as_queries(queries)
     cand = candidates_frame(candidates)
     cand["qid"] = cand["qid"].astype(str)

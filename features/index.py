@@ -176,6 +176,9 @@ class InvertedIndex:
     [4, 2]
     """
 
+    #: (the class's value: an index pickled before format 2 has no ``positions`` of its own, and counted the terms)
+    positions = "terms"
+
     def __init__(
         self,
         doc_ids: Sequence[str],
@@ -452,6 +455,24 @@ class InvertedIndex:
         return cls(doc_ids, terms, analyzer, fields, meta.get("aliases", {}), meta.get("position_gap", 0),
                    None if source is None else (source["fields"], source["sha256"]),
                    positions="terms" if meta["version"] == 1 else "tokens")
+
+
+def warn_format_1(path: str | os.PathLike, index: InvertedIndex | None = None) -> None:
+    """Warn that the index saved at ``path`` (``index``, when loaded) counts its positions as format 1 did, the kept
+    terms only: reused, it computes proximity and SDM as then. Without ``index``, only the file's header is read (a
+    driver that leaves the loading to its workers)."""
+    if index is not None:
+        old = index.positions == "terms"
+    else:
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                old = json.loads(z["__meta__"].tobytes().decode()).get("version") == 1
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile, UnicodeDecodeError):
+            return  # whoever loads it says what is wrong
+    if old:
+        log.warning("index %s was saved in format 1: its positions count the kept terms only, so proximity and SDM "
+                    "features treat terms a stopword apart as adjacent (delete it to rebuild with every token "
+                    "counted, as Lucene and Indri count them)", path)
 
 
 # -- helpers ---------------------------------------------------------------------------------------------------------

@@ -227,10 +227,9 @@ def load_or_build_index(
         if fields is not None and sorted(have) != sorted(f for f in fields if f != "all"):
             raise ValueError(f"index {p} holds the fields {have}, not {list(fields)}; delete it to "
                              "rebuild, or leave out the fields option")
-        if index.positions == "terms":
-            log.warning("index %s was saved in format 1: its positions count the kept terms only, so proximity and "
-                        "SDM features treat terms a stopword apart as adjacent (delete it to rebuild with every "
-                        "token counted, as Lucene and Indri count them)", p)
+        from features.index import warn_format_1
+
+        warn_format_1(p, index)
         return index, False
     index = InvertedIndex.build(docs, analyzer, fields=fields, progress=progress)
     if p is not None:

@@ -271,6 +271,28 @@ def test_ndcg_conventions_xgboost_does_not_follow_are_refused_and_others_pass(cl
     assert 1 <= fitted.best_iteration_ <= 3
 
 
+def test_extract_distributed_says_an_index_of_format_1_counts_the_terms_as_ltr_features_does(client, tmp_path,
+                                                                                               caplog):
+    # the workers load it; the driver reads its header (review: said by ltr features, not here)
+    from features.analysis import Analyzer
+    from features.collections import Collection, Queries
+    from features.distributed import extract_distributed
+    from features.index import InvertedIndex
+    from features.retrieval import BM25Retriever
+
+    docs = Collection(("d0", "d1"), {"body": ["design of compilers", "design compilers"]})
+    queries = Queries(("1",), ("design compilers",))
+    for positions in ("terms", "tokens"):
+        index = InvertedIndex.build(docs, Analyzer(), positions=positions)
+        index.save(tmp_path / "index.npz")
+        caplog.clear()
+        with caplog.at_level(logging.WARNING):
+            extract_distributed(tmp_path / "index.npz", queries, BM25Retriever(index).search(queries, k=2),
+                                ["sdm:all"], client=client)
+        said = "was saved in format 1: its positions count the kept terms only" in caplog.text
+        assert said == (positions == "terms")
+
+
 def test_extract_distributed_refuses_a_score_file_with_the_topics_ids_padded_as_one_process_does(client, tmp_path):
     # Each shard's extract sees some of the queries (some_queries=True), so a file of '001' for topic '1' was taken
     # there as a file of other queries: every candidate filled with 0 and flagged, where one process refuses it.

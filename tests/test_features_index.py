@@ -382,3 +382,16 @@ def test_a_reranker_rebuilds_the_positions_a_models_features_were_computed_on(tm
         index, built = load_or_build_index(tmp_path / "old.npz", c, Analyzer())
     assert not built and index.positions == "terms"
     assert "was saved in format 1: its positions count the kept terms only" in caplog.text
+
+
+def test_an_index_pickled_before_format_2_reads_as_counting_the_terms():
+    # its __dict__ has no 'positions' (review: AttributeError when described); it counted the kept terms
+    import pickle
+
+    ix = InvertedIndex.build(Collection(("d",), {"body": ["the wing"]}), positions="terms")
+    del ix.__dict__["positions"]  # as pickled by the code before it
+    old = pickle.loads(pickle.dumps(ix))
+    assert old.positions == "terms" and index_postings(old, "body") == {"wing": {0: [0]}}
+    from features.featureset import FeatureSet
+
+    assert FeatureSet(["sdm"]).to_dict(old)["positions"] == "terms"
