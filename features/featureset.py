@@ -399,7 +399,7 @@ class FeatureSet:
             params = dict(e.get("params", {}))
             for key, then in _ADDED_PARAMS.items():  # computed as it was when the description was written
                 if isinstance(e.get("effective"), Mapping) and key not in e["effective"] and key not in params \
-                        and _takes(e["scorer"], key):
+                        and _takes(e, key):
                     params[key] = then
             specs.append(FeatureSpec(e["scorer"], params, tuple(fields) if isinstance(fields, list) else fields,
                                      e.get("name")))
@@ -444,9 +444,10 @@ def _entry_differences(i: int, a: Mapping, b: Mapping, labels: tuple[str, str]) 
         if a.get(key) != b.get(key):
             out.append(f"{what}: {key} {_show(a.get(key))} in {labels[0]}, {_show(b.get(key))} in {labels[1]}")
     pa, pb = a.get("effective", a.get("params", {})), b.get("effective", b.get("params", {}))
-    added = {k: v for k, v in _ADDED_PARAMS.items() if _takes(a.get("scorer"), k)}  # absent: the value it had then
+    added = {k: v for k, v in _ADDED_PARAMS.items() if _takes(a, k)}  # absent: the value it had then
     pa, pb = ({**added, **p} if "effective" in d else p for d, p in ((a, pa), (b, pb)))
-    keys = (set(pa) | set(pb)) - RUNTIME_PARAMS
+    unread = {k for k in _ADDED_PARAMS if not (_takes(a, k) and _takes(b, k))}  # (stat="tf" reads no doc_count)
+    keys = (set(pa) | set(pb)) - RUNTIME_PARAMS - unread
     da, db = a.get("model_digest"), b.get("model_digest")
     if da is not None and db is not None:  # a neural model by content; a description without one, by spelling
         keys.discard("model")
@@ -456,7 +457,10 @@ def _entry_differences(i: int, a: Mapping, b: Mapping, labels: tuple[str, str]) 
                        "model, or its files changed)")
     for key in sorted(keys):
         if pa.get(key) != pb.get(key):
-            out.append(f"{what}: {key} {_show(pa.get(key))} in {labels[0]}, {_show(pb.get(key))} in {labels[1]}")
+            keep = (f' (doc_count = "{pa.get(key)}" in the entry computes {labels[0]}\'s)' if key == "doc_count"
+                    else "")
+            out.append(f"{what}: {key} {_show(pa.get(key))} in {labels[0]}, {_show(pb.get(key))} in {labels[1]}"
+                       f"{keep}")
     return out
 
 
@@ -484,12 +488,15 @@ def _column_differences(a: list, b: list, labels: tuple[str, str]) -> list[str]:
 _ADDED_PARAMS = {"doc_count": "collection"}
 
 
-def _takes(scorer: Any, key: str) -> bool:
-    """Whether this version's ``scorer`` (a name) takes the parameter ``key``."""
+def _takes(entry: Mapping[str, Any], key: str) -> bool:
+    """Whether this version's scorer of a described ``entry`` computes with the parameter ``key`` under the entry's
+    own parameters (``term_stats``' ``stat="tf"`` reads no ``doc_count``)."""
     try:
-        return key in get_scorer(str(scorer)).defaults
+        cls = get_scorer(str(entry.get("scorer")))
     except ValueError:
         return False
+    params = entry.get("effective", entry.get("params", {}))
+    return key in cls.defaults and cls.reads(key, params if isinstance(params, Mapping) else {})
 
 
 _POSITION_RULES = {"tokens": "every token counted (dropped ones keep their place)",

@@ -371,7 +371,20 @@ def test_doc_count_is_recorded_and_a_description_written_before_it_is_computed_a
     assert not np.allclose(X_old[:, 0], bm25(pairs, "title"))
     assert differences(old, rebuilt.to_dict(ix)) == []
     said = differences(old, new, ("the model", "this set"))
-    assert "feature 1 (bm25): doc_count 'collection' in the model, 'field' in this set" in said and len(said) == 3
+    assert ("feature 1 (bm25): doc_count 'collection' in the model, 'field' in this set (doc_count = \"collection\" "
+            "in the entry computes the model's)") in said and len(said) == 3
+    # an entry that does not compute with it is not compared (term_stats' tf; rm3 without its own first pass)
+    unread = FeatureSet([{"scorer": "term_stats", "stat": "tf", "fields": ["title"]},
+                         {"scorer": "rm3", "fields": ["title"]}]).to_dict(ix)
+    gone = {**unread, "features": [{**e, "effective": {k: v for k, v in e["effective"].items() if k != "doc_count"}}
+                                   for e in unread["features"]]}
+    assert differences(gone, unread) == []
+    first_pass = FeatureSet([{"scorer": "rm3", "fb_source": "retrieval", "fields": ["title"]}]).to_dict(ix)
+    entry = first_pass["features"][0]
+    was = {**first_pass, "features": [{**entry, "effective": {k: v for k, v in entry["effective"].items()
+                                                             if k != "doc_count"}}]}
+    assert FeatureSet.from_dict(was).scorers[0].params["doc_count"] == "collection"
+    assert differences(was, first_pass)[0].startswith("feature 1 (rm3): doc_count 'collection' in the first, 'field'")
 
 
 def test_bm25tp_saturates_its_proximity_term_with_bm25s_own_average_length():

@@ -16,6 +16,7 @@ such a value).
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import numpy as np
@@ -82,6 +83,12 @@ class Scorer:
 
     def validate(self) -> None:
         """Check ``self.params``; raise ValueError naming the parameter."""
+
+    @classmethod
+    def reads(cls, key: str, params: Mapping[str, Any]) -> bool:
+        """Whether an entry with ``params`` (its effective parameters) computes with the parameter ``key``; a
+        parameter some settings do not use (``term_stats``' ``doc_count`` for ``stat="tf"``) says False there."""
+        return key in cls.defaults
 
     def check_index(self, index: Any) -> None:
         """Check the parameters that name an index's fields against ``index`` (a scorer over several fields, such

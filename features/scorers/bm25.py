@@ -289,8 +289,8 @@ class _BM25Params(Scorer):
 
 @register
 class BM25(_BM25Params):
-    """Okapi BM25 of a field (module docstring); parameters ``k1``, ``b``, ``idf``, ``k3``, ``qtf_norm`` and
-    ``epsilon`` (with ``idf="okapi"`` only)."""
+    """Okapi BM25 of a field (module docstring); parameters ``k1``, ``b``, ``idf``, ``k3``, ``qtf_norm``, ``doc_count``
+    and ``epsilon`` (with ``idf="okapi"`` only)."""
 
     name = "bm25"
 

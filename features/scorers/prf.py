@@ -79,7 +79,7 @@ from numpy.typing import NDArray
 from features.index import FieldIndex, QueryTerms
 from features.pairs import Match, PairSet
 from features.scorers._registry import Scorer, is_number, register
-from features.scorers.bm25 import bm25_idf, bm25_tf, field_statistics, query_weight
+from features.scorers.bm25 import DOC_COUNTS, bm25_idf, bm25_tf, field_statistics, query_weight
 from features.scorers.dfr import dph_term
 
 __all__ = ["Bo1", "FB_SOURCES", "RM3", "bo1_expand", "feedback_documents", "forward_index", "rm3_expand",
@@ -277,23 +277,34 @@ class _PRF(Scorer):
 @register
 class RM3(_PRF):
     """RM3 relevance-model expansion scored by Dirichlet query likelihood (module docstring); parameters
-    ``fb_docs``, ``fb_terms``, ``orig_weight``, ``mu``, ``fb_source``."""
+    ``fb_docs``, ``fb_terms``, ``orig_weight``, ``mu``, ``fb_source``, ``doc_count`` (the first pass's BM25
+    statistics, :func:`features.scorers.bm25.field_statistics`)."""
 
     name = "rm3"
-    defaults = {"fb_docs": 10, "fb_terms": 10, "orig_weight": 0.5, "mu": 2500.0, "fb_source": "candidates"}
+    defaults = {"fb_docs": 10, "fb_terms": 10, "orig_weight": 0.5, "mu": 2500.0, "fb_source": "candidates",
+                "doc_count": "field"}
+
+    @classmethod
+    def reads(cls, key: str, params) -> bool:
+        """``doc_count`` counts the N and avgdl of the first pass (Anserini's BM25: Lucene's, ``"field"``), read with
+        ``fb_source="retrieval"`` only."""
+        if key == "doc_count":
+            return params.get("fb_source", cls.defaults["fb_source"]) == "retrieval"
+        return super().reads(key, params)
 
     def validate(self) -> None:
         super().validate()
         p = self.params
         self._check(is_number(p["orig_weight"]) and 0 <= p["orig_weight"] <= 1, "orig_weight", "in [0, 1]")
         self._check(is_number(p["mu"]) and p["mu"] > 0, "mu", "a finite number > 0")
+        self._check(p["doc_count"] in DOC_COUNTS, "doc_count", f"one of {DOC_COUNTS}")
 
     def score(self, pairs: PairSet, field: str | None) -> NDArray[np.float64]:
         p = self.params
         fi = pairs.index.field(field)
         n_docs, mu = pairs.index.n_docs, float(p["mu"])
 
-        n, avg = field_statistics(fi, n_docs, "field")
+        n, avg = field_statistics(fi, n_docs, p["doc_count"])
 
         def first_pass(query: QueryTerms) -> NDArray[np.int32]:  # Anserini's BM25: k1 0.9, b 0.4, Lucene's
             return top_documents(fi, n_docs, query.ids, query.qtf.astype(np.float64), int(p["fb_docs"]),

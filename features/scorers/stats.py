@@ -79,6 +79,13 @@ class TermStats(Scorer):
         if p["doc_count"] is None:  # as BM25's (features.scorers.bm25): recorded
             p["doc_count"] = default_doc_count(p["idf"])
 
+    @classmethod
+    def reads(cls, key: str, params) -> bool:
+        """``doc_count`` counts the idf's N: read by the stats that use the idf only."""
+        if key == "doc_count":
+            return params.get("stat", cls.defaults["stat"]) in ("idf", "tfidf")
+        return super().reads(key, params)
+
     @property
     def outputs(self) -> tuple[str, ...]:
         return tuple(self.params["pools"])
