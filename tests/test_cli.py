@@ -507,6 +507,11 @@ def test_predict_refuses_data_of_other_features_and_pads_a_narrower_file(tmp_pat
     assert main(["predict", str(tmp_path / "m.txt"), str(tmp_path / "narrow.txt"), "--out", str(tmp_path / "s")]) == 0
     assert (f"lists feature ids up to 3, the model {tmp_path / 'm.txt'} has 5: features 4..5 read as 0"
             in capsys.readouterr().err)
+    # read sparse, they are absent from the matrix: missing values to XGBoost (the note said "read as 0")
+    assert main(["predict", str(tmp_path / "m.txt"), str(tmp_path / "narrow.txt"), "--sparse", "--out",
+                 str(tmp_path / "s")]) == 0
+    assert ("features 4..5 read as absent from the sparse matrix (0 to LightGBM, missing values to XGBoost)"
+            in capsys.readouterr().err)
     write_letor(tmp_path / "valid.txt", make_ranking(5, (3, 3), 3, random_state=2))  # --valid narrower than TRAIN
     assert main(["train", str(tmp_path / "train.txt"), "--valid", str(tmp_path / "valid.txt"), "--rounds", "2"]) == 0
     assert "valid.txt lists feature ids up to 3, TRAIN" in capsys.readouterr().err

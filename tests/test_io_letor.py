@@ -1056,17 +1056,26 @@ def test_a_doc_id_ending_in_a_separator_is_written_and_read_back(tmp_path, doc_i
 
 
 @pytest.mark.parametrize("suffix", ["", ".gz"])
-def test_a_width_asked_for_that_makes_a_huge_mostly_empty_dense_matrix_is_refused_naming_sparse(tmp_path, suffix):
-    # as an inferred width is: n_features=2,000,000 for a 46-feature file (a hashed model's width, as the column
-    # advice of ltr predict names it) was a 2.2 GiB allocation, or a MemoryError traceback at a larger size
+def test_a_width_asked_for_is_allocated_and_more_memory_than_there_is_said_in_a_sentence(tmp_path, suffix,
+                                                                                          monkeypatch):
+    # n_features=2,000,000 for a 46-feature file (a hashed model's width): allocated dense as asked (a model
+    # XGBoost trained dense needs absent features as 0, which --sparse would make missing); where the memory is not
+    # there, one sentence naming --sparse, not a MemoryError traceback (review of the previous refusal)
     import gzip
 
-    text = "".join(f"{i % 3} qid:{1 + i // 10} 1:0.5 7:{i} #docid = d{i}\n" for i in range(300))
+    import ltr.io.letor as letor_module
+
+    text = "".join(f"{i % 3} qid:{1 + i // 10} 1:0.5 7:{i} #docid = d{i}\n" for i in range(30))
     path = tmp_path / f"d.txt{suffix}"
     (gzip.open if suffix else open)(path, "wt").write(text)
-    with pytest.raises(LetorFormatError, match=r"d.txt(.gz)?: its 300 rows as the 2000000 columns asked for would "
-                                               r"make a dense matrix of 2.2 GiB that is mostly empty \(600 values\); "
-                                               r"pass sparse=True"):
+    assert read_letor(path, n_features=200).X.shape == (30, 200)
+
+    def no_memory(*args):
+        raise MemoryError
+
+    monkeypatch.setattr(letor_module, "_allocate", no_memory)
+    with pytest.raises(LetorFormatError, match=r"d.txt(.gz)?: its 30 rows as 2000000 dense columns need 0.2 GiB, "
+                                               r"more memory than this process can have \(60 values\); pass "
+                                               r"sparse=True \(XGBoost reads absent features of sparse data as "
+                                               r"missing values, not 0\)"):
         read_letor(path, n_features=2_000_000)
-    assert read_letor(path, n_features=2_000_000, sparse=True).X.shape == (300, 2_000_000)
-    assert read_letor(path, n_features=46).X.shape == (300, 46)

@@ -461,7 +461,9 @@ def test_a_narrow_file_padded_to_a_very_wide_model_is_refused_before_memory_runs
     data = make_ranking(30, 10, 46, random_state=0)
     with pytest.raises(ValueError, match=r"test.txt lists feature ids up to 46, the model m.json has 2000000: its "
                                          r"rows as 2000000 columns would make a dense matrix of 2.2 GiB that is "
-                                         r"mostly empty; pass --sparse"):
+                                         r"mostly empty; pass --sparse \(XGBoost reads absent features of sparse "
+                                         r"data as missing values, not 0\), or --n-features 2000000 for the dense "
+                                         r"matrix"):
         fit_columns(args, data, 2_000_000, None, "test.txt", "the model m.json", wider="")
     from dataclasses import replace
 

@@ -571,9 +571,12 @@ def fit_columns(args: argparse.Namespace, data, width: int, names, path, referen
             size = X.shape[0] * width * X.dtype.itemsize / 2**30
             raise ValueError(f"{path} lists feature ids up to {data.n_features}, {reference} has {width}: its rows "
                              f"as {width} columns would make a dense matrix of {size:.1f} GiB that is mostly empty; "
-                             "pass --sparse")  # as the reader refuses a file of such ids
+                             "pass --sparse (XGBoost reads absent features of sparse data as missing values, not 0), "
+                             f"or --n-features {width} for the dense matrix")  # as the reader refuses such ids
+        read_as = ("absent from the sparse matrix (0 to LightGBM, missing values to XGBoost)" if sp.issparse(X)
+                   else "0 (absent, as in svmlight files)")
         note(args, f"note: {path} lists feature ids up to {data.n_features}, {reference} has {width}: "
-                   f"features {data.n_features + 1}..{width} read as 0 (absent, as in svmlight files)")
+                   f"features {data.n_features + 1}..{width} read as {read_as}")
         X = sp.csr_matrix((X.data, X.indices, X.indptr), shape=(X.shape[0], width)) if sp.issparse(X) else \
             np.hstack([X, np.zeros((X.shape[0], width - X.shape[1]), dtype=X.dtype)])
         names = None if data.feature_names is None else (*data.feature_names, *(

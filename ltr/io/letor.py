@@ -74,7 +74,7 @@ _FLT_MAX = np.float32(np.finfo(np.float32).max)
 _WINDOW_BYTES = 16 << 20  # streaming window: peak memory is the result plus about this much (64 MiB read no faster)
 _CHUNK_BYTES = 1 << 20  # pass granularity: small enough to balance threads, large enough to amortise
 _SLOW_CAP = 64  # slow-path tokens remembered per chunk before that chunk is re-parsed alone
-_DENSE_GUARD_BYTES = 2**31  # an inferred dense matrix this large and this empty is refused (sparse=True instead)
+_DENSE_GUARD_BYTES = 2**31  # an inferred dense matrix this large and this empty is refused (sparse=True, or a width)
 
 
 def mostly_empty_dense(n_rows: int, width: int, nnz: int, itemsize: int = 4) -> bool:
@@ -309,14 +309,11 @@ def _parse(buf, spath, *, n_features, sizes, qpath, auto_query, weight, wpath, s
         raise _error_at(buf, spath, pos, f"feature id {maxid} would make a dense matrix of "
                         f"{n_rows * width * 4 / 2**30:.1f} GiB that is mostly empty", fix={"sparse": True},
                         hint="(or give n_features, the true width)")
-    if not sparse and known is not None and mostly_empty_dense(n_rows, width, nnz):  # a width asked for: as large
-        raise LetorFormatError(f"its {n_rows} rows as the {known} columns asked for would make a dense matrix of "
-                               f"{n_rows * width * 4 / 2**30:.1f} GiB that is mostly empty ({nnz} values)", spath,
-                               fix={"sparse": True})
     maxtok = int(counts[:, 2].max())
 
     n_comm = int(counts[:, 6].sum())
-    X, Xflat, data, indices, indptr, y, qid, cstart, cend = _allocate(n_rows, nnz, width, sparse, missing, n_comm, wide)
+    X, Xflat, data, indices, indptr, y, qid, cstart, cend = _allocated(spath, n_rows, nnz, width, sparse, missing,
+                                                                       n_comm, wide)
     dst = Xflat if not sparse else data
     args = (row0, nnz0, maxtok, not sparse, width, Xflat, data, indices, indptr, y, qid, cstart, cend,
             allow_nonfinite, clip, null_nan, id0, wide)
@@ -356,6 +353,18 @@ def _parse(buf, spath, *, n_features, sizes, qpath, auto_query, weight, wpath, s
                    feature_set=meta.get("feature_set"),
                    qpath=qpath, auto_query=auto_query, weight=weight, wpath=wpath, sources=sources,
                    drop_unjudged=drop_unjudged, sort=sort)
+
+
+def _allocated(spath, n_rows, nnz, width, sparse, missing, n_comm, wide):
+    """:func:`_allocate`, a dense matrix more memory than there is refused in a sentence (a width asked for, as
+    ``n_features=``, is allocated as asked; an inferred one that is mostly empty is refused before)."""
+    try:
+        return _allocate(n_rows, nnz, width, sparse, missing, n_comm, wide)
+    except MemoryError:
+        size = n_rows * width * (8 if wide else 4) / 2**30
+        raise LetorFormatError(f"its {n_rows} rows as {width} dense columns need {size:.1f} GiB, more memory than "
+                               f"this process can have ({nnz} values)", spath, fix={"sparse": True},
+                               hint="(XGBoost reads absent features of sparse data as missing values, not 0)") from None
 
 
 def _allocate(n_rows, nnz, width, sparse, missing, n_comm, wide):
@@ -739,11 +748,12 @@ def _parse_stream(path, gz, spath, *, n_features, sizes, qpath, auto_query, weig
         raise _in_window(path, gz, w, lengths, None, over_at)
     maxid = int(counts[:, 3].max())
     width = known if known is not None else (maxid + 1 - id0 if nnz else 0)
-    if not sparse and mostly_empty_dense(n_rows, width, nnz):  # the whole-buffer path says why
+    if not sparse and known is None and mostly_empty_dense(n_rows, width, nnz):  # the whole-buffer path says why
         raise _Reparse
     maxtok = int(counts[:, 2].max())
     n_comm = int(counts[:, 6].sum())
-    X, Xflat, data, indices, indptr, y, qid, cstart, cend = _allocate(n_rows, nnz, width, sparse, missing, n_comm, wide)
+    X, Xflat, data, indices, indptr, y, qid, cstart, cend = _allocated(spath, n_rows, nnz, width, sparse, missing,
+                                                                       n_comm, wide)
     dst = Xflat if not sparse else data
     texts = np.full(n_rows, "", dtype=object) if (n_comm or meta.get("comments") or meta.get("doc_ids")) else None
     unsorted = False
