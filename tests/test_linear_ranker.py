@@ -357,6 +357,10 @@ def test_a_missing_value_is_named_by_its_own_token_under_zero_based_ids_and_a_fe
     assert main(["train", str(zero), "--engine", "linear", "--zero-based", "--nonfinite", "allow", "--quiet"]) == 1
     assert (f"{zero}:6: feature 2 is nan: the linear ranker scores every feature and has no score for a missing or "
             "infinite value (token '2:nan')") in capsys.readouterr().err
+    # and in a subset of a file read from 0 (review 2: it took the subset's 1-based place for the file's id)
+    assert main(["train", str(zero), "--engine", "linear", "--zero-based", "--features", "3", "--nonfinite", "allow",
+                 "--quiet"]) == 1
+    assert f"{zero}:6: feature 2 is nan: the linear ranker" in capsys.readouterr().err
     one = tmp_path / "one.txt"
     one.write_text("\n".join(r.replace(" 2:", " 3:").replace(" 1:", " 2:").replace(" 0:", " 1:") for r in rows)
                    + "\n")

@@ -133,7 +133,8 @@ def _feature_subset(args: argparse.Namespace):
     except ValueError as e:
         raise UsageError(f"--features/--drop-features: {e}") from None
     note(args, f"features: {len(cols)} of {data.n_features}")
-    return take_columns(data, cols), [int(c) + 1 for c in cols]
+    first = 0 if getattr(args, "read_zero_based", False) else 1  # unnamed columns are named by the file's ids
+    return take_columns(data, cols, first), [int(c) + 1 for c in cols]
 
 
 def _storage_file(storage: str | None) -> str | None:

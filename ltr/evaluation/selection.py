@@ -254,9 +254,10 @@ def subset_description(described, ids: Sequence[int], names: Sequence[str] | Non
     return described
 
 
-def take_columns(data: RankingDataset, columns: NDArray[np.intp]) -> RankingDataset:
-    """The dataset restricted to ``columns`` (0-based), with their names (LETOR ids as names when it had none)."""
-    names = data.feature_names if data.feature_names is not None else tuple(str(j + 1) for j in
+def take_columns(data: RankingDataset, columns: NDArray[np.intp], first_id: int = 1) -> RankingDataset:
+    """The dataset restricted to ``columns`` (0-based), with their names (the file's ids as names when it had none:
+    column j is id ``j + first_id``, 0 for a file read with ``zero_based=True``)."""
+    names = data.feature_names if data.feature_names is not None else tuple(str(j + first_id) for j in
                                                                               range(data.n_features))
     return replace(data, X=data.X[:, columns], feature_names=tuple(names[c] for c in columns))
 
