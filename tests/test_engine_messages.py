@@ -484,3 +484,17 @@ def test_objective_param_takes_a_comma_list_as_the_refusal_advises_it(tmp_path, 
     capsys.readouterr()
     assert main([*base, "--objective-param", "label_gain=0,1,x", "--quiet"]) == 1
     assert "label_gain must be a non-empty 1-D array of finite numbers, got '0,1,x'" in capsys.readouterr().err
+
+
+def test_objective_param_comma_list_beside_a_config_files_objective_params_table(tmp_path):
+    # the command line's --objective-param is merged with the file's [objective_params]: parsed the same way there
+    # (review 2: "label_gain must be ... got '0,1,3'" as soon as --config had such a table)
+    X, y, sizes = _data()
+    data = _letor(tmp_path / "d.txt", X, y, sizes)
+    (tmp_path / "run.toml").write_text("[objective_params]\nnorm = true\n")
+    base = ["train", data, "--kernel", "numba", "--rounds", "3", "--preset", "none", "--min-child-samples", "1",
+            "--quiet"]
+    assert main([*base, "--objective-param", "label_gain=0,1,3", "--out", str(tmp_path / "a.txt")]) == 0
+    assert main([*base, "--config", str(tmp_path / "run.toml"), "--objective-param", "label_gain=0,1,3", "--out",
+                 str(tmp_path / "b.txt")]) == 0
+    assert (tmp_path / "a.txt").read_text() == (tmp_path / "b.txt").read_text()

@@ -1534,7 +1534,7 @@ def _apply_config_file(parser: argparse.ArgumentParser, args: argparse.Namespace
                 raise UsageError(f"--config {path}: [{key}] must be a table")
             from ltr.rankers.params import parse_assignments
 
-            current = parse_assignments(getattr(args, key))
+            current = parse_assignments(getattr(args, key), what="--param" if key == "params" else "--objective-param")
             setattr(args, key, [f"{k}={json.dumps(v)}" for k, v in {**value, **current}.items()])
             if key == "params":  # the engine parameters the file set, for an error that names it
                 args.config_params_ = {k: path for k in value if k not in current}
