@@ -272,6 +272,13 @@ def test_a_plain_model_the_engine_trained_on_its_own_reading_of_an_svmlight_file
         assert main(["predict", str(cli), test, "--out", str(tmp_path / "s.txt")]) == 0
         assert f"and names its training file ({train}): LightGBM's program read it" in capsys.readouterr().err
         np.testing.assert_array_equal(np.loadtxt(tmp_path / "s.txt"), expected.astype(np.float64))
+        # ltr info says which: read so, or asked (review 2: it said "ltr predict reads such data so" of both)
+        assert main(["info", str(cli)]) == 0
+        assert f"(ltr predict reads such data so: the model names its training file, {train})" in " ".join(
+            "".join(capsys.readouterr()).split())
+        assert main(["info", str(model)]) == 0
+        assert "(ltr predict asks which reading a file takes where it cannot tell: --zero-based or --n-features)" in \
+            " ".join("".join(capsys.readouterr()).split())
     # a file without the highest ids (svmlight leaves absent ids out) is read the engine's way too, as is one read
     # with --zero-based
     import re

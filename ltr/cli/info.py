@@ -228,8 +228,11 @@ def model_summary(model, path: str, top: int = 20, notes: list[str] | None = Non
         s["params"] = {k: v for k, v in params.items() if v is not None}
     s["notes"] = list(notes or [])
     if getattr(model, "svmlight_columns_", False):  # ids are column + 1: say what they are if the engine read the file
+        read = (f"ltr predict reads such data so: the model names its training file, {model.training_file_}"
+                if getattr(model, "training_file_", None) else
+                "ltr predict asks which reading a file takes where it cannot tell: --zero-based or --n-features")
         s["notes"].append("no split reads the model's first column: if its engine read an svmlight file itself (id j "
-                          "as column j), the id shown here is the file's id + 1 (ltr predict reads such data so)")
+                          f"as column j), the id shown here is the file's id + 1 ({read})")
     table = importance_table(model)
     s["features_used"] = int((table["split"] > 0).sum())
     if names is not None and sorted(names) == sorted(str(i) for i in table["id"]):  # LETOR ids given as names
