@@ -16,8 +16,7 @@
   ``predict``, ``save`` and ``ltr predict`` work the same. The trees are not a local run's: each engine builds its
   histogram bins from the partitions (XGBoost's sketches, LightGBM's per-worker bin finding), so the model is
   another fit of the same data (on MQ2008-sized data, NDCG@10 within about 0.01 of a local run for XGBoost; for
-  LightGBM 0.014 to 0.016 below it in a trial, 2 workers, --preset none, 120 rounds without early stopping, which
-  its Dask ranker lacks, against the local run's best of 104); LightGBM's can
+  LightGBM 0.004 to 0.016 below it in three runs of a trial, varying run to run, 2 workers); LightGBM's can
   moreover differ from one run to the next with the same seed (its workers' bin finding and network order are not
   fixed; XGBoost's Dask training repeats exactly with the same shards on the same workers: partition i is placed on
   the i-th worker by name, in turn, since XGBoost's model depends on which partitions train together). Row and
