@@ -102,6 +102,7 @@ class BM25Retriever:
         self.index = index
         self.field = field
         self.k1, self.b, self.idf, self.k3, self.epsilon, self.qtf_norm = k1, b, idf, k3, epsilon, qtf_norm
+        self.doc_count = doc_count
         fi = index.field(field)
         self._fi = fi
         n, avg = field_statistics(fi, index.n_docs, doc_count)

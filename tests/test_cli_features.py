@@ -424,3 +424,29 @@ def test_unicode_normalisation_makes_a_composed_query_match_decomposed_text(tmp_
     data = read_letor(tmp_path / "f.letor")
     assert data.n_queries == 2 and list(data.doc_ids[data.qid == 1]) == ["d1"]
     assert main([*argv, "--unicode", "nfc"]) == 2  # the forms' own names
+
+
+def test_the_first_stages_doc_count_is_an_option_and_its_scores_follow_it(tmp_path):
+    # --bm25-doc-count collection gives the first stage's rule before Lucene's statistics were taken (review 2)
+    from features.analysis import Analyzer
+    from features.collections import Collection, Queries
+    from features.retrieval import BM25Retriever
+    from ltr.io import read_run
+
+    docs = {"d1": ("cat dog", "x"), "d2": ("", "cat y"), "d3": ("cat", "z"), "d4": ("", "w cat")}
+    (tmp_path / "docs.tsv").write_text("".join(f"{d}\t{t}\t{b}\n" for d, (t, b) in docs.items()))
+    (tmp_path / "q.tsv").write_text("1\tcat\n")
+    (tmp_path / "qrels.txt").write_text("1 0 d1 1\n")
+    scores = {}
+    for rule in ("field", "collection"):
+        out = tmp_path / f"{rule}.letor"
+        assert main(["features", "--collection", str(tmp_path / "docs.tsv"), "--queries", str(tmp_path / "q.tsv"),
+                     "--qrels", str(tmp_path / "qrels.txt"), "--bm25-field", "title", "--bm25-doc-count", rule,
+                     "--out", str(out), "--save-run", str(tmp_path / f"{rule}.run"), "--quiet"]) == 0
+        run = read_run(tmp_path / f"{rule}.run")
+        scores[rule] = dict(zip(run["docno"], run["score"]))
+        ix = InvertedIndex.build(Collection(tuple(docs), {"title": [t for t, _ in docs.values()],
+                                                          "body": [b for _, b in docs.values()]}), Analyzer())
+        want = BM25Retriever(ix, field="title", doc_count=rule).search(Queries(("1",), ("cat",)), k=10)
+        assert scores[rule] == pytest.approx(dict(zip(want["docno"], want["score"])), rel=1e-6)
+    assert scores["field"]["d1"] != pytest.approx(scores["collection"]["d1"])

@@ -38,7 +38,7 @@ from ltr.io.qidmap import padded_examples, padded_ids
 __all__ = ["register", "run"]
 
 _BM25_DEFAULTS = {"bm25_field": "all", "bm25_k1": 1.2, "bm25_b": 0.75, "bm25_idf": "lucene", "bm25_k3": None,
-                  "bm25_qtf_norm": "none"}
+                  "bm25_qtf_norm": "none", "bm25_doc_count": None}
 #: First-stage presets: Lucene's BM25 (Anserini's defaults), and Terrier's (its idf, k3 = 8 and query term
 #: frequencies divided by the largest, over Terrier's analysis), which reproduces Terrier's published NPL figures.
 _BM25_PRESETS = {
@@ -91,6 +91,10 @@ def register(sub) -> None:
                       help="first-stage BM25 query-term saturation k3 (default: none, as Lucene)")
     cand.add_argument("--bm25-qtf-norm", default=None, choices=["none", "max"],
                       help="divide query term frequencies by the largest before k3, as Terrier (default: none)")
+    cand.add_argument("--bm25-doc-count", default=None, choices=["field", "collection"],
+                      help="what first-stage BM25's N and avgdl count: the documents with a term in the field "
+                           "(Lucene's docCount) or every document (default: field with the lucene idf, else "
+                           "collection)")
     cand.add_argument("--bm25-preset", default="lucene", choices=sorted(_BM25_PRESETS),
                       help="first-stage BM25 as Lucene/Anserini or as Terrier computes it (lucene: Lucene's idf, "
                            "scores (k1 + 1) times Lucene 8+'s, which leaves that constant out, so the same ranking; "
@@ -362,7 +366,8 @@ def run(args: argparse.Namespace) -> int:
         bm25 = {k: (v if getattr(args, k) is None else getattr(args, k)) for k, v in preset.items()}
         _check_bm25_field(args, index)
         retriever = BM25Retriever(index, field=bm25["bm25_field"], k1=bm25["bm25_k1"], b=bm25["bm25_b"],
-                                  idf=bm25["bm25_idf"], k3=bm25["bm25_k3"], qtf_norm=bm25["bm25_qtf_norm"])
+                                  idf=bm25["bm25_idf"], k3=bm25["bm25_k3"], qtf_norm=bm25["bm25_qtf_norm"],
+                                  doc_count=bm25["bm25_doc_count"])
         candidates = retriever.search(queries, k=args.topk or 100, n_jobs=args.n_jobs)
     data = extract(index, queries, candidates, fs, qrels=inputs.qrels, add_judged=args.add_judged,
                    collection=inputs.docs, on_unknown=args.on_unknown, progress=progress, n_jobs=args.n_jobs,
