@@ -426,8 +426,8 @@ class InvertedIndex:
             raise IndexFormatError(f"{path}: not an ltrkit features index (format={meta.get('format')!r})")
         if meta.get("version") not in (1, FORMAT_VERSION):
             raise IndexFormatError(
-                f"{path}: index format version {meta.get('version')!r}, this ltrkit reads version {FORMAT_VERSION}; "
-                "rebuild the index"
+                f"{path}: index format version {meta.get('version')!r}, this ltrkit reads versions 1 to "
+                f"{FORMAT_VERSION}; rebuild the index"
             )
         crc = meta.get("crc32", {})
         if set(crc) != set(arrays):
