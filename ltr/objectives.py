@@ -45,6 +45,7 @@ __all__ = [
     "NATIVE",
     "KernelObjective",
     "lightgbm_objective",
+    "kernel_options",
     "native_params",
     "xgboost_objective",
 ]
@@ -317,6 +318,19 @@ def xgboost_objective(objective: str, group_ptr: ArrayLike, *, weight: ArrayLike
                            params=params)
 
 
+def kernel_options(objective: str) -> set[str]:
+    """The options the Numba kernel of ``objective`` takes (``objective_params``' keys), or a ValueError for an
+    objective no kernel has.
+
+    Examples
+    --------
+    >>> sorted(kernel_options("ranknet"))
+    ['sigma']
+    """
+    kernel_name, _ = KERNEL_ALIASES.get(objective, (objective, {}))
+    return set(inspect.signature(get_kernel(kernel_name).prepare).parameters) - {"labels", "group_ptr", "weight"}
+
+
 def native_params(engine: str, objective: str, **params: Any) -> dict[str, Any]:
     """The engine's native objective and parameters equivalent to a kernel and its options.
 
@@ -360,9 +374,7 @@ def native_params(engine: str, objective: str, **params: Any) -> dict[str, Any]:
         names = {}
     for key, value in params.items():
         if key not in names:
-            kernel_name, _ = KERNEL_ALIASES.get(objective, (objective, {}))
-            known = set(inspect.signature(get_kernel(kernel_name).prepare).parameters) - {"labels", "group_ptr",
-                                                                                         "weight"}
+            known = kernel_options(objective)
             native = sorted({*names, *(("label_gain", "mode") if objective == "lambdarank" else ("mode",))})
             if key not in known:  # a misspelling: name the options there are
                 import difflib

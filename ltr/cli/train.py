@@ -334,9 +334,14 @@ def _select(args: argparse.Namespace, spec, train, valid, test):
     ids = [int(c) + 1 for c in cols]
     shown = ",".join(map(str, ids[:20])) + (",..." if len(ids) > 20 else "")
     note(args, f"features: {len(ids)} of {width} (ids {shown})")
-    first = 0 if getattr(args, "read_zero_based", False) else 1  # unnamed columns are named by the file's ids
-    sets = [None if d is None else take_columns(d, cols, first) for d in (train, valid, test)]
+    sets = [None if d is None else take_columns(d, cols, first_file_id(args)) for d in (train, valid, test)]
     return (*sets, {"ids": ids, "n_features": width})
+
+
+def first_file_id(args: argparse.Namespace) -> int:
+    """The id of a LETOR file's first column as the command reads it: 0 with ``--zero-based``, else 1 (unnamed
+    columns of a ``--features`` subset are named by the file's ids)."""
+    return 0 if getattr(args, "read_zero_based", False) else 1
 
 
 def _pick_recorded(args: argparse.Namespace, model, data):
@@ -354,7 +359,7 @@ def _pick_recorded(args: argparse.Namespace, model, data):
     shown = ",".join(map(str, ids[:20])) + (",..." if len(ids) > 20 else "")
     note(args, f"note: the model was trained on {len(ids)} of {width} features (ltr train --features): DATA's "
                f"ids {shown} are scored")
-    return take_columns(data, np.asarray(ids, dtype=np.intp) - 1, 0 if getattr(args, "read_zero_based", False) else 1)
+    return take_columns(data, np.asarray(ids, dtype=np.intp) - 1, first_file_id(args))
 
 
 _NO_RUN_FIX = "leave --run out for one score per line (ltr evaluate DATA --scores FILE evaluates them)"

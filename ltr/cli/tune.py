@@ -133,8 +133,9 @@ def _feature_subset(args: argparse.Namespace):
     except ValueError as e:
         raise UsageError(f"--features/--drop-features: {e}") from None
     note(args, f"features: {len(cols)} of {data.n_features}")
-    first = 0 if getattr(args, "read_zero_based", False) else 1  # unnamed columns are named by the file's ids
-    return take_columns(data, cols, first), [int(c) + 1 for c in cols]
+    from ltr.cli.train import first_file_id
+
+    return take_columns(data, cols, first_file_id(args)), [int(c) + 1 for c in cols]
 
 
 def _storage_file(storage: str | None) -> str | None:

@@ -289,10 +289,7 @@ def _refuse_native_objective_options(est, params: Mapping[str, Any], what: str) 
     ltr.exceptions.ParameterValueError: engine_params: lambdarank_truncation_level=5 is the native ranker's: ...; \
 pass objective_params={'truncation_level': 5}
     """
-    import inspect
-
-    from ltr.kernels import get_kernel
-    from ltr.objectives import KERNEL_ALIASES
+    from ltr.objectives import KERNEL_ALIASES, kernel_options
     from ltr.rankers.aliases import engine_parameter
 
     if getattr(est, "kernel", "native") != "numba":
@@ -305,8 +302,7 @@ pass objective_params={'truncation_level': 5}
         own = table[name]
         kernel = KERNEL_ALIASES.get(str(est.objective), (str(est.objective), {}))[0]
         try:
-            options = set(inspect.signature(get_kernel(kernel).prepare).parameters) - {"labels", "group_ptr",
-                                                                                       "weight"}
+            options = kernel_options(str(est.objective))
         except ValueError:  # an objective no kernel has: refused by name where the objective is checked
             options = set()
         shown = str(value).lower() if isinstance(value, bool) else value
