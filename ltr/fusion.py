@@ -95,9 +95,12 @@ _HUGE = 1e150
 # ---------------------------------------------------------------------------------------------------------------
 # One run
 # ---------------------------------------------------------------------------------------------------------------
-def _as_run(run: pd.DataFrame | str | os.PathLike, name: str, *, as_float32: bool = True) -> pd.DataFrame:
+def _as_run(run: pd.DataFrame | str | os.PathLike, name: str, *, as_float32: bool = True,
+            ranks_used: bool = True) -> pd.DataFrame:
     """``qid``, ``docno`` (str) and ``score`` (float64) sorted in trec_eval's order, with a 1-based ``rank``;
-    ``as_float32=False`` orders the scores as the float64 values they are (a fused run, written as such)."""
+    ``as_float32=False`` orders the scores as the float64 values they are (a fused run, written as such).
+    ``ranks_used``: whether the ranks are fused (rrf, ``norm`` rank or borda, ``depth``), which scores a C float
+    cannot hold would change (warned about); fusing the scores themselves they change nothing."""
     path = None
     if isinstance(run, (str, os.PathLike)):
         from ltr.io import read_run
@@ -134,7 +137,11 @@ def _as_run(run: pd.DataFrame | str | os.PathLike, name: str, *, as_float32: boo
     d_codes, _ = pd.factorize(out["docno"], sort=True)  # docno order, as strcmp on UTF-8
     key = out["score"].to_numpy()
     if as_float32:
-        with np.errstate(over="ignore"):  # beyond float32: inf, as C's conversion gives (and evaluate's)
+        from ltr.metrics.trec import warn_float32_misfits
+
+        if ranks_used:
+            warn_float32_misfits(out["qid"].to_numpy(), out["docno"].to_numpy(), key, str(path or name))
+        with np.errstate(over="ignore", under="ignore"):  # beyond float32: inf, as C's conversion gives (warned)
             key = key.astype(np.float32)
     order = np.lexsort((-d_codes, -key, q_codes))
     out = out.iloc[order].reset_index(drop=True)
@@ -155,8 +162,9 @@ def normalize_run(run: pd.DataFrame | str | os.PathLike, norm: str = "minmax") -
     >>> normalize_run(run, "rank")["score"].round(4).tolist()    # 1 - (r - 1) / 3
     [1.0, 0.6667, 0.3333]
     """
-    r = _as_run(run, "run")
-    return r.assign(score=_normalised(r, _check_choice("norm", norm, NORMS)))[["qid", "docno", "rank", "score"]]
+    norm = _check_choice("norm", norm, NORMS)
+    r = _as_run(run, "run", ranks_used=norm in ("rank", "borda"))
+    return r.assign(score=_normalised(r, norm))[["qid", "docno", "rank", "score"]]
 
 
 def _normalised(r: pd.DataFrame, norm: str) -> NDArray[np.float64]:
@@ -255,7 +263,7 @@ def prepare_runs(runs: Sequence[pd.DataFrame | str | os.PathLike], *, method: st
     names = tuple(str(r) if isinstance(r, (str, os.PathLike)) else f"run {i + 1}" for i, r in enumerate(runs))
     parts, query_sets = [], []
     for i, (run, name) in enumerate(zip(runs, names)):
-        r = _as_run(run, name)
+        r = _as_run(run, name, ranks_used=method == "rrf" or norm in ("rank", "borda") or depth is not None)
         if r.empty:  # fusing it would hand back the other runs as "fused", exit 0; ltr evaluate refuses it too
             what = "the run file has no lines (blank and '#' lines only)" if isinstance(run, (str, os.PathLike)) \
                 else "the run has no rows"

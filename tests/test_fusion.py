@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 import warnings
 
 import numpy as np
@@ -140,6 +141,17 @@ def test_rank_ties_follow_trec_eval_order_docno_descending():
     f = fuse([frame([("1", "x", 1.0), ("1", "y", 0.0)]), frame([("1", "y", 1.0), ("1", "x", 0.0)])],
              method="combsum")
     assert f["docno"].tolist() == ["y", "x"] and f["score"].tolist() == [1.0, 1.0]
+
+
+def test_rank_fusion_warns_of_scores_a_c_float_cannot_hold_and_ranks_them_as_evaluate_does(tmp_path):
+    # 3e39, 2e39, 1e39 are inf as C floats: tied, ranked by docno (c, b, a) as ltr evaluate and trec_eval 9.0.x
+    # rank them; said, naming the file, the count and the first score
+    path = tmp_path / "big.run"
+    path.write_text("1 Q0 a 1 3e39 x\n1 Q0 b 2 2e39 x\n1 Q0 c 3 1e39 x\n")
+    with pytest.warns(UserWarning, match=rf"^3 score\(s\) of {re.escape(str(path))} are beyond float32's range "
+                                         r"\(inf as a C float\), the first for query '1', document 'a' \(3e\+39\)"):
+        f = fuse([str(path), frame([("1", "a", 1.0)])], method="rrf")
+    assert dict(zip(f["docno"], f["score"])) == {"c": 1 / 61, "b": 1 / 62, "a": 1 / 63 + 1 / 61}
 
 
 def test_a_query_missing_from_a_run_is_fused_from_the_others_where_ranx_refuses(caplog):

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import gzip
 import math
+import re
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -235,6 +237,31 @@ def test_a_frame_without_any_known_spelling_names_the_accepted_ones():
         evaluate_run([("1", "a", 1)], run)  # type: ignore[arg-type]
 
 
+def test_scores_a_c_float_cannot_hold_are_ranked_as_pytrec_eval_ranks_them_and_warned_about():
+    """A run scaled by 1e300 (or by 1e-300) is inf (or 0) in every C float, so trec_eval 9.0.x and pytrec_eval tie all
+    its documents and rank by docno, where trec_eval 10.0 and ranx keep its order: the values stay pytrec_eval's
+    (the reference), and a warning names the count, the first score and why. Scores that fit say nothing."""
+    qrels = {"1": {"a": 1, "b": 0, "c": 0}, "2": {"x": 1}}
+    q = pd.DataFrame([(qid, d, r) for qid, docs in qrels.items() for d, r in docs.items()],
+                     columns=["qid", "docno", "rel"])
+    evaluator = pytrec_eval.RelevanceEvaluator(qrels, {"map"})
+    for scale, why in ((1e300, r"beyond float32's range \(inf as a C float\)"),
+                       (1e-300, r"nonzero and below float32's smallest \(0 as a C float\)")):
+        run = {"1": {"a": 3 * scale, "b": 2 * scale, "c": 1 * scale}, "2": {"x": 1.0}}
+        r = pd.DataFrame([(qid, d, s) for qid, docs in run.items() for d, s in docs.items()],
+                         columns=["qid", "docno", "score"])
+        first = re.escape(repr(3 * scale))
+        with pytest.warns(UserWarning, match=rf"^3 score\(s\) of the run are {why}, the first for query '1', "
+                                             rf"document 'a' \({first}\): ranked as trec_eval 9.0.x"):
+            got = evaluate_run_per_query(q, r, ["map"])["map"].to_dict()
+        want = {qid: v["map"] for qid, v in evaluator.evaluate(run).items()}
+        assert got == pytest.approx(want, abs=1e-12) and got["1"] == pytest.approx(1 / 3)  # c, b, a by docno
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fits = pd.DataFrame({"qid": ["1"] * 3, "docno": list("abc"), "score": [3e38, 1e-44, 0.0]})
+        assert evaluate_run(q, fits, ["map"])["map"] == 1.0
+
+
 def test_scores_that_are_one_float32_are_tied_as_trec_eval_holds_them():
     """trec_eval keeps a run's scores as C floats (``float sim``): 1.0 and 1.00000001 are one score there, so the
     docno decides (descending), where float64 put b first (RR 1.0 against pytrec_eval's 0.5). Scores beyond float32
@@ -247,10 +274,14 @@ def test_scores_that_are_one_float32_are_tied_as_trec_eval_holds_them():
     evaluator = pytrec_eval.RelevanceEvaluator(qrels, measures)
     q = pd.DataFrame([(qid, d, r) for qid, docs in qrels.items() for d, r in docs.items()],
                      columns=["qid", "docno", "rel"])
-    for run in runs:
+    # (the third: 1e300 and 1e301 tie as inf and go by docno, b then a, their own order: nothing to warn about)
+    for run, misfits in zip(runs, (None, "below float32's smallest", None)):
         want = evaluator.evaluate({"1": run})["1"]
         r = pd.DataFrame([("1", d, s) for d, s in run.items()], columns=["qid", "docno", "score"])
-        got = evaluate_run(q, r, ["mrr", "ndcg@1", "map", "p@2"])
+        with pytest.warns(UserWarning, match=misfits) if misfits else warnings.catch_warnings():
+            if not misfits:
+                warnings.simplefilter("error")
+            got = evaluate_run(q, r, ["mrr", "ndcg@1", "map", "p@2"])
         assert got == pytest.approx({"mrr": want["recip_rank"], "ndcg@1": want["ndcg_cut_1"], "map": want["map"],
                                      "p@2": want["P_2"]}, abs=1e-12), run
     assert evaluate_run(q, pd.DataFrame([("1", d, s) for d, s in runs[0].items()],

@@ -12,15 +12,20 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
+from numpy.typing import NDArray
 
 from ltr.metrics import _kernels as K
 from ltr.metrics.api import aggregate, per_query_with_ideal
 from ltr.metrics.registry import parse_metric, parse_metrics
 
+#: What a run's score becomes when a C float cannot hold it (trec_eval reads it into one, ``float sim``).
+FLOAT32_MISFIT = ("beyond float32's range (inf as a C float)", "nonzero and below float32's smallest (0 as a C float)")
+
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["COLUMN_ALIASES", "evaluate_run", "evaluate_run_per_query", "format_trec_eval"]
+__all__ = ["COLUMN_ALIASES", "FLOAT32_MISFIT", "evaluate_run", "evaluate_run_per_query", "float32_misfit",
+           "format_trec_eval", "warn_float32_misfits"]
 
 
 #: Column spellings accepted for each column, the toolkit's (trec_eval's) first: PyTerrier's qrels are ``qid``,
@@ -100,6 +105,59 @@ def _integer_grades(rel: np.ndarray, qrels: pd.DataFrame, run_scores: np.ndarray
 
 def _offsets(sizes: np.ndarray) -> np.ndarray:
     return np.concatenate(([0], np.cumsum(sizes))).astype(np.int64)
+
+
+def float32_misfit(scores: NDArray[np.float64]) -> tuple[int, str, int] | None:
+    """The finite scores a C float cannot hold (:data:`FLOAT32_MISFIT`): ``(first index, why, how many)``, or None.
+
+    trec_eval 9.0.x (and pytrec_eval, ir_measures) reads a run's scores into C floats and orders by them: a score
+    beyond float32's range becomes inf and a nonzero one below its smallest subnormal becomes 0, so such documents
+    tie and go by docno, and a run scaled far enough loses its whole order; trec_eval 10.0 and ranx read doubles
+    and keep it. :func:`evaluate_run` ranks as the former (its reference) and warns. Scores that merely round to
+    one float32 are tied alike; that is the convention, not a misfit.
+
+    >>> float32_misfit(np.array([1.0, 3e39, -1e40]))
+    (1, "beyond float32's range (inf as a C float)", 2)
+    >>> float32_misfit(np.array([0.0, 1e-30, -2.5])) is None
+    True
+    """
+    s = np.asarray(scores, dtype=np.float64)
+    with np.errstate(over="ignore", under="ignore"):
+        f = s.astype(np.float32)
+    over, under = np.isinf(f) & np.isfinite(s), (f == 0) & (s != 0)
+    bad = np.flatnonzero(over | under)
+    if not bad.size:
+        return None
+    i = int(bad[0])
+    return i, FLOAT32_MISFIT[0] if over[i] else FLOAT32_MISFIT[1], int(bad.size)
+
+
+def warn_float32_misfits(qids, docnos, scores: NDArray[np.float64], what: str = "the run") -> None:
+    """Warn when a run holds scores a C float cannot (:func:`float32_misfit`) and they change its order: ranked as
+    trec_eval 9.0.x ranks them, they tie, where trec_eval 10.0 and ranx would not. (One such score that stays first
+    or last, or ties that the docnos break in the scores' own order, change nothing and are not said.)"""
+    misfit = float32_misfit(scores)
+    if misfit is None:
+        return
+    s = np.asarray(scores, dtype=np.float64)
+    with np.errstate(over="ignore", under="ignore"):
+        held = s.astype(np.float32).astype(np.float64)
+    misfits = (np.isinf(held) & np.isfinite(s)) | ((held == 0) & (s != 0))
+    exact = np.where(misfits, s, held)  # the misfits as themselves, every other score as trec_eval holds it
+    by_docno = np.unique(np.asarray(docnos, dtype=str), return_inverse=True)[1]
+    by_query = np.unique(np.asarray(qids, dtype=str), return_inverse=True)[1]
+    if np.array_equal(np.lexsort((-by_docno, -held, by_query)), np.lexsort((-by_docno, -exact, by_query))):
+        return
+    import warnings
+
+    from ltr._stack import stacklevel_outside
+
+    i, why, n = misfit
+    warnings.warn(f"{n} score(s) of {what} are {why}, the first for query {str(qids[i])!r}, document "
+                  f"{str(docnos[i])!r} ({float(scores[i])!r}): ranked as trec_eval 9.0.x and pytrec_eval rank "
+                  "them, which hold scores as C floats, such documents tie and go by docno (trec_eval 10.0 and "
+                  "ranx, which read doubles, would not); rescale the scores (their logarithm, say) for one ranking",
+                  UserWarning, stacklevel=stacklevel_outside("ltr"))
 
 
 def evaluate_run_per_query(
@@ -198,9 +256,10 @@ def evaluate_run_per_query(
     # trec_eval skips run queries without judgments.
     judged_qids = pd.unique(q["qid"])
     r = r[r["qid"].isin(judged_qids)]
+    warn_float32_misfits(r["qid"].to_numpy(), r["docno"].to_numpy(), r["score"].to_numpy())
     # The score as trec_eval holds it, a C float (``float sim`` in trec_format.h): scores that round to the same
     # float32 (1.0 and 1.00000001) are tied and go by docno, as in trec_eval, pytrec_eval and ir_measures.
-    with np.errstate(over="ignore"):  # beyond float32: inf, as C's conversion gives
+    with np.errstate(over="ignore", under="ignore"):  # beyond float32: inf, as C's conversion gives (warned above)
         r = r.assign(score=r["score"].to_numpy(dtype=np.float64).astype(np.float32).astype(np.float64))
     # trec_eval's order: score descending, then docno descending (stable sorts, least significant key first).
     r = r.sort_values("docno", ascending=False, kind="stable")
