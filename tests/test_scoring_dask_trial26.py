@@ -50,6 +50,19 @@ def test_a_pipeline_whose_ranker_normalises_per_query_is_scored_with_the_routed_
     assert got[0] == pytest.approx(np.mean(per_query), abs=1e-9)
 
 
+def test_a_note_reaches_the_message_where_python_has_no_notes(monkeypatch):
+    import ltr.evaluation.scoring as scoring
+
+    e = ValueError("this model normalises features per query")
+    scoring.add_note(e, "call set_predict_request(qid=True)")
+    assert (str(e), e.__notes__) == ("this model normalises features per query", ["call set_predict_request(qid=True)"])
+    monkeypatch.setattr(scoring, "_NOTES", False)  # Python 3.10: BaseException.add_note does not exist
+    e = ValueError("this model normalises features per query")
+    scoring.add_note(e, "call set_predict_request(qid=True)")
+    assert str(e) == "this model normalises features per query (call set_predict_request(qid=True))"
+    assert e.__notes__ == ["call set_predict_request(qid=True)"]
+
+
 def test_a_pipeline_that_does_not_request_qid_says_what_to_call():
     X, y, qid = _data()
     with sklearn.config_context(enable_metadata_routing=True):

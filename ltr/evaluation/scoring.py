@@ -86,9 +86,9 @@ class QueryScorer:
             scores = estimator.predict(X, qid=qid) if passes else estimator.predict(X)
         except ValueError as e:
             if qid is not None and not passes and _has_var_keyword(estimator.predict):
-                e.add_note(f"the {self.metric} scorer had qid= but did not pass it to {type(estimator).__name__}."
-                           "predict, which does not request it: with metadata routing enabled, call "
-                           "set_predict_request(qid=True) on the step that needs it (e.g. a Ranker with normalize=)")
+                add_note(e, f"the {self.metric} scorer had qid= but did not pass it to {type(estimator).__name__}."
+                            "predict, which does not request it: with metadata routing enabled, call "
+                            "set_predict_request(qid=True) on the step that needs it (e.g. a Ranker with normalize=)")
             raise
         value = evaluate(y, scores, qid=qid, group=group, metrics=[self.metric], gain=self.gain,
                          no_relevant=self.no_relevant)[self.metric]
@@ -117,6 +117,21 @@ class QueryScorer:
 
     def __repr__(self) -> str:
         return f"QueryScorer({self.metric!r}, gain={self.gain!r}, no_relevant={self.no_relevant!r})"
+
+
+#: Whether exceptions take notes (Python 3.11+, PEP 678).
+_NOTES = hasattr(BaseException, "add_note")
+
+
+def add_note(e: BaseException, note: str) -> None:
+    """``e.add_note(note)``; on Python 3.10, which has no notes, the note is appended to the message instead (its
+    ``__notes__`` are kept too, for code that reads them)."""
+    if _NOTES:
+        e.add_note(note)
+        return
+    if e.args and isinstance(e.args[0], str):
+        e.args = (f"{e.args[0]} ({note})", *e.args[1:])
+    e.__notes__ = [*getattr(e, "__notes__", []), note]
 
 
 def _has_var_keyword(function) -> bool:
