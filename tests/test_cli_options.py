@@ -813,14 +813,16 @@ def test_train_out_naming_a_folder_says_so(files, tmp_path, monkeypatch, capsys)
     assert sorted(p.name for p in tmp_path.iterdir()) == []
 
 
-def test_python_m_ltr_cli_exits_on_sigterm_as_the_ltr_command_does(wait_until_catching):
-    # `python -m ltr.cli` called main() without the console script's handlers: SIGTERM killed it silently (rc -15)
+@pytest.mark.parametrize("module", ["ltr.cli", "ltr"])
+def test_python_m_ltr_cli_exits_on_sigterm_as_the_ltr_command_does(wait_until_catching, module):
+    # `python -m ltr.cli` called main() without the console script's handlers: SIGTERM killed it silently (rc -15);
+    # `python -m ltr` (as `python -m pip`, where the scripts folder is not on PATH) had no __main__ at all
     import signal
     import subprocess
     import sys
     import time
 
-    child = subprocess.Popen([sys.executable, "-m", "ltr.cli", "info", "/dev/stdin"], stdin=subprocess.PIPE,
+    child = subprocess.Popen([sys.executable, "-m", module, "info", "/dev/stdin"], stdin=subprocess.PIPE,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     wait_until_catching(child.pid, signal.SIGTERM)
     time.sleep(2)  # reading standard input, which never ends
