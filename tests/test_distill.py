@@ -179,6 +179,11 @@ def test_a_nan_teacher_names_the_query_and_the_document(data, tmp_path):
     with pytest.raises(ValueError, match=r"header.tsv:1: the score must be a finite number; a header line\? score "
                                          r"files have none"):
         distiller({"scores": str(header)}).fit(d)
+    underscored = tmp_path / "underscored.tsv"  # Python's float() reads 1_000 as 1000: no score file means it so
+    underscored.write_text("".join(f"{q}\t{doc}\t{'1_000' if i == 2 else v}\n"
+                                   for i, (q, doc, v) in enumerate(zip(d.qid, d.doc_ids, t))))
+    with pytest.raises(ValueError, match=r"underscored.tsv:3: the score must be a finite number \(token '1_000'\)"):
+        distiller({"scores": str(underscored)}).fit(d)
 
 
 def test_alpha_one_trains_the_lambdarank_kernel(data):

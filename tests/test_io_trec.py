@@ -71,6 +71,10 @@ def test_run_from_scores_ranks_within_query_and_keeps_input_order_for_ties():
          r"column 5 \(score\) must be a number, got 'high' \(token '1 Q0 d2 2 high x'\)"),
         ("1 Q0 d1 1 inf x\n", 1, "1 Q0 d1 1 inf x", r"column 5 \(score\) must be a finite number, got 'inf'"),
         ("1 Q0 d1 1 1_0 x\n", 1, "1 Q0 d1 1 1_0 x", r"column 5 \(score\) must be a number, got '1_0'"),
+        # float() reads other scripts' digits, and pandas' reader (the fast path) did too: '１２' was 12
+        ("1 Q0 d1 1 3.5 x\n1 Q0 d2 2 １２ x\n", 2, "1 Q0 d2 2 １２ x",
+         r"column 5 \(score\) must be a number, got '１２'"),
+        ("1 Q0 d1 1 ١٢ x\n", 1, "1 Q0 d1 1 ١٢ x", r"column 5 \(score\) must be a number, got '١٢'"),
         ("1 Q0 d1 1 3.5\n", 1, "1 Q0 d1 1 3.5", r"expected 6 .* \(qid q0 docno rank score tag\), got 5"),
         # comment and blank lines count as lines in the line number
         ("# bm25\n\n1 Q0 d1 - 3.5 x extra\n1 Q0 d2 -\n", 4, "1 Q0 d2 -", "expected 6"),

@@ -78,6 +78,10 @@ def test_malformed_lines_and_repeated_pairs_are_errors_naming_the_line(tmp_path)
     cases = {
         "q1\td1\t0.5\nq1\td2\n": ":2: expected qid<TAB>docid<TAB>score",
         "q1\td1\tabc\n": ":1: the score of query 'q1' document 'd1' is not a number .token 'abc'.$",  # no header
+        # Python's float() reads these as 1000 and 12: no score file means them so
+        "q1\td1\t0.5\nq1\td2\t1_000\n": ":2: the score of query 'q1' document 'd2' is not a number .token '1_000'.$",
+        "q1 Q0 d1 1 １２ t\n": ":1: the score of query 'q1' document 'd1' is not a number .token '１２'.$",
+        "q1\td1\t١٢\n": ":1: the score of query 'q1' document 'd1' is not a number .token '١٢'.$",
         "qid\tdocid\tscore\nq1\td1\t0.5\n": ":1: the score of query 'qid' document 'docid' is not a number; a "
                                           "header line\\? score files have none",
         "q1 Q0 d1 1 0.5 t\nq1 Q0 d2 2 0.4\n": ":2: expected 6 whitespace-separated columns",

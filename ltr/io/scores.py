@@ -26,7 +26,7 @@ from ltr.exceptions import ScoreFormatError
 from ltr.io.files import read_text
 from ltr.io.outputs import atomic_write
 
-__all__ = ["HEADER_HINT", "read_scores", "score_header", "write_scores"]
+__all__ = ["HEADER_HINT", "number", "read_scores", "score_header", "write_scores"]
 
 # A decimal number as written by repr/printf/other toolkits, or an infinity. float() alone would also take
 # "1_000", "nan", full-width digits and surrounding blanks inside the token.
@@ -36,6 +36,23 @@ _NUMBER = re.compile(r"[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|inf|infinity
 _LINE_END = re.compile(r"\r\n|\r|\n")
 # RankLib's Evaluator.rank(): getID() + "\t" + j + "\t" + score.
 _RANKLIB = re.compile(r"(\S+)[ \t]+(\d+)[ \t]+(\S+)")
+
+
+def number(token: str) -> float:
+    """``float(token)`` for a number as score files write one, ASCII only and without ``_``: Python's ``float``
+    also reads ``"1_000"`` and other scripts' digits (``"１２"``, ``"١٢"``), which no score file means. A ValueError
+    otherwise; ``nan`` and ``inf`` are numbers here (each reader says what it does with them).
+
+    >>> number("1.5e3"), number("-inf")
+    (1500.0, -inf)
+    >>> number("1_000")
+    Traceback (most recent call last):
+    ...
+    ValueError: not a number: '1_000'
+    """
+    if not (token.isascii() and "_" not in token):
+        raise ValueError(f"not a number: {token!r}")
+    return float(token)
 
 
 def read_scores(path: str | os.PathLike, n_rows: int | None = None, *, qid: ArrayLike | None = None

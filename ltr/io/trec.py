@@ -88,6 +88,8 @@ def _fast_run(data: bytes) -> pd.DataFrame | None:
         return None
     if df.shape[1] != len(RUN_COLUMNS) or (len(df) and (df.iloc[:, -1] == "").any()):
         return None
+    if not df["score"].str.isascii().all():  # pandas reads "１２" (full-width digits) as 12: named line by line
+        return None
     score = pd.to_numeric(df["score"], errors="coerce")
     if not np.isfinite(score.to_numpy(dtype=np.float64, na_value=np.nan)).all():
         return None
@@ -100,6 +102,8 @@ def _fast_run(data: bytes) -> pd.DataFrame | None:
 
 def _run_by_lines(data: bytes, path: Path) -> pd.DataFrame:
     """Read a run line by line (a file the fast path does not take), raising on its first malformed line."""
+    from ltr.io.scores import number
+
     rows: list[list[str]] = []
     try:
         with io.TextIOWrapper(io.BytesIO(data), encoding="utf-8", newline="") as f:
@@ -112,8 +116,8 @@ def _run_by_lines(data: bytes, path: Path) -> pd.DataFrame:
                         f"expected {len(RUN_COLUMNS)} whitespace-separated columns in a run line "
                         f"({' '.join(RUN_COLUMNS)}), got {len(toks)}", str(path), lineno, line.rstrip("\r\n"),
                     )
-                try:  # float() also takes "1_0", which pandas' reader (the fast path) refuses
-                    score = float(toks[4]) if "_" not in toks[4] else None
+                try:
+                    score = number(toks[4])
                 except ValueError:
                     score = None
                 if score is None or not np.isfinite(score):

@@ -323,6 +323,7 @@ def _pair_table(path: str) -> tuple[list[str], list[str], NDArray[np.float64], s
     score`` lines (the neural_file scorer's form); a pair given twice is an error naming it."""
     from ltr.exceptions import ScoreFormatError
     from ltr.io import read_run, read_text
+    from ltr.io.scores import number
 
     lines = read_text(path).splitlines()
     first = next((line for line in lines if line.strip() and not line.lstrip().startswith("#")), "")
@@ -347,7 +348,7 @@ def _pair_table(path: str) -> tuple[list[str], list[str], NDArray[np.float64], s
         if len(fields) != 3 or not all(fields):
             raise ScoreFormatError("expected qid<TAB>docid<TAB>score", path, lineno, raw)
         try:
-            value = float(fields[2])
+            value = number(fields[2])
         except ValueError:
             value = float("nan")
         if not np.isfinite(value):

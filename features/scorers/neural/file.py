@@ -42,6 +42,7 @@ from features.pairs import PairSet
 from features.scorers._registry import Scorer, register
 from ltr.io import read_text
 from ltr.io.qidmap import padded_ids
+from ltr.io.scores import number
 
 __all__ = ["FORMATS", "JoinReport", "NeuralFile", "ScoreTable", "read_score_table"]
 
@@ -119,7 +120,7 @@ def read_score_table(path: str | os.PathLike, fmt: str = "auto") -> ScoreTable:
                                             f"docno rank score tag), got {len(toks)}", str(path), lineno, raw)
             q, d, s = toks[0], toks[2], toks[4]
         try:
-            value = float(s)
+            value = number(s)
         except ValueError:
             from ltr.io.scores import HEADER_HINT, score_header
 
