@@ -26,7 +26,9 @@ from ltr.exceptions import GroupError  # noqa: E402
 from ltr.io import read_letor, write_letor  # noqa: E402
 from ltr.metrics import evaluate  # noqa: E402
 
-pytestmark = pytest.mark.slow
+# ltr.dask.fit's default engine (XGBoost) is warned about when the Ranker says 'lightgbm', Ranker's default; these
+# tests train that default on purpose (test_dask.py checks the warning itself)
+pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore:ltr.dask.fit trains XGBoost when engine")]
 
 # preset=None: no row or query sampling, whose random draws differ between one process and the workers; the
 # preset's own test below checks that the distributed fit applies it as a local fit does.
@@ -416,3 +418,41 @@ def test_engine_given_without_dask_engine_is_the_engine_that_trains(client, tmp_
     assert main(["train", str(path), "--dask", client.scheduler.address, "--engine", "lightgbm", "--rounds", "3",
                  "--preset", "none", "--quiet", "--out", str(tmp_path / "m.txt")]) == 0
     assert load_model(tmp_path / "m.txt").engine == "lightgbm"
+
+
+@pytest.mark.parametrize("objective", ["map", "logistic"])
+def test_xgboosts_binary_objectives_train_on_dask_as_in_one_process(client, mq2008, objective):
+    # rank:map and binary:logistic take 0/1 labels: one process trains MQ2008's 0/1/2 as label >= 1 (README), the
+    # Dask path handed XGBoost the grades and failed after the cluster had started ("map can only be used with
+    # binary labels"). One partition on one worker is XGBoost's one-process training: the same model.
+    shards, test = mq2008
+    train = read_letor(shards[0], n_features=46)
+    params = {**PARAMS, "n_estimators": 10}
+    local = Ranker(engine="xgboost", objective=objective, n_jobs=1, **params).fit(train)
+    dist = ld.fit(Ranker(engine="xgboost", objective=objective, **params), ld.from_dataset(train, client=client,
+                                                                                            n_parts=1),
+                  client=client)
+    np.testing.assert_allclose(dist.predict(test), local.predict(test), rtol=1e-6, atol=1e-6)
+
+
+def test_xgboost_on_dask_trains_with_the_workers_threads_and_the_default_engine_is_said():
+    # the backend's nthread=1 reached xgboost.dask, which takes an explicit nthread over the worker's threads: a
+    # `dask worker --nthreads 16` trained on one core; xgboost.dask alone uses the worker's (reference: its config)
+    from xgboost import dask as dxgb
+
+    d = make_ranking(40, 8, 4, random_state=0)
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None,
+                                  silence_logs=50) as cluster, distributed.Client(cluster) as c:
+        with pytest.warns(UserWarning, match=r"^ltr.dask.fit trains XGBoost when engine= is not given .*whatever "
+                                             r"the Ranker's engine='lightgbm', which is Ranker's default"):
+            model = ld.fit(Ranker(n_estimators=2, min_child_samples=2), d, client=c)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # an engine given: nothing to say
+            ld.fit(Ranker(n_estimators=2, min_child_samples=2), d, client=c, engine="xgboost")
+        parts = ld.from_dataset(d, client=c, n_parts=1)
+        X, y, _, qid = parts.to_arrays()
+        alone = dxgb.train(c, {"objective": "rank:ndcg"}, dxgb.DaskDMatrix(c, X, y, qid=qid), num_boost_round=1)
+    threads = [json.loads(b.save_config())["learner"]["generic_param"]["nthread"]
+               for b in (model.booster_, alone["booster"])]
+    assert threads == ["2", "2"] and model.engine == "xgboost"
+

@@ -23,7 +23,9 @@ from ltr.evaluation import cross_validate  # noqa: E402
 from ltr.exceptions import GroupError  # noqa: E402
 from ltr.io import read_letor, write_letor  # noqa: E402
 
-pytestmark = pytest.mark.slow
+# ltr.dask.fit's default engine (XGBoost) is warned about when the Ranker says 'lightgbm', Ranker's default; these
+# tests train that default on purpose (test_dask.py checks the warning itself)
+pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore:ltr.dask.fit trains XGBoost when engine")]
 
 
 @pytest.fixture(scope="module")
