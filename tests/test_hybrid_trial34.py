@@ -56,6 +56,17 @@ def test_a_score_file_matching_no_candidate_is_an_error_not_a_constant_column(tm
     # a file of other queries (scores for the training split, dev extracted): filled and said, as before
     p.write_text("2\td1\t1\n")
     assert get_scorer("neural_file")(path=str(p)).score(pairs(index(), {"1": ["d1"]}), None).tolist() == [[0.0, 1.0]]
+    # an empty file (a scoring job that died) and scores of these queries whose documents are spelled otherwise:
+    # a column of fill values would carry nothing (they exited 0 with a constant column)
+    p.write_text("# nothing scored\n")
+    with pytest.raises(CollectionFormatError, match=r"s.tsv: none of the 2 candidates has a score: the file has no "
+                                                    r"scores \(blank and '#' lines only\); a column of fill values"):
+        get_scorer("neural_file")(path=str(p)).score(pairs(index(), {"1": ["d1", "d2"]}), None)
+    p.write_text("1\tdoc1\t1\n2\td1\t2\n")
+    with pytest.raises(CollectionFormatError, match=r"none of the 2 candidates has a score: 2 of its scores match none "
+                                                    r"\(1 name a query not extracted, 1 a document not in the "
+                                                    r"collection, .*first: line 1, query '1' document 'doc1'\)"):
+        get_scorer("neural_file")(path=str(p)).score(pairs(index(), {"1": ["d1", "d2"]}), None)
 
 
 def test_a_service_scoring_one_query_neither_warns_of_the_files_other_queries_nor_fails(tmp_path, caplog):

@@ -8,6 +8,9 @@ read whole; ids are compared as strings, exactly as the collection spells them.
   fields) or ``"auto"`` (by the first non-empty line). gzip is recognised by its first bytes.
 - A score must be a finite number; NaN or infinity is an error naming the file, line, query and document. A
   (query, document) pair given twice is an error naming both lines.
+- A file that scores none of the candidates is an error when it is empty or when its scores are of the extracted
+  queries (their documents spelled otherwise): a column of fill values would carry nothing. A file of other queries
+  only (the training split's scores while the dev split is extracted) is filled and said, as below.
 - A candidate without a score (``missing="fill"``, default) gets ``fill`` and a 1 in the indicator column
   ``<name>_missing`` (0 for scored candidates); how many were filled is logged (a warning) and counted in
   :attr:`NeuralFile.report`. ``missing="error"`` makes it an error (and drops the then constant indicator).
@@ -275,6 +278,16 @@ class NeuralFile(Scorer):
             msg = (f"{path}: {unmatched} of {r.n_entries} scores match no candidate ({', '.join(causes)}; "
                    f"first: line {table.line[first]}, query "
                    f"{table.qid[first]!r} document {table.docno[first]!r})")
+        only_other_queries = r.n_entries and r.unknown_queries == r.n_entries
+        if r.n_pairs and r.n_filled == r.n_pairs and not pairs.some_queries and not only_other_queries:
+            # a column of fill values carries nothing: an empty file (a scoring job that died), or scores of these
+            # queries whose documents are spelled otherwise (a file of other queries only is filled and said)
+            what = (f"{unmatched} of its scores match none ({msg.split(' match no candidate (', 1)[1]}"
+                    if unmatched else "the file has no scores (blank and '#' lines only)")
+            raise CollectionFormatError(f"none of the {r.n_pairs} candidates has a score: {what}", path,
+                                        hint="a column of fill values would carry nothing: check that the scoring "
+                                             "finished and that its ids are the run's and the collection's")
+        if unmatched:
             if p["unmatched"] == "error":
                 raise CollectionFormatError(msg.split(": ", 1)[1], path,
                                             hint="pass unmatched='warn' to count them and go on")
