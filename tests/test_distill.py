@@ -4,6 +4,7 @@ cross-validation."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 import numpy as np
@@ -184,6 +185,24 @@ def test_a_nan_teacher_names_the_query_and_the_document(data, tmp_path):
                                    for i, (q, doc, v) in enumerate(zip(d.qid, d.doc_ids, t))))
     with pytest.raises(ValueError, match=r"underscored.tsv:3: the score must be a finite number \(token '1_000'\)"):
         distiller({"scores": str(underscored)}).fit(d)
+
+
+def test_a_teacher_error_names_the_training_files_line_when_the_data_was_read_from_one(data, tmp_path):
+    # "row 17" counted the rows from 0 and skipped the header line: a reader of the file looked at another line
+    d, t = data
+    write_letor(tmp_path / "train.txt", d)  # a header line first: row r is on line r + 2
+    read = read_letor(tmp_path / "train.txt")
+    lines = (tmp_path / "train.txt").read_text().splitlines()
+    write_run(tmp_path / "short.run", run_from_scores(d.qid[:17].astype(str), d.doc_ids[:17], t[:17]))
+    with pytest.raises(ValueError, match=rf"no score for query {d.qid[17]}, document {d.doc_ids[17]} "
+                                         rf"\({re.escape(str(tmp_path / 'train.txt'))}:19; "):
+        distiller({"scores": str(tmp_path / "short.run")}).fit(read)
+    assert lines[18].endswith(f"#docid = {d.doc_ids[17]}") and f"qid:{d.qid[17]} " in lines[18]
+    bad = t.copy()
+    bad[17] = np.nan
+    with pytest.raises(ValueError, match=rf"query {d.qid[17]}, document {d.doc_ids[17]} "
+                                         rf"\({re.escape(str(tmp_path / 'train.txt'))}:19\) nan"):
+        distiller(bad).fit(read)
 
 
 def test_alpha_one_trains_the_lambdarank_kernel(data):

@@ -991,7 +991,7 @@ class Ranker(BaseEstimator):
             ids = np.asarray(qid) if qid is not None else np.repeat(np.arange(ptr.size - 1), np.diff(ptr))
             docs = sources = None
         scores = teacher_scores(spec, Xa, ptr, column=column, qid=ids, doc_ids=docs, sources=sources,
-                                feature_names=feature_names)
+                                feature_names=feature_names, data=X if isinstance(X, RankingDataset) else None)
         return scores, column
 
     def _teacher_column(self) -> int | None:

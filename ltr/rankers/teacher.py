@@ -282,7 +282,8 @@ def blank_column(X, j: int | None):
     return X
 
 
-def check_not_filled(X, column: int, feature_names: Sequence[str] | None, qid=None, doc_ids=None) -> None:
+def check_not_filled(X, column: int, feature_names: Sequence[str] | None, qid=None, doc_ids=None,
+                     data=None) -> None:
     """Refuse a teacher column whose indicator column (``<name>_missing``, as ``ltr features`` writes beside a
     ``neural_file`` score) marks rows the feature set filled: their values are its ``fill``, not the teacher's, and
     a student would learn them as targets (and could split on the indicator, needing the score file to serve)."""
@@ -297,23 +298,36 @@ def check_not_filled(X, column: int, feature_names: Sequence[str] | None, qid=No
     if filled.size:
         raise ValueError(f"the teacher column {names[column]!r} has no teacher score on {filled.size} of "
                          f"{X.shape[0]} training rows (its indicator {flag!r} is set there: the feature set filled "
-                         f"them; first: {_where(int(filled[0]), qid, doc_ids)}); a student must not learn filled "
+                         f"them; first: {_where(int(filled[0]), qid, doc_ids, data)}); a student must not learn filled "
                          "values: give the teacher's score for every candidate, or leave those rows out")
 
 
-def _where(row: int, qid, doc_ids) -> str:
+def _at(row: int, data=None) -> str:
+    """Where training row ``row`` is: ``FILE:LINE`` when ``data`` (a RankingDataset) was read from a file whose line
+    can be found, else ``row N`` (counted from 0)."""
+    if data is not None:
+        from ltr.io.letor import row_line
+
+        found = row_line(data, row)
+        if found is not None:
+            return f"{data.sources['data']}:{found[0]}"
+    return f"row {row}"
+
+
+def _where(row: int, qid, doc_ids, data=None) -> str:
     q = f"query {qid[row]}" if qid is not None else "query ?"
     d = f", document {doc_ids[row]}" if doc_ids is not None else ""
-    return f"{q}{d} (row {row})"
+    return f"{q}{d} ({_at(row, data)})"
 
 
-def check_finite(values: NDArray[np.float64], source: str, qid=None, doc_ids=None) -> NDArray[np.float64]:
+def check_finite(values: NDArray[np.float64], source: str, qid=None, doc_ids=None,
+                 data=None) -> NDArray[np.float64]:
     """``values`` if all finite, else a ValueError naming the first bad row's query, document and ``source``."""
     bad = ~np.isfinite(values)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         count = int(bad.sum())
-        raise ValueError(f"the teacher ({source}) scores {_where(i, qid, doc_ids)} {float(values[i])}; teacher "
+        raise ValueError(f"the teacher ({source}) scores {_where(i, qid, doc_ids, data)} {float(values[i])}; teacher "
                          f"scores must be finite ({count} row{'s' if count > 1 else ''} in all)")
     return values
 
@@ -367,7 +381,7 @@ def _pair_table(path: str) -> tuple[list[str], list[str], NDArray[np.float64], s
     return qids, docs, np.array(scores, dtype=np.float64), "score file"
 
 
-def _run_scores(path: str, qid, doc_ids, sources) -> NDArray[np.float64]:
+def _run_scores(path: str, qid, doc_ids, sources, data=None) -> NDArray[np.float64]:
     from ltr.io.qidmap import apply_qid_map, find_qid_map, locate_qid_map
 
     if doc_ids is None:
@@ -388,8 +402,8 @@ def _run_scores(path: str, qid, doc_ids, sources) -> NDArray[np.float64]:
         padded = padded_ids(set(run_qids), set(keys))  # the teacher's 001 for the data's 1
         cause = (f"; its query ids are the data's with leading zeros ({padded_examples(padded)}): write them as the "
                  "data does") if padded else ""
-        raise ValueError(f"teacher {kind} {path} has no score for query {keys[i]}, document {doc_ids[i]} (row {i}; "
-                         f"{n} training row{'s are' if n != 1 else ' is'} missing from it){cause}")
+        raise ValueError(f"teacher {kind} {path} has no score for query {keys[i]}, document {doc_ids[i]} "
+                         f"({_at(i, data)}; {n} training row{'s are' if n != 1 else ' is'} missing from it){cause}")
     return values
 
 
@@ -408,7 +422,7 @@ def per_row_scores(path: str) -> bool:
     return True
 
 
-def _file_scores(path: str, n_rows: int, qid, doc_ids, sources) -> NDArray[np.float64]:
+def _file_scores(path: str, n_rows: int, qid, doc_ids, sources, data=None) -> NDArray[np.float64]:
     from ltr.exceptions import ScoreFormatError
     from ltr.io import read_scores
 
@@ -416,7 +430,7 @@ def _file_scores(path: str, n_rows: int, qid, doc_ids, sources) -> NDArray[np.fl
         raise ValueError(f"teacher {{'scores': {path!r}}} describes an array a saved student was trained with; pass "
                          "the scores again to train")
     if not per_row_scores(path):  # a TREC run (qid Q0 docno rank score tag) or qid<TAB>docid<TAB>score lines
-        return _run_scores(path, qid, doc_ids, sources)
+        return _run_scores(path, qid, doc_ids, sources, data)
     values = read_scores(path)
     if values.size != n_rows:
         raise ScoreFormatError(f"{values.size} teacher scores for {n_rows} training rows; a score file gives one "
@@ -435,7 +449,8 @@ def _file_scores(path: str, n_rows: int, qid, doc_ids, sources) -> NDArray[np.fl
 
 
 def teacher_scores(teacher: Any, X, group_ptr: NDArray[np.int64], *, column: int | None = None, qid=None,
-                   doc_ids=None, sources=None, feature_names: Sequence[str] | None = None) -> NDArray[np.float64]:
+                   doc_ids=None, sources=None, feature_names: Sequence[str] | None = None,
+                   data=None) -> NDArray[np.float64]:
     """The teacher's score of every training row, float64, checked finite.
 
     Parameters
@@ -449,6 +464,8 @@ def teacher_scores(teacher: Any, X, group_ptr: NDArray[np.int64], *, column: int
     qid, doc_ids, sources : optional
         The training data's query ids, document ids and source files (for a TREC run teacher and for errors).
     feature_names : sequence of str, optional
+    data : RankingDataset, optional
+        The training data when read from a LETOR file: errors name a row by its file and line.
     """
     spec = parse_teacher(teacher)
     n_rows = X.shape[0]
@@ -456,8 +473,8 @@ def teacher_scores(teacher: Any, X, group_ptr: NDArray[np.int64], *, column: int
         col = X[:, column]
         values = np.asarray(col.toarray() if sp.issparse(col) else col, dtype=np.float64).reshape(-1)
         name = f" ({feature_names[column]!r})" if feature_names is not None else ""
-        check_not_filled(X, column, feature_names, qid, doc_ids)
-        return check_finite(values, f"column {column + 1}{name}", qid, doc_ids)
+        check_not_filled(X, column, feature_names, qid, doc_ids, data)
+        return check_finite(values, f"column {column + 1}{name}", qid, doc_ids, data)
     if spec.kind == "model":
         try:
             values = spec.value.predict(X, group_ptr)
@@ -471,12 +488,12 @@ def teacher_scores(teacher: Any, X, group_ptr: NDArray[np.int64], *, column: int
                               cli=f"the teacher model could not score the training data: {e}; score the teacher "
                                   "on its own features (ltr predict) and pass its scores (--teacher-scores FILE)") \
                 from None
-        return check_finite(values.reshape(-1), "model", qid, doc_ids)
+        return check_finite(values.reshape(-1), "model", qid, doc_ids, data)
     if isinstance(spec.value, str):
-        values = _file_scores(spec.value, n_rows, qid, doc_ids, sources)
-        return check_finite(values, spec.value, qid, doc_ids)
+        values = _file_scores(spec.value, n_rows, qid, doc_ids, sources, data)
+        return check_finite(values, spec.value, qid, doc_ids, data)
     values = spec.value
     source = teacher.source if isinstance(teacher, TeacherScores) else "array"
     if values.size != n_rows:
         raise ValueError(f"teacher scores ({source}): {values.size} given for {n_rows} training rows (one per row)")
-    return check_finite(values, source, qid, doc_ids)
+    return check_finite(values, source, qid, doc_ids, data)
