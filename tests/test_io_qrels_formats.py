@@ -380,3 +380,31 @@ def test_a_collections_queries_write_as_topics_that_read_back(shared_file, tmp_p
     p = write_topics(tmp_path / "cran.topics", dict(tc.items()))
     back = read_trec_topics(p)
     assert back.qids == tc.qids and back.texts == tuple(" ".join(t.split()) for t in tc.texts)
+
+
+def test_a_run_against_smart_judgments_is_read_with_their_ids_rule(tmp_path):
+    # the reader writes SMART ids without their zeros ('0046' is document 46, as CACM's .I lines say); a run that
+    # copied the qrels file's spelling lost those matches without a word (AP 0.6499 for 1.0 on CACM query 10).
+    # Reference: pytrec_eval on the same judgments and run, both spelled without zeros.
+    pytrec_eval = import_reference("pytrec_eval")
+
+    from ltr.metrics import evaluate_run_per_query
+
+    p = tmp_path / "qrels.text"
+    p.write_bytes(b"10 0046 0 0\n10 1411 0 0\n10 0100 0 0\n07 0003 0 0\n")
+    qrels = read_qrels(p, "smart")
+    run = pd.DataFrame({"qid": ["10", "10", "10", "10", "07"], "docno": ["0046", "1411", "0099", "100", "3"],
+                        "score": [4.0, 3.0, 2.0, 1.0, 1.0]})
+    got = evaluate_run_per_query(qrels, run, ["map", "num_rel_ret"])
+    reference = pytrec_eval.RelevanceEvaluator({"10": {"46": 1, "1411": 1, "100": 1}, "7": {"3": 1}},
+                                               {"map", "num_rel_ret"})
+    want = reference.evaluate({"10": {"46": 4.0, "1411": 3.0, "99": 2.0, "100": 1.0}, "7": {"3": 1.0}})
+    assert got.to_dict("index") == {q: {"map": pytest.approx(v["map"]), "num_rel_ret": int(v["num_rel_ret"])}
+                                    for q, v in want.items()}
+    assert got.loc["10", "num_rel_ret"] == 3  # 0046 and 100 matched as 46 and 100
+    # TREC-layout judgments keep every id as written: ids are text there, as trec_eval compares them
+    trec = tmp_path / "q.trec"
+    trec.write_text("10 0 0046 1\n")
+    assert evaluate_run_per_query(read_qrels(trec, "trec"), run, ["num_rel_ret"]).loc["10", "num_rel_ret"] == 1
+    assert evaluate_run_per_query(read_qrels(trec, "trec"), run.assign(docno=["46", "1411", "99", "100", "3"]),
+                                  ["num_rel_ret"]).loc["10", "num_rel_ret"] == 0

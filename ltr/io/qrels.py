@@ -62,6 +62,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ltr._ids import UNPADDED, unpad
 from ltr.exceptions import TrecFormatError
 from ltr.io.files import read_text, refuse_inner_bom
 from ltr.io.npl import npl_records
@@ -288,6 +289,8 @@ def read_qrels(
         raise TrecFormatError(f"document {df.docno.iat[i]!r} is judged twice for query {df.qid.iat[i]!r}", spath,
                               _line_of_row(text, format, rows, i, lines), df.docno.iat[i])
     df.attrs["path"] = spath  # for later messages about its rows (features.collections.check_qrels names the line)
+    if format in ("smart", "cranfield"):  # numeric ids read without leading zeros: a run evaluated against them too
+        df.attrs["ids"] = UNPADDED
     return df
 
 
@@ -302,9 +305,9 @@ def _columns(spath: str, rows: list[tuple[int, list[str]]], format: str):
                               spath, n, " ".join(r), hint="TREC's four columns (qid iteration docno relevance)? "
                               "read it as format 'trec'" if trec else None)
     if format == "smart":
-        return [_unpad(r[0]) for _, r in rows], [_unpad(r[1]) for _, r in rows], [1] * len(rows)
+        return [unpad(r[0]) for _, r in rows], [unpad(r[1]) for _, r in rows], [1] * len(rows)
     qcol, dcol, rcol = (0, 2, 3) if format == "trec" else (0, 1, 2)
-    unpad = _unpad if format == "cranfield" else str
+    unpad_id = unpad if format == "cranfield" else str
     rel_tokens = [r[rcol] for _, r in rows]
     if all(map(_INT.fullmatch, rel_tokens)):
         rels = list(map(int, rel_tokens))
@@ -325,7 +328,7 @@ def _columns(spath: str, rows: list[tuple[int, list[str]]], format: str):
     big = next((i for i, v in enumerate(rels) if not -(2**63) <= v < 2**63), None)
     if big is not None:
         raise TrecFormatError("relevance value out of the 64-bit range", spath, rows[big][0], rel_tokens[big])
-    return [unpad(r[qcol]) for _, r in rows], [unpad(r[dcol]) for _, r in rows], rels
+    return [unpad_id(r[qcol]) for _, r in rows], [unpad_id(r[dcol]) for _, r in rows], rels
 
 
 def _fast_columns(text: str, format: str):
@@ -426,11 +429,6 @@ def _line_of_row(text: str, format: str, rows, i: int, lines=None) -> int:
         if format == "beir" and rows and rows[0][1][:2] == _BEIR_HEADER:
             rows = rows[1:]
     return rows[i][0]
-
-
-def _unpad(token: str) -> str:
-    """``"007"`` -> ``"7"``; non-numeric ids are returned unchanged (SMART files zero-pad their ids)."""
-    return str(int(token)) if token.isascii() and token.isdigit() else token
 
 
 def write_qrels(path: str | os.PathLike, qrels: pd.DataFrame) -> Path:

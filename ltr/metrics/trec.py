@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import NDArray
 
+from ltr._ids import UNPADDED, unpad
 from ltr.metrics import _kernels as K
 from ltr.metrics.api import aggregate, per_query_with_ideal
 from ltr.metrics.registry import parse_metric, parse_metrics
@@ -192,7 +193,9 @@ def evaluate_run_per_query(
         not relevant; a float reads as the integer only with an integral value, 2.0, as in a qrels file: 0.5 is a
         ``ValueError`` naming the query and document); PyTerrier's ``label`` and ir_measures' ``query_id``,
         ``doc_id``, ``relevance`` are accepted too (:data:`COLUMN_ALIASES`), and so is pytrec_eval's and ranx's
-        ``{qid: {docno: rel}}``.
+        ``{qid: {docno: rel}}``. Judgments :func:`ltr.io.read_qrels` read from a SMART or Cranfield file, whose
+        numeric ids it reads without leading zeros (``0046`` is document ``46``, as the collection's ``.I`` lines
+        say), have the run's numeric ids read so too (:mod:`ltr._ids`).
     run : pandas.DataFrame or mapping
         Columns ``qid``, ``docno`` and ``score`` (or ``query_id``, ``doc_id``), or ``{qid: {docno: score}}``;
         other columns (``rank``, ``tag``) are ignored.
@@ -227,6 +230,7 @@ def evaluate_run_per_query(
     """
     import pandas as pd  # imported here: the array path does not need pandas
 
+    unpadded = getattr(qrels, "attrs", {}).get("ids") == UNPADDED  # (read_qrels of a SMART or Cranfield file)
     qrels = _as_frame(qrels, "qrels", "rel")
     run = _as_frame(run, "run", "score")
     if not isinstance(complete, (bool, np.bool_)):
@@ -237,9 +241,9 @@ def evaluate_run_per_query(
         "docno": qrels["docno"].astype(str).to_numpy(),
         "rel": pd.to_numeric(qrels["rel"]).to_numpy(dtype=np.float64),
     })
-    r = pd.DataFrame({
-        "qid": run["qid"].astype(str).to_numpy(),
-        "docno": run["docno"].astype(str).to_numpy(),
+    r = pd.DataFrame({  # the run's numeric ids read as the judgments read theirs (without leading zeros), if so
+        "qid": run["qid"].astype(str).map(unpad if unpadded else str).to_numpy(),
+        "docno": run["docno"].astype(str).map(unpad if unpadded else str).to_numpy(),
         "score": pd.to_numeric(run["score"]).to_numpy(dtype=np.float64),
     })
     if np.isnan(r["score"].to_numpy()).any():
