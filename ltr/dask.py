@@ -823,7 +823,6 @@ def _fit_xgboost(model, native, data: DaskRankingData, client, eval_set, metrics
     import xgboost as xgb
     from xgboost import dask as dxgb
 
-    from ltr.rankers._backends import XGBOOST_BINARY_OBJECTIVES
     from ltr.rankers.aliases import engine_threads_key
     from ltr.rankers.ranker import get_backend  # the engines' parameter mapping, as Ranker uses it
 
@@ -838,8 +837,8 @@ def _fit_xgboost(model, native, data: DaskRankingData, client, eval_set, metrics
         params["eval_metric"] = _xgboost_ndcg(metrics[0])  # recorded only: evals_result_ is ltr.metrics'
     extra = {"max_bin": params["max_bin"]} if "max_bin" in params else {}  # the data's bins are the booster's
     X, y, _, qid = data.to_arrays()
-    if params.get("objective") in (*XGBOOST_BINARY_OBJECTIVES, "binary:logistic"):
-        y = (y >= 1).astype(np.float64)  # 0/1 labels, label >= 1 relevant, as a local fit trains them (README)
+    if params.get("objective") in ("rank:map", "binary:logistic"):  # XGBoost takes 0/1 labels only there:
+        y = (y >= 1).astype(np.float64)  # label >= 1 is relevant, as a local fit trains them (README)
     dtrain = dxgb.DaskQuantileDMatrix(client, X, y, qid=qid, **extra)
     evals = []
     for i, v in enumerate(eval_set):
