@@ -109,7 +109,7 @@ def run(collection: str | os.PathLike, *, topk: int = 100, folds: int = 5, round
 
 
 def main(argv: list[str] | None = None) -> int:
-    from ltr.cli._common import HelpFormatter
+    from ltr.cli._guard import HelpFormatter
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0],
                                  formatter_class=HelpFormatter)  # says each default, once

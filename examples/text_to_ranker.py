@@ -169,7 +169,7 @@ class _Print:
 
 
 def main(argv=None) -> int:
-    from ltr.cli._common import HelpFormatter
+    from ltr.cli._guard import HelpFormatter
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0],
                                  formatter_class=HelpFormatter)  # says each default, once

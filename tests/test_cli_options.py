@@ -292,7 +292,8 @@ def test_a_config_array_is_a_comma_separated_option_and_a_true_switch_is_set(fil
 
 
 def test_standard_output_given_for_two_outputs_is_refused_before_any_work(files, tmp_path, capsys):
-    from ltr.cli._common import UsageError, check_outputs
+    from ltr.cli._files import check_outputs
+    from ltr.cli._guard import UsageError
 
     with pytest.raises(UsageError, match=r"standard output given twice \(- and -\)"):
         check_outputs("-", str(tmp_path / "a"), "-")
@@ -463,7 +464,7 @@ def test_an_interrupt_exits_with_one_line_and_leaves_the_previous_output(files, 
     import signal
 
     from ltr import Ranker
-    from ltr.cli._common import terminate_on_sigterm
+    from ltr.cli._guard import terminate_on_sigterm
 
     out = tmp_path / "m.txt"
     assert main(["train", str(files["train"]), *FAST, "--out", str(out)]) == 0
@@ -619,7 +620,7 @@ def test_a_sidecar_flag_and_its_negation_together_are_refused(tmp_path, capsys):
 
 _WARNS = """
 import logging, sys, warnings
-from ltr.cli._common import guard
+from ltr.cli._guard import guard
 
 def command(args):
     logging.getLogger("ltr.gpu").warning("device='gpu-or-cpu': no GPU here\\n(found: none); training on the CPU")
@@ -656,7 +657,7 @@ def test_log_and_python_warnings_are_the_commands_own_lines():
 
 _OVERLAP = """
 import logging, threading, warnings
-from ltr.cli._common import guard
+from ltr.cli._guard import guard
 
 first_in, second_in, first_out = threading.Event(), threading.Event(), threading.Event()
 
@@ -694,7 +695,7 @@ def test_commands_run_at_once_in_threads_leave_the_loggers_as_they_found_them():
 def test_an_applications_logging_configuration_is_left_to_print_the_toolkits_warnings(caplog):
     import logging
 
-    from ltr.cli._common import guard
+    from ltr.cli._guard import guard
 
     def command(args):
         logging.getLogger("ltr.gpu").warning("the fallback")
@@ -742,7 +743,7 @@ def test_the_signal_handlers_are_installed_before_anything_heavy_is_imported():
     code = """
 import os, signal, sys
 import ltr.cli
-from ltr.cli._common import terminate_on_sigterm
+from ltr.cli._guard import terminate_on_sigterm
 terminate_on_sigterm()
 print(sorted(m for m in ("numpy", "pandas", "numba", "ltr.io.outputs") if m in sys.modules))
 try:
@@ -758,7 +759,7 @@ except KeyboardInterrupt:
 def test_an_interrupt_while_the_command_line_is_imported_is_one_line_and_exit_130():
     # the console script imported ltr.cli (argparse, the options' modules: 0.1-0.3 s on a busy machine) before any
     # handler, and a Ctrl-C then printed the traceback of the module being imported; here the interrupt is raised
-    # by an import hook at the import of ltr.cli._common, as a Ctrl-C in that import would raise it
+    # by an import hook at the import of ltr.cli._guard, as a Ctrl-C in that import would raise it
     import configparser
     import subprocess
     import sys
@@ -770,7 +771,7 @@ def test_an_interrupt_while_the_command_line_is_imported_is_one_line_and_exit_13
 import sys
 class Interrupt:
     def find_spec(self, name, path=None, target=None):
-        if name == "ltr.cli._common":
+        if name == "ltr.cli._guard":
             raise KeyboardInterrupt
 sys.meta_path.insert(0, Interrupt())
 sys.argv = ["ltr", "info", "x.txt"]

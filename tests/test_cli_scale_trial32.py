@@ -95,7 +95,8 @@ def test_a_fold_part_in_two_copies_is_named_and_the_result_records_the_files(tmp
 
 
 def test_the_first_row_check_leaves_a_row_longer_than_its_window_to_the_reader(tmp_path):
-    from ltr.cli._common import UsageError, check_doc_ids
+    from ltr.cli._files import check_doc_ids
+    from ltr.cli._guard import UsageError
 
     long_row = tmp_path / "long.txt"  # 20,000 features before the comment: past the 64 KiB looked at
     long_row.write_text("0 qid:1 " + " ".join(f"{i}:0.5" for i in range(1, 20000)) + " #docid = D1\n")

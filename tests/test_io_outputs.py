@@ -490,16 +490,16 @@ def test_a_full_device_or_standard_output_is_named_in_the_write_error(monkeypatc
 def test_the_command_line_names_standard_output_when_its_table_cannot_be_written(tmp_path, monkeypatch, capsys):
     import errno
 
-    from ltr.cli import _common
+    from ltr.cli import _guard
 
-    assert _common.error_message(OSError(errno.ENOSPC, "No space left on device")) == \
+    assert _guard.error_message(OSError(errno.ENOSPC, "No space left on device")) == \
         "standard output: cannot write: no space left on device"
-    assert _common.error_message(OSError(errno.ENOSPC, "No space left on device", "x.txt")) == \
+    assert _guard.error_message(OSError(errno.ENOSPC, "No space left on device", "x.txt")) == \
         "x.txt: No space left on device"
     try:
         "q\xe9 0.5".encode("ascii")
     except UnicodeEncodeError as e:  # a printed table in a locale without the character
-        assert _common.error_message(e) == ("standard output: cannot write '\\xe9' in its encoding ascii (set "
+        assert _guard.error_message(e) == ("standard output: cannot write '\\xe9' in its encoding ascii (set "
                                             "PYTHONIOENCODING=utf-8, or write to a file: files are UTF-8)")
 
 
@@ -515,7 +515,7 @@ def test_an_interrupt_swallowed_before_the_output_module_is_imported_still_stops
     kept.write_text("previous\n")
     script = textwrap.dedent(f"""
         import signal, sys
-        from ltr.cli._common import terminate_on_sigterm
+        from ltr.cli._guard import terminate_on_sigterm
         assert "ltr.io.outputs" not in sys.modules
         terminate_on_sigterm()
         try:
@@ -538,7 +538,7 @@ def test_an_interrupt_swallowed_before_the_output_module_is_imported_still_stops
 def test_a_swallowed_sighup_or_sigterm_surfaces_at_the_next_output_with_its_own_exit_code(tmp_path, signum, code):
     """The handler records the interrupt with its signal: a SIGHUP that a library swallowed during an import
     surfaced at the next output as a SIGTERM (143)."""
-    from ltr.cli._common import Terminated, on_term
+    from ltr.cli._guard import Terminated, on_term
     from ltr.io.outputs import stop_outputs
 
     kept = tmp_path / "m.txt"

@@ -45,7 +45,7 @@ def test_cv_records_a_numpy_parameter_as_its_value():
 
 
 def test_a_json_table_writes_an_infinite_number_as_null():
-    from ltr.cli._common import emit
+    from ltr.cli._files import emit
 
     class Args:
         format = "json"

@@ -260,7 +260,7 @@ def test_a_feature_id_above_the_registered_width_asks_if_the_file_is_that_set(tm
 
 
 def test_the_empty_last_columns_note_waits_for_enough_queries(tmp_path, capsys):
-    many = 50  # ltr.cli._common.WIDTH_NOTE_QUERIES, the threshold the docstring states
+    many = 50  # ltr.cli._data.WIDTH_NOTE_QUERIES, the threshold the docstring states
 
     def write(n_queries: int) -> Path:
         rows = [r.replace("\n", " 46:0\n") for r in _rows(range(1, n_queries + 1), 45, [0, 1, 2], docid=False)]

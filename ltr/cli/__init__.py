@@ -1,7 +1,9 @@
 """``ltr``: the command line, one package over the library.
 
 Each command is a module with ``register(subparsers)`` and a ``run(args) -> int`` of a few lines over library
-functions; :mod:`._common` holds what they share (the usage error, the one error guard, option builders, output).
+functions. What they share lives below them, one concern a module: :mod:`._guard` (exit codes, signals, the usage
+error, the one error guard), :mod:`._files` (output, the files read and written), :mod:`._options` (option builders),
+:mod:`._data` (reading LETOR data), :mod:`._config` (``--config``), :mod:`._model` (the model options, the ranker).
 The commands that compose the feature layer (``features``) import it lazily; the rest never do.
 
 Exit codes: 0 success, 1 a data or file error (one line on standard error, no traceback), 2 a usage error, 130
@@ -19,15 +21,8 @@ import signal
 import sys
 from collections.abc import Sequence
 
-from ltr.cli._common import (
-    EXIT_USAGE,
-    ArgumentParser,
-    HelpFormatter,
-    apply_config,
-    guard,
-    stopped_how,
-    terminate_on_sigterm,
-)
+from ltr.cli._config import apply_config
+from ltr.cli._guard import EXIT_USAGE, ArgumentParser, HelpFormatter, guard, stopped_how, terminate_on_sigterm
 
 __all__ = ["build_parser", "main", "main_entry"]
 
@@ -106,9 +101,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"{said}: error: {bad}", file=sys.stderr)
             return EXIT_USAGE
         parser = build_parser(_needed(argv))
-        from ltr.cli import _common
+        from ltr.cli import _guard
 
-        _common.parsing[:] = argv  # a usage error's hint reads them
+        _guard.parsing[:] = argv  # a usage error's hint reads them
         try:
             args, extra = parser.parse_known_args(argv)
             if extra:  # named by the sub-command (ltr data's action), whose --help lists what it takes
@@ -150,7 +145,7 @@ def _negative_lists(argv: list[str]) -> list[str]:
 def _flushed(code: int) -> int:
     """``code``, once what is left of standard output is written: a write error there (``ltr --help > /dev/full``)
     is one line and exit 1, the reader gone (``| head``) exit 141, quietly, not Python's "Exception ignored" at exit."""
-    from ltr.cli._common import EXIT_BROKEN_PIPE, EXIT_DATA, discard_stdout, error_message
+    from ltr.cli._guard import EXIT_BROKEN_PIPE, EXIT_DATA, discard_stdout, error_message
 
     try:
         sys.stdout.flush()

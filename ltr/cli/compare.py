@@ -11,17 +11,14 @@ import argparse
 import sys
 from pathlib import Path
 
-from ltr.cli._common import (
-    UsageError,
-    add_command,
+from ltr.cli._guard import UsageError, add_command, note, split_list
+from ltr.cli._options import (
     add_encoding_errors,
     add_metrics,
     add_relevance_level,
     grade,
     metric_names,
     no_relevant_score,
-    note,
-    split_list,
 )
 
 __all__ = ["COMPARE_METRICS", "add_significance", "register", "run", "significance_options"]
@@ -165,7 +162,7 @@ def run(args: argparse.Namespace) -> int:
         raise IsADirectoryError(f"--qrels {args.qrels}: is a folder; give the judgments file")
     piped = False
     if args.out:
-        from ltr.cli._common import check_outputs
+        from ltr.cli._files import check_outputs
 
         piped = check_outputs(args.out, inputs=[*args.systems, args.qrels])
     queries = "intersection" if args.intersection else "same"

@@ -9,29 +9,26 @@ import contextlib
 import sys
 from pathlib import Path
 
-from ltr.cli._common import (
-    UsageError,
-    add_command,
-    add_conventions,
+from ltr.cli._data import dataset_names
+from ltr.cli._files import check_doc_ids, check_outputs, data_inputs, unique_run
+from ltr.cli._guard import UsageError, add_command, note
+from ltr.cli._model import (
     add_dask_options,
-    add_metrics,
     add_model_options,
+    candidates_note,
+    dask_client,
+    file_feature_set,
+    make_ranker,
+    refuse_teacher_column_in_subsets,
+)
+from ltr.cli._options import (
+    add_conventions,
+    add_metrics,
     add_n_jobs,
     add_quiet,
     add_reader_options,
-    candidates_note,
-    check_doc_ids,
-    check_outputs,
-    dask_client,
-    data_inputs,
-    dataset_names,
-    file_feature_set,
-    make_ranker,
     metric_names,
-    note,
     reader_options,
-    refuse_teacher_column_in_subsets,
-    unique_run,
 )
 from ltr.exceptions import LetorFormatError
 

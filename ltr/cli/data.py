@@ -8,7 +8,9 @@ import os
 import sys
 
 from ltr._json import strict_json
-from ltr.cli._common import UsageError, add_command, add_format, emit, note
+from ltr.cli._files import emit
+from ltr.cli._guard import UsageError, add_command, note
+from ltr.cli._options import add_format
 
 __all__ = ["register", "run"]
 

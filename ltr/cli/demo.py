@@ -18,7 +18,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ltr.cli._common import UsageError, add_command, add_quiet, note
+from ltr.cli._guard import UsageError, add_command, note
+from ltr.cli._options import add_quiet
 
 __all__ = ["register", "run"]
 
@@ -37,7 +38,7 @@ def register(sub) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ltr.cli import build_parser
-    from ltr.cli._common import check_outputs
+    from ltr.cli._files import check_outputs
     from ltr.datasets import make_ranking
     from ltr.io import write_letor
 

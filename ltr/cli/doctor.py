@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import argparse
 
-from ltr.cli._common import add_command, add_format, emit, seconds
+from ltr.cli._files import emit
+from ltr.cli._guard import add_command
+from ltr.cli._options import add_format, seconds
 
 __all__ = ["register", "run"]
 

@@ -4,20 +4,17 @@ from __future__ import annotations
 
 import argparse
 
-from ltr.cli._common import (
-    UsageError,
-    add_command,
+from ltr.cli._data import default_max_grade, read_data
+from ltr.cli._files import emit
+from ltr.cli._guard import UsageError, add_command, note
+from ltr.cli._options import (
     add_conventions,
     add_encoding_errors,
     add_metrics,
     add_reader_options,
     add_relevance_level,
-    default_max_grade,
-    emit,
     metric_label,
     metric_names,
-    note,
-    read_data,
 )
 
 __all__ = ["register", "run"]

@@ -6,16 +6,9 @@ import argparse
 import sys
 import warnings
 
-from ltr.cli._common import (
-    UsageError,
-    add_command,
-    add_quiet,
-    check_outputs,
-    error_message,
-    note,
-    option_files,
-    split_list,
-)
+from ltr.cli._files import check_outputs, option_files
+from ltr.cli._guard import UsageError, add_command, error_message, note, split_list
+from ltr.cli._options import add_quiet
 
 __all__ = ["register", "run"]
 

@@ -7,17 +7,9 @@ import argparse
 import math
 
 from ltr._json import strict_json
-from ltr.cli._common import (
-    UsageError,
-    add_command,
-    add_encoding_errors,
-    add_quiet,
-    check_outputs,
-    emit,
-    note,
-    run_tag,
-    split_list,
-)
+from ltr.cli._files import check_outputs, emit
+from ltr.cli._guard import UsageError, add_command, note, split_list
+from ltr.cli._options import add_encoding_errors, add_quiet, run_tag
 
 __all__ = ["register", "run"]
 

@@ -7,17 +7,11 @@ import argparse
 import sys
 import textwrap
 
-from ltr.cli._common import (
-    UsageError,
-    add_command,
-    add_format,
-    add_reader_options,
-    emit,
-    error_message,
-    note,
-    preset_flags,
-    read_data,
-)
+from ltr.cli._data import read_data
+from ltr.cli._files import emit
+from ltr.cli._guard import UsageError, add_command, error_message, note
+from ltr.cli._model import preset_flags
+from ltr.cli._options import add_format, add_reader_options
 
 __all__ = ["model_summary", "register", "run", "summaries"]
 

@@ -7,7 +7,9 @@ import json
 import sys
 from pathlib import Path
 
-from ltr.cli._common import UsageError, add_command, add_reader_options, read_data, split_list
+from ltr.cli._data import read_data
+from ltr.cli._guard import UsageError, add_command, split_list
+from ltr.cli._options import add_reader_options
 
 __all__ = ["register", "run"]
 
@@ -64,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--out {args.out}: a report is a folder of files (HTML, Markdown, figures); give a folder")
     if Path(args.out).exists() and not Path(args.out).is_dir():
         raise UsageError(f"--out {args.out}: is a file; give a folder")
-    from ltr.cli._common import parsing
+    from ltr.cli._guard import parsing
 
     reading = next(g for g in args.parser_._action_groups if g.title == "reading data files")
     typed = {tok.split("=", 1)[0] for tok in parsing}  # the flags as written (--x v and --x=v), as given_dests reads

@@ -20,23 +20,22 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ltr.cli._common import (
-    UsageError,
+from ltr.cli._files import (
+    check_outputs,
+    collection_reads,
+    index_roles,
+    option_files,
+    read_collection_files,
+    refuse_outputs_in,
+)
+from ltr.cli._guard import UsageError, add_command, error_message, note
+from ltr.cli._options import (
     add_collection_input,
-    add_command,
     add_n_jobs,
     add_quiet,
     add_text_reading,
     check_feature_set_option,
-    check_outputs,
-    collection_reads,
-    error_message,
-    index_roles,
     input_option_usage,
-    note,
-    option_files,
-    read_collection_files,
-    refuse_outputs_in,
     run_tag,
 )
 from ltr.io.qidmap import padded_examples, padded_ids

@@ -9,37 +9,22 @@ import sys
 import time
 import warnings
 
-from ltr.cli._common import (
-    UsageError,
-    add_command,
+from ltr.cli._data import apply_recorded_read_options, read_data, recorded_read_options
+from ltr.cli._files import check_doc_ids, check_outputs, data_inputs, emit, option_files, unique_run
+from ltr.cli._guard import UsageError, add_command, error_message, note
+from ltr.cli._model import add_dask_options, add_model_options, candidates_note, dask_client, make_ranker, preset_flags
+from ltr.cli._options import (
     add_conventions,
-    add_dask_options,
     add_format,
     add_metrics,
-    add_model_options,
     add_n_jobs,
     add_quiet,
     add_reader_options,
-    apply_recorded_read_options,
-    candidates_note,
-    check_doc_ids,
-    check_outputs,
     conventions,
-    dask_client,
-    data_inputs,
-    emit,
-    error_message,
-    make_ranker,
     metric_label,
     metric_names,
-    note,
-    option_files,
-    preset_flags,
-    read_data,
     reader_options,
-    recorded_read_options,
     run_tag,
-    unique_run,
 )
 
 __all__ = ["DEFAULT_METRICS", "check_every_doc_id", "file_row_scores", "register", "train_and_report"]
@@ -370,7 +355,7 @@ _EMPTY_DOC_ID = re.compile(r"#.*\bdocid\s*[=:]\s*(?:$|(?=\S+\s*[=:](?:\s|$)))")
 def check_every_doc_id(data, path: str | os.PathLike, flag: str, fix: str) -> None:
     """``flag`` writes a TREC run, which names every row's document: refuse ``data`` (as read from the LETOR file
     ``path``) when a row has no document id, naming the line of the first such row in the file. Called once the file
-    is read and before anything is scored or trained: :func:`~ltr.cli._common.check_doc_ids` looks at the first row
+    is read and before anything is scored or trained: :func:`~ltr.cli._files.check_doc_ids` looks at the first row
     alone, and a later row without its ``#docid = ...`` comment (a file edited or assembled by hand) reached
     :func:`ltr.io.write_run` as an empty id, refused there without a file or line, after every fold of ``ltr cv`` had
     trained. The reader gives such a row the id ``""``, as it gives a ``#docid =`` with nothing after it (refused

@@ -10,26 +10,23 @@ import sys
 import textwrap
 from pathlib import Path
 
-from ltr.cli._common import (
-    UsageError,
-    add_command,
+from ltr.cli._files import check_outputs, data_inputs, emit, option_files
+from ltr.cli._guard import UsageError, add_command, note
+from ltr.cli._model import (
+    add_model_options,
+    candidates_note,
+    file_feature_set,
+    make_ranker,
+    refuse_teacher_column_in_subsets,
+)
+from ltr.cli._options import (
     add_conventions,
     add_metrics,
-    add_model_options,
     add_n_jobs,
     add_quiet,
     add_reader_options,
-    candidates_note,
-    check_outputs,
-    data_inputs,
-    emit,
-    file_feature_set,
-    make_ranker,
     metric_names,
-    note,
-    option_files,
     reader_options,
-    refuse_teacher_column_in_subsets,
 )
 
 __all__ = ["register", "run"]
@@ -100,7 +97,7 @@ def _note_searched(args: argparse.Namespace, model) -> None:
     """Say, before the search starts, which model options given here (a flag, or an engine parameter of
     ``--param``) the space searches: the values given are not used. A space that cannot be read is left to
     :func:`ltr.tuning.tune`, which refuses it in its own words."""
-    from ltr.cli._common import model_flags
+    from ltr.cli._words import model_flags
     from ltr.tuning import load_space
 
     try:
@@ -125,7 +122,7 @@ def _feature_subset(args: argparse.Namespace):
     spec = feature_spec(args.features, args.drop_features)
     if spec is None:
         return args.data, None
-    from ltr.cli._common import read_data
+    from ltr.cli._data import read_data
 
     data = read_data(args, args.data)
     try:

@@ -1,0 +1,178 @@
+"""``--config FILE``: options from a TOML or JSON file, under the flags typed, each value checked as the flag's own
+and named by the file and key when it is wrong; and ``--dataset``'s defaults."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from ltr.cli._data import dataset_max_grade
+from ltr.cli._guard import UsageError, note
+from ltr.cli._options import dense_for_xgboost, metric_names
+
+__all__ = [
+    "apply_config",
+    "dataset_defaults",
+    "given_dests",
+    "refuse_empty_values",
+]
+
+
+def given_dests(parser: argparse.ArgumentParser, argv: Sequence[str]) -> set[str]:
+    """The destinations of the options ``argv`` sets (``--leaves 31`` and ``--leaves=31`` set ``num_leaves``; the
+    parsers take no abbreviation, so an option is matched by its whole name)."""
+    flags = {s: a.dest for a in parser._actions for s in a.option_strings if s.startswith("--")}
+    out = set()
+    for tok in argv:
+        if tok == "--":
+            break
+        name = tok.split("=", 1)[0]
+        if name in flags:
+            out.add(flags[name])
+    return out
+
+
+def apply_config(parser: argparse.ArgumentParser, args: argparse.Namespace, argv: Sequence[str]) -> None:
+    """Fill ``args`` from ``--config`` for every option the command line did not set; unknown keys are refused.
+
+    Sets ``args.given_``: the destinations set on the command line or by the config file (``make_ranker`` keeps
+    them from the small-data preset).
+    """
+    given = given_dests(parser, argv)
+    args.given_ = set(given)
+    path = getattr(args, "config", None)
+    if path:
+        _apply_config_file(parser, args, path, given)
+    refuse_empty_values(parser, args)
+    alone = [flag for flag, dest in (("--dask-engine", "dask_engine"), ("--dask-timeout", "dask_timeout"))
+             if dest in args.given_ and not getattr(args, "dask", None)]
+    if alone:  # as --qrels without --fit-weights: options that would change nothing, refused before any work
+        raise UsageError(f"{', '.join(alone)} {'goes' if len(alone) == 1 else 'go'} with --dask SCHEDULER")
+    if getattr(args, "early_stopping_metric", None):  # named as its option, before any work (ltr cv started first)
+        metric_names(args.early_stopping_metric, "--early-stopping-metric")
+    if getattr(args, "dataset", None):  # an unknown name is a usage error naming the option (it read as data's)
+        from ltr.registry import UnknownDatasetError, get
+
+        try:
+            get(args.dataset)
+        except UnknownDatasetError as e:
+            raise UsageError(f"--dataset {args.dataset}: {e}") from None
+    dataset_defaults(parser, args)
+    dataset_max_grade(args)
+
+
+def refuse_empty_values(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Refuse an option given an empty (or blank) text, on the command line or in ``--config``: ``--valid ''`` was
+    read as no validation set, ``--save-dir ''`` as no saving and ``--scores ''`` as the working folder, each without
+    a word. An option whose value is a list (``--metrics``) is checked where it is read."""
+    actions = list(parser._actions) + list(getattr(getattr(args, "action_parser_", None), "_actions", []))
+    for action in actions:
+        if not action.option_strings or action.nargs not in (None, "?"):
+            continue
+        value = getattr(args, action.dest, None)
+        if isinstance(value, str) and not value.strip() and value != action.default:
+            flag = max(action.option_strings, key=len)
+            raise UsageError(f"{flag} {value!r}: an empty value; leave {flag} out for its default")
+
+
+def dataset_defaults(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """The ``[cli]`` table of ``--dataset NAME``'s registry entry: option defaults the set needs (the listwise
+    LETOR 4.0 sets, whose labels order a query's documents: ``--objective listnet --kernel numba --gain linear`` and
+    metrics without ERR), applied to the options of this command that neither the command line nor ``--config``
+    set, with a note naming them."""
+    if not getattr(args, "dataset", None):
+        return
+    from ltr.registry import get
+
+    entry = get(args.dataset)
+    table = entry.data.get("cli") or {}
+    flags = {s: a for a in parser._actions for s in a.option_strings if s.startswith("--")}
+    applied = []
+    for key, value in table.items():
+        action = None if key == "reason" else flags.get("--" + key.replace("_", "-"))
+        if action is None or action.dest in args.given_:
+            continue
+        args.given_.add(action.dest)
+        setattr(args, action.dest, _config_value(action, key, value, f"the registry entry {entry.origin} [cli]"))
+        applied.append(f"--{key.replace('_', '-')} {value}")
+    if entry.read_options().get("sparse") and dense_for_xgboost(args) and getattr(args, "engine", None):
+        note(args, f"note: {entry.name} read dense for XGBoost: an absent feature is 0, as the set defines it "
+                   "(--sparse keeps the files sparse, and XGBoost reads absent entries as missing)")
+    if applied:
+        why = table.get("reason", "")
+        note(args, f"note: {entry.name}'s defaults: {' '.join(applied)}" + (f" ({why})" if why else ""))
+
+
+def _apply_config_file(parser: argparse.ArgumentParser, args: argparse.Namespace, path: str, given: set) -> None:
+    """:func:`apply_config`'s reading of ``--config PATH``."""
+    try:
+        import tomllib
+    except ImportError:  # Python 3.10
+        import tomli as tomllib
+    p = Path(path)
+    if not p.is_file():
+        raise UsageError(f"--config {path}: no such file" if not p.exists() else f"--config {path}: not a file")
+    try:
+        table = tomllib.loads(p.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        raise UsageError(f"--config {path}: not valid TOML ({e})") from None
+    actions = {a.dest: a for a in parser._actions if a.option_strings}
+    by_flag = {s.lstrip("-").replace("-", "_"): a for a in parser._actions for s in a.option_strings}
+    for key, value in table.items():
+        if key in ("params", "objective_params"):
+            if not isinstance(value, dict):
+                raise UsageError(f"--config {path}: [{key}] must be a table")
+            from ltr.rankers.params import parse_assignments
+
+            current = parse_assignments(getattr(args, key), what="--param" if key == "params" else "--objective-param")
+            setattr(args, key, [f"{k}={json.dumps(v)}" for k, v in {**value, **current}.items()])
+            if key == "params":  # the engine parameters the file set, for an error that names it
+                args.config_params_ = {k: path for k in value if k not in current}
+            continue
+        action = by_flag.get(key.replace("-", "_")) or actions.get(key.replace("-", "_"))
+        if action is None or action.dest in ("config", "help", "format", "out"):
+            known = sorted({s.lstrip("-") for a in parser._actions for s in a.option_strings
+                            if a.dest not in ("config", "help", "format", "out")})
+            raise UsageError(f"--config {path}: unknown key {key!r}; known keys: {', '.join(known)}, and the "
+                             "tables [params] and [objective_params]")
+        if action.dest in given:
+            continue
+        args.given_.add(action.dest)
+        setattr(args, action.dest, _config_value(action, key, value, f"--config {path}"))
+        args.config_keys_ = {**getattr(args, "config_keys_", {}), action.dest: (path, key, value)}
+
+
+def _config_value(action: argparse.Action, key: str, value: Any, where: str) -> Any:
+    """A config file's value as the command line's flag would give it: a switch takes a TOML boolean; a value
+    goes through the flag's own type and choices (an array of a comma-separated option is joined by commas); an
+    error names the file and the key, and is a usage error as on the command line."""
+    if action.nargs == 0:  # a switch (--quiet, --sort, --no-query-file)
+        if not isinstance(value, bool):
+            raise UsageError(f"{where}: {key} is a switch: give true or false, got {value!r}")
+        return action.const if value else action.default
+    many = action.nargs in ("+", "*") or isinstance(action, argparse._AppendAction)
+    if isinstance(value, bool) or isinstance(value, dict):
+        raise UsageError(f"{where}: {key} takes a value (as {action.option_strings[0]} does), got {value!r}")
+    if isinstance(value, list):
+        if any(isinstance(v, (bool, dict, list)) for v in value):
+            raise UsageError(f"{where}: {key} must list strings or numbers, got {value!r}")
+        texts = [str(v) for v in value] if many else [",".join(str(v) for v in value)]
+    else:
+        texts = [str(value)]
+    out = []
+    for text in texts:
+        try:
+            v = action.type(text) if callable(action.type) else text
+        except (TypeError, ValueError, argparse.ArgumentTypeError) as e:
+            kind = getattr(action.type, "__name__", "")
+            reason = f"invalid {kind} value" if kind in ("int", "float") else str(e)
+            raise UsageError(f"{where}: {key} = {value!r}: {reason}") from None
+        if action.choices is not None and v not in action.choices:
+            raise UsageError(f"{where}: {key} = {value!r} is not one of {list(action.choices)}")
+        out.append(v)
+    return out if many else out[0]
+
+

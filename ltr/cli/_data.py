@@ -1,0 +1,244 @@
+"""Reading a command's LETOR data: the reader options a model recorded, ``--dataset``'s names and conventions,
+and the label-range checks made once the labels are known."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from ltr.cli._guard import note
+from ltr.cli._options import dense_for_xgboost, metric_names, reader_options
+
+__all__ = [
+    "apply_recorded_read_options",
+    "dataset_max_grade",
+    "dataset_names",
+    "default_max_grade",
+    "read_data",
+    "recorded_read_options",
+    "WIDTH_NOTE_QUERIES",
+]
+
+
+def recorded_read_options(args: argparse.Namespace) -> dict[str, Any] | None:
+    """The value-changing reader options the training data was read with, where not the default
+    (:func:`ltr.reader_options.value_options`); ``sparse: false`` when ``--dataset``'s sparse read was made dense for
+    XGBoost, so that ``ltr predict --dataset`` reads its data dense too."""
+    from ltr.reader_options import value_options
+
+    out = value_options(reader_options(args))
+    if getattr(args, "dataset", None) and dense_for_xgboost(args):
+        from ltr.registry import get
+
+        if get(args.dataset).read_options().get("sparse"):
+            out = {**(out or {}), "sparse": False}
+    return out
+
+
+def apply_recorded_read_options(args: argparse.Namespace, model) -> None:
+    """Read the data to score as the model's training data was read (``model.read_options_``), unless the command
+    line says otherwise, saying which options were applied or differ (the scores would silently differ)."""
+    from ltr.reader_options import READER_OPTIONS, VALUE_OPTIONS
+    from ltr.reader_options import same_value as _same
+
+    recorded = getattr(model, "read_options_", None) or {}
+    if recorded.get("sparse") is not True and getattr(model, "engine", None) == "xgboost":
+        args.recorded_dense_ = True  # an XGBoost model trained dense: --dataset's sparse set is scored dense too
+    given = reader_options(args)
+    applied, differ = [], []
+    for key, value in recorded.items():
+        opt = READER_OPTIONS.get(key)
+        if opt is None or key not in VALUE_OPTIONS:
+            continue
+        value = float(value) if opt.type == "float" else value
+        dest = f"read_{key}"
+        current = given.get(opt.keyword, opt.default)
+        told = dest in getattr(args, "given_", ()) or (getattr(args, "dataset", None) and opt.keyword in given)
+        if not told and not _same(current, value):
+            setattr(args, dest, value)
+            applied.append(opt.cli(value))
+        elif not _same(current, value):
+            differ.append(f"{opt.cli(current)} (trained with {opt.cli(value)})")
+    if applied:
+        note(args, f"note: DATA read as the model's training data was: {' '.join(applied)}")
+    if differ:
+        note(args, f"note: DATA read otherwise than the model's training data, as asked: {', '.join(differ)}")
+
+
+def dataset_names(args: argparse.Namespace, n_features: int) -> tuple[str, ...] | None:
+    """The ``--dataset``'s documented feature names when they fit ``n_features`` columns (else None)."""
+    if not getattr(args, "dataset", None):
+        return None
+    from ltr.registry import feature_names
+
+    names = feature_names(args.dataset)
+    return names if names is not None and len(names) == n_features else None
+
+
+def read_data(args: argparse.Namespace, path: str, n_features: int | None = None):
+    """Read a LETOR file with the command's reader options (a folder or a missing file is a clear error)."""
+    from ltr.exceptions import LetorFormatError
+    from ltr.io import read_letor
+
+    p = Path(path)
+    if p.is_dir():
+        raise IsADirectoryError(21, "is a folder; give a LETOR file", str(path))
+    if n_features is None:
+        n_features = getattr(args, "n_features", None)
+    registered = None
+    if n_features is None and getattr(args, "dataset", None):
+        from ltr.registry import get
+
+        n_features = registered = get(args.dataset).read_options().get("n_features")
+    try:
+        # a plain LightGBM model compares doubles: its DATA read as LightGBM's own reader reads it (ltr predict)
+        wide = {"dtype": "float64"} if getattr(args, "read_float64_", False) else {}
+        data = read_letor(p, n_features=n_features, **reader_options(args), **wide)
+    except LetorFormatError as e:
+        if registered is None or not str(e.reason).startswith("feature id above n_features="):
+            raise
+        # the width is the set's documented one: a wider --n-features would only hide a file of another set
+        raise LetorFormatError(f"feature id above {registered}", e.path, e.line, e.token,
+                               hint=f"{args.dataset} has {registered} features: is {path} that set? (without "
+                                    "--dataset the width is read from the file)") from None
+    if getattr(args, "dataset", None):
+        _check_against_registry(args, path, data)
+    names = dataset_names(args, data.n_features)
+    if names is not None:
+        from dataclasses import replace
+
+        from ltr.io.letor import with_source_rows
+
+        # the rows stay where --sort and --unjudged drop put them: score files keep following the file's lines
+        data = with_source_rows(replace(data, feature_names=names), data)
+    default_max_grade(args, data.y)
+    _check_label_range(args, path, data)
+    return data
+
+
+def _check_label_range(args: argparse.Namespace, path: str, data) -> None:
+    """A label the command's metrics cannot take, named by its file and line before any work (the metrics, which see
+    arrays, can name only a row): from 1024 up under the exp2 gain of (N)DCG (MQ2007/8-list's order labels), above
+    ``--max-grade`` for ERR."""
+    import numpy as np
+
+    from ltr.metrics.api import EXP2_LIMIT, exp2_gain_error
+
+    metrics = getattr(args, "metrics", None)
+    if not isinstance(metrics, str) or not data.n_rows:
+        return
+    if getattr(args, "convention", "default") not in (None, "default"):
+        return  # each convention refuses labels outside its own range, in its own words (not with --gain linear)
+    codes = [c for c, _ in metric_names(metrics)]
+    stopping = getattr(args, "early_stopping_metric", None)
+    if stopping:
+        codes += [c for c, _ in metric_names(stopping, "--early-stopping-metric")]
+    exp2 = [c for c in codes if c.startswith(("ndcg", "dcg", "mean_ndcg"))] if (
+        getattr(args, "gain", None) or "exp2") == "exp2" else []
+    err = [c for c in codes if c.startswith("err")]
+    max_grade = getattr(args, "max_grade", None)
+    y = np.nan_to_num(np.asarray(data.y, dtype=np.float64), nan=-np.inf)
+    if exp2 and y.max() >= EXP2_LIMIT:
+        row = int(np.argmax(y >= EXP2_LIMIT))
+    elif err and max_grade is not None and EXP2_LIMIT > max_grade and y.max() > max_grade:
+        row = int(np.argmax(y > max_grade))
+    else:
+        return
+    from ltr.io.letor import row_line
+
+    found = row_line(data, row)
+    where = f"{path}:{found[0]}" if found is not None else f"row {row + 1} of {path}"
+    label = float(data.y[row])
+    if exp2 and label >= EXP2_LIMIT:
+        raise exp2_gain_error(label, where, ", ".join(dict.fromkeys(exp2)), python_fix="pass gain='linear'",
+                              cli_fix="pass --gain linear (gain = rel, as trec_eval's NDCG)")
+    from ltr.exceptions import LabelRangeError
+
+    raise LabelRangeError(f"ERR needs labels <= max_grade={max_grade:g}, got a label {label:g} at {where}",
+                          python_fix="pass max_grade= the highest grade of the scale",
+                          cli_fix="pass --max-grade G, the highest grade of the scale, or leave err@k out of --metrics")
+
+
+def dataset_max_grade(args: argparse.Namespace) -> None:
+    """ERR's max grade from ``--dataset NAME``'s documented label range (``[format] labels``) when ``--max-grade`` is
+    not given: ERR's relevance probability R = (2^g - 1) / 2^g_max takes g_max as the top grade of the set's own
+    scale (Chapelle et al., CIKM 2009), 2 for the LETOR 0..2 sets rather than the default 4 of MSLR's and Yahoo's
+    0..4. A note names the grade when the metrics hold ERR. Sets without a documented range keep the default."""
+    if getattr(args, "max_grade", None) is None or not getattr(args, "dataset", None):
+        return
+    from ltr.registry import get
+
+    entry = get(args.dataset)
+    labels = entry.format.get("labels")
+    if not labels or not float(labels[1]) > 0:
+        return
+    metrics = getattr(args, "metrics", None)
+    err = [c for c, _ in metric_names(metrics) if c.startswith("err")] if isinstance(metrics, str) else []
+    scale = f"{entry.name}'s documented labels {labels[0]}..{labels[1]}"
+    if "max_grade" in getattr(args, "given_", set()):
+        if err and args.max_grade != float(labels[1]):
+            note(args, f"note: {', '.join(err)} with max grade {args.max_grade:g} as given ({scale})")
+        return
+    args.max_grade = float(labels[1])
+    if err:
+        note(args, f"note: {', '.join(err)} with max grade {args.max_grade:g}, the top of {scale} (pass --max-grade G)")
+
+
+def default_max_grade(args: argparse.Namespace, labels) -> None:
+    """ERR's max grade from the data when the command's defaults chose ERR: with neither ``--max-grade`` nor
+    ``--metrics`` given (nor ``--early-stopping-metric err@k``), a label above the default max grade 4 raises
+    ``args.max_grade`` to the largest label read so far, with a note, as LightGBM trains labels up to 30 without an
+    option. ERR named by the user keeps the default and its error (ERR's gain 2^rel / 2^G needs labels <= G)."""
+    import numpy as np
+
+    given = getattr(args, "given_", set())
+    if not isinstance(getattr(args, "metrics", None), str) or getattr(args, "max_grade", None) is None:
+        return
+    if {"metrics", "max_grade"} & given:
+        return
+    stopping = getattr(args, "early_stopping_metric", None)
+    if stopping and metric_names(stopping, "--early-stopping-metric")[0][0].startswith("err"):  # ERR, to stop on
+        return
+    err = [c for c, _ in metric_names(args.metrics) if c.startswith("err")]
+    y = np.asarray(labels, dtype=np.float64)
+    y = y[np.isfinite(y)]
+    if not err or not y.size or y.max() <= args.max_grade:
+        return
+    args.max_grade = float(y.max())
+    note(args, f"note: {', '.join(err)} with max grade {args.max_grade:g}, the largest label (pass --max-grade G)")
+
+
+#: The fewest queries of a file read with ``--dataset`` for which a few empty last columns are worth a note: in
+#: the official LETOR 4.0 files a feature can be 0 for whole queries (MQ2008's feature 46), so a short excerpt of
+#: the right set can lack its last columns. More than a quarter of the set's width empty is noted in any file (a
+#: 46-feature file read as MSLR's 136).
+WIDTH_NOTE_QUERIES = 50
+
+
+def _check_against_registry(args: argparse.Namespace, path: str, data) -> None:
+    """What a file read with ``--dataset`` shows of not being the set's. An error: (dense sets) no value in more than
+    a quarter of its last columns, as when a 46-feature file is read as MSLR's 136 (its features would get MSLR's
+    names). A warning: a file of the set's layout (``Fold1/test.txt``) whose queries or rows differ from the
+    registry's counts (a copy unpacked by hand and cut short reads without an error). Notes: labels outside the
+    documented range; fewer empty last columns, in files of at least :data:`WIDTH_NOTE_QUERIES` queries."""
+    from ltr.registry import DatasetLayoutError, empty_last_columns, get, warn_on_differences
+
+    entry = get(args.dataset)
+    fmt = entry.format
+    labels = fmt.get("labels")
+    y = data.y[data.y != -1] if fmt.get("unjudged") else data.y  # -semi sets: -1 marks the unjudged
+    if labels and y.size and (y.min() < labels[0] or y.max() > labels[1]):
+        note(args, f"note: {path} has labels {y.min():g}..{y.max():g}, outside {entry.name}'s documented "
+                   f"{labels[0]}..{labels[1]}: is it that set?")
+    width = entry.n_features
+    last = empty_last_columns(entry, data)
+    if last is not None and width - last > width // 4:
+        raise DatasetLayoutError(f"{path} has no value in features {last + 1}..{width} of {entry.name}'s {width}: "
+                                 f"it is not that set's file (without --dataset {args.dataset} its width is read "
+                                 "from the file)")
+    if last is not None and data.n_queries >= WIDTH_NOTE_QUERIES:  # a few empty columns say something only so
+        note(args, f"note: {path} has no value in features {last + 1}..{width} of {entry.name}'s {width}: is it "
+                   "that set?")
+    dropped = reader_options(args).get("unjudged") == "drop"  # a documented row count counts the unjudged rows
+    warn_on_differences(entry, path, queries=data.n_queries, rows=None if dropped else data.n_rows)

@@ -1,0 +1,370 @@
+"""Option builders shared by the commands: one name per concept (``--n-jobs``, ``--format``, ``--metrics``,
+``--quiet``), the metric conventions, the collection inputs, and the reader options generated from
+:data:`ltr.reader_options.READER_OPTIONS`."""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from ltr.cli._guard import UsageError, split_list
+
+__all__ = [
+    "add_collection_input",
+    "add_conventions",
+    "add_encoding_errors",
+    "add_format",
+    "add_max_grade",
+    "add_metrics",
+    "add_n_jobs",
+    "add_quiet",
+    "add_reader_options",
+    "add_relevance_level",
+    "add_text_reading",
+    "check_feature_set_option",
+    "COLLECTION_FORMATS",
+    "conventions",
+    "dense_for_xgboost",
+    "feature_count",
+    "grade",
+    "input_option_usage",
+    "metric_label",
+    "metric_names",
+    "no_relevant_score",
+    "reader_options",
+    "relevance_level",
+    "run_tag",
+    "seconds",
+    "text_encoding",
+]
+
+
+def check_feature_set_option(value: str | None) -> None:
+    """``--features``: a value that is neither a shipped set's name nor a file is a usage error naming the option
+    and the sets (exit 2), whether it reads as a name (``small``) or a path (``small.toml``, ``sets/small``): the
+    option chooses among the shipped sets and files, so both are the same mistake, said alike. A path that exists
+    (a file, a pipe) is left to the reader, whose errors name the file.
+    """
+    from features.featureset import SHIPPED
+
+    if value is None or value in SHIPPED or Path(value).is_file():
+        return
+    if Path(value).is_dir():
+        raise UsageError(f"--features {value}: is a folder, not a feature-set file")
+    if Path(value).exists():  # a pipe (<(cat fs.toml)) or a device: the reader says what it makes of it
+        return
+    if os.sep in value or "/" in value or Path(value).suffix.lower() in (".toml", ".json"):
+        raise UsageError(f"--features {value}: no such file; give a shipped feature set ({', '.join(SHIPPED)}) or a "
+                         ".toml/.json file")
+    raise UsageError(f"--features {value}: neither a shipped feature set ({', '.join(SHIPPED)}) nor a file")
+
+
+def add_format(p: argparse.ArgumentParser, choices: Sequence[str] = ("table", "json", "csv")) -> None:
+    p.add_argument("--format", choices=tuple(choices), default=choices[0], help="output format")
+
+
+def add_quiet(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--quiet", action="store_true",
+                   help="no progress bars and no notes on standard error (warnings and errors still show)")
+
+
+def _n_jobs(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        n = 0
+    if n == 0:
+        raise argparse.ArgumentTypeError(f"{value!r}: a positive count of threads, -1 for every core (-2 all but "
+                                         "one, ...)")
+    return n
+
+
+def add_n_jobs(p: argparse.ArgumentParser, what: str = "engine threads") -> None:
+    p.add_argument("--n-jobs", type=_n_jobs, default=None, dest="n_jobs", metavar="N",
+                   help=f"{what}: N, or -1 for every core; none: one thread on small data, the idle cores on "
+                        "large (ltr.threads) (default: %(default)s)")
+
+
+def seconds(value: str) -> float:
+    """A time limit's type: a positive, finite number of seconds (``inf`` and ``nan`` parse as floats)."""
+    try:
+        out = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r}: not a number of seconds") from None
+    if not (math.isfinite(out) and out > 0):
+        raise argparse.ArgumentTypeError(f"{value!r}: must be a positive, finite number of seconds")
+    return out
+
+
+def run_tag(value: str) -> str:
+    """``--tag``'s type: a TREC run's tag column, one non-empty token (checked before any work, not when the run is
+    written at the end)."""
+    from ltr.io.trec import is_run_token
+
+    if not is_run_token(value):
+        raise argparse.ArgumentTypeError(f"{value!r}: a run tag is one word, neither empty nor holding whitespace "
+                                         "(the TREC run's last column)")
+    return value
+
+
+def add_metrics(p: argparse.ArgumentParser, default: str) -> None:
+    from ltr.metrics import REGISTRY
+
+    p.add_argument("--metrics", default=default,
+                   help=f"comma-separated metric names, each optionally @k (known: {', '.join(sorted(REGISTRY))}; "
+                        "trec_eval and ir_measures spellings such as P_5, ndcg_cut_10, recip_rank work too)")
+
+
+def metric_names(text: str, flag: str = "--metrics") -> list[tuple[str, str]]:
+    """``(canonical, as the user wrote it)`` for each metric of ``--metrics`` (or ``flag``), duplicates dropped."""
+    from ltr.metrics import parse_metric
+
+    out: list[tuple[str, str]] = []
+    for m in split_list(text):
+        try:
+            canonical = parse_metric(m).name
+        except ValueError as e:  # its message lists the known metrics
+            raise UsageError(f"{flag}: {e}") from None
+        if canonical not in [c for c, _ in out]:
+            out.append((canonical, m))
+    if not out:
+        raise UsageError(f"{flag} needs at least one metric name")
+    return out
+
+
+def metric_label(canonical: str, requested: str) -> str:
+    """``p@5`` or ``p@5 (P_5)`` when the user wrote another spelling."""
+    return canonical if requested == canonical else f"{canonical} ({requested})"
+
+
+def add_conventions(p: argparse.ArgumentParser, *, gain_default: str | None, letor: bool = True,
+                    max_grade: bool = False) -> None:
+    g = p.add_argument_group("metric conventions (see `python -c 'import ltr.metrics; help(ltr.metrics)'`)")
+    if max_grade:
+        add_max_grade(g)
+    g.add_argument("--gain", choices=("exp2", "linear"), default=gain_default,
+                   help="NDCG gain: exp2 = 2^rel - 1 (LightGBM, XGBoost), linear = rel (trec_eval)"
+                        + ("" if gain_default else "; default exp2 for LETOR scores, linear for TREC runs")
+                        + ("" if gain_default is None else "; --engine linear also optimises NDCG with this gain"))
+    g.add_argument("--no-relevant", type=no_relevant_score, default=0.0, dest="no_relevant", metavar="VALUE",
+                   help="score of a query without any relevant document: 0 as trec_eval and ranx, 1 as LightGBM "
+                        "and XGBoost, nan to leave such queries out of the means")
+    if letor:
+        from ltr.metrics.conventions import CONVENTIONS
+
+        g.add_argument("--convention", default="default", choices=CONVENTIONS,
+                       help="another tool's rules, to compare with its numbers: letor = the official LETOR 3.0/4.0 "
+                            "evaluation script (published LETOR tables; labels 0-2); lightgbm = LightGBM's ndcg@k and "
+                            "map@k (no-relevant score 1, map@k divided by min(k, R)); ranklib = RankLib's scorers "
+                            "(P@k divided by min(k, n), MAP ignores k); each fixes the gain and the no-relevant score")
+
+
+def _option_type(name: str, convert: Callable[[str], Any], ok: Callable[[Any], bool], said: str):
+    """An argparse type named ``name``: ``convert(text)`` when it converts and ``ok`` holds, else an error naming
+    the value and ``said`` (what the option takes)."""
+
+    def parse(value: str):
+        try:
+            v = convert(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{value!r}: {said}") from None
+        if not ok(v):
+            raise argparse.ArgumentTypeError(f"{value!r}: {said}")
+        return v
+
+    parse.__name__ = parse.__qualname__ = name
+    return parse
+
+
+#: ``--n-features``: the width of the feature matrix.
+feature_count = _option_type("feature_count", int, lambda n: 0 <= n <= 2**31 - 1,
+                             "the width of the feature matrix, an integer from 0 to 2147483647")
+#: ``--no-relevant``: a metric's score, from 0 to 1, or nan (leave such queries out).
+no_relevant_score = _option_type("no_relevant_score", float, lambda v: math.isnan(v) or 0 <= v <= 1,
+                                 "the score of a query without a relevant document, from 0 to 1 (0 as trec_eval, 1 "
+                                 "as LightGBM), or nan to leave such queries out")
+#: ``--max-grade``: ERR's highest grade.
+grade = _option_type("grade", float, lambda g: math.isfinite(g) and g > 0,
+                     "the highest grade of the scale, a positive number (4 for 0-4)")
+
+
+def add_max_grade(g) -> None:
+    """``--max-grade G``: ERR's highest grade."""
+    g.add_argument("--max-grade", type=grade, default=4.0, dest="max_grade", metavar="G",
+                   help="ERR's highest grade of the scale: R = (2^rel - 1) / 2^G (default 4, the 0-4 scale of "
+                        "MSLR and Yahoo; with --dataset NAME, the top of the set's documented labels)")
+
+
+def conventions(args) -> dict:
+    """The metric-convention keyword arguments of ``args`` (for :func:`ltr.metrics.evaluate`)."""
+    out = {"gain": args.gain or "exp2", "no_relevant": args.no_relevant}
+    if getattr(args, "max_grade", None) is not None:
+        out["max_grade"] = args.max_grade
+    convention = getattr(args, "convention", "default")
+    if convention != "default":
+        out["convention"] = convention
+    return out
+
+
+#: Document and query file formats the feature layer reads (``auto``: detected from the first line).
+COLLECTION_FORMATS = ["auto", "smart", "trec", "beir", "tsv", "csv", "npl"]
+
+
+def _topic_fields(value: str) -> tuple[str, ...]:
+    fields = tuple(f.strip() for f in value.split(",") if f.strip())
+    if not fields:
+        raise argparse.ArgumentTypeError(f"{value!r}: name one or more of title, desc, narr, comma-separated")
+    return fields
+
+
+def add_collection_input(group, *, queries_help: str, query_ids_help: str) -> None:
+    """``--collection``, ``--doc-format``, ``--split``, ``--queries``, ``--query-format``, ``--query-ids``,
+    ``--topic-fields``: the text a command reads (``ltr features``, ``ltr rerank``), as
+    :func:`features.pipeline.load_inputs` takes it."""
+    group.add_argument("--collection", required=True,
+                       help="a collection directory (Cranfield, CACM, NPL/Vaswani, NFCorpus, BEIR, or a SMART trio "
+                            "NAME.ALL/.QRY/.REL such as ADI, CISI, MED) or a document file (SMART, TREC <DOC>, JSON "
+                            "lines with BEIR's, Pyserini's, ir_datasets' or PyTerrier's keys, id<TAB>text TSV, "
+                            "NPL's doc-text; gzip ok)")
+    group.add_argument("--doc-format", "--format", default="auto", choices=COLLECTION_FORMATS, dest="doc_format",
+                       help="document file format (a directory is read by its layout: leave at auto); --format is "
+                            "its older name (elsewhere --format is the output's)")
+    group.add_argument("--split", default=None, metavar="NAME",
+                       help="the split of an NFCorpus or BEIR directory: its NAME.* files or qrels/NAME.tsv "
+                            "(default: test; NFCorpus: NAME.titles.queries and NAME.2-1-0.qrel unless --queries "
+                            "and --qrels name others)")
+    group.add_argument("--queries", help=queries_help)
+    group.add_argument("--query-format", default="auto", choices=COLLECTION_FORMATS, help="query file format")
+    group.add_argument("--query-ids", default="auto", choices=["auto", "record", "position"], help=query_ids_help)
+    group.add_argument("--topic-fields", default=None, metavar="FIELDS", type=_topic_fields,
+                       help="the fields of TREC topics (--queries) a query is made of, comma-separated: title, desc, "
+                            "narr (default: title)")
+
+
+#: :func:`features.pipeline.load_inputs`' option names -> the flags that set them (add_collection_input and friends).
+_INPUT_FLAGS = {"doc_format": "--doc-format", "queries": "--queries", "query_format": "--query-format",
+                "qrels_format": "--qrels-format", "query_ids": "--query-ids", "split": "--split",
+                "topic_fields": "--topic-fields"}
+
+
+def input_option_usage(e) -> UsageError:
+    """A :class:`features.pipeline.InputOptionError` worded with the command line's flag."""
+    flag = _INPUT_FLAGS[e.option]
+    return UsageError(f"{flag} {e.value} {e.reason}" if e.value is not None else f"{flag} {e.reason}")
+
+
+def add_text_reading(group) -> None:
+    """``--encoding-errors`` and ``--duplicates``: how a collection's text files are read."""
+    group.add_argument("--encoding-errors", default="strict", choices=["strict", "replace"],
+                       help="invalid UTF-8: stop with the byte offset, or replace with U+FFFD")
+    group.add_argument("--duplicates", default="error", choices=["error", "first", "last"],
+                       help="repeated document ids in the collection: an error, or keep the first / last")
+
+
+def relevance_level(text: str) -> int:
+    """argparse type of ``-l``: trec_eval's relevance level, an integer >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer grade >= 1 (trec_eval's -l), got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be an integer grade >= 1 (trec_eval's -l), got {text!r}")
+    return value
+
+
+def text_encoding(text: str) -> str:
+    """argparse type of ``--encoding``: a codec Python knows, checked before any file is read (a file without
+    comments would never decode a byte with it, and take the typo silently)."""
+    import codecs
+
+    try:
+        codecs.lookup(text)
+    except LookupError:
+        raise argparse.ArgumentTypeError(f"unknown encoding {text!r} (Python's codec names: utf-8, latin-1, cp1252, "
+                                         "...)") from None
+    return text
+
+
+def add_relevance_level(p) -> None:
+    """trec_eval's ``-l`` for the commands that evaluate runs against qrels."""
+    p.add_argument("-l", "--relevance-level", type=relevance_level, default=1, dest="relevance_level",
+                   metavar="N", help="runs: the lowest grade that counts as relevant in MAP, P@k, recall, MRR and "
+                                     "the other binary metrics (trec_eval's -l; NDCG keeps every grade's gain)")
+
+
+def add_encoding_errors(p) -> None:
+    """``--encoding-errors`` for the commands that read runs and qrels (ltr evaluate, compare, fuse): what their
+    readers' error for invalid UTF-8 names as the fix."""
+    p.add_argument("--encoding-errors", default="strict", choices=["strict", "replace"], dest="encoding_errors",
+                   help="invalid UTF-8 in a run or the qrels: stop, naming the line and byte, or substitute U+FFFD "
+                        "(documents whose ids differ only there then share one id)")
+
+
+def add_reader_options(p: argparse.ArgumentParser, readers: Sequence[str] = ("letor",)) -> None:
+    """One flag per reader option of :data:`READER_OPTIONS` (so the CLI offers exactly what the readers take)."""
+    from ltr.reader_options import READER_OPTIONS
+
+    g = p.add_argument_group("reading data files")
+    for key, opt in READER_OPTIONS.items():
+        if not set(opt.readers) & set(readers):
+            continue
+        dest = f"read_{key}"
+        if opt.type == "bool":
+            g.add_argument(opt.flag, action="store_true", dest=dest, help=opt.help)
+        elif opt.type == "choice":
+            g.add_argument(opt.flag, choices=opt.choices, default=opt.default, dest=dest, help=opt.help)
+        elif opt.type == "float":
+            g.add_argument(opt.flag, type=float, default=opt.default, dest=dest, metavar=opt.metavar, help=opt.help)
+        elif opt.type == "path":
+            pair = g.add_mutually_exclusive_group() if opt.negation else g  # --query-file X --no-query-file: refused
+            pair.add_argument(opt.flag, default=opt.default, dest=dest, metavar=opt.metavar, help=opt.help)
+            if opt.negation:
+                pair.add_argument(opt.negation, action="store_const", const=None, dest=dest,
+                                  help=f"do not look for {opt.flag[2:].replace('-', ' ')} sidecars")
+        else:
+            g.add_argument(opt.flag, default=opt.default, dest=dest, metavar=opt.metavar, help=opt.help,
+                           **({"type": text_encoding} if key == "encoding" else {}))
+    if "letor" in readers:
+        g.add_argument("--n-features", type=feature_count, default=None, dest="n_features", metavar="N",
+                       help="width of the feature matrix, so that train and test files agree (default: the "
+                            "file's header, else its largest feature id)")
+        g.add_argument("--dataset", default=None, metavar="NAME",
+                       help="the files are this registered data set (ltr data list): read them with its reader "
+                            "options (flags given here win) and attach its documented feature names")
+
+
+def reader_options(args: argparse.Namespace, reader: str = "letor") -> dict[str, Any]:
+    """The Python keyword arguments the reader flags of ``args`` stand for: with ``--dataset``, the registered set's
+    own options (Istella's overflow clipping, the -semi sets' unjudged rows, ...) under the flags given."""
+    from ltr.reader_options import READER_OPTIONS
+
+    base: dict[str, Any] = {}
+    if reader == "letor" and getattr(args, "dataset", None):
+        from ltr.registry import get
+
+        base = get(args.dataset).read_options()
+        base.pop("n_features", None)  # --n-features, or the set's width through read_data
+        if base.get("sparse") and dense_for_xgboost(args):
+            base.pop("sparse")
+    out = dict(base)
+    for key, opt in READER_OPTIONS.items():
+        dest = f"read_{key}"
+        if reader in opt.readers and hasattr(args, dest):
+            value = getattr(args, dest)
+            if opt.keyword not in base or value != opt.default:
+                out[opt.keyword] = value
+    return out
+
+
+def dense_for_xgboost(args: argparse.Namespace) -> bool:
+    """Whether ``--dataset``'s sparse read is made dense for XGBoost: its svmlight convention reads an absent entry as
+    missing, while Yahoo (the sparse sets) defines an undefined feature's value as 0 ("When a feature is undefined for
+    a set, its value is 0", yahoodata.aspx). True for ``--engine xgboost`` (train, cv, tune) and for ``ltr predict``
+    of an XGBoost model not trained on a sparse read, unless ``--sparse`` is given."""
+    if "read_sparse" in getattr(args, "given_", set()):
+        return False
+    return getattr(args, "engine", None) == "xgboost" or getattr(args, "recorded_dense_", False)
