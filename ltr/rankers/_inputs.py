@@ -1,0 +1,515 @@
+"""What a ranker accepts, checked once at its boundary: X as an array, a sparse matrix, a DataFrame or a
+:class:`~ltr.datasets.RankingDataset`; labels; ``qid`` or ``group``; the validation sets; per-query weights;
+and the values an engine would refuse in its own words or silently misread (infinite or missing values,
+fractional labels), each refused naming the cell or the file, line and token."""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+import numpy as np
+import scipy.sparse as sp
+from numpy.typing import NDArray
+
+from ltr._dataset import placeholder_names
+from ltr._stack import stacklevel_outside
+from ltr.datasets import RankingDataset
+from ltr.exceptions import GroupError, LabelRangeError
+from ltr.groups import resolve_group_ptr
+from ltr.rankers._backends import check_integer_labels
+
+if TYPE_CHECKING:
+    from ltr.rankers.ranker import Ranker
+
+__all__ = [
+    "as_2d",
+    "check_frame_names",
+    "check_qid_column",
+    "described_features",
+    "eval_sets",
+    "first_cell",
+    "FLOAT32_MAX",
+    "FOREIGN_FIT_KEYWORDS",
+    "frame_names",
+    "is_training_set",
+    "query_weights",
+    "refuse_fractional_labels",
+    "refuse_infinite",
+    "refuse_nonfinite",
+    "unique_frame_names",
+    "unpack",
+]
+
+
+def as_2d(X, what: str = "X"):
+    """``X`` as a 2-D array or CSR matrix of real numbers. A sparse matrix keeps its float32 or float64 values (any
+    other dtype reads as float64, as scikit-learn's ``check_array``), as a dense array keeps its dtype: the same
+    values give the same model in either container, as in LightGBM. Complex values are refused, not truncated."""
+    if sp.issparse(X):
+        if X.dtype.kind == "c":
+            raise ValueError(f"Complex data not supported: {what} has dtype {X.dtype}; pass {what}.real if the "
+                             "imaginary part is meaningless")
+        return sp.csr_matrix(X, dtype=X.dtype if X.dtype in (np.float32, np.float64) else np.float64)
+    X = _frame_array(X, what) if hasattr(X, "dtypes") and hasattr(X, "iloc") else np.asarray(X)
+    if X.ndim != 2:
+        raise ValueError(f"{what} must be 2-D (n_rows, n_features), got shape {X.shape}")
+    if X.dtype.kind == "c":
+        raise ValueError(f"Complex data not supported: {what} has dtype {X.dtype}; pass {what}.real if the "
+                         "imaginary part is meaningless")
+    if not np.issubdtype(X.dtype, np.number) and X.dtype != bool:
+        raise TypeError(f"{what} must be numeric, got dtype {X.dtype}")
+    return X
+
+
+def _frame_array(frame, what: str):
+    """A pandas DataFrame's values as a float array: pandas' nullable numbers (``Float64``, ``Int64``,
+    ``boolean``; ``pd.NA`` as NaN, a missing value) as the engines read them; another column type is named."""
+    import pandas as pd
+
+    dtypes = frame.dtypes if frame.ndim == 2 else pd.Series([frame.dtype])
+    for name, dtype in dtypes.items():
+        if not (pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)):
+            raise TypeError(f"{what} must be numeric: column {name!r} has dtype {dtype}")
+    if all(isinstance(d, np.dtype) and d.kind in "iuf" for d in dtypes):  # NumPy's own: as they are
+        return np.asarray(frame)
+    return frame.to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def frame_names(X) -> list[str] | None:
+    """A pandas DataFrame's column names when every one is a string (scikit-learn's rule for
+    ``feature_names_in_``), else None."""
+    columns = getattr(X, "columns", None)
+    if columns is None or sp.issparse(X) or not hasattr(X, "iloc"):
+        return None
+    names = list(columns)
+    return names if names and all(isinstance(c, str) for c in names) else None
+
+
+def unique_frame_names(X) -> list[str] | None:
+    """:func:`frame_names`, refusing a name given twice (a swap of the two columns could not be told)."""
+    names = frame_names(X)
+    if names is not None and len(set(names)) != len(names):
+        dup = next(n for n in names if names.count(n) > 1)
+        raise ValueError(f"X has the column name {dup!r} twice: name each feature once")
+    return names
+
+
+def check_frame_names(X, names, what: str, lightgbm_spelling: bool = False, named: bool = False) -> None:
+    """A DataFrame scored or evaluated by a model whose features are named must have those columns, in that order
+    (the engines read columns by position: a reordered frame was scored silently wrong), as scikit-learn and
+    XGBoost refuse it. A :class:`~ltr.RankingDataset` whose features are the model's named features in another
+    order is refused too; one whose names are others gets a warning (it is scored by position, as a narrower LETOR
+    file is padded by position, so that the callers that know the file decide). Names that unnamed columns get
+    (``f1..``, ``f0..``, ``Column_0..``) name nothing, and a frame is scored by position, unless ``named``: the model
+    was fitted on a DataFrame, whose columns were its user's names, whatever they look like."""
+    dataset = isinstance(X, RankingDataset)
+    given = (None if X.feature_names is None else list(X.feature_names)) if dataset else frame_names(X)
+    if given is None or names is None:
+        return
+    names = [str(s) for s in names]
+    if given == names:
+        return
+    if sorted(given) == sorted(names):
+        j = next(i for i, (a, b) in enumerate(zip(given, names)) if a != b)
+        how = ("reorder its columns and feature_names to the model's feature_names_in_" if dataset else
+               "select them in the model's order: X[model.feature_names_in_]")
+        raise ValueError(f"{what}'s columns are the model's features in another order (column {j}: {given[j]!r}, the "
+                         f"model's {names[j]!r}); {how}")
+    if dataset:  # other names: a LETOR file's sidecar may name fewer columns (a narrower file, padded by position)
+        n = min(len(given), len(names))
+        positional = placeholder_names(given) or placeholder_names(names)  # f1.., f0.., Column_0..: no names
+        if given[:n] != names[:n] and not positional:  # other columns, not a narrower copy: say so, score by position
+            import warnings
+
+            j = next(i for i in range(n) if given[i] != names[i])
+            whose = "the training data's" if what.startswith("eval_set") else "the model's"
+            warnings.warn(f"{what}'s feature names differ from {whose} (column {j}: {given[j]!r}, {whose} "
+                          f"{names[j]!r}): scored by column position, as the engines read columns; give it "
+                          f"{whose} features in their order", UserWarning,
+                          stacklevel=stacklevel_outside("ltr.rankers"))
+        return
+    if lightgbm_spelling and [c.replace(" ", "_") for c in given] == names:  # LightGBM saved 'my feat' as my_feat
+        return
+    if placeholder_names(names) and len(given) == len(names) and not named:
+        # the model's columns were unnamed (LightGBM's Column_0.., XGBoost's f0..): by position, as the engines
+        # score a frame, with scikit-learn's warning for a frame given to a model fitted without names
+        import warnings
+
+        warnings.warn(f"{what} has feature names, but the model was fitted without feature names (its columns "
+                      f"are {names[0]}, {names[1] if len(names) > 1 else ''}...): scored by column position",
+                      UserWarning, stacklevel=stacklevel_outside("ltr.rankers"))
+        return
+    unknown = [c for c in given if c not in set(names)]
+    absent = [c for c in names if c not in set(given)]
+    raise ValueError(f"{what}'s column names differ from the model's features ({len(given)} columns, "
+                     f"{len(names)} features; not in the model: {unknown[:3]}; missing: {absent[:3]})")
+
+
+#: The largest float32: labels and weights beyond it are inf to the engines (which keep them as float32).
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def _labels(y, n: int, what: str = "y") -> NDArray[np.float64]:
+    try:
+        y = np.asarray(y, dtype=np.float64)
+    except (TypeError, ValueError) as e:  # 'could not convert string to float' names no array
+        raise ValueError(f"{what} must hold numeric labels: {e}") from None
+    if y.shape != (n,):
+        raise ValueError(f"{what} must have shape ({n},) to match X, got {y.shape}")
+    if np.isnan(y).any():
+        i = int(np.flatnonzero(np.isnan(y))[0])
+        raise ValueError(f"{what} has NaN labels (first at row {i}); labels must be numbers")
+    big = np.flatnonzero(~(np.abs(y) <= FLOAT32_MAX))  # inf, or beyond the float32 both engines keep labels in
+    if big.size:
+        i = int(big[0])
+        raise ValueError(f"{what} has a label of {float(y[i]):.6g} at row {i}: labels must be finite numbers within "
+                         "float32's range (both engines keep labels as float32)")
+    return y
+
+
+def unpack(X, y, qid, group, what: str = "X"):
+    """Accept a RankingDataset, or X, y plus exactly one of qid/group."""
+    if isinstance(X, RankingDataset):
+        if y is not None or qid is not None or group is not None:
+            raise ValueError(f"{what} is a RankingDataset: do not also pass y, qid or group")
+        return X.X, np.asarray(X.y, dtype=np.float64), np.asarray(X.group_ptr)
+    X = as_2d(X, what)
+    if y is None:
+        raise ValueError(f"{what}: labels y are required")
+    y = _labels(y, X.shape[0], "y" if what == "X" else f"{what}'s y")
+    if qid is None and group is None and what == "X":  # LightGBM's and XGBoost's users meet it in scikit-learn first
+        raise ValueError("pass exactly one of qid= (one query id per row) or group= (query sizes); got neither. "
+                         "Inside scikit-learn's cross_val_score or GridSearchCV, qid reaches fit through metadata "
+                         "routing: sklearn.set_config(enable_metadata_routing=True), Ranker().set_fit_request("
+                         "qid=True), qid=qid, groups=qid to the search's fit (cross_val_score's params=), "
+                         "scoring=ltr.evaluation.ndcg_scorer(10); see ltr.evaluation.scoring")
+    if what == "X":
+        return X, y, resolve_group_ptr(X.shape[0], qid=qid, group=group)
+    try:
+        return X, y, resolve_group_ptr(X.shape[0], qid=qid, group=group)
+    except GroupError as e:  # its words are the training data's ('X has 2874 rows'): name the set
+        raise GroupError(f"{what}: {str(e).replace(' X has ', f' {what} has ')}") from None
+
+
+def check_qid_column(X, qid, group) -> None:
+    """XGBRanker's convention of query ids in a DataFrame column named ``qid``: not read here. Without ``qid=`` /
+    ``group=`` the error says how to pass the column; with them, a warning says the column trains as a feature."""
+    columns = getattr(X, "columns", None)
+    if columns is None or sp.issparse(X) or not hasattr(X, "iloc") or "qid" not in list(columns):
+        return
+    if qid is None and group is None:
+        raise ValueError("pass exactly one of qid= (one query id per row) or group= (query sizes); got neither. X "
+                         "has a column 'qid' (XGBRanker's convention), which is not read as query ids here: pass "
+                         "qid=X.pop('qid')")
+    import warnings
+
+    warnings.warn("X has a column 'qid', which trains as a feature (query ids come from qid= / group= here, not "
+                  "from XGBRanker's 'qid' column): drop it from X, e.g. qid=X.pop('qid')", UserWarning, stacklevel=3)
+
+
+def is_training_set(item, X, y) -> bool:
+    """Whether an evaluation set is the training data: the same objects, LightGBM's scikit-learn test (a copy, or
+    ``ltr train --valid`` naming the training file, is a validation set like any other, as LightGBM takes it)."""
+    return item is X if isinstance(item, RankingDataset) else (item[0] is X and item[1] is y)
+
+
+def eval_sets(eval_set, eval_group, eval_qid) -> list[tuple]:
+    """Normalise the three ways users pass validation sets to ``(X, y, qid, group)`` or a RankingDataset."""
+    if eval_set is None:
+        if eval_group is not None or eval_qid is not None:
+            raise ValueError("eval_group / eval_qid describe eval_set, which is missing")
+        return []
+    if isinstance(eval_set, (RankingDataset, tuple)):
+        eval_set = [eval_set]
+    if eval_group is not None and eval_qid is not None:
+        raise ValueError("pass eval_group (query sizes, as LightGBM) or eval_qid (one id per row, as XGBoost), "
+                         "not both")
+    side = eval_group if eval_group is not None else eval_qid
+    if side is not None and len(side) != len(eval_set):
+        raise ValueError(f"{'eval_group' if eval_group is not None else 'eval_qid'} has {len(side)} entries for "
+                         f"{len(eval_set)} evaluation sets")
+    out = []
+    for i, item in enumerate(eval_set):
+        if isinstance(item, RankingDataset):
+            if side is not None:
+                raise ValueError(f"eval_set[{i}] is a RankingDataset, which carries its own queries: drop "
+                                 "eval_group / eval_qid")
+            out.append(item)
+            continue
+        item = tuple(item)
+        if side is not None:
+            if len(item) != 2:
+                raise ValueError(f"with eval_group / eval_qid, eval_set[{i}] must be an (X, y) pair")
+            X, y = item
+            out.append((X, y, side[i], None) if eval_qid is not None else (X, y, None, side[i]))
+        elif len(item) == 3:
+            X, y, qid = item
+            n = X.shape[0] if hasattr(X, "shape") else len(X)
+            q = np.asarray(qid)
+            if q.shape[0] != n and q.ndim == 1 and np.issubdtype(q.dtype, np.integer) and q.sum() == n:
+                raise ValueError(f"eval_set[{i}]: the third item has {q.shape[0]} entries that sum to the {n} rows: "
+                                 "these look like query sizes; pass them as eval_group=[sizes, ...] with (X, y) "
+                                 "pairs (LightGBM's convention), or one qid per row in the triple")
+            out.append((X, y, qid, None))
+        else:
+            raise ValueError(f"eval_set[{i}] must be a RankingDataset, an (X, y, qid) triple, or an (X, y) pair "
+                             "with eval_group= / eval_qid=")
+    return out
+
+
+#: Keyword arguments of LightGBM's and XGBoost's scikit-learn ``fit`` that ``Ranker.fit`` does not take: where each
+#: goes instead. ``fit`` refuses them with a TypeError that says so.
+FOREIGN_FIT_KEYWORDS = {
+    "eval_at": "a constructor parameter: Ranker(eval_at=(5, 10))",
+    "early_stopping_rounds": "a constructor parameter: Ranker(early_stopping_rounds=50)",
+    "eval_metric": "Ranker(early_stopping_metric='map') names the metric that stops early (any ltr.metrics name); "
+                   "Ranker(eval_at=...) the NDCG cut-offs recorded each round",
+    "callbacks": "not supported: fit(log_period=10) prints the round log (LightGBM's log_evaluation), "
+                 "Ranker(verbose=1) shows a progress bar, Ranker(early_stopping_rounds=...) stops early, and "
+                 "evals_result_ records every round's metrics (record_evaluation)",
+    "init_model": "not supported: a Ranker has no warm start or continued training; fit trains from scratch",
+    "xgb_model": "not supported: a Ranker has no warm start or continued training; fit trains from scratch",
+    "verbose": "a constructor parameter: Ranker(verbose=1) for a progress bar; fit(log_period=10) prints the "
+               "round log",
+    "feature_name": "fit(feature_names=[...])",
+    "categorical_feature": "not supported: every feature is numeric",
+    "init_score": "not supported: no initial scores (base margins)",
+    "base_margin": "not supported: no initial scores (base margins)",
+    "eval_sample_weight": "not supported: validation sets are unweighted",
+    "eval_X": "LightGBM 4.7's eval_X= / eval_y= are eval_set=[(X_val, y_val), ...] here, with eval_group=[sizes, ...] "
+              "(or eval_qid=[ids, ...])",
+    "eval_y": "LightGBM 4.7's eval_X= / eval_y= are eval_set=[(X_val, y_val), ...] here, with eval_group=[sizes, ...] "
+              "(or eval_qid=[ids, ...])",
+    "sample_weight_eval_set": "not supported: validation sets are unweighted",
+}
+
+
+def query_weights(sample_weight, ptr: NDArray[np.int64]) -> NDArray[np.float64]:
+    """One weight per query from per-row weights, which must be equal within each query (and not all 0)."""
+    n_rows = int(ptr[-1])
+    try:
+        w = np.asarray(sample_weight, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"sample_weight must be numbers, one per row, got {sample_weight!r:.80}") from None
+    if w.shape != (n_rows,):
+        raise ValueError(f"sample_weight must have one weight per row ({n_rows}), got shape {w.shape}")
+    if not (np.isfinite(w).all() and (w >= 0).all()):
+        i = int(np.flatnonzero(~(np.isfinite(w) & (w >= 0)))[0])
+        raise ValueError(f"sample_weight must be finite and >= 0, got {float(w[i])!r} at row {i}")
+    first = w[ptr[:-1]]
+    differs = np.flatnonzero(np.repeat(first, np.diff(ptr)) != w)
+    if differs.size:
+        i = int(differs[0])
+        q = int(np.searchsorted(ptr, i, side="right") - 1)
+        raise ValueError(f"sample_weight must be equal within a query (a query's weight): query {q} (rows "
+                         f"{int(ptr[q])}-{int(ptr[q + 1]) - 1}) has {float(w[ptr[q]])!r} and {float(w[i])!r}")
+    if not first.sum() > 0:
+        raise ValueError("sample_weight gives every query the weight 0")
+    return first
+
+
+def described_features(X, names) -> dict | None:
+    """The feature-set description of a training dataset made by the feature layer, when it describes exactly the
+    columns trained on (None otherwise: a description of other columns would only mislead)."""
+    described = getattr(X, "feature_set", None) if isinstance(X, RankingDataset) else None
+    if described is None or names is None or list(described.get("columns") or []) != [str(n) for n in names]:
+        return None
+    return described
+
+
+def first_cell(X, bad) -> tuple[int, int, float] | None:
+    """The first cell, in row order, whose value ``bad`` (a vectorised predicate) marks, as (row, column, value),
+    both counted from 0; of a dense array, or of a sparse matrix's stored values (an absent entry is never marked);
+    None when no cell is."""
+    if sp.issparse(X):
+        csr = sp.csr_matrix(X)
+        hits = np.flatnonzero(bad(csr.data))
+        if not hits.size:
+            return None
+        k = int(hits[0])
+        return int(np.searchsorted(csr.indptr, k, side="right")) - 1, int(csr.indices[k]), float(csr.data[k])
+    arr = np.asarray(X)
+    hits = np.argwhere(bad(arr))
+    if not hits.size:
+        return None
+    row, col = (int(v) for v in hits[0])
+    return row, col, float(arr[row, col])
+
+
+def refuse_infinite(X, what: str, data: RankingDataset | None = None) -> None:
+    """XGBoost refuses an infinite feature value in its own words ("Input data contains `inf` or a value too large,
+    while `missing` is not set to `inf`"), naming neither row nor column: refused here, naming the cell
+    (``X[row, column]``, both counted from 0), or, for ``data`` read from a LETOR file whose rows ``X`` holds, the
+    file, line and token (NaN is the missing value; LightGBM bins inf as a large value, so only XGBoost's fits ask
+    this)."""
+    values = X.data if sp.issparse(X) else np.asarray(X)
+    if not np.issubdtype(values.dtype, np.floating) or not np.isinf(values).any():
+        return
+    row, col, value = first_cell(X, np.isinf)
+    fix = "XGBoost refuses infinite values (NaN is the missing value); replace it, or clip it to a large finite number"
+    found = None
+    if data is not None and data.sources.get("data"):
+        from ltr.io.letor import row_line
+
+        found = row_line(data, row)
+    if found is not None:  # the line's own token (the column's id in the file may be another)
+        from ltr.exceptions import FileFormatError
+        from ltr.io.letor import feature_token
+
+        token = feature_token(found[1], _reads_infinite)
+        raise FileFormatError("an infinite feature value" if token is not None else
+                              f"an infinite feature value ({float(value)})", data.sources["data"], found[0], token,
+                              hint=fix)
+    raise ValueError(f"{what}[{row}, {col}] (row {row}, column {col}, both counted from 0) is {float(value)}: {fix}")
+
+
+def _float32_of(text: str) -> float:
+    """A LETOR value as the reader keeps it, in float32 ('1e39' is inf); NaN for text that is no number (NULL, which
+    the reader takes only as NaN)."""
+    try:
+        with np.errstate(over="ignore"):
+            return float(np.float32(float(text)))
+    except ValueError:
+        return float("nan")
+
+
+def _reads_infinite(text: str) -> bool:
+    """Whether a LETOR value reads as infinite, as the reader keeps it ('inf', or '1e39', beyond float32)."""
+    return math.isinf(_float32_of(text))
+
+
+def refuse_fractional_labels(model: Ranker, data, y, ptr, native_objective) -> None:
+    """A label that is not a whole number, for an objective that indexes its gains by the label (the engines'
+    lambdarank/rank:ndcg, the numba lambdarank kernel): refused before training, named by the file, line and label
+    token when the data was read from a LETOR file (else by its row and query)."""
+    objective = None
+    if native_objective is not None:
+        what, objective = None, native_objective.get("objective")
+    elif model.objective == "lambdarank" and model.engine != "linear":
+        what = "the numba lambdarank kernel"
+    else:
+        return
+
+    def where(row: int) -> tuple[str, int, str] | None:
+        from ltr.io.letor import row_line
+
+        found = row_line(data, row)
+        if found is None:
+            return None
+        token = found[1].split()[0]
+        try:
+            same = float(token) == float(y[row])
+        except ValueError:
+            same = False
+        return (data.sources["data"], found[0], token) if same else None  # else not the row's line after all
+
+    check_integer_labels(model.engine, objective, y, ptr, where=where if isinstance(data, RankingDataset) else None,
+                         what=what)
+    exp_gain = str((model.engine_params or {}).get("ndcg_exp_gain", (native_objective or {}).get(
+        "ndcg_exp_gain", True))).lower() not in ("false", "0")
+
+    def first_above(top: int) -> tuple[str, str, int] | None:
+        """The first label above ``top`` as the messages name it: ``(file:line: prefix, label, how many)``."""
+        rows = np.flatnonzero(np.asarray(y, dtype=np.float64) > top)
+        if not rows.size:
+            return None
+        row = int(rows[0])
+        place = where(row) if isinstance(data, RankingDataset) else None
+        if place is None:
+            return "", f"{float(y[row]):.10g} at row {row}", rows.size
+        return f"{place[0]}:{place[1]}: ", repr(place[2]), rows.size
+
+    def top_of(table, default: int) -> int | None:
+        """The highest label a gain table covers (``default`` for none given); None for one given as text (the
+        engine or kernel reads it, and says what is wrong)."""
+        if table is None:
+            return default
+        return len(table) - 1 if hasattr(table, "__len__") and not isinstance(table, str) else None
+
+    # XGBoost's own refusal named neither the file nor the label ("Relevance degress must be ...")
+    found = first_above(31) if model.engine == "xgboost" and objective == "rank:ndcg" and exp_gain else None
+    if found:
+        at, token, n = found
+        raise LabelRangeError(
+            f"{at}XGBoost's rank:ndcg with exponential gains takes labels up to 31, got label {token} ({n} "
+            "such label(s) in all)",
+            python_fix="for labels that encode an order (MQ2007/8-list) train a listwise objective "
+                       "(objective='listnet', kernel='numba'), or pass engine_params={'ndcg_exp_gain': False} with "
+                       "eval_params={'gain': 'linear'} (linear gains)",
+            cli_fix="for labels that encode an order (MQ2007/8-list) train a listwise objective (--objective listnet "
+                    "--kernel numba), or pass --param ndcg_exp_gain=false --gain linear")
+    if what == "the numba lambdarank kernel":  # its gain table, as the kernel checks it, by the file's line
+        from ltr.kernels.lambdarank import default_gain_table_size
+
+        params = model.objective_params or {}
+        top = top_of(params.get("label_gain"), default_gain_table_size(str(params.get("mode", "exact"))) - 1)
+        found = first_above(top) if top is not None else None
+        if found:
+            at, token, n = found
+            raise LabelRangeError(
+                f"{at}label {token} is above the gain table of {what}, which covers labels 0..{top} ({n} such "
+                "label(s) in all)",
+                python_fix="pass a longer label_gain=, or for labels that encode an order (MQ2007/8-list) a "
+                           "listwise objective (objective='listnet')",
+                cli_fix="pass a longer --objective-param 'label_gain=[G0,G1,...]', or for labels that encode an order "
+                        "(MQ2007/8-list) a listwise objective (--objective listnet)")
+    # LightGBM's own refusal named neither the file nor the label's line ("Label 37 is not less than the number of
+    # label mappings (31)"). Its table: the default (labels 0..30), or one given as an engine parameter or through
+    # the objective's options (native_params turns objective_params' label_gain into LightGBM's)
+    table = {**(native_objective or {}), **(model.engine_params or {})}.get("label_gain")
+    top = top_of(table, 30)
+    found = first_above(top) if model.engine == "lightgbm" and objective == "lambdarank" and top is not None else None
+    if found:
+        at, token, n = found
+        table_said = "its default label_gain (2^l - 1)" if table is None else f"the label_gain given ({top + 1} gains)"
+        raise LabelRangeError(
+            f"{at}LightGBM's lambdarank takes labels 0..{top} under {table_said}, got label {token} ({n} such "
+            "label(s) in all)",
+            python_fix="for labels that encode an order (MQ2007/8-list) train a listwise objective "
+                       "(objective='listnet', kernel='numba'), or pass engine_params={'label_gain': [one gain per "
+                       "label]}",
+            cli_fix="for labels that encode an order (MQ2007/8-list) train a listwise objective (--objective listnet "
+                    "--kernel numba), or pass --param label_gain=G0,G1,... (one gain per label)")
+
+
+def refuse_nonfinite(X, what: str) -> None:
+    """The linear ranker scores every feature, so a missing (NaN) or infinite value has no score: refused, named by
+    the file, line and token when ``X`` was read from a LETOR file (trees route such values; the linear model has
+    no route), else by its cell ``X[row, column]``."""
+    from ltr.exceptions import FileFormatError
+
+    data = X if isinstance(X, RankingDataset) else None
+    values = data.X if data is not None else X
+    if not sp.issparse(values) and not np.issubdtype(np.asarray(values).dtype, np.number):
+        return
+    cell = first_cell(values, lambda v: ~np.isfinite(v))
+    if cell is None:
+        return
+    row, col, value = cell
+    why = "the linear ranker scores every feature and has no score for a missing or infinite value"
+    found = None
+    if data is not None:
+        from ltr.io.letor import feature_token, row_line
+
+        found = row_line(data, row)
+    if found is None:
+        raise ValueError(f"{what}[{row}, {col}] (row {row}, column {col}, both counted from 0) is {value}: {why} "
+                         "(trees route such values)")
+    line, text = found
+    names = data.feature_names  # a --features subset keeps the file's ids as its names
+    named = str(names[col]) if names is not None and str(names[col]).isdigit() else None
+    token = feature_token(text, lambda v: not math.isfinite(_float32_of(v)), named)
+    if named is not None and token is not None and token.split(":", 1)[0] != named:
+        token = None  # another column's, one the subset leaves out: this column's value is absent from the line
+    if token is not None:  # the line's own token: the column's id in the file may be another (ids from 0, a subset)
+        raise FileFormatError(f"feature {token.split(':', 1)[0]} is {_float32_of(token.split(':', 1)[1])}: {why}",
+                              data.sources["data"], line, token, hint="train trees, which route such values")
+    if math.isnan(value):  # absent from the line and read as NaN (missing=nan): the fix is the reader's default
+        named = named or col + 1
+        raise FileFormatError(f"feature {named} is nan: {why} (feature {named} is absent from the line)",
+                              data.sources["data"], line, fix={"missing": 0.0},
+                              hint="to read absent features as 0, or train trees")
+    # not the line of this row after all: say what is known, nothing more
+    raise ValueError(f"{data.sources['data']}: query {data.qid[row]}: a feature is {value}: {why} (trees route "
+                     "such values)")
