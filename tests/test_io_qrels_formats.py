@@ -8,6 +8,7 @@ and ir_datasets' TREC/TSV topic parsers.
 from __future__ import annotations
 
 import gzip
+import json
 
 import ir_measures
 import numpy as np
@@ -408,3 +409,18 @@ def test_a_run_against_smart_judgments_is_read_with_their_ids_rule(tmp_path):
     assert evaluate_run_per_query(read_qrels(trec, "trec"), run, ["num_rel_ret"]).loc["10", "num_rel_ret"] == 1
     assert evaluate_run_per_query(read_qrels(trec, "trec"), run.assign(docno=["46", "1411", "99", "100", "3"]),
                                   ["num_rel_ret"]).loc["10", "num_rel_ret"] == 0
+
+
+def test_ltr_evaluate_says_when_a_runs_ids_are_read_as_smart_judgments_read_theirs(tmp_path, capsys):
+    from ltr.cli import main
+
+    (tmp_path / "qrels.text").write_bytes(b"01 0046 0 0\n01 1411 0 0\n10 0100 0 0\n")
+    (tmp_path / "r.run").write_text("01 Q0 0046 1 2 t\n01 Q0 1411 2 1 t\n10 Q0 100 1 1 t\n")
+    assert main(["evaluate", "--qrels", str(tmp_path / "qrels.text"), "--run", str(tmp_path / "r.run"),
+                 "--metrics", "map,num_q", "--format", "json"]) == 0
+    out = capsys.readouterr()
+    assert json.loads(out.out)["mean"] == {"map": 1.0, "num_q": 2}  # both queries matched, every document found
+    assert out.err.splitlines() == [
+        f"ltr evaluate: note: {tmp_path / 'r.run'}'s numeric ids are read without leading zeros, as "
+        f"{tmp_path / 'qrels.text'}'s (its layout writes them zero-padded: 2 query id(s), e.g. '01' -> '1'; 1 "
+        "document id(s), e.g. '0046' -> '46')"]

@@ -105,6 +105,7 @@ def _per_query_run(args, names: list[str]):
                          "feeds one of them)")
     qrels = read_qrels(args.qrels, args.qrels_format, errors=args.encoding_errors)
     run = read_run(args.run, errors=args.encoding_errors)
+    run = _ids_as_judged(args, qrels, run)
     default_max_grade(args, qrels["rel"])  # the defaults' ERR takes a grade above 4 from the judgments, as for DATA
     judged, ranked = set(qrels["qid"].astype(str)), set(run["qid"].astype(str))
     for what, path, ids in (("run", args.run, ranked), ("judgments", args.qrels, judged)):
@@ -143,6 +144,30 @@ def _per_query_run(args, names: list[str]):
             raise ValueError(f"{args.run if str(e).startswith('run') else args.qrels}: {e}") from None
         raise
     return frame, "trec"
+
+
+def _ids_as_judged(args, qrels, run):
+    """The run with its numeric ids read as SMART or Cranfield judgments read theirs, without leading zeros (as
+    :func:`ltr.metrics.evaluate_run_per_query` matches them), said when any id changes: the qrels file's own
+    ``0046`` in a run is document 46 there, and the notes below then compare the ids as matched."""
+    from ltr._ids import UNPADDED, unpad
+
+    if qrels.attrs.get("ids") != UNPADDED:
+        return run
+    changed = {}
+    for column in ("qid", "docno"):
+        before = run[column].astype(str)
+        after = before.map(unpad)
+        differ = (before != after).to_numpy()
+        if differ.any():
+            changed[column] = (int(differ.sum()), before[differ].iat[0], after[differ].iat[0])
+            run = run.assign(**{column: after})
+    if changed:
+        said = "; ".join(f"{n} {'query' if c == 'qid' else 'document'} id(s), e.g. {old!r} -> {new!r}"
+                         for c, (n, old, new) in changed.items())
+        note(args, f"note: {args.run}'s numeric ids are read without leading zeros, as {args.qrels}'s (its layout "
+                   f"writes them zero-padded: {said})")
+    return run
 
 
 def _note_padded_ids(args, ranked: set[str], judged: set[str]) -> None:
