@@ -87,11 +87,14 @@ class MissingFeatureSetError(ValueError):
 
 
 class UnknownCandidatesError(ValueError):
-    """Candidates that the collection lacks (``on_unknown="error"``); ``doc_ids`` holds them, in order."""
+    """Candidates that the collection lacks, or of queries the topics lack (``on_unknown="error"``); ``doc_ids``
+    holds the unknown documents, in order; ``first_row``: the first offending (query id, document id), by which a
+    caller that read the run from a file names its line."""
 
-    def __init__(self, message: str, doc_ids: Sequence[str] = ()):
+    def __init__(self, message: str, doc_ids: Sequence[str] = (), first_row: tuple[str, str] | None = None):
         super().__init__(message)
         self.doc_ids = tuple(doc_ids)
+        self.first_row = first_row
 
 
 @dataclass(frozen=True)
@@ -906,8 +909,10 @@ class Reranker:
             report.update(unknown_query_rows=int(bad_q.sum()), unknown_queries=_first(ids),
                           n_unknown_queries=int(ids.nunique()))
             if on_unknown == "error":
-                raise ValueError(f"run: {int(bad_q.sum())} line(s) name {ids.nunique()} query id(s) the queries "
-                                 f"lack (first: {', '.join(_first(ids))})")
+                i = int(np.flatnonzero(bad_q)[0])
+                raise UnknownCandidatesError(
+                    f"run: {int(bad_q.sum())} line(s) name {ids.nunique()} query id(s) the queries lack (first: "
+                    f"{', '.join(_first(ids))})", first_row=(str(cand["qid"].iat[i]), str(cand["docno"].iat[i])))
             cand = cand[~bad_q]
         dup = cand.duplicated(["qid", "docno"]).to_numpy()
         if dup.any():
@@ -923,9 +928,11 @@ class Reranker:
             report.update(unknown_doc_rows=int(bad_d.sum()), unknown_docs=_first(ids),
                           n_unknown_docs=int(ids.nunique()))
             if on_unknown == "error":
+                i = int(np.flatnonzero(bad_d)[0])
                 raise UnknownCandidatesError(
                     f"run: {int(bad_d.sum())} line(s) name {ids.nunique()} document(s) the collection lacks "
-                    f"(first: {', '.join(_first(ids))})", tuple(ids))
+                    f"(first: {', '.join(_first(ids))})", tuple(ids),
+                    first_row=(str(cand["qid"].iat[i]), str(cand["docno"].iat[i])))
         in_run = list(dict.fromkeys(cand["qid"]))
         cand = cand.assign(doc=docs)[~bad_d]
         by_q = {q: g for q, g in cand.groupby("qid", sort=False)}

@@ -129,8 +129,16 @@ def test_unknown_documents_and_queries_are_reported_and_dropped_or_stop(made, ca
     assert np.array_equal(got["score"].to_numpy(), kept["score"].to_numpy())
     assert main([str(a) for a in rerank(made, "--run", run, "--out", tmp_path / "o2.run", "--on-unknown",
                                         "error")]) == 1
-    assert "query id(s) the queries lack (first: Q-Z)" in capsys.readouterr().err
+    # named by the run file's line and token, as a bad run line is everywhere (it said "run: ..." and no line)
+    n = len(lines) - 1  # Q-Z's line
+    assert capsys.readouterr().err == (f"ltr rerank: error: {run}:{n}: 1 line(s) name 1 query id(s) the queries lack "
+                                       "(first: Q-Z) (token 'Q-Z')\n")
     assert not (tmp_path / "o2.run").exists()
+    run.write_text("\n".join(lines[:n - 1] + lines[n:]) + "\n")  # without Q-Z: the unknown documents stop it
+    assert main([str(a) for a in rerank(made, "--run", run, "--out", tmp_path / "o2.run", "--on-unknown",
+                                        "error")]) == 1
+    assert capsys.readouterr().err == (f"ltr rerank: error: {run}:{n}: 3 line(s) name 3 document(s) the collection "
+                                       "lacks (first: ghost3, ghost1, ghost2) (token 'ghost3')\n")
 
 
 def test_a_run_with_nothing_left_to_rerank_is_an_error_and_the_output_is_kept(made, capsys, tmp_path):

@@ -86,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
 
     from features.collections.loaders import detect_format
     from features.pipeline import InputOptionError, load_inputs
-    from features.serve import MissingFeatureSetError, Reranker
+    from features.serve import MissingFeatureSetError, Reranker, UnknownCandidatesError
     from ltr.io import read_run, write_run
     from ltr.rankers import PlainModelWarning
 
@@ -129,9 +129,13 @@ def run(args: argparse.Namespace) -> int:
                    f"numbered without them ({padded_examples(padded)}); the reranked run keeps "
                    "the run's ids")
         queries.update({j: queries[n] for j, n in padded.items()})
-    new, report = reranker.rerank_run(first, queries, depth=args.depth,
-                                      on_unknown="drop" if args.on_unknown == "warn" else args.on_unknown,
-                                      tag=args.tag)
+    try:
+        new, report = reranker.rerank_run(first, queries, depth=args.depth,
+                                          on_unknown="drop" if args.on_unknown == "warn" else args.on_unknown,
+                                          tag=args.tag)
+    except UnknownCandidatesError as e:  # --on-unknown error: named by the run file's line, as every reader's error
+        _refuse_at_line(args.run, e)
+        raise
     if report.n_queries == 0:  # nothing matched: an empty run would hide the cause (and replace --out)
         raise ValueError(f"nothing left to rerank in {args.run}: " + "; ".join(report.problems() or
                                                                                ["it holds no candidate"]))
@@ -176,3 +180,19 @@ def _topic_fields(args: argparse.Namespace) -> tuple[str, ...] | None:
         raise UsageError(f"--topic-fields {','.join(args.topic_fields)}: the model was trained on queries made of "
                          f"the topic fields {','.join(trained)}; leave --topic-fields out to use those")
     return args.topic_fields
+
+
+def _refuse_at_line(path: str, e) -> None:
+    """Raise ``e`` (an unknown query or document of the run) as the run file's error at its first offending line,
+    naming the id as the token (as ``ltr fuse`` and the readers name a bad run line); nothing if the line is not
+    found."""
+    from ltr.exceptions import TrecFormatError
+    from ltr.io import run_lines
+
+    if e.first_row is None:
+        return
+    q, d = e.first_row
+    lines = run_lines(path, q, d)
+    if lines:
+        raise TrecFormatError(str(e).removeprefix("run: "), str(path), lines[0], d if e.doc_ids else q) from None
+
