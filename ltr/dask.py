@@ -773,7 +773,9 @@ def fit(model, data, *, client=None, eval_set=None, eval_names=None, engine: str
     model.preset_params_ = applied
     model.device_ = "cpu"
     model.n_threads_ = 1
-    model.n_workers_ = len(client.scheduler_info().get("workers", {}))  # the Dask workers that trained it
+    # the Dask workers that trained it: those holding a partition (placed in turn, one worker per partition at most
+    # until every worker has one); a worker without data does not train
+    model.n_workers_ = min(len(client.scheduler_info().get("workers", {})), len(data.parts))
     model.n_rounds_ = int(booster.num_boosted_rounds() if engine == "xgboost" else booster.current_iteration())
     model.data_fingerprint_ = data.fingerprint
     # The validation sets' metrics with ltr.metrics (the engines' Dask APIs keep only their own per-round log).

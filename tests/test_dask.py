@@ -239,6 +239,20 @@ def test_ltr_train_dask_writes_the_same_outputs_as_local_training(client, mq2008
     assert len((tmp_path / "s.txt").read_text().split()) == read_letor(test, n_features=46).n_rows
 
 
+def test_one_training_file_on_two_workers_is_said_to_train_on_one(client, tmp_path, capsys):
+    # a file is one partition, on one worker: "on 2 Dask worker(s)" counted a worker that held nothing
+    path = write_letor(tmp_path / "d.txt", make_ranking(40, 8, 5, random_state=0))
+    assert main(["train", str(path), "--dask", client.scheduler.address, "--rounds", "3", "--out",
+                 str(tmp_path / "m.txt"), "--min-child-samples", "2"]) == 0
+    out = capsys.readouterr()
+    assert ("ltr train: note: 1 shard(s) for 2 Dask workers: 1 of them hold no data and do not train (cut TRAIN into "
+            "2 or more shards of whole queries to spread the work)") in out.err.splitlines()
+    assert "trained 3 rounds" in out.out and "on 1 Dask worker(s)" in out.out
+    parts = ld.from_dataset(read_letor(path), client=client)  # one part per worker: both train, nothing said
+    assert len(parts.parts) == 2
+    assert ld.fit(Ranker(n_estimators=2, min_child_samples=2), parts, client=client, engine="xgboost").n_workers_ == 2
+
+
 def test_ltr_cv_dask_trains_every_fold_on_the_cluster(client, tmp_path, capsys):
     path = write_letor(tmp_path / "d.txt", make_ranking(60, 8, 5, random_state=0))
     assert main(["cv", str(path), "--folds", "3", "--dask", client.scheduler.address, "--rounds", "10",

@@ -158,6 +158,11 @@ def run_train(args: argparse.Namespace) -> int:
 
             train = read_letor_shards(args.train, client=client, n_features=getattr(args, "n_features", None),
                                           **reader_options(args))
+            workers = len(client.scheduler_info().get("workers", {}))
+            if len(train.parts) < workers:  # a shard is one partition: the other workers would hold nothing
+                note(args, f"note: {len(train.parts)} shard(s) for {workers} Dask workers: "
+                           f"{workers - len(train.parts)} of them hold no data and do not train (cut TRAIN into "
+                           f"{workers} or more shards of whole queries to spread the work)")
             model = DistributedRanker(model, engine=args.dask_engine)
         else:
             train = read_data(args, args.train)
