@@ -444,6 +444,7 @@ class _Scorer:
     """Per-query metric of the fused run for given weights, cached (candidates are shared between folds)."""
 
     def __init__(self, prepared: PreparedRuns, qrels: pd.DataFrame, metric: str, conventions: dict):
+        from ltr._ids import UNPADDED, unpad
         from ltr.metrics import parse_metric
 
         self.prepared = prepared
@@ -451,15 +452,32 @@ class _Scorer:
         self.metric = parse_metric(metric).name
         self.conventions = conventions
         self.cache: dict[tuple[float, ...], pd.Series] = {}
+        # judgments whose numeric ids are read without leading zeros (SMART): the evaluation reads the runs' ids so
+        # (ltr.metrics.evaluate_run_per_query), and its per-query values are given back under the runs' own ids,
+        # which the folds are cut from
+        own = pd.unique(prepared.qid) if qrels.attrs.get("ids") == UNPADDED else ()
+        self.own = {unpad(str(q)): q for q in own}
+        self.warned = False
 
     def __call__(self, weights: tuple[float, ...]) -> pd.Series:
         key = tuple(round(w, 12) for w in weights)
         if key not in self.cache:
+            import warnings
+
             from ltr.metrics import evaluate_run_per_query
 
             run = pd.DataFrame({"qid": self.prepared.qid, "docno": self.prepared.docno,
                                 "score": self.prepared.scores(np.asarray(key))})
-            self.cache[key] = evaluate_run_per_query(self.qrels, run, [self.metric], **self.conventions)[self.metric]
+            run.attrs["name"] = "the fused run"
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                per_query = evaluate_run_per_query(self.qrels, run, [self.metric], **self.conventions)[self.metric]
+            for w in caught:  # every candidate's fused scores say the same of their C floats: said once
+                misfit = "score(s) of the fused run" in str(w.message)
+                if not (misfit and self.warned):
+                    warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+                self.warned = self.warned or misfit
+            self.cache[key] = per_query.rename(index=lambda q: self.own.get(q, q)) if self.own else per_query
         return self.cache[key]
 
 

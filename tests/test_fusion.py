@@ -393,3 +393,39 @@ def test_ltr_fuse_option_values_are_usage_errors_naming_the_flag(run_files, tmp_
     runs, _, _ = run_files
     assert main(["fuse", *runs, "--out", str(tmp_path / "f.run"), *extra]) == 2
     assert says in capsys.readouterr().err and not (tmp_path / "f.run").exists()
+
+
+def test_weights_fitted_against_smart_judgments_are_the_same_for_a_run_spelling_ids_as_they_do(tmp_path):
+    # evaluation reads a run's numeric ids as SMART judgments read theirs ('01' is query 1), and the folds were cut
+    # from the run's own ids: every fold's mean was NaN and all weight went to the last run (trial t47, review)
+    qrels = tmp_path / "qrels.text"
+    rng = np.random.default_rng(0)
+    rows, good, bad = [], [], []
+    for q in range(1, 7):
+        docs = [int(d) for d in rng.choice(np.arange(10, 900), 12, replace=False)]
+        rows += [f"{q:02d} {d:04d} 0 0" for d in docs[:3]]  # three relevant documents, zero-padded as CACM writes
+        good += [(q, d, 12.0 - i) for i, d in enumerate(docs)]
+        bad += [(q, d, float(i)) for i, d in enumerate(docs)]
+    qrels.write_text("\n".join(rows) + "\n")
+
+    def run(pairs, padded):
+        return frame([(f"{q:02d}" if padded else str(q), f"{d:04d}" if padded else str(d), s) for q, d, s in pairs])
+
+    plain = fit_weights([run(good, False), run(bad, False)], str(qrels), metric="map", n_splits=3, random_state=0)
+    padded = fit_weights([run(good, True), run(bad, True)], str(qrels), metric="map", n_splits=3, random_state=0)
+    assert [f["weights"] for f in padded.folds] == [f["weights"] for f in plain.folds]
+    assert all(f["weights"][0] > f["weights"][1] for f in plain.folds)  # the good run weighs more
+    assert [(f["train"], f["test"]) for f in padded.folds] == [(f["train"], f["test"]) for f in plain.folds]
+    assert padded.mean == plain.mean == 1.0
+
+
+def test_fitting_weights_says_once_that_fused_scores_a_c_float_cannot_hold_tie(tmp_path):
+    qrels = tmp_path / "q.qrels"
+    qrels.write_text("".join(f"{q} 0 d{q}a 1\n" for q in range(1, 5)))
+    big = frame([(str(q), f"d{q}{x}", s * 1e300) for q in range(1, 5) for x, s in (("a", 3.0), ("b", 2.0), ("c", 1.0))])
+    small = frame([(str(q), f"d{q}{x}", s) for q in range(1, 5) for x, s in (("a", 1.0), ("b", 2.0), ("c", 3.0))])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fit_weights([big, small], str(qrels), norm="none", metric="map", n_splits=2, random_state=0)
+    said = [str(w.message) for w in caught if "score(s) of the fused run" in str(w.message)]
+    assert len(said) == 1 and "beyond float32's range" in said[0]  # 11 candidate weightings said it 11 times

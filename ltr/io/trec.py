@@ -213,7 +213,9 @@ def read_run(path: str | os.PathLike, *, errors: str = "strict") -> pd.DataFrame
     df = _fast_run(data)
     if df is None:
         df = _run_by_lines(data, path)
-    return _ranks(df.reset_index(drop=True), path)
+    df = _ranks(df.reset_index(drop=True), path)
+    df.attrs["path"] = str(path)  # for later messages about its rows (ltr.metrics.evaluate_run names the file)
+    return df
 
 
 def run_lines(path: str | os.PathLike, qid: str, docno: str) -> list[int]:

@@ -231,6 +231,8 @@ def evaluate_run_per_query(
     import pandas as pd  # imported here: the array path does not need pandas
 
     unpadded = getattr(qrels, "attrs", {}).get("ids") == UNPADDED  # (read_qrels of a SMART or Cranfield file)
+    attrs = getattr(run, "attrs", {})
+    run_name = str(attrs.get("path") or attrs.get("name") or "the run")  # (read_run's file, or a caller's name)
     qrels = _as_frame(qrels, "qrels", "rel")
     run = _as_frame(run, "run", "score")
     if not isinstance(complete, (bool, np.bool_)):
@@ -260,7 +262,7 @@ def evaluate_run_per_query(
     # trec_eval skips run queries without judgments.
     judged_qids = pd.unique(q["qid"])
     r = r[r["qid"].isin(judged_qids)]
-    warn_float32_misfits(r["qid"].to_numpy(), r["docno"].to_numpy(), r["score"].to_numpy())
+    warn_float32_misfits(r["qid"].to_numpy(), r["docno"].to_numpy(), r["score"].to_numpy(), run_name)
     # The score as trec_eval holds it, a C float (``float sim`` in trec_format.h): scores that round to the same
     # float32 (1.0 and 1.00000001) are tied and go by docno, as in trec_eval, pytrec_eval and ir_measures.
     with np.errstate(over="ignore", under="ignore"):  # beyond float32: inf, as C's conversion gives (warned above)
