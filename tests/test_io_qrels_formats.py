@@ -422,5 +422,11 @@ def test_ltr_evaluate_says_when_a_runs_ids_are_read_as_smart_judgments_read_thei
     assert json.loads(out.out)["mean"] == {"map": 1.0, "num_q": 2}  # both queries matched, every document found
     assert out.err.splitlines() == [
         f"ltr evaluate: note: {tmp_path / 'r.run'}'s numeric ids are read without leading zeros, as "
-        f"{tmp_path / 'qrels.text'}'s (its layout writes them zero-padded: 2 query id(s), e.g. '01' -> '1'; 1 "
-        "document id(s), e.g. '0046' -> '46')"]
+        f"{tmp_path / 'qrels.text'}'s (its layout writes them zero-padded: 1 query id(s), e.g. '01' -> '1'; 1 "
+        "document id(s), e.g. '0046' -> '46')"]  # ids, not lines: query 01 is on two
+    # '0046' and '46' of one query are one document once so read: named by both lines, not as trec_eval's refusal
+    (tmp_path / "r.run").write_text("01 Q0 0046 1 2 t\n01 Q0 1411 2 1 t\n1 Q0 46 3 0 t\n")
+    assert main(["evaluate", "--qrels", str(tmp_path / "qrels.text"), "--run", str(tmp_path / "r.run")]) == 1
+    assert capsys.readouterr().err == (
+        f"ltr evaluate: error: {tmp_path / 'r.run'}:3: query 1 lists document 46 twice once its ids are read "
+        f"without leading zeros, as {tmp_path / 'qrels.text'}'s are ('0046' on line 1, '46') (token '46')\n")

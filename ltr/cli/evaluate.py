@@ -150,18 +150,32 @@ def _ids_as_judged(args, qrels, run):
     """The run with its numeric ids read as SMART or Cranfield judgments read theirs, without leading zeros (as
     :func:`ltr.metrics.evaluate_run_per_query` matches them), said when any id changes: the qrels file's own
     ``0046`` in a run is document 46 there, and the notes below then compare the ids as matched."""
+    import numpy as np
+
     from ltr._ids import UNPADDED, unpad
 
     if qrels.attrs.get("ids") != UNPADDED:
         return run
-    changed = {}
+    written, changed = run[["qid", "docno"]].astype(str), {}
     for column in ("qid", "docno"):
-        before = run[column].astype(str)
+        before = written[column]
         after = before.map(unpad)
         differ = (before != after).to_numpy()
         if differ.any():
-            changed[column] = (int(differ.sum()), before[differ].iat[0], after[differ].iat[0])
+            changed[column] = (before[differ].nunique(), before[differ].iat[0], after[differ].iat[0])
             run = run.assign(**{column: after})
+    twice = run.duplicated(["qid", "docno"], keep=False).to_numpy() & ~written.duplicated(keep=False).to_numpy()
+    if twice.any():  # two spellings of one document ('0046' and '46'): one document once read as the judgments
+        from ltr.exceptions import TrecFormatError
+        from ltr.io import run_lines
+
+        q, d = run["qid"].iat[int(np.flatnonzero(twice)[0])], run["docno"].iat[int(np.flatnonzero(twice)[0])]
+        same = np.flatnonzero(twice & (run["qid"] == q).to_numpy() & (run["docno"] == d).to_numpy())[:2]
+        spelled = [(written["qid"].iat[i], written["docno"].iat[i]) for i in same]
+        lines = [min(run_lines(args.run, sq, sd) or [0]) for sq, sd in spelled]
+        raise TrecFormatError(f"query {q} lists document {d} twice once its ids are read without leading zeros, as "
+                              f"{args.qrels}'s are ({spelled[0][1]!r} on line {lines[0]}, {spelled[1][1]!r})",
+                              str(args.run), lines[1], spelled[1][1])
     if changed:
         said = "; ".join(f"{n} {'query' if c == 'qid' else 'document'} id(s), e.g. {old!r} -> {new!r}"
                          for c, (n, old, new) in changed.items())
