@@ -21,7 +21,9 @@ import numba
 
 __all__ = ["cache_dir", "needs_compile"]
 
-_HERE = Path(__file__).resolve().parent
+# The package's folder as Python imported it, not resolved: Numba names a cache folder after the source's path as
+# the module has it (a symlinked install would otherwise be looked for under another name)
+_HERE = Path(os.path.abspath(__file__)).parent
 # Modules whose jitted functions every training run calls.
 _ALWAYS = ("io/_letor_parse.py", "metrics/_kernels.py")
 

@@ -67,3 +67,28 @@ def test_numba_cache_dir_is_where_numba_puts_it_when_set(tmp_path, monkeypatch):
     for s in (cache._HERE / s for s in cache._ALWAYS):
         _compiled_in(cache.cache_dir(s), s)
     assert not cache.needs_compile()
+
+
+def test_a_package_imported_through_a_symlink_is_looked_for_where_numba_caches_it(tmp_path):
+    # Numba names a shared cache's folder after the source's path as imported; the check resolved the symlink and
+    # looked in another folder, so the notice was said on every run (review of trial t47)
+    import os
+    import subprocess
+
+    link = tmp_path / "link"
+    link.symlink_to(Path(cache.__file__).resolve().parents[1])  # the repository (or site-packages) holding ltr
+    code = ("import inspect, numba\n"
+            "from numba.core.caching import UserProvidedCacheLocator\n"
+            "import ltr._numba_cache as c\n"
+            "from ltr.io import _letor_parse as m\n"
+            "f = next(v.py_func for v in vars(m).values() if isinstance(v, numba.core.registry.CPUDispatcher))\n"
+            "print(UserProvidedCacheLocator(f, inspect.getfile(f)).get_cache_path())\n"
+            "print(c.cache_dir(c._HERE / 'io' / '_letor_parse.py'))\n")
+    env = {**os.environ, "PYTHONPATH": str(link), "NUMBA_CACHE_DIR": str(tmp_path / "nc")}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=tmp_path,
+                          timeout=120)
+    numbas, ours = done.stdout.splitlines()
+    assert ours == numbas and str(link) in subprocess.run(
+        [sys.executable, "-c", "import ltr; print(ltr.__file__)"], capture_output=True, text=True, env=env,
+        cwd=tmp_path, timeout=120).stdout
+
