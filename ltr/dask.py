@@ -773,9 +773,7 @@ def fit(model, data, *, client=None, eval_set=None, eval_names=None, engine: str
     model.preset_params_ = applied
     model.device_ = "cpu"
     model.n_threads_ = 1
-    # the Dask workers that trained it: those holding a partition (placed in turn, one worker per partition at most
-    # until every worker has one); a worker without data does not train
-    model.n_workers_ = min(len(client.scheduler_info().get("workers", {})), len(data.parts))
+    model.n_workers_ = _holders(client, data)  # the Dask workers that trained it: a worker without data does not
     model.n_rounds_ = int(booster.num_boosted_rounds() if engine == "xgboost" else booster.current_iteration())
     model.data_fingerprint_ = data.fingerprint
     # The validation sets' metrics with ltr.metrics (the engines' Dask APIs keep only their own per-round log).
@@ -788,6 +786,13 @@ def fit(model, data, *, client=None, eval_set=None, eval_names=None, engine: str
         record[name] = {m: [float(final[m])] for m in metrics}
     model.evals_result_ = record
     return model
+
+
+def _holders(client, data: DaskRankingData) -> int:
+    """How many workers hold a partition of ``data`` now (the scheduler's ``who_has``; a worker that joined after
+    the data was placed holds none, and trains nothing)."""
+    held = client.who_has(data.parts)
+    return len({w for workers in held.values() for w in workers})
 
 
 def _xgboost_stopping_metric(model, metrics) -> str:
@@ -825,6 +830,7 @@ def _fit_xgboost(model, native, data: DaskRankingData, client, eval_set, metrics
     import xgboost as xgb
     from xgboost import dask as dxgb
 
+    from ltr.objectives import XGBOOST_BINARY_OBJECTIVES
     from ltr.rankers.aliases import engine_threads_key
     from ltr.rankers.ranker import get_backend  # the engines' parameter mapping, as Ranker uses it
 
@@ -839,8 +845,8 @@ def _fit_xgboost(model, native, data: DaskRankingData, client, eval_set, metrics
         params["eval_metric"] = _xgboost_ndcg(metrics[0])  # recorded only: evals_result_ is ltr.metrics'
     extra = {"max_bin": params["max_bin"]} if "max_bin" in params else {}  # the data's bins are the booster's
     X, y, _, qid = data.to_arrays()
-    if params.get("objective") in ("rank:map", "binary:logistic"):  # XGBoost takes 0/1 labels only there:
-        y = (y >= 1).astype(np.float64)  # label >= 1 is relevant, as a local fit trains them (README)
+    if params.get("objective") in XGBOOST_BINARY_OBJECTIVES:  # 0/1 labels only: label >= 1, as in one process
+        y = (y >= 1).astype(np.float64)
     dtrain = dxgb.DaskQuantileDMatrix(client, X, y, qid=qid, **extra)
     evals = []
     for i, v in enumerate(eval_set):

@@ -43,6 +43,7 @@ __all__ = [
     "KERNEL_ALIASES",
     "KERNEL_OBJECTIVES",
     "NATIVE",
+    "XGBOOST_BINARY_OBJECTIVES",
     "KernelObjective",
     "lightgbm_objective",
     "kernel_options",
@@ -73,6 +74,11 @@ NATIVE: dict[str, dict[str, str]] = {
         "logistic": "binary:logistic",
     },
 }
+
+#: XGBoost's native objectives that take 0/1 labels only (``rank:map`` checks it, ``binary:logistic`` needs labels
+#: in [0, 1]): graded labels are trained as label >= 1, in one process (the XGBoost backend; :class:`ltr.Ranker`
+#: binarises ``"logistic"``'s before) and on Dask (:mod:`ltr.dask`) alike.
+XGBOOST_BINARY_OBJECTIVES = ("rank:map", "binary:logistic")
 
 #: Objective names that are a kernel with fixed options: ``"logistic"`` is the pointwise kernel's logistic loss on
 #: binary relevance (labels 0/1; :class:`ltr.Ranker` binarises graded labels as label >= 1).

@@ -28,7 +28,7 @@ from ltr._json import python_values
 from ltr._stack import stacklevel_outside
 
 __all__ = ["BACKENDS", "INTEGER_LABEL_OBJECTIVES", "LIGHTGBM_BINNING_PARAMS", "StderrHold", "TrainSet",
-           "XGBOOST_BINARY_OBJECTIVES", "check_integer_labels", "engine_words", "get_backend", "lightgbm_dataset"]
+           "check_integer_labels", "engine_words", "get_backend", "lightgbm_dataset"]
 
 logger = logging.getLogger(__name__)
 
@@ -277,8 +277,6 @@ def check_integer_labels(engine: str, objective, y: NDArray, group_ptr: NDArray,
         cli_fix=fix.format(pointwise="--objective pointwise", listnet="--objective listnet --kernel numba"))
 
 
-#: XGBoost's native objectives that take binary relevance only: graded labels are binarised (label >= 1).
-XGBOOST_BINARY_OBJECTIVES = ("rank:map",)
 
 
 @dataclass(frozen=True)
@@ -477,12 +475,14 @@ class XGBoostBackend:
 
     def train(self, params, train: TrainSet, valid: list[TrainSet], names: list[str], n_rounds: int, fobj,
               metrics, metric_params, early_stopping_rounds, callbacks):
+        from ltr.objectives import XGBOOST_BINARY_OBJECTIVES
+
         xgb = _import("xgboost")
         check_integer_labels(self.name, params.get("objective"), train.y, train.group_ptr)
         # rank:map takes binary relevance: graded labels train as label >= 1, the relevance threshold of trec_eval
         # and of objective="logistic"; the metrics recorded every round read the labels as given.
         seen = train, valid
-        if params.get("objective") in XGBOOST_BINARY_OBJECTIVES:
+        if params.get("objective") in XGBOOST_BINARY_OBJECTIVES:  # (logistic's labels come binarised: the same)
             train, valid = _binarised(train), [_binarised(v) for v in valid]
         dtrain = self._dmatrix(xgb, train, params)
         dvalid = [self._dmatrix(xgb, v, params, ref=dtrain) for v in valid]

@@ -275,23 +275,22 @@ class NeuralFile(Scorer):
             causes = [] if pairs.some_queries else [f"{r.unknown_queries} name a query not extracted"]
             causes += [f"{r.unknown_docs} a document not in the collection",
                        f"{r.not_candidates} a document that is not a candidate of its query"]
-            msg = (f"{path}: {unmatched} of {r.n_entries} scores match no candidate ({', '.join(causes)}; "
-                   f"first: line {table.line[first]}, query "
-                   f"{table.qid[first]!r} document {table.docno[first]!r})")
+            why = (f"({', '.join(causes)}; first: line {table.line[first]}, query {table.qid[first]!r} document "
+                   f"{table.docno[first]!r})")
         only_other_queries = r.n_entries and r.unknown_queries == r.n_entries
         if r.n_pairs and r.n_filled == r.n_pairs and not pairs.some_queries and not only_other_queries:
             # a column of fill values carries nothing: an empty file (a scoring job that died), or scores of these
             # queries whose documents are spelled otherwise (a file of other queries only is filled and said)
-            what = (f"{unmatched} of its scores match none ({msg.split(' match no candidate (', 1)[1]}"
-                    if unmatched else "the file has no scores (blank and '#' lines only)")
+            what = (f"{unmatched} of its scores match none {why}" if unmatched else
+                    "the file has no scores (blank and '#' lines only)")
             raise CollectionFormatError(f"none of the {r.n_pairs} candidates has a score: {what}", path,
                                         hint="a column of fill values would carry nothing: check that the scoring "
                                              "finished and that its ids are the run's and the collection's")
         if unmatched:
+            said = f"{unmatched} of {r.n_entries} scores match no candidate {why}"
             if p["unmatched"] == "error":
-                raise CollectionFormatError(msg.split(": ", 1)[1], path,
-                                            hint="pass unmatched='warn' to count them and go on")
-            log.warning("%s", msg)
+                raise CollectionFormatError(said, path, hint="pass unmatched='warn' to count them and go on")
+            log.warning("%s: %s", path, said)
         if r.n_filled:
             j = int(np.flatnonzero(missing)[0])
             where = f"first: query {pair_qid[j]!r} document {str(pair_doc[j])!r}"
