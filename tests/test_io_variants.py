@@ -287,6 +287,11 @@ def test_ranklib_score_files_are_read_and_their_queries_checked_against_the_data
     err = capsys.readouterr().err
     assert f"other.scores:1: query {qids[0] + 100} where the data's row 1 is of query {qids[0]}" in err
     assert len(err.splitlines()) == 1
+    # RankLib writes the qid as the data file spells it: qid:0018 in the data is '0018' in its score file, where the
+    # reader holds the number 18 ("a RankLib score file of other data?", trial t47/ranklib)
+    padded = [f"{q:04d}\t{j}\t{float(s)!r}\n" for q, j, s in zip(qids, index, scores)]
+    (tmp_path / "padded.scores").write_text("".join(padded))
+    assert np.array_equal(read_scores(tmp_path / "padded.scores", data.n_rows, qid=qids), scores)
     skipped = lines[:1] + lines[2:]  # an index skipped: a line lost
     (tmp_path / "lost.scores").write_text("".join(skipped))
     with pytest.raises(ScoreFormatError,

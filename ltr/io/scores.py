@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from ltr._ids import unpad
 from ltr.exceptions import ScoreFormatError
 from ltr.io.files import read_text
 from ltr.io.outputs import atomic_write
@@ -126,7 +127,8 @@ def _ranklib_scores(path: Path, lines: list[str], qid) -> list[str]:
         if int(j) != index:
             raise ScoreFormatError(f"RankLib's score lines number each query's documents 0, 1, ...: expected index "
                                    f"{index} here", str(path), lineno, line.strip())
-        if expected is not None and len(out) < len(expected) and q != expected[len(out)]:
+        # RankLib writes the qid as the data file spells it ('0018219'), the LETOR reader holds the number (18219)
+        if expected is not None and len(out) < len(expected) and unpad(q) != unpad(expected[len(out)]):
             raise ScoreFormatError(f"query {q} where the data's row {len(out) + 1} is of query "
                                    f"{expected[len(out)]}: a RankLib score file of other data?", str(path), lineno,
                                    line.strip())
