@@ -9,11 +9,13 @@ query's rows ``x_1..x_n``:
 
 - ``"zscore"``: ``(x - mean) / sd`` with the sample standard deviation (``n - 1``), as RankLib's
   ``ZScoreNormalizor``;
-- ``"minmax"`` (accepted as ``"linear"``, the name of RankLib's ``-norm linear``, but not the same):
-  ``(x - min) / (max - min)``. RankLib's ``LinearNormalizer`` starts its min and max at 0, so it anchors the range
-  at 0: for a feature that is positive throughout a query it computes ``x / max`` ({5, 6, 10} -> {0.5, 0.6, 1}),
-  where ``minmax`` gives {0, 0.2, 1}; the two agree only when the query's minimum is 0 (as in the LETOR files, which
-  are min-max scaled already), so weights are not interchangeable between the tools otherwise;
+- ``"minmax"`` (accepted as ``"linear"``, the name of RankLib's ``-norm linear``): ``(x - min) / (max - min)``, as
+  RankLib 2.10's ``LinearNormalizer`` ({5, 6, 10} -> {0, 0.2, 1} in both), except for a feature negative throughout
+  a query: RankLib starts its max at Java's ``Float.MIN_VALUE`` (the smallest positive float), so it scales by
+  ``0 - min`` there ({-3, -2, -1} -> {0, 0.333, 0.667}, where ``minmax`` gives {0, 0.5, 1}). Older RankLib copies
+  started min and max at 0 (``x / max`` for a positive feature). Checked against RankLib 2.10 (codelibs/ranklib):
+  weights trained with ``minmax`` score the same there under ``-norm linear`` when no feature is negative
+  throughout a query;
 - ``"sum"``: ``x / sum(|x|)``.
 
 :class:`GlobalNormalizer` (fitted on training rows; ignores queries): ``(x - offset) / scale`` per feature with
