@@ -147,7 +147,8 @@ def add_model_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--normalize", default=None,
                    choices=("zscore", "minmax", "linear", "sum", *(f"global-{m}" for m in GLOBAL_METHODS)),
                    help="feature normalisation stored with the model: per query (zscore, minmax = linear, sum; "
-                        "RankLib's -norm: zscore and sum as RankLib's, but RankLib's linear anchors min and max at 0) "
+                        "RankLib's -norm: zscore, sum and linear as RankLib 2.10's, linear but for a feature negative "
+                        "throughout a query) "
                         "or global (fitted on the training data)")
     assert set(QUERY_METHODS) <= {"zscore", "minmax", "sum"}
     g.add_argument("--param", action="append", default=[], metavar="KEY=VALUE", dest="params",

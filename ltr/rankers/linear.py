@@ -33,9 +33,9 @@ Parameters (``engine_params`` of :class:`ltr.Ranker`; RankLib's defaults unless 
 ``"linear"``, for NDCG and DCG). The search's own stopping replaces early stopping: ``early_stopping_rounds`` and
 ``early_stopping_metric`` are refused (RankLib's ``-metric2t``, the metric trained, is ``objective``; ``-validate`` is
 an ``eval_set``, whose first set chooses the restart by that metric). RankLib's ``-norm`` is the ranker's
-``normalize`` (``zscore`` and ``sum`` as RankLib's; RankLib's ``linear`` is not ``minmax``: see
-:mod:`ltr.rankers.normalize`). RankLib's default ``-metric2t`` is ERR@10; here ``objective="lambdarank"``, the
-default, means NDCG@10.
+``normalize`` (``zscore`` and ``sum`` as RankLib's; RankLib 2.10's ``linear`` is ``minmax`` but for a feature
+negative throughout a query: see :mod:`ltr.rankers.normalize`). RankLib's default ``-metric2t`` is ERR@10; here
+``objective="lambdarank"``, the default, means NDCG@10.
 
 Where this differs from RankLib 2.x, and why
 ---------------------------------------------
