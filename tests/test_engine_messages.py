@@ -482,8 +482,42 @@ def test_objective_param_takes_a_comma_list_as_the_refusal_advises_it(tmp_path, 
     assert main([*base, "--objective-param", "label_gain=[0, 1, 3]", "--out", str(tmp_path / "b.txt"), "--quiet"]) == 0
     assert (tmp_path / "a.txt").read_text() == (tmp_path / "b.txt").read_text()
     capsys.readouterr()
-    assert main([*base, "--objective-param", "label_gain=0,1,x", "--quiet"]) == 1
-    assert "label_gain must be a non-empty 1-D array of finite numbers, got '0,1,x'" in capsys.readouterr().err
+    assert main([*base, "--objective-param", "label_gain=0,1,x", "--quiet"]) == 2  # an option's value: usage
+    assert capsys.readouterr().err == ("ltr train: error: --objective-param label_gain must be a non-empty 1-D array "
+                                       "of finite numbers, got '0,1,x'\n")
+
+
+@pytest.mark.parametrize("engine", ["lightgbm", "xgboost"])
+def test_objective_param_switches_read_as_lightgbm_reads_them_and_bad_values_are_refused_before_training(
+        engine, tmp_path, capsys):
+    # norm=False trained XGBoost with normalisation (bool("False") is True; LightGBM read it as false);
+    # sigma=abc reached LightGBM as "Unknown token abc in data file"; truncation_level=-1 became 2**64 - 1 pairs
+    # on XGBoost. Reference for the switch: the engines' own saved configuration.
+    import json
+
+    X, y, sizes = _data()
+    data = _letor(tmp_path / "d.txt", X, y, sizes)
+    base = ["train", data, "--engine", engine, "--rounds", "2", "--preset", "none", "--min-child-samples", "1",
+            "--quiet"]
+    for spelled in ("False", "FALSE", "false"):
+        out = tmp_path / f"{spelled}.txt"
+        assert main([*base, "--objective-param", f"norm={spelled}", "--out", str(out)]) == 0
+        text = out.read_text()
+        if engine == "xgboost":
+            param = json.loads(text)["learner"]["objective"]["lambdarank_param"]
+            assert param["lambdarank_normalization"] == "0"
+        else:
+            assert "[lambdarank_norm: 0]" in text
+    capsys.readouterr()
+    for value, said in (("norm=no", "norm must be true or false, got 'no'"),
+                        ("sigma=abc", "sigma must be a positive number, got 'abc'"),
+                        ("truncation_level=-1", "truncation_level must be a positive integer, got -1"),
+                        ("mode=foo", "mode must be one of ['exact', 'lightgbm', 'xgboost'], got 'foo'")):
+        if engine == "xgboost" and value.startswith("sigma"):
+            continue  # (rank:ndcg has no sigma: refused as such)
+        assert main([*base, "--objective-param", value, "--out", str(tmp_path / "x.txt")]) == 2, value
+        assert capsys.readouterr().err == f"ltr train: error: --objective-param {said}\n"
+        assert not (tmp_path / "x.txt").exists()
 
 
 def test_objective_param_comma_list_beside_a_config_files_objective_params_table(tmp_path):

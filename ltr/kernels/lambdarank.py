@@ -80,6 +80,7 @@ from ltr.kernels._common import (
 __all__ = [
     "MODES",
     "LambdaRankObjective",
+    "check_options",
     "default_label_gain",
     "discounts",
     "grad_hess",
@@ -544,6 +545,39 @@ class LambdaRankObjective:
                    self.w_norm, grad, hess)
 
 
+def check_options(*, sigma: float = 1.0, truncation_level: int | None = None, norm: bool = True,
+                  label_gain: ArrayLike | None = None, mode: str = "exact") -> tuple[int, int, NDArray[np.float64]]:
+    """Check :func:`prepare`'s options (a ValueError naming the first bad one), before any data is read; returns
+    the mode's code, the truncation level (its default resolved) and the gain table. The native rankers' options
+    are these too (:func:`ltr.objectives.native_params` maps them onto LightGBM's and XGBoost's)."""
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {sorted(MODES)}, got {mode!r}")
+    m = MODES[mode]
+    if not (isinstance(sigma, (int, float, np.number)) and not isinstance(sigma, bool) and math.isfinite(sigma)
+            and sigma > 0):
+        raise ValueError(f"sigma must be a positive number, got {sigma!r}")
+    if m == _XGBOOST and sigma != 1.0:
+        raise ValueError(f"mode='xgboost' reproduces XGBoost, whose sigmoid has no sigma: sigma must be 1, got {sigma}")
+    if truncation_level is None:
+        truncation_level = 32 if m == _XGBOOST else 30
+    k = truncation_level
+    if not (isinstance(k, (int, float, np.number)) and not isinstance(k, bool) and math.isfinite(k)
+            and int(k) == k and k >= 1):
+        raise ValueError(f"truncation_level must be a positive integer, got {truncation_level!r}")
+    if not isinstance(norm, (bool, np.bool_)):  # bool("False") is True: a word is no switch
+        raise ValueError(f"norm must be true or false, got {norm!r}")
+    if label_gain is None:
+        gain = default_label_gain(default_gain_table_size(mode))
+    else:
+        try:
+            gain = np.ascontiguousarray(label_gain, dtype=np.float64)
+        except (TypeError, ValueError):  # text ('0,1,x'): no number to make of it
+            gain = np.empty(0)
+        if gain.ndim != 1 or gain.size == 0 or not np.isfinite(gain).all():
+            raise ValueError(f"label_gain must be a non-empty 1-D array of finite numbers, got {label_gain!r}")
+    return m, int(truncation_level), gain
+
+
 def prepare(labels: ArrayLike, group_ptr: ArrayLike, *, weight: ArrayLike | None = None, sigma: float = 1.0,
             truncation_level: int | None = None, norm: bool = True, label_gain: ArrayLike | None = None,
             mode: str = "exact") -> LambdaRankObjective:
@@ -569,26 +603,8 @@ def prepare(labels: ArrayLike, group_ptr: ArrayLike, *, weight: ArrayLike | None
     mode : {"exact", "lightgbm", "xgboost"}, default="exact"
         Arithmetic; see the module docstring.
     """
-    if mode not in MODES:
-        raise ValueError(f"mode must be one of {sorted(MODES)}, got {mode!r}")
-    m = MODES[mode]
-    if not (isinstance(sigma, (int, float, np.number)) and math.isfinite(sigma) and sigma > 0):
-        raise ValueError(f"sigma must be a positive number, got {sigma!r}")
-    if m == _XGBOOST and sigma != 1.0:
-        raise ValueError(f"mode='xgboost' reproduces XGBoost, whose sigmoid has no sigma: sigma must be 1, got {sigma}")
-    if truncation_level is None:
-        truncation_level = 32 if m == _XGBOOST else 30
-    if int(truncation_level) != truncation_level or truncation_level < 1:
-        raise ValueError(f"truncation_level must be a positive integer, got {truncation_level!r}")
-    if label_gain is None:
-        gain = default_label_gain(default_gain_table_size(mode))
-    else:
-        try:
-            gain = np.ascontiguousarray(label_gain, dtype=np.float64)
-        except (TypeError, ValueError):  # text ('0,1,x'): no number to make of it
-            gain = np.empty(0)
-        if gain.ndim != 1 or gain.size == 0 or not np.isfinite(gain).all():
-            raise ValueError(f"label_gain must be a non-empty 1-D array of finite numbers, got {label_gain!r}")
+    m, truncation_level, gain = check_options(sigma=sigma, truncation_level=truncation_level, norm=norm,
+                                              label_gain=label_gain, mode=mode)
     y = as_labels(labels)
     check_integer_labels(y, max_label=gain.size - 1, what="lambdarank")
     ptr = as_group_ptr(group_ptr, y.size)

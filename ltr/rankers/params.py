@@ -454,14 +454,15 @@ def parse_assignments(items: Iterable[str], *, what: str = "--param") -> dict[st
 
     Values are read as TOML values when they parse as one (``63``, ``0.1``, ``true``, ``"text"``, ``[1, 2]``),
     else kept as strings; for ``--objective-param``, whose list options (``label_gain``) the kernels read as lists, a
-    comma-separated list of numbers (``0,1,3``, as LightGBM's own ``label_gain`` is written) is a list too.
+    comma-separated list of numbers (``0,1,3``, as LightGBM's own ``label_gain`` is written) is a list too, and
+    ``True``/``FALSE`` in any case a boolean (as LightGBM reads its own switches).
 
     Examples
     --------
     >>> parse_assignments(["num_leaves=63", "boosting=dart", "label_gain=[0, 1, 3]"])
     {'num_leaves': 63, 'boosting': 'dart', 'label_gain': [0, 1, 3]}
-    >>> parse_assignments(["label_gain=0,1,3"], what="--objective-param")
-    {'label_gain': [0.0, 1.0, 3.0]}
+    >>> parse_assignments(["label_gain=0,1,3", "norm=False"], what="--objective-param")
+    {'label_gain': [0.0, 1.0, 3.0], 'norm': False}
     """
     try:
         import tomllib
@@ -478,7 +479,9 @@ def parse_assignments(items: Iterable[str], *, what: str = "--param") -> dict[st
             value = tomllib.loads(f"v = {text.strip()}")["v"]
         except tomllib.TOMLDecodeError:
             value = text.strip()
-            if what == "--objective-param" and "," in value:
+            if what == "--objective-param" and value.lower() in ("true", "false"):  # as LightGBM reads 'False'
+                value = value.lower() == "true"
+            elif what == "--objective-param" and "," in value:
                 try:
                     value = [float(v) for v in value.split(",")]
                 except ValueError:

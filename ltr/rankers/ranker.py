@@ -367,6 +367,7 @@ class Ranker(BaseEstimator):
                     for engine, table in native.items() for ours, theirs in table.items() if theirs == self.objective]
             hint = f": that is {' and '.join(same)}" if same else ""
             raise ValueError(f"unknown objective {self.objective!r}{hint}; choose one of {list(known)}")
+        self._check_objective_options()
         if self.kernel == "native":
             table = native[self.engine]
             if self.objective not in table:
@@ -380,6 +381,28 @@ class Ranker(BaseEstimator):
         if self.objective not in kernels:
             raise ValueError(f"no numba kernel for {self.objective!r}; kernels exist for {sorted(kernels)}")
         return None
+
+    def _check_objective_options(self) -> None:
+        """``objective_params``' values, by the kernel's own ``check_options`` where it has one (lambdarank), for
+        the native ranker (which takes the same options) as for the kernel: refused before any data is read, by
+        name (a word where a switch is meant, ``norm='False'``, trained as true on XGBoost; ``sigma='abc'`` reached
+        LightGBM as a parse error of a "data file")."""
+        import inspect
+
+        from ltr.exceptions import OptionError
+        from ltr.kernels import KERNELS
+        from ltr.objectives import KERNEL_ALIASES
+
+        kernel = KERNELS.get(KERNEL_ALIASES.get(self.objective, (self.objective, {}))[0])
+        check = getattr(kernel.module, "check_options", None) if kernel is not None else None
+        params = dict(self.objective_params or {})
+        if check is None or not params:
+            return
+        taken = set(inspect.signature(check).parameters)
+        try:
+            check(**{k: v for k, v in params.items() if k in taken})
+        except ValueError as e:
+            raise OptionError(f"objective_params: {e}", cli=f"--objective-param {e}") from None
 
     def _metric_names(self) -> list[str]:
         """Metrics recorded on validation sets each round; the first drives early stopping."""
