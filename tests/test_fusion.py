@@ -429,3 +429,16 @@ def test_fitting_weights_says_once_that_fused_scores_a_c_float_cannot_hold_tie(t
         fit_weights([big, small], str(qrels), norm="none", metric="map", n_splits=2, random_state=0)
     said = [str(w.message) for w in caught if "score(s) of the fused run" in str(w.message)]
     assert len(said) == 1 and "beyond float32's range" in said[0]  # 11 candidate weightings said it 11 times
+
+
+def test_a_bad_metric_to_fit_and_a_bad_seed_to_compare_are_usage_errors_naming_the_option(run_files, tmp_path,
+                                                                                          capsys):
+    # they exited 1 (a data error) without the option's name, after reading the runs (trial t47/options)
+    paths, qrels, _ = run_files
+    assert main(["fuse", *paths, "--method", "wsum", "--fit-weights", "--qrels", qrels, "--metric", "foo", "--out",
+                 str(tmp_path / "f.run")]) == 2
+    assert capsys.readouterr().err.startswith("ltr fuse: error: --metric: unknown metric 'foo'; known metrics: [")
+    assert not (tmp_path / "f.run").exists()
+    assert main(["compare", *paths, "--qrels", qrels, "--seed", "-1"]) == 2
+    assert capsys.readouterr().err == ("ltr compare: error: argument --seed: '-1': a seed, an integer from 0 to "
+                                       "2**32 - 1 (see ltr compare --help)\n")

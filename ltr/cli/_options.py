@@ -39,6 +39,7 @@ __all__ = [
     "relevance_level",
     "run_tag",
     "seconds",
+    "seed",
     "text_encoding",
 ]
 
@@ -187,6 +188,8 @@ feature_count = _option_type("feature_count", int, lambda n: 0 <= n <= 2**31 - 1
 no_relevant_score = _option_type("no_relevant_score", float, lambda v: math.isnan(v) or 0 <= v <= 1,
                                  "the score of a query without a relevant document, from 0 to 1 (0 as trec_eval, 1 "
                                  "as LightGBM), or nan to leave such queries out")
+#: ``--seed`` of a test or a shuffle: what NumPy's generators take.
+seed = _option_type("seed", int, lambda n: 0 <= n < 2**32, "a seed, an integer from 0 to 2**32 - 1")
 #: ``--max-grade``: ERR's highest grade.
 grade = _option_type("grade", float, lambda g: math.isfinite(g) and g > 0,
                      "the highest grade of the scale, a positive number (4 for 0-4)")

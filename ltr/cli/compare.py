@@ -19,6 +19,7 @@ from ltr.cli._options import (
     grade,
     metric_names,
     no_relevant_score,
+    seed,
 )
 
 __all__ = ["COMPARE_METRICS", "add_significance", "register", "run", "significance_options"]
@@ -37,7 +38,7 @@ def add_significance(p: argparse.ArgumentParser, default_tests: str) -> None:
     g.add_argument("--alpha", type=float, default=0.05, help="significance level")
     g.add_argument("--permutations", type=int, default=10_000,
                    help="random sign assignments of the randomisation test (exact when 2^queries is not larger)")
-    g.add_argument("--seed", type=int, default=0, help="seed of the randomisation test")
+    g.add_argument("--seed", type=seed, default=0, help="seed of the randomisation test")
 
 
 def significance_options(args) -> dict:
