@@ -896,3 +896,20 @@ def test_an_unknown_feature_subset_names_the_option_in_train_and_cv_alike(files,
     assert main([command, str(files["train"]), "--features", "nosuch.toml"]) == 2
     assert capsys.readouterr().err == (f"ltr {command}: error: --features/--drop-features: unknown feature name "
                                        "'nosuch.toml'; known names include ['f1', 'f2', 'f3', 'f4', 'f5']\n")
+
+
+def test_metrics_given_twice_add_up_and_evaluate_and_info_take_quiet(tmp_path, capsys):
+    # --metrics map --metrics ndcg@10 printed ndcg@10 alone (trec_eval's -m adds up); ltr evaluate and ltr info
+    # refused --quiet, which every other command that writes notes takes (trial t47/options)
+    (tmp_path / "q").write_text("1 0 a 1\n1 0 b 0\n")
+    (tmp_path / "r").write_text("1 Q0 b 1 2 t\n1 Q0 a 2 1 t\n")
+    base = ["evaluate", "--qrels", str(tmp_path / "q"), "--run", str(tmp_path / "r"), "--format", "csv"]
+    assert main([*base, "--metrics", "map", "--metrics", "P@1,ndcg@10", "--quiet"]) == 0
+    out = capsys.readouterr()
+    assert out.out.splitlines() == ["metric,mean", "map,0.5", "p@1 (P@1),0.0", f"ndcg@10,{float(1 / np.log2(3))!r}"]
+    assert out.err == ""  # the conventions line is a note: --quiet keeps it back
+    assert main([*base, "--metrics", "map"]) == 0
+    assert capsys.readouterr().out.splitlines() == ["metric,mean", "map,0.5"]  # once: the default replaced
+    data = write_letor(tmp_path / "d.txt", make_ranking(3, 4, 2, random_state=0))
+    assert main(["info", str(data), "--quiet"]) == 0
+    assert capsys.readouterr().err == ""

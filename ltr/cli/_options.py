@@ -112,12 +112,23 @@ def run_tag(value: str) -> str:
     return value
 
 
+class _AddedUp(argparse.Action):
+    """A comma list that adds up when the option is given again (``--metrics map --metrics ndcg@10``, as trec_eval's
+    ``-m map -m ndcg_cut.10``): the first value replaces the default, the next ones are appended (the last alone
+    was kept, a column lost without a word)."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        before = getattr(namespace, self.dest, None)
+        setattr(namespace, self.dest, values if before is self.default or not before else f"{before},{values}")
+
+
 def add_metrics(p: argparse.ArgumentParser, default: str) -> None:
     from ltr.metrics import REGISTRY
 
-    p.add_argument("--metrics", default=default,
+    p.add_argument("--metrics", default=default, action=_AddedUp,
                    help=f"comma-separated metric names, each optionally @k (known: {', '.join(sorted(REGISTRY))}; "
-                        "trec_eval and ir_measures spellings such as P_5, ndcg_cut_10, recip_rank work too)")
+                        "trec_eval and ir_measures spellings such as P_5, ndcg_cut_10, recip_rank work too); given "
+                        "again, the lists add up")
 
 
 def metric_names(text: str, flag: str = "--metrics") -> list[tuple[str, str]]:

@@ -11,6 +11,7 @@ from ltr.cli._options import (
     add_conventions,
     add_encoding_errors,
     add_metrics,
+    add_quiet,
     add_reader_options,
     add_relevance_level,
     metric_label,
@@ -51,6 +52,7 @@ def register(sub) -> None:
     add_reader_options(p)
     p.add_argument("--format", choices=("table", "json", "csv", "trec"), default="table",
                    help="output format; trec: trec_eval's 'measure<TAB>qid<TAB>value' lines")
+    add_quiet(p)  # (--quiet only: -q is trec_eval's per-query flag here)
     p.set_defaults(func=run)
 
 

@@ -11,7 +11,7 @@ from ltr.cli._data import read_data
 from ltr.cli._files import emit
 from ltr.cli._guard import UsageError, add_command, error_message, note
 from ltr.cli._model import preset_flags
-from ltr.cli._options import add_format, add_reader_options
+from ltr.cli._options import add_format, add_quiet, add_reader_options
 
 __all__ = ["model_summary", "register", "run", "summaries"]
 
@@ -30,6 +30,7 @@ def register(sub) -> None:
                         "%(default)s)")
     add_reader_options(p)
     add_format(p)
+    add_quiet(p)
     p.set_defaults(func=run)
     p.epilog = textwrap.fill(
         "A model's importance table is LightGBM's Booster.feature_importance('gain') (total gain of the splits on a "
@@ -302,7 +303,7 @@ def _print_model(args: argparse.Namespace, s: dict) -> None:
     from ltr._table import format_table
 
     print(format_table(["field", "value"], [list(f) for f in fields]))
-    for line in s["notes"]:
+    for line in s["notes"] if not args.quiet else ():
         print(f"note: {line}", file=sys.stderr)
     print()
     emit(args, header, rows, {}, footer=footer)
