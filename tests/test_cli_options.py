@@ -913,3 +913,22 @@ def test_metrics_given_twice_add_up_and_evaluate_and_info_take_quiet(tmp_path, c
     data = write_letor(tmp_path / "d.txt", make_ranking(3, 4, 2, random_state=0))
     assert main(["info", str(data), "--quiet"]) == 0
     assert capsys.readouterr().err == ""
+
+
+def test_a_config_files_slips_are_said_as_the_command_lines_are(files, tmp_path, capsys):
+    # a misspelt key had no close match (the flag had), a JSON file was "not valid TOML" with no word of JSON, and two
+    # keys the command line refuses together were taken, the first silently lost (trial t47/options)
+    train = str(files["train"])
+    cases = {
+        "roundz = 3\n": "unknown key 'roundz' (did you mean 'rounds'?); known keys: ",
+        '{"rounds": 3}\n': "not valid TOML (Invalid statement (at line 1, column 1)); it reads as JSON, and --config "
+                           "reads TOML (key = value lines, [params] tables)",
+        'query-file = "x.query"\nno-query-file = true\n': "'query-file' and 'no-query-file' are not allowed together",
+    }
+    for i, (text, said) in enumerate(cases.items()):
+        path = tmp_path / f"c{i}.toml"
+        path.write_text(text)
+        assert main(["train", train, "--config", str(path), "--out", str(tmp_path / "m.txt")]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"ltr train: error: --config {path}: {said}"), err
+        assert len(err.splitlines()) == 1 and not (tmp_path / "m.txt").exists()

@@ -1,4 +1,4 @@
-"""``--config FILE``: options from a TOML or JSON file, under the flags typed, each value checked as the flag's own
+"""``--config FILE``: options from a TOML file, under the flags typed, each value checked as the flag's own
 and named by the file and key when it is wrong; and ``--dataset``'s defaults."""
 
 from __future__ import annotations
@@ -116,11 +116,15 @@ def _apply_config_file(parser: argparse.ArgumentParser, args: argparse.Namespace
     if not p.is_file():
         raise UsageError(f"--config {path}: no such file" if not p.exists() else f"--config {path}: not a file")
     try:
-        table = tomllib.loads(p.read_text(encoding="utf-8"))
+        text = p.read_text(encoding="utf-8")
+        table = tomllib.loads(text)
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
-        raise UsageError(f"--config {path}: not valid TOML ({e})") from None
+        json_like = isinstance(e, tomllib.TOMLDecodeError) and text.lstrip().startswith("{")
+        raise UsageError(f"--config {path}: not valid TOML ({e})" + ("; it reads as JSON, and --config reads TOML "
+                         "(key = value lines, [params] tables)" if json_like else "")) from None
     actions = {a.dest: a for a in parser._actions if a.option_strings}
     by_flag = {s.lstrip("-").replace("-", "_"): a for a in parser._actions for s in a.option_strings}
+    set_here: dict[argparse.Action, str] = {}  # the options this file set, by the key that set them
     for key, value in table.items():
         if key in ("params", "objective_params"):
             if not isinstance(value, dict):
@@ -136,13 +140,21 @@ def _apply_config_file(parser: argparse.ArgumentParser, args: argparse.Namespace
         if action is None or action.dest in ("config", "help", "format", "out"):
             known = sorted({s.lstrip("-") for a in parser._actions for s in a.option_strings
                             if a.dest not in ("config", "help", "format", "out")})
-            raise UsageError(f"--config {path}: unknown key {key!r}; known keys: {', '.join(known)}, and the "
-                             "tables [params] and [objective_params]")
+            import difflib
+
+            near = difflib.get_close_matches(key.replace("_", "-"), known, n=1, cutoff=0.75)
+            raise UsageError(f"--config {path}: unknown key {key!r}{f' (did you mean {near[0]!r}?)' if near else ''}; "
+                             f"known keys: {', '.join(known)}, and the tables [params] and [objective_params]")
         if action.dest in given:
             continue
         args.given_.add(action.dest)
         setattr(args, action.dest, _config_value(action, key, value, f"--config {path}"))
         args.config_keys_ = {**getattr(args, "config_keys_", {}), action.dest: (path, key, value)}
+        set_here[action] = key
+    for group in parser._mutually_exclusive_groups:  # as the command line refuses them together ("not allowed with")
+        both = [set_here[a] for a in group._group_actions if a in set_here]
+        if len(both) > 1:
+            raise UsageError(f"--config {path}: {' and '.join(repr(k) for k in both)} are not allowed together")
 
 
 def _config_value(action: argparse.Action, key: str, value: Any, where: str) -> Any:
