@@ -100,6 +100,9 @@ def test_an_empty_option_value_is_refused_naming_the_option_not_read_as_not_give
         err = capsys.readouterr().err
         assert f"{flag} {argv[argv.index(flag) + 1]!r}: an empty value; leave {flag} out for its default" in err
     assert not (tmp_path / "m.txt").exists()
+    # a required option has no default to leave it out for (trial t47/options)
+    assert main(["predict", str(data), str(data), "--out", ""]) == 2
+    assert capsys.readouterr().err == "ltr predict: error: --out '': an empty value; give --out a value\n"
     config = tmp_path / "c.toml"
     config.write_text('valid = ""\nrounds = 3\n')
     assert main(["train", str(data), "--config", str(config), "--out", str(tmp_path / "m.txt")]) == 2

@@ -75,7 +75,8 @@ def refuse_empty_values(parser: argparse.ArgumentParser, args: argparse.Namespac
         value = getattr(args, action.dest, None)
         if isinstance(value, str) and not value.strip() and value != action.default:
             flag = max(action.option_strings, key=len)
-            raise UsageError(f"{flag} {value!r}: an empty value; leave {flag} out for its default")
+            fix = f"give {flag} a value" if action.required else f"leave {flag} out for its default"
+            raise UsageError(f"{flag} {value!r}: an empty value; {fix}")
 
 
 def dataset_defaults(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
