@@ -243,9 +243,12 @@ def evaluate_run_per_query(
         "docno": qrels["docno"].astype(str).to_numpy(),
         "rel": pd.to_numeric(qrels["rel"]).to_numpy(dtype=np.float64),
     })
-    r = pd.DataFrame({  # the run's numeric ids read as the judgments read theirs (without leading zeros), if so
-        "qid": run["qid"].astype(str).map(unpad if unpadded else str).to_numpy(),
-        "docno": run["docno"].astype(str).map(unpad if unpadded else str).to_numpy(),
+    qid, docno = run["qid"].astype(str), run["docno"].astype(str)
+    if unpadded:  # the run's numeric ids read as the judgments read theirs (without leading zeros)
+        qid, docno = qid.map(unpad), docno.map(unpad)
+    r = pd.DataFrame({
+        "qid": qid.to_numpy(),
+        "docno": docno.to_numpy(),
         "score": pd.to_numeric(run["score"]).to_numpy(dtype=np.float64),
     })
     if np.isnan(r["score"].to_numpy()).any():
