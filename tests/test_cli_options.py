@@ -892,10 +892,17 @@ def test_read_letor_refuses_an_unknown_encoding_before_reading(files):
 
 
 @pytest.mark.parametrize("command", ["train", "cv"])
-def test_an_unknown_feature_subset_names_the_option_in_train_and_cv_alike(files, capsys, command):
+def test_an_unknown_feature_subset_names_the_option_in_train_and_cv_alike(files, capsys, command, tmp_path):
     assert main([command, str(files["train"]), "--features", "nosuch.toml"]) == 2
-    assert capsys.readouterr().err == (f"ltr {command}: error: --features/--drop-features: unknown feature name "
+    assert capsys.readouterr().err == (f"ltr {command}: error: --features: unknown feature name "
                                        "'nosuch.toml'; known names include ['f1', 'f2', 'f3', 'f4', 'f5']\n")
+    assert main([command, str(files["train"]), "--drop-features", "nosuch"]) == 2  # the flag given is named
+    assert capsys.readouterr().err.startswith(f"ltr {command}: error: --drop-features: unknown feature name 'nosuch'")
+    config = tmp_path / "subset.toml"  # a file's key, by the file and the key
+    config.write_text("features = [1, 99]\n")
+    assert main([command, str(files["train"]), "--config", str(config)]) == 2
+    assert capsys.readouterr().err == (f"ltr {command}: error: --config {config}: features = [1, 99]: feature id 99 "
+                                       "is outside 1..5 (ids are 1-based, as in LETOR files)\n")
 
 
 def test_metrics_given_twice_add_up_and_evaluate_and_info_take_quiet(tmp_path, capsys):

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ltr.cli._guard import UsageError, note
-from ltr.cli._options import conventions
+from ltr.cli._options import conventions, subset_flag
 from ltr.cli._words import MODEL_FLAGS, cli_words, config_words, flag_words
 
 __all__ = [
@@ -287,7 +287,7 @@ def refuse_teacher_column_in_subsets(args: argparse.Namespace) -> None:
     ``ltr tune``): the column would be counted within the subset (``--features 1,3,5 --teacher-column 3`` took
     feature 5), so it is refused; ``ltr train`` resolves it as the file's feature id."""
     if hasattr(args, "teacher_column") and (getattr(args, "features", None) or getattr(args, "drop_features", None)):
-        flag = "--features" if getattr(args, "features", None) else "--drop-features"
+        flag = subset_flag(args)
         raise UsageError(f"--teacher-column {args.teacher_column} with {flag}: under cross-validation the column "
                          "would be counted within the subset; give the teacher as --teacher-scores (a run) or "
                          "--teacher-model, or leave the subset out")

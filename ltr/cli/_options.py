@@ -40,6 +40,7 @@ __all__ = [
     "run_tag",
     "seconds",
     "seed",
+    "subset_flag",
     "text_encoding",
 ]
 
@@ -62,6 +63,12 @@ def check_feature_set_option(value: str | None) -> None:
         raise UsageError(f"--features {value}: no such file; give a shipped feature set ({', '.join(SHIPPED)}) or a "
                          ".toml/.json file")
     raise UsageError(f"--features {value}: neither a shipped feature set ({', '.join(SHIPPED)}) nor a file")
+
+
+def subset_flag(args: argparse.Namespace) -> str:
+    """The flag that chose the feature subset, ``--features`` or ``--drop-features`` (one error names the one
+    given, and a ``--config`` file's key for it)."""
+    return "--features" if getattr(args, "features", None) is not None else "--drop-features"
 
 
 def add_format(p: argparse.ArgumentParser, choices: Sequence[str] = ("table", "json", "csv")) -> None:

@@ -29,8 +29,9 @@ from ltr.cli._options import (
     add_reader_options,
     metric_names,
     reader_options,
+    subset_flag,
 )
-from ltr.exceptions import LetorFormatError
+from ltr.exceptions import LetorFormatError, OptionError
 
 __all__ = ["CV_METRICS", "register", "run"]
 
@@ -346,6 +347,10 @@ def run(args: argparse.Namespace) -> int:
                 )
             except LetorFormatError as e:
                 _registered_width(args, e, n_features)
+                raise
+            except OptionError as e:
+                if str(e).startswith("features: "):  # by the flag given (and a --config file's key for it)
+                    raise UsageError(f"{subset_flag(args)}: {str(e).removeprefix('features: ')}") from None
                 raise
         _validation_notes(args, model, result)
         if folds is not None:

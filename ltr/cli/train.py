@@ -25,6 +25,7 @@ from ltr.cli._options import (
     metric_names,
     reader_options,
     run_tag,
+    subset_flag,
 )
 
 __all__ = ["DEFAULT_METRICS", "check_every_doc_id", "file_row_scores", "register", "train_and_report"]
@@ -287,7 +288,7 @@ def _place_teacher(args: argparse.Namespace, model, train, spec) -> None:
         try:
             cols = [int(c) for c in resolve_features(spec, train.n_features, train.feature_names)]
         except ValueError as e:
-            raise UsageError(f"--features/--drop-features: {e}") from None
+            raise UsageError(f"{subset_flag(args)}: {e}") from None
         try:
             j = teacher_column(teacher, train.n_features, train.feature_names)
         except ValueError as e:
@@ -320,7 +321,7 @@ def _select(args: argparse.Namespace, spec, train, valid, test):
     try:
         cols = resolve_features(spec, width, train.feature_names)
     except ValueError as e:
-        raise UsageError(f"--features/--drop-features: {e}") from None
+        raise UsageError(f"{subset_flag(args)}: {e}") from None
     ids = [int(c) + 1 for c in cols]
     shown = ",".join(map(str, ids[:20])) + (",..." if len(ids) > 20 else "")
     note(args, f"features: {len(ids)} of {width} (ids {shown})")

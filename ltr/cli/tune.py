@@ -27,6 +27,7 @@ from ltr.cli._options import (
     add_reader_options,
     metric_names,
     reader_options,
+    subset_flag,
 )
 
 __all__ = ["register", "run"]
@@ -128,7 +129,7 @@ def _feature_subset(args: argparse.Namespace):
     try:
         cols = resolve_features(spec, data.n_features, data.feature_names)
     except ValueError as e:
-        raise UsageError(f"--features/--drop-features: {e}") from None
+        raise UsageError(f"{subset_flag(args)}: {e}") from None
     note(args, f"features: {len(cols)} of {data.n_features}")
     from ltr.cli.train import first_file_id
 
