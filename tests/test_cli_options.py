@@ -939,3 +939,19 @@ def test_a_config_files_slips_are_said_as_the_command_lines_are(files, tmp_path,
         err = capsys.readouterr().err
         assert err.startswith(f"ltr train: error: --config {path}: {said}"), err
         assert len(err.splitlines()) == 1 and not (tmp_path / "m.txt").exists()
+
+
+def test_info_as_csv_is_one_table_or_a_usage_error(files, tmp_path, capsys):
+    # a LETOR file and a model wrote two CSV tables with two headers to standard output, which pandas read as one
+    # under the first header (trial t47/options)
+    model = tmp_path / "m.txt"
+    assert main(["train", str(files["train"]), "--rounds", "2", "--min-child-samples", "1", "--quiet", "--out",
+                 str(model)]) == 0
+    capsys.readouterr()
+    assert main(["info", str(files["train"]), str(model), "--format", "csv"]) == 2
+    out = capsys.readouterr()
+    assert out.out == "" and out.err == ("ltr info: error: --format csv writes one table: give LETOR files, or one "
+                                         "model file (with several, --format json holds them all)\n")
+    assert main(["info", str(files["train"]), str(files["valid"]), "--format", "csv"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("file,queries,rows,") and len(lines) == 3

@@ -337,6 +337,10 @@ def run(args: argparse.Namespace) -> int:
         emit(args, [], [], objs[0] if len(objs) == 1 else objs)
         return 0
     data = [o for kind, o in out if kind == "data"]
+    models = sum(kind == "model" for kind, _ in out)
+    if args.format == "csv" and (data and models or models > 1):  # one CSV table on standard output, one header
+        raise UsageError("--format csv writes one table: give LETOR files, or one model file (with several, "
+                         "--format json holds them all)")
     if data:
         header = ["file", "queries", "rows", "features", "rows/query min", "median", "max", "no relevant", "labels",
                   "sidecars"]
