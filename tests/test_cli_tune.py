@@ -127,3 +127,20 @@ def test_markdown_prints_both_tables_as_markdown(tune_argv, capsys):
     assert [line.split(" | ")[0] for line in chosen[2:]] == ["| Fold1", "| Fold2"]
     assert re.fullmatch(r"\| Fold1 \| 0\.\d{4} \| [2-6] \|", chosen[2])
     assert out[2].startswith("gain exp2 (2^rel - 1); ")
+
+
+def test_tunes_mean_is_said_to_be_over_folds_and_its_json_summary_is_named_when_given_to_compare(tune_argv, tmp_path,
+                                                                                               capsys):
+    # the footer said "each fold's mean over its test queries (N in all)" beside the mean of the folds' means, which
+    # ltr compare (a mean over queries) then showed otherwise; the --format json summary given to compare was "cut
+    # short, or another tool's" (trial t47/tune)
+    argv = tune_argv(make_ranking(30, 6, 4, random_state=0), 2)
+    assert main([*argv, "--quiet", "--format", "json"]) == 0
+    summary = tmp_path / "summary.json"
+    summary.write_text(capsys.readouterr().out)
+    assert "; mean and std over 2 folds (ltr compare and ltr report average the queries); " in \
+        json.loads(summary.read_text())["conventions"]
+    assert main(["compare", str(summary), str(summary)]) == 2
+    assert capsys.readouterr().err == (f"ltr compare: error: {summary}: ltr tune's --format json summary (its folds' "
+                                       "choices), not its result: the result file is ltr tune's --out FILE, which "
+                                       "compare takes\n")

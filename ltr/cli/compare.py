@@ -178,6 +178,9 @@ def run(args: argparse.Namespace) -> int:
                 raise UsageError(f"{path}: a {d.get('kind')} result; compare takes runs and cv results")
             loaded.append(CVResult.from_dict(d))
         elif _starts_like_json(path):  # a run line never starts with '{': a result cut short, or another JSON
+            if _tune_summary(path):
+                raise UsageError(f"{path}: ltr tune's --format json summary (its folds' choices), not its result: "
+                                 "the result file is ltr tune's --out FILE, which compare takes")
             raise ValueError(f"{path}: a JSON file, but not a result of ltr cv --out (its \"format\" is not in its "
                              "first bytes: cut short, or another tool's); compare takes TREC runs and cv results")
         elif args.encoding_errors != "strict":  # read here, with U+FFFD for invalid UTF-8
@@ -240,6 +243,18 @@ def _is_sqlite(path: str) -> bool:
         return False
     with open(path, "rb") as f:
         return f.read(16) == b"SQLite format 3\x00"
+
+
+def _tune_summary(path: str) -> bool:
+    """Whether ``path`` is what ``ltr tune --format json`` prints (a summary, not the result file)."""
+    import json
+
+    try:
+        with open(path, encoding="utf-8") as f:
+            obj = json.load(f)
+    except (OSError, ValueError):
+        return False
+    return isinstance(obj, dict) and {"name", "metric", "mean", "folds", "conventions"} <= set(obj)
 
 
 def _starts_like_json(path: str) -> bool:

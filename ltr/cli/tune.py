@@ -267,7 +267,8 @@ def run(args: argparse.Namespace) -> int:
     per_fold = f"{args.trials} trials per fold" if min(run) == args.trials else \
         f"{'/'.join(map(str, run))} trials in folds 1-{len(run)} (--timeout; --trials {args.trials})"
     splits = f" (x {args.inner_repeats} splits)" if args.inner_repeats != 1 else ""
-    footer = (f"{described}; each fold's mean over its test queries ({n_queries} in all), parameters chosen by "
+    footer = (f"{described}; each fold's mean over its test queries ({n_queries} in all); mean and std over "
+              f"{len(cv.folds)} folds (ltr compare and ltr report average the queries); parameters chosen by "
               f"{args.inner_folds} inner folds{splits} on {target}, {per_fold}")
     keys = sorted({k for p in result.best_params for k in p})
     chosen = {f.name: [inner, *[p.get(k, "") for k in keys]]
