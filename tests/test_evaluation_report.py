@@ -416,3 +416,28 @@ def test_a_report_to_standard_output_is_refused_not_made_a_folder_named_dash(run
     assert main(["report", str(tmp_path / "a.json"), "--out", out, "--formats", "md"]) == 2
     assert f"--out {out}: a report is a folder of files" in capsys.readouterr().err
     assert not (tmp_path / "-").exists()
+
+
+def test_a_comparison_of_fewer_paired_queries_says_so_and_draws_no_curves_of_other_query_sets(runs, tmp_path, capsys):
+    # compare --intersection pairs the common queries; the report's cross-validation tables said "N test queries in
+    # all" of the paired N while giving each system's own folds, and the NDCG@k figure drew each system over its own
+    # queries, ranking them otherwise than the table beside it (trial t47/report)
+    data, a, _ = runs
+    fewer = data.subset(np.arange(24))
+    c = cross_validate(tiny_ranker(n_estimators=8), fewer, name="fewer", metrics=["ndcg@10", "map"], n_splits=3,
+                       progress=False)
+    a.save(tmp_path / "a.json")
+    c.save(tmp_path / "c.json")
+    assert main(["compare", str(tmp_path / "a.json"), str(tmp_path / "c.json"), "--intersection", "--out",
+                 str(tmp_path / "x.json"), "--quiet"]) == 0
+    assert main(["report", str(tmp_path / "x.json"), "--out", str(tmp_path / "r"), "--formats", "md,png",
+                 "--quiet"]) == 0
+    capsys.readouterr()
+    md = (tmp_path / "r" / "report.md").read_text()
+    assert "36 test queries in all (the comparison above pairs 24 of them); mean and std over the 3 folds' means." in md
+    assert "24 test queries in all; mean and std over the 3 folds' means." in md
+    assert "the NDCG@k figure, over those, is left out" in md
+    assert not (tmp_path / "r" / "figures" / "ndcg-at-k.png").exists()
+    assert main(["report", str(tmp_path / "a.json"), "--out", str(tmp_path / "r2"), "--formats", "md,png",
+                 "--quiet"]) == 0
+    assert (tmp_path / "r2" / "figures" / "ndcg-at-k.png").exists()  # every query of the result: drawn

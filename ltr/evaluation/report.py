@@ -36,6 +36,18 @@ def _slug(text: str) -> str:
     return out or "x"
 
 
+def _own_test_queries(s: Mapping[str, Any]) -> int | None:
+    """How many test queries a system's own folds hold (None without folds)."""
+    folds = s.get("folds") or []
+    return sum(len(f.get("qids") or ()) for f in folds) if folds else None
+
+
+def _own_queries_differ(d: Mapping[str, Any]) -> bool:
+    """Whether a comparison pairs fewer queries than some system's folds hold (``--intersection``)."""
+    n = len(d.get("qids") or ())
+    return any(_own_test_queries(s) not in (None, n) for s in d["systems"])
+
+
 def result_figures(d: Mapping[str, Any], *, datasets: Sequence[Mapping[str, Any]] = (),
                    size: tuple[int, int] | None = None) -> list[dict[str, Any]]:
     """The figures a result supports: ``[{"id", "title", "caption", "png"}]`` (PNG bytes). A data set of
@@ -46,7 +58,9 @@ def result_figures(d: Mapping[str, Any], *, datasets: Sequence[Mapping[str, Any]
     systems = d["systems"]
     metrics = list(d["metrics"])
     curves = {s["name"]: s["curve"] for s in systems if s.get("curve")}
-    if curves:
+    if curves and not _own_queries_differ(d):  # (each curve is over its system's own queries: not drawn together
+        # when a comparison pairs fewer of them, as compare --intersection does, or one would be ranked over another
+        # set than the tables beside it)
         figs.append({"id": "ndcg-at-k", "title": "NDCG@k, k = 1..20",
                      "caption": "Mean NDCG@k over the test queries for each system.",
                      "png": plots.ndcg_curves(curves, **kw)})
@@ -136,7 +150,10 @@ def _tables(d: Mapping[str, Any]) -> list[tuple[str, list[str], list[list[str]],
         # A comparison's mean weighs every query once; a cross-validation table's (ltr cv, ltr tune) averages the
         # folds' means (LETOR's convention): with folds of unequal size the two differ, so each table says which.
         per_fold = any(s.get("folds") for s in d["systems"])
+        fewer = _own_queries_differ(d)
         averaged = ("Means over the paired test queries, each query weighing once" + (
+            " (the Cross-validation tables below give the mean of the folds' means over each system's own test "
+            "queries, of which the comparison pairs fewer: the NDCG@k figure, over those, is left out)." if fewer else
             " (the Cross-validation tables below give the mean of the folds' means, which differs when the folds "
             "hold different numbers of queries)." if per_fold else "."))
         out.append(("Summary", header, rows, f"{comparison_footnote(c)} {averaged}"))
@@ -157,8 +174,10 @@ def _tables(d: Mapping[str, Any]) -> list[tuple[str, list[str], list[list[str]],
             rows.append(["mean", *[_fmt(_fold_mean(folds, m)) for m in metrics], "", ""])
             if s.get("std"):
                 rows.append(["std", *[_fmt(s["std"].get(m)) for m in metrics], "", ""])
+            own = _own_test_queries(s)
+            paired = (f" (the comparison above pairs {len(d['qids'])} of them)" if own != len(d["qids"]) else "")
             out.append((f"Cross-validation: {s['name']}", header, rows,
-                        f"{len(d['qids'])} test queries in all; mean and std over the {len(folds)} folds' means."))
+                        f"{own} test queries in all{paired}; mean and std over the {len(folds)} folds' means."))
         tuning = _tuning_of(d, s)
         where = "the Tuning table" if d["kind"] == "cv" else f"the table Tuning: {s['name']}"
         if s.get("params") or s.get("preset_params"):
