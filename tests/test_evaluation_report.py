@@ -441,3 +441,18 @@ def test_a_comparison_of_fewer_paired_queries_says_so_and_draws_no_curves_of_oth
     assert main(["report", str(tmp_path / "a.json"), "--out", str(tmp_path / "r2"), "--formats", "md,png",
                  "--quiet"]) == 0
     assert (tmp_path / "r2" / "figures" / "ndcg-at-k.png").exists()  # every query of the result: drawn
+
+
+def test_the_comparison_note_says_every_tests_settings(runs):
+    # the report gave "Holm p(randomization)" with no word of its 10,000 draws, seed or floor of 1/10001 (printed
+    # as an estimate), nor of the signed-rank test's treatment of zeros and ties (trial t47/report)
+    from ltr.evaluation.tables import comparison_footnote
+
+    _, a, b = runs
+    c = compare_cv([a, b], tests=("t", "wilcoxon", "randomization"), n_permutations=500, seed=7)
+    note = comparison_footnote(c)
+    assert ("Tests: paired t (SciPy's ttest_rel); Wilcoxon signed-rank (SciPy's wilcoxon; differences within 1e-12 "
+            "of 0 dropped, magnitudes within 1e-12 of each other tied); Fisher randomisation of the absolute mean "
+            "difference (every sign assignment when 2^n <= 500, else 500 drawn with seed 7 and p = (count + 1) / "
+            "501, never below 0.002).") in note
+    assert "Tests:" not in comparison_footnote(compare_cv([a, b], tests=("t",)))  # the t-test alone: said already

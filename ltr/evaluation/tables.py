@@ -112,6 +112,17 @@ def comparison_footnote(c: Comparison) -> str:
         systems = ", ".join(name for name, v in c.dropped.items() if len(v))
         note += (f" Evaluated on the common queries only: quer{'y' if len(queries) == 1 else 'ies'} {shown} left out "
                  f"of {systems}, which another system lacks.")
+    if len(c.tests) > 1 or c.tests[0] != "t":  # every test's settings, so that its p-values can be reproduced
+        from ltr.evaluation.significance import TIE_TOL
+
+        n = c.n_permutations
+        said = {"t": "paired t (SciPy's ttest_rel)",
+                "wilcoxon": f"Wilcoxon signed-rank (SciPy's wilcoxon; differences within {TIE_TOL:g} of 0 dropped, "
+                            f"magnitudes within {TIE_TOL:g} of each other tied)",
+                "randomization": f"Fisher randomisation of the absolute mean difference (every sign assignment "
+                                 f"when 2^n <= {n}, else {n} drawn with seed {c.seed} and p = (count + 1) / {n + 1}, "
+                                 f"never below {1 / (n + 1):.1g})"}
+        note += " Tests: " + "; ".join(said[t] for t in c.tests) + "."
     if c.left_out:
         listing = ", ".join(f"{m} {len(q)}" for m, q in c.left_out.items())
         note += (f" Queries without a value in any system (no relevant document) left out of that metric's tests "
