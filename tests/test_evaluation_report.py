@@ -456,3 +456,19 @@ def test_the_comparison_note_says_every_tests_settings(runs):
             "difference (every sign assignment when 2^n <= 500, else 500 drawn with seed 7 and p = (count + 1) / "
             "501, never below 0.002).") in note
     assert "Tests:" not in comparison_footnote(compare_cv([a, b], tests=("t",)))  # the t-test alone: said already
+
+
+def test_a_result_of_another_format_version_is_named_so_by_compare_and_report(runs, tmp_path, capsys):
+    # compare called it "cut short, or another tool's" and report "not an ltrkit result": a newer file could not be
+    # told from a damaged one (trial t47/report)
+    _, a, _ = runs
+    a.save(tmp_path / "a.json")
+    newer = tmp_path / "v2.json"
+    newer.write_text((tmp_path / "a.json").read_text().replace('"ltrkit-result/1"', '"ltrkit-result/2"', 1))
+    said = (f"{newer}: an ltrkit result of format 'ltrkit-result/2', which this version ('ltrkit-result/1') does not "
+            "read: use the ltrkit that wrote it, or run the cv again\n")
+    assert main(["compare", str(tmp_path / "a.json"), str(newer)]) == 1
+    assert capsys.readouterr().err == f"ltr compare: error: {said}"
+    assert main(["report", str(newer), "--out", str(tmp_path / "r")]) == 1
+    assert capsys.readouterr().err == f"ltr report: error: {said}"
+    assert not (tmp_path / "r").exists()

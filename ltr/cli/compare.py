@@ -178,6 +178,13 @@ def run(args: argparse.Namespace) -> int:
                 raise UsageError(f"{path}: a {d.get('kind')} result; compare takes runs and cv results")
             loaded.append(CVResult.from_dict(d))
         elif _starts_like_json(path):  # a run line never starts with '{': a result cut short, or another JSON
+            from ltr.evaluation.results import RESULT_FORMAT, result_version
+
+            version = result_version(path)
+            if version is not None and version != RESULT_FORMAT:
+                raise ValueError(f"{path}: an ltrkit result of format {version!r}, which this version "
+                                 f"({RESULT_FORMAT!r}) does not read: use the ltrkit that wrote it, or run the cv "
+                                 "again")
             if _tune_summary(path):
                 raise UsageError(f"{path}: ltr tune's --format json summary (its folds' choices), not its result: "
                                  "the result file is ltr tune's --out FILE, which compare takes")

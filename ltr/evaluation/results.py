@@ -69,6 +69,7 @@ __all__ = [
     "check_result",
     "is_result_file",
     "read_result",
+    "result_version",
     "write_result",
 ]
 
@@ -506,6 +507,10 @@ def write_result(path: str | os.PathLike, result: Mapping[str, Any]) -> None:
 
 def check_result(d: Mapping[str, Any]) -> None:
     """Raise ValueError unless ``d`` is a result of this format (naming what is wrong)."""
+    if isinstance(d, Mapping) and str(d.get("format", "")).startswith("ltrkit-result/") \
+            and d["format"] != RESULT_FORMAT:  # another version's: said as such, not as another tool's file
+        raise ValueError(f"an ltrkit result of format {d['format']!r}, which this version ({RESULT_FORMAT!r}) does not "
+                         "read: use the ltrkit that wrote it, or run the cv again")
     if not isinstance(d, Mapping) or d.get("format") != RESULT_FORMAT:
         raise ValueError(f"not an ltrkit result (expected \"format\": \"{RESULT_FORMAT}\")")
     if d.get("kind") not in ("cv", "compare"):
@@ -593,3 +598,17 @@ def is_result_file(path: str | os.PathLike) -> bool:
     except OSError:
         return False
     return head.lstrip().startswith(b"{") and b'"format"' in head and RESULT_FORMAT.encode() in head
+
+
+def result_version(path: str | os.PathLike) -> str | None:
+    """The ``"format"`` a JSON file declares in its first bytes when it is an ltrkit result's of any version
+    (``ltrkit-result/N``), else None."""
+    import re
+
+    try:
+        with open(path, "rb") as f:
+            head = f.read(512)
+    except OSError:
+        return None
+    m = re.search(rb'"format"\s*:\s*"(ltrkit-result/[^"]*)"', head)
+    return m.group(1).decode("ascii", "replace") if m else None
