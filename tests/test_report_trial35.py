@@ -126,6 +126,20 @@ def test_a_file_a_failed_report_replaced_is_recorded_as_the_reports(runs, tmp_pa
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(report_module, "render_markdown", fail)
+    with pytest.raises(OSError):  # a report that fails while it renders replaces nothing (all is rendered first)
+        render_report(trees.to_dict(), out, formats=["html", "md"])
+    monkeypatch.undo()
+    assert (out / "report.html").read_text() == "the user's page\n"
+    import ltr.io
+
+    real = ltr.io.atomic_write
+
+    def full_at_md(path, *args, **kwargs):
+        if str(path).endswith("report.md"):
+            fail()
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(ltr.io, "atomic_write", full_at_md)
     with pytest.raises(OSError):
         render_report(trees.to_dict(), out, formats=["html", "md"])  # report.html replaced, then report.md fails
     monkeypatch.undo()

@@ -576,6 +576,14 @@ def render_report(
     try:
         if not os.access(out, os.W_OK | os.X_OK):  # a read-only file system (root passes permissions otherwise)
             raise OutputPathError(shown, f"cannot write: the folder {shown} is not writable")
+        # Rendered whole before the first file is replaced: an interrupt finds the old report or the new one in
+        # place, but for the milliseconds of the writes themselves (it found the old report.md beside a new figure,
+        # written while the HTML was being rendered)
+        texts = {}
+        if "html" in formats:
+            texts["html"] = render_html(d, figures, title=title, figures_note=note)
+        if "md" in formats:
+            texts["md"] = render_markdown(d, figures, "figures", title=title, figures_note=note)
         # Recorded first, so that the files of a run killed half-way are the next run's to remove: the names this
         # call adds, never one that is there unrecorded (the user's report.md stays the user's until replaced).
         adding = {n for n in files - previous if not os.path.lexists(out / n)}
@@ -588,16 +596,11 @@ def render_report(
                 with atomic_write(p, "wb") as fh:
                     fh.write(f["png"])
                 written[f["id"]] = p
-        if "html" in formats:
-            p = place("report.html")
+        for kind, text in texts.items():
+            p = place(f"report.{kind}")
             with atomic_write(p) as fh:
-                fh.write(render_html(d, figures, title=title, figures_note=note))
-            written["html"] = p
-        if "md" in formats:
-            p = place("report.md")
-            with atomic_write(p) as fh:
-                fh.write(render_markdown(d, figures, "figures", title=title, figures_note=note))
-            written["md"] = p
+                fh.write(text)
+            written[kind] = p
     except BaseException:
         # a failed report leaves no trace in the folders it created (a full disk): the files it wrote there, then the
         # folders; a folder that was there before keeps its files (each replaced only once complete), less the
