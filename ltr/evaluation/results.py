@@ -589,15 +589,19 @@ def read_result(path: str | os.PathLike) -> dict[str, Any]:
 
 def is_result_file(path: str | os.PathLike) -> bool:
     """True when ``path`` is a JSON file that declares this result format (read from its first bytes only)."""
-    path = Path(path)
-    if not path.is_file():
-        return False
+    head = _head(path)
+    return head.lstrip().startswith(b"{") and b'"format"' in head and RESULT_FORMAT.encode() in head
+
+
+def _head(path: str | os.PathLike) -> bytes:
+    """A file's first 512 bytes (empty for a path that is no readable file), where a result declares its format."""
+    if not Path(path).is_file():
+        return b""
     try:
         with open(path, "rb") as f:
-            head = f.read(512)
+            return f.read(512)
     except OSError:
-        return False
-    return head.lstrip().startswith(b"{") and b'"format"' in head and RESULT_FORMAT.encode() in head
+        return b""
 
 
 def result_version(path: str | os.PathLike) -> str | None:
@@ -605,10 +609,5 @@ def result_version(path: str | os.PathLike) -> str | None:
     (``ltrkit-result/N``), else None."""
     import re
 
-    try:
-        with open(path, "rb") as f:
-            head = f.read(512)
-    except OSError:
-        return None
-    m = re.search(rb'"format"\s*:\s*"(ltrkit-result/[^"]*)"', head)
+    m = re.search(rb'"format"\s*:\s*"(ltrkit-result/[^"]*)"', _head(path))
     return m.group(1).decode("ascii", "replace") if m else None
