@@ -518,8 +518,15 @@ def read_letor_shards(paths, *, client=None, n_features: int | None = None, **op
     files (a query's rows must be one list, in one partition). A shard without data lines (an empty part file) is
     skipped with a warning naming it; when none holds any, :class:`~ltr.exceptions.NoDataLinesError`.
     """
-    client = _client(client)
     files = _shard_paths(paths)
+    shared = [key for key in ("query_file", "weight_file")
+              if isinstance(options.get(key), (str, os.PathLike)) and str(options[key]) != "auto"]
+    if shared and len(files) > 1:  # before a cluster starts: one shard's sizes would be read as every shard's
+        raise ValueError(f"{shared[0]}={str(options[shared[0]])!r} names one file's "
+                         f"{'group sizes' if shared[0] == 'query_file' else 'weights'}, and there are {len(files)} "
+                         "shards: leave it out (each shard reads its own SHARD.query, SHARD.group and SHARD.weight "
+                         "beside it)")
+    client = _client(client)
     where = _placement(client, len(files))
 
     def read(i: int, width: int | None):

@@ -106,11 +106,13 @@ def _options(*opts: tuple[str, ReaderOption]) -> Mapping[str, ReaderOption]:
 READER_OPTIONS: Mapping[str, ReaderOption] = _options(
     ("query_file", ReaderOption(
         "query_file", "--query-file", "path", "auto",
-        "group sizes, one per line (LightGBM .query, XGBoost .group); default: DATA.query or DATA.group beside "
-        "the data file when one exists", ("letor",), negation="--no-query-file", metavar="PATH")),
+        "group sizes of one data file, one per line (LightGBM .query, XGBoost .group; ltr train: TRAIN's, "
+        "--valid and --test read theirs beside them); default: DATA.query or DATA.group beside the data file when "
+        "one exists", ("letor",), negation="--no-query-file", metavar="PATH")),
     ("weight_file", ReaderOption(
         "weight_file", "--weight-file", "path", "auto",
-        "row weights, one per line (LightGBM .weight); default: DATA.weight beside the data file when it exists",
+        "row weights of one data file, one per line (LightGBM .weight; ltr train: TRAIN's, --valid and --test "
+        "read theirs beside them); default: DATA.weight beside the data file when it exists",
         ("letor",), negation="--no-weight-file", metavar="PATH")),
     ("sort", ReaderOption(
         "sort", "--sort", "bool", False,

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ltr.cli._guard import note
-from ltr.cli._options import dense_for_xgboost, metric_names, reader_options
+from ltr.cli._options import SIDECAR_OPTIONS, dense_for_xgboost, metric_names, reader_options
 
 __all__ = [
     "apply_recorded_read_options",
@@ -76,8 +76,10 @@ def dataset_names(args: argparse.Namespace, n_features: int) -> tuple[str, ...] 
     return names if names is not None and len(names) == n_features else None
 
 
-def read_data(args: argparse.Namespace, path: str, n_features: int | None = None):
-    """Read a LETOR file with the command's reader options (a folder or a missing file is a clear error)."""
+def read_data(args: argparse.Namespace, path: str, n_features: int | None = None, own_sidecars: bool = False):
+    """Read a LETOR file with the command's reader options (a folder or a missing file is a clear error);
+    ``own_sidecars`` for ``--valid`` and ``--test``, which read the group sizes and weights beside them, not those
+    ``--query-file`` / ``--weight-file`` name for TRAIN (:func:`~ltr.cli._options.reader_options`)."""
     from ltr.exceptions import LetorFormatError
     from ltr.io import read_letor
 
@@ -94,8 +96,13 @@ def read_data(args: argparse.Namespace, path: str, n_features: int | None = None
     try:
         # a plain LightGBM model compares doubles: its DATA read as LightGBM's own reader reads it (ltr predict)
         wide = {"dtype": "float64"} if getattr(args, "read_float64_", False) else {}
-        data = read_letor(p, n_features=n_features, **reader_options(args), **wide)
+        data = read_letor(p, n_features=n_features, **reader_options(args, own_sidecars=own_sidecars), **wide)
     except LetorFormatError as e:
+        if own_sidecars and set(e.fix) & set(SIDECAR_OPTIONS):  # a fix by --query-file would be TRAIN's
+            raise LetorFormatError(e.reason, e.path, e.line, e.token, offset=e.offset,
+                                   hint=f"{e.hint + ': ' if e.hint else ''}{path} reads the group sizes and weights "
+                                        f"beside it ({path}.query or .group, {path}.weight); --query-file and "
+                                        "--weight-file are TRAIN's") from None
         if registered is None or not str(e.reason).startswith("feature id above n_features="):
             raise
         # the width is the set's documented one: a wider --n-features would only hide a file of another set

@@ -14,6 +14,7 @@ from typing import Any
 from ltr.cli._guard import UsageError, split_list
 
 __all__ = [
+    "SIDECAR_OPTIONS",
     "add_collection_input",
     "add_conventions",
     "add_encoding_errors",
@@ -30,12 +31,14 @@ __all__ = [
     "conventions",
     "dense_for_xgboost",
     "feature_count",
+    "given_sidecars",
     "grade",
     "input_option_usage",
     "metric_label",
     "metric_names",
     "no_relevant_score",
     "reader_options",
+    "refuse_shared_sidecars",
     "relevance_level",
     "run_tag",
     "seconds",
@@ -358,9 +361,37 @@ def add_reader_options(p: argparse.ArgumentParser, readers: Sequence[str] = ("le
                             "options (flags given here win) and attach its documented feature names")
 
 
-def reader_options(args: argparse.Namespace, reader: str = "letor") -> dict[str, Any]:
+#: The reader options whose path is one data file's: a sizes or weights file given for TRAIN is not VALID's.
+SIDECAR_OPTIONS = ("query_file", "weight_file")
+
+
+def given_sidecars(args: argparse.Namespace) -> list[str]:
+    """The ``--query-file PATH`` / ``--weight-file PATH`` flags given with a path (not ``auto``, not ``--no-*``)."""
+    from ltr.reader_options import READER_OPTIONS
+
+    return [READER_OPTIONS[key].flag for key in SIDECAR_OPTIONS
+            if isinstance(getattr(args, f"read_{key}", None), (str, os.PathLike))
+            and str(getattr(args, f"read_{key}")) != "auto"]
+
+
+def refuse_shared_sidecars(args: argparse.Namespace, files: str | None) -> None:
+    """Refuse ``--query-file PATH`` / ``--weight-file PATH`` where a command reads several data files (``files``
+    says which, as "FILE is 3 files"; None for one): the path is one file's group sizes or weights, and each of
+    several files has its own beside it."""
+    flags = given_sidecars(args)
+    if flags and files:
+        raise UsageError(f"{' and '.join(flags)} {'names' if len(flags) == 1 else 'name'} one file's "
+                         f"{'group sizes' if flags[0] == '--query-file' else 'weights'}, and {files}: give one "
+                         "file, or leave it out (each file reads its own FILE.query, FILE.group and FILE.weight "
+                         "beside it)")
+
+
+def reader_options(args: argparse.Namespace, reader: str = "letor", own_sidecars: bool = False) -> dict[str, Any]:
     """The Python keyword arguments the reader flags of ``args`` stand for: with ``--dataset``, the registered set's
-    own options (Istella's overflow clipping, the -semi sets' unjudged rows, ...) under the flags given."""
+    own options (Istella's overflow clipping, the -semi sets' unjudged rows, ...) under the flags given.
+
+    ``own_sidecars``: for a file other than the one ``--query-file`` / ``--weight-file`` (and their ``--no-*``
+    forms) speak of (``--valid`` and ``--test`` beside TRAIN): it reads the group sizes and weights beside it."""
     from ltr.reader_options import READER_OPTIONS
 
     base: dict[str, Any] = {}
@@ -378,6 +409,9 @@ def reader_options(args: argparse.Namespace, reader: str = "letor") -> dict[str,
             value = getattr(args, dest)
             if opt.keyword not in base or value != opt.default:
                 out[opt.keyword] = value
+    if own_sidecars:
+        for key in SIDECAR_OPTIONS:
+            out.pop(key, None)  # the reader's default: the file's own, beside it
     return out
 
 

@@ -29,6 +29,7 @@ from ltr.cli._options import (
     add_reader_options,
     metric_names,
     reader_options,
+    refuse_shared_sidecars,
     subset_flag,
 )
 from ltr.exceptions import LetorFormatError, OptionError
@@ -294,6 +295,8 @@ def run(args: argparse.Namespace) -> int:
         raise FileNotFoundError(2, "no such file or folder", args.data)
     folds = _official_folds(args) if args.root is not None else None
     _refuse_one_file_options(args, folds)
+    if _fold_layout(args, folds) is not None:  # every fold's train, vali and test file reads its own sidecars
+        refuse_shared_sidecars(args, f"{args.data or args.dataset} is folds of train, vali and test files")
     n_features, feature_names = args.n_features, None
     if args.dataset:
         from ltr.registry import get

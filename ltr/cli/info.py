@@ -11,7 +11,7 @@ from ltr.cli._data import read_data
 from ltr.cli._files import emit
 from ltr.cli._guard import UsageError, add_command, error_message, note
 from ltr.cli._model import preset_flags
-from ltr.cli._options import add_format, add_quiet, add_reader_options
+from ltr.cli._options import add_format, add_quiet, add_reader_options, refuse_shared_sidecars
 
 __all__ = ["model_summary", "register", "run", "summaries"]
 
@@ -325,6 +325,7 @@ def _labels_cell(counts: dict) -> str:
 def run(args: argparse.Namespace) -> int:
     if args.top < 0:
         raise UsageError(f"--top must be >= 0 (0: all features), got {args.top}")
+    refuse_shared_sidecars(args, f"FILE is {len(args.files)} files" if len(args.files) > 1 else None)
     out = []
     for path in args.files:
         kind, item = _model_or_data(args, path)

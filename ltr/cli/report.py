@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ltr.cli._data import read_data
 from ltr.cli._guard import UsageError, add_command, split_list
-from ltr.cli._options import add_reader_options
+from ltr.cli._options import add_reader_options, refuse_shared_sidecars
 
 __all__ = ["register", "run"]
 
@@ -77,6 +77,7 @@ def run(args: argparse.Namespace) -> int:
     if unread and not args.data:  # options of the --data files' reader, with no file to read
         raise UsageError(f"{', '.join(unread)} {'reads' if len(unread) == 1 else 'read'} the --data files: give "
                          "--data FILE, or leave it out")
+    refuse_shared_sidecars(args, f"--data is {len(args.data)} files" if len(args.data) > 1 else None)
     result = read_result(args.result)
     datasets = [dataset_summary(read_data(args, p), label) for p, label in zip(args.data, _labels(args.data))]
     written = render_report(result, args.out, formats=formats, datasets=datasets, title=args.title)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import glob
 import os
 import re
 import sys
@@ -24,6 +25,7 @@ from ltr.cli._options import (
     metric_label,
     metric_names,
     reader_options,
+    refuse_shared_sidecars,
     run_tag,
     subset_flag,
 )
@@ -146,6 +148,9 @@ def run_train(args: argparse.Namespace) -> int:
     check_outputs(args.out, inputs=inputs)  # first: a folder ('.', '/') has no sidecar name to make
     check_outputs(args.out, args.out and meta_path(args.out), inputs=inputs)  # the sidecar's place too
     spec = feature_spec(args.features, args.drop_features)
+    if getattr(args, "dask", None) and glob.has_magic(args.train):  # shards, each with its own sidecars
+        shards = len(glob.glob(args.train))
+        refuse_shared_sidecars(args, f"TRAIN is {shards} shards" if shards > 1 else None)
     if spec is not None and getattr(args, "dask", None):
         raise UsageError("--features/--drop-features: not with --dask (the shards are read on the workers); select "
                          "the columns on one machine, or train there on files holding only them")
@@ -170,9 +175,11 @@ def run_train(args: argparse.Namespace) -> int:
         nf, columns = train.n_features, train.feature_names
         valid = test = None
         if args.valid:
-            valid = fit_columns(args, read_data(args, args.valid), nf, columns, args.valid, f"TRAIN {args.train}")
+            valid = fit_columns(args, read_data(args, args.valid, own_sidecars=True), nf, columns, args.valid,
+                                f"TRAIN {args.train}")
         if args.test:
-            test = fit_columns(args, read_data(args, args.test), nf, columns, args.test, f"TRAIN {args.train}")
+            test = fit_columns(args, read_data(args, args.test, own_sidecars=True), nf, columns, args.test,
+                               f"TRAIN {args.train}")
         if client is None:  # before the subset: a teacher column is the file's id, a score file its line order
             _place_teacher(args, model, train, spec)
         if spec is not None:  # the same columns of every set, as ltr cv --features selects them in each fold
