@@ -298,3 +298,50 @@ def test_a_group_size_beyond_int64_is_refused_naming_the_line_not_a_traceback(tm
     with pytest.raises(LetorFormatError, match=r"d\.txt\.query:2: a group size beyond any data file's row count "
                                                r"\(token '1180591620717411303424'\)"):
         read_query_file(q)
+
+
+def test_a_write_removes_the_sidecars_an_earlier_write_left(tmp_path):
+    """``read_letor(write_letor(p, d)).equals(d)`` held only on a fresh name: an earlier write's ``p.weight`` was
+    read back as this dataset's weights, an earlier ``qid=False`` write's ``p.query`` made it unreadable (trial
+    t48/letorio)."""
+    import dataclasses
+
+    d = make_ranking(5, 8, 4, random_state=0)
+    p = tmp_path / "train.txt"
+    write_letor(p, dataclasses.replace(d, weight=np.linspace(0.1, 2.0, d.n_rows)))
+    write_letor(p, d)
+    assert sorted(x.name for x in tmp_path.iterdir()) == ["train.txt"]
+    assert read_letor(p).equals(d)
+    write_letor(p, make_ranking(3, 4, 4, random_state=1), qid=False)
+    (tmp_path / "train.txt.group").write_text("4\n4\n4\n")
+    write_letor(p, d)
+    assert read_letor(p).equals(d) and not (tmp_path / "train.txt.query").exists()
+    assert not (tmp_path / "train.txt.group").exists()
+
+
+def test_sidecars_the_write_does_not_own_are_left(tmp_path):
+    """``weight_file=None`` / ``query_file=None``: the caller keeps those names (sizes written apart, say), and a
+    compressed file's ``DATA`` stem is another file's."""
+    d = make_ranking(3, 4, 4, random_state=1)
+    p = tmp_path / "train.txt"
+    (tmp_path / "train.txt.query").write_text("4\n4\n4\n")
+    (tmp_path / "train.txt.weight").write_text("1\n" * 12)
+    write_letor(p, d, qid=False, query_file=None, weight_file=None)
+    assert (tmp_path / "train.txt.query").exists() and (tmp_path / "train.txt.weight").exists()
+    write_letor(tmp_path / "train.txt.gz", d)
+    assert (tmp_path / "train.txt.query").exists() and (tmp_path / "train.txt.weight").exists()
+
+
+def test_float64_features_that_are_not_float32_are_named_with_the_fix(tmp_path):
+    import dataclasses
+    import warnings
+
+    d = make_ranking(2, 3, 3, random_state=0)
+    X = d.X.astype(np.float64)
+    X[4, 2] = 1.79769313486e308  # Istella's value, clipped, read as float64
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no NumPy overflow warning ahead of the error
+        with pytest.raises(ValueError, match=r"1\.79769313486e\+308 \(row 4, feature id 3\) is not a float32 value.*"
+                                             r"dtype='float32'"):
+            write_letor(tmp_path / "o.txt", dataclasses.replace(d, X=X))
+    assert not (tmp_path / "o.txt").exists()

@@ -3,8 +3,8 @@
 A line is ``label [qid:Q] id:value id:value ... [# comment]``: feature ids are 1-based (column ``j`` of ``X``
 holds id ``j + 1``), rows of one query are contiguous, and LETOR 4.0 puts the document id in the comment
 (``#docid = GX004-93-7097963 inc = ... prob = ...``). Blank lines and lines that start with ``#`` are skipped;
-``\\r\\n`` line endings, trailing blanks and a missing final newline are accepted. Files are plain text or gzip
-(recognised by their first two bytes, whatever the name).
+``\\r\\n`` line endings, trailing blanks and a missing final newline are accepted. Files are plain text, gzip,
+bzip2 or xz (recognised by their first bytes, whatever the name; multi-stream files too).
 
 Sidecars, as LightGBM and XGBoost find them: group sizes in ``PATH.query`` (LightGBM) or ``PATH.group`` (XGBoost),
 one per line, and row weights in ``PATH.weight`` (one per line) are picked up by default when they exist beside
@@ -1353,10 +1353,12 @@ def write_letor(
         which LightGBM and :func:`read_letor` read beside the file.
     weight_file : "auto", path, or None, default="auto"
         Where the dataset's row weights go, when it has some: ``"auto"`` writes ``PATH.weight`` (the name
-        :func:`read_letor` finds), a path writes there, ``None`` writes none.
+        :func:`read_letor` finds), a path writes there, ``None`` writes none. With ``"auto"``, a ``PATH.weight``
+        an earlier write left is removed when the dataset has no weights (every reader would apply it to this file).
     query_file : "auto", path, or None, default="auto"
         With ``qid=False``, where the group sizes go: ``"auto"`` writes ``PATH.query``, a path writes there,
-        ``None`` writes none (the queries are then lost unless written apart). Ignored with ``qid=True``.
+        ``None`` writes none (the queries are then lost unless written apart). With ``qid=True`` the file holds
+        them; ``"auto"`` then removes a ``PATH.query`` or ``PATH.group`` an earlier write left (as ``.weight``).
     encoding : str, default="utf-8"
         Encoding of the comments.
     n_jobs : int, optional
@@ -1451,7 +1453,22 @@ def write_letor(
         write_weight_file(wpath, data.weight)
     if qpath is not None:
         write_query_file(qpath, data.group_sizes)
+    _remove_stale_sidecars(path, weight_file, query_file, written={wpath, qpath})
     return path
+
+
+def _remove_stale_sidecars(path: Path, weight_file, query_file, written: set) -> None:
+    """Remove ``PATH.weight``, ``PATH.query`` and ``PATH.group`` that this write did not make, where the write owns
+    those names (``"auto"``): every reader would take an earlier write's as this file's weights or groups. Done once
+    the new files are in place, so that a failed write leaves the previous dataset whole."""
+    if os.fspath(path) == STDOUT:
+        return
+    owned = [suffix for option, suffixes in ((weight_file, WEIGHT_SUFFIXES), (query_file, QUERY_SUFFIXES))
+             if option is True or (isinstance(option, str) and option == "auto") for suffix in suffixes]
+    for suffix in owned:
+        stale = Path(os.fspath(path) + suffix)
+        if stale not in written:
+            stale.unlink(missing_ok=True)
 
 
 def _sidecar_out(path, option, suffix: str, name: str, why: str) -> Path | None:
@@ -1476,9 +1493,16 @@ def _as_float32(a) -> NDArray[np.float32]:
     a = np.asarray(a)
     if a.dtype == np.float32:
         return np.ascontiguousarray(a)
-    b = a.astype(np.float32)
-    if not np.array_equal(b.astype(a.dtype), a, equal_nan=True):
-        raise ValueError(f"features of dtype {a.dtype} are not exactly float32; LETOR files hold float32 values")
+    with np.errstate(over="ignore", invalid="ignore"):  # a value beyond float32's range: named below
+        b = a.astype(np.float32)
+        same = b.astype(a.dtype) == a
+    same |= np.isnan(a) & np.isnan(b)
+    if not same.all():
+        at = int(np.flatnonzero(~same.ravel())[0])
+        where = f" (row {at // a.shape[1]}, feature id {at % a.shape[1] + 1})" if a.ndim == 2 else ""
+        raise ValueError(f"features of dtype {a.dtype} are not exactly float32: {float(a.ravel()[at])!r}{where} is "
+                         "not a float32 value, and LETOR files hold float32 values; read with read_letor's default "
+                         "dtype='float32' (or cast the features with .astype(np.float32)) to write them")
     return np.ascontiguousarray(b)
 
 
