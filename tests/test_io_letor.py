@@ -138,6 +138,22 @@ def test_doc_ids_come_from_the_comment_in_each_spelling(tmp_path, comment, doc_i
     assert d.comments.tolist() == [comment, ""]
 
 
+def test_rows_without_a_doc_id_write_back(tmp_path):
+    """A file of which only some lines carry an id (a LETOR 4.0 file and a plain one, concatenated) read, but its
+    dataset could not be written: '' (no id) was refused (trial t48/letorio)."""
+    p = put(tmp_path, b"1 qid:1 1:0.5 #docid = D1\n0 qid:1 2:0.5\n2 qid:1 1:1 #D4\n")
+    d = read_letor(p)
+    assert d.doc_ids.tolist() == ["D1", "", ""] and d.comments.tolist() == ["docid = D1", "", "D4"]
+    out = write_letor(tmp_path / "out.txt", d)
+    assert read_letor(out).equals(d)
+    bare = dataclasses.replace(d, comments=None)
+    lines = write_letor(tmp_path / "ids.txt", bare).read_text().splitlines()
+    assert lines[1:] == ["1 qid:1 1:0.5 2:0 #docid = D1", "0 qid:1 1:0 2:0.5", "2 qid:1 1:1 2:0"]
+    assert read_letor(tmp_path / "ids.txt").equals(bare)
+    with pytest.raises(ValueError, match="the comment 'D4' does not carry doc id 'D9'"):
+        write_letor(tmp_path / "x.txt", dataclasses.replace(d, doc_ids=np.array(["D1", "", "D9"], dtype=object)))
+
+
 def test_comments_without_doc_ids_are_kept_raw(tmp_path):
     p = put(tmp_path, "1 qid:1 1:1 # héllo  \r\n0 qid:1 1:2#x\n".encode())
     d = read_letor(p)
@@ -720,7 +736,8 @@ def test_write_refuses_what_it_cannot_read_back(tmp_path):
         ds(y=np.array([1.0, np.nan])),
         ds(X=np.array([[0.1, 0], [0, 0]], dtype=np.float64)),
         ds(doc_ids=np.array(["a b", "c"], dtype=object)),
-        ds(doc_ids=np.array(["", "c"], dtype=object)),
+        ds(doc_ids=np.array([7, "c"], dtype=object)),  # ('' is a row without an id, as read_letor gives it)
+        ds(doc_ids=np.array(["a\x00", "c"], dtype=object)),
         ds(comments=np.array(["line\nbreak", ""], dtype=object)),
         ds(comments=np.array(["cr\r", ""], dtype=object)),
         ds(doc_ids=np.array(["a", "b"], dtype=object), comments=np.array(["docid = a", "docid = c"], dtype=object)),

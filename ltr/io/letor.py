@@ -1523,19 +1523,20 @@ def _comment_blob(data: RankingDataset, encoding: str):
     """The text after ``#`` for each row, concatenated, with offsets; checks that it reads back the same."""
     n = data.n_rows
     if data.doc_ids is not None:
-        for r, d in enumerate(data.doc_ids.tolist()):
-            if not isinstance(d, str) or not d or _WHITESPACE.search(d) or "\x00" in d:
-                raise ValueError(f"doc id of row {r} must be a non-empty string without whitespace or NUL, got {d!r}")
+        for r, d in enumerate(data.doc_ids.tolist()):  # '' is a row without one, as read_letor gives it
+            if not isinstance(d, str) or _WHITESPACE.search(d) or "\x00" in d:
+                raise ValueError(f"doc id of row {r} must be a string without whitespace or NUL ('' for none), got "
+                                 f"{d!r}")
     if data.comments is not None:
         texts = [str(c) for c in data.comments.tolist()]
         if data.doc_ids is not None:
             for r, (t, d) in enumerate(zip(texts, data.doc_ids.tolist())):
                 m = DOCID.search(t)
-                if m is None or m.group(1) != d:
+                if (m.group(1) if m is not None else "") != d:
                     raise ValueError(f"row {r}: the comment {t!r} does not carry doc id {d!r} as 'docid = {d}'; "
                                      "make them agree or drop one of comments / doc_ids")
     elif data.doc_ids is not None:
-        texts = ["docid = " + d for d in data.doc_ids.tolist()]
+        texts = ["docid = " + d if d else "" for d in data.doc_ids.tolist()]
     else:
         return np.zeros(0, np.uint8), np.zeros(n + 1, np.int64)
     enc = [t.encode(encoding) for t in texts]
