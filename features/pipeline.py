@@ -97,10 +97,12 @@ def load_inputs(
     ``doc_format`` applies to a document file only; with a directory it must stay ``"auto"`` (the layout decides),
     and is refused otherwise rather than ignored.
     ``query_format`` applies to ``queries``. ``query_ids="auto"`` numbers SMART queries by position when the
-    judgments are in Cranfield's layout. ``split`` chooses a directory's NFCorpus files or BEIR judgments (default
-    ``test``). ``judgments=False`` reads no judgments (``qrels`` of the result is None); the directory's own are
-    not read either when ``qrels`` is given. ``topic_fields`` (``title``, ``desc``, ``narr``) makes the queries of a
-    TREC topics file given as ``queries`` (default: the title).
+    judgments are in Cranfield's layout: ``qrels`` when given, else the directory's own (``cranqrel``), whether they
+    are read or not (``queries="cran.qry"`` in a Cranfield directory is numbered as its own queries are).
+    ``split`` chooses a directory's NFCorpus files or BEIR judgments (default ``test``). ``judgments=False`` reads
+    no judgments (``qrels`` of the result is None); the directory's own are not read either when ``qrels`` is given.
+    ``topic_fields`` (``title``, ``desc``, ``narr``) makes the queries of a TREC topics file given as ``queries``
+    (default: the title).
 
     Raises
     ------
@@ -144,6 +146,7 @@ def load_inputs(
             raise InputOptionError("topic_fields", value, f"names {', '.join(unknown)}: the fields are "
                                    f"{', '.join(TOPIC_FIELDS)}" if unknown else
                                    f"names no topic field of {', '.join(TOPIC_FIELDS)}")
+    own_ids = "record"
     if coll.is_dir():
         if doc_format != "auto":
             raise InputOptionError("doc_format", doc_format, f"applies to a document file; the collection directory "
@@ -167,6 +170,7 @@ def load_inputs(
         else:
             docs, qs, name = tc.docs, tc.queries, tc.name
             judged = tc.qrels if judgments and qrels is None else None
+            own_ids = tc.query_ids  # a query file given in place of the directory's: numbered as its judgments
     else:
         if split is not None:
             raise InputOptionError("split", split, f"applies to a collection directory (NFCorpus, BEIR); {coll} is "
@@ -185,8 +189,8 @@ def load_inputs(
         raise InputOptionError("qrels_format", qrels_format, "applies to a judgment file, and none was given")
     if queries is not None:
         ids = query_ids
-        if ids == "auto":
-            ids = "position" if fmt == "cranfield" else "record"
+        if ids == "auto":  # as the judgments number them: those given, else the directory's (read or not)
+            ids = ("position" if fmt == "cranfield" else "record") if qrels is not None else own_ids
         qs = load_queries(queries, query_format, ids=ids, errors=errors, topic_fields=topic_fields)
     elif query_ids != "auto":
         raise InputOptionError("query_ids", query_ids, "applies to a query file, and none was given")

@@ -251,7 +251,9 @@ class Queries:
 
 @dataclass(frozen=True, eq=False)
 class TestCollection:
-    """A collection with its queries and relevance judgments (``qrels``: qid, docno, rel)."""
+    """A collection with its queries and relevance judgments (``qrels``: qid, docno, rel). ``query_ids``: how its
+    judgments number SMART queries, ``"record"`` (the ``.I`` id) or ``"position"`` (1..n: Cranfield's ``cranqrel``),
+    so that another query file given in its place is numbered the same way."""
 
     __test__ = False  # not a pytest test class
 
@@ -259,6 +261,7 @@ class TestCollection:
     queries: Queries
     qrels: pd.DataFrame
     name: str = ""
+    query_ids: str = "record"
 
     def __repr__(self) -> str:
         return (

@@ -303,6 +303,7 @@ def load_test_collection(
             read_smart_queries(f / "cran.qry", ids="position", errors=errors),
             judged(f / "cranqrel", "cranfield"),
             name="cranfield",
+            query_ids="position",
         )
     if names & {"cacm.all", "cacm.all.gz"}:
         return TestCollection(

@@ -55,7 +55,8 @@ def register(sub) -> None:
     add_collection_input(src, queries_help="query file (default: the collection directory's; a name not found here "
                                            "is looked up there)",
                          query_ids_help="SMART query ids: the .I id, or the position 1..n (auto: position when the "
-                                        "judgments are in Cranfield's layout)")
+                                        "judgments, --qrels or the collection directory's, are in Cranfield's "
+                                        "layout)")
     src.add_argument("--qrels", help="relevance judgments (default: the collection directory's; a name not found "
                                       "here is looked up there)")
     src.add_argument("--qrels-format", default="auto", choices=["auto", *QRELS_FORMATS],
