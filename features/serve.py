@@ -29,10 +29,14 @@ that reads the score needs ``scores`` (refused without: 0 in their place scored 
 (no split or weight on it) takes 0.
 
 Threads: the index, the feature set and the tree scorer are built once and only read afterwards, so several threads
-may call :meth:`rerank` at once. Two things are serialised by a lock: feature sets holding a ``biencoder`` or
-``crossencoder`` feature (their vector caches are not thread-safe), and, when Numba runs on its ``workqueue``
-threading layer (which aborts on concurrent parallel calls; the OpenMP and TBB layers do not), every feature
-computation and every tree scoring on more than one thread (``n_jobs`` > 1).
+may call :meth:`rerank` at once. Two things are serialised: feature sets holding a ``biencoder`` or
+``crossencoder`` feature (their vector caches are not thread-safe), by a lock of the reranker's, and, when Numba
+runs on its ``workqueue`` threading layer (which aborts the process on concurrent parallel calls, whatever their
+thread count; the OpenMP and TBB layers do not), every feature computation and every tree scoring on more than one
+thread, by one lock of the process: that layer is the process's, so two rerankers (two models served side by side,
+or a new one loaded and warmed while the old one serves) take turns. Until a parallel kernel has run, the layer is
+not known, and they take turns too. Other code of the process that runs Numba's parallel kernels on its own threads
+(``ltr.Ranker.predict`` of many rows, say) does not take that lock: on workqueue, call it from one thread.
 
 Example::
 
@@ -63,6 +67,22 @@ from features.index import InvertedIndex
 from features.pairs import PairSet
 from ltr.groups import group_ptr_from_sizes
 from ltr.threads import numba_threads
+
+#: Numba's workqueue threading layer is the process's, and aborts it on concurrent parallel calls: every
+#: :class:`Reranker` takes this one lock around its parallel kernels while the layer is (or may be) workqueue.
+_WORKQUEUE_LOCK = threading.Lock()
+
+
+def _workqueue_turn():
+    """:data:`_WORKQUEUE_LOCK` while Numba's threading layer is workqueue, or not yet chosen (no parallel kernel has
+    run: the first may choose it); else nothing to wait for."""
+    import numba
+
+    try:
+        layer = numba.threading_layer()
+    except ValueError:  # no parallel kernel has run
+        layer = None
+    return _WORKQUEUE_LOCK if layer in (None, "workqueue") else contextlib.nullcontext()
 
 __all__ = ["FeatureSetMismatchError", "MissingFeatureSetError", "Reranker", "Reranking", "RunReport",
            "UnknownCandidatesError"]
@@ -646,21 +666,14 @@ class Reranker:
         run: they would add the stand-in to their caches)."""
         if self.index.n_docs == 0:
             return
-        import numba
 
         specs = [s for s in self._served.specs if not _is_model_scorer(s.scorer) and s.scorer != "neural_file"]
         text = self.index.terms[0] if self.index.n_terms else ""
         if specs:
             pairs = self._pairs([text], [np.zeros(1, dtype=np.int32)], None, None, None)
-            with numba_threads(self.n_jobs):
+            with _workqueue_turn(), numba_threads(self.n_jobs):  # beside another reranker serving
                 FeatureSet(specs).compute(pairs)
         self.score(np.zeros((1, len(self.feature_names)), dtype=np.float32))
-        try:
-            layer = numba.threading_layer()
-        except ValueError:  # no parallel kernel has run
-            layer = None
-        if layer == "workqueue":
-            self._serial = True
 
     @property
     def subset(self) -> tuple[int, ...] | None:
@@ -693,7 +706,7 @@ class Reranker:
                        some_queries=True)
 
     def _compute(self, pairs: PairSet) -> NDArray[np.float32]:
-        with self._lock if self._serial else contextlib.nullcontext(), numba_threads(self.n_jobs):
+        with self._lock if self._serial else contextlib.nullcontext(), _workqueue_turn(), numba_threads(self.n_jobs):
             X, _, _ = self._served.compute(pairs)
         if self._blank is not None:
             X = np.insert(X, self._blank, 0.0, axis=1)
@@ -742,9 +755,10 @@ class Reranker:
         if self.trees is None:
             return np.asarray(self.model.booster_.predict(Xe), dtype=np.float64)
         # On Numba's workqueue layer the trees' parallel kernel (more than one thread) must not run beside another
-        # thread's parallel feature kernel or tree scoring: under the lock _compute takes (module docstring). Any
-        # n_jobs but 1 may mean several threads (None: the idle cores of the moment, for a large batch).
-        with self._lock if self._serial and self.n_jobs != 1 else contextlib.nullcontext():
+        # thread's parallel feature kernel or tree scoring, this reranker's or another's (module docstring). Any
+        # n_jobs but 1 may mean several threads (None: the idle cores of the moment, for a large batch); on one,
+        # the trees' kernel is not a parallel one.
+        with _workqueue_turn() if self.n_jobs != 1 else contextlib.nullcontext():
             return self.trees.predict(Xe, n_iter=self.model.best_iteration_, n_jobs=self.n_jobs)
 
     def _first_stage(self, scores, ids: Sequence[str], n: int, keep=None, what: str = "scores"

@@ -116,28 +116,43 @@ SCRIPT = textwrap.dedent("""
     texts = dict(load_inputs(coll).queries.items())
     run = read_run(run)
     jobs = [(texts[q], list(g.docno), g.score.to_numpy()) for q, g in run.groupby("qid", sort=False)]
-    reranker = Reranker.load(model, index=index, n_jobs=2)
-    assert reranker._serial, "the workqueue layer was not detected"
+    n_jobs = int(sys.argv[5])
+    reranker = Reranker.load(model, index=index, n_jobs=n_jobs)
+    import numba
+    assert numba.threading_layer() == "workqueue", numba.threading_layer()
     serial = [reranker.rerank(t, d, scores=s) for t, d, s in jobs]
     calls = jobs * 6
-    with ThreadPoolExecutor(4) as pool:
-        threaded = list(pool.map(lambda job: reranker.rerank(*job[:2], scores=job[2]), calls))
+    if sys.argv[6] == "one":
+        with ThreadPoolExecutor(4) as pool:
+            threaded = list(pool.map(lambda job: reranker.rerank(*job[:2], scores=job[2]), calls))
+    else:  # two rerankers side by side (an A/B test), and a third loaded and warmed while they serve (a reload)
+        other = Reranker.load(model, index=index, n_jobs=n_jobs)
+        both = [reranker, other]
+        with ThreadPoolExecutor(4) as pool:
+            running = pool.map(lambda k: both[k % 2].rerank(*calls[k][:2], scores=calls[k][2]), range(len(calls)))
+            reloaded = Reranker.load(model, index=index, n_jobs=n_jobs)
+            threaded = list(running)
+        assert reloaded.rerank(*jobs[0][:2], scores=jobs[0][2]) == serial[0]
     assert all(a == b for a, b in zip(serial * 6, threaded))
     print("ok", len(threaded))
 """)
 
 
-def test_threads_with_n_jobs_2_on_the_workqueue_layer_do_not_abort(adi, tmp_path):
+@pytest.mark.parametrize("n_jobs, rerankers", [(2, "one"), (1, "two"), (2, "two")])
+def test_threads_on_the_workqueue_layer_do_not_abort(adi, tmp_path, n_jobs, rerankers):
     """The trees' parallel kernel ran outside the lock that serialises the feature kernels on the workqueue layer,
-    which aborts the process (SIGABRT, rc 134) on concurrent parallel calls (report 29, finding 4). Run in a
-    subprocess, so that an abort fails this test rather than ending the test run."""
+    which aborts the process (SIGABRT, rc 134) on concurrent parallel calls (report 29, finding 4); and that lock was
+    each reranker's, where the layer is the process's: two rerankers, or one loaded beside a serving one, aborted it
+    at any n_jobs (trial t48/serve). Run in a subprocess, so that an abort fails this test rather than ending the
+    test run."""
     import os
 
     script = tmp_path / "serve_threads.py"
     script.write_text(SCRIPT)
     env = {**os.environ, "NUMBA_THREADING_LAYER": "workqueue"}
     done = subprocess.run([sys.executable, str(script), str(adi.model), str(adi.index), str(adi.coll),
-                           str(adi_run_file(adi, tmp_path))], capture_output=True, text=True, env=env, timeout=120)
+                           str(adi_run_file(adi, tmp_path)), str(n_jobs), rerankers], capture_output=True, text=True,
+                          env=env, timeout=180)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.split() == ["ok", str(6 * adi.run["qid"].nunique())]
 
