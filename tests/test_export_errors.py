@@ -473,3 +473,60 @@ def test_the_notes_name_the_analysis_the_bm25_queries_need():
         assert "tokens \\w+, lowercased, lucene stop words (33), porter stemming" in said[0]
     _, notes = feature_set_definition(["lm_dirichlet:body"], "es", description=described)
     assert not any("the model's analysis was" in n for n in notes)  # no BM25 query mapped
+
+
+def _evaluate_es_xgboost(text: str, X: np.ndarray, names: list[str]) -> np.ndarray:
+    """The plugin's rule, from its documentation: ``split_condition > x`` (float32) goes to ``yes``, NaN to
+    ``missing``; the float32 sum of the trees' leaves."""
+    col = {n: j for j, n in enumerate(names)}
+
+    def walk(node, row):
+        while "leaf" not in node:
+            x = F32(row[col[node["split"]]])
+            to = node["missing"] if np.isnan(x) else node["yes"] if F32(node["split_condition"]) > x else node["no"]
+            node = next(c for c in node["children"] if c["nodeid"] == to)
+        return F32(node["leaf"])
+
+    trees = json.loads(text)["model"]["model"]["definition"]
+    out = np.zeros(X.shape[0], dtype=F32)
+    for i, row in enumerate(X):
+        for tree in trees:
+            out[i] = F32(out[i] + walk(tree, row))
+    return out
+
+
+def test_an_early_stopped_engine_booster_exports_the_rounds_its_predict_uses():
+    """LightGBM's Booster.predict uses its best iteration, and export() took every tree (max |d| 0.99 on MQ2008,
+    trial t48/export); XGBoost's Booster.predict uses every round: exported so, with a note where early stopping
+    recorded a best iteration."""
+    import xgboost as xgb
+
+    d, v = make_ranking(60, (5, 10), 4, random_state=0), make_ranking(30, (5, 10), 4, random_state=1)
+    names = [f"f{j}" for j in range(4)]
+    train = lgb.Dataset(d.X, d.y, group=np.diff(d.group_ptr), feature_name=names)
+    valid = lgb.Dataset(v.X, v.y, group=np.diff(v.group_ptr), reference=train)
+    b = lgb.train({"objective": "lambdarank", "verbose": -1, "num_threads": 1, "learning_rate": 0.3,
+                   "num_leaves": 7, "min_data_in_leaf": 2}, train, 200, valid_sets=[valid],
+                  callbacks=[lgb.early_stopping(5, verbose=False)], keep_training_booster=True)
+    assert 0 < b.best_iteration < b.num_trees()
+    out = export(b, "es-xgboost", missing="nan")
+    assert np.allclose(_evaluate_es_xgboost(out.text, v.X, names), b.predict(v.X), rtol=0, atol=1e-5)
+    assert any(f"best_iteration {b.best_iteration} (early stopping): its first {b.best_iteration} rounds" in n
+               for n in out.notes)
+
+    dx = xgb.DMatrix(d.X, d.y, group=np.diff(d.group_ptr), feature_names=names)
+    dv = xgb.DMatrix(v.X, v.y, group=np.diff(v.group_ptr), feature_names=names)
+    bx = xgb.train({"objective": "rank:ndcg", "eta": 0.3, "max_depth": 3, "nthread": 1}, dx, 200,
+                   evals=[(dv, "v")], early_stopping_rounds=5, verbose_eval=False)
+    assert bx.best_iteration + 1 < bx.num_boosted_rounds()
+    out = export(bx, "es-xgboost", missing="nan")
+    margins = bx.predict(xgb.DMatrix(v.X, feature_names=names), output_margin=True)
+    assert np.array_equal(_evaluate_es_xgboost(out.text, v.X, names), margins)
+    assert any(f"best_iteration {bx.best_iteration} (early stopping) is not used" in n for n in out.notes)
+
+
+def test_an_engine_estimator_is_told_to_pass_its_booster():
+    d = make_ranking(10, 5, 3, random_state=0)
+    est = lgb.LGBMRanker(n_estimators=2, verbose=-1).fit(d.X, d.y, group=np.diff(d.group_ptr))
+    with pytest.raises(TypeError, match=r"pass its booster, LGBMRanker\.booster_"):
+        export(est, "es-xgboost", feature_names=["a", "b", "c"])

@@ -33,6 +33,8 @@ class Source:
     zero_when_absent: bool = False
     """Trained on ``ltr features`` output read without a missing value: every feature was a number, 0 where a
     document did not match (BM25 and the other text features), so an engine's "no value" stands for 0."""
+    said: tuple[str, ...] = ()
+    """Notes on what was taken from the model (an engine booster's best iteration)."""
     ids: tuple[int, ...] | None = None
     """A model trained on a feature subset (``ltr train --features``): the 1-based ids of its columns in the file it
     was trained on, which is ``width`` columns wide."""
@@ -101,6 +103,28 @@ def _from_ranker(model, origin: str) -> Source:
                   feature_set=fs, origin=origin, zero_when_absent=zero, ids=ids, width=width)
 
 
+def _booster_rounds(booster, ens) -> tuple[int, tuple[str, ...]]:
+    """The trees of an engine booster that its own ``predict()`` uses, and a note where early stopping recorded a
+    best iteration: LightGBM's ``Booster.predict`` uses its first ``best_iteration`` rounds (so does its
+    ``save_model``); XGBoost's ``Booster.predict`` uses every round, whatever ``best_iteration`` says."""
+    if hasattr(booster, "model_to_string"):
+        best = int(getattr(booster, "best_iteration", 0) or 0)
+        if 0 < best and best * ens.trees_per_iteration < ens.n_trees:
+            return best * ens.trees_per_iteration, (
+                f"the booster's best_iteration {best} (early stopping): its first {best} rounds are exported, "
+                f"of {ens.n_trees // ens.trees_per_iteration}, as its predict() uses them",)
+        return ens.n_trees, ()
+    try:
+        best = int(booster.best_iteration)  # set by early stopping only (an AttributeError otherwise)
+    except (AttributeError, TypeError, ValueError):
+        return ens.n_trees, ()
+    if (best + 1) * ens.trees_per_iteration < ens.n_trees:
+        return ens.n_trees, (f"the booster's best_iteration {best} (early stopping) is not used: every round is "
+                             "exported, as Booster.predict uses them (the scikit-learn estimators use the first "
+                             f"{best + 1} rounds; pass booster[:{best + 1}] for those)",)
+    return ens.n_trees, ()
+
+
 def resolve(model: Any, feature_names: Sequence[str] | None = None) -> Source:
     """The :class:`Source` of ``model`` with its feature names checked (``feature_names`` when the model has none).
 
@@ -130,10 +154,13 @@ def resolve(model: Any, feature_names: Sequence[str] | None = None) -> Source:
         src = _from_ranker(model, origin)
     elif hasattr(model, "model_to_string") or hasattr(model, "save_raw"):  # a LightGBM or XGBoost booster
         ens = from_booster(model)
-        src = Source("trees", ens.n_features, _names(ens.feature_names), ensemble=ens, n_trees=ens.n_trees)
+        n_trees, said = _booster_rounds(model, ens)
+        src = Source("trees", ens.n_features, _names(ens.feature_names), ensemble=ens, n_trees=n_trees, said=said)
     else:
+        wrapped = (" (a scikit-learn estimator of the engines: pass its booster, LGBMRanker.booster_ or "
+                   "XGBRanker.get_booster())" if hasattr(model, "booster_") or hasattr(model, "get_booster") else "")
         raise TypeError(f"model must be a saved model's path, an ltr.Ranker, an ltr.trees.TreeEnsemble, a LinearModel "
-                        f"or a LightGBM / XGBoost booster, got {type(model).__name__}")
+                        f"or a LightGBM / XGBoost booster, got {type(model).__name__}{wrapped}")
     names = src.feature_names
     if feature_names is not None:
         given = tuple(str(s) for s in feature_names)

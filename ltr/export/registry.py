@@ -142,7 +142,8 @@ def export(model: Any, format: str, *, feature_names: Sequence[str] | None = Non
     ----------
     model : str, PathLike, ltr.Ranker, ltr.trees.TreeEnsemble, LinearModel or engine booster
         A saved model (path), a fitted or loaded ranker (its best rounds and normaliser are exported), a tree
-        ensemble or booster (all its trees), or a linear model.
+        ensemble (all its trees), an engine booster (the rounds its ``predict()`` uses: LightGBM's best iteration,
+        XGBoost's every round, each with a note where early stopping recorded one), or a linear model.
     format : str
         One of :data:`FORMATS`: ``es-xgboost``, ``es-ranklib``, ``solr`` (trees), ``es-linear``, ``solr-linear``.
     feature_names : sequence of str, optional
@@ -226,6 +227,7 @@ def export(model: Any, format: str, *, feature_names: Sequence[str] | None = Non
     elif missing == "auto":
         missing = "zero" if src.zero_when_absent else "nan"
     ctx = Context(format, src.feature_names, target, missing=missing, inexact=inexact, name=name, store=store)
+    ctx.notes.extend(src.said)
     if chosen == "auto" and missing == "zero" and src.kind == "trees":
         ctx.notes.append("missing values go where 0 goes (missing='zero', --missing zero): the model was trained on "
                          "ltr features output, whose features are 0 where a document does not match; pass "
