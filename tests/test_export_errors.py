@@ -406,6 +406,32 @@ def test_cli_writes_the_model_and_its_feature_set(saved, tmp_path, capsys, named
     assert "templates to fill" in err and f"wrote es-xgboost model to {out}" in err
 
 
+def test_cli_replaces_the_model_and_its_feature_set_together(saved, tmp_path, capsys, monkeypatch):
+    """A failure writing the feature set left the new model beside the previous feature set, exit 1 (trial
+    t48/export): the two are written as one unit. The disk is full from the second file's write on."""
+    import errno
+
+    from ltr.io import outputs as outputs_module
+
+    out, fs = tmp_path / "m.json", tmp_path / "fs.json"
+    out.write_text("OLD-MODEL\n")
+    fs.write_text("OLD-FEATURESET\n")
+    real, calls = outputs_module.os.fsync, []
+
+    def full_after_one(fd):
+        calls.append(fd)
+        if len(calls) > 1:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(fd)
+
+    monkeypatch.setattr(outputs_module.os, "fsync", full_after_one)
+    assert main(["export", str(saved[0]), "--to", "es-xgboost", "--out", str(out), "--feature-set-out",
+                 str(fs)]) == 1
+    assert "no space left on device" in capsys.readouterr().err
+    assert out.read_text() == "OLD-MODEL\n" and fs.read_text() == "OLD-FEATURESET\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fs.json", "m.json"]  # no temporary file left
+
+
 def test_cli_takes_feature_names_for_an_unnamed_model_and_says_when_they_are_needed(saved, tmp_path, capsys):
     out = tmp_path / "m.json"
     assert main(["export", str(saved[1]), "--to", "solr", "--out", str(out), "--quiet"]) == 1

@@ -86,17 +86,16 @@ def run(args: argparse.Namespace) -> int:
         finally:
             for w in caught:
                 note(args, f"note: {error_message(w.message)}")
-    out.write(args.out)
-    for line in out.notes:
-        note(args, f"note: {line}")
-    if args.feature_set_out is not None:
-        text, notes = out.feature_set()
-        from ltr.io import atomic_write
+    notes = []
+    if args.feature_set_out is None:
+        out.write(args.out)
+    else:  # both written as one unit: a failure leaves the previous model and feature set, never one of each
+        from ltr.io.outputs import atomic_write_together
 
-        with atomic_write(args.feature_set_out) as f:
-            f.write(text)
-        for line in notes:
-            note(args, f"note: {line}")
+        text, notes = out.feature_set()
+        atomic_write_together([(args.feature_set_out, text), (args.out, out.text)])
+    for line in [*out.notes, *notes]:
+        note(args, f"note: {line}")
     if args.out != "-" and not args.quiet:
         print(f"wrote {args.to} model to {args.out}" + (f" and its feature set to {args.feature_set_out}"
                                                         if args.feature_set_out else ""), file=sys.stderr)
