@@ -242,14 +242,24 @@ DESCRIPTION = {
 }
 
 
+def zero_when_unmatched(match: dict) -> dict:
+    """A plugin query that gives a document ``match`` does not match 0 (a match_all of boost 0 beside it), where
+    the plugins since o19s PR #482 and OpenSearch LTR 3.3 give no value (NaN), which OpenSearch LTR 3.3 to 3.5 send
+    down every node's ``no`` branch (trial t48/export: 7,102 of Cranfield's 11,250 rows scored otherwise)."""
+    return {"bool": {"should": [match, {"match_all": {"boost": 0.0}}]}}
+
+
 def test_bm25_of_a_field_maps_to_a_boosted_match_query_and_the_rest_are_templates():
     names = ["bm25:title", "bm25:body", "bm25r:title", "lm_dirichlet:body", "pagerank"]
     text, notes = feature_set_definition(names, "es", description=DESCRIPTION, name="news")
     fs = json.loads(text)["featureset"]
     assert fs["name"] == "news" and [f["name"] for f in fs["features"]] == names
     by = {f["name"]: f["template"] for f in fs["features"]}
-    assert by["bm25:title"] == {"match": {"title": {"query": "{{keywords}}", "boost": 2.2}}}
-    assert by["bm25:body"] == {"match": {"body": {"query": "{{keywords}}", "boost": 2.2}}}
+    assert by["bm25:title"] == zero_when_unmatched({"match": {"title": {"query": "{{keywords}}", "boost": 2.2}}})
+    assert by["bm25:body"] == zero_when_unmatched({"match": {"body": {"query": "{{keywords}}", "boost": 2.2}}})
+    nan, _ = feature_set_definition(names, "es", description=DESCRIPTION, name="news", missing="nan")
+    assert json.loads(nan)["featureset"]["features"][0]["template"] == {  # no value where it does not match
+        "match": {"title": {"query": "{{keywords}}", "boost": 2.2}}}
     for name in ("bm25r:title", "lm_dirichlet:body", "pagerank"):
         assert list(by[name]) == ["ltrkit_fill_in"] and by[name]["ltrkit_fill_in"]["ltrkit_feature"] == name
     assert "robertson" in by["bm25r:title"]["ltrkit_fill_in"]["reason"]
@@ -315,8 +325,8 @@ def test_an_exports_feature_set_follows_the_models_sidecar_description(ranking):
         ranking.X, ranking.y, group=np.diff(ranking.group_ptr), feature_names=names)
     model.feature_set_ = DESCRIPTION  # as ltr.load_model sets it from a sidecar
     text, _ = export(model, "es-xgboost").feature_set()
-    assert json.loads(text)["featureset"]["features"][0]["template"]["match"] == {
-        "title": {"query": "{{keywords}}", "boost": 2.2}}
+    assert json.loads(text)["featureset"]["features"][0]["template"] == zero_when_unmatched(
+        {"match": {"title": {"query": "{{keywords}}", "boost": 2.2}}})
 
 
 def test_a_feature_no_tree_splits_on_is_a_constant_in_the_feature_set_not_a_template(ranking):
@@ -331,7 +341,7 @@ def test_a_feature_no_tree_splits_on_is_a_constant_in_the_feature_set_not_a_temp
     text, notes = out.feature_set()
     feats = json.loads(text)["featureset"]["features"]
     assert [f["name"] for f in feats] == names and feats[4]["template"] == {"match_none": {}}
-    assert feats[0]["template"]["match"] == {"title": {"query": "{{keywords}}", "boost": 2.2}}
+    assert feats[0]["template"] == zero_when_unmatched({"match": {"title": {"query": "{{keywords}}", "boost": 2.2}}})
     assert any(n.startswith(f"{len(out.unused)} of 6 features are read by no part of the model") for n in notes)
     # a feature a tree does use stays a template to fill
     used = [n for n in names[2:] if n not in out.unused]
@@ -556,3 +566,14 @@ def test_an_engine_estimator_is_told_to_pass_its_booster():
     est = lgb.LGBMRanker(n_estimators=2, verbose=-1).fit(d.X, d.y, group=np.diff(d.group_ptr))
     with pytest.raises(TypeError, match=r"pass its booster, LGBMRanker\.booster_"):
         export(est, "es-xgboost", feature_names=["a", "b", "c"])
+
+
+def test_es_xgboost_counts_the_nodes_opensearch_3_3_to_3_5_take_the_other_way():
+    """Those versions send NaN to 'no' whatever 'missing' says; the docstring said missing='zero' scored the same
+    on every version, and no note counted such nodes (trial t48/export)."""
+    left = export(stump(0.5), "es-xgboost", feature_names=NAMES, missing="zero")  # 0 <= 0.5: 0 goes 'yes'
+    said = [n for n in left.notes if "OpenSearch LTR 3.3 to 3.5 send NaN to 'no'" in n]
+    assert len(said) == 1 and said[0].startswith("es-xgboost: 1 of 1 split nodes send a missing value to 'yes'")
+    assert "match_all of boost 0" in said[0]
+    right = export(stump(-0.5), "es-xgboost", feature_names=NAMES, missing="zero")  # 0 > -0.5: 0 goes 'no'
+    assert not any("3.3 to 3.5" in n for n in right.notes)

@@ -148,7 +148,8 @@ def test_a_subset_model_exports_as_a_model_of_ltr_features_output(adi, kind):
     out = export(adi.models[kind], "es-xgboost")
     assert out.missing == "zero" and any("missing values go where 0 goes" in n for n in out.notes)
     fs = {f["name"]: f["template"] for f in json.loads(out.feature_set()[0])["featureset"]["features"]}
-    assert fs["bm25:title"] == {"match": {"title": {"query": "{{keywords}}", "boost": 2.2}}}
+    assert fs["bm25:title"] == {"bool": {"should": [{"match": {"title": {"query": "{{keywords}}", "boost": 2.2}}},
+                                                    {"match_all": {"boost": 0.0}}]}}
     X = adi.data.X[:, np.array(IDS) - 1].astype(np.float32)
     seen = X.copy()
     seen[:, :3][seen[:, :3] == 0] = np.nan  # the BM25 features that did not match

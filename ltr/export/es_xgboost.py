@@ -21,8 +21,12 @@ elasticsearch-learning-to-rank: 0 until PR #482 (merged 2024-01: ``SparseFeature
 #378, reported on 3.5); PR #389 (merged 2026-07) adds an optional top-level ``missing_as_zero`` to the object form.
 So where a node sends a missing value and 0 different ways, the export (``missing="nan"``) is exact only on a plugin
 that gives NaN and follows ``missing``; on one that gives 0 such a document takes 0's way. The trees are written as
-the option says, and a note counts those nodes; ``missing="zero"`` (for a model trained with 0 where a feature did
-not match) sends a missing value where 0 goes, which every version scores the same.
+the option says, and a note counts those nodes. ``missing="zero"`` (for a model trained on ``ltr features`` output,
+which has no missing values) sends a missing value where 0 goes, which the plugins that give 0 or follow
+``missing`` score the same, but not OpenSearch LTR 3.3 to 3.5, which send NaN to ``no``: there no feature may be
+left without a value. The feature set written beside the model sees to that for its BM25 queries (a ``match_all`` of
+boost 0 beside each ``match``, :mod:`ltr.export.featureset`); a note counts the nodes that send a missing value to
+``yes``, which those versions take the other way.
 
 The threshold written is the float32 just above the largest value the node sends left (:mod:`ltr.export._plan`),
 so every float32 goes the way ltrkit sends it. A base score (XGBoost's) is a leading one-leaf tree: the plugin then
@@ -95,6 +99,14 @@ def render(plan: TreePlan, ctx: Context) -> str:
             "(o19s before PR #482, OpenSearch LTR before 3.3: 2.19, 3.1) read such a feature as 0 and then score "
             "otherwise than the model; pass --missing zero (missing='zero') if the model was trained with 0 for "
             "features that did not match")
+    to_yes = int(np.count_nonzero(missing_left))
+    if to_yes:
+        ctx.notes.append(
+            f"{ctx.fmt}: {to_yes} of {missing_left.size} split nodes send a missing value to 'yes' (first: "
+            f"{plan.where(int(np.flatnonzero(missing_left)[0]))}); OpenSearch LTR 3.3 to 3.5 send NaN to 'no' "
+            "whatever 'missing' says (issue #378, fixed by PR #379): there give every feature a value for every "
+            "document" + (" (the feature set's BM25 queries do: a match_all of boost 0 beside each match)"
+                          if ctx.missing == "zero" else ""))
     trees = [{"nodeid": 0, "leaf": _number(plan.base)}] if plan.base != 0 else []
     trees += [_order(_tree(plan, t, ctx, missing_left)) for t in range(plan.n_trees)]
     body = {"model": {"name": ctx.name, "model": {"type": "model/xgboost+json", "definition": trees}}}

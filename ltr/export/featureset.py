@@ -74,14 +74,19 @@ def describe_columns(names: Sequence[str], description: Mapping[str, Any] | None
     return {n: dict(bm25[n], scorer="bm25") if n in bm25 else {} for n in names}
 
 
-def _es_entry(name: str, known: Mapping[str, Any], notes: list[str], alias: bool) -> dict[str, Any]:
+def _es_entry(name: str, known: Mapping[str, Any], notes: list[str], alias: bool, missing: str) -> dict[str, Any]:
     entry = {"name": name, "params": ["keywords"], "template_language": "mustache"}
     if known.get("scorer") == "bm25" and known.get("why") is None and not alias:
         k1, b = float(known["params"]["k1"]), float(known["params"]["b"])
-        entry["template"] = {"match": {known["field"]: {"query": "{{keywords}}", "boost": k1 + 1.0}}}
-        notes.append(f"{name!r}: a match query on {known['field']!r} boosted by k1 + 1 = {k1 + 1.0:g}; give the field "
-                     f"the similarity {{\"type\": \"BM25\", \"k1\": {k1:g}, \"b\": {b:g}}} and the analysis the model "
-                     "was trained with")
+        match = {"match": {known["field"]: {"query": "{{keywords}}", "boost": k1 + 1.0}}}
+        if missing == "zero":  # 0 where the match does not match, as in training, on every plugin version
+            match = {"bool": {"should": [match, {"match_all": {"boost": 0.0}}]}}
+        entry["template"] = match
+        notes.append(f"{name!r}: a match query on {known['field']!r} boosted by k1 + 1 = {k1 + 1.0:g}"
+                     + (", beside a match_all of boost 0 (a document it does not match gets 0, as in training, "
+                        "where newer plugins give no value)" if missing == "zero" else "")
+                     + f"; give the field the similarity {{\"type\": \"BM25\", \"k1\": {k1:g}, \"b\": {b:g}}} and "
+                     "the analysis the model was trained with")
         return entry
     entry["template"] = {_FILL: _why(name, known, alias)}
     return entry
@@ -148,7 +153,10 @@ def feature_set_definition(names: Sequence[str], family: str, *, description: Ma
     missing : {"zero", "nan"}, default="zero"
         Where the exported model sends a missing value. Solr gives a feature that does not match its
         ``defaultValue``, 0 unless set: with ``"nan"`` every feature's is NaN, so that the model's missing
-        branches are reached (the plugin's value for no match is NaN already).
+        branches are reached (the plugin's value for no match is NaN already). With ``"zero"``, the plugin's BM25
+        queries carry a ``match_all`` of boost 0 beside the ``match``, so that a document the match does not
+        match gets 0 on every plugin version (the older ones give 0, the newer no value, NaN, which OpenSearch LTR
+        3.3 to 3.5 send down each node's ``no`` branch whatever the model says).
 
     Examples
     --------
@@ -156,8 +164,9 @@ def feature_set_definition(names: Sequence[str], family: str, *, description: Ma
     ...     "features": [{"scorer": "bm25", "fields": ["title"], "name": None, "effective": {"k1": 1.2, "b": 0.75,
     ...                   "idf": "lucene", "k3": None, "qtf_norm": "none", "doc_count": "field"}}],
     ...     "fields": ["title"]})
-    >>> [f["template"] for f in json.loads(text)["featureset"]["features"]][0]
-    {'match': {'title': {'query': '{{keywords}}', 'boost': 2.2}}}
+    >>> [f["template"] for f in json.loads(text)["featureset"]["features"]][0]  # doctest: +NORMALIZE_WHITESPACE
+    {'bool': {'should': [{'match': {'title': {'query': '{{keywords}}', 'boost': 2.2}}},
+                         {'match_all': {'boost': 0.0}}]}}
     """
     if family not in FAMILIES:
         raise ValueError(f"family must be one of {FAMILIES}, got {family!r}")
@@ -168,7 +177,8 @@ def feature_set_definition(names: Sequence[str], family: str, *, description: Ma
     notes: list[str] = []
     if family == "es":
         feats = [{"name": n, "params": ["keywords"], "template_language": "mustache", "template": {"match_none": {}}}
-                 if n in constant else _es_entry(n, known[n], notes, known[n].get("field") in aliases) for n in names]
+                 if n in constant else _es_entry(n, known[n], notes, known[n].get("field") in aliases, missing)
+                 for n in names]
         out: Any = {"featureset": {"name": name, "features": feats}}
     else:
         out = [{"store": name, "name": n, "class": "org.apache.solr.ltr.feature.ValueFeature", "params": {"value": 0}}
@@ -195,7 +205,10 @@ def feature_set_definition(names: Sequence[str], family: str, *, description: Ma
     n_fill = sum(1 for n in known if not known[n] or known[n].get("why") or known[n].get("field") in aliases)
     if n_fill:
         notes.append(f"{n_fill} of {len(names)} features are templates to fill ('{_FILL}'): no engine query computes "
-                     "them exactly")
+                     "them exactly" + ("; a query you write must give a document it does not match the value ltr "
+                                       "features gives such a document (0 for term counts and BM25-like scores, "
+                                       "not for proximity spans or language models), not leave it without one"
+                                       if missing == "zero" and family == "es" else ""))
     return json.dumps(out, indent=1) + "\n", notes
 
 

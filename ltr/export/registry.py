@@ -230,8 +230,9 @@ def export(model: Any, format: str, *, feature_names: Sequence[str] | None = Non
     ctx.notes.extend(src.said)
     if chosen == "auto" and missing == "zero" and src.kind == "trees":
         ctx.notes.append("missing values go where 0 goes (missing='zero', --missing zero): the model was trained on "
-                         "ltr features output, whose features are 0 where a document does not match; pass "
-                         "missing='nan' (--missing nan) for features that were missing (NaN) in training")
+                         "ltr features output, which has no missing values (its BM25 and term-count features are 0 "
+                         "where a document does not match); pass missing='nan' (--missing nan) for features that "
+                         "were missing (NaN) in training")
     if format == "es-ranklib" and target_features is None and src.ids is not None \
             and list(src.ids) != list(range(1, len(src.ids) + 1)):  # RankLib's -feature keeps the file's ids
         shown = ", ".join(map(str, src.ids[:4])) + (", ..." if len(src.ids) > 4 else "")
