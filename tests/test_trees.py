@@ -853,7 +853,8 @@ T0 = M + ["trees", 0]
     (T0 + ["left_children"], lambda a: a[:-1], r"tree 0: .*left_children: has \d+ entries, expected \d+"),
     (T0 + ["split_indices"], lambda a: [46] + a[1:], r"tree 0: .*node 0 splits on feature 46, but the model has 46"),
     (T0 + ["split_conditions"], lambda a: ["x"] + a[1:], r"split_conditions: must be a list of numbers"),
-    (T0 + ["split_conditions"], lambda a: [1e39] + a[1:], r"node 0 has split_conditions inf, not a finite float32"),
+    # (+inf is XGBoost's own split of float32's largest value from +inf: read, test_an_xgboost_split_at_plus_infinity)
+    (T0 + ["split_conditions"], lambda a: [-1e39] + a[1:], r"node 0 has split_conditions -inf, not a finite float32"),
     (T0 + ["split_type"], lambda a: [1] + a[1:], r"tree 0: .*categorical splits are not supported"),
     (T0 + ["parents"], lambda a: a[:1] + [5] + a[2:], r"tree 0: .*node 1 has parent 5, but node 0 names it"),
     (T0 + ["tree_param", "num_deleted"], "1", r"tree 0: .*0 nodes are not reachable .* num_deleted is 1"),
@@ -895,3 +896,37 @@ def test_a_ubjson_model_file_loads_as_its_json(mq2008, tmp_path):
     (tmp_path / "bad.ubj").write_bytes(b"{\xff\x00garbage")
     with pytest.raises(ModelFormatError, match=r"bad.ubj: not JSON text"):
         load(tmp_path / "bad.ubj")
+
+
+def test_an_xgboost_split_at_plus_infinity_is_read_and_scored_as_xgboost_scores_it():
+    """XGBoost writes split_conditions +inf for a feature that reaches float32's largest value and has missing
+    values (ltr train --engine xgboost --overflow clip --missing nan makes one), and ltr.trees refused its own
+    model as malformed (trial t48/trees)."""
+    rng = np.random.default_rng(1)
+    X = np.empty((2000, 2), dtype=np.float32)
+    X[:, 0] = np.finfo(np.float32).max
+    X[rng.random(2000) < 0.5, 0] = np.nan
+    X[:, 1] = rng.normal(size=2000)
+    y = np.isnan(X[:, 0]) * 3.0 + X[:, 1] * 0.1
+    b = xgb.train({"nthread": 1, "max_depth": 2, "base_score": 0.5}, xgb.DMatrix(X, y), 3)
+    ens = from_booster(b)
+    assert np.isposinf(ens.threshold).any()
+    edges = np.array([[np.finfo(np.float32).max, 0.1], [np.nan, -0.3], [1.0, 2.0]], dtype=np.float32)
+    rows = np.vstack([X[:300], edges])
+    want = b.predict(xgb.DMatrix(rows), output_margin=True)
+    for method in ("fast", "reference"):
+        assert np.array_equal(ens.predict(rows, method=method).astype(np.float32), want)
+    assert np.array_equal(ens.predict(rows[-3:]).astype(np.float32), want[-3:])  # the walk of a few rows
+    # XGBoost refuses infinite input; +inf at the +inf split goes right (inf < inf is false) in both kernels
+    inf = np.array([[np.inf, 0.1], [-np.inf, 0.0]] * 20, dtype=np.float32)
+    assert np.array_equal(ens.predict(inf), ens.predict(inf, method="reference"))
+
+
+def test_an_xgboost_split_at_minus_infinity_or_nan_is_refused():
+    b = xgb.train({"nthread": 1, "max_depth": 1}, xgb.DMatrix(np.arange(8.0).reshape(4, 2), np.arange(4.0)), 1)
+    doc = json.loads(b.save_raw(raw_format="json"))
+    tree = doc["learner"]["gradient_booster"]["model"]["trees"][0]
+    for bad in ("-Infinity", "NaN"):
+        tree["split_conditions"][0] = float(bad)
+        with pytest.raises(ModelFormatError, match="split_conditions"):
+            from_xgboost_json(json.dumps(doc))
