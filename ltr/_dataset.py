@@ -358,7 +358,8 @@ def query_digests(X, y, group_ptr) -> bytes:
     if sparse:
         X = sp.csr_matrix(X)
     else:  # viewed through the buffer protocol: no copy of X when it is float32 already
-        X = np.ascontiguousarray(X, dtype=np.float32)
+        with np.errstate(over="ignore"):  # a float64 value beyond float32's range is named by its float32, inf
+            X = np.ascontiguousarray(X, dtype=np.float32)
     out = bytearray()
     for a, b in zip(ptr[:-1].tolist(), ptr[1:].tolist()):
         h = hashlib.sha256(np.int64(b - a).tobytes())

@@ -585,3 +585,21 @@ def test_ltr_info_of_a_linear_model_shows_its_signed_weights_as_the_model_file_h
     out = capsys.readouterr().out
     assert "id  feature   weight  |weight| x scale  share %" in out and " gain " not in out
     assert f"{weights[np.argmax(np.abs(weights * scale))]:.4f}" in out
+
+
+def test_a_float64_value_beyond_1e154_keeps_its_features_scale_finite(tmp_path):
+    """The standard deviation squared such a value to inf: the feature's scale was inf, its weight silently 0, and
+    save() failed on a JSON inf (trial t48/pyapi). Its scale is the column's, taken apart; the model saves."""
+    import warnings
+
+    tr = make_ranking(60, 8, 5, random_state=0)
+    X = tr.X.astype(np.float64)
+    X[0, 0] = 1e300
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # no overflow on the way
+        m = Ranker(engine="linear").fit(X, tr.y, qid=tr.qid)
+    scale = m.booster_.feature_scale
+    assert np.isfinite(scale).all() and scale[0] == pytest.approx(np.std(X[:, 0] / 1e300) * 1e300, rel=1e-12)
+    assert m.booster_.weights[0] != 0 and np.isfinite(m.booster_.weights).all()
+    m.save(tmp_path / "m.txt")
+    assert np.array_equal(load_model(tmp_path / "m.txt").predict(X), m.predict(X))

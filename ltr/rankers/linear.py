@@ -395,7 +395,14 @@ def _feature_scales(X: NDArray, group_ptr: NDArray[np.int64], standardize: bool)
     """Per feature: its search scale, or 0 when it never varies within a query (it cannot change a ranking)."""
     starts = group_ptr[:-1]
     varies = (np.maximum.reduceat(X, starts, axis=0) > np.minimum.reduceat(X, starts, axis=0)).any(axis=0)
-    scale = np.asarray(X.std(axis=0, dtype=np.float64), dtype=np.float64) if standardize else np.ones(X.shape[1])
+    if standardize:
+        with np.errstate(over="ignore", invalid="ignore"):
+            scale = np.asarray(X.std(axis=0, dtype=np.float64), dtype=np.float64)
+        for j in np.flatnonzero(~np.isfinite(scale)):  # float64 values beyond 1e154 square to inf: taken apart
+            big = float(np.abs(X[:, j]).max())
+            scale[j] = float((np.asarray(X[:, j], dtype=np.float64) / big).std()) * big
+    else:
+        scale = np.ones(X.shape[1])
     scale = np.where(varies & (scale > 0), scale, 0.0)
     return scale
 
