@@ -532,3 +532,23 @@ def test_objective_param_comma_list_beside_a_config_files_objective_params_table
     assert main([*base, "--config", str(tmp_path / "run.toml"), "--objective-param", "label_gain=0,1,3", "--out",
                  str(tmp_path / "b.txt")]) == 0
     assert (tmp_path / "a.txt").read_text() == (tmp_path / "b.txt").read_text()
+
+
+@pytest.mark.parametrize("value, said", [
+    (np.inf, "is inf: XGBoost refuses infinite values"),
+    (1e300, "is 1e+300: XGBoost reads values as float32, whose largest is 3.4028235e+38: this one would be inf"),
+])
+def test_xgboost_predict_and_fit_name_a_value_it_would_refuse(value, said):
+    """predict raised XGBoost's own error with its C++ stack trace, and fit passed 1e300 (inf as float32) to XGBoost,
+    whose words name neither row nor column (trial t48/pyapi)."""
+    from ltr import make_ranking
+
+    tr = make_ranking(20, 6, 3, random_state=0)
+    m = Ranker(engine="xgboost", preset=None, n_estimators=3, n_jobs=1).fit(tr)
+    X = tr.X.astype(np.float64)
+    X[4, 2] = value
+    with pytest.raises(ValueError, match=re.escape(f"X[4, 2] (row 4, column 2, both counted from 0) {said}")):
+        m.predict(X)
+    with pytest.raises(ValueError, match=re.escape(f"X[4, 2] (row 4, column 2, both counted from 0) {said}")):
+        Ranker(engine="xgboost", preset=None, n_estimators=3, n_jobs=1).fit(X, tr.y, qid=tr.qid)
+    assert np.isfinite(m.predict(np.clip(X, -3e38, 3e38))).all()  # within float32's range: scored

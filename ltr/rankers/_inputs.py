@@ -344,10 +344,21 @@ def refuse_infinite(X, what: str, data: RankingDataset | None = None) -> None:
     file, line and token (NaN is the missing value; LightGBM bins inf as a large value, so only XGBoost's fits ask
     this)."""
     values = X.data if sp.issparse(X) else np.asarray(X)
-    if not np.issubdtype(values.dtype, np.floating) or not np.isinf(values).any():
+    if not np.issubdtype(values.dtype, np.floating):
         return
-    row, col, value = first_cell(X, np.isinf)
+    limit = float(np.finfo(np.float32).max)
+
+    def bad(v):  # XGBoost reads its input as float32: a float64 beyond float32's range is inf there
+        return np.isinf(v) | (np.abs(v) > limit) if v.dtype.itemsize > 4 else np.isinf(v)
+
+    with np.errstate(invalid="ignore"):
+        if not bad(values).any():
+            return
+        row, col, value = first_cell(X, bad)
     fix = "XGBoost refuses infinite values (NaN is the missing value); replace it, or clip it to a large finite number"
+    if np.isfinite(value):
+        fix = (f"XGBoost reads values as float32, whose largest is {limit:.8g}: this one would be inf, which it "
+               "refuses (NaN is the missing value); clip it to float32's range")
     found = None
     if data is not None and data.sources.get("data"):
         from ltr.io.letor import row_line
@@ -361,7 +372,7 @@ def refuse_infinite(X, what: str, data: RankingDataset | None = None) -> None:
         raise FileFormatError("an infinite feature value" if token is not None else
                               f"an infinite feature value ({float(value)})", data.sources["data"], found[0], token,
                               hint=fix)
-    raise ValueError(f"{what}[{row}, {col}] (row {row}, column {col}, both counted from 0) is {float(value)}: {fix}")
+    raise ValueError(f"{what}[{row}, {col}] (row {row}, column {col}, both counted from 0) is {float(value)!r}: {fix}")
 
 
 def _float32_of(text: str) -> float:

@@ -822,6 +822,9 @@ class Ranker(BaseEstimator):
         return self._predict(X, qid=qid, group=group)
 
     def _predict(self, X, *, qid=None, group=None) -> NDArray[np.float64]:
+        if self.engine == "xgboost":  # as fit refuses them, naming the cell, not in XGBoost's words
+            refuse_infinite(X.X if isinstance(X, RankingDataset) else X, "X",
+                            X if isinstance(X, RankingDataset) else None)
         X = self.engine_input(X, qid=qid, group=group)
         return get_backend(self.engine).predict(self.booster_, X, self.best_iteration_)
 
