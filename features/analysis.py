@@ -130,7 +130,8 @@ class Analyzer:
     normalize : {None, "NFC", "NFKC", "NFD", "NFKD"}
         Unicode normalisation applied before tokenising.
     stopwords : str, path, iterable of str or None
-        A name in :data:`STOPWORD_LISTS`, a file, or the words; matched after lowercasing, before stemming.
+        A name in :data:`STOPWORD_LISTS`, a file, or the words; matched after lowercasing, before stemming. A file
+        or list is kept as its words (sorted), as a saved index keeps them.
     stemmer : str or None
         A PyStemmer algorithm (``"porter"``, ``"english"``, ``"german"``, ...) or None.
     min_length, max_length : int
@@ -202,8 +203,9 @@ class Analyzer:
             raise ValueError(f"token_pattern {self.token_pattern!r} has capturing groups: write (?:...) for a group "
                              "(the whole match is the token)")
         stopset = load_stopwords(self.stopwords)
-        if not isinstance(self.stopwords, (str, type(None))):
-            # Keep a hashable, serialisable copy of a custom list, so the settings can be saved and compared.
+        if self.stopwords is not None and not (isinstance(self.stopwords, str) and self.stopwords in STOPWORD_LISTS):
+            # Keep a hashable, serialisable copy of a custom list or a file's words (not the file's name, which a
+            # saved index does not keep), so the settings can be saved and compared.
             object.__setattr__(self, "stopwords", tuple(sorted(stopset)))
         object.__setattr__(self, "_stopset", stopset)
         stem = None

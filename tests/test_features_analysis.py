@@ -71,6 +71,17 @@ def test_custom_stopwords_from_iterable_and_file(tmp_path):
         Analyzer(stopwords="no-such-list")
 
 
+def test_a_stopword_file_given_by_name_equals_the_analyzer_a_saved_index_keeps(tmp_path):
+    """A file named by a string stayed its name, where the index saved its words: ``--index`` with ``--stopwords
+    FILE`` refused the same command's index every time ("built with another analyzer": trial t48/features)."""
+    p = tmp_path / "stop.txt"
+    p.write_text("wings\nFlow\n")
+    for given in (str(p), p):
+        a = Analyzer(stopwords=given)
+        assert a.stopwords == ("flow", "wings") and Analyzer.from_dict(a.to_dict()) == a
+    assert Analyzer.from_dict(Analyzer(stopwords="terrier").to_dict()).stopwords == "terrier"  # a list keeps its name
+
+
 def test_terrier_rules_drop_long_tokens_many_digits_and_long_repeats():
     a = Analyzer.terrier()
     long_token = "a" + "bc" * 10  # 21 characters > 20
