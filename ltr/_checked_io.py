@@ -6,6 +6,7 @@ reads its environment variables on import, which the command line checks first).
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import io
 import os
@@ -31,6 +32,25 @@ def stop_outputs(kind: Callable[[], BaseException] | None) -> None:
     imported; :mod:`ltr.io.outputs` re-exports it."""
     global stopped
     stopped = kind
+
+
+#: Set while a group of outputs is being renamed into place (:func:`ltr.io.outputs.outputs_together`): the command
+#: line's handlers then only record an interrupt (:func:`stop_outputs`), raised once the group is whole, so that the
+#: outputs are the previous set or the new one, never some of each.
+holding: bool = False
+
+
+@contextlib.contextmanager
+def interrupts_held():
+    """Hold the command line's interrupts (:data:`holding`) for the block, then raise one that came meanwhile."""
+    global holding
+    outer, holding = holding, True
+    try:
+        yield
+    finally:
+        holding = outer
+    if not outer and stopped is not None:
+        raise stopped()
 
 #: Errors of writing bytes (a full disk, a quota, a file too large, an I/O error), which the OS reports without the
 #: file's name.

@@ -75,12 +75,16 @@ def on_term(signum, frame):
     """SIGTERM's and SIGHUP's handler: raise :class:`Terminated` here, and at the next output if a library swallows
     it on its way (with its signal: a SIGHUP swallowed during an import surfaced as SIGTERM's 143)."""
     _checked_io.stop_outputs(functools.partial(Terminated, signum))
+    if _checked_io.holding:  # a group of outputs is being renamed in: raised once it is whole
+        return
     raise Terminated(signum)
 
 
 def on_int(signum, frame):
     """SIGINT's handler: raise :class:`KeyboardInterrupt` here, and at the next output (as :func:`on_term`)."""
     _checked_io.stop_outputs(KeyboardInterrupt)
+    if _checked_io.holding:  # as on_term
+        return
     raise KeyboardInterrupt
 
 

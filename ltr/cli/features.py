@@ -394,13 +394,13 @@ def run(args: argparse.Namespace) -> int:
         writes.append((args.topics_out, lambda p: write_topics(p, dict(queries.items()))))
     from ltr.io.outputs import outputs_together
 
-    with outputs_together(*(path for path, _ in writes)) as places:
+    # a map left by an earlier run on other queries would rename these: removed with the set's renames
+    stale = () if mapped or not side.exists() else (side,)
+    with outputs_together(*(path for path, _ in writes), remove=stale) as places:
         for (_, write), place in zip(writes, places):
             write(place)
     if mapped:
         note(args, f"query ids are not plain integers: LETOR qid -> collection id written to {side}")
-    elif side.exists():  # a map left by an earlier run on other queries would rename these
-        side.unlink()
     if not args.quiet:  # as every command's "wrote" line
         print(f"wrote {args.out}: {data.n_queries} queries, {data.n_rows} rows, {data.n_features} "
               f"feature{'s' if data.n_features != 1 else ''}, "

@@ -173,8 +173,10 @@ def atomic_write(path: str | os.PathLike, mode: str = "w", *, encoding: str = "u
         return
 
     folder = os.path.dirname(dest.path) or "."
-    fd, tmp = _create_temp(shown, dest.path, folder)
+    tmp = None
     try:
+        with _checked_io.interrupts_held():  # the temporary made is one the handlers below remove
+            fd, tmp = _create_temp(shown, dest.path, folder)
         sink = _CheckedSink(fd)
         try:
             if dest.existing is not None:
@@ -192,12 +194,14 @@ def atomic_write(path: str | os.PathLike, mode: str = "w", *, encoding: str = "u
         except OSError as e:
             raise _path_error(shown, e) from None
     except OSError as e:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
         raise _named(e, shown) from None
     except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
         raise
     _fsync_folder(folder)
 
@@ -239,12 +243,17 @@ def atomic_write_together(files: list[tuple[str | os.PathLike, str]], *, encodin
 
 
 @contextlib.contextmanager
-def outputs_together(*paths: str | os.PathLike) -> Iterator[list[str]]:
+def outputs_together(*paths: str | os.PathLike, remove: tuple[str | os.PathLike, ...] = ()
+                     ) -> Iterator[list[str]]:
     """Outputs that belong together (a LETOR file and its ``.qids.tsv`` map), written by any writer: yields one
     temporary path per output, beside it, to write to; when the block ends without an exception they replace the
     outputs in the order given (each keeping a replaced file's mode, a symlink written through), and on an
     exception they are removed and every output is as it was. Outputs that are not files (standard output, a
-    device, a pipe) are yielded as they are and written directly.
+    device, a pipe) are yielded as they are and written directly. ``remove``: files of the previous set that the
+    new one has no place for (a map the new LETOR file does not use), removed once the outputs are in place. The
+    command line's interrupts are held while the files are renamed and removed
+    (:func:`ltr._checked_io.interrupts_held`): a Ctrl-C there is raised once the set is whole, never between two of
+    its renames.
 
     Examples
     --------
@@ -265,9 +274,10 @@ def outputs_together(*paths: str | os.PathLike) -> Iterator[list[str]]:
                 yielded.append(shown)
                 continue
             folder = os.path.dirname(dest.path) or "."
-            fd, tmp = _create_temp(shown, dest.path, folder, keep_suffix=True)
-            os.close(fd)
-            staged.append((shown, tmp, dest.path, dest.existing))
+            with _checked_io.interrupts_held():  # a temporary made is one the finally below removes
+                fd, tmp = _create_temp(shown, dest.path, folder, keep_suffix=True)
+                os.close(fd)
+                staged.append((shown, tmp, dest.path, dest.existing))
             yielded.append(tmp)
         try:
             yield yielded
@@ -277,8 +287,12 @@ def outputs_together(*paths: str | os.PathLike) -> Iterator[list[str]]:
             if given is None:
                 raise
             raise OSError(e.errno, e.strerror, given) from None
-        with _renaming_together(os.path.dirname(staged[0][2]) or "." if len(staged) > 1 else None):
+        locked = os.path.dirname(staged[0][2]) or "." if len(staged) > 1 else None
+        with _renaming_together(locked), _checked_io.interrupts_held():
             _rename_staged(staged)
+            for path in remove:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(path)
     finally:
         for _, tmp, _, _ in staged:
             with contextlib.suppress(OSError):
