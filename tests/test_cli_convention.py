@@ -270,3 +270,14 @@ def test_convention_lightgbm_weights_the_means_by_query_as_lightgbm_does(tmp_pat
     assert means[metric] == pytest.approx(want, rel=1e-12, abs=1e-12)
     assert main([*argv[:5], "mrr", "--format", "json", "--convention", "lightgbm", "--no-weight-file"]) == 0
     assert means["mrr"] == json.loads(capsys.readouterr().out)["mean"]["mrr"]
+
+
+def test_a_table_with_err_names_its_highest_grade():
+    """ERR's default grade 4 on MQ2008's 0-2 labels gives 0.0915 where the set's own grade gives 0.2854, and the
+    conventions line named the grade only when --max-grade was given (trial t48/training)."""
+    from ltr.metrics import describe_conventions
+
+    assert "ERR's highest grade 4" in describe_conventions(metrics=["ndcg@10", "err@10"])
+    assert "ERR's highest grade 2" in describe_conventions(metrics=["err@10"], max_grade=2)
+    assert "ERR's highest grade" not in describe_conventions(metrics=["ndcg@10", "map"])
+    assert "ERR's highest grade" not in describe_conventions()

@@ -325,7 +325,8 @@ def describe_conventions(
     n_queries : int or None
         How many queries the means are over; omitted when None.
     max_grade : float, default=4.0
-        ERR's highest grade, named when it is not the default 4.
+        ERR's highest grade, named when it is not the default 4, and whenever ``metrics`` has ERR (the default 4
+        on data graded 0-2, MQ2008's, gives another ERR than its own grade 2).
     metrics : str or sequence of str, optional
         The metrics of the table. With them, the denominators of ``p@k`` and ``map@k`` are stated when the table
         has such a metric (they are where trec_eval, LightGBM and RankLib differ); without them, only a preset's
@@ -379,7 +380,8 @@ def describe_conventions(
         parts.append(f"queries without relevant documents score {rules.no_relevant:g}")
     if rules.rel_threshold != 1.0:
         parts.append(f"relevant: label >= {rules.rel_threshold:g}")
-    if float(max_grade) != 4.0:
+    has_err = metrics is not None and "err" in {p.spec.name for p in parsed}
+    if float(max_grade) != 4.0 or has_err:  # a table of ERR says its grade: 4 on 0-2 labels is ERR of other data
         parts.append(f"ERR's highest grade {float(max_grade):g}")
     parts.extend(_denominators(preset, cut))
     if source == "trec":
