@@ -552,3 +552,30 @@ def test_xgboost_predict_and_fit_name_a_value_it_would_refuse(value, said):
     with pytest.raises(ValueError, match=re.escape(f"X[4, 2] (row 4, column 2, both counted from 0) {said}")):
         Ranker(engine="xgboost", preset=None, n_estimators=3, n_jobs=1).fit(X, tr.y, qid=tr.qid)
     assert np.isfinite(m.predict(np.clip(X, -3e38, 3e38))).all()  # within float32's range: scored
+
+
+@pytest.mark.parametrize("engine, param, value, option, given", [
+    ("lightgbm", "sigmoid", 3.0, "sigma", 2.0),
+    ("lightgbm", "lambdarank_truncation_level", 7, "truncation_level", 3),
+    ("lightgbm", "label_gain", [0, 1, 7], "label_gain", [0, 1, 3]),
+    ("xgboost", "lambdarank_num_pair_per_sample", 7, "truncation_level", 3),
+])
+def test_a_native_objective_parameter_beside_the_option_that_sets_it_is_refused(engine, param, value, option,
+                                                                                  given):
+    """The engine trained with the --param, and the sidecar's objective_params named the other value (trial
+    t48/training: --param sigmoid=3 --objective-param sigma=2 trained with 3, exit 0)."""
+    X, y, sizes = _data()
+    with pytest.raises(ValueError, match=re.escape(f"engine_params: {param}={value!r} sets what objective_params "
+                                                   f"{option}={given!r} sets: give one of the two")):
+        Ranker(engine=engine, n_estimators=2, engine_params={param: value},
+               objective_params={option: given}).fit(X, y, group=sizes)
+    Ranker(engine=engine, n_estimators=2, engine_params={param: value}).fit(X, y, group=sizes)  # alone: taken
+
+
+def test_the_command_line_names_both_spellings_of_an_objective_parameter_given_twice(tmp_path, capsys):
+    X, y, sizes = _data()
+    data = _letor(tmp_path / "d.txt", X, y, sizes)
+    assert main(["train", str(data), "--rounds", "2", "--param", "label_gain=0,1,7", "--objective-param",
+                 "label_gain=0,1,3"]) == 2
+    assert capsys.readouterr().err.strip() == ("ltr train: error: --param label_gain=0,1,7 sets what "
+                                               "--objective-param label_gain=0,1,3 sets: give one of the two")

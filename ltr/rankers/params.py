@@ -228,6 +228,7 @@ def check_duplicated_params(est, params: Mapping[str, Any], *, what: str = "engi
         _refuse_categorical(engine, key, value, what)
     _refuse_two_spellings(engine, params, what)
     _refuse_native_objective_options(est, params, what)
+    _refuse_objective_option_twice(est, params, what)
     for key, value in params.items():  # the device is the ranker's own, checked where training starts
         text = str(value).lower()
         if (engine == "xgboost" and ((key == "device" and not text.startswith("cpu")) or
@@ -319,6 +320,28 @@ pass objective_params={'truncation_level': 5}
             py, cli = f"pass objective_params={{{own!r}: {value!r}}}", f"pass --objective-param {own}={value}"
         raise ParameterValueError(f"{what}: {key}={value!r} {reason}{py}", cli=f"--param {key}={shown} {reason}{cli}",
                                   key=key, reason=reason + py, cli_reason=reason + cli)
+
+
+def _refuse_objective_option_twice(est, params: Mapping[str, Any], what: str) -> None:
+    """Refuse a native ranker's objective parameter (LightGBM's ``sigmoid``, XGBoost's
+    ``lambdarank_num_pair_per_sample``, ...) beside the objective option that sets it (``objective_params`` ``sigma``,
+    ``truncation_level``, ...): the engine trained with one, and the model's record named the other as well."""
+    from ltr.rankers.aliases import engine_parameter
+
+    given = dict(getattr(est, "objective_params", None) or {})
+    if getattr(est, "kernel", "native") == "numba" or not given:
+        return  # (with the kernel, the native parameter itself is refused: _refuse_native_objective_options)
+    table = _KERNEL_OPTIONS.get(est.engine, {})
+    for key, value in params.items():
+        own = table.get(engine_parameter(est.engine, key))
+        if own is None or own not in given:
+            continue
+        mine = given[own]
+        shown = ",".join(f"{float(v):g}" for v in mine) if isinstance(mine, (list, tuple)) else mine
+        reason = f"sets what objective_params {own}={mine!r} sets: give one of the two"
+        raise ParameterValueError(f"{what}: {key}={value!r} {reason}", key=key, reason=reason,
+                                  cli=f"--param {key}={value} sets what --objective-param {own}={shown} sets: give "
+                                      "one of the two")
 
 
 def _refuse_categorical(engine: str, key: str, value: Any, what: str) -> None:
