@@ -955,3 +955,12 @@ def test_info_as_csv_is_one_table_or_a_usage_error(files, tmp_path, capsys):
     assert main(["info", str(files["train"]), str(files["valid"]), "--format", "csv"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith("file,queries,rows,") and len(lines) == 3
+
+
+@pytest.mark.parametrize("command", ["train", "cv", "tune"])
+@pytest.mark.parametrize("value", ["4294967296", "-1"])
+def test_a_model_seed_beyond_32_bits_is_refused(files, capsys, command, value):
+    """The engines take a seed mod 2**32: --seed 4294967296 trained seed 0's model byte for byte while the sidecar
+    said 4294967296, and XGBoost refused a larger one in its own words (trial t48/training)."""
+    assert main([command, str(files["train"]), "--seed", value]) == 2
+    assert f"--seed: '{value}': a seed, an integer from 0 to 2**32 - 1" in capsys.readouterr().err

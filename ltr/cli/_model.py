@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ltr.cli._guard import UsageError, note
-from ltr.cli._options import conventions, subset_flag
+from ltr.cli._options import conventions, seed, subset_flag
 from ltr.cli._words import MODEL_FLAGS, cli_words, config_words, flag_words
 
 __all__ = [
@@ -131,6 +131,7 @@ def add_model_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--device", default=d["device"], choices=DEVICES,
                    help="gpu: LightGBM's OpenCL learner or XGBoost's CUDA (see `ltr doctor`)")
     for flag, param, typ, text in MODEL_FLAGS:
+        typ = seed if param == "random_state" else typ  # the engines take it mod 2**32: 2**32 trained seed 0's model
         g.add_argument(flag, type=typ, default=d[param], dest=param, help=text,
                        metavar=flag.lstrip("-").upper().replace("-", "_"))
     g.add_argument("--early-stopping", type=int, default=None, dest="early_stopping", metavar="ROUNDS",
