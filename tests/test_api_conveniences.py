@@ -103,3 +103,21 @@ def test_an_infinite_statistic_becomes_null():
     # Constant non-zero differences: t is infinite (SciPy's limit), p = 0.
     d = paired_ttest([0.6, 0.7, 0.8], [0.5, 0.6, 0.7]).to_dict()
     assert json.dumps(d, allow_nan=False) == '{"test": "t", "statistic": null, "pvalue": 0.0, "n": 3}'
+
+
+def test_an_engine_set_after_fit_is_named_at_predict_and_save(tmp_path):
+    """set_params(engine=...) after fit made predict raise 'Cannot predict data for type DMatrix' and save an
+    AttributeError (trial t48/pyapi): the model is the engine it was fitted with."""
+    from ltr import Ranker, make_ranking
+
+    d = make_ranking(10, 6, 3, random_state=0)
+    m = Ranker(n_estimators=2, preset=None, n_jobs=1).fit(d)
+    m.set_params(engine="xgboost")
+    said = "fitted with engine='lightgbm', and its engine is now 'xgboost' (set_params after fit): fit it again"
+    with pytest.raises(ValueError, match=re.escape(said)):
+        m.predict(d.X)
+    with pytest.raises(ValueError, match=re.escape(said)):
+        m.save(tmp_path / "m.txt")
+    assert not list(tmp_path.iterdir())
+    m.set_params(engine="lightgbm")
+    assert np.isfinite(m.predict(d.X)).all()

@@ -805,6 +805,12 @@ class Ranker(BaseEstimator):
             from sklearn.exceptions import NotFittedError
 
             raise NotFittedError("this Ranker is not fitted yet: call fit() or ltr.load_model() first")
+        booster = self.booster_
+        fitted = ("lightgbm" if hasattr(booster, "model_to_string") else "xgboost" if hasattr(booster, "save_raw")
+                  else "linear" if hasattr(booster, "weights") else None)
+        if fitted is not None and fitted != self.engine:  # set_params(engine=...) after fit: the model is the old one
+            raise ValueError(f"this Ranker's model was fitted with engine={fitted!r}, and its engine is now "
+                             f"{self.engine!r} (set_params after fit): fit it again, or set engine={fitted!r} back")
 
     def predict(self, X, *, qid: ArrayLike | None = None, group: ArrayLike | None = None) -> NDArray[np.float64]:
         """Scores, one per row (higher ranks first). Only the order within a query is meaningful.
