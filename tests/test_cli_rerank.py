@@ -383,3 +383,20 @@ def test_a_description_given_as_the_feature_set_builds_the_index_its_features_we
     # a feature set without a description: the default analysis, said
     ok([*base, "--model", tmp_path / "bare.txt", "--features", "default", "--out", tmp_path / "d.run"], capsys)
     assert "the index is built with the default analysis: neither the model nor the feature set" in caplog.text
+
+
+def test_a_first_stage_score_float32_cannot_hold_is_refused_by_features_and_rerank(made, capsys, tmp_path):
+    """1e39 became inf in the first_stage_score column: ltr features wrote '1:inf', which ltr train and ltr predict
+    then refused, and ltr rerank scored the row with it, a NumPy overflow warning the only word (trial t48/serve)."""
+    big = tmp_path / "big.run"
+    big.write_text("Q-A Q0 d3 1 1e39 x\nQ-A Q0 d7 2 4.0 x\n")
+    out = tmp_path / "out.run"
+    out.write_text("old\n")
+    said = (f"--run {big}: query Q-A, document d3: score 1e+39 is beyond float32's range (1 such score(s)), which "
+            "the first_stage_score feature holds as float32: scale the run's scores\n")
+    assert main([str(a) for a in rerank(made, "--run", big, "--out", out)]) == 1
+    assert capsys.readouterr().err == f"ltr rerank: error: {said}"
+    assert main([str(a) for a in ["features", "--collection", made / "docs.tsv", "--queries", made / "q.tsv",
+                                  "--run", big, "--out", tmp_path / "f.letor"]]) == 1
+    assert capsys.readouterr().err == f"ltr features: error: {said}"
+    assert out.read_text() == "old\n" and not (tmp_path / "f.letor").exists()

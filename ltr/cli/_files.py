@@ -25,6 +25,7 @@ __all__ = [
     "option_files",
     "read_collection_files",
     "refuse_outputs_in",
+    "refuse_unholdable_scores",
     "unique_run",
 ]
 
@@ -232,3 +233,19 @@ def unique_run(args: argparse.Namespace, run, source: str):
     run = run[~dup].copy()
     run["rank"] = run.groupby("qid", sort=False).cumcount() + 1
     return run.reset_index(drop=True)
+
+
+def refuse_unholdable_scores(run, flag: str, path: str) -> None:
+    """Refuse a first-stage run whose score a float32 feature cannot hold (beyond 3.4e38: inf in the LETOR file,
+    which ltr train and ltr predict refuse, and in a reranked row), naming the file, query, document and score."""
+    import numpy as np
+
+    scores = run["score"].to_numpy(dtype=np.float64)
+    with np.errstate(over="ignore"):
+        over = np.flatnonzero(np.isinf(scores.astype(np.float32)) & np.isfinite(scores))
+    if over.size:
+        i = int(over[0])
+        raise ValueError(f"{flag} {path}: query {run['qid'].iloc[i]}, document {run['docno'].iloc[i]}: score "
+                         f"{float(scores[i])!r} is beyond float32's range ({over.size} such score(s)), which the "
+                         "first_stage_score feature holds as float32: scale the run's scores")
+

@@ -23,6 +23,7 @@ from ltr.cli._files import (
     option_files,
     read_collection_files,
     refuse_outputs_in,
+    refuse_unholdable_scores,
 )
 from ltr.cli._guard import UsageError, add_command, note
 from ltr.cli._options import (
@@ -334,6 +335,8 @@ def run(args: argparse.Namespace) -> int:
     check_feature_set_option(args.features)
     fs = FeatureSet.load(args.features)  # fail on a bad feature set before the slow steps
     first = _nonempty_run(args, read_run(args.run)) if args.run else None  # and on a malformed or empty run
+    if first is not None:
+        refuse_unholdable_scores(first, "--run", args.run)
     try:
         inputs = load_inputs(args.collection, queries=args.queries, qrels=args.qrels, doc_format=args.doc_format,
                              query_format=args.query_format, query_ids=args.query_ids,

@@ -27,6 +27,7 @@ from ltr.cli._files import (
     option_files,
     read_collection_files,
     refuse_outputs_in,
+    refuse_unholdable_scores,
 )
 from ltr.cli._guard import UsageError, add_command, error_message, note
 from ltr.cli._options import (
@@ -100,6 +101,7 @@ def run(args: argparse.Namespace) -> int:
                                                  saved_index, *option_files(args.features), *read])
     check_feature_set_option(args.features)
     first = read_run(args.run)  # a malformed run fails before the slow steps
+    refuse_unholdable_scores(first, "--run", args.run)
     args.topic_fields = _topic_fields(args)
     try:
         inputs = load_inputs(args.collection, queries=args.queries, doc_format=args.doc_format,
