@@ -240,6 +240,23 @@ def test_the_partial_mq2008_copy_reports_exactly_what_is_missing(shared_file):
 
 
 @pytest.mark.shared
+def test_a_file_that_differs_from_the_registry_is_not_counted_as_holding_its_segments(shared_file, tmp_path):
+    """Fold2/test.txt (S1) copied in as Fold1/train.txt (S1+S2+S3): 'differs', yet its three segments were said
+    present, 'missing: none' (trial t48/letorio)."""
+    import shutil
+
+    root = shared_file("mq2008")
+    for k, part in ((1, "vali"), (1, "test")):
+        (tmp_path / f"Fold{k}").mkdir(exist_ok=True)
+        shutil.copy(root / f"Fold{k}" / f"{part}.txt.gz", tmp_path / f"Fold{k}" / f"{part}.txt.gz")
+    shutil.copy(root / "Fold2" / "test.txt.gz", tmp_path / "Fold1" / "train.txt.gz")
+    report = reg.verify("mq2008", tmp_path)
+    assert [f.path for f in report.files if f.status == "differs"] == ["Fold1/train.txt"]
+    assert "query segments present: S4, S5; in files that differ from the registry: S1, S2, S3; missing: none" \
+        in report.notes
+
+
+@pytest.mark.shared
 def test_load_reads_the_real_mq2008_with_its_names(shared_file):
     got = reg.load("mq2008", root=shared_file("mq2008"), fold=1, split="test")
     assert (got.n_rows, got.n_queries, got.n_features) == (2874, 156, 46)
