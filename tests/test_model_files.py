@@ -478,3 +478,29 @@ def test_a_narrow_file_padded_to_a_very_wide_model_is_refused_before_memory_runs
                        wider="")
     assert wide.X.shape == (300, 2_000_000) and sp.issparse(wide.X)
     assert fit_columns(args, data, 50, None, "test.txt", "the model m.json", wider="").X.shape == (300, 50)
+
+
+@pytest.mark.parametrize("objective, said", [
+    ("binary:logitraw", None),  # its predict is the margin: nothing to say (it said a sigmoid: trial t48/trees)
+    ("count:poisson", "the engine's predict applies count:poisson's exp, which keeps the order"),
+    ("reg:tweedie", "the engine's predict applies reg:tweedie's exp, which keeps the order"),
+])
+def test_the_note_names_the_transform_the_engines_predict_applies(tmp_path, objective, said):
+    import warnings
+
+    import xgboost as xgb
+
+    rng = np.random.default_rng(0)
+    X = rng.random((100, 3))
+    y = (X[:, 0] > 0.5).astype(float) if objective.startswith("binary") else (X[:, 0] * 3).round()
+    booster = xgb.train({"objective": objective, "nthread": 1}, xgb.DMatrix(X, label=y), 3)
+    booster.save_model(str(tmp_path / "m.json"))
+    margins = booster.predict(xgb.DMatrix(X[:5]), output_margin=True)
+    assert np.array_equal(booster.predict(xgb.DMatrix(X[:5])), margins) == (said is None)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model = load_model(tmp_path / "m.json")
+    notes = " ".join(str(w.message) for w in caught if issubclass(w.category, PlainModelWarning))
+    assert ("its scores are margins" in notes) == (said is not None)
+    assert said is None or said in notes
+    np.testing.assert_allclose(model.predict(X[:5]), margins, rtol=1e-6)

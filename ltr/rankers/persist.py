@@ -286,9 +286,12 @@ def _load_plain(path: Path, text: str) -> Ranker:
         said.append(f"its best_iteration {best} (early stopping) is not used, as Booster.predict does not use it "
                     f"(the scikit-learn estimators use the first {best + 1} rounds)")
     objective = (ensemble.objective or "").split(" ")[0]
-    if objective in ("binary", "cross_entropy", "binary:logistic", "reg:logistic", "binary:logitraw"):
+    if objective in ("binary", "cross_entropy", "binary:logistic", "reg:logistic"):
         said.append(f"its scores are margins (raw scores): the engine's predict applies {objective}'s sigmoid, "
                     "which keeps the order")
+    elif objective in ("poisson", "gamma", "tweedie", "count:poisson", "reg:gamma", "reg:tweedie"):
+        said.append(f"its scores are margins (raw scores): the engine's predict applies {objective}'s exp, which "
+                    "keeps the order")
     cli_said = list(said)
     if engine == "lightgbm":  # doubles in LightGBM: a value rounded to float32 can cross a threshold
         said.append("LightGBM compares float64 values with its float64 thresholds: score it on float64 values, as "
