@@ -320,5 +320,10 @@ def dedupe(
 
 
 def normalise_numeric_id(token: str) -> str:
-    """``"007"`` -> ``"7"``; non-numeric ids are returned unchanged (SMART files zero-pad their ids)."""
-    return str(int(token)) if token.isdigit() else token
+    """``"007"`` -> ``"7"``; ids that are not all ASCII digits are returned unchanged (SMART files zero-pad their
+    ids; ``"²"`` is a digit to ``str.isdigit`` but no number to ``int``), as :func:`ltr._ids.unpad` reads them.
+
+    >>> normalise_numeric_id("007"), normalise_numeric_id("²"), normalise_numeric_id("MED-1")
+    ('7', '²', 'MED-1')
+    """
+    return str(int(token)) if token.isascii() and token.isdigit() else token
