@@ -176,3 +176,18 @@ def test_ids_that_differ_in_leading_zeros_only_on_the_queries_side_are_named_not
                  str(padded / "plain.qrels"), "--out", str(padded / "z.letor")]) == 1
     err = capsys.readouterr().err
     assert err.rstrip().endswith("are they numbered differently?") and "--query-ids" not in err
+
+
+def test_a_document_id_repeated_across_files_of_a_folder_names_both_files(tmp_path):
+    """The error said 'docs: duplicate document id 'd1' (records 1 and 4)', which a folder of hundreds of files
+    cannot be searched for (trial t48/features)."""
+    from features.collections.loaders import read_document_folder
+
+    (tmp_path / "a.trec").write_text("<DOC><DOCNO>d1</DOCNO>x</DOC>\n<DOC><DOCNO>d2</DOCNO>y</DOC>\n")
+    (tmp_path / "b.trec").write_text("<DOC><DOCNO>d3</DOCNO>z</DOC>\n<DOC><DOCNO>d1</DOCNO>w</DOC>\n")
+    with pytest.raises(CollectionFormatError) as e:
+        read_document_folder(tmp_path)
+    assert str(e.value).startswith(f"{tmp_path / 'b.trec'}: duplicate document id 'd1' (record 2 here, record 1 "
+                                   "of a.trec)")
+    kept = read_document_folder(tmp_path, duplicates="first")
+    assert kept.doc_ids == ("d1", "d2", "d3")

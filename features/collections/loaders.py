@@ -163,6 +163,7 @@ def read_document_folder(folder: str | Path, *, errors: str = "strict", duplicat
                    and not any(part.startswith(".") for part in p.relative_to(folder).parts))
     ids: list[str] = []
     columns: dict[str, list[str]] = {}
+    origin: list[tuple[Path, int]] = []  # each document's file and record in it
     skipped, unreadable = [], []
     for p in files:
         if _is_saved_index(p):  # the collection's own index kept beside it (`ltr features --index`): not a document
@@ -181,6 +182,7 @@ def read_document_folder(folder: str | Path, *, errors: str = "strict", duplicat
         for name, texts in columns.items():
             texts.extend(part.fields.get(name, [""] * len(part)))
         ids.extend(part.doc_ids)
+        origin.extend((p, k + 1) for k in range(len(part)))
     if skipped:
         shown = ", ".join(str(p.relative_to(folder)) for p in skipped[:3]) + (", ..." if len(skipped) > 3 else "")
         log.warning("%s: %d file(s) of no document format skipped (%s)", folder, len(skipped), shown)
@@ -191,6 +193,15 @@ def read_document_folder(folder: str | Path, *, errors: str = "strict", duplicat
     if not ids:
         raise CollectionFormatError(f"no document file found in this folder ({len(files)} file(s) read)",
                                     str(folder))
+    if duplicates == "error" and len(set(ids)) != len(ids):  # across files (one file's own: said by its reader)
+        seen: dict[str, int] = {}
+        for i, d in enumerate(ids):
+            if d in seen:
+                (a, ra), (b, rb) = origin[seen[d]], origin[i]
+                raise CollectionFormatError(
+                    f"duplicate document id {d!r} (record {rb} here, record {ra} of {a.relative_to(folder)})",
+                    str(b), fix={"duplicates": "first"}, hint="(or 'last') to keep one copy")
+            seen[d] = i
     ids, columns = dedupe(ids, columns, duplicates, str(folder))
     return Collection(tuple(ids), columns, name=str(folder))
 
