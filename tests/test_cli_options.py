@@ -964,3 +964,17 @@ def test_a_model_seed_beyond_32_bits_is_refused(files, capsys, command, value):
     said 4294967296, and XGBoost refused a larger one in its own words (trial t48/training)."""
     assert main([command, str(files["train"]), "--seed", value]) == 2
     assert f"--seed: '{value}': a seed, an integer from 0 to 2**32 - 1" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("flags, said", [
+    (["--kernel", "numba", "--objective-param", "foo=1"], "unknown option(s) ['foo'] for kernel 'lambdarank'"),
+    (["--kernel", "numba", "--objective", "ranknet", "--objective-param", "truncation_level=3"],
+     "unknown option(s) ['truncation_level'] for kernel 'ranknet'; it takes ['sigma']"),
+])
+def test_an_unknown_objective_option_is_a_usage_error_before_the_data_is_read(files, capsys, flags, said):
+    """It exited 1 once the data was read and training began, where the other bad --objective-param values are
+    usage errors, exit 2 (trial t48/training)."""
+    assert main(["train", "/no/such/file.txt", *flags]) == 2
+    assert capsys.readouterr().err == f"ltr train: error: --objective-param: {said}" + (
+        "" if said.endswith("['sigma']") else "; it takes ['label_gain', 'mode', 'norm', 'sigma', 'truncation_level']"
+    ) + "\n"

@@ -396,6 +396,18 @@ class Ranker(BaseEstimator):
         kernel = KERNELS.get(KERNEL_ALIASES.get(self.objective, (self.objective, {}))[0])
         check = getattr(kernel.module, "check_options", None) if kernel is not None else None
         params = dict(self.objective_params or {})
+        if kernel is not None and params:  # an unknown key: refused here, before any data is read (as at training)
+            import difflib
+
+            from ltr.objectives import kernel_options
+
+            allowed = kernel_options(self.objective)
+            unknown = sorted(set(params) - allowed)
+            if unknown:
+                close = difflib.get_close_matches(unknown[0], sorted(allowed), n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                raise TypeError(f"unknown option(s) {unknown} for kernel {self.objective!r}{hint}; it takes "
+                                f"{sorted(allowed)}")
         if check is None or not params:
             return
         taken = set(inspect.signature(check).parameters)
