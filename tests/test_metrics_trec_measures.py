@@ -290,3 +290,18 @@ def test_mq2008_judgments_with_unjudged_documents_in_the_run_equal_pytrec_eval(s
     run = pd.concat([run, unjudged])
     run = run[~run["qid"].isin(pd.unique(run["qid"])[::5])]
     assert_equals_pytrec_eval(qrels, run, level, min_queries=120)
+
+
+def test_a_query_a_mapping_run_lists_without_documents_scores_0_as_pytrec_eval_scores_it():
+    """evaluate_run left it out (MAP 1.0 where pytrec_eval gives 0.5: trial t48/pyapi)."""
+    pytrec_eval = import_reference("pytrec_eval")
+    qrels = {"1": {"a": 1}, "2": {"b": 1, "c": 2}, "3": {"d": 1}}
+    run = {"1": {"a": 1.0, "x": 0.5}, "2": {}, "9": {}}  # 9: not judged, skipped as trec_eval skips it
+    measures = {"map", "ndcg", "recip_rank", "P_10"}
+    ref = pytrec_eval.RelevanceEvaluator(qrels, measures).evaluate(run)
+    ours = evaluate_run_per_query(qrels, run, ["map", "ndcg", "mrr", "p@10"])
+    assert list(ours.index) == sorted(ref) == ["1", "2"]
+    for q in ref:
+        assert ours.loc[q].tolist() == [ref[q]["map"], ref[q]["ndcg"], ref[q]["recip_rank"], ref[q]["P_10"]]
+    assert evaluate_run(qrels, run, ["map", "num_q"]) == {"map": 0.5, "num_q": 2}
+    assert evaluate_run(qrels, run, ["num_q"], complete=True) == {"num_q": 3}

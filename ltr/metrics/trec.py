@@ -180,7 +180,8 @@ def evaluate_run_per_query(
     ideal DCG. Queries in the run but not in the qrels are skipped. Queries in the qrels but not in the run are
     absent (trec_eval without ``-c``; pytrec_eval behaves the same), or, with ``complete=True`` (trec_eval's
     ``-c``), evaluated as an empty ranking: 0 for every measure (``no_relevant`` where the query has nothing
-    to find), ``num_ret`` 0 and ``num_rel`` from the qrels.
+    to find), ``num_ret`` 0 and ``num_rel`` from the qrels. A query a ``{qid: {docno: score}}`` run lists with no
+    documents is in the run, an empty ranking, as pytrec_eval scores it (a run file cannot say so).
 
     ``bpref`` uses judged documents only, as trec_eval: run documents absent from the qrels, and those judged
     with a negative grade (trec_eval's "in the pool but unjudged"), are skipped; the judged non-relevant
@@ -234,6 +235,9 @@ def evaluate_run_per_query(
     attrs = getattr(run, "attrs", {})
     run_name = str(attrs.get("path") or attrs.get("name") or "the run")  # (read_run's file, or a caller's name)
     qrels = _as_frame(qrels, "qrels", "rel")
+    # a query a {qid: {docno: score}} run lists with no documents is in the run: 0, as pytrec_eval scores it
+    listed_empty = [str(k) for k, docs in run.items() if isinstance(docs, Mapping) and not docs] \
+        if isinstance(run, Mapping) else []
     run = _as_frame(run, "run", "score")
     if not isinstance(complete, (bool, np.bool_)):
         raise TypeError(f"complete must be True or False, got {complete!r}")
@@ -281,6 +285,9 @@ def evaluate_run_per_query(
 
     # Sorted query ids: those of the run, or (-c) every judged query, the missing ones with an empty ranking.
     qids = np.sort(judged_qids) if complete else pd.unique(r["qid"])
+    if listed_empty and not complete:
+        listed = {unpad(k) if unpadded else k for k in listed_empty} & set(judged_qids)
+        qids = np.sort(np.array([*qids, *(listed - set(qids))], dtype=object))
     run_sizes = r.groupby("qid", sort=True).size().reindex(qids, fill_value=0).to_numpy(dtype=np.int64)
     judged = q[q["qid"].isin(qids)].sort_values("qid", kind="stable")
     judged_sizes = judged.groupby("qid", sort=True).size().reindex(qids).to_numpy(dtype=np.int64)
