@@ -577,3 +577,18 @@ def test_es_xgboost_counts_the_nodes_opensearch_3_3_to_3_5_take_the_other_way():
     assert "match_all of boost 0" in said[0]
     right = export(stump(-0.5), "es-xgboost", feature_names=NAMES, missing="zero")  # 0 > -0.5: 0 goes 'no'
     assert not any("3.3 to 3.5" in n for n in right.notes)
+
+
+def test_cli_names_the_flag_of_a_bad_name_and_leaves_out_a_plain_models_note_on_data(saved, tmp_path, capsys):
+    """--name/--store errors said 'name must be ...' without the flag; a plain LightGBM model's export repeated
+    ltr predict's note on reading DATA as float64, where an export reads no data (trial t48/export)."""
+    out = tmp_path / "m.json"
+    for flag in ("--name", "--store"):
+        assert main(["export", str(saved[0]), "--to", "es-xgboost", "--out", str(out), flag, "a b"]) == 1
+        assert capsys.readouterr().err.startswith(f"ltr export: error: {flag} 'a b': must be a plain name")
+    plain = tmp_path / "plain.txt"
+    plain.write_text((saved[0]).read_text())  # the model text without its sidecar: a plain LightGBM model
+    assert main(["export", str(plain), "--to", "es-xgboost", "--out", str(out), "--feature-names",
+                 ",".join(f"x{j}" for j in range(6))]) == 0
+    err = capsys.readouterr().err
+    assert "a plain lightgbm model without an ltrkit sidecar" in err and "DATA" not in err and "float64" not in err

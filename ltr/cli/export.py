@@ -84,8 +84,8 @@ def run(args: argparse.Namespace) -> int:
             out = export(args.model, args.to, feature_names=names, target_features=target, missing=args.missing,
                          inexact=args.inexact, name=args.name, store=args.store)
         finally:
-            for w in caught:
-                note(args, f"note: {error_message(w.message)}")
+            for w in caught:  # an export reads no data: a plain model's note on scoring data is left out
+                note(args, f"note: {getattr(w.message, 'without_data', None) or error_message(w.message)}")
     notes = []
     if args.feature_set_out is None:
         out.write(args.out)

@@ -105,8 +105,8 @@ class Export:
 def _check_name(value: Any, what: str) -> str:
     if not isinstance(value, str) or not value or any(c in value for c in '/\\"*?<>| ,#') or value.startswith(
             ("_", "-")):
-        raise ExportError(f"{what} must be a plain name (letters, digits, '.', ':'; no '/', spaces, quotes, or a "
-                          f"leading '_' or '-'), got {value!r}")
+        rule = "a plain name (letters, digits, '.', ':'; no '/', spaces, quotes, or a leading '_' or '-')"
+        raise ExportError(f"{what} must be {rule}, got {value!r}", cli=f"--{what} {value!r}: must be {rule}")
     return value
 
 

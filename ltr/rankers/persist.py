@@ -39,11 +39,13 @@ __all__ = ["MODEL_FORMAT", "EngineWarning", "PlainModelWarning", "load_model", "
 class PlainModelWarning(UserWarning):
     """A model loaded without an ltrkit sidecar: feature names and training conventions are unknown.
 
-    ``command_line``: the message as the command line words it (:meth:`cli_message`), where it differs."""
+    ``command_line``: the message as the command line words it (:meth:`cli_message`), where it differs;
+    ``without_data``: the message without what it says of scoring data (for ``ltr export``, which reads none)."""
 
-    def __init__(self, message: str, command_line: str | None = None):
+    def __init__(self, message: str, command_line: str | None = None, without_data: str | None = None):
         super().__init__(message)
         self.command_line = command_line
+        self.without_data = without_data
 
     def cli_message(self) -> str:
         return self.command_line or str(self)
@@ -293,6 +295,7 @@ def _load_plain(path: Path, text: str) -> Ranker:
         said.append(f"its scores are margins (raw scores): the engine's predict applies {objective}'s exp, which "
                     "keeps the order")
     cli_said = list(said)
+    plain_said = list(said)  # (nothing of the data it scores)
     if engine == "lightgbm":  # doubles in LightGBM: a value rounded to float32 can cross a threshold
         said.append("LightGBM compares float64 values with its float64 thresholds: score it on float64 values, as "
                     "LightGBM's own reader reads a file (read_letor(dtype='float64'), or float64 arrays); a value "
@@ -308,7 +311,8 @@ def _load_plain(path: Path, text: str) -> Ranker:
     head = (f"{path}: a plain {engine} model without an ltrkit sidecar; it predicts with all its "
             f"{model.best_iteration_} rounds, but {unknown} unknown")
     warnings.warn(PlainModelWarning(head + "".join("; " + s for s in said),
-                                    head + "".join("; " + s for s in cli_said)), stacklevel=3)
+                                    head + "".join("; " + s for s in cli_said),
+                                    head + "".join("; " + s for s in plain_said)), stacklevel=3)
     return model
 
 
