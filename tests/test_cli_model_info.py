@@ -106,6 +106,10 @@ def test_xgboost_json_and_ubjson_models_give_xgboost_total_gain_and_weight(mq, c
         for j in range(46):
             assert rows[j + 1]["gain"] == pytest.approx(gain.get(f"f{j}", 0.0), rel=1e-9)
             assert rows[j + 1]["split"] == weight.get(f"f{j}", 0)
+        assert main(["info", str(folder / name)]) == 0  # the table's footer names XGBoost's own (trial t48/trees)
+        out = capsys.readouterr().out
+        assert "as XGBoost's get_score('total_gain')); split: number of splits (get_score('weight'))" in out
+        assert "LightGBM" not in out
 
 
 def test_a_subset_model_names_its_features_by_the_training_file_ids(mq, tmp_path, capsys):

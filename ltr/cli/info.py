@@ -282,9 +282,11 @@ def _print_model(args: argparse.Namespace, s: dict) -> None:
     kept = len(s["importance"])
     # (table heading, CSV column, the summary's key, factor in the table): the CSV keeps the values as they are
     columns = [("gain", "gain", "gain", 1), ("gain %", "gain_share", "gain_share", 100), ("split", "split", "split", 1)]
+    how = ("as XGBoost's get_score('total_gain')); split: number of splits (get_score('weight'))"
+           if s["engine"] == "xgboost" else
+           "as LightGBM's feature_importance('gain')); split: number of splits ('split')")
     footer = (f"feature importance: top {kept} of {s['n_features']} features by gain (total gain of their splits, "
-              "as LightGBM's feature_importance('gain')); split: number of splits ('split'); over the "
-              f"{s['rounds']} rounds kept")
+              f"{how}; over the {s['rounds']} rounds kept")
     if s["engine"] == "linear":  # no trees: the weights say it (ltr.rankers.linear.LinearModel.importances)
         columns = [("weight", "weight", "weight", 1), ("|weight| x scale", "abs_weight_x_scale", "gain", 1),
                    ("share %", "share", "gain_share", 100)]
