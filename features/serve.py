@@ -544,9 +544,10 @@ class Reranker:
                    "feature set of the file the ids refer to")
             raise MissingFeatureSetError(f"{why} (features=), or retrain", f"{why} (--features), or retrain")
         if described is None and features is None:
-            why = (f"{name} has no feature set in its sidecar: it was not trained on `ltr features` output (a LETOR "
-                   "file whose header describes how its columns were computed); give the feature set it was trained "
-                   "with explicitly: ")
+            where = ("has no ltrkit sidecar, so no feature set" if getattr(ranker, "plain_model_", False)
+                     else "has no feature set in its sidecar")
+            why = (f"{name} {where}: it was not trained on `ltr features` output (a LETOR file whose header "
+                   "describes how its columns were computed); give the feature set it was trained with explicitly: ")
             default = " ('default' for ltr features' default set)"
             raise MissingFeatureSetError(f"{why}Reranker.load(..., features='FS.toml'){default}",
                                          f"{why}--features FS.toml{default}")

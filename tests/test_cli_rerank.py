@@ -165,9 +165,15 @@ def test_a_model_without_a_feature_set_needs_features(made, capsys, tmp_path):
     assert main([str(a) for a in argv]) == 1
     err = capsys.readouterr().err
     assert "not trained on `ltr features` output" in err and "--features FS.toml" in err and err.count("\n") == 1
+    assert "has no feature set in its sidecar" in err
     assert "Reranker.load" not in err  # worded for the command line
     ok([*argv, "--features", "default"], capsys)
     assert (tmp_path / "o.run").read_bytes() == (made / "predict.run").read_bytes()
+    # the model's text alone is a plain LightGBM model: it has no sidecar at all (trial t48/serve)
+    (tmp_path / "plain.txt").write_text((tmp_path / "bare.txt").read_text())
+    argv[2] = tmp_path / "plain.txt"
+    assert main([str(a) for a in argv]) == 1
+    assert "plain.txt has no ltrkit sidecar, so no feature set: it was not trained" in capsys.readouterr().err
 
 
 def test_an_index_with_another_analyzer_is_refused(made, capsys, tmp_path):
