@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import inspect
+import re
 
 import numpy as np
 import pytest
@@ -345,3 +346,19 @@ def test_float64_features_that_are_not_float32_are_named_with_the_fix(tmp_path):
                                              r"dtype='float32'"):
             write_letor(tmp_path / "o.txt", dataclasses.replace(d, X=X))
     assert not (tmp_path / "o.txt").exists()
+
+
+def test_xgboosts_data_uri_suffix_is_named_with_the_files_own_path(tmp_path, monkeypatch, capsys):
+    """'file not found: train.txt?format=libsvm' alone, for users coming from XGBoost (trial t48/letorio)."""
+    from ltr.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    write_letor(tmp_path / "train.txt", make_ranking(2, 3, 2, random_state=0))
+    for given in ("train.txt?format=libsvm", "train.txt?format=libsvm#dtrain.cache"):
+        with pytest.raises(FileNotFoundError, match=re.escape(f"LETOR file not found: {given} (XGBoost's data URI "
+                                                              "suffix: give the file's path alone, train.txt)")):
+            read_letor(given)
+        assert main(["info", given]) == 1
+        assert "give the file's path alone, train.txt" in capsys.readouterr().err
+    with pytest.raises(FileNotFoundError, match=r"not found: other.txt\?format=libsvm$"):
+        read_letor("other.txt?format=libsvm")

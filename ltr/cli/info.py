@@ -77,7 +77,9 @@ def _model_or_data(args: argparse.Namespace, path: str):
 
     p = Path(path)
     if not p.exists() and path != "-":  # a LETOR file or a model: the reader's "LETOR file not found" would guess
-        raise FileNotFoundError(f"file not found: {path}")
+        from ltr.io.files import not_found
+
+        raise not_found(path)
     if p.is_file() and find_meta_path(p).is_file():
         return "model", _load_model(path)
     if p.is_file() and _compressed_model(p):

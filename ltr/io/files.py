@@ -15,6 +15,7 @@ import io
 import logging
 import lzma
 import os
+import re
 import stat
 import zlib
 from pathlib import Path
@@ -46,6 +47,23 @@ def is_gzip(path: str | os.PathLike) -> bool:
         return f.read(2) == GZIP_MAGIC
 
 
+def not_found(path: str | os.PathLike, what: str = "file") -> FileNotFoundError:
+    """``"{what} not found: {path}"``, with the file's own path where ``path`` is one with XGBoost's data URI
+    suffix (``train.txt?format=libsvm#dtrain.cache``), which names no file here.
+
+    Examples
+    --------
+    >>> str(not_found("/no/such.txt"))
+    'file not found: /no/such.txt'
+    """
+    key = os.fspath(path)
+    bare = re.sub(r"(\?format=\w+)?(#[^/]*)?$", "", str(key))
+    if bare != str(key) and os.path.isfile(bare):
+        return FileNotFoundError(f"{what} not found: {path} (XGBoost's data URI suffix: give the file's path alone, "
+                                 f"{bare})")
+    return FileNotFoundError(f"{what} not found: {path}")
+
+
 def open_raw(path: str | os.PathLike, what: str = "file") -> IO[bytes]:
     """Open a file for reading its bytes as they are (no decompression), with one-line errors naming ``what``.
 
@@ -62,7 +80,7 @@ def open_raw(path: str | os.PathLike, what: str = "file") -> IO[bytes]:
     except FileNotFoundError:
         if key == "-":  # '-' is standard output for every --out; an input from standard input is named as a file
             raise FileNotFoundError(f"{what} not found: - (standard input is read as /dev/stdin)") from None
-        raise FileNotFoundError(f"{what} not found: {path}") from None
+        raise not_found(path, what) from None
     except IsADirectoryError:
         raise IsADirectoryError(f"{path}: is a folder, not a {what}") from None
     if stat.S_ISREG(os.fstat(f.fileno()).st_mode):
