@@ -54,15 +54,16 @@ def test_test_and_valid_read_their_own_sidecars_not_trains(lgb_layout, capsys):
     assert out["test"]["ndcg@5"] == json.loads(capsys.readouterr().out)["mean"]["ndcg@5"]
 
 
-def test_no_query_file_is_trains_too(lgb_layout, capsys):
-    """TRAIN with qid tokens and ``--no-query-file``: TEST still reads its own sidecar (4 queries)."""
+def test_no_query_file_still_holds_for_every_file(lgb_layout, tmp_path, capsys):
+    """``--no-query-file`` names no file: it turns off every file's sizes, as before, so that files with qid tokens
+    and a stale sidecar beside --valid still train (the review of t48: it stopped reaching --valid)."""
     r = lgb_layout
-    out = _train_json(r, "--test", str(r / "test.txt"), capsys=capsys)  # (the fixture's sizes: a 5-query TRAIN)
-    capsys.readouterr()
-    assert main(["train", str(r / "full.txt"), "--no-query-file", "--test", str(r / "test.txt"), "--rounds", "3",
-                 "--preset", "none", "--min-child-samples", "1", "--metrics", "ndcg@5", "--format", "json",
-                 "--quiet"]) == 0
-    assert json.loads(capsys.readouterr().out)["queries"] == out["queries"] == {"test": 4}
+    (tmp_path / "vali.txt").write_text((r / "full.txt").read_text())
+    (tmp_path / "vali.txt.query").write_text("40\n")  # stale: the file's qids make 5 queries
+    assert main(["train", str(r / "full.txt"), "--valid", str(tmp_path / "vali.txt"), "--no-query-file",
+                 "--rounds", "3", "--preset", "none", "--min-child-samples", "1", "--metrics", "ndcg@5", "--format",
+                 "json", "--quiet"]) == 0
+    assert json.loads(capsys.readouterr().out)["queries"] == {"valid": 5}
 
 
 def test_a_test_file_without_groups_is_told_of_its_own_sidecar(lgb_layout, tmp_path, capsys):
@@ -72,7 +73,10 @@ def test_a_test_file_without_groups_is_told_of_its_own_sidecar(lgb_layout, tmp_p
                  str(tmp_path / "bare.txt"), "--rounds", "2", "--preset", "none", "--quiet"]) == 1
     err = capsys.readouterr().err.strip()
     assert f"{tmp_path / 'bare.txt'}:1: missing qid" in err and "pass --query-file" not in err
-    assert f"{tmp_path / 'bare.txt'}.query" in err and "--query-file and --weight-file are TRAIN's" in err
+    assert err.endswith(f"(LightGBM's .query layout); {tmp_path / 'bare.txt'} reads its group sizes and weights "
+                        f"from {tmp_path / 'bare.txt'}.query or .group and {tmp_path / 'bare.txt'}.weight beside it "
+                        "(--query-file PATH and --weight-file PATH name TRAIN's; --no-query-file and --no-weight-file "
+                        "turn them off for every file)")
     assert len(err.splitlines()) == 1
 
 
@@ -87,6 +91,9 @@ def test_one_path_for_several_files_is_refused(lgb_layout, capsys, argv, said):
     err = capsys.readouterr().err
     assert said in err and ("--query-file names one file's group sizes" in err
                             or "--weight-file names one file's weights" in err)
+    if "--weight-file" in argv:  # both flags: both named
+        assert main([a.format(r=r) for a in [*argv, "--query-file", "{r}/train.sizes"]]) == 2
+        assert "--query-file and --weight-file name one file's group sizes and weights" in capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1
 
 
@@ -111,3 +118,20 @@ def test_dask_shards_refuse_one_sizes_file(tmp_path):
     (tmp_path / "sizes").write_text("4\n4\n4\n4\n")
     with pytest.raises(ValueError, match="names one file's group sizes, and there are 2 shards"):
         read_letor_shards(str(tmp_path / "part-*.txt"), query_file=str(tmp_path / "sizes"))
+
+
+def test_cross_validate_of_a_fold_folder_refuses_one_sizes_file(tmp_path):
+    """The command line refused it; cross_validate applied the one file's sizes to every fold file (the review of
+    t48)."""
+    from ltr import Ranker
+    from ltr.evaluation import cross_validate
+
+    d = make_ranking(6, (4, 4), 3, random_state=1)
+    for k in (1, 2):
+        for part in ("train", "vali", "test"):
+            (tmp_path / f"Fold{k}").mkdir(exist_ok=True)
+            write_letor(tmp_path / f"Fold{k}" / f"{part}.txt", d)
+    (tmp_path / "sizes").write_text("".join(f"{n}\n" for n in _sizes(d)))
+    with pytest.raises(ValueError, match=r"query_file='.*sizes' names one file's group sizes, and the folds read 6"):
+        cross_validate(Ranker(n_estimators=2), tmp_path, read_options={"query_file": str(tmp_path / "sizes")},
+                       progress=False)

@@ -98,11 +98,12 @@ def read_data(args: argparse.Namespace, path: str, n_features: int | None = None
         wide = {"dtype": "float64"} if getattr(args, "read_float64_", False) else {}
         data = read_letor(p, n_features=n_features, **reader_options(args, own_sidecars=own_sidecars), **wide)
     except LetorFormatError as e:
-        if own_sidecars and set(e.fix) & set(SIDECAR_OPTIONS):  # a fix by --query-file would be TRAIN's
+        if own_sidecars and set(e.fix) & set(SIDECAR_OPTIONS):  # a fix by --query-file PATH would be TRAIN's
             raise LetorFormatError(e.reason, e.path, e.line, e.token, offset=e.offset,
-                                   hint=f"{e.hint + ': ' if e.hint else ''}{path} reads the group sizes and weights "
-                                        f"beside it ({path}.query or .group, {path}.weight); --query-file and "
-                                        "--weight-file are TRAIN's") from None
+                                   hint=f"{e.hint + '; ' if e.hint else ''}{path} reads its group sizes and weights "
+                                        f"from {path}.query or .group and {path}.weight beside it (--query-file PATH "
+                                        "and --weight-file PATH name TRAIN's; --no-query-file and --no-weight-file "
+                                        "turn them off for every file)") from None
         if registered is None or not str(e.reason).startswith("feature id above n_features="):
             raise
         # the width is the set's documented one: a wider --n-features would only hide a file of another set

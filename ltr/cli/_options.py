@@ -380,18 +380,20 @@ def refuse_shared_sidecars(args: argparse.Namespace, files: str | None) -> None:
     several files has its own beside it."""
     flags = given_sidecars(args)
     if flags and files:
-        raise UsageError(f"{' and '.join(flags)} {'names' if len(flags) == 1 else 'name'} one file's "
-                         f"{'group sizes' if flags[0] == '--query-file' else 'weights'}, and {files}: give one "
-                         "file, or leave it out (each file reads its own FILE.query, FILE.group and FILE.weight "
-                         "beside it)")
+        what = " and ".join(w for flag, w in (("--query-file", "group sizes"), ("--weight-file", "weights"))
+                            if flag in flags)
+        raise UsageError(f"{' and '.join(flags)} {'names' if len(flags) == 1 else 'name'} one file's {what}, and "
+                         f"{files}: give one file, or leave {'it' if len(flags) == 1 else 'them'} out (each file "
+                         "reads its own FILE.query, FILE.group and FILE.weight beside it)")
 
 
 def reader_options(args: argparse.Namespace, reader: str = "letor", own_sidecars: bool = False) -> dict[str, Any]:
     """The Python keyword arguments the reader flags of ``args`` stand for: with ``--dataset``, the registered set's
     own options (Istella's overflow clipping, the -semi sets' unjudged rows, ...) under the flags given.
 
-    ``own_sidecars``: for a file other than the one ``--query-file`` / ``--weight-file`` (and their ``--no-*``
-    forms) speak of (``--valid`` and ``--test`` beside TRAIN): it reads the group sizes and weights beside it."""
+    ``own_sidecars``: for a file other than the one ``--query-file PATH`` / ``--weight-file PATH`` name the sizes or
+    weights of (``--valid`` and ``--test`` beside TRAIN): it reads those beside it instead (``--no-query-file`` and
+    ``--no-weight-file`` still hold for every file)."""
     from ltr.reader_options import READER_OPTIONS
 
     base: dict[str, Any] = {}
@@ -411,7 +413,8 @@ def reader_options(args: argparse.Namespace, reader: str = "letor", own_sidecars
                 out[opt.keyword] = value
     if own_sidecars:
         for key in SIDECAR_OPTIONS:
-            out.pop(key, None)  # the reader's default: the file's own, beside it
+            if isinstance(out.get(key), (str, os.PathLike)) and str(out[key]) != "auto":
+                out[key] = "auto"  # the file's own, beside it (--no-query-file, None, still holds for every file)
     return out
 
 
