@@ -301,36 +301,42 @@ def test_a_group_size_beyond_int64_is_refused_naming_the_line_not_a_traceback(tm
         read_query_file(q)
 
 
-def test_a_write_removes_the_sidecars_an_earlier_write_left(tmp_path):
+def test_a_write_warns_of_sidecars_every_reader_would_take_as_its_own(tmp_path):
     """``read_letor(write_letor(p, d)).equals(d)`` held only on a fresh name: an earlier write's ``p.weight`` was
-    read back as this dataset's weights, an earlier ``qid=False`` write's ``p.query`` made it unreadable (trial
-    t48/letorio)."""
+    read back as this dataset's weights, silently (trial t48/letorio). Removing it lost another file's weights
+    (``X.weight`` is ``X.gz``'s too: the review of t48): said, never removed."""
     import dataclasses
 
     d = make_ranking(5, 8, 4, random_state=0)
     p = tmp_path / "train.txt"
     write_letor(p, dataclasses.replace(d, weight=np.linspace(0.1, 2.0, d.n_rows)))
-    write_letor(p, d)
-    assert sorted(x.name for x in tmp_path.iterdir()) == ["train.txt"]
-    assert read_letor(p).equals(d)
+    with pytest.warns(UserWarning, match=re.escape(f"{p}.weight is beside {p}, which every reader takes as its "
+                                                   "weights (read_letor, LightGBM), and this dataset has none")):
+        write_letor(p, d)
+    assert (tmp_path / "train.txt.weight").exists()  # the user's to remove
+    with pytest.warns(UserWarning, match=re.escape(f"{p}.weight is beside {p}.gz")):
+        write_letor(tmp_path / "train.txt.gz", d)  # the name it was made from: read as its weights too
+    (tmp_path / "train.txt.weight").unlink()
     write_letor(p, make_ranking(3, 4, 4, random_state=1), qid=False)
-    (tmp_path / "train.txt.group").write_text("4\n4\n4\n")
-    write_letor(p, d)
-    assert read_letor(p).equals(d) and not (tmp_path / "train.txt.query").exists()
-    assert not (tmp_path / "train.txt.group").exists()
+    with pytest.warns(UserWarning, match=re.escape(f"{p}.query is beside {p}, which every reader takes as its group "
+                                                   "sizes (read_letor, LightGBM), and this dataset has its qid "
+                                                   "tokens")):
+        write_letor(p, d)
 
 
-def test_sidecars_the_write_does_not_own_are_left(tmp_path):
-    """``weight_file=None`` / ``query_file=None``: the caller keeps those names (sizes written apart, say), and a
-    compressed file's ``DATA`` stem is another file's."""
+def test_sidecars_that_describe_the_dataset_are_not_warned_of(tmp_path):
+    import dataclasses
+    import warnings
+
     d = make_ranking(3, 4, 4, random_state=1)
     p = tmp_path / "train.txt"
-    (tmp_path / "train.txt.query").write_text("4\n4\n4\n")
-    (tmp_path / "train.txt.weight").write_text("1\n" * 12)
-    write_letor(p, d, qid=False, query_file=None, weight_file=None)
-    assert (tmp_path / "train.txt.query").exists() and (tmp_path / "train.txt.weight").exists()
-    write_letor(tmp_path / "train.txt.gz", d)
-    assert (tmp_path / "train.txt.query").exists() and (tmp_path / "train.txt.weight").exists()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        write_letor(p, dataclasses.replace(d, weight=np.ones(d.n_rows)))  # writes its own .weight
+        write_letor(p, dataclasses.replace(d, weight=np.ones(d.n_rows)))  # again: its own
+        (tmp_path / "train.txt.query").write_text("4\n4\n4\n")
+        write_letor(p, d, qid=False, query_file=None, weight_file=None)  # sizes written apart, by the caller
+    assert read_letor(p).weight is not None  # (weight_file=None: the .weight beside it is the caller's)
 
 
 def test_float64_features_that_are_not_float32_are_named_with_the_fix(tmp_path):

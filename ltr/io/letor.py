@@ -1353,12 +1353,13 @@ def write_letor(
         which LightGBM and :func:`read_letor` read beside the file.
     weight_file : "auto", path, or None, default="auto"
         Where the dataset's row weights go, when it has some: ``"auto"`` writes ``PATH.weight`` (the name
-        :func:`read_letor` finds), a path writes there, ``None`` writes none. With ``"auto"``, a ``PATH.weight``
-        an earlier write left is removed when the dataset has no weights (every reader would apply it to this file).
+        :func:`read_letor` finds), a path writes there, ``None`` writes none. A ``PATH.weight`` the write does not
+        make, which every reader would take as this file's weights (an earlier write's, or for ``X.gz`` also
+        ``X.weight``), is said in a warning, never removed: the writer cannot tell whose it is.
     query_file : "auto", path, or None, default="auto"
         With ``qid=False``, where the group sizes go: ``"auto"`` writes ``PATH.query``, a path writes there,
-        ``None`` writes none (the queries are then lost unless written apart). With ``qid=True`` the file holds
-        them; ``"auto"`` then removes a ``PATH.query`` or ``PATH.group`` an earlier write left (as ``.weight``).
+        ``None`` writes none (the queries are then lost unless written apart). Ignored with ``qid=True``; a
+        ``PATH.query`` or ``PATH.group`` beside such a file is said in a warning (as ``.weight``).
     encoding : str, default="utf-8"
         Encoding of the comments.
     n_jobs : int, optional
@@ -1453,22 +1454,32 @@ def write_letor(
         write_weight_file(wpath, data.weight)
     if qpath is not None:
         write_query_file(qpath, data.group_sizes)
-    _remove_stale_sidecars(path, weight_file, query_file, written={wpath, qpath})
+    _warn_stale_sidecars(path, data, qid, weight_file, written={wpath, qpath})
     return path
 
 
-def _remove_stale_sidecars(path: Path, weight_file, query_file, written: set) -> None:
-    """Remove ``PATH.weight``, ``PATH.query`` and ``PATH.group`` that this write did not make, where the write owns
-    those names (``"auto"``): every reader would take an earlier write's as this file's weights or groups. Done once
-    the new files are in place, so that a failed write leaves the previous dataset whole."""
+def _warn_stale_sidecars(path: Path, data: RankingDataset, qid: bool, weight_file, written: set) -> None:
+    """Warn of sidecars every reader would take as this file's weights or groups (``PATH.weight``, ``PATH.query``,
+    ``PATH.group``, and for a compressed ``PATH`` those of the name it was made from) that this write did not make
+    and that do not describe ``data``: left by an earlier write, or another file's (``X.weight`` beside ``X.gz``).
+    Never removed: the writer cannot tell whose they are. (``weight_file=None``: the caller keeps the weights.)"""
     if os.fspath(path) == STDOUT:
         return
-    owned = [suffix for option, suffixes in ((weight_file, WEIGHT_SUFFIXES), (query_file, QUERY_SUFFIXES))
-             if option is True or (isinstance(option, str) and option == "auto") for suffix in suffixes]
-    for suffix in owned:
-        stale = Path(os.fspath(path) + suffix)
-        if stale not in written:
-            stale.unlink(missing_ok=True)
+    from ltr.io.files import sidecar_stems
+
+    kinds = [(".weight", data.weight is None and weight_file is not None and weight_file is not False)]
+    kinds += [(suffix, qid) for suffix in QUERY_SUFFIXES]
+    stale = [Path(os.fspath(stem) + suffix) for stem in sidecar_stems(path) for suffix, unwanted in kinds
+             if unwanted and Path(os.fspath(stem) + suffix) not in written
+             and Path(os.fspath(stem) + suffix).is_file()]
+    if stale:
+        import warnings
+
+        what = ("weights" if stale[0].suffix == ".weight" else "group sizes")
+        warnings.warn(f"{stale[0]} is beside {path}, which every reader takes as its {what} (read_letor, LightGBM), "
+                      f"and this dataset has {'none' if what == 'weights' else 'its qid tokens'}: remove it, unless "
+                      "it is meant so" + (f" (and {len(stale) - 1} more: {', '.join(map(str, stale[1:]))})"
+                                          if len(stale) > 1 else ""), UserWarning, stacklevel=3)
 
 
 def _sidecar_out(path, option, suffix: str, name: str, why: str) -> Path | None:
