@@ -406,3 +406,24 @@ def test_a_first_stage_score_float32_cannot_hold_is_refused_by_features_and_rera
                                   "--run", big, "--out", tmp_path / "f.letor"]]) == 1
     assert capsys.readouterr().err == f"ltr features: error: {said}"
     assert out.read_text() == "old\n" and not (tmp_path / "f.letor").exists()
+
+
+def test_a_huge_first_stage_score_is_refused_where_it_is_a_feature_only(made, capsys, tmp_path):
+    """The refusal hit runs whose scores no feature reads (a bm25-only set), and the Python API still turned 1e39
+    into inf (the review of t48)."""
+    from features.index import InvertedIndex
+    from features.serve import Reranker
+
+    big = tmp_path / "big.run"
+    big.write_text("Q-A Q0 d3 1 1e39 x\nQ-A Q0 d7 2 4.0 x\n")
+    (tmp_path / "bm25.toml").write_text('[[features]]\nscorer = "bm25"\n')
+    assert main([str(a) for a in ["features", "--collection", made / "docs.tsv", "--queries", made / "q.tsv",
+                                  "--run", big, "--features", tmp_path / "bm25.toml", "--out",
+                                  tmp_path / "f.letor", "--quiet"]]) == 0
+    assert "inf" not in (tmp_path / "f.letor").read_text()
+    reranker = Reranker.load(made / "model.txt", index=InvertedIndex.load(made / "ix.npz"))
+    assert "first_stage_score" in reranker.feature_names
+    with pytest.raises(ValueError, match=r"query Q-A, document d3: first-stage score 1e\+39 is beyond float32's"):
+        reranker.rerank(QUERIES["Q-A"], ["d3", "d7"], scores=[1e39, 4.0], qid="Q-A")
+    with pytest.raises(ValueError, match=r"document d3: first-stage score 1e\+39 is beyond float32's range"):
+        reranker.rerank(QUERIES["Q-A"], ["d3", "d7"], scores=[1e39, 4.0])

@@ -193,4 +193,13 @@ class FirstStage(Scorer):
     def score(self, pairs: PairSet, field: str | None) -> NDArray[np.float64]:
         s = pairs.first_stage_score if pairs.first_stage_score is not None else np.zeros(pairs.n_pairs)
         r = pairs.first_stage_rank if pairs.first_stage_rank is not None else np.zeros(pairs.n_pairs)
-        return np.column_stack([np.asarray(s, dtype=np.float64), np.asarray(r, dtype=np.float64)])
+        s = np.asarray(s, dtype=np.float64)
+        over = np.flatnonzero(np.isfinite(s) & (np.abs(s) > float(np.finfo(np.float32).max)))
+        if over.size:  # the feature is float32: it would be inf, which every reader of the features refuses
+            i = int(over[0])
+            q = int(pairs.pair_query[i])
+            query = pairs.qids[q] if pairs.qids is not None else f"{q + 1} (in order)"
+            raise ValueError(f"query {query}, document {pairs.index.doc_ids[pairs.docs[i]]}: first-stage score "
+                             f"{float(s[i])!r} is beyond float32's range ({over.size} such score(s)), which the "
+                             "first_stage_score feature holds as float32: scale the scores")
+        return np.column_stack([s, np.asarray(r, dtype=np.float64)])

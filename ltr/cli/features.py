@@ -335,7 +335,7 @@ def run(args: argparse.Namespace) -> int:
     check_feature_set_option(args.features)
     fs = FeatureSet.load(args.features)  # fail on a bad feature set before the slow steps
     first = _nonempty_run(args, read_run(args.run)) if args.run else None  # and on a malformed or empty run
-    if first is not None:
+    if first is not None and any(spec.scorer == "first_stage" for spec in fs.specs):  # the scores are a feature
         refuse_unholdable_scores(first, "--run", args.run)
     try:
         inputs = load_inputs(args.collection, queries=args.queries, qrels=args.qrels, doc_format=args.doc_format,

@@ -101,7 +101,6 @@ def run(args: argparse.Namespace) -> int:
                                                  saved_index, *option_files(args.features), *read])
     check_feature_set_option(args.features)
     first = read_run(args.run)  # a malformed run fails before the slow steps
-    refuse_unholdable_scores(first, "--run", args.run)
     args.topic_fields = _topic_fields(args)
     try:
         inputs = load_inputs(args.collection, queries=args.queries, doc_format=args.doc_format,
@@ -123,6 +122,8 @@ def run(args: argparse.Namespace) -> int:
             raise MissingFeatureSetError(e.command_line) from None  # worded for this interface
     for w in caught:
         note(args, f"note: {error_message(w.message)}")
+    if "first_stage_score" in reranker.feature_names:  # the run's scores are a float32 feature
+        refuse_unholdable_scores(first, "--run", args.run)
     # dropped lines are said below from the report (rerank_run's own warning would say them twice)
     queries = dict(inputs.queries.items())
     padded = padded_ids(set(first["qid"].astype(str).unique()), set(queries))
