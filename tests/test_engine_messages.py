@@ -579,3 +579,18 @@ def test_the_command_line_names_both_spellings_of_an_objective_parameter_given_t
                  "label_gain=0,1,3"]) == 2
     assert capsys.readouterr().err.strip() == ("ltr train: error: --param label_gain=0,1,7 sets what "
                                                "--objective-param label_gain=0,1,3 sets: give one of the two")
+
+
+@pytest.mark.parametrize("engine", ["lightgbm", "xgboost"])
+def test_a_seed_beyond_32_bits_is_refused_in_python_and_as_an_engine_parameter(engine, capsys, tmp_path):
+    """Ranker(random_state=2**32) and --param seed=4294967296 trained seed 0's model byte for byte while the model
+    recorded 2**32 (the review of t48: only --seed was bounded)."""
+    X, y, sizes = _data()
+    with pytest.raises(ValueError, match=re.escape("random_state must be None or an integer seed from 0 to 2**32 - 1")):
+        Ranker(engine=engine, n_estimators=2, random_state=2**32).fit(X, y, group=sizes)
+    with pytest.raises(ValueError, match=re.escape("engine_params: seed=4294967296: a seed from 0 to 2**32 - 1")):
+        Ranker(engine=engine, n_estimators=2, engine_params={"seed": 2**32}).fit(X, y, group=sizes)
+    Ranker(engine=engine, n_estimators=2, random_state=2**32 - 1).fit(X, y, group=sizes)
+    data = _letor(tmp_path / "d.txt", X, y, sizes)
+    assert main(["train", str(data), "--engine", engine, "--rounds", "2", "--param", "seed=4294967296"]) == 2
+    assert "--param seed=4294967296: a seed from 0 to 2**32 - 1" in capsys.readouterr().err

@@ -107,9 +107,17 @@ def check_hyper_parameters(est) -> None:
     _positive("reg_lambda", est.reg_lambda, allow_zero=True)
     if est.early_stopping_rounds is not None:
         _positive("early_stopping_rounds", est.early_stopping_rounds, integer=True)
-    if est.random_state is not None and not _whole(est.random_state):
-        raise ValueError(f"random_state must be None or an integer seed (a model file records it), got "
-                         f"{est.random_state!r}")
+    if est.random_state is not None and (not _whole(est.random_state) or not 0 <= est.random_state < 2**32):
+        raise ValueError(f"random_state must be None or an integer seed from 0 to 2**32 - 1 (a model file records "
+                         f"it; the engines take a larger one mod 2**32, 2**32 as 0), got {est.random_state!r}")
+    for key, value in dict(getattr(est, "engine_params", None) or {}).items():
+        if key in ("seed", "random_state", "random_seed") and not (_whole(value) and 0 <= value < 2**32):
+            raise ParameterValueError(f"engine_params: {key}={value!r}: a seed from 0 to 2**32 - 1 (the engines take "
+                                      "a larger one mod 2**32, 2**32 as 0)", key=key,
+                                      reason="a seed from 0 to 2**32 - 1 (the engines take a larger one mod 2**32, "
+                                             "2**32 as 0)",
+                                      cli=f"--param {key}={value}: a seed from 0 to 2**32 - 1 (the engines take a "
+                                          "larger one mod 2**32, 2**32 as 0)")
 
 
 @functools.cache
