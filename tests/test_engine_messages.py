@@ -554,6 +554,18 @@ def test_xgboost_predict_and_fit_name_a_value_it_would_refuse(value, said):
     assert np.isfinite(m.predict(np.clip(X, -3e38, 3e38))).all()  # within float32's range: scored
 
 
+def test_a_file_value_beyond_float32_is_not_called_infinite(tmp_path):
+    """A finite 1e300, read as float64, was 'an infinite feature value' (the review of t48)."""
+    from ltr.exceptions import FileFormatError
+    from ltr.io import read_letor
+
+    p = tmp_path / "d.txt"
+    p.write_text("1 qid:1 1:0.5 2:1e300\n0 qid:1 1:0.2 2:3\n1 qid:2 1:0.1 2:1\n0 qid:2 1:0.3 2:2\n")
+    with pytest.raises(FileFormatError, match=re.escape(f"{p}:1: a feature value beyond float32's range (token "
+                                                        "'2:1e300'); XGBoost reads values as float32")):
+        Ranker(engine="xgboost", n_estimators=2, preset=None).fit(read_letor(p, dtype="float64"))
+
+
 @pytest.mark.parametrize("engine, param, value, option, given", [
     ("lightgbm", "sigmoid", 3.0, "sigma", 2.0),
     ("lightgbm", "lambdarank_truncation_level", 7, "truncation_level", 3),

@@ -369,9 +369,9 @@ def refuse_infinite(X, what: str, data: RankingDataset | None = None) -> None:
         from ltr.io.letor import feature_token
 
         token = feature_token(found[1], _reads_infinite)
-        raise FileFormatError("an infinite feature value" if token is not None else
-                              f"an infinite feature value ({float(value)})", data.sources["data"], found[0], token,
-                              hint=fix)
+        what_value = "an infinite feature value" if np.isinf(value) else "a feature value beyond float32's range"
+        raise FileFormatError(what_value if token is not None else f"{what_value} ({float(value)!r})",
+                              data.sources["data"], found[0], token, hint=fix)
     raise ValueError(f"{what}[{row}, {col}] (row {row}, column {col}, both counted from 0) is {float(value)!r}: {fix}")
 
 
