@@ -119,5 +119,12 @@ def test_an_engine_set_after_fit_is_named_at_predict_and_save(tmp_path):
     with pytest.raises(ValueError, match=re.escape(said)):
         m.save(tmp_path / "m.txt")
     assert not list(tmp_path.iterdir())
+    from ltr.export import ExportError, export
+
+    for engine in ("xgboost", "linear"):  # (as linear, export said 'this is a linear model': the review of t48)
+        m.set_params(engine=engine)
+        with pytest.raises(ExportError, match=re.escape(f"model: this Ranker's model was fitted with "
+                                                        f"engine='lightgbm', and its engine is now {engine!r}")):
+            export(m, "es-xgboost", feature_names=["a", "b", "c"])
     m.set_params(engine="lightgbm")
     assert np.isfinite(m.predict(d.X)).all()

@@ -81,6 +81,10 @@ def _normalizer(spec, origin: str):
 def _from_ranker(model, origin: str) -> Source:
     if not hasattr(model, "booster_"):
         raise ExportError(f"{origin}: the Ranker is not fitted: fit it or load a saved model first")
+    try:
+        model._check_fitted()  # an engine set after fit: the model is the one it was fitted with
+    except ValueError as e:
+        raise ExportError(f"{origin}: {e}") from None
     names = _names(getattr(model, "feature_names_in_", None))
     norm = _normalizer(getattr(model, "normalizer_", None), origin)
     fs = getattr(model, "feature_set_", None)
