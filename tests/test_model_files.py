@@ -484,6 +484,7 @@ def test_a_narrow_file_padded_to_a_very_wide_model_is_refused_before_memory_runs
     ("binary:logitraw", None),  # its predict is the margin: nothing to say (it said a sigmoid: trial t48/trees)
     ("count:poisson", "the engine's predict applies count:poisson's exp, which keeps the order"),
     ("reg:tweedie", "the engine's predict applies reg:tweedie's exp, which keeps the order"),
+    ("survival:cox", "the engine's predict applies survival:cox's exp, which keeps the order"),  # (review of t48)
 ])
 def test_the_note_names_the_transform_the_engines_predict_applies(tmp_path, objective, said):
     import warnings
@@ -492,7 +493,7 @@ def test_the_note_names_the_transform_the_engines_predict_applies(tmp_path, obje
 
     rng = np.random.default_rng(0)
     X = rng.random((100, 3))
-    y = (X[:, 0] > 0.5).astype(float) if objective.startswith("binary") else (X[:, 0] * 3).round()
+    y = (X[:, 0] > 0.5).astype(float) if objective.startswith("binary") else (X[:, 0] * 3).round() + 1
     booster = xgb.train({"objective": objective, "nthread": 1}, xgb.DMatrix(X, label=y), 3)
     booster.save_model(str(tmp_path / "m.json"))
     margins = booster.predict(xgb.DMatrix(X[:5]), output_margin=True)

@@ -291,9 +291,16 @@ def _load_plain(path: Path, text: str) -> Ranker:
     if objective in ("binary", "cross_entropy", "binary:logistic", "reg:logistic"):
         said.append(f"its scores are margins (raw scores): the engine's predict applies {objective}'s sigmoid, "
                     "which keeps the order")
-    elif objective in ("poisson", "gamma", "tweedie", "count:poisson", "reg:gamma", "reg:tweedie"):
+    elif objective in ("poisson", "gamma", "tweedie", "count:poisson", "reg:gamma", "reg:tweedie", "survival:cox",
+                       "survival:aft"):
         said.append(f"its scores are margins (raw scores): the engine's predict applies {objective}'s exp, which "
                     "keeps the order")
+    elif objective in ("cross_entropy_lambda", "xentlambda"):
+        said.append(f"its scores are margins (raw scores): the engine's predict applies {objective}'s "
+                    "log(1 + exp), which keeps the order")
+    elif objective == "binary:hinge":
+        said.append("its scores are margins (raw scores): the engine's predict gives binary:hinge's 0 or 1, which "
+                    "keeps no order within a class")
     cli_said = list(said)
     plain_said = list(said)  # (nothing of the data it scores)
     if engine == "lightgbm":  # doubles in LightGBM: a value rounded to float32 can cross a threshold
