@@ -34,22 +34,28 @@ def stop_outputs(kind: Callable[[], BaseException] | None) -> None:
     stopped = kind
 
 
-#: Set while a group of outputs is being renamed into place (:func:`ltr.io.outputs.outputs_together`): the command
-#: line's handlers then only record an interrupt (:func:`stop_outputs`), raised once the group is whole, so that the
-#: outputs are the previous set or the new one, never some of each.
-holding: bool = False
+#: How many blocks hold the command line's interrupts (:func:`interrupts_held`): while a group of outputs is being
+#: renamed into place (:func:`ltr.io.outputs.outputs_together`) the handlers only record an interrupt
+#: (:func:`stop_outputs`), raised once the group is whole, so that the outputs are the previous set or the new one,
+#: never some of each. A count (under a lock), so that blocks of two threads that overlap cannot leave it held.
+holding: int = 0
+_holding_lock = threading.Lock()
 
 
 @contextlib.contextmanager
 def interrupts_held():
-    """Hold the command line's interrupts (:data:`holding`) for the block, then raise one that came meanwhile."""
+    """Hold the command line's interrupts (:data:`holding`) for the block, then raise one that came meanwhile (in
+    the last block to end)."""
     global holding
-    outer, holding = holding, True
+    with _holding_lock:
+        holding += 1
     try:
         yield
     finally:
-        holding = outer
-    if not outer and stopped is not None:
+        with _holding_lock:
+            holding -= 1
+            last = holding == 0
+    if last and stopped is not None:
         raise stopped()
 
 #: Errors of writing bytes (a full disk, a quota, a file too large, an I/O error), which the OS reports without the

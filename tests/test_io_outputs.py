@@ -625,3 +625,18 @@ def test_an_interrupt_between_two_renames_of_a_set_is_raised_once_the_set_is_who
     assert len(renamed) == 2 and a.read_text() == b.read_text() == "new\n" and not stale.exists()
     assert not _checked_io.holding
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.letor", "a.run"]  # no temporary file left
+
+
+def test_overlapping_holds_of_two_threads_release_the_interrupts():
+    """A held flag restored from a saved value stayed held after two overlapping blocks (A in, B in, A out, B out),
+    and every later Ctrl-C was only recorded (the review of t48)."""
+    from ltr import _checked_io
+
+    a, b = _checked_io.interrupts_held(), _checked_io.interrupts_held()
+    a.__enter__()
+    b.__enter__()
+    assert _checked_io.holding
+    a.__exit__(None, None, None)
+    assert _checked_io.holding  # B still holds
+    b.__exit__(None, None, None)
+    assert not _checked_io.holding
