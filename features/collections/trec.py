@@ -37,7 +37,7 @@ import re
 from html.entities import html5
 from pathlib import Path
 
-from features.collections._base import Collection, Queries, check_id, dedupe, read_text
+from features.collections._base import Collection, Queries, check_id, dedupe, normalise_numeric_id, read_text
 from features.errors import CollectionFormatError
 
 __all__ = ["TOPIC_FIELDS", "read_trec_documents", "read_trec_topics"]
@@ -100,8 +100,13 @@ def _text(markup: str) -> str:
 
 
 def _topic_id(number: str) -> str:
-    """A topic number as qrels write it: leading zeros dropped from a numeric one (``051`` -> ``51``)."""
-    return number.lstrip("0") or "0" if number.isdigit() else number
+    """A topic number as qrels write it: leading zeros dropped from one of ASCII digits (``051`` -> ``51``), as
+    :func:`~features.collections._base.normalise_numeric_id` reads SMART ids.
+
+    >>> _topic_id("051"), _topic_id("000"), _topic_id("0²"), _topic_id("MB01")
+    ('51', '0', '0²', 'MB01')
+    """
+    return normalise_numeric_id(number)
 
 
 def _line_of(text: str, pos: int) -> int:
