@@ -34,7 +34,7 @@ from pathlib import Path
 
 from ltr.registry._catalog import Entry, catalog, get_entry
 from ltr.registry._errors import ArchiveError, ChecksumError, DatasetLayoutError, DownloadError, UnknownDatasetError
-from ltr.registry._leaks import fold_leak
+from ltr.registry._leaks import fold_leak, tested_twice
 from ltr.registry._verify import FileCheck, VerifyReport, verify_copy
 
 logger = logging.getLogger(__name__)
@@ -61,6 +61,7 @@ __all__ = [
     "load",
     "said_fetch_differences",
     "split_path",
+    "tested_twice",
     "verify",
     "warn_on_differences",
 ]

@@ -6,15 +6,16 @@ mis-assembled copy (a test file that is a copy of the training file, say) and a 
 training queries. Only the ``qid:`` column is read: a set of ids per file, in one regular-expression pass.
 ``ltr data verify`` and ``ltr cv --dataset`` check the sets whose entries document their folds as a rotation of
 query segments (``[layout.fold_segments]``); the other entries state nothing about their query ids across files.
+``ltr cv FOLDER`` checks a fold folder of the user's own the same way, and that no query is tested by two folds
+(:func:`tested_twice`).
 """
 
 from __future__ import annotations
 
-import gzip
 import re
 from pathlib import Path
 
-__all__ = ["fold_leak", "query_ids"]
+__all__ = ["fold_leak", "query_ids", "tested_twice"]
 
 _QID = re.compile(rb"^[ \t]*[^\s#]+[ \t]+qid:([^\s#]+)", re.MULTILINE)
 _CHUNK = 1 << 24
@@ -22,9 +23,10 @@ _CHUNK = 1 << 24
 
 def query_ids(path: str | Path) -> dict[bytes, None]:
     """The query ids of a LETOR file (``label qid:Q ...`` lines), in the order they first occur."""
-    path = Path(path)
+    from ltr.io.files import open_binary
+
     out: dict[bytes, None] = {}
-    with gzip.open(path, "rb") if path.name.endswith(".gz") else open(path, "rb") as f:
+    with open_binary(path, "LETOR file") as f:  # gzip, bzip2 or xz by their magic bytes, as the reader opens them
         rest = b""
         while chunk := f.read(_CHUNK):
             chunk = rest + chunk
@@ -51,3 +53,17 @@ def fold_leak(fold: str, files: dict[str, str | Path | None], root: str | Path |
                         f"{shared.decode('latin-1')}; a fold's train, vali and test hold different queries, so "
                         "this copy leaks test queries into training")
     return None
+
+
+def tested_twice(tests: dict[str, str | Path]) -> str | None:
+    """The first query id that two folds' test files (fold name -> path) both hold, as one sentence naming both
+    folds; None when every query is tested once (cross-validation scores each query by one model)."""
+    seen: dict[bytes, str] = {}
+    for fold, path in tests.items():
+        for q in query_ids(path):
+            if q in seen and seen[q] != fold:
+                return (f"query qid:{q.decode('latin-1')} is in the test files of {seen[q]} and {fold} ({path}): "
+                        "cross-validation tests each query once, by the one fold that did not train on it")
+            seen.setdefault(q, fold)
+    return None
+
