@@ -183,7 +183,7 @@ def _warn_of_leaking_folds(args, folds) -> None:
     Only the qid tokens are read (LightGBM-layout files, without them, are not checked)."""
     import logging
 
-    from ltr.registry import fold_leak, tested_twice
+    from ltr.registry import fold_leak, query_in_two_tests
 
     log = logging.getLogger("ltr.cli.cv")
     if_numbered = ("; if each file numbers its own queries (the same ids, other queries), this is not so")
@@ -193,7 +193,7 @@ def _warn_of_leaking_folds(args, folds) -> None:
         if leak:
             log.warning("%s%s", leak, if_numbered)
             return
-    twice = tested_twice({f.name: f.test for f in folds if isinstance(f.test, (str, Path))})
+    twice = query_in_two_tests({f.name: f.test for f in folds if isinstance(f.test, (str, Path))})
     if twice:
         log.warning("%s%s", twice, if_numbered)
 

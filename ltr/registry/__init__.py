@@ -34,7 +34,7 @@ from pathlib import Path
 
 from ltr.registry._catalog import Entry, catalog, get_entry
 from ltr.registry._errors import ArchiveError, ChecksumError, DatasetLayoutError, DownloadError, UnknownDatasetError
-from ltr.registry._leaks import fold_leak, tested_twice
+from ltr.registry._leaks import fold_leak, query_in_two_tests
 from ltr.registry._verify import FileCheck, VerifyReport, verify_copy
 
 logger = logging.getLogger(__name__)
@@ -61,7 +61,7 @@ __all__ = [
     "load",
     "said_fetch_differences",
     "split_path",
-    "tested_twice",
+    "query_in_two_tests",
     "verify",
     "warn_on_differences",
 ]

@@ -7,7 +7,7 @@ training queries. Only the ``qid:`` column is read: a set of ids per file, in on
 ``ltr data verify`` and ``ltr cv --dataset`` check the sets whose entries document their folds as a rotation of
 query segments (``[layout.fold_segments]``); the other entries state nothing about their query ids across files.
 ``ltr cv FOLDER`` checks a fold folder of the user's own the same way, and that no query is tested by two folds
-(:func:`tested_twice`).
+(:func:`query_in_two_tests`).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-__all__ = ["fold_leak", "query_ids", "tested_twice"]
+__all__ = ["fold_leak", "query_ids", "query_in_two_tests"]
 
 _QID = re.compile(rb"^[ \t]*[^\s#]+[ \t]+qid:([^\s#]+)", re.MULTILINE)
 _CHUNK = 1 << 24
@@ -55,7 +55,7 @@ def fold_leak(fold: str, files: dict[str, str | Path | None], root: str | Path |
     return None
 
 
-def tested_twice(tests: dict[str, str | Path]) -> str | None:
+def query_in_two_tests(tests: dict[str, str | Path]) -> str | None:
     """The first query id that two folds' test files (fold name -> path) both hold, as one sentence naming both
     folds; None when every query is tested once (cross-validation scores each query by one model)."""
     seen: dict[bytes, str] = {}
