@@ -396,7 +396,8 @@ class Ranker(BaseEstimator):
         kernel = KERNELS.get(KERNEL_ALIASES.get(self.objective, (self.objective, {}))[0])
         check = getattr(kernel.module, "check_options", None) if kernel is not None else None
         params = dict(self.objective_params or {})
-        if kernel is not None and params:  # an unknown key: refused here, before any data is read (as at training)
+        if kernel is not None and params and self.kernel == "numba":  # an unknown key, before any data is read
+            # (the native ranker's are refused by native_params, naming its own options)
             import difflib
 
             from ltr.objectives import kernel_options
