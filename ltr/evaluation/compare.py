@@ -21,6 +21,7 @@ NaN in some systems only is an error.
 
 from __future__ import annotations
 
+import collections
 import math
 import os
 from collections.abc import Mapping, Sequence
@@ -468,6 +469,60 @@ def compare_models(
     return result
 
 
+def _check_same_data(results: Mapping[str, CVResult]) -> None:
+    """Refuse CV results whose shared queries were tested on other documents or labels (each fold records its test
+    queries' row counts and label counts), and warn when they were cut into other folds: pairing by query then
+    credits the systems with the difference of their training sets (trial t48: the same model on the same data,
+    2 folds against 10, came out 'significant', p 0.009; random labels against the real ones, p 0.005, unsaid)."""
+    import warnings
+
+    names = list(results)
+    fold_of, sizes, labels = {}, {}, {}
+    for n, r in results.items():
+        pooled, k = r.pooled_qids(), 0
+        fold_of[n], sizes[n], labels[n] = {}, {}, []
+        for i, f in enumerate(r.folds):
+            ids = pooled[k:k + len(f.qids)]
+            k += len(f.qids)
+            fold_of[n].update(dict.fromkeys(ids, i))
+            if len(f.test_sizes) == len(ids):
+                sizes[n].update(zip(ids, f.test_sizes))
+            labels[n].append((frozenset(ids), {str(g): int(c) for g, c in f.test_labels.items()}))
+    first = names[0]
+    for other in names[1:]:
+        common = [q for q in fold_of[first] if q in fold_of[other]]
+        odd = next((q for q in common if q in sizes[first] and q in sizes[other]
+                    and sizes[first][q] != sizes[other][q]), None)
+        if odd is not None:
+            said = (f"the CV results were tested on other documents: query {odd} has {sizes[first][odd]} rows in "
+                    f"{first!r} and {sizes[other][odd]} in {other!r}; compare systems over the same data (or their "
+                    "runs against one judgment file: ")
+            raise ComparisonDataError(said + "compare_runs)", cli=said + "ltr compare --qrels)")
+        by_queries = {q: c for q, c in labels[other]}
+        for queries, counts in labels[first]:
+            theirs = by_queries.get(queries)
+            if theirs is not None and theirs != counts:
+                shown = ", ".join(sorted(queries)[:3]) + (", ..." if len(queries) > 3 else "")
+                said = (f"the CV results were tested on other labels: the fold of queries {shown} has labels "
+                        f"{counts} in {first!r} and {theirs} in {other!r}; compare systems over the same data (or "
+                        "their runs against one judgment file: ")
+                raise ComparisonDataError(said + "compare_runs)", cli=said + "ltr compare --qrels)")
+        if {frozenset(q) for q, _ in labels[first]} == {frozenset(q) for q, _ in labels[other]}:
+            continue
+        if set(fold_of[first]) == set(fold_of[other]):  # the same queries, other folds: the label totals still match
+            total = [sum((collections.Counter(c) for _, c in labels[n]), collections.Counter()) for n in (first, other)]
+            if total[0] != total[1]:
+                raise ComparisonDataError(f"the CV results were tested on other labels: {dict(total[0])} in "
+                                          f"{first!r}, {dict(total[1])} in {other!r}; compare systems over the same "
+                                          "data")
+        pairs = {(fold_of[first][q], fold_of[other][q]) for q in common}  # the same folds: one to one
+        if len(pairs) != len({a for a, _ in pairs}) or len(pairs) != len({b for _, b in pairs}):
+            warnings.warn(f"{first!r} and {other!r} were cut into other folds ({len(results[first].folds)} and "
+                          f"{len(results[other].folds)} folds, the queries grouped otherwise): a per-query test then "
+                          "credits the systems with the difference of their training sets; cross-validate them over "
+                          "the same folds (ltr cv --split-seed, or one fold folder)", UserWarning, stacklevel=3)
+
+
 def compare_cv(results, baseline: str | None = None, *, metrics: str | Sequence[str] | None = None,
                **kwargs: Any) -> Comparison:
     """Compare :class:`~ltr.evaluation.CVResult` objects on their pooled per-query test values.
@@ -497,6 +552,7 @@ def compare_cv(results, baseline: str | None = None, *, metrics: str | Sequence[
         raise ValueError(f"the CV results were evaluated with different metric conventions ({listing}); re-run "
                          "them with the same convention, gain, no_relevant and max_grade (ltr cv --convention, "
                          "--gain, --no-relevant, --max-grade)")
+    _check_same_data(results)
     frames = {name: r.per_query() for name, r in results.items()}
     result = compare(frames, baseline, metrics=metrics, **kwargs)
     # The CV curve is the mean over folds of each fold's mean, not a per-query mean: take it from the results.
