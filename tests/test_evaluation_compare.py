@@ -448,3 +448,16 @@ def test_cv_results_on_other_labels_or_documents_are_refused_and_other_folds_sai
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         compare_cv([real, again])  # the same folds, the same data: nothing to say
+
+
+def test_cv_results_differing_in_the_gain_alone_compare_on_map_not_on_ndcg():
+    """MAP does not depend on the gain, yet such results were refused for --metrics map (trial t48/experiments)."""
+    from ltr.evaluation import compare_cv, cross_validate
+
+    d = make_ranking(20, (5, 8), 4, random_state=0)
+    runs = [cross_validate(tiny_ranker(), d, n_splits=3, progress=False, metrics=["ndcg@5", "map"], gain=g,
+                           name=g) for g in ("exp2", "linear")]
+    c = compare_cv(runs, metrics=["map"])
+    assert c.per_query["exp2"]["map"].tolist() == c.per_query["linear"]["map"].tolist()
+    with pytest.raises(ValueError, match="different metric conventions"):
+        compare_cv(runs, metrics=["ndcg@5"])

@@ -454,7 +454,7 @@ def test_the_comparison_note_says_every_tests_settings(runs):
     assert ("Tests: paired t (SciPy's ttest_rel); Wilcoxon signed-rank (SciPy's wilcoxon; differences within 1e-12 "
             "of 0 dropped, magnitudes within 1e-12 of each other tied); Fisher randomisation of the absolute mean "
             "difference (every sign assignment when 2^n <= 500, else 500 drawn with seed 7 and p = (count + 1) / "
-            "501, never below 0.002).") in note
+            "501, never below 1/501).") in note  # (0.002 was above 1/501: trial t48/experiments)
     assert "Tests:" not in comparison_footnote(compare_cv([a, b], tests=("t",)))  # the t-test alone: said already
 
 

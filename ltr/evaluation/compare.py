@@ -543,9 +543,11 @@ def compare_cv(results, baseline: str | None = None, *, metrics: str | Sequence[
     metrics = metrics if metrics is not None else next(iter(results.values())).metrics
     from ltr.metrics import parse_metrics
 
-    with_err = any(p.spec.name == "err" for p in parse_metrics([metrics] if isinstance(metrics, str) else metrics))
+    parsed = parse_metrics([metrics] if isinstance(metrics, str) else metrics)
+    with_err = any(p.spec.name == "err" for p in parsed)
+    with_gain = any(p.spec.name in ("ndcg", "dcg") for p in parsed)  # the gain is DCG's alone (MAP ignores it)
     conventions = {name: {k: v for k, v in (r.settings.get("metric_conventions") or {}).items()
-                          if with_err or k != "max_grade"}  # ERR's grade matters to ERR only
+                          if (with_err or k != "max_grade") and (with_gain or k != "gain")}  # (ERR's grade: ERR's)
                    for name, r in results.items()}
     if len({repr(sorted(c.items())) for c in conventions.values()}) > 1:
         listing = "; ".join(f"{n}: {({'convention': 'default', **c})}" for n, c in conventions.items())

@@ -121,7 +121,7 @@ def comparison_footnote(c: Comparison) -> str:
                             f"magnitudes within {TIE_TOL:g} of each other tied)",
                 "randomization": f"Fisher randomisation of the absolute mean difference (every sign assignment "
                                  f"when 2^n <= {n}, else {n} drawn with seed {c.seed} and p = (count + 1) / {n + 1}, "
-                                 f"never below {1 / (n + 1):.1g})"}
+                                 f"never below 1/{n + 1})"}
         note += " Tests: " + "; ".join(said[t] for t in c.tests) + "."
     if c.left_out:
         listing = ", ".join(f"{m} {len(q)}" for m, q in c.left_out.items())
