@@ -294,7 +294,17 @@ def test_setup_cfg_lists_every_package_once_it_maps_the_registry():
     assert (root / "data" / "__init__.py").is_file() and list((root / "data").glob("*.toml"))
     found = {".".join(p.parent.relative_to(root).parts) for top in ("ltr", "features")
              for p in (root / top).rglob("__init__.py") if "__pycache__" not in p.parts}
-    assert listed == found | {"ltr._registry_data"}
+    # data-only folders (the feature sets and stopwords, tune's search spaces) are packages too, each with its files
+    # in package_data: setuptools warns of, and may one day drop, data in a folder not listed (the trial t48/readme)
+    data_only = listed - found - {"ltr._registry_data"}
+    assert data_only == {"features.data", "ltr.tuning.spaces"}
+    for name in data_only:
+        folder = root.joinpath(*name.split("."))
+        patterns = cfg.get("options.package_data", name, fallback="").replace(",", " ").split()
+        assert patterns and not (folder / "__init__.py").exists()
+        assert {p.name for pat in patterns for p in folder.glob(pat)} == {p.name for p in folder.iterdir()
+                                                                          if p.is_file()}
+    assert found <= listed
 
 
 def test_a_registry_folder_that_does_not_exist_is_named(monkeypatch, tmp_path):
