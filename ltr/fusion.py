@@ -557,7 +557,8 @@ def fit_weights(runs: Sequence[pd.DataFrame | str | os.PathLike], qrels: pd.Data
     prepared = prepare_runs(runs, method=method, norm=norm, k=k, depth=depth)
     queries = pd.unique(prepared.qid)
     if not isinstance(n_splits, int) or isinstance(n_splits, bool) or not 2 <= n_splits <= len(queries):
-        raise ValueError(f"n_splits must be an integer in [2, {len(queries)}] (the runs' queries), got {n_splits!r}")
+        raise OptionError(f"n_splits must be an integer in [2, {len(queries)}] (the runs' queries), got {n_splits!r}",
+                          cli=f"--folds {n_splits}: must be an integer in [2, {len(queries)}] (the runs' queries)")
     rng = np.random.default_rng(random_state)
     shuffled = queries[rng.permutation(len(queries))]
     parts = np.array_split(shuffled, n_splits)

@@ -442,3 +442,18 @@ def test_a_bad_metric_to_fit_and_a_bad_seed_to_compare_are_usage_errors_naming_t
     assert main(["compare", *paths, "--qrels", qrels, "--seed", "-1"]) == 2
     assert capsys.readouterr().err == ("ltr compare: error: argument --seed: '-1': a seed, an integer from 0 to "
                                        "2**32 - 1 (see ltr compare --help)\n")
+
+
+def test_fit_weights_folds_beyond_the_queries_name_the_flag(tmp_path, capsys):
+    """The command line's error named the Python parameter n_splits (trial t48/experiments)."""
+    runs = []
+    for name, order in (("a", "d1 d2"), ("b", "d2 d1")):
+        p = tmp_path / f"{name}.run"
+        p.write_text("".join(f"{q} Q0 {d} {i + 1} {3 - i} {name}\n" for q in (1, 2, 3)
+                             for i, d in enumerate(order.split())))
+        runs.append(str(p))
+    (tmp_path / "qrels").write_text("1 0 d1 1\n2 0 d2 1\n3 0 d1 1\n")
+    assert main(["fuse", *runs, "--fit-weights", "--qrels", str(tmp_path / "qrels"), "--folds", "50", "--out",
+                 str(tmp_path / "f.run")]) == 2
+    assert capsys.readouterr().err == ("ltr fuse: error: --folds 50: must be an integer in [2, 3] (the runs' "
+                                       "queries)\n")

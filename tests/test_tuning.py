@@ -275,7 +275,7 @@ def test_ltr_tune_writes_a_result_that_ltr_compare_pairs_with_ltr_cv(data, tmp_p
     assert main(["compare", str(cv_out), str(out), "--format", "json", "--tests", "t"]) == 0
 
 
-def test_ltr_tune_csv_is_one_table_and_a_resumed_run_says_so(data, tmp_path, capsys):
+def test_ltr_tune_csv_is_one_table_and_a_resumed_run_says_so(data, tmp_path, capsys, caplog):
     import csv
     import io
 
@@ -295,6 +295,12 @@ def test_ltr_tune_csv_is_one_table_and_a_resumed_run_says_so(data, tmp_path, cap
     assert "resumed 6 trials kept in" in capsys.readouterr().err
     assert main([*args, "--n-jobs", "2"]) == 0
     assert "also holds 3 studies of another set-up" in capsys.readouterr().err
+    # said before the search too, which may run for hours (it came only at the end: trial t48/experiments)
+    said = [r.getMessage() for r in caplog.records if r.name == "ltr.tuning.nested" and r.levelname == "WARNING"]
+    assert len(said) == 1 and said[0].endswith("holds 3 studies of another set-up (the data, the fixed ranker "
+                                               "options, n_jobs among them, the space, the metric, the folds, "
+                                               "inner_repeats or the seed differ): this search does not use their "
+                                               "trials")
 
 
 def test_ltr_tune_out_to_standard_output_is_the_result_alone_and_keeps_no_storage_named_after_it(data, tmp_path,

@@ -836,6 +836,11 @@ def tune(data, *, estimator=None, engine: str | None = None, space=None, n_trial
             with _storage_errors(storage, optuna_calls=True):  # where the storage is opened (its tables made) first
                 other = sum(1 for s in optuna.study.get_all_study_summaries(storage=url, include_best_trial=False)
                             if s.study_name.startswith("ltr-tune-") and s.study_name not in mine and s.n_trials)
+            if other:  # said before the search, which may run for hours (and again in the result: other_setups)
+                logger.warning(
+                    "%s holds %d studies of another set-up (the data, the fixed ranker options, n_jobs among them, "
+                    "the space, the metric, the folds, inner_repeats or the seed differ): this search does not use "
+                    "their trials", storage, other)
         optuna_logger = logging.getLogger("optuna")
         level = optuna_logger.level
         optuna_logger.setLevel(logging.WARNING)  # one line per trial otherwise; restored below
