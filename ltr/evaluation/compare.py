@@ -501,7 +501,7 @@ def _check_same_data(results: Mapping[str, CVResult]) -> None:
         by_queries = {q: c for q, c in labels[other]}
         for queries, counts in labels[first]:
             theirs = by_queries.get(queries)
-            if theirs is not None and theirs != counts:
+            if theirs is not None and counts and theirs and theirs != counts:  # (a result without them: unknown)
                 shown = ", ".join(sorted(queries)[:3]) + (", ..." if len(queries) > 3 else "")
                 said = (f"the CV results were tested on other labels: the fold of queries {shown} has labels "
                         f"{counts} in {first!r} and {theirs} in {other!r}; compare systems over the same data (or "
@@ -509,7 +509,8 @@ def _check_same_data(results: Mapping[str, CVResult]) -> None:
                 raise ComparisonDataError(said + "compare_runs)", cli=said + "ltr compare --qrels)")
         if {frozenset(q) for q, _ in labels[first]} == {frozenset(q) for q, _ in labels[other]}:
             continue
-        if set(fold_of[first]) == set(fold_of[other]):  # the same queries, other folds: the label totals still match
+        recorded = all(c for n in (first, other) for _, c in labels[n])
+        if recorded and set(fold_of[first]) == set(fold_of[other]):  # the same queries, other folds: the same totals
             total = [sum((collections.Counter(c) for _, c in labels[n]), collections.Counter()) for n in (first, other)]
             if total[0] != total[1]:
                 raise ComparisonDataError(f"the CV results were tested on other labels: {dict(total[0])} in "
@@ -545,7 +546,7 @@ def compare_cv(results, baseline: str | None = None, *, metrics: str | Sequence[
 
     parsed = parse_metrics([metrics] if isinstance(metrics, str) else metrics)
     with_err = any(p.spec.name == "err" for p in parsed)
-    with_gain = any(p.spec.name in ("ndcg", "dcg") for p in parsed)  # the gain is DCG's alone (MAP ignores it)
+    with_gain = any(p.spec.name in ("ndcg", "dcg", "err") for p in parsed)  # (MAP, P@k, MRR ignore the gain)
     conventions = {name: {k: v for k, v in (r.settings.get("metric_conventions") or {}).items()
                           if (with_err or k != "max_grade") and (with_gain or k != "gain")}  # (ERR's grade: ERR's)
                    for name, r in results.items()}
