@@ -66,6 +66,7 @@ from sklearn.base import BaseEstimator
 from ltr._dataset import fingerprint_of, query_digests
 from ltr.datasets import RankingDataset
 from ltr.exceptions import GroupError, NoDataLinesError, OptionError
+from ltr.reader_options import refuse_one_files_sidecars
 
 __all__ = ["DaskRankingData", "DistributedRanker", "SchedulerUnreachableError", "check_config", "check_whole_queries",
            "connect", "fit", "from_dataset", "read_letor_shards"]
@@ -519,13 +520,7 @@ def read_letor_shards(paths, *, client=None, n_features: int | None = None, **op
     skipped with a warning naming it; when none holds any, :class:`~ltr.exceptions.NoDataLinesError`.
     """
     files = _shard_paths(paths)
-    shared = [key for key in ("query_file", "weight_file")
-              if isinstance(options.get(key), (str, os.PathLike)) and str(options[key]) != "auto"]
-    if shared and len(files) > 1:  # before a cluster starts: one shard's sizes would be read as every shard's
-        raise ValueError(f"{shared[0]}={str(options[shared[0]])!r} names one file's "
-                         f"{'group sizes' if shared[0] == 'query_file' else 'weights'}, and there are {len(files)} "
-                         "shards: leave it out (each shard reads its own SHARD.query, SHARD.group and SHARD.weight "
-                         "beside it)")
+    refuse_one_files_sidecars(options, len(files), f"there are {len(files)} shards")  # before a cluster starts
     client = _client(client)
     where = _placement(client, len(files))
 

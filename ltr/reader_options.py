@@ -24,7 +24,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
-__all__ = ["READER_OPTIONS", "VALUE_OPTIONS", "Placeholder", "ReaderOption", "same_value", "value_options"]
+__all__ = ["READER_OPTIONS", "SIDECAR_OPTIONS", "VALUE_OPTIONS", "Placeholder", "ReaderOption", "named_sidecars",
+           "refuse_one_files_sidecars", "same_value", "value_options"]
 
 
 class Placeholder(str):
@@ -194,3 +195,34 @@ def value_options(options: Mapping[str, object]) -> dict[str, object] | None:
         if not same_value(value, READER_OPTIONS[key].default):
             out[key] = str(value) if isinstance(value, float) and not math.isfinite(value) else value
     return out or None
+
+
+#: The reader options whose path is one data file's (its group sizes, its weights), not every file's.
+SIDECAR_OPTIONS = ("query_file", "weight_file")
+
+
+def named_sidecars(options: Mapping[str, object]) -> list[str]:
+    """The :data:`SIDECAR_OPTIONS` of reader ``options`` given a path (not ``"auto"``, not None).
+
+    Examples
+    --------
+    >>> named_sidecars({"query_file": "train.sizes", "weight_file": None, "sort": True})
+    ['query_file']
+    """
+    import os
+
+    return [key for key in SIDECAR_OPTIONS
+            if isinstance(options.get(key), (str, os.PathLike)) and str(options[key]) != "auto"]
+
+
+def refuse_one_files_sidecars(options: Mapping[str, object], n_files: int, files: str) -> None:
+    """A ValueError where reader ``options`` name a sizes or weights file (:func:`named_sidecars`) for ``n_files``
+    > 1 files (``files``: "there are 3 shards", "the folds read 6 files"): one file's would be read as every file's.
+    """
+    named = named_sidecars(options)
+    if named and n_files > 1:
+        key = named[0]
+        raise ValueError(f"{key}={str(options[key])!r} names one file's "
+                         f"{'group sizes' if key == 'query_file' else 'weights'}, and {files}: leave it out (each "
+                         "file reads its own FILE.query, FILE.group and FILE.weight beside it)")
+

@@ -97,13 +97,20 @@ def test_one_path_for_several_files_is_refused(lgb_layout, capsys, argv, said):
     assert len(err.strip().splitlines()) == 1
 
 
-def test_cv_of_a_fold_folder_refuses_one_sizes_file(tmp_path, capsys):
+@pytest.fixture
+def two_folds(tmp_path) -> Path:
+    """Fold1 and Fold2, each with train, vali and test of the same 6 queries, and one sizes file beside them."""
     d = make_ranking(6, (4, 4), 3, random_state=1)
     for k in (1, 2):
         for part in ("train", "vali", "test"):
             (tmp_path / f"Fold{k}").mkdir(exist_ok=True)
             write_letor(tmp_path / f"Fold{k}" / f"{part}.txt", d)
     (tmp_path / "sizes").write_text("".join(f"{n}\n" for n in _sizes(d)))
+    return tmp_path
+
+
+def test_cv_of_a_fold_folder_refuses_one_sizes_file(two_folds, capsys):
+    tmp_path = two_folds
     assert main(["cv", str(tmp_path), "--query-file", str(tmp_path / "sizes"), "--quiet"]) == 2
     err = capsys.readouterr().err
     assert "is folds of train, vali and test files" in err and "Traceback" not in err
@@ -120,18 +127,13 @@ def test_dask_shards_refuse_one_sizes_file(tmp_path):
         read_letor_shards(str(tmp_path / "part-*.txt"), query_file=str(tmp_path / "sizes"))
 
 
-def test_cross_validate_of_a_fold_folder_refuses_one_sizes_file(tmp_path):
+def test_cross_validate_of_a_fold_folder_refuses_one_sizes_file(two_folds):
     """The command line refused it; cross_validate applied the one file's sizes to every fold file (the review of
     t48)."""
     from ltr import Ranker
     from ltr.evaluation import cross_validate
 
-    d = make_ranking(6, (4, 4), 3, random_state=1)
-    for k in (1, 2):
-        for part in ("train", "vali", "test"):
-            (tmp_path / f"Fold{k}").mkdir(exist_ok=True)
-            write_letor(tmp_path / f"Fold{k}" / f"{part}.txt", d)
-    (tmp_path / "sizes").write_text("".join(f"{n}\n" for n in _sizes(d)))
+    tmp_path = two_folds
     with pytest.raises(ValueError, match=r"query_file='.*sizes' names one file's group sizes, and the folds read 6"):
         cross_validate(Ranker(n_estimators=2), tmp_path, read_options={"query_file": str(tmp_path / "sizes")},
                        progress=False)

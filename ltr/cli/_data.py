@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from ltr.cli._guard import note
-from ltr.cli._options import SIDECAR_OPTIONS, dense_for_xgboost, metric_names, reader_options
+from ltr.cli._options import dense_for_xgboost, metric_names, reader_options
+from ltr.reader_options import SIDECAR_OPTIONS
 
 __all__ = [
     "apply_recorded_read_options",

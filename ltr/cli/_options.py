@@ -14,7 +14,6 @@ from typing import Any
 from ltr.cli._guard import UsageError, split_list
 
 __all__ = [
-    "SIDECAR_OPTIONS",
     "add_collection_input",
     "add_conventions",
     "add_encoding_errors",
@@ -361,17 +360,11 @@ def add_reader_options(p: argparse.ArgumentParser, readers: Sequence[str] = ("le
                             "options (flags given here win) and attach its documented feature names")
 
 
-#: The reader options whose path is one data file's: a sizes or weights file given for TRAIN is not VALID's.
-SIDECAR_OPTIONS = ("query_file", "weight_file")
-
-
 def given_sidecars(args: argparse.Namespace) -> list[str]:
     """The ``--query-file PATH`` / ``--weight-file PATH`` flags given with a path (not ``auto``, not ``--no-*``)."""
-    from ltr.reader_options import READER_OPTIONS
+    from ltr.reader_options import READER_OPTIONS, named_sidecars
 
-    return [READER_OPTIONS[key].flag for key in SIDECAR_OPTIONS
-            if isinstance(getattr(args, f"read_{key}", None), (str, os.PathLike))
-            and str(getattr(args, f"read_{key}")) != "auto"]
+    return [READER_OPTIONS[key].flag for key in named_sidecars(reader_options(args))]
 
 
 def refuse_shared_sidecars(args: argparse.Namespace, files: str | None) -> None:
@@ -412,9 +405,10 @@ def reader_options(args: argparse.Namespace, reader: str = "letor", own_sidecars
             if opt.keyword not in base or value != opt.default:
                 out[opt.keyword] = value
     if own_sidecars:
-        for key in SIDECAR_OPTIONS:
-            if isinstance(out.get(key), (str, os.PathLike)) and str(out[key]) != "auto":
-                out[key] = "auto"  # the file's own, beside it (--no-query-file, None, still holds for every file)
+        from ltr.reader_options import named_sidecars
+
+        for key in named_sidecars(out):
+            out[key] = "auto"  # the file's own, beside it (--no-query-file, None, still holds for every file)
     return out
 
 

@@ -319,10 +319,11 @@ def run(args: argparse.Namespace) -> int:
         raise FileNotFoundError(2, "no such file or folder", args.data)
     folds = _official_folds(args) if args.root is not None else None
     _refuse_one_file_options(args, folds)
-    if _fold_layout(args, folds) is not None:  # every fold's train, vali and test file reads its own sidecars
+    layout = _fold_layout(args, folds)
+    if layout is not None:  # every fold's train, vali and test file reads its own sidecars
         refuse_shared_sidecars(args, f"{args.data or args.dataset} is folds of train, vali and test files")
         if folds is None:  # a fold folder of the user's own (a registered set's are checked against its record)
-            _warn_of_leaking_folds(args, _fold_layout(args, folds))
+            _warn_of_leaking_folds(args, layout)
     n_features, feature_names = args.n_features, None
     if args.dataset:
         from ltr.registry import get

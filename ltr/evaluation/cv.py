@@ -40,6 +40,7 @@ from ltr.evaluation.folds import Fold, load_part, make_folds
 from ltr.evaluation.results import CVResult, FoldResult
 from ltr.evaluation.selection import resolve_features, take_columns
 from ltr.exceptions import FileFormatError, OptionError
+from ltr.reader_options import refuse_one_files_sidecars
 from ltr.threads import cpu_count, resolve_n_jobs
 
 if TYPE_CHECKING:
@@ -636,14 +637,8 @@ def cross_validate(
                                          read_options=read_options)
     if not folds:
         raise ValueError("no folds to run")
-    named = [key for key in ("query_file", "weight_file")
-             if isinstance(read_options.get(key), (str, os.PathLike)) and str(read_options[key]) != "auto"]
     files = {str(part) for f in folds for part in (f.train, f.vali, f.test) if isinstance(part, (str, os.PathLike))}
-    if named and len(files) > 1:  # one file's sizes or weights would be read as every fold file's
-        raise ValueError(f"read_options {named[0]}={str(read_options[named[0]])!r} names one file's "
-                         f"{'group sizes' if named[0] == 'query_file' else 'weights'}, and the folds read "
-                         f"{len(files)} files: leave it out (each file reads its own FILE.query, FILE.group and "
-                         "FILE.weight beside it)")
+    refuse_one_files_sidecars(read_options, len(files), f"the folds read {len(files)} files")
     first = load_part(folds[0].train, n_features, **read_options)
     width = first.n_features if n_features is None else n_features
     given = None
