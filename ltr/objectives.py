@@ -48,6 +48,7 @@ __all__ = [
     "lightgbm_objective",
     "kernel_options",
     "native_params",
+    "refuse_unknown_kernel_options",
     "xgboost_objective",
 ]
 
@@ -115,14 +116,7 @@ class KernelObjective:
         self.group_ptr = check_group_ptr(group_ptr)
         self.n_rows = int(self.group_ptr[-1])
         self.params = {**fixed, **dict(params)}
-        allowed = set(inspect.signature(self.kernel.prepare).parameters) - {"labels", "group_ptr", "weight"}
-        unknown = sorted(set(self.params) - allowed)
-        if unknown:
-            import difflib
-
-            close = difflib.get_close_matches(unknown[0], sorted(allowed), n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise TypeError(f"unknown option(s) {unknown} for kernel {objective!r}{hint}; it takes {sorted(allowed)}")
+        refuse_unknown_kernel_options(objective, self.params)
         self.n_jobs = None if n_jobs is None else resolve_n_jobs(n_jobs)  # -1: every core, as everywhere
         self.weight = weight
         self.prepared = None
@@ -322,6 +316,28 @@ def xgboost_objective(objective: str, group_ptr: ArrayLike, *, weight: ArrayLike
     """
     return KernelObjective("xgboost", objective, group_ptr, weight=weight, labels=labels, n_jobs=n_jobs,
                            params=params)
+
+
+def refuse_unknown_kernel_options(objective: str, params) -> None:
+    """A TypeError naming the keys of ``params`` the Numba kernel of ``objective`` does not take (with the closest
+    it does, and all it does).
+
+    Examples
+    --------
+    >>> refuse_unknown_kernel_options("ranknet", {"sigma": 1.0})
+    >>> refuse_unknown_kernel_options("ranknet", {"sigmo": 1.0})
+    Traceback (most recent call last):
+    ...
+    TypeError: unknown option(s) ['sigmo'] for kernel 'ranknet' (did you mean 'sigma'?); it takes ['sigma']
+    """
+    allowed = kernel_options(objective)
+    unknown = sorted(set(params) - allowed)
+    if unknown:
+        import difflib
+
+        close = difflib.get_close_matches(unknown[0], sorted(allowed), n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise TypeError(f"unknown option(s) {unknown} for kernel {objective!r}{hint}; it takes {sorted(allowed)}")
 
 
 def kernel_options(objective: str) -> set[str]:

@@ -112,12 +112,9 @@ def check_hyper_parameters(est) -> None:
                          f"it; the engines take a larger one mod 2**32, 2**32 as 0), got {est.random_state!r}")
     for key, value in dict(getattr(est, "engine_params", None) or {}).items():
         if key in ("seed", "random_state", "random_seed") and not (_whole(value) and 0 <= value < 2**32):
-            raise ParameterValueError(f"engine_params: {key}={value!r}: a seed from 0 to 2**32 - 1 (the engines take "
-                                      "a larger one mod 2**32, 2**32 as 0)", key=key,
-                                      reason="a seed from 0 to 2**32 - 1 (the engines take a larger one mod 2**32, "
-                                             "2**32 as 0)",
-                                      cli=f"--param {key}={value}: a seed from 0 to 2**32 - 1 (the engines take a "
-                                          "larger one mod 2**32, 2**32 as 0)")
+            said = "a seed from 0 to 2**32 - 1 (the engines take a larger one mod 2**32, 2**32 as 0)"
+            raise ParameterValueError(f"engine_params: {key}={value!r}: {said}", key=key, reason=said,
+                                      cli=f"--param {key}={value}: {said}")
 
 
 @functools.cache

@@ -397,18 +397,9 @@ class Ranker(BaseEstimator):
         check = getattr(kernel.module, "check_options", None) if kernel is not None else None
         params = dict(self.objective_params or {})
         if kernel is not None and params and self.kernel == "numba":  # an unknown key, before any data is read
-            # (the native ranker's are refused by native_params, naming its own options)
-            import difflib
+            from ltr.objectives import refuse_unknown_kernel_options  # (the native ranker's: by native_params)
 
-            from ltr.objectives import kernel_options
-
-            allowed = kernel_options(self.objective)
-            unknown = sorted(set(params) - allowed)
-            if unknown:
-                close = difflib.get_close_matches(unknown[0], sorted(allowed), n=1)
-                hint = f" (did you mean {close[0]!r}?)" if close else ""
-                raise TypeError(f"unknown option(s) {unknown} for kernel {self.objective!r}{hint}; it takes "
-                                f"{sorted(allowed)}")
+            refuse_unknown_kernel_options(self.objective, params)
         if check is None or not params:
             return
         taken = set(inspect.signature(check).parameters)
