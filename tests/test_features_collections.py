@@ -364,6 +364,25 @@ def test_a_json_record_without_a_text_key_is_refused_an_explicitly_empty_text_is
         load_queries(write(tmp_path, "q.jsonl", '{"qid": "1", "txt": "cat"}\n'))
 
 
+def test_a_json_text_that_is_a_list_or_object_is_refused_not_indexed_as_its_repr(tmp_path):
+    """``"text": ["wing", "flutter"]`` was indexed as ``['wing', 'flutter']`` (brackets and quotes in the text and
+    in the tokens of a keyword analyzer); a list or an object is refused by file, line and key, for documents,
+    titles, queries and topic fields. A number or a boolean is its JSON spelling, as an id of 7 is "7"."""
+    with pytest.raises(CollectionFormatError) as e:
+        load_documents(write(tmp_path, "d.jsonl", '{"_id": "a", "text": "ok"}\n{"_id": "b", "text": ["wing", "x"]}\n'))
+    assert str(e.value).startswith(f"{tmp_path / 'd.jsonl'}:2: 'text' is a JSON array, not a string")
+    assert e.value.token == '["wing", "x"]'
+    with pytest.raises(CollectionFormatError, match=r"t.jsonl:1: 'title' is a JSON object, not a string"):
+        load_documents(write(tmp_path, "t.jsonl", '{"_id": "a", "title": {"en": "Wing"}, "text": "x"}\n'))
+    with pytest.raises(CollectionFormatError, match=r"q.jsonl:1: 'query' is a JSON array, not a string"):
+        load_queries(write(tmp_path, "q.jsonl", '{"qid": "1", "query": ["wing"]}\n'))
+    with pytest.raises(CollectionFormatError, match=r"tf.jsonl:1: 'description' is a JSON array, not a string"):
+        load_queries(write(tmp_path, "tf.jsonl", '{"query_id": "1", "title": "a", "description": ["b"]}\n'),
+                     topic_fields=("title", "desc"))
+    c = load_documents(write(tmp_path, "n.jsonl", '{"_id": 7, "title": 0, "text": true}\n'))
+    assert c.doc_ids == ("7",) and c.fields == {"title": ["0"], "body": ["true"]}
+
+
 def test_a_tsv_whose_first_record_has_an_empty_text_is_detected_as_tsv(tmp_path):
     """``e1<TAB>`` on line 1: the tab is all that tells a TSV file, and stripping the line took it."""
     docs = write(tmp_path, "dempty.tsv", "e1\t\ne2\tcat sat\n")

@@ -67,11 +67,22 @@ def _value(path: str | Path, lineno: int, obj: dict, keys: tuple[str, ...], what
     ``what`` is None)."""
     for key in keys:
         if key in obj and obj[key] is not None:
-            return str(obj[key])
+            return _scalar(path, lineno, obj, key)
     if what is None:
         return ""
     raise CollectionFormatError(f"no {what} key ({_names(keys)}); the record's keys are "
                                 f"{', '.join(map(repr, obj)) or 'none'}", str(path), lineno, token=json.dumps(obj)[:60])
+
+
+def _scalar(path: str | Path, lineno: int, obj: dict, key: str) -> str:
+    """``obj[key]`` as text: a string, or a number's or boolean's JSON spelling; a list or an object is an error (its
+    Python repr would be indexed as the text, brackets and quotes included)."""
+    value = obj[key]
+    if isinstance(value, (list, dict)):
+        raise CollectionFormatError(f"{key!r} is a JSON {'array' if isinstance(value, list) else 'object'}, not a "
+                                    "string (join its parts into one string)", str(path), lineno,
+                                    token=json.dumps(value)[:60])
+    return value if isinstance(value, str) else json.dumps(value)
 
 
 def _names(keys: tuple[str, ...]) -> str:
@@ -101,7 +112,7 @@ def read_beir_corpus(path: str | Path, *, errors: str = "strict", duplicates: st
                 f"no document text key ({_names(DOC_TEXT_KEYS)}) and no title; the record's keys are "
                 f"{', '.join(map(repr, o))} (an empty body is written \"text\": \"\")", str(path), n,
                 token=json.dumps(o)[:60])
-    cols = {"title": [str(o.get("title") or "") for _, o in rows],
+    cols = {"title": [_scalar(path, n, o, "title") if o.get("title") is not None else "" for n, o in rows],
             "body": [_value(path, n, o, DOC_TEXT_KEYS, None) for n, o in rows]}
     ids, cols = dedupe(ids, cols, duplicates, str(path), lines=[n for n, _ in rows])
     return Collection(tuple(ids), cols, name=str(path))
@@ -134,7 +145,8 @@ def read_beir_queries(path: str | Path, *, errors: str = "strict", fields: tuple
         if not any(TOPIC_KEYS[f] in o for f in fields):
             raise CollectionFormatError(f"no topic field key ({', '.join(repr(TOPIC_KEYS[f]) for f in fields)})",
                                         str(path), n, token=json.dumps(o)[:60])
-        texts.append(" ".join(" ".join(str(o[TOPIC_KEYS[f]]).split()) for f in fields if o.get(TOPIC_KEYS[f])))
+        texts.append(" ".join(" ".join(_scalar(path, n, o, TOPIC_KEYS[f]).split()) for f in fields
+                              if o.get(TOPIC_KEYS[f]) not in (None, "")))
     return Queries(qids, tuple(texts), name=str(path), lines=tuple(n for n, _ in rows))
 
 
