@@ -915,6 +915,8 @@ class Reranker:
             raise ValueError(f"on_unknown must be 'warn', 'drop' or 'error', got {on_unknown!r}")
         if depth is not None and (isinstance(depth, bool) or int(depth) != depth or depth < 1):
             raise ValueError(f"depth must be a positive integer or None, got {depth!r}")
+        if depth is not None:
+            self._note_short_feedback(int(depth))
         cand = candidates_frame(run)
         texts = _query_texts(queries, "queries")
         bad_q = ~cand["qid"].isin(set(texts)).to_numpy()
@@ -972,6 +974,25 @@ class Reranker:
             described = getattr(self.model, "feature_set_", None) or {}
             report["first_stage_scale"] = _scale_note(described.get("first_stage_top_scores"), rows)
         return out, self._said(RunReport(len(order), len(out), **report), on_unknown)
+
+    def _note_short_feedback(self, depth: int) -> None:
+        """Warn when ``depth`` is below the ``fb_docs`` of a pseudo-relevance feedback feature the model reads that
+        takes its feedback from the candidates: cut to fewer, its feedback documents (and so its values) are not
+        those it had when ``ltr features`` extracted it over the whole first stage."""
+        short = {}
+        for scorer, _, cols in self._served.columns(self.index):
+            fb = scorer.params.get("fb_docs")
+            if scorer.params.get("fb_source") != "candidates" or not isinstance(fb, int) or fb <= depth:
+                continue
+            for c in cols:
+                if c in self.feature_names and self._reads(self.feature_names.index(c)):
+                    short[c] = fb
+        if short:
+            log.warning("depth %d is below the feedback documents of %s: their feedback comes from the first %d "
+                        "candidates, where the feature set takes %s (as ltr features extracted them from the "
+                        "whole first stage); rerank at depth %d or more for the same features", depth,
+                        ", ".join(short), depth, " / ".join(sorted({f"{v}" for v in short.values()})),
+                        max(short.values()))
 
     @staticmethod
     def _said(report: RunReport, on_unknown: str) -> RunReport:

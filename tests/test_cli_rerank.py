@@ -427,3 +427,26 @@ def test_a_huge_first_stage_score_is_refused_where_it_is_a_feature_only(made, ca
         reranker.rerank(QUERIES["Q-A"], ["d3", "d7"], scores=[1e39, 4.0], qid="Q-A")
     with pytest.raises(ValueError, match=r"document d3: first-stage score 1e\+39 is beyond float32's range"):
         reranker.rerank(QUERIES["Q-A"], ["d3", "d7"], scores=[1e39, 4.0])
+
+
+def test_a_depth_below_a_feedback_features_fb_docs_is_said(made, capsys, tmp_path, caplog):
+    """RM3 from the candidates takes its feedback from the first fb_docs of them: reranking at a smaller --depth
+    gives it fewer feedback documents, so other values than ltr features extracted over the whole first stage,
+    which was unsaid (trial t48). A depth of fb_docs or more, and a feedback feature from a retrieval, are not
+    said."""
+    (tmp_path / "prf.toml").write_text('[[features]]\nscorer = "bm25"\n[[features]]\nscorer = "rm3"\nfields = '
+                                       '["body"]\nfb_docs = 3\n[[features]]\nscorer = "rm3"\nname = "rm3r"\n'
+                                       'fields = ["body"]\nfb_docs = 4\nfb_source = "retrieval"\n')
+    ok(["features", "--collection", made / "docs.tsv", "--queries", made / "q.tsv", "--qrels", made / "qrels",
+        "--topk", 6, "--features", tmp_path / "prf.toml", "--out", tmp_path / "p.letor", "--quiet"])
+    ok(["train", tmp_path / "p.letor", "--engine", "linear", "--out", tmp_path / "p.json", "--quiet"])
+    base = ["rerank", "--model", tmp_path / "p.json", "--collection", made / "docs.tsv", "--queries", made / "q.tsv",
+            "--run", made / "bm25.run"]
+    ok([*base, "--depth", 2, "--out", tmp_path / "d2.run"], capsys)
+    said = [r.getMessage() for r in caplog.records if "feedback documents" in r.getMessage()]
+    assert said == ["depth 2 is below the feedback documents of rm3:body: their feedback comes from the first 2 "
+                    "candidates, where the feature set takes 3 (as ltr features extracted them from the whole first "
+                    "stage); rerank at depth 3 or more for the same features"]
+    caplog.clear()
+    ok([*base, "--depth", 3, "--out", tmp_path / "d3.run"], capsys)
+    assert not [r for r in caplog.records if "feedback documents" in r.getMessage()]
