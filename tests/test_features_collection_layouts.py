@@ -400,6 +400,13 @@ def test_a_folder_of_document_files_is_one_collection_when_the_queries_are_given
     assert c.doc_ids == ("FR1", "FT1", "J1")
     assert c.fields == {"title": ["", "Airbus", ""], "body": ["airbus rules", "subsidies", "boeing airbus subsidies"]}
     assert "1 file(s) of no document format skipped (readme.txt)" in caplog.text
+    # several formats read as documents is said (a stray notes.tsv beside TREC files would be indexed unsaid)
+    assert (f"{docs}: files of 2 formats read as documents: trec 2 file(s) (fr94/01/fr940104.0, ft/ft911_1.gz); "
+            "beir 1 file(s) (ft/more.jsonl)") in caplog.text
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        read_document_folder(docs / "fr94")  # one format: nothing to say
+    assert "formats read as documents" not in caplog.text
     (docs / "ft" / "dup.trec").write_text("<DOC><DOCNO>FR1</DOCNO>again</DOC>\n")
     with pytest.raises(CollectionFormatError, match=r"duplicate document id 'FR1'"):
         read_document_folder(docs)

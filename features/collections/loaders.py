@@ -165,6 +165,7 @@ def read_document_folder(folder: str | Path, *, errors: str = "strict", duplicat
     columns: dict[str, list[str]] = {}
     origin: list[tuple[Path, int]] = []  # each document's file and record in it
     skipped, unreadable = [], []
+    formats: dict[str, list[Path]] = {}  # the files read, by detected format
     for p in files:
         if _is_saved_index(p):  # the collection's own index kept beside it (`ltr features --index`): not a document
             continue
@@ -177,12 +178,18 @@ def read_document_folder(folder: str | Path, *, errors: str = "strict", duplicat
             skipped.append(p)
             continue
         part = load_documents(p, fmt, errors=errors, duplicates=duplicates)
+        formats.setdefault(fmt, []).append(p)
         for name in part.fields:
             columns.setdefault(name, [""] * len(ids))
         for name, texts in columns.items():
             texts.extend(part.fields.get(name, [""] * len(part)))
         ids.extend(part.doc_ids)
         origin.extend((p, k + 1) for k in range(len(part)))
+    if len(formats) > 1:  # a stray notes.tsv beside TREC files is read as documents too: say what was read
+        by_count = sorted(formats.items(), key=lambda kv: -len(kv[1]))
+        log.warning("%s: files of %d formats read as documents: %s", folder, len(formats), "; ".join(
+            f"{fmt} {len(ps)} file(s) ({', '.join(str(p.relative_to(folder)) for p in ps[:3])}"
+            f"{', ...' if len(ps) > 3 else ''})" for fmt, ps in by_count))
     if skipped:
         shown = ", ".join(str(p.relative_to(folder)) for p in skipped[:3]) + (", ..." if len(skipped) > 3 else "")
         log.warning("%s: %d file(s) of no document format skipped (%s)", folder, len(skipped), shown)
