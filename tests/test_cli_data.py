@@ -454,3 +454,11 @@ def test_a_missing_copy_of_a_set_fetch_cannot_download_says_where_to_get_it(tmp_
         assert "cannot be downloaded by fetch: get it from https://webscope.sandbox.yahoo.com/" in err
         assert f"get it with `ltr data fetch {name}" not in err
         assert f"`ltr data verify {name} {tmp_path}`" in err
+
+
+def test_a_name_that_begins_several_sets_suggests_each(capsys):
+    """'yahoo' suggested only yahoo-set2 (difflib's single closest), 'mslr' the one set (trial t49)."""
+    assert main(["data", "info", "yahoo"]) == 2
+    assert "unknown data set 'yahoo' (did you mean 'yahoo-set1' or 'yahoo-set2'?)" in capsys.readouterr().err
+    assert main(["data", "info", "istela"]) == 2
+    assert "unknown data set 'istela' (did you mean 'istella'?)" in capsys.readouterr().err

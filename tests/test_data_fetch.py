@@ -781,3 +781,124 @@ def test_unpacked_files_that_differ_from_their_documented_checksums_are_not_inst
         reg.fetch(entry, tmp_path / "sets", progress=False)
     assert sorted(p.name for p in (tmp_path / "sets").iterdir()) == [DOWNLOADS]  # no copy, no temporary folder
     assert (tmp_path / "sets" / DOWNLOADS / "toy.zip").is_file()  # the archive stays
+
+
+# -- trial t49 (datasets): home folders, archives of failed calls, a failing RAR tool, two calls at once -------------
+
+def test_a_leading_tilde_is_the_home_folder_never_a_folder_named_tilde(server, toy, tmp_path, monkeypatch):
+    """fetch(to="~/ltr-data"), the docstrings' own example (and --to=~/ltr-data, which bash leaves alone after '='),
+    downloaded into './~/ltr-data'; load, verify and split_path then said the files were missing."""
+    _, archive = toy
+    server.files["/toy.zip"] = archive
+    entry = _entry(server.url + "/toy.zip", archive)
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.chdir(tmp_path)
+    dest = reg.fetch(entry, "~/ltr-data", progress=False)
+    assert dest == home / "ltr-data" / "toy" and (dest / MARKER).is_file()
+    assert not (tmp_path / "~").exists()
+    assert reg.verify(entry, "~/ltr-data/toy").ok
+    assert reg.split_path(entry, "~/ltr-data", 2, "test") == dest / "Fold2" / "test.txt"
+    assert sorted(reg.fold_paths(entry, "~/ltr-data")) == [1, 2]
+    assert reg.load(entry, "~/ltr-data").n_queries == 3
+
+
+def test_an_archive_an_earlier_failed_call_downloaded_is_removed_by_the_call_that_installs(server, toy, tmp_path,
+                                                                                            monkeypatch):
+    """Ctrl-C while unpacking, then fetch again: the second call installed the set and kept the first's archive
+    (3.8 GB for MSLR-WEB30K) without --keep-archives, its marker saying "downloaded": false. An archive the user
+    put there is still kept."""
+    import ltr.registry._fetch as fetch_module
+
+    _, archive = toy
+    server.files["/toy.zip"] = archive
+    entry = _entry(server.url + "/toy.zip", archive)
+    real = fetch_module._unpack
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(fetch_module, "_unpack", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        reg.fetch(entry, tmp_path, progress=False)
+    assert (tmp_path / DOWNLOADS / "toy.zip").is_file()
+    monkeypatch.setattr(fetch_module, "_unpack", real)
+    dest = reg.fetch(entry, tmp_path, progress=False)
+    assert len(server.log) == 1  # the kept archive was used
+    assert sorted(p.name for p in (tmp_path / DOWNLOADS).iterdir()) == []
+    marker = json.loads((dest / MARKER).read_text())
+    assert marker["archives"] == [{"file": "toy.zip", "bytes": len(archive), "downloaded": True}]
+    # put there by the user: used and kept
+    other = tmp_path / "other"
+    (other / DOWNLOADS).mkdir(parents=True)
+    (other / DOWNLOADS / "toy.zip").write_bytes(archive)
+    dest = reg.fetch(entry, other, progress=False)
+    assert (other / DOWNLOADS / "toy.zip").read_bytes() == archive
+    assert json.loads((dest / MARKER).read_text())["archives"][0]["downloaded"] is False
+
+
+def test_an_archive_the_rar_tool_cannot_unpack_is_set_aside_and_downloaded_again(tmp_path, monkeypatch):
+    """A damaged .rar (no LETOR 4.0 archive has a recorded checksum) was kept as the good one: every later fetch
+    reused it without downloading and failed the same way, never saying to remove it."""
+    mirror = tmp_path / "mirror"
+    mirror.mkdir()
+    (mirror / "toy.rar").write_bytes(b"Rar!\x1a\x07\x00" + bytes(32))
+    tool = tmp_path / "unrar"
+    tool.write_text("#!/bin/sh\necho \"$4: Unexpected end of archive\" >&2\nexit 3\n")
+    tool.chmod(0o755)
+    monkeypatch.setattr("ltr.registry._fetch.shutil.which", lambda name: str(tool) if name == "unrar" else None)
+    sets = tmp_path / "sets"
+    for attempt in (1, 2):
+        with pytest.raises(ChecksumError) as e:
+            reg.fetch(_rar_entry(mirror), sets, progress=False)
+        aside = sets / DOWNLOADS / ("toy.rar.corrupt" if attempt == 1 else "toy.rar.corrupt.1")
+        assert str(e.value) == (f"unrar could not unpack toy.rar ({sets / DOWNLOADS / 'toy.rar'}: Unexpected end of "
+                                f"archive); it is kept aside as {aside} and not used, and the next fetch downloads "
+                                "it again (if unrar is at fault rather than the archive, unpack the kept file with "
+                                "another tool)")
+        assert aside.is_file() and not (sets / DOWNLOADS / "toy.rar").exists()  # so the second call downloaded
+
+
+def test_two_fetches_into_one_folder_take_turns(server, toy, tmp_path, caplog):
+    """Two calls at once appended to one .part file (the second 'resuming' the first's growing file): both
+    failed, one with a bare 'no such file or folder'. The second now waits for the first and finds its copy."""
+    import fcntl
+    import time
+
+    _, archive = toy
+    server.files["/toy.zip"] = archive
+    entry = _entry(server.url + "/toy.zip", archive)
+    (tmp_path / DOWNLOADS).mkdir()
+    held = os.open(tmp_path / DOWNLOADS, os.O_RDONLY)  # as a first call holds it while it downloads
+    fcntl.flock(held, fcntl.LOCK_EX)
+    got = {}
+    second = threading.Thread(target=lambda: got.update(dest=reg.fetch(entry, tmp_path, progress=False)))
+    second.start()
+    deadline = time.monotonic() + 30
+    while not any("another fetch into" in r.getMessage() for r in caplog.records) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert [r.getMessage() for r in caplog.records if "another fetch" in r.getMessage()] == [
+        f"another fetch into {tmp_path} is running; waiting for it to end before fetching toy"]
+    assert second.is_alive() and server.log == []  # waiting, nothing downloaded
+    os.close(held)
+    second.join(30)
+    assert (got["dest"] / MARKER).is_file() and len(server.log) == 1
+
+
+def test_an_interrupted_fetch_says_that_what_it_downloaded_is_kept(tmp_path, monkeypatch, capsys):
+    """'no output file was left half-written' invited deleting the folder, where a .part file is kept to be
+    resumed (trial t49); '~' in --to=~/DIR is the home folder for the file check before the download too."""
+    from ltr.cli import main
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(reg, "fetch", interrupted)
+    assert main(["data", "fetch", "adi", "--to", str(tmp_path), "--quiet"]) == 130
+    assert capsys.readouterr().err == ("ltr data fetch: interrupted; nothing was installed; what was downloaded is "
+                                       "kept in DIR/.ltrkit-downloads and the next fetch goes on from it\n")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    (tmp_path / "afile").write_text("x")
+    assert main(["data", "fetch", "adi", "--to=~/afile"]) == 2
+    assert capsys.readouterr().err == "ltr data fetch: error: --to ~/afile: is a file; give a folder\n"

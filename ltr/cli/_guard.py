@@ -335,6 +335,15 @@ def discard_stdout() -> None:
         pass
 
 
+def _nothing_lost(command: str) -> str:
+    """What an interrupted command left: a fetch keeps what it downloaded (a ``.part`` file is resumed), which the
+    general words would invite the user to delete."""
+    if command == "data fetch":
+        return ("nothing was installed; what was downloaded is kept in DIR/.ltrkit-downloads and the next fetch goes "
+                "on from it")
+    return "no output file was left half-written"
+
+
 def guard(command: str, func: Callable[[argparse.Namespace], int | None], args: argparse.Namespace) -> int:
     """Run a command; every user error becomes one line on standard error and an exit code, never a traceback.
 
@@ -353,7 +362,7 @@ def guard(command: str, func: Callable[[argparse.Namespace], int | None], args: 
         stop_outputs(None)  # reported here: a later command of this process (a test's) writes again
         said, code = stopped_how(e)
         with contextlib.suppress(OSError):  # standard error gone with the terminal (SIGHUP): the code says it
-            print(f"ltr {command}: {said}; no output file was left half-written", file=sys.stderr)
+            print(f"ltr {command}: {said}; {_nothing_lost(command)}", file=sys.stderr)
         return code
     except BrokenPipeError:  # `ltr ... | head`: quietly, and not a success (the outputs after it were not written)
         discard_stdout()

@@ -113,7 +113,8 @@ def run_fetch(args: argparse.Namespace) -> int:
         raise UsageError(f"--retries must be >= 0, got {args.retries}")
     if args.timeout <= 0:
         raise UsageError(f"--timeout must be > 0, got {args.timeout}")
-    if os.path.exists(args.to) and not os.path.isdir(args.to):  # said before the terms of use, not after them
+    to = os.path.expanduser(args.to)
+    if os.path.exists(to) and not os.path.isdir(to):  # said before the terms of use, not after them
         raise UsageError(f"--to {args.to}: is a file; give a folder")
     terms = info(args.name).get("license")
     if terms:

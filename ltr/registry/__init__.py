@@ -126,7 +126,8 @@ def fetch(name: str | Entry, to: str | os.PathLike, *, progress: bool = True, ba
     ----------
     name : str or Entry
     to : path
-        Parent folder; created if needed. Downloads go to ``to/.ltrkit-downloads/``.
+        Parent folder; created if needed (a leading ``~`` is the home folder). Downloads go to
+        ``to/.ltrkit-downloads/``.
     progress : bool, default=True
         A tqdm bar per file, shown only when stderr is a terminal.
     base_url : str, optional
@@ -136,7 +137,8 @@ def fetch(name: str | Entry, to: str | os.PathLike, *, progress: bool = True, ba
     retries : int, default=2
         How many times an interrupted transfer is resumed (HTTP ``Range``) before the call fails.
     keep_archives : bool, default=False
-        Keep downloaded archives after unpacking (archives the user placed there are always kept).
+        Keep downloaded archives after unpacking, whichever call downloaded them (archives the user placed there are
+        always kept).
 
     Returns
     -------
@@ -151,12 +153,13 @@ def fetch(name: str | Entry, to: str | os.PathLike, *, progress: bool = True, ba
         failing; a partial file stays as ``*.part`` and the next call resumes it. Also for sets that need a manual
         download (the message says where to put the archive).
     ChecksumError
-        The file does not match its documented size or checksum, or is not a readable archive, or (where the
-        registry records no checksum for an archive: ``info(name)["archives"]``, or ``ltr data info NAME``, shows
-        it) does not begin as the unpacker reads its format (``Rar!\\x1a\\x07`` for RAR; gzip, bzip2, xz or
-        uncompressed for tar, ...); it is renamed to ``*.corrupt`` and never used. The message also says when the
-        file is not of its format at all (a web page saved in its place). Also when an unpacked file differs from
-        its documented size or checksum: nothing is installed, and the archives stay in ``.ltrkit-downloads``.
+        The file does not match its documented size or checksum, or is not a readable archive (a RAR tool fails
+        on it), or (where the registry records no checksum for an archive: ``info(name)["archives"]``, or ``ltr
+        data info NAME``, shows it) does not begin as the unpacker reads its format (``Rar!\\x1a\\x07`` for RAR;
+        gzip, bzip2, xz or uncompressed for tar, ...); it is renamed to ``*.corrupt`` and never used. The message
+        also says when the file is not of its format at all (a web page saved in its place). Also when an unpacked
+        file differs from its documented size or checksum: nothing is installed, and the archives stay in
+        ``.ltrkit-downloads``.
     ArchiveError
         A RAR archive and no ``unrar``/``7z``/``bsdtar`` on the PATH, or a member that would land outside the folder.
     DatasetLayoutError
@@ -164,15 +167,18 @@ def fetch(name: str | Entry, to: str | os.PathLike, *, progress: bool = True, ba
     OutputPathError
         ``to`` cannot be created or written (a read-only or full file system, a file in the path): one line naming
         ``to`` as given. A call that fails removes the folders it created that are still empty (``to`` and its
-        ``.ltrkit-downloads``; a partial ``*.part`` file to resume keeps its folder).
+        ``.ltrkit-downloads``), except after a :class:`DownloadError`, whose message names
+        ``.ltrkit-downloads/FILE`` as the place to put the archive by hand; a partial ``*.part`` file to resume
+        keeps its folder.
 
     Notes
     -----
-    For an archive whose checksum the registry does not record, a warning (``logging``) says that the file was not
-    checked, and the unpacked files are counted as :func:`verify` counts them (rows, queries, label range,
-    records); counts that differ from the registry's are logged and recorded in ``.ltrkit-complete.json`` (some
-    documented counts are not from a primary source), where files that are missing, or differ from their documented
-    size or checksum, install nothing.
+    Two calls fetching into one folder at once take turns (a lock on ``.ltrkit-downloads``): the second waits, then
+    finds the first's copy. For an archive whose checksum the registry does not record, a warning (``logging``)
+    says that the file was not checked, and the unpacked files are counted as :func:`verify` counts them (rows,
+    queries, label range, records); counts that differ from the registry's are logged and recorded in
+    ``.ltrkit-complete.json`` (some documented counts are not from a primary source), where files that are missing,
+    or differ from their documented size or checksum, install nothing.
     """
     from ltr.registry._fetch import fetch_entry
 
@@ -202,7 +208,7 @@ def verify(name: str | Entry, folder: str | os.PathLike, *, counts: bool = True,
     checksums : bool, default=True
         Hash files whose checksum the registry documents.
     """
-    folder = Path(folder)
+    folder = Path(folder).expanduser()
     if not folder.is_dir():
         raise DatasetLayoutError(f"{folder} is not a folder")
     return verify_copy(get_entry(name), folder, counts=counts, checksums=checksums)

@@ -234,9 +234,10 @@ class Entry:
     def find_root(self, folder: str | os.PathLike) -> Path:
         """The folder that holds this set's files: ``folder`` itself, ``folder/NAME``, or one of ``layout.root``.
 
-        Falls back to ``folder`` when no expected file is found anywhere (so that a report can say so).
+        Falls back to ``folder`` when no expected file is found anywhere (so that a report can say so). A leading
+        ``~`` is the home folder, as a shell would read it (``--to=~/ltr-data`` and a quoted path reach here as is).
         """
-        folder = Path(folder)
+        folder = Path(folder).expanduser()
         expected = self.expected_files()
         for base in (folder, folder / self.name):
             for sub in self.roots:
@@ -352,6 +353,7 @@ def get_entry(name: str | Entry) -> Entry:
     for e in entries.values():
         if key in {_key(a) for a in e.data.get("aliases", [])}:
             return e
-    close = difflib.get_close_matches(key, list(entries), n=1)
-    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    close = ([k for k in sorted(entries) if key and k.startswith(key)]
+             or difflib.get_close_matches(key, list(entries), n=1))
+    hint = f" (did you mean {' or '.join(map(repr, close))}?)" if close else ""  # 'yahoo': either set
     raise UnknownDatasetError(f"unknown data set {name!r}{hint}; known: {', '.join(sorted(entries))}")

@@ -15,7 +15,10 @@ The steps, and what an interruption leaves behind:
    the counts that :func:`~ltr.registry.verify` checks are compared too, and differences said), a completion marker
    (``.ltrkit-complete.json``) is written inside, and only then is the folder renamed to ``DIR/NAME``.
 
-So ``DIR/NAME`` exists only when complete, and a later call that finds the marker returns at once.
+So ``DIR/NAME`` exists only when complete, and a later call that finds the marker returns at once. Archives this
+toolkit downloaded carry a ``FILE.ltrkit-fetched`` mark, so that whichever call installs the set removes them (unless
+archives are kept), where an archive the user put there is never removed; calls into one folder take turns (a lock
+on the ``.ltrkit-downloads`` folder), or both would append to one ``.part`` file.
 """
 
 from __future__ import annotations
@@ -54,6 +57,7 @@ logger = logging.getLogger(__name__)
 MARKER = ".ltrkit-complete.json"
 DOWNLOADS = ".ltrkit-downloads"
 _CHUNK = 1 << 16
+_FETCHED = ".ltrkit-fetched"  # beside an archive this toolkit downloaded (never on one the user put there)
 # How each archive format begins, as _unpack reads it (what it is called, the accepted starts as (offset, bytes,
 # kind)): PKWARE's APPNOTE 4.3.7 and 4.3.16 (local file header, or the end record of an empty archive), RFC 1952
 # 2.3.1 (gzip ID1 ID2), bzip2's 'BZh' stream header, the xz format's header magic (xz-file-format 2.1.1.1),
@@ -234,8 +238,13 @@ def _with_format(problem: str, archive: dict, path: Path) -> str:
     return f"{problem}; {wrong}" if wrong else problem
 
 
+def _fetched_mark(path: Path) -> Path:
+    return path.with_name(path.name + _FETCHED)
+
+
 def _set_aside(path: Path) -> Path:
     """Rename a bad file to ``NAME.corrupt`` (``NAME.corrupt.1`` ... if taken) so that it is never used again."""
+    _fetched_mark(path).unlink(missing_ok=True)
     dest = path.with_name(path.name.removesuffix(".part") + ".corrupt")
     k = 0
     while dest.exists():
@@ -252,8 +261,8 @@ def _obtain(entry: Entry, archive: dict, downloads: Path, *, base_url: str | Non
     target = downloads / archive["file"]
     if target.exists():  # a previous call, or the user (manual downloads)
         problem = _check_archive(archive, target)
-        if problem is None:
-            return target, False
+        if problem is None:  # downloaded by an earlier call that failed later (a damaged sibling, Ctrl-C), or not
+            return target, _fetched_mark(target).exists()
         aside = _set_aside(target)
         logger.warning("%s: %s; kept aside as %s, downloading again", target, problem, aside)
     urls = [f"{base_url.rstrip('/')}/{archive['file']}"] if base_url else list(archive.get("urls", []))
@@ -303,6 +312,7 @@ def _obtain(entry: Entry, archive: dict, downloads: Path, *, base_url: str | Non
         aside = _set_aside(part)
         raise ChecksumError(f"{archive['file']} downloaded from {done_url}: {problem}; the file is kept aside as "
                             f"{aside} and not used", str(aside))
+    _fetched_mark(target).touch()  # first: an interruption between the two leaves a mark, never an unmarked download
     os.replace(part, target)
     return target, True
 
@@ -321,8 +331,12 @@ def _run_rar_tool(path: Path, dest: Path, name: str, final: Path) -> None:
             continue
         cmd = [exe] + [a.format(archive=path, dest=dest) for a in args]
         proc = subprocess.run(cmd, capture_output=True, text=True)
-        if proc.returncode != 0:
-            raise ArchiveError(f"{tool} could not unpack {path}: {(proc.stderr or proc.stdout).strip()[:300]}")
+        if proc.returncode != 0:  # as a zip the zipfile module cannot read: set aside, or every call reuses it
+            said = (proc.stderr or proc.stdout).strip()[:300]
+            aside = _set_aside(path)
+            raise ChecksumError(f"{tool} could not unpack {path.name} ({said}); it is kept aside as {aside} and not "
+                                f"used, and the next fetch downloads it again (if {tool} is at fault rather than "
+                                "the archive, unpack the kept file with another tool)", str(aside))
         for p in dest.rglob("*"):  # the tools refuse '..' members, but check what they wrote anyway
             _safe_member(dest, p.relative_to(dest).as_posix())
         return
@@ -426,7 +440,7 @@ def fetch_entry(entry: Entry, to: str | os.PathLike, *, progress: bool = True, b
                 timeout: float = 30.0, retries: int = 2, keep_archives: bool = False) -> Path:
     """See :func:`ltr.registry.fetch`."""
     shown = os.fsdecode(os.fspath(to))
-    to = Path(to)
+    to = Path(to).expanduser()  # '--to=~/ltr-data' and a quoted '~/...' reach here unexpanded: never a './~' folder
     dest = to / entry.name
     if (dest / MARKER).is_file():
         return dest
@@ -438,6 +452,38 @@ def fetch_entry(entry: Entry, to: str | os.PathLike, *, progress: bool = True, b
         raise DownloadError(f"the registry lists no archive for {entry.name}")
     downloads = to / DOWNLOADS
     created = _make_folders(to, downloads, shown)
+    with _one_at_a_time(downloads, entry.name, to):
+        if (dest / MARKER).is_file():  # the call this one waited for installed it
+            return dest
+        downloads.mkdir(parents=True, exist_ok=True)  # removed, empty, by a call this one waited for that failed
+        return _fetch_locked(entry, to, dest, downloads, created, shown, progress=progress, base_url=base_url,
+                             timeout=timeout, retries=retries, keep_archives=keep_archives)
+
+
+@contextlib.contextmanager
+def _one_at_a_time(downloads: Path, name: str, to: Path) -> Iterator[None]:
+    """Hold an exclusive ``flock`` on the ``downloads`` folder itself (no lock file left behind; where the platform
+    has no ``flock``, nothing is held); a call that finds it held says that it waits for the other."""
+    try:
+        import fcntl
+    except ImportError:  # Windows
+        yield
+        return
+    fd = os.open(downloads, os.O_RDONLY)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            logger.warning("another fetch into %s is running; waiting for it to end before fetching %s", to, name)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def _fetch_locked(entry: Entry, to: Path, dest: Path, downloads: Path, created: list[Path], shown: str, *,
+                  progress: bool, base_url: str | None, timeout: float, retries: int, keep_archives: bool) -> Path:
+    """:func:`fetch_entry` once the downloads folder is this call's."""
     try:
         got = [(a, *_obtain(entry, a, downloads, base_url=base_url, timeout=timeout, retries=retries,
                             progress=progress, shown=shown)) for a in entry.archives]
@@ -496,6 +542,7 @@ def fetch_entry(entry: Entry, to: str | os.PathLike, *, progress: bool = True, b
         shutil.rmtree(tmp, ignore_errors=True)
     if not keep_archives:
         for _, path, new in got:
-            if new:  # never delete what the user put there
+            if new:  # downloaded by this toolkit (this call or an earlier one); never what the user put there
                 path.unlink(missing_ok=True)
+                _fetched_mark(path).unlink(missing_ok=True)
     return dest
