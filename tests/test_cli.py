@@ -110,6 +110,22 @@ def _err_by_hand(labels, scores, max_grade, k=10, names=None):
     return err
 
 
+def test_a_label_above_the_datasets_top_grade_says_which_grade_it_replaced(tmp_path, capsys):
+    """--dataset mq2008 on labels 0..4 said "max grade 2, the top of mq2008's documented labels" and then "max grade
+    4, the largest label", two notes that contradicted each other (trial t49); the second now says what it
+    replaced."""
+    data, scores = tmp_path / "d.txt", tmp_path / "s.txt"
+    row = " ".join(f"{j}:0.5" for j in range(1, 47))  # mq2008's 46 features
+    data.write_text(f"4 qid:1 {row}\n0 qid:1 {row}\n2 qid:1 {row}\n")
+    scores.write_text("3\n2\n1\n")
+    assert main(["evaluate", str(data), "--scores", str(scores), "--dataset", "mq2008", "--format", "json"]) == 0
+    said = [line for line in capsys.readouterr().err.splitlines() if "max grade" in line]
+    assert said == ["ltr evaluate: note: err@10 with max grade 2, the top of mq2008's documented labels 0..2 (pass "
+                    "--max-grade G)",
+                    "ltr evaluate: note: err@10 with max grade 4, the largest label, not 2, the top of mq2008's "
+                    "documented labels 0..2 (pass --max-grade G)"]
+
+
 def test_cv_compare_and_tune_take_errs_highest_grade_as_evaluate_and_train_do(tmp_path, capsys):
     rng = np.random.default_rng(3)
     rows = [f"{rng.integers(0, 7)} qid:{q} 1:{rng.random():.3f} 2:{rng.random():.3f} #docid = d{q}-{d}"

@@ -190,6 +190,7 @@ def dataset_max_grade(args: argparse.Namespace) -> None:
             note(args, f"note: {', '.join(err)} with max grade {args.max_grade:g} as given ({scale})")
         return
     args.max_grade = float(labels[1])
+    args.max_grade_from_ = f"the top of {scale}"  # default_max_grade's note says what a larger label replaced
     if err:
         note(args, f"note: {', '.join(err)} with max grade {args.max_grade:g}, the top of {scale} (pass --max-grade G)")
 
@@ -214,8 +215,11 @@ def default_max_grade(args: argparse.Namespace, labels) -> None:
     y = y[np.isfinite(y)]
     if not err or not y.size or y.max() <= args.max_grade:
         return
+    before = getattr(args, "max_grade_from_", None)
+    instead = f", not {args.max_grade:g}, {before}" if before else ""  # the earlier note named that grade
     args.max_grade = float(y.max())
-    note(args, f"note: {', '.join(err)} with max grade {args.max_grade:g}, the largest label (pass --max-grade G)")
+    note(args, f"note: {', '.join(err)} with max grade {args.max_grade:g}, the largest label{instead} (pass "
+               "--max-grade G)")
 
 
 #: The fewest queries of a file read with ``--dataset`` for which a few empty last columns are worth a note: in
