@@ -493,10 +493,12 @@ def coordinate_ascent(target: MetricTarget, *, valid: Sequence[MetricTarget] = (
                         cur_new = target.per_query(s_new)
                         obj_new = float(target.mean(cur_new)) - float(_penalty(trial[None, :], start, reg)[0])
                         # Recomputed from the new weights: a step is kept only if it truly improves (the
-                        # incremental scores can differ in the last bit, which may reorder exact ties).
+                        # incremental scores can differ in the last bit, which may reorder exact ties; and the
+                        # line's means, a matrix product, can exceed the same values' mean by an ulp).
                         if obj_new > obj:
                             v, s, cur, obj = trial, s_new, cur_new, obj_new
-                        break
+                            break
+                        # a gain of round-off only: the next direction is searched, as when no step improved
             passes += 1
             trail.append(obj)
             if on_pass is not None:
