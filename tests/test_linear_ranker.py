@@ -629,3 +629,31 @@ def test_a_line_gain_of_round_off_only_does_not_end_a_features_search(monkeypatc
     got = coordinate_ascent(target, n_restarts=2, random_state=5)
     assert got.history == want.history and np.array_equal(got.weights, want.weights)
     assert got.passes == want.passes and got.objective == want.objective
+
+
+def test_cv_of_the_linear_ranker_trains_on_k_minus_1_parts_as_tune_does(tmp_path, capsys):
+    """The linear Ranker kept the trees' default early_stopping_rounds=50, so cv held out a validation part it
+    never stops on: 11-12 of ADI's 35 queries trained at 3 folds where K-1 parts hold 23-24, and ltr compare of
+    tune (K-1 parts) against cv compared other training sizes (trial t49). A fold folder's vali files still choose
+    the restart kept, as RankLib's -validate does, and a note says so."""
+    from ltr.evaluation import cross_validate
+
+    data = tmp_path / "train.txt"
+    d = make_ranking(36, 6, 4, random_state=0)
+    write_letor(data, d)
+    assert main(["cv", str(data), "--engine", "linear", "--folds", "3", "--param", "n_restarts=1", "--format",
+                 "json", "--out", str(tmp_path / "cv.json")]) == 0
+    err = capsys.readouterr().err
+    result = json.loads((tmp_path / "cv.json").read_text())
+    assert result["settings"]["validation"] is False
+    assert "vali" not in err and "early" not in err  # no note about a validation part or stopping
+    folds = cross_validate(Ranker(engine="linear", engine_params={"n_restarts": 1}), d, n_splits=3,
+                           progress=False).folds
+    assert [f.n_train_queries for f in folds] == [24, 24, 24] and all("vali" not in f.evals for f in folds)
+    for k in (1, 2):  # a fold folder with vali files
+        (tmp_path / "folds" / f"Fold{k}").mkdir(parents=True)
+        for split, seed in (("train", k), ("vali", 10 + k), ("test", 20 + k)):
+            write_letor(tmp_path / "folds" / f"Fold{k}" / f"{split}.txt", make_ranking(8, 6, 4, random_state=seed))
+    assert main(["cv", str(tmp_path / "folds"), "--engine", "linear", "--param", "n_restarts=1"]) == 0
+    assert ("ltr cv: note: the vali files choose the restart coordinate ascent keeps on each fold (it has no rounds "
+            "to stop)") in capsys.readouterr().err

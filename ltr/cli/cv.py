@@ -260,6 +260,11 @@ def _validation_notes(args, model, result) -> None:
     from ltr.evaluation import stops_early
 
     n_train = min(f.n_train_queries for f in result.folds)
+    if getattr(model, "engine", None) == "linear":  # no rounds: a vali part only chooses the restart kept
+        if any("vali" in f.evals for f in result.folds):
+            note(args, "note: the vali files choose the restart coordinate ascent keeps on each fold (it has no "
+                       "rounds to stop)")
+        return
     if result.settings.get("validation") is False and not args.no_vali:
         if stops_early(model, n_train):  # the model would stop early, but K = 2 leaves no part to hold out
             note(args, f"note: {args.folds} folds leave no part to hold out for validation: nothing stops early "

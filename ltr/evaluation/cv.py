@@ -98,6 +98,8 @@ def stops_early(estimator, n_queries: int) -> bool:
     >>> from ltr import Ranker
     >>> stops_early(Ranker(), 5000), stops_early(Ranker(), 50), stops_early(Ranker(preset=None), 50)
     (True, False, True)
+    >>> stops_early(Ranker(engine="linear"), 5000)
+    False
     """
     est = estimator
     if not _has_param(est, "early_stopping_rounds") and _has_param(est, "ranker"):  # a wrapper (ltr.dask)
@@ -105,6 +107,8 @@ def stops_early(estimator, n_queries: int) -> bool:
 
         est = est.get_params(deep=False)["ranker"] or Ranker()
     if not _has_param(est, "early_stopping_rounds"):
+        return False
+    if getattr(est, "engine", None) == "linear":  # coordinate ascent has no rounds to stop: its default of 50 is idle
         return False
     if hasattr(est, "engine") and hasattr(est, "preset"):
         from ltr.rankers.presets import apply_preset
