@@ -157,6 +157,13 @@ class QueryTerms:
     sequence: NDArray[np.int32]
 
 
+def default_fields(collection: Collection) -> list[str]:
+    """The fields an index of ``collection`` holds when none are named: every field that is non-empty in some
+    document (all of them when every document is empty, as zero-length documents)."""
+    fields = [f for f, texts in collection.fields.items() if any(t.strip() for t in texts)]
+    return fields or list(collection.fields)
+
+
 class InvertedIndex:
     """A positional inverted index over the fields of a collection.
 
@@ -248,9 +255,7 @@ class InvertedIndex:
         if positions not in ("tokens", "terms"):
             raise ValueError(f"positions must be 'tokens' or 'terms', got {positions!r}")
         if fields is None:
-            fields = [f for f, texts in collection.fields.items() if any(t.strip() for t in texts)]
-            if not fields:  # every document is empty: keep the fields, with zero-length documents
-                fields = list(collection.fields)
+            fields = default_fields(collection)
         else:
             missing = [f for f in fields if f not in collection.fields]
             if missing:

@@ -146,6 +146,11 @@ def load_inputs(
             raise InputOptionError("topic_fields", value, f"names {', '.join(unknown)}: the fields are "
                                    f"{', '.join(TOPIC_FIELDS)}" if unknown else
                                    f"names no topic field of {', '.join(TOPIC_FIELDS)}")
+    if query_ids == "position" and queries is not None:  # SMART's alone: other formats' queries keep their ids
+        fmt_q = detect_format(queries, "queries") if query_format == "auto" else query_format
+        if fmt_q != "smart":
+            raise InputOptionError("query_ids", query_ids, f"numbers SMART queries 1..n; {queries} is in the "
+                                   f"{fmt_q!r} format, whose queries keep the ids the file gives them")
     own_ids = "record"
     if coll.is_dir():
         if doc_format != "auto":
@@ -214,7 +219,7 @@ def load_or_build_index(
         ``path`` holds an index of other documents, another analyzer or other fields (naming the difference: delete
         it to rebuild).
     """
-    from features.index import InvertedIndex
+    from features.index import InvertedIndex, default_fields
 
     p = None if path is None else Path(path)
     if p is not None and p.exists():
@@ -231,6 +236,9 @@ def load_or_build_index(
         if fields is not None and sorted(have) != sorted(f for f in fields if f != "all"):
             raise ValueError(f"index {p} holds the fields {have}, not {list(fields)}; delete it to "
                              "rebuild, or leave out the fields option")
+        if fields is None and sorted(have) != sorted(default_fields(docs)):  # the default: every non-empty field
+            raise ValueError(f"index {p} holds the fields {have}, not {default_fields(docs)} (every non-empty field, "
+                             "the default); delete it to rebuild, or name the fields it holds")
         from features.index import warn_format_1
 
         warn_format_1(p, index)

@@ -242,7 +242,7 @@ def _layout(path: str | Path, header: tuple[str | None, ...] | None, rows: list[
     else:
         roles, width = header, len(header)
     shown = ", ".join(r or "-" for r in roles)
-    wide, short = [], []
+    wide, short, alone = [], [], []
     for k, (lineno, parts) in enumerate(rows):
         if len(parts) > width:
             if roles[-1] not in (None, "body", "text"):
@@ -265,7 +265,16 @@ def _layout(path: str | Path, header: tuple[str | None, ...] | None, rows: list[
                 raise CollectionFormatError(f"no tab on the line, in a file of {width} tab-separated columns "
                                             f"({shown}): a line of one column is an id alone, which holds no spaces",
                                             str(path), lineno, token=parts[0].strip()[:60])
+            if width > 1 and header is not None:  # pandas' to_csv(sep="\t") quotes a text holding a newline
+                raise CollectionFormatError(f"no tab on the line, the header names {width} columns ({shown}): a text "
+                                            "broken over lines (a quoted newline)? write each record on one line",
+                                            str(path), lineno, token=parts[0].strip()[:60])
+            if width > 1:
+                alone.append((lineno, parts[0].strip()))
             rows[k] = (lineno, parts + [""] * (width - 1))
+    if alone:  # an empty record, or the last word of a text broken over lines: said, never silent
+        log.warning("%s:%d: %d line(s) of an id alone, read as empty records (first: %r): a text broken over lines "
+                    "would be cut there", path, alone[0][0], len(alone), alone[0][1][:40])
     if wide:
         log.warning("%s:%d: %d line(s) of more tab-separated columns than the file's %d (%s): a tab inside the text, "
                     "read as part of the %s", path, wide[0], len(wide), width, shown, roles[-1] or "last column")

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from features.collections._base import normalise_numeric_id
 from features.errors import CollectionFormatError
 from ltr.exceptions import TrecFormatError
 from ltr.io.qrels import CRANFIELD_GAINS, QRELS_FORMATS
@@ -114,6 +115,7 @@ def check_qrels(
             f", {int(bad_d.sum())} row(s) over {qrels.docno[bad_d].nunique()} unknown document id(s) "
             f"(e.g. {qrels.docno[bad_d].iloc[0]!r})"
         )
+        msg += _padded_note(qrels.docno[bad_d], set(doc_ids))
     bad = bad_q | bad_d
     if on_unknown == "ignore":
         return qrels[~bad].reset_index(drop=True)
@@ -125,6 +127,17 @@ def check_qrels(
     where = "" if path is None else f"{path}:{line}: " if line is not None else f"{path}: "
     log.warning("%s%s; left out%s", where, msg, " of the labels" if what == "qrels" else "")
     return qrels[~bad].reset_index(drop=True)
+
+
+def _padded_note(unknown: pd.Series, known: set[str]) -> str:
+    """Where unknown document ids are known without their leading zeros ('001', read as SMART reads ``.I 001``:
+    '1'), a sentence saying so; else ''."""
+    ids = pd.unique(unknown.astype(str))
+    padded = [d for d in ids if d != normalise_numeric_id(d) and normalise_numeric_id(d) in known]
+    if not padded:
+        return ""
+    return (f"; {len(padded)} of them are the collection's ids with leading zeros (e.g. {padded[0]!r}, read as "
+            f"{normalise_numeric_id(padded[0])!r}: SMART files' '.I' ids are read as numbers): write them without")
 
 
 def _first_line(path: str | Path | None, pairs: set[tuple[str, str]]) -> tuple[int | None, str | None]:

@@ -26,6 +26,7 @@ from features.collections._base import (
     read_text,
 )
 from features.errors import CollectionFormatError
+from ltr.io.files import refuse_inner_bom
 
 __all__ = ["SMART_FIELDS", "read_smart_documents", "read_smart_queries"]
 
@@ -52,6 +53,9 @@ _FIELD = re.compile(r"^\.([A-Z])\s*$")
 def _records(path: str | Path, errors: str) -> list[tuple[str, int, dict[str, str], bool]]:
     """``(id, line, {letter: text}, had_any_marker)`` per record, in file order."""
     text = read_text(path, errors=errors)
+    # '\ufeff.I 3' (files joined with cat, the second saved with a BOM) is no record marker: its record would be
+    # merged into the one before, silently, as every other reader refuses
+    refuse_inner_bom(text, path, CollectionFormatError)
     records: list[tuple[str, int, dict[str, list[str]], bool]] = []
     current: dict[str, list[str]] | None = None
     letter: str | None = None

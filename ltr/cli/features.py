@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import sys
 
 from ltr.cli._files import (
@@ -25,7 +26,7 @@ from ltr.cli._files import (
     refuse_outputs_in,
     refuse_unholdable_scores,
 )
-from ltr.cli._guard import UsageError, add_command, note
+from ltr.cli._guard import UsageError, add_command, error_message, note
 from ltr.cli._options import (
     add_collection_input,
     add_n_jobs,
@@ -148,6 +149,8 @@ def _analyzer(args: argparse.Namespace):
         try:
             a = replace(a, **{key: None if value == "none" else value})
         except ValueError as e:
+            if key == "stopwords" and os.path.isfile(value):  # a file it could not read as UTF-8 words
+                raise UsageError(f"--stopwords {error_message(e)}") from None
             if key == "stopwords":
                 raise UsageError(f"--stopwords {value}: neither 'lucene', 'terrier', 'none' nor a file") from None
             import Stemmer

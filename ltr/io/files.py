@@ -232,6 +232,12 @@ def refuse_inner_bom(data: bytes | str, path: str | os.PathLike,
                 "(its next id would hold it, invisibly, and match nothing)", str(path), line)
 
 
+#: What substituting U+FFFD does, and what to do instead for a file in another encoding (older TREC and CLEF
+#: collections are often Latin-1): replaced bytes split 'naïve' into the terms 'na' and 've'.
+_SUBSTITUTE = ("to substitute U+FFFD (which splits the words around each one: a file in another encoding is better "
+               "converted, e.g. iconv -f latin1 -t utf-8 FILE > FILE.utf8)")
+
+
 def read_text(path: str | os.PathLike, *, errors: str = "strict",
               error: type[FileFormatError] = FileFormatError, what: str = "file") -> str:
     """The whole file as UTF-8 text (gzip by magic bytes, a leading byte-order mark dropped).
@@ -266,7 +272,7 @@ def read_text(path: str | os.PathLike, *, errors: str = "strict",
         if errors == "strict":
             line = raw.count(b"\n", 0, e.start) + 1
             raise error(f"invalid UTF-8 byte {raw[e.start:e.start + 1]!r}", str(path), line, offset=e.start,
-                        fix={"encoding_errors": "replace"}, hint="to substitute U+FFFD") from None
+                        fix={"encoding_errors": "replace"}, hint=_SUBSTITUTE) from None
         text = raw.decode("utf-8", errors="replace")
         log.warning("%s: replaced %d invalid UTF-8 sequence(s) with U+FFFD", path, text.count("\ufffd"))
     if text.startswith("\ufeff"):
