@@ -348,3 +348,39 @@ def test_fusion_weights_given_to_a_method_without_weights_are_worded_for_the_com
 
     with pytest.raises(ValueError, match=r"combsum has no weights; use method='wsum'"):
         fuse([str(run), str(run)], method="combsum", weights=[1, 1])
+
+
+def test_a_per_row_teacher_file_follows_the_rows_read_letor_moved(tmp_path):
+    """{"scores": FILE} took the file's line order on read_letor(sort=True) data whose queries were not contiguous:
+    each row trained on another row's teacher score (the student's correlation with the teacher 0.19 for 0.96), where
+    ltr train --sort maps the file (trial t49). Rows dropped by unjudged="drop" are mapped likewise, and a file of
+    another length is named as such (its message blamed cross-validation)."""
+    import ltr
+    from ltr.exceptions import ScoreFormatError
+    from ltr.io import read_letor
+
+    rng = np.random.default_rng(0)
+    lines, teacher = [], []
+    for part in range(2):  # each query's rows in two blocks
+        for q in range(1, 9):
+            for d in range(4):
+                x = rng.normal(size=3)
+                label = -1 if (q, d, part) == (3, 1, 0) else int(rng.integers(0, 3))
+                lines.append(f"{label} qid:{q} 1:{x[0]:.4f} 2:{x[1]:.4f} 3:{x[2]:.4f} #docid = q{q}p{part}d{d}")
+                teacher.append(float(x[0] - 2 * x[1]))
+    (tmp_path / "d.txt").write_text("\n".join(lines) + "\n")
+    (tmp_path / "t.txt").write_text("".join(f"{t!r}\n" for t in teacher))
+    by_doc = dict(zip((line.rsplit("= ", 1)[1] for line in lines), teacher))
+    params = dict(objective="distill", kernel="numba", n_estimators=5, preset=None, random_state=0)
+    judged = [line if not line.startswith("-1 ") else "0" + line[2:] for line in lines]
+    (tmp_path / "j.txt").write_text("\n".join(judged) + "\n")  # every row judged: sorted only
+    for name, options in (("j.txt", {"sort": True}), ("d.txt", {"sort": True, "unjudged": "drop"})):
+        data = read_letor(tmp_path / name, **options)
+        aligned = np.array([by_doc[str(d)] for d in data.doc_ids])
+        by_file = ltr.Ranker(**params, objective_params={"teacher": {"scores": str(tmp_path / "t.txt")}}).fit(data)
+        right = ltr.Ranker(**params, objective_params={"teacher": aligned}).fit(data)
+        assert np.array_equal(by_file.predict(data), right.predict(data)), options
+    (tmp_path / "short.txt").write_text("".join(f"{t!r}\n" for t in teacher[:-3]))
+    with pytest.raises(ScoreFormatError, match=r"short\.txt: 61 teacher scores for the 64 rows of the data's file, "
+                                               r"of which 63 are kept \(unjudged='drop'\)"):
+        ltr.Ranker(**params, objective_params={"teacher": {"scores": str(tmp_path / "short.txt")}}).fit(data)

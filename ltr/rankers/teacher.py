@@ -425,6 +425,7 @@ def per_row_scores(path: str) -> bool:
 def _file_scores(path: str, n_rows: int, qid, doc_ids, sources, data=None) -> NDArray[np.float64]:
     from ltr.exceptions import ScoreFormatError
     from ltr.io import read_scores
+    from ltr.io.letor import source_rows
 
     if path.startswith("<"):
         raise ValueError(f"teacher {{'scores': {path!r}}} describes an array a saved student was trained with; pass "
@@ -432,11 +433,16 @@ def _file_scores(path: str, n_rows: int, qid, doc_ids, sources, data=None) -> ND
     if not per_row_scores(path):  # a TREC run (qid Q0 docno rank score tag) or qid<TAB>docid<TAB>score lines
         return _run_scores(path, qid, doc_ids, sources, data)
     values = read_scores(path)
-    if values.size != n_rows:
+    placed = None if data is None else source_rows(data)  # read_letor(sort=True) or unjudged="drop" moved rows
+    if placed is None and values.size != n_rows:
         raise ScoreFormatError(f"{values.size} teacher scores for {n_rows} training rows; a score file gives one "
                                "score per training row (under cross-validation each fold trains on part of the "
                                "data: give a TREC run or qid<TAB>docid<TAB>score lines, joined on query and "
                                "document ids, or a teacher column)", path)
+    if placed is not None and values.size not in (placed[1], placed[0].size):
+        kept = f", of which {placed[0].size} are kept (unjudged='drop')" if placed[0].size != placed[1] else ""
+        raise ScoreFormatError(f"{values.size} teacher scores for the {placed[1]} rows of the data's file{kept}; a "
+                               "score file gives one score per line of the data's file, in its line order", path)
     bad = np.flatnonzero(~np.isfinite(values))
     if bad.size:  # named by the file's line, as a NaN in it is by the reader
         from ltr.io import read_text
@@ -445,6 +451,10 @@ def _file_scores(path: str, n_rows: int, qid, doc_ids, sources, data=None) -> ND
         n, token = lines[int(bad[0])] if int(bad[0]) < len(lines) else (None, None)
         raise ScoreFormatError(f"teacher scores must be finite, got {token} ({bad.size} such line(s) in all)", path,
                                n, token)
+    if placed is not None:  # line i scores the row read from line i, as ltr train maps it (file_row_scores)
+        rows, n = placed
+        return values[rows] if values.size == n else values[np.argsort(np.argsort(rows, kind="stable"),
+                                                                         kind="stable")]
     return values
 
 
