@@ -305,3 +305,26 @@ def test_a_query_a_mapping_run_lists_without_documents_scores_0_as_pytrec_eval_s
         assert ours.loc[q].tolist() == [ref[q]["map"], ref[q]["ndcg"], ref[q]["recip_rank"], ref[q]["P_10"]]
     assert evaluate_run(qrels, run, ["map", "num_q"]) == {"map": 0.5, "num_q": 2}
     assert evaluate_run(qrels, run, ["num_q"], complete=True) == {"num_q": 3}
+
+
+def test_bpref_on_arrays_leaves_rows_labelled_minus_1_out_as_the_run_path_and_trec_eval_do():
+    """``ltr evaluate DATA --scores S --unjudged keep``: a -1 row (MQ2008-semi's unjudged) counted as a judged
+    non-relevant document above the relevant one, bpref 0 where the same judgments as qrels and a run give 1 in
+    evaluate_run and trec_eval (trial t49); the other metrics keep counting it as non-relevant, as trec_eval does."""
+    labels, scores = [-1, 1, 0, -1, 2, 0, 0], [0.9, 0.8, 0.1, 0.9, 0.8, 0.7, 0.1]
+    out = evaluate_per_query(labels, scores, group=[3, 4], metrics=["bpref", "map", "p@2"])
+    qrels = frame([(str(q), f"d{i}", g) for i, (q, g) in enumerate(zip([1, 1, 1, 2, 2, 2, 2], labels))],
+                  ["qid", "docno", "rel"])
+    run = frame([(str(q), f"d{i}", s) for i, (q, s) in enumerate(zip([1, 1, 1, 2, 2, 2, 2], scores))],
+                ["qid", "docno", "score"])
+    by_run = evaluate_run_per_query(qrels, run, ["bpref", "map", "P_2"])
+    assert out["bpref"].tolist() == by_run["bpref"].tolist() == [1.0, 1.0]
+    assert out["map"].tolist() == by_run["map"].tolist() == [0.5, 0.5]
+    assert out["p@2"].tolist() == by_run["p@2"].tolist() == [0.5, 0.5]
+    assert list(out) == ["bpref", "map", "p@2"]
+    # pytrec_eval, an independent implementation, on the same judgments
+    pytrec_eval = import_reference("pytrec_eval")
+    q = {k: {d: int(g) for d, g in zip(grp["docno"], grp["rel"])} for k, grp in qrels.groupby("qid")}
+    r = {k: {d: float(s) for d, s in zip(grp["docno"], grp["score"])} for k, grp in run.groupby("qid")}
+    got = pytrec_eval.RelevanceEvaluator(q, {"bpref"}).evaluate(r)
+    assert [got[k]["bpref"] for k in ("1", "2")] == [1.0, 1.0]

@@ -451,10 +451,23 @@ def evaluate_per_query(
     rules = resolve_convention(convention, gain=gain, ties=ties, no_relevant=no_relevant,
                                rel_threshold=rel_threshold)
     check_labels(rules.preset, labels, ptr)
-    return per_query_with_ideal(
-        labels, scores, ptr, labels, ptr, parsed, gain=rules.gain, ties=rules.ties, no_relevant=rules.no_relevant,
-        rel_threshold=rules.rel_threshold, max_grade=max_grade, preset=rules.preset,
-    )
+    conventions = dict(gain=rules.gain, ties=rules.ties, no_relevant=rules.no_relevant,
+                       rel_threshold=rules.rel_threshold, max_grade=max_grade, preset=rules.preset)
+    bprefs = [p for p in parsed if p.spec.code == K.BPREF]
+    if not bprefs or not (labels < 0).any():
+        return per_query_with_ideal(labels, scores, ptr, labels, ptr, parsed, **conventions)
+    # A negative label (LETOR's -1, MQ2007/8-semi's unjudged rows kept) is no judgment: bpref, the measure of
+    # incomplete judgments, leaves such rows out of the ranking and the judged list, as evaluate_run and trec_eval
+    # leave out a negative grade; the other metrics count them as non-relevant, as trec_eval does.
+    results = per_query_with_ideal(labels, scores, ptr, labels, ptr, [p for p in parsed if p not in bprefs],
+                                   **conventions)
+    judged = labels >= 0
+    sizes = np.bincount(np.repeat(np.arange(ptr.size - 1), np.diff(ptr))[judged], minlength=ptr.size - 1)
+    kept_ptr = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+    kept = np.ascontiguousarray(labels[judged])
+    results.update(per_query_with_ideal(kept, np.ascontiguousarray(scores[judged]), kept_ptr, kept, kept_ptr, bprefs,
+                                        **conventions))
+    return {p.name: results[p.name] for p in parsed}
 
 
 def evaluate(
