@@ -511,7 +511,8 @@ def _coordinate(score, queries, n_runs: int, grid: Sequence[float], max_rounds: 
 def fit_weights(runs: Sequence[pd.DataFrame | str | os.PathLike], qrels: pd.DataFrame | str | os.PathLike, *,
                 method: str = "wsum", norm: str | None = None, metric: str = "ndcg@10", n_splits: int = 5,
                 search: str = "grid", step: float = 0.1, max_rounds: int = 10, random_state: int | None = 0,
-                k: float = 60.0, depth: int | None = None, gain: str = "linear", tag: str = "fused") -> FusionCV:
+                k: float = 60.0, depth: int | None = None, gain: str = "linear", rel_threshold: float = 1.0,
+                max_grade: float = 4.0, tag: str = "fused") -> FusionCV:
     """Fit fusion weights by cross-validation over queries and return the out-of-fold fused run.
 
     The queries of the runs are shuffled (``random_state``) and cut into ``n_splits`` folds; for each fold the
@@ -533,6 +534,10 @@ def fit_weights(runs: Sequence[pd.DataFrame | str | os.PathLike], qrels: pd.Data
         with ``gain`` (default linear, trec_eval's).
     gain : {"linear", "exp2"}, default="linear"
         NDCG's gain in ``metric`` (linear: trec_eval's).
+    rel_threshold : float, default=1.0
+        The lowest grade that counts as relevant in the binary metrics (trec_eval's ``-l``).
+    max_grade : float, default=4.0
+        ERR's highest grade (``R = (2^rel - 1) / 2^max_grade``).
     n_splits : int, default=5
     search : {"grid", "coordinate"}, default="grid"
     step : float, default=0.1
@@ -564,7 +569,7 @@ def fit_weights(runs: Sequence[pd.DataFrame | str | os.PathLike], qrels: pd.Data
     parts = np.array_split(shuffled, n_splits)
     grid = [round(i * step, 12) for i in range(round(1.0 / step) + 1)]
     candidates = _simplex(prepared.n_runs, step) if search == "grid" else None
-    score = _Scorer(prepared, qrels, metric, {"gain": gain})
+    score = _Scorer(prepared, qrels, metric, {"gain": gain, "rel_threshold": rel_threshold, "max_grade": max_grade})
     folds, weights_of = [], {}
     for f, test in enumerate(parts):
         train = np.concatenate([p for j, p in enumerate(parts) if j != f])
@@ -588,5 +593,5 @@ def fit_weights(runs: Sequence[pd.DataFrame | str | os.PathLike], qrels: pd.Data
                         "score": oof["score"], "tag": tag})
     from ltr.metrics import evaluate_run
 
-    mean = float(evaluate_run(qrels, run, [score.metric], gain=gain)[score.metric])
+    mean = float(evaluate_run(qrels, run, [score.metric], **score.conventions)[score.metric])
     return FusionCV(method, prepared.norm, score.metric, search, folds, run, mean)

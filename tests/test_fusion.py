@@ -457,3 +457,32 @@ def test_fit_weights_folds_beyond_the_queries_name_the_flag(tmp_path, capsys):
                  str(tmp_path / "f.run")]) == 2
     assert capsys.readouterr().err == ("ltr fuse: error: --folds 50: must be an integer in [2, 3] (the runs' "
                                        "queries)\n")
+
+
+def test_fit_weights_takes_the_relevance_level_and_errs_highest_grade(tmp_path, capsys):
+    """ERR on qrels with a grade above 4, or a metric at relevance level 2, could not be fitted: the errors sent the
+    user to --max-grade and --relevance-level, which ltr fuse refused as unrecognized (trial t49)."""
+    from ltr.metrics import evaluate_run
+
+    (tmp_path / "g6.qrels").write_text("1 0 a 6\n1 0 b 1\n1 0 c 0\n2 0 a 2\n2 0 d 1\n3 0 e 1\n3 0 f 0\n")
+    (tmp_path / "x.run").write_text("1 Q0 a 1 3 x\n1 Q0 b 2 2 x\n1 Q0 c 3 1 x\n2 Q0 a 1 2 x\n2 Q0 d 2 1 x\n"
+                                    "3 Q0 e 1 2 x\n3 Q0 f 2 1 x\n")
+    (tmp_path / "y.run").write_text("1 Q0 c 1 3 y\n1 Q0 a 2 2 y\n2 Q0 d 1 2 y\n2 Q0 a 2 1 y\n3 Q0 f 1 2 y\n"
+                                    "3 Q0 e 2 1 y\n")
+    runs, qrels = [str(tmp_path / "x.run"), str(tmp_path / "y.run")], str(tmp_path / "g6.qrels")
+    for metric, conventions in (("err@10", {"max_grade": 6.0}), ("p@2", {"rel_threshold": 2.0})):
+        fitted = fit_weights(runs, qrels, metric=metric, n_splits=3, **conventions)
+        # its out-of-fold mean is the metric of its run at those conventions, by the evaluator alone
+        assert fitted.mean == evaluate_run(read_qrels(qrels), fitted.run, [metric], **conventions)[metric]
+    base = ["fuse", *runs, "--method", "wsum", "--fit-weights", "--qrels", qrels, "--folds", "3", "--format", "json",
+            "--out", str(tmp_path / "f.run")]
+    assert main([*base, "--metric", "err@10"]) == 1
+    assert "pass --max-grade G" in capsys.readouterr().err
+    assert main([*base, "--metric", "err@10", "--max-grade", "6"]) == 0
+    assert json.loads(capsys.readouterr().out)["mean"] == fit_weights(runs, qrels, metric="err@10", n_splits=3,
+                                                                      max_grade=6.0).mean
+    assert main([*base, "--metric", "p@2", "-l", "2"]) == 0
+    assert json.loads(capsys.readouterr().out)["mean"] == fit_weights(runs, qrels, metric="p@2", n_splits=3,
+                                                                      rel_threshold=2.0).mean
+    assert main(["fuse", *runs, "--method", "rrf", "--max-grade", "6", "--out", str(tmp_path / "g.run")]) == 2
+    assert "--max-grade goes with --fit-weights" in capsys.readouterr().err

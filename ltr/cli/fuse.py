@@ -9,7 +9,7 @@ import math
 from ltr._json import strict_json
 from ltr.cli._files import check_outputs, emit
 from ltr.cli._guard import UsageError, add_command, note, split_list
-from ltr.cli._options import add_encoding_errors, add_quiet, run_tag
+from ltr.cli._options import add_encoding_errors, add_max_grade, add_quiet, add_relevance_level, run_tag
 
 __all__ = ["register", "run"]
 
@@ -43,6 +43,8 @@ def register(sub) -> None:
     add_encoding_errors(p)
     g.add_argument("--metric", default=None, help="the metric maximised (trec_eval conventions, linear gain; "
                                                   "default: ndcg@10)")
+    add_relevance_level(g)
+    add_max_grade(g)
     g.add_argument("--folds", type=int, default=None, help="folds of queries (default: 5)")
     g.add_argument("--search", default=None, choices=SEARCHES,
                    help="grid (default): every weight vector on the simplex; coordinate: coordinate ascent from "
@@ -106,6 +108,8 @@ def run(args: argparse.Namespace) -> int:
     fitting = {"--metric": args.metric, "--folds": args.folds, "--search": args.search, "--step": args.step,
                "--split-seed": args.split_seed}
     given = [flag for flag, value in fitting.items() if value is not None]
+    given += [flag for dest, flag in (("relevance_level", "--relevance-level"), ("max_grade", "--max-grade"))
+              if dest in getattr(args, "given_", set())]
     if given and not args.fit_weights:  # as --qrels: options that would change nothing
         raise UsageError(f"{', '.join(given)} {'goes' if len(given) == 1 else 'go'} with --fit-weights")
     args.metric = "ndcg@10" if args.metric is None else args.metric
@@ -150,7 +154,8 @@ def run(args: argparse.Namespace) -> int:
     qrels = read_qrels(args.qrels, args.qrels_format, errors=args.encoding_errors)
     result = fit_weights(runs, qrels, method=args.method, norm=norm, metric=args.metric,
                          n_splits=args.folds, search=args.search, step=args.step, random_state=args.split_seed,
-                         k=args.k, depth=args.depth, tag=args.tag)
+                         k=args.k, depth=args.depth, rel_threshold=args.relevance_level, max_grade=args.max_grade,
+                         tag=args.tag)
     write_run(args.out, result.run)
     summary = result.to_dict()
     summary["runs"] = list(args.runs)

@@ -168,8 +168,7 @@ def _run_kernel(
                     f"ERR needs labels <= max_grade={max_grade:g}, got a label {arr.max():g}",
                     python_fix="pass max_grade= the highest grade of the scale",
                     cli_fix="pass --max-grade G, the highest grade of the scale (ltr evaluate, train, cv, "
-                            "tune, compare), or "
-                            "leave err@k out of --metrics")
+                            "tune, compare, fuse --fit-weights), or measure something other than err@k")
     _check_exponential_gains(labels, group_ptr, ideal, ideal_ptr, parsed, gain_code, max_grade)
     nq = group_ptr.size - 1
     out = np.empty((len(parsed), nq), dtype=np.float64)
