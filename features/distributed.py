@@ -5,7 +5,9 @@ the saved index once (cached per worker process, keyed by the file's path, size 
 many shards it scores. Features of a query depend only on that query and the index (scoring queries together
 equals scoring them one by one, as the scorer tests check), so the shards, concatenated in query order, are the
 dataset :func:`~features.extraction.extract` returns on the whole input; query ids are mapped to LETOR integers
-once, over all queries (:func:`~features.extraction.qid_mapping`).
+once, over all queries (:func:`~features.extraction.qid_mapping`). Neural features are the one exception, in the
+last float32 bit: documents are encoded in batches (with the shard's other candidates) unless the embedding cache
+already holds them, as for a cache filled partly by other runs.
 
 The index file comes from :func:`features.pipeline.load_or_build_index` (``ltr features --index PATH`` saves
 one); every worker must be able to read that path. Needs the ``dask`` extra.

@@ -118,6 +118,21 @@ def _weighs(parts: tuple[str, ...]) -> bool:
                 or name.endswith(".md") or name.startswith("license"))
 
 
+def _walk(root: Path) -> list[Path]:
+    """Every file under ``root``, linked folders followed (``Path.rglob`` does not descend into a link to a folder
+    before Python 3.13: a model whose ``1_Pooling/`` is a link would be identified without its pooling), each real
+    folder once (a link back up the tree is no loop)."""
+    out, seen = [], set()
+    for here, dirs, names in os.walk(root, followlinks=True):
+        real = os.path.realpath(here)
+        if real in seen:
+            dirs[:] = []
+            continue
+        seen.add(real)
+        out += [Path(here) / n for n in names if (Path(here) / n).is_file()]
+    return out
+
+
 def model_digest(folder: str | os.PathLike, *, cache_dir: str | os.PathLike | None = None) -> str:
     """SHA-256 identifying a model folder's content: over every file that can change its outputs, its relative
     path, size and the SHA-256 of its bytes. Skipped: dot-files, documentation (``*.md`` model cards, ``LICENSE``)
@@ -152,7 +167,7 @@ def model_digest(folder: str | os.PathLike, *, cache_dir: str | os.PathLike | No
             memo = {}  # a damaged memo only costs a rehash
     changed = False
     h = hashlib.sha256()
-    files = sorted(p for p in root.rglob("*") if p.is_file() and _weighs(p.relative_to(root).parts))
+    files = sorted(p for p in _walk(root) if _weighs(p.relative_to(root).parts))
     for p in files:
         st = p.stat()
         stamp = [st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns]

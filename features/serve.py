@@ -20,8 +20,9 @@ and scorers as :func:`features.extraction.extract`, cast to float32 as the LETOR
 input (:meth:`ltr.Ranker.engine_input`: its normaliser), and its scores, by the model's own trees through
 :mod:`ltr.trees` (bit for bit the engine's ``predict``, without its per-call cost) or by the linear model's own
 ``predict``. The scores are therefore those ``ltr features`` + ``ltr predict`` give for the same candidates, bit for
-bit (``tests/test_serve.py``). Results are sorted by score, descending; ties keep the order the candidates were
-given in (a stable sort), as :func:`ltr.io.run_from_scores` does.
+bit (``tests/test_serve.py``; with a neural feature, given the embedding cache ``ltr features`` filled: documents
+are read from it, and a query is encoded alone in both). Results are sorted by score, descending; ties keep the
+order the candidates were given in (a stable sort), as :func:`ltr.io.run_from_scores` does.
 
 The first-stage score and rank features (``first_stage``) are the ``scores`` given and the position in the list
 given (1, 2, ...); :meth:`Reranker.rerank_run` takes them from the run, as ``ltr features --run`` does. A model
@@ -249,6 +250,11 @@ def _id_list(doc_ids, what: str) -> list[str]:
 def _text(text, what: str) -> str:
     if not isinstance(text, str):
         raise TypeError(f"{what} must be a string, got {type(text).__name__}")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as e:  # a broken '\ud800' escape: the tokenizers refuse it as "not a str"
+        raise ValueError(f"{what} holds a lone UTF-16 surrogate (U+{ord(text[e.start]):04X}) at character {e.start}: "
+                         "fix or drop it") from None
     return text
 
 

@@ -126,3 +126,27 @@ def test_query_ids_position_is_refused_for_query_files_that_carry_their_ids(smal
     assert capsys.readouterr().err == (f"ltr features: error: --query-ids position numbers SMART queries 1..n; "
                                        f"{small / name} is in the {fmt!r} format, whose queries keep the ids the file "
                                        "gives them\n")
+
+
+def test_a_lone_surrogate_in_json_text_or_a_served_query_is_named(tmp_path, small):
+    """'bad \\ud800 coffee' is valid JSON: BM25 features were written, then the neural scorers failed with the
+    tokenizer's "TextEncodeInput must be Union[...]", naming no file, document or scorer, and Reranker.rerank raised
+    a bare TypeError (trial t49)."""
+    from features.serve import Reranker
+
+    docs = tmp_path / "d.jsonl"
+    docs.write_text('{"_id": "d1", "text": "fine"}\n{"_id": "d6", "text": "bad \\ud800 coffee"}\n')
+    with pytest.raises(CollectionFormatError) as e:
+        load_documents(docs)
+    assert str(e.value) == (f"{docs}:2: 'text' holds a lone UTF-16 surrogate (U+D800) at character 4, from a broken "
+                            "\\u escape: fix or drop it (token 'bad \\\\ud800 coffee')")
+    (tmp_path / "q.jsonl").write_text('{"_id": "1", "text": "\\udc00x"}\n')
+    with pytest.raises(CollectionFormatError, match=r"q\.jsonl:1: 'text' holds a lone UTF-16 surrogate \(U\+DC00\)"):
+        load_queries(tmp_path / "q.jsonl")
+    assert main(["features", "--collection", str(small / "d.trec"), "--queries", str(small / "q.tsv"), "--out",
+                 str(small / "o.letor"), "--quiet"]) == 0
+    assert main(["train", str(small / "o.letor"), "--engine", "linear", "--out", str(small / "m.json"),
+                 "--quiet"]) == 0
+    reranker = Reranker.load(small / "m.json", collection=small / "d.trec")
+    with pytest.raises(ValueError, match=r"query_text holds a lone UTF-16 surrogate \(U\+D800\) at character 3"):
+        reranker.rerank("wing\ud800"[1:], ["d0", "d1"])

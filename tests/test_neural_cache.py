@@ -325,3 +325,54 @@ def test_an_interrupted_long_computation_keeps_the_vectors_it_had_written(tmp_pa
     enc = Encoder()
     get(cache(tmp_path / "other"), texts, enc)
     assert enc.calls == [texts]
+
+
+def test_model_digest_reads_a_linked_sub_folder(tmp_path):
+    """Path.rglob does not descend into a link to a folder (before Python 3.13): a model whose 1_Pooling/ was a link
+    kept its digest when its pooling changed, so the cache was reused, features off by up to 21.8 (trial t49)."""
+    m, pooling = tmp_path / "model", tmp_path / "pooling"
+    m.mkdir()
+    pooling.mkdir()
+    (m / "config.json").write_text("{}")
+    (pooling / "config.json").write_text('{"pooling_mode": "mean"}')
+    os.symlink(pooling, m / "1_Pooling")
+    os.symlink(m, pooling / "loop")  # a link back up the tree: no endless walk
+    before = model_digest(m)
+    (pooling / "config.json").write_text('{"pooling_mode": "cls"}')
+    assert model_digest(m) != before
+    plain = tmp_path / "plain"  # the same files in real folders: the same digest
+    plain.mkdir()
+    (plain / "config.json").write_text("{}")
+    (plain / "1_Pooling").mkdir()
+    (plain / "1_Pooling" / "config.json").write_text('{"pooling_mode": "cls"}')
+    assert model_digest(plain) == model_digest(m)  # the loop back to m adds nothing: each real folder read once
+
+
+def test_the_offline_switch_is_given_back_after_a_model_is_loaded(monkeypatch):
+    """huggingface_hub reads HF_HUB_OFFLINE into a constant when first imported: imported while ltrkit loaded a
+    model, the whole process stayed offline, and a user's own download later failed with "check your connection"
+    without trying (trial t49)."""
+    import sys
+    import types
+
+    from features.scorers.neural._common import offline
+
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.delenv("TRANSFORMERS_OFFLINE", raising=False)
+    hub = types.ModuleType("huggingface_hub.constants")
+    hub.HF_HUB_OFFLINE = False
+    monkeypatch.setitem(sys.modules, "huggingface_hub.constants", hub)
+    with offline():
+        assert hub.HF_HUB_OFFLINE is True and os.environ["HF_HUB_OFFLINE"] == "1"
+        late = types.ModuleType("transformers.utils.hub")  # first imported here: it read the switch as on
+        late._is_offline_mode = True
+        monkeypatch.setitem(sys.modules, "transformers.utils.hub", late)
+    assert hub.HF_HUB_OFFLINE is False and late._is_offline_mode is False and "HF_HUB_OFFLINE" not in os.environ
+    monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")  # the user's own choice is kept
+    hub.HF_HUB_OFFLINE = True
+    del sys.modules["transformers.utils.hub"]
+    with offline():
+        late = types.ModuleType("transformers.utils.hub")
+        late._is_offline_mode = True
+        monkeypatch.setitem(sys.modules, "transformers.utils.hub", late)
+    assert hub.HF_HUB_OFFLINE is True and late._is_offline_mode is True

@@ -224,3 +224,12 @@ def test_a_missing_sentence_transformers_is_said_before_any_model_and_names_the_
                                           r'"ltrkit\[neural\]" .*pip install torch --index-url '
                                           r'https://download\.pytorch\.org/whl/cpu\)$'):
         resolve_model("no-such-model", "biencoder")
+
+
+def test_float32s_largest_as_numpy_prints_it_is_read_and_what_rounds_to_inf_refused(tmp_path):
+    """'3.4028235e+38' is float32's largest value as numpy prints it (a little above its exact float64 value, and
+    rounding to it, not to inf): it was refused as beyond float32's range (trial t49)."""
+    table = read_score_table(write(tmp_path, "q1\td1\t3.4028235e+38\nq1\td2\t-3.4028235e+38\n"))
+    assert table.score.tolist() == [3.4028235e+38, -3.4028235e+38]
+    with pytest.raises(CollectionFormatError, match=r"beyond float32's range"):
+        read_score_table(write(tmp_path, "q1\td1\t3.4028236e+38\n", "over.tsv"))  # rounds to inf as float32

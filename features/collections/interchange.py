@@ -82,7 +82,15 @@ def _scalar(path: str | Path, lineno: int, obj: dict, key: str) -> str:
         raise CollectionFormatError(f"{key!r} is a JSON {'array' if isinstance(value, list) else 'object'}, not a "
                                     "string (join its parts into one string)", str(path), lineno,
                                     token=json.dumps(value)[:60])
-    return value if isinstance(value, str) else json.dumps(value)
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as e:  # a broken '\ud800' escape: no text a tokenizer can take, nor UTF-8 writes
+            raise CollectionFormatError(f"{key!r} holds a lone UTF-16 surrogate (U+{ord(value[e.start]):04X}) at "
+                                        f"character {e.start}, from a broken \\u escape: fix or drop it", str(path),
+                                        lineno, token=value.encode("utf-8", "backslashreplace").decode()[:60]) from None
+        return value
+    return json.dumps(value)
 
 
 def _names(keys: tuple[str, ...]) -> str:

@@ -194,7 +194,8 @@ class FirstStage(Scorer):
         s = pairs.first_stage_score if pairs.first_stage_score is not None else np.zeros(pairs.n_pairs)
         r = pairs.first_stage_rank if pairs.first_stage_rank is not None else np.zeros(pairs.n_pairs)
         s = np.asarray(s, dtype=np.float64)
-        over = np.flatnonzero(np.isfinite(s) & (np.abs(s) > float(np.finfo(np.float32).max)))
+        with np.errstate(over="ignore"):  # what rounds to inf as float32 (3.4028235e+38 itself is float32's max)
+            over = np.flatnonzero(np.isfinite(s) & np.isinf(s.astype(np.float32)))
         if over.size:  # the feature is float32: it would be inf, which every reader of the features refuses
             i = int(over[0])
             q = int(pairs.pair_query[i])

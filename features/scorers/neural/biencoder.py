@@ -24,8 +24,10 @@ Long documents (``passages``):
 Documents are encoded once: each passage's embedding is cached on disk (:mod:`features.embedding_cache`), keyed by
 the model's files, the options that change embeddings (the effective maximum length, the sentence-transformers
 version, the document prompt) and the passage's own text, so re-extraction and reranking reuse them, and an
-edited document or another version of the model is recomputed. Queries are encoded at each call. Progress bars
-show on a terminal only.
+edited document or another version of the model is recomputed. Queries are encoded at each call, one at a time:
+in a batch, padded to its longest text, a vector carries the trace of its batch in the last float32 bit, and a
+query's feature would then depend on the other queries of the run (``ltr features`` against serving one query,
+one shard against the whole run). Progress bars show on a terminal only.
 
 In a feature-set file (``ltr features --features FS.toml``), next to the classical features::
 
@@ -155,7 +157,10 @@ class BiEncoder(ModelScorer):
         store = self.store({**self.library_options(), **self.document_options()})
         emb = store.get([item_key(x) for x in flat], lambda at: self.encode([flat[i] for i in at], "document"))
         self._used(store.stats)
-        q = self.encode(list(qtexts), "query").astype(np.float64)
+        # Each query alone: in a batch, padded to its longest text, a vector carries the trace of its batch (1e-7),
+        # so the served query (one at a time), a shard's and the whole run's would differ in the last float32 bit
+        q = np.vstack([self.encode([t], "query") for t in qtexts]).astype(np.float64) if len(qtexts) else \
+            self.encode([], "query").astype(np.float64)
         d = emb.astype(np.float64)
         if p["similarity"] == "cosine" or p["normalize"]:
             q, d = _unit(q), _unit(d)

@@ -55,6 +55,13 @@ FORMATS = ("auto", "trec", "tsv")
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
+def _beyond_float32(value: float) -> bool:
+    """Whether ``value`` rounds to inf as float32 (numpy prints float32's largest as 3.4028235e+38, a little above
+    its exact float64 value, and that rounds to the largest, not to inf)."""
+    with np.errstate(over="ignore"):
+        return bool(np.isinf(np.float32(value)))
+
+
 @dataclass(frozen=True)
 class ScoreTable:
     """The entries of a score file, in file order (``line``: 1-based line numbers)."""
@@ -133,7 +140,7 @@ def read_score_table(path: str | os.PathLike, fmt: str = "auto") -> ScoreTable:
         if not np.isfinite(value):
             raise CollectionFormatError(f"the score of query {q!r} document {d!r} is not finite", str(path),
                                         lineno, s)
-        if abs(value) > _FLOAT32_MAX:  # the feature files hold float32: it would be written as inf
+        if _beyond_float32(value):  # the feature files hold float32: it would be written as inf
             raise CollectionFormatError(f"the score of query {q!r} document {d!r} is beyond float32's range "
                                         f"(+-{_FLOAT32_MAX:.4g}), which LETOR feature values are written in",
                                         str(path), lineno, s)
@@ -209,7 +216,7 @@ class NeuralFile(Scorer):
         self._check(Path(p["path"]).is_file(), "path", "an existing file")
         self._check(p["format"] in FORMATS, "format", f"one of {FORMATS}")
         self._check(isinstance(p["fill"], (int, float)) and not isinstance(p["fill"], bool)
-                    and bool(np.isfinite(p["fill"])) and abs(p["fill"]) <= _FLOAT32_MAX, "fill",
+                    and bool(np.isfinite(p["fill"])) and not _beyond_float32(p["fill"]), "fill",
                     "a finite number within float32's range")
         self._check(p["missing"] in ("fill", "error"), "missing", "'fill' or 'error'")
         self._refuse_given(p["missing"] == "error", "fill", "missing='error' fills nothing")
