@@ -371,6 +371,8 @@ class DaskRankingData:
     parts: list
     names: list[str]
     summaries: list[dict] = field(repr=False)
+    #: cut at query boundaries (:func:`from_dataset`): whole queries by construction, whatever ids repeat
+    cut_at_queries: bool = field(default=False, repr=False)
 
     @property
     def n_rows(self) -> int:
@@ -396,6 +398,8 @@ class DaskRankingData:
     def check_whole_queries(self, what: str = "partition") -> None:
         """:func:`check_whole_queries` over the partitions whose query ids are ids (not the positions a ``.query``
         file numbers its groups by, whole by construction: :func:`_numbered_by_position`)."""
+        if self.cut_at_queries:  # two groups that share an id (files numbered from 1, joined) are two queries
+            return
         named = [i for i, s in enumerate(self.summaries) if not _numbered_by_position(s)]
         check_whole_queries([self.summaries[i]["query_ids"] for i in named], names=[self.names[i] for i in named],
                             what=what)
@@ -526,7 +530,7 @@ def read_letor_shards(paths, *, client=None, n_features: int | None = None, **op
 
     def read(i: int, width: int | None):
         return client.submit(_read_shard, os.path.abspath(files[i]), width, options, workers=[where[i]],
-                             allow_other_workers=False, pure=False)
+                             allow_other_workers=True, pure=False)
 
     parts = [read(i, n_features) for i in range(len(files))]
     summaries = client.gather(client.map(_summary, parts, pure=False))
@@ -572,8 +576,7 @@ def from_dataset(data: RankingDataset, *, client=None, n_parts: int | None = Non
              for d, w in zip(subsets, _placement(client, len(subsets)))]
     summaries = [_summary(d) for d in subsets]
     names = [f"part {i}" for i in range(len(subsets))]
-    check_whole_queries([s["query_ids"] for s in summaries], names=names)
-    return DaskRankingData(client, parts, names, summaries)
+    return DaskRankingData(client, parts, names, summaries, cut_at_queries=True)
 
 
 def check_whole_queries(query_ids: Sequence[np.ndarray], *, names: Sequence[str] | None = None,
@@ -597,8 +600,11 @@ query boundaries)
     names = list(names) if names is not None else [f"{what} {i}" for i in range(len(query_ids))]
     if len(query_ids) < 2:
         return
-    ids = np.concatenate([np.asarray(q) for q in query_ids])
-    owner = np.repeat(np.arange(len(query_ids)), [np.asarray(q).size for q in query_ids])
+    # each partition's ids once: two groups of one partition that share an id (files numbered from 1, joined) are
+    # two queries there as in a local fit (the engines read group sizes and positional codes), never a split one
+    each = [np.unique(np.asarray(q)) for q in query_ids]
+    ids = np.concatenate(each)
+    owner = np.repeat(np.arange(len(query_ids)), [q.size for q in each])
     order = np.argsort(ids, kind="stable")
     same = np.flatnonzero(ids[order][1:] == ids[order][:-1])
     if same.size:
@@ -853,8 +859,12 @@ def _fit_xgboost(model, native, data: DaskRankingData, client, eval_set, metrics
     evals = []
     for i, v in enumerate(eval_set):
         codes = np.repeat(np.arange(v.n_queries, dtype=np.int64), v.group_sizes)
-        dv = dxgb.DaskQuantileDMatrix(client, da.from_array(np.asarray(v.dense())), da.from_array(np.asarray(v.y)),
-                                      qid=da.from_array(codes), ref=dtrain, **extra)
+        # one chunk each: Dask cuts an array above 128 MiB (a 247k x 136 validation set) into chunks of its own
+        # choosing, the labels' not matching the features' (XGBoost refuses the mismatch) and splitting queries
+        dense = np.asarray(v.dense())
+        dv = dxgb.DaskQuantileDMatrix(client, da.from_array(dense, chunks=dense.shape),
+                                      da.from_array(np.asarray(v.y), chunks=v.n_rows),
+                                      qid=da.from_array(codes, chunks=v.n_rows), ref=dtrain, **extra)
         evals.append((dv, f"valid_{i}"))
     # XGBoost's early_stopping_rounds watches the last of the evals: the first set (the validation part of a cv
     # fold, ahead of its training part) is named, as a local fit stops on its first set
@@ -876,6 +886,8 @@ def _fit_lightgbm(model, native, data: DaskRankingData, client):
     for key in ("metric", "verbosity", "num_threads"):
         params.pop(key, None)
     X, y, group, _ = data.to_arrays()
+    if params.get("objective") == "binary":  # "logistic": label >= 1 is relevant, as in one process (LightGBM's own
+        y = (y >= 1).astype(np.float64)  # binary objective counts any label > 0: a 0.5 would be relevant here only)
     ranker = lgb.DaskLGBMRanker(client=client, n_estimators=int(model.n_estimators), verbose=-1, **params)
     with warnings.catch_warnings():
         # LightGBM's Dask wrapper passes its own n_jobs (None) down and then warns that it ignores it: each worker's
