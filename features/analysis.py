@@ -115,14 +115,9 @@ def load_stopwords(spec: str | Path | Iterable[str] | None) -> frozenset[str]:
         p = Path(spec)
         if not p.is_file():
             raise ValueError(f"stopwords must be one of {STOPWORD_LISTS}, a file, or a list of words; got {spec!r}")
-        from ltr.exceptions import FileFormatError
-        from ltr.io.files import read_text  # a leading BOM dropped (Notepad's), invalid UTF-8 named by line and byte
+        from ltr.io.files import read_utf8_file  # a leading BOM dropped (Notepad's), invalid UTF-8 named
 
-        try:
-            text = read_text(p)
-        except FileFormatError as e:  # no reader option applies here: the file itself is to be converted
-            hint = "save it as UTF-8 (e.g. iconv -f latin1 -t utf-8 FILE > FILE.utf8)" if e.fix else e.hint
-            raise FileFormatError(f"stopword file: {e.reason}", e.path, e.line, offset=e.offset, hint=hint) from None
+        text = read_utf8_file(p, "stopword file")
     else:
         return frozenset(str(w).strip().lower() for w in spec if str(w).strip())
     return frozenset(

@@ -212,7 +212,9 @@ class FeatureSet:
                 names = ", ".join(repr(n) for n in SHIPPED)
                 raise ValueError(f"feature set must be a shipped one ({names}) or a .toml/.json file; {str(p)!r} "
                                  "does not exist")
-            text = p.read_text(encoding="utf-8")
+            from ltr.io.files import read_utf8_file
+
+            text = read_utf8_file(p, "feature set")
             try:
                 data = json.loads(text) if p.suffix.lower() == ".json" else _toml_loads(text)
             except ValueError as e:  # JSONDecodeError and TOMLDecodeError are ValueErrors

@@ -117,7 +117,7 @@ def test_cli_exit_codes_for_usage_and_data_errors(files, capsys):
     (["--bm25-k1", "-1"], "--bm25-k1 -1: BM25's k1 is a finite number >= 0"),
     (["--bm25-k1", "nan"], "--bm25-k1 nan: BM25's k1 is a finite number >= 0"),
     (["--bm25-b", "1.5"], "--bm25-b 1.5: BM25's b is between 0 and 1"),
-    (["--n-jobs", "0"], "argument --n-jobs: '0': a positive count of threads, -1 for every core"),
+    (["--n-jobs", "0"], "argument --n-jobs: '0': a positive count of threads up to 4096, -1 for every core"),
 ])
 def test_analysis_and_first_stage_options_are_named_in_their_errors(files, capsys, extra, message):
     assert run(["--collection", str(files / "docs.tsv"), "--queries", str(files / "q.tsv"), "--out",

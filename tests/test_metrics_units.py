@@ -535,7 +535,7 @@ def test_a_comma_separated_string_is_the_list_of_its_names():
 def test_a_cutoff_below_one_gets_the_same_message_from_every_function(fn, k):
     with pytest.raises(ValueError, match=rf"k must be a positive integer \(the cutoff\), got {k}"):
         fn([1, 0], [0.5, 0.2], [0, 2], k=k)
-    with pytest.raises(ValueError, match=rf"the cutoff must be a positive integer, got {k}"):
+    with pytest.raises(ValueError, match=rf"the cutoff must be a positive integer up to 2147483647, got {k}"):
         parse_metric(f"p@{k}")
 
 

@@ -87,10 +87,15 @@ def _n_jobs(value: str) -> int:
         n = int(value)
     except ValueError:
         n = 0
-    if n == 0:
-        raise argparse.ArgumentTypeError(f"{value!r}: a positive count of threads, -1 for every core (-2 all but "
-                                         "one, ...)")
+    if n == 0 or abs(n) > _MOST_THREADS:  # tens of thousands: the engines' thread pools fail (silently) or crash
+        raise argparse.ArgumentTypeError(f"{value!r}: a positive count of threads up to {_MOST_THREADS}, -1 for every "
+                                         "core (-2 all but one, ...)")
     return n
+
+
+#: The most threads ``--n-jobs`` asks for: LightGBM's OpenMP pool exits without a word at 60,000 on Linux and
+#: segfaults at 100,000; far more than any machine's cores, so no real use is refused.
+_MOST_THREADS = 4096
 
 
 def add_n_jobs(p: argparse.ArgumentParser, what: str = "engine threads") -> None:

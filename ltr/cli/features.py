@@ -314,6 +314,21 @@ def _note_caches(args: argparse.Namespace, fs, index) -> None:
         note(args, f"{label} cache {root}: {used.found} found, {used.computed} computed{discarded}")
 
 
+def _refuse_the_qid_map_name(args: argparse.Namespace) -> None:
+    """An output named ``OUT.qids.tsv``, the query-id map written beside ``--out`` (string query ids): the map and it
+    would replace each other, and ltr predict --run and ltr cv would read the other as the map."""
+    from ltr.io.qidmap import qid_map_path
+
+    if args.out in (None, "-"):
+        return
+    side = os.path.abspath(qid_map_path(args.out))
+    for flag, path in (("--save-run", args.save_run), ("--qrels-out", args.qrels_out),
+                       ("--topics-out", args.topics_out)):
+        if path not in (None, "-") and os.path.abspath(path) == side:
+            raise UsageError(f"{flag} {path}: the name of the query-id map written beside --out {args.out} (its "
+                             "LETOR qids' original ids): give the output another name")
+
+
 def run(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
@@ -335,6 +350,7 @@ def run(args: argparse.Namespace) -> int:
     read = collection_reads(args.collection)
     check_outputs(*outputs, inputs=[args.queries, args.qrels, args.run, saved_index, *option_files(args.features),
                                     *read], flags=flags)
+    _refuse_the_qid_map_name(args)
     check_feature_set_option(args.features)
     fs = FeatureSet.load(args.features)  # fail on a bad feature set before the slow steps
     first = _nonempty_run(args, read_run(args.run)) if args.run else None  # and on a malformed or empty run

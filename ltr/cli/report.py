@@ -50,6 +50,25 @@ def _labels(paths: list[str]) -> list[str]:
         depth += 1
 
 
+def _refuse_inputs_replaced(args: argparse.Namespace, formats: list[str]) -> None:
+    """RESULT or a --data file that is one of the files the report writes into --out (report.html, report.md, a
+    figure) would be replaced by it, as no other command lets an output replace an input."""
+    import os
+
+    pages = [Path(args.out) / f"report.{ext}" for ext in ("html", "md") if ext in formats]
+    for page in pages:  # (compared by file, not name: a link, ./, a hard link; nothing made before the result reads)
+        for path in (args.result, *args.data):
+            if page.exists() and os.path.exists(path) and os.path.samefile(page, path):
+                raise UsageError(f"{page}: is also an input of this command ({path}); writing it would replace it: "
+                                 "give --out another folder")
+    figures = (Path(args.out) / "figures").resolve()
+    if "png" in formats:
+        for flag, path in [("RESULT", args.result)] + [("--data", p) for p in args.data]:
+            if Path(path).resolve().parent == figures:
+                raise UsageError(f"{flag} {path}: inside {Path(args.out) / 'figures'}, whose files the report "
+                                 "replaces: move it, or give --out another folder")
+
+
 def run(args: argparse.Namespace) -> int:
     from ltr.datasets import dataset_summary
     from ltr.evaluation import read_result, render_report
@@ -78,6 +97,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"{', '.join(unread)} {'reads' if len(unread) == 1 else 'read'} the --data files: give "
                          "--data FILE, or leave it out")
     refuse_shared_sidecars(args, f"--data is {len(args.data)} files" if len(args.data) > 1 else None)
+    _refuse_inputs_replaced(args, formats)
     result = read_result(args.result)
     datasets = [dataset_summary(read_data(args, p), label) for p, label in zip(args.data, _labels(args.data))]
     written = render_report(result, args.out, formats=formats, datasets=datasets, title=args.title)

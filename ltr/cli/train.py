@@ -147,6 +147,11 @@ def run_train(args: argparse.Namespace) -> int:
               *option_files(args.features, args.drop_features)]
     check_outputs(args.out, inputs=inputs)  # first: a folder ('.', '/') has no sidecar name to make
     check_outputs(args.out, args.out and meta_path(args.out), inputs=inputs)  # the sidecar's place too
+    cache = getattr(args, "dataset_cache", None)
+    if cache and args.out and os.path.abspath(cache) in {os.path.abspath(p) for p in (args.out, meta_path(args.out))}:
+        # the cache folder would be made at --out's name, and the model found a folder there only after training
+        raise UsageError(f"--dataset-cache {cache}: the model's own path (--out {args.out}): give the cache a folder "
+                         "of its own")
     spec = feature_spec(args.features, args.drop_features)
     if getattr(args, "dask", None) and glob.has_magic(args.train):  # shards, each with its own sidecars
         shards = len(glob.glob(args.train))

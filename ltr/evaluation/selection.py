@@ -60,21 +60,22 @@ def read_feature_file(path: str | os.PathLike) -> list[int]:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"feature file not found: {path}")
+    from ltr.io.files import read_utf8_file
+
     ids: list[int] = []
-    with open(path, encoding="utf-8") as f:
-        for lineno, line in enumerate(f, 1):
-            # RankLib keeps the first tab-separated field ("23<TAB>BM25"); a '#' starts a comment
-            text = line.split("\t", 1)[0].split("#", 1)[0].strip()
-            if not text:
-                continue
-            try:
-                fid = int(text)
-            except ValueError:
-                raise LetorFormatError("a feature file has one integer feature id per line", str(path), lineno,
-                                       text, hint="or 'ID<TAB>description', as RankLib's") from None
-            if fid < 1:
-                raise LetorFormatError("feature ids are 1-based (LETOR ids)", str(path), lineno, text)
-            ids.append(fid)
+    for lineno, line in enumerate(read_utf8_file(path, "feature file").splitlines(), 1):
+        # RankLib keeps the first tab-separated field ("23<TAB>BM25"); a '#' starts a comment
+        text = line.split("\t", 1)[0].split("#", 1)[0].strip()
+        if not text:
+            continue
+        try:
+            fid = int(text)
+        except ValueError:
+            raise LetorFormatError("a feature file has one integer feature id per line", str(path), lineno,
+                                   text, hint="or 'ID<TAB>description', as RankLib's") from None
+        if fid < 1:
+            raise LetorFormatError("feature ids are 1-based (LETOR ids)", str(path), lineno, text)
+        ids.append(fid)
     if not ids:
         raise LetorFormatError("the feature file lists no feature id", str(path))
     return ids

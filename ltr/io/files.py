@@ -238,6 +238,19 @@ _SUBSTITUTE = ("to substitute U+FFFD (which splits the words around each one: a 
                "converted, e.g. iconv -f latin1 -t utf-8 FILE > FILE.utf8)")
 
 
+def read_utf8_file(path: str | os.PathLike, what: str, *, error: type[FileFormatError] = FileFormatError) -> str:
+    """A file no reader option substitutes anything in (a feature list, a search space, a feature set, stopwords,
+    scores) as UTF-8 text, a leading byte-order mark dropped: not UTF-8, an ``error`` naming the file, line and byte
+    and the fix, to convert it. ``what`` names the kind of file."""
+    try:
+        return read_text(path, error=error, what=what)
+    except FileFormatError as e:
+        if not e.fix:  # UTF-16, a folder, missing: its own words
+            raise
+        raise error(f"{what}: {e.reason}", e.path, e.line, offset=e.offset,
+                    hint="save it as UTF-8 (e.g. iconv -f latin1 -t utf-8 FILE > FILE.utf8)") from None
+
+
 def read_text(path: str | os.PathLike, *, errors: str = "strict",
               error: type[FileFormatError] = FileFormatError, what: str = "file") -> str:
     """The whole file as UTF-8 text (gzip by magic bytes, a leading byte-order mark dropped).

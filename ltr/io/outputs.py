@@ -374,8 +374,9 @@ def check_output_path(path: str | os.PathLike, *, create_parents: bool = True) -
     ------
     OutputPathError
         The path names a folder; a parent is not a folder or cannot be created; the folder (or, for a device or
-        pipe, the path itself) is not writable. Writability is the OS's ``access(W_OK)`` answer for this
-        process (root passes, except on a read-only file system).
+        pipe, the path itself) is not writable, or an existing file is write-protected (the atomic rename would
+        replace it all the same). Writability is the OS's ``access(W_OK)`` answer for this process (root passes,
+        except on a read-only file system).
 
     Examples
     --------
@@ -407,6 +408,9 @@ def check_output_path(path: str | os.PathLike, *, create_parents: bool = True) -
             raise OutputPathError(shown, f"cannot create the folder {folder}: {_reason(e)}") from None
     if not os.access(folder, os.W_OK | os.X_OK):
         raise OutputPathError(shown, f"cannot write: the folder {folder} is not writable")
+    if os.path.isfile(dest.path) and not os.access(dest.path, os.W_OK):  # the rename needs only the folder: a file
+        raise OutputPathError(shown, "cannot write: the file is write-protected (chmod u+w it to replace it, or give "
+                                     "another name)")  # made read-only to keep it is kept, as shell '>' keeps it
     return Path(shown)
 
 

@@ -24,7 +24,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from ltr._ids import unpad
 from ltr.exceptions import ScoreFormatError
-from ltr.io.files import read_text
+from ltr.io.files import read_utf8_file
 from ltr.io.outputs import atomic_write
 
 __all__ = ["HEADER_HINT", "number", "read_scores", "score_header", "write_scores"]
@@ -89,7 +89,7 @@ def read_scores(path: str | os.PathLike, n_rows: int | None = None, *, qid: Arra
     path = Path(path)
     if n_rows is not None and (isinstance(n_rows, bool) or not isinstance(n_rows, (int, np.integer)) or n_rows < 0):
         raise TypeError(f"n_rows must be a non-negative int or None, got {n_rows!r}")
-    text = read_text(path, error=ScoreFormatError, what="score file")
+    text = read_utf8_file(path, "score file", error=ScoreFormatError)
     lines = _LINE_END.split(text)
     stripped = [line.strip() for line in lines]
     last = max((i for i, t in enumerate(stripped) if t), default=-1)

@@ -562,8 +562,8 @@ def check_options(*, sigma: float = 1.0, truncation_level: int | None = None, no
         truncation_level = 32 if m == _XGBOOST else 30
     k = truncation_level
     if not (isinstance(k, (int, float, np.number)) and not isinstance(k, bool) and math.isfinite(k)
-            and int(k) == k and k >= 1):
-        raise ValueError(f"truncation_level must be a positive integer, got {truncation_level!r}")
+            and int(k) == k and 1 <= k <= 2**31 - 1):  # past any query's length it cuts nothing; a C int holds it
+        raise ValueError(f"truncation_level must be a positive integer up to {2**31 - 1}, got {truncation_level!r}")
     if not isinstance(norm, (bool, np.bool_)):  # bool("False") is True: a word is no switch
         raise ValueError(f"norm must be true or false, got {norm!r}")
     if label_gain is None:

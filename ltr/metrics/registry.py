@@ -241,9 +241,13 @@ def parse_metric(name: str) -> ParsedMetric:
     if spec.cutoff == "none":
         raise ValueError(f"metric {name!r}: {canonical} takes no cutoff; write '{canonical}'")
     k = int(k_text)
-    if k < 1:
-        raise ValueError(f"metric {name!r}: the cutoff must be a positive integer, got {k}")
+    if k < 1 or k > _MAX_CUTOFF:  # past any list's length it cuts nothing; past C's int the kernels cannot hold it
+        raise ValueError(f"metric {name!r}: the cutoff must be a positive integer up to {_MAX_CUTOFF}, got {k}")
     return ParsedMetric(f"{canonical}@{k}", spec, k, name)
+
+
+#: The largest cutoff (a C int's, as trec_eval reads one): a larger one overflowed the kernels' integers.
+_MAX_CUTOFF = 2**31 - 1
 
 
 def parse_metrics(metrics: str | tuple[str, ...] | list[str]) -> list[ParsedMetric]:

@@ -163,7 +163,9 @@ def linear_objective(objective: str) -> str:
     known = ", ".join(sorted(OPTIMISABLE))
     try:
         parsed = parse_metric(objective)
-    except (ValueError, TypeError):
+    except (ValueError, TypeError) as e:
+        if "cutoff" in str(e):  # a metric's name with a cutoff it cannot take: that is the cause
+            raise ValueError(f"engine='linear': objective {e}") from None
         raise ValueError(f"engine='linear' optimises a ranking metric directly: objective must be a metric name such "
                          f"as 'ndcg@10' or 'map' (families it can optimise: {known}), got {objective!r}") from None
     if parsed.spec.name not in OPTIMISABLE:
@@ -209,11 +211,12 @@ parameters are gain, max_passes, n_restarts, n_steps, reg, standardize, step_bas
             ok = v <= high
         if not ok:
             bound = "" if low is None else (f" > {low}" if low_open else f" >= {low}")
+            bound += f" and <= {high}" if high is not None else ""
             raise ValueError(f"{what}: {name} must be {'an integer' if integer else 'a number'}{bound}, got {v!r}")
         out[name] = int(v) if integer else float(v)
 
     number("n_restarts", integer=True, low=1)
-    number("n_steps", integer=True, low=1)
+    number("n_steps", integer=True, low=1, high=1000)  # each line search holds queries x steps float64 values
     number("max_passes", integer=True, low=1)
     number("step_base", low=0, low_open=True)
     number("step_scale", low=0, low_open=True)

@@ -335,7 +335,9 @@ def load_space(space: str | os.PathLike | Mapping[str, Any] | SearchSpace | None
         if not path.is_file():
             raise FileNotFoundError(2, "no such search-space file", str(path))
         source = str(path)
-        text = path.read_text(encoding="utf-8")
+        from ltr.io.files import read_utf8_file
+
+        text = read_utf8_file(path, "search space")
         try:
             table = tomllib.loads(text)
         except tomllib.TOMLDecodeError as e:
