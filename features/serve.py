@@ -53,7 +53,7 @@ import contextlib
 import logging
 import os
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -367,15 +367,18 @@ def _is_model_scorer(name: str) -> bool:
     return issubclass(get_scorer(name), (BiEncoder, CrossEncoderScorer))
 
 
-def _without_column(feature_set: FeatureSet, index: InvertedIndex, column: str) -> FeatureSet | None:
+def _without_column(feature_set: FeatureSet, index: InvertedIndex, column: str,
+                    unread: Callable[[str], bool] = lambda name: False) -> tuple[FeatureSet, list[str]] | None:
     """``feature_set`` without the computation of ``column`` (its entry, or that entry's field), the other columns
-    in their order; None when the column cannot be left out alone (an entry whose one computation gives several)."""
+    in their order, and the columns left out: ``column``, and the others its computation gives when ``unread`` says
+    the model reads none of them (a ``neural_file`` teacher's ``_missing`` indicator); None when the column cannot
+    be left out (its computation gives a column the model reads)."""
     from dataclasses import replace
 
     def names(fs: FeatureSet) -> list[str]:
         return [n for _, _, cols in fs.columns(index) for n in cols]
 
-    specs = []
+    specs, dropped = [], [column]
     for spec in feature_set.specs:
         parts = FeatureSet([spec]).columns(index)
         hit = [(field, cols) for _, field, cols in parts if column in cols]
@@ -383,14 +386,16 @@ def _without_column(feature_set: FeatureSet, index: InvertedIndex, column: str) 
             specs.append(spec)
             continue
         field, cols = hit[0]
-        if cols != [column]:
-            return None  # one computation gives this column and others
+        others = [c for c in cols if c != column]
+        if not all(unread(c) for c in others):
+            return None  # one computation gives this column and another the model reads
+        dropped += others
         left = [f for _, f, _ in parts if f != field] if field is not None else []
         if left:  # the entry's other fields stay
             specs.append(replace(spec, fields=tuple(left)))
     reduced = FeatureSet(specs)
-    want = [n for n in names(feature_set) if n != column]
-    return reduced if specs and names(reduced) == want else None
+    want = [n for n in names(feature_set) if n not in dropped]
+    return (reduced, dropped) if specs and names(reduced) == want else None
 
 
 def _recorded_columns(model, name: str) -> NDArray[np.intp] | None:
@@ -476,9 +481,11 @@ class Reranker:
         if teacher is not None and self._columns is not None:
             teacher = int(self._columns[teacher])
         if teacher is not None:
-            reduced = _without_column(feature_set, index, self.feature_names[teacher])
-            if reduced is not None:
-                self._served, self._blank = reduced, teacher
+            left_out = _without_column(feature_set, index, self.feature_names[teacher],
+                                       lambda name: not self._reads(self.feature_names.index(name)))
+            if left_out is not None:
+                reduced, dropped = left_out
+                self._served, self._blank = reduced, sorted(self.feature_names.index(c) for c in dropped)
         self._serial = any(_is_model_scorer(s.scorer) for s in self._served.specs)
         self._lock = threading.Lock()
         # A model that reads the first-stage score cannot be served without it: 0 in its place scored silently wrong
@@ -715,8 +722,8 @@ class Reranker:
     def _compute(self, pairs: PairSet) -> NDArray[np.float32]:
         with self._lock if self._serial else contextlib.nullcontext(), _workqueue_turn(), numba_threads(self.n_jobs):
             X, _, _ = self._served.compute(pairs)
-        if self._blank is not None:
-            X = np.insert(X, self._blank, 0.0, axis=1)
+        if self._blank is not None:  # each left-out column back in its place (positions in the array as it is)
+            X = np.insert(X, [c - k for k, c in enumerate(self._blank)], 0.0, axis=1)
         return X.astype(np.float32)  # as extract() returns them and the LETOR file holds them
 
     def _doc_index(self, doc_ids: Sequence[str], on_unknown: str, what: str) -> tuple[NDArray[np.int32], tuple]:

@@ -452,3 +452,28 @@ def test_a_depth_below_a_feedback_features_fb_docs_is_said(made, capsys, tmp_pat
     caplog.clear()
     ok([*base, "--depth", 3, "--out", tmp_path / "d3.run"], capsys)
     assert not [r for r in caplog.records if "feedback documents" in r.getMessage()]
+
+
+def test_a_student_of_a_neural_file_teacher_is_served_without_computing_its_teacher(made, capsys, tmp_path,
+                                                                                    caplog):
+    """A neural_file entry gives two columns (the scores and their _missing indicator): the student's teacher column
+    could not be left out alone, so the teacher's training file was read at every rerank ("N of M scores match no
+    candidate", "filled with 0.0") for columns the student never reads (trial t49). Both are left out now, and the
+    run is what ltr features + ltr predict give."""
+    first = read_run(made / "bm25.run")  # the candidates, by the collection's query ids
+    rows = zip(first["qid"], first["docno"], first["score"])
+    (tmp_path / "teacher.tsv").write_text("".join(f"{q}\t{d}\t{float(x) ** 0.5:.6f}\n" for q, d, x in rows))
+    (tmp_path / "fs.toml").write_text('[[features]]\nscorer = "bm25"\n[[features]]\nscorer = "tfidf"\n'
+                                      f'[[features]]\nscorer = "neural_file"\nname = "teach"\npath = '
+                                      f'"{tmp_path / "teacher.tsv"}"\n')
+    ok(["features", "--collection", made / "docs.tsv", "--queries", made / "q.tsv", "--qrels", made / "qrels",
+        "--topk", 6, "--features", tmp_path / "fs.toml", "--out", tmp_path / "t.letor", "--quiet"])
+    ok(["train", tmp_path / "t.letor", "--objective", "distill", "--kernel", "numba", "--teacher-column", "teach",
+        "--out", tmp_path / "s.txt", *TRAIN])
+    ok(["predict", tmp_path / "s.txt", tmp_path / "t.letor", "--run", "--out", tmp_path / "p.run", "--quiet"])
+    reranker = Reranker.load(tmp_path / "s.txt", collection=made / "docs.tsv")
+    assert [s.scorer for s in reranker._served.specs] == ["bm25", "tfidf"]  # the teacher's entry not computed
+    caplog.clear()
+    ok(rerank(made, "--model", tmp_path / "s.txt", "--run", made / "bm25.run", "--out", tmp_path / "r.run"), capsys)
+    assert "teacher.tsv" not in caplog.text
+    assert (tmp_path / "r.run").read_bytes() == (tmp_path / "p.run").read_bytes()
