@@ -657,3 +657,28 @@ def test_cv_of_the_linear_ranker_trains_on_k_minus_1_parts_as_tune_does(tmp_path
     assert main(["cv", str(tmp_path / "folds"), "--engine", "linear", "--param", "n_restarts=1"]) == 0
     assert ("ltr cv: note: the vali files choose the restart coordinate ascent keeps on each fold (it has no rounds "
             "to stop)") in capsys.readouterr().err
+
+
+def test_err_is_optimised_at_the_grade_it_is_reported_at(tmp_path, capsys):
+    """--objective err@10 --max-grade 1 reported ERR at grade 1 while coordinate ascent optimised grade 4: the
+    model's recorded training objective 0.0636 beside a reported 0.4176 on ADI (trial t49). The grade is the engine's
+    max_grade too (engine_params, or --max-grade / --dataset's top), so the two are one number."""
+    from dataclasses import replace
+
+    data = tmp_path / "d.txt"
+    d = make_ranking(30, 8, 5, random_state=0)
+    d = replace(d, y=np.minimum(d.y, 1.0))  # a 0/1 scale
+    write_letor(data, d)
+    assert main(["train", str(data), "--engine", "linear", "--objective", "err@10", "--max-grade", "1", "--metrics",
+                 "err@10", "--test", str(data), "--param", "n_restarts=1", "--out", str(tmp_path / "m.json"),
+                 "--format", "json", "--quiet"]) == 0
+    reported = json.loads(capsys.readouterr().out)["test"]["err@10"]
+    model = load_model(tmp_path / "m.json")
+    trained = json.loads((tmp_path / "m.json").read_text())["training"]["objective"]
+    by_metrics = evaluate(d.y, model.predict(d), group_ptr=d.group_ptr, metrics=["err@10"], max_grade=1)["err@10"]
+    assert trained == pytest.approx(reported, abs=1e-12) and reported == pytest.approx(by_metrics, abs=1e-12)
+    assert evaluate(d.y, model.predict(d), group_ptr=d.group_ptr, metrics=["err@10"], max_grade=4)["err@10"] != \
+        pytest.approx(trained, abs=1e-6)
+    assert main(["train", str(data), "--engine", "linear", "--objective", "err@10", "--max-grade", "1", "--param",
+                 "max_grade=3", "--quiet"]) == 2
+    assert "--max-grade 1 and --param max_grade=3 disagree" in capsys.readouterr().err

@@ -339,6 +339,16 @@ def make_ranker(args: argparse.Namespace, *, has_valid: bool):
         elif "gain" in given and engine_params["gain"] != args.gain:
             raise UsageError(f"--gain {args.gain} and --param gain={engine_params['gain']} disagree: --engine linear "
                              "optimises the metric it reports with --gain; give one of them")
+    if args.engine == "linear" and str(args.objective).lower().startswith("err") and \
+            getattr(args, "max_grade", None) is not None:
+        # as --gain: the learner optimises ERR at the grade the command reports it at (--max-grade, --dataset's top)
+        if "max_grade" not in engine_params:
+            if args.max_grade != 4.0:  # the engine's default
+                engine_params["max_grade"] = args.max_grade
+        elif float(engine_params["max_grade"]) != args.max_grade and \
+                ("max_grade" in given or getattr(args, "dataset", None)):
+            raise UsageError(f"--max-grade {args.max_grade:g} and --param max_grade={engine_params['max_grade']} "
+                             "disagree: --engine linear optimises ERR at the grade it reports; give one of them")
     kw = {param: getattr(args, param) for _, param, _, _ in MODEL_FLAGS}
     # Options given on the command line (or in --config) win over the small-data preset, even at default values.
     keep = tuple(param for _, param, _, _ in MODEL_FLAGS if param in given)

@@ -126,10 +126,10 @@ DEFAULTS: Mapping[str, Any] = {
     "max_passes": 100,
     "standardize": True,
     "gain": "exp2",
+    "max_grade": 4.0,
 }
 
 _FIRST_STEP = 0.001  # RankLib's first step of every line search
-_MAX_GRADE = 4  # ERR's top grade, as ltr.metrics
 
 # Ranker parameters that only trees use: a non-default value with engine="linear" is refused, not ignored.
 _TREE_PARAMS = ("n_estimators", "learning_rate", "num_leaves", "max_depth", "min_child_samples", "subsample",
@@ -185,7 +185,8 @@ def check_linear_params(params: Mapping[str, Any] | None, *, what: str = "engine
     Traceback (most recent call last):
     ...
     ValueError: engine_params: engine='linear' has no parameter 'restarts' (did you mean 'n_restarts'?); its \
-parameters are gain, max_passes, n_restarts, n_steps, reg, standardize, step_base, step_scale, tolerance
+parameters are gain, max_grade, max_passes, n_restarts, n_steps, reg, standardize, step_base, step_scale, \
+tolerance
     """
     import difflib
 
@@ -222,6 +223,7 @@ parameters are gain, max_passes, n_restarts, n_steps, reg, standardize, step_bas
     number("step_scale", low=0, low_open=True)
     number("tolerance", low=0)
     number("reg", low=0)
+    number("max_grade", low=0, low_open=True)  # ERR's top grade, as ltr.metrics' max_grade (--max-grade)
     if not isinstance(out["standardize"], bool):
         raise ValueError(f"{what}: standardize must be true or false, got {out['standardize']!r}")
     if out["gain"] not in ("exp2", "linear"):
@@ -302,9 +304,12 @@ class MetricTarget:
     gain : {"exp2", "linear"}
     n_threads : int
         Numba threads (1: the serial driver).
+    max_grade : float
+        ERR's top grade (``ltr.metrics``' ``max_grade``): the metric optimised is the one reported.
     """
 
-    def __init__(self, X, y, group_ptr, metric: str, *, weight=None, gain: str = "exp2", n_threads: int = 1):
+    def __init__(self, X, y, group_ptr, metric: str, *, weight=None, gain: str = "exp2", n_threads: int = 1,
+                 max_grade: float = 4.0):
         from ltr.metrics import parse_metric
 
         self.X = _dense(X)
@@ -317,8 +322,9 @@ class MetricTarget:
         self.gain = K.GAIN_EXP2 if gain == "exp2" else K.GAIN_LINEAR
         if not np.isfinite(self.y).all():
             raise ValueError("labels must be finite numbers")
-        if self.code == K.ERR and self.y.max(initial=0.0) > _MAX_GRADE:
-            raise ValueError(f"ERR takes labels up to {_MAX_GRADE} (Chapelle's grades), got {self.y.max():g}")
+        if self.code == K.ERR and self.y.max(initial=0.0) > max_grade:
+            raise ValueError(f"ERR takes labels up to max_grade={max_grade:g} (its top grade), got "
+                             f"{self.y.max():g}")
         if gain == "exp2" and self.code in (K.DCG, K.NDCG) and self.y.max(initial=0.0) >= EXP2_LIMIT:
             i = int(np.argmax(self.y >= EXP2_LIMIT))
             raise exp2_gain_error(self.y[i], f"row {i}", self.metric, python_fix="pass engine_params={'gain': "
@@ -327,7 +333,7 @@ class MetricTarget:
         self.useful = np.empty(max(1, self.y.size), dtype=np.int64)
         self.useful_ptr = np.empty(nq + 1, dtype=np.int64)
         self.ideal = np.empty(nq)
-        K.prepare_queries(self.y, self.group_ptr, self.code, self.k, self.gain, float(_MAX_GRADE), self.useful,
+        K.prepare_queries(self.y, self.group_ptr, self.code, self.k, self.gain, float(max_grade), self.useful,
                           self.useful_ptr, self.ideal)
         w = np.ones(nq) if weight is None else np.asarray(weight, dtype=np.float64)
         self.query_weight = w / w.sum()
@@ -663,9 +669,9 @@ def fit(train, valid: Sequence, names: Sequence[str], params: Mapping[str, Any],
     qw = query_weights(train.weight, np.asarray(train.group_ptr))
     with numba_threads(n_threads):
         target = MetricTarget(train.X, train.y, train.group_ptr, objective, weight=qw, gain=settings["gain"],
-                              n_threads=n_threads)
-        vtargets = [MetricTarget(v.X, v.y, v.group_ptr, objective, gain=settings["gain"], n_threads=n_threads)
-                    for v in valid]
+                              n_threads=n_threads, max_grade=settings["max_grade"])
+        vtargets = [MetricTarget(v.X, v.y, v.group_ptr, objective, gain=settings["gain"], n_threads=n_threads,
+                                 max_grade=settings["max_grade"]) for v in valid]
         record: dict[str, dict[str, list[float]]] = {n: {m: [] for m in metrics} for n in names}
         n_restarts = settings["n_restarts"]
 
