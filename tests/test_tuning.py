@@ -89,8 +89,12 @@ def test_a_linear_space_takes_coordinate_ascent_settings_and_refuses_tree_ones()
     load_space({"engine_params": {"n_restarts": {"low": 1, "high": 4}}}, Ranker(engine="linear"))
     with pytest.raises(ValueError, match="did you mean 'n_restarts'"):
         load_space({"engine_params": {"restarts": {"low": 1, "high": 4}}}, Ranker(engine="linear"))
-    with pytest.raises(ValueError, match="num_leaves=2 is a tree parameter"):
+    with pytest.raises(ValueError, match="num_leaves is a tree parameter: engine='linear' does not use it"):
         load_space({"num_leaves": {"low": 2, "high": 8}}, Ranker(engine="linear"))
+    # at its default value too: it was accepted and shown as a tuned column that changed nothing (trial t49)
+    for name, choices in (("learning_rate", [0.05]), ("n_estimators", [300])):
+        with pytest.raises(ValueError, match=f"{name} is a tree parameter: engine='linear' does not use it"):
+            load_space({name: {"choices": choices}}, Ranker(engine="linear"))
 
 
 # -- nested cross-validation ------------------------------------------------------------------------------------------
