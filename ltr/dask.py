@@ -373,6 +373,27 @@ class DaskRankingData:
     summaries: list[dict] = field(repr=False)
     #: cut at query boundaries (:func:`from_dataset`): whole queries by construction, whatever ids repeat
     cut_at_queries: bool = field(default=False, repr=False)
+    #: ``reread(i, worker)``: partition ``i`` read again on ``worker`` (shards read from files), for one whose worker
+    #: was lost; None where the data lives nowhere else (scattered from this process)
+    reread: Any = field(default=None, repr=False)
+
+    def recover(self) -> None:
+        """Read again, on the workers there are now, the partitions a lost worker held: each read is pinned to one
+        worker (so that the same shards train alike), and a worker gone for good, or restarted by its nanny under
+        another address, left its partition waiting for it for ever, and the training with it."""
+        held = self.client.who_has(self.parts)
+        lost = [i for i, p in enumerate(self.parts) if not held.get(p.key)]
+        if not lost:
+            return
+        if self.reread is None:
+            raise RuntimeError(f"{len(lost)} partition(s) ({', '.join(self.names[i] for i in lost[:3])}) were lost "
+                               "with their worker (killed, out of memory): scatter the data again (from_dataset)")
+        where = _placement(self.client, len(self.parts))
+        logger.warning("%d partition(s) lost with their worker are read again: %s", len(lost),
+                       ", ".join(self.names[i] for i in lost[:5]) + (", ..." if len(lost) > 5 else ""))
+        for i in lost:
+            self.client.cancel(self.parts[i])
+            self.parts[i] = self.reread(i, where[i])
 
     @property
     def n_rows(self) -> int:
@@ -441,6 +462,7 @@ class DaskRankingData:
         model = getattr(model, "ranker_", model)  # a fitted DistributedRanker: its Ranker
         # a key of its own (not the model's hash): a second call with the same model would race with the release
         # of the first call's copy ("lost dependencies")
+        self.recover()
         model_future = self.client.scatter(model, broadcast=True, hash=False)
         per = self.client.gather([self.client.submit(_evaluate_part, p, model_future, list(metrics), conventions,
                                                      pure=False) for p in self.parts])
@@ -528,9 +550,10 @@ def read_letor_shards(paths, *, client=None, n_features: int | None = None, **op
     client = _client(client)
     where = _placement(client, len(files))
 
-    def read(i: int, width: int | None):
-        return client.submit(_read_shard, os.path.abspath(files[i]), width, options, workers=[where[i]],
-                             allow_other_workers=True, pure=False)
+    def read(i: int, width: int | None, worker: str | None = None):
+        # pinned: XGBoost's model depends on which partitions train together (a lost worker: DaskRankingData.recover)
+        return client.submit(_read_shard, os.path.abspath(files[i]), width, options, workers=[worker or where[i]],
+                             allow_other_workers=False, pure=False)
 
     parts = [read(i, n_features) for i in range(len(files))]
     summaries = client.gather(client.map(_summary, parts, pure=False))
@@ -553,7 +576,7 @@ def read_letor_shards(paths, *, client=None, n_features: int | None = None, **op
         for i, s in zip(redo, client.gather(client.map(_summary, again, pure=False))):
             summaries[i] = s
     _check_feature_names(summaries, files)
-    data = DaskRankingData(client, parts, files, summaries)
+    data = DaskRankingData(client, parts, files, summaries, reread=lambda i, worker: read(i, width, worker))
     data.check_whole_queries(what="shard")
     return data
 
@@ -733,6 +756,7 @@ def fit(model, data, *, client=None, eval_set=None, eval_names=None, engine: str
     engine = model.engine
     if not isinstance(data, DaskRankingData):
         data = from_dataset(data, client=client)
+    data.recover()
     if any(s["weighted"] for s in data.summaries):
         raise OptionError("row weights are not supported with distributed training (read the shards with "
                           "weight_file=None)",

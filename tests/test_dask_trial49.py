@@ -49,6 +49,7 @@ def test_a_shard_whose_worker_is_lost_is_read_again_elsewhere(tmp_path):
         fit.start()
         fit.join(120)
         assert "model" in got and got["model"].booster_.num_boosted_rounds() == 3
+        assert all(client.who_has(data.parts).values())  # every partition held again, by the worker left
 
 
 def test_a_validation_set_dask_would_cut_into_chunks_is_given_whole(dask_client):
@@ -88,6 +89,9 @@ def test_a_dataset_whose_groups_share_query_ids_trains_on_dask_as_locally(dask_c
                             qid=np.concatenate([a.qid, b.qid]),
                             group_ptr=np.concatenate([a.group_ptr, a.group_ptr[-1] + b.group_ptr[1:]]))
     assert np.unique(joined.qid).size < joined.n_queries
-    model = ld.fit(Ranker(engine=engine, preset=None, n_estimators=3), ld.from_dataset(joined, client=dask_client),
-                   client=dask_client, engine=engine)
+    ranker = Ranker(engine=engine, preset=None, n_estimators=3, random_state=0)
+    model = ld.fit(ranker, ld.from_dataset(joined, client=dask_client), client=dask_client, engine=engine)
     assert np.isfinite(model.predict(joined)).all()
+    # one partition: the model of a local fit, which trains each group as its own query
+    one = ld.fit(ranker, ld.from_dataset(joined, client=dask_client, n_parts=1), client=dask_client, engine=engine)
+    np.testing.assert_allclose(one.predict(joined), ranker.fit(joined).predict(joined), rtol=0, atol=1e-6)
