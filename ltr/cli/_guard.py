@@ -335,12 +335,12 @@ def discard_stdout() -> None:
         pass
 
 
-def _nothing_lost(command: str) -> str:
+def _nothing_lost(command: str, args: argparse.Namespace) -> str:
     """What an interrupted command left: a fetch keeps what it downloaded (a ``.part`` file is resumed), which the
     general words would invite the user to delete."""
     if command == "data fetch":
-        return ("nothing was installed; what was downloaded is kept in DIR/.ltrkit-downloads and the next fetch goes "
-                "on from it")
+        where = os.path.join(os.path.expanduser(str(getattr(args, "to", "DIR"))), ".ltrkit-downloads")
+        return f"nothing was installed; what was downloaded is kept in {where} and the next fetch goes on from it"
     return "no output file was left half-written"
 
 
@@ -362,7 +362,7 @@ def guard(command: str, func: Callable[[argparse.Namespace], int | None], args: 
         stop_outputs(None)  # reported here: a later command of this process (a test's) writes again
         said, code = stopped_how(e)
         with contextlib.suppress(OSError):  # standard error gone with the terminal (SIGHUP): the code says it
-            print(f"ltr {command}: {said}; {_nothing_lost(command)}", file=sys.stderr)
+            print(f"ltr {command}: {said}; {_nothing_lost(command, args)}", file=sys.stderr)
         return code
     except BrokenPipeError:  # `ltr ... | head`: quietly, and not a success (the outputs after it were not written)
         discard_stdout()

@@ -325,21 +325,29 @@ def _safe_member(dest: Path, name: str) -> Path:
 
 
 def _run_rar_tool(path: Path, dest: Path, name: str, final: Path) -> None:
-    for tool, args in _RAR_TOOLS:
+    failed = []
+    for tool, args in _RAR_TOOLS:  # each installed tool in turn: one may fail for its own reasons (an old unrar)
         exe = shutil.which(tool)
         if exe is None:
             continue
+        for p in list(dest.iterdir()):  # what a failed tool left
+            shutil.rmtree(p) if p.is_dir() else p.unlink()
         cmd = [exe] + [a.format(archive=path, dest=dest) for a in args]
         proc = subprocess.run(cmd, capture_output=True, text=True)
-        if proc.returncode != 0:  # as a zip the zipfile module cannot read: set aside, or every call reuses it
-            said = (proc.stderr or proc.stdout).strip()[:300]
-            aside = _set_aside(path)
-            raise ChecksumError(f"{tool} could not unpack {path.name} ({said}); it is kept aside as {aside} and not "
-                                f"used, and the next fetch downloads it again (if {tool} is at fault rather than "
-                                "the archive, unpack the kept file with another tool)", str(aside))
+        if proc.returncode != 0:
+            failed.append(f"{tool}: {(proc.stderr or proc.stdout).strip()[:200]}")
+            continue
         for p in dest.rglob("*"):  # the tools refuse '..' members, but check what they wrote anyway
             _safe_member(dest, p.relative_to(dest).as_posix())
         return
+    if failed:
+        said = "; ".join(failed)
+        if _fetched_mark(path).exists():  # as a zip the zipfile module cannot read: set aside, or every call reused it
+            aside = _set_aside(path)
+            raise ChecksumError(f"{path.name} could not be unpacked ({said}); it is kept aside as {aside} and not "
+                                "used, and the next fetch downloads it again", str(aside))
+        raise ArchiveError(f"{path.name} could not be unpacked ({said}); it was put there, not downloaded by fetch: "
+                           f"it is left as it is; remove {path} to download it again")
     head = (f"{path.name} is a RAR archive, which the Python standard library cannot read; install unrar, 7-Zip "
             f"(7z) or bsdtar (libarchive) and fetch again (the archive is kept at {path}), or unpack it yourself "
             f"into {final} and check that folder with")
@@ -469,13 +477,34 @@ def _one_at_a_time(downloads: Path, name: str, to: Path) -> Iterator[None]:
     except ImportError:  # Windows
         yield
         return
-    fd = os.open(downloads, os.O_RDONLY)
-    try:
+    said = False
+    while True:
+        downloads.mkdir(parents=True, exist_ok=True)
+        fd = os.open(downloads, os.O_RDONLY)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            logger.warning("another fetch into %s is running; waiting for it to end before fetching %s", to, name)
-            fcntl.flock(fd, fcntl.LOCK_EX)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                if not said:
+                    logger.warning("another fetch into %s is running; waiting for it to end before fetching %s", to,
+                                   name)
+                    said = True
+                fcntl.flock(fd, fcntl.LOCK_EX)
+        except OSError as e:  # NFS (EBADF on a folder), some FUSE/SMB mounts (ENOLCK, EOPNOTSUPP): no lock there
+            os.close(fd)
+            logger.warning("%s: no lock on this file system (%s): two fetches into it at once would clash", downloads,
+                           e.strerror or e)
+            yield
+            return
+        try:
+            mine = os.fstat(fd)
+            now = os.stat(downloads)
+        except FileNotFoundError:
+            mine = now = None
+        if mine is not None and (mine.st_dev, mine.st_ino) == (now.st_dev, now.st_ino):
+            break
+        os.close(fd)  # the folder the other call held was removed (it failed) and made again: lock the new one
+    try:
         yield
     finally:
         os.close(fd)  # releases the lock
