@@ -138,8 +138,11 @@ def test_a_lone_surrogate_in_json_text_or_a_served_query_is_named(tmp_path, smal
     docs.write_text('{"_id": "d1", "text": "fine"}\n{"_id": "d6", "text": "bad \\ud800 coffee"}\n')
     with pytest.raises(CollectionFormatError) as e:
         load_documents(docs)
-    assert str(e.value) == (f"{docs}:2: 'text' holds a lone UTF-16 surrogate (U+D800) at character 4, from a broken "
-                            "\\u escape: fix or drop it (token 'bad \\\\ud800 coffee')")
+    assert e.value.cli_message() == (f"{docs}:2: 'text' holds a lone UTF-16 surrogate (U+D800) at character 4, from a "
+                                     "broken \\u escape (token 'bad \\\\ud800 coffee'); pass --encoding-errors "
+                                     "replace to substitute U+FFFD")
+    # as an invalid UTF-8 byte: BM25 and the other classical features went on reading it before (the review of t49)
+    assert load_documents(docs, errors="replace").fields["body"] == ["fine", "bad \ufffd coffee"]
     (tmp_path / "q.jsonl").write_text('{"_id": "1", "text": "\\udc00x"}\n')
     with pytest.raises(CollectionFormatError, match=r"q\.jsonl:1: 'text' holds a lone UTF-16 surrogate \(U\+DC00\)"):
         load_queries(tmp_path / "q.jsonl")

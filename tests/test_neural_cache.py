@@ -376,3 +376,41 @@ def test_the_offline_switch_is_given_back_after_a_model_is_loaded(monkeypatch):
         late._is_offline_mode = True
         monkeypatch.setitem(sys.modules, "transformers.utils.hub", late)
     assert hub.HF_HUB_OFFLINE is True and late._is_offline_mode is True
+
+
+def test_two_threads_loading_models_at_once_leave_the_switch_as_they_found_it(monkeypatch):
+    """Overlapping offline() blocks (two first requests to a served Reranker): the second saved the first's switch
+    (on) as its own and restored it for good, the process left offline again (the review of t49)."""
+    import sys
+    import threading
+    import time
+    import types
+
+    from features.scorers.neural._common import offline
+
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.delenv("TRANSFORMERS_OFFLINE", raising=False)
+    hub = types.ModuleType("huggingface_hub.constants")
+    hub.HF_HUB_OFFLINE = False
+    monkeypatch.setitem(sys.modules, "huggingface_hub.constants", hub)
+    inside, a_in, b_in = [], threading.Event(), threading.Event()
+
+    def a():
+        with offline():
+            a_in.set()
+            b_in.wait(0.5)  # A loading when B starts (B waits for A's block to end: A goes on after a while)
+            inside.append(hub.HF_HUB_OFFLINE)
+
+    def b():
+        a_in.wait()
+        with offline():
+            b_in.set()
+            time.sleep(0.2)  # B still loading when A ends
+            inside.append(hub.HF_HUB_OFFLINE)
+
+    threads = [threading.Thread(target=a), threading.Thread(target=b)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert inside == [True, True] and hub.HF_HUB_OFFLINE is False and "HF_HUB_OFFLINE" not in os.environ

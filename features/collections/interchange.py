@@ -59,7 +59,26 @@ def _json_lines(path: str | Path, errors: str) -> list[tuple[int, dict]]:
         if not isinstance(obj, dict):
             raise CollectionFormatError("each line must be a JSON object", str(path), lineno, token=line[:60])
         out.append((lineno, obj))
+    if errors == "replace":  # a broken '\ud800' escape: U+FFFD, as an invalid UTF-8 byte is replaced
+        replaced = 0
+        for _, obj in out:
+            for key, value in obj.items():
+                if isinstance(value, str) and _lone_surrogate(value) is not None:
+                    obj[key] = value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+                    replaced += 1
+        if replaced:
+            log.warning("%s: replaced lone UTF-16 surrogates (broken \\u escapes) with U+FFFD in %d value(s)", path,
+                        replaced)
     return out
+
+
+def _lone_surrogate(text: str) -> int | None:
+    """The position of the first lone UTF-16 surrogate in ``text`` (which UTF-8 cannot encode), or None."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as e:
+        return e.start
+    return None
 
 
 def _value(path: str | Path, lineno: int, obj: dict, keys: tuple[str, ...], what: str | None) -> str:
@@ -83,12 +102,12 @@ def _scalar(path: str | Path, lineno: int, obj: dict, key: str) -> str:
                                     "string (join its parts into one string)", str(path), lineno,
                                     token=json.dumps(value)[:60])
     if isinstance(value, str):
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError as e:  # a broken '\ud800' escape: no text a tokenizer can take, nor UTF-8 writes
-            raise CollectionFormatError(f"{key!r} holds a lone UTF-16 surrogate (U+{ord(value[e.start]):04X}) at "
-                                        f"character {e.start}, from a broken \\u escape: fix or drop it", str(path),
-                                        lineno, token=value.encode("utf-8", "backslashreplace").decode()[:60]) from None
+        at = _lone_surrogate(value)
+        if at is not None:  # a broken '\ud800' escape: no text a tokenizer can take, nor UTF-8 writes
+            raise CollectionFormatError(f"{key!r} holds a lone UTF-16 surrogate (U+{ord(value[at]):04X}) at character "
+                                        f"{at}, from a broken \\u escape", str(path), lineno,
+                                        token=value.encode("utf-8", "backslashreplace").decode()[:60],
+                                        fix={"encoding_errors": "replace"}, hint="to substitute U+FFFD")
         return value
     return json.dumps(value)
 

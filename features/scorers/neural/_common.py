@@ -18,6 +18,7 @@ import logging
 import os
 import re
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -73,6 +74,11 @@ def sentence_transformers() -> Any:
 def offline() -> Iterator[None]:
     """Set the Hugging Face offline switches (restored on exit), and silence the libraries' progress bars when
     standard error is not a terminal."""
+    with _OFFLINE_LOCK:  # one block at a time: a second thread's block saved the first's switches as its own
+        yield from _offline_block()
+
+
+def _offline_block() -> Iterator[None]:
     saved = {k: os.environ.get(k) for k in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")}
     os.environ.update({k: "1" for k in saved})
     switches = _offline_switches()
@@ -103,6 +109,9 @@ def offline() -> Iterator[None]:
 
             tlog.enable_progress_bar()
 
+
+#: Held while the offline switches are set (re-entrant: a model load within an import's block)
+_OFFLINE_LOCK = threading.RLock()
 
 #: The constants the Hugging Face libraries read their offline switch into at import (huggingface_hub's, which
 #: transformers >= 4.50 reads through ``is_offline_mode``; transformers' own before that).
@@ -446,10 +455,12 @@ class ModelScorer(Scorer):
         return self._digest
 
     def model(self) -> Any:
-        """The loaded model (once per scorer)."""
+        """The loaded model (once per scorer, whichever threads ask first)."""
         if self._loaded is None:
-            p = self.params
-            self._loaded = load_model(self.folder, self.kind, device=p["device"], max_length=p["max_length"])
+            with _OFFLINE_LOCK:
+                if self._loaded is None:
+                    p = self.params
+                    self._loaded = load_model(self.folder, self.kind, device=p["device"], max_length=p["max_length"])
         return self._loaded
 
     def store(self, options: dict[str, Any]) -> VectorCache:
