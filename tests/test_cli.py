@@ -124,6 +124,15 @@ def test_a_label_above_the_datasets_top_grade_says_which_grade_it_replaced(tmp_p
                     "--max-grade G)",
                     "ltr evaluate: note: err@10 with max grade 4, the largest label, not 2, the top of mq2008's "
                     "documented labels 0..2 (pass --max-grade G)"]
+    # a second file raising it again names the grade it replaced as what it was (not as mq2008's top)
+    data.write_text(f"3 qid:1 {row}\n0 qid:1 {row}\n2 qid:1 {row}\n")
+    valid = tmp_path / "v.txt"
+    valid.write_text(f"4 qid:2 {row}\n0 qid:2 {row}\n")
+    assert main(["train", str(data), "--valid", str(valid), "--dataset", "mq2008", "--rounds", "2", "--preset", "none",
+                 "--min-child-samples", "1", "--format", "json"]) == 0
+    said = [line for line in capsys.readouterr().err.splitlines() if "max grade" in line]
+    assert said[-1] == ("ltr train: note: err@10 with max grade 4, the largest label, not 3, the largest label of a "
+                        "file read before (pass --max-grade G)")
 
 
 def test_cv_compare_and_tune_take_errs_highest_grade_as_evaluate_and_train_do(tmp_path, capsys):

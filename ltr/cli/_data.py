@@ -217,6 +217,7 @@ def default_max_grade(args: argparse.Namespace, labels) -> None:
         return
     before = getattr(args, "max_grade_from_", None)
     instead = f", not {args.max_grade:g}, {before}" if before else ""  # the earlier note named that grade
+    args.max_grade_from_ = "the largest label of a file read before"  # (a later file's note names this one)
     args.max_grade = float(y.max())
     note(args, f"note: {', '.join(err)} with max grade {args.max_grade:g}, the largest label{instead} (pass "
                "--max-grade G)")

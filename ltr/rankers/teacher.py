@@ -5,11 +5,13 @@
 ============================================  =====================================================================
 ``5`` or ``{"column": 5}``                    a column of the data by 1-based feature id (LETOR's numbering)
 ``"bm25"`` or ``{"column": "bm25"}``          a column by feature name (the data's ``feature_names``)
-``{"scores": "teacher.txt"}``                 a file: one score per training row (``ltr predict``'s output), or a
-                                              TREC run or ``qid<TAB>docid<TAB>score`` lines (the ``neural_file``
-                                              scorer's form) joined on (query id, document id), which also serves the
-                                              parts of the data that cross-validation trains on
-an array of n_rows numbers                    the scores themselves, one per training row
+``{"scores": "teacher.txt"}``                 a file: one score per line of the LETOR file the data was read from,
+                                              in its line order (``ltr predict``'s output), mapped to the rows
+                                              ``read_letor(sort=True)`` or ``unjudged="drop"`` moved; or a TREC run
+                                              or ``qid<TAB>docid<TAB>score`` lines (the ``neural_file`` scorer's
+                                              form) joined on (query id, document id), which also serves the parts
+                                              of the data that cross-validation trains on
+an array of n_rows numbers                    the scores themselves, one per row of the data as given (its order)
 ``TeacherScores(values, source=...)``         the same, with where they came from (recorded in place of a
                                               checksum): ``ltr train`` passes a per-row file mapped to the rows
                                               as read (``--sort``, ``--unjudged drop``) and a column of the file
