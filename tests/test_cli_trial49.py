@@ -118,3 +118,18 @@ def test_a_file_not_in_utf8_is_named_with_how_to_convert_it(small, capsys, argv,
     code, err = run([a.format(data=small / "train.txt", bad=bad) for a in argv] + ["--quiet"], capsys)
     assert code in (1, 2) and err.endswith(f"{bad}:2: {what}: invalid UTF-8 byte b'\\xe9' at byte offset 5; save it "
                                            "as UTF-8 (e.g. iconv -f latin1 -t utf-8 FILE > FILE.utf8)\n")
+
+
+@pytest.mark.parametrize("argv, said", [
+    (["train", "{data}", "--max-depth", "-2"], "--max-depth must be a positive integer, or -1/None for no limit, "
+                                               "got -2"),
+    (["train", "{data}", "--rounds", "2147483648"], "--rounds must be at most 2147483647 (the engines' C int), got "
+                                                    "2147483648"),
+    (["data", "fetch", "adi", "--to", "{folder}", "--timeout", "nan"], "--timeout must be a positive, finite number "
+                                                                        "of seconds, got nan"),
+])
+def test_values_the_messages_rule_out_are_refused(small, capsys, argv, said):
+    """--max-depth -2 trained although the error for 0 says only -1 means no limit; --rounds 2**31 was refused in
+    LightGBM's words after the data was read ('num_iterations must be >= 0'); --timeout nan passed '<= 0'."""
+    code, err = run([a.format(data=small / "train.txt", folder=small / "sets") for a in argv], capsys)
+    assert code == 2 and err.endswith(f"error: {said}\n") and err.count("\n") == 1

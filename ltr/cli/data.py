@@ -111,8 +111,8 @@ def run_fetch(args: argparse.Namespace) -> int:
 
     if args.retries < 0:
         raise UsageError(f"--retries must be >= 0, got {args.retries}")
-    if args.timeout <= 0:
-        raise UsageError(f"--timeout must be > 0, got {args.timeout}")
+    if not args.timeout > 0 or args.timeout == float("inf"):  # nan passed '<= 0'; inf never times out
+        raise UsageError(f"--timeout must be a positive, finite number of seconds, got {args.timeout}")
     to = os.path.expanduser(args.to)
     if os.path.exists(to) and not os.path.isdir(to):  # said before the terms of use, not after them
         raise UsageError(f"--to {args.to}: is a file; give a folder")

@@ -94,10 +94,12 @@ def warn_unused(est, stacklevel: int = 3) -> None:
 def check_hyper_parameters(est) -> None:
     """Refuse hyper-parameter values no engine can train with (one message naming the parameter and value)."""
     _positive("n_estimators", est.n_estimators, integer=True)
+    if est.n_estimators > 2**31 - 1:  # the engines count rounds in a C int: 2**31 wrapped to LightGBM's "< 0"
+        raise ValueError(f"n_estimators must be at most {2**31 - 1} (the engines' C int), got {est.n_estimators!r}")
     _positive("learning_rate", est.learning_rate)
     if not _whole(est.num_leaves) or est.num_leaves < 2:
         raise ValueError(f"num_leaves must be an integer >= 2 (a tree needs two leaves), got {est.num_leaves!r}")
-    if est.max_depth is not None and (not _whole(est.max_depth) or est.max_depth == 0):
+    if est.max_depth is not None and (not _whole(est.max_depth) or est.max_depth == 0 or est.max_depth < -1):
         raise ValueError(f"max_depth must be a positive integer, or -1/None for no limit, got {est.max_depth!r}")
     _positive("min_child_samples", est.min_child_samples, integer=True, allow_zero=True)
     for name in ("subsample", "colsample_bytree"):
