@@ -124,6 +124,7 @@ def _walk(root: Path) -> list[Path]:
     folder once (a link back up the tree is no loop)."""
     out, seen = [], set()
     for here, dirs, names in os.walk(root, followlinks=True):
+        dirs.sort()  # name order: which of two links to one folder is read first is the same in every copy
         real = os.path.realpath(here)
         if real in seen:
             dirs[:] = []

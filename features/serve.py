@@ -1004,7 +1004,7 @@ class Reranker:
             log.warning("depth %d is below the feedback documents of %s: their feedback comes from the first %d "
                         "candidates, where the feature set takes %s (as ltr features extracted them from the "
                         "whole first stage); rerank at depth %d or more for the same features", depth,
-                        ", ".join(short), depth, " / ".join(sorted({f"{v}" for v in short.values()})),
+                        ", ".join(short), depth, " / ".join(str(v) for v in sorted(set(short.values()))),
                         max(short.values()))
 
     @staticmethod

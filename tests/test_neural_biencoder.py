@@ -578,6 +578,3 @@ def test_a_querys_feature_does_not_depend_on_the_other_queries_of_the_run(minilm
         one = Queries(qs.qids[k:k + 1], qs.texts[k:k + 1])
         alone.append(scorer.score(make_pairs((tc, index, one, run[run["qid"] == qs.qids[k]])), "all"))
     assert np.array_equal(together, np.concatenate(alone))
-    longer = Queries(qs.qids[:1], (qs.texts[0] + " " + " ".join(qs.texts[1:]),))  # a batch mate of another length
-    batch = biencoder(minilm, tmp_path / "cache").encode([qs.texts[0], longer.texts[0]], "query")[0]
-    assert not np.array_equal(batch, scorer.encode([qs.texts[0]], "query")[0])  # what batching did: why alone
