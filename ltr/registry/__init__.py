@@ -175,11 +175,11 @@ def fetch(name: str | Entry, to: str | os.PathLike, *, progress: bool = True, ba
     -----
     Two calls fetching into one folder at once take turns (a lock on ``.ltrkit-downloads``): the second waits, then
     finds the first's copy (where the platform or file system has no ``flock``, Windows or some network mounts,
-    nothing is locked, with a warning on such a mount). For an archive whose checksum the registry does not record, a warning (``logging``)
-    says that the file was not checked, and the unpacked files are counted as :func:`verify` counts them (rows,
-    queries, label range, records); counts that differ from the registry's are logged and recorded in
-    ``.ltrkit-complete.json`` (some documented counts are not from a primary source), where files that are missing,
-    or differ from their documented size or checksum, install nothing.
+    nothing is locked, with a warning on such a mount). For an archive whose checksum the registry does not record,
+    a warning (``logging``) says that the file was not checked, and the unpacked files are counted as
+    :func:`verify` counts them (rows, queries, label range, records); counts that differ from the registry's are
+    logged and recorded in ``.ltrkit-complete.json`` (some documented counts are not from a primary source), where
+    files that are missing, or differ from their documented size or checksum, install nothing.
     """
     from ltr.registry._fetch import fetch_entry
 
