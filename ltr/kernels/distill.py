@@ -12,8 +12,11 @@ ListNet), multiplied by :math:`T^2`:
 
 The :math:`T^2` factor is Hinton et al.'s convention: the gradient of the plain cross-entropy is
 :math:`(p_i - q_i)/T`, which shrinks like :math:`1/T^2` at high temperature (where :math:`p_i - q_i \approx
-(s_i - t_i - \overline{s - t}) / (nT)`); scaled by :math:`T^2` the gradient keeps its size whatever :math:`T`,
-so changing :math:`T` does not change the effective learning rate or the balance with the label term. The hessian
+(s_i - t_i - \overline{s - t}) / (nT)`); scaled by :math:`T^2` the gradient keeps its size as :math:`T` grows
+past the score gaps, so changing such a :math:`T` does not change the effective learning rate or the balance with
+the label term. Below them it does not hold: :math:`|p_i - q_i| \le 1`, so the scaled gradient shrinks like
+:math:`T` (at :math:`T = 0.5` about a fifth below :math:`T = 2` for unit-variance teacher scores), which a grid over
+:math:`(\alpha, T)` absorbs. The hessian
 is the diagonal of the true Hessian :math:`\mathrm{diag}(p) - p p^\top` (tree boosters take one second
 derivative per row), which the same factor turns from :math:`p_i(1-p_i)/T^2` into :math:`p_i(1-p_i)`.
 
@@ -314,7 +317,8 @@ def loss(scores: ArrayLike, labels: ArrayLike, group_ptr: ArrayLike, *, weight: 
          teacher: ArrayLike | None = None, temperature: float = 1.0, alpha: float = 0.0,
          margin_weight: float = 0.0, margin_pairs: str = "all") -> float:
     """Total teacher loss :math:`\\sum_q T^2 \\mathrm{CE}_q + \\beta\\,\\mathrm{MarginMSE}_q`, each query weighted
-    by its first row's weight.
+    by its first row's weight. :func:`grad_hess` weights each row by its own weight, as LightGBM does: the two agree
+    (the gradients are this loss's) when the weights are per query, constant within each query.
 
     Defined for ``alpha=0`` only: LambdaMART's lambdas are not the gradient of any loss, so a mixed objective has
     none (a ValueError says so).
