@@ -176,7 +176,9 @@ def small_data_section(sets: dict[str, RankingDataset], quick: bool) -> tuple[li
     from ltr.rankers.presets import PRESETS
 
     shipped = dict(PRESETS["small"]["lightgbm"])
-    same = chosen_all != STANDARD and shipped == TREES[chosen_all]
+    # the candidates train their fixed rounds (no validation set here), as the preset's early_stopping_rounds=None does
+    trees = {k: v for k, v in shipped.items() if k != "early_stopping_rounds"}
+    same = chosen_all != STANDARD and trees == TREES[chosen_all] and shipped.get("early_stopping_rounds", None) is None
     lines.append(f"`Ranker(preset=\"small\")` ({'equal to' if same else 'NOT equal to'} this choice): "
                  f"{shipped}.")
     lines.append("")
