@@ -682,3 +682,8 @@ def test_err_is_optimised_at_the_grade_it_is_reported_at(tmp_path, capsys):
     assert main(["train", str(data), "--engine", "linear", "--objective", "err@10", "--max-grade", "1", "--param",
                  "max_grade=3", "--quiet"]) == 2
     assert "--max-grade 1 and --param max_grade=3 disagree" in capsys.readouterr().err
+    # --param max_grade alone: reported at that grade too
+    assert main(["train", str(data), "--engine", "linear", "--objective", "err@10", "--param", "max_grade=1",
+                 "--param", "n_restarts=1", "--metrics", "err@10", "--test", str(data), "--format", "json",
+                 "--quiet"]) == 0
+    assert json.loads(capsys.readouterr().out)["test"]["err@10"] == pytest.approx(reported, abs=1e-12)

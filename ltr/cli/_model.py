@@ -349,6 +349,8 @@ def make_ranker(args: argparse.Namespace, *, has_valid: bool):
                 ("max_grade" in given or getattr(args, "dataset", None)):
             raise UsageError(f"--max-grade {args.max_grade:g} and --param max_grade={engine_params['max_grade']} "
                              "disagree: --engine linear optimises ERR at the grade it reports; give one of them")
+        else:  # --param max_grade alone: the command reports ERR at that grade too
+            args.max_grade = float(engine_params["max_grade"])
     kw = {param: getattr(args, param) for _, param, _, _ in MODEL_FLAGS}
     # Options given on the command line (or in --config) win over the small-data preset, even at default values.
     keep = tuple(param for _, param, _, _ in MODEL_FLAGS if param in given)
