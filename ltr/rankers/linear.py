@@ -99,6 +99,7 @@ __all__ = [
     "LINEAR_FORMAT",
     "NoVaryingFeatureWarning",
     "OPTIMISABLE",
+    "TREE_PARAMS",
     "LinearModel",
     "MetricTarget",
     "check_linear_params",
@@ -131,9 +132,10 @@ DEFAULTS: Mapping[str, Any] = {
 
 _FIRST_STEP = 0.001  # RankLib's first step of every line search
 
-# Ranker parameters that only trees use: a non-default value with engine="linear" is refused, not ignored.
-_TREE_PARAMS = ("n_estimators", "learning_rate", "num_leaves", "max_depth", "min_child_samples", "subsample",
-                "colsample_bytree", "reg_lambda")
+#: Ranker parameters that only trees use: a non-default value with engine="linear" is refused, not ignored (and a
+#: linear search space naming one, at any value).
+TREE_PARAMS = ("n_estimators", "learning_rate", "num_leaves", "max_depth", "min_child_samples", "subsample",
+               "colsample_bytree", "reg_lambda")
 
 
 class NoVaryingFeatureWarning(UserWarning):
@@ -246,7 +248,7 @@ def check_ranker(est) -> str:
     import inspect
 
     defaults = {k: v.default for k, v in inspect.signature(type(est).__init__).parameters.items()}
-    for name in _TREE_PARAMS:
+    for name in TREE_PARAMS:
         value = getattr(est, name)
         if name in defaults and value != defaults[name]:
             raise ValueError(f"{name}={value!r} is a tree parameter: engine='linear' does not use it (its settings "

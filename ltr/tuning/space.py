@@ -286,9 +286,9 @@ def _known_names(estimator, name: str, err: _Errors) -> None:
         return
     known = sorted(k for k in params if k not in _NOT_SEARCHED)
     if params.get("engine") == "linear":
-        from ltr.rankers.linear import _TREE_PARAMS
+        from ltr.rankers.linear import TREE_PARAMS
 
-        if head in _TREE_PARAMS:  # at its default it was accepted and shown as a tuned column that changes nothing
+        if head in TREE_PARAMS:  # at its default it was accepted and shown as a tuned column that changes nothing
             raise err(name, f"{head} is a tree parameter: engine='linear' does not use it; its settings are "
                             "[engine_params.NAME] tables (n_restarts, n_steps, reg, ...)")
     if head == "min_child_samples" and params.get("engine") == "xgboost":  # every trial trained the same model
