@@ -687,3 +687,12 @@ def test_err_is_optimised_at_the_grade_it_is_reported_at(tmp_path, capsys):
                  "--param", "n_restarts=1", "--metrics", "err@10", "--test", str(data), "--format", "json",
                  "--quiet"]) == 0
     assert json.loads(capsys.readouterr().out)["test"]["err@10"] == pytest.approx(reported, abs=1e-12)
+    # so with --param gain=linear alone: it trained linear gain and reported exp2's NDCG
+    assert main(["train", str(data), "--engine", "linear", "--param", "gain=linear", "--param", "n_restarts=1",
+                 "--format", "json", "--out", str(tmp_path / "g.json"), "--quiet"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    trained = json.loads((tmp_path / "g.json").read_text())["training"]["objective"]
+    assert out["train"]["ndcg@10"] == pytest.approx(trained, abs=1e-12) and "gain linear" in out["conventions"]
+    assert main(["train", str(data), "--engine", "linear", "--param", "max_grade=abc", "--objective", "err@10",
+                 "--quiet"]) == 2
+    assert "max_grade must be a number > 0, got 'abc'" in capsys.readouterr().err

@@ -295,6 +295,29 @@ def refuse_teacher_column_in_subsets(args: argparse.Namespace) -> None:
                          "--teacher-model, or leave the subset out")
 
 
+def _one_setting(args: argparse.Namespace, engine_params: dict, given: set, key: str, flag: str, default) -> None:
+    """The command's option ``flag`` (reporting) and the linear engine's parameter ``key`` (training) as one setting:
+    the option, when not the engine's default, is passed on; ``--param KEY=`` alone sets what the command reports
+    (it trained one metric and reported another); the two given apart are refused (``--dataset`` gives
+    ``--max-grade``)."""
+    value = getattr(args, key)
+    if key not in engine_params:
+        if value != default:
+            engine_params[key] = value
+        return
+    try:
+        param = type(default)(engine_params[key])
+    except (TypeError, ValueError):  # the engine's own check names the value
+        return
+    if key in given or (key == "max_grade" and getattr(args, "dataset", None)):
+        if param != value:
+            shown = f"{value:g}" if isinstance(value, float) else value
+            raise UsageError(f"{flag} {shown} and --param {key}={engine_params[key]} disagree: --engine linear "
+                             f"optimises the metric it reports with {flag}; give one of them")
+        return
+    setattr(args, key, param)
+
+
 def make_ranker(args: argparse.Namespace, *, has_valid: bool):
     """A :class:`ltr.Ranker` from the model options (refusing options that would be ignored)."""
     from ltr.rankers.params import parse_assignments
@@ -331,26 +354,11 @@ def make_ranker(args: argparse.Namespace, *, has_valid: bool):
     except ValueError as e:
         raise UsageError(str(e)) from None
     objective_params = _distill_params(args, objective_params)
-    if args.engine == "linear" and getattr(args, "gain", None):
-        # The learner optimises the metric the command reports: --gain is the linear engine's gain too.
-        if "gain" not in engine_params:
-            if args.gain != "exp2":  # exp2 is the engine's default: nothing to pass
-                engine_params["gain"] = args.gain
-        elif "gain" in given and engine_params["gain"] != args.gain:
-            raise UsageError(f"--gain {args.gain} and --param gain={engine_params['gain']} disagree: --engine linear "
-                             "optimises the metric it reports with --gain; give one of them")
-    if args.engine == "linear" and str(args.objective).lower().startswith("err") and \
-            getattr(args, "max_grade", None) is not None:
-        # as --gain: the learner optimises ERR at the grade the command reports it at (--max-grade, --dataset's top)
-        if "max_grade" not in engine_params:
-            if args.max_grade != 4.0:  # the engine's default
-                engine_params["max_grade"] = args.max_grade
-        elif float(engine_params["max_grade"]) != args.max_grade and \
-                ("max_grade" in given or getattr(args, "dataset", None)):
-            raise UsageError(f"--max-grade {args.max_grade:g} and --param max_grade={engine_params['max_grade']} "
-                             "disagree: --engine linear optimises ERR at the grade it reports; give one of them")
-        else:  # --param max_grade alone: the command reports ERR at that grade too
-            args.max_grade = float(engine_params["max_grade"])
+    if args.engine == "linear":  # the learner optimises the metric the command reports: one setting each
+        if getattr(args, "gain", None):
+            _one_setting(args, engine_params, given, "gain", "--gain", "exp2")
+        if str(args.objective).lower().startswith("err") and getattr(args, "max_grade", None) is not None:
+            _one_setting(args, engine_params, given, "max_grade", "--max-grade", 4.0)
     kw = {param: getattr(args, param) for _, param, _, _ in MODEL_FLAGS}
     # Options given on the command line (or in --config) win over the small-data preset, even at default values.
     keep = tuple(param for _, param, _, _ in MODEL_FLAGS if param in given)
