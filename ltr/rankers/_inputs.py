@@ -29,6 +29,8 @@ __all__ = [
     "described_features",
     "eval_sets",
     "first_cell",
+    "beyond_float32",
+    "LABEL_LIMIT",
     "FLOAT32_MAX",
     "FOREIGN_FIT_KEYWORDS",
     "frame_names",
@@ -148,6 +150,18 @@ def check_frame_names(X, names, what: str, lightgbm_spelling: bool = False, name
 
 #: The largest float32: labels and weights beyond it are inf to the engines (which keep them as float32).
 FLOAT32_MAX = float(np.finfo(np.float32).max)
+#: The smallest float64 magnitude that rounds to inf as float32: FLOAT32_MAX plus half its unit in the last place
+#: (a tie rounds to the even neighbour, inf). numpy prints float32's largest as 3.4028235e+38, a little above
+#: FLOAT32_MAX in float64, and that value rounds to the largest float32, not to inf: it is not "beyond the range".
+FLOAT32_INF_FROM = FLOAT32_MAX + 2.0**103
+#: The largest label or weight magnitude LightGBM keeps: its reader clips larger ones to +-1e38 (AvoidInf), so a
+#: label of 2e38 trained as 1e38, silently.
+LABEL_LIMIT = 1e38
+
+
+def beyond_float32(v):
+    """Where ``v`` (float64 values, an array or a number) would be infinite as float32: inf, or rounding to it."""
+    return ~(np.abs(v) < FLOAT32_INF_FROM)
 
 
 def _labels(y, n: int, what: str = "y") -> NDArray[np.float64]:
@@ -160,11 +174,11 @@ def _labels(y, n: int, what: str = "y") -> NDArray[np.float64]:
     if np.isnan(y).any():
         i = int(np.flatnonzero(np.isnan(y))[0])
         raise ValueError(f"{what} has NaN labels (first at row {i}); labels must be numbers")
-    big = np.flatnonzero(~(np.abs(y) <= FLOAT32_MAX))  # inf, or beyond the float32 both engines keep labels in
+    big = np.flatnonzero(~(np.abs(y) <= LABEL_LIMIT))  # inf, or beyond what LightGBM keeps
     if big.size:
         i = int(big[0])
         raise ValueError(f"{what} has a label of {float(y[i]):.6g} at row {i}: labels must be finite numbers within "
-                         "float32's range (both engines keep labels as float32)")
+                         "+-1e38 (LightGBM clips labels and weights beyond it; both engines keep them as float32)")
     return y
 
 
@@ -346,10 +360,10 @@ def refuse_infinite(X, what: str, data: RankingDataset | None = None) -> None:
     values = X.data if sp.issparse(X) else np.asarray(X)
     if not np.issubdtype(values.dtype, np.floating):
         return
-    limit = float(np.finfo(np.float32).max)
+    limit = FLOAT32_MAX
 
     def bad(v):  # XGBoost reads its input as float32: a float64 beyond float32's range is inf there
-        return np.isinf(v) | (np.abs(v) > limit) if v.dtype.itemsize > 4 else np.isinf(v)
+        return beyond_float32(v) if v.dtype.itemsize > 4 else np.isinf(v)
 
     with np.errstate(invalid="ignore"):
         if not bad(values).any():

@@ -27,8 +27,8 @@ from ltr.exceptions import LabelRangeError, OptionError, TrainingDataError
 from ltr.groups import resolve_group_ptr
 from ltr.rankers._backends import TrainSet, engine_words, get_backend
 from ltr.rankers._inputs import (
-    FLOAT32_MAX,
     FOREIGN_FIT_KEYWORDS,
+    LABEL_LIMIT,
     as_2d,
     check_frame_names,
     check_qid_column,
@@ -499,7 +499,8 @@ class Ranker(BaseEstimator):
             Row weights (one per row, also for XGBoost, whose XGBRanker takes one per query: repeat a query's
             weight over its rows, ``np.repeat(w, group)``): native LightGBM lambdarank and the numba kernels
             multiply each row's gradient and hessian by its weight. XGBoost's native rankers expect one weight per
-            query: rows of a query must then share a weight, which is passed as the group's.
+            query: rows of a query must then share a weight, which is passed as the group's; its native pointwise
+            and logistic objectives take no weights on ranking data (refused: use ``kernel="numba"``).
         eval_set : list, optional
             Validation sets, evaluated every round (the first one that is not the training data alone drives early
             stopping; see ``early_stopping_rounds``): RankingDataset
@@ -581,12 +582,19 @@ class Ranker(BaseEstimator):
             if not (np.isfinite(weight).all() and (weight >= 0).all()):
                 i = int(np.flatnonzero(~(np.isfinite(weight) & (weight >= 0)))[0])
                 raise ValueError(f"sample_weight must be finite and >= 0, got {float(weight[i])!r} at row {i}")
-            if not (weight <= FLOAT32_MAX).all():
-                i = int(np.flatnonzero(weight > FLOAT32_MAX)[0])
-                raise ValueError(f"sample_weight {float(weight[i])!r} at row {i} is beyond float32's range, in which "
-                                 "the engines keep weights (they would be inf)")
+            if not (weight <= LABEL_LIMIT).all():
+                i = int(np.flatnonzero(~(weight <= LABEL_LIMIT))[0])
+                raise ValueError(f"sample_weight {float(weight[i])!r} at row {i} is beyond 1e38, where LightGBM clips "
+                                 "weights (to 1e38)")
             if not weight.sum() > 0:
                 raise ValueError("sample_weight gives every row the weight 0: nothing to train on")
+            if native and self.engine == "xgboost" and not native_objective["objective"].startswith("rank:"):
+                # XGBoost takes a weight per query once data has groups, and its pointwise objectives one per row
+                # ("Number of weights should be equal to number of data points"): no weighting satisfies both
+                said = (f"XGBoost's native {self.objective!r} objective cannot take weights on ranking data (its "
+                        "objective needs one per row, its grouped data one per query)")
+                raise TrainingDataError(f"{said}: use kernel='numba', the same loss with row weights",
+                                        cli=f"{said}: use --kernel numba, the same loss with row weights")
             if native and self.engine == "xgboost":
                 weight = self._group_weights(weight, ptr, X if isinstance(X, RankingDataset) else None)
         valid, is_training = [], []
