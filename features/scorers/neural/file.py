@@ -17,6 +17,8 @@ read whole; ids are compared as strings, exactly as the collection spells them.
 - Scores that match no candidate are never dropped silently: they are counted by cause (a query not among the
   extracted ones, a document not in the collection, a document of the collection that is not a candidate of that
   query), logged (a warning) and kept in :attr:`NeuralFile.report`; ``unmatched="error"`` makes them an error.
+  Served a few queries at a time (``ltr rerank``, :class:`features.serve.Reranker`), a file of a deeper run than the
+  rerank depth has such scores at every call: the warning is given once per scorer, then logged at debug level.
 
 In a feature-set file (``ltr features --features FS.toml``; a relative ``path`` is relative to the working
 directory)::
@@ -223,6 +225,7 @@ class NeuralFile(Scorer):
         self._check(p["unmatched"] in ("warn", "error"), "unmatched", "'warn' or 'error'")
         self.report: JoinReport | None = None
         self._table: tuple[tuple[int, int], ScoreTable] | None = None
+        self._served_unmatched = False  # the serving warning given (module docstring)
 
     @property
     def outputs(self) -> tuple[str, ...]:
@@ -297,7 +300,14 @@ class NeuralFile(Scorer):
             said = f"{unmatched} of {r.n_entries} scores match no candidate {why}"
             if p["unmatched"] == "error":
                 raise CollectionFormatError(said, path, hint="pass unmatched='warn' to count them and go on")
-            log.warning("%s: %s", path, said)
+            if not pairs.some_queries:
+                log.warning("%s: %s", path, said)
+            elif not self._served_unmatched:
+                self._served_unmatched = True
+                log.warning("%s: %s (said for the first query served only; later ones are logged at debug level)",
+                            path, said)
+            else:
+                log.debug("%s: %s", path, said)
         if r.n_filled:
             j = int(np.flatnonzero(missing)[0])
             where = f"first: query {pair_qid[j]!r} document {str(pair_doc[j])!r}"
