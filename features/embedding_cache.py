@@ -11,7 +11,8 @@ Plain files, never pickle: each cache is a folder ``<cache_dir>/<kind>-<slot>/``
 ``lock``           empty; locked while the folder is read or written (below)
 =================  =================================================================================================
 
-The slot is a hash of (kind, model path, options), so another model or other options never share a folder. Inside
+The slot is a hash of (kind, model path, options), so another model or other options never share a folder (the
+options hold the versions of the libraries that compute the vectors: an upgrade starts another cache). Inside
 it, an item's key is the hash of its own text, so a changed or new text is a key not yet present: it is computed and
 added, and the rest is reused. What is found and what is computed is counted (:class:`CacheStats`) and logged.
 

@@ -440,7 +440,30 @@ def test_a_model_without_prompts_embeds_exactly_as_encode_and_keeps_its_cache_sl
     assert scorer.document_options() == {}
     scorer.score(pairs, "all")
     header = json.loads(next(tmp_path.glob("biencoder-*/header.json")).read_text())
-    assert set(header["options"]) == {"max_length", "sentence_transformers"}  # the slot of earlier versions
+    # no prompt options: only what every model's vectors depend on, the libraries' versions among them
+    assert set(header["options"]) == {"max_length", "sentence_transformers", "transformers", "tokenizers", "torch"}
+
+
+def test_a_cache_of_other_library_versions_is_not_reused(minilm, adi, tmp_path, count_encodes, monkeypatch):
+    """The cache was keyed by sentence-transformers' version only: vectors computed under another torch,
+    transformers or tokenizers (whose upgrades move a vector's last bits, or its tokens) were reused (t49's 'left
+    alone')."""
+    from importlib.metadata import version
+
+    from features.scorers.neural import _common
+
+    pairs = make_pairs(adi)
+    n_docs = np.unique(pairs.docs).size
+    get_scorer("biencoder")(model=str(minilm), cache_dir=str(tmp_path), device="cpu").score(pairs, "all")
+    header = json.loads(next(tmp_path.glob("biencoder-*/header.json")).read_text())
+    assert header["options"]["torch"] == version("torch")
+    for library in ("torch", "transformers", "tokenizers"):
+        count_encodes.clear()
+        monkeypatch.setattr(_common, "_version", lambda name, changed=library: "0.0" if name == changed else
+                            version(name))
+        scorer = get_scorer("biencoder")(model=str(minilm), cache_dir=str(tmp_path), device="cpu")
+        scorer.score(pairs, "all")
+        assert (scorer.cache_stats.found, scorer.cache_stats.computed) == (0, n_docs), library
 
 
 # -- refused when the scorer is built (device) or the model is loaded (max_length), before any text is encoded -------

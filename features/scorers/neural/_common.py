@@ -474,13 +474,26 @@ class ModelScorer(Scorer):
         return self._stores[key]
 
     def library_options(self) -> dict[str, Any]:
-        """Options every cache entry depends on: the effective maximum input length and the library's version."""
+        """Options every cache entry depends on: the effective maximum input length and the versions of the
+        libraries that compute the vectors (sentence-transformers, transformers, tokenizers, torch: an upgrade of any
+        of them can move a vector's last bits, or its tokens, so a cache of another version is not reused)."""
         st = sentence_transformers()
         model = self.model()
         length = getattr(model, "max_seq_length", None)
         if length is None:
             length = getattr(model, "max_length", None)
-        return {"max_length": None if length is None else int(length), "sentence_transformers": st.__version__}
+        return {"max_length": None if length is None else int(length), "sentence_transformers": st.__version__,
+                **{name: _version(name) for name in ("transformers", "tokenizers", "torch")}}
+
+
+def _version(distribution: str) -> str | None:
+    """An installed distribution's version, None when it is not installed."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(distribution)
+    except PackageNotFoundError:
+        return None
 
 
 def progress_bar() -> bool:
