@@ -52,7 +52,7 @@ def test_every_option_of_every_command_has_help_with_its_default_and_choices():
                 continue
             where = f"ltr {name} {'/'.join(action.option_strings) or action.dest}"
             assert action.help and action.help.strip(), f"{where} has no help"
-            if action.choices:
+            if action.choices and action.help != argparse.SUPPRESS:  # (hidden: accepted, does nothing here)
                 assert all(str(c) in text for c in action.choices), f"{where}: choices missing from --help"
             expanded = p._get_formatter()._expand_help(action)
             assert len(re.findall(r"\(default\b", expanded)) <= 1, f"{where} states its default twice: {expanded!r}"

@@ -377,3 +377,25 @@ def test_the_sidecars_of_every_compressed_copy_are_found_beside_the_name_it_was_
     assert d.group_sizes.tolist() == [2, 3] and d.sources["query"].endswith("train.txt.query")
     (tmp_path / "train.txt.qids.tsv").write_text("1\tQ-A\n2\tQ-B\n")
     assert locate_qid_map(tmp_path / f"train.txt{suffix}") == tmp_path / "train.txt.qids.tsv"
+
+
+def test_evaluate_reads_the_labels_of_a_file_whatever_its_feature_values(tmp_path, capsys):
+    """`ltr evaluate DATA --scores S` reads only the labels, yet an Istella file's 1.79769313486e+308 (beyond
+    float32) stopped it until --overflow clip was given, as NaN, inf and NULL feature values did (t49's 'left
+    alone'). Its metrics are those of the same file with plain values, and a bad label is still refused."""
+    rows = [(2, 1, "1:0.5 2:1.79769313486e+308"), (0, 1, "1:nan 2:0.1"), (1, 1, "1:NULL 2:inf"),
+            (1, 2, "1:0.2 2:0.3"), (0, 2, "1:-1.79769313486e+308 2:0.4")]
+    odd, plain = tmp_path / "odd.txt", tmp_path / "plain.txt"
+    odd.write_text("".join(f"{y} qid:{q} {f}\n" for y, q, f in rows))
+    plain.write_text("".join(f"{y} qid:{q} 1:0 2:0\n" for y, q, _ in rows))
+    scores = tmp_path / "s.txt"
+    scores.write_text("0.1\n0.9\n0.5\n0.3\n0.7\n")
+    outs = []
+    for data in (odd, plain):
+        assert main(["evaluate", str(data), "--scores", str(scores), "--metrics", "ndcg@3,map", "--format",
+                     "json"]) == 0
+        outs.append(capsys.readouterr().out)
+    assert outs[0] == outs[1] and '"ndcg@3"' in outs[0]
+    odd.write_text(odd.read_text().replace("2 qid:1", "inf qid:1"))
+    assert main(["evaluate", str(odd), "--scores", str(scores)]) != 0
+    assert f"{odd}:1" in capsys.readouterr().err

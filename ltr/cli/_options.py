@@ -8,6 +8,7 @@ import argparse
 import math
 import os
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -332,8 +333,11 @@ def add_encoding_errors(p) -> None:
                         "(documents whose ids differ only there then share one id)")
 
 
-def add_reader_options(p: argparse.ArgumentParser, readers: Sequence[str] = ("letor",)) -> None:
-    """One flag per reader option of :data:`READER_OPTIONS` (so the CLI offers exactly what the readers take)."""
+def add_reader_options(p: argparse.ArgumentParser, readers: Sequence[str] = ("letor",),
+                       unused: Sequence[str] = ()) -> None:
+    """One flag per reader option of :data:`READER_OPTIONS` (so the CLI offers exactly what the readers take);
+    those of ``unused`` are accepted (commands written for earlier versions) but not shown: the command's reading
+    does not depend on them."""
     from ltr.reader_options import READER_OPTIONS
 
     g = p.add_argument_group("reading data files")
@@ -341,6 +345,8 @@ def add_reader_options(p: argparse.ArgumentParser, readers: Sequence[str] = ("le
         if not set(opt.readers) & set(readers):
             continue
         dest = f"read_{key}"
+        if key in unused:
+            opt = replace(opt, help=argparse.SUPPRESS)
         if opt.type == "bool":
             g.add_argument(opt.flag, action="store_true", dest=dest, help=opt.help)
         elif opt.type == "choice":

@@ -23,6 +23,10 @@ __all__ = ["register", "run"]
 DEFAULT_METRICS = "ndcg@1,ndcg@3,ndcg@5,ndcg@10,map,err@10"
 
 
+#: Reader options that only say how feature values are read: the metrics read the labels (accepted, not shown).
+FEATURE_VALUE_RULES = ("nonfinite", "overflow", "null", "missing", "sparse")
+
+
 def register(sub) -> None:
     from ltr.io import QRELS_FORMATS
 
@@ -49,7 +53,7 @@ def register(sub) -> None:
                         "default: the run's judged queries only)")
     add_metrics(p, DEFAULT_METRICS)
     add_conventions(p, gain_default=None, max_grade=True)
-    add_reader_options(p)
+    add_reader_options(p, unused=FEATURE_VALUE_RULES)
     p.add_argument("--format", choices=("table", "json", "csv", "trec"), default="table",
                    help="output format; trec: trec_eval's 'measure<TAB>qid<TAB>value' lines")
     add_quiet(p)  # (--quiet only: -q is trec_eval's per-query flag here)
@@ -69,6 +73,10 @@ def _per_query_letor(args, names: list[str]):
         raise UsageError("evaluate DATA --scores S takes no --qrels, --run, --complete or -l (those are for runs)")
     if args.scores is None:
         raise UsageError("evaluate DATA needs --scores (one score per line, in DATA's row order)")
+    # the metrics read the labels only: rules for feature values (NaN and inf, beyond float32 as in Istella's files,
+    # NULL) cannot change them, so a file ltr train would refuse without --overflow clip is evaluated as it stands
+    args.read_nonfinite, args.read_overflow, args.read_null = "allow", "clip", "nan"
+    args.read_missing, args.read_sparse = 0.0, True  # (sparse: no dense matrix of the unread features)
     d = read_data(args, args.data)
     score = file_row_scores(args.scores, d)  # DATA's line order, mapped to the rows as read (--sort, drop)
     kw = {"gain": args.gain or "exp2", "no_relevant": args.no_relevant, "convention": args.convention,
