@@ -219,11 +219,15 @@ def test_an_engine_parameter_alone_sets_what_the_model_option_at_its_default_wou
 @pytest.mark.parametrize("value, message", [
     ('"abc"', 'min_data_in_leaf: lightgbm refused it: Parameter min_data_in_leaf should be of type int, got "abc"'),
     (None, "min_data_in_lef: lightgbm has no parameter 'min_data_in_lef' (did you mean 'min_data_in_leaf'?)"),
+    # a key a model option also sets is named as the file spells it, not as its flag (--leaves: t49's left alone)
+    ('"x"', 'num_leaves: lightgbm refused it: Parameter num_leaves should be of type int, got "x"'),
+    ("0", "num_leaves: lightgbm refused it: num_leaves must be > 1 (config_auto.cpp)"),
 ])
 def test_an_engine_parameter_from_a_config_file_is_refused_naming_the_file(files, tmp_path, capsys, command,
                                                                              value, message):
     config = tmp_path / "c.toml"
-    config.write_text("[params]\n" + (f"min_data_in_leaf = {value}\n" if value else "min_data_in_lef = 5\n"))
+    key = message.split(":")[0] if value else "min_data_in_lef"
+    config.write_text("[params]\n" + f"{key} = {value or 5}\n")
     assert main([command, str(files["train"]), "--config", str(config), "--out", str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err
     assert err == f"ltr {command}: error: --config {config}: [params] {message}\n"
@@ -231,8 +235,8 @@ def test_an_engine_parameter_from_a_config_file_is_refused_naming_the_file(files
     if value is None:
         return
     # the same parameter on the command line wins over the file's and is named as the command line's
-    assert main([command, str(files["train"]), "--config", str(config), "--param", "min_data_in_leaf=x"]) == 2
-    assert "error: --param min_data_in_leaf=x: lightgbm refused it" in capsys.readouterr().err
+    assert main([command, str(files["train"]), "--config", str(config), "--param", f"{key}=x"]) == 2
+    assert f"error: --param {key}=x: lightgbm refused it" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("command, line, message", [
@@ -978,3 +982,23 @@ def test_an_unknown_objective_option_is_a_usage_error_before_the_data_is_read(fi
     assert capsys.readouterr().err == f"ltr train: error: --objective-param: {said}" + (
         "" if said.endswith("['sigma']") else "; it takes ['label_gain', 'mode', 'norm', 'sigma', 'truncation_level']"
     ) + "\n"
+
+
+@pytest.mark.parametrize("table, objective, message", [
+    ("sigma = \"x\"", "ranknet", "[objective_params] sigma: sigma must be a positive number, got 'x'"),
+    ("target = \"x\"", "listnet", "[objective_params] target: target must be one of ['gain', 'softmax'], got 'x'"),
+    ("bogus = 1", "lambdarank", "[objective_params] bogus: unknown option 'bogus' for objective 'lambdarank'"),
+])
+def test_an_objective_option_from_a_config_file_is_refused_naming_the_file_before_any_data_is_read(
+        files, tmp_path, capsys, table, objective, message):
+    """An [objective_params] value was refused as `sigma must be ...` (no file, exit 1, after reading the data:
+    only lambdarank's options were checked first), an unknown key as `--objective-param: ...`, a flag never typed."""
+    config = tmp_path / "c.toml"
+    config.write_text(f"[objective_params]\n{table}\n")
+    kernel = [] if objective == "lambdarank" else ["--kernel", "numba"]
+    args = ["train", str(files["train"]), "--objective", objective, *kernel, "--out", str(tmp_path / "o")]
+    assert main([*args, "--config", str(config)]) == 2
+    assert capsys.readouterr().err.startswith(f"ltr train: error: --config {config}: {message}")
+    assert not list(tmp_path.glob("o*"))
+    assert main([*args, "--objective-param", table.replace(" ", "").replace('"', "")]) == 2
+    assert "--config" not in capsys.readouterr().err

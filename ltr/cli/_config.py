@@ -134,8 +134,8 @@ def _apply_config_file(parser: argparse.ArgumentParser, args: argparse.Namespace
 
             current = parse_assignments(getattr(args, key), what="--param" if key == "params" else "--objective-param")
             setattr(args, key, [f"{k}={json.dumps(v)}" for k, v in {**value, **current}.items()])
-            if key == "params":  # the engine parameters the file set, for an error that names it
-                args.config_params_ = {k: path for k in value if k not in current}
+            # the parameters the file set, for an error that names it
+            setattr(args, f"config_{key}_", {k: path for k in value if k not in current})
             continue
         action = by_flag.get(key.replace("-", "_")) or actions.get(key.replace("-", "_"))
         if action is None or action.dest in ("config", "help", "format", "out"):

@@ -81,15 +81,27 @@ def _check_model(model, args: argparse.Namespace) -> None:
         path = getattr(args, "config_params_", {}).get(e.key)
         if path is None or e.reason is None:
             raise UsageError(cli_words(e)) from None
-        reason = e.cli_reason or flag_words(e.reason)  # the fix in the command line's words, as its keys are
+        # the fix in the command line's words, as its keys are, but the file's key as the file spells it
+        reason = e.cli_reason or flag_words(e.reason.replace(e.key, "\0")).replace("\0", e.key)
         raise UsageError(f"--config {path}: [params] {e.key}: {reason}") from None
     except ValueError as e:
-        raise UsageError(config_words(cli_words(e), args)) from None
+        said = _objective_param_from_config(str(e), args)
+        raise UsageError(said or config_words(cli_words(e), args)) from None
     except TypeError as e:  # an unknown option of the objective (objective_params), named by its flag
         said = str(e)
         if not said.startswith("unknown option"):
             raise
-        raise UsageError(f"--objective-param: {said}") from None
+        raise UsageError(_objective_param_from_config(said, args) or f"--objective-param: {said}") from None
+
+
+def _objective_param_from_config(said: str, args: argparse.Namespace) -> str | None:
+    """An objective option's error (``sigma must be ...``, ``unknown option 'x' ...``) named by the ``--config``
+    file and its ``[objective_params]`` key, when the file set that option; None otherwise."""
+    said = said.removeprefix("objective_params: ")  # (the Python wording of an option's value refused)
+    for key, path in getattr(args, "config_objective_params_", {}).items():
+        if said.startswith((f"{key} ", f"{key}:", f"unknown option {key!r}")):
+            return f"--config {path}: [objective_params] {key}: {said}"
+    return None
 
 
 def _ranker_defaults() -> dict[str, Any]:

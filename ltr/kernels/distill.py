@@ -74,7 +74,7 @@ from numpy.typing import ArrayLike, NDArray
 from ltr.kernels import lambdarank
 from ltr.kernels._common import as_group_ptr, as_labels, as_row_weights, as_scores, compute_fresh, work_blocks
 
-__all__ = ["MARGIN_PAIRS", "DistillObjective", "grad_hess", "loss", "prepare"]
+__all__ = ["MARGIN_PAIRS", "DistillObjective", "check_options", "grad_hess", "loss", "prepare"]
 
 MARGIN_PAIRS = {"all": 0, "labels": 1}
 _ALL, _LABELS = 0, 1
@@ -234,12 +234,21 @@ def as_teacher(teacher: ArrayLike | None, group_ptr: NDArray[np.int64]) -> NDArr
     return t
 
 
-def _check(labels, group_ptr, weight, teacher, temperature, alpha, margin_weight, margin_pairs):
+def check_options(*, temperature: float = 1.0, alpha: float = 0.0, margin_weight: float = 0.0,
+                  margin_pairs: str = "all") -> tuple[float, float, float]:
+    """Check :func:`prepare`'s options (a ValueError naming the first bad one), before any data is read; returns
+    the numbers as floats."""
     temperature = _number("temperature", temperature, low=0.0, open_low=True)
     alpha = _number("alpha", alpha, low=0.0, high=1.0)
     margin_weight = _number("margin_weight", margin_weight, low=0.0)
-    if margin_pairs not in MARGIN_PAIRS:
+    if not isinstance(margin_pairs, str) or margin_pairs not in MARGIN_PAIRS:
         raise ValueError(f"margin_pairs must be one of {sorted(MARGIN_PAIRS)}, got {margin_pairs!r}")
+    return temperature, alpha, margin_weight
+
+
+def _check(labels, group_ptr, weight, teacher, temperature, alpha, margin_weight, margin_pairs):
+    temperature, alpha, margin_weight = check_options(temperature=temperature, alpha=alpha,
+                                                      margin_weight=margin_weight, margin_pairs=margin_pairs)
     y = as_labels(labels)
     ptr = as_group_ptr(group_ptr, y.size)
     w = as_row_weights(weight, ptr)

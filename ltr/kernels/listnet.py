@@ -32,7 +32,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from ltr.kernels._common import as_group_ptr, as_labels, as_row_weights, as_scores, compute_fresh, work_blocks
 
-__all__ = ["TARGETS", "ListNetObjective", "grad_hess", "loss", "prepare"]
+__all__ = ["TARGETS", "ListNetObjective", "check_options", "grad_hess", "loss", "prepare"]
 
 TARGETS = {"softmax": 0, "gain": 1}
 _SOFTMAX, _GAIN = 0, 1
@@ -119,9 +119,14 @@ class ListNetObjective:
                    grad, hess)
 
 
-def _check(labels, group_ptr, weight, target):
-    if target not in TARGETS:
+def check_options(*, target: str = "softmax") -> None:
+    """Check :func:`prepare`'s options (a ValueError naming the bad one), before any data is read."""
+    if not isinstance(target, str) or target not in TARGETS:
         raise ValueError(f"target must be one of {sorted(TARGETS)}, got {target!r}")
+
+
+def _check(labels, group_ptr, weight, target):
+    check_options(target=target)
     y = as_labels(labels)
     if TARGETS[target] == _GAIN and y.size and y.max() > 1000:
         raise ValueError(f"target='gain' computes 2**label; labels above 1000 overflow (max is {y.max():g})")

@@ -26,7 +26,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from ltr.kernels._common import as_group_ptr, as_labels, as_row_weights, as_scores, compute_fresh, work_blocks
 
-__all__ = ["LOSSES", "PointwiseObjective", "grad_hess", "loss", "prepare"]
+__all__ = ["LOSSES", "PointwiseObjective", "check_options", "grad_hess", "loss", "prepare"]
 
 LOSSES = {"squared": 0, "logistic": 1}
 _SQUARED, _LOGISTIC = 0, 1
@@ -83,9 +83,14 @@ class PointwiseObjective:
         _grad_hess(scores, self.labels, self.group_ptr, self.weight, self.blocks, self.kind, grad, hess)
 
 
+def check_options(*, loss: str = "squared") -> None:
+    """Check :func:`prepare`'s options (a ValueError naming the bad one), before any data is read."""
+    if not isinstance(loss, str) or loss not in LOSSES:
+        raise ValueError(f"loss must be one of {sorted(LOSSES)}, got {loss!r}")
+
+
 def _check(labels, group_ptr, weight, loss_name):
-    if loss_name not in LOSSES:
-        raise ValueError(f"loss must be one of {sorted(LOSSES)}, got {loss_name!r}")
+    check_options(loss=loss_name)
     y = as_labels(labels)
     if LOSSES[loss_name] == _LOGISTIC and not np.isin(y, (0.0, 1.0)).all():
         i = int(np.flatnonzero(~np.isin(y, (0.0, 1.0)))[0])

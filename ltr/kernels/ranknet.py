@@ -30,7 +30,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from ltr.kernels._common import as_group_ptr, as_labels, as_row_weights, as_scores, compute_fresh, work_blocks
 
-__all__ = ["RankNetObjective", "grad_hess", "loss", "prepare"]
+__all__ = ["RankNetObjective", "check_options", "grad_hess", "loss", "prepare"]
 
 
 @njit(cache=True)
@@ -95,9 +95,15 @@ class RankNetObjective:
         _grad_hess(scores, self.labels, self.group_ptr, self.weight, self.blocks, self.sigma, grad, hess)
 
 
-def _check(labels, group_ptr, weight, sigma):
-    if not (isinstance(sigma, (int, float, np.number)) and math.isfinite(sigma) and sigma > 0):
+def check_options(*, sigma: float = 1.0) -> None:
+    """Check :func:`prepare`'s options (a ValueError naming the bad one), before any data is read."""
+    if not (isinstance(sigma, (int, float, np.number)) and not isinstance(sigma, bool) and math.isfinite(sigma)
+            and sigma > 0):
         raise ValueError(f"sigma must be a positive number, got {sigma!r}")
+
+
+def _check(labels, group_ptr, weight, sigma):
+    check_options(sigma=sigma)
     y = as_labels(labels)
     ptr = as_group_ptr(group_ptr, y.size)
     return y, ptr, as_row_weights(weight, ptr)
