@@ -79,8 +79,8 @@ from ltr.exceptions import OptionError, TrecFormatError
 
 log = logging.getLogger(__name__)
 
-__all__ = ["METHODS", "NORMS", "SEARCHES", "FusionCV", "PreparedRuns", "fit_weights", "fuse", "normalize_run",
-           "prepare_runs"]
+__all__ = ["COORDINATE_MAX_VALUES", "GRID_MAX_POINTS", "METHODS", "NORMS", "SEARCHES", "FusionCV", "PreparedRuns",
+           "check_search", "fit_weights", "fuse", "normalize_run", "prepare_runs"]
 
 METHODS = ("rrf", "combsum", "combmnz", "wsum")
 NORMS = ("none", "minmax", "zscore", "sum", "max", "rank", "borda")
@@ -425,14 +425,44 @@ def check_step(step: float) -> None:
         raise ValueError(f"step must divide 1 evenly (0.1, 0.05, 0.25, ...), got {step!r}")
 
 
-def _simplex(n_runs: int, step: float) -> list[tuple[float, ...]]:
-    """Weight vectors on the simplex with the given step (weights sum to 1; fusion is scale-invariant); the step is
-    checked by the caller (:func:`check_step`)."""
+#: The most weightings a grid search scores (on every fold's training queries).
+GRID_MAX_POINTS = 20000
+#: The most values a coordinate search tries for a weight (step 0.001): each round scores all of them, for every
+#: weight, on every fold; a step of 1e-9 made a list of a billion values before anything was scored.
+COORDINATE_MAX_VALUES = 1001
+
+
+def check_search(search: str, step: float, n_runs: int) -> None:
+    """Refuse a ``step`` (:func:`check_step`) whose search would score too many weightings: a grid of more than
+    :data:`GRID_MAX_POINTS` points over ``n_runs`` runs, or a coordinate search of more than
+    :data:`COORDINATE_MAX_VALUES` values per weight; before any run is read.
+
+    Examples
+    --------
+    >>> check_search("grid", 0.1, 3)
+    >>> check_search("coordinate", 0.0001, 3)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ltr.exceptions.OptionError: step 0.0001 gives 10001 values a weight...
+    """
+    check_step(step)
     m = round(1.0 / step)
-    count = math.comb(m + n_runs - 1, n_runs - 1)
-    if count > 20000:
-        raise ValueError(f"a grid with step {step} over {n_runs} runs has {count} points; use search='coordinate' "
-                         "or a larger step")
+    if search == "grid":
+        count = math.comb(m + n_runs - 1, n_runs - 1)
+        if count > GRID_MAX_POINTS:
+            said = f"a grid with step {step:g} over {n_runs} runs has {count} points (at most {GRID_MAX_POINTS})"
+            raise OptionError(f"{said}; use search='coordinate' or a larger step",
+                              cli=f"--step {step:g}: {said}; use --search coordinate or a larger step")
+    elif m + 1 > COORDINATE_MAX_VALUES:
+        said = (f"gives {m + 1} values a weight, and coordinate search scores every one for each weight at every "
+                f"round, on every fold (at most {COORDINATE_MAX_VALUES}: a step of 0.001)")
+        raise OptionError(f"step {step:g} {said}", cli=f"--step {step:g} {said}")
+
+
+def _simplex(n_runs: int, step: float) -> list[tuple[float, ...]]:
+    """Weight vectors on the simplex with the given step (weights sum to 1; fusion is scale-invariant); the step and
+    the grid's size are checked by the caller (:func:`check_search`)."""
+    m = round(1.0 / step)
     out = []
     for cuts in itertools.combinations(range(m + n_runs - 1), n_runs - 1):
         parts = np.diff([-1, *cuts, m + n_runs - 1]) - 1
@@ -554,7 +584,7 @@ def fit_weights(runs: Sequence[pd.DataFrame | str | os.PathLike], qrels: pd.Data
     if method not in ("wsum", "rrf"):
         raise ValueError(f"weights are fitted for method 'wsum' or 'rrf', got {method!r}")
     search = _check_choice("search", search, SEARCHES)
-    check_step(step)
+    check_search(search, step, len(runs))
     if isinstance(qrels, (str, os.PathLike)):
         from ltr.io import read_qrels
 

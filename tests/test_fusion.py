@@ -15,6 +15,7 @@ import pytest
 
 from ltr._shared import import_reference
 from ltr.cli import main
+from ltr.exceptions import OptionError
 from ltr.fusion import fit_weights, fuse, normalize_run, prepare_runs
 from ltr.io import read_qrels, read_run, write_run
 
@@ -486,3 +487,24 @@ def test_fit_weights_takes_the_relevance_level_and_errs_highest_grade(tmp_path, 
                                                                       rel_threshold=2.0).mean
     assert main(["fuse", *runs, "--method", "rrf", "--max-grade", "6", "--out", str(tmp_path / "g.run")]) == 2
     assert "--max-grade goes with --fit-weights" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("search, step, says", [
+    ("coordinate", "1e-9", "--step 1e-09 gives 1000000001 values a weight, and coordinate search scores every one"),
+    ("coordinate", "0.0001", "--step 0.0001 gives 10001 values a weight"),
+    ("grid", "0.00001", "--step 1e-05: a grid with step 1e-05 over 2 runs has 100001 points"),
+])
+def test_a_weight_step_whose_search_is_too_large_is_refused_before_the_runs_are_read(run_files, tmp_path, capsys,
+                                                                                    search, step, says):
+    """--search coordinate --step 1e-9 built a list of a billion weights before scoring anything (t49's 'left
+    alone'); a grid too large was refused only after the runs were read, as a data error (exit 1)."""
+    paths, qrels, _ = run_files
+    args = ["fuse", *paths, "--method", "wsum", "--fit-weights", "--qrels", qrels, "--folds", "2", "--out",
+            str(tmp_path / "f.run"), "--search", search]
+    assert main([*args, "--step", step]) == 2
+    err = capsys.readouterr().err
+    assert says in err and not (tmp_path / "f.run").exists()
+    if step != "1e-9":
+        with pytest.raises(OptionError, match=re.escape(says.split(": ", 1)[-1].replace("--step ", "step "))):
+            fit_weights(paths, qrels, method="wsum", search=search, step=float(step), n_splits=2)
+    assert main([*args, "--step", "0.25"]) == 0

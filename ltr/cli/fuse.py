@@ -122,6 +122,14 @@ def run(args: argparse.Namespace) -> int:
     except ValueError:
         raise UsageError(f"--step {args.step:g}: the spacing of the weights tried divides 1 (0.1, 0.05, 0.25, "
                          "...)") from None
+    if args.fit_weights:
+        from ltr.exceptions import OptionError
+        from ltr.fusion import check_search
+
+        try:
+            check_search(args.search, args.step, len(args.runs))
+        except OptionError as e:
+            raise UsageError(e.cli_message()) from None
     if args.folds < 2:
         raise UsageError(f"--folds {args.folds}: at least 2 (each fold's weights are fitted on the others)")
     if not 0 <= args.split_seed < 2**32:
