@@ -122,7 +122,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--alpha", type=float, default=0.5, help="student: weight of lambdarank on the labels")
     ap.add_argument("--temperature", type=float, default=1.0, help="student: softmax temperature of the teacher")
     ap.add_argument("--max-length", type=int, default=None, help="bi-encoder input cut (word pieces)")
-    ap.add_argument("--cache-dir", default=None, help="embedding cache (default $LTRKIT_CACHE_DIR or ~/.cache/ltrkit)")
+    ap.add_argument("--cache-dir", default=None,
+                    help="embedding cache (default $LTRKIT_CACHE_DIR, else $XDG_CACHE_HOME/ltrkit, else "
+                         "~/.cache/ltrkit)")
     ap.add_argument("--seed", type=int, default=0, help="seed of the folds and the trees")
     args = ap.parse_args(argv)
     for flag, value, least in (("--folds", args.folds, 2), ("--topk", args.topk, 1), ("--rounds", args.rounds, 1)):

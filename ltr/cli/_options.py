@@ -221,11 +221,13 @@ grade = _option_type("grade", float, lambda g: math.isfinite(g) and g > 0,
                      "the highest grade of the scale, a positive number (4 for 0-4)")
 
 
-def add_max_grade(g) -> None:
-    """``--max-grade G``: ERR's highest grade."""
+def add_max_grade(g, dataset: bool = True) -> None:
+    """``--max-grade G``: ERR's highest grade (``dataset``: the command takes ``--dataset NAME``, whose labels'
+    top it defaults to)."""
+    top = "; with --dataset NAME, the top of the set's documented labels" if dataset else ""
     g.add_argument("--max-grade", type=grade, default=4.0, dest="max_grade", metavar="G",
-                   help="ERR's highest grade of the scale: R = (2^rel - 1) / 2^G (default 4, the 0-4 scale of "
-                        "MSLR and Yahoo; with --dataset NAME, the top of the set's documented labels)")
+                   help=f"ERR's highest grade of the scale: R = (2^rel - 1) / 2^G (default 4, the 0-4 scale of "
+                        f"MSLR and Yahoo{top})")
 
 
 def conventions(args) -> dict:

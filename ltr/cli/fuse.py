@@ -44,7 +44,7 @@ def register(sub) -> None:
     g.add_argument("--metric", default=None, help="the metric maximised (trec_eval conventions, linear gain; "
                                                   "default: ndcg@10)")
     add_relevance_level(g)
-    add_max_grade(g)
+    add_max_grade(g, dataset=False)
     g.add_argument("--folds", type=int, default=None, help="folds of queries (default: 5)")
     g.add_argument("--search", default=None, choices=SEARCHES,
                    help="grid (default): every weight vector on the simplex; coordinate: coordinate ascent from "
