@@ -160,8 +160,9 @@ LABEL_LIMIT = 1e38
 
 
 def beyond_float32(v):
-    """Where ``v`` (float64 values, an array or a number) would be infinite as float32: inf, or rounding to it."""
-    return ~(np.abs(v) < FLOAT32_INF_FROM)
+    """Where ``v`` (float64 values, an array or a number) would be infinite as float32: inf, or rounding to it
+    (NaN is not: it stays NaN)."""
+    return np.abs(v) >= FLOAT32_INF_FROM
 
 
 def _labels(y, n: int, what: str = "y") -> NDArray[np.float64]:
@@ -290,12 +291,14 @@ FOREIGN_FIT_KEYWORDS = {
     "categorical_feature": "not supported: every feature is numeric",
     "init_score": "not supported: no initial scores (base margins)",
     "base_margin": "not supported: no initial scores (base margins)",
-    "eval_sample_weight": "not supported: validation sets are unweighted",
+    "eval_sample_weight": ("a validation RankingDataset's own weights (its .weight file) weigh its NDCG and MAP under "
+                            "eval_params={'convention': 'lightgbm'}, as LightGBM does"),
     "eval_X": "LightGBM 4.7's eval_X= / eval_y= are eval_set=[(X_val, y_val), ...] here, with eval_group=[sizes, ...] "
               "(or eval_qid=[ids, ...])",
     "eval_y": "LightGBM 4.7's eval_X= / eval_y= are eval_set=[(X_val, y_val), ...] here, with eval_group=[sizes, ...] "
               "(or eval_qid=[ids, ...])",
-    "sample_weight_eval_set": "not supported: validation sets are unweighted",
+    "sample_weight_eval_set": ("a validation RankingDataset's own weights (its .weight file) weigh its NDCG and MAP "
+                               "under eval_params={'convention': 'lightgbm'}, as LightGBM does"),
 }
 
 
