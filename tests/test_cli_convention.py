@@ -272,6 +272,65 @@ def test_convention_lightgbm_weights_the_means_by_query_as_lightgbm_does(tmp_pat
     assert means["mrr"] == json.loads(capsys.readouterr().out)["mean"]["mrr"]
 
 
+@pytest.mark.parametrize("engine", ["lightgbm", "xgboost"])
+def test_train_stops_early_on_a_weighted_validation_set_as_lightgbm_does(tmp_path, capsys, engine):
+    """--valid's .weight was read and its metrics taken unweighted under --convention lightgbm too: early stopping
+    kept round 165 where LightGBM, given the weighted validation Dataset, keeps 125 (MQ2008), and the table said
+    ndcg@10 0.7764 where ltr evaluate and LightGBM say 0.6210 (trial t50). LightGBM's own weighted ndcg@10 curve is
+    the reference here, for either engine's model (a second LightGBM run whose scores are its init_score)."""
+    import lightgbm as lgb
+    import numpy as np
+
+    rnd = random.Random(5)
+    paths = {}
+    for name, n_q in (("t", 80), ("v", 60)):
+        sizes = [rnd.randint(3, 12) for _ in range(n_q)]
+        rows = sum(sizes)
+        paths[name] = tmp_path / f"{name}.txt"
+        x = [[rnd.random() for _ in range(3)] for _ in range(rows)]  # labels that the features predict, noisily
+        paths[name].write_text("".join(f"{min(3, int(3 * f[0] + 2 * f[1] * rnd.random()))} 1:{f[0]:.4f} "
+                                       f"2:{f[1]:.4f} 3:{f[2]:.4f}\n" for f in x))
+        (tmp_path / f"{name}.txt.query").write_text("".join(f"{s}\n" for s in sizes))
+    v_rows = len(paths["v"].read_text().splitlines())
+    (tmp_path / "v.txt.weight").write_text("".join(f"{rnd.choice([0.2, 1, 4, 9])}\n" for _ in range(v_rows)))
+    argv = ["train", str(paths["t"]), "--valid", str(paths["v"]), "--engine", engine, "--preset", "none",
+            "--rounds", "120", "--early-stopping", "10", "--learning-rate", "0.3", "--leaves", "15",
+            "--metrics", "ndcg@10", "--n-jobs", "1", "--convention", "lightgbm", "--format", "json"]
+    assert main([*argv, "--out", str(tmp_path / "m.txt")]) == 0
+    out = capsys.readouterr()
+    assert "the means of ndcg and map are weighted by query, each query by its rows' mean weight in" in out.err
+    got = json.loads(out.out)
+    import xgboost as xgb
+
+    from ltr import Ranker
+    from ltr.io import read_letor
+
+    valid = read_letor(paths["v"])
+    model = Ranker(engine=engine, preset=None, n_estimators=120, early_stopping_rounds=10, learning_rate=0.3,
+                   num_leaves=15, n_jobs=1, eval_params={"convention": "lightgbm"})
+    model.fit(read_letor(paths["t"]), eval_set=[valid])
+    assert model.best_iteration_ == got["rounds"] and model.n_rounds_ == model.best_iteration_ + 10
+    curve = []
+    for rounds in range(1, model.best_iteration_ + 1):  # LightGBM's weighted ndcg@10 of each round kept (saved)
+        if engine == "lightgbm":
+            scores = model.booster_.predict(valid.X, num_iteration=rounds, raw_score=True)
+        else:
+            scores = model.booster_.predict(xgb.DMatrix(valid.X), iteration_range=(0, rounds), output_margin=True)
+        record: dict = {}
+        ds = lgb.Dataset(str(paths["v"]), params={"verbose": -1}, init_score=np.asarray(scores, dtype=np.float64))
+        lgb.train(dict(objective="lambdarank", metric="ndcg", eval_at=[10], verbose=-1, learning_rate=1e-12,
+                       min_data_in_leaf=100000, num_threads=1), ds, 1, valid_sets=[ds], valid_names=["v"],
+                  callbacks=[lgb.record_evaluation(record)])
+        curve.append(record["v"]["ndcg@10"][0])
+    recorded = model.evals_result_["valid_0"]["ndcg@10"]
+    assert model.best_iteration_ >= 5
+    np.testing.assert_allclose(recorded[:model.best_iteration_], curve, rtol=1e-12)
+    assert model.best_iteration_ == int(np.argmax(recorded)) + 1  # (the later rounds: none better)
+    assert got["valid"]["ndcg@10"] == pytest.approx(max(curve), rel=1e-12)
+    assert main([*argv[:-4], "--out", str(tmp_path / "m2.txt")]) == 0  # another convention: said unused
+    assert "v.txt.weight are not used by the validation metrics" in capsys.readouterr().err
+
+
 def test_a_table_with_err_names_its_highest_grade():
     """ERR's default grade 4 on MQ2008's 0-2 labels gives 0.0915 where the set's own grade gives 0.2854, and the
     conventions line named the grade only when --max-grade was given (trial t48/training)."""
@@ -281,3 +340,22 @@ def test_a_table_with_err_names_its_highest_grade():
     assert "ERR's highest grade 2" in describe_conventions(metrics=["err@10"], max_grade=2)
     assert "ERR's highest grade" not in describe_conventions(metrics=["ndcg@10", "map"])
     assert "ERR's highest grade" not in describe_conventions()
+
+
+def test_evaluate_takes_row_weights_under_lightgbms_convention_only():
+    from ltr.metrics import evaluate
+
+    y, s, qid = [2, 0, 1, 0, 1, 0], [0.9, 0.8, 0.1, 0.3, 0.7, 0.2], [1, 1, 1, 2, 2, 3]
+    w = [1.0, 1.0, 1.0, 3.0, 3.0, 5.0]  # query 3 has no relevant document: NDCG adds its 1 unweighted
+    got = evaluate(y, s, qid=qid, metrics=["ndcg@10", "map"], convention="lightgbm", weight=w)
+    plain = evaluate(y, s, qid=qid, metrics=["ndcg@10", "map"], convention="lightgbm")
+    per = [0.0, 0.0, 1.0]  # query 1's NDCG and AP, by hand: ranks 2,0,1 (gains 3,0,1) and 2-relevant AP
+    dcg = 3 + 0 + 1 / math.log2(4)
+    idcg = 3 + 1 / math.log2(3)
+    per[0] = dcg / idcg
+    assert got["ndcg@10"] == pytest.approx((per[0] * 1 + 1.0 * 3 + 1.0) / 9)
+    assert got["map"] == pytest.approx(((1 + 2 / 3) / 2 * 1 + 1.0 * 3 + 1.0 * 5) / 9)
+    assert got != plain
+    with pytest.raises(ValueError, match="weight= weighs the means by query as LightGBM does, with "
+                                         "convention='lightgbm' only"):
+        evaluate(y, s, qid=qid, metrics=["map"], weight=w)

@@ -9,6 +9,7 @@ import contextlib
 import inspect
 import math
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -82,7 +83,8 @@ def _check_model(model, args: argparse.Namespace) -> None:
         if path is None or e.reason is None:
             raise UsageError(cli_words(e)) from None
         # the fix in the command line's words, as its keys are, but the file's key as the file spells it
-        reason = e.cli_reason or flag_words(e.reason.replace(e.key, "\0")).replace("\0", e.key)
+        kept = re.sub(rf"\b{re.escape(e.key)}\b(?!=)", "\0", e.reason)  # (a key=value is a fix: as its flag)
+        reason = e.cli_reason or flag_words(kept).replace("\0", e.key)
         raise UsageError(f"--config {path}: [params] {e.key}: {reason}") from None
     except ValueError as e:
         said = _objective_param_from_config(str(e), args)

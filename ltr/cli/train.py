@@ -78,14 +78,25 @@ def register(sub) -> None:
     p.set_defaults(func=run_predict)
 
 
-def _evaluate(model, data, names: list[str], conventions: dict) -> dict[str, float]:
+def _evaluate(model, data, names: list[str], conventions: dict, said: bool = False) -> dict[str, float]:
+    """``data``'s metrics under ``model``; ``said``: the Ranker has said already that its weights are not used (the
+    validation set)."""
     from ltr.metrics import evaluate
 
     if hasattr(data, "evaluate_model"):  # data held by Dask workers (ltr.dask): evaluated there, per query
         return data.evaluate_model(model, names, **conventions)
 
+    weight = getattr(data, "weight", None)
+    if weight is not None and conventions.get("convention") != "lightgbm" and not said:
+        import warnings
+
+        warnings.warn(f"the weights of {data.sources.get('weight') or 'the data'} are not used by its metrics: each "
+                      "query counts once (--convention lightgbm weighs the means by query, as LightGBM does)",
+                      UserWarning, stacklevel=2)
+    if conventions.get("convention") != "lightgbm":
+        weight = None
     return {k: float(v) for k, v in evaluate(data.y, model.predict(data), group_ptr=data.group_ptr, metrics=names,
-                                              **conventions).items()}
+                                              weight=weight, **conventions).items()}
 
 
 def train_and_report(train, valid, test, model, names: list[str], conventions: dict | None = None,
@@ -111,7 +122,7 @@ def train_and_report(train, valid, test, model, names: list[str], conventions: d
     result["queries"] = {}
     for name, d in sets:
         if d is not None:
-            result[name] = _evaluate(model, d, names, conventions)
+            result[name] = _evaluate(model, d, names, conventions, said=name == "valid")
             result["queries"][name] = d.n_queries
     return result
 
@@ -190,6 +201,12 @@ def run_train(args: argparse.Namespace) -> int:
         if spec is not None:  # the same columns of every set, as ltr cv --features selects them in each fold
             train, valid, test, subset = _select(args, spec, train, valid, test)
         result = train_and_report(train, valid, test, model, names, conventions(args), args.log_every)
+        if args.convention == "lightgbm":
+            weighted = [d.sources["weight"] for d in ((valid, test) if valid or test else (train,))
+                        if d is not None and d.weight is not None and d.sources.get("weight")]
+            if weighted:
+                note(args, f"note: the means of ndcg and map are weighted by query, each query by its rows' mean "
+                           f"weight in {' and '.join(weighted)}, as LightGBM averages them")
     candidates_note(args, getattr(train, "feature_set", None))
     applied = getattr(model, "preset_params_", None)
     if applied:

@@ -483,11 +483,16 @@ def evaluate(
     rel_threshold: float = 1.0,
     max_grade: float = 4.0,
     convention: str = "default",
+    weight: ArrayLike | None = None,
 ) -> dict[str, float | int]:
     """Mean over queries of several metrics (see :func:`evaluate_per_query` for the parameters).
 
     Queries whose value is NaN (only possible with ``no_relevant=nan``) are left out of the mean; the mean over
     no query is NaN. Counts are summed instead (:func:`aggregate`).
+
+    ``weight``: row weights (a LightGBM ``.weight`` file's), with ``convention="lightgbm"`` only: the NDCG and MAP
+    means are then weighted by query as LightGBM weighs them over a Dataset with weights
+    (:func:`lightgbm_weighted_means`); other conventions count each query once, and refuse them.
 
     Returns
     -------
@@ -501,11 +506,23 @@ def evaluate(
     >>> evaluate([2, 0, 1, 0, 1], [0.9, 0.8, 0.1, 0.3, 0.7], qid=[1, 1, 1, 2, 2], metrics=["num_q", "num_rel"])
     {'num_q': 2, 'num_rel': 3}
     """
+    if weight is not None and convention != "lightgbm":
+        raise ValueError(f"weight= weighs the means by query as LightGBM does, with convention='lightgbm' only; "
+                         f"convention {convention!r} counts each query once")
     per_query = evaluate_per_query(
         y_true, y_score, group_ptr=group_ptr, qid=qid, group=group, metrics=metrics, gain=gain, ties=ties,
         no_relevant=no_relevant, rel_threshold=rel_threshold, max_grade=max_grade, convention=convention,
     )
-    return aggregate(per_query)
+    if weight is None:
+        return aggregate(per_query)
+    y = np.asarray(y_true, dtype=np.float64)
+    ptr = np.asarray(group_ptr, dtype=np.int64) if group_ptr is not None else resolve_group_ptr(y.size, qid=qid,
+                                                                                                  group=group)
+    w = np.asarray(weight, dtype=np.float64)
+    if w.shape != y.shape:
+        raise ValueError(f"weight must hold one weight per row ({y.size}), got shape {w.shape}")
+    without = np.array([not (y[a:b] > 0).any() for a, b in zip(ptr[:-1], ptr[1:])], dtype=bool)
+    return lightgbm_weighted_means(per_query, query_weights(w, ptr), without)
 
 
 def _one(

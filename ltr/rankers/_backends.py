@@ -289,6 +289,9 @@ class TrainSet:
     weight: NDArray[np.float64] | None = None
     #: A folder for LightGBM's binary Dataset files (training set only; see :func:`lightgbm_dataset`).
     cache: str | None = None
+    #: A validation set's row weights for its metrics only (``convention="lightgbm"``: the means weighted by query,
+    #: as LightGBM weighs them); the engines never see them.
+    metric_weight: NDArray[np.float64] | None = None
 
 
 def _import(name: str):
@@ -308,8 +311,8 @@ def _log_line(stream, line: str) -> None:
 def _metric_fn(metrics: Sequence[str], metric_params: dict) -> Callable[[NDArray, NDArray, NDArray], dict]:
     from ltr.metrics import evaluate
 
-    def fn(y, score, group_ptr):
-        return evaluate(y, score, group_ptr=group_ptr, metrics=list(metrics), **metric_params)
+    def fn(y, score, group_ptr, weight=None):
+        return evaluate(y, score, group_ptr=group_ptr, metrics=list(metrics), weight=weight, **metric_params)
 
     return fn
 
@@ -372,7 +375,7 @@ class LightGBMBackend:
 
         def feval(preds, data):
             v = by_id[id(data)]
-            return [(k, val, True) for k, val in metric(v.y, preds, v.group_ptr).items()]
+            return [(k, val, True) for k, val in metric(v.y, preds, v.group_ptr, v.metric_weight).items()]
 
         record: dict = {}
         cbs = [lgb.record_evaluation(record), *callbacks]
@@ -497,7 +500,7 @@ class XGBoostBackend:
 
         def custom_metric(preds, data):
             name, v = by_id[id(data)]
-            res = metric(v.y, preds, v.group_ptr)
+            res = metric(v.y, preds, v.group_ptr, v.metric_weight)
             for m, val in res.items():
                 extra[name][m].append(val)
             return first, res[first]

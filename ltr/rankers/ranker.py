@@ -620,7 +620,17 @@ class Ranker(BaseEstimator):
                 vy = (vy >= 1).astype(np.float64)
             if self.normalizer_ is not None:
                 vx = self.normalizer_.transform(vx, group_ptr=vptr)
-            valid.append(TrainSet(blank_column(vx, column), vy, vptr))
+            vw = item.weight if isinstance(item, RankingDataset) else None
+            if vw is not None and metric_params.get("convention") != "lightgbm":
+                import warnings
+
+                source = item.sources.get("weight") or f"{what}'s weights"
+                warnings.warn(f"the weights of {source} are not used by the validation metrics: each query counts "
+                              "once (LightGBM's convention weighs the means by query, as LightGBM does: "
+                              "eval_params={'convention': 'lightgbm'}, --convention lightgbm)", UserWarning,
+                              stacklevel=2)
+                vw = None
+            valid.append(TrainSet(blank_column(vx, column), vy, vptr, metric_weight=vw))
         names = [f"valid_{i}" for i in range(len(valid))] if eval_names is None else [str(n) for n in eval_names]
         if eval_names is None and sum(is_training) == 1 and len(valid) > 1:  # LightGBM's name for it, beside others
             names[is_training.index(True)] = "training"
