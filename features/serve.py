@@ -36,8 +36,9 @@ runs on its ``workqueue`` threading layer (which aborts the process on concurren
 thread count; the OpenMP and TBB layers do not), every feature computation and every tree scoring on more than one
 thread, by one lock of the process: that layer is the process's, so two rerankers (two models served side by side,
 or a new one loaded and warmed while the old one serves) take turns. Until a parallel kernel has run, the layer is
-not known, and they take turns too. Other code of the process that runs Numba's parallel kernels on its own threads
-(``ltr.Ranker.predict`` of many rows, say) does not take that lock: on workqueue, call it from one thread.
+not known, and they take turns too. :meth:`ltr.trees.TreeEnsemble.predict` on several threads takes the same lock
+(:func:`ltr.threads.workqueue_turn`); other code of the process that runs Numba's parallel kernels on its own threads
+(training's gradient kernels, the metrics of a large evaluation) does not: on workqueue, run it from one thread.
 
 Example::
 
@@ -67,23 +68,11 @@ from features.featureset import FeatureSet, differences
 from features.index import InvertedIndex
 from features.pairs import PairSet
 from ltr.groups import group_ptr_from_sizes
-from ltr.threads import numba_threads
+from ltr.threads import numba_threads, workqueue_turn
 
 #: Numba's workqueue threading layer is the process's, and aborts it on concurrent parallel calls: every
-#: :class:`Reranker` takes this one lock around its parallel kernels while the layer is (or may be) workqueue.
-_WORKQUEUE_LOCK = threading.Lock()
-
-
-def _workqueue_turn():
-    """:data:`_WORKQUEUE_LOCK` while Numba's threading layer is workqueue, or not yet chosen (no parallel kernel has
-    run: the first may choose it); else nothing to wait for."""
-    import numba
-
-    try:
-        layer = numba.threading_layer()
-    except ValueError:  # no parallel kernel has run
-        layer = None
-    return _WORKQUEUE_LOCK if layer in (None, "workqueue") else contextlib.nullcontext()
+#: :class:`Reranker` holds :func:`ltr.threads.workqueue_turn` around its parallel kernels while the layer is (or may
+#: be) workqueue (the trees' parallel kernel takes it too).
 
 __all__ = ["FeatureSetMismatchError", "MissingFeatureSetError", "Reranker", "Reranking", "RunReport",
            "UnknownCandidatesError"]
@@ -685,7 +674,7 @@ class Reranker:
         text = self.index.terms[0] if self.index.n_terms else ""
         if specs:
             pairs = self._pairs([text], [np.zeros(1, dtype=np.int32)], None, None, None)
-            with _workqueue_turn(), numba_threads(self.n_jobs):  # beside another reranker serving
+            with workqueue_turn(), numba_threads(self.n_jobs):  # beside another reranker serving
                 FeatureSet(specs).compute(pairs)
         self.score(np.zeros((1, len(self.feature_names)), dtype=np.float32))
 
@@ -720,7 +709,7 @@ class Reranker:
                        some_queries=True)
 
     def _compute(self, pairs: PairSet) -> NDArray[np.float32]:
-        with self._lock if self._serial else contextlib.nullcontext(), _workqueue_turn(), numba_threads(self.n_jobs):
+        with self._lock if self._serial else contextlib.nullcontext(), workqueue_turn(), numba_threads(self.n_jobs):
             X, _, _ = self._served.compute(pairs)
         if self._blank is not None:  # each left-out column back in its place (positions in the array as it is)
             X = np.insert(X, [c - k for k, c in enumerate(self._blank)], 0.0, axis=1)
@@ -772,7 +761,7 @@ class Reranker:
         # thread's parallel feature kernel or tree scoring, this reranker's or another's (module docstring). Any
         # n_jobs but 1 may mean several threads (None: the idle cores of the moment, for a large batch); on one,
         # the trees' kernel is not a parallel one.
-        with _workqueue_turn() if self.n_jobs != 1 else contextlib.nullcontext():
+        with workqueue_turn() if self.n_jobs != 1 else contextlib.nullcontext():
             return self.trees.predict(Xe, n_iter=self.model.best_iteration_, n_jobs=self.n_jobs)
 
     def _first_stage(self, scores, ids: Sequence[str], n: int, keep=None, what: str = "scores"

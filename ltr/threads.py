@@ -34,10 +34,11 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 from collections.abc import Iterator
 
 __all__ = ["AUTO_THREADS_MIN_CELLS", "auto_threads", "cpu_count", "idle_cores", "numba_threads", "omp_limit",
-           "openmp_default_threads", "resolve_n_jobs"]
+           "openmp_default_threads", "resolve_n_jobs", "workqueue_turn"]
 
 #: Below this many feature values (rows x features) one thread is used when ``n_jobs`` is None.
 AUTO_THREADS_MIN_CELLS = 2_000_000
@@ -147,3 +148,22 @@ def numba_threads(n_jobs: int | None, *, n_rows: int | None = None, n_features: 
         yield threads
     finally:
         numba.set_num_threads(previous)
+
+
+#: Numba's workqueue threading layer is the process's, and aborts it (SIGABRT) when two threads run parallel kernels
+#: at once: :func:`workqueue_turn` takes this lock around them while the layer is (or may be) workqueue. Reentrant:
+#: a reranker holds it around its tree scoring, which takes it again.
+_WORKQUEUE_LOCK = threading.RLock()
+
+
+def workqueue_turn() -> contextlib.AbstractContextManager:
+    """A lock to hold around a parallel Numba kernel while Numba's threading layer is workqueue (where neither OpenMP
+    nor TBB is available: often pip installs on macOS), or not yet chosen (no parallel kernel has run: the first may
+    choose it); else nothing to wait for."""
+    import numba
+
+    try:
+        layer = numba.threading_layer()
+    except ValueError:  # no parallel kernel has run
+        layer = None
+    return _WORKQUEUE_LOCK if layer in (None, "workqueue") else contextlib.nullcontext()

@@ -162,3 +162,39 @@ def adi_run_file(adi, tmp_path):
     adi.run.assign(q0="Q0", tag="bm25")[["qid", "q0", "docno", "rank", "score", "tag"]].to_csv(
         path, sep=" ", header=False, index=False)
     return path
+
+
+TREES_SCRIPT = textwrap.dedent("""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import lightgbm as lgb
+    import numba
+    import numpy as np
+
+    import ltr.trees as T
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(3000, 10))
+    y = X[:, 0] + rng.normal(size=3000)
+    ensemble = T.from_booster(lgb.train({"verbose": -1, "num_threads": 1}, lgb.Dataset(X, y), 50))
+    serial = ensemble.predict(X, n_jobs=2)
+    assert numba.threading_layer() == "workqueue", numba.threading_layer()
+    with ThreadPoolExecutor(4) as pool:
+        threaded = list(pool.map(lambda i: ensemble.predict(X, n_jobs=2), range(40)))
+    assert all(np.array_equal(t, serial) for t in threaded)
+    print("ok", len(threaded))
+""")
+
+
+def test_tree_scoring_on_several_threads_on_the_workqueue_layer_does_not_abort(tmp_path):
+    """TreeEnsemble.predict(n_jobs=2) from four Python threads aborted the process (SIGABRT) on Numba's workqueue
+    layer: only a Reranker took the lock around its tree scoring (trial t50/trees). In a subprocess, so that an abort
+    fails this test rather than ending the test run."""
+    import os
+
+    script = tmp_path / "trees_threads.py"
+    script.write_text(TREES_SCRIPT)
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=180,
+                          env={**os.environ, "NUMBA_THREADING_LAYER": "workqueue"})
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["ok", "40"]

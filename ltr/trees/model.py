@@ -27,7 +27,7 @@ import scipy.sparse as sp
 from numpy.typing import ArrayLike, NDArray
 
 from ltr.exceptions import ModelFormatError
-from ltr.threads import numba_threads, resolve_n_jobs
+from ltr.threads import numba_threads, resolve_n_jobs, workqueue_turn
 from ltr.trees import _score
 
 __all__ = ["ENGINES", "METHODS", "TreeEnsemble"]
@@ -362,7 +362,9 @@ class TreeEnsemble:
             early stopping holds only the trees up to it.)
         n_jobs : int, optional
             Threads, as everywhere in ltrkit (:mod:`ltr.threads`): None picks one thread for a reranking-size batch
-            (the fastest) and the idle cores for a large one; ``k`` threads; -1 every core.
+            (the fastest) and the idle cores for a large one; ``k`` threads; -1 every core. Safe to call from
+            several threads: on Numba's workqueue threading layer, which aborts the process on two parallel
+            kernels at once, calls on several threads take turns (:func:`ltr.threads.workqueue_turn`).
         method : {"fast", "reference"}, default="fast"
             ``"fast"``: the bit-sliced kernel, or for one or two rows a walk down the trees over the same prepared
             tests (faster there); ``"reference"`` walks each tree node by node with the engine's rule (slow; for
@@ -391,8 +393,8 @@ class TreeEnsemble:
         args = (X, p.arrays, t_end, p.base, block, out)
         if threads == 1:
             _score.predict_fast(*args)
-        else:
-            with numba_threads(threads):
+        else:  # (on Numba's workqueue layer, two threads' parallel kernels at once abort the process)
+            with workqueue_turn(), numba_threads(threads):
                 _score.predict_fast_parallel(*args)
         return out.astype(np.float64, copy=False)
 
