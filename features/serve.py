@@ -387,6 +387,79 @@ def _without_column(feature_set: FeatureSet, index: InvertedIndex, column: str,
     return (reduced, dropped) if specs and names(reduced) == want else None
 
 
+@dataclass(frozen=True)
+class _Unserved:
+    """A distilled student's teacher entry that :meth:`Reranker.load` does not build: the model reads none of its
+    columns (the teacher's is blanked), so serving needs neither its model, its library nor its score file."""
+
+    entry: int  # its place among the model's described entries
+    columns: tuple[str, ...]  # the columns it gives, filled with 0
+    label: str  # how messages name it
+
+    def without(self, described: Mapping[str, Any]) -> dict[str, Any]:
+        """``described`` without the entry and its columns."""
+        out = dict(described)
+        out["features"] = [e for i, e in enumerate(described["features"]) if i != self.entry]
+        if "columns" in out:
+            out["columns"] = [c for c in out["columns"] if c not in self.columns]
+        return out
+
+
+def _unserved_teacher(model, described: Mapping[str, Any], name: str) -> _Unserved | None:
+    """The teacher's entry of a distilled student ``model`` that serving can leave unbuilt (:class:`_Unserved`), or
+    None (no teacher, no recorded columns, no single entry whose name gives the teacher's column, or a column of it
+    the model reads). Its columns are found by their names (the entry's ``name``, then ``:field`` or ``_output``);
+    :meth:`Reranker._check` verifies that the others give exactly the model's other columns."""
+    teacher = model._teacher_column() if hasattr(model, "_teacher_column") else None
+    columns = described.get("columns")
+    entries = described.get("features")
+    if teacher is None or not isinstance(columns, list) or not isinstance(entries, list):
+        return None
+    subset = _recorded_columns(model, name)
+    whole = int(subset[teacher]) if subset is not None else teacher
+    if not 0 <= whole < len(columns):
+        return None
+    target = columns[whole]
+
+    def gives(base: str, column: str) -> bool:
+        return column == base or column.startswith((f"{base}:", f"{base}_"))
+
+    found = [i for i, e in enumerate(entries)
+             if isinstance(e, Mapping) and gives(str(e.get("name") or e.get("scorer")), target)]
+    if len(found) != 1:
+        return None
+    entry = entries[found[0]]
+    base = str(entry.get("name") or entry.get("scorer"))
+    mine = tuple(c for c in columns if gives(base, c))
+    trees = _trees_of(model)
+    if any(_model_reads(model, trees, subset, columns.index(c)) for c in mine if c != target):
+        return None
+    return _Unserved(found[0], mine, f"entry {found[0] + 1}, {base!r}")
+
+
+def _trees_of(model):
+    """The model's trees as :mod:`ltr.trees` reads them, None for a linear model."""
+    if model.engine not in ("lightgbm", "xgboost"):
+        return None
+    from ltr import trees
+
+    return trees.from_booster(model.booster_)
+
+
+def _model_reads(model, trees, subset: NDArray[np.intp] | None, column: int) -> bool:
+    """Whether the model's scores depend on the feature column (of the whole feature set: a split on it, a non-zero
+    weight); ``subset``: the columns a feature-subset model reads (:func:`_recorded_columns`)."""
+    if subset is not None:  # the model's own column of it, if it has one
+        mine = np.flatnonzero(subset == column)
+        if not mine.size:
+            return False
+        column = int(mine[0])
+    if trees is not None:
+        return bool(np.any(np.asarray(trees.feature) == column))
+    weights = getattr(model.booster_, "weights", None)
+    return weights is None or bool(np.asarray(weights)[column] != 0)
+
+
 def _recorded_columns(model, name: str) -> NDArray[np.intp] | None:
     """The 0-based columns of the whole feature set that a model trained on a feature subset reads, in its order
     (``ltr train --features`` records their 1-based ids in its sidecar), or None for a model of every column."""
@@ -447,7 +520,7 @@ class Reranker:
     """
 
     def __init__(self, model, index: InvertedIndex, feature_set: FeatureSet, *, collection: Collection | None = None,
-                 n_jobs: int | None = 1, name: str = "the model"):
+                 n_jobs: int | None = 1, name: str = "the model", unserved: _Unserved | None = None):
         self.model = model
         self.index = index
         self.feature_set = feature_set
@@ -456,6 +529,7 @@ class Reranker:
         self.name = name
         self._columns = _recorded_columns(model, name)  # a feature-subset model: its columns of the whole set
         self._width = None if self._columns is None else int(model.read_options_["features"]["n_features"])
+        self._unserved = unserved
         self.description = self._check()
         self.feature_names = tuple(self.description["columns"])
         self.trees = None
@@ -467,6 +541,9 @@ class Reranker:
         # that a neural teacher costs nothing at query time; the column is filled with 0 (ltr.Ranker blanks it too).
         self._served, self._blank = feature_set, None
         teacher = model._teacher_column() if hasattr(model, "_teacher_column") else None
+        if unserved is not None:  # the teacher's entry was never built (load): its columns are blank already
+            teacher = None
+            self._blank = sorted(self.feature_names.index(c) for c in unserved.columns)
         if teacher is not None and self._columns is not None:
             teacher = int(self._columns[teacher])
         if teacher is not None:
@@ -553,11 +630,15 @@ class Reranker:
             default = " ('default' for ltr features' default set)"
             raise MissingFeatureSetError(f"{why}Reranker.load(..., features='FS.toml'){default}",
                                          f"{why}--features FS.toml{default}")
+        unserved = None
         if features is not None:
             fs = FeatureSet.load(features)
         else:
+            # a distilled student reads none of its teacher's columns: the teacher is not built (its model, library
+            # or score file may be absent where the student serves)
+            unserved = _unserved_teacher(ranker, described, name)
             try:
-                fs = FeatureSet.from_dict(described)
+                fs = FeatureSet.from_dict(unserved.without(described) if unserved is not None else described)
             except ValueError as e:  # a neural_file path relative to where ltr features ran, a model folder moved
                 paths = " (a relative path is read from the working folder)" if "path" in str(e) else ""
                 why = (f"the feature set in {name}'s sidecar cannot be rebuilt here: {e}{paths}; give the feature set "
@@ -580,7 +661,7 @@ class Reranker:
             described = fs.recorded
         docs = _load_collection(collection)
         ix = cls._index(index, docs, described)
-        reranker = cls(ranker, ix, fs, collection=docs, n_jobs=n_jobs, name=name)
+        reranker = cls(ranker, ix, fs, collection=docs, n_jobs=n_jobs, name=name, unserved=unserved)
         if warm:
             reranker.warm()
         return reranker
@@ -621,6 +702,14 @@ class Reranker:
         if described is None and recorded is not None and "analyzer" in recorded:
             # a description `ltr features` wrote, given as the feature set of a model without one (load)
             described, who = recorded, f"{name} (its features as {self.feature_set.source or 'described'})"
+        if self._unserved is not None:  # the set lacks the teacher's entry: compared without it, then its columns in
+            served = [c for c in described.get("columns", []) if c not in self._unserved.columns]
+            if have["columns"] != served:  # (a name's guess that did not hold: said as a mismatch)
+                raise FeatureSetMismatchError(
+                    f"{name}: without its teacher's entry ({self._unserved.label}) the feature set computes "
+                    f"{len(have['columns'])} columns where the model's others are {len(served)}: give the feature "
+                    "set the model was trained with")
+            described = self._unserved.without(described)
         if described is not None:  # everything but runtime parameters (a neural model's device, cache folder)
             diff = differences(described, have, ("the model", "this index and feature set"))
             if diff:
@@ -628,6 +717,8 @@ class Reranker:
                     f"{who} was trained on features computed otherwise than this index and feature set give: "
                     + "; ".join(diff) + " (use the index, analysis options and models the training features were "
                     "made with)")
+        if self._unserved is not None:  # the model's columns, the teacher's among them (filled with 0)
+            have = {**have, "columns": list(model.feature_set_["columns"])}
         columns = have["columns"]
         names = getattr(model, "feature_names_in_", None)
         if names is not None and _placeholders(names):
@@ -687,15 +778,7 @@ class Reranker:
     def _reads(self, column: int) -> bool:
         """Whether the model's scores depend on the feature column (of :attr:`feature_names`: a split on it, a
         non-zero weight)."""
-        if self._columns is not None:  # the model's own column of it, if it has one
-            mine = np.flatnonzero(self._columns == column)
-            if not mine.size:
-                return False
-            column = int(mine[0])
-        if self.trees is not None:
-            return bool(np.any(np.asarray(self.trees.feature) == column))
-        weights = getattr(self.model.booster_, "weights", None)
-        return weights is None or bool(np.asarray(weights)[column] != 0)
+        return _model_reads(self.model, self.trees, self._columns, column)
 
     # -- the steps -----------------------------------------------------------------------------------------------------
     def _pairs(self, texts: Sequence[str], docs: Sequence[NDArray[np.int32]], scores, ranks, qids) -> PairSet:

@@ -509,6 +509,39 @@ def test_a_cross_encoder_feature_reuses_the_cached_pair_scores_and_serves_thread
         data.feature_names
 
 
+@pytest.mark.neural
+@pytest.mark.slow
+def test_a_student_of_a_cross_encoder_is_served_without_its_teachers_model(adi, tmp_path):
+    """A distilled student reads none of its teacher's columns, yet Reranker.load built the teacher's entry: where
+    the teacher's model folder (or sentence-transformers) was absent, the student could not be served at all (trial
+    t50/serve). The entry is left unbuilt now; the student's run is ltr predict's, bit for bit."""
+    import re
+
+    words = {w for f in adi.docs.fields.values() for t in f for w in re.findall(r"\w+", t.lower())}
+    ce = _tiny_cross_encoder(tmp_path / "ce", words)
+    fs = tmp_path / "fs.json"
+    fs.write_text(json.dumps({"features": [
+        {"scorer": "bm25"}, {"scorer": "tfidf"},
+        {"scorer": "crossencoder", "model": str(ce), "fields": ["all"], "name": "ce", "cache_dir": str(tmp_path)},
+    ]}))
+    letor, model = tmp_path / "ce.letor", tmp_path / "student.model"
+    cli("features", "--collection", adi.coll, "--topk", 8, "--features", fs, "--out", letor, "--index", adi.index,
+        "--quiet")
+    cli("train", letor, "--objective", "distill", "--kernel", "numba", "--teacher-column", "ce:all", "--rounds", 15,
+        "--leaves", 5, "--min-child-samples", 5, "--out", model, "--quiet", "--format", "json")
+    cli("predict", model, letor, "--out", tmp_path / "s.scores", "--quiet")
+    data, want = read_letor(letor), read_scores(tmp_path / "s.scores")
+    ce.rename(tmp_path / "ce-moved")  # the teacher's model is not where the student serves
+    reranker = Reranker.load(model, index=adi.index, collection=adi.coll)
+    assert "crossencoder" not in [s.scorer for s in reranker._served.specs]
+    assert reranker.feature_names == tuple(data.feature_names)
+    for q in range(data.n_queries):
+        a, b = data.group_ptr[q], data.group_ptr[q + 1]
+        got = reranker.rerank(adi.texts[str(data.qid[a])], list(data.doc_ids[a:b]))
+        w = want[a:b]
+        assert np.array_equal(got.scores, w[np.argsort(-w, kind="stable")])
+
+
 def test_ltr_serve_is_the_same_reranker_and_import_ltr_does_not_load_the_feature_layer():
     import subprocess
     import sys
