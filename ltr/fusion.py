@@ -475,11 +475,11 @@ class _Scorer:
 
     def __init__(self, prepared: PreparedRuns, qrels: pd.DataFrame, metric: str, conventions: dict):
         from ltr._ids import UNPADDED, unpad
-        from ltr.metrics import parse_metric
+        from ltr.metrics import target_metric
 
         self.prepared = prepared
         self.qrels = qrels
-        self.metric = parse_metric(metric).name
+        self.metric = target_metric(metric).name
         self.conventions = conventions
         self.cache: dict[tuple[float, ...], pd.Series] = {}
         # judgments whose numeric ids are read without leading zeros (SMART): the evaluation reads the runs' ids so
@@ -585,6 +585,9 @@ def fit_weights(runs: Sequence[pd.DataFrame | str | os.PathLike], qrels: pd.Data
         raise ValueError(f"weights are fitted for method 'wsum' or 'rrf', got {method!r}")
     search = _check_choice("search", search, SEARCHES)
     check_search(search, step, len(runs))
+    from ltr.metrics import target_metric
+
+    target_metric(metric)  # before any run is read
     if isinstance(qrels, (str, os.PathLike)):
         from ltr.io import read_qrels
 

@@ -1019,3 +1019,28 @@ def test_a_failed_command_removes_the_folders_it_made_for_its_outputs(files, tmp
     assert sorted(p.name for p in (tmp_path / "kept" / "new").iterdir()) == ["note.txt"]
     assert main(["train", str(files["train"]), *FAST, "--out", str(out)]) == 0
     assert out.exists()
+
+
+@pytest.mark.parametrize("metric", ["num_q", "num_rel", "num_ret", "num_rel_ret"])
+def test_a_count_is_refused_where_a_metric_chooses(files, tmp_path, capsys, metric):
+    """Counts do not depend on the scores: as ltr tune's --metric every trial tied and the first was reported as
+    the chosen parameters; as --early-stopping-metric the model kept 1 round; as ltr fuse --fit-weights' --metric
+    every weighting tied (trial t50/experiments)."""
+    from ltr import Ranker
+    from ltr.fusion import fit_weights
+    from ltr.tuning.nested import select_by_nested_cv
+
+    said = "is a count the scores do not change: every candidate would tie"
+    for argv in (["tune", str(files["train"]), "--metric", metric, "--trials", "2"],
+                 ["train", str(files["train"]), "--valid", str(files["valid"]), "--early-stopping-metric", metric],
+                 ["cv", str(files["train"]), "--early-stopping-metric", metric]):
+        assert main([*argv, "--out", str(tmp_path / "o"), "--quiet"]) == 2
+        assert said in capsys.readouterr().err and not list(tmp_path.iterdir())
+    with pytest.raises(ValueError, match=f"early_stopping_metric '{metric}' {said}"):
+        Ranker(early_stopping_metric=metric, n_estimators=2).fit(read_letor(files["train"]),
+                                                                 eval_set=[read_letor(files["valid"])])
+    with pytest.raises(ValueError, match=said):
+        select_by_nested_cv({"a": Ranker(n_estimators=2), "b": Ranker(n_estimators=3)}, read_letor(files["train"]),
+                            metric=metric)
+    with pytest.raises(ValueError, match=said):
+        fit_weights(["a.run", "b.run"], "qrels", metric=metric)  # before any file is read

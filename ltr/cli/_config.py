@@ -52,7 +52,13 @@ def apply_config(parser: argparse.ArgumentParser, args: argparse.Namespace, argv
     if alone:  # as --qrels without --fit-weights: options that would change nothing, refused before any work
         raise UsageError(f"{', '.join(alone)} {'goes' if len(alone) == 1 else 'go'} with --dask SCHEDULER")
     if getattr(args, "early_stopping_metric", None):  # named as its option, before any work (ltr cv started first)
-        metric_names(args.early_stopping_metric, "--early-stopping-metric")
+        from ltr.metrics import target_metric
+
+        name = metric_names(args.early_stopping_metric, "--early-stopping-metric")[0][0]
+        try:
+            target_metric(name, "--early-stopping-metric")
+        except ValueError as e:
+            raise UsageError(str(e)) from None
     if getattr(args, "dataset", None):  # an unknown name is a usage error naming the option (it read as data's)
         from ltr.registry import UnknownDatasetError, get
 

@@ -135,10 +135,10 @@ def run(args: argparse.Namespace) -> int:
     if not 0 <= args.split_seed < 2**32:
         raise UsageError(f"--split-seed {args.split_seed}: a seed from 0 to 2**32 - 1")
     if args.fit_weights:
-        from ltr.metrics import parse_metric
+        from ltr.metrics import target_metric
 
         try:
-            parse_metric(args.metric)
+            target_metric(args.metric)
         except ValueError as e:  # before any run is read (it said "unknown metric" as a data error, exit 1)
             raise UsageError(f"--metric: {e}") from None
     check_outputs(args.out, args.report, inputs=[*args.runs, args.qrels], flags=("--out", "--report"))

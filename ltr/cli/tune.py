@@ -205,7 +205,7 @@ def _show_space(args: argparse.Namespace) -> int:
 
 def run(args: argparse.Namespace) -> int:
     from ltr.io.outputs import check_output_path
-    from ltr.metrics import describe_conventions, parse_metric
+    from ltr.metrics import describe_conventions, target_metric
     from ltr.tuning import tune
 
     if args.show_space:
@@ -215,7 +215,7 @@ def run(args: argparse.Namespace) -> int:
 
     names = [c for c, _ in metric_names(args.metrics)]
     try:
-        target = parse_metric(args.metric).name
+        target = target_metric(args.metric).name
     except ValueError as e:
         raise UsageError(f"--metric: {e}") from None
     for flag, value, low in (("--trials", args.trials, 1), ("--outer-folds", args.outer_folds, 2),

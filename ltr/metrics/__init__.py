@@ -244,6 +244,7 @@ from ltr.metrics.registry import (
     metric_labels,
     parse_metric,
     parse_metrics,
+    target_metric,
 )
 from ltr.metrics.trec import evaluate_run, evaluate_run_per_query, format_trec_eval
 
@@ -271,4 +272,5 @@ __all__ = [
     "query_weights",
     "recall",
     "reciprocal_rank",
+    "target_metric",
 ]

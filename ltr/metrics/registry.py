@@ -22,7 +22,8 @@ from types import MappingProxyType
 
 from ltr.metrics import _kernels as K
 
-__all__ = ["REGISTRY", "MetricSpec", "ParsedMetric", "metric_labels", "parse_metric", "parse_metrics"]
+__all__ = ["REGISTRY", "MetricSpec", "ParsedMetric", "metric_labels", "parse_metric", "parse_metrics",
+           "target_metric"]
 
 
 @dataclass(frozen=True)
@@ -289,3 +290,22 @@ def metric_labels(metrics: str | tuple[str, ...] | list[str]) -> list[tuple[str,
     [('p@5', 'P@5'), ('ndcg@10', 'ndcg_cut_10'), ('map', 'map'), ('mrr', 'recip_rank')]
     """
     return [(p.name, p.requested) for p in parse_metrics(metrics)]
+
+
+def target_metric(name: str, what: str = "metric") -> ParsedMetric:
+    """:func:`parse_metric` for a metric that chooses something (a tuned configuration, the round early stopping
+    keeps, fusion weights): a count (``num_q``, ``num_ret``, ``num_rel``, ``num_rel_ret``) is refused, as the scores
+    do not change it: every candidate would tie, and the first would be called the best.
+
+    >>> target_metric("ndcg@10").name
+    'ndcg@10'
+    >>> target_metric("num_rel", "early_stopping_metric")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: early_stopping_metric 'num_rel' is a count the scores do not change: ...
+    """
+    parsed = parse_metric(name)
+    if parsed.spec.count:
+        raise ValueError(f"{what} {parsed.name!r} is a count the scores do not change: every candidate would tie, "
+                         "and the first be taken; give a ranking metric (ndcg@10, map, ...)")
+    return parsed

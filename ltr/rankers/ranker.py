@@ -410,14 +410,14 @@ class Ranker(BaseEstimator):
 
     def _metric_names(self) -> list[str]:
         """Metrics recorded on validation sets each round; the first drives early stopping."""
-        from ltr.metrics import parse_metric
+        from ltr.metrics import target_metric
 
         at = (self.eval_at,) if isinstance(self.eval_at, numbers.Integral) else tuple(self.eval_at)
         if not at or any(isinstance(k, bool) or int(k) != k or int(k) < 1 for k in at):
             raise ValueError(f"eval_at must be positive integer cut-offs, got {self.eval_at!r}")
         names = [f"ndcg@{int(k)}" for k in at]
         if self.early_stopping_metric is not None:
-            first = parse_metric(self.early_stopping_metric).name  # an unknown name lists the known ones
+            first = target_metric(self.early_stopping_metric, "early_stopping_metric").name  # (unknown: the known)
             names = [first, *[n for n in names if n != first]]
         return names
 

@@ -210,9 +210,9 @@ def _jsonable(d: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _metric_names(metric: str, metrics) -> tuple[str, list[str]]:
-    from ltr.metrics import parse_metric, parse_metrics
+    from ltr.metrics import parse_metrics, target_metric
 
-    target = parse_metric(metric).name
+    target = target_metric(metric).name
     names = [p.name for p in parse_metrics(metrics if metrics is not None else [target])]
     if target not in names:
         names = [target, *names]
