@@ -59,6 +59,9 @@ def test_a_space_file_reads_ranges_choices_and_engine_parameters(tmp_path):
     ("[num_leaves]\nlow = 2\nhgh = 8\n", 1, "unknown key(s) ['hgh']"),
     ("[normalize]\nchoices = []\n", 1, "choices must be a non-empty list"),
     ("[num_leaves]\nlow = 1\nhigh = 8\n", 1, "the ranker refuses 1: num_leaves must be an integer >= 2"),
+    # above LightGBM's limit: the trial that drew it failed, and every resume drew it again (trial t50)
+    ("[num_leaves]\nlow = 2\nhigh = 200000\nlog = true\n", 1,
+     "the ranker refuses 200000: num_leaves must be at most 131072 (LightGBM's limit)"),
     ("\n\n[engine_params.bagging_by_quer]\nchoices = [true]\n", 3,
      "lightgbm has no parameter 'bagging_by_quer' (did you mean 'bagging_by_query'?)"),
     ("[engine]\nchoices = ['xgboost']\n", 1, "engine is not searched"),

@@ -91,6 +91,10 @@ def warn_unused(est, stacklevel: int = 3) -> None:
         stacklevel=stacklevel)
 
 
+#: LightGBM's largest ``num_leaves`` (``config.cpp``: "num_leaves must be <= 131072").
+LIGHTGBM_MAX_LEAVES = 131072
+
+
 def check_hyper_parameters(est) -> None:
     """Refuse hyper-parameter values no engine can train with (one message naming the parameter and value)."""
     _positive("n_estimators", est.n_estimators, integer=True)
@@ -99,6 +103,10 @@ def check_hyper_parameters(est) -> None:
     _positive("learning_rate", est.learning_rate)
     if not _whole(est.num_leaves) or est.num_leaves < 2:
         raise ValueError(f"num_leaves must be an integer >= 2 (a tree needs two leaves), got {est.num_leaves!r}")
+    top = LIGHTGBM_MAX_LEAVES if getattr(est, "engine", None) == "lightgbm" else 2**31 - 1
+    if est.num_leaves > top:  # (a search space's range end above it passed, and its trial failed at every resume)
+        said = "LightGBM's limit" if top == LIGHTGBM_MAX_LEAVES else "the engines' C int"
+        raise ValueError(f"num_leaves must be at most {top} ({said}), got {est.num_leaves!r}")
     if est.max_depth is not None and (not _whole(est.max_depth) or est.max_depth == 0 or est.max_depth < -1):
         raise ValueError(f"max_depth must be a positive integer, or -1/None for no limit, got {est.max_depth!r}")
     _positive("min_child_samples", est.min_child_samples, integer=True, allow_zero=True)
