@@ -581,7 +581,8 @@ def test_a_native_objective_parameter_beside_the_option_that_sets_it_is_refused(
                                                    f"{option}={given!r} sets: give one of the two")):
         Ranker(engine=engine, n_estimators=2, engine_params={param: value},
                objective_params={option: given}).fit(X, y, group=sizes)
-    Ranker(engine=engine, n_estimators=2, engine_params={param: value}).fit(X, y, group=sizes)  # alone: taken
+    said = {"eval_params": {"gain": "exp2"}} if param == "label_gain" else {}  # its metrics told the gain (t50)
+    Ranker(engine=engine, n_estimators=2, engine_params={param: value}, **said).fit(X, y, group=sizes)  # alone: taken
 
 
 def test_the_command_line_names_both_spellings_of_an_objective_parameter_given_twice(tmp_path, capsys):

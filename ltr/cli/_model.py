@@ -258,7 +258,8 @@ def _eval_params(args: argparse.Namespace) -> dict | None:
     from ltr.metrics import evaluate
 
     default = {k: p.default for k, p in inspect.signature(evaluate).parameters.items()}
-    out = {k: v for k, v in conventions(args).items() if v != default[k]}
+    given = getattr(args, "given_", set())  # (--gain exp2 given: kept, as it says the gain is meant)
+    out = {k: v for k, v in conventions(args).items() if v != default[k] or k in given}
     return out or None
 
 

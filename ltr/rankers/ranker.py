@@ -453,7 +453,43 @@ class Ranker(BaseEstimator):
             check_duplicated_params(self, self.engine_params)
             check_engine_values(self.engine, self.engine_params, objective=objective)
             self._check_exp_gain()
+        self._check_label_gain()
         return native_objective
+
+    def _check_label_gain(self) -> None:
+        """A ``label_gain`` (LightGBM's, or the lambdarank objective's) other than 2^label - 1 trains for other gains
+        than the toolkit's metrics measure with, which stop early and report: refused until the gain of the metrics
+        is given, as ``ndcg_exp_gain=False`` is (early stopping kept round 18 where LightGBM keeps 16, silently;
+        trial t50); a table of 0, 1, 2, ... is linear gains, which ``gain='linear'`` measures exactly."""
+        given = [(where, table) for where, table in (("engine_params", (self.engine_params or {}).get("label_gain")),
+                                                       ("objective_params",
+                                                        (self.objective_params or {}).get("label_gain")))
+                 if table is not None]
+        if not given or "gain" in (self.eval_params or {}) or self.engine == "linear":
+            return
+        where, table = given[0]
+        try:
+            gains = [float(g) for g in (table.split(",") if isinstance(table, str) else table)]
+        except (TypeError, ValueError):
+            return  # (the engine or the kernel names a malformed table)
+        if all(g == 2.0 ** i - 1 for i, g in enumerate(gains)):
+            return  # the metrics' own gains
+        linear = all(g == float(i) for i, g in enumerate(gains))
+        from ltr.exceptions import ParameterValueError
+
+        reason = ("trains for other gains than 2^label - 1, with which the metrics that stop early and report "
+                  "measure unless told")
+        fix = ("linear gains: add eval_params={'gain': 'linear'}" if linear else
+               "add eval_params={'gain': 'exp2'} to keep them (early stopping may then keep another round than the "
+               "engine's own ndcg would)")
+        cli_fix = ("linear gains: add --gain linear" if linear else
+                   "add --gain exp2 to keep them (early stopping may then keep another round than the engine's own "
+                   "ndcg would)")
+        flag = "--param" if where == "engine_params" else "--objective-param"
+        shown = table if isinstance(table, str) else ",".join(f"{g:g}" for g in gains)
+        raise ParameterValueError(f"{where}: label_gain={table!r} {reason}: {fix}",
+                                  cli=f"{flag} label_gain={shown} {reason}: {cli_fix}", key="label_gain", reason=reason,
+                                  cli_reason=f"{reason}: {cli_fix}")
 
     def _check_exp_gain(self) -> None:
         """XGBoost's ``ndcg_exp_gain=False`` trains for linear gains (and its own ndcg@k measures with them), while
