@@ -442,7 +442,16 @@ def test_cv_results_on_other_labels_or_documents_are_refused_and_other_folds_sai
     other_folds = _cv(d, folds=5)
     other_folds.name = "five"
     with pytest.warns(UserWarning, match="'real' and 'five' were cut into other folds \\(3 and 5 folds"):
-        compare_cv([real, other_folds])
+        c = compare_cv([real, other_folds])
+    # kept in the comparison, its result file and every table's footnote: ltr report showed the p-values of such a
+    # comparison without a word of it (trial t50/experiments)
+    from ltr.evaluation.results import comparison_dict, comparison_from_dict
+    from ltr.evaluation.tables import comparison_footnote
+
+    said = "'real' and 'five' were cut into other folds (3 and 5 folds, the queries grouped otherwise)"
+    assert len(c.notes) == 1 and c.notes[0].startswith(said)
+    back = comparison_from_dict(json.loads(json.dumps(comparison_dict(c))))
+    assert back.notes == c.notes and f"Caveat: {said}" in comparison_footnote(back)
     again = _cv(d)
     again.name = "again"
     with warnings.catch_warnings():

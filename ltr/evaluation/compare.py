@@ -469,13 +469,15 @@ def compare_models(
     return result
 
 
-def _check_same_data(results: Mapping[str, CVResult]) -> None:
+def _check_same_data(results: Mapping[str, CVResult]) -> list[str]:
     """Refuse CV results whose shared queries were tested on other documents or labels (each fold records its test
     queries' row counts and label counts), and warn when they were cut into other folds: pairing by query then
     credits the systems with the difference of their training sets (trial t48: the same model on the same data,
-    2 folds against 10, came out 'significant', p 0.009; random labels against the real ones, p 0.005, unsaid)."""
+    2 folds against 10, came out 'significant', p 0.009; random labels against the real ones, p 0.005, unsaid).
+    Returns the warnings' words, which the comparison keeps (:attr:`Comparison.notes`)."""
     import warnings
 
+    caveats = []
     names = list(results)
     fold_of, sizes, labels = {}, {}, {}
     for n, r in results.items():
@@ -518,10 +520,13 @@ def _check_same_data(results: Mapping[str, CVResult]) -> None:
                                           "data")
         pairs = {(fold_of[first][q], fold_of[other][q]) for q in common}  # the same folds: one to one
         if len(pairs) != len({a for a, _ in pairs}) or len(pairs) != len({b for _, b in pairs}):
-            warnings.warn(f"{first!r} and {other!r} were cut into other folds ({len(results[first].folds)} and "
-                          f"{len(results[other].folds)} folds, the queries grouped otherwise): a per-query test then "
-                          "credits the systems with the difference of their training sets; cross-validate them over "
-                          "the same folds (ltr cv --split-seed, or one fold folder)", UserWarning, stacklevel=3)
+            said = (f"{first!r} and {other!r} were cut into other folds ({len(results[first].folds)} and "
+                    f"{len(results[other].folds)} folds, the queries grouped otherwise): a per-query test then "
+                    "credits the systems with the difference of their training sets")
+            caveats.append(said)
+            warnings.warn(f"{said}; cross-validate them over the same folds (ltr cv --split-seed, or one fold folder)",
+                          UserWarning, stacklevel=3)
+    return caveats
 
 
 def compare_cv(results, baseline: str | None = None, *, metrics: str | Sequence[str] | None = None,
@@ -555,9 +560,10 @@ def compare_cv(results, baseline: str | None = None, *, metrics: str | Sequence[
         raise ValueError(f"the CV results were evaluated with different metric conventions ({listing}); re-run "
                          "them with the same convention, gain, no_relevant and max_grade (ltr cv --convention, "
                          "--gain, --no-relevant, --max-grade)")
-    _check_same_data(results)
+    caveats = _check_same_data(results)
     frames = {name: r.per_query() for name, r in results.items()}
     result = compare(frames, baseline, metrics=metrics, **kwargs)
+    result.notes.extend(caveats)
     # The CV curve is the mean over folds of each fold's mean, not a per-query mean: take it from the results.
     result.curves = {n: r.curve() for n, r in results.items()}
     result.extra["cv"] = {n: r.to_dict() for n, r in results.items()}

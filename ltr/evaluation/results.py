@@ -339,6 +339,9 @@ class Comparison:
     left_out : dict of str to list of str
         Per metric, the queries of ``qids`` that no system has a value for (NaN in ``per_query``: no relevant
         document, evaluated with ``no_relevant=nan``), left out of that metric's tests and means.
+    notes : list of str
+        Caveats the tests carry, kept in the result file and repeated in every table's footnote (CV results cut
+        into other folds: :func:`~ltr.evaluation.compare_cv` warns of them too).
     """
 
     systems: list[str]
@@ -356,6 +359,7 @@ class Comparison:
     curves: dict[str, list[float]] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
     left_out: dict[str, list[str]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
     def __repr__(self) -> str:
         others = [s for s in self.systems if s != self.baseline]
@@ -469,7 +473,7 @@ def comparison_dict(c: Comparison) -> dict[str, Any]:
         "metrics": list(c.metrics), "baseline": c.baseline, "qids": list(c.qids), "systems": systems,
         "comparison": {"tests": list(c.tests), "correction": c.correction, "alpha": c.alpha,
                        "n_permutations": c.n_permutations, "seed": c.seed, "dropped": c.dropped,
-                       "left_out": c.left_out, "rows": c.rows},
+                       "left_out": c.left_out, "notes": list(c.notes), "rows": c.rows},
         "datasets": c.extra.get("datasets", []), "settings": c.extra.get("conventions", {}),
     })
     return strict_json(d)
@@ -494,7 +498,8 @@ def comparison_from_dict(d: Mapping[str, Any]) -> Comparison:
                       per_query, rows, list(cmp["tests"]), cmp["correction"], float(cmp["alpha"]),
                       int(cmp["n_permutations"]), int(cmp["seed"]), dict(cmp.get("dropped") or {}), curves,
                       extra={"conventions": dict(d.get("settings") or {})},
-                      left_out={m: list(q) for m, q in (cmp.get("left_out") or {}).items()})
+                      left_out={m: list(q) for m, q in (cmp.get("left_out") or {}).items()},
+                      notes=[str(n) for n in cmp.get("notes") or []])
 
 
 def write_result(path: str | os.PathLike, result: Mapping[str, Any]) -> None:

@@ -123,6 +123,8 @@ def comparison_footnote(c: Comparison) -> str:
                                  f"when 2^n <= {n}, else {n} drawn with seed {c.seed} and p = (count + 1) / {n + 1}, "
                                  f"never below 1/{n + 1})"}
         note += " Tests: " + "; ".join(said[t] for t in c.tests) + "."
+    for caveat in c.notes:
+        note += f" Caveat: {caveat}."
     if c.left_out:
         listing = ", ".join(f"{m} {len(q)}" for m, q in c.left_out.items())
         note += (f" Queries without a value in any system (no relevant document) left out of that metric's tests "
