@@ -268,7 +268,7 @@ def make_ranker(c: Candidate, target: str, quick: bool):
         return Ranker(engine="linear", objective=target, normalize="zscore", n_jobs=1, random_state=SEED,
                       engine_params=params)
     return Ranker(preset="small", n_jobs=1, random_state=SEED, n_estimators=30 if quick else 300,
-                  engine_params={"label_gain": [float(g) for g in range(32)]})
+                  engine_params={"label_gain": [float(g) for g in range(32)]}, eval_params={"gain": "linear"})
 
 
 def nested(data: RankingDataset, G: np.ndarray, grid_names: list[str], info: dict, target: str, neural: bool,
