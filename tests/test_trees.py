@@ -249,6 +249,42 @@ def test_xgboost_old_scalar_base_score_string_is_read():
     assert base_margin(0.0, "binary:logistic") == -np.float32(np.log(np.float32(1.0) / np.float32(1e-6) - 1))
 
 
+@pytest.mark.parametrize("text", ["2_5E-1", "[2_5E-1]", "0.2_5", " 0.5", ".25", "+0.25", "[\u0665E-1]"])
+def test_xgboost_base_score_text_xgboost_would_read_otherwise_is_refused(text):
+    """Python's float() read '2_5E-1' as 2.5 where XGBoost reads 2: ltr.trees scored every row 0.5 above the engine,
+    silently (trial t50/trees); other forms XGBoost refuses were taken too. A base score as XGBoost writes it is
+    read: '5E-1', '[5E-1]', '0.5'."""
+    X = np.random.default_rng(0).normal(size=(40, 3))
+    booster = xgb.train({"objective": "reg:squarederror", "base_score": 0.5}, xgb.DMatrix(X, label=X[:, 0]), 2)
+    doc = json.loads(booster.save_raw("json"))
+    for good in ("5E-1", "[5E-1]", "0.5"):
+        doc["learner"]["learner_model_param"]["base_score"] = good
+        assert from_model_text(json.dumps(doc)).base_score == 0.5
+    doc["learner"]["learner_model_param"]["base_score"] = text
+    with pytest.raises(ModelFormatError, match=re.escape(f"base_score: is not a number as XGBoost writes one: "
+                                                         f"{text!r}")):
+        from_model_text(json.dumps(doc))
+
+
+def test_ubjson_bytes_are_read_by_from_model_text():
+    """Booster.save_raw() gives UBJSON by default: from_model_text refused it, advising ltr.trees.load, said to go
+    through XGBoost, which the toolkit's own UBJSON reader has replaced (trial t50/trees)."""
+    X = np.random.default_rng(0).normal(size=(50, 3))
+    booster = xgb.train({"objective": "reg:squarederror"}, xgb.DMatrix(X, label=X[:, 0]), 3)
+    got = from_model_text(booster.save_raw())
+    assert np.array_equal(got.predict(X).astype(np.float32), booster.predict(xgb.DMatrix(X), output_margin=True))
+
+
+def test_lightgbm_numbers_in_other_scripts_digits_are_refused():
+    """'\u0661.\u0665' (Arabic-Indic 1.5) was read as 1.5 where LightGBM stops ('no conversion to double')."""
+    X = np.random.default_rng(0).normal(size=(60, 3))
+    text = lgb.train({"verbose": -1, "num_leaves": 2}, lgb.Dataset(X, X[:, 0]), 1).model_to_string()
+    line = next(ln for ln in text.splitlines() if ln.startswith("leaf_value="))
+    first = line.split("=")[1].split(" ")[0]
+    with pytest.raises(ModelFormatError, match="leaf_value must be numbers separated by single spaces"):
+        from_model_text(text.replace(line, line.replace(first, "\u0661.\u0665", 1)))
+
+
 @pytest.mark.slow  # compiles the parallel kernel (about 10 s on a cold Numba cache)
 def test_parallel_scoring_equals_one_thread(mslr):
     booster = lgb_booster(mslr[0], rounds=20)
@@ -882,7 +918,7 @@ def test_xgboost_pruned_trees_with_deleted_nodes_load(mq2008):
 def test_bad_json_text_names_line_and_column():
     with pytest.raises(ModelFormatError, match=r"m.json:2:\d+: not valid JSON"):
         from_xgboost_json('{"learner":\n  nope}', source="m.json")
-    with pytest.raises(ModelFormatError, match="a UBJSON model is read from its file"):
+    with pytest.raises(ModelFormatError, match=r"give UBJSON bytes \(Booster.save_raw\(\)\) to ltr.trees.from_model"):
         from_xgboost_json(b"{\xff\x00", source="m.ubj")
 
 

@@ -42,11 +42,12 @@ from ltr.trees.model import TreeEnsemble
 
 __all__ = ["from_lightgbm_text"]
 
-_INT = r"[+-]?\d+"
-_FLOAT = r"[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|inf|nan)"
+# ASCII digits only: \d matches any script's, which LightGBM's parser does not read (nor should this one)
+_INT = r"[+-]?[0-9]+"
+_FLOAT = r"[+-]?(?:(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|inf|nan)"
 _INTS = re.compile(rf"{_INT}(?: {_INT})*")
 _FLOATS = re.compile(rf"{_FLOAT}(?: {_FLOAT})*", re.IGNORECASE)
-_TREE = re.compile(r"Tree=(\d+)")
+_TREE = re.compile(r"Tree=([0-9]+)")
 _VERSIONS = ("v2", "v3", "v4")
 
 # Tree fields: (parsed as ints?, entries: "nodes" = num_leaves - 1, "leaves" = num_leaves, None = one scalar).

@@ -18,13 +18,18 @@ __all__ = ["LIGHTGBM_DUMP", "from_booster", "from_model_text", "lightgbm_dump", 
 
 
 def from_model_text(text: str | bytes, *, source: str | None = None) -> TreeEnsemble:
-    """LightGBM model text or XGBoost JSON, told apart by the first character (``t`` or ``{``).
+    """LightGBM model text or XGBoost JSON, told apart by the first character (``t`` or ``{``); or XGBoost's UBJSON
+    bytes (what ``Booster.save_raw()`` gives by default).
 
     Raises
     ------
     ModelFormatError
         Neither format, or a malformed model of either.
     """
+    if isinstance(text, (bytes, bytearray)):
+        converted = ubjson_as_json(bytes(text), source)
+        if converted is not None:
+            text = converted
     head = text[:64].lstrip()
     if isinstance(head, (bytes, bytearray)):
         head = head.decode("utf-8", errors="replace")

@@ -50,7 +50,10 @@ LINKS = {
     **dict.fromkeys(("count:poisson", "reg:gamma", "reg:tweedie", "survival:cox", "survival:aft"), "log"),
 }
 _RT_EPS = np.float32(1e-6)  # XGBoost's kRtEps
-_INT = re.compile(r"[+-]?\d+")
+_INT = re.compile(r"[+-]?[0-9]+")  # ASCII digits: \d is any script's, which XGBoost does not read
+#: A number as JSON (and XGBoost's writer) spells it: Python's float() also reads '2_5E-1' (2.5: XGBoost reads 2),
+#: '.25', '+0.25', ' 0.5' and other scripts' digits.
+_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
 
 
 @functools.lru_cache(maxsize=1)
@@ -144,12 +147,13 @@ def _parse_base_score(doc: _Doc, value: Any, path: str) -> float:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         parts = [str(value)]
     elif isinstance(value, str):
-        s = value.strip()
-        parts = s[1:-1].split(",") if s.startswith("[") and s.endswith("]") else [s]
+        parts = value[1:-1].split(",") if value.startswith("[") and value.endswith("]") else [value]
     else:
         doc.fail(path, f"has the wrong type ({type(value).__name__})")
     if len(parts) != 1:
         doc.fail(path, f"has {len(parts)} values; models with several outputs are not supported")
+    if isinstance(value, str) and not _NUMBER.fullmatch(parts[0]):
+        doc.fail(path, f"is not a number as XGBoost writes one: {value!r}")
     try:
         x = float(parts[0])
     except ValueError:
@@ -166,9 +170,9 @@ def _load(doc: _Doc, text_or_dict: Any) -> dict:
         try:
             text_or_dict = bytes(text_or_dict).decode("utf-8")
         except UnicodeDecodeError as e:
-            raise ModelFormatError(f"{doc.where}: not JSON text ({e}); a UBJSON model is read from its file "
-                                   "(ltr.trees.load converts it through XGBoost), or save the model with a .json "
-                                   "name or Booster.save_raw('json')") from e
+            raise ModelFormatError(f"{doc.where}: not JSON text ({e}); give UBJSON bytes (Booster.save_raw()) to "
+                                   "ltr.trees.from_model_text, a UBJSON file to ltr.trees.load, or save the model "
+                                   "as JSON (a .json name, Booster.save_raw('json'))") from e
     if not isinstance(text_or_dict, str):
         raise TypeError(f"text_or_dict must be str, bytes or dict, got {type(text_or_dict).__name__}")
     try:
