@@ -656,3 +656,17 @@ def test_xgboost_native_pointwise_objectives_with_weights_are_refused_with_the_k
                                                                                        sample_weight=w)
     m = Ranker(engine="xgboost", objective=objective, kernel="numba", preset=None, n_estimators=2)
     assert np.isfinite(m.fit(X, y, group=sizes, sample_weight=w).predict(X)).all()
+
+
+@pytest.mark.parametrize("key", ["linear_tree", "linear_trees"])
+def test_lightgbms_linear_trees_are_refused_before_training(tmp_path, capsys, key):
+    """linear_tree=true trained and saved a model that load_model, ltr predict and ltr export all refused (trial
+    t50/export): refused before any work now."""
+    X, y, sizes = _data()
+    with pytest.raises(ValueError, match=f"engine_params: {key}=True: LightGBM's linear leaves are not supported"):
+        Ranker(n_estimators=2, engine_params={key: True}).fit(X, y, group=sizes)
+    Ranker(n_estimators=2, engine_params={key: False}).fit(X, y, group=sizes)
+    data = _letor(tmp_path / "d.txt", X, y, sizes)
+    assert main(["train", data, "--param", f"{key}=true", "--out", str(tmp_path / "m.txt")]) == 2
+    assert f"--param {key}=true: LightGBM's linear leaves are not supported" in capsys.readouterr().err
+    assert not (tmp_path / "m.txt").exists()

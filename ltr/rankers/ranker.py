@@ -453,8 +453,26 @@ class Ranker(BaseEstimator):
             check_duplicated_params(self, self.engine_params)
             check_engine_values(self.engine, self.engine_params, objective=objective)
             self._check_exp_gain()
+            self._refuse_linear_trees()
         self._check_label_gain()
         return native_objective
+
+    def _refuse_linear_trees(self) -> None:
+        """LightGBM's ``linear_tree`` (a linear model in each leaf) trained and saved a model that no part of the
+        toolkit reads back (ltr.trees, load_model, ltr predict, ltr export refuse it): refused before training
+        (trial t50/export)."""
+        if self.engine != "lightgbm":
+            return
+        for key in ("linear_tree", "linear_trees"):
+            value = (self.engine_params or {}).get(key)
+            if value is not None and str(value).lower() not in ("false", "0"):
+                from ltr.exceptions import ParameterValueError
+
+                reason = ("LightGBM's linear leaves are not supported: the model could not be loaded, scored or "
+                          "exported by the toolkit (ltr.trees reads constant leaves)")
+                shown = str(value).lower() if isinstance(value, bool) else value  # as the command line spells it
+                raise ParameterValueError(f"engine_params: {key}={value!r}: {reason}", key=key, reason=reason,
+                                          cli=f"--param {key}={shown}: {reason}")
 
     def _check_label_gain(self) -> None:
         """A ``label_gain`` (LightGBM's, or the lambdarank objective's) other than 2^label - 1 trains for other gains
