@@ -9,6 +9,7 @@ LightGBM itself on a trained model.
 from __future__ import annotations
 
 import json
+import re
 
 import lightgbm as lgb
 import numpy as np
@@ -592,3 +593,43 @@ def test_cli_names_the_flag_of_a_bad_name_and_leaves_out_a_plain_models_note_on_
                  ",".join(f"x{j}" for j in range(6))]) == 0
     err = capsys.readouterr().err
     assert "a plain lightgbm model without an ltrkit sidecar" in err and "DATA" not in err and "float64" not in err
+
+
+def _chain(depth: int, path) -> None:
+    """A valid LightGBM model of one tree, a chain ``depth`` splits deep (x <= i + 0.5: leaf i, else on)."""
+    x = np.arange(10, dtype=float)[:, None]
+    text = lgb.train({"objective": "regression", "verbose": -1, "num_leaves": 2, "min_data_in_leaf": 1,
+                      "min_data_in_bin": 1}, lgb.Dataset(x, x[:, 0]), 1).model_to_string()
+    head, rest = text.split("Tree=0\n", 1)
+    n = depth + 1
+    tree = {"num_leaves": n, "num_cat": 0, "split_feature": " ".join(["0"] * depth),
+            "split_gain": " ".join(["1"] * depth), "threshold": " ".join(repr(i + 0.5) for i in range(depth)),
+            "decision_type": " ".join(["2"] * depth), "left_child": " ".join(str(-(i + 1)) for i in range(depth)),
+            "right_child": " ".join(str(i + 1) if i + 1 < depth else str(-n) for i in range(depth)),
+            "leaf_value": " ".join(repr(float(i)) for i in range(n)), "leaf_weight": " ".join(["1"] * n),
+            "leaf_count": " ".join(["1"] * n), "internal_value": " ".join(["0"] * depth),
+            "internal_weight": " ".join(["1"] * depth), "internal_count": " ".join(["1"] * depth),
+            "is_linear": 0, "shrinkage": 1}
+    body = "Tree=0\n" + "".join(f"{k}={v}\n" for k, v in tree.items()) + "\n\n"
+    path.write_text(re.sub(r"tree_sizes=.*\n", "", head) + body + rest[rest.index("end of trees"):])
+    assert lgb.Booster(model_file=str(path)).predict(np.array([[depth + 5.0]]))[0] == depth
+
+
+def test_a_deep_tree_is_exported_or_refused_by_its_depth_never_a_recursion_error(tmp_path, capsys):
+    """A valid chain 500 splits deep failed 'maximum recursion depth exceeded' in es-xgboost, and from 1000 in every
+    format, naming neither tree nor depth (trial t50/export); ltr predict scores it. es-ranklib (no JSON nesting)
+    exports any depth now; the JSON formats refuse, by tree and depth, what their readers would not parse."""
+    out = tmp_path / "m.out"
+    for depth, fmt, ok in ((450, "es-xgboost", True), (451, "es-xgboost", False), (1200, "es-ranklib", True),
+                           (800, "solr", True), (1200, "solr", False)):
+        _chain(depth, tmp_path / f"chain{depth}.txt")
+        code = main(["export", str(tmp_path / f"chain{depth}.txt"), "--to", fmt, "--out", str(out),
+                     "--feature-names", "x", "--quiet"])
+        err = capsys.readouterr().err
+        if ok:
+            assert code == 0, err
+            key = {"es-ranklib": "<threshold>", "es-xgboost": '"split_condition"', "solr": '"threshold"'}[fmt]
+            assert out.read_text().count(key) == depth
+        else:
+            assert code == 1 and f"error: {fmt}: tree 0 is {depth} levels deep, over the " in err
+            assert "train with a max_depth" in err and "recursion" not in err

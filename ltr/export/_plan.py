@@ -160,11 +160,35 @@ def build(plan: TreePlan, t: int, leaf, split):
     n0, l0 = int(plan.tree_ptr[t]), int(plan.leaf_ptr[t])
     if int(plan.tree_ptr[t + 1]) == n0:
         return leaf(plan.leaf[l0])
-
-    def node(code: int, depth: int):
+    # post-order with a stack of its own (a tree a thousand levels deep exceeded Python's recursion limit)
+    done: list = []
+    stack = [(0, 0, False)]
+    while stack:
+        code, depth, expanded = stack.pop()
         if code < 0:
-            return leaf(plan.leaf[l0 + ~code])
-        k = n0 + code
-        return split(k, depth, node(int(plan.left[k]), depth + 1), node(int(plan.right[k]), depth + 1))
+            done.append(leaf(plan.leaf[l0 + ~code]))
+        elif not expanded:
+            k = n0 + code
+            stack += [(code, depth, True), (int(plan.right[k]), depth + 1, False),
+                      (int(plan.left[k]), depth + 1, False)]
+        else:
+            right, left = done.pop(), done.pop()
+            done.append(split(n0 + code, depth, left, right))
+    return done[0]
 
-    return node(0, 0)
+
+def deepest(plan: TreePlan) -> tuple[int, int]:
+    """``(tree, depth)`` of the deepest tree (depth: split nodes on its longest path from the root)."""
+    best = (0, 0)
+    for t in range(plan.n_trees):
+        n0 = int(plan.tree_ptr[t])
+        if int(plan.tree_ptr[t + 1]) == n0:
+            continue
+        stack = [(0, 1)]
+        while stack:
+            code, depth = stack.pop()
+            if depth > best[1]:
+                best = (t, depth)
+            k = n0 + code
+            stack += [(int(c), depth + 1) for c in (plan.left[k], plan.right[k]) if c >= 0]
+    return best

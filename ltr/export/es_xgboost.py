@@ -44,7 +44,13 @@ from ltr.export._context import Context
 from ltr.export._floats import next_up, text
 from ltr.export._plan import TreePlan, build
 
-__all__ = ["render"]
+__all__ = ["MAX_DEPTH", "NESTING", "render"]
+
+#: The deepest tree exported: each level nests two JSON levels (a node object, its children array), and JSON readers
+#: stop at about 1000 (Jackson's default, which Elasticsearch and OpenSearch read with; Python's json writer too).
+MAX_DEPTH = 450
+NESTING = ("each level nests two JSON levels (a node, its children), and Jackson, with which Elasticsearch and "
+           "OpenSearch read JSON, stops at 1000 by default")
 
 
 def _number(x) -> float:

@@ -9,7 +9,7 @@ from typing import Any
 
 from ltr.export import es_ranklib, es_xgboost, linear, solr
 from ltr.export._context import Context
-from ltr.export._plan import plan_trees
+from ltr.export._plan import deepest, plan_trees
 from ltr.export._source import Source, resolve
 from ltr.export.errors import ExportError
 from ltr.export.featureset import feature_set_definition
@@ -34,7 +34,14 @@ class Format:
 
 def _trees(module) -> Callable[[Source, Context], str]:
     def write(src: Source, ctx: Context) -> str:
-        return module.render(plan_trees(src.ensemble, src.n_trees, src.normalizer, fmt=ctx.fmt, names=ctx.names), ctx)
+        plan = plan_trees(src.ensemble, src.n_trees, src.normalizer, fmt=ctx.fmt, names=ctx.names)
+        limit = getattr(module, "MAX_DEPTH", None)
+        if limit is not None:
+            t, depth = deepest(plan)
+            if depth > limit:
+                raise ExportError(f"{ctx.fmt}: tree {t} is {depth} levels deep, over the {limit} this format "
+                                  f"exports: {module.NESTING}; train with a max_depth")
+        return module.render(plan, ctx)
     return write
 
 

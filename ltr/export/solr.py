@@ -28,7 +28,12 @@ from ltr.export._floats import ordinal, solr_neighbours, solr_stored, solr_writt
 from ltr.export._plan import TreePlan, build
 from ltr.export.errors import ExportError
 
-__all__ = ["MODEL_CLASS", "render", "solr_threshold"]
+#: The deepest tree exported: each level nests a JSON object, and JSON readers stop near 1000 levels (Python's json
+#: writer at its recursion limit).
+MAX_DEPTH = 800
+NESTING = "each level nests a JSON object, and JSON readers stop near 1000 levels"
+
+__all__ = ["MAX_DEPTH", "MODEL_CLASS", "NESTING", "render", "solr_threshold"]
 
 MODEL_CLASS = "org.apache.solr.ltr.model.MultipleAdditiveTreesModel"
 
