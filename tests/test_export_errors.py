@@ -274,6 +274,25 @@ def test_bm25_of_a_field_maps_to_a_boosted_match_query_and_the_rest_are_template
     assert [f["class"] for f in store[2:]] == ["ltrkit_fill_in"] * 3
 
 
+def test_bm25_parameters_are_written_exactly_and_solrs_query_syntax_is_said():
+    """k1 + 1 and the similarity's k1 and b were rounded to 6 significant digits (k1 1.2345678: qf=title^2.23457,
+    k1=1.23457); and edismax reads the keywords as query syntax ('-dash' excludes dash), unsaid (trial t50/export)."""
+    import copy
+
+    exact = copy.deepcopy(DESCRIPTION)
+    exact["features"][0]["effective"].update(k1=1.2345678, b=0.4321)
+    exact["features"][0]["params"] = {"k1": 1.2345678, "b": 0.4321}
+    text, notes = feature_set_definition(["bm25:title"], "solr", description=exact, name="news")
+    assert json.loads(text)[0]["params"]["q"] == "{!edismax qf=title^2.2345678 q.op=OR}${keywords}"
+    assert any("k1=1.2345678, b=0.4321" in n for n in notes)
+    assert any("escape the user's text before it is passed as efi.keywords (SolrJ's ClientUtils.escapeQueryChars)"
+               in n for n in notes)
+    text, notes = feature_set_definition(["bm25:title"], "es", description=exact, name="news")
+    assert json.loads(text)["featureset"]["features"][0]["template"]["bool"]["should"][0] == {
+        "match": {"title": {"query": "{{keywords}}", "boost": 2.2345678}}}
+    assert any('"k1": 1.2345678, "b": 0.4321' in n for n in notes) and not any("escapeQueryChars" in n for n in notes)
+
+
 def test_bm25_described_before_doc_count_was_recorded_is_a_template_naming_why():
     # such a model counted every document of the collection, where Lucene's match query counts those with the field
     import copy

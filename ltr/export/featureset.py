@@ -78,18 +78,26 @@ def _es_entry(name: str, known: Mapping[str, Any], notes: list[str], alias: bool
     entry = {"name": name, "params": ["keywords"], "template_language": "mustache"}
     if known.get("scorer") == "bm25" and known.get("why") is None and not alias:
         k1, b = float(known["params"]["k1"]), float(known["params"]["b"])
-        match = {"match": {known["field"]: {"query": "{{keywords}}", "boost": k1 + 1.0}}}
+        match = {"match": {known["field"]: {"query": "{{keywords}}", "boost": _plus_one(k1)}}}
         if missing == "zero":  # 0 where the match does not match, as in training, on every plugin version
             match = {"bool": {"should": [match, {"match_all": {"boost": 0.0}}]}}
         entry["template"] = match
-        notes.append(f"{name!r}: a match query on {known['field']!r} boosted by k1 + 1 = {k1 + 1.0:g}"
+        notes.append(f"{name!r}: a match query on {known['field']!r} boosted by k1 + 1 = {_plus_one(k1)!r}"
                      + (", beside a match_all of boost 0 (a document it does not match gets 0, as in training, "
                         "where newer plugins give no value)" if missing == "zero" else "")
-                     + f"; give the field the similarity {{\"type\": \"BM25\", \"k1\": {k1:g}, \"b\": {b:g}}} and "
+                     + f"; give the field the similarity {{\"type\": \"BM25\", \"k1\": {k1!r}, \"b\": {b!r}}} and "
                      "the analysis the model was trained with")
         return entry
     entry["template"] = {_FILL: _why(name, known, alias)}
     return entry
+
+
+def _plus_one(k1: float) -> float:
+    """``k1 + 1`` as the decimal sum of the two (k1 1.2345678: 2.2345678, where the float sum is 2.2345677999999998;
+    the engines keep a boost as a float32, which is the same for both)."""
+    from decimal import Decimal
+
+    return float(Decimal(repr(float(k1))) + 1)
 
 
 def _why(name: str, known: Mapping[str, Any], alias: bool) -> dict[str, Any]:
@@ -110,10 +118,10 @@ def _why(name: str, known: Mapping[str, Any], alias: bool) -> dict[str, Any]:
 def _solr_entry(name: str, known: Mapping[str, Any], store: str, notes: list[str], alias: bool) -> dict[str, Any]:
     if known.get("scorer") == "bm25" and known.get("why") is None and not alias:
         k1, b = float(known["params"]["k1"]), float(known["params"]["b"])
-        notes.append(f"{name!r}: edismax on {known['field']!r} boosted by k1 + 1 = {k1 + 1.0:g}; give the field "
-                     f"BM25SimilarityFactory with k1={k1:g}, b={b:g} and the analysis the model was trained with")
+        notes.append(f"{name!r}: edismax on {known['field']!r} boosted by k1 + 1 = {_plus_one(k1)!r}; give the field "
+                     f"BM25SimilarityFactory with k1={k1!r}, b={b!r} and the analysis the model was trained with")
         return {"store": store, "name": name, "class": "org.apache.solr.ltr.feature.SolrFeature",
-                "params": {"q": f"{{!edismax qf={known['field']}^{k1 + 1.0:g} q.op=OR}}${{keywords}}"}}
+                "params": {"q": f"{{!edismax qf={known['field']}^{_plus_one(k1)!r} q.op=OR}}${{keywords}}"}}
     return {"store": store, "name": name, "class": _FILL, "params": _why(name, known, alias)}
 
 
@@ -184,6 +192,11 @@ def feature_set_definition(names: Sequence[str], family: str, *, description: Ma
         out = [{"store": name, "name": n, "class": "org.apache.solr.ltr.feature.ValueFeature", "params": {"value": 0}}
                if n in constant else _solr_entry(n, known[n], name, notes, known[n].get("field") in aliases)
                for n in names]
+        if any(e["class"] == "org.apache.solr.ltr.feature.SolrFeature" for e in out):
+            notes.append("edismax reads ${keywords} as query syntax ('-dash' excludes dash, 'a:b' queries field a, "
+                         "'?' and '*' are wildcards, '/x/' a regex): escape the user's text before it is passed as "
+                         "efi.keywords (SolrJ's ClientUtils.escapeQueryChars), or the BM25 features are not the "
+                         "model's for such queries")
         if missing == "nan":  # Feature.defaultValue is 0.0f: the model's missing branches would never be reached
             for entry in out:
                 if entry["class"] != "org.apache.solr.ltr.feature.ValueFeature":
