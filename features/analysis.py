@@ -50,7 +50,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Analyzer", "STOPWORD_LISTS", "load_stopwords"]
+__all__ = ["Analyzer", "STOPWORD_LISTS", "TOKEN_MEMO_LIMIT", "load_stopwords"]
 
 # Characters whose word boundaries differ from ``\w+`` runs (Unicode 14, the version of Python 3.11's unicodedata;
 # from Scripts.txt and WordBreakProperty.txt). Han and Hiragana are Lucene's ``\p{Script:Han}`` and
@@ -97,6 +97,10 @@ def _mark_class() -> str:
 
 #: Named stopword lists shipped in ``features/data`` (``stopwords_<name>.txt``).
 STOPWORD_LISTS = ("lucene", "terrier")
+
+#: The most tokens an analyzer memoises (token -> term; about 75 MB): a long-running service meets new tokens for
+#: ever (its memory grew by about 290 bytes a new token), so the memo starts again when full.
+TOKEN_MEMO_LIMIT = 1 << 18
 
 
 def load_stopwords(spec: str | Path | Iterable[str] | None) -> frozenset[str]:
@@ -288,6 +292,8 @@ class Analyzer:
         for tok in self.tokens(text):
             term = memo.get(tok, 0)
             if term == 0:  # 0 marks "not memoised yet"; None marks "dropped"
+                if len(memo) >= TOKEN_MEMO_LIMIT:  # a service meets new tokens for ever: start again when full
+                    memo.clear()
                 term = memo[tok] = self.term(tok)
             if term is not None:
                 out.append(term)

@@ -232,3 +232,26 @@ def test_a_stopword_between_two_terms_breaks_the_exact_phrase_as_in_indri():
 
     np.testing.assert_allclose(col["sdm_ordered:body"], [f(0, 1 / size, 2), f(1, 1 / size, 2)], rtol=1e-6)
     np.testing.assert_allclose(col["sdm_unordered:body"], [f(1, 2 / size, 2), f(1, 2 / size, 2)], rtol=1e-6)
+
+
+def test_the_memos_of_a_long_running_service_stay_bounded_and_change_no_value(monkeypatch):
+    """A Reranker's memory grew with every new query text: the analyzer kept every token it had met, the SDM
+    feature every bigram's collection counts (trial t50/serve: 14.4 MB over 7,500 calls of new text). Both memos
+    start again when full; the features are the same."""
+    import features.analysis as analysis
+
+    docs = ["wing flutter at supersonic speed", "boundary layer flow over a flat plate", "flutter of a plate wing",
+            "heat transfer in the boundary layer", "supersonic flow past a wing"]
+    ix = build(docs)
+    queries = ["wing flutter", "boundary layer flow", "supersonic wing flutter", "flat plate heat", "flow wing"]
+    sdm = get_scorer("sdm")()
+    want = sdm.score(all_pairs(ix, queries), "body")
+    monkeypatch.setattr(analysis, "TOKEN_MEMO_LIMIT", 3)
+    monkeypatch.setattr(sdm_module, "PAIR_MEMO_LIMIT", 2)
+    fresh = InvertedIndex.build(Collection(tuple(f"d{i}" for i in range(len(docs))), {"body": docs}),
+                                Analyzer(stopwords=None, stemmer=None))  # a memo of its own
+    got = [get_scorer("sdm")().score(all_pairs(fresh, [q]), "body") for q in queries]
+    np.testing.assert_array_equal(np.vstack(got), want)
+    assert len(fresh.analyzer._memo) <= 3
+    memos = [v for k, v in fresh.field("body")._derived.items() if k[0] == "sdm_window_cf"]
+    assert memos and all(len(m) <= 2 for m in memos)

@@ -60,7 +60,7 @@ from features.index import FieldIndex
 from features.pairs import PairSet
 from features.scorers._registry import Scorer, divide_or_zero, is_number, register
 
-__all__ = ["SDM", "SDM_COLUMNS", "query_bigrams", "window_collection_counts"]
+__all__ = ["PAIR_MEMO_LIMIT", "SDM", "SDM_COLUMNS", "query_bigrams", "window_collection_counts"]
 
 SDM_COLUMNS = ("score", "unigram", "ordered", "unordered")
 
@@ -79,20 +79,34 @@ def query_bigrams(pairs: PairSet) -> tuple[NDArray[np.int64], NDArray[np.int64],
     return ptr, np.array(a, dtype=np.int64), np.array(b, dtype=np.int64)
 
 
+#: The most term pairs whose window counts one field memoises (about 50 MB).
+PAIR_MEMO_LIMIT = 1 << 18
+
+
 def window_collection_counts(fi: FieldIndex, term_a: NDArray, term_b: NDArray, window: int) -> NDArray[np.float64]:
     """Collection counts of ``#1(a b)`` and ``#uwN(a b)`` per term-id pair, shape (n, 2); memoised per pair on the
-    field (a pair's count is a property of the collection, reused by every later query)."""
+    field (a pair's count is a property of the collection, reused by every later query). The memo holds at most
+    :data:`PAIR_MEMO_LIMIT` pairs: a long-running service meets new query bigrams for ever (it grew by about 180
+    bytes a new pair), so it starts again when full; the values are read from this call's own copy, so that another
+    thread emptying the memo meanwhile changes nothing."""
     memo = fi.derived(("sdm_window_cf", int(window)), dict)
     keys = list(zip(np.asarray(term_a).tolist(), np.asarray(term_b).tolist()))
-    todo = sorted({k for k in keys if k not in memo})
+    values = {}
+    for k in set(keys):
+        v = memo.get(k)
+        if v is not None:
+            values[k] = v
+    todo = sorted(k for k in set(keys) if k not in values)
     if todo:
         ta = np.array([k[0] for k in todo], dtype=np.int64)
         tb = np.array([k[1] for k in todo], dtype=np.int64)
         out = np.zeros((len(todo), 2))
         window_cf(fi.indptr, fi.docs, fi.pos_ptr, fi.positions, ta, tb, int(window), out)
+        if len(memo) + len(todo) > PAIR_MEMO_LIMIT:
+            memo.clear()
         for k, row in zip(todo, out):
-            memo[k] = (float(row[0]), float(row[1]))
-    return np.array([memo[k] for k in keys], dtype=np.float64).reshape(len(keys), 2)
+            values[k] = memo[k] = (float(row[0]), float(row[1]))
+    return np.array([values[k] for k in keys], dtype=np.float64).reshape(len(keys), 2)
 
 
 def _dirichlet(count: NDArray, p_coll: NDArray, doc_len: NDArray, mu: float) -> NDArray[np.float64]:
