@@ -252,6 +252,16 @@ def test_relevance_level_is_trec_evals_l_in_evaluate_and_compare(tmp_path, capsy
         for ours, theirs in measures.items():
             assert got["mean"][ours] == pytest.approx(np.mean([r[theirs] for r in ref.values()]), abs=1e-12)
         assert ("relevant: label >= 2" in got["conventions"]) == (level == 2)
+        # the same judgments and scores as a LETOR file and its scores: -l was refused there (trial t50), so a 0-4
+        # set could not be scored with 'relevant = grade >= 2' from the command line
+        letor, scores = tmp_path / "d.txt", tmp_path / "s.txt"
+        letor.write_text("".join(f"{r} qid:{q} 1:0 # {d}\n" for q, docs in qrels.items() for d, r in docs.items()))
+        scores.write_text("".join(f"{run[q][d]!r}\n" for q, docs in qrels.items() for d in docs))
+        assert main(["evaluate", str(letor), "--scores", str(scores), "-l", str(level), "--gain", "linear", "--metrics",
+                     ",".join(measures), "--format", "json"]) == 0
+        letor_got = json.loads(capsys.readouterr().out)
+        for ours, theirs in measures.items():
+            assert letor_got["mean"][ours] == pytest.approx(np.mean([r[theirs] for r in ref.values()]), abs=1e-12)
     (tmp_path / "r2.run").write_text((tmp_path / "r.run").read_text())
     assert main(["compare", str(tmp_path / "r.run"), str(tmp_path / "r2.run"), "--qrels", str(tmp_path / "q.qrels"),
                  "-l", "2", "--metrics", "map", "--out", str(tmp_path / "c.json")]) == 0

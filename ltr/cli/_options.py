@@ -320,11 +320,12 @@ def text_encoding(text: str) -> str:
     return text
 
 
-def add_relevance_level(p) -> None:
-    """trec_eval's ``-l`` for the commands that evaluate runs against qrels."""
+def add_relevance_level(p, runs_only: bool = True) -> None:
+    """trec_eval's ``-l`` for the commands that evaluate runs against qrels (``runs_only``), or LETOR scores too."""
     p.add_argument("-l", "--relevance-level", type=relevance_level, default=1, dest="relevance_level",
-                   metavar="N", help="runs: the lowest grade that counts as relevant in MAP, P@k, recall, MRR and "
-                                     "the other binary metrics (trec_eval's -l; NDCG keeps every grade's gain)")
+                   metavar="N", help=f"{'runs: ' if runs_only else ''}the lowest grade that counts as relevant in MAP, "
+                                     "P@k, recall, MRR and the other binary metrics (trec_eval's -l; NDCG keeps every "
+                                     "grade's gain)")
 
 
 def add_encoding_errors(p) -> None:

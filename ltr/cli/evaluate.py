@@ -45,7 +45,7 @@ def register(sub) -> None:
                    help="layout of --qrels (detected from its first lines)")
     p.add_argument("--run", help="TREC run file")
     add_encoding_errors(p)
-    add_relevance_level(p)
+    add_relevance_level(p, runs_only=False)
     p.add_argument("-q", "--per-query", action="store_true", dest="per_query",
                    help="one row per query, then the mean (trec_eval's -q)")
     p.add_argument("-c", "--complete", action="store_true",
@@ -69,8 +69,8 @@ def _per_query_letor(args, names: list[str]):
     if args.qrels is not None and args.run is None and args.scores is None:  # trec_eval's habit: qrels, then a run
         raise UsageError(f"a TREC run goes with --run: ltr evaluate --qrels {args.qrels} --run {args.data} (DATA is "
                          f"a LETOR file, scored with --scores)")
-    if args.qrels is not None or args.run is not None or args.complete or args.relevance_level != 1:
-        raise UsageError("evaluate DATA --scores S takes no --qrels, --run, --complete or -l (those are for runs)")
+    if args.qrels is not None or args.run is not None or args.complete:
+        raise UsageError("evaluate DATA --scores S takes no --qrels, --run or --complete (those are for runs)")
     if args.scores is None:
         raise UsageError("evaluate DATA needs --scores (one score per line, in DATA's row order)")
     # the metrics read the labels only: rules for feature values (NaN and inf, beyond float32 as in Istella's files,
@@ -81,6 +81,8 @@ def _per_query_letor(args, names: list[str]):
     score = file_row_scores(args.scores, d)  # DATA's line order, mapped to the rows as read (--sort, drop)
     kw = {"gain": args.gain or "exp2", "no_relevant": args.no_relevant, "convention": args.convention,
           "max_grade": args.max_grade}
+    if args.relevance_level != 1:  # (a convention's own threshold is its default: another is refused by name)
+        kw["rel_threshold"] = float(args.relevance_level)
     per = evaluate_per_query(d.y, score, group_ptr=d.group_ptr, metrics=names, **kw)
     frame = pd.DataFrame(per, index=pd.Index([str(q) for q in d.query_ids], name="qid"))
     if d.weight is not None:
