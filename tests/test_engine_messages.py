@@ -670,3 +670,17 @@ def test_lightgbms_linear_trees_are_refused_before_training(tmp_path, capsys, ke
     assert main(["train", data, "--param", f"{key}=true", "--out", str(tmp_path / "m.txt")]) == 2
     assert f"--param {key}=true: LightGBM's linear leaves are not supported" in capsys.readouterr().err
     assert not (tmp_path / "m.txt").exists()
+
+
+@pytest.mark.parametrize("objective", ["ranknet", "listnet", "pointwise"])
+def test_a_negative_label_for_a_numba_kernel_is_named_by_its_file_and_line(tmp_path, capsys, objective):
+    """The ranknet, listnet and pointwise kernels refused label -2 as 'relevance labels must be >= 0; row 0 has
+    -2.0' (no file, line or fix; the row in training order), where the native rankers name all three (t50)."""
+    X, y, sizes = _data()
+    y = y.copy()
+    y[3] = -2.0
+    data = _letor(tmp_path / "d.txt", X, y, sizes)
+    assert main(["train", data, "--objective", objective, "--kernel", "numba", "--rounds", "2", "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert f"{data}:4: the numba {objective} kernel needs labels >= 0 (relevance grades start at 0), got label " \
+           "'-2'" in err and "map the negative labels to 0" in err

@@ -241,20 +241,7 @@ def check_integer_labels(engine: str, objective, y: NDArray, group_ptr: NDArray,
     y = np.asarray(y, dtype=np.float64)
     from ltr.exceptions import LabelRangeError
 
-    negative = np.flatnonzero(y < 0)
-    if negative.size:  # a gain table has no entry below 0: LETOR's -1 of an unjudged document, kept
-        row = int(negative[0])
-        place = where(row) if where is not None else None
-        at = (f"{place[0]}:{place[1]}: " if place is not None else "")
-        token = repr(place[2]) if place is not None else f"{float(y[row]):.10g} at row {row}"
-        if np.all(y[negative] == -1):
-            fix = "drop the rows of negative labels ({drop}: LETOR's -1 marks an unjudged document), or map them to 0"
-        else:  # unjudged='drop' drops -1 only: another negative label is no unjudged mark
-            fix = "map the negative labels to 0 or shift the scale to start at 0 ({drop} drops only LETOR's -1)"
-        raise LabelRangeError(f"{at}{what} needs labels >= 0 (its gains are indexed by the label), got label {token} "
-                              f"({negative.size} such label(s) in all)",
-                              python_fix=fix.format(drop="read with unjudged='drop'"),
-                              cli_fix=fix.format(drop="--unjudged drop"))
+    refuse_negative_labels(y, what=what, where=where)
     bad = np.flatnonzero(np.isfinite(y) & (y != np.floor(y)))
     if bad.size == 0:
         return
@@ -292,6 +279,30 @@ class TrainSet:
     #: A validation set's row weights for its metrics only (``convention="lightgbm"``: the means weighted by query,
     #: as LightGBM weighs them); the engines never see them.
     metric_weight: NDArray[np.float64] | None = None
+
+
+
+def refuse_negative_labels(y: NDArray, *, what: str, where: Callable[[int], tuple[str, int, str] | None] | None = None,
+                           because: str = "its gains are indexed by the label") -> None:
+    """Refuse a negative label for ``what`` (an objective), naming the first one (by ``where``'s file, line and
+    token when given, else its row) and the fix (LETOR's -1 rows dropped, or the labels shifted)."""
+    from ltr.exceptions import LabelRangeError
+
+    y = np.asarray(y, dtype=np.float64)
+    negative = np.flatnonzero(y < 0)
+    if negative.size:  # a gain table has no entry below 0: LETOR's -1 of an unjudged document, kept
+        row = int(negative[0])
+        place = where(row) if where is not None else None
+        at = (f"{place[0]}:{place[1]}: " if place is not None else "")
+        token = repr(place[2]) if place is not None else f"{float(y[row]):.10g} at row {row}"
+        if np.all(y[negative] == -1):
+            fix = "drop the rows of negative labels ({drop}: LETOR's -1 marks an unjudged document), or map them to 0"
+        else:  # unjudged='drop' drops -1 only: another negative label is no unjudged mark
+            fix = "map the negative labels to 0 or shift the scale to start at 0 ({drop} drops only LETOR's -1)"
+        raise LabelRangeError(f"{at}{what} needs labels >= 0 ({because}), got label {token} "
+                              f"({negative.size} such label(s) in all)",
+                              python_fix=fix.format(drop="read with unjudged='drop'"),
+                              cli_fix=fix.format(drop="--unjudged drop"))
 
 
 def _import(name: str):

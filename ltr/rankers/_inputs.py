@@ -416,6 +416,8 @@ def refuse_fractional_labels(model: Ranker, data, y, ptr, native_objective) -> N
         what, objective = None, native_objective.get("objective")
     elif model.objective == "lambdarank" and model.engine != "linear":
         what = "the numba lambdarank kernel"
+    elif model.engine != "linear" and model.objective in ("ranknet", "listnet", "pointwise", "distill"):
+        what = None  # the other kernels take real labels, but not negative ones: named by file and line too
     else:
         return
 
@@ -432,6 +434,12 @@ def refuse_fractional_labels(model: Ranker, data, y, ptr, native_objective) -> N
             same = False
         return (data.sources["data"], found[0], token) if same else None  # else not the row's line after all
 
+    if what is None and native_objective is None:
+        from ltr.rankers._backends import refuse_negative_labels
+
+        refuse_negative_labels(y, what=f"the numba {model.objective} kernel", because="relevance grades start at 0",
+                               where=where if isinstance(data, RankingDataset) else None)
+        return
     check_integer_labels(model.engine, objective, y, ptr, where=where if isinstance(data, RankingDataset) else None,
                          what=what)
     exp_gain = str((model.engine_params or {}).get("ndcg_exp_gain", (native_objective or {}).get(
