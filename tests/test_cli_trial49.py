@@ -133,3 +133,16 @@ def test_values_the_messages_rule_out_are_refused(small, capsys, argv, said):
     LightGBM's words after the data was read ('num_iterations must be >= 0'); --timeout nan passed '<= 0'."""
     code, err = run([a.format(data=small / "train.txt", folder=small / "sets") for a in argv], capsys)
     assert code == 2 and err.endswith(f"error: {said}\n") and err.count("\n") == 1
+
+
+def test_the_dataset_cache_keys_a_binning_alias_as_its_canonical_name(small, capsys, tmp_path):
+    """--param max_bins=15 (LightGBM's alias of max_bin) beside a cache filled with the default binning loaded
+    that file and failed in LightGBM's words ('cannot be changed to 15 when loading from binary file'; t50)."""
+    cache = tmp_path / "dc"
+    base = ["train", small / "train.txt", "--dataset-cache", cache, "--rounds", 3, "--quiet"]
+    assert run([*base, "--out", tmp_path / "a.txt"], capsys)[0] == 0
+    assert run([*base, "--out", tmp_path / "b.txt", "--param", "max_bins=15"], capsys)[0] == 0
+    assert run([*base, "--out", tmp_path / "c.txt", "--param", "max_bin=15"], capsys)[0] == 0
+    assert len(list(cache.glob("*.bin"))) == 2  # the alias and the canonical name share a file
+    b = (tmp_path / "b.txt").read_text()
+    assert "[max_bins: 15]" in b or "[max_bin: 15]" in b

@@ -603,8 +603,8 @@ def lightgbm_dataset(lgb, train: TrainSet, params: dict):
     """LightGBM's training Dataset, from the binary cache in ``train.cache`` when this data was binned before.
 
     The key is a SHA-256 of the data (features, labels, query sizes, weights), of the parameters that affect
-    binning (:data:`LIGHTGBM_BINNING_PARAMS`, by LightGBM's canonical names, which the backend writes; give them
-    so in ``engine_params`` too) and of LightGBM's version. A miss bins the data and saves ``<key>.bin``
+    binning (:data:`LIGHTGBM_BINNING_PARAMS`, by LightGBM's canonical names: an alias in ``engine_params``,
+    ``max_bins``, keys as ``max_bin``) and of LightGBM's version. A miss bins the data and saves ``<key>.bin``
     atomically (a temporary name, then a rename); a hit loads it and skips the binning, most of the Dataset
     construction for MSLR-WEB30K-sized data.
     """
@@ -624,7 +624,11 @@ def lightgbm_dataset(lgb, train: TrainSet, params: dict):
         h.update(X.reshape(-1).view(np.uint8))
     for a in (train.y, np.diff(train.group_ptr), train.weight):
         h.update(b"-" if a is None else np.ascontiguousarray(a, dtype=np.float64).tobytes())
-    binning = {k: params[k] for k in LIGHTGBM_BINNING_PARAMS if k in params}
+    from ltr.rankers.aliases import lightgbm_alias_table
+
+    canonical = {alias: name for name, aliases in lightgbm_alias_table().items() for alias in aliases}
+    named = {canonical.get(k, k): v for k, v in params.items()}  # max_bins is max_bin: one key for either spelling
+    binning = {k: named[k] for k in LIGHTGBM_BINNING_PARAMS if k in named}
     h.update(json.dumps([binning, lgb.__version__], sort_keys=True, default=str).encode())
     folder = os.fspath(train.cache)
     os.makedirs(folder, exist_ok=True)
