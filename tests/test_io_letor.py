@@ -1096,3 +1096,32 @@ def test_a_width_asked_for_is_allocated_and_more_memory_than_there_is_said_in_a_
                                                r"sparse=True \(XGBoost reads absent features of sparse data as "
                                                r"missing values, not 0\)"):
         read_letor(path, n_features=2_000_000)
+
+
+def test_reading_peaks_at_the_result_plus_about_one_window(tmp_path, monkeypatch):
+    """The README's promise: the result plus one window. The last window of pass 1 was still held while pass 2 read
+    its own (two windows), and a file of doc ids held a list of every row's regex match besides (about 170 bytes a
+    row; trial t50/readme: 101 MiB at 528k rows)."""
+    import tracemalloc
+
+    import ltr.io.letor as letor_module
+
+    window = 1 << 20
+    monkeypatch.setattr(letor_module, "_WINDOW_BYTES", window)
+    rng = np.random.default_rng(0)
+    path = tmp_path / "big.txt"
+    with open(path, "w") as f:
+        for i in range(40000):
+            f.write(f"{i % 3} qid:{i // 40} " + " ".join(f"{j}:{v:.6f}" for j, v in enumerate(rng.random(12), 1))
+                    + f" #docid = D{i} inc = 1\n")
+    assert path.stat().st_size > 6 * window
+    read_letor(path, n_jobs=1)  # compiled and warm
+    tracemalloc.start()
+    try:
+        d = read_letor(path, n_jobs=1)
+        held, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert d.doc_ids[-1] == "D39999" and d.n_rows == 40000
+    # one window, and the comments' start and end offsets while they are decoded (16 bytes a row)
+    assert peak - held < window + 24 * d.n_rows, (peak - held) / window

@@ -723,6 +723,7 @@ def _parse_stream(path, gz, spath, *, n_features, sizes, qpath, auto_query, weig
         lengths.append(len(buf))
         all_bounds.append(bounds)
         all_counts.append(counts)
+    buf = None  # the last window of pass 1, not held while pass 2 reads its own (the peak was two windows)
     if not lengths:
         raise _Reparse
     counts = np.concatenate(all_counts)
@@ -864,11 +865,16 @@ def _split_comments(texts, meta):
     want_doc_ids = meta.get("doc_ids")
     n = texts.size
     doc_ids = None
-    if want_doc_ids is not False:
-        ids = [(DOCID.search(t) if t else None) for t in texts]
-        if want_doc_ids or any(m is not None for m in ids):
-            doc_ids = np.empty(n, dtype=object)
-            doc_ids[:] = [m.group(1) if m is not None else "" for m in ids]
+    if want_doc_ids is not False:  # into the array directly: a list of every row's match held ~170 bytes a row
+        doc_ids = np.full(n, "", dtype=object)
+        found = False
+        for i, t in enumerate(texts):
+            m = DOCID.search(t) if t else None
+            if m is not None:
+                doc_ids[i] = m.group(1)
+                found = True
+        if not (want_doc_ids or found):
+            doc_ids = None
     comments = texts if want_comments is not False else None
     return comments, doc_ids
 
