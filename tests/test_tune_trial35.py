@@ -210,7 +210,7 @@ def test_an_interrupted_search_has_said_the_searched_option_and_says_where_its_t
     assert not out.exists()
     monkeypatch.setattr(nested_module, "inner_score", score)
     assert main(args) == 0
-    assert f"resumed 1 trials kept in {db}" in capsys.readouterr().err
+    assert f"resumed 1 trial kept in {db}" in capsys.readouterr().err
 
 
 def test_an_interrupted_search_without_a_storage_says_no_trial_was_kept(tmp_path, capsys, monkeypatch):

@@ -441,3 +441,13 @@ def test_ltr_tune_with_a_full_or_foreign_storage_says_so_in_one_line_naming_the_
         f"ltr tune: error: {foreign} (--storage): not an SQLite database of trials, or a damaged one; give another "
         "--storage, or move this file away to start afresh\n")
     assert foreign.read_text().startswith("not a database")  # left as it was
+
+
+def test_none_in_a_space_is_max_depths_no_limit():
+    """'none' stood for None only where the default is None: [max_depth] choices = ["none", 4] was refused as
+    "max_depth must be ... -1/None", advice TOML cannot follow (trial t50/experiments)."""
+    from ltr.tuning.space import apply_params
+
+    assert apply_params(Ranker(), {"max_depth": "none"}).max_depth is None
+    assert apply_params(Ranker(), {"normalize": "none"}).normalize is None
+    assert apply_params(Ranker(), {"objective": "lambdarank"}).objective == "lambdarank"

@@ -197,7 +197,7 @@ def _show_space(args: argparse.Namespace) -> int:
     model = make_ranker(args, has_valid=False)
     path = Path(args.space) if args.space is not None else default_space_path(model.get_params()["engine"])
     if not path.is_file():
-        raise UsageError(f"--space {args.space}: no such file")
+        raise UsageError(f"--space {args.space}: no such file{_relative_note(args.space)}")
     load_space(path, model)  # a space the search would refuse is refused here, in the same words
     sys.stdout.write(path.read_text(encoding="utf-8"))
     return 0
@@ -234,7 +234,7 @@ def run(args: argparse.Namespace) -> int:
     if Path(args.data).is_dir():
         raise IsADirectoryError(f"{args.data}: is a folder; ltr tune cuts one LETOR file into folds of queries")
     if args.space is not None and not Path(args.space).is_file():
-        raise UsageError(f"--space {args.space}: no such file")
+        raise UsageError(f"--space {args.space}: no such file{_relative_note(args.space)}")
     model = make_ranker(args, has_valid=False)
     storage = args.storage or (f"{args.out}.optuna.db" if args.out and args.out != "-" else None)
     with _storage_named(args, storage, running=False):
@@ -264,7 +264,7 @@ def run(args: argparse.Namespace) -> int:
                                      max_grade=args.max_grade, metrics=names)
     n_queries = sum(f.n_test_queries for f in cv.folds)
     run = result.cv.settings["tuning"]["trials_run"]
-    per_fold = f"{args.trials} trials per fold" if min(run) == args.trials else \
+    per_fold = f"{_trials(args.trials)} per fold" if min(run) == args.trials else \
         f"{'/'.join(map(str, run))} trials in folds 1-{len(run)} (--timeout; --trials {args.trials})"
     splits = f" (x {args.inner_repeats} splits)" if args.inner_repeats != 1 else ""
     footer = (f"{described}; each fold's mean over its test queries ({n_queries} in all); mean and std over "
@@ -301,10 +301,24 @@ def run(args: argparse.Namespace) -> int:
             print(f"wrote {path}", file=sys.stderr)
     if storage:
         if result.resumed:
-            note(args, f"resumed {result.resumed} trials kept in {storage}")
+            note(args, f"resumed {_trials(result.resumed)} kept in {storage}")
         if result.other_setups:
             note(args, f"{storage} also holds {result.other_setups} studies of another set-up (the data, the fixed "
                        "model options, --n-jobs among them, the space, the metric, the folds, --inner-repeats or the "
                        "seed differ): their trials were not used")
         note(args, f"trials kept in {storage}: the same command resumes there")
     return 0
+
+
+def _trials(n: int) -> str:
+    """``1 trial``, ``2 trials``."""
+    return f"{n} trial{'' if n == 1 else 's'}"
+
+
+def _relative_note(path) -> str:
+    """Where a relative path was looked for (a --config file's too: from the working folder, not the file's)."""
+    if path is None or Path(path).is_absolute():
+        return ""
+    import os
+
+    return f" (a relative path is read from the working folder, {os.getcwd()})"

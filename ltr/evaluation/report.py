@@ -62,7 +62,8 @@ def result_figures(d: Mapping[str, Any], *, datasets: Sequence[Mapping[str, Any]
         # when a comparison pairs fewer of them, as compare --intersection does, or one would be ranked over another
         # set than the tables beside it)
         figs.append({"id": "ndcg-at-k", "title": "NDCG@k, k = 1..20",
-                     "caption": "Mean NDCG@k over the test queries for each system.",
+                     "caption": "Mean NDCG@k for each system over its test queries (of cross-validated results: "
+                                "the mean over folds of each fold's mean).",
                      "png": plots.ndcg_curves(curves, **kw)})
     base = d.get("baseline")
     if base is not None and metrics:

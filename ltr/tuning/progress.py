@@ -81,7 +81,8 @@ class TuneProgress:
         if self.bar is not None:
             self.bar.update(n)
         elif n:
-            self._line(f"outer fold {fold + 1}/{self.outer_folds}, {n} trials resumed from the storage")
+            self._line(f"outer fold {fold + 1}/{self.outer_folds}, {n} trial{'' if n == 1 else 's'} resumed from the "
+                       "storage")
 
     def trial(self, fold: int, done: int, best: float) -> None:
         """Trial ``done`` (1-based) of outer fold ``fold`` (0-based) finished; ``best``: the best inner score yet."""
@@ -102,7 +103,8 @@ class TuneProgress:
         if self.bar is not None:
             return
         self.last = self.clock()
-        self._line(f"outer fold {fold + 1}/{self.outer_folds} done: {n_trials} trials, best inner {self.metric} "
+        self._line(f"outer fold {fold + 1}/{self.outer_folds} done: {n_trials} trial{'' if n_trials == 1 else 's'}, "
+                   f"best inner {self.metric} "
                    f"{best:.4f}, outer test {self.metric} {outer:.4f}, {self._elapsed()}")
 
     def close(self) -> None:

@@ -138,9 +138,10 @@ class SearchSpace:
 
 def apply_params(estimator, values: Mapping[str, Any]):
     """A clone of ``estimator`` with ``values`` (as :meth:`SearchSpace.suggest` returns them) set; engine
-    parameters are merged into a copy of its ``engine_params``; ``"none"`` for a parameter whose default is None
-    stands for None. The parameters set are added to its ``preset_keep``: a sampled value that happens to equal the
-    default (``num_leaves=31``) is trained as sampled, not replaced by the small-data preset's."""
+    parameters are merged into a copy of its ``engine_params``; ``"none"`` for a parameter whose default is None,
+    or for ``max_depth`` (no limit), stands for None. The parameters set are added to its ``preset_keep``: a
+    sampled value that happens to equal the default (``num_leaves=31``) is trained as sampled, not replaced by the
+    small-data preset's."""
     from sklearn.base import clone
 
     model = clone(estimator)
@@ -152,7 +153,9 @@ def apply_params(estimator, values: Mapping[str, Any]):
         if tail:
             engine[tail] = value
         else:
-            direct[head] = None if value == "none" and defaults.get(head, 0) is None else value
+            # "none" is None where None is a value: a default of None, or max_depth's "no limit" (its default -1)
+            takes_none = defaults.get(head, 0) is None or head == "max_depth"
+            direct[head] = None if value == "none" and takes_none else value
     if engine:
         direct[ENGINE_PARAMS] = engine
     params = model.get_params()
