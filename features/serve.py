@@ -553,6 +553,7 @@ class Reranker:
                 reduced, dropped = left_out
                 self._served, self._blank = reduced, sorted(self.feature_names.index(c) for c in dropped)
         self._serial = any(_is_model_scorer(s.scorer) for s in self._served.specs)
+        self._short_said = False  # a candidate list shorter than a feedback feature's fb_docs: said (once)
         self._lock = threading.Lock()
         # A model that reads the first-stage score cannot be served without it: 0 in its place scored silently wrong
         self._needs_scores = "first_stage_score" in self.feature_names and self._reads(
@@ -827,6 +828,8 @@ class Reranker:
         ids = _id_list(doc_ids, "doc_ids")
         docs, _ = self._doc_index(ids, "error", "doc_ids")
         s = self._first_stage(scores, ids, len(docs))
+        if docs.shape[0] == 0:  # as rerank() gives an empty result (a group of size 0 was an internal error)
+            return np.zeros((0, len(self.feature_names)), dtype=np.float32)
         return self._compute(self._pairs([query_text], [docs], s, _ranks(ids, s, None),
                                          None if qid is None else [str(qid)]))
 
@@ -834,6 +837,8 @@ class Reranker:
         """The model's scores of feature rows (one query's, or queries of ``group`` sizes): its normaliser, then
         its trees (:mod:`ltr.trees`) or the linear model's ``predict``."""
         X = np.asarray(X)
+        if X.ndim == 2 and X.shape[0] == 0 and group is None:  # no row, no score (as features() of no candidate)
+            return np.zeros(0, dtype=np.float64)
         if self._columns is not None:  # a feature-subset model reads its recorded columns of the whole set
             X = X[:, self._columns]
         sizes = [X.shape[0]] if group is None else group
@@ -905,6 +910,7 @@ class Reranker:
         given = self._first_stage(scores, ids, len(docs))
         if docs.shape[0] == 0:
             return Reranking((), np.zeros(0), unknown)
+        self._short_lists(docs.shape[0])
         s = given if keep is None or given is None else given[keep]
         X = self._compute(self._pairs([query_text], [docs], s, _ranks(ids, given, keep),
                                       None if qid is None else [str(qid)]))
@@ -946,6 +952,7 @@ class Reranker:
         out = {q: Reranking((), np.zeros(0), unknowns[q]) for q in empty}
         live = [i for i, d in enumerate(docs) if d.shape[0]]
         if live:
+            self._short_lists(min(docs[i].shape[0] for i in live))
             pairs = self._pairs([texts[i] for i in live], [docs[i] for i in live],
                                 np.concatenate([firsts[i] for i in live]) if have_scores else None,
                                 np.concatenate([ranks[i] for i in live]), [qids[i] for i in live])
@@ -1060,10 +1067,11 @@ class Reranker:
             report["first_stage_scale"] = _scale_note(described.get("first_stage_top_scores"), rows)
         return out, self._said(RunReport(len(order), len(out), **report), on_unknown)
 
-    def _note_short_feedback(self, depth: int) -> None:
+    def _note_short_feedback(self, depth: int, *, lists: bool = False) -> bool:
         """Warn when ``depth`` is below the ``fb_docs`` of a pseudo-relevance feedback feature the model reads that
         takes its feedback from the candidates: cut to fewer, its feedback documents (and so its values) are not
-        those it had when ``ltr features`` extracted it over the whole first stage."""
+        those it had when ``ltr features`` extracted it over the whole first stage. ``lists``: ``depth`` is the
+        length of candidate lists given (:meth:`rerank`, :meth:`rerank_many`). Returns whether it warned."""
         short = {}
         for scorer, _, cols in self._served.columns(self.index):
             fb = scorer.params.get("fb_docs")
@@ -1073,11 +1081,20 @@ class Reranker:
                 if c in self.feature_names and self._reads(self.feature_names.index(c)):
                     short[c] = fb
         if short:
-            log.warning("depth %d is below the feedback documents of %s: their feedback comes from the first %d "
+            said = (f"a list of {depth} candidates" if lists else f"depth {depth}")
+            fix = ("said once for this reranker" if lists else f"rerank at depth {max(short.values())} or more for "
+                   "the same features")
+            log.warning("%s is below the feedback documents of %s: their feedback comes from the first %d "
                         "candidates, where the feature set takes %s (as ltr features extracted them from the "
-                        "whole first stage); rerank at depth %d or more for the same features", depth,
-                        ", ".join(short), depth, " / ".join(str(v) for v in sorted(set(short.values()))),
-                        max(short.values()))
+                        "whole first stage); %s", said, ", ".join(short), depth,
+                        " / ".join(str(v) for v in sorted(set(short.values()))), fix)
+        return bool(short)
+
+    def _short_lists(self, n: int) -> None:
+        """:meth:`_note_short_feedback` for candidate lists given, said once per reranker (a service's every call
+        would say it again)."""
+        if not self._short_said:
+            self._short_said = self._note_short_feedback(n, lists=True)
 
     @staticmethod
     def _said(report: RunReport, on_unknown: str) -> RunReport:

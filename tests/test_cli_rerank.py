@@ -452,6 +452,23 @@ def test_a_depth_below_a_feedback_features_fb_docs_is_said(made, capsys, tmp_pat
     caplog.clear()
     ok([*base, "--depth", 3, "--out", tmp_path / "d3.run"], capsys)
     assert not [r for r in caplog.records if "feedback documents" in r.getMessage()]
+    # in process, a service's lists of two candidates: said too (rerank_run alone said it; trial t50/serve), once
+    first = read_run(made / "bm25.run")
+    q = str(first["qid"].iloc[0])
+    text = dict(line.split("\t", 1) for line in (made / "q.tsv").read_text().splitlines())[q]
+    two = first[first["qid"] == q]["docno"].tolist()[:2]
+    for call in ("rerank", "rerank_many"):
+        reranker = Reranker.load(tmp_path / "p.json", collection=made / "docs.tsv")
+        caplog.clear()
+        for _ in range(3):
+            if call == "rerank":
+                reranker.rerank(text, two)
+            else:
+                reranker.rerank_many({q: (text, two)})
+        said = [r.getMessage() for r in caplog.records if "feedback documents" in r.getMessage()]
+        assert said == ["a list of 2 candidates is below the feedback documents of rm3:body: their feedback comes "
+                        "from the first 2 candidates, where the feature set takes 3 (as ltr features extracted them "
+                        "from the whole first stage); said once for this reranker"], call
 
 
 def test_a_student_of_a_neural_file_teacher_is_served_without_computing_its_teacher(made, capsys, tmp_path,

@@ -442,6 +442,12 @@ def test_an_empty_candidate_list_gives_an_empty_result(adi):
     reranker = Reranker.load(adi.models["linear"], index=adi.index)
     got = reranker.rerank("wing flutter", [])
     assert got.doc_ids == () and got.scores.shape == (0,) and len(got) == 0
+    # features() and score() of no candidate: empty too, where they raised an internal 'group 0 has size 0' (t50)
+    for engine in ("linear", "lightgbm"):
+        r = Reranker.load(adi.models[engine], index=adi.index)
+        X = r.features("wing flutter", [])
+        assert X.shape == (0, len(r.feature_names)) and X.dtype == np.float32
+        assert r.score(X).shape == (0,)
     with pytest.raises(ValueError, match="document '1' is a candidate twice"):
         reranker.rerank("wing", ["1", "2", "1"])
     with pytest.raises(ValueError, match="one first-stage score per candidate"):
