@@ -267,6 +267,7 @@ def test_queries_without_a_value_in_any_system_are_left_out_of_that_metric_s_tes
     full = c.row("b", "ndcg@10")  # the other metric keeps all 8 queries
     assert full["wins"] + full["ties"] + full["losses"] == 8
     assert "left out of that metric's tests and means: map 2." in c.format()
+    assert "8 queries, less those a metric leaves out (below)." in c.format()  # 8 beside tests of 6 (trial t50)
     back = comparison_from_dict(json.loads(json.dumps(c.to_dict())))
     assert back.left_out == c.left_out and back.mean("b", "map") == pytest.approx(r["mean"])
 

@@ -105,7 +105,8 @@ def comparison_footnote(c: Comparison) -> str:
     test = _TEST_LABEL[c.tests[0]]
     extra = f", {c.n_permutations} permutations, seed {c.seed}" if c.tests[0] == "randomization" else ""
     note = (f"* differs from {c.baseline} (two-sided {test} test{extra}; {corr} p < {c.alpha:g} over the {m} "
-            f"comparison{'s' if m != 1 else ''} per metric); {len(c.qids)} queries.")
+            f"comparison{'s' if m != 1 else ''} per metric); {len(c.qids)} queries"
+            f"{', less those a metric leaves out (below)' if c.left_out else ''}.")
     if c.dropped:  # {system: its queries left out, which another system lacks}
         queries = list(dict.fromkeys(str(q) for v in c.dropped.values() for q in v))
         shown = ", ".join(queries[:10]) + (f" and {len(queries) - 10} more" if len(queries) > 10 else "")
