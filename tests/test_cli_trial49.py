@@ -146,3 +146,19 @@ def test_the_dataset_cache_keys_a_binning_alias_as_its_canonical_name(small, cap
     assert len(list(cache.glob("*.bin"))) == 2  # the alias and the canonical name share a file
     b = (tmp_path / "b.txt").read_text()
     assert "[max_bins: 15]" in b or "[max_bin: 15]" in b
+
+
+def test_cv_names_the_fold_file_whose_labels_the_metrics_cannot_score_before_that_fold_trains(tmp_path, capsys):
+    """A label above --max-grade in Fold3's test file failed after Fold3 trained, as 'ERR needs labels <=
+    max_grade=4, got a label 6', naming no file (trial t50/training); ltr train names the file's line."""
+    for i in (1, 2, 3):
+        (tmp_path / f"Fold{i}").mkdir()
+        for j, part in enumerate(("train", "vali", "test")):
+            write_letor(tmp_path / f"Fold{i}" / f"{part}.txt", make_ranking(12, (4, 8), 3, random_state=3 * i + j))
+    bad = tmp_path / "Fold3" / "test.txt"
+    lines = bad.read_text().splitlines(keepends=True)
+    first = next(k for k, line in enumerate(lines) if not line.startswith("#"))
+    lines[first] = "6" + lines[first][lines[first].index(" "):]
+    bad.write_text("".join(lines))
+    code, err = run(["cv", tmp_path, "--rounds", 2, "--metrics", "err@10", "--out", tmp_path / "r.json"], capsys)
+    assert code == 1 and f"error: {bad}: ERR needs labels <= max_grade=4, got a label 6" in err

@@ -118,6 +118,27 @@ def stops_early(estimator, n_queries: int) -> bool:
     return bool(est.get_params(deep=False)["early_stopping_rounds"])
 
 
+def _check_labels(test: RankingDataset, part, metrics, conventions) -> None:
+    """Refuse labels the metrics cannot score (ERR's max_grade, the exp2 gain's limit) before the fold trains, naming
+    the fold's test file when it is one (it failed after training, naming no file)."""
+    from ltr.metrics import evaluate_per_query
+
+    try:
+        evaluate_per_query(test.y, np.zeros(test.y.shape[0]), group_ptr=test.group_ptr, metrics=metrics,
+                           **conventions)
+    except ValueError as e:
+        from ltr.exceptions import LabelRangeError
+
+        if not isinstance(part, (str, os.PathLike)):
+            raise
+        where = os.fspath(part)
+        if isinstance(e, LabelRangeError):
+            raise LabelRangeError(f"{where}: {e.reason}", python_fix=e.python_fix, cli_fix=e.cli_fix) from None
+        if type(e) is ValueError:
+            raise ValueError(f"{where}: {e}") from None
+        raise
+
+
 def _run_fold(estimator, fold: Fold, n_features, columns, metrics, conventions, normalize, record_train,
               save_dir, threads, read_options, names, progress) -> FoldResult:
     from sklearn.base import clone
@@ -129,6 +150,7 @@ def _run_fold(estimator, fold: Fold, n_features, columns, metrics, conventions, 
     vali = _select(_named(load_part(fold.vali, n_features, **read_options), names), columns)
     raw_test = load_part(fold.test, n_features, **read_options)
     test = _select(_named(raw_test, names), columns)
+    _check_labels(test, fold.test, metrics, conventions)  # before this fold trains (ERR's max_grade, exp2's limit)
     model = clone(estimator)
     if threads is not None and _has_param(model, "n_jobs") and not _engine_sets_threads(model):
         given = model.get_params()["n_jobs"]
