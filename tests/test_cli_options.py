@@ -1004,23 +1004,6 @@ def test_an_objective_option_from_a_config_file_is_refused_naming_the_file_befor
     assert "--config" not in capsys.readouterr().err
 
 
-def test_a_failed_command_removes_the_folders_it_made_for_its_outputs(files, tmp_path, capsys):
-    """Outputs' missing parent folders are made before the work starts (so that a long job never fails to write
-    its result), and a command refused after that left them behind, empty (t49's 'left alone'). Folders that
-    existed, or hold anything, stay; a command that succeeds keeps its folders."""
-    (tmp_path / "kept").mkdir()
-    out = tmp_path / "kept" / "new" / "deeper" / "res.json"
-    assert main(["cv", str(files["train"]), "--folds", "500", "--out", str(out), "--quiet"]) == 1
-    assert "into 500 folds" in capsys.readouterr().err
-    assert [p.name for p in tmp_path.iterdir()] == ["kept"] and not list((tmp_path / "kept").iterdir())
-    (tmp_path / "kept" / "new").mkdir()
-    (tmp_path / "kept" / "new" / "note.txt").write_text("mine\n")
-    assert main(["train", str(files["train"]), "--features", "999", "--out", str(out), "--quiet"]) == 2
-    assert sorted(p.name for p in (tmp_path / "kept" / "new").iterdir()) == ["note.txt"]
-    assert main(["train", str(files["train"]), *FAST, "--out", str(out)]) == 0
-    assert out.exists()
-
-
 @pytest.mark.parametrize("metric", ["num_q", "num_rel", "num_ret", "num_rel_ret"])
 def test_a_count_is_refused_where_a_metric_chooses(files, tmp_path, capsys, metric):
     """Counts do not depend on the scores: as ltr tune's --metric every trial tied and the first was reported as

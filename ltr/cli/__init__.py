@@ -112,15 +112,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         except SystemExit as e:  # argparse already printed the usage message
             return int(e.code or 0)
         name = f"{args.command} {args.action}" if getattr(args, "action", None) else args.command  # ltr data info
-        from ltr.io.outputs import removed_if_failed
-
-        with removed_if_failed() as remove_made_folders:  # a failed command leaves no folders of its own behind
-            code = guard(name, lambda a: apply_config(a.parser_, a, argv), args)
-            if not code:
-                code = guard(name, args.func, args)
-            if code:
-                remove_made_folders()
+        code = guard(name, lambda a: apply_config(a.parser_, a, argv), args)
+        if code:
             return code
+        return guard(name, args.func, args)
     except KeyboardInterrupt as e:  # while importing or parsing: said as the command says it
         said_how, code = stopped_how(e)
         with contextlib.suppress(OSError):  # standard error gone with the terminal (SIGHUP): the code says it

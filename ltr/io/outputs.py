@@ -32,7 +32,7 @@ import io
 import os
 import stat
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -44,7 +44,7 @@ from ltr._checked_io import write_error as _named
 from ltr.exceptions import OutputPathError
 
 __all__ = ["STDOUT", "atomic_write", "atomic_write_together", "check_output_path", "is_file_output",
-           "outputs_together", "raise_if_stopped", "removed_if_failed", "stop_outputs", "unencodable"]
+           "outputs_together", "raise_if_stopped", "stop_outputs", "unencodable"]
 
 #: The path that means standard output.
 STDOUT = "-"
@@ -355,43 +355,6 @@ def is_file_output(path: str | os.PathLike) -> bool:
     return _destination(os.fsdecode(os.fspath(path))).kind == "file"
 
 
-#: Folders :func:`check_output_path` created inside :func:`removed_if_failed`, outermost first (None outside it).
-_made_folders: list[str] | None = None
-
-
-@contextlib.contextmanager
-def removed_if_failed() -> Iterator[Callable[[], None]]:
-    """Collect the folders :func:`check_output_path` creates in the block; the function it yields removes those
-    still empty, innermost first (a command that failed: its outputs were never written, and ``mkdir -p``'s folders
-    should not outlive it). Folders that hold anything are kept."""
-    global _made_folders
-    outer, _made_folders = _made_folders, []
-    made = _made_folders
-
-    def remove() -> None:
-        for folder in reversed(made):
-            with contextlib.suppress(OSError):  # not empty (something was written there), or gone
-                os.rmdir(folder)
-        made.clear()
-
-    try:
-        yield remove
-    finally:
-        _made_folders = outer
-
-
-def _missing_folders(folder: str) -> list[str]:
-    """``folder`` and those of its parents that do not exist, outermost first."""
-    out = []
-    while folder and not os.path.exists(folder):
-        out.append(folder)
-        parent = os.path.dirname(folder)
-        if parent == folder:
-            break
-        folder = parent
-    return out[::-1]
-
-
 def check_output_path(path: str | os.PathLike, *, create_parents: bool = True) -> Path:
     """Check, before long work starts, that ``path`` can be written; create missing parent folders.
 
@@ -439,13 +402,10 @@ def check_output_path(path: str | os.PathLike, *, create_parents: bool = True) -
             raise OutputPathError(shown, f"cannot write: {folder} is not a folder")
         if not create_parents:
             raise OutputPathError(shown, f"cannot write: the folder {folder} does not exist")
-        missing = _missing_folders(folder)
         try:
             os.makedirs(folder, exist_ok=True)
         except OSError as e:
             raise OutputPathError(shown, f"cannot create the folder {folder}: {_reason(e)}") from None
-        if _made_folders is not None:
-            _made_folders.extend(missing)
     if not os.access(folder, os.W_OK | os.X_OK):
         raise OutputPathError(shown, f"cannot write: the folder {folder} is not writable")
     if os.path.isfile(dest.path) and not os.access(dest.path, os.W_OK):  # the rename needs only the folder: a file
