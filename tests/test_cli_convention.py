@@ -329,6 +329,22 @@ def test_train_stops_early_on_a_weighted_validation_set_as_lightgbm_does(tmp_pat
     assert got["valid"]["ndcg@10"] == pytest.approx(max(curve), rel=1e-12)
     assert main([*argv[:-4], "--out", str(tmp_path / "m2.txt")]) == 0  # another convention: said unused
     assert "v.txt.weight are not used by the validation metrics" in capsys.readouterr().err
+    # ltr cv weighs its folds' validation parts so too, but keeps each query once in its test metrics, as ltr
+    # compare pairs them: said, under every convention (it was silent; the review of t50)
+    fold = tmp_path / "F" / "Fold1"
+    fold.mkdir(parents=True)
+    for part, src in (("train", "t"), ("vali", "v"), ("test", "v")):
+        (fold / f"{part}.txt").write_text(paths[src].read_text())
+        (fold / f"{part}.txt.query").write_text((tmp_path / f"{src}.txt.query").read_text())
+    (fold / "vali.txt.weight").write_text((tmp_path / "v.txt.weight").read_text())
+    (fold / "test.txt.weight").write_text((tmp_path / "v.txt.weight").read_text())
+    cv = ["cv", str(tmp_path / "F"), "--engine", engine, "--preset", "none", "--rounds", "120", "--early-stopping",
+          "10", "--learning-rate", "0.3", "--leaves", "15", "--metrics", "ndcg@10", "--n-jobs", "1",
+          "--convention", "lightgbm", "--out", str(tmp_path / "cv.json")]
+    assert main(cv) == 0
+    err = capsys.readouterr().err
+    assert "the row weights of the test parts (" in err and "are not used by the test metrics" in err
+    assert json.loads((tmp_path / "cv.json").read_text())["systems"][0]["folds"][0]["rounds"] == got["rounds"]
 
 
 def test_a_table_with_err_names_its_highest_grade():

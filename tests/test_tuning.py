@@ -451,3 +451,20 @@ def test_none_in_a_space_is_max_depths_no_limit():
     assert apply_params(Ranker(), {"max_depth": "none"}).max_depth is None
     assert apply_params(Ranker(), {"normalize": "none"}).normalize is None
     assert apply_params(Ranker(), {"objective": "lambdarank"}).objective == "lambdarank"
+
+
+def test_tuning_weighted_data_says_its_metrics_count_each_query_once():
+    """The weights train every model but the inner and outer metrics count each query once: unsaid (the review of
+    t50, beside ltr cv's test parts)."""
+    import dataclasses
+
+    data = make_ranking(24, (4, 8), 3, random_state=0)
+    weighted = dataclasses.replace(data, weight=np.linspace(0.5, 2.0, data.y.size))
+    with pytest.warns(UserWarning, match=r"the row weights of the test parts \(the data's weights\) are not used by "
+                                         "the test metrics"):
+        tune(weighted, estimator=Ranker(**FAST), space=SMALL_SPACE, n_trials=1, outer_folds=2, inner_folds=2,
+             progress=False)
+    with pytest.warns(UserWarning, match="the row weights of the data train every model but are not used by the "
+                                         "inner and outer metrics"):
+        select_by_nested_cv({"a": Ranker(**FAST), "b": Ranker(**{**FAST, "num_leaves": 3})}, weighted, outer_folds=2,
+                            inner_folds=2)

@@ -118,6 +118,25 @@ def stops_early(estimator, n_queries: int) -> bool:
     return bool(est.get_params(deep=False)["early_stopping_rounds"])
 
 
+def _weighted_tests(folds, read_options) -> str | None:
+    """How a warning names the test parts that carry row weights (a .weight file beside a fold's test file, or the
+    weights of the one data set the folds cut), None when none does."""
+    from ltr.io.files import sidecar_stems
+
+    if read_options.get("weight_file", "auto") is None:
+        return None
+    for f in folds:
+        part = f.test
+        if isinstance(part, RankingDataset):
+            if part.weight is not None:
+                return part.sources.get("weight") or "the data's weights"
+        elif isinstance(part, (str, os.PathLike)):
+            for stem in sidecar_stems(part):
+                if os.path.exists(f"{stem}.weight"):
+                    return f"{stem}.weight, ..."
+    return None
+
+
 def _check_labels(test: RankingDataset, part, metrics, conventions) -> None:
     """Refuse labels the metrics cannot score (ERR's max_grade, the exp2 gain's limit) before the fold trains, naming
     the fold's test file when it is one (it failed after training, naming no file)."""
@@ -665,6 +684,11 @@ def cross_validate(
         raise ValueError("no folds to run")
     files = {str(part) for f in folds for part in (f.train, f.vali, f.test) if isinstance(part, (str, os.PathLike))}
     refuse_one_files_sidecars(read_options, len(files), f"the folds read {len(files)} files")
+    weighted = _weighted_tests(folds, read_options)
+    if weighted:
+        warnings.warn(f"the row weights of the test parts ({weighted}) are not used by the test metrics: each query "
+                      "counts once, so that ltr compare can pair them by query (ltr evaluate --convention lightgbm "
+                      "weighs a file's means by query, as LightGBM does)", UserWarning, stacklevel=2)
     first = load_part(folds[0].train, n_features, **read_options)
     width = first.n_features if n_features is None else n_features
     given = None

@@ -675,7 +675,8 @@ class Ranker(BaseEstimator):
             if self.normalizer_ is not None:
                 vx = self.normalizer_.transform(vx, group_ptr=vptr)
             vw = item.weight if isinstance(item, RankingDataset) else None
-            if vw is not None and metric_params.get("convention") != "lightgbm":
+            # (the training data recorded beside: its weights train, and a word on its recorded metrics would mislead)
+            if vw is not None and metric_params.get("convention") != "lightgbm" and not is_training[-1]:
                 import warnings
 
                 source = item.sources.get("weight") or f"{what}'s weights"
@@ -683,6 +684,7 @@ class Ranker(BaseEstimator):
                               "once (LightGBM's convention weighs the means by query, as LightGBM does: "
                               "eval_params={'convention': 'lightgbm'}, --convention lightgbm)", UserWarning,
                               stacklevel=2)
+            if metric_params.get("convention") != "lightgbm":
                 vw = None
             valid.append(TrainSet(blank_column(vx, column), vy, vptr, metric_weight=vw))
         names = [f"valid_{i}" for i in range(len(valid))] if eval_names is None else [str(n) for n in eval_names]

@@ -268,6 +268,12 @@ def select_by_nested_cv(candidates: Mapping[str, Any], data, *, metric: str = "n
     data_name = _data_name(data)
     data = _data(data, read_options)
     _check_sizes(data, outer_folds, inner_folds)
+    if data.weight is not None:
+        import warnings
+
+        warnings.warn(f"the row weights of {data.sources.get('weight') or 'the data'} train every model but are not "
+                      "used by the inner and outer metrics: each query counts once, so that ltr compare can pair the "
+                      "outer results by query", UserWarning, stacklevel=2)
     conv = _conventions(gain, no_relevant, convention, max_grade)
     target, names = _metric_names(metric, metrics)
     folds = _outer_folds(data, outer_folds, random_state)
