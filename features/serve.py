@@ -424,17 +424,21 @@ def _unserved_teacher(model, described: Mapping[str, Any], name: str) -> _Unserv
     def gives(base: str, column: str) -> bool:
         return column == base or column.startswith((f"{base}:", f"{base}_"))
 
-    found = [i for i, e in enumerate(entries)
-             if isinstance(e, Mapping) and gives(str(e.get("name") or e.get("scorer")), target)]
-    if len(found) != 1:
+    bases = {i: str(e.get("name") or e.get("scorer")) for i, e in enumerate(entries) if isinstance(e, Mapping)}
+
+    def owner(column: str) -> int | None:  # the entry of the longest name that gives it ('t_bm25:x' is not t's)
+        named = [i for i, b in bases.items() if gives(b, column)]
+        return max(named, key=lambda i: len(bases[i])) if named else None
+
+    found = owner(target)
+    if found is None or sum(1 for b in bases.values() if b == bases[found]) != 1:
         return None
-    entry = entries[found[0]]
-    base = str(entry.get("name") or entry.get("scorer"))
-    mine = tuple(c for c in columns if gives(base, c))
+    base = bases[found]
+    mine = tuple(c for c in columns if owner(c) == found)
     trees = _trees_of(model)
     if any(_model_reads(model, trees, subset, columns.index(c)) for c in mine if c != target):
         return None
-    return _Unserved(found[0], mine, f"entry {found[0] + 1}, {base!r}")
+    return _Unserved(found, mine, f"entry {found + 1}, {base!r}")
 
 
 def _trees_of(model):

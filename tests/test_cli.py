@@ -337,15 +337,15 @@ def test_demo_keeps_a_users_files_takes_quiet_and_runs_again_in_its_own_folder(t
     ([], "{data}:2: LightGBM's lambdarank takes labels 0..30 under its default label_gain (2^l - 1), got label "
          "'250' (40 such label(s) in all); for labels that encode an order (MQ2007/8-list) train a listwise "
          "objective (--objective listnet --kernel numba), or pass --param label_gain=G0,G1,... (one gain per "
-         "label)"),
+         "label) with --gain"),
     (["--engine", "xgboost"], "{data}:2: XGBoost's rank:ndcg with exponential gains takes labels up to 31, got "
                               "label '250' (40 such label(s) in all); for labels that encode an order (MQ2007/8-list) "
                               "train a listwise objective (--objective listnet --kernel numba), or pass --param "
                               "ndcg_exp_gain=false --gain linear"),
     (["--kernel", "numba"], "{data}:2: label '250' is above the gain table of the numba lambdarank kernel, which "
                             "covers labels 0..30 (40 such label(s) in all); pass a longer --objective-param "
-                            "'label_gain=[G0,G1,...]', or for labels that encode an order (MQ2007/8-list) a listwise "
-                            "objective (--objective listnet)"),
+                            "'label_gain=[G0,G1,...]' with --gain, or for labels that encode an order (MQ2007/8-list) "
+                            "a listwise objective (--objective listnet)"),
 ])
 def test_lambdamart_on_order_labels_names_the_listwise_way_out(tmp_path, capsys, argv, says):
     data = tmp_path / "list.txt"

@@ -496,7 +496,9 @@ def test_a_student_of_a_neural_file_teacher_is_served_without_computing_its_teac
     assert (tmp_path / "r.run").read_bytes() == (tmp_path / "p.run").read_bytes()
 
 
-def test_a_student_of_a_neural_file_teacher_is_served_where_its_teachers_file_is_gone(made, capsys, tmp_path):
+@pytest.mark.parametrize("teacher, other", [("teach", None), ("t", "t_bm25"), ("t_bm25", "t")])
+def test_a_student_of_a_neural_file_teacher_is_served_where_its_teachers_file_is_gone(made, capsys, tmp_path, teacher,
+                                                                                      other):
     """The student reads no column of its teacher's entry, yet loading it rebuilt every entry of the sidecar's
     feature set first: without the teacher's score file (or, for a bi-encoder teacher, its model folder and
     sentence-transformers) it was refused (t49's 'left alone', t50/serve). The entry is not built now, and the run
@@ -504,18 +506,19 @@ def test_a_student_of_a_neural_file_teacher_is_served_where_its_teachers_file_is
     first = read_run(made / "bm25.run")
     rows = zip(first["qid"], first["docno"], first["score"])
     (tmp_path / "teacher.tsv").write_text("".join(f"{q}\t{d}\t{float(x) ** 0.5:.6f}\n" for q, d, x in rows))
-    (tmp_path / "fs.toml").write_text('[[features]]\nscorer = "bm25"\n[[features]]\nscorer = "neural_file"\n'
-                                      f'name = "teach"\npath = "{tmp_path / "teacher.tsv"}"\n'
+    named = f'name = "{other}"\n' if other else ""  # (a name of which the teacher's is a prefix, or the reverse)
+    (tmp_path / "fs.toml").write_text(f'[[features]]\nscorer = "bm25"\n{named}[[features]]\nscorer = "neural_file"\n'
+                                      f'name = "{teacher}"\npath = "{tmp_path / "teacher.tsv"}"\n'
                                       '[[features]]\nscorer = "tfidf"\n')
     ok(["features", "--collection", made / "docs.tsv", "--queries", made / "q.tsv", "--qrels", made / "qrels",
         "--topk", 6, "--features", tmp_path / "fs.toml", "--out", tmp_path / "t.letor", "--quiet"])
-    ok(["train", tmp_path / "t.letor", "--objective", "distill", "--kernel", "numba", "--teacher-column", "teach",
+    ok(["train", tmp_path / "t.letor", "--objective", "distill", "--kernel", "numba", "--teacher-column", teacher,
         "--out", tmp_path / "s.txt", *TRAIN])
     ok(["predict", tmp_path / "s.txt", tmp_path / "t.letor", "--run", "--out", tmp_path / "p.run", "--quiet"])
     (tmp_path / "teacher.tsv").unlink()
     reranker = Reranker.load(tmp_path / "s.txt", collection=made / "docs.tsv")
     assert [s.scorer for s in reranker._served.specs] == ["bm25", "tfidf"]
     blank = [reranker.feature_names[c] for c in reranker._blank]
-    assert blank == ["teach", "teach_missing"]  # the model's columns all there, the teacher's filled with 0
+    assert blank == [teacher, f"{teacher}_missing"]  # the model's columns all there, the teacher's filled with 0
     ok(rerank(made, "--model", tmp_path / "s.txt", "--run", made / "bm25.run", "--out", tmp_path / "r.run"), capsys)
     assert (tmp_path / "r.run").read_bytes() == (tmp_path / "p.run").read_bytes()

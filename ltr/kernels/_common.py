@@ -63,10 +63,10 @@ def check_integer_labels(y: NDArray[np.float64], *, max_label: int | None = None
         i = int(np.argmax(y))
         raise LabelRangeError(
             f"label {y[i]:g} at row {i} is above the gain table of {what}, which covers labels 0..{max_label}",
-            python_fix="pass a longer label_gain=, or for labels that encode an order (MQ2007/8-list) a listwise "
-                       "objective (objective='listnet')",
-            cli_fix="pass a longer --objective-param 'label_gain=[G0,G1,...]', or for labels that encode an order "
-                    "(MQ2007/8-list) a listwise objective (--objective listnet)")
+            python_fix="pass a longer label_gain= with eval_params' gain, or for labels that encode an order "
+                       "(MQ2007/8-list) a listwise objective (objective='listnet')",
+            cli_fix="pass a longer --objective-param 'label_gain=[G0,G1,...]' with --gain, or for labels that encode "
+                    "an order (MQ2007/8-list) a listwise objective (--objective listnet)")
 
 
 def as_scores(scores: ArrayLike, n_rows: int) -> NDArray[np.float64]:

@@ -486,10 +486,10 @@ def refuse_fractional_labels(model: Ranker, data, y, ptr, native_objective) -> N
             raise LabelRangeError(
                 f"{at}label {token} is above the gain table of {what}, which covers labels 0..{top} ({n} such "
                 "label(s) in all)",
-                python_fix="pass a longer label_gain=, or for labels that encode an order (MQ2007/8-list) a "
-                           "listwise objective (objective='listnet')",
-                cli_fix="pass a longer --objective-param 'label_gain=[G0,G1,...]', or for labels that encode an order "
-                        "(MQ2007/8-list) a listwise objective (--objective listnet)")
+                python_fix="pass a longer label_gain= with eval_params' gain, or for labels that encode an order "
+                           "(MQ2007/8-list) a listwise objective (objective='listnet')",
+                cli_fix="pass a longer --objective-param 'label_gain=[G0,G1,...]' with --gain, or for labels that "
+                        "encode an order (MQ2007/8-list) a listwise objective (--objective listnet)")
     # LightGBM's own refusal named neither the file nor the label's line ("Label 37 is not less than the number of
     # label mappings (31)"). Its table: the default (labels 0..30), or one given as an engine parameter or through
     # the objective's options (native_params turns objective_params' label_gain into LightGBM's)
@@ -504,9 +504,9 @@ def refuse_fractional_labels(model: Ranker, data, y, ptr, native_objective) -> N
             "label(s) in all)",
             python_fix="for labels that encode an order (MQ2007/8-list) train a listwise objective "
                        "(objective='listnet', kernel='numba'), or pass engine_params={'label_gain': [one gain per "
-                       "label]}",
+                       "label]} with eval_params' gain",
             cli_fix="for labels that encode an order (MQ2007/8-list) train a listwise objective (--objective listnet "
-                    "--kernel numba), or pass --param label_gain=G0,G1,... (one gain per label)")
+                    "--kernel numba), or pass --param label_gain=G0,G1,... (one gain per label) with --gain")
 
 
 def refuse_nonfinite(X, what: str) -> None:

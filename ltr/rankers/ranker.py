@@ -1083,9 +1083,10 @@ def _engine_error(model: Ranker, e: Exception) -> Exception:
                                  "or train on more rows", cli=f"{why} fewer than --min-child-samples {leaf} rows on a "
                                                               "side; lower --min-child-samples or train on more rows")
     if "number of label mappings" in text or "Relevance degress must be" in text:  # the engines' gain tables
-        engine_fix = ("engine_params={'label_gain': [one gain per label]}" if model.engine == "lightgbm" else
+        engine_fix = ("engine_params={'label_gain': [one gain per label]} with eval_params' gain"
+                      if model.engine == "lightgbm" else
                       "engine_params={'ndcg_exp_gain': False} with eval_params={'gain': 'linear'} (linear gains)")
-        flag_fix = ("--param label_gain=G0,G1,..." if model.engine == "lightgbm" else
+        flag_fix = ("--param label_gain=G0,G1,... with --gain" if model.engine == "lightgbm" else
                     "--param ndcg_exp_gain=false --gain linear")
         return LabelRangeError(
             f"{model.engine} refused the labels: {text}",
