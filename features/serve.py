@@ -230,9 +230,15 @@ def _scale_note(trained: Mapping | None, run) -> str:
 
 
 def _id_list(doc_ids, what: str) -> list[str]:
-    """Document ids as strings; a single string is refused (iterated, "69" would be the documents 6 and 9)."""
+    """Document ids as strings; a single string is refused (iterated, "69" would be the documents 6 and 9), and so
+    is a set or a mapping: their order, which gives the candidates their first-stage ranks, is not the first stage's
+    (a set's is the hashes')."""
     if isinstance(doc_ids, (str, bytes)):
         raise TypeError(f"{what} must be a sequence of document ids, got the string {doc_ids!r}; pass [{doc_ids!r}]")
+    if isinstance(doc_ids, (set, frozenset, Mapping)):
+        raise TypeError(f"{what} must be a sequence of document ids in first-stage order, got a "
+                        f"{type(doc_ids).__name__}, whose order is not the first stage's (it gives the rank feature): "
+                        "pass a list")
     return [str(d) for d in doc_ids]
 
 

@@ -442,6 +442,9 @@ def test_an_empty_candidate_list_gives_an_empty_result(adi):
     reranker = Reranker.load(adi.models["linear"], index=adi.index)
     got = reranker.rerank("wing flutter", [])
     assert got.doc_ids == () and got.scores.shape == (0,) and len(got) == 0
+    # a set has no first-stage order (its order, the hashes', gave the rank feature; trial t50/serve)
+    with pytest.raises(TypeError, match="doc_ids must be a sequence of document ids in first-stage order, got a set"):
+        reranker.rerank("wing", {"1", "2"})
     # features() and score() of no candidate: empty too, where they raised an internal 'group 0 has size 0' (t50)
     for engine in ("linear", "lightgbm"):
         r = Reranker.load(adi.models[engine], index=adi.index)
