@@ -522,3 +522,7 @@ def test_a_student_of_a_neural_file_teacher_is_served_where_its_teachers_file_is
     assert blank == [teacher, f"{teacher}_missing"]  # the model's columns all there, the teacher's filled with 0
     ok(rerank(made, "--model", tmp_path / "s.txt", "--run", made / "bm25.run", "--out", tmp_path / "r.run"), capsys)
     assert (tmp_path / "r.run").read_bytes() == (tmp_path / "p.run").read_bytes()
+    # the feature-set file given (--features): its teacher entry is left out too (the review of t50)
+    ok(rerank(made, "--model", tmp_path / "s.txt", "--run", made / "bm25.run", "--features", tmp_path / "fs.toml",
+              "--out", tmp_path / "f.run"), capsys)
+    assert (tmp_path / "f.run").read_bytes() == (tmp_path / "p.run").read_bytes()
