@@ -475,18 +475,25 @@ def _tiny_cross_encoder(folder, words):
     return folder
 
 
-@pytest.mark.neural
-@pytest.mark.slow
-def test_a_cross_encoder_feature_reuses_the_cached_pair_scores_and_serves_threads(adi, tmp_path):
+def _cross_encoder_set(adi, tmp_path, middle: str):
+    """A tiny cross-encoder over ADI's words (named ``ce``, on ``all``) after BM25 and ``middle``, written as a
+    feature-set file: ``(model folder, feature-set path)``."""
     import re
 
     words = {w for f in adi.docs.fields.values() for t in f for w in re.findall(r"\w+", t.lower())}
     ce = _tiny_cross_encoder(tmp_path / "ce", words)
     fs = tmp_path / "fs.json"
     fs.write_text(json.dumps({"features": [
-        {"scorer": "bm25"}, {"scorer": "first_stage"},
+        {"scorer": "bm25"}, {"scorer": middle},
         {"scorer": "crossencoder", "model": str(ce), "fields": ["all"], "name": "ce", "cache_dir": str(tmp_path)},
     ]}))
+    return ce, fs
+
+
+@pytest.mark.neural
+@pytest.mark.slow
+def test_a_cross_encoder_feature_reuses_the_cached_pair_scores_and_serves_threads(adi, tmp_path):
+    ce, fs = _cross_encoder_set(adi, tmp_path, "first_stage")
     letor, run, model = tmp_path / "ce.letor", tmp_path / "bm25.run", tmp_path / "ce.model"
     cli("features", "--collection", adi.coll, "--topk", 8, "--features", fs, "--out", letor, "--save-run", run,
         "--index", adi.index, "--quiet")
@@ -524,15 +531,7 @@ def test_a_student_of_a_cross_encoder_is_served_without_its_teachers_model(adi, 
     """A distilled student reads none of its teacher's columns, yet Reranker.load built the teacher's entry: where
     the teacher's model folder (or sentence-transformers) was absent, the student could not be served at all (trial
     t50/serve). The entry is left unbuilt now; the student's run is ltr predict's, bit for bit."""
-    import re
-
-    words = {w for f in adi.docs.fields.values() for t in f for w in re.findall(r"\w+", t.lower())}
-    ce = _tiny_cross_encoder(tmp_path / "ce", words)
-    fs = tmp_path / "fs.json"
-    fs.write_text(json.dumps({"features": [
-        {"scorer": "bm25"}, {"scorer": "tfidf"},
-        {"scorer": "crossencoder", "model": str(ce), "fields": ["all"], "name": "ce", "cache_dir": str(tmp_path)},
-    ]}))
+    ce, fs = _cross_encoder_set(adi, tmp_path, "tfidf")
     letor, model = tmp_path / "ce.letor", tmp_path / "student.model"
     cli("features", "--collection", adi.coll, "--topk", 8, "--features", fs, "--out", letor, "--index", adi.index,
         "--quiet")
