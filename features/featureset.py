@@ -207,27 +207,51 @@ class FeatureSet:
         if isinstance(spec, str) and spec in SHIPPED:
             return cls.shipped(spec)
         if isinstance(spec, (str, Path)):
-            p = Path(spec)
-            if not p.is_file():
-                names = ", ".join(repr(n) for n in SHIPPED)
-                raise ValueError(f"feature set must be a shipped one ({names}) or a .toml/.json file; {str(p)!r} "
-                                 "does not exist")
-            from ltr.io.files import read_utf8_file
-
-            text = read_utf8_file(p, "feature set")
-            try:
-                data = json.loads(text) if p.suffix.lower() == ".json" else _toml_loads(text)
-            except ValueError as e:  # JSONDecodeError and TOMLDecodeError are ValueErrors
-                raise ValueError(f"{p}: cannot parse feature set: {e}") from None
-            if not isinstance(data, dict) or not isinstance(data.get("features"), list):
-                raise ValueError(f"{p}: expected a top-level 'features' array")
-            try:
-                fs = cls.from_dict(data) if data.get("format") == DESCRIPTION_FORMAT else cls(data["features"])
-            except ValueError as e:
-                raise ValueError(f"{p}: {e}") from None
-            fs.source = str(p)  # named by an error found later, against an index
-            return fs
+            return cls._from_file(Path(spec))
         return cls(list(spec))
+
+    @classmethod
+    def load_without(cls, path: str | Path, entry: Mapping[str, Any]) -> FeatureSet | None:
+        """The feature-set file at ``path`` (as :meth:`load` reads it) without its one entry of ``entry``'s scorer
+        and name, which is then never built (a distilled student's teacher, served: :mod:`features.serve`); None
+        for a shipped set's name, or a file without exactly one such entry."""
+        if isinstance(path, str) and path in SHIPPED:
+            return None
+
+        def other(entries: list) -> list | None:
+            same = [i for i, e in enumerate(entries) if isinstance(e, Mapping) and e.get("scorer") == entry.get(
+                "scorer") and e.get("name") == entry.get("name")]
+            return [e for i, e in enumerate(entries) if i != same[0]] if len(same) == 1 else None
+
+        return cls._from_file(Path(path), other)
+
+    @classmethod
+    def _from_file(cls, p: Path, keep=None) -> FeatureSet | None:
+        """:meth:`load` of a file; ``keep(entries)`` gives the entries to build (None: give up, return None)."""
+        if not p.is_file():
+            names = ", ".join(repr(n) for n in SHIPPED)
+            raise ValueError(f"feature set must be a shipped one ({names}) or a .toml/.json file; {str(p)!r} "
+                             "does not exist")
+        from ltr.io.files import read_utf8_file
+
+        text = read_utf8_file(p, "feature set")
+        try:
+            data = json.loads(text) if p.suffix.lower() == ".json" else _toml_loads(text)
+        except ValueError as e:  # JSONDecodeError and TOMLDecodeError are ValueErrors
+            raise ValueError(f"{p}: cannot parse feature set: {e}") from None
+        if not isinstance(data, dict) or not isinstance(data.get("features"), list):
+            raise ValueError(f"{p}: expected a top-level 'features' array")
+        if keep is not None:
+            entries = keep(data["features"])
+            if entries is None:
+                return None
+            data = {**data, "features": entries}
+        try:
+            fs = cls.from_dict(data) if data.get("format") == DESCRIPTION_FORMAT else cls(data["features"])
+        except ValueError as e:
+            raise ValueError(f"{p}: {e}") from None
+        fs.source = str(p)  # named by an error found later, against an index
+        return fs
 
     def columns(self, index: InvertedIndex) -> list[tuple[Scorer, str | None, list[str]]]:
         """``(scorer, field or None, column names)`` per computation, in order."""

@@ -64,7 +64,7 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
 from features.collections import Collection
-from features.featureset import SHIPPED, FeatureSet, differences
+from features.featureset import FeatureSet, differences
 from features.index import InvertedIndex
 from features.pairs import PairSet
 from ltr.groups import group_ptr_from_sizes
@@ -447,46 +447,6 @@ def _unserved_teacher(model, described: Mapping[str, Any], name: str) -> _Unserv
     return _Unserved(found, mine, f"entry {found + 1}, {base!r}")
 
 
-def _loaded_without(path, teacher: Mapping[str, Any]) -> FeatureSet | None:
-    """The feature-set file at ``path`` (as :meth:`FeatureSet.load` reads it) without the entry of the model's
-    ``teacher`` entry (the same scorer and name), which is then never built; None where the file is not a plain
-    feature-set file holding exactly one such entry (the whole file is then loaded, as given)."""
-    p = Path(path)
-    if not p.is_file() or str(path) in SHIPPED:
-        return None
-    import json
-
-    from features.featureset import DESCRIPTION_FORMAT
-    from ltr.io.files import read_utf8_file
-
-    try:
-        text = read_utf8_file(p, "feature set")
-        if p.suffix.lower() == ".json":
-            data = json.loads(text)
-        else:
-            try:
-                import tomllib
-            except ModuleNotFoundError:  # Python 3.10
-                import tomli as tomllib
-            data = tomllib.loads(text)
-    except (ValueError, OSError, ImportError):
-        return None  # said by FeatureSet.load, in its words
-    entries = data.get("features") if isinstance(data, dict) else None
-    if not isinstance(entries, list):
-        return None
-    same = [i for i, e in enumerate(entries) if isinstance(e, Mapping) and e.get("scorer") == teacher.get("scorer")
-            and e.get("name") == teacher.get("name")]
-    if len(same) != 1:
-        return None
-    kept = {**data, "features": [e for i, e in enumerate(entries) if i != same[0]]}
-    try:
-        fs = FeatureSet.from_dict(kept) if data.get("format") == DESCRIPTION_FORMAT else FeatureSet(kept["features"])
-    except ValueError as e:
-        raise ValueError(f"{p}: {e}") from None
-    fs.source = str(p)
-    return fs
-
-
 def _trees_of(model):
     """The model's trees as :mod:`ltr.trees` reads them, None for a linear model."""
     if model.engine not in ("lightgbm", "xgboost"):
@@ -686,7 +646,7 @@ class Reranker:
             fs = None
             if described is not None and isinstance(features, (str, os.PathLike)):
                 unserved = _unserved_teacher(ranker, described, name)  # left out of the file given too
-                fs = _loaded_without(features, described["features"][unserved.entry]) if unserved else None
+                fs = FeatureSet.load_without(features, described["features"][unserved.entry]) if unserved else None
                 if fs is None:
                     unserved = None
             if fs is None:
@@ -902,12 +862,8 @@ class Reranker:
         Xe = self.model.engine_input(X, group=sizes)
         if self.trees is None:
             return np.asarray(self.model.booster_.predict(Xe), dtype=np.float64)
-        # On Numba's workqueue layer the trees' parallel kernel (more than one thread) must not run beside another
-        # thread's parallel feature kernel or tree scoring, this reranker's or another's (module docstring). Any
-        # n_jobs but 1 may mean several threads (None: the idle cores of the moment, for a large batch); on one,
-        # the trees' kernel is not a parallel one.
-        with workqueue_turn() if self.n_jobs != 1 else contextlib.nullcontext():
-            return self.trees.predict(Xe, n_iter=self.model.best_iteration_, n_jobs=self.n_jobs)
+        # (on Numba's workqueue layer the trees' parallel kernel takes the process's turn itself: TreeEnsemble.predict)
+        return self.trees.predict(Xe, n_iter=self.model.best_iteration_, n_jobs=self.n_jobs)
 
     def _first_stage(self, scores, ids: Sequence[str], n: int, keep=None, what: str = "scores"
                      ) -> NDArray[np.float64] | None:
