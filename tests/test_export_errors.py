@@ -63,9 +63,25 @@ def test_categorical_splits_are_refused_by_name():
     X = np.column_stack([rng.integers(0, 8, 400), rng.random(400)]).astype(np.float64)
     y = (X[:, 0] % 3 == 0) + rng.random(400)
     booster = lgb.train({"objective": "regression", "verbose": -1, "min_data_per_group": 5, "cat_smooth": 1,
-                         "num_threads": 1}, lgb.Dataset(X, y, categorical_feature=[0]), 5)
+                         "num_threads": 1}, lgb.Dataset(X, y, categorical_feature=[0], feature_name=["color", "x"]), 5)
     assert "num_cat=0" not in booster.model_to_string().split("Tree=1")[0]  # the model has a categorical split
-    with pytest.raises(ModelFormatError, match="categorical split"):
+    with pytest.raises(ModelFormatError, match=r"tree 0: node \d+ \(feature 'color'\) is a categorical split "
+                                               r"\(num_cat=\d+\), which is not supported$"):
+        export(booster, "es-xgboost", feature_names=NAMES)
+
+
+def test_xgboost_categorical_splits_are_refused_by_feature_name():
+    import pandas as pd
+    import xgboost as xgb
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"x": rng.random(400), "color": pd.Categorical(rng.integers(0, 8, 400))})
+    y = (frame["color"].cat.codes % 3 == 0) + rng.random(400)
+    booster = xgb.train({"tree_method": "hist", "max_cat_to_onehot": 1, "nthread": 1},
+                        xgb.DMatrix(frame, y, enable_categorical=True), 3)
+    assert '"categories_nodes":[]' not in booster.save_raw("json").decode()  # the model has categorical splits
+    with pytest.raises(ModelFormatError, match=r"tree 0: .*trees\[0\]\.categories_nodes: node \d+ \(feature 'color'\) "
+                                               r"is a categorical split, which is not supported$"):
         export(booster, "es-xgboost", feature_names=NAMES)
 
 

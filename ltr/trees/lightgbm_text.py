@@ -71,7 +71,8 @@ class _Text:
 
     def __init__(self, text: str, where: str):
         self.where = where
-        raw = text.split("\n")
+        # Old-Mac line ends (CR alone) are line ends to LightGBM's reader as well
+        raw = text.split("\r" if "\n" not in text and "\r" in text else "\n")
         if raw and raw[-1] == "":
             raw.pop()
         # Byte offsets count every byte, "\r" included (tree_sizes is in bytes); contents drop a final "\r".
@@ -153,7 +154,28 @@ def _tree_block(doc: _Text, i: int, t: int) -> tuple[dict[str, tuple[int, str]],
     return fields, i
 
 
-def _parse_tree(doc: _Text, t: int, start: int, fields: dict[str, tuple[int, str]]) -> dict[str, np.ndarray]:
+def _on_feature(split_feature, k: int, names: list[str]) -> str:
+    """' (feature NAME)' for node k's split, where the split_feature line names one; else nothing."""
+    if split_feature is None or k >= len(split_feature) or not 0 <= split_feature[k] < len(names):
+        return ""
+    return f" (feature {names[split_feature[k]]!r})"
+
+
+def _categorical_refusal(fields: dict[str, tuple[int, str]], names: list[str], num_cat: int) -> str:
+    """The refusal of a tree with categorical splits, naming its first categorical node and feature if it can."""
+    try:
+        dt = [int(v) for v in fields["decision_type"][1].split(" ")]
+        feature = [int(v) for v in fields["split_feature"][1].split(" ")]
+        k = next(k for k, d in enumerate(dt) if d & 1)
+    except (KeyError, ValueError, StopIteration):
+        # the lines that would name the node are absent or themselves malformed
+        return f"categorical splits (num_cat={num_cat}) are not supported"
+    on = _on_feature(feature, k, names)
+    return f"node {k}{on} is a categorical split (num_cat={num_cat}), which is not supported"
+
+
+def _parse_tree(doc: _Text, t: int, start: int, fields: dict[str, tuple[int, str]],
+                names: list[str]) -> dict[str, np.ndarray]:
     for key in ("num_leaves", "num_cat", "leaf_value"):
         if key not in fields:
             doc.fail(start, f"the tree has no {key} line", t)
@@ -163,7 +185,7 @@ def _parse_tree(doc: _Text, t: int, start: int, fields: dict[str, tuple[int, str
         doc.fail(li, f"num_leaves must be at least 1, got {n_leaves}", t)
     num_cat = _int(doc, fields["num_cat"][0], "num_cat", fields["num_cat"][1], t)
     if num_cat != 0 or "cat_boundaries" in fields or "cat_threshold" in fields:
-        doc.fail(fields["num_cat"][0], f"categorical splits (num_cat={num_cat}) are not supported", t)
+        doc.fail(fields["num_cat"][0], _categorical_refusal(fields, names, num_cat), t)
     if "is_linear" in fields:
         li, lv = fields["is_linear"]
         if _int(doc, li, "is_linear", lv, t) not in (0, 1):
@@ -193,7 +215,8 @@ def _parse_tree(doc: _Text, t: int, start: int, fields: dict[str, tuple[int, str
         doc.fail(fields["decision_type"][0], f"node {k} has unknown decision_type {dt[k]}", t)
     if (dt & 1).any():
         k = int(np.flatnonzero(dt & 1)[0])
-        doc.fail(fields["decision_type"][0], f"node {k} is a categorical split, which is not supported", t)
+        doc.fail(fields["decision_type"][0], f"node {k}{_on_feature(out.get('split_feature'), k, names)} is a "
+                                             "categorical split, which is not supported", t)
     if ((dt >> 2) & 3 == 3).any():
         k = int(np.flatnonzero((dt >> 2) & 3 == 3)[0])
         doc.fail(fields["decision_type"][0], f"node {k} has unknown missing type 3 (decision_type {dt[k]})", t)
@@ -325,7 +348,7 @@ def from_lightgbm_text(text: str | bytes, *, source: str | None = None) -> TreeE
             doc.fail(i, f"trees must be numbered in order: expected Tree={len(trees)}", token=line)
         starts.append(i)
         fields, i = _tree_block(doc, i, len(trees))
-        trees.append(_parse_tree(doc, len(trees), starts[-1], fields))
+        trees.append(_parse_tree(doc, len(trees), starts[-1], fields, names))
     starts.append(i)
     _check_parameters(doc, i)
 

@@ -186,7 +186,18 @@ def _load(doc: _Doc, text_or_dict: Any) -> dict:
     return obj
 
 
-def _trees(doc: _Doc, trees: list, n_features: int, path: str) -> dict[str, np.ndarray]:
+def _categorical_refusal(tree: dict, nodes, names: list[str] | None) -> str:
+    """The refusal of a tree with categorical splits, naming its first categorical node and feature if it can."""
+    try:
+        k = int(nodes[0])
+        f = tree["split_indices"][k]
+        on = f" (feature {names[f]!r})" if names and 0 <= f < len(names) else f" (feature {f})"
+    except (TypeError, ValueError, IndexError, KeyError):  # the lists that would name them are malformed
+        return "categorical splits are not supported"
+    return f"node {k}{on} is a categorical split, which is not supported"
+
+
+def _trees(doc: _Doc, trees: list, n_features: int, path: str, names: list[str] | None) -> dict[str, np.ndarray]:
     """Check every tree in XGBoost's own node ids, then renumber the reachable nodes in the record's convention."""
     arrays: dict[str, list] = {k: [] for k in ("left", "right", "parent", "feature", "cond", "dleft")}
     sizes, deleted = [], []
@@ -206,9 +217,10 @@ def _trees(doc: _Doc, trees: list, n_features: int, path: str) -> dict[str, np.n
         if doc.integer(param, "size_leaf_vector", f"{p}.tree_param", i, default=1) > 1:
             doc.fail(f"{p}.tree_param.size_leaf_vector", "multi-target trees are not supported", i)
         if any(tree.get(k) for k in ("categories", "categories_nodes")):
-            doc.fail(f"{p}.categories_nodes", "categorical splits are not supported", i)
+            doc.fail(f"{p}.categories_nodes", _categorical_refusal(tree, tree.get("categories_nodes"), names), i)
         if "split_type" in tree and doc.array(tree, "split_type", p, n, "iub", i).any():
-            doc.fail(f"{p}.split_type", "categorical splits are not supported", i)
+            nodes = np.flatnonzero(doc.array(tree, "split_type", p, n, "iub", i)).tolist()
+            doc.fail(f"{p}.split_type", _categorical_refusal(tree, nodes, names), i)
         for key in ("base_weights", "loss_changes", "sum_hessian"):
             if key in tree:
                 doc.array(tree, key, p, n, "fiu", i)
@@ -380,7 +392,7 @@ def from_xgboost_json(text_or_dict: str | bytes | dict, *, source: str | None = 
         if indptr != list(range(0, len(trees) + 1, per_iter)):
             doc.fail(f"{mp}.iteration_indptr", f"must be 0, {per_iter}, ..., {len(trees)} (num_parallel_tree trees "
                                                "per round)")
-    arrays = _trees(doc, trees, n_features, f"{mp}.trees")
+    arrays = _trees(doc, trees, n_features, f"{mp}.trees", names)
     return TreeEnsemble(engine="xgboost", n_features=n_features, **arrays, base_score=float(margin),
                         trees_per_iteration=per_iter, objective=objective,
                         feature_names=tuple(names) if names else None, source=source)
