@@ -188,6 +188,10 @@ def export(model: Any, format: str, *, feature_names: Sequence[str] | None = Non
         per-query normaliser, a LightGBM zero-as-missing split, a threshold Solr cannot hold, a tree model to a
         linear format or the reverse, missing values RankLib cannot tell from 0), feature names missing or wrong, a
         feature the target feature set lacks.
+    ModelFormatError
+        A model ``ltr.trees`` cannot read or refuses (a malformed file, categorical splits, linear trees, several
+        outputs), named by file and line or JSON path, tree, node and feature; ``ExportError`` does not catch it,
+        ``ValueError`` catches both.
 
     Examples
     --------
