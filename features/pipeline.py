@@ -189,6 +189,15 @@ def load_inputs(
     fmt = None
     if qrels is not None:
         fmt = detect_qrels_format(qrels, errors=errors) if qrels_format == "auto" else qrels_format
+        if fmt == "qdr" and qrels_format == "auto" and own_ids == "position":
+            # Cranfield's folder: its queries are numbered as cranqrel numbers them, so its codes are read as cranqrel's
+            # too (a copy of cranqrel under another name would otherwise train on codes, 1 = best, as labels)
+            log.warning("%s: read as Cranfield's cranqrel (3 columns, given with the Cranfield collection): column 3 "
+                        "is taken for Cleverdon's relevance codes (1 = complete answer ... 4 = minimum interest, -1 = "
+                        "not relevant), mapped to gains 5 - code (1 -> 4, 4 -> 1, -1 -> 0); if it holds plain labels "
+                        "(higher is better), name the layout 'qdr' (--qrels-format qdr); naming 'cranfield' the same "
+                        "way confirms this reading and says nothing", qrels)
+            fmt = "cranfield"
         judged = read_qrels(qrels, fmt, errors=errors)
     elif qrels_format != "auto":
         raise InputOptionError("qrels_format", qrels_format, "applies to a judgment file, and none was given")
