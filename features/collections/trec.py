@@ -61,9 +61,10 @@ _DOCHDR = re.compile(r"<DOCHDR\b[^>]*>.*?</DOCHDR\s*>", re.S | re.I)
 #: (``1 <= m``, ``10^8 < 2^27``) is text, as in HTML5's tokenizer; with ``<[^>]*>`` it ate the text up to the next tag.
 _TAG = re.compile(r"<[A-Za-z/!?][^>]*>")
 _ENTITY = re.compile(r"&([A-Za-z][A-Za-z0-9]*);")
-_TOP = re.compile(r"<top>(.*?)</top>", re.S | re.I)
-_TOP_OPENS = re.compile(r"<top>", re.I)
-_TOP_TAGS = re.compile(r"</?top>", re.I)
+_TOP_OPEN = r"<top\b[^>]*>"  # FIRE's and CLEF's <top lang='en'> too; not <topic> or <topics>
+_TOP = re.compile(_TOP_OPEN + r"(.*?)</top\s*>", re.S | re.I)
+_TOP_OPENS = re.compile(_TOP_OPEN, re.I)
+_TOP_TAGS = re.compile(_TOP_OPEN + r"|</top\s*>", re.I)
 _TOPIC_FIELD = re.compile(r"<(num|title|desc|narr|query)>(.*?)(?=</?[A-Za-z][^>]*>|$)", re.S | re.I)
 _XML_TOPIC_OPEN = r"<topic\b[^>]*>"  # not <topics ...>, TREC-COVID's root
 _XML_TOPIC = re.compile(r"<topic\b([^>]*)>(.*?)</topic\s*>", re.S | re.I)
