@@ -262,7 +262,8 @@ def _first(folder: Path, *names: str) -> Path:
     for n in names:
         if (folder / n).exists():
             return folder / n
-    raise CollectionFormatError(f"none of {list(names)} found", str(folder))
+    plain = next((n for n in names if not n.endswith(".gz")), names[0])
+    raise CollectionFormatError(f"file not found (nor {plain}.gz)", str(folder / plain))
 
 
 def load_test_collection(
@@ -284,16 +285,16 @@ def load_test_collection(
     then an empty table): for a caller that brings its own or needs none.
 
     ============  ================================================  =============================================
-    layout        files                                             notes
+    layout        files (each may also be gzip'd, ``NAME.gz``)       notes
     ============  ================================================  =============================================
-    Cranfield     ``cran.all.1400[.gz]``, ``cran.qry``, ``cranqrel``  queries numbered by position; graded gains
-    CACM          ``cacm.all[.gz]``, ``query.text``, ``qrels.text``   12 of 64 queries have no judgment
-    SMART trio    ``NAME.ALL[.gz]``, ``NAME.QRY``, ``NAME.REL``         ADI, CISI, MED (any letter case); the
+    Cranfield     ``cran.all.1400``, ``cran.qry``, ``cranqrel``       queries numbered by position; graded gains
+    CACM          ``cacm.all``, ``query.text``, ``qrels.text``        12 of 64 queries have no judgment
+    SMART trio    ``NAME.ALL``, ``NAME.QRY``, ``NAME.REL``            ADI, CISI, MED (any letter case); the
                                                                     ``.REL`` in SMART's or TREC's columns
-    NPL/Vaswani   ``doc-text.trec[.gz]``, ``query-text.trec``, ``qrels``  Terrier's TREC-markup conversion
-    NPL           ``doc-text[.gz]``, ``query-text``, ``rlv-ass``      the Glasgow original
-    NFCorpus      ``{split}.docs[.gz]``, ``{split}.{query_type}.queries[.gz]``, ``{split}.{qrels_variant}.qrel[.gz]``
-    BEIR          ``corpus.jsonl[.gz]``, ``queries.jsonl[.gz]``, ``qrels/{split}.tsv[.gz]``
+    NPL/Vaswani   ``doc-text.trec``, ``query-text.trec``, ``qrels``   Terrier's TREC-markup conversion
+    NPL           ``doc-text``, ``query-text``, ``rlv-ass``           the Glasgow original
+    NFCorpus      ``{split}.docs``, ``{split}.{query_type}.queries``, ``{split}.{qrels_variant}.qrel``
+    BEIR          ``corpus.jsonl``, ``queries.jsonl``, ``qrels/{split}.tsv``
     ============  ================================================  =============================================
     """
     f = Path(folder)
@@ -318,16 +319,16 @@ def load_test_collection(
         return TestCollection(
             read_smart_documents(_first(f, "cran.all.1400.gz", "cran.all.1400"), errors=errors,
                                  duplicates=duplicates),
-            read_smart_queries(f / "cran.qry", ids="position", errors=errors),
-            judged(f / "cranqrel", "cranfield"),
+            read_smart_queries(_first(f, "cran.qry.gz", "cran.qry"), ids="position", errors=errors),
+            judged(lambda: _first(f, "cranqrel.gz", "cranqrel"), "cranfield"),
             name="cranfield",
             query_ids="position",
         )
     if names & {"cacm.all", "cacm.all.gz"}:
         return TestCollection(
             read_smart_documents(_first(f, "cacm.all.gz", "cacm.all"), errors=errors, duplicates=duplicates),
-            read_smart_queries(f / "query.text", errors=errors),
-            judged(f / "qrels.text", "smart"),
+            read_smart_queries(_first(f, "query.text.gz", "query.text"), errors=errors),
+            judged(lambda: _first(f, "qrels.text.gz", "qrels.text"), "smart"),
             name="cacm",
         )
     smart = _smart_trio(f, names)
@@ -343,8 +344,8 @@ def load_test_collection(
         return TestCollection(
             read_trec_documents(_first(f, "doc-text.trec.gz", "doc-text.trec"), errors=errors,
                                 duplicates=duplicates),
-            read_trec_topics(f / "query-text.trec", errors=errors),
-            judged(f / "qrels", "trec"),
+            read_trec_topics(_first(f, "query-text.trec.gz", "query-text.trec"), errors=errors),
+            judged(lambda: _first(f, "qrels.gz", "qrels"), "trec"),
             name="vaswani",
         )
     if names & {"doc-text", "doc-text.gz"}:
