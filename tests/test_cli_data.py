@@ -8,6 +8,7 @@ import functools
 import hashlib
 import io
 import json
+import os
 import re
 import threading
 import zipfile
@@ -18,6 +19,7 @@ import pytest
 
 from ltr.cli import main
 from ltr.datasets import make_ranking
+from ltr.registry import get_entry
 
 try:
     import tomllib
@@ -276,6 +278,19 @@ train = ["train.txt"]
 [format]
 n_features = 4
 """
+
+
+def test_an_upper_case_checksum_installs_the_right_archive(toy, tmp_path, capsys):
+    """PowerShell's Get-FileHash and certutil print upper-case hex: the right archive was set aside as corrupt."""
+    registry = Path(os.environ["LTRKIT_DATA_REGISTRY"]) / "toy.toml"
+    text = registry.read_text(encoding="utf-8")
+    digest = hashlib.sha256((tmp_path / "mirror" / "toy.zip").read_bytes()).hexdigest()
+    assert f'sha256 = "{digest}"' in text
+    registry.write_text(text.replace(digest, digest.upper()), encoding="utf-8")
+    assert get_entry("toy").archives[0]["sha256"] == digest
+    root = _fetch(toy, tmp_path / "got", capsys)
+    assert (root / "Fold1" / "train.txt").is_file()
+    assert not list((tmp_path / "got").rglob("*.corrupt"))
 
 
 def _rar_set(tmp_path: Path, monkeypatch) -> Path:

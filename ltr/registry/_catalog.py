@@ -37,6 +37,7 @@ from __future__ import annotations
 import copy
 import difflib
 import functools
+import json
 import os
 import re
 from collections.abc import Iterator
@@ -52,6 +53,23 @@ SPLITS = ("train", "vali", "test")
 _SPLIT_ALIASES = {"train": "train", "training": "train", "vali": "vali", "valid": "vali", "validation": "vali",
                   "test": "test", "testing": "test"}
 _KINDS = ("letor", "text")
+#: A SMART trio's files (ADI.ALL, ADI.QRY, ADI.REL; and ADI.BLN): the collection loader reads them in any case
+_SMART_FILE = re.compile(r"(.+)\.(all|qry|rel|bln)", re.I)
+
+
+def _trio_stem(path: str) -> str | None:
+    m = _SMART_FILE.fullmatch(path)
+    return m.group(1).lower() if m else None
+
+
+def _smart_trios(paths: list[str]) -> set[str]:
+    """The stems (lower case) of which ``paths`` hold NAME.ALL, NAME.QRY and NAME.REL."""
+    exts: dict[str, set[str]] = {}
+    for p in paths:
+        m = _SMART_FILE.fullmatch(p)
+        if m:
+            exts.setdefault(m.group(1).lower(), set()).add(m.group(2).lower())
+    return {stem for stem, e in exts.items() if {"all", "qry", "rel"} <= e}
 _ARCHIVE_FORMATS = ("zip", "tar.gz", "tar.bz2", "tar", "rar", "gz", "file")
 _REGISTRY_ENV = "LTRKIT_DATA_REGISTRY"
 
@@ -85,6 +103,7 @@ class ExpectedFile:
     fold: int | None = None
     split: str | None = None
     role: str | None = None
+    any_case: bool = False  #: also in another letter case (a SMART trio's files, which the loader reads so)
 
     def resolve(self, root: Path) -> Path | None:
         """The first accepted spelling present under ``root`` (also compressed: ``NAME.gz``, ``.bz2``, ``.xz``), or
@@ -96,6 +115,16 @@ class ExpectedFile:
                 p = root / (rel + suffix)
                 if p.is_file():
                     return p
+        if self.any_case:
+            for rel in self.candidates:
+                folder = (root / rel).parent
+                wanted = {(Path(rel).name + suffix).lower() for suffix in ("", *COMPRESSED_SUFFIXES)}
+                try:
+                    found = sorted(p for p in folder.iterdir() if p.name.lower() in wanted and p.is_file())
+                except OSError:  # no such folder (or not one)
+                    continue
+                if found:
+                    return found[0]
         return None
 
 
@@ -116,6 +145,10 @@ class Entry:
         name = _key(data["name"])
         if "aliases" in data:  # the name itself is no alias of it (``info`` would list it as one)
             data["aliases"] = [a for a in data["aliases"] if _key(a) != name]
+        for table in (*data.get("archives", []), *data.get("files", [])):
+            for key in _DIGEST_LENGTHS:  # compared with hashlib's hexdigest, which is lower-case
+                if key in table:
+                    table[key] = table[key].lower()
         return cls(name=name, data=data, origin=origin)
 
     @classmethod
@@ -188,7 +221,10 @@ class Entry:
     def expected_files(self) -> list[ExpectedFile]:
         """Every file a complete copy holds, in a stable order (folds, then train/vali/test; or the file list)."""
         if self.kind == "text":
-            return [ExpectedFile(f["path"], (f["path"],), role=f.get("role")) for f in self.data.get("files", [])]
+            paths = [f["path"] for f in self.data.get("files", [])]
+            trios = _smart_trios(paths)
+            return [ExpectedFile(f["path"], (f["path"],), role=f.get("role"), any_case=_trio_stem(f["path"]) in trios)
+                    for f in self.data.get("files", [])]
         return [self.split_file(k, s) for k in range(1, self.folds + 1) for s in self.splits]
 
     def file_facts(self, path: str) -> dict:
@@ -267,11 +303,18 @@ def _check(d: dict, origin: str) -> None:
     if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
         raise bad(f"aliases must be a list of names, got {aliases!r}")
     for a in d.get("archives", []):
-        if not isinstance(a.get("file"), str) or a.get("format") not in _ARCHIVE_FORMATS:
+        if not isinstance(a, dict) or not isinstance(a.get("file"), str) or a.get("format") not in _ARCHIVE_FORMATS:
             raise bad(f"each [[archives]] needs 'file' and 'format' in {_ARCHIVE_FORMATS}, got {a!r}")
+        where = f"archive {a['file']!r}"
+        _check_strings(bad, a, "urls", where)
+        _check_size_and_digests(bad, a, where)
         if not a.get("manual") and not a.get("urls"):
             raise bad(f"archive {a['file']!r} has no 'urls' and is not marked manual = true")
     lay = d.get("layout", {})
+    for key in ("root", *SPLITS):
+        _check_strings(bad, lay, key, "[layout]")
+    if "folds" in lay and (not _is_int(lay["folds"]) or lay["folds"] < 1):
+        raise bad(f"[layout] folds must be a positive integer, got {lay['folds']!r}")
     if d["kind"] == "letor":
         if not any(lay.get(s) for s in SPLITS):
             raise bad("[layout] lists no file names for train, vali or test")
@@ -287,13 +330,41 @@ def _check(d: dict, origin: str) -> None:
         if not d.get("files"):
             raise bad("a text collection lists its files in [[files]]")
     for f in d.get("files", []):
-        if not isinstance(f.get("path"), str):
+        if not isinstance(f, dict) or not isinstance(f.get("path"), str):
             raise bad(f"each [[files]] needs a 'path', got {f!r}")
+        _check_size_and_digests(bad, f, f"file {f['path']!r}")
         if "records" in f:
             try:
                 re.compile(f["records"]["pattern"])
             except (KeyError, TypeError, re.error) as e:
                 raise bad(f"file {f['path']!r}: records needs a valid regular expression 'pattern' ({e})") from None
+
+
+def _is_int(v) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _check_strings(bad, table: dict, key: str, where: str) -> None:
+    """``table[key]``, where present, must be a list of strings: a lone string (``urls = "https://..."``, the most
+    natural slip) would be used letter by letter."""
+    v = table.get(key)
+    if key in table and (not isinstance(v, list) or not all(isinstance(x, str) for x in v)):
+        one = f" (one value is still a list: {key} = [{json.dumps(v)}])" if isinstance(v, str) else ""
+        raise bad(f"{where}: {key} must be a list of strings, got {v!r}{one}")
+
+
+_DIGEST_LENGTHS = {"md5": 32, "sha256": 64}
+
+
+def _check_size_and_digests(bad, table: dict, where: str) -> None:
+    """A byte ``size`` must be a non-negative integer and a digest the hex digits of its length (any case, as
+    PowerShell and certutil print them upper-case; compared in lower case)."""
+    if "size" in table and (not _is_int(table["size"]) or table["size"] < 0):
+        raise bad(f"{where}: size must be a number of bytes (an integer, not quoted), got {table['size']!r}")
+    for key, n in _DIGEST_LENGTHS.items():
+        v = table.get(key)
+        if key in table and not (isinstance(v, str) and re.fullmatch(f"[0-9A-Fa-f]{{{n}}}", v)):
+            raise bad(f"{where}: {key} must be {n} hexadecimal digits, got {v!r}")
 
 
 def _builtin_files() -> Iterator[tuple[str, str]]:
@@ -337,6 +408,15 @@ def catalog() -> dict[str, Entry]:
         for p in sorted(Path(folder).glob("*.toml")):
             e = Entry.from_toml(p)
             entries[e.name] = e
+    owner: dict[str, Entry] = {}
+    for e in entries.values():  # an alias that is another set's name, or another's alias, would be shadowed unsaid
+        for a in e.data.get("aliases", []):
+            other = entries.get(_key(a)) or owner.get(_key(a))
+            if other is not None and other is not e:
+                raise DatasetLayoutError(f"{e.origin}: alias {a!r} of {e.name!r} is already "
+                                         f"{'the name' if other.name == _key(a) else 'an alias'} of {other.name!r} "
+                                         f"({other.origin}); choose another alias")
+            owner[_key(a)] = e
     return entries
 
 
