@@ -193,7 +193,8 @@ def extract(
         must be in it. Query ids and raw query texts always reach the scorers.
     negative_labels : {"zero", "keep"}, default="zero"
         Judgments below 0 (the Web track's -2 for spam, -1 where a collection marks junk): label 0, not relevant,
-        as trec_eval counts them, with a warning giving their count, so that the engines' rankers (which refuse
+        as trec_eval's MAP and NDCG count them (trec_eval reads them as pooled but unjudged, which its bpref leaves
+        out), with a warning giving their count, so that the engines' rankers (which refuse
         negative labels) train on the data; or ``"keep"`` them as they are.
     some_queries : bool, default=False
         The queries are a part of a larger set extracted in parts (:mod:`features.distributed`'s shards): a score
@@ -279,8 +280,9 @@ def extract(
     negative = y < 0
     if negative_labels == "zero" and negative.any():
         grades = ", ".join(f"{v:g}" for v in np.unique(y[negative]))
-        log.warning("%d candidate(s) judged below 0 (%s) get label 0, not relevant, as trec_eval counts them (to keep "
-                    "them: negative_labels='keep', ltr features --negative-labels keep)", int(negative.sum()), grades)
+        log.warning("%d candidate(s) judged below 0 (%s) get label 0, not relevant, as trec_eval's MAP and NDCG "
+                    "count them (to keep them: negative_labels='keep', ltr features --negative-labels keep)",
+                    int(negative.sum()), grades)
         y[negative] = 0.0
     return RankingDataset(
         X=X.astype(np.float32),

@@ -286,8 +286,17 @@ def read_qrels(
     dup = df.duplicated(["qid", "docno"]).to_numpy()
     if dup.any():
         i = int(np.flatnonzero(dup)[0])
-        raise TrecFormatError(f"document {df.docno.iat[i]!r} is judged twice for query {df.qid.iat[i]!r}", spath,
-                              _line_of_row(text, format, rows, i, lines), df.docno.iat[i])
+        hint = ""
+        if format == "trec":  # a diversity (ndeval) file, qid subtopic docno rel, judges a pair once a subtopic
+            if rows is None:
+                rows = _rows(text)
+            first = int(np.flatnonzero(((df.qid == df.qid.iat[i]) & (df.docno == df.docno.iat[i])).to_numpy())[0])
+            a, b = rows[first][1][1], rows[i][1][1]
+            if a != b and _integral(a) is not None and _integral(b) is not None:
+                hint = (f" (with {a} and then {b} in column 2: a diversity qrels, 'qid subtopic docno rel', as "
+                        "ndeval reads? trec_eval reads one judgment a pair)")
+        raise TrecFormatError(f"document {df.docno.iat[i]!r} is judged twice for query {df.qid.iat[i]!r}{hint}",
+                              spath, _line_of_row(text, format, rows, i, lines), df.docno.iat[i])
     df.attrs["path"] = spath  # for later messages about its rows (features.collections.check_qrels names the line)
     if format in ("smart", "cranfield"):  # numeric ids read without leading zeros: a run evaluated against them too
         df.attrs["ids"] = UNPADDED
