@@ -82,7 +82,8 @@ NATIVE: dict[str, dict[str, str]] = {
 XGBOOST_BINARY_OBJECTIVES = ("rank:map", "binary:logistic")
 
 #: Objective names that are a kernel with fixed options: ``"logistic"`` is the pointwise kernel's logistic loss on
-#: binary relevance (labels 0/1; :class:`ltr.Ranker` binarises graded labels as label >= 1).
+#: binary relevance (labels 0/1; :class:`ltr.Ranker` binarises graded labels as label >= 1 for training, while the
+#: metrics recorded each round, and early stopping, read the labels as given, as for ``rank:map``).
 KERNEL_ALIASES: dict[str, tuple[str, dict[str, Any]]] = {"logistic": ("pointwise", {"loss": "logistic"})}
 
 #: Objective names that have a Numba kernel (usable with :func:`lightgbm_objective` / :func:`xgboost_objective`).

@@ -670,8 +670,7 @@ class Ranker(BaseEstimator):
                     "files with the same n_features="
                 )
             is_training.append(is_training_set(item, X, y))
-            if self.objective == "logistic":
-                vy = (vy >= 1).astype(np.float64)
+            # (objective="logistic" trains on label >= 1; its metrics, as rank:map's, read the labels as given)
             if self.normalizer_ is not None:
                 vx = self.normalizer_.transform(vx, group_ptr=vptr)
             vw = item.weight if isinstance(item, RankingDataset) else None
@@ -797,6 +796,7 @@ class Ranker(BaseEstimator):
         self.feature_set_ = described_features(X, getattr(self, "feature_names_in_", None))
         self._fitted_on_frame = columns is not None  # predict on an unnamed array then warns, as scikit-learn
         self.data_fingerprint_ = fingerprint
+        self._remember_params()
         return self
 
     def _make_normalizer(self):
@@ -870,13 +870,30 @@ class Ranker(BaseEstimator):
         return scores, column
 
     def _teacher_column(self) -> int | None:
-        """The input column a distillation teacher takes, which ``predict`` blanks too (None without one)."""
-        if self.objective != "distill" or "teacher" not in (self.objective_params or {}):
+        """The input column a distillation teacher takes, which ``predict`` blanks too (None without one): the
+        teacher the model was fitted with (a ``set_params`` after the fit changes the next fit, not this model)."""
+        params = self.fitted_params()
+        objective_params = params.get("objective_params") or {}
+        if params.get("objective") != "distill" or "teacher" not in objective_params:
             return None
         from ltr.rankers.teacher import teacher_column
 
-        return teacher_column(self.objective_params["teacher"], self.n_features_in_,
+        return teacher_column(objective_params["teacher"], self.n_features_in_,
                               getattr(self, "feature_names_in_", None))
+
+    def fitted_params(self) -> dict:
+        """The parameters the fitted model was trained with (as ``get_params(deep=False)`` gave them at the fit, or
+        as the loaded model's sidecar records them); the current ones for a Ranker not fitted. ``set_params``
+        after a fit changes what the next fit trains, as in scikit-learn, never the fitted model: ``predict`` and
+        :meth:`save` read these."""
+        fitted = getattr(self, "_fitted_params", None)
+        return dict(fitted) if fitted is not None else self.get_params(deep=False)
+
+    def _remember_params(self) -> None:
+        """Keep the parameters this model is fitted with (dict values copied: a caller's dict changed later in
+        place does not change them)."""
+        self._fitted_params = {k: dict(v) if isinstance(v, dict) else v
+                               for k, v in self.get_params(deep=False).items()}
 
     def _check_fitted(self):
         if not hasattr(self, "booster_"):
@@ -1013,12 +1030,12 @@ class Ranker(BaseEstimator):
         from ltr.rankers.sidecar import write_model
 
         text = get_backend(self.engine).to_text(self.booster_, self.best_iteration_)
-        params = self.get_params(deep=False)
-        if self.objective_params and "teacher" in self.objective_params:  # an array or a model: described in JSON
-            params["objective_params"] = {**self.objective_params,
-                                          "teacher": describe_teacher(self.objective_params["teacher"])}
-        if not isinstance(self.normalize, (str, dict, type(None))):  # an instance: store its description
-            params["normalize"] = self._make_normalizer().to_dict()
+        params = self.fitted_params()  # what trained the model, whatever set_params changed since
+        objective_params = params.get("objective_params") or {}
+        if "teacher" in objective_params:  # an array or a model: described in JSON
+            params["objective_params"] = {**objective_params, "teacher": describe_teacher(objective_params["teacher"])}
+        if not isinstance(params["normalize"], (str, dict, type(None))):  # an instance: store its description
+            params["normalize"] = {k: v for k, v in self.normalizer_.to_dict().items() if k not in ("offset", "scale")}
         if not isinstance(params["eval_at"], numbers.Integral):
             params["eval_at"] = list(params["eval_at"])
         meta = {
