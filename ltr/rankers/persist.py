@@ -84,7 +84,7 @@ def _read_text(path: Path) -> str:
 
 def _sniff_engine(text: str) -> str | None:
     head = text.lstrip()[:4096]
-    if head.startswith("tree\n") or head.startswith("tree\r\n"):
+    if head.startswith(("tree\n", "tree\r")):  # LF, CRLF or CR-only (old-Mac) line ends, all LightGBM's
         return "lightgbm"
     if head.startswith("{") and '"learner"' in head:
         return "xgboost"
@@ -223,6 +223,7 @@ def load_model(path: str | os.PathLike) -> Ranker:
         if model.normalizer_.needs_groups is False and getattr(model.normalizer_, "n_features_in_", None) != \
                 model.n_features_in_:
             raise ModelFormatError(f"{mpath}: the global normalizer does not match the model's feature count")
+    model._remember_params()  # the sidecar's parameters are those it was fitted with
     return model
 
 
@@ -280,6 +281,7 @@ def _load_plain(path: Path, text: str) -> Ranker:
     model.read_options_ = None
     model.normalizer_ = None
     model.plain_model_ = True
+    model._remember_params()
     model.svmlight_columns_ = _svmlight_columns(engine, text, ensemble)
     model.training_file_ = _training_file(engine, text)
     said = []
@@ -372,6 +374,7 @@ def _load_plain_linear(path: Path, text: str) -> Ranker:
     model.read_options_ = None
     model.normalizer_ = None if booster.normalizer is None else normalizer_from_dict(booster.normalizer)
     model.plain_model_ = True
+    model._remember_params()
     warnings.warn(f"{path}: a linear model without an ltrkit sidecar; it predicts with its {booster.n_features} "
                   "weights and normaliser, but its feature names are unknown", PlainModelWarning, stacklevel=3)
     return model
