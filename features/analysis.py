@@ -104,7 +104,11 @@ TOKEN_MEMO_LIMIT = 1 << 18
 
 
 def load_stopwords(spec: str | Path | Iterable[str] | None) -> frozenset[str]:
-    """A stopword set from a shipped list name, a file (one word a line, ``#`` comments) or an iterable.
+    """A stopword set from a shipped list name, a file or an iterable of words (lowercased).
+
+    A file holds words separated by white space, one or more a line; a line starting with ``#`` is a comment, and so
+    is the rest of a line after ``|``: Snowball's stop lists, and Lucene's and Solr's copies of them
+    (``format="snowball"``), write ``i  | subject, always ...``. A plain one-word-a-line file reads the same.
 
     Examples
     --------
@@ -124,9 +128,8 @@ def load_stopwords(spec: str | Path | Iterable[str] | None) -> frozenset[str]:
         text = read_utf8_file(p, "stopword file")
     else:
         return frozenset(str(w).strip().lower() for w in spec if str(w).strip())
-    return frozenset(
-        w.strip().lower() for w in text.splitlines() if w.strip() and not w.lstrip().startswith("#")
-    )
+    return frozenset(w.lower() for line in text.splitlines() if not line.lstrip().startswith("#")
+                     for w in line.split("|", 1)[0].split())
 
 
 @dataclass(frozen=True)
@@ -218,6 +221,10 @@ class Analyzer:
             # Keep a hashable, serialisable copy of a custom list or a file's words (not the file's name, which a
             # saved index does not keep), so the settings can be saved and compared.
             object.__setattr__(self, "stopwords", tuple(sorted(stopset)))
+        if self.normalize:  # matched against tokens normalised, then lowercased: the words are, the same way
+            stopset = frozenset(unicodedata.normalize(self.normalize, w) for w in stopset)
+            if self.lowercase:
+                stopset = frozenset(w.lower() for w in stopset)
         object.__setattr__(self, "_stopset", stopset)
         stem = None
         if self.stemmer is not None:

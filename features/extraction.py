@@ -227,6 +227,13 @@ def extract(
     if qrels is not None:  # PyTerrier's (label) and ir_datasets' (query_id, doc_id, relevance) names too
         qrels = standard_columns(qrels, ["qid", "docno", "rel"], what="qrels")
         qrels = check_qrels(qrels, qs.qids, index.doc_ids, on_unknown=on_unknown, what="qrels")
+        rel = pd.to_numeric(qrels["rel"], errors="coerce").to_numpy(dtype=np.float64)
+        bad = ~np.isfinite(rel)
+        if bad.any():  # (read_qrels refuses them by file and line; a frame given in Python reaches here)
+            i = int(np.flatnonzero(bad)[0])
+            row = qrels.iloc[i]
+            raise ValueError(f"qrels: the relevance of document {str(row['docno'])!r} for query {str(row['qid'])!r} "
+                             f"is {row['rel']!s}, not a finite number ({int(bad.sum())} such row(s))")
         labels = {(q, d): float(r) for q, d, r in zip(qrels["qid"].astype(str), qrels["docno"].astype(str),
                                                        qrels["rel"])}
     cand = cand.sort_values(["qid", "rank"], kind="stable")

@@ -118,7 +118,12 @@ class FeatureSpec:
             fields = (fields,)
         elif fields is not None and not isinstance(fields, str):
             fields = tuple(fields)
+            if not fields:  # it gave no column, unsaid (alone: a LETOR file of no feature)
+                raise ValueError("'fields' is an empty list: name one or more fields, or leave 'fields' out for "
+                                 "every field ('*')")
         name = d.pop("name", None)
+        if name is not None and (not isinstance(name, str) or not name.strip()):
+            raise ValueError(f"'name' must be a non-empty string (or left out for the scorer's own), got {name!r}")
         return cls(str(scorer), d, fields, name)
 
 
@@ -211,17 +216,23 @@ class FeatureSet:
         return cls(list(spec))
 
     @classmethod
-    def load_without(cls, path: str | Path, entry: Mapping[str, Any]) -> FeatureSet | None:
-        """The feature-set file at ``path`` (as :meth:`load` reads it) without its one entry of ``entry``'s scorer
-        and name, which is then never built (a distilled student's teacher, served: :mod:`features.serve`); None
-        for a shipped set's name, or a file without exactly one such entry."""
+    def load_without(cls, path: str | Path, entries: Sequence[Mapping[str, Any]]) -> FeatureSet | None:
+        """The feature-set file at ``path`` (as :meth:`load` reads it) without its one entry of each of ``entries``'
+        scorer and name, which are then never built (a distilled student's teacher, a neural entry a feature-subset
+        model does not read, served: :mod:`features.serve`); None for a shipped set's name, or a file without
+        exactly one such entry for each."""
         if isinstance(path, str) and path in SHIPPED:
             return None
 
-        def other(entries: list) -> list | None:
-            same = [i for i, e in enumerate(entries) if isinstance(e, Mapping) and e.get("scorer") == entry.get(
-                "scorer") and e.get("name") == entry.get("name")]
-            return [e for i, e in enumerate(entries) if i != same[0]] if len(same) == 1 else None
+        def other(given: list) -> list | None:
+            drop = set()
+            for entry in entries:
+                same = [i for i, e in enumerate(given) if isinstance(e, Mapping) and e.get("scorer") == entry.get(
+                    "scorer") and e.get("name") == entry.get("name")]
+                if len(same) != 1:
+                    return None
+                drop.add(same[0])
+            return [e for i, e in enumerate(given) if i not in drop]
 
         return cls._from_file(Path(path), other)
 

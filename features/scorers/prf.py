@@ -333,7 +333,8 @@ class Bo1(_PRF):
     def validate(self) -> None:
         super().validate()
         p = self.params
-        self._check(isinstance(p["min_docs"], int) and p["min_docs"] >= 0, "min_docs", "an integer >= 0")
+        self._check(isinstance(p["min_docs"], int) and not isinstance(p["min_docs"], bool) and p["min_docs"] >= 0,
+                    "min_docs", "an integer >= 0")
         self._check(p["beta"] is None or (is_number(p["beta"]) and p["beta"] > 0), "beta",
                     "None (parameter-free) or a finite number > 0")
         self._check(p["model"] in _BO1_MODELS, "model", f"one of {_BO1_MODELS}")

@@ -110,7 +110,8 @@ def register(sub) -> None:
     ana.add_argument("--analyzer", default=None, choices=["default", "terrier"],
                      help="default: \\w+ tokens, Lucene stopwords, Porter; terrier: Terrier's pipeline (default: "
                           "the --bm25-preset's, else default)")
-    ana.add_argument("--stopwords", help="override: 'lucene', 'terrier', 'none' or a file (default: the analyzer's)")
+    ana.add_argument("--stopwords", help="override: 'lucene', 'terrier', 'none' or a file of words ('#' comment "
+                                         "lines; Snowball's '| comment' after a word) (default: the analyzer's)")
     ana.add_argument("--stemmer", help="override: a PyStemmer algorithm (porter, english, ...) or 'none' (default: "
                                        "the analyzer's)")
     ana.add_argument("--unicode", default=None, choices=["NFC", "NFKC", "NFD", "NFKD"],
@@ -283,6 +284,19 @@ def _check(args: argparse.Namespace) -> None:
             raise UsageError(message)
 
 
+def _check_fields(args: argparse.Namespace, fields: list[str] | None, docs) -> None:
+    """``--fields``: a field that is empty in every document gives features of 0 and a first stage that retrieves
+    nothing over it (said before as 'no query has any candidate', after the whole indexing pass)."""
+    from features.index import default_fields
+
+    empty = [f for f in fields or [] if f in docs.fields and not any(t.strip() for t in docs.fields[f])]
+    if empty:
+        names = ", ".join(map(repr, empty))
+        have = [f for f in default_fields(docs) if f not in empty]
+        raise UsageError(f"--fields {args.fields}: {names} {'is' if len(empty) == 1 else 'are'} empty in every "
+                         f"document of the collection" + (f"; its non-empty fields: {', '.join(have)}" if have else ""))
+
+
 def _check_bm25_field(args: argparse.Namespace, index) -> None:
     """``--bm25-field``: a field the index lacks is the option's mistake (exit 2, naming it), known once the index
     is built or loaded (its fields are the collection's non-empty ones, or --fields), before the search."""
@@ -380,6 +394,7 @@ def run(args: argparse.Namespace) -> int:
     if args.run:
         candidates = _run_candidates(args, first, queries, inputs.queries)
     fields = [f.strip() for f in args.fields.split(",")] if args.fields else None
+    _check_fields(args, fields, inputs.docs)
     index, built = load_or_build_index(args.index, inputs.docs, _analyzer(args), fields=fields, progress=progress)
     if args.index and not built:
         note(args, f"loaded the index {args.index}")
