@@ -395,37 +395,34 @@ def _without_column(feature_set: FeatureSet, index: InvertedIndex, column: str,
 
 @dataclass(frozen=True)
 class _Unserved:
-    """A distilled student's teacher entry that :meth:`Reranker.load` does not build: the model reads none of its
-    columns (the teacher's is blanked), so serving needs neither its model, its library nor its score file."""
+    """Entries of the model's feature set that :meth:`Reranker.load` does not build, as the model reads none of
+    their columns: a distilled student's teacher (its column is blanked), and a neural entry whose columns a model
+    trained on a feature subset never takes (or never splits on). Serving then needs neither their models, their
+    libraries nor their score files, and pays nothing for them."""
 
-    entry: int  # its place among the model's described entries
-    columns: tuple[str, ...]  # the columns it gives, filled with 0
-    label: str  # how messages name it
+    entries: tuple[int, ...]  # their places among the model's described entries
+    columns: tuple[str, ...]  # the columns they give, filled with 0
+    label: str  # how messages name them
 
     def without(self, described: Mapping[str, Any]) -> dict[str, Any]:
-        """``described`` without the entry and its columns."""
+        """``described`` without the entries and their columns."""
         out = dict(described)
-        out["features"] = [e for i, e in enumerate(described["features"]) if i != self.entry]
+        out["features"] = [e for i, e in enumerate(described["features"]) if i not in self.entries]
         if "columns" in out:
             out["columns"] = [c for c in out["columns"] if c not in self.columns]
         return out
 
 
-def _unserved_teacher(model, described: Mapping[str, Any], name: str) -> _Unserved | None:
-    """The teacher's entry of a distilled student ``model`` that serving can leave unbuilt (:class:`_Unserved`), or
-    None (no teacher, no recorded columns, no single entry whose name gives the teacher's column, or a column of it
-    the model reads). Its columns are found by their names (the entry's ``name``, then ``:field`` or ``_output``);
-    :meth:`Reranker._check` verifies that the others give exactly the model's other columns."""
-    teacher = model._teacher_column() if hasattr(model, "_teacher_column") else None
+def _unserved_entries(model, described: Mapping[str, Any], name: str) -> _Unserved | None:
+    """The entries of ``model``'s described feature set that serving can leave unbuilt (:class:`_Unserved`): a
+    distilled student's teacher, and every neural entry (a bi-encoder, a cross-encoder, a ``neural_file``) none of
+    whose columns the model reads; None when there is none, or no recorded columns. An entry's columns are found by
+    their names (the entry's ``name``, then ``:field`` or ``_output``; an entry whose name another entry shares is
+    kept); :meth:`Reranker._check` verifies that the others give exactly the model's other columns."""
     columns = described.get("columns")
     entries = described.get("features")
-    if teacher is None or not isinstance(columns, list) or not isinstance(entries, list):
+    if not isinstance(columns, list) or not isinstance(entries, list):
         return None
-    subset = _recorded_columns(model, name)
-    whole = int(subset[teacher]) if subset is not None else teacher
-    if not 0 <= whole < len(columns):
-        return None
-    target = columns[whole]
 
     def gives(base: str, column: str) -> bool:
         return column == base or column.startswith((f"{base}:", f"{base}_"))
@@ -436,15 +433,38 @@ def _unserved_teacher(model, described: Mapping[str, Any], name: str) -> _Unserv
         named = [i for i, b in bases.items() if gives(b, column)]
         return max(named, key=lambda i: len(bases[i])) if named else None
 
-    found = owner(target)
-    if found is None or sum(1 for b in bases.values() if b == bases[found]) != 1:
-        return None
-    base = bases[found]
-    mine = tuple(c for c in columns if owner(c) == found)
+    def unique(i: int) -> bool:
+        return sum(1 for b in bases.values() if b == bases[i]) == 1
+
+    owned = [owner(c) for c in columns]
+    subset = _recorded_columns(model, name)
     trees = _trees_of(model)
-    if any(_model_reads(model, trees, subset, columns.index(c)) for c in mine if c != target):
+    teacher = model._teacher_column() if hasattr(model, "_teacher_column") else None
+    target = None
+    if teacher is not None:
+        whole = int(subset[teacher]) if subset is not None else teacher
+        target = whole if 0 <= whole < len(columns) else None
+    left: list[int] = []
+    for i in bases:
+        mine = [j for j, o in enumerate(owned) if o == i]
+        scorer = str(entries[i].get("scorer"))
+        candidate = (target is not None and target in mine) or (
+            subset is not None and (scorer == "neural_file" or _is_model_scorer_name(scorer)))
+        if (candidate and mine and unique(i)
+                and not any(_model_reads(model, trees, subset, j) for j in mine if j != target)):
+            left.append(i)
+    if not left:
         return None
-    return _Unserved(found, mine, f"entry {found + 1}, {base!r}")
+    label = "; ".join(f"entry {i + 1}, {bases[i]!r}" for i in left)
+    return _Unserved(tuple(left), tuple(c for c, o in zip(columns, owned) if o in left), label)
+
+
+def _is_model_scorer_name(name: str) -> bool:
+    """:func:`_is_model_scorer` for a described entry's scorer name, which may be one this version lacks."""
+    try:
+        return _is_model_scorer(name)
+    except ValueError:
+        return False
 
 
 def _trees_of(model):
@@ -551,7 +571,7 @@ class Reranker:
         # that a neural teacher costs nothing at query time; the column is filled with 0 (ltr.Ranker blanks it too).
         self._served, self._blank = feature_set, None
         teacher = model._teacher_column() if hasattr(model, "_teacher_column") else None
-        if unserved is not None:  # the teacher's entry was never built (load): its columns are blank already
+        if unserved is not None:  # entries never built (load), the teacher's among them: their columns are blank
             teacher = None
             self._blank = sorted(self.feature_names.index(c) for c in unserved.columns)
         if teacher is not None and self._columns is not None:
@@ -645,16 +665,21 @@ class Reranker:
         if features is not None:
             fs = None
             if described is not None and isinstance(features, (str, os.PathLike)):
-                unserved = _unserved_teacher(ranker, described, name)  # left out of the file given too
-                fs = FeatureSet.load_without(features, described["features"][unserved.entry]) if unserved else None
-                if fs is None:
-                    unserved = None
+                unserved = _unserved_entries(ranker, described, name)  # left out of the file given too
+                if unserved is not None:
+                    fs = FeatureSet.load_without(features, [described["features"][i] for i in unserved.entries])
+                    if fs is None:  # a file without them (only the entries the model reads) serves it as well
+                        fs = FeatureSet.load(features)
+                        if differences(_entries_only(unserved.without(described)), _entries_only(fs.to_dict()),
+                                       ("the model", "the feature set given")):
+                            unserved = None  # compared whole below
             if fs is None:
                 fs = FeatureSet.load(features)
         else:
-            # a distilled student reads none of its teacher's columns: the teacher is not built (its model, library
-            # or score file may be absent where the student serves)
-            unserved = _unserved_teacher(ranker, described, name)
+            # a distilled student reads none of its teacher's columns, a feature-subset model none of the neural
+            # columns left out: they are not built (their models, library or score files may be absent where the
+            # model serves, and they would cost the most of every query)
+            unserved = _unserved_entries(ranker, described, name)
             try:
                 fs = FeatureSet.from_dict(unserved.without(described) if unserved is not None else described)
             except ValueError as e:  # a neural_file path relative to where ltr features ran, a model folder moved
@@ -720,11 +745,11 @@ class Reranker:
         if described is None and recorded is not None and "analyzer" in recorded:
             # a description `ltr features` wrote, given as the feature set of a model without one (load)
             described, who = recorded, f"{name} (its features as {self.feature_set.source or 'described'})"
-        if self._unserved is not None:  # the set lacks the teacher's entry: compared without it, then its columns in
+        if self._unserved is not None:  # the set lacks the unread entries: compared without them, then their columns
             served = [c for c in described.get("columns", []) if c not in self._unserved.columns]
             if have["columns"] != served:  # (a name's guess that did not hold: said as a mismatch)
                 raise FeatureSetMismatchError(
-                    f"{name}: without its teacher's entry ({self._unserved.label}) the feature set computes "
+                    f"{name}: without the entries it does not read ({self._unserved.label}) the feature set computes "
                     f"{len(have['columns'])} columns where the model's others are {len(served)}: give the feature "
                     "set the model was trained with")
             described = self._unserved.without(described)
@@ -735,7 +760,7 @@ class Reranker:
                     f"{who} was trained on features computed otherwise than this index and feature set give: "
                     + "; ".join(diff) + " (use the index, analysis options and models the training features were "
                     "made with)")
-        if self._unserved is not None:  # the model's columns, the teacher's among them (filled with 0)
+        if self._unserved is not None:  # the model's columns, the unread entries' among them (filled with 0)
             have = {**have, "columns": list(model.feature_set_["columns"])}
         columns = have["columns"]
         names = getattr(model, "feature_names_in_", None)

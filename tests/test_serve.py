@@ -550,6 +550,29 @@ def test_a_student_of_a_cross_encoder_is_served_without_its_teachers_model(adi, 
         assert np.array_equal(got.scores, w[np.argsort(-w, kind="stable")])
 
 
+@pytest.mark.neural
+@pytest.mark.slow
+def test_a_model_of_the_classical_columns_is_served_without_the_cross_encoder(adi, tmp_path):
+    """A model trained on a hybrid file's classical columns (ltr train --drop-features ce:all) built and ran the
+    cross-encoder at every query, and could not be served without its model folder (trial t51/hybrid)."""
+    ce, fs = _cross_encoder_set(adi, tmp_path, "tfidf")
+    letor, model = tmp_path / "ce.letor", tmp_path / "classical.model"
+    cli("features", "--collection", adi.coll, "--topk", 8, "--features", fs, "--out", letor, "--index", adi.index,
+        "--quiet")
+    cli("train", letor, "--drop-features", "ce:all", "--rounds", 15, "--leaves", 5, "--min-child-samples", 5,
+        "--out", model, "--quiet", "--format", "json")
+    cli("predict", model, letor, "--out", tmp_path / "m.scores", "--quiet")
+    data, want = read_letor(letor), read_scores(tmp_path / "m.scores")
+    ce.rename(tmp_path / "ce-moved")
+    reranker = Reranker.load(model, index=adi.index, collection=adi.coll)
+    assert [s.scorer for s in reranker._served.specs] == ["bm25", "tfidf"]
+    for q in range(data.n_queries):
+        a, b = data.group_ptr[q], data.group_ptr[q + 1]
+        got = reranker.rerank(adi.texts[str(data.qid[a])], list(data.doc_ids[a:b]))
+        w = want[a:b]
+        assert np.array_equal(got.scores, w[np.argsort(-w, kind="stable")])
+
+
 def test_ltr_serve_is_the_same_reranker_and_import_ltr_does_not_load_the_feature_layer():
     import subprocess
     import sys
