@@ -237,6 +237,10 @@ def _distill_params(args: argparse.Namespace, objective_params: dict[str, Any]) 
         elif teachers[0] == "teacher_scores":
             if Path(value).is_dir():
                 raise IsADirectoryError(f"{value}: is a folder, not a score file")
+            if Path(value).exists() and not Path(value).is_file():  # a pipe (<(...)), a FIFO, a device
+                raise UsageError(f"--teacher-scores {value}: not a regular file (a pipe?): the teacher's scores are "
+                                 "read more than once (their first lines tell one score a row from a run), which a "
+                                 "pipe cannot give; write them to a file first")
             if not Path(value).is_file():
                 raise FileNotFoundError(2, "no such file", value)
             out["teacher"] = {"scores": value}
