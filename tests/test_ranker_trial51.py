@@ -75,3 +75,20 @@ def test_a_lightgbm_model_file_with_cr_only_line_ends_loads(tmp_path):
         warnings.simplefilter("ignore", PlainModelWarning)
         model = ltr.load_model(path)
     assert np.array_equal(model.predict(X), booster.predict(X, raw_score=True))
+
+
+def test_teacher_scores_from_a_pipe_are_refused_as_not_a_regular_file(tmp_path, shared_file, capsys):
+    """--teacher-scores <(...) said '/dev/fd/63: no such file or folder': the file is read more than once."""
+    import os
+
+    from ltr.cli import main
+
+    fifo = tmp_path / "scores.fifo"
+    os.mkfifo(fifo)
+    code = main(["train", str(shared_file("mq2008/Fold1/vali.txt.gz")), "--objective", "distill", "--kernel", "numba",
+                 "--teacher-scores", str(fifo), "--out", str(tmp_path / "m.txt"), "--quiet"])
+    assert code == 2
+    assert capsys.readouterr().err == (f"ltr train: error: --teacher-scores {fifo}: not a regular file (a pipe?): the "
+                                       "teacher's scores are read more than once (their first lines tell one score a "
+                                       "row from a run), which a pipe cannot give; write them to a file first\n")
+    assert not (tmp_path / "m.txt").exists()
