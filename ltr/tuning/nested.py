@@ -651,7 +651,7 @@ def _tuned_params(estimator, space: SearchSpace, fold_names: Sequence[str],
     return params
 
 
-def _base_estimator(estimator, engine: str | None, target: str):
+def _base_estimator(estimator, engine: str | None, target: str, conv: dict[str, Any]):
     from ltr.rankers.ranker import Ranker
 
     if estimator is None:
@@ -670,6 +670,20 @@ def _base_estimator(estimator, engine: str | None, target: str):
             raise ValueError(f"tuning {target}: {e}; tune another metric, or set the linear ranker's objective") \
                 from None
         estimator = estimator.set_params(objective=target)
+        # ... with the conventions it is scored by: ERR's top grade, NDCG's gain (they were left at the engine's
+        # defaults, 4 and exp2, while every inner and outer score used the ones given)
+        engine_params = dict(params.get("engine_params") or {})
+        wanted = {"gain": (conv["gain"], "exp2")}
+        if target.lower().startswith("err"):
+            wanted["max_grade"] = (float(conv.get("max_grade", 4.0)), 4.0)
+        for key, (value, default) in wanted.items():
+            if key in engine_params:
+                if engine_params[key] != value:
+                    raise ValueError(f"{key}={value!r} and engine_params {key}={engine_params[key]!r} disagree: the "
+                                     f"linear ranker optimises {target} as it is scored; give one of them")
+            elif value != default:  # (the engine's default is not written in: earlier studies' keys stay)
+                engine_params[key] = value
+        estimator = estimator.set_params(engine_params=engine_params or None)
     estimator._check_params()
     return estimator
 
@@ -821,12 +835,12 @@ def tune(data, *, estimator=None, engine: str | None = None, space=None, n_trial
     _check_counts(outer_folds, inner_folds, inner_repeats)
     _check_seed(random_state, outer_folds, inner_repeats)
     target, names = _metric_names(metric, metrics)
-    estimator = _base_estimator(estimator, engine, target)
+    conv = _conventions(gain, no_relevant, convention, max_grade)
+    estimator = _base_estimator(estimator, engine, target, conv)
     space = load_space(space, estimator)
     data_name = _data_name(data)
     data = _data(data, read_options)
     _check_sizes(data, outer_folds, inner_folds)
-    conv = _conventions(gain, no_relevant, convention, max_grade)
     folds = _outer_folds(data, outer_folds, random_state)
     url = _storage(storage)
     with _storage_lock(storage, url):  # the storage is this run's until the search ends: another run is refused
