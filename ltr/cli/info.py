@@ -273,7 +273,7 @@ def _print_model(args: argparse.Namespace, s: dict) -> None:
         ("feature names", shown_names),
         ("feature subset", "-" if subset is None else
          f"ids {','.join(map(str, subset['ids']))} of {subset['of']} (ltr predict picks them)"),
-        ("normaliser", "-" if s["normalizer"] is None else str(s["normalizer"].get("method", s["normalizer"]))),
+        ("normaliser", _normaliser(s["normalizer"])),
         ("feature set description", _words(s["feature_set"])),
         ("read options", _words({k: v for k, v in (s["read_options"] or {}).items() if k != "features"})),
         ("preset params", preset_flags(s["preset_params"]) or "-"),
@@ -359,3 +359,14 @@ def run(args: argparse.Namespace) -> int:
             print()
         _print_model(args, o)
     return 0
+
+
+def _normaliser(d) -> str:
+    """The model's normaliser as ``--normalize`` names it: ``global-zscore`` (fitted once, exportable) is not
+    ``zscore`` (per query, from each query's whole candidate list; no search engine can reproduce it)."""
+    if d is None:
+        return "-"
+    if not isinstance(d, dict):
+        return str(d)
+    method = str(d.get("method", "?"))
+    return f"global-{method}" if d.get("type") == "global" else f"{method} (per query)"

@@ -94,6 +94,13 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
+def _no_space(space) -> UsageError:
+    """``--space`` that names no file: a folder said as one (it was said to be missing)."""
+    if space is not None and Path(space).is_dir():
+        return UsageError(f"--space {space}: is a folder, not a search-space file")
+    return UsageError(f"--space {space}: no such file{_relative_note(space)}")
+
+
 def _note_searched(args: argparse.Namespace, model) -> None:
     """Say, before the search starts, which model options given here (a flag, or an engine parameter of
     ``--param``) the space searches: the values given are not used. A space that cannot be read is left to
@@ -107,6 +114,8 @@ def _note_searched(args: argparse.Namespace, model) -> None:
         return
     given = getattr(args, "given_", set())
     searched = [f"{flag} (the space's {param})" for flag, param in model_flags() if param in given and param in space]
+    searched += [f"--{param} (the space's {param})" for param in ("normalize", "objective")  # (model options too)
+                 if param in given and param in space]
     searched += [f"--param {key} (the space's engine_params.{key})" for key in (model.engine_params or {})
                  if f"engine_params.{key}" in space]
     if searched:
@@ -197,7 +206,7 @@ def _show_space(args: argparse.Namespace) -> int:
     model = make_ranker(args, has_valid=False)
     path = Path(args.space) if args.space is not None else default_space_path(model.get_params()["engine"])
     if not path.is_file():
-        raise UsageError(f"--space {args.space}: no such file{_relative_note(args.space)}")
+        raise _no_space(args.space)
     load_space(path, model)  # a space the search would refuse is refused here, in the same words
     sys.stdout.write(path.read_text(encoding="utf-8"))
     return 0
@@ -234,7 +243,7 @@ def run(args: argparse.Namespace) -> int:
     if Path(args.data).is_dir():
         raise IsADirectoryError(f"{args.data}: is a folder; ltr tune cuts one LETOR file into folds of queries")
     if args.space is not None and not Path(args.space).is_file():
-        raise UsageError(f"--space {args.space}: no such file{_relative_note(args.space)}")
+        raise _no_space(args.space)
     model = make_ranker(args, has_valid=False)
     storage = args.storage or (f"{args.out}.optuna.db" if args.out and args.out != "-" else None)
     with _storage_named(args, storage, running=False):

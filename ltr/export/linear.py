@@ -40,8 +40,8 @@ def _weights(linear, ctx: Context) -> dict[str, np.float32]:
         w = np.asarray(linear.weights, dtype=np.float64).astype(np.float32)
     if not np.isfinite(w).all():
         j = int(np.flatnonzero(~np.isfinite(w))[0])
-        raise ExportError(f"{ctx.fmt}: the weight of {ctx.names[j]!r} ({linear.weights[j]!r}) is beyond float32's "
-                          "range")
+        raise ExportError(f"{ctx.fmt}: the weight of {ctx.names[j]!r} ({float(linear.weights[j])!r}) is beyond "
+                          "float32's range")
     known = set(ctx.target)
     out = {}
     for j, name in enumerate(ctx.names):
@@ -66,8 +66,8 @@ def _norms(normalizer, ctx: Context) -> dict[str, tuple[np.float32, np.float32]]
         with np.errstate(over="ignore", under="ignore"):
             o32, s32 = np.float32(o), np.float32(s)
         if not (np.isfinite(o32) and np.isfinite(s32) and s32 > 0):
-            raise ExportError(f"{ctx.fmt}: the normaliser of {name!r} (offset {o!r}, scale {s!r}) is beyond float32's "
-                              "range")
+            raise ExportError(f"{ctx.fmt}: the normaliser of {name!r} (offset {float(o)!r}, scale {float(s)!r}) is "
+                              "beyond float32's range")
         out[name] = (o32, s32)
     return out
 

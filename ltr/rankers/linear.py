@@ -218,9 +218,9 @@ tolerance
             raise ValueError(f"{what}: {name} must be {'an integer' if integer else 'a number'}{bound}, got {v!r}")
         out[name] = int(v) if integer else float(v)
 
-    number("n_restarts", integer=True, low=1)
+    number("n_restarts", integer=True, low=1, high=1000)  # (a search space's huge draw ran without end)
     number("n_steps", integer=True, low=1, high=1000)  # each line search holds queries x steps float64 values
-    number("max_passes", integer=True, low=1)
+    number("max_passes", integer=True, low=1, high=1000)
     number("step_base", low=0, low_open=True)
     number("step_scale", low=0, low_open=True)
     number("tolerance", low=0)
@@ -567,13 +567,25 @@ class LinearModel:
             if X.shape[1] != self.n_features:
                 raise ValueError(f"X has {X.shape[1]} features but the linear model has {self.n_features} weights")
             out = np.asarray(X.astype(np.float64) @ self.weights, dtype=np.float64).ravel()
-            if not np.isfinite(out).all():
-                raise ValueError("X has a missing or infinite value: the linear model cannot score such a row")
-            return out
+            return self._finite(out, lambda r: np.isfinite(X[r].data).all())
         X = _dense(X)
         if X.shape[1] != self.n_features:
             raise ValueError(f"X has {X.shape[1]} features but the linear model has {self.n_features} weights")
-        return K.linear_scores(X, np.ascontiguousarray(self.weights, dtype=np.float64), np.empty(X.shape[0]))
+        out = K.linear_scores(X, np.ascontiguousarray(self.weights, dtype=np.float64), np.empty(X.shape[0]))
+        return self._finite(out, lambda r: np.isfinite(X[r]).all())
+
+    def _finite(self, scores: NDArray[np.float64], row_finite) -> NDArray[np.float64]:
+        """``scores``, or the error that names the first that is not finite: its row's missing or infinite value,
+        or (a row of finite values) the weights' overflow, as a hand-edited model's 1e308 gave."""
+        bad = np.flatnonzero(~np.isfinite(scores))
+        if not bad.size:
+            return scores
+        r = int(bad[0])
+        if not row_finite(r):
+            raise ValueError(f"X has a missing or infinite value at row {r}: the linear model cannot score such a row")
+        j = int(np.argmax(np.abs(self.weights)))
+        raise ValueError(f"the linear model's score of row {r} overflows to {float(scores[r])} ({bad.size} row(s) in "
+                         f"all): its weights are too large (weight {j + 1} is {float(self.weights[j])})")
 
     def importances(self, kind: str = "gain") -> NDArray[np.float64]:
         """``"gain"``: ``|w_j| * scale_j``, each feature's share of the score's spread; ``"split"``: 1 for a feature

@@ -278,6 +278,10 @@ def _known_names(estimator, name: str, err: _Errors) -> None:
                     check_linear_params({tail: None})
                 except ValueError as e:
                     raise err(name, str(e).replace("engine_params: ", "")) from None
+            if tail in ("max_grade", "gain"):  # a trial drawing max_grade 1 ended the search on graded labels
+                flag = "--max-grade" if tail == "max_grade" else "--gain"
+                raise err(name, f"the linear ranker's {tail} is the tuned metric's own ({flag}, tune's {tail}=): "
+                                "it optimises the metric as it is scored, so the search does not choose it")
             return
         from ltr.rankers.params import check_engine_params
 
@@ -341,6 +345,8 @@ def load_space(space: str | os.PathLike | Mapping[str, Any] | SearchSpace | None
         except ImportError:  # Python 3.10
             import tomli as tomllib
         path = Path(space)
+        if path.is_dir():
+            raise IsADirectoryError(21, "is a folder, not a search-space file", str(path))
         if not path.is_file():
             raise FileNotFoundError(2, "no such search-space file", str(path))
         source = str(path)
@@ -367,6 +373,15 @@ def load_space(space: str | os.PathLike | Mapping[str, Any] | SearchSpace | None
         _known_names(estimator, name, err)
         params.append(_param(name, spec, err))
     _refuse_collisions(params, estimator, err)
+    if estimator.get_params(deep=False).get("engine") == "linear":
+        from ltr.rankers.linear import DEFAULTS
+
+        for p in params:  # TOML's 0 and 1 are integers: reg searched {0, 1} only, unsaid
+            tail = p.name.partition(".")[2]
+            if p.kind == "int" and p.name.startswith(f"{ENGINE_PARAMS}.") and isinstance(DEFAULTS.get(tail), float):
+                raise err(p.name, f"low = {p.low!r} and high = {p.high!r} are integers, which makes this an integer "
+                                  f"range (its trials draw whole numbers only), and {tail} is a real number: write "
+                                  f"low = {float(p.low)!r}, high = {float(p.high)!r}")
     for p in params:  # every end of every range, and every choice, through the ranker's own checks
         for value in p.extremes():
             refused = _refusal(estimator, p, value)
