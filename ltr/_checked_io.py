@@ -14,7 +14,7 @@ import sys
 import threading
 from collections.abc import Callable
 
-__all__ = ["CheckedSink", "checked_stdout", "stop_outputs", "write_error"]
+__all__ = ["CheckedSink", "checked_stdout", "reserve_standard_descriptors", "stop_outputs", "write_error"]
 
 #: The interrupt the command line received, as a callable that makes it (KeyboardInterrupt, or its SIGTERM or SIGHUP
 #: kind with its signal), kept for :func:`ltr.io.outputs.raise_if_stopped`: here, in a module the console script
@@ -60,7 +60,7 @@ def interrupts_held():
 
 #: Errors of writing bytes (a full disk, a quota, a file too large, an I/O error), which the OS reports without the
 #: file's name.
-_WRITE_ERRNOS = frozenset(getattr(errno, n) for n in ("ENOSPC", "EDQUOT", "EFBIG", "EIO") if hasattr(errno, n))
+_WRITE_ERRNOS = frozenset(getattr(errno, n) for n in ("ENOSPC", "EDQUOT", "EFBIG", "EIO", "EBADF") if hasattr(errno, n))
 
 
 def write_error(e: OSError, shown: str) -> OSError:
@@ -136,6 +136,39 @@ class CheckedSink(io.RawIOBase):
         if not self.closed:
             self.flush()
         super().close()
+
+
+def reserve_standard_descriptors() -> None:
+    """Descriptors 0, 1 and 2 that the caller closed (``ltr ... >&-``, ``2>&-``, a launcher that closes them) are
+    reopened on /dev/null, so that no file the command opens takes their numbers (its notes would be written into a
+    model file that got descriptor 2): standard input reads nothing; standard output is read-only there, so that a
+    write to it fails as on a closed descriptor ("bad file descriptor": one line, exit 1, where it was a traceback
+    on every command) while a command that writes nothing there succeeds; standard error takes the notes and lets
+    them go (notes nobody can read must not end the work). Python's own ``sys`` streams of them (None) follow."""
+    if os.name == "nt":
+        return
+    import fcntl
+
+    for fd, mode in ((0, os.O_RDONLY), (1, os.O_RDONLY), (2, os.O_WRONLY)):
+        try:
+            flags = fcntl.fcntl(fd, fcntl.F_GETFL)
+        except OSError:  # closed
+            flags = None
+        # (standard error open read-only, what a launcher left there, a pyenv shim's script, is no place for notes)
+        if flags is not None and (fd != 2 or flags & os.O_ACCMODE != os.O_RDONLY):
+            continue
+        try:
+            got = os.open(os.devnull, mode)
+        except OSError:  # pragma: no cover - no /dev/null: nothing better to do
+            continue
+        if got != fd:  # (the lower descriptors are open: the lowest free one is fd itself, but be sure)
+            os.dup2(got, fd)
+            os.close(got)
+        name = ("stdin", "stdout", "stderr")[fd]
+        if getattr(sys, name) is None:
+            setattr(sys, name, io.TextIOWrapper(io.FileIO(fd, "r" if fd == 0 else "w", closefd=False),
+                                                encoding="utf-8", errors="backslashreplace" if fd == 2 else "strict",
+                                                line_buffering=fd == 2))
 
 
 def checked_stdout() -> None:

@@ -14,6 +14,9 @@ __all__ = ["main"]
 
 def main() -> None:
     """Console-script entry point (``ltr = ltr._console:main``): :func:`ltr.cli.main_entry` once it has loaded."""
+    from ltr._checked_io import reserve_standard_descriptors  # the standard library only
+
+    reserve_standard_descriptors()  # before any import opens a file that would take a closed descriptor's number
     try:
         from ltr.cli import main_entry
     except KeyboardInterrupt:
