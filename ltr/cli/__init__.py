@@ -115,6 +115,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         code = guard(name, lambda a: apply_config(a.parser_, a, argv), args)
         if code:
             return code
+        code = guard(name, _text_options, args)
+        if code:
+            return code
         return guard(name, args.func, args)
     except KeyboardInterrupt as e:  # while importing or parsing: said as the command says it
         said_how, code = stopped_how(e)
@@ -140,6 +143,26 @@ def _negative_lists(argv: list[str]) -> list[str]:
             out.append(argv[i])
             i += 1
     return out
+
+
+#: Options whose values are text written into outputs (runs, results, reports, engine models) or handed to an engine
+#: that takes UTF-8 only: bytes that are not UTF-8 (a Latin-1 terminal's, Python's lone surrogates for them) are
+#: refused by option, where they were written as invalid JSON or blamed on standard output after the work.
+_TEXT_OPTIONS = {"tag": "--tag", "name": "--name", "names": "--names", "title": "--title", "params": "--param",
+                 "objective_params": "--objective-param", "dataset_cache": "--dataset-cache"}
+
+
+def _text_options(args) -> None:
+    from ltr.cli._guard import UsageError
+
+    for dest, flag in _TEXT_OPTIONS.items():
+        value = getattr(args, dest, None)
+        for text in value if isinstance(value, list) else [value]:
+            if isinstance(text, str) and any("\udc80" <= c <= "\udcff" for c in text):
+                raw = text.encode("utf-8", "surrogateescape")
+                bad = next(b for b in raw if b >= 0x80 and chr(0xDC00 + b) in text)
+                shown = raw.decode("utf-8", "replace")
+                raise UsageError(f"{flag} {shown}: not valid UTF-8 (byte 0x{bad:02x}); give the text in UTF-8")
 
 
 def _flushed(code: int) -> int:

@@ -421,7 +421,9 @@ def run_name(path: str | os.PathLike) -> str:
     for suffix in (".gz", ".run", ".txt", ".trec"):
         if name.endswith(suffix) and len(name) > len(suffix):
             name = name[: -len(suffix)]
-    return name
+    # a file name's bytes that are not UTF-8 (Python's lone surrogates for them) as U+FFFD: a name is written into
+    # JSON results and drawn by reports, which take valid text only
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 # -- models and CV results ----------------------------------------------------------------------------------------
