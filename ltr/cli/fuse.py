@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import sys
 
 from ltr._json import strict_json
 from ltr.cli._files import check_outputs, emit
@@ -88,6 +89,8 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--k {args.k:g}: RRF's constant is a finite number >= 0 (60 as Cormack et al.)")
     if args.depth is not None and args.depth < 1:
         raise UsageError(f"--depth {args.depth}: the documents fused per query, at least 1")
+    if args.depth is not None:  # beyond any run's length it is every document (2**63 overflowed pandas' head)
+        args.depth = min(args.depth, sys.maxsize)
     weights = _weights(args.weights, len(args.runs))
     if args.method == "wsum" and weights is None and not args.fit_weights:
         raise UsageError("--method wsum needs --weights W1,W2,... (one per run), or --fit-weights to fit them")

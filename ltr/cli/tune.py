@@ -232,6 +232,10 @@ def run(args: argparse.Namespace) -> int:
         if value < low:
             raise UsageError(f"{flag} must be at least {low}, got {value}")
     # outer fold i's inner folds shuffle with the seed + i (+ r x OUTER for repeat r; scikit-learn's KFold)
+    if args.outer_folds * args.inner_repeats > 2**32 - 1:
+        most = (2**32 - 1) // args.outer_folds
+        raise UsageError(f"--inner-repeats {args.inner_repeats}: at most {most} with --outer-folds {args.outer_folds} "
+                         "(each repeat of each outer fold shuffles with a seed of its own, below 2**32)")
     top = 2**32 - 1 - args.outer_folds * args.inner_repeats
     if not 0 <= args.split_seed <= top:
         span = "--outer-folds" if args.inner_repeats == 1 else "--outer-folds x --inner-repeats"

@@ -86,6 +86,10 @@ def _check_counts(outer_folds: int, inner_folds: int, inner_repeats: int) -> Non
                          ("inner_repeats", inner_repeats, 1)):
         if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < low:
             raise ValueError(f"{name} must be an integer >= {low}, got {k!r}")
+    if outer_folds * inner_repeats > _MAX_SEED:  # every (fold, repeat) shuffles with a seed of its own
+        raise ValueError(f"inner_repeats must be at most {_MAX_SEED // outer_folds} with {outer_folds} outer folds "
+                         "(each repeat of each fold shuffles with a seed of its own, below 2**32), got "
+                         f"{inner_repeats}")
 
 
 def _check_sizes(data: RankingDataset, outer_folds: int, inner_folds: int) -> None:
