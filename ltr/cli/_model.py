@@ -314,6 +314,21 @@ def refuse_teacher_column_in_subsets(args: argparse.Namespace) -> None:
                          "--teacher-model, or leave the subset out")
 
 
+def _check_dataset_cache(cache: str | None) -> None:
+    """``--dataset-cache``: a file there, or a folder this user cannot write, said before the data is read (it was
+    os.makedirs' "File exists", or LightGBM's "Cannot write binary data" naming a temporary file, after the read)."""
+    if not cache:
+        return
+    path = Path(cache)
+    if path.exists() and not path.is_dir():
+        raise UsageError(f"--dataset-cache {cache}: is a file, not a folder")
+    folder = path
+    while not folder.exists() and folder != folder.parent:  # the folder the cache folder is made in
+        folder = folder.parent
+    if folder.is_dir() and not os.access(folder, os.W_OK | os.X_OK):
+        raise UsageError(f"--dataset-cache {cache}: the folder {folder} is not writable")
+
+
 def _one_setting(args: argparse.Namespace, engine_params: dict, given: set, key: str, flag: str, default) -> None:
     """The command's option ``flag`` (reporting) and the linear engine's parameter ``key`` (training) as one setting:
     the option, when not the engine's default, is passed on; ``--param KEY=`` alone sets what the command reports
@@ -385,6 +400,7 @@ def make_ranker(args: argparse.Namespace, *, has_valid: bool):
     keep = tuple(param for _, param, _, _ in MODEL_FLAGS if param in given)
     if "early_stopping" in given or "early_stopping_metric" in given:  # a metric to stop on asks for stopping
         keep += ("early_stopping_rounds",)
+    _check_dataset_cache(getattr(args, "dataset_cache", None))
     engine = args.engine
     if getattr(args, "dask", None) and "engine" not in given and engine != "linear":
         engine = args.dask_engine  # the engine that trains (xgboost by default): its objectives are checked

@@ -221,6 +221,9 @@ def make_folds(data: RankingDataset | str | os.PathLike | Sequence[Fold], n_spli
         folds, held = _cut(d, n_splits, validation, random_state)
         return (folds, {"source": "query_kfold", "file": str(path), "n_splits": n_splits,
                         "random_state": random_state, "validation": held}, [dataset_summary(d, path.name)])
+    if path.exists():  # a pipe (<(...)), a FIFO, a device: there, but it was said not to be
+        raise ValueError(f"{path}: not a regular file (a pipe?): cross-validation reads its data from a file or a "
+                         "fold folder; write the data to a file first")
     raise FileNotFoundError(f"no such file or fold directory: {path}")
 
 

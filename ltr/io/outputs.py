@@ -457,9 +457,20 @@ def _create_temp(shown: str, target: str, folder: str, *, keep_suffix: bool = Fa
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOFOLLOW", 0)
     flags |= getattr(os, "O_BINARY", 0)
     name = os.path.basename(target)
+    try:
+        longest = os.pathconf(folder, "PC_NAME_MAX")
+    except (OSError, ValueError, AttributeError):
+        longest = 255
+    # a name within 14 bytes of the file system's longest: a short temporary name (the OS refused the long one as
+    # "file name too long", after the work)
+    short = len(os.fsencode(name)) + 14 > longest
+    suffix = Path(name).suffix if len(Path(name).suffix) < 16 else ""  # (.gz: what a writer reads)
     for _ in range(_TMP_ATTEMPTS):
         tag = os.urandom(4).hex()
-        tmp = os.path.join(folder, f".ltrkit-{tag}.{name}" if keep_suffix else f".{name}.{tag}.tmp")
+        if short:
+            tmp = os.path.join(folder, f".ltrkit-{tag}{suffix}" if keep_suffix else f".ltrkit-{tag}.tmp")
+        else:
+            tmp = os.path.join(folder, f".ltrkit-{tag}.{name}" if keep_suffix else f".{name}.{tag}.tmp")
         try:
             return os.open(tmp, flags, 0o666), tmp
         except FileExistsError:
