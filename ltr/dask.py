@@ -54,6 +54,7 @@ import io
 import logging
 import math
 import os
+import threading
 import time
 import warnings
 from collections.abc import Iterator, Sequence
@@ -475,7 +476,9 @@ def _query_codes(d: RankingDataset, first: int):
 
 
 def _field(d: RankingDataset, name: str):
-    return np.asarray(getattr(d, name))
+    # a sparse read's rows made dense (np.asarray of a scipy matrix is a 0-d object array, which neither engine took:
+    # "setting an array element with a sequence"); an absent entry is 0, as LightGBM reads one
+    return np.asarray(d.dense(), dtype=np.float32) if name == "X" else np.asarray(getattr(d, name))
 
 
 def _evaluate_part(d: RankingDataset, model, metrics, conventions):
@@ -496,6 +499,13 @@ def _shard_paths(paths: str | os.PathLike | Sequence[str | os.PathLike]) -> list
     out = [os.fspath(p) for p in paths]
     if not out:
         raise ValueError("no LETOR shards given")
+    seen: dict[str, str] = {}
+    for p in out:  # (it was said as a query split between two shards, both the same file)
+        key = os.path.realpath(p)
+        if key in seen:
+            same = f" (as {seen[key]!r} and {p!r})" if seen[key] != p else ""
+            raise ValueError(f"the shard {p} is given twice{same}: give each shard once")
+        seen[key] = p
     return out
 
 
@@ -556,7 +566,7 @@ def read_letor_shards(paths, *, client=None, n_features: int | None = None, **op
                              allow_other_workers=False, pure=False)
 
     parts = [read(i, n_features) for i in range(len(files))]
-    summaries = client.gather(client.map(_summary, parts, pure=False))
+    summaries = _summaries_surviving(client, parts, where, lambda i, worker: read(i, n_features, worker))
     empty = [i for i, s in enumerate(summaries) if s is None]
     if len(empty) == len(files):
         raise NoDataLinesError("no data lines (empty file?)" + (f", nor in the other {len(files) - 1} shard(s)"
@@ -566,7 +576,12 @@ def read_letor_shards(paths, *, client=None, n_features: int | None = None, **op
                       + ", ".join(files[i] for i in empty[:5]) + (", ..." if len(empty) > 5 else ""), stacklevel=2)
         keep = [i for i in range(len(files)) if i not in set(empty)]
         parts, summaries = [parts[i] for i in keep], [summaries[i] for i in keep]
-        files, where = [files[i] for i in keep], [where[i] for i in keep]  # (read() takes both by index)
+        files, old = [files[i] for i in keep], [where[i] for i in keep]  # (read() takes both by index)
+        # placed again in turn over the shards that hold data: in their places among all, the empty ones between
+        # two shards put both on one worker and left another idle (another model than the same two shards alone)
+        where = _placement(client, len(files))
+        for i in [i for i in range(len(files)) if where[i] != old[i]]:
+            parts[i] = read(i, n_features)
     width = max(s["n_features"] for s in summaries)
     redo = [i for i, s in enumerate(summaries) if s["n_features"] != width]
     if redo:  # the widest shard sets the width (absent trailing features are zeros)
@@ -579,6 +594,33 @@ def read_letor_shards(paths, *, client=None, n_features: int | None = None, **op
     data = DaskRankingData(client, parts, files, summaries, reread=lambda i, worker: read(i, width, worker))
     data.check_whole_queries(what="shard")
     return data
+
+
+def _summaries_surviving(client, parts: list, where: list[str], reread, poll: float = 5.0) -> list:
+    """:func:`_summary` of every part, the reads of a worker lost meanwhile made again on the workers there are now
+    (``reread(i, worker)``; ``parts`` and ``where`` updated in place): a read is pinned to its worker, and one whose
+    worker died, or came back under another address, waited for it for ever (:meth:`DaskRankingData.recover` does
+    the same once the data is read)."""
+    from distributed import wait
+
+    summaries = list(client.map(_summary, parts, pure=False))
+    while True:
+        try:
+            wait(summaries, timeout=poll)
+            return client.gather(summaries)
+        except TimeoutError:
+            pass
+        alive = set(client.scheduler_info().get("workers", {}))
+        lost = [i for i, (w, f) in enumerate(zip(where, summaries)) if w not in alive and not f.done()]
+        if not lost:
+            continue
+        fresh = _placement(client, len(parts))
+        logger.warning("%d of %d shard read(s) lost with their worker are made again", len(lost), len(parts))
+        for i in lost:
+            client.cancel([summaries[i], parts[i]])
+            where[i] = fresh[i]
+            parts[i] = reread(i, where[i])
+            summaries[i] = client.submit(_summary, parts[i], pure=False)
 
 
 def from_dataset(data: RankingDataset, *, client=None, n_parts: int | None = None) -> DaskRankingData:
@@ -640,6 +682,54 @@ query boundaries)
 
 
 # -- training -----------------------------------------------------------------------------------------------------
+def _raise_engine_error(engine: str, e: Exception) -> None:
+    """Raise what a failed engine fit says: the engine's own check (an XGBoostError is a ValueError) in one line,
+    ltrkit's checks as they are, a missing package with its install line."""
+    if isinstance(e, (ValueError, TypeError)):
+        if type(e).__module__.partition(".")[0] in ENGINES:  # XGBoostError: the engine's check, stack trace and all
+            raise _engine_failure(engine, e) from e
+        raise e
+    if isinstance(e, ImportError):
+        raise ImportError(f"{e}; {_INSTALL}") from e
+    raise _engine_failure(engine, e) from e
+
+
+class _LostPartitions:
+    """While an engine trains: a partition whose worker is lost (its read pinned there, recomputed nowhere) left
+    xgboost.dask's DMatrix waiting for it for ever. A thread asks the scheduler every ``poll`` seconds; once a
+    partition is held by no worker, every partition is cancelled, so that the training fails at once (the data is read
+    again by :meth:`DaskRankingData.recover` on the next fit); ``lost`` names them."""
+
+    def __init__(self, client, data: DaskRankingData, poll: float = 2.0):
+        self.client, self.data, self.poll = client, data, poll
+        self.lost: list[str] = []
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.poll):
+            try:
+                held = self.client.who_has(self.data.parts)
+            except Exception:  # the client closing: nothing to watch
+                return
+            lost = [self.data.names[i] for i, p in enumerate(self.data.parts) if not held.get(p.key)]
+            if lost:
+                self.lost = lost
+                with contextlib.suppress(Exception):
+                    self.client.cancel(self.data.parts)
+                return
+
+    def __enter__(self) -> _LostPartitions:
+        self._thread = threading.Thread(target=self._run, name="ltrkit-lost-partitions", daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+
+
 def _engine_failure(engine: str, e: BaseException) -> RuntimeError:
     try:
         text = (str(e).strip().splitlines() or [type(e).__name__])[0].split("Stack trace:")[0].strip(" ;:")
@@ -760,8 +850,8 @@ def fit(model, data, *, client=None, eval_set=None, eval_names=None, engine: str
     if any(s["weighted"] for s in data.summaries):
         raise OptionError("row weights are not supported with distributed training (read the shards with "
                           "weight_file=None)",
-                          cli="row weights (a .weight file beside a shard) are not supported with --dask: move the "
-                              ".weight files aside, or train in one process")
+                          cli="row weights (a .weight file beside a shard) are not supported with --dask: train "
+                              "without them (--no-weight-file), or in one process")
     eval_set = list(eval_set or [])
     for i, v in enumerate(eval_set):  # as a local fit checks them, before the cluster works
         if not isinstance(v, RankingDataset):
@@ -777,24 +867,24 @@ def fit(model, data, *, client=None, eval_set=None, eval_names=None, engine: str
     n_queries = sum(len(s["query_ids"]) for s in data.summaries)
     effective, applied = apply_preset(model, n_queries)
     t0 = time.perf_counter()
+    watch = _LostPartitions(client, data)
     try:
-        if engine == "xgboost":
-            booster, best = _fit_xgboost(effective, native, data, client, eval_set, metrics)
-        else:
-            data.check_whole_queries()
-            if eval_set and effective.early_stopping_rounds:  # the default, with a validation set: said, not dropped
-                logger.warning("LightGBM's Dask ranker has no early stopping: all %d rounds are trained, the "
-                               "validation metrics recorded (XGBoost's Dask training stops early)",
-                               effective.n_estimators)
-            booster, best = _fit_lightgbm(effective, native, data, client)
-    except (ValueError, TypeError) as e:
-        if type(e).__module__.partition(".")[0] in ENGINES:  # XGBoostError: the engine's check, stack trace and all
-            raise _engine_failure(engine, e) from e
-        raise
-    except ImportError as e:
-        raise ImportError(f"{e}; {_INSTALL}") from e
+        with watch:
+            if engine == "xgboost":
+                booster, best = _fit_xgboost(effective, native, data, client, eval_set, metrics)
+            else:
+                data.check_whole_queries()
+                if eval_set and effective.early_stopping_rounds:  # the default with a validation set: said, not dropped
+                    logger.warning("LightGBM's Dask ranker has no early stopping: all %d rounds are trained, the "
+                                   "validation metrics recorded (XGBoost's Dask training stops early)",
+                                   effective.n_estimators)
+                booster, best = _fit_lightgbm(effective, native, data, client)
     except Exception as e:
-        raise _engine_failure(engine, e) from e
+        if watch.lost:
+            raise RuntimeError(f"a Dask worker was lost during training, and its partition(s) with it "
+                               f"({', '.join(watch.lost[:3])}{', ...' if len(watch.lost) > 3 else ''}): run again "
+                               "(the shards are read again on the workers there are then)") from e
+        _raise_engine_error(engine, e)
     model.fit_seconds_ = time.perf_counter() - t0
     model.booster_ = booster
     model.best_iteration_ = int(best)

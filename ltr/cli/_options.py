@@ -431,6 +431,21 @@ def dense_for_xgboost(args: argparse.Namespace) -> bool:
     missing, while Yahoo (the sparse sets) defines an undefined feature's value as 0 ("When a feature is undefined for
     a set, its value is 0", yahoodata.aspx). True for ``--engine xgboost`` (train, cv, tune) and for ``ltr predict``
     of an XGBoost model not trained on a sparse read, unless ``--sparse`` is given."""
-    if "read_sparse" in getattr(args, "given_", set()):
+    given = getattr(args, "given_", set())
+    if "read_sparse" in given:
         return False
-    return getattr(args, "engine", None) == "xgboost" or getattr(args, "recorded_dense_", False)
+    # (--dask without --engine trains XGBoost, --dask-engine's default)
+    dask_xgboost = (getattr(args, "dask", None) and "engine" not in given
+                    and getattr(args, "dask_engine", None) == "xgboost")
+    return getattr(args, "engine", None) == "xgboost" or bool(dask_xgboost) or getattr(args, "recorded_dense_", False)
+
+
+def refuse_sparse_dask_xgboost(args: argparse.Namespace, model) -> None:
+    """``--sparse`` given with ``--dask`` and XGBoost: the workers pass each shard's rows to xgboost.dask dense, where
+    an entry absent from a sparse read is XGBoost's missing value (ltr.Ranker's reading of one): refused rather than
+    trained as 0."""
+    if getattr(args, "dask", None) and getattr(args, "read_sparse", False) and model.engine == "xgboost":
+        raise UsageError("--sparse with --dask and XGBoost: the workers give xgboost.dask each shard's rows dense, so "
+                         "an absent entry would train as 0, not as the missing value a sparse read makes it; leave "
+                         "--sparse out (absent entries are 0), or train with --engine lightgbm (which reads them as 0 "
+                         "either way)")

@@ -30,6 +30,7 @@ from ltr.cli._options import (
     metric_names,
     reader_options,
     refuse_shared_sidecars,
+    refuse_sparse_dask_xgboost,
     subset_flag,
 )
 from ltr.exceptions import LetorFormatError, OptionError
@@ -346,6 +347,7 @@ def run(args: argparse.Namespace) -> int:
                              "lines), joined on query and document ids, or as --teacher-model")
     has_vali = _has_vali(args, folds)
     model = make_ranker(args, has_valid=has_vali)
+    refuse_sparse_dask_xgboost(args, model)
     piped = check_outputs(args.out, args.run_out, inputs=[getattr(args, "config", None), *_fold_inputs(args, folds)],
                           flags=("--out", "--run-out"))
     shown = sys.stderr if piped else sys.stdout  # an output on standard output: the table goes to standard error

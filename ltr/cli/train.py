@@ -26,6 +26,7 @@ from ltr.cli._options import (
     metric_names,
     reader_options,
     refuse_shared_sidecars,
+    refuse_sparse_dask_xgboost,
     run_tag,
     subset_flag,
 )
@@ -152,6 +153,7 @@ def run_train(args: argparse.Namespace) -> int:
         raise UsageError(f"--out {args.out}: models are written as text (XGBoost's JSON), and XGBoost reads a "
                          "'.ubj' name as binary UBJSON: name it .json")
     model = make_ranker(args, has_valid=args.valid is not None)
+    refuse_sparse_dask_xgboost(args, model)
     from ltr.rankers.sidecar import meta_path
 
     inputs = [*data_inputs(args, args.train, args.valid, args.test), getattr(args, "config", None),
