@@ -67,6 +67,8 @@ def _head(path: Path, n: int = 65536) -> str:
         raise CollectionFormatError("file not found", str(path)) from None
     except IsADirectoryError:
         raise CollectionFormatError("is a folder, not a file", str(path)) from None
+    except PermissionError:  # (its raw text repeated the path: "[Errno 13] Permission denied: 'q.tsv'")
+        raise CollectionFormatError("permission denied", str(path)) from None
     except (OSError, EOFError, zlib.error) as e:
         raise CollectionFormatError(f"cannot read file: {e}", str(path)) from None
     refuse_utf16(raw[:8], path, UnreadableFileError)  # named, not "cannot detect the format" from garbled text
