@@ -178,3 +178,20 @@ def test_a_diversity_qrels_judging_a_pair_once_a_subtopic_is_told_so(tmp_path):
     p.write_text("201 0 clueweb12-0000 1\n201 0 clueweb12-0000 0\n")  # a plain repeat: no hint
     with pytest.raises(TrecFormatError, match=r"judged twice for query '201' \(token 'clueweb12-0000'\)$"):
         read_qrels(p)
+
+
+def test_an_unreadable_query_file_is_said_as_permission_denied(tmp_path, monkeypatch):
+    """It was 'cannot read file: [Errno 13] Permission denied: ...', where every other input says the two words (a
+    file's mode cannot refuse root, who runs CI: the refusal is made here)."""
+    import features.collections.loaders as loaders
+
+    p = tmp_path / "q.tsv"
+    p.write_text("1\twing\n")
+
+    def refused(path, *args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(loaders, "open_binary", refused)
+    with pytest.raises(ValueError) as e:
+        load_queries(p, "auto")
+    assert str(e.value) == f"{p}: permission denied"
