@@ -77,7 +77,8 @@ def test_extreme_option_values_are_one_line_each(tmp_path, data, capsys):
     capsys.readouterr()
     assert main(["features", "--collection", str(tmp_path / "none"), "--bm25-k1", "1e308", "--out",
                  str(tmp_path / "x.letor")]) == 2
-    assert capsys.readouterr().err == "ltr features: error: --bm25-k1 1e+308: BM25's k1 is a number from 0 to 1e+09\n"
+    assert capsys.readouterr().err == ("ltr features: error: --bm25-k1 1e+308: BM25's k1 is at most 1e+09 (larger "
+                                       "values overflow the arithmetic)\n")
     assert main(["tune", str(data), "--inner-repeats", "99999999999", "--trials", "1"]) == 2
     assert capsys.readouterr().err == ("ltr tune: error: --inner-repeats 99999999999: at most 858993459 with "
                                        "--outer-folds 5 (each repeat of each outer fold shuffles with a seed of its "

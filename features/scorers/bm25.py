@@ -88,6 +88,8 @@ Y. Lv, C. Zhai. Lower-bounding term frequency normalization. CIKM 2011 (BM25+).
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -95,12 +97,13 @@ from features.index import FieldIndex
 from features.pairs import PairSet
 from features.scorers._registry import Scorer, divide_or_zero, is_number, register
 
-__all__ = ["BM25", "BM25L", "BM25Plus", "BM25_IDF", "BM25_K_MAX", "DOC_COUNTS", "QTF_NORMS", "bm25_idf", "bm25_tf",
-           "default_doc_count", "field_statistics", "query_weight"]
+__all__ = ["BM25", "BM25L", "BM25Plus", "BM25_IDF", "BM25_K_MAX", "BM25_K_WORDS", "DOC_COUNTS", "QTF_NORMS",
+           "bm25_idf", "bm25_tf", "default_doc_count", "field_statistics", "query_weight"]
 
 #: The largest k1 and k3 taken: (k1 + 1) * tf overflowed float64 at k1 = 1e308 (a feature of inf, said as a bug);
 #: saturation-free BM25 is reached long before (k1 = 10 is large).
 BM25_K_MAX = 1e9
+BM25_K_WORDS = f"at most {BM25_K_MAX:g} (larger values overflow the arithmetic)"
 
 BM25_IDF = ("lucene", "robertson", "robertson_floor", "okapi", "terrier", "atire", "bm25l", "bm25plus")
 QTF_NORMS = ("none", "max")
@@ -256,11 +259,13 @@ class _BM25Params(Scorer):
 
     def validate(self) -> None:
         p = self.params
-        self._check(is_number(p["k1"]) and 0 <= p["k1"] <= BM25_K_MAX, "k1", f"a number from 0 to {BM25_K_MAX:g}")
+        self._check(is_number(p["k1"]) and p["k1"] >= 0, "k1", "a number >= 0")
+        self._check(p["k1"] <= BM25_K_MAX, "k1", BM25_K_WORDS)
         self._check(is_number(p["b"]) and 0 <= p["b"] <= 1, "b", "in [0, 1]")
         self._check(p["idf"] in BM25_IDF, "idf", f"one of {BM25_IDF}")
-        self._check(p["k3"] is None or (is_number(p["k3"]) and 0 <= p["k3"] <= BM25_K_MAX), "k3",
-                    f"None or a number from 0 to {BM25_K_MAX:g}")
+        self._check(p["k3"] is None or (is_number(p["k3"]) and math.isfinite(p["k3"]) and p["k3"] >= 0), "k3",
+                    "None or a finite number >= 0")
+        self._check(p["k3"] is None or p["k3"] <= BM25_K_MAX, "k3", BM25_K_WORDS)
         self._check(is_number(p["epsilon"]) and p["epsilon"] >= 0, "epsilon", "a number >= 0")
         self._check(p["qtf_norm"] in QTF_NORMS, "qtf_norm", f"one of {QTF_NORMS}")
         self._refuse_given(p["idf"] != "okapi", "epsilon", "it is the floor of idf='okapi' and no other idf has one")

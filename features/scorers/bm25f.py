@@ -41,7 +41,7 @@ from numpy.typing import NDArray
 from features.index import InvertedIndex
 from features.pairs import PairSet
 from features.scorers._registry import Scorer, divide_or_zero, is_number, register
-from features.scorers.bm25 import BM25_K_MAX, DOC_COUNTS, bm25_idf, default_doc_count
+from features.scorers.bm25 import BM25_K_MAX, BM25_K_WORDS, DOC_COUNTS, bm25_idf, default_doc_count
 
 __all__ = ["BM25F", "union_df"]
 
@@ -79,7 +79,8 @@ class BM25F(Scorer):
                 self._check(set(b) == set(w), "b", f"a value for each weighted field {sorted(w)} and no other")
         else:
             self._check(is_number(b) and 0 <= b <= 1, "b", "a number in [0, 1] or a table {field: b}")
-        self._check(is_number(p["k1"]) and 0 <= p["k1"] <= BM25_K_MAX, "k1", f"a number from 0 to {BM25_K_MAX:g}")
+        self._check(is_number(p["k1"]) and p["k1"] >= 0, "k1", "a number >= 0")
+        self._check(p["k1"] <= BM25_K_MAX, "k1", BM25_K_WORDS)
         self._check(p["idf"] in _IDF, "idf", f"one of {_IDF}")
         self._check(p["doc_count"] is None or p["doc_count"] in DOC_COUNTS, "doc_count", f"one of {DOC_COUNTS}")
         if p["doc_count"] is None:  # as BM25's (features.scorers.bm25): recorded

@@ -79,7 +79,15 @@ from numpy.typing import NDArray
 from features.index import FieldIndex, QueryTerms
 from features.pairs import Match, PairSet
 from features.scorers._registry import Scorer, is_number, register
-from features.scorers.bm25 import BM25_K_MAX, DOC_COUNTS, bm25_idf, bm25_tf, field_statistics, query_weight
+from features.scorers.bm25 import (
+    BM25_K_MAX,
+    BM25_K_WORDS,
+    DOC_COUNTS,
+    bm25_idf,
+    bm25_tf,
+    field_statistics,
+    query_weight,
+)
 from features.scorers.dfr import dph_term
 
 __all__ = ["Bo1", "FB_SOURCES", "RM3", "bo1_expand", "feedback_documents", "forward_index", "rm3_expand",
@@ -338,7 +346,8 @@ class Bo1(_PRF):
         self._check(p["beta"] is None or (is_number(p["beta"]) and p["beta"] > 0), "beta",
                     "None (parameter-free) or a finite number > 0")
         self._check(p["model"] in _BO1_MODELS, "model", f"one of {_BO1_MODELS}")
-        self._check(is_number(p["k1"]) and 0 <= p["k1"] <= BM25_K_MAX, "k1", f"a number from 0 to {BM25_K_MAX:g}")
+        self._check(is_number(p["k1"]) and p["k1"] >= 0, "k1", "a finite number >= 0")
+        self._check(p["k1"] <= BM25_K_MAX, "k1", BM25_K_WORDS)
         self._check(is_number(p["b"]) and 0 <= p["b"] <= 1, "b", "in [0, 1]")
         for k in ("k1", "b"):
             self._refuse_given(p["model"] == "dph", k, "DPH is parameter-free; k1 and b are BM25's")

@@ -13,6 +13,7 @@ Example::
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 
@@ -256,17 +257,20 @@ def _run_candidates(args: argparse.Namespace, run, queries, all_queries):
 
 
 def _check(args: argparse.Namespace) -> None:
-    from features.scorers.bm25 import BM25_K_MAX
+    from features.scorers.bm25 import BM25_K_MAX, BM25_K_WORDS
 
     if args.topk is not None and args.topk < 1:
         raise UsageError(f"--topk must be >= 1, got {args.topk}")
-    if args.bm25_k1 is not None and not 0 <= args.bm25_k1 <= BM25_K_MAX:  # (NaN fails both)
-        raise UsageError(f"--bm25-k1 {args.bm25_k1:g}: BM25's k1 is a number from 0 to {BM25_K_MAX:g}")
+    if args.bm25_k1 is not None and not (math.isfinite(args.bm25_k1) and args.bm25_k1 >= 0):
+        raise UsageError(f"--bm25-k1 {args.bm25_k1:g}: BM25's k1 is a finite number >= 0")
+    if args.bm25_k1 is not None and args.bm25_k1 > BM25_K_MAX:
+        raise UsageError(f"--bm25-k1 {args.bm25_k1:g}: BM25's k1 is {BM25_K_WORDS}")
     if args.bm25_b is not None and not 0 <= args.bm25_b <= 1:
         raise UsageError(f"--bm25-b {args.bm25_b:g}: BM25's b is between 0 and 1")
-    if args.bm25_k3 is not None and not 0 <= args.bm25_k3 <= BM25_K_MAX:
-        raise UsageError(f"--bm25-k3 {args.bm25_k3:g}: BM25's k3 (query-term saturation) is a number from 0 to "
-                         f"{BM25_K_MAX:g}")
+    if args.bm25_k3 is not None and not (math.isfinite(args.bm25_k3) and args.bm25_k3 >= 0):
+        raise UsageError(f"--bm25-k3 {args.bm25_k3:g}: BM25's k3 (query-term saturation) is a finite number >= 0")
+    if args.bm25_k3 is not None and args.bm25_k3 > BM25_K_MAX:
+        raise UsageError(f"--bm25-k3 {args.bm25_k3:g}: BM25's k3 is {BM25_K_WORDS}")
     if args.run:
         given = [f"--{k.replace('_', '-')}" for k in _BM25_DEFAULTS if getattr(args, k) is not None]
         if args.bm25_preset != "lucene":

@@ -30,7 +30,8 @@ Parameters (``engine_params`` of :class:`ltr.Ranker`; RankLib's defaults unless 
 ``n_restarts`` (5, RankLib ``-r``), ``n_steps`` (25, RankLib ``-i``: steps tried per direction), ``step_base``
 (0.05), ``step_scale`` (2.0), ``tolerance`` (0.001, RankLib ``-tolerance``), ``reg`` (0.0: none; RankLib's
 ``-reg`` slack), ``max_passes`` (100; RankLib has no cap), ``standardize`` (True), ``gain`` (``"exp2"`` or
-``"linear"``, for NDCG and DCG). ``n_restarts``, ``n_steps`` and ``max_passes`` are at most 1000. The search's own stopping replaces early stopping: ``early_stopping_rounds`` and
+``"linear"``, for NDCG and DCG). ``n_restarts``, ``n_steps`` and ``max_passes`` are at most 1000. The search's own
+stopping replaces early stopping: ``early_stopping_rounds`` and
 ``early_stopping_metric`` are refused (RankLib's ``-metric2t``, the metric trained, is ``objective``; ``-validate`` is
 an ``eval_set``, whose first set chooses the restart by that metric). RankLib's ``-norm`` is the ranker's
 ``normalize`` (``zscore`` and ``sum`` as RankLib's; RankLib 2.10's ``linear`` is ``minmax`` but for a feature
