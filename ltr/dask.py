@@ -382,8 +382,13 @@ class DaskRankingData:
         """Read again, on the workers there are now, the partitions a lost worker held: each read is pinned to one
         worker (so that the same shards train alike), and a worker gone for good, or restarted by its nanny under
         another address, left its partition waiting for it for ever, and the training with it."""
-        held = self.client.who_has(self.parts)
-        lost = [i for i, p in enumerate(self.parts) if not held.get(p.key)]
+        live = [p for p in self.parts if not p.cancelled()]  # (who_has raises on a cancelled future)
+        held = self.client.who_has(live) if live else {}
+        lost = [i for i, p in enumerate(self.parts) if p.cancelled() or not held.get(p.key)]
+        # a read still in flight is held by no worker either: lost only when the scheduler can run it nowhere
+        asked = [self.parts[i].key for i in lost if not self.parts[i].cancelled()]
+        states = _task_states(self.client, asked) if asked else {}
+        lost = [i for i in lost if self.parts[i].cancelled() or states.get(self.parts[i].key) in _LOST_STATES]
         if not lost:
             return
         if self.reread is None:
@@ -580,8 +585,11 @@ def read_letor_shards(paths, *, client=None, n_features: int | None = None, **op
         # placed again in turn over the shards that hold data: in their places among all, the empty ones between
         # two shards put both on one worker and left another idle (another model than the same two shards alone)
         where = _placement(client, len(files))
-        for i in [i for i in range(len(files)) if where[i] != old[i]]:
+        moved = [i for i in range(len(files)) if where[i] != old[i]]
+        for i in moved:
             parts[i] = read(i, n_features)
+        if moved:  # read before the data is handed on (a fit's checks took a read in flight for a lost one)
+            summaries = _summaries_surviving(client, parts, where, lambda i, worker: read(i, n_features, worker))
     width = max(s["n_features"] for s in summaries)
     redo = [i for i, s in enumerate(summaries) if s["n_features"] != width]
     if redo:  # the widest shard sets the width (absent trailing features are zeros)
@@ -694,11 +702,26 @@ def _raise_engine_error(engine: str, e: Exception) -> None:
     raise _engine_failure(engine, e) from e
 
 
+#: The scheduler's states of a task that nothing will run: its pinned worker is gone ("no-worker"), or it is gone
+#: itself. A read in flight ("waiting", "processing", "queued") or done ("memory") is not lost.
+_LOST_STATES = ("no-worker", "released", "forgotten", "erred", None)
+
+
+def _task_states(client, keys: list) -> dict:
+    """The scheduler's state of each key (None: the scheduler has no such task)."""
+
+    def states(dask_scheduler=None, keys=keys):
+        return {k: (dask_scheduler.tasks[k].state if k in dask_scheduler.tasks else None) for k in keys}
+
+    return client.run_on_scheduler(states)
+
+
 class _LostPartitions:
     """While an engine trains: a partition whose worker is lost (its read pinned there, recomputed nowhere) left
     xgboost.dask's DMatrix waiting for it for ever. A thread asks the scheduler every ``poll`` seconds; once a
-    partition is held by no worker, every partition is cancelled, so that the training fails at once (the data is read
-    again by :meth:`DaskRankingData.recover` on the next fit); ``lost`` names them."""
+    partition's task is one nothing will run (:data:`_LOST_STATES`), those partitions are cancelled, so that the
+    training fails at once (they are read again by :meth:`DaskRankingData.recover` on the next fit); ``lost`` names
+    them."""
 
     def __init__(self, client, data: DaskRankingData, poll: float = 2.0):
         self.client, self.data, self.poll = client, data, poll
@@ -707,16 +730,17 @@ class _LostPartitions:
         self._thread: threading.Thread | None = None
 
     def _run(self) -> None:
+        parts = list(self.data.parts)
         while not self._stop.wait(self.poll):
             try:
-                held = self.client.who_has(self.data.parts)
+                states = _task_states(self.client, [p.key for p in parts])
             except Exception:  # the client closing: nothing to watch
                 return
-            lost = [self.data.names[i] for i, p in enumerate(self.data.parts) if not held.get(p.key)]
+            lost = [i for i, p in enumerate(parts) if states.get(p.key) in _LOST_STATES]
             if lost:
-                self.lost = lost
-                with contextlib.suppress(Exception):
-                    self.client.cancel(self.data.parts)
+                self.lost = [self.data.names[i] for i in lost]
+                with contextlib.suppress(Exception):  # what waits for them fails at once (recover reads them again)
+                    self.client.cancel([parts[i] for i in lost])
                 return
 
     def __enter__(self) -> _LostPartitions:

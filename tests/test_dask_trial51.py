@@ -137,3 +137,25 @@ def test_a_shard_given_twice_is_said_so(tmp_path):
     with pytest.raises(ValueError, match=r"the shard .*sh0\.txt is given twice \(as '.*sh0\.txt' and "
                                          r"'.*/\./sh0\.txt'\): give each shard once"):
         ld.read_letor_shards([a, os.path.join(str(tmp_path), ".", "sh0.txt")])
+
+
+def test_a_slow_read_moved_past_an_empty_shard_is_not_taken_for_a_lost_one(tmp_path, monkeypatch):
+    """The review of t51: the read of a shard moved past an empty one was returned in flight; fit's recover and the
+    lost-partition watch took it for lost (held by no worker) and cancelled the user's data, and the next fit raised
+    FuturesCancelledError."""
+    import time
+
+    read = ld._read_shard
+
+    def slow(*args, **kwargs):
+        time.sleep(3)  # longer than the watch's poll (2 s): a real shard takes seconds to parse
+        return read(*args, **kwargs)
+
+    monkeypatch.setattr(ld, "_read_shard", slow)
+    with _cluster() as cluster, distributed.Client(cluster) as client:
+        with pytest.warns(UserWarning, match="1 shard\\(s\\) hold no data lines"):
+            data = ld.read_letor_shards(_shards(tmp_path, 3, empty=(1,)), client=client)
+        for _ in range(2):
+            model = ld.fit(Ranker(engine="xgboost", preset=None, n_estimators=3), data, client=client,
+                           engine="xgboost")
+            assert model.booster_.num_boosted_rounds() == 3
