@@ -448,8 +448,13 @@ def _unserved_entries(model, described: Mapping[str, Any], name: str) -> _Unserv
     for i in bases:
         mine = [j for j, o in enumerate(owned) if o == i]
         scorer = str(entries[i].get("scorer"))
-        candidate = (target is not None and target in mine) or (
-            subset is not None and (scorer == "neural_file" or _is_model_scorer_name(scorer)))
+        teacher_entry = target is not None and target in mine
+        # a neural entry's own columns are NAME, NAME_missing (neural_file) and NAME:FIELD; one whose name another
+        # entry's columns also start with (a neural_file 'tf' beside term_stats' tf_sum:body) is kept, as guessed
+        own = all(c == bases[i] or c == f"{bases[i]}_missing" or c.startswith(f"{bases[i]}:")
+                  for c in (columns[j] for j in mine))
+        candidate = teacher_entry or (subset is not None and own
+                                      and (scorer == "neural_file" or _is_model_scorer_name(scorer)))
         if (candidate and mine and unique(i)
                 and not any(_model_reads(model, trees, subset, j) for j in mine if j != target)):
             left.append(i)

@@ -554,3 +554,21 @@ def test_a_model_of_a_feature_subset_is_served_without_the_neural_entries_it_doe
         ok(rerank(made, "--model", tmp_path / "m.txt", "--run", made / "bm25.run", *features, "--out",
                   tmp_path / "r.run"), capsys)
         assert (tmp_path / "r.run").read_bytes() == (tmp_path / "p.run").read_bytes(), features
+
+
+def test_a_neural_entry_named_like_another_entrys_columns_is_not_left_out_on_a_guess(made, capsys, tmp_path):
+    """The review of t51: a neural_file named 'tf' beside term_stats (tf_sum:body, ...) took those columns for its
+    own by their names; left out, the model of a subset was refused ('computes 6 columns where the model's others
+    are 2'), where it served before."""
+    first = read_run(made / "bm25.run")
+    rows = zip(first["qid"], first["docno"], first["score"])
+    (tmp_path / "scores.tsv").write_text("".join(f"{q}\t{d}\t{float(x) ** 0.5:.6f}\n" for q, d, x in rows))
+    (tmp_path / "fs.toml").write_text('[[features]]\nscorer = "bm25"\n[[features]]\nscorer = "neural_file"\n'
+                                      f'name = "tf"\npath = "{tmp_path / "scores.tsv"}"\n[[features]]\nscorer = '
+                                      '"tfidf"\n[[features]]\nscorer = "term_stats"\nstat = "tf"\n')
+    ok(["features", "--collection", made / "docs.tsv", "--queries", made / "q.tsv", "--qrels", made / "qrels",
+        "--topk", 6, "--features", tmp_path / "fs.toml", "--out", tmp_path / "t.letor", "--quiet"])
+    ok(["train", tmp_path / "t.letor", "--features", "1,4,5", "--out", tmp_path / "m.txt", *TRAIN])
+    ok(["predict", tmp_path / "m.txt", tmp_path / "t.letor", "--run", "--out", tmp_path / "p.run", "--quiet"])
+    ok(rerank(made, "--model", tmp_path / "m.txt", "--run", made / "bm25.run", "--out", tmp_path / "r.run"), capsys)
+    assert (tmp_path / "r.run").read_bytes() == (tmp_path / "p.run").read_bytes()
