@@ -922,6 +922,7 @@ def fit(model, data, *, client=None, eval_set=None, eval_names=None, engine: str
     model.n_workers_ = _holders(client, data)  # the Dask workers that trained it: a worker without data does not
     model.n_rounds_ = int(booster.num_boosted_rounds() if engine == "xgboost" else booster.current_iteration())
     model.data_fingerprint_ = data.fingerprint
+    model._remember_params()  # (a set_params after the fit changes the next fit, not this model's save)
     # The validation sets' metrics with ltr.metrics (the engines' Dask APIs keep only their own per-round log).
     from ltr.metrics import evaluate
 

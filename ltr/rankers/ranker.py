@@ -892,7 +892,7 @@ class Ranker(BaseEstimator):
     def _remember_params(self) -> None:
         """Keep the parameters this model is fitted with (dict values copied: a caller's dict changed later in
         place does not change them)."""
-        self._fitted_params = {k: dict(v) if isinstance(v, dict) else v
+        self._fitted_params = {k: dict(v) if isinstance(v, dict) else list(v) if isinstance(v, list) else v
                                for k, v in self.get_params(deep=False).items()}
 
     def _check_fitted(self):
