@@ -52,7 +52,9 @@ def test_tuning_the_linear_ranker_on_err_trains_the_err_it_scores(data, tmp_path
 
     tune(str(data), engine="linear", metric="err@10", max_grade=2, n_trials=1, outer_folds=2, inner_folds=2)
     assert grades and set(grades) == {("err@10", 2.0)}
-    with pytest.raises(ValueError, match=r"max_grade=2\.0 and engine_params max_grade=3\.0 disagree"):
+    with pytest.raises(ValueError, match=r"engine_params max_grade=3\.0 is not the max_grade the folds are scored "
+                                         r"with \(max_grade=2\.0\): give tune's max_grade=3\.0 \(ltr tune "
+                                         r"--max-grade 3\.0\), which sets both"):
         tune(str(data), estimator=ltr.Ranker(engine="linear", engine_params={"max_grade": 3.0}), metric="err@10",
              max_grade=2, n_trials=1, outer_folds=2, inner_folds=2)
 
@@ -117,3 +119,14 @@ def test_a_linear_model_whose_scores_overflow_is_refused_not_written_as_inf(data
     last = capsys.readouterr().err.splitlines()[-1]  # (after the plain model's warning)
     assert last.startswith("ltr predict: error: the linear model's score of row ") and "overflows to " in last, last
     assert last.endswith("its weights are too large (weight 2 is 1e+308)"), last
+
+
+def test_a_gain_set_for_a_metric_that_reads_none_is_left_alone(data):
+    """The review of t51: engine_params gain='linear' with MAP tuned was refused ('disagree'), though MAP reads no
+    gain."""
+    from ltr.tuning import tune
+
+    result = tune(str(data), estimator=ltr.Ranker(engine="linear", engine_params={"gain": "linear"}), metric="map",
+                  n_trials=1, outer_folds=2, inner_folds=2)
+    models = result.best_estimators()
+    assert len(models) == 2 and all(m.get_params()["engine_params"]["gain"] == "linear" for m in models)

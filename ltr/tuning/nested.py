@@ -677,14 +677,20 @@ def _base_estimator(estimator, engine: str | None, target: str, conv: dict[str, 
         # ... with the conventions it is scored by: ERR's top grade, NDCG's gain (they were left at the engine's
         # defaults, 4 and exp2, while every inner and outer score used the ones given)
         engine_params = dict(params.get("engine_params") or {})
-        wanted = {"gain": (conv["gain"], "exp2")}
+        wanted = {}
+        if target.lower().startswith(("ndcg", "dcg")):  # (the gain is read by NDCG and DCG alone)
+            wanted["gain"] = (conv["gain"], "exp2")
         if target.lower().startswith("err"):
             wanted["max_grade"] = (float(conv.get("max_grade", 4.0)), 4.0)
         for key, (value, default) in wanted.items():
             if key in engine_params:
-                if engine_params[key] != value:
-                    raise ValueError(f"{key}={value!r} and engine_params {key}={engine_params[key]!r} disagree: the "
-                                     f"linear ranker optimises {target} as it is scored; give one of them")
+                given = engine_params[key]
+                same = float(given) == value if key == "max_grade" and isinstance(given, (int, float)) else \
+                    given == value
+                if not same:
+                    raise ValueError(f"engine_params {key}={given!r} is not the {key} the folds are scored with "
+                                     f"({key}={value!r}): give tune's {key}={given!r} (ltr tune --"
+                                     f"{key.replace('_', '-')} {given}), which sets both")
             elif value != default:  # (the engine's default is not written in: earlier studies' keys stay)
                 engine_params[key] = value
         estimator = estimator.set_params(engine_params=engine_params or None)
