@@ -106,9 +106,10 @@ TOKEN_MEMO_LIMIT = 1 << 18
 def load_stopwords(spec: str | Path | Iterable[str] | None) -> frozenset[str]:
     """A stopword set from a shipped list name, a file or an iterable of words (lowercased).
 
-    A file holds words separated by white space, one or more a line; a line starting with ``#`` is a comment, and so
-    is the rest of a line after ``|``: Snowball's stop lists, and Lucene's and Solr's copies of them
-    (``format="snowball"``), write ``i  | subject, always ...``. A plain one-word-a-line file reads the same.
+    A file holds one entry a line, a line starting with ``#`` a comment (Lucene's plain word lists); a file that
+    uses ``|`` is in Snowball's format, as Snowball's stop lists and Lucene's and Solr's copies of them
+    (``format="snowball"``) write it: the rest of a line after ``|`` is a comment, and a line may hold several words
+    (``i  | subject, always ...``).
 
     Examples
     --------
@@ -128,8 +129,10 @@ def load_stopwords(spec: str | Path | Iterable[str] | None) -> frozenset[str]:
         text = read_utf8_file(p, "stopword file")
     else:
         return frozenset(str(w).strip().lower() for w in spec if str(w).strip())
-    return frozenset(w.lower() for line in text.splitlines() if not line.lstrip().startswith("#")
-                     for w in line.split("|", 1)[0].split())
+    lines = [line for line in text.splitlines() if not line.lstrip().startswith("#")]
+    if any("|" in line for line in lines):  # Snowball's format: words, then a '|' comment
+        return frozenset(w.lower() for line in lines for w in line.split("|", 1)[0].split())
+    return frozenset(line.strip().lower() for line in lines if line.strip())  # one entry a line (Lucene's plain)
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,8 @@ def test_a_snowball_stopword_file_is_read_as_its_words(tmp_path):
                  "me             | object\n# a comment line\nand or       | two words on a line\n   \nthe\n")
     assert load_stopwords(p) == frozenset({"i", "me", "and", "or", "the"})
     assert Analyzer(stopwords=p, stemmer=None).analyze("the theory of sets and me") == ["theory", "of", "sets"]
+    p.write_text("# a plain list: one entry a line, as Lucene reads it (the review of t51)\nnew york\nthe\n")
+    assert load_stopwords(p) == frozenset({"new york", "the"})
 
 
 @pytest.mark.parametrize("form", ["NFC", "NFD", "NFKC", "NFKD"])
