@@ -162,7 +162,8 @@ def _text_options(args) -> None:
                 raw = text.encode("utf-8", "surrogateescape")
                 bad = next(b for b in raw if b >= 0x80 and chr(0xDC00 + b) in text)
                 shown = raw.decode("utf-8", "replace")
-                raise UsageError(f"{flag} {shown}: not valid UTF-8 (byte 0x{bad:02x}); give the text in UTF-8")
+                named = "NAME" if dest == "name" and getattr(args, "command", None) == "data" else flag  # (positional)
+                raise UsageError(f"{named} {shown}: not valid UTF-8 (byte 0x{bad:02x}); give the text in UTF-8")
 
 
 def _flushed(code: int) -> int:
