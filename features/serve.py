@@ -438,7 +438,13 @@ def _unserved_entries(model, described: Mapping[str, Any], name: str) -> _Unserv
 
     owned = [owner(c) for c in columns]
     subset = _recorded_columns(model, name)
-    trees = _trees_of(model)
+    trees: list = []  # read once, for the first candidate entry (a model with none does not read its trees here)
+
+    def reads(j: int) -> bool:
+        if not trees:
+            trees.append(_trees_of(model))
+        return _model_reads(model, trees[0], subset, j)
+
     teacher = model._teacher_column() if hasattr(model, "_teacher_column") else None
     target = None
     if teacher is not None:
@@ -456,7 +462,7 @@ def _unserved_entries(model, described: Mapping[str, Any], name: str) -> _Unserv
         candidate = teacher_entry or (subset is not None and own
                                       and (scorer == "neural_file" or _is_model_scorer_name(scorer)))
         if (candidate and mine and unique(i)
-                and not any(_model_reads(model, trees, subset, j) for j in mine if j != target)):
+                and not any(reads(j) for j in mine if j != target)):
             left.append(i)
     if not left:
         return None
