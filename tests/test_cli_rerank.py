@@ -471,15 +471,21 @@ def test_a_depth_below_a_feedback_features_fb_docs_is_said(made, capsys, tmp_pat
                         "from the whole first stage); said once for this reranker"], call
 
 
+def _neural_scores(made, path) -> None:
+    """Scores of every first-stage candidate (by the collection's query ids), as a neural_file reads them:
+    ``qid<TAB>docid<TAB>score`` lines, the square root of BM25's."""
+    first = read_run(made / "bm25.run")
+    rows = zip(first["qid"], first["docno"], first["score"])
+    path.write_text("".join(f"{q}\t{d}\t{float(x) ** 0.5:.6f}\n" for q, d, x in rows))
+
+
 def test_a_student_of_a_neural_file_teacher_is_served_without_computing_its_teacher(made, capsys, tmp_path,
                                                                                     caplog):
     """A neural_file entry gives two columns (the scores and their _missing indicator): the student's teacher column
     could not be left out alone, so the teacher's training file was read at every rerank ("N of M scores match no
     candidate", "filled with 0.0") for columns the student never reads (trial t49). Both are left out now, and the
     run is what ltr features + ltr predict give."""
-    first = read_run(made / "bm25.run")  # the candidates, by the collection's query ids
-    rows = zip(first["qid"], first["docno"], first["score"])
-    (tmp_path / "teacher.tsv").write_text("".join(f"{q}\t{d}\t{float(x) ** 0.5:.6f}\n" for q, d, x in rows))
+    _neural_scores(made, tmp_path / "teacher.tsv")
     (tmp_path / "fs.toml").write_text('[[features]]\nscorer = "bm25"\n[[features]]\nscorer = "tfidf"\n'
                                       f'[[features]]\nscorer = "neural_file"\nname = "teach"\npath = '
                                       f'"{tmp_path / "teacher.tsv"}"\n')
@@ -503,9 +509,7 @@ def test_a_student_of_a_neural_file_teacher_is_served_where_its_teachers_file_is
     feature set first: without the teacher's score file (or, for a bi-encoder teacher, its model folder and
     sentence-transformers) it was refused (t49's 'left alone', t50/serve). The entry is not built now, and the run
     is what ltr features + ltr predict gave."""
-    first = read_run(made / "bm25.run")
-    rows = zip(first["qid"], first["docno"], first["score"])
-    (tmp_path / "teacher.tsv").write_text("".join(f"{q}\t{d}\t{float(x) ** 0.5:.6f}\n" for q, d, x in rows))
+    _neural_scores(made, tmp_path / "teacher.tsv")
     named = f'name = "{other}"\n' if other else ""  # (a name of which the teacher's is a prefix, or the reverse)
     (tmp_path / "fs.toml").write_text(f'[[features]]\nscorer = "bm25"\n{named}[[features]]\nscorer = "neural_file"\n'
                                       f'name = "{teacher}"\npath = "{tmp_path / "teacher.tsv"}"\n'
@@ -535,9 +539,7 @@ def test_a_model_of_a_feature_subset_is_served_without_the_neural_entries_it_doe
     built and computed its neural entries when served: 362 ms against 0.6 ms a query with a toy cross-encoder, and
     no serving at all without their models or score files (trial t51/hybrid). They are left out now; the run is
     ltr predict's, and a feature-set file of the read entries alone is accepted as well as the whole one."""
-    first = read_run(made / "bm25.run")
-    rows = zip(first["qid"], first["docno"], first["score"])
-    (tmp_path / "scores.tsv").write_text("".join(f"{q}\t{d}\t{float(x) ** 0.5:.6f}\n" for q, d, x in rows))
+    _neural_scores(made, tmp_path / "scores.tsv")
     (tmp_path / "fs.toml").write_text('[[features]]\nscorer = "bm25"\n[[features]]\nscorer = "neural_file"\n'
                                       f'name = "nf"\npath = "{tmp_path / "scores.tsv"}"\n'
                                       '[[features]]\nscorer = "tfidf"\n')
@@ -560,9 +562,7 @@ def test_a_neural_entry_named_like_another_entrys_columns_is_not_left_out_on_a_g
     """The review of t51: a neural_file named 'tf' beside term_stats (tf_sum:body, ...) took those columns for its
     own by their names; left out, the model of a subset was refused ('computes 6 columns where the model's others
     are 2'), where it served before."""
-    first = read_run(made / "bm25.run")
-    rows = zip(first["qid"], first["docno"], first["score"])
-    (tmp_path / "scores.tsv").write_text("".join(f"{q}\t{d}\t{float(x) ** 0.5:.6f}\n" for q, d, x in rows))
+    _neural_scores(made, tmp_path / "scores.tsv")
     (tmp_path / "fs.toml").write_text('[[features]]\nscorer = "bm25"\n[[features]]\nscorer = "neural_file"\n'
                                       f'name = "tf"\npath = "{tmp_path / "scores.tsv"}"\n[[features]]\nscorer = '
                                       '"tfidf"\n[[features]]\nscorer = "term_stats"\nstat = "tf"\n')
