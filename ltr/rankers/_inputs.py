@@ -170,6 +170,14 @@ def _labels(y, n: int, what: str = "y") -> NDArray[np.float64]:
         y = np.asarray(y, dtype=np.float64)
     except (TypeError, ValueError) as e:  # 'could not convert string to float' names no array
         raise ValueError(f"{what} must hold numeric labels: {e}") from None
+    if y.shape == (n, 1):  # a column vector: LightGBM and scikit-learn flatten it, with this warning
+        import warnings
+
+        from sklearn.exceptions import DataConversionWarning
+
+        warnings.warn(f"{what} is a column vector of shape ({n}, 1) where a 1d array was expected: flattened "
+                      "(pass y.ravel())", DataConversionWarning, stacklevel=stacklevel_outside("ltr.rankers"))
+        y = y.ravel()
     if y.shape != (n,):
         raise ValueError(f"{what} must have shape ({n},) to match X, got {y.shape}")
     if np.isnan(y).any():
