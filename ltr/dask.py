@@ -830,7 +830,24 @@ def _configured(model, engine: str | None, *, quiet: bool = False):
                           "Dask GPU training is not wired here); use device='cpu'",
                           cli=f"--device {model.device}: distributed training (--dask) runs on the workers' CPUs "
                               "(the engines' Dask GPU training is not wired here); use --device cpu or gpu-or-cpu")
-    return model, model._check_params()
+    from ltr.exceptions import ParameterValueError
+
+    try:
+        return model, model._check_params()
+    except ParameterValueError as e:
+        raise device_param_error(e, model.engine_params) or e from None
+
+
+def device_param_error(e, engine_params) -> OptionError | None:
+    """The error for an engine parameter that picks a GPU (``--param device=cuda``) in distributed training, where
+    the ranker's own refusal (:class:`~ltr.exceptions.ParameterValueError`, ``e``) points at ``--device gpu``, which
+    distributed training refuses too; None for any other parameter error."""
+    if e.key not in ("device", "device_type", "tree_method") or not str(e.reason).startswith("the device is"):
+        return None
+    value = engine_params[e.key]
+    why = "distributed training runs on the workers' CPUs (the engines' Dask GPU training is not wired here)"
+    return OptionError(f"engine_params: {e.key}={value!r}: {why}; leave it out",
+                       cli=f"--param {e.key}={value}: {why} (--dask); leave it out")
 
 
 def fit(model, data, *, client=None, eval_set=None, eval_names=None, engine: str | None = None):

@@ -23,3 +23,25 @@ def test_a_two_column_y_is_still_refused():
     d = ltr.make_ranking(10, 5, 3, random_state=0)
     with pytest.raises(ValueError, match=r"y must have shape \(\d+,\) to match X, got \(\d+, 2\)"):
         ltr.Ranker(n_estimators=2).fit(d.X, np.c_[d.y, d.y], group=np.diff(d.group_ptr))
+
+
+@pytest.mark.parametrize(("engine", "key", "value"), [("xgboost", "device", "cuda"), ("lightgbm", "device", "gpu"),
+                                                     ("xgboost", "tree_method", "gpu_hist")])
+def test_a_gpu_engine_parameter_under_dask_is_refused_without_pointing_at_device_gpu(engine, key, value, tmp_path,
+                                                                                       capsys):
+    """`--param device=cuda --dask ...` said "the device is chosen by --device gpu", which --dask refuses too."""
+    from ltr import dask as ld
+    from ltr.cli import main
+    from ltr.exceptions import OptionError
+    from ltr.io import write_letor
+
+    ranker = ltr.Ranker(engine=engine, engine_params={key: value})
+    with pytest.raises(OptionError, match=rf"engine_params: {key}='{value}': distributed training runs on the "
+                                          r"workers' CPUs .*; leave it out"):
+        ld.check_config(ranker)
+    path = tmp_path / "train.txt"
+    write_letor(path, ltr.make_ranking(4, 3, 2, random_state=0))
+    assert main(["train", str(path), "--engine", engine, "--dask", "local:1", "--param", f"{key}={value}"]) == 2
+    err = capsys.readouterr().err
+    assert f"--param {key}={value}: distributed training runs on the workers' CPUs" in err
+    assert "--device gpu" not in err and len(err.strip().splitlines()) == 1

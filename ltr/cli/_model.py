@@ -79,6 +79,12 @@ def _check_model(model, args: argparse.Namespace) -> None:
     try:
         model._check_params()
     except ParameterValueError as e:
+        if getattr(args, "dask", None):
+            from ltr.dask import device_param_error
+
+            dask_error = device_param_error(e, model.engine_params)
+            if dask_error is not None:
+                raise UsageError(dask_error.cli_message()) from None
         path = getattr(args, "config_params_", {}).get(e.key)
         if path is None or e.reason is None:
             raise UsageError(cli_words(e)) from None
