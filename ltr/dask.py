@@ -500,6 +500,9 @@ def _shard_paths(paths: str | os.PathLike | Sequence[str | os.PathLike]) -> list
         found = sorted(glob.glob(text)) if glob.has_magic(text) else [text]
         if not found:
             raise FileNotFoundError(f"no LETOR shard matches {text!r}")
+        if found == [text] and os.path.isdir(text):  # (no filename: the message is the whole line)
+            raise IsADirectoryError(f"{text}: is a folder, not a shard file: give its shards as a glob, e.g. "
+                                    f"'{os.path.join(text, '*.txt')}'")
         return found
     out = [os.fspath(p) for p in paths]
     if not out:

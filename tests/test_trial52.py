@@ -1,5 +1,6 @@
-"""Python API conventions met in stop 52: a column-vector y is flattened with scikit-learn's DataConversionWarning,
-as LightGBM's LGBMRanker does, rather than refused."""
+"""Conventions and messages mended in stop 52: a column-vector y is flattened with scikit-learn's
+DataConversionWarning, as LightGBM's LGBMRanker does, rather than refused; distributed training's refusals of a GPU
+engine parameter and of a folder given as the shards say what to do instead."""
 
 from __future__ import annotations
 
@@ -45,3 +46,13 @@ def test_a_gpu_engine_parameter_under_dask_is_refused_without_pointing_at_device
     err = capsys.readouterr().err
     assert f"--param {key}={value}: distributed training runs on the workers' CPUs" in err
     assert "--device gpu" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_folder_as_the_dask_shards_says_to_give_a_glob(tmp_path, capsys):
+    from ltr.cli import main
+
+    (tmp_path / "shards").mkdir()
+    assert main(["train", str(tmp_path / "shards"), "--dask", "local:1", "--rounds", "2"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.endswith(f"{tmp_path / 'shards'}: is a folder, not a shard file: give its shards as a glob, e.g. "
+                        f"'{tmp_path / 'shards' / '*.txt'}'") and len(err.splitlines()) == 1
