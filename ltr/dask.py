@@ -97,7 +97,9 @@ def connect(address: str = "local:2", *, timeout: float = 30.0) -> Iterator[Any]
 
     A local cluster's workers write their standard output and error to a file of their own (what the engines print
     there at any verbosity is not the command's output), and a Ctrl-C or SIGTERM while they start is acted on once
-    they are up; after an interrupt the cluster closes without Dask's log of the work it cut short.
+    they are up; after an interrupt the cluster closes without Dask's log of the work it cut short. The workers are
+    processes that import the calling script again (Python's multiprocessing): a script that starts a local cluster
+    does so under ``if __name__ == "__main__":``.
 
     Raises
     ------
@@ -229,7 +231,13 @@ def _start_local(distributed, n: int):
         except Exception as e:
             _close_quietly(client, cluster)
             if not received:  # a worker that could not start: its last words say why
-                raise RuntimeError(f"the local Dask workers did not start ({e}){_last_line(log)}") from None
+                said = _last_line(log)
+                if any(w in f"{e}{said}" for w in ("bootstrapping phase", "__name__ == '__main__'")):
+                    # a script without the guard: each worker ran it again (its own error, or this one from it)
+                    raise RuntimeError("the local Dask workers did not start: each worker process imports the "
+                                       "script that starts them again, which started a cluster once more; start "
+                                       "it under if __name__ == '__main__': (Python's multiprocessing rule)") from None
+                raise RuntimeError(f"the local Dask workers did not start ({e}){said}") from None
         except BaseException:
             _close_quietly(client, cluster)
             raise

@@ -56,3 +56,18 @@ def test_a_folder_as_the_dask_shards_says_to_give_a_glob(tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert err.endswith(f"{tmp_path / 'shards'}: is a folder, not a shard file: give its shards as a glob, e.g. "
                         f"'{tmp_path / 'shards' / '*.txt'}'") and len(err.splitlines()) == 1
+
+
+def test_a_script_that_starts_a_local_cluster_without_the_main_guard_is_told_so(tmp_path):
+    """The message was cut at 240 characters, before Python's own hint of the guard, and said its prefix twice."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "noguard.py"
+    script.write_text("import ltr.dask as ld\nwith ld.connect('local:1'):\n    pass\n")
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    last = done.stderr.strip().splitlines()[-1]
+    assert done.returncode == 1 and last == (
+        "RuntimeError: the local Dask workers did not start: each worker process imports the script that starts "
+        "them again, which started a cluster once more; start it under if __name__ == '__main__': (Python's "
+        "multiprocessing rule)")
