@@ -214,9 +214,10 @@ def _start_local(distributed, n: int):
     print there at any verbosity (LightGBM's network set-up, ``[LightGBM] [Info] Trying to bind port ...``; XGBoost's
     warning that a worker holds no part of a one-partition validation set) stays out of the user's output, and so do
     the tracebacks of workers that a Ctrl-C at the terminal reaches as well (it goes to the whole process group);
-    errors still reach this process as the tasks' exceptions. While they start (a few seconds) Ctrl-C and SIGTERM
-    are held, and acted on once the cluster is up and closed again: in the middle of the start they left Dask's
-    own tracebacks behind (a half-made cluster closed at exit).
+    errors still reach this process as the tasks' exceptions. A worker that the nanny restarts later is spawned from
+    this process, with its output: the preload :mod:`ltr._dask_worker` points it at the null device. While they
+    start (a few seconds) Ctrl-C and SIGTERM are held, and acted on once the cluster is up and closed again: in the
+    middle of the start they left Dask's own tracebacks behind (a half-made cluster closed at exit).
     """
     import signal
     import tempfile
@@ -226,7 +227,8 @@ def _start_local(distributed, n: int):
         try:
             with _output_inherited(log):  # the worker processes keep it; this process's own comes back after
                 cluster = distributed.LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                                                   dashboard_address=None, silence_logs=logging.ERROR)
+                                                   dashboard_address=None, silence_logs=logging.ERROR,
+                                                   preload=["ltr._dask_worker"])  # a restarted one's, too
                 client = distributed.Client(cluster)
         except Exception as e:
             _close_quietly(client, cluster)

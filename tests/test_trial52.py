@@ -4,6 +4,8 @@ engine parameter and of a folder given as the shards say what to do instead."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from sklearn.exceptions import DataConversionWarning
@@ -71,3 +73,36 @@ def test_a_script_that_starts_a_local_cluster_without_the_main_guard_is_told_so(
         "RuntimeError: the local Dask workers did not start: each worker process imports the script that starts "
         "them again, which started a cluster once more; start it under if __name__ == '__main__': (Python's "
         "multiprocessing rule)")
+
+
+@pytest.mark.slow
+def test_a_worker_the_nanny_restarts_writes_nothing_to_the_callers_output(tmp_path):
+    """A worker restarted after a crash was spawned from the caller's process with its terminal: LightGBM's network
+    lines reached the caller's standard output, and the worker's tracebacks as the cluster closed its error."""
+    import subprocess
+    import sys
+
+    from ltr.io import write_letor
+
+    for i in range(4):  # each shard its own query ids
+        path = tmp_path / f"part-{i}.txt"
+        write_letor(path, ltr.make_ranking(10, 6, 4, random_state=i))
+        path.write_text(re.sub(r"qid:(\d+)", lambda m, i=i: f"qid:{int(m.group(1)) + 100 * i}", path.read_text()))
+    script = tmp_path / "restart.py"
+    script.write_text(
+        "import os, signal, sys, time\nimport ltr, ltr.dask as ld\n"
+        "if __name__ == '__main__':\n"
+        "    with ld.connect('local:2') as c:\n"
+        "        data = ld.read_letor_shards('part-*.txt', client=c)\n"
+        "        victim = sorted(c.run(os.getpid).items())[-1][1]\n"
+        "        os.kill(victim, signal.SIGKILL)\n"
+        "        for _ in range(240):  # until the nanny's new worker is up\n"
+        "            time.sleep(0.5)\n"
+        "            pids = c.run(os.getpid)\n"
+        "            if len(pids) == 2 and victim not in pids.values():\n"
+        "                break\n"
+        "        m = ld.fit(ltr.Ranker(engine='lightgbm', preset=None, n_estimators=3), data, engine='lightgbm')\n"
+        "        sys.stderr.write(f'rounds {m.n_rounds_}')\n")
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert done.returncode == 0 and done.stderr.strip().endswith("rounds 3"), done.stderr[-2000:]
+    assert done.stdout == "" and "Traceback" not in done.stderr and "[LightGBM]" not in done.stderr
