@@ -106,3 +106,51 @@ def test_a_worker_the_nanny_restarts_writes_nothing_to_the_callers_output(tmp_pa
     done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300, cwd=tmp_path)
     assert done.returncode == 0 and done.stderr.strip().endswith("rounds 3"), done.stderr[-2000:]
     assert done.stdout == "" and "Traceback" not in done.stderr and "[LightGBM]" not in done.stderr
+
+
+@pytest.mark.parametrize("command", [["compare", "-", "-"], ["cv", "-"], ["tune", "-", "--trials", "1"],
+                                     ["export", "-", "--to", "solr", "--out", "x.json"], ["report", "-", "--out", "r"],
+                                     ["predict", "-", "data.txt", "--out", "x"], ["info", "-"]])
+def test_a_dash_for_an_input_says_that_standard_input_is_read_as_dev_stdin(command, tmp_path, monkeypatch, capsys):
+    """Some commands said so; compare, cv, tune, export, report and predict's model said only 'no such file'."""
+    from ltr.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    assert main(command) in (1, 2)
+    err = capsys.readouterr().err.strip()
+    assert err.endswith("(standard input is read as /dev/stdin)") and len(err.splitlines()) == 1, err
+
+
+def test_report_reads_a_result_from_a_pipe(tmp_path):
+    """read_result refused anything but a regular file: `ltr cv ... --out - | ltr report /dev/stdin` said the result
+    file was not found."""
+    import contextlib
+    import os
+    import threading
+
+    from ltr.evaluation.results import read_result
+
+    result = tmp_path / "cv.json"
+    assert ltr.cli.main(["cv", _letor(tmp_path), "--folds", "3", "--rounds", "2", "--out", str(result)]) == 0
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    def write():
+        with contextlib.suppress(OSError):
+            fifo.write_bytes(result.read_bytes())
+
+    writer = threading.Thread(target=write, daemon=True)
+    writer.start()
+    try:
+        assert read_result(fifo) == read_result(result)
+    finally:  # a reader that never opened the pipe leaves the writer waiting: open it, so that it ends
+        reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+        writer.join(30)
+        os.close(reader)
+
+
+def _letor(tmp_path) -> str:
+    from ltr.io import write_letor
+
+    path = tmp_path / "d.txt"
+    write_letor(path, ltr.make_ranking(30, 6, 4, random_state=0))
+    return str(path)

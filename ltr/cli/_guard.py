@@ -213,7 +213,7 @@ def _os_message(e: OSError) -> str:
     if isinstance(e, NotADirectoryError):
         return f"{name}: a part of this path is a file, not a folder"
     if isinstance(e, FileNotFoundError):
-        return f"{name}: no such file or folder"
+        return f"{name}: no such file or folder{' (standard input is read as /dev/stdin)' if name == '-' else ''}"
     if isinstance(e, PermissionError):
         return f"{name}: permission denied"
     return f"{name}: {e.strerror or e}"

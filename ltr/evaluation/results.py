@@ -578,9 +578,13 @@ def _check_structure(d: Mapping[str, Any]) -> None:
 
 def read_result(path: str | os.PathLike) -> dict[str, Any]:
     """Read and check a result file written by :func:`write_result`."""
+    from ltr.io.files import not_found
+
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"result file not found: {path}")
+    if not path.exists():
+        raise not_found(path, "result file")
+    if path.is_dir():
+        raise IsADirectoryError(f"{path}: is a folder, not a result file")
     try:
         d = json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as e:

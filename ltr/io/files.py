@@ -57,6 +57,8 @@ def not_found(path: str | os.PathLike, what: str = "file") -> FileNotFoundError:
     'file not found: /no/such.txt'
     """
     key = os.fspath(path)
+    if key == "-":  # '-' is standard output for every --out; an input from standard input is named as a file
+        return FileNotFoundError(f"{what} not found: - (standard input is read as /dev/stdin)")
     bare = re.sub(r"(\?format=\w+)?(#[^/]*)?$", "", str(key))
     if bare != str(key) and os.path.isfile(bare):
         return FileNotFoundError(f"{what} not found: {path} (XGBoost's data URI suffix: give the file's path alone, "
@@ -78,8 +80,6 @@ def open_raw(path: str | os.PathLike, what: str = "file") -> IO[bytes]:
     try:
         f = open(path, "rb")
     except FileNotFoundError:
-        if key == "-":  # '-' is standard output for every --out; an input from standard input is named as a file
-            raise FileNotFoundError(f"{what} not found: - (standard input is read as /dev/stdin)") from None
         raise not_found(path, what) from None
     except IsADirectoryError:
         raise IsADirectoryError(f"{path}: is a folder, not a {what}") from None
