@@ -154,3 +154,42 @@ def _letor(tmp_path) -> str:
     path = tmp_path / "d.txt"
     write_letor(path, ltr.make_ranking(30, 6, 4, random_state=0))
     return str(path)
+
+
+def _key(data, ranker):
+    from ltr.tuning.nested import _study_key
+    from ltr.tuning.space import load_space
+
+    return _study_key(data, ranker, load_space(None, ranker), "ndcg@10", {}, 3, 2, 0)
+
+
+def test_the_tuning_study_key_holds_the_row_weights():
+    """A DATA.weight sidecar added beside the same data resumed the trials trained without weights."""
+    import dataclasses
+
+    d = ltr.make_ranking(12, 6, 4, random_state=0)
+    ranker = ltr.Ranker()
+    weighted = dataclasses.replace(d, weight=np.where(d.qid < 5, 5.0, 1.0))
+    keys = {_key(d, ranker), _key(weighted, ranker), _key(dataclasses.replace(d, weight=np.ones(d.n_rows)), ranker)}
+    assert len(keys) == 3
+
+
+def test_the_tuning_study_key_holds_what_the_teacher_gives(tmp_path):
+    """The key named a teacher file or model by its path: one rewritten in place resumed the old trials."""
+    from ltr.rankers.teacher import TeacherModel
+
+    d = ltr.make_ranking(12, 6, 4, random_state=0)
+    scores = tmp_path / "teacher.txt"
+
+    def student(teacher):
+        return ltr.Ranker(objective="distill", kernel="numba", objective_params={"teacher": teacher})
+
+    scores.write_text("".join(f"{v}\n" for v in d.X[:, 0]))
+    first = _key(d, student({"scores": str(scores)}))
+    scores.write_text("".join(f"{-v}\n" for v in d.X[:, 0]))
+    assert _key(d, student({"scores": str(scores)})) != first
+    assert _key(d, student(d.X[:, 0])) != _key(d, student(d.X[:, 1]))
+    a, b = (ltr.Ranker(n_estimators=3, preset=None, random_state=s, colsample_bytree=0.5) for s in (0, 1))
+    a.fit(d), b.fit(d)
+    assert not np.array_equal(a.predict(d), b.predict(d))
+    assert _key(d, student(TeacherModel(a, source="t.txt"))) != _key(d, student(TeacherModel(b, source="t.txt")))

@@ -632,7 +632,43 @@ def _study_key(data: RankingDataset, estimator, space: SearchSpace, target: str,
     if inner_repeats != 1:  # likewise
         setup["inner_repeats"] = int(inner_repeats)
     h.update(json.dumps(setup, sort_keys=True, default=repr).encode())
+    # (only when there are: the studies of unweighted data and of other objectives keep their names)
+    if data.weight is not None:  # a .weight sidecar changed beside the same data trains other trials
+        h.update(b"weight")
+        h.update(np.ascontiguousarray(data.weight, dtype=np.float64).tobytes())
+    teacher = _teacher_digest(estimator, data)
+    if teacher is not None:
+        h.update(b"teacher")
+        h.update(teacher)
     return h.hexdigest()[:12]
+
+
+def _teacher_digest(estimator, data: RankingDataset) -> bytes | None:
+    """What a distilled ranker's teacher gives, for :func:`_study_key`: a score file's bytes, an array's, a model's
+    scores on the data; None for no teacher or a column (the data holds it). The parameters name a file or a model
+    by its path alone, so a teacher rewritten in place resumed the trials trained on the old one."""
+    from ltr.rankers.teacher import parse_teacher
+
+    teacher = dict(estimator.get_params(deep=False).get("objective_params") or {}).get("teacher")
+    if teacher is None:
+        return None
+    try:
+        spec = parse_teacher(teacher)
+    except (TypeError, ValueError):  # refused with its message when the ranker is fitted
+        return None
+    if spec.kind == "column":
+        return None
+    if spec.kind == "scores" and isinstance(spec.value, str):
+        try:
+            return hashlib.sha256(Path(spec.value).read_bytes()).digest()
+        except OSError:  # said by the fit that reads it
+            return None
+    if spec.kind == "scores":
+        return np.ascontiguousarray(spec.value, dtype=np.float64).tobytes()
+    try:
+        return np.ascontiguousarray(spec.value.predict(data.X, data.group_ptr), dtype=np.float64).tobytes()
+    except Exception:  # noqa: BLE001 (a teacher that cannot score the data is refused by the fit, by name)
+        return None
 
 
 def _tuned_params(estimator, space: SearchSpace, fold_names: Sequence[str],
