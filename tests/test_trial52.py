@@ -193,3 +193,49 @@ def test_the_tuning_study_key_holds_what_the_teacher_gives(tmp_path):
     a.fit(d), b.fit(d)
     assert not np.array_equal(a.predict(d), b.predict(d))
     assert _key(d, student(TeacherModel(a, source="t.txt"))) != _key(d, student(TeacherModel(b, source="t.txt")))
+
+
+def test_lightgbm_dart_trains_every_round_rather_than_keep_a_cut_model_never_scored():
+    """A DART model cut at its best round is not the model scored then (later rounds rescale the trees they drop):
+    the kept model scored 0.5232 where the log said 0.5336 (trial t52). LightGBM turns early stopping off in dart mode;
+    so does the ranker, saying so, and the curve's last round is what predict gives."""
+    from ltr.metrics import evaluate
+
+    train, valid = ltr.make_ranking(60, 10, 6, random_state=0), ltr.make_ranking(30, 10, 6, random_state=1)
+    ranker = ltr.Ranker(n_estimators=25, early_stopping_rounds=2, preset=None, engine_params={"boosting": "dart"})
+    with pytest.warns(UserWarning, match=r"boosting=dart: early stopping is off, .* all 25 rounds train"):
+        ranker.fit(train, eval_set=[valid])
+    assert ranker.n_rounds_ == 25
+    curve = next(iter(ranker.evals_result_.values()))["ndcg@10"]
+    assert len(curve) == 25
+    assert curve[-1] == pytest.approx(evaluate(valid.y, ranker.predict(valid), group_ptr=valid.group_ptr,
+                                               metrics=["ndcg@10"])["ndcg@10"], abs=1e-12)
+
+
+@pytest.mark.parametrize(("engine", "params", "said"), [
+    ("lightgbm", {"boosting": "rf", "bagging_fraction": 0.5, "bagging_freq": 1}, r"random forests .* not supported"),
+    ("lightgbm", {"boosting_type": "random_forest"}, r"random forests .* not supported"),
+    ("xgboost", {"booster": "dart"}, r"DART boosters .* not supported"),
+    ("xgboost", {"booster": "gblinear"}, r"linear boosters .* not supported"),
+    ("lightgbm", {"early_stopping_rounds": 3}, r"LightGBM's own early stopping: .* early_stopping_rounds=; give that"),
+    ("lightgbm", {"n_iter_no_change": 3}, r"LightGBM's own early stopping"),
+])
+def test_engine_modes_the_toolkit_cannot_read_back_or_record_are_refused_before_training(engine, params, said):
+    """boosting=rf and booster=dart trained and saved over --out a model that predict, info and load_model refuse;
+    LightGBM's own early stopping stopped on its first metric with its patience while the record named the ranker's."""
+    from ltr.exceptions import ParameterValueError
+
+    d = ltr.make_ranking(10, 5, 3, random_state=0)
+    with pytest.raises(ParameterValueError, match=said):
+        ltr.Ranker(engine=engine, n_estimators=2, engine_params=params).fit(d)
+
+
+def test_lightgbm_early_stopping_parameter_is_refused_in_the_command_lines_words(tmp_path, capsys):
+    from ltr.cli import main
+
+    assert main(["train", _letor(tmp_path), "--param", "early_stopping_round=4", "--out",
+                 str(tmp_path / "m.txt")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.endswith("--param early_stopping_round=4: LightGBM's own early stopping: the ranker stops on "
+                        "ltr.metrics' early_stopping_metric, with --early-stopping-metric; give --early-stopping 4")
+    assert not (tmp_path / "m.txt").exists()

@@ -240,6 +240,8 @@ def check_duplicated_params(est, params: Mapping[str, Any], *, what: str = "engi
         return
     for key, value in params.items():
         _refuse_engine_evaluation(engine, key, value, what)
+        _refuse_engine_stopping(engine, key, value, what)
+        _refuse_unreadable_boosting(engine, key, value, what)
         _refuse_categorical(engine, key, value, what)
     _refuse_two_spellings(engine, params, what)
     _refuse_native_objective_options(est, params, what)
@@ -403,6 +405,40 @@ def _refuse_engine_evaluation(engine: str, key: str, value: Any, what: str) -> N
     raise ParameterValueError(f"{what}: {key}={value!r}: {own}; give {python}", key=key,
                               reason=f"{own}; give {python}", cli=f"--param {key}={value}: {own}; give {cli}",
                               cli_reason=f"{own}; give {cli}")
+
+
+def _refuse_engine_stopping(engine: str, key: str, value: Any, what: str) -> None:
+    """Refuse LightGBM's own early stopping (``early_stopping_round`` or an alias): its callback stopped on the
+    engine's first metric with its own patience, beside (or instead of) the ranker's ``early_stopping_rounds`` on
+    ``early_stopping_metric``, which the model's record still named (trial t52). XGBoost's scikit-learn name is not
+    one of its training parameters (refused as unknown)."""
+    if engine != "lightgbm" or key not in engine_names(engine, "early_stopping_round"):
+        return
+    reason = "LightGBM's own early stopping: the ranker stops on ltr.metrics' early_stopping_metric, with "
+    raise ParameterValueError(f"{what}: {key}={value!r}: {reason}early_stopping_rounds=; give that", key=key,
+                              reason=f"{reason}early_stopping_rounds=; give that",
+                              cli=f"--param {key}={value}: {reason}--early-stopping-metric; give --early-stopping "
+                                  f"{value}", cli_reason=f"{reason}--early-stopping-metric; give --early-stopping "
+                                                         f"{value}")
+
+
+#: Boosting modes whose models no part of the toolkit reads back (ltr.trees, load_model, ltr predict, ltr export
+#: refuse them): refused before training, as LightGBM's linear_tree is, rather than trained and saved over --out.
+_UNREADABLE_BOOSTING = {
+    "lightgbm": ("boosting", {"rf": "random forests (each tree's output averaged)",
+                              "random_forest": "random forests (each tree's output averaged)"}),
+    "xgboost": ("booster", {"dart": "DART boosters (a weight per tree)", "gblinear": "linear boosters (gblinear)"}),
+}
+
+
+def _refuse_unreadable_boosting(engine: str, key: str, value: Any, what: str) -> None:
+    name, modes = _UNREADABLE_BOOSTING.get(engine, (None, {}))
+    if name is None or key not in engine_names(engine, name) or str(value).strip().lower() not in modes:
+        return
+    reason = (f"{modes[str(value).strip().lower()]} are not supported: the model could not be loaded, scored or "
+              "exported by the toolkit (ltr.trees reads additive tree ensembles)")
+    raise ParameterValueError(f"{what}: {key}={value!r}: {reason}", key=key, reason=reason,
+                              cli=f"--param {key}={value}: {reason}")
 
 
 # The engines' words for a value they cannot parse or that is out of a parameter's bounds (their configuration

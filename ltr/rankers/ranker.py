@@ -721,6 +721,13 @@ class Ranker(BaseEstimator):
                           f"so it is off (all {int(effective.n_estimators)} rounds train, as LightGBM's "
                           "'Only training set found'); add a validation set to stop early", UserWarning, stacklevel=2)
             stopping_rounds = None
+        if valid and stopping_rounds and self.engine == "lightgbm" and _lightgbm_dart(self.engine_params):
+            import warnings
+
+            warnings.warn("boosting=dart: early stopping is off, as LightGBM turns it off in dart mode: each round "
+                          "rescales the trees it drops, so a model cut at its best round was never scored; all "
+                          f"{int(effective.n_estimators)} rounds train", UserWarning, stacklevel=2)
+            stopping_rounds = None
         params = backend.params(effective, native_objective, self.n_threads_)
         from ltr.gpu import engine_device_params
 
@@ -1069,6 +1076,14 @@ def _versions(engine: str) -> dict[str, str]:
     if engine in ("lightgbm", "xgboost"):
         out[engine] = importlib.import_module(engine).__version__
     return out
+
+
+def _lightgbm_dart(engine_params) -> bool:
+    """Whether LightGBM's ``engine_params`` choose DART boosting (``boosting`` or an alias)."""
+    from ltr.rankers.aliases import engine_names
+
+    names = engine_names("lightgbm", "boosting")
+    return any(k in names and str(v).strip().lower() == "dart" for k, v in dict(engine_params or {}).items())
 
 
 def _is_engine_error(e: BaseException) -> bool:
