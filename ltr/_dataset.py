@@ -20,7 +20,12 @@ from numpy.typing import ArrayLike, NDArray
 
 from ltr.groups import check_group_ptr, check_qid_in_groups, group_ptr_from_sizes
 
-__all__ = ["RankingDataset", "dataset_summary", "fingerprint_of", "make_ranking", "placeholder_names", "query_digests"]
+#: The largest label or weight magnitude LightGBM keeps: its reader clips larger ones to +-1e38 (AvoidInf), so a
+#: label of 2e38 trained as 1e38, silently. LETOR readers and the rankers refuse labels beyond it.
+LABEL_LIMIT = 1e38
+
+__all__ = ["LABEL_LIMIT", "RankingDataset", "dataset_summary", "fingerprint_of", "make_ranking", "placeholder_names",
+           "query_digests"]
 
 
 def _frozen(a: np.ndarray | None) -> np.ndarray | None:

@@ -239,3 +239,18 @@ def test_lightgbm_early_stopping_parameter_is_refused_in_the_command_lines_words
     assert err.endswith("--param early_stopping_round=4: LightGBM's own early stopping: the ranker stops on "
                         "ltr.metrics' early_stopping_metric, with --early-stopping-metric; give --early-stopping 4")
     assert not (tmp_path / "m.txt").exists()
+
+
+@pytest.mark.parametrize("label", ["1e39", "-2e38", "1" + "0" * 39])
+def test_a_label_beyond_what_the_engines_keep_is_refused_by_file_and_line(label, tmp_path):
+    """A label of 1e39 trained LightGBM silently (inf split gains, leaves of 6e36) and failed XGBoost and the listnet
+    kernel in their own words: the reader refuses it as it refuses inf."""
+    from ltr.exceptions import LetorFormatError
+    from ltr.io import read_letor
+
+    path = tmp_path / "d.txt"
+    path.write_text(f"0 qid:1 1:0.5\n{label} qid:1 1:0.2\n")
+    with pytest.raises(LetorFormatError, match=rf"d\.txt:2: the label must be a number within \+-1e38 .*'{label}'"):
+        read_letor(path)
+    path.write_text("0 qid:1 1:0.5\n9.9e37 qid:1 1:0.2\n")
+    assert read_letor(path).y[1] == 9.9e37

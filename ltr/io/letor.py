@@ -49,7 +49,7 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import ArrayLike, NDArray
 
-from ltr._dataset import RankingDataset
+from ltr._dataset import LABEL_LIMIT, RankingDataset
 from ltr.exceptions import LetorFormatError, LetorGroupError, NoDataLinesError
 from ltr.groups import group_ptr_from_qid
 from ltr.io import _letor_parse as _k
@@ -819,6 +819,9 @@ def _fix_slow(buf, spath, pos, end, dest, dst, y, clip, wide) -> None:
         if d < 0:
             if not math.isfinite(v):
                 raise _error_at(buf, spath, s, _k.ERR_MESSAGES[_k.ERR_LABEL_NONFINITE])
+            if abs(v) > LABEL_LIMIT:  # (only a slow number can be: the fast path stops below 1e38)
+                raise _error_at(buf, spath, s, "the label must be a number within +-1e38 (LightGBM clips labels "
+                                               "beyond it; both engines keep them as float32)")
             y[-d - 1] = v
             continue
         with np.errstate(over="ignore"):

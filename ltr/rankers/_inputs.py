@@ -12,7 +12,7 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
-from ltr._dataset import placeholder_names
+from ltr._dataset import LABEL_LIMIT, placeholder_names
 from ltr._stack import stacklevel_outside
 from ltr.datasets import RankingDataset
 from ltr.exceptions import GroupError, LabelRangeError
@@ -154,9 +154,6 @@ FLOAT32_MAX = float(np.finfo(np.float32).max)
 #: (a tie rounds to the even neighbour, inf). numpy prints float32's largest as 3.4028235e+38, a little above
 #: FLOAT32_MAX in float64, and that value rounds to the largest float32, not to inf: it is not "beyond the range".
 FLOAT32_INF_FROM = FLOAT32_MAX + 2.0**103
-#: The largest label or weight magnitude LightGBM keeps: its reader clips larger ones to +-1e38 (AvoidInf), so a
-#: label of 2e38 trained as 1e38, silently.
-LABEL_LIMIT = 1e38
 
 
 def beyond_float32(v):
