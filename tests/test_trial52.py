@@ -254,3 +254,14 @@ def test_a_label_beyond_what_the_engines_keep_is_refused_by_file_and_line(label,
         read_letor(path)
     path.write_text("0 qid:1 1:0.5\n9.9e37 qid:1 1:0.2\n")
     assert read_letor(path).y[1] == 9.9e37
+
+
+@pytest.mark.parametrize(("engine", "said"), [
+    ("lightgbm", "a LightGBM model is written as LightGBM's text: name it .txt"),
+    ("linear", "a linear model is written as JSON: name it .json")])
+def test_a_ubj_model_name_is_refused_in_the_engines_words(engine, said, tmp_path, capsys):
+    """--engine lightgbm --out m.ubj was told that models are written as XGBoost's JSON."""
+    from ltr.cli import main
+
+    assert main(["train", _letor(tmp_path), "--engine", engine, "--out", str(tmp_path / "m.ubj")]) == 2
+    assert capsys.readouterr().err.strip().endswith(f"--out {tmp_path / 'm.ubj'}: {said}")

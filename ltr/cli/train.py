@@ -150,8 +150,11 @@ def run_train(args: argparse.Namespace) -> int:
             and not os.path.isdir(args.out)):  # a stream, device or pipe (a folder: check_outputs says so)
         raise UsageError(f"--out {args.out}: a model is two files (the model and MODEL.meta.json); give a file path")
     if args.out and str(args.out).lower().endswith(".ubj"):
-        raise UsageError(f"--out {args.out}: models are written as text (XGBoost's JSON), and XGBoost reads a "
-                         "'.ubj' name as binary UBJSON: name it .json")
+        said = {"xgboost": "models are written as text (XGBoost's JSON), and XGBoost reads a '.ubj' name as binary "
+                           "UBJSON: name it .json",
+                "lightgbm": "a LightGBM model is written as LightGBM's text: name it .txt"}.get(
+                    args.engine, "a linear model is written as JSON: name it .json")
+        raise UsageError(f"--out {args.out}: {said}")
     model = make_ranker(args, has_valid=args.valid is not None)
     refuse_sparse_dask_xgboost(args, model)
     from ltr.rankers.sidecar import meta_path
