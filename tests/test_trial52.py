@@ -265,3 +265,38 @@ def test_a_ubj_model_name_is_refused_in_the_engines_words(engine, said, tmp_path
 
     assert main(["train", _letor(tmp_path), "--engine", engine, "--out", str(tmp_path / "m.ubj")]) == 2
     assert capsys.readouterr().err.strip().endswith(f"--out {tmp_path / 'm.ubj'}: {said}")
+
+
+def test_cv_results_on_labels_moved_between_rows_are_refused_whatever_their_folds():
+    """ADI's labels shuffled across rows keep the label totals: cross-validated over other folds (another split
+    seed), the pair was compared, 'significantly worse' (p < 0.0001), with only the fold caveat (trial t52); with
+    queries='intersection' nothing was compared at all."""
+    import dataclasses
+    import warnings
+
+    from ltr._shared import tiny_ranker
+    from ltr.evaluation import compare_cv, cross_validate
+    from ltr.exceptions import ComparisonDataError
+
+    d = ltr.make_ranking(30, (5, 8), 4, random_state=0)
+    shuffled = dataclasses.replace(d, y=np.random.default_rng(0).permutation(d.y))
+
+    def cv(data, seed, name, keep=None):
+        if keep is not None:
+            rows = np.isin(data.qid, keep)
+            sizes = np.diff(data.group_ptr)[np.isin(np.unique(data.qid), keep)]
+            data = dataclasses.replace(data, X=data.X[rows], y=data.y[rows], qid=data.qid[rows],
+                                       group_ptr=np.r_[0, np.cumsum(sizes)])
+        r = cross_validate(tiny_ranker(), data, n_splits=3, random_state=seed, progress=False, metrics=["ndcg@5"])
+        r.name = name
+        return r
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        with pytest.raises(ComparisonDataError, match=r"tested on other labels: query \S+'s documents are judged "
+                                                      r"otherwise in 'real' and 'shuffled'"):
+            compare_cv([cv(d, 1, "real"), cv(shuffled, 0, "shuffled")])
+        with pytest.raises(ComparisonDataError, match="judged otherwise"):
+            compare_cv([cv(d, 1, "real"), cv(shuffled, 0, "shuffled", keep=np.unique(d.qid)[:20])],
+                       queries="intersection")
+        compare_cv([cv(d, 1, "real"), cv(d, 0, "again")])  # the same labels over other folds: compared

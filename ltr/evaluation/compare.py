@@ -481,16 +481,18 @@ def _check_same_data(results: Mapping[str, CVResult]) -> list[str]:
 
     caveats = []
     names = list(results)
-    fold_of, sizes, labels = {}, {}, {}
+    fold_of, sizes, labels, judged = {}, {}, {}, {}
     for n, r in results.items():
         pooled, k = r.pooled_qids(), 0
-        fold_of[n], sizes[n], labels[n] = {}, {}, []
+        fold_of[n], sizes[n], labels[n], judged[n] = {}, {}, [], {}
         for i, f in enumerate(r.folds):
             ids = pooled[k:k + len(f.qids)]
             k += len(f.qids)
             fold_of[n].update(dict.fromkeys(ids, i))
             if len(f.test_sizes) == len(ids):
                 sizes[n].update(zip(ids, f.test_sizes))
+            if len(f.test_label_digests) == len(ids):  # (results written before they were recorded: none)
+                judged[n].update(zip(ids, f.test_label_digests))
             labels[n].append((frozenset(ids), {str(g): int(c) for g, c in f.test_labels.items()}))
     first = names[0]
     for other in names[1:]:
@@ -511,6 +513,13 @@ def _check_same_data(results: Mapping[str, CVResult]) -> list[str]:
                         f"{counts} in {first!r} and {theirs} in {other!r}; compare systems over the same data (or "
                         "their runs against one judgment file: ")
                 raise ComparisonDataError(said + "compare_runs)", cli=said + "ltr compare --qrels)")
+        odd = next((q for q in common if q in judged[first] and q in judged[other]
+                    and judged[first][q] != judged[other][q]), None)
+        if odd is not None:  # per query, whatever the folds (their label counts are compared fold by fold only)
+            said = (f"the CV results were tested on other labels: query {odd}'s documents are judged otherwise in "
+                    f"{first!r} and {other!r}; compare systems over the same data (or their runs against one "
+                    "judgment file: ")
+            raise ComparisonDataError(said + "compare_runs)", cli=said + "ltr compare --qrels)")
         if {frozenset(q) for q, _ in labels[first]} == {frozenset(q) for q, _ in labels[other]}:
             continue
         recorded = all(c for n in (first, other) for _, c in labels[n])

@@ -37,7 +37,7 @@ from ltr._json import python_values
 from ltr._progress import format_elapsed, say, terminal_bar
 from ltr.datasets import RankingDataset, dataset_summary
 from ltr.evaluation.folds import Fold, load_part, make_folds
-from ltr.evaluation.results import CVResult, FoldResult
+from ltr.evaluation.results import CVResult, FoldResult, label_digests
 from ltr.evaluation.selection import resolve_features, take_columns
 from ltr.exceptions import FileFormatError, OptionError
 from ltr.reader_options import refuse_one_files_sidecars
@@ -236,6 +236,7 @@ def _run_fold(estimator, fold: Fold, n_features, columns, metrics, conventions, 
         n_test_queries=test.n_queries,
         test_labels=dataset_summary(test)["label_counts"],
         test_sizes=[int(v) for v in test.group_sizes],
+        test_label_digests=label_digests(test),
         doc_ids=None if test.doc_ids is None else [str(d) for d in test.doc_ids],
         scores=[float(s) for s in scores] if test.doc_ids is not None else None,
         preset_params=_recordable(applied),

@@ -62,6 +62,7 @@ __all__ = [
     "CVResult",
     "Comparison",
     "FoldResult",
+    "label_digests",
     "comparison_dict",
     "comparison_from_dict",
     "cv_result_dict",
@@ -109,7 +110,9 @@ def _fold_means(folds: Sequence[FoldResult], metrics: Sequence[str]) -> dict[str
 class FoldResult:
     """What one fold produced (all JSON-able).
 
-    ``qids`` are the test queries in file order and ``test_sizes`` their sizes; ``doc_ids`` and ``scores`` (one
+    ``qids`` are the test queries in file order, ``test_sizes`` their sizes and ``test_label_digests`` a digest of
+    each one's judgments (:func:`label_digests`: ``ltr compare`` pairs a query only where the systems were tested
+    on the same labels, whatever their folds); ``doc_ids`` and ``scores`` (one
     per test row, in the test part's row order) are the out-of-fold ranking, kept when the data carries document
     ids so that :meth:`CVResult.run` can write it as a TREC run. ``preset_params`` are the values the small-data
     preset set for this fold's model (:attr:`ltr.Ranker.preset_params_`; empty when no preset applied): with
@@ -129,6 +132,7 @@ class FoldResult:
     n_test_queries: int = 0
     test_labels: dict[str, int] = field(default_factory=dict)
     test_sizes: list[int] = field(default_factory=list)
+    test_label_digests: list[str] = field(default_factory=list)
     doc_ids: list[str] | None = None
     scores: list[float] | None = None
     preset_params: dict[str, Any] = field(default_factory=dict)
@@ -574,6 +578,27 @@ def _check_structure(d: Mapping[str, Any]) -> None:
             for key, lists in (("metrics", False), ("per_query", True)):
                 if fold.get(key) is not None:
                     numbers(f"{where}.folds[{j}].{key}", fold[key], lists=lists)
+            digests = fold.get("test_label_digests", [])
+            if not isinstance(digests, list) or not all(isinstance(v, str) for v in digests):
+                fail(f"{where}.folds[{j}].test_label_digests", "a list of strings", digests)
+
+
+def label_digests(data) -> list[str]:
+    """A short digest of each query's judgments in ``data`` (a :class:`~ltr.datasets.RankingDataset`): its
+    (document id, label) pairs in document order when the data has document ids, else its labels in row order.
+    Two results' digests of a query differ when its documents were judged otherwise (relabelled, or labels moved
+    between rows), which the label counts of a fold cannot tell apart when the folds differ (trial t52)."""
+    import hashlib
+
+    out = []
+    ptr = np.asarray(data.group_ptr)
+    y = np.asarray(data.y, dtype=np.float64)
+    docs = data.doc_ids
+    for a, b in zip(ptr[:-1].tolist(), ptr[1:].tolist()):
+        labels = [float(v) for v in y[a:b]]
+        pairs = sorted(zip([str(d) for d in docs[a:b]], labels)) if docs is not None else labels
+        out.append(hashlib.sha256(json.dumps(pairs).encode()).hexdigest()[:12])
+    return out
 
 
 def read_result(path: str | os.PathLike) -> dict[str, Any]:
