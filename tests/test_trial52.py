@@ -300,3 +300,28 @@ def test_cv_results_on_labels_moved_between_rows_are_refused_whatever_their_fold
             compare_cv([cv(d, 1, "real"), cv(shuffled, 0, "shuffled", keep=np.unique(d.qid)[:20])],
                        queries="intersection")
         compare_cv([cv(d, 1, "real"), cv(d, 0, "again")])  # the same labels over other folds: compared
+
+
+def test_lightgbms_weighted_ndcg_above_one_is_said_where_it_shows(tmp_path, capsys):
+    """A constant weight of 0.2 printed ndcg@5 1.8803 (LightGBM's number: a query without relevant documents adds
+    its 1 unweighted) with a note suggesting a weighted mean (trial t52)."""
+    import dataclasses
+
+    from ltr.cli import main
+    from ltr.io import write_letor
+
+    d = ltr.make_ranking(20, 6, 3, random_state=0)
+    y = d.y.copy()
+    y[d.group_ptr[0]:d.group_ptr[1]] = 0  # the first query: no relevant document
+    path = tmp_path / "d.txt"
+    write_letor(path, dataclasses.replace(d, y=y))
+    (tmp_path / "s.txt").write_text("".join(f"{v}\n" for v in d.X[:, 0]))
+    (tmp_path / "d.txt.weight").write_text("0.2\n" * d.n_rows)
+    args = ["evaluate", str(path), "--scores", str(tmp_path / "s.txt"), "--convention", "lightgbm",
+            "--metrics", "ndcg@5", "--format", "json"]
+    assert main(args) == 0
+    out = capsys.readouterr()
+    assert "LightGBM's ndcg adds 1 for each query without a relevant document (1 here) unweighted" in out.err
+    (tmp_path / "d.txt.weight").write_text("1\n" * d.n_rows)
+    assert main(args) == 0
+    assert "unweighted" not in capsys.readouterr().err  # weights of 1: a weighted mean, nothing to say

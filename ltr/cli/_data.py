@@ -256,3 +256,22 @@ def _check_against_registry(args: argparse.Namespace, path: str, data) -> None:
                    "that set?")
     dropped = reader_options(args).get("unjudged") == "drop"  # a documented row count counts the unjudged rows
     warn_on_differences(entry, path, queries=data.n_queries, rows=None if dropped else data.n_rows)
+
+
+def weighted_ndcg_caveat(data) -> str:
+    """What a note on LightGBM's query-weighted means adds for ``data``: LightGBM's NDCG adds the 1 of a query
+    without a relevant document unweighted while it divides by the sum of the query weights, so with weights other
+    than 1 the mean is not a weighted mean and can exceed 1 (trial t52: ndcg@10 2.1187 with weights 0.2). Empty
+    when no query lacks a relevant document or every query weighs 1 (the mean is then a weighted mean)."""
+    import numpy as np
+
+    from ltr.metrics import query_weights
+
+    ptr = np.asarray(data.group_ptr)
+    none = np.array([not (data.y[a:b] > 0).any() for a, b in zip(ptr[:-1].tolist(), ptr[1:].tolist())], dtype=bool)
+    weights = query_weights(data.weight, ptr)
+    if not none.any() or np.all(weights == 1.0):
+        return ""
+    return (f"; LightGBM's ndcg adds 1 for each query without a relevant document ({int(none.sum())} here) "
+            "unweighted, so with weights other than 1 its mean is not a weighted mean and can exceed 1 (as "
+            "LightGBM reports it; map is weighted throughout)")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ltr.cli._data import default_max_grade, read_data
+from ltr.cli._data import default_max_grade, read_data, weighted_ndcg_caveat
 from ltr.cli._files import emit
 from ltr.cli._guard import UsageError, add_command, note
 from ltr.cli._options import (
@@ -96,7 +96,7 @@ def _per_query_letor(args, names: list[str]):
             args.no_relevant_ = np.array([not (d.y[a:b] > 0).any() for a, b in zip(d.group_ptr[:-1],
                                                                                      d.group_ptr[1:])])
             note(args, f"note: the means of ndcg and map are weighted by query, each query by its rows' mean "
-                       f"weight in {weights}, as LightGBM averages them")
+                       f"weight in {weights}, as LightGBM averages them{weighted_ndcg_caveat(d)}")
         else:
             note(args, f"note: the weights of {weights} are not used: each query counts once (--convention "
                        "lightgbm weights the means by query, as LightGBM does)")

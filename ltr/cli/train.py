@@ -10,7 +10,7 @@ import sys
 import time
 import warnings
 
-from ltr.cli._data import apply_recorded_read_options, read_data, recorded_read_options
+from ltr.cli._data import apply_recorded_read_options, read_data, recorded_read_options, weighted_ndcg_caveat
 from ltr.cli._files import check_doc_ids, check_outputs, data_inputs, emit, option_files, unique_run
 from ltr.cli._guard import UsageError, add_command, error_message, note
 from ltr.cli._model import add_dask_options, add_model_options, candidates_note, dask_client, make_ranker, preset_flags
@@ -207,11 +207,13 @@ def run_train(args: argparse.Namespace) -> int:
             train, valid, test, subset = _select(args, spec, train, valid, test)
         result = train_and_report(train, valid, test, model, names, conventions(args), args.log_every)
         if args.convention == "lightgbm":
-            weighted = [d.sources["weight"] for d in ((valid, test) if valid or test else (train,))
-                        if d is not None and d.weight is not None and d.sources.get("weight")]
-            if weighted:
+            sets = [d for d in ((valid, test) if valid or test else (train,))
+                    if d is not None and d.weight is not None and d.sources.get("weight")]
+            if sets:
+                caveat = next((c for c in map(weighted_ndcg_caveat, sets) if c), "")
                 note(args, f"note: the means of ndcg and map are weighted by query, each query by its rows' mean "
-                           f"weight in {' and '.join(weighted)}, as LightGBM averages them")
+                           f"weight in {' and '.join(d.sources['weight'] for d in sets)}, as LightGBM averages "
+                           f"them{caveat}")
     candidates_note(args, getattr(train, "feature_set", None))
     applied = getattr(model, "preset_params_", None)
     if applied:
