@@ -325,3 +325,20 @@ def test_lightgbms_weighted_ndcg_above_one_is_said_where_it_shows(tmp_path, caps
     (tmp_path / "d.txt.weight").write_text("1\n" * d.n_rows)
     assert main(args) == 0
     assert "unweighted" not in capsys.readouterr().err  # weights of 1: a weighted mean, nothing to say
+
+
+def test_a_query_id_the_readers_take_for_a_comment_is_not_written(tmp_path):
+    """write_qrels and write_run wrote '#2 ...' lines, which read_qrels/read_run (and trec_eval 10) skip: the
+    query's judgments and ranking were lost without a word (trial t52)."""
+    import pandas as pd
+
+    from ltr.io import write_qrels, write_run
+
+    qrels = pd.DataFrame({"qid": ["1", "#2"], "docno": ["a", "c"], "rel": [1, 2]})
+    with pytest.raises(ValueError, match=r"qrels column 'qid', row 1: '#2' starts with '#', which TREC readers"):
+        write_qrels(tmp_path / "q.qrels", qrels)
+    run = pd.DataFrame({"qid": ["1", "#2"], "docno": ["a", "c"], "rank": [1, 1], "score": [1.0, 1.0]})
+    with pytest.raises(ValueError, match=r"run row 1: query id '#2' starts with '#'"):
+        write_run(tmp_path / "r.run", run)
+    assert not (tmp_path / "q.qrels").exists() and not (tmp_path / "r.run").exists()
+    write_qrels(tmp_path / "q.qrels", qrels.assign(docno=["a", "#c"], qid=["1", "2"]))  # a '#' docno reads back

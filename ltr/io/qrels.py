@@ -454,7 +454,8 @@ def write_qrels(path: str | os.PathLike, qrels: pd.DataFrame) -> Path:
     Raises
     ------
     ValueError
-        A missing column, an empty id or one with whitespace, a relevance value that is not an integer.
+        A missing column, an empty id or one with whitespace, a query id starting with ``#`` (a comment line to
+        the readers), a relevance value that is not an integer.
 
     Examples
     --------
@@ -474,6 +475,10 @@ def write_qrels(path: str | os.PathLike, qrels: pd.DataFrame) -> Path:
             if not v or any(ch.isspace() for ch in v):
                 raise ValueError(f"qrels column {name!r}, row {i}: {v!r} is empty or has whitespace, which TREC "
                                  "files cannot hold")
+    bad = next((i for i, v in enumerate(cols["qid"]) if v.startswith("#")), None)
+    if bad is not None:  # the line would be a comment to read_qrels (and trec_eval 10): its judgments lost
+        raise ValueError(f"qrels column 'qid', row {bad}: {cols['qid'][bad]!r} starts with '#', which TREC readers "
+                         "(read_qrels, trec_eval 10) skip as a comment line")
     rel = np.asarray(qrels["rel"])
     if rel.dtype.kind not in "iu":
         as_float = np.asarray(rel, dtype=np.float64)

@@ -279,9 +279,9 @@ def write_run(path: str | os.PathLike, run: pd.DataFrame, *, tag: str | None = N
     ------
     ValueError
         Before anything is written (a previous file at ``path`` stays as it was): a missing column; an empty id
-        or tag, or one with whitespace; a score that is not a finite number (``nan`` and ``inf``, which
-        :func:`read_run` and fusion refuse); a rank that is not an integer (``1.7``, NaN; ``2.0`` is 2). The
-        message names the row, its query and its document.
+        or tag, or one with whitespace; a query id starting with ``#`` (a comment line to the readers); a score
+        that is not a finite number (``nan`` and ``inf``, which :func:`read_run` and fusion refuse); a rank that is
+        not an integer (``1.7``, NaN; ``2.0`` is 2). The message names the row, its query and its document.
 
     Examples
     --------
@@ -306,6 +306,10 @@ def write_run(path: str | os.PathLike, run: pd.DataFrame, *, tag: str | None = N
                 f"run column {name!r} has an empty value or one with whitespace, which TREC files cannot hold"
             )
     qids, docnos = run["qid"].astype(str).tolist(), run["docno"].astype(str).tolist()
+    bad = next((i for i, q in enumerate(qids) if q.startswith("#")), None)
+    if bad is not None:  # the line would be a comment to read_run (and trec_eval 10): the ranking lost
+        raise ValueError(f"run row {bad}: query id {qids[bad]!r} starts with '#', which TREC readers (read_run, "
+                         "trec_eval 10) skip as a comment line")
 
     def at(i: int) -> str:
         return f"run row {i} (query {qids[i]!r}, document {docnos[i]!r})"
