@@ -342,3 +342,16 @@ def test_a_query_id_the_readers_take_for_a_comment_is_not_written(tmp_path):
         write_run(tmp_path / "r.run", run)
     assert not (tmp_path / "q.qrels").exists() and not (tmp_path / "r.run").exists()
     write_qrels(tmp_path / "q.qrels", qrels.assign(docno=["a", "#c"], qid=["1", "2"]))  # a '#' docno reads back
+
+
+def test_write_letor_refuses_a_label_the_reader_would_refuse(tmp_path):
+    import dataclasses
+
+    from ltr.io import write_letor
+
+    d = ltr.make_ranking(2, 3, 2, random_state=0)
+    path = tmp_path / "d.txt"
+    path.write_text("earlier\n")
+    with pytest.raises(ValueError, match=r"labels must be within \+-1e38 .* row 1 is 1e\+39"):
+        write_letor(path, dataclasses.replace(d, y=np.r_[0.0, 1e39, d.y[2:]]))
+    assert path.read_text() == "earlier\n"

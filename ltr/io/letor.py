@@ -1382,9 +1382,9 @@ def write_letor(
     Raises
     ------
     ValueError
-        For labels that are not finite, float64 features that are not exactly float32, comments containing a
-        line break or NUL, doc ids that are empty or contain whitespace, or comments whose ``docid`` disagrees
-        with ``doc_ids``.
+        For labels that are not finite or beyond +-1e38, float64 features that are not exactly float32, comments
+        containing a line break or NUL, doc ids that are empty or contain whitespace, or comments whose ``docid``
+        disagrees with ``doc_ids``.
 
     Examples
     --------
@@ -1413,6 +1413,10 @@ def write_letor(
     if not np.all(np.isfinite(y)):
         r = int(np.flatnonzero(~np.isfinite(y))[0])
         raise ValueError(f"labels must be finite; row {r} is {y[r]}")
+    if not np.all(np.abs(y) <= LABEL_LIMIT):  # read_letor refuses them: the file would not read back
+        r = int(np.flatnonzero(~(np.abs(y) <= LABEL_LIMIT))[0])
+        raise ValueError(f"labels must be within +-1e38 (read_letor refuses others: LightGBM clips them, both "
+                         f"engines keep labels as float32); row {r} is {float(y[r])!r}")
     dense = not sp.issparse(data.X)
     if dense:
         X = _as_float32(data.X)
