@@ -406,21 +406,21 @@ def test_a_distributed_fit_records_the_data_fingerprint_of_a_local_fit_of_the_sa
 
 
 def test_workers_whose_message_runs_over_lines_are_named_by_their_exception_line():
-    # the last physical line was the tail of multiprocessing's "Safe importing of main module" paragraph
+    # the last physical line was the tail of a paragraph the exception's message runs over (multiprocessing's
+    # "Safe importing of main module" was one: that one is said in words of its own now, test_trial52.py)
     import os
     import types
 
     def cluster(**kwargs):
-        os.write(2, b"Traceback (most recent call last):\nRuntimeError:\n        An attempt has been made to start a "
-                    b"new process before the\n        current process has finished its bootstrapping phase.\n"
-                    b"        section in https://docs.python.org/3/library/multiprocessing.html\n")
+        os.write(2, b"Traceback (most recent call last):\nRuntimeError:\n        A worker could not open its spill "
+                    b"folder before the\n        memory limit it was given was reached.\n"
+                    b"        section in https://distributed.dask.org/en/stable/worker-memory.html\n")
         raise RuntimeError("Nanny failed to start.")
 
     fake = types.SimpleNamespace(LocalCluster=cluster, Client=lambda c: _Part())
-    with pytest.raises(RuntimeError, match=r"\(Nanny failed to start\.\): RuntimeError: An attempt has been made to "
-                                           r"start a new process before the current process has finished its "
-                                           r"bootstrapping phase\. section in https://docs\.python\.org/3/library/"
-                                           r"multiprocessing\.html$"):
+    with pytest.raises(RuntimeError, match=r"\(Nanny failed to start\.\): RuntimeError: A worker could not open its "
+                                           r"spill folder before the memory limit it was given was reached\. section "
+                                           r"in https://distributed\.dask\.org/en/stable/worker-memory\.html$"):
         ld._start_local(fake, 1)
 
 
