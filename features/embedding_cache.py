@@ -19,7 +19,8 @@ added, and the rest is reused. What is found and what is computed is counted (:c
 Never silently reused: the header must name the same model digest (the model's files changed at the same path: the
 cache is discarded, with a warning saying so), the same options and format, and each array must parse (with
 ``allow_pickle=False``), have the header's shape and dtype and its CRC-32; anything else is a corrupt cache, discarded
-with a warning naming the file and the reason, and recomputed. Writes are atomic (:func:`ltr.io.atomic_write`), the
+with a warning naming the file and the reason, and recomputed (a key held twice with equal vectors, as earlier
+versions could write, keeps its first copy). Writes are atomic (:func:`ltr.io.atomic_write`), the
 header last; a cache that cannot be written is a warning, not an error (the features are right either way). Delete
 the folder at any time to reclaim the space. A long computation is written as it goes (every :data:`SAVE_EVERY`
 seconds, between chunks of :data:`COMPUTE_CHUNK` items), so that a run interrupted keeps most of what it computed.
@@ -364,11 +365,24 @@ class VectorCache:
             values = self._read_array("values.npy", np.float32, (n, dim), int(crc["values"]))
         except (KeyError, TypeError, ValueError, OSError) as e:
             return f"corrupt cache {self.path}: {e}"
-        rows = {}
+        rows: dict[int, int] = {}
+        repeats = []  # (first row, repeated row)
         for i, (lo, hi) in enumerate(keys.tolist()):
-            rows[hi << 64 | lo] = i
-        if len(rows) != n:
-            return f"corrupt cache {self.path}: repeated keys"
+            first = rows.setdefault(hi << 64 | lo, i)
+            if first != i:
+                repeats.append((first, i))
+        if repeats:
+            # Earlier versions wrote a key twice when it was merged from another process and then computed again
+            # (trial t52): both copies are vectors of one text, equal but for batch padding's last bits, and the
+            # first is kept. Copies that differ are no such thing: the folder is damaged, and discarded.
+            a, b = (np.array(side, dtype=np.int64) for side in zip(*repeats))
+            if not np.allclose(values[a], values[b], rtol=1e-4, atol=1e-6):
+                return f"corrupt cache {self.path}: repeated keys with different vectors"
+            log.info("cache %s holds %d repeated key(s) with equal vectors: the first copy of each is kept",
+                     self.path, len(repeats))
+            take = np.array(sorted(rows.values()), dtype=np.int64)
+            keys, values = keys[take], values[take]
+            rows = {k: j for j, k in enumerate(sorted(rows, key=rows.__getitem__))}
         return keys, values, rows
 
     def _read_array(self, name: str, dtype: type, shape: tuple[int, int], crc: int) -> np.ndarray:
@@ -427,6 +441,11 @@ class VectorCache:
             raise ValueError(f"cache {self.kind}: computed {new.shape} vectors for {len(keys)} items")
         if not np.isfinite(new).all():
             raise FloatingPointError(f"{self.kind}: the model returned a non-finite value")
+        # A key held already was merged from the folder (another process stored it between two of this call's
+        # chunks): its vector is kept, so that the folder never holds a key twice
+        fresh = [i for i, k in enumerate(keys) if k not in self._rows]
+        if len(fresh) < len(keys):
+            keys, new = [keys[i] for i in fresh], new[fresh]
         start = self._keys.shape[0]
         mk = np.array([[k & 0xFFFFFFFFFFFFFFFF, k >> 64] for k in keys], dtype=np.uint64).reshape(-1, 2)
         self._keys = np.concatenate([self._keys, mk])

@@ -414,3 +414,51 @@ def test_two_threads_loading_models_at_once_leave_the_switch_as_they_found_it(mo
     for t in threads:
         t.join(10)
     assert inside == [True, True] and hub.HF_HUB_OFFLINE is False and "HF_HUB_OFFLINE" not in os.environ
+
+
+def test_a_key_merged_from_another_writer_between_chunks_is_not_written_twice(tmp_path, monkeypatch):
+    """Writer A saves between its chunks; writer B stores texts of A's later chunks meanwhile. A's save merged them
+    and A's later chunk added them again: the folder held those keys twice, and the next run discarded every vector
+    as corrupt (trial t52)."""
+    import features.embedding_cache as ec
+
+    monkeypatch.setattr(ec, "COMPUTE_CHUNK", 2)
+    monkeypatch.setattr(ec, "SAVE_EVERY", 0.0)
+    texts = [f"text {i}" + "w" * i for i in range(6)]
+    a, b = cache(tmp_path), cache(tmp_path)
+    calls = []
+
+    def compute_a(at):
+        calls.append(list(at))
+        if len(calls) == 1:  # meanwhile, process B stores A's later texts
+            get(b, texts[2:], Encoder())
+        return vectors([texts[i] for i in at])
+
+    got = a.get([item_key(t) for t in texts], compute_a)
+    np.testing.assert_array_equal(got, vectors(texts))
+    slot = next(tmp_path.glob("biencoder-*"))
+    assert json.loads((slot / "header.json").read_text())["n"] == 6
+    enc, c = Encoder(), cache(tmp_path)
+    np.testing.assert_array_equal(get(c, texts, enc), vectors(texts))
+    assert enc.calls == [] and c.stats == CacheStats(found=6, computed=0)
+
+
+def test_a_folder_an_earlier_version_wrote_with_a_key_twice_keeps_the_first_copy(tmp_path, caplog):
+    """Both copies are vectors of one text (up to batch padding's last bits): the folder is read, not discarded,
+    and written again without the repeat; copies that differ are damage (test above: keys-repeated)."""
+    get(cache(tmp_path), TEXTS, Encoder())
+    slot = next(tmp_path.glob("biencoder-*"))
+    h = json.loads((slot / "header.json").read_text())
+    keys, values = (np.load(slot / h.get("files", {}).get(a, f"{a}.npy")) for a in ("keys", "values"))
+    keys, values = np.concatenate([keys, keys[1:2]]), np.concatenate([values, values[1:2] * (1 + 1e-7)])
+    for a, arr in (("keys", keys), ("values", values)):
+        np.save(slot / h.get("files", {}).get(a, f"{a}.npy"), arr)
+        h["crc32"][a] = zlib.crc32(arr.view(np.uint8).reshape(-1)) & 0xFFFFFFFF
+    h["n"] = 4
+    (slot / "header.json").write_text(json.dumps(h))
+    enc, c = Encoder(), cache(tmp_path)
+    with caplog.at_level(logging.INFO, logger="features.embedding_cache"):
+        np.testing.assert_array_equal(get(c, TEXTS + ["slab"], enc), vectors(TEXTS + ["slab"]))
+    assert enc.calls == [["slab"]] and c.stats == CacheStats(found=3, computed=1)
+    assert "1 repeated key(s) with equal vectors: the first copy of each is kept" in caplog.text
+    assert json.loads((slot / "header.json").read_text())["n"] == 4  # rewritten without the repeat
