@@ -4,12 +4,15 @@ Plain files, never pickle: each cache is a folder ``<cache_dir>/<kind>-<slot>/``
 
 =================  =================================================================================================
 ``header.json``    format version, kind, the model (resolved path and :func:`model_digest`), the options that
-                   change the vectors, ``n``, ``dim``, and a CRC-32 of each array file
-``keys.npy``       uint64 ``(n, 2)``: the first 16 bytes of the SHA-256 of each item (:func:`item_key`: a text, or
-                   a (query, document) pair)
-``values.npy``     float32 ``(n, dim)``: the vector of each item
+                   change the vectors, ``n``, ``dim``, the names of the two array files and a CRC-32 of each
+``keys-TAG.npy``   uint64 ``(n, 2)``: the first 16 bytes of the SHA-256 of each item (:func:`item_key`: a text, or
+                   a (query, document) pair); ``TAG`` is 16 random hexadecimal digits, new at each write
+``values-TAG.npy`` float32 ``(n, dim)``: the vector of each item
 ``lock``           empty; locked while the folder is read or written (below)
 =================  =================================================================================================
+
+(Format 1, written before the header named the arrays, holds ``keys.npy`` and ``values.npy``; it is still read, and
+replaced by format 2 at the next write.)
 
 The slot is a hash of (kind, model path, options), so another model or other options never share a folder (the
 options hold the versions of the libraries that compute the vectors: an upgrade starts another cache). Inside
@@ -20,8 +23,11 @@ Never silently reused: the header must name the same model digest (the model's f
 cache is discarded, with a warning saying so), the same options and format, and each array must parse (with
 ``allow_pickle=False``), have the header's shape and dtype and its CRC-32; anything else is a corrupt cache, discarded
 with a warning naming the file and the reason, and recomputed (a key held twice with equal vectors, as earlier
-versions could write, keeps its first copy). Writes are atomic (:func:`ltr.io.atomic_write`), the
-header last; a cache that cannot be written is a warning, not an error (the features are right either way). Delete
+versions could write, keeps its first copy). Writes are atomic: the arrays are written under new names
+(:func:`ltr.io.atomic_write`), then the header that names them, then the previous arrays are removed; a write that
+fails or is interrupted (a full disk, Ctrl-C while a large ``values`` file is written) leaves the previous header and
+the arrays it names as they were. A cache that cannot be written is a warning, not an error (the features are right
+either way). Delete
 the folder at any time to reclaim the space. A long computation is written as it goes (every :data:`SAVE_EVERY`
 seconds, between chunks of :data:`COMPUTE_CHUNK` items), so that a run interrupted keeps most of what it computed.
 
@@ -46,6 +52,7 @@ import io
 import json
 import logging
 import os
+import re
 import time
 import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -63,7 +70,9 @@ __all__ = ["FORMAT_VERSION", "CacheStats", "VectorCache", "default_cache_dir", "
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: the header names the array files (written under new names each time); 1: keys/values.npy
+_ARRAY_NAME = re.compile(r"(keys|values)-[0-9a-f]{16}\.npy")
+_OLD_ARRAYS = ("keys.npy", "values.npy")  # format 1's
 _DIGESTS = "file-digests.json"  # per-file content hashes, reused while a file's size, times and inode are unchanged
 _CHUNK = 1 << 22
 _LOCK = "lock"  # the slot's lock file (:func:`_locked`)
@@ -262,6 +271,21 @@ def _crc(a: np.ndarray) -> int:
     return zlib.crc32(np.ascontiguousarray(a).view(np.uint8).reshape(-1)) & 0xFFFFFFFF
 
 
+def _array_files(header: Mapping[str, Any]) -> dict[str, str]:
+    """The names of the header's array files (format 1: ``keys.npy`` and ``values.npy``); ValueError for a name
+    that is not one this module writes (a header pointing elsewhere, e.g. out of the folder, is corrupt)."""
+    if header.get("format") == 1:
+        return {"keys": "keys.npy", "values": "values.npy"}
+    files = header["files"]
+    if not isinstance(files, dict):
+        raise ValueError("'files' is not a JSON object")
+    for kind in ("keys", "values"):
+        name = files.get(kind)
+        if not (isinstance(name, str) and _ARRAY_NAME.fullmatch(name) and name.startswith(f"{kind}-")):
+            raise ValueError(f"the header names {name!r} as the {kind} file")
+    return files
+
+
 def _normal(obj: Any) -> Any:
     return json.loads(json.dumps(obj, sort_keys=True))
 
@@ -348,7 +372,7 @@ class VectorCache:
                 raise ValueError("not a JSON object")
         except (OSError, ValueError) as e:
             return f"corrupt cache {head_path}: {e}"
-        if header.get("format") != FORMAT_VERSION or header.get("kind") != self.kind:
+        if header.get("format") not in (1, FORMAT_VERSION) or header.get("kind") != self.kind:
             return f"cache {self.path} has format {header.get('format')!r}, kind {header.get('kind')!r}"
         model = header.get("model") or {}
         if not isinstance(model, dict):  # valid JSON, damaged otherwise: discarded as any corrupt header is
@@ -361,8 +385,9 @@ class VectorCache:
         try:
             n, dim = int(header["n"]), int(header["dim"])
             crc = header["crc32"]
-            keys = self._read_array("keys.npy", np.uint64, (n, 2), int(crc["keys"]))
-            values = self._read_array("values.npy", np.float32, (n, dim), int(crc["values"]))
+            files = _array_files(header)
+            keys = self._read_array(files["keys"], np.uint64, (n, 2), int(crc["keys"]))
+            values = self._read_array(files["values"], np.float32, (n, dim), int(crc["values"]))
         except (KeyError, TypeError, ValueError, OSError) as e:
             return f"corrupt cache {self.path}: {e}"
         rows: dict[int, int] = {}
@@ -459,25 +484,57 @@ class VectorCache:
         read, merged and written under an exclusive lock, so that concurrent writers keep each other's vectors."""
         if self.path is None:
             return
+        written: list[Path] = []
+        named = False
         try:
             self.path.mkdir(parents=True, exist_ok=True)
             with _locked(self.path, exclusive=True):
                 self._merge_disk()
+                # New names, the header last: until the header is replaced, it names the previous arrays, untouched
+                tag = os.urandom(8).hex()
+                files = {"keys": f"keys-{tag}.npy", "values": f"values-{tag}.npy"}
                 header = {
                     "format": FORMAT_VERSION, "kind": self.kind,
                     "model": {"path": self.model_path, "digest": self.digest}, "options": self.options,
-                    "n": int(self._keys.shape[0]), "dim": int(self._values.shape[1]),
+                    "n": int(self._keys.shape[0]), "dim": int(self._values.shape[1]), "files": files,
                     "crc32": {"keys": _crc(self._keys), "values": _crc(self._values)},
                 }
-                for name, a in (("keys.npy", self._keys), ("values.npy", self._values)):
+                for name, a in ((files["keys"], self._keys), (files["values"], self._values)):
                     buf = io.BytesIO()
                     np.save(buf, a, allow_pickle=False)
+                    written.append(self.path / name)
                     with atomic_write(self.path / name, "wb") as f:
                         f.write(buf.getvalue())
                 with atomic_write(self.path / "header.json") as f:
                     json.dump(header, f, indent=1, sort_keys=True)
+                named = True
+                self._remove_arrays(keep=set(files.values()))
         except (OSError, ValueError) as e:  # OutputPathError is a ValueError
-            log.warning("could not write the %s cache %s: %s (the features are unaffected)", self.kind, self.path, e)
+            log.warning("could not write the %s cache %s: %s (the features are unaffected; the cache keeps what it "
+                        "held before)", self.kind, self.path, e)
+        finally:
+            if not named:  # a failed or interrupted write (Ctrl-C too): no header names its arrays
+                self._drop_unnamed(written)
+
+    def _drop_unnamed(self, written: list[Path]) -> None:
+        """Remove the files of a write that did not finish, unless the header came to name them (interrupted
+        after it was renamed into place)."""
+        try:
+            kept = set(_array_files(json.loads((self.path / "header.json").read_text(encoding="utf-8"))).values())
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            kept = set()
+        for p in written:
+            if p.name not in kept:
+                with suppress(OSError):
+                    p.unlink()
+
+    def _remove_arrays(self, keep: set[str]) -> None:
+        """Remove the array files the header does not name: the previous write's, format 1's, and any a write
+        killed before its clean-up left (under the exclusive lock: no reader that locks is reading them)."""
+        for p in self.path.iterdir():
+            if p.name not in keep and (p.name in _OLD_ARRAYS or _ARRAY_NAME.fullmatch(p.name)):
+                with suppress(OSError):
+                    p.unlink()
 
     def _merge_disk(self) -> None:
         """Add the folder's vectors that this cache does not hold (written by another process since it was

@@ -276,7 +276,7 @@ def test_a_corrupt_cache_is_recomputed_with_a_warning_never_reused(minilm, adi, 
     pairs = make_pairs(adi)
     shutil.copytree(clean_cache[0], tmp_path, dirs_exist_ok=True)
     slot = next(tmp_path.glob("biencoder-*"))
-    values = slot / "values.npy"
+    values = slot / json.loads((slot / "header.json").read_text())["files"]["values"]
     if damage == "values-pickled":
         np.save(values, np.array([object()] * 3, dtype=object), allow_pickle=True)
     else:  # a value changed: the file parses, its CRC does not match

@@ -4,6 +4,7 @@ text are the same; every kind of damage to the files found and recomputed with a
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import multiprocessing
@@ -40,6 +41,12 @@ def cache(root, digest: str = "d1", **options) -> VectorCache:
     return VectorCache(root, kind="biencoder", model_path="/models/m", digest=digest, options=options)
 
 
+def arrays(slot) -> tuple:
+    """The paths of a cache folder's keys and values files, as its header names them."""
+    files = json.loads((slot / "header.json").read_text())["files"]
+    return slot / files["keys"], slot / files["values"]
+
+
 def test_vectors_are_computed_once_per_text_and_read_back_from_disk(tmp_path):
     enc = Encoder()
     got = get(cache(tmp_path), TEXTS, enc)
@@ -51,8 +58,8 @@ def test_vectors_are_computed_once_per_text_and_read_back_from_disk(tmp_path):
     assert enc2.calls == [] and (again.stats.found, again.stats.computed) == (3, 0)
     # plain arrays: they load without pickle, and the header describes them
     slot = next(tmp_path.glob("biencoder-*"))
-    keys = np.load(slot / "keys.npy", allow_pickle=False)
-    values = np.load(slot / "values.npy", allow_pickle=False)
+    keys = np.load(arrays(slot)[0], allow_pickle=False)
+    values = np.load(arrays(slot)[1], allow_pickle=False)
     header = json.loads((slot / "header.json").read_text())
     assert keys.dtype == np.uint64 and keys.shape == (3, 2) and values.shape == (3, 3)
     assert (header["n"], header["dim"], header["model"]) == (3, 3, {"path": "/models/m", "digest": "d1"})
@@ -97,7 +104,7 @@ def test_other_options_and_other_models_use_their_own_folder(tmp_path):
 def test_damaged_files_are_recomputed_with_a_warning_never_reused(tmp_path, caplog, damage):
     get(cache(tmp_path), TEXTS, Encoder())
     slot = next(tmp_path.glob("biencoder-*"))
-    keys, values, head = slot / "keys.npy", slot / "values.npy", slot / "header.json"
+    (keys, values), head = arrays(slot), slot / "header.json"
     h = json.loads(head.read_text())
     if damage == "header-json":
         head.write_text('{"format": 1, ')
@@ -462,3 +469,62 @@ def test_a_folder_an_earlier_version_wrote_with_a_key_twice_keeps_the_first_copy
     assert enc.calls == [["slab"]] and c.stats == CacheStats(found=3, computed=1)
     assert "1 repeated key(s) with equal vectors: the first copy of each is kept" in caplog.text
     assert json.loads((slot / "header.json").read_text())["n"] == 4  # rewritten without the repeat
+
+
+def test_a_write_that_fails_or_is_interrupted_leaves_the_previous_cache_whole(tmp_path, monkeypatch):
+    """The arrays are written under new names and the header naming them last: a full disk or Ctrl-C while the
+    values file is written left new keys beside the old header, and the next run discarded every vector (trial
+    t52). Now the folder reads as before the write, and holds no file of it."""
+    import features.embedding_cache as ec
+
+    old = [f"old {i}" for i in range(5)]
+    get(cache(tmp_path), old, Encoder())
+    slot = next(tmp_path.glob("biencoder-*"))
+    before = sorted(p.name for p in slot.iterdir())
+    real = ec.atomic_write
+
+    @contextlib.contextmanager
+    def failing(path, *args, **kwargs):
+        with real(path, *args, **kwargs) as f:
+            yield f
+            if str(path).endswith(".npy") and "values" in os.path.basename(path):
+                raise failure  # while the values file is written, after the keys file was
+    monkeypatch.setattr(ec, "atomic_write", failing)
+    for failure in (OSError(27, "File too large"), KeyboardInterrupt()):
+        if isinstance(failure, KeyboardInterrupt):
+            with pytest.raises(KeyboardInterrupt):
+                get(cache(tmp_path), old + ["new"], Encoder())
+        else:
+            get(cache(tmp_path), old + ["new"], Encoder())  # a warning: the features are unaffected
+        assert sorted(p.name for p in slot.iterdir()) == before
+        enc, c = Encoder(), cache(tmp_path)
+        np.testing.assert_array_equal(get(c, old, enc), vectors(old))
+        assert enc.calls == [] and c.stats == CacheStats(found=5, computed=0)
+
+
+def test_a_format_1_cache_is_read_and_replaced_by_format_2_at_the_next_write(tmp_path):
+    get(cache(tmp_path), TEXTS, Encoder())
+    slot = next(tmp_path.glob("biencoder-*"))
+    keys, values = arrays(slot)
+    h = json.loads((slot / "header.json").read_text())
+    keys.rename(slot / "keys.npy")
+    values.rename(slot / "values.npy")
+    h["format"] = 1
+    del h["files"]
+    (slot / "header.json").write_text(json.dumps(h))
+    enc, c = Encoder(), cache(tmp_path)
+    np.testing.assert_array_equal(get(c, TEXTS + ["slab"], enc), vectors(TEXTS + ["slab"]))
+    assert enc.calls == [["slab"]] and c.stats.found == 3
+    h = json.loads((slot / "header.json").read_text())
+    assert h["format"] == 2 and sorted(p.name for p in slot.glob("*.npy")) == sorted(h["files"].values())
+
+
+def test_a_header_naming_an_array_outside_the_folder_is_corrupt(tmp_path, caplog):
+    get(cache(tmp_path), TEXTS, Encoder())
+    slot = next(tmp_path.glob("biencoder-*"))
+    h = json.loads((slot / "header.json").read_text())
+    h["files"]["values"] = "../../values-0123456789abcdef.npy"
+    (slot / "header.json").write_text(json.dumps(h))
+    with caplog.at_level(logging.WARNING):
+        get(cache(tmp_path), TEXTS, Encoder())
+    assert "corrupt cache" in caplog.text and "as the values file" in caplog.text
