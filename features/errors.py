@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from ltr.exceptions import FileFormatError
 
-__all__ = ["CollectionFormatError", "IndexFormatError", "SplitNotApplicableError", "UnknownLayoutError"]
+__all__ = ["CollectionFormatError", "IndexFormatError", "ModelOutputError", "SplitNotApplicableError",
+           "UnknownLayoutError"]
 
 
 class CollectionFormatError(FileFormatError):
@@ -29,3 +30,10 @@ class UnknownLayoutError(CollectionFormatError):
 
 class IndexFormatError(ValueError):
     """A saved index is missing, truncated, edited, or of an unknown version."""
+
+
+class ModelOutputError(ValueError):
+    """A neural model gave a value that is not finite (NaN, an infinity) for a query, a document or a pair: damaged
+    or badly trained weights, or arithmetic that overflows (half precision on a GPU). The message names the model's
+    folder and the first query or document (by id, with its text) whose value is not finite; the feature set adds
+    the feature's column (:meth:`features.featureset.FeatureSet.compute`)."""

@@ -38,6 +38,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from features.analysis import Analyzer
+from features.errors import ModelOutputError
 from features.index import InvertedIndex
 from features.pairs import PairSet
 from features.scorers import Scorer, get_scorer
@@ -344,6 +345,9 @@ class FeatureSet:
 
         Raises
         ------
+        ModelOutputError
+            A neural model gave a non-finite value; the message names the column, the model and the query or
+            document.
         FloatingPointError
             If a scorer produced a non-finite value (a bug: every feature has defined values for empty fields,
             missing terms and empty queries).
@@ -364,8 +368,11 @@ class FeatureSet:
         j = 0
         for scorer, fld, cols in it:
             t0 = time.perf_counter()
-            X[:, j:j + len(cols)] = np.asarray(scorer.score(pairs, fld), dtype=np.float64).reshape(pairs.n_pairs,
-                                                                                                   len(cols))
+            try:
+                values = scorer.score(pairs, fld)
+            except ModelOutputError as e:  # named by the column, as the user's feature set names it
+                raise ModelOutputError(f"feature {cols[0]!r}: {e}") from None
+            X[:, j:j + len(cols)] = np.asarray(values, dtype=np.float64).reshape(pairs.n_pairs, len(cols))
             family = _family(scorer)
             timing[family] = timing.get(family, 0.0) + time.perf_counter() - t0
             j += len(cols)

@@ -18,6 +18,7 @@ import pytest
 
 from features.analysis import Analyzer
 from features.collections import Collection, Queries, load_test_collection
+from features.extraction import extract
 from features.index import InvertedIndex
 from features.pairs import PairSet
 from features.retrieval import BM25Retriever
@@ -601,3 +602,68 @@ def test_a_querys_feature_does_not_depend_on_the_other_queries_of_the_run(minilm
         one = Queries(qs.qids[k:k + 1], qs.texts[k:k + 1])
         alone.append(scorer.score(make_pairs((tc, index, one, run[run["qid"] == qs.qids[k]])), "all"))
     assert np.array_equal(together, np.concatenate(alone))
+
+
+# -- a model that gives NaN ------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def nan_biencoder(st, adi, tmp_path_factory):
+    """A 2-layer BERT with mean pooling over ADI's words whose [UNK] embedding is NaN: a text with another word
+    embeds as NaN, the others are finite."""
+    transformers = import_neural("transformers")
+    torch = import_neural("torch")
+    folder = tmp_path_factory.mktemp("be")
+    basic = transformers.BasicTokenizer(do_lower_case=True)  # BERT's words and punctuation: none is [UNK]
+    words = {w for f in [*adi[0].docs.fields.values(), adi[2].texts] for t in f for w in basic.tokenize(t)}
+    (folder / "bert").mkdir()
+    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *sorted(words)]
+    (folder / "bert" / "vocab.txt").write_text("\n".join(vocab) + "\n")
+    tokenizer = transformers.BertTokenizer(str(folder / "bert" / "vocab.txt"), do_lower_case=True)
+    config = transformers.BertConfig(vocab_size=len(vocab), hidden_size=32, num_hidden_layers=2,
+                                     num_attention_heads=2, intermediate_size=64, max_position_embeddings=128)
+    torch.manual_seed(0)
+    bert = transformers.BertModel(config)
+    with torch.no_grad():
+        bert.embeddings.word_embeddings.weight[1] = float("nan")
+    bert.save_pretrained(str(folder / "bert"))
+    tokenizer.save_pretrained(str(folder / "bert"))
+    models = import_neural("sentence_transformers.models")
+    encoder = models.Transformer(str(folder / "bert"), max_seq_length=64)
+    pooling = models.Pooling(encoder.get_word_embedding_dimension(), pooling_mode="mean")
+    st.SentenceTransformer(modules=[encoder, pooling], device="cpu").save(str(folder / "be"))
+    return folder / "be"
+
+
+@pytest.mark.parametrize("similarity", ["cosine", "dot"])
+def test_a_nan_query_embedding_is_an_error_naming_the_feature_model_and_query_never_a_zero_cosine(
+        nan_biencoder, adi, similarity):
+    """The cosine of a NaN query embedding was written as 0 for every candidate, silently; the dot product said
+    'this is a bug' in a traceback (trial t52)."""
+    from features.errors import ModelOutputError
+
+    tc, index, qs, run = adi
+    texts = [qs.texts[0], "zzzunknown " + qs.texts[1], qs.texts[2]]  # [UNK]: the second query embeds as NaN
+    entry = {"scorer": "biencoder", "model": str(nan_biencoder), "fields": ["all"], "name": "be",
+             "similarity": similarity, "cache": False}
+    assert np.isfinite(extract(index, qs, run, [entry], collection=tc.docs).X).all()  # finite otherwise
+    with pytest.raises(ModelOutputError) as e:
+        extract(index, Queries(qs.qids, texts), run, [entry], collection=tc.docs)
+    assert str(e.value).startswith(f"feature 'be:all': biencoder model {nan_biencoder} gives a non-finite query "
+                                   f"embedding (nan) for query {qs.qids[1]!r} ('zzzunknown "), str(e.value)
+
+
+def test_a_nan_document_embedding_is_an_error_naming_the_document_and_nothing_is_cached(nan_biencoder, adi,
+                                                                                        tmp_path):
+    from features.errors import ModelOutputError
+
+    tc, index, qs, run = adi
+    pairs = make_pairs(adi)
+    doc = str(pairs.index.doc_ids[pairs.docs[-1]])  # a candidate of the last query, given an unknown word
+    row = tc.docs.doc_ids.index(doc)
+    body = list(tc.docs.fields["body"])
+    body[row] += " zzzunknown"
+    coll = Collection(tc.docs.doc_ids, {**tc.docs.fields, "body": body})
+    scorer = get_scorer("biencoder")(model=str(nan_biencoder), cache_dir=str(tmp_path))
+    with pytest.raises(ModelOutputError, match=rf"^biencoder model .* gives a non-finite document embedding \(nan\) "
+                                               rf"for document '{doc}' \("):
+        scorer.score(make_pairs(adi, collection=coll), "all")
+    assert not list(tmp_path.glob("*/header.json"))  # no NaN is ever cached

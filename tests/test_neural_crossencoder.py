@@ -251,3 +251,59 @@ def test_ltr_features_says_how_each_neural_scorers_cache_was_used(model, shared_
     again = capsys.readouterr().err.splitlines()
     assert f"ltr features: crossencoder cache {tmp_path / 'cache'}: {n} found, 0 computed" in again, again
     assert main([*argv, "--quiet"]) == 0 and capsys.readouterr().err == ""
+
+
+# -- a model that gives NaN ------------------------------------------------------------------------------------------
+def nan_cross_encoder(folder, texts):
+    """A tiny model over the words of ``texts`` with a NaN embedding for [UNK]: a pair with another word scores
+    NaN, the others are finite."""
+    torch = import_neural("torch")
+    transformers = import_neural("transformers")
+    basic = transformers.BasicTokenizer(do_lower_case=True)  # BERT's words and punctuation: none is [UNK]
+    folder = tiny_cross_encoder(folder, {w for t in texts for w in basic.tokenize(t)})
+    m = transformers.BertForSequenceClassification.from_pretrained(str(folder))
+    with torch.no_grad():
+        m.bert.embeddings.word_embeddings.weight[1] = float("nan")  # [UNK]
+    m.save_pretrained(str(folder))
+    return folder
+
+
+@pytest.fixture(scope="module")
+def nan_model(st, adi, tmp_path_factory):
+    tc = adi[0]
+    return nan_cross_encoder(tmp_path_factory.mktemp("ce") / "nan", [*tc.docs.fields["title"],
+                                                                      *tc.docs.fields["body"], *tc.queries.texts])
+
+
+def test_a_nan_score_is_an_error_naming_the_feature_model_query_and_document_and_nothing_is_cached(
+        nan_model, adi, tmp_path):
+    """It was a FloatingPointError traceback from the cache naming neither model, query nor document (trial t52)."""
+    from features.errors import ModelOutputError
+
+    tc, index, qs, run = adi
+    texts = list(qs.texts)
+    texts[1] = "zzzunknown " + texts[1]  # [UNK]: the second query's pairs score NaN
+    pairs = make_pairs(adi, Queries(qs.qids, texts))
+    first = str(pairs.index.doc_ids[pairs.docs[pairs.group_ptr[1]]])
+    with pytest.raises(ModelOutputError) as e:
+        extract(index, Queries(qs.qids, texts), run, [{"scorer": "crossencoder", "model": str(nan_model),
+                                                       "fields": ["all"], "name": "ce", "cache_dir": str(tmp_path)}],
+                collection=tc.docs)
+    said = str(e.value)
+    assert said.startswith(f"feature 'ce:all': crossencoder model {nan_model} gives a non-finite score (nan) for "
+                           f"query {qs.qids[1]!r} ('zzzunknown How "), said
+    assert f"and document {first!r} (" in said
+    assert not list(tmp_path.glob("*/header.json"))  # no NaN is ever cached
+
+
+def test_the_cli_says_a_nan_score_in_one_line(st, adi, shared_file, tmp_path, capsys):
+    tc = adi[0]
+    nan_model = nan_cross_encoder(tmp_path / "nan", [*tc.docs.fields["title"], *tc.docs.fields["body"]])
+    fs = write_feature_set(tmp_path / "fs.toml", nan_model, cache=False)
+    capsys.readouterr()  # the model's building
+    code = main(["features", "--collection", str(shared_file("adi")), "--topk", "3", "--features", str(fs),
+                 "--out", str(tmp_path / "x.letor")])
+    err = capsys.readouterr().err
+    assert code == 1 and len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
+    assert re.match(rf"ltr features: error: feature 'crossencoder:all': crossencoder model {re.escape(str(nan_model))}"
+                    r" gives a non-finite score \(nan\) for query '\w+' \(.*\) and document '\w+' \(", err), err

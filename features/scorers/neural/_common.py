@@ -19,7 +19,7 @@ import os
 import re
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, ClassVar
@@ -28,12 +28,14 @@ import numpy as np
 from numpy.typing import NDArray
 
 from features.embedding_cache import CacheStats, VectorCache, default_cache_dir, model_digest
+from features.errors import ModelOutputError
 from features.pairs import PairSet
 from features.scorers._registry import Scorer
 from ltr.exceptions import ModelFormatError
 
-__all__ = ["KINDS", "ModelScorer", "NeuralModelError", "check_device", "doc_texts", "load_model", "offline",
-           "position_limit", "progress_bar", "query_texts", "resolve_model", "sentence_transformers"]
+__all__ = ["KINDS", "ModelScorer", "NeuralModelError", "check_device", "doc_texts", "document_named", "load_model",
+           "offline", "position_limit", "progress_bar", "query_named", "query_texts", "resolve_model",
+           "sentence_transformers"]
 
 log = logging.getLogger(__name__)
 
@@ -385,6 +387,21 @@ def doc_texts(pairs: PairSet, field: str | None, scorer: str) -> tuple[NDArray[n
     return unique, texts
 
 
+def _shown(text: str, limit: int = 60) -> str:
+    return repr(text if len(text) <= limit else text[:limit] + "...")
+
+
+def query_named(pairs: PairSet, q: int) -> str:
+    """How messages name query ``q`` of ``pairs``: its id (else its place), with its text."""
+    who = f"query {pairs.qids[q]!r}" if pairs.qids is not None else f"query {q + 1} of {pairs.n_queries}"
+    return f"{who} ({_shown(pairs.query_texts[q])})"
+
+
+def document_named(pairs: PairSet, doc: int, text: str) -> str:
+    """How messages name the document of internal index ``doc``: its id, with ``text`` (the text read)."""
+    return f"document {pairs.index.doc_ids[doc]!r} ({_shown(text)})"
+
+
 def _collection_rows(pairs: PairSet, scorer: str) -> NDArray[np.int64]:
     """Row of each indexed document in the collection (the index and the collection may order them differently)."""
     coll = pairs.collection
@@ -472,6 +489,19 @@ class ModelScorer(Scorer):
             self._stores[key] = VectorCache(root, kind=self.kind, model_path=str(self.folder), digest=digest,
                                             options=options)
         return self._stores[key]
+
+    def finite(self, values: NDArray, what: str, named: Callable[[int], str]) -> NDArray:
+        """``values`` (one row per item), or :class:`~features.errors.ModelOutputError` naming the model and the
+        first item (``named(i)``) whose row is not finite: NaN from a model is never cached, nor a feature (a
+        NaN query embedding was a cosine of 0)."""
+        bad = ~np.isfinite(values.reshape(values.shape[0], -1)).all(axis=1)
+        if bad.any():
+            i = int(np.argmax(bad))
+            row = values.reshape(values.shape[0], -1)[i]
+            raise ModelOutputError(f"{self.kind} model {self.folder} gives a non-finite {what} "
+                                   f"({row[~np.isfinite(row)][0]}) for {named(i)}: its weights may be damaged, or "
+                                   "its arithmetic overflow (half precision)")
+        return values
 
     def library_options(self) -> dict[str, Any]:
         """Options every cache entry depends on: the effective maximum input length and the versions of the

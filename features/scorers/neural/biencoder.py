@@ -7,7 +7,8 @@ sentence-transformers model (Reimers & Gurevych, 2019).
     \mathrm{dot}(q, d) = E(q) \cdot E(d)
 
 (``similarity``; with ``normalize=true`` the dot product is taken between L2-normalised embeddings, which is the
-cosine; a zero embedding has similarity 0). Queries are embedded by ``model.encode_query`` and documents by
+cosine; a zero embedding has similarity 0; a non-finite embedding, of a query or a document, is an error naming it:
+:class:`~features.errors.ModelOutputError`). Queries are embedded by ``model.encode_query`` and documents by
 ``model.encode_document`` (float32), which apply the prompts the model's ``config_sentence_transformers.json``
 configures (``"query: "``, ``"passage: "`` for E5-style models; a model without prompts embeds as ``model.encode``
 does; sentence-transformers versions without these methods use ``model.encode`` for both). The similarity is
@@ -53,13 +54,22 @@ Z. Dai, J. Callan. Deeper text understanding for IR with contextual neural langu
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from numpy.typing import NDArray
 
 from features.embedding_cache import item_key
 from features.pairs import PairSet
 from features.scorers._registry import register
-from features.scorers.neural._common import ModelScorer, doc_texts, progress_bar, query_texts
+from features.scorers.neural._common import (
+    ModelScorer,
+    doc_texts,
+    document_named,
+    progress_bar,
+    query_named,
+    query_texts,
+)
 
 __all__ = ["PASSAGE_MODES", "ROLES", "SIMILARITIES", "BiEncoder", "passages"]
 
@@ -113,10 +123,14 @@ class BiEncoder(ModelScorer):
         self._check(p["stride"] <= p["passage_len"], "stride", f"<= passage_len ({p['passage_len']}), so that no "
                                                                "word is skipped")
 
-    def encode(self, texts: list[str], role: str = "document") -> NDArray[np.float32]:
+    def encode(self, texts: list[str], role: str = "document", *,
+               named: Callable[[int], str] | None = None) -> NDArray[np.float32]:
         """Embeddings of ``texts`` as queries (``role="query"``) or documents (float32, one row per text), with
         this scorer's batch size: ``model.encode_query`` / ``model.encode_document``, which apply the model's
-        configured prompts, or ``model.encode`` on a sentence-transformers version without them."""
+        configured prompts, or ``model.encode`` on a sentence-transformers version without them.
+
+        A model that gives a non-finite embedding raises :class:`~features.errors.ModelOutputError` naming the
+        first such text (``named(i)`` for ``texts[i]``: by default its place and text)."""
         if role not in ROLES:
             raise ValueError(f"role must be one of {ROLES}, got {role!r}")
         model = self.model()
@@ -126,7 +140,11 @@ class BiEncoder(ModelScorer):
             method = model.encode
         out = method(texts, batch_size=self.params["batch_size"], show_progress_bar=progress_bar(),
                      convert_to_numpy=True)
-        return np.asarray(out, dtype=np.float32).reshape(len(texts), -1)
+        out = np.asarray(out, dtype=np.float32).reshape(len(texts), -1)
+        if named is None:
+            def named(i: int) -> str:
+                return f"text {i + 1} of {len(texts)} ({texts[i][:60]!r})"
+        return self.finite(out, f"{role} embedding", named)
 
     def document_options(self) -> dict[str, str]:
         """What the document embeddings depend on beyond :meth:`library_options`: the prompt and task that
@@ -154,12 +172,19 @@ class BiEncoder(ModelScorer):
             split = [[t] for t in texts]
         counts = np.array([len(s) for s in split], dtype=np.int64)
         flat = [x for s in split for x in s]
+        owner = np.repeat(unique, counts)  # each passage's document
+
+        def embed(at: list[int]) -> NDArray[np.float32]:
+            return self.encode([flat[i] for i in at], "document",
+                               named=lambda j: document_named(pairs, int(owner[at[j]]), flat[at[j]]))
+
         store = self.store({**self.library_options(), **self.document_options()})
-        emb = store.get([item_key(x) for x in flat], lambda at: self.encode([flat[i] for i in at], "document"))
+        emb = store.get([item_key(x) for x in flat], embed)
         self._used(store.stats)
         # Each query alone: in a batch, padded to its longest text, a vector carries the trace of its batch (1e-7),
         # so the served query (one at a time), a shard's and the whole run's would differ in the last float32 bit
-        q = np.vstack([self.encode([t], "query") for t in qtexts]).astype(np.float64) if len(qtexts) else \
+        q = np.vstack([self.encode([t], "query", named=lambda _, qi=qi: query_named(pairs, qi))
+                       for qi, t in enumerate(qtexts)]).astype(np.float64) if len(qtexts) else \
             self.encode([], "query").astype(np.float64)
         d = emb.astype(np.float64)
         if p["similarity"] == "cosine" or p["normalize"]:
