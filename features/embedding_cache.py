@@ -42,6 +42,13 @@ never sees one writer's header with another's arrays, and each writer adds its v
 since it read the folder, instead of replacing them. A header replaced while it is read (a writer that takes no
 lock) is read again; one that keeps changing is reported as modified concurrently, not as corrupt.
 
+Serving (:class:`features.serve.Reranker`, a cache made with ``memory_items``) reads the folder once and never
+writes it: each served query brings new (query, document) pairs, and writing them would read, merge and rewrite the
+whole folder at each call (a cross-encoder slot of a million pairs took 4.8 s per query, against 82 ms) and grow it
+without bound. What serving computes (those pairs, a document the folder lacks) is held in memory instead, the
+:data:`SERVE_ITEMS` most recently used, so that a call costs what its own candidates cost and a long-running
+server's memory is bounded; fill the folder with ``ltr features`` to have documents read from it.
+
 The default folder is ``$LTRKIT_CACHE_DIR``, else ``$XDG_CACHE_HOME/ltrkit``, else ``~/.cache/ltrkit``.
 """
 
@@ -55,6 +62,7 @@ import os
 import re
 import time
 import zlib
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -66,7 +74,8 @@ from numpy.typing import NDArray
 
 from ltr.io import atomic_write
 
-__all__ = ["FORMAT_VERSION", "CacheStats", "VectorCache", "default_cache_dir", "item_key", "model_digest"]
+__all__ = ["FORMAT_VERSION", "SERVE_ITEMS", "CacheStats", "VectorCache", "default_cache_dir", "item_key",
+           "model_digest"]
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +93,8 @@ COMPUTE_CHUNK = 8192
 #: Seconds of computing after which the vectors so far are written, between two chunks (each write rewrites the
 #: folder's arrays, so not after every chunk).
 SAVE_EVERY = 300.0
+#: Vectors computed while serving that a cache holds in memory by default (``memory_items``): the most recently used.
+SERVE_ITEMS = 1 << 16
 
 
 def default_cache_dir() -> Path:
@@ -305,6 +316,11 @@ class VectorCache:
         :func:`model_digest` of that folder; a cache written with another digest is discarded.
     options : mapping
         JSON-serialisable options that change the vectors (e.g. the maximum input length); part of the slot name.
+    memory_items : int, optional
+        Serving (:class:`features.serve.Reranker`): the folder is read, once, and never written; the vectors
+        computed are held in memory, the ``memory_items`` most recently used (the others computed again when asked
+        for), so that a call costs what its own items cost, whatever the size of the folder, and a long-running
+        server's memory is bounded. Default None: every vector computed is added, and written to the folder.
 
     Examples
     --------
@@ -321,8 +337,10 @@ class VectorCache:
     """
 
     def __init__(self, root: str | os.PathLike | None, *, kind: str, model_path: str, digest: str,
-                 options: Mapping[str, Any]):
+                 options: Mapping[str, Any], memory_items: int | None = None):
         self.kind = kind
+        self.memory_items = memory_items
+        self._recent: OrderedDict[int, np.ndarray] = OrderedDict()  # serving's computed vectors, the oldest first
         self.model_path = str(model_path)
         self.digest = digest
         self.options = _normal(dict(options))
@@ -437,10 +455,12 @@ class VectorCache:
         ints = [int.from_bytes(k, "little") for k in keys]
         missing: dict[int, int] = {}
         for pos, k in enumerate(ints):
-            if k not in self._rows and k not in missing:
+            if k not in self._rows and k not in self._recent and k not in missing:
                 missing[k] = pos
         self.stats.found = len(set(ints)) - len(missing)
         self.stats.computed = len(missing)
+        if self.memory_items is not None:
+            return self._get_held(ints, missing, compute)
         if missing:
             todo, at = list(missing), list(missing.values())
             saved = time.monotonic()
@@ -457,15 +477,53 @@ class VectorCache:
             return np.zeros((len(keys), 0), dtype=np.float32)
         return self._values[np.fromiter((self._rows[k] for k in ints), dtype=np.int64, count=len(ints))]
 
-    def _add(self, keys: list[int], computed) -> None:
-        """Hold the vectors ``computed`` for ``keys`` (checked: one finite row per key, of the cache's width)."""
+    def _get_held(self, ints: list[int], missing: dict[int, int], compute: Callable[[list[int]], NDArray]
+                  ) -> NDArray[np.float32]:
+        """:meth:`get` with ``memory_items``: what is computed is held in memory, never written, and the least
+        recently used beyond ``memory_items`` are forgotten; no step reads, copies or writes the whole cache."""
+        fresh: dict[int, np.ndarray] = {}
+        todo, at = list(missing), list(missing.values())
+        for lo in range(0, len(todo), COMPUTE_CHUNK):
+            new = self._checked(todo[lo:lo + COMPUTE_CHUNK], compute(at[lo:lo + COMPUTE_CHUNK]))
+            fresh.update(zip(todo[lo:lo + COMPUTE_CHUNK], (row.copy() for row in new)))  # not views of a chunk
+        rows = []
+        for k in ints:
+            i = self._rows.get(k)
+            if i is not None:
+                rows.append(self._values[i])
+            elif k in fresh:
+                rows.append(fresh[k])
+            else:
+                self._recent.move_to_end(k)  # used: the last to be forgotten
+                rows.append(self._recent[k])
+        self._recent.update(fresh)
+        while len(self._recent) > self.memory_items:
+            self._recent.popitem(last=False)
+        if not rows:
+            return np.zeros((0, self._width() or 0), dtype=np.float32)
+        return np.stack(rows)
+
+    def _width(self) -> int | None:
+        """The vectors' width, None before any is held."""
+        if self._values is not None:
+            return int(self._values.shape[1])
+        return next((int(v.shape[0]) for v in self._recent.values()), None)
+
+    def _checked(self, keys: list[int], computed) -> np.ndarray:
+        """``computed`` as float32 ``(len(keys), dim)``, checked: one finite row per key, of the cache's width."""
         new = np.asarray(computed, dtype=np.float32)
         if new.ndim == 1:
             new = new[:, None]
-        if new.shape[0] != len(keys) or (self._values is not None and new.shape[1] != self._values.shape[1]):
+        width = self._width()
+        if new.shape[0] != len(keys) or (width is not None and new.shape[1] != width):
             raise ValueError(f"cache {self.kind}: computed {new.shape} vectors for {len(keys)} items")
         if not np.isfinite(new).all():
             raise FloatingPointError(f"{self.kind}: the model returned a non-finite value")
+        return new
+
+    def _add(self, keys: list[int], computed) -> None:
+        """Hold the vectors ``computed`` for ``keys`` (checked: one finite row per key, of the cache's width)."""
+        new = self._checked(keys, computed)
         # A key held already was merged from the folder (another process stored it between two of this call's
         # chunks): its vector is kept, so that the folder never holds a key twice
         fresh = [i for i, k in enumerate(keys) if k not in self._rows]

@@ -29,6 +29,12 @@ given (1, 2, ...); :meth:`Reranker.rerank_run` takes them from the run, as ``ltr
 that reads the score needs ``scores`` (refused without: 0 in their place scored silently wrong); one that does not
 (no split or weight on it) takes 0.
 
+Neural features read the embedding cache ``ltr features`` filled, and never write it: what they compute while
+serving (each query's cross-encoder pairs, a document the cache lacks) is held in memory, the most recently used
+:data:`features.embedding_cache.SERVE_ITEMS` per cache (with ``cache = false`` too), so that a query's cost does not
+grow with the cache and a long-running server's memory is bounded. (The feature set's neural scorers are switched to
+this use: :meth:`features.scorers.neural.ModelScorer.serve`.)
+
 Threads: the index, the feature set and the tree scorer are built once and only read afterwards, so several threads
 may call :meth:`rerank` at once. Two things are serialised: feature sets holding a ``biencoder`` or
 ``crossencoder`` feature (their vector caches are not thread-safe), by a lock of the reranker's, and, when Numba
@@ -594,6 +600,12 @@ class Reranker:
                 reduced, dropped = left_out
                 self._served, self._blank = reduced, sorted(self.feature_names.index(c) for c in dropped)
         self._serial = any(_is_model_scorer(s.scorer) for s in self._served.specs)
+        if self._serial:  # the neural caches as serving uses them (features.embedding_cache): read, never written
+            from features.scorers.neural import ModelScorer
+
+            for scorer, _, _ in self._served.columns(index):
+                if isinstance(scorer, ModelScorer):
+                    scorer.serve()
         self._short_said = False  # a candidate list shorter than a feedback feature's fb_docs: said (once)
         self._lock = threading.Lock()
         # A model that reads the first-stage score cannot be served without it: 0 in its place scored silently wrong

@@ -528,3 +528,42 @@ def test_a_header_naming_an_array_outside_the_folder_is_corrupt(tmp_path, caplog
     with caplog.at_level(logging.WARNING):
         get(cache(tmp_path), TEXTS, Encoder())
     assert "corrupt cache" in caplog.text and "as the values file" in caplog.text
+
+
+def test_a_serving_cache_reads_the_folder_once_and_never_writes_it(tmp_path, monkeypatch):
+    """Serving wrote each query's new pairs: every call read, merged and rewrote the whole folder, 82 ms -> 4.8 s
+    per query with a million cached pairs (trial t52). Now no call after the first reads the folder, none writes
+    it, and what a call computes is held in memory."""
+    get(cache(tmp_path), TEXTS, Encoder())
+    slot = next(tmp_path.glob("biencoder-*"))
+    files = {p.name: p.stat().st_mtime_ns for p in slot.iterdir()}
+    served = VectorCache(tmp_path, kind="biencoder", model_path="/models/m", digest="d1", options={},
+                         memory_items=100)
+    enc = Encoder()
+    np.testing.assert_array_equal(get(served, ["heat transfer", "slab"], enc), vectors(["heat transfer", "slab"]))
+    assert enc.calls == [["slab"]] and served.stats == CacheStats(found=1, computed=1)
+    reads, saves = [], []
+    monkeypatch.setattr(VectorCache, "_read", lambda self: reads.append(1))
+    monkeypatch.setattr(VectorCache, "_save", lambda self: saves.append(1))
+    for i in range(5):
+        texts = [f"query {i} text", "slab", "wing flutter"]
+        np.testing.assert_array_equal(get(served, texts, enc), vectors(texts))
+    assert reads == saves == [] and enc.calls[1:] == [[f"query {i} text"] for i in range(5)]
+    assert {p.name: p.stat().st_mtime_ns for p in slot.iterdir()} == files  # the folder as ltr features left it
+
+
+def test_a_serving_cache_holds_the_most_recently_used_vectors_up_to_its_bound(tmp_path):
+    """With cache = false, serving kept every pair it ever computed, and copied them all at each call (trial t52)."""
+    for root in (None, tmp_path):
+        c = VectorCache(root, kind="crossencoder", model_path="/m", digest="", options={}, memory_items=3)
+        enc = Encoder()
+        for texts in (["a", "b"], ["c"], ["a"], ["d"]):  # "a" used again: "b" is the least recently used
+            np.testing.assert_array_equal(get(c, texts, enc), vectors(texts))
+        assert len(c._recent) == 3
+        enc = Encoder()
+        np.testing.assert_array_equal(get(c, ["a", "d", "c", "b"], enc), vectors(["a", "d", "c", "b"]))
+        assert enc.calls == [["b"]] and len(c._recent) == 3 and not list(tmp_path.iterdir())
+        many = [f"t{i}" for i in range(10)]  # one call beyond the bound still gets every vector
+        np.testing.assert_array_equal(get(c, many, Encoder()), vectors(many))
+        assert len(c._recent) == 3
+        assert get(c, [], Encoder()).shape == (0, 3)

@@ -27,6 +27,7 @@ from typing import Any, ClassVar
 import numpy as np
 from numpy.typing import NDArray
 
+from features import embedding_cache
 from features.embedding_cache import CacheStats, VectorCache, default_cache_dir, model_digest
 from features.errors import ModelOutputError
 from features.pairs import PairSet
@@ -445,6 +446,7 @@ class ModelScorer(Scorer):
         self._loaded: Any = None
         self._digest: str | None = None
         self._stores: dict[str, VectorCache] = {}
+        self._memory_items: int | None = None  # serving (:meth:`serve`)
         self.cache_stats: CacheStats | None = None  # the last score call's
         self.cache_totals = CacheStats()  # every score call's, summed (``ltr features`` reports them)
 
@@ -487,8 +489,19 @@ class ModelScorer(Scorer):
             root = self.cache_root()
             digest = "" if root is None else self.model_digest()  # memory only: no need
             self._stores[key] = VectorCache(root, kind=self.kind, model_path=str(self.folder), digest=digest,
-                                            options=options)
+                                            options=options, memory_items=self._memory_items)
         return self._stores[key]
+
+    def serve(self, memory_items: int | None = None) -> None:
+        """Use the cache as serving does (:class:`features.serve.Reranker` calls it): the cache folder is read and
+        never written, and what is computed is held in memory, the ``memory_items`` most recently used (default
+        :data:`~features.embedding_cache.SERVE_ITEMS`; with ``cache=false`` too), so that a call's cost does not
+        grow with the cache and memory stays bounded (:mod:`features.embedding_cache`)."""
+        if memory_items is None:
+            memory_items = embedding_cache.SERVE_ITEMS
+        self._memory_items = memory_items
+        for store in self._stores.values():
+            store.memory_items = memory_items
 
     def finite(self, values: NDArray, what: str, named: Callable[[int], str]) -> NDArray:
         """``values`` (one row per item), or :class:`~features.errors.ModelOutputError` naming the model and the
