@@ -355,3 +355,19 @@ def test_write_letor_refuses_a_label_the_reader_would_refuse(tmp_path):
     with pytest.raises(ValueError, match=r"labels must be within \+-1e38 .* row 1 is 1e\+39"):
         write_letor(path, dataclasses.replace(d, y=np.r_[0.0, 1e39, d.y[2:]]))
     assert path.read_text() == "earlier\n"
+
+
+def test_rerank_help_says_its_own_defaults_and_options(capsys):
+    """ltr rerank --help said --topic-fields defaults to title (it is the model's recorded fields, which a given
+    title contradicts) and named a --qrels that rerank lacks (trial t52)."""
+    from ltr.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["rerank", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "--qrels" not in text
+    assert "(default: the fields the model's features were extracted with, recorded in its sidecar" in text
+    with pytest.raises(SystemExit):
+        main(["features", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "narr (default: title)" in text and "unless --queries and --qrels name others" in text

@@ -252,9 +252,9 @@ def _topic_fields(value: str) -> tuple[str, ...]:
     return fields
 
 
-def add_collection_input(group, *, queries_help: str, query_ids_help: str) -> None:
+def add_collection_input(group, *, queries_help: str, query_ids_help: str, serving: bool = False) -> None:
     """``--collection``, ``--doc-format``, ``--split``, ``--queries``, ``--query-format``, ``--query-ids``,
-    ``--topic-fields``: the text a command reads (``ltr features``, ``ltr rerank``), as
+    ``--topic-fields``: the text a command reads (``ltr features``, ``ltr rerank``: ``serving``, a model's), as
     :func:`features.pipeline.load_inputs` takes it."""
     group.add_argument("--collection", required=True,
                        help="a collection directory (Cranfield, CACM, NPL/Vaswani, NFCorpus, BEIR, or a SMART trio "
@@ -266,14 +266,17 @@ def add_collection_input(group, *, queries_help: str, query_ids_help: str) -> No
                             "its older name (elsewhere --format is the output's)")
     group.add_argument("--split", default=None, metavar="NAME",
                        help="the split of an NFCorpus or BEIR directory: its NAME.* files or qrels/NAME.tsv "
-                            "(default: test; NFCorpus: NAME.titles.queries and NAME.2-1-0.qrel unless --queries "
-                            "and --qrels name others)")
+                            + ("(default: test; NFCorpus: NAME.titles.queries unless --queries names others)"
+                               if serving else "(default: test; NFCorpus: NAME.titles.queries and NAME.2-1-0.qrel "
+                                               "unless --queries and --qrels name others)"))
     group.add_argument("--queries", help=queries_help)
     group.add_argument("--query-format", default="auto", choices=COLLECTION_FORMATS, help="query file format")
     group.add_argument("--query-ids", default="auto", choices=["auto", "record", "position"], help=query_ids_help)
     group.add_argument("--topic-fields", default=None, metavar="FIELDS", type=_topic_fields,
                        help="the fields of TREC topics (--queries) a query is made of, comma-separated: title, desc, "
-                            "narr (default: title)")
+                            "narr (default: " + ("the fields the model's features were extracted with, recorded in "
+                                                 "its sidecar; title for a model without them)" if serving else
+                                                 "title)"))
 
 
 #: :func:`features.pipeline.load_inputs`' option names -> the flags that set them (add_collection_input and friends).

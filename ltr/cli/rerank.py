@@ -57,7 +57,8 @@ def register(sub) -> None:
                                            "are needed",
                          query_ids_help="SMART query ids: the .I id, or the position 1..n (auto: as ltr features "
                                         "numbers them; pass position where ltr features read Cranfield-layout --qrels "
-                                        "beside a query file)")
+                                        "beside a query file)",
+                         serving=True)
     add_text_reading(src)
     src.add_argument("--index", help="index file: loaded when it exists (and checked against the model's analyzer "
                                      "and fields, and the collection), else built with the model's and saved there "
