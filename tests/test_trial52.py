@@ -364,7 +364,7 @@ def test_rerank_help_says_its_own_defaults_and_options(capsys):
 
     assert main(["rerank", "--help"]) == 0
     text = " ".join(capsys.readouterr().out.split())
-    assert "--qrels" not in text
+    assert "and --qrels name others" not in text and "unless --queries names others" in text
     assert "(default: the fields the model's features were extracted with, recorded in its sidecar" in text
     assert main(["features", "--help"]) == 0
     text = " ".join(capsys.readouterr().out.split())
