@@ -190,23 +190,29 @@ class RunReport:
         out = []
         if self.unknown_query_rows:
             out.append(f"{self.unknown_query_rows} run line(s) name {self.n_unknown_queries} query id(s) the queries "
-                       f"lack (first: {', '.join(self.unknown_queries)}): dropped")
+                       f"lack (first: {_shown_ids(self.unknown_queries)}): dropped")
         if self.unknown_doc_rows:
             out.append(f"{self.unknown_doc_rows} run line(s) name {self.n_unknown_docs} document(s) the collection "
-                       f"lacks (first: {', '.join(self.unknown_docs)}): dropped")
+                       f"lacks (first: {_shown_ids(self.unknown_docs)}): dropped")
         if self.duplicate_rows:
             out.append(f"{self.duplicate_rows} run line(s) repeat a (query, document) pair: dropped, the first kept")
         if self.empty_queries:
-            shown = ", ".join(self.empty_queries[:SHOWN_IDS])
+            shown = _shown_ids(self.empty_queries[:SHOWN_IDS])
             out.append(f"{len(self.empty_queries)} query(ies) have no candidate left (first: {shown}): no rows "
                        "for them")
         if self.termless_queries:
-            shown = ", ".join(self.termless_queries[:SHOWN_IDS])
+            shown = _shown_ids(self.termless_queries[:SHOWN_IDS])
             out.append(f"{len(self.termless_queries)} query(ies) have no term of the collection's vocabulary after "
                        f"analysis (first: {shown}): their lexical features are 0, ranked by the other columns alone")
         if self.first_stage_scale:
             out.append(self.first_stage_scale)
         return out
+
+
+def _shown_ids(ids: Sequence[str]) -> str:
+    """Ids for a message, comma-separated: as they are, or quoted as Python writes them when they hold whitespace or
+    a character that does not show (an id ending in a zero-width or no-break space read as the id without it)."""
+    return ", ".join(i if i.isprintable() and not any(c.isspace() for c in i) else repr(i) for i in ids)
 
 
 def score_spread(run) -> dict[str, float]:

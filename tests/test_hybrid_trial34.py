@@ -196,3 +196,23 @@ def test_a_service_is_told_of_a_deeper_files_unmatched_scores_once_not_at_every_
         scorer.score(pairs(ix, {"q1": ["d1", "d2"], "q2": ["d1"]}), None)
         scorer.score(pairs(ix, {"q1": ["d1", "d2"], "q2": ["d1"]}), None)
     assert len([r for r in caplog.records if "match no candidate" in r.getMessage()]) == 2
+
+
+def test_a_service_is_told_of_candidates_without_a_score_once_not_at_every_query(tmp_path, caplog):
+    """A score file that does not cover every served candidate logged a warning at every rerank() call (225 for 225
+    calls, trial t52); said for the first query, then logged at debug level, as unmatched scores are."""
+    p = tmp_path / "s.tsv"
+    p.write_text("q1\td1\t1\nq2\td1\t2\n")  # d2: a candidate, never scored
+    ix = index()
+    scorer = get_scorer("neural_file")(path=str(p))
+    with caplog.at_level(logging.DEBUG, logger="features.scorers.neural.file"):
+        for q in ("q1", "q2", "q1"):
+            scorer.score(pairs(ix, {q: ["d1", "d2"]}, some_queries=True), None)
+    filled = [r for r in caplog.records if "have no score" in r.getMessage()]
+    assert [r.levelno for r in filled] == [logging.WARNING, logging.DEBUG, logging.DEBUG]
+    assert "said for the first query served only" in filled[0].getMessage()
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        scorer.score(pairs(ix, {"q1": ["d1", "d2"], "q2": ["d1", "d2"]}), None)
+        scorer.score(pairs(ix, {"q1": ["d1", "d2"], "q2": ["d1", "d2"]}), None)
+    assert len([r for r in caplog.records if "have no score" in r.getMessage()]) == 2

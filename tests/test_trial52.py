@@ -369,3 +369,13 @@ def test_rerank_help_says_its_own_defaults_and_options(capsys):
     assert main(["features", "--help"]) == 0
     text = " ".join(capsys.readouterr().out.split())
     assert "narr (default: title)" in text and "unless --queries and --qrels name others" in text
+
+
+def test_run_problems_quote_ids_whose_characters_do_not_show():
+    """'51' + U+200B was said as 51, a document the collection has (trial t52)."""
+    from features.serve import RunReport
+
+    report = RunReport(n_queries=1, n_rows=2, unknown_doc_rows=2, n_unknown_docs=2, unknown_docs=("51\u200b", "51é"),
+                       unknown_query_rows=1, n_unknown_queries=1, unknown_queries=("q 1",))
+    said = " ".join(report.problems())
+    assert "(first: '51\\u200b', 51é)" in said and "(first: 'q 1')" in said

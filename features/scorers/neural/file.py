@@ -18,7 +18,8 @@ read whole; ids are compared as strings, exactly as the collection spells them.
   extracted ones, a document not in the collection, a document of the collection that is not a candidate of that
   query), logged (a warning) and kept in :attr:`NeuralFile.report`; ``unmatched="error"`` makes them an error.
   Served a few queries at a time (``ltr rerank``, :class:`features.serve.Reranker`), a file of a deeper run than the
-  rerank depth has such scores at every call: the warning is given once per scorer, then logged at debug level.
+  rerank depth has such scores at every call: the warning is given once per scorer, then logged at debug level;
+  so is the count of candidates filled (a file that does not cover every candidate a service is asked about).
 
 In a feature-set file (``ltr features --features FS.toml``; a relative ``path`` is relative to the working
 directory)::
@@ -225,7 +226,8 @@ class NeuralFile(Scorer):
         self._check(p["unmatched"] in ("warn", "error"), "unmatched", "'warn' or 'error'")
         self.report: JoinReport | None = None
         self._table: tuple[tuple[int, int], ScoreTable] | None = None
-        self._served_unmatched = False  # the serving warning given (module docstring)
+        self._served_unmatched = False  # the serving warnings given (module docstring)
+        self._served_filled = False
 
     @property
     def outputs(self) -> tuple[str, ...]:
@@ -315,8 +317,16 @@ class NeuralFile(Scorer):
                 raise CollectionFormatError(f"{r.n_filled} of {r.n_pairs} candidates have no score ({where})", path,
                                             hint="pass missing='fill' to fill them and flag them in an indicator "
                                                  "column")
-            log.warning("%s: %d of %d candidates have no score (%s): filled with %r, flagged in the indicator "
-                        "column", path, r.n_filled, r.n_pairs, where, float(p["fill"]))
+            said = (f"{r.n_filled} of {r.n_pairs} candidates have no score ({where}): filled with "
+                    f"{float(p['fill'])!r}, flagged in the indicator column")
+            if not pairs.some_queries:
+                log.warning("%s: %s", path, said)
+            elif not self._served_filled:  # a service: at every call whose candidates the file misses
+                self._served_filled = True
+                log.warning("%s: %s (said for the first query served only; later ones are logged at debug level)",
+                            path, said)
+            else:
+                log.debug("%s: %s", path, said)
         values = np.where(missing, float(p["fill"]), table.score[np.maximum(found, 0)] if len(table) else 0.0)
         if p["missing"] == "error":
             return values[:, None]
