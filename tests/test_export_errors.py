@@ -542,7 +542,9 @@ def test_the_notes_name_the_analysis_the_bm25_queries_need():
         _, notes = feature_set_definition(names, family, description=described)
         said = [n for n in notes if n.startswith("the model's analysis was")]
         assert len(said) == 1 and engine_words in said[0]
-        assert "tokens \\w+, lowercased, lucene stop words (33), porter stemming" in said[0]
+        assert ("no Unicode normalisation, tokens \\w+ with combining marks inside, each Han ideograph and "
+                "Hiragana character a token, lowercased, lucene stop words (33), porter stemming of tokens of 3 "
+                "characters or more") in said[0]
     _, notes = feature_set_definition(["lm_dirichlet:body"], "es", description=described)
     assert not any("the model's analysis was" in n for n in notes)  # no BM25 query mapped
 

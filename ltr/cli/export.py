@@ -94,8 +94,13 @@ def run(args: argparse.Namespace) -> int:
 
         text, notes = out.feature_set()
         atomic_write_together([(args.feature_set_out, text), (args.out, out.text)])
+    from ltr.export.registry import RANKLIB_POSITIONS
+
     for line in [*out.notes, *notes]:
-        note(args, f"note: {line}")
+        if line.startswith(RANKLIB_POSITIONS) and args.feature_set_out is None:  # wrong scores on another set
+            print(f"ltr export: warning: {line}", file=sys.stderr)
+        else:
+            note(args, f"note: {line}")
     if args.out != "-" and not args.quiet:
         print(f"wrote {args.to} model to {args.out}" + (f" and its feature set to {args.feature_set_out}"
                                                         if args.feature_set_out else ""), file=sys.stderr)

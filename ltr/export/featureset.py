@@ -229,12 +229,31 @@ def _analysis_words(analyzer: Any) -> str:
     """The analysis of a feature-set description (``Analyzer.to_dict``) in a few words, or ``""``."""
     if not isinstance(analyzer, Mapping) or "token_pattern" not in analyzer:
         return ""
-    stop = analyzer.get("stopwords") or []
-    stop_name = analyzer.get("stopwords_name")
-    words = [f"tokens {analyzer['token_pattern']}", "lowercased" if analyzer.get("lowercase") else "case kept",
-             (f"{stop_name} stop words ({len(stop)})" if stop_name else f"{len(stop)} stop words") if stop
-             else "no stop words",
-             f"{analyzer['stemmer']} stemming" if analyzer.get("stemmer") else "no stemming"]
+    a = analyzer
+    stop = a.get("stopwords") or []
+    stop_name = a.get("stopwords_name")
+    # every setting that changes the terms, as the index applied them (features.analysis.Analyzer): an engine
+    # analyzer built from fewer (no NFKC, no length limits) gives other BM25 values on the texts they touch
+    words = [f"{a['normalize']}-normalised" if a.get("normalize") else "no Unicode normalisation",
+             f"tokens {a['token_pattern']}" + (" with combining marks inside" if a.get("keep_marks") else "")
+             + (", each Han ideograph and Hiragana character a token" if a.get("split_cjk") else ""),
+             "lowercased" if a.get("lowercase") else "case kept"]
+    if int(a.get("min_length", 1) or 0) > 1:
+        words.append(f"tokens under {a['min_length']} characters dropped")
+    if int(a.get("max_length", 0) or 0) > 0:
+        words.append(f"tokens over {a['max_length']} characters dropped")
+    if int(a.get("max_digits", -1)) >= 0:
+        words.append(f"tokens of more than {a['max_digits']} digits dropped")
+    if int(a.get("max_repeat", -1)) >= 0:
+        words.append(f"tokens repeating a character more than {a['max_repeat']} times in a row dropped")
+    words.append((f"{stop_name} stop words ({len(stop)})" if stop_name else f"{len(stop)} stop words") if stop
+                 else "no stop words")
+    if a.get("stemmer"):
+        shortest = int(a.get("min_stem_length", 1) or 0)
+        words.append(f"{a['stemmer']} stemming" + (f" of tokens of {shortest} characters or more" if shortest > 1
+                                                    else ""))
+    else:
+        words.append("no stemming")
     return ", ".join(words)
 
 

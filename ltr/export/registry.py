@@ -22,6 +22,11 @@ MISSING = ("auto", "nan", "zero")
 _INEXACT = ("refuse", "nearest")
 
 
+#: The start of the note that a subset model's RankLib ids are positions in its own feature set: created on
+#: another set (the training file's), the model scores wrong, so ltr export says it under --quiet too.
+RANKLIB_POSITIONS = "es-ranklib: RankLib's feature ids are positions"
+
+
 @dataclass(frozen=True)
 class Format:
     """A target format: which models it takes (``kind``), which engine (``family``), and its writer."""
@@ -247,7 +252,7 @@ def export(model: Any, format: str, *, feature_names: Sequence[str] | None = Non
     if format == "es-ranklib" and target_features is None and src.ids is not None \
             and list(src.ids) != list(range(1, len(src.ids) + 1)):  # RankLib's -feature keeps the file's ids
         shown = ", ".join(map(str, src.ids[:4])) + (", ..." if len(src.ids) > 4 else "")
-        ctx.notes.append(f"es-ranklib: RankLib's feature ids are positions in the feature set the model is created "
+        ctx.notes.append(f"{RANKLIB_POSITIONS} in the feature set the model is created "
                          f"on, here the model's own {len(target)} features (ids 1-{len(target)}), not the ids of the "
                          f"file it was trained on ({shown}): create it on that set (Export.feature_set(), "
                          "--feature-set-out), or pass the engine's existing set (target_features, --target-features) "
