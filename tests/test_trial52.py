@@ -409,3 +409,42 @@ def test_a_subset_models_ranklib_numbering_is_said_under_quiet_too(tmp_path, cap
     assert main(["export", model, "--to", "es-ranklib", "--out", str(tmp_path / "m2.ranklib"), "--feature-set-out",
                  str(tmp_path / "fs.json"), "--quiet"]) == 0
     assert capsys.readouterr().err == ""  # created on the set written beside it: numbered right
+
+
+def test_experiment_messages_say_what_the_command_offers(tmp_path, capsys):
+    """ltr tune --early-stopping pointed at a --valid tune lacks; ltr report of fuse's --report file said 'not an
+    ltrkit result'; an empty run in compare had 'no query in common with the qrels'; fuse took one run twice."""
+    import json
+
+    from ltr.cli import main
+
+    data = _letor(tmp_path)
+    assert main(["tune", data, "--early-stopping", "10", "--trials", "1"]) == 2
+    assert "(ltr tune cuts no validation part from its folds" in capsys.readouterr().err
+    report = tmp_path / "fw.json"
+    report.write_text(json.dumps({"method": "wsum", "norm": "minmax", "metric": "ndcg@10", "search": "grid",
+                                  "folds": []}))
+    assert main(["report", str(report), "--out", str(tmp_path / "r")]) == 1
+    assert "ltr fuse --report's record of the weights it fitted, not a result" in capsys.readouterr().err
+    (tmp_path / "one.run").write_text("1 Q0 d1 1 1.0 x\n")
+    (tmp_path / "empty.run").write_text("")
+    (tmp_path / "q.qrels").write_text("1 0 d1 1\n")
+    assert main(["compare", str(tmp_path / "one.run"), str(tmp_path / "empty.run"), "--qrels",
+                 str(tmp_path / "q.qrels")]) == 1
+    assert f"run 'empty' ({tmp_path / 'empty.run'}) has no lines" in capsys.readouterr().err
+    assert main(["fuse", str(tmp_path / "one.run"), str(tmp_path / "one.run"), "--out", str(tmp_path / "f.run")]) == 2
+    assert "is given twice: pass each run once" in capsys.readouterr().err
+
+
+def test_a_system_name_holding_html_is_text_in_the_report():
+    import pandas as pd
+
+    from ltr.evaluation import compare
+    from ltr.evaluation.report import render_html, render_markdown
+
+    per_query = {"<b>x</b>": {"ndcg@10": [0.1, 0.2, 0.3]}, "base": {"ndcg@10": [0.3, 0.2, 0.1]}}
+    frames = {n: pd.DataFrame(v, index=["1", "2", "3"]) for n, v in per_query.items()}
+    d = compare(frames, "base", metrics=["ndcg@10"]).to_dict()
+    page = render_html(d, [])
+    assert "&lt;b&gt;x&lt;/b&gt;" in page and "<b>x</b>" not in page and "<b>" in page  # the best value still bold
+    assert "\\<b>x\\</b>" in render_markdown(d, [], "figures")

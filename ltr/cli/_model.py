@@ -381,10 +381,13 @@ def make_ranker(args: argparse.Namespace, *, has_valid: bool):
     if stopping is not None and stopping < 0:  # the value first: its own error, with or without --valid
         raise UsageError(f"--early-stopping must be >= 0, got {stopping}")
     if not has_valid:
+        where = ("ltr tune cuts no validation part from its folds: every model trains --rounds rounds, which the "
+                 "space can search (n_estimators)" if args.command == "tune" else
+                 "--valid, or a cv with vali parts")
         if stopping:
-            raise UsageError("--early-stopping needs a validation set to watch (--valid, or a cv with vali parts)")
+            raise UsageError(f"--early-stopping needs a validation set to watch ({where})")
         if args.early_stopping_metric:
-            raise UsageError("--early-stopping-metric needs a validation set (--valid)")
+            raise UsageError(f"--early-stopping-metric needs a validation set ({where})")
     rounds = d["early_stopping_rounds"] if stopping is None else (stopping or None)
     if stopping is not None and stopping < 0:
         raise UsageError(f"--early-stopping must be >= 0, got {stopping}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import sys
 
 from ltr._json import strict_json
@@ -82,6 +83,13 @@ def run(args: argparse.Namespace) -> int:
 
     if len(args.runs) < 2:
         raise UsageError("fusion needs at least two runs")
+    seen: dict[str, str] = {}
+    for path in args.runs:  # a run fused with itself only ties the weights a fit tries (compare refuses it too)
+        key = os.path.realpath(path) if os.path.isfile(path) else path
+        if key in seen:
+            same = f" (as {seen[key]} and {path})" if seen[key] != path else ""
+            raise UsageError(f"the run {path} is given twice{same}: pass each run once")
+        seen[key] = path
     if args.k is not None and args.method != "rrf":  # as --norm with rrf: an option that would change nothing
         raise UsageError(f"--k {args.k:g}: RRF's constant, which --method {args.method} does not use; leave --k out")
     args.k = 60.0 if args.k is None else args.k

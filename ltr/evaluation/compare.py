@@ -396,6 +396,8 @@ def compare_runs(
         frame = evaluate_run_per_query(qrels, run, wanted, gain=gain, no_relevant=no_relevant, max_grade=max_grade,
                                        complete=complete, rel_threshold=rel_threshold)
         if frame.empty:
+            if not len(run):  # (an empty file: said as fusion says it)
+                raise ValueError(f"run {name!r}{f' ({path})' if path else ''} has no lines (blank and '#' lines only)")
             raise ValueError(f"run {name!r} has no query in common with the qrels")
         frames[name] = frame
     result = compare(frames, baseline, metrics=names, **kwargs)

@@ -141,13 +141,18 @@ _P_SAID = {"holm": "Holm-adjusted p-values (Holm 1979) over the systems compared
            "none": "unadjusted p-values (no correction for multiple comparisons)"}
 
 
+#: The marks around a table's best value (bold in HTML and Markdown): characters of Unicode's private use area, which
+#: no system name or number holds, so that a name holding "<b>" is not taken for one.
+_BOLD = ("\ue000", "\ue001")
+
+
 def _tables(d: Mapping[str, Any]) -> list[tuple[str, list[str], list[list[str]], str]]:
     """(title, header, rows, note) for the report, from the result dict."""
     out = []
     metrics = list(d["metrics"])
     if d["kind"] == "compare":
         c = comparison_from_dict(d)
-        header, rows = wide_cells(c, 4, lambda s: f"<b>{s}</b>", "*")
+        header, rows = wide_cells(c, 4, lambda s: f"{_BOLD[0]}{s}{_BOLD[1]}", "*")
         # A comparison's mean weighs every query once; a cross-validation table's (ltr cv, ltr tune) averages the
         # folds' means (LETOR's convention): with folds of unequal size the two differ, so each table says which.
         per_fold = any(s.get("folds") for s in d["systems"])
@@ -400,8 +405,9 @@ def render_html(d: Mapping[str, Any], figures: list[dict[str, Any]], *, title: s
         parts.append(f"<h2>{html.escape(name)}</h2><table><thead><tr>"
                      + "".join(f"<th>{html.escape(h)}</th>" for h in header) + "</tr></thead><tbody>")
         for r in rows:
-            # Cells are plain text except the <b> the summary table adds around the best value.
-            cells = [html.escape(str(x)).replace("&lt;b&gt;", "<b>").replace("&lt;/b&gt;", "</b>") for x in r]
+            # Cells are plain text except the marks the summary table puts around the best value (a system's name
+            # holding "<b>" is text like any other)
+            cells = [html.escape(str(x)).replace(_BOLD[0], "<b>").replace(_BOLD[1], "</b>") for x in r]
             parts.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
         parts.append(f'</tbody></table><p class="note">{html.escape(note)}</p>')
     if figures or figures_note:
@@ -431,8 +437,8 @@ def render_markdown(d: Mapping[str, Any], figures: list[dict[str, Any]], figure_
         lines += [f"## {name}", "", "| " + " | ".join(header) + " |",
                   "|" + "|".join(["---"] + ["---:"] * (len(header) - 1)) + "|"]
         for r in rows:
-            cells = [str(x).replace("*", "\\*").replace("<b>", "**").replace("</b>", "**").replace("|", "\\|")
-                     for x in r]
+            cells = [str(x).replace("*", "\\*").replace("<", "\\<").replace(_BOLD[0], "**").replace(_BOLD[1], "**")
+                     .replace("|", "\\|") for x in r]
             lines.append("| " + " | ".join(cells) + " |")
         lines += ["", note.replace("*", "\\*", 1) if note.startswith("*") else note, ""]
     if figures_note:

@@ -520,6 +520,10 @@ def check_result(d: Mapping[str, Any]) -> None:
             and d["format"] != RESULT_FORMAT:  # another version's: said as such, not as another tool's file
         raise ValueError(f"an ltrkit result of format {d['format']!r}, which this version ({RESULT_FORMAT!r}) does not "
                          "read: use the ltrkit that wrote it, or run the cv again")
+    if isinstance(d, Mapping) and "format" not in d and {"method", "search", "folds"} <= set(d):
+        raise ValueError("ltr fuse --report's record of the weights it fitted, not a result ltr report renders (the "
+                         "--out of ltr cv, ltr compare or ltr tune); compare the fused run with others: ltr compare "
+                         "--qrels QRELS RUN ...")
     if not isinstance(d, Mapping) or d.get("format") != RESULT_FORMAT:
         raise ValueError(f"not an ltrkit result (expected \"format\": \"{RESULT_FORMAT}\")")
     if d.get("kind") not in ("cv", "compare"):
