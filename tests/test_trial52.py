@@ -448,3 +448,13 @@ def test_a_system_name_holding_html_is_text_in_the_report():
     page = render_html(d, [])
     assert "&lt;b&gt;x&lt;/b&gt;" in page and "<b>x</b>" not in page and "<b>" in page  # the best value still bold
     assert "\\<b>x\\</b>" in render_markdown(d, [], "figures")
+
+
+def test_ir_measures_setr_is_recall_over_the_whole_list():
+    from ltr.metrics import evaluate, parse_metric
+
+    y, s = [2, 0, 1, 1, 0, 1], [0.3, 0.2, 0.1, 0.5, 0.9, 0.0]
+    assert parse_metric("SetR").name == parse_metric("set_recall").name
+    assert evaluate(y, s, group=[3, 3], metrics=["SetR"]) == evaluate(y, s, group=[3, 3], metrics=["recall"])
+    with pytest.raises(ValueError, match="takes no cutoff"):
+        evaluate(y, s, group=[3, 3], metrics=["SetR@5"])

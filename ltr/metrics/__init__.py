@@ -219,7 +219,7 @@ Examples
 --------
 >>> from ltr.metrics import evaluate
 >>> evaluate([2, 0, 1, 1, 0], [0.3, 0.2, 0.1, 0.5, 0.9], group=[3, 2], metrics=["ndcg@2", "mrr"])
-{'ndcg@2': 0.7285, 'mrr': 0.75}
+{'ndcg@2': 0.7286, 'mrr': 0.75}
 """
 
 from ltr.metrics.api import (

@@ -70,7 +70,8 @@ _SPECS = (
     MetricSpec("mrr", K.RR, "optional", ("rr", "recip_rank", "reciprocal_rank"), "(mean) reciprocal rank",
                ("recip_rank", None)),
     MetricSpec("p", K.PRECISION, "required", ("precision", "prec"), "precision at k", (None, "P_{k}")),
-    MetricSpec("recall", K.RECALL, "optional", ("r", "set_recall"), "recall (at k)", ("set_recall", "recall_{k}")),
+    MetricSpec("recall", K.RECALL, "optional", ("r", "set_recall", "setr"), "recall (at k)",
+               ("set_recall", "recall_{k}")),
     MetricSpec("rprec", K.RPREC, "none", ("r_prec", "r_precision", "rprecision"),
                "R-precision: precision at R, the number of relevant documents", ("Rprec", None)),
     MetricSpec("bpref", K.BPREF, "none", (), "binary preference (Buckley and Voorhees 2004)", ("bpref", None)),
@@ -103,7 +104,7 @@ _CUT_FAMILIES = ("ndcg_cut", "map_cut", "dcg_cut")
 _TREC_CUTOFFS = (5, 10, 15, 20, 30, 100, 200, 500, 1000)
 
 # Spellings that take no cutoff although their family does: trec_eval's set_recall is recall over the whole list.
-_NO_CUTOFF_ALIASES = {"set_recall": "recall@k is trec_eval's recall_k"}
+_NO_CUTOFF_ALIASES = {"set_recall": "recall@k is trec_eval's recall_k", "setr": "recall@k is ir_measures' R@k"}
 
 # Other tools' names whose definition is not one of ours as the name alone says: the message names what gives that
 # tool's number here. ranx's *_burges measures fix the gain at 2^rel - 1, a convention rather than a name here.
