@@ -458,3 +458,15 @@ def test_ir_measures_setr_is_recall_over_the_whole_list():
     assert evaluate(y, s, group=[3, 3], metrics=["SetR"]) == evaluate(y, s, group=[3, 3], metrics=["recall"])
     with pytest.raises(ValueError, match="takes no cutoff"):
         evaluate(y, s, group=[3, 3], metrics=["SetR@5"])
+
+
+def test_letor_per_query_trec_lines_come_in_trec_evals_order(tmp_path, capsys):
+    """The LETOR path printed queries 9 then 10 (file order), where trec_eval and the run path print 10 then 9."""
+    from ltr.cli import main
+
+    (tmp_path / "o.txt").write_text("1 qid:9 1:1\n0 qid:9 1:0\n1 qid:10 1:0\n0 qid:10 1:1\n2 qid:2 1:1\n")
+    (tmp_path / "o.s").write_text("1\n0\n0\n1\n1\n")
+    assert main(["evaluate", str(tmp_path / "o.txt"), "--scores", str(tmp_path / "o.s"), "--format", "trec", "-q",
+                 "--metrics", "map"]) == 0
+    lines = [line.split("\t") for line in capsys.readouterr().out.splitlines()]
+    assert [(q, v) for _, q, v in lines] == [("10", "0.5000"), ("2", "1.0000"), ("9", "1.0000"), ("all", "0.8333")]

@@ -212,6 +212,8 @@ def _note_padded_ids(args, ranked: set[str], judged: set[str]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import numpy as np
+
     from ltr.metrics import describe_conventions, format_trec_eval
 
     if args.second is not None:
@@ -230,8 +232,11 @@ def run(args: argparse.Namespace) -> int:
         # or the LETOR convention is another measure, named as the toolkit names it
         gain = args.gain or ("linear" if source == "trec" else "exp2")
         trec = gain == "linear" and args.convention == "default"
-        print(format_trec_eval(frame, queries=args.per_query, names="trec" if trec else "canonical",
-                               means=_means(args, frame, names)), end="")
+        means = _means(args, frame, names)  # (in the file's order: LightGBM's query weights are)
+        if source == "letor":  # trec_eval prints the queries in the order of their ids as strings, as runs are
+            frame = frame.iloc[np.argsort(np.asarray(frame.index.astype(str), dtype=str), kind="stable")]
+        print(format_trec_eval(frame, queries=args.per_query, names="trec" if trec else "canonical", means=means),
+              end="")
         return 0
     means = _means(args, frame, names)
     n_averaged = int((~frame[names[0]].isna()).sum()) if len(frame) else 0
