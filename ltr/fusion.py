@@ -381,6 +381,8 @@ def fuse(runs: Sequence[pd.DataFrame | str | os.PathLike], *, method: str = "rrf
     >>> fuse([r1, r2], method="combmnz")["score"].tolist()    # minmax: a 1 + 1, counted twice; b 0; c 0
     [4.0, 0.0, 0.0]
     """
+    if not isinstance(runs, (pd.DataFrame, str, os.PathLike)) and len(runs) >= 2:
+        _weights(weights, len(runs), method)  # an option's error before any run is read
     prepared = prepare_runs(runs, method=method, norm=norm, k=k, depth=depth)
     return prepared.run(_weights(weights, prepared.n_runs, method), tag=tag)
 

@@ -83,13 +83,6 @@ def run(args: argparse.Namespace) -> int:
 
     if len(args.runs) < 2:
         raise UsageError("fusion needs at least two runs")
-    seen: dict[str, str] = {}
-    for path in args.runs:  # a run fused with itself only ties the weights a fit tries (compare refuses it too)
-        key = os.path.realpath(path) if os.path.isfile(path) else path
-        if key in seen:
-            same = f" (as {seen[key]} and {path})" if seen[key] != path else ""
-            raise UsageError(f"the run {path} is given twice{same}: pass each run once")
-        seen[key] = path
     if args.k is not None and args.method != "rrf":  # as --norm with rrf: an option that would change nothing
         raise UsageError(f"--k {args.k:g}: RRF's constant, which --method {args.method} does not use; leave --k out")
     args.k = 60.0 if args.k is None else args.k
@@ -152,6 +145,15 @@ def run(args: argparse.Namespace) -> int:
             target_metric(args.metric)
         except ValueError as e:  # before any run is read (it said "unknown metric" as a data error, exit 1)
             raise UsageError(f"--metric: {e}") from None
+    seen: dict[str, str] = {}
+    for path in args.runs:  # said, not refused: fusing a run with itself is a weight of 2 (ltr.fusion takes it)
+        key = os.path.realpath(path) if os.path.isfile(path) else path
+        if key in seen:
+            same = f" (as {seen[key]} and {path})" if seen[key] != path else ""
+            print(f"ltr fuse: warning: the run {path} is given twice{same}: it is fused with itself"
+                  + (", and the weights fitted to its copies tie" if args.fit_weights else ""), file=sys.stderr)
+            break
+        seen[key] = path
     check_outputs(args.out, args.report, inputs=[*args.runs, args.qrels], flags=("--out", "--report"))
     norm = getattr(args, "norm", None)
     if args.method == "rrf" and norm not in (None, "none"):
