@@ -32,8 +32,10 @@ that reads the score needs ``scores`` (refused without: 0 in their place scored 
 Neural features read the embedding cache ``ltr features`` filled, and never write it: what they compute while
 serving (each query's cross-encoder pairs, a document the cache lacks) is held in memory, the most recently used
 :data:`features.embedding_cache.SERVE_ITEMS` per cache (with ``cache = false`` too), so that a query's cost does not
-grow with the cache and a long-running server's memory is bounded. (The feature set's neural scorers are switched to
-this use: :meth:`features.scorers.neural.ModelScorer.serve`.)
+grow with the cache and a long-running server's memory is bounded (65,536 vectors: for a 768-dimension bi-encoder,
+about 200 MB a feature). (The feature set's neural scorers are switched to this use:
+:meth:`features.scorers.neural.ModelScorer.serve`.) ``ltr rerank``, a batch, writes what it computes, once, as
+``ltr features`` does (``Reranker.load(..., fill_cache=True)``).
 
 Threads: the index, the feature set and the tree scorer are built once and only read afterwards, so several threads
 may call :meth:`rerank` at once. Two things are serialised: feature sets holding a ``biencoder`` or
@@ -573,7 +575,8 @@ class Reranker:
     """
 
     def __init__(self, model, index: InvertedIndex, feature_set: FeatureSet, *, collection: Collection | None = None,
-                 n_jobs: int | None = 1, name: str = "the model", unserved: _Unserved | None = None):
+                 n_jobs: int | None = 1, name: str = "the model", unserved: _Unserved | None = None,
+                 fill_cache: bool = False):
         self.model = model
         self.index = index
         self.feature_set = feature_set
@@ -606,7 +609,7 @@ class Reranker:
                 reduced, dropped = left_out
                 self._served, self._blank = reduced, sorted(self.feature_names.index(c) for c in dropped)
         self._serial = any(_is_model_scorer(s.scorer) for s in self._served.specs)
-        if self._serial:  # the neural caches as serving uses them (features.embedding_cache): read, never written
+        if self._serial and not fill_cache:  # the neural caches as serving uses them: read, never written
             from features.scorers.neural import ModelScorer
 
             for scorer, _, _ in self._served.columns(index):
@@ -635,7 +638,7 @@ class Reranker:
     def load(cls, model, *, index: str | os.PathLike | InvertedIndex | None = None,
              collection: str | os.PathLike | Collection | None = None,
              features: str | os.PathLike | FeatureSet | Sequence | None = None, n_jobs: int | None = 1,
-             warm: bool = True) -> Reranker:
+             warm: bool = True, fill_cache: bool = False) -> Reranker:
         """Load a model and what its features need, check that they fit, and warm the kernels.
 
         Parameters
@@ -661,6 +664,11 @@ class Reranker:
             Run the feature kernels and the tree scorer once on a stand-in query, so that the first real query
             does not pay Numba's compile or cache load (neural features are not run), and find Numba's threading
             layer. With False, call :meth:`warm` before serving from several threads.
+        fill_cache : bool, default=False
+            Neural features write what they compute to their cache folder, as ``ltr features`` does: for a batch
+            (``ltr rerank`` passes True; one :meth:`rerank_run` computes its pairs together and writes them once),
+            so that the same run reranked again reads them. By default the folder is read and never written, and
+            what serving computes is held in memory, bounded (module docstring).
 
         Raises
         ------
@@ -733,7 +741,8 @@ class Reranker:
             described = fs.recorded
         docs = _load_collection(collection)
         ix = cls._index(index, docs, described)
-        reranker = cls(ranker, ix, fs, collection=docs, n_jobs=n_jobs, name=name, unserved=unserved)
+        reranker = cls(ranker, ix, fs, collection=docs, n_jobs=n_jobs, name=name, unserved=unserved,
+                       fill_cache=fill_cache)
         if warm:
             reranker.warm()
         return reranker

@@ -170,7 +170,8 @@ def test_runs_and_qrels_that_are_not_utf8_name_the_line_and_a_fix_each_command_t
     with pytest.raises(TrecFormatError, match=r"latin1\.run:2: invalid UTF-8 byte b'\\xe9' at byte offset 24; "
                                               r"pass errors='replace'"):
         read_run(run)
-    for command in (["evaluate", "--qrels", qrels, "--run", run], ["fuse", run, tmp_path / "r2.run", "--out", tmp_path / "f.run"],
+    for command in (["evaluate", "--qrels", qrels, "--run", run],
+                    ["fuse", run, tmp_path / "r2.run", "--out", tmp_path / "f.run"],
                     ["compare", run, tmp_path / "r2.run", "--qrels", qrels]):
         (tmp_path / "r2.run").write_bytes(run.read_bytes())
         assert main([str(a) for a in command]) != 0

@@ -611,3 +611,32 @@ def test_ltr_serve_is_the_same_reranker_and_import_ltr_does_not_load_the_feature
         ltr.serve.nothing  # noqa: B018
     code = "import sys, ltr, ltr.serve; print('features.serve' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout == "False\n"
+
+
+@pytest.mark.neural
+@pytest.mark.slow
+def test_a_second_ltr_rerank_of_one_run_finds_the_pairs_the_first_computed(adi, tmp_path, monkeypatch):
+    """ltr rerank, a batch, writes its cross-encoder pairs to the cache as ltr features does: once serving read
+    the cache and never wrote it, a second rerank of the same run computed every pair again (review of stop 52)."""
+    from features.scorers.neural.crossencoder import CrossEncoderScorer
+
+    ce, fs = _cross_encoder_set(adi, tmp_path, "first_stage")
+    letor, run, model = tmp_path / "ce.letor", tmp_path / "bm25.run", tmp_path / "ce.model"
+    cli("features", "--collection", adi.coll, "--topk", 3, "--features", fs, "--out", letor, "--index", adi.index,
+        "--quiet")
+    cli("features", "--collection", adi.coll, "--topk", 10, "--out", tmp_path / "deep.letor", "--save-run", run,
+        "--index", adi.index, "--quiet")
+    cli("train", letor, "--rounds", 5, "--leaves", 3, "--min-child-samples", 5, "--out", model, "--quiet",
+        "--format", "json")
+    computed = []
+    real = CrossEncoderScorer.predict
+    monkeypatch.setattr(CrossEncoderScorer, "predict",
+                        lambda self, pairs, **kw: computed.append(len(pairs)) or real(self, pairs, **kw))
+    counts = []
+    for i in range(2):
+        computed.clear()
+        cli("rerank", "--model", model, "--run", run, "--collection", adi.coll, "--index", adi.index, "--depth", 10,
+            "--out", tmp_path / f"r{i}.run", "--quiet")
+        counts.append(sum(computed))
+    assert counts[0] > 0 and counts[1] == 0
+    assert (tmp_path / "r0.run").read_text() == (tmp_path / "r1.run").read_text()

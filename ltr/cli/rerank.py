@@ -118,7 +118,7 @@ def run(args: argparse.Namespace) -> int:
         warnings.simplefilter("always", PlainModelWarning)
         try:
             reranker = Reranker.load(args.model, index=args.index, collection=inputs.docs, features=args.features,
-                                     n_jobs=args.n_jobs, warm=False)
+                                     n_jobs=args.n_jobs, warm=False, fill_cache=True)  # a batch: written once
         except MissingFeatureSetError as e:
             raise MissingFeatureSetError(e.command_line) from None  # worded for this interface
     for w in caught:
