@@ -300,6 +300,17 @@ def test_cv_results_on_labels_moved_between_rows_are_refused_whatever_their_fold
             compare_cv([cv(d, 1, "real"), cv(shuffled, 0, "shuffled", keep=np.unique(d.qid)[:20])],
                        queries="intersection")
         compare_cv([cv(d, 1, "real"), cv(d, 0, "again")])  # the same labels over other folds: compared
+        # the same data with its rows in another order within each query, and read with document ids: compared
+        # (the review of stop 52: both were said to be 'judged otherwise')
+        order = np.concatenate([a + np.random.default_rng(a).permutation(b - a)
+                                for a, b in zip(d.group_ptr[:-1], d.group_ptr[1:])])
+        moved = dataclasses.replace(d, X=d.X[order], y=d.y[order], qid=d.qid[order])
+        compare_cv([cv(d, 1, "real"), cv(moved, 0, "rows moved")])
+        ids = dataclasses.replace(d, doc_ids=np.array([f"d{i}" for i in range(d.n_rows)], dtype=object))
+        compare_cv([cv(d, 1, "real"), cv(ids, 0, "with ids")])
+        relabelled = dataclasses.replace(ids, y=ids.y[order])  # with ids: labels moved between documents
+        with pytest.raises(ComparisonDataError, match="judged otherwise"):
+            compare_cv([cv(ids, 1, "ids"), cv(relabelled, 0, "relabelled")])
 
 
 def test_lightgbms_weighted_ndcg_above_one_is_said_where_it_shows(tmp_path, capsys):

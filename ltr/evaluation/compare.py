@@ -483,10 +483,10 @@ def _check_same_data(results: Mapping[str, CVResult]) -> list[str]:
 
     caveats = []
     names = list(results)
-    fold_of, sizes, labels, judged = {}, {}, {}, {}
+    fold_of, sizes, labels, judged, paired = {}, {}, {}, {}, {}
     for n, r in results.items():
         pooled, k = r.pooled_qids(), 0
-        fold_of[n], sizes[n], labels[n], judged[n] = {}, {}, [], {}
+        fold_of[n], sizes[n], labels[n], judged[n], paired[n] = {}, {}, [], {}, {}
         for i, f in enumerate(r.folds):
             ids = pooled[k:k + len(f.qids)]
             k += len(f.qids)
@@ -495,6 +495,8 @@ def _check_same_data(results: Mapping[str, CVResult]) -> list[str]:
                 sizes[n].update(zip(ids, f.test_sizes))
             if len(f.test_label_digests) == len(ids):  # (results written before they were recorded: none)
                 judged[n].update(zip(ids, f.test_label_digests))
+            if len(f.test_judgment_digests) == len(ids):  # (data without document ids: none)
+                paired[n].update(zip(ids, f.test_judgment_digests))
             labels[n].append((frozenset(ids), {str(g): int(c) for g, c in f.test_labels.items()}))
     first = names[0]
     for other in names[1:]:
@@ -515,8 +517,12 @@ def _check_same_data(results: Mapping[str, CVResult]) -> list[str]:
                         f"{counts} in {first!r} and {theirs} in {other!r}; compare systems over the same data (or "
                         "their runs against one judgment file: ")
                 raise ComparisonDataError(said + "compare_runs)", cli=said + "ltr compare --qrels)")
-        odd = next((q for q in common if q in judged[first] and q in judged[other]
-                    and judged[first][q] != judged[other][q]), None)
+        def differs(q, a=first, b=other) -> bool:  # by (document, label) where both know the documents
+            if q in paired[a] and q in paired[b]:
+                return paired[a][q] != paired[b][q]
+            return q in judged[a] and q in judged[b] and judged[a][q] != judged[b][q]
+
+        odd = next((q for q in common if differs(q)), None)
         if odd is not None:  # per query, whatever the folds (their label counts are compared fold by fold only)
             said = (f"the CV results were tested on other labels: query {odd}'s documents are judged otherwise in "
                     f"{first!r} and {other!r}; compare systems over the same data (or their runs against one "

@@ -222,6 +222,7 @@ def _run_fold(estimator, fold: Fold, n_features, columns, metrics, conventions, 
     if hasattr(model, "feature_importance"):
         for kind in ("gain", "split"):
             importance[kind] = [float(v) for v in model.feature_importance(kind)]
+    digests = label_digests(test)
     result = FoldResult(
         name=fold.name,
         metrics=aggregate(per_query),
@@ -236,7 +237,8 @@ def _run_fold(estimator, fold: Fold, n_features, columns, metrics, conventions, 
         n_test_queries=test.n_queries,
         test_labels=dataset_summary(test)["label_counts"],
         test_sizes=[int(v) for v in test.group_sizes],
-        test_label_digests=label_digests(test),
+        test_label_digests=digests[0],
+        test_judgment_digests=digests[1],
         doc_ids=None if test.doc_ids is None else [str(d) for d in test.doc_ids],
         scores=[float(s) for s in scores] if test.doc_ids is not None else None,
         preset_params=_recordable(applied),

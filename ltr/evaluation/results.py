@@ -110,9 +110,10 @@ def _fold_means(folds: Sequence[FoldResult], metrics: Sequence[str]) -> dict[str
 class FoldResult:
     """What one fold produced (all JSON-able).
 
-    ``qids`` are the test queries in file order, ``test_sizes`` their sizes and ``test_label_digests`` a digest of
-    each one's judgments (:func:`label_digests`: ``ltr compare`` pairs a query only where the systems were tested
-    on the same labels, whatever their folds); ``doc_ids`` and ``scores`` (one
+    ``qids`` are the test queries in file order, ``test_sizes`` their sizes, and ``test_label_digests`` and
+    ``test_judgment_digests`` digests of each one's labels and of its (document, label) pairs (:func:`label_digests`:
+    ``ltr compare`` pairs a query only where the systems were tested on the same labels, whatever their folds);
+    ``doc_ids`` and ``scores`` (one
     per test row, in the test part's row order) are the out-of-fold ranking, kept when the data carries document
     ids so that :meth:`CVResult.run` can write it as a TREC run. ``preset_params`` are the values the small-data
     preset set for this fold's model (:attr:`ltr.Ranker.preset_params_`; empty when no preset applied): with
@@ -133,6 +134,7 @@ class FoldResult:
     test_labels: dict[str, int] = field(default_factory=dict)
     test_sizes: list[int] = field(default_factory=list)
     test_label_digests: list[str] = field(default_factory=list)
+    test_judgment_digests: list[str] = field(default_factory=list)
     doc_ids: list[str] | None = None
     scores: list[float] | None = None
     preset_params: dict[str, Any] = field(default_factory=dict)
@@ -582,27 +584,34 @@ def _check_structure(d: Mapping[str, Any]) -> None:
             for key, lists in (("metrics", False), ("per_query", True)):
                 if fold.get(key) is not None:
                     numbers(f"{where}.folds[{j}].{key}", fold[key], lists=lists)
-            digests = fold.get("test_label_digests", [])
-            if not isinstance(digests, list) or not all(isinstance(v, str) for v in digests):
-                fail(f"{where}.folds[{j}].test_label_digests", "a list of strings", digests)
+            for key in ("test_label_digests", "test_judgment_digests"):
+                digests = fold.get(key, [])
+                if not isinstance(digests, list) or not all(isinstance(v, str) for v in digests):
+                    fail(f"{where}.folds[{j}].{key}", "a list of strings", digests)
 
 
-def label_digests(data) -> list[str]:
-    """A short digest of each query's judgments in ``data`` (a :class:`~ltr.datasets.RankingDataset`): its
-    (document id, label) pairs in document order when the data has document ids, else its labels in row order.
-    Two results' digests of a query differ when its documents were judged otherwise (relabelled, or labels moved
-    between rows), which the label counts of a fold cannot tell apart when the folds differ (trial t52)."""
+def label_digests(data) -> tuple[list[str], list[str]]:
+    """Short digests of each query's judgments in ``data`` (a :class:`~ltr.datasets.RankingDataset`): of its labels
+    as a multiset (whatever the rows' order), and of its (document id, label) pairs (empty when the data has no
+    document ids). Two results' digests of a query differ when it was judged otherwise (relabelled, or labels moved
+    between queries; with document ids, between documents too), which the label counts of a fold cannot tell apart
+    when the folds differ (trial t52); the same data in another row order, or read with and without its ids, keeps
+    the label digests alike."""
     import hashlib
 
-    out = []
+    def digest(obj) -> str:
+        return hashlib.sha256(json.dumps(obj).encode()).hexdigest()[:12]
+
+    labels, judgments = [], []
     ptr = np.asarray(data.group_ptr)
     y = np.asarray(data.y, dtype=np.float64)
     docs = data.doc_ids
     for a, b in zip(ptr[:-1].tolist(), ptr[1:].tolist()):
-        labels = [float(v) for v in y[a:b]]
-        pairs = sorted(zip([str(d) for d in docs[a:b]], labels)) if docs is not None else labels
-        out.append(hashlib.sha256(json.dumps(pairs).encode()).hexdigest()[:12])
-    return out
+        grades = [float(v) for v in y[a:b]]
+        labels.append(digest(sorted(grades)))
+        if docs is not None:
+            judgments.append(digest(sorted(zip([str(d) for d in docs[a:b]], grades))))
+    return labels, judgments
 
 
 def read_result(path: str | os.PathLike) -> dict[str, Any]:
