@@ -70,7 +70,7 @@ from ltr.exceptions import GroupError, NoDataLinesError, OptionError
 from ltr.reader_options import refuse_one_files_sidecars
 
 __all__ = ["DaskRankingData", "DistributedRanker", "SchedulerUnreachableError", "check_config", "check_whole_queries",
-           "connect", "fit", "from_dataset", "read_letor_shards"]
+           "connect", "fit", "from_dataset", "read_letor_shards", "shard_paths"]
 
 logger = logging.getLogger(__name__)
 
@@ -502,9 +502,10 @@ def _evaluate_part(d: RankingDataset, model, metrics, conventions):
     return evaluate_per_query(d.y, model.predict(d), group_ptr=d.group_ptr, metrics=metrics, **conventions)
 
 
-def _shard_paths(paths: str | os.PathLike | Sequence[str | os.PathLike]) -> list[str]:
+def shard_paths(paths: str | os.PathLike | Sequence[str | os.PathLike]) -> list[str]:
     """The shard files, as given or found by the glob here (read by the workers as absolute paths: their working
-    directory is their own)."""
+    directory is their own); a glob that matches nothing, a folder or a shard given twice is refused, before any
+    cluster is needed (``ltr train --dask`` checks them first)."""
     if isinstance(paths, (str, os.PathLike)):
         text = os.fspath(paths)
         found = sorted(glob.glob(text)) if glob.has_magic(text) else [text]
@@ -573,7 +574,7 @@ def read_letor_shards(paths, *, client=None, n_features: int | None = None, **op
     files (a query's rows must be one list, in one partition). A shard without data lines (an empty part file) is
     skipped with a warning naming it; when none holds any, :class:`~ltr.exceptions.NoDataLinesError`.
     """
-    files = _shard_paths(paths)
+    files = shard_paths(paths)
     refuse_one_files_sidecars(options, len(files), f"there are {len(files)} shards")  # before a cluster starts
     client = _client(client)
     where = _placement(client, len(files))

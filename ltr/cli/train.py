@@ -173,9 +173,9 @@ def run_train(args: argparse.Namespace) -> int:
         shards = len(glob.glob(args.train))
         refuse_shared_sidecars(args, f"TRAIN is {shards} shards" if shards > 1 else None)
     if getattr(args, "dask", None):  # a missing shard or a folder: said before any cluster starts
-        from ltr.dask import _shard_paths
+        from ltr.dask import shard_paths
 
-        _shard_paths(args.train)
+        shard_paths(args.train)
     if spec is not None and getattr(args, "dask", None):
         raise UsageError("--features/--drop-features: not with --dask (the shards are read on the workers); select "
                          "the columns on one machine, or train there on files holding only them")
