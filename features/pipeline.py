@@ -151,7 +151,7 @@ def load_inputs(
         if fmt_q != "smart":
             raise InputOptionError("query_ids", query_ids, f"numbers SMART queries 1..n; {queries} is in the "
                                    f"{fmt_q!r} format, whose queries keep the ids the file gives them")
-    own_ids = "record"
+    own_ids, positions = "record", None
     if coll.is_dir():
         if doc_format != "auto":
             raise InputOptionError("doc_format", doc_format, f"applies to a document file; the collection directory "
@@ -176,6 +176,7 @@ def load_inputs(
             docs, qs, name = tc.docs, tc.queries, tc.name
             judged = tc.qrels if judgments and qrels is None else None
             own_ids = tc.query_ids  # a query file given in place of the directory's: numbered as its judgments
+            positions = tc.query_positions
     else:
         if split is not None:
             raise InputOptionError("split", split, f"applies to a collection directory (NFCorpus, BEIR); {coll} is "
@@ -206,9 +207,31 @@ def load_inputs(
         if ids == "auto":  # as the judgments number them: those given, else the directory's (read or not)
             ids = ("position" if fmt == "cranfield" else "record") if qrels is not None else own_ids
         qs = load_queries(queries, query_format, ids=ids, errors=errors, topic_fields=topic_fields)
+        if query_ids == "auto" and qrels is None and ids == "position" and positions is not None:
+            qs = _numbered_as_the_folders(queries, query_format, qs, positions, errors)
     elif query_ids != "auto":
         raise InputOptionError("query_ids", query_ids, "applies to a query file, and none was given")
     return CollectionInputs(docs, qs, judged, name)
+
+
+def _numbered_as_the_folders(queries, query_format: str, qs: Queries, positions, errors: str) -> Queries:
+    """A SMART query file given in place of a Cranfield folder's ``cran.qry``, numbered by the position each of its
+    ``.I`` ids has there (the number ``cranqrel`` judges it by), not by its own positions: a part of the queries (the
+    last 50 as a test set) took other queries' judgments (trial t52). A file with ids the folder's file lacks keeps
+    its own positions, with a warning."""
+    from features.collections import detect_format, load_queries
+
+    if (detect_format(queries, "queries") if query_format == "auto" else query_format) != "smart":
+        return qs
+    own = load_queries(queries, "smart", ids="record", errors=errors)
+    unknown = [q for q in own.qids if q not in positions]
+    if unknown:
+        log.warning("%s: query .I %s is not one of the collection's own query file's (%d such): the queries are "
+                    "numbered by their position in %s, which is how the collection's judgments number its own "
+                    "file's; pass --query-ids record or position to say which", queries, unknown[0], len(unknown),
+                    Path(queries).name)
+        return qs
+    return Queries(tuple(positions[q] for q in own.qids), own.texts, name=own.name, lines=own.lines)
 
 
 def load_or_build_index(

@@ -262,6 +262,10 @@ class TestCollection:
     qrels: pd.DataFrame
     name: str = ""
     query_ids: str = "record"
+    #: With ``query_ids="position"``: each ``.I`` id of the collection's own query file -> its position
+    #: (:func:`features.collections.smart.smart_query_positions`), by which another SMART query file of its
+    #: queries (a part of them, another order) is numbered.
+    query_positions: Mapping[str, str] | None = field(default=None, repr=False, compare=False)
 
     def __repr__(self) -> str:
         return (

@@ -30,7 +30,7 @@ from features.collections.interchange import (
 )
 from features.collections.npl import read_npl_documents, read_npl_queries
 from features.collections.qrels import read_qrels
-from features.collections.smart import read_smart_documents, read_smart_queries
+from features.collections.smart import read_smart_documents, read_smart_queries, smart_query_positions
 from features.collections.trec import read_trec_documents, read_trec_topics
 from features.errors import CollectionFormatError, SplitNotApplicableError, UnknownLayoutError
 from ltr.io import open_binary
@@ -325,6 +325,7 @@ def load_test_collection(
             judged(lambda: _first(f, "cranqrel.gz", "cranqrel"), "cranfield"),
             name="cranfield",
             query_ids="position",
+            query_positions=smart_query_positions(_first(f, "cran.qry.gz", "cran.qry"), errors=errors),
         )
     if names & {"cacm.all", "cacm.all.gz"}:
         return TestCollection(

@@ -156,10 +156,23 @@ def read_smart_queries(path: str | Path, *, ids: str = "record", errors: str = "
     if ids not in ("record", "position"):
         raise ValueError(f"ids must be 'record' or 'position', got {ids!r}")
     recs = _records(path, errors)
-    kept = [(rid, line, f) for rid, line, f, had in recs if had]
-    skipped = len(recs) - len(kept)
-    if skipped:
-        log.debug("%s: skipped %d record(s) without any field", path, skipped)
-    qids = [str(i + 1) for i in range(len(kept))] if ids == "position" else [rid for rid, _, _ in kept]
-    texts = [" ".join(t for t in (f.get("T", ""), f.get("W", "")) if t) for _, _, f in kept]
-    return Queries(tuple(qids), tuple(texts), name=str(path), lines=tuple(line for _, line, _ in kept))
+    # a record's position counts every record before it, those left out too: cranqrel numbers cran.qry's records
+    kept = [(str(i + 1), rid, line, f) for i, (rid, line, f, had) in enumerate(recs) if had]
+    inner = [(rid, line) for i, (rid, line, _, had) in enumerate(recs) if not had and i < len(recs) - 1]
+    if inner:  # (a last '.I' without fields ends many files: said at debug level only)
+        rid, line = inner[0]
+        log.warning("%s:%d: query record .I %s has no field (no .T or .W line): left out%s%s", path, line, rid,
+                    f", and {len(inner) - 1} more" if len(inner) > 1 else "",
+                    " (the later queries keep their positions)" if ids == "position" else "")
+    elif len(kept) < len(recs):
+        log.debug("%s: skipped the last record, which has no field", path)
+    qids = [pos if ids == "position" else rid for pos, rid, _, _ in kept]
+    texts = [" ".join(t for t in (f.get("T", ""), f.get("W", "")) if t) for _, _, _, f in kept]
+    return Queries(tuple(qids), tuple(texts), name=str(path), lines=tuple(line for _, _, line, _ in kept))
+
+
+def smart_query_positions(path: str | Path, *, errors: str = "strict") -> dict[str, str]:
+    """Each ``.I`` id of a SMART query file -> its position (``"1"``, ``"2"``, ...; every record counted), the
+    number Cranfield's ``cranqrel`` gives it: a query file holding some of these queries, in any order, is numbered
+    by this map (:func:`features.pipeline.load_inputs`), not by its own positions."""
+    return {rid: str(i + 1) for i, (rid, _, _, _) in enumerate(_records(path, errors))}
