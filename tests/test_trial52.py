@@ -521,3 +521,26 @@ def test_a_query_record_without_a_field_keeps_the_later_queries_positions(tmp_pa
     assert said == [f"{path}:4: query record .I 2 has no field (no .T or .W line): left out (the later queries keep "
                     "their positions)"]
     assert read_smart_queries(path).qids == ("1", "4")
+
+
+def test_tune_keeps_the_query_id_map_as_cv_does(tmp_path):
+    """ltr tune's result held LETOR query ids without the map ltr features wrote: ltr compare BM25.run tune.json
+    --qrels had no query in common with the qrels on NFCorpus (its ids are strings), where cv.json compared."""
+    import json
+
+    from ltr.cli import main
+
+    words = ["wing", "flutter", "heat", "flow", "shock", "boundary", "layer", "panel"]
+    docs = [f"d{i}\t{' '.join(words[(i + j) % 8] for j in range(3 + i % 4))}" for i in range(24)]
+    (tmp_path / "docs.tsv").write_text("\n".join(docs) + "\n")
+    (tmp_path / "q.tsv").write_text("".join(f"PLAIN-{i}\t{words[i]} {words[(i + 3) % 8]}\n" for i in range(8)))
+    (tmp_path / "q.qrels").write_text("".join(f"PLAIN-{i} 0 d{(i * 5 + j) % 24} {1 + j % 2}\n" for i in range(8)
+                                              for j in range(3)))
+    assert main(["features", "--collection", str(tmp_path / "docs.tsv"), "--queries", str(tmp_path / "q.tsv"),
+                 "--qrels", str(tmp_path / "q.qrels"), "--topk", "6", "--out", str(tmp_path / "d.letor"),
+                 "--quiet"]) == 0
+    assert (tmp_path / "d.letor.qids.tsv").exists()
+    assert main(["tune", str(tmp_path / "d.letor"), "--trials", "1", "--outer-folds", "2", "--inner-folds", "2",
+                 "--rounds", "3", "--out", str(tmp_path / "t.json"), "--quiet"]) == 0
+    qid_map = json.loads((tmp_path / "t.json").read_text())["systems"][0]["settings"].get("qid_map")
+    assert qid_map is not None and set(qid_map.values()) <= {f"PLAIN-{i}" for i in range(8)}

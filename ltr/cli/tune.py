@@ -249,6 +249,10 @@ def run(args: argparse.Namespace) -> int:
     if args.space is not None and not Path(args.space).is_file():
         raise _no_space(args.space)
     model = make_ranker(args, has_valid=False)
+    from ltr.io.qidmap import find_qid_map
+
+    # before the search: a query-id map the file's header needs and that is missing is an error (as ltr cv's)
+    mapping = find_qid_map(args.data, file_feature_set(args.data)) if Path(args.data).is_file() else None
     storage = args.storage or (f"{args.out}.optuna.db" if args.out and args.out != "-" else None)
     with _storage_named(args, storage, running=False):
         if args.storage and "://" not in args.storage:  # before check_outputs makes --out's folder
@@ -270,6 +274,11 @@ def run(args: argparse.Namespace) -> int:
         result.cv.settings["features"] = ids  # as ltr cv records its subset
         for summary in result.cv.datasets:  # the file's name, as ltr cv records it, not the subset's "data"
             summary["name"] = Path(args.data).name
+    if mapping is not None:  # the collection's query ids, so that compare --qrels judges the run (as ltr cv's)
+        from ltr.io.qidmap import apply_qid_map, locate_qid_map
+
+        apply_qid_map(mapping, [q for f in result.cv.folds for q in f.qids], locate_qid_map(args.data), args.data)
+        result.cv.settings["qid_map"] = mapping
     if args.out:
         result.save(args.out)
     cv = result.cv
