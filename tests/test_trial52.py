@@ -523,11 +523,8 @@ def test_a_query_record_without_a_field_keeps_the_later_queries_positions(tmp_pa
     assert read_smart_queries(path).qids == ("1", "4")
 
 
-def test_tune_keeps_the_query_id_map_as_cv_does(tmp_path):
-    """ltr tune's result held LETOR query ids without the map ltr features wrote: ltr compare BM25.run tune.json
-    --qrels had no query in common with the qrels on NFCorpus (its ids are strings), where cv.json compared."""
-    import json
-
+def _tsv_collection(tmp_path, *extra: str) -> None:
+    """ltr features over a 24-document TSV collection with 8 string query ids (PLAIN-0 ..), into d.letor."""
     from ltr.cli import main
 
     words = ["wing", "flutter", "heat", "flow", "shock", "boundary", "layer", "panel"]
@@ -538,9 +535,39 @@ def test_tune_keeps_the_query_id_map_as_cv_does(tmp_path):
                                               for j in range(3)))
     assert main(["features", "--collection", str(tmp_path / "docs.tsv"), "--queries", str(tmp_path / "q.tsv"),
                  "--qrels", str(tmp_path / "q.qrels"), "--topk", "6", "--out", str(tmp_path / "d.letor"),
-                 "--quiet"]) == 0
+                 "--quiet", *extra]) == 0
+
+
+def test_tune_keeps_the_query_id_map_as_cv_does(tmp_path):
+    """ltr tune's result held LETOR query ids without the map ltr features wrote: ltr compare BM25.run tune.json
+    --qrels had no query in common with the qrels on NFCorpus (its ids are strings), where cv.json compared."""
+    import json
+
+    from ltr.cli import main
+
+    _tsv_collection(tmp_path)
     assert (tmp_path / "d.letor.qids.tsv").exists()
     assert main(["tune", str(tmp_path / "d.letor"), "--trials", "1", "--outer-folds", "2", "--inner-folds", "2",
                  "--rounds", "3", "--out", str(tmp_path / "t.json"), "--quiet"]) == 0
     qid_map = json.loads((tmp_path / "t.json").read_text())["systems"][0]["settings"].get("qid_map")
     assert qid_map is not None and set(qid_map.values()) <= {f"PLAIN-{i}" for i in range(8)}
+
+
+def test_data_made_with_add_judged_is_said_to_cv_tune_and_compare(tmp_path, capsys):
+    """ltr features --add-judged, then ltr cv and ltr compare: the model learnt the judgments from first_stage_rank
+    K+1 (Cranfield MAP 0.3064 -> 0.6119, 'significant'), and nothing said so (trial t52)."""
+    from ltr.cli import main
+
+    _tsv_collection(tmp_path, "--add-judged", "--save-run", str(tmp_path / "bm25.run"))
+    capsys.readouterr()
+    assert main(["cv", str(tmp_path / "d.letor"), "--folds", "2", "--rounds", "3", "--out", str(tmp_path / "cv.json"),
+                 "--quiet"]) == 0
+    assert "ltr cv: warning: the data was made with ltr features --add-judged" in capsys.readouterr().err
+    assert main(["compare", str(tmp_path / "bm25.run"), str(tmp_path / "cv.json"), "--qrels",
+                 str(tmp_path / "q.qrels")]) == 0
+    said = capsys.readouterr().err
+    assert "ltr compare: warning: 'lambdarank': the data was made with ltr features --add-judged" in said
+    _tsv_collection(tmp_path)  # without it: nothing said
+    capsys.readouterr()
+    assert main(["cv", str(tmp_path / "d.letor"), "--folds", "2", "--rounds", "3", "--quiet"]) == 0
+    assert "--add-judged" not in capsys.readouterr().err

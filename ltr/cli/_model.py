@@ -10,6 +10,7 @@ import inspect
 import math
 import os
 import re
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +51,16 @@ def candidates_note(args: argparse.Namespace, feature_set) -> None:
                    "documents among them and read higher than trec_eval's over all the judgments; for those, "
                    "evaluate a run of the scores (ltr cv --run-out R, or ltr predict MODEL DATA --run --out R) "
                    "with ltr evaluate --qrels Q --run R")
+    if isinstance(feature_set, dict) and feature_set.get("add_judged") and args.command in ("cv", "tune"):
+        print(f"ltr {args.command}: warning: {ADDED_JUDGED}", file=sys.stderr)
+
+
+#: What ltr cv, tune and compare say of data made with ``ltr features --add-judged`` (trial t52: Cranfield's MAP
+#: 0.3064 -> 0.6119, "significant", from the judged documents the first stage missed, all ranked K+1).
+ADDED_JUDGED = ("the data was made with ltr features --add-judged: each query also holds the judged documents its "
+                "first stage missed, all at first_stage_rank K+1, so a model learns the judgments from that and its "
+                "test folds read far above what it does on a first stage's candidates; for an estimate, "
+                "cross-validate data made without --add-judged (it is for training data only)")
 
 
 def preset_flags(applied) -> str:

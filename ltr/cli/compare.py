@@ -198,6 +198,11 @@ def run(args: argparse.Namespace) -> int:
             loaded.append(path)
     systems = dict(zip(_names(args, args.systems, loaded), loaded))
     cvs = {n: s for n, s in systems.items() if isinstance(s, CVResult)}
+    added = [n for n, r in cvs.items() if r.settings.get("add_judged")]
+    if added:
+        from ltr.cli._model import ADDED_JUDGED
+
+        print(f"ltr compare: warning: {', '.join(map(repr, added))}: {ADDED_JUDGED}", file=sys.stderr)
     if args.complete and args.intersection:
         raise UsageError("-c / --complete scores a query a run lacks 0, --intersection leaves it out: give one")
     if args.qrels:

@@ -390,6 +390,8 @@ def run(args: argparse.Namespace) -> int:
                     raise UsageError(f"{subset_flag(args)}: {str(e).removeprefix('features: ')}") from None
                 raise
         _validation_notes(args, model, result)
+        if isinstance(feature_set, dict) and feature_set.get("add_judged"):
+            result.settings["add_judged"] = True  # ltr compare says so of this result
         if folds is not None:
             result.settings.update({"source": "registry", "dataset": args.dataset, "root": str(args.root)})
         elif mapping is not None:

@@ -423,7 +423,10 @@ def run(args: argparse.Namespace) -> int:
     # given (a model reading first_stage_score learnt that scale)
     data = replace(data, feature_set={**fs.to_dict(index), "topic_fields": list(args.topic_fields or []) or None,
                                       "first_stage_top_scores": score_spread(candidates),
-                                      **({"qid_map": True} if mapped else {})})  # (its qids need OUT.qids.tsv)
+                                      **({"qid_map": True} if mapped else {}),  # (its qids need OUT.qids.tsv)
+                                      # (ltr cv / tune / compare warn: the judgments are in the candidates)
+                                      **({"add_judged": True} if args.add_judged and inputs.qrels is not None
+                                         else {})})
     side = qid_map_path(args.out)
     # Every output or none: a run interrupted or failing leaves the previous ones as a set (--save-run was written
     # as soon as the first stage ended, beside an --out from the run before). A map belongs to its LETOR file.

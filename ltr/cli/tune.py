@@ -274,6 +274,9 @@ def run(args: argparse.Namespace) -> int:
         result.cv.settings["features"] = ids  # as ltr cv records its subset
         for summary in result.cv.datasets:  # the file's name, as ltr cv records it, not the subset's "data"
             summary["name"] = Path(args.data).name
+    header_set = file_feature_set(args.data)
+    if isinstance(header_set, dict) and header_set.get("add_judged"):
+        result.cv.settings["add_judged"] = True  # ltr compare says so of this result, as of ltr cv's
     if mapping is not None:  # the collection's query ids, so that compare --qrels judges the run (as ltr cv's)
         from ltr.io.qidmap import apply_qid_map, locate_qid_map
 
