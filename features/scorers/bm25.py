@@ -36,8 +36,8 @@ score a field (where the exporter maps ``bm25`` onto a ``match`` query); ``"coll
 collection and the mean over all of them, as the references of the other variants (one text per document) count.
 By default each variant's reference's: ``"field"`` for ``idf="lucene"``, else ``"collection"``; a feature-set
 description records it, and one written before it was recorded (when every variant counted the collection) is
-computed so. The two differ only where some documents have nothing in the field (CACM's abstracts: 1,587 of 3,204
-documents).
+computed so. The two differ only where some documents have nothing in the field (CACM's abstracts: 1,617 of 3,204
+documents have none).
 
 A term that occurs in no document (:math:`df = 0`) has ``"atire"`` and ``"bm25plus"`` idf 0 (their formula is
 undefined there; the term matches nothing, so only ``term_stats``'s ``idf`` shows it).
