@@ -114,9 +114,40 @@ def load(path: str | os.PathLike) -> TreeEnsemble:
         raise ModelFormatError(f"{path}: cannot read the model file ({e.strerror})") from e
     refuse_compressed(data, path)
     converted = ubjson_as_json(data, str(path))  # UBJSON: what XGBoost >= 2.1 writes for any name but .json
-    if converted is not None:
-        return from_model_text(converted, source=str(path))
-    return from_model_text(data, source=str(path))
+    ensemble = from_model_text(converted if converted is not None else data, source=str(path))
+    _warn_of_sidecar(path, ensemble)
+    return ensemble
+
+
+def _warn_of_sidecar(path: Path, ensemble: TreeEnsemble) -> None:
+    """Warn when the sidecar ltrkit saved beside the model (``MODEL.meta.json``) records what the trees alone do not
+    apply: a normaliser, a feature subset of the data's columns, a best iteration short of the last (trial t52: a
+    model trained with --normalize zscore scored raw features here, 155 of 156 MQ2008 queries ordered otherwise
+    than ltr predict's). ``ltr.load_model(path).predict`` applies them."""
+    import json
+    import warnings
+
+    meta = path.with_name(path.name + ".meta.json")
+    try:
+        sidecar = json.loads(meta.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return
+    if not isinstance(sidecar, dict):
+        return
+    said = []
+    if sidecar.get("normalizer"):
+        said.append("a normaliser of the features (--normalize)")
+    options = sidecar.get("read_options")
+    subset = options.get("features") if isinstance(options, dict) else None
+    if isinstance(subset, dict) and isinstance(subset.get("ids"), list) and subset["ids"]:
+        ids = subset["ids"]
+        said.append(f"a subset of the data's columns (ids {', '.join(map(str, ids[:5]))}{', ...' * (len(ids) > 5)})")
+    best = sidecar.get("best_iteration")
+    if isinstance(best, int) and 0 < best < ensemble.n_iterations:
+        said.append(f"its best iteration, {best} of {ensemble.n_iterations} (predict(X, n_iter={best}))")
+    if said:
+        warnings.warn(f"{path}: its ltrkit sidecar records {' and '.join(said)}, which the trees alone do not apply; "
+                      f"ltr.load_model({str(path)!r}).predict(X) does", UserWarning, stacklevel=3)
 
 
 def from_booster(booster: Any) -> TreeEnsemble:
