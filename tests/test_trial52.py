@@ -597,3 +597,25 @@ def test_ltr_trees_load_says_what_a_toolkit_models_sidecar_applies(tmp_path):
         else:
             assert messages == [f"{model}: its ltrkit sidecar records {said}, which the trees alone do not apply; "
                                 f"ltr.load_model({str(model)!r}).predict(X) does"]
+
+
+def test_refusals_of_the_wrong_input_say_the_fix_that_scores_right(tmp_path):
+    """A --features model given the file's full width was told to read it with n_features=4 (which fails again and
+    would pick other columns); a sparse X for an XGBoost model was told X.toarray(), whose zeros XGBoost scores
+    otherwise than its absent entries (trial t52)."""
+    import scipy.sparse as sp
+
+    import ltr.trees
+    from ltr.cli import main
+    from ltr.io import read_letor
+
+    data, model = _letor(tmp_path), tmp_path / "m.txt"
+    assert main(["train", data, "--features", "1,3", "--rounds", "3", "--quiet", "--format", "json", "--out",
+                 str(model)]) == 0
+    d = read_letor(data)
+    with pytest.raises(ValueError, match=r"trained on a subset of them \(--features: 2 columns, ids 1, 3\): score "
+                                         r"those columns, X\[:, \[i - 1 for i in ids\]\]"):
+        ltr.load_model(model).predict(d.X, group=np.diff(d.group_ptr))
+    r = ltr.Ranker(engine="xgboost", n_estimators=2, preset=None).fit(d)
+    with pytest.raises(TypeError, match="pass a dense array with NaN for the absent entries, as XGBoost reads them"):
+        ltr.trees.from_booster(r).predict(sp.csr_matrix(d.X))

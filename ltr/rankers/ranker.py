@@ -966,6 +966,13 @@ class Ranker(BaseEstimator):
                     f"j as column j, column 0 empty), read the data so, with {engine_way}; trained on arrays whose "
                     f"feature 1 it never used (id j as column j - 1), with read_letor(..., "
                     f"n_features={self.n_features_in_})")
+            subset = (getattr(self, "read_options_", None) or {}).get("features")
+            if isinstance(subset, dict) and subset.get("n_features") == X.shape[1]:  # trained on --features columns
+                ids = subset.get("ids") or []
+                raise ValueError(
+                    f"X has {X.shape[1]} features, and the model was trained on a subset of them (--features: "
+                    f"{len(ids)} columns, ids {', '.join(map(str, ids[:8]))}{', ...' * (len(ids) > 8)}): score "
+                    "those columns, X[:, [i - 1 for i in ids]], or the file with ltr predict, which selects them")
             raise ValueError(
                 f"X has {X.shape[1]} features but the model was trained on {self.n_features_in_}; if the data is "
                 f"a LETOR file, read it with n_features={self.n_features_in_} so absent trailing features count"

@@ -277,8 +277,11 @@ class TreeEnsemble:
                 and (X.dtype == np.float32 or X.dtype == np.float64 and self.engine == "lightgbm")):
             return X  # the common case, checked cheaply (reranking calls this per query)
         if sp.issparse(X):
-            raise TypeError("X must be a dense array: pass X.toarray() (an absent sparse entry is 0 to LightGBM "
-                            "but missing to XGBoost, so the toolkit does not guess)")
+            how = ("X.toarray(), absent entries 0, as LightGBM reads them" if self.engine == "lightgbm" else
+                   "a dense array with NaN for the absent entries, as XGBoost reads them (X.toarray() makes them 0, "
+                   "which it scores otherwise)")
+            raise TypeError(f"X must be a dense array: pass {how}; an absent sparse entry is 0 to LightGBM but "
+                            "missing to XGBoost, so the toolkit does not guess")
         if hasattr(X, "columns") and hasattr(X, "dtypes") and hasattr(X, "to_numpy"):
             X = self._frame_input(X)
         X = np.asarray(X)
