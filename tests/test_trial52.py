@@ -619,3 +619,21 @@ def test_refusals_of_the_wrong_input_say_the_fix_that_scores_right(tmp_path):
     r = ltr.Ranker(engine="xgboost", n_estimators=2, preset=None).fit(d)
     with pytest.raises(TypeError, match="pass a dense array with NaN for the absent entries, as XGBoost reads them"):
         ltr.trees.from_booster(r).predict(sp.csr_matrix(d.X))
+
+
+def test_from_booster_says_an_xgboost_estimators_own_missing_value():
+    """XGBRanker(missing=0) reads 0 as missing; the trees read it as a value: 4 of 6 rows differed, unsaid."""
+    import xgboost as xgb
+
+    import ltr.trees
+
+    rng = np.random.default_rng(0)
+    X, y, qid = rng.random((20, 3)), rng.integers(0, 2, 20), np.repeat([0, 1], 10)
+    with pytest.warns(UserWarning, match=r"the estimator reads X == 0\.0 as missing .* replaced by NaN"):
+        ensemble = ltr.trees.from_booster(xgb.XGBRanker(n_estimators=2, missing=0.0).fit(X, y, qid=qid))
+    X[X < 0.3] = 0.0
+    est = xgb.XGBRanker(n_estimators=2, missing=0.0).fit(X, y, qid=qid)
+    with pytest.warns(UserWarning):
+        ensemble = ltr.trees.from_booster(est)
+    np.testing.assert_allclose(ensemble.predict(np.where(X == 0.0, np.nan, X)), est.predict(X, output_margin=True),
+                               rtol=1e-6)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 from pathlib import Path
@@ -155,6 +156,13 @@ def from_booster(booster: Any) -> TreeEnsemble:
 
     All boosting rounds are kept; pass ``n_iter`` to :meth:`TreeEnsemble.predict` for the best iteration.
     """
+    missing = getattr(booster, "missing", None)  # XGBoost's scikit-learn estimators: the value read as missing
+    if isinstance(missing, (int, float)) and not isinstance(missing, bool) and not math.isnan(missing):
+        import warnings
+
+        warnings.warn(f"the estimator reads X == {missing!r} as missing (missing={missing!r}); the trees read NaN as "
+                      f"missing: score X with its {missing!r} entries replaced by NaN for the estimator's scores",
+                      UserWarning, stacklevel=2)
     for unwrap in ("get_booster", "booster_"):  # scikit-learn wrappers and ltr.Ranker
         if not (hasattr(booster, "model_to_string") or hasattr(booster, "save_raw")) and hasattr(booster, unwrap):
             inner = getattr(booster, unwrap)
