@@ -186,7 +186,9 @@ def load_inputs(
         docs = load_documents(coll, doc_format, errors=errors, duplicates=duplicates)
         qs, judged, name = None, None, coll.stem
     if query_format != "auto" and queries is None:
-        raise InputOptionError("query_format", query_format, "applies to a query file, and none was given")
+        raise InputOptionError("query_format", query_format, "applies to a query file given apart (--queries), and "
+                               "none was" + (" (the collection folder's own is read by its layout)"
+                                             if coll.is_dir() else ""))
     fmt = None
     if qrels is not None:
         fmt = detect_qrels_format(qrels, errors=errors) if qrels_format == "auto" else qrels_format
@@ -210,7 +212,9 @@ def load_inputs(
         if query_ids == "auto" and qrels is None and ids == "position" and positions is not None:
             qs = _numbered_as_the_folders(queries, query_format, qs, positions, errors)
     elif query_ids != "auto":
-        raise InputOptionError("query_ids", query_ids, "applies to a query file, and none was given")
+        raise InputOptionError("query_ids", query_ids, "applies to a query file given apart (--queries), and none "
+                               "was" + (" (the collection folder's own is numbered as its judgments number it)"
+                                        if coll.is_dir() else ""))
     return CollectionInputs(docs, qs, judged, name)
 
 

@@ -637,3 +637,14 @@ def test_from_booster_says_an_xgboost_estimators_own_missing_value():
         ensemble = ltr.trees.from_booster(est)
     np.testing.assert_allclose(ensemble.predict(np.where(X == 0.0, np.nan, X)), est.predict(X, output_margin=True),
                                rtol=1e-6)
+
+
+def test_query_options_without_a_query_file_say_the_folders_own_is_read_by_its_layout(tmp_path, capsys):
+    from ltr.cli import main
+
+    coll = _cran(tmp_path / "cran")
+    assert main(["features", "--collection", str(coll), "--query-ids", "position", "--out",
+                 str(tmp_path / "x.letor")]) == 2
+    assert capsys.readouterr().err.strip().endswith(
+        "--query-ids position applies to a query file given apart (--queries), and none was (the collection "
+        "folder's own is numbered as its judgments number it)")
