@@ -648,3 +648,16 @@ def test_query_options_without_a_query_file_say_the_folders_own_is_read_by_its_l
     assert capsys.readouterr().err.strip().endswith(
         "--query-ids position applies to a query file given apart (--queries), and none was (the collection "
         "folder's own is numbered as its judgments number it)")
+
+
+def test_a_second_docno_in_one_trec_document_is_refused_by_line(tmp_path):
+    """A <DOC> with two <DOCNO> tags took the first as its id and the second's id as text of its body, silently."""
+    from features.collections import load_documents
+    from features.errors import CollectionFormatError
+
+    path = tmp_path / "two.trec"
+    path.write_text("<DOC>\n<DOCNO>d1</DOCNO>\nwing\n<DOCNO>d9</DOCNO>\nflutter\n</DOC>\n<DOC>\n<DOCNO>d2</DOCNO>\n"
+                    "heat\n</DOC>\n")
+    with pytest.raises(CollectionFormatError, match=r"two\.trec:4: a second <DOCNO> in the document 'd1' \(two "
+                                                    r"documents run together\?\) \(token '<DOCNO>d9</DOCNO>'\)"):
+        load_documents(path, "trec")

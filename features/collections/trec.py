@@ -181,6 +181,13 @@ def read_trec_documents(path: str | Path, *, errors: str = "strict", duplicates:
         if no is not None and no.group(1):
             lines.append(where.at(m.start(1) + no.start()))
             ids.append(check_id(no.group(1), "document id (<DOCNO>)", path, lines[-1]))
+            again = _DOCNO.search(inner, no.end())
+            if again is not None and not re.search(r"<DOC[\s>]", inner, re.I):
+                # its id would be read as text of the body, the document under the first (a <DOC> inside is a
+                # missing </DOC>, said below by its line)
+                raise CollectionFormatError(f"a second <DOCNO> in the document {ids[-1]!r} (two documents run "
+                                            "together?)", str(path), where.at(m.start(1) + again.start()),
+                                            token=again.group(0))
             inner = inner[: no.start()] + " " + inner[no.end():]
         else:
             attr = _DOC_ID.match(m.group(0))
