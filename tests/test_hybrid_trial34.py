@@ -177,42 +177,35 @@ def test_a_shard_of_queries_the_score_file_lacks_is_filled_not_refused(tmp_path)
     assert d.X.tolist() == [[0.0, 1.0], [0.0, 1.0]]
 
 
-def test_a_service_is_told_of_a_deeper_files_unmatched_scores_once_not_at_every_query(tmp_path, caplog):
-    """A score file of a deeper run than the rerank depth has scores no candidate matches at every served query:
-    each call warned again (t49's 'left alone'); said for the first query, then logged at debug level. A batch
-    extraction still says it every time."""
+def _said_once_when_served(tmp_path, caplog, scores: str, said: str) -> None:
+    """A neural_file scorer of ``scores`` served q1, q2, q1 (two candidates each, d1 and d2) says ``said`` once, at
+    warning level, then at debug level; a batch extraction of both queries says it every time."""
     p = tmp_path / "s.tsv"
-    p.write_text("q1\td1\t1\nq1\td3\t4\nq2\td1\t2\nq2\td3\t3\n")  # d3: scored, never a candidate here
+    p.write_text(scores)
     ix = index()
     scorer = get_scorer("neural_file")(path=str(p))
     with caplog.at_level(logging.DEBUG, logger="features.scorers.neural.file"):
         for q in ("q1", "q2", "q1"):
             scorer.score(pairs(ix, {q: ["d1", "d2"]}, some_queries=True), None)
-    warned = [r for r in caplog.records if "match no candidate" in r.getMessage()]
+    warned = [r for r in caplog.records if said in r.getMessage()]
     assert [r.levelno for r in warned] == [logging.WARNING, logging.DEBUG, logging.DEBUG]
     assert "said for the first query served only" in warned[0].getMessage()
     caplog.clear()
     with caplog.at_level(logging.WARNING):
         scorer.score(pairs(ix, {"q1": ["d1", "d2"], "q2": ["d1"]}), None)
         scorer.score(pairs(ix, {"q1": ["d1", "d2"], "q2": ["d1"]}), None)
-    assert len([r for r in caplog.records if "match no candidate" in r.getMessage()]) == 2
+    assert len([r for r in caplog.records if said in r.getMessage()]) == 2
+
+
+def test_a_service_is_told_of_a_deeper_files_unmatched_scores_once_not_at_every_query(tmp_path, caplog):
+    """A score file of a deeper run than the rerank depth has scores no candidate matches at every served query:
+    each call warned again (t49's 'left alone'); said for the first query, then logged at debug level. A batch
+    extraction still says it every time."""
+    _said_once_when_served(tmp_path, caplog, "q1\td1\t1\nq1\td3\t4\nq2\td1\t2\nq2\td3\t3\n",  # d3: never a candidate
+                           "match no candidate")
 
 
 def test_a_service_is_told_of_candidates_without_a_score_once_not_at_every_query(tmp_path, caplog):
     """A score file that does not cover every served candidate logged a warning at every rerank() call (225 for 225
     calls, trial t52); said for the first query, then logged at debug level, as unmatched scores are."""
-    p = tmp_path / "s.tsv"
-    p.write_text("q1\td1\t1\nq2\td1\t2\n")  # d2: a candidate, never scored
-    ix = index()
-    scorer = get_scorer("neural_file")(path=str(p))
-    with caplog.at_level(logging.DEBUG, logger="features.scorers.neural.file"):
-        for q in ("q1", "q2", "q1"):
-            scorer.score(pairs(ix, {q: ["d1", "d2"]}, some_queries=True), None)
-    filled = [r for r in caplog.records if "have no score" in r.getMessage()]
-    assert [r.levelno for r in filled] == [logging.WARNING, logging.DEBUG, logging.DEBUG]
-    assert "said for the first query served only" in filled[0].getMessage()
-    caplog.clear()
-    with caplog.at_level(logging.WARNING):
-        scorer.score(pairs(ix, {"q1": ["d1", "d2"], "q2": ["d1", "d2"]}), None)
-        scorer.score(pairs(ix, {"q1": ["d1", "d2"], "q2": ["d1", "d2"]}), None)
-    assert len([r for r in caplog.records if "have no score" in r.getMessage()]) == 2
+    _said_once_when_served(tmp_path, caplog, "q1\td1\t1\nq2\td1\t2\n", "have no score")  # d2: never scored
