@@ -547,7 +547,8 @@ def fit_weights(runs: Sequence[pd.DataFrame | str | os.PathLike], qrels: pd.Data
                 max_grade: float = 4.0, tag: str = "fused") -> FusionCV:
     """Fit fusion weights by cross-validation over queries and return the out-of-fold fused run.
 
-    The queries of the runs are shuffled (``random_state``) and cut into ``n_splits`` folds; for each fold the
+    The judged queries of the runs are shuffled (``random_state``) and cut into ``n_splits`` folds (the unjudged
+    ones are shared out over the folds after them, so that every fold is scored); for each fold the
     weights that maximise the mean ``metric`` over the other folds' judged queries are chosen (``search="grid"``:
     every weight vector on the simplex with ``step``, the first best in grid order; ``"coordinate"``: coordinate
     ascent over the same values from equal weights), and the fold's queries are fused with them.
@@ -596,15 +597,25 @@ def fit_weights(runs: Sequence[pd.DataFrame | str | os.PathLike], qrels: pd.Data
         qrels = read_qrels(qrels)
     prepared = prepare_runs(runs, method=method, norm=norm, k=k, depth=depth)
     queries = pd.unique(prepared.qid)
-    if not isinstance(n_splits, int) or isinstance(n_splits, bool) or not 2 <= n_splits <= len(queries):
-        raise OptionError(f"n_splits must be an integer in [2, {len(queries)}] (the runs' queries), got {n_splits!r}",
-                          cli=f"--folds {n_splits}: must be an integer in [2, {len(queries)}] (the runs' queries)")
+    score = _Scorer(prepared, qrels, metric, {"gain": gain, "rel_threshold": rel_threshold, "max_grade": max_grade})
+    # the folds are cut over the judged queries (those the metric is computed on), so that every fold is scored;
+    # the unjudged queries are shared out over the folds after them, fused with their fold's weights
+    evaluated = score(tuple([1.0 / prepared.n_runs] * prepared.n_runs)).dropna().index
+    judged = np.isin(queries, evaluated)
+    n_judged = int(judged.sum())
+    if n_judged < 2:
+        raise OptionError(f"fitting weights needs judged queries in at least 2 folds; the runs have {n_judged} "
+                          "query(ies) with judgments in the qrels")
+    if not isinstance(n_splits, int) or isinstance(n_splits, bool) or not 2 <= n_splits <= n_judged:
+        said = f"must be an integer in [2, {n_judged}] (the runs' judged queries)"
+        raise OptionError(f"n_splits {said}, got {n_splits!r}", cli=f"--folds {n_splits}: {said}")
     rng = np.random.default_rng(random_state)
-    shuffled = queries[rng.permutation(len(queries))]
-    parts = np.array_split(shuffled, n_splits)
+    parts = np.array_split(queries[judged][rng.permutation(n_judged)], n_splits)
+    if n_judged < len(queries):
+        rest = np.array_split(queries[~judged][rng.permutation(len(queries) - n_judged)], n_splits)
+        parts = [np.concatenate([p, r]) for p, r in zip(parts, rest)]
     grid = [round(i * step, 12) for i in range(round(1.0 / step) + 1)]
     candidates = _simplex(prepared.n_runs, step) if search == "grid" else None
-    score = _Scorer(prepared, qrels, metric, {"gain": gain, "rel_threshold": rel_threshold, "max_grade": max_grade})
     folds, weights_of = [], {}
     for f, test in enumerate(parts):
         train = np.concatenate([p for j, p in enumerate(parts) if j != f])

@@ -457,7 +457,7 @@ def test_fit_weights_folds_beyond_the_queries_name_the_flag(tmp_path, capsys):
     assert main(["fuse", *runs, "--fit-weights", "--qrels", str(tmp_path / "qrels"), "--folds", "50", "--out",
                  str(tmp_path / "f.run")]) == 2
     assert capsys.readouterr().err == ("ltr fuse: error: --folds 50: must be an integer in [2, 3] (the runs' "
-                                       "queries)\n")
+                                       "judged queries)\n")
 
 
 def test_fit_weights_takes_the_relevance_level_and_errs_highest_grade(tmp_path, capsys):

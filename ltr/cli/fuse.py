@@ -47,7 +47,8 @@ def register(sub) -> None:
                                                   "default: ndcg@10)")
     add_relevance_level(g)
     add_max_grade(g, dataset=False)
-    g.add_argument("--folds", type=int, default=None, help="folds of queries (default: 5)")
+    g.add_argument("--folds", type=int, default=None,
+                   help="folds of the judged queries; unjudged ones are shared out over them (default: 5)")
     g.add_argument("--search", default=None, choices=SEARCHES,
                    help="grid (default): every weight vector on the simplex; coordinate: coordinate ascent from "
                         "equal weights")
