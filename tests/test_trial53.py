@@ -48,3 +48,38 @@ def test_fit_weights_folds_are_unchanged_when_every_query_is_judged():
     queries = np.array([str(q) for q in range(1, 7)], dtype=object)
     expected = np.array_split(queries[np.random.default_rng(3).permutation(6)], 3)
     assert [f["test_queries"] for f in fitted.folds] == [list(p) for p in expected]
+
+
+def test_evaluate_counts_the_queries_of_each_metric_when_they_differ(tmp_path, capsys):
+    """--no-relevant nan left query 1 out of NDCG and MAP but not of DCG (0 for it), and -l 2 leaves more out of MAP
+    alone; the footer said '2 queries averaged' for all (t52 left alone)."""
+    from ltr.cli import main
+
+    data, scores = tmp_path / "a.txt", tmp_path / "s.txt"
+    data.write_text("0 qid:1 1:1\n0 qid:1 1:2\n1 qid:2 1:1\n0 qid:2 1:2\n2 qid:3 1:3\n0 qid:3 1:1\n")
+    scores.write_text("1\n2\n3\n1\n1\n2\n")
+    args = ["evaluate", str(data), "--scores", str(scores), "--no-relevant", "nan"]
+    assert main([*args, "--metrics", "ndcg@2,dcg@2,map"]) == 0
+    out = capsys.readouterr().out
+    assert "left out of the means (but DCG's, which is 0 for them)" in out
+    assert out.rstrip().endswith("queries averaged: 2 in ndcg@2, 3 in dcg@2, 2 in map")
+    assert main([*args, "--metrics", "ndcg@2,map", "-l", "2"]) == 0
+    assert capsys.readouterr().out.rstrip().endswith("queries averaged: 2 in ndcg@2, 1 in map")
+    assert main([*args, "--metrics", "ndcg@2,map"]) == 0
+    out = capsys.readouterr().out
+    assert out.rstrip().endswith("; 2 queries averaged") and "DCG" not in out
+
+
+def test_train_footer_counts_the_queries_dcg_keeps(tmp_path, capsys):
+    """ltr train --no-relevant nan said 'queries averaged: valid 3' for NDCG's mean over 2 queries."""
+    from ltr.cli import main
+
+    data = tmp_path / "a.txt"
+    data.write_text("0 qid:1 1:1\n0 qid:1 1:2\n1 qid:2 1:1\n0 qid:2 1:2\n2 qid:3 1:3\n0 qid:3 1:1\n")
+    args = ["train", str(data), "--valid", str(data), "--rounds", "2", "--preset", "none", "--min-child-samples", "1"]
+    assert main([*args, "--no-relevant", "nan", "--metrics", "ndcg@2,dcg@2"]) == 0
+    assert "queries averaged: valid 2 (dcg@2 3)\n" in capsys.readouterr().out
+    assert main([*args, "--no-relevant", "nan", "--metrics", "ndcg@2,map"]) == 0
+    assert "queries averaged: valid 2\n" in capsys.readouterr().out
+    assert main([*args, "--metrics", "ndcg@2,dcg@2"]) == 0
+    assert "queries averaged: valid 3\n" in capsys.readouterr().out

@@ -239,7 +239,7 @@ def run(args: argparse.Namespace) -> int:
               end="")
         return 0
     means = _means(args, frame, names)
-    n_averaged = int((~frame[names[0]].isna()).sum()) if len(frame) else 0
+    n_averaged = {m: int((~frame[m].isna()).sum()) if len(frame) else 0 for m in names}
     footer = describe_conventions(source=source, convention=args.convention, gain=args.gain,
                                   no_relevant=args.no_relevant, complete=args.complete, n_queries=n_averaged,
                                   max_grade=args.max_grade, metrics=names, rel_threshold=args.relevance_level)

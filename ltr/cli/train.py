@@ -125,7 +125,37 @@ def train_and_report(train, valid, test, model, names: list[str], conventions: d
         if d is not None:
             result[name] = _evaluate(model, d, names, conventions, said=name == "valid")
             result["queries"][name] = d.n_queries
+            averaged = _averaged(d, names, conventions)
+            if averaged is not None:
+                result.setdefault("averaged", {})[name] = averaged
     return result
+
+
+def _counted(n_queries: int, averaged: dict[str, int] | None) -> str:
+    """A set's queries averaged: '156', or '105' with the metrics that average other counts, '105 (dcg@10 156)'."""
+    if not averaged:
+        return str(n_queries)
+    first, *_ = averaged.values()
+    others = ", ".join(f"{m} {n}" for m, n in averaged.items() if n != first)
+    return f"{first} ({others})" if others else str(first)
+
+
+def _averaged(data, names: list[str], conventions: dict) -> dict[str, int] | None:
+    """How many of ``data``'s queries each metric's mean is over, when ``no_relevant`` is nan (queries without a
+    relevant document left out: of NDCG and MAP, not of DCG; with ``rel_threshold`` 2, more of the binary metrics);
+    None otherwise, or for data held by Dask workers."""
+    import math
+
+    import numpy as np
+
+    if hasattr(data, "evaluate_model") or not math.isnan(float(conventions.get("no_relevant", 0.0))):
+        return None
+    from ltr.metrics import evaluate_per_query
+
+    # which queries are left out depends on the labels alone: any scores tell
+    values = evaluate_per_query(data.y, np.zeros(data.y.shape[0]), group_ptr=data.group_ptr, metrics=names,
+                                **conventions)
+    return {m: int(np.count_nonzero(~np.isnan(values[m]))) for m in names}
 
 
 def _compile_notice(args, model) -> None:
@@ -238,7 +268,7 @@ def run_train(args: argparse.Namespace) -> int:
                                                     getattr(model, "feature_names_in_", None))
         model.save(args.out)
     sets = [s for s in ("train", "valid", "test") if s in result]
-    counts = ", ".join(f"{s} {result['queries'][s]}" for s in sets)
+    counts = ", ".join(f"{s} {_counted(result['queries'][s], result.get('averaged', {}).get(s))}" for s in sets)
     described = describe_conventions(convention=args.convention, gain=args.gain, no_relevant=args.no_relevant,
                                      max_grade=args.max_grade, metrics=names)
     footer = f"{described}; queries averaged: {counts}"

@@ -302,7 +302,7 @@ def describe_conventions(
     ties: str = "stable",
     rel_threshold: float = 1.0,
     complete: bool = False,
-    n_queries: int | None = None,
+    n_queries: int | Mapping[str, int] | None = None,
     max_grade: float = 4.0,
     metrics: str | Sequence[str] | None = None,
 ) -> str:
@@ -322,8 +322,10 @@ def describe_conventions(
         As passed to the metric functions (``ties`` only applies to arrays).
     complete : bool, default=False
         Runs only: trec_eval's ``-c`` (judged queries missing from the run averaged in as 0).
-    n_queries : int or None
-        How many queries the means are over; omitted when None.
+    n_queries : int, mapping of str to int, or None
+        How many queries the means are over; omitted when None. A mapping gives each metric's count (they differ
+        when ``no_relevant`` is nan: DCG keeps the queries that NDCG leaves out, and the binary metrics leave out
+        those without a label >= ``rel_threshold``), said once when they are all equal.
     max_grade : float, default=4.0
         ERR's highest grade, named when it is not the default 4, and whenever ``metrics`` has ERR (the default 4
         on data graded 0-2, MQ2008's, gives another ERR than its own grade 2).
@@ -372,7 +374,9 @@ def describe_conventions(
             raise ValueError(f"gain must be one of {sorted(_GAIN_TEXT)}, got {gain!r}")
         parts.append(_GAIN_TEXT[gain])
     if math.isnan(rules.no_relevant):
-        parts.append("queries without relevant documents left out of the means")
+        dcg = metrics is not None and "dcg" in {p.spec.name for p in parsed}
+        parts.append("queries without relevant documents left out of the means" +
+                     (" (but DCG's, which is 0 for them)" if dcg else ""))
     elif preset.no_relevant_kernels is not None and rules.no_relevant != 0.0:
         parts.append(f"queries without relevant documents score {rules.no_relevant:g} in ndcg and map, 0 in the "
                      "other metrics")
@@ -394,6 +398,10 @@ def describe_conventions(
         if rules.ties not in _TIES_TEXT:
             raise ValueError(f"ties must be one of {sorted(_TIES_TEXT)}, got {rules.ties!r}")
         parts.append(_TIES_TEXT[rules.ties])
-    if n_queries is not None:
+    if isinstance(n_queries, Mapping) and len(set(n_queries.values())) == 1:
+        n_queries = next(iter(n_queries.values()))
+    if isinstance(n_queries, Mapping):  # --no-relevant nan, or -l 2: metrics that leave out other queries
+        parts.append("queries averaged: " + ", ".join(f"{int(n)} in {m}" for m, n in n_queries.items()))
+    elif n_queries is not None:
         parts.append(f"{int(n_queries)} {'query' if int(n_queries) == 1 else 'queries'} averaged")
     return "; ".join(parts)
