@@ -45,7 +45,7 @@ from features.scorers import Scorer, get_scorer
 from features.scorers.neural import ModelScorer
 from ltr.io import python_values
 
-__all__ = ["DESCRIPTION_FORMAT", "RUNTIME_PARAMS", "FeatureSet", "FeatureSpec", "differences"]
+__all__ = ["DESCRIPTION_FORMAT", "RUNTIME_PARAMS", "FeatureSet", "FeatureSpec", "analyzer_differences", "differences"]
 
 
 #: The ``format`` of :meth:`FeatureSet.to_dict`'s description.
@@ -469,6 +469,31 @@ def _settings(analyzer: Mapping[str, Any]) -> Mapping[str, Any]:
         return analyzer
 
 
+def analyzer_differences(a: Analyzer | Mapping[str, Any], b: Analyzer | Mapping[str, Any],
+                         labels: tuple[str, str] = ("the first", "the second")) -> list[str]:
+    """What two analyzers (or their :meth:`Analyzer.to_dict` settings) disagree on, one phrase per setting (empty
+    when they analyse alike). Stopwords are compared as the words they hold: the shipped ``terrier`` list and a
+    file of the same words agree.
+
+    Examples
+    --------
+    >>> analyzer_differences(Analyzer(), Analyzer(stemmer="english"), ("the index", "the options"))
+    ["analyzer stemmer: 'porter' in the index, 'english' in the options"]
+    >>> from features.analysis import load_stopwords
+    >>> analyzer_differences(Analyzer(stopwords="terrier"), Analyzer(stopwords=sorted(load_stopwords("terrier"))))
+    []
+    """
+    xa, xb = (_settings(x.to_dict() if isinstance(x, Analyzer) else x) for x in (a, b))
+    out = []
+    stop = ("stopwords", "stopwords_name", "stopwords_sha256")
+    if sorted(xa.get("stopwords") or []) != sorted(xb.get("stopwords") or []):
+        out.append(f"analyzer stopwords: {_stopwords(xa)} in {labels[0]}, {_stopwords(xb)} in {labels[1]}")
+    for key in sorted((set(xa) | set(xb)) - set(stop)):
+        if xa.get(key) != xb.get(key):
+            out.append(f"analyzer {key}: {_show(xa.get(key))} in {labels[0]}, {_show(xb.get(key))} in {labels[1]}")
+    return out
+
+
 def _stopwords(analyzer: Mapping[str, Any]) -> str:
     words = analyzer.get("stopwords") or []
     name = analyzer.get("stopwords_name")
@@ -584,14 +609,7 @@ def differences(a: Mapping[str, Any], b: Mapping[str, Any], labels: tuple[str, s
         for i, (ea, eb) in enumerate(zip(fa, fb)):
             out.extend(_entry_differences(i, ea, eb, labels))
     if "analyzer" in a and "analyzer" in b:
-        xa, xb = _settings(a["analyzer"]), _settings(b["analyzer"])
-        stop = ("stopwords", "stopwords_name", "stopwords_sha256")
-        if any(xa.get(k) != xb.get(k) for k in stop):
-            out.append(f"analyzer stopwords: {_stopwords(xa)} in {labels[0]}, {_stopwords(xb)} in {labels[1]}")
-        for key in sorted((set(xa) | set(xb)) - set(stop)):
-            if xa.get(key) != xb.get(key):
-                out.append(f"analyzer {key}: {_show(xa.get(key))} in {labels[0]}, {_show(xb.get(key))} in "
-                           f"{labels[1]}")
+        out.extend(analyzer_differences(a["analyzer"], b["analyzer"], labels))
     positional = next((e.get("scorer") for e in fa + fb if _positional(e.get("scorer"))), None)
     if "analyzer" in a and "analyzer" in b and positional is not None:  # only where a column reads positions
         pa, pb = (d.get("positions", "terms") for d in (a, b))

@@ -46,6 +46,9 @@ __all__ = ["FieldIndex", "InvertedIndex", "QueryTerms"]
 
 log = logging.getLogger(__name__)
 
+#: Empty positions between two fields in the concatenated ``"all"`` field, unless :meth:`InvertedIndex.build` is
+#: told otherwise (``ltr features`` builds with it, and checks a reused index against it).
+POSITION_GAP = 8
 FORMAT_VERSION = 2  # 2: positions count dropped tokens; 1 (still read, as built): the kept terms only
 _FIELD_ARRAYS = ("indptr", "docs", "tf", "pos_ptr", "positions", "doc_len")
 
@@ -221,7 +224,7 @@ class InvertedIndex:
         *,
         fields: Sequence[str] | None = None,
         all_field: str | None = "all",
-        position_gap: int = 8,
+        position_gap: int = POSITION_GAP,
         positions: str = "tokens",
         progress: bool = False,
     ) -> InvertedIndex:

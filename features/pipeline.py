@@ -255,7 +255,7 @@ def load_or_build_index(
         ``path`` holds an index of other documents, another analyzer or other fields (naming the difference: delete
         it to rebuild).
     """
-    from features.index import InvertedIndex, default_fields
+    from features.index import POSITION_GAP, InvertedIndex, default_fields
 
     p = None if path is None else Path(path)
     if p is not None and p.exists():
@@ -265,16 +265,29 @@ def load_or_build_index(
         problem = index.mismatch(docs)
         if problem:
             raise ValueError(f"index {p} {problem}; delete it to rebuild")
-        if index.analyzer != analyzer:
-            raise ValueError(f"index {p} was built with another analyzer ({index.analyzer}); delete it to rebuild, "
-                             "or pass the same analysis options")
+        from features.featureset import analyzer_differences
+
+        differ = analyzer_differences(index.analyzer, analyzer, ("the index", "the options"))
+        if differ:  # setting by setting (a stopword list is its words: the shipped name or a file of them agree)
+            raise ValueError(f"index {p} was built with another analyzer ({'; '.join(differ)}); delete it to "
+                             "rebuild, or pass the same analysis options")
         have = [f for f in index.field_names if f != "all"]
-        if fields is not None and sorted(have) != sorted(f for f in fields if f != "all"):
+        asked = [f for f in fields if f != "all"] if fields is not None else None
+        if asked is not None and sorted(have) != sorted(asked):
             raise ValueError(f"index {p} holds the fields {have}, not {list(fields)}; delete it to "
                              "rebuild, or leave out the fields option")
-        if fields is None and sorted(have) != sorted(default_fields(docs)):  # the default: every non-empty field
+        if asked is None and sorted(have) != sorted(default_fields(docs)):  # the default: every non-empty field
             raise ValueError(f"index {p} holds the fields {have}, not {default_fields(docs)} (every non-empty field, "
                              "the default); delete it to rebuild, or name the fields it holds")
+        order = asked if asked is not None else default_fields(docs)
+        if len(have) > 1 and have != order:  # the columns' order, and the 'all' field's concatenation, follow it
+            raise ValueError(f"index {p} holds the fields in the order {have}, not {order}: the columns and the "
+                             "'all' field (its proximity features) follow the order; delete it to rebuild, or give "
+                             f"the fields in its order ({','.join(have)})")
+        if len(have) > 1 and index.position_gap != POSITION_GAP:
+            raise ValueError(f"index {p} was built with position_gap={index.position_gap} between fields, not "
+                             f"{POSITION_GAP} as this command builds (the 'all' field's proximity features read it); "
+                             "delete it to rebuild")
         from features.index import warn_format_1
 
         warn_format_1(p, index)

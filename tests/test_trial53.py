@@ -83,3 +83,71 @@ def test_train_footer_counts_the_queries_dcg_keeps(tmp_path, capsys):
     assert "queries averaged: valid 2\n" in capsys.readouterr().out
     assert main([*args, "--metrics", "ndcg@2,dcg@2"]) == 0
     assert "queries averaged: valid 3\n" in capsys.readouterr().out
+
+
+# -- ltr features --index: a reused index is checked for what a fresh build would make (trial t53/retrieval) --------
+@pytest.fixture
+def smart_adi(tmp_path):
+    """A SMART folder with a title and a body field (so that the index has an 'all' field of two fields)."""
+    folder = tmp_path / "adi"
+    folder.mkdir()
+    (folder / "ADI.ALL").write_text(".I 1\n.T\nwing flutter\n.W\nflutter of a wing in heat\n.I 2\n.T\nheat\n.W\n"
+                                    "heat transfer of wing slabs\n.I 3\n.T\nslabs\n.W\nwing and flutter\n")
+    (folder / "ADI.QRY").write_text(".I 1\n.W\nwing flutter\n.I 2\n.W\nheat slabs\n")
+    (folder / "ADI.REL").write_text("1 1 0 0.0\n2 2 0 0.0\n")
+    return folder
+
+
+def _features(folder, tmp_path, *extra):
+    from ltr.cli import main
+
+    return main(["features", "--collection", str(folder), "--topk", "3", "--out", str(tmp_path / "o.letor"),
+                 "--index", str(tmp_path / "ix.npz"), "--quiet", *extra])
+
+
+def test_an_index_of_the_fields_in_another_order_is_refused(smart_adi, tmp_path, capsys):
+    """--fields body,title reused an index of title,body: the index's column order and its 'all' field (title
+    first), whose proximity features differ, rc 0 and nothing said."""
+    assert _features(smart_adi, tmp_path, "--fields", "title,body") == 0
+    assert _features(smart_adi, tmp_path, "--fields", "body,title") == 1
+    err = capsys.readouterr().err
+    assert "holds the fields in the order ['title', 'body'], not ['body', 'title']" in err
+    assert "give the fields in its order (title,body)" in err and "Traceback" not in err
+    assert _features(smart_adi, tmp_path, "--fields", "title,body") == 0
+
+
+def test_an_index_of_another_position_gap_is_refused(smart_adi, tmp_path, capsys):
+    from features.analysis import Analyzer
+    from features.collections import read_smart_documents
+    from features.index import InvertedIndex
+
+    docs = read_smart_documents(smart_adi / "ADI.ALL")
+    InvertedIndex.build(docs, Analyzer(), position_gap=0).save(tmp_path / "ix.npz")
+    assert _features(smart_adi, tmp_path) == 1
+    assert "was built with position_gap=0 between fields, not 8 as this command builds" in capsys.readouterr().err
+
+
+def test_an_index_with_the_same_stopwords_under_another_name_is_reused(smart_adi, tmp_path, capsys):
+    """A file of exactly Terrier's words against --stopwords terrier was refused, in a message of every word."""
+    from features.analysis import load_stopwords
+
+    words = tmp_path / "terrier.txt"
+    words.write_text("\n".join(sorted(load_stopwords("terrier"))) + "\n")
+    assert _features(smart_adi, tmp_path, "--stopwords", str(words)) == 0
+    assert _features(smart_adi, tmp_path, "--stopwords", "terrier") == 0
+    assert _features(smart_adi, tmp_path, "--stopwords", "lucene", "--stemmer", "english") == 1
+    err = capsys.readouterr().err
+    assert ("analyzer stopwords: a list of 733 words in the index, the 'lucene' list (33 words) in the options; "
+            "analyzer stemmer: 'porter' in the index, 'english' in the options)") in err
+    assert len(err) < 400
+
+
+@pytest.mark.parametrize("stat", ["tf", "tf_norm"])
+@pytest.mark.parametrize("param", [{"idf": "okapi"}, {"doc_count": "collection"}])
+def test_term_stats_refuses_an_idf_setting_its_stat_does_not_use(stat, param):
+    """Accepted and ignored, they were recorded as if the columns had been made with them (t53/retrieval)."""
+    from features.featureset import FeatureSet
+
+    with pytest.raises(ValueError, match=rf"does not take '{next(iter(param))}' here: stat='{stat}' uses no idf"):
+        FeatureSet([{"scorer": "term_stats", "stat": stat, **param}])
+    FeatureSet([{"scorer": "term_stats", "stat": "tfidf", **param}])  # read there
