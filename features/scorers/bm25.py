@@ -45,6 +45,9 @@ undefined there; the term matches nothing, so only ``term_stats``'s ``idf`` show
 bm25s's ``lucene`` and ``robertson`` scores leave out the constant :math:`(k_1 + 1)`; they equal these divided by
 :math:`(k_1 + 1)`. With ``idf="atire"`` this is ATIRE's BM25 as Kamphuis et al. (2020) describe it, and equals bm25s
 ``method="atire"`` as it is (that one keeps the factor).
+Document lengths are exact: Lucene (7 and later) stores each length in one byte, exact below 24 tokens and to 4
+significant bits above, so Lucene's own ranking of longer documents differs slightly (Kamphuis et al.'s "accurate"
+Lucene variant is the one computed here; on Cranfield the top 10 of 146 of 225 queries differ, MAP by 0.001).
 A document without any query term scores 0; an empty field has length 0 (and ``avgdl = 0`` is treated as
 :math:`|d|/\mathrm{avgdl} = 1`).
 

@@ -76,13 +76,16 @@ class TermStats(Scorer):
         self._check(ok, "pools", f"a non-empty list drawn from {POOLS}")
         self._check(p["idf"] in BM25_IDF, "idf", f"one of {BM25_IDF}")
         self._check(p["doc_count"] is None or p["doc_count"] in DOC_COUNTS, "doc_count", f"one of {DOC_COUNTS}")
+        for key in ("idf", "doc_count"):  # accepted and ignored they would say the columns were made with them
+            self._refuse_given(p["stat"] not in ("idf", "tfidf"), key,
+                               f"stat={p['stat']!r} uses no idf (only stat='idf' and 'tfidf' do)")
         if p["doc_count"] is None:  # as BM25's (features.scorers.bm25): recorded
             p["doc_count"] = default_doc_count(p["idf"])
 
     @classmethod
     def reads(cls, key: str, params) -> bool:
-        """``doc_count`` counts the idf's N: read by the stats that use the idf only."""
-        if key == "doc_count":
+        """``idf`` and ``doc_count`` (the idf's N): read by the stats that use the idf only."""
+        if key in ("idf", "doc_count"):
             return params.get("stat", cls.defaults["stat"]) in ("idf", "tfidf")
         return super().reads(key, params)
 

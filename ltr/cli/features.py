@@ -100,7 +100,9 @@ def register(sub) -> None:
                            "collection)")
     cand.add_argument("--bm25-preset", default="lucene", choices=sorted(_BM25_PRESETS),
                       help="first-stage BM25 as Lucene/Anserini or as Terrier computes it (lucene: Lucene's idf, "
-                           "scores (k1 + 1) times Lucene 8+'s, which leaves that constant out, so the same ranking; "
+                           "scores (k1 + 1) times Lucene 8+'s, which leaves that constant out, with exact document "
+                           "lengths, as bm25s' lucene; Lucene itself keeps lengths above 23 tokens in one byte, so "
+                           "its ranking differs slightly; "
                            "terrier: Terrier's idf, k3 = 8, qtf normalisation and, unless --analyzer is given, "
                            "Terrier's analysis); the --bm25-* flags override it")
     cand.add_argument("--save-run", "--run-out", dest="save_run", metavar="FILE",
