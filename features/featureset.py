@@ -240,10 +240,10 @@ class FeatureSet:
     @classmethod
     def _from_file(cls, p: Path, keep=None) -> FeatureSet | None:
         """:meth:`load` of a file; ``keep(entries)`` gives the entries to build (None: give up, return None)."""
-        if not p.is_file():
+        if not p.is_file() and not (p.exists() and not p.is_dir()):  # a pipe or /dev/stdin is read
             names = ", ".join(repr(n) for n in SHIPPED)
-            raise ValueError(f"feature set must be a shipped one ({names}) or a .toml/.json file; {str(p)!r} "
-                             "does not exist")
+            why = "is a folder" if p.is_dir() else "does not exist"
+            raise ValueError(f"feature set must be a shipped one ({names}) or a .toml/.json file; {str(p)!r} {why}")
         from ltr.io.files import read_utf8_file
 
         text = read_utf8_file(p, "feature set")

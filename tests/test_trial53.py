@@ -151,3 +151,12 @@ def test_term_stats_refuses_an_idf_setting_its_stat_does_not_use(stat, param):
     with pytest.raises(ValueError, match=rf"does not take '{next(iter(param))}' here: stat='{stat}' uses no idf"):
         FeatureSet([{"scorer": "term_stats", "stat": stat, **param}])
     FeatureSet([{"scorer": "term_stats", "stat": "tfidf", **param}])  # read there
+
+
+def test_an_empty_device_as_feature_set_is_read_not_said_missing(tmp_path):
+    from features.featureset import FeatureSet
+
+    with pytest.raises(ValueError, match="^/dev/null: expected a top-level 'features' array$"):
+        FeatureSet.load("/dev/null")
+    with pytest.raises(ValueError, match="'/nonexistent/f.toml' does not exist$"):
+        FeatureSet.load("/nonexistent/f.toml")
