@@ -3,6 +3,7 @@ so that no fold is left without a query to score."""
 
 from __future__ import annotations
 
+import re
 import warnings
 
 import numpy as np
@@ -160,3 +161,41 @@ def test_an_empty_device_as_feature_set_is_read_not_said_missing(tmp_path):
         FeatureSet.load("/dev/null")
     with pytest.raises(ValueError, match="'/nonexistent/f.toml' does not exist$"):
         FeatureSet.load("/nonexistent/f.toml")
+
+
+# -- data files in the wild (trial t53/datasets) -------------------------------------------------------------------
+def test_verify_reads_compression_by_content_as_the_readers_do(tmp_path, shared_file, capsys):
+    """ADI's text saved as .gz (a browser that decoded the download) was 'cannot read' (said twice); gzip data under
+    the plain name 'differed' in size and sha256 from the release it is."""
+    import gzip
+    import shutil
+
+    from ltr.cli import main
+
+    plain, packed = tmp_path / "plain", tmp_path / "packed"
+    plain.mkdir()
+    packed.mkdir()
+    for p in sorted(shared_file("adi").glob("ADI.*")):
+        shutil.copy(p, plain / f"{p.name}.gz")  # plain text under a .gz name
+        (packed / p.name).write_bytes(gzip.compress(p.read_bytes()))  # gzip data under the plain name
+    for folder in (plain, packed):
+        assert main(["data", "verify", "adi", str(folder)]) == 0
+        out = capsys.readouterr().out
+        assert "OK; 4 of 4 files present, 0 missing, 0 differ" in out and "cannot read" not in out, out
+
+
+@pytest.mark.parametrize("magic, said", [(b"Rar!\x1a\x07\x00\xcf\x90s\x00", "a RAR archive: unpack it (unrar x FILE"),
+                                         (b"Rar!\x1a\x07\x01\x003\x92", "a RAR archive: unpack it"),
+                                         (b"7z\xbc\xaf'\x1c\x00\x04junk", "a 7z archive: unpack it (7z x FILE")])
+def test_a_rar_or_7z_archive_given_as_data_is_named(tmp_path, magic, said, capsys):
+    """LETOR 4.0 ships as RAR: MQ2008.rar given to ltr info read as 'the label is not a number'."""
+    from ltr.cli import main
+    from ltr.exceptions import LetorFormatError
+    from ltr.io import read_letor
+
+    path = tmp_path / "MQ2008.rar"
+    path.write_bytes(magic + bytes(range(256)) * 4)
+    with pytest.raises(LetorFormatError, match=re.escape(said)):
+        read_letor(path)
+    assert main(["info", str(path)]) == 1
+    assert capsys.readouterr().err.startswith(f"ltr info: error: {path}:1: {said}")

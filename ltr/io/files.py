@@ -196,6 +196,10 @@ def read_bytes(path: str | os.PathLike, *, error: type[FileFormatError] = FileFo
 _UNREAD = ((b"\x28\xb5\x2f\xfd", "zstd-compressed: decompress it (zstd -d FILE), or read it through a pipe "
             "(<(zstd -dc FILE))"),
            (b"PK\x03\x04", "a zip archive: unpack it (unzip FILE) and give the file inside"),
+           # RAR 4 and 5, as every LETOR 4.0 set (MQ2007/8 and their -semi, -list) and LETOR 3.0's are published
+           (b"Rar!\x1a\x07", "a RAR archive: unpack it (unrar x FILE, 7z x FILE or bsdtar -xf FILE) and give the "
+            "file inside"),
+           (b"7z\xbc\xaf\x27\x1c", "a 7z archive: unpack it (7z x FILE or bsdtar -xf FILE) and give the file inside"),
            # Unix compress (LZW), as the TREC disks ship their documents (la010189.Z): gzip -d reads it too
            (b"\x1f\x9d", "Unix compress (.Z) data: decompress it (uncompress FILE, or gzip -d FILE), or read it "
             "through a pipe (<(gzip -dc FILE))"))
@@ -203,8 +207,9 @@ _UNREAD = ((b"\x28\xb5\x2f\xfd", "zstd-compressed: decompress it (zstd -d FILE),
 
 def refuse_utf16(head: bytes, path: str | os.PathLike, error: type[FileFormatError] = FileFormatError) -> None:
     """Raise ``error`` naming the file when ``head`` (a file's first bytes) starts with a UTF-16 byte-order mark
-    (as Windows tools save text), or is a zstd stream, a zip archive, Unix compress data or (from its first 512
-    bytes, a tar header) a tar archive: read as UTF-8 its first byte would be taken for a label or a garbled token."""
+    (as Windows tools save text), or is a zstd stream, a zip, RAR or 7z archive, Unix compress data or (from its
+    first 512 bytes, a tar header) a tar archive: read as UTF-8 its first byte would be taken for a label or a
+    garbled token."""
     if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
         raise error("UTF-16 text: convert it to UTF-8 (iconv -f UTF-16 -t UTF-8)", str(path), 1)
     for magic, what in _UNREAD:
