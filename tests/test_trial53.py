@@ -199,3 +199,20 @@ def test_a_rar_or_7z_archive_given_as_data_is_named(tmp_path, magic, said, capsy
         read_letor(path)
     assert main(["info", str(path)]) == 1
     assert capsys.readouterr().err.startswith(f"ltr info: error: {path}:1: {said}")
+
+
+def test_query_sizes_of_another_file_without_qid_tokens_get_no_no_query_file_hint(tmp_path):
+    from ltr.exceptions import LetorFormatError
+    from ltr.io import read_letor
+
+    data = tmp_path / "d.txt"
+    data.write_text("".join(f"{i % 3} 1:0.{i} 2:{i}\n" for i in range(10)))
+    (tmp_path / "d.txt.query").write_text("4\n5\n")
+    with pytest.raises(LetorFormatError, match="add up to 9 but the data file .* has 10 rows, and no qid tokens: the "
+                                               "sizes file is not this data file's") as caught:
+        read_letor(data)
+    assert "query-file" not in str(caught.value) and "query_file" not in str(caught.value)
+    (tmp_path / "e.txt").write_text("".join(f"{i % 3} qid:{i // 5} 1:0.{i}\n" for i in range(10)))
+    (tmp_path / "e.txt.query").write_text("4\n5\n")
+    with pytest.raises(LetorFormatError, match="if the data file's qid tokens give the groups"):
+        read_letor(tmp_path / "e.txt")

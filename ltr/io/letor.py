@@ -894,8 +894,10 @@ def _resolve_qids(buf, spath, qid, n_noqid, first_noqid, where, sizes, qpath, au
         return qid, None
     n = qid.size
     if int(sizes.sum()) != n:
-        raise LetorFormatError(f"the group sizes in the .query file add up to {int(sizes.sum())} but the data "
-                               f"file {spath} has {n} rows", str(qpath), fix={"query_file": None},
+        said = f"the group sizes in the .query file add up to {int(sizes.sum())} but the data file {spath} has {n} rows"
+        if n_noqid == n:  # no qid token to fall back on: the sizes are another file's
+            raise LetorFormatError(f"{said}, and no qid tokens: the sizes file is not this data file's", str(qpath))
+        raise LetorFormatError(said, str(qpath), fix={"query_file": None},
                                hint="if the data file's qid tokens give the groups")
     group = np.repeat(np.arange(sizes.size, dtype=np.int64), sizes)
     if n_noqid == n:
