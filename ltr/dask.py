@@ -996,11 +996,17 @@ def _xgboost_stopping_metric(model, metrics) -> str:
     return _xgboost_ndcg(first)
 
 
+#: The cut-off that makes XGBoost's NDCG the whole list's: XGBoost (2.0 and later) reads ``ndcg-``, and the largest
+#: unsigned cut-off ``ndcg@4294967295-``, as its default NDCG@32 (trial t53: a --dask fit with
+#: --early-stopping-metric ndcg kept the best round by NDCG@32); no query is longer than this.
+_WHOLE_LIST = 2**31 - 1
+
+
 def _xgboost_ndcg(metric: str) -> str:
     """XGBoost's name of ``metric``'s NDCG cut-off with ltr.metrics' default of 0 for a query without a relevant
-    document: ``ndcg@k-``, or ``ndcg-`` for the whole list."""
+    document: ``ndcg@k-``, or ``ndcg@2147483647-`` for the whole list (:data:`_WHOLE_LIST`)."""
     k = metric.partition("@")[2]
-    return f"ndcg@{k}-" if k else "ndcg-"
+    return f"ndcg@{k or _WHOLE_LIST}-"
 
 
 def _fit_xgboost(model, native, data: DaskRankingData, client, eval_set, metrics):

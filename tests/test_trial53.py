@@ -216,3 +216,32 @@ def test_query_sizes_of_another_file_without_qid_tokens_get_no_no_query_file_hin
     (tmp_path / "e.txt.query").write_text("4\n5\n")
     with pytest.raises(LetorFormatError, match="if the data file's qid tokens give the groups"):
         read_letor(tmp_path / "e.txt")
+
+
+def test_dask_xgboost_stops_on_the_whole_lists_ndcg_when_no_cut_off_is_given():
+    """--early-stopping-metric ndcg under --dask stopped on XGBoost's 'ndcg-', which XGBoost 2+ reads as NDCG@32
+    (trial t53/dask: 36 rounds kept where the whole list's NDCG and the local fit chose others)."""
+    import xgboost as xgb
+    from sklearn.metrics import ndcg_score
+
+    import ltr.dask
+
+    rng = np.random.default_rng(0)
+    sizes = [80, 50, 120]
+    y = np.concatenate([(rng.random(n) < 0.1).astype(float) for n in sizes])
+    for s in np.cumsum([0, *sizes[:-1]]):
+        y[s + sizes[0] // 2 + 20] = 1.0  # a relevant document past rank 32 in every query
+    X = rng.normal(size=(y.size, 3))
+    qid = np.repeat(np.arange(len(sizes)), sizes)
+    name = ltr.dask._xgboost_ndcg("ndcg")
+    dm = xgb.DMatrix(X, y, qid=qid, base_margin=rng.normal(size=y.size))  # distinct scores: no ties to order
+    history = {}
+    booster = xgb.train({"objective": "rank:ndcg", "eval_metric": name, "nthread": 1, "eta": 1e-3}, dm, 1,
+                        evals=[(dm, "v")], evals_result=history, verbose_eval=False)
+    scores = booster.predict(dm)
+    assert np.unique(scores).size == scores.size
+    # binary labels: exp2 and linear gain agree, so scikit-learn's NDCG of each whole list is the reference
+    bounds = np.cumsum([0, *sizes])
+    want = np.mean([ndcg_score([y[a:b]], [scores[a:b]]) for a, b in zip(bounds[:-1], bounds[1:])])
+    assert history["v"][name][0] == pytest.approx(want, abs=1e-6)
+    assert ltr.dask._xgboost_ndcg("ndcg@10") == "ndcg@10-"
