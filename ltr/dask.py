@@ -127,7 +127,31 @@ def connect(address: str = "local:2", *, timeout: float = 30.0) -> Iterator[Any]
     _check_host(address)
     client = _connect_within(distributed, address, float(timeout))
     with client:
+        _check_workers(client, address)
         yield client
+
+
+def _check_workers(client, address: str) -> None:
+    """Refuse a cluster whose workers lack ltrkit (they die unpickling the first task that names it, and the cluster
+    then looks empty: trial t53), naming them; warn of workers with another version than this process's."""
+    from ltr import __version__
+
+    try:  # a builtin and an expression: nothing of ltrkit's is unpickled there to ask
+        found = client.run(eval, "__import__('ltr').__version__", on_error="return")
+    except Exception as e:  # noqa: BLE001 - a scheduler that cannot say: the work itself will tell
+        logger.debug("could not ask the workers their ltrkit: %s", e)
+        return
+    lacking = sorted(w for w, v in found.items() if not isinstance(v, str))
+    if lacking:
+        shown = ", ".join(lacking[:3]) + (f" and {len(lacking) - 3} more" if len(lacking) > 3 else "")
+        raise RuntimeError(
+            f"{len(lacking)} of the {len(found)} Dask worker(s) of {address} cannot import ltrkit ({shown}): install "
+            f"ltrkit {__version__} (this process's version) in every worker's environment, then restart the workers")
+    other = sorted({v for v in found.values() if v != __version__})
+    if other:
+        warnings.warn(f"Dask workers of {address} run ltrkit {', '.join(other)}, this process {__version__}: install "
+                      "the same version everywhere (shards read and models scored there may differ)", UserWarning,
+                      stacklevel=3)
 
 
 def _check_host(address: str) -> None:

@@ -245,3 +245,39 @@ def test_dask_xgboost_stops_on_the_whole_lists_ndcg_when_no_cut_off_is_given():
     want = np.mean([ndcg_score([y[a:b]], [scores[a:b]]) for a, b in zip(bounds[:-1], bounds[1:])])
     assert history["v"][name][0] == pytest.approx(want, abs=1e-6)
     assert ltr.dask._xgboost_ndcg("ndcg@10") == "ndcg@10-"
+
+
+class _Workers:
+    """A stand-in for a distributed.Client whose workers answer ``client.run`` as given."""
+
+    def __init__(self, answers):
+        self.answers = answers
+
+    def run(self, function, *args, on_error="raise"):
+        assert function is eval and on_error == "return"  # nothing of ltrkit's is sent to be unpickled there
+        return self.answers
+
+
+def test_workers_without_ltrkit_are_named_before_any_work():
+    """Workers that could not import ltr died unpickling the first shard read, and the command said the cluster
+    'has no worker: start some' (trial t53/dask)."""
+    import ltr.dask
+
+    answers = {"tcp://10.0.0.1:4001": "0.1.0", "tcp://10.0.0.2:4001": ModuleNotFoundError("No module named 'ltr'")}
+    with pytest.raises(RuntimeError, match=r"^1 of the 2 Dask worker\(s\) of tcp://s:8786 cannot import ltrkit "
+                                           r"\(tcp://10.0.0.2:4001\): install ltrkit"):
+        ltr.dask._check_workers(_Workers(answers), "tcp://s:8786")
+    with pytest.warns(UserWarning, match="Dask workers of tcp://s:8786 run ltrkit 0.0.9, this process"):
+        ltr.dask._check_workers(_Workers({"tcp://10.0.0.1:4001": "0.0.9"}), "tcp://s:8786")
+    ltr.dask._check_workers(_Workers({"tcp://10.0.0.1:4001": ltr.__version__}), "tcp://s:8786")
+
+
+def test_a_real_cluster_is_asked_whether_its_workers_import_ltrkit():
+    pytest.importorskip("distributed")
+    import ltr.dask
+
+    with ltr.dask.connect("local:1") as client:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            with ltr.dask.connect(client.scheduler.address) as remote:  # asked, found, and not warned of
+                assert len(remote.scheduler_info()["workers"]) == 1
