@@ -54,6 +54,7 @@ import io
 import logging
 import math
 import os
+import re
 import threading
 import time
 import warnings
@@ -797,6 +798,12 @@ def _engine_failure(engine: str, e: BaseException) -> RuntimeError:
         text = (str(e).strip().splitlines() or [type(e).__name__])[0].split("Stack trace:")[0].strip(" ;:")
     except Exception:  # some distributed exceptions cannot render themselves
         text = type(e).__name__
+    if type(e).__name__ == "LightGBMError":  # the engine's own refusal, the same on every run: not a dead worker
+        port = re.search(r"\bport\b|_port\b|\bbinding\b", text, re.IGNORECASE) is not None  # not 'support'
+        advice = ("a port it was told to use is taken or not allowed: leave out machines and local_listen_port "
+                  "(LightGBM's Dask ranker then finds free ports), or free them" if port else
+                  "LightGBM refused its configuration under Dask: change or leave out the parameter it names")
+        return RuntimeError(f"distributed {engine} training failed ({type(e).__name__}: {text}); {advice}")
     return RuntimeError(f"distributed {engine} training failed ({type(e).__name__}: {text}); if a worker died "
                         "(out of memory, killed), its log says why: give the workers more memory or less data "
                         "each (more shards, more workers), check that every worker can read the shards, and run "
@@ -846,12 +853,28 @@ def _configured(model, engine: str | None, *, quiet: bool = False):
                           "process (drop the client, or use kernel='native')",
                           cli="distributed training uses the engines' native objectives: --kernel numba runs in one "
                               "process (drop --dask, or use --kernel native)")
+    from ltr.objectives import NATIVE
+
+    if model.objective not in NATIVE[engine]:  # a Numba kernel only (listnet, distill...): its hint is --kernel numba
+        ours = sorted(NATIVE[engine])
+        raise OptionError(f"objective={model.objective!r} is a Numba kernel, which runs in one process: distributed "
+                          f"{engine} training uses the engine's native objectives ({', '.join(ours)}); drop the "
+                          "client to train it",
+                          cli=f"--objective {model.objective} is a Numba kernel, which runs in one process: --dask "
+                              f"trains {engine}'s native objectives ({', '.join(ours)}); drop --dask to train it")
     if model.normalize is not None:
         raise OptionError("normalize is not supported with distributed training: normalise the shards first",
                           cli="--normalize is not supported with --dask: normalise the shards first")
     from ltr.rankers.aliases import engine_threads_key
 
     threads = engine_threads_key(engine, model.engine_params)
+    learner = {k: v for k, v in dict(model.engine_params or {}).items()
+               if k in ("tree_learner", "tree", "tree_type", "tree_learner_type")}
+    if engine == "lightgbm" and any(str(v).lower() in ("feature", "feature_parallel") for v in learner.values()):
+        (key, value), = learner.items()
+        why = "LightGBM's Dask ranker trains data- or voting-parallel only (its C API has no feature-parallel)"
+        raise OptionError(f"engine_params: {key}={value!r}: {why}; use 'data' or 'voting'",
+                          cli=f"--param {key}={value}: {why}; use data or voting")
     if engine == "lightgbm" and threads is not None:  # dropped, or warned about by LightGBM as ignored
         why = ("LightGBM's Dask ranker trains each worker with the threads Dask gives it (dask-worker --nthreads, "
                "LocalCluster's threads_per_worker), not a count of its own")

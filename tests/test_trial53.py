@@ -273,7 +273,9 @@ def test_workers_without_ltrkit_are_named_before_any_work():
 
 
 def test_a_real_cluster_is_asked_whether_its_workers_import_ltrkit():
-    pytest.importorskip("distributed")
+    from ltr._shared import import_reference
+
+    import_reference("distributed")  # the dask extra (in dev)
     import ltr.dask
 
     with ltr.dask.connect("local:1") as client:
@@ -281,3 +283,54 @@ def test_a_real_cluster_is_asked_whether_its_workers_import_ltrkit():
             warnings.simplefilter("error")
             with ltr.dask.connect(client.scheduler.address) as remote:  # asked, found, and not warned of
                 assert len(remote.scheduler_info()["workers"]) == 1
+
+
+@pytest.fixture
+def two_shards(tmp_path):
+    for i in range(2):
+        (tmp_path / f"s{i}.txt").write_text("".join(f"{r % 2} qid:{i * 10 + r // 4} 1:{r} 2:{r % 3}\n"
+                                                    for r in range(8)))
+    return str(tmp_path / "s*.txt")
+
+
+@pytest.mark.parametrize("extra, said", [
+    (["--objective", "listnet"], "--objective listnet is a Numba kernel, which runs in one process: --dask trains "
+                                 "xgboost's native objectives (lambdarank, logistic, map, pointwise, ranknet); drop "
+                                 "--dask to train it"),
+    (["--objective", "listnet", "--engine", "lightgbm"], "--dask trains lightgbm's native objectives (lambdarank, "
+                                                         "logistic, pointwise, xendcg)"),
+    (["--objective", "distill"], "--objective distill is a Numba kernel, which runs in one process: drop --dask"),
+    (["--engine", "lightgbm", "--dask-engine", "xgboost"], "--engine lightgbm contradicts --dask-engine xgboost"),
+    (["--engine", "lightgbm", "--param", "tree_learner=feature"], "--param tree_learner=feature: LightGBM's Dask "
+                                                                  "ranker trains data- or voting-parallel only"),
+])
+def test_dask_refusals_point_at_what_works_under_dask(two_shards, extra, said, capsys):
+    """Under --dask the hints said 'add --kernel numba' (refused with --dask), an --engine lightgbm beside
+    --dask-engine xgboost trained XGBoost, and feature-parallel failed after the cluster started with advice about
+    memory (trial t53/dask). Each is refused before any cluster starts."""
+    from ltr.cli import main
+
+    assert main(["train", two_shards, "--dask", "local:2", "--rounds", "2", *extra]) == 2
+    err = capsys.readouterr().err
+    assert said in err and "--kernel numba" not in err.split(said)[0], err
+
+
+def test_cv_given_a_glob_of_shards_says_what_it_reads(two_shards, capsys):
+    from ltr.cli import main
+
+    assert main(["cv", two_shards, "--dask", "local:2"]) == 2
+    assert "ltr cv reads one LETOR file (or --root's fold folders), not a glob of shards" in capsys.readouterr().err
+
+
+def test_a_lightgbm_refusal_under_dask_gets_no_advice_about_dead_workers():
+    import ltr.dask
+
+    class LightGBMError(Exception):
+        pass
+
+    port = ltr.dask._engine_failure("lightgbm", LightGBMError("Binding port 12411 failed"))
+    assert "leave out machines and local_listen_port" in str(port) and "more memory" not in str(port)
+    other = ltr.dask._engine_failure("lightgbm", LightGBMError("Do not support something"))
+    assert "LightGBM refused its configuration under Dask" in str(other) and "more memory" not in str(other)
+    died = ltr.dask._engine_failure("lightgbm", OSError("connection closed"))
+    assert "if a worker died" in str(died)

@@ -87,6 +87,17 @@ def _check_model(model, args: argparse.Namespace) -> None:
     engine parameter from ``--config`` is named by the file."""
     from ltr.exceptions import ParameterValueError
 
+    if getattr(args, "dask", None):  # first: the ranker's own hints (--kernel numba) are refused under --dask
+        from ltr.dask import ENGINES, check_config
+
+        given = getattr(args, "given_", set())  # the engine that will train, as dask_client resolves it
+        if {"engine", "dask_engine"} <= given and args.engine in ENGINES and args.engine != args.dask_engine:
+            raise UsageError(f"--engine {args.engine} contradicts --dask-engine {args.dask_engine}: pass one engine")
+        engine = args.dask_engine if "dask_engine" in given or model.engine not in ENGINES else model.engine
+        try:
+            check_config(model, engine=engine, validation=False)
+        except ParameterValueError:
+            pass  # worded below, as without --dask
     try:
         model._check_params()
     except ParameterValueError as e:
@@ -234,6 +245,8 @@ def _distill_params(args: argparse.Namespace, objective_params: dict[str, Any]) 
             flag = "--" + (teachers + scalars)[0].replace("_", "-")
             raise UsageError(f"{flag} is an option of --objective distill (the objective is {args.objective})")
         return objective_params
+    if getattr(args, "dask", None):  # (--kernel numba, the fix below, is refused under --dask)
+        raise UsageError("--objective distill is a Numba kernel, which runs in one process: drop --dask to train it")
     if args.kernel != "numba":
         raise UsageError("--objective distill is a Numba kernel: add --kernel numba")
     for name, ok, says in (("temperature", lambda v: v > 0, "> 0"), ("alpha", lambda v: 0 <= v <= 1, "in [0, 1]"),
@@ -437,12 +450,15 @@ def make_ranker(args: argparse.Namespace, *, has_valid: bool):
 
 
 # -- distributed training ---------------------------------------------------------------------------------------
-def add_dask_options(p: argparse.ArgumentParser) -> None:
+def add_dask_options(p: argparse.ArgumentParser, *, shards: bool = True) -> None:
+    """``--dask`` and its options; ``shards``: TRAIN may be a glob of shards read on the workers (``ltr train``),
+    else the data is read here and each fit trains on the cluster (``ltr cv``)."""
     g = p.add_argument_group("distributed training (the dask extra)")
+    read = ("TRAIN may then be a glob of LETOR shards, each read on a worker" if shards else
+            "the data is read in this process and each fold's model trains on the cluster")
     g.add_argument("--dask", default=None, metavar="SCHEDULER",
                    help="train on a Dask cluster: a scheduler address (tcp://host:8786), or local:N for a LocalCluster "
-                        "of N worker processes here (local alone: local:2); TRAIN may then be a glob of LETOR "
-                        "shards, each read on a worker (see ltr.dask)")
+                        f"of N worker processes here (local alone: local:2); {read} (see ltr.dask)")
     g.add_argument("--dask-engine", default="xgboost", choices=("xgboost", "lightgbm"), dest="dask_engine",
                    help="engine of distributed training: xgboost.dask, or LightGBM's DaskLGBMRanker (no early "
                         "stopping); default: --engine's when it is given, else xgboost; an --engine that names the "

@@ -77,7 +77,7 @@ def register(sub) -> None:
     o.add_argument("--format", choices=("table", "markdown", "latex", "csv", "json"), default="table",
                    help="output format")
     add_quiet(p)
-    add_dask_options(p)
+    add_dask_options(p, shards=False)
     p.set_defaults(func=run)
 
 
@@ -322,6 +322,11 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--parallel-folds must be a positive count or -1 (one per core)")
     _check_data(args)
     if args.data is not None and not Path(args.data).exists():
+        import glob
+
+        if glob.has_magic(args.data) and glob.glob(args.data):  # shards: ltr train reads them on the workers
+            raise UsageError(f"{args.data}: ltr cv reads one LETOR file (or --root's fold folders), not a glob of "
+                             "shards (ltr train --dask reads shards on the workers); join the shards into one file")
         raise FileNotFoundError(2, "no such file or folder", args.data)
     folds = _official_folds(args) if args.root is not None else None
     _refuse_one_file_options(args, folds)
