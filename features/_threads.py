@@ -4,6 +4,6 @@
 positive count is that many threads, -1 every usable core.
 """
 
-from ltr.threads import numba_threads
+from ltr.threads import numba_threads, workqueue_turn
 
-__all__ = ["numba_threads"]
+__all__ = ["numba_threads", "workqueue_turn"]

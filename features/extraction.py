@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
-from features._threads import numba_threads
+from features._threads import numba_threads, workqueue_turn
 from features.collections._base import Collection, Queries, standard_columns
 from features.collections.qrels import check_qrels
 from features.featureset import FeatureSet
@@ -280,7 +280,7 @@ def extract(
         collection=collection,
         some_queries=some_queries,
     )
-    with numba_threads(n_jobs):
+    with workqueue_turn(), numba_threads(n_jobs):  # threads take turns where Numba's layer is workqueue
         X, names, _ = fs.compute(pairs, progress=progress)
     mapping = qid_mapping(qs.qids)
     y = np.array([labels.get((q, d), 0.0) for q, d in zip(rows["qid"], rows["docno"])], dtype=np.float64)

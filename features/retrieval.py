@@ -16,7 +16,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from features._kernels.topk import topk_queries
-from features._threads import numba_threads
+from features._threads import numba_threads, workqueue_turn
 from features.collections._base import Queries, standard_columns
 from features.index import InvertedIndex, QueryTerms
 from features.scorers.bm25 import (
@@ -127,7 +127,7 @@ class BM25Retriever:
         out_scores = np.zeros((len(queries), k), dtype=self.impacts.dtype)
         out_n = np.zeros(len(queries), dtype=np.int64)
         if len(queries):
-            with numba_threads(n_jobs) as threads:
+            with workqueue_turn(), numba_threads(n_jobs) as threads:
                 chunks = min(len(queries), threads * 4)
                 fi = self._fi
                 topk_queries(ptr, qterms, qw, fi.indptr, fi.docs, self.impacts, self.index.n_docs, k, chunks,

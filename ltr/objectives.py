@@ -37,7 +37,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from ltr.groups import check_group_ptr
 from ltr.kernels import KERNELS, get_kernel
-from ltr.threads import numba_threads, resolve_n_jobs
+from ltr.threads import numba_threads, resolve_n_jobs, workqueue_turn
 
 __all__ = [
     "KERNEL_ALIASES",
@@ -204,7 +204,7 @@ class KernelObjective:
         self._bind(data)
 
     def _compute(self, scores: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        with numba_threads(self.n_jobs):  # None keeps Numba's setting
+        with workqueue_turn(), numba_threads(self.n_jobs):  # None keeps Numba's setting
             self.prepared.compute(scores, self._grad, self._hess)
         self.n_rounds += 1
         return self._grad, self._hess

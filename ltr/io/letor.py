@@ -56,7 +56,7 @@ from ltr.io import _letor_parse as _k
 from ltr.io.files import GZIP_MAGIC, compression, open_raw, read_bytes, refuse_utf16, sidecar_stems
 from ltr.io.outputs import STDOUT, atomic_write
 from ltr.reader_options import Placeholder
-from ltr.threads import numba_threads
+from ltr.threads import numba_threads, workqueue_turn
 
 log = logging.getLogger(__name__)
 
@@ -249,7 +249,7 @@ def read_letor(
         sources["query"] = str(qpath)
     if wpath is not None:
         sources["weight"] = str(wpath)
-    with numba_threads(n_jobs):
+    with workqueue_turn(), numba_threads(n_jobs):
         auto_query = query_file is True or (isinstance(query_file, str) and query_file == "auto")
         options = dict(n_features=n_features, sizes=sizes, qpath=qpath, auto_query=auto_query, weight=weight,
                        wpath=wpath, sources=sources, missing=missing, sparse=sparse, sort=sort,
@@ -1446,7 +1446,7 @@ def write_letor(
 
     bound = (label_off[1:] - label_off[:-1])[label_idx] + _QID_BOUND + per_row * _VALUE_BOUND + np.diff(comm_off) + 3
     cum = np.concatenate(([0], np.cumsum(bound)))
-    with numba_threads(n_jobs), atomic_write(path, "wb") as f:
+    with workqueue_turn(), numba_threads(n_jobs), atomic_write(path, "wb") as f:
         if header:
             f.write(_header_line(data).encode("ascii"))
         r0 = 0

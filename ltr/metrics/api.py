@@ -198,8 +198,11 @@ def _run_kernel(
             np.int64(ties_code), rel_threshold, float(value), max_grade, discount_table(preset.discount, longest),
             part,
         )
-        if parallel:
-            K.evaluate_groups(*args, np.int64(8 * threads))
+        if parallel:  # (several threads at once abort the process under Numba's workqueue layer: they take turns)
+            from ltr.threads import workqueue_turn
+
+            with workqueue_turn():
+                K.evaluate_groups(*args, np.int64(8 * threads))
         else:
             K.evaluate_groups_serial(*args)
         if part is not out:
