@@ -334,3 +334,99 @@ def test_a_lightgbm_refusal_under_dask_gets_no_advice_about_dead_workers():
     assert "LightGBM refused its configuration under Dask" in str(other) and "more memory" not in str(other)
     died = ltr.dask._engine_failure("lightgbm", OSError("connection closed"))
     assert "if a worker died" in str(died)
+
+
+# -- the Python API (trial t53/pyapi) -----------------------------------------------------------------------------
+def _mq_like(n_queries=12, seed=0):
+    import ltr
+
+    d = ltr.make_ranking(n_queries, 10, 5, random_state=seed)
+    return d.X, d.y, np.repeat(np.arange(n_queries), np.diff(d.group_ptr))
+
+
+def test_wrong_feature_names_are_refused_before_training_and_leave_the_fit_alone():
+    """The refit trained every round first, then refused the names, leaving a 7-round booster under the old
+    record (trial t53/pyapi)."""
+    import ltr
+
+    X, y, qid = _mq_like()
+    model = ltr.Ranker(n_estimators=3, preset=None, min_child_samples=2).fit(X, y, qid=qid)
+    before = model.predict(X)
+    with pytest.raises(ValueError, match="^2 feature names for 5 features$"):
+        model.set_params(n_estimators=7).fit(X, y, qid=qid, feature_names=["a", "b"])
+    assert model.booster_.current_iteration() == 3
+    np.testing.assert_array_equal(model.predict(X), before)
+
+
+@pytest.mark.parametrize("engine", ["lightgbm", "xgboost", "linear"])
+def test_an_empty_eval_set_is_refused_by_name(engine):
+    """XGBoost trained on, stopping on a curve of nan at round 1; LightGBM said 'num_data must be > 0'."""
+    import ltr
+
+    X, y, qid = _mq_like()
+    with pytest.raises(ValueError, match=r"^eval_set\[0\] has no rows: nothing to evaluate"):
+        ltr.Ranker(engine=engine, preset=None).fit(X, y, qid=qid, eval_set=[(X[:0], y[:0], qid[:0])])
+
+
+def test_predict_of_a_dataset_with_other_queries_is_refused():
+    import ltr
+
+    d = ltr.make_ranking(12, 10, 5, random_state=0)
+    model = ltr.Ranker(n_estimators=3, preset=None, normalize="zscore").fit(d)
+    with pytest.raises(ValueError, match="X is a RankingDataset: do not also pass qid or group"):
+        model.predict(d, qid=np.arange(d.n_rows) // 3)
+
+
+@pytest.mark.parametrize("key, said", [
+    ("early_stopping_rounds", "is an argument of xgboost.train and XGBRanker, not an xgboost parameter: give the "
+                              "Ranker's early_stopping_rounds="),
+    ("num_boost_round", "is an argument of xgboost.train, not an xgboost parameter: give the Ranker's n_estimators="),
+])
+def test_xgboost_call_arguments_among_engine_params_name_the_rankers(key, said):
+    import ltr
+
+    with pytest.raises(ValueError, match=re.escape(said)):
+        ltr.Ranker(engine="xgboost", engine_params={key: 5})._check_params()
+
+
+def test_lightgbm_min_delta_is_refused_rather_than_ignored():
+    """It reached LightGBM, whose own early stopping the ranker never turns on: best_iteration_ 165 whatever it was
+    (LGBMRanker's callback with min_delta 0.05 stopped at 48)."""
+    import ltr
+
+    with pytest.raises(ValueError, match="early_stopping_min_delta=0.05: the least improvement of LightGBM's own "
+                                         "early stopping, which the ranker does not use"):
+        ltr.Ranker(engine_params={"early_stopping_min_delta": 0.05})._check_params()
+
+
+_WORKQUEUE_SCRIPT = """
+import os, sys
+from concurrent.futures import ThreadPoolExecutor
+import numpy as np
+import numba
+from ltr import Ranker, make_ranking
+from ltr.metrics import evaluate
+data = make_ranking(200, 20, 10, random_state=0)
+fit = lambda seed: Ranker(kernel="numba", preset=None, n_estimators=10, n_jobs=2, random_state=seed).fit(data)
+y = np.random.default_rng(0).integers(0, 3, 60_000).astype(float)
+ptr = np.arange(0, 60_001, 20)
+metric = lambda seed: evaluate(y, np.random.default_rng(seed).random(y.size), group_ptr=ptr, metrics=["ndcg@10"])
+with ThreadPoolExecutor(2) as ex:
+    list(ex.map(fit, range(4)))
+    list(ex.map(metric, range(8)))
+assert numba.threading_layer() == "workqueue", numba.threading_layer()
+print("ok")
+"""
+
+
+def test_threads_take_turns_under_numbas_workqueue_layer(tmp_path):
+    """Two numba-kernel fits, or two large evaluations, at once from threads aborted Python (SIGABRT, exit 134)
+    under the workqueue layer, Numba's own where OpenMP and TBB are missing (trial t53/pyapi)."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "NUMBA_THREADING_LAYER": "workqueue", "NUMBA_NUM_THREADS": "2", "OMP_NUM_THREADS": "1"}
+    done = subprocess.run([sys.executable, "-c", _WORKQUEUE_SCRIPT], env=env, capture_output=True, text=True,
+                          timeout=600, cwd=tmp_path)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", (done.returncode, done.stderr[-2000:])

@@ -192,6 +192,10 @@ def check_engine_params(engine: str, params: Mapping[str, Any], *, objective: st
             close = difflib.get_close_matches(key, sorted(known), n=1)
             reason = f"{engine} has no parameter {key!r}" + (f" (did you mean {close[0]!r}?)" if close else "")
             cli_reason = reason
+            wrapper = _WRAPPER_NAMES.get(engine, {}).get(key)
+            if wrapper is not None:  # a name of the engine's fit/train call, not of its booster's parameters
+                reason = f"{key!r} is an argument of {wrapper[0]}, not an {engine} parameter: give {wrapper[1]}"
+                cli_reason = f"{key!r} is an argument of {wrapper[0]}, not an {engine} parameter: give {wrapper[2]}"
             if key == "missing" and engine == "xgboost":  # DMatrix's and XGBRanker's, not a booster parameter
                 said = ("; XGBoost's missing value is the data's: NaN is missing ({}), and a LETOR id a line leaves "
                         "out is 0, or missing when read sparse ({})")
@@ -199,6 +203,16 @@ def check_engine_params(engine: str, params: Mapping[str, Any], *, objective: st
                 cli_reason += said.format("--nonfinite allow", "--sparse")
             raise ParameterValueError(f"{what}: {reason}", cli=f"--param: {cli_reason}", key=key, reason=reason,
                                       cli_reason=cli_reason if cli_reason != reason else None)
+
+
+#: Names of the engines' training calls (xgboost.train, XGBRanker) that users put among the booster's parameters:
+#: where it is, and what sets it here (Python, command line).
+_WRAPPER_NAMES = {"xgboost": {
+    "early_stopping_rounds": ("xgboost.train and XGBRanker", "the Ranker's early_stopping_rounds=",
+                              "--early-stopping N"),
+    "num_boost_round": ("xgboost.train", "the Ranker's n_estimators=", "--rounds N"),
+    "n_estimators": ("XGBRanker", "the Ranker's n_estimators=", "--rounds N"),
+}}
 
 
 def _refuse_two_spellings(engine: str, params: Mapping[str, Any], what: str) -> None:
@@ -412,6 +426,14 @@ def _refuse_engine_stopping(engine: str, key: str, value: Any, what: str) -> Non
     engine's first metric with its own patience, beside (or instead of) the ranker's ``early_stopping_rounds`` on
     ``early_stopping_metric``, which the model's record still named (trial t52). XGBoost's scikit-learn name is not
     one of its training parameters (refused as unknown)."""
+    if engine == "lightgbm" and key in engine_names(engine, "early_stopping_min_delta"):
+        reason = ("the least improvement of LightGBM's own early stopping, which the ranker does not use (it stops "
+                  "on ltr.metrics' early_stopping_metric when no round has improved it at all for "
+                  "early_stopping_rounds rounds): leave it out")
+        cli_reason = reason.replace("early_stopping_metric", "--early-stopping-metric").replace(
+            "for early_stopping_rounds rounds", "for --early-stopping rounds")
+        raise ParameterValueError(f"{what}: {key}={value!r}: {reason}", key=key, reason=reason,
+                                  cli=f"--param {key}={value}: {cli_reason}", cli_reason=cli_reason)
     if engine != "lightgbm" or key not in engine_names(engine, "early_stopping_round"):
         return
     reason = "LightGBM's own early stopping: the ranker stops on ltr.metrics' early_stopping_metric, with "

@@ -614,6 +614,8 @@ class Ranker(BaseEstimator):
             refuse_infinite(Xa, "X", X if isinstance(X, RankingDataset) else None)
         if Xa.shape[1] == 0:
             raise ValueError(f"X has no feature columns (shape {Xa.shape}); a ranker needs at least one feature")
+        if feature_names is not None and len(feature_names) != Xa.shape[1]:  # before training, not after it
+            raise ValueError(f"{len(feature_names)} feature names for {Xa.shape[1]} features")
         fingerprint = fingerprint_of(query_digests(Xa, ya, ptr))  # of the data as given, before normalisation
         teacher = column = None
         if self.objective == "distill":
@@ -662,6 +664,8 @@ class Ranker(BaseEstimator):
                 vx, vy, vptr = unpack(item, None, None, None, what)
             else:
                 vx, vy, vptr = unpack(item[0], item[1], item[2], item[3], what)
+            if vx.shape[0] == 0:  # XGBoost trained on, stopping at round 1 on a curve of nan; LightGBM said
+                raise ValueError(f"{what} has no rows: nothing to evaluate (or stop) on")  # 'num_data must be > 0'
             if self.engine == "xgboost":
                 refuse_infinite(vx, what, item if isinstance(item, RankingDataset) else None)
             if vx.shape[1] != Xa.shape[1]:
@@ -950,6 +954,8 @@ class Ranker(BaseEstimator):
             refuse_nonfinite(X, "X")  # predict checks arrays (the Reranker's rows, every call: once is enough)
         ptr = None
         if isinstance(X, RankingDataset):
+            if qid is not None or group is not None:  # as fit and score: its queries are the dataset's
+                raise ValueError("X is a RankingDataset: do not also pass qid or group (its queries are its own)")
             ptr = np.asarray(X.group_ptr)
             X = X.X
         X = as_2d(X)
