@@ -424,9 +424,9 @@ def make_ranker(args: argparse.Namespace, *, has_valid: bool):
     if args.engine == "linear":  # the learner optimises the metric the command reports: one setting each
         if getattr(args, "gain", None):
             _one_setting(args, engine_params, given, "gain", "--gain", "exp2")
-        # (ltr tune: the linear ranker optimises the tuned --metric, unless an --objective is given)
-        optimised = args.metric if getattr(args, "metric", None) and "objective" not in given else args.objective
-        if str(optimised).lower().startswith("err") and getattr(args, "max_grade", None) is not None:
+        # ERR's top grade, whatever the metric optimised: a space of ltr tune may draw an ERR objective (which
+        # trained at grade 4 beside --max-grade 2), and the ranker reads it for ERR alone
+        if getattr(args, "max_grade", None) is not None:
             _one_setting(args, engine_params, given, "max_grade", "--max-grade", 4.0)
     kw = {param: getattr(args, param) for _, param, _, _ in MODEL_FLAGS}
     # Options given on the command line (or in --config) win over the small-data preset, even at default values.

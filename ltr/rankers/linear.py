@@ -132,6 +132,7 @@ DEFAULTS: Mapping[str, Any] = {
 }
 
 _FIRST_STEP = 0.001  # RankLib's first step of every line search
+_STEP_LIMIT = 1e100  # the farthest step a line search may take (n_steps=1000, step_scale=3 overflowed to inf)
 
 #: Ranker parameters that only trees use: a non-default value with engine="linear" is refused, not ignored (and a
 #: linear search space naming one, at any value).
@@ -225,6 +226,13 @@ tolerance
     number("step_base", low=0, low_open=True)
     number("step_scale", low=0, low_open=True)
     number("tolerance", low=0)
+    with np.errstate(over="ignore"):  # the line search's farthest step (a weight change; weights sum to 1 in |w|)
+        farthest = max(_FIRST_STEP, out["step_base"]) * float(np.sum(out["step_scale"] ** np.arange(out["n_steps"])))
+    if not farthest <= _STEP_LIMIT:
+        raise ValueError(f"{what}: step_scale={out['step_scale']:g} with n_steps={out['n_steps']} makes the line "
+                         f"search's farthest step {farthest:.3g}, beyond {_STEP_LIMIT:g} (the weights are rescaled "
+                         "so that their absolute values sum to 1; scores overflow that far): lower n_steps or "
+                         "step_scale")
     number("reg", low=0)
     number("max_grade", low=0, low_open=True)  # ERR's top grade, as ltr.metrics' max_grade (--max-grade)
     if not isinstance(out["standardize"], bool):
@@ -507,7 +515,8 @@ def coordinate_ascent(target: MetricTarget, *, valid: Sequence[MetricTarget] = (
                         # Recomputed from the new weights: a step is kept only if it truly improves (the
                         # incremental scores can differ in the last bit, which may reorder exact ties; and the
                         # line's means, a matrix product, can exceed the same values' mean by an ulp).
-                        if obj_new > obj:
+                        # (scores that overflowed rank every relevant row first: NDCG above 1, never an improvement)
+                        if obj_new > obj and np.isfinite(s_new).all():
                             v, s, cur, obj = trial, s_new, cur_new, obj_new
                             break
                         # a gain of round-off only: the next direction is searched, as when no step improved
@@ -717,7 +726,10 @@ def fit(train, valid: Sequence, names: Sequence[str], params: Mapping[str, Any],
         "history": result.history,
         "passes": result.passes,
     }
-    model = LinearModel(result.weights, target.metric, params.get("normalizer"), result.scale, training)
+    # each feature's spread in the training data, whatever the search's scale (1 for all without standardize):
+    # |w_j| x scale_j is its share of the score's spread (with the search's ones, |w| alone was said to be)
+    spread = result.scale if settings["standardize"] else _feature_scales(target.X, target.group_ptr, True)
+    model = LinearModel(result.weights, target.metric, params.get("normalizer"), spread, training)
     for cb in callbacks:
         cb("end", {"n_restarts": n_restarts})
     return model, record, max(1, result.passes)

@@ -716,8 +716,8 @@ def _base_estimator(estimator, engine: str | None, target: str, conv: dict[str, 
         wanted = {}
         if target.lower().startswith(("ndcg", "dcg")):  # (the gain is read by NDCG and DCG alone)
             wanted["gain"] = (conv["gain"], "exp2")
-        if target.lower().startswith("err"):
-            wanted["max_grade"] = (float(conv.get("max_grade", 4.0)), 4.0)
+        # ERR's grade whatever the target: a space may draw an ERR objective, and the ranker reads it for ERR alone
+        wanted["max_grade"] = (float(conv.get("max_grade", 4.0)), 4.0)
         for key, (value, default) in wanted.items():
             if key in engine_params:
                 given = engine_params[key]
