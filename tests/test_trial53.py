@@ -486,3 +486,55 @@ def test_tune_linear_passes_the_grade_to_an_err_objective_its_space_draws(tmp_pa
         table = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
         means.append([r["err@10"] for r in table if r["fold"] != "mean"])
     assert means[0] == means[1]
+
+
+# -- the command line under hostile conditions (trial t53/cli-robustness) ------------------------------------------
+@pytest.fixture
+def small_letor(tmp_path):
+    rng = np.random.default_rng(0)
+    lines = [f"{int(rng.integers(0, 3))} qid:{q} " + " ".join(f"{j}:{rng.random():.3f}" for j in (1, 2, 3, 4))
+             for q in range(12) for _ in range(6)]
+    (tmp_path / "small.txt").write_text("\n".join(lines) + "\n")
+    return tmp_path
+
+
+@pytest.mark.parametrize("case", ["cv-features", "cv-drop-features", "train-teacher-model", "cv-teacher-model",
+                                  "train-teacher-scores"])
+def test_an_output_over_a_teacher_or_feature_list_is_refused(small_letor, case, capsys, monkeypatch):
+    """Each exited 0 and replaced its input (the teacher model by the student)."""
+    from ltr.cli import main
+
+    monkeypatch.chdir(small_letor)
+    (small_letor / "feats.txt").write_text("1\n2\n3\n")
+    assert main(["train", "small.txt", "--rounds", "3", "--preset", "none", "--min-child-samples", "2", "--out",
+                 "teacher.txt", "--quiet"]) == 0
+    assert main(["predict", "teacher.txt", "small.txt", "--out", "scores.txt", "--quiet"]) == 0
+    distill = ["--objective", "distill", "--kernel", "numba"]
+    argv = {"cv-features": ["cv", "small.txt", "--folds", "2", "--features", "feats.txt", "--out", "feats.txt"],
+            "cv-drop-features": ["cv", "small.txt", "--folds", "2", "--drop-features", "feats.txt", "--out",
+                                 "feats.txt"],
+            "train-teacher-model": ["train", "small.txt", *distill, "--teacher-model", "teacher.txt", "--out",
+                                    "teacher.txt"],
+            "cv-teacher-model": ["cv", "small.txt", "--folds", "2", *distill, "--teacher-model", "teacher.txt",
+                                 "--out", "teacher.txt"],
+            "train-teacher-scores": ["train", "small.txt", *distill, "--teacher-scores", "scores.txt", "--out",
+                                     "scores.txt"]}[case]
+    target = small_letor / argv[-1]
+    before = target.read_bytes()
+    capsys.readouterr()
+    assert main([*argv, "--rounds", "2", "--quiet"]) == 2
+    assert "is also an input of this command" in capsys.readouterr().err
+    assert target.read_bytes() == before
+
+
+def test_an_output_over_the_stopword_file_is_refused(tmp_path, capsys):
+    from ltr.cli import main
+
+    (tmp_path / "docs.tsv").write_text("d1\tthe wing flutter\nd2\theat and slabs\n")
+    (tmp_path / "q.tsv").write_text("1\twing\n")
+    (tmp_path / "stop.txt").write_text("the\nand\n")
+    assert main(["features", "--collection", str(tmp_path / "docs.tsv"), "--queries", str(tmp_path / "q.tsv"),
+                 "--stopwords", str(tmp_path / "stop.txt"), "--save-run", str(tmp_path / "stop.txt"), "--out",
+                 str(tmp_path / "f.letor"), "--quiet"]) == 2
+    assert "is also an input of this command" in capsys.readouterr().err
+    assert (tmp_path / "stop.txt").read_text() == "the\nand\n"

@@ -26,6 +26,7 @@ __all__ = [
     "read_collection_files",
     "refuse_outputs_in",
     "refuse_unholdable_scores",
+    "teacher_inputs",
     "unique_run",
 ]
 
@@ -124,6 +125,18 @@ def data_inputs(args: argparse.Namespace, *paths: str | os.PathLike | None) -> l
         value = getattr(args, option, None)
         if isinstance(value, (str, os.PathLike)) and str(value) != "auto":
             out.append(str(value))
+    return out
+
+
+def teacher_inputs(args: argparse.Namespace) -> list[str]:
+    """A distillation's teacher files (``--teacher-scores``, ``--teacher-model`` and its sidecar), for
+    :func:`check_outputs`: a student written over its teacher model replaced it, exit 0 (trial t53)."""
+    from ltr.rankers.sidecar import meta_path
+
+    out = [str(args.teacher_scores)] if getattr(args, "teacher_scores", None) else []
+    model = getattr(args, "teacher_model", None)
+    if model:
+        out += [str(model), str(meta_path(model))]
     return out
 
 

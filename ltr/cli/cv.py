@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from ltr.cli._data import dataset_names
-from ltr.cli._files import check_doc_ids, check_outputs, data_inputs, unique_run
+from ltr.cli._files import check_doc_ids, check_outputs, data_inputs, option_files, teacher_inputs, unique_run
 from ltr.cli._guard import UsageError, add_command, note
 from ltr.cli._model import (
     add_dask_options,
@@ -353,7 +353,9 @@ def run(args: argparse.Namespace) -> int:
     has_vali = _has_vali(args, folds)
     model = make_ranker(args, has_valid=has_vali)
     refuse_sparse_dask_xgboost(args, model)
-    piped = check_outputs(args.out, args.run_out, inputs=[getattr(args, "config", None), *_fold_inputs(args, folds)],
+    piped = check_outputs(args.out, args.run_out, inputs=[getattr(args, "config", None), *_fold_inputs(args, folds),
+                                                          *option_files(args.features, args.drop_features),
+                                                          *teacher_inputs(args)],
                           flags=("--out", "--run-out"))
     shown = sys.stderr if piped else sys.stdout  # an output on standard output: the table goes to standard error
     tested = _test_files(args, folds) if args.run_out else []

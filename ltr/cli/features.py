@@ -370,8 +370,8 @@ def run(args: argparse.Namespace) -> int:
     outputs = (args.out, args.save_run, args.qrels_out, args.topics_out, built_index)
     flags = ("--out", "--save-run", "--qrels-out", "--topics-out", "--index")
     read = collection_reads(args.collection)
-    check_outputs(*outputs, inputs=[args.queries, args.qrels, args.run, saved_index, *option_files(args.features),
-                                    *read], flags=flags)
+    check_outputs(*outputs, inputs=[args.queries, args.qrels, args.run, saved_index,
+                                    *option_files(args.features, args.stopwords), *read], flags=flags)
     _refuse_the_qid_map_name(args)
     check_feature_set_option(args.features)
     fs = FeatureSet.load(args.features)  # fail on a bad feature set before the slow steps
@@ -387,8 +387,8 @@ def run(args: argparse.Namespace) -> int:
         raise input_option_usage(e) from None
     read, folders = read_collection_files(inputs)  # a collection folder's files, now that it is read
     refuse_outputs_in(folders, outputs, flags)
-    check_outputs(*outputs, inputs=[args.queries, args.qrels, args.run, saved_index, *option_files(args.features),
-                                    *read], flags=flags)
+    check_outputs(*outputs, inputs=[args.queries, args.qrels, args.run, saved_index,
+                                    *option_files(args.features, args.stopwords), *read], flags=flags)
     if args.qrels_out and inputs.qrels is None:
         raise UsageError("--qrels-out: the collection has no judgments (pass --qrels)")
     inputs = _unpadded_judgments(args, inputs)

@@ -11,7 +11,7 @@ import time
 import warnings
 
 from ltr.cli._data import apply_recorded_read_options, read_data, recorded_read_options, weighted_ndcg_caveat
-from ltr.cli._files import check_doc_ids, check_outputs, data_inputs, emit, option_files, unique_run
+from ltr.cli._files import check_doc_ids, check_outputs, data_inputs, emit, option_files, teacher_inputs, unique_run
 from ltr.cli._guard import UsageError, add_command, error_message, note
 from ltr.cli._model import add_dask_options, add_model_options, candidates_note, dask_client, make_ranker, preset_flags
 from ltr.cli._options import (
@@ -190,7 +190,7 @@ def run_train(args: argparse.Namespace) -> int:
     from ltr.rankers.sidecar import meta_path
 
     inputs = [*data_inputs(args, args.train, args.valid, args.test), getattr(args, "config", None),
-              *option_files(args.features, args.drop_features)]
+              *option_files(args.features, args.drop_features), *teacher_inputs(args)]
     check_outputs(args.out, inputs=inputs)  # first: a folder ('.', '/') has no sidecar name to make
     check_outputs(args.out, args.out and meta_path(args.out), inputs=inputs)  # the sidecar's place too
     cache = getattr(args, "dataset_cache", None)

@@ -10,7 +10,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from ltr.cli._files import check_outputs, data_inputs, emit, option_files
+from ltr.cli._files import check_outputs, data_inputs, emit, option_files, teacher_inputs
 from ltr.cli._guard import UsageError, add_command, note
 from ltr.cli._model import (
     add_model_options,
@@ -259,7 +259,7 @@ def run(args: argparse.Namespace) -> int:
             check_output_path(args.storage, create_parents=False)  # a typo in the path would make folders
         piped = check_outputs(args.out, _storage_file(storage),
                               inputs=[*data_inputs(args, args.data), args.space, getattr(args, "config", None),
-                                      *option_files(args.features, args.drop_features)])
+                                      *option_files(args.features, args.drop_features), *teacher_inputs(args)])
     _note_searched(args, model)  # before the search: it may run for hours
     data, ids = _feature_subset(args)
     with _storage_named(args, storage), _said_on_interrupt(storage, args.out):
