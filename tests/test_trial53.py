@@ -538,3 +538,33 @@ def test_an_output_over_the_stopword_file_is_refused(tmp_path, capsys):
                  str(tmp_path / "f.letor"), "--quiet"]) == 2
     assert "is also an input of this command" in capsys.readouterr().err
     assert (tmp_path / "stop.txt").read_text() == "the\nand\n"
+
+
+def test_an_interrupt_is_reported_even_while_the_output_module_cannot_be_imported(monkeypatch, capsys):
+    """A Ctrl-C during a command's first imports found numba half-imported: the handler's own import of
+    ltr.io.outputs failed, two tracebacks and exit 1 instead of 130."""
+    import sys
+
+    from ltr.cli._guard import guard
+
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setitem(sys.modules, "ltr.io.outputs", None)  # importing it now raises ImportError
+    assert guard("info", interrupted, None) == 130
+    assert capsys.readouterr().err.startswith("ltr info: interrupted; ")
+
+
+def test_an_interrupt_a_library_swallowed_still_ends_the_command_as_interrupted(capsys):
+    """llvmlite's ctypes callbacks print 'Exception ignored' for a KeyboardInterrupt raised in them: ltr info then
+    printed its table and exited 0, the Ctrl-C lost."""
+    from ltr import _checked_io
+    from ltr.cli._guard import guard
+
+    def swallowed(args):
+        _checked_io.stop_outputs(KeyboardInterrupt)  # what the SIGINT handler records before raising
+        return 0
+
+    assert guard("info", swallowed, None) == 130
+    assert _checked_io.stopped is None  # reset: a later command of this process writes again
+    assert "interrupted" in capsys.readouterr().err

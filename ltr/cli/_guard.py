@@ -352,14 +352,17 @@ def guard(command: str, func: Callable[[argparse.Namespace], int | None], args: 
     """
     try:
         with _said_as(command):
-            return int(func(args) or 0)
+            code = int(func(args) or 0)
+        if _checked_io.stopped is not None:  # an interrupt a library swallowed ("Exception ignored on calling ctypes
+            raise _checked_io.stopped()  # callback"): a command with no output to stop at ended as if none came
+        return code
     except UsageError as e:
         print(f"ltr {command}: error: {_one_line(config_words(str(e), args))}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt as e:
-        from ltr.io.outputs import stop_outputs
-
-        stop_outputs(None)  # reported here: a later command of this process (a test's) writes again
+        # (not ltr.io.outputs: an interrupt during the command's first imports found numba half-imported there, and
+        # this handler failed in turn with a second traceback, exit 1)
+        _checked_io.stop_outputs(None)  # reported here: a later command of this process (a test's) writes again
         said, code = stopped_how(e)
         with contextlib.suppress(OSError):  # standard error gone with the terminal (SIGHUP): the code says it
             print(f"ltr {command}: {said}; {_nothing_lost(command, args)}", file=sys.stderr)
