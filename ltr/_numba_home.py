@@ -4,8 +4,9 @@ Numba caches the toolkit's ``@njit(cache=True)`` functions in ``__pycache__`` be
 folder cannot be written (a read-only install: a container run as another user, a shared cluster install), in the
 user's cache folder (``$XDG_CACHE_HOME/numba`` or ``~/.cache/numba``). Where neither can be written (a read-only or
 missing home as well), Numba fails at the first decorated function with ``RuntimeError: cannot cache function ...:
-no locator available``, and every command of the toolkit with it, ``ltr --help`` too. Then, and only when the user
-has not set ``NUMBA_CACHE_DIR``, the cache goes to a folder of this user's under the system's temporary folder.
+no locator available``, and every command of the toolkit with it, ``ltr --help`` too. Then the cache goes to a folder
+of this user's under the system's temporary folder; likewise, with a warning, when the user's ``NUMBA_CACHE_DIR``
+cannot be written either (a volume mounted read-only, or not mounted).
 Standard library only: it runs when ``ltr`` is imported, before Numba is.
 """
 
@@ -28,6 +29,21 @@ def _writable(folder: Path) -> bool:
             return True
     except OSError:
         return False
+
+
+def _could_write(folder: Path) -> bool:
+    """Whether ``folder`` could be written to, or made (its nearest existing parent can be written to), without
+    making it: the user's ``NUMBA_CACHE_DIR`` is Numba's to make."""
+    for place in (folder, *folder.parents):
+        if os.path.lexists(place):
+            if not place.is_dir():
+                return False
+            try:
+                with tempfile.TemporaryFile(dir=place):
+                    return True
+            except OSError:
+                return False
+    return False
 
 
 def _own_folder(tmp: Path) -> Path | None:
@@ -58,17 +74,26 @@ def _own_folder(tmp: Path) -> Path | None:
 def cache_home() -> str | None:
     """Set ``NUMBA_CACHE_DIR`` (and Numba's setting, if it is imported) to a writable folder when Numba's own places
     are not writable; returns the folder set, or None."""
-    if os.environ.get("NUMBA_CACHE_DIR"):
-        return None
+    given = os.environ.get("NUMBA_CACHE_DIR")
     package = Path(__file__).resolve().parent
     if os.access(package, os.W_OK) or os.access(package / "__pycache__", os.W_OK):
-        return None
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    if _writable(Path(base) / "numba"):
-        return None
+        return None  # (a NUMBA_CACHE_DIR that cannot be written: Numba falls back to __pycache__)
+    if given:
+        if _could_write(Path(given)):
+            return None
+    else:
+        base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+        if _writable(Path(base) / "numba"):
+            return None
     folder = _own_folder(Path(tempfile.gettempdir()))
     if folder is None or not _writable(folder):
         return None
+    if given:  # Numba's traceback on every command (ltr --help too) otherwise: said once, and worked around
+        import warnings
+
+        warnings.warn(f"NUMBA_CACHE_DIR={given} cannot be written, nor can the install's __pycache__: Numba's cache "
+                      f"of compiled code goes to {folder} (make NUMBA_CACHE_DIR writable, or unset it)", UserWarning,
+                      stacklevel=2)
     os.environ["NUMBA_CACHE_DIR"] = str(folder)
     numba = sys.modules.get("numba")
     if numba is not None:

@@ -197,8 +197,18 @@ def test_numbas_cache_goes_to_a_temporary_folder_when_neither_of_its_own_places_
         assert (tmp_path / f"ltrkit-numba-cache-{os.getuid()}").stat().st_mode & 0o777 == 0o700
     finally:
         numba.config.CACHE_DIR = saved
-    monkeypatch.setenv("NUMBA_CACHE_DIR", "/elsewhere")  # the user's own choice is kept
-    assert _numba_home.cache_home() is None
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path / "elsewhere"))  # the user's own choice is kept
+    assert _numba_home.cache_home() is None and not (tmp_path / "elsewhere").exists()  # (Numba's to make)
+    # ... unless it cannot be written either (a read-only volume, or one never mounted): Numba's traceback on every
+    # command, ltr --help too (trial t53); the temporary folder, said
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path / "file" / "numba"))
+    try:
+        with pytest.warns(UserWarning, match=r"NUMBA_CACHE_DIR=.*/file/numba cannot be written, nor can the "
+                                             r"install's __pycache__: Numba's cache of compiled code goes to "):
+            got = _numba_home.cache_home()
+        assert got == str(tmp_path / f"ltrkit-numba-cache-{os.getuid()}") == os.environ["NUMBA_CACHE_DIR"]
+    finally:
+        numba.config.CACHE_DIR = saved
 
 
 def test_the_checked_sink_writes_the_rest_after_a_short_write_and_raises_what_the_os_says(monkeypatch, tmp_path):
