@@ -77,6 +77,7 @@ logger = logging.getLogger(__name__)
 
 _INSTALL = 'distributed training needs the dask extra: pip install "ltrkit[dask]" (dask[distributed,dataframe])'
 ENGINES = ("xgboost", "lightgbm")
+_LONGEST_WAIT = 1_000_000  # a timeout's seconds at most (ltr.cli's LONGEST_WAIT)
 
 
 class SchedulerUnreachableError(ConnectionError):
@@ -111,6 +112,9 @@ def connect(address: str = "local:2", *, timeout: float = 30.0) -> Iterator[Any]
         raise OptionError(f"timeout={timeout!r}: a number of seconds > 0",
                           cli=f"--dask-timeout {timeout:g}: must be a number of seconds > 0"
                           if isinstance(timeout, (int, float)) else f"--dask-timeout {timeout!r}: must be a number")
+    if timeout > _LONGEST_WAIT:  # (the connection's wait overflowed a time_t beyond, with a traceback)
+        raise OptionError(f"timeout={timeout!r}: at most {_LONGEST_WAIT} seconds (about 11.6 days)",
+                          cli=f"--dask-timeout {timeout:g}: must be at most {_LONGEST_WAIT} seconds (about 11.6 days)")
     distributed = _distributed()
     if address == "local" or address.startswith("local:"):
         n = address.partition(":")[2] if ":" in address else "2"  # "local": two workers, as connect's default

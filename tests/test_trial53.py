@@ -568,3 +568,20 @@ def test_an_interrupt_a_library_swallowed_still_ends_the_command_as_interrupted(
     assert guard("info", swallowed, None) == 130
     assert _checked_io.stopped is None  # reset: a later command of this process writes again
     assert "interrupted" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv, said", [
+    (["doctor", "--timeout", "2147484"], "argument --timeout: '2147484': must be at most 1000000 seconds"),
+    (["data", "fetch", "adi", "--to", "{tmp}", "--timeout", "1e10"], "--timeout must be at most 1000000 seconds"),
+    (["train", "x.txt", "--dask", "tcp://127.0.0.1:9", "--dask-timeout", "1e10"],
+     "--dask-timeout 1e+10: must be at most 1000000 seconds"),
+])
+def test_huge_timeouts_are_refused_by_name(argv, said, tmp_path, capsys):
+    """Python's OverflowError traceback from poll(), a socket's time_t and Dask's connection wait."""
+    from ltr.cli import main
+
+    (tmp_path / "x.txt").write_text("1 qid:1 1:1\n0 qid:1 1:0\n")
+    argv = [a.replace("{tmp}", str(tmp_path / "d")).replace("x.txt", str(tmp_path / "x.txt")) for a in argv]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert said in err and "Traceback" not in err

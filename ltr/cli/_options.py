@@ -105,14 +105,22 @@ def add_n_jobs(p: argparse.ArgumentParser, what: str = "engine threads") -> None
                         "large (ltr.threads) (default: %(default)s)")
 
 
+#: The longest wait a timeout may ask for (about 11.6 days): the system calls behind them take milliseconds in a C
+#: int (poll: 24.8 days) or a time_t, and overflowed with a traceback beyond (trial t53).
+LONGEST_WAIT = 1_000_000
+
+
 def seconds(value: str) -> float:
-    """A time limit's type: a positive, finite number of seconds (``inf`` and ``nan`` parse as floats)."""
+    """A time limit's type: a positive, finite number of seconds (``inf`` and ``nan`` parse as floats), at most
+    :data:`LONGEST_WAIT`."""
     try:
         out = float(value)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{value!r}: not a number of seconds") from None
     if not (math.isfinite(out) and out > 0):
         raise argparse.ArgumentTypeError(f"{value!r}: must be a positive, finite number of seconds")
+    if out > LONGEST_WAIT:
+        raise argparse.ArgumentTypeError(f"{value!r}: must be at most {LONGEST_WAIT} seconds (about 11.6 days)")
     return out
 
 

@@ -113,6 +113,10 @@ def run_fetch(args: argparse.Namespace) -> int:
         raise UsageError(f"--retries must be >= 0, got {args.retries}")
     if not args.timeout > 0 or args.timeout == float("inf"):  # nan passed '<= 0'; inf never times out
         raise UsageError(f"--timeout must be a positive, finite number of seconds, got {args.timeout}")
+    from ltr.cli._options import LONGEST_WAIT
+
+    if args.timeout > LONGEST_WAIT:  # socket timeouts beyond overflow a time_t, with a traceback
+        raise UsageError(f"--timeout must be at most {LONGEST_WAIT} seconds (about 11.6 days), got {args.timeout:g}")
     to = os.path.expanduser(args.to)
     if os.path.exists(to) and not os.path.isdir(to):  # said before the terms of use, not after them
         raise UsageError(f"--to {args.to}: is a file; give a folder")
