@@ -585,3 +585,15 @@ def test_huge_timeouts_are_refused_by_name(argv, said, tmp_path, capsys):
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert said in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("key, instead", [("input_model", "continued training from a saved model is not offered"),
+                                          ("valid", "give eval_set="), ("model_input", "continued training"),
+                                          ("snapshot_freq", "models are saved once trained"),
+                                          ("header", "the toolkit reads the data files itself")])
+def test_lightgbm_program_only_parameters_are_refused_with_what_does_the_job(key, instead):
+    """Each was accepted and ignored: input_model trained a fresh model, valid validated on nothing."""
+    import ltr
+
+    with pytest.raises(ValueError, match=rf"{key}=.*a parameter of LightGBM's command-line program.*{instead}"):
+        ltr.Ranker(engine_params={key: "x"})._check_params()

@@ -255,6 +255,7 @@ def check_duplicated_params(est, params: Mapping[str, Any], *, what: str = "engi
     for key, value in params.items():
         _refuse_engine_evaluation(engine, key, value, what)
         _refuse_engine_stopping(engine, key, value, what)
+        _refuse_program_only(engine, key, value, what)
         _refuse_unreadable_boosting(engine, key, value, what)
         _refuse_categorical(engine, key, value, what)
     _refuse_two_spellings(engine, params, what)
@@ -442,6 +443,48 @@ def _refuse_engine_stopping(engine: str, key: str, value: Any, what: str) -> Non
                               cli=f"--param {key}={value}: {reason}--early-stopping-metric; give --early-stopping "
                                   f"{value}", cli_reason=f"{reason}--early-stopping-metric; give --early-stopping "
                                                          f"{value}")
+
+
+#: LightGBM parameters its own documentation says only its command-line program reads (or only its text-file loader):
+#: its Python package, and so the ranker, ignores them. Each refused with what does the job here, rather than
+#: accepted and ignored (input_model trained a fresh model; valid validated on nothing: trial t53).
+_LIGHTGBM_PROGRAM_ONLY = {
+    "task": "the toolkit's commands are the tasks (ltr train, ltr predict)",
+    "config": "ltr train --config FILE reads a configuration",
+    "data": "the training data is the data given to fit (ltr train TRAIN)",
+    "valid": "give eval_set= (ltr train --valid FILE)",
+    "input_model": "continued training from a saved model is not offered; train afresh",
+    "output_model": "the model is saved by Ranker.save (ltr train --out FILE)",
+    "output_result": "predictions are written by ltr predict --out FILE",
+    "snapshot_freq": "models are saved once trained (Ranker.save, ltr train --out)",
+    "saved_feature_importance_type": "ltr info MODEL shows both importances",
+    "save_binary": "keep LightGBM's binned data with dataset_cache= (ltr train --dataset-cache DIR)",
+    "convert_model": "export a model with ltr export",
+    "convert_model_language": "export a model with ltr export",
+    "machine_list_filename": "distributed training takes a Dask cluster (ltr train --dask)",
+    **dict.fromkeys(("header", "label_column", "weight_column", "group_column", "ignore_column",
+                     "precise_float_parser", "parser_config_file"),
+                    "the toolkit reads the data files itself (ltr.io.read_letor)"),
+    **dict.fromkeys(("predict_raw_score", "predict_leaf_index", "predict_contrib", "predict_disable_shape_check",
+                     "start_iteration_predict", "num_iteration_predict", "pred_early_stop", "pred_early_stop_freq",
+                     "pred_early_stop_margin"),
+                    "predictions are the raw scores of the best iteration (ltr.trees for leaves)"),
+}
+
+
+def _refuse_program_only(engine: str, key: str, value: Any, what: str) -> None:
+    from ltr.rankers.aliases import engine_parameter
+
+    if engine != "lightgbm":
+        return
+    name = engine_parameter(engine, key)
+    instead = _LIGHTGBM_PROGRAM_ONLY.get(name)
+    if instead is None:
+        return
+    reason = (f"a parameter of LightGBM's command-line program{f' ({name})' if name != key else ''}, which its Python "
+              f"package (and so the toolkit) ignores: {instead}")
+    raise ParameterValueError(f"{what}: {key}={value!r}: {reason}", key=key, reason=reason,
+                              cli=f"--param {key}={value}: {reason}")
 
 
 #: Boosting modes whose models no part of the toolkit reads back (ltr.trees, load_model, ltr predict, ltr export
