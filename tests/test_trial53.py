@@ -597,3 +597,29 @@ def test_lightgbm_program_only_parameters_are_refused_with_what_does_the_job(key
 
     with pytest.raises(ValueError, match=rf"{key}=.*a parameter of LightGBM's command-line program.*{instead}"):
         ltr.Ranker(engine_params={key: "x"})._check_params()
+
+
+# -- the losses (trial t53/losses) ----------------------------------------------------------------------------------
+def test_xgboost_training_that_diverges_is_said_so():
+    """A learning rate of 2.5 on squared error: Ranker.fit returned a model predicting NaN for every row, and
+    ltr train failed after training with 'y_score contains NaN at row 0'."""
+    import xgboost as xgb
+
+    import ltr
+
+    d = ltr.make_ranking(40, 20, 5, random_state=0)
+    qid = np.repeat(np.arange(40), np.diff(d.group_ptr))
+    reference = xgb.train({"objective": "reg:squarederror", "eta": 2.5, "nthread": 1}, xgb.DMatrix(d.X, d.y), 300)
+    assert np.isnan(reference.predict(xgb.DMatrix(d.X))).all()  # XGBoost itself diverges there
+    model = ltr.Ranker(engine="xgboost", objective="pointwise", learning_rate=2.5, preset=None, n_estimators=300)
+    with pytest.raises(ValueError, match="scores on the training data became NaN or infinite while it trained: the "
+                                         "boosting diverged; lower learning_rate"):
+        model.fit(d.X, d.y, qid=qid)
+    half = len(qid) // 2
+    with pytest.raises(ValueError, match="scores on a validation set became NaN or infinite"):
+        model.set_params(early_stopping_rounds=None).fit(d.X[:half], d.y[:half], qid=qid[:half],
+                                                         eval_set=[(d.X[half:], d.y[half:], qid[half:])])
+    # early stopping that keeps a round before the scores ran away is a model (its best round scores finitely)
+    model.set_params(early_stopping_rounds=50).fit(d.X[:half], d.y[:half], qid=qid[:half],
+                                                   eval_set=[(d.X[half:], d.y[half:], qid[half:])])
+    assert np.isfinite(model.predict(d.X)).all()

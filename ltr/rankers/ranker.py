@@ -781,6 +781,10 @@ class Ranker(BaseEstimator):
             if bar is not None:
                 bar.close()
         self.fit_seconds_ = time.perf_counter() - t0
+        if self.engine == "xgboost" and not np.isfinite(backend.predict(booster, train.X, int(best))).all():
+            from ltr.rankers._backends import diverged  # (LightGBM stops short of it, and says so)
+
+            raise diverged("the training data")  # a model of NaN scores, fitted without a word
         self.booster_ = booster
         self.best_iteration_ = int(best)
         self.n_rounds_ = _rounds_run(booster, best, record)
