@@ -149,16 +149,22 @@ class KernelObjective:
         self.prepared = self.kernel.prepare(labels, self.group_ptr, weight=weight, **self.params)
         self._labels, self._weight_used = labels, weight
 
-    def _is_bound(self, data: Any, preds: Any) -> bool:
+    def _is_bound(self, data: Any, preds: Any, start: Callable[[], Any] | None = None) -> bool:
         """Whether the prepared state was read from ``data`` (the engine's training set of this call) in this
-        training run: a run starts from a constant score (the first round: 0, or XGBoost's base score), where the
-        labels and weights are read again (``set_label`` on the same Dataset between two runs kept the old ones)."""
+        training run: a run starts from a constant score (the first round: 0, or XGBoost's base score) or from the
+        data's own start (``start()``: LightGBM's init score, XGBoost's base margin), where the labels and weights
+        are read again (``set_label`` on the same Dataset between two runs kept the old ones)."""
         if data is None:
             return self.prepared is not None
         if self._bound is None or self._bound() is not data:
             return False
         flat = np.reshape(preds, -1)
-        return not (flat.size and flat[0] == flat[-1] and bool(np.all(flat == flat[0])))
+        if flat.size and flat[0] == flat[-1] and bool(np.all(flat == flat[0])):
+            return False
+        first = None if start is None else start()
+        if first is not None and np.size(first) == flat.size:  # (with an init score, the first round is not constant)
+            return not np.array_equal(np.asarray(first, dtype=flat.dtype).reshape(-1), flat)
+        return True
 
     def _bind(self, data: Any) -> None:
         import weakref
@@ -215,7 +221,7 @@ class KernelObjective:
         return self._xgboost(preds, data)
 
     def _lightgbm(self, preds, train_data):
-        if not self._is_bound(train_data, preds) or np.size(preds) != self.n_rows:
+        if not self._is_bound(train_data, preds, train_data.get_init_score) or np.size(preds) != self.n_rows:
             self._check_data(
                 np.size(preds),
                 train_data,
@@ -228,7 +234,7 @@ class KernelObjective:
         return self._compute(scores.reshape(-1))
 
     def _xgboost(self, predt, dtrain):
-        if not self._is_bound(dtrain, predt) or np.size(predt) != self.n_rows:
+        if not self._is_bound(dtrain, predt, dtrain.get_base_margin) or np.size(predt) != self.n_rows:
             self._check_data(
                 np.size(predt),
                 dtrain,

@@ -623,3 +623,56 @@ def test_xgboost_training_that_diverges_is_said_so():
     model.set_params(early_stopping_rounds=50).fit(d.X[:half], d.y[:half], qid=qid[:half],
                                                    eval_set=[(d.X[half:], d.y[half:], qid[half:])])
     assert np.isfinite(model.predict(d.X)).all()
+
+
+def test_a_kernel_objective_run_again_after_set_label_reads_the_new_labels_beside_an_init_score():
+    """With an init score (a first-stage score) the first round is not constant: the second run trained on the old
+    labels (LightGBM's init_score and XGBoost's base_margin alike)."""
+    import lightgbm as lgb
+    import xgboost as xgb
+
+    import ltr
+    from ltr.objectives import lightgbm_objective, xgboost_objective
+
+    d = ltr.make_ranking(30, 12, 5, random_state=0)
+    X, y, ptr = d.X, d.y, d.group_ptr
+    sizes = np.diff(ptr)
+    rng = np.random.default_rng(0)
+    y2, init = rng.permutation(y), rng.normal(size=y.size)
+    params = dict(num_leaves=7, learning_rate=0.1, verbose=-1, num_threads=1, deterministic=True, min_data_in_leaf=2)
+
+    def trees(booster):
+        text = booster.model_to_string()
+        return text[text.index("Tree=0"):text.index("end of trees")]
+
+    objective = lightgbm_objective("lambdarank", ptr, mode="lightgbm")
+    ds = lgb.Dataset(X, y, group=sizes, init_score=init, free_raw_data=False)
+    lgb.train({**params, "objective": objective}, ds, 5)
+    ds.set_label(y2)
+    again = lgb.train({**params, "objective": objective}, ds, 5)
+    native = lgb.train({**params, "objective": "lambdarank"}, lgb.Dataset(X, y2, group=sizes, init_score=init), 5)
+    assert trees(again) == trees(native)  # LightGBM's own lambdarank on the new labels: the reference
+
+    objective = xgboost_objective("lambdarank", ptr, mode="xgboost")
+    xp = dict(max_depth=3, eta=0.1, nthread=1, base_score=0.0)
+    dm = xgb.DMatrix(X, y, group=sizes, base_margin=init)
+    xgb.train(xp, dm, 5, obj=objective)
+    dm.set_label(y2)
+    again = xgb.train(xp, dm, 5, obj=objective)
+    fresh = xgb.train(xp, xgb.DMatrix(X, y2, group=sizes, base_margin=init), 5,
+                      obj=xgboost_objective("lambdarank", ptr, mode="xgboost"))
+    scored = xgb.DMatrix(X, base_margin=init)
+    np.testing.assert_array_equal(again.predict(scored), fresh.predict(scored))
+
+
+def test_truncation_level_beside_another_xgboost_pair_method_is_refused():
+    """Beside lambdarank_pair_method=mean, XGBoost read truncation_level 5 as 5 sampled pairs per document, no
+    truncation, and the model's record said truncation_level 5."""
+    import ltr
+
+    with pytest.raises(ValueError, match="lambdarank_pair_method='mean': XGBoost reads objective_params "
+                                         "truncation_level as its topk pair method's cut-off"):
+        ltr.Ranker(engine="xgboost", objective_params={"truncation_level": 5},
+                   engine_params={"lambdarank_pair_method": "mean"})._check_params()
+    ltr.Ranker(engine="xgboost", objective_params={"truncation_level": 5},
+               engine_params={"lambdarank_pair_method": "topk"})._check_params()

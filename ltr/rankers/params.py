@@ -365,7 +365,18 @@ def _refuse_objective_option_twice(est, params: Mapping[str, Any], what: str) ->
         return  # (with the kernel, the native parameter itself is refused: _refuse_native_objective_options)
     table = _KERNEL_OPTIONS.get(est.engine, {})
     for key, value in params.items():
-        own = table.get(engine_parameter(est.engine, key))
+        name = engine_parameter(est.engine, key)
+        if (est.engine == "xgboost" and name == "lambdarank_pair_method" and "truncation_level" in given
+                and str(value).strip().lower() != "topk"):
+            # truncation_level K is XGBoost's topk pairs of the top K; beside 'mean' XGBoost read K as K random
+            # pairs per document, no truncation, and the model's record said truncation_level K (trial t53)
+            reason = (f"XGBoost reads objective_params truncation_level as its topk pair method's cut-off; beside "
+                      f"{value} it would mean {given['truncation_level']} sampled pairs per document: give "
+                      "lambdarank_num_pair_per_sample for those, without truncation_level")
+            cli_reason = reason.replace("objective_params truncation_level", "--objective-param truncation_level")
+            raise ParameterValueError(f"{what}: {key}={value!r}: {reason}", key=key, reason=reason,
+                                      cli=f"--param {key}={value}: {cli_reason}", cli_reason=cli_reason)
+        own = table.get(name)
         if own is None or own not in given:
             continue
         mine = given[own]
