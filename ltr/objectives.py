@@ -221,7 +221,7 @@ class KernelObjective:
         return self._xgboost(preds, data)
 
     def _lightgbm(self, preds, train_data):
-        if not self._is_bound(train_data, preds, train_data.get_init_score) or np.size(preds) != self.n_rows:
+        if not self._is_bound(train_data, preds, lambda: train_data.get_init_score()) or np.size(preds) != self.n_rows:
             self._check_data(
                 np.size(preds),
                 train_data,
@@ -234,7 +234,7 @@ class KernelObjective:
         return self._compute(scores.reshape(-1))
 
     def _xgboost(self, predt, dtrain):
-        if not self._is_bound(dtrain, predt, dtrain.get_base_margin) or np.size(predt) != self.n_rows:
+        if not self._is_bound(dtrain, predt, lambda: dtrain.get_base_margin()) or np.size(predt) != self.n_rows:
             self._check_data(
                 np.size(predt),
                 dtrain,
