@@ -165,3 +165,15 @@ def test_on_a_real_gpu_xgboost_trains_with_device_gradients_and_the_kernels_matc
     )
     out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stderr[-2000:]
+
+
+def test_exact_lambdarank_with_scores_far_apart_matches_the_cpu_kernel_under_the_simulator():
+    """Two documents far below the query's top and more than 709/sigma apart: the CPU (and a device) take exp's inf,
+    p = 0; the simulator's Python math.exp raised OverflowError (trial t53/losses)."""
+    s = np.array([0.0, -800.0, -1600.0])
+    y = np.array([0.0, 1.0, 0.0])
+    ptr = np.array([0, 3], dtype=np.int64)
+    cpu_g, cpu_h = get_kernel("lambdarank").grad_hess(s, y, ptr)
+    sim_g, sim_h = kc.grad_hess("lambdarank", s, y, ptr)
+    np.testing.assert_allclose(sim_g, cpu_g, rtol=1e-12, atol=0)
+    np.testing.assert_allclose(sim_h, cpu_h, rtol=1e-12, atol=0)

@@ -13,6 +13,7 @@ from numba import cuda
 
 f32 = np.float32
 lgb_eps = float(np.float32(0.01))  # LightGBM's 0.01f, promoted to double
+_EXP_LIMIT = math.log(np.finfo(np.float64).max)  # 709.78...: the largest x whose exp is finite
 
 # -- pointwise --------------------------------------------------------------------------------------------
 @cuda.jit
@@ -132,7 +133,10 @@ def pair_exact(i, j, ss, ls, gs, es, disc, inv, sigma, divide):
         lam = sigma * delta * (ej if hi else ei) * v
         hes = sigma * lam * (ei if hi else ej) * v * d
     else:
-        p = 1.0 / (1.0 + math.exp(sigma * sign * (ss[i] - ss[j])))
+        x = sigma * sign * (ss[i] - ss[j])
+        # exp overflows to inf beyond log(DBL_MAX) on the device and the CPU (p = 0); the simulator's Python math.exp
+        # raises OverflowError there instead
+        p = 0.0 if x > _EXP_LIMIT else 1.0 / (1.0 + math.exp(x))
         dd = delta / (0.01 + abs(ss[i] - ss[j])) if divide else delta
         lam = sigma * dd * p
         hes = sigma * lam * (1.0 - p)
