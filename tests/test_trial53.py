@@ -676,3 +676,74 @@ def test_truncation_level_beside_another_xgboost_pair_method_is_refused():
                    engine_params={"lambdarank_pair_method": "mean"})._check_params()
     ltr.Ranker(engine="xgboost", objective_params={"truncation_level": 5},
                engine_params={"lambdarank_pair_method": "topk"})._check_params()
+
+
+# -- the hybrid stage's teachers (trial t53/hybrid) -----------------------------------------------------------------
+def _named_letor(path, names, seed=0):
+    import ltr
+    from ltr.io import write_letor
+
+    rng = np.random.default_rng(seed)
+    X = rng.random((240, len(names)))
+    y = rng.integers(0, 3, 240).astype(float)
+    qid = np.repeat(np.arange(30), 8)
+    data = ltr.RankingDataset(X=X.astype(np.float32), y=y, qid=qid, group_ptr=np.arange(0, 241, 8),
+                              feature_names=tuple(names))
+    write_letor(path, data, header=True)
+    return path
+
+
+def test_a_teacher_model_is_refused_on_columns_other_than_its_own(tmp_path, capsys):
+    """ltr predict refused a file naming the teacher's columns in another order; --teacher-model scored it (the
+    bi-encoder's column as the cross-encoder's)."""
+    from ltr.cli import main
+
+    names = ["bm25:all", "biencoder:all", "crossencoder:all"]
+    _named_letor(tmp_path / "hyb.letor", names)
+    _named_letor(tmp_path / "perm.letor", [names[0], names[2], names[1]])  # the same shape, columns named otherwise
+    base = ["--rounds", "3", "--preset", "none", "--min-child-samples", "2", "--quiet"]
+    assert main(["train", str(tmp_path / "hyb.letor"), *base, "--out", str(tmp_path / "t.txt")]) == 0
+    assert main(["train", str(tmp_path / "perm.letor"), "--objective", "distill", "--kernel", "numba",
+                 "--teacher-model", str(tmp_path / "t.txt"), *base, "--out", str(tmp_path / "s.txt")]) == 2
+    err = capsys.readouterr().err
+    assert "its features are not the data's: column 2 is 'crossencoder:all' in the data, 'biencoder:all' in the " \
+           "teacher model" in err
+    assert not (tmp_path / "s.txt").exists()
+
+
+def test_a_teacher_of_a_feature_subset_scores_its_columns_of_the_file(tmp_path):
+    """A teacher trained with --drop-features 1 was refused ('X has 3 features, and the model was trained on a
+    subset'), though ltr predict scores it on the file; the student learns exactly its ltr predict scores."""
+    from ltr.cli import main
+
+    data = _named_letor(tmp_path / "hyb.letor", ["bm25:all", "biencoder:all", "crossencoder:all"])
+    base = ["--rounds", "3", "--preset", "none", "--min-child-samples", "2", "--quiet"]
+    assert main(["train", str(data), "--drop-features", "1", *base, "--out", str(tmp_path / "t.txt")]) == 0
+    assert main(["predict", str(tmp_path / "t.txt"), str(data), "--out", str(tmp_path / "t.scores"),
+                 "--quiet"]) == 0
+    distill = ["--objective", "distill", "--kernel", "numba", "--features", "1", *base]
+    assert main(["train", str(data), *distill, "--teacher-model", str(tmp_path / "t.txt"), "--out",
+                 str(tmp_path / "a.txt")]) == 0
+    assert main(["train", str(data), *distill, "--teacher-scores", str(tmp_path / "t.scores"), "--out",
+                 str(tmp_path / "b.txt")]) == 0
+
+    def trees(path):
+        text = path.read_text()
+        return text[text.index("Tree=0"):text.index("end of trees")]
+
+    assert trees(tmp_path / "a.txt") == trees(tmp_path / "b.txt")
+
+
+def test_cv_warns_that_a_learned_teacher_must_not_have_seen_the_labels(tmp_path, capsys):
+    from ltr.cli import main
+
+    data = _named_letor(tmp_path / "hyb.letor", ["bm25:all", "biencoder:all", "crossencoder:all"])
+    base = ["--rounds", "2", "--preset", "none", "--min-child-samples", "2", "--quiet"]
+    assert main(["train", str(data), *base, "--out", str(tmp_path / "t.txt")]) == 0
+    assert main(["cv", str(data), "--folds", "2", "--objective", "distill", "--kernel", "numba", "--teacher-model",
+                 str(tmp_path / "t.txt"), *base]) == 0
+    assert "warning: --teacher-model is the teacher of every fold: if it was fitted on this data's labels" in \
+        capsys.readouterr().err
+    assert main(["cv", str(data), "--folds", "2", "--objective", "distill", "--kernel", "numba", "--teacher-column",
+                 "2", *base]) == 0
+    assert "warning" not in capsys.readouterr().err

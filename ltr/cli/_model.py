@@ -25,6 +25,7 @@ __all__ = [
     "check_distill_options",
     "dask_client",
     "file_feature_set",
+    "learned_teacher_warning",
     "make_ranker",
     "preset_flags",
     "refuse_teacher_column_in_subsets",
@@ -53,6 +54,19 @@ def candidates_note(args: argparse.Namespace, feature_set) -> None:
                    "with ltr evaluate --qrels Q --run R")
     if isinstance(feature_set, dict) and feature_set.get("add_judged") and args.command in ("cv", "tune"):
         print(f"ltr {args.command}: warning: {ADDED_JUDGED}", file=sys.stderr)
+
+
+def learned_teacher_warning(args: argparse.Namespace) -> None:
+    """Warn, in ``ltr cv`` and ``ltr tune``, that one teacher of every fold must not have seen the data's labels
+    (trial t53: a student taught by ltr cv --run-out of a LambdaMART on features of pure noise read NDCG@10 0.75,
+    chance 0.31)."""
+    given = [f"--{f.replace('_', '-')}" for f in ("teacher_model", "teacher_scores") if getattr(args, f, None)]
+    if given:
+        print(f"ltr {args.command}: warning: {given[0]} is the teacher of every fold: if it was fitted on this data's "
+              "labels (a model trained on the file, or ltr cv --run-out of one), it carries each test fold's labels "
+              "into its student, and the folds read far above what the student does; give a teacher that never saw "
+              "these labels (a neural score column: --teacher-column), or cross-fit it as examples/hybrid_ranker.py "
+              "does", file=sys.stderr)
 
 
 #: What ltr cv, tune and compare say of data made with ``ltr features --add-judged`` (trial t52: Cranfield's MAP

@@ -18,6 +18,7 @@ from ltr.cli._model import (
     candidates_note,
     dask_client,
     file_feature_set,
+    learned_teacher_warning,
     make_ranker,
     refuse_teacher_column_in_subsets,
 )
@@ -368,6 +369,7 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError(f"--save-dir {args.save_dir}: is a file, not a folder")
         _outputs_beside_the_folds(args)  # (the folder is made by staged_folder, which names it in its errors)
     refuse_teacher_column_in_subsets(args)
+    learned_teacher_warning(args)  # before the folds train: they may take hours
     features = feature_spec(args.features, args.drop_features)
     _check_every_doc_id(args, tested, n_features)  # last, as it reads the test files whole
     # The fold folders are staged and replace --save-dir's together with --out and --run-out, once everything has

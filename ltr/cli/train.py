@@ -373,13 +373,23 @@ def _place_teacher(args: argparse.Namespace, model, train, spec) -> None:
             X = train.X[:, j]
             values = np.asarray(X.toarray() if hasattr(X, "toarray") else X, dtype=np.float64).reshape(-1)
             new = TeacherScores(values, source=f"<feature {j + 1} of {args.train}>")
-    elif parsed.kind == "model" and spec is not None and getattr(parsed.value.model, "n_features_in_", None) == \
-            train.n_features:  # a teacher of the file's columns scores them all; the student learns from the subset
-        values = np.asarray(parsed.value.predict(train.X, train.group_ptr), dtype=np.float64).reshape(-1)
+    elif parsed.kind == "model" and spec is not None and _reads_the_file(parsed.value.model, train.n_features):
+        # a teacher of the file's columns (or of its own subset of them) scores the file; the student learns from
+        # its subset
+        values = np.asarray(parsed.value.predict(train.X, train.group_ptr, feature_names=train.feature_names),
+                            dtype=np.float64).reshape(-1)
         new = TeacherScores(values, source=f"<{parsed.value.source or 'the teacher model'} on every column of "
                                            f"{args.train}>")
     if new is not None:
         model.set_params(objective_params={**params, "teacher": new})
+
+
+def _reads_the_file(teacher, width: int) -> bool:
+    """Whether a teacher model scores rows of ``width`` columns: trained on them, or on a subset of a file that wide
+    (``ltr train --features``, recorded in its sidecar)."""
+    subset = (getattr(teacher, "read_options_", None) or {}).get("features")
+    return getattr(teacher, "n_features_in_", None) == width or (
+        isinstance(subset, dict) and subset.get("n_features") == width)
 
 
 def _select(args: argparse.Namespace, spec, train, valid, test):

@@ -16,6 +16,7 @@ from ltr.cli._model import (
     add_model_options,
     candidates_note,
     file_feature_set,
+    learned_teacher_warning,
     make_ranker,
     refuse_teacher_column_in_subsets,
 )
@@ -261,6 +262,7 @@ def run(args: argparse.Namespace) -> int:
                               inputs=[*data_inputs(args, args.data), args.space, getattr(args, "config", None),
                                       *option_files(args.features, args.drop_features), *teacher_inputs(args)])
     _note_searched(args, model)  # before the search: it may run for hours
+    learned_teacher_warning(args)
     data, ids = _feature_subset(args)
     with _storage_named(args, storage), _said_on_interrupt(storage, args.out):
         result = tune(data, estimator=model, space=args.space, n_trials=args.trials, metric=target,

@@ -92,10 +92,16 @@ class TeacherModel:
         """What a saved student records about this teacher (JSON)."""
         return {"model": self.source if self.source else f"<{type(self.model).__name__} object>"}
 
-    def predict(self, X, group_ptr: NDArray[np.int64] | None = None) -> NDArray[np.float64]:
+    def predict(self, X, group_ptr: NDArray[np.int64] | None = None,
+                feature_names: Sequence[str] | None = None) -> NDArray[np.float64]:
+        """The teacher's scores of the rows ``X``, whose columns are named ``feature_names`` (when known). A ranker
+        of this toolkit trained on a subset of a file's columns (``ltr train --features``) scores those columns of
+        a file as wide as its training file, as ``ltr predict`` does; one whose features are named other than the
+        data's columns is refused (a teacher scored the bi-encoder's column as the cross-encoder's: trial t53)."""
         import inspect
         import warnings
 
+        X, feature_names = self._own_columns(X, feature_names)
         takes_group = "group" in inspect.signature(self.model.predict).parameters
         with warnings.catch_warnings():
             # the student's rows come as an array: a teacher fitted on a DataFrame would warn, as scikit-learn
@@ -104,6 +110,29 @@ class TeacherModel:
             if takes_group and group_ptr is not None:
                 return np.asarray(self.model.predict(X, group=np.diff(group_ptr)), dtype=np.float64)
             return np.asarray(self.model.predict(X), dtype=np.float64)
+
+
+    def _own_columns(self, X, feature_names):
+        """``X`` (and its names) narrowed to the teacher's recorded feature subset, then checked against the
+        teacher's feature names."""
+        model = self.model
+        subset = (getattr(model, "read_options_", None) or {}).get("features")
+        width = getattr(model, "n_features_in_", None)
+        if (isinstance(subset, dict) and subset.get("ids") and subset.get("n_features") == X.shape[1]
+                and width == len(subset["ids"]) and width != X.shape[1]):
+            cols = [int(i) - 1 for i in subset["ids"]]
+            X = X[:, cols]
+            feature_names = None if feature_names is None else [feature_names[c] for c in cols]
+        theirs = getattr(model, "feature_names_in_", None)
+        if theirs is not None and feature_names is not None and len(theirs) == len(feature_names):
+            ours = [str(n) for n in feature_names]
+            theirs = [str(n) for n in theirs]
+            if ours != theirs:
+                j = next(i for i, (a, b) in enumerate(zip(ours, theirs)) if a != b)
+                where = f" {self.source}" if self.source else ""
+                raise ValueError(f"its features are not the data's: column {j + 1} is {ours[j]!r} in the data, "
+                                 f"{theirs[j]!r} in the teacher model{where}")
+        return X, feature_names
 
 
 class TeacherScores:
@@ -489,7 +518,7 @@ def teacher_scores(teacher: Any, X, group_ptr: NDArray[np.int64], *, column: int
         return check_finite(values, f"column {column + 1}{name}", qid, doc_ids, data)
     if spec.kind == "model":
         try:
-            values = spec.value.predict(X, group_ptr)
+            values = spec.value.predict(X, group_ptr, feature_names=feature_names)
         except ValueError as e:
             if type(e).__name__ == "NotFittedError":
                 raise ValueError("the teacher model is not fitted: scikit-learn's clone (cross-validation, grid "
@@ -498,7 +527,8 @@ def teacher_scores(teacher: Any, X, group_ptr: NDArray[np.int64], *, column: int
             raise OptionError(f"the teacher model could not score the training data: {e}; score the teacher on its "
                               "own features and pass its scores (teacher={'scores': FILE})",
                               cli=f"the teacher model could not score the training data: {e}; score the teacher "
-                                  "on its own features (ltr predict) and pass its scores (--teacher-scores FILE)") \
+                                  "on its own features (ltr predict TEACHER DATA --run --out T.run) and pass its "
+                                  "scores (--teacher-scores T.run, joined on query and document ids)") \
                 from None
         return check_finite(values.reshape(-1), "model", qid, doc_ids, data)
     if isinstance(spec.value, str):
