@@ -6,7 +6,8 @@ user's cache folder (``$XDG_CACHE_HOME/numba`` or ``~/.cache/numba``). Where nei
 missing home as well), Numba fails at the first decorated function with ``RuntimeError: cannot cache function ...:
 no locator available``, and every command of the toolkit with it, ``ltr --help`` too. Then the cache goes to a folder
 of this user's under the system's temporary folder; likewise, with a warning, when the user's ``NUMBA_CACHE_DIR``
-cannot be written either (a volume mounted read-only, or not mounted).
+cannot be written either (a volume mounted read-only, or not mounted) and nor can the user's cache folder (Numba's
+next place after it).
 Standard library only: it runs when ``ltr`` is imported, before Numba is.
 """
 
@@ -78,22 +79,20 @@ def cache_home() -> str | None:
     package = Path(__file__).resolve().parent
     if os.access(package, os.W_OK) or os.access(package / "__pycache__", os.W_OK):
         return None  # (a NUMBA_CACHE_DIR that cannot be written: Numba falls back to __pycache__)
-    if given:
-        if _could_write(Path(given)):
-            return None
-    else:
-        base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-        if _writable(Path(base) / "numba"):
-            return None
+    if given and _could_write(Path(given)):
+        return None
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    if _writable(Path(base) / "numba"):  # Numba's next place, tried after a NUMBA_CACHE_DIR it cannot write
+        return None
     folder = _own_folder(Path(tempfile.gettempdir()))
     if folder is None or not _writable(folder):
         return None
     if given:  # Numba's traceback on every command (ltr --help too) otherwise: said once, and worked around
         import warnings
 
-        warnings.warn(f"NUMBA_CACHE_DIR={given} cannot be written, nor can the install's __pycache__: Numba's cache "
-                      f"of compiled code goes to {folder} (make NUMBA_CACHE_DIR writable, or unset it)", UserWarning,
-                      stacklevel=2)
+        warnings.warn(f"NUMBA_CACHE_DIR={given} cannot be written, nor can the install's __pycache__ or the user's "
+                      f"cache folder: Numba's cache of compiled code goes to {folder} (make NUMBA_CACHE_DIR writable, "
+                      "or unset it)", UserWarning, stacklevel=2)
     os.environ["NUMBA_CACHE_DIR"] = str(folder)
     numba = sys.modules.get("numba")
     if numba is not None:

@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+import warnings
 
 import pytest
 
@@ -204,11 +205,18 @@ def test_numbas_cache_goes_to_a_temporary_folder_when_neither_of_its_own_places_
     monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path / "file" / "numba"))
     try:
         with pytest.warns(UserWarning, match=r"NUMBA_CACHE_DIR=.*/file/numba cannot be written, nor can the "
-                                             r"install's __pycache__: Numba's cache of compiled code goes to "):
+                                             r"install's __pycache__ or the user's cache folder: Numba's cache of "
+                                             r"compiled code goes to "):
             got = _numba_home.cache_home()
         assert got == str(tmp_path / f"ltrkit-numba-cache-{os.getuid()}") == os.environ["NUMBA_CACHE_DIR"]
     finally:
         numba.config.CACHE_DIR = saved
+    # ... but where the user's cache folder can be written, Numba goes on to it by itself: nothing to do, nor say
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path / "file" / "numba"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "home"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert _numba_home.cache_home() is None
 
 
 def test_the_checked_sink_writes_the_rest_after_a_short_write_and_raises_what_the_os_says(monkeypatch, tmp_path):
