@@ -747,3 +747,15 @@ def test_cv_warns_that_a_learned_teacher_must_not_have_seen_the_labels(tmp_path,
     assert main(["cv", str(data), "--folds", "2", "--objective", "distill", "--kernel", "numba", "--teacher-column",
                  "2", *base]) == 0
     assert "warning" not in capsys.readouterr().err
+
+
+def test_python_tune_keeps_a_linear_rankers_own_grade_beside_a_target_that_is_not_err():
+    """Passing the grade whatever the target refused engine_params={'max_grade': 2} beside metric='ndcg@10', which
+    tuned before (the review of stop 53)."""
+    import ltr
+    from ltr.tuning import tune
+
+    d = ltr.make_ranking(40, 10, 5, random_state=0)
+    est = ltr.Ranker(engine="linear", engine_params={"max_grade": 2, "n_restarts": 1})
+    result = tune(d, estimator=est, metric="ndcg@10", n_trials=1, outer_folds=2, inner_folds=2, progress=False)
+    assert len(result.best_params) == 2  # one choice per outer fold

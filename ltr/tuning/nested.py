@@ -717,7 +717,10 @@ def _base_estimator(estimator, engine: str | None, target: str, conv: dict[str, 
         if target.lower().startswith(("ndcg", "dcg")):  # (the gain is read by NDCG and DCG alone)
             wanted["gain"] = (conv["gain"], "exp2")
         # ERR's grade whatever the target: a space may draw an ERR objective, and the ranker reads it for ERR alone
-        wanted["max_grade"] = (float(conv.get("max_grade", 4.0)), 4.0)
+        # (so an engine_params grade of the user's beside a target that is not ERR is theirs: not compared)
+        err = target.lower().startswith("err")
+        if err or "max_grade" not in engine_params:
+            wanted["max_grade"] = (float(conv.get("max_grade", 4.0)), 4.0)
         for key, (value, default) in wanted.items():
             if key in engine_params:
                 given = engine_params[key]
