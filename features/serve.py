@@ -44,9 +44,11 @@ runs on its ``workqueue`` threading layer (which aborts the process on concurren
 thread count; the OpenMP and TBB layers do not), every feature computation and every tree scoring on more than one
 thread, by one lock of the process: that layer is the process's, so two rerankers (two models served side by side,
 or a new one loaded and warmed while the old one serves) take turns. Until a parallel kernel has run, the layer is
-not known, and they take turns too. :meth:`ltr.trees.TreeEnsemble.predict` on several threads takes the same lock
-(:func:`ltr.threads.workqueue_turn`); other code of the process that runs Numba's parallel kernels on its own threads
-(training's gradient kernels, the metrics of a large evaluation) does not: on workqueue, run it from one thread.
+not known, and they take turns too. The toolkit's other parallel kernels take the same lock
+(:func:`ltr.threads.workqueue_turn`): tree scoring (:meth:`ltr.trees.TreeEnsemble.predict`), training's gradient
+kernels and the linear ranker's line search, large evaluations, LETOR reading and writing, BM25 retrieval and
+:func:`features.extraction.extract`. A :class:`features.featureset.FeatureSet`'s ``compute`` called directly does
+not: on workqueue, call it from one thread.
 
 Example::
 

@@ -411,9 +411,17 @@ fit = lambda seed: Ranker(kernel="numba", preset=None, n_estimators=10, n_jobs=2
 y = np.random.default_rng(0).integers(0, 3, 60_000).astype(float)
 ptr = np.arange(0, 60_001, 20)
 metric = lambda seed: evaluate(y, np.random.default_rng(seed).random(y.size), group_ptr=ptr, metrics=["ndcg@10"])
+big = make_ranking(3000, 20, 10, random_state=1)
+linear = lambda seed: Ranker(engine="linear", n_jobs=2, random_state=seed,
+                             engine_params={"n_restarts": 1, "max_passes": 2}).fit(big)
+from ltr.io import read_letor, write_letor
+write_letor("big.txt", big)
+read = lambda seed: read_letor("big.txt", n_jobs=2)
 with ThreadPoolExecutor(2) as ex:
     list(ex.map(fit, range(4)))
     list(ex.map(metric, range(8)))
+    list(ex.map(linear, range(2)))
+    list(ex.map(read, range(4)))
 assert numba.threading_layer() == "workqueue", numba.threading_layer()
 print("ok")
 """

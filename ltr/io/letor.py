@@ -249,7 +249,7 @@ def read_letor(
         sources["query"] = str(qpath)
     if wpath is not None:
         sources["weight"] = str(wpath)
-    with workqueue_turn(), numba_threads(n_jobs):
+    with numba_threads(n_jobs):
         auto_query = query_file is True or (isinstance(query_file, str) and query_file == "auto")
         options = dict(n_features=n_features, sizes=sizes, qpath=qpath, auto_query=auto_query, weight=weight,
                        wpath=wpath, sources=sources, missing=missing, sparse=sparse, sort=sort,
@@ -290,7 +290,7 @@ def _parse(buf, spath, *, n_features, sizes, qpath, auto_query, weight, wpath, s
     if n_chunks == 1:  # small input: skip waking the thread pool
         counts = np.array([_k.count_chunk(buf, bounds[0], bounds[1], limit)], dtype=np.int64)
     else:
-        counts = _k.count_chunks(buf, bounds, limit)
+        counts = _turned(_k.count_chunks)(buf, bounds, limit)
     row0 = np.concatenate(([0], np.cumsum(counts[:, 0]))).astype(np.int64)
     nnz0 = np.concatenate(([0], np.cumsum(counts[:, 1]))).astype(np.int64)
     n_rows, nnz = int(row0[-1]), int(nnz0[-1])
@@ -325,7 +325,7 @@ def _parse(buf, spath, *, n_features, sizes, qpath, auto_query, weight, wpath, s
     if bad.size:
         raise _token_error(buf, spath, int(res[bad[0], 0]), int(res[bad[0], 1]), width)
     if n_comm:  # a lone CR in a comment: the rest of the file (old Mac line endings) read as that comment
-        cr = int(_k.first_bare_cr_chunks(buf, bounds))
+        cr = int(_turned(_k.first_bare_cr_chunks)(buf, bounds))
         if cr >= 0:
             raise _error_at(buf, spath, _token_start(buf, cr), _k.ERR_MESSAGES[_k.ERR_CR])
     unsorted = bool(res[:, 3].any())
@@ -555,10 +555,20 @@ class _RowLines:
         return int(_k.row_offset(self.buf, self.bounds[c], self.bounds[c + 1], r - int(self.row0[c])))
 
 
+def _turned(kernel):
+    """``kernel`` (a parallel one), called while this thread has its turn (:func:`ltr.threads.workqueue_turn`):
+    two at once from threads abort Python under Numba's workqueue layer."""
+    def call(*args):
+        with workqueue_turn():
+            return kernel(*args)
+
+    return call
+
+
 def _parse_chunks(buf, bounds, ids, args, slow) -> NDArray[np.int64]:
     """Pass 2 over the chunks ``ids``: in parallel, or directly for a single chunk (no thread-pool wake-up)."""
     if ids.size > 1:
-        return _k.parse_chunks(buf, bounds, ids, *args, *slow)
+        return _turned(_k.parse_chunks)(buf, bounds, ids, *args, *slow)
     c = int(ids[0])
     row0, nnz0, *rest = args
     r = _k.parse_chunk(buf, bounds[c], bounds[c + 1], row0[c], row0[c + 1], nnz0[c], nnz0[c + 1], *rest,
@@ -719,7 +729,7 @@ def _parse_stream(path, gz, spath, *, n_features, sizes, qpath, auto_query, weig
         if n_chunks == 1:
             counts = np.array([_k.count_chunk(buf, bounds[0], bounds[1], limit)], dtype=np.int64)
         else:
-            counts = _k.count_chunks(buf, bounds, limit)
+            counts = _turned(_k.count_chunks)(buf, bounds, limit)
         lengths.append(len(buf))
         all_bounds.append(bounds)
         all_counts.append(counts)
@@ -740,7 +750,7 @@ def _parse_stream(path, gz, spath, *, n_features, sizes, qpath, auto_query, weig
 
         def over_at(window):  # the id is still there, over the width, as pass 1 counted it
             bounds = all_bounds[w]
-            again = (_k.count_chunks(window, bounds, limit) if bounds.size > 2 else
+            again = (_turned(_k.count_chunks)(window, bounds, limit) if bounds.size > 2 else
                      np.array([_k.count_chunk(window, bounds[0], bounds[1], limit)], dtype=np.int64))
             if pos not in again[:, 5]:
                 raise _Reparse
@@ -764,7 +774,7 @@ def _parse_stream(path, gz, spath, *, n_features, sizes, qpath, auto_query, weig
         if w >= len(lengths) or len(buf) != lengths[w]:
             raise _Reparse  # the file changed since pass 1
         n_windows += 1
-        if n_comm and _k.first_bare_cr_chunks(buf, all_bounds[w]) >= 0:
+        if n_comm and _turned(_k.first_bare_cr_chunks)(buf, all_bounds[w]) >= 0:
             raise _Reparse
         c0, c1 = int(first_chunk[w]), int(first_chunk[w + 1])
         args = (row0[c0:c1 + 1], nnz0[c0:c1 + 1], maxtok, not sparse, width, Xflat, data, indices, indptr, y, qid,
@@ -1446,7 +1456,7 @@ def write_letor(
 
     bound = (label_off[1:] - label_off[:-1])[label_idx] + _QID_BOUND + per_row * _VALUE_BOUND + np.diff(comm_off) + 3
     cum = np.concatenate(([0], np.cumsum(bound)))
-    with workqueue_turn(), numba_threads(n_jobs), atomic_write(path, "wb") as f:
+    with numba_threads(n_jobs), atomic_write(path, "wb") as f:
         if header:
             f.write(_header_line(data).encode("ascii"))
         r0 = 0
@@ -1461,7 +1471,7 @@ def write_letor(
             if nb == 1:  # small input: skip waking the thread pool
                 used = [_k.format_block(out, 0, r0, r1, *rest)]
             else:
-                used = _k.format_rows(out, block_rows, block_off, *rest)
+                used = _turned(_k.format_rows)(out, block_rows, block_off, *rest)
             for b in range(nb):
                 f.write(memoryview(out[block_off[b]:block_off[b] + used[b]]))
             r0 = r1

@@ -265,8 +265,11 @@ def line_values(scores, x, steps, labels, group_ptr, useful, useful_ptr, code, k
     if blocks is None:
         _drive_serial(scores, x, steps, labels, group_ptr, useful, useful_ptr, code, k, gain, ideal, current, out)
     else:
-        _drive_parallel(blocks, scores, x, steps, labels, group_ptr, useful, useful_ptr, code, k, gain, ideal,
-                        current, out)
+        from ltr.threads import workqueue_turn  # (two parallel kernels at once abort Python under workqueue)
+
+        with workqueue_turn():
+            _drive_parallel(blocks, scores, x, steps, labels, group_ptr, useful, useful_ptr, code, k, gain, ideal,
+                            current, out)
     return out
 
 

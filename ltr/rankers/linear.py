@@ -685,13 +685,13 @@ def fit(train, valid: Sequence, names: Sequence[str], params: Mapping[str, Any],
     ``params``: :func:`check_linear_params` output plus ``objective``, ``seed``, ``n_threads``, ``normalizer``.
     """
     from ltr.metrics import evaluate
-    from ltr.threads import numba_threads, workqueue_turn
+    from ltr.threads import numba_threads
 
     settings = {k: params[k] for k in DEFAULTS}
     n_threads = int(params.get("n_threads", 1))
     objective = params["objective"]
     qw = query_weights(train.weight, np.asarray(train.group_ptr))
-    with workqueue_turn(), numba_threads(n_threads):
+    with numba_threads(n_threads):
         target = MetricTarget(train.X, train.y, train.group_ptr, objective, weight=qw, gain=settings["gain"],
                               n_threads=n_threads, max_grade=settings["max_grade"])
         vtargets = [MetricTarget(v.X, v.y, v.group_ptr, objective, gain=settings["gain"], n_threads=n_threads,
