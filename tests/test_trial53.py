@@ -63,9 +63,9 @@ def test_evaluate_counts_the_queries_of_each_metric_when_they_differ(tmp_path, c
     assert main([*args, "--metrics", "ndcg@2,dcg@2,map"]) == 0
     out = capsys.readouterr().out
     assert "left out of the means (but DCG's, which is 0 for them)" in out
-    assert out.rstrip().endswith("queries averaged: 2 in ndcg@2, 3 in dcg@2, 2 in map")
+    assert out.rstrip().endswith("; 2 queries averaged (3 in dcg@2)")
     assert main([*args, "--metrics", "ndcg@2,map", "-l", "2"]) == 0
-    assert capsys.readouterr().out.rstrip().endswith("queries averaged: 2 in ndcg@2, 1 in map")
+    assert capsys.readouterr().out.rstrip().endswith("; 2 queries averaged (1 in map)")
     assert main([*args, "--metrics", "ndcg@2,map"]) == 0
     out = capsys.readouterr().out
     assert out.rstrip().endswith("; 2 queries averaged") and "DCG" not in out
@@ -79,7 +79,7 @@ def test_train_footer_counts_the_queries_dcg_keeps(tmp_path, capsys):
     data.write_text("0 qid:1 1:1\n0 qid:1 1:2\n1 qid:2 1:1\n0 qid:2 1:2\n2 qid:3 1:3\n0 qid:3 1:1\n")
     args = ["train", str(data), "--valid", str(data), "--rounds", "2", "--preset", "none", "--min-child-samples", "1"]
     assert main([*args, "--no-relevant", "nan", "--metrics", "ndcg@2,dcg@2"]) == 0
-    assert "queries averaged: valid 2 (dcg@2 3)\n" in capsys.readouterr().out
+    assert "queries averaged: valid 2 (3 in dcg@2)\n" in capsys.readouterr().out
     assert main([*args, "--no-relevant", "nan", "--metrics", "ndcg@2,map"]) == 0
     assert "queries averaged: valid 2\n" in capsys.readouterr().out
     assert main([*args, "--metrics", "ndcg@2,dcg@2"]) == 0

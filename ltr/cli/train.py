@@ -132,11 +132,12 @@ def train_and_report(train, valid, test, model, names: list[str], conventions: d
 
 
 def _counted(n_queries: int, averaged: dict[str, int] | None) -> str:
-    """A set's queries averaged: '156', or '105' with the metrics that average other counts, '105 (dcg@10 156)'."""
+    """A set's queries averaged: '156', or '105' with the metrics that average other counts, '105 (156 in dcg@10)'
+    (as ltr evaluate says it)."""
     if not averaged:
         return str(n_queries)
     first, *_ = averaged.values()
-    others = ", ".join(f"{m} {n}" for m, n in averaged.items() if n != first)
+    others = ", ".join(f"{n} in {m}" for m, n in averaged.items() if n != first)
     return f"{first} ({others})" if others else str(first)
 
 

@@ -325,7 +325,8 @@ def describe_conventions(
     n_queries : int, mapping of str to int, or None
         How many queries the means are over; omitted when None. A mapping gives each metric's count (they differ
         when ``no_relevant`` is nan: DCG keeps the queries that NDCG leaves out, and the binary metrics leave out
-        those without a label >= ``rel_threshold``), said once when they are all equal.
+        those without a label >= ``rel_threshold``): the first metric's count, and the others that differ from it
+        (``105 queries averaged (156 in dcg@10)``).
     max_grade : float, default=4.0
         ERR's highest grade, named when it is not the default 4, and whenever ``metrics`` has ERR (the default 4
         on data graded 0-2, MQ2008's, gives another ERR than its own grade 2).
@@ -401,7 +402,9 @@ def describe_conventions(
     if isinstance(n_queries, Mapping) and len(set(n_queries.values())) == 1:
         n_queries = next(iter(n_queries.values()))
     if isinstance(n_queries, Mapping):  # --no-relevant nan, or -l 2: metrics that leave out other queries
-        parts.append("queries averaged: " + ", ".join(f"{int(n)} in {m}" for m, n in n_queries.items()))
+        first, *_ = n_queries.values()
+        others = ", ".join(f"{int(n)} in {m}" for m, n in n_queries.items() if n != first)
+        parts.append(f"{int(first)} {'query' if int(first) == 1 else 'queries'} averaged ({others})")
     elif n_queries is not None:
         parts.append(f"{int(n_queries)} {'query' if int(n_queries) == 1 else 'queries'} averaged")
     return "; ".join(parts)
