@@ -401,6 +401,11 @@ def native_params(engine: str, objective: str, **params: Any) -> dict[str, Any]:
             out["lambdarank_score_normalization"] = norm
     else:
         names = {}
+    kernel_name = KERNEL_ALIASES.get(objective, (objective, {}))[0]
+    if params and kernel_name not in KERNELS:  # xendcg: the engine's alone, no kernel (whose options to name)
+        key = next(iter(params))
+        raise ValueError(f"the native {objective!r} objective takes no objective options (got {key!r}); its "
+                         f"parameters are the engine's own (engine_params)")
     for key, value in params.items():
         if key not in names:
             known = kernel_options(objective)

@@ -767,3 +767,25 @@ def test_python_tune_keeps_a_linear_rankers_own_grade_beside_a_target_that_is_no
     est = ltr.Ranker(engine="linear", engine_params={"max_grade": 2, "n_restarts": 1})
     result = tune(d, estimator=est, metric="ndcg@10", n_trials=1, outer_folds=2, inner_folds=2, progress=False)
     assert len(result.best_params) == 2  # one choice per outer fold
+
+
+def test_native_xendcg_with_objective_options_is_told_it_takes_none():
+    """'unknown kernel xendcg' answered a native objective's options, though no kernel was asked for."""
+    import ltr
+
+    with pytest.raises(ValueError, match="the native 'xendcg' objective takes no objective options \\(got 'sigma'\\)"):
+        ltr.Ranker(objective="xendcg", objective_params={"sigma": 2})._check_params()
+
+
+def test_a_query_beyond_lightgbms_native_limit_names_what_trains_on_it():
+    """LightGBM's own words alone ('Number of rows 10001 exceeds upper limit of 10000 for a query') named neither
+    the limit's scope nor --kernel numba, which trains on such a query."""
+    import ltr
+
+    rng = np.random.default_rng(0)
+    X, y = rng.random((10_001, 3)), rng.integers(0, 3, 10_001).astype(float)
+    qid = np.zeros(10_001, dtype=np.int64)
+    with pytest.raises(ValueError, match="at most 10000 documents per query; .* kernel='numba' \\(the same "
+                                         "objective, no such limit\\)"):
+        ltr.Ranker(n_estimators=2, preset=None).fit(X, y, qid=qid)
+    ltr.Ranker(n_estimators=2, preset=None, kernel="numba").fit(X, y, qid=qid)

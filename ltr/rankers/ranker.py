@@ -1135,6 +1135,11 @@ def _engine_error(model: Ranker, e: Exception) -> Exception:
         return TrainingDataError(f"{why} fewer than min_child_samples={leaf} rows on a side; lower min_child_samples "
                                  "or train on more rows", cli=f"{why} fewer than --min-child-samples {leaf} rows on a "
                                                               "side; lower --min-child-samples or train on more rows")
+    if "exceeds upper limit of 10000 for a query" in text:  # LightGBM's native lambdarank (and rank_xendcg)
+        said = (f"{text}: LightGBM's native ranking objectives take at most 10000 documents per query; cut the "
+                "longer queries' candidates, or train with")
+        return TrainingDataError(f"{said} kernel='numba' (the same objective, no such limit) or engine='xgboost'",
+                                 cli=f"{said} --kernel numba (the same objective, no such limit) or --engine xgboost")
     if "number of label mappings" in text or "Relevance degress must be" in text:  # the engines' gain tables
         engine_fix = ("engine_params={'label_gain': [one gain per label]} with eval_params' gain"
                       if model.engine == "lightgbm" else
