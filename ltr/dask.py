@@ -227,7 +227,7 @@ def _refused(address: str) -> bool:
         scheme, location = parse_address(address)
         if scheme != "tcp":
             return False
-        host, port = parse_host_port(location)
+        host, port = parse_host_port(location, 8786)  # without a port, the client tries Dask's default
         with socket.create_connection((host, int(port)), timeout=2.0):
             return False
     except ConnectionRefusedError:

@@ -789,3 +789,27 @@ def test_a_query_beyond_lightgbms_native_limit_names_what_trains_on_it():
                                          "objective, no such limit\\)"):
         ltr.Ranker(n_estimators=2, preset=None).fit(X, y, qid=qid)
     ltr.Ranker(n_estimators=2, preset=None, kernel="numba").fit(X, y, qid=qid)
+
+
+def test_a_dask_address_without_a_port_is_tried_at_dasks_default_port():
+    """'tcp://127.0.0.1' (Dask's default port 8786, where nothing listens) said 'no answer' after the timeout,
+    not 'connection refused': the check could not read an address without a port."""
+    import ltr.dask
+
+    assert ltr.dask._refused("tcp://127.0.0.1:9") is True  # (the discard port: nothing listens)
+    assert ltr.dask._refused("tcp://127.0.0.1") is ltr.dask._refused("tcp://127.0.0.1:8786") is True
+
+
+def test_a_full_dataset_cache_is_said_as_a_write_error_not_as_bad_parameters():
+    import ltr
+    from ltr.rankers.ranker import _engine_error
+
+    class LightGBMError(Exception):
+        pass
+
+    model = ltr.Ranker(dataset_cache="/mnt/full/dc")
+    error = _engine_error(model, LightGBMError("Cannot write binary data to /mnt/full/dc/.x.tmp.bin, wrote 200 of "
+                                               "408 bytes"))
+    assert isinstance(error, OSError)
+    assert str(error).startswith("/mnt/full/dc: cannot write LightGBM's binned data (") and "no space left" in \
+        str(error)

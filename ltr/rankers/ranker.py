@@ -1135,6 +1135,10 @@ def _engine_error(model: Ranker, e: Exception) -> Exception:
         return TrainingDataError(f"{why} fewer than min_child_samples={leaf} rows on a side; lower min_child_samples "
                                  "or train on more rows", cli=f"{why} fewer than --min-child-samples {leaf} rows on a "
                                                               "side; lower --min-child-samples or train on more rows")
+    if text.startswith("Cannot write binary data to"):  # dataset_cache's folder filled up (or a quota) mid-write
+        where = getattr(model, "dataset_cache", None)
+        return OSError(f"{where or 'the dataset cache'}: cannot write LightGBM's binned data ({text}): no space left "
+                       "on the device, or a quota reached?")
     if "exceeds upper limit of 10000 for a query" in text:  # LightGBM's native lambdarank (and rank_xendcg)
         said = (f"{text}: LightGBM's native ranking objectives take at most 10000 documents per query; cut the "
                 "longer queries' candidates, or train with")
