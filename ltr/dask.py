@@ -874,8 +874,9 @@ def _configured(model, engine: str | None, *, quiet: bool = False):
     threads = engine_threads_key(engine, model.engine_params)
     learner = {k: v for k, v in dict(model.engine_params or {}).items()
                if k in ("tree_learner", "tree", "tree_type", "tree_learner_type")}
-    if engine == "lightgbm" and any(str(v).lower() in ("feature", "feature_parallel") for v in learner.values()):
-        (key, value), = learner.items()
+    feature = [(k, v) for k, v in learner.items() if str(v).lower() in ("feature", "feature_parallel")]
+    if engine == "lightgbm" and feature:
+        key, value = feature[0]
         why = "LightGBM's Dask ranker trains data- or voting-parallel only (its C API has no feature-parallel)"
         raise OptionError(f"engine_params: {key}={value!r}: {why}; use 'data' or 'voting'",
                           cli=f"--param {key}={value}: {why}; use data or voting")
