@@ -813,3 +813,34 @@ def test_a_full_dataset_cache_is_said_as_a_write_error_not_as_bad_parameters():
     assert isinstance(error, OSError)
     assert str(error).startswith("/mnt/full/dc: cannot write LightGBM's binned data (") and "no space left" in \
         str(error)
+
+
+def test_lightgbm_position_bias_regularization_is_refused_as_a_no_op():
+    import ltr
+
+    with pytest.raises(ValueError, match="lambdarank_position_bias_regularization=5: regularises LightGBM's "
+                                         "position-bias factors.*it would change nothing"):
+        ltr.Ranker(engine_params={"lambdarank_position_bias_regularization": 5})._check_params()
+
+
+def test_predict_of_a_frame_by_a_model_fitted_without_names_warns_as_scikit_learn_does():
+    import pandas as pd
+
+    import ltr
+
+    d = ltr.make_ranking(12, 8, 4, random_state=0)
+    model = ltr.Ranker(n_estimators=2, preset=None).fit(d.X, d.y, group=np.diff(d.group_ptr))
+    frame = pd.DataFrame(d.X, columns=list("abcd"))
+    with pytest.warns(UserWarning, match="^X has feature names, but Ranker was fitted without feature names$"):
+        scores = model.predict(frame)
+    np.testing.assert_array_equal(scores, model.predict(d.X))
+
+
+def test_alpha_one_says_the_teacher_and_its_options_change_nothing(tmp_path, capsys):
+    from ltr.cli import main
+
+    data = _named_letor(tmp_path / "hyb.letor", ["bm25:all", "biencoder:all", "crossencoder:all"])
+    assert main(["train", str(data), "--objective", "distill", "--kernel", "numba", "--teacher-column", "3",
+                 "--alpha", "1", "--temperature", "5", "--rounds", "2", "--preset", "none"]) == 0
+    assert "note: --alpha 1 trains on the labels alone (lambdarank), so --temperature and the teacher change " \
+           "nothing" in capsys.readouterr().err

@@ -297,6 +297,10 @@ def _distill_params(args: argparse.Namespace, objective_params: dict[str, Any]) 
         raise UsageError("--objective distill needs a teacher: --teacher-column, --teacher-scores or --teacher-model")
     for f in scalars:
         out[f] = getattr(args, f)
+    idle = [f"--{f.replace('_', '-')}" for f in ("temperature", "margin_weight") if f in scalars]
+    if getattr(args, "alpha", None) == 1 and idle:  # the loss is lambdarank's alone: the teacher's terms weigh 0
+        note(args, f"note: --alpha 1 trains on the labels alone (lambdarank), so {' and '.join(idle)} and the "
+                   "teacher change nothing; an alpha below 1 mixes the teacher in")
     return out
 
 

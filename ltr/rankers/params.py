@@ -489,6 +489,11 @@ def _refuse_program_only(engine: str, key: str, value: Any, what: str) -> None:
     if engine != "lightgbm":
         return
     name = engine_parameter(engine, key)
+    if name == "lambdarank_position_bias_regularization":  # a no-op here: trees came out identical (trial t53)
+        reason = ("regularises LightGBM's position-bias factors, learnt from the documents' display positions "
+                  "(Dataset position=), which the toolkit does not pass: it would change nothing; leave it out")
+        raise ParameterValueError(f"{what}: {key}={value!r}: {reason}", key=key, reason=reason,
+                                  cli=f"--param {key}={value}: {reason}")
     instead = _LIGHTGBM_PROGRAM_ONLY.get(name)
     if instead is None:
         return

@@ -939,6 +939,12 @@ class Ranker(BaseEstimator):
 
             warnings.warn(f"X does not have valid feature names, but {type(self).__name__} was fitted with feature "
                           "names", UserWarning, stacklevel=2)  # scikit-learn's words (a column's name is not checked)
+        elif (getattr(self, "feature_names_in_", None) is None and not isinstance(X, RankingDataset)
+              and frame_names(X) is not None):  # and the converse, in scikit-learn's words too
+            import warnings
+
+            warnings.warn(f"X has feature names, but {type(self).__name__} was fitted without feature names",
+                          UserWarning, stacklevel=2)
         return self._predict(X, qid=qid, group=group)
 
     def _predict(self, X, *, qid=None, group=None) -> NDArray[np.float64]:
