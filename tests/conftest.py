@@ -143,3 +143,18 @@ def tune_argv(tmp_path):
                 "--inner-folds", "2", "--rounds", "5", "--min-child-samples", "2", "--n-jobs", "1"]
 
     return make
+
+
+@pytest.fixture
+def text_folder(tmp_path):
+    """``make(name, files)``: the folder ``tmp_path/name`` holding each ``{file name: text}`` of ``files`` (a test
+    collection's files, such as a SMART or Cranfield folder written in a few lines); returns its path."""
+
+    def make(name: str, files: dict[str, str]) -> Path:
+        folder = tmp_path / name
+        folder.mkdir()
+        for file, text in files.items():
+            (folder / file).write_text(text)
+        return folder
+
+    return make

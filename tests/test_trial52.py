@@ -484,22 +484,19 @@ def test_letor_per_query_trec_lines_come_in_trec_evals_order(tmp_path, capsys):
     assert [(q, v) for _, q, v in lines] == [("10", "0.5000"), ("2", "1.0000"), ("9", "1.0000"), ("all", "0.8333")]
 
 
-def _cran(folder):
-    """A Cranfield folder of three queries (.I 001, 002, 004: positions 1, 2, 3), each judged by cranqrel."""
-    folder.mkdir()
-    (folder / "cran.all.1400").write_text(".I 1\n.T\nwing flutter\n.W\nflutter of a wing\n.I 2\n.T\nheat\n.W\n"
-                                          "heat transfer in wings\n.I 3\n.T\nflow\n.W\nsupersonic flow\n")
-    (folder / "cran.qry").write_text(".I 001\n.W\nwing flutter\n.I 002\n.W\nheat\n.I 004\n.W\nsupersonic flow\n")
-    (folder / "cranqrel").write_text("1 1 1\n2 2 1\n3 3 1\n")
-    return folder
+#: A Cranfield folder of three queries (.I 001, 002, 004: positions 1, 2, 3), each judged by cranqrel.
+_CRAN = {"cran.all.1400": ".I 1\n.T\nwing flutter\n.W\nflutter of a wing\n.I 2\n.T\nheat\n.W\nheat transfer in wings\n"
+                          ".I 3\n.T\nflow\n.W\nsupersonic flow\n",
+         "cran.qry": ".I 001\n.W\nwing flutter\n.I 002\n.W\nheat\n.I 004\n.W\nsupersonic flow\n",
+         "cranqrel": "1 1 1\n2 2 1\n3 3 1\n"}
 
 
-def test_a_part_of_cranfields_queries_is_numbered_as_cranqrel_numbers_them(tmp_path):
+def test_a_part_of_cranfields_queries_is_numbered_as_cranqrel_numbers_them(tmp_path, text_folder):
     """A --queries file of some of cran.qry's queries was numbered by its own positions: the last 50 queries took
     queries 1..50's judgments (BM25 MAP 0.0006 for 0.2879, trial t52)."""
     from features.pipeline import load_inputs
 
-    coll = _cran(tmp_path / "cran")
+    coll = text_folder("cran", _CRAN)
     (tmp_path / "part.qry").write_text(".I 004\n.W\nsupersonic flow\n.I 002\n.W\nheat\n")
     got = load_inputs(coll, queries=tmp_path / "part.qry")
     assert dict(got.queries.items()) == {"3": "supersonic flow", "2": "heat"}
@@ -639,10 +636,11 @@ def test_from_booster_says_an_xgboost_estimators_own_missing_value():
                                rtol=1e-6)
 
 
-def test_query_options_without_a_query_file_say_the_folders_own_is_read_by_its_layout(tmp_path, capsys):
+def test_query_options_without_a_query_file_say_the_folders_own_is_read_by_its_layout(tmp_path, capsys,
+                                                                                     text_folder):
     from ltr.cli import main
 
-    coll = _cran(tmp_path / "cran")
+    coll = text_folder("cran", _CRAN)
     assert main(["features", "--collection", str(coll), "--query-ids", "position", "--out",
                  str(tmp_path / "x.letor")]) == 2
     assert capsys.readouterr().err.strip().endswith(

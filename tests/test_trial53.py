@@ -88,15 +88,12 @@ def test_train_footer_counts_the_queries_dcg_keeps(tmp_path, capsys):
 
 # -- ltr features --index: a reused index is checked for what a fresh build would make (trial t53/retrieval) --------
 @pytest.fixture
-def smart_adi(tmp_path):
+def smart_adi(text_folder):
     """A SMART folder with a title and a body field (so that the index has an 'all' field of two fields)."""
-    folder = tmp_path / "adi"
-    folder.mkdir()
-    (folder / "ADI.ALL").write_text(".I 1\n.T\nwing flutter\n.W\nflutter of a wing in heat\n.I 2\n.T\nheat\n.W\n"
-                                    "heat transfer of wing slabs\n.I 3\n.T\nslabs\n.W\nwing and flutter\n")
-    (folder / "ADI.QRY").write_text(".I 1\n.W\nwing flutter\n.I 2\n.W\nheat slabs\n")
-    (folder / "ADI.REL").write_text("1 1 0 0.0\n2 2 0 0.0\n")
-    return folder
+    return text_folder("adi", {"ADI.ALL": ".I 1\n.T\nwing flutter\n.W\nflutter of a wing in heat\n.I 2\n.T\nheat\n"
+                                          ".W\nheat transfer of wing slabs\n.I 3\n.T\nslabs\n.W\nwing and flutter\n",
+                               "ADI.QRY": ".I 1\n.W\nwing flutter\n.I 2\n.W\nheat slabs\n",
+                               "ADI.REL": "1 1 0 0.0\n2 2 0 0.0\n"})
 
 
 def _features(folder, tmp_path, *extra):
