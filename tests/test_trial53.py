@@ -841,3 +841,20 @@ def test_alpha_one_says_the_teacher_and_its_options_change_nothing(tmp_path, cap
                  "--alpha", "1", "--temperature", "5", "--rounds", "2", "--preset", "none"]) == 0
     assert "note: --alpha 1 trains on the labels alone (lambdarank), so --temperature and the teacher change " \
            "nothing" in capsys.readouterr().err
+
+
+def test_a_model_trained_with_no_relevant_nan_is_saved_and_read_back(tmp_path):
+    """ltr train --no-relevant nan --out M trained, then failed to save: 'Out of range float values are not JSON
+    compliant' (found trying the stop's commands as a user)."""
+    import json
+    import math
+
+    import ltr
+
+    d = ltr.make_ranking(10, 5, 3, random_state=0)
+    model = ltr.Ranker(n_estimators=2, preset=None, eval_params={"no_relevant": float("nan")}).fit(d)
+    model.save(tmp_path / "m.txt")
+    json.loads((tmp_path / "m.txt.meta.json").read_text(), parse_constant=lambda c: pytest.fail(f"not JSON: {c}"))
+    loaded = ltr.load_model(tmp_path / "m.txt")
+    assert math.isnan(loaded.eval_params["no_relevant"])
+    np.testing.assert_array_equal(loaded.predict(d), model.predict(d))

@@ -166,6 +166,9 @@ def load_model(path: str | os.PathLike) -> Ranker:
     for key in ("eval_at", "preset_keep"):  # tuples, written as JSON lists
         if isinstance(params.get(key), list):
             params[key] = tuple(params[key])
+    if isinstance(params.get("eval_params"), dict):  # no_relevant nan, written as the string 'nan' (sidecar._plain)
+        params["eval_params"] = {k: float(v) if v in ("nan", "inf", "-inf") else v
+                                 for k, v in params["eval_params"].items()}
     try:
         model = Ranker(**params)
     except TypeError as e:

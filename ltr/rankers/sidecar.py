@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 from pathlib import Path
 from typing import Any
@@ -86,7 +87,14 @@ def _plain(meta: dict[str, Any]) -> dict[str, Any]:
         raise TypeError(f"a model file records its parameters as JSON: cannot record {type(value).__name__} "
                         f"{value!r:.60}")
 
-    return json.loads(json.dumps(python_values(meta), default=default, allow_nan=False))
+    meta = python_values(meta)
+    params = meta.get("params") if isinstance(meta, dict) else None
+    if isinstance(params, dict) and isinstance(params.get("eval_params"), dict):
+        # no_relevant=nan (ltr train --no-relevant nan) has no strict-JSON number: written as the string 'nan',
+        # which the metrics read as the number (a model so trained could not be saved, after its training)
+        params["eval_params"] = {k: str(v) if isinstance(v, float) and not math.isfinite(v) else v
+                                 for k, v in params["eval_params"].items()}
+    return json.loads(json.dumps(meta, default=default, allow_nan=False))
 
 
 def write_model(path: str | os.PathLike, text: str, meta: dict[str, Any]) -> None:
