@@ -138,7 +138,7 @@ def test_feature_names_missing_differing_duplicated_or_miscounted_are_refused(ra
     model = Ranker(n_estimators=3, min_child_samples=3, preset=None, n_jobs=1).fit(ranking.X, ranking.y,
                                                                                      group=np.diff(ranking.group_ptr),
                                                                                      feature_names=named)
-    with pytest.raises(ExportError, match=r"column 0: 'f1' in the model, 'g0' given"):
+    with pytest.raises(ExportError, match=r"column 0 counting from 0: 'f1' in the model, 'g0' given"):
         export(model, "es-xgboost", feature_names=["g0", *named[1:]])
     with pytest.raises(ExportError, match=r"'a' is given twice"):
         export(stump(), "es-xgboost", feature_names=["a", "a"])

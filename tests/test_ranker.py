@@ -57,8 +57,8 @@ def test_a_dataframes_columns_name_the_features_and_a_reordered_frame_is_refused
         unnamed = model.predict(np.asarray(test.X))  # scikit-learn's warning, and the same scores
     np.testing.assert_array_equal(model.predict(later), unnamed)
     # the engines read columns by position: scikit-learn and XGBoost refuse such a frame, and so does this
-    with pytest.raises(ValueError, match=r"X's columns are the model's features in another order \(column 0: "
-                                         r"'c11', the model's 'c0'\)"):
+    with pytest.raises(ValueError, match=r"X's columns are the model's features in another order "
+                                         r"\(column 0 counting from 0: 'c11', the model's 'c0'\)"):
         model.predict(later[cols[::-1]])
     with pytest.raises(ValueError, match=r"column names differ from the model's features .*missing: \['c0'\]"):
         model.predict(later.rename(columns={"c0": "other"}))

@@ -194,8 +194,8 @@ def test_a_dataset_named_otherwise_is_scored_with_a_warning(data):
     named = replace(data, feature_names=tuple(f"feat_{i}" for i in range(data.n_features)))
     model = small().fit(named)
     other = replace(data, feature_names=tuple(f"other_{i}" for i in range(data.n_features)))
-    with pytest.warns(UserWarning, match=r"X's feature names differ from the model's \(column 0: 'other_0', the "
-                                         r"model's 'feat_0'\): scored by column position") as w:
+    with pytest.warns(UserWarning, match=r"X's feature names differ from the model's \(column 0 counting from 0: "
+                                         r"'other_0', the model's 'feat_0'\): scored by column position") as w:
         scores = model.predict(other)
     assert w[0].filename == __file__  # pointed at the caller, through predict's own calls
     assert np.array_equal(scores, model.predict(named))
@@ -206,7 +206,7 @@ def test_a_dataset_named_otherwise_is_scored_with_a_warning(data):
         assert data.feature_names[:2] == ("f1", "f2")
         model.predict(data)  # make_ranking's names only number the columns
         narrower = replace(data, feature_names=named.feature_names[:3] + ("x",) * (data.n_features - 3))
-        with pytest.warns(UserWarning, match="column 3: 'x'"):
+        with pytest.warns(UserWarning, match="column 3 counting from 0: 'x'"):
             model.predict(narrower)
 
 

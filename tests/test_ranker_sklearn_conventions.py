@@ -146,8 +146,8 @@ def test_a_dataset_with_its_named_features_in_another_order_is_refused_as_a_fram
     names = [data.feature_names[i] for i in order]
     reordered = dataclasses.replace(data, X=data.X[:, order], feature_names=names)
     for call in (model.predict, model.score, lambda d: _fast().fit(data, eval_set=[d])):
-        with pytest.raises(ValueError, match=r"columns are the model's features in another order \(column 0: "
-                                             rf"'{names[0]}', the model's 'f1'\)"):
+        with pytest.raises(ValueError, match=r"columns are the model's features in another order "
+                                             rf"\(column 0 counting from 0: '{names[0]}', the model's 'f1'\)"):
             call(reordered)
     unnamed = dataclasses.replace(data, feature_names=None)  # a LETOR file without names: read by position
     np.testing.assert_array_equal(model.predict(unnamed), model.predict(data))

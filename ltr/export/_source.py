@@ -181,9 +181,9 @@ def resolve(model: Any, feature_names: Sequence[str] | None = None) -> Source:
             names = None  # the ids were not names anyone gave
         if names is not None and given != names:
             j = next((i for i, (a, b) in enumerate(zip(given, names)) if a != b), min(len(given), len(names)))
-            why = (f"the model already names its {len(names)} features and the names given differ (column {j}: "
-                   f"{names[j] if j < len(names) else None!r} in the model, {given[j] if j < len(given) else None!r} "
-                   "given)")
+            why = (f"the model already names its {len(names)} features and the names given differ (column {j} counting "
+                   f"from 0: {names[j] if j < len(names) else None!r} in the model, "
+                   f"{given[j] if j < len(given) else None!r} given)")
             raise ExportError(f"feature_names: {why}; leave feature_names out",
                               cli=f"--feature-names: {why}; leave --feature-names out")
         names = given

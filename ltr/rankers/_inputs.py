@@ -116,8 +116,8 @@ def check_frame_names(X, names, what: str, lightgbm_spelling: bool = False, name
         j = next(i for i, (a, b) in enumerate(zip(given, names)) if a != b)
         how = ("reorder its columns and feature_names to the model's feature_names_in_" if dataset else
                "select them in the model's order: X[model.feature_names_in_]")
-        raise ValueError(f"{what}'s columns are the model's features in another order (column {j}: {given[j]!r}, the "
-                         f"model's {names[j]!r}); {how}")
+        raise ValueError(f"{what}'s columns are the model's features in another order (column {j} counting from 0: "
+                         f"{given[j]!r}, the model's {names[j]!r}); {how}")
     if dataset:  # other names: a LETOR file's sidecar may name fewer columns (a narrower file, padded by position)
         n = min(len(given), len(names))
         positional = placeholder_names(given) or placeholder_names(names)  # f1.., f0.., Column_0..: no names
@@ -126,9 +126,9 @@ def check_frame_names(X, names, what: str, lightgbm_spelling: bool = False, name
 
             j = next(i for i in range(n) if given[i] != names[i])
             whose = "the training data's" if what.startswith("eval_set") else "the model's"
-            warnings.warn(f"{what}'s feature names differ from {whose} (column {j}: {given[j]!r}, {whose} "
-                          f"{names[j]!r}): scored by column position, as the engines read columns; give it "
-                          f"{whose} features in their order", UserWarning,
+            warnings.warn(f"{what}'s feature names differ from {whose} (column {j} counting from 0: "
+                          f"{given[j]!r}, {whose} {names[j]!r}): scored by column position, as the engines read "
+                          f"columns; give it {whose} features in their order", UserWarning,
                           stacklevel=stacklevel_outside("ltr.rankers"))
         return
     if lightgbm_spelling and [c.replace(" ", "_") for c in given] == names:  # LightGBM saved 'my feat' as my_feat
