@@ -10,6 +10,7 @@ name instead (:func:`ltr.io.atomic_write`: a ``.gz`` path is gzip).
 
 from __future__ import annotations
 
+import glob
 import gzip
 import io
 import logging
@@ -63,6 +64,11 @@ def not_found(path: str | os.PathLike, what: str = "file") -> FileNotFoundError:
     if bare != str(key) and os.path.isfile(bare):
         return FileNotFoundError(f"{what} not found: {path} (XGBoost's data URI suffix: give the file's path alone, "
                                  f"{bare})")
+    if glob.has_magic(key):  # quoted past the shell: the pattern itself names no file
+        matches = len(glob.glob(key))
+        if matches:
+            return FileNotFoundError(f"{what} not found: {path} (a pattern matching {matches} files: one file is read "
+                                     "here; only training under Dask, ltr train --dask, reads a glob of shards)")
     return FileNotFoundError(f"{what} not found: {path}")
 
 
