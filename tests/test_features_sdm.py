@@ -30,14 +30,15 @@ def all_pairs(ix: InvertedIndex, queries: list[str]) -> PairSet:
                    np.tile(np.arange(ix.n_docs, dtype=np.int32), len(qs)))
 
 
-def windows(doc: str, a: str, b: str, window: int = 8) -> tuple[float, float]:
-    """(#1(a b), #uwN(a b)) of one document, through the kernel and its Python twin (which must agree)."""
+def windows(doc: str, a: str, b: str, window: int = 8, every: bool = False) -> tuple[float, float]:
+    """(#1(a b), #uwN(a b)) of one document, through the kernel and its Python twin (which must agree); ``every``:
+    every extent (the document's share of the collection's count) rather than the non-overlapping ones."""
     ix = build([doc])
     f = ix.field("body")
     pa, pb = (int(f.indptr[ix.vocab[t]]) for t in (a, b))  # one document: the term's only posting
     out = [np.zeros(2), np.zeros(2)]
-    window_counts_doc(f.positions, f.pos_ptr, pa, pb, window, out[0])
-    window_counts_doc.py_func(f.positions, f.pos_ptr, pa, pb, window, out[1])
+    window_counts_doc(f.positions, f.pos_ptr, pa, pb, window, out[0], every)
+    window_counts_doc.py_func(f.positions, f.pos_ptr, pa, pb, window, out[1], every)
     np.testing.assert_array_equal(out[0], out[1])
     return tuple(out[0].tolist())
 
@@ -68,15 +69,29 @@ def test_unordered_window_counts_non_overlapping_extents_as_indri():
     assert windows("a x x x x x x x x x a", "a", "a") == (0.0, 2.0) and windows("a a a", "a", "a") == (1.0, 3.0)
 
 
-def test_collection_window_counts_sum_the_documents():
+def test_every_extent_as_indri_counts_them_in_the_collection():
+    """Indri's ContextCountAccumulator adds up the window node's extents as they are, overlapping ones included
+    (t54): a document's share of c(x, C) is every extent, where c(x, D) keeps the non-overlapping ones."""
+    # "a b a b": [0, 1], [1, 2], [2, 3]: all three (2 of them in the document's own count)
+    assert windows("a b a b", "a", "b", every=True) == (2.0, 3.0)
+    assert windows("b a b", "a", "b", every=True) == (1.0, 2.0)
+    assert windows("a x x b a", "a", "b", every=True)[1] == 2  # [0, 3] and [3, 4]
+    # #1(a a) over "a a a": [0, 1] and [1, 2]; #uw8(a a): [x, x] at each occurrence, and from each occurrence's
+    # second entry the window closing on the next occurrence within 8 positions ("a x a": [0, 0], [0, 2], [2, 2])
+    assert windows("a a a", "a", "a", every=True) == (2.0, 5.0)
+    assert windows("a x a", "a", "a", every=True) == (0.0, 3.0)
+    assert windows("a x x x x x x x x x a", "a", "a", every=True) == (0.0, 2.0)  # 11 positions apart: no window
+
+
+def test_collection_window_counts_sum_every_extent_of_the_documents():
     docs = ["a b a b", "b a b", "a x x x x x x x b", "b", "x a"]
     ix = build(docs)
     f = ix.field("body")
     ids = np.array([ix.vocab["a"], ix.vocab["b"], -1], dtype=np.int64)
     out = np.zeros((3, 2))
     window_cf(f.indptr, f.docs, f.pos_ptr, f.positions, ids[[0, 1, 0]], ids[[1, 0, 2]], 8, out)
-    # (a, b): #1 2 + 1 + 0; #uw8 2 + 1 + 0. (b, a): #1 "b a" 1 + 1 + 0; #uw8 as (a, b). (a, unknown): 0
-    np.testing.assert_array_equal(out, [[3, 3], [2, 3], [0, 0]])
+    # (a, b): #1 2 + 1 + 0; #uw8 every extent 3 + 2 + 0. (b, a): #1 "b a" 1 + 1 + 0; #uw8 as (a, b). (a, unknown): 0
+    np.testing.assert_array_equal(out, [[3, 5], [2, 5], [0, 0]])
     twin = np.zeros((3, 2))
     window_cf.py_func(f.indptr, f.docs, f.pos_ptr, f.positions, ids[[0, 1, 0]], ids[[1, 0, 2]], 8, twin)
     np.testing.assert_array_equal(out, twin)
@@ -89,8 +104,9 @@ DOCS = ["a b x a y b", "b a", "x y"]  # d0: a 0, 3; b 1, 5. d1: b 0, a 1. |C| = 
 def test_sdm_score_and_components_by_hand():
     pairs = all_pairs(build(DOCS), ["a b"])
     mu, size = 4.0, 10
-    # collection: cf(a) = cf(b) = 3; #1(a b): d0 "a b" at 0-1 -> 1; #uw8(a b): d0 [0, 1], [3, 5] -> 2, d1 [0, 1] -> 1
-    cf_uni, cf_o, cf_u = 3 / size, 1 / size, 3 / size
+    # cf(a) = cf(b) = 3; #1(a b): d0 "a b" at 0-1 -> 1; #uw8(a b): d0 [0, 1], [3, 5] -> 2 in the document, and
+    # with [1, 3], which overlaps them, 3 in the collection; d1 [0, 1] -> 1
+    cf_uni, cf_o, cf_u = 3 / size, 1 / size, 4 / size
 
     def f(count, p, dl):
         return math.log((count + mu * p) / (dl + mu))
@@ -129,7 +145,8 @@ def test_a_repeated_query_term_gets_indris_window_counts_through_the_scorer():
     # Indri's UnorderedWindowNode gives the two children of #uw8(a a) their own type, both at every position of a;
     # from each occurrence the window closes on the other child's entry at the same position, one extent per
     # occurrence, none overlapping: the count is tf(a). Hand counts: d0 "a a b" 2, d1 "a z ... z a" 2, d2 "b a b" 1;
-    # #1(a a): d0 1 (a 0, a 1), else 0. Collection (17 tokens): #uw8 5, #1 1.
+    # #1(a a): d0 1 (a 0, a 1), else 0. Collection (17 tokens, every extent): #uw8 6 (d0 also [0, 1], which
+    # overlaps [0, 0]; d1's two a are 11 positions apart), #1 1.
     docs = ["a a b", "a z z z z z z z z z a", "b a b"]
     pairs = all_pairs(build(docs), ["a a"])
     mu, size = 4.0, 17
@@ -138,7 +155,7 @@ def test_a_repeated_query_term_gets_indris_window_counts_through_the_scorer():
     def f(count, cf, dl):
         return math.log((count + mu * cf / size) / (dl + mu))
 
-    expected = [[f(o, 1, dl), f(u, 5, dl)] for o, u, dl in [(1, 2, 3), (0, 2, 11), (0, 1, 3)]]
+    expected = [[f(o, 1, dl), f(u, 6, dl)] for o, u, dl in [(1, 2, 3), (0, 2, 11), (0, 1, 3)]]
     np.testing.assert_allclose(got, expected, rtol=1e-12)
 
 

@@ -13,8 +13,10 @@ adjacent, in order) or the unordered window ``#uwN(q_i q_{i+1})`` (both terms wi
 N = ``window``, 8 by default), :math:`c(x, D)` its count in the document and :math:`c(x, C)` in the collection.
 Windows are counted as Indri counts them, on the index's positions, where a stopped document token keeps its place
 as Indri's stopper keeps it (``design of compilers`` holds no ``#1(design compilers)``; see :mod:`features.index`),
-and (:mod:`features._kernels.windows`) in non-overlapping extents; for a query
-repeating a term next to itself, ``a a``, ``#uwN(a a)`` counts every occurrence of ``a``, as Indri does). A clique
+and (:mod:`features._kernels.windows`) :math:`c(x, D)` in non-overlapping extents (Indri's ``ListBeliefNode``),
+:math:`c(x, C)` in every extent, overlapping ones included (its ``ContextCountAccumulator``): ``a b a b`` adds 2 to
+the one, 3 to the other; for a query repeating a term next to itself, ``a a``, ``#uwN(a a)`` counts every
+occurrence of ``a`` in a document, as Indri does. A clique
 that never occurs in the collection gets :math:`c(x, C)/|C| = 1/(2|C|)`, Indri's choice, so that its log
 probability stays finite (a query term missing from the vocabulary included).
 
