@@ -125,6 +125,10 @@ class FeatureSpec:
         name = d.pop("name", None)
         if name is not None and (not isinstance(name, str) or not name.strip()):
             raise ValueError(f"'name' must be a non-empty string (or left out for the scorer's own), got {name!r}")
+        if name is not None and (name.startswith("-") or any(c in name for c in ",:")):
+            # its columns could not be chosen: --features splits at ',' and reads '-' as a drop, ':' ends the name
+            raise ValueError(f"'name' {name!r}: a name holds no ',' or ':' and does not begin with '-' (its columns, "
+                             "NAME:FIELD, are chosen by name in --features lists)")
         return cls(str(scorer), d, fields, name)
 
 
@@ -253,6 +257,11 @@ class FeatureSet:
             raise ValueError(f"{p}: cannot parse feature set: {e}") from None
         if not isinstance(data, dict) or not isinstance(data.get("features"), list):
             raise ValueError(f"{p}: expected a top-level 'features' array")
+        others = [k for k in data if k != "features"]
+        if others and data.get("format") != DESCRIPTION_FORMAT:  # (a description's own keys: to_dict's, and more)
+            # a misspelt [[feautres]] entry or an [options] table was dropped silently, the run one feature short
+            raise ValueError(f"{p}: unknown top-level key(s) {others}: a feature set is a 'features' array of tables "
+                             "([[features]] entries, each with its scorer, fields and parameters) and nothing else")
         if keep is not None:
             entries = keep(data["features"])
             if entries is None:

@@ -27,6 +27,7 @@ import os
 import zipfile
 import zlib
 from array import array
+from collections import Counter
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -167,6 +168,12 @@ def default_fields(collection: Collection) -> list[str]:
     return fields or list(collection.fields)
 
 
+def repeated_fields(fields) -> list[str]:
+    """The names that ``fields`` gives more than once, in order of first appearance."""
+    counts = Counter(fields)
+    return [f for f in counts if counts[f] > 1]
+
+
 class InvertedIndex:
     """A positional inverted index over the fields of a collection.
 
@@ -263,6 +270,9 @@ class InvertedIndex:
             missing = [f for f in fields if f not in collection.fields]
             if missing:
                 raise ValueError(f"fields {missing} are not in the collection, which has {list(collection.fields)}")
+            twice = repeated_fields(fields)
+            if twice:  # its all field would hold the field twice over: lengths and counts doubled
+                raise ValueError(f"fields {list(fields)}: {twice} given twice; name each field once")
         if all_field is not None and all_field in fields:
             raise ValueError(f"all_field {all_field!r} clashes with a document field; pass another name")
         vocab: dict[str, int] = {}

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+
+import pytest
+
 
 def test_a_quoted_glob_is_named_as_a_pattern_where_one_file_is_read(tmp_path, capsys):
     """``ltr predict m.txt 'shards/*.txt'`` said 'LETOR file not found' of a pattern matching files (t53 left alone)."""
@@ -17,3 +21,51 @@ def test_a_quoted_glob_is_named_as_a_pattern_where_one_file_is_read(tmp_path, ca
     assert main(["evaluate", str(tmp_path / "none*.txt"), "--scores", str(tmp_path / "part1.txt")]) == 1
     assert capsys.readouterr().err.rstrip().endswith(f"LETOR file not found: {tmp_path / 'none*.txt'}")
 
+
+
+def test_a_field_given_twice_is_refused(tmp_path, capsys):
+    """``--fields title,title`` built an 'all' field of the title twice over (lengths and counts doubled, and the
+    first stage searched it); InvertedIndex.build(fields=[f, f]) did the same (t54 features)."""
+    from features import InvertedIndex
+    from features.collections import Collection
+    from ltr.cli import main
+
+    collection = Collection(("d1", "d2"), {"title": ["wing flutter", "heat"], "body": ["a b", "c d"]})
+    with pytest.raises(ValueError, match=r"fields \['title', 'title'\]: \['title'\] given twice; name each field once"):
+        InvertedIndex.build(collection, fields=["title", "title"])
+    assert InvertedIndex.build(collection, fields=["title", "body"]).field_names[:2] == ("title", "body")
+    docs, queries = tmp_path / "docs.jsonl", tmp_path / "q.tsv"
+    docs.write_text('{"id": "d1", "title": "wing flutter"}\n{"id": "d2", "title": "heat"}\n')
+    queries.write_text("1\twing\n")
+    out = tmp_path / "o.letor"
+    assert main(["features", "--collection", str(docs), "--queries", str(queries), "--out", str(out),
+                 "--fields", "title,title"]) == 2
+    assert "--fields title,title: 'title' given twice; name each field once" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_a_feature_set_with_another_top_level_key_is_refused(tmp_path):
+    """A misspelt ``[[feautres]]`` entry or an ``[options]`` table was dropped without a word (t54 features)."""
+    from features import FeatureSet
+
+    fs = tmp_path / "fs.toml"
+    fs.write_text('[[features]]\nscorer = "bm25"\n\n[[feautres]]\nscorer = "dph"\n\n[options]\nk1 = 0.9\n')
+    with pytest.raises(ValueError, match=r"fs.toml: unknown top-level key\(s\) \['feautres', 'options'\]: a feature "
+                                         r"set is a 'features' array of tables"):
+        FeatureSet.load(fs)
+    fs.write_text('[[features]]\nscorer = "bm25"\n\n[[features]]\nscorer = "dph"\n')
+    assert [s.scorer for s in FeatureSet.load(fs).specs] == ["bm25", "dph"]
+    # a description (to_dict's, with its own keys beside 'features') still loads
+    described = tmp_path / "d.json"
+    described.write_text(json.dumps({**FeatureSet.load(fs).to_dict(), "topic_fields": None}))
+    assert [s.scorer for s in FeatureSet.load(described).specs] == ["bm25", "dph"]
+
+
+@pytest.mark.parametrize("name", ["bm25,k09", "a:b", "-x"])
+def test_a_feature_name_that_cannot_be_chosen_later_is_refused(name):
+    """A column named ``bm25,k09:title`` could not be given to ``ltr train --features`` (t54 features)."""
+    from features import FeatureSet
+
+    with pytest.raises(ValueError, match="a name holds no ',' or ':' and does not begin with '-'"):
+        FeatureSet([{"scorer": "bm25", "name": name}])
+    assert FeatureSet([{"scorer": "bm25", "name": "bm25_k09"}]).specs[0].name == "bm25_k09"

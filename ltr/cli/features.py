@@ -295,8 +295,11 @@ def _check(args: argparse.Namespace) -> None:
 def _check_fields(args: argparse.Namespace, fields: list[str] | None, docs) -> None:
     """``--fields``: a field that is empty in every document gives features of 0 and a first stage that retrieves
     nothing over it (said before as 'no query has any candidate', after the whole indexing pass)."""
-    from features.index import default_fields
+    from features.index import default_fields, repeated_fields
 
+    twice = repeated_fields(fields or [])
+    if twice:  # (the 'all' field was the field twice over: lengths and counts doubled, searched by the first stage)
+        raise UsageError(f"--fields {args.fields}: {', '.join(map(repr, twice))} given twice; name each field once")
     empty = [f for f in fields or [] if f in docs.fields and not any(t.strip() for t in docs.fields[f])]
     if empty:
         names = ", ".join(map(repr, empty))
