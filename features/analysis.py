@@ -18,8 +18,9 @@ Presets:
   ``keep_marks``; Chinese and Japanese split as below: see ``split_cjk``), lowercase, Lucene's 33 English
   stopwords, Porter stemming: the analysis of Anserini's default ``EnglishAnalyzer``-style indexes.
 - ``Analyzer.terrier()``: Terrier's default ``EnglishTokeniser`` + ``Stopwords,PorterStemmer`` pipeline (ASCII
-  letters and digits only, tokens over 20 characters, with more than 4 digits or with more than 3 identical
-  characters in a row dropped; Terrier's 733-word stopword list).
+  letters and digits of the text as written, tokens over 20 characters, with more than 4 digits or with more than 3
+  identical characters in a row dropped, then lowercased: ``lowercase_first=False``; Terrier's 733-word stopword
+  list).
 
 Word boundaries. Lucene's ``StandardTokenizer`` implements the word boundaries of Unicode Standard Annex #29
 (UAX #29, "Unicode Text Segmentation"); ``Analyzer()`` follows them where they decide which letters form a word:
@@ -144,6 +145,12 @@ class Analyzer:
     token_pattern : str
         Regular expression whose matches are the tokens (``re.findall``); ``\\w+`` is Unicode-aware.
     lowercase : bool
+    lowercase_first : bool, default=True
+        Lowercase the text before tokenising it (True) or each token after the length, digit and repeat checks
+        (False: Terrier's ``EnglishTokeniser``, which tokenises the text as written, so that ``AAAa`` is no run of
+        four identical characters and a Kelvin sign ``K`` or an ``İ``, which lowercase to ASCII letters, end a
+        token as any other character outside the token pattern). Settings saved without it load as True, as they
+        were indexed.
     normalize : {None, "NFC", "NFKC", "NFD", "NFKD"}
         Unicode normalisation applied before tokenising.
     stopwords : str, path, iterable of str or None
@@ -187,6 +194,7 @@ class Analyzer:
     token_pattern: str = r"\w+"
     lowercase: bool = True
     normalize: str | None = None
+    lowercase_first: bool = True
     stopwords: Any = "lucene"
     stemmer: str | None = "porter"
     min_length: int = 1
@@ -213,7 +221,7 @@ class Analyzer:
             value = getattr(self, name)  # max_length=-1 (as -1 means no limit beside it) emptied every index
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
                 raise ValueError(f"{name} must be {meaning}, got {value!r}")
-        for name in ("lowercase", "keep_marks", "split_cjk"):
+        for name in ("lowercase", "lowercase_first", "keep_marks", "split_cjk"):
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"{name} must be True or False, got {getattr(self, name)!r}")
         if pattern.groups:  # findall would return the groups, tuples as terms (the marks' wrapper adds none)
@@ -256,7 +264,7 @@ class Analyzer:
     def terrier(cls) -> Analyzer:
         """Terrier 5's default indexing pipeline (see the module docstring)."""
         return cls(token_pattern=r"[A-Za-z0-9]+", stopwords="terrier", stemmer="porter", max_length=20,
-                   max_digits=4, max_repeat=3, keep_marks=False)
+                   max_digits=4, max_repeat=3, keep_marks=False, lowercase_first=False)
 
     # -- analysis ----------------------------------------------------------------------------------------------------
     def term(self, token: str) -> str | None:
@@ -272,6 +280,8 @@ class Analyzer:
                 run = run + 1 if a == b else 1
                 if run > self.max_repeat:
                     return None
+        if self.lowercase and not self.lowercase_first:  # checked as written, then lowercased (Terrier's order)
+            token = token.lower()
         if token in self._stopset:
             return None
         if self._stem is None or n < self.min_stem_length:
@@ -279,12 +289,13 @@ class Analyzer:
         return self._stem.stemWord(token)
 
     def tokens(self, text: str) -> list[str]:
-        """Raw tokens (normalised and lowercased, before filtering and stemming)."""
+        """Raw tokens (normalised and, unless ``lowercase_first`` is False, lowercased; before filtering and
+        stemming)."""
         if not isinstance(text, str):
             raise TypeError(f"text must be a string, got {type(text).__name__}")
         if self.normalize:
             text = unicodedata.normalize(self.normalize, text)
-        if self.lowercase:
+        if self.lowercase and self.lowercase_first:
             text = text.lower()
         if text.isascii():  # no mark, no Han or kana (Unicode's own test, at C speed)
             return self._ascii_pattern.findall(text)
@@ -340,8 +351,9 @@ class Analyzer:
         d.setdefault("min_stem_length", 1)  # saved before the setting existed: every token was stemmed
         d.setdefault("keep_marks", False)  # likewise: marks split tokens
         d.setdefault("split_cjk", False)  # likewise: a run of ideographs and kana was one token
+        d.setdefault("lowercase_first", True)  # likewise: the text was lowercased before it was tokenised
         known = {"token_pattern", "lowercase", "normalize", "stopwords", "stemmer", "min_length", "max_length",
-                 "max_digits", "max_repeat", "min_stem_length", "keep_marks", "split_cjk"}
+                 "max_digits", "max_repeat", "min_stem_length", "keep_marks", "split_cjk", "lowercase_first"}
         unknown = set(d) - known
         if unknown:
             raise ValueError(f"analyzer settings: unknown key(s) {sorted(unknown)}")

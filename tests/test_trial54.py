@@ -69,3 +69,20 @@ def test_a_feature_name_that_cannot_be_chosen_later_is_refused(name):
     with pytest.raises(ValueError, match="a name holds no ',' or ':' and does not begin with '-'"):
         FeatureSet([{"scorer": "bm25", "name": name}])
     assert FeatureSet([{"scorer": "bm25", "name": "bm25_k09"}]).specs[0].name == "bm25_k09"
+
+
+def test_the_terrier_analyzer_checks_tokens_as_written_then_lowercases():
+    """Terrier's EnglishTokeniser tokenises the text as written and lowercases each token after its checks
+    (``check`` in EnglishTokeniser.java): ``AAAa`` is no run of four, a Kelvin sign or ``İ`` (non-ASCII, lowercasing
+    to ASCII letters) ends a token. Lowercasing the text first dropped ``AAAa`` and read ``\\u212aelvin`` as
+    ``kelvin`` (t53 left alone)."""
+    from features.analysis import Analyzer
+
+    terrier = Analyzer.terrier()
+    assert terrier.analyze("AAAa aaaa AAAAs") == ["aaaa"]  # 'aaaa' and 'AAAAs' hold four identical characters
+    assert terrier.analyze("\u212aelvin \u0130stanbul Wings") == ["elvin", "stanbul", "wing"]
+    assert Analyzer.from_dict(terrier.to_dict()) == terrier
+    # settings saved before the option (an index built so) read as they were indexed: lowercased first
+    old = {k: v for k, v in terrier.to_dict().items() if k != "lowercase_first"}
+    assert Analyzer.from_dict(old).analyze("AAAa \u212aelvin") == ["kelvin"]
+    assert Analyzer(stopwords=None, stemmer=None).analyze("AAAa \u212aelvin") == ["aaaa", "kelvin"]
