@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 __all__ = ["READER_OPTIONS", "SIDECAR_OPTIONS", "VALUE_OPTIONS", "Placeholder", "ReaderOption", "named_sidecars",
-           "refuse_one_files_sidecars", "same_value", "value_options"]
+           "refuse_one_files_sidecars", "same_value", "scoring_read_options", "value_options"]
 
 
 class Placeholder(str):
@@ -80,7 +80,9 @@ class ReaderOption:
     metavar: str | None = None
 
     def python(self, value: object) -> str:
-        """The keyword argument that sets ``value``: ``unjudged='drop'``."""
+        """The keyword argument that sets ``value``: ``unjudged='drop'``, ``missing=float('nan')``."""
+        if isinstance(value, float) and not math.isfinite(value):
+            return f"{self.keyword}=float({str(value)!r})"
         return f"{self.keyword}={value!r}"
 
     def cli(self, value: object) -> str:
@@ -195,6 +197,14 @@ def value_options(options: Mapping[str, object]) -> dict[str, object] | None:
         if not same_value(value, READER_OPTIONS[key].default):
             out[key] = str(value) if isinstance(value, float) and not math.isfinite(value) else value
     return out or None
+
+
+def scoring_read_options(engine: str | None) -> tuple[str, ...]:
+    """The reader options whose values a model's data must be read with to be scored as the model was trained: the
+    value read for an absent entry (``missing``), the first feature id (``zero_based``) and, for XGBoost, whether an
+    absent entry is missing (``sparse``). The others only accept a file or refuse it (a file read without error
+    under ``nonfinite="error"`` holds the values ``"allow"`` gives)."""
+    return ("missing", "zero_based", "sparse") if engine == "xgboost" else ("missing", "zero_based")
 
 
 #: The reader options whose path is one data file's (its group sizes, its weights), not every file's.

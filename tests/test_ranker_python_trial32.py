@@ -228,7 +228,8 @@ def test_a_plain_engine_models_placeholder_names_are_no_names(data, tmp_path):
 # -- what editors and type checkers see -----------------------------------------------------------------------------
 @pytest.mark.parametrize("module, lazy", [
     ("ltr/__init__.py", {"Ranker", "load_model", "RankingDataset", "make_ranking"}),
-    ("ltr/rankers/__init__.py", {"EngineWarning", "PlainModelWarning", "Ranker", "load_model", "save_model"}),
+    ("ltr/rankers/__init__.py", {"EngineWarning", "PlainModelWarning", "Ranker", "ReadOptionsWarning", "load_model",
+                                  "save_model"}),
     ("features/__init__.py", None),  # every name of _EXPORTS
 ])
 def test_the_lazily_loaded_names_are_imported_for_type_checkers(module, lazy):

@@ -484,7 +484,7 @@ def run_predict(args: argparse.Namespace) -> int:
     from ltr.io import run_from_scores, write_run, write_scores
     from ltr.io.letor import source_rows
     from ltr.io.qidmap import find_qid_map
-    from ltr.rankers import PlainModelWarning, load_model
+    from ltr.rankers import PlainModelWarning, ReadOptionsWarning, load_model
     from ltr.rankers.sidecar import find_meta_path
 
     if "tag" in getattr(args, "given_", set()) and not args.run:  # as other options that would change nothing
@@ -518,7 +518,9 @@ def run_predict(args: argparse.Namespace) -> int:
         check_every_doc_id(data, args.data, "--run", _NO_RUN_FIX)
     placed = source_rows(data)
     data = _fit_width(args, _pick_recorded(args, model, data), model)
-    scores = model.predict(data)
+    with warnings.catch_warnings():  # (read as the model's data was unless told otherwise, and noted either way)
+        warnings.simplefilter("ignore", ReadOptionsWarning)
+        scores = model.predict(data)
     if placed is not None and not args.run:  # rows sorted by query (--sort) or dropped (--unjudged drop)
         rows, n = placed
         if rows.size == n:  # back to DATA's line order, as the help promises

@@ -55,13 +55,13 @@ from ltr.groups import group_ptr_from_qid
 from ltr.io import _letor_parse as _k
 from ltr.io.files import GZIP_MAGIC, compression, open_raw, read_bytes, refuse_utf16, sidecar_stems
 from ltr.io.outputs import STDOUT, atomic_write
-from ltr.reader_options import Placeholder
+from ltr.reader_options import Placeholder, value_options
 from ltr.threads import numba_threads, workqueue_turn
 
 log = logging.getLogger(__name__)
 
-__all__ = ["LetorGroupError", "read_letor", "read_query_file", "read_weight_file", "row_line", "source_rows",
-           "with_source_rows", "write_letor", "write_query_file", "write_weight_file"]
+__all__ = ["LetorGroupError", "read_letor", "read_options_of", "read_query_file", "read_weight_file", "row_line",
+           "source_rows", "with_source_rows", "write_letor", "write_query_file", "write_weight_file"]
 
 QUERY_SUFFIXES = (".query", ".group")  # LightGBM, XGBoost: group sizes
 WEIGHT_SUFFIXES = (".weight",)  # LightGBM: one weight per row
@@ -257,14 +257,34 @@ def read_letor(
                        drop_unjudged=None if unjudged == "keep" else unjudged == "drop", encoding=encoding,
                        id0=0 if zero_based else 1, wide=wide)
         if buf is not None:
-            return _parse(buf, spath, **options)
-        try:
-            return _parse_stream(path, gz, spath, **options)
-        except _Reparse:
-            pass
-        # Something to report (or the file changed between the passes): the whole-file path finds the line and
-        # the token, and raises exactly as it always has.
-        return _parse(_read_bytes(path), spath, **options)
+            data = _parse(buf, spath, **options)
+        else:
+            try:
+                data = _parse_stream(path, gz, spath, **options)
+            except _Reparse:
+                # Something to report (or the file changed between the passes): the whole-file path finds the line
+                # and the token, and raises exactly as it always has.
+                data = _parse(_read_bytes(path), spath, **options)
+    read = value_options({"missing": missing, "sparse": sparse, "zero_based": zero_based, "nonfinite": nonfinite,
+                          "overflow": overflow, "null": null})
+    object.__setattr__(data, "_read_options", read or {})  # (read_options_of: a model checks them against its own)
+    return data
+
+
+def read_options_of(data: RankingDataset) -> dict | None:
+    """The value-changing reader options (:data:`ltr.reader_options.VALUE_OPTIONS`, as
+    :func:`~ltr.reader_options.value_options` writes them; empty: the readers' defaults) :func:`read_letor` read
+    ``data`` with; None for a dataset it did not return (built in memory, or derived from one).
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> p = os.path.join(tempfile.mkdtemp(), "d.txt")
+    >>> _ = open(p, "w").write("0 qid:1 2:1\\n")
+    >>> read_options_of(read_letor(p, missing=float("nan"))), read_options_of(read_letor(p))
+    ({'missing': 'nan'}, {})
+    """
+    return getattr(data, "_read_options", None)
 
 
 def _parse(buf, spath, *, n_features, sizes, qpath, auto_query, weight, wpath, sources, missing, sparse, sort,

@@ -9,10 +9,11 @@
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # what __getattr__ loads on first use, visible to type checkers and editors' completion
+    from ltr.rankers._inputs import ReadOptionsWarning
     from ltr.rankers.persist import EngineWarning, PlainModelWarning, load_model, save_model
     from ltr.rankers.ranker import Ranker
 
-__all__ = ["EngineWarning", "PlainModelWarning", "Ranker", "load_model", "save_model"]
+__all__ = ["EngineWarning", "PlainModelWarning", "Ranker", "ReadOptionsWarning", "load_model", "save_model"]
 
 
 def __getattr__(name: str):
@@ -25,6 +26,10 @@ def __getattr__(name: str):
         from ltr.rankers import persist
 
         return getattr(persist, name)
+    if name == "ReadOptionsWarning":
+        from ltr.rankers._inputs import ReadOptionsWarning
+
+        return ReadOptionsWarning
     if name in _SUBMODULES:  # `help(ltr.rankers.linear)` after `import ltr`, as the README says it (as ltr's own)
         import importlib
 

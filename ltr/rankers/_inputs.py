@@ -97,6 +97,41 @@ def unique_frame_names(X) -> list[str] | None:
     return names
 
 
+class ReadOptionsWarning(UserWarning):
+    """A LETOR file read with other values than the model's training data (``missing``, ``zero_based``, XGBoost's
+    ``sparse``): its rows are scored otherwise than ``ltr predict`` scores the file."""
+
+
+def warn_of_read_options(data: RankingDataset, recorded, engine: str | None) -> None:
+    """Warn when ``data``, as :func:`ltr.io.read_letor` read it, was read with other values than a model's training
+    data (``recorded``: its ``read_options_``) in the options that change its scores
+    (:func:`ltr.reader_options.scoring_read_options`): a model trained with ``--missing nan`` scored a file read
+    the default way with 146 of 156 MQ2008 queries ordered otherwise than ``ltr predict``'s, silently (trial t54).
+    A dataset ``read_letor`` did not return (built in memory, derived) is not checked, nor against a model that
+    recorded none (fitted on arrays, a plain engine model, or read the readers' default way)."""
+    from ltr.io.letor import read_options_of
+    from ltr.reader_options import READER_OPTIONS, same_value, scoring_read_options
+
+    read = read_options_of(data)
+    if read is None or not isinstance(recorded, dict):  # (None: not recorded, or the readers' defaults)
+        return
+
+    def value(options, key):
+        v = options.get(key, READER_OPTIONS[key].default)
+        return float(v) if key == "missing" else v
+
+    differ = [key for key in scoring_read_options(engine) if not same_value(value(read, key), value(recorded, key))]
+    if differ:
+        import warnings
+
+        ours = ", ".join(READER_OPTIONS[k].python(value(read, k)) for k in differ)
+        theirs = ", ".join(READER_OPTIONS[k].python(value(recorded, k)) for k in differ)
+        warnings.warn(f"X was read with {ours}, the model's training data with {theirs}: where the file leaves "
+                      f"entries out (or counts its ids otherwise) its rows are scored otherwise than ltr predict "
+                      f"scores the file; read it with read_letor(PATH, {theirs})", ReadOptionsWarning,
+                      stacklevel=stacklevel_outside("ltr.rankers"))
+
+
 def check_frame_names(X, names, what: str, lightgbm_spelling: bool = False, named: bool = False) -> None:
     """A DataFrame scored or evaluated by a model whose features are named must have those columns, in that order
     (the engines read columns by position: a reordered frame was scored silently wrong), as scikit-learn and

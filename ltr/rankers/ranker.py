@@ -42,6 +42,7 @@ from ltr.rankers._inputs import (
     refuse_nonfinite,
     unique_frame_names,
     unpack,
+    warn_of_read_options,
 )
 from ltr.rankers.params import check_duplicated_params, check_engine_params, check_engine_values, check_hyper_parameters
 from ltr.rankers.teacher import blank_column, describe_teacher
@@ -806,7 +807,11 @@ class Ranker(BaseEstimator):
         # column layout.
         for stale in ("feature_names_in_", "svmlight_columns_", "training_file_"):
             self.__dict__.pop(stale, None)
-        self.read_options_ = None
+        # a LETOR file's values as read_letor read them (missing=nan, ...): the sidecar keeps them, ltr predict reads
+        # its data so, and predict warns of a file read otherwise
+        from ltr.io.letor import read_options_of
+
+        self.read_options_ = (read_options_of(X) or None) if isinstance(X, RankingDataset) else None
         if feature_names is not None:
             fnames = np.asarray([str(s) for s in feature_names], dtype=object)
             if fnames.size != self.n_features_in_:
@@ -970,6 +975,7 @@ class Ranker(BaseEstimator):
         if isinstance(X, RankingDataset):
             if qid is not None or group is not None:  # as fit and score: its queries are the dataset's
                 raise ValueError("X is a RankingDataset: do not also pass qid or group (its queries are its own)")
+            warn_of_read_options(X, getattr(self, "read_options_", None), self.engine)
             ptr = np.asarray(X.group_ptr)
             X = X.X
         X = as_2d(X)

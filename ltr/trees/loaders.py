@@ -101,54 +101,96 @@ def refuse_compressed(data: bytes, path: str | os.PathLike) -> None:
 
 
 def load(path: str | os.PathLike) -> TreeEnsemble:
-    """Read and validate a LightGBM (``.txt``) or XGBoost model file (JSON, or UBJSON converted by XGBoost).
+    """Read and validate a LightGBM (``.txt``) or XGBoost model file (JSON, or UBJSON, read by
+    :mod:`ltr.trees.ubjson`). A model ltrkit saved is checked against the checksum its sidecar (``MODEL.meta.json``)
+    keeps, as :func:`ltr.load_model` checks it, and what the sidecar records that the trees alone do not apply (a
+    normaliser, a feature subset, a best iteration, the reader options its data was read with) is warned of.
 
     Raises
     ------
     ModelFormatError
-        The file is missing, unreadable, malformed or of an unsupported kind; the message names it.
+        The file is missing, unreadable, malformed or of an unsupported kind, or an ltrkit model whose text is not
+        the one its sidecar's checksum was taken of; the message names it.
     """
     path = Path(path)
     try:
         data = path.read_bytes()
-    except (FileNotFoundError, IsADirectoryError, PermissionError) as e:
-        raise ModelFormatError(f"{path}: cannot read the model file ({e.strerror})") from e
+    except OSError as e:  # missing, a folder, no permission, a symlink loop, a name too long
+        raise ModelFormatError(f"{path}: cannot read the model file ({e.strerror or e})") from e
     refuse_compressed(data, path)
     converted = ubjson_as_json(data, str(path))  # UBJSON: what XGBoost >= 2.1 writes for any name but .json
     ensemble = from_model_text(converted if converted is not None else data, source=str(path))
-    _warn_of_sidecar(path, ensemble)
+    _check_sidecar(path, data, ensemble)
     return ensemble
 
 
-def _warn_of_sidecar(path: Path, ensemble: TreeEnsemble) -> None:
-    """Warn when the sidecar ltrkit saved beside the model (``MODEL.meta.json``) records what the trees alone do not
-    apply: a normaliser, a feature subset of the data's columns, a best iteration short of the last (trial t52: a
-    model trained with --normalize zscore scored raw features here, 155 of 156 MQ2008 queries ordered otherwise
-    than ltr predict's). ``ltr.load_model(path).predict`` applies them."""
-    import json
+def _check_sidecar(path: Path, data: bytes, ensemble: TreeEnsemble) -> None:
+    """The sidecar ltrkit saved with the model (``MODEL.meta.json`` beside it, found through a symlink as
+    :func:`ltr.load_model` finds it): a model text other than the one its checksum was taken of is refused (a digit
+    changed in place keeps every length, and scored 1,267 of 2,874 MQ2008 rows otherwise, trial t54); what it
+    records that the trees alone do not apply is warned of (:func:`_sidecar_notes`)."""
     import warnings
 
-    meta = path.with_name(path.name + ".meta.json")
+    from ltr.rankers.sidecar import find_meta_path, text_sha256
+
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:  # UBJSON: ltrkit saves its models as text
+        text = None
+    meta = find_meta_path(path, text)
     try:
         sidecar = json.loads(meta.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return
     if not isinstance(sidecar, dict):
         return
+    digest = sidecar.get("model_sha256")
+    if isinstance(digest, str) and text is not None and text_sha256(text) != digest:
+        raise ModelFormatError(f"{path}: the model text does not match the checksum in {meta.name}; the file was "
+                               "truncated or edited after saving (or another model was saved over it without its "
+                               "sidecar)")
+    params = sidecar.get("params")
+    said, read = _sidecar_notes(sidecar.get("normalizer"), sidecar.get("read_options"), sidecar.get("best_iteration"),
+                                ensemble, params.get("engine") if isinstance(params, dict) else None)
+    if said or read:
+        applied = (f"records {' and '.join(said)}, which the trees alone do not apply (ltr.load_model("
+                   f"{str(path)!r}).predict(X) does)") if said else ""
+        warnings.warn(f"{path}: its ltrkit sidecar {applied}{'; it ' if said and read else ''}{read}", UserWarning,
+                      stacklevel=3)
+
+
+def _sidecar_notes(normalizer, read_options, best, ensemble: TreeEnsemble,
+                   engine: str | None) -> tuple[list[str], str]:
+    """What an ltrkit model applies that its trees alone do not, one phrase each: a normaliser, a feature subset of
+    the data's columns, a best iteration short of the last (trial t52: a model trained with --normalize zscore
+    scored raw features through the trees, 155 of 156 MQ2008 queries ordered otherwise than ltr predict's); and,
+    apart, the reader options its data was read with that change the values X holds (``missing``, ``zero_based``,
+    and ``sparse`` for XGBoost, which reads an absent entry as missing: 146 of 156 queries otherwise, trial t54),
+    which X must be read with ("" when none)."""
+    from ltr.reader_options import READER_OPTIONS, scoring_read_options
+
     said = []
-    if sidecar.get("normalizer"):
+    if normalizer:
         said.append("a normaliser of the features (--normalize)")
-    options = sidecar.get("read_options")
-    subset = options.get("features") if isinstance(options, dict) else None
+    options = read_options if isinstance(read_options, dict) else {}
+    subset = options.get("features")
     if isinstance(subset, dict) and isinstance(subset.get("ids"), list) and subset["ids"]:
         ids = subset["ids"]
         said.append(f"a subset of the data's columns (ids {', '.join(map(str, ids[:5]))}{', ...' * (len(ids) > 5)})")
-    best = sidecar.get("best_iteration")
-    if isinstance(best, int) and 0 < best < ensemble.n_iterations:
+    read = [READER_OPTIONS[key].python(_option_value(key, options[key])) for key in scoring_read_options(engine)
+            if key in options]
+    if isinstance(best, int) and not isinstance(best, bool) and 0 < best < ensemble.n_iterations:
         said.append(f"its best iteration, {best} of {ensemble.n_iterations} (predict(X, n_iter={best}))")
-    if said:
-        warnings.warn(f"{path}: its ltrkit sidecar records {' and '.join(said)}, which the trees alone do not apply; "
-                      f"ltr.load_model({str(path)!r}).predict(X) does", UserWarning, stacklevel=3)
+    if not read:
+        return said, ""
+    nan = ", and NaN for the entries the file leaves out" if options.get("sparse") is True else ""
+    return said, (f"records that its data was read with {', '.join(read)}: read X so (read_letor(PATH, "
+                  f"{', '.join(read)}){nan})")
+
+
+def _option_value(key: str, value: Any) -> Any:
+    """A recorded reader option's value as the reader takes it (``missing`` 'nan' as the float)."""
+    return float(value) if key == "missing" and isinstance(value, str) else value
 
 
 def from_booster(booster: Any) -> TreeEnsemble:
@@ -156,6 +198,18 @@ def from_booster(booster: Any) -> TreeEnsemble:
 
     All boosting rounds are kept; pass ``n_iter`` to :meth:`TreeEnsemble.predict` for the best iteration.
     """
+    if hasattr(booster, "normalizer_") and hasattr(booster, "booster_"):  # an ltr.Ranker, fitted or loaded
+        ensemble = from_booster(booster.booster_)
+        said, read = _sidecar_notes(booster.normalizer_, getattr(booster, "read_options_", None),
+                                    getattr(booster, "best_iteration_", None), ensemble,
+                                    getattr(booster, "engine", None))
+        if said or read:
+            import warnings
+
+            applied = (f"applies {' and '.join(said)}, which the trees alone do not apply (ranker.predict(X) does; "
+                       "ranker.engine_input(X) gives the rows as its trees read them)") if said else ""
+            warnings.warn(f"the Ranker {applied}{'; it ' if said and read else ''}{read}", UserWarning, stacklevel=2)
+        return ensemble
     missing = getattr(booster, "missing", None)  # XGBoost's scikit-learn estimators: the value read as missing
     if isinstance(missing, (int, float)) and not isinstance(missing, bool) and not math.isnan(missing):
         import warnings
