@@ -88,6 +88,10 @@ class _Destination:
     existing: os.stat_result | None = None  # the regular file being replaced
 
 
+#: What a file's name asks to be compressed with (the suffixes the readers decompress).
+_COMPRESSION = {".gz": "gzip", ".bz2": "bzip2", ".xz": "xz"}
+
+
 @contextlib.contextmanager
 def atomic_write(path: str | os.PathLike, mode: str = "w", *, encoding: str = "utf-8",
                  compress: bool | None = None) -> Iterator[IO]:
@@ -102,8 +106,8 @@ def atomic_write(path: str | os.PathLike, mode: str = "w", *, encoding: str = "u
     encoding : str, default="utf-8"
         Of text written to a file (text written to standard output goes through ``sys.stdout`` as it is).
     compress : bool, optional
-        gzip the bytes (reproducibly: no timestamp or name in the header). Default: when the path ends in
-        ``.gz`` (never for standard output).
+        gzip the bytes (reproducibly: no timestamp or name in the header). Default: by the path's suffix, as the
+        readers read one, gzip for ``.gz``, bzip2 for ``.bz2``, xz for ``.xz`` (never for standard output).
 
     Yields
     ------
@@ -132,7 +136,11 @@ def atomic_write(path: str | os.PathLike, mode: str = "w", *, encoding: str = "u
     if isinstance(shown, bytes):
         shown = os.fsdecode(shown)
     dest = _destination(shown)
-    gz = compress if compress is not None else (dest.kind in ("direct", "file") and shown.endswith(".gz"))
+    if compress is not None:
+        gz = "gzip" if compress else None
+    else:  # (a name the readers decompress is written compressed: bzcat and xzcat refused the text)
+        gz = next((kind for suffix, kind in _COMPRESSION.items() if shown.endswith(suffix)), None) \
+            if dest.kind in ("direct", "file") else None
 
     if dest.kind in ("stdout", "stderr"):
         stream = sys.stdout if dest.kind == "stdout" else sys.stderr
@@ -512,12 +520,22 @@ def _fsync_folder(folder: str) -> None:
 
 
 @contextlib.contextmanager
-def _layers(sink: IO[bytes], mode: str, encoding: str, gz: bool) -> Iterator[IO]:
-    """gzip and text layers over a binary sink; finished (trailer written, buffers flushed) on success only."""
+def _layers(sink: IO[bytes], mode: str, encoding: str, gz: str | None) -> Iterator[IO]:
+    """Compression (``gz``: "gzip", "bzip2", "xz" or None) and text layers over a binary sink; finished (trailer
+    written, buffers flushed) on success only."""
     stream: IO[bytes] = sink
     zipped = None
-    if gz:
+    if gz == "gzip":
         zipped = gzip.GzipFile(filename="", mode="wb", fileobj=sink, mtime=0)
+    elif gz == "bzip2":
+        import bz2
+
+        zipped = bz2.BZ2File(sink, mode="wb")
+    elif gz == "xz":
+        import lzma
+
+        zipped = lzma.LZMAFile(sink, mode="wb")
+    if zipped is not None:
         stream = zipped  # type: ignore[assignment]
     if mode == "w":
         text = io.TextIOWrapper(stream, encoding=encoding, newline="")  # type: ignore[arg-type]

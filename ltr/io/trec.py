@@ -20,6 +20,7 @@ as one line and drop the rest silently).
 
 from __future__ import annotations
 
+import csv
 import html
 import io
 import logging
@@ -81,6 +82,7 @@ def _fast_run(data: bytes) -> pd.DataFrame | None:
         df = pd.read_csv(
             io.BytesIO(data), sep=r"\s+", header=None, names=list(RUN_COLUMNS), usecols=range(len(RUN_COLUMNS)),
             dtype=str, engine="c", comment=None, keep_default_na=False, na_filter=False, encoding="utf-8",
+            quoting=csv.QUOTE_NONE,  # a '"' is part of an id, as trec_eval reads it (not CSV's quoting)
         )
     except pd.errors.EmptyDataError:
         return _empty_run()
