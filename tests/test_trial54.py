@@ -254,3 +254,27 @@ def test_wilcoxon_drops_the_tied_queries_before_the_test():
     assert wilcoxon_test(a[:12], b[:12]).pvalue == pytest.approx(exact, rel=1e-12)
     assert wilcoxon_test(a, b).pvalue == pytest.approx(exact, rel=1e-12)  # the two ties change nothing
     assert exact == pytest.approx(0.05224609375)
+
+
+def test_compare_runs_says_when_cv_results_judged_by_qrels_were_cut_into_other_folds(tmp_path):
+    """The caveat of t50 was given without qrels only: with them (each CV result judged by its out-of-fold run) two
+    results of other folds were paired as a clean test, not a word in the notes (t54 experiments)."""
+    import dataclasses
+
+    import pandas as pd
+
+    from ltr._shared import tiny_ranker
+    from ltr.datasets import make_ranking
+    from ltr.evaluation import compare_runs, cross_validate
+
+    data = make_ranking(n_queries=20, docs_per_query=6, n_features=3, random_state=0)
+    data = dataclasses.replace(data, doc_ids=np.array([f"d{i}" for i in range(data.n_rows)], dtype=object))
+    cv = {f"s{seed}": cross_validate(tiny_ranker(), data, n_splits=4, random_state=seed, progress=False,
+                                     metrics="ndcg@5") for seed in (0, 1)}
+    run = cv["s0"].run()
+    qrels = pd.DataFrame({"qid": run["qid"], "docno": run["docno"], "rel": 1})
+    with pytest.warns(UserWarning, match="'s0' and 's1' were cut into other folds"):
+        result = compare_runs(cv, qrels, metrics="ndcg@5")
+    assert any("cut into other folds" in n for n in result.notes)
+    same = compare_runs({"a": cv["s0"], "b": cv["s0"]}, qrels, metrics="ndcg@5")
+    assert not same.notes

@@ -385,6 +385,8 @@ def compare_runs(
     check_qrels_labels(qrels, labels)
     names = _canonical(metrics)
     wanted = list(dict.fromkeys([*names, *CURVE_METRICS]))
+    cv = {name: run for name, run in runs.items() if isinstance(run, CVResult)}
+    caveats = _check_same_data(cv, folds_only=True) if len(cv) > 1 else []  # (cut into other folds: say so)
     frames = {}
     for name, run in runs.items():
         path = None
@@ -401,6 +403,7 @@ def compare_runs(
             raise ValueError(f"run {name!r} has no query in common with the qrels")
         frames[name] = frame
     result = compare(frames, baseline, metrics=names, **kwargs)
+    result.notes.extend(caveats)
     result.extra["conventions"] = {"gain": gain, "no_relevant": no_relevant, "source": "trec runs"}
     if max_grade != 4.0:
         result.extra["conventions"]["max_grade"] = float(max_grade)
@@ -473,12 +476,13 @@ def compare_models(
     return result
 
 
-def _check_same_data(results: Mapping[str, CVResult]) -> list[str]:
+def _check_same_data(results: Mapping[str, CVResult], folds_only: bool = False) -> list[str]:
     """Refuse CV results whose shared queries were tested on other documents or labels (each fold records its test
     queries' row counts and label counts), and warn when they were cut into other folds: pairing by query then
     credits the systems with the difference of their training sets (trial t48: the same model on the same data,
     2 folds against 10, came out 'significant', p 0.009; random labels against the real ones, p 0.005, unsaid).
-    Returns the warnings' words, which the comparison keeps (:attr:`Comparison.notes`)."""
+    Returns the warnings' words, which the comparison keeps (:attr:`Comparison.notes`). ``folds_only``: the folds
+    alone, for results judged by one qrels file as runs (:func:`compare_runs`), where their own labels are moot."""
     import warnings
 
     caveats = []
@@ -503,6 +507,8 @@ def _check_same_data(results: Mapping[str, CVResult]) -> list[str]:
         common = [q for q in fold_of[first] if q in fold_of[other]]
         odd = next((q for q in common if q in sizes[first] and q in sizes[other]
                     and sizes[first][q] != sizes[other][q]), None)
+        if folds_only:
+            odd = None
         if odd is not None:
             said = (f"the CV results were tested on other documents: query {odd} has {sizes[first][odd]} rows in "
                     f"{first!r} and {sizes[other][odd]} in {other!r}; compare systems over the same data (or their "
@@ -511,7 +517,7 @@ def _check_same_data(results: Mapping[str, CVResult]) -> list[str]:
         by_queries = {q: c for q, c in labels[other]}
         for queries, counts in labels[first]:
             theirs = by_queries.get(queries)
-            if theirs is not None and counts and theirs and theirs != counts:  # (a result without them: unknown)
+            if theirs is not None and counts and theirs and theirs != counts and not folds_only:  # (None: unknown)
                 shown = ", ".join(sorted(queries)[:3]) + (", ..." if len(queries) > 3 else "")
                 said = (f"the CV results were tested on other labels: the fold of queries {shown} has labels "
                         f"{counts} in {first!r} and {theirs} in {other!r}; compare systems over the same data (or "
@@ -522,7 +528,7 @@ def _check_same_data(results: Mapping[str, CVResult]) -> list[str]:
                 return paired[a][q] != paired[b][q]
             return q in judged[a] and q in judged[b] and judged[a][q] != judged[b][q]
 
-        odd = next((q for q in common if differs(q)), None)
+        odd = None if folds_only else next((q for q in common if differs(q)), None)
         if odd is not None:  # per query, whatever the folds (their label counts are compared fold by fold only)
             said = (f"the CV results were tested on other labels: query {odd}'s documents are judged otherwise in "
                     f"{first!r} and {other!r}; compare systems over the same data (or their runs against one "
@@ -531,7 +537,7 @@ def _check_same_data(results: Mapping[str, CVResult]) -> list[str]:
         if {frozenset(q) for q, _ in labels[first]} == {frozenset(q) for q, _ in labels[other]}:
             continue
         recorded = all(c for n in (first, other) for _, c in labels[n])
-        if recorded and set(fold_of[first]) == set(fold_of[other]):  # the same queries, other folds: the same totals
+        if recorded and set(fold_of[first]) == set(fold_of[other]) and not folds_only:  # the same totals
             total = [sum((collections.Counter(c) for _, c in labels[n]), collections.Counter()) for n in (first, other)]
             if total[0] != total[1]:
                 raise ComparisonDataError(f"the CV results were tested on other labels: {dict(total[0])} in "
