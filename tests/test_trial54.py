@@ -278,3 +278,23 @@ def test_compare_runs_says_when_cv_results_judged_by_qrels_were_cut_into_other_f
     assert any("cut into other folds" in n for n in result.notes)
     same = compare_runs({"a": cv["s0"], "b": cv["s0"]}, qrels, metrics="ndcg@5")
     assert not same.notes
+
+
+def test_cv_run_out_of_folds_testing_one_query_id_twice_is_refused_before_training(tmp_path, capsys):
+    """Files that each number their own queries from 1, as a fold folder: every fold trained, then --run-out failed
+    with 'rows of query 1 are not contiguous ... sort them', and --out was lost too (t54 experiments)."""
+    from ltr.cli import main
+
+    rows = "".join(f"{(d + q) % 3} qid:{q} 1:{d / 7:.3f} 2:{(q * d) % 5 / 5:.3f} #docid = q{q}d{d}\n"
+                   for q in (1, 2, 3) for d in range(4))
+    for k in (1, 2, 3):
+        (tmp_path / "folds" / f"Fold{k}").mkdir(parents=True)
+        for part in ("train", "vali", "test"):
+            (tmp_path / "folds" / f"Fold{k}" / f"{part}.txt").write_text(rows)
+    out, run = tmp_path / "cv.json", tmp_path / "cv.run"
+    assert main(["cv", str(tmp_path / "folds"), "--engine", "linear", "--out", str(out), "--run-out", str(run),
+                 "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert f"--run-out {run}: query qid:1 is in the test files of Fold1 and Fold2" in err
+    assert "an out-of-fold run ranks each query once" in err and "cv linear" not in err  # before any fold trained
+    assert not out.exists() and not run.exists()

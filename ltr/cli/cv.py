@@ -182,20 +182,26 @@ def _warn_of_leaking_folds(args, folds) -> None:
     training queries, or one query counted twice (trial t48: a train file holding its fold's test queries scored
     NDCG@10 0.68 for 0.54, unsaid). A warning, not a refusal as for a registered set's official folds: files that
     each number their own queries from 1 share ids without sharing queries (ltr cv names them FoldK/qid then).
-    Only the qid tokens are read (LightGBM-layout files, without them, are not checked)."""
+    Only the qid tokens are read (LightGBM-layout files, without them, are not checked). With ``--run-out``, a query
+    id in two test files is refused: an out-of-fold run ranks each query once (it was refused after every fold had
+    trained, with advice to sort the rows)."""
     import logging
 
     from ltr.registry import fold_leak, query_in_two_tests
 
     log = logging.getLogger("ltr.cli.cv")
     if_numbered = ("; if each file numbers its own queries (the same ids, other queries), this is not so")
+    twice = query_in_two_tests({f.name: f.test for f in folds if isinstance(f.test, (str, Path))})
+    if twice and args.run_out:  # (the run was refused after every fold had trained, as rows not by query)
+        raise UsageError(f"--run-out {args.run_out}: {twice}; an out-of-fold run ranks each query once, so it cannot "
+                         "be made of these folds (if each file numbers its own queries, leave --run-out out: the "
+                         "result names them FoldK/qid)")
     for f in folds:
         parts = {"train": f.train, "vali": f.vali, "test": f.test}
         leak = fold_leak(f.name, {k: v for k, v in parts.items() if isinstance(v, (str, Path))})
         if leak:
             log.warning("%s%s", leak, if_numbered)
             return
-    twice = query_in_two_tests({f.name: f.test for f in folds if isinstance(f.test, (str, Path))})
     if twice:
         log.warning("%s%s", twice, if_numbered)
 
