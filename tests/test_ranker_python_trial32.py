@@ -183,8 +183,9 @@ def test_reprs_of_results_read_back_with_null_or_missing_metrics_do_not_raise():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert repr(f1) == "<FoldResult 'Fold1': 1 test queries; ndcg@10 nan, map nan>"
+        # the mean over the folds that have a value (a fold without a relevant test query has none: t54)
         assert repr(CVResult("x", ["ndcg@10", "map"], [f1, f2])) == (
-            "<CVResult 'x': 2 fold(s), 3 test queries; mean ndcg@10 nan, map nan; .format() for the table>")
+            "<CVResult 'x': 2 fold(s), 3 test queries; mean ndcg@10 0.5000, map nan; .format() for the table>")
         assert repr(CVResult("x", ["ndcg@10"], [])) == (
             "<CVResult 'x': 0 fold(s), 0 test queries; mean ndcg@10 nan; .format() for the table>")
 

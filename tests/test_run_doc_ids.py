@@ -70,12 +70,13 @@ def no_training(monkeypatch):
     return calls
 
 
-def letor_lines(n_queries: int, per_query: int, *, missing=(), seed: int = 0) -> list[str]:
-    """Rows of ``n_queries`` queries with ids ``D{q}-{i}``, but none on the rows ``(q, i)`` in ``missing``."""
+def letor_lines(n_queries: int, per_query: int, *, missing=(), seed: int = 0, first: int = 1) -> list[str]:
+    """Rows of ``n_queries`` queries (qid ``first``, ``first + 1``, ...) with ids ``D{q}-{i}``, but none on the rows
+    ``(k, i)`` in ``missing`` (``k``: the query's place, from 1)."""
     r = random.Random(seed)
-    return [f"{r.randint(0, 2)} qid:{q} 1:{r.random():.3f} 2:{r.random():.3f}"
-            + ("" if (q, i) in missing else f" #docid = D{q}-{i}")
-            for q in range(1, n_queries + 1) for i in range(per_query)]
+    return [f"{r.randint(0, 2)} qid:{first + k - 1} 1:{r.random():.3f} 2:{r.random():.3f}"
+            + ("" if (k, i) in missing else f" #docid = D{first + k - 1}-{i}")
+            for k in range(1, n_queries + 1) for i in range(per_query)]
 
 
 def test_predict_names_the_line_of_a_row_without_a_doc_id_before_scoring(model, no_scoring, tmp_path, capsys):
@@ -142,13 +143,14 @@ def test_cv_counts_header_comment_and_blank_lines_of_a_gzip_file(no_training, tm
 
 
 def test_cv_checks_every_folds_test_file_before_any_fold_trains(no_training, tmp_path, capsys):
-    """Fold1's test file starts with an id, and so does Fold3's: its line 5 has none."""
+    """Fold1's test file starts with an id, and so does Fold3's: its line 5 has none. (Each file's queries its own:
+    a query tested in two folds is refused before this, as no out-of-fold run can rank it once.)"""
     root = tmp_path / "data"
     for k in (1, 2, 3):
         (root / f"Fold{k}").mkdir(parents=True)
         for part, seed in (("train", 0), ("vali", 1), ("test", 2)):
             missing = {(2, 0)} if (k, part) == (3, "test") else set()  # row (2 - 1) * 4 + 0, line 5
-            rows = letor_lines(4, 4, missing=missing, seed=10 * k + seed)
+            rows = letor_lines(4, 4, missing=missing, seed=10 * k + seed, first=100 * k + 10 * seed)
             (root / f"Fold{k}" / f"{part}.txt").write_text("\n".join(rows) + "\n")
     out = tmp_path / "cv.json"
     out.write_text(EARLIER)

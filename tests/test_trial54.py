@@ -298,3 +298,28 @@ def test_cv_run_out_of_folds_testing_one_query_id_twice_is_refused_before_traini
     assert f"--run-out {run}: query qid:1 is in the test files of Fold1 and Fold2" in err
     assert "an out-of-fold run ranks each query once" in err and "cv linear" not in err  # before any fold trained
     assert not out.exists() and not run.exists()
+
+
+def test_a_fold_without_a_relevant_query_is_left_out_of_the_cv_mean_under_no_relevant_nan():
+    """Leave-one-out on ADI with --no-relevant nan: the one fold testing a query without a relevant document made the
+    mean, std and NDCG@k curve nan for every metric, though 34 of 35 folds had values (t54 experiments)."""
+    import dataclasses
+
+    from ltr._shared import tiny_ranker
+    from ltr.datasets import make_ranking
+    from ltr.evaluation import cross_validate
+
+    data = make_ranking(n_queries=6, docs_per_query=6, n_features=3, random_state=0)
+    y = np.asarray(data.y).copy()
+    y[:6] = 0  # the first query has no relevant document
+    data = dataclasses.replace(data, y=y)
+    cv = cross_validate(tiny_ranker(), data, n_splits=6, validation=False, progress=False,
+                        metrics=("ndcg@5", "map"), no_relevant=float("nan"))
+    values = np.array([f.metrics["ndcg@5"] for f in cv.folds])
+    assert np.isnan(values).sum() == 1
+    assert cv.mean()["ndcg@5"] == pytest.approx(values[~np.isnan(values)].mean())
+    assert cv.std()["ndcg@5"] == pytest.approx(values[~np.isnan(values)].std(ddof=1))
+    assert np.isfinite(cv.curve()).all()
+    assert cv.folds_without() == {"ndcg@5": 1, "map": 1}
+    assert cv.folds_without_note() == ("; 1 of 6 folds has no test query with a relevant document, left out of the "
+                                       "mean, std and curve")

@@ -340,8 +340,6 @@ def run(args: argparse.Namespace) -> int:
     layout = _fold_layout(args, folds)
     if layout is not None:  # every fold's train, vali and test file reads its own sidecars
         refuse_shared_sidecars(args, f"{args.data or args.dataset} is folds of train, vali and test files")
-        if folds is None:  # a fold folder of the user's own (a registered set's are checked against its record)
-            _warn_of_leaking_folds(args, layout)
     n_features, feature_names = args.n_features, None
     if args.dataset:
         from ltr.registry import get
@@ -367,6 +365,8 @@ def run(args: argparse.Namespace) -> int:
     shown = sys.stderr if piped else sys.stdout  # an output on standard output: the table goes to standard error
     tested = _test_files(args, folds) if args.run_out else []
     _check_doc_ids(tested)
+    if layout is not None and folds is None:  # a fold folder of the user's own (a registered set's: its record)
+        _warn_of_leaking_folds(args, layout)
     feature_set = file_feature_set(args.data) if folds is None else None
     # before training: a query-id map the file's header needs and that is missing is an error
     mapping = find_qid_map(args.data, feature_set) if folds is None and Path(args.data).is_file() else None
@@ -437,6 +437,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         line = (f"{described}; each fold's mean over its test "
                 f"queries, {n_queries} in all; mean and std over {len(result.folds)} folds")
+    line += result.folds_without_note()
     if args.format in ("table", "markdown"):
         if not (piped and args.quiet):
             print(("\n" if args.format == "markdown" else "") + line, file=shown)

@@ -296,7 +296,7 @@ def run(args: argparse.Namespace) -> int:
     splits = f" (x {args.inner_repeats} splits)" if args.inner_repeats != 1 else ""
     footer = (f"{described}; each fold's mean over its test queries ({n_queries} in all); mean and std over "
               f"{len(cv.folds)} folds (ltr compare and ltr report average the queries); parameters chosen by "
-              f"{args.inner_folds} inner folds{splits} on {target}, {per_fold}")
+              f"{args.inner_folds} inner folds{splits} on {target}, {per_fold}{cv.folds_without_note()}")
     keys = sorted({k for p in result.best_params for k in p})
     chosen = {f.name: [inner, *[p.get(k, "") for k in keys]]
               for f, inner, p in zip(cv.folds, result.best_inner, result.best_params)}

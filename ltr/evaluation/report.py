@@ -335,10 +335,11 @@ def _value(v: Any) -> str:
 
 
 def _fold_mean(folds: Sequence[Mapping[str, Any]], metric: str) -> float | None:
+    """The mean of the folds' means that are numbers (as :meth:`ltr.evaluation.CVResult.mean`: a fold without a
+    query with a relevant document, under ``no_relevant=nan``, has none, written as null); None when none is."""
     values = [f["metrics"].get(metric) for f in folds]
-    if any(v is None for v in values):  # NaN, written as null: no mean
-        return None
-    return float(np.mean(values))
+    values = [v for v in values if v is not None and not np.isnan(v)]
+    return float(np.mean(values)) if values else None
 
 
 def _fmt(v) -> str:

@@ -91,6 +91,13 @@ def _means(values: Mapping[str, Any], limit: int = 6) -> str:
     return ", ".join(shown) + (f", {more} more" if more > 0 else "")
 
 
+def _nan_mean(values) -> float:
+    """The mean of the values that are numbers; nan when none is (without numpy's empty-slice warning)."""
+    values = np.asarray(values, dtype=np.float64)
+    values = values[~np.isnan(values)]
+    return float(values.mean()) if values.size else float("nan")
+
+
 def _fold_means(folds: Sequence[FoldResult], metrics: Sequence[str]) -> dict[str, float]:
     """:meth:`CVResult.mean` for a repr: a metric missing from a fold, or null there, counts as NaN (no warning, no
     exception)."""
@@ -100,7 +107,7 @@ def _fold_means(folds: Sequence[FoldResult], metrics: Sequence[str]) -> dict[str
         for f in folds:
             v = f.metrics.get(m)
             values.append(float("nan") if v is None else float(v))
-        out[m] = float(np.mean(values)) if values else float("nan")
+        out[m] = _nan_mean(values)
     return out
 
 
@@ -180,15 +187,44 @@ class CVResult:
                 f"{_means(_fold_means(self.folds, self.metrics))}; .format() for the table>")
 
     def mean(self) -> dict[str, float]:
-        """Mean over folds of each fold's mean metric (the LETOR convention: average of fold averages)."""
-        return {m: float(np.mean([f.metrics[m] for f in self.folds])) for m in self.metrics}
+        """Mean over folds of each fold's mean metric (the LETOR convention: average of fold averages), over the
+        folds that have one: a fold whose test queries all lack a relevant document, evaluated with
+        ``no_relevant=nan``, has none (:meth:`folds_without`), and made the whole mean nan (trial t54: 34 of 35
+        leave-one-out folds of ADI). nan when no fold has one."""
+        return {m: _nan_mean([f.metrics[m] for f in self.folds]) for m in self.metrics}
 
     def std(self) -> dict[str, float] | None:
-        """Sample standard deviation over folds; None for a single fold (undefined: numpy's ``std(ddof=1)`` of one
-        value is nan, and 0 would claim the folds agree)."""
+        """Sample standard deviation over the folds that have a value (:meth:`mean`); None for a single fold
+        (undefined: numpy's ``std(ddof=1)`` of one value is nan, and 0 would claim the folds agree); nan for a metric
+        that fewer than two folds have."""
         if len(self.folds) < 2:
             return None
-        return {m: float(np.std([f.metrics[m] for f in self.folds], ddof=1)) for m in self.metrics}
+        out = {}
+        for m in self.metrics:
+            values = np.asarray([f.metrics[m] for f in self.folds], dtype=np.float64)
+            values = values[~np.isnan(values)]
+            out[m] = float(np.std(values, ddof=1)) if values.size > 1 else float("nan")
+        return out
+
+    def folds_without(self) -> dict[str, int]:
+        """Per metric, the folds without a value (nan: no test query with a relevant document, under
+        ``no_relevant=nan``), which :meth:`mean`, :meth:`std` and :meth:`curve` leave out; metrics every fold has
+        are not listed."""
+        out = {m: sum(1 for f in self.folds if np.isnan(np.float64(f.metrics[m]))) for m in self.metrics}
+        return {m: n for m, n in out.items() if n}
+
+    def folds_without_note(self) -> str:
+        """``"; 1 of 35 folds has no test query with a relevant document ..."`` for a footer (empty when every
+        fold has every metric): what :meth:`mean` left out."""
+        without = self.folds_without()
+        if not without:
+            return ""
+        counts = set(without.values())
+        which = "" if len(without) == len(self.metrics) and len(counts) == 1 else \
+            f" ({', '.join(f'{m} {n}' for m, n in without.items())})"
+        n = max(counts)
+        return (f"; {n} of {len(self.folds)} folds {'has' if n == 1 else 'have'} no test query with a relevant "
+                f"document{which}, left out of the mean, std and curve")
 
     def preset_params(self) -> dict[str, Any]:
         """What the small-data preset (:mod:`ltr.rankers.presets`) set in the folds, over :attr:`params`.
@@ -226,8 +262,9 @@ class CVResult:
         return frame[parse_metric(metric).name]
 
     def curve(self) -> list[float]:
-        """Mean over folds of NDCG@k for k = 1..20."""
-        return np.mean([f.curve for f in self.folds], axis=0).tolist()
+        """Mean over folds of NDCG@k for k = 1..20, over the folds that have a value (:meth:`mean`)."""
+        curves = np.asarray([f.curve for f in self.folds], dtype=np.float64)
+        return [_nan_mean(curves[:, k]) for k in range(curves.shape[1])] if curves.ndim == 2 else []
 
     def importance(self, kind: str = "gain") -> list[float] | None:
         """Mean over folds of the engine's importances (``"gain"`` or ``"split"``), or None."""

@@ -153,8 +153,8 @@ def _check_sidecar(path: Path, data: bytes, ensemble: TreeEnsemble) -> None:
     said, read = _sidecar_notes(sidecar.get("normalizer"), sidecar.get("read_options"), sidecar.get("best_iteration"),
                                 ensemble, params.get("engine") if isinstance(params, dict) else None)
     if said or read:
-        applied = (f"records {' and '.join(said)}, which the trees alone do not apply (ltr.load_model("
-                   f"{str(path)!r}).predict(X) does)") if said else ""
+        applied = (f"records {' and '.join(said)}, which the trees alone do not apply; ltr.load_model("
+                   f"{str(path)!r}).predict(X) does") if said else ""
         warnings.warn(f"{path}: its ltrkit sidecar {applied}{'; it ' if said and read else ''}{read}", UserWarning,
                       stacklevel=3)
 
