@@ -131,7 +131,7 @@ def _check_sidecar(path: Path, data: bytes, ensemble: TreeEnsemble) -> None:
     records that the trees alone do not apply is warned of (:func:`_sidecar_notes`)."""
     import warnings
 
-    from ltr.rankers.sidecar import find_meta_path, text_sha256
+    from ltr._meta_path import find_meta_path, text_sha256
 
     try:
         text = data.decode("utf-8")
