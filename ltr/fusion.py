@@ -226,11 +226,15 @@ class PreparedRuns:
         return self.values.shape[1]
 
     def scores(self, weights: ArrayLike | None = None) -> NDArray[np.float64]:
-        """The fused score of every pair (runs added in order, as ranx adds them)."""
-        w = np.ones(self.n_runs) if weights is None else np.asarray(weights, dtype=np.float64)
+        """The fused score of every pair: its runs' weighted contributions added from the smallest, so that the same
+        contributions from runs in another order give the same sum to the last bit (RRF ranks (1, 2, 7) and
+        (7, 1, 2) are a tie, ordered by docno; added in run order, as ranx adds them, they differed in the last bit
+        and were ordered by that, trial t54)."""
+        parts = self.values if weights is None else self.values * np.asarray(weights, dtype=np.float64)
+        parts = np.sort(parts, axis=1)
         total = np.zeros(self.values.shape[0])
         for i in range(self.n_runs):
-            total = total + (self.values[:, i] if weights is None else w[i] * self.values[:, i])
+            total = total + parts[:, i]
         if self.method == "combmnz":
             total = total * self.present.sum(axis=1)
         return total

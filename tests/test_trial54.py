@@ -323,3 +323,23 @@ def test_a_fold_without_a_relevant_query_is_left_out_of_the_cv_mean_under_no_rel
     assert cv.folds_without() == {"ndcg@5": 1, "map": 1}
     assert cv.folds_without_note() == ("; 1 of 6 folds has no test query with a relevant document, left out of the "
                                        "mean, std and curve")
+
+
+def test_rrf_sums_of_the_same_ranks_in_other_runs_are_a_tie_ordered_by_docno():
+    """Ranks (1, 2, 7) and (7, 1, 2) in three runs: added in run order the two RRF sums differed in the last bit,
+    and the fused run ordered them by that, not by docno descending (t54 experiments)."""
+    import pandas as pd
+
+    from ltr.fusion import fuse
+
+    ranks = {"r1": {"a": 1, "b": 7}, "r2": {"a": 2, "b": 1}, "r3": {"a": 7, "b": 2}}
+    runs = []
+    for name, placed in ranks.items():
+        fillers = iter(f"f{i}" for i in range(1, 9))
+        order = [next((d for d, r in placed.items() if r == k), None) or next(fillers) for k in range(1, 9)]
+        runs.append(pd.DataFrame({"qid": "1", "q0": "Q0", "docno": order, "rank": range(1, 9),
+                                  "score": [100.0 - i for i in range(8)], "tag": name}))
+    assert 1 / 61 + 1 / 62 + 1 / 67 != 1 / 67 + 1 / 61 + 1 / 62  # (the float sums in run order)
+    fused = fuse(runs, method="rrf")
+    a, b = (fused.loc[fused["docno"] == d].iloc[0] for d in ("a", "b"))
+    assert a["score"] == b["score"] and b["rank"] == a["rank"] - 1  # a tie: docno descending, b first
