@@ -343,3 +343,23 @@ def test_rrf_sums_of_the_same_ranks_in_other_runs_are_a_tie_ordered_by_docno():
     fused = fuse(runs, method="rrf")
     a, b = (fused.loc[fused["docno"] == d].iloc[0] for d in ("a", "b"))
     assert a["score"] == b["score"] and b["rank"] == a["rank"] - 1  # a tie: docno descending, b first
+
+
+@pytest.mark.parametrize("engine", ["lightgbm", "xgboost"])
+def test_early_stopping_on_a_set_without_a_relevant_query_under_no_relevant_nan_is_refused(engine):
+    """Every round's NDCG was nan: LightGBM trained, then failed with "'NoneType' object is not iterable", XGBoost
+    kept round 1 of 30 as "the best" (t54 training)."""
+    import dataclasses
+
+    from ltr._shared import tiny_ranker
+    from ltr.datasets import make_ranking
+    from ltr.exceptions import OptionError
+
+    train = make_ranking(n_queries=8, docs_per_query=6, n_features=3, random_state=0)
+    valid = make_ranking(n_queries=4, docs_per_query=6, n_features=3, random_state=1)
+    unjudged = dataclasses.replace(valid, y=np.zeros(valid.n_rows))
+    model = tiny_ranker(engine=engine, early_stopping_rounds=3, eval_params={"no_relevant": float("nan")})
+    with pytest.raises(OptionError, match=r"early stopping on valid_0's ndcg@10: no query of valid_0 has a relevant "
+                                          r"document, so ndcg@10 is nan in every round"):
+        model.fit(train, eval_set=[unjudged])
+    assert model.fit(train, eval_set=[valid]).best_iteration_ >= 1  # judged: it stops as before

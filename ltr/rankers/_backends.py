@@ -673,7 +673,8 @@ def _lightgbm_first_set_stopping(lgb, rounds: int, first_set: str, first_metric:
                      None)
         if value is None:  # pragma: no cover - the feval always reports it
             raise ValueError(f"no {first_metric} on {first_set} to stop on")
-        if value > state["best"]:  # strictly better, as LightGBM's early_stopping (min_delta=0)
+        if value > state["best"] or state["results"] is None:  # strictly better, as LightGBM's early_stopping
+            # (min_delta=0), which takes the first round whatever it scores (a nan is never better)
             state.update(best=value, iteration=env.iteration, results=env.evaluation_result_list)
         elif env.iteration - state["iteration"] >= rounds:
             raise lgb.callback.EarlyStopException(state["iteration"], state["results"])

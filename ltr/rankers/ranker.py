@@ -12,6 +12,7 @@ train their fixed rounds without stopping early; ``preset=None`` keeps the stand
 from __future__ import annotations
 
 import logging
+import math
 import numbers
 import sys
 import time
@@ -72,6 +73,26 @@ def objective_names() -> tuple[str, ...]:
     return tuple(sorted(names))
 
 
+
+
+
+def _refuse_nothing_to_stop_on(first, name: str, metric: str, metric_params: dict) -> None:
+    """Refuse early stopping on a set whose stopping metric is nan whatever the scores: under ``no_relevant=nan``
+    a set without a query with a relevant document (trial t54: LightGBM trained, then failed with "'NoneType' object
+    is not iterable"; XGBoost kept round 1 of an all-nan curve as "the best")."""
+    if not (isinstance(metric_params.get("no_relevant"), float) and math.isnan(metric_params["no_relevant"])):
+        return
+    from ltr.metrics import evaluate
+
+    value = evaluate(first.y, np.zeros(len(first.y)), group_ptr=first.group_ptr, metrics=[metric],
+                     **metric_params)[metric]
+    if math.isnan(value):
+        from ltr.exceptions import OptionError
+
+        said = (f"early stopping on {name}'s {metric}: no query of {name} has a relevant document, so {metric} is "
+                "nan in every round (no_relevant=nan leaves such queries out): nothing to stop on; ")
+        raise OptionError(said + "give a validation set with judged queries, or early_stopping_rounds=None",
+                          cli=said + "give --valid judged queries, or --early-stopping 0")
 
 
 class Ranker(BaseEstimator):
@@ -733,6 +754,8 @@ class Ranker(BaseEstimator):
                           "rescales the trees it drops, so a model cut at its best round was never scored; all "
                           f"{int(effective.n_estimators)} rounds train", UserWarning, stacklevel=2)
             stopping_rounds = None
+        if valid and stopping_rounds and not is_training[order[0]]:
+            _refuse_nothing_to_stop_on(valid[0], stop_names[0], list(metrics)[0], metric_params)
         params = backend.params(effective, native_objective, self.n_threads_)
         from ltr.gpu import engine_device_params
 
