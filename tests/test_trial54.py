@@ -363,3 +363,21 @@ def test_early_stopping_on_a_set_without_a_relevant_query_under_no_relevant_nan_
                                           r"document, so ndcg@10 is nan in every round"):
         model.fit(train, eval_set=[unjudged])
     assert model.fit(train, eval_set=[valid]).best_iteration_ >= 1  # judged: it stops as before
+
+
+def test_xgboost_feature_weights_is_refused_and_interaction_constraints_take_column_lists():
+    """--param feature_weights=[...] trained the same model byte for byte (a DMatrix field, which XGBoost said it
+    did not use at a verbosity the ranker hides); interaction_constraints=[[0, 1]], XGBoost's documented form, failed
+    with "Constrained features are not a subset of training data feature names" (t54 training)."""
+    from ltr._shared import tiny_ranker
+    from ltr.datasets import make_ranking
+    from ltr.exceptions import ParameterValueError
+
+    data = make_ranking(n_queries=10, docs_per_query=8, n_features=4, random_state=0)
+    with pytest.raises(ParameterValueError, match="feature_weights=.*a field of XGBoost's DMatrix"):
+        tiny_ranker(engine="xgboost", engine_params={"feature_weights": [1, 1, 0, 0]}).fit(data)
+    listed = tiny_ranker(engine="xgboost", engine_params={"interaction_constraints": [[0, 1], [2, 3]]}).fit(data)
+    text = tiny_ranker(engine="xgboost", engine_params={"interaction_constraints": "[[0, 1], [2, 3]]"}).fit(data)
+    free = tiny_ranker(engine="xgboost").fit(data)
+    np.testing.assert_array_equal(listed.predict(data), text.predict(data))
+    assert not np.array_equal(listed.predict(data), free.predict(data))  # the constraints change the trees

@@ -11,6 +11,7 @@ text is JSON.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import re
@@ -486,6 +487,13 @@ class XGBoostBackend:
             # A custom objective starts from 0, as LightGBM's does, so the kernels see the same first scores.
             p["base_score"] = 0.0
         p.update(python_values(dict(est.engine_params or {})))
+        constraints = p.get("interaction_constraints")
+        if isinstance(constraints, (list, tuple)) and all(
+                isinstance(c, (list, tuple)) and all(isinstance(j, int) and not isinstance(j, bool) for j in c)
+                for c in constraints):
+            # column indices, as XGBoost's documented "[[0, 1], [2, 3]]": its Python layer reads a list as feature
+            # names ("Constrained features are not a subset of training data feature names", trial t54)
+            p["interaction_constraints"] = json.dumps([list(c) for c in constraints])
         return p
 
     def _dmatrix(self, xgb, s: TrainSet, params: dict, ref=None):

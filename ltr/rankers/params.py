@@ -486,6 +486,11 @@ _LIGHTGBM_PROGRAM_ONLY = {
 def _refuse_program_only(engine: str, key: str, value: Any, what: str) -> None:
     from ltr.rankers.aliases import engine_parameter
 
+    if engine == "xgboost" and key == "feature_weights":  # XGBoost said "not used" at a verbosity the ranker hides
+        reason = ("a field of XGBoost's DMatrix (the columns' weights when colsample_* samples them), not a training "
+                  "parameter: XGBoost ignores it there, and the toolkit does not pass it; leave it out")
+        raise ParameterValueError(f"{what}: {key}={value!r}: {reason}", key=key, reason=reason,
+                                  cli=f"--param {key}={value}: {reason}")
     if engine != "lightgbm":
         return
     name = engine_parameter(engine, key)
