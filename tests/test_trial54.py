@@ -381,3 +381,29 @@ def test_xgboost_feature_weights_is_refused_and_interaction_constraints_take_col
     free = tiny_ranker(engine="xgboost").fit(data)
     np.testing.assert_array_equal(listed.predict(data), text.predict(data))
     assert not np.array_equal(listed.predict(data), free.predict(data))  # the constraints change the trees
+
+
+def test_an_xgboost_model_of_single_leaves_is_said():
+    """XGBoost grows single-leaf trees where LightGBM stops (and warns): a listnet kernel on one query, whose
+    hessians sum below min_child_weight=1, gave ten trees of value 0 and every score 0, without a word (t54
+    training)."""
+    import dataclasses
+    import warnings
+
+    from ltr._shared import tiny_ranker
+    from ltr.datasets import make_ranking
+
+    one = make_ranking(n_queries=1, docs_per_query=40, n_features=3, random_state=0)
+    with pytest.warns(UserWarning, match=r"xgboost trained 8 rounds of single-leaf trees: no split met the split "
+                                         r"requirements \(min_child_weight"):
+        model = tiny_ranker(engine="xgboost", objective="listnet", kernel="numba").fit(one)
+    assert np.unique(model.predict(one)).size == 1
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        lowered = tiny_ranker(engine="xgboost", objective="listnet", kernel="numba",
+                              engine_params={"min_child_weight": 0.001}).fit(one)
+    assert not [w for w in said if "single-leaf" in str(w.message)]
+    assert np.unique(lowered.predict(one)).size > 1
+    same = dataclasses.replace(one, y=np.ones(one.n_rows))
+    with pytest.warns(UserWarning, match="no query of the training data has two different labels"):
+        tiny_ranker(engine="xgboost").fit(same)

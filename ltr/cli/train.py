@@ -166,6 +166,19 @@ def _compile_notice(args, model) -> None:
         note(args, "compiling Numba kernels (first run only; later runs load them from the cache)")
 
 
+def _no_pair(data) -> bool:
+    """Whether no query of ``data`` has two different labels (a ranking objective has nothing to learn)."""
+    import numpy as np
+
+    if getattr(data, "group_ptr", None) is None:  # (shards read on Dask workers)
+        return False
+    starts = np.asarray(data.group_ptr[:-1])
+    if not len(starts):
+        return False
+    y = np.asarray(data.y, dtype=np.float64)
+    return bool(np.array_equal(np.minimum.reduceat(y, starts), np.maximum.reduceat(y, starts)))
+
+
 def run_train(args: argparse.Namespace) -> int:
     from ltr.evaluation.selection import feature_spec
     from ltr.metrics import describe_conventions
@@ -282,7 +295,8 @@ def run_train(args: argparse.Namespace) -> int:
     done = f"trained {result['rounds']} {unit}{kept} in {result['seconds']:.2f} s on {on}" + (
         f"; saved {args.out}" if args.out else "")
     asked = getattr(model, "n_estimators", None)
-    if getattr(model, "engine", None) == "lightgbm" and asked is not None and ran < asked and ran == result["rounds"]:
+    if getattr(model, "engine", None) == "lightgbm" and asked is not None and ran < asked and ran == result["rounds"] \
+            and not _no_pair(train):  # (no query of two labels: the ranker's warning says so, no leaf size helps)
         leaf = (applied or {}).get("min_child_samples", getattr(model, "min_child_samples", None))
         note(args, f"note: LightGBM stopped after {ran} of {asked} rounds: no leaf was left that it could split "
                    f"(each side of a split needs min_child_samples={leaf} rows; lower it with --min-child-samples)")

@@ -807,9 +807,11 @@ class Ranker(BaseEstimator):
         self.fit_seconds_ = time.perf_counter() - t0
         # a model of NaN scores was fitted without a word (LightGBM stops short of it, and says so): a diverged
         # boosting runs away on every row, so rows spread over the training data tell, at a fraction of a predict
+        sampled = None
         if self.engine == "xgboost":
             rows = np.linspace(0, train.X.shape[0] - 1, min(train.X.shape[0], 4096)).astype(np.int64)
-            if not np.isfinite(backend.predict(booster, train.X[rows], int(best))).all():
+            sampled = backend.predict(booster, train.X[rows], int(best))
+            if not np.isfinite(sampled).all():
                 from ltr.rankers._backends import diverged
 
                 raise diverged("the training data")
@@ -818,6 +820,8 @@ class Ranker(BaseEstimator):
         self.n_rounds_ = _rounds_run(booster, best, record)
         _warn_stopped_short(self, int(effective.n_estimators), bool(valid) and stopping_rounds, stopping_rounds,
                             ya, ptr)
+        if sampled is not None and sampled.size > 1 and np.all(sampled == sampled[0]):
+            _warn_single_leaves(self, ya, ptr)
         self.evals_result_ = {n: record[n] for n in names if n in record}
         if self.verbose >= 2:
             for name, per in record.items():
@@ -1224,6 +1228,29 @@ def _warn_stopped_short(model: Ranker, asked: int, stopping: bool, stopping_roun
                   f"{'; the preset set ' + said if said else ''}), and LightGBM does not go on; the model is what "
                   "those rounds made. Lower reg_lambda or the learning rate, or raise engine_params' "
                   "min_sum_hessian_in_leaf if the scores ran away", UserWarning, stacklevel=3)
+
+
+def _warn_single_leaves(model: Ranker, y, ptr) -> None:
+    """XGBoost's counterpart of :func:`_warn_stopped_short`: XGBoost goes on growing single-leaf trees where LightGBM
+    stops, so a model that scores the training rows alike (every tree a leaf, as its scores on rows spread over the
+    data tell) is said: with no query of two labels, or where no split met ``min_child_weight`` (1 by default: a
+    kernel's hessians summed below it over a whole query, and ten rounds of single leaves scored every row 0, trial
+    t54)."""
+    import warnings
+
+    starts = np.asarray(ptr[:-1])
+    y = np.asarray(y, dtype=np.float64)
+    rounds = f"xgboost trained {model.best_iteration_} rounds of single-leaf trees"
+    if model.objective not in ("pointwise", "logistic", "distill") and len(starts) and np.array_equal(
+            np.minimum.reduceat(y, starts), np.maximum.reduceat(y, starts)):
+        warnings.warn(f"{rounds}: no query of the training data has two different labels, so a ranking objective has "
+                      "nothing to learn (its gradients are all 0) and the model scores every row alike; check the "
+                      "labels (or the query ids)", UserWarning, stacklevel=3)
+        return
+    warnings.warn(f"{rounds}: no split met the split requirements (min_child_weight, XGBoost's least hessian sum per "
+                  "leaf, 1 by default, which a kernel objective's hessians can sum below over a whole query; "
+                  "reg_lambda, gamma), and the model scores every row alike; lower engine_params' min_child_weight "
+                  "(--param min_child_weight=0.001)", UserWarning, stacklevel=3)
 
 
 def _rounds_run(booster, best, record) -> int:
