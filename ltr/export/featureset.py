@@ -272,7 +272,8 @@ def _names_of(obj: Any) -> list | None:
 def read_feature_names(path: str | os.PathLike, what: str = "the feature set") -> list[str]:
     """The feature names of an engine's feature set, in order, from a file: the plugin's feature set JSON (a
     ``POST _ltr/_featureset`` body or its ``GET`` response), a Solr feature store JSON (a list of features), or
-    plain text with one name per line (``#`` starts a comment line). ``what`` the file is, in an error.
+    plain text with one name per line (a line of ``#`` and words, ``# my features``, or ``#`` alone, is a comment;
+    ``#inlinks``, one word, is a name). ``what`` the file is, in an error.
 
     Raises
     ------
@@ -293,7 +294,9 @@ def read_feature_names(path: str | os.PathLike, what: str = "the feature set") -
         try:
             names = _names_of(json.loads(raw))
         except json.JSONDecodeError as e:
-            raise ExportError(f"{path}:{e.lineno}: not valid JSON ({e.msg})") from None
+            raise ExportError(f"{path}:{e.lineno}: not valid JSON ({e.msg}); a file beginning with '{head}' is read "
+                              "as JSON (a plain list whose first name begins so: give the names as a JSON list)"
+                              ) from None
         if not names:
             raise ExportError(f"{path}: not a feature set (expected the plugin's featureset JSON, with 'features', "
                               "or a list of Solr features, each with a 'name')")
@@ -301,8 +304,9 @@ def read_feature_names(path: str | os.PathLike, what: str = "the feature set") -
     names = []
     for i, line in enumerate(raw.splitlines(), 1):
         s = line.strip()
-        if not s or s.startswith("#"):
-            continue
+        if not s or (s.startswith("#") and (s == "#" or any(c.isspace() for c in s))):
+            continue  # a comment: '#' alone or with words; '#inlinks', which no comment of words is, is a name (read
+            # as a comment it moved every later name's position, es-ranklib's ids: trial t54, scores off by 0.86)
         if any(c.isspace() for c in s):
             raise ExportError(f"{path}:{i}: a feature name has no spaces or tabs (one name per line; token {s!r})")
         names.append(s)
