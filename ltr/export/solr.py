@@ -40,8 +40,8 @@ MODEL_CLASS = "org.apache.solr.ltr.model.MultipleAdditiveTreesModel"
 
 def solr_threshold(left_max, *, inexact: str = "refuse") -> tuple[np.float32, tuple | None]:
     """The float32 to write so that Solr's stored threshold is ``left_max``; with ``inexact="nearest"``, when none
-    exists, the one whose stored threshold is nearest in float32 order and the interval ``(a, b]`` of values that
-    then go the other way (else None).
+    exists, the one whose stored threshold is nearest in float32 order (but never one that sends 0 the other way
+    where the other does not) and the interval ``(a, b]`` of values that then go the other way (else None).
 
     Examples
     --------
@@ -55,7 +55,14 @@ def solr_threshold(left_max, *, inexact: str = "refuse") -> tuple[np.float32, tu
     if inexact != "nearest":
         raise ValueError("no float32 threshold")
     below, above = solr_neighbours(left_max)
-    if int(ordinal(left_max)) - int(ordinal(below)) <= int(ordinal(above)) - int(ordinal(left_max)):
+    # 0 is the commonest value of a sparse feature: an interval that holds it is never taken when the other does
+    # not (LightGBM's -1e-35 split of the negatives from 0 went to 0.0, sending every 0 left: trial t54)
+    zero_below, zero_above = below < 0 <= left_max, left_max < 0 <= above
+    if zero_below != zero_above:
+        nearer_below = zero_above
+    else:
+        nearer_below = int(ordinal(left_max)) - int(ordinal(below)) <= int(ordinal(above)) - int(ordinal(left_max))
+    if nearer_below:
         chosen, gap = below, (below, left_max)  # (below, left_max] now go right
     else:
         chosen, gap = above, (left_max, above)  # (left_max, above] now go left
