@@ -434,3 +434,21 @@ def test_solr_nearest_threshold_never_sends_zero_the_other_way_when_the_other_on
     assert gap[0] == stored and gap[1] == np.float32(-1e-35)  # the values said to move: (stored, -1e-35], no 0
     written, gap = solr_threshold(np.float32(1e-35), inexact="nearest")  # the positive side: 0 stays left either way
     assert gap is None or not (gap[0] < 0 <= gap[1])
+
+
+@pytest.mark.parametrize("fmt", ["es-xgboost", "es-ranklib", "solr"])
+def test_an_export_whose_leaves_add_up_beyond_float32_is_refused(fmt):
+    """Each leaf within float32, their sum beyond it: the engines, adding in float32, scored 109 of 500 rows +inf
+    where LightGBM gave finite scores; the export said nothing (t54 export)."""
+    from ltr.export import ExportError, export
+    from ltr.trees import TreeEnsemble
+
+    def trees(leaf):
+        return TreeEnsemble(engine="lightgbm", n_features=2, tree_ptr=[0, 1, 2], leaf_ptr=[0, 2, 4], feature=[0, 1],
+                            threshold=[0.5, 0.5], left=[-1, -1], right=[-2, -2], default_left=[True, True],
+                            missing_type=[0, 0], leaf_value=[-1.0, leaf, 2.0, leaf])
+
+    export(trees(1.0e38), fmt, feature_names=["a", "b"])  # 2e38 at most: within float32
+    with pytest.raises(ExportError, match=r"the trees' largest leaves add up to 4e\+38 \(with the base score\), "
+                                          r"beyond float32's range"):
+        export(trees(2.0e38), fmt, feature_names=["a", "b"])

@@ -145,7 +145,17 @@ def plan_trees(ens, n_trees: int, normalizer=None, *, fmt: str, names=None) -> T
         leaf = ens.leaf_value[leaves].astype(np.float32)
     if not np.isfinite(leaf).all():
         k = int(np.flatnonzero(~np.isfinite(leaf))[0])
-        raise ExportError(f"{fmt}: leaf value {ens.leaf_value[k]!r} is beyond float32's range")
+        t = int(np.searchsorted(ens.leaf_ptr[:n_trees + 1], k, side="right")) - 1
+        raise ExportError(f"{fmt}: tree {t} leaf {k - int(ens.leaf_ptr[t])}: value {float(ens.leaf_value[k])!r} is "
+                          "beyond float32's range, in which the engine adds the leaves")
+    # the engines add the leaves in float32: a sum beyond its range scored documents +inf, in a tie (trial t54)
+    largest = np.maximum.reduceat(np.abs(leaf.astype(np.float64)), ens.leaf_ptr[:n_trees].astype(np.int64)) \
+        if n_trees else np.zeros(0)
+    bound = float(largest.sum()) + abs(float(ens.base_score))
+    if bound > float(np.finfo(np.float32).max):
+        raise ExportError(f"{fmt}: the trees' largest leaves add up to {bound:.6g} (with the base score), beyond "
+                          "float32's range, in which the engine adds them: documents could score +-inf; such a model "
+                          "cannot be exported exactly")
     zero_left = F32(0.0) <= left_max
     return TreePlan(engine=ens.engine, n_features=int(ens.n_features),
                     tree_ptr=ens.tree_ptr[:n_trees + 1].copy(), leaf_ptr=ens.leaf_ptr[:n_trees + 1].copy(),
