@@ -452,3 +452,29 @@ def test_an_export_whose_leaves_add_up_beyond_float32_is_refused(fmt):
     with pytest.raises(ExportError, match=r"the trees' largest leaves add up to 4e\+38 \(with the base score\), "
                                           r"beyond float32's range"):
         export(trees(2.0e38), fmt, feature_names=["a", "b"])
+
+
+def test_a_model_trained_on_a_feature_subset_scores_the_whole_file_as_ltr_predict_does(tmp_path):
+    """The README and ltr.trees' warning said ltr.load_model(...).predict applies a model's feature subset; it
+    refused a dataset as wide as the training file (t54 readme)."""
+    import warnings
+
+    import pandas as pd
+
+    import ltr
+    from ltr.cli import main
+    from ltr.io import read_letor
+
+    path = _sparse_letor(tmp_path / "d.txt")
+    assert main(["train", str(path), "--features", "1,3", "--rounds", "5", "--min-child-samples", "2",
+                 "--out", str(tmp_path / "m.txt"), "--quiet"]) == 0
+    assert main(["predict", str(tmp_path / "m.txt"), str(path), "--out", str(tmp_path / "p.txt"), "--quiet"]) == 0
+    expected = np.loadtxt(tmp_path / "p.txt")
+    model = ltr.load_model(tmp_path / "m.txt")
+    data = read_letor(path, n_features=4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        np.testing.assert_array_equal(model.predict(data), expected)
+        np.testing.assert_array_equal(model.predict(np.asarray(data.X)), expected)
+        np.testing.assert_array_equal(model.predict(pd.DataFrame(np.asarray(data.X))), expected)
+        np.testing.assert_array_equal(model.predict(np.asarray(data.X)[:, [0, 2]]), expected)  # the subset itself

@@ -991,9 +991,12 @@ class Ranker(BaseEstimator):
         (``X`` itself when neither applies). :meth:`predict` is the engine's prediction of these rows; a scorer of
         the model's own trees (:mod:`ltr.trees`) takes them too.
 
-        ``qid`` or ``group`` (or a RankingDataset) are needed only by a model with a per-query ``normalize``.
+        ``qid`` or ``group`` (or a RankingDataset) are needed only by a model with a per-query ``normalize``. A model
+        trained on a feature subset (``ltr train --features``) takes the subset, or rows as wide as its training
+        file, of which it scores its columns, as ``ltr predict`` does.
         """
         self._check_fitted()
+        X = self._recorded_columns(X)
         check_frame_names(X, getattr(self, "feature_names_in_", None), "X", self._lightgbm_spelling(),
                            getattr(self, "_fitted_on_frame", False))
         if self.engine == "linear" and isinstance(X, RankingDataset):  # to name its line; the linear model's own
@@ -1019,13 +1022,6 @@ class Ranker(BaseEstimator):
                     f"j as column j, column 0 empty), read the data so, with {engine_way}; trained on arrays whose "
                     f"feature 1 it never used (id j as column j - 1), with read_letor(..., "
                     f"n_features={self.n_features_in_})")
-            subset = (getattr(self, "read_options_", None) or {}).get("features")
-            if isinstance(subset, dict) and subset.get("n_features") == X.shape[1]:  # trained on --features columns
-                ids = subset.get("ids") or []
-                raise ValueError(
-                    f"X has {X.shape[1]} features, and the model was trained on a subset of them (--features: "
-                    f"{len(ids)} columns, ids {', '.join(map(str, ids[:8]))}{', ...' * (len(ids) > 8)}): score "
-                    "those columns, X[:, [i - 1 for i in ids]], or the file with ltr predict, which selects them")
             raise ValueError(
                 f"X has {X.shape[1]} features but the model was trained on {self.n_features_in_}; if the data is "
                 f"a LETOR file, read it with n_features={self.n_features_in_} so absent trailing features count"
@@ -1039,6 +1035,33 @@ class Ranker(BaseEstimator):
                 )
             X = norm.transform(X, group_ptr=ptr)
         return blank_column(X, self._teacher_column())  # as in training (no tree uses it: its value cannot matter)
+
+    def _recorded_columns(self, X):
+        """``X``'s columns that a model trained on a feature subset uses (its ``read_options_`` record: the 1-based
+        ids of the columns of a file ``n_features`` wide) when ``X`` is as wide as that file; ``X`` otherwise (the
+        README and ltr.trees said ltr.load_model applied the subset, and predict refused the whole file: trial
+        t54)."""
+        subset = (getattr(self, "read_options_", None) or {}).get("features")
+        if not isinstance(subset, dict):
+            return X
+        ids, width = subset.get("ids"), subset.get("n_features")
+        shape = X.X.shape if isinstance(X, RankingDataset) else getattr(X, "shape", None)
+        if not (isinstance(ids, list) and ids and isinstance(width, int) and width != self.n_features_in_
+                and len(ids) == self.n_features_in_ and shape is not None and len(shape) == 2 and shape[1] == width):
+            return X
+        columns = np.asarray(ids, dtype=np.intp) - 1
+        if isinstance(X, RankingDataset):
+            from dataclasses import replace
+
+            names = X.feature_names
+            picked = replace(X, X=X.X[:, columns], feature_names=None if names is None else tuple(names[c] for c in
+                                                                                                 columns))
+            if hasattr(X, "_read_options"):  # how its file was read, still (warn_of_read_options)
+                object.__setattr__(picked, "_read_options", X._read_options)
+            return picked
+        if hasattr(X, "iloc"):  # a DataFrame: its columns by position, with their names
+            return X.iloc[:, columns]
+        return X[:, columns]
 
     def score(self, X, y=None, *, qid=None, group=None, sample_weight=None) -> float:
         """Mean NDCG@10 (exp2 gain, queries with no relevant document score 0, as trec_eval).
