@@ -414,7 +414,8 @@ class FeatureSet:
             fields = list(spec.fields) if isinstance(spec.fields, tuple) else spec.fields
             entry = {"scorer": spec.scorer, "fields": fields, "name": spec.name,
                      "params": _jsonable(spec.params, f"the parameters of scorer {spec.scorer!r}"),
-                     "effective": _jsonable(scorer.params, f"the parameters of scorer {spec.scorer!r}")}
+                     "effective": _jsonable(scorer.params, f"the parameters of scorer {spec.scorer!r}"),
+                     "version": int(type(scorer).version)}
             if isinstance(scorer, ModelScorer):  # a neural model, by content: its spelling names a folder only
                 entry["model_digest"] = scorer.model_digest()
             entries.append(entry)
@@ -521,6 +522,17 @@ def _entry_differences(i: int, a: Mapping, b: Mapping, labels: tuple[str, str]) 
     for key in ("fields", "name"):
         if a.get(key) != b.get(key):
             out.append(f"{what}: {key} {_show(a.get(key))} in {labels[0]}, {_show(b.get(key))} in {labels[1]}")
+    va, vb = (e.get("version", 1) for e in (a, b))  # (a description written before versions: 1)
+    if va != vb and isinstance(va, int) and isinstance(vb, int):
+        from features.scorers import get_scorer
+
+        try:
+            changes = get_scorer(str(a.get("scorer"))).changes
+        except (KeyError, ValueError):
+            changes = {}
+        why = "; ".join(f"version {v}: {changes[v]}" for v in range(min(va, vb) + 1, max(va, vb) + 1) if v in changes)
+        out.append(f"{what}: computed as version {va} of the scorer in {labels[0]}, version {vb} in {labels[1]}"
+                   + (f" ({why})" if why else "") + ": its values differ, retrain on features computed now")
     pa, pb = a.get("effective", a.get("params", {})), b.get("effective", b.get("params", {}))
     added = {k: v for k, v in _ADDED_PARAMS.items() if _takes(a, k)}  # absent: the value it had then
     pa, pb = ({**added, **p} if "effective" in d else p for d, p in ((a, pa), (b, pb)))

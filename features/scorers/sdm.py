@@ -122,6 +122,8 @@ class SDM(Scorer):
 
     name = "sdm"
     positional = True
+    version = 2
+    changes = {2: "the windows' collection counts take every extent, overlapping ones included, as Indri's do"}
     defaults = {"mu": 2500.0, "w_unigram": 0.85, "w_ordered": 0.1, "w_unordered": 0.05, "window": 8,
                 "combine": "mean", "columns": list(SDM_COLUMNS)}
 
