@@ -495,3 +495,20 @@ def test_a_feature_computed_by_another_version_of_its_scorer_is_a_difference():
                     "(version 2: the windows' collection counts take every extent, overlapping ones included, as "
                     "Indri's do): its values differ, retrain on features computed now"]
     assert differences(now, now) == []
+
+
+def test_order_labels_get_one_message_naming_every_change_ltr_train_needs(tmp_path, capsys):
+    """Labels from 1024 up (MQ2007/8-list): ltr train said one change at a time, and a note offered --max-grade G,
+    which no G satisfies; a newcomer took four tries (t54 readme)."""
+    from ltr.cli import main
+
+    data = tmp_path / "list.txt"
+    data.write_text("".join(f"{(q * 7 + d * 300) % 2000} qid:{q} 1:{d / 5:.2f} 2:{q / 9:.2f}\n"
+                            for q in range(1, 5) for d in range(5)))
+    assert main(["train", str(data), "--rounds", "3"]) == 1
+    err = capsys.readouterr().err
+    assert "max grade" not in err  # no --max-grade G to pass
+    assert "labels from 1024 up encode an order (as in MQ2007/8-list) rather than grades; pass --gain linear" in err
+    assert "and --metrics without err@10" in err and "and --objective listnet --kernel numba" in err
+    assert main(["train", str(data), "--rounds", "3", "--gain", "linear", "--metrics", "ndcg@10,map", "--objective",
+                 "listnet", "--kernel", "numba", "--min-child-samples", "2", "--quiet"]) == 0

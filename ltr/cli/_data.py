@@ -148,6 +148,8 @@ def _check_label_range(args: argparse.Namespace, path: str, data) -> None:
     err = [c for c in codes if c.startswith("err")]
     max_grade = getattr(args, "max_grade", None)
     y = np.nan_to_num(np.asarray(data.y, dtype=np.float64), nan=-np.inf)
+    if (exp2 or err) and y.max() >= EXP2_LIMIT:  # an order, not grades: every change it needs, in one message
+        _refuse_order_labels(args, path, data, int(np.argmax(y >= EXP2_LIMIT)), exp2, err)
     if exp2 and y.max() >= EXP2_LIMIT:
         row = int(np.argmax(y >= EXP2_LIMIT))
     elif err and max_grade is not None and EXP2_LIMIT > max_grade and y.max() > max_grade:
@@ -167,6 +169,32 @@ def _check_label_range(args: argparse.Namespace, path: str, data) -> None:
     raise LabelRangeError(f"ERR needs labels <= max_grade={max_grade:g}, got a label {label:g} at {where}",
                           python_fix="pass max_grade= the highest grade of the scale",
                           cli_fix="pass --max-grade G, the highest grade of the scale, or leave err@k out of --metrics")
+
+
+def _refuse_order_labels(args: argparse.Namespace, path: str, data, row: int, exp2: list, err: list) -> None:
+    """Labels from 1024 up (MQ2007/8-list's, which encode an order): the exp2 gain, ERR and the engines' native
+    rankers each refuse them, one message at a time (a newcomer following them took four tries, and a note's
+    '--max-grade G' no G could satisfy: trial t54); where it needs more than one change, one error names them all."""
+    from ltr.exceptions import LabelRangeError
+    from ltr.io.letor import row_line
+
+    found = row_line(data, row)
+    where = f"{path}:{found[0]}" if found is not None else f"row {row + 1} of {path}"
+    needs = []
+    if exp2:
+        needs.append(f"--gain linear (for {', '.join(dict.fromkeys(exp2))}: gain = rel, as trec_eval's NDCG)")
+    if err:
+        needs.append(f"--metrics without {', '.join(dict.fromkeys(err))} (e.g. --metrics ndcg@10,map: ERR's gain "
+                     "2^rel / 2^max_grade needs grades below 1024)")
+    if hasattr(args, "objective") and getattr(args, "kernel", None) != "numba" and \
+            getattr(args, "objective", None) in (None, "lambdarank"):
+        needs.append("--objective listnet --kernel numba (a listwise objective: the engines' native rankers take "
+                     "integer grades up to 30)")
+    if len(needs) < 2:  # one change: the error of that one says it
+        return
+    raise LabelRangeError(f"label {float(data.y[row]):g} at {where}: labels from 1024 up encode an order (as in "
+                          "MQ2007/8-list) rather than grades", cli_fix="pass " + " and ".join(needs),
+                          python_fix="pass " + " and ".join(needs))
 
 
 def dataset_max_grade(args: argparse.Namespace) -> None:
@@ -214,6 +242,10 @@ def default_max_grade(args: argparse.Namespace, labels) -> None:
     y = np.asarray(labels, dtype=np.float64)
     y = y[np.isfinite(y)]
     if not err or not y.size or y.max() <= args.max_grade:
+        return
+    from ltr.metrics.api import EXP2_LIMIT
+
+    if y.max() >= EXP2_LIMIT:  # no max grade holds it (ERR's gain): the label check says what to do instead
         return
     before = getattr(args, "max_grade_from_", None)
     instead = f", not {args.max_grade:g}, {before}" if before else ""  # the earlier note named that grade
