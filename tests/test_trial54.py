@@ -512,3 +512,29 @@ def test_order_labels_get_one_message_naming_every_change_ltr_train_needs(tmp_pa
     assert "and --metrics without err@10" in err and "and --objective listnet --kernel numba" in err
     assert main(["train", str(data), "--rounds", "3", "--gain", "linear", "--metrics", "ndcg@10,map", "--objective",
                  "listnet", "--kernel", "numba", "--min-child-samples", "2", "--quiet"]) == 0
+
+
+def test_report_refuses_a_baseline_of_no_system_and_names_a_trec_run(tmp_path, capsys):
+    """ltr report of a result whose baseline names no system ended in a traceback (StopIteration); given a TREC run,
+    it answered with the JSON parser's words (t54 experiments)."""
+    from ltr.cli import main
+    from ltr.evaluation import compare
+
+    frames = {name: pd_frame(values) for name, values in (("a", [0.1, 0.5, 0.3]), ("b", [0.2, 0.4, 0.6]))}
+    result = tmp_path / "c.json"
+    compare(frames, "a", metrics=["ndcg@10"]).save(result)
+    d = json.loads(result.read_text())
+    d["baseline"] = "nope"
+    result.write_text(json.dumps(d))
+    assert main(["report", str(result), "--out", str(tmp_path / "rep")]) == 1
+    assert f"{result}: baseline \"nope\" names none of the result's systems (a, b)" in capsys.readouterr().err
+    run = tmp_path / "bm25.run"
+    run.write_text("1 Q0 d1 1 2.0 bm25\n")
+    assert main(["report", str(run), "--out", str(tmp_path / "rep")]) == 1
+    assert f"{run}: a TREC run, not a result file" in capsys.readouterr().err
+
+
+def pd_frame(values):
+    import pandas as pd
+
+    return pd.DataFrame({"ndcg@10": values}, index=pd.Index(["1", "2", "3"], name="qid"))

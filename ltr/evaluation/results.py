@@ -625,6 +625,14 @@ def _check_structure(d: Mapping[str, Any]) -> None:
                 digests = fold.get(key, [])
                 if not isinstance(digests, list) or not all(isinstance(v, str) for v in digests):
                     fail(f"{where}.folds[{j}].{key}", "a list of strings", digests)
+        for metric, values in (system.get("per_query") or {}).items():  # one value per query of the result
+            if len(values) != len(d["qids"]):
+                raise ValueError(f"{where}.per_query.{metric} has {len(values)} values for the result's "
+                                 f"{len(d['qids'])} qids")
+    names = [s["name"] for s in d["systems"]]
+    if d.get("baseline") is not None and d["baseline"] not in names:  # (a report crashed in its figures: t54)
+        raise ValueError(f"baseline {json.dumps(d['baseline'])[:40]} names none of the result's systems "
+                         f"({', '.join(names[:5])})")
 
 
 def label_digests(data) -> tuple[list[str], list[str]]:
@@ -661,8 +669,14 @@ def read_result(path: str | os.PathLike) -> dict[str, Any]:
     if path.is_dir():
         raise IsADirectoryError(f"{path}: is a folder, not a result file")
     try:
-        d = json.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        d = json.loads(text)
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        first = next((line.split() for line in text.splitlines() if line.strip()), []) if isinstance(
+            e, json.JSONDecodeError) else []
+        if len(first) == 6 and first[1].upper() == "Q0":  # qid Q0 docno rank score tag
+            raise ValueError(f"{path}: a TREC run, not a result file (the --out of ltr cv, ltr compare or ltr tune); "
+                             "judge it first: ltr compare --qrels QRELS RUN ... --out RESULT.json") from None
         raise ValueError(f"{path}: not a JSON result file ({e})") from e
     try:
         check_result(d)
