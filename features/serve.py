@@ -62,6 +62,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
+import numbers
 import os
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -1083,8 +1085,11 @@ class Reranker:
 
         if on_unknown not in ("warn", "drop", "error"):
             raise ValueError(f"on_unknown must be 'warn', 'drop' or 'error', got {on_unknown!r}")
-        if depth is not None and (isinstance(depth, bool) or int(depth) != depth or depth < 1):
-            raise ValueError(f"depth must be a positive integer or None, got {depth!r}")
+        if depth is not None and (isinstance(depth, bool) or not isinstance(depth, numbers.Real)
+                                  or not math.isfinite(depth) or int(depth) != depth or depth < 1):
+            raise ValueError(f"depth must be a positive integer or None, got {depth!r}")  # (nan, inf: as such)
+        if not isinstance(tag, str) or not tag or any(c.isspace() for c in tag):  # (as write_run and --tag refuse)
+            raise ValueError(f"tag must be a non-empty string without whitespace (a run's last column), got {tag!r}")
         if depth is not None:
             self._note_short_feedback(int(depth))
         cand = candidates_frame(run)

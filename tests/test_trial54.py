@@ -538,3 +538,27 @@ def pd_frame(values):
     import pandas as pd
 
     return pd.DataFrame({"ndcg@10": values}, index=pd.Index(["1", "2", "3"], name="qid"))
+
+
+@pytest.mark.parametrize("depth", [float("nan"), float("inf"), 0, 2.5, True])
+def test_rerank_run_names_a_depth_that_is_no_count(depth):
+    """rerank_run(depth=nan) and depth=inf raised a bare ValueError or OverflowError that named no option (t54
+    serve)."""
+    from features.serve import Reranker
+
+    with pytest.raises(ValueError, match=r"depth must be a positive integer or None, got"):
+        Reranker.rerank_run(object.__new__(Reranker), pd_run(), {"1": "wing"}, depth=depth)
+
+
+def test_rerank_run_refuses_a_tag_with_a_space():
+    """rerank_run(tag="my tag") was accepted, where write_run and --tag refuse it (t54 serve)."""
+    from features.serve import Reranker
+
+    with pytest.raises(ValueError, match=r"tag must be a non-empty string without whitespace"):
+        Reranker.rerank_run(object.__new__(Reranker), pd_run(), {"1": "wing"}, tag="my tag")
+
+
+def pd_run():
+    import pandas as pd
+
+    return pd.DataFrame({"qid": ["1"], "q0": ["Q0"], "docno": ["d1"], "rank": [1], "score": [1.0], "tag": ["t"]})
