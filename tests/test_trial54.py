@@ -562,3 +562,22 @@ def pd_run():
     import pandas as pd
 
     return pd.DataFrame({"qid": ["1"], "q0": ["Q0"], "docno": ["d1"], "rank": [1], "score": [1.0], "tag": ["t"]})
+
+
+def test_predict_names_a_width_that_n_features_asked_for_and_train_keeps_a_tests_no_query_file_fix(tmp_path, capsys):
+    """ltr predict --n-features 50 of a 46-feature file said 'FILE has feature ids up to 50'; ltr train --test of a
+    file whose .query disagrees with its qids lost 'pass --no-query-file' from its message (t54 training)."""
+    from ltr.cli import main
+
+    data = _sparse_letor(tmp_path / "d.txt")
+    assert main(["train", str(data), "--rounds", "3", "--min-child-samples", "2", "--out", str(tmp_path / "m.txt"),
+                 "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["predict", str(tmp_path / "m.txt"), str(data), "--n-features", "6", "--out", "-"]) == 2
+    assert f"--n-features 6 reads {data} 6 features wide, and the model {tmp_path / 'm.txt'} has 4: give " \
+           "--n-features 4, or leave it out" in capsys.readouterr().err
+    test = tmp_path / "t.txt"
+    test.write_text(data.read_text())
+    (tmp_path / "t.txt.query").write_text("5\n91\n")  # groups that the qid tokens do not follow
+    assert main(["train", str(data), "--test", str(test), "--rounds", "3", "--min-child-samples", "2"]) == 1
+    assert "pass --no-query-file to group by the qid tokens alone" in capsys.readouterr().err

@@ -100,7 +100,9 @@ def read_data(args: argparse.Namespace, path: str, n_features: int | None = None
         data = read_letor(p, n_features=n_features, **reader_options(args, own_sidecars=own_sidecars), **wide)
     except LetorFormatError as e:
         if own_sidecars and set(e.fix) & set(SIDECAR_OPTIONS):  # a fix by --query-file PATH would be TRAIN's
-            raise LetorFormatError(e.reason, e.path, e.line, e.token, offset=e.offset,
+            # (one that turns the sidecars off, --no-query-file, is every file's: kept, with what it does)
+            off = {k: v for k, v in e.fix.items() if k in SIDECAR_OPTIONS and v in (None, False)}
+            raise LetorFormatError(e.reason, e.path, e.line, e.token, offset=e.offset, fix=off or None,
                                    hint=f"{e.hint + '; ' if e.hint else ''}{path} reads its group sizes and weights "
                                         f"from {path}.query or .group and {path}.weight beside it (--query-file PATH "
                                         "and --weight-file PATH name TRAIN's; --no-query-file and --no-weight-file "

@@ -655,8 +655,11 @@ def fit_columns(args: argparse.Namespace, data, width: int, names, path, referen
                 raise ValueError(f"{path} names column {j + 1} {b!r}, {reference} {a!r}: its features are not "
                                  f"those of {reference}")
     if data.n_features > width:
-        raise ValueError(f"{path} has feature ids up to {data.n_features}, {reference} {width}: its features are "
-                         f"not those of {reference}{wider}")
+        if getattr(args, "n_features", None) == data.n_features:  # the width asked for, not the file's
+            raise UsageError(f"--n-features {data.n_features} reads {path} {data.n_features} features wide, and "
+                             f"{reference} has {width}: give --n-features {width}, or leave it out")
+        raise ValueError(f"{path} has feature ids up to {data.n_features}, {reference} {width}: not the features "
+                         f"it was trained on{wider}")
     if data.n_features < width:
         from ltr.io.letor import mostly_empty_dense
 
