@@ -754,7 +754,7 @@ class Ranker(BaseEstimator):
                           "rescales the trees it drops, so a model cut at its best round was never scored; all "
                           f"{int(effective.n_estimators)} rounds train", UserWarning, stacklevel=2)
             stopping_rounds = None
-        if valid and stopping_rounds and not is_training[order[0]]:
+        if valid and stopping_rounds and not is_training[order[0]] and self.engine != "linear":  # (no stopping)
             _refuse_nothing_to_stop_on(valid[0], stop_names[0], list(metrics)[0], metric_params)
         params = backend.params(effective, native_objective, self.n_threads_)
         from ltr.gpu import engine_device_params
