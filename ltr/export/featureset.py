@@ -273,7 +273,8 @@ def read_feature_names(path: str | os.PathLike, what: str = "the feature set") -
     """The feature names of an engine's feature set, in order, from a file: the plugin's feature set JSON (a
     ``POST _ltr/_featureset`` body or its ``GET`` response), a Solr feature store JSON (a list of features), or
     plain text with one name per line (a line of ``#`` and words, ``# my features``, or ``#`` alone, is a comment;
-    ``#inlinks``, one word, is a name). ``what`` the file is, in an error.
+    ``#inlinks``, one word, is refused: a comment or a name, either way a shift of every later position if taken
+    wrongly). ``what`` the file is, in an error.
 
     Raises
     ------
@@ -305,8 +306,12 @@ def read_feature_names(path: str | os.PathLike, what: str = "the feature set") -
     for i, line in enumerate(raw.splitlines(), 1):
         s = line.strip()
         if not s or (s.startswith("#") and (s == "#" or any(c.isspace() for c in s))):
-            continue  # a comment: '#' alone or with words; '#inlinks', which no comment of words is, is a name (read
-            # as a comment it moved every later name's position, es-ranklib's ids: trial t54, scores off by 0.86)
+            continue  # a comment: '#' alone or with words
+        if s.startswith("#"):  # '#inlinks' (a name) or '#-----' (a comment)? Either way taken, a mistake moves every
+            # later name's position, es-ranklib's ids (trial t54: scores off by 0.86 one way, its review the other)
+            raise ExportError(f"{path}:{i}: {s!r} begins with '#' and holds no space: a comment or a name, which a "
+                              "plain list cannot tell; write a comment as '# words', a name beginning with '#' in a "
+                              "JSON list (or the plugin's featureset JSON)")
         if any(c.isspace() for c in s):
             raise ExportError(f"{path}:{i}: a feature name has no spaces or tabs (one name per line; token {s!r})")
         names.append(s)
