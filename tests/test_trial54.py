@@ -590,3 +590,25 @@ def test_predict_names_a_width_that_n_features_asked_for_and_train_keeps_a_tests
     (tmp_path / "t.txt.query").write_text("5\n91\n")  # groups that the qid tokens do not follow
     assert main(["train", str(data), "--test", str(test), "--rounds", "3", "--min-child-samples", "2"]) == 1
     assert "pass --no-query-file to group by the qid tokens alone" in capsys.readouterr().err
+
+
+def test_no_single_leaf_warning_for_trees_that_split_on_rows_the_check_did_not_sample():
+    """The single-leaf warning was decided on 4,096 rows spread over the data: trees splitting on a feature only
+    unsampled rows carry were said to be single leaves (t54 review)."""
+    import warnings
+
+    from ltr._shared import tiny_ranker
+    from ltr.datasets import RankingDataset
+
+    n, per = 6000, 20
+    sampled = set(np.linspace(0, n - 1, 4096).astype(np.int64).tolist())
+    rare = [i for i in range(n) if i not in sampled][:30]
+    X = np.zeros((n, 2), dtype=np.float32)
+    y = np.zeros(n)
+    X[rare, 0], y[rare] = 1.0, 1.0
+    data = RankingDataset(X=X, y=y, qid=np.repeat(np.arange(n // per), per), group_ptr=np.arange(0, n + 1, per))
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        model = tiny_ranker(engine="xgboost", engine_params={"min_child_weight": 0.001}).fit(data)
+    assert not [w for w in said if "single-leaf" in str(w.message)]
+    assert np.unique(model.predict(data)).size > 1

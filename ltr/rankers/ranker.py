@@ -820,8 +820,9 @@ class Ranker(BaseEstimator):
         self.n_rounds_ = _rounds_run(booster, best, record)
         _warn_stopped_short(self, int(effective.n_estimators), bool(valid) and stopping_rounds, stopping_rounds,
                             ya, ptr)
-        if sampled is not None and sampled.size > 1 and np.all(sampled == sampled[0]):
-            _warn_single_leaves(self, ya, ptr)
+        if sampled is not None and sampled.size > 1 and np.all(sampled == sampled[0]) and all(
+                "[" not in tree for tree in booster.get_dump()):  # (alike on the rows spread over the data: the trees
+            _warn_single_leaves(self, ya, ptr)  # tell, a split node being "[f..<..]" in XGBoost's text dump)
         self.evals_result_ = {n: record[n] for n in names if n in record}
         if self.verbose >= 2:
             for name, per in record.items():
@@ -1270,10 +1271,13 @@ def _warn_single_leaves(model: Ranker, y, ptr) -> None:
                       "nothing to learn (its gradients are all 0) and the model scores every row alike; check the "
                       "labels (or the query ids)", UserWarning, stacklevel=3)
         return
-    warnings.warn(f"{rounds}: no split met the split requirements (min_child_weight, XGBoost's least hessian sum per "
-                  "leaf, 1 by default, which a kernel objective's hessians can sum below over a whole query; "
-                  "reg_lambda, gamma), and the model scores every row alike; lower engine_params' min_child_weight "
-                  "(--param min_child_weight=0.001)", UserWarning, stacklevel=3)
+    given = (model.engine_params or {}).get("min_child_weight")
+    weight = (f"min_child_weight={given!r} as given" if given is not None else
+              "min_child_weight, XGBoost's least hessian sum per leaf, 1 by default, which a kernel objective's "
+              "hessians can sum below over a whole query")
+    lower = "" if given is not None else "; lower engine_params' min_child_weight (--param min_child_weight=0.001)"
+    warnings.warn(f"{rounds}: no split met the split requirements ({weight}; reg_lambda, gamma, max_depth), and the "
+                  f"model scores every row alike{lower}", UserWarning, stacklevel=3)
 
 
 def _rounds_run(booster, best, record) -> int:
