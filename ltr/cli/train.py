@@ -271,7 +271,8 @@ def run_train(args: argparse.Namespace) -> int:
         note(args, f"small-data preset ({train.n_queries} training queries): {shown}; --preset none keeps the "
                    f"standard defaults{stops}")
     if args.out:
-        model.read_options_ = recorded_read_options(args)  # ltr predict reads its data the same way
+        model.read_options_ = recorded_read_options(args) or {}  # ltr predict reads its data the same way ({}: the
+        # readers' defaults, known as such, so that predict of a file read otherwise is warned of)
         if subset is not None:  # ... and picks the columns trained on (from files as wide as TRAIN)
             from ltr.evaluation.selection import FEATURES_KEY, subset_description
 

@@ -113,14 +113,16 @@ def warn_of_read_options(data: RankingDataset, recorded, engine: str | None) -> 
     from ltr.reader_options import READER_OPTIONS, same_value, scoring_read_options
 
     read = read_options_of(data)
-    if read is None or not isinstance(recorded, dict):  # (None: not recorded, or the readers' defaults)
+    if read is None or not isinstance(recorded, dict):  # (None: not recorded; {}: the readers' defaults)
         return
 
     def value(options, key):
         v = options.get(key, READER_OPTIONS[key].default)
         return float(v) if key == "missing" else v
 
-    differ = [key for key in scoring_read_options(engine) if not same_value(value(read, key), value(recorded, key))]
+    differ = [key for key in scoring_read_options(engine) if not same_value(value(read, key), value(recorded, key))
+              and not (engine == "lightgbm" and key == "missing" and value(recorded, key) == 0.0)]
+    # (LightGBM reads a NaN as 0 in a feature that held no missing value in training: the same scores)
     if differ:
         import warnings
 

@@ -839,7 +839,7 @@ class Ranker(BaseEstimator):
         # its data so, and predict warns of a file read otherwise
         from ltr.io.letor import read_options_of
 
-        self.read_options_ = (read_options_of(X) or None) if isinstance(X, RankingDataset) else None
+        self.read_options_ = read_options_of(X) if isinstance(X, RankingDataset) else None  # {}: the defaults
         if feature_names is not None:
             fnames = np.asarray([str(s) for s in feature_names], dtype=object)
             if fnames.size != self.n_features_in_:
