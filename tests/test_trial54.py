@@ -621,3 +621,18 @@ def test_no_single_leaf_warning_for_trees_that_split_on_rows_the_check_did_not_s
         model = tiny_ranker(engine="xgboost", engine_params={"min_child_weight": 0.001}).fit(data)
     assert not [w for w in said if "single-leaf" in str(w.message)]
     assert np.unique(model.predict(data)).size > 1
+
+
+@pytest.mark.parametrize("suffix", [".gz", ".bz2", ".xz"])
+def test_a_result_written_compressed_by_its_suffix_is_read_back(tmp_path, suffix):
+    """ltr cv --out cv.json.xz (compressed now, by its suffix) and ltr report of it: 'not a JSON result file'
+    (t54 review); run names drop the suffixes too."""
+    from ltr.evaluation import compare
+    from ltr.evaluation.compare import run_name
+    from ltr.evaluation.results import read_result
+
+    frames = {name: pd_frame(values) for name, values in (("a", [0.1, 0.5, 0.3]), ("b", [0.2, 0.4, 0.6]))}
+    path = tmp_path / f"c.json{suffix}"
+    compare(frames, "a", metrics=["ndcg@10"]).save(path)
+    assert read_result(path)["baseline"] == "a"
+    assert run_name(f"runs/bm25.run{suffix}") == "bm25"

@@ -415,7 +415,8 @@ def compare_runs(
 
 
 def run_name(path: str | os.PathLike) -> str:
-    """A system name from a run's path: the file name without ``.gz``, ``.run``, ``.txt``, ``.trec``.
+    """A system name from a run's path: the file name without ``.gz`` (``.bz2``, ``.xz``), ``.run``, ``.txt``,
+    ``.trec``.
 
     Examples
     --------
@@ -423,7 +424,7 @@ def run_name(path: str | os.PathLike) -> str:
     'bm25'
     """
     name = Path(path).name
-    for suffix in (".gz", ".run", ".txt", ".trec"):
+    for suffix in (".gz", ".bz2", ".xz", ".run", ".txt", ".trec"):
         if name.endswith(suffix) and len(name) > len(suffix):
             name = name[: -len(suffix)]
     # a file name's bytes that are not UTF-8 (Python's lone surrogates for them) as U+FFFD: a name is written into

@@ -668,8 +668,11 @@ def read_result(path: str | os.PathLike) -> dict[str, Any]:
         raise not_found(path, "result file")
     if path.is_dir():
         raise IsADirectoryError(f"{path}: is a folder, not a result file")
+    from ltr.io.files import read_bytes
+
+    raw = read_bytes(path, what="result file")  # (decompressed: a result written as cv.json.xz, say, by its suffix)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = raw.decode("utf-8")
         d = json.loads(text)
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         first = next((line.split() for line in text.splitlines() if line.strip()), []) if isinstance(
