@@ -500,7 +500,10 @@ def analyzer_differences(a: Analyzer | Mapping[str, Any], b: Analyzer | Mapping[
         out.append(f"analyzer stopwords: {_stopwords(xa)} in {labels[0]}, {_stopwords(xb)} in {labels[1]}")
     for key in sorted((set(xa) | set(xb)) - set(stop)):
         if xa.get(key) != xb.get(key):
-            out.append(f"analyzer {key}: {_show(xa.get(key))} in {labels[0]}, {_show(xb.get(key))} in {labels[1]}")
+            why = (" (Analyzer.terrier() has lowercased each token after Terrier's checks, as Terrier does, since "
+                   "the setting was added; what was analysed before it reads true)") if key == "lowercase_first" else ""
+            out.append(f"analyzer {key}: {_show(xa.get(key))} in {labels[0]}, {_show(xb.get(key))} in {labels[1]}"
+                       f"{why}")
     return out
 
 
