@@ -148,9 +148,10 @@ def report(results: list[dict]) -> str:
                      f"{p['t'][1]:.3g}{star['t']} | {p['randomization'][0]:.3g} | "
                      f"{p['randomization'][1]:.3g}{star['randomization']} |")
     n = len(rows)
+    collections = f"{len(results)} collection{'s' * (len(results) != 1)}"
     lines += ["", f"p: two-sided paired tests of LambdaMART against BM25 on per-query values (t-test; Fisher "
               f"randomisation, {N_PERMUTATIONS:,} sign flips, seed 0). Holm: adjusted with Holm's method over the "
-              f"{n} comparisons of this table ({len(results)} collection{'s' * (len(results) != 1)} x {len(METRICS)} metrics), separately "
+              f"{n} comparisons of this table ({collections} x {len(METRICS)} metrics), separately "
               "for each test; * adjusted p < 0.05. W/T/L: queries where LambdaMART is better / equal / worse.",
               "", "Metrics: " + describe_conventions(source="trec", complete=True) + "; over each collection's "
               "queries with at least one relevant judgment.", "",
