@@ -636,3 +636,14 @@ def test_a_result_written_compressed_by_its_suffix_is_read_back(tmp_path, suffix
     compare(frames, "a", metrics=["ndcg@10"]).save(path)
     assert read_result(path)["baseline"] == "a"
     assert run_name(f"runs/bm25.run{suffix}") == "bm25"
+
+
+def test_compare_names_the_metrics_a_system_has_and_the_qrels_route():
+    """ltr compare a.json b.json --metrics p@5 said only "no per-query values for ['p@5']" (t54 experiments)."""
+    from ltr.evaluation import compare
+    from ltr.exceptions import OptionError
+
+    frames = {name: pd_frame(values) for name, values in (("a", [0.1, 0.5, 0.3]), ("b", [0.2, 0.4, 0.6]))}
+    with pytest.raises(OptionError, match=r"system 'a' has no per-query values for \['p@5'\] \(it has ndcg@10\); a "
+                                          r"cross-validation result is judged on any metric by its out-of-fold run"):
+        compare(frames, "a", metrics=["p@5"])

@@ -161,7 +161,13 @@ def compare(
     for n in names:
         missing = [m for m in metrics if m not in per_query[n].columns]
         if missing:
-            raise ValueError(f"system {n!r} has no per-query values for {missing}")
+            columns = [str(c) for c in per_query[n].columns]
+            curve = [c for c in columns if c in CURVE_METRICS]
+            have = [c for c in columns if c not in CURVE_METRICS][:8] + (
+                [", ".join(curve) if len(curve) < 4 else f"{curve[0]} .. {curve[-1]}"] if curve else [])
+            said = (f"system {n!r} has no per-query values for {missing} (it has {', '.join(have)}); a "
+                    "cross-validation result is judged on any metric by its out-of-fold run against the qrels: ")
+            raise OptionError(said + "compare_runs(..., qrels)", cli=said + "ltr compare --qrels QRELS")
     qids, dropped = _align(per_query, queries)
     if len(qids) < 2:
         raise ValueError(
