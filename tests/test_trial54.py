@@ -647,3 +647,18 @@ def test_compare_names_the_metrics_a_system_has_and_the_qrels_route():
     with pytest.raises(OptionError, match=r"system 'a' has no per-query values for \['p@5'\] \(it has ndcg@10\); a "
                                           r"cross-validation result is judged on any metric by its out-of-fold run"):
         compare(frames, "a", metrics=["p@5"])
+
+
+def test_the_trees_name_a_pandas_sparse_column_as_such():
+    """A DataFrame of pandas sparse columns was refused as 'X must hold real numbers' (t54 trees)."""
+    import pandas as pd
+
+    from ltr.trees import TreeEnsemble
+
+    trees = TreeEnsemble(engine="lightgbm", n_features=2, tree_ptr=[0, 1], leaf_ptr=[0, 2], feature=[0],
+                         threshold=[0.5], left=[-1], right=[-2], default_left=[True], missing_type=[0],
+                         leaf_value=[-1.0, 2.0])
+    frame = pd.DataFrame({"a": pd.arrays.SparseArray([0.0, 1.0]), "b": pd.arrays.SparseArray([0.0, 0.0])})
+    with pytest.raises(TypeError, match=r"X's column 'a' is a pandas sparse column .*X.sparse.to_dense\(\)"):
+        trees.predict(frame)
+    np.testing.assert_array_equal(trees.predict(frame.sparse.to_dense()), [-1.0, 2.0])

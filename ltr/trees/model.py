@@ -314,6 +314,9 @@ class TreeEnsemble:
             if isinstance(dtype, pd.CategoricalDtype):
                 raise TypeError(f"X's column {name!r} is a pandas category: LightGBM would score its codes and "
                                 "XGBoost refuses it; pass its numbers (.astype(float)) or its codes (.cat.codes)")
+            if isinstance(dtype, pd.SparseDtype):  # (real numbers, stored sparse: the message said they were not)
+                raise TypeError(f"X's column {name!r} is a pandas sparse column ({dtype}); pass its dense values, "
+                                "X.sparse.to_dense()")
             try:
                 kind = np.dtype(getattr(dtype, "numpy_dtype", dtype))
             except TypeError:  # a pandas extension dtype with no NumPy counterpart (strings, intervals, ...)
