@@ -17,6 +17,7 @@ __all__ = [
     "check_qid_in_groups",
     "group_ptr_from_qid",
     "group_ptr_from_sizes",
+    "no_query_has_two_labels",
     "resolve_group_ptr",
     "sizes_from_group_ptr",
     "qid_from_group_ptr",
@@ -243,3 +244,19 @@ def check_qid_in_groups(qid: ArrayLike | None, group_ptr: NDArray[np.int64]) -> 
         g = int(np.searchsorted(ptr, i, side="right")) - 1
         raise GroupError(f"qid changes inside query {g} of group_ptr (rows {int(ptr[g])}:{int(ptr[g + 1])}): row {i} "
                          f"has qid {q[i]} after {q[i - 1]}; group_ptr and qid must describe the same queries")
+
+
+def no_query_has_two_labels(y: ArrayLike, group_ptr: ArrayLike) -> bool:
+    """Whether every query's rows share one label (NaN counts as its own label per row): a ranking objective then
+    has no pair to order, its gradients are all 0, whatever the parameters; False for no query.
+
+    Examples
+    --------
+    >>> no_query_has_two_labels([1, 1, 0, 0], [0, 2, 4]), no_query_has_two_labels([1, 0, 0, 0], [0, 2, 4])
+    (True, False)
+    """
+    starts = np.asarray(group_ptr, dtype=np.int64)[:-1]
+    if not starts.size:
+        return False
+    y = np.asarray(y, dtype=np.float64)
+    return bool(np.array_equal(np.minimum.reduceat(y, starts), np.maximum.reduceat(y, starts)))

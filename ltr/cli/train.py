@@ -168,15 +168,11 @@ def _compile_notice(args, model) -> None:
 
 def _no_pair(data) -> bool:
     """Whether no query of ``data`` has two different labels (a ranking objective has nothing to learn)."""
-    import numpy as np
+    from ltr.groups import no_query_has_two_labels
 
     if getattr(data, "group_ptr", None) is None:  # (shards read on Dask workers)
         return False
-    starts = np.asarray(data.group_ptr[:-1])
-    if not len(starts):
-        return False
-    y = np.asarray(data.y, dtype=np.float64)
-    return bool(np.array_equal(np.minimum.reduceat(y, starts), np.maximum.reduceat(y, starts)))
+    return no_query_has_two_labels(data.y, data.group_ptr)
 
 
 def run_train(args: argparse.Namespace) -> int:

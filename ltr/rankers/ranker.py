@@ -25,7 +25,7 @@ from ltr._dataset import fingerprint_of, query_digests
 from ltr._stack import stacklevel_outside
 from ltr.datasets import RankingDataset
 from ltr.exceptions import LabelRangeError, OptionError, TrainingDataError
-from ltr.groups import resolve_group_ptr
+from ltr.groups import no_query_has_two_labels, resolve_group_ptr
 from ltr.rankers._backends import TrainSet, engine_words, get_backend
 from ltr.rankers._inputs import (
     FOREIGN_FIT_KEYWORDS,
@@ -1234,10 +1234,8 @@ def _warn_stopped_short(model: Ranker, asked: int, stopping: bool, stopping_roun
     import warnings
 
     pairwise = model.objective not in ("pointwise", "logistic", "distill")  # those learn from each row (or a teacher)
-    if y is not None and ptr is not None and pairwise and len(ptr) > 1:
-        starts = np.asarray(ptr[:-1])
-        y = np.asarray(y, dtype=np.float64)
-        if np.array_equal(np.minimum.reduceat(y, starts), np.maximum.reduceat(y, starts)):
+    if y is not None and ptr is not None and pairwise:
+        if no_query_has_two_labels(y, ptr):
             # no pair to order: every gradient of a ranking objective is 0, and no parameter changes that
             warnings.warn(f"lightgbm stopped after {model.n_rounds_} of {asked} rounds: no query of the training "
                           "data has two different labels, so a ranking objective has nothing to learn (its gradients "
@@ -1262,11 +1260,8 @@ def _warn_single_leaves(model: Ranker, y, ptr) -> None:
     t54)."""
     import warnings
 
-    starts = np.asarray(ptr[:-1])
-    y = np.asarray(y, dtype=np.float64)
     rounds = f"xgboost trained {model.best_iteration_} rounds of single-leaf trees"
-    if model.objective not in ("pointwise", "logistic", "distill") and len(starts) and np.array_equal(
-            np.minimum.reduceat(y, starts), np.maximum.reduceat(y, starts)):
+    if model.objective not in ("pointwise", "logistic", "distill") and no_query_has_two_labels(y, ptr):
         warnings.warn(f"{rounds}: no query of the training data has two different labels, so a ranking objective has "
                       "nothing to learn (its gradients are all 0) and the model scores every row alike; check the "
                       "labels (or the query ids)", UserWarning, stacklevel=3)
