@@ -1254,10 +1254,9 @@ def _warn_stopped_short(model: Ranker, asked: int, stopping: bool, stopping_roun
 
 def _warn_single_leaves(model: Ranker, y, ptr) -> None:
     """XGBoost's counterpart of :func:`_warn_stopped_short`: XGBoost goes on growing single-leaf trees where LightGBM
-    stops, so a model that scores the training rows alike (every tree a leaf, as its scores on rows spread over the
-    data tell) is said: with no query of two labels, or where no split met ``min_child_weight`` (1 by default: a
-    kernel's hessians summed below it over a whole query, and ten rounds of single leaves scored every row 0, trial
-    t54)."""
+    stops, so a model whose trees are all single leaves (its dump holds no split node) is said: with no query of two
+    labels, or where no split met ``min_child_weight`` (1 by default: a kernel's hessians summed below it over a
+    whole query, and ten rounds of single leaves scored every row 0, trial t54)."""
     import warnings
 
     rounds = f"xgboost trained {model.best_iteration_} rounds of single-leaf trees"
