@@ -662,3 +662,32 @@ def test_the_trees_name_a_pandas_sparse_column_as_such():
     with pytest.raises(TypeError, match=r"X's column 'a' is a pandas sparse column .*X.sparse.to_dense\(\)"):
         trees.predict(frame)
     np.testing.assert_array_equal(trees.predict(frame.sparse.to_dense()), [-1.0, 2.0])
+
+
+def test_the_trees_say_an_xgboost_models_own_best_iteration(tmp_path):
+    """XGBRanker(early_stopping_rounds) saves attributes.best_iteration: ltr.load_model said it is not used,
+    ltr.trees.load scored every round without a word (t54 trees)."""
+    import warnings
+
+    import xgboost as xgb
+
+    import ltr.trees
+
+    rng = np.random.default_rng(0)
+    X = rng.random((200, 3)).astype(np.float32)
+    y = (X[:, 0] > 0.5).astype(float)
+    qid = np.repeat(np.arange(20), 10)
+    model = xgb.XGBRanker(n_estimators=30, early_stopping_rounds=2, eval_metric="ndcg", n_jobs=1)
+    model.fit(X, y, qid=qid, eval_set=[(X, y)], eval_qid=[qid], verbose=False)
+    path = tmp_path / "m.json"
+    model.save_model(path)
+    best = model.best_iteration
+    with pytest.warns(UserWarning, match=rf"its best_iteration {best} \(early stopping\) is not used, as "
+                                         rf"Booster.predict does not use it: .*predict\(X, n_iter={best + 1}\)"):
+        trees = ltr.trees.load(path)
+    np.testing.assert_allclose(trees.predict(X, n_iter=best + 1), model.predict(X), rtol=1e-5, atol=1e-6)
+    plain = xgb.XGBRanker(n_estimators=3, n_jobs=1).fit(X, y, qid=qid)
+    plain.save_model(tmp_path / "plain.json")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ltr.trees.load(tmp_path / "plain.json")  # no early stopping: nothing to say

@@ -141,6 +141,7 @@ def _check_sidecar(path: Path, data: bytes, ensemble: TreeEnsemble) -> None:
     try:
         sidecar = json.loads(meta.read_text(encoding="utf-8"))
     except (OSError, ValueError):
+        _warn_of_own_best_iteration(path, text, ensemble)
         return
     if not isinstance(sidecar, dict):
         return
@@ -157,6 +158,22 @@ def _check_sidecar(path: Path, data: bytes, ensemble: TreeEnsemble) -> None:
                    f"{str(path)!r}).predict(X) does") if said else ""
         warnings.warn(f"{path}: its ltrkit sidecar {applied}{'; it ' if said and read else ''}{read}", UserWarning,
                       stacklevel=3)
+
+
+def _warn_of_own_best_iteration(path: Path, text: str | None, ensemble: TreeEnsemble) -> None:
+    """An XGBoost model early-stopped by XGBoost records its best iteration (``attributes.best_iteration``), which
+    ``Booster.predict`` does not use and XGBoost's scikit-learn estimators do: the trees score every round, as the
+    former, said so (``ltr.load_model`` says it; trial t54)."""
+    if ensemble.engine != "xgboost" or text is None:
+        return
+    found = re.search(r'"best_iteration"\s*:\s*"?(\d+)', text)
+    best = int(found.group(1)) if found else None
+    if best is not None and best + 1 < ensemble.n_iterations:
+        import warnings
+
+        warnings.warn(f"{path}: its best_iteration {best} (early stopping) is not used, as Booster.predict does not "
+                      f"use it: the trees score all {ensemble.n_iterations} rounds; predict(X, n_iter={best + 1}) "
+                      "scores the rounds XGBoost's scikit-learn estimators use", UserWarning, stacklevel=4)
 
 
 def _sidecar_notes(normalizer, read_options, best, ensemble: TreeEnsemble,
