@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 __all__ = ["READER_OPTIONS", "SIDECAR_OPTIONS", "VALUE_OPTIONS", "Placeholder", "ReaderOption", "named_sidecars",
-           "refuse_one_files_sidecars", "same_value", "scoring_read_options", "value_options"]
+           "recorded_value", "refuse_one_files_sidecars", "same_value", "scoring_read_options", "value_options"]
 
 
 class Placeholder(str):
@@ -197,6 +197,20 @@ def value_options(options: Mapping[str, object]) -> dict[str, object] | None:
         if not same_value(value, READER_OPTIONS[key].default):
             out[key] = str(value) if isinstance(value, float) and not math.isfinite(value) else value
     return out or None
+
+
+def recorded_value(key: str, options: Mapping[str, object]) -> object:
+    """Reader option ``key`` of recorded ``options`` (:func:`value_options`' record, JSON-ready) as the readers take
+    it: the default when absent, a float option's text (``missing``: ``"nan"``) as the float.
+
+    Examples
+    --------
+    >>> recorded_value("missing", {"missing": "nan"}), recorded_value("sparse", {})
+    (nan, False)
+    """
+    opt = READER_OPTIONS[key]
+    value = options.get(key, opt.default)
+    return float(value) if opt.type == "float" else value
 
 
 def scoring_read_options(engine: str | None) -> tuple[str, ...]:

@@ -40,7 +40,7 @@ def recorded_read_options(args: argparse.Namespace) -> dict[str, Any] | None:
 def apply_recorded_read_options(args: argparse.Namespace, model) -> None:
     """Read the data to score as the model's training data was read (``model.read_options_``), unless the command
     line says otherwise, saying which options were applied or differ (the scores would silently differ)."""
-    from ltr.reader_options import READER_OPTIONS, VALUE_OPTIONS
+    from ltr.reader_options import READER_OPTIONS, VALUE_OPTIONS, recorded_value
     from ltr.reader_options import same_value as _same
 
     recorded = getattr(model, "read_options_", None) or {}
@@ -52,7 +52,7 @@ def apply_recorded_read_options(args: argparse.Namespace, model) -> None:
         opt = READER_OPTIONS.get(key)
         if opt is None or key not in VALUE_OPTIONS:
             continue
-        value = float(value) if opt.type == "float" else value
+        value = recorded_value(key, recorded)
         dest = f"read_{key}"
         current = given.get(opt.keyword, opt.default)
         told = dest in getattr(args, "given_", ()) or (getattr(args, "dataset", None) and opt.keyword in given)

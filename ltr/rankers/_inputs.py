@@ -108,26 +108,23 @@ def warn_of_read_options(data: RankingDataset, recorded, engine: str | None) -> 
     (:func:`ltr.reader_options.scoring_read_options`): a model trained with ``--missing nan`` scored a file read
     the default way with 146 of 156 MQ2008 queries ordered otherwise than ``ltr predict``'s, silently (trial t54).
     A dataset ``read_letor`` did not return (built in memory, derived) is not checked, nor against a model that
-    recorded none (fitted on arrays, a plain engine model, or read the readers' default way)."""
+    recorded none (fitted on arrays, a plain engine model; one read the readers' default way records ``{}``)."""
     from ltr.io.letor import read_options_of
-    from ltr.reader_options import READER_OPTIONS, same_value, scoring_read_options
+    from ltr.reader_options import READER_OPTIONS, recorded_value, same_value, scoring_read_options
 
     read = read_options_of(data)
     if read is None or not isinstance(recorded, dict):  # (None: not recorded; {}: the readers' defaults)
         return
 
-    def value(options, key):
-        v = options.get(key, READER_OPTIONS[key].default)
-        return float(v) if key == "missing" else v
-
-    differ = [key for key in scoring_read_options(engine) if not same_value(value(read, key), value(recorded, key))
-              and not (engine == "lightgbm" and key == "missing" and value(recorded, key) == 0.0)]
+    differ = [key for key in scoring_read_options(engine)
+              if not same_value(recorded_value(key, read), recorded_value(key, recorded))
+              and not (engine == "lightgbm" and key == "missing" and recorded_value(key, recorded) == 0.0)]
     # (LightGBM reads a NaN as 0 in a feature that held no missing value in training: the same scores)
     if differ:
         import warnings
 
-        ours = ", ".join(READER_OPTIONS[k].python(value(read, k)) for k in differ)
-        theirs = ", ".join(READER_OPTIONS[k].python(value(recorded, k)) for k in differ)
+        ours = ", ".join(READER_OPTIONS[k].python(recorded_value(k, read)) for k in differ)
+        theirs = ", ".join(READER_OPTIONS[k].python(recorded_value(k, recorded)) for k in differ)
         warnings.warn(f"X was read with {ours}, the model's training data with {theirs}: where the file leaves "
                       f"entries out (or counts its ids otherwise) its rows are scored otherwise than ltr predict "
                       f"scores the file; read it with read_letor(PATH, {theirs})", ReadOptionsWarning,

@@ -184,7 +184,7 @@ def _sidecar_notes(normalizer, read_options, best, ensemble: TreeEnsemble,
     apart, the reader options its data was read with that change the values X holds (``missing``, ``zero_based``,
     and ``sparse`` for XGBoost, which reads an absent entry as missing: 146 of 156 queries otherwise, trial t54),
     which X must be read with ("" when none)."""
-    from ltr.reader_options import READER_OPTIONS, scoring_read_options
+    from ltr.reader_options import READER_OPTIONS, recorded_value, scoring_read_options
 
     said = []
     if normalizer:
@@ -194,7 +194,7 @@ def _sidecar_notes(normalizer, read_options, best, ensemble: TreeEnsemble,
     if isinstance(subset, dict) and isinstance(subset.get("ids"), list) and subset["ids"]:
         ids = subset["ids"]
         said.append(f"a subset of the data's columns (ids {', '.join(map(str, ids[:5]))}{', ...' * (len(ids) > 5)})")
-    read = [READER_OPTIONS[key].python(_option_value(key, options[key])) for key in scoring_read_options(engine)
+    read = [READER_OPTIONS[key].python(recorded_value(key, options)) for key in scoring_read_options(engine)
             if key in options]
     if isinstance(best, int) and not isinstance(best, bool) and 0 < best < ensemble.n_iterations:
         said.append(f"its best iteration, {best} of {ensemble.n_iterations} (predict(X, n_iter={best}))")
@@ -203,11 +203,6 @@ def _sidecar_notes(normalizer, read_options, best, ensemble: TreeEnsemble,
     nan = ", and NaN for the entries the file leaves out" if options.get("sparse") is True else ""
     return said, (f"records that its data was read with {', '.join(read)}: read X so (read_letor(PATH, "
                   f"{', '.join(read)}){nan})")
-
-
-def _option_value(key: str, value: Any) -> Any:
-    """A recorded reader option's value as the reader takes it (``missing`` 'nan' as the float)."""
-    return float(value) if key == "missing" and isinstance(value, str) else value
 
 
 def from_booster(booster: Any) -> TreeEnsemble:
