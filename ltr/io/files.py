@@ -67,8 +67,9 @@ def not_found(path: str | os.PathLike, what: str = "file") -> FileNotFoundError:
     if glob.has_magic(key):  # quoted past the shell: the pattern itself names no file
         matches = len(glob.glob(key))
         if matches:
-            return FileNotFoundError(f"{what} not found: {path} (a pattern matching {matches} file{'s' * (matches != 1)}: one file is read "
-                                     "here; only training under Dask, ltr train --dask, reads a glob of shards)")
+            files = f"{matches} file{'s' * (matches != 1)}"
+            return FileNotFoundError(f"{what} not found: {path} (a pattern matching {files}: one file is read here; "
+                                     "only training under Dask, ltr train --dask, reads a glob of shards)")
     return FileNotFoundError(f"{what} not found: {path}")
 
 
