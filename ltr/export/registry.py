@@ -114,11 +114,18 @@ class Export:
                                       name=self.store, unused=self.unused, missing=self.missing)
 
 
+#: Characters an exported model's or store's name may not hold.
+_NOT_IN_NAMES = '/\\"*?<>| ,#'
+
+
 def _check_name(value: Any, what: str) -> str:
-    if not isinstance(value, str) or not value or any(c in value for c in '/\\"*?<>| ,#') or value.startswith(
+    if not isinstance(value, str) or not value or any(c in value for c in _NOT_IN_NAMES) or value.startswith(
             ("_", "-")):
-        rule = "a plain name (letters, digits, '.', ':'; no '/', spaces, quotes, or a leading '_' or '-')"
-        raise ExportError(f"{what} must be {rule}, got {value!r}", cli=f"--{what} {value!r}: must be {rule}")
+        rule = "a plain name (no space or any of , \" / \\ * ? < > | #, no leading '_' or '-')"
+        bad = next((c for c in value if c in _NOT_IN_NAMES), None) if isinstance(value, str) else None
+        why = "" if bad is None else " (it has a space)" if bad == " " else f" (it has {bad!r})"
+        raise ExportError(f"{what} must be {rule}, got {value!r}{why}",
+                          cli=f"--{what} {value!r}: must be {rule}{why}")
     return value
 
 

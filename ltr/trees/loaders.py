@@ -37,6 +37,11 @@ def from_model_text(text: str | bytes, *, source: str | None = None) -> TreeEnse
     if head.startswith("{"):
         if lightgbm_dump(head):
             raise ModelFormatError(f"{source if source is not None else 'model text'}: {LIGHTGBM_DUMP}")
+        linear = re.match(r'\{\s*"format"\s*:\s*"(ltrkit-linear/[^"]*)"', head)
+        if linear:  # the trees' own "$.learner: is missing" said nothing of what the file is (trial t52)
+            where = source if source is not None else "model text"
+            raise ModelFormatError(f"{where}: an ltrkit linear model ({linear.group(1)}), not a tree ensemble: "
+                                   f"ltr.load_model({where!r}) reads and scores it")
         return from_xgboost_json(text, source=source)
     if head.startswith("tree"):
         return from_lightgbm_text(text, source=source)
