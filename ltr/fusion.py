@@ -230,13 +230,24 @@ class PreparedRuns:
         contributions from runs in another order give the same sum to the last bit (RRF ranks (1, 2, 7) and
         (7, 1, 2) are a tie, ordered by docno; added in run order, as ranx adds them, they differed in the last bit
         and were ordered by that, trial t54)."""
-        parts = self.values if weights is None else self.values * np.asarray(weights, dtype=np.float64)
-        parts = np.sort(parts, axis=1)
-        total = np.zeros(self.values.shape[0])
-        for i in range(self.n_runs):
-            total = total + parts[:, i]
-        if self.method == "combmnz":
-            total = total * self.present.sum(axis=1)
+        with np.errstate(over="ignore"):  # an overflow is named below, not warned of by numpy
+            parts = self.values if weights is None else self.values * np.asarray(weights, dtype=np.float64)
+            parts = np.sort(parts, axis=1)
+            total = np.zeros(self.values.shape[0])
+            for i in range(self.n_runs):
+                total = total + parts[:, i]
+            if self.method == "combmnz":
+                total = total * self.present.sum(axis=1)
+        if not np.isfinite(total).all():  # the inputs are finite (checked on reading): the sum went past a double
+            from ltr.exceptions import ComparisonDataError
+
+            i = int(np.flatnonzero(~np.isfinite(total))[0])
+            what = (f"the fused score of query {self.qid[i]} document {self.docno[i]} overflows a double "
+                    f"({total[i]}): its runs' {'weighted ' if weights is not None else ''}scores add up past 1.8e308")
+            smaller = " or give smaller weights" if weights is not None else ""
+            raise ComparisonDataError(f"{what} (norm={self.norm!r}); normalise them (norm='minmax', 'zscore', ...)"
+                                      f"{smaller}", cli=f"{what} (--norm {self.norm}); normalise them (--norm "
+                                      f"minmax, zscore, ...){smaller}")
         return total
 
     def run(self, weights: ArrayLike | None = None, *, tag: str = "fused") -> pd.DataFrame:
