@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+
+import numpy as np
 import pytest
 
 from ltr import Ranker
@@ -34,3 +37,58 @@ def test_a_name_export_refuses_says_the_rule_as_applied_and_the_character(name, 
         _check_name(name, "name")
     assert str(e.value) == ("name must be a plain name (no space or any of , \" / \\ * ? < > | #, no leading '_' or "
                             f"'-'), got {name!r}{said}")
+
+
+def test_a_fused_score_past_a_double_is_named_as_the_sum_not_blamed_on_a_run(tmp_path, capsys):
+    """CombSUM of two runs' finite scores near 1e308 said 'warning: RuntimeWarning: overflow encountered in add' and
+    'fused run: query 1 document d1 has score inf', as if an input held it (t54 left alone)."""
+    from ltr.cli import main
+    from ltr.exceptions import ComparisonDataError
+    from ltr.fusion import fuse
+
+    a, b, out = tmp_path / "a.run", tmp_path / "b.run", tmp_path / "f.run"
+    a.write_text("1 Q0 d1 1 1e308 a\n1 Q0 d2 2 5 a\n")
+    b.write_text("1 Q0 d1 1 1e308 b\n1 Q0 d2 2 3 b\n")
+    out.write_text("kept\n")
+    assert main(["fuse", str(a), str(b), "--method", "wsum", "--norm", "none", "--weights", "1,1",
+                 "--out", str(out)]) == 1
+    assert capsys.readouterr().err == (
+        "ltr fuse: error: the fused score of query 1 document d1 overflows a double (inf): its runs' weighted scores "
+        "add up past 1.8e308 (--norm none); normalise them (--norm minmax, zscore, ...) or give smaller weights\n")
+    assert out.read_text() == "kept\n"
+    with pytest.raises(ComparisonDataError, match=r"add up past 1\.8e308 \(norm='none'\); normalise them "
+                                                  r"\(norm='minmax', 'zscore', \.\.\.\)$"):
+        fuse([a, b], method="combsum", norm="none")
+    assert fuse([a, b], method="combsum")["score"].tolist() == [2.0, 0.0]  # minmax: no overflow
+
+
+def test_a_solr_model_names_the_store_of_its_target_features(tmp_path, capsys):
+    """``--target-features`` of a Solr feature store (each feature naming ``"store": "myStore"``) exported a model of
+    store 'ltrkit' (--name), where Solr finds none of its features (t54 left alone)."""
+    import lightgbm as lgb
+
+    from ltr.cli import main
+
+    rng = np.random.default_rng(0)
+    X = rng.random((60, 3))
+    model = tmp_path / "m.txt"
+    lgb.train({"objective": "regression", "verbose": -1, "min_data_in_leaf": 5}, lgb.Dataset(X, X[:, 0]),
+              2).save_model(model)
+    features = [{"store": "myStore", "name": n, "class": "org.apache.solr.ltr.feature.SolrFeature",
+                 "params": {"q": "{!func}1"}} for n in ("a", "b", "c")]
+    store, out = tmp_path / "store.json", tmp_path / "solr.json"
+    store.write_text(json.dumps({"responseHeader": {"status": 0}, "features": features}))  # Solr's GET response
+    args = ["export", str(model), "--to", "solr", "--feature-names", "a,b,c", "--target-features", str(store),
+            "--out", str(out), "--quiet"]
+    assert main(args) == 0
+    assert json.loads(out.read_text())["store"] == "myStore"
+    assert main([*args, "--store", "other"]) == 2
+    assert capsys.readouterr().err.endswith(
+        f"--store 'other': the features of --target-features {store} are in Solr's feature store 'myStore', where a "
+        "model of store 'other' finds none of them; leave --store out (or give that store's features)\n")
+    store.write_text(json.dumps([{**f, "store": "_DEFAULT_"} for f in features]))  # Solr's own default store
+    assert main(args) == 0 and json.loads(out.read_text())["store"] == "_DEFAULT_"
+    store.write_text(json.dumps([features[0], {**features[1], "store": "s2"}, features[2]]))
+    assert main(args) == 1
+    assert "its features belong to 2 Solr feature stores ('myStore', 's2'); give one store's features" in \
+        capsys.readouterr().err

@@ -42,7 +42,8 @@ def register(sub) -> None:
                    help="a threshold Solr cannot hold exactly (near zero): refuse, or take the nearest and list the "
                         "values that go the other way")
     p.add_argument("--name", default="ltrkit", help="the model's name in the engine")
-    p.add_argument("--store", help="the feature set's (Solr: feature store's) name; default: --name")
+    p.add_argument("--store", help="the feature set's (Solr: feature store's) name; default: the store a Solr "
+                   "--target-features file names, else --name")
     add_quiet(p)
     p.set_defaults(func=run)
 
@@ -62,7 +63,7 @@ def _feature_names(text: str | None) -> list[str] | None:
 
 def run(args: argparse.Namespace) -> int:
     from ltr.export import export
-    from ltr.export.featureset import read_feature_names
+    from ltr.export.featureset import read_feature_store
     from ltr.rankers import PlainModelWarning
 
     if args.feature_set_out is not None and args.feature_set_out == args.out != "-":
@@ -76,7 +77,14 @@ def run(args: argparse.Namespace) -> int:
                   inputs=[args.model, find_meta_path(args.model),
                           *option_files(args.feature_names, args.target_features)],
                   flags=("--out", "--feature-set-out"))
-    target = read_feature_names(args.target_features, "--target-features") if args.target_features else None
+    target, store = (read_feature_store(args.target_features, "--target-features") if args.target_features
+                     else (None, None))
+    if store is not None and args.to.startswith("solr"):  # the model names the store its features are in
+        if args.store is not None and args.store != store:
+            raise UsageError(f"--store {args.store!r}: the features of --target-features {args.target_features} are "
+                             f"in Solr's feature store {store!r}, where a model of store {args.store!r} finds none "
+                             "of them; leave --store out (or give that store's features)")
+        args.store = store
     names = _feature_names(args.feature_names)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", PlainModelWarning)

@@ -269,6 +269,33 @@ def _names_of(obj: Any) -> list | None:
     return None
 
 
+def read_feature_store(path: str | os.PathLike, what: str = "the feature set") -> tuple[list[str], str | None]:
+    """:func:`read_feature_names`'s names, and the Solr feature store they belong to: the ``store`` each entry of a
+    Solr feature store JSON names (``GET /schema/feature-store/<store>``), None for any other file or entries
+    naming none. A Solr model names its store, and one naming another store than its features' finds none of them.
+
+    Raises
+    ------
+    ExportError
+        As :func:`read_feature_names`; or entries naming different stores (the file then is no one store's list).
+    """
+    names = read_feature_names(path, what)
+    try:
+        obj = json.loads(Path(path).read_text(encoding="utf-8"))
+    except ValueError:  # plain text, read above
+        return names, None
+    while isinstance(obj, Mapping) and "features" in obj and "featureset" not in obj and "_source" not in obj:
+        obj = obj["features"]
+    if not isinstance(obj, list):
+        return names, None
+    stores = list(dict.fromkeys(f["store"] for f in obj if isinstance(f.get("store"), str)))
+    if len(stores) > 1:
+        raise ExportError(f"{path} ({what}): its features belong to {len(stores)} Solr feature stores "
+                          f"({', '.join(map(repr, stores[:4]))}{', ...' if len(stores) > 4 else ''}); give one "
+                          "store's features (GET /schema/feature-store/<store>)")
+    return names, (stores[0] if stores else None)
+
+
 def read_feature_names(path: str | os.PathLike, what: str = "the feature set") -> list[str]:
     """The feature names of an engine's feature set, in order, from a file: the plugin's feature set JSON (a
     ``POST _ltr/_featureset`` body or its ``GET`` response), a Solr feature store JSON (a list of features), or

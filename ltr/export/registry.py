@@ -118,7 +118,13 @@ class Export:
 _NOT_IN_NAMES = '/\\"*?<>| ,#'
 
 
+#: Solr's store for features and models that name none; a store may have the name ("_" leads no other name).
+SOLR_DEFAULT_STORE = "_DEFAULT_"
+
+
 def _check_name(value: Any, what: str) -> str:
+    if what == "store" and value == SOLR_DEFAULT_STORE:
+        return value
     if not isinstance(value, str) or not value or any(c in value for c in _NOT_IN_NAMES) or value.startswith(
             ("_", "-")):
         rule = "a plain name (no space or any of , \" / \\ * ? < > | #, no leading '_' or '-')"
