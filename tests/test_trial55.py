@@ -92,3 +92,24 @@ def test_a_solr_model_names_the_store_of_its_target_features(tmp_path, capsys):
     assert main(args) == 1
     assert "its features belong to 2 Solr feature stores ('myStore', 's2'); give one store's features" in \
         capsys.readouterr().err
+
+
+@pytest.mark.parametrize("qids", [("7", "9"), ("qa", "qb")])
+def test_features_refuses_an_out_whose_query_id_map_is_an_input(tmp_path, capsys, monkeypatch, qids):
+    """``ltr features --queries w.letor.qids.tsv --out w.letor`` deleted the queries as a stale map (integer ids) or
+    wrote the map over them (string ids), exit 0 (t55 retrieval)."""
+    from ltr.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "corpus.jsonl").write_text('{"_id": "d1", "title": "wing flutter"}\n{"_id": "d3", "title": "design"}\n')
+    (tmp_path / "fs.toml").write_text('[[features]]\nscorer = "first_stage"\n')
+    queries = tmp_path / "w.letor.qids.tsv"
+    queries.write_text(f"{qids[0]}\twing\n{qids[1]}\tdesign\n")
+    (tmp_path / "q.qrels").write_text(f"{qids[0]} 0 d1 1\n{qids[1]} 0 d3 1\n")
+    assert main(["features", "--collection", "corpus.jsonl", "--queries", str(queries), "--qrels", "q.qrels",
+                 "--features", "fs.toml", "--out", "w.letor", "--quiet"]) == 2
+    assert capsys.readouterr().err == (
+        "ltr features: error: --out w.letor: the query-id map written beside it (or removed there, as a stale map, "
+        f"where the query ids are integers), w.letor.qids.tsv, is an input of this command ({queries}): give --out "
+        "another name\n")
+    assert queries.read_text() == f"{qids[0]}\twing\n{qids[1]}\tdesign\n" and not (tmp_path / "w.letor").exists()

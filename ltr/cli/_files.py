@@ -22,6 +22,7 @@ __all__ = [
     "data_inputs",
     "emit",
     "index_roles",
+    "input_named",
     "option_files",
     "read_collection_files",
     "refuse_outputs_in",
@@ -106,6 +107,12 @@ def check_outputs(*paths: str | os.PathLike | None, inputs: Sequence[str | os.Pa
         written[key] = str(p)
         check_output_path(p)
     return any(p is not None and stream_of(p) == "stdout" for p in paths)
+
+
+def input_named(path: str | os.PathLike, inputs: Sequence[str | os.PathLike | None] = ()) -> str | None:
+    """The input (as given) that ``path`` names, or None: for a file a command writes beside an output, under a name
+    of its own making (``OUT.qids.tsv``), which :func:`check_outputs` did not see."""
+    return _input_files(inputs, ()).get(_file_key(path))
 
 
 def data_inputs(args: argparse.Namespace, *paths: str | os.PathLike | None) -> list[str]:

@@ -21,6 +21,7 @@ from ltr.cli._files import (
     check_outputs,
     collection_reads,
     index_roles,
+    input_named,
     option_files,
     read_collection_files,
     refuse_outputs_in,
@@ -339,9 +340,11 @@ def _note_caches(args: argparse.Namespace, fs, index) -> None:
         note(args, f"{label} cache {root}: {used.found} found, {used.computed} computed{discarded}")
 
 
-def _refuse_the_qid_map_name(args: argparse.Namespace) -> None:
+def _refuse_the_qid_map_name(args: argparse.Namespace, inputs: list) -> None:
     """An output named ``OUT.qids.tsv``, the query-id map written beside ``--out`` (string query ids): the map and it
-    would replace each other, and ltr predict --run and ltr cv would read the other as the map."""
+    would replace each other, and ltr predict --run and ltr cv would read the other as the map. An input of that name
+    (``inputs``) would be replaced by the map, or removed as a stale map (integer ids; trial t55: a --queries file
+    deleted, exit 0)."""
     from ltr.io.qidmap import qid_map_path
 
     if args.out in (None, "-"):
@@ -352,6 +355,11 @@ def _refuse_the_qid_map_name(args: argparse.Namespace) -> None:
         if path not in (None, "-") and os.path.abspath(path) == side:
             raise UsageError(f"{flag} {path}: the name of the query-id map written beside --out {args.out} (its "
                              "LETOR qids' original ids): give the output another name")
+    given = input_named(side, inputs)
+    if given is not None:
+        raise UsageError(f"--out {args.out}: the query-id map written beside it (or removed there, as a stale map, "
+                         f"where the query ids are integers), {qid_map_path(args.out)}, is an input of this command "
+                         f"({given}): give --out another name")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -373,9 +381,9 @@ def run(args: argparse.Namespace) -> int:
     outputs = (args.out, args.save_run, args.qrels_out, args.topics_out, built_index)
     flags = ("--out", "--save-run", "--qrels-out", "--topics-out", "--index")
     read = collection_reads(args.collection)
-    check_outputs(*outputs, inputs=[args.queries, args.qrels, args.run, saved_index,
-                                    *option_files(args.features, args.stopwords), *read], flags=flags)
-    _refuse_the_qid_map_name(args)
+    given = [args.queries, args.qrels, args.run, saved_index, *option_files(args.features, args.stopwords)]
+    check_outputs(*outputs, inputs=[*given, *read], flags=flags)
+    _refuse_the_qid_map_name(args, [*given, *read])
     check_feature_set_option(args.features)
     fs = FeatureSet.load(args.features)  # fail on a bad feature set before the slow steps
     first = _nonempty_run(args, read_run(args.run)) if args.run else None  # and on a malformed or empty run
@@ -390,8 +398,8 @@ def run(args: argparse.Namespace) -> int:
         raise input_option_usage(e) from None
     read, folders = read_collection_files(inputs)  # a collection folder's files, now that it is read
     refuse_outputs_in(folders, outputs, flags)
-    check_outputs(*outputs, inputs=[args.queries, args.qrels, args.run, saved_index,
-                                    *option_files(args.features, args.stopwords), *read], flags=flags)
+    check_outputs(*outputs, inputs=[*given, *read], flags=flags)
+    _refuse_the_qid_map_name(args, [*given, *read])
     if args.qrels_out and inputs.qrels is None:
         raise UsageError("--qrels-out: the collection has no judgments (pass --qrels)")
     inputs = _unpadded_judgments(args, inputs)
