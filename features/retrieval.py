@@ -20,6 +20,7 @@ from features._threads import numba_threads, workqueue_turn
 from features.collections._base import Queries, standard_columns
 from features.index import InvertedIndex, QueryTerms
 from features.scorers.bm25 import (
+    BM25,
     BM25_IDF,
     DOC_COUNTS,
     QTF_NORMS,
@@ -79,7 +80,7 @@ class BM25Retriever:
         b: float = 0.75,
         idf: str = "lucene",
         k3: float | None = None,
-        epsilon: float = 0.25,
+        epsilon: float | None = None,
         qtf_norm: str = "none",
         doc_count: str | None = None,
         dtype: type = np.float32,
@@ -96,9 +97,18 @@ class BM25Retriever:
                 raise TypeError(f"{name} must be a number, got {value!r}")
         if not (math.isfinite(k1) and k1 >= 0 and 0 <= b <= 1):
             raise ValueError(f"need a finite k1 >= 0 and 0 <= b <= 1, got k1={k1}, b={b}")
-        if k3 is not None and not (isinstance(k3, (int, float)) and not isinstance(k3, bool) and math.isfinite(k3)
-                                   and k3 >= 0):
-            raise ValueError(f"k3 must be None or a finite number >= 0, got {k3!r}")
+        # the bm25 feature's own checks, which the scores equal (k1 and k3 bounded, epsilon >= 0 and okapi's only):
+        # the retriever's own missed them, and gave inf, nan or negative scores (trial t55)
+        given = {"k1": k1, "b": b, "idf": idf, "k3": k3, "qtf_norm": qtf_norm, "doc_count": doc_count,
+                 **({} if epsilon is None else {"epsilon": epsilon})}
+        try:
+            BM25(**given)
+        except ValueError as e:
+            raise ValueError(str(e).replace("scorer 'bm25'", "BM25Retriever", 1)) from None
+        epsilon = BM25.defaults["epsilon"] if epsilon is None else epsilon
+        if not (isinstance(dtype, (type, np.dtype, str)) and np.dtype(dtype).kind == "f"):
+            raise TypeError(f"dtype must be a float dtype (np.float32 or np.float64), got {dtype!r}: integer impacts "
+                            "truncate every score")
         self.index = index
         self.field = field
         self.k1, self.b, self.idf, self.k3, self.epsilon, self.qtf_norm = k1, b, idf, k3, epsilon, qtf_norm

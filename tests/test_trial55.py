@@ -113,3 +113,26 @@ def test_features_refuses_an_out_whose_query_id_map_is_an_input(tmp_path, capsys
         f"where the query ids are integers), w.letor.qids.tsv, is an input of this command ({queries}): give --out "
         "another name\n")
     assert queries.read_text() == f"{qids[0]}\twing\n{qids[1]}\tdesign\n" and not (tmp_path / "w.letor").exists()
+
+
+@pytest.mark.parametrize("kwargs, error, match", [
+    ({"k1": 1e308}, ValueError, r"^BM25Retriever: k1 must be at most 1e\+09 \(larger values overflow"),
+    ({"k3": 1e308}, ValueError, r"^BM25Retriever: k3 must be at most 1e\+09"),
+    ({"idf": "okapi", "epsilon": float("nan")}, ValueError, r"^BM25Retriever: epsilon must be a number >= 0, got nan"),
+    ({"idf": "okapi", "epsilon": -5.0}, ValueError, r"epsilon must be a number >= 0, got -5\.0"),
+    ({"epsilon": 0.1}, ValueError, r"^BM25Retriever does not take 'epsilon' here: it is the floor of idf='okapi'"),
+    ({"dtype": np.int32}, TypeError, r"dtype must be a float dtype .*integer impacts truncate every score"),
+])
+def test_the_retriever_refuses_what_the_bm25_feature_refuses(kwargs, error, match):
+    """BM25Retriever took k1/k3 = 1e308 (inf scores), epsilon nan or < 0 (nan, negative scores), epsilon without
+    okapi (ignored) and an integer dtype (every score 0), which the bm25 feature it equals refuses (t55 retrieval)."""
+    from features import Analyzer, InvertedIndex
+    from features.collections import Collection
+    from features.retrieval import BM25Retriever
+
+    index = InvertedIndex.build(Collection(("a", "b", "c"), {"body": ["wing flutter", "heat", "wing wing"]}),
+                                Analyzer(stemmer=None))
+    with pytest.raises(error, match=match):
+        BM25Retriever(index, **kwargs)
+    okapi = BM25Retriever(index, idf="okapi", epsilon=0.5, dtype=np.float64).search({"q": "wing"}, k=3)
+    assert okapi["docno"].tolist() == ["c", "a"] and np.isfinite(okapi["score"]).all()
