@@ -94,7 +94,14 @@ class RankingDataset:
     feature_set: dict | None = None
 
     def __post_init__(self) -> None:
+        if not (isinstance(self.X, np.ndarray) or sp.issparse(self.X)) or self.X.ndim != 2:
+            # a list or a 1-d array failed later, in numpy's words ('list' object has no attribute 'shape'; trial t55)
+            got = f"an array of shape {self.X.shape}" if isinstance(self.X, np.ndarray) else type(self.X).__name__
+            raise TypeError(f"X must be a 2-d NumPy array or a SciPy sparse matrix (rows x features), got {got}")
         n = self.X.shape[0]
+        y = np.asarray(self.y)
+        if y.ndim != 1:
+            raise ValueError(f"y must be 1-d, one label per row, got shape {y.shape}")
         if self.feature_set is not None:
             object.__setattr__(self, "feature_set", _json_copy(self.feature_set))
         ptr = check_group_ptr(self.group_ptr, n)
@@ -161,8 +168,36 @@ class RankingDataset:
         return self.X.toarray() if sp.issparse(self.X) else self.X
 
     def subset(self, queries: ArrayLike) -> RankingDataset:
-        """A new dataset with the given query positions (``0..n_queries-1``), in the given order."""
-        queries = np.asarray(queries, dtype=np.int64)
+        """A new dataset with the given query positions (``0..n_queries-1``), each once, in the given order; or a
+        boolean mask of the queries (one entry per query), as NumPy selects with one.
+
+        Raises
+        ------
+        TypeError
+            Positions that are not integers (nor a boolean mask).
+        IndexError
+            A position outside ``0..n_queries-1``, a position given twice (the dataset would hold two queries of
+            one id), or a mask of another length than the number of queries.
+        """
+        given = np.asarray(queries)
+        if given.dtype == np.bool_:  # a mask: it was read as positions 0 and 1, over and over (trial t55)
+            if given.shape != (self.n_queries,):
+                raise IndexError(f"a boolean mask of the queries needs {self.n_queries} entries, one per query; got "
+                                 f"shape {given.shape}")
+            given = np.flatnonzero(given)
+        elif given.size and not np.issubdtype(given.dtype, np.integer):
+            raise TypeError(f"query positions must be integers (or a boolean mask of the queries), got dtype "
+                            f"{given.dtype}")
+        queries = given.astype(np.int64).reshape(-1)
+        outside = np.flatnonzero((queries < 0) | (queries >= self.n_queries))
+        if outside.size:
+            raise IndexError(f"query position {int(queries[outside[0]])} is outside 0..{self.n_queries - 1} (the "
+                             f"dataset has {self.n_queries} queries)")
+        seen = np.zeros(self.n_queries, dtype=bool)
+        for q in queries:
+            if seen[q]:
+                raise IndexError(f"query position {int(q)} is given twice: a dataset holds each query once")
+            seen[q] = True
         sizes = self.group_sizes[queries]
         rows = np.concatenate([np.arange(self.group_ptr[q], self.group_ptr[q + 1]) for q in queries]) if len(
             queries

@@ -146,8 +146,9 @@ def check_frame_names(X, names, what: str, lightgbm_spelling: bool = False, name
     names = [str(s) for s in names]
     if given == names:
         return
-    if sorted(given) == sorted(names):
-        j = next(i for i, (a, b) in enumerate(zip(given, names)) if a != b)
+    spelt = [c.replace(" ", "_") for c in given] if lightgbm_spelling else given  # LightGBM saved 'my feat' my_feat
+    if sorted(given) == sorted(names) or (spelt != names and sorted(spelt) == sorted(names)):
+        j = next(i for i, (a, b) in enumerate(zip(spelt, names)) if a != b)
         how = ("reorder its columns and feature_names to the model's feature_names_in_" if dataset else
                "select them in the model's order: X[model.feature_names_in_]")
         raise ValueError(f"{what}'s columns are the model's features in another order (column {j} counting from 0: "
@@ -227,7 +228,8 @@ def unpack(X, y, qid, group, what: str = "X"):
     if isinstance(X, RankingDataset):
         if y is not None or qid is not None or group is not None:
             raise ValueError(f"{what} is a RankingDataset: do not also pass y, qid or group")
-        return X.X, np.asarray(X.y, dtype=np.float64), np.asarray(X.group_ptr)
+        # a dataset built by hand may hold what read_letor never makes: a NaN label trained as 0 (trial t55)
+        return X.X, _labels(X.y, X.X.shape[0], f"{what}.y"), np.asarray(X.group_ptr)
     X = as_2d(X, what)
     if y is None:
         raise ValueError(f"{what}: labels y are required")
@@ -451,12 +453,14 @@ def refuse_fractional_labels(model: Ranker, data, y, ptr, native_objective) -> N
     lambdarank/rank:ndcg, the numba lambdarank kernel): refused before training, named by the file, line and label
     token when the data was read from a LETOR file (else by its row and query)."""
     objective = None
-    if native_objective is not None:
+    linear = model.engine == "linear"
+    if linear or (native_objective is None and model.objective in ("ranknet", "listnet", "pointwise", "distill")):
+        what = None  # the other kernels and the linear ranker's metrics take real labels, but not negative ones
+        # (the tree engines refused LETOR's -1, the linear ranker trained on it as a grade: trial t55)
+    elif native_objective is not None:
         what, objective = None, native_objective.get("objective")
-    elif model.objective == "lambdarank" and model.engine != "linear":
+    elif model.objective == "lambdarank":
         what = "the numba lambdarank kernel"
-    elif model.engine != "linear" and model.objective in ("ranknet", "listnet", "pointwise", "distill"):
-        what = None  # the other kernels take real labels, but not negative ones: named by file and line too
     else:
         return
 
@@ -473,10 +477,11 @@ def refuse_fractional_labels(model: Ranker, data, y, ptr, native_objective) -> N
             same = False
         return (data.sources["data"], found[0], token) if same else None  # else not the row's line after all
 
-    if what is None and native_objective is None:
+    if what is None and (native_objective is None or linear):
         from ltr.rankers._backends import refuse_negative_labels
 
-        refuse_negative_labels(y, what=f"the numba {model.objective} kernel", because="relevance grades start at 0",
+        refuse_negative_labels(y, what="the linear ranker" if linear else
+                               f"the numba {model.objective} kernel", because="relevance grades start at 0",
                                where=where if isinstance(data, RankingDataset) else None)
         return
     check_integer_labels(model.engine, objective, y, ptr, where=where if isinstance(data, RankingDataset) else None,

@@ -461,6 +461,9 @@ class Ranker(BaseEstimator):
         from ltr.rankers.presets import resolve_preset
 
         resolve_preset(self.preset)  # an unknown name lists the presets
+        if not isinstance(self.verbose, (int, np.integer)) or self.verbose < 0:  # (True is 1)
+            # (a string failed after training, at 'verbose >= 2'; trial t55)
+            raise ValueError(f"verbose must be 0, 1 or 2 (an integer >= 0), got {self.verbose!r}")
         keep = self.preset_keep or ()
         known = set(self.get_params(deep=False))
         if isinstance(keep, str) or any(not isinstance(k, str) or k not in known for k in keep):

@@ -155,6 +155,8 @@ def _check_sidecar(path: Path, data: bytes, ensemble: TreeEnsemble) -> None:
         raise ModelFormatError(f"{path}: the model text does not match the checksum in {meta.name}; the file was "
                                "truncated or edited after saving (or another model was saved over it without its "
                                "sidecar)")
+    if sidecar.get("frame_columns") is True:
+        _name_frame_columns(ensemble, sidecar.get("feature_names"))
     params = sidecar.get("params")
     said, read = _sidecar_notes(sidecar.get("normalizer"), sidecar.get("read_options"), sidecar.get("best_iteration"),
                                 ensemble, params.get("engine") if isinstance(params, dict) else None)
@@ -163,6 +165,16 @@ def _check_sidecar(path: Path, data: bytes, ensemble: TreeEnsemble) -> None:
                    f"{str(path)!r}).predict(X) does") if said else ""
         warnings.warn(f"{path}: its ltrkit sidecar {applied}{'; it ' if said and read else ''}{read}", UserWarning,
                       stacklevel=3)
+
+
+def _name_frame_columns(ensemble: TreeEnsemble, names) -> None:
+    """The names of the DataFrame an ltrkit model was fitted on, for the ensemble's own (LightGBM's placeholders
+    ``Column_k``, XGBoost's none: Ranker.fit gives the engines arrays), so that a frame of its columns in another order
+    is refused as ``ltr.load_model``'s predict refuses it; it was scored by position, off by up to 0.71 on MQ2008
+    (trial t55)."""
+    names = list(names) if names is not None and not isinstance(names, (str, dict)) else None  # (an ndarray too)
+    if names is not None and len(names) == ensemble.n_features:
+        object.__setattr__(ensemble, "feature_names", tuple(str(s) for s in names))
 
 
 def _warn_of_own_best_iteration(path: Path, text: str | None, ensemble: TreeEnsemble) -> None:
@@ -217,6 +229,8 @@ def from_booster(booster: Any) -> TreeEnsemble:
     """
     if hasattr(booster, "normalizer_") and hasattr(booster, "booster_"):  # an ltr.Ranker, fitted or loaded
         ensemble = from_booster(booster.booster_)
+        if getattr(booster, "_fitted_on_frame", False):
+            _name_frame_columns(ensemble, getattr(booster, "feature_names_in_", None))
         said, read = _sidecar_notes(booster.normalizer_, getattr(booster, "read_options_", None),
                                     getattr(booster, "best_iteration_", None), ensemble,
                                     getattr(booster, "engine", None))
