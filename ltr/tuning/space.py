@@ -293,11 +293,22 @@ def _known_names(estimator, name: str, err: _Errors) -> None:
         return
     known = sorted(k for k in params if k not in _NOT_SEARCHED)
     if params.get("engine") == "linear":
-        from ltr.rankers.linear import TREE_PARAMS
+        from ltr.rankers.linear import DEFAULTS, TREE_PARAMS
 
         if head in TREE_PARAMS:  # at its default it was accepted and shown as a tuned column that changes nothing
             raise err(name, f"{head} is a tree parameter: engine='linear' does not use it; its settings are "
                             "[engine_params.NAME] tables (n_restarts, n_steps, reg, ...)")
+        if head in DEFAULTS and head not in params:  # [reg] was offered the tree parameters, n_restarts n_estimators
+            raise err(name, f"{head} is a setting of the linear ranker, searched as [engine_params.{head}]")
+        # the linear ranker's own parameters, and its settings (the tree parameters it refuses left out; trial t55)
+        known = [k for k in known if k not in TREE_PARAMS and k not in ("kernel", "preset")]
+        settings = ", ".join(f"[engine_params.{k}]" for k in sorted(DEFAULTS) if k not in ("max_grade", "gain"))
+        if head not in params:
+            close = difflib.get_close_matches(head, [*known, *DEFAULTS], n=1)
+            said = (repr(close[0]) if close[0] in known else f"[engine_params.{close[0]}]") if close else ""
+            hint = f" (did you mean {said}?)" if close else ""
+            raise err(name, f"unknown parameter {head!r}{hint}; the linear ranker's parameters: {', '.join(known)}, "
+                            f"and its settings {settings}")
     if head == "min_child_samples" and params.get("engine") == "xgboost":  # every trial trained the same model
         raise err(name, "XGBoost has no least number of rows per leaf: search [engine_params.min_child_weight], its "
                         "nearest")
@@ -398,7 +409,30 @@ def load_space(space: str | os.PathLike | Mapping[str, Any] | SearchSpace | None
                 raise err(p.name, f"{said} makes this a float range, whose trials draw floats such as {value!r}, "
                                   f"and the ranker refuses {value!r}: {refused}; an integer parameter takes integer "
                                   f"low, high and step{fix}")
+    _refuse_highest_corner(params, estimator, source if text is not None else None)
     return SearchSpace(tuple(params), source)
+
+
+def _refuse_highest_corner(params: Sequence[Param], estimator, source: str | None) -> None:
+    """Every numeric parameter at its highest value at once, through the ranker's checks: a limit on several
+    parameters together (the linear ranker's farthest line-search step, of step_base, step_scale and n_steps) passed
+    each one's ends alone and ended the search at the first trial drawing near the corner, and every resumed run
+    at the same seeded draw (trial t55)."""
+    corner = {}
+    for p in params:
+        numbers = [v for v in p.extremes() if isinstance(v, (int, float)) and not isinstance(v, bool)]
+        if len(numbers) == len(p.extremes()) and numbers:
+            corner[p.name] = max(numbers)
+    if len(corner) < 2:
+        return
+    try:
+        apply_params(estimator, corner)._check_params()
+    except (ValueError, TypeError) as e:
+        said = ", ".join(f"{k} = {v!r}" for k, v in corner.items())
+        message = (f"the ranker refuses the highest value of every range together ({said}), which trials draw "
+                   f"near: {e}; narrow the ranges")
+        raise (FileFormatError(message, source) if source is not None else ValueError(
+            f"search space: {message}")) from None
 
 
 def _refusal(estimator, p: Param, value) -> str | None:
