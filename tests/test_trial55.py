@@ -136,3 +136,223 @@ def test_the_retriever_refuses_what_the_bm25_feature_refuses(kwargs, error, matc
         BM25Retriever(index, **kwargs)
     okapi = BM25Retriever(index, idf="okapi", epsilon=0.5, dtype=np.float64).search({"q": "wing"}, k=3)
     assert okapi["docno"].tolist() == ["c", "a"] and np.isfinite(okapi["score"]).all()
+
+
+@pytest.mark.parametrize("engine", ["lightgbm", "xgboost"])
+def test_the_trees_of_a_ranker_fitted_on_a_frame_check_its_column_names(tmp_path, engine):
+    """``ltr.trees.load(p).predict(frame)`` compared a frame with the engine file's names (LightGBM's Column_k,
+    XGBoost's none: Ranker.fit gives the engines arrays), so the Ranker's frame with two columns swapped was scored by
+    position, off by up to 0.71, where ltr.load_model refuses it; a frame of the user's own columns named Column_1,
+    Column_0, ... was refused as reordered (t55 pyapi)."""
+    import pandas as pd
+
+    import ltr.trees
+
+    data = make_ranking(30, 8, 4, random_state=0)
+    names = ["Column_1", "Column_0", "lm", "pagerank"]
+    frame = pd.DataFrame(np.asarray(data.X), columns=names)
+    ranker = Ranker(engine=engine, n_estimators=5).fit(frame, data.y, qid=data.qid)
+    path = tmp_path / "m.txt"
+    ranker.save(path)
+    swapped = frame[["Column_0", "Column_1", "lm", "pagerank"]]
+    for trees in (ltr.trees.load(path), ltr.trees.from_booster(ranker)):
+        assert trees.feature_names == tuple(names)
+        np.testing.assert_allclose(trees.predict(frame), ranker.predict(frame), rtol=1e-6, atol=1e-6)
+        with pytest.raises(ValueError, match=r"column 0 is 'Column_0', the model \(.*\) expects 'Column_1'"):
+            trees.predict(swapped)
+
+
+def test_a_plain_lightgbm_models_spaced_names_in_another_order_are_said_so(tmp_path):
+    """LightGBM saves a frame's 'my feat 0' as my_feat_0: the frame's columns reversed were called 'not in the
+    model' where they are its columns in another order (t55 pyapi)."""
+    import lightgbm as lgb
+    import pandas as pd
+
+    from ltr import load_model
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.random((40, 3)), columns=["my feat 0", "my feat 1", "my feat 2"])
+    path = tmp_path / "plain.txt"
+    lgb.train({"objective": "regression", "verbose": -1, "min_data_in_leaf": 5},
+              lgb.Dataset(frame, frame["my feat 0"]), 2).save_model(path)
+    with pytest.warns(UserWarning):
+        model = load_model(path)
+    model.predict(frame)
+    with pytest.raises(ValueError, match=r"X's columns are the model's features in another order \(column 0 counting "
+                                         r"from 0: 'my feat 2', the model's 'my_feat_0'\)"):
+        model.predict(frame[frame.columns[::-1]])
+
+
+def test_a_hand_built_dataset_with_a_nan_label_is_refused_as_arrays_are():
+    """``Ranker().fit(RankingDataset(X, y_with_nan, ...))`` trained the NaN as label 0 (LightGBM) where the same
+    arrays are refused; as an eval set the metric's words named no set (t55 pyapi)."""
+    from ltr import RankingDataset
+
+    data = make_ranking(6, 5, 3, random_state=0)
+    y = np.asarray(data.y, dtype=np.float64).copy()
+    y[5] = np.nan
+    bad = RankingDataset(np.asarray(data.X), y, np.asarray(data.qid), np.asarray(data.group_ptr))
+    for ranker in (Ranker(n_estimators=2), Ranker(engine="xgboost", n_estimators=2), Ranker(engine="linear")):
+        with pytest.raises(ValueError, match=r"^X\.y has NaN labels \(first at row 5\); labels must be numbers$"):
+            ranker.fit(bad)
+    with pytest.raises(ValueError, match=r"^eval_set\[0\]\.y has NaN labels \(first at row 5\)"):
+        Ranker(n_estimators=2).fit(data, eval_set=[bad])
+
+
+def test_subset_takes_a_mask_and_refuses_positions_it_cannot_take():
+    """``subset(mask)`` read the mask as positions 0 and 1 (157 queries of 2 ids for 17 wanted), 1.7 as 1, a
+    repeated position made two queries of one id, -1 and n raised numpy's errors (t55 pyapi)."""
+    data = make_ranking(6, 4, 3, random_state=0)
+    mask = np.array([False, True, False, True, True, False])
+    assert data.subset(mask).equals(data.subset([1, 3, 4]))
+    assert data.subset(mask).n_queries == 3 and data.subset([]).n_queries == 0
+    for given, error, match in [(mask[:5], IndexError, r"needs 6 entries, one per query; got shape \(5,\)"),
+                                ([0, 1.7], TypeError, "query positions must be integers"),
+                                ([-1], IndexError, r"query position -1 is outside 0\.\.5"),
+                                ([6], IndexError, r"query position 6 is outside 0\.\.5 \(the dataset has 6 queries\)"),
+                                ([3, 3], IndexError, "query position 3 is given twice")]:
+        with pytest.raises(error, match=match):
+            data.subset(given)
+
+
+def test_a_dataset_of_a_list_or_a_1d_x_and_a_verbose_string_are_refused_before_training():
+    """A RankingDataset of a list failed in numpy's words, a 1-d X at fit; ``verbose='x'`` after training
+    (t55 pyapi)."""
+    from ltr import RankingDataset
+
+    data = make_ranking(4, 3, 2, random_state=0)
+    X, y, qid, ptr = np.asarray(data.X), np.asarray(data.y), np.asarray(data.qid), np.asarray(data.group_ptr)
+    with pytest.raises(TypeError, match=r"^X must be a 2-d NumPy array or a SciPy sparse matrix .*got list$"):
+        RankingDataset(X.tolist(), y, qid, ptr)
+    with pytest.raises(TypeError, match=r"got an array of shape \(12,\)$"):
+        RankingDataset(X[:, 0], y, qid, ptr)
+    with pytest.raises(ValueError, match=r"^y must be 1-d, one label per row, got shape \(12, 1\)$"):
+        RankingDataset(X, y[:, None], qid, ptr)
+    with pytest.raises(ValueError, match=r"^verbose must be 0, 1 or 2 \(an integer >= 0\), got 'x'$"):
+        Ranker(verbose="x").fit(data)
+
+
+def test_the_linear_ranker_refuses_an_unjudged_label_as_the_tree_engines_do():
+    """``Ranker(engine="linear")`` trained on LETOR's -1 as a grade where the tree engines refuse it (t55 pyapi)."""
+    from ltr.exceptions import LabelRangeError
+
+    rng = np.random.default_rng(0)
+    with pytest.raises(LabelRangeError, match=r"^the linear ranker needs labels >= 0 \(relevance grades start at 0\), "
+                                              r"got label -1 at row 1 \(2 such label\(s\) in all\); drop the rows"):
+        Ranker(engine="linear").fit(rng.random((6, 2)), [0, -1, 1, 0, 1, -1], group=[3, 3])
+    Ranker(engine="linear", engine_params={"n_restarts": 1}).fit(rng.random((6, 2)), [0, 0.5, 1, 0, 1, 2.5],
+                                                                  group=[3, 3])  # real grades: as before
+
+
+def test_a_space_whose_highest_corner_the_ranker_refuses_is_refused_before_the_search(tmp_path, capsys):
+    """n_steps {25, 300} x step_scale {2, 3} passed each value alone; the search ended at the first trial drawing
+    300 and 3 (after fits were spent), and every resumed run at the same seeded draw (t55 linear-tune)."""
+    from ltr.cli import main
+    from ltr.tuning.space import load_space
+
+    space = tmp_path / "combo.toml"
+    space.write_text("[engine_params.n_steps]\nchoices = [25, 300]\n\n"
+                     "[engine_params.step_scale]\nchoices = [2.0, 3.0]\n")
+    assert main(["tune", "--show-space", "--engine", "linear", "--space", str(space)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"ltr tune: error: {space}: the ranker refuses the highest value of every range together "
+                          "(engine_params.n_steps = 300, engine_params.step_scale = 3.0), which trials draw near: ")
+    assert err.rstrip().endswith("lower n_steps or step_scale; narrow the ranges")
+    load_space({"engine_params.n_steps": {"choices": [25, 300]}, "engine_params.step_scale": {"choices": [2.0, 1.5]}},
+               Ranker(engine="linear"))  # the corner 300 x 1.5 is held
+    for engine in ("lightgbm", "xgboost", "linear"):  # the default spaces pass
+        load_space(None, Ranker(engine=engine))
+
+
+@pytest.mark.parametrize("name, said", [
+    ("reg", "reg is a setting of the linear ranker, searched as [engine_params.reg]"),
+    ("n_restart", "unknown parameter 'n_restart' (did you mean [engine_params.n_restarts]?); the linear ranker's "
+                  "parameters: normalize, objective, random_state, and its settings [engine_params.max_passes], "),
+])
+def test_a_linear_space_names_the_linear_rankers_settings(name, said):
+    """``[reg]`` in a linear space listed tree parameters the engine refuses; ``n_restarts`` was offered
+    'n_estimators' (t55 linear-tune)."""
+    from ltr.tuning.space import load_space
+
+    with pytest.raises(ValueError) as e:
+        load_space({name: {"low": 1, "high": 3}}, Ranker(engine="linear"))
+    assert str(e.value).startswith(f"search space {name!r}: {said}")
+    assert "n_estimators" not in str(e.value) and "num_leaves" not in str(e.value)
+
+
+def test_tune_refuses_a_metric_the_linear_ranker_cannot_optimise_as_a_usage_error(tmp_path, capsys):
+    """``ltr tune --engine linear --metric bpref`` ended at exit 1 in Python's words (engine='linear'), where
+    ``ltr train --objective bpref`` is a usage error (t55 linear-tune)."""
+    from ltr.cli import main
+    from ltr.io import write_letor
+
+    data = tmp_path / "d.txt"
+    write_letor(data, make_ranking(6, 4, 3, random_state=0))
+    assert main(["tune", str(data), "--engine", "linear", "--metric", "bpref", "--trials", "1"]) == 2
+    assert capsys.readouterr().err == (
+        "ltr tune: error: --metric bpref: --engine linear cannot optimise 'bpref' by coordinate ascent; choose one of "
+        "the families dcg, err, map, mrr, ndcg, p, recall, rprec, success (with @k where the metric takes one)\n")
+
+
+def _damaged_gzip(src, dst) -> None:
+    """``src``'s gzip bytes with one byte flipped inside the deflate stream, where zlib (not the CRC) fails."""
+    import gzip
+    import zlib
+
+    data = src.read_bytes()
+    for pos in range(100, len(data), 97):
+        d = bytearray(data)
+        d[pos] ^= 0xFF
+        try:
+            gzip.decompress(bytes(d))
+        except zlib.error:
+            dst.write_bytes(bytes(d))
+            return
+        except (OSError, EOFError):
+            continue
+    raise AssertionError("no byte found whose flip zlib refuses")
+
+
+def test_data_verify_names_a_damaged_compressed_copy_unreadable(shared_file, tmp_path, capsys):
+    """One flipped byte in a deflate or xz stream made ``ltr data verify`` end in a traceback (zlib.error,
+    LZMAError: no OSError), where a bad CRC or a cut gzip was said in one line (t55 datasets)."""
+    import gzip
+    import lzma
+    import shutil
+
+    from ltr.cli import main
+
+    src = shared_file("cacm/cacm.all.gz")
+    for name in ("query.text", "qrels.text", "common_words"):
+        shutil.copy(src.parent / name, tmp_path / name)
+    _damaged_gzip(src, tmp_path / "cacm.all.gz")
+    assert main(["data", "verify", "cacm", str(tmp_path)]) == 1
+    out, err = capsys.readouterr()
+    assert "cacm.all (as cacm.all.gz): cannot read: Error -3 while decompressing data" in out
+    assert err == f"ltr data verify: {tmp_path} differs from the registry's cacm (see above)\n"
+    (tmp_path / "cacm.all.gz").unlink()
+    xz = bytearray(lzma.compress(gzip.decompress(src.read_bytes())))
+    xz[5000] ^= 0xFF
+    (tmp_path / "cacm.all.xz").write_bytes(bytes(xz))
+    assert main(["data", "verify", "cacm", str(tmp_path)]) == 1
+    assert "cacm.all (as cacm.all.xz): cannot read: Corrupt input data" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("command", ["cv", "tune"])
+def test_cv_and_tune_refuse_a_file_of_another_sets_width_under_dataset(tmp_path, capsys, command):
+    """``ltr cv/tune FILE --dataset mslr-web10k`` of a 46-feature file trained, exit 0, and recorded MSLR's 136 names
+    on its columns, where ltr train refuses it (t55 datasets)."""
+    from ltr.cli import main
+
+    d = make_ranking(12, 6, 46, random_state=0)
+    data = tmp_path / "train.txt"  # as LETOR 4.0 ships it: no header
+    data.write_text("".join(f"{int(y)} qid:{q} " + " ".join(f"{j + 1}:{v:.6g}" for j, v in enumerate(x)) + "\n"
+                            for y, q, x in zip(d.y, d.qid, np.asarray(d.X))))
+    out = tmp_path / "r.json"
+    args = [command, str(data), "--dataset", "mslr-web10k", "--out", str(out), "--quiet"]
+    args += ["--rounds", "2"] if command == "cv" else ["--trials", "1"]
+    assert main(args) == 1
+    assert capsys.readouterr().err == (
+        f"ltr {command}: error: {data} has no value in features 47..136 of mslr-web10k's 136: it is not that set's "
+        "file (without --dataset mslr-web10k its width is read from the file)\n")
+    assert not out.exists()

@@ -339,7 +339,7 @@ def test_ltr_tune_says_which_model_options_given_the_space_searches(data, tmp_pa
 @pytest.mark.parametrize("extra, code, match", [
     (["--outer-folds", "50"], 1, "fewer than the 50 outer folds"),
     (["--trials", "0"], 2, "--trials must be at least 1"),
-    (["--engine", "linear", "--metric", "bpref"], 1, "cannot optimise 'bpref'"),
+    (["--engine", "linear", "--metric", "bpref"], 2, "cannot optimise 'bpref'"),
     (["--metric", "ndcgg@10"], 2, "unknown metric"),
 ])
 def test_ltr_tune_errors_are_one_line_with_the_cause(data, tmp_path, capsys, extra, code, match):

@@ -13,6 +13,7 @@ from ltr.reader_options import SIDECAR_OPTIONS
 
 __all__ = [
     "apply_recorded_read_options",
+    "check_registered_file",
     "dataset_max_grade",
     "dataset_names",
     "default_max_grade",
@@ -262,6 +263,17 @@ def default_max_grade(args: argparse.Namespace, labels) -> None:
 #: the right set can lack its last columns. More than a quarter of the set's width empty is noted in any file (a
 #: 46-feature file read as MSLR's 136).
 WIDTH_NOTE_QUERIES = 50
+
+
+def check_registered_file(args: argparse.Namespace, path: str | Path, n_features: int | None) -> None:
+    """For a command that reads its data elsewhere (``ltr cv`` through cross_validate, ``ltr tune``): read ``path``
+    once, before any training, and apply :func:`_check_against_registry`'s checks of ``--dataset``, which ``ltr
+    train`` applies as it reads (MQ2008's 46 features cross-validated as MSLR's 136, recorded under MSLR's names,
+    exit 0; trial t55)."""
+    from ltr.io import read_letor
+
+    data = read_letor(path, n_features=n_features, **reader_options(args))
+    _check_against_registry(args, str(path), data)
 
 
 def _check_against_registry(args: argparse.Namespace, path: str, data) -> None:

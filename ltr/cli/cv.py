@@ -378,6 +378,14 @@ def run(args: argparse.Namespace) -> int:
     learned_teacher_warning(args)  # before the folds train: they may take hours
     features = feature_spec(args.features, args.drop_features)
     _check_every_doc_id(args, tested, n_features)  # last, as it reads the test files whole
+    if args.dataset:  # a file of another set (46 features read as MSLR's 136): refused before training, as ltr train
+        from ltr.cli._data import check_registered_file
+
+        try:
+            check_registered_file(args, _test_files(args, folds)[0], n_features)
+        except LetorFormatError as e:
+            _registered_width(args, e, n_features)
+            raise
     # The fold folders are staged and replace --save-dir's together with --out and --run-out, once everything has
     # succeeded: a failed or interrupted run leaves the previous run's outputs as they were.
     staged = staged_folder(args.save_dir) if args.save_dir else contextlib.nullcontext(None)

@@ -228,6 +228,14 @@ def run(args: argparse.Namespace) -> int:
         target = target_metric(args.metric).name
     except ValueError as e:
         raise UsageError(f"--metric: {e}") from None
+    if args.engine == "linear":  # the coordinate ascent optimises the tuned metric: refused here as ltr train's
+        from ltr.rankers.linear import linear_objective  # --objective, not in Python's words at exit 1 (trial t55)
+
+        try:
+            linear_objective(target)
+        except ValueError as e:
+            said = str(e).replace("engine='linear'", "--engine linear")
+            raise UsageError(f"--metric {args.metric}: {said}") from None
     for flag, value, low in (("--trials", args.trials, 1), ("--outer-folds", args.outer_folds, 2),
                              ("--inner-folds", args.inner_folds, 2), ("--inner-repeats", args.inner_repeats, 1)):
         if value < low:
@@ -264,6 +272,11 @@ def run(args: argparse.Namespace) -> int:
     _note_searched(args, model)  # before the search: it may run for hours
     learned_teacher_warning(args)
     data, ids = _feature_subset(args)
+    if args.dataset and ids is None:  # (a subset was read by read_data, which checks it) refused before the search
+        from ltr.cli._data import check_registered_file
+        from ltr.registry import get
+
+        check_registered_file(args, args.data, args.n_features or get(args.dataset).read_options().get("n_features"))
     with _storage_named(args, storage), _said_on_interrupt(storage, args.out):
         result = tune(data, estimator=model, space=args.space, n_trials=args.trials, metric=target,
                       metrics=names, outer_folds=args.outer_folds, inner_folds=args.inner_folds,

@@ -13,6 +13,7 @@ import hashlib
 import lzma
 import os
 import re
+import zlib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -90,6 +91,11 @@ class VerifyReport:
         return "\n".join(lines)
 
 
+
+#: What reading a damaged copy raises: a flipped byte in a deflate or xz stream is no OSError (zlib.error,
+#: lzma.LZMAError; a traceback, trial t55), where a bad CRC or a cut gzip are.
+_UNREADABLE = (OSError, EOFError, zlib.error, lzma.LZMAError)
+
 def _open(path: Path):
     """The file's bytes as released: a gzip, bzip2 or xz copy is decompressed (checksums are of the original),
     known by its first bytes, as the readers know it, not by its name (a browser that decodes a ``.gz`` download
@@ -119,7 +125,7 @@ def _check_bytes(facts: dict, path: Path, fc: FileCheck) -> None:
         return
     try:
         got, size = _digest_and_size(path, algos)
-    except (OSError, EOFError) as e:
+    except _UNREADABLE as e:
         fc.problems.append(f"cannot read: {e}")
         return
     src = facts.get("checksum_source", "")
@@ -148,7 +154,7 @@ def _crlf_digest(path: Path, algorithm: str) -> str | None:
                 if b"\r" in chunk:
                     return None
                 h.update(chunk.replace(b"\n", b"\r\n"))
-    except (OSError, EOFError):
+    except _UNREADABLE:
         return None
     return h.hexdigest()
 
@@ -161,7 +167,7 @@ def _check_text_counts(facts: dict, path: Path, fc: FileCheck) -> None:
     try:
         with _open(path) as f:
             lines = f.read().decode("latin-1").split("\n")  # CRLF files keep a harmless trailing \r
-    except (OSError, EOFError) as e:
+    except _UNREADABLE as e:
         fc.problems.append(f"cannot read: {e}")
         return
     if "records" in facts:
@@ -315,7 +321,7 @@ def _check_leaks(entry: Entry, root: Path, report: VerifyReport) -> None:
             continue
         try:
             leak = fold_leak(f"Fold{k}" if entry.folds > 1 else "the one official split", files, root)
-        except (OSError, EOFError):  # an unreadable file is already reported as such
+        except _UNREADABLE:  # an unreadable file is already reported as such
             continue
         if leak:
             report.problems.append(leak)
