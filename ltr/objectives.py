@@ -210,6 +210,11 @@ class KernelObjective:
         self._bind(data)
 
     def _compute(self, scores: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        if self.n_rounds == 0:  # the engine's initial scores (an init_score of -inf trained RankNet on NaN gradients,
+            # silently; trial t55): checked once, later rounds add finite trees to them
+            from ltr.kernels._common import as_scores
+
+            as_scores(scores, self.n_rows, minus_inf=self.kernel.name == "lambdarank")
         with workqueue_turn(), numba_threads(self.n_jobs):  # None keeps Numba's setting
             self.prepared.compute(scores, self._grad, self._hess)
         self.n_rounds += 1

@@ -356,3 +356,49 @@ def test_cv_and_tune_refuse_a_file_of_another_sets_width_under_dataset(tmp_path,
         f"ltr {command}: error: {data} has no value in features 47..136 of mslr-web10k's 136: it is not that set's "
         "file (without --dataset mslr-web10k its width is read from the file)\n")
     assert not out.exists()
+
+
+def test_lambdarank_exact_gives_a_zero_hessian_where_a_score_gap_overflows():
+    """``mode="exact"`` gave NaN hessians for scores 1e308 and -1e308 (inf * 0), where LightGBM's delta / inf and
+    ``mode="lightgbm"`` give 0 (t55 losses)."""
+    from ltr.kernels import lambdarank
+
+    for scores, labels in (([1e308, -1e308], [0, 1]), ([1.7e308, -1e308, 0.0], [0, 1, 0])):
+        for mode in ("exact", "lightgbm"):
+            g, h = lambdarank.grad_hess(scores, labels, [0, len(labels)], mode=mode)
+            assert np.isfinite(g).all() and np.isfinite(h).all() and (h >= 0).all(), (mode, h)
+    g, h = lambdarank.grad_hess([0.3, 0.2, 0.1], [0, 1, 0], [0, 3], norm=False)  # finite gaps: as before
+    assert g.round(4).tolist() == [0.1938, -0.2559, 0.0622] and (h > 0).all()
+
+
+@pytest.mark.parametrize("kernel", ["ranknet", "listnet", "pointwise"])
+def test_minus_inf_scores_are_refused_by_the_kernels_that_have_no_rule_for_them(kernel):
+    """-inf passed every kernel's check for lambdarank's sake (LightGBM leaves such documents out): RankNet gave NaN
+    gradients, pointwise -inf, and an engine started from a margin of -inf trained on them silently (t55 losses;
+    XGBoost passes the -inf on, LightGBM clips an init score to -1e300)."""
+    import xgboost as xgb
+
+    from ltr.kernels import get_kernel
+    from ltr.kernels import lambdarank as lr
+    from ltr.objectives import xgboost_objective
+
+    with pytest.raises(ValueError, match=r"^scores must be finite numbers; row 0 is -inf"):
+        get_kernel(kernel).grad_hess([-np.inf, -np.inf, 0.0], [1, 0, 2], [0, 3])
+    g, _ = lr.grad_hess([-np.inf, -np.inf, 0.0], [1, 0, 2], [0, 3])  # lambdarank's rule: left out of every pair
+    assert g[:2].tolist() == [0.0, 0.0]
+    rng = np.random.default_rng(0)
+    X, y = rng.random((6, 2)), np.array([1, 0, 2, 0, 1, 0])
+    train = xgb.DMatrix(X, y, base_margin=[-np.inf, -np.inf, 0, 0, 0, 0])
+    train.set_group([3, 3])
+    with pytest.raises(ValueError, match=r"row 0 is -inf"):
+        xgb.train({"tree_method": "hist"}, train, 2, obj=xgboost_objective(kernel, [0, 3, 6]))
+
+
+def test_a_negative_label_gain_is_refused():
+    """``label_gain=[0, -1, 3]`` was taken: LightGBM keeps a negative ideal DCG as its 'inverse', the kernel 0, so
+    the parity of mode="lightgbm" broke (predictions 1241 apart; t55 losses)."""
+    from ltr.kernels import lambdarank
+
+    with pytest.raises(ValueError, match=r"label_gain must hold gains >= 0 .*got -1 at grade 1$"):
+        lambdarank.grad_hess([0.3, 0.2, 0.1], [0, 1, 2], [0, 3], label_gain=[0, -1, 3])
+    lambdarank.grad_hess([0.3, 0.2, 0.1], [0, 1, 2], [0, 3], label_gain=[0, 0, 1])

@@ -69,24 +69,29 @@ def check_integer_labels(y: NDArray[np.float64], *, max_label: int | None = None
                     "an order (MQ2007/8-list) a listwise objective (--objective listnet)")
 
 
-def as_scores(scores: ArrayLike, n_rows: int) -> NDArray[np.float64]:
+def as_scores(scores: ArrayLike, n_rows: int, *, minus_inf: bool = False) -> NDArray[np.float64]:
     """Scores as a contiguous 1-D float64 array of length ``n_rows``; NaN and +inf scores raise ValueError (the
-    losses have no gradient there: +inf gave lambdarank a zero gradient, listnet NaN). -inf stays: LightGBM's
-    lambdarank leaves such a document out of every pair, and the lambdarank kernel follows it."""
+    losses have no gradient there: +inf gave lambdarank a zero gradient, listnet NaN), and so does -inf unless
+    ``minus_inf``: LightGBM's lambdarank leaves such a document out of every pair, and the lambdarank kernel follows
+    it; RankNet's pair of two gave NaN, the pointwise loss -inf (trial t55)."""
     s = _writable(np.ascontiguousarray(scores, dtype=np.float64))
     if s.shape != (n_rows,):
         raise ValueError(f"scores must have shape ({n_rows},) to match the labels, got {s.shape}")
-    bad = np.isnan(s) | (s == np.inf)
+    bad = np.isnan(s) | (s == np.inf) if minus_inf else ~np.isfinite(s)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise ValueError(f"scores must be numbers below +inf; row {i} is {'NaN' if np.isnan(s[i]) else '+inf'} (a "
-                         "model whose scores overflowed: lower the learning rate)")
+        said = "NaN" if np.isnan(s[i]) else "+inf" if s[i] > 0 else "-inf"
+        limit = "numbers below +inf" if minus_inf else "finite numbers"
+        raise ValueError(f"scores must be {limit}; row {i} is {said} (a model whose scores overflowed: lower the "
+                         "learning rate; or an initial score out of range)")
     return s
 
 
-def compute_fresh(obj, scores: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Run a prepared kernel object once on ``scores`` into new ``(grad, hess)`` arrays."""
-    s = as_scores(scores, obj.n_rows)
+def compute_fresh(obj, scores: ArrayLike, *,
+                  minus_inf: bool = False) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Run a prepared kernel object once on ``scores`` into new ``(grad, hess)`` arrays (``minus_inf``: as
+    :func:`as_scores`)."""
+    s = as_scores(scores, obj.n_rows, minus_inf=minus_inf)
     grad = np.empty(obj.n_rows)
     hess = np.empty(obj.n_rows)
     obj.compute(s, grad, hess)

@@ -176,7 +176,7 @@ class CudaObjective:
         """Host scores in, host ``(grad, hess)`` out (float64)."""
         from ltr.kernels._common import as_scores
 
-        s = as_scores(scores, self.n_rows)
+        s = as_scores(scores, self.n_rows, minus_inf=self.name == "lambdarank")
         d_scores = self.scores_to_device(s)
         cuda = self._cuda
         d_grad = cuda.device_array(self.n_rows, dtype=np.float64)

@@ -315,7 +315,9 @@ def _query_exact(s, lab, gain, order, w, inv_max_dcg, discount, sigma, k, norm, 
                     d = 0.01 + abs(si - ss[j]) if divide else 1.0
                     v = 1.0 / (den * d)  # the pair's only division: p = e_l v d, 1 - p = e_h v d
                     lam = sigma * delta * (ej if hi else ei) * v  # -lambda_hl, delta divided by d when norm
-                    hes = sigma * lam * (ei if hi else ej) * v * d  # sigma^2 delta p (1 - p)
+                    # sigma^2 delta p (1 - p); 0 when lam is (a score gap beyond a double makes d inf, v 0 and the
+                    # product 0 * inf NaN, where LightGBM's delta / inf gives 0; trial t55)
+                    hes = sigma * lam * (ei if hi else ej) * v * d if lam != 0.0 else 0.0
                 else:  # both far below the top score: exp of the difference directly
                     p = 1.0 / (1.0 + math.exp(sigma * sign * (si - ss[j])))
                     dd = delta / (0.01 + abs(si - ss[j])) if divide else delta
@@ -575,6 +577,9 @@ def check_options(*, sigma: float = 1.0, truncation_level: int | None = None, no
             gain = np.empty(0)
         if gain.ndim != 1 or gain.size == 0 or not np.isfinite(gain).all():
             raise ValueError(f"label_gain must be a non-empty 1-D array of finite numbers, got {label_gain!r}")
+        if (gain < 0).any():  # a negative ideal DCG: LightGBM keeps it as its 'inverse', this kernel 0 (trial t55)
+            raise ValueError(f"label_gain must hold gains >= 0 (NDCG's ideal DCG is their best sum), got "
+                             f"{float(gain[gain < 0][0]):g} at grade {int(np.flatnonzero(gain < 0)[0])}")
     return m, int(truncation_level), gain
 
 
@@ -638,4 +643,4 @@ def grad_hess(scores: ArrayLike, labels: ArrayLike, group_ptr: ArrayLike, *, wei
     """
     obj = prepare(labels, group_ptr, weight=weight, sigma=sigma, truncation_level=truncation_level, norm=norm,
                   label_gain=label_gain, mode=mode)
-    return compute_fresh(obj, scores)
+    return compute_fresh(obj, scores, minus_inf=True)  # LightGBM's rule: -inf leaves a document out
