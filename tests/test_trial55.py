@@ -402,3 +402,27 @@ def test_a_negative_label_gain_is_refused():
     with pytest.raises(ValueError, match=r"label_gain must hold gains >= 0 .*got -1 at grade 1$"):
         lambdarank.grad_hess([0.3, 0.2, 0.1], [0, 1, 2], [0, 3], label_gain=[0, -1, 3])
     lambdarank.grad_hess([0.3, 0.2, 0.1], [0, 1, 2], [0, 3], label_gain=[0, 0, 1])
+
+
+def test_compare_without_qrels_reads_what_it_would_call_a_run(tmp_path, capsys):
+    """Without --qrels, garbage, an empty file and a model were each called 'a run' (by the file's stem) and sent
+    for --qrels; their reader's own error names them now (t55 cli-robustness)."""
+    from ltr.cli import main
+
+    a = tmp_path / "a.run"
+    a.write_text("1 Q0 d1 1 2.0 a\n1 Q0 d2 2 1.0 a\n")
+    garbage, empty, model = tmp_path / "garbage.bin", tmp_path / "empty.txt", tmp_path / "m.model"
+    garbage.write_bytes(b"\x80\x81\x82\n")
+    empty.write_text("")
+    model.write_text("tree\nversion=v4\n")
+    for path, said in [(garbage, f"{garbage}:1: invalid UTF-8 byte b'\\x80' at byte offset 0"),
+                       (empty, f"run 'empty' ({empty}) has no lines (blank and '#' lines only)"),
+                       (model, f"{model}:1: expected 6 whitespace-separated columns in a run line")]:
+        assert main(["compare", str(a), str(path)]) == 1
+        assert capsys.readouterr().err.startswith(f"ltr compare: error: {said}")
+    b = tmp_path / "sub" / "b.run"
+    b.parent.mkdir()
+    b.write_text(a.read_text())
+    assert main(["compare", str(a), str(b)]) == 2
+    assert capsys.readouterr().err == (f"ltr compare: error: {a}, {b} are runs: comparing runs needs --qrels QRELS (cv "
+                                       "results are then judged by their out-of-fold runs)\n")

@@ -226,9 +226,15 @@ def run(args: argparse.Namespace) -> int:
         _check_cv_conventions(args, cvs)
         comp = compare_cv(cvs, args.baseline, metrics=metrics, queries=queries, **kw)
     else:
+        from ltr.io import read_run
+
+        given = dict(zip(systems, args.systems))
         runs = [n for n in systems if n not in cvs]
-        raise UsageError(f"{', '.join(runs)} {'is a run' if len(runs) == 1 else 'are runs'}: comparing runs needs "
-                         "--qrels QRELS (cv results are then judged by their out-of-fold runs)")
+        for n in runs:  # a file that is no run (garbage, empty, a model) is said so by the reader, not sent for qrels
+            if isinstance(systems[n], str) and read_run(systems[n]).empty:
+                raise ValueError(f"run {n!r} ({systems[n]}) has no lines (blank and '#' lines only)")
+        raise UsageError(f"{', '.join(given[n] for n in runs)} {'is a run' if len(runs) == 1 else 'are runs'}: "
+                         "comparing runs needs --qrels QRELS (cv results are then judged by their out-of-fold runs)")
     if comp.dropped:
         for n, q in comp.dropped.items():
             shown = ", ".join(q[:10]) + (" ..." if len(q) > 10 else "")
