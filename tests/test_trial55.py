@@ -426,3 +426,22 @@ def test_compare_without_qrels_reads_what_it_would_call_a_run(tmp_path, capsys):
     assert main(["compare", str(a), str(b)]) == 2
     assert capsys.readouterr().err == (f"ltr compare: error: {a}, {b} are runs: comparing runs needs --qrels QRELS (cv "
                                        "results are then judged by their out-of-fold runs)\n")
+
+
+def test_a_binary_queries_file_is_named_by_its_first_bad_byte_not_echoed(tmp_path, capsys):
+    """``ltr features --queries BINARY`` put U+FFFD and raw bytes in its 'cannot detect the format' line, where every
+    other reader names the byte offset (t55 cli-robustness)."""
+    from features.collections.loaders import detect_format
+    from features.errors import CollectionFormatError
+
+    garbage = tmp_path / "g.bin"
+    garbage.write_bytes(b"D\xe01\xe1\x06\x19\xff\xfe rest\n")
+    with pytest.raises(CollectionFormatError) as e:
+        detect_format(garbage, "queries")
+    assert str(e.value) == (f"{garbage}: not UTF-8 text (is it a queries file?): invalid UTF-8 byte b'\\xe0' at "
+                            "byte offset 1")
+    text = tmp_path / "ctl.txt"
+    text.write_text("abc\x06def\n")  # text of no known format: as before, its first line quoted
+    with pytest.raises(CollectionFormatError, match=r"cannot detect the format from the first line \(token "
+                                                    r"'abc\\x06def'\)"):
+        detect_format(text, "queries")

@@ -60,6 +60,10 @@ _TREC_START = re.compile(r"<(DOC|top|topics?|webtrack\w*|\?xml)(\s[^>]*)?\??>", 
 
 
 def _head(path: Path, n: int = 65536) -> str:
+    return _head_bytes(path, n).decode("utf-8", errors="replace")
+
+
+def _head_bytes(path: Path, n: int = 65536) -> bytes:
     try:
         with open_binary(path) as f:  # gzip recognised by its magic bytes, whatever the name
             raw = f.read(n)
@@ -72,7 +76,7 @@ def _head(path: Path, n: int = 65536) -> str:
     except (OSError, EOFError, zlib.error) as e:
         raise CollectionFormatError(f"cannot read file: {e}", str(path)) from None
     refuse_utf16(raw[:8], path, UnreadableFileError)  # named, not "cannot detect the format" from garbled text
-    return raw.decode("utf-8", errors="replace")
+    return raw
 
 
 def _csv_header(line: str) -> bool:
@@ -126,6 +130,15 @@ def detect_format(path: str | Path, what: str = "documents") -> str:
     if what == "documents" and _csv_header(first):  # a pandas to_csv export's first line
         return "csv"
     key = "query_format" if what == "queries" else "doc_format"
+    if "\ufffd" in first:  # bytes that are no UTF-8 (a binary file): named by offset, as every reader names them,
+        # not echoed as U+FFFD and raw bytes in the message (trial t55)
+        head = _head_bytes(path)
+        try:
+            head.decode("utf-8")
+        except UnicodeDecodeError as e:
+            if e.start < len(head) - 3:  # (not a character cut at the end of the head)
+                raise CollectionFormatError(f"not UTF-8 text (is it a {what} file?): invalid UTF-8 byte "
+                                            f"{head[e.start:e.start + 1]!r}", str(path), offset=e.start) from None
     raise CollectionFormatError("cannot detect the format from the first line", str(path), token=first[:60],
                                 fix={key: Placeholder(" | ".join(f for f in DOCUMENT_FORMATS
                                                                  if what == "documents" or f != "csv"))})
