@@ -333,7 +333,11 @@ def make_ranking(
             raise ValueError(f"docs_per_query range must satisfy 1 <= low <= high, got {docs_per_query!r}")
     else:
         _check_count("docs_per_query", docs_per_query)
-    rng = np.random.default_rng(random_state)
+    try:
+        rng = np.random.default_rng(random_state)
+    except (ValueError, TypeError) as e:  # NumPy's "expected non-negative integer" named no argument
+        raise ValueError(f"random_state must be None, an integer >= 0 or a NumPy Generator, got {random_state!r} "
+                         f"({e})") from None
     if isinstance(docs_per_query, tuple):
         sizes = rng.integers(low, high + 1, size=n_queries)
     else:

@@ -445,3 +445,25 @@ def test_a_binary_queries_file_is_named_by_its_first_bad_byte_not_echoed(tmp_pat
     with pytest.raises(CollectionFormatError, match=r"cannot detect the format from the first line \(token "
                                                     r"'abc\\x06def'\)"):
         detect_format(text, "queries")
+
+
+def test_small_registry_and_generator_arguments(tmp_path, shared_file, capsys):
+    """``split_path(fold=np.int64(1))`` was refused where make_ranking takes NumPy integers; make_ranking's
+    random_state=-1 got NumPy's words naming no argument; verify's count showed its pattern's backslash doubled
+    (t55 datasets)."""
+    import shutil
+
+    from ltr.cli import main
+    from ltr.registry import split_path
+
+    mq = shared_file("mq2008/Fold1/test.txt.gz").parents[1]
+    assert split_path("mq2008", mq, fold=np.int64(1), split="test") == split_path("mq2008", mq, 1, "test")
+    with pytest.raises(ValueError, match=r"^random_state must be None, an integer >= 0 or a NumPy Generator, got -1"):
+        make_ranking(3, 4, 2, random_state=-1)
+    src = shared_file("cacm/query.text").parent
+    for name in ("cacm.all.gz", "qrels.text", "common_words"):
+        shutil.copy(src / name, tmp_path / name)
+    text = (src / "query.text").read_text(encoding="latin-1")
+    (tmp_path / "query.text").write_text(text[:text.index(".I 10\n")], encoding="latin-1")
+    assert main(["data", "verify", "cacm", str(tmp_path)]) == 1
+    assert " records matching '^\\.I ', the registry documents [64, 65]" in capsys.readouterr().out

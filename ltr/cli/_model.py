@@ -503,7 +503,8 @@ def dask_client(args: argparse.Namespace, model=None, *, validation: bool = True
                                       ("--dataset-cache", "dataset_cache"), ("--log-every", "log_every"))
               if dest in given]
     if unused:  # each worker trains with the threads Dask gives it; folds train one at a time on the cluster
-        note(args, f"note: {', '.join(unused)} do not apply with --dask: each worker trains with its Dask threads "
+        verb = "does" if len(unused) == 1 else "do"
+        note(args, f"note: {', '.join(unused)} {verb} not apply with --dask: each worker trains with its Dask threads "
                    "on the shards it holds (no dataset cache, no per-round log), and folds train one after another "
                    "on the cluster")
     from ltr.dask import check_config, connect

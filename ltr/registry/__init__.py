@@ -29,6 +29,7 @@ import dataclasses
 import functools
 import json
 import logging
+import numbers
 import os
 from pathlib import Path
 
@@ -270,8 +271,9 @@ def split_path(name: str | Entry, root: str | os.PathLike, fold: int = 1, split:
         When the copy lacks that file; the message names the path looked for and suggests fetch/verify.
     """
     e = _letor_entry(name)
-    if isinstance(fold, bool) or not isinstance(fold, int):
+    if isinstance(fold, bool) or not isinstance(fold, numbers.Integral):  # (NumPy's integers too, as np.arange's)
         raise TypeError(f"fold must be an int, got {type(fold).__name__}")
+    fold = int(fold)
     ef = e.split_file(fold, split)
     base = e.find_root(root)
     _said_differences(e, base)

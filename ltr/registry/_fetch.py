@@ -317,10 +317,16 @@ def _obtain(entry: Entry, archive: dict, downloads: Path, *, base_url: str | Non
     return target, True
 
 
+class _EscapingMember(ArchiveError):
+    """A member that would be written outside the folder unpacked into (zip-slip, an absolute or escaping link)."""
+
+
 def _safe_member(dest: Path, name: str) -> Path:
     out = (dest / name).resolve()
     if name.startswith(("/", "\\")) or (dest.resolve() not in out.parents and out != dest.resolve()):
-        raise ArchiveError(f"archive member {name!r} would be written outside {dest}; refusing to unpack it")
+        # (the folder unpacked into is a temporary one, gone by the time the message is read: not named)
+        raise _EscapingMember(f"archive member {name!r} would be written outside the folder it unpacks into; "
+                              "refusing to unpack it")
     return out
 
 
@@ -389,6 +395,12 @@ def _unpack(archive: dict, path: Path, dest: Path, name: str, final: Path) -> No
             shutil.copyfile(path, out)
         elif fmt == "rar":
             _run_rar_tool(path, dest, name, final)
+    except _EscapingMember as e:  # an archive fetch downloaded is set aside, or every later fetch reused it
+        if _fetched_mark(path).exists():
+            aside = _set_aside(path)
+            raise ArchiveError(f"{path.name}: {e}; it is kept aside as {aside} and not used") from None
+        raise ArchiveError(f"{path.name}: {e}; it was put there, not downloaded by fetch: it is left as it is; "
+                           f"remove {path} to download it again") from None
     except (zipfile.BadZipFile, tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile) as e:
         aside = _set_aside(path)
         raise ChecksumError(f"{path.name} is not a readable {fmt} archive ({e}); it is kept aside as {aside} and "
@@ -574,4 +586,6 @@ def _fetch_locked(entry: Entry, to: Path, dest: Path, downloads: Path, created: 
             if new:  # downloaded by this toolkit (this call or an earlier one); never what the user put there
                 path.unlink(missing_ok=True)
                 _fetched_mark(path).unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # left empty (trial t55); a folder holding anything stays
+            downloads.rmdir()
     return dest

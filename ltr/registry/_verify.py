@@ -177,7 +177,7 @@ def _check_text_counts(facts: dict, path: Path, fc: FileCheck) -> None:
         allowed = want if isinstance(want, list) else [want]
         fc.rows = n
         if n not in allowed:
-            fc.problems.append(f"{n} records matching {pat.pattern!r}, the registry documents {want}")
+            fc.problems.append(f"{n} records matching '{pat.pattern}', the registry documents {want}")
         else:
             fc.checked.append(f"{n} records")
     if "lines" in facts:
