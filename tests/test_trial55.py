@@ -467,3 +467,18 @@ def test_small_registry_and_generator_arguments(tmp_path, shared_file, capsys):
     (tmp_path / "query.text").write_text(text[:text.index(".I 10\n")], encoding="latin-1")
     assert main(["data", "verify", "cacm", str(tmp_path)]) == 1
     assert " records matching '^\\.I ', the registry documents [64, 65]" in capsys.readouterr().out
+
+
+def test_verify_says_a_file_of_another_sets_width_differs(tmp_path, capsys):
+    """A 46-feature file as MSLR's Fold2/test.txt was 'ok' (labels 0..2, segment S1 present), where load and
+    --dataset refuse it as not the set's (t55 datasets)."""
+    from ltr.cli import main
+
+    d = make_ranking(8, 5, 46, random_state=0)
+    (tmp_path / "Fold2").mkdir()
+    (tmp_path / "Fold2" / "test.txt").write_text("".join(
+        f"{int(y) % 3} qid:{q} " + " ".join(f"{j + 1}:{v:.6g}" for j, v in enumerate(x)) + "\n"
+        for y, q, x in zip(d.y, d.qid, np.asarray(d.X))))
+    assert main(["data", "verify", "mslr-web10k", str(tmp_path)]) == 1
+    out = capsys.readouterr().out
+    assert "  differs    Fold2/test.txt: no value in features 47..136 of the set's 136: not the set's file\n" in out
