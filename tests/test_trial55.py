@@ -482,3 +482,24 @@ def test_verify_says_a_file_of_another_sets_width_differs(tmp_path, capsys):
     assert main(["data", "verify", "mslr-web10k", str(tmp_path)]) == 1
     out = capsys.readouterr().out
     assert "  differs    Fold2/test.txt: no value in features 47..136 of the set's 136: not the set's file\n" in out
+
+
+@pytest.mark.parametrize("suffix", [".gz", ".xz"])
+def test_a_model_named_as_compressed_is_refused_before_training(tmp_path, capsys, suffix):
+    """``ltr train --out m.txt.gz`` wrote a plain-text model under a gzip name (zcat failed on it), where predict's
+    .gz scores are gzip (t55 cli-robustness)."""
+    from ltr.cli import main
+    from ltr.exceptions import OutputPathError
+    from ltr.io import write_letor
+
+    data = tmp_path / "d.txt"
+    write_letor(data, make_ranking(6, 4, 3, random_state=0))
+    out = tmp_path / f"m.txt{suffix}"
+    assert main(["train", str(data), "--out", str(out), "--rounds", "2"]) == 2
+    assert capsys.readouterr().err == (f"ltr train: error: --out {out}: a model is written as plain text, which the "
+                                       f"engines read (neither reads a compressed model): give a name without "
+                                       f"{suffix}\n")
+    ranker = Ranker(engine="linear", engine_params={"n_restarts": 1}).fit(make_ranking(6, 4, 3, random_state=0))
+    with pytest.raises(OutputPathError, match=rf"a model is written as plain text, .*give a name without \{suffix}$"):
+        ranker.save(out)
+    assert not out.exists()

@@ -195,6 +195,10 @@ def run_train(args: argparse.Namespace) -> int:
                 "lightgbm": "a LightGBM model is written as LightGBM's text: name it .txt"}.get(
                     args.engine, "a linear model is written as JSON: name it .json")
         raise UsageError(f"--out {args.out}: {said}")
+    suffix = os.path.splitext(str(args.out or ""))[1]
+    if suffix.lower() in (".gz", ".bz2", ".xz"):  # written plain under that name (trial t55)
+        raise UsageError(f"--out {args.out}: a model is written as plain text, which the engines read (neither reads "
+                         f"a compressed model): give a name without {suffix}")
     model = make_ranker(args, has_valid=args.valid is not None)
     refuse_sparse_dask_xgboost(args, model)
     from ltr.rankers.sidecar import meta_path

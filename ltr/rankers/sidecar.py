@@ -57,6 +57,9 @@ def write_model(path: str | os.PathLike, text: str, meta: dict[str, Any]) -> Non
     meta = dict(_plain(meta), format=MODEL_FORMAT, model_sha256=text_sha256(text))
     meta["checksum"] = checksum(meta, text)
     path = Path(path)
+    if path.suffix.lower() in (".gz", ".bz2", ".xz"):  # a plain text under a compressed name (trial t55)
+        raise OutputPathError(str(path), "a model is written as plain text, which the engines read (neither reads a "
+                                         f"compressed model): give a name without {path.suffix}")
     if not is_file_output(path):  # /dev/null, a FIFO: the sidecar would land beside it, in /dev
         raise OutputPathError(str(path), "is not a regular file: a model is two files (MODEL and MODEL.meta.json); "
                                          "give a file path")
