@@ -122,7 +122,8 @@ def register(sub) -> None:
                           "composed matches text stored decomposed (default: none, as Lucene's StandardAnalyzer)")
     ana.add_argument("--fields", help="comma-separated document fields to index (default: all non-empty)")
     ana.add_argument("--index", help="index file: loaded when it exists (and checked against the collection, "
-                                     "analyzer and fields), else built and saved there")
+                                     "analyzer and fields), else built and saved there as soon as it is built (a "
+                                     "cache, whole or absent: a run that fails or is interrupted later keeps it)")
     out = p.add_argument_group("output")
     out.add_argument("--features", default="default",
                      help="the feature set: 'default' (the default: 88 columns over title and body, fewer for a "
