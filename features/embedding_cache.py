@@ -470,7 +470,7 @@ class VectorCache:
                     saved = time.monotonic()
             self._save()
         if self.path is not None:
-            log.info("%s cache %s: %d item(s) found, %d computed (new or changed texts)", self.kind, self.path,
+            log.info("%s cache '%s': %d item(s) found, %d computed (new or changed texts)", self.kind, self.path,
                      self.stats.found, self.stats.computed)
         if self._values is None:
             return np.zeros((len(keys), 0), dtype=np.float32)

@@ -245,11 +245,11 @@ def test_ltr_features_says_how_each_neural_scorers_cache_was_used(model, shared_
     assert main(argv) == 0
     n = read_letor(tmp_path / "x.letor").n_rows  # every (query, document) pair is distinct: ADI's queries differ
     first = capsys.readouterr().err.splitlines()
-    assert f"ltr features: crossencoder cache {tmp_path / 'cache'}: 0 found, {n} computed" in first, first
+    assert f"ltr features: crossencoder cache '{tmp_path / 'cache'}': 0 found, {n} computed" in first, first
     assert f"ltr features: ce (crossencoder): cache off (cache = false), {n} computed" in first, first
     assert main(argv) == 0
     again = capsys.readouterr().err.splitlines()
-    assert f"ltr features: crossencoder cache {tmp_path / 'cache'}: {n} found, 0 computed" in again, again
+    assert f"ltr features: crossencoder cache '{tmp_path / 'cache'}': {n} found, 0 computed" in again, again
     assert main([*argv, "--quiet"]) == 0 and capsys.readouterr().err == ""
 
 

@@ -117,7 +117,7 @@ def test_missing_scores_can_be_an_error(tmp_path):
     assert scorer.outputs == ("",)
     np.testing.assert_array_equal(scorer.score(pairs(ix, {"q1": ["d1"]}), None), [[0.9]])
     with pytest.raises(CollectionFormatError, match=r"1 of 2 candidates have no score \(first: query 'q1' document "
-                                                    r"'d3'\); pass missing='fill'"):
+                                                    r"'d3'\); set the scorer's parameter missing to 'fill'"):
         scorer.score(pairs(ix, {"q1": ["d1", "d3"]}), None)
     with pytest.raises(ValueError, match="does not take 'fill'"):
         get_scorer("neural_file")(path=str(p), missing="error", fill=1.0)
@@ -135,7 +135,8 @@ def test_scores_matching_no_candidate_are_counted_by_cause_and_reported(tmp_path
     assert (r.unknown_queries, r.unknown_docs, r.not_candidates, r.n_unmatched, r.n_filled) == (2, 1, 1, 4, 1)
     assert ("4 of 5 scores match no candidate (2 name a query not extracted, 1 a document not in the collection, 1 a "
             "document that is not a candidate of its query; first: line 2, query 'q9' document 'd1')") in caplog.text
-    with pytest.raises(CollectionFormatError, match="4 of 5 scores match no candidate.*pass unmatched='warn'"):
+    with pytest.raises(CollectionFormatError,
+                       match="4 of 5 scores match no candidate.*set the scorer's parameter unmatched to 'warn'"):
         get_scorer("neural_file")(path=str(p), unmatched="error").score(pairs(ix, {"q1": ["d1", "d2"]}), None)
 
 

@@ -338,7 +338,7 @@ def _note_caches(args: argparse.Namespace, fs, index) -> None:
             note(args, f"{label}: cache off (cache = false), {used.computed} computed")
             continue
         discarded = " (the cache on disk was discarded: see the warning)" if used.discarded else ""
-        note(args, f"{label} cache {root}: {used.found} found, {used.computed} computed{discarded}")
+        note(args, f"{label} cache '{root}': {used.found} found, {used.computed} computed{discarded}")
 
 
 def _refuse_the_qid_map_name(args: argparse.Namespace, inputs: list) -> None:

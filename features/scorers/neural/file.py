@@ -301,7 +301,8 @@ class NeuralFile(Scorer):
         if unmatched:
             said = f"{unmatched} of {r.n_entries} scores match no candidate {why}"
             if p["unmatched"] == "error":
-                raise CollectionFormatError(said, path, hint="pass unmatched='warn' to count them and go on")
+                raise CollectionFormatError(said, path, hint="set the scorer's parameter unmatched to 'warn' to count "
+                                                             "them and go on")
             if not pairs.some_queries:
                 log.warning("%s: %s", path, said)
             elif not self._served_unmatched:
@@ -315,8 +316,8 @@ class NeuralFile(Scorer):
             where = f"first: query {pair_qid[j]!r} document {str(pair_doc[j])!r}"
             if p["missing"] == "error":
                 raise CollectionFormatError(f"{r.n_filled} of {r.n_pairs} candidates have no score ({where})", path,
-                                            hint="pass missing='fill' to fill them and flag them in an indicator "
-                                                 "column")
+                                            hint="set the scorer's parameter missing to 'fill' to fill them and flag "
+                                                 "them in an indicator column")
             said = (f"{r.n_filled} of {r.n_pairs} candidates have no score ({where}): filled with "
                     f"{float(p['fill'])!r}, flagged in the indicator column")
             if not pairs.some_queries:
