@@ -503,3 +503,17 @@ def test_a_model_named_as_compressed_is_refused_before_training(tmp_path, capsys
     with pytest.raises(OutputPathError, match=rf"a model is written as plain text, .*give a name without \{suffix}$"):
         ranker.save(out)
     assert not out.exists()
+
+
+def test_topic_fields_on_plain_json_queries_say_what_the_query_is(tmp_path):
+    """``--topic-fields title`` (the help's default) made BEIR's queries.jsonl unreadable, 'no topic field key', where
+    leaving it out reads the file (t55 retrieval)."""
+    from features.collections.interchange import read_beir_queries
+    from features.errors import CollectionFormatError
+
+    path = tmp_path / "queries.jsonl"
+    path.write_text('{"_id": "1", "text": "wing flutter"}\n')
+    assert read_beir_queries(path).texts == ("wing flutter",)
+    with pytest.raises(CollectionFormatError, match=r"no topic field key \('title'\) .*; this line's query is its "
+                                                    r"'text', read when no topic fields are given"):
+        read_beir_queries(path, fields=("title",))

@@ -170,8 +170,12 @@ def read_beir_queries(path: str | Path, *, errors: str = "strict", fields: tuple
     texts = []
     for n, o in rows:
         if not any(TOPIC_KEYS[f] in o for f in fields):
+            plain = next((k for k in QUERY_TEXT_KEYS if k in o), None)  # BEIR's {"_id", "text"}: no topic fields
             raise CollectionFormatError(f"no topic field key ({', '.join(repr(TOPIC_KEYS[f]) for f in fields)})",
-                                        str(path), n, token=json.dumps(o)[:60])
+                                        str(path), n, token=json.dumps(o)[:60],
+                                        hint=None if plain is None else
+                                        f"this line's query is its {plain!r}, read when no topic fields are given "
+                                        "(topic fields are a TREC topic's: title, desc, narr)")
         texts.append(" ".join(" ".join(_scalar(path, n, o, TOPIC_KEYS[f]).split()) for f in fields
                               if o.get(TOPIC_KEYS[f]) not in (None, "")))
     return Queries(qids, tuple(texts), name=str(path), lines=tuple(n for n, _ in rows))

@@ -284,7 +284,8 @@ def add_collection_input(group, *, queries_help: str, query_ids_help: str, servi
                        help="the fields of TREC topics (--queries) a query is made of, comma-separated: title, desc, "
                             "narr (default: " + ("the fields the model's features were extracted with, recorded in "
                                                  "its sidecar; title for a model without them)" if serving else
-                                                 "title)"))
+                                                 "a TREC topic's title; a query file of plain queries, such as "
+                                                 "BEIR's queries.jsonl, gives its own text)"))
 
 
 #: :func:`features.pipeline.load_inputs`' option names -> the flags that set them (add_collection_input and friends).
