@@ -517,3 +517,19 @@ def test_topic_fields_on_plain_json_queries_say_what_the_query_is(tmp_path):
     with pytest.raises(CollectionFormatError, match=r"no topic field key \('title'\) .*; this line's query is its "
                                                     r"'text', read when no topic fields are given"):
         read_beir_queries(path, fields=("title",))
+
+
+def test_the_pointwise_kernels_logistic_loss_names_a_graded_label_by_its_line(tmp_path, capsys):
+    """``--objective pointwise --objective-param loss=logistic`` said "loss='logistic' needs binary labels 0/1; row 18
+    has 2.0 (binarise graded labels, e.g. y > 0)": no file or line, a 0-based row, y > 0 where the toolkit's
+    logistic binarises at label >= 1 (t55 losses)."""
+    from ltr.cli import main
+
+    data = tmp_path / "d.txt"
+    data.write_text("0 qid:1 1:0.1\n1 qid:1 1:0.2\n2 qid:1 1:0.3\n0 qid:2 1:0.1\n1 qid:2 1:0.5\n")
+    args = ["train", str(data), "--kernel", "numba", "--rounds", "2", "--min-child-samples", "1", "--quiet"]
+    assert main([*args, "--objective", "pointwise", "--objective-param", "loss=logistic"]) == 1
+    assert capsys.readouterr().err == (
+        f"ltr train: error: {data}:3: the pointwise kernel's logistic loss needs labels 0/1, got label '2' (1 such "
+        "label(s) in all); use --objective logistic, which binarises graded labels (label >= 1 is relevant)\n")
+    assert main([*args, "--objective", "logistic"]) == 0

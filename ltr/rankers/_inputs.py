@@ -448,6 +448,26 @@ def _reads_infinite(text: str) -> bool:
     return math.isinf(_float32_of(text))
 
 
+def _refuse_graded_for_logistic(y, where) -> None:
+    """The pointwise kernel's logistic loss takes labels 0/1: a graded label is named by its file, line and token
+    (the kernel's own check named a 0-based row in Python's words after the data was prepared; trial t55), with
+    ``objective="logistic"``, which binarises graded labels as label >= 1, as the way."""
+    from ltr.exceptions import LabelRangeError
+
+    bad = np.flatnonzero(~np.isin(np.asarray(y, dtype=np.float64), (0.0, 1.0)))
+    if not bad.size:
+        return
+    row = int(bad[0])
+    place = where(row) if where is not None else None
+    at = f"{place[0]}:{place[1]}: " if place is not None else ""
+    token = repr(place[2]) if place is not None else f"{float(y[row]):.10g} at row {row} (counting from 0)"
+    raise LabelRangeError(f"{at}the pointwise kernel's logistic loss needs labels 0/1, got label {token} ({bad.size} "
+                          "such label(s) in all)",
+                          python_fix="use objective='logistic', which binarises graded labels (label >= 1 is "
+                                     "relevant), or binarise them yourself",
+                          cli_fix="use --objective logistic, which binarises graded labels (label >= 1 is relevant)")
+
+
 def refuse_fractional_labels(model: Ranker, data, y, ptr, native_objective) -> None:
     """A label that is not a whole number, for an objective that indexes its gains by the label (the engines'
     lambdarank/rank:ndcg, the numba lambdarank kernel): refused before training, named by the file, line and label
@@ -483,6 +503,8 @@ def refuse_fractional_labels(model: Ranker, data, y, ptr, native_objective) -> N
         refuse_negative_labels(y, what="the linear ranker" if linear else
                                f"the numba {model.objective} kernel", because="relevance grades start at 0",
                                where=where if isinstance(data, RankingDataset) else None)
+        if not linear and model.objective == "pointwise" and (model.objective_params or {}).get("loss") == "logistic":
+            _refuse_graded_for_logistic(y, where if isinstance(data, RankingDataset) else None)
         return
     check_integer_labels(model.engine, objective, y, ptr, where=where if isinstance(data, RankingDataset) else None,
                          what=what)
