@@ -533,3 +533,20 @@ def test_the_pointwise_kernels_logistic_loss_names_a_graded_label_by_its_line(tm
         f"ltr train: error: {data}:3: the pointwise kernel's logistic loss needs labels 0/1, got label '2' (1 such "
         "label(s) in all); use --objective logistic, which binarises graded labels (label >= 1 is relevant)\n")
     assert main([*args, "--objective", "logistic"]) == 0
+
+
+def test_a_lightgbm_gpu_parameter_on_the_cpu_is_refused(tmp_path, capsys):
+    """``--param gpu_platform_id=0`` (gpu_device_id, gpu_use_dp) with --device cpu was taken and did nothing, where
+    device=cuda or device_type=gpu are refused (t55 dask-gpu)."""
+    from ltr.cli import main
+    from ltr.io import write_letor
+
+    data = tmp_path / "d.txt"
+    write_letor(data, make_ranking(6, 4, 3, random_state=0))
+    assert main(["train", str(data), "--param", "gpu_device_id=1", "--rounds", "2"]) == 2
+    assert capsys.readouterr().err == (
+        "ltr train: error: --param gpu_device_id=1: it applies to LightGBM's GPU learner, and the ranker trains on "
+        "the CPU: give --device gpu (or gpu-or-cpu), or leave it out\n")
+    with pytest.raises(ValueError, match=r"gpu_platform_id=0: it applies to LightGBM's GPU learner"):
+        Ranker(engine_params={"gpu_platform_id": 0}, n_estimators=2).fit(make_ranking(6, 4, 3, random_state=0))
+    Ranker(engine_params={"gpu_platform_id": 0}, device="gpu-or-cpu")._check_params()  # where a GPU may run

@@ -271,6 +271,14 @@ def check_duplicated_params(est, params: Mapping[str, Any], *, what: str = "engi
             raise ParameterValueError(f"{what}: {key}={value!r}: {reason}", key=key, reason=reason,
                                       cli=f"--param {key}={value}: the device is chosen by --device gpu ({why}), or "
                                           "--device gpu-or-cpu")
+    gpu_only = [k for k in params if engine == "lightgbm" and k in ("gpu_platform_id", "gpu_device_id", "gpu_use_dp")]
+    if gpu_only and getattr(est, "device", "cpu") == "cpu":  # taken, and nothing done with it (trial t55)
+        key = gpu_only[0]
+        reason = "it applies to LightGBM's GPU learner, and the ranker trains on the CPU"
+        raise ParameterValueError(f"{what}: {key}={params[key]!r}: {reason}: give device='gpu' (or 'gpu-or-cpu'), or "
+                                  "leave it out", key=key, reason=reason,
+                                  cli=f"--param {key}={params[key]}: {reason}: give --device gpu (or gpu-or-cpu), or "
+                                      "leave it out")
     defaults = {k: v.default for k, v in inspect.signature(type(est).__init__).parameters.items()}
     for param, canonical in mapping.items():
         names = engine_names(engine, canonical)
