@@ -676,15 +676,11 @@ def _summaries_surviving(client, parts: list, where: list[str], reread, poll: fl
 
 def from_dataset(data: RankingDataset, *, client=None, n_parts: int | None = None) -> DaskRankingData:
     """Scatter an in-memory dataset to the workers in ``n_parts`` partitions of whole queries (default: one per
-    worker), of about equal rows."""
+    worker; at most one per query), of about equal rows."""
     client = _client(client)
     if n_parts is None:
         n_parts = max(1, len(client.scheduler_info().get("workers", {})))
-    n_parts = max(1, min(int(n_parts), data.n_queries))
-    ptr = data.group_ptr
-    targets = np.linspace(0, data.n_rows, n_parts + 1)[1:-1]
-    cuts = np.unique(np.concatenate(([0], np.searchsorted(ptr, targets), [data.n_queries])))
-    subsets = [data.subset(np.arange(a, b)) for a, b in zip(cuts[:-1], cuts[1:]) if b > a]
+    subsets = [data.subset(np.arange(a, b)) for a, b in _query_cuts(data.group_ptr, n_parts)]
     # Keys of their own (hash=False): scattered by content, the same data given again (a second fit) shares its
     # keys with the first's futures, whose release on the scheduler can then arrive after the new scatter and lose
     # the data under the new futures ("lost dependencies").
@@ -693,6 +689,25 @@ def from_dataset(data: RankingDataset, *, client=None, n_parts: int | None = Non
     summaries = [_summary(d) for d in subsets]
     names = [f"part {i}" for i in range(len(subsets))]
     return DaskRankingData(client, parts, names, summaries, cut_at_queries=True)
+
+
+def _query_cuts(ptr, n_parts: int) -> list[tuple[int, int]]:
+    """``min(n_parts, n_queries)`` ranges of whole queries, each non-empty, cut near equal rows. Cutting at the
+    nearest query boundary alone made fewer parts than asked where queries are uneven (103 of 156 asked on 156
+    MQ2008 queries: a worker could be left without data; trial t55).
+
+    >>> _query_cuts(np.array([0, 10, 11, 12, 13]), 4)
+    [(0, 1), (1, 2), (2, 3), (3, 4)]
+    """
+    ptr = np.asarray(ptr, dtype=np.int64)
+    n_queries = ptr.size - 1
+    n = max(1, min(int(n_parts), n_queries))
+    cuts = np.searchsorted(ptr, np.linspace(0, ptr[-1], n + 1)[1:-1]).tolist()
+    bounds = [0]
+    for k, c in enumerate(cuts, 1):  # at least one query before each cut, room for one after it
+        bounds.append(min(max(int(c), bounds[-1] + 1), n_queries - (n - k)))
+    bounds.append(n_queries)
+    return list(zip(bounds[:-1], bounds[1:]))
 
 
 def check_whole_queries(query_ids: Sequence[np.ndarray], *, names: Sequence[str] | None = None,

@@ -550,3 +550,17 @@ def test_a_lightgbm_gpu_parameter_on_the_cpu_is_refused(tmp_path, capsys):
     with pytest.raises(ValueError, match=r"gpu_platform_id=0: it applies to LightGBM's GPU learner"):
         Ranker(engine_params={"gpu_platform_id": 0}, n_estimators=2).fit(make_ranking(6, 4, 3, random_state=0))
     Ranker(engine_params={"gpu_platform_id": 0}, device="gpu-or-cpu")._check_params()  # where a GPU may run
+
+
+def test_dask_partitions_are_as_many_as_asked_where_queries_are_uneven():
+    """``from_dataset(n_parts=156)`` on 156 MQ2008-like queries made 103 parts, silently: cuts at the nearest query
+    boundary collided (t55 dask-gpu). Each part is non-empty and whole queries; small counts cut as before."""
+    from ltr.dask import _query_cuts
+
+    ptr = np.concatenate(([0], np.cumsum(np.random.default_rng(0).choice([7, 8, 15, 31], size=156))))
+    for n in (1, 2, 7, 156, 400):
+        cuts = _query_cuts(ptr, n)
+        assert len(cuts) == min(n, 156) and cuts[0][0] == 0 and cuts[-1][1] == 156
+        assert all(b > a for a, b in cuts) and all(x[1] == y[0] for x, y in zip(cuts, cuts[1:]))
+    half = int(np.searchsorted(ptr, ptr[-1] / 2))
+    assert _query_cuts(ptr, 2) == [(0, half), (half, 156)]
