@@ -564,3 +564,15 @@ def test_dask_partitions_are_as_many_as_asked_where_queries_are_uneven():
         assert all(b > a for a, b in cuts) and all(x[1] == y[0] for x, y in zip(cuts, cuts[1:]))
     half = int(np.searchsorted(ptr, ptr[-1] / 2))
     assert _query_cuts(ptr, 2) == [(0, half), (half, 156)]
+
+
+def test_a_teacher_beyond_float32_gradients_is_refused_by_its_scale():
+    """Teacher scores near 1e300 passed the finite check; the margin gradient was inf in LightGBM's float32, the
+    student constant, and the warning blamed the split settings (t55 hybrid-neural)."""
+    from ltr.kernels import distill
+
+    with pytest.raises(ValueError, match=r"^teacher score of row 0 is 1e\+308: teacher scores beyond \+-1e\+30 give "
+                                         r"gradients beyond the engines' float32; rescale the teacher"):
+        distill.grad_hess([0.0, 0.0, 0.0], [0, 1, 2], [0, 3], teacher=[1e308, -1e308, 0.0], margin_weight=1.0)
+    g, _ = distill.grad_hess([0.0, 0.0, 0.0], [0, 1, 2], [0, 3], teacher=[1e20, -1e20, 0.0], margin_weight=1.0)
+    assert np.isfinite(g).all() and np.abs(g).max() < 3.4e38

@@ -231,7 +231,19 @@ def as_teacher(teacher: ArrayLike | None, group_ptr: NDArray[np.int64]) -> NDArr
         doc = i - int(group_ptr[q])
         raise ValueError(f"teacher score of row {i} is {float(t[i])} (query {q}, document {doc} of that query's rows); "
                          "teacher scores must be finite")
+    big = np.abs(t) > TEACHER_LIMIT
+    if big.any():  # a margin gradient of 1e300 was inf in LightGBM's float32: a constant student, blamed on the
+        # split settings (trial t55)
+        i = int(np.flatnonzero(big)[0])
+        raise ValueError(f"teacher score of row {i} is {float(t[i]):g}: teacher scores beyond +-{TEACHER_LIMIT:g} give "
+                         "gradients beyond the engines' float32; rescale the teacher (divide its scores by their "
+                         "scale)")
     return t
+
+
+#: The largest teacher score taken: the margin loss's gradient grows with the query's size times a score gap, and
+#: the engines keep gradients as float32 (up to 3.4e38).
+TEACHER_LIMIT = 1e30
 
 
 def check_options(*, temperature: float = 1.0, alpha: float = 0.0, margin_weight: float = 0.0,
