@@ -94,10 +94,15 @@ class RankingDataset:
     feature_set: dict | None = None
 
     def __post_init__(self) -> None:
-        if not (isinstance(self.X, np.ndarray) or sp.issparse(self.X)) or self.X.ndim != 2:
-            # a list or a 1-d array failed later, in numpy's words ('list' object has no attribute 'shape'; trial t55)
-            got = f"an array of shape {self.X.shape}" if isinstance(self.X, np.ndarray) else type(self.X).__name__
-            raise TypeError(f"X must be a 2-d NumPy array or a SciPy sparse matrix (rows x features), got {got}")
+        if not sp.issparse(self.X) and not isinstance(self.X, np.ndarray):  # a list of rows, a DataFrame
+            try:
+                object.__setattr__(self, "X", np.asarray(self.X))
+            except (TypeError, ValueError) as e:
+                raise TypeError(f"X must be a 2-d array of numbers or a SciPy sparse matrix (rows x features), got "
+                                f"{type(self.X).__name__} ({e})") from None
+        if not sp.issparse(self.X) and self.X.ndim != 2:  # a 1-d X failed at fit, in numpy's words (trial t55)
+            raise TypeError(f"X must be a 2-d array or a SciPy sparse matrix (rows x features), got an array of "
+                            f"shape {self.X.shape}")
         n = self.X.shape[0]
         y = np.asarray(self.y)
         if y.ndim != 1:
@@ -168,16 +173,16 @@ class RankingDataset:
         return self.X.toarray() if sp.issparse(self.X) else self.X
 
     def subset(self, queries: ArrayLike) -> RankingDataset:
-        """A new dataset with the given query positions (``0..n_queries-1``), each once, in the given order; or a
-        boolean mask of the queries (one entry per query), as NumPy selects with one.
+        """A new dataset with the given query positions (``0..n_queries-1``), in the given order (a position given
+        twice gives its query twice, as a bootstrap sample of queries does); or a boolean mask of the queries (one
+        entry per query), as NumPy selects with one.
 
         Raises
         ------
         TypeError
             Positions that are not integers (nor a boolean mask).
         IndexError
-            A position outside ``0..n_queries-1``, a position given twice (the dataset would hold two queries of
-            one id), or a mask of another length than the number of queries.
+            A position outside ``0..n_queries-1``, or a mask of another length than the number of queries.
         """
         given = np.asarray(queries)
         if given.dtype == np.bool_:  # a mask: it was read as positions 0 and 1, over and over (trial t55)
@@ -186,18 +191,18 @@ class RankingDataset:
                                  f"shape {given.shape}")
             given = np.flatnonzero(given)
         elif given.size and not np.issubdtype(given.dtype, np.integer):
-            raise TypeError(f"query positions must be integers (or a boolean mask of the queries), got dtype "
-                            f"{given.dtype}")
+            whole = np.issubdtype(given.dtype, np.floating) and bool(np.all(np.mod(given, 1) == 0))
+            if not whole:  # 1.7 was read as 1
+                raise TypeError(f"query positions must be whole numbers (or a boolean mask of the queries), got "
+                                f"{float(given.reshape(-1)[np.flatnonzero(np.mod(given.reshape(-1), 1) != 0)[0]])!r}"
+                                if np.issubdtype(given.dtype, np.floating) else
+                                f"query positions must be whole numbers (or a boolean mask of the queries), got "
+                                f"dtype {given.dtype}")
         queries = given.astype(np.int64).reshape(-1)
         outside = np.flatnonzero((queries < 0) | (queries >= self.n_queries))
         if outside.size:
             raise IndexError(f"query position {int(queries[outside[0]])} is outside 0..{self.n_queries - 1} (the "
                              f"dataset has {self.n_queries} queries)")
-        seen = np.zeros(self.n_queries, dtype=bool)
-        for q in queries:
-            if seen[q]:
-                raise IndexError(f"query position {int(q)} is given twice: a dataset holds each query once")
-            seen[q] = True
         sizes = self.group_sizes[queries]
         rows = np.concatenate([np.arange(self.group_ptr[q], self.group_ptr[q + 1]) for q in queries]) if len(
             queries
@@ -336,8 +341,8 @@ def make_ranking(
     try:
         rng = np.random.default_rng(random_state)
     except (ValueError, TypeError) as e:  # NumPy's "expected non-negative integer" named no argument
-        raise ValueError(f"random_state must be None, an integer >= 0 or a NumPy Generator, got {random_state!r} "
-                         f"({e})") from None
+        raise type(e)(f"random_state must be a seed np.random.default_rng takes (None, an integer >= 0, a "
+                      f"SeedSequence or a Generator), got {random_state!r} ({e})") from None
     if isinstance(docs_per_query, tuple):
         sizes = rng.integers(low, high + 1, size=n_queries)
     else:

@@ -218,7 +218,7 @@ def test_ltr_train_dask_checks_the_objective_against_the_engine_that_trains(clie
     assert code == 0, err  # XGBoost, the Dask engine, has rank:pairwise
     code, _, err = run(["train", path, "--dask", client.scheduler.address, "--dataset-cache", tmp_path / "dc",
                         "--rounds", 3, "--preset", "none"], capsys)
-    assert code == 0 and "--dataset-cache do not apply with --dask" in err and not (tmp_path / "dc").exists()
+    assert code == 0 and "--dataset-cache does not apply with --dask" in err and not (tmp_path / "dc").exists()
 
 
 def test_extract_distributed_checks_and_says_what_extract_does(client, tmp_path, caplog):

@@ -200,36 +200,42 @@ def test_a_hand_built_dataset_with_a_nan_label_is_refused_as_arrays_are():
 
 
 def test_subset_takes_a_mask_and_refuses_positions_it_cannot_take():
-    """``subset(mask)`` read the mask as positions 0 and 1 (157 queries of 2 ids for 17 wanted), 1.7 as 1, a
-    repeated position made two queries of one id, -1 and n raised numpy's errors (t55 pyapi)."""
+    """``subset(mask)`` read the mask as positions 0 and 1 (157 queries of 2 ids for 17 wanted), 1.7 as 1, -1 and n
+    raised numpy's errors (t55 pyapi). A repeated position stays a bootstrap sample's repeated query (the review)."""
     data = make_ranking(6, 4, 3, random_state=0)
     mask = np.array([False, True, False, True, True, False])
     assert data.subset(mask).equals(data.subset([1, 3, 4]))
     assert data.subset(mask).n_queries == 3 and data.subset([]).n_queries == 0
+    assert data.subset([1.0, 3.0]).equals(data.subset([1, 3]))  # whole numbers as floats
+    boot = data.subset([3, 3, 0])
+    assert boot.n_queries == 3 and boot.n_rows == 12 and (np.asarray(boot.qid[:8]) == data.query_ids[3]).all()
     for given, error, match in [(mask[:5], IndexError, r"needs 6 entries, one per query; got shape \(5,\)"),
-                                ([0, 1.7], TypeError, "query positions must be integers"),
+                                ([0, 1.7], TypeError, r"query positions must be whole numbers .*got 1\.7"),
                                 ([-1], IndexError, r"query position -1 is outside 0\.\.5"),
-                                ([6], IndexError, r"query position 6 is outside 0\.\.5 \(the dataset has 6 queries\)"),
-                                ([3, 3], IndexError, "query position 3 is given twice")]:
+                                ([6], IndexError, r"query position 6 is outside 0\.\.5 \(the dataset has 6 queries\)")]:
         with pytest.raises(error, match=match):
             data.subset(given)
 
 
 def test_a_dataset_of_a_list_or_a_1d_x_and_a_verbose_string_are_refused_before_training():
-    """A RankingDataset of a list failed in numpy's words, a 1-d X at fit; ``verbose='x'`` after training
-    (t55 pyapi)."""
+    """A RankingDataset of a list failed in numpy's words (now read as the array it is, as a DataFrame was), a 1-d X
+    at fit; ``verbose='x'`` after training, where -1 (LightGBM's silent) stays taken (t55 pyapi and its review)."""
+    import pandas as pd
+
     from ltr import RankingDataset
 
     data = make_ranking(4, 3, 2, random_state=0)
     X, y, qid, ptr = np.asarray(data.X), np.asarray(data.y), np.asarray(data.qid), np.asarray(data.group_ptr)
-    with pytest.raises(TypeError, match=r"^X must be a 2-d NumPy array or a SciPy sparse matrix .*got list$"):
-        RankingDataset(X.tolist(), y, qid, ptr)
-    with pytest.raises(TypeError, match=r"got an array of shape \(12,\)$"):
+    for given in (X.tolist(), pd.DataFrame(X)):
+        np.testing.assert_array_equal(RankingDataset(given, y, qid, ptr).X, X)
+    with pytest.raises(TypeError, match=r"^X must be a 2-d array or a SciPy sparse matrix .*shape \(12,\)$"):
         RankingDataset(X[:, 0], y, qid, ptr)
     with pytest.raises(ValueError, match=r"^y must be 1-d, one label per row, got shape \(12, 1\)$"):
         RankingDataset(X, y[:, None], qid, ptr)
-    with pytest.raises(ValueError, match=r"^verbose must be 0, 1 or 2 \(an integer >= 0\), got 'x'$"):
+    with pytest.raises(ValueError, match=r"^verbose must be a number \(0: quiet, 1: a progress bar, 2: each round's "
+                                         r"metrics\), got 'x'$"):
         Ranker(verbose="x").fit(data)
+    Ranker(verbose=-1, n_estimators=2, preset=None)._check_params()
 
 
 def test_the_linear_ranker_refuses_an_unjudged_label_as_the_tree_engines_do():
@@ -458,7 +464,7 @@ def test_small_registry_and_generator_arguments(tmp_path, shared_file, capsys):
 
     mq = shared_file("mq2008/Fold1/test.txt.gz").parents[1]
     assert split_path("mq2008", mq, fold=np.int64(1), split="test") == split_path("mq2008", mq, 1, "test")
-    with pytest.raises(ValueError, match=r"^random_state must be None, an integer >= 0 or a NumPy Generator, got -1"):
+    with pytest.raises(ValueError, match=r"^random_state must be a seed np\.random\.default_rng takes .*got -1"):
         make_ranking(3, 4, 2, random_state=-1)
     src = shared_file("cacm/query.text").parent
     for name in ("cacm.all.gz", "qrels.text", "common_words"):
@@ -576,3 +582,35 @@ def test_a_teacher_beyond_float32_gradients_is_refused_by_its_scale():
         distill.grad_hess([0.0, 0.0, 0.0], [0, 1, 2], [0, 3], teacher=[1e308, -1e308, 0.0], margin_weight=1.0)
     g, _ = distill.grad_hess([0.0, 0.0, 0.0], [0, 1, 2], [0, 3], teacher=[1e20, -1e20, 0.0], margin_weight=1.0)
     assert np.isfinite(g).all() and np.abs(g).max() < 3.4e38
+
+
+def test_numpy_numbers_are_numbers_to_the_scorers_and_the_retriever():
+    """The retriever's new checks (the bm25 feature's) refused np.float32(0.5) as 'b must be in [0, 1]', which the
+    feature itself did too (the review)."""
+    import json
+
+    from features import Analyzer, InvertedIndex
+    from features.collections import Collection
+    from features.retrieval import BM25Retriever
+    from features.scorers import get_scorer
+
+    index = InvertedIndex.build(Collection(("a", "b", "c"), {"body": ["wing flutter", "heat", "wing wing"]}),
+                                Analyzer(stemmer=None))
+    plain = BM25Retriever(index, k1=1.5, b=0.5, k3=8.0).search({"q": "wing"}, k=3)
+    numpy = BM25Retriever(index, k1=np.float32(1.5), b=np.float32(0.5), k3=np.int64(8)).search({"q": "wing"}, k=3)
+    assert plain.equals(numpy)
+    scorer = get_scorer("bm25")(k1=np.float64(1.5), b=np.int64(1))
+    assert json.dumps(scorer.params) and type(scorer.params["b"]) is int  # a description is JSON
+
+
+def test_distill_as_lambdarank_keeps_lambdaranks_rule_for_minus_inf():
+    """alpha=1 without a margin term is the lambdarank kernel exactly: it took -inf as lambdarank does before the
+    -inf refusal of the other kernels, and does again (the review); with a teacher term it refuses it."""
+    from ltr.kernels import distill, lambdarank
+
+    s, y, t = [0.1, -np.inf, 0.3], [1, 0, 2], [0.2, 0.1, 0.3]
+    np.testing.assert_array_equal(distill.grad_hess(s, y, [0, 3], teacher=t, alpha=1.0)[0],
+                                  lambdarank.grad_hess(s, y, [0, 3])[0])
+    for kw in ({"alpha": 0.5}, {"alpha": 1.0, "margin_weight": 1.0}):
+        with pytest.raises(ValueError, match="row 1 is -inf"):
+            distill.grad_hess(s, y, [0, 3], teacher=t, **kw)

@@ -34,9 +34,11 @@ def is_number(x: object) -> bool:
 
     Examples
     --------
-    >>> [is_number(v) for v in (1, 0.5, True, float("inf"), float("nan"), "1")]
-    [True, True, False, False, False, False]
+    >>> [is_number(v) for v in (1, 0.5, True, float("inf"), float("nan"), "1", np.float32(0.5), np.int64(2))]
+    [True, True, False, False, False, False, True, True]
     """
+    if isinstance(x, (np.integer, np.floating)):  # np.float32(0.5) was 'not in [0, 1]' (trial t55)
+        x = x.item()
     if not isinstance(x, (int, float)) or isinstance(x, bool):
         return False
     try:
@@ -83,7 +85,8 @@ class Scorer:
             raise ValueError(
                 f"scorer {self.name!r}: unknown parameter(s) {unknown}; it takes {sorted(self.defaults) or 'none'}"
             )
-        self.params = {**self.defaults, **params}
+        # NumPy numbers as Python's (a grid of np.linspace values): the description is JSON
+        self.params = {**self.defaults, **{k: v.item() if isinstance(v, np.generic) else v for k, v in params.items()}}
         self.given = frozenset(params)  # the parameters set explicitly, for options that only apply in some modes
         self.validate()
 

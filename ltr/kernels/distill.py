@@ -74,7 +74,7 @@ from numpy.typing import ArrayLike, NDArray
 from ltr.kernels import lambdarank
 from ltr.kernels._common import as_group_ptr, as_labels, as_row_weights, as_scores, compute_fresh, work_blocks
 
-__all__ = ["MARGIN_PAIRS", "DistillObjective", "check_options", "grad_hess", "loss", "prepare"]
+__all__ = ["MARGIN_PAIRS", "DistillObjective", "check_options", "grad_hess", "loss", "minus_inf_allowed", "prepare"]
 
 MARGIN_PAIRS = {"all": 0, "labels": 1}
 _ALL, _LABELS = 0, 1
@@ -331,7 +331,15 @@ def grad_hess(scores: ArrayLike, labels: ArrayLike, group_ptr: ArrayLike, *, wei
     obj = prepare(labels, group_ptr, weight=weight, teacher=teacher, temperature=temperature, alpha=alpha,
                   margin_weight=margin_weight, margin_pairs=margin_pairs, sigma=sigma,
                   truncation_level=truncation_level, norm=norm, label_gain=label_gain, mode=mode)
-    return compute_fresh(obj, scores)
+    # alpha=1 without a margin term is the lambdarank kernel, which leaves a -inf document out of every pair; the
+    # teacher's terms have no such rule (a margin of -inf is inf)
+    return compute_fresh(obj, scores, minus_inf=minus_inf_allowed(alpha, margin_weight))
+
+
+def minus_inf_allowed(alpha, margin_weight) -> bool:
+    """Whether the objective with these options takes a score of -inf: only as the lambdarank kernel, alpha=1
+    without a margin term."""
+    return float(alpha) == 1.0 and float(margin_weight) == 0.0
 
 
 def loss(scores: ArrayLike, labels: ArrayLike, group_ptr: ArrayLike, *, weight: ArrayLike | None = None,

@@ -461,9 +461,10 @@ class Ranker(BaseEstimator):
         from ltr.rankers.presets import resolve_preset
 
         resolve_preset(self.preset)  # an unknown name lists the presets
-        if not isinstance(self.verbose, (int, np.integer)) or self.verbose < 0:  # (True is 1)
-            # (a string failed after training, at 'verbose >= 2'; trial t55)
-            raise ValueError(f"verbose must be 0, 1 or 2 (an integer >= 0), got {self.verbose!r}")
+        if not isinstance(self.verbose, (int, float, np.integer, np.floating)) or self.verbose != self.verbose:
+            # a string failed after training, at 'verbose >= 2' (trial t55); -1, LightGBM's silent, stays as it was
+            raise ValueError(f"verbose must be a number (0: quiet, 1: a progress bar, 2: each round's metrics), got "
+                             f"{self.verbose!r}")
         keep = self.preset_keep or ()
         known = set(self.get_params(deep=False))
         if isinstance(keep, str) or any(not isinstance(k, str) or k not in known for k in keep):

@@ -91,10 +91,10 @@ class VerifyReport:
         return "\n".join(lines)
 
 
-
 #: What reading a damaged copy raises: a flipped byte in a deflate or xz stream is no OSError (zlib.error,
 #: lzma.LZMAError; a traceback, trial t55), where a bad CRC or a cut gzip are.
 _UNREADABLE = (OSError, EOFError, zlib.error, lzma.LZMAError)
+
 
 def _open(path: Path):
     """The file's bytes as released: a gzip, bzip2 or xz copy is decompressed (checksums are of the original),
