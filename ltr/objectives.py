@@ -210,14 +210,12 @@ class KernelObjective:
         self._bind(data)
 
     def _compute(self, scores: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        if self.n_rounds == 0:  # the engine's initial scores (an init_score of -inf trained RankNet on NaN gradients,
-            # silently; trial t55): checked once, later rounds add finite trees to them
-            from ltr.kernels._common import as_scores
-            from ltr.kernels.distill import minus_inf_allowed
+        if self.n_rounds == 0:  # the engine's initial scores (XGBoost's base margin of -inf trained RankNet on NaN
+            # gradients, silently; trial t55): checked once, later rounds add finite trees to them
+            from ltr.kernels import check_scores
 
-            lambdarank = self.kernel.name == "lambdarank" or (self.kernel.name == "distill" and minus_inf_allowed(
-                self.params.get("alpha", 0.0), self.params.get("margin_weight", 0.0)))
-            as_scores(scores, self.n_rows, minus_inf=lambdarank)
+            check_scores(self.kernel.name, scores, self.n_rows, **{k: self.params[k] for k in ("alpha", "margin_weight")
+                                                                   if k in self.params})
         with workqueue_turn(), numba_threads(self.n_jobs):  # None keeps Numba's setting
             self.prepared.compute(scores, self._grad, self._hess)
         self.n_rounds += 1

@@ -29,7 +29,8 @@ from types import ModuleType
 
 from ltr.kernels import distill, lambdarank, listnet, pointwise, ranknet
 
-__all__ = ["KERNELS", "Kernel", "distill", "get_kernel", "lambdarank", "listnet", "pointwise", "ranknet"]
+__all__ = ["KERNELS", "Kernel", "check_scores", "distill", "get_kernel", "lambdarank", "listnet", "pointwise",
+           "ranknet"]
 
 
 @dataclass(frozen=True)
@@ -72,3 +73,21 @@ def get_kernel(name: str) -> Kernel:
         return KERNELS[name]
     except (KeyError, TypeError):
         raise ValueError(f"unknown kernel {name!r}; choose one of {sorted(KERNELS)}") from None
+
+
+def check_scores(name: str, scores, n_rows: int, *, alpha: float = 0.0, margin_weight: float = 0.0) -> None:
+    """Refuse scores kernel ``name`` has no gradient for, as its ``grad_hess`` refuses them: NaN and +inf always,
+    -inf unless the kernel is lambdarank's (LightGBM's rule leaves such a document out of every pair), which distill
+    is with ``alpha=1`` and no margin term. For an engine's initial scores, which reach the kernels unchecked.
+
+    >>> check_scores("lambdarank", [0.0, float("-inf")], 2)
+    >>> check_scores("ranknet", [0.0, float("-inf")], 2)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: scores must be finite numbers; row 1 is -inf (...)
+    """
+    from ltr.kernels._common import as_scores
+
+    as_scores(scores, n_rows, minus_inf=name == "lambdarank" or (
+        name == "distill" and distill.minus_inf_allowed(alpha, margin_weight)))
+
