@@ -379,7 +379,8 @@ def test_rerank_help_says_its_own_defaults_and_options(capsys):
     assert "(default: the fields the model's features were extracted with, recorded in its sidecar" in text
     assert main(["features", "--help"]) == 0
     text = " ".join(capsys.readouterr().out.split())
-    assert "narr (default: title)" in text and "unless --queries and --qrels name others" in text
+    assert "narr (default: a TREC topic's title; a query file of plain queries, such as BEIR's queries.jsonl, gives " \
+           "its own text)" in text and "unless --queries and --qrels name others" in text
 
 
 def test_run_problems_quote_ids_whose_characters_do_not_show():
