@@ -283,6 +283,15 @@ class TrainSet:
 
 
 
+def label_at(y: NDArray, row: int, where: Callable[[int], tuple[str, int, str] | None] | None) -> tuple[str, str]:
+    """How a label error names ``row``'s label: ``("FILE:LINE: ", "'TOKEN'")`` by ``where``'s file, line and token
+    when it knows them, else ``("", "LABEL at row ROW")``."""
+    place = where(row) if where is not None else None
+    if place is not None:
+        return f"{place[0]}:{place[1]}: ", repr(place[2])
+    return "", f"{float(y[row]):.10g} at row {row}"
+
+
 def refuse_negative_labels(y: NDArray, *, what: str, where: Callable[[int], tuple[str, int, str] | None] | None = None,
                            because: str = "its gains are indexed by the label") -> None:
     """Refuse a negative label for ``what`` (an objective), naming the first one (by ``where``'s file, line and
@@ -293,9 +302,7 @@ def refuse_negative_labels(y: NDArray, *, what: str, where: Callable[[int], tupl
     negative = np.flatnonzero(y < 0)
     if negative.size:  # a gain table has no entry below 0: LETOR's -1 of an unjudged document, kept
         row = int(negative[0])
-        place = where(row) if where is not None else None
-        at = (f"{place[0]}:{place[1]}: " if place is not None else "")
-        token = repr(place[2]) if place is not None else f"{float(y[row]):.10g} at row {row}"
+        at, token = label_at(y, row, where)
         if np.all(y[negative] == -1):
             fix = "drop the rows of negative labels ({drop}: LETOR's -1 marks an unjudged document), or map them to 0"
         else:  # unjudged='drop' drops -1 only: another negative label is no unjudged mark

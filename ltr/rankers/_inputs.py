@@ -453,14 +453,13 @@ def _refuse_graded_for_logistic(y, where) -> None:
     (the kernel's own check named a 0-based row in Python's words after the data was prepared; trial t55), with
     ``objective="logistic"``, which binarises graded labels as label >= 1, as the way."""
     from ltr.exceptions import LabelRangeError
+    from ltr.rankers._backends import label_at
 
     bad = np.flatnonzero(~np.isin(np.asarray(y, dtype=np.float64), (0.0, 1.0)))
     if not bad.size:
         return
-    row = int(bad[0])
-    place = where(row) if where is not None else None
-    at = f"{place[0]}:{place[1]}: " if place is not None else ""
-    token = repr(place[2]) if place is not None else f"{float(y[row]):.10g} at row {row} (counting from 0)"
+    at, token = label_at(y, int(bad[0]), where)
+    token += "" if at else " (counting from 0)"
     raise LabelRangeError(f"{at}the pointwise kernel's logistic loss needs labels 0/1, got label {token} ({bad.size} "
                           "such label(s) in all)",
                           python_fix="use objective='logistic', which binarises graded labels (label >= 1 is "
