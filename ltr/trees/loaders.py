@@ -125,15 +125,16 @@ def load(path: str | os.PathLike) -> TreeEnsemble:
     refuse_compressed(data, path)
     converted = ubjson_as_json(data, str(path))  # UBJSON: what XGBoost >= 2.1 writes for any name but .json
     ensemble = from_model_text(converted if converted is not None else data, source=str(path))
-    _check_sidecar(path, data, ensemble)
+    _check_sidecar(path, data, ensemble, converted)
     return ensemble
 
 
-def _check_sidecar(path: Path, data: bytes, ensemble: TreeEnsemble) -> None:
+def _check_sidecar(path: Path, data: bytes, ensemble: TreeEnsemble, converted: str | None = None) -> None:
     """The sidecar ltrkit saved with the model (``MODEL.meta.json`` beside it, found through a symlink as
     :func:`ltr.load_model` finds it): a model text other than the one its checksum was taken of is refused (a digit
-    changed in place keeps every length, and scored 1,267 of 2,874 MQ2008 rows otherwise, trial t54); what it
-    records that the trees alone do not apply is warned of (:func:`_sidecar_notes`)."""
+    changed in place keeps every length, and scored 1,267 of 2,874 MQ2008 rows otherwise, trial t54), and so is a
+    sidecar that is there but cannot be read as one (cut short, it hid such an edit, trial t56); what it records that
+    the trees alone do not apply is warned of (:func:`_sidecar_notes`). ``converted``: a UBJSON model as JSON text."""
     import warnings
 
     from ltr._meta_path import find_meta_path, text_sha256
@@ -144,12 +145,22 @@ def _check_sidecar(path: Path, data: bytes, ensemble: TreeEnsemble) -> None:
         text = None
     meta = find_meta_path(path, text)
     try:
-        sidecar = json.loads(meta.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        _warn_of_own_best_iteration(path, text, ensemble)
+        said = meta.read_text(encoding="utf-8")
+    except FileNotFoundError:  # no sidecar: not a model ltrkit saved (or saved without its sidecar)
+        _warn_of_own_best_iteration(path, text if text is not None else converted, ensemble)
         return
+    except (OSError, UnicodeDecodeError) as e:
+        reason = e.strerror if isinstance(e, OSError) and e.strerror else "not UTF-8 text"
+        raise ModelFormatError(f"{meta}: cannot read the model's ltrkit sidecar ({reason})") from None
+    try:
+        sidecar = json.loads(said)
+    except ValueError as e:
+        raise ModelFormatError(f"{meta}: the model's ltrkit sidecar is not valid JSON (line {e.lineno}, column "
+                               f"{e.colno}: {e.msg}); it was cut short or edited: save the model again, or move "
+                               "the sidecar away to read the trees alone") from None
     if not isinstance(sidecar, dict):
-        return
+        raise ModelFormatError(f"{meta}: the model's ltrkit sidecar is not a JSON object; save the model again, or "
+                               "move the sidecar away to read the trees alone")
     digest = sidecar.get("model_sha256")
     if isinstance(digest, str) and text is not None and text_sha256(text) != digest:
         raise ModelFormatError(f"{path}: the model text does not match the checksum in {meta.name}; the file was "
@@ -180,7 +191,8 @@ def _name_frame_columns(ensemble: TreeEnsemble, names) -> None:
 def _warn_of_own_best_iteration(path: Path, text: str | None, ensemble: TreeEnsemble) -> None:
     """An XGBoost model early-stopped by XGBoost records its best iteration (``attributes.best_iteration``), which
     ``Booster.predict`` does not use and XGBoost's scikit-learn estimators do: the trees score every round, as the
-    former, said so (``ltr.load_model`` says it; trial t54)."""
+    former, said so (``ltr.load_model`` says it; trial t54). ``text``: the model's JSON (a UBJSON model's as
+    converted; it was silent, trial t56)."""
     if ensemble.engine != "xgboost" or text is None:
         return
     found = re.search(r'"best_iteration"\s*:\s*"?(\d+)', text)
@@ -191,6 +203,18 @@ def _warn_of_own_best_iteration(path: Path, text: str | None, ensemble: TreeEnse
         warnings.warn(f"{path}: its best_iteration {best} (early stopping) is not used, as Booster.predict does not "
                       f"use it: the trees score all {ensemble.n_iterations} rounds; predict(X, n_iter={best + 1}) "
                       "scores the rounds XGBoost's scikit-learn estimators use", UserWarning, stacklevel=4)
+
+
+def _warn_of_best_rounds(what: str, rounds: int, ensemble: TreeEnsemble) -> None:
+    """An early-stopped booster (``rounds`` of its rounds up to the best, 0 when not early-stopped) given to
+    :func:`from_booster`: the trees keep every round, where LightGBM's ``predict`` and XGBoost's scikit-learn
+    estimators score up to the best (every row of MQ2008 scored otherwise, silently, trial t56)."""
+    if 0 < rounds < ensemble.n_iterations:
+        import warnings
+
+        warnings.warn(f"{what} was early-stopped at round {rounds} of {ensemble.n_iterations}: the trees score all "
+                      f"{ensemble.n_iterations} rounds; predict(X, n_iter={rounds}) scores the rounds its engine's "
+                      "predict uses (XGBoost's Booster.predict: all)", UserWarning, stacklevel=4)
 
 
 def _sidecar_notes(normalizer, read_options, best, ensemble: TreeEnsemble,
@@ -225,10 +249,11 @@ def _sidecar_notes(normalizer, read_options, best, ensemble: TreeEnsemble,
 def from_booster(booster: Any) -> TreeEnsemble:
     """The ensemble of a trained ``lightgbm.Booster`` or ``xgboost.Booster`` (or an estimator wrapping one).
 
-    All boosting rounds are kept; pass ``n_iter`` to :meth:`TreeEnsemble.predict` for the best iteration.
+    All boosting rounds are kept; pass ``n_iter`` to :meth:`TreeEnsemble.predict` for the best iteration (an
+    early-stopped booster's is warned of: LightGBM's ``predict`` and XGBoost's scikit-learn estimators use it).
     """
     if hasattr(booster, "normalizer_") and hasattr(booster, "booster_"):  # an ltr.Ranker, fitted or loaded
-        ensemble = from_booster(booster.booster_)
+        ensemble = _from_engine(booster.booster_, best_said=False)  # the Ranker's own best iteration is said below
         if getattr(booster, "_fitted_on_frame", False):
             _name_frame_columns(ensemble, getattr(booster, "feature_names_in_", None))
         said, read = _sidecar_notes(booster.normalizer_, getattr(booster, "read_options_", None),
@@ -241,19 +266,33 @@ def from_booster(booster: Any) -> TreeEnsemble:
                        "ranker.engine_input(X) gives the rows as its trees read them)") if said else ""
             warnings.warn(f"the Ranker {applied}{'; it ' if said and read else ''}{read}", UserWarning, stacklevel=2)
         return ensemble
+    return _from_engine(booster)
+
+
+def _from_engine(booster: Any, best_said: bool = True) -> TreeEnsemble:
+    """:func:`from_booster` of an engine's booster or estimator; ``best_said``: warn of an early-stopped one's best
+    iteration (:func:`_warn_of_best_rounds`)."""
     missing = getattr(booster, "missing", None)  # XGBoost's scikit-learn estimators: the value read as missing
     if isinstance(missing, (int, float)) and not isinstance(missing, bool) and not math.isnan(missing):
         import warnings
 
         warnings.warn(f"the estimator reads X == {missing!r} as missing (missing={missing!r}); the trees read NaN as "
                       f"missing: score X with its {missing!r} entries replaced by NaN for the estimator's scores",
-                      UserWarning, stacklevel=2)
+                      UserWarning, stacklevel=3)
     for unwrap in ("get_booster", "booster_"):  # scikit-learn wrappers and ltr.Ranker
         if not (hasattr(booster, "model_to_string") or hasattr(booster, "save_raw")) and hasattr(booster, unwrap):
             inner = getattr(booster, unwrap)
             booster = inner() if callable(inner) and unwrap == "get_booster" else inner
     if hasattr(booster, "model_to_string"):
-        return from_lightgbm_text(booster.model_to_string(num_iteration=-1), source="lightgbm.Booster")
+        ensemble = from_lightgbm_text(booster.model_to_string(num_iteration=-1), source="lightgbm.Booster")
+        best = getattr(booster, "best_iteration", 0)  # a count of rounds; 0 when not early-stopped
+        if best_said:
+            _warn_of_best_rounds("the LightGBM booster", best if isinstance(best, int) else 0, ensemble)
+        return ensemble
     if hasattr(booster, "save_raw"):
-        return from_xgboost_json(booster.save_raw(raw_format="json"), source="xgboost.Booster")
+        ensemble = from_xgboost_json(booster.save_raw(raw_format="json"), source="xgboost.Booster")
+        best = getattr(booster, "best_iteration", None)  # the 0-based round; absent when not early-stopped
+        if best_said:
+            _warn_of_best_rounds("the XGBoost booster", best + 1 if isinstance(best, int) else 0, ensemble)
+        return ensemble
     raise TypeError(f"expected a LightGBM or XGBoost booster (or an estimator with one), got {type(booster).__name__}")
