@@ -35,8 +35,9 @@ def test_a_name_export_refuses_says_the_rule_as_applied_and_the_character(name, 
     assert _check_name("model-v2!(b)+", "name") == "model-v2!(b)+"
     with pytest.raises(ExportError) as e:
         _check_name(name, "name")
-    assert str(e.value) == ("name must be a plain name (no space or any of , \" / \\ * ? < > | #, no leading '_' or "
-                            f"'-'), got {name!r}{said}")
+    assert str(e.value) == ("name must be a plain name (no space or other whitespace or control character, none of "
+                            ", \" / \\ * ? < > | #, no leading '_' or '-', not '.' or '..'), got "
+                            f"{name!r}{said}")
 
 
 def test_a_fused_score_past_a_double_is_named_as_the_sum_not_blamed_on_a_run(tmp_path, capsys):

@@ -122,13 +122,20 @@ _NOT_IN_NAMES = '/\\"*?<>| ,#'
 SOLR_DEFAULT_STORE = "_DEFAULT_"
 
 
+def _not_in_names(c: str) -> bool:
+    """A character a model's or store's name cannot hold: it is a path part of the plugin's URL and a value of
+    Solr's ``{!ltr model=...}`` local parameters (a tab or newline was taken, trial t56)."""
+    return c in _NOT_IN_NAMES or c.isspace() or not c.isprintable()
+
+
 def _check_name(value: Any, what: str) -> str:
     if what == "store" and value == SOLR_DEFAULT_STORE:
         return value
-    if not isinstance(value, str) or not value or any(c in value for c in _NOT_IN_NAMES) or value.startswith(
-            ("_", "-")):
-        rule = "a plain name (no space or any of , \" / \\ * ? < > | #, no leading '_' or '-')"
-        bad = next((c for c in value if c in _NOT_IN_NAMES), None) if isinstance(value, str) else None
+    if not isinstance(value, str) or not value or any(_not_in_names(c) for c in value) or value.startswith(
+            ("_", "-")) or value in (".", ".."):  # whitespace splits Solr's {!ltr model=...}; '..' a URL's path
+        rule = ("a plain name (no space or other whitespace or control character, none of , \" / \\ * ? < > | #, "
+                "no leading '_' or '-', not '.' or '..')")
+        bad = next((c for c in value if _not_in_names(c)), None) if isinstance(value, str) else None
         why = "" if bad is None else " (it has a space)" if bad == " " else f" (it has {bad!r})"
         raise ExportError(f"{what} must be {rule}, got {value!r}{why}",
                           cli=f"--{what} {value!r}: must be {rule}{why}")
