@@ -138,8 +138,9 @@ def test_runs_with_different_query_sets_are_refused_with_the_missing_queries_nam
     assert len(c.qids) == 28 and "3" not in c.qids and c.dropped == {"bm25": ["3", "17"]}
     from ltr.evaluation.tables import comparison_footnote  # the report's and the table's note names them
 
-    assert ("Evaluated on the common queries only: queries 3, 17 left out of bm25, which another system lacks."
+    assert ("Evaluated on the common queries only (short lacks queries 3, 17: left out of every system's tests)."
             in comparison_footnote(c))
+    assert c.lacking() == {"short": ["3", "17"]}  # the run that lacks them is named, not the one that has them
     full = evaluate_run_per_query(read_qrels(qrels_path), read_run(runs["bm25"]), ["ndcg@10"])
     assert c.mean("bm25", "ndcg@10") == pytest.approx(full.drop(["3", "17"])["ndcg@10"].mean())
 
@@ -408,7 +409,8 @@ def test_ltr_compare_errors(trec_files, tmp_path, capsys):
     assert run_compare(argv) == 1
     assert "'short' lacks 1 of them: 9" in capsys.readouterr().err
     assert run_compare([*argv, "--intersection"]) == 0
-    assert "bm25: 1 queries not shared by every system left out: 9" in capsys.readouterr().err
+    assert ("short lacks 1 query another system has, left out of every system's tests (--intersection): 9"
+            in capsys.readouterr().err)
 
 
 def _cv(data, folds=3, seed=0):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import warnings
 
 import numpy as np
@@ -94,3 +95,67 @@ def test_the_trees_loader_refuses_a_sidecar_it_cannot_read(tmp_path, sidecar):
     assert str(e.value).startswith(f"{meta}: ")
     meta.rmdir() if sidecar == "folder" else meta.unlink()
     assert ltr.trees.load(path).n_trees == 3  # no sidecar: the trees alone
+
+
+def _three_runs(tmp_path):
+    """Qrels of 6 queries and three runs: 'b' lacks queries 2 and 3, 'c' lacks query 5."""
+    qrels = tmp_path / "qrels"
+    qrels.write_text("".join(f"{q} 0 d{q}a 1\n{q} 0 d{q}b 0\n" for q in range(1, 7)))
+    paths = {}
+    for name, lacks, first in (("a", (), "a"), ("b", ("2", "3"), "b"), ("c", ("5",), "a")):
+        second = "b" if first == "a" else "a"
+        lines = [f"{q} Q0 d{q}{d} {r} {2 - r} {name}\n" for q in range(1, 7) if str(q) not in lacks
+                 for r, d in ((0, first), (1, second))]
+        paths[name] = tmp_path / f"{name}.run"
+        paths[name].write_text("".join(lines))
+    return qrels, paths
+
+
+def test_intersection_names_the_system_that_lacks_the_queries(tmp_path, capsys):
+    """The note said the queries were 'left out of a' (the baseline, which has them) and never named the run that
+    lacks them, which is what a paper reports."""
+    from ltr.cli import main
+    from ltr.evaluation import compare_runs
+    from ltr.evaluation.tables import comparison_footnote
+
+    qrels, runs = _three_runs(tmp_path)
+    c = compare_runs({n: p for n, p in runs.items()}, qrels, metrics=["p@1"], queries="intersection")
+    assert c.lacking() == {"b": ["2", "3"], "c": ["5"]} and c.qids == ["1", "4", "6"]
+    assert ("Evaluated on the common queries only (b lacks queries 2, 3; c lacks query 5: left out of every "
+            "system's tests)." in comparison_footnote(c))
+    assert main(["compare", *map(str, runs.values()), "--qrels", str(qrels), "--metrics", "p@1",
+                 "--intersection"]) == 0
+    err = capsys.readouterr().err
+    assert "b lacks 2 queries another system has, left out of every system's tests (--intersection): 2, 3" in err
+    assert "c lacks 1 query another system has, left out of every system's tests (--intersection): 5" in err
+    assert "a lacks" not in err
+
+
+def test_an_infinite_effect_size_keeps_its_sign_through_the_result_file(tmp_path):
+    """Strict JSON stores d = +-inf as null; read back (ltr report) it was NaN, a blank cell, sign lost."""
+    from ltr.evaluation import compare_runs
+    from ltr.evaluation.results import comparison_from_dict
+
+    qrels, runs = _three_runs(tmp_path)
+    (tmp_path / "worse.run").write_text(runs["a"].read_text().replace(" 2 a\n", " 0 x\n").replace(" 1 a\n",
+                                                                                               " 2 a\n"))
+    c = compare_runs({"a": runs["a"], "worse": tmp_path / "worse.run"}, qrels, metrics=["p@1"])
+    assert c.row("worse", "p@1")["effect_size"] == -np.inf and c.row("worse", "p@1")["delta"] == -1.0
+    c.save(tmp_path / "cmp.json")
+    saved = json.loads((tmp_path / "cmp.json").read_text())
+    assert saved["comparison"]["rows"][0]["effect_size"] is None  # strict JSON
+    back = comparison_from_dict(saved)
+    assert back.row("worse", "p@1")["effect_size"] == -np.inf
+    assert "| -inf |" in back.format("markdown", layout="long")
+
+
+def test_compare_says_another_tools_json_format_as_it_is(tmp_path, capsys):
+    """'its "format" is not in its first bytes' was said of {"format": "x"}."""
+    from ltr.cli import main
+
+    qrels, runs = _three_runs(tmp_path)
+    other = tmp_path / "other.json"
+    other.write_text('{"format": "x"}\n')
+    assert main(["compare", str(runs["a"]), str(other), "--qrels", str(qrels)]) == 1
+    assert (f"{other}: a JSON file, but not a result of ltr cv --out (its \"format\" is 'x', not "
+            "'ltrkit-result/1': another tool's)") in capsys.readouterr().err

@@ -188,8 +188,11 @@ def run(args: argparse.Namespace) -> int:
             if _tune_summary(path):
                 raise UsageError(f"{path}: ltr tune's --format json summary (its folds' choices), not its result: "
                                  "the result file is ltr tune's --out FILE, which compare takes")
-            raise ValueError(f"{path}: a JSON file, but not a result of ltr cv --out (its \"format\" is not in its "
-                             "first bytes: cut short, or another tool's); compare takes TREC runs and cv results")
+            declared = result_version(path, any_format=True)  # another tool's format, said as it is (trial t56)
+            why = (f"its \"format\" is {declared!r}, not {RESULT_FORMAT!r}: another tool's" if declared is not None
+                   else "its \"format\" is not in its first bytes: cut short, or another tool's")
+            raise ValueError(f"{path}: a JSON file, but not a result of ltr cv --out ({why}); compare takes TREC runs "
+                             "and cv results")
         elif args.encoding_errors != "strict":  # read here, with U+FFFD for invalid UTF-8
             from ltr.io import read_run
 
@@ -235,10 +238,11 @@ def run(args: argparse.Namespace) -> int:
                 raise ValueError(f"run {n!r} ({systems[n]}) has no lines (blank and '#' lines only)")
         raise UsageError(f"{', '.join(given[n] for n in runs)} {'is a run' if len(runs) == 1 else 'are runs'}: "
                          "comparing runs needs --qrels QRELS (cv results are then judged by their out-of-fold runs)")
-    if comp.dropped:
-        for n, q in comp.dropped.items():
+    if comp.dropped:  # who lacks what: the user reports the run that failed on those topics (trial t56)
+        for n, q in comp.lacking().items():
             shown = ", ".join(q[:10]) + (" ..." if len(q) > 10 else "")
-            note(args, f"{n}: {len(q)} queries not shared by every system left out: {shown}")
+            note(args, f"{n} lacks {len(q)} quer{'y' if len(q) == 1 else 'ies'} another system has, left out of "
+                       f"every system's tests (--intersection): {shown}")
     for m, q in comp.left_out.items():
         note(args, f"{m}: {len(q)} of {len(comp.qids)} queries have no value in any system (no relevant document) "
                    "and are left out of its tests and means")

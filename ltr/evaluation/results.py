@@ -33,6 +33,8 @@ Result file (JSON, strict: NaN and infinities are written as ``null``)::
                             "rows": [{"system", "metric", "mean",
                             "baseline_mean", "delta", "relative", "wins", "ties", "losses", "effect_size",
                             "tests": {"t": {"statistic", "pvalue", "pvalue_adjusted", "significant"}}}]},
+                            # (relative: null where the baseline's mean is 0; effect_size: null for +-inf, every
+                            # difference the same non-zero value, with delta's sign, as it is read back)
       "datasets": [{"name", "n_queries", "n_rows", "n_features", "label_counts": {"0": 2140, ...},
                     "rows_per_query": [...]}],
       "settings": {...}
@@ -411,6 +413,13 @@ class Comparison:
                 f"{', '.join(self.metrics)}; tests {', '.join(self.tests)} ({self.correction}); .format() for the "
                 "table>")
 
+    def lacking(self) -> dict[str, list[str]]:
+        """With ``queries="intersection"``: the queries each system lacks that another system has (what left them
+        out of every system's tests; ``dropped`` names the systems that had them), systems lacking none omitted."""
+        everyone = list(dict.fromkeys(q for n in self.systems for q in self.dropped.get(n, ())))
+        lacks = {n: [q for q in everyone if q not in set(self.dropped.get(n, ()))] for n in self.systems}
+        return {n: q for n, q in lacks.items() if q}
+
     def kept(self, metric: str) -> np.ndarray:
         """A mask over ``qids``: the queries ``metric``'s tests and means are over (all but ``left_out[metric]``)."""
         out = set(self.left_out.get(metric, ()))
@@ -534,8 +543,11 @@ def comparison_from_dict(d: Mapping[str, Any]) -> Comparison:
     rows = []
     for r in cmp["rows"]:
         r = dict(r)
-        for key in ("relative", "effect_size"):
-            r[key] = math.nan if r.get(key) is None else r[key]
+        r["relative"] = math.nan if r.get("relative") is None else r["relative"]
+        if r.get("effect_size") is None:  # strict JSON's null for d = +-inf (constant non-zero differences):
+            delta = r.get("delta")  # its sign is the mean difference's (a report showed a blank, trial t56)
+            nonzero = isinstance(delta, (int, float)) and math.isfinite(delta) and delta != 0
+            r["effect_size"] = math.copysign(math.inf, delta) if nonzero else math.nan
         rows.append(r)
     return Comparison([s["name"] for s in d["systems"]], d["baseline"], list(d["metrics"]), list(d["qids"]),
                       per_query, rows, list(cmp["tests"]), cmp["correction"], float(cmp["alpha"]),
@@ -705,10 +717,10 @@ def _head(path: str | os.PathLike) -> bytes:
         return b""
 
 
-def result_version(path: str | os.PathLike) -> str | None:
+def result_version(path: str | os.PathLike, *, any_format: bool = False) -> str | None:
     """The ``"format"`` a JSON file declares in its first bytes when it is an ltrkit result's of any version
-    (``ltrkit-result/N``), else None."""
+    (``ltrkit-result/N``), else None; with ``any_format``, whatever format it declares there (another tool's)."""
     import re
 
-    m = re.search(rb'"format"\s*:\s*"(ltrkit-result/[^"]*)"', _head(path))
-    return m.group(1).decode("ascii", "replace") if m else None
+    m = re.search(rb'"format"\s*:\s*"(' + (rb'[^"]*' if any_format else rb'ltrkit-result/[^"]*') + rb')"', _head(path))
+    return m.group(1).decode("utf-8", "replace") if m else None

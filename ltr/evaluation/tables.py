@@ -99,6 +99,11 @@ def long_rows(c: Comparison, digits: int, raw: bool) -> tuple[list[str], list[li
     return header, rows
 
 
+def _queries_shown(queries: list[str]) -> str:
+    shown = ", ".join(queries[:10]) + (f" and {len(queries) - 10} more" if len(queries) > 10 else "")
+    return f"quer{'y' if len(queries) == 1 else 'ies'} {shown}"
+
+
 def comparison_footnote(c: Comparison) -> str:
     m = len(c.systems) - 1
     corr = {"holm": "Holm-adjusted", "bonferroni": "Bonferroni-adjusted", "none": "unadjusted"}[c.correction]
@@ -108,11 +113,8 @@ def comparison_footnote(c: Comparison) -> str:
             f"comparison{'s' if m != 1 else ''} per metric); {len(c.qids)} queries"
             f"{', less those a metric leaves out (below)' if c.left_out else ''}.")
     if c.dropped:  # {system: its queries left out, which another system lacks}
-        queries = list(dict.fromkeys(str(q) for v in c.dropped.values() for q in v))
-        shown = ", ".join(queries[:10]) + (f" and {len(queries) - 10} more" if len(queries) > 10 else "")
-        systems = ", ".join(name for name, v in c.dropped.items() if len(v))
-        note += (f" Evaluated on the common queries only: quer{'y' if len(queries) == 1 else 'ies'} {shown} left out "
-                 f"of {systems}, which another system lacks.")
+        lacks = "; ".join(f"{name} lacks {_queries_shown(q)}" for name, q in c.lacking().items())
+        note += f" Evaluated on the common queries only ({lacks}: left out of every system's tests)."
     if len(c.tests) > 1 or c.tests[0] != "t":  # every test's settings, so that its p-values can be reproduced
         from ltr.evaluation.significance import TIE_TOL
 
