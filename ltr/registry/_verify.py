@@ -296,7 +296,8 @@ def _set_level(entry: Entry, pairs: list[tuple[ExpectedFile, FileCheck]], report
         lacking = [s for s in every if s not in have and s not in unsure]
         unsure -= have
         report.notes.append(f"query segments present: {', '.join(sorted(have)) or 'none'}; "
-                            + (f"in files that differ from the registry: {', '.join(sorted(unsure))}; "
+                            + (f"perhaps present (their files differ from the registry and may not hold them): "
+                               f"{', '.join(sorted(unsure))}; "
                                if unsure else "") + f"missing: {', '.join(lacking) or 'none'}")
     if checks and all(c.status == "missing" for c in checks):
         report.problems.append(f"none of the files of {entry.name} is here; is this the right folder? "
