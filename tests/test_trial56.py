@@ -159,3 +159,21 @@ def test_compare_says_another_tools_json_format_as_it_is(tmp_path, capsys):
     assert main(["compare", str(runs["a"]), str(other), "--qrels", str(qrels)]) == 1
     assert (f"{other}: a JSON file, but not a result of ltr cv --out (its \"format\" is 'x', not "
             "'ltrkit-result/1': another tool's)") in capsys.readouterr().err
+
+
+def test_doctor_says_whether_a_rar_unpacker_is_installed(monkeypatch, capsys):
+    """Every LETOR 4.0 set is a RAR archive; a newcomer learnt that fetch needs unrar, 7z or bsdtar only after the
+    download."""
+    import shutil
+
+    from ltr.cli import main
+    from ltr.registry import rar_unpacker
+
+    monkeypatch.setattr(shutil, "which", lambda tool: "/opt/bin/7z" if tool in ("7z", "bsdtar") else None)
+    found = rar_unpacker()
+    assert found["tool"] == "7z" and found["path"] == "/opt/bin/7z"  # the first fetch tries (after unrar)
+    assert {"mq2007", "mq2008", "mq2008-semi"} <= set(found["sets"]) and "mslr-web10k" not in found["sets"]
+    monkeypatch.setattr(shutil, "which", lambda tool: None)
+    assert main(["doctor", "--no-trials"]) == 0
+    row = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("RAR unpacker"))
+    assert "no" in row.split() and "none of unrar, 7z, bsdtar: apt-get install unrar" in row

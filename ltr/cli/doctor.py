@@ -77,6 +77,14 @@ def run(args: argparse.Namespace) -> int:
         ["CuPy", _status(r["cupy"]), f"{r['cupy']['version'] or 'not installed'}; "
                                       f"{r['cupy'].get('detail', 'not tried')}"],
     ]
+    from ltr.registry import rar_unpacker
+
+    r["unpacker"] = rar_unpacker()
+    rar = r["unpacker"]
+    rows.append(["RAR unpacker", "found" if rar["tool"] else "no",
+                 f"ltr data fetch of {', '.join(rar['sets'])} (.rar): "
+                 + (f"{rar['tool']} ({rar['path']})" if rar["tool"] else
+                    "none of unrar, 7z, bsdtar: apt-get install unrar (or 7zip, or libarchive-tools for bsdtar)")])
     r["extras"] = extras()
     for name, e in r["extras"].items():
         found = ", ".join(f"{d} {v}" for d, v in e["versions"].items() if v)

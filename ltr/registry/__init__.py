@@ -60,12 +60,27 @@ __all__ = [
     "layout_file",
     "list_datasets",
     "load",
+    "rar_unpacker",
     "said_fetch_differences",
     "split_path",
     "query_in_two_tests",
     "verify",
     "warn_on_differences",
 ]
+
+
+def rar_unpacker() -> dict:
+    """What :func:`fetch` unpacks a RAR archive with (the Python standard library reads none): ``{"tool": "unrar",
+    "7z" or "bsdtar" (the first installed, as fetch tries them) or None, "path": its path or None, "sets": the
+    registered sets with a RAR archive}``. ``ltr doctor`` shows it: a user learnt of it only after the download
+    (trial t56)."""
+    import shutil
+
+    from ltr.registry._fetch import RAR_TOOLS
+
+    tool = next((t for t, _ in RAR_TOOLS if shutil.which(t)), None)
+    sets = [n for n in list_datasets() if any(a.get("format") == "rar" for a in get(n).archives)]
+    return {"tool": tool, "path": shutil.which(tool) if tool else None, "sets": sets}
 
 
 def get(name: str | Entry) -> Entry:

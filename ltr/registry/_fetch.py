@@ -50,7 +50,7 @@ from ltr.registry._catalog import Entry
 from ltr.registry._errors import ArchiveError, ChecksumError, DatasetLayoutError, DownloadError
 from ltr.registry._verify import verify_copy
 
-__all__ = ["MARKER", "DOWNLOADS", "fetch_entry"]
+__all__ = ["MARKER", "DOWNLOADS", "RAR_TOOLS", "fetch_entry"]
 
 logger = logging.getLogger(__name__)
 
@@ -75,7 +75,7 @@ _MAGIC = {"zip": ("a ZIP archive", ((0, b"PK\x03\x04", ""), (0, b"PK\x05\x06", "
           "tar": ("a tar archive", _TAR),
           "gz": ("a gzip file", ((0, b"\x1f\x8b", ""),)),
           "rar": ("a RAR archive", ((0, b"Rar!\x1a\x07", ""),))}
-_RAR_TOOLS = (("unrar", ["x", "-o+", "-idq", "{archive}", "{dest}/"]),
+RAR_TOOLS = (("unrar", ["x", "-o+", "-idq", "{archive}", "{dest}/"]),
               ("7z", ["x", "-y", "-o{dest}", "{archive}"]),
               ("bsdtar", ["-x", "-f", "{archive}", "-C", "{dest}"]))
 
@@ -332,7 +332,7 @@ def _safe_member(dest: Path, name: str) -> Path:
 
 def _run_rar_tool(path: Path, dest: Path, name: str, final: Path) -> None:
     failed = []
-    for tool, args in _RAR_TOOLS:  # each installed tool in turn: one may fail for its own reasons (an old unrar)
+    for tool, args in RAR_TOOLS:  # each installed tool in turn: one may fail for its own reasons (an old unrar)
         exe = shutil.which(tool)
         if exe is None:
             continue
