@@ -460,5 +460,5 @@ def run(args: argparse.Namespace) -> int:
         stale = sorted(p.name for p in Path(args.save_dir).glob("Fold*") if p.is_dir() and p.name not in written)
         if stale:
             note(args, f"note: {args.save_dir} also holds {', '.join(stale)} of an earlier run (this one wrote "
-                       f"{len(written)} folds)")
+                       f"{len(written)} fold{'s' if len(written) != 1 else ''})")
     return 0

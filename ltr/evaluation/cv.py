@@ -460,7 +460,8 @@ class FoldProgress:
         self.start, self.done = clock(), 0
         self.bar = terminal_bar(n_folds, f"cv {name}", "fold", file)
         if self.bar is None:  # not a terminal: lines instead
-            self._line(f"{n_folds} folds, " + ("one at a time" if workers == 1 else f"{workers} at a time"))
+            self._line(f"{n_folds} fold{'s' if n_folds != 1 else ''}, "
+                       + ("one at a time" if workers == 1 else f"{workers} at a time"))
 
     def _line(self, text: str) -> None:
         say(f"cv {self.name}: {text}", self.file)
