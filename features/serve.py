@@ -884,8 +884,8 @@ class Reranker:
         return X.astype(np.float32)  # as extract() returns them and the LETOR file holds them
 
     def _doc_index(self, doc_ids: Sequence[str], on_unknown: str, what: str) -> tuple[NDArray[np.int32], tuple]:
-        if on_unknown not in ("error", "drop"):
-            raise ValueError(f"on_unknown must be 'error' or 'drop', got {on_unknown!r}")
+        if on_unknown not in ("error", "drop", "warn"):  # rerank_run's and ltr rerank's 'warn' too (trial t56)
+            raise ValueError(f"on_unknown must be 'error', 'warn' or 'drop', got {on_unknown!r}")
         ids = [str(d) for d in doc_ids]
         docs = self.index.doc_index(ids)
         bad = docs < 0
@@ -898,6 +898,10 @@ class Reranker:
                     f"{'is' if len(unknown) == 1 else 'are'} not in the collection "
                     f"(first: {', '.join(map(repr, _first(unknown)))}); pass on_unknown='drop' to rerank the others",
                     unknown)
+            if on_unknown == "warn":
+                log.warning("%s: %d of the %d candidate documents %s not in the collection, dropped (first: %s)",
+                            what, len(unknown), len(ids), "is" if len(unknown) == 1 else "are",
+                            ", ".join(map(repr, _first(unknown))))
             docs = docs[~bad]
         if np.unique(docs).shape[0] != docs.shape[0]:
             seen: set[int] = set()
@@ -969,9 +973,10 @@ class Reranker:
             ranked by them, ties in the order given, as :meth:`rerank_run` ranks a run without a rank column.
         qid : str, optional
             The query id, for features that look scores up by it (``neural_file``).
-        on_unknown : {"error", "drop"}
+        on_unknown : {"error", "warn", "drop"}
             Candidates the collection lacks: an :class:`UnknownCandidatesError` naming them, or dropped (listed in
-            the result's ``unknown``).
+            the result's ``unknown``) with a warning on the ``features.serve`` logger ("warn", as :meth:`rerank_run`'s
+            default) or without ("drop").
 
         Returns
         -------

@@ -338,6 +338,28 @@ def test_unknown_documents_are_an_error_or_dropped_and_listed(adi):
     assert moved.unknown == got.unknown and sorted(moved.doc_ids) == sorted(docs)
 
 
+def test_rerank_takes_warn_as_rerank_run_and_the_command_do(adi, caplog):
+    """on_unknown='warn', rerank_run's default and one of ltr rerank's two choices, was refused by rerank and
+    rerank_many ("must be 'error' or 'drop'", trial t56): it drops as 'drop' does, and says so."""
+    reranker = Reranker.load(adi.models["lightgbm"], index=adi.index)
+    qid = next(iter(reference(adi, "lightgbm")))
+    docs, scores = first_stage(adi, qid)
+    dropped = reranker.rerank(adi.texts[qid], [*docs, "no-such-doc"], scores=[*scores, 0.0], on_unknown="drop")
+    with caplog.at_level(logging.WARNING, logger="features.serve"):
+        warned = reranker.rerank(adi.texts[qid], [*docs, "no-such-doc"], scores=[*scores, 0.0], on_unknown="warn")
+        many = reranker.rerank_many({qid: (adi.texts[qid], [*docs, "no-such-doc"], [*scores, 0.0])},
+                                    on_unknown="warn")
+    assert warned.doc_ids == dropped.doc_ids and np.array_equal(warned.scores, dropped.scores)
+    assert warned.unknown == many[qid].unknown == ("no-such-doc",)
+    said = [r.getMessage() for r in caplog.records]
+    assert said == [f"doc_ids: 1 of the {len(docs) + 1} candidate documents is not in the collection, dropped "
+                    "(first: 'no-such-doc')",
+                    f"query {qid!r}: 1 of the {len(docs) + 1} candidate documents is not in the collection, dropped "
+                    "(first: 'no-such-doc')"]
+    with pytest.raises(ValueError, match="on_unknown must be 'error', 'warn' or 'drop', got 'skip'"):
+        reranker.rerank(adi.texts[qid], docs, on_unknown="skip")
+
+
 def test_rerank_run_takes_pyterrier_and_ir_datasets_topics_and_warns_of_what_it_drops(adi, caplog):
     """PyTerrier passes topics as a (qid, query) frame, ir_datasets as (query_id, text): rerank_run failed with
     "'numpy.ndarray' object is not callable" on them (and on a Series and the toolkit's own Queries), and its
