@@ -626,14 +626,25 @@ LIGHTGBM_BINNING_PARAMS = (
 )
 
 
+def _file_digest(path) -> str:
+    """SHA-256 of a file's bytes; the reason it cannot be read otherwise (LightGBM then says its own error)."""
+    import hashlib
+
+    try:
+        with open(path, "rb") as f:
+            return hashlib.sha256(f.read()).hexdigest()  # a forced-bins file is small JSON
+    except (OSError, TypeError) as e:
+        return f"unreadable: {e}"
+
+
 def lightgbm_dataset(lgb, train: TrainSet, params: dict):
     """LightGBM's training Dataset, from the binary cache in ``train.cache`` when this data was binned before.
 
     The key is a SHA-256 of the data (features, labels, query sizes, weights), of the parameters that affect
     binning (:data:`LIGHTGBM_BINNING_PARAMS`, by LightGBM's canonical names: an alias in ``engine_params``,
-    ``max_bins``, keys as ``max_bin``) and of LightGBM's version. A miss bins the data and saves ``<key>.bin``
-    atomically (a temporary name, then a rename); a hit loads it and skips the binning, most of the Dataset
-    construction for MSLR-WEB30K-sized data.
+    ``max_bins``, keys as ``max_bin``; the content of ``forcedbins_filename``'s file too) and of LightGBM's version.
+    A miss bins the data and saves ``<key>.bin`` atomically (a temporary name, then a rename); a hit loads it and
+    skips the binning, most of the Dataset construction for MSLR-WEB30K-sized data.
     """
     import hashlib
     import json
@@ -656,6 +667,9 @@ def lightgbm_dataset(lgb, train: TrainSet, params: dict):
     canonical = {alias: name for name, aliases in lightgbm_alias_table().items() for alias in aliases}
     named = {canonical.get(k, k): v for k, v in params.items()}  # max_bins is max_bin: one key for either spelling
     binning = {k: named[k] for k in LIGHTGBM_BINNING_PARAMS if k in named}
+    if binning.get("forcedbins_filename"):  # the bins are the file's content, not its name: an edited file reused
+        binning["forcedbins_filename"] = [binning["forcedbins_filename"],  # the old bins silently (trial t56)
+                                          _file_digest(binning["forcedbins_filename"])]
     h.update(json.dumps([binning, lgb.__version__], sort_keys=True, default=str).encode())
     folder = os.fspath(train.cache)
     os.makedirs(folder, exist_ok=True)
