@@ -507,7 +507,7 @@ def test_a_run_judged_with_such_labels_and_the_exp2_gain_is_refused():
     qrels = pd.DataFrame({"qid": ["1", "1"], "docno": ["a", "b"], "rel": [2000, 3]})
     run = pd.DataFrame({"qid": ["1", "1"], "docno": ["a", "b"], "score": [2.0, 1.0]})
     assert evaluate_run(qrels, run, ["ndcg@10"])["ndcg@10"] == pytest.approx(1.0)  # linear, trec_eval's default
-    with pytest.raises(LabelRangeError, match="label 2000 at row 0"):
+    with pytest.raises(LabelRangeError, match="label 2000 at query 1 document a of the qrels"):  # (was: row 0)
         evaluate_run(qrels, run, ["ndcg@10"], gain="exp2")
 
 

@@ -201,3 +201,37 @@ def test_the_dataset_cache_keys_a_forced_bins_file_by_its_content(tmp_path, caps
     cached, fresh = train("cached.txt", "--dataset-cache", tmp_path / "c"), train("fresh.txt")
     assert fresh != old  # the edit changes the model
     assert cached == fresh and len(list((tmp_path / "c").glob("*.bin"))) == 2
+
+
+def test_exp2_gains_adding_up_past_a_double_are_refused_not_left_out_of_the_mean(tmp_path, capsys):
+    """Three labels 1023 (each below the limit of 1024, accepted) gave NDCG inf/inf = NaN, and the query left the
+    mean without a word (0.6309 for 0.8155, '1 query averaged', exit 0)."""
+    from ltr.cli import main
+    from ltr.exceptions import LabelRangeError
+    from ltr.metrics import evaluate, evaluate_per_query
+
+    y, s = [1023, 1023, 1023, 1, 0], [0.1, 0.5, 0.3, 0.0, 1.0]
+    with pytest.raises(LabelRangeError, match=r"labels 1023, 1023, 1023 of the query at row 0 \(query index 0\): "
+                                              r"their exp2 gains .* add up past what float64 holds"):
+        evaluate(y, s, group=[3, 2], metrics=["ndcg"])
+    assert evaluate(y, s, group=[3, 2], metrics=["ndcg"], gain="linear")["ndcg"] == pytest.approx(
+        (1 + 1 / np.log2(3)) / 2)
+    # what fits is measured as before: ndcg@1 of the same query (one gain), two labels 1022
+    assert evaluate_per_query(y, s, group=[3, 2], metrics=["ndcg@1"])["ndcg@1"].tolist() == [1.0, 0.0]
+    got = evaluate_per_query([1022, 1022, 0], [0.0, 1.0, 2.0], group=[3], metrics=["ndcg"])["ndcg"][0]
+    assert got == pytest.approx((1 / np.log2(3) + 1 / np.log2(4)) / (1 + 1 / np.log2(3)), rel=1e-15)
+    letor, scores = tmp_path / "big.txt", tmp_path / "big.scores"
+    letor.write_text("2 qid:7 1:1\n1 qid:7 1:2\n1023 qid:8 1:1\n1023 qid:8 1:2\n1023 qid:8 1:3\n")
+    scores.write_text("0\n1\n0.1\n0.5\n0.3\n")
+    assert main(["evaluate", str(letor), "--scores", str(scores), "--metrics", "ndcg"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"ltr evaluate: error: labels 1023, 1023, 1023 of the query at {letor}:3: their exp2 "
+                          "gains") and err.rstrip().endswith("pass --gain linear (gain = rel, as trec_eval's NDCG)")
+    qrels, run = tmp_path / "qrels", tmp_path / "run"
+    qrels.write_text("1 0 a 1023\n1 0 b 1023\n1 0 c 1023\n2 0 a 1\n")
+    run.write_text("1 Q0 a 1 3 t\n1 Q0 b 2 2 t\n1 Q0 c 3 1 t\n2 Q0 a 1 1 t\n")
+    assert main(["evaluate", "--qrels", str(qrels), "--run", str(run), "--gain", "exp2", "--metrics", "ndcg"]) == 1
+    assert "error: labels 1023, 1023, 1023 of query 1 of the qrels: their exp2 gains" in capsys.readouterr().err
+    assert main(["evaluate", "--qrels", str(qrels), "--run", str(run), "--metrics", "ndcg"]) == 0  # linear: fine
+    with pytest.raises(LabelRangeError, match="labels 1023, 1023, 1023 of the query at row 0: their exp2 gains"):
+        Ranker(engine="linear").fit(np.eye(5), np.array(y, dtype=float), group=[3, 2])

@@ -134,6 +134,49 @@ def _check_exponential_gains(labels, group_ptr, ideal, ideal_ptr, parsed, gain_c
             raise exp2_gain_error(arr[np.argmax(over)], _first_bad_row(over, ptr), ", ".join(exp2),
                                   python_fix="pass gain='linear' (gain = rel, as trec_eval's NDCG)",
                                   cli_fix="pass --gain linear (gain = rel, as trec_eval's NDCG)")
+    cutoffs = [p.k for p in parsed if p.spec.code in _GAIN_METRICS]
+    k = None if None in cutoffs else max(cutoffs)
+    for arr, ptr in ((labels, group_ptr), (ideal, ideal_ptr)):
+        row = exp2_dcg_overflow(arr, ptr, k)
+        if row is not None:
+            raise exp2_sum_error(arr, ptr, row, f"the query at {_first_bad_row(np.arange(arr.size) == row, ptr)}",
+                                 ", ".join(exp2),
+                                 python_fix="pass gain='linear' (gain = rel, as trec_eval's NDCG)",
+                                 cli_fix="pass --gain linear (gain = rel, as trec_eval's NDCG)")
+
+
+#: Below this label no exp2 DCG overflows: 2^63 gains of less than 2^960 each add up below 2^1023.
+_EXP2_SUM_SAFE = 960
+_DCG_CEILING = float(np.finfo(np.float64).max) * (1 - 1e-9)
+
+
+def exp2_dcg_overflow(labels: NDArray[np.float64], group_ptr: NDArray[np.int64], k: int | None) -> int | None:
+    """The first row of the first query whose labels, each below :data:`EXP2_LIMIT`, have exp2 gains that add up
+    past float64 in its ideal DCG (its top ``k`` labels; all with None), else None. Three labels 1023 gave NDCG
+    inf/inf = NaN, and the query left the mean without a word (trial t56). A sum within 1e-9 of float64's largest
+    counts too: the kernels add in another order."""
+    if not labels.size or labels.max() < _EXP2_SUM_SAFE:
+        return None
+    sizes = np.diff(group_ptr)
+    for q in np.unique(np.repeat(np.arange(sizes.size), sizes)[labels >= _EXP2_SUM_SAFE]):
+        top = np.sort(labels[group_ptr[q]:group_ptr[q + 1]])[::-1][:k]
+        with np.errstate(over="ignore"):
+            dcg = float(np.sum((np.exp2(top) - 1.0) / np.log2(np.arange(2, top.size + 2))))
+        if not dcg < _DCG_CEILING:
+            return int(group_ptr[q])
+    return None
+
+
+def exp2_sum_error(labels, group_ptr, row: int, where: str, names: str, *, python_fix: str,
+                   cli_fix: str) -> LabelRangeError:
+    """The error for :func:`exp2_dcg_overflow`'s query, named by ``where`` ("the query at FILE:LINE")."""
+    q = int(np.searchsorted(group_ptr, row, side="right")) - 1
+    top = np.sort(labels[group_ptr[q]:group_ptr[q + 1]])[::-1]
+    shown = ", ".join(f"{v:g}" for v in top[:3]) + (", ..." if top.size > 3 else "")
+    return LabelRangeError(
+        f"labels {shown} of {where}: their exp2 gains 2^rel - 1 add up past what float64 holds in the "
+        f"ideal DCG of {names} (which would come out inf/inf = NaN); such labels encode an order, as in "
+        "MQ2007/8-list, rather than grades", python_fix=python_fix, cli_fix=cli_fix)
 
 
 def _run_kernel(

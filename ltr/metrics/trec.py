@@ -295,6 +295,7 @@ def evaluate_run_per_query(
     conventions = dict(gain=gain, ties="stable", no_relevant=no_relevant, rel_threshold=rel_threshold,
                        max_grade=max_grade)
 
+    _name_exp2_overflow(judged, ideal, _offsets(judged_sizes), parsed, gain)
     # The rows are already in trec_eval's order: "stable" keeps it for equal scores.
     results = per_query_with_ideal(
         np.ascontiguousarray(labels), np.ascontiguousarray(scores), _offsets(run_sizes), ideal,
@@ -314,6 +315,28 @@ def evaluate_run_per_query(
             _offsets(np.bincount(query_of_judgment[list_judged], minlength=qids.size)), bprefs, **conventions,
         ))
     return pd.DataFrame({p.name: results[p.name] for p in parsed}, index=pd.Index(qids, name="qid"))
+
+
+def _name_exp2_overflow(judged, ideal, ideal_ptr, parsed, gain: str) -> None:
+    """A grade the exp2 gain cannot hold, or grades whose gains add up past float64 in a query's ideal DCG, named
+    by the query and document of the judgments (the metrics, which see arrays, named 'row 0 (query index 0)')."""
+    from ltr.metrics.api import EXP2_LIMIT, exp2_dcg_overflow, exp2_gain_error, exp2_sum_error
+
+    gains = [p for p in parsed if p.spec.code in (K.DCG, K.NDCG, K.MEAN_NDCG)]
+    names = [p.name for p in gains]
+    if gain != "exp2" or not names or not ideal.size:
+        return
+    fix = dict(python_fix="pass gain='linear' (gain = rel, as trec_eval's NDCG)",
+               cli_fix="pass --gain linear (gain = rel, as trec_eval's NDCG)")
+    if ideal.max() >= EXP2_LIMIT:
+        row = int(np.argmax(ideal >= EXP2_LIMIT))
+        raise exp2_gain_error(ideal[row], f"query {judged['qid'].iat[row]} document {judged['docno'].iat[row]} of "
+                                          "the qrels", ", ".join(names), **fix)
+    cutoffs = [p.k for p in gains]
+    row = exp2_dcg_overflow(ideal, ideal_ptr, None if None in cutoffs else max(cutoffs))
+    if row is not None:
+        raise exp2_sum_error(ideal, ideal_ptr, row, f"query {judged['qid'].iat[row]} of the qrels", ", ".join(names),
+                             **fix)
 
 
 def evaluate_run(

@@ -92,7 +92,7 @@ import scipy.sparse as sp
 from numpy.typing import NDArray
 
 from ltr.exceptions import ModelFormatError
-from ltr.metrics.api import EXP2_LIMIT, exp2_gain_error
+from ltr.metrics.api import EXP2_LIMIT, exp2_dcg_overflow, exp2_gain_error, exp2_sum_error
 from ltr.rankers import _coordinate_ascent as K
 
 __all__ = [
@@ -340,6 +340,12 @@ class MetricTarget:
             i = int(np.argmax(self.y >= EXP2_LIMIT))
             raise exp2_gain_error(self.y[i], f"row {i}", self.metric, python_fix="pass engine_params={'gain': "
                                   "'linear'}", cli_fix="pass --param gain=linear")
+        if gain == "exp2" and self.code in (K.DCG, K.NDCG):
+            row = exp2_dcg_overflow(self.y, self.group_ptr, self.k or None)
+            if row is not None:  # each label below the limit, their gains' sum past float64: NaN to optimise
+                raise exp2_sum_error(self.y, self.group_ptr, row, f"the query at row {row}", self.metric,
+                                     python_fix="pass engine_params={'gain': 'linear'}",
+                                     cli_fix="pass --param gain=linear")
         nq = self.group_ptr.size - 1
         self.useful = np.empty(max(1, self.y.size), dtype=np.int64)
         self.useful_ptr = np.empty(nq + 1, dtype=np.int64)
