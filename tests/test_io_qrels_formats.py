@@ -264,8 +264,12 @@ def test_an_integral_relevance_written_as_a_float_is_that_integer(tmp_path):
     p = put(tmp_path, "q.txt", floats.encode())
     assert detect_qrels_format(p) == "trec" and triples(both_paths(p)) == CLEAN_TRIPLES
     assert ir_measures_qrels(put(tmp_path, "ints.txt", CLEAN_QRELS.encode())) == CLEAN_TRIPLES
-    odd = put(tmp_path, "odd.txt", b"1 0 a 1e0\n1 0 b +3.0\n1 0 c 20E-1\n")  # the slow path
+    odd = put(tmp_path, "odd.txt", b"1 0 a 1e0\n1 0 b +3.0\n1 0 c 2.0E0\n")  # the slow path
     assert triples(both_paths(odd)) == [("1", "a", 1), ("1", "b", 3), ("1", "c", 2)]
+    # 20E-1 is 2, but trec_eval's atol reads 20 (the leading integer): refused since trial t56 (it was read as 2)
+    with pytest.raises(TrecFormatError, match=r"relevance 20E-1 in exponent notation is 2, which trec_eval reads as "
+                                              r"20"):
+        read_qrels(put(tmp_path, "odd2.txt", b"1 0 a 1\n1 0 c 20E-1\n"))
     assert triples(both_paths(put(tmp_path, "l", b"q d 3.0\n"), "qdr")) == [("q", "d", 3)]
     covid = put(tmp_path, "covid.txt", b"1 1 d1 2.0\n1 0.5 d2 1.0\n")  # float relevance, any iteration
     assert detect_qrels_format(covid) == "trec" and triples(both_paths(covid)) == [("1", "d1", 2), ("1", "d2", 1)]

@@ -235,3 +235,20 @@ def test_exp2_gains_adding_up_past_a_double_are_refused_not_left_out_of_the_mean
     assert main(["evaluate", "--qrels", str(qrels), "--run", str(run), "--metrics", "ndcg"]) == 0  # linear: fine
     with pytest.raises(LabelRangeError, match="labels 1023, 1023, 1023 of the query at row 0: their exp2 gains"):
         Ranker(engine="linear").fit(np.eye(5), np.array(y, dtype=float), group=[3, 2])
+
+
+def test_a_qrels_relevance_in_exponent_notation_that_trec_eval_reads_otherwise_is_refused(tmp_path):
+    """'1e1' was read as grade 10, where trec_eval's atol reads 1 (NDCG 1.0000 against trec_eval's 0.8597); a
+    printf %e grade that atol reads the same ('2.000000e+00') stays 2."""
+    from ltr.exceptions import TrecFormatError
+    from ltr.io import read_qrels
+
+    path = tmp_path / "qrels"
+    path.write_text("1 0 a 2.000000e+00\n1 0 b 0\n")
+    assert read_qrels(path)["rel"].tolist() == [2, 0]
+    path.write_text("1 0 a 0\n1 0 b 1.000000e+01\n")
+    with pytest.raises(TrecFormatError) as e:
+        read_qrels(path)
+    assert str(e.value) == (f"{path}:2: relevance 1.000000e+01 in exponent notation is 10, which trec_eval reads as "
+                            "1 (its atol reads the leading integer): write the grade as an integer (token "
+                            "'1.000000e+01')")

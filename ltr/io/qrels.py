@@ -30,9 +30,10 @@ As trec_eval reads qrels (its ``get_qrels.c``), in every whitespace-separated la
 starts with ``#`` is a comment, and a relevance written as a number with an integral value (``2.0``) is that integer
 (trec_eval's ``atol`` reads 2). Blank lines, indented comments and consecutive comment lines, at which trec_eval
 stops ("Malformed line"), are skipped too; a relevance of ``2.5``, which ``atol`` would silently truncate to 2, is an
-error. Fields are split where trec_eval splits them, at C ``isspace`` (space, tab, ``\\v``, ``\\f``, ``\\r``):
-a no-break space, U+2028 or any other character is part of an id, as in :func:`ltr.io.read_run`. Lines end at LF,
-CR LF or CR alone (not at the other breaks of ``str.splitlines``, so that line numbers are the file's).
+error, and so is ``1e1``, which ``atol`` reads as 1 (``2.000000e+00``, read as 2 either way, is 2). Fields are
+split where trec_eval splits them, at C ``isspace`` (space, tab, ``\\v``, ``\\f``, ``\\r``): a no-break space,
+U+2028 or any other character is part of an id, as in :func:`ltr.io.read_run`. Lines end at LF, CR LF or CR alone
+(not at the other breaks of ``str.splitlines``, so that line numbers are the file's).
 
 Ids are strings (``"01"`` and ``"1"`` are different TREC queries), except that the SMART and Cranfield layouts
 zero-pad numeric ids, which lose their padding (CACM's ``01`` -> ``"1"``) as the ``.I`` ids of their collections
@@ -120,6 +121,12 @@ def _head(text: str, k: int) -> list[tuple[int, list[str]]]:
         if len(out) == k or size >= len(text):
             return out
         size *= 4
+
+
+def _atol(token: str) -> int:
+    """C's ``atol`` of a token, as trec_eval reads a relevance: its leading integer (0 where none)."""
+    m = re.match(r"[+-]?\d+", token)
+    return int(m.group()) if m else 0
 
 
 def _integral(token: str) -> int | None:
@@ -333,6 +340,12 @@ def _columns(spath: str, rows: list[tuple[int, list[str]]], format: str):
                         f"recognised is BEIR's ({' '.join(_BEIR_HEADER)} score, format 'beir'): delete the line or "
                         "write that header")
             raise TrecFormatError(f"{what} must be an integer", spath, rows[i][0], rel_tokens[i], hint=hint)
+        i = next((i for i, (t, v) in enumerate(zip(rel_tokens, values))
+                  if v != _atol(t) and -(2**63) <= v < 2**63), None)  # (past 64 bits: said below)
+        if i is not None and format == "trec":  # 1e1: trec_eval reads 1 (atol stops at the 'e'; trial t56)
+            raise TrecFormatError(f"relevance {rel_tokens[i]} in exponent notation is {values[i]}, which trec_eval "
+                                  f"reads as {_atol(rel_tokens[i])} (its atol reads the leading integer): write the "
+                                  "grade as an integer", spath, rows[i][0], rel_tokens[i])
         rels = values
     big = next((i for i, v in enumerate(rels) if not -(2**63) <= v < 2**63), None)
     if big is not None:
