@@ -252,3 +252,18 @@ def test_a_qrels_relevance_in_exponent_notation_that_trec_eval_reads_otherwise_i
     assert str(e.value) == (f"{path}:2: relevance 1.000000e+01 in exponent notation is 10, which trec_eval reads as "
                             "1 (its atol reads the leading integer): write the grade as an integer (token "
                             "'1.000000e+01')")
+
+
+def test_evaluate_per_query_names_a_letor_files_queries_by_its_query_id_map(tmp_path, capsys):
+    """ltr evaluate DATA --scores S -q printed the LETOR numbers (1, 10, 11, ...) where ltr predict --run and ltr cv
+    --run-out write the collection's ids from DATA.qids.tsv: the lines could not be joined with the run's."""
+    from ltr.cli import main
+
+    data, scores = tmp_path / "d.txt", tmp_path / "s"
+    data.write_text("1 qid:1 1:1\n0 qid:1 1:2\n0 qid:2 1:1\n1 qid:2 1:2\n")
+    scores.write_text("1\n0\n1\n0\n")
+    (tmp_path / "d.txt.qids.tsv").write_text("1\tTOPIC-b\n2\tTOPIC-a\n")
+    assert main(["evaluate", str(data), "--scores", str(scores), "--metrics", "map", "-q", "--format", "trec"]) == 0
+    assert capsys.readouterr().out.split("\n")[:3] == ["map                   \tTOPIC-a\t0.5000",
+                                                         "map                   \tTOPIC-b\t1.0000",
+                                                         "map                   \tall\t0.7500"]

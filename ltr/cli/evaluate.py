@@ -47,7 +47,9 @@ def register(sub) -> None:
     add_encoding_errors(p)
     add_relevance_level(p, runs_only=False)
     p.add_argument("-q", "--per-query", action="store_true", dest="per_query",
-                   help="one row per query, then the mean (trec_eval's -q)")
+                   help="one row per query, then the mean (trec_eval's -q); a LETOR file's queries by the "
+                        "collection's ids where DATA.qids.tsv (ltr features) maps them, as ltr predict --run names "
+                        "them")
     p.add_argument("-c", "--complete", action="store_true",
                    help="runs: average over every judged query, a query the run lacks scoring 0 (trec_eval's -c; "
                         "default: the run's judged queries only)")
@@ -84,7 +86,13 @@ def _per_query_letor(args, names: list[str]):
     if args.relevance_level != 1:  # (a convention's own threshold is its default: another is refused by name)
         kw["rel_threshold"] = float(args.relevance_level)
     per = evaluate_per_query(d.y, score, group_ptr=d.group_ptr, metrics=names, **kw)
-    frame = pd.DataFrame(per, index=pd.Index([str(q) for q in d.query_ids], name="qid"))
+    qids = [str(q) for q in d.query_ids]
+    from ltr.io.qidmap import apply_qid_map, locate_qid_map, read_qid_map
+
+    where = locate_qid_map(args.data)
+    if where is not None:  # the collection's ids, as ltr predict --run and ltr cv --run-out write them (trial t56)
+        qids = apply_qid_map(read_qid_map(where), qids, where, args.data)
+    frame = pd.DataFrame(per, index=pd.Index(qids, name="qid"))
     if d.weight is not None:
         weights = d.sources.get("weight", "the data's weights")
         if args.convention == "lightgbm":  # LightGBM's mean over a Dataset with weights: by query weight
