@@ -267,3 +267,30 @@ def test_evaluate_per_query_names_a_letor_files_queries_by_its_query_id_map(tmp_
     assert capsys.readouterr().out.split("\n")[:3] == ["map                   \tTOPIC-a\t0.5000",
                                                          "map                   \tTOPIC-b\t1.0000",
                                                          "map                   \tall\t0.7500"]
+
+
+def test_a_list_option_given_twice_adds_up_or_is_refused_never_keeps_the_last_alone(tmp_path, capsys):
+    """--metrics added up; --tests, --formats, --names, --labels and --weights kept the last list alone and
+    --features the last FILE|IDS, exit 0 (report --formats md --formats html wrote no Markdown)."""
+    from ltr.cli import build_parser, main
+
+    parser = build_parser()
+    args = parser.parse_args(["compare", "a", "b", "--tests", "t", "--tests", "wilcoxon", "--names", "x",
+                              "--names", "y", "--labels", "0,1", "--labels", "2"])
+    assert (args.tests, args.names, args.labels) == ("t,wilcoxon", "x,y", "0,1,2")
+    report = ["report", "r.json", "--out", "o", "--formats", "md"]
+    assert parser.parse_args([*report, "--formats", "html"]).formats == "md,html"
+    assert parser.parse_args(report).formats == "md"  # the default replaced
+    assert parser.parse_args(["fuse", "a", "b", "--out", "o", "--weights", "1", "--weights", "0"]).weights == "1,0"
+    qrels, runs = _three_runs(tmp_path)
+    assert main(["compare", str(runs["a"]), str(runs["c"]), "--qrels", str(qrels), "--metrics", "p@1",
+                 "--intersection", "--tests", "t", "--tests", "wilcoxon", "--format", "csv"]) == 0
+    header = capsys.readouterr().out.splitlines()[0]
+    assert "p(t)" in header and "p(wilcoxon)" in header
+    for argv in (["train", "d.txt", "--features", "1,2", "--features", "3,4"],
+                 ["cv", "d.txt", "--drop-features", "1", "--drop-features", "2"],
+                 ["export", "m.txt", "--to", "solr", "--feature-names", "a,b", "--feature-names", "c,d"]):
+        with pytest.raises(SystemExit) as e:
+            parser.parse_args(argv)
+        assert e.value.code == 2
+        assert "given twice (" in capsys.readouterr().err

@@ -145,6 +145,11 @@ class _AddedUp(argparse.Action):
         setattr(namespace, self.dest, values if before is self.default or not before else f"{before},{values}")
 
 
+class AddedUp(_AddedUp):
+    """:class:`_AddedUp` for the other comma lists (``--tests``, ``--formats``, ``--names``, ``--labels``,
+    ``--weights``): given twice, each kept the last alone, a column or an output lost with exit 0 (trial t56)."""
+
+
 def add_metrics(p: argparse.ArgumentParser, default: str) -> None:
     from ltr.metrics import REGISTRY
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from ltr.cli._guard import UsageError, add_command, note, split_list
 from ltr.cli._options import (
+    AddedUp,
     add_encoding_errors,
     add_metrics,
     add_relevance_level,
@@ -31,7 +32,7 @@ def add_significance(p: argparse.ArgumentParser, default_tests: str) -> None:
     from ltr.evaluation.significance import CORRECTIONS
 
     g = p.add_argument_group("significance")
-    g.add_argument("--tests", default=default_tests,
+    g.add_argument("--tests", default=default_tests, action=AddedUp,
                    help="comma-separated paired tests among t, wilcoxon, randomization; the first marks the tables")
     g.add_argument("--correction", choices=tuple(CORRECTIONS), default="holm",
                    help="multiple-comparison correction over the systems compared with the baseline, per metric")
@@ -69,15 +70,16 @@ def register(sub) -> None:
                    help="layout of --qrels (detected from its first lines)")
     add_encoding_errors(p)
     add_relevance_level(p)
-    p.add_argument("--names", help="comma-separated system names (default: file names)")
+    p.add_argument("--names", action=AddedUp, help="comma-separated system names (default: file names)")
     p.add_argument("--baseline", help="the system the others are tested against (default: the first)")
     add_metrics(p, COMPARE_METRICS)
     add_significance(p, "t,wilcoxon,randomization")
     p.add_argument("--intersection", action="store_true",
                    help="compare on the queries every system has (default: refuse differing query sets)")
-    p.add_argument("--labels", help="comma-separated relevance scale of the qrels, e.g. -2,-1,0,1,2: a grade outside "
-                                    "it is refused (default: every integer grade; a negative one, as the Web track's "
-                                    "-2, is non-relevant with no gain, as trec_eval and ltr evaluate count it)")
+    p.add_argument("--labels", action=AddedUp,
+                   help="comma-separated relevance scale of the qrels, e.g. -2,-1,0,1,2: a grade outside it is "
+                        "refused (default: every integer grade; a negative one, as the Web track's -2, is "
+                        "non-relevant with no gain, as trec_eval and ltr evaluate count it)")
     g = p.add_argument_group("metric conventions for runs (cv results carry the ones they were evaluated with)")
     g.add_argument("--gain", choices=("exp2", "linear"), default=None,
                    help="NDCG gain (default: linear, as trec_eval)")

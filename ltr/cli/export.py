@@ -9,6 +9,7 @@ import warnings
 from ltr.cli._files import check_outputs, option_files
 from ltr.cli._guard import UsageError, add_command, error_message, note, split_list
 from ltr.cli._options import add_quiet
+from ltr.evaluation.selection import Once
 
 __all__ = ["register", "run"]
 
@@ -25,7 +26,7 @@ def register(sub) -> None:
     p.add_argument("--feature-set-out", dest="feature_set_out", metavar="FILE",
                    help="also write the feature set the engine needs (features without an exact engine query are "
                         "templates to fill)")
-    p.add_argument("--feature-names", dest="feature_names", metavar="NAMES",
+    p.add_argument("--feature-names", dest="feature_names", metavar="NAMES", action=Once,
                    help="the model's feature names in column order, comma-separated or @FILE (one per line), for a "
                         "model trained on unnamed columns (for one trained on some columns with ltr train "
                         "--features: the whole file's names, id k taking name k, or those columns' names)")

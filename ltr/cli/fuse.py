@@ -11,7 +11,7 @@ import sys
 from ltr._json import strict_json
 from ltr.cli._files import check_outputs, emit
 from ltr.cli._guard import UsageError, add_command, note, split_list
-from ltr.cli._options import add_encoding_errors, add_max_grade, add_quiet, add_relevance_level, run_tag
+from ltr.cli._options import AddedUp, add_encoding_errors, add_max_grade, add_quiet, add_relevance_level, run_tag
 
 __all__ = ["register", "run"]
 
@@ -30,7 +30,7 @@ def register(sub) -> None:
     p.add_argument("--norm", default=argparse.SUPPRESS, choices=NORMS,
                    help="per-query score normalisation of each run (Montague & Aslam) (default: none for rrf, "
                         "minmax otherwise)")
-    p.add_argument("--weights", default=None, metavar="W1,W2,...",
+    p.add_argument("--weights", default=None, metavar="W1,W2,...", action=AddedUp,
                    help="one weight per run, for wsum (or weighted rrf)")
     p.add_argument("--k", type=float, default=None, help="RRF's constant (default: 60, as Cormack et al.)")
     p.add_argument("--depth", type=int, default=None, metavar="N", help="fuse each run's top N documents per query")

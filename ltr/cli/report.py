@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ltr.cli._data import read_data
 from ltr.cli._guard import UsageError, add_command, split_list
-from ltr.cli._options import add_reader_options, refuse_shared_sidecars
+from ltr.cli._options import AddedUp, add_reader_options, refuse_shared_sidecars
 
 __all__ = ["register", "run"]
 
@@ -21,7 +21,7 @@ def register(sub) -> None:
                    help="output folder (report.html, report.md, figures/*.png); created. Reused, the files the "
                         "previous ltr report made there and this one does not make again are removed (as its "
                         ".ltr-report.json records them); other files stay")
-    p.add_argument("--formats", default="html,md",
+    p.add_argument("--formats", default="html,md", action=AddedUp,
                    help="comma-separated among html (figures embedded), md (its figures written as figures/*.png, "
                         "which it links), png (the figures alone)")
     p.add_argument("--data", action="append", default=[], metavar="FILE",

@@ -11,6 +11,7 @@ once (:func:`add_feature_options`, :func:`feature_spec`), so that every command 
 
 from __future__ import annotations
 
+import argparse
 import os
 from collections.abc import Sequence
 from dataclasses import replace
@@ -22,7 +23,7 @@ from numpy.typing import NDArray
 from ltr.datasets import RankingDataset
 from ltr.exceptions import LetorFormatError
 
-__all__ = ["FEATURES_HELP", "FEATURES_KEY", "add_feature_options", "feature_spec", "read_feature_file",
+__all__ = ["FEATURES_HELP", "FEATURES_KEY", "Once", "add_feature_options", "feature_spec", "read_feature_file",
            "recorded_features", "resolve_features", "select_features", "subset_description", "take_columns"]
 
 #: The key of a saved model's ``read_options`` (its sidecar) that records the subset ``ltr train --features`` kept:
@@ -187,12 +188,23 @@ def feature_spec(features: str | None, drop: str | None = None) -> list[str | in
     return spec or None
 
 
+class Once(argparse.Action):
+    """An option whose value is a file or a list (``--features FILE|IDS``, export's ``--feature-names NAMES|@FILE``),
+    which cannot add up: given twice, a usage error (the last alone was kept, exit 0; trial t56)."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        before = getattr(namespace, self.dest, None)
+        if before is not self.default and before is not None:
+            raise argparse.ArgumentError(self, f"given twice ({before!r}, then {values!r}): give one value")
+        setattr(namespace, self.dest, values)
+
+
 def add_feature_options(group, saved: str = "") -> None:
     """Add ``--features`` and ``--drop-features`` to an argparse parser or argument group (one definition for
     ``ltr train``, ``ltr cv`` and ``ltr tune``; read with :func:`feature_spec`); ``saved`` ends the help of
     ``--features`` with what the command's output records of the subset."""
-    group.add_argument("--features", default=None, metavar="FILE|IDS", help=FEATURES_HELP + saved)
-    group.add_argument("--drop-features", default=None, dest="drop_features", metavar="FILE|IDS",
+    group.add_argument("--features", default=None, metavar="FILE|IDS", action=Once, help=FEATURES_HELP + saved)
+    group.add_argument("--drop-features", default=None, dest="drop_features", metavar="FILE|IDS", action=Once,
                        help=DROP_FEATURES_HELP)
 
 
