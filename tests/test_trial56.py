@@ -294,3 +294,46 @@ def test_a_list_option_given_twice_adds_up_or_is_refused_never_keeps_the_last_al
             parser.parse_args(argv)
         assert e.value.code == 2
         assert "given twice (" in capsys.readouterr().err
+
+
+def test_demo_runs_in_a_folder_whose_name_starts_with_a_dash(tmp_path, monkeypatch, capsys):
+    """ltr demo --dir ./-y wrote its files, then its own step 'ltr info -y/train.txt ...' read the path as an option
+    and failed as 'ltr info: error', exit 2."""
+    from ltr.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    assert main(["demo", "--dir", "./-y", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "$ ltr info ./-y/train.txt ./-y/valid.txt ./-y/test.txt" in out and (tmp_path / "-y" / "model.txt").is_file()
+
+
+@pytest.mark.parametrize("argv, said", [
+    (["cv", "{data}", "--save-dir", "-"], "--save-dir -: the folds' models and scores are files in a folder"),
+    (["tune", "{data}", "--storage", "-"], "--storage -: the trials are kept in an SQLite file, not standard output"),
+    (["cv", "{data}", "--name", "a b", "--run-out", "{out}"],
+     "--name 'a b': with --run-out it is the run's tag, one word"),
+])
+def test_options_refused_before_any_work(tmp_path, monkeypatch, capsys, argv, said):
+    """cv --save-dir - and tune --storage - made a folder and an SQLite file named '-' (exit 0); cv --name 'a b'
+    --run-out was refused after every fold had trained, exit 1, naming a 'run column tag'."""
+    from ltr.cli import main
+    from ltr.io import write_letor
+
+    monkeypatch.chdir(tmp_path)
+    write_letor(tmp_path / "d.txt", make_ranking(12, 6, 3, random_state=0))
+    code = main([a.format(data=tmp_path / "d.txt", out=tmp_path / "r.run") for a in argv])
+    assert code == 2 and said in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d.txt"]  # nothing written
+
+
+def test_a_model_that_is_a_device_or_a_pipe_is_not_said_missing(tmp_path):
+    """ltr predict /dev/null (or a named pipe) said '/dev/null: no such file or folder'."""
+    import os
+
+    from ltr import load_model
+
+    fifo = tmp_path / "p"
+    os.mkfifo(fifo)
+    for path in ("/dev/null", fifo):
+        with pytest.raises(ModelFormatError, match=f"{path}: not a regular file"):
+            load_model(path)

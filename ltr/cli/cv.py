@@ -327,6 +327,15 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--split-seed must be between 0 and 2**32 - 1, got {args.split_seed}")
     if args.parallel_folds == 0:
         raise UsageError("--parallel-folds must be a positive count or -1 (one per core)")
+    if args.save_dir == "-":  # a folder named '-' was made, where '-' is standard output elsewhere (trial t56)
+        raise UsageError("--save-dir -: the folds' models and scores are files in a folder, not standard output; "
+                         "give a folder")
+    if args.run_out and args.name is not None:  # the run's tag: refused after every fold had trained (trial t56)
+        from ltr.io.trec import is_run_token
+
+        if not is_run_token(args.name):
+            raise UsageError(f"--name {args.name!r}: with --run-out it is the run's tag, one word, neither empty nor "
+                             "holding whitespace (the TREC run's last column)")
     _check_data(args)
     if args.data is not None and not Path(args.data).exists():
         import glob

@@ -62,10 +62,14 @@ def run(args: argparse.Namespace) -> int:
         write_letor(files[name], data)
     print(f"wrote synthetic LETOR files to {folder}/ (ltr.datasets.make_ranking, seed {args.seed})\n")
     parser = build_parser()
+
+    def arg(path: Path) -> str:  # ./-y/train.txt: a folder named -y was read as an option (trial t56)
+        return f"./{path}" if str(path).startswith("-") else str(path)
+
     steps = [
-        ["info", *(str(p) for p in files.values())],
-        ["train", str(files["train"]), "--valid", str(files["valid"]), "--test", str(files["test"]),
-         "--out", str(folder / "model.txt")],
+        ["info", *(arg(p) for p in files.values())],
+        ["train", arg(files["train"]), "--valid", arg(files["valid"]), "--test", arg(files["test"]),
+         "--out", arg(folder / "model.txt")],
     ]
     for argv in steps:
         print("$ ltr " + " ".join(argv))

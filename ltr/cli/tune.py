@@ -223,6 +223,8 @@ def run(args: argparse.Namespace) -> int:
     if args.data is None:
         raise UsageError("the following arguments are required: DATA (or --show-space to print the search space)")
 
+    if args.storage == "-":  # an SQLite file named '-' was made, where '-' is standard output elsewhere (trial t56)
+        raise UsageError("--storage -: the trials are kept in an SQLite file, not standard output; give a file name")
     names = [c for c, _ in metric_names(args.metrics)]
     try:
         target = target_metric(args.metric).name

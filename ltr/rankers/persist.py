@@ -64,6 +64,9 @@ def _no_constant(name: str):
 def _read_text(path: Path) -> str:
     if path.is_dir():
         raise ModelFormatError(f"{path}: is a folder, not a model file")
+    if path.exists() and not path.is_file():  # /dev/null, a pipe: said 'no such file' (trial t56)
+        raise ModelFormatError(f"{path}: not a regular file (a device or a pipe?): a model is read from its file, "
+                               "beside its .meta.json sidecar")
     if not path.is_file():
         raise FileNotFoundError(errno.ENOENT, "model file not found", str(path))  # as open() and read_letor
     raw = path.read_bytes()
