@@ -337,3 +337,25 @@ def test_a_model_that_is_a_device_or_a_pipe_is_not_said_missing(tmp_path):
     for path in ("/dev/null", fifo):
         with pytest.raises(ModelFormatError, match=f"{path}: not a regular file"):
             load_model(path)
+
+
+def test_cv_save_dir_keeps_the_modes_of_the_fold_files_and_folders_it_replaces(tmp_path):
+    """A fold's model made private (600, folder 700) came back 644 and 755 after the next ltr cv --save-dir, where
+    every other output keeps a replaced file's mode."""
+    import stat
+
+    from ltr.cli import main
+    from ltr.io import write_letor
+
+    write_letor(tmp_path / "d.txt", make_ranking(12, 6, 3, random_state=0))
+    argv = ["cv", str(tmp_path / "d.txt"), "--folds", "2", "--rounds", "2", "--save-dir", str(tmp_path / "sd"),
+            "--quiet"]
+    assert main(argv) == 0
+    fold, model, scores = tmp_path / "sd" / "Fold1", tmp_path / "sd" / "Fold1" / "model.txt", \
+        tmp_path / "sd" / "Fold1" / "test.scores"
+    for path, mode in ((fold, 0o700), (model, 0o600), (scores, 0o640)):
+        path.chmod(mode)
+    before = model.stat().st_ino
+    assert main(argv) == 0
+    assert model.stat().st_ino != before  # a new file (the run replaced it)
+    assert [stat.S_IMODE(p.stat().st_mode) for p in (fold, model, scores)] == [0o700, 0o600, 0o640]

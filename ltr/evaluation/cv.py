@@ -397,6 +397,7 @@ def _replace_subfolders(staging: Path, folder: Path) -> None:
     moved_in: list[str] = []
     for name in names:  # a user's own files in an old fold folder stay (cv's own files are the new run's)
         if (folder / name).is_dir() and not (folder / name).is_symlink() and (staging / name).is_dir():
+            _keep_modes(folder / name, staging / name)
             _carry_over(folder / name, staging / name)
     try:
         for name in names:
@@ -414,6 +415,22 @@ def _replace_subfolders(staging: Path, folder: Path) -> None:
             with contextlib.suppress(OSError):
                 os.replace(aside / name, folder / name)
         raise
+
+
+def _keep_modes(old: Path, new: Path) -> None:
+    """The old fold folder's permission bits on the new one, and each replaced file's on its new content, as
+    :func:`ltr.io.atomic_write` keeps a replaced file's: a model made private (600) came back world-readable (644)
+    after the next run, its folder 755 (trial t56)."""
+    import stat
+
+    with contextlib.suppress(OSError):
+        os.chmod(new, stat.S_IMODE(old.stat().st_mode) & 0o1777)
+    for entry in new.iterdir():
+        before = old / entry.name
+        if entry.is_symlink() or not entry.is_file() or before.is_symlink() or not before.is_file():
+            continue
+        with contextlib.suppress(OSError):
+            os.chmod(entry, stat.S_IMODE(before.stat().st_mode) & 0o1777)
 
 
 def _carry_over(old: Path, new: Path) -> None:
