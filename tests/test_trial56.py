@@ -359,3 +359,15 @@ def test_cv_save_dir_keeps_the_modes_of_the_fold_files_and_folders_it_replaces(t
     assert main(argv) == 0
     assert model.stat().st_ino != before  # a new file (the run replaced it)
     assert [stat.S_IMODE(p.stat().st_mode) for p in (fold, model, scores)] == [0o700, 0o600, 0o640]
+
+
+def test_features_names_a_missing_file_without_a_folder_as_one(tmp_path, capsys, monkeypatch):
+    """train --features nosuch.txt said only "unknown feature name 'nosuch.txt'"; a path with a folder said the file
+    was missing too."""
+    from ltr.cli import main
+    from ltr.io import write_letor
+
+    monkeypatch.chdir(tmp_path)
+    write_letor(tmp_path / "d.txt", make_ranking(12, 6, 3, random_state=0))
+    assert main(["train", "d.txt", "--features", "nosuch.txt", "--rounds", "2", "--out", "m.txt"]) == 2
+    assert ("--features: unknown feature name 'nosuch.txt', and no such feature file" in capsys.readouterr().err)

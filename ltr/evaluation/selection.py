@@ -141,7 +141,8 @@ def _column(f: int | str, n_features: int, lookup: dict[str, int]) -> int:
     if isinstance(f, str) and not f.strip().isdigit():
         known = list(lookup)[:8] if lookup else []
         hint = f"; known names include {known}" if known else " (the data has no feature names: use ids)"
-        file = ", and no such feature file" if "/" in f or os.sep in f else ""  # a path: a feature file not there
+        pathlike = "/" in f or os.sep in f or Path(f).suffix.lower() in (".txt", ".tsv", ".csv", ".list", ".json")
+        file = ", and no such feature file" if pathlike else ""  # a path (nosuch.txt too, t56): a file not there
         raise ValueError(f"unknown feature name {f!r}{file}{hint}")
     if isinstance(f, (bool, np.bool_)) or not isinstance(f, (int, np.integer, str)):
         raise TypeError(f"features are 1-based ids or names, got {f!r}")
