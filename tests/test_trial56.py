@@ -371,3 +371,16 @@ def test_features_names_a_missing_file_without_a_folder_as_one(tmp_path, capsys,
     write_letor(tmp_path / "d.txt", make_ranking(12, 6, 3, random_state=0))
     assert main(["train", "d.txt", "--features", "nosuch.txt", "--rounds", "2", "--out", "m.txt"]) == 2
     assert ("--features: unknown feature name 'nosuch.txt', and no such feature file" in capsys.readouterr().err)
+
+
+def test_a_missing_teacher_scores_file_is_named_by_its_option(tmp_path, capsys, monkeypatch):
+    """'nosuch.txt: no such file or folder' named no option, where --valid's and --query-file's errors say what the
+    file is."""
+    from ltr.cli import main
+    from ltr.io import write_letor
+
+    monkeypatch.chdir(tmp_path)
+    write_letor(tmp_path / "d.txt", make_ranking(12, 6, 3, random_state=0))
+    assert main(["train", "d.txt", "--objective", "distill", "--kernel", "numba", "--teacher-scores", "nosuch.txt",
+                 "--rounds", "2", "--out", "m.txt"]) == 1
+    assert capsys.readouterr().err == "ltr train: error: --teacher-scores nosuch.txt: no such file\n"

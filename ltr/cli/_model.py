@@ -285,8 +285,8 @@ def _distill_params(args: argparse.Namespace, objective_params: dict[str, Any]) 
                 raise UsageError(f"--teacher-scores {value}: not a regular file (a pipe?): the teacher's scores are "
                                  "read more than once (their first lines tell one score a row from a run), which a "
                                  "pipe cannot give; write them to a file first")
-            if not Path(value).is_file():
-                raise FileNotFoundError(2, "no such file", value)
+            if not Path(value).is_file():  # the option named, as --valid's and --query-file's errors name theirs
+                raise FileNotFoundError(f"--teacher-scores {value}: no such file")
             out["teacher"] = {"scores": value}
         else:
             from ltr.rankers import load_model
