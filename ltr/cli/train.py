@@ -45,7 +45,8 @@ def register(sub) -> None:
     p.add_argument("--test", help="test LETOR file, evaluated once at the end")
     p.add_argument("--out", help="save the model here (engine text + MODEL.meta.json); checked before training")
     p.add_argument("--log-every", type=int, default=0, dest="log_every", metavar="N",
-                   help="print the validation metrics every N rounds to standard error, in LightGBM's form "
+                   help="print the metrics recorded each round (NDCG@10, and --early-stopping-metric's; --metrics "
+                        "is measured once, at the end) every N rounds to standard error, in LightGBM's form "
                         "'[10] valid ndcg@10: ...' but under this command's metric conventions (a query without a "
                         "relevant document scores --no-relevant's 0 by default, 1 in LightGBM's log; --convention "
                         "lightgbm gives its numbers; without --valid, the round: '[10] of 300 rounds'); 0: never")
