@@ -384,3 +384,17 @@ def test_a_missing_teacher_scores_file_is_named_by_its_option(tmp_path, capsys, 
     assert main(["train", "d.txt", "--objective", "distill", "--kernel", "numba", "--teacher-scores", "nosuch.txt",
                  "--rounds", "2", "--out", "m.txt"]) == 1
     assert capsys.readouterr().err == "ltr train: error: --teacher-scores nosuch.txt: no such file\n"
+
+
+@pytest.mark.parametrize("command", ["features", "rerank"])
+def test_an_index_that_is_a_folder_is_named_by_its_option(tmp_path, capsys, command):
+    """features --index FOLDER said 'dd: is a folder, not a file', exit 1, where --features FOLDER names its option
+    and exits 2."""
+    from ltr.cli import main
+
+    (tmp_path / "dd").mkdir()
+    argv = {"features": ["features", "--collection", str(tmp_path), "--out", str(tmp_path / "x.letor")],
+            "rerank": ["rerank", "--model", str(tmp_path / "m.txt"), "--run", str(tmp_path / "r"), "--collection",
+                       str(tmp_path), "--out", str(tmp_path / "o.run")]}[command]
+    assert main([*argv, "--index", str(tmp_path / "dd")]) == 2
+    assert f"--index {tmp_path / 'dd'}: is a folder, not an index file" in capsys.readouterr().err

@@ -208,6 +208,8 @@ def index_roles(index: str | None) -> tuple[str | None, str | None]:
     or in a read-only place), one that does not is built and saved there, an output like any other."""
     if index is None:
         return None, None
+    if Path(index).is_dir():  # named by its option, a usage error as --features FOLDER is (trial t56)
+        raise UsageError(f"--index {index}: is a folder, not an index file (one .npz file, saved there when built)")
     return (None, index) if Path(index).exists() else (index, None)
 
 
