@@ -193,9 +193,10 @@ def check_group_ptr(group_ptr: ArrayLike, n_rows: int | None = None) -> NDArray[
 
 
 def resolve_group_ptr(
-    n_rows: int, *, qid: ArrayLike | None = None, group: ArrayLike | None = None
+    n_rows: int, *, qid: ArrayLike | None = None, group: ArrayLike | None = None, rows: str = "X"
 ) -> NDArray[np.int64]:
-    """Turn exactly one of ``qid`` (per row) or ``group`` (sizes) into ``group_ptr``.
+    """Turn exactly one of ``qid`` (per row) or ``group`` (sizes) into ``group_ptr``; ``rows`` names the array the
+    ``n_rows`` are counted in, for the errors (``y_true`` in a metrics call, which has no X).
 
     Raises
     ------
@@ -215,12 +216,12 @@ def resolve_group_ptr(
     if qid is not None:
         qid = np.asarray(qid)
         if qid.shape[0] != n_rows:
-            raise GroupError(f"qid has {qid.shape[0]} entries but X has {n_rows} rows")
+            raise GroupError(f"qid has {qid.shape[0]} entries but {rows} has {n_rows} rows")
         ptr, _ = group_ptr_from_qid(qid, hint=SORT_ROWS)
         return ptr
     ptr = group_ptr_from_sizes(group)
     if ptr[-1] != n_rows:
-        raise GroupError(f"group sizes add up to {int(ptr[-1])} but X has {n_rows} rows")
+        raise GroupError(f"group sizes add up to {int(ptr[-1])} but {rows} has {n_rows} rows")
     return ptr
 
 

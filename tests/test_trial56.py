@@ -398,3 +398,18 @@ def test_an_index_that_is_a_folder_is_named_by_its_option(tmp_path, capsys, comm
                        str(tmp_path), "--out", str(tmp_path / "o.run")]}[command]
     assert main([*argv, "--index", str(tmp_path / "dd")]) == 2
     assert f"--index {tmp_path / 'dd'}: is a folder, not an index file" in capsys.readouterr().err
+
+
+def test_metrics_calls_name_their_own_arrays_and_refuse_a_number_for_metrics():
+    """evaluate(..., group=[2, 2]) with 3 rows said 'but X has 3 rows' (a metrics call has no X); metrics=5 raised
+    "'int' object is not iterable"."""
+    from ltr.exceptions import GroupError
+    from ltr.metrics import evaluate
+
+    with pytest.raises(GroupError, match=r"^group sizes add up to 4 but y_true has 3 rows$"):
+        evaluate([1, 0, 1], [1, 2, 3], group=[2, 2], metrics=["ndcg"])
+    with pytest.raises(TypeError, match="^metrics must be a metric name, a comma-separated string or a list of "
+                                        "names, got 5$"):
+        evaluate([1, 0, 1], [1, 2, 3], group=[3], metrics=5)
+    assert evaluate([1, 0, 1], [1, 2, 3], group=[3], metrics={"ndcg": 1}.keys()) == evaluate(
+        [1, 0, 1], [1, 2, 3], group=[3], metrics="ndcg")

@@ -91,7 +91,7 @@ def _check_inputs(
                                  f"group= (the third positional argument is group_ptr, the offsets)") from None
             raise
     else:
-        ptr = resolve_group_ptr(labels.size, qid=qid, group=group)
+        ptr = resolve_group_ptr(labels.size, qid=qid, group=group, rows="y_true")
     # NaN has no place in a ranking (it compares false with everything, so the order would be arbitrary):
     # an error, not a silent convention. +-inf scores are fine and rank first/last.
     bad = np.isnan(scores)
@@ -563,7 +563,8 @@ def evaluate(
         return aggregate(per_query)
     y = np.asarray(y_true, dtype=np.float64)
     ptr = np.asarray(group_ptr, dtype=np.int64) if group_ptr is not None else resolve_group_ptr(y.size, qid=qid,
-                                                                                                  group=group)
+                                                                                                  group=group,
+                                                                                                  rows="y_true")
     w = np.asarray(weight, dtype=np.float64)
     if w.shape != y.shape:
         raise ValueError(f"weight must hold one weight per row ({y.size}), got shape {w.shape}")

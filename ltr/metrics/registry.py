@@ -265,6 +265,12 @@ def parse_metrics(metrics: str | tuple[str, ...] | list[str]) -> list[ParsedMetr
     >>> [m.name for m in parse_metrics("ndcg@10, map")]
     ['ndcg@10', 'map']
     """
+    if not isinstance(metrics, str):
+        try:
+            metrics = tuple(metrics)
+        except TypeError:  # metrics=5 was "'int' object is not iterable" (trial t56)
+            raise TypeError(f"metrics must be a metric name, a comma-separated string or a list of names, got "
+                            f"{metrics!r:.60}") from None
     if isinstance(metrics, str):
         pieces = [m.strip() for m in metrics.split(",")]
         if len(pieces) > 1 and not all(pieces):
