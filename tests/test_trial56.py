@@ -413,3 +413,17 @@ def test_metrics_calls_name_their_own_arrays_and_refuse_a_number_for_metrics():
         evaluate([1, 0, 1], [1, 2, 3], group=[3], metrics=5)
     assert evaluate([1, 0, 1], [1, 2, 3], group=[3], metrics={"ndcg": 1}.keys()) == evaluate(
         [1, 0, 1], [1, 2, 3], group=[3], metrics="ndcg")
+
+
+def test_the_trees_say_what_a_non_model_text_is():
+    """from_model_text('model.txt') said "it starts with 'model.txt'", an empty text "it starts with ''", binary bytes
+    echoed U+FFFD and control bytes."""
+    import ltr.trees
+
+    for text, said in (("model.txt", "it starts with 'model.txt': a file name? ltr.trees.load('model.txt') reads a "
+                                     "file"), ("  \n", "model text: empty, not a model"),
+                       (b"\x00\x01\xff\xfebinary", "model text: binary data, neither LightGBM model text nor "
+                                                   "XGBoost JSON or UBJSON")):
+        with pytest.raises(ModelFormatError) as e:
+            ltr.trees.from_model_text(text)
+        assert str(e.value).endswith(said)

@@ -46,8 +46,15 @@ def from_model_text(text: str | bytes, *, source: str | None = None) -> TreeEnse
     if head.startswith("tree"):
         return from_lightgbm_text(text, source=source)
     where = source if source is not None else "model text"
+    if not head:  # (trial t56: "it starts with ''")
+        raise ModelFormatError(f"{where}: empty, not a model")
+    if "\ufffd" in head or any(ord(c) < 32 and c not in "\t\r\n" for c in head):
+        raise ModelFormatError(f"{where}: binary data, neither LightGBM model text nor XGBoost JSON or UBJSON")
+    short = text.strip() if isinstance(text, str) and len(text) < 4096 else ""
+    path_like = source is None and short and "\n" not in short and Path(short).suffix
+    hint = f": a file name? ltr.trees.load({short!r}) reads a file" if path_like else ""
     raise ModelFormatError(f"{where}: neither LightGBM model text (first line 'tree') nor XGBoost JSON "
-                           f"(starting with '{{'); it starts with {head[:20]!r}")
+                           f"(starting with '{{'); it starts with {head[:20]!r}{hint}")
 
 
 #: What to do with a LightGBM model dumped as JSON.
