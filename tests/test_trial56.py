@@ -427,3 +427,42 @@ def test_the_trees_say_what_a_non_model_text_is():
         with pytest.raises(ModelFormatError) as e:
             ltr.trees.from_model_text(text)
         assert str(e.value).endswith(said)
+
+
+def test_review_dcg_alone_is_not_refused_for_an_ideal_it_does_not_divide_by():
+    """(Review of this stop's overflow check) dcg@10 of three labels 1023 spread down the ranking is a finite
+    1.517e308, which the check of the ideal DCG refused; NDCG beside it is still refused."""
+    from ltr.exceptions import LabelRangeError
+    from ltr.metrics import evaluate_per_query
+
+    y = np.array([1023.0, 0, 0, 0, 1023, 0, 0, 0, 1023, 0])
+    got = evaluate_per_query(y, -np.arange(10.0), group_ptr=[0, 10], metrics=["dcg@10"])["dcg@10"][0]
+    want = sum((2.0 ** 1023 - 1) / np.log2(r + 2) for r in (0, 4, 8))
+    assert got == pytest.approx(want, rel=1e-12) and np.isfinite(got)
+    with pytest.raises(LabelRangeError, match=r"labels 1023, 1023, 1023 of the query .* ideal DCG of ndcg@10 "):
+        evaluate_per_query(y, -np.arange(10.0), group_ptr=[0, 10], metrics=["dcg@10", "ndcg@10"])
+
+
+def test_review_evaluate_reads_the_query_id_map_only_for_the_ids_it_prints(tmp_path, capsys):
+    """(Review) the map was read for the means as well: a stale map beside DATA failed a plain ltr evaluate that
+    prints no query id."""
+    from ltr.cli import main
+
+    data, scores = tmp_path / "d.txt", tmp_path / "s"
+    data.write_text("1 qid:1 1:1\n0 qid:1 1:2\n0 qid:2 1:1\n1 qid:2 1:2\n")
+    scores.write_text("1\n0\n1\n0\n")
+    (tmp_path / "d.txt.qids.tsv").write_text("1\tTOPIC-b\n")  # stale: lacks query 2
+    assert main(["evaluate", str(data), "--scores", str(scores), "--metrics", "map", "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["mean"]["map"] == 0.75
+    assert main(["evaluate", str(data), "--scores", str(scores), "--metrics", "map", "-q"]) == 1
+    assert "the query-id map lacks 1 of the 2 LETOR qids" in capsys.readouterr().err
+
+
+def test_review_doctor_reports_with_an_unreadable_registry_entry(tmp_path, monkeypatch, capsys):
+    """(Review) the RAR row read every registry entry: one bad TOML of the user's made ltr doctor exit 1."""
+    from ltr.cli import main
+
+    (tmp_path / "mine.toml").write_text('name = "mine"\n[[archives]]\nurl = 5\n')
+    monkeypatch.setenv("LTRKIT_DATA_REGISTRY", str(tmp_path))
+    assert main(["doctor", "--no-trials"]) == 0
+    assert "RAR unpacker" in capsys.readouterr().out

@@ -285,7 +285,7 @@ def _distill_params(args: argparse.Namespace, objective_params: dict[str, Any]) 
                 raise UsageError(f"--teacher-scores {value}: not a regular file (a pipe?): the teacher's scores are "
                                  "read more than once (their first lines tell one score a row from a run), which a "
                                  "pipe cannot give; write them to a file first")
-            if not Path(value).is_file():  # the option named, as --valid's and --query-file's errors name theirs
+            if not Path(value).is_file():  # the option named (the OS's words named the file alone)
                 raise FileNotFoundError(f"--teacher-scores {value}: no such file")
             out["teacher"] = {"scores": value}
         else:

@@ -82,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
     r["unpacker"] = rar_unpacker()
     rar = r["unpacker"]
     rows.append(["RAR unpacker", "found" if rar["tool"] else "no",
-                 f"ltr data fetch of {', '.join(rar['sets'])} (.rar): "
+                 f"ltr data fetch of {', '.join(rar['sets']) or 'a set'} (.rar): "
                  + (f"{rar['tool']} ({rar['path']})" if rar["tool"] else
                     "none of unrar, 7z, bsdtar: apt-get install unrar (or 7zip, or libarchive-tools for bsdtar)")])
     r["extras"] = extras()

@@ -87,11 +87,12 @@ def _per_query_letor(args, names: list[str]):
         kw["rel_threshold"] = float(args.relevance_level)
     per = evaluate_per_query(d.y, score, group_ptr=d.group_ptr, metrics=names, **kw)
     qids = [str(q) for q in d.query_ids]
-    from ltr.io.qidmap import apply_qid_map, locate_qid_map, read_qid_map
+    if args.per_query:  # the ids shown: the collection's, as ltr predict --run and ltr cv --run-out write them (t56)
+        from ltr.io.qidmap import apply_qid_map, find_qid_map, locate_qid_map
 
-    where = locate_qid_map(args.data)
-    if where is not None:  # the collection's ids, as ltr predict --run and ltr cv --run-out write them (trial t56)
-        qids = apply_qid_map(read_qid_map(where), qids, where, args.data)
+        mapping = find_qid_map(args.data, getattr(d, "feature_set", None))
+        if mapping is not None:
+            qids = apply_qid_map(mapping, qids, locate_qid_map(args.data), args.data)
     frame = pd.DataFrame(per, index=pd.Index(qids, name="qid"))
     if d.weight is not None:
         weights = d.sources.get("weight", "the data's weights")

@@ -395,10 +395,11 @@ def _replace_subfolders(staging: Path, folder: Path) -> None:
     aside = Path(tempfile.mkdtemp(prefix=".replaced-", dir=staging))  # removed with the staging folder
     moved_aside: list[str] = []
     moved_in: list[str] = []
+    modes: dict[str, int] = {}  # each replaced fold folder's permission bits, given to the new one once in place
     for name in names:  # a user's own files in an old fold folder stay (cv's own files are the new run's)
         if (folder / name).is_dir() and not (folder / name).is_symlink() and (staging / name).is_dir():
-            _keep_modes(folder / name, staging / name)
             _carry_over(folder / name, staging / name)
+            modes[name] = _keep_modes(folder / name, staging / name)
     try:
         for name in names:
             if os.path.lexists(folder / name):
@@ -407,6 +408,9 @@ def _replace_subfolders(staging: Path, folder: Path) -> None:
         for name in names:
             os.replace(staging / name, folder / name)
             moved_in.append(name)
+        for name, mode in modes.items():  # (after the moves: a read-only folder could not be moved in)
+            with contextlib.suppress(OSError):
+                os.chmod(folder / name, mode)
     except BaseException:  # a failed rename or Ctrl-C in between: the previous sub-folders go back
         for name in reversed(moved_in):
             with contextlib.suppress(OSError):
@@ -417,20 +421,19 @@ def _replace_subfolders(staging: Path, folder: Path) -> None:
         raise
 
 
-def _keep_modes(old: Path, new: Path) -> None:
-    """The old fold folder's permission bits on the new one, and each replaced file's on its new content, as
-    :func:`ltr.io.atomic_write` keeps a replaced file's: a model made private (600) came back world-readable (644)
-    after the next run, its folder 755 (trial t56)."""
+def _keep_modes(old: Path, new: Path) -> int:
+    """Each replaced file's permission bits on its new content, as :func:`ltr.io.atomic_write` keeps a replaced
+    file's (a model made private, 600, came back world-readable, 644, after the next run; trial t56); returns the
+    old folder's bits, which the caller gives the new folder once it is in place."""
     import stat
 
-    with contextlib.suppress(OSError):
-        os.chmod(new, stat.S_IMODE(old.stat().st_mode) & 0o1777)
     for entry in new.iterdir():
         before = old / entry.name
         if entry.is_symlink() or not entry.is_file() or before.is_symlink() or not before.is_file():
             continue
         with contextlib.suppress(OSError):
             os.chmod(entry, stat.S_IMODE(before.stat().st_mode) & 0o1777)
+    return stat.S_IMODE(old.stat().st_mode) & 0o1777
 
 
 def _carry_over(old: Path, new: Path) -> None:

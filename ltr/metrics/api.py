@@ -134,13 +134,14 @@ def _check_exponential_gains(labels, group_ptr, ideal, ideal_ptr, parsed, gain_c
             raise exp2_gain_error(arr[np.argmax(over)], _first_bad_row(over, ptr), ", ".join(exp2),
                                   python_fix="pass gain='linear' (gain = rel, as trec_eval's NDCG)",
                                   cli_fix="pass --gain linear (gain = rel, as trec_eval's NDCG)")
-    cutoffs = [p.k for p in parsed if p.spec.code in _GAIN_METRICS]
-    k = None if None in cutoffs else max(cutoffs)
+    normalised = [p for p in parsed if p.spec.code in (K.NDCG, K.MEAN_NDCG)]  # DCG's own inf is its value
+    cutoffs = [p.k for p in normalised]
+    k = None if None in cutoffs else max(cutoffs, default=0)
     for arr, ptr in ((labels, group_ptr), (ideal, ideal_ptr)):
-        row = exp2_dcg_overflow(arr, ptr, k)
+        row = exp2_dcg_overflow(arr, ptr, k) if normalised else None
         if row is not None:
             raise exp2_sum_error(arr, ptr, row, f"the query at {_first_bad_row(np.arange(arr.size) == row, ptr)}",
-                                 ", ".join(exp2),
+                                 ", ".join(p.name for p in normalised),
                                  python_fix="pass gain='linear' (gain = rel, as trec_eval's NDCG)",
                                  cli_fix="pass --gain linear (gain = rel, as trec_eval's NDCG)")
 
@@ -152,9 +153,10 @@ _DCG_CEILING = float(np.finfo(np.float64).max) * (1 - 1e-9)
 
 def exp2_dcg_overflow(labels: NDArray[np.float64], group_ptr: NDArray[np.int64], k: int | None) -> int | None:
     """The first row of the first query whose labels, each below :data:`EXP2_LIMIT`, have exp2 gains that add up
-    past float64 in its ideal DCG (its top ``k`` labels; all with None), else None. Three labels 1023 gave NDCG
-    inf/inf = NaN, and the query left the mean without a word (trial t56). A sum within 1e-9 of float64's largest
-    counts too: the kernels add in another order."""
+    past float64 in its ideal DCG, by which NDCG divides (its top ``k`` labels; all with None), else None. Three
+    labels 1023 gave NDCG inf/inf = NaN, and the query left the mean without a word (trial t56); DCG alone is not
+    checked (its inf is its value). A sum within 1e-9 of float64's largest counts too: the kernels add in another
+    order."""
     if not labels.size or labels.max() < _EXP2_SUM_SAFE:
         return None
     sizes = np.diff(group_ptr)
@@ -172,7 +174,7 @@ def exp2_sum_error(labels, group_ptr, row: int, where: str, names: str, *, pytho
     """The error for :func:`exp2_dcg_overflow`'s query, named by ``where`` ("the query at FILE:LINE")."""
     q = int(np.searchsorted(group_ptr, row, side="right")) - 1
     top = np.sort(labels[group_ptr[q]:group_ptr[q + 1]])[::-1]
-    shown = ", ".join(f"{v:g}" for v in top[:3]) + (", ..." if top.size > 3 else "")
+    shown = ", ".join(f"{v:g}" for v in top[:3]) + (", ..." if top.size > 3 and top[3] > 0 else "")
     return LabelRangeError(
         f"labels {shown} of {where}: their exp2 gains 2^rel - 1 add up past what float64 holds in the "
         f"ideal DCG of {names} (which would come out inf/inf = NaN); such labels encode an order, as in "

@@ -324,6 +324,7 @@ def _name_exp2_overflow(judged, ideal, ideal_ptr, parsed, gain: str) -> None:
 
     gains = [p for p in parsed if p.spec.code in (K.DCG, K.NDCG, K.MEAN_NDCG)]
     names = [p.name for p in gains]
+    normalised = [p for p in gains if p.spec.code != K.DCG]  # DCG's own inf is its value
     if gain != "exp2" or not names or not ideal.size:
         return
     fix = dict(python_fix="pass gain='linear' (gain = rel, as trec_eval's NDCG)",
@@ -332,10 +333,11 @@ def _name_exp2_overflow(judged, ideal, ideal_ptr, parsed, gain: str) -> None:
         row = int(np.argmax(ideal >= EXP2_LIMIT))
         raise exp2_gain_error(ideal[row], f"query {judged['qid'].iat[row]} document {judged['docno'].iat[row]} of "
                                           "the qrels", ", ".join(names), **fix)
-    cutoffs = [p.k for p in gains]
-    row = exp2_dcg_overflow(ideal, ideal_ptr, None if None in cutoffs else max(cutoffs))
+    cutoffs = [p.k for p in normalised]
+    row = exp2_dcg_overflow(ideal, ideal_ptr, None if None in cutoffs else max(cutoffs)) if normalised else None
     if row is not None:
-        raise exp2_sum_error(ideal, ideal_ptr, row, f"query {judged['qid'].iat[row]} of the qrels", ", ".join(names),
+        raise exp2_sum_error(ideal, ideal_ptr, row, f"query {judged['qid'].iat[row]} of the qrels",
+                             ", ".join(p.name for p in normalised),
                              **fix)
 
 

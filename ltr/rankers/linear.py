@@ -340,7 +340,7 @@ class MetricTarget:
             i = int(np.argmax(self.y >= EXP2_LIMIT))
             raise exp2_gain_error(self.y[i], f"row {i}", self.metric, python_fix="pass engine_params={'gain': "
                                   "'linear'}", cli_fix="pass --param gain=linear")
-        if gain == "exp2" and self.code in (K.DCG, K.NDCG):
+        if gain == "exp2" and self.code == K.NDCG:  # (DCG's own inf is its value)
             row = exp2_dcg_overflow(self.y, self.group_ptr, self.k or None)
             if row is not None:  # each label below the limit, their gains' sum past float64: NaN to optimise
                 raise exp2_sum_error(self.y, self.group_ptr, row, f"the query at row {row}", self.metric,
