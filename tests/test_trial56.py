@@ -466,3 +466,16 @@ def test_review_doctor_reports_with_an_unreadable_registry_entry(tmp_path, monke
     monkeypatch.setenv("LTRKIT_DATA_REGISTRY", str(tmp_path))
     assert main(["doctor", "--no-trials"]) == 0
     assert "RAR unpacker" in capsys.readouterr().out
+
+
+def test_a_lightgbm_text_cut_short_is_said_truncated_wherever_it_is_cut(tmp_path):
+    """46 of 400 cut points were blamed on the last line's content ('feature_names must list 46 names ... got 1',
+    "expected 'Tree=<n>'") instead of the cut."""
+    import ltr.trees
+
+    path = tmp_path / "m.txt"
+    Ranker(preset=None, n_estimators=3).fit(make_ranking(10, 5, 4, random_state=0)).save(path)
+    text = path.read_text()
+    for cut in (text.index("feature_names=") + 20, text.index("Tree=1") + 2, text.index("feature_infos=") + 16):
+        with pytest.raises(ModelFormatError, match="truncated"):
+            ltr.trees.from_model_text(text[:cut])

@@ -298,6 +298,15 @@ def from_lightgbm_text(text: str | bytes, *, source: str | None = None) -> TreeE
             raise ModelFormatError(f"{where}: not UTF-8 text ({e})") from e
     if not isinstance(text, str):
         raise TypeError(f"text must be str or bytes, got {type(text).__name__}")
+    try:
+        return _parse(text, where, source)
+    except ModelFormatError as e:  # a file cut short was blamed on its last line's content (trial t56)
+        if "end of trees" in text or "truncated" in str(e):
+            raise
+        raise type(e)(f"{e}; the text has no 'end of trees' line: it is cut short (truncated)?") from None
+
+
+def _parse(text: str, where: str, source: str | None) -> TreeEnsemble:
     doc = _Text(text, where)
     head, i = _header(doc)
 
