@@ -136,7 +136,8 @@ def _check_label_range(args: argparse.Namespace, path: str, data) -> None:
     import numpy as np
 
     from ltr.io.letor import row_line
-    from ltr.metrics.api import EXP2_LIMIT, exp2_dcg_overflow, exp2_gain_error, exp2_sum_error
+    from ltr.metrics import parse_metrics
+    from ltr.metrics.api import EXP2_LIMIT, exp2_gain_error, exp2_sum_error, ndcg_sum_overflow
 
     metrics = getattr(args, "metrics", None)
     if not isinstance(metrics, str) or not data.n_rows:
@@ -154,16 +155,13 @@ def _check_label_range(args: argparse.Namespace, path: str, data) -> None:
     y = np.nan_to_num(np.asarray(data.y, dtype=np.float64), nan=-np.inf)
     if (exp2 or err) and y.max() >= EXP2_LIMIT:  # an order, not grades: every change it needs, in one message
         _refuse_order_labels(args, path, data, int(np.argmax(y >= EXP2_LIMIT)), exp2, err)
-    normalised = [c for c in exp2 if c.startswith(("ndcg", "mean_ndcg"))]  # DCG's own inf is its value
-    if normalised and y.max() < EXP2_LIMIT:  # each label below the limit, their sum in a query's ideal DCG past it
-        cut = [int(c.partition("@")[2] or 0) or None for c in normalised]
-        row = exp2_dcg_overflow(y, data.group_ptr, None if None in cut else max(cut))
-        if row is not None:
-            found = row_line(data, row)
-            raise exp2_sum_error(y, data.group_ptr, row, f"the query at {path}:{found[0]}" if found is not None
-                                 else f"the query at row {row + 1} of {path}", ", ".join(dict.fromkeys(normalised)),
-                                 python_fix="pass gain='linear'",
-                                 cli_fix="pass --gain linear (gain = rel, as trec_eval's NDCG)")
+    overflow = ndcg_sum_overflow(y, data.group_ptr, parse_metrics(exp2)) if exp2 and y.max() < EXP2_LIMIT else None
+    if overflow is not None:  # each label below the limit, their sum in a query's ideal DCG past it
+        row, names = overflow
+        found = row_line(data, row)
+        raise exp2_sum_error(y, data.group_ptr, row, f"the query at {path}:{found[0]}" if found is not None
+                             else f"the query at row {row + 1} of {path}", names, python_fix="pass gain='linear'",
+                             cli_fix="pass --gain linear (gain = rel, as trec_eval's NDCG)")
     if exp2 and y.max() >= EXP2_LIMIT:
         row = int(np.argmax(y >= EXP2_LIMIT))
     elif err and max_grade is not None and EXP2_LIMIT > max_grade and y.max() > max_grade:

@@ -135,25 +135,21 @@ def run_tag(value: str) -> str:
     return value
 
 
-class _AddedUp(argparse.Action):
+class AddedUp(argparse.Action):
     """A comma list that adds up when the option is given again (``--metrics map --metrics ndcg@10``, as trec_eval's
-    ``-m map -m ndcg_cut.10``): the first value replaces the default, the next ones are appended (the last alone
-    was kept, a column lost without a word)."""
+    ``-m map -m ndcg_cut.10``; ``--tests``, ``--formats``, ``--names``, ``--labels``, ``--weights``): the first value
+    replaces the default, the next ones are appended (the last alone was kept, a column or an output lost without a
+    word; trial t56 for the others)."""
 
     def __call__(self, parser, namespace, values, option_string=None):
         before = getattr(namespace, self.dest, None)
         setattr(namespace, self.dest, values if before is self.default or not before else f"{before},{values}")
 
 
-class AddedUp(_AddedUp):
-    """:class:`_AddedUp` for the other comma lists (``--tests``, ``--formats``, ``--names``, ``--labels``,
-    ``--weights``): given twice, each kept the last alone, a column or an output lost with exit 0 (trial t56)."""
-
-
 def add_metrics(p: argparse.ArgumentParser, default: str) -> None:
     from ltr.metrics import REGISTRY
 
-    p.add_argument("--metrics", default=default, action=_AddedUp,
+    p.add_argument("--metrics", default=default, action=AddedUp,
                    help=f"comma-separated metric names, each optionally @k (known: {', '.join(sorted(REGISTRY))}; "
                         "trec_eval and ir_measures spellings such as P_5, ndcg_cut_10, recip_rank work too); given "
                         "again, the lists add up")

@@ -182,7 +182,8 @@ def run(args: argparse.Namespace) -> int:
         elif _starts_like_json(path):  # a run line never starts with '{': a result cut short, or another JSON
             from ltr.evaluation.results import RESULT_FORMAT, result_version
 
-            version = result_version(path)
+            declared = result_version(path, any_format=True)  # another tool's format, said as it is (trial t56)
+            version = declared if declared is not None and declared.startswith("ltrkit-result/") else None
             if version is not None and version != RESULT_FORMAT:
                 raise ValueError(f"{path}: an ltrkit result of format {version!r}, which this version "
                                  f"({RESULT_FORMAT!r}) does not read: use the ltrkit that wrote it, or run the cv "
@@ -190,7 +191,6 @@ def run(args: argparse.Namespace) -> int:
             if _tune_summary(path):
                 raise UsageError(f"{path}: ltr tune's --format json summary (its folds' choices), not its result: "
                                  "the result file is ltr tune's --out FILE, which compare takes")
-            declared = result_version(path, any_format=True)  # another tool's format, said as it is (trial t56)
             why = (f"its \"format\" is {declared!r}, not {RESULT_FORMAT!r}: another tool's" if declared is not None
                    else "its \"format\" is not in its first bytes: cut short, or another tool's")
             raise ValueError(f"{path}: a JSON file, but not a result of ltr cv --out ({why}); compare takes TREC runs "

@@ -134,15 +134,12 @@ def _check_exponential_gains(labels, group_ptr, ideal, ideal_ptr, parsed, gain_c
             raise exp2_gain_error(arr[np.argmax(over)], _first_bad_row(over, ptr), ", ".join(exp2),
                                   python_fix="pass gain='linear' (gain = rel, as trec_eval's NDCG)",
                                   cli_fix="pass --gain linear (gain = rel, as trec_eval's NDCG)")
-    normalised = [p for p in parsed if p.spec.code in (K.NDCG, K.MEAN_NDCG)]  # DCG's own inf is its value
-    cutoffs = [p.k for p in normalised]
-    k = None if None in cutoffs else max(cutoffs, default=0)
     for arr, ptr in ((labels, group_ptr), (ideal, ideal_ptr)):
-        row = exp2_dcg_overflow(arr, ptr, k) if normalised else None
-        if row is not None:
+        found = ndcg_sum_overflow(arr, ptr, parsed)
+        if found is not None:
+            row, names = found
             raise exp2_sum_error(arr, ptr, row, f"the query at {_first_bad_row(np.arange(arr.size) == row, ptr)}",
-                                 ", ".join(p.name for p in normalised),
-                                 python_fix="pass gain='linear' (gain = rel, as trec_eval's NDCG)",
+                                 names, python_fix="pass gain='linear' (gain = rel, as trec_eval's NDCG)",
                                  cli_fix="pass --gain linear (gain = rel, as trec_eval's NDCG)")
 
 
@@ -167,6 +164,19 @@ def exp2_dcg_overflow(labels: NDArray[np.float64], group_ptr: NDArray[np.int64],
         if not dcg < _DCG_CEILING:
             return int(group_ptr[q])
     return None
+
+
+def ndcg_sum_overflow(labels: NDArray[np.float64], group_ptr: NDArray[np.int64],
+                      parsed: list[ParsedMetric]) -> tuple[int, str] | None:
+    """:func:`exp2_dcg_overflow` for the NDCG metrics among ``parsed`` (their largest cutoff; DCG alone is not
+    checked: its inf is its value): ``(row, the metrics' names)``, or None. One rule for the metrics, the TREC path,
+    the command line's file check and the linear ranker's target."""
+    normalised = [p for p in parsed if p.spec.code in (K.NDCG, K.MEAN_NDCG)]
+    if not normalised:
+        return None
+    cutoffs = [p.k for p in normalised]
+    row = exp2_dcg_overflow(labels, group_ptr, None if None in cutoffs else max(cutoffs))
+    return None if row is None else (row, ", ".join(p.name for p in normalised))
 
 
 def exp2_sum_error(labels, group_ptr, row: int, where: str, names: str, *, python_fix: str,

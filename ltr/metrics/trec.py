@@ -320,11 +320,9 @@ def evaluate_run_per_query(
 def _name_exp2_overflow(judged, ideal, ideal_ptr, parsed, gain: str) -> None:
     """A grade the exp2 gain cannot hold, or grades whose gains add up past float64 in a query's ideal DCG, named
     by the query and document of the judgments (the metrics, which see arrays, named 'row 0 (query index 0)')."""
-    from ltr.metrics.api import EXP2_LIMIT, exp2_dcg_overflow, exp2_gain_error, exp2_sum_error
+    from ltr.metrics.api import EXP2_LIMIT, exp2_gain_error, exp2_sum_error, ndcg_sum_overflow
 
-    gains = [p for p in parsed if p.spec.code in (K.DCG, K.NDCG, K.MEAN_NDCG)]
-    names = [p.name for p in gains]
-    normalised = [p for p in gains if p.spec.code != K.DCG]  # DCG's own inf is its value
+    names = [p.name for p in parsed if p.spec.code in (K.DCG, K.NDCG, K.MEAN_NDCG)]
     if gain != "exp2" or not names or not ideal.size:
         return
     fix = dict(python_fix="pass gain='linear' (gain = rel, as trec_eval's NDCG)",
@@ -333,11 +331,10 @@ def _name_exp2_overflow(judged, ideal, ideal_ptr, parsed, gain: str) -> None:
         row = int(np.argmax(ideal >= EXP2_LIMIT))
         raise exp2_gain_error(ideal[row], f"query {judged['qid'].iat[row]} document {judged['docno'].iat[row]} of "
                                           "the qrels", ", ".join(names), **fix)
-    cutoffs = [p.k for p in normalised]
-    row = exp2_dcg_overflow(ideal, ideal_ptr, None if None in cutoffs else max(cutoffs)) if normalised else None
-    if row is not None:
-        raise exp2_sum_error(ideal, ideal_ptr, row, f"query {judged['qid'].iat[row]} of the qrels",
-                             ", ".join(p.name for p in normalised),
+    found = ndcg_sum_overflow(ideal, ideal_ptr, parsed)
+    if found is not None:
+        row, overflowing = found
+        raise exp2_sum_error(ideal, ideal_ptr, row, f"query {judged['qid'].iat[row]} of the qrels", overflowing,
                              **fix)
 
 

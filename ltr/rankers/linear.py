@@ -92,7 +92,7 @@ import scipy.sparse as sp
 from numpy.typing import NDArray
 
 from ltr.exceptions import ModelFormatError
-from ltr.metrics.api import EXP2_LIMIT, exp2_dcg_overflow, exp2_gain_error, exp2_sum_error
+from ltr.metrics.api import EXP2_LIMIT, exp2_gain_error, exp2_sum_error, ndcg_sum_overflow
 from ltr.rankers import _coordinate_ascent as K
 
 __all__ = [
@@ -340,12 +340,10 @@ class MetricTarget:
             i = int(np.argmax(self.y >= EXP2_LIMIT))
             raise exp2_gain_error(self.y[i], f"row {i}", self.metric, python_fix="pass engine_params={'gain': "
                                   "'linear'}", cli_fix="pass --param gain=linear")
-        if gain == "exp2" and self.code == K.NDCG:  # (DCG's own inf is its value)
-            row = exp2_dcg_overflow(self.y, self.group_ptr, self.k or None)
-            if row is not None:  # each label below the limit, their gains' sum past float64: NaN to optimise
-                raise exp2_sum_error(self.y, self.group_ptr, row, f"the query at row {row}", self.metric,
-                                     python_fix="pass engine_params={'gain': 'linear'}",
-                                     cli_fix="pass --param gain=linear")
+        found = ndcg_sum_overflow(self.y, self.group_ptr, [parsed]) if gain == "exp2" else None
+        if found is not None:  # each label below the limit, their gains' sum past float64: NaN to optimise
+            raise exp2_sum_error(self.y, self.group_ptr, found[0], f"the query at row {found[0]}", found[1],
+                                 python_fix="pass engine_params={'gain': 'linear'}", cli_fix="pass --param gain=linear")
         nq = self.group_ptr.size - 1
         self.useful = np.empty(max(1, self.y.size), dtype=np.int64)
         self.useful_ptr = np.empty(nq + 1, dtype=np.int64)

@@ -78,12 +78,12 @@ def rar_unpacker() -> dict:
 
     from ltr.registry._fetch import RAR_TOOLS
 
-    tool = next((t for t, _ in RAR_TOOLS if shutil.which(t)), None)
+    tool, path = next(((t, p) for t, _ in RAR_TOOLS if (p := shutil.which(t))), (None, None))
     try:
         sets = [n for n in list_datasets() if any(a.get("format") == "rar" for a in get(n).archives)]
     except Exception:  # an unreadable entry of the user's ($LTRKIT_DATA_REGISTRY): ltr doctor reports all the same
         sets = []  # (ltr data list names the entry)
-    return {"tool": tool, "path": shutil.which(tool) if tool else None, "sets": sets}
+    return {"tool": tool, "path": path, "sets": sets}
 
 
 def get(name: str | Entry) -> Entry:
