@@ -54,10 +54,11 @@ class RankingDataset:
 
     Attributes
     ----------
-    X : ndarray of float32, shape (n_rows, n_features), or scipy.sparse.csr_matrix
-        Features. Column ``j`` holds LETOR feature id ``j + 1``. In a sparse matrix a feature absent from a line
-        stays absent: LightGBM reads it as 0, XGBoost (``Ranker(engine="xgboost")``) as a missing value, so the
-        same file read dense and sparse trains different XGBoost models.
+    X : ndarray, shape (n_rows, n_features), or scipy.sparse.csr_matrix
+        Features: float32 as the readers give them; a dataset built in memory keeps its array's dtype (float64 stays
+        float64, as the engines take it). Column ``j`` holds LETOR feature id ``j + 1``. In a sparse matrix a feature
+        absent from a line stays absent: LightGBM reads it as 0, XGBoost (``Ranker(engine="xgboost")``) as a missing
+        value, so the same file read dense and sparse trains different XGBoost models.
     y : ndarray of float64, shape (n_rows,)
         Relevance labels.
     qid : ndarray of int64, shape (n_rows,)
@@ -169,7 +170,7 @@ class RankingDataset:
         return self.qid[self.group_ptr[:-1]]
 
     def dense(self) -> NDArray[np.float32]:
-        """``X`` as a dense float32 array (a copy only when ``X`` is sparse)."""
+        """``X`` as a dense array of its dtype (a copy only when ``X`` is sparse: its absent entries become 0)."""
         return self.X.toarray() if sp.issparse(self.X) else self.X
 
     def subset(self, queries: ArrayLike) -> RankingDataset:

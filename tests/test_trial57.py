@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pytest
 
 from features.analysis import Analyzer
@@ -32,3 +33,49 @@ def test_combining_marks_still_continue_a_token():
     assert a.tokens("हिन्दी भाषा") == ["हिन्दी", "भाषा"]
     assert a.tokens("cafe\u0301s ok") == ["cafe\u0301s", "ok"]
     assert Analyzer(token_pattern=r"[a-z]+|[0-9]+", stopwords=None, stemmer=None).tokens("e\u03012") == ["e\u03012"]
+
+
+class _NaNFirst:
+    """Scores rows by column 0 and reads an absent sparse entry as missing (NaN), as XGBoost does: -1 for it."""
+
+    def predict(self, data):
+        import scipy.sparse as sp
+        X = data.X
+        if sp.issparse(X):
+            dense = np.full(X.shape, np.nan)
+            coo = X.tocoo()
+            dense[coo.row, coo.col] = coo.data
+            X = dense
+        return np.where(np.isnan(X[:, 0]), -1.0, X[:, 0]) + 0.1 * np.nan_to_num(X[:, 1])
+
+
+def test_permutation_importance_scores_the_rows_as_given():
+    """The features were cast to float32 and sparse rows made dense (absent -> 0): a float64 unix time lost its
+    order, the baseline was 0.61 for the model's 0.997, and the most important feature came out least."""
+    import scipy.sparse as sp
+
+    from ltr import RankingDataset
+    from ltr.evaluation import permutation_importance
+    from ltr.metrics import evaluate
+
+    rng = np.random.default_rng(0)
+    n, per = 400, 20
+    qid, ptr = np.repeat(np.arange(n // per), per), np.arange(0, n + 1, per)
+    ts = 1.7e9 + np.concatenate([rng.permutation(per) for _ in range(n // per)]).astype(np.float64)
+    y = (ts - 1.7e9 >= 15).astype(float)  # the latest 5 of each query, 0-19 s apart: one float32 value
+    d = RankingDataset(np.column_stack([ts, rng.normal(size=n)]), y, qid, ptr)
+    true = evaluate(y, _NaNFirst().predict(d), group_ptr=ptr, metrics=["ndcg@10"])["ndcg@10"]
+    table = permutation_importance(_NaNFirst(), d, n_repeats=2)
+    assert table["baseline"][0] == true == 1.0
+
+    X = rng.normal(size=(n, 3))
+    X[rng.random(X.shape) < 0.5] = 0.0
+    y = (X[:, 0] > 0.3).astype(float) + (X[:, 0] > 1)
+    sparse = RankingDataset(sp.csr_matrix(X), y, qid, ptr)
+    twin = RankingDataset(np.where(X == 0, np.nan, X), y, qid, ptr)  # the same rows, absent written as NaN
+    assert _NaNFirst().predict(sparse) == pytest.approx(_NaNFirst().predict(twin))
+    for within in ("query", "all"):
+        a = permutation_importance(_NaNFirst(), sparse, n_repeats=3, within=within, random_state=4)
+        b = permutation_importance(_NaNFirst(), twin, n_repeats=3, within=within, random_state=4)
+        assert a.equals(b) and a["importance"].abs().sum() > 0.1
+    assert sparse.X.toarray() == pytest.approx(X)  # the caller's rows are left as they were

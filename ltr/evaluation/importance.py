@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import scipy.sparse as sp
 
 from ltr.datasets import RankingDataset
 
@@ -145,13 +146,16 @@ def permutation_importance(
     if isinstance(n_repeats, bool) or not isinstance(n_repeats, (int, np.integer)) or n_repeats < 1:
         raise ValueError(f"n_repeats must be a positive integer, got {n_repeats!r}")
     name = parse_metric(metric).name
-    X = np.array(data.dense(), dtype=np.float32, copy=True)
     y, ptr = np.asarray(data.y), np.asarray(data.group_ptr)
+    # The rows as given: their dtype (a float64 feature cast to float32 is another feature to a model trained on
+    # float64) and, when sparse, their absent entries (missing to a model trained sparse, 0 once made dense).
+    sparse = sp.issparse(data.X)
+    X = sp.csc_matrix(data.X, copy=True) if sparse else np.array(data.X, copy=True)
 
     def score(matrix) -> float:
         from dataclasses import replace
 
-        scores = model.predict(replace(data, X=matrix))
+        scores = model.predict(replace(data, X=matrix.tocsr() if sparse else matrix))
         return evaluate(y, scores, group_ptr=ptr, metrics=[name], gain=gain, no_relevant=no_relevant)[name]
 
     base = score(X)
@@ -165,13 +169,26 @@ def permutation_importance(
         iterator = tqdm(cols, desc="permutation importance", unit="feature", disable=None)
     means, stds = [], []
     for j in iterator:
-        original = X[:, j].copy()
+        if sparse:  # column j's entries, present or absent, move with their rows: only its row indices change
+            at = slice(X.indptr[j], X.indptr[j + 1])
+            original = X.indices[at].copy()
+        else:
+            original = X[:, j].copy()
         drops = []
         for _ in range(int(n_repeats)):
             order = _within_query_order(rng, qidx) if within == "query" else rng.permutation(X.shape[0])
-            X[:, j] = original[order]
+            if sparse:  # row i takes row order[i]'s entry: the entry of row r goes to the row i with order[i] = r
+                to = np.empty_like(order)
+                to[order] = np.arange(order.size)
+                X.indices[at] = to[original]
+                X.has_sorted_indices = False
+            else:
+                X[:, j] = original[order]
             drops.append(base - score(X))
-        X[:, j] = original
+        if sparse:
+            X.indices[at] = original
+        else:
+            X[:, j] = original
         means.append(float(np.mean(drops)))
         stds.append(float(np.std(drops, ddof=1)) if len(drops) > 1 else 0.0)
     names = list(data.feature_names) if data.feature_names is not None else [str(c + 1) for c in
