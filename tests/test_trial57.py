@@ -79,3 +79,23 @@ def test_permutation_importance_scores_the_rows_as_given():
         b = permutation_importance(_NaNFirst(), twin, n_repeats=3, within=within, random_state=4)
         assert a.equals(b) and a["importance"].abs().sum() > 0.1
     assert sparse.X.toarray() == pytest.approx(X)  # the caller's rows are left as they were
+
+
+def test_distill_in_xgboost_mode_mixes_alike_whatever_the_weights_scale():
+    """mode='xgboost' rescales the lambdas' query weights to average one, and the teacher terms took the raw
+    weights: weights x10 moved the balance alpha sets (a row's gradient changed sign; a MQ2008 student's scores
+    moved by 0.595)."""
+    from ltr.kernels import distill, lambdarank
+
+    rng = np.random.default_rng(0)
+    ptr = np.array([0, 4, 9])
+    y, s, t = rng.integers(0, 3, 9), rng.normal(size=9), rng.normal(size=9)
+    w = np.repeat([1.0, 3.0], [4, 5])
+    for mode in ("xgboost", "exact"):
+        g1, h1 = distill.grad_hess(s, y, ptr, weight=w, teacher=t, alpha=0.5, mode=mode)
+        g10, h10 = distill.grad_hess(s, y, ptr, weight=10 * w, teacher=t, alpha=0.5, mode=mode)
+        lam1, _ = lambdarank.grad_hess(s, y, ptr, weight=w, mode=mode)
+        lam10, _ = lambdarank.grad_hess(s, y, ptr, weight=10 * w, mode=mode)
+        scale = float(np.abs(lam10).sum() / np.abs(lam1).sum())  # 1 where the lambdas' weights are rescaled
+        assert scale == pytest.approx(1.0 if mode == "xgboost" else 10.0)
+        assert g10 == pytest.approx(scale * g1, rel=1e-6) and h10 == pytest.approx(scale * h1, rel=1e-6)
