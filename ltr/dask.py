@@ -397,7 +397,9 @@ def _summary(d: RankingDataset | None) -> dict | None:
     return {"n_rows": d.n_rows, "n_features": d.n_features, "query_ids": np.asarray(d.query_ids),
             "feature_names": d.feature_names, "weighted": d.weight is not None,
             "query_file": "query" in (getattr(d, "sources", None) or {}),
-            "digests": query_digests(d.X, d.y, d.group_ptr)}
+            "digests": query_digests(d.X, d.y, d.group_ptr),
+            # the features' float type, kept as a local fit keeps it (float64 in memory; float32 as read)
+            "dtype": np.result_type(d.X.dtype, np.float32)}
 
 
 @dataclass
@@ -490,9 +492,10 @@ class DaskRankingData:
 
         xs, ys, gs, qs = [], [], [], []
         first = 0
+        dtype = np.result_type(*(s.get("dtype", np.float32) for s in self.summaries))  # one type across chunks
         for p, s in zip(self.parts, self.summaries):
             n, q = int(s["n_rows"]), int(s["query_ids"].size)
-            xs.append(da.from_delayed(dask.delayed(_field)(p, "X"), shape=(n, self.n_features), dtype=np.float32))
+            xs.append(da.from_delayed(dask.delayed(_field)(p, "X", dtype), shape=(n, self.n_features), dtype=dtype))
             ys.append(da.from_delayed(dask.delayed(_field)(p, "y"), shape=(n,), dtype=np.float64))
             gs.append(da.from_delayed(dask.delayed(_field)(p, "group_sizes"), shape=(q,), dtype=np.int64))
             qs.append(da.from_delayed(dask.delayed(_query_codes)(p, first), shape=(n,), dtype=np.int64))
@@ -519,10 +522,11 @@ def _query_codes(d: RankingDataset, first: int):
     return np.repeat(np.arange(first, first + d.n_queries, dtype=np.int64), d.group_sizes)
 
 
-def _field(d: RankingDataset, name: str):
+def _field(d: RankingDataset, name: str, dtype=np.float32):
     # a sparse read's rows made dense (np.asarray of a scipy matrix is a 0-d object array, which neither engine took:
-    # "setting an array element with a sequence"); an absent entry is 0, as LightGBM reads one
-    return np.asarray(d.dense(), dtype=np.float32) if name == "X" else np.asarray(getattr(d, name))
+    # "setting an array element with a sequence"); an absent entry is 0, as LightGBM reads one. The features keep
+    # their float type: a float64 timestamp cast to float32 lost all but 2 of its 100 values (trial t57)
+    return np.asarray(d.dense(), dtype=dtype) if name == "X" else np.asarray(getattr(d, name))
 
 
 def _evaluate_part(d: RankingDataset, model, metrics, conventions):
