@@ -99,3 +99,27 @@ def test_distill_in_xgboost_mode_mixes_alike_whatever_the_weights_scale():
         scale = float(np.abs(lam10).sum() / np.abs(lam1).sum())  # 1 where the lambdas' weights are rescaled
         assert scale == pytest.approx(1.0 if mode == "xgboost" else 10.0)
         assert g10 == pytest.approx(scale * g1, rel=1e-6) and h10 == pytest.approx(scale * h1, rel=1e-6)
+
+
+@pytest.mark.parametrize("in_place", [False, True])
+def test_a_score_file_replaced_with_the_same_size_and_time_is_read_again(tmp_path, in_place):
+    """The served table was keyed by size and modification time: a file replaced by cp -p, rsync -a or touch -r
+    kept the old scores (0.12573 served where a fresh reranker read 0.92573)."""
+    import os
+
+    from features.scorers.neural.file import NeuralFile
+
+    path = tmp_path / "s.tsv"
+    path.write_text("1\td1\t0.12573\n1\td2\t0.5\n")
+    scorer = NeuralFile(path=str(path))
+    assert scorer.table().score.tolist() == [0.12573, 0.5]
+    st = os.stat(path)
+    new = tmp_path / "new.tsv"
+    new.write_text("1\td1\t0.92573\n1\td2\t0.5\n")
+    if in_place:  # cp -p onto the file: the same inode, rewritten
+        path.write_text(new.read_text())
+    else:  # rsync -a: a new file renamed over it
+        os.replace(new, path)
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert os.stat(path).st_size == st.st_size and os.stat(path).st_mtime_ns == st.st_mtime_ns
+    assert scorer.table().score.tolist() == [0.92573, 0.5]

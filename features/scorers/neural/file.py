@@ -225,7 +225,7 @@ class NeuralFile(Scorer):
         self._refuse_given(p["missing"] == "error", "fill", "missing='error' fills nothing")
         self._check(p["unmatched"] in ("warn", "error"), "unmatched", "'warn' or 'error'")
         self.report: JoinReport | None = None
-        self._table: tuple[tuple[int, int], ScoreTable] | None = None
+        self._table: tuple[tuple[int, ...], ScoreTable] | None = None
         self._served_unmatched = False  # the serving warnings given (module docstring)
         self._served_filled = False
 
@@ -237,7 +237,9 @@ class NeuralFile(Scorer):
         """The file's entries (read once while the file is unchanged)."""
         path = Path(self.params["path"])
         st = path.stat()
-        stamp = (st.st_size, st.st_mtime_ns)
+        # the inode and change time too: a file replaced with one of the same size and time (cp -p, rsync -a,
+        # touch -r) was served from the old table (trial t57), as the embedding cache's stamp knows
+        stamp = (st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns)
         if self._table is None or self._table[0] != stamp:
             self._table = (stamp, read_score_table(path, self.params["format"]))
         return self._table[1]
