@@ -37,6 +37,7 @@ from ltr._shared import shared_data_dir  # noqa: E402
 from ltr.evaluation import compare, format_comparison, query_kfold, select_features  # noqa: E402
 from ltr.fusion import fuse  # noqa: E402
 from ltr.io import run_from_scores  # noqa: E402
+from ltr.kernels import distill  # noqa: E402
 from ltr.metrics import evaluate_run_per_query  # noqa: E402
 
 METRICS = ["ndcg@10", "map"]
@@ -130,6 +131,12 @@ def main(argv: list[str] | None = None) -> int:
     for flag, value, least in (("--folds", args.folds, 2), ("--topk", args.topk, 1), ("--rounds", args.rounds, 1)):
         if value < least:
             ap.error(f"{flag} must be at least {least}, got {value}")
+    if args.max_length is not None and args.max_length < 1:
+        ap.error(f"--max-length must be at least 1, got {args.max_length}")
+    try:  # the student's options, before minutes of features and embeddings
+        distill.check_options(temperature=args.temperature, alpha=args.alpha)
+    except ValueError as e:
+        ap.error(f"--{e}")  # "temperature must be a number > 0, got 0.0"
     if args.collection is None:
         print("no collection: pass --collection or set LTRKIT_SHARED_DATA", file=sys.stderr)
         return 1

@@ -25,6 +25,10 @@ def load(name: str):
     ("hybrid_ranker", ["--folds", "1"], "--folds must be at least 2, got 1"),
     ("hybrid_ranker", ["--rounds", "0"], "--rounds must be at least 1, got 0"),
     ("hybrid_ranker", ["--collection", "/nonexistent/coll"], "--collection /nonexistent/coll: no such folder"),
+    # checked before minutes of features and embeddings (they failed with a traceback after them; trial t57)
+    ("hybrid_ranker", ["--alpha", "2"], "--alpha must be a number in [0, 1], got 2.0"),
+    ("hybrid_ranker", ["--temperature", "0"], "--temperature must be a number > 0, got 0.0"),
+    ("hybrid_ranker", ["--max-length", "0"], "--max-length must be at least 1, got 0"),
 ])
 def test_a_bad_argument_is_one_line_naming_it(name, argv, said, capsys):
     with pytest.raises(SystemExit) as stopped:
