@@ -369,8 +369,14 @@ class MetricTarget:
                               self.gain, self.ideal, self.blocks)
 
     def mean(self, per_query: NDArray[np.float64]) -> NDArray[np.float64] | float:
-        """The (weighted) mean over queries: of a per-query vector, or of each column of a (queries, steps) array."""
-        return self.query_weight @ per_query
+        """The (weighted) mean over queries: of a per-query vector, or of each column of a (queries, steps) array.
+
+        Each column is summed as a vector is, so that equal columns have equal means, equal to the vector's: one
+        matrix product rounded its last column otherwise, an ulp above exact ties, and the line search took the
+        last of 10 tied steps (512 times the first; NDCG@3 0.338 for 0.363 on a held-out fold; trial t57)."""
+        if per_query.ndim == 1:
+            return self.query_weight @ per_query
+        return np.array([self.query_weight @ column for column in np.ascontiguousarray(per_query.T)])
 
     def line(self, scores, j: int, steps, current) -> NDArray[np.float64]:
         """Per-query metric (rows) at ``scores + steps[c] * X[:, j]`` for every step (columns)."""
