@@ -27,7 +27,6 @@ from ltr.cli._options import (
     add_quiet,
     add_reader_options,
     metric_names,
-    reader_options,
     subset_flag,
 )
 
@@ -125,17 +124,16 @@ def _note_searched(args: argparse.Namespace, model) -> None:
 
 
 def _feature_subset(args: argparse.Namespace):
-    """DATA (its path, or with ``--features`` / ``--drop-features`` the dataset of those columns, selected as ltr cv
-    and ltr train select them) and the subset's 1-based ids (None: all)."""
+    """DATA read as ltr cv and ltr train read it (``--n-features``, ``--dataset``'s width, names and checks; with
+    ``--features`` / ``--drop-features`` the dataset of those columns) and the subset's 1-based ids (None: all)."""
+    from ltr.cli._data import read_data
     from ltr.evaluation.selection import feature_spec, resolve_features, take_columns
 
     refuse_teacher_column_in_subsets(args)
     spec = feature_spec(args.features, args.drop_features)
+    data = read_data(args, args.data)  # (the path given to tune read it without --n-features: trial t57)
     if spec is None:
-        return args.data, None
-    from ltr.cli._data import read_data
-
-    data = read_data(args, args.data)
+        return data, None
     try:
         cols = resolve_features(spec, data.n_features, data.feature_names)
     except ValueError as e:
@@ -273,24 +271,18 @@ def run(args: argparse.Namespace) -> int:
                                       *option_files(args.features, args.drop_features), *teacher_inputs(args)])
     _note_searched(args, model)  # before the search: it may run for hours
     learned_teacher_warning(args)
-    data, ids = _feature_subset(args)
-    if args.dataset and ids is None:  # (a subset was read by read_data, which checks it) refused before the search
-        from ltr.cli._data import check_registered_file
-        from ltr.registry import get
-
-        check_registered_file(args, args.data, args.n_features or get(args.dataset).read_options().get("n_features"))
+    data, ids = _feature_subset(args)  # (read_data checks a --dataset's file before the search)
     with _storage_named(args, storage), _said_on_interrupt(storage, args.out):
         result = tune(data, estimator=model, space=args.space, n_trials=args.trials, metric=target,
                       metrics=names, outer_folds=args.outer_folds, inner_folds=args.inner_folds,
                       inner_repeats=args.inner_repeats,
                       random_state=args.split_seed, storage=storage, gain=args.gain or "exp2",
                       no_relevant=args.no_relevant, convention=args.convention, max_grade=args.max_grade,
-                      name=args.name, progress=not args.quiet, timeout=args.timeout,
-                      read_options=reader_options(args))
+                      name=args.name, progress=not args.quiet, timeout=args.timeout)
     if ids is not None:
         result.cv.settings["features"] = ids  # as ltr cv records its subset
-        for summary in result.cv.datasets:  # the file's name, as ltr cv records it, not the subset's "data"
-            summary["name"] = Path(args.data).name
+    for summary in result.cv.datasets:  # the file's name, as ltr cv records it, not the dataset's "data"
+        summary["name"] = Path(args.data).name
     header_set = file_feature_set(args.data)
     if isinstance(header_set, dict) and header_set.get("add_judged"):
         result.cv.settings["add_judged"] = True  # ltr compare says so of this result, as of ltr cv's

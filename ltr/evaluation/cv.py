@@ -702,8 +702,10 @@ def cross_validate(
         validation = functools.partial(stops_early, estimator)
     elif not isinstance(validation, (bool, np.bool_)):
         raise ValueError(f"validation must be True, False or 'auto', got {validation!r}")
+    # a single file is read at n_features too, as each fold folder's files are (load_part)
     folds, source, datasets = make_folds(data, n_splits, random_state=random_state, validation=validation,
-                                         read_options=read_options)
+                                         read_options={**read_options, "n_features": n_features} if n_features
+                                         else read_options)
     if not folds:
         raise ValueError("no folds to run")
     files = {str(part) for f in folds for part in (f.train, f.vali, f.test) if isinstance(part, (str, os.PathLike))}
