@@ -26,3 +26,21 @@ def test_tune_and_cv_read_the_data_at_n_features(tune_argv, tmp_path, capsys):
     for command in (argv, ["cv", path, "--folds", "2", "--rounds", "2"]):
         assert main([*command, "--n-features", "3", "--quiet"]) == 1
         assert f"{path}:1: feature id above n_features=3 (token '4:" in capsys.readouterr().err
+
+
+def test_tune_leaves_the_caller_s_ranker_as_given_and_scores_its_objective_s_gain():
+    """tune(estimator=mine) set mine's objective and engine_params in place (a later mine.fit trained ERR@5 at grade
+    2); an explicit NDCG objective of a linear ranker trained exp2 NDCG while every score used gain='linear'."""
+    from ltr import Ranker
+    from ltr.tuning import tune
+
+    data = make_ranking(12, 6, 4, max_label=2, random_state=0)
+    space = {"engine_params.reg": {"choices": [0.0]}}
+    mine = Ranker(engine="linear", engine_params={"n_restarts": 1})
+    before = mine.get_params()
+    tune(data, estimator=mine, metric="err@5", max_grade=2, n_trials=1, outer_folds=2, inner_folds=2,
+         progress=False, space=space)
+    assert mine.get_params() == before
+    result = tune(data, estimator=Ranker(engine="linear", objective="ndcg@10"), gain="linear", metric="ndcg@10",
+                  n_trials=1, outer_folds=2, inner_folds=2, progress=False, space=space)
+    assert result.cv.params["engine_params"] == {"gain": "linear"}

@@ -699,26 +699,33 @@ def _base_estimator(estimator, engine: str | None, target: str, conv: dict[str, 
     elif engine is not None and estimator.get_params()["engine"] != engine:
         raise ValueError(f"engine={engine!r} but the estimator's engine is {estimator.get_params()['engine']!r}; "
                          "give one")
-    params = estimator.get_params(deep=False)
-    if params.get("engine") == "linear" and params.get("objective") == "lambdarank":
-        # The coordinate ascent optimises the tuned metric itself (a metric it cannot optimise is refused here).
-        from ltr.rankers.linear import linear_objective
+    from sklearn.base import clone
 
-        try:
-            linear_objective(target)
-        except ValueError as e:
-            raise ValueError(f"tuning {target}: {e}; tune another metric, or set the linear ranker's objective") \
-                from None
-        estimator = estimator.set_params(objective=target)
+    estimator = clone(estimator)  # the caller's ranker is left as given (set_params below changed it in place)
+    params = estimator.get_params(deep=False)
+    if params.get("engine") == "linear":
+        objective = str(params.get("objective"))
+        if objective == "lambdarank":
+            # The coordinate ascent optimises the tuned metric itself (a metric it cannot optimise is refused here).
+            from ltr.rankers.linear import linear_objective
+
+            try:
+                linear_objective(target)
+            except ValueError as e:
+                raise ValueError(f"tuning {target}: {e}; tune another metric, or set the linear ranker's "
+                                 "objective") from None
+            estimator = estimator.set_params(objective=target)
+            objective = target
         # ... with the conventions it is scored by: ERR's top grade, NDCG's gain (they were left at the engine's
-        # defaults, 4 and exp2, while every inner and outer score used the ones given)
+        # defaults, 4 and exp2, while every inner and outer score used the ones given), for an objective of the
+        # user's too, as ltr tune --gain passes them on
         engine_params = dict(params.get("engine_params") or {})
         wanted = {}
-        if target.lower().startswith(("ndcg", "dcg")):  # (the gain is read by NDCG and DCG alone)
+        if objective.lower().startswith(("ndcg", "dcg")):  # (the gain is read by NDCG and DCG alone)
             wanted["gain"] = (conv["gain"], "exp2")
-        # ERR's grade whatever the target: a space may draw an ERR objective, and the ranker reads it for ERR alone
-        # (so an engine_params grade of the user's beside a target that is not ERR is theirs: not compared)
-        err = target.lower().startswith("err")
+        # ERR's grade whatever the objective: a space may draw an ERR objective, and the ranker reads it for ERR
+        # alone (so an engine_params grade of the user's beside an objective that is not ERR is theirs: not compared)
+        err = objective.lower().startswith("err")
         if err or "max_grade" not in engine_params:
             wanted["max_grade"] = (float(conv.get("max_grade", 4.0)), 4.0)
         for key, (value, default) in wanted.items():
