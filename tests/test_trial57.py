@@ -139,3 +139,34 @@ def test_the_line_search_s_means_of_tied_steps_are_equal():
         column = rng.random(n_queries)
         means = target.mean(np.repeat(column[:, None], 25, axis=1))
         assert means.tolist() == [target.mean(column)] * 25
+
+
+@pytest.mark.parametrize("options", [[], ["--missing", "nan"], ["--sparse"]])
+def test_another_set_s_file_is_refused_whatever_the_reader_options(tmp_path, capsys, options):
+    """--missing nan (absent cells NaN) and --sparse (no column scanned) passed a 46-feature file read as
+    MSLR-WEB10K's 136: trained and saved under MSLR's feature names, exit 0."""
+    from ltr import make_ranking
+    from ltr.cli import main
+    from ltr.io import write_letor
+
+    text = write_letor(tmp_path / "mq.txt", make_ranking(10, (4, 4), 46, random_state=0)).read_text()
+    plain = tmp_path / "plain.txt"
+    plain.write_text("".join(line + "\n" for line in text.splitlines() if not line.startswith("#")))
+    for command in (["info"], ["train", "--rounds", "2", "--out", str(tmp_path / "m.txt")]):
+        assert main([command[0], str(plain), *command[1:], "--dataset", "mslr-web10k", *options]) == 1
+        assert "has no value in features 47..136 of mslr-web10k's 136" in capsys.readouterr().err
+    assert not (tmp_path / "m.txt").exists()
+
+
+def test_a_set_s_own_width_passes_with_nan_and_sparse_reads():
+    import scipy.sparse as sp
+
+    from ltr import RankingDataset
+    from ltr.registry import empty_last_columns
+
+    X = np.zeros((3, 46))
+    X[0, 45] = 0.5
+    for data in (X, np.where(X == 0, np.nan, X), sp.csr_matrix(X)):
+        d = RankingDataset(data, np.zeros(3), np.zeros(3, dtype=np.int64), np.array([0, 3]))
+        assert empty_last_columns("mq2008", d) is None  # its last column holds a value
+        assert empty_last_columns("mslr-web10k", d) == 46
