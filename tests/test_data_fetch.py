@@ -933,3 +933,23 @@ def test_a_file_system_without_flock_fetches_unlocked_with_a_warning(server, toy
     dest = reg.fetch(_entry(server.url + "/toy.zip", archive), tmp_path, progress=False)
     assert (dest / MARKER).is_file()
     assert f"{tmp_path / DOWNLOADS}: no lock on this file system (Bad file descriptor)" in caplog.text
+
+
+@pytest.mark.parametrize("mode, fmt, file, at", [
+    ("w:gz", "tar.gz", "toy.tar.gz", -8), ("w:bz2", "tar", "toy.tar.bz2", -3),
+    ("w:xz", "tar", "toy.tar.xz", -20), ("w:xz", "tar", "toy.tar.xz", 0.7)])
+def test_a_compressed_tar_that_does_not_decompress_whole_is_kept_aside(server, toy, tmp_path, mode, fmt, file, at):
+    """tarfile stops at the tar's end-of-archive blocks: a tar.gz whose gzip CRC fails (damage inside a document's
+    text) was unpacked, marked fetched and verified, exit 0; a damaged tar.xz was a traceback (LZMAError), the
+    archive kept with its fetched mark, so every rerun failed alike (trial t57)."""
+    files, _ = toy
+    good = _tar({f"toy/{k}": v for k, v in files.items()}, mode)
+    damaged = bytearray(good)
+    damaged[at if isinstance(at, int) else int(len(good) * at)] ^= 0x01
+    server.files[f"/{file}"] = bytes(damaged)
+    entry = _entry(server.url + f"/{file}", b"", fmt=fmt, file=file, sha256=None)
+    with pytest.raises(ChecksumError, match=f"{file} is not a readable {fmt} archive .*kept aside"):
+        reg.fetch(entry, tmp_path)
+    assert (tmp_path / DOWNLOADS / f"{file}.corrupt").is_file() and not (tmp_path / "toy").exists()
+    server.files[f"/{file}"] = good  # the same archive whole: installed
+    assert (reg.fetch(entry, tmp_path) / "Fold1" / "train.txt").read_bytes() == files["Fold1/train.txt"]

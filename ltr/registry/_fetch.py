@@ -23,12 +23,14 @@ on the ``.ltrkit-downloads`` folder), or both would append to one ``.part`` file
 
 from __future__ import annotations
 
+import bz2
 import contextlib
 import gzip
 import hashlib
 import http.client
 import json
 import logging
+import lzma
 import os
 import shutil
 import stat
@@ -361,6 +363,30 @@ def _run_rar_tool(path: Path, dest: Path, name: str, final: Path) -> None:
                        cli=f"{head} ltr data verify {name} {final}")
 
 
+class _DamagedStream(Exception):
+    """A compressed stream that does not decompress whole (bzip2 says so with a bare OSError)."""
+
+
+def _read_whole_stream(path: Path) -> None:
+    """Decompress a gzip, bzip2 or xz file to its end, so that its trailer is checked: tarfile stops at the tar's
+    end-of-archive blocks and never reads the gzip CRC, so a tar.gz damaged inside a document's text was unpacked,
+    marked fetched and then verified (trial t57). A plain tar is left to tarfile."""
+    with open(path, "rb") as f:
+        magic = f.read(6)
+    opener = gzip.open if magic[:2] == b"\x1f\x8b" else bz2.open if magic[:3] == b"BZh" else \
+        lzma.open if magic == b"\xfd7zXZ\x00" else None
+    if opener is None:
+        return
+    try:
+        with opener(path, "rb") as stream:
+            while stream.read(1 << 20):
+                pass
+    except OSError as e:
+        if e.errno is not None or isinstance(e, gzip.BadGzipFile):  # the disk's error, or gzip's own: as they are
+            raise
+        raise _DamagedStream(str(e)) from None
+
+
 def _unpack(archive: dict, path: Path, dest: Path, name: str, final: Path) -> None:
     """Unpack ``path`` into ``dest``; ``name`` and ``final`` (the set and ``DIR/NAME``) word the RAR hint."""
     fmt = archive["format"]
@@ -371,6 +397,7 @@ def _unpack(archive: dict, path: Path, dest: Path, name: str, final: Path) -> No
                     _safe_member(dest, name)
                 z.extractall(dest)
         elif fmt in ("tar.gz", "tar.bz2", "tar"):
+            _read_whole_stream(path)
             with tarfile.open(path, "r:*") as t:
                 members = []
                 for m in t.getmembers():
@@ -401,7 +428,8 @@ def _unpack(archive: dict, path: Path, dest: Path, name: str, final: Path) -> No
             raise ArchiveError(f"{path.name}: {e}; it is kept aside as {aside} and not used") from None
         raise ArchiveError(f"{path.name}: {e}; it was put there, not downloaded by fetch: it is left as it is; "
                            f"remove {path} to download it again") from None
-    except (zipfile.BadZipFile, tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile) as e:
+    except (zipfile.BadZipFile, tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile, lzma.LZMAError,
+            _DamagedStream) as e:
         aside = _set_aside(path)
         raise ChecksumError(f"{path.name} is not a readable {fmt} archive ({e}); it is kept aside as {aside} and "
                             f"not used", str(aside)) from None
