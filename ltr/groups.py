@@ -215,6 +215,10 @@ def resolve_group_ptr(
         )
     if qid is not None:
         qid = np.asarray(qid)
+        if qid.ndim != 1:  # a column's name or one number (pandas' habit) failed as an IndexError (trial t57)
+            said = " (a column's name? pass the column itself)" if isinstance(qid.tolist(), str) else ""
+            raise GroupError(f"qid must be one query id per row (an array of {n_rows}), got {qid.tolist()!r}{said}"
+                             if qid.ndim == 0 else f"qid must be one-dimensional, got shape {qid.shape}")
         if qid.shape[0] != n_rows:
             raise GroupError(f"qid has {qid.shape[0]} entries but {rows} has {n_rows} rows")
         ptr, _ = group_ptr_from_qid(qid, hint=SORT_ROWS)

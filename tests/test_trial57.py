@@ -170,3 +170,56 @@ def test_a_set_s_own_width_passes_with_nan_and_sparse_reads():
         d = RankingDataset(data, np.zeros(3), np.zeros(3, dtype=np.int64), np.array([0, 3]))
         assert empty_last_columns("mq2008", d) is None  # its last column holds a value
         assert empty_last_columns("mslr-web10k", d) == 46
+
+
+def _fit_data():
+    rng = np.random.default_rng(0)
+    return rng.normal(size=(60, 4)), rng.integers(0, 3, 60).astype(float), np.repeat(np.arange(6), 10)
+
+
+def test_a_model_is_not_saved_under_a_ubj_name(tmp_path):
+    """Ranker.save('model.ubj') wrote JSON text that xgb.Booster(model_file=...) reads as binary UBJSON and fails
+    on; ltr train --out model.ubj refused the name, the Python API did not."""
+    from ltr import Ranker
+    from ltr.exceptions import OutputPathError
+
+    X, y, qid = _fit_data()
+    model = Ranker(engine="xgboost", n_estimators=2, preset=None).fit(X, y, qid=qid)
+    with pytest.raises(OutputPathError, match=r"XGBoost reads a '\.ubj' name as binary UBJSON: name it \.json"):
+        model.save(tmp_path / "model.ubj")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("kwargs, fit, said", [
+    ({"engine_params": "max_bin=63"}, {}, "engine_params must be a dict (or None), got str 'max_bin=63'"),
+    ({"objective_params": [("sigma", 2.0)]}, {}, "objective_params must be a dict (or None), got list"),
+    ({"eval_params": ["gain"]}, {}, "eval_params must be a dict (or None), got list ['gain']"),
+    ({}, {"log_period": -1}, "log_period must be an integer >= 0 (0: never), got -1"),
+    ({}, {"log_period": "x"}, "log_period must be an integer >= 0 (0: never), got 'x'"),
+    ({}, {"feature_names": ["a", "b", "a", "c"]}, "feature_names has 'a' twice: name each feature once"),
+    ({}, {"qid": "qid"}, "qid must be one query id per row (an array of 60), got 'qid' (a column's name?"),
+    ({}, {"qid": 5}, "qid must be one query id per row (an array of 60), got 5"),
+])
+def test_a_wrong_call_is_named_by_its_argument(kwargs, fit, said):
+    """Each failed in Python's or numpy's words (an IndexError, dict()'s 'update sequence element', an
+    AttributeError), log_period=-1 logged every round and duplicate names were taken (trial t57)."""
+    from ltr import Ranker
+
+    X, y, qid = _fit_data()
+    with pytest.raises((TypeError, ValueError)) as e:
+        Ranker(n_estimators=2, preset=None, **kwargs).fit(X, y, **{"qid": qid, **fit})
+    assert said in str(e.value)
+
+
+def test_scorer_arguments_are_checked_when_made(tmp_path):
+    from ltr import Ranker, load_model
+    from ltr.evaluation import QueryScorer, ndcg_scorer
+    from ltr.exceptions import NotAModelError
+
+    assert ndcg_scorer(np.int64(5)).metric == "ndcg@5"  # a grid's numpy integer
+    with pytest.raises(ValueError, match=r"gain must be one of \['exp2', 'linear'\], got 'exp3'"):
+        QueryScorer("ndcg@10", gain="exp3")
+    X, y, qid = _fit_data()
+    Ranker(n_estimators=2, preset=None).fit(X, y, qid=qid).save(tmp_path / "m.txt")
+    with pytest.raises(NotAModelError, match=r"m\.txt\.meta\.json: is the sidecar of the model .*m\.txt"):
+        load_model(tmp_path / "m.txt.meta.json")

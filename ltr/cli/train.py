@@ -192,12 +192,10 @@ def run_train(args: argparse.Namespace) -> int:
             args.out and os.path.exists(args.out) and not os.path.isfile(args.out)
             and not os.path.isdir(args.out)):  # a stream, device or pipe (a folder: check_outputs says so)
         raise UsageError(f"--out {args.out}: a model is two files (the model and MODEL.meta.json); give a file path")
-    if args.out and str(args.out).lower().endswith(".ubj"):
-        said = {"xgboost": "models are written as text (XGBoost's JSON), and XGBoost reads a '.ubj' name as binary "
-                           "UBJSON: name it .json",
-                "lightgbm": "a LightGBM model is written as LightGBM's text: name it .txt"}.get(
-                    args.engine, "a linear model is written as JSON: name it .json")
-        raise UsageError(f"--out {args.out}: {said}")
+    if args.out and str(args.out).lower().endswith(".ubj"):  # before training (the model's writer refuses it too)
+        from ltr.rankers.sidecar import ubj_refusal
+
+        raise UsageError(f"--out {args.out}: {ubj_refusal(args.engine)}")
     suffix = os.path.splitext(str(args.out or ""))[1]
     if suffix.lower() in (".gz", ".bz2", ".xz"):  # written plain under that name (trial t55)
         raise UsageError(f"--out {args.out}: a model is written as plain text, which the engines read (neither reads "

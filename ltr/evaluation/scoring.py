@@ -41,6 +41,7 @@ asks for it with ``set_predict_request(qid=True)`` on the Ranker: the scorer pas
 from __future__ import annotations
 
 import inspect
+import numbers
 from typing import Any
 
 from numpy.typing import ArrayLike
@@ -72,6 +73,8 @@ class QueryScorer:
         from ltr.metrics import parse_metric
 
         self.metric = parse_metric(metric).name
+        if not isinstance(gain, str) or gain not in ("exp2", "linear"):  # here, not once a fold has trained (t57)
+            raise ValueError(f"gain must be one of ['exp2', 'linear'], got {gain!r}")
         self.gain = gain
         self.no_relevant = no_relevant
 
@@ -172,6 +175,6 @@ def ndcg_scorer(k: int = 10, *, gain: str = "exp2", no_relevant: float = 0.0) ->
     >>> ndcg_scorer(5)
     QueryScorer('ndcg@5', gain='exp2', no_relevant=0.0)
     """
-    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+    if isinstance(k, bool) or not isinstance(k, numbers.Integral) or k < 1:  # np.int64 of a grid too
         raise ValueError(f"k must be a positive integer, got {k!r}")
-    return QueryScorer(f"ndcg@{k}", gain=gain, no_relevant=no_relevant)
+    return QueryScorer(f"ndcg@{int(k)}", gain=gain, no_relevant=no_relevant)

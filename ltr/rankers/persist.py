@@ -267,6 +267,10 @@ def _load_plain(path: Path, text: str) -> Ranker:
     if engine is None and lightgbm_dump(text.lstrip()[:4096]):
         raise ModelFormatError(f"{path}: {LIGHTGBM_DUMP}")
     if engine is None:
+        if path.name.endswith(".meta.json") and len(path.name) > len(".meta.json"):  # the sidecar, given by mistake
+            model = path.with_name(path.name[:-len(".meta.json")])
+            raise NotAModelError(f"{path}: is the sidecar of the model {model} (its settings and checksums), not a "
+                                 f"model: load {model}")
         raise NotAModelError(
             f"{path}: not a model ltrkit can read: {meta_path(path).name} is missing and the file is neither a "
             "LightGBM model text nor an XGBoost JSON model (save XGBoost models with .json)"

@@ -16,6 +16,7 @@ import math
 import numbers
 import sys
 import time
+from collections.abc import Mapping
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -465,6 +466,10 @@ class Ranker(BaseEstimator):
             # a string failed after training, at 'verbose >= 2' (trial t55); -1, LightGBM's silent, stays as it was
             raise ValueError(f"verbose must be a number (0: quiet, 1: a progress bar, 2: each round's metrics), got "
                              f"{self.verbose!r}")
+        for name in ("engine_params", "objective_params", "eval_params"):  # before any reads them as dicts
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, Mapping):  # a list or 'k=v' failed in dict()'s words
+                raise TypeError(f"{name} must be a dict (or None), got {type(value).__name__} {value!r}")
         keep = self.preset_keep or ()
         known = set(self.get_params(deep=False))
         if isinstance(keep, str) or any(not isinstance(k, str) or k not in known for k in keep):
@@ -615,6 +620,14 @@ class Ranker(BaseEstimator):
         from ltr.rankers.params import warn_unused
 
         warn_unused(self, stacklevel=stacklevel_outside(__name__) + 1)
+        if isinstance(log_period, bool) or not isinstance(log_period, numbers.Integral) or log_period < 0:
+            # -1 logged every round (i % -1 == 0), 'x' failed in int()'s words (trial t57)
+            raise ValueError(f"log_period must be an integer >= 0 (0: never), got {log_period!r}")
+        if feature_names is not None:  # names given here, as a DataFrame's columns are: each once
+            seen: set[str] = set()
+            dup = next((str(n) for n in feature_names if str(n) in seen or seen.add(str(n))), None)
+            if dup is not None:
+                raise ValueError(f"feature_names has {dup!r} twice: name each feature once")
         native = native_objective is not None
         metrics = self._metric_names()
         metric_params = self._eval_params()

@@ -48,6 +48,14 @@ def _plain(meta: dict[str, Any]) -> dict[str, Any]:
     return json.loads(json.dumps(meta, default=default, allow_nan=False))
 
 
+def ubj_refusal(engine: str | None) -> str:
+    """Why a model of ``engine`` is not written under a ``.ubj`` name (every model here is text)."""
+    return {"xgboost": "models are written as text (XGBoost's JSON), and XGBoost reads a '.ubj' name as binary "
+                       "UBJSON: name it .json",
+            "lightgbm": "a LightGBM model is written as LightGBM's text: name it .txt"}.get(
+                engine or "", "a linear model is written as JSON: name it .json")
+
+
 def write_model(path: str | os.PathLike, text: str, meta: dict[str, Any]) -> None:
     """Write the model text and its sidecar (with ``format``, ``model_sha256`` and ``checksum`` set), as one unit
     (:func:`ltr.io.outputs.atomic_write_together`: a failed write changes neither file)."""
@@ -60,6 +68,8 @@ def write_model(path: str | os.PathLike, text: str, meta: dict[str, Any]) -> Non
     if path.suffix.lower() in (".gz", ".bz2", ".xz"):  # a plain text under a compressed name (trial t55)
         raise OutputPathError(str(path), "a model is written as plain text, which the engines read (neither reads a "
                                          f"compressed model): give a name without {path.suffix}")
+    if path.suffix.lower() == ".ubj":  # xgb.Booster(model_file=...) failed on the JSON text saved there (trial t57)
+        raise OutputPathError(str(path), ubj_refusal(meta.get("engine")))
     if not is_file_output(path):  # /dev/null, a FIFO: the sidecar would land beside it, in /dev
         raise OutputPathError(str(path), "is not a regular file: a model is two files (MODEL and MODEL.meta.json); "
                                          "give a file path")
