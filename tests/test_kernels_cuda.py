@@ -177,3 +177,20 @@ def test_exact_lambdarank_with_scores_far_apart_matches_the_cpu_kernel_under_the
     sim_g, sim_h = kc.grad_hess("lambdarank", s, y, ptr)
     np.testing.assert_allclose(sim_g, cpu_g, rtol=1e-12, atol=0)
     np.testing.assert_allclose(sim_h, cpu_h, rtol=1e-12, atol=0)
+
+
+@pytest.mark.parametrize("name, first", [("ranknet", [-np.inf, -np.inf, 0.0]), ("ranknet", [np.nan, 0.0, 1.0]),
+                                         ("pointwise", [-np.inf, -np.inf, 0.0]), ("listnet", [np.nan, 0.0, 1.0]),
+                                         ("lambdarank", [np.nan, 0.0, 1.0])])
+def test_the_engines_initial_scores_are_checked_as_the_cpu_objective_checks_them(name, first):
+    """The CUDA objective took the first round's scores unchecked: NaN or -inf gradients, and lambdarank, given a
+    NaN, read an order slot never written (an IndexError under the simulator, a read past the buffer on a GPU)."""
+    from numba import cuda
+
+    y, ptr = np.array([1.0, 0.0, 2.0]), np.array([0, 3])
+    for scores in (np.array(first), cuda.to_device(np.array(first))):  # host or device margins
+        fobj = kc.xgboost_objective(name, ptr, labels=y)
+        with pytest.raises(ValueError, match=r"scores must be .*; row 0 is (NaN|-inf)"):
+            fobj(scores, None)
+    fobj = kc.xgboost_objective("lambdarank", ptr, labels=y)  # -inf is lambdarank's to leave out of every pair
+    assert fobj(np.array([-np.inf, -np.inf, 0.0]), None)[0].copy_to_host().tolist() == [0.0, 0.0, 0.0]

@@ -248,6 +248,12 @@ def xgboost_objective(objective: str, group_ptr: ArrayLike, *, labels: ArrayLike
     d_hess = cuda.device_array(obj.n_rows, dtype=np.float64)
 
     def fobj(predt, dtrain=None):
+        if fobj.n_rounds == 0:  # the engine's initial scores, checked once as the CPU objective checks them: a NaN
+            # gave lambdarank an order slot never written and a read past its buffer (trial t57)
+            from ltr.kernels import check_scores
+
+            is_device = cuda.is_cuda_array(predt) if hasattr(cuda, "is_cuda_array") else False
+            check_scores(obj.name, cuda.as_cuda_array(predt).copy_to_host() if is_device else predt, obj.n_rows)
         fobj.n_rounds += 1
         obj.compute(obj.scores_to_device(predt), d_grad, d_hess)
         return d_grad, d_hess
