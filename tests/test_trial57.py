@@ -223,3 +223,19 @@ def test_scorer_arguments_are_checked_when_made(tmp_path):
     Ranker(n_estimators=2, preset=None).fit(X, y, qid=qid).save(tmp_path / "m.txt")
     with pytest.raises(NotAModelError, match=r"m\.txt\.meta\.json: is the sidecar of the model .*m\.txt"):
         load_model(tmp_path / "m.txt.meta.json")
+
+
+@pytest.mark.parametrize("label, said", [
+    ("0.5", "frac.txt:3: the numba distill kernel's lambdarank term (alpha > 0) needs whole-number labels"),
+    ("40", "frac.txt:3: label '40' is above the gain table of the numba distill kernel's lambdarank term")])
+def test_distill_s_labels_are_named_by_line_when_it_mixes_in_lambdas(tmp_path, capsys, label, said):
+    """distill with alpha > 0 indexes the lambdarank gains by the label: a 0.5 or a 40 was named by a 0-based row in
+    Python's words ('pass label_gain='), where the lambdarank kernel names the file's line and token."""
+    from ltr.cli import main
+
+    path = tmp_path / "frac.txt"
+    path.write_text(f"1 qid:1 1:0.1 2:0.3\n0 qid:1 1:0.2 2:0.1\n{label} qid:1 1:0.3 2:0.2\n")
+    argv = ["train", str(path), "--objective", "distill", "--kernel", "numba", "--teacher-column", "2", "--rounds",
+            "2", "--out", str(tmp_path / "m.txt")]
+    assert main([*argv, "--alpha", "0.5"]) == 1
+    assert said in capsys.readouterr().err

@@ -473,13 +473,19 @@ def refuse_fractional_labels(model: Ranker, data, y, ptr, native_objective) -> N
     token when the data was read from a LETOR file (else by its row and query)."""
     objective = None
     linear = model.engine == "linear"
-    if linear or (native_objective is None and model.objective in ("ranknet", "listnet", "pointwise", "distill")):
+    # distill with alpha > 0 mixes in the lambdarank kernel's lambdas, which index its gains by the label: its labels
+    # are refused as that kernel's, by the file's line (they were named by a 0-based row, in Python's words; t57)
+    lambdas = model.objective == "lambdarank" or (
+        model.objective == "distill" and float((model.objective_params or {}).get("alpha", 0.0)) > 0.0)
+    if linear or (native_objective is None and model.objective in ("ranknet", "listnet", "pointwise", "distill")
+                  and not lambdas):
         what = None  # the other kernels and the linear ranker's metrics take real labels, but not negative ones
         # (the tree engines refused LETOR's -1, the linear ranker trained on it as a grade: trial t55)
     elif native_objective is not None:
         what, objective = None, native_objective.get("objective")
-    elif model.objective == "lambdarank":
-        what = "the numba lambdarank kernel"
+    elif lambdas:
+        what = "the numba lambdarank kernel" if model.objective == "lambdarank" else \
+            "the numba distill kernel's lambdarank term (alpha > 0)"
     else:
         return
 
@@ -540,7 +546,7 @@ def refuse_fractional_labels(model: Ranker, data, y, ptr, native_objective) -> N
                        "eval_params={'gain': 'linear'} (linear gains)",
             cli_fix="for labels that encode an order (MQ2007/8-list) train a listwise objective (--objective listnet "
                     "--kernel numba), or pass --param ndcg_exp_gain=false --gain linear")
-    if what == "the numba lambdarank kernel":  # its gain table, as the kernel checks it, by the file's line
+    if what is not None and lambdas:  # the lambdarank kernel's gain table, as the kernel checks it, by the file's line
         from ltr.kernels.lambdarank import default_gain_table_size
 
         params = model.objective_params or {}
