@@ -239,3 +239,25 @@ def test_distill_s_labels_are_named_by_line_when_it_mixes_in_lambdas(tmp_path, c
             "2", "--out", str(tmp_path / "m.txt")]
     assert main([*argv, "--alpha", "0.5"]) == 1
     assert said in capsys.readouterr().err
+
+
+def test_a_distillation_flag_wins_over_the_config_s_objective_params(tmp_path, capsys):
+    """--config's [objective_params] temperature beside --temperature was refused, blaming an --objective-param the
+    command line never had; --help says the command line's flags win, and they do for every other key."""
+    import json
+
+    from ltr import make_ranking
+    from ltr.cli import main
+    from ltr.io import write_letor
+
+    data = write_letor(tmp_path / "d.txt", make_ranking(20, 8, 4, random_state=0))
+    (tmp_path / "c.toml").write_text("[objective_params]\ntemperature = 4.0\n")
+    argv = ["train", str(data), "--objective", "distill", "--kernel", "numba", "--teacher-column", "4", "--rounds",
+            "2", "--preset", "none", "--config", str(tmp_path / "c.toml"), "--out", str(tmp_path / "m.txt")]
+    assert main([*argv, "--temperature", "1.5"]) == 0
+    meta = json.loads((tmp_path / "m.txt.meta.json").read_text())
+    assert meta["params"]["objective_params"]["temperature"] == 1.5
+    (tmp_path / "c.toml").write_text("temperature = 2.0\n[objective_params]\ntemperature = 4.0\n")
+    assert main(argv) == 2
+    assert (f"--config {tmp_path / 'c.toml'}: temperature and [objective_params] temperature both set distill's "
+            "temperature; give one") in capsys.readouterr().err

@@ -344,9 +344,18 @@ def check_distill_options(args: argparse.Namespace) -> None:
         params = parse_assignments(args.objective_params, what="--objective-param")
     except ValueError:
         return  # make_ranker says what is wrong with it
+    from_config = getattr(args, "config_objective_params_", {})  # [objective_params] keys --config set
     for name in ("temperature", "alpha", "margin_weight"):
         if hasattr(args, name) and name in params:
             flag = "--" + name.replace("_", "-")
+            flag_in_config = name in getattr(args, "config_keys_", {})
+            if name in from_config and not flag_in_config:  # the command line's flag wins over the file, as
+                # everywhere else (it was refused, blaming an --objective-param never given; trial t57)
+                args.objective_params = [a for a in args.objective_params if a.split("=", 1)[0].strip() != name]
+                continue
+            if name in from_config:
+                raise UsageError(f"--config {from_config[name]}: {name} and [objective_params] {name} both set "
+                                 f"distill's {name}; give one")
             raise UsageError(f"{flag} {getattr(args, name):g} and --objective-param {name}={params[name]} both set "
                              f"distill's {name}; give one")
 
