@@ -97,13 +97,16 @@ def _mark_class() -> str:
 
 
 def _with_marks(token_pattern: str) -> str:
-    """``token_pattern`` whose matches combining marks continue (``keep_marks``): a match, then marks, each run of
-    them followed by the pattern's next match if one starts there. Two matches that merely touch stay two tokens
-    (``[a-z]+|[0-9]+`` cuts ``mach2`` in two, as ``re.findall`` does), and global inline flags (``(?u)``, ``(?i)``)
-    stay in front, where Python's re wants them."""
+    """``token_pattern`` whose matches combining marks join (``keep_marks``): a token is the pattern's matches and
+    runs of marks in turn, as ``(?:PATTERN|[marks])+`` made them, except that two matches that merely touch stay two
+    tokens (``[a-z]+|[0-9]+`` cuts ``mach2`` in two, as ``re.findall`` does; they were glued: trial t57). Marks that
+    lead a token stay in it (Bengali's virama after a zero-width joiner: ``্যাব``). Global inline flags (``(?u)``,
+    ``(?i)``) stay in front, where Python's re wants them; a verbose pattern's comment ends before the wrapper
+    goes on."""
     flags = re.match(r"(?:\(\?[aiLmsux]+\))*", token_pattern).group(0)
-    body = token_pattern[len(flags):]
-    return f"{flags}(?:{body})(?:[{_mark_class()}]+(?:{body})?)*"
+    body = token_pattern[len(flags):] + ("\n" if "x" in flags else "")
+    marks = f"[{_mark_class()}]+"
+    return f"{flags}(?:{marks}(?:{body})?|(?:{body}))(?:{marks}(?:{body})?)*"
 
 
 #: Named stopword lists shipped in ``features/data`` (``stopwords_<name>.txt``).
@@ -220,7 +223,7 @@ class Analyzer:
 
     def __post_init__(self) -> None:
         try:
-            pattern = re.compile(_with_marks(self.token_pattern) if self.keep_marks else self.token_pattern)
+            pattern = re.compile(self.token_pattern)
         except re.error as e:
             raise ValueError(f"token_pattern {self.token_pattern!r} is not a valid regular expression: {e}") from None
         if self.normalize not in (None, "NFC", "NFKC", "NFD", "NFKD"):
@@ -238,7 +241,12 @@ class Analyzer:
         if pattern.groups:  # findall would return the groups, tuples as terms (the marks' wrapper adds none of its own)
             raise ValueError(f"token_pattern {self.token_pattern!r} has capturing groups: write (?:...) for a group "
                              "(the whole match is the token)")
+        if self.keep_marks:
+            pattern = re.compile(_with_marks(self.token_pattern))
         stopset = load_stopwords(self.stopwords)
+        # a file or a list given here (not the tuple a saved index's settings, a copy or a pickle give back)
+        given_list = self.stopwords is not None and not isinstance(self.stopwords, tuple) and not (
+            isinstance(self.stopwords, str) and self.stopwords in STOPWORD_LISTS)
         if self.stopwords is not None and not (isinstance(self.stopwords, str) and self.stopwords in STOPWORD_LISTS):
             # Keep a hashable, serialisable copy of a custom list or a file's words (not the file's name, which a
             # saved index does not keep), so the settings can be saved and compared.
@@ -263,6 +271,24 @@ class Analyzer:
         object.__setattr__(self, "_ascii_pattern", re.compile(self.token_pattern) if self.keep_marks else pattern)
         object.__setattr__(self, "_stem", stem)
         object.__setattr__(self, "_memo", {})
+        if given_list:
+            self._warn_unreachable_stopwords()
+
+    def _warn_unreachable_stopwords(self) -> None:
+        """Warn of the stopwords no token can equal: Snowball's English list (Lucene's and Solr's) holds 50
+        contractions ("don't", "it's") that this tokeniser splits at the apostrophe, so they stopped nothing and
+        their parts ("don", "t") were indexed, without a word (trial t57)."""
+        split = {w: self.tokens(w) for w in sorted(self._stopset)}
+        split = {w: t for w, t in split.items() if t != [w]}
+        if not split:
+            return
+        import logging
+
+        shown = ", ".join(f"{w!r} -> {t}" for w, t in list(split.items())[:4])
+        logging.getLogger(__name__).warning(
+            "stopwords: %d of the %d words can never match, as the analyzer splits them into other tokens (%s%s); "
+            "their parts are not stopped (list the parts themselves to stop them)", len(split), len(self._stopset),
+            shown, ", ..." if len(split) > 4 else "")
 
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
         """Pickle by the settings alone (the PyStemmer object cannot be pickled): unpickling runs the constructor,
