@@ -98,14 +98,18 @@ def test_distill_in_xgboost_mode_mixes_alike_whatever_the_weights_scale():
     ptr = np.array([0, 4, 9])
     y, s, t = rng.integers(0, 3, 9), rng.normal(size=9), rng.normal(size=9)
     w = np.repeat([1.0, 3.0], [4, 5])
-    for mode in ("xgboost", "exact"):
-        g1, h1 = distill.grad_hess(s, y, ptr, weight=w, teacher=t, alpha=0.5, mode=mode)
-        g10, h10 = distill.grad_hess(s, y, ptr, weight=10 * w, teacher=t, alpha=0.5, mode=mode)
+    for mode, alpha in (("xgboost", 0.5), ("exact", 0.5), ("xgboost", 0.0)):
+        g1, h1 = distill.grad_hess(s, y, ptr, weight=w, teacher=t, alpha=alpha, mode=mode)
+        g10, h10 = distill.grad_hess(s, y, ptr, weight=10 * w, teacher=t, alpha=alpha, mode=mode)
         lam1, _ = lambdarank.grad_hess(s, y, ptr, weight=w, mode=mode)
         lam10, _ = lambdarank.grad_hess(s, y, ptr, weight=10 * w, mode=mode)
         scale = float(np.abs(lam10).sum() / np.abs(lam1).sum())  # 1 where the lambdas' weights are rescaled
         assert scale == pytest.approx(1.0 if mode == "xgboost" else 10.0)
         assert g10 == pytest.approx(scale * g1, rel=1e-6) and h10 == pytest.approx(scale * h1, rel=1e-6)
+    # alpha 0 (the teacher alone) is the limit of a small alpha, as in the other modes (a review of the fix)
+    g0, _ = distill.grad_hess(s, y, ptr, weight=w, teacher=t, alpha=0.0, mode="xgboost")
+    g_small, _ = distill.grad_hess(s, y, ptr, weight=w, teacher=t, alpha=1e-12, mode="xgboost")
+    assert g0 == pytest.approx(g_small, rel=1e-9, abs=1e-12)
 
 
 @pytest.mark.parametrize("in_place", [False, True])

@@ -47,8 +47,8 @@ with :math:`\beta` = ``margin_weight``. ``alpha=0`` uses the teacher only, so th
 without judgments can be trained on: give them any non-negative label); ``alpha=1`` is the lambdarank kernel
 exactly (the teacher is then not needed). Row weights multiply each row's teacher terms, as the lambdarank kernel
 weights its own: in ``mode="xgboost"``, where that kernel rescales them to average one over the queries (XGBoost's
-``weight_norm``), the teacher terms take them rescaled alike, so that ``alpha`` sets the same balance whatever the
-weights' scale.
+``weight_norm``), the teacher terms take them rescaled alike, whatever ``alpha`` (0 included), so that ``alpha``
+sets the same balance whatever the weights' scale.
 
 Edge cases: a one-document query has :math:`p = q = 1` and no pair, so zero teacher gradients and hessians; a
 student equal to its teacher gets zero teacher gradients (the two softmaxes are computed alike); a query whose
@@ -303,8 +303,9 @@ def prepare(labels: ArrayLike, group_ptr: ArrayLike, *, weight: ArrayLike | None
     if alpha > 0.0:
         lambdas = lambdarank.prepare(y, ptr, weight=weight, sigma=sigma, truncation_level=truncation_level,
                                      norm=norm, label_gain=label_gain, mode=mode)
-        if w.size and lambdas.w_norm != 1.0:  # the lambdas' weights rescaled (mode "xgboost"): the teacher's too
-            w = w * lambdas.w_norm  # (weights x10 moved a MQ2008 student's scores by 0.595 at alpha 0.5; trial t57)
+    if mode == "xgboost" and w.size:  # the lambdas' weights are rescaled there: the teacher's alike, whatever alpha
+        # (weights x10 moved a MQ2008 student's scores by 0.595 at alpha 0.5; trial t57)
+        w = w * lambdarank.xgboost_weight_norm(w, ptr)
     return DistillObjective(y, ptr, w, t, temperature=temperature, alpha=alpha, margin_weight=margin_weight,
                             pairs=pairs, lambdas=lambdas)
 

@@ -522,16 +522,8 @@ class LambdaRankObjective:
         else:  # an empty read-only table: the same array type as the cached table, so one compiled driver
             self.table, self.t_min, self.t_max, self.t_factor = _NO_TABLE, 0.0, 0.0, 0.0
         if mode == _XGBOOST and weight.size:
-            # XGBoost keeps float32 weights, one per query, and rescales them to average one over the queries
-            # (weight_norm = n_queries / sum, summed in order in float64). Weights that vary inside a query have
-            # no XGBoost 3.x counterpart; they are rescaled to average one over the rows.
             weight = weight.astype(np.float32).astype(np.float64)
-            first = weight[group_ptr[:-1]]
-            if np.array_equal(weight, np.repeat(first, sizes)):
-                total, count = float(np.cumsum(first)[-1]), first.size
-            else:
-                total, count = float(np.cumsum(weight)[-1]), weight.size
-            self.w_norm = count / total if total > 0 else 1.0
+            self.w_norm = xgboost_weight_norm(weight, group_ptr)
         self.weight = weight
 
     def compute(self, scores: NDArray[np.float64], grad: NDArray[np.float64], hess: NDArray[np.float64]) -> None:
@@ -545,6 +537,22 @@ class LambdaRankObjective:
                    self.discount, self.blocks, self.max_n, self.label_gain.size, self.mode, self.sigma,
                    self.truncation_level, self.norm, self.table, self.t_min, self.t_max, self.t_factor,
                    self.w_norm, grad, hess)
+
+
+def xgboost_weight_norm(weight: NDArray[np.float64], group_ptr: NDArray[np.int64]) -> float:
+    """The factor mode ``"xgboost"`` rescales row weights by: XGBoost keeps float32 weights, one per query, and
+    rescales them to average one over the queries (``weight_norm = n_queries / sum``, summed in order in float64).
+    Weights that vary inside a query have no XGBoost 3.x counterpart; they are rescaled to average one over the
+    rows. 1.0 for no weights."""
+    if not weight.size:
+        return 1.0
+    weight = weight.astype(np.float32).astype(np.float64)
+    first = weight[group_ptr[:-1]]
+    if np.array_equal(weight, np.repeat(first, np.diff(group_ptr))):
+        total, count = float(np.cumsum(first)[-1]), first.size
+    else:
+        total, count = float(np.cumsum(weight)[-1]), weight.size
+    return count / total if total > 0 else 1.0
 
 
 def check_options(*, sigma: float = 1.0, truncation_level: int | None = None, norm: bool = True,
