@@ -367,24 +367,42 @@ class _DamagedStream(Exception):
     """A compressed stream that does not decompress whole (bzip2 says so with a bare OSError)."""
 
 
-def _read_whole_stream(path: Path) -> None:
-    """Decompress a gzip, bzip2 or xz file to its end, so that its trailer is checked: tarfile stops at the tar's
-    end-of-archive blocks and never reads the gzip CRC, so a tar.gz damaged inside a document's text was unpacked,
-    marked fetched and then verified (trial t57). A plain tar is left to tarfile."""
+def _decompressed(path: Path):
+    """``path`` opened as its gzip, bzip2 or xz stream, else as it is (a plain tar); tarfile reads it from there."""
     with open(path, "rb") as f:
         magic = f.read(6)
     opener = gzip.open if magic[:2] == b"\x1f\x8b" else bz2.open if magic[:3] == b"BZh" else \
-        lzma.open if magic == b"\xfd7zXZ\x00" else None
-    if opener is None:
-        return
+        lzma.open if magic == b"\xfd7zXZ\x00" else open
+    return opener(path, "rb")
+
+
+def _read_to_the_end(stream, path: Path) -> None:
+    """Read what tarfile left of a compressed stream, so that its trailer is checked: tarfile stops at the tar's
+    end-of-archive blocks and never reads the gzip CRC, so a tar.gz damaged inside a document's text was unpacked,
+    marked fetched and then verified (trial t57). The xz format's stream padding (NUL bytes after the last stream,
+    which ``xz -t`` accepts and Python's lzma does not) is taken."""
     try:
-        with opener(path, "rb") as stream:
-            while stream.read(1 << 20):
-                pass
+        while stream.read(1 << 20):
+            pass
+    except EOFError:
+        if not isinstance(stream, lzma.LZMAFile) or not _xz_padded(path):
+            raise
     except OSError as e:
         if e.errno is not None or isinstance(e, gzip.BadGzipFile):  # the disk's error, or gzip's own: as they are
             raise
         raise _DamagedStream(str(e)) from None
+
+
+def _xz_padded(path: Path) -> bool:
+    """Whether ``path`` ends in an xz stream footer (``YZ``) followed by stream padding (NULs, a multiple of 4)."""
+    with open(path, "rb") as f:
+        f.seek(0, os.SEEK_END)
+        size = f.tell()
+        f.seek(max(0, size - 65536))
+        tail = f.read()
+    body = tail.rstrip(b"\x00")
+    padding = len(tail) - len(body)
+    return padding > 0 and padding % 4 == 0 and body.endswith(b"YZ")
 
 
 def _unpack(archive: dict, path: Path, dest: Path, name: str, final: Path) -> None:
@@ -397,8 +415,7 @@ def _unpack(archive: dict, path: Path, dest: Path, name: str, final: Path) -> No
                     _safe_member(dest, name)
                 z.extractall(dest)
         elif fmt in ("tar.gz", "tar.bz2", "tar"):
-            _read_whole_stream(path)
-            with tarfile.open(path, "r:*") as t:
+            with _decompressed(path) as stream, tarfile.open(fileobj=stream, mode="r:") as t:
                 members = []
                 for m in t.getmembers():
                     _safe_member(dest, m.name)
@@ -411,6 +428,7 @@ def _unpack(archive: dict, path: Path, dest: Path, name: str, final: Path) -> No
                     t.extractall(dest, members=members, filter="data")
                 else:
                     t.extractall(dest, members=members)
+                _read_to_the_end(stream, path)
         elif fmt == "gz":
             out = dest / archive.get("dest", archive["file"].removesuffix(".gz"))
             out.parent.mkdir(parents=True, exist_ok=True)
