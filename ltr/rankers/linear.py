@@ -523,8 +523,7 @@ def coordinate_ascent(target: MetricTarget, *, valid: Sequence[MetricTarget] = (
                         cur_new = target.per_query(s_new)
                         obj_new = float(target.mean(cur_new)) - float(_penalty(trial[None, :], start, reg)[0])
                         # Recomputed from the new weights: a step is kept only if it truly improves (the
-                        # incremental scores can differ in the last bit, which may reorder exact ties; and the
-                        # line's means, a matrix product, can exceed the same values' mean by an ulp).
+                        # incremental scores can differ in the last bit, which may reorder exact ties).
                         # (scores that overflowed rank every relevant row first: NDCG above 1, never an improvement)
                         if obj_new > obj and np.isfinite(s_new).all():
                             v, s, cur, obj = trial, s_new, cur_new, obj_new

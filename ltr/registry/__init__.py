@@ -397,9 +397,9 @@ def empty_last_columns(name: str | Entry, data) -> int | None:
         return None
     # a value: neither 0 nor NaN, what an absent feature reads as by default and under missing=nan (both, and a
     # sparse read, passed a 46-feature file as MSLR's 136 unsaid; trial t57)
-    if hasattr(data.X, "tocsr"):
-        coo = data.X.tocoo()
-        held = coo.col[(coo.data != 0) & ~np.isnan(coo.data)]
+    if hasattr(data.X, "tocsr"):  # its column indices where a value is held (no copy of the matrix)
+        X = data.X if data.X.format == "csr" else data.X.tocsr()
+        held = X.indices[(X.data != 0) & ~np.isnan(X.data)]
         last = int(held.max()) + 1 if held.size else 0
     else:
         last = data.n_features  # scanned from the end: one column, mostly
