@@ -305,3 +305,49 @@ def test_stopwords_no_token_can_equal_are_warned_of(tmp_path, caplog):
     Analyzer(stopwords=["the", "a"])
     Analyzer.terrier()
     assert caplog.records == []
+
+
+_ENTRY = """name = "{name}"
+kind = "letor"
+title = "toy"
+[layout]
+folds = 1
+fold_dir = "{fold_dir}"
+train = ["train.txt"]
+[format]
+{format}
+"""
+
+
+@pytest.mark.parametrize("fold_dir, fmt, said", [
+    ("F{k}", "n_features = 3", "[layout] fold_dir must be a folder name whose one placeholder is {fold} (Fold{fold}), "
+                               "got 'F{k}'"),
+    ("F{fold}", 'n_features = 3\noverflow = "clamp"',
+     "[format] overflow must be one of ['error', 'clip'], got 'clamp'"),
+    ("F{fold}", 'n_features = 3\nsparse = "no"', "[format] sparse must be true or false, got 'no'"),
+    ("F{fold}", "n_features = true", "[format] n_features must be a positive integer, got True"),
+    ("F{fold}", 'n_features = 3\nencoding = "nosuch"', "[format] encoding: unknown encoding 'nosuch'"),
+    ("F{fold}", "n_features = 3\nzero_based = true", "[format] has unknown key(s) ['zero_based']; known keys: "),
+])
+def test_a_user_registry_entry_s_bad_value_is_named_with_its_file(tmp_path, monkeypatch, fold_dir, fmt, said):
+    """Each passed the entry's checks and failed later: a bare KeyError 'k', 'overflow must be one of' as if the
+    user had passed --overflow, 'no' read as sparse, true as 1 column, an unknown key ignored (trial t57)."""
+    from ltr.registry import DatasetLayoutError, get_entry
+
+    (tmp_path / "toy.toml").write_text(_ENTRY.format(name="toy", fold_dir=fold_dir, format=fmt))
+    monkeypatch.setenv("LTRKIT_DATA_REGISTRY", str(tmp_path))
+    with pytest.raises(DatasetLayoutError) as e:
+        get_entry("toy")
+    assert str(e.value).startswith(f"{tmp_path / 'toy.toml'}: {said}")
+
+
+def test_two_user_registry_files_of_one_name_are_refused(tmp_path, monkeypatch):
+    from ltr.registry import DatasetLayoutError, get_entry
+
+    for file in ("toy.toml", "toy_v2.toml"):
+        (tmp_path / file).write_text(_ENTRY.format(name="toy", fold_dir="F{fold}", format="n_features = 3"))
+    monkeypatch.setenv("LTRKIT_DATA_REGISTRY", str(tmp_path))
+    with pytest.raises(DatasetLayoutError, match=r"toy_v2\.toml: data set 'toy' is also .*toy\.toml's; give each "):
+        get_entry("toy")
+    (tmp_path / "toy_v2.toml").unlink()
+    assert get_entry("toy").origin == str(tmp_path / "toy.toml")

@@ -315,12 +315,21 @@ def _check(d: dict, origin: str) -> None:
         _check_strings(bad, lay, key, "[layout]")
     if "folds" in lay and (not _is_int(lay["folds"]) or lay["folds"] < 1):
         raise bad(f"[layout] folds must be a positive integer, got {lay['folds']!r}")
+    if "fold_dir" in lay:  # its one placeholder is {fold}: 'F{k}' failed later as a bare KeyError 'k' (trial t57)
+        try:
+            if not isinstance(lay["fold_dir"], str):
+                raise TypeError
+            lay["fold_dir"].format(fold=1)
+        except (KeyError, IndexError, ValueError, TypeError, AttributeError):
+            raise bad(f"[layout] fold_dir must be a folder name whose one placeholder is {{fold}} (Fold{{fold}}), got "
+                      f"{lay['fold_dir']!r}") from None
     if d["kind"] == "letor":
         if not any(lay.get(s) for s in SPLITS):
             raise bad("[layout] lists no file names for train, vali or test")
         n = d.get("format", {}).get("n_features")
-        if not isinstance(n, int) or n < 1:
+        if not _is_int(n) or n < 1:  # (true read as 1 column)
             raise bad(f"[format] n_features must be a positive integer, got {n!r}")
+        _check_format(bad, d.get("format", {}))
         names = d.get("features", {}).get("names") or []
         if names and len(names) != n:
             raise bad(f"[features] has {len(names)} names for n_features = {n}")
@@ -338,6 +347,36 @@ def _check(d: dict, origin: str) -> None:
                 re.compile(f["records"]["pattern"])
             except (KeyError, TypeError, re.error) as e:
                 raise bad(f"file {f['path']!r}: records needs a valid regular expression 'pattern' ({e})") from None
+
+
+#: The [format] keys an entry may have: the reader's options it sets (:meth:`Entry.read_options`) and its notes.
+_FORMAT_KEYS = ("n_features", "labels", "label_meaning", "qid", "overflow", "unjudged", "encoding", "nonfinite", "null",
+                "sparse")
+
+
+def _check_format(bad, fmt: dict) -> None:
+    """A [format] table's keys and values, as the reader would refuse them later in words that named the option as
+    if given on the command line, not the entry (trial t57); a key the reader does not read is refused, not ignored."""
+    import codecs
+
+    from ltr.reader_options import READER_OPTIONS
+
+    unknown = sorted(set(fmt) - set(_FORMAT_KEYS))
+    if unknown:
+        raise bad(f"[format] has unknown key(s) {unknown}; known keys: {', '.join(_FORMAT_KEYS)}")
+    for key in ("overflow", "unjudged", "nonfinite", "null"):
+        choices = READER_OPTIONS[key].choices
+        if key in fmt and fmt[key] not in choices:
+            raise bad(f"[format] {key} must be one of {list(choices)}, got {fmt[key]!r}")
+    if "sparse" in fmt and not isinstance(fmt["sparse"], bool):  # "no" read as sparse
+        raise bad(f"[format] sparse must be true or false, got {fmt['sparse']!r}")
+    if "qid" in fmt and fmt["qid"] not in ("column", "sidecar"):
+        raise bad(f"[format] qid must be 'column' or 'sidecar', got {fmt['qid']!r}")
+    if "encoding" in fmt:
+        try:
+            codecs.lookup(fmt["encoding"])
+        except (LookupError, TypeError):
+            raise bad(f"[format] encoding: unknown encoding {fmt['encoding']!r}") from None
 
 
 def _is_int(v) -> bool:
@@ -401,12 +440,17 @@ def _builtin() -> tuple[Entry, ...]:
 def catalog() -> dict[str, Entry]:
     """Every known entry by name: the shipped ones plus ``*.toml`` in the folders of ``$LTRKIT_DATA_REGISTRY``."""
     entries = {e.name: e for e in _builtin()}
+    users: dict[str, str] = {}  # a user's entry replaces a shipped one of its name; two of one name are refused
     for folder in filter(None, os.environ.get(_REGISTRY_ENV, "").split(os.pathsep)):
         if not Path(folder).is_dir():  # a misspelt folder would leave its entries out silently
             raise DatasetLayoutError(f"${_REGISTRY_ENV} names {folder}, which is not a folder (of registry *.toml "
                                      "files)")
         for p in sorted(Path(folder).glob("*.toml")):
             e = Entry.from_toml(p)
+            if e.name in users:  # one replaced the other by the order of their names and folders (trial t57)
+                raise DatasetLayoutError(f"{e.origin}: data set {e.name!r} is also {users[e.name]}'s; give each "
+                                         "registry file its own name (or remove one)")
+            users[e.name] = e.origin
             entries[e.name] = e
     owner: dict[str, Entry] = {}
     for e in entries.values():  # an alias that is another set's name, or another's alias, would be shadowed unsaid
