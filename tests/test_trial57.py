@@ -351,3 +351,33 @@ def test_two_user_registry_files_of_one_name_are_refused(tmp_path, monkeypatch):
         get_entry("toy")
     (tmp_path / "toy_v2.toml").unlink()
     assert get_entry("toy").origin == str(tmp_path / "toy.toml")
+
+
+class _ArrowLike:
+    """A data frame of another library, as pyarrow's Table shows itself: named columns and to_pandas()."""
+
+    def __init__(self, frame):
+        self._frame = frame
+        self.column_names = list(frame.columns)
+
+    def to_pandas(self):
+        return self._frame.copy()
+
+    def __array__(self, dtype=None, copy=None):
+        return self._frame.to_numpy(dtype=dtype)
+
+
+def test_another_library_s_frame_keeps_its_column_names():
+    """A pyarrow Table's names were dropped (scikit-learn reads them), and a DataFrame-trained model scored a Table
+    of swapped columns by position (off by up to 2.68) under a false 'X does not have valid feature names'."""
+    import pandas as pd
+
+    from ltr import Ranker
+
+    X, y, qid = _fit_data()
+    df = pd.DataFrame(X, columns=["bm25", "tfidf", "lm", "pagerank"])
+    model = Ranker(n_estimators=3, preset=None, min_child_samples=2).fit(_ArrowLike(df), y, qid=qid)
+    assert list(model.feature_names_in_) == ["bm25", "tfidf", "lm", "pagerank"]
+    assert np.array_equal(model.predict(_ArrowLike(df)), model.predict(df))
+    with pytest.raises(ValueError, match="X's columns are the model's features in another order"):
+        model.predict(_ArrowLike(df[["tfidf", "bm25", "lm", "pagerank"]]))

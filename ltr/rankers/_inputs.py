@@ -53,6 +53,7 @@ def as_2d(X, what: str = "X"):
             raise ValueError(f"Complex data not supported: {what} has dtype {X.dtype}; pass {what}.real if the "
                              "imaginary part is meaningless")
         return sp.csr_matrix(X, dtype=X.dtype if X.dtype in (np.float32, np.float64) else np.float64)
+    X = _as_pandas(X)
     X = _frame_array(X, what) if hasattr(X, "dtypes") and hasattr(X, "iloc") else np.asarray(X)
     if X.ndim != 2:
         raise ValueError(f"{what} must be 2-D (n_rows, n_features), got shape {X.shape}")
@@ -78,9 +79,22 @@ def _frame_array(frame, what: str):
     return frame.to_numpy(dtype=np.float64, na_value=np.nan)
 
 
+def _as_pandas(X):
+    """A data frame of another library (a pyarrow Table, a polars DataFrame: named columns and ``to_pandas``) as
+    pandas', whose names and values the rankers read; anything else as it is. Its names were dropped (scikit-learn
+    reads them), and a Table of swapped columns was scored by position under a false 'no valid feature names'
+    warning (trial t57)."""
+    if hasattr(X, "iloc") or sp.issparse(X) or isinstance(X, np.ndarray) or not hasattr(X, "to_pandas"):
+        return X
+    if not (hasattr(X, "column_names") or hasattr(X, "columns")):
+        return X
+    return X.to_pandas()
+
+
 def frame_names(X) -> list[str] | None:
-    """A pandas DataFrame's column names when every one is a string (scikit-learn's rule for
-    ``feature_names_in_``), else None."""
+    """A data frame's column names when every one is a string (scikit-learn's rule for ``feature_names_in_``),
+    else None: pandas', or another library's (:func:`_as_pandas`)."""
+    X = _as_pandas(X)
     columns = getattr(X, "columns", None)
     if columns is None or sp.issparse(X) or not hasattr(X, "iloc"):
         return None
