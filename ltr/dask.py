@@ -970,6 +970,10 @@ def fit(model, data, *, client=None, eval_set=None, eval_names=None, engine: str
                       "say nothing (DistributedRanker follows its ranker's engine)", UserWarning, stacklevel=2)
     model, native = _configured(model, engine)
     engine = model.engine
+    if getattr(model, "n_jobs", None) not in (None, -1):  # as ltr train --dask notes --n-jobs (trial t57)
+        warnings.warn(f"n_jobs={model.n_jobs!r} does not apply to distributed training: each worker trains with its "
+                      "Dask threads (dask-worker --nthreads, LocalCluster's threads_per_worker)", UserWarning,
+                      stacklevel=2)
     if not isinstance(data, DaskRankingData):
         data = from_dataset(data, client=client)
     data.recover()
@@ -1020,7 +1024,13 @@ def fit(model, data, *, client=None, eval_set=None, eval_names=None, engine: str
     model.normalizer_ = None
     model.preset_params_ = applied
     model.device_ = "cpu"
-    model.n_threads_ = 1
+    # the threads a worker trained with: XGBoost's nthread where given, else the most Dask gives a worker (it
+    # recorded 1 whatever trained; trial t57)
+    from ltr.rankers.aliases import engine_threads_key
+
+    key = engine_threads_key(engine, model.engine_params)
+    model.n_threads_ = int(model.engine_params[key]) if key is not None else \
+        max(client.nthreads().values(), default=1)
     model.n_workers_ = _holders(client, data)  # the Dask workers that trained it: a worker without data does not
     model.n_rounds_ = int(booster.num_boosted_rounds() if engine == "xgboost" else booster.current_iteration())
     model.data_fingerprint_ = data.fingerprint

@@ -30,3 +30,18 @@ def test_a_float64_dataset_trains_on_dask_as_in_one_process(dask_client):
     dist = ld.fit(Ranker(**params), ld.from_dataset(d, client=dask_client, n_parts=1), client=dask_client,
                   engine="lightgbm")
     assert np.array_equal(dist.predict(d), local.predict(d))
+
+
+def test_the_threads_of_a_distributed_fit_are_said_and_recorded(dask_client):
+    """Ranker(n_jobs=2) trained one thread per worker without a word (ltr train --dask notes --n-jobs), and a model
+    recorded 1 thread whatever trained, an XGBoost nthread=2 included (trial t57)."""
+    from ltr import make_ranking
+
+    data = ld.from_dataset(make_ranking(20, 8, 4, random_state=0), client=dask_client)
+    params = dict(engine="xgboost", n_estimators=2, preset=None)
+    with pytest.warns(UserWarning, match=r"n_jobs=2 does not apply to distributed training: each worker trains with "
+                                         r"its Dask threads"):
+        model = ld.fit(Ranker(n_jobs=2, **params), data, client=dask_client, engine="xgboost")
+    assert model.n_threads_ == 1  # the fixture's workers: one thread each
+    model = ld.fit(Ranker(engine_params={"nthread": 2}, **params), data, client=dask_client, engine="xgboost")
+    assert model.n_threads_ == 2

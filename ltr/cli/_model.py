@@ -516,6 +516,8 @@ def dask_client(args: argparse.Namespace, model=None, *, validation: bool = True
         note(args, f"note: {', '.join(unused)} {verb} not apply with --dask: each worker trains with its Dask threads "
                    "on the shards it holds (no dataset cache, no per-round log), and folds train one after another "
                    "on the cluster")
+        if model is not None and "n_jobs" in given:  # said here: not again by ltr.dask.fit's warning
+            model.set_params(n_jobs=None)
     from ltr.dask import check_config, connect
 
     if model is not None:
