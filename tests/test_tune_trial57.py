@@ -44,3 +44,15 @@ def test_tune_leaves_the_caller_s_ranker_as_given_and_scores_its_objective_s_gai
     result = tune(data, estimator=Ranker(engine="linear", objective="ndcg@10"), gain="linear", metric="ndcg@10",
                   n_trials=1, outer_folds=2, inner_folds=2, progress=False, space=space)
     assert result.cv.params["engine_params"] == {"gain": "linear"}
+
+
+def test_an_ndcg_objective_the_space_may_draw_gets_the_folds_gain():
+    """A linear ranker tuned with gain='linear' over a space drawing objective='ndcg@10' trained exp2 NDCG while
+    every fold scored linear gain (a review of the fix for an explicit objective)."""
+    from ltr import Ranker
+    from ltr.tuning import tune
+
+    result = tune(make_ranking(12, 6, 4, random_state=0), estimator=Ranker(engine="linear", objective="map"),
+                  gain="linear", metric="ndcg@10", n_trials=1, outer_folds=2, inner_folds=2, progress=False,
+                  space={"objective": {"choices": ["ndcg@10"]}})
+    assert result.cv.params["engine_params"] == {"gain": "linear"}

@@ -691,7 +691,7 @@ def _tuned_params(estimator, space: SearchSpace, fold_names: Sequence[str],
     return params
 
 
-def _base_estimator(estimator, engine: str | None, target: str, conv: dict[str, Any]):
+def _base_estimator(estimator, engine: str | None, target: str, conv: dict[str, Any], space=None):
     from ltr.rankers.ranker import Ranker
 
     if estimator is None:
@@ -721,7 +721,10 @@ def _base_estimator(estimator, engine: str | None, target: str, conv: dict[str, 
         # user's too, as ltr tune --gain passes them on
         engine_params = dict(params.get("engine_params") or {})
         wanted = {}
-        if objective.lower().startswith(("ndcg", "dcg")):  # (the gain is read by NDCG and DCG alone)
+        # the objective's, or one the space may draw (the engine reads the gain for NDCG and DCG alone)
+        drawn = [str(c) for p in (load_space(space, estimator).params if space is not None else ())
+                 if p.name == "objective" for c in (p.choices or ())]
+        if any(o.lower().startswith(("ndcg", "dcg")) for o in (objective, *drawn)):
             wanted["gain"] = (conv["gain"], "exp2")
         # ERR's grade whatever the objective: a space may draw an ERR objective, and the ranker reads it for ERR
         # alone (so an engine_params grade of the user's beside an objective that is not ERR is theirs: not compared)
@@ -892,7 +895,7 @@ def tune(data, *, estimator=None, engine: str | None = None, space=None, n_trial
     _check_seed(random_state, outer_folds, inner_repeats)
     target, names = _metric_names(metric, metrics)
     conv = _conventions(gain, no_relevant, convention, max_grade)
-    estimator = _base_estimator(estimator, engine, target, conv)
+    estimator = _base_estimator(estimator, engine, target, conv, space)
     space = load_space(space, estimator)
     data_name = _data_name(data)
     data = _data(data, read_options)
