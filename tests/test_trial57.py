@@ -381,3 +381,16 @@ def test_another_library_s_frame_keeps_its_column_names():
     assert np.array_equal(model.predict(_ArrowLike(df)), model.predict(df))
     with pytest.raises(ValueError, match="X's columns are the model's features in another order"):
         model.predict(_ArrowLike(df[["tfidf", "bm25", "lm", "pagerank"]]))
+
+
+def test_a_trec_headline_tag_with_attributes_is_the_title(tmp_path):
+    """<TITLE lang="en"> was read as body text (title ''), where <DOC ...> and a web page's <title ...> take
+    attributes."""
+    from features.collections.trec import read_trec_documents
+
+    path = tmp_path / "docs.trec"
+    path.write_text('<DOC>\n<DOCNO>d1</DOCNO>\n<TITLE lang="en">Attr title</TITLE>\n<TEXT>two</TEXT>\n</DOC>\n'
+                    "<DOC>\n<DOCNO>d2</DOCNO>\n<HEADLINE>Plain</HEADLINE>\nbody\n</DOC>\n")
+    c = read_trec_documents(path)
+    assert c.fields["title"] == ["Attr title", "Plain"]
+    assert "Attr" not in c.fields["body"][0]
