@@ -27,7 +27,8 @@ def load(name: str, root: str | os.PathLike, fold: int = 1, split: str = "train"
     Parameters
     ----------
     name : str
-        A registered name (``ltr.registry.list_datasets()``; case, ``_`` and spaces ignored, aliases accepted).
+        A registered name (``ltr.registry.list_datasets()``; case ignored, ``_`` and spaces read as ``-``, aliases
+        accepted).
     root : path
         The folder :func:`ltr.registry.fetch` made (``DIR/NAME``), its parent ``DIR``, or an unpacked copy.
     fold : int, default=1

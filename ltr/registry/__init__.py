@@ -87,7 +87,7 @@ def rar_unpacker() -> dict:
 
 
 def get(name: str | Entry) -> Entry:
-    """The registry entry for ``name`` (case, ``_`` and spaces ignored; aliases accepted).
+    """The registry entry for ``name`` (case ignored, ``_`` and spaces read as ``-``; aliases accepted).
 
     Raises
     ------

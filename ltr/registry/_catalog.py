@@ -465,7 +465,8 @@ def catalog() -> dict[str, Entry]:
 
 
 def get_entry(name: str | Entry) -> Entry:
-    """Look a name up (case, ``_`` and spaces ignored; aliases accepted); an :class:`Entry` passes through."""
+    """Look a name up (case ignored, ``_`` and spaces read as ``-``; aliases accepted); an :class:`Entry` passes
+    through."""
     if isinstance(name, Entry):
         return name
     if not isinstance(name, str):
