@@ -126,5 +126,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    pd.options.mode.copy_on_write = True
+    if int(pd.__version__.split(".")[0]) < 3:  # always on from pandas 3, where setting it is deprecated (warned)
+        pd.options.mode.copy_on_write = True
     sys.exit(main())
