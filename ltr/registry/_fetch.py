@@ -363,10 +363,6 @@ def _run_rar_tool(path: Path, dest: Path, name: str, final: Path) -> None:
                        cli=f"{head} ltr data verify {name} {final}")
 
 
-class _DamagedStream(Exception):
-    """A compressed stream that does not decompress whole (bzip2 says so with a bare OSError)."""
-
-
 def _decompressed(path: Path):
     """``path`` opened as its gzip, bzip2 or xz stream, else as it is (a plain tar); tarfile reads it from there."""
     with open(path, "rb") as f:
@@ -387,10 +383,6 @@ def _read_to_the_end(stream, path: Path) -> None:
     except EOFError:
         if not isinstance(stream, lzma.LZMAFile) or not _xz_padded(path):
             raise
-    except OSError as e:
-        if e.errno is not None or isinstance(e, gzip.BadGzipFile):  # the disk's error, or gzip's own: as they are
-            raise
-        raise _DamagedStream(str(e)) from None
 
 
 def _xz_padded(path: Path) -> bool:
@@ -446,8 +438,9 @@ def _unpack(archive: dict, path: Path, dest: Path, name: str, final: Path) -> No
             raise ArchiveError(f"{path.name}: {e}; it is kept aside as {aside} and not used") from None
         raise ArchiveError(f"{path.name}: {e}; it was put there, not downloaded by fetch: it is left as it is; "
                            f"remove {path} to download it again") from None
-    except (zipfile.BadZipFile, tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile, lzma.LZMAError,
-            _DamagedStream) as e:
+    except (zipfile.BadZipFile, tarfile.TarError, EOFError, zlib.error, lzma.LZMAError, OSError) as e:
+        if isinstance(e, OSError) and e.errno is not None:  # the disk's error (bzip2 and gzip say damage without one)
+            raise
         aside = _set_aside(path)
         raise ChecksumError(f"{path.name} is not a readable {fmt} archive ({e}); it is kept aside as {aside} and "
                             f"not used", str(aside)) from None
