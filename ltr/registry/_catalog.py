@@ -441,11 +441,15 @@ def catalog() -> dict[str, Entry]:
     """Every known entry by name: the shipped ones plus ``*.toml`` in the folders of ``$LTRKIT_DATA_REGISTRY``."""
     entries = {e.name: e for e in _builtin()}
     users: dict[str, str] = {}  # a user's entry replaces a shipped one of its name; two of one name are refused
+    read: set[Path] = set()
     for folder in filter(None, os.environ.get(_REGISTRY_ENV, "").split(os.pathsep)):
         if not Path(folder).is_dir():  # a misspelt folder would leave its entries out silently
             raise DatasetLayoutError(f"${_REGISTRY_ENV} names {folder}, which is not a folder (of registry *.toml "
                                      "files)")
         for p in sorted(Path(folder).glob("*.toml")):
+            if p.resolve() in read:  # the same folder named twice (a shell rc file appending it again)
+                continue
+            read.add(p.resolve())
             e = Entry.from_toml(p)
             if e.name in users:  # one replaced the other by the order of their names and folders (trial t57)
                 raise DatasetLayoutError(f"{e.origin}: data set {e.name!r} is also {users[e.name]}'s; give each "
