@@ -106,7 +106,7 @@ def _with_marks(token_pattern: str) -> str:
     flags = re.match(r"(?:\(\?[aiLmsux]+\))*", token_pattern).group(0)
     body = token_pattern[len(flags):] + ("\n" if "x" in flags else "")
     marks = f"[{_mark_class()}]+"
-    return f"{flags}(?:{marks}(?:{body})?|(?:{body}))(?:{marks}(?:{body})?)*"
+    return f"{flags}(?:(?:{body})|{marks}(?:{body})?)(?:{marks}(?:{body})?)*"  # the pattern tried first: faster
 
 
 #: Named stopword lists shipped in ``features/data`` (``stopwords_<name>.txt``).
