@@ -305,6 +305,8 @@ def _query_texts(queries, what: str) -> dict[str, str]:
         return dict(as_queries(queries).items())
     except ValueError as e:  # a query id given twice (Queries refuses it), a frame without a text column
         raise ValueError(f"{what}: {e}") from None
+    except TypeError as e:  # a text that is not a string (a frame's NaN): named by its query, and by what here
+        raise TypeError(f"{what}: {e}") from None
 
 
 def _first(ids: Sequence[str]) -> tuple[str, ...]:

@@ -1029,8 +1029,9 @@ def fit(model, data, *, client=None, eval_set=None, eval_names=None, engine: str
     from ltr.rankers.aliases import engine_threads_key
 
     key = engine_threads_key(engine, model.engine_params)
-    model.n_threads_ = int(model.engine_params[key]) if key is not None else \
-        max(client.nthreads().values(), default=1)
+    given = int(model.engine_params[key]) if key is not None else 0
+    # (a count of 0 or less is the workers' own, as xgboost.dask reads it)
+    model.n_threads_ = given if given > 0 else max(client.nthreads().values(), default=1)
     model.n_workers_ = _holders(client, data)  # the Dask workers that trained it: a worker without data does not
     model.n_rounds_ = int(booster.num_boosted_rounds() if engine == "xgboost" else booster.current_iteration())
     model.data_fingerprint_ = data.fingerprint

@@ -45,3 +45,5 @@ def test_the_threads_of_a_distributed_fit_are_said_and_recorded(dask_client):
     assert model.n_threads_ == 1  # the fixture's workers: one thread each
     model = ld.fit(Ranker(engine_params={"nthread": 2}, **params), data, client=dask_client, engine="xgboost")
     assert model.n_threads_ == 2
+    model = ld.fit(Ranker(engine_params={"nthread": 0}, **params), data, client=dask_client, engine="xgboost")
+    assert model.n_threads_ == 1  # 0: the workers' own count, as xgboost.dask reads it

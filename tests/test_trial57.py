@@ -232,7 +232,10 @@ def test_scorer_arguments_are_checked_when_made(tmp_path):
         QueryScorer("ndcg@10", gain="exp3")
     X, y, qid = _fit_data()
     Ranker(n_estimators=2, preset=None).fit(X, y, qid=qid).save(tmp_path / "m.txt")
-    with pytest.raises(NotAModelError, match=r"m\.txt\.meta\.json: is the sidecar of the model .*m\.txt"):
+    with pytest.raises(NotAModelError, match=r"m\.txt\.meta\.json: is the sidecar of the model .*m\.txt .*: load "):
+        load_model(tmp_path / "m.txt.meta.json")
+    (tmp_path / "m.txt").unlink()
+    with pytest.raises(NotAModelError, match=r"its model, .*m\.txt, is not there"):
         load_model(tmp_path / "m.txt.meta.json")
 
 
@@ -285,6 +288,11 @@ def test_a_missing_text_is_named_by_its_document_or_query():
         Collection(("d1", "d2"), {"body": ["wing", float("nan")]})
     with pytest.raises(TypeError, match=r"the text of query 'q2' is nan \(float\), not text"):
         Queries(("q1", "q2"), ("wing", float("nan")))
+    import pandas as pd  # a filtered frame's column: its values by place, not by its index's labels
+
+    body = pd.Series(["x", "y", None], index=[5, 0, 1], dtype=object)
+    with pytest.raises(TypeError, match=r"field 'body' of document 'c' is None \(NoneType\)"):
+        Collection(("a", "b", "c"), {"body": body})
 
 
 def test_stopwords_no_token_can_equal_are_warned_of(tmp_path, caplog):
@@ -351,6 +359,9 @@ def test_two_user_registry_files_of_one_name_are_refused(tmp_path, monkeypatch):
         get_entry("toy")
     (tmp_path / "toy_v2.toml").unlink()
     assert get_entry("toy").origin == str(tmp_path / "toy.toml")
+    # the same folder named twice (a shell rc file appending it again) is read once (a review of the check)
+    monkeypatch.setenv("LTRKIT_DATA_REGISTRY", f"{tmp_path}:{tmp_path}/")
+    assert get_entry("toy").origin == str(tmp_path / "toy.toml") and get_entry("mq2008").name == "mq2008"
 
 
 class _ArrowLike:

@@ -178,9 +178,9 @@ class Collection:
                 raise ValueError(f"field {name!r} has {len(texts)} entries for {len(ids)} documents")
         for name, texts in self.fields.items():  # a None or a DataFrame's NaN failed later, naming neither (t57)
             if not all(isinstance(t, str) for t in texts):
-                i = next(i for i, t in enumerate(texts) if not isinstance(t, str))
-                raise TypeError(f"field {name!r} of document {ids[i]!r} is {texts[i]!r} ({type(texts[i]).__name__}), "
-                                "not text: give '' for a missing text (a DataFrame's: .fillna(''))")
+                i, t = next((i, t) for i, t in enumerate(texts) if not isinstance(t, str))  # (a Series: by place)
+                raise TypeError(f"field {name!r} of document {ids[i]!r} is {t!r} ({type(t).__name__}), not text: "
+                                "give '' for a missing text (a DataFrame's: .fillna(''))")
         if len(set(ids)) != len(ids):
             seen: dict[str, int] = {}
             for i, d in enumerate(ids):
@@ -225,8 +225,7 @@ class Queries:
         if len(self.qids) != len(self.texts):
             raise ValueError(f"{len(self.qids)} query ids for {len(self.texts)} texts")
         if not all(isinstance(t, str) for t in self.texts):  # as a document's text (trial t57)
-            i = next(i for i, t in enumerate(self.texts) if not isinstance(t, str))
-            t = self.texts[i]
+            i, t = next((i, t) for i, t in enumerate(self.texts) if not isinstance(t, str))
             raise TypeError(f"the text of query {self.qids[i]!r} is {t!r} ({type(t).__name__}), not text: give '' "
                             "for an empty query (a DataFrame's: .fillna(''))")
         if self.lines is not None:

@@ -269,8 +269,9 @@ def _load_plain(path: Path, text: str) -> Ranker:
     if engine is None:
         if path.name.endswith(".meta.json") and len(path.name) > len(".meta.json"):  # the sidecar, given by mistake
             model = path.with_name(path.name[:-len(".meta.json")])
+            said = f"load {model}" if model.is_file() else f"its model, {model}, is not there"
             raise NotAModelError(f"{path}: is the sidecar of the model {model} (its settings and checksums), not a "
-                                 f"model: load {model}")
+                                 f"model: {said}")
         raise NotAModelError(
             f"{path}: not a model ltrkit can read: {meta_path(path).name} is missing and the file is neither a "
             "LightGBM model text nor an XGBoost JSON model (save XGBoost models with .json)"
