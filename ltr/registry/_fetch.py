@@ -407,19 +407,22 @@ def _unpack(archive: dict, path: Path, dest: Path, name: str, final: Path) -> No
                     _safe_member(dest, name)
                 z.extractall(dest)
         elif fmt in ("tar.gz", "tar.bz2", "tar"):
-            with _decompressed(path) as stream, tarfile.open(fileobj=stream, mode="r:") as t:
-                members = []
-                for m in t.getmembers():
-                    _safe_member(dest, m.name)
-                    if m.issym() or m.islnk():
-                        _safe_member(dest, os.path.join(os.path.dirname(m.name), m.linkname))
-                    if m.isdev():
-                        continue
-                    members.append(m)
+            # Read as a stream, each member checked, then extracted, as it comes: one decompression (a member
+            # list first, then the extraction, decompressed the archive twice); an escaping member stops the
+            # unpacking into the staging folder, which the caller removes.
+            with _decompressed(path) as stream, tarfile.open(fileobj=stream, mode="r|") as t:
+                def checked(members):
+                    for m in members:
+                        _safe_member(dest, m.name)
+                        if m.issym() or m.islnk():
+                            _safe_member(dest, os.path.join(os.path.dirname(m.name), m.linkname))
+                        if not m.isdev():
+                            yield m
+
                 if hasattr(tarfile, "data_filter"):  # 3.11.4+: the safe filter (default from 3.14) also guards links
-                    t.extractall(dest, members=members, filter="data")
+                    t.extractall(dest, members=checked(t), filter="data")
                 else:
-                    t.extractall(dest, members=members)
+                    t.extractall(dest, members=checked(t))
                 _read_to_the_end(stream, path)
         elif fmt == "gz":
             out = dest / archive.get("dest", archive["file"].removesuffix(".gz"))
