@@ -420,3 +420,23 @@ def test_retrieval_s_output_is_as_wide_as_the_most_a_query_can_hit():
     assert got.shape == (2, 4) and n.tolist() == [3, 4]  # 'w5 word': postings of 1 + 3 documents
     run = r.search({"q1": "rare", "q2": "w5 word"}, k=len(docs))
     assert run.groupby("qid").size().to_dict() == {"q1": 3, "q2": 4}
+
+
+def test_a_cv_result_says_where_each_fold_trained():
+    """ltr cv --device gpu-or-cpu --format json recorded the device asked for, not that the folds trained on the CPU
+    (ltr train's JSON says "device": "cpu" for the same case)."""
+    import warnings
+
+    from ltr import Ranker, make_ranking
+    from ltr.evaluation import cross_validate
+    from ltr.evaluation.results import cv_result_from_dict
+
+    data = make_ranking(12, 6, 4, random_state=0)
+    params = dict(n_estimators=2, preset=None, min_child_samples=2, device="gpu-or-cpu")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # (no GPU here: the fallback's warning)
+        where = Ranker(**params).fit(data).device_
+        result = cross_validate(Ranker(**params), data, n_splits=2, progress=False)
+    assert where in ("cpu", "gpu") and [f.device for f in result.folds] == [where, where]
+    assert result.params["device"] == "gpu-or-cpu"
+    assert [f.device for f in cv_result_from_dict(result.to_dict()).folds] == [where, where]

@@ -242,6 +242,8 @@ def _run_fold(estimator, fold: Fold, n_features, columns, metrics, conventions, 
         doc_ids=None if test.doc_ids is None else [str(d) for d in test.doc_ids],
         scores=[float(s) for s in scores] if test.doc_ids is not None else None,
         preset_params=_recordable(applied),
+        # where it trained: a gpu-or-cpu fold fell back to the CPU, which params' device did not say (trial t57)
+        device=getattr(getattr(model, "ranker_", model), "device_", None),
     )
     if save_dir is not None:
         subset = None if columns is None else {"ids": [int(c) + 1 for c in columns], "n_features": int(n_features)}

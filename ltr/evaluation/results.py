@@ -26,7 +26,8 @@ Result file (JSON, strict: NaN and infinities are written as ``null``)::
           "folds": [{"name": "Fold1", "metrics": {...}, "qids": [...], "per_query": {...}, "curve": [...],
                      "seconds": 1.2, "rounds": 80, "n_train_queries": 470, "n_test_queries": 157,
                      "evals": {"vali": {"ndcg@10": [per round]}, "train": {...}},
-                     "importance": {"gain": [...], "split": [...]}, "preset_params": {...}}]     # cv only
+                     "importance": {"gain": [...], "split": [...]}, "preset_params": {...},
+                     "device": "cpu"}]                                                        # cv only
       }],
       "comparison": null | {"tests": ["t", ...], "correction": "holm", "alpha": 0.05, "n_permutations": 10000,
                             "seed": 0, "dropped": {system: [qids]}, "left_out": {metric: [qids]},
@@ -126,7 +127,8 @@ class FoldResult:
     per test row, in the test part's row order) are the out-of-fold ranking, kept when the data carries document
     ids so that :meth:`CVResult.run` can write it as a TREC run. ``preset_params`` are the values the small-data
     preset set for this fold's model (:attr:`ltr.Ranker.preset_params_`; empty when no preset applied): with
-    ``CVResult.params`` they are what the fold trained with.
+    ``CVResult.params`` they are what the fold trained with. ``device`` is where the fold's model trained (``"cpu"``
+    or ``"gpu"``: ``device="gpu-or-cpu"`` in ``params`` says what was asked; None for an estimator that does not say).
     """
 
     name: str
@@ -147,6 +149,7 @@ class FoldResult:
     doc_ids: list[str] | None = None
     scores: list[float] | None = None
     preset_params: dict[str, Any] = field(default_factory=dict)
+    device: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
