@@ -440,3 +440,17 @@ def test_a_cv_result_says_where_each_fold_trained():
     assert where in ("cpu", "gpu") and [f.device for f in result.folds] == [where, where]
     assert result.params["device"] == "gpu-or-cpu"
     assert [f.device for f in cv_result_from_dict(result.to_dict()).folds] == [where, where]
+
+
+def test_margin_pairs_without_a_margin_term_is_noted(tmp_path, capsys):
+    """--objective-param margin_pairs=labels without --margin-weight was taken and did nothing, without a word."""
+    from ltr import make_ranking
+    from ltr.cli import main
+    from ltr.io import write_letor
+
+    data = write_letor(tmp_path / "d.txt", make_ranking(20, 8, 4, random_state=0))
+    argv = ["train", str(data), "--objective", "distill", "--kernel", "numba", "--teacher-column", "4", "--rounds",
+            "2", "--preset", "none", "--objective-param", "margin_pairs=labels", "--out", str(tmp_path / "m.txt")]
+    said = "note: margin_pairs=labels changes nothing without a Margin-MSE term: add --margin-weight W (W > 0)"
+    assert main(argv) == 0 and said in capsys.readouterr().err
+    assert main([*argv, "--margin-weight", "0.5"]) == 0 and said not in capsys.readouterr().err

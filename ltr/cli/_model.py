@@ -301,6 +301,10 @@ def _distill_params(args: argparse.Namespace, objective_params: dict[str, Any]) 
     if getattr(args, "alpha", None) == 1 and idle:  # the loss is lambdarank's alone: the teacher's terms weigh 0
         note(args, f"note: --alpha 1 trains on the labels alone (lambdarank), so {' and '.join(idle)} and the "
                    "teacher change nothing; an alpha below 1 mixes the teacher in")
+    weight = out.get("margin_weight") or 0
+    if "margin_pairs" in out and isinstance(weight, (int, float)) and not weight > 0:  # taken without a word (t57)
+        note(args, f"note: margin_pairs={out['margin_pairs']} changes nothing without a Margin-MSE term: add "
+                   "--margin-weight W (W > 0)")
     return out
 
 
