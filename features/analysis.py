@@ -244,10 +244,11 @@ class Analyzer:
         if self.keep_marks:
             pattern = re.compile(_with_marks(self.token_pattern))
         stopset = load_stopwords(self.stopwords)
+        named = isinstance(self.stopwords, str) and self.stopwords in STOPWORD_LISTS
+        custom = self.stopwords is not None and not named
         # a file or a list given here (not the tuple a saved index's settings, a copy or a pickle give back)
-        given_list = self.stopwords is not None and not isinstance(self.stopwords, tuple) and not (
-            isinstance(self.stopwords, str) and self.stopwords in STOPWORD_LISTS)
-        if self.stopwords is not None and not (isinstance(self.stopwords, str) and self.stopwords in STOPWORD_LISTS):
+        given_list = custom and not isinstance(self.stopwords, tuple)
+        if custom:
             # Keep a hashable, serialisable copy of a custom list or a file's words (not the file's name, which a
             # saved index does not keep), so the settings can be saved and compared.
             object.__setattr__(self, "stopwords", tuple(sorted(stopset)))

@@ -79,22 +79,24 @@ def _frame_array(frame, what: str):
     return frame.to_numpy(dtype=np.float64, na_value=np.nan)
 
 
-def _as_pandas(X, convert: bool = True):
-    """A data frame of another library (a pyarrow Table, a polars DataFrame: named columns and ``to_pandas``) as
-    pandas', whose names and values the rankers read; anything else as it is. Its names were dropped (scikit-learn
-    reads them), and a Table of swapped columns was scored by position under a false 'no valid feature names'
-    warning (trial t57). ``convert=False``: only whether it is one (a value that is not ``X`` when it is)."""
-    if hasattr(X, "iloc") or sp.issparse(X) or isinstance(X, np.ndarray) or not hasattr(X, "to_pandas"):
-        return X
-    if not (hasattr(X, "column_names") or hasattr(X, "columns")):
-        return X
-    return X.to_pandas() if convert else None
+def _other_frame(X) -> bool:
+    """Whether ``X`` is a data frame of another library (a pyarrow Table, a polars DataFrame: named columns and
+    ``to_pandas``), whose names and values the rankers read as pandas'. Its names were dropped (scikit-learn reads
+    them), and a Table of swapped columns was scored by position under a false 'no valid feature names' warning
+    (trial t57)."""
+    return (not hasattr(X, "iloc") and not sp.issparse(X) and not isinstance(X, np.ndarray)
+            and hasattr(X, "to_pandas") and (hasattr(X, "column_names") or hasattr(X, "columns")))
+
+
+def _as_pandas(X):
+    """``X`` as a pandas DataFrame when it is another library's frame (:func:`_other_frame`), else as it is."""
+    return X.to_pandas() if _other_frame(X) else X
 
 
 def frame_names(X) -> list[str] | None:
     """A data frame's column names when every one is a string (scikit-learn's rule for ``feature_names_in_``),
-    else None: pandas', or another library's (:func:`_as_pandas`), read without converting it."""
-    if _as_pandas(X, convert=False) is not X:
+    else None: pandas', or another library's (:func:`_other_frame`)."""
+    if _other_frame(X):  # read without converting it
         columns = getattr(X, "column_names", None)
         columns = getattr(X, "columns", None) if columns is None else columns
     else:
