@@ -143,8 +143,13 @@ def main(argv: list[str] | None = None) -> int:
     if not Path(args.collection).is_dir():
         ap.error(f"--collection {args.collection}: no such folder (a test collection folder, as ltr features "
                  "--collection takes)")
-    out = run(args.collection, topk=args.topk, folds=args.folds, rounds=args.rounds, alpha=args.alpha,
-              temperature=args.temperature, max_length=args.max_length, cache_dir=args.cache_dir, seed=args.seed)
+    try:
+        out = run(args.collection, topk=args.topk, folds=args.folds, rounds=args.rounds, alpha=args.alpha,
+                  temperature=args.temperature, max_length=args.max_length, cache_dir=args.cache_dir,
+                  seed=args.seed)
+    except ValueError as e:  # ltrkit's errors of input (a collection's file, --max-length beyond the model's limit)
+        print(f"error: {' '.join(str(e).split())}", file=sys.stderr)
+        return 1
     print(f"{out['collection'].name}: {out['data'].n_queries} queries, {out['data'].n_rows} candidates, "
           f"{len(out['classical'])} classical features + the bi-encoder's cosine; the student uses the classical "
           f"features only (alpha={args.alpha}, temperature={args.temperature}).\n")

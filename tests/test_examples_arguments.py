@@ -44,3 +44,12 @@ def test_an_unknown_collection_names_the_folders_there(shared_data, capsys):
     assert stopped.value.code == 2
     last = capsys.readouterr().err.splitlines()[-1]
     assert f"error: --collections: no folder 'nosuch' under {shared_data} (it holds " in last and "cranfield" in last
+
+
+def test_a_folder_that_is_no_collection_is_one_line_after_the_checks(tmp_path, capsys):
+    # the collection is read inside the run: its error was a traceback (as --max-length beyond the model's limit,
+    # known once the model loads; trial t57)
+    (tmp_path / "notes.txt").write_text("not a test collection\n")
+    assert load("hybrid_ranker").main(["--collection", str(tmp_path)]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and err[0].startswith("error: ") and str(tmp_path) in err[0], err
