@@ -711,14 +711,57 @@ def test_reordered_columns_and_category_columns_are_refused(frame_models):
     with pytest.raises(ValueError, match="feature_names mismatch"):  # XGBoost's own refusal, the reference
         xg.inplace_predict(reordered, predict_type="margin")
     for booster in (lg, xg):
-        with pytest.raises(ValueError, match="column 0 is 'f2', the model .* expects 'f0'"):
+        with pytest.raises(ValueError, match=r"another order \(column 0 counting from 0: 'f2', the model's 'f0'\); "
+                                             r"select them in the model's order: X\[model.feature_names\]"):
             from_booster(booster).predict(reordered)
-    renamed = df.set_axis(["a", "b", "c"], axis=1)  # names the model does not know: by position, as LightGBM
-    assert np.array_equal(from_booster(lg).predict(renamed), lg.predict(renamed, raw_score=True))
+    renamed = df.set_axis(["a", "b", "c"], axis=1)  # f0.. are XGBoost's names of unnamed columns: by position
+    with pytest.warns(UserWarning, match="the model was fitted without feature names"):
+        assert np.array_equal(from_booster(lg).predict(renamed), lg.predict(renamed, raw_score=True))
     with pytest.raises(TypeError, match="column 'f1' is a pandas category"):
         from_booster(lg).predict(df.astype({"f1": "category"}))
     with pytest.raises(TypeError, match="column 'f1' has dtype .*; X must hold real numbers"):
         from_booster(lg).predict(df.astype({"f1": str}))
+
+
+def test_frames_of_other_names_are_refused_as_xgboost_refuses_them():
+    """Other names, or two columns swapped and a third renamed: refused, as XGBoost and ltr.load_model's rankers
+    refuse them (ltr.trees scored them by position, as LightGBM does; trial t58)."""
+    import pandas as pd
+
+    rng = np.random.default_rng(3)
+    df = pd.DataFrame(rng.normal(size=(300, 3)), columns=["bm25", "tfidf", "doclen"])
+    y = df["bm25"] - 2 * df["tfidf"] + df["doclen"] ** 2
+    lg = lgb.train({"objective": "regression", "verbose": -1, "num_leaves": 8, "num_threads": 1},
+                   lgb.Dataset(df, y), 5)
+    xg = xgb.train({"max_depth": 3, "nthread": 1}, xgb.DMatrix(df, y), 5)
+    for frame in (df.set_axis(["pagerank", "urllen", "inlinks"], axis=1),
+                  df[["tfidf", "bm25", "doclen"]].set_axis(["tfidf", "bm25", "doc_len"], axis=1)):
+        with pytest.raises(ValueError, match="feature_names mismatch"):
+            xg.inplace_predict(frame, predict_type="margin")
+        for booster in (lg, xg):
+            with pytest.raises(ValueError, match=r"X's column names differ from the model's features \(3 columns, "
+                                                 r"3 features; not in the model: \["):
+                from_booster(booster).predict(frame)
+    for booster in (lg, xg):
+        assert np.array_equal(from_booster(booster).predict(df), booster.predict(xgb.DMatrix(df), output_margin=True)
+                              if booster is xg else lg.predict(df, raw_score=True))
+
+
+def test_lightgbm_names_with_spaces_are_read_as_lightgbm_spells_them():
+    """LightGBM saves a feature 'tf idf' as tf_idf: a frame of the user's own names scores, one of them reordered is
+    refused (it was scored by position: the check compared the frame's names with the saved spelling; trial t58)."""
+    import pandas as pd
+
+    rng = np.random.default_rng(2)
+    df = pd.DataFrame(rng.normal(size=(400, 3)), columns=["bm25 title", "tf idf", "doc len"])
+    booster = lgb.train({"objective": "regression", "verbose": -1, "num_leaves": 8, "num_threads": 1},
+                        lgb.Dataset(df, df["bm25 title"] - 2 * df["tf idf"]), 5)
+    assert booster.feature_name() == ["bm25_title", "tf_idf", "doc_len"]
+    ens = from_booster(booster)
+    assert np.array_equal(ens.predict(df), booster.predict(df, raw_score=True))
+    with pytest.raises(ValueError, match=r"another order \(column 0 counting from 0: 'tf idf', the model's "
+                                         r"'bm25_title'\)"):
+        ens.predict(df[["tf idf", "bm25 title", "doc len"]])
 
 
 def test_n_iter_at_most_zero_is_every_round_and_overflow_is_quiet(frame_models):

@@ -26,6 +26,7 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import ArrayLike, NDArray
 
+from ltr._frames import check_frame_names
 from ltr.exceptions import ModelFormatError
 from ltr.threads import numba_threads, resolve_n_jobs, workqueue_turn
 from ltr.trees import _score
@@ -304,8 +305,8 @@ class TreeEnsemble:
         columns' dtypes and float32 (so integer columns become float64, where an integer array becomes float32);
         XGBoost reads each column as float32. A nullable column's ``pd.NA`` is a missing value. A ``category``
         column is refused (LightGBM would read its codes, XGBoost refuses it), and so are columns that are the
-        model's features in another order (XGBoost refuses those too; other names are taken by position, as
-        LightGBM takes them)."""
+        model's features in another order or other names (:func:`ltr._frames.check_frame_names`, as XGBoost and
+        scikit-learn refuse them; LightGBM would score them by position)."""
         import pandas as pd
 
         names = [str(c) for c in df.columns]
@@ -324,11 +325,10 @@ class TreeEnsemble:
             if not (np.issubdtype(kind, np.number) or kind == np.bool_) or np.issubdtype(kind, np.complexfloating):
                 raise TypeError(f"X's column {name!r} has dtype {dtype}; X must hold real numbers")
             kinds.append(kind)
-        model = list(self.feature_names or ())
-        if names != model and sorted(names) == sorted(model):
-            at = next(i for i, (a, b) in enumerate(zip(names, model)) if a != b)
-            raise ValueError(f"X's columns are not the model's features in its order: column {at} is {names[at]!r}, "
-                             f"the model ({self._where()}) expects {model[at]!r}; pass X[model.feature_names]")
+        # as ltr.load_model's rankers check them: LightGBM's spelling of 'my feat' (my_feat) read as the same name,
+        # other names refused (a frame of two columns swapped and a third renamed was scored by position; trial t58)
+        check_frame_names(df, self.feature_names, "X", lightgbm_spelling=self.engine == "lightgbm",
+                          scope="ltr.trees", attribute="feature_names")
         if self.engine == "lightgbm":
             return df.to_numpy(dtype=np.result_type(*kinds, np.float32), na_value=np.nan)
         out = np.empty(df.shape, dtype=np.float32)

@@ -1,0 +1,104 @@
+"""A data frame's column names against a model's features: pandas' frames and other libraries' (a pyarrow Table, a
+polars DataFrame), read by name where the engines read columns by position. Shared by the rankers and the tree
+scorer (:mod:`ltr.trees`), so that a frame one of them refuses the other does not score by position."""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+from ltr._dataset import RankingDataset, placeholder_names
+from ltr._stack import stacklevel_outside
+
+__all__ = ["as_pandas", "check_frame_names", "frame_names", "other_frame", "unique_frame_names"]
+
+
+def other_frame(X) -> bool:
+    """Whether ``X`` is a data frame of another library (a pyarrow Table, a polars DataFrame: named columns and
+    ``to_pandas``), whose names and values the rankers read as pandas'. Its names were dropped (scikit-learn reads
+    them), and a Table of swapped columns was scored by position under a false 'no valid feature names' warning
+    (trial t57)."""
+    return (not hasattr(X, "iloc") and not sp.issparse(X) and not isinstance(X, np.ndarray)
+            and hasattr(X, "to_pandas") and (hasattr(X, "column_names") or hasattr(X, "columns")))
+
+
+def as_pandas(X):
+    """``X`` as a pandas DataFrame when it is another library's frame (:func:`other_frame`), else as it is."""
+    return X.to_pandas() if other_frame(X) else X
+
+
+def frame_names(X) -> list[str] | None:
+    """A data frame's column names when every one is a string (scikit-learn's rule for ``feature_names_in_``),
+    else None: pandas', or another library's (:func:`other_frame`)."""
+    if other_frame(X):  # read without converting it
+        columns = getattr(X, "column_names", None)
+        columns = getattr(X, "columns", None) if columns is None else columns
+    else:
+        columns = getattr(X, "columns", None)
+        if columns is None or sp.issparse(X) or not hasattr(X, "iloc"):
+            return None
+    names = list(columns)
+    return names if names and all(isinstance(c, str) for c in names) else None
+
+
+def unique_frame_names(X) -> list[str] | None:
+    """:func:`frame_names`, refusing a name given twice (a swap of the two columns could not be told)."""
+    names = frame_names(X)
+    if names is not None and len(set(names)) != len(names):
+        dup = next(n for n in names if names.count(n) > 1)
+        raise ValueError(f"X has the column name {dup!r} twice: name each feature once")
+    return names
+
+
+def check_frame_names(X, names, what: str, lightgbm_spelling: bool = False, named: bool = False,
+                      scope: str = "ltr.rankers", attribute: str = "feature_names_in_") -> None:
+    """A DataFrame scored or evaluated by a model whose features are named must have those columns, in that order
+    (the engines read columns by position: a reordered frame was scored silently wrong), as scikit-learn and
+    XGBoost refuse it. A :class:`~ltr.RankingDataset` whose features are the model's named features in another
+    order is refused too; one whose names are others gets a warning (it is scored by position, as a narrower LETOR
+    file is padded by position, so that the callers that know the file decide). Names that unnamed columns get
+    (``f1..``, ``f0..``, ``Column_0..``) name nothing, and a frame is scored by position, unless ``named``: the model
+    was fitted on a DataFrame, whose columns were its user's names, whatever they look like. Warnings point at the
+    first caller outside the package ``scope``; messages name the model's ``attribute`` holding its names."""
+    dataset = isinstance(X, RankingDataset)
+    given = (None if X.feature_names is None else list(X.feature_names)) if dataset else frame_names(X)
+    if given is None or names is None:
+        return
+    names = [str(s) for s in names]
+    if given == names:
+        return
+    spelt = [c.replace(" ", "_") for c in given] if lightgbm_spelling else given  # LightGBM saved 'my feat' my_feat
+    if sorted(given) == sorted(names) or (spelt != names and sorted(spelt) == sorted(names)):
+        j = next(i for i, (a, b) in enumerate(zip(spelt, names)) if a != b)
+        how = (f"reorder its columns and feature_names to the model's {attribute}" if dataset else
+               f"select them in the model's order: X[model.{attribute}]")
+        raise ValueError(f"{what}'s columns are the model's features in another order (column {j} counting from 0: "
+                         f"{given[j]!r}, the model's {names[j]!r}); {how}")
+    if dataset:  # other names: a LETOR file's sidecar may name fewer columns (a narrower file, padded by position)
+        n = min(len(given), len(names))
+        positional = placeholder_names(given) or placeholder_names(names)  # f1.., f0.., Column_0..: no names
+        if given[:n] != names[:n] and not positional:  # other columns, not a narrower copy: say so, score by position
+            import warnings
+
+            j = next(i for i in range(n) if given[i] != names[i])
+            whose = "the training data's" if what.startswith("eval_set") else "the model's"
+            warnings.warn(f"{what}'s feature names differ from {whose} (column {j} counting from 0: "
+                          f"{given[j]!r}, {whose} {names[j]!r}): scored by column position, as the engines read "
+                          f"columns; give it {whose} features in their order", UserWarning,
+                          stacklevel=stacklevel_outside(scope))
+        return
+    if lightgbm_spelling and [c.replace(" ", "_") for c in given] == names:  # LightGBM saved 'my feat' as my_feat
+        return
+    if placeholder_names(names) and len(given) == len(names) and not named:
+        # the model's columns were unnamed (LightGBM's Column_0.., XGBoost's f0..): by position, as the engines
+        # score a frame, with scikit-learn's warning for a frame given to a model fitted without names
+        import warnings
+
+        warnings.warn(f"{what} has feature names, but the model was fitted without feature names (its columns "
+                      f"are {names[0]}, {names[1] if len(names) > 1 else ''}...): scored by column position",
+                      UserWarning, stacklevel=stacklevel_outside(scope))
+        return
+    unknown = [c for c in given if c not in set(names)]
+    absent = [c for c in names if c not in set(given)]
+    raise ValueError(f"{what}'s column names differ from the model's features ({len(given)} columns, "
+                     f"{len(names)} features; not in the model: {unknown[:3]}; missing: {absent[:3]})")
