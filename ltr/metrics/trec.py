@@ -56,7 +56,7 @@ def _as_frame(data: object, what: str, value: str) -> pd.DataFrame:
                 raise TypeError(f"{what} must be a pandas DataFrame or a mapping {{qid: {{docno: {value}}}}} "
                                 f"(pytrec_eval's and ranx's form); query {q!r} maps to {type(docs).__name__}")
             rows.extend((q, d, v) for d, v in docs.items())
-        return pd.DataFrame(rows, columns=["qid", "docno", value])
+        return _checked_ids(pd.DataFrame(rows, columns=["qid", "docno", value]), what)
     if not isinstance(data, pd.DataFrame):
         raise TypeError(f"{what} must be a pandas DataFrame or a mapping {{qid: {{docno: {value}}}}}, got "
                         f"{type(data).__name__}")
@@ -67,7 +67,31 @@ def _as_frame(data: object, what: str, value: str) -> pd.DataFrame:
         accepted = ", ".join(f"{c}: {' / '.join(repr(a) for a in COLUMN_ALIASES[c])}" for c in wanted)
         raise ValueError(f"{what} lacks column(s) {missing}; it has {list(data.columns)} (accepted spellings: "
                          f"{accepted})")
-    return pd.DataFrame({c: data[found[c]].to_numpy() for c in wanted})
+    return _checked_ids(pd.DataFrame({c: data[found[c]].to_numpy() for c in wanted}), what)
+
+
+def _checked_ids(frame: pd.DataFrame, what: str) -> pd.DataFrame:
+    """``frame`` once its ids are ids: a missing one (None, NaN) was read as the text 'None' or 'nan', a judgment
+    of its own, and float ids (a column that held a NaN upstream) as '1.0', which no '1' matches (trial t58)."""
+    import pandas as pd
+
+    for column in ("qid", "docno"):
+        ids = frame[column]
+        missing = ids.isna().to_numpy()
+        if missing.any():
+            i = int(np.flatnonzero(missing)[0])
+            raise ValueError(f"{what} holds a missing {column} (None or NaN) at row {i} (counting from 0): every "
+                             "judgment and every ranked document needs a query id and a document id")
+        kind = pd.api.types.infer_dtype(ids, skipna=False)  # one pass in C: 'string', 'integer', 'floating', ...
+        if kind in ("floating", "mixed-integer-float", "mixed", "decimal"):
+            i = next((i for i, v in enumerate(ids) if isinstance(v, (float, np.floating))), None)
+            if i is not None:
+                v = float(ids.iloc[i])
+                raise ValueError(f"{what}'s {column} holds the float {v!r} at row {i} (counting from 0): ids are "
+                                 f"compared as text, as trec_eval compares them, so {str(v)!r} would not match "
+                                 f"{str(int(v)) if v.is_integer() else 'an id written otherwise'!r}; give ids as "
+                                 "strings or integers")
+    return frame
 
 
 def _no_duplicates(frame: pd.DataFrame, what: str) -> None:
