@@ -40,3 +40,36 @@ def test_float_ids_are_refused_where_they_would_match_nothing():
     with pytest.raises(ValueError, match=r"^run's qid holds the float 2.5 at row 1"):
         metrics.evaluate_run(floats.astype({"qid": int}), mixed, ["map"])
     assert metrics.evaluate_run(floats.astype({"qid": int}), run, ["map"]) == {"map": 1.0}
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# The TREC writers write only what their readers read back (io-metrics)
+# ------------------------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("frame, said", [
+    # int64 wrapped 1e20 to -9223372036854775808, read back as not relevant
+    ({"qid": ["1"], "docno": ["a"], "rel": [1e20]}, r"row 0: 1e\+20 is beyond the 64-bit integers that read_qrels"),
+    ({"qid": ["1", "1"], "docno": ["a", None], "rel": [1, 1]}, r"column 'docno', row 1: a missing value"),  # TypeError
+    ({"qid": ["1", None], "docno": ["a", "b"], "rel": [1, 1]}, r"column 'qid', row 1: a missing value"),
+    ({"qid": ["1", "1", "2", "1"], "docno": ["a", "b", "a", "a"], "rel": [1, 1, 0, 2]},  # read_qrels refused it
+     r"rows 0 and 3: document 'a' is judged twice for query '1', which read_qrels refuses"),
+    ({"qid": ["1"], "docno": ["a"], "rel": [2.5]}, r"row 0: 2.5 is not an integer"),
+])
+def test_write_qrels_refuses_what_read_qrels_would_not_read_back(tmp_path, frame, said):
+    from ltr.io import write_qrels
+
+    path = tmp_path / "q.qrels"
+    path.write_text("1 0 z 1\n")
+    with pytest.raises(ValueError, match=said):
+        write_qrels(path, pd.DataFrame(frame))
+    assert path.read_text() == "1 0 z 1\n"  # nothing written
+
+
+def test_write_qrels_takes_ir_measures_names_and_write_run_refuses_a_missing_docno(tmp_path):
+    from ltr.io import read_qrels, write_qrels, write_run
+
+    path = write_qrels(tmp_path / "q.qrels", pd.DataFrame({"query_id": ["1"], "doc_id": ["a"], "relevance": [2]}))
+    assert path.read_text() == "1 0 a 2\n"
+    assert read_qrels(path)[["qid", "docno", "rel"]].values.tolist() == [["1", "a", 2]]
+    with pytest.raises(ValueError, match=r"run column 'docno', row 1: a missing value \(None or NaN\)"):
+        write_run(tmp_path / "r.run", pd.DataFrame({"qid": ["1", "1"], "docno": ["a", None], "score": [1.0, 2.0]}))
+    assert not (tmp_path / "r.run").exists()  # (it was written, the document as 'nan')

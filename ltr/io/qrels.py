@@ -462,13 +462,14 @@ def write_qrels(path: str | os.PathLike, qrels: pd.DataFrame) -> Path:
         ``"-"`` is standard output; a ``.gz`` path is gzip-compressed.
     qrels : DataFrame
         Columns ``qid``, ``docno``, ``rel`` (integers, or floats with integer values), and optionally ``iter``
-        (written as is; ``0`` when absent), as :func:`read_qrels` returns for every layout.
+        (written as is; ``0`` when absent), as :func:`read_qrels` returns for every layout; ir_measures' names
+        (``query_id``, ``doc_id``, ``relevance``) too.
 
     Raises
     ------
     ValueError
-        A missing column, an empty id or one with whitespace, a query id starting with ``#`` (a comment line to
-        the readers), a relevance value that is not an integer.
+        A missing column or value, an empty id or one with whitespace, a query id starting with ``#`` (a comment
+        line to the readers), a relevance value that is not a 64-bit integer, a document judged twice for a query.
 
     Examples
     --------
@@ -478,9 +479,19 @@ def write_qrels(path: str | os.PathLike, qrels: pd.DataFrame) -> Path:
     1 0 d1 2
     1 0 d2 0
     """
+    if not {"qid", "docno", "rel"} <= set(qrels.columns):  # ir_measures' query_id, doc_id, relevance (and
+        from ltr.metrics.trec import COLUMN_ALIASES  # PyTerrier's label), as evaluate_run and write_run read them
+
+        found = {c: next((a for a in COLUMN_ALIASES[c] if a in qrels.columns), None) for c in ("qid", "docno", "rel")}
+        qrels = qrels.rename(columns={a: c for c, a in found.items() if a is not None and a != c})
     missing = [c for c in ("qid", "docno", "rel") if c not in qrels.columns]
     if missing:
         raise ValueError(f"qrels is missing columns {missing}; it has {list(qrels.columns)}")
+    for name in ("qid", "docno", "iter", "rel"):
+        absent = qrels[name].isna().to_numpy() if name in qrels.columns else None
+        if absent is not None and absent.any():  # (pandas 3 keeps a missing value missing through astype(str))
+            raise ValueError(f"qrels column {name!r}, row {int(np.flatnonzero(absent)[0])}: a missing value (None "
+                             "or NaN), which a qrels line cannot hold")
     cols = {c: qrels[c].astype(str).tolist() for c in ("qid", "docno")}
     cols["iter"] = qrels["iter"].astype(str).tolist() if "iter" in qrels.columns else ["0"] * len(qrels)
     for name, values in cols.items():
@@ -498,8 +509,19 @@ def write_qrels(path: str | os.PathLike, qrels: pd.DataFrame) -> Path:
         bad = ~(np.isfinite(as_float) & (as_float == np.round(as_float)))
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
-            raise ValueError(f"qrels column 'rel', row {i}: {rel[i]!r} is not an integer")
+            raise ValueError(f"qrels column 'rel', row {i}: {np.asarray(rel[i]).item()!r} is not an integer")
+        beyond = np.abs(as_float) >= 2.0**63  # int64 would wrap 1e20 to -9223372036854775808: not relevant
+        if beyond.any():
+            i = int(np.flatnonzero(beyond)[0])
+            raise ValueError(f"qrels column 'rel', row {i}: {np.asarray(rel[i]).item()!r} is beyond the 64-bit "
+                             "integers that read_qrels reads")
         rel = as_float.astype(np.int64)
+    pairs = pd.DataFrame({"qid": cols["qid"], "docno": cols["docno"]})
+    twice = pairs.duplicated(keep=False).to_numpy()
+    if twice.any():  # read_qrels would refuse the file written (trec_eval keeps one of them silently)
+        first, i = np.flatnonzero(twice)[0], np.flatnonzero(pairs.duplicated().to_numpy())[0]
+        raise ValueError(f"qrels rows {first} and {i}: document {cols['docno'][i]!r} is judged twice for query "
+                         f"{cols['qid'][i]!r}, which read_qrels refuses; keep one judgment")
     with atomic_write(path) as f:
         f.write("".join(f"{q} {it} {d} {int(r)}\n" for q, it, d, r in zip(cols["qid"], cols["iter"], cols["docno"],
                                                                              rel.tolist())))

@@ -302,7 +302,11 @@ def write_run(path: str | os.PathLike, run: pd.DataFrame, *, tag: str | None = N
     run = _run_columns(run)
     _check_columns(run, ("qid", "docno", "rank", "score"), "run")
     tags = [tag] * len(run) if tag is not None else (run["tag"] if "tag" in run else ["ltrkit"] * len(run))
-    for name, col in (("qid", run["qid"]), ("docno", run["docno"]), ("tag", pd.Series(tags, dtype=str))):
+    for name, col in (("qid", run["qid"]), ("docno", run["docno"]), ("tag", pd.Series(tags, dtype=object))):
+        absent = col.isna().to_numpy()
+        if absent.any():  # (pandas 3 keeps it missing through astype(str): it was written as 'nan'; trial t58)
+            raise ValueError(f"run column {name!r}, row {int(np.flatnonzero(absent)[0])}: a missing value (None or "
+                             "NaN), which a run line cannot hold")
         if col.astype(str).str.contains(_WHITESPACE).any() or (col.astype(str) == "").any():
             raise ValueError(
                 f"run column {name!r} has an empty value or one with whitespace, which TREC files cannot hold"
