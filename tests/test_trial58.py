@@ -73,3 +73,49 @@ def test_write_qrels_takes_ir_measures_names_and_write_run_refuses_a_missing_doc
     with pytest.raises(ValueError, match=r"run column 'docno', row 1: a missing value \(None or NaN\)"):
         write_run(tmp_path / "r.run", pd.DataFrame({"qid": ["1", "1"], "docno": ["a", None], "score": [1.0, 2.0]}))
     assert not (tmp_path / "r.run").exists()  # (it was written, the document as 'nan')
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# Readers that refused what the others read (io-metrics)
+# ------------------------------------------------------------------------------------------------------------------
+def test_jsonl_qrels_read_integral_floats_as_the_trec_reader_reads_2_0(tmp_path):
+    from ltr.exceptions import TrecFormatError
+    from ltr.io import read_qrels
+
+    path = tmp_path / "q.jsonl"  # pandas' to_json of a float column writes 1.0
+    path.write_text('{"query_id": "1", "doc_id": "a", "relevance": 1.0}\n{"query_id": 1, "doc_id": "b", '
+                    '"relevance": "2.0"}\n')
+    assert read_qrels(path)[["qid", "docno", "rel"]].values.tolist() == [["1", "a", 1], ["1", "b", 2]]
+    for value, said in (("1.5", r"q.jsonl:1: relevance must be an integer \(token '1.5'\); a float reads as an "
+                                r"integer only with an integral value"),
+                        ("1e30", r"q.jsonl:1: relevance value out of the 64-bit range \(token '1e\+30'\)"),
+                        (str(10**23), r"q.jsonl:1: relevance value out of the 64-bit range"),  # an OverflowError
+                        ):
+        path.write_text(f'{{"query_id": "1", "doc_id": "a", "relevance": {value}}}\n')
+        with pytest.raises(TrecFormatError, match=said):
+            read_qrels(path)
+    path.write_text('{"query_id": null, "doc_id": "a", "relevance": 1}\n')  # it was the query 'None'
+    with pytest.raises(TrecFormatError, match=r"q.jsonl:1: the qid must be a string or an integer \(token 'null'\)"):
+        read_qrels(path)
+
+
+def test_a_query_id_map_with_a_byte_order_mark_is_read_as_every_other_input(tmp_path):
+    from ltr.io.qidmap import read_qid_map
+
+    path = tmp_path / "m.txt.qids.tsv"
+    path.write_bytes(b"\xef\xbb\xbf1\tq-a\n2\tq-b\n")
+    assert read_qid_map(path) == {"1": "q-a", "2": "q-b"}
+
+
+def test_an_err_grade_above_max_grade_in_qrels_is_named_by_query_and_document():
+    from ltr.exceptions import LabelRangeError
+
+    qrels = pd.DataFrame({"qid": ["1", "1", "2"], "docno": ["a", "b", "c"], "rel": [1, 5, 2]})
+    run = pd.DataFrame({"qid": ["1", "1", "2"], "docno": ["a", "b", "c"], "score": [1.0, 2.0, 3.0]})
+    with pytest.raises(LabelRangeError, match=r"^ERR needs grades <= max_grade=4, got the grade 5 of document 'b' for "
+                                              r"query '1'; pass max_grade="):
+        metrics.evaluate_run(qrels, run, ["err@10"])
+    # the reference: ERR (Chapelle et al. 2009) of query 1 ranked b (5), a (1) and query 2's c (2), max_grade 5
+    r = lambda g: (2**g - 1) / 2**5  # noqa: E731
+    want = ((r(5) + (1 - r(5)) * r(1) / 2) + r(2)) / 2
+    assert metrics.evaluate_run(qrels, run, ["err@10"], max_grade=5)["err@10"] == pytest.approx(want, rel=1e-15)

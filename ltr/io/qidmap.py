@@ -85,6 +85,8 @@ def read_qid_map(path: str | os.PathLike) -> dict[str, str]:
             raise FileFormatError(f"not UTF-8 (byte {bad.hex(' ')} at column {e.start + 1})", str(path), lineno,
                                   raw.decode("utf-8", "backslashreplace")) from None
         text = line.rstrip("\r")
+        if lineno == 1 and text.startswith("\ufeff"):  # a byte-order mark, skipped as every other reader skips it
+            text = text[1:]
         if not text:
             continue
         letor, sep, original = text.partition("\t")

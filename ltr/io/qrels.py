@@ -416,11 +416,22 @@ def _jsonl_columns(spath: str, text: str):
             if key is None:
                 raise TrecFormatError(f"no {' / '.join(repr(k) for k in keys)} key", spath, n, line.strip())
             found[column] = obj[key]
+        for column in ("qid", "docno"):
+            if found[column] is None or isinstance(found[column], (dict, list)):  # it was the id 'None'
+                raise TrecFormatError(f"the {column} must be a string or an integer", spath, n,
+                                      json.dumps(found[column]))
         value = found["rel"]
         if isinstance(value, bool) or not isinstance(value, int):
-            if not (isinstance(value, str) and _INT.fullmatch(value)):
-                raise TrecFormatError("relevance must be an integer", spath, n, str(value))
-            value = int(value)
+            # 1.0 (pandas' to_json of a float column) and "2.0" are integers, as the TREC reader reads "2.0"
+            whole = (float(value).is_integer() if isinstance(value, float) else
+                     isinstance(value, str) and _integral(value) is not None)
+            if not whole:
+                hint = ("a float reads as an integer only with an integral value (2.0)"
+                        if isinstance(value, float) and not float(value).is_integer() else None)
+                raise TrecFormatError("relevance must be an integer", spath, n, str(value), hint=hint)
+            value = int(value) if isinstance(value, float) else _integral(value)
+        if not -(2**63) <= value < 2**63:  # (an OverflowError from NumPy, naming nothing)
+            raise TrecFormatError("relevance value out of the 64-bit range", spath, n, str(found["rel"]))
         qids.append(str(found["qid"]))
         docs.append(str(found["docno"]))
         rels.append(value)

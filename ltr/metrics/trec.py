@@ -7,6 +7,7 @@ trec_eval. :func:`format_trec_eval` writes the per-query and summary lines of ``
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
@@ -320,6 +321,7 @@ def evaluate_run_per_query(
                        max_grade=max_grade)
 
     _name_exp2_overflow(judged, ideal, _offsets(judged_sizes), parsed, gain)
+    _name_err_grade(judged, ideal, parsed, max_grade)
     # The rows are already in trec_eval's order: "stable" keeps it for equal scores.
     results = per_query_with_ideal(
         np.ascontiguousarray(labels), np.ascontiguousarray(scores), _offsets(run_sizes), ideal,
@@ -339,6 +341,28 @@ def evaluate_run_per_query(
             _offsets(np.bincount(query_of_judgment[list_judged], minlength=qids.size)), bprefs, **conventions,
         ))
     return pd.DataFrame({p.name: results[p.name] for p in parsed}, index=pd.Index(qids, name="qid"))
+
+
+def _name_err_grade(judged, ideal, parsed, max_grade) -> None:
+    """A grade above ERR's ``max_grade``, named by the query and document of its judgment (the metrics, which see
+    arrays, named neither; trial t58)."""
+    from ltr.exceptions import LabelRangeError
+
+    if not any(p.spec.code == K.ERR for p in parsed) or not ideal.size:
+        return
+    try:
+        top = float(max_grade)
+    except (TypeError, ValueError):
+        return  # (refused by the metrics, naming the option)
+    if not (math.isfinite(top) and top > 0) or ideal.max() <= top:
+        return
+    i = int(np.argmax(ideal))  # the highest grade, which --max-grade must reach
+    grade = ideal[i]
+    shown = f"{int(grade)}" if float(grade).is_integer() else f"{grade:g}"
+    raise LabelRangeError(
+        f"ERR needs grades <= max_grade={top:g}, got the grade {shown} of document {judged['docno'].iat[i]!r} for "
+        f"query {judged['qid'].iat[i]!r}", python_fix="pass max_grade= the highest grade of the scale",
+        cli_fix="pass --max-grade G, the highest grade of the scale, or measure something other than err@k")
 
 
 def _name_exp2_overflow(judged, ideal, ideal_ptr, parsed, gain: str) -> None:
