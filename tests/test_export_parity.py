@@ -421,6 +421,36 @@ def test_an_exported_linear_model_scores_as_ltrkit_to_float32_precision(data, ki
     assert set(doc_norms) == {n for n, same in zip(names, identity) if not same}  # MQ2008's minmax is the identity
 
 
+@pytest.mark.parametrize("fmt", ["es-linear", "solr-linear"])
+def test_an_offset_float32_cannot_hold_is_noted_with_the_constant_it_adds_to_every_score(fmt):
+    """A Unix-time feature's mean (1.6e9) is written as the nearest float32, 128 apart there: every exported score
+    moves by w * (mean - mean32) / std, the same for every document (0.00589 on a trial's MQ2008 copy, 30,000 times
+    float32's round-off), which the docstring's 'float32 precision' did not say (trial t58)."""
+    rng = np.random.default_rng(7)
+    n_q, per = 30, 10
+    qid = np.repeat(np.arange(n_q), per)
+    ts = 1_600_000_000 + 128.0 * rng.integers(0, 60, n_q * per)  # every value a float32
+    X = np.column_stack([rng.normal(size=n_q * per), ts]).astype(np.float32)
+    y = ((X[:, 0] > 0).astype(int) + (ts > np.median(ts))).astype(float)
+    model = Ranker(engine="linear", normalize="global-zscore").fit(X, y, qid=qid)
+    mean = float(model.normalizer_.offset_[1])
+    assert float(F32(mean)) != mean
+    out = export(model, fmt, feature_names=["x", "ts"])
+    doc = json.loads(out.text)
+    got = (es_linear(doc, ["x", "ts"], X) if fmt == "es-linear" else solr_linear(doc, ["x", "ts"], X)).astype(float)
+    shift = got - model.predict(X)
+    assert abs(shift.mean()) > 1e3 * U and np.ptp(shift) < 1e-5  # a constant, far beyond round-off
+    (note,) = [n for n in out.notes if "float32 cannot hold" in n]
+    written = re.escape(repr(float(F32(mean))))
+    said = re.search(rf"{fmt}: float32 cannot hold every normaliser's offset \(the mean of 'ts', "
+                     rf"{re.escape(repr(mean))}, is written as {written}\): every score comes out ([0-9.e-]+) "
+                     r"(above|below) the model's, the same for every document", note)
+    assert said, note
+    assert float(said.group(1)) * (1 if said.group(2) == "above" else -1) == pytest.approx(shift.mean(), rel=1e-3)
+    plain = Ranker(engine="linear", normalize="global-zscore").fit(X[:, :1], y, qid=qid)  # offsets float32 holds
+    assert not [n for n in export(plain, fmt, feature_names=["x"]).notes if "float32 cannot hold" in n]
+
+
 # ------------------------------------------------------------------------------------------------------------------
 # Solr's slack: the one threshold no float32 comparison in the format can hold
 # ------------------------------------------------------------------------------------------------------------------

@@ -14,7 +14,10 @@ Defined by the engines' source:
 
 A global normaliser, ``(x - offset) / scale``, is written as the engines' standard normaliser with ``mean`` /
 ``avg`` = offset and ``standard_deviation`` / ``std`` = scale: the same formula, evaluated in float32 where ltrkit
-evaluates it in float64 (scores agree to float32 precision). Folding it into the weights instead would drop the
+evaluates it in float64 (scores agree to float32 precision), but for one thing: an offset that float32 cannot hold
+(the mean of a Unix-time feature, 1600004770.8, is written as 1600004736) moves every score by ``w * (offset -
+offset32) / scale``, the same constant for every document, which leaves every ranking as it is; a note gives the
+constant where it exceeds float32's round-off (trial t58). Folding it into the weights instead would drop the
 constant ``-sum(w * offset / scale)``, which neither engine's linear model can hold, and so change every score.
 A per-query normaliser needs all the candidates of a query and is refused (:mod:`ltr.export._source`).
 """
@@ -72,11 +75,36 @@ def _norms(normalizer, ctx: Context) -> dict[str, tuple[np.float32, np.float32]]
     return out
 
 
+def _note_offset_shift(weights: dict[str, np.float32], normalizer, ctx: Context) -> None:
+    """Note the constant that the float32 offsets add to every score, where it is beyond float32's round-off of a
+    score of z-scored values (about 2**-24 times the sum of the weights' magnitudes)."""
+    if normalizer is None:
+        return
+    column = {n: j for j, n in enumerate(ctx.names)}
+    shift, worst = 0.0, []
+    for name, w in weights.items():
+        j = column[name]
+        o, sc = float(normalizer.offset_[j]), float(normalizer.scale_[j])
+        if o == 0.0 and sc == 1.0:
+            continue
+        part = float(w) * (o - float(np.float32(o))) / float(np.float32(sc))
+        shift += part
+        worst.append((abs(part), name, o))
+    scale = sum(abs(float(w)) for w in weights.values())
+    if abs(shift) > 2.0**-20 * max(scale, np.finfo(np.float32).tiny):
+        _, name, o = max(worst)
+        ctx.notes.append(f"{ctx.fmt}: float32 cannot hold every normaliser's offset (the mean of {name!r}, {o!r}, is "
+                         f"written as {float(np.float32(o))!r}): every score comes out {abs(shift):.6g} "
+                         f"{'above' if shift > 0 else 'below'} the model's, the same for every document, so rankings "
+                         "are unchanged")
+
+
 def render_es(linear, normalizer, ctx: Context) -> str:
     """The ``_createmodel`` request body (JSON text) of a ``model/linear``."""
     weights = _weights(linear, ctx)
     model = {"type": "model/linear", "definition": {n: float(text(w)) for n, w in weights.items()}}
     norms = {n: v for n, v in _norms(normalizer, ctx).items() if n in weights}
+    _note_offset_shift(weights, normalizer, ctx)
     if norms:
         model["feature_normalizers"] = {n: {"standard": {"mean": float(text(o)), "standard_deviation": float(text(s))}}
                                         for n, (o, s) in norms.items()}
@@ -87,6 +115,7 @@ def render_solr(linear, normalizer, ctx: Context) -> str:
     """The model-store JSON of a Solr ``LinearModel``."""
     weights = _weights(linear, ctx)
     norms = _norms(normalizer, ctx)
+    _note_offset_shift(weights, normalizer, ctx)
     features = []
     for n in weights:
         entry: dict = {"name": n}
