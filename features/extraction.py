@@ -234,6 +234,22 @@ def extract(
             row = qrels.iloc[i]
             raise ValueError(f"qrels: the relevance of document {str(row['docno'])!r} for query {str(row['qid'])!r} "
                              f"is {row['rel']!s}, not a finite number ({int(bad.sum())} such row(s))")
+        # read_qrels' rules for a frame given in Python: the last of two grades won, silently, add_judged added the
+        # document twice, and 1.5 was a label (trial t58)
+        fractional = np.floor(rel) != rel
+        if fractional.any():
+            i = int(np.flatnonzero(fractional)[0])
+            row = qrels.iloc[i]
+            raise ValueError(f"qrels: the relevance of document {str(row['docno'])!r} for query {str(row['qid'])!r} "
+                             f"is {float(rel[i])!r}, not an integer (read_qrels refuses it in a file; trec_eval's atol "
+                             "would truncate it)")
+        pairs = pd.DataFrame({c: qrels[c].astype(str).to_numpy() for c in ("qid", "docno")})
+        twice = pairs.duplicated().to_numpy()
+        if twice.any():
+            i = int(np.flatnonzero(twice)[0])
+            raise ValueError(f"qrels: document {pairs['docno'].iat[i]!r} is judged twice for query "
+                             f"{pairs['qid'].iat[i]!r} ({int(twice.sum())} such row(s)), which read_qrels refuses in "
+                             "a file: keep one judgment")
         labels = {(q, d): float(r) for q, d, r in zip(qrels["qid"].astype(str), qrels["docno"].astype(str),
                                                        qrels["rel"])}
     cand = cand.sort_values(["qid", "rank"], kind="stable")

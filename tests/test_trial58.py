@@ -119,3 +119,29 @@ def test_an_err_grade_above_max_grade_in_qrels_is_named_by_query_and_document():
     r = lambda g: (2**g - 1) / 2**5  # noqa: E731
     want = ((r(5) + (1 - r(5)) * r(1) / 2) + r(2)) / 2
     assert metrics.evaluate_run(qrels, run, ["err@10"], max_grade=5)["err@10"] == pytest.approx(want, rel=1e-15)
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# features.extract: a qrels frame under read_qrels' rules (features)
+# ------------------------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("qrels, add_judged, said", [
+    # the last grade won (swapping the rows turned a 2 into a 1), silently
+    ({"qid": ["1", "1"], "docno": ["a", "a"], "rel": [1, 2]}, False,
+     r"^qrels: document 'a' is judged twice for query '1' \(1 such row\(s\)\), which read_qrels refuses"),
+    # add_judged added the document twice: two identical rows
+    ({"qid": ["1", "1"], "docno": ["c", "c"], "rel": [1, 2]}, True, r"^qrels: document 'c' is judged twice"),
+    ({"qid": ["1"], "docno": ["a"], "rel": [1.5]}, False,  # a label 1.5
+     r"^qrels: the relevance of document 'a' for query '1' is 1.5, not an integer"),
+])
+def test_extract_refuses_a_qrels_frame_that_read_qrels_would_refuse_as_a_file(qrels, add_judged, said):
+    from features import Analyzer, InvertedIndex, extract
+    from features.collections import Collection
+
+    index = InvertedIndex.build(Collection(("a", "b", "c"), {"body": ["wing flow", "flow heat", "wing"]}),
+                                Analyzer(stemmer=None))
+    spec = [{"scorer": "bm25", "fields": ["body"]}]
+    with pytest.raises(ValueError, match=said):
+        extract(index, {"1": "wing"}, {"1": ["a", "b"]}, spec, qrels=pd.DataFrame(qrels), add_judged=add_judged)
+    fine = pd.DataFrame({"qid": ["1", "1"], "docno": ["a", "c"], "rel": [2.0, 1]})  # 2.0 is 2, as in a file
+    data = extract(index, {"1": "wing"}, {"1": ["a", "b"]}, spec, qrels=fine, add_judged=True)
+    assert list(data.doc_ids) == ["a", "b", "c"] and data.y.tolist() == [2.0, 0.0, 1.0]
