@@ -139,7 +139,8 @@ class SDM(Scorer):
         self._check(p["combine"] in ("mean", "sum"), "combine", "'mean' or 'sum'")
         cols = p["columns"]
         ok = isinstance(cols, (list, tuple)) and len(cols) > 0 and all(c in SDM_COLUMNS for c in cols)
-        self._check(ok and len(set(cols)) == len(cols), "columns", f"a non-empty list drawn from {SDM_COLUMNS}")
+        self._check(ok and len(set(cols)) == len(cols), "columns",
+                    f"a non-empty list of distinct names drawn from {SDM_COLUMNS}")
 
     @property
     def outputs(self) -> tuple[str, ...]:

@@ -73,7 +73,8 @@ class TermStats(Scorer):
         self._check(p["stat"] in STATS, "stat", f"one of {STATS}")
         pools = p["pools"]
         ok = isinstance(pools, (list, tuple)) and len(pools) > 0 and all(x in POOLS for x in pools)
-        self._check(ok, "pools", f"a non-empty list drawn from {POOLS}")
+        self._check(ok and len(set(pools)) == len(pools), "pools",  # (a repeat was blamed on 'fields', late)
+                    f"a non-empty list of distinct names drawn from {POOLS}")
         self._check(p["idf"] in BM25_IDF, "idf", f"one of {BM25_IDF}")
         self._check(p["doc_count"] is None or p["doc_count"] in DOC_COUNTS, "doc_count", f"one of {DOC_COUNTS}")
         for key in ("idf", "doc_count"):  # accepted and ignored they would say the columns were made with them
