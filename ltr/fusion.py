@@ -269,10 +269,15 @@ def prepare_runs(runs: Sequence[pd.DataFrame | str | os.PathLike], *, method: st
     norm = ("none" if method == "rrf" else "minmax") if norm is None else _check_choice("norm", norm, NORMS)
     if method == "rrf" and norm != "none":
         raise ValueError(f"rrf fuses ranks, so norm={norm!r} would change nothing; leave norm unset (or 'none')")
-    if not (isinstance(k, (int, float)) and not isinstance(k, bool) and math.isfinite(k) and k >= 0):
+    # NumPy's numbers too, as the scorers and the retriever take them (depth=np.int64(5) was refused; trial t58)
+    if not (isinstance(k, (int, float, np.integer, np.floating)) and not isinstance(k, (bool, np.bool_))
+            and math.isfinite(k) and k >= 0):
         raise ValueError(f"k must be a number >= 0, got {k!r}")
-    if depth is not None and (isinstance(depth, bool) or not isinstance(depth, int) or depth < 1):
+    if depth is not None and (isinstance(depth, (bool, np.bool_)) or not isinstance(depth, (int, np.integer))
+                              or depth < 1):
         raise ValueError(f"depth must be a positive integer, got {depth!r}")
+    depth = None if depth is None else int(depth)
+    k = float(k) if isinstance(k, np.floating) else int(k) if isinstance(k, np.integer) else k
     if isinstance(runs, (pd.DataFrame, str, os.PathLike)) or len(runs) < 2:
         raise ValueError("fusion needs at least two runs")
     names = tuple(str(r) if isinstance(r, (str, os.PathLike)) else f"run {i + 1}" for i, r in enumerate(runs))

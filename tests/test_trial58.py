@@ -155,3 +155,103 @@ def test_a_pool_listed_twice_is_named_as_the_pools_at_load_not_blamed_on_fields(
     with pytest.raises(ValueError, match=r"scorer 'term_stats': pools must be a non-empty list of distinct names "
                                          r"drawn from \('sum', .*\), got \['sum', 'max', 'sum'\]"):
         FeatureSet.load([{"scorer": "term_stats", "fields": ["body"], "pools": ["sum", "max", "sum"]}])
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# Significance and comparison (experiments)
+# ------------------------------------------------------------------------------------------------------------------
+def test_equal_means_give_p_1_and_no_effect_as_in_exact_arithmetic():
+    """21 queries up by 1/5 and 21 down (P@5 of two MQ2008 runs): 0.6 - 0.4 and 0.4 - 0.6 are not each other's
+    negatives in floats, so the tests saw a mean of -2.4e-18: the randomisation p was 0.94, t's 0.9999999999999999
+    and d -1.8e-17. The exact mean is 0: every sign assignment reaches it (checked with fractions here)."""
+    from fractions import Fraction
+
+    from ltr.evaluation import significance as S
+
+    ups = [(0.6, 0.4), (0.8, 0.6), (1.0, 0.8)] * 7
+    downs = [(0.4, 0.6), (0.6, 0.8), (0.2, 0.4)] * 7
+    a = np.array([x for x, _ in ups + downs] + [0.4] * 50)
+    b = np.array([y for _, y in ups + downs] + [0.4] * 50)
+    exact = sum(Fraction(x).limit_denominator(10) - Fraction(y).limit_denominator(10) for x, y in zip(a, b))
+    assert exact == 0 and (a - b).mean() != 0  # the float noise the tests saw
+    assert S.randomization_test(a, b, n_permutations=2000).pvalue == 1.0
+    assert (S.paired_ttest(a, b).statistic, S.paired_ttest(a, b).pvalue) == (0.0, 1.0)
+    assert S.effect_size(a, b) == 0.0
+    assert S.randomization_test([0.6, 0.7, 0.9], [0.5, 0.5, 0.5]).pvalue == 0.25  # (a non-zero mean as before)
+
+
+def test_compare_reads_trec_eval_names_a_test_by_name_and_names_bad_values():
+    from ltr.evaluation import compare, compare_cv, paired_test, randomization_test
+
+    idx = ["1", "2", "3", "4"]
+    base = pd.DataFrame({"ndcg_cut_10": [0.5, 0.5, 0.5, 0.5]}, index=idx)  # trec_eval's spelling, refused before
+    new = pd.DataFrame({"ndcg_cut_10": [0.6, 0.7, 0.9, 0.5]}, index=idx)
+    c = compare({"bm25": base, "ltr": new}, tests="wilcoxon")  # a string read letter by letter: 'unknown test w'
+    assert c.metrics == ["ndcg@10"] and c.row("ltr", "ndcg@10")["tests"]["wilcoxon"]["pvalue"] == 0.25
+    with pytest.raises(ValueError, match=r"^system 'ltr' has the value inf for ndcg@10 on query '2'"):
+        compare({"bm25": base, "ltr": new.replace(0.7, np.inf)})  # was 'p-values must lie in [0, 1], got [nan]'
+    with pytest.raises(ValueError, match=r"the system scores have the value inf at query position 1"):
+        paired_test([0.1, np.inf, 0.3], [0.1, 0.2, 0.3])  # p NaN, returned
+    with pytest.raises(ValueError, match=r"^seed must be a non-negative integer, got -1"):
+        randomization_test([0.6, 0.7, 0.9], [0.5, 0.5, 0.5], seed=-1)
+    with pytest.raises(ValueError, match="compare_cv needs at least one"):  # a bare StopIteration
+        compare_cv([])
+    with pytest.raises(TypeError, match=r"system 'a': per-query values must be a pandas DataFrame .*got Series; "
+                                        r"pass series.to_frame\(METRIC\)"):
+        compare({"a": base["ndcg_cut_10"], "b": new})
+
+
+def test_fuse_takes_numpy_integers_as_the_scorers_do():
+    from ltr.fusion import fuse
+
+    r1 = pd.DataFrame({"qid": ["1"] * 3, "docno": ["a", "b", "c"], "score": [3.0, 2.0, 1.0]})
+    r2 = pd.DataFrame({"qid": ["1"] * 3, "docno": ["c", "b", "a"], "score": [3.0, 2.0, 1.0]})
+    want = fuse([r1, r2], method="rrf", k=60, depth=2)
+    got = fuse([r1, r2], method="rrf", k=np.int64(60), depth=np.int64(2))
+    pd.testing.assert_frame_equal(got, want)
+
+
+def test_a_cv_result_whose_fold_values_do_not_match_its_qids_is_refused_naming_the_path(tmp_path):
+    """One value moved from fold 1's per-query list to fold 2's: compare paired every later query of fold 1 with
+    another's value (W/T/L 98/287/85 became 144/203/123), exit 0; a qid missing from a fold: pandas' message."""
+    import copy
+
+    from ltr import Ranker
+    from ltr.datasets import make_ranking
+    from ltr.evaluation import cross_validate
+    from ltr.evaluation.results import check_result, cv_result_dict
+
+    data = make_ranking(12, 6, 3, random_state=0)
+    result = cross_validate(Ranker(n_estimators=2, n_jobs=1), data, n_splits=2, metrics=["ndcg@5"], validation=False,
+                            progress=False)
+    good = cv_result_dict(result)
+    check_result(good)
+    shifted = copy.deepcopy(good)
+    f0, f1 = shifted["systems"][0]["folds"][:2]
+    f1["per_query"]["ndcg@5"].insert(0, f0["per_query"]["ndcg@5"].pop())  # the totals stay right
+    with pytest.raises(ValueError, match=r"^systems\[0\]\.folds\[0\]\.per_query\.ndcg@5 has 5 values for the fold's 6 "
+                                         r"qids"):
+        check_result(shifted)
+    short = copy.deepcopy(good)
+    short["systems"][0]["folds"][1]["qids"].pop()
+    with pytest.raises(ValueError, match=r"^systems\[0\]\.folds\[1\]\.per_query\.ndcg@5 has 6 values for the fold's 5"):
+        check_result(short)
+
+
+def test_compare_runs_leaves_out_the_curve_the_exp2_gain_cannot_hold_for_metrics_that_can(tmp_path):
+    """A label of 1100 (an order label, as MQ2007/8-list's) refused map and P@5 under --gain exp2 because of the
+    report's NDCG@1..20 curve, which nobody asked for; ltr evaluate computes the same metrics."""
+    from ltr.evaluation import compare_runs
+    from ltr.exceptions import LabelRangeError
+    from ltr.metrics import evaluate_run_per_query
+
+    qrels = pd.DataFrame({"qid": ["1"] * 3 + ["2"] * 3 + ["3"] * 3, "docno": list("abcdefghi"),
+                          "rel": [1100, 0, 1, 0, 2, 1, 1, 0, 0]})
+    runs = {name: pd.DataFrame({"qid": qrels["qid"], "docno": qrels["docno"],
+                                "score": np.random.default_rng(seed).random(9)}) for name, seed in (("a", 1), ("b", 2))}
+    c = compare_runs(runs, qrels, metrics=["map", "p@2"], gain="exp2", tests=["t"])
+    want = evaluate_run_per_query(qrels, runs["b"], ["map", "p@2"])
+    assert c.row("b", "map")["mean"] == pytest.approx(want["map"].mean(), rel=1e-15) and c.curves is None
+    with pytest.raises(LabelRangeError, match="ndcg@10"):  # asked for: still refused
+        compare_runs(runs, qrels, metrics=["ndcg@10"], gain="exp2", tests=["t"])
+    assert compare_runs(runs, qrels, metrics=["map"], tests=["t"]).curves is not None  # linear gain: the curve

@@ -32,7 +32,7 @@ import numpy as np
 
 from ltr.evaluation import significance as S
 from ltr.evaluation.results import Comparison, CVResult
-from ltr.exceptions import ComparisonDataError, OptionError
+from ltr.exceptions import ComparisonDataError, LabelRangeError, OptionError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -47,6 +47,29 @@ def _canonical(metrics) -> list[str]:
     from ltr.metrics import parse_metrics
 
     return [p.name for p in parse_metrics(metrics)]
+
+
+def _metric_columns(name: str, frame) -> pd.DataFrame:
+    """A system's per-query frame with its metric columns under their canonical names: trec_eval's ``ndcg_cut_10``
+    is ``ndcg@10``, as the metrics asked for are read (a frame of trec_eval's names was refused: 'no per-query values
+    for ndcg@10 (it has ndcg_cut_10)'; trial t58)."""
+    import pandas as pd
+
+    from ltr.metrics import parse_metric
+
+    if not isinstance(frame, pd.DataFrame):
+        how = "; pass series.to_frame(METRIC)" if isinstance(frame, pd.Series) else ""
+        raise TypeError(f"system {name!r}: per-query values must be a pandas DataFrame indexed by qid, one column per "
+                        f"metric, got {type(frame).__name__}{how}")
+    rename = {}
+    for c in frame.columns:
+        try:
+            canonical = parse_metric(str(c)).name
+        except ValueError:
+            continue  # (not a metric: left as it is)
+        if canonical != c and canonical not in frame.columns and canonical not in rename.values():
+            rename[c] = canonical
+    return frame.rename(columns=rename) if rename else frame
 
 
 def _align(frames: Mapping[str, pd.DataFrame], queries: str) -> tuple[list[str], dict[str, list[str]]]:
@@ -131,15 +154,21 @@ def compare(
     >>> round(r["delta"], 4), (r["wins"], r["ties"], r["losses"]), r["tests"]["wilcoxon"]["pvalue"]
     (0.175, (3, 1, 0), 0.25)
     """
+    if not isinstance(per_query, Mapping):
+        raise TypeError(f"per_query must be a mapping of system names to per-query frames, got "
+                        f"{type(per_query).__name__}")
     if not per_query:
         raise ValueError("compare needs at least one system")
     names = list(per_query)
     if len(set(names)) != len(names):
         raise ValueError(f"system names must be unique, got {names}")
+    per_query = {n: _metric_columns(n, frame) for n, frame in per_query.items()}
     baseline = names[0] if baseline is None else baseline
     if baseline not in per_query:
         raise OptionError(f"baseline {baseline!r} is not one of the systems {names}",
                           cli=f"--baseline {baseline!r} is not one of the systems {names}")
+    if isinstance(tests, str):  # one test by name (its letters were read as tests: 'unknown test w')
+        tests = [tests]
     if not tests:
         raise ValueError("name at least one test, e.g. tests=['t']")
     canon_tests = []
@@ -151,8 +180,8 @@ def compare(
             canon_tests.append(name)
     if correction not in S.CORRECTIONS:
         raise ValueError(f"unknown correction {correction!r}; choose one of {list(S.CORRECTIONS)}")
-    if not 0 < alpha < 1:
-        raise ValueError(f"alpha must lie in (0, 1), got {alpha}")
+    if isinstance(alpha, (bool, np.bool_)) or not isinstance(alpha, (int, float, np.number)) or not 0 < alpha < 1:
+        raise ValueError(f"alpha must be a number in (0, 1), got {alpha!r}")
     first = per_query[names[0]]
     if metrics is None:
         curve = set(CURVE_METRICS) <= set(first.columns)  # a curve's columns: a frame with ndcg@10 alone keeps it
@@ -175,6 +204,12 @@ def compare(
         )
     frames = {n: per_query[n].set_axis(per_query[n].index.astype(str), axis=0) for n in names}  # never mutate
     values = {n: {m: frames[n].loc[qids, m].to_numpy(dtype=np.float64) for m in metrics} for n in names}
+    for n in names:  # (an infinite value made every test's p NaN, refused as 'p-values must lie in [0, 1]')
+        for m in metrics:
+            inf = np.isinf(values[n][m])
+            if inf.any():
+                raise ValueError(f"system {n!r} has the value {values[n][m][inf][0]} for {m} on query "
+                                 f"{qids[int(np.flatnonzero(inf)[0])]!r}: a metric's value is finite")
     left_out = _without_values(values, metrics, qids)
     others = [n for n in names if n != baseline]
     rows: list[dict[str, Any]] = []
@@ -401,8 +436,15 @@ def compare_runs(
         elif isinstance(run, (str, os.PathLike)):
             path, run = run, read_run(run)
         _check_run(run, name, path)
-        frame = evaluate_run_per_query(qrels, run, wanted, gain=gain, no_relevant=no_relevant, max_grade=max_grade,
-                                       complete=complete, rel_threshold=rel_threshold)
+        conventions = dict(gain=gain, no_relevant=no_relevant, max_grade=max_grade, complete=complete,
+                           rel_threshold=rel_threshold)
+        try:
+            frame = evaluate_run_per_query(qrels, run, wanted, **conventions)
+        except LabelRangeError:  # the report's NDCG curve, which nobody asked for, refused a grade the exp2 gain
+            if wanted == names:  # cannot hold (MAP and P@5 of such qrels were refused; trial t58): left out
+                raise
+            wanted = names
+            frame = evaluate_run_per_query(qrels, run, wanted, **conventions)
         if frame.empty:
             if not len(run):  # (an empty file: said as fusion says it)
                 raise ValueError(f"run {name!r}{f' ({path})' if path else ''} has no lines (blank and '#' lines only)")
@@ -578,6 +620,8 @@ def compare_cv(results, baseline: str | None = None, *, metrics: str | Sequence[
         if len(named) != len(results):
             raise ValueError("two CV results share a name; pass a mapping of distinct names")
         results = named
+    if not results:
+        raise ValueError("compare_cv needs at least one cross-validation result")
     metrics = metrics if metrics is not None else next(iter(results.values())).metrics
     from ltr.metrics import parse_metrics
 

@@ -640,6 +640,17 @@ def _check_structure(d: Mapping[str, Any]) -> None:
                 digests = fold.get(key, [])
                 if not isinstance(digests, list) or not all(isinstance(v, str) for v in digests):
                     fail(f"{where}.folds[{j}].{key}", "a list of strings", digests)
+            # one value per test query of the fold: compare pairs the values with these qids in order, so one value
+            # moved between folds paired every later query with another's value, silently (trial t58)
+            qids = fold.get("qids", [])
+            if not isinstance(qids, list):
+                fail(f"{where}.folds[{j}].qids", "a list", qids)
+            for key, values in [*((f"per_query.{m}", v) for m, v in (fold.get("per_query") or {}).items()),
+                                *((k, fold.get(k) or []) for k in ("test_sizes", "test_label_digests",
+                                                                   "test_judgment_digests"))]:
+                if (values or key.startswith("per_query")) and len(values) != len(qids):
+                    raise ValueError(f"{where}.folds[{j}].{key} has {len(values)} values for the fold's {len(qids)} "
+                                     "qids")
         for metric, values in (system.get("per_query") or {}).items():  # one value per query of the result
             if len(values) != len(d["qids"]):
                 raise ValueError(f"{where}.per_query.{metric} has {len(values)} values for the result's "

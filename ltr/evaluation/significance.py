@@ -11,8 +11,11 @@ Edge cases (defined, tested):
   are set to 0 before testing; for the signed-rank test, magnitudes within it of each other are tied ranks;
 - fewer than two paired queries: :class:`ValueError` (no test can say anything);
 - all differences zero: p = 1 for every test (SciPy returns NaN for the t-test);
+- a mean difference within ``TIE_TOL`` of zero (as many wins as losses of one size: 0.6 - 0.4 and 0.4 - 0.6 are
+  not each other's negatives in floats) is zero: t = 0, p = 1 and d = 0, and the randomisation test's p is 1, as
+  in exact arithmetic (it tested the rounding noise: p 0.94 and t's p 0.9999999999999999, trial t58);
 - constant non-zero differences (spread within ``TIE_TOL``): the t statistic is infinite and p = 0 (SciPy's limit);
-- NaN in either vector: :class:`ValueError` naming the first position.
+- NaN or an infinity in either vector: :class:`ValueError` naming the first position.
 
 References
 ----------
@@ -124,6 +127,9 @@ def paired_differences(a: ArrayLike, b: ArrayLike) -> NDArray[np.float64]:
     for name, v in (("system", a), ("baseline", b)):
         if np.isnan(v).any():
             raise ValueError(f"the {name} scores have a NaN at query position {int(np.flatnonzero(np.isnan(v))[0])}")
+        if np.isinf(v).any():  # (every test's p came out NaN, silently; trial t58)
+            i = int(np.flatnonzero(np.isinf(v))[0])
+            raise ValueError(f"the {name} scores have the value {v[i]} at query position {i}: scores are finite")
     d = a - b
     d[np.abs(d) <= TIE_TOL] = 0.0
     return d
@@ -143,7 +149,7 @@ def paired_ttest(a: ArrayLike, b: ArrayLike) -> TestResult:
     from scipy import stats
 
     d = paired_differences(a, b)
-    if not np.any(d):
+    if not np.any(d) or _zero_mean(d):
         return TestResult("t", 0.0, 1.0, d.size)
     if np.ptp(d) <= TIE_TOL:  # zero variance, non-zero mean: SciPy's limit, without its precision warning
         return TestResult("t", math.copysign(math.inf, d.mean()), 0.0, d.size)
@@ -175,6 +181,11 @@ def wilcoxon_test(a: ArrayLike, b: ArrayLike) -> TestResult:
         return TestResult("wilcoxon", 0.0, 1.0, d.size)
     res = stats.wilcoxon(d[d != 0], alternative="two-sided")
     return TestResult("wilcoxon", float(res.statistic), float(res.pvalue), d.size)
+
+
+def _zero_mean(d: NDArray[np.float64]) -> bool:
+    """Whether the mean difference is zero but for rounding (within :data:`TIE_TOL`)."""
+    return abs(float(d.mean())) <= TIE_TOL
 
 
 def _equal_magnitudes(d: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -229,8 +240,10 @@ def randomization_test(a: ArrayLike, b: ArrayLike, *, n_permutations: int = 10_0
     d = paired_differences(a, b)
     if isinstance(n_permutations, bool) or not isinstance(n_permutations, (int, np.integer)) or n_permutations < 1:
         raise ValueError(f"n_permutations must be a positive integer, got {n_permutations!r}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:  # (NumPy's words, no name)
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
     observed = float(abs(d.mean()))
-    if not np.any(d):
+    if not np.any(d) or _zero_mean(d):  # every assignment reaches |mean| >= 0
         return TestResult("randomization", 0.0, 1.0, d.size)
     kwargs = {}
     # SciPy >= 1.15 takes rng=; older versions random_state= (same meaning for an int seed).
@@ -338,8 +351,10 @@ def effect_size(a: ArrayLike, b: ArrayLike) -> float:
     1.5275
     """
     d = paired_differences(a, b)
-    mean = float(d.mean())
+    mean = 0.0 if _zero_mean(d) else float(d.mean())
     sd = float(d.std(ddof=1))
+    if mean == 0.0:
+        return 0.0
     if np.ptp(d) <= TIE_TOL:
         return 0.0 if mean == 0.0 else math.copysign(math.inf, mean)
     return mean / sd
