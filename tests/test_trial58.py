@@ -255,3 +255,58 @@ def test_compare_runs_leaves_out_the_curve_the_exp2_gain_cannot_hold_for_metrics
     with pytest.raises(LabelRangeError, match="ndcg@10"):  # asked for: still refused
         compare_runs(runs, qrels, metrics=["ndcg@10"], gain="exp2", tests=["t"])
     assert compare_runs(runs, qrels, metrics=["map"], tests=["t"]).curves is not None  # linear gain: the curve
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# Training options (training)
+# ------------------------------------------------------------------------------------------------------------------
+def _letor(path, n_queries=6, per=5, seed=0):
+    rng = np.random.default_rng(seed)
+    path.write_text("".join(f"{rng.integers(0, 3)} qid:{q} 1:{rng.random():.4f} 2:{rng.random():.4f}\n"
+                            for q in range(1, n_queries + 1) for _ in range(per)))
+    return path
+
+
+def test_early_stopping_takes_one_metric_and_says_so_before_any_work(tmp_path, capsys):
+    from ltr.cli import main
+
+    data = _letor(tmp_path / "t.txt")
+    # the first name was checked, the whole text refused as a data error (exit 1, no option named) after reading
+    assert main(["train", str(data), "--early-stopping-metric", "ndcg@10,map", "--out", str(tmp_path / "m.txt")]) == 2
+    assert "error: --early-stopping-metric takes one metric (the one early stopping watches), got 'ndcg@10,map'" \
+        in capsys.readouterr().err
+    assert not (tmp_path / "m.txt").exists()
+
+
+def test_a_config_file_setting_one_parameter_twice_is_refused(tmp_path, capsys):
+    """param = ['max_bin=31'] and [params] max_bin = 15 in one file: 31 was kept, 15 dropped, without a word."""
+    from ltr.cli import main
+
+    data = _letor(tmp_path / "t.txt")
+    config = tmp_path / "c.toml"
+    config.write_text("param = ['max_bin=31']\n[params]\nmax_bin = 15\n")
+    out = tmp_path / "m.txt"
+    assert main(["train", str(data), "--rounds", "2", "--config", str(config), "--out", str(out)]) == 2
+    assert f"--config {config}: param and the table [params] both set max_bin; give each parameter once" \
+        in capsys.readouterr().err
+    config.write_text("param = ['num_leaves=7']\n[params]\nmax_bin = 15\n")  # two parameters: both kept
+    assert main(["train", str(data), "--rounds", "2", "--preset", "none", "--config", str(config), "--out", str(out),
+                 "--quiet"]) == 0
+    text = out.read_text()
+    assert "[max_bin: 15]" in text and "[num_leaves: 7]" in text
+
+
+@pytest.mark.parametrize("params, said", [
+    ({"dataset_cache": 123}, r"^dataset_cache must be a folder's path \(str or PathLike\) or None, got 123"),
+    ({"eval_params": {"max_grade": "4"}}, r"^eval_params\['max_grade'\] must be a positive number .*got '4'"),
+    ({"eval_params": {"max_grade": True}}, r"^eval_params\['max_grade'\] must be a positive number .*got True"),
+    ({"eval_params": {"max_grade": None}}, r"^eval_params\['max_grade'\] must be a positive number .*got None"),
+    ({"eval_params": {"max_grade": -1}}, r"^eval_params\['max_grade'\] must be a positive number .*got -1"),
+])
+def test_ranker_values_are_named_by_their_parameter(params, said):
+    from ltr import Ranker
+    from ltr.datasets import make_ranking
+
+    data = make_ranking(6, 5, 2, random_state=0)
+    with pytest.raises((TypeError, ValueError), match=said):
+        Ranker(n_estimators=2, **params).fit(data)

@@ -54,7 +54,11 @@ def apply_config(parser: argparse.ArgumentParser, args: argparse.Namespace, argv
     if getattr(args, "early_stopping_metric", None):  # named as its option, before any work (ltr cv started first)
         from ltr.metrics import target_metric
 
-        name = metric_names(args.early_stopping_metric, "--early-stopping-metric")[0][0]
+        names = metric_names(args.early_stopping_metric, "--early-stopping-metric")
+        if len(names) > 1:  # the first was checked, the whole text refused once the data was read (trial t58)
+            raise UsageError(f"--early-stopping-metric takes one metric (the one early stopping watches), got "
+                             f"{args.early_stopping_metric!r}; --metrics lists the ones to report")
+        name = names[0][0]
         try:
             target_metric(name, "--early-stopping-metric")
         except ValueError as e:
@@ -158,6 +162,17 @@ def _apply_config_file(parser: argparse.ArgumentParser, args: argparse.Namespace
         setattr(args, action.dest, _config_value(action, key, value, f"--config {path}"))
         args.config_keys_ = {**getattr(args, "config_keys_", {}), action.dest: (path, key, value)}
         set_here[action] = key
+    for dest in ("params", "objective_params"):  # the file's own two spellings of one parameter: the key's value
+        set_by = getattr(args, "config_keys_", {}).get(dest)  # won and the table's was dropped, silently (t58)
+        if isinstance(table.get(dest), dict) and set_by is not None and set_by[0] == path:
+            from ltr.rankers.params import parse_assignments
+
+            listed = set_by[2] if isinstance(set_by[2], list) else [set_by[2]]
+            twice = sorted(set(parse_assignments([str(v) for v in listed], what=f"--config {path}: {set_by[1]}"))
+                           & set(table[dest]))
+            if twice:
+                raise UsageError(f"--config {path}: {set_by[1]} and the table [{dest}] both set {', '.join(twice)}; "
+                                 "give each parameter once")
     for group in parser._mutually_exclusive_groups:  # as the command line refuses them together ("not allowed with")
         both = [set_here[a] for a in group._group_actions if a in set_here]
         if len(both) > 1:

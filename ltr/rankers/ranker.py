@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import math
 import numbers
+import os
 import sys
 import time
 from collections.abc import Mapping
@@ -374,6 +375,9 @@ class Ranker(BaseEstimator):
             raise ValueError(f"unknown kernel {self.kernel!r}; choose one of {list(KERNELS)}")
         if self.device not in DEVICES:
             raise ValueError(f"unknown device {self.device!r}; choose one of {list(DEVICES)}")
+        if self.dataset_cache is not None and not isinstance(self.dataset_cache, (str, os.PathLike)):
+            raise TypeError(f"dataset_cache must be a folder's path (str or PathLike) or None, got "
+                            f"{self.dataset_cache!r}")  # (os.fspath's words at fit, naming nothing; trial t58)
         if self.dataset_cache is not None and self.engine != "lightgbm":
             why = f"it keeps LightGBM's binned Dataset files, and engine {self.engine!r} has none"
             raise OptionError(f"dataset_cache={self.dataset_cache!r}: {why}: leave it None",
@@ -456,6 +460,12 @@ class Ranker(BaseEstimator):
         unknown = sorted(set(given) - set(known))
         if unknown:
             raise ValueError(f"eval_params has unknown key(s) {unknown}; known: {known}")
+        if "max_grade" in given:  # ("4" was read as 4, True as 1, None failed in float(); trial t58)
+            v = given["max_grade"]
+            if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, float, np.integer, np.floating)) \
+                    or not (math.isfinite(v) and v > 0):
+                raise ValueError(f"eval_params['max_grade'] must be a positive number (ERR's highest grade), got "
+                                 f"{v!r}")
         return given
 
     def _check_params(self) -> dict | None:
