@@ -310,3 +310,47 @@ def test_ranker_values_are_named_by_their_parameter(params, said):
     data = make_ranking(6, 5, 2, random_state=0)
     with pytest.raises((TypeError, ValueError), match=said):
         Ranker(n_estimators=2, **params).fit(data)
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# cv --save-dir: nothing of the user's replaced, owners kept (cli-robustness)
+# ------------------------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("layout, said", [
+    ("file", "Fold1: is a file, where cross-validation writes a fold folder"),
+    ("folder", "Fold1/model.txt: is a folder, where cross-validation writes a file"),
+])
+def test_cv_refuses_a_save_dir_entry_of_the_wrong_kind_before_training(tmp_path, capsys, layout, said):
+    """A user's file named Fold1, or folder named Fold1/model.txt, was replaced with what it held, exit 0."""
+    from ltr.cli import main
+
+    data = _letor(tmp_path / "t.txt", n_queries=8)
+    save = tmp_path / "sd"
+    if layout == "file":
+        save.mkdir()
+        (save / "Fold1").write_text("my notes\n")
+    else:
+        (save / "Fold1" / "model.txt").mkdir(parents=True)
+        (save / "Fold1" / "model.txt" / "log.txt").write_text("my log\n")
+    assert main(["cv", str(data), "--folds", "2", "--rounds", "2", "--save-dir", str(save), "--quiet"]) == 1
+    assert f"error: {save}/{said}" in capsys.readouterr().err
+    kept = save / "Fold1" if layout == "file" else save / "Fold1" / "model.txt" / "log.txt"
+    assert kept.read_text() == ("my notes\n" if layout == "file" else "my log\n")
+    assert sorted(p.name for p in save.iterdir()) == ["Fold1"]  # no staging folder, no second fold
+
+
+def test_cv_run_by_root_keeps_the_owner_of_a_users_fold_folders(tmp_path):
+    import os
+
+    from ltr.cli import main
+
+    if os.geteuid() != 0:
+        pytest.skip("only root can give files to another user (this keeps the owner when root rewrites them)")
+    data = _letor(tmp_path / "t.txt", n_queries=8)
+    save = tmp_path / "sd"
+    args = ["cv", str(data), "--folds", "2", "--rounds", "2", "--save-dir", str(save), "--quiet"]
+    assert main(args) == 0
+    for path in [save / "Fold1", *(save / "Fold1").iterdir()]:
+        os.chown(path, 1234, 2345)
+    assert main(args) == 0
+    owners = {p.name: (p.stat().st_uid, p.stat().st_gid) for p in [save / "Fold1", *(save / "Fold1").iterdir()]}
+    assert set(owners.values()) == {(1234, 2345)}, owners  # (root's before)

@@ -394,6 +394,7 @@ def _replace_subfolders(staging: Path, folder: Path) -> None:
 
     raise_if_stopped()  # an interrupt a library swallowed on its way still leaves the folder as it was
     names = sorted(p.name for p in staging.iterdir())
+    check_fold_paths(folder, names)  # (checked before the folds too: the folder may have changed since)
     aside = Path(tempfile.mkdtemp(prefix=".replaced-", dir=staging))  # removed with the staging folder
     moved_aside: list[str] = []
     moved_in: list[str] = []
@@ -410,7 +411,8 @@ def _replace_subfolders(staging: Path, folder: Path) -> None:
         for name in names:
             os.replace(staging / name, folder / name)
             moved_in.append(name)
-        for name, mode in modes.items():  # (after the moves: a read-only folder could not be moved in)
+        for name, (mode, uid, gid) in modes.items():  # (after the moves: a read-only folder could not be moved in)
+            _keep_owner(folder / name, uid, gid)
             with contextlib.suppress(OSError):
                 os.chmod(folder / name, mode)
     except BaseException:  # a failed rename or Ctrl-C in between: the previous sub-folders go back
@@ -423,19 +425,56 @@ def _replace_subfolders(staging: Path, folder: Path) -> None:
         raise
 
 
-def _keep_modes(old: Path, new: Path) -> int:
+def check_fold_paths(folder: str | os.PathLike, names) -> None:
+    """Refuse, naming the path, a fold folder's name that holds something else than a folder in ``folder`` (a
+    save_dir), or one of cross-validation's file names (:data:`FOLD_FILES`) that is a folder inside an old fold
+    folder: both were replaced, with what they held, by a run that exited 0 (trial t58), where every other output
+    refuses a path of the wrong kind."""
+    from ltr.exceptions import OutputPathError
+
+    for name in names:
+        path = Path(folder) / name
+        if path.is_symlink() or not os.path.lexists(path):
+            continue  # (a link is replaced, never what it points to)
+        if not path.is_dir():
+            raise OutputPathError(str(path), "is a file, where cross-validation writes a fold folder: move it, or "
+                                             "give another save folder")
+        for file in sorted(FOLD_FILES):
+            inner = path / file
+            if inner.is_dir() and not inner.is_symlink():
+                raise OutputPathError(str(inner), "is a folder, where cross-validation writes a file: move it, or "
+                                                  "give another save folder")
+
+
+def _keep_modes(old: Path, new: Path) -> tuple[int, int, int]:
     """Each replaced file's permission bits on its new content, as :func:`ltr.io.atomic_write` keeps a replaced
-    file's (a model made private, 600, came back world-readable, 644, after the next run; trial t56); returns the
-    old folder's bits, which the caller gives the new folder once it is in place."""
+    file's (a model made private, 600, came back world-readable, 644, after the next run; trial t56), and, as it
+    does, its owner and group when running as root (root's cv gave the user's fold folders to root; trial t58);
+    returns the old folder's bits, owner and group, which the caller gives the new folder once it is in place."""
     import stat
 
     for entry in new.iterdir():
         before = old / entry.name
         if entry.is_symlink() or not entry.is_file() or before.is_symlink() or not before.is_file():
             continue
+        st = before.stat()
+        _keep_owner(entry, st.st_uid, st.st_gid)
         with contextlib.suppress(OSError):
-            os.chmod(entry, stat.S_IMODE(before.stat().st_mode) & 0o1777)
-    return stat.S_IMODE(old.stat().st_mode) & 0o1777
+            os.chmod(entry, stat.S_IMODE(st.st_mode) & 0o1777)
+    st = old.stat()
+    return stat.S_IMODE(st.st_mode) & 0o1777, st.st_uid, st.st_gid
+
+
+def _keep_owner(path: Path, uid: int, gid: int) -> None:
+    """``path`` given ``uid`` and ``gid`` where this process may (root), or ``gid`` alone (a group of the user's),
+    as :func:`ltr.io.atomic_write` keeps a replaced file's."""
+    if not hasattr(os, "chown"):
+        return
+    with contextlib.suppress(OSError):
+        if os.geteuid() == 0:
+            os.chown(path, uid, gid, follow_symlinks=False)
+        elif gid != os.getegid():
+            os.chown(path, -1, gid, follow_symlinks=False)
 
 
 def _carry_over(old: Path, new: Path) -> None:
@@ -750,6 +789,8 @@ def cross_validate(
     bar = FoldProgress(system, len(folds), workers, headline) if progress else None
     # Each fold writes its folder into a staging folder; the save_dir's fold folders are replaced only when every
     # fold has succeeded, so that an interrupted run never leaves new folds beside the previous run's.
+    if save_dir is not None:  # before any fold trains: a path of the wrong kind is refused, not replaced
+        check_fold_paths(save_dir, [f.name for f in folds])
     staged = contextlib.nullcontext(None) if save_dir is None else staged_folder(save_dir)
     try:
         with staged as staging:
