@@ -354,3 +354,40 @@ def test_cv_run_by_root_keeps_the_owner_of_a_users_fold_folders(tmp_path):
     assert main(args) == 0
     owners = {p.name: (p.stat().st_uid, p.stat().st_gid) for p in [save / "Fold1", *(save / "Fold1").iterdir()]}
     assert set(owners.values()) == {(1234, 2345)}, owners  # (root's before)
+
+
+def test_a_stale_file_that_cannot_be_removed_fails_the_set_before_any_output_is_replaced(tmp_path):
+    """ltr features removed the stale .qids.tsv after the new LETOR file was in place: a failure there (a folder of
+    that name; a file this user may not remove) exited 1 with --out already replaced."""
+    import os
+
+    from ltr.io.outputs import outputs_together
+
+    out, stale = tmp_path / "a.letor", tmp_path / "a.letor.qids.tsv"
+    out.write_text("old\n")
+    stale.mkdir()
+    with pytest.raises(IsADirectoryError, match="a.letor.qids.tsv"):
+        with outputs_together(out, remove=(stale,)) as (place,):
+            open(place, "w").write("new\n")
+    assert out.read_text() == "old\n" and stale.is_dir()
+    stale.rmdir()
+    stale.write_text("1\tq1\n")
+    with outputs_together(out, remove=(stale,)) as (place,):
+        open(place, "w").write("new\n")
+    assert out.read_text() == "new\n" and not stale.exists()
+    assert sorted(os.listdir(tmp_path)) == ["a.letor"]  # no temporary left
+
+
+def test_ltr_features_refuses_a_folder_where_its_query_id_map_goes_before_any_work(tmp_path, capsys):
+    from ltr.cli import main
+
+    (tmp_path / "docs.tsv").write_text("d1\twing flow\nd2\tflow heat\n")
+    (tmp_path / "q.tsv").write_text("1\twing\n")
+    out = tmp_path / "a.letor"
+    out.write_text("old\n")
+    (tmp_path / "a.letor.qids.tsv").mkdir()
+    assert main(["features", "--collection", str(tmp_path / "docs.tsv"), "--queries", str(tmp_path / "q.tsv"),
+                 "--topk", "5", "--out", str(out), "--quiet"]) == 2
+    assert "a.letor.qids.tsv, where the query-id map beside it is written (or removed, as a stale map), is a folder" \
+        in capsys.readouterr().err
+    assert out.read_text() == "old\n"

@@ -356,6 +356,9 @@ def _refuse_the_qid_map_name(args: argparse.Namespace, inputs: list) -> None:
         if path not in (None, "-") and os.path.abspath(path) == side:
             raise UsageError(f"{flag} {path}: the name of the query-id map written beside --out {args.out} (its "
                              "LETOR qids' original ids): give the output another name")
+    if os.path.isdir(side) and not os.path.islink(side):  # (found once the LETOR file had replaced --out; t58)
+        raise UsageError(f"--out {args.out}: {qid_map_path(args.out)}, where the query-id map beside it is written "
+                         "(or removed, as a stale map), is a folder: move it, or give --out another name")
     given = input_named(side, inputs)
     if given is not None:
         raise UsageError(f"--out {args.out}: the query-id map written beside it (or removed there, as a stale map, "

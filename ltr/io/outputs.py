@@ -297,14 +297,53 @@ def outputs_together(*paths: str | os.PathLike, remove: tuple[str | os.PathLike,
             raise OSError(e.errno, e.strerror, given) from None
         locked = os.path.dirname(staged[0][2]) or "." if len(staged) > 1 else None
         with _renaming_together(locked), _checked_io.interrupts_held():
-            _rename_staged(staged)
-            for path in remove:
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(path)
+            aside = _set_aside(remove)  # first: a file that cannot go fails the run before any output is replaced
+            try:
+                _rename_staged(staged)
+            except BaseException:
+                for path, tmp in reversed(aside):
+                    with contextlib.suppress(OSError):
+                        os.replace(tmp, path)
+                raise
+            for _, tmp in aside:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
     finally:
         for _, tmp, _, _ in staged:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
+
+
+def _set_aside(paths) -> list[tuple[str, str]]:
+    """Each existing file of ``paths`` renamed to a temporary name beside it, as ``(path, temporary)``; the ones
+    moved are moved back when one cannot be (a folder of that name, a file this user may not remove). The stale map
+    was removed after the new LETOR file was in place: a failure there left the run failed with its output
+    replaced (trial t58)."""
+    import errno
+    import tempfile
+
+    aside: list[tuple[str, str]] = []
+    try:
+        for path in map(os.fspath, paths):
+            if not os.path.lexists(path):
+                continue
+            if os.path.isdir(path) and not os.path.islink(path):
+                raise IsADirectoryError(errno.EISDIR, "is a folder, not a file", path)
+            fd, tmp = tempfile.mkstemp(prefix=".ltrkit-", suffix=".removed", dir=os.path.dirname(path) or ".")
+            os.close(fd)
+            try:
+                os.replace(path, tmp)
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+                raise
+            aside.append((path, tmp))
+    except BaseException:
+        for path, tmp in reversed(aside):
+            with contextlib.suppress(OSError):
+                os.replace(tmp, path)
+        raise
+    return aside
 
 
 @contextlib.contextmanager
