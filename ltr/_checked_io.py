@@ -58,6 +58,14 @@ def interrupts_held():
     if last and stopped is not None:
         raise stopped()
 
+def raise_if_interrupted() -> None:
+    """Raise the interrupt the command line received, if any: llvmlite's callbacks swallow a Ctrl-C that comes while
+    Numba compiles (printing 'Exception ignored ... KeyboardInterrupt'), and the command went on compiling and
+    training for over a minute (trial t58); the training loops call this once a round."""
+    if stopped is not None:
+        raise stopped()
+
+
 #: Errors of writing bytes (a full disk, a quota, a file too large, an I/O error), which the OS reports without the
 #: file's name.
 _WRITE_ERRNOS = frozenset(getattr(errno, n) for n in ("ENOSPC", "EDQUOT", "EFBIG", "EIO", "EBADF") if hasattr(errno, n))

@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from ltr._checked_io import raise_if_interrupted
 from ltr.groups import check_group_ptr
 from ltr.kernels import KERNELS, get_kernel
 from ltr.threads import numba_threads, resolve_n_jobs, workqueue_turn
@@ -218,6 +219,7 @@ class KernelObjective:
                                                                    if k in self.params})
         with workqueue_turn(), numba_threads(self.n_jobs):  # None keeps Numba's setting
             self.prepared.compute(scores, self._grad, self._hess)
+        raise_if_interrupted()  # a Ctrl-C the kernel's first compilation swallowed: stopped at this round (t58)
         self.n_rounds += 1
         return self._grad, self._hess
 

@@ -391,3 +391,52 @@ def test_ltr_features_refuses_a_folder_where_its_query_id_map_goes_before_any_wo
     assert "a.letor.qids.tsv, where the query-id map beside it is written (or removed, as a stale map), is a folder" \
         in capsys.readouterr().err
     assert out.read_text() == "old\n"
+
+
+def test_a_ctrl_c_a_library_turned_into_its_own_error_is_an_interrupt(capsys):
+    """NumPy's import turns a KeyboardInterrupt into 'Importing the numpy C-extensions failed ... your install is
+    broken': ltr said so as a data error (exit 1), then failed again importing NumPy in its handler (a 91-line
+    traceback). The handler had recorded the interrupt."""
+    import argparse
+
+    from ltr import _checked_io
+    from ltr.cli._guard import guard
+
+    def command(args):
+        _checked_io.stop_outputs(KeyboardInterrupt)  # as the SIGINT handler records it
+        raise ImportError("Importing the numpy C-extensions failed. This error can happen for many reasons")
+
+    try:
+        assert guard("info", command, argparse.Namespace()) == 130
+    finally:
+        _checked_io.stop_outputs(None)
+    err = capsys.readouterr().err
+    assert err.startswith("ltr info: interrupted") and "numpy" not in err and len(err.splitlines()) == 1
+    assert guard("info", lambda args: (_ for _ in ()).throw(ImportError("no module x")), argparse.Namespace()) == 1
+
+
+def test_a_ctrl_c_swallowed_while_numba_compiles_stops_training_at_the_round_and_says_nothing_twice():
+    """llvmlite's ctypes callback swallows a KeyboardInterrupt raised while Numba compiles ('Exception ignored ...',
+    an 8-line traceback): the command went on compiling and training for 77 s. The handler has recorded it: the
+    objective and the validation metrics stop at the round, and the unraisable hook stays silent about it."""
+    import types
+
+    from ltr import Ranker, _checked_io
+    from ltr.cli._guard import _quiet_about_our_interrupts
+    from ltr.datasets import make_ranking
+
+    data = make_ranking(20, 8, 3, random_state=0)
+    seen = []
+    hook = _quiet_about_our_interrupts(seen.append)
+    _checked_io.stop_outputs(KeyboardInterrupt)
+    try:
+        for params in ({"kernel": "numba"}, {"early_stopping_rounds": 5}):  # the objective; the validation metrics
+            with pytest.raises(KeyboardInterrupt):
+                Ranker(n_estimators=50, n_jobs=1, **params).fit(data, eval_set=[data])
+        hook(types.SimpleNamespace(exc_value=KeyboardInterrupt()))
+        assert seen == []
+    finally:
+        _checked_io.stop_outputs(None)
+    other = types.SimpleNamespace(exc_value=KeyboardInterrupt())  # not recorded: not ours, shown as Python shows it
+    hook(other)
+    assert seen == [other]

@@ -101,6 +101,21 @@ def terminate_on_sigterm() -> None:
     hup = getattr(signal, "SIGHUP", None)
     if hup is not None and signal.getsignal(hup) == signal.SIG_DFL:  # not under nohup, which ignores it
         signal.signal(hup, on_term)
+    if not getattr(sys.unraisablehook, "ltrkit", False):  # (once, however often a process starts the command line)
+        sys.unraisablehook = _quiet_about_our_interrupts(sys.unraisablehook)
+
+
+def _quiet_about_our_interrupts(previous):
+    """``sys.unraisablehook`` silent for the interrupt these handlers raised and recorded, which a library's callback
+    swallowed (llvmlite's, while Numba compiles: 'Exception ignored on calling ctypes callback function', an 8-line
+    traceback; trial t58): the command stops at its next check and says it was interrupted, once."""
+    def hook(unraisable):
+        if isinstance(unraisable.exc_value, KeyboardInterrupt) and _checked_io.stopped is not None:
+            return
+        previous(unraisable)
+
+    hook.ltrkit = True
+    return hook
 
 
 class UsageError(Exception):
@@ -344,6 +359,17 @@ def _nothing_lost(command: str, args: argparse.Namespace) -> str:
     return "no output file was left half-written"
 
 
+def _interrupted(command: str, args: argparse.Namespace, e: KeyboardInterrupt) -> int:
+    """Say that the command was interrupted, and return its exit code (130 for Ctrl-C, 143 for SIGTERM)."""
+    # (not ltr.io.outputs: an interrupt during the command's first imports found numba half-imported there, and
+    # this handler failed in turn with a second traceback, exit 1)
+    _checked_io.stop_outputs(None)  # reported here: a later command of this process (a test's) writes again
+    said, code = stopped_how(e)
+    with contextlib.suppress(OSError):  # standard error gone with the terminal (SIGHUP): the code says it
+        print(f"ltr {command}: {said}; {_nothing_lost(command, args)}", file=sys.stderr)
+    return code
+
+
 def guard(command: str, func: Callable[[argparse.Namespace], int | None], args: argparse.Namespace) -> int:
     """Run a command; every user error becomes one line on standard error and an exit code, never a traceback.
 
@@ -360,21 +386,17 @@ def guard(command: str, func: Callable[[argparse.Namespace], int | None], args: 
         print(f"ltr {command}: error: {_one_line(config_words(str(e), args))}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt as e:
-        # (not ltr.io.outputs: an interrupt during the command's first imports found numba half-imported there, and
-        # this handler failed in turn with a second traceback, exit 1)
-        _checked_io.stop_outputs(None)  # reported here: a later command of this process (a test's) writes again
-        said, code = stopped_how(e)
-        with contextlib.suppress(OSError):  # standard error gone with the terminal (SIGHUP): the code says it
-            print(f"ltr {command}: {said}; {_nothing_lost(command, args)}", file=sys.stderr)
-        return code
+        return _interrupted(command, args, e)
     except BrokenPipeError:  # `ltr ... | head`: quietly, and not a success (the outputs after it were not written)
         discard_stdout()
         return EXIT_BROKEN_PIPE
     except (ValueError, TypeError, OSError, RuntimeError, ImportError, LookupError) as e:
+        if _checked_io.stopped is not None:  # a Ctrl-C a library made its own error: NumPy's import turns it into
+            return _interrupted(command, args, _checked_io.stopped())  # 'your NumPy install is broken' (t58)
         from ltr.exceptions import OptionError, ParameterValueError
 
         print(f"ltr {command}: error: {error_message(e)}", file=sys.stderr)
-        from ltr.registry import UnknownDatasetError
-
-        usage = (OptionError, ParameterValueError, UnknownDatasetError)  # the options' fault (ltr data info NAME too)
+        registry = sys.modules.get("ltr.registry")  # (imported here, it imports NumPy: a second failure if NumPy's
+        unknown = (registry.UnknownDatasetError,) if registry is not None else ()  # import is what failed)
+        usage = (OptionError, ParameterValueError, *unknown)  # the options' fault (ltr data info NAME too)
         return EXIT_USAGE if isinstance(e, usage) else EXIT_DATA

@@ -58,8 +58,7 @@ def unencodable(e: UnicodeEncodeError, label: str = "standard output") -> str:
 
 def raise_if_stopped() -> None:
     """Raise the interrupt the command line received, if any (called just before an output replaces its file)."""
-    if _checked_io.stopped is not None:
-        raise _checked_io.stopped()
+    _checked_io.raise_if_interrupted()
 
 _STREAM_ALIASES = {
     "-": "stdout",

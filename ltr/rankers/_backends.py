@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from ltr._checked_io import raise_if_interrupted
 from ltr._json import python_values
 from ltr._stack import stacklevel_outside
 
@@ -343,7 +344,9 @@ def _metric_fn(metrics: Sequence[str], metric_params: dict) -> Callable[[NDArray
     def fn(y, score, group_ptr, weight=None):
         if not np.isfinite(score).all():  # (the metrics' own refusal named an argument, y_score, and no cause)
             raise diverged("a validation set")
-        return evaluate(y, score, group_ptr=group_ptr, metrics=list(metrics), weight=weight, **metric_params)
+        values = evaluate(y, score, group_ptr=group_ptr, metrics=list(metrics), weight=weight, **metric_params)
+        raise_if_interrupted()  # a Ctrl-C the metrics' first compilation swallowed: stopped here, not at the end
+        return values
 
     return fn
 
