@@ -440,3 +440,23 @@ def test_a_ctrl_c_swallowed_while_numba_compiles_stops_training_at_the_round_and
     other = types.SimpleNamespace(exc_value=KeyboardInterrupt())  # not recorded: not ours, shown as Python shows it
     hook(other)
     assert seen == [other]
+
+
+@pytest.mark.parametrize("damage", ["other bytes", "truncated"])
+def test_a_damaged_dataset_cache_entry_is_named_binned_again_and_replaced(tmp_path, damage):
+    """A damaged entry failed every later run in LightGBM's words ('the training parameters or data', or a bare codec
+    error), naming no file, and was never rebuilt."""
+    from ltr import Ranker
+    from ltr.datasets import make_ranking
+
+    data = make_ranking(30, 10, 4, random_state=1)
+    cache = tmp_path / "cache"
+    first = Ranker(n_estimators=5, n_jobs=1, preset=None, dataset_cache=str(cache)).fit(data)
+    (entry,) = cache.glob("lightgbm-*.bin")
+    good = entry.read_bytes()
+    entry.write_bytes(b"\xab\xcd" * 5000 if damage == "other bytes" else good[:1000])
+    with pytest.warns(UserWarning, match=rf"the LightGBM Dataset cache entry {entry} is damaged \(.+\): binned again "
+                                         r"and replaced"):
+        again = Ranker(n_estimators=5, n_jobs=1, preset=None, dataset_cache=str(cache)).fit(data)
+    assert entry.read_bytes() == good
+    assert np.array_equal(again.predict(data.X), first.predict(data.X))

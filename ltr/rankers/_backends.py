@@ -77,6 +77,9 @@ class StderrHold:
     ['[X] refused,', 'its second line']
     """
 
+    #: Holds in force (descriptor 2 held), in every thread.
+    active = 0
+
     def __init__(self, prefix: str):
         self.prefix = prefix.encode()
         self.dropped: list[str] = []
@@ -94,6 +97,7 @@ class StderrHold:
         try:
             self._held = tempfile.TemporaryFile()
             os.dup2(self._held.fileno(), 2)
+            StderrHold.active += 1
         except OSError:  # no temporary file: the engine's lines go through
             if self._held is not None:
                 self._held.close()
@@ -111,6 +115,7 @@ class StderrHold:
         if self._held is None:
             return
         held, self._held = self._held, None
+        StderrHold.active -= 1
         try:
             try:
                 sys.stderr.flush()
@@ -679,8 +684,10 @@ def lightgbm_dataset(lgb, train: TrainSet, params: dict):
     path = os.path.join(folder, f"lightgbm-{h.hexdigest()[:32]}.bin")
     dataset_params = {k: v for k, v in params.items() if not callable(v)}
     if os.path.exists(path):
-        logger.info("LightGBM Dataset loaded from the cache %s", path)
-        return lgb.Dataset(path, params=dataset_params, free_raw_data=False)
+        cached = _cached_dataset(lgb, path, dataset_params, train)
+        if cached is not None:
+            logger.info("LightGBM Dataset loaded from the cache %s", path)
+            return cached
     d = lgb.Dataset(train.X, train.y, group=np.diff(train.group_ptr), weight=train.weight, free_raw_data=False,
                     params=dataset_params).construct()
     # A name that does not exist yet: LightGBM's save_binary will not write over an existing file.
@@ -693,6 +700,43 @@ def lightgbm_dataset(lgb, train: TrainSet, params: dict):
             os.unlink(tmp)
     logger.info("LightGBM Dataset saved to the cache %s", path)
     return d
+
+
+#: How LightGBM's binary Dataset files (``Dataset.save_binary``) begin.
+_LIGHTGBM_BINARY_TOKEN = b"______LightGBM_Binary_File_Token______\n"
+
+
+def _cached_dataset(lgb, path: str, params: dict, train: TrainSet):
+    """The Dataset a cache entry holds, or None, with a warning naming the file, when it is damaged (truncated,
+    overwritten): the entry is then binned again and replaced. A damaged entry failed every later run, in LightGBM's
+    words blaming 'the training parameters or data' (or a bare codec error), and named no file (trial t58)."""
+    import warnings
+
+    refused = False  # by LightGBM, whose C++ printed its refusal
+    try:
+        with open(path, "rb") as f:  # another file read as LightGBM's text data (its own words: 'Unknown token')
+            if f.read(len(_LIGHTGBM_BINARY_TOKEN)) != _LIGHTGBM_BINARY_TOKEN:
+                raise ValueError("not a LightGBM binary Dataset file")
+        refused = True
+        d = lgb.Dataset(path, params=params, free_raw_data=False).construct()
+        refused = False
+        label = d.get_label()
+        n_features = train.X.shape[1]
+        why = None
+        if d.num_data() != len(train.y) or d.num_feature() != n_features:
+            why = f"{d.num_data()} rows of {d.num_feature()} features, for data of {len(train.y)} rows of {n_features}"
+        elif not np.array_equal(np.asarray(label, dtype=np.float32), np.asarray(train.y, dtype=np.float32)):
+            why = "other labels than the data's"
+    except (lgb.basic.LightGBMError, ValueError, OSError) as e:  # (UnicodeDecodeError is a ValueError)
+        why = " ".join(str(e).split())[:200]
+    if why is None:
+        return d
+    if refused and StderrHold.active:  # a held stderr drops LightGBM's refusal up to a blank line (StderrHold):
+        with contextlib.suppress(OSError):  # without one this warning went with it
+            os.write(2, b"\n")
+    warnings.warn(f"the LightGBM Dataset cache entry {path} is damaged ({why}): binned again and replaced",
+                  UserWarning, stacklevel=stacklevel_outside("ltr.rankers"))
+    return None
 
 
 def _lightgbm_first_set_stopping(lgb, rounds: int, first_set: str, first_metric: str):
