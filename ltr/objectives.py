@@ -217,6 +217,7 @@ class KernelObjective:
 
             check_scores(self.kernel.name, scores, self.n_rows, **{k: self.params[k] for k in ("alpha", "margin_weight")
                                                                    if k in self.params})
+        raise_if_interrupted()  # one swallowed earlier (reading's kernels compiling): before this one compiles
         with workqueue_turn(), numba_threads(self.n_jobs):  # None keeps Numba's setting
             self.prepared.compute(scores, self._grad, self._hess)
         raise_if_interrupted()  # a Ctrl-C the kernel's first compilation swallowed: stopped at this round (t58)

@@ -49,6 +49,7 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import ArrayLike, NDArray
 
+from ltr._checked_io import raise_if_interrupted
 from ltr._dataset import LABEL_LIMIT, RankingDataset
 from ltr.exceptions import LetorFormatError, LetorGroupError, NoDataLinesError
 from ltr.groups import group_ptr_from_qid
@@ -589,6 +590,7 @@ def _turned(kernel):
 
 def _parse_chunks(buf, bounds, ids, args, slow) -> NDArray[np.int64]:
     """Pass 2 over the chunks ``ids``: in parallel, or directly for a single chunk (no thread-pool wake-up)."""
+    raise_if_interrupted()  # a Ctrl-C pass 1's first compilation swallowed: not after pass 2's (trial t58)
     if ids.size > 1:
         return _turned(_k.parse_chunks)(buf, bounds, ids, *args, *slow)
     c = int(ids[0])

@@ -23,6 +23,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from sklearn.base import BaseEstimator
 
+from ltr._checked_io import raise_if_interrupted
 from ltr._dataset import fingerprint_of, query_digests
 from ltr._stack import stacklevel_outside
 from ltr.datasets import RankingDataset
@@ -808,6 +809,7 @@ class Ranker(BaseEstimator):
             callbacks.append(backend.progress_callback(bar))
         if log_period:  # without a validation set, the round alone: a long run's heartbeat in a log file
             callbacks.append(backend.log_callback(int(log_period), sys.stderr, int(effective.n_estimators)))
+        raise_if_interrupted()  # a Ctrl-C a compilation swallowed while the data was read: not after training
         t0 = time.perf_counter()
         try:
             try:
