@@ -51,17 +51,22 @@ def unique_frame_names(X) -> list[str] | None:
 
 
 def check_frame_names(X, names, what: str, lightgbm_spelling: bool = False, named: bool = False,
-                      scope: str = "ltr.rankers", attribute: str = "feature_names_in_") -> None:
+                      scope: str = "ltr.rankers", attribute: str = "feature_names_in_", as_text: bool = False) -> None:
     """A DataFrame scored or evaluated by a model whose features are named must have those columns, in that order
     (the engines read columns by position: a reordered frame was scored silently wrong), as scikit-learn and
     XGBoost refuse it. A :class:`~ltr.RankingDataset` whose features are the model's named features in another
     order is refused too; one whose names are others gets a warning (it is scored by position, as a narrower LETOR
     file is padded by position, so that the callers that know the file decide). Names that unnamed columns get
     (``f1..``, ``f0..``, ``Column_0..``) name nothing, and a frame is scored by position, unless ``named``: the model
-    was fitted on a DataFrame, whose columns were its user's names, whatever they look like. Warnings point at the
-    first caller outside the package ``scope``; messages name the model's ``attribute`` holding its names."""
+    was fitted on a DataFrame, whose columns were its user's names, whatever they look like (a frame's own
+    placeholder names are names like any other). Warnings point at the first caller outside the package ``scope``;
+    messages name the model's ``attribute`` holding its names. ``as_text``: a frame's names are read as the engines
+    store them, ``str(c)`` (``pd.DataFrame(X)``'s 0, 1, 2 are the model's '0', '1', '2'), where scikit-learn's rule
+    reads only names that are all strings."""
     dataset = isinstance(X, RankingDataset)
     given = (None if X.feature_names is None else list(X.feature_names)) if dataset else frame_names(X)
+    if given is None and as_text and not dataset and getattr(X, "columns", None) is not None and len(X.columns):
+        given = [str(c) for c in X.columns]
     if given is None or names is None:
         return
     names = [str(s) for s in names]

@@ -20,7 +20,7 @@ import xgboost as xgb
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ltr._shared import sklearn_letor, with_nans
+from ltr._shared import import_reference, sklearn_letor, with_nans
 from ltr.exceptions import ModelFormatError
 from ltr.trees import (
     TreeEnsemble,
@@ -714,9 +714,13 @@ def test_reordered_columns_and_category_columns_are_refused(frame_models):
         with pytest.raises(ValueError, match=r"another order \(column 0 counting from 0: 'f2', the model's 'f0'\); "
                                              r"select them in the model's order: X\[model.feature_names\]"):
             from_booster(booster).predict(reordered)
-    renamed = df.set_axis(["a", "b", "c"], axis=1)  # f0.. are XGBoost's names of unnamed columns: by position
-    with pytest.warns(UserWarning, match="the model was fitted without feature names"):
-        assert np.array_equal(from_booster(lg).predict(renamed), lg.predict(renamed, raw_score=True))
+    renamed = df.set_axis(["a", "b", "c"], axis=1)
+    with pytest.warns(UserWarning, match="the model was fitted without feature names"):  # LightGBM's f0.. as
+        assert np.array_equal(from_booster(lg).predict(renamed), lg.predict(renamed, raw_score=True))  # ltrkit's f1..
+    with pytest.raises(ValueError, match="feature_names mismatch"):  # XGBoost keeps only the names its user gave
+        xg.inplace_predict(renamed, predict_type="margin")
+    with pytest.raises(ValueError, match=r"X's column names differ from the model's features .*\(the model: "):
+        from_booster(xg).predict(renamed)
     with pytest.raises(TypeError, match="column 'f1' is a pandas category"):
         from_booster(lg).predict(df.astype({"f1": "category"}))
     with pytest.raises(TypeError, match="column 'f1' has dtype .*; X must hold real numbers"):
@@ -745,6 +749,33 @@ def test_frames_of_other_names_are_refused_as_xgboost_refuses_them():
     for booster in (lg, xg):
         assert np.array_equal(from_booster(booster).predict(df), booster.predict(xgb.DMatrix(df), output_margin=True)
                               if booster is xg else lg.predict(df, raw_score=True))
+
+
+def test_integer_column_names_and_other_libraries_frames_are_read_by_name():
+    """pd.DataFrame(X)'s columns 0, 1, 2 are the engines' '0', '1', '2': a reordered one was scored by position once
+    the check read only string names; a pyarrow Table of swapped columns was never checked (review of trial t58)."""
+    import pandas as pd
+
+    rng = np.random.default_rng(4)
+    df = pd.DataFrame(rng.normal(size=(300, 3)))
+    y = df[0] - 2 * df[1] + df[2] ** 2
+    xg = xgb.train({"max_depth": 3, "nthread": 1}, xgb.DMatrix(df, y), 5)
+    lg = lgb.train({"objective": "regression", "verbose": -1, "num_leaves": 8, "num_threads": 1}, lgb.Dataset(df, y), 5)
+    with pytest.raises(ValueError, match="feature_names mismatch"):
+        xg.inplace_predict(df[[2, 1, 0]], predict_type="margin")
+    for booster in (lg, xg):
+        ens = from_booster(booster)
+        with pytest.raises(ValueError, match=r"another order \(column 0 counting from 0: '2', the model's '0'\)"):
+            ens.predict(df[[2, 1, 0]])
+        want = ens.predict(df.to_numpy())
+        assert np.array_equal(ens.predict(df), want)
+    pa = import_reference("pyarrow")
+    named = df.set_axis(["bm25", "tfidf", "len"], axis=1)
+    ens = from_booster(xgb.train({"max_depth": 3, "nthread": 1}, xgb.DMatrix(named, y), 5))
+    table = pa.Table.from_pandas(named[["tfidf", "bm25", "len"]], preserve_index=False)
+    with pytest.raises(ValueError, match=r"another order \(column 0 counting from 0: 'tfidf', the model's 'bm25'\)"):
+        ens.predict(table)
+    assert np.array_equal(ens.predict(pa.Table.from_pandas(named, preserve_index=False)), ens.predict(named))
 
 
 def test_lightgbm_names_with_spaces_are_read_as_lightgbm_spells_them():

@@ -28,18 +28,22 @@ def test_a_missing_id_in_the_qrels_or_the_run_is_refused_naming_its_row():
     assert metrics.evaluate_run(qrels.iloc[:2], run, ["map", "recall@10"]) == {"map": 1.0, "recall@10": 1.0}
 
 
-def test_float_ids_are_refused_where_they_would_match_nothing():
+def test_whole_float_ids_are_read_as_integers_and_other_floats_refused():
     """Float query ids (1.0, a column that held a NaN upstream) read as '1.0' and matched no '1': the mean was NaN
-    with no word, where the command line says 'no query in common'. Integer ids are read as their text."""
+    with no word, where the command line says 'no query in common'. A whole float is its integer, as the column
+    held before the NaN made it float; a float in a column of strings and integers too (review of trial t58)."""
     run = pd.DataFrame({"qid": ["1", "2"], "docno": ["a", "c"], "score": [1.0, 1.0]})
     floats = pd.DataFrame({"qid": [1.0, 2.0], "docno": ["a", "c"], "rel": [1, 1]})
-    with pytest.raises(ValueError, match=r"^qrels's qid holds the float 1.0 at row 0 \(counting from 0\): ids are "
-                                         r"compared as text, as trec_eval compares them, so '1.0' would not match '1'"):
-        metrics.evaluate_run(floats, run, ["map"])
-    mixed = pd.DataFrame({"qid": ["1", 2.5], "docno": ["a", "c"], "score": [1.0, 1.0]})
-    with pytest.raises(ValueError, match=r"^run's qid holds the float 2.5 at row 1"):
-        metrics.evaluate_run(floats.astype({"qid": int}), mixed, ["map"])
-    assert metrics.evaluate_run(floats.astype({"qid": int}), run, ["map"]) == {"map": 1.0}
+    assert metrics.evaluate_run(floats, run, ["map"]) == {"map": 1.0}
+    assert metrics.evaluate_run(floats, run.assign(qid=[1.0, 2.0]), ["map"]) == {"map": 1.0}
+    mixed = pd.DataFrame({"qid": ["q1", 7, 8.0], "docno": ["a", "c", "d"], "rel": [1, 1, 1]})
+    per = metrics.evaluate_run_per_query(mixed, pd.DataFrame({"qid": ["q1", "7", "8"], "docno": ["a", "c", "d"],
+                                                              "score": [1.0, 1.0, 1.0]}), ["map"])
+    assert per.index.tolist() == ["7", "8", "q1"]  # query 8.0 was dropped silently
+    with pytest.raises(ValueError, match=r"^run's qid holds the float 2.5 at row 1 \(counting from 0\): ids are "
+                                         r"compared as text"):
+        metrics.evaluate_run(floats, pd.DataFrame({"qid": ["1", 2.5], "docno": ["a", "c"], "score": [1.0, 1.0]}),
+                             ["map"])
 
 
 # ------------------------------------------------------------------------------------------------------------------
@@ -53,6 +57,11 @@ def test_float_ids_are_refused_where_they_would_match_nothing():
     ({"qid": ["1", "1", "2", "1"], "docno": ["a", "b", "a", "a"], "rel": [1, 1, 0, 2]},  # read_qrels refused it
      r"rows 0 and 3: document 'a' is judged twice for query '1', which read_qrels refuses"),
     ({"qid": ["1"], "docno": ["a"], "rel": [2.5]}, r"row 0: 2.5 is not an integer"),
+    # the rows named were of two pairs; a uint64 2**63 was written, which read_qrels refuses
+    ({"qid": ["q1", "q2", "q2", "q1"], "docno": ["a", "b", "b", "a"], "rel": [1, 1, 1, 1]},
+     r"rows 1 and 2: document 'b' is judged twice for query 'q2'"),
+    ({"qid": ["1"], "docno": ["a"], "rel": np.array([2**63], dtype=np.uint64)},
+     r"row 0: 9223372036854775808 is beyond the 64-bit integers"),
 ])
 def test_write_qrels_refuses_what_read_qrels_would_not_read_back(tmp_path, frame, said):
     from ltr.io import write_qrels
@@ -70,6 +79,9 @@ def test_write_qrels_takes_ir_measures_names_and_write_run_refuses_a_missing_doc
     path = write_qrels(tmp_path / "q.qrels", pd.DataFrame({"query_id": ["1"], "doc_id": ["a"], "relevance": [2]}))
     assert path.read_text() == "1 0 a 2\n"
     assert read_qrels(path)[["qid", "docno", "rel"]].values.tolist() == [["1", "a", 2]]
+    top = pd.Series([2**63 - 1], dtype=object)  # an int64, refused once read through float64 (2**63)
+    write_qrels(path, pd.DataFrame({"qid": ["1"], "docno": ["a"], "rel": top}))
+    assert read_qrels(path)["rel"].tolist() == [2**63 - 1]
     with pytest.raises(ValueError, match=r"run column 'docno', row 1: a missing value \(None or NaN\)"):
         write_run(tmp_path / "r.run", pd.DataFrame({"qid": ["1", "1"], "docno": ["a", None], "score": [1.0, 2.0]}))
     assert not (tmp_path / "r.run").exists()  # (it was written, the document as 'nan')
@@ -94,6 +106,8 @@ def test_jsonl_qrels_read_integral_floats_as_the_trec_reader_reads_2_0(tmp_path)
         path.write_text(f'{{"query_id": "1", "doc_id": "a", "relevance": {value}}}\n')
         with pytest.raises(TrecFormatError, match=said):
             read_qrels(path)
+    path.write_text('{"query_id": 1.0, "doc_id": 3.0, "relevance": 1}\n')  # pandas' to_json of float columns:
+    assert read_qrels(path)[["qid", "docno"]].values.tolist() == [["1", "3"]]  # was '1.0', which no '1' matches
     path.write_text('{"query_id": null, "doc_id": "a", "relevance": 1}\n')  # it was the query 'None'
     with pytest.raises(TrecFormatError, match=r"q.jsonl:1: the qid must be a string or an integer \(token 'null'\)"):
         read_qrels(path)
@@ -192,8 +206,14 @@ def test_compare_reads_trec_eval_names_a_test_by_name_and_names_bad_values():
         compare({"bm25": base, "ltr": new.replace(0.7, np.inf)})  # was 'p-values must lie in [0, 1], got [nan]'
     with pytest.raises(ValueError, match=r"the system scores have the value inf at query position 1"):
         paired_test([0.1, np.inf, 0.3], [0.1, 0.2, 0.3])  # p NaN, returned
-    with pytest.raises(ValueError, match=r"^seed must be a non-negative integer, got -1"):
+    with pytest.raises(ValueError, match=r"^seed must be a non-negative integer \(or None, or a numpy Generator\), "
+                                         r"got -1"):
         randomization_test([0.6, 0.7, 0.9], [0.5, 0.5, 0.5], seed=-1)
+    for seed in (None, np.random.default_rng(3)):  # taken before, as NumPy's default_rng takes them
+        assert 0 < randomization_test([0.6, 0.7, 0.9, 0.4], [0.5, 0.5, 0.5, 0.5], seed=seed).pvalue <= 1
+    both = new.assign(**{"NDCG@10": [0.9, 0.9, 0.9, 0.9]})  # two columns of ndcg@10: the first was taken
+    with pytest.raises(ValueError, match=r"system 'ltr' has two columns of ndcg@10, 'ndcg_cut_10' and 'NDCG@10'"):
+        compare({"bm25": base, "ltr": both})
     with pytest.raises(ValueError, match="compare_cv needs at least one"):  # a bare StopIteration
         compare_cv([])
     with pytest.raises(TypeError, match=r"system 'a': per-query values must be a pandas DataFrame .*got Series; "
@@ -232,6 +252,10 @@ def test_a_cv_result_whose_fold_values_do_not_match_its_qids_is_refused_naming_t
     with pytest.raises(ValueError, match=r"^systems\[0\]\.folds\[0\]\.per_query\.ndcg@5 has 5 values for the fold's 6 "
                                          r"qids"):
         check_result(shifted)
+    edited = copy.deepcopy(good)
+    edited["systems"][0]["folds"][0]["test_sizes"] = 5  # (len() of it failed, naming nothing)
+    with pytest.raises(ValueError, match=r"^systems\[0\]\.folds\[0\]\.test_sizes must be a list, got int 5"):
+        check_result(edited)
     short = copy.deepcopy(good)
     short["systems"][0]["folds"][1]["qids"].pop()
     with pytest.raises(ValueError, match=r"^systems\[0\]\.folds\[1\]\.per_query\.ndcg@5 has 6 values for the fold's 5"):
@@ -255,6 +279,21 @@ def test_compare_runs_leaves_out_the_curve_the_exp2_gain_cannot_hold_for_metrics
     with pytest.raises(LabelRangeError, match="ndcg@10"):  # asked for: still refused
         compare_runs(runs, qrels, metrics=["ndcg@10"], gain="exp2", tests=["t"])
     assert compare_runs(runs, qrels, metrics=["map"], tests=["t"]).curves is not None  # linear gain: the curve
+    from ltr.datasets import RankingDataset
+    from ltr.evaluation import compare_models
+
+    class Fixed:  # a model scoring every row by a fixed vector (compare_models asks for predict only)
+        def __init__(self, s):
+            self.s = s
+
+        def predict(self, data):
+            return self.s
+
+    data = RankingDataset(np.zeros((9, 1), np.float32), qrels["rel"].to_numpy(float), np.repeat([1, 2, 3], 3),
+                          np.array([0, 3, 6, 9]))
+    models = {n: Fixed(r["score"].to_numpy()) for n, r in runs.items()}
+    c = compare_models(models, data, metrics=["map"], gain="exp2", tests=["t"])  # refused for the curve before
+    assert c.row("b", "map")["mean"] == pytest.approx(want["map"].mean(), rel=1e-15)
 
 
 # ------------------------------------------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ NaN in some systems only is an error.
 from __future__ import annotations
 
 import collections
+import functools
 import math
 import os
 from collections.abc import Mapping, Sequence
@@ -49,6 +50,16 @@ def _canonical(metrics) -> list[str]:
     return [p.name for p in parse_metrics(metrics)]
 
 
+def _with_curve(compute, names: list[str]):
+    """``compute(metrics)`` of ``names`` and the report's NDCG@1..20 curve, or of ``names`` alone where the curve
+    cannot be computed: a grade the exp2 gain cannot hold refused MAP and P@5 for the curve nobody asked for (trial
+    t58; the report then leaves the curve out)."""
+    try:
+        return compute(metrics=list(dict.fromkeys([*names, *CURVE_METRICS])))
+    except LabelRangeError:
+        return compute(metrics=names)  # (the metrics asked for are refused in their own words)
+
+
 def _metric_columns(name: str, frame) -> pd.DataFrame:
     """A system's per-query frame with its metric columns under their canonical names: trec_eval's ``ndcg_cut_10``
     is ``ndcg@10``, as the metrics asked for are read (a frame of trec_eval's names was refused: 'no per-query values
@@ -67,7 +78,10 @@ def _metric_columns(name: str, frame) -> pd.DataFrame:
             canonical = parse_metric(str(c)).name
         except ValueError:
             continue  # (not a metric: left as it is)
-        if canonical != c and canonical not in frame.columns and canonical not in rename.values():
+        if canonical != c and canonical not in frame.columns:
+            other = next((k for k, v in rename.items() if v == canonical), None)
+            if other is not None:  # (the first of the two was taken, silently: review of trial t58)
+                raise ValueError(f"system {name!r} has two columns of {canonical}, {other!r} and {c!r}: keep one")
             rename[c] = canonical
     return frame.rename(columns=rename) if rename else frame
 
@@ -425,7 +439,6 @@ def compare_runs(
         qrels = read_qrels(qrels)
     check_qrels_labels(qrels, labels)
     names = _canonical(metrics)
-    wanted = list(dict.fromkeys([*names, *CURVE_METRICS]))
     cv = {name: run for name, run in runs.items() if isinstance(run, CVResult)}
     caveats = _check_same_data(cv, folds_only=True) if len(cv) > 1 else []  # (cut into other folds: say so)
     frames = {}
@@ -436,15 +449,9 @@ def compare_runs(
         elif isinstance(run, (str, os.PathLike)):
             path, run = run, read_run(run)
         _check_run(run, name, path)
-        conventions = dict(gain=gain, no_relevant=no_relevant, max_grade=max_grade, complete=complete,
-                           rel_threshold=rel_threshold)
-        try:
-            frame = evaluate_run_per_query(qrels, run, wanted, **conventions)
-        except LabelRangeError:  # the report's NDCG curve, which nobody asked for, refused a grade the exp2 gain
-            if wanted == names:  # cannot hold (MAP and P@5 of such qrels were refused; trial t58): left out
-                raise
-            wanted = names
-            frame = evaluate_run_per_query(qrels, run, wanted, **conventions)
+        frame = _with_curve(functools.partial(evaluate_run_per_query, qrels, run, gain=gain, no_relevant=no_relevant,
+                                              max_grade=max_grade, complete=complete, rel_threshold=rel_threshold),
+                            names)
         if frame.empty:
             if not len(run):  # (an empty file: said as fusion says it)
                 raise ValueError(f"run {name!r}{f' ({path})' if path else ''} has no lines (blank and '#' lines only)")
@@ -511,13 +518,12 @@ def compare_models(
     from ltr.metrics import evaluate_per_query
 
     names = _canonical(metrics)
-    wanted = list(dict.fromkeys([*names, *CURVE_METRICS]))
     qids = pd.Index([str(q) for q in data.query_ids], name="qid")
     frames = {}
     for name, model in models.items():
         scores = np.asarray(model.predict(data), dtype=np.float64)
-        per = evaluate_per_query(data.y, scores, group_ptr=data.group_ptr, metrics=wanted, gain=gain,
-                                 no_relevant=no_relevant, convention=convention)
+        per = _with_curve(functools.partial(evaluate_per_query, data.y, scores, group_ptr=data.group_ptr, gain=gain,
+                                            no_relevant=no_relevant, convention=convention), names)
         frames[name] = pd.DataFrame(per, index=qids)
     result = compare(frames, baseline, metrics=names, **kwargs)
     result.extra["conventions"] = {"gain": gain, "no_relevant": no_relevant, "convention": convention,

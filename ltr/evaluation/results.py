@@ -643,8 +643,9 @@ def _check_structure(d: Mapping[str, Any]) -> None:
             # one value per test query of the fold: compare pairs the values with these qids in order, so one value
             # moved between folds paired every later query with another's value, silently (trial t58)
             qids = fold.get("qids", [])
-            if not isinstance(qids, list):
-                fail(f"{where}.folds[{j}].qids", "a list", qids)
+            for key in ("qids", "test_sizes"):
+                if not isinstance(fold.get(key, []), list):  # (len() of a number failed, naming nothing)
+                    fail(f"{where}.folds[{j}].{key}", "a list", fold.get(key))
             for key, values in [*((f"per_query.{m}", v) for m, v in (fold.get("per_query") or {}).items()),
                                 *((k, fold.get(k) or []) for k in ("test_sizes", "test_label_digests",
                                                                    "test_judgment_digests"))]:

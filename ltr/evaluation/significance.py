@@ -240,8 +240,9 @@ def randomization_test(a: ArrayLike, b: ArrayLike, *, n_permutations: int = 10_0
     d = paired_differences(a, b)
     if isinstance(n_permutations, bool) or not isinstance(n_permutations, (int, np.integer)) or n_permutations < 1:
         raise ValueError(f"n_permutations must be a positive integer, got {n_permutations!r}")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:  # (NumPy's words, no name)
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    if not (seed is None or isinstance(seed, np.random.Generator) or (  # (NumPy's words, naming nothing)
+            isinstance(seed, (int, np.integer)) and not isinstance(seed, bool) and seed >= 0)):
+        raise ValueError(f"seed must be a non-negative integer (or None, or a numpy Generator), got {seed!r}")
     observed = float(abs(d.mean()))
     if not np.any(d) or _zero_mean(d):  # every assignment reaches |mean| >= 0
         return TestResult("randomization", 0.0, 1.0, d.size)

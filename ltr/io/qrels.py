@@ -392,6 +392,14 @@ def _fast_columns(text: str, format: str):
 _JSONL_KEYS = {"qid": ("query_id", "qid"), "docno": ("doc_id", "docno", "docid"), "rel": ("relevance", "rel", "label")}
 
 
+def _json_id(value) -> str:
+    """A JSON id as text: a whole float (pandas' to_json of a float column writes 1.0) as its integer, '1', as
+    ``evaluate_run`` reads one (it was '1.0', which no '1' matches: MAP NaN, no word; review of trial t58)."""
+    if isinstance(value, float) and value.is_integer() and abs(value) <= 2**53:
+        return str(int(value))
+    return str(value)
+
+
 def _jsonl_columns(spath: str, text: str):
     """``(qids, docnos, relevance values, line numbers)`` of JSON lines (ir_datasets' qrels export; its
     ``iteration`` key, as TREC's second column, is ignored)."""
@@ -432,8 +440,8 @@ def _jsonl_columns(spath: str, text: str):
             value = int(value) if isinstance(value, float) else _integral(value)
         if not -(2**63) <= value < 2**63:  # (an OverflowError from NumPy, naming nothing)
             raise TrecFormatError("relevance value out of the 64-bit range", spath, n, str(found["rel"]))
-        qids.append(str(found["qid"]))
-        docs.append(str(found["docno"]))
+        qids.append(_json_id(found["qid"]))
+        docs.append(_json_id(found["docno"]))
         rels.append(value)
         lines.append(n)
     return qids, docs, rels, lines
@@ -515,6 +523,15 @@ def write_qrels(path: str | os.PathLike, qrels: pd.DataFrame) -> Path:
         raise ValueError(f"qrels column 'qid', row {bad}: {cols['qid'][bad]!r} starts with '#', which TREC readers "
                          "(read_qrels, trec_eval 10) skip as a comment line")
     rel = np.asarray(qrels["rel"])
+    exact = rel.dtype.kind == "u" or (rel.dtype.kind == "O" and all(  # integers checked as integers, not through
+        isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_)) for v in rel))  # float64 (2**63-1)
+    if exact:
+        values = [int(v) for v in rel.tolist()]
+        big = next((i for i, v in enumerate(values) if not -(2**63) <= v < 2**63), None)
+        if big is not None:  # (a uint64 2**63 was written, which read_qrels refuses)
+            raise ValueError(f"qrels column 'rel', row {big}: {values[big]} is beyond the 64-bit integers that "
+                             "read_qrels reads")
+        rel = np.array(values, dtype=np.int64)
     if rel.dtype.kind not in "iu":
         as_float = np.asarray(rel, dtype=np.float64)
         bad = ~(np.isfinite(as_float) & (as_float == np.round(as_float)))
@@ -528,11 +545,13 @@ def write_qrels(path: str | os.PathLike, qrels: pd.DataFrame) -> Path:
                              "integers that read_qrels reads")
         rel = as_float.astype(np.int64)
     pairs = pd.DataFrame({"qid": cols["qid"], "docno": cols["docno"]})
-    twice = pairs.duplicated(keep=False).to_numpy()
-    if twice.any():  # read_qrels would refuse the file written (trec_eval keeps one of them silently)
-        first, i = np.flatnonzero(twice)[0], np.flatnonzero(pairs.duplicated().to_numpy())[0]
-        raise ValueError(f"qrels rows {first} and {i}: document {cols['docno'][i]!r} is judged twice for query "
-                         f"{cols['qid'][i]!r}, which read_qrels refuses; keep one judgment")
+    again = pairs.duplicated().to_numpy()
+    if again.any():  # read_qrels would refuse the file written (trec_eval keeps one of them silently)
+        i = int(np.flatnonzero(again)[0])
+        key = (cols["qid"][i], cols["docno"][i])
+        first = next(j for j in range(i) if (cols["qid"][j], cols["docno"][j]) == key)
+        raise ValueError(f"qrels rows {first} and {i}: document {key[1]!r} is judged twice for query {key[0]!r}, "
+                         "which read_qrels refuses; keep one judgment")
     with atomic_write(path) as f:
         f.write("".join(f"{q} {it} {d} {int(r)}\n" for q, it, d, r in zip(cols["qid"], cols["iter"], cols["docno"],
                                                                              rel.tolist())))

@@ -73,7 +73,8 @@ def _as_frame(data: object, what: str, value: str) -> pd.DataFrame:
 
 def _checked_ids(frame: pd.DataFrame, what: str) -> pd.DataFrame:
     """``frame`` once its ids are ids: a missing one (None, NaN) was read as the text 'None' or 'nan', a judgment
-    of its own, and float ids (a column that held a NaN upstream) as '1.0', which no '1' matches (trial t58)."""
+    of its own; a float id (a column that held a NaN upstream) was read as '1.0', which no '1' matches (trial t58):
+    a whole float is read as its integer, ``1.0`` as '1', and any other float is refused."""
     import pandas as pd
 
     for column in ("qid", "docno"):
@@ -84,14 +85,18 @@ def _checked_ids(frame: pd.DataFrame, what: str) -> pd.DataFrame:
             raise ValueError(f"{what} holds a missing {column} (None or NaN) at row {i} (counting from 0): every "
                              "judgment and every ranked document needs a query id and a document id")
         kind = pd.api.types.infer_dtype(ids, skipna=False)  # one pass in C: 'string', 'integer', 'floating', ...
-        if kind in ("floating", "mixed-integer-float", "mixed", "decimal"):
-            i = next((i for i, v in enumerate(ids) if isinstance(v, (float, np.floating))), None)
-            if i is not None:
-                v = float(ids.iloc[i])
+        if kind not in ("floating", "mixed-integer-float", "mixed", "mixed-integer", "decimal"):
+            continue
+        values = ids.tolist()
+        floats = [i for i, v in enumerate(values) if isinstance(v, (float, np.floating))]
+        for i in floats:
+            v = float(values[i])
+            if not (v.is_integer() and abs(v) <= 2**53):  # (past 2**53 a float's digits are not the id's)
                 raise ValueError(f"{what}'s {column} holds the float {v!r} at row {i} (counting from 0): ids are "
-                                 f"compared as text, as trec_eval compares them, so {str(v)!r} would not match "
-                                 f"{str(int(v)) if v.is_integer() else 'an id written otherwise'!r}; give ids as "
-                                 "strings or integers")
+                                 "compared as text, as trec_eval compares them; give ids as strings or integers")
+            values[i] = str(int(v))
+        if floats:
+            frame = frame.assign(**{column: np.array(values, dtype=object)})
     return frame
 
 

@@ -26,7 +26,7 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import ArrayLike, NDArray
 
-from ltr._frames import check_frame_names
+from ltr._frames import as_pandas, check_frame_names
 from ltr.exceptions import ModelFormatError
 from ltr.threads import numba_threads, resolve_n_jobs, workqueue_turn
 from ltr.trees import _score
@@ -283,6 +283,7 @@ class TreeEnsemble:
                    "which it scores otherwise)")
             raise TypeError(f"X must be a dense array: pass {how}; an absent sparse entry is 0 to LightGBM but "
                             "missing to XGBoost, so the toolkit does not guess")
+        X = as_pandas(X)  # a pyarrow Table or a polars frame: read by name as pandas' (trial t58's review)
         if hasattr(X, "columns") and hasattr(X, "dtypes") and hasattr(X, "to_numpy"):
             X = self._frame_input(X)
         X = np.asarray(X)
@@ -327,8 +328,13 @@ class TreeEnsemble:
             kinds.append(kind)
         # as ltr.load_model's rankers check them: LightGBM's spelling of 'my feat' (my_feat) read as the same name,
         # other names refused (a frame of two columns swapped and a third renamed was scored by position; trial t58)
-        check_frame_names(df, self.feature_names, "X", lightgbm_spelling=self.engine == "lightgbm",
-                          scope="ltr.trees", attribute="feature_names")
+        # XGBoost keeps names only where its user gave them: its f0.. are a frame's own names, not placeholders
+        try:
+            check_frame_names(df, self.feature_names, "X", lightgbm_spelling=self.engine == "lightgbm",
+                              named=self.engine == "xgboost", scope="ltr.trees", attribute="feature_names",
+                              as_text=True)
+        except ValueError as e:  # which model refused it, where a service holds several
+            raise ValueError(f"{e} (the model: {self._where()})") from None
         if self.engine == "lightgbm":
             return df.to_numpy(dtype=np.result_type(*kinds, np.float32), na_value=np.nan)
         out = np.empty(df.shape, dtype=np.float32)
