@@ -236,10 +236,34 @@ class Entry:
         facts.update(self.counts.get("files", {}).get(path, {}))
         seg = self.segment_of(path)
         if seg is not None:
-            for k, v in self.data.get("segments", {}).get(seg, {}).items():
+            documented = self.data.get("segments", {})
+            parts = [documented.get(s, {}) for s in seg.split("+")]
+            for k, v in parts[0].items() if len(parts) == 1 else ():
                 facts.setdefault(k, v)
+            for key in ("rows", "queries") if len(parts) > 1 else ():  # a training file of three segments holds
+                size = self._segments_size(seg.split("+"), key)  # their sum (it was 'ok' with one of them, and
+                if size is not None:  # its segments 'present'; trial t58)
+                    facts.setdefault(key, size)
             facts["segment"] = seg
         return facts
+
+    def _segments_size(self, segments: list[str], key: str) -> int | None:
+        """The ``key`` ("rows", "queries") of ``segments`` together: the documented sizes' sum, where the segments
+        not documented one by one are all of those of the set, whose total (``[counts]``, one whole partition)
+        less the documented ones is theirs together; None when that cannot be told."""
+        documented = self.data.get("segments", {})
+        every = sorted({s for row in self.layout.get("fold_segments", {}).values() for c in row for s in c.split("+")})
+        sizes = {s: documented.get(s, {}).get(key) for s in every}
+        known = [s for s in segments if isinstance(sizes.get(s), int)]
+        unknown = [s for s in every if not isinstance(sizes[s], int)]
+        total = sum(sizes[s] for s in known)
+        if len(known) == len(segments):
+            return total
+        if sorted(set(segments) - set(known)) != unknown or not isinstance(self.counts.get(key), int):
+            return None
+        if key == "rows" and self.read_options().get("unjudged") == "drop":
+            return None  # (the documented rows count the unjudged ones)
+        return total + self.counts[key] - sum(sizes[s] for s in every if s not in unknown)
 
     def segment_of(self, path: str) -> str | None:
         """The segment (``"S4"``) a split file holds, from ``[layout.fold_segments]``; None when unknown."""
