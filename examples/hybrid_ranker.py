@@ -147,7 +147,8 @@ def main(argv: list[str] | None = None) -> int:
         out = run(args.collection, topk=args.topk, folds=args.folds, rounds=args.rounds, alpha=args.alpha,
                   temperature=args.temperature, max_length=args.max_length, cache_dir=args.cache_dir,
                   seed=args.seed)
-    except ValueError as e:  # ltrkit's errors of input (a collection's file, --max-length beyond the model's limit)
+    except (ValueError, ImportError) as e:  # ltrkit's errors of input (a collection's file, --max-length beyond the
+        # model's limit) and a missing extra (sentence-transformers: 'pip install "ltrkit[neural]"')
         print(f"error: {' '.join(str(e).split())}", file=sys.stderr)
         return 1
     print(f"{out['collection'].name}: {out['data'].n_queries} queries, {out['data'].n_rows} candidates, "

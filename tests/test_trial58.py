@@ -527,3 +527,19 @@ def test_a_training_file_of_three_segments_is_counted_against_their_sizes(tmp_pa
     entry = get("mq2008")
     assert entry.file_facts("Fold1/train.txt") == {"queries": 471, "rows": 9630, "segment": "S1+S2+S3"}  # as released
     assert "queries" not in entry.file_facts("Fold3/train.txt")  # S3 without S2: not told by the documented sizes
+
+
+def test_export_feature_names_given_a_file_says_to_read_it_with_an_at(tmp_path, capsys, monkeypatch):
+    """--feature-names names.txt was read as one name: '1 names for a model of 46 features' (trial t58's newcomer)."""
+    from ltr import Ranker
+    from ltr.cli import main
+    from ltr.datasets import make_ranking
+
+    model = tmp_path / "m.txt"
+    Ranker(n_estimators=2, n_jobs=1).fit(make_ranking(10, 5, 3, random_state=0)).save(model)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "names.txt").write_text("f1\nf2\nf3\n")
+    assert main(["export", str(model), "--to", "es-xgboost", "--out", "x.json", "--feature-names", "names.txt"]) == 2
+    assert "--feature-names names.txt: a file of that name is here, and a plain value is a list of names; pass " \
+           "--feature-names @names.txt" in capsys.readouterr().err
+    assert main(["export", str(model), "--to", "es-xgboost", "--out", "x.json", "--feature-names", "@names.txt"]) == 0

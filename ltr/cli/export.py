@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import warnings
 
@@ -59,6 +60,9 @@ def _feature_names(text: str | None) -> list[str] | None:
     names = split_list(text)
     if not names:
         raise UsageError("--feature-names: no names given")
+    if len(names) == 1 and os.path.isfile(text):  # (read as one name: '1 names for a model of 46 features')
+        raise UsageError(f"--feature-names {text}: a file of that name is here, and a plain value is a list of names; "
+                         f"pass --feature-names @{text} to read the names from it")
     return names
 
 

@@ -197,7 +197,7 @@ def resolve(model: Any, feature_names: Sequence[str] | None = None) -> Source:
         return ExportError(f"feature_names: {message}", cli=f"--feature-names: {message}")
 
     if len(names) != src.n_features:
-        raise refuse(f"{len(names)} names for a model of {src.n_features} features")
+        raise refuse(f"{len(names)} name{'s' if len(names) != 1 else ''} for a model of {src.n_features} features")
     seen: set[str] = set()
     for s in names:
         if not s or s != s.strip():
