@@ -543,3 +543,15 @@ def test_export_feature_names_given_a_file_says_to_read_it_with_an_at(tmp_path, 
     assert "--feature-names names.txt: a file of that name is here, and a plain value is a list of names; pass " \
            "--feature-names @names.txt" in capsys.readouterr().err
     assert main(["export", str(model), "--to", "es-xgboost", "--out", "x.json", "--feature-names", "@names.txt"]) == 0
+
+
+def test_demo_checks_every_output_before_it_writes_any(tmp_path, capsys):
+    from ltr.cli import main
+
+    folder = tmp_path / "dm"
+    folder.mkdir()
+    (folder / ".ltr-demo").write_text("written by ltr demo: it replaces its files here when run again\n")
+    (folder / "model.txt.meta.json").mkdir()  # (11 MB of data were written before it was found)
+    assert main(["demo", "--dir", str(folder)]) == 1
+    assert f"{folder}/model.txt.meta.json: is a folder" in capsys.readouterr().err
+    assert sorted(p.name for p in folder.iterdir()) == [".ltr-demo", "model.txt.meta.json"]

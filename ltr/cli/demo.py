@@ -52,7 +52,8 @@ def run(args: argparse.Namespace) -> int:
     if clash:
         raise UsageError(f"--dir {args.dir}: the folder holds {', '.join(clash)}, not written by ltr demo, which it "
                          "would replace; give a new or empty folder (default: ltr-demo)")
-    check_outputs(folder / "train.txt")
+    check_outputs(*(folder / name for name in _WRITES))  # each before any is written (a folder named as the model's
+    # sidecar failed the demo after 11 MB of data and the marker were written; trial t58)
     folder.mkdir(parents=True, exist_ok=True)
     marker.write_text("written by ltr demo: it replaces its files here when run again\n", encoding="utf-8")
     files = {}
