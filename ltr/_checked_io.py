@@ -14,7 +14,8 @@ import sys
 import threading
 from collections.abc import Callable
 
-__all__ = ["CheckedSink", "checked_stdout", "reserve_standard_descriptors", "stop_outputs", "write_error"]
+__all__ = ["CheckedSink", "checked_stdout", "raise_if_interrupted", "reserve_standard_descriptors", "stop_outputs",
+           "write_error"]
 
 #: The interrupt the command line received, as a callable that makes it (KeyboardInterrupt, or its SIGTERM or SIGHUP
 #: kind with its signal), kept for :func:`ltr.io.outputs.raise_if_stopped`: here, in a module the console script

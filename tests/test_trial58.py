@@ -108,6 +108,9 @@ def test_jsonl_qrels_read_integral_floats_as_the_trec_reader_reads_2_0(tmp_path)
             read_qrels(path)
     path.write_text('{"query_id": 1.0, "doc_id": 3.0, "relevance": 1}\n')  # pandas' to_json of float columns:
     assert read_qrels(path)[["qid", "docno"]].values.tolist() == [["1", "3"]]  # was '1.0', which no '1' matches
+    path.write_text('{"query_id": 1.5, "doc_id": "a", "relevance": 1}\n')  # refused, as evaluate_run refuses it
+    with pytest.raises(TrecFormatError, match=r"q.jsonl:1: the qid must be a string or an integer \(token '1.5'\)"):
+        read_qrels(path)
     path.write_text('{"query_id": null, "doc_id": "a", "relevance": 1}\n')  # it was the query 'None'
     with pytest.raises(TrecFormatError, match=r"q.jsonl:1: the qid must be a string or an integer \(token 'null'\)"):
         read_qrels(path)
@@ -214,6 +217,9 @@ def test_compare_reads_trec_eval_names_a_test_by_name_and_names_bad_values():
     both = new.assign(**{"NDCG@10": [0.9, 0.9, 0.9, 0.9]})  # two columns of ndcg@10: the first was taken
     with pytest.raises(ValueError, match=r"system 'ltr' has two columns of ndcg@10, 'ndcg_cut_10' and 'NDCG@10'"):
         compare({"bm25": base, "ltr": both})
+    exact = new.assign(**{"ndcg@10": [0.9, 0.9, 0.9, 0.9]})  # the canonical spelling beside another: the same
+    with pytest.raises(ValueError, match=r"system 'ltr' has two columns of ndcg@10, 'ndcg_cut_10' and 'ndcg@10'"):
+        compare({"bm25": base, "ltr": exact})
     with pytest.raises(ValueError, match="compare_cv needs at least one"):  # a bare StopIteration
         compare_cv([])
     with pytest.raises(TypeError, match=r"system 'a': per-query values must be a pandas DataFrame .*got Series; "
@@ -388,11 +394,17 @@ def test_cv_run_by_root_keeps_the_owner_of_a_users_fold_folders(tmp_path):
     save = tmp_path / "sd"
     args = ["cv", str(data), "--folds", "2", "--rounds", "2", "--save-dir", str(save), "--quiet"]
     assert main(args) == 0
-    for path in [save / "Fold1", *(save / "Fold1").iterdir()]:
-        os.chown(path, 1234, 2345)
+    fold = save / "Fold1"
+    (fold / "plots").mkdir()  # the user's own folder, file and link there, carried into the new fold folder
+    (fold / "plots" / "p.txt").write_text("x\n")
+    os.symlink("plots/p.txt", fold / "link")
+    for path in [fold, *fold.iterdir(), fold / "plots" / "p.txt"]:
+        os.chown(path, 1234, 2345, follow_symlinks=False)
     assert main(args) == 0
-    owners = {p.name: (p.stat().st_uid, p.stat().st_gid) for p in [save / "Fold1", *(save / "Fold1").iterdir()]}
-    assert set(owners.values()) == {(1234, 2345)}, owners  # (root's before)
+    owners = {p.name: (os.lstat(p).st_uid, os.lstat(p).st_gid)
+              for p in [fold, *fold.iterdir(), fold / "plots" / "p.txt"]}
+    assert set(owners.values()) == {(1234, 2345)}, owners  # (root's before; the carried folder and link too)
+    assert (fold / "link").read_text() == "x\n"
 
 
 def test_a_stale_file_that_cannot_be_removed_fails_the_set_before_any_output_is_replaced(tmp_path):

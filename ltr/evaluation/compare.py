@@ -72,16 +72,17 @@ def _metric_columns(name: str, frame) -> pd.DataFrame:
         how = "; pass series.to_frame(METRIC)" if isinstance(frame, pd.Series) else ""
         raise TypeError(f"system {name!r}: per-query values must be a pandas DataFrame indexed by qid, one column per "
                         f"metric, got {type(frame).__name__}{how}")
-    rename = {}
+    rename, seen = {}, {}
     for c in frame.columns:
         try:
             canonical = parse_metric(str(c)).name
         except ValueError:
             continue  # (not a metric: left as it is)
-        if canonical != c and canonical not in frame.columns:
-            other = next((k for k, v in rename.items() if v == canonical), None)
-            if other is not None:  # (the first of the two was taken, silently: review of trial t58)
-                raise ValueError(f"system {name!r} has two columns of {canonical}, {other!r} and {c!r}: keep one")
+        if canonical in seen:  # (the first of the two was taken, silently: review of trial t58)
+            raise ValueError(f"system {name!r} has two columns of {canonical}, {seen[canonical]!r} and {c!r}: "
+                             "keep one")
+        seen[canonical] = c
+        if canonical != c:
             rename[c] = canonical
     return frame.rename(columns=rename) if rename else frame
 

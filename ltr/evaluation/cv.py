@@ -398,7 +398,8 @@ def _replace_subfolders(staging: Path, folder: Path) -> None:
     aside = Path(tempfile.mkdtemp(prefix=".replaced-", dir=staging))  # removed with the staging folder
     moved_aside: list[str] = []
     moved_in: list[str] = []
-    modes: dict[str, int] = {}  # each replaced fold folder's permission bits, given to the new one once in place
+    modes: dict[str, tuple[int, int, int]] = {}  # each replaced fold folder's bits, owner and group, given to the
+    # new one once in place
     for name in names:  # a user's own files in an old fold folder stay (cv's own files are the new run's)
         if (folder / name).is_dir() and not (folder / name).is_symlink() and (staging / name).is_dir():
             _carry_over(folder / name, staging / name)
@@ -498,6 +499,19 @@ def _carry_over(old: Path, new: Path) -> None:
             shutil.copytree(entry, target, symlinks=True, copy_function=link)
         else:
             link(entry, target)
+        for made, was in _pairs(target, entry):  # made anew (a folder, a link, a copy): its owner and group kept,
+            st = os.lstat(was)  # as the replaced files' are (root's cv gave them to root; review of trial t58)
+            _keep_owner(made, st.st_uid, st.st_gid)
+
+
+def _pairs(new: Path, old: Path):
+    """``(path under new, the same path under old)`` for ``new`` and everything under it (links not followed)."""
+    yield new, old
+    if new.is_dir() and not new.is_symlink():
+        for root, dirs, files in os.walk(new):
+            for name in (*dirs, *files):
+                made = Path(root) / name
+                yield made, old / made.relative_to(new)
 
 
 class FoldProgress:

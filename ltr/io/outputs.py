@@ -257,10 +257,11 @@ def outputs_together(*paths: str | os.PathLike, remove: tuple[str | os.PathLike,
     outputs in the order given (each keeping a replaced file's mode, a symlink written through), and on an
     exception they are removed and every output is as it was. Outputs that are not files (standard output, a
     device, a pipe) are yielded as they are and written directly. ``remove``: files of the previous set that the
-    new one has no place for (a map the new LETOR file does not use), removed once the outputs are in place. The
-    command line's interrupts are held while the files are renamed and removed
-    (:func:`ltr._checked_io.interrupts_held`): a Ctrl-C there is raised once the set is whole, never between two of
-    its renames.
+    new one has no place for (a map the new LETOR file does not use), set aside under a temporary name before the
+    outputs are renamed in (so that one that cannot go fails the set with every output as it was) and removed once
+    they are in place (a process killed in between leaves it beside them as ``.ltrkit-*.removed``). The command
+    line's interrupts are held while the files are renamed and removed (:func:`ltr._checked_io.interrupts_held`): a
+    Ctrl-C there is raised once the set is whole, never between two of its renames.
 
     Examples
     --------
@@ -332,9 +333,11 @@ def _set_aside(paths) -> list[tuple[str, str]]:
             os.close(fd)
             try:
                 os.replace(path, tmp)
-            except BaseException:
+            except BaseException as e:
                 with contextlib.suppress(OSError):
                     os.unlink(tmp)
+                if isinstance(e, FileNotFoundError) and not os.path.lexists(path):
+                    continue  # removed meanwhile (another process): nothing to set aside, as unlink took it
                 raise
             aside.append((path, tmp))
     except BaseException:

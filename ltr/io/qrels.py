@@ -392,11 +392,12 @@ def _fast_columns(text: str, format: str):
 _JSONL_KEYS = {"qid": ("query_id", "qid"), "docno": ("doc_id", "docno", "docid"), "rel": ("relevance", "rel", "label")}
 
 
-def _json_id(value) -> str:
+def _json_id(value) -> str | None:
     """A JSON id as text: a whole float (pandas' to_json of a float column writes 1.0) as its integer, '1', as
-    ``evaluate_run`` reads one (it was '1.0', which no '1' matches: MAP NaN, no word; review of trial t58)."""
-    if isinstance(value, float) and value.is_integer() and abs(value) <= 2**53:
-        return str(int(value))
+    ``evaluate_run`` reads one (it was '1.0', which no '1' matches: MAP NaN, no word; review of trial t58); None for
+    another float (1.5, or past 2**53, whose digits are not the id's), which ``evaluate_run`` refuses too."""
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() and abs(value) <= 2**53 else None
     return str(value)
 
 
@@ -425,8 +426,8 @@ def _jsonl_columns(spath: str, text: str):
                 raise TrecFormatError(f"no {' / '.join(repr(k) for k in keys)} key", spath, n, line.strip())
             found[column] = obj[key]
         for column in ("qid", "docno"):
-            if found[column] is None or isinstance(found[column], (dict, list)):  # it was the id 'None'
-                raise TrecFormatError(f"the {column} must be a string or an integer", spath, n,
+            if found[column] is None or isinstance(found[column], (dict, list)) or _json_id(found[column]) is None:
+                raise TrecFormatError(f"the {column} must be a string or an integer", spath, n,  # ('None' was an id)
                                       json.dumps(found[column]))
         value = found["rel"]
         if isinstance(value, bool) or not isinstance(value, int):
