@@ -423,7 +423,9 @@ def test_the_trees_say_what_a_non_model_text_is():
     for text, said in (("model.txt", "it starts with 'model.txt': a file name? ltr.trees.load('model.txt') reads a "
                                      "file"), ("  \n", "model text: empty, not a model"),
                        (b"\x00\x01\xff\xfebinary", "model text: binary data, neither LightGBM model text nor "
-                                                   "XGBoost JSON or UBJSON")):
+                                                   "XGBoost JSON or UBJSON (an XGBoost model saved before 1.6 in its "
+                                                   "binary format reads so: load it with the XGBoost that wrote it "
+                                                   "and save it as JSON, model.save_model('model.json'))")):
         with pytest.raises(ModelFormatError) as e:
             ltr.trees.from_model_text(text)
         assert str(e.value).endswith(said)

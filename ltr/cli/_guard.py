@@ -137,7 +137,9 @@ class ArgumentParser(argparse.ArgumentParser):
             known = [o for a in self._actions for o in a.option_strings if o.startswith("--")]
             near = {t: difflib.get_close_matches(t.split("=")[0], known, n=1, cutoff=0.75)
                     for t in message.split(": ", 1)[1].split() if t.startswith("--") and len(t.split("=")[0]) > 4}
-            said = "; ".join(f"{t.split('=')[0]}: did you mean {m[0]}?" for t, m in near.items() if m)
+            said = "; ".join(f"{t.split('=')[0]}: did you mean {m[0]}?" if m[0] != t.split("=")[0] else
+                             f"{m[0]} goes after the command ({self.prog} {m[0]} ...), not before it"
+                             for t, m in near.items() if m)  # ('--quiet: did you mean --quiet?': trial t58)
             message += f" ({said})" if said else ""
         m = re.fullmatch(r"argument (--[\w-]+)(?:/[^:]*)?: expected one argument", message)
         if m and _dash_value_after(m[1]):  # argparse took the value (-s.txt) for an option

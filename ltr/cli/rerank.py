@@ -70,9 +70,10 @@ def register(sub) -> None:
                                         "index's analysis")
     out = p.add_argument_group("reranking and output")
     out.add_argument("--depth", type=int, default=None, metavar="K",
-                     help="rerank each query's first K candidates in trec_eval's order (score, then docno "
-                          "descending: the rank column only breaks ties of score, where it agrees with the scores); "
-                          "the new run holds those (default: all)")
+                     help="rerank each query's first K candidates, by score: ties of score in the run's rank "
+                          "order where its ranks agree with the scores, else by docno descending as trec_eval orders "
+                          "them (so where scores tie at the cut, K may hold another document than trec_eval's top "
+                          "K); the new run holds those (default: all)")
     out.add_argument("--on-unknown", default="warn", choices=["warn", "error"],
                      help="run lines naming documents the collection lacks or queries the queries lack: drop them "
                           "with a count and the first ids, or stop")

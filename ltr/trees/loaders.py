@@ -49,7 +49,9 @@ def from_model_text(text: str | bytes, *, source: str | None = None) -> TreeEnse
     if not head:  # (trial t56: "it starts with ''")
         raise ModelFormatError(f"{where}: empty, not a model")
     if "\ufffd" in head or any(ord(c) < 32 and c not in "\t\r\n" for c in head):
-        raise ModelFormatError(f"{where}: binary data, neither LightGBM model text nor XGBoost JSON or UBJSON")
+        raise ModelFormatError(f"{where}: binary data, neither LightGBM model text nor XGBoost JSON or UBJSON (an "
+                               "XGBoost model saved before 1.6 in its binary format reads so: load it with the "
+                               "XGBoost that wrote it and save it as JSON, model.save_model('model.json'))")
     short = text.strip() if isinstance(text, str) and len(text) < 4096 else ""
     path_like = source is None and short and "\n" not in short and Path(short).suffix
     hint = f": a file name? ltr.trees.load({short!r}) reads a file" if path_like else ""
