@@ -567,3 +567,17 @@ def test_demo_checks_every_output_before_it_writes_any(tmp_path, capsys):
     assert main(["demo", "--dir", str(folder)]) == 1
     assert f"{folder}/model.txt.meta.json: is a folder" in capsys.readouterr().err
     assert sorted(p.name for p in folder.iterdir()) == [".ltr-demo", "model.txt.meta.json"]
+
+
+def test_a_folder_where_the_query_id_map_goes_is_refused_not_passed_over(tmp_path, capsys):
+    """predict --run wrote the LETOR qids, exit 0, when DATA.qids.tsv was a folder (a garbage map was refused)."""
+    from ltr.cli import main
+
+    data = tmp_path / "d.txt"
+    data.write_text("".join(f"{(q + i) % 3} qid:{q} 1:{(q * 7 + i) % 10 / 10} 2:{i / 10} #docid = d{q}-{i}\n"
+                            for q in range(1, 9) for i in range(5)))
+    assert main(["train", str(data), "--rounds", "2", "--out", str(tmp_path / "m.txt"), "--quiet"]) == 0
+    (tmp_path / "d.txt.qids.tsv").mkdir()
+    out = tmp_path / "r.run"
+    assert main(["predict", str(tmp_path / "m.txt"), str(data), "--run", "--out", str(out), "--quiet"]) == 1
+    assert "d.txt.qids.tsv: is a folder, not a file" in capsys.readouterr().err and not out.exists()

@@ -134,10 +134,11 @@ def apply_qid_map(mapping: Mapping[str, str], qids: Iterable, map_path: str | os
 def locate_qid_map(data_path: str | os.PathLike) -> Path | None:
     """The map beside a LETOR file: ``DATA.qids.tsv``, or for a compressed copy (``DATA.gz``, ``.bz2``, ``.xz``)
     also the map of the file it was made from (``DATA.qids.tsv``), as its ``.query`` and ``.weight`` sidecars are
-    found; None when there is none."""
+    found; None when there is none. A folder of that name is returned too, for its reader to refuse (it was passed
+    over, and the run's queries went out under their LETOR numbers, exit 0; trial t58)."""
     from ltr.io.files import sidecar_stems
 
-    return next((q for q in map(qid_map_path, sidecar_stems(data_path)) if q.is_file()), None)
+    return next((q for q in map(qid_map_path, sidecar_stems(data_path)) if q.exists()), None)
 
 
 def find_qid_map(data_path: str | os.PathLike, feature_set: Mapping | None = None) -> dict[str, str] | None:
