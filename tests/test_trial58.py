@@ -581,3 +581,16 @@ def test_a_folder_where_the_query_id_map_goes_is_refused_not_passed_over(tmp_pat
     out = tmp_path / "r.run"
     assert main(["predict", str(tmp_path / "m.txt"), str(data), "--run", "--out", str(out), "--quiet"]) == 1
     assert "d.txt.qids.tsv: is a folder, not a file" in capsys.readouterr().err and not out.exists()
+
+
+def test_an_err_grade_float64_cannot_hold_is_a_usage_error_before_any_work(tmp_path, capsys):
+    from ltr.cli import main
+
+    data = _letor(tmp_path / "t.txt")
+    out = tmp_path / "m.txt"
+    assert main(["train", str(data), "--max-grade", "2000", "--metrics", "ndcg@10,err@10", "--out", str(out)]) == 2
+    assert "error: --max-grade 2000: ERR's gain 2^rel / 2^G holds only G below 1024 in float64; leave err@10 out of " \
+           "--metrics" in capsys.readouterr().err  # (exit 1 after the data was read, worded 'max_grade=2000')
+    assert not out.exists()
+    assert main(["train", str(data), "--max-grade", "2000", "--metrics", "ndcg@10", "--rounds", "2", "--out", str(out),
+                 "--quiet"]) == 0

@@ -72,6 +72,21 @@ def apply_config(parser: argparse.ArgumentParser, args: argparse.Namespace, argv
             raise UsageError(f"--dataset {args.dataset}: {e}") from None
     dataset_defaults(parser, args)
     dataset_max_grade(args)
+    _refuse_err_grade_beyond_float64(args)
+
+
+def _refuse_err_grade_beyond_float64(args: argparse.Namespace) -> None:
+    """``--max-grade G`` from 1024 up with ERR among the metrics: ERR's 2^rel / 2^G cannot be held in float64. Known
+    before any data is read, it was a data error (exit 1) after reading, worded for Python (trial t58)."""
+    from ltr.metrics.api import EXP2_LIMIT
+
+    grade, metrics = getattr(args, "max_grade", None), getattr(args, "metrics", None)
+    if grade is None or grade < EXP2_LIMIT or not isinstance(metrics, str):
+        return
+    err = [c for c, _ in metric_names(metrics) if c.startswith("err")]
+    if err:
+        raise UsageError(f"--max-grade {grade:g}: ERR's gain 2^rel / 2^G holds only G below {EXP2_LIMIT} in float64; "
+                         f"leave {', '.join(err)} out of --metrics or map the labels to grades")
 
 
 def refuse_empty_values(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
