@@ -594,3 +594,14 @@ def test_an_err_grade_float64_cannot_hold_is_a_usage_error_before_any_work(tmp_p
     assert not out.exists()
     assert main(["train", str(data), "--max-grade", "2000", "--metrics", "ndcg@10", "--rounds", "2", "--out", str(out),
                  "--quiet"]) == 0
+
+
+def test_evaluate_given_run_and_qrels_as_positionals_says_which_is_which(tmp_path, capsys):
+    from ltr.cli import main
+
+    run, qrels = tmp_path / "r.run", tmp_path / "q.qrels"
+    run.write_text("1 Q0 a 1 2.0 t\n")
+    qrels.write_text("1 0 a 1\n")
+    for first, second in ((run, qrels), (qrels, run)):  # RUN QRELS was echoed as --qrels RUN --run QRELS
+        assert main(["evaluate", str(first), str(second)]) == 2
+        assert f"ltr evaluate --qrels {qrels} --run {run}" in capsys.readouterr().err

@@ -220,14 +220,30 @@ def _note_padded_ids(args, ranked: set[str], judged: set[str]) -> None:
                        "queries are not matched: write the ids the same way in both files")
 
 
+def _columns(path: str) -> int | None:
+    """The number of fields on the first line of ``path`` that is not blank or a comment (a TREC run has 6, qrels 4);
+    None when it cannot be read."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            for _, line in zip(range(100), f):
+                if line.strip() and not line.startswith("#"):
+                    return len(line.split())
+    except OSError:
+        return None
+    return None
+
+
 def run(args: argparse.Namespace) -> int:
     import numpy as np
 
     from ltr.metrics import describe_conventions, format_trec_eval
 
     if args.second is not None:
+        qrels, run = args.data, args.second
+        if _columns(qrels) == 6 and _columns(run) == 4:  # RUN QRELS: the hint followed the order, wrong (t58)
+            qrels, run = run, qrels
         raise UsageError(f"ltr evaluate takes one positional file, a LETOR file scored with --scores; for a run "
-                         f"against qrels (trec_eval QRELS RUN): ltr evaluate --qrels {args.data} --run {args.second}")
+                         f"against qrels (trec_eval QRELS RUN): ltr evaluate --qrels {qrels} --run {run}")
     pairs = metric_names(args.metrics)
     names = [c for c, _ in pairs]
     if args.data is not None:
