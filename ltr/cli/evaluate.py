@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 
 from ltr.cli._data import default_max_grade, read_data, weighted_ndcg_caveat
 from ltr.cli._files import emit
@@ -222,7 +223,9 @@ def _note_padded_ids(args, ranked: set[str], judged: set[str]) -> None:
 
 def _columns(path: str) -> int | None:
     """The number of fields on the first line of ``path`` that is not blank or a comment (a TREC run has 6, qrels 4);
-    None when it cannot be read."""
+    None when it cannot be read (or is no regular file: a pipe would be waited on)."""
+    if not os.path.isfile(path):
+        return None
     try:
         with open(path, encoding="utf-8", errors="replace") as f:
             for _, line in zip(range(100), f):
