@@ -65,8 +65,9 @@ def check_frame_names(X, names, what: str, lightgbm_spelling: bool = False, name
     reads only names that are all strings."""
     dataset = isinstance(X, RankingDataset)
     given = (None if X.feature_names is None else list(X.feature_names)) if dataset else frame_names(X)
+    textual = False  # the names were read as text (not all strings): no names to scikit-learn
     if given is None and as_text and not dataset and getattr(X, "columns", None) is not None and len(X.columns):
-        given = [str(c) for c in X.columns]
+        given, textual = [str(c) for c in X.columns], True
     if given is None or names is None:
         return
     names = [str(s) for s in names]
@@ -96,7 +97,10 @@ def check_frame_names(X, names, what: str, lightgbm_spelling: bool = False, name
         return
     if placeholder_names(names) and len(given) == len(names) and not named:
         # the model's columns were unnamed (LightGBM's Column_0.., XGBoost's f0..): by position, as the engines
-        # score a frame, with scikit-learn's warning for a frame given to a model fitted without names
+        # score a frame, with scikit-learn's warning for a frame given to a model fitted without names (not for a
+        # frame of unnamed columns, pd.DataFrame(X)'s 0, 1, ...: neither has names)
+        if textual:
+            return
         import warnings
 
         warnings.warn(f"{what} has feature names, but the model was fitted without feature names (its columns "

@@ -778,6 +778,20 @@ def test_integer_column_names_and_other_libraries_frames_are_read_by_name():
     assert np.array_equal(ens.predict(pa.Table.from_pandas(named, preserve_index=False)), ens.predict(named))
 
 
+def test_a_frame_of_unnamed_columns_scores_an_unnamed_model_without_a_warning():
+    """pd.DataFrame(X) (columns 0, 1, 2) given to a model trained on an array (LightGBM's Column_0..): neither has
+    names, so no 'fitted without feature names' warning (as_text read the frame's 0, 1, 2 as names)."""
+    import warnings
+
+    X = np.random.default_rng(6).normal(size=(200, 3))
+    booster = lgb.train({"objective": "regression", "verbose": -1, "num_threads": 1}, lgb.Dataset(X, X[:, 0]), 3)
+    assert booster.feature_name()[0] == "Column_0"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = from_booster(booster).predict(pd.DataFrame(X))
+    assert np.array_equal(got, booster.predict(X, raw_score=True))
+
+
 def test_lightgbm_names_with_spaces_are_read_as_lightgbm_spells_them():
     """LightGBM saves a feature 'tf idf' as tf_idf: a frame of the user's own names scores, one of them reordered is
     refused (it was scored by position: the check compared the frame's names with the saved spelling; trial t58)."""
