@@ -467,15 +467,14 @@ def _keep_modes(old: Path, new: Path) -> tuple[int, int, int]:
 
 
 def _keep_owner(path: Path, uid: int, gid: int) -> None:
-    """``path`` given ``uid`` and ``gid`` where this process may (root), or ``gid`` alone (a group of the user's),
-    as :func:`ltr.io.atomic_write` keeps a replaced file's."""
-    if not hasattr(os, "chown"):
-        return
-    with contextlib.suppress(OSError):
-        if os.geteuid() == 0:
-            os.chown(path, uid, gid, follow_symlinks=False)
-        elif gid != os.getegid():
-            os.chown(path, -1, gid, follow_symlinks=False)
+    """``path`` given the owner and group :func:`ltr.io.outputs.owner_to_keep` says, as :func:`ltr.io.atomic_write`
+    keeps a replaced file's (a link itself, not what it points to)."""
+    from ltr.io.outputs import owner_to_keep  # here: importing ltr.io loads Numba, which ltr.evaluation does not
+
+    owner = owner_to_keep(uid, gid) if hasattr(os, "chown") else None
+    if owner is not None:
+        with contextlib.suppress(OSError):
+            os.chown(path, *owner, follow_symlinks=False)
 
 
 def _carry_over(old: Path, new: Path) -> None:

@@ -44,7 +44,7 @@ from ltr._checked_io import write_error as _named
 from ltr.exceptions import OutputPathError
 
 __all__ = ["STDOUT", "atomic_write", "atomic_write_together", "check_output_path", "is_file_output",
-           "outputs_together", "raise_if_stopped", "stop_outputs", "unencodable"]
+           "outputs_together", "owner_to_keep", "raise_if_stopped", "stop_outputs", "unencodable"]
 
 #: The path that means standard output.
 STDOUT = "-"
@@ -534,15 +534,21 @@ def _copy_mode_and_owner(fd: int, st: os.stat_result) -> None:
     mode = stat.S_IMODE(st.st_mode) & 0o1777  # never carry set-user/group-ID bits over to new content
     if hasattr(os, "fchmod"):
         os.fchmod(fd, mode)
-    if hasattr(os, "fchown"):
-        if os.geteuid() == 0:
-            with contextlib.suppress(OSError):
-                os.fchown(fd, st.st_uid, st.st_gid)
-        elif st.st_gid != os.getegid():  # a user may give a file to any group of theirs
-            with contextlib.suppress(OSError):
-                os.fchown(fd, -1, st.st_gid)
-            if hasattr(os, "fchmod"):
-                os.fchmod(fd, mode)  # chown may have cleared bits
+    owner = owner_to_keep(st.st_uid, st.st_gid) if hasattr(os, "fchown") else None
+    if owner is not None:
+        with contextlib.suppress(OSError):
+            os.fchown(fd, *owner)
+        if owner[0] == -1 and hasattr(os, "fchmod"):
+            os.fchmod(fd, mode)  # chown may have cleared bits
+
+
+def owner_to_keep(uid: int, gid: int) -> tuple[int, int] | None:
+    """The ``(uid, gid)`` to give a new file that replaces one owned by ``uid:gid``: both when running as root, the
+    group alone (uid -1) when it is another of the user's groups (a user may give a file to any group of theirs),
+    None when there is nothing to change or this process may not."""
+    if os.geteuid() == 0:
+        return uid, gid
+    return (-1, gid) if gid != os.getegid() else None
 
 
 def _fsync_folder(folder: str) -> None:
