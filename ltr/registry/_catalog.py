@@ -17,7 +17,8 @@ key                           meaning
                               (``"Fold{fold}"`` or ``""``) and one list of accepted file names per split
                               (``train``, ``vali``, ``test``; an empty list when the set has no such split)
 ``[[files]]``                 per-file facts: ``path``, ``size``, ``sha256``, ``records`` (a line pattern and its
-                              count), ``lines``; text collections list every file here
+                              count; for an ``npl`` file the count alone, of records as :mod:`ltr.io.npl` reads
+                              them), ``lines``; text collections list every file here
 ``[format]``                  ``n_features``, ``labels`` ([low, high]), ``qid`` (``column`` or ``sidecar``),
                               ``sparse``, ``overflow``, ``unjudged``, ``encoding``: how :func:`~ltr.io.read_letor`
                               must read the files
@@ -366,12 +367,17 @@ def _check(d: dict, origin: str) -> None:
         if not isinstance(f, dict) or not isinstance(f.get("path"), str):
             raise bad(f"each [[files]] needs a 'path', got {f!r}")
         _check_size_and_digests(bad, f, f"file {f['path']!r}")
-        if "records" in f:
+        if "records" in f and not (f.get("format") in _RECORD_READERS and set(f["records"]) == {"count"}):
             try:
                 re.compile(f["records"]["pattern"])
             except (KeyError, TypeError, re.error) as e:
                 raise bad(f"file {f['path']!r}: records needs a valid regular expression 'pattern' ({e})") from None
 
+
+#: File formats whose records ``verify`` counts with the format's own reader where ``records`` gives a count and no
+#: pattern: NPL's records end with a line '/', or at the end of the file (:mod:`ltr.io.npl`), which no one line
+#: pattern counts.
+_RECORD_READERS = ("npl",)
 
 #: The [format] keys an entry may have: the reader's options it sets (:meth:`Entry.read_options`) and its notes.
 _FORMAT_KEYS = ("n_features", "labels", "label_meaning", "qid", "overflow", "unjudged", "encoding", "nonfinite", "null",

@@ -13,6 +13,7 @@ query segments (``[layout.fold_segments]``); the other entries state nothing abo
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 __all__ = ["fold_leak", "query_ids", "query_in_two_tests"]
@@ -37,11 +38,13 @@ def query_ids(path: str | Path) -> dict[bytes, None]:
     return out
 
 
-def fold_leak(fold: str, files: dict[str, str | Path | None], root: str | Path | None = None) -> str | None:
+def fold_leak(fold: str, files: dict[str, str | Path | None], root: str | Path | None = None, *,
+              read: Callable[[str | Path], dict[bytes, None]] = query_ids) -> str | None:
     """The first pair of ``files`` (split -> path, in train, vali, test order) that share a query id, as one
     sentence naming ``fold``, both files (relative to ``root`` when given) and the first shared id (in the first
-    file's order); None when the splits are disjoint."""
-    ids = {split: query_ids(p) for split, p in files.items() if p is not None}
+    file's order); None when the splits are disjoint. ``read``: how a file's query ids are read (a cache of
+    :func:`query_ids` where the caller reads them for another check too)."""
+    ids = {split: read(p) for split, p in files.items() if p is not None}
     shown = {split: Path(p).relative_to(root).as_posix() if root is not None else str(p)
              for split, p in files.items() if p is not None}
     names = list(ids)

@@ -2,12 +2,14 @@
 
 Nothing here raises for a copy that differs: every difference becomes a line of the :class:`VerifyReport`.
 Counts of feature files come from :func:`ltr.io.read_letor` with the set's reader options; counts of text files
-from a line pattern (``records``) or the number of non-empty lines (``lines``), as the registry states them.
+from a line pattern (``records``; NPL's records as :mod:`ltr.io.npl` reads them) or the number of non-empty lines
+(``lines``), as the registry states them.
 """
 
 from __future__ import annotations
 
 import bz2
+import functools
 import gzip
 import hashlib
 import lzma
@@ -20,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from ltr.registry._catalog import SPLITS, Entry, ExpectedFile
-from ltr.registry._leaks import fold_leak
+from ltr.registry._leaks import fold_leak, query_ids
 
 __all__ = ["FileCheck", "VerifyReport", "verify_copy"]
 
@@ -171,13 +173,20 @@ def _check_text_counts(facts: dict, path: Path, fc: FileCheck) -> None:
         fc.problems.append(f"cannot read: {e}")
         return
     if "records" in facts:
-        pat = re.compile(facts["records"]["pattern"])
-        n = sum(1 for line in lines if pat.search(line))
         want = facts["records"]["count"]
         allowed = want if isinstance(want, list) else [want]
+        if "pattern" in facts["records"]:
+            pat = re.compile(facts["records"]["pattern"])
+            n = sum(1 for line in lines if pat.search(line))
+            counted = f"records matching '{pat.pattern}'"
+        else:  # an NPL file (the catalog allows no other): records as its reader splits them (trial t59)
+            n = _npl_records(lines, path, fc)
+            if n is None:
+                return
+            counted = "records (an id, its lines, then '/')"
         fc.rows = n
         if n not in allowed:
-            fc.problems.append(f"{n} records matching '{pat.pattern}', the registry documents {want}")
+            fc.problems.append(f"{n} {counted}, the registry documents {want}")
         else:
             fc.checked.append(f"{n} records")
     if "lines" in facts:
@@ -186,6 +195,20 @@ def _check_text_counts(facts: dict, path: Path, fc: FileCheck) -> None:
             fc.problems.append(f"{n} non-empty lines, the registry documents {facts['lines']}")
         else:
             fc.checked.append(f"{n} lines")
+
+
+def _npl_records(lines: list[str], path: Path, fc: FileCheck) -> int | None:
+    """How many records an NPL file holds (:func:`ltr.io.npl.npl_records`); None, with the file unreadable and the
+    reader's one-line reason, where the file is not in NPL's layout (three files of one word each were "OK")."""
+    from ltr.exceptions import FileFormatError
+    from ltr.io.npl import npl_records
+
+    try:
+        return len(npl_records("\n".join(lines), str(path), error=FileFormatError, what="record", content="lines"))
+    except FileFormatError as e:
+        fc.status = "unreadable"
+        fc.problems.append(str(e).splitlines()[0])
+        return None
 
 
 def _unreadable(entry: Entry, e: BaseException) -> str:
@@ -266,7 +289,8 @@ def _check_file(entry: Entry, ef: ExpectedFile, root: Path, counts: bool, checks
     return fc
 
 
-def _set_level(entry: Entry, pairs: list[tuple[ExpectedFile, FileCheck]], report: VerifyReport) -> None:
+def _set_level(entry: Entry, pairs: list[tuple[ExpectedFile, FileCheck]], report: VerifyReport,
+               misplaced: dict[str, str]) -> None:
     checks = [c for _, c in pairs]
     by_path = {c.path: c for c in checks}
     # Totals are documented over one complete partition: fold 1's splits (or all files of an unfolded set).
@@ -289,9 +313,10 @@ def _set_level(entry: Entry, pairs: list[tuple[ExpectedFile, FileCheck]], report
         have: set[str] = set()
         unsure: set[str] = set()
         for ef, c in pairs:  # a file that differs from its documented counts may not hold its segments
-            if c.status != "missing" and ef.fold is not None:
-                segments = table[f"Fold{ef.fold}"][SPLITS.index(ef.split)].split("+")
-                (have if c.status in ("ok", "present") else unsure).update(segments)
+            if c.status != "missing" and ef.fold is not None and misplaced.get(ef.path) != "foreign":
+                segments = _segments(table, ef)
+                sure = c.status in ("ok", "present") and ef.path not in misplaced
+                (have if sure else unsure).update(segments)
         every = sorted({s for row in table.values() for cell in row for s in cell.split("+")})
         lacking = [s for s in every if s not in have and s not in unsure]
         unsure -= have
@@ -311,13 +336,71 @@ def verify_copy(entry: Entry, folder: str | os.PathLike, *, counts: bool = True,
     root = entry.find_root(folder)
     pairs = [(ef, _check_file(entry, ef, root, counts, checksums)) for ef in entry.expected_files()]
     report = VerifyReport(entry.name, str(folder), str(root), [c for _, c in pairs])
-    _set_level(entry, pairs, report)
-    if counts and entry.kind == "letor" and entry.layout.get("fold_segments"):
-        _check_leaks(entry, root, report)
+    rotation = counts and entry.kind == "letor" and entry.layout.get("fold_segments")
+    read = functools.cache(query_ids)  # each file's query ids read once, for both checks below
+    misplaced, lines = _misplaced_segments(entry, pairs, root, read) if rotation else ({}, [])
+    _set_level(entry, pairs, report, misplaced)
+    report.problems += lines
+    if rotation:
+        _check_leaks(entry, root, report, read)
     return report
 
 
-def _check_leaks(entry: Entry, root: Path, report: VerifyReport) -> None:
+def _segments(table: dict, ef: ExpectedFile) -> list[str]:
+    """The query segments ``[layout.fold_segments]`` documents for a split file (``["S1", "S2", "S3"]``)."""
+    return table[f"Fold{ef.fold}"][SPLITS.index(ef.split)].split("+")
+
+
+def _misplaced_segments(entry: Entry, pairs: list[tuple[ExpectedFile, FileCheck]], root: Path, read
+                        ) -> tuple[dict[str, str], list[str]]:
+    """Files that hold the queries of a segment other than their place's, and a problem line for each such pair.
+
+    The segments of ``[layout.fold_segments]`` split the queries, so two files documented as holding no segment in
+    common share no query id. Where two such files of different folds do (S1's file copied into S3's place: its
+    segment was counted present, trial t59), one of them is not what its place documents: a file whose sha256 or
+    documented row count matched keeps its segments and the other is ``"foreign"`` (it differs, and its segments
+    are not counted present); where neither matched, both are ``"doubtful"`` (perhaps present) and a problem line
+    names the pair. Two files of one fold that share a query are a leak, :func:`_check_leaks`'s line.
+    """
+    table = entry.layout["fold_segments"]
+    files = []
+    for ef, c in pairs:
+        if c.status in ("missing", "unreadable") or ef.fold is None:
+            continue
+        try:
+            ids = read(ef.resolve(root))
+        except _UNREADABLE:  # the file's own checks say why
+            continue
+        sure = c.status == "ok" and any(x == "sha256 ok" or x.endswith(" rows") for x in c.checked)
+        files.append((ef, c, set(_segments(table, ef)), ids, sure))
+    misplaced: dict[str, str] = {}
+    lines: list[str] = []
+    for i, (a, ca, sa, ia, a_sure) in enumerate(files):
+        for b, cb, sb, ib, b_sure in files[i + 1:]:
+            if a.fold == b.fold or sa & sb:
+                continue
+            shared = next((q for q in ia if q in ib), None)
+            if shared is None:
+                continue
+            first = f"the first qid:{shared.decode('latin-1')}"
+            if a_sure != b_sure:  # the file that matched the registry holds its segments, and the other its queries
+                (wrong, cw), right = ((b, cb), a) if a_sure else ((a, ca), b)
+                misplaced[wrong.path] = "foreign"
+                cw.status = "differs"
+                cw.problems.append(f"holds queries of {right.path} ({'+'.join(_segments(table, right))}, which "
+                                   f"matches the registry), {first}: not {'+'.join(_segments(table, wrong))}")
+                continue
+            for ef in (a, b):
+                misplaced.setdefault(ef.path, "doubtful")
+            lines.append(f"{a.path} ({'+'.join(_segments(table, a))}) and {b.path} ({'+'.join(_segments(table, b))}) "
+                         f"share query ids, {first}; {entry.name}'s segments hold different queries, so one of the "
+                         "two does not hold the segments its place documents")
+    if len(lines) > 3:
+        lines = lines[:3] + [f"{len(lines) - 3} more pair(s) of files share query ids across segments"]
+    return misplaced, lines
+
+
+def _check_leaks(entry: Entry, root: Path, report: VerifyReport, read) -> None:
     """A problem line for each fold whose train, vali and test files share a query id (:func:`fold_leak`); only for
     sets whose folds the registry documents as a rotation of query segments (``[layout.fold_segments]``: MSLR and
     LETOR 4.0), where query ids are those of the segments and a shared one is a leak."""
@@ -326,7 +409,7 @@ def _check_leaks(entry: Entry, root: Path, report: VerifyReport) -> None:
         if sum(p is not None for p in files.values()) < 2:
             continue
         try:
-            leak = fold_leak(f"Fold{k}" if entry.folds > 1 else "the one official split", files, root)
+            leak = fold_leak(f"Fold{k}" if entry.folds > 1 else "the one official split", files, root, read=read)
         except _UNREADABLE:  # an unreadable file is already reported as such
             continue
         if leak:

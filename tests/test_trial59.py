@@ -1,0 +1,88 @@
+"""Defects found by the user trials of stop 59 (reports in the closing note), each with the reference or the
+behaviour the toolkit promises elsewhere."""
+
+from __future__ import annotations
+
+import gzip
+import shutil
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# ltr data verify (datasets)
+# ------------------------------------------------------------------------------------------------------------------
+def _mq2008_copy(tmp_path, shared_file, files: dict[str, str]):
+    """A folder of MQ2008 split files, each a decompressed copy of a shared file (``place -> shared source``)."""
+    copy = tmp_path / "mq2008"
+    for name, source in files.items():
+        (copy / name).parent.mkdir(parents=True, exist_ok=True)
+        with gzip.open(shared_file(f"mq2008/{source}.txt.gz"), "rb") as f, open(copy / name, "wb") as out:
+            shutil.copyfileobj(f, out)
+    return copy
+
+
+def test_a_segment_file_copied_into_another_segments_place_is_not_counted_present(tmp_path, shared_file):
+    """S1's file in Fold5/vali.txt (S3's place) and S4's in Fold3/test.txt (S2's) were 'ok' and the note said
+    'missing: none', where no file held S2 or S3 (trial t59's datasets): LETOR 4.0's segments hold different
+    queries, so the copy that shares the queries of a file matching the registry is not its place's segment."""
+    from ltr.registry import verify
+
+    copy = _mq2008_copy(tmp_path, shared_file, {"Fold1/vali.txt": "Fold1/vali", "Fold1/test.txt": "Fold1/test",
+                                               "Fold2/test.txt": "Fold2/test", "Fold5/vali.txt": "Fold2/test",
+                                               "Fold3/test.txt": "Fold1/vali"})
+    report = verify("mq2008", copy)
+    status = {f.path: f for f in report.files if f.status != "missing"}
+    assert {p: f.status for p, f in status.items()} == {
+        "Fold1/vali.txt": "ok", "Fold1/test.txt": "ok", "Fold2/test.txt": "ok", "Fold3/test.txt": "differs",
+        "Fold5/vali.txt": "differs"}
+    assert status["Fold3/test.txt"].problems == [
+        "holds queries of Fold1/vali.txt (S4, which matches the registry), the first qid:15928: not S2"]
+    assert status["Fold5/vali.txt"].problems[0].startswith("holds queries of Fold2/test.txt (S1, which matches")
+    assert "query segments present: S1, S4, S5; missing: S2, S3" in report.notes
+    assert not report.ok
+
+
+def test_two_copies_of_one_undocumented_segment_are_both_in_doubt(tmp_path, shared_file):
+    """Neither file of a pair that shares queries across segments matches the registry: both segments are 'perhaps
+    present' and a problem names the pair; a copy whose files each hold their own segment has no such line."""
+    from ltr.registry import verify
+
+    good = verify("mq2008", _mq2008_copy(tmp_path / "a", shared_file, {"Fold1/vali.txt": "Fold1/vali",
+                                                                        "Fold2/test.txt": "Fold2/test"}))
+    assert not good.problems and "query segments present: S1, S4; missing: S2, S3, S5" in good.notes
+    copy = _mq2008_copy(tmp_path / "b", shared_file, {"Fold3/test.txt": "Fold1/test", "Fold4/test.txt": "Fold1/test"})
+    report = verify("mq2008", copy)
+    assert report.problems == [
+        "Fold3/test.txt (S2) and Fold4/test.txt (S3) share query ids, the first qid:18219; mq2008's segments hold "
+        "different queries, so one of the two does not hold the segments its place documents"]
+    assert "query segments present: none; perhaps present (their files differ from the registry and may not hold " \
+           "them): S2, S3; missing: S1, S4, S5" in report.notes
+
+
+def _npl_file(path, records: int, *, last_ended: bool = True) -> None:
+    """An NPL-layout file of ``records`` records (an id, a line of text, then an indented '/')."""
+    body = "".join(f"{i}\nsome text {i}\n   /\n" for i in range(1, records + 1))
+    path.write_text(body if last_ended else body[:-len("   /\n")])
+
+
+def test_npl_files_are_counted_by_their_records(tmp_path):
+    """Three files of one word each were 'OK, 3 of 3 files present' for npl, whose registry documents 11,429
+    documents and 93 queries (trial t59's datasets): NPL's records are counted as its reader reads them."""
+    from ltr.registry import verify
+
+    junk = tmp_path / "junk"
+    junk.mkdir()
+    for name in ("doc-text", "query-text", "rlv-ass"):
+        (junk / name).write_text("junk\n")
+    report = verify("npl", junk)
+    assert [f.status for f in report.files] == ["unreadable"] * 3
+    assert report.files[0].problems == [f"{junk / 'doc-text'}:1: record id at the end of the file without any lines "
+                                        "(token 'junk')"]
+    good = tmp_path / "good"
+    good.mkdir()
+    _npl_file(good / "doc-text", 11429, last_ended=False)  # the last record may end at the end of the file
+    _npl_file(good / "query-text", 93)
+    _npl_file(good / "rlv-ass", 92)
+    report = verify("npl", good)
+    assert [(f.status, f.checked or f.problems) for f in report.files] == [
+        ("ok", ["11429 records"]), ("ok", ["93 records"]),
+        ("differs", ["92 records (an id, its lines, then '/'), the registry documents 93"])]
