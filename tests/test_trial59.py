@@ -6,6 +6,8 @@ from __future__ import annotations
 import gzip
 import shutil
 
+import pytest
+
 
 # ------------------------------------------------------------------------------------------------------------------
 # ltr data verify (datasets)
@@ -86,3 +88,40 @@ def test_npl_files_are_counted_by_their_records(tmp_path):
     assert [(f.status, f.checked or f.problems) for f in report.files] == [
         ("ok", ["11429 records"]), ("ok", ["93 records"]),
         ("differs", ["92 records (an id, its lines, then '/'), the registry documents 93"])]
+
+
+def test_a_damaged_gzip_copy_says_its_cause_once(tmp_path, shared_file):
+    """The checksum's read and the reader each gave the same cause: 'cannot read: Not a gzipped file (b'ga'); ...:
+    not a valid gzip file (Not a gzipped file (b'ga'))' (trial t59's datasets); the reader's line names the file."""
+    from ltr.registry import verify
+
+    (tmp_path / "Fold1").mkdir()
+    damaged = tmp_path / "Fold1" / "test.txt.gz"
+    damaged.write_bytes(shared_file("mq2008/Fold1/test.txt.gz").read_bytes() + b"garbage\n")
+    (check,) = [f for f in verify("mq2008", tmp_path).files if f.status != "missing"]
+    assert check.status == "unreadable"
+    assert check.problems == [f"{damaged}: not a valid gzip file (Not a gzipped file (b'ga'))"]
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# read_letor: a .query sidecar and qid tokens (datasets)
+# ------------------------------------------------------------------------------------------------------------------
+def test_a_qid_in_two_groups_of_the_query_sidecar_is_refused(tmp_path):
+    """Rows 7, 3, 7, 7 with groups 1, 1, 2 were read as three queries, two of them 'query 7' (ltr evaluate -q printed
+    two rows '7'; trec_eval merges them: MAP 0.5833 where the two rows gave 1.0 and 0.5), where the file without
+    the sidecar is refused as not contiguous (trial t59's datasets)."""
+    from ltr.exceptions import LetorFormatError
+    from ltr.io import read_letor
+
+    data = tmp_path / "c.txt"
+    data.write_text("1 qid:7 1:1\n0 qid:3 1:1\n0 qid:7 1:2\n1 qid:7 1:1\n")
+    (tmp_path / "c.txt.query").write_text("1\n1\n2\n")
+    with pytest.raises(LetorFormatError, match=r"c\.txt:3: query 7 is group 3 of .*c\.txt\.query and already group 1 "
+                                               r"\(line 1\): a query is one group \(token 'qid:7'\)"):
+        read_letor(data)
+    with pytest.raises(LetorFormatError, match="query 7 is group 3"):
+        read_letor(data, sort=True)
+    assert read_letor(data, query_file=None, sort=True).n_queries == 2
+    (tmp_path / "c.txt.query").write_text("1\n1\n2\n".replace("1\n1\n2", "1\n3"))  # 7 | 3 7 7: tokens disagree
+    with pytest.raises(LetorFormatError, match="do not change exactly where the groups"):
+        read_letor(data)

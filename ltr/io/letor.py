@@ -943,6 +943,17 @@ def _resolve_qids(buf, spath, qid, n_noqid, first_noqid, where, sizes, qpath, au
         raise _error_at(buf, spath, where(int(mismatch[0]) + 1), "the qid tokens do not change exactly where the "
                         f"groups of {qpath} do", token_after_label=True, fix={"query_file": None},
                         hint="to group by the qid tokens alone")
+    starts = np.concatenate(([0], np.flatnonzero(group[1:] != group[:-1]) + 1))
+    _, first = np.unique(qid[starts], return_index=True)
+    if first.size != starts.size:  # one qid in two groups: two rows 'query 7' per query, merged by trec_eval (t59)
+        if buf is None:
+            raise _Reparse
+        again = int(np.setdiff1d(np.arange(starts.size), first)[0])
+        r = int(starts[again])
+        prev = int(starts[np.flatnonzero(qid[starts] == qid[r])[0]])
+        raise _error_at(buf, spath, where(r), f"query {int(qid[r])} is group {again + 1} of {qpath} and already "
+                        f"group {int(group[prev]) + 1} (line {_line_of(buf, where(prev))}): a query is one group",
+                        token_after_label=True, fix={"query_file": None}, hint="to group by the qid tokens alone")
     return qid, group
 
 

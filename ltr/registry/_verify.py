@@ -240,8 +240,8 @@ def _check_letor_counts(entry: Entry, facts: dict, path: Path, fc: FileCheck) ->
     try:
         d = read_letor(path, **opts)
     except (ValueError, OSError, EOFError) as e:  # LetorFormatError, GroupError, a bad gzip stream
-        fc.status = "unreadable"
-        fc.problems.append(_unreadable(entry, e))
+        fc.status = "unreadable"  # the reader's words name the file: the checksum's read's cause is not said twice
+        fc.problems = [p for p in fc.problems if not p.startswith("cannot read: ")] + [_unreadable(entry, e)]
         return
     fc.rows, fc.queries = d.n_rows, d.n_queries
     from ltr.registry import empty_last_columns
