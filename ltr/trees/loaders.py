@@ -175,8 +175,7 @@ def _check_sidecar(path: Path, data: bytes, ensemble: TreeEnsemble, converted: s
         raise ModelFormatError(f"{path}: the model text does not match the checksum in {meta.name}; the file was "
                                "truncated or edited after saving (or another model was saved over it without its "
                                "sidecar)")
-    if sidecar.get("frame_columns") is True:
-        _name_frame_columns(ensemble, sidecar.get("feature_names"))
+    _name_columns(ensemble, sidecar.get("feature_names"), sidecar.get("frame_columns") is True)
     params = sidecar.get("params")
     said, read = _sidecar_notes(sidecar.get("normalizer"), sidecar.get("read_options"), sidecar.get("best_iteration"),
                                 ensemble, params.get("engine") if isinstance(params, dict) else None)
@@ -187,13 +186,17 @@ def _check_sidecar(path: Path, data: bytes, ensemble: TreeEnsemble, converted: s
                       stacklevel=3)
 
 
-def _name_frame_columns(ensemble: TreeEnsemble, names) -> None:
-    """The names of the DataFrame an ltrkit model was fitted on, for the ensemble's own (LightGBM's placeholders
-    ``Column_k``, XGBoost's none: Ranker.fit gives the engines arrays), so that a frame of its columns in another order
-    is refused as ``ltr.load_model``'s predict refuses it; it was scored by position, off by up to 0.71 on MQ2008
-    (trial t55)."""
+def _name_columns(ensemble: TreeEnsemble, names, from_frame: bool) -> None:
+    """The feature names an ltrkit model records, for the ensemble's own (LightGBM's placeholders ``Column_k``,
+    XGBoost's none: Ranker.fit gives the engines arrays), so that a frame of its columns in another order is refused
+    as ``ltr.load_model``'s predict refuses it; it was scored by position, off by up to 0.71 on MQ2008 (trial t55).
+    The names of the DataFrame it was fitted on (``from_frame``) whatever they look like; names from a dataset (a
+    LETOR file's header, ``ltr features``) or ``fit(feature_names=...)`` unless they are placeholders (``f1..``), which
+    name nothing (they were not applied: 431 of 600 rows of a reordered frame scored wrong; trial t59)."""
+    from ltr._dataset import placeholder_names
+
     names = list(names) if names is not None and not isinstance(names, (str, dict)) else None  # (an ndarray too)
-    if names is not None and len(names) == ensemble.n_features:
+    if names is not None and len(names) == ensemble.n_features and (from_frame or not placeholder_names(names)):
         object.__setattr__(ensemble, "feature_names", tuple(str(s) for s in names))
 
 
@@ -263,8 +266,8 @@ def from_booster(booster: Any) -> TreeEnsemble:
     """
     if hasattr(booster, "normalizer_") and hasattr(booster, "booster_"):  # an ltr.Ranker, fitted or loaded
         ensemble = _from_engine(booster.booster_, best_said=False)  # the Ranker's own best iteration is said below
-        if getattr(booster, "_fitted_on_frame", False):
-            _name_frame_columns(ensemble, getattr(booster, "feature_names_in_", None))
+        _name_columns(ensemble, getattr(booster, "feature_names_in_", None),
+                      getattr(booster, "_fitted_on_frame", False))
         said, read = _sidecar_notes(booster.normalizer_, getattr(booster, "read_options_", None),
                                     getattr(booster, "best_iteration_", None), ensemble,
                                     getattr(booster, "engine", None))
