@@ -125,3 +125,71 @@ def test_a_qid_in_two_groups_of_the_query_sidecar_is_refused(tmp_path):
     (tmp_path / "c.txt.query").write_text("1\n1\n2\n".replace("1\n1\n2", "1\n3"))  # 7 | 3 7 7: tokens disagree
     with pytest.raises(LetorFormatError, match="do not change exactly where the groups"):
         read_letor(data)
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# The Python API (pyapi)
+# ------------------------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("engine", ["lightgbm", "xgboost"])
+@pytest.mark.parametrize("how", ["dataset", "feature_names"])
+def test_the_trees_of_a_model_named_by_its_data_refuse_a_reordered_frame(tmp_path, engine, how):
+    """A model whose names came from a RankingDataset (a LETOR header, ltr features) or fit(feature_names=...) kept
+    LightGBM's Column_k (XGBoost: no names) in ltr.trees, which scored a frame of its columns in another order by
+    position: 431 (LightGBM) and 523 (XGBoost) of 600 rows wrong, where ltr.load_model refuses it (trial t59's
+    pyapi). In the model's order the trees score as the engine."""
+    import numpy as np
+    import pandas as pd
+
+    import ltr
+    import ltr.trees
+    from ltr.datasets import RankingDataset
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 4)).astype(np.float32)
+    y = ((X[:, 0] > 0).astype(int) + (X[:, 1] > 1)).astype(float)
+    qid = np.repeat(np.arange(15), 20)
+    names = ["bm25", "tfidf", "lm", "pagerank"]
+    model = ltr.Ranker(engine=engine, n_estimators=10, preset=None, min_child_samples=5, n_jobs=1)
+    if how == "dataset":
+        model.fit(RankingDataset(X, y, qid, np.arange(0, 301, 20), feature_names=tuple(names)))
+    else:
+        model.fit(X, y, qid=qid, feature_names=names)
+    path = tmp_path / ("m.txt" if engine == "lightgbm" else "m.json")
+    model.save(path)
+    swapped = pd.DataFrame(X, columns=names)[["tfidf", "bm25", "lm", "pagerank"]]
+    for trees in (ltr.trees.load(path), ltr.trees.from_booster(model)):
+        assert trees.feature_names == tuple(names)
+        with pytest.raises(ValueError, match=r"^X's columns are the model's features in another order \(column 0 "
+                                             r"counting from 0: 'tfidf', the model's 'bm25'\)"):
+            trees.predict(swapped)
+        np.testing.assert_allclose(trees.predict(swapped[names]), model.predict(X), rtol=0, atol=1e-6)
+        np.testing.assert_allclose(trees.predict(X), model.predict(X), rtol=0, atol=1e-6)  # arrays: by position
+    plain = ltr.Ranker(engine=engine, n_estimators=10, preset=None, min_child_samples=5, n_jobs=1)
+    plain.fit(RankingDataset(X, y, qid, np.arange(0, 301, 20), feature_names=("f1", "f2", "f3", "f4")))
+    assert ltr.trees.from_booster(plain).feature_names in (None, ("Column_0", "Column_1", "Column_2", "Column_3"))
+
+
+def test_a_frame_of_integer_columns_trains_as_lightgbm_reads_it():
+    """A frame of int64 columns was kept an int64 array, which LightGBM reads as float32, where its own pandas path
+    reads the frame as float64 (np.result_type of the columns and float32): values above 2**24 (times, lengths) were
+    rounded, a model other than LGBMRanker's on every row (max 1.48) and load_model disagreeing with the engine's
+    Booster.predict on 488 of 2,000 rows (trial t59's pyapi)."""
+    import lightgbm as lgb
+    import numpy as np
+    import pandas as pd
+
+    import ltr
+
+    rng = np.random.default_rng(1)
+    n = 600
+    frame = pd.DataFrame({"length": 16_777_216 + rng.integers(0, 64, n),
+                          "time": 1_600_000_000 + rng.integers(0, 99, n)})
+    y = ((frame.length % 2) + (frame.time % 3 == 0)).to_numpy()  # told apart by values float32 rounds together
+    qid = np.repeat(np.arange(30), 20)
+    params = dict(n_estimators=20, learning_rate=0.05, min_child_samples=5, n_jobs=1)
+    ours = ltr.Ranker(preset=None, **params).fit(frame, y, qid=qid)
+    theirs = lgb.LGBMRanker(**params, verbose=-1).fit(frame, y, group=np.full(30, 20))
+    assert np.array_equal(ours.predict(frame), theirs.predict(frame, raw_score=True))
+    assert np.array_equal(ours.predict(frame), ours.predict(frame.astype(np.float64)))
+    rounded = ltr.Ranker(preset=None, **params).fit(frame.astype(np.float32), y, qid=qid)
+    assert not np.allclose(ours.predict(frame), rounded.predict(frame.astype(np.float32)))

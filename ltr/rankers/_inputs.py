@@ -68,15 +68,19 @@ def as_2d(X, what: str = "X"):
 
 def _frame_array(frame, what: str):
     """A pandas DataFrame's values as a float array: pandas' nullable numbers (``Float64``, ``Int64``,
-    ``boolean``; ``pd.NA`` as NaN, a missing value) as the engines read them; another column type is named."""
+    ``boolean``; ``pd.NA`` as NaN, a missing value) as the engines read them; another column type is named.
+
+    NumPy columns become ``np.result_type`` of their dtypes and float32, as LightGBM reads a frame: a frame of int64
+    columns is float64 there, where an int64 array is float32 (it was kept an int64 array, and LightGBM rounded
+    values above 2**24 to float32: another model than LGBMRanker's on the same frame; trial t59)."""
     import pandas as pd
 
     dtypes = frame.dtypes if frame.ndim == 2 else pd.Series([frame.dtype])
     for name, dtype in dtypes.items():
         if not (pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)):
             raise TypeError(f"{what} must be numeric: column {name!r} has dtype {dtype}")
-    if all(isinstance(d, np.dtype) and d.kind in "iuf" for d in dtypes):  # NumPy's own: as they are
-        return np.asarray(frame)
+    if all(isinstance(d, np.dtype) and d.kind in "iuf" for d in dtypes):  # NumPy's own, as LightGBM converts them
+        return frame.to_numpy(dtype=np.result_type(*dtypes, np.float32))
     return frame.to_numpy(dtype=np.float64, na_value=np.nan)
 
 
