@@ -991,11 +991,14 @@ def fit(model, data, *, client=None, eval_set=None, eval_names=None, engine: str
                              f"{data.n_features}; read both with the same n_features=")
     names = list(eval_names) if eval_names is not None else [f"valid_{i}" for i in range(len(eval_set))]
     metrics = model._metric_names()
-    # The same defaults as a local fit: the preset (ltr.rankers.presets) sees the number of training queries.
-    from ltr.rankers.presets import apply_preset
+    # The same defaults as a local fit: the preset (ltr.rankers.presets) sees the number of training queries, and
+    # rows (too few rows for its leaf size keep the default: LightGBM's Dask models were cut short or constant,
+    # trial t59), and says what it replaced as a local fit says it
+    from ltr.rankers.presets import apply_preset, warn_replaced
 
     n_queries = sum(len(s["query_ids"]) for s in data.summaries)
-    effective, applied = apply_preset(model, n_queries)
+    effective, applied = apply_preset(model, n_queries, sum(int(s["n_rows"]) for s in data.summaries))
+    warn_replaced(model, applied)
     t0 = time.perf_counter()
     watch = _LostPartitions(client, data)
     try:
