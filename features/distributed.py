@@ -95,8 +95,11 @@ def extract_distributed(index_path: str | os.PathLike, queries, candidates: pd.D
         Query shards (default: two per worker).
     """
     if client is None:
-        import distributed
-
+        try:
+            import distributed
+        except ImportError as e:  # as ltr.dask says it (a bare ModuleNotFoundError; trial t59)
+            raise ImportError('distributed feature extraction needs the dask extra: pip install "ltrkit[dask]" '
+                              "(dask[distributed,dataframe])") from e
         try:
             client = distributed.default_client()
         except ValueError:

@@ -349,15 +349,20 @@ def doctor(*, timeout: float = 60.0, trials: bool = True) -> dict:
     import numba
 
     from ltr.kernels import get_kernel
-    from ltr.threads import cpu_count
+    from ltr.threads import cpu_count, threading_layer_error
 
-    get_kernel("ranknet").grad_hess([0.0, 1.0], [1, 0], [0, 2])  # starts Numba's thread pool: the layer is known
+    layer_error = None
     try:
+        get_kernel("ranknet").grad_hess([0.0, 1.0], [1, 0], [0, 2])  # starts Numba's thread pool: the layer is known
         layer = numba.threading_layer()
-    except ValueError:  # pragma: no cover - no parallel function has run
-        layer = "not initialised"
+    except ValueError as e:  # NUMBA_THREADING_LAYER naming one that cannot load: reported, not the doctor's failure
+        layer_error = threading_layer_error(e)
+        if layer_error is None:
+            raise
+        layer = "no"
     report: dict = {"cpu": {"usable_cores": cpu_count(), "os_cpus": os.cpu_count(), "numba": numba.__version__,
-                            "numba_threads": numba.config.NUMBA_NUM_THREADS, "threading_layer": layer}}
+                            "numba_threads": numba.config.NUMBA_NUM_THREADS, "threading_layer": layer,
+                            "threading_layer_error": layer_error}}
     found = probe()
     report["opencl"] = dict(found["opencl"])
     gpu = opencl_gpu(found["opencl"]["platforms"])
@@ -396,6 +401,8 @@ def doctor(*, timeout: float = 60.0, trials: bool = True) -> dict:
 def advice(report: dict) -> list[str]:
     """What to install or configure, from a :func:`doctor` report (empty when every GPU path works)."""
     out = []
+    if layer := report.get("cpu", {}).get("threading_layer_error"):  # every Numba kernel fails so: first
+        out.append(layer)
     cl, cu = report["opencl"], report["cuda"]
     nvidia = cu.get("nvidia_kernel_driver") or cu.get("driver")
     if cl.get("loader") is None:

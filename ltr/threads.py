@@ -38,10 +38,30 @@ import threading
 from collections.abc import Iterator
 
 __all__ = ["AUTO_THREADS_MIN_CELLS", "auto_threads", "cpu_count", "idle_cores", "numba_threads", "omp_limit",
-           "openmp_default_threads", "resolve_n_jobs", "workqueue_turn"]
+           "openmp_default_threads", "resolve_n_jobs", "threading_layer_error", "workqueue_turn"]
 
 #: Below this many feature values (rows x features) one thread is used when ``n_jobs`` is None.
 AUTO_THREADS_MIN_CELLS = 2_000_000
+
+
+def threading_layer_error(e: BaseException) -> str | None:
+    """One line for Numba's failure to start the threading layer ``NUMBA_THREADING_LAYER`` names, which it raises
+    as a ValueError of several lines at the first parallel kernel (``tbb`` where TBB is not installed, a name it does
+    not know), naming the variable as a bad ``NUMBA_NUM_THREADS`` is named (``ltr doctor`` failed with it, and every
+    ``ltr train`` in Numba's words; trial t59); None for any other error."""
+    said = str(e)
+    if not isinstance(e, ValueError) or not said.startswith(("No threading layer could be loaded",
+                                                             "The threading layer requested")):
+        return None
+    lines = [line.strip() for line in said.splitlines() if line.strip()]
+    hint = " ".join(lines[lines.index("HINT:") + 1:]) if "HINT:" in lines else ""
+    why = ("Numba does not know that layer (it knows default, safe, threadsafe, forksafe, tbb, omp, workqueue)"
+           if "unknown" in lines[0] else f"Numba could not load it{f' ({hint})' if hint else ''}")
+    value = os.environ.get("NUMBA_THREADING_LAYER")
+    if value is None:
+        return f"Numba could not start a threading layer: {' '.join(lines)}"
+    return (f"environment variable NUMBA_THREADING_LAYER={value!r}: {why}; unset it, or name a layer that loads here "
+            "(workqueue always does)")
 
 
 def cpu_count() -> int:

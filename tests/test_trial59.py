@@ -193,3 +193,43 @@ def test_a_frame_of_integer_columns_trains_as_lightgbm_reads_it():
     assert np.array_equal(ours.predict(frame), ours.predict(frame.astype(np.float64)))
     rounded = ltr.Ranker(preset=None, **params).fit(frame.astype(np.float32), y, qid=qid)
     assert not np.allclose(ours.predict(frame), rounded.predict(frame.astype(np.float32)))
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# Threads and extras (dask-gpu)
+# ------------------------------------------------------------------------------------------------------------------
+def test_a_threading_layer_numba_cannot_start_is_named_and_doctor_reports_it(tmp_path):
+    """NUMBA_THREADING_LAYER=bogus (or tbb without TBB): ltr doctor failed with Numba's lines joined by ';', the
+    command that reports the layer, and ltr train said it in Numba's words, naming no variable (trial t59)."""
+    import os
+    import subprocess
+    import sys
+
+    from ltr import make_ranking
+    from ltr.io import write_letor
+
+    data = write_letor(tmp_path / "d.txt", make_ranking(4, 5, 3, random_state=0))
+    env = {**os.environ, "NUMBA_THREADING_LAYER": "bogus"}
+    said = ("environment variable NUMBA_THREADING_LAYER='bogus': Numba does not know that layer (it knows default, "
+            "safe, threadsafe, forksafe, tbb, omp, workqueue); unset it, or name a layer that loads here (workqueue "
+            "always does)")
+    doctor = subprocess.run([sys.executable, "-m", "ltr", "doctor", "--no-trials"], env=env, capture_output=True,
+                            text=True, timeout=300)
+    assert doctor.returncode == 0, doctor.stderr
+    assert "no threading layer" in doctor.stdout and f"- {said}\n" in doctor.stdout
+    train = subprocess.run([sys.executable, "-m", "ltr", "train", str(data), "--rounds", "1", "--kernel", "numba",
+                            "--objective", "ranknet", "--quiet"], env=env, capture_output=True, text=True, timeout=300)
+    assert (train.returncode, train.stderr) == (2, f"ltr train: error: {said}\n")
+
+
+def test_distributed_extraction_without_dask_says_what_to_install(monkeypatch):
+    """extract_distributed without the dask extra raised a bare ModuleNotFoundError, where every other entry point
+    names the extra (trial t59)."""
+    import sys
+
+    from features.distributed import extract_distributed
+
+    monkeypatch.setitem(sys.modules, "distributed", None)  # not importable
+    with pytest.raises(ImportError, match=r"^distributed feature extraction needs the dask extra: pip install "
+                                          r"\"ltrkit\[dask\]\""):
+        extract_distributed("x", {}, None, None)

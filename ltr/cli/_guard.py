@@ -245,6 +245,10 @@ def error_message(e: BaseException) -> str:
     cli = getattr(e, "cli_message", None)
     if callable(cli):
         return _one_line(cli())
+    from ltr.threads import threading_layer_error
+
+    if layer := threading_layer_error(e):
+        return layer
     if isinstance(e, OSError) and not type(e).__module__.startswith("ltr"):
         return _os_message(e)
     return _one_line(str(e) or type(e).__name__)
@@ -401,4 +405,6 @@ def guard(command: str, func: Callable[[argparse.Namespace], int | None], args: 
         registry = sys.modules.get("ltr.registry")  # (imported here, it imports NumPy: a second failure if NumPy's
         unknown = (registry.UnknownDatasetError,) if registry is not None else ()  # import is what failed)
         usage = (OptionError, ParameterValueError, *unknown)  # the options' fault (ltr data info NAME too)
-        return EXIT_USAGE if isinstance(e, usage) else EXIT_DATA
+        from ltr.threads import threading_layer_error
+
+        return EXIT_USAGE if isinstance(e, usage) or threading_layer_error(e) else EXIT_DATA  # (NUMBA_NUM_THREADS's)
