@@ -400,9 +400,11 @@ def native_params(engine: str, objective: str, **params: Any) -> dict[str, Any]:
         if "label_gain" in params:
             gain = np.asarray(params.pop("label_gain"), dtype=np.float64)
             grades = np.arange(gain.size, dtype=np.float64)
-            if np.array_equal(gain, grades):
+            if np.array_equal(gain, 2.0**grades - 1):  # first: [0, 1] is both, and XGBoost's default (trial t59)
+                pass
+            elif np.array_equal(gain, grades):
                 out["ndcg_exp_gain"] = False
-            elif not np.array_equal(gain, 2.0**grades - 1):
+            else:
                 raise ValueError("XGBoost's rank:ndcg supports only the gains 2^y - 1 or y (ndcg_exp_gain)")
         if "norm" in params:
             norm = bool(params.pop("norm"))

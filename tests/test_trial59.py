@@ -233,3 +233,29 @@ def test_distributed_extraction_without_dask_says_what_to_install(monkeypatch):
     with pytest.raises(ImportError, match=r"^distributed feature extraction needs the dask extra: pip install "
                                           r"\"ltrkit\[dask\]\""):
         extract_distributed("x", {}, None, None)
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# Losses (distill-losses)
+# ------------------------------------------------------------------------------------------------------------------
+def test_xgboost_native_lambdarank_refuses_labels_above_its_gain_table(tmp_path):
+    """label_gain=[0, 1] on labels 0..2 trained XGBoost's linear gains (ndcg_exp_gain=False, read from the table's
+    form) while early stopping and the report measured exp2, exit 0; a table of 3 gains on labels 0..4 trained
+    2^l - 1 above it; LightGBM and the kernel refuse both by file and line (trial t59's distill-losses)."""
+    import numpy as np
+
+    from ltr import Ranker, make_ranking
+    from ltr.exceptions import LabelRangeError
+    from ltr.objectives import native_params
+
+    assert "ndcg_exp_gain" not in native_params("xgboost", "lambdarank", label_gain=[0, 1])  # XGBoost's default
+    assert native_params("xgboost", "lambdarank", label_gain=[0, 1, 2])["ndcg_exp_gain"] is False
+    data = make_ranking(10, 8, 5, max_label=2, random_state=0)
+    first = int(np.flatnonzero(data.y == 2)[0])
+    with pytest.raises(LabelRangeError, match=rf"^XGBoost's rank:ndcg takes labels 0\.\.1 under the label_gain given "
+                                              rf"\(2 gains\), got label 2 at row {first} "):
+        Ranker(engine="xgboost", n_estimators=2, preset=None, objective_params={"label_gain": [0, 1]}).fit(data)
+    binary = make_ranking(10, 8, 5, max_label=1, random_state=0)
+    given = Ranker(engine="xgboost", n_estimators=3, preset=None, objective_params={"label_gain": [0, 1]}).fit(binary)
+    plain = Ranker(engine="xgboost", n_estimators=3, preset=None).fit(binary)
+    assert np.array_equal(given.predict(binary), plain.predict(binary))

@@ -496,6 +496,18 @@ def refuse_fractional_labels(model: Ranker, data, y, ptr, native_objective) -> N
                            "(MQ2007/8-list) a listwise objective (objective='listnet')",
                 cli_fix="pass a longer --objective-param 'label_gain=[G0,G1,...]' with --gain, or for labels that "
                         "encode an order (MQ2007/8-list) a listwise objective (--objective listnet)")
+    # XGBoost's rank:ndcg reads a table as its form alone (2^l - 1 or l): a label above it was trained with the
+    # form's gain, where LightGBM and the kernel refuse it (trial t59)
+    table = (model.objective_params or {}).get("label_gain")
+    top = top_of(table, 0) if table is not None else None
+    found = first_above(top) if model.engine == "xgboost" and objective == "rank:ndcg" and top is not None else None
+    if found:
+        at, token, n = found
+        raise LabelRangeError(
+            f"{at}XGBoost's rank:ndcg takes labels 0..{top} under the label_gain given ({top + 1} gains), got label "
+            f"{token} ({n} such label(s) in all)",
+            python_fix="pass one gain per label in objective_params' label_gain, with eval_params' gain",
+            cli_fix="pass one gain per label in --objective-param label_gain=G0,G1,..., with --gain")
     # LightGBM's own refusal named neither the file nor the label's line ("Label 37 is not less than the number of
     # label mappings (31)"). Its table: the default (labels 0..30), or one given as an engine parameter or through
     # the objective's options (native_params turns objective_params' label_gain into LightGBM's)
