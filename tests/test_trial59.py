@@ -259,3 +259,20 @@ def test_xgboost_native_lambdarank_refuses_labels_above_its_gain_table(tmp_path)
     given = Ranker(engine="xgboost", n_estimators=3, preset=None, objective_params={"label_gain": [0, 1]}).fit(binary)
     plain = Ranker(engine="xgboost", n_estimators=3, preset=None).fit(binary)
     assert np.array_equal(given.predict(binary), plain.predict(binary))
+
+
+def test_listnet_gain_target_names_the_label_it_cannot_take_by_its_line(tmp_path, capsys):
+    """ListNet's gain target on a label of 1001 said "target='gain' computes 2**label; labels above 1000 overflow
+    (max is 1001)": no file, line or option, where the lambdarank kernel names file:line (trial t59)."""
+    from ltr.cli import main
+
+    data = tmp_path / "big.txt"
+    data.write_text("".join(f"{label} qid:{q} 1:{i}\n" for q in (1, 2) for i, label in enumerate((0, 2, 1))) +
+                    "1001 qid:3 1:1\n0 qid:3 1:2\n")
+    code = main(["train", str(data), "--kernel", "numba", "--objective", "listnet", "--objective-param", "target=gain",
+                 "--rounds", "2", "--preset", "none", "--gain", "linear", "--quiet"])
+    assert code == 1
+    assert capsys.readouterr().err == (
+        f"ltr train: error: {data}:7: ListNet's gain target computes 2**label, which overflows above label 1000, got "
+        "label '1001' (1 such label(s) in all); leave out --objective-param target=gain: the default softmax target "
+        "takes any label\n")

@@ -402,6 +402,24 @@ def _refuse_graded_for_logistic(y, where) -> None:
                           cli_fix="use --objective logistic, which binarises graded labels (label >= 1 is relevant)")
 
 
+def _refuse_gain_overflow(y, where) -> None:
+    """ListNet's gain target computes 2**label, which overflows above 1000: such a label is named by its file, line
+    and token (the kernel's own check named no file, line or option; trial t59), with the softmax target, which
+    takes any label, as the way."""
+    from ltr.exceptions import LabelRangeError
+    from ltr.rankers._backends import label_at
+
+    bad = np.flatnonzero(np.asarray(y, dtype=np.float64) > 1000)
+    if not bad.size:
+        return
+    at, token = label_at(y, int(bad[0]), where)
+    token += "" if at else " (counting from 0)"
+    raise LabelRangeError(f"{at}ListNet's gain target computes 2**label, which overflows above label 1000, got label "
+                          f"{token} ({bad.size} such label(s) in all)",
+                          python_fix="use objective_params={'target': 'softmax'} (the default), which takes any label",
+                          cli_fix="leave out --objective-param target=gain: the default softmax target takes any label")
+
+
 def refuse_fractional_labels(model: Ranker, data, y, ptr, native_objective) -> None:
     """A label that is not a whole number, for an objective that indexes its gains by the label (the engines'
     lambdarank/rank:ndcg, the numba lambdarank kernel): refused before training, named by the file, line and label
@@ -445,6 +463,8 @@ def refuse_fractional_labels(model: Ranker, data, y, ptr, native_objective) -> N
                                where=where if isinstance(data, RankingDataset) else None)
         if not linear and model.objective == "pointwise" and (model.objective_params or {}).get("loss") == "logistic":
             _refuse_graded_for_logistic(y, where if isinstance(data, RankingDataset) else None)
+        if not linear and model.objective == "listnet" and (model.objective_params or {}).get("target") == "gain":
+            _refuse_gain_overflow(y, where if isinstance(data, RankingDataset) else None)
         return
     check_integer_labels(model.engine, objective, y, ptr, where=where if isinstance(data, RankingDataset) else None,
                          what=what)
