@@ -375,9 +375,14 @@ def _misplaced_segments(entry: Entry, pairs: list[tuple[ExpectedFile, FileCheck]
         files.append((ef, c, set(_segments(table, ef)), ids, sure))
     misplaced: dict[str, str] = {}
     lines: list[str] = []
+    for i, (a, _, _, ia, _) in enumerate(files):  # a fold's files that share a query: the leak's line says so
+        for b, _, _, ib, _ in files[i + 1:]:
+            if a.fold == b.fold and any(q in ib for q in ia):
+                misplaced[a.path] = misplaced[b.path] = "doubtful"
+    leaking = set(misplaced)
     for i, (a, ca, sa, ia, a_sure) in enumerate(files):
         for b, cb, sb, ib, b_sure in files[i + 1:]:
-            if a.fold == b.fold or sa & sb:
+            if a.fold == b.fold or sa & sb or a.path in leaking or b.path in leaking:
                 continue
             shared = next((q for q in ia if q in ib), None)
             if shared is None:
