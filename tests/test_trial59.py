@@ -276,3 +276,30 @@ def test_listnet_gain_target_names_the_label_it_cannot_take_by_its_line(tmp_path
         f"ltr train: error: {data}:7: ListNet's gain target computes 2**label, which overflows above label 1000, got "
         "label '1001' (1 such label(s) in all); leave out --objective-param target=gain: the default softmax target "
         "takes any label\n")
+
+
+def test_score_measures_with_the_rankers_eval_params():
+    """A listnet ranker for list labels (up to 1140) given eval_params={'gain': 'linear'}, as the README says, failed
+    to score ('pass gain=linear', which score does not take) and so did GridSearchCV's default scoring; score now
+    measures as early stopping and the reports do (trial t59's pyapi)."""
+    import numpy as np
+
+    from ltr import Ranker, make_ranking
+    from ltr.datasets import RankingDataset
+    from ltr.metrics import evaluate
+
+    base = make_ranking(12, 10, 5, random_state=0)
+    data = RankingDataset(base.X, base.y * 285, base.qid, base.group_ptr)  # labels 0..1140
+    model = Ranker(objective="listnet", kernel="numba", n_estimators=5, preset=None,
+                   eval_params={"gain": "linear", "ties": "pessimistic"}).fit(data)
+    scores = model.predict(data)
+    want = evaluate(data.y, scores, group_ptr=data.group_ptr, metrics=["ndcg@10"], gain="linear", ties="pessimistic")
+    assert model.score(data) == want["ndcg@10"]
+    weights = np.repeat(np.arange(1.0, 13.0), 10)
+    per = [evaluate(data.y[a:b], scores[a:b], group_ptr=[0, b - a], metrics=["ndcg@10"], gain="linear",
+                    ties="pessimistic")["ndcg@10"] for a, b in zip(data.group_ptr[:-1], data.group_ptr[1:])]
+    assert model.score(data, sample_weight=weights) == pytest.approx(np.average(per, weights=np.arange(1.0, 13.0)),
+                                                                     rel=1e-15)
+    plain = Ranker(n_estimators=5, preset=None).fit(base)
+    assert plain.score(base) == evaluate(base.y, plain.predict(base), group_ptr=base.group_ptr,
+                                         metrics=["ndcg@10"])["ndcg@10"]

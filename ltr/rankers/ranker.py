@@ -1094,7 +1094,9 @@ class Ranker(BaseEstimator):
         return X[:, columns]
 
     def score(self, X, y=None, *, qid=None, group=None, sample_weight=None) -> float:
-        """Mean NDCG@10 (exp2 gain, queries with no relevant document score 0, as trec_eval).
+        """Mean NDCG@10 under the ranker's ``eval_params`` conventions, those of its early stopping and reports (by
+        default exp2 gain, queries with no relevant document score 0, as trec_eval). It measured with the defaults
+        whatever they said: a ranker for list labels given ``{"gain": "linear"}`` failed to score (trial t59).
 
         ``sample_weight`` (one weight per row, equal within a query: a query's weight) gives the weighted mean over
         queries, as scikit-learn's ``score`` weights its mean.
@@ -1114,12 +1116,13 @@ class Ranker(BaseEstimator):
                            getattr(self, "_fitted_on_frame", False))
         Xa, ya, ptr = unpack(X, y, qid, group)
         scores = self._predict(Xa, group=np.diff(ptr))  # X's names were checked above
+        conventions = self._eval_params()
         if sample_weight is None:
-            return float(evaluate(ya, scores, group_ptr=ptr, metrics=["ndcg@10"])["ndcg@10"])
+            return float(evaluate(ya, scores, group_ptr=ptr, metrics=["ndcg@10"], **conventions)["ndcg@10"])
         from ltr.metrics import evaluate_per_query
 
         weight = query_weights(sample_weight, ptr)
-        per_query = evaluate_per_query(ya, scores, group_ptr=ptr, metrics=["ndcg@10"])["ndcg@10"]
+        per_query = evaluate_per_query(ya, scores, group_ptr=ptr, metrics=["ndcg@10"], **conventions)["ndcg@10"]
         return float(np.average(per_query, weights=weight))
 
     @property
