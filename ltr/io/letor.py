@@ -1484,7 +1484,7 @@ def write_letor(
         # LightGBM's reader takes no '#' text ("Check failed: (max_col_idx) > (0)"): its layout has no doc ids
         data = dataclasses.replace(data, comments=None, doc_ids=None)
     blob, comm_off = _comment_blob(data, encoding)
-    qids = np.ascontiguousarray(data.qid, dtype=np.int64)
+    qids = _integer_qids(data.qid)
     # Read-only views throughout, so that one compiled signature of the kernel serves every call.
     Xd, values, indices, indptr, label_idx, label_tab, label_off, qids, blob, comm_off = map(
         _readonly, (Xd, values, indices, indptr, label_idx, label_tab, label_off, qids, blob, comm_off))
@@ -1516,6 +1516,21 @@ def write_letor(
         write_query_file(qpath, data.group_sizes)
     _warn_stale_sidecars(path, data, qid, weight_file, written={wpath, qpath})
     return path
+
+
+def _integer_qids(qid) -> np.ndarray:
+    """The query ids as LETOR's ``qid:<int>`` writes them: integers, or whole floats; a string id ('q1': int()'s
+    words, naming no argument or row; trial t59) or a fraction (1.5 was written as 1) is refused by its row."""
+    raw = np.asarray(qid)
+    if raw.dtype.kind in "iu":
+        return np.ascontiguousarray(raw, dtype=np.int64)
+    for i, q in enumerate(raw.tolist()):
+        q = q.item() if isinstance(q, np.generic) else q  # (an object array's NumPy integers)
+        if isinstance(q, bool) or not isinstance(q, (int, float)) or (isinstance(q, float) and not q.is_integer()) \
+                or not -2**63 <= q < 2**63:
+            raise ValueError(f"qid {q!r} at row {i} (counting from 0) is not an integer, which LETOR's qid:<int> "
+                             "needs: number the queries (and keep their ids apart, as ltr features' .qids.tsv does)")
+    return np.ascontiguousarray(raw.astype(np.int64), dtype=np.int64)
 
 
 def _warn_stale_sidecars(path: Path, data: RankingDataset, qid: bool, weight_file, written: set) -> None:
