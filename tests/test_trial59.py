@@ -303,3 +303,44 @@ def test_score_measures_with_the_rankers_eval_params():
     plain = Ranker(n_estimators=5, preset=None).fit(base)
     assert plain.score(base) == evaluate(base.y, plain.predict(base), group_ptr=base.group_ptr,
                                          metrics=["ndcg@10"])["ndcg@10"]
+
+
+def test_write_letor_refuses_query_ids_it_cannot_write_by_their_row(tmp_path):
+    """A dataset of string query ids trains, and write_letor then failed in int()'s words naming no argument or row;
+    a fractional one (1.5) was written as 1 (trial t59's pyapi). Whole floats and NumPy integers in an object array
+    are the integers they hold."""
+    import numpy as np
+
+    from ltr.datasets import RankingDataset
+    from ltr.io import read_letor, write_letor
+
+    X, y, ptr = np.ones((4, 2), np.float32), np.array([0, 1, 0, 1.0]), np.array([0, 2, 4])
+    for qid, bad in ((np.array(["q1", "q1", "q2", "q2"], dtype=object), "'q1' at row 0"),
+                     (np.array([1.0, 1.0, 2.5, 2.5]), "2.5 at row 2")):
+        with pytest.raises(ValueError, match=rf"^qid {bad} \(counting from 0\) is not an integer, which LETOR's "):
+            write_letor(tmp_path / "x.txt", RankingDataset(X, y, qid, ptr))
+    assert not (tmp_path / "x.txt").exists()
+    for qid in (np.array([1.0, 1.0, 2.0, 2.0]), np.array([np.int64(1), 1, 2, np.int32(2)], dtype=object)):
+        write_letor(tmp_path / "x.txt", RankingDataset(X, y, qid, ptr))
+        assert read_letor(tmp_path / "x.txt").qid.tolist() == [1, 1, 2, 2]
+
+
+def test_a_no_relevant_that_is_no_number_is_refused_by_name():
+    """no_relevant='x' failed in float()'s words naming no parameter, and '1' was read as 1 (trial t59's pyapi), as
+    eval_params' max_grade was at stop 58."""
+    import numpy as np
+
+    from ltr.metrics import evaluate, ndcg
+
+    y, s, ptr = np.array([0, 1, 2, 0, 1, 0.0]), np.arange(6.0), [0, 3, 6]
+    for value in ("x", "1", True, None):
+        with pytest.raises(ValueError, match=rf"^no_relevant must be a number, got {value!r}$"):
+            evaluate(y, s, group_ptr=ptr, no_relevant=value)
+    with pytest.raises(ValueError, match=r"^no_relevant must be a number, got 'x'$"):
+        ndcg(y, s, ptr, no_relevant="x")
+    with pytest.raises(ValueError, match=r"^rel_threshold must be a number, got '1'$"):
+        evaluate(y, s, group_ptr=ptr, metrics=["map"], rel_threshold="1")
+    none_relevant = np.array([0, 1, 2, 0, 0, 0.0])
+    assert evaluate(none_relevant, s, group_ptr=ptr, metrics=["ndcg@10"], no_relevant=np.float32(1))["ndcg@10"] == \
+        evaluate(none_relevant, s, group_ptr=ptr, metrics=["ndcg@10"], no_relevant=1)["ndcg@10"] > \
+        evaluate(none_relevant, s, group_ptr=ptr, metrics=["ndcg@10"])["ndcg@10"]

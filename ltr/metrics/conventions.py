@@ -157,6 +157,10 @@ def resolve_convention(convention: str, **chosen: object) -> Resolved:
     'letor'
     """
     preset = _check_name(convention)
+    for name in ("no_relevant", "rel_threshold"):  # ('x' failed in float() naming nothing, '1' was read as 1; t59)
+        v = chosen.get(name, 0.0)
+        if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, float, np.integer, np.floating)):
+            raise ValueError(f"{name} must be a number, got {v!r}")
     values = {**_DEFAULTS, **chosen}
     for name, value in chosen.items():
         if name not in preset.fixed:
