@@ -344,3 +344,17 @@ def test_a_no_relevant_that_is_no_number_is_refused_by_name():
     assert evaluate(none_relevant, s, group_ptr=ptr, metrics=["ndcg@10"], no_relevant=np.float32(1))["ndcg@10"] == \
         evaluate(none_relevant, s, group_ptr=ptr, metrics=["ndcg@10"], no_relevant=1)["ndcg@10"] > \
         evaluate(none_relevant, s, group_ptr=ptr, metrics=["ndcg@10"])["ndcg@10"]
+
+
+def test_dart_parameters_are_refused_for_dart_not_as_unknown_names():
+    """booster='dart' with rate_drop said "xgboost has no parameter 'rate_drop'" (XGBoost takes it under dart), where
+    booster='dart' alone says dart is not supported (trial t59's pyapi)."""
+    from ltr import Ranker, make_ranking
+    from ltr.exceptions import ParameterValueError
+
+    data = make_ranking(10, 5, 3, random_state=0)
+    with pytest.raises(ParameterValueError, match=r"^engine_params: booster='dart': DART boosters \(a weight per "
+                                                  r"tree\) are not supported"):
+        Ranker(engine="xgboost", engine_params={"rate_drop": 0.1, "booster": "dart"}, n_estimators=2).fit(data)
+    with pytest.raises(ParameterValueError, match=r"xgboost has no parameter 'rate_drop'"):  # under gbtree: unknown
+        Ranker(engine="xgboost", engine_params={"rate_drop": 0.1}, n_estimators=2).fit(data)

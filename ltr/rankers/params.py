@@ -184,6 +184,9 @@ def check_engine_params(engine: str, params: Mapping[str, Any], *, objective: st
     """
     if not params:
         return
+    for key, value in params.items():  # first: dart's own parameters are no gbtree's ('no parameter rate_drop'; t59)
+        if isinstance(key, str):
+            _refuse_unreadable_boosting(engine, key, value, what)
     known = known_engine_params(engine, objective)
     for key in params:
         if not isinstance(key, str):
