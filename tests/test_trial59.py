@@ -358,3 +358,31 @@ def test_dart_parameters_are_refused_for_dart_not_as_unknown_names():
         Ranker(engine="xgboost", engine_params={"rate_drop": 0.1, "booster": "dart"}, n_estimators=2).fit(data)
     with pytest.raises(ParameterValueError, match=r"xgboost has no parameter 'rate_drop'"):  # under gbtree: unknown
         Ranker(engine="xgboost", engine_params={"rate_drop": 0.1}, n_estimators=2).fit(data)
+
+
+def test_a_leaking_fold_keeps_the_verdicts_of_its_files_against_the_registry(tmp_path, shared_file):
+    """A fold's test file copied from its train file (S4+S5+S1, which matches the registry) was 'ok' and S3 'perhaps
+    present', and a leak's copy of S4's file (sha256 ok) made S4 'perhaps present' (review of trial t59): the file
+    that matches the registry keeps its segments, the copy holds its queries, and the leak is said once."""
+    from ltr.registry import verify
+
+    copy = _mq2008_copy(tmp_path / "a", shared_file, {"Fold1/vali.txt": "Fold1/vali", "Fold1/test.txt": "Fold1/test",
+                                                       "Fold2/test.txt": "Fold2/test"})
+    (copy / "Fold4").mkdir()
+    train = b"".join((copy / f).read_bytes() for f in ("Fold1/vali.txt", "Fold1/test.txt", "Fold2/test.txt"))
+    (copy / "Fold4" / "train.txt").write_bytes(train)  # S4+S5+S1, as documented
+    (copy / "Fold4" / "test.txt").write_bytes(train)  # S3's place
+    report = verify("mq2008", copy)
+    status = {f.path: f for f in report.files if f.status != "missing"}
+    assert status["Fold4/train.txt"].status == "ok"
+    assert status["Fold4/test.txt"].status == "differs"
+    assert [p for p in status["Fold4/test.txt"].problems if p.startswith("holds")] == [
+        "holds queries of Fold1/vali.txt (S4, which matches the registry), the first qid:15928: not S3"]
+    assert [p for p in report.problems if "share query ids" in p] == [
+        "Fold4: Fold4/train.txt (train) and Fold4/test.txt (test) share query ids, the first qid:15928; a fold's "
+        "train, vali and test hold different queries, so this copy leaks test queries into training"]
+    assert "query segments present: S1, S4, S5; missing: S2, S3" in report.notes
+    leak = _mq2008_copy(tmp_path / "b", shared_file, {"Fold1/vali.txt": "Fold1/vali", "Fold1/test.txt": "Fold1/vali",
+                                                      "Fold2/test.txt": "Fold2/test"})
+    report = verify("mq2008", leak)
+    assert "query segments present: S1, S4; missing: S2, S3, S5" in report.notes

@@ -360,7 +360,8 @@ def _misplaced_segments(entry: Entry, pairs: list[tuple[ExpectedFile, FileCheck]
     segment was counted present, trial t59), one of them is not what its place documents: a file whose sha256 or
     documented row count matched keeps its segments and the other is ``"foreign"`` (it differs, and its segments
     are not counted present); where neither matched, both are ``"doubtful"`` (perhaps present) and a problem line
-    names the pair. Two files of one fold that share a query are a leak, :func:`_check_leaks`'s line.
+    names the pair, unless one of them shares a query with a file of its own fold (a leak: :func:`_check_leaks`'s
+    line says so). A file that matched the registry keeps its segments in every case.
     """
     table = entry.layout["fold_segments"]
     files = []
@@ -375,14 +376,11 @@ def _misplaced_segments(entry: Entry, pairs: list[tuple[ExpectedFile, FileCheck]
         files.append((ef, c, set(_segments(table, ef)), ids, sure))
     misplaced: dict[str, str] = {}
     lines: list[str] = []
-    for i, (a, _, _, ia, _) in enumerate(files):  # a fold's files that share a query: the leak's line says so
-        for b, _, _, ib, _ in files[i + 1:]:
-            if a.fold == b.fold and any(q in ib for q in ia):
-                misplaced[a.path] = misplaced[b.path] = "doubtful"
-    leaking = set(misplaced)
+    leaking = {x.path for i, (a, _, _, ia, _) in enumerate(files) for b, _, _, ib, _ in files[i + 1:]
+               if a.fold == b.fold and any(q in ib for q in ia) for x in (a, b)}  # their leak's line says so
     for i, (a, ca, sa, ia, a_sure) in enumerate(files):
         for b, cb, sb, ib, b_sure in files[i + 1:]:
-            if a.fold == b.fold or sa & sb or a.path in leaking or b.path in leaking:
+            if sa & sb:
                 continue
             shared = next((q for q in ia if q in ib), None)
             if shared is None:
@@ -392,11 +390,14 @@ def _misplaced_segments(entry: Entry, pairs: list[tuple[ExpectedFile, FileCheck]
                 (wrong, cw), right = ((b, cb), a) if a_sure else ((a, ca), b)
                 misplaced[wrong.path] = "foreign"
                 cw.status = "differs"
-                cw.problems.append(f"holds queries of {right.path} ({'+'.join(_segments(table, right))}, which "
-                                   f"matches the registry), {first}: not {'+'.join(_segments(table, wrong))}")
+                if not any(p.startswith("holds queries of ") for p in cw.problems):  # (the first such file said)
+                    cw.problems.append(f"holds queries of {right.path} ({'+'.join(_segments(table, right))}, "
+                                       f"which matches the registry), {first}: not {'+'.join(_segments(table, wrong))}")
                 continue
             for ef in (a, b):
                 misplaced.setdefault(ef.path, "doubtful")
+            if a.path in leaking or b.path in leaking:
+                continue
             lines.append(f"{a.path} ({'+'.join(_segments(table, a))}) and {b.path} ({'+'.join(_segments(table, b))}) "
                          f"share query ids, {first}; {entry.name}'s segments hold different queries, so one of the "
                          "two does not hold the segments its place documents")
