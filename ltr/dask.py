@@ -398,6 +398,7 @@ def _summary(d: RankingDataset | None) -> dict | None:
             "feature_names": d.feature_names, "weighted": d.weight is not None,
             "query_file": "query" in (getattr(d, "sources", None) or {}),
             "digests": query_digests(d.X, d.y, d.group_ptr),
+            "label_max": float(np.max(d.y)) if d.n_rows else None,
             # the features' float type, kept as a local fit keeps it (float64 in memory; float32 as read)
             "dtype": np.result_type(d.X.dtype, np.float32)}
 
@@ -1004,6 +1005,7 @@ def fit(model, data, *, client=None, eval_set=None, eval_names=None, engine: str
     try:
         with watch:
             if engine == "xgboost":
+                _refuse_labels_above_gain_table(effective, native, data)
                 booster, best = _fit_xgboost(effective, native, data, client, eval_set, metrics)
             else:
                 data.check_whole_queries()
@@ -1092,6 +1094,26 @@ def _xgboost_ndcg(metric: str) -> str:
     document: ``ndcg@k-``, or ``ndcg@2147483647-`` for the whole list (:data:`_WHOLE_LIST`)."""
     k = metric.partition("@")[2]
     return f"ndcg@{k or _WHOLE_LIST}-"
+
+
+def _refuse_labels_above_gain_table(model, native, data: DaskRankingData) -> None:
+    """XGBoost's rank:ndcg reads a label_gain table as its form alone: a label above it trains with the form's gain,
+    as in one process, where the label is refused by its line (it trained on Dask, exit 0; review of trial t59).
+    Here it is named by its shard, the highest label of which the workers reported."""
+    table = (model.objective_params or {}).get("label_gain")
+    if (native or {}).get("objective") != "rank:ndcg" or table is None or isinstance(table, str) \
+            or not hasattr(table, "__len__"):
+        return
+    top = len(table) - 1
+    for name, s in zip(data.names, data.summaries):
+        if s is not None and s.get("label_max") is not None and s["label_max"] > top:
+            from ltr.exceptions import LabelRangeError
+
+            raise LabelRangeError(
+                f"{name}: XGBoost's rank:ndcg takes labels 0..{top} under the label_gain given ({top + 1} gains), "
+                f"got label {s['label_max']:g}",
+                python_fix="pass one gain per label in objective_params' label_gain, with eval_params' gain",
+                cli_fix="pass one gain per label in --objective-param label_gain=G0,G1,..., with --gain")
 
 
 def _fit_xgboost(model, native, data: DaskRankingData, client, eval_set, metrics):

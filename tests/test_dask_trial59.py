@@ -30,3 +30,20 @@ def test_a_distributed_fit_on_few_rows_keeps_the_default_leaf_size_and_says_what
                       engine="lightgbm")
     assert dist.preset_params_ == local.preset_params_
     assert np.array_equal(dist.predict(data), local.predict(data))
+
+
+def test_xgboost_on_dask_refuses_labels_above_the_gain_table_as_one_process_does(dask_client):
+    """label_gain=[0, 1] on labels 0..2: one process refuses the label by its line, the Dask fit trained it, exit 0
+    (review of trial t59): refused naming the shard."""
+    from ltr.exceptions import LabelRangeError
+
+    data = make_ranking(10, 8, 5, max_label=2, random_state=0)
+    model = Ranker(engine="xgboost", n_estimators=2, preset=None, objective_params={"label_gain": [0, 1]})
+    with pytest.raises(LabelRangeError, match=r"XGBoost's rank:ndcg takes labels 0\.\.1 under the label_gain given "
+                                              r"\(2 gains\), got label 2"):
+        model.fit(data)
+    with pytest.raises(LabelRangeError, match=r"^.+: XGBoost's rank:ndcg takes labels 0\.\.1 under the label_gain "
+                                              r"given \(2 gains\), got label 2; pass one gain per label"):
+        ld.fit(model, ld.from_dataset(data, client=dask_client), client=dask_client, engine="xgboost")
+    ld.fit(Ranker(engine="xgboost", n_estimators=2, preset=None, objective_params={"label_gain": [0, 1, 3]}),
+           ld.from_dataset(data, client=dask_client), client=dask_client, engine="xgboost")
