@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 
 import numpy as np
+import pytest
 import scipy.sparse as sp
 
 from ltr import make_ranking
@@ -16,18 +17,20 @@ from ltr.datasets import RankingDataset  # noqa: E402
 from ltr.tuning import tune  # noqa: E402
 
 
-def _with_first_column(data: RankingDataset, values) -> RankingDataset:
-    X = np.array(data.X, dtype=np.float64)
+def _with_first_column(data: RankingDataset, values, dtype) -> RankingDataset:
+    X = np.array(np.asarray(data.X, dtype=np.float64) * 100, dtype=dtype)
     X[:, 0] = values
     return RankingDataset(X, data.y, data.qid, data.group_ptr)
 
 
-def test_float64_data_equal_in_float32_do_not_share_their_trials(tmp_path):
+@pytest.mark.parametrize("dtype", [np.float64, np.int64])
+def test_data_equal_in_float32_do_not_share_their_trials(tmp_path, dtype):
     """A feature of 1.6e9 and one of 1.6e9 + 10 * label are equal in float32 (its spacing there is 128): the study
     name hashed float32, so tuning the second resumed the first's trials and chose its parameters from them (inner
-    MAP 0.438 reported where its own is 0.85; trial t59). The same data again still resumes them."""
+    MAP 0.438 reported where its own is 0.85; trial t59), int64 features too (the linear ranker trains on them in
+    float64; review of trial t59). The same data again still resumes them."""
     base = make_ranking(24, 10, 4, random_state=0)
-    a, b = _with_first_column(base, 1.6e9), _with_first_column(base, 1.6e9 + 10.0 * base.y)
+    a, b = (_with_first_column(base, v, dtype) for v in (1.6e9, 1.6e9 + 10.0 * base.y))
     assert np.array_equal(a.X.astype(np.float32), b.X.astype(np.float32))
     storage = str(tmp_path / "s.db")
     kw = dict(engine="linear", metric="map", n_trials=2, outer_folds=2, inner_folds=2, random_state=3,
@@ -45,14 +48,23 @@ def test_the_study_name_of_sparse_data_is_that_of_its_dense_values(tmp_path):
     from ltr import Ranker
     from ltr.tuning import load_space, nested
 
+    class Counted(sp.csr_matrix):  # the rows each toarray() makes dense
+        rows: list[int] = []
+
+        def toarray(self, *args, **kwargs):
+            Counted.rows.append(self.shape[0])
+            return super().toarray(*args, **kwargs)
+
     rng = np.random.default_rng(0)
-    X = sp.random(3000, 2500, density=0.001, format="csr", dtype=np.float32, random_state=rng)
+    X = Counted(sp.random(3000, 2500, density=0.001, format="csr", dtype=np.float32, random_state=rng))
     ptr = np.arange(0, 3001, 20)
     y = (np.arange(3000) % 3).astype(float)
     sparse, dense = (RankingDataset(x, y, np.repeat(np.arange(150), 20), ptr) for x in (X, X.toarray()))
     est = Ranker(engine="lightgbm")
     args = (est, load_space(None, est), "ndcg@10", {"gain": "exp2"}, 5, 3, 0)
     whole = hashlib.sha256()
+    Counted.rows.clear()  # (the dense copy above made it dense whole)
     nested._hash_features(whole, X)
+    assert len(Counted.rows) > 1 and max(Counted.rows) < 3000 and sum(Counted.rows) == 3000  # in blocks
     assert whole.hexdigest() == hashlib.sha256(X.toarray().tobytes()).hexdigest()  # the digest stored studies have
     assert nested._study_key(sparse, *args) == nested._study_key(dense, *args)

@@ -645,9 +645,9 @@ def _study_key(data: RankingDataset, estimator, space: SearchSpace, target: str,
 def _hash_features(h, X) -> None:
     """Feed ``X``'s values to the hash ``h`` as float32 rows, block by block (a sparse X was made dense whole, and
     copied again: 320 MB to name the study of a 0.4 MB matrix; trial t59), the digest that of the whole float32
-    array as before; then, where float64 values differ from their float32 rounding, their float64 bytes too (two
-    float64 data sets equal in float32 shared their studies: the second resumed the first's trials, trial t59).
-    The studies of float32 data, and of float64 data that float32 holds exactly, keep their names."""
+    array as before; then, where values (float64, int64) differ from their float32 rounding, their own bytes too
+    (two float64 data sets equal in float32 shared their studies: the second resumed the first's trials, trial t59).
+    The studies of float32 data, and of data that float32 holds exactly, keep their names."""
     step = max(1, (1 << 22) // max(1, X.shape[1]))  # rows of about 16 MB of float32
 
     def blocks():
@@ -659,11 +659,12 @@ def _hash_features(h, X) -> None:
     for block in blocks():
         narrow = np.ascontiguousarray(block, dtype=np.float32)
         h.update(narrow)
-        wide = wide or (block.dtype == np.float64 and not np.array_equal(narrow, block, equal_nan=True))
-    if wide:
-        h.update(b"float64")
+        nan = block.dtype.kind == "f"  # (equal_nan on integers fails)
+        wide = wide or (block.dtype != np.float32 and not np.array_equal(narrow, block, equal_nan=nan))
+    if wide:  # the values as held (int64 too: the linear ranker trains on them in float64; review of trial t59)
         for block in blocks():
-            h.update(np.ascontiguousarray(block, dtype=np.float64))
+            h.update(block.dtype.str.encode())
+            h.update(np.ascontiguousarray(block))
 
 
 def _teacher_digest(estimator, data: RankingDataset) -> bytes | None:
