@@ -87,7 +87,16 @@ def test_npl_files_are_counted_by_their_records(tmp_path):
     report = verify("npl", good)
     assert [(f.status, f.checked or f.problems) for f in report.files] == [
         ("ok", ["11429 records"]), ("ok", ["93 records"]),
-        ("differs", ["92 records (an id, its lines, then '/'), the registry documents 93"])]
+        ("differs", ["92 records (an id, its lines, then '/'), the registry documents 93",
+                     "276 entries in its records, the registry documents 2083"])]
+    # query-text in rlv-ass's place holds 93 records too: its words are not rlv-ass's 2,083 judgments (review)
+    (good / "rlv-ass").write_text("".join(f"{q}\n {' '.join(str(d) for d in range(q, q + 22 + (q <= 37)))}\n /\n"
+                                          for q in range(1, 94)))
+    (rlv,) = [f for f in verify("npl", good).files if f.path == "rlv-ass"]
+    assert (rlv.status, rlv.checked) == ("ok", ["93 records", "2083 entries"])
+    shutil.copy(good / "query-text", good / "rlv-ass")
+    (rlv,) = [f for f in verify("npl", good).files if f.path == "rlv-ass"]
+    assert rlv.problems == ["279 entries in its records, the registry documents 2083"]
 
 
 def test_a_damaged_gzip_copy_says_its_cause_once(tmp_path, shared_file):

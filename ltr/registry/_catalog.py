@@ -18,7 +18,8 @@ key                           meaning
                               (``train``, ``vali``, ``test``; an empty list when the set has no such split)
 ``[[files]]``                 per-file facts: ``path``, ``size``, ``sha256``, ``records`` (a line pattern and its
                               count; for an ``npl`` file the count alone, of records as :mod:`ltr.io.npl` reads
-                              them), ``lines``; text collections list every file here
+                              them, and ``entries``, the words of their content: rlv-ass's judgments), ``lines``;
+                              text collections list every file here
 ``[format]``                  ``n_features``, ``labels`` ([low, high]), ``qid`` (``column`` or ``sidecar``),
                               ``sparse``, ``overflow``, ``unjudged``, ``encoding``: how :func:`~ltr.io.read_letor`
                               must read the files
@@ -367,7 +368,8 @@ def _check(d: dict, origin: str) -> None:
         if not isinstance(f, dict) or not isinstance(f.get("path"), str):
             raise bad(f"each [[files]] needs a 'path', got {f!r}")
         _check_size_and_digests(bad, f, f"file {f['path']!r}")
-        if "records" in f and not (f.get("format") in _RECORD_READERS and set(f["records"]) == {"count"}):
+        if "records" in f and not (f.get("format") in _RECORD_READERS and set(f["records"]) in ({"count"},
+                                                                                                 {"count", "entries"})):
             try:
                 re.compile(f["records"]["pattern"])
             except (KeyError, TypeError, re.error) as e:

@@ -177,18 +177,24 @@ def _check_text_counts(facts: dict, path: Path, fc: FileCheck) -> None:
         allowed = want if isinstance(want, list) else [want]
         if "pattern" in facts["records"]:
             pat = re.compile(facts["records"]["pattern"])
-            n = sum(1 for line in lines if pat.search(line))
+            n, entries = sum(1 for line in lines if pat.search(line)), None
             counted = f"records matching '{pat.pattern}'"
         else:  # an NPL file (the catalog allows no other): records as its reader splits them (trial t59)
-            n = _npl_records(lines, path, fc)
-            if n is None:
+            records = _npl_records(lines, path, fc)
+            if records is None:
                 return
-            counted = "records (an id, its lines, then '/')"
+            n, counted = len(records), "records (an id, its lines, then '/')"
+            entries = sum(len(tokens) for r in records for _, tokens in r.rows)
         fc.rows = n
         if n not in allowed:
             fc.problems.append(f"{n} {counted}, the registry documents {want}")
         else:
             fc.checked.append(f"{n} records")
+        want_entries = facts["records"].get("entries")  # query-text in rlv-ass's place: 93 records too
+        if want_entries is not None and entries != want_entries:
+            fc.problems.append(f"{entries} entries in its records, the registry documents {want_entries}")
+        elif want_entries is not None:
+            fc.checked.append(f"{entries} entries")
     if "lines" in facts:
         n = sum(1 for line in lines if line.strip())
         if n != facts["lines"]:
@@ -197,14 +203,14 @@ def _check_text_counts(facts: dict, path: Path, fc: FileCheck) -> None:
             fc.checked.append(f"{n} lines")
 
 
-def _npl_records(lines: list[str], path: Path, fc: FileCheck) -> int | None:
-    """How many records an NPL file holds (:func:`ltr.io.npl.npl_records`); None, with the file unreadable and the
-    reader's one-line reason, where the file is not in NPL's layout (three files of one word each were "OK")."""
+def _npl_records(lines: list[str], path: Path, fc: FileCheck) -> list | None:
+    """The records of an NPL file (:func:`ltr.io.npl.npl_records`); None, with the file unreadable and the reader's
+    one-line reason, where the file is not in NPL's layout (three files of one word each were "OK")."""
     from ltr.exceptions import FileFormatError
     from ltr.io.npl import npl_records
 
     try:
-        return len(npl_records("\n".join(lines), str(path), error=FileFormatError, what="record", content="lines"))
+        return npl_records("\n".join(lines), str(path), error=FileFormatError, what="record", content="lines")
     except FileFormatError as e:
         fc.status = "unreadable"
         fc.problems.append(str(e).splitlines()[0])
