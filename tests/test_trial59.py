@@ -173,9 +173,17 @@ def test_the_trees_of_a_model_named_by_its_data_refuse_a_reordered_frame(tmp_pat
             trees.predict(swapped)
         np.testing.assert_allclose(trees.predict(swapped[names]), model.predict(X), rtol=0, atol=1e-6)
         np.testing.assert_allclose(trees.predict(X), model.predict(X), rtol=0, atol=1e-6)  # arrays: by position
+        # a frame of integer labels (pd.DataFrame(X)) names nothing, as ltr.load_model reads it (review of t59)
+        np.testing.assert_allclose(trees.predict(pd.DataFrame(X)), model.predict(X), rtol=0, atol=1e-6)
+    # names that look like placeholders are the data's names too, as ltr.load_model reads them (review of t59)
     plain = ltr.Ranker(engine=engine, n_estimators=10, preset=None, min_child_samples=5, n_jobs=1)
     plain.fit(RankingDataset(X, y, qid, np.arange(0, 301, 20), feature_names=("f1", "f2", "f3", "f4")))
-    assert ltr.trees.from_booster(plain).feature_names in (None, ("Column_0", "Column_1", "Column_2", "Column_3"))
+    for trees in (ltr.trees.from_booster(plain), ltr.load_model):
+        if trees is ltr.load_model:
+            plain.save(path)
+            trees = ltr.trees.load(path)
+        with pytest.raises(ValueError, match=r"^X's columns are the model's features in another order"):
+            trees.predict(pd.DataFrame(X, columns=["f2", "f1", "f3", "f4"]))
 
 
 def test_a_frame_of_integer_columns_trains_as_lightgbm_reads_it():

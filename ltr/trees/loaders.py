@@ -190,14 +190,13 @@ def _name_columns(ensemble: TreeEnsemble, names, from_frame: bool) -> None:
     """The feature names an ltrkit model records, for the ensemble's own (LightGBM's placeholders ``Column_k``,
     XGBoost's none: Ranker.fit gives the engines arrays), so that a frame of its columns in another order is refused
     as ``ltr.load_model``'s predict refuses it; it was scored by position, off by up to 0.71 on MQ2008 (trial t55).
-    The names of the DataFrame it was fitted on (``from_frame``) whatever they look like; names from a dataset (a
-    LETOR file's header, ``ltr features``) or ``fit(feature_names=...)`` unless they are placeholders (``f1..``), which
-    name nothing (they were not applied: 431 of 600 rows of a reordered frame scored wrong; trial t59)."""
-    from ltr._dataset import placeholder_names
-
+    The names of the DataFrame it was fitted on (``from_frame``), or of its data (a LETOR file's header, ``ltr
+    features``, ``fit(feature_names=...)``: they were not applied, 431 of 600 rows of a reordered frame scored
+    wrong; trial t59), each checked as ``ltr.load_model`` checks them (``TreeEnsemble._names_from``)."""
     names = list(names) if names is not None and not isinstance(names, (str, dict)) else None  # (an ndarray too)
-    if names is not None and len(names) == ensemble.n_features and (from_frame or not placeholder_names(names)):
+    if names is not None and len(names) == ensemble.n_features:
         object.__setattr__(ensemble, "feature_names", tuple(str(s) for s in names))
+        object.__setattr__(ensemble, "_names_from", "frame" if from_frame else "data")
 
 
 def _warn_of_own_best_iteration(path: Path, text: str | None, ensemble: TreeEnsemble) -> None:

@@ -102,6 +102,10 @@ class TreeEnsemble:
     feature_names: tuple[str, ...] | None = field(default=None, repr=False)
     source: str | None = None
     _plans: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+    #: Where ``feature_names`` came from when an ltrkit model's record gave them (:mod:`ltr.trees.loaders`): the
+    #: DataFrame it was fitted on (``"frame"``) or its data's names (``"data"``: a LETOR header, ``feature_names=``);
+    #: None: the engine's model file.
+    _names_from: str | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self):
         for name, dtype in _ARRAYS.items():
@@ -328,11 +332,14 @@ class TreeEnsemble:
             kinds.append(kind)
         # as ltr.load_model's rankers check them: LightGBM's spelling of 'my feat' (my_feat) read as the same name,
         # other names refused (a frame of two columns swapped and a third renamed was scored by position; trial t58)
-        # XGBoost keeps names only where its user gave them: its f0.. are a frame's own names, not placeholders
+        # XGBoost keeps names only where its user gave them: its f0.. are a frame's own names, not placeholders; a
+        # frame's integer labels are the names its engine stored ('0', '1', ...) unless the names are the data's,
+        # where they name nothing, as scikit-learn and ltr.load_model read them (review of trial t59)
+        origin = self._names_from
         try:
             check_frame_names(df, self.feature_names, "X", lightgbm_spelling=self.engine == "lightgbm",
-                              named=self.engine == "xgboost", scope="ltr.trees", attribute="feature_names",
-                              as_text=True)
+                              named=origin == "frame" or (origin is None and self.engine == "xgboost"),
+                              scope="ltr.trees", attribute="feature_names", as_text=origin != "data")
         except ValueError as e:  # which model refused it, where a service holds several
             raise ValueError(f"{e} (the model: {self._where()})") from None
         if self.engine == "lightgbm":
