@@ -403,3 +403,16 @@ def test_a_leaking_fold_keeps_the_verdicts_of_its_files_against_the_registry(tmp
                                                       "Fold2/test.txt": "Fold2/test"})
     report = verify("mq2008", leak)
     assert "query segments present: S1, S4; missing: S2, S3, S5" in report.notes
+
+
+def test_a_query_id_of_a_dropped_group_is_not_refused_as_in_two_groups(tmp_path):
+    """With unjudged='drop', a group of unjudged rows alone is dropped before contiguity is checked; the sidecar's
+    one-group-per-query check ran before, refusing qid 7 (its dropped group and a later one) where the same rows
+    without the sidecar are read (review of trial t59)."""
+    from ltr.io import read_letor
+
+    data = tmp_path / "u.txt"
+    data.write_text("-1 qid:7 1:1\n0 qid:3 1:1\n1 qid:3 1:2\n1 qid:7 1:1\n0 qid:7 1:2\n")
+    (tmp_path / "u.txt.query").write_text("1\n2\n2\n")
+    assert read_letor(data, unjudged="drop").qid.tolist() == [3, 3, 7, 7]
+    assert read_letor(data, unjudged="drop", query_file=None).qid.tolist() == [3, 3, 7, 7]
