@@ -359,7 +359,7 @@ def doctor(*, timeout: float = 60.0, trials: bool = True) -> dict:
         layer_error = threading_layer_error(e)
         if layer_error is None:
             raise
-        layer = "no"
+        layer = None
     report: dict = {"cpu": {"usable_cores": cpu_count(), "os_cpus": os.cpu_count(), "numba": numba.__version__,
                             "numba_threads": numba.config.NUMBA_NUM_THREADS, "threading_layer": layer,
                             "threading_layer_error": layer_error}}

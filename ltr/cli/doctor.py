@@ -63,8 +63,8 @@ def run(args: argparse.Namespace) -> int:
     devices = ", ".join(f"{d['name']} ({d['memory_gib']} GiB)" for d in cu["devices"]) or cu.get("error") or "none"
     rows = [
         ["CPU", f"{cpu['usable_cores']} usable cores", f"of {cpu['os_cpus']}; Numba {cpu['numba']}, "
-                                                         f"{cpu['numba_threads']} threads, {cpu['threading_layer']} "
-                                                         "threading layer"],
+                                                         f"{cpu['numba_threads']} threads, "
+                                                         f"{cpu['threading_layer'] or 'no'} threading layer"],
         ["OpenCL", f"{len(cl['platforms'])} platform(s)", platforms],
         ["CUDA", f"{len(cu['devices'])} device(s)", devices + (f"; driver {cu['driver_version']}"
                                                               if cu.get("driver_version") else "")],
