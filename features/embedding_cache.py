@@ -408,6 +408,8 @@ class VectorCache:
             values = self._read_array(files["values"], np.float32, (n, dim), int(crc["values"]))
         except (KeyError, TypeError, ValueError, OSError) as e:
             return f"corrupt cache {self.path}: {e}"
+        if not np.isfinite(values).all():  # no vector a model gives: a cosine of NaN was read as 0 (trial t59)
+            return f"corrupt cache {self.path}: vectors hold NaN or infinite values"
         # one pass of Python ints over columns, not a list per row: 1M keys take 0.6 s rather than 4 (the first
         # served query of a large cache waits on this); a key repeated keeps its first row
         ints = [hi << 64 | lo for lo, hi in zip(keys[:, 0].tolist(), keys[:, 1].tolist())]

@@ -100,7 +100,7 @@ def test_other_options_and_other_models_use_their_own_folder(tmp_path):
 @pytest.mark.parametrize("damage", ["header-json", "header-list", "header-count", "header-crc", "header-model",
                                     "header-model-list", "no-keys",
                                     "values-garbage", "values-truncated", "keys-truncated", "values-pickled",
-                                    "values-edited", "values-dtype", "keys-repeated"])
+                                    "values-edited", "values-dtype", "keys-repeated", "values-nan"])
 def test_damaged_files_are_recomputed_with_a_warning_never_reused(tmp_path, caplog, damage):
     get(cache(tmp_path), TEXTS, Encoder())
     slot = next(tmp_path.glob("biencoder-*"))
@@ -135,6 +135,12 @@ def test_damaged_files_are_recomputed_with_a_warning_never_reused(tmp_path, capl
         np.save(values, a)
     elif damage == "values-dtype":
         np.save(values, np.load(values).astype(np.float64))
+    elif damage == "values-nan":  # the CRC made to match: a cosine of NaN was read as 0 (trial t59)
+        a = np.load(values)
+        a[1, 1] = np.nan
+        np.save(values, a)
+        h["crc32"]["values"] = zlib.crc32(a.view(np.uint8).reshape(-1)) & 0xFFFFFFFF
+        head.write_text(json.dumps(h))
     else:  # two rows with one key, the CRC made to match
         k = np.load(keys)
         k[1] = k[0]
