@@ -1,10 +1,10 @@
 """Feature extraction over query shards on a Dask cluster: :func:`features.extraction.extract` on each worker.
 
-Queries are cut into contiguous shards; each shard's candidates and judgments go with it, and each worker loads
-the saved index once (cached per worker process, keyed by the file's path, size and modification time), however
-many shards it scores. Features of a query depend only on that query and the index (scoring queries together
-equals scoring them one by one, as the scorer tests check), so the shards, concatenated in query order, are the
-dataset :func:`~features.extraction.extract` returns on the whole input; query ids are mapped to LETOR integers
+Queries are cut into contiguous shards; each shard's candidates and judgments go with it, and each worker loads the
+saved index once (cached per worker process, keyed by the file's path, size, modification time, inode and change
+time), however many shards it scores. Features of a query depend only on that query and the index (scoring queries
+together equals scoring them one by one, as the scorer tests check), so the shards, concatenated in query order, are
+the dataset :func:`~features.extraction.extract` returns on the whole input; query ids are mapped to LETOR integers
 once, over all queries (:func:`~features.extraction.qid_mapping`). Neural features are the one exception, in the
 last float32 bit: documents are encoded in batches (with the shard's other candidates) unless the embedding cache
 already holds them, as for a cache filled partly by other runs.
@@ -36,11 +36,19 @@ log = logging.getLogger(__name__)
 
 
 @functools.lru_cache(maxsize=2)
-def _index(path: str, size: int, mtime_ns: int):
-    # Once per worker process (and per version of the file): the key changes when the file does.
+def _index(path: str, size: int, mtime_ns: int, inode: int, ctime_ns: int):
+    # Once per worker process (and per version of the file): the key changes when the file does. The inode and
+    # change time too: a file replaced by one of the same size and modification time (cp -p, rsync -a) was served
+    # from the old index (trial t59), as the score files and model digests are keyed.
     from features.index import InvertedIndex
 
     return InvertedIndex.load(path)
+
+
+def _loaded_index(path: str):
+    """The index saved at ``path``, loaded once per version of the file (:func:`_index`)."""
+    st = os.stat(path)
+    return _index(path, st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns)
 
 
 class _Said(logging.Handler):
@@ -59,8 +67,7 @@ class _Said(logging.Handler):
 
 def _extract_shard(index_path: str, queries: list[tuple[str, str]], candidates: pd.DataFrame, feature_set,
                    qrels: pd.DataFrame | None, options: dict) -> tuple[RankingDataset | None, list[str]]:
-    st = os.stat(index_path)
-    index = _index(index_path, st.st_size, st.st_mtime_ns)
+    index = _loaded_index(index_path)
     said = _Said()
     root = logging.getLogger("features")
     root.addHandler(said)

@@ -416,3 +416,34 @@ def test_a_query_id_of_a_dropped_group_is_not_refused_as_in_two_groups(tmp_path)
     (tmp_path / "u.txt.query").write_text("1\n2\n2\n")
     assert read_letor(data, unjudged="drop").qid.tolist() == [3, 3, 7, 7]
     assert read_letor(data, unjudged="drop", query_file=None).qid.tolist() == [3, 3, 7, 7]
+
+
+def test_a_replaced_index_of_the_same_size_and_time_is_loaded_again_by_distributed_extraction(tmp_path, monkeypatch):
+    """The workers' index cache was keyed by path, size and modification time: a file replaced by one of the same
+    size and time (cp -p, rsync -a) kept the old index (trial t59's hybrid-neural). The inode and change time key it
+    too, as score files and model digests are keyed."""
+    import os
+    import shutil
+
+    import features.distributed as fd
+    from features.analysis import Analyzer
+    from features.collections import Collection
+    from features.index import InvertedIndex
+
+    path = tmp_path / "index.npz"
+    InvertedIndex.build(Collection(("d1", "d2"), {"body": ["wing flutter", "heat transfer"]}), Analyzer()).save(path)
+    loads = []
+    real = InvertedIndex.load
+    monkeypatch.setattr(InvertedIndex, "load", classmethod(lambda cls, p: loads.append(p) or real(p)))
+    fd._index.cache_clear()
+    fd._loaded_index(str(path))
+    fd._loaded_index(str(path))
+    assert len(loads) == 1  # once per version of the file
+    st = os.stat(path)
+    shutil.copy(path, tmp_path / "new.npz")
+    os.replace(tmp_path / "new.npz", path)
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))  # same size and modification time, as cp -p leaves it
+    assert os.stat(path).st_size == st.st_size and os.stat(path).st_mtime_ns == st.st_mtime_ns
+    fd._loaded_index(str(path))
+    assert len(loads) == 2
+    fd._index.cache_clear()
