@@ -447,3 +447,18 @@ def test_a_replaced_index_of_the_same_size_and_time_is_loaded_again_by_distribut
     fd._loaded_index(str(path))
     assert len(loads) == 2
     fd._index.cache_clear()
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# Text features (retrieval)
+# ------------------------------------------------------------------------------------------------------------------
+def test_rm3_refuses_a_doc_count_it_would_not_read():
+    """rm3 accepted doc_count with fb_source='candidates', where no first pass runs, and the LETOR header recorded
+    it: identical columns (trial t59's retrieval); term_stats and bo1 refuse what they would not read."""
+    from features.featureset import FeatureSet
+
+    with pytest.raises(ValueError, match=r"^feature 1 \(rm3\): scorer 'rm3' does not take 'doc_count' here: it "
+                                         r"counts the documents of the first pass's BM25"):
+        FeatureSet([{"scorer": "rm3", "doc_count": "collection"}])
+    FeatureSet([{"scorer": "rm3", "doc_count": "collection", "fb_source": "retrieval"}])
+    FeatureSet([{"scorer": "rm3"}])

@@ -306,6 +306,9 @@ class RM3(_PRF):
         self._check(is_number(p["orig_weight"]) and 0 <= p["orig_weight"] <= 1, "orig_weight", "in [0, 1]")
         self._check(is_number(p["mu"]) and p["mu"] > 0, "mu", "a finite number > 0")
         self._check(p["doc_count"] in DOC_COUNTS, "doc_count", f"one of {DOC_COUNTS}")
+        # accepted and ignored, the LETOR header would say the columns were made with it (trial t59)
+        self._refuse_given(p["fb_source"] != "retrieval", "doc_count",
+                           "it counts the documents of the first pass's BM25, which fb_source='retrieval' alone runs")
 
     def score(self, pairs: PairSet, field: str | None) -> NDArray[np.float64]:
         p = self.params
