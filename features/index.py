@@ -6,8 +6,11 @@ that field. The vocabulary is shared by the fields. Collection statistics (docum
 frequency ``cf``, total and average length) are derived from the arrays.
 
 When documents have several fields, an extra field (``"all"`` by default) holds their concatenation, with
-``position_gap`` empty positions between fields so that proximity never spans two fields; with one field, ``"all"``
-is an alias of it. Fields empty in every document are not indexed.
+``position_gap`` empty positions between fields, so that no window of up to ``position_gap + 1`` positions spans two
+fields (9 with the default gap of 8: the default windows of ``sdm`` and ``unordered_window``, 8, among them); a wider
+window, and the distance and span features, can reach from one field into the next, the gap counted in their
+lengths (trial t59: the docstring said proximity never spans two fields). With one field, ``"all"`` is an alias of
+it. Fields empty in every document are not indexed.
 
 Positions count every token of a field's text, from 0: a token the analyzer drops (a stopword, a filtered one)
 keeps its place, as Lucene's position increments and Indri's stopper keep it, so the terms on either side of it are

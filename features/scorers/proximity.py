@@ -2,8 +2,9 @@ r"""Term-proximity features: windows and distances (Tao & Zhai, 2007), SDM windo
 BM25TP (Büttcher, Clarke & Lushman, 2006).
 
 Positions are those of the index (from 0; a stopword or other dropped token keeps its place, as in Lucene and Indri,
-so two terms it separates are 2 apart; fields of the concatenated field are ``position_gap`` apart). Definitions
-(see :mod:`features._kernels.proximity`):
+so two terms it separates are 2 apart; fields of the concatenated field are ``position_gap`` apart, which keeps a
+window of up to ``position_gap + 1`` positions within one field, and adds the gap to a distance or span from one
+field into the next: :mod:`features.index`). Definitions (see :mod:`features._kernels.proximity`):
 
 - ``min_window``: length of the shortest window containing every matched query term (MinCover);
 - ``span``: length of the window from the first to the last occurrence of any query term (Span);
