@@ -51,6 +51,7 @@ import os
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -511,8 +512,8 @@ def report(frag: Fragment, results: dict[str, dict], neural: bool, quick: bool,
                          f"{gain:+.4f}): these features add nothing here that the training queries can learn")
             else:
                 text += (f"; `{best}` is {gain:+.4f} on the test folds (information only) but the inner folds chose it "
-                         f"in {picks.count(best)} of {OUTER} folds ({', '.join(sorted(set(picks)))} otherwise): "
-                         f"the choice among candidates is noisy with {n - n // OUTER} training queries")
+                         f"{chosen_otherwise(best, picks)}: the choice among candidates is noisy with "
+                         f"{n - n // OUTER} training queries")
             facts.append(text)
         rule = ""
         if n < SIGNIFICANT_FROM:
@@ -527,6 +528,18 @@ def report(frag: Fragment, results: dict[str, dict], neural: bool, quick: bool,
     frag.print(f"Candidates x feature columns: {sizes}. Judged queries without any candidate (0 for every system): "
                f"{missing or 'none'}. Computation per collection: {secs}"
                + (f"; read from the cache of an earlier run of this command: {', '.join(cached)}." if cached else "."))
+
+
+def chosen_otherwise(best: str, picks: Sequence[str]) -> str:
+    """How often the outer folds' inner searches chose ``best`` and what they chose otherwise, each candidate with its
+    count (the chosen one was listed among the others, and names holding ', ' were joined with ', '; trial t59).
+
+    >>> chosen_otherwise("CA, x", ["CA, x", "BM25", "CA, y", "BM25", "CA, x"])
+    'in 2 of 5 folds (otherwise `BM25` in 2, `CA, y` in 1)'
+    """
+    others = Counter(c for c in picks if c != best)
+    said = ", ".join(f"`{c}` in {k}" for c, k in sorted(others.items(), key=lambda x: (-x[1], x[0])))
+    return f"in {list(picks).count(best)} of {len(picks)} folds (otherwise {said})"
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

@@ -240,3 +240,12 @@ def test_a_combsum_candidate_is_the_sum_of_its_members_z_scores_per_query(bar, n
     outer = [memo[("combsum", "classical", i, n_inner, "map")][1] for i in range(bar.OUTER)]
     pooled = pd.DataFrame(out["per_query"]["CombSUM, classical"], index=info["judged"])
     pd.testing.assert_frame_equal(pooled.loc[pd.concat(outer).index], pd.concat(outer), check_names=False)
+
+
+def test_the_folds_choice_names_the_others_without_the_chosen_one(bar):
+    """The sentence listed the candidate chosen in 2 of 5 folds among those chosen 'otherwise', and joined names that
+    hold ', ' with ', ' (RESULTS.md, ADI; trial t59)."""
+    picks = ["CA, classical + bi-encoder", "CA, BM25 x9", "CombSUM, classical + bi-encoder", "CA, BM25 x9",
+             "CombSUM, classical + bi-encoder"]
+    assert bar.chosen_otherwise("CombSUM, classical + bi-encoder", picks) == (
+        "in 2 of 5 folds (otherwise `CA, BM25 x9` in 2, `CA, classical + bi-encoder` in 1)")
