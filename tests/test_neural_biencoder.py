@@ -667,3 +667,39 @@ def test_a_nan_document_embedding_is_an_error_naming_the_document_and_nothing_is
                                                rf"for document '{doc}' \("):
         scorer.score(make_pairs(adi, collection=coll), "all")
     assert not list(tmp_path.glob("*/header.json"))  # no NaN is ever cached
+
+
+def test_a_model_whose_own_length_exceeds_its_positions_cuts_texts_at_its_positions(st, adi, tmp_path, caplog):
+    """A RoBERTa-style model of 12 positions (11 usable after padding_idx) whose own max_seq_length is 12 failed on
+    the first longer text with torch's 'index out of range in self', naming no scorer, model or option, as
+    sentence-transformers fails (trial t59): its texts are cut at its 11 positions, said in a warning, and the
+    features equal sentence-transformers' own with max_seq_length 11."""
+    transformers = import_neural("transformers")
+    torch = import_neural("torch")
+    models = import_neural("sentence_transformers.models")
+    tc, index, qs, run = adi
+    basic = transformers.BasicTokenizer(do_lower_case=True)
+    words = sorted({w for t in [*tc.docs.fields["body"], *qs.texts] for w in basic.tokenize(t)})
+    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *words]
+    (tmp_path / "hf").mkdir()
+    (tmp_path / "hf" / "vocab.txt").write_text("\n".join(vocab) + "\n")
+    tokenizer = transformers.BertTokenizer(str(tmp_path / "hf" / "vocab.txt"), do_lower_case=True)
+    config = transformers.RobertaConfig(vocab_size=len(vocab), hidden_size=32, num_hidden_layers=1,
+                                        num_attention_heads=2, intermediate_size=64, max_position_embeddings=12,
+                                        pad_token_id=0, bos_token_id=2, eos_token_id=3, type_vocab_size=2)
+    torch.manual_seed(0)
+    transformers.RobertaModel(config).save_pretrained(str(tmp_path / "hf"))
+    tokenizer.save_pretrained(str(tmp_path / "hf"))
+    encoder = models.Transformer(str(tmp_path / "hf"))
+    assert encoder.max_seq_length == 12  # the model's own length: beyond its 11 usable positions
+    pooling = models.Pooling(encoder.get_word_embedding_dimension(), pooling_mode="mean")
+    st.SentenceTransformer(modules=[encoder, pooling], device="cpu").save(str(tmp_path / "be"))
+    with pytest.raises(IndexError):  # sentence-transformers itself, on a text longer than the positions
+        st.SentenceTransformer(str(tmp_path / "be"), device="cpu").encode([tc.docs.fields["body"][0]])
+    entry = {"scorer": "biencoder", "model": str(tmp_path / "be"), "fields": ["all"], "name": "be", "cache": False}
+    with caplog.at_level(logging.WARNING):
+        got = extract(index, qs, run, [entry], collection=tc.docs)
+    assert (f"scorer 'biencoder': the model at {tmp_path / 'be'} reads up to 12 word pieces (its own max length) but "
+            "has 11 positions (its config's max_position_embeddings): texts are cut at 11") in caplog.text
+    want = extract(index, qs, run, [{**entry, "max_length": 11}], collection=tc.docs)
+    assert np.array_equal(got.X, want.X)

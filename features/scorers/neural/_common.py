@@ -278,15 +278,36 @@ def load_model(folder: Path, kind: str, *, device: str, max_length: int | None) 
         if labels is not None and int(labels) != 1:  # checked here, not on predict's output after every pair
             raise NeuralModelError(f"crossencoder model {folder} has {int(labels)} output labels (num_labels in its "
                                    "config.json); a relevance cross-encoder has one")
+    limit = position_limit(model)
     if max_length is not None:
-        limit = position_limit(model)
         if limit is not None and max_length > limit:  # torch would fail on the first long text, naming neither
+            own = _own_length(model)
+            leave = " or leave it out (the model's own length)" if own is None or own <= limit else ""
             raise ValueError(f"scorer {kind!r}: max_length {max_length} exceeds the {limit} positions of the model "
-                             f"at {folder} (its config's max_position_embeddings); give max_length <= {limit} or "
-                             "leave it out (the model's own length)")
+                             f"at {folder} (its config's max_position_embeddings); give max_length <= {limit}{leave}")
         if kind == "biencoder":
             model.max_seq_length = int(max_length)
+    elif limit is not None and (own := _own_length(model)) is not None and own > limit:
+        # the model's own length beyond its positions failed on the first longer text, 'index out of range in self',
+        # naming neither (trial t59), as sentence-transformers fails: its texts are cut at its positions instead
+        log.warning("scorer %r: the model at %s reads up to %d word pieces (its own max length) but has %d positions "
+                    "(its config's max_position_embeddings): texts are cut at %d (give max_length to choose)", kind,
+                    folder, own, limit, limit)
+        model.max_seq_length = int(limit)
     return model
+
+
+def _own_length(model: Any) -> int | None:
+    """The word pieces a loaded model reads by default (a SentenceTransformer's ``max_seq_length``, a CrossEncoder's
+    ``max_length``); None when it does not say."""
+    for name in ("max_seq_length", "max_length"):
+        try:
+            value = getattr(model, name, None)
+        except (AttributeError, TypeError, ValueError):
+            value = None
+        if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+            return value
+    return None
 
 
 def check_device(device: str, scorer: str) -> None:
