@@ -160,7 +160,7 @@ def test_a_nan_teacher_names_the_query_and_the_document(data, tmp_path):
     bad = t.copy()
     bad[17] = np.nan
     q, doc = d.qid[17], d.doc_ids[17]
-    with pytest.raises(ValueError, match=rf"query {q}, document {doc} \(row 17\) nan"):
+    with pytest.raises(ValueError, match=rf"query {q}, document {doc} \(row 17, counting from 0\) nan"):
         distiller(bad).fit(d)
     X = d.X.copy()
     X[17, 6] = np.nan

@@ -107,7 +107,7 @@ def _filled_teacher_data():
 def test_a_teacher_column_with_filled_rows_is_refused():
     d, X, names = _filled_teacher_data()
     with pytest.raises(ValueError, match=r"the teacher column 'xenc' has no teacher score on 1 of 96 training rows "
-                                         r"\(its indicator 'xenc_missing' is set there.*row 5\)"):
+                                         r"\(its indicator 'xenc_missing' is set there.*row 5, counting from 0\)"):
         teacher_scores("xenc", X, d.group_ptr, column=2, qid=d.qid, feature_names=names)
     X[5, 3] = 0.0  # every row scored: the indicator is constant, the column is the teacher's
     assert teacher_scores("xenc", X, d.group_ptr, column=2, qid=d.qid, feature_names=names).tolist() == \
