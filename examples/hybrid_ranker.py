@@ -133,6 +133,8 @@ def main(argv: list[str] | None = None) -> int:
             ap.error(f"{flag} must be at least {least}, got {value}")
     if args.max_length is not None and args.max_length < 1:
         ap.error(f"--max-length must be at least 1, got {args.max_length}")
+    if not 0 <= args.seed < 2**32:  # the folds' and the trees' seed (refused after the embeddings; trial t59)
+        ap.error(f"--seed must be an integer between 0 and 2**32 - 1, got {args.seed}")
     try:  # the student's options, before minutes of features and embeddings
         distill.check_options(temperature=args.temperature, alpha=args.alpha)
     except ValueError as e:

@@ -29,6 +29,7 @@ def load(name: str):
     ("hybrid_ranker", ["--alpha", "2"], "--alpha must be a number in [0, 1], got 2.0"),
     ("hybrid_ranker", ["--temperature", "0"], "--temperature must be a number > 0, got 0.0"),
     ("hybrid_ranker", ["--max-length", "0"], "--max-length must be at least 1, got 0"),
+    ("hybrid_ranker", ["--seed", "-1"], "--seed must be an integer between 0 and 2**32 - 1, got -1"),  # (t59)
 ])
 def test_a_bad_argument_is_one_line_naming_it(name, argv, said, capsys):
     with pytest.raises(SystemExit) as stopped:
