@@ -1127,7 +1127,8 @@ class Ranker(BaseEstimator):
 
     @property
     def feature_importances_(self) -> NDArray[np.float64]:
-        """Total gain of the splits on each feature (normalised to sum to 1)."""
+        """Total gain of the splits on each feature (normalised to sum to 1); for ``engine="linear"``, each feature's
+        share of the score's spread, ``|w_j| * scale_j``, normalised so (:mod:`ltr.rankers.linear`)."""
         self._check_fitted()
         imp = get_backend(self.engine).importances(self.booster_, "gain", self.n_features_in_, self.best_iteration_)
         total = imp.sum()
