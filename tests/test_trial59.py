@@ -237,6 +237,11 @@ def test_a_threading_layer_numba_cannot_start_is_named_and_doctor_reports_it(tmp
     train = subprocess.run([sys.executable, "-m", "ltr", "train", str(data), "--rounds", "1", "--kernel", "numba",
                             "--objective", "ranknet", "--quiet"], env=env, capture_output=True, text=True, timeout=300)
     assert (train.returncode, train.stderr) == (2, f"ltr train: error: {said}\n")
+    empty = subprocess.run([sys.executable, "-m", "ltr", "train", str(data), "--rounds", "1", "--kernel", "numba",
+                            "--objective", "ranknet", "--min-child-samples", "1", "--quiet"],
+                           env={**env, "NUMBA_THREADING_LAYER": " "},
+                           capture_output=True, text=True, timeout=300)
+    assert (empty.returncode, empty.stderr) == (0, "")  # set to nothing: unset, as NUMBA_NUM_THREADS
 
 
 def test_distributed_extraction_without_dask_says_what_to_install(monkeypatch):

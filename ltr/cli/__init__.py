@@ -72,9 +72,13 @@ def _command_named(argv: Sequence[str]) -> str:
 
 def _thread_variables() -> str | None:
     """A message when ``NUMBA_NUM_THREADS`` is set to what Numba cannot take (it fails on import at 0, with a
-    traceback, and warns over several lines on a word), else None; set to nothing, it is taken as unset."""
+    traceback, and warns over several lines on a word), else None; set to nothing, it is taken as unset, and so is
+    ``NUMBA_THREADING_LAYER`` (a layer Numba cannot start is said where a kernel first runs:
+    :func:`ltr.threads.threading_layer_error`)."""
     import os
 
+    if os.environ.get("NUMBA_THREADING_LAYER", "x").strip() == "":  # set to nothing: unset too (Numba knew no '')
+        del os.environ["NUMBA_THREADING_LAYER"]
     value = os.environ.get("NUMBA_NUM_THREADS")
     if value is not None and value.strip() == "":  # `NUMBA_NUM_THREADS= ltr ...`: unset, which Numba warns about
         del os.environ["NUMBA_NUM_THREADS"]
