@@ -73,6 +73,15 @@ def check_frame_names(X, names, what: str, lightgbm_spelling: bool = False, name
     names = [str(s) for s in names]
     if given == names:
         return
+    if textual and sorted(given) != sorted(names):  # integer labels, not the model's own '0', '1', ...: no names, as
+        # scikit-learn and ltr.load_model read them, scored by position (ltr.trees refused pd.DataFrame(X) for a
+        # model fitted on a frame of names; review of trial t59)
+        if named:
+            import warnings
+
+            warnings.warn(f"{what} does not have valid feature names, but the model was fitted with feature names: "
+                          "scored by column position", UserWarning, stacklevel=stacklevel_outside(scope))
+        return
     spelt = [c.replace(" ", "_") for c in given] if lightgbm_spelling else given  # LightGBM saved 'my feat' my_feat
     if sorted(given) == sorted(names) or (spelt != names and sorted(spelt) == sorted(names)):
         j = next(i for i, (a, b) in enumerate(zip(spelt, names)) if a != b)

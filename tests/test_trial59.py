@@ -467,3 +467,29 @@ def test_rm3_refuses_a_doc_count_it_would_not_read():
         FeatureSet([{"scorer": "rm3", "doc_count": "collection"}])
     FeatureSet([{"scorer": "rm3", "doc_count": "collection", "fb_source": "retrieval"}])
     FeatureSet([{"scorer": "rm3"}])
+
+
+@pytest.mark.parametrize("engine", ["lightgbm", "xgboost"])
+def test_the_trees_of_a_frame_fitted_model_score_a_frame_of_integer_labels_by_position(tmp_path, engine):
+    """pd.DataFrame(X) (integer labels, no names to scikit-learn) given to a model fitted on a frame of names: the
+    Ranker and ltr.load_model score it by position with scikit-learn's warning, ltr.trees refused it (review 2 of
+    trial t59)."""
+    import numpy as np
+    import pandas as pd
+
+    import ltr
+    import ltr.trees
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 4)).astype(np.float32)
+    y = ((X[:, 0] > 0).astype(int) + (X[:, 1] > 1)).astype(float)
+    qid = np.repeat(np.arange(15), 20)
+    path = tmp_path / ("m.txt" if engine == "lightgbm" else "m.json")
+    model = ltr.Ranker(engine=engine, n_estimators=10, preset=None, min_child_samples=5, n_jobs=1)
+    model.fit(pd.DataFrame(X, columns=["bm25", "tfidf", "lm", "pagerank"]), y, qid=qid)
+    model.save(path)
+    for trees in (ltr.trees.load(path), ltr.trees.from_booster(model)):
+        with pytest.warns(UserWarning, match=r"X does not have valid feature names, but the model was fitted with "
+                                             r"feature names: scored by column position"):
+            got = trees.predict(pd.DataFrame(X))
+        np.testing.assert_allclose(got, model.predict(X), rtol=0, atol=1e-6)
