@@ -341,6 +341,10 @@ def test_write_letor_refuses_query_ids_it_cannot_write_by_their_row(tmp_path):
                      (np.array([1.0, 1.0, 2.5, 2.5]), "2.5 at row 2")):
         with pytest.raises(ValueError, match=rf"^qid {bad} \(counting from 0\) is not an integer, which LETOR's "):
             write_letor(tmp_path / "x.txt", RankingDataset(X, y, qid, ptr))
+    for qid, bad in ((np.array([1, 1, 2**63 + 5, 2**63 + 5], dtype=np.uint64), "9223372036854775813 at row 2"),
+                     (np.array([1.0, 1.0, 1e19, 1e19]), "1e\\+19 at row 2")):  # a uint64 wrapped to a negative id
+        with pytest.raises(ValueError, match=rf"^qid {bad} \(counting from 0\) is beyond the 64-bit signed "):
+            write_letor(tmp_path / "x.txt", RankingDataset(X, y, qid, ptr))
     assert not (tmp_path / "x.txt").exists()
     for qid in (np.array([1.0, 1.0, 2.0, 2.0]), np.array([np.int64(1), 1, 2, np.int32(2)], dtype=object)):
         write_letor(tmp_path / "x.txt", RankingDataset(X, y, qid, ptr))
@@ -419,16 +423,20 @@ def test_a_leaking_fold_keeps_the_verdicts_of_its_files_against_the_registry(tmp
            "them): S5; missing: S1, S2, S3" in report.notes
 
 
-def test_a_query_id_of_a_dropped_group_is_not_refused_as_in_two_groups(tmp_path):
+def test_a_query_id_of_a_dropped_group_is_not_refused_as_in_two_groups(tmp_path, caplog):
     """With unjudged='drop', a group of unjudged rows alone is dropped before contiguity is checked; the sidecar's
     one-group-per-query check ran before, refusing qid 7 (its dropped group and a later one) where the same rows
     without the sidecar are read (review of trial t59)."""
+    import logging
+
     from ltr.io import read_letor
 
     data = tmp_path / "u.txt"
     data.write_text("-1 qid:7 1:1\n0 qid:3 1:1\n1 qid:3 1:2\n1 qid:7 1:1\n0 qid:7 1:2\n")
     (tmp_path / "u.txt.query").write_text("1\n2\n2\n")
-    assert read_letor(data, unjudged="drop").qid.tolist() == [3, 3, 7, 7]
+    with caplog.at_level(logging.WARNING, logger="ltr"):
+        assert read_letor(data, unjudged="drop").qid.tolist() == [3, 3, 7, 7]
+    assert caplog.messages == [f"{data}: 1 of 5 rows dropped: label -1 (unjudged documents)"]  # query 7 stays
     assert read_letor(data, unjudged="drop", query_file=None).qid.tolist() == [3, 3, 7, 7]
 
 

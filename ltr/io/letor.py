@@ -441,8 +441,9 @@ def _finish(buf, spath, where, X, y, qid, comments, doc_ids, names, n_noqid, fir
     if keep is not None:
         rows = np.flatnonzero(keep)
         where.kept = rows
-        key_all = group_of_row if group_of_row is not None else qid
-        gone = int(np.unique(key_all).size - np.unique(key_all[rows]).size)
+        # queries by their ids: a sidecar group of unjudged rows alone goes, its query stays in another (review 2 of
+        # t59: 'went with them' was said of a query still there)
+        gone = int(np.unique(qid).size - np.unique(qid[rows]).size)
         X, y, qid = X[rows], y[rows], qid[rows]
         weight = weight[rows] if weight is not None else None
         group_of_row = group_of_row[rows] if group_of_row is not None else None
@@ -1532,14 +1533,19 @@ def _integer_qids(qid) -> np.ndarray:
     """The query ids as LETOR's ``qid:<int>`` writes them: integers, or whole floats; a string id ('q1': int()'s
     words, naming no argument or row; trial t59) or a fraction (1.5 was written as 1) is refused by its row."""
     raw = np.asarray(qid)
-    if raw.dtype.kind in "iu":
+    if raw.dtype.kind == "i":
+        return np.ascontiguousarray(raw, dtype=np.int64)
+    if raw.dtype.kind == "u" and (raw.size == 0 or int(raw.max()) < 2**63):
         return np.ascontiguousarray(raw, dtype=np.int64)
     for i, q in enumerate(raw.tolist()):
         q = q.item() if isinstance(q, np.generic) else q  # (an object array's NumPy integers)
-        if isinstance(q, bool) or not isinstance(q, (int, float)) or (isinstance(q, float) and not q.is_integer()) \
-                or not -2**63 <= q < 2**63:
+        if isinstance(q, bool) or not isinstance(q, (int, float)) or (isinstance(q, float) and not q.is_integer()):
             raise ValueError(f"qid {q!r} at row {i} (counting from 0) is not an integer, which LETOR's qid:<int> "
                              "needs: number the queries (and keep their ids apart, as ltr features' .qids.tsv does)")
+        if not -2**63 <= q < 2**63:  # (a uint64 of 2**63 + 5 was written as -9223372036854775803; review of t59)
+            raise ValueError(f"qid {q!r} at row {i} (counting from 0) is beyond the 64-bit signed integers that "
+                             "LETOR readers take: number the queries (and keep their ids apart, as ltr features' "
+                             ".qids.tsv does)")
     return np.ascontiguousarray(raw.astype(np.int64), dtype=np.int64)
 
 
