@@ -362,8 +362,8 @@ def _misplaced_segments(entry: Entry, pairs: list[tuple[ExpectedFile, FileCheck]
     """Files that hold the queries of a segment other than their place's, and a problem line for each such pair.
 
     The segments of ``[layout.fold_segments]`` split the queries, so two files documented as holding no segment in
-    common share no query id. Where two such files of different folds do (S1's file copied into S3's place: its
-    segment was counted present, trial t59), one of them is not what its place documents: a file whose sha256 or
+    common share no query id. Where two such files do (S1's file copied into S3's place: its segment was counted
+    present, trial t59), one of them is not what its place documents: a file whose sha256 or
     documented row count matched keeps its segments and the other, where most of its queries are that file's, is
     ``"foreign"`` (it differs, and its segments are not counted present); a file of mostly other queries (a few
     leaked ones), or a pair where neither matched, is ``"doubtful"`` (perhaps present) and a problem line
