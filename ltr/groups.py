@@ -13,6 +13,7 @@ from numpy.typing import ArrayLike, NDArray
 from ltr.exceptions import GroupError
 
 __all__ = [
+    "as_int64",
     "check_group_ptr",
     "check_qid_in_groups",
     "group_ptr_from_qid",
@@ -32,7 +33,7 @@ def group_ptr_from_sizes(sizes: ArrayLike) -> NDArray[np.int64]:
     >>> group_ptr_from_sizes([2, 3, 1]).tolist()
     [0, 2, 5, 6]
     """
-    sizes = _as_int64("group sizes", sizes)
+    sizes = as_int64("group sizes", sizes)
     if np.any(sizes <= 0):
         bad = int(np.flatnonzero(sizes <= 0)[0])
         raise GroupError(f"group sizes must be positive; group {bad} has size {int(sizes[bad])}")
@@ -44,9 +45,10 @@ def group_ptr_from_sizes(sizes: ArrayLike) -> NDArray[np.int64]:
     return ptr
 
 
-def _as_int64(name: str, values: ArrayLike) -> NDArray[np.int64]:
-    """One-dimensional int64 counts or offsets: floats must hold whole numbers that fit in int64 (a cast would
-    truncate 1.5 or wrap 1e19 to a negative number), and booleans are refused (True is not a size)."""
+def as_int64(name: str, values: ArrayLike) -> NDArray[np.int64]:
+    """One-dimensional int64 values (counts, offsets, LETOR query ids): floats must hold whole numbers that fit in
+    int64 (a cast would truncate 1.5 or wrap 1e19 to a negative number), unsigned integers too, and booleans are
+    refused (True is not a size); an error names ``name`` and the first bad entry."""
     arr = np.asarray(values)
     if arr.ndim != 1:
         raise GroupError(f"{name} must be one-dimensional, got shape {arr.shape}")
@@ -180,7 +182,7 @@ def qid_from_group_ptr(group_ptr: NDArray[np.int64]) -> NDArray[np.int64]:
 
 def check_group_ptr(group_ptr: ArrayLike, n_rows: int | None = None) -> NDArray[np.int64]:
     """Validate offsets and return them as a contiguous int64 array."""
-    ptr = np.ascontiguousarray(_as_int64("group_ptr", group_ptr))
+    ptr = np.ascontiguousarray(as_int64("group_ptr", group_ptr))
     if ptr.ndim != 1 or ptr.size < 1:
         raise GroupError(f"group_ptr must be one-dimensional with at least one entry, got shape {ptr.shape}")
     if ptr[0] != 0:

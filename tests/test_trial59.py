@@ -337,13 +337,14 @@ def test_write_letor_refuses_query_ids_it_cannot_write_by_their_row(tmp_path):
     from ltr.io import read_letor, write_letor
 
     X, y, ptr = np.ones((4, 2), np.float32), np.array([0, 1, 0, 1.0]), np.array([0, 2, 4])
-    for qid, bad in ((np.array(["q1", "q1", "q2", "q2"], dtype=object), "'q1' at row 0"),
-                     (np.array([1.0, 1.0, 2.5, 2.5]), "2.5 at row 2")):
-        with pytest.raises(ValueError, match=rf"^qid {bad} \(counting from 0\) is not an integer, which LETOR's "):
-            write_letor(tmp_path / "x.txt", RankingDataset(X, y, qid, ptr))
-    for qid, bad in ((np.array([1, 1, 2**63 + 5, 2**63 + 5], dtype=np.uint64), "9223372036854775813 at row 2"),
-                     (np.array([1.0, 1.0, 1e19, 1e19]), "1e\\+19 at row 2")):  # a uint64 wrapped to a negative id
-        with pytest.raises(ValueError, match=rf"^qid {bad} \(counting from 0\) is beyond the 64-bit signed "):
+    hint = r" \(entries counted from 0\); LETOR's qid:<int> takes 64-bit integers: number the queries"
+    for qid, bad in ((np.array(["q1", "q1", "q2", "q2"], dtype=object), r"must be integers, got \['q1', 'q1', "),
+                     (np.array([1.0, 1.0, 2.5, 2.5]), "must be integers; entry 2 is 2.5"),
+                     # a uint64 wrapped to a negative id (review of t59)
+                     (np.array([1, 1, 2**63 + 5, 2**63 + 5], dtype=np.uint64),
+                      r"entry 2 is 9223372036854775813, too large \(the most is 9223372036854775807\)"),
+                     (np.array([1.0, 1.0, 1e19, 1e19]), r"entry 2 is 1e\+19, too large")):
+        with pytest.raises(ValueError, match=rf"^qid {bad}.*{hint}"):
             write_letor(tmp_path / "x.txt", RankingDataset(X, y, qid, ptr))
     assert not (tmp_path / "x.txt").exists()
     for qid in (np.array([1.0, 1.0, 2.0, 2.0]), np.array([np.int64(1), 1, 2, np.int32(2)], dtype=object)):

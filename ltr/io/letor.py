@@ -1530,23 +1530,16 @@ def write_letor(
 
 
 def _integer_qids(qid) -> np.ndarray:
-    """The query ids as LETOR's ``qid:<int>`` writes them: integers, or whole floats; a string id ('q1': int()'s
-    words, naming no argument or row; trial t59) or a fraction (1.5 was written as 1) is refused by its row."""
-    raw = np.asarray(qid)
-    if raw.dtype.kind == "i":
-        return np.ascontiguousarray(raw, dtype=np.int64)
-    if raw.dtype.kind == "u" and (raw.size == 0 or int(raw.max()) < 2**63):
-        return np.ascontiguousarray(raw, dtype=np.int64)
-    for i, q in enumerate(raw.tolist()):
-        q = q.item() if isinstance(q, np.generic) else q  # (an object array's NumPy integers)
-        if isinstance(q, bool) or not isinstance(q, (int, float)) or (isinstance(q, float) and not q.is_integer()):
-            raise ValueError(f"qid {q!r} at row {i} (counting from 0) is not an integer, which LETOR's qid:<int> "
-                             "needs: number the queries (and keep their ids apart, as ltr features' .qids.tsv does)")
-        if not -2**63 <= q < 2**63:  # (a uint64 of 2**63 + 5 was written as -9223372036854775803; review of t59)
-            raise ValueError(f"qid {q!r} at row {i} (counting from 0) is beyond the 64-bit signed integers that "
-                             "LETOR readers take: number the queries (and keep their ids apart, as ltr features' "
-                             ".qids.tsv does)")
-    return np.ascontiguousarray(raw.astype(np.int64), dtype=np.int64)
+    """The query ids as LETOR's ``qid:<int>`` writes them (:func:`ltr.groups.as_int64`): a string id ('q1': int()'s
+    words, naming no argument or row; trial t59), a fraction (1.5 was written as 1) or an id past int64 (a uint64 of
+    2**63 + 5 was written as a negative one; review of t59) is refused by its place."""
+    from ltr.groups import as_int64
+
+    try:
+        return np.ascontiguousarray(as_int64("qid", qid))
+    except ValueError as e:
+        raise ValueError(f"{e} (entries counted from 0); LETOR's qid:<int> takes 64-bit integers: number the queries "
+                         "(and keep their ids apart, as ltr features' .qids.tsv does)") from None
 
 
 def _warn_stale_sidecars(path: Path, data: RankingDataset, qid: bool, weight_file, written: set) -> None:
