@@ -1107,13 +1107,9 @@ def _refuse_labels_above_gain_table(model, native, data: DaskRankingData) -> Non
     top = len(table) - 1
     for name, s in zip(data.names, data.summaries):
         if s is not None and s.get("label_max") is not None and s["label_max"] > top:
-            from ltr.exceptions import LabelRangeError
+            from ltr.objectives import xgboost_gain_table_error
 
-            raise LabelRangeError(
-                f"{name}: XGBoost's rank:ndcg takes labels 0..{top} under the label_gain given ({top + 1} gains), "
-                f"got label {s['label_max']:g}",
-                python_fix="pass one gain per label in objective_params' label_gain, with eval_params' gain",
-                cli_fix="pass one gain per label in --objective-param label_gain=G0,G1,..., with --gain")
+            raise xgboost_gain_table_error(f"{name}: ", top, f"{s['label_max']:g}")
 
 
 def _fit_xgboost(model, native, data: DaskRankingData, client, eval_set, metrics):

@@ -50,6 +50,7 @@ __all__ = [
     "kernel_options",
     "native_params",
     "refuse_unknown_kernel_options",
+    "xgboost_gain_table_error",
     "xgboost_objective",
 ]
 
@@ -367,6 +368,21 @@ def kernel_options(objective: str) -> set[str]:
     """
     kernel_name, _ = KERNEL_ALIASES.get(objective, (objective, {}))
     return set(inspect.signature(get_kernel(kernel_name).prepare).parameters) - {"labels", "group_ptr", "weight"}
+
+
+def xgboost_gain_table_error(at: str, top: int, label: str, count: int | None = None):
+    """The refusal of a label above the ``label_gain`` table given to XGBoost's rank:ndcg, which reads a table by its
+    form alone (2^l - 1 or l) and trains a label above it with the form's gain (trial t59): ``at`` names the place
+    (``FILE:LINE: ``, a shard's ``NAME: ``), ``top`` the table's highest label, ``count`` the labels above it where
+    known. One text for one process and Dask."""
+    from ltr.exceptions import LabelRangeError
+
+    counted = f" ({count} such label(s) in all)" if count is not None else ""
+    return LabelRangeError(
+        f"{at}XGBoost's rank:ndcg takes labels 0..{top} under the label_gain given ({top + 1} gains), got label "
+        f"{label}{counted}",
+        python_fix="pass one gain per label in objective_params' label_gain, with eval_params' gain",
+        cli_fix="pass one gain per label in --objective-param label_gain=G0,G1,..., with --gain")
 
 
 def native_params(engine: str, objective: str, **params: Any) -> dict[str, Any]:

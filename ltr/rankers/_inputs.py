@@ -383,41 +383,39 @@ def _reads_infinite(text: str) -> bool:
     return math.isinf(_float32_of(text))
 
 
+def _refuse_first_label(y, where, bad, said: str, python_fix: str, cli_fix: str) -> None:
+    """Refuse the first of the labels ``bad`` (a mask over ``y``) by its file, line and token, or its row counted
+    from 0: ``{at}{said}, got label {token} ({n} such label(s) in all)``."""
+    from ltr.rankers._backends import label_at
+
+    rows = np.flatnonzero(bad)
+    if not rows.size:
+        return
+    at, token = label_at(y, int(rows[0]), where)
+    token += "" if at else " (counting from 0)"
+    raise LabelRangeError(f"{at}{said}, got label {token} ({rows.size} such label(s) in all)", python_fix=python_fix,
+                          cli_fix=cli_fix)
+
+
 def _refuse_graded_for_logistic(y, where) -> None:
     """The pointwise kernel's logistic loss takes labels 0/1: a graded label is named by its file, line and token
     (the kernel's own check named a 0-based row in Python's words after the data was prepared; trial t55), with
     ``objective="logistic"``, which binarises graded labels as label >= 1, as the way."""
-    from ltr.exceptions import LabelRangeError
-    from ltr.rankers._backends import label_at
-
-    bad = np.flatnonzero(~np.isin(np.asarray(y, dtype=np.float64), (0.0, 1.0)))
-    if not bad.size:
-        return
-    at, token = label_at(y, int(bad[0]), where)
-    token += "" if at else " (counting from 0)"
-    raise LabelRangeError(f"{at}the pointwise kernel's logistic loss needs labels 0/1, got label {token} ({bad.size} "
-                          "such label(s) in all)",
-                          python_fix="use objective='logistic', which binarises graded labels (label >= 1 is "
-                                     "relevant), or binarise them yourself",
-                          cli_fix="use --objective logistic, which binarises graded labels (label >= 1 is relevant)")
+    _refuse_first_label(y, where, ~np.isin(np.asarray(y, dtype=np.float64), (0.0, 1.0)),
+                        "the pointwise kernel's logistic loss needs labels 0/1",
+                        python_fix="use objective='logistic', which binarises graded labels (label >= 1 is "
+                                   "relevant), or binarise them yourself",
+                        cli_fix="use --objective logistic, which binarises graded labels (label >= 1 is relevant)")
 
 
 def _refuse_gain_overflow(y, where) -> None:
     """ListNet's gain target computes 2**label, which overflows above 1000: such a label is named by its file, line
     and token (the kernel's own check named no file, line or option; trial t59), with the softmax target, which
     takes any label, as the way."""
-    from ltr.exceptions import LabelRangeError
-    from ltr.rankers._backends import label_at
-
-    bad = np.flatnonzero(np.asarray(y, dtype=np.float64) > 1000)
-    if not bad.size:
-        return
-    at, token = label_at(y, int(bad[0]), where)
-    token += "" if at else " (counting from 0)"
-    raise LabelRangeError(f"{at}ListNet's gain target computes 2**label, which overflows above label 1000, got label "
-                          f"{token} ({bad.size} such label(s) in all)",
-                          python_fix="use objective_params={'target': 'softmax'} (the default), which takes any label",
-                          cli_fix="leave out --objective-param target=gain: the default softmax target takes any label")
+    _refuse_first_label(y, where, np.asarray(y, dtype=np.float64) > 1000,
+                        "ListNet's gain target computes 2**label, which overflows above label 1000",
+                        python_fix="use objective_params={'target': 'softmax'} (the default), which takes any label",
+                        cli_fix="leave out --objective-param target=gain: the default softmax target takes any label")
 
 
 def refuse_fractional_labels(model: Ranker, data, y, ptr, native_objective) -> None:
@@ -522,12 +520,9 @@ def refuse_fractional_labels(model: Ranker, data, y, ptr, native_objective) -> N
     top = top_of(table, 0) if table is not None else None
     found = first_above(top) if model.engine == "xgboost" and objective == "rank:ndcg" and top is not None else None
     if found:
-        at, token, n = found
-        raise LabelRangeError(
-            f"{at}XGBoost's rank:ndcg takes labels 0..{top} under the label_gain given ({top + 1} gains), got label "
-            f"{token} ({n} such label(s) in all)",
-            python_fix="pass one gain per label in objective_params' label_gain, with eval_params' gain",
-            cli_fix="pass one gain per label in --objective-param label_gain=G0,G1,..., with --gain")
+        from ltr.objectives import xgboost_gain_table_error
+
+        raise xgboost_gain_table_error(found[0], top, found[1], found[2])
     # LightGBM's own refusal named neither the file nor the label's line ("Label 37 is not less than the number of
     # label mappings (31)"). Its table: the default (labels 0..30), or one given as an engine parameter or through
     # the objective's options (native_params turns objective_params' label_gain into LightGBM's)
