@@ -77,7 +77,22 @@ def candidates_frame(candidates: pd.DataFrame | Mapping[str, Sequence[str]]) -> 
         df = standard_columns(candidates, ["qid", "docno"], ["rank", "score"], what="candidates")
         if "score" not in df:
             df["score"] = 0.0
-        df["score"] = df["score"].astype(np.float64)
+        try:
+            df["score"] = df["score"].astype(np.float64)
+        except (TypeError, ValueError) as e:
+            raise ValueError(f"candidates: the score column must hold numbers ({e})") from None
+        bad = np.flatnonzero(~np.isfinite(df["score"].to_numpy()))
+        if bad.size:  # ranked last by a sort, so deciding feedback documents, where a run file's NaN is refused
+            i = int(bad[0])
+            raise ValueError(f"candidates: query {df['qid'][i]}, document {df['docno'][i]}: score "
+                             f"{float(df['score'][i])!r} is not a finite number ({bad.size} such score(s)); a run's "
+                             "scores must be finite, as a run file's are")
+    elif not isinstance(candidates, Mapping):
+        hint = ("; for (qid, docno) pairs, pass pd.DataFrame(pairs, columns=['qid', 'docno'])"
+                if isinstance(candidates, (list, tuple)) and candidates and isinstance(candidates[0], (list, tuple))
+                else "")
+        raise TypeError(f"candidates must be a DataFrame (qid, docno and optionally score, rank: a run) or a "
+                        f"mapping {{qid: [docno, ...]}}, got {type(candidates).__name__}{hint}")
     else:
         for q, docs in candidates.items():
             if isinstance(docs, (str, bytes)):

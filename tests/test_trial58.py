@@ -18,12 +18,13 @@ def test_a_missing_id_in_the_qrels_or_the_run_is_refused_naming_its_row():
     a NaN qid the query 'nan', silently; run_from_scores and the readers refuse missing ids."""
     qrels = pd.DataFrame({"qid": ["1", "1", "1"], "docno": ["a", "b", None], "rel": [1, 0, 1]})
     run = pd.DataFrame({"qid": ["1", "1"], "docno": ["a", "b"], "score": [2.0, 1.0]})
-    with pytest.raises(ValueError, match=r"^qrels holds a missing docno \(None or NaN\) at row 2 \(counting from 0\)"):
+    with pytest.raises(ValueError, match=r"^the docno column of qrels holds a missing id \(None or NaN\) at row 2 "
+                                         r"\(counting from 0\)"):
         metrics.evaluate_run_per_query(qrels, run, ["map"])
     run_nan = pd.DataFrame({"qid": ["1", "1", np.nan], "docno": ["a", "b", "c"], "score": [2.0, 1.0, 3.0]})
-    with pytest.raises(ValueError, match=r"^run holds a missing qid \(None or NaN\) at row 2"):
+    with pytest.raises(ValueError, match=r"^the qid column of run holds a missing id \(None or NaN\) at row 2"):
         metrics.evaluate_run(qrels.iloc[:2], run_nan, ["map"])
-    with pytest.raises(ValueError, match=r"^run holds a missing docno"):
+    with pytest.raises(ValueError, match=r"^the docno column of run holds a missing id"):
         metrics.evaluate_run({"1": {"a": 1}}, {"1": {float("nan"): 1.0}}, ["map"])
     assert metrics.evaluate_run(qrels.iloc[:2], run, ["map", "recall@10"]) == {"map": 1.0, "recall@10": 1.0}
 
@@ -40,7 +41,8 @@ def test_whole_float_ids_are_read_as_integers_and_other_floats_refused():
     per = metrics.evaluate_run_per_query(mixed, pd.DataFrame({"qid": ["q1", "7", "8"], "docno": ["a", "c", "d"],
                                                               "score": [1.0, 1.0, 1.0]}), ["map"])
     assert per.index.tolist() == ["7", "8", "q1"]  # query 8.0 was dropped silently
-    with pytest.raises(ValueError, match=r"^run's qid holds the float 2.5 at row 1 \(counting from 0\): ids are "
+    with pytest.raises(ValueError, match=r"^the qid column of run holds the float 2.5 at row 1 \(counting from 0\): "
+                                         r"ids are "
                                          r"compared as text"):
         metrics.evaluate_run(floats, pd.DataFrame({"qid": ["1", 2.5], "docno": ["a", "c"], "score": [1.0, 1.0]}),
                              ["map"])

@@ -18,6 +18,7 @@ import pandas as pd
 
 from features.errors import CollectionFormatError
 from ltr.io.files import read_text as ltr_read_text
+from ltr.metrics.trec import checked_ids
 
 __all__ = ["Collection", "Queries", "TestCollection", "check_id", "dedupe", "iter_lines", "normalise_numeric_id",
            "read_text", "standard_columns"]
@@ -31,8 +32,9 @@ COLUMN_ALIASES = {"qid": ("qid", "query_id"), "docno": ("docno", "doc_id", "doci
 def standard_columns(frame, required: Sequence[str], optional: Sequence[str] = (), *, what: str):
     """``frame`` with its columns under the names used here (``qid``, ``docno``, ``rel``, ``text``, ...), taken
     from the names PyTerrier (``label``, ``query``) and ir_datasets (``query_id``, ``doc_id``, ``relevance``) use,
-    and the ids as strings (``pd.read_csv`` reads ``1`` as an integer, which matched no query id); a missing
-    required column is a ValueError naming the columns found.
+    and the ids as strings (``pd.read_csv`` reads ``1`` as an integer, which matched no query id; a column with a
+    gap holds floats, ``1.0``, read as ``'1'`` as :func:`ltr.metrics.trec.checked_ids` reads them); a missing
+    required column, a missing id or a fractional one is a ValueError naming it.
 
     Examples
     --------
@@ -50,9 +52,12 @@ def standard_columns(frame, required: Sequence[str], optional: Sequence[str] = (
                 names = " / ".join(repr(c) for c in COLUMN_ALIASES.get(name, (name,)))
                 raise ValueError(f"{what} need a {names} column; the DataFrame has {found}")
             continue
-        values = frame[column]
-        out[name] = values.astype(str).to_numpy() if name in ("qid", "docno", "text") else values.to_numpy()
-    result = pd.DataFrame(out)
+        out[name] = frame[column].to_numpy()
+    ids = [name for name in ("qid", "docno") if name in out]
+    result = checked_ids(pd.DataFrame(out), what, ids)  # 1.0 is '1' and a missing id an error, as evaluate_run reads
+    for name in (*ids, "text"):
+        if name in result:
+            result[name] = result[name].astype(str)
     result.attrs.update(frame.attrs)  # the file it was read from, for messages naming its lines
     return result
 

@@ -26,8 +26,8 @@ FLOAT32_MISFIT = ("beyond float32's range (inf as a C float)", "nonzero and belo
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["COLUMN_ALIASES", "FLOAT32_MISFIT", "evaluate_run", "evaluate_run_per_query", "float32_misfit",
-           "format_trec_eval", "warn_float32_misfits"]
+__all__ = ["COLUMN_ALIASES", "FLOAT32_MISFIT", "checked_ids", "evaluate_run", "evaluate_run_per_query",
+           "float32_misfit", "format_trec_eval", "warn_float32_misfits"]
 
 
 #: Column spellings accepted for each column, the toolkit's (trec_eval's) first: PyTerrier's qrels are ``qid``,
@@ -57,7 +57,7 @@ def _as_frame(data: object, what: str, value: str) -> pd.DataFrame:
                 raise TypeError(f"{what} must be a pandas DataFrame or a mapping {{qid: {{docno: {value}}}}} "
                                 f"(pytrec_eval's and ranx's form); query {q!r} maps to {type(docs).__name__}")
             rows.extend((q, d, v) for d, v in docs.items())
-        return _checked_ids(pd.DataFrame(rows, columns=["qid", "docno", value]), what)
+        return checked_ids(pd.DataFrame(rows, columns=["qid", "docno", value]), what)
     if not isinstance(data, pd.DataFrame):
         raise TypeError(f"{what} must be a pandas DataFrame or a mapping {{qid: {{docno: {value}}}}}, got "
                         f"{type(data).__name__}")
@@ -68,22 +68,31 @@ def _as_frame(data: object, what: str, value: str) -> pd.DataFrame:
         accepted = ", ".join(f"{c}: {' / '.join(repr(a) for a in COLUMN_ALIASES[c])}" for c in wanted)
         raise ValueError(f"{what} lacks column(s) {missing}; it has {list(data.columns)} (accepted spellings: "
                          f"{accepted})")
-    return _checked_ids(pd.DataFrame({c: data[found[c]].to_numpy() for c in wanted}), what)
+    return checked_ids(pd.DataFrame({c: data[found[c]].to_numpy() for c in wanted}), what)
 
 
-def _checked_ids(frame: pd.DataFrame, what: str) -> pd.DataFrame:
-    """``frame`` once its ids are ids: a missing one (None, NaN) was read as the text 'None' or 'nan', a judgment
-    of its own; a float id (a column that held a NaN upstream) was read as '1.0', which no '1' matches (trial t58):
-    a whole float is read as its integer, ``1.0`` as '1', and any other float is refused."""
+def checked_ids(frame: pd.DataFrame, what: str, columns: Sequence[str] = ("qid", "docno")) -> pd.DataFrame:
+    """``frame`` once the id ``columns`` hold ids: a missing one (None, NaN) was read as the text 'None' or 'nan',
+    a judgment of its own; a float id (a column that held a NaN upstream) was read as '1.0', which no '1' matches
+    (trial t58): a whole float is read as its integer, ``1.0`` as '1', and any other float is refused. The feature
+    layer reads the frames it is given by this rule too (trial t60).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> checked_ids(pd.DataFrame({"qid": [1.0, 2.0], "docno": ["a", "b"]}), "qrels")["qid"].tolist()
+    ['1', '2']
+    """
     import pandas as pd
 
-    for column in ("qid", "docno"):
+    for column in columns:
         ids = frame[column]
         missing = ids.isna().to_numpy()
         if missing.any():
             i = int(np.flatnonzero(missing)[0])
-            raise ValueError(f"{what} holds a missing {column} (None or NaN) at row {i} (counting from 0): every "
-                             "judgment and every ranked document needs a query id and a document id")
+            raise ValueError(f"the {column} column of {what} holds a missing id (None or NaN) at row {i} "
+                             "(counting from 0): every judgment and every ranked document needs a query id and a "
+                             "document id")
         kind = pd.api.types.infer_dtype(ids, skipna=False)  # one pass in C: 'string', 'integer', 'floating', ...
         if kind not in ("floating", "mixed-integer-float", "mixed", "mixed-integer", "decimal"):
             continue
@@ -92,8 +101,9 @@ def _checked_ids(frame: pd.DataFrame, what: str) -> pd.DataFrame:
         for i in floats:
             v = float(values[i])
             if not (v.is_integer() and abs(v) <= 2**53):  # (past 2**53 a float's digits are not the id's)
-                raise ValueError(f"{what}'s {column} holds the float {v!r} at row {i} (counting from 0): ids are "
-                                 "compared as text, as trec_eval compares them; give ids as strings or integers")
+                raise ValueError(f"the {column} column of {what} holds the float {v!r} at row {i} (counting from 0): "
+                                 "ids are compared as text, as trec_eval compares them; give ids as strings or "
+                                 "integers")
             values[i] = str(int(v))
         if floats:
             frame = frame.assign(**{column: np.array(values, dtype=object)})
