@@ -57,3 +57,60 @@ def test_candidates_of_another_type_are_a_clear_type_error(small_index, given):
                                         rf", got {type(given).__name__}"):
         extract(small_index, {"1": "wing flow"}, given, ["bm25"])
 
+
+# ------------------------------------------------------------------------------------------------------------------
+# Training (training)
+def test_an_early_stopping_metric_keeps_early_stopping_under_the_preset_in_python_as_on_the_command_line(
+        shared_file, tmp_path):
+    """Ranker(early_stopping_metric='map') trained all 300 of the preset's rounds where `ltr train
+    --early-stopping-metric map` on the same data stopped at 79 of 129: one rule (apply_preset's) for both."""
+    from ltr import Ranker
+    from ltr.io import read_letor
+    from ltr.rankers.presets import apply_preset
+
+    effective, applied = apply_preset(Ranker(early_stopping_metric="map"), 100, 10_000)
+    assert effective.early_stopping_rounds == 50 and "early_stopping_rounds" not in applied
+    assert apply_preset(Ranker(), 100, 10_000)[0].early_stopping_rounds is None
+    train, valid = shared_file("mq2008/Fold2/test.txt.gz"), shared_file("mq2008/Fold1/vali.txt.gz")
+    with pytest.warns(UserWarning, match="small-data preset"):
+        model = Ranker(early_stopping_metric="map", n_jobs=1, random_state=1).fit(
+            read_letor(train), eval_set=[read_letor(valid)])
+    assert model.n_rounds_ < 300
+    from ltr.cli import main
+
+    assert main(["train", str(train), "--valid", str(valid), "--early-stopping-metric", "map", "--seed", "1",
+                 "--n-jobs", "1", "--out", str(tmp_path / "m.txt")]) == 0
+    from ltr import load_model
+
+    cli, rows = load_model(tmp_path / "m.txt"), read_letor(valid)
+    assert cli.best_iteration_ == model.best_iteration_
+    assert np.array_equal(cli.predict(rows.X), model.predict(rows.X))
+
+
+def test_the_stopped_short_warning_names_the_leaf_size_when_it_alone_forbids_every_split():
+    """min_child_samples=1500 on 2,933 rows: the advice was to lower reg_lambda (0) or the learning rate."""
+    from ltr import Ranker, make_ranking
+
+    data = make_ranking(40, (10, 20), 5, random_state=0)
+    n = len(data.y)
+    with pytest.warns(UserWarning, match=rf"stopped after 1 of 20 rounds: a split needs two leaves of "
+                                         rf"min_child_samples={n} rows, {2 * n} rows, and the training data has {n} "
+                                         r"rows; .* Lower min_child_samples$"):
+        Ranker(preset=None, n_estimators=20, min_child_samples=n, n_jobs=1).fit(data)
+    with pytest.warns(UserWarning, match=r"each round's bag holds about \d+ of the \d+ training rows \(bagging "
+                                         r"fraction 0.5\)"):
+        Ranker(preset=None, n_estimators=20, min_child_samples=n // 3, subsample=0.5, n_jobs=1).fit(data)
+
+
+@pytest.mark.parametrize(("engine", "objective", "way"), [
+    ("lightgbm", "map", "use engine='xgboost', whose native ranker has it"),
+    ("xgboost", "xendcg", "use engine='lightgbm', whose native ranker has it"),
+    ("lightgbm", "ranknet", r"use kernel='numba' \(kernels exist for \[")])
+def test_an_objective_the_engine_lacks_names_the_way_that_trains_it(engine, objective, way):
+    """objective='map' on LightGBM was told to use kernel='numba', from a list without 'map'."""
+    from ltr import Ranker, make_ranking
+
+    with pytest.raises(ValueError, match=rf"^{engine} has no native '{objective}' objective; native ones are .*; "
+                                         rf"{way}"):
+        Ranker(engine=engine, objective=objective).fit(make_ranking(4, (3, 4), 2, random_state=0))
+

@@ -462,7 +462,7 @@ def make_ranker(args: argparse.Namespace, *, has_valid: bool):
     kw = {param: getattr(args, param) for _, param, _, _ in MODEL_FLAGS}
     # Options given on the command line (or in --config) win over the small-data preset, even at default values.
     keep = tuple(param for _, param, _, _ in MODEL_FLAGS if param in given)
-    if "early_stopping" in given or "early_stopping_metric" in given:  # a metric to stop on asks for stopping
+    if "early_stopping" in given:  # (a metric to stop on asks for stopping too: apply_preset's rule)
         keep += ("early_stopping_rounds",)
     _check_dataset_cache(getattr(args, "dataset_cache", None))
     engine = args.engine

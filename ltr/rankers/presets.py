@@ -146,6 +146,8 @@ def apply_preset(est, n_queries: int | None, n_rows: int | None = None) -> tuple
         return est, {}
     defaults = {k: v.default for k, v in inspect.signature(type(est).__init__).parameters.items() if k != "self"}
     keep = set(getattr(est, "preset_keep", None) or ())
+    if getattr(est, "early_stopping_metric", None) is not None:  # a metric to stop on asks for stopping (trial t60)
+        keep.add("early_stopping_rounds")
     applied: dict[str, Any] = {}
     effective = copy.copy(est)
     from ltr.rankers.aliases import set_by_engine_params

@@ -173,7 +173,9 @@ class Ranker(BaseEstimator):
         without ``eval_set``.
     early_stopping_metric : str, optional
         The metric that drives early stopping (any name of :mod:`ltr.metrics`, e.g. ``"map"`` or ``"err@10"``, as
-        RankLib's ``-metric2t``); default NDCG@``eval_at[0]``.
+        RankLib's ``-metric2t``); default NDCG@``eval_at[0]``. Naming one asks for early stopping: the small-data
+        preset, which trains all its rounds otherwise, then keeps ``early_stopping_rounds``, as ``ltr train
+        --early-stopping-metric`` does.
     eval_params : dict, optional
         Conventions of the metrics recorded on validation sets and of early stopping: keyword arguments of
         :func:`ltr.metrics.evaluate` (``gain``, ``no_relevant``, ``max_grade``, ``convention``, ...); default its
@@ -185,6 +187,10 @@ class Ranker(BaseEstimator):
         ``$OMP_NUM_THREADS``; -1 every core. The engine's own thread count in ``engine_params`` (``num_threads``,
         ``nthread``) is refused beside it, and counts when ``n_jobs`` is None.
     random_state : int, optional
+        The seed of what the engines draw (bagging, feature sampling, XGBoost's pair sampling, rank_xendcg) and of
+        the linear ranker's restarts, an integer from 0 to 2**32 - 1 that the model file records. None is seed 0:
+        a fit is deterministic (``LGBMRanker``'s None leaves LightGBM's own default seeds, another model wherever the
+        engine draws). LightGBM draws alike for ``r`` and ``r + 2**31``.
     normalize : str or dict, optional
         Feature normalisation fitted in ``fit`` and applied identically in ``predict`` (stored in the model's
         sidecar): ``"zscore"``, ``"minmax"`` (alias ``"linear"``) or ``"sum"`` per query, as RankLib's ``-norm``
@@ -206,10 +212,11 @@ class Ranker(BaseEstimator):
         than 500 queries (the default); None (or ``"none"``, as ``--preset none``) never does. A parameter given a
         value other than its default keeps that value; ``preset_params_`` records what the preset set. The preset
         trains all its rounds (no early stopping: measured better on small query sets; ``early_stopping_rounds``
-        given another value stops early). The same in ``Ranker()``, ``ltr train --preset`` and ``ltr cv --preset``.
-        A value written out equal to its default (a search grid's ``num_leaves=31``) is replaced too: under
-        ``"auto"`` a fit that replaced anything says what in a :class:`~ltr.rankers.presets.PresetWarning`
-        (``preset=None``, or the parameter named in ``preset_keep``, keeps the value as given).
+        given another value, or an ``early_stopping_metric``, stops early). The same in ``Ranker()``, ``ltr train
+        --preset`` and ``ltr cv --preset``. A value written out equal to its default (a search grid's
+        ``num_leaves=31``) is replaced too: under ``"auto"`` a fit that replaced anything says what in a
+        :class:`~ltr.rankers.presets.PresetWarning` (``preset=None``, or the parameter named in ``preset_keep``,
+        keeps the value as given).
     preset_keep : tuple of str, default=()
         Parameters the preset leaves as given even at their default values (``ltr train`` and ``ltr cv`` name here
         every model option given on the command line, so that ``--leaves 31`` means 31).
@@ -399,10 +406,13 @@ class Ranker(BaseEstimator):
         if self.kernel == "native":
             table = native[self.engine]
             if self.objective not in table:
-                raise ValueError(
-                    f"{self.engine} has no native {self.objective!r} objective; native ones are {sorted(table)}, "
-                    f"or use kernel='numba' for {sorted(kernels)}"
-                )
+                # say the way that trains this objective: a numba kernel, or the other engine's native ranker
+                others = [e for e, t in native.items() if e != self.engine and self.objective in t]
+                way = (f"use kernel='numba' (kernels exist for {sorted(kernels)})" if self.objective in kernels else
+                       f"use engine={others[0]!r}, whose native ranker has it" if others else
+                       f"use kernel='numba' for {sorted(kernels)}")
+                raise ValueError(f"{self.engine} has no native {self.objective!r} objective; native ones are "
+                                 f"{sorted(table)}; {way}")
             from ltr.objectives import native_params
 
             return native_params(self.engine, self.objective, **dict(self.objective_params or {}))
@@ -1275,6 +1285,10 @@ def _warn_stopped_short(model: Ranker, asked: int, stopping: bool, stopping_roun
                           "are all 0) and the model scores every row alike; check the labels (or the query ids)",
                           UserWarning, stacklevel=3)
             return
+    if y is not None and (short := _leaf_too_large(model, len(y))):
+        warnings.warn(f"lightgbm stopped after {model.n_rounds_} of {asked} rounds: {short}; the model is what those "
+                      "rounds made. Lower min_child_samples", UserWarning, stacklevel=3)
+        return
     preset = getattr(model, "preset_params_", None) or {}
     said = ", ".join(f"{k}={v!r}" for k, v in preset.items() if k in ("reg_lambda", "min_child_samples",
                                                                        "learning_rate"))
@@ -1283,6 +1297,25 @@ def _warn_stopped_short(model: Ranker, asked: int, stopping: bool, stopping_roun
                   f"{'; the preset set ' + said if said else ''}), and LightGBM does not go on; the model is what "
                   "those rounds made. Lower reg_lambda or the learning rate, or raise engine_params' "
                   "min_sum_hessian_in_leaf if the scores ran away", UserWarning, stacklevel=3)
+
+
+def _leaf_too_large(model: Ranker, n_rows: int) -> str | None:
+    """Why no tree could split, when the leaf size alone says it: a split needs two leaves of ``min_data_in_leaf``
+    rows, more than the rows a tree is grown on (the training rows, times the bagging fraction when LightGBM bags);
+    None otherwise. Read from the parameters LightGBM trained with, whichever name set them (trial t60: the
+    advice was to lower reg_lambda, at 0)."""
+    params = getattr(model.booster_, "params", None) or {}
+    leaf = next((params[k] for k in ("min_data_in_leaf", "min_child_samples", "min_data_per_leaf", "min_data",
+                                     "min_samples_leaf") if k in params), 20)
+    fraction = next((params[k] for k in ("bagging_fraction", "subsample", "sub_row", "bagging") if k in params), 1.0)
+    bagged = float(fraction) < 1.0 and int(next((params[k] for k in ("bagging_freq", "subsample_freq")
+                                                  if k in params), 0)) > 0
+    grown = n_rows * float(fraction) if bagged else n_rows
+    if 2 * int(leaf) <= grown:
+        return None
+    held = (f"each round's bag holds about {int(grown)} of the {n_rows} training rows (bagging fraction "
+            f"{float(fraction):g})" if bagged else f"the training data has {n_rows} rows")
+    return f"a split needs two leaves of min_child_samples={int(leaf)} rows, {2 * int(leaf)} rows, and {held}"
 
 
 def _warn_single_leaves(model: Ranker, y, ptr) -> None:
