@@ -596,9 +596,15 @@ class Reranker:
         self.feature_names = tuple(self.description["columns"])
         self.trees = None
         if model.engine in ("lightgbm", "xgboost"):
+            import warnings
+
             from ltr import trees
 
-            self.trees = trees.from_booster(model.booster_)
+            with warnings.catch_warnings():  # score() passes the model's best iteration: the trees' advice to pass
+                # n_iter is not the reranker user's to follow (its two warnings for one fact: trial t60)
+                warnings.filterwarnings("ignore", message=r".* was early-stopped at round \d+ of \d+: the trees",
+                                        category=UserWarning)
+                self.trees = trees.from_booster(model.booster_)
         # A distilled student blanks its teacher's column (no tree uses it): the feature is not computed at all, so
         # that a neural teacher costs nothing at query time; the column is filled with 0 (ltr.Ranker blanks it too).
         self._served, self._blank = feature_set, None
@@ -925,11 +931,16 @@ class Reranker:
 
     def score(self, X: ArrayLike, *, group: ArrayLike | None = None) -> NDArray[np.float64]:
         """The model's scores of feature rows (one query's, or queries of ``group`` sizes): its normaliser, then
-        its trees (:mod:`ltr.trees`) or the linear model's ``predict``."""
-        X = np.asarray(X)
+        its trees (:mod:`ltr.trees`) or the linear model's ``predict``.
+
+        The rows are those :meth:`features` gives, the columns :attr:`feature_names` in their order (a feature-subset
+        model takes the columns it reads, :attr:`subset`, too); a DataFrame's column names are checked against them,
+        as ``ltr.load_model(...).predict`` checks a frame's: another width, or a frame of other or reordered names,
+        is a ValueError (it was scored by position: trial t60)."""
+        X = self._checked_rows(X)
         if X.ndim == 2 and X.shape[0] == 0 and group is None:  # no row, no score (as features() of no candidate)
             return np.zeros(0, dtype=np.float64)
-        if self._columns is not None:  # a feature-subset model reads its recorded columns of the whole set
+        if self._columns is not None and X.shape[1] == len(self.feature_names):  # the whole set: the model's columns
             X = X[:, self._columns]
         sizes = [X.shape[0]] if group is None else group
         Xe = self.model.engine_input(X, group=sizes)
@@ -937,6 +948,31 @@ class Reranker:
             return np.asarray(self.model.booster_.predict(Xe), dtype=np.float64)
         # (on Numba's workqueue layer the trees' parallel kernel takes the process's turn itself: TreeEnsemble.predict)
         return self.trees.predict(Xe, n_iter=self.model.best_iteration_, n_jobs=self.n_jobs)
+
+    def _checked_rows(self, X) -> NDArray:
+        """``X`` as an array once its width (and a frame's column names) are those :meth:`score` takes."""
+        columns = getattr(X, "columns", None) if hasattr(X, "iloc") else None  # a pandas DataFrame's
+        X = np.asarray(X)
+        if X.ndim != 2:
+            raise ValueError(f"X must be 2-D (n_rows, n_features), got shape {X.shape}")
+        whole = list(self.feature_names)
+        own = None if self._columns is None else [whole[c] for c in self._columns]
+        expected = whole if X.shape[1] == len(whole) else own if own is not None and X.shape[1] == len(own) else None
+        if expected is None:
+            also = f", or of the {len(own)} the model reads (subset)" if own is not None else ""
+            raise ValueError(f"X has {X.shape[1]} columns; {self.name} scores rows of the {len(whole)} columns of its "
+                             f"feature set (feature_names, as features() gives them){also}")
+        if columns is not None and getattr(columns, "nlevels", 1) > 1:
+            raise ValueError(f"X's columns have {columns.nlevels} levels ({columns[0]!r}, ...): give a frame whose "
+                             "columns are the feature names (reranker.feature_names), or an array")
+        names = None if columns is None else list(columns)
+        if names is not None and all(isinstance(c, str) for c in names) and names != expected:
+            j = next((i for i, (a, b) in enumerate(zip(names, expected)) if a != b), 0)
+            how = ("reorder them: X[list(reranker.feature_names)]" if sorted(names) == sorted(expected) else
+                   "give the feature set's columns")
+            raise ValueError(f"X's columns are not {self.name}'s features in their order (column {j} counting from 0: "
+                             f"{names[j]!r}, the feature set's {expected[j]!r}); {how}")
+        return X
 
     def _first_stage(self, scores, ids: Sequence[str], n: int, keep=None, what: str = "scores"
                      ) -> NDArray[np.float64] | None:

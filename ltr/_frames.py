@@ -64,6 +64,13 @@ def check_frame_names(X, names, what: str, lightgbm_spelling: bool = False, name
     store them, ``str(c)`` (``pd.DataFrame(X)``'s 0, 1, 2 are the model's '0', '1', '2'), where scikit-learn's rule
     reads only names that are all strings."""
     dataset = isinstance(X, RankingDataset)
+    levels = 1 if dataset or other_frame(X) else getattr(getattr(X, "columns", None), "nlevels", 1)
+    if levels > 1 and names is not None and (named or not placeholder_names([str(s) for s in names])):
+        # a two-level header (pd.concat(..., keys=...), a pivot): tuples, no names to scikit-learn, so scored by
+        # position where XGBoost refuses it (trial t60)
+        raise ValueError(f"{what}'s columns have {levels} levels ({X.columns[0]!r}, ...), where the model's features "
+                         f"are named: give a frame whose columns are its {attribute} (X.droplevel(0, axis=1) where "
+                         "the last level holds them)")
     given = (None if X.feature_names is None else list(X.feature_names)) if dataset else frame_names(X)
     textual = False  # the names were read as text (not all strings): no names to scikit-learn
     if given is None and as_text and not dataset and getattr(X, "columns", None) is not None and len(X.columns):

@@ -3,6 +3,8 @@ mends it."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -113,4 +115,109 @@ def test_an_objective_the_engine_lacks_names_the_way_that_trains_it(engine, obje
     with pytest.raises(ValueError, match=rf"^{engine} has no native '{objective}' objective; native ones are .*; "
                                          rf"{way}"):
         Ranker(engine=engine, objective=objective).fit(make_ranking(4, (3, 4), 2, random_state=0))
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# Serving (trees-serve)
+@pytest.fixture(scope="module")
+def adi_models(shared_file, tmp_path_factory):
+    """ADI's default features (BM25 top 15) and three models of them: every column (LightGBM), a feature subset
+    (XGBoost, `--features`), and a plain XGBoost booster early-stopped by XGBoost itself."""
+    import xgboost as xgb
+
+    from ltr.cli import main
+    from ltr.io import read_letor
+
+    folder = tmp_path_factory.mktemp("t60serve")
+    letor, index = folder / "adi.letor", folder / "adi.npz"
+    assert main(["features", "--collection", str(shared_file("adi")), "--topk", "15", "--out", str(letor),
+                 "--index", str(index), "--quiet"]) == 0
+    small = ["--rounds", "20", "--leaves", "7", "--min-child-samples", "5", "--quiet", "--format", "json"]
+    assert main(["train", str(letor), "--out", str(folder / "full.txt"), *small]) == 0
+    assert main(["train", str(letor), "--engine", "xgboost", "--features", "1,3,5", "--out", str(folder / "sub.json"),
+                 *small]) == 0
+    data = read_letor(letor)
+    half = data.group_ptr[data.n_queries // 2]
+    train = xgb.DMatrix(data.X[:half], data.y[:half], group=np.diff(data.group_ptr[:data.n_queries // 2 + 1]))
+    valid = xgb.DMatrix(data.X[half:], data.y[half:], group=np.diff(data.group_ptr[data.n_queries // 2:]))
+    booster = xgb.train({"objective": "rank:ndcg", "eta": 0.3, "nthread": 1}, train, 40, evals=[(valid, "v")],
+                        early_stopping_rounds=3, verbose_eval=False)
+    assert booster.best_iteration + 1 < booster.num_boosted_rounds()  # early-stopped, as the case needs
+    booster.save_model(folder / "plain.json")
+    return SimpleNamespace(folder=folder, index=index, data=data)
+
+
+def test_reranker_score_refuses_rows_of_another_width_and_takes_a_subset_models_own_columns(adi_models):
+    """A feature-subset model's Reranker.score took rows of any width (31 of 32 columns: every row scored wrong,
+    max 0.887) and failed on the subset's own columns with numpy's IndexError."""
+    from ltr.serve import Reranker
+
+    r = Reranker.load(adi_models.folder / "sub.json", index=adi_models.index)
+    X = adi_models.data.X[:15]
+    whole = r.score(X)
+    assert np.array_equal(r.score(X[:, np.asarray(r.subset) - 1]), whole)
+    width = len(r.feature_names)
+    for bad in (X[:, :-1], np.hstack([X, X[:, :1]])):
+        with pytest.raises(ValueError, match=rf"^X has {bad.shape[1]} columns; .* scores rows of the {width} columns "
+                                             r"of its feature set \(feature_names, as features\(\) gives them\), or of "
+                                             r"the 3 the model reads \(subset\)$"):
+            r.score(bad)
+    from ltr import load_model
+
+    with pytest.raises(ValueError, match=rf"^X has {width - 1} features but the model was trained on 3 of the {width} "
+                                         rf"columns of its data \(ltr train --features\): give rows of those {width} "
+                                         rf"columns, or of its 3; .* n_features={width} "):
+        load_model(adi_models.folder / "sub.json").predict(X[:, :-1])
+
+
+def test_reranker_score_reads_a_frames_names_as_the_models_other_scorers_do(adi_models):
+    """Reranker.score(DataFrame) dropped the names: two swapped columns were scored by position (21 of 50 rows
+    wrong), where ltr.load_model and ltr.trees refuse the frame."""
+    from ltr.serve import Reranker
+
+    r = Reranker.load(adi_models.folder / "full.txt", index=adi_models.index)
+    X = adi_models.data.X[:15]
+    names = list(r.feature_names)
+    frame = pd.DataFrame(X, columns=names)
+    assert np.array_equal(r.score(frame), r.score(X))
+    swapped = frame[[names[1], names[0], *names[2:]]]
+    with pytest.raises(ValueError, match=rf"^X's columns are not .*'s features in their order \(column 0 counting "
+                                         rf"from 0: '{names[1]}', the feature set's '{names[0]}'\); reorder them"):
+        r.score(swapped)
+    with pytest.raises(ValueError, match=r"^X's columns have 2 levels"):
+        r.score(pd.concat({"f": frame}, axis=1))
+
+
+@pytest.mark.parametrize("engine", ["lightgbm", "xgboost"])
+def test_a_two_level_header_is_refused_by_the_model_and_the_trees_where_the_features_are_named(engine):
+    """A frame under a common top level (pd.concat(..., keys=...)), two columns swapped: scored by position by
+    ltr.trees and ltr.load_model (2,379 of 2,707 rows wrong), where XGBoost refuses it."""
+    from ltr import Ranker, make_ranking, trees
+
+    data = make_ranking(30, (5, 9), 4, random_state=0)
+    names = ["bm25", "tfidf", "doclen", "pr"]
+    model = Ranker(engine=engine, n_estimators=5, preset=None, n_jobs=1).fit(pd.DataFrame(data.X, columns=names),
+                                                                              data.y, group=data.group_sizes)
+    frame = pd.concat({"feat": pd.DataFrame(data.X, columns=names)[["tfidf", "bm25", "doclen", "pr"]]}, axis=1)
+    for scorer, attribute in ((model, "feature_names_in_"), (trees.from_booster(model), "feature_names")):
+        with pytest.raises(ValueError, match=rf"^X's columns have 2 levels \(\('feat', 'tfidf'\), \.\.\.\), where the "
+                                             rf"model's features are named: give a frame whose columns are its "
+                                             rf"{attribute}"):
+            scorer.predict(frame)
+
+
+def test_a_reranker_of_a_plain_early_stopped_xgboost_model_warns_once(adi_models, recwarn):
+    """Reranker.load of XGBoost's own early-stopped model warned twice for one fact, the second telling the user to
+    call predict(X, n_iter=...), which a reranker's user never calls (the scores were right)."""
+    import warnings
+
+    from features import FeatureSet
+    from ltr.serve import Reranker
+    warnings.simplefilter("always")
+    r = Reranker.load(adi_models.folder / "plain.json", index=adi_models.index, features=FeatureSet.default())
+    said = [str(w.message) for w in recwarn.list if issubclass(w.category, UserWarning)]
+    assert [m for m in said if "best_iteration" in m or "early-stopped" in m] == [
+        next(m for m in said if "best_iteration" in m)]
+    assert not any("early-stopped at round" in m for m in said)
+    assert r.trees.n_iterations > 0
 

@@ -1006,7 +1006,8 @@ class Ranker(BaseEstimator):
         matrix is a missing value, not 0 (see :meth:`fit`): give the rows in the layout the model was trained on.
         """
         if (getattr(self, "_fitted_on_frame", False) and not isinstance(X, RankingDataset)
-                and frame_names(X) is None):
+                and frame_names(X) is None and getattr(getattr(X, "columns", None), "nlevels", 1) == 1):
+            # (a frame of several header levels is refused below, naming them: no warning before the error)
             import warnings
 
             warnings.warn(f"X does not have valid feature names, but {type(self).__name__} was fitted with feature "
@@ -1062,6 +1063,14 @@ class Ranker(BaseEstimator):
                     f"j as column j, column 0 empty), read the data so, with {engine_way}; trained on arrays whose "
                     f"feature 1 it never used (id j as column j - 1), with read_letor(..., "
                     f"n_features={self.n_features_in_})")
+            subset = (getattr(self, "read_options_", None) or {}).get("features")
+            width = subset.get("n_features") if isinstance(subset, dict) else None
+            if isinstance(width, int) and width != self.n_features_in_:  # a feature-subset model takes either width
+                raise ValueError(
+                    f"X has {X.shape[1]} features but the model was trained on {self.n_features_in_} of the {width} "
+                    f"columns of its data (ltr train --features): give rows of those {width} columns, or of its "
+                    f"{self.n_features_in_}; if the data is a LETOR file, read it with n_features={width} so absent "
+                    "trailing features count")
             raise ValueError(
                 f"X has {X.shape[1]} features but the model was trained on {self.n_features_in_}; if the data is "
                 f"a LETOR file, read it with n_features={self.n_features_in_} so absent trailing features count"
