@@ -221,3 +221,20 @@ def test_a_reranker_of_a_plain_early_stopped_xgboost_model_warns_once(adi_models
     assert not any("early-stopped at round" in m for m in said)
     assert r.trees.n_iterations > 0
 
+
+# ------------------------------------------------------------------------------------------------------------------
+# Export (export)
+def test_an_es_xgboost_export_of_a_model_of_no_tree_is_one_leaf_of_0_not_an_empty_definition():
+    """XGBoost's 0-round booster of base score 0 exported `"definition": []`, which the plugin's XGBoostJsonParser
+    refuses ("XGBoost model must define at lease one tree")."""
+    import json
+
+    import xgboost as xgb
+
+    from ltr.export import export
+
+    X = np.random.default_rng(0).normal(size=(20, 3)).astype(np.float32)
+    booster = xgb.train({"base_score": 0.0}, xgb.DMatrix(X, np.arange(20) % 2, feature_names=["a", "b", "c"]), 0)
+    assert booster.predict(xgb.DMatrix(X, feature_names=["a", "b", "c"]), output_margin=True).tolist() == [0.0] * 20
+    definition = json.loads(export(booster, "es-xgboost").text)["model"]["model"]["definition"]
+    assert definition == [{"nodeid": 0, "leaf": 0.0}]

@@ -29,7 +29,9 @@ boost 0 beside each ``match``, :mod:`ltr.export.featureset`); a note counts the 
 ``yes``, which those versions take the other way.
 
 The threshold written is the float32 just above the largest value the node sends left (:mod:`ltr.export._plan`),
-so every float32 goes the way ltrkit sends it. A base score (XGBoost's) is a leading one-leaf tree: the plugin then
+so every float32 goes the way ltrkit sends it; a node that sends every value left, +inf too (LightGBM's
+``threshold=inf``, a missing value against every value), has ``split_condition`` -inf, its values' child as ``no``
+and the missing value's as ``yes``. A base score (XGBoost's) is a leading one-leaf tree: the plugin then
 adds exactly as XGBoost does, starting from the base, and its sums are bit-for-bit XGBoost's. The file written is
 the body of ``POST _ltr/_featureset/<store>/_createmodel``.
 """
@@ -57,13 +59,18 @@ def _number(x) -> float:
     return float(text(x))  # 1e39 for infinity: a JSON number Java reads as infinity
 
 
-def _tree(plan: TreePlan, t: int, ctx: Context, missing_left: np.ndarray) -> dict:
+def _tree(plan: TreePlan, t: int, ctx: Context, missing_yes: np.ndarray) -> dict:
     counter = [0]
 
     def leaf(value):
         return {"leaf": _number(value)}
 
     def split(k, depth, left, right):
+        if np.isposinf(plan.left_max[k]):  # every value goes left, +inf too, which no 'split_condition > x' sends
+            # to 'yes' (LightGBM's threshold=inf, NaN against every value: trial t60): nothing goes to 'yes' below
+            # -inf, so the values' child is 'no' and the other child, 'yes', is reached by a missing value alone
+            return {"depth": depth, "split": ctx.names[plan.feature[k]], "split_condition": _number(-np.inf),
+                    "k": k, "children": [right, left]}
         return {"depth": depth, "split": ctx.names[plan.feature[k]],
                 "split_condition": _number(next_up(plan.left_max[k])),
                 "k": k, "children": [left, right]}
@@ -78,7 +85,7 @@ def _tree(plan: TreePlan, t: int, ctx: Context, missing_left: np.ndarray) -> dic
                 number(child)
             k = node.pop("k")
             yes, no = (c["nodeid"] for c in node["children"])
-            node.update(yes=yes, no=no, missing=yes if missing_left[k] else no)
+            node.update(yes=yes, no=no, missing=yes if missing_yes[k] else no)
         return node
 
     return number(root)
@@ -105,16 +112,18 @@ def render(plan: TreePlan, ctx: Context) -> str:
             "(o19s before PR #482, OpenSearch LTR before 3.3: 2.19, 3.1) read such a feature as 0 and then score "
             "otherwise than the model; pass --missing zero (missing='zero') if the model was trained with 0 for "
             "features that did not match")
-    to_yes = int(np.count_nonzero(missing_left))
+    missing_yes = np.where(np.isposinf(plan.left_max), ~missing_left, missing_left)  # (left is 'no' there: _tree)
+    to_yes = int(np.count_nonzero(missing_yes))
     if to_yes:
         ctx.notes.append(
             f"{ctx.fmt}: {to_yes} of {missing_left.size} split nodes send a missing value to 'yes' (first: "
-            f"{plan.where(int(np.flatnonzero(missing_left)[0]))}); OpenSearch LTR 3.3 to 3.5 send NaN to 'no' "
+            f"{plan.where(int(np.flatnonzero(missing_yes)[0]))}); OpenSearch LTR 3.3 to 3.5 send NaN to 'no' "
             "whatever 'missing' says (issue #378, fixed by PR #379): there give every feature a value for every "
             "document" + (" (the feature set's BM25 queries do: a match_all of boost 0 beside each match)"
                           if ctx.missing == "zero" else ""))
-    trees = [{"nodeid": 0, "leaf": _number(plan.base)}] if plan.base != 0 else []
-    trees += [_order(_tree(plan, t, ctx, missing_left)) for t in range(plan.n_trees)]
+    # a base score is a leading leaf; so is 0 for a model of no tree, as the plugin refuses an empty definition
+    trees = [{"nodeid": 0, "leaf": _number(plan.base)}] if plan.base != 0 or not plan.n_trees else []
+    trees += [_order(_tree(plan, t, ctx, missing_yes)) for t in range(plan.n_trees)]
     body = {"model": {"name": ctx.name, "model": {"type": "model/xgboost+json", "definition": trees}}}
     if plan.base != 0:
         ctx.notes.append(f"{ctx.fmt}: the base score {float(plan.base)!r} is the first tree, a single leaf")
