@@ -539,7 +539,8 @@ def _mean_on(per_query: pd.Series, queries) -> float:
 
 
 def _coordinate(score, queries, n_runs: int, grid: Sequence[float], max_rounds: int) -> tuple[float, ...]:
-    """Coordinate ascent: each weight in turn over the grid, the others fixed, until a round improves nothing."""
+    """Coordinate ascent: each weight in turn over the grid, the others fixed, the vector rescaled to sum 1, until a
+    round improves nothing."""
     best = tuple([1.0 / n_runs] * n_runs)
     best_value = _mean_on(score(best), queries)
     for _ in range(max_rounds):
@@ -571,7 +572,9 @@ def fit_weights(runs: Sequence[pd.DataFrame | str | os.PathLike], qrels: pd.Data
     ones are shared out over the folds after them, so that every fold is scored); for each fold the
     weights that maximise the mean ``metric`` over the other folds' judged queries are chosen (``search="grid"``:
     every weight vector on the simplex with ``step``, the first best in grid order; ``"coordinate"``: coordinate
-    ascent over the same values from equal weights), and the fold's queries are fused with them.
+    ascent from equal weights, each weight in turn set to each value of ``step``'s grid and the vector rescaled to
+    sum 1, so that the weights it reports are ratios, not multiples of ``step``: 4/17, 5/17, 8/17 at step 0.25),
+    and the fold's queries are fused with them.
 
     Parameters
     ----------

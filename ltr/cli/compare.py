@@ -80,7 +80,8 @@ def register(sub) -> None:
                    help="comma-separated relevance scale of the qrels, e.g. -2,-1,0,1,2: a grade outside it is "
                         "refused (default: every integer grade; a negative one, as the Web track's -2, is "
                         "non-relevant with no gain, as trec_eval and ltr evaluate count it)")
-    g = p.add_argument_group("metric conventions for runs (cv results carry the ones they were evaluated with)")
+    g = p.add_argument_group("metric conventions for runs (cv results carry the ones they were evaluated with; "
+                             "with --qrels they are judged as runs, with these)")
     g.add_argument("--gain", choices=("exp2", "linear"), default=None,
                    help="NDCG gain (default: linear, as trec_eval)")
     g.add_argument("--no-relevant", type=no_relevant_score, default=None, dest="no_relevant", metavar="VALUE",

@@ -51,7 +51,8 @@ def register(sub) -> None:
                    help="folds of the judged queries; unjudged ones are shared out over them (default: 5)")
     g.add_argument("--search", default=None, choices=SEARCHES,
                    help="grid (default): every weight vector on the simplex; coordinate: coordinate ascent from "
-                        "equal weights")
+                        "equal weights, each weight set to each --step value in turn and the weights rescaled to sum "
+                        "1 (so they are reported as ratios, not multiples of --step)")
     g.add_argument("--step", type=float, default=None, help="spacing of the weight values tried (default: 0.1; it "
                                                             "divides 1)")
     g.add_argument("--split-seed", type=int, default=None, dest="split_seed",
