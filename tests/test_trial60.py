@@ -238,3 +238,26 @@ def test_an_es_xgboost_export_of_a_model_of_no_tree_is_one_leaf_of_0_not_an_empt
     assert booster.predict(xgb.DMatrix(X, feature_names=["a", "b", "c"]), output_margin=True).tolist() == [0.0] * 20
     definition = json.loads(export(booster, "es-xgboost").text)["model"]["model"]["definition"]
     assert definition == [{"nodeid": 0, "leaf": 0.0}]
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# Experiments (experiments)
+def test_the_reports_parameters_say_early_stopping_was_not_used_where_no_fold_had_a_validation_part(tmp_path):
+    """`ltr report` listed 'early_stopping_rounds 50' as trained with for `ltr cv --no-vali`, whose folds ran every
+    round."""
+    from ltr import make_ranking
+    from ltr.cli import main
+    from ltr.io import write_letor
+
+    data = tmp_path / "d.txt"
+    write_letor(data, make_ranking(30, (4, 8), 4, random_state=0))
+    rows = {}
+    for vali in (True, False):
+        out = tmp_path / f"cv{vali}.json"
+        assert main(["cv", str(data), "--folds", "3", *([] if vali else ["--no-vali"]), "--rounds", "5",
+                     "--preset", "none", "--n-jobs", "1", "--quiet", "--out", str(out)]) == 0
+        assert main(["report", str(out), "--out", str(tmp_path / f"r{vali}"), "--formats", "md", "--quiet"]) == 0
+        text = (tmp_path / f"r{vali}" / "report.md").read_text()
+        rows[vali] = next(line for line in text.splitlines() if line.startswith("| early_stopping_rounds |"))
+    assert rows[True] == "| early_stopping_rounds | 50 |  |"
+    assert rows[False] == "| early_stopping_rounds | not used: no validation part | 50 |"

@@ -198,6 +198,11 @@ def _tables(d: Mapping[str, Any]) -> list[tuple[str, list[str], list[list[str]],
                 note = ("trained with: the values the folds were fitted with, after the small-data preset "
                         "(ltr.rankers.presets) set those left at their defaults; given: the value before the "
                         "preset, where it differs.")
+                settings = s.get("settings") or {}
+                if settings.get("validation") is False or "tuning" in settings:  # (ltr cv --no-vali, ltr tune)
+                    for r in rows:  # a value no fold could use: not 'trained with' it (trial t60)
+                        if r[0] == "early_stopping_rounds" and r[1] not in ("null", ""):
+                            r[1], r[2] = "not used: no validation part", r[2] or r[1]
             if searched:
                 note += (f" per fold: a searched parameter, set in each outer fold to the value its inner folds "
                          f"chose ({where}); the other parameters are the fixed ones of every trial.")
