@@ -384,7 +384,7 @@ def test_an_engine_parameter_value_is_refused_in_one_line_without_the_engines_fa
 
     assert main(["cv", str(files["train"]), "--param", "learning_rate=fast", "--quiet"]) == 2
     err = capfd.readouterr().err  # the file descriptor's, where LightGBM's C++ writes its [Fatal] line
-    assert err == "ltr cv: error: --param learning_rate=fast: lightgbm refused it: Unknown token fast in data file\n"
+    assert err == "ltr cv: error: --param learning_rate=fast: lightgbm refused it: 'fast' is not a number\n"
     X, y = np.zeros((4, 2)), np.array([0, 1, 0, 1])
     with pytest.raises(ParameterValueError, match=r"^engine_params: lightgbm refused max_bin='x': Parameter max_bin "
                                                   r"should be of type int"):

@@ -3,6 +3,8 @@ mends it."""
 
 from __future__ import annotations
 
+import os
+import sys
 from types import SimpleNamespace
 
 import numpy as np
@@ -261,3 +263,102 @@ def test_the_reports_parameters_say_early_stopping_was_not_used_where_no_fold_ha
         rows[vali] = next(line for line in text.splitlines() if line.startswith("| early_stopping_rounds |"))
     assert rows[True] == "| early_stopping_rounds | 50 |  |"
     assert rows[False] == "| early_stopping_rounds | not used: no validation part | 50 |"
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# The command line under hostile input (cli-robustness)
+def test_out_of_memory_is_one_line_not_a_traceback(capsys):
+    """A LETOR file larger than the memory a job may have (ulimit -v) printed a 30-50-line traceback: MemoryError was
+    not among the errors the command line words."""
+    import argparse
+
+    from ltr.cli._guard import guard
+
+    def run(args):
+        raise MemoryError("Unable to allocate 708. MiB for an array with shape (741921000,) and data type uint8")
+
+    assert guard("info", run, argparse.Namespace()) == 1
+    err = capsys.readouterr().err
+    assert err == ("ltr info: error: out of memory (Unable to allocate 708. MiB for an array with shape (741921000,) "
+                   "and data type uint8): the data does not fit in the memory this process may use (its limit, as "
+                   "ulimit -v or a batch job's memory request sets it, or the machine's)\n")
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/zero") or sys.platform != "linux", reason="needs Linux's /dev/zero")
+def test_a_device_is_refused_as_an_input_not_read_until_memory_runs_out():
+    """`ltr info /dev/zero` read the device whole, as a pipe is read, until memory ran out (run under a 3 GiB
+    address-space limit, so that a regression fails here rather than the machine)."""
+    import resource
+    import subprocess
+
+    def limit():
+        resource.setrlimit(resource.RLIMIT_AS, (3 * 2**30, 3 * 2**30))
+
+    done = subprocess.run([sys.executable, "-m", "ltr", "info", "/dev/zero"], capture_output=True, text=True,
+                          preexec_fn=limit, timeout=300)
+    assert (done.returncode, done.stderr) == (1, "ltr info: error: /dev/zero: is a device, not a LETOR file\n")
+
+
+def test_a_failed_write_of_numbas_cache_is_named_as_such_not_as_standard_output():
+    """A cold Numba cache under a file size limit (a full disk) failed as 'standard output: cannot write: file too
+    large', where standard output had got nothing: Numba's own write names no file."""
+    import errno
+
+    from ltr.cli._guard import error_message
+
+    source = ("class Cache:\n    _cache_path = '/tmp/numba-cache/io_0a1b'\n    def save_overload(self):\n"
+              "        raise OSError(errno.EFBIG, 'File too large')\n")
+    scope = {"errno": errno}
+    exec(compile(source, "/site-packages/numba/core/caching.py", "exec"), scope)  # a frame as Numba's
+    with pytest.raises(OSError) as caught:
+        scope["Cache"]().save_overload()
+    assert error_message(caught.value) == ("Numba could not save a compiled kernel in its cache folder "
+                                           "/tmp/numba-cache/io_0a1b: file too large; free room there, or point "
+                                           "NUMBA_CACHE_DIR at a folder that has some")
+    assert error_message(OSError(errno.EFBIG, "File too large")) == "standard output: cannot write: file too large"
+
+
+def _pipe(text: str) -> str:
+    """A path that reads ``text`` once, as the shell's <(...) does."""
+    r, w = os.pipe()
+    os.write(w, text.encode())
+    os.close(w)
+    return f"/dev/fd/{r}"
+
+
+@pytest.mark.skipif(not os.path.isdir("/dev/fd"), reason="needs /dev/fd")
+def test_a_search_space_and_a_config_are_read_from_a_pipe_as_every_data_input_is(tmp_path, capsys):
+    """`ltr tune --space <(...)` said 'no such file' of a path that exists, `ltr train --config /dev/stdin` 'not a
+    file'."""
+    from ltr import make_ranking
+    from ltr.cli import main
+    from ltr.io import write_letor
+
+    data = tmp_path / "d.txt"
+    write_letor(data, make_ranking(12, (4, 8), 3, random_state=0))
+    space = "num_leaves = {low = 3, high = 7}\n"
+    assert main(["tune", str(data), "--space", _pipe(space), "--show-space"]) == 0
+    assert capsys.readouterr().out == space
+    assert main(["train", str(data), "--config", _pipe("rounds = 3\n"), "--preset", "none", "--quiet",
+                 "--format", "json", "--out", str(tmp_path / "m.txt")]) == 0
+    from ltr import load_model
+
+    assert load_model(tmp_path / "m.txt").best_iteration_ == 3
+    bad = tmp_path / "bad.toml"
+    bad.write_bytes(b"rounds = 3\xff\n")
+    assert main(["train", str(data), "--config", str(bad), "--out", str(tmp_path / "m.txt")]) == 2
+    assert capsys.readouterr().err.endswith(f"--config {bad}:1: invalid UTF-8 byte b'\\xff' at byte offset 10; save it "
+                                            "as UTF-8 (e.g. iconv -f latin1 -t utf-8 FILE > FILE.utf8)\n")
+
+@pytest.mark.parametrize(("param", "said"), [
+    ("bagging_fraction=abc", "'abc' is not a number"),
+    ("label_gain=0,1,x", "not a number, or a list of numbers (0,1,3,7) with an item that is not one")])
+def test_a_param_value_lightgbm_cannot_read_as_a_number_is_said_so(tmp_path, capsys, param, said):
+    """LightGBM's own words were relayed: 'Unknown token abc in data file' (no data file was at fault) and 'stod'."""
+    from ltr import make_ranking
+    from ltr.cli import main
+    from ltr.io import write_letor
+
+    write_letor(tmp_path / "d.txt", make_ranking(6, (3, 5), 2, random_state=0))
+    assert main(["train", str(tmp_path / "d.txt"), "--param", param, "--out", str(tmp_path / "m.txt")]) == 2
+    assert capsys.readouterr().err == f"ltr train: error: --param {param}: lightgbm refused it: {said}\n"

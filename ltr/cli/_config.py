@@ -139,13 +139,23 @@ def _apply_config_file(parser: argparse.ArgumentParser, args: argparse.Namespace
     except ImportError:  # Python 3.10
         import tomli as tomllib
     p = Path(path)
-    if not p.is_file():
-        raise UsageError(f"--config {path}: no such file" if not p.exists() else f"--config {path}: not a file")
+    if not p.exists() or p.is_dir():  # a pipe (<(...), /dev/stdin) is read as a file is (trial t60)
+        raise UsageError(f"--config {path}: no such file" if not p.exists() else f"--config {path}: is a folder, "
+                         "not a file")
+    from ltr.exceptions import FileFormatError
+    from ltr.io.files import read_text
+
     try:
-        text = p.read_text(encoding="utf-8")
+        text = read_text(p, what="config file")
+    except FileFormatError as e:  # not UTF-8, named by line and byte
+        where = f"{e.path}:{e.line}" if e.line is not None else f"{e.path}"
+        at = f" at byte offset {e.offset}" if getattr(e, "offset", None) is not None else ""
+        fix = "; save it as UTF-8 (e.g. iconv -f latin1 -t utf-8 FILE > FILE.utf8)" if e.fix else ""
+        raise UsageError(f"--config {where}: {e.reason}{at}{fix}") from None
+    try:
         table = tomllib.loads(text)
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
-        json_like = isinstance(e, tomllib.TOMLDecodeError) and text.lstrip().startswith("{")
+    except tomllib.TOMLDecodeError as e:
+        json_like = text.lstrip().startswith("{")
         raise UsageError(f"--config {path}: not valid TOML ({e})" + ("; it reads as JSON, and --config reads TOML "
                          "(key = value lines, [params] tables)" if json_like else "")) from None
     actions = {a.dest: a for a in parser._actions if a.option_strings}

@@ -219,6 +219,10 @@ def _os_message(e: OSError) -> str:
     import errno
 
     name = e.filename
+    why = e.strerror[:1].lower() + e.strerror[1:] if e.strerror else type(e).__name__
+    if name is None and (cache := _numba_cache_folder(e)) is not None:  # Numba's own write names no file (t60)
+        return (f"Numba could not save a compiled kernel in its cache folder {cache}: {why}; free room there, or "
+                "point NUMBA_CACHE_DIR at a folder that has some")
     if name is None and e.errno in (errno.ENOSPC, errno.EIO, errno.EFBIG) and e.strerror:
         # the OS names no file; every file the toolkit writes names itself (ltr.io.atomic_write), so this is the
         # output printed (a table, JSON) going to a full disk or a failed device
@@ -234,6 +238,20 @@ def _os_message(e: OSError) -> str:
     if isinstance(e, PermissionError):
         return f"{name}: permission denied"
     return f"{name}: {e.strerror or e}"
+
+
+def _numba_cache_folder(e: BaseException) -> str | None:
+    """The cache folder Numba was writing when it raised ``e`` (a full disk, a file size limit: its
+    ``save_overload`` lets the OS's error through, naming no file), or None when ``e`` did not come from there."""
+    tb = e.__traceback__
+    while tb is not None:
+        frame = tb.tb_frame
+        if frame.f_code.co_filename.replace("\\", "/").endswith("numba/core/caching.py"):
+            folder = getattr(frame.f_locals.get("self"), "_cache_path", None)
+            if folder is not None:
+                return str(folder)
+        tb = tb.tb_next
+    return None
 
 
 def error_message(e: BaseException) -> str:
@@ -396,6 +414,12 @@ def guard(command: str, func: Callable[[argparse.Namespace], int | None], args: 
     except BrokenPipeError:  # `ltr ... | head`: quietly, and not a success (the outputs after it were not written)
         discard_stdout()
         return EXIT_BROKEN_PIPE
+    except MemoryError as e:  # a file larger than the memory a job may have (ulimit -v): not a traceback (t60)
+        said = _one_line(str(e))
+        print(f"ltr {command}: error: out of memory{f' ({said})' if said else ''}: the data does not fit in the "
+              "memory this process may use (its limit, as ulimit -v or a batch job's memory request sets it, or the "
+              "machine's)", file=sys.stderr)
+        return EXIT_DATA
     except (ValueError, TypeError, OSError, RuntimeError, ImportError, LookupError) as e:
         if _checked_io.stopped is not None:  # a Ctrl-C a library made its own error: NumPy's import turns it into
             return _interrupted(command, args, _checked_io.stopped())  # 'your NumPy install is broken' (t58)

@@ -204,10 +204,12 @@ def _show_space(args: argparse.Namespace) -> int:
 
     model = make_ranker(args, has_valid=False)
     path = Path(args.space) if args.space is not None else default_space_path(model.get_params()["engine"])
-    if not path.is_file():
+    if not path.exists() or path.is_dir():  # (a pipe, <(...) or /dev/stdin, is a space like a file: trial t60)
         raise _no_space(args.space)
     load_space(path, model)  # a space the search would refuse is refused here, in the same words
-    sys.stdout.write(path.read_text(encoding="utf-8"))
+    from ltr.io.files import read_utf8_file
+
+    sys.stdout.write(read_utf8_file(path, "search space"))  # (a pipe's bytes, kept when load_space read them)
     return 0
 
 
@@ -255,7 +257,7 @@ def run(args: argparse.Namespace) -> int:
         raise FileNotFoundError(2, "no such file", args.data)
     if Path(args.data).is_dir():
         raise IsADirectoryError(f"{args.data}: is a folder; ltr tune cuts one LETOR file into folds of queries")
-    if args.space is not None and not Path(args.space).is_file():
+    if args.space is not None and (not Path(args.space).exists() or Path(args.space).is_dir()):
         raise _no_space(args.space)
     model = make_ranker(args, has_valid=False)
     from ltr.io.qidmap import find_qid_map

@@ -90,13 +90,28 @@ def open_raw(path: str | os.PathLike, what: str = "file") -> IO[bytes]:
         raise not_found(path, what) from None
     except IsADirectoryError:
         raise IsADirectoryError(f"{path}: is a folder, not a {what}") from None
-    if stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+    mode = os.fstat(f.fileno()).st_mode
+    if stat.S_ISREG(mode):
         return f
+    if (stat.S_ISCHR(mode) or stat.S_ISBLK(mode)) and not os.isatty(f.fileno()) and not _null_device(f):
+        f.close()  # /dev/zero, a disk: read whole, as a pipe is, until memory ran out (trial t60)
+        raise OSError(f"{path}: is a device, not a {what}")
     # A pipe (/dev/stdin, <(zcat ...)) gives its bytes once: kept for the process, so that a reader that looks at
     # the head first (format detection) and then reads the file gets all of it both times.
     with f:
-        data = _STREAMS[key] = f.read()
+        try:
+            data = _STREAMS[key] = f.read()
+        except MemoryError:
+            raise MemoryError(f"{path} is read whole, as a pipe is, and does not fit") from None
     return io.BufferedReader(io.BytesIO(data))  # type: ignore[arg-type]
+
+
+def _null_device(f) -> bool:
+    """Whether ``f`` is the null device (read as an empty file, as trial t53 wanted), the one device read here."""
+    try:
+        return os.fstat(f.fileno()).st_rdev == os.stat(os.devnull).st_rdev
+    except OSError:
+        return False
 
 
 #: The bytes of each pipe read so far, by the path it was given as (a pipe cannot be read twice).

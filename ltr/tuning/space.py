@@ -358,7 +358,7 @@ def load_space(space: str | os.PathLike | Mapping[str, Any] | SearchSpace | None
         path = Path(space)
         if path.is_dir():
             raise IsADirectoryError(21, "is a folder, not a search-space file", str(path))
-        if not path.is_file():
+        if not path.exists():  # (a pipe is read as a file is)
             raise FileNotFoundError(2, "no such search-space file", str(path))
         source = str(path)
         from ltr.io.files import read_utf8_file
