@@ -362,3 +362,35 @@ def test_a_param_value_lightgbm_cannot_read_as_a_number_is_said_so(tmp_path, cap
     write_letor(tmp_path / "d.txt", make_ranking(6, (3, 5), 2, random_state=0))
     assert main(["train", str(tmp_path / "d.txt"), "--param", param, "--out", str(tmp_path / "m.txt")]) == 2
     assert capsys.readouterr().err == f"ltr train: error: --param {param}: lightgbm refused it: {said}\n"
+
+# ------------------------------------------------------------------------------------------------------------------
+# ltr data verify (newcomer)
+def test_a_file_of_several_segments_is_not_counted_for_a_segment_it_holds_no_query_of(tmp_path, shared_file):
+    """S5's file in Fold3/train.txt (S3+S4+S5's place) was 'ok' on its labels and S3 was counted present, though no
+    file held it: judged by the files of one segment that match the registry, it holds S5 alone."""
+    import gzip
+    import shutil
+
+    from ltr.registry import verify
+
+    def copy(folder, files):
+        for name, sources in files.items():
+            (folder / name).parent.mkdir(parents=True, exist_ok=True)
+            with open(folder / name, "wb") as out:
+                for source in sources:
+                    with gzip.open(shared_file(f"mq2008/{source}.txt.gz"), "rb") as f:
+                        shutil.copyfileobj(f, out)
+        return folder
+
+    base = {"Fold1/vali.txt": ["Fold1/vali"], "Fold1/test.txt": ["Fold1/test"], "Fold2/test.txt": ["Fold2/test"]}
+    report = verify("mq2008", copy(tmp_path / "a", {**base, "Fold3/train.txt": ["Fold1/test"]}))
+    train = next(f for f in report.files if f.path == "Fold3/train.txt")
+    assert train.status == "differs" and train.problems[-1] == (
+        "holds no query of S3, S4: its 156 queries are all S5's (Fold1/test.txt), where its place documents S3+S4+S5")
+    assert "query segments present: S1, S4, S5; missing: S2, S3" in report.notes
+    report = verify("mq2008", copy(tmp_path / "b", {**base, "Fold3/train.txt": ["Fold1/vali", "Fold1/test"]}))
+    train = next(f for f in report.files if f.path == "Fold3/train.txt")
+    assert train.problems[-1] == ("holds no query of S3: its 313 queries are all S4's (Fold1/vali.txt) and S5's "
+                                  "(Fold1/test.txt), where its place documents S3+S4+S5")
+    assert "query segments present: S1, S4, S5; missing: S2, S3" in report.notes
+

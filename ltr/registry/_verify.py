@@ -296,7 +296,7 @@ def _check_file(entry: Entry, ef: ExpectedFile, root: Path, counts: bool, checks
 
 
 def _set_level(entry: Entry, pairs: list[tuple[ExpectedFile, FileCheck]], report: VerifyReport,
-               misplaced: dict[str, str]) -> None:
+               misplaced: dict[str, str], absent: dict[str, set[str]] | None = None) -> None:
     checks = [c for _, c in pairs]
     by_path = {c.path: c for c in checks}
     # Totals are documented over one complete partition: fold 1's splits (or all files of an unfolded set).
@@ -320,7 +320,7 @@ def _set_level(entry: Entry, pairs: list[tuple[ExpectedFile, FileCheck]], report
         unsure: set[str] = set()
         for ef, c in pairs:  # a file that differs from its documented counts may not hold its segments
             if c.status != "missing" and ef.fold is not None and misplaced.get(ef.path) != "foreign":
-                segments = _segments(table, ef)
+                segments = [x for x in _segments(table, ef) if x not in (absent or {}).get(ef.path, ())]
                 sure = c.status in ("ok", "present") and ef.path not in misplaced
                 (have if sure else unsure).update(segments)
         every = sorted({s for row in table.values() for cell in row for s in cell.split("+")})
@@ -345,7 +345,8 @@ def verify_copy(entry: Entry, folder: str | os.PathLike, *, counts: bool = True,
     rotation = counts and entry.kind == "letor" and entry.layout.get("fold_segments")
     read = functools.cache(query_ids)  # each file's query ids read once, for both checks below
     misplaced, lines = _misplaced_segments(entry, pairs, root, read) if rotation else ({}, [])
-    _set_level(entry, pairs, report, misplaced)
+    absent = _absent_segments(entry, pairs, root, read, misplaced) if rotation else {}
+    _set_level(entry, pairs, report, misplaced, absent)
     report.problems += lines
     if rotation:
         _check_leaks(entry, root, report, read)
@@ -418,6 +419,52 @@ def _misplaced_segments(entry: Entry, pairs: list[tuple[ExpectedFile, FileCheck]
     if len(lines) > 3:
         lines = lines[:3] + [f"{len(lines) - 3} more pair(s) of files share query ids across segments"]
     return misplaced, lines
+
+
+def _absent_segments(entry: Entry, pairs: list[tuple[ExpectedFile, FileCheck]], root: Path, read,
+                     misplaced: dict[str, str]) -> dict[str, set[str]]:
+    """The documented segments a file of several (a train file, S3+S4+S5) does not hold, by its path, judged by the
+    files of one segment that match the registry (their sha256 or row count): a segment whose file shares no query
+    with it is absent, and so is a segment no such file gives when every one of its queries is one of theirs. Such
+    a file differs, naming what it holds (S5's file copied into Fold3's train place was 'ok' on its labels, and S3
+    was counted present, though no file held it: trial t60); the others are left as they were."""
+    table = entry.layout["fold_segments"]
+    known: dict[str, tuple[str, set]] = {}  # segment -> (the path of a file of it alone, its query ids)
+    for ef, c in pairs:
+        segments = _segments(table, ef) if ef.fold is not None else []
+        if (len(segments) == 1 and c.status == "ok" and ef.path not in misplaced
+                and any(x == "sha256 ok" or x.endswith(" rows") for x in c.checked)):
+            try:
+                known.setdefault(segments[0], (ef.path, set(read(ef.resolve(root)))))
+            except _UNREADABLE:
+                continue
+    absent: dict[str, set[str]] = {}
+    for ef, c in pairs:
+        segments = _segments(table, ef) if ef.fold is not None else []
+        if (len(segments) < 2 or c.status not in ("ok", "present") or ef.path in misplaced
+                or any(x == "sha256 ok" or x.endswith(" rows") for x in c.checked)):
+            continue  # (a file that matched the registry holds its segments)
+        try:
+            ids = set(read(ef.resolve(root)))
+        except _UNREADABLE:
+            continue
+        if not ids:
+            continue
+        lacking = {x for x in segments if x in known and not ids & known[x][1]}
+        theirs = set().union(*(known[x][1] for x in segments if x in known))
+        if ids <= theirs:  # nothing left for the segments no file of their own gives
+            lacking |= {x for x in segments if x not in known}
+        if not lacking:
+            continue
+        absent[ef.path] = lacking
+        held = [f"{x}'s ({known[x][0]})" for x in segments if x not in lacking and x in known]
+        why = (f"its {len(ids)} queries are all {' and '.join(held)}" if held and ids <= theirs else
+               "; ".join(f"none of its {len(ids)} queries is {x}'s ({known[x][0]})" for x in sorted(lacking)
+                         if x in known))
+        c.status = "differs"
+        c.problems.append(f"holds no query of {', '.join(sorted(lacking))}: {why}, where its place documents "
+                          f"{'+'.join(segments)}")
+    return absent
 
 
 def _check_leaks(entry: Entry, root: Path, report: VerifyReport, read) -> None:
