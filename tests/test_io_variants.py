@@ -267,8 +267,9 @@ def test_relevance_level_is_trec_evals_l_in_evaluate_and_compare(tmp_path, capsy
     assert main(["compare", str(tmp_path / "r.run"), str(tmp_path / "r2.run"), "--qrels", str(tmp_path / "q.qrels"),
                  "-l", "2", "--metrics", "map", "--out", str(tmp_path / "c.json")]) == 0
     assert "relevant: label >= 2" in capsys.readouterr().out
-    assert main(["evaluate", "--qrels", str(tmp_path / "q.qrels"), "--run", str(tmp_path / "r.run"), "-l", "0"]) == 2
-    assert "-l/--relevance-level: must be an integer grade >= 1" in capsys.readouterr().err
+    assert main(["evaluate", "--qrels", str(tmp_path / "q.qrels"), "--run", str(tmp_path / "r.run"), "-l", "-1"]) == 2
+    assert "-l/--relevance-level: must be an integer grade >= 0 (trec_eval's -l; 0 counts every judged document " \
+           "relevant), got '-1'" in capsys.readouterr().err
 
 
 def test_ranklib_score_files_are_read_and_their_queries_checked_against_the_data(tmp_path, capsys):

@@ -394,3 +394,32 @@ def test_a_file_of_several_segments_is_not_counted_for_a_segment_it_holds_no_que
                                   "(Fold1/test.txt), where its place documents S3+S4+S5")
     assert "query segments present: S1, S4, S5; missing: S2, S3" in report.notes
 
+
+# ------------------------------------------------------------------------------------------------------------------
+# ltr evaluate (io-metrics)
+def test_relevance_level_0_counts_every_judged_document_relevant_as_trec_evals_l0(tmp_path, capsys):
+    """`-l 0` was refused "as trec_eval's -l", which takes -l0 (every judged document relevant)."""
+    import json
+
+    from ltr.cli import main
+
+    (tmp_path / "q").write_text("1 0 a 1\n1 0 b 0\n1 0 c 0\n")
+    (tmp_path / "r").write_text("1 Q0 b 1 3.0 r\n1 Q0 x 2 2.0 r\n1 Q0 a 3 1.0 r\n")  # x unjudged: never relevant
+    means = {}
+    for level in (0, 1):
+        assert main(["evaluate", "--qrels", str(tmp_path / "q"), "--run", str(tmp_path / "r"), "-l", str(level),
+                     "--metrics", "map,num_rel,P@3", "--format", "json"]) == 0
+        means[level] = json.loads(capsys.readouterr().out)["mean"]
+    # -l 0: a, b, c relevant (3); b at 1, a at 3: AP = (1/1 + 2/3) / 3; -l 1: a alone, at 3: AP = 1/3
+    assert means[0] == {"map": pytest.approx((1 + 2 / 3) / 3, abs=1e-15), "num_rel": 3, "p@3": pytest.approx(2 / 3)}
+    assert means[1] == {"map": pytest.approx(1 / 3, abs=1e-15), "num_rel": 1, "p@3": pytest.approx(1 / 3)}
+
+
+@pytest.mark.parametrize(("name", "said"), [("Judged@10", "ir_measures' Judged@k"), ("infAP", "ir_measures' infAP"),
+                                            ("SetP", "ir_measures' SetP")])
+def test_ir_measures_names_not_offered_are_said_so_not_unknown(name, said):
+    """ir_measures' Judged@k was 'unknown metric', as a misspelling is, where trec_eval's gm_map is 'not offered'."""
+    from ltr.metrics import parse_metric
+
+    with pytest.raises(ValueError, match=rf"^metric '{name}': {said} .* is not offered$"):
+        parse_metric(name)

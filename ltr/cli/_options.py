@@ -310,13 +310,15 @@ def add_text_reading(group) -> None:
 
 
 def relevance_level(text: str) -> int:
-    """argparse type of ``-l``: trec_eval's relevance level, an integer >= 1."""
+    """argparse type of ``-l``: trec_eval's relevance level, an integer >= 0 (``-l 0`` counts every judged
+    document relevant, as trec_eval's ``-l0`` does: it was refused, where the Python API computes it; trial t60)."""
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"must be an integer grade >= 1 (trec_eval's -l), got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be an integer grade >= 1 (trec_eval's -l), got {text!r}")
+        raise argparse.ArgumentTypeError(f"must be an integer grade >= 0 (trec_eval's -l), got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be an integer grade >= 0 (trec_eval's -l; 0 counts every judged "
+                                         f"document relevant), got {text!r}")
     return value
 
 

@@ -128,6 +128,10 @@ _NOT_OFFERED = {
     "gm_map": "trec_eval's gm_map is not offered; it is exp(mean(log(max(AP, 0.00001)))) over the per-query 'map' "
               "values (ltr evaluate -q, evaluate_run_per_query)",
     "iprec_at_recall": "trec_eval's iprec_at_recall (interpolated precision at recall levels) is not offered",
+    # ir_measures' names (they were 'unknown', as a misspelling is; trial t60)
+    "judged": "ir_measures' Judged@k (the share of the top k that the qrels judge) is not offered",
+    "infap": "ir_measures' infAP (AP inferred from sampled judgments) is not offered",
+    "setp": "ir_measures' SetP (the precision of the whole retrieved list) is not offered",
 }
 
 

@@ -320,7 +320,9 @@ def evaluate_run_per_query(
     r = r.sort_values("qid", kind="stable")
     r = r.merge(q, on=["qid", "docno"], how="left", sort=False)
     rel = r["rel"].to_numpy(dtype=np.float64)  # NaN: not in the qrels
-    labels = np.where(np.isnan(rel), 0.0, rel)
+    # not in the qrels: no gain and never relevant, whatever rel_threshold (0 at -l 0 counted such documents
+    # relevant, where trec_eval's -l0 counts the judged ones alone: trial t60)
+    labels = np.where(np.isnan(rel), -np.inf, rel)
     scores = r["score"].to_numpy(dtype=np.float64)
 
     # Sorted query ids: those of the run, or (-c) every judged query, the missing ones with an empty ranking.
