@@ -423,3 +423,31 @@ def test_ir_measures_names_not_offered_are_said_so_not_unknown(name, said):
 
     with pytest.raises(ValueError, match=rf"^metric '{name}': {said} .* is not offered$"):
         parse_metric(name)
+
+
+def test_a_warning_that_carries_a_traceback_is_one_line_without_its_frames(tmp_path, capsys, monkeypatch):
+    """NUMBA_OPT=abc: Numba's warning holds the traceback of its parse, whose frames were joined into the one line."""
+    import warnings
+
+    from ltr import make_ranking
+    from ltr.io import write_letor
+
+    write_letor(tmp_path / "d.txt", make_ranking(4, (3, 4), 2, random_state=0))
+    import ltr.cli.info
+
+    real = ltr.cli.info.run
+
+    def run(args):
+        warnings.warn("Environment variable 'NUMBA_OPT' is defined but its associated value 'abc' could not be "
+                      "parsed.\nThe parse failed with exception:\nTraceback (most recent call last):\n  File "
+                      "\"config.py\", line 185, in _readenv\n    return ctor(value)\nValueError: unsupported value "
+                      "'abc'", RuntimeWarning, stacklevel=2)
+        return real(args)
+
+    monkeypatch.setattr(ltr.cli.info, "run", run)
+    from ltr.cli import main
+
+    assert main(["info", str(tmp_path / "d.txt")]) == 0
+    assert capsys.readouterr().err == ("ltr info: warning: RuntimeWarning: Environment variable 'NUMBA_OPT' is "
+                                       "defined but its associated value 'abc' could not be parsed. (ValueError: "
+                                       "unsupported value 'abc')\n")

@@ -254,6 +254,23 @@ def _numba_cache_folder(e: BaseException) -> str | None:
     return None
 
 
+def _without_traceback(warning: Warning) -> Warning:
+    """``warning`` without a traceback its text carries (Numba's for an environment variable it cannot parse,
+    NUMBA_OPT=abc: its frames were joined into the one line; trial t60): the text before it, and its last line, the
+    exception."""
+    text = str(warning)
+    head, found, tb = text.partition("Traceback (most recent call last):")
+    if not found:
+        return warning
+    lines = [line.strip() for line in tb.splitlines() if line.strip()]
+    head = re.sub(r"\s*The parse failed with exception:\s*$", "", head.strip())
+    said = f"{head} ({lines[-1]})" if lines else head
+    try:
+        return type(warning)(said)
+    except TypeError:  # a category whose constructor takes other arguments: the text is what is printed
+        return Warning(said)
+
+
 def error_message(e: BaseException) -> str:
     """The one line a user sees for ``e``, worded for the command line."""
     if isinstance(e, UnicodeEncodeError):  # every file is written as UTF-8: this is a printed table or note
@@ -339,7 +356,8 @@ def _said_as(command: str):
                 own = category.__module__.split(".")[0] in _OWN_PACKAGES or (
                     category is UserWarning and _own_file(filename))
                 kind = "" if own else f"{category.__name__}: "
-                said = error_message(message) if isinstance(message, Warning) else _one_line(str(message))
+                said = error_message(_without_traceback(message)) if isinstance(message, Warning) else \
+                    _one_line(str(message))
                 print(f"ltr {command}: warning: {kind}{said}", file=file or sys.stderr)
 
             from ltr.rankers.presets import PresetWarning
