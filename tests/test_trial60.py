@@ -451,3 +451,18 @@ def test_a_warning_that_carries_a_traceback_is_one_line_without_its_frames(tmp_p
     assert capsys.readouterr().err == ("ltr info: warning: RuntimeWarning: Environment variable 'NUMBA_OPT' is "
                                        "defined but its associated value 'abc' could not be parsed. (ValueError: "
                                        "unsupported value 'abc')\n")
+
+
+def test_an_unknown_mplbackend_is_named_as_the_variable():
+    """MPLBACKEND=bogus failed ltr report in matplotlib's words ('Key backend: ...'), naming no variable."""
+    import subprocess
+
+    from ltr._shared import import_reference
+
+    import_reference("matplotlib")
+    code = ("from ltr.evaluation.plots import matplotlib_missing\n"
+            "try:\n    matplotlib_missing()\nexcept ValueError as e:\n    print(e)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "MPLBACKEND": "bogus"})
+    assert done.stdout == ("environment variable MPLBACKEND='bogus': matplotlib does not know that backend; unset it, "
+                           "or name one it knows (the figures are drawn with Agg whatever it names)\n")

@@ -14,6 +14,7 @@ delta (:func:`query_deltas`), a metric per boosting round on validation and trai
 from __future__ import annotations
 
 import io
+import os
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -42,15 +43,29 @@ def matplotlib_missing() -> str | None:
     """None when matplotlib can be imported; otherwise the one-line install hint (:data:`NEEDS_MATPLOTLIB`) that
     every plot raises with, so that a caller can leave the figures out rather than fail (a tables-only report)."""
     try:
-        import matplotlib.figure  # noqa: F401
+        _import_figure()
     except ImportError:
         return NEEDS_MATPLOTLIB
     return None
 
 
-def _figure(size: tuple[int, int]):
+def _import_figure():
+    """matplotlib's ``Figure``; an ``MPLBACKEND`` it does not know, which fails its import in matplotlib's words
+    naming no variable (trial t60), said as the variable (the figures here are drawn by Agg whatever it names)."""
     try:
         from matplotlib.figure import Figure
+    except ValueError as e:
+        backend = os.environ.get("MPLBACKEND")
+        if backend is None or "backend" not in str(e):
+            raise
+        raise ValueError(f"environment variable MPLBACKEND={backend!r}: matplotlib does not know that backend; "
+                         "unset it, or name one it knows (the figures are drawn with Agg whatever it names)") from None
+    return Figure
+
+
+def _figure(size: tuple[int, int]):
+    try:
+        Figure = _import_figure()
     except ImportError as e:
         raise ImportError(NEEDS_MATPLOTLIB) from e
     w, h = size
