@@ -466,3 +466,14 @@ def test_an_unknown_mplbackend_is_named_as_the_variable():
                           env={**os.environ, "MPLBACKEND": "bogus"})
     assert done.stdout == ("environment variable MPLBACKEND='bogus': matplotlib does not know that backend; unset it, "
                            "or name one it knows (the figures are drawn with Agg whatever it names)\n")
+
+
+@pytest.mark.parametrize("value", ["0", "abc", "-2", "4,0"])
+def test_an_omp_num_threads_openmp_cannot_take_is_one_line_naming_it(monkeypatch, capsys, value):
+    """OMP_NUM_THREADS=0 made libgomp print its own two unprefixed lines when an engine loaded."""
+    from ltr.cli import main
+
+    monkeypatch.setenv("OMP_NUM_THREADS", value)
+    assert main(["info", "x.txt"]) == 2
+    assert capsys.readouterr().err == (f"ltr info: error: environment variable OMP_NUM_THREADS={value!r}: must be a "
+                                       "whole number >= 1, or a comma-separated list of them (or unset)\n")

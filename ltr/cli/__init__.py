@@ -72,13 +72,21 @@ def _command_named(argv: Sequence[str]) -> str:
 
 def _thread_variables() -> str | None:
     """A message when ``NUMBA_NUM_THREADS`` is set to what Numba cannot take (it fails on import at 0, with a
-    traceback, and warns over several lines on a word), else None; set to nothing, it is taken as unset, and so is
+    traceback, and warns over several lines on a word), or ``OMP_NUM_THREADS`` to what OpenMP cannot (libgomp says
+    so in its own lines when an engine loads), else None; set to nothing, it is taken as unset, and so is
     ``NUMBA_THREADING_LAYER`` (a layer Numba cannot start is said where a kernel first runs:
     :func:`ltr.threads.threading_layer_error`)."""
     import os
 
     if os.environ.get("NUMBA_THREADING_LAYER", "x").strip() == "":  # set to nothing: unset too (Numba knew no '')
         del os.environ["NUMBA_THREADING_LAYER"]
+    omp = os.environ.get("OMP_NUM_THREADS")
+    if omp is not None and omp.strip() == "":
+        del os.environ["OMP_NUM_THREADS"]  # (as NUMBA_NUM_THREADS: libgomp said it in its own lines)
+    elif omp is not None and not all(x.strip().isascii() and x.strip().isdigit() and int(x) >= 1
+                                     for x in omp.split(",")):  # libgomp printed its own two lines, unprefixed (t60)
+        return (f"environment variable OMP_NUM_THREADS={omp!r}: must be a whole number >= 1, or a comma-separated "
+                "list of them (or unset)")
     value = os.environ.get("NUMBA_NUM_THREADS")
     if value is not None and value.strip() == "":  # `NUMBA_NUM_THREADS= ltr ...`: unset, which Numba warns about
         del os.environ["NUMBA_NUM_THREADS"]
