@@ -950,8 +950,14 @@ class Reranker:
         return self.trees.predict(Xe, n_iter=self.model.best_iteration_, n_jobs=self.n_jobs)
 
     def _checked_rows(self, X) -> NDArray:
-        """``X`` as an array once its width (and a frame's column names) are those :meth:`score` takes."""
+        """``X`` as an array once its width (and a frame's column names) are those :meth:`score` takes: a frame's
+        names read as the model's other scorers read them (:mod:`ltr.frames`: pandas', a pyarrow Table's, a polars
+        DataFrame's)."""
+        from ltr.frames import as_pandas, frame_names
+
+        X = as_pandas(X)
         columns = getattr(X, "columns", None) if hasattr(X, "iloc") else None  # a pandas DataFrame's
+        names = frame_names(X)
         X = np.asarray(X)
         if X.ndim != 2:
             raise ValueError(f"X must be 2-D (n_rows, n_features), got shape {X.shape}")
@@ -965,8 +971,7 @@ class Reranker:
         if columns is not None and getattr(columns, "nlevels", 1) > 1:
             raise ValueError(f"X's columns have {columns.nlevels} levels ({columns[0]!r}, ...): give a frame whose "
                              "columns are the feature names (reranker.feature_names), or an array")
-        names = None if columns is None else list(columns)
-        if names is not None and all(isinstance(c, str) for c in names) and names != expected:
+        if names is not None and names != expected:
             j = next((i for i, (a, b) in enumerate(zip(names, expected)) if a != b), 0)
             how = ("reorder them: X[list(reranker.feature_names)]" if sorted(names) == sorted(expected) else
                    "give the feature set's columns")

@@ -50,8 +50,8 @@ def __getattr__(name: str):
 
 
 #: The public submodules, each imported on first use as an attribute of ``ltr``.
-_SUBMODULES = frozenset({"dask", "datasets", "evaluation", "exceptions", "export", "fusion", "gpu", "groups", "io",
-                         "kernels", "metrics", "objectives", "rankers", "reader_options", "registry", "serve",
+_SUBMODULES = frozenset({"dask", "datasets", "evaluation", "exceptions", "export", "frames", "fusion", "gpu", "groups",
+                         "io", "kernels", "metrics", "objectives", "rankers", "reader_options", "registry", "serve",
                          "threads", "trees", "tuning"})
 
 

@@ -39,8 +39,15 @@ def test_float_query_ids_in_frames_are_read_as_evaluate_run_reads_them(small_ind
     with pytest.raises(ValueError, match=r"^the qid column of qrels holds the float 1.5 at row 1 \(counting from 0\)"):
         extract(small_index, queries, candidates, ["bm25"], qrels=qrels.assign(qid=[1.0, 1.5]))
     with pytest.raises(ValueError, match=r"^the docno column of candidates holds a missing id \(None or NaN\) at "
-                                         r"row 2"):
+                                         r"row 2 \(counting from 0\): every row needs its ids$"):
         extract(small_index, queries, run.assign(docno=["d1", "d2", None]), ["bm25"])
+    # the mapping forms too (groupby on a float column gives float keys; review of trial t60)
+    d = extract(small_index, {1.0: "wing flow"}, {1.0: ["d1", "d2", "d3"]}, ["bm25"], qrels=qrels)
+    assert d.y.tolist() == [1.0, 0.0, 2.0]
+    with pytest.raises(ValueError, match=r"^the query id column of candidates holds a missing id"):
+        extract(small_index, queries, {None: ["d1"]}, ["bm25"])
+    with pytest.raises(ValueError, match=r"^the doc_id column of candidates holds a missing id"):  # the frame's name
+        extract(small_index, queries, pd.DataFrame({"query_id": ["1", "1"], "doc_id": ["d1", None]}), ["bm25"])
 
 
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
@@ -188,6 +195,12 @@ def test_reranker_score_reads_a_frames_names_as_the_models_other_scorers_do(adi_
         r.score(swapped)
     with pytest.raises(ValueError, match=r"^X's columns have 2 levels"):
         r.score(pd.concat({"f": frame}, axis=1))
+    from ltr._shared import import_reference
+
+    pa = import_reference("pyarrow")  # another library's frame is read by name too (review of trial t60)
+    assert np.array_equal(r.score(pa.Table.from_pandas(frame)), r.score(X))
+    with pytest.raises(ValueError, match=r"^X's columns are not .*'s features in their order \(column 0"):
+        r.score(pa.Table.from_pandas(swapped))
 
 
 @pytest.mark.parametrize("engine", ["lightgbm", "xgboost"])

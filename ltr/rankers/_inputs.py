@@ -13,10 +13,10 @@ import scipy.sparse as sp
 from numpy.typing import NDArray
 
 from ltr._dataset import LABEL_LIMIT
-from ltr._frames import as_pandas, check_frame_names, frame_names, unique_frame_names
 from ltr._stack import stacklevel_outside
 from ltr.datasets import RankingDataset
 from ltr.exceptions import GroupError, LabelRangeError
+from ltr.frames import as_pandas, check_frame_names, frame_names, unique_frame_names
 from ltr.groups import resolve_group_ptr
 from ltr.rankers._backends import check_integer_labels
 

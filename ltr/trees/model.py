@@ -26,8 +26,8 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import ArrayLike, NDArray
 
-from ltr._frames import as_pandas, check_frame_names
 from ltr.exceptions import ModelFormatError
+from ltr.frames import as_pandas, check_frame_names
 from ltr.threads import numba_threads, resolve_n_jobs, workqueue_turn
 from ltr.trees import _score
 

@@ -1,6 +1,7 @@
 """A data frame's column names against a model's features: pandas' frames and other libraries' (a pyarrow Table, a
-polars DataFrame), read by name where the engines read columns by position. Shared by the rankers and the tree
-scorer (:mod:`ltr.trees`), so that a frame one of them refuses the other does not score by position."""
+polars DataFrame), read by name where the engines read columns by position. Shared by the rankers, the tree scorer
+(:mod:`ltr.trees`) and the reranker (:mod:`ltr.serve`), so that a frame one of them refuses another does not score
+by position."""
 
 from __future__ import annotations
 
