@@ -21,7 +21,7 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
 from features._threads import numba_threads, workqueue_turn
-from features.collections._base import Collection, Queries, standard_columns
+from features.collections._base import ID_NEED, Collection, Queries, standard_columns
 from features.collections.qrels import check_qrels
 from features.featureset import FeatureSet
 from features.index import InvertedIndex
@@ -29,6 +29,7 @@ from features.pairs import PairSet
 from features.retrieval import as_queries
 from ltr.datasets import RankingDataset
 from ltr.groups import group_ptr_from_sizes
+from ltr.metrics.trec import checked_ids
 
 __all__ = ["candidates_frame", "extract", "first_stage_ranks", "qid_mapping"]
 
@@ -98,8 +99,11 @@ def candidates_frame(candidates: pd.DataFrame | Mapping[str, Sequence[str]]) -> 
             if isinstance(docs, (str, bytes)):
                 raise TypeError(f"candidates[{q!r}] must be a sequence of document ids, got the string {docs!r}; "
                                 f"pass [{docs!r}]")
-        rows = [(str(q), str(d), i + 1) for q, docs in candidates.items() for i, d in enumerate(docs)]
-        df = pd.DataFrame(rows, columns=["qid", "docno", "rank"])
+        rows = [(q, d, i + 1) for q, docs in candidates.items() for i, d in enumerate(docs)]
+        df = pd.DataFrame(rows, columns=["qid", "docno", "rank"], dtype=object)
+        # 1.0 is '1' and None an error, as in a frame (review of trial t60)
+        df = checked_ids(df, "candidates", shown={"qid": "query id", "docno": "document id"}, need=ID_NEED)
+        df = df.assign(qid=df["qid"].astype(str), docno=df["docno"].astype(str), rank=df["rank"].astype(np.int64))
         df["score"] = 0.0
     repeat = df.duplicated(["qid", "docno"]).to_numpy()
     first = df[~repeat] if repeat.any() else df

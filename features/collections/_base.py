@@ -29,6 +29,10 @@ COLUMN_ALIASES = {"qid": ("qid", "query_id"), "docno": ("docno", "doc_id", "doci
                   "rank": ("rank",)}
 
 
+#: What a missing id is refused with, for every input of the feature layer (queries have no document id).
+ID_NEED = "every row needs its ids"
+
+
 def standard_columns(frame, required: Sequence[str], optional: Sequence[str] = (), *, what: str):
     """``frame`` with its columns under the names used here (``qid``, ``docno``, ``rel``, ``text``, ...), taken
     from the names PyTerrier (``label``, ``query``) and ir_datasets (``query_id``, ``doc_id``, ``relevance``) use,
@@ -44,7 +48,7 @@ def standard_columns(frame, required: Sequence[str], optional: Sequence[str] = (
     [{'qid': '1', 'docno': 'd', 'rel': 2}]
     """
     found = list(frame.columns)
-    out = {}
+    out, given = {}, {}
     for name in (*required, *optional):
         column = next((c for c in COLUMN_ALIASES.get(name, (name,)) if c in found), None)
         if column is None:
@@ -52,9 +56,10 @@ def standard_columns(frame, required: Sequence[str], optional: Sequence[str] = (
                 names = " / ".join(repr(c) for c in COLUMN_ALIASES.get(name, (name,)))
                 raise ValueError(f"{what} need a {names} column; the DataFrame has {found}")
             continue
-        out[name] = frame[column].to_numpy()
+        out[name], given[name] = frame[column].to_numpy(), str(column)
     ids = [name for name in ("qid", "docno") if name in out]
-    result = checked_ids(pd.DataFrame(out), what, ids)  # 1.0 is '1' and a missing id an error, as evaluate_run reads
+    # 1.0 is '1' and a missing id an error, as evaluate_run reads them
+    result = checked_ids(pd.DataFrame(out), what, ids, shown=given, need=ID_NEED)
     for name in (*ids, "text"):
         if name in result:
             result[name] = result[name].astype(str)
@@ -257,7 +262,9 @@ class Queries:
     def from_mapping(cls, queries: Mapping[str, str] | Sequence[tuple[str, str]]) -> Queries:
         """From ``{qid: text}`` or ``[(qid, text), ...]``."""
         pairs = list(queries.items()) if isinstance(queries, Mapping) else list(queries)
-        return cls(tuple(str(q) for q, _ in pairs), tuple(t for _, t in pairs))
+        ids = pd.Series([q for q, _ in pairs], dtype=object)  # 1.0 is '1', None an error, as in a frame
+        ids = checked_ids(pd.DataFrame({"qid": ids}), "queries", ("qid",), shown={"qid": "id"}, need=ID_NEED)["qid"]
+        return cls(tuple(str(q) for q in ids), tuple(t for _, t in pairs))
 
     def __repr__(self) -> str:
         return f"Queries({self.name!r}, n_queries={len(self)})"

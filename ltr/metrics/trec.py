@@ -71,11 +71,15 @@ def _as_frame(data: object, what: str, value: str) -> pd.DataFrame:
     return checked_ids(pd.DataFrame({c: data[found[c]].to_numpy() for c in wanted}), what)
 
 
-def checked_ids(frame: pd.DataFrame, what: str, columns: Sequence[str] = ("qid", "docno")) -> pd.DataFrame:
+def checked_ids(frame: pd.DataFrame, what: str, columns: Sequence[str] = ("qid", "docno"), *,
+                shown: Mapping[str, str] | None = None,
+                need: str = "every judgment and every ranked document needs a query id and a document id"
+                ) -> pd.DataFrame:
     """``frame`` once the id ``columns`` hold ids: a missing one (None, NaN) was read as the text 'None' or 'nan',
     a judgment of its own; a float id (a column that held a NaN upstream) was read as '1.0', which no '1' matches
     (trial t58): a whole float is read as its integer, ``1.0`` as '1', and any other float is refused. The feature
-    layer reads the frames it is given by this rule too (trial t60).
+    layer reads the frames and mappings it is given by this rule too (trial t60). Messages name a column as
+    ``shown`` maps it (the name the caller's frame gives it) and end with ``need``.
 
     Examples
     --------
@@ -87,12 +91,12 @@ def checked_ids(frame: pd.DataFrame, what: str, columns: Sequence[str] = ("qid",
 
     for column in columns:
         ids = frame[column]
+        name = (shown or {}).get(column, column)
         missing = ids.isna().to_numpy()
         if missing.any():
             i = int(np.flatnonzero(missing)[0])
-            raise ValueError(f"the {column} column of {what} holds a missing id (None or NaN) at row {i} "
-                             "(counting from 0): every judgment and every ranked document needs a query id and a "
-                             "document id")
+            raise ValueError(f"the {name} column of {what} holds a missing id (None or NaN) at row {i} "
+                             f"(counting from 0): {need}")
         kind = pd.api.types.infer_dtype(ids, skipna=False)  # one pass in C: 'string', 'integer', 'floating', ...
         if kind not in ("floating", "mixed-integer-float", "mixed", "mixed-integer", "decimal"):
             continue
@@ -101,7 +105,7 @@ def checked_ids(frame: pd.DataFrame, what: str, columns: Sequence[str] = ("qid",
         for i in floats:
             v = float(values[i])
             if not (v.is_integer() and abs(v) <= 2**53):  # (past 2**53 a float's digits are not the id's)
-                raise ValueError(f"the {column} column of {what} holds the float {v!r} at row {i} (counting from 0): "
+                raise ValueError(f"the {name} column of {what} holds the float {v!r} at row {i} (counting from 0): "
                                  "ids are compared as text, as trec_eval compares them; give ids as strings or "
                                  "integers")
             values[i] = str(int(v))
