@@ -31,7 +31,9 @@ boost 0 beside each ``match``, :mod:`ltr.export.featureset`); a note counts the 
 The threshold written is the float32 just above the largest value the node sends left (:mod:`ltr.export._plan`),
 so every float32 goes the way ltrkit sends it; a node that sends every value left, +inf too (LightGBM's
 ``threshold=inf``, a missing value against every value), has ``split_condition`` -inf, its values' child as ``no``
-and the missing value's as ``yes``. A base score (XGBoost's) is a leading one-leaf tree: the plugin then
+and the missing value's as ``yes``: exact where ``missing`` is followed, while OpenSearch LTR 3.3 to 3.5, which send
+NaN to ``no``, send a missing value at such a node the values' way (the note below counts these nodes with the
+others that send a missing value to ``yes``). A base score (XGBoost's) is a leading one-leaf tree: the plugin then
 adds exactly as XGBoost does, starting from the base, and its sums are bit-for-bit XGBoost's. The file written is
 the body of ``POST _ltr/_featureset/<store>/_createmodel``.
 """

@@ -1313,12 +1313,15 @@ def _leaf_too_large(model: Ranker, n_rows: int) -> str | None:
     rows, more than the rows a tree is grown on (the training rows, times the bagging fraction when LightGBM bags);
     None otherwise. Read from the parameters LightGBM trained with, whichever name set them (trial t60: the
     advice was to lower reg_lambda, at 0)."""
+    from ltr.rankers.aliases import engine_names
+
     params = getattr(model.booster_, "params", None) or {}
-    leaf = next((params[k] for k in ("min_data_in_leaf", "min_child_samples", "min_data_per_leaf", "min_data",
-                                     "min_samples_leaf") if k in params), 20)
-    fraction = next((params[k] for k in ("bagging_fraction", "subsample", "sub_row", "bagging") if k in params), 1.0)
-    bagged = float(fraction) < 1.0 and int(next((params[k] for k in ("bagging_freq", "subsample_freq")
-                                                  if k in params), 0)) > 0
+
+    def given(name, default):  # the value under any of LightGBM's names for the parameter
+        return next((params[k] for k in engine_names("lightgbm", name) if k in params), default)
+
+    leaf, fraction = given("min_data_in_leaf", 20), given("bagging_fraction", 1.0)
+    bagged = float(fraction) < 1.0 and int(given("bagging_freq", 0)) > 0
     grown = n_rows * float(fraction) if bagged else n_rows
     if 2 * int(leaf) <= grown:
         return None
