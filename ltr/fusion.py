@@ -111,7 +111,10 @@ def _as_run(run: pd.DataFrame | str | os.PathLike, name: str, *, as_float32: boo
     missing = [c for c in ("qid", "docno", "score") if c not in run.columns]
     if missing:
         raise ValueError(f"{name} is missing columns {missing}; it has {list(run.columns)}")
-    out = pd.DataFrame({"qid": run["qid"].astype(str).to_numpy(), "docno": run["docno"].astype(str).to_numpy(),
+    from ltr.metrics.trec import checked_ids  # 117.0 is '117' and a missing id an error, as evaluate_run reads them
+
+    ids = checked_ids(pd.DataFrame({"qid": run["qid"].to_numpy(), "docno": run["docno"].to_numpy()}), name)
+    out = pd.DataFrame({"qid": ids["qid"].astype(str).to_numpy(), "docno": ids["docno"].astype(str).to_numpy(),
                         "score": run["score"].to_numpy(dtype=np.float64)})
     bad = ~np.isfinite(out["score"].to_numpy())
     if bad.any():

@@ -490,3 +490,30 @@ def test_an_omp_num_threads_openmp_cannot_take_is_one_line_naming_it(monkeypatch
     assert main(["info", "x.txt"]) == 2
     assert capsys.readouterr().err == (f"ltr info: error: environment variable OMP_NUM_THREADS={value!r}: must be a "
                                        "whole number >= 1, or a comma-separated list of them (or unset)\n")
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# The Python API (pyapi)
+def test_fusion_and_the_trec_writers_read_float_ids_as_evaluate_run_reads_them(tmp_path):
+    """A float docno column (117.0) split each document in two in fuse (RRF 200 rows for 100, MAP 0.37 -> 0.14), and
+    write_run / write_qrels / run_from_scores wrote '1.0', which no judgment of '1' matched, where evaluate_run reads
+    the same frame's 1.0 as '1'."""
+    from ltr.fusion import fuse
+    from ltr.io import read_qrels, read_run, run_from_scores, write_qrels, write_run
+
+    a = pd.DataFrame({"qid": ["1"] * 3, "docno": ["117", "118", "119"], "score": [3.0, 2.0, 1.0]})
+    b = pd.DataFrame({"qid": ["1"] * 3, "docno": [118.0, 117.0, 120.0], "score": [3.0, 2.0, 1.0]})
+    fused = fuse([a, b], method="rrf")
+    assert sorted(fused["docno"]) == ["117", "118", "119", "120"]
+    assert fused.equals(fuse([a, b.assign(docno=["118", "117", "120"])], method="rrf"))
+    run = run_from_scores([1.0, 1.0, 2.0], [10.0, 11.0, 20.0], [1.0, 2.0, 1.0])
+    assert run[["qid", "docno"]].values.tolist() == [["1", "11"], ["1", "10"], ["2", "20"]]
+    write_run(tmp_path / "r.run", run.assign(qid=[1.0, 1.0, 2.0]))
+    assert read_run(tmp_path / "r.run")["qid"].tolist() == ["1", "1", "2"]
+    write_qrels(tmp_path / "q.qrels", pd.DataFrame({"qid": [1.0, 2.0], "docno": [11.0, 20.0], "rel": [1, 1]}))
+    assert (tmp_path / "q.qrels").read_text() == "1 0 11 1\n2 0 20 1\n"
+    assert read_qrels(tmp_path / "q.qrels")["qid"].tolist() == ["1", "2"]
+    with pytest.raises(ValueError, match=r"^the qid column of run holds the float 1.5 at row 0"):
+        write_run(tmp_path / "r2.run", run.assign(qid=[1.5, 1.0, 2.0]))
+    assert not (tmp_path / "r2.run").exists()
+

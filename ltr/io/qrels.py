@@ -512,6 +512,9 @@ def write_qrels(path: str | os.PathLike, qrels: pd.DataFrame) -> Path:
         if absent is not None and absent.any():  # (pandas 3 keeps a missing value missing through astype(str))
             raise ValueError(f"qrels column {name!r}, row {int(np.flatnonzero(absent)[0])}: a missing value (None "
                              "or NaN), which a qrels line cannot hold")
+    from ltr.metrics.trec import checked_ids  # 1.0 written as 1, as evaluate_run reads it (it was '1.0': trial t60)
+
+    qrels = checked_ids(qrels, "qrels")
     cols = {c: qrels[c].astype(str).tolist() for c in ("qid", "docno")}
     cols["iter"] = qrels["iter"].astype(str).tolist() if "iter" in qrels.columns else ["0"] * len(qrels)
     for name, values in cols.items():

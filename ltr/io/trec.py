@@ -311,6 +311,9 @@ def write_run(path: str | os.PathLike, run: pd.DataFrame, *, tag: str | None = N
             raise ValueError(
                 f"run column {name!r} has an empty value or one with whitespace, which TREC files cannot hold"
             )
+    from ltr.metrics.trec import checked_ids  # 1.0 written as 1, as evaluate_run reads it (it was '1.0': trial t60)
+
+    run = checked_ids(run, "run")
     qids, docnos = run["qid"].astype(str).tolist(), run["docno"].astype(str).tolist()
     bad = next((i for i, q in enumerate(qids) if q.startswith("#")), None)
     if bad is not None:  # the line would be a comment to read_run (and trec_eval 10): the ranking lost
@@ -383,13 +386,16 @@ def run_from_scores(
     if missing.any():
         raise ValueError(f"qid holds a missing id ({np.asarray(qid, dtype=object)[missing][0]!r}) at row "
                          f"{int(np.flatnonzero(missing)[0])}: every row needs its query's id")
-    qid = np.asarray(qid).astype(str)
-    docno = np.asarray(docno).astype(str)
+    qid, docno = np.asarray(qid, dtype=object), np.asarray(docno, dtype=object)
     score = np.asarray(score, dtype=np.float64)
     if not (qid.shape == docno.shape == score.shape):
         raise ValueError(
             f"qid, docno and score must have the same length, got {qid.shape}, {docno.shape}, {score.shape}"
         )
+    from ltr.metrics.trec import checked_ids  # 1.0 is '1', as evaluate_run reads it (it was '1.0': trial t60)
+
+    ids = checked_ids(pd.DataFrame({"qid": qid, "docno": docno}), "the run")
+    qid, docno = ids["qid"].to_numpy().astype(str), ids["docno"].to_numpy().astype(str)
     if np.isnan(score).any():
         i = int(np.flatnonzero(np.isnan(score))[0])
         raise ValueError(f"score is NaN at row {i} (query {str(qid[i])!r}, document {str(docno[i])!r}): a NaN "
