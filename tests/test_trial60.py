@@ -517,3 +517,25 @@ def test_fusion_and_the_trec_writers_read_float_ids_as_evaluate_run_reads_them(t
         write_run(tmp_path / "r2.run", run.assign(qid=[1.5, 1.0, 2.0]))
     assert not (tmp_path / "r2.run").exists()
 
+
+# ------------------------------------------------------------------------------------------------------------------
+# ltr data verify (datasets)
+def test_a_row_cut_short_inside_its_line_is_found_in_a_set_whose_rows_list_every_feature(tmp_path, shared_file):
+    """MQ2008's S1 file (no documented checksum) cut before feature 21 of its last row was 'ok': its rows, queries
+    and labels still matched, and load read features 21..46 of that row as 0."""
+    import gzip
+
+    from ltr.registry import verify
+
+    text = gzip.open(shared_file("mq2008/Fold2/test.txt.gz"), "rb").read()
+    (tmp_path / "a" / "Fold2").mkdir(parents=True)
+    (tmp_path / "a" / "Fold2" / "test.txt").write_bytes(text)
+    ok = next(f for f in verify("mq2008", tmp_path / "a").files if f.path == "Fold2/test.txt")
+    assert ok.status == "ok" and not ok.problems
+    start = text.rstrip(b"\n").rfind(b"\n") + 1
+    (tmp_path / "b" / "Fold2").mkdir(parents=True)
+    (tmp_path / "b" / "Fold2" / "test.txt").write_bytes(text[:start] + text[start:][:text[start:].find(b" 21:")])
+    cut = next(f for f in verify("mq2008", tmp_path / "b").files if f.path == "Fold2/test.txt")
+    assert cut.status == "differs" and cut.problems == [
+        "1 row(s) lack features, where every row of mq2008 lists all 46 (the first: row 2933, query 11893, lacks 26): "
+        "a copy cut short inside a line?"]

@@ -22,7 +22,8 @@ key                           meaning
                               text collections list every file here
 ``[format]``                  ``n_features``, ``labels`` ([low, high]), ``qid`` (``column`` or ``sidecar``),
                               ``sparse``, ``overflow``, ``unjudged``, ``encoding``: how :func:`~ltr.io.read_letor`
-                              must read the files
+                              must read the files; ``every_feature``: every row of the release lists all
+                              ``n_features`` (LETOR 4.0, MSLR), so a row that lacks one is a damaged copy
 ``[counts]``                  documented totals (``queries``, ``rows``) and per-file counts in ``[counts.files]``
 ``[segments]``                rows/queries of query segments, used with ``[layout.fold_segments]``
 ``[features]``                ``names`` (one per column, empty when none are published) and their ``source``
@@ -383,7 +384,7 @@ _RECORD_READERS = ("npl",)
 
 #: The [format] keys an entry may have: the reader's options it sets (:meth:`Entry.read_options`) and its notes.
 _FORMAT_KEYS = ("n_features", "labels", "label_meaning", "qid", "overflow", "unjudged", "encoding", "nonfinite", "null",
-                "sparse")
+                "sparse", "every_feature")
 
 
 def _check_format(bad, fmt: dict) -> None:
@@ -400,8 +401,9 @@ def _check_format(bad, fmt: dict) -> None:
         choices = READER_OPTIONS[key].choices
         if key in fmt and fmt[key] not in choices:
             raise bad(f"[format] {key} must be one of {list(choices)}, got {fmt[key]!r}")
-    if "sparse" in fmt and not isinstance(fmt["sparse"], bool):  # "no" read as sparse
-        raise bad(f"[format] sparse must be true or false, got {fmt['sparse']!r}")
+    for key in ("sparse", "every_feature"):
+        if key in fmt and not isinstance(fmt[key], bool):  # "no" read as true
+            raise bad(f"[format] {key} must be true or false, got {fmt[key]!r}")
     if "qid" in fmt and fmt["qid"] not in ("column", "sidecar"):
         raise bad(f"[format] qid must be 'column' or 'sidecar', got {fmt['qid']!r}")
     if "encoding" in fmt:
