@@ -539,3 +539,21 @@ def test_a_row_cut_short_inside_its_line_is_found_in_a_set_whose_rows_list_every
     assert cut.status == "differs" and cut.problems == [
         "1 row(s) lack features, where every row of mq2008 lists all 46 (the first: row 2933, query 11893, lacks 26): "
         "a copy cut short inside a line?"]
+
+
+def test_a_model_whose_normaliser_lacks_an_entry_names_it(tmp_path):
+    """A linear model file whose normaliser had no "method" failed as "bad normalizer ('method')"."""
+    import json
+
+    from ltr import Ranker, load_model, make_ranking
+    from ltr.exceptions import ModelFormatError
+
+    model = Ranker(engine="linear", normalize="zscore", engine_params={"n_restarts": 1, "max_passes": 1})
+    model.fit(make_ranking(6, (3, 5), 3, random_state=0))
+    model.save(tmp_path / "m.json")
+    doc = json.loads((tmp_path / "m.json").read_text())
+    del doc["normalizer"]["method"]
+    (tmp_path / "m.json").write_text(json.dumps(doc))
+    (tmp_path / "m.json.meta.json").unlink()  # (its checksum would name the edit first)
+    with pytest.raises(ModelFormatError, match=r"bad normalizer \(its 'method' entry is missing\)"):
+        load_model(tmp_path / "m.json")

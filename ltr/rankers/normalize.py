@@ -309,7 +309,10 @@ def normalizer_from_dict(d: dict[str, Any]) -> QueryNormalizer | GlobalNormalize
     """Rebuild a normaliser from :meth:`to_dict` output (as stored in a model sidecar)."""
     if not isinstance(d, dict) or d.get("type") not in ("query", "global"):
         raise ValueError(f"not a normaliser description (expected type 'query' or 'global'): {d!r}")
-    return (QueryNormalizer if d["type"] == "query" else GlobalNormalizer).from_dict(d)
+    try:
+        return (QueryNormalizer if d["type"] == "query" else GlobalNormalizer).from_dict(d)
+    except KeyError as e:  # a damaged model file's normaliser: 'bad normalizer ('method')' said no more (trial t60)
+        raise ValueError(f"its {e.args[0]!r} entry is missing") from None
 
 
 def make_normalizer(spec: str | dict | QueryNormalizer | GlobalNormalizer | None):
