@@ -399,6 +399,7 @@ def _summary(d: RankingDataset | None) -> dict | None:
             "query_file": "query" in (getattr(d, "sources", None) or {}),
             "digests": query_digests(d.X, d.y, d.group_ptr),
             "label_max": float(np.max(d.y)) if d.n_rows else None,
+            "sparse": hasattr(d.X, "tocsr"),  # its absent entries: XGBoost's missing values, made 0 by _field
             # the features' float type, kept as a local fit keeps it (float64 in memory; float32 as read)
             "dtype": np.result_type(d.X.dtype, np.float32)}
 
@@ -517,6 +518,18 @@ class DaskRankingData:
                                                      pure=False) for p in self.parts])
         joined = {m: np.concatenate([p[m] for p in per]) for m in per[0]}
         return {k: float(v) for k, v in aggregate(joined).items() if k in metrics}
+
+
+def _refuse_sparse_for_xgboost(data: DaskRankingData) -> None:
+    """Sparse shards with XGBoost: the workers give xgboost.dask each shard's rows dense (:func:`_field`), so an
+    absent entry would train as 0, where the model then scores one of sparse data as the missing value a local fit
+    reads it as (every row of LightGBM's example scored otherwise; trial t60). ``ltr train --dask`` refuses
+    ``--sparse`` before, in its own words (``refuse_sparse_dask_xgboost``); the Python API took it."""
+    if any(s.get("sparse") for s in data.summaries):
+        raise OptionError("sparse data with XGBoost on Dask: the workers give xgboost.dask each shard's rows dense, so "
+                          "an absent entry would train as 0, not as the missing value a sparse read makes it; read "
+                          "the data dense (sparse=False: absent entries are 0), or train with engine='lightgbm' "
+                          "(which reads them as 0 either way)")
 
 
 def _query_codes(d: RankingDataset, first: int):
@@ -971,6 +984,9 @@ def fit(model, data, *, client=None, eval_set=None, eval_names=None, engine: str
                       "say nothing (DistributedRanker follows its ranker's engine)", UserWarning, stacklevel=2)
     model, native = _configured(model, engine)
     engine = model.engine
+    from ltr.rankers.params import warn_unused
+
+    warn_unused(model, stacklevel=2)  # min_child_samples given to XGBoost, as a local fit says it (trial t60)
     if getattr(model, "n_jobs", None) not in (None, -1):  # as ltr train --dask notes --n-jobs (trial t57)
         warnings.warn(f"n_jobs={model.n_jobs!r} does not apply to distributed training: each worker trains with its "
                       "Dask threads (dask-worker --nthreads, LocalCluster's threads_per_worker)", UserWarning,
@@ -1005,6 +1021,7 @@ def fit(model, data, *, client=None, eval_set=None, eval_names=None, engine: str
     try:
         with watch:
             if engine == "xgboost":
+                _refuse_sparse_for_xgboost(data)
                 _refuse_labels_above_gain_table(effective, native, data)
                 booster, best = _fit_xgboost(effective, native, data, client, eval_set, metrics)
             else:
