@@ -481,7 +481,7 @@ def test_an_unknown_mplbackend_is_named_as_the_variable():
                            "or name one it knows (the figures are drawn with Agg whatever it names)\n")
 
 
-@pytest.mark.parametrize("value", ["0", "abc", "-2", "4,0"])
+@pytest.mark.parametrize("value", ["0", "abc", "-2", "4,0", "99999999999999999999"])
 def test_an_omp_num_threads_openmp_cannot_take_is_one_line_naming_it(monkeypatch, capsys, value):
     """OMP_NUM_THREADS=0 made libgomp print its own two unprefixed lines when an engine loaded."""
     from ltr.cli import main
@@ -490,6 +490,18 @@ def test_an_omp_num_threads_openmp_cannot_take_is_one_line_naming_it(monkeypatch
     assert main(["info", "x.txt"]) == 2
     assert capsys.readouterr().err == (f"ltr info: error: environment variable OMP_NUM_THREADS={value!r}: must be a "
                                        "whole number >= 1, or a comma-separated list of them (or unset)\n")
+
+
+@pytest.mark.parametrize("value", ["+4", " 2 ", "4,+2"])
+def test_an_omp_num_threads_openmp_takes_is_taken(monkeypatch, capsys, tmp_path, value):
+    """OpenMP reads a count as strtoul does: a sign and spaces are a count (review 2 of trial t60)."""
+    from ltr import make_ranking
+    from ltr.cli import main
+    from ltr.io import write_letor
+
+    write_letor(tmp_path / "d.txt", make_ranking(4, (3, 4), 2, random_state=0))
+    monkeypatch.setenv("OMP_NUM_THREADS", value)
+    assert main(["info", str(tmp_path / "d.txt")]) == 0
 
 
 # ------------------------------------------------------------------------------------------------------------------
@@ -516,6 +528,8 @@ def test_fusion_and_the_trec_writers_read_float_ids_as_evaluate_run_reads_them(t
     with pytest.raises(ValueError, match=r"^the qid column of run holds the float 1.5 at row 0"):
         write_run(tmp_path / "r2.run", run.assign(qid=[1.5, 1.0, 2.0]))
     assert not (tmp_path / "r2.run").exists()
+    write_run(tmp_path / "r3.run", run.assign(qid=pd.Categorical([1.0, 1.0, 2.0])))  # (review 2: categories too)
+    assert read_run(tmp_path / "r3.run")["qid"].tolist() == ["1", "1", "2"]
 
 
 # ------------------------------------------------------------------------------------------------------------------

@@ -83,7 +83,7 @@ def _thread_variables() -> str | None:
     omp = os.environ.get("OMP_NUM_THREADS")
     if omp is not None and omp.strip() == "":
         del os.environ["OMP_NUM_THREADS"]  # (as NUMBA_NUM_THREADS: libgomp said it in its own lines)
-    elif omp is not None and not all(x.strip().isascii() and x.strip().isdigit() and int(x) >= 1
+    elif omp is not None and not all(re.fullmatch(r"\s*\+?[0-9]+\s*", x) and 1 <= int(x) < 2**63
                                      for x in omp.split(",")):  # libgomp printed its own two lines, unprefixed (t60)
         return (f"environment variable OMP_NUM_THREADS={omp!r}: must be a whole number >= 1, or a comma-separated "
                 "list of them (or unset)")

@@ -394,8 +394,10 @@ def run_from_scores(
         )
     from ltr.metrics.trec import checked_ids  # 1.0 is '1', as evaluate_run reads it (it was '1.0': trial t60)
 
-    ids = checked_ids(pd.DataFrame({"qid": qid, "docno": docno}), "the run")
-    qid, docno = ids["qid"].to_numpy().astype(str), ids["docno"].to_numpy().astype(str)
+    if qid.ndim == 1:  # (another shape is refused below, as group offsets are)
+        ids = checked_ids(pd.DataFrame({"qid": qid, "docno": docno}), "the run")
+        qid, docno = ids["qid"].to_numpy(), ids["docno"].to_numpy()
+    qid, docno = qid.astype(str), docno.astype(str)
     if np.isnan(score).any():
         i = int(np.flatnonzero(np.isnan(score))[0])
         raise ValueError(f"score is NaN at row {i} (query {str(qid[i])!r}, document {str(docno[i])!r}): a NaN "

@@ -91,6 +91,8 @@ def checked_ids(frame: pd.DataFrame, what: str, columns: Sequence[str] = ("qid",
 
     for column in columns:
         ids = frame[column]
+        if isinstance(ids.dtype, pd.CategoricalDtype):  # its categories' type is what infer_dtype must see
+            ids = ids.astype(object)
         name = (shown or {}).get(column, column)
         missing = ids.isna().to_numpy()
         if missing.any():

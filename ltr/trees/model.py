@@ -310,7 +310,7 @@ class TreeEnsemble:
         columns' dtypes and float32 (so integer columns become float64, where an integer array becomes float32);
         XGBoost reads each column as float32. A nullable column's ``pd.NA`` is a missing value. A ``category``
         column is refused (LightGBM would read its codes, XGBoost refuses it), and so are columns that are the
-        model's features in another order or other names (:func:`ltr._frames.check_frame_names`, as XGBoost and
+        model's features in another order or other names (:func:`ltr.frames.check_frame_names`, as XGBoost and
         scikit-learn refuse them; LightGBM would score them by position)."""
         import pandas as pd
 
