@@ -393,7 +393,7 @@ def _misplaced_segments(entry: Entry, pairs: list[tuple[ExpectedFile, FileCheck]
             ids = read(ef.resolve(root))
         except _UNREADABLE:  # the file's own checks say why
             continue
-        sure = c.status == "ok" and any(x == "sha256 ok" or x.endswith(" rows") for x in c.checked)
+        sure = c.status == "ok" and _matched(c)
         files.append((ef, c, set(_segments(table, ef)), ids, sure))
     misplaced: dict[str, str] = {}
     lines: list[str] = []
@@ -434,6 +434,11 @@ def _misplaced_segments(entry: Entry, pairs: list[tuple[ExpectedFile, FileCheck]
     return misplaced, lines
 
 
+def _matched(c: FileCheck) -> bool:
+    """Whether a file matched what the registry documents of it: its sha256, or its row count."""
+    return any(x == "sha256 ok" or x.endswith(" rows") for x in c.checked)
+
+
 def _absent_segments(entry: Entry, pairs: list[tuple[ExpectedFile, FileCheck]], root: Path, read,
                      misplaced: dict[str, str]) -> dict[str, set[str]]:
     """The documented segments a file of several (a train file, S3+S4+S5) does not hold, by its path, judged by the
@@ -445,8 +450,7 @@ def _absent_segments(entry: Entry, pairs: list[tuple[ExpectedFile, FileCheck]], 
     known: dict[str, tuple[str, set]] = {}  # segment -> (the path of a file of it alone, its query ids)
     for ef, c in pairs:
         segments = _segments(table, ef) if ef.fold is not None else []
-        if (len(segments) == 1 and c.status == "ok" and ef.path not in misplaced
-                and any(x == "sha256 ok" or x.endswith(" rows") for x in c.checked)):
+        if len(segments) == 1 and c.status == "ok" and ef.path not in misplaced and _matched(c):
             try:
                 known.setdefault(segments[0], (ef.path, set(read(ef.resolve(root)))))
             except _UNREADABLE:
@@ -454,8 +458,7 @@ def _absent_segments(entry: Entry, pairs: list[tuple[ExpectedFile, FileCheck]], 
     absent: dict[str, set[str]] = {}
     for ef, c in pairs:
         segments = _segments(table, ef) if ef.fold is not None else []
-        if (len(segments) < 2 or c.status not in ("ok", "present") or ef.path in misplaced
-                or any(x == "sha256 ok" or x.endswith(" rows") for x in c.checked)):
+        if len(segments) < 2 or c.status not in ("ok", "present") or ef.path in misplaced or _matched(c):
             continue  # (a file that matched the registry holds its segments)
         try:
             ids = set(read(ef.resolve(root)))
