@@ -61,8 +61,11 @@ class RankingDataset:
         value, so the same file read dense and sparse trains different XGBoost models.
     y : ndarray of float64, shape (n_rows,)
         Relevance labels.
-    qid : ndarray of int64, shape (n_rows,)
-        Query id of each row, as written in the file (or ``0..n_queries-1`` when the source had only sizes).
+    qid : ndarray, shape (n_rows,)
+        Query id of each row: int64, as written in the file, from the readers and the feature layer (or
+        ``0..n_queries-1`` when the source had only sizes). A dataset built in memory keeps the ids it is given
+        (text, 1.5) as they are: the trainers group rows by ``group_ptr``, and :func:`ltr.io.write_letor` writes
+        only whole numbers (LETOR's ``qid:<int>``).
     group_ptr : ndarray of int64, shape (n_queries + 1,)
         Query ``q`` spans rows ``group_ptr[q]:group_ptr[q + 1]``.
     doc_ids : ndarray of object (str), shape (n_rows,), or None
