@@ -246,13 +246,21 @@ def _check_letor_counts(entry: Entry, facts: dict, path: Path, fc: FileCheck) ->
     # a set whose rows list every feature: read absent ones as NaN, to find a row cut short (inside its line: the
     # counts and labels matched, and load read the rest of the row as 0; trial t60)
     every = bool(entry.format.get("every_feature")) and "missing" not in opts and "null" not in opts
+    # the -semi sets' unjudged rows (label -1, most of a training file) are scanned too, then set aside as load
+    # drops them: a cut unjudged last row was "ok" (review 2 of trial t60)
+    unjudged = every and opts.get("unjudged") == "drop"
     try:
-        d = read_letor(path, **({**opts, "missing": np.nan} if every else opts))
+        d = read_letor(path, **({**opts, "missing": np.nan, **({"unjudged": "keep"} if unjudged else {})}
+                                if every else opts))
     except (ValueError, OSError, EOFError) as e:  # LetorFormatError, GroupError, a bad gzip stream
         fc.status = "unreadable"  # the reader's words name the file: the checksum's read's cause is not said twice
         fc.problems = [p for p in fc.problems if not p.startswith("cannot read: ")] + [_unreadable(entry, e)]
         return
-    fc.rows, fc.queries = d.n_rows, d.n_queries
+    judged = d.y != -1 if unjudged else None
+    n_rows = d.n_rows if judged is None else int(judged.sum())
+    n_queries = d.n_queries if judged is None else int(np.unique(np.repeat(np.arange(d.n_queries),
+                                                                           d.group_sizes)[judged]).size)
+    fc.rows, fc.queries = n_rows, n_queries
     from ltr.registry import empty_last_columns
 
     last, width = empty_last_columns(entry, d), entry.n_features
@@ -266,11 +274,12 @@ def _check_letor_counts(entry: Entry, facts: dict, path: Path, fc: FileCheck) ->
         if short.size:
             i = int(short[0])
             fc.problems.append(f"{short.size} row(s) lack features, where every row of {entry.name} lists all "
-                               f"{d.X.shape[1]} (the first: row {i + 1}, query {d.qid[i]}, lacks "
+                               f"{d.X.shape[1]} (the first: row {i + 1}{' (label -1)' if d.y[i] == -1 else ''}, "
+                               f"query {d.qid[i]}, lacks "
                                f"{int(np.isnan(d.X[i]).sum())}): a copy cut short inside a line?")
     # Rows dropped by unjudged="drop" (label -1) are not in d, so a documented row count cannot be compared.
     compare_rows = opts.get("unjudged") != "drop"
-    for key, got in (("rows", d.n_rows), ("queries", d.n_queries)):
+    for key, got in (("rows", n_rows), ("queries", n_queries)):
         if key not in facts or (key == "rows" and not compare_rows):
             continue
         if got != facts[key]:
@@ -278,8 +287,9 @@ def _check_letor_counts(entry: Entry, facts: dict, path: Path, fc: FileCheck) ->
         else:
             fc.checked.append(f"{got} {key}")
     labels = entry.format.get("labels")
-    if d.n_rows:
-        lo, hi = float(np.min(d.y)), float(np.max(d.y))
+    y = d.y if judged is None else d.y[judged]
+    if y.size:
+        lo, hi = float(np.min(y)), float(np.max(y))
         if labels and (lo < labels[0] or hi > labels[1]):
             fc.problems.append(f"labels span {lo:g}..{hi:g}, the registry documents {labels[0]}..{labels[1]}")
         else:
