@@ -80,22 +80,30 @@ def objective_names() -> tuple[str, ...]:
 
 
 def _refuse_nothing_to_stop_on(first, name: str, metric: str, metric_params: dict) -> None:
-    """Refuse early stopping on a set whose stopping metric is nan whatever the scores: under ``no_relevant=nan``
-    a set without a query with a relevant document (trial t54: LightGBM trained, then failed with "'NoneType' object
-    is not iterable"; XGBoost kept round 1 of an all-nan curve as "the best")."""
-    if not (isinstance(metric_params.get("no_relevant"), float) and math.isnan(metric_params["no_relevant"])):
-        return
+    """Refuse early stopping on a set whose stopping metric is the same whatever the scores: nan under
+    ``no_relevant=nan`` for a set without a query with a relevant document (trial t54: LightGBM trained, then failed
+    with "'NoneType' object is not iterable"; XGBoost kept round 1 of an all-nan curve as "the best"), and, under any
+    convention, a value that the documents' best order (by label) and their worst (reversed) share, so every order
+    between: round 1 was kept as the best of a flat curve, a model of one tree, without a word (trial t61)."""
     from ltr.metrics import evaluate
 
-    value = evaluate(first.y, np.zeros(len(first.y)), group_ptr=first.group_ptr, metrics=[metric],
-                     **metric_params)[metric]
-    if math.isnan(value):
-        from ltr.exceptions import OptionError
+    y = np.asarray(first.y, dtype=np.float64)
+    best, worst = (evaluate(y, s, group_ptr=first.group_ptr, metrics=[metric], **metric_params)[metric]
+                   for s in (y, -y))
+    if not (math.isnan(best) or best == worst):
+        return
+    from ltr.exceptions import OptionError
 
+    if math.isnan(best):
         said = (f"early stopping on {name}'s {metric}: no query of {name} has a relevant document, so {metric} is "
                 "nan in every round (no_relevant=nan leaves such queries out): nothing to stop on; ")
-        raise OptionError(said + "give a validation set with judged queries, or early_stopping_rounds=None",
-                          cli=said + "give --valid judged queries, or --early-stopping 0")
+    else:
+        why = ("no query of it has a relevant document" if not np.any(y > 0) else
+               "no query of it has documents of grades that it tells apart")
+        said = (f"early stopping on {name}'s {metric}: {metric} is {best:g} whatever the order of {name}'s documents "
+                f"({why}), so every round scores the same and round 1 would be kept: nothing to stop on; ")
+    raise OptionError(said + "give a validation set with judged queries, or early_stopping_rounds=None",
+                      cli=said + "give --valid judged queries, or --early-stopping 0")
 
 
 class Ranker(BaseEstimator):
