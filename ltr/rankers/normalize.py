@@ -30,7 +30,8 @@ Edge-case policy, applied per query and feature:
 - NaN (a missing value) is ignored by the statistics and stays NaN; +-inf raises :class:`ValueError`.
 
 Computation is vectorised with ``numpy.add.reduceat`` over ``group_ptr`` in float64, in blocks of queries to bound
-memory, and the result is cast to float32 (the dataset's dtype). Sparse input is densified.
+memory, and the result is cast to float32 (the readers' dtype: a float64 dataset's normalised values are rounded to it,
+in training and prediction alike). Sparse input is densified.
 
 References
 ----------
@@ -106,12 +107,16 @@ def _query_normalize(X: NDArray[np.float64], ptr: NDArray[np.int64], method: str
         X /= np.repeat(norm, sizes, axis=0)
         return
     if method == "zscore":
-        mean = np.add.reduceat(x0, starts, axis=0) / np.maximum(count, 1.0)
+        # equal values have no spread, whatever the mean's round-off leaves (0.1 three times: mean 0.1 + 2.8e-17,
+        # sd 1.7e-17, which made them -0.82; trial t61): their mean is the value itself
+        lo = np.fmin.reduceat(X, starts, axis=0)
+        equal = lo == np.fmax.reduceat(X, starts, axis=0)
+        mean = np.where(equal, lo, np.add.reduceat(x0, starts, axis=0) / np.maximum(count, 1.0))
         centred = X - np.repeat(mean, sizes, axis=0)
         ss = np.add.reduceat(np.where(valid, centred * centred, 0.0), starts, axis=0)
         with np.errstate(invalid="ignore", divide="ignore"):
             sd = np.sqrt(ss / (count - 1.0))
-        spread = np.repeat(np.where(np.isfinite(sd) & (sd > 0), sd, np.inf), sizes, axis=0)
+        spread = np.repeat(np.where(np.isfinite(sd) & (sd > 0) & ~equal, sd, np.inf), sizes, axis=0)
         np.divide(centred, spread, out=X)  # no spread: centred / inf = 0 (NaN stays NaN)
         return
     lo = np.fmin.reduceat(X, starts, axis=0)
@@ -248,8 +253,10 @@ class GlobalNormalizer:
         seen = ~np.isnan(sub).all(axis=0)
         with np.errstate(invalid="ignore"):
             if self.method == "zscore":
-                o = np.where(seen, np.nanmean(np.where(seen, sub, 0.0), axis=0), 0.0)
-                s = np.where(seen, np.nanstd(np.where(seen, sub, 0.0), axis=0), 1.0)
+                lo = np.nanmin(np.where(seen, sub, 0.0), axis=0)
+                equal = lo == np.nanmax(np.where(seen, sub, 0.0), axis=0)  # (the mean of 0.1s is not 0.1: trial t61)
+                o = np.where(seen, np.where(equal, lo, np.nanmean(np.where(seen, sub, 0.0), axis=0)), 0.0)
+                s = np.where(seen & ~equal, np.nanstd(np.where(seen, sub, 0.0), axis=0), 1.0)
             else:
                 o = np.where(seen, np.nanmin(np.where(seen, sub, 0.0), axis=0), 0.0)
                 s = np.where(seen, np.nanmax(np.where(seen, sub, 0.0), axis=0) - o, 1.0)
