@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ltr.evaluation import significance as S
+from ltr.evaluation._predict import predict_dataset
 from ltr.evaluation.results import Comparison, CVResult
 from ltr.exceptions import ComparisonDataError, LabelRangeError, OptionError
 
@@ -61,17 +62,30 @@ def _with_curve(compute, names: list[str]):
 
 
 def _metric_columns(name: str, frame) -> pd.DataFrame:
-    """A system's per-query frame with its metric columns under their canonical names: trec_eval's ``ndcg_cut_10``
-    is ``ndcg@10``, as the metrics asked for are read (a frame of trec_eval's names was refused: 'no per-query values
-    for ndcg@10 (it has ndcg_cut_10)'; trial t58)."""
+    """A system's per-query frame indexed by its query ids as text, with its metric columns under their canonical
+    names: trec_eval's ``ndcg_cut_10`` is ``ndcg@10``, as the metrics asked for are read (a frame of trec_eval's names
+    was refused: 'no per-query values for ndcg@10 (it has ndcg_cut_10)'; trial t58). A frame of row numbers with a
+    ``qid`` (or ``query_id``) column, as ``reset_index()`` and ``pd.read_csv`` give it, is indexed by that column, as
+    ``evaluate_run`` and ``fuse`` read it (its rows were paired by position; trial t61); a whole float id is its
+    integer, ``1.0`` is '1', as :func:`ltr.metrics.trec.checked_ids` reads ids."""
     import pandas as pd
 
     from ltr.metrics import parse_metric
+    from ltr.metrics.trec import COLUMN_ALIASES, checked_ids
 
     if not isinstance(frame, pd.DataFrame):
         how = "; pass series.to_frame(METRIC)" if isinstance(frame, pd.Series) else ""
         raise TypeError(f"system {name!r}: per-query values must be a pandas DataFrame indexed by qid, one column per "
                         f"metric, got {type(frame).__name__}{how}")
+    column = next((c for c in COLUMN_ALIASES["qid"] if c in frame.columns), None)
+    if column is not None:
+        if not (isinstance(frame.index, pd.RangeIndex) and frame.index.name is None):
+            raise ValueError(f"system {name!r} has both an index ({frame.index.name or 'unnamed'}) and a {column!r} "
+                             f"column: which are its query ids? drop the column, or set_index({column!r})")
+        frame = frame.set_index(column)
+    ids = checked_ids(pd.DataFrame({"qid": frame.index.to_numpy()}), f"system {name!r}'s per-query table", ["qid"],
+                      shown={"qid": "index (qid)"}, need="every row needs a query id")["qid"]
+    frame = frame.set_axis(pd.Index(ids.astype(str).to_numpy(), name=frame.index.name), axis=0)
     rename, seen = {}, {}
     for c in frame.columns:
         try:
@@ -500,7 +514,8 @@ def compare_models(
     convention: str = "default",
     **kwargs: Any,
 ) -> Comparison:
-    """Compare fitted rankers on one :class:`~ltr.RankingDataset` (each ``predict``-s the whole dataset).
+    """Compare fitted rankers on one :class:`~ltr.RankingDataset` (each ``predict``-s the whole dataset: ltrkit's
+    rankers take the dataset, LightGBM's, XGBoost's and scikit-learn's estimators its rows ``data.X``).
 
     ``gain``, ``no_relevant`` and ``convention`` are the metric conventions (:mod:`ltr.metrics`); ``**kwargs`` go
     to :func:`compare`.
@@ -522,7 +537,7 @@ def compare_models(
     qids = pd.Index([str(q) for q in data.query_ids], name="qid")
     frames = {}
     for name, model in models.items():
-        scores = np.asarray(model.predict(data), dtype=np.float64)
+        scores = predict_dataset(model, data, f"models[{name!r}]")
         per = _with_curve(functools.partial(evaluate_per_query, data.y, scores, group_ptr=data.group_ptr, gain=gain,
                                             no_relevant=no_relevant, convention=convention), names)
         frames[name] = pd.DataFrame(per, index=qids)

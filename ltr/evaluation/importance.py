@@ -19,6 +19,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ltr.datasets import RankingDataset
+from ltr.evaluation._predict import predict_dataset
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -106,6 +107,7 @@ def permutation_importance(
     Parameters
     ----------
     model : fitted ranker with ``predict``
+        ltrkit's rankers are given the dataset, LightGBM's, XGBoost's and scikit-learn's estimators its rows.
     data : RankingDataset
         Usually held-out data.
     metric : str, default="ndcg@10"
@@ -155,7 +157,7 @@ def permutation_importance(
     def score(matrix) -> float:
         from dataclasses import replace
 
-        scores = model.predict(replace(data, X=matrix.tocsr() if sparse else matrix))
+        scores = predict_dataset(model, replace(data, X=matrix.tocsr() if sparse else matrix), "model")
         return evaluate(y, scores, group_ptr=ptr, metrics=[name], gain=gain, no_relevant=no_relevant)[name]
 
     base = score(X)
