@@ -354,7 +354,10 @@ def _weights(weights: ArrayLike | None, n_runs: int, method: str) -> NDArray[np.
     if method in ("combsum", "combmnz"):
         raise OptionError(f"{method} has no weights; use method='wsum' (or 'rrf' for weighted RRF)",
                           cli=f"--method {method} has no weights; use --method wsum (or rrf for weighted RRF)")
-    w = np.asarray(weights, dtype=np.float64).reshape(-1)
+    try:
+        w = np.asarray(weights, dtype=np.float64).reshape(-1)
+    except (TypeError, ValueError):  # ('1,1': numpy's "could not convert string to float"; trial t61)
+        raise ValueError(f"weights must be numbers, one per run (e.g. [1.0, 0.5]), got {weights!r}") from None
     if w.size != n_runs:
         raise ValueError(f"weights: {w.size} given for {n_runs} runs")
     if not np.isfinite(w).all() or (w < 0).any():

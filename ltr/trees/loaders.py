@@ -223,9 +223,11 @@ def _warn_of_best_rounds(what: str, rounds: int, ensemble: TreeEnsemble) -> None
     if 0 < rounds < ensemble.n_iterations:
         import warnings
 
+        uses = ("LightGBM's predict uses (up to the best)" if ensemble.engine == "lightgbm" else
+                "XGBoost's scikit-learn estimators use (its Booster.predict scores all)")  # (trial t61: one text)
         warnings.warn(f"{what} was early-stopped at round {rounds} of {ensemble.n_iterations}: the trees score all "
-                      f"{ensemble.n_iterations} rounds; predict(X, n_iter={rounds}) scores the rounds its engine's "
-                      "predict uses (XGBoost's Booster.predict: all)", UserWarning, stacklevel=4)
+                      f"{ensemble.n_iterations} rounds; predict(X, n_iter={rounds}) scores the rounds {uses}",
+                      UserWarning, stacklevel=4)
 
 
 def _sidecar_notes(normalizer, read_options, best, ensemble: TreeEnsemble,
