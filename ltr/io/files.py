@@ -24,8 +24,8 @@ from typing import IO
 
 from ltr.exceptions import FileFormatError
 
-__all__ = ["GZIP_MAGIC", "can_read_again", "compression", "is_gzip", "open_binary", "open_raw", "read_bytes",
-           "read_text", "refuse_utf16"]
+__all__ = ["GZIP_MAGIC", "StreamError", "can_read_again", "compression", "is_gzip", "open_binary", "open_raw",
+           "read_bytes", "read_text", "refuse_utf16"]
 
 log = logging.getLogger(__name__)
 
@@ -125,13 +125,17 @@ def can_read_again(path: str | os.PathLike) -> bool:
 
 
 def open_binary(path: str | os.PathLike, what: str = "file") -> IO[bytes]:
-    """Open a file for reading bytes, decompressing it when it starts with the gzip magic bytes.
+    """Open a file for reading bytes, decompressing it when it starts with the gzip, bzip2 or xz magic bytes (every
+    stream of a multi-stream file).
 
     Raises
     ------
     FileNotFoundError
         Naming the path and ``what``, when it does not exist; :class:`IsADirectoryError` when it is a folder (as
         :func:`open_raw`).
+    StreamError
+        While reading a bzip2 or xz file: a damaged stream, or data after a stream that is not another stream (nor
+        NUL padding); a cut stream is an :class:`EOFError`, a damaged gzip file a :class:`gzip.BadGzipFile`.
     """
     f = open_raw(path, what)
     try:
@@ -143,9 +147,7 @@ def open_binary(path: str | os.PathLike, what: str = "file") -> IO[bytes]:
     if kind == "gzip":
         return _GzipReader(f)
     if kind is not None:
-        import bz2
-
-        return (bz2.BZ2File if kind == "bzip2" else lzma.LZMAFile)(f)  # type: ignore[return-value]
+        return io.BufferedReader(_Streams(f, kind), _CHUNK)  # type: ignore[return-value]
     return f
 
 
@@ -198,6 +200,117 @@ class _GzipReader(gzip.GzipFile):
             super().close()
         finally:
             self._raw.close()
+
+
+class StreamError(OSError):
+    """A bzip2 or xz file that is not one or more whole streams: data after a finished stream that starts no other
+    one, or a damaged stream (the decompressor's words, and where the stream starts). An :class:`OSError`, as
+    :class:`gzip.BadGzipFile` is, so that every reader's catch of a broken gzip stream catches it too."""
+
+
+#: Compressed bytes read at a time by :class:`_Streams` (and its buffer of decompressed bytes).
+_CHUNK = 1 << 20
+
+
+class _Streams(io.RawIOBase):
+    """The decompressed bytes of every bzip2 or xz stream of a file in turn (``cat a.bz2 b.bz2``, pbzip2's output),
+    read in chunks; closes the file with itself.
+
+    Python's ``bz2.BZ2File`` and ``lzma.LZMAFile`` take what follows a finished stream, when it does not decompress
+    as another one, for trailing data and stop there without a word: a later stream with a damaged header lost its
+    rows silently (trial t61). Here only these may follow a stream: another stream of the same format, or NUL bytes
+    (xz's stream padding, a multiple of 4 bytes by the .xz format, section 2.2, which ``xz -t`` accepts; for bzip2,
+    which has no padding, any number of them, as ``dd conv=sync`` or a tape block leaves: NULs hold no rows). Any
+    other byte is a :class:`StreamError` saying where the last whole stream ends.
+    """
+
+    def __init__(self, raw: IO[bytes], kind: str):
+        self._raw, self._kind = raw, kind
+        self._dec = self._decompressor()
+        self._input = b""  # compressed bytes read but not yet given to a decompressor
+        self._read = 0  # compressed bytes read from the file so far
+        self._start = 0  # where the current stream starts in the file
+        self._done = False
+
+    def _decompressor(self):
+        if self._kind == "bzip2":
+            import bz2
+
+            return bz2.BZ2Decompressor()
+        return lzma.LZMADecompressor(format=lzma.FORMAT_XZ)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b) -> int:
+        with memoryview(b) as view, view.cast("B") as out:
+            data = self._decompress(len(out))
+            out[:len(data)] = data
+        return len(data)
+
+    def readall(self) -> bytes:
+        chunks = []
+        while data := self._decompress(-1):
+            chunks.append(data)
+        return b"".join(chunks)
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self._raw.close()
+
+    def _decompress(self, size: int) -> bytes:
+        """Up to ``size`` (-1: any number of) decompressed bytes; ``b""`` at the end of the file only."""
+        while not self._done:
+            if self._dec.eof:
+                self._next_stream()
+                continue
+            data = b""
+            if self._dec.needs_input:
+                data, self._input = self._input or self._more(), b""
+                if not data:
+                    raise EOFError("Compressed file ended before the end-of-stream marker was reached")
+            try:
+                out = self._dec.decompress(data, size)
+            except (OSError, lzma.LZMAError) as exc:  # bz2's "Invalid data stream", xz's "Corrupt input data"
+                raise StreamError(f"{exc} (in the {self._kind} stream starting at byte {self._start})") from None
+            if out:
+                return out
+        return b""
+
+    def _more(self) -> bytes:
+        chunk = self._raw.read(_CHUNK)
+        self._read += len(chunk)
+        return chunk
+
+    def _next_stream(self) -> None:
+        """After a finished stream: start the next one, or end at the end of the file, or refuse what follows."""
+        rest = self._dec.unused_data
+        end = self._read - len(rest)  # where the finished stream ends in the file (all input was given to it)
+        nuls = 0
+        while True:  # skip NULs, then hold the 6 bytes that tell another stream (bzip2's 4, xz's 6 magic bytes)
+            kept = rest.lstrip(b"\x00")
+            nuls += len(rest) - len(kept)
+            rest = kept
+            if len(rest) >= 6:
+                break
+            more = self._more()
+            if not more:
+                break
+            rest += more
+        if rest and compression(rest[:6]) != self._kind:
+            after = len(rest) + nuls + sum(len(c) for c in iter(self._more, b""))
+            raise StreamError(f"{after} bytes after the {self._kind} stream ending at byte {end} are not another "
+                              f"{self._kind} stream: they start {rest[:6]!r} (a damaged or cut copy?)")
+        if self._kind == "xz" and nuls % 4:
+            raise StreamError(f"{nuls} NUL bytes after the xz stream ending at byte {end}: xz's stream padding is "
+                              "a multiple of 4 bytes (a damaged copy?)")
+        if not rest:
+            self._done = True
+            return
+        self._start = self._read - len(rest)
+        self._dec, self._input = self._decompressor(), rest
 
 
 def read_bytes(path: str | os.PathLike, *, error: type[FileFormatError] = FileFormatError,

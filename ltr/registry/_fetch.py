@@ -23,7 +23,6 @@ on the ``.ltrkit-downloads`` folder), or both would append to one ``.part`` file
 
 from __future__ import annotations
 
-import bz2
 import contextlib
 import gzip
 import hashlib
@@ -45,9 +44,10 @@ import zipfile
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NoReturn
 
 from ltr.exceptions import OutputPathError
-from ltr.io import atomic_write
+from ltr.io import atomic_write, open_binary
 from ltr.registry._catalog import Entry
 from ltr.registry._errors import ArchiveError, ChecksumError, DatasetLayoutError, DownloadError
 from ltr.registry._verify import verify_copy
@@ -364,37 +364,40 @@ def _run_rar_tool(path: Path, dest: Path, name: str, final: Path) -> None:
 
 
 def _decompressed(path: Path):
-    """``path`` opened as its gzip, bzip2 or xz stream, else as it is (a plain tar); tarfile reads it from there."""
-    with open(path, "rb") as f:
-        magic = f.read(6)
-    opener = gzip.open if magic[:2] == b"\x1f\x8b" else bz2.open if magic[:3] == b"BZh" else \
-        lzma.open if magic == b"\xfd7zXZ\x00" else open
-    return opener(path, "rb")
+    """``path`` opened as its gzip, bzip2 or xz stream, else as it is (a plain tar); tarfile reads it from there. The
+    readers' own opener: every stream of a multi-stream file, the xz format's stream padding (NUL bytes after a
+    stream, which ``xz -t`` accepts), and any other data after a stream refused (trial t61)."""
+    return open_binary(path, "archive")
 
 
-def _read_to_the_end(stream, path: Path) -> None:
+def _read_to_the_end(stream) -> None:
     """Read what tarfile left of a compressed stream, so that its trailer is checked: tarfile stops at the tar's
     end-of-archive blocks and never reads the gzip CRC, so a tar.gz damaged inside a document's text was unpacked,
-    marked fetched and then verified (trial t57). The xz format's stream padding (NUL bytes after the last stream,
-    which ``xz -t`` accepts and Python's lzma does not) is taken."""
-    try:
-        while stream.read(1 << 20):
-            pass
-    except EOFError:
-        if not isinstance(stream, lzma.LZMAFile) or not _xz_padded(path):
-            raise
+    marked fetched and then verified (trial t57)."""
+    while stream.read(1 << 20):
+        pass
 
 
-def _xz_padded(path: Path) -> bool:
-    """Whether ``path`` ends in an xz stream footer (``YZ``) followed by stream padding (NULs, a multiple of 4)."""
-    with open(path, "rb") as f:
-        f.seek(0, os.SEEK_END)
-        size = f.tell()
-        f.seek(max(0, size - 65536))
-        tail = f.read()
-    body = tail.rstrip(b"\x00")
-    padding = len(tail) - len(body)
-    return padding > 0 and padding % 4 == 0 and body.endswith(b"YZ")
+#: Compression methods of zip members that Python's zipfile does not read (PKWARE's APPNOTE 4.4.5), by number.
+_ZIP_METHODS = {1: "shrink", 6: "implode", 9: "Deflate64", 93: "Zstandard", 95: "xz", 98: "PPMd"}
+
+
+def _refuse_zip_member(path: Path, info: zipfile.ZipInfo, e: Exception, name: str, final: Path) -> NoReturn:
+    """Raise :class:`ArchiveError` for a member of a sound zip archive that Python's zipfile cannot read: one
+    compressed with a method it lacks (``NotImplementedError``: Deflate64, which Windows' own zipper writes for large
+    files), or encrypted (``RuntimeError``). The archive is not damaged, so it is kept where it is."""
+    if isinstance(e, NotImplementedError):
+        method = info.compress_type
+        why = f"is compressed with method {method}" + (f" ({_ZIP_METHODS[method]})" if method in _ZIP_METHODS else "")
+        why += ", which Python's zipfile cannot read"
+    elif info.flag_bits & 0x1:  # the general purpose flag's bit 0: encrypted (APPNOTE 4.4.4)
+        why = "is encrypted (a password is needed to extract it)"
+    else:
+        raise e
+    head = (f"{path.name}: member {info.filename!r} {why}; unpack the archive with unzip, 7z x or bsdtar -xf into "
+            f"{final} (the archive is kept at {path}) and check that folder with")
+    raise ArchiveError(f"{head} ltr.registry.verify({name!r}, {str(final)!r})",
+                       cli=f"{head} ltr data verify {name} {final}") from None
 
 
 def _unpack(archive: dict, path: Path, dest: Path, name: str, final: Path) -> None:
@@ -403,9 +406,13 @@ def _unpack(archive: dict, path: Path, dest: Path, name: str, final: Path) -> No
     try:
         if fmt == "zip":
             with zipfile.ZipFile(path) as z:
-                for name in z.namelist():
-                    _safe_member(dest, name)
-                z.extractall(dest)
+                for member in z.namelist():
+                    _safe_member(dest, member)
+                for info in z.infolist():  # one at a time, to name a member zipfile cannot read
+                    try:
+                        z.extract(info, dest)
+                    except (NotImplementedError, RuntimeError) as e:
+                        _refuse_zip_member(path, info, e, name, final)
         elif fmt in ("tar.gz", "tar.bz2", "tar"):
             # Read as a stream, each member checked, then extracted, as it comes: one decompression (a member
             # list first, then the extraction, decompressed the archive twice); an escaping member stops the
@@ -423,7 +430,7 @@ def _unpack(archive: dict, path: Path, dest: Path, name: str, final: Path) -> No
                     t.extractall(dest, members=checked(t), filter="data")
                 else:
                     t.extractall(dest, members=checked(t))
-                _read_to_the_end(stream, path)
+                _read_to_the_end(stream)
         elif fmt == "gz":
             out = dest / archive.get("dest", archive["file"].removesuffix(".gz"))
             out.parent.mkdir(parents=True, exist_ok=True)

@@ -8,9 +8,7 @@ from a line pattern (``records``; NPL's records as :mod:`ltr.io.npl` reads them)
 
 from __future__ import annotations
 
-import bz2
 import functools
-import gzip
 import hashlib
 import lzma
 import os
@@ -101,13 +99,11 @@ _UNREADABLE = (OSError, EOFError, zlib.error, lzma.LZMAError)
 def _open(path: Path):
     """The file's bytes as released: a gzip, bzip2 or xz copy is decompressed (checksums are of the original),
     known by its first bytes, as the readers know it, not by its name (a browser that decodes a ``.gz`` download
-    keeps the name; ``gzip -c f > f`` keeps none)."""
-    from ltr.io.files import compression
+    keeps the name; ``gzip -c f > f`` keeps none); every stream of a multi-stream copy, xz's stream padding read past
+    and anything else after a stream refused, as the readers read them (trial t61)."""
+    from ltr.io.files import open_binary
 
-    with open(path, "rb") as f:
-        head = f.read(6)
-    opener = {"gzip": gzip.open, "bzip2": bz2.open, "xz": lzma.open}.get(compression(head), open)
-    return opener(path, "rb")
+    return open_binary(path)
 
 
 def _digest_and_size(path: Path, algorithms: tuple[str, ...]) -> tuple[dict[str, str], int]:
