@@ -279,7 +279,10 @@ class Entry:
         return None
 
     def read_options(self) -> dict:
-        """Keyword arguments for :func:`ltr.io.read_letor` that this set needs."""
+        """Keyword arguments for :func:`ltr.io.read_letor` that this set needs: a set whose query ids are a column
+        of its files reads no sidecar (``.query``, ``.weight``) left beside them, which are not the set's (verify
+        called the released file unreadable for a stray ``.query``, and ``load`` trained with a stray ``.weight``'s
+        weights; trial t61): name one (``query_file=``, ``weight_file=``) to read it."""
         fmt = self.format
         opts: dict[str, Any] = {}
         if fmt.get("n_features") is not None:
@@ -291,6 +294,8 @@ class Entry:
             opts["sparse"] = True
         if fmt.get("qid") == "sidecar":
             opts["query_file"] = "auto"
+        else:
+            opts["query_file"] = opts["weight_file"] = None
         return opts
 
     # -- finding a copy on disk ---------------------------------------------------------------------------------
@@ -350,6 +355,7 @@ def _check(d: dict, origin: str) -> None:
         except (KeyError, IndexError, ValueError, TypeError, AttributeError):
             raise bad(f"[layout] fold_dir must be a folder name whose one placeholder is {{fold}} (Fold{{fold}}), got "
                       f"{lay['fold_dir']!r}") from None
+    _check_counts(bad, d)
     if d["kind"] == "letor":
         if not any(lay.get(s) for s in SPLITS):
             raise bad("[layout] lists no file names for train, vali or test")
@@ -375,6 +381,58 @@ def _check(d: dict, origin: str) -> None:
                 re.compile(f["records"]["pattern"])
             except (KeyError, TypeError, re.error) as e:
                 raise bad(f"file {f['path']!r}: records needs a valid regular expression 'pattern' ({e})") from None
+
+
+#: The counts an entry may document, each a non-negative integer: of the set ([counts]), of a file ([counts.files]),
+#: of a query segment ([segments]).
+_COUNT_KEYS = ("rows", "queries", "documents", "qrels")
+_SEGMENT = re.compile(r"S\d+(\+S\d+)*")
+
+
+def _check_counts(bad, d: dict) -> None:
+    """The documented counts, labels and segments, which verify compares files with: ``labels = [0]`` failed as
+    "list index out of range", ``rows = "a"`` was said as "the registry documents a" (trial t61)."""
+
+    def counts(table, where: str, extra: tuple[str, ...] = ()) -> None:
+        if not isinstance(table, dict):
+            raise bad(f"{where} must be a table of counts ({', '.join(_COUNT_KEYS)}), got {table!r}")
+        for key, v in table.items():
+            if key in extra:
+                continue
+            if key not in _COUNT_KEYS:
+                raise bad(f"{where} has unknown key {key!r}; known keys: {', '.join(_COUNT_KEYS + extra)}")
+            if not _is_int(v) or v < 0:
+                raise bad(f"{where} {key} must be a non-negative integer, got {v!r}")
+
+    top = d.get("counts", {})
+    counts(top, "[counts]", ("source", "files_source", "files"))
+    for key in ("source", "files_source"):
+        if key in top and not isinstance(top[key], str):
+            raise bad(f"[counts] {key} must be text, got {top[key]!r}")
+    files = top.get("files", {})
+    if not isinstance(files, dict):
+        raise bad(f"[counts.files] must be a table of file paths, got {files!r}")
+    for path, table in files.items():
+        counts(table, f"[counts.files] {path!r}")
+    segments = d.get("segments", {})
+    if not isinstance(segments, dict):
+        raise bad(f"[segments] must be a table of segments (S1 = {{ rows = .., queries = .. }}), got {segments!r}")
+    for name, table in segments.items():
+        if not _SEGMENT.fullmatch(name) or "+" in name:
+            raise bad(f"[segments] names a segment {name!r}; segments are named S1, S2, ...")
+        counts(table, f"[segments] {name}")
+    rotation = d.get("layout", {}).get("fold_segments", {})
+    if not isinstance(rotation, dict):
+        raise bad(f"[layout.fold_segments] must be a table of folds, got {rotation!r}")
+    for fold, row in rotation.items():
+        if not (isinstance(row, list) and len(row) == len(SPLITS) and all(isinstance(c, str) and _SEGMENT.fullmatch(c)
+                                                                          for c in row)):
+            raise bad(f"[layout.fold_segments] {fold} must list the segments of its {', '.join(SPLITS)} files "
+                      f"(three entries such as \"S1+S2+S3\"), got {row!r}")
+    labels = d.get("format", {}).get("labels")
+    if labels is not None and not (isinstance(labels, list) and len(labels) == 2 and all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) for v in labels) and labels[0] <= labels[1]):
+        raise bad(f"[format] labels must be the lowest and highest label, [low, high], got {labels!r}")
 
 
 #: File formats whose records ``verify`` counts with the format's own reader where ``records`` gives a count and no
