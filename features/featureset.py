@@ -208,7 +208,8 @@ class FeatureSet:
     @classmethod
     def load(cls, spec: str | Path | Sequence | FeatureSet) -> FeatureSet:
         """A shipped set's name (:data:`SHIPPED`), a ``.toml``/``.json`` file (of entries, or a :meth:`to_dict`
-        description), a list of entries, or a FeatureSet.
+        description), a list of entries, a mapping as such a file holds (``{"features": [...]}``, or a
+        :meth:`to_dict` description: a LETOR header's ``feature_set``), or a FeatureSet.
 
         A name wins over a file of the same name in the working folder; write ``./default`` for the file.
         """
@@ -218,6 +219,13 @@ class FeatureSet:
             return cls.shipped(spec)
         if isinstance(spec, (str, Path)):
             return cls._from_file(Path(spec))
+        if isinstance(spec, Mapping):  # its keys were read as entries: "unknown scorer 'format'" (trial t61)
+            if spec.get("format") == DESCRIPTION_FORMAT:
+                return cls.from_dict(dict(spec))
+            if not isinstance(spec.get("features"), list) or set(spec) != {"features"}:
+                raise ValueError(f"a feature set given as a mapping is {{'features': [entries]}} or a to_dict() "
+                                 f"description; got the keys {list(spec)} (one entry goes in a list: [{{...}}])")
+            return cls(spec["features"])
         return cls(list(spec))
 
     @classmethod

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+import unicodedata
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -120,6 +121,12 @@ def check_id(value: str, what: str, path: str | Path, line: int | None) -> str:
         if "\ufeff" in value:  # invisible: a judgment of 'd2' would never match '\ufeffd2'
             raise CollectionFormatError(f"{what} {value[:60]!r} holds a byte-order mark (U+FEFF), invisible in an "
                                         "editor: two files joined with cat, the second saved with a BOM? remove it",
+                                        str(path), line)
+        hidden = next((c for c in value if unicodedata.category(c) == "Cf"), None) if not value.isascii() else None
+        if hidden is not None:  # a zero-width space, a direction mark, a soft hyphen: 'd\u200b4' shown as 'd4' (t61)
+            raise CollectionFormatError(f"{what} {value[:60]!r} holds U+{ord(hidden):04X} "
+                                        f"({unicodedata.name(hidden, 'a format character')}), invisible in an editor: "
+                                        "a judgment or run naming the id as it shows would never match it; remove it",
                                         str(path), line)
         return value
     problem = "is empty" if not value else "contains whitespace" if re.search(r"\s", value) else "contains NUL"

@@ -155,7 +155,15 @@ def read_score_table(path: str | os.PathLike, fmt: str = "auto") -> ScoreTable:
         docs.append(d)
         scores.append(value)
         lines.append(lineno)
-    return ScoreTable(tuple(qids), tuple(docs), np.array(scores, dtype=np.float64), np.array(lines, dtype=np.int64))
+    table = ScoreTable(tuple(qids), tuple(docs), np.array(scores, dtype=np.float64), np.array(lines, dtype=np.int64))
+    lost = np.flatnonzero((table.score != 0) & (table.score.astype(np.float32) == 0))
+    if lost.size:  # 1e-50 and 3e-50 were written as a tie of 0s, without a word (trial t61)
+        i = int(lost[0])
+        log.warning("%s: %d score(s) nearer 0 than float32's smallest (1.4e-45), which LETOR feature values are "
+                    "written in, become 0 and tie with each other (the first: line %d, %r); a monotone transform, "
+                    "such as the log of a probability, keeps their order", path, lost.size, int(table.line[i]),
+                    float(table.score[i]))
+    return table
 
 
 @dataclass(frozen=True)
