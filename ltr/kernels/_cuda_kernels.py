@@ -307,7 +307,10 @@ def lambdarank(s, lab, gain, ptr, w, inv_max_dcg, disc, mode, sigma, k, norm, ta
                             _, _, tt = pair_xgboost(i, j, sa, la, ga, disc, inv, divide)
                         total += tt
         shf[0] = total
-        shf[1] = math.log2(1.0 + total) / total if norm and total > 0.0 else 1.0
+        if norm and total > 0.0:  # the exact mode as the CPU kernel: log1p (1.0 + a small S rounds it away)
+            shf[1] = math.log1p(total) / (math.log(2.0) * total) if mode == 0 else math.log2(1.0 + total) / total
+        else:
+            shf[1] = 1.0
     cuda.syncthreads()
     factor = shf[1]
     for r in range(tid, n, nt):

@@ -16,9 +16,13 @@ The :math:`T^2` factor is Hinton et al.'s convention: the gradient of the plain 
 past the score gaps, so changing such a :math:`T` does not change the effective learning rate or the balance with
 the label term. Below them it does not hold: :math:`|p_i - q_i| \le 1`, so the scaled gradient shrinks like
 :math:`T` (at :math:`T = 0.5` about a fifth below :math:`T = 2` for unit-variance teacher scores), which a grid over
-:math:`(\alpha, T)` absorbs. The hessian
-is the diagonal of the true Hessian :math:`\mathrm{diag}(p) - p p^\top` (tree boosters take one second
-derivative per row), which the same factor turns from :math:`p_i(1-p_i)/T^2` into :math:`p_i(1-p_i)`.
+:math:`(\alpha, T)` absorbs. Far above them float64 runs out: :math:`p_i - q_i` is the difference of two values
+near :math:`1/n`, so its relative error is about :math:`10^{-16} \cdot T / |s - t|` (:math:`10^{-8}` at
+:math:`T = 10^8` for unit gaps, all of it from :math:`T \approx 10^{16}`, every gradient 0 from
+:math:`T \approx 10^{20}`; trial t61): a temperature beyond about :math:`10^6` times the score gaps adds nothing and
+should not be used. The hessian is the diagonal of the true Hessian :math:`\mathrm{diag}(p) - p p^\top` (tree
+boosters take one second derivative per row), which the same factor turns from :math:`p_i(1-p_i)/T^2` into
+:math:`p_i(1-p_i)`.
 
 Margin-MSE (Hofstätter et al.) matches the student's score margins to the teacher's over a set of pairs
 :math:`P` of the query, ``margin_pairs="all"`` (every pair of documents) or ``"labels"`` (pairs whose labels
