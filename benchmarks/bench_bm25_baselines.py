@@ -94,7 +94,7 @@ def table(header: list[str], rows: list[list]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))  # (its first paragraph)
     ap.add_argument("--grid", action="store_true", help="also search k1 x b per collection and setting")
     ap.add_argument("--data", help="shared data folder (default: $LTRKIT_SHARED_DATA or ../shared/data)")
     ap.add_argument("--out", default=None, help="the Markdown fragment (default benchmarks/results/"

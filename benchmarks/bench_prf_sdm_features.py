@@ -59,7 +59,7 @@ def measure(qrels: dict, qids, docnos, scores, pytrec_eval) -> tuple[float, floa
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))  # (its first paragraph)
     ap.add_argument("--data", help="shared data folder (default: $LTRKIT_SHARED_DATA or ../shared/data)")
     ap.add_argument("--repeat", type=int, default=3, help="timed runs of each feature (the best is reported)")
     ap.add_argument("--out", default=None, help="the Markdown fragment (default benchmarks/results/"

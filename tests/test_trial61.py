@@ -3,6 +3,8 @@ each with the behaviour that mends it."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -78,3 +80,224 @@ def test_equal_values_have_no_spread_whatever_the_means_round_off():
     g = GlobalNormalizer("zscore").fit(np.full((3, 2), 0.1))
     assert g.offset_.tolist() == [0.1, 0.1] and g.scale_.tolist() == [1.0, 1.0]
     assert g.transform(np.full((3, 2), 0.1)).tolist() == [[0.0, 0.0]] * 3
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# ltr.evaluation (pyapi)
+def test_compare_reads_a_qid_column_and_whole_float_ids_as_the_rest_of_the_api_does():
+    """Per-query frames with qid as a column (reset_index(), pd.read_csv) were paired by row position: B 0.02 above
+    A on all 30 queries came out 16/0/14, p 0.85; frames indexed 1.0 and 1 were two query sets (trial t61)."""
+    import pandas as pd
+
+    from ltr.evaluation import compare
+
+    rng = np.random.default_rng(0)
+    qids, vals = [str(q) for q in range(1, 31)], rng.random(30)
+    a = pd.DataFrame({"qid": qids, "map": vals})
+    b = pd.DataFrame({"qid": qids[::-1], "map": vals[::-1] + 0.02})
+    for frames in ({"A": a, "B": b}, {"A": a.set_index("qid"), "B": b.set_index("qid")},
+                   {"A": a.assign(qid=a.qid.astype(float)).set_index("qid"),
+                    "B": b.rename(columns={"qid": "query_id"})}):
+        r = compare(frames, metrics=["map"], tests=["t"]).row("B", "map")
+        assert (r["wins"], r["ties"], r["losses"]) == (30, 0, 0) and r["delta"] == pytest.approx(0.02)
+    assert compare({"A": a, "B": b}, tests=["t"]).qids[:3] == ["1", "2", "3"]  # (it was: unknown metric 'qid')
+    with pytest.raises(ValueError, match=r"^system 'B' has both an index \(qid\) and a 'qid' column"):
+        compare({"A": a, "B": b.set_index(b.qid.rename("qid"), drop=False)}, tests=["t"])
+    with pytest.raises(ValueError, match=r"index \(qid\) column of system 'B'.s per-query table holds the float 2\.5"):
+        compare({"A": a, "B": b.assign(qid=2.5)}, tests=["t"])
+
+
+def test_compare_models_and_permutation_importance_take_the_engines_rankers():
+    """A fitted LGBMRanker or XGBRanker, the 'fitted ranker' the docstrings ask for, was given the RankingDataset
+    itself: "Expected 2D array, got scalar array" six frames deep in scikit-learn (trial t61)."""
+    import lightgbm as lgb
+    import xgboost as xgb
+
+    import ltr
+    from ltr.evaluation import compare_models, permutation_importance
+    from ltr.metrics import evaluate
+
+    d = ltr.make_ranking(40, 8, 5, random_state=0)
+    ours = ltr.Ranker(n_estimators=5, preset=None, min_child_samples=2).fit(d)
+    for other in (lgb.LGBMRanker(n_estimators=5, verbose=-1, min_child_samples=2).fit(d.X, d.y, group=d.group_sizes),
+                  xgb.XGBRanker(n_estimators=5).fit(d.X, d.y, qid=d.qid)):
+        c = compare_models({"ours": ours, "other": other}, d, tests=["t"])
+        want = evaluate(d.y, other.predict(d.X), group_ptr=d.group_ptr, metrics=["ndcg@10"])["ndcg@10"]
+        assert c.row("other", "ndcg@10")["mean"] == pytest.approx(want, abs=1e-15)
+        t = permutation_importance(other, d, n_repeats=1)
+        assert t["baseline"].iloc[0] == pytest.approx(want, abs=1e-15)
+    with pytest.raises(ValueError, match=r"^models\['bad'\]\.predict gave \(3,\) scores for the dataset's 320 rows"):
+        compare_models({"ours": ours, "bad": type("B", (), {"predict": lambda self, d: np.zeros(3)})()}, d,
+                       tests=["t"])
+
+
+def test_smaller_messages_of_the_python_api_name_what_they_are_about():
+    """fuse(weights='1,1') failed in numpy's words, naming no option; from_booster's warning for an early-stopped
+    LightGBM booster spoke of XGBoost's Booster.predict (trial t61)."""
+    import warnings
+
+    import lightgbm as lgb
+    import pandas as pd
+
+    import ltr
+    from ltr.fusion import fuse
+    from ltr.trees import from_booster
+
+    run = pd.DataFrame({"qid": ["1", "1"], "docno": ["a", "b"], "score": [2.0, 1.0]})
+    with pytest.raises(ValueError, match=r"^weights must be numbers, one per run \(e\.g\. \[1\.0, 0\.5\]\), got "
+                                         r"'1,1'$"):
+        fuse([run, run], method="wsum", weights="1,1")
+    d, v = ltr.make_ranking(30, 8, 4, random_state=0), ltr.make_ranking(10, 8, 4, random_state=1)
+    booster = lgb.train({"objective": "lambdarank", "verbose": -1, "min_data_in_leaf": 2}, lgb.Dataset(
+        d.X, d.y, group=d.group_sizes), 30, valid_sets=[lgb.Dataset(v.X, v.y, group=v.group_sizes)],
+        callbacks=[lgb.early_stopping(2, verbose=False)], keep_training_booster=True)  # (all its rounds kept)
+    assert 0 < booster.best_iteration < 30
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        from_booster(booster)
+    assert [str(w.message).split("; ")[-1] for w in said] == [
+        f"predict(X, n_iter={booster.best_iteration}) scores the rounds LightGBM's predict uses (up to the best)"]
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# Documentation's promises (docs-bench-truth)
+def test_demo_flushes_each_command_line_before_running_it(tmp_path, monkeypatch):
+    """README: each command "shown as it runs"; piped or logged, standard output is block-buffered, and every line
+    arrived when the demo exited (trial t61)."""
+    import io
+
+    from ltr.cli import main
+
+    class Recorder(io.StringIO):
+        def __init__(self):
+            super().__init__()
+            self.flushed = []
+
+        def flush(self):
+            self.flushed.append(self.getvalue())
+
+    out = Recorder()
+    monkeypatch.setattr("sys.stdout", out)
+    assert main(["demo", "--dir", str(tmp_path / "d"), "--quiet"]) == 0
+    train = next(line for line in out.getvalue().splitlines() if line.startswith("$ ltr train"))
+    assert any(text.endswith(train + "\n") for text in out.flushed)  # shown before it runs, not at exit
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# The feature layer (hybrid-neural, retrieval)
+def test_a_score_file_value_that_float32_makes_0_is_said(tmp_path, caplog):
+    """Scores of 1e-50 and 3e-50 were written as a tie of 0s without a word, where 1e39 is refused (trial t61)."""
+    import logging
+
+    from features.scorers.neural.file import read_score_table
+
+    (tmp_path / "s.tsv").write_text("1\td1\t0.5\n1\td2\t1e-50\n1\td3\t3e-50\n1\td4\t0\n")
+    with caplog.at_level(logging.WARNING):
+        t = read_score_table(tmp_path / "s.tsv")
+    assert t.score.tolist() == [0.5, 1e-50, 3e-50, 0.0]
+    assert [r.getMessage() for r in caplog.records] == [
+        f"{tmp_path / 's.tsv'}: 2 score(s) nearer 0 than float32's smallest (1.4e-45), which LETOR feature values are "
+        "written in, become 0 and tie with each other (the first: line 2, 1e-50); a monotone transform, such as the "
+        "log of a probability, keeps their order"]
+
+
+def test_a_feature_set_description_given_as_a_mapping_is_read_as_its_file_would_be():
+    """FeatureSet.load(FeatureSet.default().to_dict()) read the mapping's keys as entries: "feature 1 (format):
+    unknown scorer 'format'", where the same description in a .json file loads (trial t61)."""
+    from features.featureset import FeatureSet
+
+    d = FeatureSet.default().to_dict()
+    assert FeatureSet.load(d).to_dict() == d
+    assert [s.scorer for s in FeatureSet.load({"features": [{"scorer": "bm25"}, "tfidf"]}).specs] == ["bm25", "tfidf"]
+    with pytest.raises(ValueError, match=r"got the keys \['scorer'\] \(one entry goes in a list: \[\{\.\.\.\}\]\)$"):
+        FeatureSet.load({"scorer": "bm25"})
+
+
+@pytest.mark.parametrize("hidden", ["\u200b", "\u2060", "\u200e", "\u00ad"])
+def test_an_id_holding_an_invisible_format_character_is_refused_as_a_bom_is(tmp_path, hidden):
+    """'d\\u200b4' was accepted and shown as 'd4': the judgment of d4 matched nothing and the candidate was labelled 0,
+    where a BOM in an id is refused (trial t61)."""
+    import json
+
+    from features import load_documents
+    from features.errors import CollectionFormatError
+
+    (tmp_path / "c.jsonl").write_text("".join(json.dumps({"_id": i, "text": "wing"}) + "\n"
+                                              for i in ("d1", f"d{hidden}4")))
+    with pytest.raises(CollectionFormatError, match=rf"c\.jsonl:2: document id 'd.*4' holds U\+{ord(hidden):04X} "
+                                                    r"\(.*\), invisible in an editor"):
+        load_documents(tmp_path / "c.jsonl")
+    (tmp_path / "ok.jsonl").write_text(json.dumps({"_id": "文書-1", "text": "wing"}) + "\n")  # (letters are ids)
+    assert list(load_documents(tmp_path / "ok.jsonl").doc_ids) == ["文書-1"]
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# Loss kernels (distill-losses)
+@pytest.mark.parametrize("top", [77.5, 45.0])
+def test_lambdarank_exact_modes_norm_factor_keeps_a_small_lambda_sum(top):
+    """mode='exact' (float64 throughout) took log2(1.0 + S): a query whose lambdas sum to about 1e-29 had gradients
+    of 0.0, and 4% off at 1e-15 (trial t61). Two documents, the relevant one above by `top - 15.1`: one pair, its
+    lambda sigma * |dNDCG| / (0.01 + gap) / (1 + exp(gap)) with LightGBM's default normalisation, times
+    log2(1 + S) / S, which tends to 1 / ln 2."""
+    from ltr.kernels import lambdarank
+
+    s, y = np.array([15.1, top]), np.array([0.0, 1.0])
+    g, h = lambdarank.grad_hess(s, y, [0, 2])
+    gap = top - 15.1
+    lam = (1 - 1 / np.log2(3)) / (0.01 + gap) * np.exp(-gap) / (1 + np.exp(-gap))
+    want = lam * np.log1p(2 * lam) / (2 * lam * np.log(2))
+    np.testing.assert_allclose(g, [want, -want], rtol=1e-12)
+    np.testing.assert_allclose(h, [want, want], rtol=1e-12)  # (p(1-p) ~ p, the pair so far apart)
+
+
+def test_a_registered_set_read_by_name_reads_no_sidecar_left_beside_its_files(tmp_path, shared_file):
+    """MQ2008 groups by its qid column and has no sidecars: a stray vali.txt.query made verify call the released,
+    sha256-matching file unreadable, and a stray .weight was applied by load without a word (trial t61). A sidecar
+    named is still read."""
+    import shutil
+
+    import ltr.datasets
+    from ltr.registry import verify
+
+    (tmp_path / "Fold1").mkdir()
+    shutil.copy(shared_file("mq2008/Fold1/vali.txt.gz"), tmp_path / "Fold1")
+    (tmp_path / "Fold1" / "vali.txt.query").write_text("2707\n")  # another grouping of the same rows
+    (tmp_path / "Fold1" / "vali.txt.weight").write_text("2.5\n" * 2707)
+    f = next(f for f in verify("mq2008", tmp_path).files if f.path == "Fold1/vali.txt")
+    assert f.status == "ok" and "157 queries" in f.checked
+    d = ltr.datasets.load("mq2008", tmp_path, split="vali")
+    assert d.weight is None and sorted(d.sources) == ["data"] and d.n_queries == 157
+    d = ltr.datasets.load("mq2008", tmp_path, split="vali", weight_file=tmp_path / "Fold1" / "vali.txt.weight")
+    assert d.weight.tolist()[:2] == [2.5, 2.5] and sorted(d.sources) == ["data", "weight"]
+
+
+@pytest.mark.parametrize("old, new, said", [
+    ("labels = [0, 2]", "labels = [0]", r"\[format\] labels must be the lowest and highest label, \[low, high\], got "
+                                        r"\[0\]"),
+    ("labels = [0, 2]", 'labels = ["0", "2"]', r"\[format\] labels must be .*, got \['0', '2'\]"),
+    ("labels = [0, 2]", "labels = [2, 0]", r"\[format\] labels must be .*, got \[2, 0\]"),
+    ('Fold1 = ["S1+S2+S3", "S4", "S5"]', 'Fold1 = ["S1+S2+S3"]',
+     r"\[layout\.fold_segments\] Fold1 must list the segments of its train, vali, test files"),
+    ("S1 = { rows = 2933, queries = 157 }", 'S1 = { rows = "a", queries = 157 }',
+     r"\[segments\] S1 rows must be a non-negative integer, got 'a'"),
+    ("rows = 15211", 'rows = "15211"', r"\[counts\] rows must be a non-negative integer, got '15211'"),
+    ('"Fold1/vali.txt" = { queries = 157 }', '"Fold1/vali.txt" = { querys = 157 }',
+     r"\[counts\.files\] 'Fold1/vali\.txt' has unknown key 'querys'"),
+])
+def test_a_user_registry_entrys_counts_labels_and_segments_are_checked_as_it_is_read(tmp_path, monkeypatch, old, new,
+                                                                                    said):
+    """In a data set file of one's own, labels = [0] made verify fail with "list index out of range", and rows = "a"
+    was compared as "the registry documents a" (trial t61): refused naming the file and the key, as other keys are."""
+    from pathlib import Path
+
+    from ltr.registry import DatasetLayoutError, get_entry
+
+    text = Path(get_entry("mq2008").origin).read_text().replace(
+        'name = "mq2008"', 'name = "mine"').replace('aliases = ["letor4-mq2008"]', "aliases = []")
+    assert text.count(old) == 1
+    (tmp_path / "mine.toml").write_text(text)
+    monkeypatch.setenv("LTRKIT_DATA_REGISTRY", str(tmp_path))
+    assert get_entry("mine").name == "mine"  # (as shipped, it reads)
+    (tmp_path / "mine.toml").write_text(text.replace(old, new))
+    with pytest.raises(DatasetLayoutError, match=rf"^{re.escape(str(tmp_path / 'mine.toml'))}: {said}"):
+        get_entry("mine")

@@ -61,7 +61,8 @@ def run(args: argparse.Namespace) -> int:
         data = make_ranking(n_queries, (10, 40), 30, random_state=args.seed + i)
         files[name] = folder / f"{name}.txt"
         write_letor(files[name], data)
-    print(f"wrote synthetic LETOR files to {folder}/ (ltr.datasets.make_ranking, seed {args.seed})\n")
+    # flushed: piped or logged, each line arrived at exit (block buffering), not "as it runs" (trial t61)
+    print(f"wrote synthetic LETOR files to {folder}/ (ltr.datasets.make_ranking, seed {args.seed})\n", flush=True)
     parser = build_parser()
 
     def arg(path: Path) -> str:  # ./-y/train.txt: a folder named -y was read as an option (trial t56)
@@ -73,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
          "--out", arg(folder / "model.txt")],
     ]
     for argv in steps:
-        print("$ ltr " + " ".join(argv))
+        print("$ ltr " + " ".join(argv), flush=True)
         if argv[0] == "train" and not args.quiet:  # its own note is quieted with its progress bars
             from ltr._numba_cache import needs_compile
 
@@ -83,5 +84,5 @@ def run(args: argparse.Namespace) -> int:
         code = sub.func(sub)
         if code:
             return code
-        print()
+        print(flush=True)
     return 0

@@ -61,10 +61,11 @@ def run(args: argparse.Namespace) -> int:
     platforms = "; ".join(f"{p['id']}: {p['name']} ({', '.join(d['type'] + ' ' + d['name'] for d in p['devices'])})"
                           for p in cl["platforms"]) or cl.get("error") or "none"
     devices = ", ".join(f"{d['name']} ({d['memory_gib']} GiB)" for d in cu["devices"]) or cu.get("error") or "none"
+    cores, threads = cpu["usable_cores"], cpu["numba_threads"]
     rows = [
-        ["CPU", f"{cpu['usable_cores']} usable cores", f"of {cpu['os_cpus']}; Numba {cpu['numba']}, "
-                                                         f"{cpu['numba_threads']} threads, "
-                                                         f"{cpu['threading_layer'] or 'no'} threading layer"],
+        ["CPU", f"{cores} usable core{'s' * (cores != 1)}", f"of {cpu['os_cpus']}; Numba {cpu['numba']}, {threads} "
+                                                            f"thread{'s' * (threads != 1)}, "
+                                                            f"{cpu['threading_layer'] or 'no'} threading layer"],
         ["OpenCL", f"{len(cl['platforms'])} platform(s)", platforms],
         ["CUDA", f"{len(cu['devices'])} device(s)", devices + (f"; driver {cu['driver_version']}"
                                                               if cu.get("driver_version") else "")],
