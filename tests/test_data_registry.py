@@ -136,6 +136,9 @@ def test_reader_options_carry_the_documented_quirks():
     assert reg.get("istella").read_options()["overflow"] == "clip"
     assert reg.get("mq2008-semi").read_options()["unjudged"] == "drop"
     assert reg.get("yahoo-set2").read_options() == {"n_features": 700, "sparse": True}
+    # (no sidecar beside the set's own files: its query ids are a column of its files; trial t61)
+    assert reg.get("yahoo-set2").read_options(own_files=True) == {"n_features": 700, "sparse": True,
+                                                                  "query_file": None, "weight_file": None}
     assert "1.79769313486e+308" in " ".join(reg.info("istella-x")["quirks"])
     assert "qid" in " ".join(reg.info("ohsumed")["quirks"])
 

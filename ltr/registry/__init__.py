@@ -434,7 +434,7 @@ def load(name: str | Entry, root: str | os.PathLike, fold: int = 1, split: str =
 
     e = _letor_entry(name)
     path = split_path(e, root, fold, split)
-    opts = {**e.read_options(), **read_options}
+    opts = {**e.read_options(own_files=True), **read_options}
     d = read_letor(path, **opts)
     last = empty_last_columns(e, d)
     if last is not None and e.n_features - last > e.n_features // 4:

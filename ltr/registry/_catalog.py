@@ -278,11 +278,14 @@ class Entry:
                     return row[SPLITS.index(ef.split)]
         return None
 
-    def read_options(self) -> dict:
-        """Keyword arguments for :func:`ltr.io.read_letor` that this set needs: a set whose query ids are a column
-        of its files reads no sidecar (``.query``, ``.weight``) left beside them, which are not the set's (verify
-        called the released file unreadable for a stray ``.query``, and ``load`` trained with a stray ``.weight``'s
-        weights; trial t61): name one (``query_file=``, ``weight_file=``) to read it."""
+    def read_options(self, own_files: bool = False) -> dict:
+        """Keyword arguments for :func:`ltr.io.read_letor` that this set needs. ``own_files``: for the set's files
+        as the registry finds them (:func:`ltr.registry.load`, verify, ``ltr cv --dataset NAME --root DIR``), where a
+        set whose query ids are a column of its files (``qid = "column"``) reads no sidecar (``.query``,
+        ``.weight``) left beside them, which is not the set's: verify called the released file unreadable for a
+        stray ``.query``, and ``load`` trained with a stray ``.weight``'s weights (trial t61). A file of one's own
+        read with the set's options (``ltr train FILE --dataset NAME``) keeps its sidecars; naming one
+        (``query_file=``, ``weight_file=``) reads it in either case."""
         fmt = self.format
         opts: dict[str, Any] = {}
         if fmt.get("n_features") is not None:
@@ -294,7 +297,7 @@ class Entry:
             opts["sparse"] = True
         if fmt.get("qid") == "sidecar":
             opts["query_file"] = "auto"
-        else:
+        elif fmt.get("qid") == "column" and own_files:
             opts["query_file"] = opts["weight_file"] = None
         return opts
 

@@ -238,7 +238,7 @@ def _unreadable(entry: Entry, e: BaseException) -> str:
 def _check_letor_counts(entry: Entry, facts: dict, path: Path, fc: FileCheck) -> None:
     from ltr.io import read_letor
 
-    opts = entry.read_options()
+    opts = entry.read_options(own_files=True)
     # a set whose rows list every feature: read absent ones as NaN, to find a row cut short (inside its line: the
     # counts and labels matched, and load read the rest of the row as 0; trial t60)
     every = bool(entry.format.get("every_feature")) and "missing" not in opts and "null" not in opts
