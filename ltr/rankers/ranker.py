@@ -94,16 +94,19 @@ def _refuse_nothing_to_stop_on(first, name: str, metric: str, metric_params: dic
         return
     from ltr.exceptions import OptionError
 
+    unjudged = math.isnan(best) or not np.any(y > 0)
     if math.isnan(best):
         said = (f"early stopping on {name}'s {metric}: no query of {name} has a relevant document, so {metric} is "
                 "nan in every round (no_relevant=nan leaves such queries out): nothing to stop on; ")
-    else:
-        why = ("no query of it has a relevant document" if not np.any(y > 0) else
-               "no query of it has documents of grades that it tells apart")
+    else:  # (no relevant document; or a cutoff, a threshold or a convention leaves no order that counts)
+        why = "no query of it has a relevant document" if unjudged else "no query of it has an order that counts"
         said = (f"early stopping on {name}'s {metric}: {metric} is {best:g} whatever the order of {name}'s documents "
                 f"({why}), so every round scores the same and round 1 would be kept: nothing to stop on; ")
-    raise OptionError(said + "give a validation set with judged queries, or early_stopping_rounds=None",
-                      cli=said + "give --valid judged queries, or --early-stopping 0")
+    if unjudged:
+        raise OptionError(said + "give a validation set with judged queries, or early_stopping_rounds=None",
+                          cli=said + "give --valid judged queries, or --early-stopping 0")
+    raise OptionError(said + "stop on another metric or cutoff (early_stopping_metric=), or early_stopping_rounds=None",
+                      cli=said + "stop on another metric or cutoff (--early-stopping-metric), or --early-stopping 0")
 
 
 class Ranker(BaseEstimator):
