@@ -53,7 +53,8 @@ def test_early_stopping_on_a_metric_the_order_cannot_change_is_refused_under_eve
                                          r"has a relevant document\), so every round scores the same"),
             (np.zeros(valid.n_rows), {"convention": "lightgbm"}, r"ndcg@10 is 1 whatever the order"),
             (np.full(valid.n_rows, 2.0), {}, r"ndcg@10 is 1 whatever the order of valid_0's documents \(no query of "
-                                             r"it has documents of grades that it tells apart\)")):
+                                             r"it has an order that counts\), .*: nothing to stop on; stop on another "
+                                             r"metric or cutoff")):
         model = tiny_ranker(engine=engine, early_stopping_rounds=3, eval_params=params)
         with pytest.raises(OptionError, match=rf"^early stopping on valid_0's ndcg@10: {said}"):
             model.fit(train, eval_set=[dataclasses.replace(valid, y=y)])
@@ -62,6 +63,27 @@ def test_early_stopping_on_a_metric_the_order_cannot_change_is_refused_under_eve
     y[valid.group_ptr[3]] = 1.0
     assert tiny_ranker(engine=engine, early_stopping_rounds=3).fit(
         train, eval_set=[dataclasses.replace(valid, y=y)]).best_iteration_ >= 1
+
+
+def test_a_flat_validation_part_cut_by_cross_validate_is_said_of_its_fold():
+    """The refusal above, met by a validation part cross_validate cut itself, named 'valid_0' and advised giving a
+    validation set the user never gave (review of trial t61)."""
+    import dataclasses
+
+    import ltr
+    from ltr.datasets import make_ranking
+    from ltr.evaluation import cross_validate, query_kfold
+    from ltr.exceptions import OptionError
+
+    d = make_ranking(n_queries=10, docs_per_query=6, n_features=3, random_state=0)
+    y = d.y.copy()
+    y[:d.group_ptr[2]] = 0  # queries 1 and 2 judged nothing relevant: fold 5's validation part
+    folds = query_kfold(dataclasses.replace(d, y=y), n_splits=5, validation=True, shuffle=False)
+    model = ltr.Ranker(n_estimators=20, early_stopping_rounds=5, preset=None, min_child_samples=2)
+    with pytest.raises(OptionError, match=r"^fold Fold5: early stopping on its validation part \(cut from its training "
+                                          r"queries\): ndcg@10 is 0 whatever the order of that part's documents "
+                                          r".*; fewer folds, validation=False, or early_stopping_rounds=None$"):
+        cross_validate(model, folds)
 
 
 # ------------------------------------------------------------------------------------------------------------------
@@ -86,7 +108,10 @@ def test_equal_values_have_no_spread_whatever_the_means_round_off():
 # ltr.evaluation (pyapi)
 def test_compare_reads_a_qid_column_and_whole_float_ids_as_the_rest_of_the_api_does():
     """Per-query frames with qid as a column (reset_index(), pd.read_csv) were paired by row position: B 0.02 above
-    A on all 30 queries came out 16/0/14, p 0.85; frames indexed 1.0 and 1 were two query sets (trial t61)."""
+    A on all 30 queries came out 16/0/14, p 0.85; frames indexed 1.0 and 1 were two query sets (trial t61). After
+    the experiments trial: the column in any case ('QID'), beside any index of row numbers (a concat of per-fold
+    tables, a sort) or the same ids (set_index('qid', drop=False)); row numbers beside another column of one value
+    per row ('topic') are refused, not paired by position; a 'run' column is no metric to compare."""
     import pandas as pd
 
     from ltr.evaluation import compare
@@ -97,13 +122,22 @@ def test_compare_reads_a_qid_column_and_whole_float_ids_as_the_rest_of_the_api_d
     b = pd.DataFrame({"qid": qids[::-1], "map": vals[::-1] + 0.02})
     for frames in ({"A": a, "B": b}, {"A": a.set_index("qid"), "B": b.set_index("qid")},
                    {"A": a.assign(qid=a.qid.astype(float)).set_index("qid"),
-                    "B": b.rename(columns={"qid": "query_id"})}):
-        r = compare(frames, metrics=["map"], tests=["t"]).row("B", "map")
+                    "B": b.rename(columns={"qid": "query_id"})},
+                   {"A": a.rename(columns={"qid": "QID"}), "B": b.rename(columns={"qid": "qid "})},
+                   {"A": pd.concat([a[:10], a[10:]]), "B": b.sort_values("map")},  # (row numbers, not a range)
+                   {"A": a.set_index("qid", drop=False), "B": b.assign(run="b").set_index("qid")},
+                   {"A": a, "B": b.assign(query_id=b.qid).set_index("qid")}):  # (a query_id beside a qid index)
+        c = compare(frames, tests=["t"])
+        r = c.row("B", "map")
         assert (r["wins"], r["ties"], r["losses"]) == (30, 0, 0) and r["delta"] == pytest.approx(0.02)
-    assert compare({"A": a, "B": b}, tests=["t"]).qids[:3] == ["1", "2", "3"]  # (it was: unknown metric 'qid')
-    with pytest.raises(ValueError, match=r"^system 'B' has both an index \(qid\) and a 'qid' column"):
-        compare({"A": a, "B": b.set_index(b.qid.rename("qid"), drop=False)}, tests=["t"])
-    with pytest.raises(ValueError, match=r"index \(qid\) column of system 'B'.s per-query table holds the float 2\.5"):
+        assert [row["metric"] for row in c.rows] == ["map"] and sorted(c.qids, key=int) == qids
+    with pytest.raises(ValueError, match=r"^system 'B' has both an index \(row\) and a 'qid' column"):
+        compare({"A": a, "B": b.set_axis(pd.RangeIndex(30, name="row"))}, tests=["t"])
+    with pytest.raises(ValueError, match=r"^system 'A' is indexed by row numbers 0\.\.29 beside the column 'topic', "
+                                         r"which is no metric: its rows would be paired by position"):
+        compare({"A": a.rename(columns={"qid": "topic"}), "B": b.rename(columns={"qid": "topic"})}, metrics=["map"],
+                tests=["t"])
+    with pytest.raises(ValueError, match=r"the qid column of system 'B'.s per-query table holds the float 2\.5"):
         compare({"A": a, "B": b.assign(qid=2.5)}, tests=["t"])
 
 
@@ -227,8 +261,9 @@ def test_an_id_holding_an_invisible_format_character_is_refused_as_a_bom_is(tmp_
     with pytest.raises(CollectionFormatError, match=rf"c\.jsonl:2: document id 'd.*4' holds U\+{ord(hidden):04X} "
                                                     r"\(.*\), invisible in an editor"):
         load_documents(tmp_path / "c.jsonl")
-    (tmp_path / "ok.jsonl").write_text(json.dumps({"_id": "文書-1", "text": "wing"}) + "\n")  # (letters are ids)
-    assert list(load_documents(tmp_path / "ok.jsonl").doc_ids) == ["文書-1"]
+    ids = ["文書-1", "می\u200cخواهم"]  # (letters are ids, and the non-joiner is a letter of Persian spelling)
+    (tmp_path / "ok.jsonl").write_text("".join(json.dumps({"_id": i, "text": "wing"}) + "\n" for i in ids))
+    assert list(load_documents(tmp_path / "ok.jsonl").doc_ids) == ids
 
 
 # ------------------------------------------------------------------------------------------------------------------

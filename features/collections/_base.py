@@ -101,6 +101,10 @@ def read_text(path: str | Path, *, errors: str = "strict") -> str:
 _ID_BREAK = re.compile(r"[\s\x00]")
 
 
+#: The zero-width non-joiner and joiner, which Persian and Indic spellings need: letters of an id, not hidden marks.
+_JOINERS = ("\u200c", "\u200d")
+
+
 def check_id(value: str, what: str, path: str | Path, line: int | None) -> str:
     """``value``, when it can be a document or query id: not empty, without whitespace or NUL, which the TREC run
     and qrels files (whitespace-separated columns) and the LETOR ``#docid`` comments it goes to cannot hold. Otherwise
@@ -122,7 +126,8 @@ def check_id(value: str, what: str, path: str | Path, line: int | None) -> str:
             raise CollectionFormatError(f"{what} {value[:60]!r} holds a byte-order mark (U+FEFF), invisible in an "
                                         "editor: two files joined with cat, the second saved with a BOM? remove it",
                                         str(path), line)
-        hidden = next((c for c in value if unicodedata.category(c) == "Cf"), None) if not value.isascii() else None
+        hidden = None if value.isascii() else next((c for c in value if unicodedata.category(c) == "Cf" and c not in
+                                                     _JOINERS), None)
         if hidden is not None:  # a zero-width space, a direction mark, a soft hyphen: 'd\u200b4' shown as 'd4' (t61)
             raise CollectionFormatError(f"{what} {value[:60]!r} holds U+{ord(hidden):04X} "
                                         f"({unicodedata.name(hidden, 'a format character')}), invisible in an editor: "

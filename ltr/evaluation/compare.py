@@ -64,10 +64,14 @@ def _with_curve(compute, names: list[str]):
 def _metric_columns(name: str, frame) -> pd.DataFrame:
     """A system's per-query frame indexed by its query ids as text, with its metric columns under their canonical
     names: trec_eval's ``ndcg_cut_10`` is ``ndcg@10``, as the metrics asked for are read (a frame of trec_eval's names
-    was refused: 'no per-query values for ndcg@10 (it has ndcg_cut_10)'; trial t58). A frame of row numbers with a
-    ``qid`` (or ``query_id``) column, as ``reset_index()`` and ``pd.read_csv`` give it, is indexed by that column, as
-    ``evaluate_run`` and ``fuse`` read it (its rows were paired by position; trial t61); a whole float id is its
-    integer, ``1.0`` is '1', as :func:`ltr.metrics.trec.checked_ids` reads ids."""
+    was refused: 'no per-query values for ndcg@10 (it has ndcg_cut_10)'; trial t58).
+
+    A frame of row numbers (an unnamed integer index: ``reset_index()``, ``pd.read_csv``, ``pd.concat`` of such
+    frames, a sort) with a ``qid`` (or ``query_id``, in any case) column is indexed by that column, as
+    ``evaluate_run`` and ``fuse`` read it; one of row numbers 0, 1, ... beside another column that is no metric and
+    holds one value per row (``topic``) is refused, since its rows would be paired by position (both were: 30 wins
+    of 30 came out 16/0/14; trial t61). A whole float id is its integer, ``1.0`` is '1', as
+    :func:`ltr.metrics.trec.checked_ids` reads ids."""
     import pandas as pd
 
     from ltr.metrics import parse_metric
@@ -77,14 +81,28 @@ def _metric_columns(name: str, frame) -> pd.DataFrame:
         how = "; pass series.to_frame(METRIC)" if isinstance(frame, pd.Series) else ""
         raise TypeError(f"system {name!r}: per-query values must be a pandas DataFrame indexed by qid, one column per "
                         f"metric, got {type(frame).__name__}{how}")
-    column = next((c for c in COLUMN_ALIASES["qid"] if c in frame.columns), None)
+    index = frame.index
+    numbered = index.nlevels == 1 and index.name is None and index.dtype.kind in "iu"  # row numbers, not ids
+    column = next((c for c in frame.columns if isinstance(c, str) and c.strip().lower() in COLUMN_ALIASES["qid"]),
+                  None)
+    if column is not None and isinstance(index.name, str) and index.name.strip().lower() in COLUMN_ALIASES["qid"]:
+        column = None  # indexed by its query ids already: a query_id column beside a qid index is left alone
     if column is not None:
-        if not (isinstance(frame.index, pd.RangeIndex) and frame.index.name is None):
-            raise ValueError(f"system {name!r} has both an index ({frame.index.name or 'unnamed'}) and a {column!r} "
+        same = index.nlevels == 1 and index.name == column and bool(
+            (index.astype(str) == frame[column].astype(str).to_numpy()).all())  # set_index(column, drop=False)
+        if not (numbered or same):
+            shown = index.name or (f"of {index.nlevels} levels" if index.nlevels > 1 else "unnamed")
+            raise ValueError(f"system {name!r} has both an index ({shown}) and a {column!r} "
                              f"column: which are its query ids? drop the column, or set_index({column!r})")
         frame = frame.set_index(column)
+    elif isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1 and len(index) > 1:
+        for c in frame.columns:
+            if not _names_a_metric(c) and frame[c].is_unique:
+                raise ValueError(f"system {name!r} is indexed by row numbers 0..{len(index) - 1} beside the column "
+                                 f"{c!r}, which is no metric: its rows would be paired by position, not by query; "
+                                 f"if {c!r} holds the query ids, give the frame set_index({c!r}), else drop it")
     ids = checked_ids(pd.DataFrame({"qid": frame.index.to_numpy()}), f"system {name!r}'s per-query table", ["qid"],
-                      shown={"qid": "index (qid)"}, need="every row needs a query id")["qid"]
+                      need="every row needs a query id")["qid"]
     frame = frame.set_axis(pd.Index(ids.astype(str).to_numpy(), name=frame.index.name), axis=0)
     rename, seen = {}, {}
     for c in frame.columns:
@@ -99,6 +117,16 @@ def _metric_columns(name: str, frame) -> pd.DataFrame:
         if canonical != c:
             rename[c] = canonical
     return frame.rename(columns=rename) if rename else frame
+
+
+def _names_a_metric(column) -> bool:
+    from ltr.metrics import parse_metric
+
+    try:
+        parse_metric(str(column))
+    except ValueError:
+        return False
+    return True
 
 
 def _align(frames: Mapping[str, pd.DataFrame], queries: str) -> tuple[list[str], dict[str, list[str]]]:
@@ -159,7 +187,8 @@ def compare(
     baseline : str, optional
         The system the others are tested against (default: the first).
     metrics : str or sequence of str, optional
-        Default: the first frame's columns; when it holds a whole curve (``ndcg@1`` .. ``ndcg@20``), those
+        Default: the first frame's columns that name metrics (others, a run's name, are left out); when it holds a
+        whole curve (``ndcg@1`` .. ``ndcg@20``), those
         columns are the curve's and left out (a frame of ``ndcg@10`` and ``map`` compares both).
     tests : sequence of str, default=("t", "wilcoxon", "randomization")
         Paired tests, see :data:`ltr.evaluation.significance.TESTS`; the first drives the markers.
@@ -214,7 +243,8 @@ def compare(
     first = per_query[names[0]]
     if metrics is None:
         curve = set(CURVE_METRICS) <= set(first.columns)  # a curve's columns: a frame with ndcg@10 alone keeps it
-        metrics = [c for c in first.columns if not (curve and c in CURVE_METRICS)] or list(first.columns)
+        named = [c for c in first.columns if _names_a_metric(c)]  # a 'run' or 'n_docs' column is none (trial t61)
+        metrics = [c for c in named if not (curve and c in CURVE_METRICS)] or named or list(first.columns)
     metrics = _canonical(metrics)
     for n in names:
         missing = [m for m in metrics if m not in per_query[n].columns]
