@@ -336,3 +336,18 @@ def test_a_user_registry_entrys_counts_labels_and_segments_are_checked_as_it_is_
     (tmp_path / "mine.toml").write_text(text.replace(old, new))
     with pytest.raises(DatasetLayoutError, match=rf"^{re.escape(str(tmp_path / 'mine.toml'))}: {said}"):
         get_entry("mine")
+
+
+def test_an_engine_objective_without_a_ranker_counterpart_is_said_so():
+    """--param objective=multiclass said "the objective is the ranker's own: give --objective" and nothing after
+    (trial t61)."""
+    from ltr import Ranker
+    from ltr.exceptions import ParameterValueError
+
+    X, y = np.random.default_rng(0).random((20, 3)), np.arange(20) % 3
+    with pytest.raises(ParameterValueError, match=r"objective='multiclass': the objective is the ranker's own: "
+                                                  r"'multiclass' is none of its objectives \(on lightgbm: lambdarank, "
+                                                  r"xendcg, pointwise, logistic; with kernel='numba' also ranknet"):
+        Ranker(engine_params={"objective": "multiclass"}).fit(X, y, group=[10, 10])
+    with pytest.raises(ParameterValueError, match=r"give objective='pointwise'$"):  # (a counterpart, as before)
+        Ranker(engine_params={"objective": "regression"}).fit(X, y, group=[10, 10])

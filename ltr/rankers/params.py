@@ -293,9 +293,13 @@ def check_duplicated_params(est, params: Mapping[str, Any], *, what: str = "engi
                 from ltr.objectives import NATIVE
 
                 ours = [n for n, v in NATIVE[engine].items() if v == value]
-                hint, flag = (f"objective={ours[0]!r}", f"--objective {ours[0]}") if ours else ("objective=",
-                                                                                                "--objective")
-                reason = "the objective is the ranker's own: give "
+                if ours:
+                    hint, flag = f"objective={ours[0]!r}", f"--objective {ours[0]}"
+                else:  # ('give --objective' and nothing after, for multiclass; trial t61)
+                    known = ", ".join(NATIVE[engine])
+                    hint = flag = (f"{value!r} is none of its objectives (on {engine}: {known}; with "
+                                   "kernel='numba' also ranknet, listnet, distill)")
+                reason = "the objective is the ranker's own: give " if ours else "the objective is the ranker's own: "
                 raise ParameterValueError(f"{what}: {key}={value!r}: {reason}{hint}", key=key, reason=reason + hint,
                                           cli=f"--param {key}={value}: {reason}{flag}")
             given = getattr(est, param)
