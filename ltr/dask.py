@@ -381,12 +381,13 @@ def _client(client):
 
 
 # -- data ---------------------------------------------------------------------------------------------------------
-def _read_shard(path: str, n_features: int | None, options: dict) -> RankingDataset | None:
-    """The shard at ``path``, or None when it holds no data line (:func:`read_letor_shards` skips it)."""
-    from ltr.io import read_letor
-
+def _read_shard(path: str, n_features: int | None, options: dict, reader=None) -> RankingDataset | None:
+    """The shard at ``path`` (read by ``reader``, :func:`ltr.io.read_letor` by default), or None when it holds no
+    data line (:func:`read_letor_shards` skips it)."""
+    if reader is None:
+        from ltr.io import read_letor as reader
     try:
-        return read_letor(path, n_features=n_features, **options)
+        return reader(path, n_features=n_features, **options)
     except NoDataLinesError:
         return None
 
@@ -532,6 +533,20 @@ def _refuse_sparse_for_xgboost(data: DaskRankingData) -> None:
                           "(which reads them as 0 either way)")
 
 
+def _check_part(d: RankingDataset, model, native) -> None:
+    """:meth:`ltr.Ranker.fit`'s checks of the training labels and features, made on one partition, on the worker that
+    holds it, in a local fit's words: a NaN label, one that is fractional, negative or above the gain table of
+    ``model``'s objective (``native``: its native parameters), and for XGBoost an infinite feature value, each named
+    by the shard's file and line where the partition was read from one. Left to the engines, each was refused in
+    their own words after the cluster had started training (XGBoost's with advice about dead workers; trial t61)."""
+    from ltr.rankers.ranker import refuse_fractional_labels, refuse_infinite, unpack  # as Ranker.fit checks them
+
+    X, y, ptr = unpack(d, None, None, None)  # NaN and beyond 1e38: "X.y has NaN labels (first at row 3)"
+    refuse_fractional_labels(model, d, y, ptr, native)
+    if model.engine == "xgboost":  # LightGBM bins inf as a large value, as in one process
+        refuse_infinite(X, "X", d)
+
+
 def _query_codes(d: RankingDataset, first: int):
     return np.repeat(np.arange(first, first + d.n_queries, dtype=np.int64), d.group_sizes)
 
@@ -613,13 +628,18 @@ def _check_feature_names(summaries: list[dict], files: list[str]) -> None:
                              f"{names0[j]!r}: the shards of one dataset must hold the same columns in the same order")
 
 
-def read_letor_shards(paths, *, client=None, n_features: int | None = None, **options) -> DaskRankingData:
+def read_letor_shards(paths, *, client=None, n_features: int | None = None, reader=None,
+                      **options) -> DaskRankingData:
     """Read LETOR shards in parallel, each by :func:`ltr.io.read_letor` on a worker (``options`` as there).
 
     ``paths``: a glob (``"shards/part-*.txt"``), one path, or a list. Every shard gets the same width: the largest
     of their widths unless ``n_features`` is given. A query id in two shards raises :class:`GroupError` naming both
     files (a query's rows must be one list, in one partition). A shard without data lines (an empty part file) is
     skipped with a warning naming it; when none holds any, :class:`~ltr.exceptions.NoDataLinesError`.
+
+    ``reader``, optional: a picklable function called on the workers in place of ``read_letor``, with the same
+    arguments (``ltr train --dask`` reads each shard as one process reads TRAIN, with ``--dataset``'s width, checks
+    and feature names, and the label checks of its metrics, which name the shard's line).
     """
     files = shard_paths(paths)
     refuse_one_files_sidecars(options, len(files), f"there are {len(files)} shards")  # before a cluster starts
@@ -628,8 +648,8 @@ def read_letor_shards(paths, *, client=None, n_features: int | None = None, **op
 
     def read(i: int, width: int | None, worker: str | None = None):
         # pinned: XGBoost's model depends on which partitions train together (a lost worker: DaskRankingData.recover)
-        return client.submit(_read_shard, os.path.abspath(files[i]), width, options, workers=[worker or where[i]],
-                             allow_other_workers=False, pure=False)
+        return client.submit(_read_shard, os.path.abspath(files[i]), width, options, reader,
+                             workers=[worker or where[i]], allow_other_workers=False, pure=False)
 
     parts = [read(i, n_features) for i in range(len(files))]
     summaries = _summaries_surviving(client, parts, where, lambda i, worker: read(i, n_features, worker))
@@ -892,8 +912,16 @@ def _configured(model, engine: str | None, *, quiet: bool = False):
                               "process (drop --dask, or use --kernel native)")
     from ltr.objectives import NATIVE
 
-    if model.objective not in NATIVE[engine]:  # a Numba kernel only (listnet, distill...): its hint is --kernel numba
-        ours = sorted(NATIVE[engine])
+    ours = sorted(NATIVE[engine])
+    other = next((e for e in ENGINES if e != engine and model.objective in NATIVE[e]), None)
+    if model.objective not in NATIVE[engine] and other is not None:  # map, ranknet (XGBoost's); xendcg (LightGBM's)
+        raise OptionError(f"objective={model.objective!r}: distributed {engine} training has no native "
+                          f"{model.objective!r} objective (its native ones: {', '.join(ours)}); distributed {other} "
+                          f"training has it: pass engine={other!r} (the Ranker's, or fit's)",
+                          cli=f"--objective {model.objective}: distributed {engine} training has no native "
+                              f"{model.objective} objective (its native ones: {', '.join(ours)}); distributed {other} "
+                              f"training has it: pass --dask-engine {other} (and no other --engine)")
+    if model.objective not in NATIVE[engine]:  # a Numba kernel only (listnet, distill): in one process alone
         raise OptionError(f"objective={model.objective!r} is a Numba kernel, which runs in one process: distributed "
                           f"{engine} training uses the engine's native objectives ({', '.join(ours)}); drop the "
                           "client to train it",
@@ -991,7 +1019,9 @@ def fit(model, data, *, client=None, eval_set=None, eval_names=None, engine: str
         warnings.warn(f"n_jobs={model.n_jobs!r} does not apply to distributed training: each worker trains with its "
                       "Dask threads (dask-worker --nthreads, LocalCluster's threads_per_worker)", UserWarning,
                       stacklevel=2)
-    if not isinstance(data, DaskRankingData):
+    in_memory = not isinstance(data, DaskRankingData)
+    if in_memory:
+        _check_part(data, model, native)  # here, naming the rows of the data given, as a local fit names them
         data = from_dataset(data, client=client)
     data.recover()
     if any(s["weighted"] for s in data.summaries):
@@ -1016,13 +1046,20 @@ def fit(model, data, *, client=None, eval_set=None, eval_names=None, engine: str
     n_queries = sum(len(s["query_ids"]) for s in data.summaries)
     effective, applied = apply_preset(model, n_queries, sum(int(s["n_rows"]) for s in data.summaries))
     warn_replaced(model, applied)
+    if engine == "xgboost" and eval_set and effective.early_stopping_rounds:  # (it kept round 1; review of t61)
+        from ltr.rankers.ranker import refuse_nothing_to_stop_on
+
+        refuse_nothing_to_stop_on(eval_set[0], names[0], metrics[0], model._eval_params())
     t0 = time.perf_counter()
     watch = _LostPartitions(client, data)
     try:
-        with watch:
+        with watch:  # (a partition lost meanwhile fails the checks at once too)
             if engine == "xgboost":
                 _refuse_sparse_for_xgboost(data)
-                _refuse_labels_above_gain_table(effective, native, data)
+                _refuse_labels_above_gain_table(effective, native, data)  # by the partition's name, from its summary
+            if not in_memory:  # each partition where it lives: its labels, and for XGBoost its features, scanned once
+                client.gather(client.map(_check_part, data.parts, model=model, native=native, pure=False))
+            if engine == "xgboost":
                 booster, best = _fit_xgboost(effective, native, data, client, eval_set, metrics)
             else:
                 data.check_whole_queries()

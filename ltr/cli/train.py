@@ -178,6 +178,31 @@ def _no_pair(data) -> bool:
     return no_query_has_two_labels(data.y, data.group_ptr)
 
 
+def _read_shards(args: argparse.Namespace, client):
+    """TRAIN's shards, read on the workers as one process reads TRAIN (:func:`_read_shard`); then ERR's max grade
+    from their largest label, with read_data's note (the workers' own notes go nowhere)."""
+    from functools import partial
+
+    from ltr.cli._data import default_max_grade
+    from ltr.dask import read_letor_shards
+
+    told = argparse.Namespace(**{k: v for k, v in vars(args).items() if k != "func"})  # shipped to the workers
+    told.quiet = True
+    train = read_letor_shards(args.train, client=client, n_features=getattr(args, "n_features", None),
+                              reader=partial(_read_shard, told), **reader_options(args))
+    default_max_grade(args, [s["label_max"] for s in train.summaries])
+    return train
+
+
+def _read_shard(args: argparse.Namespace, path: str, *, n_features: int | None = None, **options):
+    """One shard of TRAIN, read on its worker by :func:`~ltr.cli._data.read_data`, as one process reads TRAIN:
+    ``--dataset``'s documented width (a wider shard is a file of another set), its checks and feature names, and the
+    labels the metrics cannot take, named by the shard's line (``ltr train --dask`` trained MSLR's 136 features as
+    MQ2008's, and failed after training on a grade 6 that one process notes; trial t61). ``options`` are
+    ``reader_options(args)``, which read_data applies itself."""
+    return read_data(args, path, n_features=n_features)
+
+
 def run_train(args: argparse.Namespace) -> int:
     from ltr.evaluation.selection import feature_spec
     from ltr.metrics import describe_conventions
@@ -230,10 +255,9 @@ def run_train(args: argparse.Namespace) -> int:
     subset = None
     with dask_client(args, model, validation=args.valid is not None) as client:
         if client is not None:  # shards read on the workers; the model trains there (ltr.dask)
-            from ltr.dask import DistributedRanker, read_letor_shards
+            from ltr.dask import DistributedRanker
 
-            train = read_letor_shards(args.train, client=client, n_features=getattr(args, "n_features", None),
-                                          **reader_options(args))
+            train = _read_shards(args, client)
             workers = len(client.scheduler_info().get("workers", {}))
             if len(train.parts) < workers:  # a shard is one partition: the other workers would hold nothing
                 note(args, f"note: {len(train.parts)} shard(s) for {workers} Dask workers: "

@@ -79,7 +79,7 @@ def objective_names() -> tuple[str, ...]:
 
 
 
-def _refuse_nothing_to_stop_on(first, name: str, metric: str, metric_params: dict) -> None:
+def refuse_nothing_to_stop_on(first, name: str, metric: str, metric_params: dict) -> None:
     """Refuse early stopping on a set whose stopping metric is the same whatever the scores: nan under
     ``no_relevant=nan`` for a set without a query with a relevant document (trial t54: LightGBM trained, then failed
     with "'NoneType' object is not iterable"; XGBoost kept round 1 of an all-nan curve as "the best"), and, under any
@@ -804,7 +804,7 @@ class Ranker(BaseEstimator):
                           f"{int(effective.n_estimators)} rounds train", UserWarning, stacklevel=2)
             stopping_rounds = None
         if valid and stopping_rounds and not is_training[order[0]] and self.engine != "linear":  # (no stopping)
-            _refuse_nothing_to_stop_on(valid[0], stop_names[0], list(metrics)[0], metric_params)
+            refuse_nothing_to_stop_on(valid[0], stop_names[0], list(metrics)[0], metric_params)
         params = backend.params(effective, native_objective, self.n_threads_)
         from ltr.gpu import engine_device_params
 
