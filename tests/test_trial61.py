@@ -351,3 +351,31 @@ def test_an_engine_objective_without_a_ranker_counterpart_is_said_so():
         Ranker(engine_params={"objective": "multiclass"}).fit(X, y, group=[10, 10])
     with pytest.raises(ParameterValueError, match=r"give objective='pointwise'$"):  # (a counterpart, as before)
         Ranker(engine_params={"objective": "regression"}).fit(X, y, group=[10, 10])
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# Messages (io-metrics, linear-tune)
+def test_legacy_lzma_data_is_named_with_the_tools_that_read_it(tmp_path):
+    """A .lzma file (lzma, xz --format=lzma) was read as a label ('the label is not a number') or as invalid UTF-8,
+    where zstd, zip, RAR, 7z and .Z data get a named hint (trial t61)."""
+    import lzma
+
+    from ltr.exceptions import FileFormatError
+    from ltr.io import read_letor, read_run
+
+    (tmp_path / "d.lzma").write_bytes(lzma.compress(b"1 qid:1 1:0.5\n", format=lzma.FORMAT_ALONE))
+    (tmp_path / "r.lzma").write_bytes(lzma.compress(b"1 Q0 a 1 2.0 t\n", format=lzma.FORMAT_ALONE))
+    for read, name in ((read_letor, "d.lzma"), (read_run, "r.lzma")):
+        with pytest.raises(FileFormatError, match=r"lzma:1: legacy LZMA \(\.lzma\) data: decompress it \(xz -d FILE"):
+            read(tmp_path / name)
+
+
+def test_an_infinite_bound_of_a_search_space_is_said_to_be_not_finite(tmp_path):
+    """high = inf was refused as "low and high must be numbers" (trial t61)."""
+    from ltr import Ranker
+    from ltr.exceptions import FileFormatError
+    from ltr.tuning.space import load_space
+
+    (tmp_path / "s.toml").write_text("[learning_rate]\nlow = 0.1\nhigh = inf\n")
+    with pytest.raises(FileFormatError, match=r"s\.toml:1: .*low and high must be finite numbers, got 0\.1 and inf"):
+        load_space(tmp_path / "s.toml", Ranker())

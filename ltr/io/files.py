@@ -337,7 +337,11 @@ _UNREAD = ((b"\x28\xb5\x2f\xfd", "zstd-compressed: decompress it (zstd -d FILE),
            (b"7z\xbc\xaf\x27\x1c", "a 7z archive: unpack it (7z x FILE or bsdtar -xf FILE) and give the file inside"),
            # Unix compress (LZW), as the TREC disks ship their documents (la010189.Z): gzip -d reads it too
            (b"\x1f\x9d", "Unix compress (.Z) data: decompress it (uncompress FILE, or gzip -d FILE), or read it "
-            "through a pipe (<(gzip -dc FILE))"))
+            "through a pipe (<(gzip -dc FILE))"),
+           # legacy LZMA (lzma, xz --format=lzma): the default properties byte, then a dictionary size of 64 KiB or
+           # more, a multiple of it (it was read as a label, or as invalid UTF-8; trial t61)
+           (b"\x5d\x00\x00", "legacy LZMA (.lzma) data: decompress it (xz -d FILE, or unlzma FILE), or read it "
+            "through a pipe (<(xz -dc FILE))"))
 
 
 def refuse_utf16(head: bytes, path: str | os.PathLike, error: type[FileFormatError] = FileFormatError) -> None:

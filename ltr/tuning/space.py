@@ -230,7 +230,7 @@ def _param(name: str, spec: Any, err: _Errors) -> Param:
         raise err(name, "a range needs both low and high (or give choices)")
     low, high, log, step = spec["low"], spec["high"], spec.get("log", False), spec.get("step")
     if not (_number(low) and _number(high)):
-        raise err(name, f"low and high must be numbers, got {low!r} and {high!r}")
+        raise err(name, f"low and high must be finite numbers, got {low!r} and {high!r}")
     if not low < high:
         raise err(name, f"empty range: low {low!r} must be below high {high!r} (use choices = [{low!r}] to fix it)")
     if not isinstance(log, bool):
