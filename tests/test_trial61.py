@@ -379,3 +379,18 @@ def test_an_infinite_bound_of_a_search_space_is_said_to_be_not_finite(tmp_path):
     (tmp_path / "s.toml").write_text("[learning_rate]\nlow = 0.1\nhigh = inf\n")
     with pytest.raises(FileFormatError, match=r"s\.toml:1: .*low and high must be finite numbers, got 0\.1 and inf"):
         load_space(tmp_path / "s.toml", Ranker())
+
+
+def test_a_duplicate_made_by_encoding_errors_replace_is_said_so(tmp_path, capsys):
+    """Two docnos differing only in bytes that are not UTF-8 became one id under --encoding-errors replace, and the
+    run was refused as "trec_eval refuses duplicates", though trec_eval reads the file (trial t61)."""
+    from ltr.cli import main
+
+    (tmp_path / "r.run").write_bytes(b"1 Q0 d\xff 1 2 t\n1 Q0 d\xfe 2 1 t\n")
+    (tmp_path / "q.txt").write_bytes(b"1 0 d\xff 1\n")
+    assert main(["evaluate", "--qrels", str(tmp_path / "q.txt"), "--run", str(tmp_path / "r.run"),
+                 "--encoding-errors", "replace", "--metrics", "map"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert err.endswith("--encoding-errors replace made the bytes that are not UTF-8 one U+FFFD, so two documents "
+                        "that differ only there are one id (trec_eval, which compares bytes, keeps both): convert the "
+                        "file to UTF-8 (iconv -f LATIN1 -t UTF-8)")

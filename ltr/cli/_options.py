@@ -348,7 +348,8 @@ def add_encoding_errors(p) -> None:
     readers' error for invalid UTF-8 names as the fix."""
     p.add_argument("--encoding-errors", default="strict", choices=["strict", "replace"], dest="encoding_errors",
                    help="invalid UTF-8 in a run or the qrels: stop, naming the line and byte, or substitute U+FFFD "
-                        "(documents whose ids differ only there then share one id)")
+                        "(documents whose ids differ only there then share one id: a run listing both is a "
+                        "duplicate)")
 
 
 def add_reader_options(p: argparse.ArgumentParser, readers: Sequence[str] = ("letor",),

@@ -160,8 +160,12 @@ def _per_query_run(args, names: list[str]):
             q, d = str(run["qid"].iat[i]), str(run["docno"].iat[i])
             lines = run_lines(args.run, q, d)
             if len(lines) >= 2:
+                merged = "\ufffd" in d and getattr(args, "encoding_errors", None) == "replace"
+                hint = ("--encoding-errors replace made the bytes that are not UTF-8 one U+FFFD, so two documents "
+                        "that differ only there are one id (trec_eval, which compares bytes, keeps both): convert "
+                        "the file to UTF-8 (iconv -f LATIN1 -t UTF-8)" if merged else "trec_eval refuses duplicates")
                 raise TrecFormatError(f"query {q} lists document {d} twice (first on line {lines[0]})", str(args.run),
-                                      lines[1], d, hint="trec_eval refuses duplicates") from None
+                                      lines[1], d, hint=hint) from None
         if str(e).startswith(("run lists document", "qrels lists document")):  # name the file (the frame cannot)
             raise ValueError(f"{args.run if str(e).startswith('run') else args.qrels}: {e}") from None
         raise
