@@ -66,8 +66,7 @@ def test_early_stopping_on_a_metric_the_order_cannot_change_is_refused_under_eve
 
 
 def test_a_flat_validation_part_cut_by_cross_validate_is_said_of_its_fold():
-    """The refusal above, met by a validation part cross_validate cut itself, named 'valid_0' and advised giving a
-    validation set the user never gave (review of trial t61)."""
+    """The refusal above, met in a fold of cross_validate, named 'valid_0' and not the fold (review of trial t61)."""
     import dataclasses
 
     import ltr
@@ -80,10 +79,11 @@ def test_a_flat_validation_part_cut_by_cross_validate_is_said_of_its_fold():
     y[:d.group_ptr[2]] = 0  # queries 1 and 2 judged nothing relevant: fold 5's validation part
     folds = query_kfold(dataclasses.replace(d, y=y), n_splits=5, validation=True, shuffle=False)
     model = ltr.Ranker(n_estimators=20, early_stopping_rounds=5, preset=None, min_child_samples=2)
-    with pytest.raises(OptionError, match=r"^fold Fold5: early stopping on its validation part \(cut from its training "
-                                          r"queries\): ndcg@10 is 0 whatever the order of that part's documents "
-                                          r".*; fewer folds, validation=False, or early_stopping_rounds=None$"):
+    with pytest.raises(OptionError, match=r"^fold Fold5: early stopping on its validation part's ndcg@10: ndcg@10 is 0 "
+                                          r"whatever the order of its validation part's documents \(no query of it "
+                                          r"has a relevant document\).*, or early_stopping_rounds=None$") as e:
         cross_validate(model, folds)
+    assert e.value.cli_message().endswith("or --early-stopping 0")
 
 
 # ------------------------------------------------------------------------------------------------------------------
@@ -139,6 +139,11 @@ def test_compare_reads_a_qid_column_and_whole_float_ids_as_the_rest_of_the_api_d
                 tests=["t"])
     with pytest.raises(ValueError, match=r"the qid column of system 'B'.s per-query table holds the float 2\.5"):
         compare({"A": a, "B": b.assign(qid=2.5)}, tests=["t"])
+    with pytest.raises(ValueError, match=r"the index column of system 'B'.s per-query table holds the float 2\.5"):
+        compare({"A": a, "B": b.assign(qid=2.5).set_index("qid")}, tests=["t"])
+    named = a.set_index(pd.RangeIndex(30, name="qid")).drop(columns="qid").assign(n_docs=np.arange(30))
+    assert compare({"A": named, "B": named.assign(map=named["map"] + 0.02)}, metrics=["map"],  # (qids 0..29: named)
+                   tests=["t"]).row("B", "map")["wins"] == 30
 
 
 def test_compare_models_and_permutation_importance_take_the_engines_rankers():
@@ -247,7 +252,7 @@ def test_a_feature_set_description_given_as_a_mapping_is_read_as_its_file_would_
         FeatureSet.load({"scorer": "bm25"})
 
 
-@pytest.mark.parametrize("hidden", ["\u200b", "\u2060", "\u200e", "\u00ad"])
+@pytest.mark.parametrize("hidden", ["\u200b", "\u2060", "\u200e", "\u00ad", "\u200c"])  # (a joiner between d and 4)
 def test_an_id_holding_an_invisible_format_character_is_refused_as_a_bom_is(tmp_path, hidden):
     """'d\\u200b4' was accepted and shown as 'd4': the judgment of d4 matched nothing and the candidate was labelled 0,
     where a BOM in an id is refused (trial t61)."""
@@ -261,7 +266,7 @@ def test_an_id_holding_an_invisible_format_character_is_refused_as_a_bom_is(tmp_
     with pytest.raises(CollectionFormatError, match=rf"c\.jsonl:2: document id 'd.*4' holds U\+{ord(hidden):04X} "
                                                     r"\(.*\), invisible in an editor"):
         load_documents(tmp_path / "c.jsonl")
-    ids = ["文書-1", "می\u200cخواهم"]  # (letters are ids, and the non-joiner is a letter of Persian spelling)
+    ids = ["文書-1", "می\u200cخواهم", "क्\u200dष"]  # (letters are ids, and the joiners shape Persian and Indic ones)
     (tmp_path / "ok.jsonl").write_text("".join(json.dumps({"_id": i, "text": "wing"}) + "\n" for i in ids))
     assert list(load_documents(tmp_path / "ok.jsonl").doc_ids) == ids
 

@@ -101,8 +101,13 @@ def read_text(path: str | Path, *, errors: str = "strict") -> str:
 _ID_BREAK = re.compile(r"[\s\x00]")
 
 
-#: The zero-width non-joiner and joiner, which Persian and Indic spellings need: letters of an id, not hidden marks.
+#: The zero-width non-joiner and joiner, which Persian and Indic spellings and emoji sequences need: between two
+#: characters of such scripts they shape what shows, and are part of the id; beside ASCII or alone they show nothing.
 _JOINERS = ("\u200c", "\u200d")
+
+
+def _joins(value: str, i: int) -> bool:
+    return value[i] in _JOINERS and 0 < i < len(value) - 1 and not value[i - 1].isascii() and not value[i + 1].isascii()
 
 
 def check_id(value: str, what: str, path: str | Path, line: int | None) -> str:
@@ -126,8 +131,8 @@ def check_id(value: str, what: str, path: str | Path, line: int | None) -> str:
             raise CollectionFormatError(f"{what} {value[:60]!r} holds a byte-order mark (U+FEFF), invisible in an "
                                         "editor: two files joined with cat, the second saved with a BOM? remove it",
                                         str(path), line)
-        hidden = None if value.isascii() else next((c for c in value if unicodedata.category(c) == "Cf" and c not in
-                                                     _JOINERS), None)
+        hidden = None if value.isascii() else next((c for i, c in enumerate(value) if unicodedata.category(c) == "Cf"
+                                                     and not _joins(value, i)), None)
         if hidden is not None:  # a zero-width space, a direction mark, a soft hyphen: 'd\u200b4' shown as 'd4' (t61)
             raise CollectionFormatError(f"{what} {value[:60]!r} holds U+{ord(hidden):04X} "
                                         f"({unicodedata.name(hidden, 'a format character')}), invisible in an editor: "

@@ -88,21 +88,20 @@ def _metric_columns(name: str, frame) -> pd.DataFrame:
     if column is not None and isinstance(index.name, str) and index.name.strip().lower() in COLUMN_ALIASES["qid"]:
         column = None  # indexed by its query ids already: a query_id column beside a qid index is left alone
     if column is not None:
-        same = index.nlevels == 1 and index.name == column and bool(
-            (index.astype(str) == frame[column].astype(str).to_numpy()).all())  # set_index(column, drop=False)
-        if not (numbered or same):
+        if not numbered:
             shown = index.name or (f"of {index.nlevels} levels" if index.nlevels > 1 else "unnamed")
             raise ValueError(f"system {name!r} has both an index ({shown}) and a {column!r} "
                              f"column: which are its query ids? drop the column, or set_index({column!r})")
         frame = frame.set_index(column)
-    elif isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1 and len(index) > 1:
+    elif isinstance(index, pd.RangeIndex) and index.name is None and index.start == 0 and index.step == 1 and len(
+            index) > 1:
         for c in frame.columns:
-            if not _names_a_metric(c) and frame[c].is_unique:
+            if not _names_a_metric(c) and _one_value_per_row(frame[c]):
                 raise ValueError(f"system {name!r} is indexed by row numbers 0..{len(index) - 1} beside the column "
                                  f"{c!r}, which is no metric: its rows would be paired by position, not by query; "
                                  f"if {c!r} holds the query ids, give the frame set_index({c!r}), else drop it")
     ids = checked_ids(pd.DataFrame({"qid": frame.index.to_numpy()}), f"system {name!r}'s per-query table", ["qid"],
-                      need="every row needs a query id")["qid"]
+                      shown={"qid": column or "index"}, need="every row needs a query id")["qid"]
     frame = frame.set_axis(pd.Index(ids.astype(str).to_numpy(), name=frame.index.name), axis=0)
     rename, seen = {}, {}
     for c in frame.columns:
@@ -117,6 +116,13 @@ def _metric_columns(name: str, frame) -> pd.DataFrame:
         if canonical != c:
             rename[c] = canonical
     return frame.rename(columns=rename) if rename else frame
+
+
+def _one_value_per_row(values) -> bool:
+    try:
+        return bool(values.is_unique)
+    except TypeError:  # (lists: unhashable, so no id)
+        return False
 
 
 def _names_a_metric(column) -> bool:

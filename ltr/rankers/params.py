@@ -297,8 +297,9 @@ def check_duplicated_params(est, params: Mapping[str, Any], *, what: str = "engi
                     hint, flag = f"objective={ours[0]!r}", f"--objective {ours[0]}"
                 else:  # ('give --objective' and nothing after, for multiclass; trial t61)
                     known = ", ".join(NATIVE[engine])
-                    hint = flag = (f"{value!r} is none of its objectives (on {engine}: {known}; with "
-                                   "kernel='numba' also ranknet, listnet, distill)")
+                    kernels = ", ".join(k for k in ("ranknet", "listnet", "distill") if k not in NATIVE[engine])
+                    hint, flag = (f"{value!r} is none of its objectives (on {engine}: {known}; with {how} also "
+                                  f"{kernels})" for how in ("kernel='numba'", "--kernel numba"))
                 reason = "the objective is the ranker's own: give " if ours else "the objective is the ranker's own: "
                 raise ParameterValueError(f"{what}: {key}={value!r}: {reason}{hint}", key=key, reason=reason + hint,
                                           cli=f"--param {key}={value}: {reason}{flag}")
