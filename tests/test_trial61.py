@@ -290,7 +290,7 @@ def test_lambdarank_exact_modes_norm_factor_keeps_a_small_lambda_sum(top):
     np.testing.assert_allclose(h, [want, want], rtol=1e-12)  # (p(1-p) ~ p, the pair so far apart)
 
 
-def test_a_registered_set_read_by_name_reads_no_sidecar_left_beside_its_files(tmp_path, shared_file):
+def test_a_registered_set_read_by_name_reads_no_sidecar_left_beside_its_files(tmp_path, shared_file, capsys):
     """MQ2008 groups by its qid column and has no sidecars: a stray vali.txt.query made verify call the released,
     sha256-matching file unreadable, and a stray .weight was applied by load without a word (trial t61). A sidecar
     named is still read."""
@@ -309,6 +309,16 @@ def test_a_registered_set_read_by_name_reads_no_sidecar_left_beside_its_files(tm
     assert d.weight is None and sorted(d.sources) == ["data"] and d.n_queries == 157
     d = ltr.datasets.load("mq2008", tmp_path, split="vali", weight_file=tmp_path / "Fold1" / "vali.txt.weight")
     assert d.weight.tolist()[:2] == [2.5, 2.5] and sorted(d.sources) == ["data", "weight"]
+    # a file of one's own read with the set's options keeps its sidecar (review of t61: its weights were dropped)
+    import gzip
+    import json
+
+    from ltr.cli import main
+
+    (tmp_path / "own.txt").write_bytes(gzip.open(shared_file("mq2008/Fold1/vali.txt.gz")).read())
+    (tmp_path / "own.txt.weight").write_text("2.5\n" * 2707)
+    assert main(["info", str(tmp_path / "own.txt"), "--dataset", "mq2008", "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["sidecars"] == {"weight": str(tmp_path / "own.txt.weight")}
 
 
 @pytest.mark.parametrize("old, new, said", [
