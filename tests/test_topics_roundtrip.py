@@ -119,7 +119,9 @@ def test_an_empty_text_is_an_empty_title_and_every_text_empty_is_refused(tmp_pat
 
 
 _TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=40)
-_QID = st.text(st.characters(blacklist_categories=("Cs", "Zs", "Zl", "Zp", "Cc")), min_size=1, max_size=8).filter(
+# ids as the readers take them: no whitespace, no invisible format character (Cf: a BOM, a zero-width space, a soft
+# hyphen; refused by check_id since trial t61, the joiners between two letters of a script that uses them aside)
+_QID = st.text(st.characters(blacklist_categories=("Cs", "Zs", "Zl", "Zp", "Cc", "Cf")), min_size=1, max_size=8).filter(
     lambda q: not q.isspace() and not any(ch.isspace() for ch in q) and "\ufeff" not in q
     and not (q.isdigit() and q[0] == "0"))  # a numeric id loses its leading zeros, as TREC-1/2's topics need
 
