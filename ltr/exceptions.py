@@ -23,6 +23,7 @@ __all__ = [
     "ModelFormatError",
     "NoDataLinesError",
     "NotAModelError",
+    "NothingToStopOnError",
     "OptionError",
     "OutputPathError",
     "ParameterValueError",
@@ -126,6 +127,16 @@ class CommandLineWorded:
 class OptionError(CommandLineWorded, ValueError):
     """A wrong combination of arguments, worded for Python (``method='wsum'``) and, by :meth:`cli_message`, for the
     command line (``--method wsum``)."""
+
+
+class NothingToStopOnError(OptionError):
+    """Early stopping on a validation set whose metric no order of its documents changes
+    (:func:`ltr.rankers.ranker.refuse_nothing_to_stop_on`); ``set_name`` is the set as the message names it
+    (``valid_0``), which a caller that knows it better (a fold's validation part) words again."""
+
+    def __init__(self, message: str, *, cli: str, set_name: str):
+        super().__init__(message, cli=cli)
+        self.set_name = set_name
 
 
 class ComparisonDataError(CommandLineWorded, ValueError):

@@ -39,7 +39,7 @@ from ltr.datasets import RankingDataset, dataset_summary
 from ltr.evaluation.folds import Fold, load_part, make_folds
 from ltr.evaluation.results import CVResult, FoldResult, label_digests
 from ltr.evaluation.selection import resolve_features, take_columns
-from ltr.exceptions import FileFormatError, OptionError
+from ltr.exceptions import FileFormatError, NothingToStopOnError, OptionError
 from ltr.reader_options import refuse_one_files_sidecars
 from ltr.threads import cpu_count, resolve_n_jobs
 
@@ -203,16 +203,14 @@ def _run_fold(estimator, fold: Fold, n_features, columns, metrics, conventions, 
         warnings.simplefilter("ignore", PresetWarning)
         try:
             model.fit(train, **fit_kw)
-        except OptionError as e:
-            if not str(e).startswith("early stopping on valid_0's") or vali is None:
+        except NothingToStopOnError as e:
+            if vali is None or e.set_name != "valid_0":
                 raise
             # a fold's validation part that no order changes: said of the fold, with the ranker's own advice (review
             # of trial t61; folds cut by cross_validate could not be told from the user's)
-            def said(text: str) -> str:
-                return f"fold {fold.name}: " + text.replace("valid_0's documents", "its validation part's documents"
-                                                            ).replace("valid_0", "its validation part")
-
-            raise OptionError(said(str(e)), cli=said(e.cli_message())) from None
+            part = "its validation part"
+            python, cli = (f"fold {fold.name}: " + text.replace(e.set_name, part) for text in (str(e), e.cli_message()))
+            raise NothingToStopOnError(python, cli=cli, set_name=part) from None
     seconds = time.perf_counter() - t0
     scores = np.asarray(model.predict(test), dtype=np.float64)  # the whole dataset: per-query normalisers need it
     per_query = evaluate_per_query(test.y, scores, group_ptr=test.group_ptr, metrics=metrics, **conventions)

@@ -92,7 +92,7 @@ def refuse_nothing_to_stop_on(first, name: str, metric: str, metric_params: dict
                    for s in (y, -y))
     if not (math.isnan(best) or best == worst):
         return
-    from ltr.exceptions import OptionError
+    from ltr.exceptions import NothingToStopOnError
 
     unjudged = math.isnan(best) or not np.any(y > 0)
     if math.isnan(best):
@@ -103,10 +103,12 @@ def refuse_nothing_to_stop_on(first, name: str, metric: str, metric_params: dict
         said = (f"early stopping on {name}'s {metric}: {metric} is {best:g} whatever the order of {name}'s documents "
                 f"({why}), so every round scores the same and round 1 would be kept: nothing to stop on; ")
     if unjudged:
-        raise OptionError(said + "give a validation set with judged queries, or early_stopping_rounds=None",
-                          cli=said + "give --valid judged queries, or --early-stopping 0")
-    raise OptionError(said + "stop on another metric or cutoff (early_stopping_metric=), or early_stopping_rounds=None",
-                      cli=said + "stop on another metric or cutoff (--early-stopping-metric), or --early-stopping 0")
+        raise NothingToStopOnError(said + "give a validation set with judged queries, or early_stopping_rounds=None",
+                                   cli=said + "give --valid judged queries, or --early-stopping 0", set_name=name)
+    raise NothingToStopOnError(said + "stop on another metric or cutoff (early_stopping_metric=), or "
+                               "early_stopping_rounds=None", set_name=name,
+                               cli=said + "stop on another metric or cutoff (--early-stopping-metric), or "
+                                   "--early-stopping 0")
 
 
 class Ranker(BaseEstimator):
