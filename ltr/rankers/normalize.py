@@ -251,15 +251,16 @@ class GlobalNormalizer:
         scale = np.ones(n)
         sub = X[:, cols]
         seen = ~np.isnan(sub).all(axis=0)
+        filled = np.where(seen, sub, 0.0)  # (a column of NaN alone: 0, which its offset and scale leave as they are)
         with np.errstate(invalid="ignore"):
+            lo, hi = np.nanmin(filled, axis=0), np.nanmax(filled, axis=0)
             if self.method == "zscore":
-                lo = np.nanmin(np.where(seen, sub, 0.0), axis=0)
-                equal = lo == np.nanmax(np.where(seen, sub, 0.0), axis=0)  # (the mean of 0.1s is not 0.1: trial t61)
-                o = np.where(seen, np.where(equal, lo, np.nanmean(np.where(seen, sub, 0.0), axis=0)), 0.0)
-                s = np.where(seen & ~equal, np.nanstd(np.where(seen, sub, 0.0), axis=0), 1.0)
+                equal = lo == hi  # (the mean of 0.1s is not 0.1, nor their sd 0: trial t61)
+                o = np.where(seen, np.where(equal, lo, np.nanmean(filled, axis=0)), 0.0)
+                s = np.where(seen & ~equal, np.nanstd(filled, axis=0), 1.0)
             else:
-                o = np.where(seen, np.nanmin(np.where(seen, sub, 0.0), axis=0), 0.0)
-                s = np.where(seen, np.nanmax(np.where(seen, sub, 0.0), axis=0) - o, 1.0)
+                o = np.where(seen, lo, 0.0)
+                s = np.where(seen, hi - o, 1.0)
         offset[cols] = o
         scale[cols] = np.where(s > 0, s, 1.0)
         self.offset_ = offset

@@ -254,8 +254,7 @@ def _check_letor_counts(entry: Entry, facts: dict, path: Path, fc: FileCheck) ->
         return
     judged = d.y != -1 if unjudged else None
     n_rows = d.n_rows if judged is None else int(judged.sum())
-    n_queries = d.n_queries if judged is None else int(np.unique(np.repeat(np.arange(d.n_queries),
-                                                                           d.group_sizes)[judged]).size)
+    n_queries = d.n_queries if judged is None else int(np.count_nonzero(np.add.reduceat(judged, d.group_ptr[:-1])))
     fc.rows, fc.queries = n_rows, n_queries
     from ltr.registry import empty_last_columns
 
