@@ -31,7 +31,8 @@ def test_runs_over_different_queries_are_refused_naming_the_options_of_each_inte
     assert code == 1 and err.startswith("ltr compare: error: the systems were evaluated on different queries")
     assert "Give --intersection to compare" in err and "-c (--complete) to score" in err and "queries=" not in err
     systems = {n: read_run(p) for n, p in runs.items()}
-    with pytest.raises(ComparisonDataError, match=r"Pass queries='intersection' .* complete=True to score"):
+    with pytest.raises(ComparisonDataError,
+                       match=r"Pass queries='intersection' .* compare_runs\(\.\.\., complete=True\) to score"):
         compare_runs(systems, read_qrels(qrels), metrics=["map"])
 
 

@@ -160,7 +160,8 @@ def _align(frames: Mapping[str, pd.DataFrame], queries: str) -> tuple[list[str],
                 + "; ".join(lines))
         tail = "to compare on the common queries only, or, for runs judged by qrels, {} to score a query a run lacks 0"
         raise ComparisonDataError(
-            f"{head}. Pass queries='intersection' {tail.format('complete=True')}, as trec_eval -c does",
+            f"{head}. Pass queries='intersection' {tail.format('compare_runs(..., complete=True)')}, as trec_eval -c "
+            "does",
             cli=f"{head}. Give --intersection {tail.format('-c (--complete)')}, as trec_eval -c does")
     order = [q for q in index[names[0]] if q in common]
     return order, {n: d for n, d in dropped.items() if d}
