@@ -62,9 +62,12 @@ def _cached(source: Path) -> bool:
     return folder.is_dir() and any(folder.glob(f"{source.stem}.*.{tag}.nbi"))
 
 
-def needs_compile(*, kernel: str | None = None) -> bool:
-    """True when the parser, the metrics or the ``kernel`` loss (``ltr/kernels/<kernel>.py``) has no cache yet."""
+def needs_compile(*, kernel: str | None = None, engine: str | None = None) -> bool:
+    """True when the parser, the metrics, the ``kernel`` loss (``ltr/kernels/<kernel>.py``) or, for
+    ``engine="linear"``, coordinate ascent has no cache yet."""
     sources = [_HERE / s for s in _ALWAYS]
+    if engine == "linear":
+        sources.append(_HERE / "rankers" / "_coordinate_ascent.py")
     if kernel is not None:
         path = _HERE / "kernels" / f"{kernel}.py"
         if path.is_file():

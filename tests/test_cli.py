@@ -302,7 +302,7 @@ def test_usage_errors_exit_2(capsys, files):
 
 
 def test_demo_runs_the_embedded_default_end_to_end(tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr("ltr._numba_cache.needs_compile", lambda kernel=None: True)  # as on a fresh install
+    monkeypatch.setattr("ltr._numba_cache.needs_compile", lambda **_: True)  # as on a fresh install
     assert main(["demo", "--dir", str(tmp_path / "demo")]) == 0
     captured = capsys.readouterr()
     out = captured.out

@@ -56,6 +56,18 @@ def candidates_note(args: argparse.Namespace, feature_set) -> None:
         print(f"ltr {args.command}: warning: {ADDED_JUDGED}", file=sys.stderr)
 
 
+def compile_notice(args: argparse.Namespace, model, timed: str | None = None) -> None:
+    """Say, before the pause, that this run compiles Numba kernels (the parser, the metrics, ``model``'s Numba loss
+    or coordinate ascent) for many seconds; ``timed``: which reported time holds them (ltr cv's first fold took
+    28 s where the others took 1 to 2, and ltr tune's help sizes --trials by those seconds; trial t62)."""
+    from ltr._numba_cache import needs_compile
+
+    kernel = model.objective if getattr(model, "kernel", None) == "numba" else None
+    if needs_compile(kernel=kernel, engine=getattr(model, "engine", None)):
+        note(args, "compiling Numba kernels (first run only; later runs load them from the cache)"
+                   + (f": {timed}" if timed else ""))
+
+
 def learned_teacher_warning(args: argparse.Namespace) -> None:
     """Warn, in ``ltr cv`` and ``ltr tune``, that one teacher of every fold must not have seen the data's labels
     (trial t53: a student taught by ltr cv --run-out of a LambdaMART on features of pure noise read NDCG@10 0.75,

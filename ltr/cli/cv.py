@@ -16,6 +16,7 @@ from ltr.cli._model import (
     add_dask_options,
     add_model_options,
     candidates_note,
+    compile_notice,
     dask_client,
     file_feature_set,
     learned_teacher_warning,
@@ -395,6 +396,9 @@ def run(args: argparse.Namespace) -> int:
         except LetorFormatError as e:
             _registered_width(args, e, n_features)
             raise
+    one_at_a_time = args.parallel_folds == 1 and not getattr(args, "dask", None)
+    compile_notice(args, model, "fold 1's seconds include them" if one_at_a_time else
+                   "the first folds' seconds include them")
     # The fold folders are staged and replace --save-dir's together with --out and --run-out, once everything has
     # succeeded: a failed or interrupted run leaves the previous run's outputs as they were.
     staged = staged_folder(args.save_dir) if args.save_dir else contextlib.nullcontext(None)

@@ -13,7 +13,15 @@ import warnings
 from ltr.cli._data import apply_recorded_read_options, read_data, recorded_read_options, weighted_ndcg_caveat
 from ltr.cli._files import check_doc_ids, check_outputs, data_inputs, emit, option_files, teacher_inputs, unique_run
 from ltr.cli._guard import UsageError, add_command, error_message, note
-from ltr.cli._model import add_dask_options, add_model_options, candidates_note, dask_client, make_ranker, preset_flags
+from ltr.cli._model import (
+    add_dask_options,
+    add_model_options,
+    candidates_note,
+    compile_notice,
+    dask_client,
+    make_ranker,
+    preset_flags,
+)
 from ltr.cli._options import (
     add_conventions,
     add_format,
@@ -162,13 +170,6 @@ def _averaged(data, names: list[str], conventions: dict) -> dict[str, int] | Non
     return {m: int(np.count_nonzero(~np.isnan(values[m]))) for m in names}
 
 
-def _compile_notice(args, model) -> None:
-    from ltr._numba_cache import needs_compile
-
-    if needs_compile(kernel=model.objective if model.kernel == "numba" else None):
-        note(args, "compiling Numba kernels (first run only; later runs load them from the cache)")
-
-
 def _no_pair(data) -> bool:
     """Whether no query of ``data`` has two different labels (a ranking objective has nothing to learn)."""
     from ltr.groups import no_query_has_two_labels
@@ -249,7 +250,7 @@ def run_train(args: argparse.Namespace) -> int:
     if spec is not None and getattr(args, "dask", None):
         raise UsageError("--features/--drop-features: not with --dask (the shards are read on the workers); select "
                          "the columns on one machine, or train there on files holding only them")
-    _compile_notice(args, model)
+    compile_notice(args, model)
     if not args.quiet:
         model.set_params(verbose=1)
     subset = None

@@ -15,6 +15,7 @@ from ltr.cli._guard import UsageError, add_command, note
 from ltr.cli._model import (
     add_model_options,
     candidates_note,
+    compile_notice,
     file_feature_set,
     learned_teacher_warning,
     make_ranker,
@@ -274,6 +275,7 @@ def run(args: argparse.Namespace) -> int:
     _note_searched(args, model)  # before the search: it may run for hours
     learned_teacher_warning(args)
     data, ids = _feature_subset(args)  # (read_data checks a --dataset's file before the search)
+    compile_notice(args, model, "the first trial's time includes them")
     with _storage_named(args, storage), _said_on_interrupt(storage, args.out):
         result = tune(data, estimator=model, space=args.space, n_trials=args.trials, metric=target,
                       metrics=names, outer_folds=args.outer_folds, inner_folds=args.inner_folds,
