@@ -3,6 +3,7 @@ each with the behaviour that mends it."""
 
 from __future__ import annotations
 
+import re
 import sys
 
 import numpy as np
@@ -73,3 +74,44 @@ def test_cv_and_tune_say_which_time_holds_a_first_run_s_compilation(small_file, 
     assert f"ltr {command}: compiling Numba kernels (first run only; later runs load them from the cache): {said}" \
            in err
     assert {"kernel": None, "engine": "linear"} in asked
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# ltr export: files of names saved with a byte-order mark (export)
+@pytest.fixture
+def small_model(tmp_path):
+    from ltr import Ranker
+    from ltr.datasets import make_ranking
+
+    model = tmp_path / "m.txt"
+    Ranker(n_estimators=3, n_jobs=1, min_child_samples=2).fit(make_ranking(20, 8, 3, random_state=0)).save(model)
+    return model
+
+
+def test_export_reads_names_files_saved_with_a_byte_order_mark(tmp_path, small_model, capsys):
+    """A names file saved by Notepad or PowerShell 5 gave the model a feature named '\\ufefff1', exit 0 (the plugin
+    refuses it as an unknown feature; Solr scores it 0); a Solr feature store so saved was read as one name."""
+    import json
+
+    names = tmp_path / "names.txt"
+    names.write_text("f1\nf2\nf3\n", encoding="utf-8-sig")
+    out = tmp_path / "x.json"
+    assert main(["export", str(small_model), "--to", "es-xgboost", "--out", str(out), "--feature-names",
+                 f"@{names}", "--quiet"]) == 0
+    splits = set(re.findall(r'"split":\s*"([^"]*)"', out.read_text(encoding="utf-8")))
+    assert splits and splits <= {"f1", "f2", "f3"}  # (was {'\ufefff1', ...} where the first feature splits)
+    store = tmp_path / "store.json"
+    store.write_text(json.dumps([{"name": n, "class": "org.apache.solr.ltr.feature.ValueFeature",
+                                  "params": {"value": 0}} for n in ("f3", "f2", "f1")]), encoding="utf-8-sig")
+    assert main(["export", str(small_model), "--to", "es-ranklib", "--out", str(tmp_path / "r.txt"),
+                 "--feature-names", "f1,f2,f3", "--target-features", str(store), "--quiet"]) == 0
+
+
+def test_export_refuses_a_byte_order_mark_inside_a_names_file_naming_its_line(tmp_path, small_model, capsys):
+    names = tmp_path / "names.txt"
+    names.write_bytes(b"f1\n\xef\xbb\xbff2\nf3\n")  # two files joined with cat, the second saved with a BOM
+    assert main(["export", str(small_model), "--to", "es-xgboost", "--out", str(tmp_path / "x.json"),
+                 "--feature-names", f"@{names}"]) == 1
+    assert f"{names}:2 (--feature-names @FILE): a byte-order mark (U+FEFF) inside the file: files joined with " \
+           "cat, one saved with a BOM? remove it (its next name would hold it, invisibly, and match nothing)" \
+           in capsys.readouterr().err

@@ -308,9 +308,17 @@ def read_feature_names(path: str | os.PathLike, what: str = "the feature set") -
     ExportError
         The file is unreadable, or neither kind (naming the file and, for text, the line).
     """
+    from ltr.exceptions import FileFormatError
+    from ltr.io.files import refuse_inner_bom
+
     path = Path(path)
     try:
-        raw = path.read_text(encoding="utf-8")
+        # a leading byte-order mark dropped, as every reader here drops it (Notepad, PowerShell 5): kept, the first
+        # name was '\ufefff1', which the plugin refuses as an unknown feature and Solr scores as 0 (trial t62)
+        raw = path.read_text(encoding="utf-8-sig")
+        refuse_inner_bom(raw, path, holder="name")
+    except FileFormatError as e:
+        raise ExportError(f"{path}:{e.line} ({what}): {e.reason}") from None
     except OSError as e:
         why = {FileNotFoundError: "no such file", IsADirectoryError: "is a folder, not a file"}.get(
             type(e), (e.strerror or str(e)).lower())

@@ -361,10 +361,11 @@ def refuse_utf16(head: bytes, path: str | os.PathLike, error: type[FileFormatErr
 
 
 def refuse_inner_bom(data: bytes | str, path: str | os.PathLike,
-                     error: type[FileFormatError] = FileFormatError) -> None:
+                     error: type[FileFormatError] = FileFormatError, holder: str = "id") -> None:
     """Raise ``error`` naming the line when a byte-order mark (U+FEFF) stands anywhere but at the very start:
     files joined with ``cat``, the second saved with a BOM, whose first id then holds an invisible character (its
-    judgments would never match). ``data``: the file's bytes, or its text after the leading BOM was dropped."""
+    judgments would never match). ``data``: the file's bytes, or its text after the leading BOM was dropped;
+    ``holder``: what the file lists (``"feature name"``)."""
     mark, first = (b"\xef\xbb\xbf", 1) if isinstance(data, bytes) else ("\ufeff", 0)
     k = data.find(mark, first)  # type: ignore[arg-type]
     if k < 0:
@@ -373,7 +374,7 @@ def refuse_inner_bom(data: bytes | str, path: str | os.PathLike,
     nl, cr, crlf = (b"\n", b"\r", b"\r\n") if isinstance(data, bytes) else ("\n", "\r", "\r\n")
     line = head.count(nl) + head.count(cr) - head.count(crlf) + 1  # type: ignore[arg-type]
     raise error("a byte-order mark (U+FEFF) inside the file: files joined with cat, one saved with a BOM? remove it "
-                "(its next id would hold it, invisibly, and match nothing)", str(path), line)
+                f"(its next {holder} would hold it, invisibly, and match nothing)", str(path), line)
 
 
 #: What substituting U+FFFD does, and what to do instead for a file in another encoding (older TREC and CLEF
