@@ -13,6 +13,7 @@ the process, a user's own downloads in the same notebook included, is as online 
 from __future__ import annotations
 
 import importlib.util
+import inspect
 import json
 import logging
 import os
@@ -251,18 +252,163 @@ def _weights_errors() -> tuple[type[BaseException], ...]:
     return (SafetensorError,)
 
 
+@contextmanager
+def _loading_reports() -> Iterator[list[dict[str, Any]] | None]:
+    """What transformers found in each checkpoint it reads into a model in this block, in this thread: a dict of
+    ``model`` (the transformers model), ``path``, ``missing`` (the model's tensors the checkpoint lacks, filled with
+    random values), ``mismatched`` (``(name, checkpoint shape, model shape)``), ``unexpected`` (the checkpoint's
+    tensors the model has no place for) and ``conversion`` (``{name: error}``); its LOAD REPORT table is not
+    logged. None where this transformers does not report so (before 5.0, or a later one that renamed the
+    function or its ``loading_info``): nothing is refused then, and its own warnings show as they always did, so
+    that a good model is never refused for want of the report."""
+    # Why this source. The ``loading_info`` that transformers (>= 5) hands to ``log_state_dict_report`` at the end of
+    # every ``from_pretrained`` is exactly what it initialised at random, after its own adjustments: the
+    # checkpoint's names mapped onto the model's (a plain ``BertModel`` checkpoint read into
+    # ``BertForSequenceClassification`` under its ``bert.`` prefix, legacy names renamed), tied weights (in the
+    # model's state_dict, not in the file), buffers older checkpoints lack, and each class's
+    # ``_keys_to_ignore_on_load_missing``. Comparing the model's state_dict with the checkpoint's keys (safetensors)
+    # would have to redo all of that, and would refuse good models wherever it differed (the ``bert.`` prefix alone).
+    # ``output_loading_info=True`` returns the same only to the caller of ``from_pretrained``, sentence-transformers
+    # (which would take the ``(model, info)`` pair for the model): a second load of our own would double the time and
+    # memory, and might choose another class than sentence-transformers does. The logger's record of the report is
+    # not even made where the user silenced transformers (``set_verbosity_error``, ``TRANSFORMERS_VERBOSITY=error``),
+    # which would silently drop the refusal, and it is a table to parse (``layer.{0, 1}``, colours on a terminal).
+    # So that function is wrapped while the block runs (under the offline lock: one of our loads at a time), for this
+    # thread only (another thread's loads pass straight through, their report printed), given a logger that prints
+    # nothing (the errors it raises after the report, for shapes and conversions, are raised still), and restored.
+    try:
+        import transformers.modeling_utils as mu
+    except ImportError:
+        mu = None
+    original = getattr(mu, "log_state_dict_report", None)
+    try:
+        params = inspect.signature(original).parameters if callable(original) else {}
+    except (TypeError, ValueError):
+        params = {}
+    if "loading_info" not in params:  # transformers < 5: "Some weights of ... were not initialized" stays its own
+        yield None
+        return
+    reports: list[dict[str, Any]] = []
+    me, active = threading.get_ident(), [True]
+    # outside the logging tree (no handler of the user's, nor logging's last resort, sees it), and disabled: no record
+    quiet = logging.Logger(f"{__name__}.load_report", logging.CRITICAL)
+    quiet.disabled = True
+
+    def report(*args: Any, **kwargs: Any) -> Any:
+        if not active[0] or threading.get_ident() != me:
+            return original(*args, **kwargs)
+        try:
+            bound = inspect.signature(original).bind(*args, **kwargs)
+        except TypeError:
+            return original(*args, **kwargs)
+        info = bound.arguments["loading_info"]
+        names = [getattr(info, a, None) for a in ("missing_keys", "unexpected_keys", "mismatched_keys")]
+        if all(isinstance(n, (set, frozenset, list, tuple)) for n in names):  # else not understood: not recorded
+            reports.append({"model": bound.arguments.get("model"),
+                            "path": str(bound.arguments.get("pretrained_model_name_or_path", "")),
+                            "missing": set(names[0]), "unexpected": set(names[1]),
+                            "mismatched": [m for m in names[2] if isinstance(m, tuple) and len(m) == 3],
+                            "conversion": dict(getattr(info, "conversion_errors", None) or {})})
+            if "logger" in params:
+                bound.arguments["logger"] = quiet
+        return original(*bound.args, **bound.kwargs)
+
+    mu.log_state_dict_report = report
+    try:
+        yield reports
+    finally:
+        active[0] = False  # inert if another library wrapped it over ours meanwhile, and kept it
+        if mu.log_state_dict_report is report:
+            mu.log_state_dict_report = original
+
+
+def _shown_names(names: list[str], first: int = 3) -> str:
+    more = f" and {len(names) - first} more" if len(names) > first else ""
+    return ", ".join(repr(n) for n in names[:first]) + more
+
+
+def _check_weights(model: Any, kind: str, folder: Path, reports: list[dict[str, Any]]) -> None:
+    """Refuse a model whose checkpoint lacks tensors it uses (:func:`_loading_reports`), in one line naming the
+    kind, the folder, the count and the first names, and what to do; a load report of nothing that changes a score
+    (tensors the model never reads, the checkpoint's tensors it has no place for) is logged at INFO, in one line."""
+    lacking: list[str] = []
+    unused: list[str] = []
+    where = None
+    for r in reports:
+        names = r["missing"] | {m[0] for m in r["mismatched"]}  # another shape: initialised at random too
+        read = sorted(n for n in names if not _never_read(n, kind, model, r["model"]))
+        if read and where is None:
+            where = r["path"]
+        lacking += read
+        unused += sorted(names - set(read)) + sorted(r["unexpected"])
+    if lacking:
+        at = f" ({where})" if where and Path(where) != Path(folder) else ""
+        extra = sorted(n for r in reports for n in r["unexpected"])
+        hint = f"; it also holds {len(extra)} tensor(s) the model has no place for ({_shown_names(extra, 2)}), as " \
+               "a checkpoint of another architecture would" if extra else ""
+        todo = ("a cross-encoder needs a checkpoint trained for relevance, its classification head included (one "
+                "made from a plain BERT checkpoint has none): save a complete one with CrossEncoder(name).save("
+                "folder)" if kind == "crossencoder" else "its weights file may be damaged or cut short: re-save the "
+                "model with SentenceTransformer(name).save(folder)")
+        raise NeuralModelError(f"{kind} model {folder}: its checkpoint{at} lacks {len(lacking)} of the tensors the "
+                               f"model uses ({_shown_names(lacking)}), which transformers would fill with random "
+                               f"values, so that every run would score differently{hint}; {todo}")
+    if unused:
+        log.info("%s model %s: transformers' load report lists %d tensor(s) that no score reads (%s)", kind, folder,
+                 len(unused), _shown_names(unused))
+
+
+def _never_read(name: str, kind: str, model: Any, hf: Any) -> bool:
+    """Whether the tensor ``name`` of the transformers model ``hf`` inside ``model`` never reaches a score.
+
+    Only a bi-encoder's base-model pooler (``pooler.dense.*`` of BERT, RoBERTa, MPNet): it computes
+    ``pooler_output``, which sentence-transformers' Transformer module does not read when it hands the token
+    embeddings (``last_hidden_state``) to a Pooling module, as it always does for a text encoder (the Pooling
+    module's CLS mode takes the first token's embedding, not the pooler). Read where a modality of that module
+    takes ``pooler_output`` or another method's output (sentence-transformers >= 5: ``modality_config``; a
+    multimodal model's ``get_text_features``). A cross-encoder's sequence-classification head reads the pooler
+    (``BertForSequenceClassification``: ``classifier(dropout(pooler_output))``): nothing is exempt there."""
+    if kind != "biencoder" or not re.search(r"(^|\.)pooler\.", name):
+        return False
+    owner = next((m for m in model.modules() if m is not hf and any(
+        getattr(m, a, None) is hf for a in ("auto_model", "model"))), None)
+    config = getattr(owner, "modality_config", None)
+    if not isinstance(config, dict):  # sentence-transformers < 5 (Transformer.forward hands on the token embeddings
+        return True  # only), or no module of a known shape holds the model: not refused for want of knowing
+    return all(isinstance(c, dict) and c.get("method") == "forward" and c.get("method_output_name") ==
+               "last_hidden_state" for c in config.values())
+
+
+def _misfit(reports: list[dict[str, Any]]) -> str | None:
+    """What a load report that made the load fail says, in one line: the tensors of another shape than the model's
+    (its config.json) or that transformers could not convert; None when it says neither."""
+    bad = [m for r in reports for m in r["mismatched"]]
+    if bad:
+        name, ckpt, own = sorted(bad, key=lambda m: str(m[0]))[0]
+        return (f"{len(bad)} tensor(s) of its checkpoint have another shape than the model its config.json "
+                f"describes (first: {name!r}, {tuple(ckpt)} in the checkpoint, {tuple(own)} in the model)")
+    errors = {k: v for r in reports for k, v in r["conversion"].items()}
+    if errors:
+        name = sorted(errors)[0]
+        return (f"transformers could not convert {len(errors)} tensor(s) of its checkpoint (first: {name!r}: "
+                f"{' '.join(str(errors[name]).split())})")
+    return None
+
+
 def load_model(folder: Path, kind: str, *, device: str, max_length: int | None) -> Any:
     """A ``SentenceTransformer`` (``kind="biencoder"``) or ``CrossEncoder`` loaded from ``folder``, offline.
 
     Refused before any text is scored, each a one-line :class:`ValueError` naming the scorer, the option and its
     value: a ``device`` this machine does not have (:func:`check_device`, before the model is read), a
-    ``max_length`` beyond the model's positions (:func:`position_limit`), and (``NeuralModelError``) a
-    cross-encoder with more than one output label.
+    ``max_length`` beyond the model's positions (:func:`position_limit`), and (``NeuralModelError``) a checkpoint
+    that lacks tensors the model uses (transformers would fill them with random values: every run would score
+    differently, and the caches, keyed by the model's files, would mix the runs) and a cross-encoder with more than
+    one output label. transformers' own LOAD REPORT table of the load is not printed: these messages replace it.
     """
     st = sentence_transformers()
     check_device(device, kind)
     dev = None if device == "auto" else device
-    with offline():
+    with offline(), _loading_reports() as reports:
         try:
             if kind == "biencoder":
                 model = st.SentenceTransformer(str(folder), device=dev, local_files_only=True)
@@ -270,9 +416,13 @@ def load_model(folder: Path, kind: str, *, device: str, max_length: int | None) 
                 kw = {} if max_length is None else {"max_length": int(max_length)}
                 model = st.CrossEncoder(str(folder), device=dev, local_files_only=True, **kw)
         except (OSError, ValueError, KeyError, RuntimeError, TypeError, *_weights_errors()) as e:
-            msg = " ".join(str(e).split())
+            # a shape that does not fit raises after the report, which it refers to ("see the above report"): the
+            # report is not printed, so the message names the tensors itself
+            msg = _misfit(reports or []) or " ".join(str(e).split())
             raise NeuralModelError(f"{kind} model {folder} does not load with sentence-transformers: "
                                    f"{type(e).__name__}: {msg}") from None
+    if reports is not None:
+        _check_weights(model, kind, folder, reports)
     if kind == "crossencoder":
         labels = getattr(model, "num_labels", None)
         if labels is not None and int(labels) != 1:  # checked here, not on predict's output after every pair
