@@ -248,16 +248,32 @@ def _scale_note(trained: Mapping | None, run) -> str:
 
 
 def _id_list(doc_ids, what: str) -> list[str]:
-    """Document ids as strings; a single string is refused (iterated, "69" would be the documents 6 and 9), and so
-    is a set or a mapping: their order, which gives the candidates their first-stage ranks, is not the first stage's
-    (a set's is the hashes')."""
+    """Document ids as text (:func:`_id_text`); a single string is refused (iterated, "69" would be the documents 6
+    and 9), and so is a set or a mapping: their order, which gives the candidates their first-stage ranks, is not
+    the first stage's (a set's is the hashes')."""
     if isinstance(doc_ids, (str, bytes)):
         raise TypeError(f"{what} must be a sequence of document ids, got the string {doc_ids!r}; pass [{doc_ids!r}]")
     if isinstance(doc_ids, (set, frozenset, Mapping)):
         raise TypeError(f"{what} must be a sequence of document ids in first-stage order, got a "
                         f"{type(doc_ids).__name__}, whose order is not the first stage's (it gives the rank feature): "
                         "pass a list")
-    return [str(d) for d in doc_ids]
+    return [d if type(d) is str else _id_text(d, what) for d in doc_ids]
+
+
+def _id_text(value, what: str) -> str:
+    """An id that is not a str as the text :func:`ltr.metrics.trec.checked_ids` reads it as, the rule of the whole
+    feature layer (:meth:`Reranker.rerank_run`, ``fuse``, ``write_run``): a whole float is its integer (``184.0``
+    is '184', where ``str()`` gave '184.0', which no document is: on_unknown='drop' left an empty result; trial
+    t62); any other float, and None, are refused, naming ``what``."""
+    if value is None or (isinstance(value, (float, np.floating)) and value != value):
+        raise ValueError(f"{what} holds a missing id ({value}): give every id")
+    if isinstance(value, (float, np.floating)):
+        v = float(value)
+        if not (v.is_integer() and abs(v) <= 2**53):  # (past 2**53 a float's digits are not the id's)
+            raise ValueError(f"{what} holds the float {v!r}: ids are compared as text, as trec_eval compares them; "
+                             "give ids as strings or integers")
+        return str(int(v))
+    return str(value)
 
 
 def _text(text, what: str) -> str:
@@ -272,17 +288,17 @@ def _text(text, what: str) -> str:
 
 
 def _query_ids(queries: Mapping, what: str) -> list[str]:
-    """The mapping's keys as strings (results are keyed by ``str(qid)``, as a run's query ids are). Two keys that
-    read the same as strings (``1`` and ``"1"``) are refused, naming both: one result would silently replace the
+    """The mapping's keys as text (:func:`_id_text`; results are keyed so, as a run's query ids are). Two keys that
+    read the same as text (``1`` and ``"1"``) are refused, naming both: one result would silently replace the
     other."""
     if not isinstance(queries, Mapping):
         raise TypeError(f"{what} must be a mapping {{qid: (text, doc_ids[, scores])}}, got {type(queries).__name__}")
     seen: dict[str, object] = {}
     for q in queries:
-        key = str(q)
+        key = q if type(q) is str else _id_text(q, what)
         if key in seen:
-            raise ValueError(f"{what}: query ids {seen[key]!r} and {q!r} are both {key!r} as strings, and results "
-                             "are keyed by str(qid); give each query a distinct id")
+            raise ValueError(f"{what}: query ids {seen[key]!r} and {q!r} are both {key!r} as text, and results "
+                             "are keyed so; give each query a distinct id")
         seen[key] = q
     return list(seen)
 
@@ -927,7 +943,7 @@ class Reranker:
         if docs.shape[0] == 0:  # as rerank() gives an empty result (a group of size 0 was an internal error)
             return np.zeros((0, len(self.feature_names)), dtype=np.float32)
         return self._compute(self._pairs([query_text], [docs], s, _ranks(ids, s, None),
-                                         None if qid is None else [str(qid)]))
+                                         None if qid is None else [_id_text(qid, "qid")]))
 
     def score(self, X: ArrayLike, *, group: ArrayLike | None = None) -> NDArray[np.float64]:
         """The model's scores of feature rows (one query's, or queries of ``group`` sizes): its normaliser, then
@@ -1041,7 +1057,7 @@ class Reranker:
         self._short_lists(docs.shape[0])
         s = given if keep is None or given is None else given[keep]
         X = self._compute(self._pairs([query_text], [docs], s, _ranks(ids, given, keep),
-                                      None if qid is None else [str(qid)]))
+                                      None if qid is None else [_id_text(qid, "qid")]))
         return self._sorted(self.index.doc_ids[docs], self.score(X), unknown)
 
     @staticmethod
@@ -1052,12 +1068,12 @@ class Reranker:
     def rerank_many(self, queries: Mapping[str, tuple], *, on_unknown: str = "error") -> dict[str, Reranking]:
         """Rerank several queries in one pass: ``{qid: (text, doc_ids)}`` or ``{qid: (text, doc_ids, scores)}``
         -> ``{qid: Reranking}``, the same as :meth:`rerank` of each (an empty candidate list gives an empty
-        result, and a warning counts such queries). Results are keyed by ``str(qid)``: ids that collide as strings
-        (``1`` and ``"1"``) are refused, naming both."""
-        _query_ids(queries, "queries")
+        result, and a warning counts such queries). Results are keyed by the query id as text, read as a run's ids
+        are (``1.0`` as '1'): ids that collide so (``1`` and ``"1"``) are refused, naming both."""
+        keys = _query_ids(queries, "queries")
         qids, texts, docs, firsts, ranks, unknowns = [], [], [], [], [], {}
         have_scores = False
-        for q, item in queries.items():
+        for key, (q, item) in zip(keys, queries.items()):
             if not isinstance(item, (tuple, list)) or len(item) not in (2, 3):
                 raise ValueError(f"queries[{q!r}] must be (text, doc_ids) or (text, doc_ids, scores)")
             text, ids = _text(item[0], f"queries[{q!r}] text"), _id_list(item[1], f"queries[{q!r}] doc_ids")
@@ -1067,8 +1083,8 @@ class Reranker:
                                       f"queries[{q!r}] scores")
             s = given if keep is None or given is None else given[keep]
             have_scores = have_scores or s is not None
-            unknowns[str(q)] = unknown
-            qids.append(str(q))
+            unknowns[key] = unknown
+            qids.append(key)
             texts.append(text)
             docs.append(d)
             firsts.append(s if s is not None else np.zeros(len(d)))
@@ -1109,9 +1125,10 @@ class Reranker:
         run : DataFrame
             ``qid``, ``docno``, ``rank``, ``score`` (:func:`ltr.io.read_run`).
         queries : mapping of str -> str, Queries, DataFrame or Series
-            Query id -> text; ids are matched to the run's as strings, so two that read the same (``1`` and
-            ``"1"``) are refused, naming both. Also PyTerrier's topics frame (``qid``, ``query``), ir_datasets'
-            (``query_id``, ``text``), a :class:`~features.collections.Queries` or a Series indexed by query id.
+            Query id -> text; ids are matched to the run's as text (``1.0`` as '1', as the run's are read), so two
+            that read the same (``1`` and ``"1"``) are refused, naming both. Also PyTerrier's topics frame (``qid``,
+            ``query``), ir_datasets' (``query_id``, ``text``), a :class:`~features.collections.Queries` or a Series
+            indexed by query id.
         depth : int, optional
             Rerank each query's first ``depth`` candidates (all by default); the new run holds those only.
         on_unknown : {"warn", "drop", "error"}

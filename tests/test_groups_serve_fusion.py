@@ -104,13 +104,13 @@ def bare_reranker() -> Reranker:
 
 
 def test_rerank_many_refuses_ids_that_collide_as_strings_naming_both():
-    with pytest.raises(ValueError, match=r"queries: query ids 1 and '1' are both '1' as strings"):
+    with pytest.raises(ValueError, match=r"queries: query ids 1 and '1' are both '1' as text"):
         bare_reranker().rerank_many({1: ("wing", ["1"]), "1": ("heat", ["2"])})
 
 
 def test_rerank_run_refuses_query_ids_that_collide_as_strings_naming_both():
     run = pd.DataFrame({"qid": ["1"], "docno": ["7"], "rank": [1], "score": [1.0]})
-    with pytest.raises(ValueError, match=r"queries: query ids 1 and '1' are both '1' as strings"):
+    with pytest.raises(ValueError, match=r"queries: query ids 1 and '1' are both '1' as text"):
         bare_reranker().rerank_run(run, {1: "wing", "1": "heat"})
 
 

@@ -115,3 +115,20 @@ def test_export_refuses_a_byte_order_mark_inside_a_names_file_naming_its_line(tm
     assert f"{names}:2 (--feature-names @FILE): a byte-order mark (U+FEFF) inside the file: files joined with " \
            "cat, one saved with a BOM? remove it (its next name would hold it, invisibly, and match nothing)" \
            in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# features.serve: ids given as floats (trees-serve)
+def test_rerank_reads_whole_float_ids_as_a_run_s_ids_are_read():
+    """rerank()/rerank_many() made 184.0 '184.0', which no document is (on_unknown='drop' gave an empty result),
+    and keyed a result '1.0', where rerank_run, fuse and write_run read them as '184' and '1' (trial t62)."""
+    from features.serve import Reranker, _id_list, _query_ids
+
+    assert _id_list([184.0, np.float32(12), 51, "7"], "doc_ids") == ["184", "12", "51", "7"]
+    assert _query_ids({1.0: None, "2": None}, "queries") == ["1", "2"]
+    for bad, said in ((184.5, "holds the float 184.5: ids are compared as text"), (None, "holds a missing id (None)"),
+                      (float("nan"), "holds a missing id (nan)")):
+        with pytest.raises(ValueError, match=re.escape(f"doc_ids {said}")):
+            _id_list([bad], "doc_ids")
+    with pytest.raises(ValueError, match=r"queries: query ids 1.0 and '1' are both '1' as text"):
+        object.__new__(Reranker).rerank_many({1.0: ("wing", ["1"]), "1": ("heat", ["2"])})
