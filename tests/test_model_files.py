@@ -357,8 +357,8 @@ def test_a_plain_lightgbm_model_with_a_cut_or_edited_parameters_block_is_an_erro
     with pytest.raises(ModelFormatError, match=r"edited.txt:\d+: expected a '\[name: value\]' parameter line or "
                                                r"'end of parameters' \(token 'objective=lambdarank'\)"):
         load_model(edited)
-    with pytest.raises(ModelFormatError, match=r"cut.txt:\d+: expected a '\[name: value\]' parameter line|cut.txt: "
-                                               r"the text ends inside the parameters block"):
+    with pytest.raises(ModelFormatError, match=r"cut.txt:\d+: the text ends inside a parameter line, .*: it is "
+                                               r"truncated|cut.txt: the text ends inside the parameters block"):
         load_model(cut)
     good = tmp_path / "good.txt"
     good.write_text(text)

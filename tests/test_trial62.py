@@ -132,3 +132,23 @@ def test_rerank_reads_whole_float_ids_as_a_run_s_ids_are_read():
             _id_list([bad], "doc_ids")
     with pytest.raises(ValueError, match=r"queries: query ids 1.0 and '1' are both '1' as text"):
         object.__new__(Reranker).rerank_many({1.0: ("wing", ["1"]), "1": ("heat", ["2"])})
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# ltr.trees: a LightGBM model text cut inside its parameters block (trees-serve)
+def test_a_lightgbm_model_cut_inside_a_parameter_line_is_said_to_be_truncated(tmp_path, small_model):
+    """Cut inside '[sigmoid: 1]' the text was blamed on a malformed line, where every other cut says truncated."""
+    from ltr.exceptions import ModelFormatError
+    from ltr.trees import load
+
+    text = small_model.read_text()
+    at = text.index("[sigmoid: ") + len("[sigmoid: ")
+    for cut, said in ((text[:at], "the text ends inside a parameter line, with no line end and no 'end of "
+                                  "parameters' line: it is truncated (token '[sigmoid: ')"),
+                      (text[:at] + "\n", "expected a '[name: value]' parameter line or 'end of parameters' (token "
+                                         "'[sigmoid: ')")):  # a whole line of its own: edited, not cut
+        path = tmp_path / "cut.txt"
+        path.write_text(cut)
+        line = cut.count("\n") + (not cut.endswith("\n"))
+        with pytest.raises(ModelFormatError, match=re.escape(f"cut.txt:{line}: {said}")):
+            load(path)

@@ -73,6 +73,8 @@ class _Text:
         self.where = where
         # Old-Mac line ends (CR alone) are line ends to LightGBM's reader as well
         raw = text.split("\r" if "\n" not in text and "\r" in text else "\n")
+        #: the last line has no line end: a copy or download cut inside it (LightGBM ends every line)
+        self.cut_in_line = bool(raw) and raw[-1] != ""
         if raw and raw[-1] == "":
             raw.pop()
         # Byte offsets count every byte, "\r" included (tree_sizes is in bytes); contents drop a final "\r".
@@ -408,6 +410,9 @@ def _check_parameters(doc, i: int) -> None:
         if lines[k] == "end of parameters":
             return
         if lines[k] and _PARAMETER.fullmatch(lines[k]) is None:
+            if k == len(lines) - 1 and doc.cut_in_line:  # '[sigmoid: ' was blamed as a malformed line (trial t62)
+                doc.fail(k, "the text ends inside a parameter line, with no line end and no 'end of parameters' "
+                            "line: it is truncated", token=lines[k])
             doc.fail(k, "expected a '[name: value]' parameter line or 'end of parameters'", token=lines[k])
     doc.fail(None, "the text ends inside the parameters block (no 'end of parameters' line): it is truncated")
 
