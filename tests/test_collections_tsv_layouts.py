@@ -244,8 +244,9 @@ def unknown_qrels(tmp_path):
 def test_unknown_ids_name_the_file_the_first_line_and_the_option_in_each_wording(unknown_qrels):
     with pytest.raises(CollectionFormatError) as e:
         check_qrels(read_qrels(unknown_qrels), ["1"], ["a", "b"], on_unknown="error", path=unknown_qrels)
-    assert str(e.value).startswith(f"{unknown_qrels}:2: qrels: 1 row(s) over 1 unknown query id(s) (e.g. '7'), "
-                                   "1 row(s) over 1 unknown document id(s) (e.g. 'zz') (token '1 0 zz 1')")
+    assert str(e.value).startswith(f"{unknown_qrels}:2: qrels: 1 row(s) over 1 unknown query id(s) (e.g. '7', "
+                                   "line 3), 1 row(s) over 1 unknown document id(s) (e.g. 'zz', line 2) (token "
+                                   "'1 0 zz 1')")
     assert str(e.value).endswith("; pass on_unknown='warn' to drop them")
     assert e.value.cli_message().endswith("; pass --on-unknown warn to drop them")
     assert (e.value.path, e.value.line) == (str(unknown_qrels), 2)

@@ -203,7 +203,7 @@ def test_feature_sets_from_toml_json_and_errors(index, tmp_path):
     grid.write_text('[[features]]\nscorer = "bm25"\n[[features]]\nscorer = "bm25"\nname = "bm25_k"\nk1 = -1\n')
     with pytest.raises(ValueError) as e:
         FeatureSet.load(grid)
-    assert str(e.value) == f"{grid}: feature 2 (bm25_k): scorer 'bm25': k1 must be a number >= 0, got -1"
+    assert str(e.value) == f"{grid}: feature 2 (bm25_k): scorer 'bm25': k1 must be a finite number >= 0, got -1"
 
 
 def test_a_feature_set_description_records_numpy_values_as_the_toolkits_json_conversion_does():

@@ -363,7 +363,7 @@ def test_non_finite_and_boolean_parameters_are_refused_naming_scorer_and_paramet
 def test_a_toml_inf_is_refused_when_the_feature_set_is_read(tmp_path):
     p = tmp_path / "f.toml"
     p.write_text('[[features]]\nscorer = "bm25"\nfields = ["body"]\nk1 = inf\n')
-    with pytest.raises(ValueError, match=r"scorer 'bm25': k1 must be a number >= 0, got inf"):
+    with pytest.raises(ValueError, match=r"scorer 'bm25': k1 must be a finite number >= 0, got inf"):
         FeatureSet.load(p)
 
 

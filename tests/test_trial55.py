@@ -119,8 +119,9 @@ def test_features_refuses_an_out_whose_query_id_map_is_an_input(tmp_path, capsys
 @pytest.mark.parametrize("kwargs, error, match", [
     ({"k1": 1e308}, ValueError, r"^BM25Retriever: k1 must be at most 1e\+09 \(larger values overflow"),
     ({"k3": 1e308}, ValueError, r"^BM25Retriever: k3 must be at most 1e\+09"),
-    ({"idf": "okapi", "epsilon": float("nan")}, ValueError, r"^BM25Retriever: epsilon must be a number >= 0, got nan"),
-    ({"idf": "okapi", "epsilon": -5.0}, ValueError, r"epsilon must be a number >= 0, got -5\.0"),
+    ({"idf": "okapi", "epsilon": float("nan")}, ValueError,
+     r"^BM25Retriever: epsilon must be a finite number >= 0, got nan"),
+    ({"idf": "okapi", "epsilon": -5.0}, ValueError, r"epsilon must be a finite number >= 0, got -5\.0"),
     ({"epsilon": 0.1}, ValueError, r"^BM25Retriever does not take 'epsilon' here: it is the floor of idf='okapi'"),
     ({"dtype": np.int32}, TypeError, r"dtype must be a float dtype .*integer impacts truncate every score"),
 ])

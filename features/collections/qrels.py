@@ -91,7 +91,8 @@ def check_qrels(
     path : str or Path, optional
         The file the rows were read from (default: ``qrels.attrs["path"]`` when the frame carries one), named by
         the messages with the line of the first unknown row when a line of the file holds it as whitespace-separated
-        ``qid ... docno`` columns (TREC qrels and runs, BEIR's and headerless TSV).
+        ``qid ... docno`` columns (TREC qrels and runs, BEIR's and headerless TSV), and, where rows of both kinds
+        are, each example (an unknown query id, an unknown document id) with its own line.
 
     Examples
     --------
@@ -106,20 +107,25 @@ def check_qrels(
     bad_d = np.zeros(len(qrels), dtype=bool) if doc_ids is None else ~qrels["docno"].isin(set(doc_ids)).to_numpy()
     if not (bad_q.any() or bad_d.any()):
         return qrels
-    msg = (
-        f"{what}: {int(bad_q.sum())} row(s) over {qrels.qid[bad_q].nunique()} unknown query id(s) "
-        f"(e.g. {qrels.qid[bad_q].iloc[0]!r})" if bad_q.any() else f"{what}: 0 rows with unknown query ids"
-    )
-    if bad_d.any():
-        msg += (
-            f", {int(bad_d.sum())} row(s) over {qrels.docno[bad_d].nunique()} unknown document id(s) "
-            f"(e.g. {qrels.docno[bad_d].iloc[0]!r})"
-        )
-        msg += _padded_note(qrels.docno[bad_d], set(doc_ids))
     bad = bad_q | bad_d
     if on_unknown == "ignore":
         return qrels[~bad].reset_index(drop=True)
     path = path if path is not None else qrels.attrs.get("path")
+    # Rows of both kinds: each example with its own line, as the one line the message starts with holds only one
+    # of them (trial t62)
+    at_q = at_d = ""
+    if bad_q.any() and bad_d.any() and path is not None:
+        at_q, at_d = (_example_line(path, qrels[b]) for b in (bad_q, bad_d))
+    msg = (
+        f"{what}: {int(bad_q.sum())} row(s) over {qrels.qid[bad_q].nunique()} unknown query id(s) "
+        f"(e.g. {qrels.qid[bad_q].iloc[0]!r}{at_q})" if bad_q.any() else f"{what}: 0 rows with unknown query ids"
+    )
+    if bad_d.any():
+        msg += (
+            f", {int(bad_d.sum())} row(s) over {qrels.docno[bad_d].nunique()} unknown document id(s) "
+            f"(e.g. {qrels.docno[bad_d].iloc[0]!r}{at_d})"
+        )
+        msg += _padded_note(qrels.docno[bad_d], set(doc_ids))
     line, token = _first_line(path, set(zip(qrels["qid"][bad].astype(str), qrels["docno"][bad].astype(str))))
     if on_unknown == "error":
         raise CollectionFormatError(msg, None if path is None else str(path), line, token, fix={"on_unknown": "warn"},
@@ -138,6 +144,13 @@ def _padded_note(unknown: pd.Series, known: set[str]) -> str:
         return ""
     return (f"; {len(padded)} of them are the collection's ids with leading zeros (e.g. {padded[0]!r}, read as "
             f"{normalise_numeric_id(padded[0])!r}: SMART files' '.I' ids are read as numbers): write them without")
+
+
+def _example_line(path: str | Path, rows: pd.DataFrame) -> str:
+    """``", line N"``, the line of ``path`` that holds the first of ``rows`` (its query and document id, as
+    :func:`_first_line` finds it), or '' when no line does."""
+    line, _ = _first_line(path, {(str(rows["qid"].iloc[0]), str(rows["docno"].iloc[0]))})
+    return "" if line is None else f", line {line}"
 
 
 def _first_line(path: str | Path | None, pairs: set[tuple[str, str]]) -> tuple[int | None, str | None]:

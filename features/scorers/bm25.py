@@ -262,14 +262,14 @@ class _BM25Params(Scorer):
 
     def validate(self) -> None:
         p = self.params
-        self._check(is_number(p["k1"]) and p["k1"] >= 0, "k1", "a number >= 0")
+        self._check(is_number(p["k1"]) and p["k1"] >= 0, "k1", "a finite number >= 0")
         self._check(p["k1"] <= BM25_K_MAX, "k1", BM25_K_WORDS)
         self._check(is_number(p["b"]) and 0 <= p["b"] <= 1, "b", "in [0, 1]")
         self._check(p["idf"] in BM25_IDF, "idf", f"one of {BM25_IDF}")
         self._check(p["k3"] is None or (is_number(p["k3"]) and math.isfinite(p["k3"]) and p["k3"] >= 0), "k3",
                     "None or a finite number >= 0")
         self._check(p["k3"] is None or p["k3"] <= BM25_K_MAX, "k3", BM25_K_WORDS)
-        self._check(is_number(p["epsilon"]) and p["epsilon"] >= 0, "epsilon", "a number >= 0")
+        self._check(is_number(p["epsilon"]) and p["epsilon"] >= 0, "epsilon", "a finite number >= 0")
         self._check(p["qtf_norm"] in QTF_NORMS, "qtf_norm", f"one of {QTF_NORMS}")
         self._refuse_given(p["idf"] != "okapi", "epsilon", "it is the floor of idf='okapi' and no other idf has one")
         self._check(p["doc_count"] is None or p["doc_count"] in DOC_COUNTS, "doc_count", f"one of {DOC_COUNTS}")
@@ -315,7 +315,7 @@ class _LowerBounded(_BM25Params):
 
     def validate(self) -> None:
         super().validate()
-        self._check(is_number(self.params["delta"]) and self.params["delta"] >= 0, "delta", "a number >= 0")
+        self._check(is_number(self.params["delta"]) and self.params["delta"] >= 0, "delta", "a finite number >= 0")
 
     def term_value(self, tf: NDArray, doc_len: NDArray, avg_len: float) -> NDArray[np.float64]:
         raise NotImplementedError

@@ -71,7 +71,7 @@ class BM25F(Scorer):
         w = p["weights"]
         ok = w is None or (isinstance(w, Mapping) and len(w) > 0 and all(
             isinstance(f, str) and is_number(v) and v >= 0 for f, v in w.items()) and any(v > 0 for v in w.values()))
-        self._check(ok, "weights", "None or a table {field: weight >= 0} with a positive weight")
+        self._check(ok, "weights", "None or a table {field: finite weight >= 0} with a positive weight")
         b = p["b"]
         if isinstance(b, Mapping):
             self._check(all(is_number(v) and 0 <= v <= 1 for v in b.values()), "b", "in [0, 1] for every field")
@@ -79,7 +79,7 @@ class BM25F(Scorer):
                 self._check(set(b) == set(w), "b", f"a value for each weighted field {sorted(w)} and no other")
         else:
             self._check(is_number(b) and 0 <= b <= 1, "b", "a number in [0, 1] or a table {field: b}")
-        self._check(is_number(p["k1"]) and p["k1"] >= 0, "k1", "a number >= 0")
+        self._check(is_number(p["k1"]) and p["k1"] >= 0, "k1", "a finite number >= 0")
         self._check(p["k1"] <= BM25_K_MAX, "k1", BM25_K_WORDS)
         self._check(p["idf"] in _IDF, "idf", f"one of {_IDF}")
         self._check(p["doc_count"] is None or p["doc_count"] in DOC_COUNTS, "doc_count", f"one of {DOC_COUNTS}")

@@ -81,7 +81,7 @@ class LMDirichlet(Scorer):
     defaults = {"mu": 2000.0}
 
     def validate(self) -> None:
-        self._check(is_number(self.params["mu"]) and self.params["mu"] > 0, "mu", "a number > 0")
+        self._check(is_number(self.params["mu"]) and self.params["mu"] > 0, "mu", "a finite number > 0")
 
     def score(self, pairs: PairSet, field: str | None) -> NDArray[np.float64]:
         mu = float(self.params["mu"])

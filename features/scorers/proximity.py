@@ -143,7 +143,7 @@ class _Proximity(Scorer):
             self._check(isinstance(p["window"], int) and not isinstance(p["window"], bool) and p["window"] >= 2,
                         "window", "an integer >= 2")
         if "max_distance" in p:
-            self._check(is_number(p["max_distance"]) and p["max_distance"] > 0, "max_distance", "a number > 0")
+            self._check(is_number(p["max_distance"]) and p["max_distance"] > 0, "max_distance", "a finite number > 0")
 
     def score(self, pairs: PairSet, field: str | None) -> NDArray[np.float64]:
         s = {**_SHARED, **self.params}

@@ -129,9 +129,9 @@ class SDM(Scorer):
 
     def validate(self) -> None:
         p = self.params
-        self._check(is_number(p["mu"]) and p["mu"] > 0, "mu", "a number > 0")
+        self._check(is_number(p["mu"]) and p["mu"] > 0, "mu", "a finite number > 0")
         for w in ("w_unigram", "w_ordered", "w_unordered"):
-            self._check(is_number(p[w]) and p[w] >= 0, w, "a number >= 0")
+            self._check(is_number(p[w]) and p[w] >= 0, w, "a finite number >= 0")
         self._check(p["w_unigram"] + p["w_ordered"] + p["w_unordered"] > 0, "w_unigram",
                     "positive, or one of w_ordered / w_unordered positive")
         self._check(isinstance(p["window"], int) and not isinstance(p["window"], bool) and p["window"] >= 2,

@@ -101,9 +101,11 @@ def register(sub) -> None:
                            "collection)")
     cand.add_argument("--bm25-preset", default="lucene", choices=sorted(_BM25_PRESETS),
                       help="first-stage BM25 as Lucene/Anserini or as Terrier computes it (lucene: Lucene's idf, "
-                           "scores (k1 + 1) times Lucene 8+'s, which leaves that constant out, with exact document "
-                           "lengths, as bm25s' lucene; Lucene itself keeps lengths above 23 tokens in one byte, so "
-                           "its ranking differs slightly; "
+                           "N and avgdl over the documents holding the field, as Lucene counts them, scores (k1 + 1) "
+                           "times Lucene 8+'s, which leaves that constant out, with exact document lengths: bm25s' "
+                           "lucene times (k1 + 1) where every document holds the field (bm25s counts every document, "
+                           "as --bm25-doc-count collection does); Lucene itself keeps lengths above 23 tokens in one "
+                           "byte, so its ranking differs slightly; "
                            "terrier: Terrier's idf, k3 = 8, qtf normalisation and, unless --analyzer is given, "
                            "Terrier's analysis); the --bm25-* flags override it")
     cand.add_argument("--save-run", "--run-out", dest="save_run", metavar="FILE",
