@@ -26,7 +26,7 @@ import pandas as pd
 
 from features.collections._base import standard_columns
 from features.collections.qrels import check_qrels
-from features.extraction import candidates_frame, extract, qid_mapping
+from features.extraction import candidates_frame, drop_repeated_candidates, extract, qid_mapping
 from features.retrieval import as_queries
 from ltr.datasets import RankingDataset
 
@@ -126,10 +126,7 @@ def extract_distributed(index_path: str | os.PathLike, queries, candidates: pd.D
     # dropped by on_unknown); the documents are checked by each shard's extract, whose warnings are said here.
     on_unknown = options.get("on_unknown", "warn")
     cand = check_qrels(cand, qs.qids, None, on_unknown=on_unknown, what="candidates")
-    dup = cand.duplicated(["qid", "docno"]).to_numpy()
-    if dup.any():  # as extract says it, once for the whole input
-        log.warning("candidates: %d duplicate (query, document) row(s) dropped", int(dup.sum()))
-        cand = cand[~dup]
+    cand = drop_repeated_candidates(cand)  # as extract says it, once for the whole input
     if qrels is not None:
         qrels = standard_columns(qrels, ["qid", "docno", "rel"], what="qrels")
         qrels = qrels.assign(qid=qrels["qid"].astype(str))

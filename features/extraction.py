@@ -31,7 +31,7 @@ from ltr.datasets import RankingDataset
 from ltr.groups import group_ptr_from_sizes
 from ltr.metrics.trec import checked_ids
 
-__all__ = ["candidates_frame", "extract", "first_stage_ranks", "qid_mapping"]
+__all__ = ["candidates_frame", "drop_repeated_candidates", "extract", "first_stage_ranks", "qid_mapping"]
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +52,23 @@ def qid_mapping(qids: Sequence[str]) -> dict[str, int]:
         if len(set(as_int)) == len(as_int) and all(v < 2**63 for v in as_int):
             return dict(zip(qids, as_int))
     return {q: i + 1 for i, q in enumerate(qids)}
+
+
+def drop_repeated_candidates(cand: pd.DataFrame) -> pd.DataFrame:
+    """``cand`` (:func:`candidates_frame`) without the rows repeating a (query, document) pair, the first of each
+    kept (its rank and score are the first stage's), said in one warning naming the run file where the frame
+    carries it (``attrs["path"]``), the count and the first pair repeated: ``ltr evaluate`` refuses such a run, as
+    trec_eval does, and pytrec_eval, given it as a dict, keeps the last line, so the two can rank it differently
+    (trial t62: the warning named neither the file nor the pair)."""
+    dup = cand.duplicated(["qid", "docno"]).to_numpy()
+    if not dup.any():
+        return cand
+    source = cand.attrs.get("path")
+    first = cand[dup].iloc[0]
+    log.warning("%scandidates: %d duplicate (query, document) row(s) dropped, the first line of each pair kept "
+                "(first repeated: query %r, document %r); ltr evaluate refuses such a run, as trec_eval does",
+                f"{source}: " if source else "", int(dup.sum()), str(first["qid"]), str(first["docno"]))
+    return cand[~dup]
 
 
 def candidates_frame(candidates: pd.DataFrame | Mapping[str, Sequence[str]]) -> pd.DataFrame:
@@ -238,10 +255,7 @@ def extract(
     # which would tie it with a retrieved document).
     last_rank = cand.groupby("qid", sort=False)["rank"].max().to_dict() if add_judged and qrels is not None else {}
     cand = check_qrels(cand, qs.qids, index.doc_ids, on_unknown=on_unknown, what="candidates")
-    dup = cand.duplicated(["qid", "docno"]).to_numpy()
-    if dup.any():
-        log.warning("candidates: %d duplicate (query, document) row(s) dropped", int(dup.sum()))
-        cand = cand[~dup]
+    cand = drop_repeated_candidates(cand)
     labels: dict[tuple[str, str], float] = {}
     if qrels is not None:  # PyTerrier's (label) and ir_datasets' (query_id, doc_id, relevance) names too
         qrels = standard_columns(qrels, ["qid", "docno", "rel"], what="qrels")

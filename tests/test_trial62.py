@@ -152,3 +152,26 @@ def test_a_lightgbm_model_cut_inside_a_parameter_line_is_said_to_be_truncated(tm
         line = cut.count("\n") + (not cut.endswith("\n"))
         with pytest.raises(ModelFormatError, match=re.escape(f"cut.txt:{line}: {said}")):
             load(path)
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# ltr features --run: a run repeating a (query, document) pair (features)
+def test_a_run_repeating_a_pair_is_said_by_file_and_pair_with_the_copy_kept(tmp_path, caplog):
+    """The warning named neither the file nor the pair, nor which copy the first stage kept, where ltr evaluate
+    refuses the same file and pytrec_eval keeps the last line (trial t62)."""
+    import logging
+
+    (tmp_path / "docs.tsv").write_text("d1\twing flutter\nd5\twing heat\n")
+    (tmp_path / "q.tsv").write_text("1\twing\n")
+    (tmp_path / "qrels").write_text("1 0 d1 1\n")
+    run = tmp_path / "in.run"
+    run.write_text("1 Q0 d1 1 4.0 r\n1 Q0 d5 2 5.0 r\n1 Q0 d1 3 6.0 r\n")
+    with caplog.at_level(logging.WARNING, logger="features"):
+        assert main(["features", "--collection", str(tmp_path / "docs.tsv"), "--queries", str(tmp_path / "q.tsv"),
+                     "--qrels", str(tmp_path / "qrels"), "--run", str(run), "--out", str(tmp_path / "r.letor"),
+                     "--quiet"]) == 0
+    said = [r.getMessage() for r in caplog.records if "duplicate" in r.getMessage()]
+    assert said == [f"{run}: candidates: 1 duplicate (query, document) row(s) dropped, the first line of each pair "
+                    "kept (first repeated: query '1', document 'd1'); ltr evaluate refuses such a run, as trec_eval "
+                    "does"]
+    assert main(["evaluate", "--run", str(run), "--qrels", str(tmp_path / "qrels"), "--metrics", "map"]) != 0
