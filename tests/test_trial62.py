@@ -175,3 +175,13 @@ def test_a_run_repeating_a_pair_is_said_by_file_and_pair_with_the_copy_kept(tmp_
                     "kept (first repeated: query '1', document 'd1'); ltr evaluate refuses such a run, as trec_eval "
                     "does"]
     assert main(["evaluate", "--run", str(run), "--qrels", str(tmp_path / "qrels"), "--metrics", "map"]) != 0
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# ltr train without --out (newcomer)
+def test_train_without_out_says_the_model_was_not_saved(small_file, capsys):
+    """README's linear line had no --out: it trained, printed metrics and exited 0, and the newcomer looked for the
+    model (trial t62)."""
+    assert main(["train", str(small_file), "--engine", "linear", "--quiet"]) == 0
+    assert "; not saved (no --out)" in capsys.readouterr().out
+

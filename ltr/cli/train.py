@@ -320,7 +320,7 @@ def run_train(args: argparse.Namespace) -> int:
     # a linear model's rounds are coordinate-ascent passes over the features, of all its restarts together
     unit = "coordinate-ascent passes" if getattr(model, "engine", None) == "linear" else "rounds"
     done = f"trained {result['rounds']} {unit}{kept} in {result['seconds']:.2f} s on {on}" + (
-        f"; saved {args.out}" if args.out else "")
+        f"; saved {args.out}" if args.out else "; not saved (no --out)")  # a newcomer looked for it (trial t62)
     asked = getattr(model, "n_estimators", None)
     if getattr(model, "engine", None) == "lightgbm" and asked is not None and ran < asked and ran == result["rounds"] \
             and not _no_pair(train):  # (no query of two labels: the ranker's warning says so, no leaf size helps)
