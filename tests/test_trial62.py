@@ -185,3 +185,27 @@ def test_train_without_out_says_the_model_was_not_saved(small_file, capsys):
     assert main(["train", str(small_file), "--engine", "linear", "--quiet"]) == 0
     assert "; not saved (no --out)" in capsys.readouterr().out
 
+
+# ------------------------------------------------------------------------------------------------------------------
+# ltr cv DIR with a fold missing (newcomer)
+def test_cv_of_a_fold_folder_with_a_gap_in_its_numbers_says_which_fold_is_missing(tmp_path, small_file):
+    """Fold1 and Fold3 were cross-validated as '2 folds', the missing Fold2 unsaid: a copy unpacked in part gave a
+    mean over fewer folds (trial t62)."""
+    from ltr.evaluation import make_folds
+
+    for k in (1, 3, 4):
+        (tmp_path / f"Fold{k}").mkdir()
+        for part in ("train", "vali", "test"):
+            (tmp_path / f"Fold{k}" / f"{part}.txt").write_bytes(small_file.read_bytes())
+    with pytest.warns(UserWarning, match=re.escape(f"{tmp_path}: no Fold2 beside Fold1, Fold3, Fold4 (a copy "
+                                                   "unpacked in part?): cross-validating the 3 fold(s) there")):
+        folds, _, _ = make_folds(tmp_path)
+    assert [f.name for f in folds] == ["Fold1", "Fold3", "Fold4"]
+    (tmp_path / "Fold2").mkdir()
+    for part in ("train", "vali", "test"):
+        (tmp_path / "Fold2" / f"{part}.txt").write_bytes(small_file.read_bytes())
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no gap: nothing said
+        make_folds(tmp_path)

@@ -85,6 +85,19 @@ def _say_copies(root: Path, folds: list[Fold]) -> None:
                       "the result records each part's file", UserWarning, stacklevel=3)
 
 
+def _say_gaps(root: Path, folds: list[Fold]) -> None:
+    """Warn when the fold numbers are not 1..K: a copy unpacked in part (Fold3 missing) cross-validated over the
+    folds there, its mean over fewer folds unsaid (trial t62)."""
+    numbers = [int(_FOLD_RE.match(f.name).group(1)) for f in folds]  # (letor_folds found them so)
+    lacking = sorted(set(range(1, max(numbers) + 1)) - set(numbers))
+    if lacking:
+        import warnings
+
+        shown = ", ".join(f"Fold{k}" for k in lacking[:5]) + (", ..." if len(lacking) > 5 else "")
+        warnings.warn(f"{root}: no {shown} beside {', '.join(f.name for f in folds)} (a copy unpacked in part?): "
+                      f"cross-validating the {len(folds)} fold(s) there", UserWarning, stacklevel=3)
+
+
 def letor_folds(root: str | os.PathLike) -> list[Fold]:
     """The folds of a LETOR directory ``ROOT/Fold1..FoldK/{train,vali,test}.txt`` (each also compressed:
     ``.txt.gz``, ``.txt.bz2``, ``.txt.xz``).
@@ -207,10 +220,14 @@ def make_folds(data: RankingDataset | str | os.PathLike | Sequence[Fold], n_spli
         folds, held = _cut(data, n_splits, validation, random_state)
         return (folds, {"source": "query_kfold", "n_splits": n_splits, "random_state": random_state,
                         "validation": held}, [dataset_summary(data)])
+    if not isinstance(data, (str, os.PathLike)):  # arrays or an (X, y, qid) tuple: Path() failed in its own words
+        raise TypeError(f"data must be a RankingDataset, a LETOR file or fold directory, or a list of Fold, got "
+                        f"{type(data).__name__}: wrap arrays as ltr.RankingDataset(X, y, qid, group_ptr)")
     path = Path(data)
     if path.is_dir():
         folds = letor_folds(path)
         _say_copies(path, folds)
+        _say_gaps(path, folds)
         files = {f.name: {part: None if at is None else str(Path(at).relative_to(path)) for part, at in
                           (("train", f.train), ("vali", f.vali), ("test", f.test))} for f in folds}
         return folds, {"source": "letor_folds", "root": str(path), "files": files}, []
