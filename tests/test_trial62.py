@@ -209,3 +209,67 @@ def test_cv_of_a_fold_folder_with_a_gap_in_its_numbers_says_which_fold_is_missin
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no gap: nothing said
         make_folds(tmp_path)
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# Sets of outputs (cli-robustness)
+def test_a_ctrl_c_over_cv_s_renames_leaves_out_run_out_and_save_dir_of_one_run(small_file, tmp_path, monkeypatch,
+                                                                                capsys):
+    """A Ctrl-C held over --out's and --run-out's renames was raised as they ended, and the staged fold folders were
+    dropped: --out described 5-round models where --save-dir held the 2-round ones (trial t62: 4 of 4 tries)."""
+    import json
+
+    import ltr.io.outputs as outputs
+    from ltr import _checked_io
+
+    data = tmp_path / "ids.txt"
+    rows = small_file.read_text().splitlines()
+    data.write_text("".join(f"{line} #docid = d{n}\n" for n, line in enumerate(rows)))
+    out, run, folds = tmp_path / "r.json", tmp_path / "r.run", tmp_path / "sd"
+    argv = ["cv", str(data), "--folds", "2", "--out", str(out), "--run-out", str(run), "--save-dir", str(folds),
+            "--preset", "none", "--min-child-samples", "2", "--quiet"]
+    assert main([*argv, "--rounds", "2"]) == 0
+    renamed = outputs._rename_staged
+
+    def interrupted_while_renaming(staged):
+        if any(target == str(out) for _, _, target, _ in staged):  # --out's and --run-out's renames
+            _checked_io.stop_outputs(KeyboardInterrupt)  # as the SIGINT handler records one while they are held
+        return renamed(staged)
+
+    monkeypatch.setattr(outputs, "_rename_staged", interrupted_while_renaming)
+    try:
+        assert main([*argv, "--rounds", "5"]) == 130
+    finally:
+        _checked_io.stop_outputs(None)
+    assert capsys.readouterr().err.strip().endswith("ltr cv: interrupted; no output file was left half-written")
+    assert json.loads(out.read_text())["systems"][0]["params"]["n_estimators"] == 5
+    assert (folds / "Fold1" / "model.txt").read_text().count("Tree=") == 5  # (was 2: the earlier run's)
+
+
+def test_fuse_writes_out_and_report_as_one_set(tmp_path, monkeypatch, capsys):
+    """A --report that could not be written (a full disk) failed the command after --out had been replaced."""
+    import errno
+
+    import ltr.io.outputs as outputs
+
+    runs = []
+    for k, scores in enumerate(((3, 2, 1), (1, 3, 2))):
+        p = tmp_path / f"run{k}.txt"
+        p.write_text("".join(f"{q} Q0 d{d} {d} {s} r{k}\n" for q in (1, 2, 3, 4) for d, s in zip((1, 2, 3), scores)))
+        runs.append(str(p))
+    qrels = tmp_path / "qrels"
+    qrels.write_text("".join(f"{q} 0 d{1 + q % 3} 1\n" for q in (1, 2, 3, 4)))
+    out, report = tmp_path / "fused.run", tmp_path / "report.json"
+    out.write_text("old fused run\n")
+    real = outputs._rename_staged
+
+    def full_disk(staged):
+        if any(target == str(report) for _, _, target, _ in staged):
+            raise OSError(errno.ENOSPC, "No space left on device", str(report))
+        return real(staged)
+
+    monkeypatch.setattr(outputs, "_rename_staged", full_disk)
+    assert main(["fuse", *runs, "--fit-weights", "--qrels", str(qrels), "--folds", "2", "--out", str(out),
+                 "--report", str(report), "--quiet"]) == 1
+    assert out.read_text() == "old fused run\n" and not report.exists()
+    assert "no space left on device" in capsys.readouterr().err.lower()

@@ -9,6 +9,7 @@ import contextlib
 import sys
 from pathlib import Path
 
+from ltr import _checked_io  # the command line's interrupts
 from ltr.cli._data import dataset_names
 from ltr.cli._files import check_doc_ids, check_outputs, data_inputs, option_files, teacher_inputs, unique_run
 from ltr.cli._guard import UsageError, add_command, note
@@ -400,9 +401,11 @@ def run(args: argparse.Namespace) -> int:
     compile_notice(args, model, "fold 1's seconds include them" if one_at_a_time else
                    "the first folds' seconds include them")
     # The fold folders are staged and replace --save-dir's together with --out and --run-out, once everything has
-    # succeeded: a failed or interrupted run leaves the previous run's outputs as they were.
+    # succeeded: a failed or interrupted run leaves the previous run's outputs as they were. Interrupts are held from
+    # the moment the files are written until the folders are in place too: outputs_together raised a Ctrl-C held
+    # over its renames, and the staged folders were dropped, --out describing models --save-dir did not hold (t62)
     staged = staged_folder(args.save_dir) if args.save_dir else contextlib.nullcontext(None)
-    with staged as staging:
+    with contextlib.ExitStack() as committing, staged as staging:
         with dask_client(args, model, validation=has_vali) as client:
             parallel = args.parallel_folds
             if client is not None:  # every fold trains on the cluster, one fold at a time (ltr.dask)
@@ -443,6 +446,8 @@ def run(args: argparse.Namespace) -> int:
                 write_run(place[args.run_out], unique_run(args, result.run(tag=args.name), "the cross-validated data"))
             if args.out:
                 result.save(place[args.out])
+            # released once the fold folders are in place too
+            committing.enter_context(_checked_io.interrupts_held())
     one_split = len(result.folds) == 1  # Istella, Yahoo, a Fold layout of one fold: no std over folds
     if not (piped and args.quiet):  # on standard error, the table is a note: --quiet leaves it out
         print(result.format(args.format), file=shown)  # one fold: '-' for the std, null in JSON

@@ -179,16 +179,20 @@ def run(args: argparse.Namespace) -> int:
                          n_splits=args.folds, search=args.search, step=args.step, random_state=args.split_seed,
                          k=args.k, depth=args.depth, rel_threshold=args.relevance_level, max_grade=args.max_grade,
                          tag=args.tag)
-    write_run(args.out, result.run)
     summary = result.to_dict()
     summary["runs"] = list(args.runs)
-    if args.report:
-        import json
+    import json
 
-        from ltr.io import atomic_write
+    from ltr.io import atomic_write
+    from ltr.io.outputs import outputs_together
 
-        with atomic_write(args.report) as f:
-            f.write(json.dumps(strict_json(summary), indent=2, allow_nan=False) + "\n")
+    outputs = [args.out, *([args.report] if args.report else [])]
+    # one set: a --report that cannot be written left --out replaced by the new run (trial t62)
+    with outputs_together(*outputs) as places:
+        write_run(places[0], result.run)
+        if args.report:
+            with atomic_write(places[1]) as f:
+                f.write(json.dumps(strict_json(summary), indent=2, allow_nan=False) + "\n")
     header = ["fold", *[f"w{i + 1}" for i in range(len(args.runs))], f"train {result.metric}",
               f"test {result.metric}", "test queries"]
     rows = [[f["fold"], *f["weights"], f["train"], f["test"], len(f["test_queries"])] for f in result.folds]

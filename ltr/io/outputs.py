@@ -57,8 +57,11 @@ def unencodable(e: UnicodeEncodeError, label: str = "standard output") -> str:
 
 
 def raise_if_stopped() -> None:
-    """Raise the interrupt the command line received, if any (called just before an output replaces its file)."""
-    _checked_io.raise_if_interrupted()
+    """Raise the interrupt the command line received, if any (called just before an output replaces its file),
+    unless interrupts are held (:func:`ltr._checked_io.interrupts_held`): a set of outputs is being put in place,
+    and the interrupt comes once it is whole (ltr cv's fold folders were dropped after --out was in place; t62)."""
+    if not _checked_io.holding:
+        _checked_io.raise_if_interrupted()
 
 _STREAM_ALIASES = {
     "-": "stdout",
