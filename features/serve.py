@@ -265,7 +265,9 @@ def _id_text(value, what: str) -> str:
     feature layer (:meth:`Reranker.rerank_run`, ``fuse``, ``write_run``): a whole float is its integer (``184.0``
     is '184', where ``str()`` gave '184.0', which no document is: on_unknown='drop' left an empty result; trial
     t62); any other float, and None, are refused, naming ``what``."""
-    if value is None or (isinstance(value, (float, np.floating)) and value != value):
+    if value is None or value is pd.NA or value is pd.NaT or (isinstance(value, (float, np.floating))
+                                                                and value != value):
+        # (pandas' NA and NaT, of nullable Int64 and datetime columns, were read as the ids '<NA>' and 'NaT')
         raise ValueError(f"{what} holds a missing id ({value}): give every id")
     if isinstance(value, (float, np.floating)):
         v = float(value)

@@ -102,9 +102,14 @@ def test_export_reads_names_files_saved_with_a_byte_order_mark(tmp_path, small_m
     assert splits and splits <= {"f1", "f2", "f3"}  # (was {'\ufefff1', ...} where the first feature splits)
     store = tmp_path / "store.json"
     store.write_text(json.dumps([{"name": n, "class": "org.apache.solr.ltr.feature.ValueFeature",
-                                  "params": {"value": 0}} for n in ("f3", "f2", "f1")]), encoding="utf-8-sig")
+                                  "params": {"value": 0}, "store": "mystore"} for n in ("f3", "f2", "f1")]),
+                     encoding="utf-8-sig")
     assert main(["export", str(small_model), "--to", "es-ranklib", "--out", str(tmp_path / "r.txt"),
                  "--feature-names", "f1,f2,f3", "--target-features", str(store), "--quiet"]) == 0
+    solr = tmp_path / "solr.json"
+    assert main(["export", str(small_model), "--to", "solr", "--inexact", "nearest", "--out", str(solr),
+                 "--feature-names", "f1,f2,f3", "--target-features", str(store), "--quiet"]) == 0
+    assert json.loads(solr.read_text())["store"] == "mystore"  # (was 'ltrkit': Solr found none of its features)
 
 
 def test_export_refuses_a_byte_order_mark_inside_a_names_file_naming_its_line(tmp_path, small_model, capsys):
@@ -127,7 +132,8 @@ def test_rerank_reads_whole_float_ids_as_a_run_s_ids_are_read():
     assert _id_list([184.0, np.float32(12), 51, "7"], "doc_ids") == ["184", "12", "51", "7"]
     assert _query_ids({1.0: None, "2": None}, "queries") == ["1", "2"]
     for bad, said in ((184.5, "holds the float 184.5: ids are compared as text"), (None, "holds a missing id (None)"),
-                      (float("nan"), "holds a missing id (nan)")):
+                      (float("nan"), "holds a missing id (nan)"), (pd.NA, "holds a missing id (<NA>)"),
+                      (pd.NaT, "holds a missing id (NaT)")):
         with pytest.raises(ValueError, match=re.escape(f"doc_ids {said}")):
             _id_list([bad], "doc_ids")
     with pytest.raises(ValueError, match=r"queries: query ids 1.0 and '1' are both '1' as text"):

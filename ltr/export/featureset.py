@@ -281,7 +281,7 @@ def read_feature_store(path: str | os.PathLike, what: str = "the feature set") -
     """
     names = read_feature_names(path, what)
     try:
-        obj = json.loads(Path(path).read_text(encoding="utf-8"))
+        obj = json.loads(Path(path).read_text(encoding="utf-8-sig"))  # as read above (a BOM's store was lost; t62)
     except ValueError:  # plain text, read above
         return names, None
     while isinstance(obj, Mapping) and "features" in obj and "featureset" not in obj and "_source" not in obj:
