@@ -296,3 +296,37 @@ def test_ltr_features_says_the_refusal_in_one_line_and_writes_nothing(shared_fil
     assert code == 1 and len(err.strip().splitlines()) == 1, err
     assert f"crossencoder model {folder}: its checkpoint lacks 2 of the tensors the model uses" in err, err
     assert not (tmp_path / "x.letor").exists()
+
+
+def test_a_cross_encoder_with_its_head_but_a_damaged_encoder_is_told_its_file_is_damaged(cross_encoder, tmp_path):
+    """It was told it lacked a classification head trained for relevance, which it has (trial t62's hybrid-neural)."""
+    folder = edited(cross_encoder, tmp_path / "no-pooler", drop=[r"\.pooler\."])
+    with pytest.raises(NeuralModelError) as e:
+        get_scorer("crossencoder")(model=str(folder), cache=False).model()
+    assert "classification head" not in str(e.value)
+    assert str(e.value).endswith("; its weights file may be damaged or cut short: re-save the model with "
+                                 "CrossEncoder(name).save(folder)")
+
+
+def test_a_load_report_of_another_shape_refuses_nothing(st, monkeypatch):
+    """A later transformers whose report the check does not understand (here: a list of missing keys that cannot be
+    iterated) made the check fail the load in its own words, where it promises to refuse nothing then and let
+    transformers report as it always did (review of trial t62)."""
+    import types
+
+    from features.scorers.neural import _common
+
+    mu = import_neural("transformers.modeling_utils")
+
+    def stand_in(model, pretrained_model_name_or_path, ignore_mismatched_sizes, loading_info, logger=None):
+        return "transformers' own report"
+
+    class Opaque(list):
+        def __iter__(self):
+            raise TypeError("not iterable here")
+
+    monkeypatch.setattr(mu, "log_state_dict_report", stand_in)
+    info = types.SimpleNamespace(missing_keys=Opaque(), unexpected_keys=[], mismatched_keys=[], conversion_errors={})
+    with _common._loading_reports() as reports:
+        assert mu.log_state_dict_report(None, "folder", False, info) == "transformers' own report"
+    assert reports == [] and mu.log_state_dict_report is stand_in

@@ -12,6 +12,7 @@ the process, a user's own downloads in the same notebook included, is as online 
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import inspect
 import json
@@ -294,23 +295,26 @@ def _loading_reports() -> Iterator[list[dict[str, Any]] | None]:
     quiet = logging.Logger(f"{__name__}.load_report", logging.CRITICAL)
     quiet.disabled = True
 
+    @functools.wraps(original)  # its signature shows through: a wrapper of ours or another's over it still reads it
     def report(*args: Any, **kwargs: Any) -> Any:
         if not active[0] or threading.get_ident() != me:
             return original(*args, **kwargs)
         try:
             bound = inspect.signature(original).bind(*args, **kwargs)
-        except TypeError:
+            info = bound.arguments["loading_info"]
+            names = [getattr(info, a, None) for a in ("missing_keys", "unexpected_keys", "mismatched_keys")]
+            if not all(isinstance(n, (set, frozenset, list, tuple)) for n in names):  # not understood: not recorded
+                return original(*args, **kwargs)
+            found = {"model": bound.arguments.get("model"),
+                     "path": str(bound.arguments.get("pretrained_model_name_or_path", "")),
+                     "missing": set(names[0]), "unexpected": set(names[1]),
+                     "mismatched": [m for m in names[2] if isinstance(m, tuple) and len(m) == 3],
+                     "conversion": dict(getattr(info, "conversion_errors", None) or {})}
+        except Exception:  # a report of another shape (a later transformers): its own, as before; nothing refused
             return original(*args, **kwargs)
-        info = bound.arguments["loading_info"]
-        names = [getattr(info, a, None) for a in ("missing_keys", "unexpected_keys", "mismatched_keys")]
-        if all(isinstance(n, (set, frozenset, list, tuple)) for n in names):  # else not understood: not recorded
-            reports.append({"model": bound.arguments.get("model"),
-                            "path": str(bound.arguments.get("pretrained_model_name_or_path", "")),
-                            "missing": set(names[0]), "unexpected": set(names[1]),
-                            "mismatched": [m for m in names[2] if isinstance(m, tuple) and len(m) == 3],
-                            "conversion": dict(getattr(info, "conversion_errors", None) or {})})
-            if "logger" in params:
-                bound.arguments["logger"] = quiet
+        reports.append(found)
+        if "logger" in params:
+            bound.arguments["logger"] = quiet
         return original(*bound.args, **bound.kwargs)
 
     mu.log_state_dict_report = report
@@ -346,10 +350,11 @@ def _check_weights(model: Any, kind: str, folder: Path, reports: list[dict[str, 
         extra = sorted(n for r in reports for n in r["unexpected"])
         hint = f"; it also holds {len(extra)} tensor(s) the model has no place for ({_shown_names(extra, 2)}), as " \
                "a checkpoint of another architecture would" if extra else ""
+        head = kind == "crossencoder" and any(re.search(r"(^|\.)(classifier|score)\.", n) for n in lacking)
         todo = ("a cross-encoder needs a checkpoint trained for relevance, its classification head included (one "
                 "made from a plain BERT checkpoint has none): save a complete one with CrossEncoder(name).save("
-                "folder)" if kind == "crossencoder" else "its weights file may be damaged or cut short: re-save the "
-                "model with SentenceTransformer(name).save(folder)")
+                "folder)" if head else "its weights file may be damaged or cut short: re-save the model with "
+                f"{'CrossEncoder' if kind == 'crossencoder' else 'SentenceTransformer'}(name).save(folder)")
         raise NeuralModelError(f"{kind} model {folder}: its checkpoint{at} lacks {len(lacking)} of the tensors the "
                                f"model uses ({_shown_names(lacking)}), which transformers would fill with random "
                                f"values, so that every run would score differently{hint}; {todo}")
