@@ -279,3 +279,19 @@ def test_fuse_writes_out_and_report_as_one_set(tmp_path, monkeypatch, capsys):
                  "--report", str(report), "--quiet"]) == 1
     assert out.read_text() == "old fused run\n" and not report.exists()
     assert "no space left on device" in capsys.readouterr().err.lower()
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# --config's help (training)
+def test_config_help_says_a_setting_given_under_two_names_is_refused(tmp_path, small_file, capsys):
+    """It said "flags given on the command line win", where --leaves against [params] num_leaves is refused."""
+    from ltr.cli import build_parser
+
+    train = build_parser()._subparsers._group_actions[0].choices["train"]
+    config = next(a for a in train._actions if a.dest == "config")
+    assert config.help.endswith("a flag given on the command line wins over the file's key of the same name, and "
+                                "one setting given under two names (--leaves against [params] num_leaves) is refused")
+    cfg = tmp_path / "cfg.toml"
+    cfg.write_text("[params]\nnum_leaves = 7\n")
+    assert main(["train", str(small_file), "--config", str(cfg), "--leaves", "15", "--rounds", "2"]) == 2
+    assert "sets what --leaves 15 sets in lightgbm: give one of the two" in capsys.readouterr().err
