@@ -138,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     try:  # the student's options, before minutes of features and embeddings
         distill.check_options(temperature=args.temperature, alpha=args.alpha)
     except ValueError as e:
-        ap.error(f"--{e}")  # "temperature must be a number > 0, got 0.0"
+        ap.error(f"--{e}")  # "temperature must be a finite number > 0, got 0.0"
     if args.collection is None:
         print("no collection: pass --collection or set LTRKIT_SHARED_DATA", file=sys.stderr)
         return 1

@@ -275,7 +275,7 @@ def prepare_runs(runs: Sequence[pd.DataFrame | str | os.PathLike], *, method: st
     # NumPy's numbers too, as the scorers and the retriever take them (depth=np.int64(5) was refused; trial t58)
     if not (isinstance(k, (int, float, np.integer, np.floating)) and not isinstance(k, (bool, np.bool_))
             and math.isfinite(k) and k >= 0):
-        raise ValueError(f"k must be a number >= 0, got {k!r}")
+        raise ValueError(f"k must be a finite number >= 0, got {k!r}")
     if depth is not None and (isinstance(depth, (bool, np.bool_)) or not isinstance(depth, (int, np.integer))
                               or depth < 1):
         raise ValueError(f"depth must be a positive integer, got {depth!r}")

@@ -275,7 +275,7 @@ def test_a_commands_own_option_set_by_a_config_file_is_refused_naming_the_file_a
     ("metrics = [true]", "metrics must list strings or numbers, got [True]"),
     ("learning-rate = true", "learning-rate takes a value (as --learning-rate does), got True"),
     ("rounds = 0", "rounds = 0: must be an integer > 0, got 0"),  # the model's own check, named by the file
-    ("learning-rate = -5", "learning-rate = -5: must be a number > 0, got -5.0"),
+    ("learning-rate = -5", "learning-rate = -5: must be a finite number > 0, got -5.0"),
 ])
 def test_a_config_value_goes_through_its_flags_type_and_an_error_names_the_file_and_key(files, tmp_path, capsys,
                                                                                          line, message):
@@ -350,9 +350,9 @@ def test_cv_refuses_an_output_folder_before_training(files, tmp_path, capsys):
 
 # -- one line for every user error ------------------------------------------------------------------------------------
 @pytest.mark.parametrize("argv, fragment", [
-    (["--learning-rate", "0"], "--learning-rate must be a number > 0, got 0.0"),
-    (["--learning-rate", "inf"], "--learning-rate must be a number > 0, got inf"),  # no sidecar could record it
-    (["--reg-lambda", "inf"], "--reg-lambda must be a number >= 0, got inf"),
+    (["--learning-rate", "0"], "--learning-rate must be a finite number > 0, got 0.0"),
+    (["--learning-rate", "inf"], "--learning-rate must be a finite number > 0, got inf"),  # no sidecar could record it
+    (["--reg-lambda", "inf"], "--reg-lambda must be a finite number >= 0, got inf"),
     (["--leaves", "1"], "--leaves must be an integer >= 2"),
     (["--subsample", "1.5"], "--subsample must lie in (0, 1], got 1.5"),
     (["--rounds", "-5"], "--rounds must be an integer > 0, got -5"),

@@ -310,9 +310,9 @@ def test_teacher_scores_given_a_folder_say_so(tmp_path, capsys):
     assert f"{tmp_path}: is a folder, not a score file" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("extra, says", [(["--temperature", "0"], "--temperature 0: a number > 0"),
+@pytest.mark.parametrize("extra, says", [(["--temperature", "0"], "--temperature 0: a finite number > 0"),
                                          (["--alpha", "1.5"], "--alpha 1.5: a number in [0, 1]"),
-                                         (["--margin-weight", "-1"], "--margin-weight -1: a number >= 0")])
+                                         (["--margin-weight", "-1"], "--margin-weight -1: a finite number >= 0")])
 def test_distillation_options_are_usage_errors_naming_the_flag(tmp_path, capsys, extra, says):
     from ltr.cli import main
     from ltr.datasets import make_ranking

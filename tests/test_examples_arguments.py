@@ -27,7 +27,7 @@ def load(name: str):
     ("hybrid_ranker", ["--collection", "/nonexistent/coll"], "--collection /nonexistent/coll: no such folder"),
     # checked before minutes of features and embeddings (they failed with a traceback after them; trial t57)
     ("hybrid_ranker", ["--alpha", "2"], "--alpha must be a number in [0, 1], got 2.0"),
-    ("hybrid_ranker", ["--temperature", "0"], "--temperature must be a number > 0, got 0.0"),
+    ("hybrid_ranker", ["--temperature", "0"], "--temperature must be a finite number > 0, got 0.0"),
     ("hybrid_ranker", ["--max-length", "0"], "--max-length must be at least 1, got 0"),
     ("hybrid_ranker", ["--seed", "-1"], "--seed must be an integer between 0 and 2**32 - 1, got -1"),  # (t59)
 ])

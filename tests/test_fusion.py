@@ -229,7 +229,7 @@ def test_depth_keeps_each_runs_top_documents():
     ({"method": "wsum", "weights": [1.0]}, "1 given for 2 runs"),
     ({"method": "wsum", "weights": [1.0, -1.0]}, "finite and >= 0"),
     ({"method": "wsum", "weights": [0.0, 0.0]}, "at least one above 0 \\(all 0 discards every run\\)"),
-    ({"k": -1}, "k must be a number >= 0"),
+    ({"k": -1}, "k must be a finite number >= 0"),
     ({"depth": 0}, "depth must be a positive integer"),
 ])
 def test_bad_options_are_refused(kwargs, match):

@@ -275,10 +275,10 @@ def test_a_teacher_with_nan_names_the_row_and_its_query():
 @pytest.mark.parametrize(("options", "match"), [
     ({}, "needs teacher= scores"),
     ({"teacher": [0.0, 1.0, 2.0]}, r"one score per row \(2\)"),
-    ({"teacher": [0.0, 1.0], "temperature": 0.0}, "temperature must be a number > 0"),
+    ({"teacher": [0.0, 1.0], "temperature": 0.0}, "temperature must be a finite number > 0"),
     ({"teacher": [0.0, 1.0], "temperature": float("nan")}, "temperature"),
     ({"teacher": [0.0, 1.0], "alpha": 1.5}, r"alpha must be a number in \[0, 1\]"),
-    ({"teacher": [0.0, 1.0], "margin_weight": -1.0}, "margin_weight must be a number >= 0"),
+    ({"teacher": [0.0, 1.0], "margin_weight": -1.0}, "margin_weight must be a finite number >= 0"),
     ({"teacher": [0.0, 1.0], "margin_pairs": "random"}, "margin_pairs must be one of"),
     ({"teacher": [0.0, 1.0], "alpha": 0.5, "mode": "fast"}, "mode must be one of"),
 ])

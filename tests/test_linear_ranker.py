@@ -695,4 +695,4 @@ def test_err_is_optimised_at_the_grade_it_is_reported_at(tmp_path, capsys):
     assert out["train"]["ndcg@10"] == pytest.approx(trained, abs=1e-12) and "gain linear" in out["conventions"]
     assert main(["train", str(data), "--engine", "linear", "--param", "max_grade=abc", "--objective", "err@10",
                  "--quiet"]) == 2
-    assert "max_grade must be a number > 0, got 'abc'" in capsys.readouterr().err
+    assert "max_grade must be a finite number > 0, got 'abc'" in capsys.readouterr().err

@@ -280,7 +280,8 @@ def _distill_params(args: argparse.Namespace, objective_params: dict[str, Any]) 
                            ("margin_weight", lambda v: v >= 0, ">= 0")):
         value = getattr(args, name, None)
         if value is not None and not (math.isfinite(value) and ok(value)):
-            raise UsageError(f"--{name.replace('_', '-')} {value:g}: a number {says}")
+            raise UsageError(f"--{name.replace('_', '-')} {value:g}: a {'' if says.startswith('in') else 'finite '}"
+                             f"number {says}")
     if len(teachers) > 1:
         raise UsageError(f"give one teacher, not {' and '.join('--' + t.replace('_', '-') for t in teachers)}")
     out = dict(objective_params)

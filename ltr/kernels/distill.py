@@ -213,7 +213,7 @@ def _number(name: str, value, *, low: float, high: float = math.inf, open_low: b
         ok = (value > low if open_low else value >= low) and value <= high
     if not ok:
         bound = f"> {low:g}" if open_low else (f"in [{low:g}, {high:g}]" if math.isfinite(high) else f">= {low:g}")
-        raise ValueError(f"{name} must be a number {bound}, got {value!r}")
+        raise ValueError(f"{name} must be a {'' if math.isfinite(high) else 'finite '}number {bound}, got {value!r}")
     return float(value)
 
 

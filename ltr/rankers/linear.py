@@ -217,7 +217,8 @@ tolerance
         if not ok:
             bound = "" if low is None else (f" > {low}" if low_open else f" >= {low}")
             bound += f" and <= {high}" if high is not None else ""
-            raise ValueError(f"{what}: {name} must be {'an integer' if integer else 'a number'}{bound}, got {v!r}")
+            kind = "an integer" if integer else "a finite number"
+            raise ValueError(f"{what}: {name} must be {kind}{bound}, got {v!r}")
         out[name] = int(v) if integer else float(v)
 
     number("n_restarts", integer=True, low=1, high=1000)  # (a search space's huge draw ran without end)

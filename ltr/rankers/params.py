@@ -62,7 +62,7 @@ def _positive(name: str, value, *, integer: bool = False, allow_zero: bool = Fal
     if ok:
         ok = value >= 0 if allow_zero else value > 0
     if not ok:
-        kind = "an integer" if integer else "a number"
+        kind = "an integer" if integer else "a finite number"
         bound = ">= 0" if allow_zero else "> 0"
         raise ValueError(f"{name} must be {kind} {bound}, got {value!r}")
 
