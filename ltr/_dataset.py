@@ -48,6 +48,39 @@ def _json_copy(description) -> dict:
         raise ValueError(f"feature_set must hold JSON values only ({e})") from None
 
 
+# A data frame's column names, read as scikit-learn reads them (public in ltr.frames, which re-exports them).
+def other_frame(X) -> bool:
+    """Whether ``X`` is a data frame of another library (a pyarrow Table, a polars DataFrame: named columns and
+    ``to_pandas``), whose names and values the rankers read as pandas'. Its names were dropped (scikit-learn reads
+    them), and a Table of swapped columns was scored by position under a false 'no valid feature names' warning
+    (trial t57)."""
+    return (not hasattr(X, "iloc") and not sp.issparse(X) and not isinstance(X, np.ndarray)
+            and hasattr(X, "to_pandas") and (hasattr(X, "column_names") or hasattr(X, "columns")))
+
+
+def frame_names(X) -> list[str] | None:
+    """A data frame's column names when every one is a string (scikit-learn's rule for ``feature_names_in_``),
+    else None: pandas', or another library's (:func:`other_frame`)."""
+    if other_frame(X):  # read without converting it
+        columns = getattr(X, "column_names", None)
+        columns = getattr(X, "columns", None) if columns is None else columns
+    else:
+        columns = getattr(X, "columns", None)
+        if columns is None or sp.issparse(X) or not hasattr(X, "iloc"):
+            return None
+    names = list(columns)
+    return names if names and all(isinstance(c, str) for c in names) else None
+
+
+def unique_frame_names(X) -> list[str] | None:
+    """:func:`frame_names`, refusing a name given twice (a swap of the two columns could not be told)."""
+    names = frame_names(X)
+    if names is not None and len(set(names)) != len(names):
+        dup = next(n for n in names if names.count(n) > 1)
+        raise ValueError(f"X has the column name {dup!r} twice: name each feature once")
+    return names
+
+
 @dataclass(frozen=True, eq=False)
 class RankingDataset:
     """Rows sorted by query, with their offsets.
@@ -73,7 +106,8 @@ class RankingDataset:
     comments : ndarray of object (str), shape (n_rows,), or None
         The raw text after ``#`` on each line, when any line had one.
     feature_names : tuple of str, or None
-        One name per column, when known.
+        One name per column, when known. A pandas DataFrame ``X`` whose column names are all strings names them
+        (as :meth:`ltr.Ranker.fit` takes a frame's); names given beside other columns are refused.
     weight : ndarray of float64, shape (n_rows,), or None
         Row weights (finite, non-negative), when the source has them (a LightGBM ``.weight`` file).
     sources : mapping of str -> str
@@ -99,6 +133,7 @@ class RankingDataset:
 
     def __post_init__(self) -> None:
         if not sp.issparse(self.X) and not isinstance(self.X, np.ndarray):  # a list of rows, a DataFrame
+            self._take_frame_names()
             try:
                 object.__setattr__(self, "X", np.asarray(self.X))
             except (TypeError, ValueError) as e:
@@ -142,6 +177,19 @@ class RankingDataset:
             object.__setattr__(self, "X", X)
         else:
             object.__setattr__(self, "X", _frozen(self.X))
+
+    def _take_frame_names(self) -> None:
+        """A data frame's string column names as ``feature_names``, as :meth:`ltr.Ranker.fit` takes them (the
+        rule of :mod:`ltr.frames`): they were dropped, and a model trained on the dataset scored a reordered frame
+        by position (trial t62). Names given beside other columns are refused, naming both."""
+        columns = unique_frame_names(self.X)
+        if columns is None:
+            return
+        if self.feature_names is None:
+            object.__setattr__(self, "feature_names", tuple(columns))
+        elif [str(s) for s in self.feature_names] != columns:
+            raise ValueError(f"feature_names {[str(s) for s in self.feature_names]} differ from X's column names "
+                             f"{columns}; give one of them")
 
     def __reduce__(self):
         """Pickled and copied as its fields, ``sources`` as a plain dict (a mapping proxy cannot be pickled); the

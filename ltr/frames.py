@@ -5,50 +5,16 @@ by position."""
 
 from __future__ import annotations
 
-import numpy as np
-import scipy.sparse as sp
-
-from ltr._dataset import RankingDataset, placeholder_names
+# (the rule of a frame's names lives below the dataset record, which takes a frame's names too)
+from ltr._dataset import RankingDataset, frame_names, other_frame, placeholder_names, unique_frame_names
 from ltr._stack import stacklevel_outside
 
 __all__ = ["as_pandas", "check_frame_names", "frame_names", "other_frame", "unique_frame_names"]
 
 
-def other_frame(X) -> bool:
-    """Whether ``X`` is a data frame of another library (a pyarrow Table, a polars DataFrame: named columns and
-    ``to_pandas``), whose names and values the rankers read as pandas'. Its names were dropped (scikit-learn reads
-    them), and a Table of swapped columns was scored by position under a false 'no valid feature names' warning
-    (trial t57)."""
-    return (not hasattr(X, "iloc") and not sp.issparse(X) and not isinstance(X, np.ndarray)
-            and hasattr(X, "to_pandas") and (hasattr(X, "column_names") or hasattr(X, "columns")))
-
-
 def as_pandas(X):
     """``X`` as a pandas DataFrame when it is another library's frame (:func:`other_frame`), else as it is."""
     return X.to_pandas() if other_frame(X) else X
-
-
-def frame_names(X) -> list[str] | None:
-    """A data frame's column names when every one is a string (scikit-learn's rule for ``feature_names_in_``),
-    else None: pandas', or another library's (:func:`other_frame`)."""
-    if other_frame(X):  # read without converting it
-        columns = getattr(X, "column_names", None)
-        columns = getattr(X, "columns", None) if columns is None else columns
-    else:
-        columns = getattr(X, "columns", None)
-        if columns is None or sp.issparse(X) or not hasattr(X, "iloc"):
-            return None
-    names = list(columns)
-    return names if names and all(isinstance(c, str) for c in names) else None
-
-
-def unique_frame_names(X) -> list[str] | None:
-    """:func:`frame_names`, refusing a name given twice (a swap of the two columns could not be told)."""
-    names = frame_names(X)
-    if names is not None and len(set(names)) != len(names):
-        dup = next(n for n in names if names.count(n) > 1)
-        raise ValueError(f"X has the column name {dup!r} twice: name each feature once")
-    return names
 
 
 def check_frame_names(X, names, what: str, lightgbm_spelling: bool = False, named: bool = False,

@@ -76,8 +76,8 @@ def test_a_query_level_feature_has_no_within_query_importance():
     X[:, 1] = np.repeat(np.arange(d.n_queries, dtype=np.float32), d.group_sizes)  # constant inside each query
 
     class Sum:
-        def predict(self, data):
-            return np.asarray(data.X).sum(axis=1).astype(np.float64)
+        def predict(self, X):  # given the rows, as a model other than ltrkit's is
+            return np.asarray(X).sum(axis=1).astype(np.float64)
 
     d = replace(d, X=X)
     t = permutation_importance(Sum(), d, n_repeats=2).set_index("id")

@@ -45,9 +45,8 @@ def test_combining_marks_still_continue_a_token():
 class _NaNFirst:
     """Scores rows by column 0 and reads an absent sparse entry as missing (NaN), as XGBoost does: -1 for it."""
 
-    def predict(self, data):
+    def predict(self, X):  # given the rows, as a model other than ltrkit's is
         import scipy.sparse as sp
-        X = data.X
         if sp.issparse(X):
             dense = np.full(X.shape, np.nan)
             coo = X.tocoo()
@@ -71,7 +70,7 @@ def test_permutation_importance_scores_the_rows_as_given():
     ts = 1.7e9 + np.concatenate([rng.permutation(per) for _ in range(n // per)]).astype(np.float64)
     y = (ts - 1.7e9 >= 15).astype(float)  # the latest 5 of each query, 0-19 s apart: one float32 value
     d = RankingDataset(np.column_stack([ts, rng.normal(size=n)]), y, qid, ptr)
-    true = evaluate(y, _NaNFirst().predict(d), group_ptr=ptr, metrics=["ndcg@10"])["ndcg@10"]
+    true = evaluate(y, _NaNFirst().predict(d.X), group_ptr=ptr, metrics=["ndcg@10"])["ndcg@10"]
     table = permutation_importance(_NaNFirst(), d, n_repeats=2)
     assert table["baseline"][0] == true == 1.0
 
@@ -80,7 +79,7 @@ def test_permutation_importance_scores_the_rows_as_given():
     y = (X[:, 0] > 0.3).astype(float) + (X[:, 0] > 1)
     sparse = RankingDataset(sp.csr_matrix(X), y, qid, ptr)
     twin = RankingDataset(np.where(X == 0, np.nan, X), y, qid, ptr)  # the same rows, absent written as NaN
-    assert _NaNFirst().predict(sparse) == pytest.approx(_NaNFirst().predict(twin))
+    assert _NaNFirst().predict(sparse.X) == pytest.approx(_NaNFirst().predict(twin.X))
     for within in ("query", "all"):
         a = permutation_importance(_NaNFirst(), sparse, n_repeats=3, within=within, random_state=4)
         b = permutation_importance(_NaNFirst(), twin, n_repeats=3, within=within, random_state=4)

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ltr.evaluation import significance as S
-from ltr.evaluation._predict import predict_dataset
+from ltr.evaluation._predict import check_dataset, predict_dataset
 from ltr.evaluation.results import Comparison, CVResult
 from ltr.exceptions import ComparisonDataError, LabelRangeError, OptionError
 
@@ -552,7 +552,10 @@ def compare_models(
     **kwargs: Any,
 ) -> Comparison:
     """Compare fitted rankers on one :class:`~ltr.RankingDataset` (each ``predict``-s the whole dataset: ltrkit's
-    rankers take the dataset, LightGBM's, XGBoost's and scikit-learn's estimators its rows ``data.X``).
+    rankers, :class:`ltr.Ranker` and its subclasses, take the dataset; any other model, LightGBM's, XGBoost's,
+    scikit-learn's estimators or a class of one's own, its rows ``data.X``).
+
+    ``models`` is a mapping of system names to fitted models (a list is refused: the names head the table).
 
     ``gain``, ``no_relevant`` and ``convention`` are the metric conventions (:mod:`ltr.metrics`); ``**kwargs`` go
     to :func:`compare`.
@@ -570,6 +573,10 @@ def compare_models(
 
     from ltr.metrics import evaluate_per_query
 
+    if not isinstance(models, Mapping):
+        raise TypeError(f"models must be a mapping of system names to fitted models, got {type(models).__name__}: "
+                        "e.g. {'bm25': model_a, 'lambdamart': model_b}")
+    check_dataset(data)
     names = _canonical(metrics)
     qids = pd.Index([str(q) for q in data.query_ids], name="qid")
     frames = {}

@@ -36,6 +36,7 @@ from numpy.typing import NDArray
 from ltr._json import python_values
 from ltr._progress import format_elapsed, say, terminal_bar
 from ltr.datasets import RankingDataset, dataset_summary
+from ltr.evaluation._predict import engine_ranker
 from ltr.evaluation.folds import Fold, load_part, make_folds
 from ltr.evaluation.results import CVResult, FoldResult, label_digests
 from ltr.evaluation.selection import resolve_features, take_columns
@@ -175,7 +176,8 @@ def _run_fold(estimator, fold: Fold, n_features, columns, metrics, conventions, 
         given = model.get_params()["n_jobs"]
         if given is None or given < 0:  # the default, or every core: the cores are shared among the folds at once
             model.set_params(n_jobs=threads)
-    if progress and _has_param(model, "verbose") and not model.get_params()["verbose"]:
+    engine = engine_ranker(model)  # LightGBM's or XGBoost's scikit-learn ranker: trained on rows (_fit_rows)
+    if progress and engine is None and _has_param(model, "verbose") and not model.get_params()["verbose"]:
         model.set_params(verbose=1)  # a bar over boosting rounds inside the fold (shown on a terminal only)
     norm = None
     if normalize is not None:
@@ -192,7 +194,8 @@ def _run_fold(estimator, fold: Fold, n_features, columns, metrics, conventions, 
         eval_set.append(vali)
         names.append("vali")
     stops = stops_early(model, train.n_queries)  # after any preset: the small-data one trains fixed rounds
-    if record_train and (vali is not None or not stops):  # never let the training set be the only one
+    # (not for an engine's ranker: XGBoost stops on the last evaluation set, which would be the training part)
+    if record_train and engine is None and (vali is not None or not stops):  # never the training set alone
         eval_set.append(train)
         names.append("train")
     t0 = time.perf_counter()
@@ -202,7 +205,10 @@ def _run_fold(estimator, fold: Fold, n_features, columns, metrics, conventions, 
     with warnings.catch_warnings():  # said once by cross_validate, in the caller's process (a worker's is raw)
         warnings.simplefilter("ignore", PresetWarning)
         try:
-            model.fit(train, **fit_kw)
+            if engine is not None:
+                _fit_rows(model, engine, train, vali)
+            else:
+                model.fit(train, **fit_kw)
         except NothingToStopOnError as e:
             if vali is None or e.set_name != "valid_0":
                 raise
@@ -212,7 +218,8 @@ def _run_fold(estimator, fold: Fold, n_features, columns, metrics, conventions, 
             python, cli = (f"fold {fold.name}: " + text.replace(e.set_name, part) for text in (str(e), e.cli_message()))
             raise NothingToStopOnError(python, cli=cli, set_name=part) from None
     seconds = time.perf_counter() - t0
-    scores = np.asarray(model.predict(test), dtype=np.float64)  # the whole dataset: per-query normalisers need it
+    # the whole dataset (per-query normalisers need it), or an engine's ranker its rows
+    scores = np.asarray(model.predict(test if engine is None else test.X), dtype=np.float64)
     per_query = evaluate_per_query(test.y, scores, group_ptr=test.group_ptr, metrics=metrics, **conventions)
     curve_names = [f"ndcg@{k}" for k in CURVE_K]
     curve_q = evaluate_per_query(test.y, scores, group_ptr=test.group_ptr, metrics=curve_names, **conventions)
@@ -263,6 +270,21 @@ def _run_fold(estimator, fold: Fold, n_features, columns, metrics, conventions, 
         _save_fold(Path(save_dir) / fold.name, model, norm, in_file_order, result, read_options, subset,
                    getattr(train, "feature_set", None))
     return result
+
+
+def _fit_rows(model, engine: str, train: RankingDataset, vali: RankingDataset | None) -> None:
+    """Fit LightGBM's ``LGBMRanker`` or XGBoost's ``XGBRanker`` on a fold as their scikit-learn API takes it: rows,
+    labels, ``group=`` sizes, and the validation part alone as ``eval_set`` / ``eval_group`` (given the datasets,
+    they failed with "fit() missing 1 required positional argument: 'y'"; trial t62). Row weights, which ltrkit's
+    rankers read from a dataset, are refused rather than dropped."""
+    if train.weight is not None:
+        raise ValueError(f"the training part carries row weights, which cross_validate gives to ltrkit's rankers only "
+                         f"(not to {engine}'s {type(model).__name__}): pass ltr.Ranker(engine="
+                         f"{engine.lower()!r}) with the same parameters")
+    kw: dict[str, Any] = {}
+    if vali is not None:
+        kw = {"eval_set": [(vali.X, vali.y)], "eval_group": [vali.group_sizes]}
+    model.fit(train.X, train.y, group=train.group_sizes, **kw)
 
 
 def fold_model_name(model) -> str:
@@ -678,7 +700,10 @@ def cross_validate(
         Cloned per fold; ``fit(train, eval_set=[vali, train])`` and ``predict(test)`` on
         :class:`~ltr.RankingDataset` objects, as :class:`ltr.Ranker` takes them. The first evaluation set (the
         validation part) alone drives early stopping when the estimator has ``early_stopping_rounds``; the
-        training part is recorded for the training-curve plot, never used to stop.
+        training part is recorded for the training-curve plot, never used to stop. LightGBM's ``LGBMRanker`` and
+        XGBoost's ``XGBRanker`` (or a subclass) are given what their own ``fit`` takes instead:
+        ``fit(train.X, train.y, group=sizes, eval_set=[(vali.X, vali.y)], eval_group=[sizes])`` (the validation
+        part only, when there is one) and ``predict(test.X)``; a training part with row weights is refused.
     data : RankingDataset, path or list of Fold
         A dataset or a LETOR file (cut by :func:`~ltr.evaluation.query_kfold`), a LETOR fold directory
         (:func:`~ltr.evaluation.letor_folds`), or ready folds (see :func:`~ltr.evaluation.make_folds`).

@@ -19,7 +19,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ltr.datasets import RankingDataset
-from ltr.evaluation._predict import predict_dataset
+from ltr.evaluation._predict import check_dataset, predict_dataset
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -107,9 +107,10 @@ def permutation_importance(
     Parameters
     ----------
     model : fitted ranker with ``predict``
-        ltrkit's rankers are given the dataset, LightGBM's, XGBoost's and scikit-learn's estimators its rows.
+        ltrkit's rankers (:class:`ltr.Ranker` and its subclasses) are given the dataset; any other model
+        (LightGBM's, XGBoost's, scikit-learn's estimators, a class of one's own) its rows ``data.X``.
     data : RankingDataset
-        Usually held-out data.
+        Usually held-out data (arrays or a path are refused: wrap them, or read the file, first).
     metric : str, default="ndcg@10"
     n_repeats : int, default=5
     within : {"query", "all"}, default="query"
@@ -125,16 +126,19 @@ def permutation_importance(
     Returns
     -------
     pandas.DataFrame
-        Columns ``id``, ``feature``, ``importance`` (mean drop), ``std`` (over repeats), ``baseline``; largest first.
+        Columns ``id``, ``feature``, ``importance`` (mean drop), ``std`` (the sample standard deviation of the
+        drops over the repeats, ``ddof=1``, as :meth:`ltr.evaluation.CVResult.std` over folds; scikit-learn's
+        ``importances_std`` is ``ddof=0``, smaller by a factor ``sqrt((n_repeats - 1) / n_repeats)``; 0 for one
+        repeat), ``baseline``; largest first.
 
     Examples
     --------
     A ranker that only looks at column 0: shuffling column 1 changes nothing.
 
     >>> from ltr import make_ranking
-    >>> class First:
+    >>> class First:  # given the rows, as scikit-learn's estimators are
     ...     def predict(self, X):
-    ...         return np.asarray(X.X if hasattr(X, "X") else X)[:, 0]
+    ...         return np.asarray(X)[:, 0]
     >>> t = permutation_importance(First(), make_ranking(20, 6, 2, random_state=0), n_repeats=2)
     >>> float(t.set_index("id").loc[2, "importance"])
     0.0
@@ -143,6 +147,7 @@ def permutation_importance(
 
     from ltr.metrics import evaluate, parse_metric
 
+    check_dataset(data)
     if within not in ("query", "all"):
         raise ValueError(f"within must be 'query' or 'all', got {within!r}")
     if isinstance(n_repeats, bool) or not isinstance(n_repeats, (int, np.integer)) or n_repeats < 1:

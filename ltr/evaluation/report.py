@@ -22,7 +22,7 @@ import numpy as np
 
 from ltr.datasets import RankingDataset, dataset_summary
 from ltr.evaluation import plots
-from ltr.evaluation.results import check_result, comparison_from_dict, read_result
+from ltr.evaluation.results import Comparison, CVResult, check_result, comparison_from_dict, read_result
 from ltr.evaluation.tables import comparison_footnote, long_rows, wide_cells
 
 __all__ = ["render_html", "render_markdown", "render_report", "result_figures"]
@@ -508,7 +508,7 @@ def _record_files(out: Path, files: set[str]) -> None:
 
 
 def render_report(
-    result: Mapping[str, Any] | str | os.PathLike,
+    result: CVResult | Comparison | Mapping[str, Any] | str | os.PathLike,
     out_dir: str | os.PathLike,
     *,
     formats: Sequence[str] = ("html", "md"),
@@ -516,12 +516,13 @@ def render_report(
     title: str | None = None,
     size: tuple[int, int] | None = None,
 ) -> dict[str, Path]:
-    """Render a result (dict or path) into ``out_dir``.
+    """Render a result (a result object, dict or path) into ``out_dir``.
 
     Parameters
     ----------
-    result : dict or path
-        A result file's content (:meth:`CVResult.to_dict`, :meth:`Comparison.to_dict`) or its path.
+    result : CVResult, Comparison, dict or path
+        A result (:func:`~ltr.evaluation.cross_validate`'s, a comparison's), a result file's content
+        (:meth:`CVResult.to_dict`, :meth:`Comparison.to_dict`) or its path.
     out_dir : path
         Created if needed. Writes ``report.html`` (self-contained), ``report.md`` and ``figures/<id>.png``, and
         ``.ltr-report.json`` (:data:`REPORT_RECORD`) naming them. Once the report is complete, the files the
@@ -554,6 +555,11 @@ def render_report(
     from ltr.exceptions import OutputPathError
     from ltr.io import atomic_write
 
+    if isinstance(result, (CVResult, Comparison)):  # the object itself: it failed as 'not iterable' (trial t62)
+        result = result.to_dict()
+    elif not isinstance(result, (Mapping, str, os.PathLike)):
+        raise TypeError(f"result must be a CVResult, a Comparison, a result dict or a result file's path, got "
+                        f"{type(result).__name__}")
     d = read_result(result) if isinstance(result, (str, os.PathLike)) else dict(result)
     check_result(d)
     bad = [f for f in formats if f not in ("html", "md", "png")]

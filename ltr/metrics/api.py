@@ -48,10 +48,13 @@ def _choice(value: str, options: dict[str, int], what: str) -> int:
 
 
 def _flat(a: ArrayLike, what: str) -> NDArray[np.float64]:
+    if a is None:  # (made a 1-row array of nan: "y_score has 1" row; trial t62)
+        raise TypeError(f"{what} must be a one-dimensional array of numbers, got None")
     try:
-        arr = np.ascontiguousarray(a, dtype=np.float64)
+        arr = np.asarray(a, dtype=np.float64)
     except (TypeError, ValueError) as exc:
         raise TypeError(f"{what} must be a one-dimensional array of numbers ({exc})") from exc
+    arr = np.ascontiguousarray(arr) if arr.ndim else arr  # (ascontiguousarray makes a scalar one row)
     if arr.ndim != 1:
         raise ValueError(f"{what} must be one-dimensional (rows sorted by query), got shape {arr.shape}")
     return arr
