@@ -116,7 +116,7 @@ def test_a_users_file_of_a_reports_name_is_never_recorded_unless_a_report_replac
     assert (out / "report.md").read_text() == "my own notes\n"
 
 
-def test_a_file_a_failed_report_replaced_is_recorded_as_the_reports(runs, tmp_path, monkeypatch):
+def test_a_failed_report_leaves_the_users_page_and_the_record_as_they_were(runs, tmp_path, monkeypatch):
     trees, _, _ = runs
     out = tmp_path / "report"
     render_report(trees.to_dict(), out, formats=["md"])
@@ -141,12 +141,14 @@ def test_a_file_a_failed_report_replaced_is_recorded_as_the_reports(runs, tmp_pa
 
     monkeypatch.setattr(ltr.io, "atomic_write", full_at_md)
     with pytest.raises(OSError):
-        render_report(trees.to_dict(), out, formats=["html", "md"])  # report.html replaced, then report.md fails
+        render_report(trees.to_dict(), out, formats=["html", "md"])  # report.md fails: the set replaces nothing
     monkeypatch.undo()
-    assert "the user's page" not in (out / "report.html").read_text()  # a report's page now
-    assert "report.html" in json.loads((out / report_module.REPORT_RECORD).read_text())["files"]
-    render_report(trees.to_dict(), out, formats=["md"])  # the next report removes it, as any page of a report
-    assert not (out / "report.html").exists()
+    # (report.html was replaced before report.md failed, a mixed set; since trial t62 the pages and figures are
+    # renamed in together once all are written)
+    assert (out / "report.html").read_text() == "the user's page\n"
+    assert "report.html" not in json.loads((out / report_module.REPORT_RECORD).read_text())["files"]
+    render_report(trees.to_dict(), out, formats=["md"])  # the user's page is not the report's to remove
+    assert (out / "report.html").read_text() == "the user's page\n"
 
 
 def test_only_plain_png_names_of_the_figure_record_are_ever_removed(runs, tmp_path):

@@ -295,3 +295,38 @@ def test_config_help_says_a_setting_given_under_two_names_is_refused(tmp_path, s
     cfg.write_text("[params]\nnum_leaves = 7\n")
     assert main(["train", str(small_file), "--config", str(cfg), "--leaves", "15", "--rounds", "2"]) == 2
     assert "sets what --leaves 15 sets in lightgbm: give one of the two" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# ltr report into a report folder (cli-robustness)
+def test_a_report_that_fails_half_way_leaves_the_previous_report_whole(tmp_path, monkeypatch):
+    """A full disk after three figures left the previous report's pages beside new figures of another result, exit 1
+    (trial t62): the pages and figures are renamed in together once every one is written."""
+    import hashlib
+
+    import ltr.io
+    from ltr import Ranker, make_ranking
+    from ltr.evaluation import cross_validate, render_report
+
+    data = make_ranking(30, 8, 4, random_state=0)
+    out = tmp_path / "report"
+    results = [cross_validate(Ranker(n_estimators=k, n_jobs=1, min_child_samples=2, preset=None), data, n_splits=2,
+                              progress=False) for k in (2, 4)]
+    render_report(results[0], out, formats=["html", "md", "png"])
+    before = {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in out.rglob("*") if p.is_file()}
+    assert len([p for p in before if p.suffix == ".png"]) >= 2
+    real, seen = ltr.io.atomic_write, []
+
+    def full_after_one_figure(path, *args, **kwargs):
+        if str(path).endswith(".png"):
+            seen.append(path)
+            if len(seen) == 2:
+                raise OSError(28, "No space left on device", str(path))
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(ltr.io, "atomic_write", full_after_one_figure)
+    with pytest.raises(OSError):
+        render_report(results[1], out, formats=["html", "md", "png"])
+    monkeypatch.undo()
+    after = {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in out.rglob("*") if p.is_file()}
+    assert after == before

@@ -554,6 +554,7 @@ def render_report(
     """
     from ltr.exceptions import OutputPathError
     from ltr.io import atomic_write
+    from ltr.io.outputs import outputs_together
 
     if isinstance(result, (CVResult, Comparison)):  # the object itself: it failed as 'not iterable' (trial t62)
         result = result.to_dict()
@@ -610,16 +611,16 @@ def render_report(
             _record_files(out, previous | adding)
         if pngs:
             created = _make_folder(out / "figures", shown, "its folder figures") + created
-            for f in figures:
-                p = place(f"figures/{f['id']}.png")
-                with atomic_write(p, "wb") as fh:
-                    fh.write(f["png"])
-                written[f["id"]] = p
-        for kind, text in texts.items():
-            p = place(f"report.{kind}")
-            with atomic_write(p) as fh:
-                fh.write(text)
-            written[kind] = p
+        # One set, renamed in together once every file is written: a full disk or a Ctrl-C leaves the previous
+        # report whole (it left the old pages beside new figures of another result; trial t62)
+        parts = [(f["id"], f"figures/{f['id']}.png", f["png"]) for f in figures] if pngs else []
+        parts += [(kind, f"report.{kind}", text) for kind, text in texts.items()]
+        paths = [place(name) for _, name, _ in parts]
+        with outputs_together(*paths) as temporaries:
+            for (_, _, content), tmp in zip(parts, temporaries):
+                with atomic_write(tmp, "wb" if isinstance(content, bytes) else "w", compress=False) as fh:
+                    fh.write(content)
+        written.update({key: p for (key, _, _), p in zip(parts, paths)})
     except BaseException:
         # a failed report leaves no trace in the folders it created (a full disk): the files it wrote there, then the
         # folders; a folder that was there before keeps its files (each replaced only once complete), less the
