@@ -330,3 +330,24 @@ def test_a_report_that_fails_half_way_leaves_the_previous_report_whole(tmp_path,
     monkeypatch.undo()
     after = {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in out.rglob("*") if p.is_file()}
     assert after == before
+
+
+def test_an_interrupt_recorded_before_a_set_goes_in_keeps_it_out(tmp_path):
+    """raise_if_stopped stopped checking inside a hold, and the check before the renames always ran inside one: an
+    interrupt a library had swallowed after the temporaries were written let the whole set replace the old one
+    (review 2 of trial t62)."""
+    from ltr import _checked_io
+    from ltr.io.outputs import outputs_together
+
+    a, b = tmp_path / "a.txt", tmp_path / "b.txt"
+    a.write_text("old\n"), b.write_text("old\n")
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            with outputs_together(a, b) as (ta, tb):
+                open(ta, "w").write("new\n"), open(tb, "w").write("new\n")
+                _checked_io.stop_outputs(KeyboardInterrupt)  # recorded; the library it came through went on
+    finally:
+        _checked_io.stop_outputs(None)
+    assert (a.read_text(), b.read_text()) == ("old\n", "old\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.txt", "b.txt"]  # no temporary left
+
