@@ -266,7 +266,8 @@ def _id_text(value, what: str) -> str:
     is '184', where ``str()`` gave '184.0', which no document is: on_unknown='drop' left an empty result; trial
     t62); any other float, and None, are refused, naming ``what``."""
     if value is None or value is pd.NA or value is pd.NaT or (isinstance(value, (float, np.floating))
-                                                                and value != value):
+                                                                and value != value) or (
+            isinstance(value, (np.datetime64, np.timedelta64)) and np.isnat(value)):
         # (pandas' NA and NaT, of nullable Int64 and datetime columns, were read as the ids '<NA>' and 'NaT')
         raise ValueError(f"{what} holds a missing id ({value}): give every id")
     if isinstance(value, (float, np.floating)):

@@ -109,8 +109,8 @@ def connect(address: str = "local:2", *, timeout: float = 30.0) -> Iterator[Any]
         Nothing answered at ``address`` within ``timeout`` seconds.
     """
     if not (isinstance(timeout, (int, float)) and math.isfinite(timeout) and timeout > 0):
-        raise OptionError(f"timeout={timeout!r}: a number of seconds > 0",
-                          cli=f"--dask-timeout {timeout:g}: must be a number of seconds > 0"
+        raise OptionError(f"timeout={timeout!r}: a finite number of seconds > 0",
+                          cli=f"--dask-timeout {timeout:g}: must be a finite number of seconds > 0"
                           if isinstance(timeout, (int, float)) else f"--dask-timeout {timeout!r}: must be a number")
     if timeout > _LONGEST_WAIT:  # (the connection's wait overflowed a time_t beyond, with a traceback)
         raise OptionError(f"timeout={timeout!r}: at most {_LONGEST_WAIT} seconds (about 11.6 days)",

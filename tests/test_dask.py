@@ -148,13 +148,13 @@ def test_a_word_that_is_no_address_and_a_timeout_of_zero_are_refused_as_options(
         with ld.connect("bogus", timeout=600):
             pass
     for bad in (0, -1.0, float("nan")):
-        with pytest.raises(OptionError, match="a number of seconds > 0"):
+        with pytest.raises(OptionError, match="a finite number of seconds > 0"):
             with ld.connect("tcp://127.0.0.1:9", timeout=bad):
                 pass
     assert main(["train", "x.txt", "--dask", "bogus"]) == 2
     assert "--dask bogus: not a scheduler address (tcp://host:port" in capsys.readouterr().err
     assert main(["train", "x.txt", "--dask", "local:2", "--dask-timeout", "0"]) == 2
-    assert capsys.readouterr().err.endswith("--dask-timeout 0: must be a number of seconds > 0\n")
+    assert capsys.readouterr().err.endswith("--dask-timeout 0: must be a finite number of seconds > 0\n")
 
 
 def test_a_server_that_is_no_scheduler_is_an_error_after_the_timeout_not_a_hang():

@@ -351,3 +351,40 @@ def test_an_interrupt_recorded_before_a_set_goes_in_keeps_it_out(tmp_path):
     assert (a.read_text(), b.read_text()) == ("old\n", "old\n")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.txt", "b.txt"]  # no temporary left
 
+
+# ------------------------------------------------------------------------------------------------------------------
+# Review 2: the engines' rankers under cross_validate, old-style predicts, numpy's NaT
+def test_cross_validate_of_an_lgbmranker_reads_lightgbm_s_spelling_and_saves_its_fold_models(tmp_path):
+    import lightgbm as lgb
+
+    from ltr import make_ranking
+    from ltr.evaluation import cross_validate
+
+    data = make_ranking(30, 8, 4, random_state=0)
+    model = lgb.LGBMRanker(n_estimators=20, min_child_samples=2, early_stopping_round=3, verbose=-1)
+    result = cross_validate(model, data, n_splits=3, save_dir=tmp_path / "sd", progress=False)
+    assert result.settings["validation"] is True  # (LightGBM's own spelling was not read: nothing held out)
+    saved = lgb.Booster(model_file=str(tmp_path / "sd" / "Fold1" / "model.txt"))  # (no model was saved)
+    assert saved.num_trees() >= 1
+
+
+def test_a_predict_written_for_the_dataset_is_told_it_gets_the_rows():
+    from ltr import make_ranking
+    from ltr.evaluation import permutation_importance
+
+    class ReadsTheDataset:
+        def predict(self, data):
+            return np.asarray(data.X)[:, 0]
+
+    with pytest.raises(TypeError, match=re.escape(
+            "model.predict was given the rows (data.X), as every model but ltrkit's own is, and asked them for .X: "
+            "write predict(X) for rows, as scikit-learn's estimators take them")):
+        permutation_importance(ReadsTheDataset(), make_ranking(10, 5, 3, random_state=0), n_repeats=1)
+
+
+def test_numpy_s_nat_is_a_missing_id():
+    from features.serve import _id_list
+
+    for nat in (np.datetime64("NaT"), np.timedelta64("NaT")):
+        with pytest.raises(ValueError, match=re.escape("doc_ids holds a missing id (NaT)")):
+            _id_list([nat], "doc_ids")

@@ -56,7 +56,15 @@ def predict_dataset(model: Any, data, what: str) -> NDArray[np.float64]:
         raise TypeError(f"{what} is the class {model.__name__}, not a fitted model: give a fitted instance")
     if not callable(getattr(model, "predict", None)):
         raise TypeError(f"{what} has no predict method (got {type(model).__name__}): give a fitted ranker")
-    scores = np.asarray(model.predict(data if takes_dataset(model) else data.X), dtype=np.float64)
+    whole = takes_dataset(model)
+    try:
+        scores = np.asarray(model.predict(data if whole else data.X), dtype=np.float64)
+    except AttributeError as e:  # a predict written for the dataset (the rule before trial t62) reading .X of rows
+        if whole or getattr(e, "obj", None) is not data.X:
+            raise
+        raise TypeError(f"{what}.predict was given the rows (data.X), as every model but ltrkit's own is, and asked "
+                        f"them for .{e.name}: write predict(X) for rows, as scikit-learn's estimators take them"
+                        ) from None
     if scores.shape != (data.n_rows,):
         raise ValueError(f"{what}.predict gave {scores.shape} scores for the dataset's {data.n_rows} rows: one score "
                          "per row is needed")

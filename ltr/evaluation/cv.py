@@ -103,6 +103,10 @@ def stops_early(estimator, n_queries: int) -> bool:
     False
     """
     est = estimator
+    if engine_ranker(est) == "LightGBM":  # LightGBM's own spellings too (early_stopping_round: review 2 of t62)
+        params = est.get_params(deep=False)
+        return any(params.get(k) for k in ("early_stopping_rounds", "early_stopping_round", "early_stopping",
+                                           "n_iter_no_change"))
     if not _has_param(est, "early_stopping_rounds") and _has_param(est, "ranker"):  # a wrapper (ltr.dask)
         from ltr import Ranker
 
@@ -322,6 +326,11 @@ def _save_fold(folder: Path, model, norm, scores, result: FoldResult, read_optio
             model.feature_set_ = subset_description(described, subset["ids"],
                                                     getattr(model, "feature_names_in_", None))
         model.save(folder / fold_model_name(model))
+    elif (engine := engine_ranker(model)) is not None:  # LGBMRanker, XGBRanker: the engine's own model file
+        with atomic_write(folder / ("model.txt" if engine == "LightGBM" else "model.json"),
+                          "w" if engine == "LightGBM" else "wb") as f:
+            f.write(model.booster_.model_to_string() if engine == "LightGBM" else
+                    bytes(model.get_booster().save_raw("json")))
     if norm is not None:
         with atomic_write(folder / "normalizer.json") as f:
             f.write(json.dumps(norm.to_dict(), indent=2) + "\n")

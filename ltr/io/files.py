@@ -365,7 +365,7 @@ def refuse_inner_bom(data: bytes | str, path: str | os.PathLike,
     """Raise ``error`` naming the line when a byte-order mark (U+FEFF) stands anywhere but at the very start:
     files joined with ``cat``, the second saved with a BOM, whose first id then holds an invisible character (its
     judgments would never match). ``data``: the file's bytes, or its text after the leading BOM was dropped;
-    ``holder``: what the file lists (``"feature name"``)."""
+    ``holder``: what each of its lines holds (``"name"`` in a file of feature names)."""
     mark, first = (b"\xef\xbb\xbf", 1) if isinstance(data, bytes) else ("\ufeff", 0)
     k = data.find(mark, first)  # type: ignore[arg-type]
     if k < 0:
