@@ -80,6 +80,7 @@ from features.featureset import FeatureSet, differences
 from features.index import InvertedIndex
 from features.pairs import PairSet
 from ltr.groups import group_ptr_from_sizes
+from ltr.metrics.trec import whole_float_id
 from ltr.threads import numba_threads, workqueue_turn
 
 #: Numba's workqueue threading layer is the process's, and aborts it on concurrent parallel calls: every
@@ -271,11 +272,11 @@ def _id_text(value, what: str) -> str:
         # (pandas' NA and NaT, of nullable Int64 and datetime columns, were read as the ids '<NA>' and 'NaT')
         raise ValueError(f"{what} holds a missing id ({value}): give every id")
     if isinstance(value, (float, np.floating)):
-        v = float(value)
-        if not (v.is_integer() and abs(v) <= 2**53):  # (past 2**53 a float's digits are not the id's)
-            raise ValueError(f"{what} holds the float {v!r}: ids are compared as text, as trec_eval compares them; "
-                             "give ids as strings or integers")
-        return str(int(v))
+        text = whole_float_id(value)
+        if text is None:
+            raise ValueError(f"{what} holds the float {float(value)!r}: ids are compared as text, as trec_eval "
+                             "compares them; give ids as strings or integers")
+        return text
     return str(value)
 
 

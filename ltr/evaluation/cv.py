@@ -104,9 +104,10 @@ def stops_early(estimator, n_queries: int) -> bool:
     """
     est = estimator
     if engine_ranker(est) == "LightGBM":  # LightGBM's own spellings too (early_stopping_round: review 2 of t62)
+        from ltr.rankers.aliases import engine_names
+
         params = est.get_params(deep=False)
-        return any(params.get(k) for k in ("early_stopping_rounds", "early_stopping_round", "early_stopping",
-                                           "n_iter_no_change"))
+        return any(params.get(k) for k in engine_names("lightgbm", "early_stopping_round"))
     if not _has_param(est, "early_stopping_rounds") and _has_param(est, "ranker"):  # a wrapper (ltr.dask)
         from ltr import Ranker
 

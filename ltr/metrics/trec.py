@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = ["COLUMN_ALIASES", "FLOAT32_MISFIT", "checked_ids", "evaluate_run", "evaluate_run_per_query",
-           "float32_misfit", "format_trec_eval", "warn_float32_misfits"]
+           "float32_misfit", "format_trec_eval", "warn_float32_misfits", "whole_float_id"]
 
 
 #: Column spellings accepted for each column, the toolkit's (trec_eval's) first: PyTerrier's qrels are ``qid``,
@@ -71,6 +71,17 @@ def _as_frame(data: object, what: str, value: str) -> pd.DataFrame:
     return checked_ids(pd.DataFrame({c: data[found[c]].to_numpy() for c in wanted}), what)
 
 
+def whole_float_id(value: float) -> str | None:
+    """The id a float stands for, read as :func:`checked_ids` reads one: a whole float is its integer (``184.0`` is
+    '184'); None for any other (not whole, NaN, or past 2**53, where a float's digits are not the id's).
+
+    >>> whole_float_id(184.0), whole_float_id(1.5)
+    ('184', None)
+    """
+    v = float(value)
+    return str(int(v)) if v.is_integer() and abs(v) <= 2**53 else None
+
+
 def checked_ids(frame: pd.DataFrame, what: str, columns: Sequence[str] = ("qid", "docno"), *,
                 shown: Mapping[str, str] | None = None,
                 need: str = "every judgment and every ranked document needs a query id and a document id"
@@ -105,12 +116,12 @@ def checked_ids(frame: pd.DataFrame, what: str, columns: Sequence[str] = ("qid",
         values = ids.tolist()
         floats = [i for i, v in enumerate(values) if isinstance(v, (float, np.floating))]
         for i in floats:
-            v = float(values[i])
-            if not (v.is_integer() and abs(v) <= 2**53):  # (past 2**53 a float's digits are not the id's)
-                raise ValueError(f"the {name} column of {what} holds the float {v!r} at row {i} (counting from 0): "
-                                 "ids are compared as text, as trec_eval compares them; give ids as strings or "
-                                 "integers")
-            values[i] = str(int(v))
+            text = whole_float_id(values[i])
+            if text is None:
+                raise ValueError(f"the {name} column of {what} holds the float {float(values[i])!r} at row {i} "
+                                 "(counting from 0): ids are compared as text, as trec_eval compares them; give ids "
+                                 "as strings or integers")
+            values[i] = text
         if floats:
             frame = frame.assign(**{column: np.array(values, dtype=object)})
     return frame
