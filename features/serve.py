@@ -168,7 +168,8 @@ class RunReport:
     unknown_doc_rows : int
         Run lines naming a document the collection lacks (dropped); ``unknown_docs`` the first such ids.
     duplicate_rows : int
-        Run lines repeating a (query, document) pair (dropped; the first line is kept).
+        Run lines repeating a (query, document) pair (dropped; the first line is kept); ``first_duplicate`` the
+        first pair repeated, as ``(qid, docno)``.
     empty_queries : tuple of str
         Queries of the run left with no candidate (they have no rows in the new run).
     termless_queries : tuple of str
@@ -186,6 +187,7 @@ class RunReport:
     unknown_docs: tuple[str, ...] = ()
     n_unknown_docs: int = 0
     duplicate_rows: int = 0
+    first_duplicate: tuple[str, str] | None = None
     empty_queries: tuple[str, ...] = field(default=())
     termless_queries: tuple[str, ...] = field(default=())
     #: The run's top first-stage scores against the spread of those of the queries the model was trained on (when
@@ -202,7 +204,12 @@ class RunReport:
             out.append(f"{self.unknown_doc_rows} run line(s) name {self.n_unknown_docs} document(s) the collection "
                        f"lacks (first: {_shown_ids(self.unknown_docs)}): dropped")
         if self.duplicate_rows:
-            out.append(f"{self.duplicate_rows} run line(s) repeat a (query, document) pair: dropped, the first kept")
+            pair = ""
+            if self.first_duplicate is not None:
+                q, d = (_shown_ids([i]) for i in self.first_duplicate)
+                pair = f" (first: query {q}, document {d})"
+            out.append(f"{self.duplicate_rows} run line(s) repeat a (query, document) pair{pair}: dropped, the first "
+                       "kept")
         if self.empty_queries:
             shown = _shown_ids(self.empty_queries[:SHOWN_IDS])
             out.append(f"{len(self.empty_queries)} query(ies) have no candidate left (first: {shown}): no rows "
@@ -1177,7 +1184,9 @@ class Reranker:
             cand = cand[~bad_q]
         dup = cand.duplicated(["qid", "docno"]).to_numpy()
         if dup.any():
-            report["duplicate_rows"] = int(dup.sum())
+            i = int(np.flatnonzero(dup)[0])
+            report.update(duplicate_rows=int(dup.sum()),
+                          first_duplicate=(str(cand["qid"].iat[i]), str(cand["docno"].iat[i])))
             cand = cand[~dup]
         cand = cand.sort_values(["qid", "rank"], kind="stable")
         if depth is not None:

@@ -83,6 +83,9 @@ def test_a_repeated_run_line_changes_no_rank_no_feature_and_no_score(adi):
     new, report = reranker.rerank_run(clean, texts)
     again, report_repeated = reranker.rerank_run(repeated, texts, on_unknown="drop")
     assert report_repeated.duplicate_rows == 3 and report.duplicate_rows == 0
+    first = clean[clean["qid"] == qids[0]].iloc[0]  # with_repeats repeats each query's first line, qids[0]'s first
+    assert report_repeated.first_duplicate == (qids[0], first["docno"]) and report.first_duplicate is None
+    assert f"pair (first: query {qids[0]}, document {first['docno']}): dropped" in report_repeated.problems()[0]
     pd.testing.assert_frame_equal(again, new)  # same order, scores bit for bit
     for q in qids:  # and each query as rerank scores its candidates in trec_eval order
         g = clean[clean["qid"] == q]
