@@ -198,9 +198,13 @@ def add_command(sub, name: str, help: str, description: str | None = None,
     return p
 
 
-def split_list(text: str | None) -> list[str]:
-    """``"a, b,,c"`` -> ``["a", "b", "c"]``."""
-    return [t.strip() for t in (text or "").split(",") if t.strip()]
+def split_list(text: str | None, option: str) -> list[str]:
+    """``"a, b"`` -> ``["a", "b"]``; ``""`` or None -> ``[]``. An empty item (``"a,,b"``, ``"a,"``) is refused
+    naming ``option``: dropping it gave ``--weights 1,,2`` two weights and ``--names x,,y`` two names."""
+    items = [t.strip() for t in (text or "").split(",")]
+    if len(items) > 1 and not all(items):
+        raise UsageError(f"{option} {text!r}: an empty item between commas; separate the items by single commas")
+    return [t for t in items if t]
 
 
 def note(args, message: str) -> None:

@@ -160,7 +160,7 @@ def metric_names(text: str, flag: str = "--metrics") -> list[tuple[str, str]]:
     from ltr.metrics import parse_metric
 
     out: list[tuple[str, str]] = []
-    for m in split_list(text):
+    for m in split_list(text, flag):
         try:
             canonical = parse_metric(m).name
         except ValueError as e:  # its message lists the known metrics

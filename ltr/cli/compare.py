@@ -45,7 +45,7 @@ def add_significance(p: argparse.ArgumentParser, default_tests: str) -> None:
 def significance_options(args) -> dict:
     from ltr.evaluation.significance import TESTS
 
-    tests = split_list(args.tests)
+    tests = split_list(args.tests, "--tests")
     bad = [t for t in tests if t.lower() not in TESTS]
     if not tests or bad:
         raise UsageError(f"--tests: unknown test(s) {bad or tests}; choose among t, wilcoxon, randomization")
@@ -109,7 +109,7 @@ def _names(args, paths: list[str], loaded: list) -> list[str]:
     from ltr.evaluation import run_name
     from ltr.evaluation.results import CVResult
 
-    names = split_list(args.names)
+    names = split_list(args.names, "--names")
     if names and len(names) != len(paths):
         raise UsageError(f"--names has {len(names)} names for {len(paths)} systems")
     if names:
@@ -220,7 +220,7 @@ def run(args: argparse.Namespace) -> int:
         labels = None
         if args.labels:
             try:
-                labels = [int(v) for v in split_list(args.labels)]
+                labels = [int(v) for v in split_list(args.labels, "--labels")]
             except ValueError:
                 raise UsageError(f"--labels must be comma-separated integers, got {args.labels!r}") from None
         qrels = read_qrels(args.qrels, args.qrels_format, errors=args.encoding_errors)

@@ -57,7 +57,7 @@ def _feature_names(text: str | None) -> list[str] | None:
         from ltr.export.featureset import read_feature_names
 
         return read_feature_names(text[1:], "--feature-names @FILE")
-    names = split_list(text)
+    names = split_list(text, "--feature-names")
     if not names:
         raise UsageError("--feature-names: no names given")
     if len(names) == 1 and os.path.isfile(text):  # (read as one name: '1 names for a model of 46 features')

@@ -27,7 +27,7 @@ from ltr.cli._files import (
     refuse_outputs_in,
     refuse_unholdable_scores,
 )
-from ltr.cli._guard import UsageError, add_command, error_message, note
+from ltr.cli._guard import UsageError, add_command, error_message, note, split_list
 from ltr.cli._options import (
     add_collection_input,
     add_n_jobs,
@@ -418,7 +418,7 @@ def run(args: argparse.Namespace) -> int:
                          "give --out FILE (and compress it after, e.g. gzip FILE)")
     if args.run:
         candidates = _run_candidates(args, first, queries, inputs.queries)
-    fields = [f.strip() for f in args.fields.split(",")] if args.fields else None
+    fields = split_list(args.fields, "--fields") or None
     _check_fields(args, fields, inputs.docs)
     index, built = load_or_build_index(args.index, inputs.docs, _analyzer(args), fields=fields, progress=progress)
     if args.index and not built:

@@ -69,7 +69,7 @@ def _weights(text: str | None, n_runs: int) -> list[float] | None:
     if text is None:
         return None
     try:
-        values = [float(v) for v in split_list(text)]
+        values = [float(v) for v in split_list(text, "--weights")]
     except ValueError:
         raise UsageError(f"--weights takes comma-separated numbers, got {text!r}") from None
     if len(values) != n_runs:

@@ -73,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
     from ltr.datasets import dataset_summary
     from ltr.evaluation import read_result, render_report
 
-    formats = split_list(args.formats)
+    formats = split_list(args.formats, "--formats")
     bad = [f for f in formats if f not in ("html", "md", "png")]
     if not formats or bad:
         raise UsageError(f"--formats: choose among html, md, png (got {args.formats!r})")

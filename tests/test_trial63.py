@@ -1,0 +1,47 @@
+"""Defects found by the user trials of stop 63 (reports in the session's trial folder) and gaps earlier stops left,
+each with the behaviour that mends it."""
+
+from __future__ import annotations
+
+import pytest
+
+from ltr.cli import main
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# Comma-separated options: an empty item is refused, never dropped (stop 62's "left alone")
+def _two_runs(tmp_path):
+    a, b = tmp_path / "a.run", tmp_path / "b.run"
+    a.write_text("1 Q0 d1 1 2.0 a\n1 Q0 d2 2 1.0 a\n")
+    b.write_text("1 Q0 d2 1 2.0 b\n1 Q0 d1 2 1.0 b\n")
+    return a, b
+
+
+@pytest.mark.parametrize("argv, option", [
+    (["fuse", "{a}", "{b}", "--method", "wsum", "--weights", "1,,2", "--out", "{out}"], "--weights"),
+    (["fuse", "{a}", "{b}", "--method", "wsum", "--weights", "1,2,", "--out", "{out}"], "--weights"),
+    (["compare", "{a}", "{b}", "{a}", "--qrels", "{qrels}", "--names", "x,,y", "--out", "{out}"], "--names"),
+    (["compare", "{a}", "{b}", "--qrels", "{qrels}", "--metrics", "ndcg@10,,map", "--out", "{out}"], "--metrics"),
+    (["evaluate", "{a}", "--qrels", "{qrels}", "--metrics", "map,"], "--metrics"),
+])
+def test_an_empty_item_in_a_comma_separated_option_is_refused_naming_the_option(tmp_path, capsys, argv, option):
+    """``--weights 1,,2`` gave two runs the weights 1 and 2 (the empty item dropped): with three runs it was a
+    count error, with two a silent shift; ``--names x,,y`` named two systems where three were meant."""
+    a, b = _two_runs(tmp_path)
+    qrels = tmp_path / "q.qrels"
+    qrels.write_text("1 0 d1 1\n1 0 d2 0\n")
+    out = tmp_path / "out.txt"
+    out.write_text("previous\n")
+    argv = [x.format(a=a, b=b, qrels=qrels, out=out) for x in argv]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert f"{option} " in err and "an empty item between commas" in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+    assert out.read_text() == "previous\n"
+
+
+def test_items_without_an_empty_one_are_read_as_before(tmp_path, capsys):
+    a, b = _two_runs(tmp_path)
+    out = tmp_path / "fused.run"
+    assert main(["fuse", str(a), str(b), "--method", "wsum", "--weights", " 1 , 3", "--out", str(out)]) == 0
+    assert out.read_text().split("\n")[0].split()[2] == "d2"  # d2: 1*1.0 + 3*2.0 over d1's 1*2.0 + 3*1.0
