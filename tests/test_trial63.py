@@ -45,3 +45,31 @@ def test_items_without_an_empty_one_are_read_as_before(tmp_path, capsys):
     out = tmp_path / "fused.run"
     assert main(["fuse", str(a), str(b), "--method", "wsum", "--weights", " 1 , 3", "--out", str(out)]) == 0
     assert out.read_text().split("\n")[0].split()[2] == "d2"  # d2: 1*1.0 + 3*2.0 over d1's 1*2.0 + 3*1.0
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# Collections (datasets-registry)
+def test_a_trec_layout_folder_numbers_its_padded_judgments_as_its_topics(tmp_path, caplog):
+    """``load_test_collection`` gave topics '1', '2' and judgments '001', '002' (the topic reader drops the zeros,
+    the qrels reader keeps them): no judgment named a query of the result, silently. Reference: the topic numbers
+    written in the file, and the judgments as written there."""
+    import logging
+
+    from features.collections import load_test_collection
+
+    (tmp_path / "doc-text.trec").write_text("<DOC>\n<DOCNO>d1</DOCNO>\nalpha beta\n</DOC>\n"
+                                            "<DOC>\n<DOCNO>d2</DOCNO>\ngamma\n</DOC>\n")
+    (tmp_path / "query-text.trec").write_text("<top>\n<num>001</num>\n<title>\nalpha\n</title>\n</top>\n"
+                                              "<top>\n<num>002</num>\n<title>\ngamma\n</title>\n</top>\n")
+    (tmp_path / "qrels").write_text("001 0 d1 1\n002 0 d2 1\n002 0 d1 0\n")
+    with caplog.at_level(logging.INFO, logger="features.collections.loaders"):
+        tc = load_test_collection(tmp_path)
+    assert list(tc.queries.qids) == ["1", "2"]
+    assert tc.qrels.values.tolist() == [["1", "d1", 1], ["2", "d2", 1], ["2", "d1", 0]]
+    assert "2 judgment query id(s) with leading zeros matched to the topics numbered without them ('001' -> '1', " \
+           "'002' -> '2')" in caplog.text
+
+    (tmp_path / "qrels").write_text("1 0 d1 1\n002 0 d2 1\n")  # an unpadded id kept; a padded one matched
+    assert load_test_collection(tmp_path).qrels.values.tolist() == [["1", "d1", 1], ["2", "d2", 1]]
+    (tmp_path / "qrels").write_text("007 0 d1 1\n")  # no topic 7: left as written (an unknown query stays unknown)
+    assert load_test_collection(tmp_path).qrels.values.tolist() == [["007", "d1", 1]]

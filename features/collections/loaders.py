@@ -311,6 +311,10 @@ def load_test_collection(
     NFCorpus      ``{split}.docs``, ``{split}.{query_type}.queries``, ``{split}.{qrels_variant}.qrel``
     BEIR          ``corpus.jsonl``, ``queries.jsonl``, ``qrels/{split}.tsv``
     ============  ================================================  =============================================
+
+    Query ids are read without leading zeros (TREC topic numbers and SMART ``.I`` ids, as Anserini reads them), and
+    the judgments are numbered as the queries: judgments of a TREC-layout folder that write ``001`` for topic 1 are
+    matched to it (an ``INFO`` log line of the ``features.collections.loaders`` logger says so).
     """
     f = Path(folder)
     if not f.is_dir():
@@ -357,11 +361,12 @@ def load_test_collection(
             name=_stem(docs.name).lower(),
         )
     if names & {"doc-text.trec", "doc-text.trec.gz"}:
+        topics = read_trec_topics(_first(f, "query-text.trec.gz", "query-text.trec"), errors=errors)
         return TestCollection(
             read_trec_documents(_first(f, "doc-text.trec.gz", "doc-text.trec"), errors=errors,
                                 duplicates=duplicates),
-            read_trec_topics(_first(f, "query-text.trec.gz", "query-text.trec"), errors=errors),
-            judged(lambda: _first(f, "qrels.gz", "qrels"), "trec"),
+            topics,
+            _unpadded(judged(lambda: _first(f, "qrels.gz", "qrels"), "trec"), topics, f),
             name="vaswani",
         )
     if names & {"doc-text", "doc-text.gz"}:
@@ -399,6 +404,23 @@ def load_test_collection(
         "SMART trio NAME.ALL, NAME.QRY, NAME.REL such as ADI, CISI or MED; a folder of document files is read "
         "as one collection when the queries are given)", str(f)
     )
+
+
+def _unpadded(qrels: pd.DataFrame, topics, folder: Path) -> pd.DataFrame:
+    """``qrels`` with each query id that is a topic number with leading zeros (``001``) renamed to the topic's id
+    (``1``): the TREC topic reader drops the zeros (as Anserini does), and judgments that keep them named no query of
+    the collection they came with (trial t63), where SMART's reader drops them on both sides. Said in a log line."""
+    from ltr.io.qidmap import padded_examples, padded_ids
+
+    if qrels.empty:
+        return qrels
+    qid = qrels["qid"].astype(str)
+    padded = padded_ids(set(qid.unique()), set(topics.qids))
+    if not padded:
+        return qrels
+    log.info("%s: %d judgment query id(s) with leading zeros matched to the topics numbered without them (%s)",
+             folder, len(padded), padded_examples(padded))
+    return qrels.assign(qid=qid.map(lambda q: padded.get(q, q)))
 
 
 #: File names that name a layout without splits (the SMART trios are found by :func:`_smart_trio`).
