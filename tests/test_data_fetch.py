@@ -344,6 +344,29 @@ def test_a_member_escaping_the_folder_is_refused(server, tmp_path):
     assert not (tmp_path / "escape.txt").exists()
 
 
+@pytest.mark.parametrize("kind, target, shown", [
+    (tarfile.SYMTYPE, "/etc", "'/etc'"),  # an absolute symlink
+    (tarfile.SYMTYPE, "../../outside", "'toy/../../outside'"),  # from the link's own folder
+    (tarfile.LNKTYPE, "../outside", "'../outside'"),  # a hard link names its target from the archive's root
+])
+def test_a_link_escaping_the_folder_is_refused_naming_the_link_and_its_target(server, tmp_path, kind, target, shown):
+    """The link's target was named as 'archive member' (trial t63: a member tar tf does not list); a hard link was
+    checked from its own folder, where tar reads its target from the archive's root."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as t:
+        info = tarfile.TarInfo("toy/x")
+        info.type, info.linkname = kind, target
+        t.addfile(info)
+    evil = buf.getvalue()
+    server.files["/toy.tar.gz"] = evil
+    entry = _entry(server.url + "/toy.tar.gz", evil, fmt="tar.gz", file="toy.tar.gz")
+    with pytest.raises(ArchiveError) as e:
+        reg.fetch(entry, tmp_path / "sub")
+    assert str(e.value).startswith(f"toy.tar.gz: archive member 'toy/x' is a link to {shown}, which lies outside "
+                                   "the folder it unpacks into; refusing to unpack it")
+    assert not (tmp_path / "sub" / "toy").exists()
+
+
 def test_a_rar_archive_without_a_tool_says_what_to_install(server, tmp_path, monkeypatch):
     server.files["/toy.rar"] = b"Rar!\x1a\x07\x00 not a real archive"
     entry = _entry(server.url + "/toy.rar", b"", fmt="rar", file="toy.rar", sha256=None)
@@ -908,6 +931,13 @@ def test_an_interrupted_fetch_says_that_what_it_downloaded_is_kept(tmp_path, mon
         raise KeyboardInterrupt
 
     monkeypatch.setattr(reg, "fetch", interrupted)
+    assert main(["data", "fetch", "adi", "--to", str(tmp_path), "--quiet"]) == 130
+    # stopped before its first byte: no downloads folder to name (trial t63)
+    assert capsys.readouterr().err == "ltr data fetch: interrupted; nothing was downloaded or installed\n"
+    (tmp_path / DOWNLOADS).mkdir()
+    assert main(["data", "fetch", "adi", "--to", str(tmp_path), "--quiet"]) == 130
+    assert capsys.readouterr().err == "ltr data fetch: interrupted; nothing was downloaded or installed\n"
+    (tmp_path / DOWNLOADS / "ADI.tar.gz.part").write_bytes(b"\x1f\x8b")
     assert main(["data", "fetch", "adi", "--to", str(tmp_path), "--quiet"]) == 130
     assert capsys.readouterr().err == ("ltr data fetch: interrupted; nothing was installed; what was downloaded is "
                                        f"kept in {tmp_path / DOWNLOADS} and the next fetch goes on from it\n")

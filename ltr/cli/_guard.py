@@ -401,6 +401,13 @@ def _nothing_lost(command: str, args: argparse.Namespace) -> str:
     general words would invite the user to delete."""
     if command == "data fetch":
         where = os.path.join(os.path.expanduser(str(getattr(args, "to", "DIR"))), ".ltrkit-downloads")
+        try:
+            with os.scandir(where) as entries:
+                kept = any(entries)
+        except OSError:  # not made yet: stopped before its first byte (trial t63 was told of a folder not there)
+            kept = False
+        if not kept:
+            return "nothing was downloaded or installed"
         return f"nothing was installed; what was downloaded is kept in {where} and the next fetch goes on from it"
     return "no output file was left half-written"
 

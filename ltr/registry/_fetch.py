@@ -323,12 +323,15 @@ class _EscapingMember(ArchiveError):
     """A member that would be written outside the folder unpacked into (zip-slip, an absolute or escaping link)."""
 
 
-def _safe_member(dest: Path, name: str) -> Path:
+def _safe_member(dest: Path, name: str, *, link: str | None = None) -> Path:
+    """``dest / name``, refused when it lies outside ``dest``; ``link``: the member whose link target ``name`` is
+    (named as ``tar tf`` lists it: the message named the target as the member, trial t63)."""
     out = (dest / name).resolve()
     if name.startswith(("/", "\\")) or (dest.resolve() not in out.parents and out != dest.resolve()):
         # (the folder unpacked into is a temporary one, gone by the time the message is read: not named)
-        raise _EscapingMember(f"archive member {name!r} would be written outside the folder it unpacks into; "
-                              "refusing to unpack it")
+        what = (f"archive member {name!r} would be written" if link is None else
+                f"archive member {link!r} is a link to {name!r}, which lies")
+        raise _EscapingMember(f"{what} outside the folder it unpacks into; refusing to unpack it")
     return out
 
 
@@ -422,7 +425,10 @@ def _unpack(archive: dict, path: Path, dest: Path, name: str, final: Path) -> No
                     for m in members:
                         _safe_member(dest, m.name)
                         if m.issym() or m.islnk():
-                            _safe_member(dest, os.path.join(os.path.dirname(m.name), m.linkname))
+                            # (a hard link names a member from the archive's root, a symlink a path from its own
+                            # folder)
+                            target = m.linkname if m.islnk() else os.path.join(os.path.dirname(m.name), m.linkname)
+                            _safe_member(dest, target, link=m.name)
                         if not m.isdev():
                             yield m
 
