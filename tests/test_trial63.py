@@ -73,3 +73,25 @@ def test_a_trec_layout_folder_numbers_its_padded_judgments_as_its_topics(tmp_pat
     assert load_test_collection(tmp_path).qrels.values.tolist() == [["1", "d1", 1], ["2", "d2", 1]]
     (tmp_path / "qrels").write_text("007 0 d1 1\n")  # no topic 7: left as written (an unknown query stays unknown)
     assert load_test_collection(tmp_path).qrels.values.tolist() == [["007", "d1", 1]]
+
+
+def test_a_med_folder_with_its_smart_form_judgments_alone_reads_them(tmp_path):
+    """MED ships its 696 judgments twice: MED.REL (TREC form) and MED.REL.OLD (SMART form). A folder with the
+    second alone was refused as lacking MED.REL, the file the registry lists beside it not named."""
+    from features.collections import load_test_collection
+
+    docs = ".I 1\n.W\nheart attack\n.I 2\n.W\nbrain scan\n.I 3\n.W\nheart scan\n"
+    queries = ".I 1\n.W\nheart\n.I 2\n.W\nscan\n"
+    trec, old = tmp_path / "trec", tmp_path / "old"
+    for folder in (trec, old):
+        folder.mkdir()
+        (folder / "MED.ALL").write_text(docs)
+        (folder / "MED.QRY").write_text(queries)
+    (trec / "MED.REL").write_text("1 0 1 1\n1 0 3 1\n2 0 2 1\n2 0 3 1\n")
+    (old / "MED.REL.OLD").write_text("1 1 0 0.000000\r\n1 3 0 0.000000\r\n2 2 0 0.000000\r\n2 3 0 0.000000\r\n")
+    want, got = load_test_collection(trec), load_test_collection(old)
+    assert got.qrels.values.tolist() == want.qrels.values.tolist() == [
+        ["1", "1", 1], ["1", "3", 1], ["2", "2", 1], ["2", "3", 1]]
+    (old / "MED.REL.OLD").unlink()
+    with pytest.raises(Exception, match=r"MED.ALL has no MED.REL beside it"):
+        load_test_collection(old)

@@ -453,9 +453,10 @@ def _stem(name: str) -> str:
 
 
 def _smart_trio(folder: Path, names: set[str]) -> tuple[Path, Path, Path] | None:
-    """``(NAME.ALL, NAME.QRY, NAME.REL)`` of a folder holding one such trio (any letter case, ``.gz`` or not), or
-    ``None`` when it holds no ``.ALL`` file. A ``.ALL`` file without its ``.QRY`` and ``.REL`` is an error naming
-    what is missing; so are two trios."""
+    """``(NAME.ALL, NAME.QRY, NAME.REL)`` of a folder holding one such trio (any letter case, ``.gz`` or not;
+    ``NAME.REL.OLD``, MED's judgments in SMART form, where ``NAME.REL`` is absent), or ``None`` when it holds no
+    ``.ALL`` file. A ``.ALL`` file without its ``.QRY`` and ``.REL`` is an error naming what is missing; so are two
+    trios."""
     by_key: dict[str, str] = {}
     for n in sorted(names, key=lambda n: (n.lower().endswith(".gz"), n)):  # a plain file wins over a .gz copy
         key = (n[:-3] if n.lower().endswith(".gz") else n).upper()
@@ -467,6 +468,9 @@ def _smart_trio(folder: Path, names: set[str]) -> tuple[Path, Path, Path] | None
         raise CollectionFormatError(f"{len(stems)} SMART document files ({', '.join(s + '.ALL' for s in stems)}): "
                                     "put each collection in its own folder", str(folder))
     stem = stems[0]
+    if f"{stem}.REL" not in by_key and f"{stem}.REL.OLD" in by_key:  # MED's judgments in SMART form alone (t63)
+        log.info("%s: no %s.REL; its judgments read from %s", folder, stem, by_key[f"{stem}.REL.OLD"])
+        by_key[f"{stem}.REL"] = by_key[f"{stem}.REL.OLD"]
     missing = [f"{stem}.{ext}" for ext in ("QRY", "REL") if f"{stem}.{ext}" not in by_key]
     if missing:
         raise CollectionFormatError(f"{by_key[stem + '.ALL']} has no {' or '.join(missing)} beside it (a SMART "
