@@ -166,15 +166,24 @@ def _check_host(address: str) -> None:
 
     from distributed.comm import parse_address
     from distributed.comm.addressing import parse_host_port
+    from distributed.comm.registry import backends
+
+    def not_an_address(why: str = "") -> OptionError:
+        said = f"not a scheduler address{why} (tcp://host:port, or local:N for workers on this machine)"
+        return OptionError(f"address {address!r}: {said}", cli=f"--dask {address}: {said}")
 
     scheme, location = parse_address(address)
+    if scheme not in backends:  # 'http://host:8787', the dashboard's address pasted: refused by the client at once,
+        # reported as no answer within the timeout (trial t63)
+        why = ": http:// is the dashboard's address, not the scheduler's" if scheme.lower() in ("http", "https") \
+            else f": Dask's schemes are {', '.join(s + '://' for s in sorted(backends))}"
+        raise not_an_address(why)
+    if not location:  # 'tcp://'
+        raise not_an_address(": no host")
     if scheme not in ("tcp", "tls", "ws", "wss"):
         return
     if "://" not in address and ":" not in location:  # 'bogus': no scheme, no port: not an address at all
-        raise OptionError(f"address {address!r}: not a scheduler address (tcp://host:port, or local:N for workers "
-                          "on this machine)",
-                          cli=f"--dask {address}: not a scheduler address (tcp://host:port, or local:N for workers "
-                          "on this machine)")
+        raise not_an_address()
     try:
         host = parse_host_port(location)[0]
         socket.getaddrinfo(host, None)

@@ -157,6 +157,26 @@ def test_a_word_that_is_no_address_and_a_timeout_of_zero_are_refused_as_options(
     assert capsys.readouterr().err.endswith("--dask-timeout 0: must be a finite number of seconds > 0\n")
 
 
+@pytest.mark.parametrize("address, why", [
+    ("http://127.0.0.1:8787", ": http:// is the dashboard's address, not the scheduler's"),
+    ("https://example.org:8787", ": http:// is the dashboard's address, not the scheduler's"),
+    ("ftp://127.0.0.1:8786", ": Dask's schemes are inproc://, tcp://, tls://, ucx://, ws://, wss://"),
+    ("tcp://", ": no host"),
+])
+def test_an_address_dask_cannot_use_is_refused_at_once_saying_why(capsys, address, why):
+    """The client refused these at once ('unknown address scheme'), and they were reported as no scheduler answering
+    within 30 s (trial t63: the dashboard's http:// URL pasted for the scheduler's)."""
+    from ltr.exceptions import OptionError
+
+    said = f"not a scheduler address{why} (tcp://host:port, or local:N for workers on this machine)"
+    with pytest.raises(OptionError) as e:
+        with ld.connect(address, timeout=600):
+            pass
+    assert str(e.value) == f"address {address!r}: {said}"
+    assert main(["train", "x.txt", "--dask", address]) == 2
+    assert capsys.readouterr().err == f"ltr train: error: --dask {address}: {said}\n"
+
+
 def test_a_server_that_is_no_scheduler_is_an_error_after_the_timeout_not_a_hang():
     import http.server
     import threading
