@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -40,6 +41,9 @@ class CollectionInputs:
     queries: Queries
     qrels: pd.DataFrame | None
     name: str
+    #: When the queries are numbered by position (Cranfield's, as ``cranqrel`` numbers them): each ``.I`` id of their
+    #: SMART query file -> the query id it is read as (:func:`record_numbered_run`).
+    query_positions: Mapping[str, str] | None = field(default=None, repr=False, compare=False)
 
 
 def collection_not_found(collection) -> str:
@@ -151,7 +155,7 @@ def load_inputs(
         if fmt_q != "smart":
             raise InputOptionError("query_ids", query_ids, f"numbers SMART queries 1..n; {queries} is in the "
                                    f"{fmt_q!r} format, whose queries keep the ids the file gives them")
-    own_ids, positions = "record", None
+    own_ids, positions, numbered = "record", None, None
     if coll.is_dir():
         if doc_format != "auto":
             raise InputOptionError("doc_format", doc_format, f"applies to a document file; the collection directory "
@@ -177,6 +181,8 @@ def load_inputs(
             judged = tc.qrels if judgments and qrels is None else None
             own_ids = tc.query_ids  # a query file given in place of the directory's: numbered as its judgments
             positions = tc.query_positions
+            if queries is None and own_ids == "position":
+                numbered = positions
     else:
         if split is not None:
             raise InputOptionError("split", split, f"applies to a collection directory (NFCorpus, BEIR); {coll} is "
@@ -211,11 +217,42 @@ def load_inputs(
         qs = load_queries(queries, query_format, ids=ids, errors=errors, topic_fields=topic_fields)
         if query_ids == "auto" and qrels is None and ids == "position" and positions is not None:
             qs = _numbered_as_the_folders(queries, query_format, qs, positions, errors)
+        if ids == "position" and (detect_format(queries, "queries") if query_format == "auto" else
+                                  query_format) == "smart":
+            own = load_queries(queries, "smart", ids="record", errors=errors)
+            numbered = dict(zip(own.qids, qs.qids))  # each record as read: by the folder's place or its own
+        if ids == "record" and qrels is None and judged is not None and own_ids == "position" and positions:
+            # the folder's judgments number its queries by position (cranqrel): numbered here by the .I ids the
+            # queries are read by, or query .I 4 took the judgments of the 4th query, .I 8 (trial t63)
+            by_place = {n: i for i, n in positions.items()}
+            log.info("%s: the collection's judgments, which number its queries by position, numbered by the .I ids "
+                     "of %s", coll, queries)
+            judged = judged.assign(qid=judged["qid"].astype(str).map(lambda q: by_place.get(q, q)))
     elif query_ids != "auto":
         raise InputOptionError("query_ids", query_ids, "applies to a query file given apart (--queries), and none "
                                "was" + (" (the collection folder's own is numbered as its judgments number it)"
                                         if coll.is_dir() else ""))
-    return CollectionInputs(docs, qs, judged, name)
+    return CollectionInputs(docs, qs, judged, name, numbered)
+
+
+def record_numbered_run(qids: Iterable[str], inputs: CollectionInputs) -> str | None:
+    """Why a run's query ids cannot be read against ``inputs``' queries, or None: every id of the run is a ``.I``
+    id of a SMART query file whose queries are numbered by position (Cranfield's), and some of them number no query
+    there. Read by position, the rest would name other queries' texts and judgments (trial t63: 152 of Cranfield's
+    225 queries, exit 0), where a run keyed by positions names every query it ranks. A run whose ids are all both
+    (a few first queries) is read by position, as the judgments number them."""
+    positions = inputs.query_positions
+    ids = {str(q) for q in qids}
+    if not positions or not ids or not ids <= positions.keys():
+        return None
+    ours = set(inputs.queries.qids)
+    if ids <= ours:
+        return None
+    other = sum(1 for i in ids & ours if positions[i] != i)
+    return (f"its {len(ids)} query id(s) are all .I ids of the query file, {len(ids - ours)} of which number no "
+            f"query here: the queries are numbered by position, as the judgments number them, so {other} of the "
+            "run's ids would name another query; to read the run's ids as .I ids, give the query file with its ids "
+            "read as written (--queries FILE --query-ids record; query_ids='record' in Python)")
 
 
 def _numbered_as_the_folders(queries, query_format: str, qs: Queries, positions, errors: str) -> Queries:

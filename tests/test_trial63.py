@@ -3,6 +3,7 @@ each with the behaviour that mends it."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from ltr.cli import main
@@ -95,3 +96,65 @@ def test_a_med_folder_with_its_smart_form_judgments_alone_reads_them(tmp_path):
     (old / "MED.REL.OLD").unlink()
     with pytest.raises(Exception, match=r"MED.ALL has no MED.REL beside it"):
         load_test_collection(old)
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# A run keyed by Cranfield's .I ids (retrieval-rerank)
+def _record_ids(path):
+    import re
+
+    return [str(int(m)) for m in re.findall(r"(?m)^\.I\s+(\d+)", path.read_text())]
+
+
+def test_a_run_keyed_by_the_query_files_record_ids_is_refused_where_queries_are_numbered_by_position(
+        shared_file, tmp_path, capsys):
+    """Cranfield's folder numbers its queries by position (as cranqrel does); a run keyed by cran.qry's .I ids had
+    152 of its 225 queries reranked with another query's text (and, under ltr features, its judgments), exit 0.
+    Reference: the .I lines of cran.qry, read here with a regular expression."""
+    coll = shared_file("cranfield")
+    records = _record_ids(coll / "cran.qry")
+    assert len(records) == 225 and records[:3] == ["1", "2", "4"] and int(records[-1]) > 225
+    chosen = records[:3] + records[-2:]  # .I 1, 2, 4 (positions 1, 2, 3) and two ids no position has
+    run = tmp_path / "records.run"
+    run.write_text("".join(f"{q} Q0 {d} {r} {10 - r} x\n" for q in chosen for r, d in enumerate(["12", "51"], 1)))
+    out = tmp_path / "f.letor"
+    assert main(["features", "--collection", str(coll), "--run", str(run), "--out", str(out), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"ltr features: error: --run {run}: its 5 query id(s) are all .I ids of the query file, "
+                          "2 of which number no query here: the queries are numbered by position, as the judgments "
+                          "number them, so 1 of the run's ids would name another query") and not out.exists()
+    assert "--queries FILE --query-ids record" in err and len(err.strip().splitlines()) == 1
+    model = tmp_path / "m.txt"
+    model.write_text("not read: refused before the model is loaded\n")
+    assert main(["rerank", "--model", str(model), "--collection", str(coll), "--run", str(run), "--out",
+                 str(tmp_path / "r.run")]) == 2
+    assert f"ltr rerank: error: --run {run}: its 5 query id(s) are all .I ids" in capsys.readouterr().err
+
+    # read as the run means them: each query's own text and its own judgments (cranqrel numbers by position), the
+    # qids as the run writes them; the same rows as the run keyed by positions
+    from ltr.io import read_letor
+
+    assert main(["features", "--collection", str(coll), "--queries", str(coll / "cran.qry"), "--query-ids",
+                 "record", "--run", str(run), "--out", str(out), "--quiet"]) == 0
+    by_record = read_letor(out)
+    place = {r: str(i + 1) for i, r in enumerate(records)}
+    run.write_text("".join(f"{place[q]} Q0 {d} {r} {10 - r} x\n" for q in chosen
+                           for r, d in enumerate(["12", "51"], 1)))
+    assert main(["features", "--collection", str(coll), "--run", str(run), "--out", str(out), "--quiet"]) == 0
+    by_place = read_letor(out)
+    assert sorted(set(by_record.qid.tolist())) == sorted(int(q) for q in chosen)
+    assert [int(place[str(q)]) for q in by_record.qid] == by_place.qid.tolist()
+    assert by_record.y.tolist() == by_place.y.tolist() and np.array_equal(by_record.X, by_place.X)
+    assert by_place.y.tolist() != [0.0] * len(by_place.y)  # some candidates judged: the labels are compared
+
+
+def test_the_folders_judgments_follow_the_queries_read_by_their_record_ids(shared_file):
+    """--query-ids record with Cranfield's own judgments gave query .I 4 the judgments of the 4th query (.I 8):
+    cranqrel numbers queries by position. Reference: cranqrel's lines for position 3 (query .I 4), read here."""
+    from features.pipeline import load_inputs
+
+    coll = shared_file("cranfield")
+    inputs = load_inputs(coll, queries=coll / "cran.qry", query_ids="record")
+    got = inputs.qrels[inputs.qrels["qid"] == "4"]
+    want = [line.split() for line in (coll / "cranqrel").read_text().splitlines() if line.split()[:1] == ["3"]]
+    assert sorted(got["docno"]) == sorted(d for _, d, _ in want) and len(want) > 0

@@ -237,10 +237,16 @@ def _nonempty_run(args: argparse.Namespace, run):
     return run
 
 
-def _run_candidates(args: argparse.Namespace, run, queries, all_queries):
+def _run_candidates(args: argparse.Namespace, run, queries, inputs):
     """The lines of the ``--run`` for the queries kept; a run without a line for any of them is an error naming
-    the file and ids of both sides (they may be numbered differently)."""
+    the file and ids of both sides (they may be numbered differently), and so is a run keyed by the ``.I`` ids of
+    queries numbered by position (:func:`features.pipeline.record_numbered_run`)."""
+    from features.pipeline import record_numbered_run
+
+    all_queries = inputs.queries
     named = run["qid"].astype(str)
+    if (why := record_numbered_run(named.unique(), inputs)) is not None:
+        raise UsageError(f"--run {args.run}: {why}")
     padded = padded_ids(set(named.unique()), set(all_queries.qids))
     if padded:  # as the judgments' (a TREC-1/2 run keeps the topic file's 051)
         note(args, f"{len(padded)} query id(s) of --run {args.run} with leading zeros matched to the queries "
@@ -417,7 +423,7 @@ def run(args: argparse.Namespace) -> int:
                          "mapped to them by a file beside it (OUT.qids.tsv), which standard output has no place for: "
                          "give --out FILE (and compress it after, e.g. gzip FILE)")
     if args.run:
-        candidates = _run_candidates(args, first, queries, inputs.queries)
+        candidates = _run_candidates(args, first, queries, inputs)
     fields = split_list(args.fields, "--fields") or None
     _check_fields(args, fields, inputs.docs)
     index, built = load_or_build_index(args.index, inputs.docs, _analyzer(args), fields=fields, progress=progress)

@@ -88,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
     import warnings
 
     from features.collections.loaders import detect_format
-    from features.pipeline import InputOptionError, load_inputs
+    from features.pipeline import InputOptionError, load_inputs, record_numbered_run
     from features.serve import MissingFeatureSetError, Reranker, UnknownCandidatesError
     from ltr.io import read_run, write_run
     from ltr.rankers import PlainModelWarning
@@ -111,6 +111,8 @@ def run(args: argparse.Namespace) -> int:
                              judgments=False)
     except InputOptionError as e:
         raise input_option_usage(e) from None
+    if (why := record_numbered_run(first["qid"].astype(str).unique(), inputs)) is not None:
+        raise UsageError(f"--run {args.run}: {why}")  # (before the model and the index are loaded)
     read, folders = read_collection_files(inputs)  # a collection folder's files, now that it is read
     refuse_outputs_in(folders, (args.out, built_index), ("--out", "--index"))
     check_outputs(args.out, built_index, inputs=[args.model, find_meta_path(args.model), args.run, args.queries,
