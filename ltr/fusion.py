@@ -38,8 +38,11 @@ Conventions (each tested against ranx 0.3's ``ranx.fusion``, which gives the sam
 - Ranks within a run, and the order of the fused run, are by score descending with ties broken by ``docno``
   descending: trec_eval's order, the one :func:`ltr.metrics.evaluate_run` uses, the runs' scores compared as float32
   as trec_eval stores them (1.00000002 and 1.00000001 are tied); the scores are fused, and the fused run ordered, at
-  float64. ranx orders tied documents by an unstable sort, so on ties its ``rrf``, ``rank`` and ``borda`` may differ
-  from ours (and from run to run).
+  float64, except that sums of ``rank`` and ``borda`` points equal to 12 significant digits are a tie, ordered by
+  docno (the same fraction reached from other places differs in the last bit: 0.8500000000000001 and 0.85, which
+  trec_eval reads as one float32 and orders by docno; the written scores keep those bits). ranx orders tied
+  documents by an unstable sort, so on ties its ``rrf``, ``rank`` and ``borda`` may differ from ours (and from run to
+  run).
 - A document a run did not retrieve contributes nothing, as in ranx; CombMNZ counts only the runs that retrieved it
   (``borda`` excepted: see its row).
 - A query missing from some runs is fused from the runs that have it (ranx refuses runs whose query sets differ),
@@ -96,9 +99,10 @@ _HUGE = 1e150
 # One run
 # ---------------------------------------------------------------------------------------------------------------
 def _as_run(run: pd.DataFrame | str | os.PathLike, name: str, *, as_float32: bool = True,
-            ranks_used: bool = True) -> pd.DataFrame:
+            ranks_used: bool = True, order_key: NDArray[np.float64] | None = None) -> pd.DataFrame:
     """``qid``, ``docno`` (str) and ``score`` (float64) sorted in trec_eval's order, with a 1-based ``rank``;
-    ``as_float32=False`` orders the scores as the float64 values they are (a fused run, written as such).
+    ``as_float32=False`` orders the scores as the float64 values they are (a fused run, written as such), and
+    ``order_key`` (one value per row of ``run``) orders the rows by those values in their place.
     ``ranks_used``: whether the ranks are fused (rrf, ``norm`` rank or borda, ``depth``), which scores a C float
     cannot hold would change (warned about); fusing the scores themselves they change nothing."""
     path = None
@@ -138,7 +142,7 @@ def _as_run(run: pd.DataFrame | str | os.PathLike, name: str, *, as_float32: boo
     # 1.00000002 and 1.00000001 are tied and go by docno: ranks agree with ltr evaluate's; the values stay float64
     q_codes, _ = pd.factorize(out["qid"])
     d_codes, _ = pd.factorize(out["docno"], sort=True)  # docno order, as strcmp on UTF-8
-    key = out["score"].to_numpy()
+    key = out["score"].to_numpy() if order_key is None else np.asarray(order_key, dtype=np.float64)
     if as_float32:
         from ltr.metrics.trec import warn_float32_misfits
 
@@ -255,10 +259,28 @@ class PreparedRuns:
 
     def run(self, weights: ArrayLike | None = None, *, tag: str = "fused") -> pd.DataFrame:
         """The fused run (``qid Q0 docno rank score tag``), in trec_eval's order."""
-        out = pd.DataFrame({"qid": self.qid, "docno": self.docno, "score": self.scores(weights)})
-        r = _as_run(out, "fused run", as_float32=False)
+        return self.ordered(self.scores(weights), tag)
+
+    def ordered(self, scores: NDArray[np.float64], tag: str) -> pd.DataFrame:
+        """The run of these fused ``scores`` (one per pair), in trec_eval's order (module conventions)."""
+        out = pd.DataFrame({"qid": self.qid, "docno": self.docno, "score": scores})
+        key = _without_round_off(scores) if self.norm in ("rank", "borda") else None
+        r = _as_run(out, "fused run", as_float32=False, order_key=key)
         return pd.DataFrame({"qid": r["qid"], "q0": "Q0", "docno": r["docno"], "rank": r["rank"].astype(np.int64),
                              "score": r["score"], "tag": tag})
+
+
+def _without_round_off(total: NDArray[np.float64]) -> NDArray[np.float64]:
+    """``total`` rounded to 12 significant digits, to order a fused run by: sums of ``rank``/``borda`` points are
+    fractions, and different places with the same sum (0.99 + 0.97 and 0.98 + 0.98) differed in the last bit, which
+    ordered them where trec_eval, reading the scores as float32, sees a tie and orders by docno (trial t63: the
+    file's ranks disagreed with the evaluated order in most queries). Values closer than that are a tie for
+    trec_eval as well."""
+    with np.errstate(divide="ignore"):
+        exponent = np.floor(np.log10(np.abs(total)))
+    exponent[~np.isfinite(exponent)] = 0.0  # a sum of 0
+    scale = 10.0 ** (11.0 - exponent)
+    return np.round(total * scale) / scale
 
 
 def prepare_runs(runs: Sequence[pd.DataFrame | str | os.PathLike], *, method: str = "rrf", norm: str | None = None,
@@ -662,10 +684,7 @@ def fit_weights(runs: Sequence[pd.DataFrame | str | os.PathLike], qrels: pd.Data
     for best in {tuple(f["weights"]) for f in folds}:
         rows = np.fromiter((weights_of[q] == best for q in prepared.qid), dtype=bool, count=prepared.qid.size)
         fused[rows] = prepared.scores(np.asarray(best))[rows]
-    oof = _as_run(pd.DataFrame({"qid": prepared.qid, "docno": prepared.docno, "score": fused}), "fused run",
-                  as_float32=False)
-    run = pd.DataFrame({"qid": oof["qid"], "q0": "Q0", "docno": oof["docno"], "rank": oof["rank"].astype(np.int64),
-                        "score": oof["score"], "tag": tag})
+    run = prepared.ordered(fused, tag)
     from ltr.metrics import evaluate_run
 
     mean = float(evaluate_run(qrels, run, [score.metric], **score.conventions)[score.metric])

@@ -158,3 +158,39 @@ def test_the_folders_judgments_follow_the_queries_read_by_their_record_ids(share
     got = inputs.qrels[inputs.qrels["qid"] == "4"]
     want = [line.split() for line in (coll / "cranqrel").read_text().splitlines() if line.split()[:1] == ["3"]]
     assert sorted(got["docno"]) == sorted(d for _, d, _ in want) and len(want) > 0
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# Fusion ties (experiments)
+@pytest.mark.parametrize("method, norm", [("combsum", "rank"), ("combsum", "borda"), ("combmnz", "rank"),
+                                          ("wsum", "rank")])
+def test_equal_sums_of_rank_points_are_a_tie_ordered_by_docno(tmp_path, method, norm):
+    """Documents with the same sum of rank points from other places (places 3+3, 4+2 and 5+1 of 20) differed in the
+    last bit and were written in that order, where trec_eval, reading the scores as float32, sees a tie and orders
+    by docno descending. Reference: the sums in exact fractions."""
+    from fractions import Fraction
+
+    from ltr.io import read_run
+
+    docs = [f"d{i:02d}" for i in range(20)]
+    first = docs  # d00 1st, d01 2nd, ...
+    second = ["d04", "d03", "d02", "d00", "d01", *docs[5:]]  # d02, d03, d04: places 3+3, 4+2, 5+1
+    paths = []
+    for name, ranked in (("a", first), ("b", second)):
+        p = tmp_path / f"{name}.run"
+        p.write_text("".join(f"1 Q0 {d} {r} {100 - r} {name}\n" for r, d in enumerate(ranked, 1)))
+        paths.append(str(p))
+    out = tmp_path / "fused.run"
+    argv = ["fuse", *paths, "--method", method, "--norm", norm, "--out", str(out)]
+    assert main(argv + (["--weights", "1,1"] if method == "wsum" else [])) == 0
+
+    def points(ranked, d):  # rank and borda agree here: both runs hold all 20 candidates
+        return Fraction(20 - ranked.index(d), 20)
+
+    exact = {d: sum(points(r, d) for r in (first, second)) * (2 if method == "combmnz" else 1) for d in docs}
+    assert any(list(exact.values()).count(v) > 1 for v in exact.values())  # there are exact ties to order
+    want = sorted(docs, key=lambda d: (-exact[d], tuple(-ord(c) for c in d)))  # trec_eval: score, then docno desc
+    got = read_run(out)
+    assert got["docno"].tolist() == want and got["rank"].tolist() == list(range(1, 21))
+    for d, s in zip(got["docno"], got["score"]):
+        assert abs(s - float(exact[d])) <= 2e-15  # the scores as summed (points up to 1, 2 runs): round-off
