@@ -90,9 +90,7 @@ class FileFormatError(ValueError):
         elif self.line is not None:
             where = f"line {self.line}: "
         at = f" at byte offset {self.offset}" if self.offset is not None else ""
-        shown = self.token if self.token is None or len(self.token) <= _TOKEN_SHOWN else \
-            self.token[:_TOKEN_SHOWN] + "..."
-        tok = f" (token {shown!r})" if shown is not None else ""
+        tok = f" (token {shown_token(self.token)!r})" if self.token is not None else ""
         tail = ""
         if self.fix:
             words = [_option(k).cli(v) if cli else _option(k).python(v) for k, v in self.fix.items()]
@@ -108,6 +106,12 @@ class FileFormatError(ValueError):
     def recast(self, cls: type[FileFormatError]) -> FileFormatError:
         """The same error (message, place, fix) as an instance of another :class:`FileFormatError` subclass."""
         return cls(self.reason, self.path, self.line, self.token, offset=self.offset, hint=self.hint, fix=self.fix)
+
+
+def shown_token(token: str) -> str:
+    """``token`` as a message shows it: its first 80 characters and ``...`` when longer (a 5 MB score field was
+    echoed whole, trial t63)."""
+    return token if len(token) <= _TOKEN_SHOWN else token[:_TOKEN_SHOWN] + "..."
 
 
 class CommandLineWorded:

@@ -194,3 +194,16 @@ def test_equal_sums_of_rank_points_are_a_tie_ordered_by_docno(tmp_path, method, 
     assert got["docno"].tolist() == want and got["rank"].tolist() == list(range(1, 21))
     for d, s in zip(got["docno"], got["score"]):
         assert abs(s - float(exact[d])) <= 2e-15  # the scores as summed (points up to 1, 2 runs): round-off
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# A run's bad score field (cli-robustness)
+def test_a_runs_bad_score_field_is_shown_cut_not_whole(tmp_path, capsys):
+    """A 5 MB score field was echoed whole in the one-line error (every other reader cuts its token at 80)."""
+    run, qrels = tmp_path / "r.run", tmp_path / "q.qrels"
+    qrels.write_text("1 0 d1 1\n")
+    run.write_text("1 Q0 d1 1 2.0 x\n1 Q0 d2 2 " + "y" * 100_000 + " x\n")
+    assert main(["evaluate", "--qrels", str(qrels), "--run", str(run)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"ltr evaluate: error: {run}:2: column 5 (score) must be a number, got '{'y' * 80}...' "
+                          f"(token '1 Q0 d2 2 {'y' * 70}...')") and len(err) < 400

@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
-from ltr.exceptions import TrecFormatError
+from ltr.exceptions import TrecFormatError, shown_token
 from ltr.groups import group_ptr_from_qid
 from ltr.io.files import read_bytes, refuse_inner_bom, refuse_utf16
 from ltr.io.outputs import atomic_write
@@ -126,7 +126,8 @@ def _run_by_lines(data: bytes, path: Path) -> pd.DataFrame:
                     # The token is the line: with the fields after the run tag ignored, a file that is no run at all
                     # (a model passed as --run) fails here, and its line says what it is.
                     raise TrecFormatError(f"column 5 (score) must be a {'finite ' if score is not None else ''}"
-                                          f"number, got {toks[4]!r}", str(path), lineno, line.rstrip("\r\n"))
+                                          f"number, got {shown_token(toks[4])!r}", str(path), lineno,
+                                          line.rstrip("\r\n"))
                 rows.append(toks[:len(RUN_COLUMNS)])  # fields after the run tag: ignored, as trec_eval does
     except UnicodeDecodeError:
         try:  # the offset in the whole file (the wrapper's is in the chunk it decoded)
