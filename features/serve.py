@@ -223,6 +223,19 @@ class RunReport:
         return out
 
 
+def _aligned(scores: pd.Series, ids: Sequence[str]) -> pd.Series:
+    """A Series of first-stage scores indexed by the doc ids themselves (``run.set_index('docno')['score']``) in
+    another order than ``ids``, read by them, as pandas aligns: it was read by position, each candidate given
+    another's score (trial t63). Any other Series (row labels of a frame, the ids in their order) is read by
+    position, as the docstring says, as before."""
+    if not (pd.api.types.is_object_dtype(scores.index) or pd.api.types.is_string_dtype(scores.index)):
+        return scores  # integer row labels: positions, whatever numbers the doc ids are
+    index = [str(i) for i in scores.index]
+    if index != list(ids) and len(set(index)) == len(index) == len(ids) and set(index) == set(ids):
+        return scores.set_axis(index).reindex(list(ids))
+    return scores
+
+
 def _shown_ids(ids: Sequence[str]) -> str:
     """Ids for a message, comma-separated: as they are, or quoted as Python writes them when they hold whitespace or
     a character that does not show (an id ending in a zero-width or no-break space read as the id without it)."""
@@ -1015,6 +1028,8 @@ class Reranker:
                                  "candidate: pass them (scores=, in the order of doc_ids; rerank_run takes them from "
                                  "a run); 0 in their place would score the candidates wrongly")
             return None
+        if isinstance(scores, pd.Series):
+            scores = _aligned(scores, ids)
         try:
             s = np.asarray(scores, dtype=np.float64)
         except (TypeError, ValueError):
@@ -1039,7 +1054,8 @@ class Reranker:
             unknown candidate keeps its place, as ``ltr features --run`` keeps a run's ranks).
         scores : array-like of float, optional
             Their first-stage scores (the ``first_stage_score`` feature): needed when the model reads it, else 0.
-            A list that they contradict (a later candidate scoring higher: rows of a DataFrame after a merge) is
+            In the order of ``doc_ids``; a Series indexed by the doc ids is read by them, in any order. A list that
+            they contradict (a later candidate scoring higher: rows of a DataFrame after a merge) is
             ranked by them, ties in the order given, as :meth:`rerank_run` ranks a run without a rank column.
         qid : str, optional
             The query id, for features that look scores up by it (``neural_file``).

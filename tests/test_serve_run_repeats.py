@@ -201,3 +201,21 @@ def test_tree_scoring_on_several_threads_on_the_workqueue_layer_does_not_abort(t
                           env={**os.environ, "NUMBA_THREADING_LAYER": "workqueue"})
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.split() == ["ok", "40"]
+
+
+def test_first_stage_scores_as_a_series_indexed_by_the_doc_ids_are_read_by_them(adi):
+    """A Series from ``run.set_index('docno')['score']`` in another order than doc_ids was read by position: each
+    candidate got another document's first-stage score (trial t63). Reference: the same scores as a list in the
+    order of doc_ids."""
+    reranker = Reranker.load(adi.model, index=adi.index)
+    assert "first_stage_score" in reranker.feature_names  # the scores change the result
+    q = adi.run["qid"].iat[0]
+    g = adi.run[adi.run["qid"] == q]
+    ids, scores = list(g["docno"]), list(g["score"])
+    want = reranker.rerank(adi.texts[q], ids, scores=scores)
+    by_id = pd.Series(scores, index=ids).iloc[::-1]  # the doc ids, reversed
+    assert reranker.rerank(adi.texts[q], ids, scores=by_id) == want
+    assert reranker.rerank_many({q: (adi.texts[q], ids, by_id)})[q] == want
+    assert reranker.rerank(adi.texts[q], ids, scores=g["score"]) == want  # a frame's row labels: by position
+    shuffled = reranker.rerank(adi.texts[q], ids, scores=scores[::-1])  # the check can fail: order matters
+    assert shuffled != want
