@@ -207,3 +207,29 @@ def test_a_runs_bad_score_field_is_shown_cut_not_whole(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.startswith(f"ltr evaluate: error: {run}:2: column 5 (score) must be a number, got '{'y' * 80}...' "
                           f"(token '1 Q0 d2 2 {'y' * 70}...')") and len(err) < 400
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# Distillation temperature (distill-losses)
+@pytest.mark.parametrize("temperature, side", [(1e17, "above"), (1e7, "above"), (1e-7, "below"), (1e-320, "below")])
+def test_a_temperature_far_from_the_teachers_score_spread_is_warned_of(temperature, side):
+    """--temperature 1e17 trained a model fitted to round-off (test NDCG@10 below a constant model's), 1e-320 a
+    constant model, exit 0, the warning blaming the tree parameters. The spread here: 3 and 1 (median 2)."""
+    import warnings
+
+    from ltr.kernels import distill
+
+    kw = dict(teacher=[3.0, 0.0, 1.5, 1.0, 0.0], group_ptr=[0, 3, 5], labels=[2, 0, 1, 1, 0])
+    with pytest.warns(UserWarning) as caught:
+        distill.prepare(kw["labels"], kw["group_ptr"], teacher=kw["teacher"], temperature=temperature)
+    assert [str(w.message) for w in caught] == [
+        f"temperature={temperature:g} lies over a million times {side} the spread of the teacher's scores within a "
+        "query (median 2): " + ("the softmax targets are uniform to float64's precision and the teacher term's "
+                               "gradients are round-off" if side == "above" else "the teacher term's gradients, at "
+                               "most T in size, are too small to move the scores") + "; choose a temperature near "
+        "that spread"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for fine in (2e6 * 0.99, 2e-6 * 1.01, 1.0):  # within a million times either way
+            distill.prepare(kw["labels"], kw["group_ptr"], teacher=kw["teacher"], temperature=fine)
+        distill.prepare(kw["labels"], kw["group_ptr"], teacher=kw["teacher"], temperature=1e17, alpha=1.0)

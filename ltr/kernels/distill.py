@@ -274,6 +274,39 @@ def _check(labels, group_ptr, weight, teacher, temperature, alpha, margin_weight
     return y, ptr, w, t, temperature, alpha, margin_weight, MARGIN_PAIRS[margin_pairs]
 
 
+#: How far from the teacher's score gaps a temperature may lie before the teacher term stops training (module
+#: docstring): above, the targets are uniform to float64's precision; below, the gradients, at most T, vanish.
+_TEMPERATURE_SPAN = 1e6  # (a million: said so in the warning)
+
+
+def _warn_off_scale(teacher: NDArray[np.float64], ptr: NDArray[np.int64], temperature: float) -> None:
+    """A warning when ``temperature`` lies over :data:`_TEMPERATURE_SPAN` times above or below the teacher's typical
+    score gap (the median over queries of the spread of its scores): such a run trained a constant model, or one
+    fitted to round-off, with exit 0 and a warning blaming the tree parameters (trial t63)."""
+    import warnings
+
+    sizes = np.diff(ptr)
+    starts = ptr[:-1][sizes > 0]
+    if teacher.size == 0 or starts.size == 0:
+        return
+    spread = np.maximum.reduceat(teacher, starts) - np.minimum.reduceat(teacher, starts)
+    spread = spread[spread > 0]
+    if spread.size == 0:
+        return
+    gap = float(np.median(spread))
+    if temperature > _TEMPERATURE_SPAN * gap:
+        why = ("the softmax targets are uniform to float64's precision and the teacher term's gradients are "
+               "round-off")
+    elif temperature < gap / _TEMPERATURE_SPAN:
+        why = "the teacher term's gradients, at most T in size, are too small to move the scores"
+    else:
+        return
+    side = "above" if temperature > gap else "below"
+    warnings.warn(f"temperature={temperature:g} lies over a million times {side} the spread of the "
+                  f"teacher's scores within a query (median {gap:.3g}): {why}; choose a temperature near that "
+                  "spread", UserWarning, stacklevel=3)
+
+
 def prepare(labels: ArrayLike, group_ptr: ArrayLike, *, weight: ArrayLike | None = None,
             teacher: ArrayLike | None = None, temperature: float = 1.0, alpha: float = 0.0,
             margin_weight: float = 0.0, margin_pairs: str = "all", sigma: float = 1.0,
@@ -303,6 +336,8 @@ def prepare(labels: ArrayLike, group_ptr: ArrayLike, *, weight: ArrayLike | None
     """
     y, ptr, w, t, temperature, alpha, margin_weight, pairs = _check(labels, group_ptr, weight, teacher, temperature,
                                                                     alpha, margin_weight, margin_pairs)
+    if alpha < 1.0:
+        _warn_off_scale(t, ptr, temperature)
     lambdas = None
     if alpha > 0.0:
         lambdas = lambdarank.prepare(y, ptr, weight=weight, sigma=sigma, truncation_level=truncation_level,
