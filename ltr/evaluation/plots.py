@@ -3,7 +3,8 @@
 Every function returns the PNG as bytes, drawn with the Agg renderer on a :class:`matplotlib.figure.Figure` (no
 ``pyplot``, so no global figure registry and no interactive backend), at exactly ``size`` pixels (default
 800 x 450: ``figsize = size / dpi`` and no tight bounding box, so the pixel size is predictable). PNG metadata
-holds no timestamp or version, so the same input gives the same bytes.
+holds no timestamp or version, so the same input gives the same bytes. Every text drawn goes through
+:func:`valid_text` (a file name's bytes that are not UTF-8 as U+FFFD: matplotlib draws valid text only).
 
 Plots: NDCG@k for k = 1..20 per system (:func:`ndcg_curves`), per-query differences from a baseline sorted by
 delta (:func:`query_deltas`), a metric per boosting round on validation and training parts
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -31,12 +33,34 @@ __all__ = [
     "query_deltas",
     "rows_per_query",
     "training_curves",
+    "valid_text",
 ]
 
 PLOT_SIZE = (800, 450)
 _DPI = 100
 #: What a plot says when matplotlib is not installed.
 NEEDS_MATPLOTLIB = 'plots need matplotlib: pip install "ltrkit[plot]" (or pip install matplotlib)'
+
+
+#: A lone surrogate: what Python makes of a byte that is not UTF-8 in a file name (``os.fsdecode``), or what a JSON
+#: ``\udcff`` escape reads as. No valid text holds one.
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def valid_text(text: object) -> str:
+    """``str(text)`` with each lone surrogate as U+FFFD, the replacement character: text every renderer and UTF-8
+    can take. A data file name holding a byte that is not UTF-8 (``b\\xffd.txt``, which Python and a result file
+    hold as ``'b\\udcffd.txt'``) failed inside matplotlib's font code, naming neither file nor option (trial t63);
+    the report's figures, HTML and Markdown all show it as ``b\ufffdd.txt``, one U+FFFD per such byte.
+
+    Examples
+    --------
+    >>> valid_text("b\\udcffd.txt")
+    'b\ufffdd.txt'
+    >>> valid_text("café")
+    'café'
+    """
+    return _SURROGATE.sub("\ufffd", str(text))
 
 
 def matplotlib_missing() -> str | None:
@@ -93,11 +117,11 @@ def ndcg_curves(curves: Mapping[str, Sequence[float]], *, title: str = "NDCG@k",
     ax = fig.add_subplot()
     for i, (name, values) in enumerate(curves.items()):
         v = np.asarray(values, dtype=np.float64)
-        ax.plot(np.arange(1, v.size + 1), v, marker="o", markersize=3, label=str(name),
+        ax.plot(np.arange(1, v.size + 1), v, marker="o", markersize=3, label=valid_text(name),
                 linestyle="-" if i < 10 else "--")
     ax.set_xlabel("cut-off k")
     ax.set_ylabel("mean NDCG@k")
-    ax.set_title(title)
+    ax.set_title(valid_text(title))
     ax.set_xticks(np.arange(1, max(len(v) for v in curves.values()) + 1))
     ax.grid(alpha=0.3)
     ax.legend(fontsize="small", loc="best")
@@ -111,6 +135,7 @@ def query_deltas(deltas: Sequence[float], *, system: str, baseline: str, metric:
     d = np.sort(np.asarray(deltas, dtype=np.float64))[::-1]
     if d.size == 0:
         raise ValueError("no per-query difference to plot")
+    system, baseline, metric = valid_text(system), valid_text(baseline), valid_text(metric)
     fig = _figure(size)
     ax = fig.add_subplot()
     # Two filled step outlines (gains, losses) instead of one bar per query: constant cost for 10^4 queries.
@@ -145,14 +170,14 @@ def training_curves(evals: Mapping[str, Mapping[str, Mapping[str, Sequence[float
                 continue
             v = np.asarray(per[name], dtype=np.float64)
             ax.plot(np.arange(1, v.size + 1), v, color=color, linestyle="--" if part == "train" else "-",
-                    label=f"{fold} {part}")
+                    label=valid_text(f"{fold} {part}"))
             drawn += 1
     if not drawn:
         raise ValueError("no per-round evaluation to plot (fit with an eval_set)")
-    ax.set_xlabel(xlabel)
+    ax.set_xlabel(valid_text(xlabel))
     ax.xaxis.get_major_locator().set_params(integer=True)  # rounds are whole: no tick at 2.5
-    ax.set_ylabel(metric or "metric")
-    ax.set_title(title)
+    ax.set_ylabel(valid_text(metric or "metric"))
+    ax.set_title(valid_text(title))
     ax.grid(alpha=0.3)
     ax.legend(fontsize="x-small", ncol=2, loc="best")
     fig.tight_layout()
@@ -171,9 +196,9 @@ def feature_importance(names: Sequence[str], values: Sequence[float], *, kind: s
     ax = fig.add_subplot()
     ax.barh(np.arange(order.size), v[order], color="#1f77b4")
     ax.set_yticks(np.arange(order.size))
-    ax.set_yticklabels([str(names[i]) for i in order], fontsize="small" if order.size <= 25 else "x-small")
-    ax.set_xlabel(f"importance ({kind})" if what == "feature importance" else kind)
-    ax.set_title(f"{what} ({kind}), top {order.size} of {v.size}")
+    ax.set_yticklabels([valid_text(names[i]) for i in order], fontsize="small" if order.size <= 25 else "x-small")
+    ax.set_xlabel(valid_text(f"importance ({kind})" if what == "feature importance" else kind))
+    ax.set_title(valid_text(f"{what} ({kind}), top {order.size} of {v.size}"))
     ax.grid(axis="x", alpha=0.3)
     fig.tight_layout()
     return _png(fig)
@@ -194,7 +219,7 @@ def label_distribution(label_counts: Mapping[str, int], *, title: str = "labels"
         ax.annotate(f"{100 * c / total:.1f}%", (x, c), ha="center", va="bottom", fontsize="small")
     ax.set_xlabel("relevance label")
     ax.set_ylabel("rows")
-    ax.set_title(title)
+    ax.set_title(valid_text(title))
     fig.tight_layout()
     return _png(fig)
 
@@ -210,6 +235,6 @@ def rows_per_query(sizes: Sequence[int], *, title: str = "rows per query", size:
     ax.hist(s, bins=bins, color="#ff7f0e", edgecolor="white", linewidth=0.5)
     ax.set_xlabel("documents in the query")
     ax.set_ylabel("queries")
-    ax.set_title(f"{title}: {s.size} queries, median {np.median(s):g}, min {s.min()}, max {s.max()}")
+    ax.set_title(f"{valid_text(title)}: {s.size} queries, median {np.median(s):g}, min {s.min()}, max {s.max()}")
     fig.tight_layout()
     return _png(fig)

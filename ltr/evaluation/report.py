@@ -4,6 +4,10 @@
 (:mod:`ltr.evaluation.plots`), one self-contained HTML page (figures embedded as base64 ``data:`` URIs, no external
 resource; a small script checks on load that every image decoded and that no script error occurred, and writes the
 outcome into ``#ltr-status``) and a Markdown variant that links the PNG files.
+
+The user's text (a title, system, data file and feature names) is text in every format: escaped in HTML and
+Markdown (:func:`_md_text`), and a file name's bytes that are not UTF-8 (Python's lone surrogates for them) are shown
+as U+FFFD in the figures, the HTML and the Markdown alike (:func:`ltr.evaluation.plots.valid_text`).
 """
 
 from __future__ import annotations
@@ -426,7 +430,7 @@ def render_html(d: Mapping[str, Any], figures: list[dict[str, Any]], *, title: s
                      f'src="data:image/png;base64,{data}"><figcaption>{html.escape(f["title"])}. '
                      f'{html.escape(f["caption"])}</figcaption></figure>')
     parts.append('<p id="ltr-status">report check pending</p></body></html>')
-    return "\n".join(parts) + "\n"
+    return plots.valid_text("\n".join(parts) + "\n")  # (a name's bytes that are not UTF-8: U+FFFD, as drawn)
 
 
 def _meta_line(d: Mapping[str, Any]) -> str:
@@ -438,20 +442,34 @@ def render_markdown(d: Mapping[str, Any], figures: list[dict[str, Any]], figure_
                     title: str | None = None, figures_note: str | None = None) -> str:
     """Markdown with the tables, linking the figures as ``figure_dir/<id>.png``; ``figures_note``, when given, says
     under Figures why there are none (matplotlib missing)."""
-    lines = [f"# {title or _title(d)}", "", _meta_line(d), ""]
+    lines = [f"# {_md_text(title or _title(d))}", "", _md_text(_meta_line(d)), ""]
     for name, header, rows, note in _tables(d):
-        lines += [f"## {name}", "", "| " + " | ".join(header) + " |",
+        lines += [f"## {_md_text(name)}", "", "| " + " | ".join(_md_cell(h) for h in header) + " |",
                   "|" + "|".join(["---"] + ["---:"] * (len(header) - 1)) + "|"]
         for r in rows:
-            cells = [str(x).replace("*", "\\*").replace("<", "\\<").replace(_BOLD[0], "**").replace(_BOLD[1], "**")
-                     .replace("|", "\\|") for x in r]
-            lines.append("| " + " | ".join(cells) + " |")
+            lines.append("| " + " | ".join(_md_cell(x) for x in r) + " |")
+        note = _md_text(note)
         lines += ["", note.replace("*", "\\*", 1) if note.startswith("*") else note, ""]
     if figures_note:
-        lines += ["## Figures", "", figures_note, ""]
+        lines += ["## Figures", "", _md_text(figures_note), ""]
     for f in figures:
-        lines += [f"## {f['title']}", "", f"![{f['title']}]({figure_dir}/{f['id']}.png)", "", f["caption"], ""]
-    return "\n".join(lines)
+        alt = _md_text(f["title"]).replace("[", "\\[").replace("]", "\\]")  # (a name's "]" ended the alt text)
+        lines += [f"## {_md_text(f['title'])}", "", f"![{alt}]({figure_dir}/{f['id']}.png)", "",
+                  _md_text(f["caption"]), ""]
+    return plots.valid_text("\n".join(lines))  # (a name's bytes that are not UTF-8: U+FFFD, as drawn)
+
+
+def _md_text(text: str) -> str:
+    """Text as Markdown shows it, never as HTML: ``&``, ``<`` and ``>`` as HTML entities, which Markdown renderers
+    show as the characters (a backslash before ``<`` is CommonMark's escape, not every renderer's). A ``--title`` or
+    a data file name holding ``<script>`` was written raw, for a viewer that renders inline HTML to run (trial t63);
+    report.html escapes the same texts."""
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _md_cell(x: Any) -> str:
+    """A table cell: text (:func:`_md_text`) with ``*`` and ``|`` escaped, the best value's marks made bold."""
+    return _md_text(x).replace("*", "\\*").replace(_BOLD[0], "**").replace(_BOLD[1], "**").replace("|", "\\|")
 
 
 def _make_folder(path: Path, shown: str, what: str = "the folder") -> list[Path]:
