@@ -217,16 +217,19 @@ def load_inputs(
         qs = load_queries(queries, query_format, ids=ids, errors=errors, topic_fields=topic_fields)
         if query_ids == "auto" and qrels is None and ids == "position" and positions is not None:
             qs = _numbered_as_the_folders(queries, query_format, qs, positions, errors)
-        if ids == "position" and (detect_format(queries, "queries") if query_format == "auto" else
-                                  query_format) == "smart":
+        smart = (detect_format(queries, "queries") if query_format == "auto" else query_format) == "smart"
+        if ids == "position" and smart:
             own = load_queries(queries, "smart", ids="record", errors=errors)
             numbered = dict(zip(own.qids, qs.qids))  # each record as read: by the folder's place or its own
-        if ids == "record" and qrels is None and judged is not None and own_ids == "position" and positions:
-            # the folder's judgments number its queries by position (cranqrel): numbered here by the .I ids the
-            # queries are read by, or query .I 4 took the judgments of the 4th query, .I 8 (trial t63)
-            by_place = {n: i for i, n in positions.items()}
-            log.info("%s: the collection's judgments, which number its queries by position, numbered by the .I ids "
-                     "of %s", coll, queries)
+        if ids == "record" and smart and judged is not None and (fmt == "cranfield" or qrels is None and
+                                                                 own_ids == "position"):
+            # judgments that number the queries by position (cranqrel, the folder's or given) numbered by the .I
+            # ids the SMART queries are read by: query .I 4 took the judgments of the 4th query, .I 8 (trial t63)
+            from features.collections.smart import smart_query_positions
+
+            by_place = {n: i for i, n in (positions or smart_query_positions(queries, errors=errors)).items()}
+            log.info("%s: judgments that number the queries by position, numbered by the .I ids of %s",
+                     qrels or coll, queries)
             judged = judged.assign(qid=judged["qid"].astype(str).map(lambda q: by_place.get(q, q)))
     elif query_ids != "auto":
         raise InputOptionError("query_ids", query_ids, "applies to a query file given apart (--queries), and none "
@@ -242,7 +245,7 @@ def record_numbered_run(qids: Iterable[str], inputs: CollectionInputs) -> str | 
     225 queries, exit 0), where a run keyed by positions names every query it ranks. A run whose ids are all both
     (a few first queries) is read by position, as the judgments number them."""
     positions = inputs.query_positions
-    ids = {str(q) for q in qids}
+    ids = {str(int(q)) if q.isascii() and q.isdigit() else q for q in map(str, qids)}  # cran.qry's own '004' too
     if not positions or not ids or not ids <= positions.keys():
         return None
     ours = set(inputs.queries.qids)

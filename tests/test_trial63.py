@@ -124,6 +124,10 @@ def test_a_run_keyed_by_the_query_files_record_ids_is_refused_where_queries_are_
                           "2 of which number no query here: the queries are numbered by position, as the judgments "
                           "number them, so 1 of the run's ids would name another query") and not out.exists()
     assert "--queries FILE --query-ids record" in err and len(err.strip().splitlines()) == 1
+    padded = tmp_path / "padded.run"  # the ids as cran.qry writes them: '004' is .I 4, not the 4th query
+    padded.write_text("".join(f"{int(q):03d} Q0 12 1 1.0 x\n" for q in chosen))
+    assert main(["features", "--collection", str(coll), "--run", str(padded), "--out", str(out), "--quiet"]) == 2
+    assert "query id(s) are all .I ids of the query file" in capsys.readouterr().err and not out.exists()
     model = tmp_path / "m.txt"
     model.write_text("not read: refused before the model is loaded\n")
     assert main(["rerank", "--model", str(model), "--collection", str(coll), "--run", str(run), "--out",
@@ -154,10 +158,33 @@ def test_the_folders_judgments_follow_the_queries_read_by_their_record_ids(share
     from features.pipeline import load_inputs
 
     coll = shared_file("cranfield")
-    inputs = load_inputs(coll, queries=coll / "cran.qry", query_ids="record")
-    got = inputs.qrels[inputs.qrels["qid"] == "4"]
-    want = [line.split() for line in (coll / "cranqrel").read_text().splitlines() if line.split()[:1] == ["3"]]
-    assert sorted(got["docno"]) == sorted(d for _, d, _ in want) and len(want) > 0
+    def judged(inputs, qid):
+        return sorted(inputs.qrels.loc[inputs.qrels["qid"] == qid, "docno"])
+
+    def cranqrel(place):
+        lines = (coll / "cranqrel").read_text().splitlines()
+        return sorted(line.split()[1] for line in lines if line.split()[:1] == [place])
+
+    assert len(cranqrel("3")) > 0 and cranqrel("3") != cranqrel("4")
+    assert judged(load_inputs(coll, queries=coll / "cran.qry", query_ids="record"), "4") == cranqrel("3")
+    # cranqrel given as --qrels: the same (review: .I 4 took position 4's judgments)
+    given = load_inputs(coll, queries=coll / "cran.qry", query_ids="record", qrels=coll / "cranqrel")
+    assert judged(given, "4") == cranqrel("3")
+
+
+def test_a_query_file_that_is_not_smart_keeps_the_judgments_as_they_number_it(shared_file, tmp_path):
+    """--query-ids record means .I ids for a SMART file alone: a TSV of queries numbered as cranqrel numbers them
+    kept its judgments before, and must (review of t63: 3 of 6 lost theirs, query 4 got query 3's)."""
+    from features.pipeline import load_inputs
+
+    coll = shared_file("cranfield")
+    tsv = tmp_path / "q.tsv"
+    tsv.write_text("".join(f"{i}\tquery text {i}\n" for i in range(1, 7)))
+    inputs = load_inputs(coll, queries=tsv, query_ids="record")
+    lines = [line.split() for line in (coll / "cranqrel").read_text().splitlines()]
+    for q in ("3", "4"):
+        assert sorted(inputs.qrels.loc[inputs.qrels["qid"] == q, "docno"]) == sorted(d for p, d, *_ in lines
+                                                                                    if p == q)
 
 
 # ------------------------------------------------------------------------------------------------------------------
