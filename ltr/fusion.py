@@ -38,9 +38,9 @@ Conventions (each tested against ranx 0.3's ``ranx.fusion``, which gives the sam
 - Ranks within a run, and the order of the fused run, are by score descending with ties broken by ``docno``
   descending: trec_eval's order, the one :func:`ltr.metrics.evaluate_run` uses, the runs' scores compared as float32
   as trec_eval stores them (1.00000002 and 1.00000001 are tied); the scores are fused, and the fused run ordered, at
-  float64, except that sums of ``rank`` and ``borda`` points equal to 12 significant digits are a tie, ordered by
-  docno (the same fraction reached from other places differs in the last bit: 0.8500000000000001 and 0.85, which
-  trec_eval reads as one float32 and orders by docno; the written scores keep those bits). ranx orders tied
+  float64, except that fused scores equal to about 12 significant digits are a tie, ordered by docno (the same sum
+  reached from other contributions differs in the last bit: 0.8500000000000001 and 0.85, which trec_eval reads as
+  one float32 and orders by docno; the written scores keep those bits). ranx orders tied
   documents by an unstable sort, so on ties its ``rrf``, ``rank`` and ``borda`` may differ from ours (and from run to
   run).
 - A document a run did not retrieve contributes nothing, as in ranx; CombMNZ counts only the runs that retrieved it
@@ -264,23 +264,20 @@ class PreparedRuns:
     def ordered(self, scores: NDArray[np.float64], tag: str) -> pd.DataFrame:
         """The run of these fused ``scores`` (one per pair), in trec_eval's order (module conventions)."""
         out = pd.DataFrame({"qid": self.qid, "docno": self.docno, "score": scores})
-        key = _without_round_off(scores) if self.norm in ("rank", "borda") else None
-        r = _as_run(out, "fused run", as_float32=False, order_key=key)
+        r = _as_run(out, "fused run", as_float32=False, order_key=_without_round_off(scores))
         return pd.DataFrame({"qid": r["qid"], "q0": "Q0", "docno": r["docno"], "rank": r["rank"].astype(np.int64),
                              "score": r["score"], "tag": tag})
 
 
 def _without_round_off(total: NDArray[np.float64]) -> NDArray[np.float64]:
-    """``total`` rounded to 12 significant digits, to order a fused run by: sums of ``rank``/``borda`` points are
-    fractions, and different places with the same sum (0.99 + 0.97 and 0.98 + 0.98) differed in the last bit, which
-    ordered them where trec_eval, reading the scores as float32, sees a tie and orders by docno (trial t63: the
-    file's ranks disagreed with the evaluated order in most queries). Values closer than that are a tie for
-    trec_eval as well."""
-    with np.errstate(divide="ignore"):
-        exponent = np.floor(np.log10(np.abs(total)))
-    exponent[~np.isfinite(exponent)] = 0.0  # a sum of 0
-    scale = 10.0 ** (11.0 - exponent)
-    return np.round(total * scale) / scale
+    """``total`` with its significand rounded to 40 bits (about 12 significant digits), to order a fused run by:
+    the same sum reached from other contributions (rank points 0.99 + 0.97 and 0.98 + 0.98, minmax scores 0.2 + 0.4
+    and 0.6) differed in the last bit, which ordered them where trec_eval, reading the scores as float32, sees a tie
+    and orders by docno (trial t63: the file's ranks disagreed with the evaluated order in most queries under
+    ``rank``). Values closer than that are a tie for trec_eval as well; rounding in binary, no sum overflows or
+    underflows (a decimal scale did below 1e-297)."""
+    significand, exponent = np.frexp(total)
+    return np.ldexp(np.round(significand * 2.0 ** 40), exponent - 40)
 
 
 def prepare_runs(runs: Sequence[pd.DataFrame | str | os.PathLike], *, method: str = "rrf", norm: str | None = None,

@@ -260,3 +260,18 @@ def test_a_temperature_far_from_the_teachers_score_spread_is_warned_of(temperatu
         for fine in (2e6 * 0.99, 2e-6 * 1.01, 1.0):  # within a million times either way
             distill.prepare(kw["labels"], kw["group_ptr"], teacher=kw["teacher"], temperature=fine)
         distill.prepare(kw["labels"], kw["group_ptr"], teacher=kw["teacher"], temperature=1e17, alpha=1.0)
+
+
+def test_equal_sums_of_minmax_scores_are_a_tie_ordered_by_docno(tmp_path):
+    """0.2 + 0.4 (0.6000000000000001) above 0.6 + 0.0 (review of t63: the rank-points fix left minmax, combsum's
+    default, ordering exact ties by the last bit). Reference: the sums in exact decimals, 0.6 both."""
+    from ltr.io import read_run
+
+    a, b = tmp_path / "a.run", tmp_path / "b.run"
+    a.write_text("1 Q0 m 1 1.0 a\n1 Q0 y 2 0.6 a\n1 Q0 x 3 0.2 a\n1 Q0 z 4 0.0 a\n")
+    b.write_text("1 Q0 m 1 1.0 b\n1 Q0 x 2 0.4 b\n1 Q0 y 3 0.0 b\n1 Q0 z 4 0.0 b\n")
+    out = tmp_path / "fused.run"
+    assert main(["fuse", str(a), str(b), "--method", "combsum", "--norm", "minmax", "--out", str(out)]) == 0
+    got = read_run(out)
+    assert got["docno"].tolist() == ["m", "y", "x", "z"]  # y and x tied at 0.6: docno descending
+    assert got.set_index("docno")["score"].to_dict() == {"m": 2.0, "y": 0.6, "x": 0.2 + 0.4, "z": 0.0}
