@@ -67,7 +67,7 @@ def test_a_trec_layout_folder_numbers_its_padded_judgments_as_its_topics(tmp_pat
         tc = load_test_collection(tmp_path)
     assert list(tc.queries.qids) == ["1", "2"]
     assert tc.qrels.values.tolist() == [["1", "d1", 1], ["2", "d2", 1], ["2", "d1", 0]]
-    assert "2 judgment query id(s) with leading zeros matched to the topics numbered without them ('001' -> '1', " \
+    assert "2 judgment query id(s) with leading zeros matched to the queries numbered without them ('001' -> '1', " \
            "'002' -> '2')" in caplog.text
 
     (tmp_path / "qrels").write_text("1 0 d1 1\n002 0 d2 1\n")  # an unpadded id kept; a padded one matched
@@ -275,3 +275,15 @@ def test_equal_sums_of_minmax_scores_are_a_tie_ordered_by_docno(tmp_path):
     got = read_run(out)
     assert got["docno"].tolist() == ["m", "y", "x", "z"]  # y and x tied at 0.6: docno descending
     assert got.set_index("docno")["score"].to_dict() == {"m": 2.0, "y": 0.6, "x": 0.2 + 0.4, "z": 0.0}
+
+
+def test_a_smart_folder_with_padded_trec_form_judgments_numbers_them_as_its_queries(tmp_path):
+    """SMART's reader drops the zeros of '.I 001'; judgments in TREC's form (as MED.REL) that keep them named no
+    query (review of t63: the fix covered the TREC layout alone)."""
+    from features.collections import load_test_collection
+
+    (tmp_path / "MED.ALL").write_text(".I 1\n.W\nheart attack\n.I 2\n.W\nbrain scan\n")
+    (tmp_path / "MED.QRY").write_text(".I 001\n.W\nheart\n.I 002\n.W\nscan\n")
+    (tmp_path / "MED.REL").write_text("001 0 1 1\n002 0 2 1\n")
+    tc = load_test_collection(tmp_path)
+    assert list(tc.queries.qids) == ["1", "2"] and tc.qrels.values.tolist() == [["1", "1", 1], ["2", "2", 1]]

@@ -313,8 +313,9 @@ def load_test_collection(
     ============  ================================================  =============================================
 
     Query ids are read without leading zeros (TREC topic numbers and SMART ``.I`` ids, as Anserini reads them), and
-    the judgments are numbered as the queries: judgments of a TREC-layout folder that write ``001`` for topic 1 are
-    matched to it (an ``INFO`` log line of the ``features.collections.loaders`` logger says so).
+    so are the judgments of a SMART folder in SMART's own form; judgments in TREC's form that write ``001`` for query
+    1 (a TREC-layout or SMART folder's) are matched to it, an ``INFO`` log line of the
+    ``features.collections.loaders`` logger saying so.
     """
     f = Path(folder)
     if not f.is_dir():
@@ -354,10 +355,11 @@ def load_test_collection(
     smart = _smart_trio(f, names)
     if smart is not None:
         docs, qry, rel = smart
+        smart_queries = read_smart_queries(qry, errors=errors)
         return TestCollection(
             read_smart_documents(docs, errors=errors, duplicates=duplicates),
-            read_smart_queries(qry, errors=errors),
-            judged(rel),  # SMART's two or four columns, or TREC's (MED.REL)
+            smart_queries,
+            _unpadded(judged(rel), smart_queries, f),  # SMART's two or four columns, or TREC's (MED.REL)
             name=_stem(docs.name).lower(),
         )
     if names & {"doc-text.trec", "doc-text.trec.gz"}:
@@ -406,21 +408,32 @@ def load_test_collection(
     )
 
 
-def _unpadded(qrels: pd.DataFrame, topics, folder: Path) -> pd.DataFrame:
-    """``qrels`` with each query id that is a topic number with leading zeros (``001``) renamed to the topic's id
-    (``1``): the TREC topic reader drops the zeros (as Anserini does), and judgments that keep them named no query of
-    the collection they came with (trial t63), where SMART's reader drops them on both sides. Said in a log line."""
-    from ltr.io.qidmap import padded_examples, padded_ids
+def unpadded_judgments(qrels: pd.DataFrame, qids) -> tuple[pd.DataFrame, dict[str, str]]:
+    """``qrels`` with each query id that is one of ``qids`` with leading zeros (``001``) renamed to it (``1``), and
+    the ids so renamed (:func:`ltr.io.qidmap.padded_ids`): topic numbers and SMART ``.I`` ids are read without
+    leading zeros (as Anserini reads them), and judgments may keep them. A judgment id that is a query id as
+    written, or whose unpadded form the judgments also hold, is left as it is."""
+    from ltr.io.qidmap import padded_ids
 
-    if qrels.empty:
-        return qrels
+    if qrels is None or qrels.empty:
+        return qrels, {}
     qid = qrels["qid"].astype(str)
-    padded = padded_ids(set(qid.unique()), set(topics.qids))
+    padded = padded_ids(set(qid.unique()), set(qids))
     if not padded:
-        return qrels
-    log.info("%s: %d judgment query id(s) with leading zeros matched to the topics numbered without them (%s)",
-             folder, len(padded), padded_examples(padded))
-    return qrels.assign(qid=qid.map(lambda q: padded.get(q, q)))
+        return qrels, {}
+    return qrels.assign(qid=qid.map(lambda q: padded.get(q, q))), padded
+
+
+def _unpadded(qrels: pd.DataFrame, queries, folder: Path) -> pd.DataFrame:
+    """A folder's judgments numbered as its queries (:func:`unpadded_judgments`): judgments of topics ``001``,
+    ``002`` named no query of the collection they came with (trial t63). Said in a log line."""
+    from ltr.io.qidmap import padded_examples
+
+    qrels, padded = unpadded_judgments(qrels, queries.qids)
+    if padded:
+        log.info("%s: %d judgment query id(s) with leading zeros matched to the queries numbered without them (%s)",
+                 folder, len(padded), padded_examples(padded))
+    return qrels
 
 
 #: File names that name a layout without splits (the SMART trios are found by :func:`_smart_trio`).

@@ -175,17 +175,16 @@ def _unpadded_judgments(args: argparse.Namespace, inputs):
     ``--qrels-out`` then name the queries' ids."""
     from dataclasses import replace
 
-    if inputs.qrels is None or inputs.qrels.empty:
-        return inputs
-    qid = inputs.qrels["qid"].astype(str)
-    padded = padded_ids(set(qid.unique()), set(inputs.queries.qids))
+    from features.collections.loaders import unpadded_judgments
+
+    qrels, padded = unpadded_judgments(inputs.qrels, inputs.queries.qids)
     if not padded:
         return inputs
     note(args, f"{len(padded)} judgment query id(s) with leading zeros matched to the queries numbered without them "
                f"({padded_examples(padded)}): "
                "topic numbers are read without leading zeros (as in Anserini), and the LETOR, --save-run and "
                "--qrels-out name the queries so (trec_eval matches ids as written)")
-    return replace(inputs, qrels=inputs.qrels.assign(qid=qid.map(lambda q: padded.get(q, q))))
+    return replace(inputs, qrels=qrels)
 
 
 def _numbering_hint(args: argparse.Namespace, queries, judged: set) -> str:
