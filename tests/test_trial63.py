@@ -41,6 +41,24 @@ def test_an_empty_item_in_a_comma_separated_option_is_refused_naming_the_option(
     assert out.read_text() == "previous\n"
 
 
+@pytest.mark.parametrize("option, value", [("--features", "1,,3"), ("--drop-features", "2,")])
+def test_an_empty_item_in_a_feature_list_is_refused(tmp_path, capsys, option, value):
+    """review of t63: --features and --drop-features still dropped an empty item (an id left out by mistake)."""
+    data = tmp_path / "d.txt"
+    data.write_text("".join(f"{i % 3} qid:{1 + i // 6} 1:{i} 2:{i % 4} 3:{i % 5}\n" for i in range(24)))
+    # exit 1, as the option's other refusals (a list naming no feature)
+    assert main(["train", str(data), option, value, "--rounds", "2", "--out", str(tmp_path / "m.txt")]) == 1
+    assert capsys.readouterr().err == (f"ltr train: error: {option} {value!r}: an empty item between commas; "
+                                       "separate the items by single commas\n")
+    assert not (tmp_path / "m.txt").exists()
+
+
+def test_an_empty_item_in_the_topic_fields_is_refused(tmp_path, capsys):
+    assert main(["features", "--collection", str(tmp_path), "--topic-fields", "title,,desc", "--out",
+                 str(tmp_path / "x.letor")]) == 2
+    assert "argument --topic-fields: 'title,,desc': an empty item between commas" in capsys.readouterr().err
+
+
 def test_items_without_an_empty_one_are_read_as_before(tmp_path, capsys):
     a, b = _two_runs(tmp_path)
     out = tmp_path / "fused.run"

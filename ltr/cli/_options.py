@@ -255,9 +255,12 @@ COLLECTION_FORMATS = ["auto", "smart", "trec", "beir", "tsv", "csv", "npl"]
 
 
 def _topic_fields(value: str) -> tuple[str, ...]:
-    fields = tuple(f.strip() for f in value.split(",") if f.strip())
-    if not fields:
+    fields = tuple(f.strip() for f in value.split(","))
+    if not any(fields):
         raise argparse.ArgumentTypeError(f"{value!r}: name one or more of title, desc, narr, comma-separated")
+    if not all(fields):
+        raise argparse.ArgumentTypeError(f"{value!r}: an empty item between commas; separate the fields by single "
+                                         "commas")
     return fields
 
 

@@ -157,9 +157,11 @@ def _entries(text: str, option: str) -> list[str | int]:
     entries (ids or names)."""
     if Path(text).is_file():
         return list(read_feature_file(text))
-    entries: list[str | int] = [t.strip() for t in text.split(",") if t.strip()]
-    if not entries:
+    entries: list[str | int] = [t.strip() for t in text.split(",")]
+    if not any(entries):
         raise ValueError(f"{option} {text!r}: give a feature file or comma-separated feature ids/names")
+    if not all(entries):  # '1,,3': an id left out by mistake (t63), refused as every list option refuses it
+        raise ValueError(f"{option} {text!r}: an empty item between commas; separate the items by single commas")
     return entries
 
 
