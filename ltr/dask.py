@@ -160,8 +160,9 @@ def _check_workers(client, address: str) -> None:
 
 
 def _check_host(address: str) -> None:
-    """:class:`SchedulerUnreachableError` at once when the address's host name does not resolve (``lokal:2``, a
-    misspelt machine), instead of after the timeout."""
+    """:class:`OptionError` for what is no scheduler address (a scheme Dask has no transport for, as the dashboard's
+    ``http://``; no host; a bare word), and :class:`SchedulerUnreachableError` when the address's host name does not
+    resolve (``lokal:2``, a misspelt machine): at once, instead of after the timeout."""
     import socket
 
     from distributed.comm import parse_address
@@ -186,8 +187,13 @@ def _check_host(address: str) -> None:
         raise not_an_address()
     try:
         host = parse_host_port(location)[0]
-        socket.getaddrinfo(host, None)
     except ValueError:  # no host name to look up: left to the client, which names the address
+        return
+    if not host:  # 'tcp://:8786'
+        raise not_an_address(": no host")
+    try:
+        socket.getaddrinfo(host, None)
+    except ValueError:  # a name getaddrinfo cannot take (a NUL in it): left to the client, which names the address
         return
     except socket.gaierror as e:
         hint = "; for this machine's workers use local:N" if host.lower().startswith("lo") else ""
