@@ -277,7 +277,8 @@ def _without_round_off(total: NDArray[np.float64]) -> NDArray[np.float64]:
     ``rank``). Values closer than that are a tie for trec_eval as well; rounding in binary, no sum overflows or
     underflows (a decimal scale did below 1e-297)."""
     significand, exponent = np.frexp(total)
-    return np.ldexp(np.round(significand * 2.0 ** 40), exponent - 40)
+    with np.errstate(over="ignore"):  # a sum within 2^-40 of the largest double rounds to inf: still the largest
+        return np.ldexp(np.round(significand * 2.0 ** 40), exponent - 40)
 
 
 def prepare_runs(runs: Sequence[pd.DataFrame | str | os.PathLike], *, method: str = "rrf", norm: str | None = None,
