@@ -274,15 +274,18 @@ def _check(labels, group_ptr, weight, teacher, temperature, alpha, margin_weight
     return y, ptr, w, t, temperature, alpha, margin_weight, MARGIN_PAIRS[margin_pairs]
 
 
-#: How far from the teacher's score gaps a temperature may lie before the teacher term stops training (module
-#: docstring): above, the targets are uniform to float64's precision; below, the gradients, at most T, vanish.
-_TEMPERATURE_SPAN = 1e6  # (a million: said so in the warning)
+#: How far above the teacher's score spread a temperature may lie: beyond, the gradients' relative float64 error,
+#: about 1e-16 * T / spread (module docstring), passes 1% (a milder T is logit matching, Hinton et al.'s high-T limit).
+_HOTTEST = 1e14
+#: How far below it: the softmax of scores a first tree has moved apart is one-hot there, its hessians 0, and the
+#: trees stop growing (a constant model at 1e-320, trial t63).
+_COLDEST = 1e-6
 
 
 def _warn_off_scale(teacher: NDArray[np.float64], ptr: NDArray[np.int64], temperature: float) -> None:
-    """A warning when ``temperature`` lies over :data:`_TEMPERATURE_SPAN` times above or below the teacher's typical
-    score gap (the median over queries of the spread of its scores): such a run trained a constant model, or one
-    fitted to round-off, with exit 0 and a warning blaming the tree parameters (trial t63)."""
+    """A warning when ``temperature`` lies :data:`_HOTTEST` times above the teacher's typical score spread (the
+    median over queries of the spread of its scores) or :data:`_COLDEST` times below: such a run trained a model
+    fitted to round-off, or a constant one, with exit 0 and a warning blaming the tree parameters (trial t63)."""
     import warnings
 
     sizes = np.diff(ptr)
@@ -294,17 +297,16 @@ def _warn_off_scale(teacher: NDArray[np.float64], ptr: NDArray[np.int64], temper
     if spread.size == 0:
         return
     gap = float(np.median(spread))
-    if temperature > _TEMPERATURE_SPAN * gap:
-        why = ("the softmax targets are uniform to float64's precision and the teacher term's gradients are "
-               "round-off")
-    elif temperature < gap / _TEMPERATURE_SPAN:
-        why = "the teacher term's gradients, at most T in size, are too small to move the scores"
+    if temperature > _HOTTEST * gap:
+        why = (f"over {_HOTTEST:.0e} times above it, the teacher term's gradients are float64 round-off in "
+               "good part (relative error about 1e-16 * T / spread)")
+    elif temperature < _COLDEST * gap:
+        why = (f"over {1 / _COLDEST:.0e} times below it, the softmax of scores a tree has moved apart is one-hot, "
+               "its hessians 0, and the trees stop growing")
     else:
         return
-    side = "above" if temperature > gap else "below"
-    warnings.warn(f"temperature={temperature:g} lies over a million times {side} the spread of the "
-                  f"teacher's scores within a query (median {gap:.3g}): {why}; choose a temperature near that "
-                  "spread", UserWarning, stacklevel=3)
+    warnings.warn(f"temperature={temperature:g} against a spread of the teacher's scores within a query of "
+                  f"{gap:.3g} (median): {why}; choose a temperature near that spread", UserWarning, stacklevel=3)
 
 
 def prepare(labels: ArrayLike, group_ptr: ArrayLike, *, weight: ArrayLike | None = None,
