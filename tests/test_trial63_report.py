@@ -115,3 +115,13 @@ def test_the_markdown_page_shows_a_title_and_data_file_name_holding_html_as_text
     assert "![&lt;img src=x onerror=alert(1)&gt;.txt: label distribution](figures/" in md
     for text in (md, page):
         assert "<script>alert" not in text and "<img src=x" not in text
+
+
+def test_markdown_syntax_in_user_text_is_shown_as_text_in_report_md():
+    """Review 2 of t63: a name '[x](http://e)' became a link in report.md, '![](u)' a remote image, backticks
+    formatting. Reference: CommonMark's backslash escapes of ASCII punctuation."""
+    from ltr.evaluation.report import _md_cell, _md_text
+
+    assert _md_text("[x](http://e) ![i](u) a_b *c* `d` \\ <s> & 0.123") == \
+        "\\[x\\](http://e) \\!\\[i\\](u) a_b \\*c\\* \\`d\\` \\\\ &lt;s&gt; &amp; 0.123"
+    assert _md_cell("\ue0000.5\ue001") == "**0.5**" and _md_cell("a|b") == "a\\|b"

@@ -17,6 +17,7 @@ import contextlib
 import html
 import json
 import os
+import re
 import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -448,28 +449,34 @@ def render_markdown(d: Mapping[str, Any], figures: list[dict[str, Any]], figure_
                   "|" + "|".join(["---"] + ["---:"] * (len(header) - 1)) + "|"]
         for r in rows:
             lines.append("| " + " | ".join(_md_cell(x) for x in r) + " |")
-        note = _md_text(note)
-        lines += ["", note.replace("*", "\\*", 1) if note.startswith("*") else note, ""]
+        lines += ["", _md_text(note), ""]
     if figures_note:
         lines += ["## Figures", "", _md_text(figures_note), ""]
     for f in figures:
-        alt = _md_text(f["title"]).replace("[", "\\[").replace("]", "\\]")  # (a name's "]" ended the alt text)
-        lines += [f"## {_md_text(f['title'])}", "", f"![{alt}]({figure_dir}/{f['id']}.png)", "",
+        lines += [f"## {_md_text(f['title'])}", "", f"![{_md_text(f['title'])}]({figure_dir}/{f['id']}.png)", "",
                   _md_text(f["caption"]), ""]
     return plots.valid_text("\n".join(lines))  # (a name's bytes that are not UTF-8: U+FFFD, as drawn)
 
 
+#: Characters that make inline Markdown of plain text (emphasis, code, links and images, a backslash escape); not
+#: ``_``, which parameter and feature names hold and which makes no emphasis inside a word (CommonMark), so the
+#: Markdown keeps them readable as written.
+_MD_INLINE = re.compile(r"([\\`*\[\]!])")
+
+
 def _md_text(text: str) -> str:
-    """Text as Markdown shows it, never as HTML: ``&``, ``<`` and ``>`` as HTML entities, which Markdown renderers
-    show as the characters (a backslash before ``<`` is CommonMark's escape, not every renderer's). A ``--title`` or
-    a data file name holding ``<script>`` was written raw, for a viewer that renders inline HTML to run (trial t63);
+    """Plain text as Markdown shows it: ``&``, ``<`` and ``>`` as HTML entities, which Markdown renderers show as
+    the characters (a backslash before ``<`` is CommonMark's escape, not every renderer's), and the characters of
+    inline Markdown backslash-escaped. A ``--title`` or a data file name holding ``<script>`` was written raw, for a
+    viewer that renders inline HTML to run (trial t63), and one holding ``[x](http://e)`` became a link (review);
     report.html escapes the same texts."""
-    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _MD_INLINE.sub(r"\\\1", text)
 
 
 def _md_cell(x: Any) -> str:
     """A table cell: text (:func:`_md_text`) with ``*`` and ``|`` escaped, the best value's marks made bold."""
-    return _md_text(x).replace("*", "\\*").replace(_BOLD[0], "**").replace(_BOLD[1], "**").replace("|", "\\|")
+    return _md_text(x).replace(_BOLD[0], "**").replace(_BOLD[1], "**").replace("|", "\\|")
 
 
 def _make_folder(path: Path, shown: str, what: str = "the folder") -> list[Path]:
