@@ -223,17 +223,29 @@ class RunReport:
         return out
 
 
-def _aligned(scores: pd.Series, ids: Sequence[str]) -> pd.Series:
-    """A Series of first-stage scores indexed by the doc ids themselves (``run.set_index('docno')['score']``) in
-    another order than ``ids``, read by them, as pandas aligns: it was read by position, each candidate given
-    another's score (trial t63). Any other Series (row labels of a frame, the ids in their order) is read by
-    position, as the docstring says, as before."""
-    if not (pd.api.types.is_object_dtype(scores.index) or pd.api.types.is_string_dtype(scores.index)):
+def _aligned(scores: pd.Series, ids: Sequence[str], what: str) -> pd.Series:
+    """A Series of first-stage scores indexed by the doc ids (``run.set_index('docno')['score']``; a ``(qid,
+    docno)`` MultiIndex by its last level) read by them, in any order, as pandas aligns: it was read by position,
+    each candidate given another's score (trial t63). One whose text index names some of the doc ids but not each
+    once (a misspelt or extra id) is refused, naming the first id that differs. Integer row labels, and a text index
+    naming none of them (the query id of every row), are read by position, as the docstring says."""
+    index = scores.index.get_level_values(-1) if isinstance(scores.index, pd.MultiIndex) else scores.index
+    if not (pd.api.types.is_object_dtype(index) or pd.api.types.is_string_dtype(index)):
         return scores  # integer row labels: positions, whatever numbers the doc ids are
-    index = [str(i) for i in scores.index]
-    if index != list(ids) and len(set(index)) == len(index) == len(ids) and set(index) == set(ids):
-        return scores.set_axis(index).reindex(list(ids))
-    return scores
+    named = [str(i) for i in index]
+    if named == list(ids):
+        return scores
+    wanted = set(ids)
+    if len(set(named)) == len(named) == len(ids) and set(named) == wanted:
+        return pd.Series(scores.to_numpy(), index=named).reindex(list(ids))
+    if wanted.isdisjoint(named):
+        return scores
+    stray = next((i for i in named if i not in wanted), None)
+    said = (f"names {stray!r}, which doc_ids lack" if stray is not None else
+            f"lacks {next(i for i in ids if i not in set(named))!r}" if not wanted <= set(named) else
+            "names a doc id twice")
+    raise ValueError(f"{what} is a Series indexed by doc ids that are not doc_ids' ({said}): index it by the "
+                     "candidates, each once, or give the scores in the order of doc_ids")
 
 
 def _shown_ids(ids: Sequence[str]) -> str:
@@ -1029,7 +1041,7 @@ class Reranker:
                                  "a run); 0 in their place would score the candidates wrongly")
             return None
         if isinstance(scores, pd.Series):
-            scores = _aligned(scores, ids)
+            scores = _aligned(scores, ids, what)
         try:
             s = np.asarray(scores, dtype=np.float64)
         except (TypeError, ValueError):
@@ -1054,9 +1066,10 @@ class Reranker:
             unknown candidate keeps its place, as ``ltr features --run`` keeps a run's ranks).
         scores : array-like of float, optional
             Their first-stage scores (the ``first_stage_score`` feature): needed when the model reads it, else 0.
-            In the order of ``doc_ids``; a Series indexed by the doc ids is read by them, in any order. A list that
-            they contradict (a later candidate scoring higher: rows of a DataFrame after a merge) is
-            ranked by them, ties in the order given, as :meth:`rerank_run` ranks a run without a rank column.
+            In the order of ``doc_ids``; a Series indexed by the doc ids (or a ``(qid, docno)`` MultiIndex) is read
+            by them, in any order. A list that they contradict (a later candidate scoring higher: rows of a
+            DataFrame after a merge) is ranked by them, ties in the order given, as :meth:`rerank_run` ranks a run
+            without a rank column.
         qid : str, optional
             The query id, for features that look scores up by it (``neural_file``).
         on_unknown : {"error", "warn", "drop"}

@@ -219,3 +219,10 @@ def test_first_stage_scores_as_a_series_indexed_by_the_doc_ids_are_read_by_them(
     assert reranker.rerank(adi.texts[q], ids, scores=g["score"]) == want  # a frame's row labels: by position
     shuffled = reranker.rerank(adi.texts[q], ids, scores=scores[::-1])  # the check can fail: order matters
     assert shuffled != want
+    by_pair = pd.Series(scores, index=pd.MultiIndex.from_arrays([[q] * len(ids), ids])).iloc[::-1]
+    assert reranker.rerank(adi.texts[q], ids, scores=by_pair) == want  # (qid, docno): by its last level
+    misspelt = pd.Series(scores, index=[*ids[:-1], ids[-1] + "x"])  # review 2: read by position, silently
+    with pytest.raises(ValueError, match=rf"scores is a Series indexed by doc ids that are not doc_ids' \(names "
+                                         rf"'{ids[-1]}x', which doc_ids lack\)"):
+        reranker.rerank(adi.texts[q], ids, scores=misspelt)
+    assert reranker.rerank(adi.texts[q], ids, scores=pd.Series(scores, index=[q] * len(ids))) == want  # qid index
