@@ -257,6 +257,25 @@ def unique_run(args: argparse.Namespace, run, source: str):
     return run.reset_index(drop=True)
 
 
+def run_query_ids(args: argparse.Namespace, qids, inputs, *, kept: str = "") -> dict[str, str]:
+    """How the query ids of ``--run`` name ``inputs``' queries (:class:`features.pipeline.CollectionInputs`), for
+    ``ltr features --run`` and ``ltr rerank`` alike: a run keyed by the ``.I`` ids of queries numbered by position
+    is refused (:func:`features.pipeline.record_numbered_run`); ids with leading zeros where the queries have none
+    (a TREC-1/2 run's ``051``) are matched, with a note. Returns ``{run id: query id}`` for those; ``kept`` ends
+    the note (what the output does with the run's own ids)."""
+    from features.pipeline import record_numbered_run
+    from ltr.io.qidmap import padded_examples, padded_ids
+
+    ids = set(map(str, qids))
+    if (why := record_numbered_run(ids, inputs)) is not None:
+        raise UsageError(f"--run {args.run}: {why}")
+    padded = padded_ids(ids, set(inputs.queries.qids))
+    if padded:
+        note(args, f"{len(padded)} query id(s) of --run {args.run} with leading zeros matched to the queries "
+                   f"numbered without them ({padded_examples(padded)}){kept}")
+    return padded
+
+
 def refuse_unholdable_scores(run, flag: str, path: str) -> None:
     """Refuse a first-stage run whose score a float32 feature cannot hold (beyond 3.4e38: inf in the LETOR file,
     which ltr train and ltr predict refuse, and in a reranked row), naming the file, query, document and score."""

@@ -26,6 +26,7 @@ from ltr.cli._files import (
     read_collection_files,
     refuse_outputs_in,
     refuse_unholdable_scores,
+    run_query_ids,
 )
 from ltr.cli._guard import UsageError, add_command, error_message, note, split_list
 from ltr.cli._options import (
@@ -36,7 +37,7 @@ from ltr.cli._options import (
     check_feature_set_option,
     input_option_usage,
 )
-from ltr.io.qidmap import padded_examples, padded_ids
+from ltr.io.qidmap import padded_examples
 
 __all__ = ["register", "run"]
 
@@ -239,17 +240,11 @@ def _nonempty_run(args: argparse.Namespace, run):
 def _run_candidates(args: argparse.Namespace, run, queries, inputs):
     """The lines of the ``--run`` for the queries kept; a run without a line for any of them is an error naming
     the file and ids of both sides (they may be numbered differently), and so is a run keyed by the ``.I`` ids of
-    queries numbered by position (:func:`features.pipeline.record_numbered_run`)."""
-    from features.pipeline import record_numbered_run
-
+    queries numbered by position (:func:`ltr.cli._files.run_query_ids`)."""
     all_queries = inputs.queries
     named = run["qid"].astype(str)
-    if (why := record_numbered_run(named.unique(), inputs)) is not None:
-        raise UsageError(f"--run {args.run}: {why}")
-    padded = padded_ids(set(named.unique()), set(all_queries.qids))
-    if padded:  # as the judgments' (a TREC-1/2 run keeps the topic file's 051)
-        note(args, f"{len(padded)} query id(s) of --run {args.run} with leading zeros matched to the queries "
-                   f"numbered without them ({padded_examples(padded)})")
+    padded = run_query_ids(args, named.unique(), inputs)  # as the judgments' (a TREC-1/2 run keeps 051)
+    if padded:
         named = named.map(lambda q: padded.get(q, q))
         run = run.assign(qid=named)
     kept = run[named.isin(set(queries.qids))]

@@ -28,6 +28,7 @@ from ltr.cli._files import (
     read_collection_files,
     refuse_outputs_in,
     refuse_unholdable_scores,
+    run_query_ids,
 )
 from ltr.cli._guard import UsageError, add_command, error_message, note
 from ltr.cli._options import (
@@ -39,7 +40,6 @@ from ltr.cli._options import (
     input_option_usage,
     run_tag,
 )
-from ltr.io.qidmap import padded_examples, padded_ids
 
 __all__ = ["register", "run"]
 
@@ -88,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
     import warnings
 
     from features.collections.loaders import detect_format
-    from features.pipeline import InputOptionError, load_inputs, record_numbered_run
+    from features.pipeline import InputOptionError, load_inputs
     from features.serve import MissingFeatureSetError, Reranker, UnknownCandidatesError
     from ltr.io import read_run, write_run
     from ltr.rankers import PlainModelWarning
@@ -111,8 +111,9 @@ def run(args: argparse.Namespace) -> int:
                              judgments=False)
     except InputOptionError as e:
         raise input_option_usage(e) from None
-    if (why := record_numbered_run(first["qid"].astype(str).unique(), inputs)) is not None:
-        raise UsageError(f"--run {args.run}: {why}")  # (before the model and the index are loaded)
+    # (before the model and the index are loaded) a TREC-1/2 run writes 051 where the topics are read as 51
+    padded = run_query_ids(args, first["qid"].astype(str).unique(), inputs, kept="; the reranked run keeps the "
+                           "run's ids")
     read, folders = read_collection_files(inputs)  # a collection folder's files, now that it is read
     refuse_outputs_in(folders, (args.out, built_index), ("--out", "--index"))
     check_outputs(args.out, built_index, inputs=[args.model, find_meta_path(args.model), args.run, args.queries,
@@ -130,12 +131,7 @@ def run(args: argparse.Namespace) -> int:
         refuse_unholdable_scores(first, "--run", args.run)
     # dropped lines are said below from the report (rerank_run's own warning would say them twice)
     queries = dict(inputs.queries.items())
-    padded = padded_ids(set(first["qid"].astype(str).unique()), set(queries))
-    if padded:  # a TREC-1/2 run writes 051 where the topics are read as 51 (as ltr features --run matches them)
-        note(args, f"{len(padded)} query id(s) of --run {args.run} with leading zeros matched to the queries "
-                   f"numbered without them ({padded_examples(padded)}); the reranked run keeps "
-                   "the run's ids")
-        queries.update({j: queries[n] for j, n in padded.items()})
+    queries.update({j: queries[n] for j, n in padded.items()})
     try:
         new, report = reranker.rerank_run(first, queries, depth=args.depth,
                                           on_unknown="drop" if args.on_unknown == "warn" else args.on_unknown,
