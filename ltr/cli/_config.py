@@ -160,8 +160,7 @@ def _apply_config_file(parser: argparse.ArgumentParser, args: argparse.Namespace
                          "(key = value lines, [params] tables)" if json_like else "")) from None
     actions = {a.dest: a for a in parser._actions if a.option_strings}
     by_flag = {s.lstrip("-").replace("-", "_"): a for a in parser._actions for s in a.option_strings}
-    set_here: dict[argparse.Action, str] = {}  # the options this file set, by the key that set them
-    named: dict[argparse.Action, str] = {}  # the options this file names, set or not (a flag typed wins)
+    named: dict[argparse.Action, str] = {}  # the options this file names, by key, set or not (a flag typed wins)
     for key, value in table.items():
         if key in ("params", "objective_params"):
             if not isinstance(value, dict):
@@ -195,7 +194,6 @@ def _apply_config_file(parser: argparse.ArgumentParser, args: argparse.Namespace
         args.given_.add(action.dest)
         setattr(args, action.dest, _config_value(action, key, value, f"--config {path}"))
         args.config_keys_ = {**getattr(args, "config_keys_", {}), action.dest: (path, key, value)}
-        set_here[action] = key
     for dest in ("params", "objective_params"):  # the file's own two spellings of one parameter: the key's value
         set_by = getattr(args, "config_keys_", {}).get(dest)  # won and the table's was dropped, silently (t58)
         if isinstance(table.get(dest), dict) and set_by is not None and set_by[0] == path:
@@ -208,7 +206,7 @@ def _apply_config_file(parser: argparse.ArgumentParser, args: argparse.Namespace
                 raise UsageError(f"--config {path}: {set_by[1]} and the table [{dest}] both set {', '.join(twice)}; "
                                  "give each parameter once")
     for group in parser._mutually_exclusive_groups:  # as the command line refuses them together ("not allowed with")
-        both = [set_here[a] for a in group._group_actions if a in set_here]
+        both = [named[a] for a in group._group_actions if a in named and a.dest not in given]  # the file set
         if len(both) > 1:
             raise UsageError(f"--config {path}: {' and '.join(repr(k) for k in both)} are not allowed together")
 
