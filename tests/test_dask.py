@@ -163,6 +163,9 @@ def test_a_word_that_is_no_address_and_a_timeout_of_zero_are_refused_as_options(
     ("ftp://127.0.0.1:8786", ": Dask's schemes are {schemes}"),
     ("tcp://", ": no host"),
     ("tcp://:8786", ": no host"),
+    ("tcp://localhost", ": missing port number in address 'localhost'"),  # (these three were no answer within
+    ("tcp:// ", ": missing port number in address ' '"),  # the timeout, trial t63's left alone)
+    ("http:/x:1", ": invalid address 'http:/x:1'"),
 ])
 def test_an_address_dask_cannot_use_is_refused_at_once_saying_why(capsys, address, why):
     """The client refused these at once ('unknown address scheme'), and they were reported as no scheduler answering
