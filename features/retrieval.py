@@ -109,6 +109,9 @@ class BM25Retriever:
         if not (isinstance(dtype, (type, np.dtype, str)) and np.dtype(dtype).kind == "f"):
             raise TypeError(f"dtype must be a float dtype (np.float32 or np.float64), got {dtype!r}: integer impacts "
                             "truncate every score")
+        if np.dtype(dtype) not in (np.float32, np.float64):  # float16 failed only at search, in the kernel's typing
+            raise TypeError(f"dtype must be np.float32 or np.float64, got {np.dtype(dtype).name}: the top-k kernel "
+                            "is compiled for those two")
         self.index = index
         self.field = field
         self.k1, self.b, self.idf, self.k3, self.epsilon, self.qtf_norm = k1, b, idf, k3, epsilon, qtf_norm
@@ -161,6 +164,9 @@ class BM25Retriever:
     ) -> pd.DataFrame:
         """A TREC run: columns ``qid``, ``q0``, ``docno``, ``rank`` (1-based), ``score``, ``tag``, sorted by query
         (input order) then rank. Queries without hits (no analysed term in the vocabulary) have no rows."""
+        from ltr.io.trec import check_run_tag
+
+        check_run_tag(tag)
         qs = as_queries(queries)
         analysed = [self.index.query_terms(t) for t in qs.texts]
         docs, scores, n = self.retrieve(analysed, k, n_jobs=n_jobs)

@@ -79,6 +79,7 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
 from ltr.exceptions import OptionError, TrecFormatError
+from ltr.io.trec import check_run_tag
 
 log = logging.getLogger(__name__)
 
@@ -259,7 +260,7 @@ class PreparedRuns:
 
     def run(self, weights: ArrayLike | None = None, *, tag: str = "fused") -> pd.DataFrame:
         """The fused run (``qid Q0 docno rank score tag``), in trec_eval's order."""
-        return self.ordered(self.scores(weights), tag)
+        return self.ordered(self.scores(weights), check_run_tag(tag))
 
     def ordered(self, scores: NDArray[np.float64], tag: str) -> pd.DataFrame:
         """The run of these fused ``scores`` (one per pair), in trec_eval's order (module conventions)."""
@@ -427,6 +428,7 @@ def fuse(runs: Sequence[pd.DataFrame | str | os.PathLike], *, method: str = "rrf
     >>> fuse([r1, r2], method="combmnz")["score"].tolist()    # minmax: a 1 + 1, counted twice; b 0; c 0
     [4.0, 0.0, 0.0]
     """
+    check_run_tag(tag)  # before any run is read
     if not isinstance(runs, (pd.DataFrame, str, os.PathLike)) and len(runs) >= 2:
         _weights(weights, len(runs), method)  # an option's error before any run is read
     prepared = prepare_runs(runs, method=method, norm=norm, k=k, depth=depth)
@@ -635,6 +637,7 @@ def fit_weights(runs: Sequence[pd.DataFrame | str | os.PathLike], qrels: pd.Data
     """
     if method not in ("wsum", "rrf"):
         raise ValueError(f"weights are fitted for method 'wsum' or 'rrf', got {method!r}")
+    check_run_tag(tag)
     search = _check_choice("search", search, SEARCHES)
     check_search(search, step, len(runs))
     from ltr.metrics import target_metric

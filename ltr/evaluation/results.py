@@ -321,8 +321,9 @@ class CVResult:
                                  f"({', '.join(missing[:5])}{', ...' if len(missing) > 5 else ''}): a map for "
                                  "another file?")
             qid = np.asarray([qid_map[str(q)] for q in qid], dtype=object)
-        return run_from_scores(qid, np.asarray(docs, dtype=object), np.asarray(scores, dtype=np.float64),
-                               tag=tag or self.name)
+        if tag is None:  # the result's name as one word (a name is free text; a tag is the run's last column)
+            tag = "_".join(str(self.name).split()) or "ltrkit"
+        return run_from_scores(qid, np.asarray(docs, dtype=object), np.asarray(scores, dtype=np.float64), tag=tag)
 
     def summary_rows(self, blank: str = "-", *, for_programs: bool = False) -> tuple[list[str], list[list]]:
         """Header and rows of the per-fold table plus ``mean`` and ``std`` rows (``blank`` in the std row of a

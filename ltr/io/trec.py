@@ -269,6 +269,15 @@ def is_run_token(value: str) -> bool:
     return value != "" and not _WHITESPACE.search(value)
 
 
+def check_run_tag(tag: str) -> str:
+    """``tag``, when it can be a run's tag (:func:`is_run_token`); else a :class:`ValueError` naming it, raised
+    where the tag is given (a blank in it failed only when the run was written, after the work: trial t63)."""
+    if not isinstance(tag, str) or not is_run_token(tag):
+        raise ValueError(f"tag {tag!r}: a run tag is one word, neither empty nor holding whitespace (the TREC run's "
+                         "last column)")
+    return tag
+
+
 def write_run(path: str | os.PathLike, run: pd.DataFrame, *, tag: str | None = None) -> None:
     """Write a run atomically as ``qid Q0 docno rank score tag`` lines, in the frame's row order.
 
@@ -383,6 +392,7 @@ def run_from_scores(
     >>> run_from_scores(["1", "1", "2"], ["a", "b", "c"], [0.1, 0.9, 0.5])[["qid", "docno", "rank"]].values.tolist()
     [['1', 'b', 1], ['1', 'a', 2], ['2', 'c', 1]]
     """
+    check_run_tag(tag)
     missing = pd.isna(np.asarray(qid, dtype=object))  # refused as ids, before 'nan' becomes one as text
     if missing.any():
         raise ValueError(f"qid holds a missing id ({np.asarray(qid, dtype=object)[missing][0]!r}) at row "

@@ -1,0 +1,64 @@
+"""Stop 64: what the trials and the previous stop's left-alone list found (each test fails without its fix)."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+
+def _index():
+    from features import Analyzer, InvertedIndex
+    from features.collections import Collection
+
+    return InvertedIndex.build(Collection(("a", "b", "c"), {"body": ["wing flutter", "heat", "wing wing"]}),
+                               Analyzer(stemmer=None))
+
+
+@pytest.mark.parametrize("dtype", [np.float16, "float16", np.longdouble])
+def test_the_retriever_refuses_a_float_dtype_its_kernel_has_no_version_for(dtype):
+    """float16 passed the constructor and failed at search, in Numba's typing of the top-k kernel (stop 63)."""
+    from features.retrieval import BM25Retriever
+
+    with pytest.raises(TypeError, match=r"^dtype must be np\.float32 or np\.float64, got float(16|128): the top-k "):
+        BM25Retriever(_index(), dtype=dtype)
+    for ok in (np.float32, "float64"):
+        assert BM25Retriever(_index(), dtype=ok).search({"q": "wing"}, k=3)["docno"].tolist() == ["c", "a"]
+
+
+@pytest.mark.parametrize("tag", ["my run", "", "a\tb", 5])
+def test_a_tag_that_no_run_can_hold_is_refused_where_it_is_given(tag):
+    """A tag with a blank was taken by search, fuse and run_from_scores and failed when the run was written."""
+    from features.retrieval import BM25Retriever
+    from ltr.fusion import fit_weights, fuse
+    from ltr.io import run_from_scores
+
+    said = "^" + re.escape(f"tag {tag!r}: a run tag is one word, neither empty nor holding whitespace")
+    with pytest.raises(ValueError, match=said):
+        BM25Retriever(_index()).search({"q": "wing"}, tag=tag)
+    with pytest.raises(ValueError, match=said):
+        run_from_scores(["1"], ["a"], [1.0], tag=tag)
+    with pytest.raises(ValueError, match=said):
+        fuse(["no-such-1.run", "no-such-2.run"], tag=tag)  # before any run is read
+    with pytest.raises(ValueError, match=said):
+        fit_weights(["no-such-1.run", "no-such-2.run"], "no-such.qrels", tag=tag)
+    r = pd.DataFrame({"qid": ["1", "1"], "docno": ["a", "b"], "score": [2.0, 1.0]})
+    assert fuse([r, r], tag="ok")["tag"].tolist() == ["ok", "ok"]
+
+
+def test_a_cv_results_name_with_blanks_gives_its_run_a_one_word_tag():
+    """The out-of-fold run's tag defaults to the result's name, which is free text: its blanks became a run that no
+    writer takes; the tag joins its words now, and an explicit tag is checked."""
+    from ltr.evaluation.results import CVResult, FoldResult
+
+    fold = FoldResult(name="1", metrics={"ndcg@10": 1.0}, qids=["q1"], per_query={"ndcg@10": [1.0]}, curve=[],
+                      seconds=0.0, rounds=1, n_test_queries=1, test_sizes=[2], doc_ids=["d1", "d2"],
+                      scores=[0.5, 1.5])
+    result = CVResult(name="my  model", metrics=["ndcg@10"], folds=[fold], feature_names=None, params={},
+                      settings={})
+    run = result.run()
+    assert run["tag"].unique().tolist() == ["my_model"] and run["docno"].tolist() == ["d2", "d1"]
+    with pytest.raises(ValueError, match="^tag 'a b': a run tag is one word"):
+        result.run(tag="a b")
