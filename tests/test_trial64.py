@@ -84,3 +84,38 @@ def test_rm3_ties_at_the_term_cut_do_not_depend_on_the_collections_document_orde
         # zeta and alpha tie behind wing: fb_terms=2 keeps one, alpha (first as text) in either order
         scores.append(get_scorer("rm3")(fb_docs=2, fb_terms=2, mu=1.0).score(pairs, "body")[:, 0])
     assert scores[0].tolist() == scores[1].tolist() and scores[0][1] > scores[0][0]
+
+
+def test_a_collection_folder_with_a_file_and_its_gz_copy_reads_the_plain_file_in_every_layout(tmp_path, caplog):
+    """Cranfield's, CACM's, NPL's and the TREC layouts read NAME.gz where NAME was there too, the SMART trio and BEIR
+    NAME: after ``gunzip -k`` and an edit, the edit was read or ignored by layout, without a word (trial t64)."""
+    import gzip
+    import logging
+
+    from features.collections import load_test_collection
+
+    cran = tmp_path / "cran"
+    cran.mkdir()
+    (cran / "cran.qry").write_text(".I 001\n.W\nwing\n")
+    (cran / "cranqrel").write_text("1 2 1\n")
+    old = ".I 1\n.T\nold title\n.W\nwing\n.I 2\n.T\nx\n.W\nheat\n"
+    with gzip.open(cran / "cran.all.1400.gz", "wt") as f:
+        f.write(old)
+    assert load_test_collection(cran).docs.fields["title"][0] == "old title"  # the .gz alone: read
+    (cran / "cran.all.1400").write_text(old.replace("old title", "edited title"))
+    with caplog.at_level(logging.WARNING, logger="features.collections.loaders"):
+        got = load_test_collection(cran)
+    assert got.docs.fields["title"][0] == "edited title"
+    assert f"{cran}: both cran.all.1400 and cran.all.1400.gz are there; reading cran.all.1400 (the plain file)" \
+        in caplog.messages
+    adi = tmp_path / "adi"
+    adi.mkdir()
+    (adi / "ADI.ALL").write_text(".I 1\n.W\nwing\n")
+    with gzip.open(adi / "ADI.ALL.gz", "wt") as f:
+        f.write(".I 1\n.W\nheat\n")
+    (adi / "ADI.QRY").write_text(".I 1\n.W\nwing\n")
+    (adi / "ADI.REL").write_text("1 1 0 0\n")
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="features.collections.loaders"):
+        assert load_test_collection(adi).docs.fields["body"][0] == "wing"
+    assert f"{adi}: both ADI.ALL and ADI.ALL.gz are there; reading ADI.ALL (the plain file)" in caplog.messages

@@ -273,12 +273,19 @@ def load_queries(
     raise ValueError(f"format must be 'auto' or one of {DOCUMENT_FORMATS}, got {format!r}")
 
 
-def _first(folder: Path, *names: str) -> Path:
-    for n in names:
-        if (folder / n).exists():
-            return folder / n
-    plain = next((n for n in names if not n.endswith(".gz")), names[0])
-    raise CollectionFormatError(f"file not found (nor {plain}.gz)", str(folder / plain))
+def _first(folder: Path, name: str) -> Path:
+    """``folder / name``, or its gzip'd copy ``name.gz`` when the plain file is absent: a plain file wins, in every
+    layout (Cranfield's, CACM's, NPL's, TREC's and the TSV layout read the .gz, the SMART trio and BEIR the plain
+    file, so that after ``gunzip -k`` and an edit, the edit was read in some layouts and ignored in others: trial
+    t64), with a warning when both are there."""
+    plain, packed = folder / name, folder / f"{name}.gz"
+    if plain.exists():
+        if packed.exists():
+            log.warning("%s: both %s and %s are there; reading %s (the plain file)", folder, name, packed.name, name)
+        return plain
+    if packed.exists():
+        return packed
+    raise CollectionFormatError(f"file not found (nor {name}.gz)", str(plain))
 
 
 def load_test_collection(
@@ -300,7 +307,7 @@ def load_test_collection(
     then an empty table): for a caller that brings its own or needs none.
 
     ============  ================================================  =============================================
-    layout        files (each may also be gzip'd, ``NAME.gz``)       notes
+    layout        files (or ``NAME.gz``; a plain file wins)           notes
     ============  ================================================  =============================================
     Cranfield     ``cran.all.1400``, ``cran.qry``, ``cranqrel``       queries numbered by position; graded gains
     CACM          ``cacm.all``, ``query.text``, ``qrels.text``        12 of 64 queries have no judgment
@@ -337,19 +344,19 @@ def load_test_collection(
 
     if names & {"cran.all.1400", "cran.all.1400.gz"}:
         return TestCollection(
-            read_smart_documents(_first(f, "cran.all.1400.gz", "cran.all.1400"), errors=errors,
+            read_smart_documents(_first(f, "cran.all.1400"), errors=errors,
                                  duplicates=duplicates),
-            read_smart_queries(_first(f, "cran.qry.gz", "cran.qry"), ids="position", errors=errors),
-            judged(lambda: _first(f, "cranqrel.gz", "cranqrel"), "cranfield"),
+            read_smart_queries(_first(f, "cran.qry"), ids="position", errors=errors),
+            judged(lambda: _first(f, "cranqrel"), "cranfield"),
             name="cranfield",
             query_ids="position",
-            query_positions=smart_query_positions(_first(f, "cran.qry.gz", "cran.qry"), errors=errors),
+            query_positions=smart_query_positions(_first(f, "cran.qry"), errors=errors),
         )
     if names & {"cacm.all", "cacm.all.gz"}:
         return TestCollection(
-            read_smart_documents(_first(f, "cacm.all.gz", "cacm.all"), errors=errors, duplicates=duplicates),
-            read_smart_queries(_first(f, "query.text.gz", "query.text"), errors=errors),
-            judged(lambda: _first(f, "qrels.text.gz", "qrels.text"), "smart"),
+            read_smart_documents(_first(f, "cacm.all"), errors=errors, duplicates=duplicates),
+            read_smart_queries(_first(f, "query.text"), errors=errors),
+            judged(lambda: _first(f, "qrels.text"), "smart"),
             name="cacm",
         )
     smart = _smart_trio(f, names)
@@ -363,19 +370,19 @@ def load_test_collection(
             name=_stem(docs.name).lower(),
         )
     if names & {"doc-text.trec", "doc-text.trec.gz"}:
-        topics = read_trec_topics(_first(f, "query-text.trec.gz", "query-text.trec"), errors=errors)
+        topics = read_trec_topics(_first(f, "query-text.trec"), errors=errors)
         return TestCollection(
-            read_trec_documents(_first(f, "doc-text.trec.gz", "doc-text.trec"), errors=errors,
+            read_trec_documents(_first(f, "doc-text.trec"), errors=errors,
                                 duplicates=duplicates),
             topics,
-            _unpadded(judged(lambda: _first(f, "qrels.gz", "qrels"), "trec"), topics, f),
+            _unpadded(judged(lambda: _first(f, "qrels"), "trec"), topics, f),
             name="vaswani",
         )
     if names & {"doc-text", "doc-text.gz"}:
         return TestCollection(
-            read_npl_documents(_first(f, "doc-text.gz", "doc-text"), errors=errors, duplicates=duplicates),
-            read_npl_queries(_first(f, "query-text.gz", "query-text"), errors=errors),
-            judged(lambda: _first(f, "rlv-ass.gz", "rlv-ass"), "npl"),
+            read_npl_documents(_first(f, "doc-text"), errors=errors, duplicates=duplicates),
+            read_npl_queries(_first(f, "query-text"), errors=errors),
+            judged(lambda: _first(f, "rlv-ass"), "npl"),
             name="npl",
         )
     splits = sorted({n.split(".", 1)[0] for n in names if n.endswith((".docs", ".docs.gz"))})
@@ -386,18 +393,18 @@ def load_test_collection(
         q = f"{split}.{query_type}.queries"
         r = f"{split}.{qrels_variant}.qrel"
         return TestCollection(
-            read_tsv_documents(_first(f, f"{split}.docs.gz", f"{split}.docs"), errors=errors,
+            read_tsv_documents(_first(f, f"{split}.docs"), errors=errors,
                                duplicates=duplicates),
-            read_tsv_queries(_first(f, q + ".gz", q), errors=errors),
-            judged(lambda: _first(f, r + ".gz", r), "trec"),
+            read_tsv_queries(_first(f, q), errors=errors),
+            judged(lambda: _first(f, r), "trec"),
             name=f"nfcorpus-{split}",
         )
     if names & {"corpus.jsonl", "corpus.jsonl.gz"}:
         if given_split and not judgments:
             _beir_qrels(f, split)  # a split asked for must exist, even when its judgments are not read
         return TestCollection(
-            read_beir_corpus(_first(f, "corpus.jsonl", "corpus.jsonl.gz"), errors=errors, duplicates=duplicates),
-            read_beir_queries(_first(f, "queries.jsonl", "queries.jsonl.gz"), errors=errors),
+            read_beir_corpus(_first(f, "corpus.jsonl"), errors=errors, duplicates=duplicates),
+            read_beir_queries(_first(f, "queries.jsonl"), errors=errors),
             judged(lambda: _beir_qrels(f, split), "beir"),
             name=f"beir-{f.name}",
         )
@@ -473,6 +480,9 @@ def _smart_trio(folder: Path, names: set[str]) -> tuple[Path, Path, Path] | None
     by_key: dict[str, str] = {}
     for n in sorted(names, key=lambda n: (n.lower().endswith(".gz"), n)):  # a plain file wins over a .gz copy
         key = (n[:-3] if n.lower().endswith(".gz") else n).upper()
+        if key in by_key and key.endswith((".ALL", ".QRY", ".REL", ".REL.OLD")):
+            log.warning("%s: both %s and %s are there; reading %s%s", folder, by_key[key], n, by_key[key],
+                        " (the plain file)" if n.lower().endswith(".gz") else "")
         by_key.setdefault(key, n)
     stems = sorted({k[:-4] for k in by_key if k.endswith(".ALL") and len(k) > 4})
     if not stems:
