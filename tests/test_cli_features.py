@@ -229,8 +229,10 @@ def test_fields_that_differ_from_a_saved_index_are_refused(tmp_path, capsys):
             "--out", str(tmp_path / "o.letor"), "--index", str(tmp_path / "ix.npz")]
     assert run([*base, "--fields", "title"]) == 0
     capsys.readouterr()
-    assert run([*base, "--fields", "title,text"]) == 1
-    assert "holds the fields ['title'], not ['title', 'text']" in capsys.readouterr().err
+    assert run([*base, "--fields", "title,body"]) == 1  # (the jsonl's text is the field body)
+    assert "holds the fields ['title'], not ['title', 'body']" in capsys.readouterr().err
+    assert run([*base, "--fields", "title,text"]) == 2  # no such field, said before the index is read
+    assert "--fields title,text: 'text' is not a field of the collection" in capsys.readouterr().err
 
 
 def test_the_qid_map_is_written_atomically_and_a_stale_one_removed(files, tmp_path, capsys):

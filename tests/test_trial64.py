@@ -119,3 +119,15 @@ def test_a_collection_folder_with_a_file_and_its_gz_copy_reads_the_plain_file_in
     with caplog.at_level(logging.WARNING, logger="features.collections.loaders"):
         assert load_test_collection(adi).docs.fields["body"][0] == "wing"
     assert f"{adi}: both ADI.ALL and ADI.ALL.gz are there; reading ADI.ALL (the plain file)" in caplog.messages
+
+
+def test_a_field_the_collection_lacks_is_the_fields_options_error(shared_file, tmp_path, capsys):
+    """--fields nosuch was the index's error, exit 1, naming no option (trial t64)."""
+    from ltr.cli import main
+
+    adi = shared_file("adi")
+    out = tmp_path / "x.letor"
+    assert main(["features", "--collection", str(adi), "--fields", "nosuch,body", "--out", str(out)]) == 2
+    assert capsys.readouterr().err == ("ltr features: error: --fields nosuch,body: 'nosuch' is not a field of the "
+                                       "collection, whose fields are title, body\n")
+    assert not out.exists()

@@ -297,13 +297,19 @@ def _check(args: argparse.Namespace) -> None:
 
 
 def _check_fields(args: argparse.Namespace, fields: list[str] | None, docs) -> None:
-    """``--fields``: a field that is empty in every document gives features of 0 and a first stage that retrieves
-    nothing over it (said before as 'no query has any candidate', after the whole indexing pass)."""
+    """``--fields``: a field the collection lacks; a field that is empty in every document gives features of 0 and a
+    first stage that retrieves nothing over it (said before as 'no query has any candidate', after the whole
+    indexing pass)."""
     from features.index import default_fields, repeated_fields
 
     twice = repeated_fields(fields or [])
     if twice:  # (the 'all' field was the field twice over: lengths and counts doubled, searched by the first stage)
         raise UsageError(f"--fields {args.fields}: {', '.join(map(repr, twice))} given twice; name each field once")
+    unknown = [f for f in fields or [] if f not in docs.fields]
+    if unknown:  # (the index's own error, exit 1, named no option: trial t64)
+        raise UsageError(f"--fields {args.fields}: {', '.join(map(repr, unknown))} "
+                         f"{'is' if len(unknown) == 1 else 'are'} not a field of the collection, whose fields are "
+                         f"{', '.join(docs.fields)}")
     empty = [f for f in fields or [] if f in docs.fields and not any(t.strip() for t in docs.fields[f])]
     if empty:
         names = ", ".join(map(repr, empty))
