@@ -131,3 +131,26 @@ def test_a_field_the_collection_lacks_is_the_fields_options_error(shared_file, t
     assert capsys.readouterr().err == ("ltr features: error: --fields nosuch,body: 'nosuch' is not a field of the "
                                        "collection, whose fields are title, body\n")
     assert not out.exists()
+
+
+@pytest.mark.parametrize("name", ["d.txt.zip", "d.txt.ZIP", "d.txt.zst", "d.txt.Z", "d.tgz"])
+def test_a_name_ending_in_a_compression_no_writer_makes_is_refused(tmp_path, capsys, name):
+    """write_letor("d.txt.zip") wrote plain text under that name (stop 62's left alone), which unzip refuses; every
+    writer and the command line's output check refuse it now, naming the ending, and write nothing."""
+    from ltr.cli import main
+    from ltr.datasets import RankingDataset
+    from ltr.exceptions import OutputPathError
+    from ltr.io import write_letor, write_run
+
+    data = RankingDataset(np.ones((2, 1)), np.array([1.0, 0.0]), np.array([1, 1]), np.array([0, 2]))
+    end = name[name.index(".", 2):] if name.startswith("d.txt") else ".tgz"
+    said = f"cannot write {end} files (outputs are written as plain text, or compressed as .gz, .bz2 or .xz"
+    with pytest.raises(OutputPathError, match=re.escape(said)):
+        write_letor(tmp_path / name, data)
+    run = pd.DataFrame({"qid": ["1"], "docno": ["a"], "rank": [1], "score": [1.0]})
+    with pytest.raises(OutputPathError, match=re.escape(said)):
+        write_run(tmp_path / name, run)
+    assert not list(tmp_path.iterdir())
+    write_letor(tmp_path / "d.txt.gz", data)
+    assert main(["train", str(tmp_path / "d.txt.gz"), "--rounds", "1", "--out", str(tmp_path / name)]) != 0
+    assert said in capsys.readouterr().err and sorted(p.name for p in tmp_path.iterdir()) == ["d.txt.gz"]

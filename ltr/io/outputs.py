@@ -92,6 +92,18 @@ class _Destination:
 
 #: What a file's name asks to be compressed with (the suffixes the readers decompress).
 _COMPRESSION = {".gz": "gzip", ".bz2": "bzip2", ".xz": "xz"}
+#: Name endings of compressions the writers do not make: such a name got plain text (write_letor("d.txt.zip"),
+#: stop 62), which unzip and zstd then refuse.
+_UNWRITTEN = (".zip", ".zst", ".zstd", ".lz4", ".lzma", ".7z", ".br", ".Z", ".tgz", ".tbz2", ".txz")
+
+
+def _unwritten_compression(shown: str) -> None:
+    """:class:`OutputPathError` for a file name ending in a compression the writers do not make."""
+    end = next((shown[-len(e):] for e in _UNWRITTEN if shown.endswith(e) or (e != ".Z" and shown.lower().endswith(e))),
+               None)
+    if end is not None:
+        raise OutputPathError(shown, f"cannot write {end} files (outputs are written as plain text, or compressed as "
+                                     f".gz, .bz2 or .xz by the name): name it without {end}, or with one of those")
 
 
 @contextlib.contextmanager
@@ -119,8 +131,9 @@ def atomic_write(path: str | os.PathLike, mode: str = "w", *, encoding: str = "u
     Raises
     ------
     OutputPathError
-        The folder does not exist or is not writable, or the path is a folder (checked before anything is
-        written). Other :class:`OSError` (a full disk) propagate; in every failure the temporary file is removed
+        The folder does not exist or is not writable, the path is a folder, or (with ``compress`` not given) its
+        name ends in a compression no writer here makes (``.zip``, ``.zst``, ...): checked before anything is
+        written. Other :class:`OSError` (a full disk) propagate; in every failure the temporary file is removed
         and a previous file at ``path`` is intact.
 
     Examples
@@ -143,6 +156,8 @@ def atomic_write(path: str | os.PathLike, mode: str = "w", *, encoding: str = "u
     else:  # (a name the readers decompress is written compressed: bzcat and xzcat refused the text)
         gz = next((kind for suffix, kind in _COMPRESSION.items() if shown.endswith(suffix)), None) \
             if dest.kind in ("direct", "file") else None
+        if dest.kind == "file":
+            _unwritten_compression(shown)
 
     if dest.kind in ("stdout", "stderr"):
         stream = sys.stdout if dest.kind == "stdout" else sys.stderr
@@ -448,6 +463,7 @@ def check_output_path(path: str | os.PathLike, *, create_parents: bool = True) -
         if not os.access(dest.path, os.W_OK):
             raise OutputPathError(shown, "cannot write: permission denied")
         return Path(shown)
+    _unwritten_compression(shown)
     folder = os.path.dirname(dest.path) or "."
     if not os.path.isdir(folder):
         if os.path.exists(folder):
