@@ -154,3 +154,46 @@ def test_a_name_ending_in_a_compression_no_writer_makes_is_refused(tmp_path, cap
     write_letor(tmp_path / "d.txt.gz", data)
     assert main(["train", str(tmp_path / "d.txt.gz"), "--rounds", "1", "--out", str(tmp_path / name)]) != 0
     assert said in capsys.readouterr().err and sorted(p.name for p in tmp_path.iterdir()) == ["d.txt.gz"]
+
+
+def test_max_docs_evaluates_each_querys_first_documents_as_trec_eval_M(tmp_path, capsys):
+    """trec_eval's -M was not offered (stop 62's left alone). The reference: pytrec_eval on the run cut here to each
+    query's first M documents by trec_eval's order (the score as a C float, descending, then docno descending),
+    with ties of score across the cut."""
+    from ltr._shared import import_reference
+    from ltr.cli import main
+    from ltr.io import write_qrels, write_run
+    from ltr.metrics import evaluate_run
+
+    pytrec_eval = import_reference("pytrec_eval")
+    rng = np.random.default_rng(64)
+    rows = [(f"q{q}", f"d{d:03d}", float(rng.integers(0, 6)) / 4) for q in range(8) for d in rng.permutation(60)[:40]]
+    run = pd.DataFrame(rows, columns=["qid", "docno", "score"])
+    qrels = pd.DataFrame([(f"q{q}", f"d{d:03d}", int(rng.integers(0, 3))) for q in range(8) for d in range(0, 60, 2)],
+                         columns=["qid", "docno", "rel"])
+    judged = {q: dict(zip(g["docno"], g["rel"].tolist())) for q, g in qrels.groupby("qid")}
+    measures = {"map", "P_10", "ndcg_cut_10", "recall_20", "num_ret", "num_rel_ret", "ndcg"}
+    for m in (1, 7, 15, 40, 100):
+        ordered = run.assign(f=run["score"].astype(np.float32)).sort_values(["qid", "f", "docno"],
+                                                                           ascending=[True, False, False])
+        cut = ordered.groupby("qid").head(m)
+        ranked = {q: dict(zip(g["docno"], g["score"].tolist())) for q, g in cut.groupby("qid")}
+        ref = pytrec_eval.RelevanceEvaluator(judged, measures).evaluate(ranked)
+        got = evaluate_run(qrels, run, ["map", "p@10", "ndcg@10", "recall@20", "num_ret", "num_rel_ret", "ndcg"],
+                           max_docs=m)
+        for ours, theirs in (("map", "map"), ("p@10", "P_10"), ("ndcg@10", "ndcg_cut_10"), ("recall@20", "recall_20"),
+                             ("ndcg", "ndcg")):
+            assert got[ours] == pytest.approx(np.mean([v[theirs] for v in ref.values()]), abs=1e-12), (m, ours)
+        assert got["num_ret"] == sum(v["num_ret"] for v in ref.values()) == min(m, 40) * 8
+        assert got["num_rel_ret"] == sum(v["num_rel_ret"] for v in ref.values())
+    write_run(tmp_path / "r.run", run.assign(rank=1))
+    write_qrels(tmp_path / "q.qrels", qrels)
+    argv = ["evaluate", "--qrels", str(tmp_path / "q.qrels"), "--run", str(tmp_path / "r.run"), "--metrics", "map",
+            "--format", "json"]
+    assert main([*argv, "-M", "7"]) == 0
+    assert '"map": ' + repr(round(evaluate_run(qrels, run, ["map"], max_docs=7)["map"], 4)) in capsys.readouterr().out
+    for bad in ("0", "x"):
+        assert main([*argv, "-M", bad]) == 2
+        assert f"argument -M/--max-docs: {bad!r}: the number of documents per query" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="max_docs must be an integer >= 1"):
+        evaluate_run(qrels, run, ["map"], max_docs=0)

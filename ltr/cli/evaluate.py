@@ -54,6 +54,9 @@ def register(sub) -> None:
     p.add_argument("-c", "--complete", action="store_true",
                    help="runs: average over every judged query, a query the run lacks scoring 0 (trec_eval's -c; "
                         "default: the run's judged queries only)")
+    p.add_argument("-M", "--max-docs", type=_max_docs, default=None, dest="max_docs", metavar="N",
+                   help="runs: evaluate each query's first N documents in trec_eval's order (score, then docno "
+                        "descending), as trec_eval's -M (default: all)")
     add_metrics(p, DEFAULT_METRICS)
     add_conventions(p, gain_default=None, max_grade=True)
     add_reader_options(p, unused=FEATURE_VALUE_RULES)
@@ -61,6 +64,17 @@ def register(sub) -> None:
                    help="output format; trec: trec_eval's 'measure<TAB>qid<TAB>value' lines")
     add_quiet(p)  # (--quiet only: -q is trec_eval's per-query flag here)
     p.set_defaults(func=run)
+
+
+def _max_docs(value: str) -> int:
+    """``-M``'s type: an integer >= 1."""
+    try:
+        n = int(value)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"{value!r}: the number of documents per query to evaluate, an integer >= 1")
+    return n
 
 
 def _per_query_letor(args, names: list[str]):
@@ -72,8 +86,9 @@ def _per_query_letor(args, names: list[str]):
     if args.qrels is not None and args.run is None and args.scores is None:  # trec_eval's habit: qrels, then a run
         raise UsageError(f"a TREC run goes with --run: ltr evaluate --qrels {args.qrels} --run {args.data} (DATA is "
                          f"a LETOR file, scored with --scores)")
-    if args.qrels is not None or args.run is not None or args.complete:
-        raise UsageError("evaluate DATA --scores S takes no --qrels, --run or --complete (those are for runs)")
+    if args.qrels is not None or args.run is not None or args.complete or args.max_docs is not None:
+        raise UsageError("evaluate DATA --scores S takes no --qrels, --run, --complete or --max-docs (those are for "
+                         "runs)")
     if args.scores is None:
         raise UsageError("evaluate DATA needs --scores (one score per line, in DATA's row order)")
     # the metrics read the labels only: rules for feature values (NaN and inf, beyond float32 as in Istella's files,
@@ -150,7 +165,7 @@ def _per_query_run(args, names: list[str]):
         frame = evaluate_run_per_query(qrels, run, names,
                                        gain=args.gain or "linear", no_relevant=args.no_relevant,
                                        complete=args.complete, max_grade=args.max_grade,
-                                       rel_threshold=args.relevance_level)
+                                       rel_threshold=args.relevance_level, max_docs=args.max_docs)
     except ValueError as e:
         if str(e).startswith("run lists document"):  # file, line and token, as ltr fuse names them
             from ltr.exceptions import TrecFormatError
@@ -274,7 +289,8 @@ def run(args: argparse.Namespace) -> int:
     n_averaged = {m: int((~frame[m].isna()).sum()) if len(frame) else 0 for m in names}
     footer = describe_conventions(source=source, convention=args.convention, gain=args.gain,
                                   no_relevant=args.no_relevant, complete=args.complete, n_queries=n_averaged,
-                                  max_grade=args.max_grade, metrics=names, rel_threshold=args.relevance_level)
+                                  max_grade=args.max_grade, metrics=names, rel_threshold=args.relevance_level,
+                                  max_docs=args.max_docs)
     labels = {c: metric_label(c, r) for c, r in pairs}
     if args.per_query:
         header = ["qid", *[labels[m] for m in names]]

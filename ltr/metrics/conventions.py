@@ -309,6 +309,7 @@ def describe_conventions(
     n_queries: int | Mapping[str, int] | None = None,
     max_grade: float = 4.0,
     metrics: str | Sequence[str] | None = None,
+    max_docs: int | None = None,
 ) -> str:
     """One line saying which conventions a table of metrics used, for printing under the table.
 
@@ -338,6 +339,8 @@ def describe_conventions(
         The metrics of the table. With them, the denominators of ``p@k`` and ``map@k`` are stated when the table
         has such a metric (they are where trec_eval, LightGBM and RankLib differ); without them, only a preset's
         own denominators are stated.
+    max_docs : int, optional
+        Runs only: trec_eval's ``-M`` (each query's first ``max_docs`` documents evaluated).
 
     Returns
     -------
@@ -395,6 +398,8 @@ def describe_conventions(
     parts.extend(_denominators(preset, cut))
     if source == "trec":
         parts.append("trec_eval order (score, then docno descending)")
+        if max_docs is not None:
+            parts.append(f"each query's first {int(max_docs)} documents (trec_eval -M)")
         if complete:
             parts.append("judged queries missing from the run score 0 (trec_eval -c)")
         else:

@@ -228,6 +228,7 @@ def evaluate_run_per_query(
     rel_threshold: float = 1.0,
     max_grade: float = 4.0,
     complete: bool = False,
+    max_docs: int | None = None,
 ) -> pd.DataFrame:
     """Per-query metrics of a TREC run, with trec_eval's conventions.
 
@@ -267,6 +268,9 @@ def evaluate_run_per_query(
         Conventions, see :mod:`ltr.metrics`.
     complete : bool, default=False
         trec_eval's ``-c``: one row per query of the qrels, judged queries the run lacks included.
+    max_docs : int, optional
+        trec_eval's ``-M``: each query's first ``max_docs`` documents in the order above are evaluated, the rest
+        dropped (``num_ret`` counts those kept). Default: all.
 
     Returns
     -------
@@ -298,6 +302,9 @@ def evaluate_run_per_query(
     run = _as_frame(run, "run", "score")
     if not isinstance(complete, (bool, np.bool_)):
         raise TypeError(f"complete must be True or False, got {complete!r}")
+    if max_docs is not None and (isinstance(max_docs, (bool, np.bool_)) or not isinstance(max_docs, (int, np.integer))
+                                 or max_docs < 1):
+        raise ValueError(f"max_docs must be an integer >= 1 (or None: every document), got {max_docs!r}")
     parsed = parse_metrics(metrics)
     q = pd.DataFrame({
         "qid": qrels["qid"].astype(str).to_numpy(),
@@ -335,6 +342,8 @@ def evaluate_run_per_query(
     r = r.sort_values("docno", ascending=False, kind="stable")
     r = r.sort_values("score", ascending=False, kind="stable")
     r = r.sort_values("qid", kind="stable")
+    if max_docs is not None:  # trec_eval's -M: the first max_docs of each query in that order
+        r = r[r.groupby("qid", sort=False).cumcount().to_numpy() < max_docs]
     r = r.merge(q, on=["qid", "docno"], how="left", sort=False)
     rel = r["rel"].to_numpy(dtype=np.float64)  # NaN: not in the qrels
     # not in the qrels: no gain and never relevant, whatever rel_threshold (0 at -l 0 counted such documents
@@ -430,11 +439,13 @@ def evaluate_run(
     rel_threshold: float = 1.0,
     max_grade: float = 4.0,
     complete: bool = False,
+    max_docs: int | None = None,
 ) -> dict[str, float | int]:
     """trec_eval's ``all`` line: :func:`evaluate_run_per_query` averaged over queries, counts summed.
 
     Without ``complete`` the mean is over the judged queries of the run; with ``complete=True`` (trec_eval's
-    ``-c``) over every query of the qrels, a query the run lacks counting 0. ``num_q`` is the number of queries
+    ``-c``) over every query of the qrels, a query the run lacks counting 0; ``max_docs`` is trec_eval's ``-M``.
+    ``num_q`` is the number of queries
     averaged over; ``num_ret``, ``num_rel``, ``num_rel_ret`` are sums (:func:`ltr.metrics.aggregate`).
 
     Returns
@@ -454,7 +465,7 @@ def evaluate_run(
     """
     per_query = evaluate_run_per_query(
         qrels, run, metrics, gain=gain, no_relevant=no_relevant, rel_threshold=rel_threshold, max_grade=max_grade,
-        complete=complete,
+        complete=complete, max_docs=max_docs,
     )
     return aggregate(per_query)
 
