@@ -218,3 +218,50 @@ def test_coordinate_ascent_gives_the_same_model_whatever_the_order_of_the_querie
             X[rows], data.y[rows], group=np.diff(data.group_ptr)[order])
         weights.append(model.booster_.weights.tolist())
     assert weights[0] == weights[1] == weights[2]
+
+
+def test_tune_warns_of_an_estimators_settings_that_the_space_searches(shared_file, tmp_path):
+    """tune() drew normalize and n_restarts from the space where the estimator set them, without a word, and the
+    result recorded the values given (trial t64; ltr tune said so in a note)."""
+    import warnings
+
+    from ltr import Ranker
+    from ltr._shared import import_reference
+    from ltr.io import read_letor
+    from ltr.tuning import SearchedParamWarning, tune
+
+    import_reference("optuna")
+    data = read_letor(shared_file("mq2008/Fold1/vali.txt.gz")).subset(np.arange(20))
+    kwargs = dict(n_trials=1, outer_folds=2, inner_folds=2, progress=False)
+    with pytest.warns(SearchedParamWarning, match=r"^the search space searches normalize='sum', engine_params "
+                                                   r"n_restarts=3: the trials draw the value, the one given is not"):
+        tune(data, estimator=Ranker(engine="linear", normalize="sum", engine_params={"n_restarts": 3}), **kwargs)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SearchedParamWarning)
+        tune(data, estimator=Ranker(engine="linear"), **kwargs)  # the defaults: nothing to say
+        space = tmp_path / "s.toml"
+        space.write_text("[engine_params.reg]\nlow = 0.0\nhigh = 0.1\n")  # normalize not searched: kept, silently
+        tune(data, estimator=Ranker(engine="linear", normalize="sum"), space=space, **kwargs)
+
+
+def test_ltr_tune_of_a_linear_objective_takes_any_metric_and_shows_small_chosen_values(shared_file, tmp_path, capsys):
+    """--engine linear --objective map --metric bpref was refused as 'cannot optimise bpref', where the metric only
+    chooses the parameters (Python's tune() ran it); a reg of 1.25e-05 chosen read 0.0000 (trial t64)."""
+    from ltr._shared import import_reference
+    from ltr.cli import main
+    from ltr.io import read_letor, write_letor
+
+    import_reference("optuna")
+    data = tmp_path / "d.txt"
+    write_letor(data, read_letor(shared_file("mq2008/Fold1/vali.txt.gz")).subset(np.arange(30)))
+    space = tmp_path / "s.toml"
+    space.write_text("[engine_params.reg]\nlow = 0.000001\nhigh = 0.0001\nlog = true\n")
+    argv = ["tune", str(data), "--engine", "linear", "--trials", "1", "--outer-folds", "2", "--inner-folds", "2",
+            "--space", str(space), "--quiet"]
+    assert main([*argv, "--objective", "map", "--metric", "bpref"]) == 0
+    out = capsys.readouterr().out
+    rows = [line.split() for line in out.splitlines() if line.startswith("Fold")][-2:]
+    assert [r[0] for r in rows] == ["Fold1", "Fold2"]
+    assert all(1e-6 <= float(r[-1]) <= 1e-4 and "e-0" in r[-1] for r in rows), out
+    assert main([*argv, "--metric", "bpref"]) == 2  # the metric is the objective: one it cannot optimise
+    assert "--metric bpref: --engine linear cannot optimise 'bpref'" in capsys.readouterr().err

@@ -215,9 +215,11 @@ def _show_space(args: argparse.Namespace) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    import warnings
+
     from ltr.io.outputs import check_output_path
     from ltr.metrics import describe_conventions, target_metric
-    from ltr.tuning import tune
+    from ltr.tuning import SearchedParamWarning, tune
 
     if args.show_space:
         return _show_space(args)
@@ -231,8 +233,11 @@ def run(args: argparse.Namespace) -> int:
         target = target_metric(args.metric).name
     except ValueError as e:
         raise UsageError(f"--metric: {e}") from None
-    if args.engine == "linear":  # the coordinate ascent optimises the tuned metric: refused here as ltr train's
-        from ltr.rankers.linear import linear_objective  # --objective, not in Python's words at exit 1 (trial t55)
+    # the coordinate ascent optimises the tuned metric when no --objective is given: refused here as ltr train's
+    # --objective, not in Python's words at exit 1 (trial t55); with an --objective of its own the metric only
+    # chooses the parameters, any metric (--objective map --metric bpref was refused: trial t64)
+    if args.engine == "linear" and args.objective == "lambdarank":
+        from ltr.rankers.linear import linear_objective
 
         try:
             linear_objective(target)
@@ -276,7 +281,8 @@ def run(args: argparse.Namespace) -> int:
     learned_teacher_warning(args)
     data, ids = _feature_subset(args)  # (read_data checks a --dataset's file before the search)
     compile_notice(args, model, "the first trial's time includes them")
-    with _storage_named(args, storage), _said_on_interrupt(storage, args.out):
+    with _storage_named(args, storage), _said_on_interrupt(storage, args.out), warnings.catch_warnings():
+        warnings.simplefilter("ignore", SearchedParamWarning)  # said above in the options' words (_note_searched)
         result = tune(data, estimator=model, space=args.space, n_trials=args.trials, metric=target,
                       metrics=names, outer_folds=args.outer_folds, inner_folds=args.inner_folds,
                       inner_repeats=args.inner_repeats,
@@ -326,7 +332,10 @@ def run(args: argparse.Namespace) -> int:
         shown = sys.stderr if piped else sys.stdout
         print(cv.format(args.format), file=shown)
         print(file=shown)
-        header, rows = ["fold", f"inner {target}", *keys], [[name, *row] for name, row in chosen.items()]
+        # the chosen values to 4 significant digits, not decimals: a reg of 1.25e-05 read 0.0000 (trial t64)
+        header, rows = ["fold", f"inner {target}", *keys], [
+            [name, inner, *(f"{v:.4g}" if isinstance(v, float) else v for v in values)]
+            for name, (inner, *values) in chosen.items()]
         if args.format == "markdown":  # both tables in the one format asked for
             from ltr._table import format_markdown
 

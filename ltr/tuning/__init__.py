@@ -14,13 +14,21 @@
 Optuna is an optional dependency (``pip install "ltrkit[tune]"``), imported when a search runs.
 """
 
-from ltr.tuning.nested import NestedSelection, TuneResult, inner_score, select_by_nested_cv, tune
+from ltr.tuning.nested import (
+    NestedSelection,
+    SearchedParamWarning,
+    TuneResult,
+    inner_score,
+    select_by_nested_cv,
+    tune,
+)
 from ltr.tuning.space import Param, SearchSpace, apply_params, default_space_path, load_space
 
 __all__ = [
     "NestedSelection",
     "Param",
     "SearchSpace",
+    "SearchedParamWarning",
     "TuneResult",
     "apply_params",
     "default_space_path",

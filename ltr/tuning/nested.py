@@ -51,7 +51,13 @@ from ltr.exceptions import OutputPathError
 from ltr.tuning.progress import TuneProgress
 from ltr.tuning.space import SearchSpace, apply_params, load_space
 
-__all__ = ["NestedSelection", "StorageInUseError", "TuneResult", "inner_score", "select_by_nested_cv", "tune"]
+__all__ = ["NestedSelection", "SearchedParamWarning", "StorageInUseError", "TuneResult", "inner_score",
+           "select_by_nested_cv", "tune"]
+
+
+class SearchedParamWarning(UserWarning):
+    """An estimator given to :func:`tune` sets a parameter the search space searches: the trials draw it, and the
+    value given is not used (``ltr tune`` says so in a note of its own)."""
 
 logger = logging.getLogger(__name__)
 
@@ -715,6 +721,32 @@ def _tuned_params(estimator, space: SearchSpace, fold_names: Sequence[str],
     return params
 
 
+def _warn_searched(estimator, space) -> None:
+    """:class:`SearchedParamWarning` naming the parameters of a :class:`~ltr.Ranker` given to :func:`tune` that
+    differ from its engine's defaults and that the space searches: the trials draw them, the value given is not
+    used, and the result recorded it all the same (trial t64: normalize="sum" and n_restarts=3, without a word)."""
+    from ltr.rankers.ranker import Ranker
+
+    if not isinstance(estimator, Ranker):
+        return
+    try:
+        searched = [p.target for p in load_space(space, estimator).params]
+    except (ValueError, TypeError, OSError):
+        return  # refused below, in load_space's own words
+    params = estimator.get_params(deep=False)
+    defaults = Ranker(engine=params.get("engine", "lightgbm")).get_params(deep=False)
+    given = dict(params.get("engine_params") or {})
+    named = [f"{name}={params[name]!r}" for table, name in searched
+             if table is None and name in params and params[name] != defaults.get(name)]
+    named += [f"engine_params {name}={given[name]!r}" for table, name in searched
+              if table == "engine_params" and name in given]
+    if named:
+        import warnings
+
+        warnings.warn(f"the search space searches {', '.join(named)}: the trials draw the value, the one given is not "
+                      "used (a space without the parameter keeps it fixed)", SearchedParamWarning, stacklevel=3)
+
+
 def _base_estimator(estimator, engine: str | None, target: str, conv: dict[str, Any], space=None):
     from ltr.rankers.ranker import Ranker
 
@@ -919,6 +951,7 @@ def tune(data, *, estimator=None, engine: str | None = None, space=None, n_trial
     _check_seed(random_state, outer_folds, inner_repeats)
     target, names = _metric_names(metric, metrics)
     conv = _conventions(gain, no_relevant, convention, max_grade)
+    _warn_searched(estimator, space)
     estimator = _base_estimator(estimator, engine, target, conv, space)
     space = load_space(space, estimator)
     data_name = _data_name(data)
