@@ -265,3 +265,24 @@ def test_ltr_tune_of_a_linear_objective_takes_any_metric_and_shows_small_chosen_
     assert all(1e-6 <= float(r[-1]) <= 1e-4 and "e-0" in r[-1] for r in rows), out
     assert main([*argv, "--metric", "bpref"]) == 2  # the metric is the objective: one it cannot optimise
     assert "--metric bpref: --engine linear cannot optimise 'bpref'" in capsys.readouterr().err
+
+
+def test_a_linear_models_bad_weight_is_counted_from_1_and_one_query_is_one_query(tmp_path):
+    """A NaN 4th weight was "weight 3" (from 0) where the overflow's message and ltr info count from 1; "the data has
+    1 queries" (trial t64)."""
+    import json
+
+    from ltr import Ranker
+    from ltr.datasets import RankingDataset
+    from ltr.exceptions import ModelFormatError
+    from ltr.rankers.linear import model_from_text
+    from ltr.tuning import tune
+
+    X, y = np.random.default_rng(0).random((8, 4)), np.array([0, 1, 0, 1, 2, 0, 1, 0])
+    d = Ranker(engine="linear").fit(X, y, group=[4, 4]).booster_.to_dict()
+    d["weights"][3] = None
+    with pytest.raises(ModelFormatError, match=r'^bad.json: weight 4 of "weights" is nan, not a finite number$'):
+        model_from_text(json.dumps(d).replace("null", "NaN"), source="bad.json")
+    one = RankingDataset(X[:4], y[:4], np.ones(4, dtype=np.int64), np.array([0, 4]))
+    with pytest.raises(ValueError, match=r"^the data has 1 query, fewer than the 2 outer folds"):
+        tune(one, estimator=Ranker(engine="linear"), n_trials=1, outer_folds=2, inner_folds=2, progress=False)

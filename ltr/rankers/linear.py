@@ -664,7 +664,8 @@ def model_from_text(text: str, *, source: str = "<linear model>", n_features: in
         raise ModelFormatError(f"{source}: \"weights\" must be a list of numbers")
     w = np.asarray(weights, dtype=np.float64)
     if not np.isfinite(w).all():
-        raise ModelFormatError(f"{source}: weight {int(np.flatnonzero(~np.isfinite(w))[0])} is not a finite number")
+        j = int(np.flatnonzero(~np.isfinite(w))[0])  # counted from 1, as features and the overflow's message are
+        raise ModelFormatError(f"{source}: weight {j + 1} of \"weights\" is {weights[j]!r}, not a finite number")
     if d.get("n_features") != w.size:
         raise ModelFormatError(f"{source}: \"n_features\" is {d.get('n_features')!r} but the model lists {w.size} "
                                "weights")

@@ -100,7 +100,8 @@ def _check_counts(outer_folds: int, inner_folds: int, inner_repeats: int) -> Non
 
 def _check_sizes(data: RankingDataset, outer_folds: int, inner_folds: int) -> None:
     if data.n_queries < outer_folds:
-        raise ValueError(f"the data has {data.n_queries} queries, fewer than the {outer_folds} outer folds: every "
+        raise ValueError(f"the data has {data.n_queries} quer{'y' if data.n_queries == 1 else 'ies'}, fewer than the "
+                         f"{outer_folds} outer folds: every "
                          "fold needs a query to test; use fewer folds")
     smallest = data.n_queries - -(-data.n_queries // outer_folds)  # the smallest outer training part
     if smallest < inner_folds:
