@@ -64,28 +64,6 @@ def test_a_cv_results_name_with_blanks_gives_its_run_a_one_word_tag():
         result.run(tag="a b")
 
 
-def test_rm3_ties_at_the_term_cut_do_not_depend_on_the_collections_document_order():
-    """Term ids number the terms as the documents first hold them, and RM3 broke ties at the fb_terms cut by term id:
-    the same collection in another order gave other features (trial t64: up to 2% on Cranfield reversed)."""
-    from features.analysis import Analyzer
-    from features.collections import Collection
-    from features.index import InvertedIndex
-    from features.pairs import PairSet
-    from features.scorers import get_scorer
-
-    docs = {"d1": "wing zeta", "d2": "wing alpha", "d3": "heat"}
-    scores = []
-    for names in (["d1", "d2", "d3"], ["d3", "d2", "d1"]):
-        ix = InvertedIndex.build(Collection(tuple(names), {"body": [docs[n] for n in names]}),
-                                 Analyzer(stopwords=None, stemmer=None))
-        order = np.argsort(ix.doc_ids)  # the candidates d1 d2 d3, ranked so, wherever the collection holds them
-        pairs = PairSet(ix, [ix.query_terms("wing")], np.array([0, 3]), order.astype(np.int32),
-                        first_stage_rank=np.array([1.0, 2.0, 3.0]))
-        # zeta and alpha tie behind wing: fb_terms=2 keeps one, alpha (first as text) in either order
-        scores.append(get_scorer("rm3")(fb_docs=2, fb_terms=2, mu=1.0).score(pairs, "body")[:, 0])
-    assert scores[0].tolist() == scores[1].tolist() and scores[0][1] > scores[0][0]
-
-
 def test_a_collection_folder_with_a_file_and_its_gz_copy_reads_the_plain_file_in_every_layout(tmp_path, caplog):
     """Cranfield's, CACM's, NPL's and the TREC layouts read NAME.gz where NAME was there too, the SMART trio and BEIR
     NAME: after ``gunzip -k`` and an edit, the edit was read or ignored by layout, without a word (trial t64)."""
