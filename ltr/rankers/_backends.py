@@ -427,8 +427,12 @@ class LightGBMBackend:
         best = booster.best_iteration if booster.best_iteration > 0 else booster.current_iteration()
         return booster, {k: {m: list(v) for m, v in d.items()} for k, d in record.items()}, best
 
-    def predict(self, booster, X, n_iter: int) -> NDArray[np.float64]:
-        return np.asarray(booster.predict(X, num_iteration=n_iter, raw_score=True), dtype=np.float64)
+    def predict(self, booster, X, n_iter: int, n_threads: int = 0) -> NDArray[np.float64]:
+        # num_threads given: LightGBM's predict without it sets the process's thread count to every core, which a
+        # fit running in another thread then took up mid-training (bagging by query is not repeatable across
+        # thread counts: four fits on four threads differed from the same fits in turn by up to 0.116; trial t64)
+        kw = {"num_threads": int(n_threads)} if n_threads > 0 else {}
+        return np.asarray(booster.predict(X, num_iteration=n_iter, raw_score=True, **kw), dtype=np.float64)
 
     def to_text(self, booster, n_iter: int) -> str:
         return booster.model_to_string(num_iteration=int(n_iter))
@@ -561,8 +565,8 @@ class XGBoostBackend:
         best = booster.best_iteration + 1 if valid and early_stopping_rounds else booster.num_boosted_rounds()
         return booster, extra if valid else {}, best
 
-    def predict(self, booster, X, n_iter: int) -> NDArray[np.float64]:
-        xgb = _import("xgboost")
+    def predict(self, booster, X, n_iter: int, n_threads: int = 0) -> NDArray[np.float64]:
+        xgb = _import("xgboost")  # (threads: the booster's own nthread, a setting of that booster alone)
         # by position, as LightGBM scores and as ltrkit checks a DataFrame's columns (a model trained on a named
         # DMatrix refuses unnamed data otherwise)
         return np.asarray(booster.predict(xgb.DMatrix(X), iteration_range=(0, n_iter), output_margin=True,
@@ -782,7 +786,7 @@ class LinearBackend:
 
         return linear.fit(train, valid, names, params, list(metrics), callbacks, metric_params)
 
-    def predict(self, booster, X, n_iter: int) -> NDArray[np.float64]:
+    def predict(self, booster, X, n_iter: int, n_threads: int = 0) -> NDArray[np.float64]:
         return booster.predict(X)
 
     def to_text(self, booster, n_iter: int) -> str:

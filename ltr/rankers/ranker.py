@@ -1038,7 +1038,19 @@ class Ranker(BaseEstimator):
             refuse_infinite(X.X if isinstance(X, RankingDataset) else X, "X",
                             X if isinstance(X, RankingDataset) else None)
         X = self.engine_input(X, qid=qid, group=group)
-        return get_backend(self.engine).predict(self.booster_, X, self.best_iteration_)
+        return get_backend(self.engine).predict(self.booster_, X, self.best_iteration_, self._predict_threads(X))
+
+    def _predict_threads(self, X) -> int:
+        """The engine threads of a predict: those ``n_jobs`` (or the engine parameter that counts them) stands for
+        on these rows, as for a fit (:mod:`ltr.threads`)."""
+        from ltr.rankers.aliases import engine_threads_key
+
+        key = engine_threads_key(self.engine, self.engine_params)
+        if key is not None:
+            asked = int(self.engine_params[key])
+            return asked if asked > 0 else openmp_default_threads()
+        shape = getattr(X, "shape", None) or (None, None)
+        return resolve_n_jobs(self.n_jobs, n_rows=shape[0], n_features=shape[1] if len(shape) > 1 else None)
 
     def engine_input(self, X, *, qid: ArrayLike | None = None, group: ArrayLike | None = None):
         """The rows as the engine scores them: normalised as in training, a distillation teacher's column blanked
