@@ -463,6 +463,10 @@ class FeatureSet:
                 if isinstance(e.get("effective"), Mapping) and key not in e["effective"] and key not in params \
                         and _takes(e, key):
                     params[key] = then
+            for key, then in _MODEL_DEFAULTS.items():  # the model's setting then, whatever the model says now
+                if params.get(key) is None and _takes(e, key):
+                    effective = e.get("effective")
+                    params[key] = effective.get(key, then) if isinstance(effective, Mapping) else then
             specs.append(FeatureSpec(e["scorer"], params, tuple(fields) if isinstance(fields, list) else fields,
                                      e.get("name")))
         fs = cls(specs)
@@ -558,8 +562,8 @@ def _entry_differences(i: int, a: Mapping, b: Mapping, labels: tuple[str, str]) 
                        "model, or its files changed)")
     for key in sorted(keys):
         if pa.get(key) != pb.get(key):
-            keep = (f' (doc_count = "{pa.get(key)}" in the entry computes {labels[0]}\'s)' if key == "doc_count"
-                    else "")
+            keep = (f' ({key} = "{pa.get(key)}" in the entry computes {labels[0]}\'s)'
+                    if key == "doc_count" or key in _MODEL_DEFAULTS else "")
             out.append(f"{what}: {key} {_show(pa.get(key))} in {labels[0]}, {_show(pb.get(key))} in {labels[1]}"
                        f"{keep}")
     return out
@@ -587,6 +591,12 @@ def _column_differences(a: list, b: list, labels: tuple[str, str]) -> list[str]:
 #: them was computed with: an entry whose ``effective`` parameters lack one is rebuilt (:meth:`FeatureSet.from_dict`)
 #: and compared (:func:`differences`) with it. ``doc_count``: BM25's N and avgdl counted every document.
 _ADDED_PARAMS = {"doc_count": "collection"}
+
+#: Scorer parameters whose default is read from the model (a bi-encoder's ``similarity``: its
+#: ``similarity_fn_name``), with the value every description written before they were was computed with: a
+#: description rebuilds them as it recorded them (:meth:`FeatureSet.from_dict`), so that a ranker trained on cosine
+#: columns of a model that configures the dot product is served on cosine columns.
+_MODEL_DEFAULTS = {"similarity": "cosine"}
 
 
 def _takes(entry: Mapping[str, Any], key: str) -> bool:

@@ -3,8 +3,9 @@ model is loaded):
 
 - ``neural_file`` (:mod:`.file`): scores computed elsewhere, read from a TREC run or ``qid<TAB>docid<TAB>score``
   file and joined onto the candidates (needs no extra);
-- ``biencoder`` (:mod:`.biencoder`): the cosine or dot product of query and document embeddings, FirstP or MaxP,
-  document embeddings cached on disk;
+- ``biencoder`` (:mod:`.biencoder`): the similarity of query and document embeddings (by default the function the
+  model configures: cosine, dot product, or negated euclidean or manhattan distance), FirstP or MaxP, document
+  embeddings cached on disk;
 - ``crossencoder`` (:mod:`.crossencoder`): a cross-encoder's score of each (query, document) pair, cached on disk.
 
 Models are local folders or installed packages, never downloaded (:mod:`._common`); the caches are plain ``.npy``

