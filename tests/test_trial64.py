@@ -287,3 +287,21 @@ def test_fits_in_threads_give_the_models_they_give_in_turn(shared_file):
         with ThreadPoolExecutor(4) as pool:
             together = list(pool.map(fit, range(4)))
         assert [float(np.abs(a - b).max()) for a, b in zip(alone, together)] == [0.0] * 4
+
+
+def test_write_letor_refuses_two_queries_sharing_a_query_id(shared_file, tmp_path):
+    """subset([0, 0, 1]) draws query 0 twice (a bootstrap) under one id: written with qid: tokens it read back as 2
+    queries, without a word (trial t64). Refused, naming both; the .query layout keeps the three."""
+    from ltr.io import read_letor, write_letor
+
+    data = read_letor(shared_file("mq2008/Fold1/vali.txt.gz"))
+    boot = data.subset([0, 0, 1])
+    with pytest.raises(ValueError, match=rf"^queries 0 and 1 \(0-based\) both have query id {int(data.qid[0])}: a "
+                                         "LETOR file would read them back as one query"):
+        write_letor(tmp_path / "b.txt", boot)
+    assert not (tmp_path / "b.txt").exists()
+    write_letor(tmp_path / "q.txt", boot, qid=False)
+    assert read_letor(tmp_path / "q.txt").group_sizes.tolist() == boot.group_sizes.tolist()
+    apart = data.subset([0, 1, 0])  # apart: an error on reading, refused on writing as well
+    with pytest.raises(ValueError, match=r"^queries 0 and 2 \(0-based\) both have query id"):
+        write_letor(tmp_path / "c.txt", apart)

@@ -1496,6 +1496,8 @@ def write_letor(
         data = dataclasses.replace(data, comments=None, doc_ids=None)
     blob, comm_off = _comment_blob(data, encoding)
     qids = _integer_qids(data.qid)
+    if qid:
+        _refuse_shared_qids(qids, data.group_ptr)
     # Read-only views throughout, so that one compiled signature of the kernel serves every call.
     Xd, values, indices, indptr, label_idx, label_tab, label_off, qids, blob, comm_off = map(
         _readonly, (Xd, values, indices, indptr, label_idx, label_tab, label_off, qids, blob, comm_off))
@@ -1527,6 +1529,21 @@ def write_letor(
         write_query_file(qpath, data.group_sizes)
     _warn_stale_sidecars(path, data, qid, weight_file, written={wpath, qpath})
     return path
+
+
+def _refuse_shared_qids(qids: np.ndarray, group_ptr) -> None:
+    """Refuse two queries (groups) with one query id: written with ``qid:`` tokens, next to each other they read back
+    as one query, apart as an error (a bootstrap ``subset([0, 0, 1])`` read back as 2 queries, without a word; trial
+    t64)."""
+    starts = np.asarray(qids)[np.asarray(group_ptr, dtype=np.int64)[:-1]]
+    order = np.argsort(starts, kind="stable")
+    same = np.flatnonzero(starts[order][1:] == starts[order][:-1])
+    if same.size:
+        a, b = sorted((int(order[same[0]]), int(order[same[0] + 1])))
+        raise ValueError(f"queries {a} and {b} (0-based) both have query id {int(starts[a])}: a LETOR file would read "
+                         "them back as one query (or refuse them); give each query its own id (a bootstrap sample "
+                         "drawing a query twice: renumber the copies), or write qid=False (group sizes in a .query "
+                         "file)")
 
 
 def _integer_qids(qid) -> np.ndarray:
