@@ -305,3 +305,33 @@ def test_write_letor_refuses_two_queries_sharing_a_query_id(shared_file, tmp_pat
     apart = data.subset([0, 1, 0])  # apart: an error on reading, refused on writing as well
     with pytest.raises(ValueError, match=r"^queries 0 and 2 \(0-based\) both have query id"):
         write_letor(tmp_path / "c.txt", apart)
+
+
+def test_a_lightgbm_seed_of_2_to_the_31_or_more_is_warned_of(tmp_path, capsys):
+    """LightGBM draws for r + 2**31 as for r (its seed is a C int), where random_state and --seed take 0 to
+    2**32 - 1: a seed drawn from that range repeated another's model, without a word (trial t64)."""
+    import warnings
+
+    from ltr import Ranker
+    from ltr.cli import main
+    from ltr.datasets import make_ranking
+    from ltr.rankers.params import UnusedParameterWarning
+
+    data = make_ranking(30, 10, 4, random_state=0)
+    kw = dict(n_estimators=5, subsample=0.5, colsample_bytree=0.5)
+    with pytest.warns(UnusedParameterWarning, match=r"^random_state=2147483653: LightGBM keeps its seed in a C int "
+                                                    r"and draws as for 5, the same model"):
+        high = Ranker(random_state=2**31 + 5, **kw).fit(data).predict(data)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UnusedParameterWarning)
+        low = Ranker(random_state=5, **kw).fit(data).predict(data)
+        Ranker(random_state=2**31 - 1, **kw).fit(data)
+        Ranker(engine="xgboost", random_state=2**31 + 5, n_estimators=2).fit(data)  # XGBoost's seeds are its own
+    assert np.array_equal(high, low)  # (why it is said: LightGBM's own behaviour)
+    from ltr.io import write_letor
+
+    write_letor(tmp_path / "d.txt", data)
+    assert main(["train", str(tmp_path / "d.txt"), "--rounds", "2", "--seed", "4294967295", "--out",
+                 str(tmp_path / "m.txt"), "--quiet"]) == 0
+    assert ("ltr train: warning: --seed 4294967295: LightGBM keeps its seed in a C int and draws as for 2147483647"
+            in capsys.readouterr().err)

@@ -78,10 +78,19 @@ class UnusedParameterWarning(CommandLineWorded, UserWarning):
 
 def warn_unused(est, stacklevel: int = 3) -> None:
     """Warn (:class:`UnusedParameterWarning`) when ``min_child_samples`` is given to XGBoost, which has no least
-    number of rows per leaf (it was dropped without a word: the same model with and without it; a trial)."""
+    number of rows per leaf (it was dropped without a word: the same model with and without it; a trial), and when
+    a LightGBM seed is 2**31 or more, which LightGBM draws as the seed 2**31 lower (its seed is a C int: a seed
+    drawn from 0 to 2**32 - 1 repeated another's model half the time it was that high; trial t64)."""
+    import warnings
+
+    seed = getattr(est, "random_state", None)
+    if getattr(est, "engine", None) == "lightgbm" and _whole(seed) and 2**31 <= seed < 2**32:
+        reason = (f"LightGBM keeps its seed in a C int and draws as for {int(seed) - 2**31}, the same model: its "
+                  "seeds run from 0 to 2**31 - 1")
+        warnings.warn(UnusedParameterWarning(f"random_state={int(seed)}: {reason}",
+                                             cli=f"--seed {int(seed)}: {reason}"), stacklevel=stacklevel)
     if getattr(est, "engine", None) != "xgboost" or est.min_child_samples == _DEFAULT_MIN_CHILD_SAMPLES:
         return
-    import warnings
 
     reason = ("XGBoost has no least number of rows per leaf, so it is not used; its nearest is the least hessian "
               "sum per leaf, min_child_weight")
