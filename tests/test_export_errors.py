@@ -265,7 +265,7 @@ DESCRIPTION = {
 
 def zero_when_unmatched(match: dict) -> dict:
     """A plugin query that gives a document ``match`` does not match 0 (a match_all of boost 0 beside it), where
-    the plugins since o19s PR #482 and OpenSearch LTR 3.3 give no value (NaN), which OpenSearch LTR 3.3 to 3.5 send
+    the plugins since o19s PR #482 and OpenSearch LTR 3.2 give no value (NaN), which OpenSearch LTR 3.2 to 3.7 send
     down every node's ``no`` branch (trial t48/export: 7,102 of Cranfield's 11,250 rows scored otherwise)."""
     return {"bool": {"should": [match, {"match_all": {"boost": 0.0}}]}}
 
@@ -614,11 +614,11 @@ def test_es_xgboost_counts_the_nodes_opensearch_3_3_to_3_5_take_the_other_way():
     """Those versions send NaN to 'no' whatever 'missing' says; the docstring said missing='zero' scored the same
     on every version, and no note counted such nodes (trial t48/export)."""
     left = export(stump(0.5), "es-xgboost", feature_names=NAMES, missing="zero")  # 0 <= 0.5: 0 goes 'yes'
-    said = [n for n in left.notes if "OpenSearch LTR 3.3 to 3.5 send NaN to 'no'" in n]
+    said = [n for n in left.notes if "OpenSearch LTR 3.2 to 3.7 send NaN to 'no'" in n]
     assert len(said) == 1 and said[0].startswith("es-xgboost: 1 of 1 split nodes send a missing value to 'yes'")
     assert "match_all of boost 0" in said[0]
     right = export(stump(-0.5), "es-xgboost", feature_names=NAMES, missing="zero")  # 0 > -0.5: 0 goes 'no'
-    assert not any("3.3 to 3.5" in n for n in right.notes)
+    assert not any("3.2 to 3.7" in n for n in right.notes)
 
 
 def test_cli_names_the_flag_of_a_bad_name_and_leaves_out_a_plain_models_note_on_data(saved, tmp_path, capsys):

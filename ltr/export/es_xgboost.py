@@ -10,20 +10,21 @@ opensearch-project/opensearch-learning-to-rank-base: ``ranker/parser/XGBoostJson
   ``yes``, ``no``, ``missing`` and ``children`` (first the ``yes`` child, then the ``no`` child); a leaf has
   ``nodeid`` and ``leaf``; numbers are read as Java ``float``;
 * a feature value ``x`` (float32) goes to ``yes`` when ``split_condition > x``, to ``no`` otherwise, and to
-  ``missing``'s child when it is NaN (OpenSearch LTR 3.3 to 3.5 send NaN to ``no`` whatever ``missing`` says, issue
-  #378 there);
+  ``missing``'s child when it is NaN (OpenSearch LTR's releases 3.2 to 3.7 send NaN to ``no`` whatever ``missing``
+  says, issue #378 there; 3.8 follows ``missing``);
 * the score is the float32 sum of the trees' leaves, in order, from 0.
 
 What a feature whose query does not match the document is depends on the plugin's version. o19s
 elasticsearch-learning-to-rank: 0 until PR #482 (merged 2024-01: ``SparseFeatureVector``, NaN for XGBoost models);
 ``missing`` is followed since PR #480 (merged 2023-12). OpenSearch LTR: 0 in 2.19 (issue #200), NaN since PR #206
-(merged 2025-08; the change from 3.1 to 3.3, issue #286), ``missing`` followed since PR #379 (merged; it fixes issue
-#378, reported on 3.5); PR #389 (merged 2026-07) adds an optional top-level ``missing_as_zero`` to the object form.
+(merged 2025-08, released in 3.2; the change from 3.1, issue #286), ``missing`` followed since PR #379 (it fixes
+issue #378, reported on 3.5; first released in 3.8.0.0, 2026-07-31); PR #389 (2026-08) adds an optional top-level
+``missing_as_zero`` to the object form.
 So where a node sends a missing value and 0 different ways, the export (``missing="nan"``) is exact only on a plugin
 that gives NaN and follows ``missing``; on one that gives 0 such a document takes 0's way. The trees are written as
 the option says, and a note counts those nodes. ``missing="zero"`` (for a model trained on ``ltr features`` output,
 which has no missing values) sends a missing value where 0 goes, which the plugins that give 0 or follow
-``missing`` score the same, but not OpenSearch LTR 3.3 to 3.5, which send NaN to ``no``: there no feature may be
+``missing`` score the same, but not OpenSearch LTR 3.2 to 3.7, which send NaN to ``no``: there no feature may be
 left without a value. The feature set written beside the model sees to that for its BM25 queries (a ``match_all`` of
 boost 0 beside each ``match``, :mod:`ltr.export.featureset`); a note counts the nodes that send a missing value to
 ``yes``, which those versions take the other way.
@@ -31,7 +32,7 @@ boost 0 beside each ``match``, :mod:`ltr.export.featureset`); a note counts the 
 The threshold written is the float32 just above the largest value the node sends left (:mod:`ltr.export._plan`),
 so every float32 goes the way ltrkit sends it; a node that sends every value left, +inf too (LightGBM's
 ``threshold=inf``, a missing value against every value), has ``split_condition`` -inf, its values' child as ``no``
-and the missing value's as ``yes``: exact where ``missing`` is followed, while OpenSearch LTR 3.3 to 3.5, which send
+and the missing value's as ``yes``: exact where ``missing`` is followed, while OpenSearch LTR 3.2 to 3.7, which send
 NaN to ``no``, send a missing value at such a node the values' way (the note below counts these nodes with the
 others that send a missing value to ``yes``). A base score (XGBoost's) is a leading one-leaf tree: the plugin then
 adds exactly as XGBoost does, starting from the base, and its sums are bit-for-bit XGBoost's. The file written is
@@ -110,16 +111,16 @@ def render(plan: TreePlan, ctx: Context) -> str:
             f"{ctx.fmt}: {differ.size} split nodes send a missing value and 0 different ways (first: "
             f"{plan.where(int(differ[0]))}); the export is exact on plugins that give a feature that does not match "
             "NaN and follow 'missing' (o19s Elasticsearch LTR with PRs #480 and #482, merged 2023-12 and 2024-01; "
-            "OpenSearch LTR with PR #379, the fix of issue #378: 3.3 to 3.5 send NaN to 'no'); older plugins "
-            "(o19s before PR #482, OpenSearch LTR before 3.3: 2.19, 3.1) read such a feature as 0 and then score "
-            "otherwise than the model; pass --missing zero (missing='zero') if the model was trained with 0 for "
+            "OpenSearch LTR with PR #379, the fix of issue #378, from 3.8: 3.2 to 3.7 send NaN to 'no'); older "
+            "plugins (o19s before PR #482, OpenSearch LTR before 3.2: 2.19, 3.1) read such a feature as 0 and then "
+            "score otherwise than the model; pass --missing zero (missing='zero') if the model was trained with 0 for "
             "features that did not match")
     missing_yes = np.where(np.isposinf(plan.left_max), ~missing_left, missing_left)  # (left is 'no' there: _tree)
     to_yes = int(np.count_nonzero(missing_yes))
     if to_yes:
         ctx.notes.append(
             f"{ctx.fmt}: {to_yes} of {missing_left.size} split nodes send a missing value to 'yes' (first: "
-            f"{plan.where(int(np.flatnonzero(missing_yes)[0]))}); OpenSearch LTR 3.3 to 3.5 send NaN to 'no' "
+            f"{plan.where(int(np.flatnonzero(missing_yes)[0]))}); OpenSearch LTR 3.2 to 3.7 send NaN to 'no' "
             "whatever 'missing' says (issue #378, fixed by PR #379): there give every feature a value for every "
             "document" + (" (the feature set's BM25 queries do: a match_all of boost 0 beside each match)"
                           if ctx.missing == "zero" else ""))
