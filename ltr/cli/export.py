@@ -41,8 +41,8 @@ def register(sub) -> None:
                         "direction; nan is refused for it), else nan (a Solr store then gives every feature "
                         "defaultValue NaN)")
     p.add_argument("--inexact", choices=("refuse", "nearest"), default="refuse",
-                   help="a threshold Solr cannot hold exactly (near zero): refuse, or take the nearest and list the "
-                        "values that go the other way")
+                   help="a threshold Solr cannot hold exactly (near zero, or just inside a negative power of two): "
+                        "refuse, or take the nearest and list the values that go the other way")
     p.add_argument("--name", default="ltrkit", help="the model's name in the engine")
     p.add_argument("--store", help="the feature set's (Solr: feature store's) name; default: the store a Solr "
                    "--target-features file names, else --name")

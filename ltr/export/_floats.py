@@ -66,7 +66,8 @@ def solr_written(t) -> np.float32 | None:
 
     ``u + 1e-6f`` is non-decreasing in ``u``, so ``u`` is found next to ``t - 1e-6`` (a few float32 steps at most).
     Near zero the sums are multiples of the spacing of float32 values near 1e-6 (2**-43), so a threshold such as
-    LightGBM's 1e-35 has no ``u`` (see :func:`solr_neighbours`).
+    LightGBM's 1e-35 has no ``u``; nor has about every other ``t`` in (-2**k, -2**k + 1e-6], whose ``u`` lies in the
+    next binade, with steps twice ``t``'s (see :func:`solr_neighbours`).
     """
     t = F32(t)
     if np.isinf(t):

@@ -196,8 +196,9 @@ def export(model: Any, format: str, *, feature_names: Sequence[str] | None = Non
         has no missing direction (ltrkit refuses NaN for it): ``"auto"`` is ``"zero"`` (Solr's own default value
         0, no NaN that would make the whole score NaN) and ``"nan"`` is refused.
     inexact : {"refuse", "nearest"}, default="refuse"
-        A threshold Solr cannot hold exactly (only near zero, see :mod:`ltr.export.solr`): refuse, or take the
-        nearest one and list in the notes the values that go the other way.
+        A threshold Solr cannot hold exactly (near zero, or just inside a negative power of two: see
+        :mod:`ltr.export.solr`): refuse, or take the nearest one and list in the notes the values that go the other
+        way.
     name, store : str
         The model's name in the engine, and its feature set's (Solr: feature store's) name (default: ``name``).
 

@@ -12,7 +12,9 @@ later; the ``missing`` branch is SOLR-16596):
 
 The threshold written is the float32 ``u`` for which ``u + 1e-6f`` is exactly the largest value the node sends
 left. Near zero no such ``u`` exists (``u + 1e-6f`` moves in steps of 2**-43 there): LightGBM's split between 0 and
-the positive values, at 1e-35, is such a threshold. Those nodes are refused (``inexact="refuse"``) or, with
+the positive values, at 1e-35, is such a threshold. So is about every other float32 just inside a negative power of
+two (in (-2**k, -2**k + 1e-6]: ``u`` lies in the next binade, whose steps are twice as wide; trial t64 met them
+around -0.5 and -1). Those nodes are refused (``inexact="refuse"``) or, with
 ``inexact="nearest"``, given the nearest threshold Solr can hold, and every float32 interval that then goes the
 other way is listed in the notes. A base score is a leading one-leaf tree.
 """
