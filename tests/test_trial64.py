@@ -335,3 +335,27 @@ def test_a_lightgbm_seed_of_2_to_the_31_or_more_is_warned_of(tmp_path, capsys):
                  str(tmp_path / "m.txt"), "--quiet"]) == 0
     assert ("ltr train: warning: --seed 4294967295: LightGBM keeps its seed in a C int and draws as for 2147483647"
             in capsys.readouterr().err)
+
+
+def test_a_bm25_feature_of_the_joined_field_says_which_fields_it_joins():
+    """A BM25 feature on ltrkit's 'all' field was exported as a query on a field 'all' with no word that it joins
+    title and body: an index without such a field matches nothing, the feature 0 for every document (trial t64)."""
+    import json
+
+    from ltr.export.featureset import feature_set_definition
+
+    effective = {"k1": 1.2, "b": 0.75, "idf": "lucene", "k3": None, "epsilon": 0.25, "qtf_norm": "none",
+                 "doc_count": "field"}
+    description = {"format": "ltrkit-feature-set/1", "fields": ["title", "body", "all"], "aliases": {},
+                   "columns": ["bm25:title", "bm25:body", "bm25:all"],
+                   "features": [{"scorer": "bm25", "fields": "*", "name": None, "params": {}, "effective": effective}]}
+    names = ["bm25:title", "bm25:all"]
+    for family, copy in (("es", "copy_to in the mapping"), ("solr", "copyField in the schema")):
+        text, notes = feature_set_definition(names, family, description=description)
+        json.loads(text)
+        said = [n for n in notes if "ltrkit's field joining" in n]
+        assert len(said) == 1 and said[0].startswith("'bm25:all': ") and said[0].endswith(
+            f"; 'all' is ltrkit's field joining 'title', 'body': index a field of that name holding their text "
+            f"({copy})")
+    one = dict(description, fields=["body"], columns=["bm25:body"])  # a field of its own: nothing to say
+    assert not any("joining" in n for n in feature_set_definition(["bm25:body"], "es", description=one)[1])

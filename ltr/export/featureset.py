@@ -61,8 +61,24 @@ def _bm25_columns(description: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
                    "before ltrkit recorded doc_count): Lucene counts the documents with the field")
         base = entry.get("name") or "bm25"
         for f in fields:
-            out[f"{base}:{f}"] = {"field": f, "params": params, "why": why}
+            out[f"{base}:{f}"] = {"field": f, "params": params, "why": why, "parts": _joined(f, indexed)}
     return out
+
+
+def _joined(field: str, indexed: Sequence[str]) -> list[str]:
+    """The fields that ltrkit's combined field (``all``, :meth:`features.index.InvertedIndex.build`) joins, when
+    ``field`` is it; else ``[]``."""
+    return [f for f in indexed if f != field] if field == "all" and field in indexed and len(indexed) > 1 else []
+
+
+def _joined_note(known: Mapping[str, Any], copy: str) -> str:
+    """The words on a query of ltrkit's combined field: the engine's index needs a field of that name holding the
+    others (without it the query matches nothing, and the feature is 0 or missing for every document; trial t64)."""
+    parts = known.get("parts") or []
+    if not parts:
+        return ""
+    return (f"; {known['field']!r} is ltrkit's field joining {', '.join(map(repr, parts))}: index a field of that name "
+            f"holding their text ({copy})")
 
 
 def describe_columns(names: Sequence[str], description: Mapping[str, Any] | None) -> dict[str, dict[str, Any]]:
@@ -86,7 +102,7 @@ def _es_entry(name: str, known: Mapping[str, Any], notes: list[str], alias: bool
                      + (", beside a match_all of boost 0 (a document it does not match gets 0, as in training, "
                         "where newer plugins give no value)" if missing == "zero" else "")
                      + f"; give the field the similarity {{\"type\": \"BM25\", \"k1\": {k1!r}, \"b\": {b!r}}} and "
-                     "the analysis the model was trained with")
+                     "the analysis the model was trained with" + _joined_note(known, "copy_to in the mapping"))
         return entry
     entry["template"] = {_FILL: _why(name, known, alias)}
     return entry
@@ -119,7 +135,8 @@ def _solr_entry(name: str, known: Mapping[str, Any], store: str, notes: list[str
     if known.get("scorer") == "bm25" and known.get("why") is None and not alias:
         k1, b = float(known["params"]["k1"]), float(known["params"]["b"])
         notes.append(f"{name!r}: edismax on {known['field']!r} boosted by k1 + 1 = {_plus_one(k1)!r}; give the field "
-                     f"BM25SimilarityFactory with k1={k1!r}, b={b!r} and the analysis the model was trained with")
+                     f"BM25SimilarityFactory with k1={k1!r}, b={b!r} and the analysis the model was trained with"
+                     + _joined_note(known, "copyField in the schema"))
         return {"store": store, "name": name, "class": "org.apache.solr.ltr.feature.SolrFeature",
                 "params": {"q": f"{{!edismax qf={known['field']}^{_plus_one(k1)!r} q.op=OR}}${{keywords}}"}}
     return {"store": store, "name": name, "class": _FILL, "params": _why(name, known, alias)}
@@ -164,7 +181,7 @@ def feature_set_definition(names: Sequence[str], family: str, *, description: Ma
         branches are reached (the plugin's value for no match is NaN already). With ``"zero"``, the plugin's BM25
         queries carry a ``match_all`` of boost 0 beside the ``match``, so that a document the match does not
         match gets 0 on every plugin version (the older ones give 0, the newer no value, NaN, which OpenSearch LTR
-        3.3 to 3.5 send down each node's ``no`` branch whatever the model says).
+        3.2 to 3.7 send down each node's ``no`` branch whatever the model says).
 
     Examples
     --------
