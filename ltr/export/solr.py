@@ -10,6 +10,9 @@ later; the ``missing`` branch is SOLR-16596):
   NaN and that did not match) follows ``missing`` (``"left"``; anything else is right);
 * the score is ``score += weight * tree`` in float32, over the trees in order, from 0.
 
+With ``missing="zero"`` no feature has a NaN default, so the model names neither ``isNullSameAsZero`` nor a node's
+``missing``, and reads on Solr before 9.2 as well (which has no setters for them and refuses a model naming them).
+
 The threshold written is the float32 ``u`` for which ``u + 1e-6f`` is exactly the largest value the node sends
 left. Near zero no such ``u`` exists (``u + 1e-6f`` moves in steps of 2**-43 there): LightGBM's split between 0 and
 the positive values, at 1e-35, is such a threshold. So is about every other float32 just inside a negative power of
@@ -76,6 +79,9 @@ def solr_threshold(left_max, *, inexact: str = "refuse") -> tuple[np.float32, tu
 def render(plan: TreePlan, ctx: Context) -> str:
     """The model-store JSON for ``plan``."""
     missing_left = ctx.missing_left(plan)
+    # with missing="zero" the store gives no feature a NaN default: no node sees NaN, and the model names neither
+    # isNullSameAsZero nor a node's missing, which Solr before 9.2 (SOLR-16596) refuses (trial t64)
+    nan_seen = ctx.missing != "zero"
     moved: dict[tuple[str, str, str, str], list[str]] = {}  # (feature, interval, side) -> the nodes that move it
 
     def leaf(value):
@@ -95,8 +101,10 @@ def render(plan: TreePlan, ctx: Context) -> str:
             side = "right" if gap[1] == plan.left_max[k] else "left"
             key = (ctx.names[plan.feature[k]], text(gap[0]), text(gap[1]), side)
             moved.setdefault(key, []).append(plan.where(k))
-        return {"feature": ctx.names[plan.feature[k]], "threshold": text(u),
-                "missing": "left" if missing_left[k] else "right", "left": left, "right": right}
+        node = {"feature": ctx.names[plan.feature[k]], "threshold": text(u), "left": left, "right": right}
+        if nan_seen:  # (Solr before 9.2 has no such setting, and refuses a model that names it)
+            node["missing"] = "left" if missing_left[k] else "right"
+        return node
 
     trees = [{"weight": "1", "root": {"value": text(plan.base)}}] if plan.base != 0 else []
     trees += [{"weight": "1", "root": build(plan, t, leaf, split)} for t in range(plan.n_trees)]
@@ -107,7 +115,7 @@ def render(plan: TreePlan, ctx: Context) -> str:
     used = {ctx.names[j] for j in plan.used_features()}
     model = {"class": MODEL_CLASS, "name": ctx.name, "store": ctx.store,
              "features": [{"name": n} for n in ctx.target if n in used] or [{"name": ctx.target[0]}],
-             "params": {"isNullSameAsZero": False, "trees": trees}}
+             "params": {"isNullSameAsZero": False, "trees": trees} if nan_seen else {"trees": trees}}
     if plan.base != 0:
         ctx.notes.append(f"{ctx.fmt}: the base score {float(plan.base)!r} is the first tree, a single leaf")
     return json.dumps(model, indent=1) + "\n"
