@@ -359,3 +359,19 @@ def test_a_bm25_feature_of_the_joined_field_says_which_fields_it_joins():
             f"({copy})")
     one = dict(description, fields=["body"], columns=["bm25:body"])  # a field of its own: nothing to say
     assert not any("joining" in n for n in feature_set_definition(["bm25:body"], "es", description=one)[1])
+
+
+def test_ltr_train_with_valid_naming_train_itself_does_not_stop_on_the_training_data(shared_file, tmp_path, capsys):
+    """--valid TRAIN (the same file, or a link to it) was read as another set: early stopping watched the training
+    data and kept round 29 of 30, without a word, where Python's fit warns and trains every round (trial t64)."""
+    from ltr.cli import main
+
+    data = shared_file("mq2008/Fold1/vali.txt.gz")
+    (tmp_path / "link.txt.gz").symlink_to(data)
+    for valid in (str(data), str(tmp_path / "link.txt.gz")):
+        assert main(["train", str(data), "--valid", valid, "--preset", "none", "--rounds", "30",
+                     "--early-stopping", "1", "--seed", "1", "--out", str(tmp_path / "m.txt")]) == 0
+        said = capsys.readouterr()
+        assert "ltr train: warning: --valid is TRAIN itself: early stopping would watch the training data, so it " \
+               "is off (all 30 rounds train" in said.err
+        assert "trained 30 rounds in" in said.out + said.err

@@ -279,6 +279,9 @@ def run_train(args: argparse.Namespace) -> int:
             _place_teacher(args, model, train, spec)
         if spec is not None:  # the same columns of every set, as ltr cv --features selects them in each fold
             train, valid, test, subset = _select(args, spec, train, valid, test)
+        if valid is not None and client is None and _same_file(args.valid, args.train):
+            valid = train  # the training data itself: watched, never stopping training, as in Python (it stopped
+            # early on training NDCG, without a word: trial t64)
         result = train_and_report(train, valid, test, model, names, conventions(args), args.log_every)
         if args.convention == "lightgbm":
             sets = [d for d in ((valid, test) if valid or test else (train,))
@@ -707,3 +710,13 @@ def fit_columns(args: argparse.Namespace, data, width: int, names, path, referen
             f"f{j + 1}" for j in range(data.n_features, width)))
         data = replace(data, X=X, feature_names=names)
     return data
+
+
+def _same_file(a: str, b: str) -> bool:
+    """Whether two paths name one file (a link, another spelling); False when either cannot be read so."""
+    import os
+
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False

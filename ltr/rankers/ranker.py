@@ -794,9 +794,13 @@ class Ranker(BaseEstimator):
         if valid and all(is_training) and stopping_rounds and self.engine != "linear":
             import warnings
 
-            warnings.warn("every eval_set entry is the training data: early stopping would watch the training data, "
-                          f"so it is off (all {int(effective.n_estimators)} rounds train, as LightGBM's "
-                          "'Only training set found'); add a validation set to stop early", UserWarning, stacklevel=2)
+            from ltr.rankers.params import UnusedParameterWarning
+
+            off = (f"early stopping would watch the training data, so it is off (all {int(effective.n_estimators)} "
+                   "rounds train, as LightGBM's 'Only training set found')")
+            warnings.warn(UnusedParameterWarning(
+                f"every eval_set entry is the training data: {off}; add a validation set to stop early",
+                cli=f"--valid is TRAIN itself: {off}; give another --valid to stop early"), stacklevel=2)
             stopping_rounds = None
         if valid and stopping_rounds and self.engine == "lightgbm" and _lightgbm_dart(self.engine_params):
             import warnings
