@@ -375,3 +375,18 @@ def test_ltr_train_with_valid_naming_train_itself_does_not_stop_on_the_training_
         assert "ltr train: warning: --valid is TRAIN itself: early stopping would watch the training data, so it " \
                "is off (all 30 rounds train" in said.err
         assert "trained 30 rounds in" in said.out + said.err
+
+
+@pytest.mark.parametrize("typed, meant", [("ndgc@10", "ndcg@10"), ("ndcg10", "ndcg@10"), ("ndcg_cut10", "ndcg@10"),
+                                          ("mapp", "map"), ("precison@5", "p@5"), ("zzz", None), ("ndcg@x", None)])
+def test_a_misspelt_metric_is_answered_with_the_nearest_known_one(capsys, typed, meant):
+    """A newcomer's ndgc@10 got 620 characters of names and aliases and no guess (trial t64)."""
+    from ltr.cli import main
+    from ltr.metrics import parse_metric
+
+    with pytest.raises(ValueError) as e:
+        parse_metric(typed)
+    head = f"unknown metric {typed!r}" + (f" (did you mean {meant!r}?)" if meant else "") + "; known metrics: "
+    assert str(e.value).startswith(head)
+    assert main(["evaluate", "--qrels", "q", "--run", "r", "--metrics", typed]) == 2
+    assert capsys.readouterr().err.startswith(f"ltr evaluate: error: --metrics: {head}")

@@ -165,10 +165,32 @@ class ParsedMetric:
 
 def _unknown(name: object) -> ValueError:
     aliases = sorted(a for a in _ALIASES if a not in REGISTRY)
+    near = _nearest(name)
     return ValueError(
-        f"unknown metric {name!r}; known metrics: {sorted(REGISTRY)}, each optionally followed by @k "
-        f"(e.g. 'ndcg@10', 'map', 'p@5'); aliases: {aliases}"
+        f"unknown metric {name!r}{f' (did you mean {near!r}?)' if near else ''}; known metrics: {sorted(REGISTRY)}, "
+        f"each optionally followed by @k (e.g. 'ndcg@10', 'map', 'p@5'); aliases: {aliases}"
     )
+
+
+def _nearest(name: object) -> str | None:
+    """The metric a misspelt name most likely meant (``ndgc@10``, ``ndcg10``, ``ndcg_cut10``: ``ndcg@10``), or
+    None: the family nearest in spelling among the known names and aliases, with the name's cutoff."""
+    import difflib
+
+    if not isinstance(name, str):
+        return None
+    if name.partition("@")[0].strip().lower() in _ALIASES:  # a known family, a cutoff that is no number: no guess
+        return None
+    found = re.fullmatch(r"(.*?)[@_.]?(\d+)?", name.strip().lower())
+    family, k = (found.group(1), found.group(2)) if found else (name.strip().lower(), None)
+    near = difflib.get_close_matches(family.replace("-", "_"), list(_ALIASES), n=1, cutoff=0.7)
+    if not near:
+        return None
+    canonical = _ALIASES[near[0]]
+    spec = REGISTRY[canonical]
+    if k is not None and spec.cutoff != "none":
+        return f"{canonical}@{int(k)}"
+    return canonical if spec.cutoff != "required" else f"{canonical}@10"
 
 
 def parse_metric(name: str) -> ParsedMetric:
