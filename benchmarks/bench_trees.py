@@ -278,17 +278,19 @@ def train(engine: str, n_trees: int, leaves: int, parts, cache: Path) -> Path:
     y = np.concatenate([p[1] for p in parts])
     group = np.concatenate([p[2] for p in parts])
     print(f"training {path.name} ...", file=sys.stderr, flush=True)
+    # one training thread: two crawled on a busy 2-core machine (the 255-leaf model did not finish in 900 s, where
+    # one thread took 8 s; trial t64); the models are the timed subject, not the training
     if engine == "lightgbm":
         import lightgbm as lgb
 
         params = {"objective": "lambdarank", "num_leaves": leaves, "min_data_in_leaf": 2, "max_bin": 63,
-                  "min_sum_hessian_in_leaf": 0.0, "learning_rate": 0.05, "num_threads": 2, "verbose": -1, "seed": 0}
+                  "min_sum_hessian_in_leaf": 0.0, "learning_rate": 0.05, "num_threads": 1, "verbose": -1, "seed": 0}
         lgb.train(params, lgb.Dataset(X, y, group=group), n_trees).save_model(str(path))
     else:
         import xgboost as xgb
 
         params = {"objective": "rank:pairwise", "grow_policy": "lossguide", "max_leaves": leaves, "max_depth": 0,
-                  "min_child_weight": 0.0, "max_bin": 63, "eta": 0.05, "nthread": 2, "tree_method": "hist"}
+                  "min_child_weight": 0.0, "max_bin": 63, "eta": 0.05, "nthread": 1, "tree_method": "hist"}
         xgb.train(params, xgb.DMatrix(X, y, group=group), n_trees).save_model(str(path))
     return path
 
