@@ -379,13 +379,26 @@ def _ranks(ids: Sequence[str], scores: NDArray[np.float64] | None, keep) -> NDAr
 
 
 def _load_model(model):
+    """``(ranker, its name in messages)``. A plain engine model's warning is said without its advice on scoring data
+    (``read_letor(dtype='float64')``: a reranker computes its features itself; trial t64), at the caller's line."""
+    import warnings
+
     from ltr.rankers import Ranker, load_model
+    from ltr.rankers.persist import PlainModelWarning
 
     if isinstance(model, Ranker):
         if not hasattr(model, "booster_"):
             raise ValueError("model: this Ranker is not fitted: fit it or load a saved model")
         return model, "the model"
-    return load_model(model), f"model {model}"
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        loaded = load_model(model)
+    for w in caught:
+        said = w.message
+        if isinstance(said, PlainModelWarning) and said.without_data:
+            said = PlainModelWarning(said.without_data, said.without_data, said.without_data)
+        warnings.warn(said, stacklevel=3)  # (Reranker.load's caller)
+    return loaded, f"model {model}"
 
 
 def _load_collection(collection) -> Collection | None:

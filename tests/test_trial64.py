@@ -390,3 +390,30 @@ def test_a_misspelt_metric_is_answered_with_the_nearest_known_one(capsys, typed,
     assert str(e.value).startswith(head)
     assert main(["evaluate", "--qrels", "q", "--run", "r", "--metrics", typed]) == 2
     assert capsys.readouterr().err.startswith(f"ltr evaluate: error: --metrics: {head}")
+
+
+def test_a_reranker_of_a_plain_model_warns_without_advice_on_reading_data(shared_file, tmp_path):
+    """Reranker.load of a LightGBM model without a sidecar passed on load_model's advice to score float64 values
+    with read_letor(dtype='float64'), which a reranker computing its own features cannot follow, and pointed at a
+    line inside the library (trial t64)."""
+    import warnings
+
+    import lightgbm as lgb
+
+    from features.serve import Reranker
+    from ltr.cli import main
+    from ltr.io import read_letor
+    from ltr.rankers.persist import PlainModelWarning
+
+    letor, index = tmp_path / "adi.letor", tmp_path / "adi.npz"
+    assert main(["features", "--collection", str(shared_file("adi")), "--topk", "5", "--out", str(letor),
+                 "--index", str(index), "--quiet"]) == 0
+    data = read_letor(letor)
+    lgb.train({"objective": "lambdarank", "verbose": -1, "num_threads": 1, "min_data_in_leaf": 2},
+              lgb.Dataset(data.X, data.y, group=data.group_sizes), 3).save_model(str(tmp_path / "plain.txt"))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        Reranker.load(tmp_path / "plain.txt", index=index, features="default")
+    plain = [w for w in caught if issubclass(w.category, PlainModelWarning)]
+    assert len(plain) == 1 and "a plain lightgbm model without an ltrkit sidecar" in str(plain[0].message)
+    assert "read_letor" not in str(plain[0].message) and plain[0].filename == __file__
