@@ -73,7 +73,8 @@ def test_a_test_file_without_groups_is_told_of_its_own_sidecar(lgb_layout, tmp_p
                  str(tmp_path / "bare.txt"), "--rounds", "2", "--preset", "none", "--quiet"]) == 1
     err = capsys.readouterr().err.strip()
     assert f"{tmp_path / 'bare.txt'}:1: missing qid" in err and "pass --query-file" not in err
-    assert err.endswith(f"(LightGBM's .query layout); {tmp_path / 'bare.txt'} reads its group sizes and weights "
+    assert err.endswith(f"'); LightGBM's .query layout: {tmp_path / 'bare.txt'} reads its group "  # (t64: it
+                        "sizes and weights "  # read "(LightGBM's .query layout);", a parenthesis alone)
                         f"from {tmp_path / 'bare.txt'}.query or .group and {tmp_path / 'bare.txt'}.weight beside it "
                         "(--query-file PATH and --weight-file PATH name TRAIN's; --no-query-file and --no-weight-file "
                         "turn them off for every file)")

@@ -103,11 +103,12 @@ def read_data(args: argparse.Namespace, path: str, n_features: int | None = None
         if own_sidecars and set(e.fix) & set(SIDECAR_OPTIONS):  # a fix by --query-file PATH would be TRAIN's
             # (one that turns the sidecars off, --no-query-file, is every file's: kept, with what it does)
             off = {k: v for k, v in e.fix.items() if k in SIDECAR_OPTIONS and v in (None, False)}
+            layout = f"{e.hint.strip('()')}: " if e.hint else ""  # ('(LightGBM's .query layout);' alone: t64)
             raise LetorFormatError(e.reason, e.path, e.line, e.token, offset=e.offset, fix=off or None,
-                                   hint=f"{e.hint + '; ' if e.hint else ''}{path} reads its group sizes and weights "
-                                        f"from {path}.query or .group and {path}.weight beside it (--query-file PATH "
-                                        "and --weight-file PATH name TRAIN's; --no-query-file and --no-weight-file "
-                                        "turn them off for every file)") from None
+                                   hint=f"{layout}{path} reads its group sizes and weights from {path}.query or "
+                                        f".group and {path}.weight beside it (--query-file PATH and --weight-file "
+                                        "PATH name TRAIN's; --no-query-file and --no-weight-file turn them off for "
+                                        "every file)") from None
         if registered is None or not str(e.reason).startswith("feature id above n_features="):
             raise
         # the width is the set's documented one: a wider --n-features would only hide a file of another set
