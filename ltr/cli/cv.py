@@ -476,7 +476,10 @@ def run(args: argparse.Namespace) -> int:
     if args.save_dir:  # fold folders of an earlier run with more folds stay: said, as they no longer match --out
         written = {f.name for f in result.folds}
         stale = sorted(p.name for p in Path(args.save_dir).glob("Fold*") if p.is_dir() and p.name not in written)
-        if stale:
-            note(args, f"note: {args.save_dir} also holds {', '.join(stale)} of an earlier run (this one wrote "
-                       f"{len(written)} fold{'s' if len(written) != 1 else ''})")
+        if stale:  # a warning, said under --quiet too: a glob of D/Fold*/ mixes the two runs (trial t64)
+            import warnings
+
+            warnings.warn(f"{args.save_dir} also holds {', '.join(stale)} of an earlier run (this one wrote "
+                          f"{len(written)} fold{'s' if len(written) != 1 else ''}): remove them, or save elsewhere",
+                          UserWarning, stacklevel=2)
     return 0
