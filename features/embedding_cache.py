@@ -34,7 +34,8 @@ seconds, between chunks of :data:`COMPUTE_CHUNK` items), so that a run interrupt
 A vector is stored as computed, in whatever batch held its text: sentence-transformers pads a batch to its longest
 text, so the same text encoded beside others can differ in the last float32 bit. A run that finds every vector it
 needs gives the features of the run that stored them, bit for bit; one that finds some (a cache filled by other
-queries or candidates) can differ from a cold run by about 1e-7 (a trial on ADI: 117 of 695 rows in the last digit).
+queries or candidates) can differ from a cold run by about 1e-7 (a trial on ADI: 117 of 695 rows in the last digit);
+for a model saved in bfloat16 or float16, which computes in that type, by its last bit (4e-4 in trial t64).
 
 Several processes may share a folder (two ``ltr features`` runs on the default cache): the slot's ``lock`` file is
 locked (``flock``) shared while the folder is read and exclusively while it is read, merged and written, so a reader
