@@ -259,7 +259,10 @@ class InvertedIndex:
         if isinstance(collection, TestCollection):
             raise TypeError("collection must be a Collection: a TestCollection holds one as .docs (pass tc.docs)")
         if not isinstance(collection, Collection):
-            raise TypeError(f"collection must be a features.collections.Collection, got {type(collection).__name__}")
+            raise TypeError(f"collection must be a features.collections.Collection, got {type(collection).__name__}: "
+                            "make one of document ids and a text list per field, e.g. of PyTerrier's frame "
+                            "Collection(tuple(df.docno), {'body': list(df.text)}), or read a collection file "
+                            "(features.collections.load_documents)")
         if analyzer is not None and not isinstance(analyzer, Analyzer):
             raise TypeError(f"analyzer must be an Analyzer (Analyzer(stemmer=...)), got {analyzer!r:.60}")
         if isinstance(fields, (str, bytes)):

@@ -417,3 +417,18 @@ def test_a_reranker_of_a_plain_model_warns_without_advice_on_reading_data(shared
     plain = [w for w in caught if issubclass(w.category, PlainModelWarning)]
     assert len(plain) == 1 and "a plain lightgbm model without an ltrkit sidecar" in str(plain[0].message)
     assert "read_letor" not in str(plain[0].message) and plain[0].filename == __file__
+
+
+def test_building_an_index_of_a_pyterrier_frame_says_how_to_make_a_collection():
+    """InvertedIndex.build(DataFrame(docno, text)) said only that a Collection was wanted (trial t64); the message's
+    own recipe builds the index."""
+    from features import Analyzer, InvertedIndex
+    from features.collections import Collection
+
+    df = pd.DataFrame({"docno": ["a", "b"], "text": ["wing flutter", "heat"]})
+    with pytest.raises(TypeError, match=re.escape("got DataFrame: make one of document ids and a text list per "
+                                                  "field, e.g. of PyTerrier's frame Collection(tuple(df.docno), "
+                                                  "{'body': list(df.text)})")):
+        InvertedIndex.build(df, Analyzer(stemmer=None))
+    index = InvertedIndex.build(Collection(tuple(df.docno), {"body": list(df.text)}), Analyzer(stemmer=None))
+    assert index.n_docs == 2 and "flutter" in index.vocab
