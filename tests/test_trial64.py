@@ -432,3 +432,19 @@ def test_building_an_index_of_a_pyterrier_frame_says_how_to_make_a_collection():
         InvertedIndex.build(df, Analyzer(stemmer=None))
     index = InvertedIndex.build(Collection(tuple(df.docno), {"body": list(df.text)}), Analyzer(stemmer=None))
     assert index.n_docs == 2 and "flutter" in index.vocab
+
+
+@pytest.mark.parametrize("argv", [["train", "{f}", "--rounds", "1"], ["cv", "{f}"], ["info", "{f}"],
+                                  ["evaluate", "{f}", "--scores", "s"], ["tune", "{f}", "--trials", "1"]])
+def test_a_trec_run_given_where_a_letor_file_goes_is_named_as_one(tmp_path, capsys, argv):
+    """ltr info said that a TREC run given as a LETOR file reads as a run, and how to evaluate it; train, cv,
+    evaluate DATA and tune named the token alone (trial t64)."""
+    from ltr.cli import main
+
+    run = tmp_path / "bm25.run"
+    run.write_text("1 Q0 d1 1 2.5 bm25\n1 Q0 d2 2 1.5 bm25\n")
+    assert main([a.format(f=run) for a in argv]) != 0
+    err = capsys.readouterr().err
+    assert f"{run}:1: expected a feature token <id>:<value> but the token has no colon (token 'Q0'); it reads as a " \
+           "TREC run (qid Q0 docno rank score tag): ltr evaluate --qrels Q --run FILE evaluates it" in err
+    assert len(err.strip().splitlines()) == 1

@@ -78,6 +78,23 @@ def dataset_names(args: argparse.Namespace, n_features: int) -> tuple[str, ...] 
     return names if names is not None and len(names) == n_features else None
 
 
+def trec_file(path: str) -> str | None:
+    """What to do with a TREC run or qrels file given where a LETOR file goes (ltr info, train, predict, cv, tune,
+    evaluate DATA), judged by its first line; None for another."""
+    from ltr.io import open_binary
+
+    try:
+        with open_binary(path) as f:
+            first = f.readline(4096).decode("utf-8", "replace").split()
+    except OSError:
+        return None
+    if len(first) == 6 and first[1].upper() == "Q0":
+        return "it reads as a TREC run (qid Q0 docno rank score tag): ltr evaluate --qrels Q --run FILE evaluates it"
+    if len(first) == 4 and first[1] == "0" and first[3].lstrip("-").isdigit():
+        return "it reads as TREC qrels (qid 0 docno relevance): ltr evaluate --qrels FILE --run R reads it"
+    return None
+
+
 def read_data(args: argparse.Namespace, path: str, n_features: int | None = None, own_sidecars: bool = False):
     """Read a LETOR file with the command's reader options (a folder or a missing file is a clear error);
     ``own_sidecars`` for ``--valid`` and ``--test``, which read the group sizes and weights beside them, not those
@@ -100,6 +117,9 @@ def read_data(args: argparse.Namespace, path: str, n_features: int | None = None
         wide = {"dtype": "float64"} if getattr(args, "read_float64_", False) else {}
         data = read_letor(p, n_features=n_features, **reader_options(args, own_sidecars=own_sidecars), **wide)
     except LetorFormatError as e:
+        kind = trec_file(p) if e.line == 1 else None
+        if kind is not None:  # (ltr info said so; the other commands named the token alone: trial t64)
+            raise LetorFormatError(e.reason, e.path, e.line, e.token, offset=e.offset, hint=kind) from None
         if own_sidecars and set(e.fix) & set(SIDECAR_OPTIONS):  # a fix by --query-file PATH would be TRAIN's
             # (one that turns the sidecars off, --no-query-file, is every file's: kept, with what it does)
             off = {k: v for k, v in e.fix.items() if k in SIDECAR_OPTIONS and v in (None, False)}

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from ltr import _checked_io  # the command line's interrupts
-from ltr.cli._data import dataset_names
+from ltr.cli._data import dataset_names, trec_file
 from ltr.cli._files import check_doc_ids, check_outputs, data_inputs, option_files, teacher_inputs, unique_run
 from ltr.cli._guard import UsageError, add_command, note
 from ltr.cli._model import (
@@ -146,7 +146,11 @@ def _differences_from_the_registry(args, folds):
 
 def _registered_width(args, e, n_features) -> None:
     """Raise a file's feature id above ``--dataset``'s documented width as a question about the set, not as advice
-    to widen ``--n-features`` (as ``ltr train --dataset`` words it)."""
+    to widen ``--n-features`` (as ``ltr train --dataset`` words it); a TREC run or qrels file given as DATA as what
+    it reads as (:func:`~ltr.cli._data.trec_file`)."""
+    kind = trec_file(e.path) if e.line == 1 and e.path else None
+    if kind is not None:
+        raise LetorFormatError(e.reason, e.path, e.line, e.token, offset=e.offset, hint=kind) from None
     if not args.dataset or args.n_features is not None or not str(e.reason).startswith("feature id above n_features="):
         return
     raise LetorFormatError(f"feature id above {n_features}", e.path, e.line, e.token,

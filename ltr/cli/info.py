@@ -7,7 +7,7 @@ import argparse
 import sys
 import textwrap
 
-from ltr.cli._data import read_data
+from ltr.cli._data import read_data, trec_file
 from ltr.cli._files import emit
 from ltr.cli._guard import UsageError, add_command, error_message, note
 from ltr.cli._model import preset_flags
@@ -104,7 +104,7 @@ def _model_or_data(args: argparse.Namespace, path: str):
             if _says_what_it_is(p):  # plainly LETOR, or a kind the reader names: no list of model formats
                 raise e from None
             raise LetorFormatError(e.reason, e.path, e.line, e.token, offset=e.offset,
-                                   hint=_trec_file(path) or _NEITHER) from None
+                                   hint=trec_file(path) or _NEITHER) from None
 
 
 def _says_what_it_is(path) -> bool:
@@ -168,22 +168,6 @@ def _looks_like_a_model(path) -> bool:
     except OSError:
         return False
     return head.startswith((b"tree\n", b"tree\r\n", b"{", b"binf"))
-
-
-def _trec_file(path: str) -> str | None:
-    """What to do with a TREC run or qrels file given to ltr info, judged by its first line; None for another."""
-    from ltr.io import open_binary
-
-    try:
-        with open_binary(path) as f:
-            first = f.readline(4096).decode("utf-8", "replace").split()
-    except OSError:
-        return None
-    if len(first) == 6 and first[1].upper() == "Q0":
-        return "it reads as a TREC run (qid Q0 docno rank score tag): ltr evaluate --qrels Q --run FILE evaluates it"
-    if len(first) == 4 and first[1] == "0" and first[3].lstrip("-").isdigit():
-        return "it reads as TREC qrels (qid 0 docno relevance): ltr evaluate --qrels FILE --run R reads it"
-    return None
 
 
 def model_summary(model, path: str, top: int = 20, notes: list[str] | None = None) -> dict:
