@@ -448,3 +448,23 @@ def test_a_trec_run_given_where_a_letor_file_goes_is_named_as_one(tmp_path, caps
     assert f"{run}:1: expected a feature token <id>:<value> but the token has no colon (token 'Q0'); it reads as a " \
            "TREC run (qid Q0 docno rank score tag): ltr evaluate --qrels Q --run FILE evaluates it" in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_an_object_array_of_numbers_trains_as_its_numbers_and_another_cell_is_named():
+    """X.astype(object) holding numbers was refused as not numeric, where LGBMRanker, XGBRanker and scikit-learn
+    take it (trial t64); it reads as float64, and a cell that is no number is named by row and column."""
+    from ltr import Ranker
+    from ltr.datasets import make_ranking
+
+    d = make_ranking(20, 8, 4, random_state=0)
+    X = d.X.astype(np.float64)
+    X[0, 0] = 1.0
+    held = X.astype(object)
+    held[0, 0] = 1  # (a Python int among the floats)
+    kw = dict(n_estimators=5, preset=None, n_jobs=1)
+    want = Ranker(**kw).fit(X, d.y, group=d.group_sizes).predict(X)
+    assert np.array_equal(Ranker(**kw).fit(held, d.y, group=d.group_sizes).predict(held), want)
+    held[3, 2] = "x"
+    with pytest.raises(TypeError, match=r"^X must be numeric: the object array holds 'x' \(a str\) at row 3, "
+                                        r"column 2$"):
+        Ranker(**kw).fit(held, d.y, group=d.group_sizes)

@@ -61,6 +61,16 @@ def as_2d(X, what: str = "X"):
     if X.dtype.kind == "c":
         raise ValueError(f"Complex data not supported: {what} has dtype {X.dtype}; pass {what}.real if the "
                          "imaginary part is meaningless")
+    if X.dtype == object:  # numbers held as objects (X.astype(object)): float64, as scikit-learn and the engines
+        # read them (they were refused as not numeric: trial t64); any other cell is named
+        import numbers
+
+        real = np.frompyfunc(lambda v: isinstance(v, numbers.Real), 1, 1)(X).astype(bool)
+        if not real.all():
+            r, c = (int(i) for i in np.argwhere(~real)[0])
+            raise TypeError(f"{what} must be numeric: the object array holds {X[r, c]!r} (a "
+                            f"{type(X[r, c]).__name__}) at row {r}, column {c}")
+        X = X.astype(np.float64)
     if not np.issubdtype(X.dtype, np.number) and X.dtype != bool:
         raise TypeError(f"{what} must be numeric, got dtype {X.dtype}")
     return X
