@@ -177,27 +177,6 @@ def test_max_docs_evaluates_each_querys_first_documents_as_trec_eval_M(tmp_path,
         evaluate_run(qrels, run, ["map"], max_docs=0)
 
 
-def test_coordinate_ascent_gives_the_same_model_whatever_the_order_of_the_queries(shared_file):
-    """A step that moved P@5 of one query up and of another down by as much gained an ulp in the dot-product mean,
-    taken or not by the order of the queries in the file (trial t64: the same 40 MQ2008 queries in two orders gave
-    weights 0.12 apart, test MAP 0.3862 against 0.3753); the mean is an exact sum now."""
-    from ltr import Ranker
-    from ltr.io import read_letor
-
-    data = read_letor(shared_file("mq2008/Fold1/vali.txt.gz"))
-    data = data.subset(np.arange(40))
-    X = data.X[:, [0, 4, 10, 14, 20, 22, 36, 40]]
-    blocks = [np.arange(a, b) for a, b in zip(data.group_ptr[:-1], data.group_ptr[1:])]
-    weights = []
-    for order in (np.arange(40), np.random.default_rng(7).permutation(40), np.random.default_rng(8).permutation(40)):
-        rows = np.concatenate([blocks[q] for q in order])
-        model = Ranker(engine="linear", objective="p@5", random_state=0,
-                       engine_params={"standardize": False, "n_restarts": 2}).fit(
-            X[rows], data.y[rows], group=np.diff(data.group_ptr)[order])
-        weights.append(model.booster_.weights.tolist())
-    assert weights[0] == weights[1] == weights[2]
-
-
 def test_tune_warns_of_an_estimators_settings_that_the_space_searches(shared_file, tmp_path):
     """tune() drew normalize and n_restarts from the space where the estimator set them, without a word, and the
     result recorded the values given (trial t64; ltr tune said so in a note)."""

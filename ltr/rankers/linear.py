@@ -353,7 +353,6 @@ class MetricTarget:
                           self.useful_ptr, self.ideal)
         w = np.ones(nq) if weight is None else np.asarray(weight, dtype=np.float64)
         self.query_weight = w / w.sum()
-        self._weight, self._weight_sum = w, math.fsum(w.tolist())  # (mean: an exact sum, then one division)
         self.n_threads = int(n_threads)
         self.blocks = K.work_blocks(self.group_ptr, self.n_threads)
 
@@ -375,17 +374,14 @@ class MetricTarget:
 
         Each column is summed as a vector is, so that equal columns have equal means, equal to the vector's: one
         matrix product rounded its last column otherwise, an ulp above exact ties, and the line search took the
-        last of 10 tied steps (512 times the first; NDCG@3 0.338 for 0.363 on a held-out fold; trial t57). The sum
-        is exact (``math.fsum``, then one division by the weights' sum), so the same values in another order of
-        the queries have the same mean: a dot product's round-off made a step that moved P@5 of one query up and
-        of another down by as much gain an ulp, taken or not by the order of the queries in the file (trial
-        t64: weights 0.12 apart between two orders of the same 40 MQ2008 queries)."""
-        def one(values: NDArray[np.float64]) -> float:  # (weights of 1: the products are the values, exactly)
-            return math.fsum((self._weight * values).tolist()) / self._weight_sum
-
+        last of 10 tied steps (512 times the first; NDCG@3 0.338 for 0.363 on a held-out fold; trial t57). Two
+        columns of other values with the same exact mean (P@5 of one query up, of another down) can still differ in
+        the last bit, which the order of the queries decides: trial t64 saw the same 40 MQ2008 queries in two orders
+        train weights 0.12 apart under P@5. An exact sum (``math.fsum``) removes that, and changed 1 of 20 of the
+        bar's linear fits (ADI, MAP): it waits for a rerun of ``benchmarks/bench_bar.py``."""
         if per_query.ndim == 1:
-            return one(per_query)
-        return np.array([one(column) for column in np.ascontiguousarray(per_query.T)])
+            return self.query_weight @ per_query
+        return np.array([self.query_weight @ column for column in np.ascontiguousarray(per_query.T)])
 
     def line(self, scores, j: int, steps, current) -> NDArray[np.float64]:
         """Per-query metric (rows) at ``scores + steps[c] * X[:, j]`` for every step (columns)."""
