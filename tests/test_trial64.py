@@ -357,7 +357,8 @@ def test_ltr_train_with_valid_naming_train_itself_does_not_stop_on_the_training_
 
 
 @pytest.mark.parametrize("typed, meant", [("ndgc@10", "ndcg@10"), ("ndcg10", "ndcg@10"), ("ndcg_cut10", "ndcg@10"),
-                                          ("mapp", "map"), ("precison@5", "p@5"), ("zzz", None), ("ndcg@x", None)])
+                                          ("mapp", "map"), ("precison@5", "p@5"), ("zzz", None), ("ndcg@x", None),
+                                          ("ndgc@0", "ndcg"), ("precison@0", "p@10")])  # (never a cutoff refused)
 def test_a_misspelt_metric_is_answered_with_the_nearest_known_one(capsys, typed, meant):
     """A newcomer's ndgc@10 got 620 characters of names and aliases and no guess (trial t64)."""
     from ltr.cli import main
@@ -447,3 +448,18 @@ def test_an_object_array_of_numbers_trains_as_its_numbers_and_another_cell_is_na
     with pytest.raises(TypeError, match=r"^X must be numeric: the object array holds 'x' \(a str\) at row 3, "
                                         r"column 2$"):
         Ranker(**kw).fit(held, d.y, group=d.group_sizes)
+
+
+def test_a_valid_files_other_sidecar_hints_keep_their_semicolon(tmp_path, capsys):
+    """The .query layout hint reads 'LightGBM's .query layout: FILE reads ...'; another hint before the sidecar
+    sentence keeps '; ' (review of t64: a stale .query read 'give the groups: v.txt reads its group sizes')."""
+    from ltr.cli import main
+
+    rows = "1 qid:1 1:1\n0 qid:1 1:2\n1 qid:2 1:1\n0 qid:2 1:3\n"
+    (tmp_path / "a.txt").write_text(rows)
+    (tmp_path / "v.txt").write_text(rows)
+    (tmp_path / "v.txt.query").write_text("5\n")
+    assert main(["train", str(tmp_path / "a.txt"), "--valid", str(tmp_path / "v.txt"), "--rounds", "1"]) == 1
+    v = tmp_path / "v.txt"
+    assert f"pass --no-query-file if the data file's qid tokens give the groups; {v} reads its group sizes and " \
+           f"weights from {v}.query or .group" in capsys.readouterr().err

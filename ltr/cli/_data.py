@@ -123,7 +123,8 @@ def read_data(args: argparse.Namespace, path: str, n_features: int | None = None
         if own_sidecars and set(e.fix) & set(SIDECAR_OPTIONS):  # a fix by --query-file PATH would be TRAIN's
             # (one that turns the sidecars off, --no-query-file, is every file's: kept, with what it does)
             off = {k: v for k, v in e.fix.items() if k in SIDECAR_OPTIONS and v in (None, False)}
-            layout = f"{e.hint.strip('()')}: " if e.hint else ""  # ('(LightGBM's .query layout);' alone: t64)
+            lone = "(LightGBM's .query layout)"  # a hint to read with what follows ('(...);' stood alone: t64)
+            layout = "LightGBM's .query layout: " if e.hint == lone else f"{e.hint}; " if e.hint else ""
             raise LetorFormatError(e.reason, e.path, e.line, e.token, offset=e.offset, fix=off or None,
                                    hint=f"{layout}{path} reads its group sizes and weights from {path}.query or "
                                         f".group and {path}.weight beside it (--query-file PATH and --weight-file "

@@ -188,7 +188,7 @@ def _nearest(name: object) -> str | None:
         return None
     canonical = _ALIASES[near[0]]
     spec = REGISTRY[canonical]
-    if k is not None and spec.cutoff != "none":
+    if k is not None and spec.cutoff != "none" and 1 <= int(k) < 2**31:  # (a cutoff parse_metric takes)
         return f"{canonical}@{int(k)}"
     return canonical if spec.cutoff != "required" else f"{canonical}@10"
 
