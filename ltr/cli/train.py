@@ -222,8 +222,10 @@ def run_train(args: argparse.Namespace) -> int:
         from ltr.rankers.sidecar import ubj_refusal
 
         raise UsageError(f"--out {args.out}: {ubj_refusal(args.engine)}")
-    suffix = os.path.splitext(str(args.out or ""))[1]
-    if suffix.lower() in (".gz", ".bz2", ".xz"):  # written plain under that name (trial t55)
+    from ltr.io.outputs import compressed_ending
+
+    suffix = compressed_ending(str(args.out or ""))
+    if suffix is not None:  # written plain under that name (trial t55; .zip, .zst: review of t64)
         raise UsageError(f"--out {args.out}: a model is written as plain text, which the engines read (neither reads "
                          f"a compressed model): give a name without {suffix}")
     model = make_ranker(args, has_valid=args.valid is not None)

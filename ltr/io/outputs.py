@@ -43,8 +43,8 @@ from ltr._checked_io import stop_outputs  # re-exported: the command line's sign
 from ltr._checked_io import write_error as _named
 from ltr.exceptions import OutputPathError
 
-__all__ = ["STDOUT", "atomic_write", "atomic_write_together", "check_output_path", "is_file_output",
-           "outputs_together", "owner_to_keep", "raise_if_stopped", "stop_outputs", "unencodable"]
+__all__ = ["STDOUT", "atomic_write", "atomic_write_together", "check_output_path", "compressed_ending",
+           "is_file_output", "outputs_together", "owner_to_keep", "raise_if_stopped", "stop_outputs", "unencodable"]
 
 #: The path that means standard output.
 STDOUT = "-"
@@ -97,13 +97,20 @@ _COMPRESSION = {".gz": "gzip", ".bz2": "bzip2", ".xz": "xz"}
 _UNWRITTEN = (".zip", ".zst", ".zstd", ".lz4", ".lzma", ".7z", ".br", ".Z", ".tgz", ".tbz2", ".txz")
 
 
+def compressed_ending(name: str) -> str | None:
+    """The ending of ``name`` that names a compression (``.gz``, ``.bz2``, ``.xz``, which the writers make, or one
+    of :data:`_UNWRITTEN`, which they do not), as written; None for another name."""
+    name = str(name)
+    return next((name[-len(e):] for e in (*_COMPRESSION, *_UNWRITTEN)
+                 if name.endswith(e) or (e != ".Z" and name.lower().endswith(e))), None)
+
+
 def _unwritten_compression(shown: str) -> None:
     """:class:`OutputPathError` for a file name ending in a compression the writers do not make."""
-    end = next((shown[-len(e):] for e in _UNWRITTEN if shown.endswith(e) or (e != ".Z" and shown.lower().endswith(e))),
-               None)
-    if end is not None:
-        raise OutputPathError(shown, f"cannot write {end} files (outputs are written as plain text, or compressed as "
-                                     f".gz, .bz2 or .xz by the name): name it without {end}, or with one of those")
+    end = compressed_ending(shown)
+    if end is not None and end.lower() not in _COMPRESSION:
+        raise OutputPathError(shown, f"cannot write {end} files (the outputs that may be compressed are, by a .gz, "
+                                     f".bz2 or .xz name; no writer makes {end}): name it without {end}")
 
 
 @contextlib.contextmanager

@@ -60,14 +60,15 @@ def write_model(path: str | os.PathLike, text: str, meta: dict[str, Any]) -> Non
     """Write the model text and its sidecar (with ``format``, ``model_sha256`` and ``checksum`` set), as one unit
     (:func:`ltr.io.outputs.atomic_write_together`: a failed write changes neither file)."""
     from ltr.exceptions import OutputPathError
-    from ltr.io.outputs import atomic_write_together, is_file_output
+    from ltr.io.outputs import atomic_write_together, compressed_ending, is_file_output
 
     meta = dict(_plain(meta), format=MODEL_FORMAT, model_sha256=text_sha256(text))
     meta["checksum"] = checksum(meta, text)
     path = Path(path)
-    if path.suffix.lower() in (".gz", ".bz2", ".xz"):  # a plain text under a compressed name (trial t55)
+    ending = compressed_ending(path.name)  # a plain text under a compressed name (trial t55; .zip: review of t64)
+    if ending is not None:
         raise OutputPathError(str(path), "a model is written as plain text, which the engines read (neither reads a "
-                                         f"compressed model): give a name without {path.suffix}")
+                                         f"compressed model): give a name without {ending}")
     if path.suffix.lower() == ".ubj":  # xgb.Booster(model_file=...) failed on the JSON text saved there (trial t57)
         raise OutputPathError(str(path), ubj_refusal(meta.get("engine")))
     if not is_file_output(path):  # /dev/null, a FIFO: the sidecar would land beside it, in /dev
