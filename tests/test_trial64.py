@@ -304,8 +304,8 @@ def test_a_lightgbm_seed_of_2_to_the_31_or_more_is_warned_of(tmp_path, capsys):
 
     data = make_ranking(30, 10, 4, random_state=0)
     kw = dict(n_estimators=5, subsample=0.5, colsample_bytree=0.5)
-    with pytest.warns(UnusedParameterWarning, match=r"^random_state=2147483653: LightGBM keeps its seed in a C int "
-                                                    r"and draws as for 5, the same model"):
+    with pytest.warns(UnusedParameterWarning, match=r"^random_state=2147483653: LightGBM keeps its seeds in a C "
+                                                    r"int and draws as for 5, the same model"):
         high = Ranker(random_state=2**31 + 5, **kw).fit(data).predict(data)
     with warnings.catch_warnings():
         warnings.simplefilter("error", UnusedParameterWarning)
@@ -318,8 +318,11 @@ def test_a_lightgbm_seed_of_2_to_the_31_or_more_is_warned_of(tmp_path, capsys):
     write_letor(tmp_path / "d.txt", data)
     assert main(["train", str(tmp_path / "d.txt"), "--rounds", "2", "--seed", "4294967295", "--out",
                  str(tmp_path / "m.txt"), "--quiet"]) == 0
-    assert ("ltr train: warning: --seed 4294967295: LightGBM keeps its seed in a C int and draws as for 2147483647"
+    assert ("ltr train: warning: --seed 4294967295: LightGBM keeps its seeds in a C int and draws as for 2147483647"
             in capsys.readouterr().err)
+    with pytest.warns(UnusedParameterWarning, match=r"^engine_params bagging_seed=2147483655: LightGBM keeps its "
+                                                    r"seeds in a C int and draws as for 7"):  # (review of t64)
+        Ranker(engine_params={"bagging_seed": 2**31 + 7}, **kw).fit(data)
 
 
 def test_a_bm25_feature_of_the_joined_field_says_which_fields_it_joins():

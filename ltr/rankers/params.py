@@ -76,6 +76,11 @@ class UnusedParameterWarning(CommandLineWorded, UserWarning):
     for the command line by :meth:`cli_message`)."""
 
 
+#: LightGBM's seed parameters and aliases (``config.h``), each a C int.
+_LIGHTGBM_SEEDS = ("seed", "random_seed", "random_state", "data_random_seed", "bagging_seed", "feature_fraction_seed",
+                   "extra_seed", "drop_seed", "objective_seed")
+
+
 def warn_unused(est, stacklevel: int = 3) -> None:
     """Warn (:class:`UnusedParameterWarning`) when ``min_child_samples`` is given to XGBoost, which has no least
     number of rows per leaf (it was dropped without a word: the same model with and without it; a trial), and when
@@ -83,12 +88,17 @@ def warn_unused(est, stacklevel: int = 3) -> None:
     drawn from 0 to 2**32 - 1 repeated another's model half the time it was that high; trial t64)."""
     import warnings
 
-    seed = getattr(est, "random_state", None)
-    if getattr(est, "engine", None) == "lightgbm" and _whole(seed) and 2**31 <= seed < 2**32:
-        reason = (f"LightGBM keeps its seed in a C int and draws as for {int(seed) - 2**31}, the same model: its "
-                  "seeds run from 0 to 2**31 - 1")
-        warnings.warn(UnusedParameterWarning(f"random_state={int(seed)}: {reason}",
-                                             cli=f"--seed {int(seed)}: {reason}"), stacklevel=stacklevel)
+    if getattr(est, "engine", None) == "lightgbm":  # its seeds given as engine parameters too (review of t64)
+        seeds = [("random_state", "--seed", getattr(est, "random_state", None))]
+        given = getattr(est, "engine_params", None) or {}
+        seeds += [(f"engine_params {k}", f"--param {k}", v) for k, v in given.items() if k in _LIGHTGBM_SEEDS]
+        for name, flag, seed in seeds:
+            if _whole(seed) and 2**31 <= seed < 2**32:
+                reason = (f"LightGBM keeps its seeds in a C int and draws as for {int(seed) - 2**31}, the same model: "
+                          "its seeds run from 0 to 2**31 - 1")
+                said = f"{flag} {int(seed)}" if flag == "--seed" else f"{flag}={int(seed)}"
+                warnings.warn(UnusedParameterWarning(f"{name}={int(seed)}: {reason}", cli=f"{said}: {reason}"),
+                              stacklevel=stacklevel)
     if getattr(est, "engine", None) != "xgboost" or est.min_child_samples == _DEFAULT_MIN_CHILD_SAMPLES:
         return
 
