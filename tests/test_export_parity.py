@@ -370,6 +370,11 @@ def test_missing_zero_sends_a_missing_value_where_the_model_sends_0(data, fmt):
         # setters for them) refused such a model (trial t64); Solr's default then reads no value as 0
         doc = json.loads(export(model, fmt, missing="zero", inexact="nearest").text)
         assert "isNullSameAsZero" not in doc["params"] and "missing" not in json.dumps(doc["params"]["trees"])
+        # against an engine's own store, whose defaults may be NaN, NaN still goes where 0 goes (review of t64)
+        out = export(model, fmt, missing="zero", inexact="nearest", target_features=names)
+        assert json.loads(out.text)["params"]["isNullSameAsZero"] is False
+        targeted = float32_sum(solr_trees(json.loads(out.text), names, X))
+        assert np.array_equal(targeted.astype(np.float64), model.predict(X0))
 
 
 def test_a_model_on_ltrkit_features_sends_what_the_engine_has_no_value_for_where_0_goes(data):

@@ -15,7 +15,8 @@ class Context:
     """``names``: the model's feature names (column order); ``target``: the engine's feature set, in its order;
     ``missing``: "nan" (a missing value goes where the model sends NaN) or "zero" (where it sends 0);
     ``inexact``: "refuse" or "nearest" (Solr thresholds its slack cannot hold); ``name`` / ``store``: the model's
-    and the feature set's names in the engine."""
+    and the feature set's names in the engine; ``targeted``: the engine's own feature set was given
+    (``target_features``), whose default values the export does not know."""
 
     fmt: str
     names: tuple[str, ...]
@@ -25,6 +26,7 @@ class Context:
     name: str = "ltrkit"
     store: str = "ltrkit"
     notes: list[str] = field(default_factory=list)
+    targeted: bool = False
 
     def __post_init__(self):
         self._position = {n: i for i, n in enumerate(self.target)}

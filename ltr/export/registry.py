@@ -263,7 +263,8 @@ def export(model: Any, format: str, *, feature_names: Sequence[str] | None = Non
         missing = "zero"
     elif missing == "auto":
         missing = "zero" if src.zero_when_absent else "nan"
-    ctx = Context(format, src.feature_names, target, missing=missing, inexact=inexact, name=name, store=store)
+    ctx = Context(format, src.feature_names, target, missing=missing, inexact=inexact, name=name, store=store,
+                  targeted=target_features is not None)
     ctx.notes.extend(src.said)
     if chosen == "auto" and missing == "zero" and src.kind == "trees":
         ctx.notes.append("missing values go where 0 goes (missing='zero', --missing zero): the model was trained on "

@@ -10,8 +10,9 @@ later; the ``missing`` branch is SOLR-16596):
   NaN and that did not match) follows ``missing`` (``"left"``; anything else is right);
 * the score is ``score += weight * tree`` in float32, over the trees in order, from 0.
 
-With ``missing="zero"`` no feature has a NaN default, so the model names neither ``isNullSameAsZero`` nor a node's
-``missing``, and reads on Solr before 9.2 as well (which has no setters for them and refuses a model naming them).
+With ``missing="zero"`` and the store written beside it (no ``target_features``), no feature has a NaN default, so
+the model names neither ``isNullSameAsZero`` nor a node's ``missing``, and reads on Solr before 9.2 as well (which
+has no setters for them and refuses a model naming them).
 
 The threshold written is the float32 ``u`` for which ``u + 1e-6f`` is exactly the largest value the node sends
 left. Near zero no such ``u`` exists (``u + 1e-6f`` moves in steps of 2**-43 there): LightGBM's split between 0 and
@@ -79,9 +80,10 @@ def solr_threshold(left_max, *, inexact: str = "refuse") -> tuple[np.float32, tu
 def render(plan: TreePlan, ctx: Context) -> str:
     """The model-store JSON for ``plan``."""
     missing_left = ctx.missing_left(plan)
-    # with missing="zero" the store gives no feature a NaN default: no node sees NaN, and the model names neither
-    # isNullSameAsZero nor a node's missing, which Solr before 9.2 (SOLR-16596) refuses (trial t64)
-    nan_seen = ctx.missing != "zero"
+    # with missing="zero" the store written beside it gives no feature a NaN default: no node sees NaN, and the model
+    # names neither isNullSameAsZero nor a node's missing, which Solr before 9.2 (SOLR-16596) refuses (trial t64);
+    # an engine's own store (target_features) may give NaN defaults: there NaN goes where 0 goes, as before
+    nan_seen = ctx.missing != "zero" or ctx.targeted
     moved: dict[tuple[str, str, str, str], list[str]] = {}  # (feature, interval, side) -> the nodes that move it
 
     def leaf(value):
