@@ -97,6 +97,18 @@ def test_a_collection_folder_with_a_file_and_its_gz_copy_reads_the_plain_file_in
     with caplog.at_level(logging.WARNING, logger="features.collections.loaders"):
         assert load_test_collection(adi).docs.fields["body"][0] == "wing"
     assert f"{adi}: both ADI.ALL and ADI.ALL.gz are there; reading ADI.ALL (the plain file)" in caplog.messages
+    beir = tmp_path / "beir"  # (review of t64: the judgments of a BEIR folder read the plain file without a word)
+    (beir / "qrels").mkdir(parents=True)
+    (beir / "corpus.jsonl").write_text('{"_id": "d1", "title": "", "text": "wing"}\n')
+    (beir / "queries.jsonl").write_text('{"_id": "q1", "text": "wing"}\n')
+    (beir / "qrels" / "test.tsv").write_text("query-id\tcorpus-id\tscore\nq1\td1\t2\n")
+    with gzip.open(beir / "qrels" / "test.tsv.gz", "wt") as f:
+        f.write("query-id\tcorpus-id\tscore\nq1\td1\t1\n")
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="features.collections.loaders"):
+        assert load_test_collection(beir).qrels["rel"].tolist() == [2]
+    assert f"{beir / 'qrels'}: both test.tsv and test.tsv.gz are there; reading test.tsv (the plain file)" in \
+        caplog.messages
 
 
 def test_a_field_the_collection_lacks_is_the_fields_options_error(shared_file, tmp_path, capsys):

@@ -451,9 +451,8 @@ _NAMED_LAYOUTS = {"cran.all.1400", "cran.all.1400.gz", "cacm.all", "cacm.all.gz"
 def _beir_qrels(folder: Path, split: str) -> Path:
     """``qrels/{split}.tsv`` (or ``.tsv.gz``) of a BEIR folder; its absence names the splits there are."""
     qrels = folder / "qrels"
-    for name in (f"{split}.tsv", f"{split}.tsv.gz"):
-        if (qrels / name).is_file():
-            return qrels / name
+    if (qrels / f"{split}.tsv").is_file() or (qrels / f"{split}.tsv.gz").is_file():
+        return _first(qrels, f"{split}.tsv")  # (the plain file, warning when both are there)
     splits = sorted({p.name.split(".", 1)[0] for p in qrels.glob("*.tsv*")}) if qrels.is_dir() else []
     if not splits:
         raise CollectionFormatError("no qrels/SPLIT.tsv judgment file (BEIR layout)", str(folder))
