@@ -198,7 +198,10 @@ class Ranker(BaseEstimator):
         Engine threads (and Numba threads for a numba kernel), with the toolkit's meaning (:mod:`ltr.threads`):
         None picks one thread for small data and otherwise the idle cores (cores minus the load average), at most
         ``$OMP_NUM_THREADS``; -1 every core. The engine's own thread count in ``engine_params`` (``num_threads``,
-        ``nthread``) is refused beside it, and counts when ``n_jobs`` is None.
+        ``nthread``) is refused beside it, and counts when ``n_jobs`` is None. :meth:`predict` runs on the
+        threads it stands for too. LightGBM keeps one thread count for the whole process, which each of its fits and
+        predicts sets: LightGBM rankers fitted and predicting at once in threads repeat their models only where
+        they run on one count (the same ``n_jobs``, not None), since bagging by query follows the thread count.
     random_state : int, optional
         The seed of what the engines draw (bagging, feature sampling, XGBoost's pair sampling, rank_xendcg) and of
         the linear ranker's restarts, an integer from 0 to 2**32 - 1 that the model file records. None is seed 0:
