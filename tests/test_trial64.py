@@ -484,3 +484,18 @@ def test_a_valid_files_other_sidecar_hints_keep_their_semicolon(tmp_path, capsys
     v = tmp_path / "v.txt"
     assert f"pass --no-query-file if the data file's qid tokens give the groups; {v} reads its group sizes and " \
            f"weights from {v}.query or .group" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("alias", ["num_iterations", "num_boost_round", "n_iter"])
+def test_lightgbms_own_number_of_rounds_is_the_rounds_asked_for(alias):
+    """engine_params num_iterations=20 trained 20 rounds (lgb.train takes it over the rounds passed) and warned that
+    LightGBM stopped after 20 of 300 rounds, no leaf meeting the split requirements (review of t64)."""
+    import warnings
+
+    from ltr import Ranker
+    from ltr.datasets import make_ranking
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model = Ranker(preset=None, engine_params={alias: 20}).fit(make_ranking(30, 10, 4, random_state=0))
+    assert model.n_rounds_ == 20

@@ -793,13 +793,14 @@ class Ranker(BaseEstimator):
 
         effective, self.preset_params_ = apply_preset(self, ptr.size - 1, Xa.shape[0])
         warn_replaced(self, self.preset_params_)
+        rounds = _engine_rounds(self, int(effective.n_estimators))
         stopping_rounds = effective.early_stopping_rounds
         if valid and all(is_training) and stopping_rounds and self.engine != "linear":
             import warnings
 
             from ltr.rankers.params import UnusedParameterWarning
 
-            off = (f"early stopping would watch the training data, so it is off (all {int(effective.n_estimators)} "
+            off = (f"early stopping would watch the training data, so it is off (all {rounds} "
                    "rounds train, as LightGBM's 'Only training set found')")
             warnings.warn(UnusedParameterWarning(
                 f"every eval_set entry is the training data: {off}; add a validation set to stop early",
@@ -810,7 +811,7 @@ class Ranker(BaseEstimator):
 
             warnings.warn("boosting=dart: early stopping is off, as LightGBM turns it off in dart mode: each round "
                           "rescales the trees it drops, so a model cut at its best round was never scored; all "
-                          f"{int(effective.n_estimators)} rounds train", UserWarning, stacklevel=2)
+                          f"{rounds} rounds train", UserWarning, stacklevel=2)
             stopping_rounds = None
         if valid and stopping_rounds and not is_training[order[0]] and self.engine != "linear":  # (no stopping)
             refuse_nothing_to_stop_on(valid[0], stop_names[0], list(metrics)[0], metric_params)
@@ -834,16 +835,16 @@ class Ranker(BaseEstimator):
         if self.verbose:
             from tqdm.auto import tqdm
 
-            bar = tqdm(total=int(effective.n_estimators), desc=f"{self.engine}/{self.objective}", unit="round",
+            bar = tqdm(total=rounds, desc=f"{self.engine}/{self.objective}", unit="round",
                        disable=None, leave=False)
             callbacks.append(backend.progress_callback(bar))
         if log_period:  # without a validation set, the round alone: a long run's heartbeat in a log file
-            callbacks.append(backend.log_callback(int(log_period), sys.stderr, int(effective.n_estimators)))
+            callbacks.append(backend.log_callback(int(log_period), sys.stderr, rounds))
         raise_if_interrupted()  # a Ctrl-C a compilation swallowed while the data was read: not after training
         t0 = time.perf_counter()
         try:
             try:
-                booster, record, best = backend.train(params, train, valid, stop_names, int(effective.n_estimators),
+                booster, record, best = backend.train(params, train, valid, stop_names, rounds,
                                                       fobj, metrics, metric_params, stopping_rounds, callbacks)
             except Exception as e:
                 if not (self.device == "gpu-or-cpu" and self.device_ == "gpu" and _is_engine_error(e)):
@@ -856,7 +857,7 @@ class Ranker(BaseEstimator):
                 self.device_ = "cpu"
                 params = {**params, **({"device_type": "cpu"} if self.engine == "lightgbm" else {"device": "cpu"})}
                 fobj = None if native else self._custom_objective(ya, ptr, weight, teacher)
-                booster, record, best = backend.train(params, train, valid, stop_names, int(effective.n_estimators),
+                booster, record, best = backend.train(params, train, valid, stop_names, rounds,
                                                       fobj, metrics, metric_params, stopping_rounds, callbacks)
         except Exception as e:
             raise _engine_error(self, e) from e
@@ -877,7 +878,7 @@ class Ranker(BaseEstimator):
         self.booster_ = booster
         self.best_iteration_ = int(best)
         self.n_rounds_ = _rounds_run(booster, best, record)
-        _warn_stopped_short(self, int(effective.n_estimators), bool(valid) and stopping_rounds, stopping_rounds,
+        _warn_stopped_short(self, rounds, bool(valid) and stopping_rounds, stopping_rounds,
                             ya, ptr)
         if sampled is not None and sampled.size > 1 and np.all(sampled == sampled[0]) and all(
                 "[" not in tree for tree in booster.get_dump()):  # (alike on the rows spread over the data: the trees
@@ -1304,6 +1305,19 @@ def _engine_error(model: Ranker, e: Exception) -> Exception:
             cli_fix=f"for labels that encode an order (MQ2007/8-list) train a listwise objective (--objective "
                     f"listnet --kernel numba), or pass {flag_fix}")
     return ValueError(f"{model.engine} refused the training parameters or data: {text}")
+
+
+def _engine_rounds(model: Ranker, n_estimators: int) -> int:
+    """The rounds the engine trains: ``n_estimators``, or LightGBM's ``num_iterations`` by any of its names in
+    ``engine_params`` (given beside n_estimators it is refused; alone, lgb.train takes it over the rounds passed:
+    the rounds were said as n_estimators', a 20-round fit warned of as stopping after 20 of 300; review of t64)."""
+    if model.engine != "lightgbm":
+        return n_estimators
+    from ltr.rankers.aliases import engine_names
+
+    names = engine_names("lightgbm", "num_iterations")
+    given = [v for k, v in (model.engine_params or {}).items() if k in names]
+    return int(given[-1]) if given else n_estimators
 
 
 def _warn_stopped_short(model: Ranker, asked: int, stopping: bool, stopping_rounds, y=None, ptr=None) -> None:
