@@ -168,13 +168,14 @@ def test_cv_holds_out_a_validation_part_only_for_a_model_that_stops_early(data, 
 
 
 def test_train_says_the_preset_does_not_stop_on_the_validation_set(data, tmp_path, capsys):
-    path = tmp_path / "train.txt"
-    write_letor(path, data)
-    assert main(["train", str(path), "--valid", str(path), "--rounds", "60", "--n-jobs", "1"]) == 0
+    path, valid = tmp_path / "train.txt", tmp_path / "valid.txt"  # (the same rows in another file: the file itself
+    write_letor(path, data)  # as --valid is the training data, never stopped on, since t64)
+    write_letor(valid, data)
+    assert main(["train", str(path), "--valid", str(valid), "--rounds", "60", "--n-jobs", "1"]) == 0
     out, err = capsys.readouterr()
     assert "it trains all its rounds, recording --valid's metrics (--early-stopping N stops early)" in err
     assert "trained 60 rounds" in out
-    assert main(["train", str(path), "--valid", str(path), "--rounds", "60", "--early-stopping", "5", "--n-jobs",
+    assert main(["train", str(path), "--valid", str(valid), "--rounds", "60", "--early-stopping", "5", "--n-jobs",
                  "1", "--learning-rate", "0.5"]) == 0
     out, err = capsys.readouterr()
     assert "trains all its rounds" not in err and "trained 60 rounds" not in out
@@ -184,9 +185,10 @@ def test_an_early_stopping_metric_stops_early_under_the_preset_and_the_note_spea
                                                                                            capsys):
     """--early-stopping-metric asks for early stopping: the preset's 'no early stopping' no longer overrode it, and
     the preset's note listed Python keywords (num_leaves=15, engine_params={...}) a user could not type."""
-    path = tmp_path / "train.txt"
+    path, valid = tmp_path / "train.txt", tmp_path / "valid.txt"  # (the same rows in another file: see above)
     write_letor(path, data)
-    assert main(["train", str(path), "--valid", str(path), "--rounds", "400", "--n-jobs", "1",
+    write_letor(valid, data)
+    assert main(["train", str(path), "--valid", str(valid), "--rounds", "400", "--n-jobs", "1",
                  "--early-stopping-metric", "map", "--learning-rate", "0.5"]) == 0
     out, err = capsys.readouterr()
     assert "trained 400 rounds" not in out and "(ran " in out and "kept the best" in out
