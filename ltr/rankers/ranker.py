@@ -779,14 +779,7 @@ class Ranker(BaseEstimator):
             order = [first, *[i for i in order if i != first]]
         valid, stop_names = [valid[i] for i in order], [names[i] for i in order]
 
-        from ltr.rankers.aliases import engine_threads_key
-
-        threads_key = engine_threads_key(self.engine, self.engine_params)
-        if threads_key is None:
-            self.n_threads_ = resolve_n_jobs(self.n_jobs, n_rows=Xa.shape[0], n_features=Xa.shape[1])
-        else:  # the engine parameter counts (n_jobs given beside it was refused): 0 or less is OpenMP's default
-            asked = int(self.engine_params[threads_key])
-            self.n_threads_ = asked if asked > 0 else openmp_default_threads()
+        self.n_threads_ = self._engine_threads(Xa)
         backend = get_backend(self.engine)
         # A preset replaces the defaults of the tree parameters (ltr.rankers.presets); what it set is recorded.
         from ltr.rankers.presets import apply_preset, warn_replaced
@@ -1046,11 +1039,12 @@ class Ranker(BaseEstimator):
             refuse_infinite(X.X if isinstance(X, RankingDataset) else X, "X",
                             X if isinstance(X, RankingDataset) else None)
         X = self.engine_input(X, qid=qid, group=group)
-        return get_backend(self.engine).predict(self.booster_, X, self.best_iteration_, self._predict_threads(X))
+        return get_backend(self.engine).predict(self.booster_, X, self.best_iteration_, self._engine_threads(X))
 
-    def _predict_threads(self, X) -> int:
-        """The engine threads of a predict: those ``n_jobs`` (or the engine parameter that counts them) stands for
-        on these rows, as for a fit (:mod:`ltr.threads`)."""
+    def _engine_threads(self, X) -> int:
+        """The engine threads of a fit or a predict on the rows ``X``: those ``n_jobs`` stands for (:mod:`ltr.threads`),
+        or the engine parameter that counts them (``n_jobs`` beside it is refused), 0 or less being OpenMP's
+        default."""
         from ltr.rankers.aliases import engine_threads_key
 
         key = engine_threads_key(self.engine, self.engine_params)
