@@ -31,13 +31,14 @@ NAMES = ["bm25 of body", "tf of title", "pagerank", "url length"]
 FAST = ["--rounds", "5", "--leaves", "4", "--min-child-samples", "3", "--quiet"]
 
 
-def _letor_bytes(d, unjudged: int = 0) -> bytes:
-    """The public sets' form, 'label qid:Q id:value ...'; the first ``unjudged`` rows get label -1."""
+def _letor_bytes(d, unjudged: int = 0, first_qid: int = 0) -> bytes:
+    """The public sets' form, 'label qid:Q id:value ...'; the first ``unjudged`` rows get label -1, query ids from
+    ``first_qid`` up."""
     lines = []
     for i in range(d.n_rows):
         feats = " ".join(f"{j + 1}:{float(d.X[i, j])!r}" for j in range(d.n_features))
         label = -1 if i < unjudged else int(d.y[i])
-        lines.append(f"{label} qid:{int(d.qid[i])} {feats}")
+        lines.append(f"{label} qid:{first_qid + int(d.qid[i])} {feats}")
     return ("\n".join(lines) + "\n").encode()
 
 
@@ -47,7 +48,8 @@ def _toy_files() -> dict[str, bytes]:
     for fold in (1, 2, 3):
         for k, (split, n_queries) in enumerate((("train", 12), ("vali", 5), ("test", 5))):
             d = make_ranking(n_queries, 6, len(NAMES), random_state=10 * fold + k)
-            out[f"Fold{fold}/{split}.txt"] = _letor_bytes(d, unjudged=2 if split == "train" else 0)
+            out[f"Fold{fold}/{split}.txt"] = _letor_bytes(d, unjudged=2 if split == "train" else 0,
+                                                          first_qid=100 * k)  # (a fold's splits: other queries)
     return out
 
 

@@ -97,15 +97,15 @@ def _toy_files() -> dict[str, bytes]:
     for fold in (1, 2):
         for k, split in enumerate(("train", "vali", "test")):
             d = make_ranking(3 + k, 4, N_FEATURES, random_state=10 * fold + k)
-            out[f"Fold{fold}/{split}.txt"] = _letor_bytes(d)
+            out[f"Fold{fold}/{split}.txt"] = _letor_bytes(d, first_qid=100 * k)  # (a fold's splits: other queries)
     return out
 
 
-def _letor_bytes(d) -> bytes:
+def _letor_bytes(d, first_qid: int = 0) -> bytes:
     lines = []
     for i in range(d.n_rows):
         feats = " ".join(f"{j + 1}:{float(d.X[i, j])!r}" for j in range(d.n_features))
-        lines.append(f"{int(d.y[i])} qid:{int(d.qid[i])} {feats}")
+        lines.append(f"{int(d.y[i])} qid:{first_qid + int(d.qid[i])} {feats}")
     return ("\n".join(lines) + "\n").encode()
 
 
@@ -454,17 +454,18 @@ def test_without_a_checksum_the_unpacked_files_are_counted_as_verify_counts_them
                        f"registry documents {wrong['rows']}")
     marker = json.loads((dest / MARKER).read_text())
     assert marker["differing"] == [wrong["path"]]
-    # A total over fold 1 that differs is said and recorded too, though no single file differs.
+    # A total over a fold that differs is said and recorded too, though no single file differs (each fold's own).
     caplog.clear()
     rows = sum(f["rows"] for f in _facts(files) if f["path"].startswith("Fold1/"))
+    assert rows == sum(f["rows"] for f in _facts(files) if f["path"].startswith("Fold2/"))
     totals = reg.Entry.from_dict({**_entry(mirror.as_uri() + "/toy.zip", archive, sha256=None,
                                            checksum_source="none published").data,
                                   "counts": {"rows": rows + 7, "source": "the test"}}, "<test>")
     dest = reg.fetch(totals, tmp_path / "totals", progress=False)
-    problem = f"fold 1 holds {rows} rows in all, the registry documents {rows + 7} (the test)"
-    assert problem in [r.getMessage() for r in caplog.records if r.levelname == "WARNING"][1]
+    problems = [f"fold {k} holds {rows} rows in all, the registry documents {rows + 7} (the test)" for k in (1, 2)]
+    assert all(p in [r.getMessage() for r in caplog.records if r.levelname == "WARNING"][1] for p in problems)
     marker = json.loads((dest / MARKER).read_text())
-    assert marker["differing"] == [] and marker["problems"] == [problem]
+    assert marker["differing"] == [] and marker["problems"] == problems
     # With the archive's checksum documented, fetch trusts it and reads no file to count it.
     caplog.clear()
     checked = _entry(mirror.as_uri() + "/toy.zip", archive, files_meta=facts)

@@ -98,7 +98,7 @@ def _official_folds(args) -> list:
             for split in entry.splits:
                 split_path(entry, args.root, k, split)  # raises DatasetLayoutError naming the missing file
     folds = [Fold(f"Fold{k}", parts["train"], parts.get("vali"), parts["test"]) for k, parts in sorted(found.items())]
-    if entry.layout.get("fold_segments"):  # folds over query segments: a mis-assembled copy tests on training queries
+    if entry.layout.get("fold_segments") or entry.folds > 1:  # a mis-assembled copy tests on training queries
         from ltr.registry import DatasetLayoutError, fold_leak
 
         for f in folds:

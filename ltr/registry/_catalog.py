@@ -23,7 +23,7 @@ key                           meaning
 ``[format]``                  ``n_features``, ``labels`` ([low, high]), ``qid`` (``column`` or ``sidecar``),
                               ``sparse``, ``overflow``, ``unjudged``, ``encoding``: how :func:`~ltr.io.read_letor`
                               must read the files; ``every_feature``: every row of the release lists all
-                              ``n_features`` (LETOR 4.0, MSLR), so a row that lacks one is a damaged copy
+                              ``n_features`` (LETOR 3.0 and 4.0, MSLR), so a row that lacks one is a damaged copy
 ``[counts]``                  documented totals (``queries``, ``rows``) and per-file counts in ``[counts.files]``
 ``[segments]``                rows/queries of query segments, used with ``[layout.fold_segments]``
 ``[features]``                ``names`` (one per column, empty when none are published) and their ``source``

@@ -4,8 +4,9 @@ The sets' own documentation splits the queries of each fold (MSLR: "three parts 
 validation, and the remaining part for test"; LETOR 4.0 likewise over S1..S5), so a shared query id means a
 mis-assembled copy (a test file that is a copy of the training file, say) and a cross-validated score measured on
 training queries. Only the ``qid:`` column is read: a set of ids per file, in one regular-expression pass.
-``ltr data verify`` and ``ltr cv --dataset`` check the sets whose entries document their folds as a rotation of
-query segments (``[layout.fold_segments]``); the other entries state nothing about their query ids across files.
+``ltr data verify`` and ``ltr cv --dataset`` check the sets of several folds (cross-validation folds split the
+queries: LETOR 3.0's OHSUMED too) and those whose entries document their one split as a rotation of query segments
+(``[layout.fold_segments]``); the other entries (one split) state nothing about their query ids across files.
 ``ltr cv FOLDER`` checks a fold folder of the user's own the same way, and that no query is tested by two folds
 (:func:`query_in_two_tests`).
 """

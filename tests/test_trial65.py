@@ -1,0 +1,69 @@
+"""Stop 65: what the trials found (each test fails without its fix)."""
+
+from __future__ import annotations
+
+import ltr.registry as reg
+from ltr.cli import main
+
+SPLITS = {"train": "trainingset.txt", "vali": "validationset.txt", "test": "testset.txt"}
+
+
+def _ohsumed_like(folder, *, queries: int = 5, docs: int = 3) -> int:
+    """A copy in LETOR 3.0 OHSUMED's layout: five folds, each holding every query once (three for training, one
+    for validation, one for test, rotated), every row listing all 45 features. Returns the rows of one fold."""
+    for fold in range(1, 6):
+        test = (fold - 1) % queries + 1
+        vali = fold % queries + 1
+        parts = {"train": [q for q in range(1, queries + 1) if q not in (test, vali)], "vali": [vali], "test": [test]}
+        for split, qids in parts.items():
+            lines = [f"{d % 3} qid:{q} " + " ".join(f"{j}:{(q * 7 + d * 3 + j) % 10 / 10:g}" for j in range(1, 46))
+                     + f" #docid = {q}-{d}\n" for q in qids for d in range(docs)]
+            path = folder / f"Fold{fold}" / SPLITS[split]
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text("".join(lines))
+    return queries * docs
+
+
+def _entry(rows: int) -> reg.Entry:
+    """The registry's OHSUMED entry, with the toy copy's total."""
+    return reg.Entry.from_dict({**reg.get("ohsumed").data, "counts": {"rows": rows, "source": "the test"}}, "<test>")
+
+
+def test_every_fold_of_a_folded_set_is_checked_for_leaks_and_for_its_total(tmp_path):
+    """OHSUMED (five folds, no segment table) passed verify as OK with Fold2's test file a copy of its vali file, and
+    with a file of fold 3 cut at a line's end: the leak check ran only for sets with a segment table, and only fold
+    1's total was summed (trial t65)."""
+    rows = _ohsumed_like(tmp_path)
+    report = reg.verify(_entry(rows), tmp_path, checksums=False)
+    assert report.ok and "each of 5 folds holds 15 rows in all, as documented" in report.notes
+    (tmp_path / "Fold2" / "testset.txt").write_text((tmp_path / "Fold2" / "validationset.txt").read_text())
+    lines = (tmp_path / "Fold3" / "testset.txt").read_text().splitlines(keepends=True)
+    (tmp_path / "Fold3" / "testset.txt").write_text("".join(lines[:-1]))
+    report = reg.verify(_entry(rows), tmp_path, checksums=False)
+    assert not report.ok
+    assert "fold 3 holds 14 rows in all, the registry documents 15 (the test)" in report.problems
+    assert any(p.startswith("Fold2: Fold2/validationset.txt (vali) and Fold2/testset.txt (test) share query ids, "
+                            "the first qid:3;") for p in report.problems)
+
+
+def test_a_row_of_ohsumed_cut_inside_its_line_is_found(tmp_path):
+    """LETOR 3.0 writes all 45 features on every row; the entries did not say so, and a row cut short inside its
+    line was read with its last features as 0 (trial t65)."""
+    rows = _ohsumed_like(tmp_path)
+    path = tmp_path / "Fold1" / "testset.txt"
+    text = path.read_text()
+    path.write_text(text[:text.rindex(" 30:")] + "\n")
+    report = reg.verify(_entry(rows), tmp_path, checksums=False)
+    bad = [c for c in report.files if c.status == "differs"]
+    assert [c.path for c in bad] == ["Fold1/testset.txt"]
+    assert "1 row(s) lack features, where every row of ohsumed lists all 45" in bad[0].problems[0]
+
+
+def test_ltr_cv_refuses_an_ohsumed_copy_whose_fold_tests_on_its_validation_queries(tmp_path, capsys):
+    _ohsumed_like(tmp_path / "copy")
+    fold = tmp_path / "copy" / "Fold4"
+    (fold / "testset.txt").write_text((fold / "validationset.txt").read_text())
+    assert main(["cv", "--dataset", "ohsumed", "--root", str(tmp_path / "copy"), "--rounds", "2", "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert "ltr cv: error: Fold4: " in err and "share query ids, the first qid:5;" in err
+    assert "check the copy (ltr data verify ohsumed " in err and "Traceback" not in err
