@@ -869,6 +869,20 @@ def test_an_archive_an_earlier_failed_call_downloaded_is_removed_by_the_call_tha
     assert json.loads((dest / MARKER).read_text())["archives"][0]["downloaded"] is False
 
 
+def test_an_archive_kept_on_request_stays_when_another_set_of_it_is_fetched(server, toy, tmp_path):
+    """The three OHSUMED versions share one archive: fetching the second without --keep-archives removed the one the
+    first had kept on request, and the third needed the network again (trial t65)."""
+    _, archive = toy
+    server.files["/toy.zip"] = archive
+    entry = _entry(server.url + "/toy.zip", archive)
+    reg.fetch(entry, tmp_path, progress=False, keep_archives=True)
+    assert (tmp_path / DOWNLOADS / "toy.zip").read_bytes() == archive
+    for name in ("toy2", "toy3"):
+        reg.fetch(reg.Entry.from_dict({**entry.data, "name": name}, "<test>"), tmp_path, progress=False)
+        assert (tmp_path / DOWNLOADS / "toy.zip").read_bytes() == archive and (tmp_path / name / MARKER).is_file()
+    assert len(server.log) == 1
+
+
 def test_an_archive_the_rar_tool_cannot_unpack_is_set_aside_and_downloaded_again(tmp_path, monkeypatch):
     """A damaged .rar (no LETOR 4.0 archive has a recorded checksum) was kept as the good one: every later fetch
     reused it without downloading and failed the same way, never saying to remove it."""

@@ -44,7 +44,8 @@ def register(sub) -> None:
     q.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for a connection or for data")
     q.add_argument("--retries", type=int, default=2, help="times an interrupted transfer is resumed")
     q.add_argument("--keep-archives", action="store_true", dest="keep_archives",
-                   help="keep the downloaded archives after unpacking")
+                   help="keep the downloaded archives after unpacking, and in later fetches (one archive holds "
+                        "the three OHSUMED versions, one the two Yahoo sets)")
     q.add_argument("--quiet", action="store_true", help="no progress bar and no notes")
     q.set_defaults(func=run_fetch)
 

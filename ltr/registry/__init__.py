@@ -124,7 +124,8 @@ def info(name: str | Entry) -> dict:
 
 def feature_names(name: str | Entry) -> tuple[str, ...] | None:
     """The documented feature names, one per column (column ``j`` is feature id ``j + 1``); None when the owners
-    publish none (Yahoo, Istella) or for text collections.
+    publish none (Yahoo, Istella), when the registry has not transcribed them (OHSUMED: its entry says why) or for
+    text collections.
 
     Examples
     --------
@@ -156,8 +157,9 @@ def fetch(name: str | Entry, to: str | os.PathLike, *, progress: bool = True, ba
     retries : int, default=2
         How many times an interrupted transfer is resumed (HTTP ``Range``) before the call fails.
     keep_archives : bool, default=False
-        Keep downloaded archives after unpacking, whichever call downloaded them (archives the user placed there are
-        always kept).
+        Keep downloaded archives after unpacking, whichever call downloaded them, and in later calls too (archives
+        the user placed there are always kept): the three OHSUMED versions share one archive, the two Yahoo sets
+        another.
 
     Returns
     -------

@@ -17,7 +17,8 @@ The steps, and what an interruption leaves behind:
 
 So ``DIR/NAME`` exists only when complete, and a later call that finds the marker returns at once. Archives this
 toolkit downloaded carry a ``FILE.ltrkit-fetched`` mark, so that whichever call installs the set removes them (unless
-archives are kept), where an archive the user put there is never removed; calls into one folder take turns (a lock
+archives are kept: a kept archive loses its mark, and stays as one the user put there), where an archive the user put
+there is never removed; calls into one folder take turns (a lock
 on the ``.ltrkit-downloads`` folder), or both would append to one ``.part`` file.
 """
 
@@ -636,7 +637,10 @@ def _fetch_locked(entry: Entry, to: Path, dest: Path, downloads: Path, created: 
         os.replace(root, dest)  # the only step that makes DIR/NAME appear, and it is atomic
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    if not keep_archives:
+    if keep_archives:  # kept on request: a later call (another version from the same archive) keeps them too, as
+        for _, path, _ in got:  # the user's own (one fetch of three OHSUMED versions removed a kept one: t65)
+            _fetched_mark(path).unlink(missing_ok=True)
+    else:
         for _, path, new in got:
             if new:  # downloaded by this toolkit (this call or an earlier one); never what the user put there
                 path.unlink(missing_ok=True)
