@@ -67,3 +67,26 @@ def test_ltr_cv_refuses_an_ohsumed_copy_whose_fold_tests_on_its_validation_queri
     err = capsys.readouterr().err
     assert "ltr cv: error: Fold4: " in err and "share query ids, the first qid:5;" in err
     assert "check the copy (ltr data verify ohsumed " in err and "Traceback" not in err
+
+
+def test_a_yahoo_set_is_installed_without_the_other_set_its_archive_holds(tmp_path):
+    """Yahoo's archive holds set 1 and set 2 side by side; each set's folder received both (trial t65)."""
+    import io
+    import tarfile
+
+    downloads = tmp_path / ".ltrkit-downloads"
+    downloads.mkdir()
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:bz2") as tar:
+        for n in (1, 2):
+            for k, split in enumerate(("train", "valid", "test")):
+                data = "".join(f"{(q + d) % 5} qid:{100 * k + q} 1:0.{d} 7:0.5\n"
+                               for q in range(1, 3) for d in range(3))
+                info = tarfile.TarInfo(f"ltrc_yahoo/set{n}.{split}.txt")
+                info.size = len(data)
+                tar.addfile(info, io.BytesIO(data.encode()))
+    (downloads / "ltrc_yahoo.tar.bz2").write_bytes(buf.getvalue())
+    for n in (1, 2):
+        dest = reg.fetch(f"yahoo-set{n}", tmp_path, progress=False)
+        assert sorted(p.name for p in dest.glob("*.txt")) == [f"set{n}.{s}.txt" for s in ("test", "train", "valid")]
+    assert (downloads / "ltrc_yahoo.tar.bz2").is_file()  # the user's archive

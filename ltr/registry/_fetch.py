@@ -578,6 +578,22 @@ def _one_at_a_time(downloads: Path, name: str, to: Path) -> Iterator[None]:
         os.close(fd)  # releases the lock
 
 
+def _leave_out_other_sets(entry: Entry, root: Path) -> None:
+    """Remove from the unpacked ``root`` the files of the other registered sets that share an archive with ``entry``
+    and are not ``entry``'s own: Yahoo's archive holds both sets side by side, and each set's folder received both
+    (set 1's files, the larger, twice; trial t65). The archive still holds them."""
+    from ltr.registry._catalog import catalog
+
+    files = {a["file"] for a in entry.archives}
+    ours = {p for ef in entry.expected_files() if (p := ef.resolve(root)) is not None}
+    for other in catalog().values():
+        if other.name != entry.name and files & {a["file"] for a in other.archives}:
+            for ef in other.expected_files():
+                p = ef.resolve(root)
+                if p is not None and p not in ours:
+                    p.unlink()
+
+
 def _fetch_locked(entry: Entry, to: Path, dest: Path, downloads: Path, created: list[Path], shown: str, *,
                   progress: bool, base_url: str | None, timeout: float, retries: int, keep_archives: bool) -> Path:
     """:func:`fetch_entry` once the downloads folder is this call's."""
@@ -621,6 +637,7 @@ def _fetch_locked(entry: Entry, to: Path, dest: Path, downloads: Path, created: 
                 logger.warning("%s: files differ from the registry: %s", entry.name, "; ".join(
                     [f"{f.path}: {', '.join(f.problems)}" for f in counted.files if f.problems] + counted.problems))
             report = counted
+        _leave_out_other_sets(entry, root)
         marker = {"name": entry.name, "registry_file": entry.origin, "archives": [
             {"file": a["file"], "bytes": p.stat().st_size, "downloaded": new} for a, p, new in got],
             "files": [f.found for f in report.files], "differing": report.differing,
