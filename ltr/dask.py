@@ -1131,26 +1131,49 @@ def _holders(client, data: DaskRankingData) -> int:
 
 
 def _xgboost_stopping_metric(model, metrics) -> str:
-    """XGBoost's name of the metric that stops a distributed fit early: ``ndcg@k-`` (exp2 gain, a query without a
-    relevant document scores 0), which equals :mod:`ltr.metrics`' ``ndcg@k`` under its default conventions. Other
-    metrics and conventions are refused by name: the engines' Dask training evaluates on the workers with their own
-    metrics, so the local fit's :mod:`ltr.metrics` callback has no place there."""
+    """XGBoost's name of the metric that stops a distributed fit early: ``ndcg@k-`` (a query without a relevant
+    document scores 0, the gain the objective's: exp2, or linear with ``ndcg_exp_gain=False`` or a label_gain table
+    of 0, 1, 2, ...), which equals :mod:`ltr.metrics`' ``ndcg@k`` under the same gain and its default conventions.
+    Other metrics, gains and conventions are refused by name: the engines' Dask training evaluates on the workers
+    with their own metrics, so the local fit's :mod:`ltr.metrics` callback has no place there (``--gain exp2`` with
+    ``ndcg_exp_gain=false`` stopped on XGBoost's linear-gain NDCG, silently; trial t65)."""
     first = metrics[0]
     name = first.partition("@")[0]
-    defaults = {"gain": "exp2", "no_relevant": 0.0, "ties": "stable", "convention": "default"}  # NDCG's settings
+    gain = _xgboost_metric_gain(model)
+    defaults = {"gain": gain, "no_relevant": 0.0, "ties": "stable", "convention": "default"}  # XGBoost NDCG's own
     changed = {key: value for key, value in dict(getattr(model, "eval_params", None) or {}).items()
                if key in defaults and value != defaults[key]}
     if name != "ndcg" or changed:
+        own = (f"{gain} gain (the objective's{', ndcg_exp_gain=false' if gain == 'linear' else ''}), 0 for a query "
+               "without a relevant document")
         what = (f"early_stopping_metric={first!r}" if name != "ndcg" else
-                f"eval_params {changed} (XGBoost's ndcg@k- has exp2 gain, 0 for a query without a relevant document)")
+                f"eval_params {changed} (XGBoost's ndcg@k- has {own})")
         cli = (f"--early-stopping-metric {first}" if name != "ndcg" else
-               "--gain/--no-relevant/--convention other than the defaults")
+               f"{' '.join(f'--{k.replace(chr(95), chr(45))} {v}' for k, v in changed.items())} (XGBoost's ndcg@k- "
+               f"has {own})")
+        fix = f"eval_params={{'gain': {gain!r}}}" if set(changed) == {"gain"} else "the default conventions"
+        cli_fix = f"--gain {gain}" if set(changed) == {"gain"} else "the default conventions"
         raise OptionError(
-            f"{what}: distributed XGBoost training stops early on XGBoost's own ndcg@k- only; stop on ndcg@k, or "
-            "train in one process",
-            cli=f"{cli} with --dask: distributed XGBoost training stops early on XGBoost's own ndcg@k- only (the "
-                "default conventions); stop on ndcg@K, or drop --dask")
+            f"{what}: distributed XGBoost training stops early on XGBoost's own ndcg@k- only; stop on ndcg@k with "
+            f"{fix}, or train in one process",
+            cli=f"{cli} with --dask: distributed XGBoost training stops early on XGBoost's own ndcg@k- only; stop "
+                f"on ndcg@K with {cli_fix}, or drop --dask")
     return _xgboost_ndcg(first)
+
+
+def _xgboost_metric_gain(model) -> str:
+    """``"linear"`` where XGBoost's ``ndcg@k`` measures with linear gains (``ndcg_exp_gain=False``, in the engine
+    parameters or from a label_gain table of 0, 1, 2, ... as :func:`ltr.objectives.native_params` translates it),
+    else ``"exp2"``."""
+    from ltr.objectives import native_params
+
+    value = (model.engine_params or {}).get("ndcg_exp_gain")
+    if value is None and "label_gain" in (model.objective_params or {}):
+        try:
+            value = native_params("xgboost", model.objective, **dict(model.objective_params)).get("ndcg_exp_gain")
+        except (TypeError, ValueError, KeyError):  # (refused with its own words where the objective is made)
+            value = None
+    return "linear" if value is not None and str(value).lower() in ("false", "0") else "exp2"
 
 
 #: The cut-off that makes XGBoost's NDCG the whole list's: XGBoost (2.0 and later) reads ``ndcg-``, and the largest
