@@ -90,3 +90,45 @@ def test_a_yahoo_set_is_installed_without_the_other_set_its_archive_holds(tmp_pa
         dest = reg.fetch(f"yahoo-set{n}", tmp_path, progress=False)
         assert sorted(p.name for p in dest.glob("*.txt")) == [f"set{n}.{s}.txt" for s in ("test", "train", "valid")]
     assert (downloads / "ltrc_yahoo.tar.bz2").is_file()  # the user's archive
+
+
+def _runs_and_qrels(tmp_path):
+    """Two TREC runs over 12 queries (b ranks the relevant document last, a first) and their qrels."""
+    qrels, a, b = [], [], []
+    for q in range(1, 13):
+        for d in range(5):
+            qrels.append(f"{q} 0 d{d} {1 if d == 0 else 0}\n")
+            a.append(f"{q} Q0 d{d} {d + 1} {10 - d} a\n")
+            b.append(f"{q} Q0 d{d} {5 - d if q % 4 else d + 1} {d if q % 4 else 10 - d} b\n")
+    for name, lines in (("qrels", qrels), ("a.run", a), ("b.run", b)):
+        (tmp_path / name).write_text("".join(lines))
+    return [str(tmp_path / n) for n in ("a.run", "b.run")], str(tmp_path / "qrels")
+
+
+def test_compare_csv_wide_carries_each_metrics_p_value_and_mark(tmp_path, capsys):
+    """The wide CSV held the means alone, while the note on standard error spoke of a * (trial t65)."""
+    import csv
+    import io
+
+    runs, qrels = _runs_and_qrels(tmp_path)
+    assert main(["compare", *runs, "--qrels", qrels, "--metrics", "ndcg@10,map", "--format", "csv"]) == 0
+    long = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert main(["compare", *runs, "--qrels", qrels, "--metrics", "ndcg@10,map", "--format", "csv", "--layout",
+                 "wide"]) == 0
+    out = capsys.readouterr()
+    wide = list(csv.reader(io.StringIO(out.out)))
+    assert wide[0] == ["system", "ndcg@10", "ndcg@10 Holm p(t)", "ndcg@10 sig", "map", "map Holm p(t)", "map sig"]
+    assert wide[1][0] == "a (baseline)" and wide[1][2:4] == ["", ""]
+    by_metric = {r["metric"]: r for r in long if r["system"] == "b"}
+    for i, m in ((1, "ndcg@10"), (4, "map")):
+        assert float(wide[2][i]) == float(by_metric[m]["mean"])
+        assert float(wide[2][i + 1]) == float(by_metric[m]["Holm p(t)"]) < 0.05 and wide[2][i + 2] == "*"
+    assert "* differs from a" in out.err and " d: the paired effect size" not in out.err
+
+
+def test_the_long_table_says_what_its_d_column_is(tmp_path, capsys):
+    runs, qrels = _runs_and_qrels(tmp_path)
+    assert main(["compare", *runs, "--qrels", qrels, "--metrics", "map"]) == 0
+    out = capsys.readouterr().out
+    assert " d " in out.splitlines()[0] + " " and "d: the paired effect size, the mean of the per-query differences " \
+        "over their standard deviation (Cohen's d_z)." in out

@@ -97,8 +97,9 @@ def register(sub) -> None:
     p.add_argument("--format", choices=("table", "markdown", "latex", "csv", "json"), default="table",
                    help="output format")
     p.add_argument("--layout", choices=("long", "wide"), default=None,
-                   help="long: a line per system and metric with every p-value; wide: systems x metrics with "
-                        "markers (default: long for table/csv, wide for markdown/latex)")
+                   help="long: a line per system and metric with every p-value and the paired effect size d "
+                        "(Cohen's d_z); wide: systems x metrics with markers (CSV: each metric's mean, p-value and "
+                        "mark) (default: long for table/csv, wide for markdown/latex)")
     p.add_argument("--out", help="write the result file (JSON) for ltr report")
     p.add_argument("--quiet", action="store_true", help="no notes on standard error")
     p.set_defaults(func=run)
@@ -256,7 +257,7 @@ def run(args: argparse.Namespace) -> int:
     if args.format == "csv":  # pure CSV on standard output; what the sig column marks, and the conventions, here
         from ltr.evaluation.tables import comparison_footnote
 
-        note(args, comparison_footnote(comp))
+        note(args, comparison_footnote(comp, args.layout or "long"))
     if args.out and args.out != "-" and not args.quiet:
         print(f"wrote {args.out}", file=sys.stderr)
     return 0

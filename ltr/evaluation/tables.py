@@ -28,6 +28,7 @@ __all__ = [
     "latex_escape",
     "long_rows",
     "wide_cells",
+    "wide_csv",
 ]
 
 FORMATS = ("table", "markdown", "latex", "csv", "json")
@@ -104,7 +105,9 @@ def _queries_shown(queries: list[str]) -> str:
     return f"quer{'y' if len(queries) == 1 else 'ies'} {shown}"
 
 
-def comparison_footnote(c: Comparison) -> str:
+def comparison_footnote(c: Comparison, layout: str = "wide") -> str:
+    """What the table's marks and numbers are: the test, correction and alpha behind ``*``, the queries, the tests'
+    settings, caveats and metric conventions; in the ``"long"`` layout, also what its ``d`` column is."""
     m = len(c.systems) - 1
     corr = {"holm": "Holm-adjusted", "bonferroni": "Bonferroni-adjusted", "none": "unadjusted"}[c.correction]
     test = _TEST_LABEL[c.tests[0]]
@@ -112,6 +115,9 @@ def comparison_footnote(c: Comparison) -> str:
     note = (f"* differs from {c.baseline} (two-sided {test} test{extra}; {corr} p < {c.alpha:g} over the {m} "
             f"comparison{'s' if m != 1 else ''} per metric); {len(c.qids)} queries"
             f"{', less those a metric leaves out (below)' if c.left_out else ''}.")
+    if layout == "long":  # (read as the pooled-SD Cohen's d, usually smaller: trial t65)
+        note += (" d: the paired effect size, the mean of the per-query differences over their standard deviation "
+                 "(Cohen's d_z).")
     if c.dropped:  # {system: its queries left out, which another system lacks}
         lacks = "; ".join(f"{name} lacks {_queries_shown(q)}" for name, q in c.lacking().items())
         note += f" Evaluated on the common queries only ({lacks}: left out of every system's tests)."
@@ -166,6 +172,25 @@ def wide_cells(c: Comparison, digits: int, bold, star) -> tuple[list[str], list[
     return header, rows
 
 
+def wide_csv(c: Comparison) -> tuple[list[str], list[list[Any]]]:
+    """The wide layout as CSV: a row per system (the baseline named so), and per metric its mean, the first test's
+    corrected p-value against the baseline and ``*`` where it is significant (the baseline's left blank)."""
+    corrected = {"holm": "Holm ", "bonferroni": "Bonferroni "}.get(c.correction, "")
+    test = c.tests[0]
+    header = ["system", *[x for m in c.metrics for x in (m, f"{m} {corrected}p({test})", f"{m} sig")]]
+    rows: list[list[Any]] = []
+    for n in c.systems:
+        cells: list[Any] = [n + (" (baseline)" if n == c.baseline else "")]
+        for m in c.metrics:
+            if n == c.baseline:
+                cells += [c.mean(n, m), "", ""]
+            else:
+                t = c.row(n, m)["tests"][test]
+                cells += [c.mean(n, m), t["pvalue_adjusted"], "*" if t["significant"] else ""]
+        rows.append(cells)
+    return header, rows
+
+
 def format_comparison(c: Comparison, fmt: str = "table", *, layout: str | None = None, digits: int = 4) -> str:
     """Render a comparison; see the module docstring for the layouts.
 
@@ -188,22 +213,21 @@ def format_comparison(c: Comparison, fmt: str = "table", *, layout: str | None =
     if fmt == "csv":
         if layout == "long":
             header, rows = long_rows(c, digits, raw=True)
-        else:
-            header = ["system", *c.metrics]
-            rows = [[n, *[c.mean(n, m) for m in c.metrics]] for n in c.systems]
+        else:  # numbers for programs, with the first test's p-value and mark of each metric (the means alone
+            header, rows = wide_csv(c)  # said nothing of significance, while the note spoke of a *: trial t65)
         return format_csv(header, rows)
     if fmt == "table":
         if layout == "long":
             header, rows = long_rows(c, digits, raw=False)
         else:
             header, rows = wide_cells(c, digits, lambda s: s, "*")
-        return format_table(header, rows) + "\n" + comparison_footnote(c)
+        return format_table(header, rows) + "\n" + comparison_footnote(c, layout)
     if fmt == "markdown":
         if layout == "long":
             header, rows = long_rows(c, digits, raw=False)
         else:
             header, rows = wide_cells(c, digits, lambda s: f"**{s}**", "\\*")
-        return format_markdown(header, rows) + "\n\n" + comparison_footnote(c).replace("*", "\\*", 1)
+        return format_markdown(header, rows) + "\n\n" + comparison_footnote(c, layout).replace("*", "\\*", 1)
     # LaTeX (booktabs)
     if layout == "long":
         header, rows = long_rows(c, digits, raw=False)
@@ -215,7 +239,7 @@ def format_comparison(c: Comparison, fmt: str = "table", *, layout: str | None =
     lines = [f"\\begin{{tabular}}{{{spec}}}", "\\toprule", " & ".join(latex_escape(h) for h in header) + " \\\\",
              "\\midrule"]
     lines += [" & ".join(str(x) for x in r) + " \\\\" for r in rows]
-    lines += ["\\bottomrule", "\\end{tabular}", "% " + comparison_footnote(c)]
+    lines += ["\\bottomrule", "\\end{tabular}", "% " + comparison_footnote(c, layout)]
     return "\n".join(lines)
 
 
