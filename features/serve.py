@@ -132,11 +132,17 @@ class Reranking:
         The model's score of each, in the same order (read-only).
     unknown : tuple of str
         Candidates the collection lacks, dropped (``on_unknown="drop"``), in the order given.
+    termless : bool
+        The query has no term of the collection's vocabulary after analysis (empty, only stopwords, or words no
+        document holds): its lexical features are all 0, and the model ranked the candidates by the other columns
+        (the first stage's, neural scores) alone, as :attr:`RunReport.termless_queries` says of a run (a service
+        could not tell such answers apart: trial t65).
     """
 
     doc_ids: tuple[str, ...]
     scores: NDArray[np.float64]
     unknown: tuple[str, ...] = ()
+    termless: bool = False
 
     def __post_init__(self) -> None:
         s = np.array(self.scores, dtype=np.float64)  # a copy: the caller's array stays the caller's
@@ -149,7 +155,7 @@ class Reranking:
     def __eq__(self, other: object) -> bool:  # the dataclass's would compare the scores array as a truth value
         if not isinstance(other, Reranking):
             return NotImplemented
-        return (self.doc_ids == other.doc_ids and self.unknown == other.unknown
+        return (self.doc_ids == other.doc_ids and self.unknown == other.unknown and self.termless == other.termless
                 and np.array_equal(self.scores, other.scores))
 
     __hash__ = None  # equal by value, holding an array: not hashable (a dict key would be the ids, not the result)
@@ -221,6 +227,11 @@ class RunReport:
         if self.first_stage_scale:
             out.append(self.first_stage_scale)
         return out
+
+
+def _termless(terms) -> bool:
+    """Whether analysed query terms (a :class:`~features.index.QueryTerms`) hold no term of the vocabulary."""
+    return not (terms.ids >= 0).any()
 
 
 def _aligned(scores: pd.Series, ids: Sequence[str], what: str) -> pd.Series:
@@ -1109,14 +1120,15 @@ class Reranker:
             return Reranking((), np.zeros(0), unknown)
         self._short_lists(docs.shape[0])
         s = given if keep is None or given is None else given[keep]
-        X = self._compute(self._pairs([query_text], [docs], s, _ranks(ids, given, keep),
-                                      None if qid is None else [_id_text(qid, "qid")]))
-        return self._sorted(self.index.doc_ids[docs], self.score(X), unknown)
+        pairs = self._pairs([query_text], [docs], s, _ranks(ids, given, keep),
+                            None if qid is None else [_id_text(qid, "qid")])
+        return self._sorted(self.index.doc_ids[docs], self.score(self._compute(pairs)), unknown,
+                            _termless(pairs.queries[0]))
 
     @staticmethod
-    def _sorted(doc_ids, scores: NDArray[np.float64], unknown: tuple) -> Reranking:
+    def _sorted(doc_ids, scores: NDArray[np.float64], unknown: tuple, termless: bool) -> Reranking:
         order = np.argsort(-scores, kind="stable")  # descending; ties keep the order given
-        return Reranking(tuple(str(d) for d in np.asarray(doc_ids)[order]), scores[order], unknown)
+        return Reranking(tuple(str(d) for d in np.asarray(doc_ids)[order]), scores[order], unknown, termless)
 
     def rerank_many(self, queries: Mapping[str, tuple], *, on_unknown: str = "error") -> dict[str, Reranking]:
         """Rerank several queries in one pass: ``{qid: (text, doc_ids)}`` or ``{qid: (text, doc_ids, scores)}``
@@ -1158,7 +1170,7 @@ class Reranker:
             start = np.concatenate([[0], np.cumsum(sizes)])
             for k, i in enumerate(live):
                 out[qids[i]] = self._sorted(self.index.doc_ids[docs[i]], scores[start[k]:start[k + 1]],
-                                            unknowns[qids[i]])
+                                            unknowns[qids[i]], _termless(pairs.queries[k]))
         return {q: out[q] for q in qids}
 
     def rerank_run(self, run: pd.DataFrame, queries: Mapping[str, str], *, depth: int | None = None,
@@ -1258,7 +1270,7 @@ class Reranker:
         rows = pd.concat([by_q[q] for q in order], ignore_index=True)
         sizes = [len(by_q[q]) for q in order]
         terms = [self.index.query_terms(texts[q]) for q in order]
-        report["termless_queries"] = tuple(q for q, t in zip(order, terms) if not (t.ids >= 0).any())
+        report["termless_queries"] = tuple(q for q, t in zip(order, terms) if _termless(t))
         pairs = PairSet(self.index, terms, group_ptr_from_sizes(sizes),
                         rows["doc"].to_numpy(dtype=np.int32), first_stage_score=rows["score"].to_numpy(np.float64),
                         first_stage_rank=rows["rank"].to_numpy(np.float64), qids=order,

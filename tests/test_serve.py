@@ -414,6 +414,20 @@ def test_rerank_run_says_which_queries_had_no_term_of_the_collection(adi, caplog
     assert plain.termless_queries == () and plain.problems() == []
 
 
+def test_a_reranking_says_its_query_had_no_term_of_the_collection(adi):
+    """rerank and rerank_many answered a query of stopwords only, or of words no document holds, without a sign,
+    where rerank_run reports it (trial t65)."""
+    reranker = Reranker.load(adi.models["lightgbm"], index=adi.index)
+    qid = next(iter(reference(adi, "lightgbm")))
+    docs, scores = first_stage(adi, qid)
+    for text, termless in ((adi.texts[qid], False), ("the of and", True), ("zzxqv qqzzv", True), ("", True)):
+        one = reranker.rerank(text, docs, scores=scores)
+        assert one.termless is termless
+        assert reranker.rerank_many({qid: (text, docs, scores)})[qid] == one
+    assert reranker.rerank("the of and", docs, scores=scores) != reranker.rerank(adi.texts[qid], docs, scores=scores)
+    assert Reranking(one.doc_ids, one.scores) != one  # (termless) compared too
+
+
 def test_rerankings_compare_by_value_and_are_not_hashable(adi):
     reranker = Reranker.load(adi.models["lightgbm"], index=adi.index)
     qid = next(iter(reference(adi, "lightgbm")))
