@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import warnings
+
+import numpy as np
+import pytest
+
 import ltr.registry as reg
 from ltr.cli import main
 
@@ -132,3 +137,39 @@ def test_the_long_table_says_what_its_d_column_is(tmp_path, capsys):
     out = capsys.readouterr().out
     assert " d " in out.splitlines()[0] + " " and "d: the paired effect size, the mean of the per-query differences " \
         "over their standard deviation (Cohen's d_z)." in out
+
+
+@pytest.mark.parametrize("engine", ["lightgbm", "xgboost"])
+def test_a_teacher_alike_within_every_query_is_said_to_leave_nothing_to_learn(shared_file, engine):
+    """A query-level feature as the teacher (or a file of zeros) trained a constant model, LightGBM's warning blaming
+    min_child_samples and reg_lambda, XGBoost's saying nothing (trial t65)."""
+    from ltr import Ranker
+    from ltr.io import read_letor
+
+    d = read_letor(shared_file("mq2008/Fold1/vali.txt.gz"), n_features=46).subset(np.arange(40))
+    flat = np.repeat(np.arange(d.n_queries, dtype=np.float64), np.diff(d.group_ptr))  # one value per query
+    said = r"the teacher's scores do not vary within any query .* so distillation has nothing to learn"
+    for params in ({"teacher": flat}, {"teacher": np.zeros(d.n_rows)}, {"teacher": 7}):
+        model = Ranker(engine=engine, objective="distill", kernel="numba", n_estimators=5, preset=None,
+                       objective_params=params)
+        with pytest.warns(UserWarning, match=said) as caught:
+            model.fit(d)
+        assert not [w for w in caught if "min_child" in str(w.message)]
+    varied = Ranker(engine=engine, objective="distill", kernel="numba", n_estimators=5, preset=None,
+                    objective_params={"teacher": flat + d.X[:, 0]})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        varied.fit(d)
+    labels_too = Ranker(engine=engine, objective="distill", kernel="numba", n_estimators=5, preset=None,
+                        objective_params={"teacher": flat, "alpha": 0.5})
+    with warnings.catch_warnings():  # the labels' term learns
+        warnings.simplefilter("error")
+        labels_too.fit(d)
+
+
+def test_ltr_train_gives_no_leaf_size_advice_for_a_teacher_with_nothing_to_teach(shared_file, tmp_path, capsys):
+    data = shared_file("mq2008/Fold1/vali.txt.gz")
+    assert main(["train", str(data), "--objective", "distill", "--kernel", "numba", "--teacher-column", "7",
+                 "--preset", "none", "--rounds", "5"]) == 0
+    err = capsys.readouterr().err
+    assert "so distillation has nothing to learn" in err and "min-child-samples" not in err

@@ -328,7 +328,8 @@ def run_train(args: argparse.Namespace) -> int:
         f"; saved {args.out}" if args.out else "; not saved (no --out)")  # a newcomer looked for it (trial t62)
     asked = getattr(model, "n_estimators", None)
     if getattr(model, "engine", None) == "lightgbm" and asked is not None and ran < asked and ran == result["rounds"] \
-            and not _no_pair(train):  # (no query of two labels: the ranker's warning says so, no leaf size helps)
+            and not _no_pair(train) and not getattr(model, "_idle_objective", None):  # (nothing to learn: the
+        # ranker's warning says why, no leaf size helps: no query of two labels, a teacher alike within queries)
         leaf = (applied or {}).get("min_child_samples", getattr(model, "min_child_samples", None))
         note(args, f"note: LightGBM stopped after {ran} of {asked} rounds: no leaf was left that it could split "
                    f"(each side of a split needs min_child_samples={leaf} rows; lower it with --min-child-samples)")

@@ -871,11 +871,13 @@ class Ranker(BaseEstimator):
         self.booster_ = booster
         self.best_iteration_ = int(best)
         self.n_rounds_ = _rounds_run(booster, best, record)
+        idle = _distillation_idle(self, ya, ptr, teacher)
         _warn_stopped_short(self, rounds, bool(valid) and stopping_rounds, stopping_rounds,
-                            ya, ptr)
+                            ya, ptr, idle)
         if sampled is not None and sampled.size > 1 and np.all(sampled == sampled[0]) and all(
                 "[" not in tree for tree in booster.get_dump()):  # (alike on the rows spread over the data: the trees
-            _warn_single_leaves(self, ya, ptr)  # tell, a split node being "[f..<..]" in XGBoost's text dump)
+            _warn_single_leaves(self, ya, ptr, idle)  # tell, a split node being "[f..<..]" in XGBoost's text dump)
+        self._idle_objective = idle  # (ltr train's own note on LightGBM's rounds then gives no leaf-size advice)
         self.evals_result_ = {n: record[n] for n in names if n in record}
         if self.verbose >= 2:
             for name, per in record.items():
@@ -1314,7 +1316,31 @@ def _engine_rounds(model: Ranker, n_estimators: int) -> int:
     return int(given[-1]) if given else n_estimators
 
 
-def _warn_stopped_short(model: Ranker, asked: int, stopping: bool, stopping_rounds, y=None, ptr=None) -> None:
+def _distillation_idle(model: Ranker, y, ptr, teacher) -> str | None:
+    """Why a distillation has nothing to learn, or None: the teacher's scores do not vary within any query (a
+    query-level feature as the teacher's column, a file of one value, queries of one document), so its softmax is
+    the untrained student's, and the labels' lambdarank term is off (``alpha=0``) or has no pair to order. Every
+    gradient is 0 then, whatever the parameters: the engines' warnings blamed min_child_samples and reg_lambda, or
+    said nothing (XGBoost's 20 single leaves of value 0; trial t65)."""
+    if model.objective != "distill" or ptr is None:
+        return None
+    starts = np.asarray(ptr, dtype=np.int64)[:-1][np.diff(ptr) > 0]
+    if not starts.size:
+        return None
+    alpha = float((model.objective_params or {}).get("alpha", 0.0))
+    flat = teacher is None or alpha >= 1.0 or bool(np.array_equal(np.maximum.reduceat(teacher, starts),
+                                                                   np.minimum.reduceat(teacher, starts)))
+    if not flat or not (alpha <= 0.0 or no_query_has_two_labels(y, ptr)):
+        return None
+    labels = "" if alpha <= 0.0 else " and no query of the training data has two different labels"
+    return (f"the teacher's scores do not vary within any query (a query-level feature as its column, one value "
+            f"for every row, or queries of one document){labels}, so distillation has nothing to learn (its gradients "
+            "are all 0) and the model scores every row alike; check the teacher (objective_params' teacher, "
+            "--teacher-column, --teacher-scores)")
+
+
+def _warn_stopped_short(model: Ranker, asked: int, stopping: bool, stopping_rounds, y=None, ptr=None,
+                        idle: str | None = None) -> None:
     """A warning when LightGBM ran fewer rounds than asked and early stopping does not explain it: no leaf met the
     split requirements, and LightGBM stops for good (with a custom objective it cannot start again). The model is
     then what those rounds made, a constant after one round: the trial that found it had an all-zero model from the
@@ -1325,6 +1351,10 @@ def _warn_stopped_short(model: Ranker, asked: int, stopping: bool, stopping_roun
         return  # early stopping: patience ran out
     import warnings
 
+    if idle:
+        warnings.warn(f"lightgbm stopped after {model.n_rounds_} of {asked} rounds: {idle}", UserWarning,
+                      stacklevel=3)
+        return
     pairwise = model.objective not in ("pointwise", "logistic", "distill")  # those learn from each row (or a teacher)
     if y is not None and ptr is not None and pairwise:
         if no_query_has_two_labels(y, ptr):
@@ -1370,7 +1400,7 @@ def _leaf_too_large(model: Ranker, n_rows: int) -> str | None:
     return f"a split needs two leaves of min_child_samples={int(leaf)} rows, {2 * int(leaf)} rows, and {held}"
 
 
-def _warn_single_leaves(model: Ranker, y, ptr) -> None:
+def _warn_single_leaves(model: Ranker, y, ptr, idle: str | None = None) -> None:
     """XGBoost's counterpart of :func:`_warn_stopped_short`: XGBoost goes on growing single-leaf trees where LightGBM
     stops, so a model whose trees are all single leaves (its dump holds no split node) is said: with no query of two
     labels, or where no split met ``min_child_weight`` (1 by default: a kernel's hessians summed below it over a
@@ -1378,6 +1408,9 @@ def _warn_single_leaves(model: Ranker, y, ptr) -> None:
     import warnings
 
     rounds = f"xgboost trained {model.best_iteration_} rounds of single-leaf trees"
+    if idle:
+        warnings.warn(f"{rounds}: {idle}", UserWarning, stacklevel=3)
+        return
     if model.objective not in ("pointwise", "logistic", "distill") and no_query_has_two_labels(y, ptr):
         warnings.warn(f"{rounds}: no query of the training data has two different labels, so a ranking objective has "
                       "nothing to learn (its gradients are all 0) and the model scores every row alike; check the "
