@@ -21,7 +21,7 @@ MODEL_FLAGS = (
     ("--subsample", "subsample", float, "fraction of rows sampled per round (bagging)"),
     ("--colsample", "colsample_bytree", float, "fraction of features sampled per tree"),
     ("--reg-lambda", "reg_lambda", float, "L2 regularisation of leaf values"),
-    ("--seed", "random_state", int, "the model's random seed"),
+    ("--seed", "random_state", int, "the model's random seed, from 0 to 2**32 - 1 (default: 0)"),
 )
 
 
