@@ -80,12 +80,18 @@ ties [``"stable"``]
     How equal scores are ordered. ``"stable"``: the earlier row ranks higher (input order; LightGBM's ``ndcg``
     eval uses the same stable sort). ``"pessimistic"``: among equal scores, lower labels first (the worst case),
     then input order. ``"optimistic"``: higher labels first. :func:`evaluate_run` always uses trec_eval's order
-    instead: score descending (compared as float32, as trec_eval stores it), then ``docno`` descending.
+    instead: score descending (compared as float32, as trec_eval stores it), then ``docno`` descending. No mode
+    averages over ties as scikit-learn's ``ndcg_score`` does by default (``ignore_ties=False``: each tied document
+    gets the mean gain of its tie group): on queries without ties the two agree, on tied scores they differ (every
+    score 0 on MQ2008 Fold1 test, gains 2^l - 1: NDCG@10 0.3269 there, 0.3257 here with ``"stable"``). The command line
+    uses ``"stable"`` for LETOR scores (file order) and trec_eval's order for runs.
 no_relevant [``0.0``]
     The value of a query that has nothing to find: no label >= ``rel_threshold`` for the binary metrics (MAP,
     MRR, P, Recall, R-precision, bpref, success), no label > 0 (ideal DCG = 0) for NDCG, MeanNDCG and ERR. 0.0
     is trec_eval's and ranx's choice; LightGBM's and XGBoost's ``ndcg``/``map`` count such a query as 1.0
-    (``no_relevant=1.0``); ``nan`` leaves those queries out of the means. DCG is not a ratio and is simply 0.
+    (``no_relevant=1.0``; XGBoost's ``ndcg@k-``/``map@k-`` as 0); ``nan`` leaves those queries out of the means.
+    XGBoost's ``map@k`` divides as LightGBM's (``convention="lightgbm"``), and its ``ndcg`` and ``map`` without a
+    cut-off stop at 32 (``ndcg@32``, ``map@32``; XGBoost 2.0 and later), not at the end of the list. DCG is not a ratio and is simply 0.
     Such queries are common (51 of the 156 queries of MQ2008 Fold1 test; a few percent of MSLR-WEB's), so this
     choice moves the mean.
 rel_threshold [``1``]
