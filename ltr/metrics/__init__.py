@@ -91,9 +91,9 @@ no_relevant [``0.0``]
     is trec_eval's and ranx's choice; LightGBM's and XGBoost's ``ndcg``/``map`` count such a query as 1.0
     (``no_relevant=1.0``; XGBoost's ``ndcg@k-``/``map@k-`` as 0); ``nan`` leaves those queries out of the means.
     XGBoost's ``map@k`` divides as LightGBM's (``convention="lightgbm"``), and its ``ndcg`` and ``map`` without a
-    cut-off stop at 32 (``ndcg@32``, ``map@32``; XGBoost 2.0 and later), not at the end of the list. DCG is not a ratio and is simply 0.
-    Such queries are common (51 of the 156 queries of MQ2008 Fold1 test; a few percent of MSLR-WEB's), so this
-    choice moves the mean.
+    cut-off stop at 32 (``ndcg@32``, ``map@32``; XGBoost 2.0 and later), not at the end of the list. DCG is not a
+    ratio and is simply 0. Such queries are common (51 of the 156 queries of MQ2008 Fold1 test; a few percent of
+    MSLR-WEB's), so this choice moves the mean.
 rel_threshold [``1``]
     A document is relevant for the binary metrics when its label is >= this (trec_eval's ``-l`` default).
 max_grade [``4``]
