@@ -580,8 +580,9 @@ def test_a_teacher_beyond_float32_gradients_is_refused_by_its_scale():
     student constant, and the warning blamed the split settings (t55 hybrid-neural)."""
     from ltr.kernels import distill
 
-    with pytest.raises(ValueError, match=r"^teacher score of row 0 is 1e\+308: teacher scores beyond \+-1e\+30 give "
-                                         r"gradients beyond the engines' float32; rescale the teacher"):
+    with pytest.raises(ValueError, match=r"^teacher score of row 0 \(counting from 0\) is 1e\+308: teacher scores "
+                                         r"beyond \+-1e\+30 give gradients beyond the engines' float32; rescale the "
+                                         r"teacher"):
         distill.grad_hess([0.0, 0.0, 0.0], [0, 1, 2], [0, 3], teacher=[1e308, -1e308, 0.0], margin_weight=1.0)
     g, _ = distill.grad_hess([0.0, 0.0, 0.0], [0, 1, 2], [0, 3], teacher=[1e20, -1e20, 0.0], margin_weight=1.0)
     assert np.isfinite(g).all() and np.abs(g).max() < 3.4e38

@@ -173,3 +173,22 @@ def test_ltr_train_gives_no_leaf_size_advice_for_a_teacher_with_nothing_to_teach
                  "--preset", "none", "--rounds", "5"]) == 0
     err = capsys.readouterr().err
     assert "so distillation has nothing to learn" in err and "min-child-samples" not in err
+
+
+def test_a_teacher_score_beyond_the_limit_is_named_by_its_query_document_and_line(shared_file, tmp_path, capsys):
+    """Every teacher form said "teacher score of row 4 is 1e+31", a 0-based training row, where its NaN is named by
+    query, document and line (trial t65)."""
+    import gzip
+
+    data = tmp_path / "tr.txt"
+    data.write_text("".join(gzip.open(shared_file("mq2008/Fold1/vali.txt.gz"), "rt").readlines()[:40]))
+    line5 = data.read_text().splitlines()[4]
+    doc = line5.split("#docid = ")[1].split()[0]
+    qid = line5.split()[1].removeprefix("qid:")
+    scores = tmp_path / "t.txt"
+    scores.write_text("".join(f"{1e31 if i == 4 else i / 10}\n" for i in range(40)))
+    assert main(["train", str(data), "--objective", "distill", "--kernel", "numba", "--teacher-scores", str(scores),
+                 "--preset", "none", "--rounds", "2"]) == 1
+    err = capsys.readouterr().err
+    assert f"scores query {qid}, document {doc} ({data}:5) 1e+31; teacher scores beyond +-1e+30" in err
+    assert len(err.strip().splitlines()) == 1

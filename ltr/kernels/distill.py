@@ -241,9 +241,9 @@ def as_teacher(teacher: ArrayLike | None, group_ptr: NDArray[np.int64]) -> NDArr
     if big.any():  # a margin gradient of 1e300 was inf in LightGBM's float32: a constant student, blamed on the
         # split settings (trial t55)
         i = int(np.flatnonzero(big)[0])
-        raise ValueError(f"teacher score of row {i} is {float(t[i]):g}: teacher scores beyond +-{TEACHER_LIMIT:g} give "
-                         "gradients beyond the engines' float32; rescale the teacher (divide its scores by their "
-                         "scale)")
+        raise ValueError(f"teacher score of row {i} (counting from 0) is {float(t[i]):g}: teacher scores beyond "
+                         f"+-{TEACHER_LIMIT:g} give gradients beyond the engines' float32; rescale the teacher (divide "
+                         "its scores by their scale)")
     return t
 
 

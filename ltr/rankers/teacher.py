@@ -353,13 +353,25 @@ def _where(row: int, qid, doc_ids, data=None) -> str:
 
 def check_finite(values: NDArray[np.float64], source: str, qid=None, doc_ids=None,
                  data=None) -> NDArray[np.float64]:
-    """``values`` if all finite, else a ValueError naming the first bad row's query, document and ``source``."""
+    """``values`` if all finite and within the kernel's :data:`~ltr.kernels.distill.TEACHER_LIMIT`, else a
+    ValueError naming the first bad row's query, document and ``source`` (a score beyond the limit was named by its
+    0-based training row alone: trial t65)."""
+    from ltr.kernels.distill import TEACHER_LIMIT
+
     bad = ~np.isfinite(values)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         count = int(bad.sum())
         raise ValueError(f"the teacher ({source}) scores {_where(i, qid, doc_ids, data)} {float(values[i])}; teacher "
                          f"scores must be finite ({count} row{'s' if count > 1 else ''} in all)")
+    big = np.abs(values) > TEACHER_LIMIT
+    if big.any():
+        i = int(np.flatnonzero(big)[0])
+        count = int(big.sum())
+        raise ValueError(f"the teacher ({source}) scores {_where(i, qid, doc_ids, data)} {float(values[i]):g}; "
+                         f"teacher scores beyond +-{TEACHER_LIMIT:g} give gradients beyond the engines' float32 "
+                         f"({count} row{'s' if count > 1 else ''} in all): rescale the teacher (divide its scores by "
+                         "their scale)")
     return values
 
 
