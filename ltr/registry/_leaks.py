@@ -24,17 +24,37 @@ _CHUNK = 1 << 24
 
 
 def query_ids(path: str | Path) -> dict[bytes, None]:
-    """The query ids of a LETOR file (``label qid:Q ...`` lines), in the order they first occur."""
-    from ltr.io.files import open_binary
+    """The query ids of a LETOR file (``label qid:Q ...`` lines), in the order they first occur.
+
+    Raises
+    ------
+    LetorFormatError
+        A compressed file whose stream is cut or damaged (a download cut short), in the LETOR reader's words: this
+        read comes before the reader's (``ltr cv``'s leak checks), and an ``EOFError`` escaped it as a traceback
+        (trial t65).
+    """
+    import lzma
+    import zlib
+
+    from ltr.exceptions import LetorFormatError
+    from ltr.io.files import compression, open_binary, open_raw
 
     out: dict[bytes, None] = {}
     with open_binary(path, "LETOR file") as f:  # gzip, bzip2 or xz by their magic bytes, as the reader opens them
         rest = b""
-        while chunk := f.read(_CHUNK):
-            chunk = rest + chunk
-            cut = chunk.rfind(b"\n") + 1
-            chunk, rest = chunk[:cut], chunk[cut:]
-            out.update(dict.fromkeys(_QID.findall(chunk)))
+        try:
+            while chunk := f.read(_CHUNK):
+                chunk = rest + chunk
+                cut = chunk.rfind(b"\n") + 1
+                chunk, rest = chunk[:cut], chunk[cut:]
+                out.update(dict.fromkeys(_QID.findall(chunk)))
+        except (OSError, EOFError, zlib.error, lzma.LZMAError) as exc:  # gzip.BadGzipFile, StreamError: OSErrors
+            with open_raw(path, "LETOR file") as raw:
+                kind = compression(raw.read(6))
+            if kind is None:  # a plain file's read error (EIO) is the OS's, named by it
+                raise
+            said = "not a valid gzip file" if kind == "gzip" else "cannot read file: not a valid compressed stream"
+            raise LetorFormatError(f"{said} ({exc})", str(path)) from None  # (ltr.io.letor, ltr.io.files.read_bytes)
         out.update(dict.fromkeys(_QID.findall(rest)))
     return out
 

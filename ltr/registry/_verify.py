@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ltr.exceptions import LetorFormatError
 from ltr.registry._catalog import SPLITS, Entry, ExpectedFile
 from ltr.registry._leaks import fold_leak, query_ids
 
@@ -94,6 +95,9 @@ class VerifyReport:
 #: What reading a damaged copy raises: a flipped byte in a deflate or xz stream is no OSError (zlib.error,
 #: lzma.LZMAError; a traceback, trial t55), where a bad CRC or a cut gzip are.
 _UNREADABLE = (OSError, EOFError, zlib.error, lzma.LZMAError)
+#: What reading a file's query ids (:func:`query_ids`) raises for an unreadable copy: a cut or damaged compressed
+#: stream is said in the LETOR reader's words, a :class:`~ltr.exceptions.LetorFormatError`.
+_IDS_UNREADABLE = (*_UNREADABLE, LetorFormatError)
 
 
 def _open(path: Path):
@@ -401,7 +405,7 @@ def _misplaced_segments(entry: Entry, pairs: list[tuple[ExpectedFile, FileCheck]
             continue
         try:
             ids = read(ef.resolve(root))
-        except _UNREADABLE:  # the file's own checks say why
+        except _IDS_UNREADABLE:  # the file's own checks say why
             continue
         sure = c.status == "ok" and _matched(c)
         files.append((ef, c, set(_segments(table, ef)), ids, sure))
@@ -463,7 +467,7 @@ def _absent_segments(entry: Entry, pairs: list[tuple[ExpectedFile, FileCheck]], 
         if len(segments) == 1 and c.status == "ok" and ef.path not in misplaced and _matched(c):
             try:
                 known.setdefault(segments[0], (ef.path, set(read(ef.resolve(root)))))
-            except _UNREADABLE:
+            except _IDS_UNREADABLE:
                 continue
     absent: dict[str, set[str]] = {}
     for ef, c in pairs:
@@ -472,7 +476,7 @@ def _absent_segments(entry: Entry, pairs: list[tuple[ExpectedFile, FileCheck]], 
             continue  # (a file that matched the registry holds its segments)
         try:
             ids = set(read(ef.resolve(root)))
-        except _UNREADABLE:
+        except _IDS_UNREADABLE:
             continue
         if not ids:
             continue
@@ -505,7 +509,7 @@ def _check_leaks(entry: Entry, root: Path, report: VerifyReport, read) -> None:
             continue
         try:
             leak = fold_leak(f"Fold{k}" if entry.folds > 1 else "the one official split", files, root, read=read)
-        except _UNREADABLE:  # an unreadable file is already reported as such
+        except _IDS_UNREADABLE:  # an unreadable file is already reported as such
             continue
         if leak:
             report.problems.append(leak)
