@@ -16,6 +16,9 @@ shows that path on a local copy instead ("From a text collection to a significan
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
+import os
 from pathlib import Path
 
 from ltr.cli._guard import UsageError, add_command, note
@@ -36,11 +39,18 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
+class _StepFailed(Exception):
+    """A step that returned a failing exit code: raised through the staged outputs, so that none is renamed in."""
+
+    def __init__(self, code: int):
+        super().__init__(code)
+        self.code = code
+
+
 def run(args: argparse.Namespace) -> int:
-    from ltr.cli import build_parser
+    from ltr._meta_path import meta_path
     from ltr.cli._files import check_outputs
-    from ltr.datasets import make_ranking
-    from ltr.io import write_letor
+    from ltr.io.outputs import outputs_together
 
     if not 0 <= args.seed <= 2**32 - 3:  # the three files take seed, seed + 1 and seed + 2
         raise UsageError(f"--seed {args.seed}: a seed from 0 to 2**32 - 3")
@@ -56,22 +66,49 @@ def run(args: argparse.Namespace) -> int:
     # sidecar failed the demo after 11 MB of data and the marker were written; trial t58)
     folder.mkdir(parents=True, exist_ok=True)
     marker.write_text("written by ltr demo: it replaces its files here when run again\n", encoding="utf-8")
-    files = {}
+    final = {name: folder / f"{name}.txt" for name in ("train", "valid", "test", "model")}
+    # The five files are staged beside their places and renamed in together once the model is trained (as ltr cv,
+    # features and fuse write theirs): a Ctrl-C, a full disk or a failed step leaves an earlier demo's five files as
+    # they were, where the new data were left beside the old model (trial t65). The sidecar goes in before the
+    # model, as ltr train writes them.
+    places = (*(final[n] for n in ("train", "valid", "test")), meta_path(final["model"]), final["model"])
+    try:
+        with outputs_together(*places) as staged_places:
+            staged = dict(zip(("train", "valid", "test", "meta", "model"), map(Path, staged_places)))
+            try:
+                _demo(args, folder, final, staged)
+            finally:  # ltr train wrote the staged model's own sidecar beside it: moved into its place, or removed
+                with contextlib.suppress(OSError):
+                    os.unlink(meta_path(staged["model"]))
+    except _StepFailed as e:  # (raised through the block: none of the staged files is renamed in)
+        return e.code
+    return 0
+
+
+def _demo(args, folder: Path, final: dict[str, Path], staged: dict[str, Path]) -> None:
+    """Write the data to the staged files and run the steps on them; each step is shown, and prints, as run on the
+    files' own names (``final``), which the staged files become when the demo ends."""
+    from ltr._meta_path import meta_path
+    from ltr.cli import build_parser
+    from ltr.datasets import make_ranking
+    from ltr.io import write_letor
+
     for i, (name, n_queries) in enumerate((("train", 600), ("valid", 200), ("test", 200))):
         data = make_ranking(n_queries, (10, 40), 30, random_state=args.seed + i)
-        files[name] = folder / f"{name}.txt"
-        write_letor(files[name], data)
+        write_letor(staged[name], data)
     # flushed: piped or logged, each line arrived at exit (block buffering), not "as it runs" (trial t61)
     print(f"wrote synthetic LETOR files to {folder}/ (ltr.datasets.make_ranking, seed {args.seed})\n", flush=True)
-    parser = build_parser()
 
     def arg(path: Path) -> str:  # ./-y/train.txt: a folder named -y was read as an option (trial t56)
         return f"./{path}" if str(path).startswith("-") else str(path)
 
+    shown = {arg(staged[n]): arg(final[n]) for n in final}
+    staged_arg = {v: k for k, v in shown.items()}
+    parser = build_parser()
     steps = [
-        ["info", *(arg(p) for p in files.values())],
-        ["train", arg(files["train"]), "--valid", arg(files["valid"]), "--test", arg(files["test"]),
-         "--out", arg(folder / "model.txt")],
+        ["info", *(arg(final[n]) for n in ("train", "valid", "test"))],
+        ["train", arg(final["train"]), "--valid", arg(final["valid"]), "--test", arg(final["test"]),
+         "--out", arg(final["model"])],
     ]
     for argv in steps:
         print("$ ltr " + " ".join(argv), flush=True)
@@ -80,9 +117,21 @@ def run(args: argparse.Namespace) -> int:
 
             if needs_compile(kernel=None):  # the first run compiles for about a minute: said, not silent
                 note(args, "compiling Numba kernels (first run only; later runs load them from the cache)")
-        sub = parser.parse_args([*argv, *(["--quiet"] if argv[0] == "train" else [])])  # ltr info has no --quiet
-        code = sub.func(sub)
+        ran = [staged_arg.get(a, a) for a in argv]  # on the staged files
+        sub = parser.parse_args([*ran, *(["--quiet"] if argv[0] == "train" else [])])  # ltr info has no --quiet
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):  # each step prints once it is done (ltr train runs --quiet)
+            code = sub.func(sub)
+        print(_as_named(out.getvalue(), shown), end="", flush=True)
         if code:
-            return code
+            raise _StepFailed(code)
         print(flush=True)
-    return 0
+    os.replace(meta_path(staged["model"]), staged["meta"])
+
+
+def _as_named(text: str, shown: dict[str, str]) -> str:
+    """``text`` with each staged path (a key of ``shown``) written as the file's own name; a table cell (followed by
+    two spaces) padded to the staged path's width, so that ``ltr info``'s columns stay aligned."""
+    for staged, name in shown.items():
+        text = text.replace(staged + "  ", name.ljust(len(staged)) + "  ").replace(staged, name)
+    return text
