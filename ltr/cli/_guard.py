@@ -39,6 +39,7 @@ __all__ = [
     "terminate_on_sigterm",
     "Terminated",
     "UsageError",
+    "visible",
 ]
 
 
@@ -144,7 +145,7 @@ class ArgumentParser(argparse.ArgumentParser):
         m = re.fullmatch(r"argument (--[\w-]+)(?:/[^:]*)?: expected one argument", message)
         if m and _dash_value_after(m[1]):  # argparse took the value (-s.txt) for an option
             message += f" (a value that starts with '-' is given as {m[1]}=VALUE)"
-        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+        self.exit(2, f"{self.prog}: error: {visible(message)} (see {self.prog} --help)\n")
 
 
 #: The arguments the command line is parsing (set by :func:`ltr.cli.main`), for a usage error's hint.
@@ -211,12 +212,32 @@ def note(args, message: str) -> None:
     """A line on standard error, unless ``--quiet``."""
     if not getattr(args, "quiet", False):
         action = getattr(args, "action", None)  # ltr data fetch: named as its errors are
-        print(f"ltr {args.command}{' ' + action if action else ''}: {message}", file=sys.stderr)
+        print(f"ltr {args.command}{' ' + action if action else ''}: {visible(message)}", file=sys.stderr)
 
 
 # -- errors -------------------------------------------------------------------------------------------------------
+#: C0 and C1 control characters and DEL: what a terminal acts on rather than shows.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def visible(text: str) -> str:
+    """``text`` with each control character written as Python's ``repr`` writes it (``\\x1b``, ``\\t``), as the
+    messages show a file's tokens: a file name holding ESC, from an archive or a listing, set the terminal's title or
+    colours when a message named it (trial t65). Ordinary names are unchanged; a token the message shows by its
+    ``repr`` holds no control character, so nothing is escaped twice (and escaping again changes nothing).
+
+    Examples
+    --------
+    >>> visible("file not found: nosuch\\x1b[31mred.txt")
+    'file not found: nosuch\\\\x1b[31mred.txt'
+    """
+    return _CONTROL.sub(lambda m: repr(m[0])[1:-1], text)
+
+
 def _one_line(text: str) -> str:
-    return "; ".join(part.strip() for part in str(text).splitlines() if part.strip())
+    """The message's lines joined by "; " (only a line break ends a line: a name's other control characters are
+    escaped, not taken as line ends, as ``str.splitlines`` takes a form feed or ``\\x1c``)."""
+    return "; ".join(visible(part.strip()) for part in re.split(r"\r\n|[\r\n\u2028\u2029]", str(text)) if part.strip())
 
 
 def _os_message(e: OSError) -> str:
@@ -276,7 +297,12 @@ def _without_traceback(warning: Warning) -> Warning:
 
 
 def error_message(e: BaseException) -> str:
-    """The one line a user sees for ``e``, worded for the command line."""
+    """The one line a user sees for ``e``, worded for the command line (its control characters escaped:
+    :func:`visible`)."""
+    return visible(_error_message(e))
+
+
+def _error_message(e: BaseException) -> str:
     if isinstance(e, UnicodeEncodeError):  # every file is written as UTF-8: this is a printed table or note
         from ltr.io.outputs import unencodable
 
