@@ -15,6 +15,7 @@ from ltr.reader_options import READER_OPTIONS, ReaderOption
 __all__ = [
     "CommandLineWorded",
     "ExportError",
+    "ExportOptionError",
     "FileFormatError",
     "GroupError",
     "LabelRangeError",
@@ -251,3 +252,9 @@ class ExportError(CommandLineWorded, ValueError):
     """A model cannot be written in the requested format without changing its scores (the message names the
     construct, the tree and node, or the argument and value), or the request itself is wrong
     (:mod:`ltr.export`)."""
+
+
+class ExportOptionError(ExportError, OptionError):
+    """An export's argument that is wrong whatever the model (a name the engine cannot hold, an unknown format),
+    refused before the model is read: an :class:`OptionError` too, so the command line's usage error (exit 2), as
+    ``--name ''`` was, where ``--name 'a b'`` exited 1 (trial t65)."""

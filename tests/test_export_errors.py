@@ -626,7 +626,8 @@ def test_cli_names_the_flag_of_a_bad_name_and_leaves_out_a_plain_models_note_on_
     ltr predict's note on reading DATA as float64, where an export reads no data (trial t48/export)."""
     out = tmp_path / "m.json"
     for flag in ("--name", "--store"):
-        assert main(["export", str(saved[0]), "--to", "es-xgboost", "--out", str(out), flag, "a b"]) == 1
+        # a usage error, as --name '' is (it exited 1; trial t65)
+        assert main(["export", str(saved[0]), "--to", "es-xgboost", "--out", str(out), flag, "a b"]) == 2
         assert capsys.readouterr().err.startswith(f"ltr export: error: {flag} 'a b': must be a plain name")
     plain = tmp_path / "plain.txt"
     plain.write_text((saved[0]).read_text())  # the model text without its sidecar: a plain LightGBM model

@@ -402,6 +402,19 @@ def _check_dataset_cache(cache: str | None) -> None:
         folder = folder.parent
     if folder.is_dir() and not os.access(folder, os.W_OK | os.X_OK):
         raise UsageError(f"--dataset-cache {cache}: the folder {folder} is not writable")
+    if folder != path and folder.is_dir():  # a place where no folder can be made (/proc, where root may write)
+        first = path  # was said as "/proc/dsc: no such file or folder", naming no option (trial t65): tried, and
+        while first.parent != folder:  # undone (a run refused later leaves nothing made)
+            first = first.parent
+        try:
+            first.mkdir()
+        except FileExistsError:  # made meanwhile
+            pass
+        except OSError as e:
+            why = e.strerror[:1].lower() + e.strerror[1:] if e.strerror else type(e).__name__
+            raise UsageError(f"--dataset-cache {cache}: no folder can be made in {folder} ({why})") from None
+        else:
+            first.rmdir()
 
 
 def _one_setting(args: argparse.Namespace, engine_params: dict, given: set, key: str, flag: str, default) -> None:
@@ -452,7 +465,9 @@ def make_ranker(args: argparse.Namespace, *, has_valid: bool):
     if not has_valid:
         where = ("ltr tune cuts no validation part from its folds: every model trains --rounds rounds, which the "
                  "space can search (n_estimators)" if args.command == "tune" else
-                 "--valid, or a cv with vali parts")
+                 # the option that took it away, named (trial t65)
+                 "--no-vali cuts the folds without one: leave out one of the two" if getattr(args, "no_vali", False)
+                 else "--valid, or a cv with vali parts")
         if stopping:
             raise UsageError(f"--early-stopping needs a validation set to watch ({where})")
         if args.early_stopping_metric:

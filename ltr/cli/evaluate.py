@@ -89,6 +89,9 @@ def _per_query_letor(args, names: list[str]):
     if args.qrels is not None or args.run is not None or args.complete or args.max_docs is not None:
         raise UsageError("evaluate DATA --scores S takes no --qrels, --run, --complete or --max-docs (those are for "
                          "runs)")
+    if args.encoding_errors != "strict":  # accepted without a word, doing nothing (trial t65)
+        raise UsageError(f"--encoding-errors {args.encoding_errors} applies to a run and qrels (their invalid UTF-8); "
+                         "evaluate DATA --scores S reads neither: leave it out")
     if args.scores is None:
         raise UsageError("evaluate DATA needs --scores (one score per line, in DATA's row order)")
     # the metrics read the labels only: rules for feature values (NaN and inf, beyond float32 as in Istella's files,

@@ -62,6 +62,15 @@ def _find_part(folder: Path, part: str) -> Path | None:
     return found[0] if found else None
 
 
+def _missing_part(folder: Path, part: str, any_: str) -> str:
+    """A missing part as the layout's error names it, ``Fold2/test.txt[.gz|.bz2|.xz]``, and a folder of one of its
+    names that stands in its place (``Fold2/test.txt is a folder, not a file``: it was called missing; trial t65)."""
+    said = f"{folder.name}/{part}.txt{any_}"
+    folders = [f"{stem}{ext}" for stem in [part, *_SPELLINGS[part]]
+               for ext in (".txt", *(".txt" + c for c in _compressed())) if (folder / f"{stem}{ext}").is_dir()]
+    return f"{said} ({folder.name}/{folders[0]} is a folder, not a file)" if folders else said
+
+
 def _part_copies(folder: Path, part: str) -> list[Path]:
     """Every file of ``folder`` that spells ``part``, in the order they are preferred (uncompressed first)."""
     return [folder / f"{stem}{ext}" for stem in [part, *_SPELLINGS[part]]
@@ -133,11 +142,11 @@ def letor_folds(root: str | os.PathLike) -> list[Fold]:
                                 "Fold1/{train,vali,test}.txt)")
     found = {p.name: {part: _find_part(p, part) for part in _PARTS} for _, p in dirs}
     any_ = f"[{'|'.join(_compressed())}]"  # train.txt[.gz|.bz2|.xz]
-    missing = [f"{name}/{part}.txt{any_}" for name, parts in found.items() for part in ("train", "test")
+    missing = [_missing_part(root / name, part, any_) for name, parts in found.items() for part in ("train", "test")
                if parts[part] is None]
     with_vali = [name for name, parts in found.items() if parts["vali"] is not None]
     if with_vali and len(with_vali) != len(found):
-        missing += [f"{name}/vali.txt{any_}" for name in found if name not in with_vali]
+        missing += [_missing_part(root / name, "vali", any_) for name in found if name not in with_vali]
     if missing:
         raise FileNotFoundError(f"{root}: incomplete LETOR fold layout, missing {', '.join(missing)}")
     return [Fold(name, parts["train"], parts["vali"], parts["test"]) for name, parts in found.items()]

@@ -3,6 +3,6 @@ toolkit's other errors in :mod:`ltr.exceptions`)."""
 
 from __future__ import annotations
 
-from ltr.exceptions import ExportError
+from ltr.exceptions import ExportError, ExportOptionError
 
-__all__ = ["ExportError"]
+__all__ = ["ExportError", "ExportOptionError"]

@@ -11,7 +11,7 @@ from ltr.export import es_ranklib, es_xgboost, linear, solr
 from ltr.export._context import Context
 from ltr.export._plan import deepest, plan_trees
 from ltr.export._source import Source, resolve
-from ltr.export.errors import ExportError
+from ltr.export.errors import ExportError, ExportOptionError
 from ltr.export.featureset import feature_set_definition
 
 __all__ = ["FORMATS", "MISSING", "Export", "Format", "export"]
@@ -137,8 +137,8 @@ def _check_name(value: Any, what: str) -> str:
                 "no leading '_' or '-', not '.' or '..')")
         bad = next((c for c in value if _not_in_names(c)), None) if isinstance(value, str) else None
         why = "" if bad is None else " (it has a space)" if bad == " " else f" (it has {bad!r})"
-        raise ExportError(f"{what} must be {rule}, got {value!r}{why}",
-                          cli=f"--{what} {value!r}: must be {rule}{why}")
+        raise ExportOptionError(f"{what} must be {rule}, got {value!r}{why}",
+                                cli=f"--{what} {value!r}: must be {rule}{why}")
     return value
 
 
@@ -233,11 +233,11 @@ def export(model: Any, format: str, *, feature_names: Sequence[str] | None = Non
     ('bm25:title', 0.5000000596046448)
     """
     if format not in FORMATS:
-        raise ExportError(f"unknown export format {format!r}; known formats: {', '.join(sorted(FORMATS))}")
+        raise ExportOptionError(f"unknown export format {format!r}; known formats: {', '.join(sorted(FORMATS))}")
     if missing not in MISSING:
-        raise ExportError(f"missing must be one of {MISSING}, got {missing!r}")
+        raise ExportOptionError(f"missing must be one of {MISSING}, got {missing!r}")
     if inexact not in _INEXACT:
-        raise ExportError(f"inexact must be one of {_INEXACT}, got {inexact!r}")
+        raise ExportOptionError(f"inexact must be one of {_INEXACT}, got {inexact!r}")
     name = _check_name(name, "name")
     store = _check_name(name if store is None else store, "store")
     fmt = FORMATS[format]

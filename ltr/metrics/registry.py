@@ -242,7 +242,7 @@ def parse_metric(name: str) -> ParsedMetric:
                          f"convention here: write {plain!r} with rel_threshold={level.group(2)} (ltr evaluate "
                          f"--relevance-level {level.group(2)}, trec_eval's -l {level.group(2)})")
     if match is None:
-        raise _unknown(name)
+        raise _bad_cutoff(name) or _unknown(name)
     family, k_text = match.groups()
     family = family.replace("-", "_")
     if family in _NOT_OFFERED:
@@ -276,6 +276,24 @@ def parse_metric(name: str) -> ParsedMetric:
 
 #: The largest cutoff (a C int's, as trec_eval reads one): a larger one overflowed the kernels' integers.
 _MAX_CUTOFF = 2**31 - 1
+
+
+def _bad_cutoff(name: str) -> ValueError | None:
+    """The error for a known metric whose cutoff after ``@`` is a number but not an integer (``ndcg@2.5``,
+    ``ndcg@1e3``), which was called an unknown metric, with the list of every known one (trial t65); None for any
+    other name (``ndcg@x`` is a misspelt name as much as a cutoff: the list of names stays)."""
+    cut = re.fullmatch(r"([a-z_-]+?)@(.+)", name.strip().lower())
+    canonical = _ALIASES.get(cut.group(1).replace("-", "_")) if cut is not None else None
+    if canonical is None:
+        return None
+    try:
+        float(cut.group(2))
+    except ValueError:
+        return None
+    if REGISTRY[canonical].cutoff == "none":
+        return ValueError(f"metric {name!r}: {canonical} takes no cutoff; write '{canonical}'")
+    return ValueError(f"metric {name!r}: the cutoff must be a positive integer up to {_MAX_CUTOFF}, got "
+                      f"{cut.group(2)!r}")
 
 
 def parse_metrics(metrics: str | tuple[str, ...] | list[str]) -> list[ParsedMetric]:
