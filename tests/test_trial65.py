@@ -192,3 +192,27 @@ def test_a_teacher_score_beyond_the_limit_is_named_by_its_query_document_and_lin
     err = capsys.readouterr().err
     assert f"scores query {qid}, document {doc} ({data}:5) 1e+31; teacher scores beyond +-1e+30" in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_csv_columns_are_the_canonical_metric_names_whatever_the_spelling(shared_file, tmp_path, capsys):
+    """``--metrics P_5 --format csv`` headed its column 'p@5 (P_5)', 'p@5' when spelt so: a script reading the column
+    by name broke with the spelling (trial t65); JSON keys its values by the canonical name."""
+    import csv
+    import io
+
+    data = shared_file("mq2008/Fold1/vali.txt.gz")
+    scores = tmp_path / "s.txt"
+    assert main(["train", str(data), "--rounds", "2", "--out", str(tmp_path / "m.txt"), "--quiet"]) == 0
+    assert main(["predict", str(tmp_path / "m.txt"), str(data), "--out", str(scores), "--quiet"]) == 0
+    capsys.readouterr()
+    tables = []
+    for spelt in ("P_5,ndcg_cut_10,recip_rank", "p@5,ndcg@10,mrr"):
+        assert main(["evaluate", str(data), "--scores", str(scores), "--metrics", spelt, "--format", "csv",
+                     "-q"]) == 0
+        tables.append(list(csv.reader(io.StringIO(capsys.readouterr().out))))
+        assert main(["train", str(data), "--rounds", "2", "--metrics", spelt, "--format", "csv", "--quiet"]) == 0
+        tables.append(list(csv.reader(io.StringIO(capsys.readouterr().out))))
+    assert tables[0][0] == ["qid", "p@5", "ndcg@10", "mrr"] and tables[0] == tables[2]
+    assert [r[0] for r in tables[1][1:]] == ["p@5", "ndcg@10", "mrr"] and tables[1] == tables[3]
+    assert main(["evaluate", str(data), "--scores", str(scores), "--metrics", "P_5"]) == 0
+    assert "p@5 (P_5)" in capsys.readouterr().out  # the table keeps showing the spelling asked for

@@ -294,7 +294,9 @@ def run(args: argparse.Namespace) -> int:
                                   no_relevant=args.no_relevant, complete=args.complete, n_queries=n_averaged,
                                   max_grade=args.max_grade, metrics=names, rel_threshold=args.relevance_level,
                                   max_docs=args.max_docs)
-    labels = {c: metric_label(c, r) for c, r in pairs}
+    # CSV's columns are read by name: the canonical one, whatever the spelling asked ("p@5 (P_5)" or "p@5" by the
+    # spelling broke a script's read_csv(...)["p@5"]; trial t65), as JSON keys its values
+    labels = {c: c if args.format == "csv" else metric_label(c, r) for c, r in pairs}
     if args.per_query:
         header = ["qid", *[labels[m] for m in names]]
         rows = [[str(q), *[_cell(frame[m].iloc[i]) for m in names]] for i, q in enumerate(frame.index)]

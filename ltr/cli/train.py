@@ -338,7 +338,7 @@ def run_train(args: argparse.Namespace) -> int:
         emit(args, [], [], result)
         return 0
     header = ["metric", *sets]
-    rows = [[metric_label(c, r), *[result[s][c] for s in sets]] for c, r in pairs]
+    rows = [[c if args.format == "csv" else metric_label(c, r), *[result[s][c] for s in sets]] for c, r in pairs]
     emit(args, header, rows, result, footer=footer)
     if args.format == "csv":
         note(args, done)
