@@ -216,3 +216,27 @@ def test_csv_columns_are_the_canonical_metric_names_whatever_the_spelling(shared
     assert [r[0] for r in tables[1][1:]] == ["p@5", "ndcg@10", "mrr"] and tables[1] == tables[3]
     assert main(["evaluate", str(data), "--scores", str(scores), "--metrics", "P_5"]) == 0
     assert "p@5 (P_5)" in capsys.readouterr().out  # the table keeps showing the spelling asked for
+
+
+def test_evaluate_refuses_the_other_modes_reading_options(tmp_path, capsys):
+    """--query-file /nonexistent, --unjudged drop, --sort ... with --qrels/--run, and --qrels-format with LETOR
+    scores, were accepted and did nothing, where -M and -c with LETOR scores are refused (trial t65)."""
+    (tmp_path / "q").write_text("1 0 a 1\n1 0 b 0\n")
+    (tmp_path / "r").write_text("1 Q0 b 1 2 t\n1 Q0 a 2 1 t\n")
+    run = ["evaluate", "--qrels", str(tmp_path / "q"), "--run", str(tmp_path / "r"), "--metrics", "map"]
+    for extra, said in ((["--query-file", "/nonexistent"], "--query-file reads a LETOR file"),
+                        (["--no-query-file"], "--no-query-file reads a LETOR file"),
+                        (["--unjudged", "drop", "--sort", "--n-features", "5"],
+                         "--sort, --unjudged, --n-features read a LETOR file")):
+        assert main([*run, *extra]) == 2
+        err = capsys.readouterr().err
+        assert f"ltr evaluate: error: {said} (DATA --scores S); evaluate --qrels Q --run R reads none" in err
+    assert main([*run, "--dataset", "mq2008", "--quiet"]) == 0  # (it sets ERR's top grade for runs too)
+    capsys.readouterr()
+    (tmp_path / "d.txt").write_text("1 qid:1 1:0.5\n0 qid:1 1:0.2\n")
+    (tmp_path / "s.txt").write_text("2\n1\n")
+    letor = ["evaluate", str(tmp_path / "d.txt"), "--scores", str(tmp_path / "s.txt"), "--metrics", "map"]
+    assert main([*letor, "--qrels-format", "trec"]) == 2
+    assert "--qrels-format trec applies to --qrels" in capsys.readouterr().err
+    assert main([*letor, "--qrels-format", "auto", "--quiet"]) == 2  # given, even as its default
+    assert main([*letor, "--quiet"]) == 0

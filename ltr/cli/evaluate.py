@@ -89,6 +89,9 @@ def _per_query_letor(args, names: list[str]):
     if args.qrels is not None or args.run is not None or args.complete or args.max_docs is not None:
         raise UsageError("evaluate DATA --scores S takes no --qrels, --run, --complete or --max-docs (those are for "
                          "runs)")
+    if "qrels_format" in getattr(args, "given_", ()):  # accepted without a word, doing nothing (trial t65)
+        raise UsageError(f"--qrels-format {args.qrels_format} applies to --qrels; evaluate DATA --scores S reads "
+                         "the labels of DATA: leave it out")
     if args.encoding_errors != "strict":  # accepted without a word, doing nothing (trial t65)
         raise UsageError(f"--encoding-errors {args.encoding_errors} applies to a run and qrels (their invalid UTF-8); "
                          "evaluate DATA --scores S reads neither: leave it out")
@@ -131,6 +134,23 @@ def _per_query_letor(args, names: list[str]):
     return frame, "letor"
 
 
+def _refuse_letor_reading(args) -> None:
+    """The options that read a LETOR file (``--query-file``, ``--sort``, ``--unjudged``, ``--n-features``, ...) given
+    with ``--qrels Q --run R``, which reads none: refused by name, as ``-M`` is with LETOR scores (they were accepted
+    and did nothing, ``--query-file /nonexistent`` included; trial t65)."""
+    from ltr.reader_options import READER_OPTIONS
+
+    given = getattr(args, "given_", set())
+    flags = [opt.negation if opt.negation and getattr(args, f"read_{key}", "") is None else opt.flag
+             for key, opt in READER_OPTIONS.items()
+             if f"read_{key}" in given and "letor" in opt.readers and key not in FEATURE_VALUE_RULES]
+    flags += ["--n-features"] if "n_features" in given else []
+    if flags:
+        raise UsageError(f"{', '.join(flags)} read{'s' if len(flags) == 1 else ''} a LETOR file (DATA --scores S); "
+                         "evaluate --qrels Q --run R reads none: leave "
+                         f"{'it' if len(flags) == 1 else 'them'} out")
+
+
 def _per_query_run(args, names: list[str]):
     from ltr.io import read_qrels, read_run
     from ltr.metrics import evaluate_run_per_query
@@ -140,6 +160,7 @@ def _per_query_run(args, names: list[str]):
                          "(read as trec_eval reads them)")
     if args.qrels is None or args.run is None:
         raise UsageError("evaluate needs either DATA --scores S, or --qrels Q --run R")
+    _refuse_letor_reading(args)
     if args.qrels == args.run:  # `... | ltr evaluate --qrels /dev/stdin --run /dev/stdin`: one stream, two files
         raise UsageError(f"--qrels and --run are both {args.run}: the judgments and the run are two files (a pipe "
                          "feeds one of them)")
