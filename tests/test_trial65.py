@@ -240,3 +240,20 @@ def test_evaluate_refuses_the_other_modes_reading_options(tmp_path, capsys):
     assert "--qrels-format trec applies to --qrels" in capsys.readouterr().err
     assert main([*letor, "--qrels-format", "auto", "--quiet"]) == 2  # given, even as its default
     assert main([*letor, "--quiet"]) == 0
+
+
+def test_trec_qrels_read_as_smart_are_said_to_look_like_trecs_layout(tmp_path):
+    """TREC's 'qid 0 docno rel' read with format 'smart' said document '0' was judged twice, no word of the layout,
+    where 'beir' on the same file says it (trial t65)."""
+    from ltr.exceptions import TrecFormatError
+    from ltr.io import read_qrels
+
+    path = tmp_path / "q"
+    path.write_text("1 0 d1 1\n1 0 d2 0\n2 0 d1 2\n")
+    with pytest.raises(TrecFormatError, match=r":2: document '0' is judged twice for query '1' .*TREC's four columns "
+                                              r"\(qid iteration docno relevance\)\? read it as format 'trec'"):
+        read_qrels(path, "smart")
+    path.write_text("1 d1 0 0\n1 d2 0 0\n1 d1 0 0\n")  # a SMART file judging a pair twice: no such hint
+    with pytest.raises(TrecFormatError) as e:
+        read_qrels(path, "smart")
+    assert "judged twice" in str(e.value) and "TREC's" not in str(e.value)

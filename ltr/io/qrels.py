@@ -305,8 +305,14 @@ def read_qrels(
             if a != b and _integral(a) is not None and _integral(b) is not None:
                 hint = (f" (with {a} and then {b} in column 2: a diversity qrels, 'qid subtopic docno rel', as "
                         "ndeval reads? trec_eval reads one judgment a pair)")
+        trec = None
+        if format == "smart":  # TREC's 'qid 0 docno rel' read as SMART's 'qid docno 0 0': every document is '0'
+            if rows is None:  # (said as judged twice, with no word of the layout; trial t65)
+                rows = _rows(text)
+            if all(len(r) == 4 and r[1] in ("0", "Q0") for _, r in rows) and any(r[2] != "0" for _, r in rows):
+                trec = "TREC's four columns (qid iteration docno relevance)? read it as format 'trec'"
         raise TrecFormatError(f"document {df.docno.iat[i]!r} is judged twice for query {df.qid.iat[i]!r}{hint}",
-                              spath, _line_of_row(text, format, rows, i, lines), df.docno.iat[i])
+                              spath, _line_of_row(text, format, rows, i, lines), df.docno.iat[i], hint=trec)
     df.attrs["path"] = spath  # for later messages about its rows (features.collections.check_qrels names the line)
     if format in ("smart", "cranfield"):  # numeric ids read without leading zeros: a run evaluated against them too
         df.attrs["ids"] = UNPADDED
