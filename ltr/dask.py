@@ -125,15 +125,19 @@ def connect(address: str = "local:2", *, timeout: float = 30.0) -> Iterator[Any]
         try:
             yield client
         except BaseException as e:
-            _close_quietly(client, cluster, quiet=isinstance(e, KeyboardInterrupt))
+            _close_quietly(client, cluster, quiet=isinstance(e, KeyboardInterrupt) or _disconnected(client))
             raise
         _close_quietly(client, cluster, quiet=False)
         return
     _check_host(address)
     client = _connect_within(distributed, address, float(timeout))
-    with client:
+    try:
         _check_workers(client, address)
         yield client
+    except BaseException as e:
+        _close_quietly(client, None, quiet=isinstance(e, KeyboardInterrupt) or _disconnected(client))
+        raise
+    _close_quietly(client, None, quiet=False)
 
 
 def _check_workers(client, address: str) -> None:
@@ -371,9 +375,14 @@ def _last_line(file) -> str:
 
 
 def _close_quietly(client, cluster, *, quiet: bool = True) -> None:
-    """Close the client, then the cluster; with ``quiet``, after an interrupt, without Dask's and asyncio's log of
-    the tasks and connections the close cuts short (``CommClosedError``, ``AllExit``)."""
-    loggers = [logging.getLogger(name) for name in ("distributed", "asyncio")] if quiet else []
+    """Close the client, then the cluster; with ``quiet``, after an interrupt or a lost scheduler, without Dask's and
+    asyncio's log of the tasks and connections the close cuts short (``CommClosedError``, ``AllExit``; the client's
+    attempts to connect to its scheduler again, cancelled: a 20-line ``CancelledError`` traceback after the error
+    that said the scheduler was lost, trial t65)."""
+    # each of Dask's loggers with a level of its own too (distributed.client's is Dask's configuration's: the
+    # package's level alone let its traceback through)
+    named = [name for name in list(logging.Logger.manager.loggerDict) if name.partition(".")[0] == "distributed"]
+    loggers = [logging.getLogger(name) for name in dict.fromkeys(("distributed", "asyncio", *named))] if quiet else []
     levels = [lg.level for lg in loggers]
     for lg in loggers:
         lg.setLevel(logging.CRITICAL + 1)
@@ -394,6 +403,67 @@ def _client(client):
         return _distributed().default_client()
     except ValueError:
         raise ValueError("no Dask client: pass client=, or call inside `with ltr.dask.connect(address):`") from None
+
+
+def _disconnected(client) -> bool:
+    """Whether ``client`` has lost its scheduler: it tries to connect again (``"connecting"``), or has given up."""
+    return client is not None and getattr(client, "status", "running") in ("connecting", "closing", "closed")
+
+
+def _scheduler_address(client) -> str | None:
+    """The address ``client`` reaches its scheduler at (known while it tries to connect again; not once closed)."""
+    return getattr(getattr(client, "scheduler", None), "address", None)
+
+
+def _scheduler_lost(client, e: BaseException, patience: float = 2.0) -> bool:
+    """Whether ``e`` comes of ``client``'s lost connection to its scheduler (stopped, killed, its machine gone): Dask
+    then cancels every future ("scheduler-connection-lost") while the client tries to connect again. An error of
+    the connection itself (``CommClosedError``, a reset) can arrive before the client has noticed: it is given
+    ``patience`` seconds to; any other error is asked about once, at once."""
+    from concurrent.futures import CancelledError
+
+    chain, seen = [], set()
+    while e is not None and id(e) not in seen:
+        seen.add(id(e))
+        chain.append(e)
+        e = e.__cause__ or e.__context__
+    for x in chain:
+        try:
+            if "scheduler-connection-lost" in str(x):
+                return True
+        except Exception:  # noqa: BLE001 - some distributed exceptions cannot render themselves
+            pass
+    connection = any(isinstance(x, (ConnectionError, CancelledError)) or type(x).__module__.partition(".")[0] in
+                     ("distributed", "tornado", "asyncio") for x in chain)
+    deadline = time.monotonic() + (patience if connection else 0.0)
+    while not _disconnected(client):
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.1)
+    return True
+
+
+def _lost_scheduler_error(address: str | None, during: str) -> RuntimeError:
+    """The error for a scheduler lost ``during`` a step, named by its ``address`` (taken before: a closed client
+    forgets it)."""
+    at = f" at {address}" if address else ""
+    return RuntimeError(f"lost the connection to the Dask scheduler{at} {during} (the scheduler stopped or was "
+                        "killed, or the network to it failed): start it again with its workers, or check the network, "
+                        "then run again")
+
+
+@contextlib.contextmanager
+def _scheduler_kept(client, during: str) -> Iterator[None]:
+    """Within the block, an error that comes of ``client``'s lost scheduler (:func:`_scheduler_lost`) is raised as
+    one that says so, naming its address (a scheduler killed while the shards were read gave Dask's
+    ``FuturesCancelledError`` and an 80-line traceback; trial t65)."""
+    address = _scheduler_address(client)
+    try:
+        yield
+    except Exception as e:
+        if _scheduler_lost(client, e):
+            raise _lost_scheduler_error(address, during) from e
+        raise
 
 
 # -- data ---------------------------------------------------------------------------------------------------------
@@ -458,7 +528,10 @@ class DaskRankingData:
         logger.warning("%d partition(s) lost with their worker are read again: %s", len(lost),
                        ", ".join(self.names[i] for i in lost[:5]) + (", ..." if len(lost) > 5 else ""))
         for i in lost:
-            self.client.cancel(self.parts[i])
+            # the lost future is let go, not cancelled: Dask's cancel of a task with a dependent no client wants
+            # (the previous fit's arrays made of it, recomputed after the loss) fails an assertion in the scheduler,
+            # which drops the client's connection and so cancels every future (the first fit after a lost worker
+            # failed with "scheduler-connection-lost"; trial t65)
             self.parts[i] = self.reread(i, where[i])
 
     @property
@@ -660,44 +733,45 @@ def read_letor_shards(paths, *, client=None, n_features: int | None = None, read
     files = shard_paths(paths)
     refuse_one_files_sidecars(options, len(files), f"there are {len(files)} shards")  # before a cluster starts
     client = _client(client)
-    where = _placement(client, len(files))
-
-    def read(i: int, width: int | None, worker: str | None = None):
-        # pinned: XGBoost's model depends on which partitions train together (a lost worker: DaskRankingData.recover)
-        return client.submit(_read_shard, os.path.abspath(files[i]), width, options, reader,
-                             workers=[worker or where[i]], allow_other_workers=False, pure=False)
-
-    parts = [read(i, n_features) for i in range(len(files))]
-    summaries = _summaries_surviving(client, parts, where, lambda i, worker: read(i, n_features, worker))
-    empty = [i for i, s in enumerate(summaries) if s is None]
-    if len(empty) == len(files):
-        raise NoDataLinesError("no data lines (empty file?)" + (f", nor in the other {len(files) - 1} shard(s)"
-                                                               if len(files) > 1 else ""), files[0])
-    if empty:  # a writer's empty part files (part-00007 of a job with nothing to put there): nothing to train on
-        warnings.warn(f"{len(empty)} shard(s) hold no data lines and are skipped: "
-                      + ", ".join(files[i] for i in empty[:5]) + (", ..." if len(empty) > 5 else ""), stacklevel=2)
-        keep = [i for i in range(len(files)) if i not in set(empty)]
-        parts, summaries = [parts[i] for i in keep], [summaries[i] for i in keep]
-        files, old = [files[i] for i in keep], [where[i] for i in keep]  # (read() takes both by index)
-        # placed again in turn over the shards that hold data: in their places among all, the empty ones between
-        # two shards put both on one worker and left another idle (another model than the same two shards alone)
+    with _scheduler_kept(client, "while the shards were read"):  # (its loss: one line, not Dask's traceback)
         where = _placement(client, len(files))
-        moved = [i for i in range(len(files)) if where[i] != old[i]]
-        for i in moved:
-            parts[i] = read(i, n_features)
-        if moved:  # read before the data is handed on (a fit's checks took a read in flight for a lost one)
-            summaries = _summaries_surviving(client, parts, where, lambda i, worker: read(i, n_features, worker))
-    width = max(s["n_features"] for s in summaries)
-    redo = [i for i, s in enumerate(summaries) if s["n_features"] != width]
-    if redo:  # the widest shard sets the width (absent trailing features are zeros)
-        again = [read(i, width) for i in redo]
-        for i, f in zip(redo, again):
-            parts[i] = f
-        for i, s in zip(redo, client.gather(client.map(_summary, again, pure=False))):
-            summaries[i] = s
-    _check_feature_names(summaries, files)
-    data = DaskRankingData(client, parts, files, summaries, reread=lambda i, worker: read(i, width, worker))
-    data.check_whole_queries(what="shard")
+
+        def read(i: int, width: int | None, worker: str | None = None):
+            # pinned: XGBoost's model depends on which partitions train together (lost: DaskRankingData.recover)
+            return client.submit(_read_shard, os.path.abspath(files[i]), width, options, reader,
+                                 workers=[worker or where[i]], allow_other_workers=False, pure=False)
+
+        parts = [read(i, n_features) for i in range(len(files))]
+        summaries = _summaries_surviving(client, parts, where, lambda i, worker: read(i, n_features, worker))
+        empty = [i for i, s in enumerate(summaries) if s is None]
+        if len(empty) == len(files):
+            raise NoDataLinesError("no data lines (empty file?)" + (f", nor in the other {len(files) - 1} shard(s)"
+                                                                   if len(files) > 1 else ""), files[0])
+        if empty:  # a writer's empty part files (part-00007 of a job with nothing to put there): nothing to train on
+            warnings.warn(f"{len(empty)} shard(s) hold no data lines and are skipped: "
+                          + ", ".join(files[i] for i in empty[:5]) + (", ..." if len(empty) > 5 else ""), stacklevel=2)
+            keep = [i for i in range(len(files)) if i not in set(empty)]
+            parts, summaries = [parts[i] for i in keep], [summaries[i] for i in keep]
+            files, old = [files[i] for i in keep], [where[i] for i in keep]  # (read() takes both by index)
+            # placed again in turn over the shards that hold data: in their places among all, the empty ones between
+            # two shards put both on one worker and left another idle (another model than the same two shards alone)
+            where = _placement(client, len(files))
+            moved = [i for i in range(len(files)) if where[i] != old[i]]
+            for i in moved:
+                parts[i] = read(i, n_features)
+            if moved:  # read before the data is handed on (a fit's checks took a read in flight for a lost one)
+                summaries = _summaries_surviving(client, parts, where, lambda i, worker: read(i, n_features, worker))
+        width = max(s["n_features"] for s in summaries)
+        redo = [i for i, s in enumerate(summaries) if s["n_features"] != width]
+        if redo:  # the widest shard sets the width (absent trailing features are zeros)
+            again = [read(i, width) for i in redo]
+            for i, f in zip(redo, again):
+                parts[i] = f
+            for i, s in zip(redo, client.gather(client.map(_summary, again, pure=False))):
+                summaries[i] = s
+        _check_feature_names(summaries, files)
+        data = DaskRankingData(client, parts, files, summaries, reread=lambda i, worker: read(i, width, worker))
+        data.check_whole_queries(what="shard")
     return data
 
 
@@ -802,16 +876,17 @@ query boundaries)
 
 
 # -- training -----------------------------------------------------------------------------------------------------
-def _raise_engine_error(engine: str, e: Exception) -> None:
+def _raise_engine_error(engine: str, e: Exception, *, shards: bool = True) -> None:
     """Raise what a failed engine fit says: the engine's own check (an XGBoostError is a ValueError) in one line,
-    ltrkit's checks as they are, a missing package with its install line."""
+    ltrkit's checks as they are, a missing package with its install line; ``shards``: the data was read from shards
+    (not scattered from memory), which the advice may name."""
     if isinstance(e, (ValueError, TypeError)):
         if type(e).__module__.partition(".")[0] in ENGINES:  # XGBoostError: the engine's check, stack trace and all
-            raise _engine_failure(engine, e) from e
+            raise _engine_failure(engine, e, shards=shards) from e
         raise e
     if isinstance(e, ImportError):
         raise ImportError(f"{e}; {_INSTALL}") from e
-    raise _engine_failure(engine, e) from e
+    raise _engine_failure(engine, e, shards=shards) from e
 
 
 #: The scheduler's states of a task that nothing will run: its pinned worker is gone ("no-worker"), or it is gone
@@ -866,7 +941,7 @@ class _LostPartitions:
             self._thread.join()
 
 
-def _engine_failure(engine: str, e: BaseException) -> RuntimeError:
+def _engine_failure(engine: str, e: BaseException, *, shards: bool = True) -> RuntimeError:
     try:
         text = (str(e).strip().splitlines() or [type(e).__name__])[0].split("Stack trace:")[0].strip(" ;:")
     except Exception:  # some distributed exceptions cannot render themselves
@@ -877,10 +952,12 @@ def _engine_failure(engine: str, e: BaseException) -> RuntimeError:
                   "(LightGBM's Dask ranker then finds free ports), or free them" if port else
                   "LightGBM refused its configuration under Dask: change or leave out the parameter it names")
         return RuntimeError(f"distributed {engine} training failed ({type(e).__name__}: {text}); {advice}")
+    # data scattered from memory has no shards to cut finer or read (trial t65 was told of them)
+    fix = ("give the workers more memory or less data each (more shards, more workers), check that every worker "
+           "can read the shards, and run again" if shards else
+           "give the workers more memory or less data each (more workers), and run again")
     return RuntimeError(f"distributed {engine} training failed ({type(e).__name__}: {text}); if a worker died "
-                        "(out of memory, killed), its log says why: give the workers more memory or less data "
-                        "each (more shards, more workers), check that every worker can read the shards, and run "
-                        "again")
+                        f"(out of memory, killed), its log says why: {fix}")
 
 
 def _distributed_engine(ranker_engine: str, engine: str | None) -> str:
@@ -1052,7 +1129,9 @@ def fit(model, data, *, client=None, eval_set=None, eval_names=None, engine: str
         if v.n_features != data.n_features:
             raise ValueError(f"eval_set[{i}] has {v.n_features} features but the training data has "
                              f"{data.n_features}; read both with the same n_features=")
-    names = list(eval_names) if eval_names is not None else [f"valid_{i}" for i in range(len(eval_set))]
+    names = [str(n) for n in eval_names] if eval_names is not None else [f"valid_{i}" for i in range(len(eval_set))]
+    if len(names) != len(eval_set) or len(set(names)) != len(names):  # (zipped with the sets, one was dropped: t65)
+        raise ValueError(f"eval_names must name each of the {len(eval_set)} evaluation sets once, got {eval_names!r}")
     metrics = model._metric_names()
     # The same defaults as a local fit: the preset (ltr.rankers.presets) sees the number of training queries, and
     # rows (too few rows for its leaf size keep the default: LightGBM's Dask models were cut short or constant,
@@ -1067,6 +1146,7 @@ def fit(model, data, *, client=None, eval_set=None, eval_names=None, engine: str
 
         refuse_nothing_to_stop_on(eval_set[0], names[0], metrics[0], model._eval_params())
     t0 = time.perf_counter()
+    address = _scheduler_address(client)  # (forgotten by the client once it closes)
     watch = _LostPartitions(client, data)
     try:
         with watch:  # (a partition lost meanwhile fails the checks at once too)
@@ -1085,11 +1165,17 @@ def fit(model, data, *, client=None, eval_set=None, eval_names=None, engine: str
                                    effective.n_estimators)
                 booster, best = _fit_lightgbm(effective, native, data, client)
     except Exception as e:
-        if watch.lost:
+        if watch.lost:  # (its cancel of the lost partitions may cost the client its scheduler connection as well)
+            again = ("run again (the shards are read again on the workers there are then)"
+                     if data.reread is not None else
+                     "run again (the data is scattered again to the workers there are then)" if in_memory else
+                     "scatter the data again (from_dataset), then run again")
             raise RuntimeError(f"a Dask worker was lost during training, and its partition(s) with it "
-                               f"({', '.join(watch.lost[:3])}{', ...' if len(watch.lost) > 3 else ''}): run again "
-                               "(the shards are read again on the workers there are then)") from e
-        _raise_engine_error(engine, e)
+                               f"({', '.join(watch.lost[:3])}{', ...' if len(watch.lost) > 3 else ''}): "
+                               f"{again}") from e
+        if _scheduler_lost(client, e):  # not a worker's death, which the engine's failure below would advise on
+            raise _lost_scheduler_error(address, "during training") from e
+        _raise_engine_error(engine, e, shards=data.reread is not None)
     model.fit_seconds_ = time.perf_counter() - t0
     model.booster_ = booster
     model.best_iteration_ = int(best)
