@@ -173,14 +173,15 @@ def wide_cells(c: Comparison, digits: int, bold, star) -> tuple[list[str], list[
 
 
 def wide_csv(c: Comparison) -> tuple[list[str], list[list[Any]]]:
-    """The wide layout as CSV: a row per system (the baseline named so), and per metric its mean, the first test's
-    corrected p-value against the baseline and ``*`` where it is significant (the baseline's left blank)."""
+    """The wide layout as CSV: a row per system, by its name alone (a program looks rows up by it), and per metric
+    its mean, the first test's corrected p-value against the baseline and ``*`` where it is significant (the
+    baseline's own left blank)."""
     corrected = {"holm": "Holm ", "bonferroni": "Bonferroni "}.get(c.correction, "")
     test = c.tests[0]
     header = ["system", *[x for m in c.metrics for x in (m, f"{m} {corrected}p({test})", f"{m} sig")]]
     rows: list[list[Any]] = []
     for n in c.systems:
-        cells: list[Any] = [n + (" (baseline)" if n == c.baseline else "")]
+        cells: list[Any] = [n]
         for m in c.metrics:
             if n == c.baseline:
                 cells += [c.mean(n, m), "", ""]
