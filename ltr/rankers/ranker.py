@@ -1332,6 +1332,10 @@ def _distillation_idle(model: Ranker, y, ptr, teacher) -> str | None:
                                                                    np.minimum.reduceat(teacher, starts)))
     if not flat or not (alpha <= 0.0 or no_query_has_two_labels(y, ptr)):
         return None
+    if alpha >= 1.0:  # the labels' term alone: the teacher is not read (review of t65: it was said not to vary)
+        return ("no query of the training data has two different labels, so distillation with alpha=1 (the labels' "
+                "lambdarank term alone) has nothing to learn (its gradients are all 0) and the model scores every row "
+                "alike; check the labels (or the query ids)")
     labels = "" if alpha <= 0.0 else " and no query of the training data has two different labels"
     return (f"the teacher's scores do not vary within any query (a query-level feature as its column, one value "
             f"for every row, or queries of one document){labels}, so distillation has nothing to learn (its gradients "
