@@ -414,7 +414,8 @@ def _check_dataset_cache(cache: str | None) -> None:
             why = e.strerror[:1].lower() + e.strerror[1:] if e.strerror else type(e).__name__
             raise UsageError(f"--dataset-cache {cache}: no folder can be made in {folder} ({why})") from None
         else:
-            first.rmdir()
+            with contextlib.suppress(OSError):  # another run sharing the new cache may have filled it meanwhile
+                first.rmdir()
 
 
 def _one_setting(args: argparse.Namespace, engine_params: dict, given: set, key: str, flag: str, default) -> None:
