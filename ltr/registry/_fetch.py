@@ -584,10 +584,13 @@ def _leave_out_other_sets(entry: Entry, root: Path) -> None:
     (set 1's files, the larger, twice; trial t65). The archive still holds them."""
     from ltr.registry._catalog import catalog
 
-    files = {a["file"] for a in entry.archives}
+    def same(a: dict) -> tuple:  # one archive: its name, where it comes from and its checksum (two users' sets
+        return a["file"], tuple(a.get("urls", ())), a.get("sha256")  # of a data.zip are not one: review of t65)
+
+    files = {same(a) for a in entry.archives}
     ours = {p for ef in entry.expected_files() if (p := ef.resolve(root)) is not None}
     for other in catalog().values():
-        if other.name != entry.name and files & {a["file"] for a in other.archives}:
+        if other.name != entry.name and files & {same(a) for a in other.archives}:
             for ef in other.expected_files():
                 p = ef.resolve(root)
                 if p is not None and p not in ours:
