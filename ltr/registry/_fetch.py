@@ -18,8 +18,8 @@ The steps, and what an interruption leaves behind:
 So ``DIR/NAME`` exists only when complete, and a later call that finds the marker returns at once. Archives this
 toolkit downloaded carry a ``FILE.ltrkit-fetched`` mark, so that whichever call installs the set removes them (unless
 archives are kept: a kept archive loses its mark, and stays as one the user put there), where an archive the user put
-there is never removed; calls into one folder take turns (a lock
-on the ``.ltrkit-downloads`` folder), or both would append to one ``.part`` file.
+there is never removed; calls into one folder take turns (a lock on the ``.ltrkit-downloads`` folder), or both would
+append to one ``.part`` file.
 """
 
 from __future__ import annotations
