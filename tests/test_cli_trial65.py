@@ -255,3 +255,18 @@ def test_an_export_name_no_engine_can_hold_is_a_usage_error(small, capsys):
                      value]) == 2
         assert capsys.readouterr().err.startswith(f"ltr export: error: {flag} {value!r}: must be a plain name")
     assert not (root / "e.json").exists()
+
+
+def test_the_wrote_and_saved_lines_escape_control_characters_in_names(tmp_path, capsys):
+    """The errors escaped a name's ESC, but the lines that say what was written printed it raw (review of t65)."""
+    from ltr import make_ranking
+    from ltr.io import write_letor
+
+    data = write_letor(tmp_path / "d.txt", make_ranking(20, 6, 3, random_state=0))
+    model = tmp_path / "m\x1b]0;T\x07.txt"
+    assert main(["train", str(data), "--rounds", "2", "--out", str(model)]) == 0
+    out = capsys.readouterr()
+    assert "\x1b" not in out.out + out.err and "m\\x1b]0;T\\x07.txt" in out.out
+    assert main(["predict", str(model), str(data), "--out", str(tmp_path / "s\x1b.txt")]) == 0
+    err = capsys.readouterr().err
+    assert "\x1b" not in err and "s\\x1b.txt" in err

@@ -11,7 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from ltr.cli._guard import UsageError, add_command, note, split_list
+from ltr.cli._guard import UsageError, add_command, note, split_list, visible
 from ltr.cli._options import (
     AddedUp,
     add_encoding_errors,
@@ -259,7 +259,7 @@ def run(args: argparse.Namespace) -> int:
 
         note(args, comparison_footnote(comp, args.layout or "long"))
     if args.out and args.out != "-" and not args.quiet:
-        print(f"wrote {args.out}", file=sys.stderr)
+        print(visible(f"wrote {args.out}"), file=sys.stderr)
     return 0
 
 

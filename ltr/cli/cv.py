@@ -12,7 +12,7 @@ from pathlib import Path
 from ltr import _checked_io  # the command line's interrupts
 from ltr.cli._data import dataset_names, trec_file
 from ltr.cli._files import check_doc_ids, check_outputs, data_inputs, option_files, teacher_inputs, unique_run
-from ltr.cli._guard import UsageError, add_command, note
+from ltr.cli._guard import UsageError, add_command, note, visible
 from ltr.cli._model import (
     add_dask_options,
     add_model_options,
@@ -476,7 +476,7 @@ def run(args: argparse.Namespace) -> int:
     candidates_note(args, feature_set)
     for path in (args.out, args.run_out):
         if path and path != "-" and not args.quiet:
-            print(f"wrote {path}", file=sys.stderr)
+            print(visible(f"wrote {path}"), file=sys.stderr)
     if args.save_dir:  # fold folders of an earlier run with more folds stay: said, as they no longer match --out
         written = {f.name for f in result.folds}
         stale = sorted(p.name for p in Path(args.save_dir).glob("Fold*") if p.is_dir() and p.name not in written)

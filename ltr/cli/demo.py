@@ -21,7 +21,7 @@ import io
 import os
 from pathlib import Path
 
-from ltr.cli._guard import UsageError, add_command, note
+from ltr.cli._guard import UsageError, add_command, note, visible
 from ltr.cli._options import add_quiet
 
 __all__ = ["register", "run"]
@@ -97,7 +97,8 @@ def _demo(args, folder: Path, final: dict[str, Path], staged: dict[str, Path]) -
         data = make_ranking(n_queries, (10, 40), 30, random_state=args.seed + i)
         write_letor(staged[name], data)
     # flushed: piped or logged, each line arrived at exit (block buffering), not "as it runs" (trial t61)
-    print(f"wrote synthetic LETOR files to {folder}/ (ltr.datasets.make_ranking, seed {args.seed})\n", flush=True)
+    print(visible(f"wrote synthetic LETOR files to {folder}/ (ltr.datasets.make_ranking, seed {args.seed})") + "\n",
+          flush=True)
 
     def arg(path: Path) -> str:  # ./-y/train.txt: a folder named -y was read as an option (trial t56)
         return f"./{path}" if str(path).startswith("-") else str(path)

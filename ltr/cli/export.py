@@ -8,7 +8,7 @@ import sys
 import warnings
 
 from ltr.cli._files import check_outputs, option_files
-from ltr.cli._guard import UsageError, add_command, error_message, note, split_list
+from ltr.cli._guard import UsageError, add_command, error_message, note, split_list, visible
 from ltr.cli._options import add_quiet
 from ltr.evaluation.selection import Once
 
@@ -115,6 +115,6 @@ def run(args: argparse.Namespace) -> int:
         else:
             note(args, f"note: {line}")
     if args.out != "-" and not args.quiet:
-        print(f"wrote {args.to} model to {args.out}" + (f" and its feature set to {args.feature_set_out}"
-                                                        if args.feature_set_out else ""), file=sys.stderr)
+        print(visible(f"wrote {args.to} model to {args.out}" + (f" and its feature set to {args.feature_set_out}"
+                                                                if args.feature_set_out else "")), file=sys.stderr)
     return 0

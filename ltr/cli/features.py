@@ -28,7 +28,7 @@ from ltr.cli._files import (
     refuse_unholdable_scores,
     run_query_ids,
 )
-from ltr.cli._guard import UsageError, add_command, error_message, note, split_list
+from ltr.cli._guard import UsageError, add_command, error_message, note, split_list, visible
 from ltr.cli._options import (
     add_collection_input,
     add_n_jobs,
@@ -473,7 +473,7 @@ def run(args: argparse.Namespace) -> int:
     if mapped:
         note(args, f"query ids are not plain integers: LETOR qid -> collection id written to {side}")
     if not args.quiet:  # as every command's "wrote" line
-        print(f"wrote {args.out}: {data.n_queries} queries, {data.n_rows} rows, {data.n_features} "
-              f"feature{'s' if data.n_features != 1 else ''}, "
-              f"{int(np.sum(data.y > 0))} relevant rows", file=sys.stderr)
+        print(visible(f"wrote {args.out}: {data.n_queries} queries, {data.n_rows} rows, {data.n_features} "
+                      f"feature{'s' if data.n_features != 1 else ''}, "
+                      f"{int(np.sum(data.y > 0))} relevant rows"), file=sys.stderr)
     return 0

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from ltr.cli._data import read_data
-from ltr.cli._guard import UsageError, add_command, split_list
+from ltr.cli._guard import UsageError, add_command, split_list, visible
 from ltr.cli._options import AddedUp, add_reader_options, refuse_shared_sidecars
 
 __all__ = ["register", "run"]
@@ -107,6 +107,6 @@ def run(args: argparse.Namespace) -> int:
         pages = [str(v) for k, v in written.items() if k in ("html", "md")]
         figures = len(written) - len(pages)
         said = pages + ([f"{figures} figure(s) in {Path(args.out) / 'figures'}"] if figures else [])
-        print(f"wrote {', '.join(said[:-1]) + ' and ' + said[-1] if len(said) > 1 else said[0] if said else 'nothing'}",
-              file=sys.stderr)
+        listed = ", ".join(said[:-1]) + " and " + said[-1] if len(said) > 1 else said[0] if said else "nothing"
+        print(visible(f"wrote {listed}"), file=sys.stderr)
     return 0

@@ -30,7 +30,7 @@ from ltr.cli._files import (
     refuse_unholdable_scores,
     run_query_ids,
 )
-from ltr.cli._guard import UsageError, add_command, error_message, note
+from ltr.cli._guard import UsageError, add_command, error_message, note, visible
 from ltr.cli._options import (
     add_collection_input,
     add_n_jobs,
@@ -154,8 +154,8 @@ def run(args: argparse.Namespace) -> int:
     if not args.quiet:  # as every command's "wrote" line
         reads = (f" (the model reads {reranker.model.n_features_in_} of them: ltr train --features)"
                  if reranker.subset else "")
-        print(f"wrote {args.out}: {report.n_queries} queries, {report.n_rows} documents reranked by "
-              f"{len(reranker.feature_names)} features{reads}", file=sys.stderr)
+        print(visible(f"wrote {args.out}: {report.n_queries} queries, {report.n_rows} documents reranked by "
+                      f"{len(reranker.feature_names)} features{reads}"), file=sys.stderr)
     return 0
 
 

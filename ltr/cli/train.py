@@ -12,7 +12,7 @@ import warnings
 
 from ltr.cli._data import apply_recorded_read_options, read_data, recorded_read_options, weighted_ndcg_caveat
 from ltr.cli._files import check_doc_ids, check_outputs, data_inputs, emit, option_files, teacher_inputs, unique_run
-from ltr.cli._guard import UsageError, add_command, error_message, note
+from ltr.cli._guard import UsageError, add_command, error_message, note, visible
 from ltr.cli._model import (
     add_dask_options,
     add_model_options,
@@ -343,7 +343,7 @@ def run_train(args: argparse.Namespace) -> int:
     if args.format == "csv":
         note(args, done)
     else:
-        print(done)
+        print(visible(done))
     return 0
 
 
@@ -593,7 +593,7 @@ def run_predict(args: argparse.Namespace) -> int:
         write_scores(args.out, scores)
         what = f"{len(scores)} scores"
     if args.out != "-" and not args.quiet:  # as every command's "wrote" line
-        print(f"wrote {what} to {args.out}", file=sys.stderr)
+        print(visible(f"wrote {what} to {args.out}"), file=sys.stderr)
     return 0
 
 

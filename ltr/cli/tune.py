@@ -11,7 +11,7 @@ import textwrap
 from pathlib import Path
 
 from ltr.cli._files import check_outputs, data_inputs, emit, option_files, teacher_inputs
-from ltr.cli._guard import UsageError, add_command, note
+from ltr.cli._guard import UsageError, add_command, note, visible
 from ltr.cli._model import (
     add_model_options,
     candidates_note,
@@ -345,7 +345,7 @@ def run(args: argparse.Namespace) -> int:
     candidates_note(args, file_feature_set(args.data))
     for path in (args.out, storage):
         if path and path != "-" and not args.quiet:
-            print(f"wrote {path}", file=sys.stderr)
+            print(visible(f"wrote {path}"), file=sys.stderr)
     if storage:
         if result.resumed:
             note(args, f"resumed {_trials(result.resumed)} kept in {storage}")
