@@ -270,3 +270,17 @@ def test_the_wrote_and_saved_lines_escape_control_characters_in_names(tmp_path, 
     assert main(["predict", str(model), str(data), "--out", str(tmp_path / "s\x1b.txt")]) == 0
     err = capsys.readouterr().err
     assert "\x1b" not in err and "s\\x1b.txt" in err
+
+
+def test_ltr_info_shows_a_file_name_with_control_characters_escaped(tmp_path, capsys):
+    """ltr info's table and the model's field table printed such a name raw (review of t65)."""
+    from ltr import make_ranking
+    from ltr.io import write_letor
+
+    data = write_letor(tmp_path / "d\x1b]0;T\x07.txt", make_ranking(20, 6, 3, random_state=0))
+    model = tmp_path / "m\x1b.txt"
+    assert main(["train", str(data), "--rounds", "2", "--out", str(model), "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["info", str(data), str(model)]) == 0
+    out = capsys.readouterr()
+    assert "\x1b" not in out.out + out.err and "d\\x1b]0;T\\x07.txt" in out.out and "m\\x1b.txt" in out.out

@@ -9,7 +9,7 @@ import textwrap
 
 from ltr.cli._data import read_data, trec_file
 from ltr.cli._files import emit
-from ltr.cli._guard import UsageError, add_command, error_message, note
+from ltr.cli._guard import UsageError, add_command, error_message, note, visible
 from ltr.cli._model import preset_flags
 from ltr.cli._options import add_format, add_quiet, add_reader_options, refuse_shared_sidecars
 
@@ -290,9 +290,10 @@ def _print_model(args: argparse.Namespace, s: dict) -> None:
         return
     from ltr._table import format_table
 
-    print(format_table(["field", "value"], [list(f) for f in fields]))
+    # a file name's control characters escaped, as the messages show them (a terminal acts on them; review of t65)
+    print(format_table(["field", "value"], [[k, visible(v) if isinstance(v, str) else v] for k, v in fields]))
     for line in s["notes"] if not args.quiet else ():
-        print(f"note: {line}", file=sys.stderr)
+        print(visible(f"note: {line}"), file=sys.stderr)
     print()
     emit(args, header, rows, {}, footer=footer)
 
@@ -333,7 +334,8 @@ def run(args: argparse.Namespace) -> int:
     if data:
         header = ["file", "queries", "rows", "features", "rows/query min", "median", "max", "no relevant", "labels",
                   "sidecars"]
-        rows = [[o["name"], o["n_queries"], o["n_rows"], o["n_features"], o["rows_per_query"]["min"],
+        shown = str if args.format == "csv" else visible  # (CSV is data: the name as it is)
+        rows = [[shown(o["name"]), o["n_queries"], o["n_rows"], o["n_features"], o["rows_per_query"]["min"],
                  f'{o["rows_per_query"]["median"]:g}', o["rows_per_query"]["max"], o["queries_without_relevant"],
                  _labels_cell(o["label_counts"]),
                  " ".join(f"{k}={v}" for k, v in o["sidecars"].items()) or "-"] for o in data]
