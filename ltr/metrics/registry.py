@@ -251,7 +251,7 @@ def parse_metric(name: str) -> ParsedMetric:
         raise ValueError(f"metric {name!r}: {_FOREIGN[family]}")
     canonical = _ALIASES.get(family)
     if canonical is None:
-        raise _unknown(name)
+        raise _bad_cutoff(name) or _unknown(name)
     spec = REGISTRY[canonical]
     if k_text is None:
         if spec.cutoff == "required":
@@ -281,8 +281,11 @@ _MAX_CUTOFF = 2**31 - 1
 def _bad_cutoff(name: str) -> ValueError | None:
     """The error for a known metric whose cutoff after ``@`` is a number but not an integer (``ndcg@2.5``,
     ``ndcg@1e3``), which was called an unknown metric, with the list of every known one (trial t65); None for any
-    other name (``ndcg@x`` is a misspelt name as much as a cutoff: the list of names stays)."""
-    cut = re.fullmatch(r"([a-z_-]+?)@(.+)", name.strip().lower())
+    other name (``ndcg@x`` is a misspelt name as much as a cutoff: the list of names stays). A number after trec_eval's
+    ``_`` or ``.`` is a cutoff too (``P_5.5``, ``ndcg_cut.1e3``; stop 65's review)."""
+    text = name.strip().lower()
+    cut = (re.fullmatch(r"([a-z_-]+?)@(.+)", text)
+           or re.fullmatch(r"([a-z_-]+?)[_.]([-+]?[0-9.][0-9.e+-]*)", text))
     canonical = _ALIASES.get(cut.group(1).replace("-", "_")) if cut is not None else None
     if canonical is None:
         return None
