@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
+import lightgbm as lgb
+import numpy as np
 import pytest
 
+import ltr.trees
 from ltr.cli import main
+from ltr.exceptions import ModelFormatError
 from ltr.metrics.registry import parse_metric
 
 
@@ -33,3 +39,46 @@ def test_a_fractional_trec_cutoff_on_the_command_line(tmp_path, capsys):
     assert capsys.readouterr().err.strip().splitlines()[-1] == (
         "ltr evaluate: error: --metrics: metric 'P_5.5': the cutoff must be a positive integer up to 2147483647, "
         "got '5.5'")
+
+
+# -- LightGBM 2.0 and 2.1's model text: no 'end of trees' line (trial t66, trees-serve #1) ----------------------------
+def _as_lightgbm_2_0(text: str) -> str:
+    """A LightGBM 4 model text in the layout LightGBM 2.0.12 and 2.1.2 wrote: version=v2, no 'end of trees' line,
+    the trees followed by a blank line and 'feature importances:' (as in those versions' GBDT::SaveModelToString)."""
+    text = text.replace("version=v4\n", "version=v2\n", 1)
+    assert "end of trees\n\nfeature_importances:" in text
+    return text.replace("end of trees\n\nfeature_importances:", "\nfeature importances:", 1)
+
+
+@pytest.fixture(scope="module")
+def old_lightgbm():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 6))
+    X[rng.random(X.shape) < 0.1] = np.nan
+    y = rng.integers(0, 3, 300)
+    booster = lgb.train({"objective": "lambdarank", "verbose": -1, "num_leaves": 7, "min_data_in_leaf": 5},
+                        lgb.Dataset(X, y, group=[30] * 10), num_boost_round=4)
+    return _as_lightgbm_2_0(booster.model_to_string()), X
+
+
+def test_a_lightgbm_2_0_model_text_scores_as_lightgbm_scores_it(old_lightgbm):
+    text, X = old_lightgbm
+    expected = lgb.Booster(model_str=text).predict(X, raw_score=True)  # LightGBM 4 reads the old layout
+    model = ltr.trees.from_lightgbm_text(text, source="old.txt")
+    assert model.n_trees == 4
+    np.testing.assert_array_equal(model.predict(X), expected)
+
+
+def test_a_lightgbm_2_0_model_text_missing_a_tree_is_still_refused(old_lightgbm):
+    text, _ = old_lightgbm
+    cut = re.sub(r"Tree=3\n.*?\n\n\n", "", text, flags=re.S)  # the last tree's block gone, its size still listed
+    assert "Tree=3" not in cut and "Tree=2" in cut
+    with pytest.raises(ModelFormatError, match=r"old.txt:\d+: tree_sizes lists 4 trees, the text has 3"):
+        ltr.trees.from_lightgbm_text(cut, source="old.txt")
+
+
+def test_a_text_without_tree_sizes_or_an_end_of_trees_line_is_still_cut_short(old_lightgbm):
+    text, _ = old_lightgbm
+    bare = re.sub(r"tree_sizes=[^\n]*\n", "", text)
+    with pytest.raises(ModelFormatError, match="expected 'Tree=<n>' or 'end of trees'.*cut short"):
+        ltr.trees.from_lightgbm_text(bare, source="old.txt")

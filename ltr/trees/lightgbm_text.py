@@ -24,6 +24,9 @@ The format, as LightGBM 4 writes it (``GBDT::SaveModelToString`` and ``Tree::ToS
     [name: value] ...
     end of parameters
 
+LightGBM 2.0 and 2.1 (``version=v2``) wrote no ``end of trees`` line: their trees end where ``feature
+importances:`` (or ``parameters:``) begins, and ``tree_sizes`` says how many there are, as LightGBM's loader reads them.
+
 The parser is stricter than LightGBM, whose loader trusts ``tree_sizes`` and the child indices (a malformed text
 can make it read past its buffer or abort the interpreter): every line is checked before anything is built, and
 every problem is a :class:`~ltr.exceptions.ModelFormatError` that names the file, the line and the tree.
@@ -48,6 +51,9 @@ _FLOAT = r"[+-]?(?:(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|inf|nan)"
 _INTS = re.compile(rf"{_INT}(?: {_INT})*")
 _FLOATS = re.compile(rf"{_FLOAT}(?: {_FLOAT})*", re.IGNORECASE)
 _TREE = re.compile(r"Tree=([0-9]+)")
+
+# What follows the trees in the text of LightGBM 2.0 and 2.1, which wrote no 'end of trees' line (version=v2).
+_OLD_ENDS = ("feature importances:", "parameters:", "pandas_categorical:null")
 _VERSIONS = ("v2", "v3", "v4")
 
 # Tree fields: (parsed as ints?, entries: "nodes" = num_leaves - 1, "leaves" = num_leaves, None = one scalar).
@@ -344,6 +350,7 @@ def _parse(text: str, where: str, source: str | None) -> TreeEnsemble:
 
     # Tree blocks, numbered from 0, then "end of trees".
     trees, starts = [], []
+    old_end = False
     while True:
         while i < len(doc.lines) and doc.lines[i] == "":
             i += 1
@@ -352,6 +359,9 @@ def _parse(text: str, where: str, source: str | None) -> TreeEnsemble:
         line = doc.lines[i]
         if line == "end of trees":
             break
+        if line in _OLD_ENDS and "tree_sizes" in head:  # LightGBM 2.0/2.1 (v2) wrote no 'end of trees' line: the
+            old_end = True  # next part ends the trees, as LightGBM's loader reads them, tree_sizes counting them
+            break  # (refused as cut short, trial t66)
         m = _TREE.fullmatch(line)
         if m is None:
             doc.fail(i, "expected 'Tree=<n>' or 'end of trees'", token=line)
@@ -384,6 +394,8 @@ def _parse(text: str, where: str, source: str | None) -> TreeEnsemble:
         if sizes.size != len(trees):
             doc.fail(line, f"tree_sizes lists {sizes.size} trees, the text has {len(trees)}")
         actual = np.diff(doc.offset[starts])
+        if old_end and actual.size:  # the '\n' the old writer put before what follows the trees is not the tree's
+            actual[-1] -= 1
         bad = np.flatnonzero(sizes != actual)
         if bad.size:
             t = int(bad[0])
