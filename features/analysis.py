@@ -195,6 +195,11 @@ class Analyzer:
         Without it, ``\\w+`` makes a whole run of ideographs and kana one token (``東京大学の研究は素晴らしい``
         one term), which a query matches only whole. Text without these scripts is tokenised the same either way.
         Settings saved without it (before it existed) load as False, as they were indexed.
+    fold_dotted_i : bool, default=True
+        Lowercasing turns ``İ`` (U+0130) into ``i``, as Lucene's ``LowerCaseFilter`` does (Java's
+        ``Character.toLowerCase``, one code point at a time), so that ``İstanbul`` and ``istanbul`` are one term;
+        Python's ``str.lower`` gives ``i`` and a combining dot (U+0307, Unicode's full mapping), a term no typed
+        ``i`` matches. Settings saved without it (before it existed) load as False, as they were indexed.
 
     Examples
     --------
@@ -219,6 +224,7 @@ class Analyzer:
     min_stem_length: int = 3
     keep_marks: bool = True
     split_cjk: bool = True
+    fold_dotted_i: bool = True
     _stopset: frozenset[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -235,7 +241,7 @@ class Analyzer:
             value = getattr(self, name)  # max_length=-1 (as -1 means no limit beside it) emptied every index
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
                 raise ValueError(f"{name} must be {meaning}, got {value!r}")
-        for name in ("lowercase", "lowercase_first", "keep_marks", "split_cjk"):
+        for name in ("lowercase", "lowercase_first", "keep_marks", "split_cjk", "fold_dotted_i"):
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"{name} must be True or False, got {getattr(self, name)!r}")
         if pattern.groups:  # findall would return the groups, tuples as terms (the marks' wrapper adds none of its own)
@@ -318,12 +324,17 @@ class Analyzer:
                 if run > self.max_repeat:
                     return None
         if self.lowercase and not self.lowercase_first:  # checked as written, then lowercased (Terrier's order)
-            token = token.lower()
+            token = self._lower(token)
         if token in self._stopset:
             return None
         if self._stem is None or n < self.min_stem_length:
             return token
         return self._stem.stemWord(token)
+
+    def _lower(self, text: str) -> str:
+        if self.fold_dotted_i and "\u0130" in text:  # İ: i, as Lucene lowercases it (not i and a combining dot)
+            text = text.replace("\u0130", "i")
+        return text.lower()
 
     def tokens(self, text: str) -> list[str]:
         """Raw tokens (normalised and, unless ``lowercase_first`` is False, lowercased; before filtering and
@@ -333,7 +344,7 @@ class Analyzer:
         if self.normalize:
             text = unicodedata.normalize(self.normalize, text)
         if self.lowercase and self.lowercase_first:
-            text = text.lower()
+            text = self._lower(text)
         if text.isascii():  # no mark, no Han or kana (Unicode's own test, at C speed)
             return self._ascii_pattern.findall(text)
         tokens = self._pattern.findall(text)
@@ -389,8 +400,10 @@ class Analyzer:
         d.setdefault("keep_marks", False)  # likewise: marks split tokens
         d.setdefault("split_cjk", False)  # likewise: a run of ideographs and kana was one token
         d.setdefault("lowercase_first", True)  # likewise: the text was lowercased before it was tokenised
+        d.setdefault("fold_dotted_i", False)  # likewise: İ was lowercased to i and a combining dot
         known = {"token_pattern", "lowercase", "normalize", "stopwords", "stemmer", "min_length", "max_length",
-                 "max_digits", "max_repeat", "min_stem_length", "keep_marks", "split_cjk", "lowercase_first"}
+                 "max_digits", "max_repeat", "min_stem_length", "keep_marks", "split_cjk", "lowercase_first",
+                 "fold_dotted_i"}
         unknown = set(d) - known
         if unknown:
             raise ValueError(f"analyzer settings: unknown key(s) {sorted(unknown)}")

@@ -82,3 +82,24 @@ def test_a_text_without_tree_sizes_or_an_end_of_trees_line_is_still_cut_short(ol
     bare = re.sub(r"tree_sizes=[^\n]*\n", "", text)
     with pytest.raises(ModelFormatError, match="expected 'Tree=<n>' or 'end of trees'.*cut short"):
         ltr.trees.from_lightgbm_text(bare, source="old.txt")
+
+
+# -- İ (U+0130) lowercased as Lucene lowercases it (trial t66, features #1) -----------------------------------------
+def test_a_dotted_capital_i_is_lowercased_to_a_plain_i_as_lucene_does():
+    from features import Analyzer
+
+    plain = Analyzer(stemmer=None, stopwords=None)
+    assert plain.analyze("İstanbul DİYARBAKIR") == ["istanbul", "diyarbakir"] == plain.analyze("istanbul Diyarbakir")
+    assert Analyzer(stemmer=None, stopwords=None, lowercase_first=False).analyze("İstanbul") == ["istanbul"]
+    old = {k: v for k, v in plain.to_dict().items() if k != "fold_dotted_i"}  # settings saved before it existed
+    assert Analyzer.from_dict(old).analyze("İstanbul") == ["i\u0307stanbul"]  # as such an index holds the term
+
+
+def test_a_query_finds_a_document_whose_text_has_a_dotted_capital_i(tmp_path, capsys):
+    (tmp_path / "docs.tsv").write_text("d1\tİstanbul bridges\nd2\tAnkara roads\n", encoding="utf-8")
+    (tmp_path / "q.tsv").write_text("7\tistanbul\n")
+    (tmp_path / "qrels").write_text("7 0 d1 1\n")
+    assert main(["features", "--collection", str(tmp_path / "docs.tsv"), "--queries", str(tmp_path / "q.tsv"),
+                 "--qrels", str(tmp_path / "qrels"), "--topk", "5", "--out", str(tmp_path / "x.letor"),
+                 "--save-run", str(tmp_path / "x.run"), "--quiet"]) == 0
+    assert [line.split()[2] for line in (tmp_path / "x.run").read_text().splitlines()] == ["d1"]
