@@ -219,9 +219,21 @@ def _check_folder(folder: Path, given: str, kind: str) -> None:
             raise NeuralModelError(f"biencoder model {given!r} ({folder}) is not a sentence-transformers model: it "
                                    "has no modules.json (save a model with SentenceTransformer.save(folder))")
         cfg = folder / "config_sentence_transformers.json"
-        if cfg.is_file() and _json(cfg).get("model_type") == "CrossEncoder":
+        model_type = _json(cfg).get("model_type") if cfg.is_file() else None
+        if model_type == "CrossEncoder":
             raise NeuralModelError(f"biencoder model {given!r} ({folder}) is a cross-encoder: use the "
                                    "'crossencoder' scorer")
+        kinds = " ".join(str(m.get("type", "")) for m in _modules(folder))
+        other = (model_type if model_type not in (None, "SentenceTransformer")
+                 else "SparseEncoder" if ".sparse_encoder." in kinds
+                 else "MultiVectorEncoder" if ".multi_vector_encoder." in kinds else None)
+        if other is not None:  # sentence-transformers loads it as a SentenceTransformer by dropping its own modules
+            what = _NOT_DENSE.get(other, f"a {other} model, not a SentenceTransformer")  # (mean pooling on the
+            raise NeuralModelError(  # backbone, scored by cosine: another model's scores, silently; trial t66)
+                f"biencoder model {given!r} ({folder}) is {what}: the biencoder scorer takes a SentenceTransformer "
+                "(one dense vector per text), and sentence-transformers would load this one as such by replacing "
+                "its own layers with mean pooling; score it with its own library into a file and read that with "
+                "the 'neural_file' scorer")
         return
     cfg = folder / "config.json"
     if not cfg.is_file():
@@ -231,6 +243,25 @@ def _check_folder(folder: Path, given: str, kind: str) -> None:
     if not any(str(a).endswith("ForSequenceClassification") for a in arch):
         raise NeuralModelError(f"crossencoder model {given!r} ({folder}) is not a cross-encoder: its config.json "
                                f"names the architectures {arch}, not a ...ForSequenceClassification one")
+
+
+# sentence-transformers' other model types (config_sentence_transformers.json's model_type), said by what they are.
+_NOT_DENSE = {"SparseEncoder": "a sparse encoder (sentence-transformers' SparseEncoder: SPLADE and the like)",
+              "MultiVectorEncoder": "a multi-vector encoder (sentence-transformers' MultiVectorEncoder: ColBERT and "
+                                    "the like, scored by MaxSim over token vectors)"}
+
+
+def _modules(folder: Path) -> list[dict]:
+    """modules.json's entries (the module types a sentence-transformers folder lists); none where it is no list."""
+    data = _json_any(folder / "modules.json")
+    return [m for m in data if isinstance(m, dict)] if isinstance(data, list) else []
+
+
+def _json_any(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        raise NeuralModelError(f"{path}: not a readable JSON file ({e})") from None
 
 
 def _json(path: Path) -> dict:
