@@ -103,3 +103,42 @@ def test_a_query_finds_a_document_whose_text_has_a_dotted_capital_i(tmp_path, ca
                  "--qrels", str(tmp_path / "qrels"), "--topk", "5", "--out", str(tmp_path / "x.letor"),
                  "--save-run", str(tmp_path / "x.run"), "--quiet"]) == 0
     assert [line.split()[2] for line in (tmp_path / "x.run").read_text().splitlines()] == ["d1"]
+
+
+# -- score files: ranks read as scores, and query ids spelled as decimals or in quotes (trial t66, hybrid-neural) ----
+def _score_file_run(tmp_path, lines: str):
+    (tmp_path / "docs.tsv").write_text("d1\tdense retrieval\nd2\tsparse retrieval\nd3\tretrieval of words\n")
+    (tmp_path / "q.tsv").write_text("1\tretrieval\n2\tsparse words\n")
+    (tmp_path / "qrels").write_text("1 0 d1 1\n2 0 d2 1\n")
+    (tmp_path / "s.tsv").write_text(lines)
+    (tmp_path / "fs.toml").write_text(f'[[features]]\nscorer = "neural_file"\npath = "{tmp_path / "s.tsv"}"\n'
+                                      'name = "nf"\n')
+    return main(["features", "--collection", str(tmp_path / "docs.tsv"), "--queries", str(tmp_path / "q.tsv"),
+                 "--qrels", str(tmp_path / "qrels"), "--topk", "3", "--features", str(tmp_path / "fs.toml"),
+                 "--out", str(tmp_path / "x.letor"), "--quiet"])
+
+
+def test_a_score_file_of_ranks_is_said_to_look_like_ranks(tmp_path, caplog):
+    ranks = "1\td1\t1\n1\td2\t2\n1\td3\t3\n2\td2\t1\n2\td3\t2\n2\td1\t3\n"  # MS MARCO's qid<TAB>pid<TAB>rank
+    assert _score_file_run(tmp_path, ranks) == 0
+    assert ("s.tsv: every query's values are the integers 1..n, one per document: they look like ranks (MS MARCO's "
+            "qid<TAB>pid<TAB>rank), where 1 is the best, and are read as scores, where larger is better; write a "
+            "score instead (-rank, or 1/rank)") in caplog.text
+
+
+def test_a_score_file_of_scores_that_happen_to_be_integers_is_not_said_to_hold_ranks(tmp_path, caplog):
+    assert _score_file_run(tmp_path, "1\td1\t3\n1\td2\t1\n1\td3\t2\n2\td2\t2\n2\td3\t2\n2\td1\t0\n") == 0
+    assert "match no candidate" in caplog.text  # (d1 is no candidate of query 2: the log was captured)
+    assert "look like ranks" not in caplog.text
+
+
+@pytest.mark.parametrize("qid, how", [("1.0", "written as decimals (pandas' float column) ('1.0' for '1')"),
+                                      ('"1"', "in quotes (as a CSV writer quotes them) ('\"1\"' for '1')")])
+def test_query_ids_spelled_as_decimals_or_in_quotes_are_refused_as_padded_ones_are(tmp_path, capsys, qid, how):
+    other = qid.replace("1", "2")
+    lines = f"{qid}\td1\t0.5\n{qid}\td2\t0.1\n{qid}\td3\t0.2\n{other}\td1\t0.3\n{other}\td2\t0.9\n{other}\td3\t0.1\n"
+    assert _score_file_run(tmp_path, lines) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].endswith(f"s.tsv: none of its 6 scores matches one of the 5 candidates: its query ids are the "
+                            f"topics' {how}; ids are compared as strings, exactly as the topics and the collection "
+                            "spell them")

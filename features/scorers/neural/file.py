@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -156,6 +157,8 @@ def read_score_table(path: str | os.PathLike, fmt: str = "auto") -> ScoreTable:
         scores.append(value)
         lines.append(lineno)
     table = ScoreTable(tuple(qids), tuple(docs), np.array(scores, dtype=np.float64), np.array(lines, dtype=np.int64))
+    if fmt == "tsv":  # (a TREC run has its ranks in a column of their own)
+        _warn_ranks(path, table)
     lost = np.flatnonzero((table.score != 0) & (table.score.astype(np.float32) == 0))
     if lost.size:  # 1e-50 and 3e-50 were written as a tie of 0s, without a word (trial t61)
         i = int(lost[0])
@@ -202,12 +205,45 @@ def _refuse_padded(path: str, table: ScoreTable, n_pairs: int, qids: Sequence[st
     """A file that matched none of ``n_pairs`` candidates because its query ids are ``qids`` with leading zeros
     (not a file of other queries: the same queries, spelled apart) is an error, not a column of fill values."""
     padded = padded_ids(set(table.qid), set(qids))
+    how = "with leading zeros"
+    if not padded:  # pandas' float column (1.0) and a CSV writer's quotes ("1") spell them apart too (trial t66)
+        padded, how = _respelled(set(table.qid), set(qids))
     if n_pairs and padded:
         spelled = min(padded.items())
         raise CollectionFormatError(
             f"none of its {len(table)} scores matches one of the {n_pairs} candidates: its query ids are the "
-            f"topics' with leading zeros ({spelled[0]!r} for {spelled[1]!r})", path,
+            f"topics' {how} ({spelled[0]!r} for {spelled[1]!r})", path,
             hint="ids are compared as strings, exactly as the topics and the collection spell them")
+
+
+def _respelled(ids: set[str], ours: set[str]) -> tuple[dict[str, str], str]:
+    """``({id: query id}, how)`` where every one of ``ids`` that is no query id is one in quotes (``"1"``) or, written
+    as a number with a decimal part, one of the integer ids (``1.0``); ``({}, "")`` otherwise."""
+    other = ids - ours
+    quoted = {j: j[1:-1] for j in other if len(j) > 1 and j[0] == j[-1] and j[0] in "\"'"}
+    if other and len(quoted) == len(other) and any(q in ours for q in quoted.values()):
+        return {j: q for j, q in quoted.items() if q in ours}, "in quotes (as a CSV writer quotes them)"
+    floats = {j: j.split(".")[0] for j in other if re.fullmatch(r"[0-9]+\.0+", j)}
+    if other and len(floats) == len(other) and any(q in ours for q in floats.values()):
+        return {j: q for j, q in floats.items() if q in ours}, "written as decimals (pandas' float column)"
+    return {}, ""
+
+
+def _warn_ranks(path: str | os.PathLike, table: ScoreTable) -> None:
+    """Warn of a file whose every query holds the integers 1..n, one per document: MS MARCO's run layout
+    ``qid<TAB>pid<TAB>rank``, where 1 is the best, read as scores, where larger is better: the order reversed,
+    silently (trial t66)."""
+    if len(table) < 2 or not np.array_equal(table.score, np.round(table.score)):
+        return
+    qid = np.asarray(table.qid, dtype=str)
+    order = np.lexsort((table.score, qid))
+    qid = qid[order]
+    starts = np.flatnonzero(np.r_[True, qid[1:] != qid[:-1]])
+    expected = np.arange(len(table)) - np.repeat(starts, np.diff(np.r_[starts, len(table)])) + 1
+    if np.array_equal(table.score[order], expected) and len(starts) < len(table):
+        log.warning("%s: every query's values are the integers 1..n, one per document: they look like ranks (MS "
+                    "MARCO's qid<TAB>pid<TAB>rank), where 1 is the best, and are read as scores, where larger is "
+                    "better; write a score instead (-rank, or 1/rank)", path)
 
 
 @register
