@@ -137,7 +137,11 @@ def resolve_n_jobs(n_jobs: int | None, *, n_rows: int | None = None, n_features:
     """
     if n_jobs is None:
         return auto_threads(n_rows, n_features)
-    if isinstance(n_jobs, bool) or int(n_jobs) != n_jobs:
+    try:
+        whole = not isinstance(n_jobs, bool) and int(n_jobs) == n_jobs
+    except (TypeError, ValueError, OverflowError):  # 'x', nan, inf: int()'s own words named no option (trial t66)
+        whole = False
+    if not whole:
         raise ValueError(f"{what} must be an integer (-1 for every core) or None, got {n_jobs!r}")
     n_jobs = int(n_jobs)
     if n_jobs == 0:

@@ -220,15 +220,19 @@ def read_letor(
     _check_choice("unjudged", unjudged, ("error", "drop", "keep"))
     _check_choice("null", null, ("error", "nan"))
     wide = _wide(dtype)
-    if not isinstance(zero_based, (bool, np.bool_)):
-        raise TypeError(f"zero_based must be True or False, got {zero_based!r}")
+    for name, flag in (("zero_based", zero_based), ("sparse", sparse), ("sort", sort)):
+        if not isinstance(flag, (bool, np.bool_)):  # sparse='no' read as True: another model for XGBoost (trial t66)
+            raise TypeError(f"{name} must be True or False, got {flag!r}")
     if n_features is not None:
         if isinstance(n_features, bool) or not isinstance(n_features, (int, np.integer)):
             raise TypeError(f"n_features must be an int or None, got {type(n_features).__name__}")
         if not 0 <= n_features <= _INT32_MAX:
             raise ValueError(f"n_features must be in 0..{_INT32_MAX}, got {n_features}")
         n_features = int(n_features)
-    missing = float(missing)
+    try:
+        missing = float(missing)
+    except (TypeError, ValueError):  # (float()'s words named no option)
+        raise TypeError(f"missing must be a number (e.g. 0.0 or float('nan')), got {missing!r}") from None
     if sparse and missing != 0.0:
         raise ValueError(f"missing={missing!r} needs a dense result: sparse matrices store only the listed values")
     # A pipe (/dev/stdin, <(...)) is read once, whole: the streaming path opens the file twice and seeks; so is a

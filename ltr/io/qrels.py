@@ -56,6 +56,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import numbers
 import os
 import re
 import warnings
@@ -221,6 +222,21 @@ def detect_qrels_format(path: str | os.PathLike, *, errors: str = "strict") -> s
                                _DETECT_LINES))
 
 
+def _check_gains(gains) -> None:
+    """Refuse a ``gains`` that is not a mapping of grades to whole gains: a list was indexed by position (``[0, 1]``
+    read grade 1 as ``gains[1]``, grade -1 as the last item) and failed in ``dict()``'s words on an unknown grade; a
+    gain of 2.5 was cut to 2 (trial t66)."""
+    if gains is None:
+        return
+    if not isinstance(gains, Mapping):
+        raise TypeError(f"gains must be a mapping {{grade: gain}} (e.g. {{0: 0, 1: 1, 2: 3}}), got "
+                        f"{type(gains).__name__} {gains!r:.60}")
+    for grade, gain in gains.items():
+        if isinstance(gain, (bool, np.bool_)) or not isinstance(gain, numbers.Real) or not float(gain).is_integer():
+            raise ValueError(f"gains must map each grade to an integer gain (qrels hold integers), got "
+                             f"gains[{grade!r}] = {gain!r}")
+
+
 def read_qrels(
     path: str | os.PathLike,
     format: str = "auto",
@@ -238,7 +254,7 @@ def read_qrels(
         The layout; ``"auto"`` detects it (module docstring).
     gains : mapping of int -> int, optional
         Map raw relevance values to gains (default: identity, and :data:`CRANFIELD_GAINS` for ``cranfield``).
-        A value missing from the map is an error.
+        A value missing from the map is an error, and so is a list (``{0: 0, 1: 1, 2: 3}``, not ``[0, 1, 3]``).
     errors : {"strict", "replace"}, default="strict"
         Invalid UTF-8: an error naming the line and byte offset, or U+FFFD substituted.
 
@@ -264,6 +280,7 @@ def read_qrels(
     """
     if format != "auto" and format not in QRELS_FORMATS:
         raise ValueError(f"format must be 'auto' or one of {QRELS_FORMATS}, got {format!r}")
+    _check_gains(gains)
     spath = str(path)
     text = read_text(path, errors=errors, error=TrecFormatError, what="qrels file")
     refuse_inner_bom(text, path, TrecFormatError)
@@ -285,7 +302,7 @@ def read_qrels(
         qids, docs, rels = columns
     table = dict(CRANFIELD_GAINS) if (gains is None and format == "cranfield") else gains
     if table is not None:
-        unknown = sorted({v for v in rels if v not in table})
+        unknown = sorted({int(v) for v in rels if v not in table})  # (as numbers, not NumPy's reprs)
         if unknown:
             i = next(i for i, v in enumerate(rels) if v not in table)
             raise TrecFormatError(f"relevance value(s) {unknown} have no entry in gains={dict(table)}", spath,

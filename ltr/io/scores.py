@@ -179,7 +179,10 @@ def write_scores(path: str | os.PathLike, scores: ArrayLike) -> Path:
     >>> p.read_text()
     '0.3333333333333333\\n2.0\\n'
     """
-    s = np.asarray(scores, dtype=np.float64)
+    try:
+        s = np.asarray(scores, dtype=np.float64)
+    except (TypeError, ValueError):  # (NumPy's words named neither the argument nor the row)
+        raise ValueError(f"scores must be numbers, one per row, got {scores!r:.80}") from None
     if s.ndim != 1:
         raise ValueError(f"scores must be one-dimensional, got shape {s.shape}")
     if np.isnan(s).any():

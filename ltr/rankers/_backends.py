@@ -639,14 +639,18 @@ LIGHTGBM_BINNING_PARAMS = (
 
 
 def _file_digest(path) -> str:
-    """SHA-256 of a file's bytes; the reason it cannot be read otherwise (LightGBM then says its own error)."""
+    """SHA-256 of a file's bytes, read in blocks (a cache entry of MSLR-WEB30K's binned data is hundreds of MB); the
+    reason it cannot be read otherwise (LightGBM then says its own error)."""
     import hashlib
 
+    h = hashlib.sha256()
     try:
         with open(path, "rb") as f:
-            return hashlib.sha256(f.read()).hexdigest()  # a forced-bins file is small JSON
+            for block in iter(lambda: f.read(1 << 24), b""):
+                h.update(block)
     except (OSError, TypeError) as e:
         return f"unreadable: {e}"
+    return h.hexdigest()
 
 
 def lightgbm_dataset(lgb, train: TrainSet, params: dict):
@@ -655,8 +659,11 @@ def lightgbm_dataset(lgb, train: TrainSet, params: dict):
     The key is a SHA-256 of the data (features, labels, query sizes, weights), of the parameters that affect
     binning (:data:`LIGHTGBM_BINNING_PARAMS`, by LightGBM's canonical names: an alias in ``engine_params``,
     ``max_bins``, keys as ``max_bin``; the content of ``forcedbins_filename``'s file too) and of LightGBM's version.
-    A miss bins the data and saves ``<key>.bin`` atomically (a temporary name, then a rename); a hit loads it and
-    skips the binning, most of the Dataset construction for MSLR-WEB30K-sized data.
+    A miss bins the data and saves ``<key>.bin`` atomically (a temporary name, then a rename), then the SHA-256 of
+    its bytes as ``<key>.bin.sha256``; a hit whose bytes still have that digest loads it and skips the binning, most
+    of the Dataset construction for MSLR-WEB30K-sized data. An entry whose digest differs is damaged (a warning, as
+    for one LightGBM refuses), and one without a digest (written by an earlier ltrkit, or its digest lost) is
+    stale: either is binned again and replaced.
     """
     import hashlib
     import json
@@ -698,12 +705,36 @@ def lightgbm_dataset(lgb, train: TrainSet, params: dict):
     tmp = os.path.join(folder, f".lightgbm-{os.getpid()}-{uuid.uuid4().hex}.tmp.bin")
     try:
         d.save_binary(tmp)
+        digest = _file_digest(tmp)
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+    from ltr.io.outputs import atomic_write
+
+    with atomic_write(path + _DIGEST_SUFFIX) as f:  # after the entry: an entry without it is never trusted
+        f.write(digest + "\n")
     logger.info("LightGBM Dataset saved to the cache %s", path)
     return d
+
+
+#: The file beside a cache entry that holds the SHA-256 of its bytes (LightGBM's binary format has no checksum: an
+#: entry changed in place, same length, trained another model without a word; trial t66).
+_DIGEST_SUFFIX = ".sha256"
+
+
+def _entry_damage(path: str) -> str | None:
+    """Why the cache entry ``path`` cannot be trusted, by its recorded digest ("stale": none recorded), or None."""
+    try:
+        with open(path + _DIGEST_SUFFIX, encoding="ascii") as f:
+            recorded = f.read().strip()
+    except FileNotFoundError:
+        return "stale"
+    except (OSError, ValueError) as e:
+        return f"its checksum file cannot be read: {e}"
+    if _file_digest(path) != recorded:
+        return "its bytes differ from the SHA-256 recorded when it was written"
+    return None
 
 
 #: How LightGBM's binary Dataset files (``Dataset.save_binary``) begin.
@@ -711,30 +742,38 @@ _LIGHTGBM_BINARY_TOKEN = b"______LightGBM_Binary_File_Token______\n"
 
 
 def _cached_dataset(lgb, path: str, params: dict, train: TrainSet):
-    """The Dataset a cache entry holds, or None, with a warning naming the file, when it is damaged (truncated,
-    overwritten): the entry is then binned again and replaced. A damaged entry failed every later run, in LightGBM's
-    words blaming 'the training parameters or data' (or a bare codec error), and named no file (trial t58)."""
+    """The Dataset a cache entry holds, or None, with a warning naming the file, when it is damaged (its bytes not
+    those its recorded SHA-256 was taken of; truncated or overwritten, LightGBM refusing it or holding other data):
+    the entry is then binned again and replaced. A damaged entry failed every later run, in LightGBM's words blaming
+    'the training parameters or data' (or a bare codec error), and named no file (trial t58); one changed in place,
+    at the same length, trained another model without a word (trial t66). An entry without a recorded digest (an
+    earlier ltrkit's) is binned again and replaced without a warning."""
     import warnings
 
+    why = _entry_damage(path)
+    if why == "stale":
+        logger.info("the LightGBM Dataset cache entry %s has no checksum: binned again and replaced", path)
+        return None
     refused = False  # by LightGBM, whose C++ printed its refusal
-    try:
-        with open(path, "rb") as f:  # another file read as LightGBM's text data (its own words: 'Unknown token')
-            if f.read(len(_LIGHTGBM_BINARY_TOKEN)) != _LIGHTGBM_BINARY_TOKEN:
-                raise ValueError("not a LightGBM binary Dataset file")
-        refused = True
-        d = lgb.Dataset(path, params=params, free_raw_data=False).construct()
-        refused = False
-        label = d.get_label()
-        n_features = train.X.shape[1]
-        why = None
-        if d.num_data() != len(train.y) or d.num_feature() != n_features:
-            why = f"{d.num_data()} rows of {d.num_feature()} features, for data of {len(train.y)} rows of {n_features}"
-        elif not np.array_equal(np.asarray(label, dtype=np.float32), np.asarray(train.y, dtype=np.float32)):
-            why = "other labels than the data's"
-    except (lgb.basic.LightGBMError, ValueError, OSError) as e:  # (UnicodeDecodeError is a ValueError)
-        why = " ".join(str(e).split())[:200]
     if why is None:
-        return d
+        try:
+            with open(path, "rb") as f:  # another file read as LightGBM's text data (its own words: 'Unknown token')
+                if f.read(len(_LIGHTGBM_BINARY_TOKEN)) != _LIGHTGBM_BINARY_TOKEN:
+                    raise ValueError("not a LightGBM binary Dataset file")
+            refused = True
+            d = lgb.Dataset(path, params=params, free_raw_data=False).construct()
+            refused = False
+            label = d.get_label()
+            n_features = train.X.shape[1]
+            if d.num_data() != len(train.y) or d.num_feature() != n_features:
+                why = (f"{d.num_data()} rows of {d.num_feature()} features, for data of {len(train.y)} rows of "
+                       f"{n_features}")
+            elif not np.array_equal(np.asarray(label, dtype=np.float32), np.asarray(train.y, dtype=np.float32)):
+                why = "other labels than the data's"
+        except (lgb.basic.LightGBMError, ValueError, OSError) as e:  # (UnicodeDecodeError is a ValueError)
+            why = " ".join(str(e).split())[:200]
+        if why is None:
+            return d
     if refused and StderrHold.active:  # a held stderr drops LightGBM's refusal up to a blank line (StderrHold):
         with contextlib.suppress(OSError):  # without one this warning went with it
             os.write(2, b"\n")

@@ -345,7 +345,10 @@ def refuse_infinite(X, what: str, data: RankingDataset | None = None) -> None:
     while `missing` is not set to `inf`"), naming neither row nor column: refused here, naming the cell
     (``X[row, column]``, both counted from 0), or, for ``data`` read from a LETOR file whose rows ``X`` holds, the
     file, line and token (NaN is the missing value; LightGBM bins inf as a large value, so only XGBoost's fits ask
-    this)."""
+    this). Any scipy sparse format is read as CSR, as fit converts it: a DOK matrix has no ``.data`` and a LIL
+    matrix's is an array of lists (an inf there reached XGBoost, which named no cell)."""
+    if sp.issparse(X):
+        X = sp.csr_matrix(X)
     values = X.data if sp.issparse(X) else np.asarray(X)
     if not np.issubdtype(values.dtype, np.floating):
         return

@@ -216,8 +216,8 @@ def check_engine_params(engine: str, params: Mapping[str, Any], *, objective: st
             cli_reason = reason
             wrapper = _WRAPPER_NAMES.get(engine, {}).get(key)
             if wrapper is not None:  # a name of the engine's fit/train call, not of its booster's parameters
-                reason = f"{key!r} is an argument of {wrapper[0]}, not an {engine} parameter: give {wrapper[1]}"
-                cli_reason = f"{key!r} is an argument of {wrapper[0]}, not an {engine} parameter: give {wrapper[2]}"
+                said = f"{key!r} is an argument of {wrapper[0]}, not {'an' if engine == 'xgboost' else 'a'} {engine} "
+                reason, cli_reason = f"{said}parameter: {wrapper[1]}", f"{said}parameter: {wrapper[2]}"
             if key == "missing" and engine == "xgboost":  # DMatrix's and XGBRanker's, not a booster parameter
                 said = ("; XGBoost's missing value is the data's: NaN is missing ({}), and a LETOR id a line leaves "
                         "out is 0, or missing when read sparse ({})")
@@ -227,14 +227,24 @@ def check_engine_params(engine: str, params: Mapping[str, Any], *, objective: st
                                       cli_reason=cli_reason if cli_reason != reason else None)
 
 
-#: Names of the engines' training calls (xgboost.train, XGBRanker) that users put among the booster's parameters:
-#: where it is, and what sets it here (Python, command line).
-_WRAPPER_NAMES = {"xgboost": {
-    "early_stopping_rounds": ("xgboost.train and XGBRanker", "the Ranker's early_stopping_rounds=",
-                              "--early-stopping N"),
-    "num_boost_round": ("xgboost.train", "the Ranker's n_estimators=", "--rounds N"),
-    "n_estimators": ("XGBRanker", "the Ranker's n_estimators=", "--rounds N"),
-}}
+#: Why continued training is refused, wherever it is asked for (``Ranker.fit(init_model=)`` says the same).
+_NO_CONTINUED_TRAINING = "continued training from a saved model is not offered; train afresh"
+
+#: Names of the engines' training calls (lightgbm.train, xgboost.train, XGBRanker) that users put among the booster's
+#: parameters: where it is, and what to do here instead (Python, command line). Their continued training was
+#: answered "did you mean 'input_model'?", a name then refused (trial t66).
+_WRAPPER_NAMES = {
+    "xgboost": {
+        "early_stopping_rounds": ("xgboost.train and XGBRanker", "give the Ranker's early_stopping_rounds=",
+                                  "give --early-stopping N"),
+        "num_boost_round": ("xgboost.train", "give the Ranker's n_estimators=", "give --rounds N"),
+        "n_estimators": ("XGBRanker", "give the Ranker's n_estimators=", "give --rounds N"),
+        "xgb_model": ("xgboost.train and XGBRanker.fit", _NO_CONTINUED_TRAINING, _NO_CONTINUED_TRAINING),
+    },
+    "lightgbm": {
+        "init_model": ("lightgbm.train and LGBMRanker.fit", _NO_CONTINUED_TRAINING, _NO_CONTINUED_TRAINING),
+    },
+}
 
 
 def _refuse_two_spellings(engine: str, params: Mapping[str, Any], what: str) -> None:
@@ -499,7 +509,7 @@ _LIGHTGBM_PROGRAM_ONLY = {
     "config": "ltr train --config FILE reads a configuration",
     "data": "the training data is the data given to fit (ltr train TRAIN)",
     "valid": "give eval_set= (ltr train --valid FILE)",
-    "input_model": "continued training from a saved model is not offered; train afresh",
+    "input_model": _NO_CONTINUED_TRAINING,
     "output_model": "the model is saved by Ranker.save (ltr train --out FILE)",
     "output_result": "predictions are written by ltr predict --out FILE",
     "snapshot_freq": "models are saved once trained (Ranker.save, ltr train --out)",
@@ -576,6 +586,41 @@ _NOT_PROBED = {"device", "device_type", "gpu_id", "gpu_platform_id", "gpu_device
 _PROBE_LOCK = threading.Lock()
 
 
+#: What a parameter's unlimited setting is, where it has one that a user might write as infinity.
+_UNLIMITED = {"max_delta_step": "0 sets no limit"}
+
+
+def _nonfinite(value) -> bool:
+    """Whether ``value`` is NaN or infinite: a number, a number's text (``"nan"``, which the engines read as the
+    number), or a list holding one (``label_gain``)."""
+    if isinstance(value, (list, tuple)):
+        return any(_nonfinite(v) for v in value)
+    if isinstance(value, str):
+        try:
+            return not math.isfinite(float(value))
+        except ValueError:
+            return False
+    return _number(value) and not math.isfinite(value)
+
+
+def _refuse_nonfinite(engine: str, key: str, value: Any, what: str) -> None:
+    """Refuse NaN and infinity as an engine parameter's value, before training: LightGBM and XGBoost take them without
+    a word (``max_delta_step=nan``, ``min_gain_to_split=inf``, ``eta=inf``) and train a model of NaN scores, or of
+    no split, that the sidecar then could not record (JSON has no NaN): the run failed after training, naming no
+    option (trial t66). No parameter of either engine needs them (a large finite number, or the setting below)."""
+    if not _nonfinite(value):
+        return
+    from ltr.rankers.aliases import engine_parameter
+
+    unlimited = _UNLIMITED.get(engine_parameter(engine, key))
+    reason = (f"{'must hold finite numbers' if isinstance(value, (list, tuple)) else 'must be a finite number'}: "
+              "the engines train on NaN or infinity without a word (NaN scores, or no split), and a model's record "
+              "(JSON) cannot hold them" + (f"; {unlimited}" if unlimited else ""))
+    shown = value if not isinstance(value, (list, tuple)) else ",".join(str(v) for v in value)
+    raise ParameterValueError(f"{what}: {key}={value!r}: {reason}", key=key, reason=reason,
+                              cli=f"--param {key}={shown}: {reason}")
+
+
 def check_engine_values(engine: str, params: Mapping[str, Any], *, objective: str | None = None,
                         what: str = "engine_params") -> None:
     """Refuse a value the engine cannot parse, or one outside a parameter's bounds, naming the parameter.
@@ -593,6 +638,8 @@ def check_engine_values(engine: str, params: Mapping[str, Any], *, objective: st
     ...
     ltr.exceptions.ParameterValueError: engine_params: lightgbm refused min_data_in_leaf='abc': Parameter ... int...
     """
+    for key, value in params.items():
+        _refuse_nonfinite(engine, key, value, what)
     probe = {k: v for k, v in params.items() if k not in _NOT_PROBED}
     if not probe or engine not in _VALUE_REFUSALS:
         return

@@ -117,7 +117,8 @@ def load_model(path: str | os.PathLike) -> Ranker:
     """Load a model written by :meth:`Ranker.save`, or a plain LightGBM / XGBoost (JSON) model file.
 
     Never unpickles. Checks the sidecar's checksum (over the model text and the sidecar) and the model's
-    structure before handing it to the engine.
+    structure before handing it to the engine. The model predicts as the saved one did; what described its training
+    run only is not restored (``evals_result_`` is ``{}``, no ``n_rounds_`` or ``n_threads_``: :meth:`Ranker.save`).
 
     Raises
     ------

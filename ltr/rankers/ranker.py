@@ -218,7 +218,8 @@ class Ranker(BaseEstimator):
     dataset_cache : str, optional
         A folder for LightGBM's binary Dataset files: a training set binned before (the same data and binning
         parameters, the same LightGBM) is loaded from there instead of being binned again
-        (:func:`ltr.rankers._backends.lightgbm_dataset`). LightGBM only; the data still arrive as float32 arrays,
+        (:func:`ltr.rankers._backends.lightgbm_dataset`); each entry's SHA-256 is kept beside it, and an entry whose
+        bytes changed is binned again, with a warning. LightGBM only; the data still arrive as float32 arrays,
         never copied.
     preset : {"auto", "small", None}, default="auto"
         Tree defaults for small query sets (:mod:`ltr.rankers.presets`, chosen by nested cross-validation on the
@@ -256,7 +257,7 @@ class Ranker(BaseEstimator):
         reads its data the same way); None when not recorded.
     n_rounds_ : int
         Rounds the engine ran: past the best one under early stopping; fewer than ``n_estimators`` when LightGBM
-        found no leaf left to split (a fitted model, not a loaded one).
+        found no leaf left to split. A fitted model's only: a loaded one (:func:`ltr.load_model`) has none.
     evals_result_ : dict
         ``{"valid_0": {"ndcg@10": [per round ...]}}`` (keys from ``eval_names`` when given), computed by
         :func:`ltr.metrics.evaluate` under ``eval_params``: by default a query without a relevant document scores
@@ -265,12 +266,13 @@ class Ranker(BaseEstimator):
         ``eval_params={"no_relevant": 1.0}`` (NDCG) or ``{"convention": "lightgbm"}`` (NDCG and LightGBM's
         ``map@k``) reproduces LightGBM's numbers. ``no_relevant`` alone does not move the best round (such a
         query adds the same constant every round), so early stopping stops where LightGBM's would.
+        :meth:`save` does not keep the curve: a loaded model's is ``{}`` (a pickle keeps it).
     fit_seconds_ : float
     n_threads_ : int
         The engine threads: what ``n_jobs`` resolved to, or the engine's own thread count when ``engine_params``
         sets it (LightGBM's ``num_threads``, XGBoost's ``nthread``; 0 or less: OpenMP's default, every core or
         ``$OMP_NUM_THREADS``), which is refused
-        beside ``n_jobs``.
+        beside ``n_jobs``. A fitted model's only: a loaded one has none (its ``predict`` resolves ``n_jobs`` anew).
     normalizer_ : QueryNormalizer or GlobalNormalizer or None
         The fitted normaliser (None without ``normalize``).
     preset_params_ : dict
@@ -858,12 +860,14 @@ class Ranker(BaseEstimator):
             if bar is not None:
                 bar.close()
         self.fit_seconds_ = time.perf_counter() - t0
-        # a model of NaN scores was fitted without a word (LightGBM stops short of it, and says so): a diverged
-        # boosting runs away on every row, so rows spread over the training data tell, at a fraction of a predict
+        # a model of NaN scores was fitted without a word (LightGBM stopped short of it, blaming the leaf settings,
+        # and its NaN scores were then refused by the metrics as a row of the data: trial t66): a diverged boosting
+        # runs away on every row, so rows spread over the training data tell, at a fraction of a predict
         sampled = None
-        if self.engine == "xgboost":
+        if self.engine in ("xgboost", "lightgbm"):
             rows = np.linspace(0, train.X.shape[0] - 1, min(train.X.shape[0], 4096)).astype(np.int64)
-            sampled = backend.predict(booster, train.X[rows], int(best))
+            # with the fit's threads: LightGBM's predict without them sets the process's count to every core
+            sampled = backend.predict(booster, train.X[rows], int(best), self.n_threads_)
             if not np.isfinite(sampled).all():
                 from ltr.rankers._backends import diverged
 
@@ -874,7 +878,7 @@ class Ranker(BaseEstimator):
         idle = _distillation_idle(self, ya, ptr, teacher)
         _warn_stopped_short(self, rounds, bool(valid) and stopping_rounds, stopping_rounds,
                             ya, ptr, idle)
-        if sampled is not None and sampled.size > 1 and np.all(sampled == sampled[0]) and all(
+        if self.engine == "xgboost" and sampled.size > 1 and np.all(sampled == sampled[0]) and all(
                 "[" not in tree for tree in booster.get_dump()):  # (alike on the rows spread over the data: the trees
             _warn_single_leaves(self, ya, ptr, idle)  # tell, a split node being "[f..<..]" in XGBoost's text dump)
         self._idle_objective = idle  # (ltr train's own note on LightGBM's rounds then gives no leaf-size advice)
@@ -1143,8 +1147,10 @@ class Ranker(BaseEstimator):
 
     def score(self, X, y=None, *, qid=None, group=None, sample_weight=None) -> float:
         """Mean NDCG@10 under the ranker's ``eval_params`` conventions, those of its early stopping and reports (by
-        default exp2 gain, queries with no relevant document score 0, as trec_eval). It measured with the defaults
-        whatever they said: a ranker for list labels given ``{"gain": "linear"}`` failed to score (trial t59).
+        default exp2 gain, queries with no relevant document score 0, as trec_eval).
+
+        Always NDCG@10: not ``eval_at[0]``, nor ``early_stopping_metric`` (for another cut-off, give scikit-learn
+        ``scoring=ltr.evaluation.ndcg_scorer(k)``; for another metric, call :func:`ltr.metrics.evaluate`).
 
         ``sample_weight`` (one weight per row, equal within a query: a query's weight) gives the weighted mean over
         queries, as scikit-learn's ``score`` weights its mean.
@@ -1196,6 +1202,10 @@ class Ranker(BaseEstimator):
         Only the rounds ``predict`` uses are kept (the best round under early stopping). The sidecar holds what
         else changes predictions (rounds, normaliser, feature count and names, parameters) and a checksum over
         both files; :func:`ltr.load_model` refuses a model whose files were edited or truncated.
+
+        What describes the training run only is not kept: a loaded model's ``evals_result_`` is ``{}`` (the
+        validation curve is lost) and it has no ``n_rounds_`` or ``n_threads_``; one loaded with its sidecar has
+        ``trained_with_`` (the versions that trained it) instead. A pickle keeps every attribute.
         """
         self._check_fitted()
         from ltr import __version__
@@ -1221,7 +1231,8 @@ class Ranker(BaseEstimator):
             "frame_columns": bool(getattr(self, "_fitted_on_frame", False)),  # names a DataFrame gave: its user's
             "best_iteration": self.best_iteration_,
             "data_fingerprint": self.data_fingerprint_,
-            "fit_seconds": self.fit_seconds_,
+            # (NaN for a model loaded without a sidecar, which strict JSON has no number for: saving it failed)
+            "fit_seconds": self.fit_seconds_ if math.isfinite(self.fit_seconds_) else None,
             "trained_on": getattr(self, "device_", None),  # the device that ran: "gpu-or-cpu" in params may be either
             "normalizer": None if getattr(self, "normalizer_", None) is None else self.normalizer_.to_dict(),
             "feature_set": getattr(self, "feature_set_", None),

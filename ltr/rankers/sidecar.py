@@ -31,7 +31,7 @@ def checksum(meta: dict[str, Any], text: str) -> str:
     return hashlib.sha256(blob + b"\n" + text.encode("utf-8")).hexdigest()
 
 
-def _plain(meta: dict[str, Any]) -> dict[str, Any]:
+def _plain(meta: dict[str, Any], path: str | os.PathLike = "the model") -> dict[str, Any]:
     """``meta`` in JSON's own types: NumPy scalars and arrays among the parameters (``random_state=np.int64(3)``,
     ``eval_at=np.array([5, 10])``, a grid's values) become numbers and lists, so the sidecar reads back equal."""
     def default(value):
@@ -45,7 +45,24 @@ def _plain(meta: dict[str, Any]) -> dict[str, Any]:
         # which the metrics read as the number (a model so trained could not be saved, after its training)
         params["eval_params"] = {k: str(v) if isinstance(v, float) and not math.isfinite(v) else v
                                  for k, v in params["eval_params"].items()}
+    where = _first_nonfinite(meta)
+    if where is not None:  # (json's own words, 'Out of range float values are not JSON compliant', named nothing)
+        raise ValueError(f"{os.fspath(path)}: a model file records its parameters as JSON, which has no NaN or "
+                         f"infinity: cannot record {where[0]}={where[1]!r}")
     return json.loads(json.dumps(meta, default=default, allow_nan=False))
+
+
+def _first_nonfinite(value: Any, where: str = "") -> tuple[str, float] | None:
+    """The dotted path and value of the first NaN or infinity in ``value`` (``params.engine_params.gamma``), or None."""
+    if isinstance(value, float):
+        return None if math.isfinite(value) else (where, value)
+    if isinstance(value, dict):
+        inner = ((f"{where}.{k}" if where else str(k), v) for k, v in value.items())
+    elif isinstance(value, (list, tuple)):
+        inner = ((f"{where}[{i}]", v) for i, v in enumerate(value))
+    else:
+        return None
+    return next((found for path, v in inner if (found := _first_nonfinite(v, path)) is not None), None)
 
 
 def ubj_refusal(engine: str | None) -> str:
@@ -62,7 +79,7 @@ def write_model(path: str | os.PathLike, text: str, meta: dict[str, Any]) -> Non
     from ltr.exceptions import OutputPathError
     from ltr.io.outputs import atomic_write_together, compressed_ending, is_file_output
 
-    meta = dict(_plain(meta), format=MODEL_FORMAT, model_sha256=text_sha256(text))
+    meta = dict(_plain(meta, path), format=MODEL_FORMAT, model_sha256=text_sha256(text))
     meta["checksum"] = checksum(meta, text)
     path = Path(path)
     ending = compressed_ending(path.name)  # a plain text under a compressed name (trial t55; .zip: review of t64)
