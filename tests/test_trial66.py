@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import ltr.trees
+from ltr import Ranker, make_ranking
 from ltr.cli import main
 from ltr.exceptions import ModelFormatError
 from ltr.metrics.registry import parse_metric
@@ -142,3 +143,35 @@ def test_query_ids_spelled_as_decimals_or_in_quotes_are_refused_as_padded_ones_a
     assert err[-1].endswith(f"s.tsv: none of its 6 scores matches one of the 5 candidates: its query ids are the "
                             f"topics' {how}; ids are compared as strings, exactly as the topics and the collection "
                             "spell them")
+
+
+# -- a distillation teacher whose scores are ranks (trial t66, hybrid-neural #2) ---------------------------------------
+def _letor_with_doc_ids(path, n_queries=6, n_docs=5):
+    rng = np.random.default_rng(3)
+    lines = [f"{int(rng.integers(0, 3))} qid:{q} 1:{rng.normal():.4f} 2:{rng.normal():.4f} #docid = D{q}-{i}"
+             for q in range(1, n_queries + 1) for i in range(n_docs)]
+    path.write_text("\n".join(lines) + "\n")
+    return [(q, f"D{q}-{i}") for q in range(1, n_queries + 1) for i in range(n_docs)]
+
+
+@pytest.mark.parametrize("ranks, warned", [(True, True), (False, False)])
+def test_a_teacher_file_of_ranks_is_said_to_train_the_student_backwards(tmp_path, capsys, ranks, warned):
+    rows = _letor_with_doc_ids(tmp_path / "train.letor")
+    values = [i % 5 + 1 if ranks else (i * 7) % 5 + 0.5 for i in range(len(rows))]
+    (tmp_path / "t.tsv").write_text("".join(f"{q}\t{d}\t{v}\n" for (q, d), v in zip(rows, values)))
+    assert main(["train", str(tmp_path / "train.letor"), "--objective", "distill", "--kernel", "numba",
+                 "--teacher-scores", str(tmp_path / "t.tsv"), "--rounds", "3", "--preset", "none",
+                 "--early-stopping", "0", "--min-child-samples", "3", "--out", str(tmp_path / "m.txt"), "--quiet"]) == 0
+    said = ("t.tsv: every query's values are the integers 1..n, one per document: they look like ranks (MS MARCO's "
+            "qid<TAB>pid<TAB>rank), where 1 is the best, and are read as scores, where larger is better; write a "
+            "score instead (-rank, or 1/rank); a student distilled from them learns the teacher's order reversed")
+    assert (said in capsys.readouterr().err) is warned
+
+
+def test_teacher_scores_given_as_an_array_of_ranks_warn_in_python():
+    d = make_ranking(12, (8, 12), 3, random_state=0)
+    ranks = np.concatenate([np.arange(1, n + 1) for n in np.diff(d.group_ptr)]).astype(float)
+    student = Ranker(objective="distill", kernel="numba", objective_params={"teacher": ranks}, n_estimators=2,
+                     preset="none", min_child_samples=3)
+    with pytest.warns(UserWarning, match=r"teacher scores \(array\): every query's values are the integers 1\.\.n"):
+        student.fit(d)

@@ -27,7 +27,37 @@ from ltr.exceptions import ScoreFormatError
 from ltr.io.files import read_utf8_file
 from ltr.io.outputs import atomic_write
 
-__all__ = ["HEADER_HINT", "number", "read_scores", "score_header", "write_scores"]
+__all__ = ["HEADER_HINT", "RANKS_HINT", "number", "ranks_like", "read_scores", "score_header", "write_scores"]
+
+#: What is said of values that :func:`ranks_like` finds to be ranks.
+RANKS_HINT = ("every query's values are the integers 1..n, one per document: they look like ranks (MS MARCO's "
+              "qid<TAB>pid<TAB>rank), where 1 is the best, and are read as scores, where larger is better; write a "
+              "score instead (-rank, or 1/rank)")
+
+
+def ranks_like(values: ArrayLike, groups: ArrayLike) -> bool:
+    """Whether ``values`` hold, within each group of ``groups`` (one label per value: a query id), exactly the integers
+    1..n of its n values, and some group holds more than one: ranks (MS MARCO's ``qid<TAB>pid<TAB>rank`` run layout)
+    where a score was expected, which a reader takes in reverse, 1 being the best rank and the lowest score (a
+    distillation student trained backwards, silently: trial t66).
+
+    Examples
+    --------
+    >>> ranks_like([1, 2, 3, 2, 1], ["a", "a", "a", "b", "b"]), ranks_like([1, 2, 2, 2, 1], ["a", "a", "a", "b", "b"])
+    (True, False)
+    """
+    v = np.asarray(values, dtype=np.float64).reshape(-1)
+    _, group = np.unique(np.asarray(groups).reshape(-1), return_inverse=True)
+    if v.size < 2 or group.size != v.size or not np.array_equal(v, np.round(v)):
+        return False
+    order = np.lexsort((v, group))
+    g = group[order]
+    starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
+    if starts.size == v.size:  # one value a group: nothing tells a rank from a score
+        return False
+    first = np.repeat(starts, np.diff(np.r_[starts, v.size]))
+    return bool(np.array_equal(v[order], np.arange(v.size) - first + 1))
+
 
 # A decimal number as written by repr/printf/other toolkits, or an infinity. float() alone would also take
 # "1_000", "nan", full-width digits and surrounding blanks inside the token.

@@ -41,6 +41,7 @@ estimator.
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -99,7 +100,6 @@ class TeacherModel:
         a file as wide as its training file, as ``ltr predict`` does; one whose features are named other than the
         data's columns is refused (a teacher scored the bi-encoder's column as the cross-encoder's: trial t53)."""
         import inspect
-        import warnings
 
         X, feature_names = self._own_columns(X, feature_names)
         takes_group = "group" in inspect.signature(self.model.predict).parameters
@@ -545,9 +545,21 @@ def teacher_scores(teacher: Any, X, group_ptr: NDArray[np.int64], *, column: int
         return check_finite(values.reshape(-1), "model", qid, doc_ids, data)
     if isinstance(spec.value, str):
         values = _file_scores(spec.value, n_rows, qid, doc_ids, sources, data)
-        return check_finite(values, spec.value, qid, doc_ids, data)
+        return _warn_ranks(check_finite(values, spec.value, qid, doc_ids, data), group_ptr, spec.value)
     values = spec.value
     source = teacher.source if isinstance(teacher, TeacherScores) else "array"
     if values.size != n_rows:
         raise ValueError(f"teacher scores ({source}): {values.size} given for {n_rows} training rows (one per row)")
-    return check_finite(values, source, qid, doc_ids, data)
+    return _warn_ranks(check_finite(values, source, qid, doc_ids, data), group_ptr, f"teacher scores ({source})")
+
+
+def _warn_ranks(values: NDArray[np.float64], group_ptr: NDArray[np.int64], source: str) -> NDArray[np.float64]:
+    """``values``, with a warning when every query's teacher scores are the ranks 1..n: a student distilled from them
+    learns the teacher's order reversed, silently (trial t66)."""
+    from ltr.io.scores import RANKS_HINT, ranks_like
+
+    ptr = np.asarray(group_ptr, dtype=np.int64)
+    if ranks_like(values, np.repeat(np.arange(ptr.size - 1), np.diff(ptr))):
+        warnings.warn(f"{source}: {RANKS_HINT}; a student distilled from them learns the teacher's order reversed",
+                      UserWarning, stacklevel=4)
+    return values

@@ -49,7 +49,7 @@ from features.pairs import PairSet
 from features.scorers._registry import Scorer, register
 from ltr.io import read_text
 from ltr.io.qidmap import padded_ids
-from ltr.io.scores import number
+from ltr.io.scores import RANKS_HINT, number, ranks_like
 
 __all__ = ["FORMATS", "JoinReport", "NeuralFile", "ScoreTable", "read_score_table"]
 
@@ -157,8 +157,8 @@ def read_score_table(path: str | os.PathLike, fmt: str = "auto") -> ScoreTable:
         scores.append(value)
         lines.append(lineno)
     table = ScoreTable(tuple(qids), tuple(docs), np.array(scores, dtype=np.float64), np.array(lines, dtype=np.int64))
-    if fmt == "tsv":  # (a TREC run has its ranks in a column of their own)
-        _warn_ranks(path, table)
+    if fmt == "tsv" and ranks_like(table.score, table.qid):  # (a TREC run has its ranks in a column of their own)
+        log.warning("%s: %s", path, RANKS_HINT)
     lost = np.flatnonzero((table.score != 0) & (table.score.astype(np.float32) == 0))
     if lost.size:  # 1e-50 and 3e-50 were written as a tie of 0s, without a word (trial t61)
         i = int(lost[0])
@@ -227,23 +227,6 @@ def _respelled(ids: set[str], ours: set[str]) -> tuple[dict[str, str], str]:
     if other and len(floats) == len(other) and any(q in ours for q in floats.values()):
         return {j: q for j, q in floats.items() if q in ours}, "written as decimals (pandas' float column)"
     return {}, ""
-
-
-def _warn_ranks(path: str | os.PathLike, table: ScoreTable) -> None:
-    """Warn of a file whose every query holds the integers 1..n, one per document: MS MARCO's run layout
-    ``qid<TAB>pid<TAB>rank``, where 1 is the best, read as scores, where larger is better: the order reversed,
-    silently (trial t66)."""
-    if len(table) < 2 or not np.array_equal(table.score, np.round(table.score)):
-        return
-    qid = np.asarray(table.qid, dtype=str)
-    order = np.lexsort((table.score, qid))
-    qid = qid[order]
-    starts = np.flatnonzero(np.r_[True, qid[1:] != qid[:-1]])
-    expected = np.arange(len(table)) - np.repeat(starts, np.diff(np.r_[starts, len(table)])) + 1
-    if np.array_equal(table.score[order], expected) and len(starts) < len(table):
-        log.warning("%s: every query's values are the integers 1..n, one per document: they look like ranks (MS "
-                    "MARCO's qid<TAB>pid<TAB>rank), where 1 is the best, and are read as scores, where larger is "
-                    "better; write a score instead (-rank, or 1/rank)", path)
 
 
 @register
