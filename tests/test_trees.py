@@ -966,7 +966,8 @@ T0 = M + ["trees", 0]
 
 
 @pytest.mark.parametrize(("path", "value", "message"), [
-    (["learner", "gradient_booster", "name"], "dart", r"DART boosters \(per-tree weights\) are not supported"),
+    # (a DART booster is read, its weight_drop folded in: tests/test_fix66_b.py; one without its gbtree is refused)
+    (["learner", "gradient_booster", "name"], "dart", r"gbtree: is missing: a DART booster holds its trees there"),
     (["learner", "gradient_booster", "name"], "gblinear", r"linear boosters are not supported"),
     (["learner", "objective", "name"], "reg:made-up", r"unknown XGBoost objective 'reg:made-up'"),
     (["learner", "learner_model_param", "num_class"], "3", r"multiclass models \(3 classes\)"),

@@ -21,7 +21,7 @@ def register(sub) -> None:
     p = add_command(sub, "export", "export a ranker to Elasticsearch / OpenSearch LTR or Solr LTR, exactly or not at "
                                    "all")
     p.add_argument("model", metavar="MODEL", help="a model saved by ltr train, or a plain LightGBM / XGBoost model")
-    p.add_argument("--to", required=True, choices=sorted(FORMATS), metavar="FORMAT",
+    p.add_argument("--to", required=True, choices=sorted(FORMATS), metavar="FORMAT", type=_format_name,
                    help="target format: " + "; ".join(f"{k}: {v.description}" for k, v in sorted(FORMATS.items())))
     p.add_argument("--out", required=True, help="the exported model ('-' for standard output)")
     p.add_argument("--feature-set-out", dest="feature_set_out", metavar="FILE",
@@ -48,6 +48,16 @@ def register(sub) -> None:
                    "--target-features file names, else --name")
     add_quiet(p)
     p.set_defaults(func=run)
+
+
+def _format_name(value: str) -> str:
+    """``--to``'s value: a name not known is refused as argparse refuses a choice, with the nearest known names."""
+    from ltr.export.registry import FORMATS, did_you_mean
+
+    if value not in FORMATS:
+        raise argparse.ArgumentTypeError(f"invalid choice: {value!r}{did_you_mean(value)} (choose from "
+                                         f"{', '.join(map(repr, sorted(FORMATS)))})")
+    return value
 
 
 def _feature_names(text: str | None) -> list[str] | None:

@@ -32,6 +32,7 @@ from numpy.typing import NDArray
 
 from ltr.export._floats import from_ordinal, next_down, next_up, ordinal
 from ltr.export.errors import ExportError
+from ltr.trees.refusal import feature_label
 
 __all__ = ["TreePlan", "build", "plan_trees"]
 
@@ -87,8 +88,9 @@ def _lightgbm_left_max(ens, sl, fmt: str, names) -> np.ndarray:
         k = int(np.flatnonzero(bad)[0])
         t = int(np.searchsorted(ens.tree_ptr, k, side="right") - 1)
         zero = "left" if band_left[k] else "right"
+        feature = feature_label(names, int(ens.feature[k]))
         raise ExportError(
-            f"{fmt}: tree {t} node {k - int(ens.tree_ptr[t])} (feature {_named(names, int(ens.feature[k]))}, threshold "
+            f"{fmt}: tree {t} node {k - int(ens.tree_ptr[t])} (feature {feature}, threshold "
             f"{float(thr[k])!r}) has LightGBM's missing type Zero (zero_as_missing=true): it sends 0 {zero} by "
             f"default but values on {'both sides' if band_left[k] else 'the other side'} of 0 the other way, which "
             "no single threshold comparison expresses; retrain without zero_as_missing")
@@ -110,11 +112,6 @@ def _fold_normalizer(left_max: np.ndarray, offset: np.ndarray, scale: np.ndarray
         lo, hi = np.where(ok, mid, lo), np.where(ok, hi, mid)
     none = lo < int(ordinal(F32(-np.inf)))
     return np.where(none, F32(-np.inf), from_ordinal(np.maximum(lo, int(ordinal(F32(-np.inf)))))).astype(np.float32)
-
-
-def _named(names, column: int) -> str:
-    """A feature as the other export messages name it (``'f5'``); its 0-based column only where no name is known."""
-    return repr(str(names[column])) if names is not None and column < len(names) else f"column {column}, 0-based"
 
 
 def plan_trees(ens, n_trees: int, normalizer=None, *, fmt: str, names=None) -> TreePlan:

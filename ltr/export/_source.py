@@ -129,16 +129,8 @@ def _booster_rounds(booster, ens) -> tuple[int, tuple[str, ...]]:
     return ens.n_trees, ()
 
 
-def resolve(model: Any, feature_names: Sequence[str] | None = None) -> Source:
-    """The :class:`Source` of ``model`` with its feature names checked (``feature_names`` when the model has none).
-
-    Raises
-    ------
-    ExportError
-        No feature names, names that differ from the model's own, a wrong count, duplicates, a per-query normaliser.
-    TypeError
-        ``model`` is none of the accepted kinds.
-    """
+def _source(model: Any) -> Source:
+    """The :class:`Source` of ``model`` as it names its features itself (a path: the model saved there)."""
     from ltr.rankers.linear import LinearModel
     from ltr.trees import TreeEnsemble, from_booster
 
@@ -165,6 +157,25 @@ def resolve(model: Any, feature_names: Sequence[str] | None = None) -> Source:
                    "XGBRanker.get_booster())" if hasattr(model, "booster_") or hasattr(model, "get_booster") else "")
         raise TypeError(f"model must be a saved model's path, an ltr.Ranker, an ltr.trees.TreeEnsemble, a LinearModel "
                         f"or a LightGBM / XGBoost booster, got {type(model).__name__}{wrapped}")
+    return src
+
+
+def resolve(model: Any, feature_names: Sequence[str] | None = None) -> Source:
+    """The :class:`Source` of ``model`` with its feature names checked (``feature_names`` when the model has none).
+
+    Raises
+    ------
+    ExportError
+        No feature names, names that differ from the model's own, a wrong count, duplicates, a per-query normaliser.
+    TypeError
+        ``model`` is none of the accepted kinds.
+    """
+    from ltr.trees.refusal import SplitRefusal
+
+    try:
+        src = _source(model)
+    except SplitRefusal as e:  # named by the model's placeholders (LightGBM's Column_5) or its columns: by the user's
+        raise e.named(feature_names) from None
     names = src.feature_names
     if feature_names is not None:
         given = tuple(str(s) for s in feature_names)

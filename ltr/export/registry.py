@@ -14,7 +14,7 @@ from ltr.export._source import Source, resolve
 from ltr.export.errors import ExportError, ExportOptionError
 from ltr.export.featureset import feature_set_definition
 
-__all__ = ["FORMATS", "MISSING", "Export", "Format", "export"]
+__all__ = ["FORMATS", "MISSING", "Export", "Format", "did_you_mean", "export"]
 
 #: How a missing feature value is sent: where the model sends NaN, or where it sends 0, or "auto" (module-level
 #: :func:`export`: 0's way for a model trained on ``ltr features`` output without missing values, else NaN's).
@@ -61,6 +61,21 @@ FORMATS: Mapping[str, Format] = {
     "solr-linear": Format("linear", "solr", "Solr LTR LinearModel",
                           lambda src, ctx: linear.render_solr(src.linear, src.normalizer, ctx)),
 }
+
+
+def did_you_mean(name: object) -> str:
+    """`` (did you mean 'es-xgboost'?)`` for a format name that is not known but close to one (``xgboost``,
+    ``es-xgb``, ``ES-XGBOOST``), as an unknown metric's message says; ``""`` when none is close.
+
+    Examples
+    --------
+    >>> did_you_mean("xgboost"), did_you_mean("vespa")
+    (" (did you mean 'es-xgboost'?)", '')
+    """
+    import difflib
+
+    close = difflib.get_close_matches(str(name).lower(), sorted(FORMATS), n=2, cutoff=0.6)
+    return f" (did you mean {' or '.join(map(repr, close))}?)" if close else ""
 
 
 @dataclass(frozen=True)
@@ -233,7 +248,8 @@ def export(model: Any, format: str, *, feature_names: Sequence[str] | None = Non
     ('bm25:title', 0.5000000596046448)
     """
     if format not in FORMATS:
-        raise ExportOptionError(f"unknown export format {format!r}; known formats: {', '.join(sorted(FORMATS))}")
+        raise ExportOptionError(f"unknown export format {format!r}{did_you_mean(format)}; known formats: "
+                                f"{', '.join(sorted(FORMATS))}")
     if missing not in MISSING:
         raise ExportOptionError(f"missing must be one of {MISSING}, got {missing!r}")
     if inexact not in _INEXACT:

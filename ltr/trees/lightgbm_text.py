@@ -42,6 +42,7 @@ import numpy as np
 
 from ltr.exceptions import ModelFormatError
 from ltr.trees.model import TreeEnsemble
+from ltr.trees.refusal import SplitRefusal
 
 __all__ = ["from_lightgbm_text"]
 
@@ -88,11 +89,14 @@ class _Text:
         self.lines = [s[:-1] if s.endswith("\r") else s for s in raw]
         self.crlf = sum(s.endswith("\r") for s in raw)  # Windows line ends: a copy in text mode adds them
 
-    def fail(self, i: int | None, what: str, tree: int | None = None, token: str | None = None):
+    def at(self, i: int | None, tree: int | None = None) -> str:
+        """Where an error is: ``FILE:LINE: tree T: ``."""
         at = f"{self.where}:{i + 1}: " if i is not None else f"{self.where}: "
-        t = f"tree {tree}: " if tree is not None else ""
+        return at + (f"tree {tree}: " if tree is not None else "")
+
+    def fail(self, i: int | None, what: str, tree: int | None = None, token: str | None = None):
         tok = f" (token {token[:60]!r})" if token is not None else ""
-        raise ModelFormatError(f"{at}{t}{what}{tok}")
+        raise ModelFormatError(f"{self.at(i, tree)}{what}{tok}")
 
 
 def _int(doc: _Text, i: int, key: str, value: str, tree: int | None = None) -> int:
@@ -162,24 +166,26 @@ def _tree_block(doc: _Text, i: int, t: int) -> tuple[dict[str, tuple[int, str]],
     return fields, i
 
 
-def _on_feature(split_feature, k: int, names: list[str]) -> str:
-    """' (feature NAME)' for node k's split, where the split_feature line names one; else nothing."""
+def _refuse_split(doc: _Text, i: int, t: int, k: int, split_feature, what: str, names: list[str]):
+    """Refuse node ``k`` of tree ``t`` for ``what``, naming its feature where the split_feature line names one (a
+    :class:`~ltr.trees.refusal.SplitRefusal`, which ``ltr export --feature-names`` names again)."""
     if split_feature is None or k >= len(split_feature) or not 0 <= split_feature[k] < len(names):
-        return ""
-    return f" (feature {names[split_feature[k]]!r})"
+        doc.fail(i, f"node {k} {what}", t)
+    raise SplitRefusal.at(f"{doc.at(i, t)}node {k}", int(split_feature[k]), f" {what}", names)
 
 
-def _categorical_refusal(fields: dict[str, tuple[int, str]], names: list[str], num_cat: int) -> str:
-    """The refusal of a tree with categorical splits, naming its first categorical node and feature if it can."""
+def _refuse_categorical(doc: _Text, t: int, fields: dict[str, tuple[int, str]], names: list[str], num_cat: int):
+    """Refuse a tree with categorical splits, naming its first categorical node and feature if it can."""
+    line = fields["num_cat"][0]
     try:
         dt = [int(v) for v in fields["decision_type"][1].split(" ")]
         feature = [int(v) for v in fields["split_feature"][1].split(" ")]
         k = next(k for k, d in enumerate(dt) if d & 1)
     except (KeyError, ValueError, StopIteration):
         # the lines that would name the node are absent or themselves malformed
-        return f"categorical splits (num_cat={num_cat}) are not supported"
-    on = _on_feature(feature, k, names)
-    return f"node {k}{on} is a categorical split (num_cat={num_cat}), which is not supported"
+        doc.fail(line, f"categorical splits (num_cat={num_cat}) are not supported", t)
+    _refuse_split(doc, line, t, k, feature, f"is a categorical split (num_cat={num_cat}), which is not supported",
+                  names)
 
 
 def _parse_tree(doc: _Text, t: int, start: int, fields: dict[str, tuple[int, str]],
@@ -193,7 +199,7 @@ def _parse_tree(doc: _Text, t: int, start: int, fields: dict[str, tuple[int, str
         doc.fail(li, f"num_leaves must be at least 1, got {n_leaves}", t)
     num_cat = _int(doc, fields["num_cat"][0], "num_cat", fields["num_cat"][1], t)
     if num_cat != 0 or "cat_boundaries" in fields or "cat_threshold" in fields:
-        doc.fail(fields["num_cat"][0], _categorical_refusal(fields, names, num_cat), t)
+        _refuse_categorical(doc, t, fields, names, num_cat)
     if "is_linear" in fields:
         li, lv = fields["is_linear"]
         if _int(doc, li, "is_linear", lv, t) not in (0, 1):
@@ -223,8 +229,8 @@ def _parse_tree(doc: _Text, t: int, start: int, fields: dict[str, tuple[int, str
         doc.fail(fields["decision_type"][0], f"node {k} has unknown decision_type {dt[k]}", t)
     if (dt & 1).any():
         k = int(np.flatnonzero(dt & 1)[0])
-        doc.fail(fields["decision_type"][0], f"node {k}{_on_feature(out.get('split_feature'), k, names)} is a "
-                                             "categorical split, which is not supported", t)
+        _refuse_split(doc, fields["decision_type"][0], t, k, out.get("split_feature"),
+                      "is a categorical split, which is not supported", names)
     if ((dt >> 2) & 3 == 3).any():
         k = int(np.flatnonzero((dt >> 2) & 3 == 3)[0])
         doc.fail(fields["decision_type"][0], f"node {k} has unknown missing type 3 (decision_type {dt[k]})", t)

@@ -15,7 +15,9 @@ xgboost     ``float32(x) < threshold`` (float32)     NaN takes the default direc
                                                      float32 sum from ``base_score``
 ==========  =======================================  ===========================================================
 
-Categorical splits, linear trees, DART weights and multi-output models are refused by the parsers, by name.
+Categorical splits, linear trees and multi-output models are refused by the parsers, by name (a split's feature
+named as :mod:`ltr.trees.refusal` says); an XGBoost DART model's per-tree weights are folded into its leaves
+(:mod:`ltr.trees.xgboost_json`).
 """
 
 from __future__ import annotations
@@ -365,7 +367,9 @@ class TreeEnsemble:
 
         Equal to ``lightgbm.Booster.predict(X, raw_score=True, num_iteration=n_iter)`` and to XGBoost's
         ``inplace_predict(X, output_margin=True, iteration_range=(0, n_iter))`` (NaN as missing), including their
-        missing-value rules and input conversions (module table).
+        missing-value rules and input conversions (module table); for an XGBoost DART model, to its
+        ``Booster.predict(DMatrix(X), output_margin=True)``, which its ``inplace_predict`` differs from in the last
+        bits where the base margin is not 0 (:mod:`ltr.trees.xgboost_json`).
 
         Parameters
         ----------

@@ -14,6 +14,12 @@ The parts read (XGBoost 1.0 to 3.x)::
                        "split_indices": [...], "split_conditions": [...], "default_left": [...], ...}]}}},
      "version": [3, 2, 0]}
 
+A DART booster (``"gradient_booster": {"name": "dart", "gbtree": {...}, "weight_drop": [...]}``) holds the same
+trees and one weight per tree, which XGBoost's ``Booster.predict`` multiplies each tree's output by, in float32: the
+weights are folded into the leaves (``float32(leaf * w)``), which sum to that margin bit for bit. (XGBoost's
+``inplace_predict`` of a DART model adds ``((leaf + base) - base) * w``, which differs in the last bits where the base
+margin is not 0; ltrkit's XGBoost engine scores with ``Booster.predict``, as the exported models do.)
+
 A node is a leaf when its left child is -1; a leaf's ``split_conditions`` entry is its value. XGBoost's predictor
 takes the right child to be the left child + 1, so a model where that does not hold is refused. Unreachable nodes
 are allowed only as many as ``num_deleted`` says (pruned trees keep them).
@@ -38,6 +44,7 @@ import numpy as np
 
 from ltr.exceptions import ModelFormatError
 from ltr.trees.model import TreeEnsemble
+from ltr.trees.refusal import SplitRefusal
 
 __all__ = ["LINKS", "base_margin", "from_xgboost_json"]
 
@@ -102,9 +109,12 @@ class _Doc:
     def __init__(self, where: str):
         self.where = where
 
+    def at(self, path: str, tree: int | None = None) -> str:
+        """Where an error is: ``FILE: tree T: JSON.PATH: ``."""
+        return f"{self.where}: {f'tree {tree}: ' if tree is not None else ''}{path}: "
+
     def fail(self, path: str, what: str, tree: int | None = None):
-        t = f"tree {tree}: " if tree is not None else ""
-        raise ModelFormatError(f"{self.where}: {t}{path}: {what}")
+        raise ModelFormatError(f"{self.at(path, tree)}{what}")
 
     def get(self, obj: Any, key: str, path: str, kind: type | tuple, tree: int | None = None) -> Any:
         if not isinstance(obj, dict):
@@ -186,15 +196,18 @@ def _load(doc: _Doc, text_or_dict: Any) -> dict:
     return obj
 
 
-def _categorical_refusal(tree: dict, nodes, names: list[str] | None) -> str:
-    """The refusal of a tree with categorical splits, naming its first categorical node and feature if it can."""
+def _refuse_categorical(doc: _Doc, path: str, i: int, tree: dict, nodes, names: list[str] | None, n_features: int):
+    """Refuse a tree with categorical splits, naming its first categorical node and feature if it can (a
+    :class:`~ltr.trees.refusal.SplitRefusal`, which ``ltr export --feature-names`` names again)."""
     try:
         k = int(nodes[0])
-        f = tree["split_indices"][k]
-        on = f" (feature {names[f]!r})" if names and 0 <= f < len(names) else f" (feature {f})"
+        f = int(tree["split_indices"][k])
     except (TypeError, ValueError, IndexError, KeyError):  # the lists that would name them are malformed
-        return "categorical splits are not supported"
-    return f"node {k}{on} is a categorical split, which is not supported"
+        doc.fail(path, "categorical splits are not supported", i)
+    if not 0 <= f < n_features:
+        doc.fail(path, f"node {k} is a categorical split, which is not supported", i)
+    raise SplitRefusal.at(f"{doc.at(path, i)}node {k}", f, " is a categorical split, which is not supported", names,
+                          n_features)
 
 
 def _trees(doc: _Doc, trees: list, n_features: int, path: str, names: list[str] | None) -> dict[str, np.ndarray]:
@@ -217,10 +230,10 @@ def _trees(doc: _Doc, trees: list, n_features: int, path: str, names: list[str] 
         if doc.integer(param, "size_leaf_vector", f"{p}.tree_param", i, default=1) > 1:
             doc.fail(f"{p}.tree_param.size_leaf_vector", "multi-target trees are not supported", i)
         if any(tree.get(k) for k in ("categories", "categories_nodes")):
-            doc.fail(f"{p}.categories_nodes", _categorical_refusal(tree, tree.get("categories_nodes"), names), i)
+            _refuse_categorical(doc, f"{p}.categories_nodes", i, tree, tree.get("categories_nodes"), names, n_features)
         if "split_type" in tree and doc.array(tree, "split_type", p, n, "iub", i).any():
             nodes = np.flatnonzero(doc.array(tree, "split_type", p, n, "iub", i)).tolist()
-            doc.fail(f"{p}.split_type", _categorical_refusal(tree, nodes, names), i)
+            _refuse_categorical(doc, f"{p}.split_type", i, tree, nodes, names, n_features)
         for key in ("base_weights", "loss_changes", "sum_hessian"):
             if key in tree:
                 doc.array(tree, key, p, n, "fiu", i)
@@ -308,6 +321,36 @@ def _trees(doc: _Doc, trees: list, n_features: int, path: str, names: list[str] 
     }
 
 
+def _fold_weight_drop(doc: _Doc, dart: dict, arrays: dict[str, np.ndarray], n_trees: int) -> np.ndarray:
+    """A DART booster's leaves times its per-tree ``weight_drop``, as XGBoost predicts with them.
+
+    ``Dart::PredictBatchImpl`` (and ``InplacePredict``) scores each tree alone into a buffer of zeros, then adds
+    ``buffer * weight_drop[t]`` to the margin, in float32 and in tree order; so a tree adds
+    ``float32(float32(0 + leaf) * w)`` (``0 + leaf`` makes a leaf of -0.0 +0.0, as there), and the record's float32
+    sum from ``base_score`` of those leaves is XGBoost's margin bit for bit.
+    """
+    path = "learner.gradient_booster.weight_drop"
+    raw = doc.get(dart, "weight_drop", "learner.gradient_booster", list)
+    if len(raw) != n_trees:
+        doc.fail(path, f"has {len(raw)} entries, expected one per tree ({n_trees})")
+    if not all(isinstance(w, (int, float)) and not isinstance(w, bool) for w in raw):
+        doc.fail(path, "must be a list of numbers")
+    with np.errstate(over="ignore"):
+        weight = np.array(raw, dtype=np.float64).astype(np.float32)
+    if not np.isfinite(weight).all():
+        t = int(np.flatnonzero(~np.isfinite(weight))[0])
+        doc.fail(path, f"entry {t} is {raw[t]!r}, not a finite float32", t)
+    leaf_tree = np.repeat(np.arange(n_trees), np.diff(arrays["leaf_ptr"]))
+    with np.errstate(over="ignore"):
+        leaf = (np.float32(0.0) + arrays["leaf_value"].astype(np.float32)) * weight[leaf_tree]
+    if not np.isfinite(leaf).all():
+        k = int(np.flatnonzero(~np.isfinite(leaf))[0])
+        t = int(leaf_tree[k])
+        doc.fail(path, f"weight {float(weight[t])!r} times leaf {k - int(arrays['leaf_ptr'][t])} "
+                       f"({float(arrays['leaf_value'][k])!r}) is beyond float32's range", t)
+    return leaf.astype(np.float64)
+
+
 def from_xgboost_json(text_or_dict: str | bytes | dict, *, source: str | None = None) -> TreeEnsemble:
     """Parse and validate an XGBoost JSON model.
 
@@ -326,8 +369,9 @@ def from_xgboost_json(text_or_dict: str | bytes | dict, *, source: str | None = 
     Raises
     ------
     ModelFormatError
-        Anything malformed or unsupported (categorical splits, DART or linear boosters, multi-output models, an
-        objective whose base-score link is unknown), naming ``source``, the JSON path and the tree.
+        Anything malformed or unsupported (categorical splits, linear boosters, multiclass or multi-output models,
+        an objective whose base-score link is unknown), naming ``source``, the JSON path and the tree; a
+        categorical split is a :class:`~ltr.trees.refusal.SplitRefusal` naming its feature.
 
     Examples
     --------
@@ -349,9 +393,18 @@ def from_xgboost_json(text_or_dict: str | bytes | dict, *, source: str | None = 
     learner = doc.get(obj, "learner", "$", dict)
     booster = doc.get(learner, "gradient_booster", "learner", dict)
     name = doc.get(booster, "name", "learner.gradient_booster", str)
-    if name != "gbtree":
-        what = {"dart": "DART boosters (per-tree weights)", "gblinear": "linear boosters"}.get(name, repr(name))
-        doc.fail("learner.gradient_booster.name", f"{what} are not supported, only gbtree")
+    gbp = "learner.gradient_booster"
+    if name not in ("gbtree", "dart"):
+        what = {"gblinear": "linear boosters"}.get(name, repr(name))
+        doc.fail(f"{gbp}.name", f"{what} are not supported, only gbtree and dart")
+    dart = booster if name == "dart" else None
+    if dart is not None:  # a gbtree inside, and a weight per tree
+        if "gbtree" not in dart:
+            doc.fail(f"{gbp}.gbtree", "is missing: a DART booster holds its trees there, beside a weight_drop per tree")
+        booster, gbp = doc.get(dart, "gbtree", gbp, dict), f"{gbp}.gbtree"
+        name = doc.get(booster, "name", gbp, str)
+        if name != "gbtree":
+            doc.fail(f"{gbp}.name", f"a DART booster must hold a gbtree, got {name!r}")
     param = doc.get(learner, "learner_model_param", "learner", dict)
     n_features = doc.integer(param, "num_feature", "learner.learner_model_param")
     if n_features < 1:
@@ -364,6 +417,9 @@ def from_xgboost_json(text_or_dict: str | bytes | dict, *, source: str | None = 
     base = _parse_base_score(doc, doc.get(param, "base_score", "learner.learner_model_param", (str, int, float)),
                              "learner.learner_model_param.base_score")
     objective = doc.get(doc.get(learner, "objective", "learner", dict), "name", "learner.objective", str)
+    if objective.startswith("multi:"):  # num_class=1 passed the count above: an unknown objective, it said (t66)
+        doc.fail("learner.objective.name", f"multiclass models ({objective}, num_class={n_class}) are not supported: "
+                                           "ltrkit scores one output")
     try:
         margin = base_margin(base, objective)
     except ValueError as e:
@@ -375,8 +431,8 @@ def from_xgboost_json(text_or_dict: str | bytes | dict, *, source: str | None = 
                               or not all(isinstance(s, str) for s in names)):
         doc.fail("learner.feature_names", f"must be empty or list {n_features} names (num_feature)")
 
-    model = doc.get(booster, "model", "learner.gradient_booster", dict)
-    mp = "learner.gradient_booster.model"
+    model = doc.get(booster, "model", gbp, dict)
+    mp = f"{gbp}.model"
     trees = doc.get(model, "trees", mp, list)
     gparam = doc.get(model, "gbtree_model_param", mp, dict)
     if doc.integer(gparam, "num_trees", f"{mp}.gbtree_model_param") != len(trees):
@@ -393,6 +449,8 @@ def from_xgboost_json(text_or_dict: str | bytes | dict, *, source: str | None = 
             doc.fail(f"{mp}.iteration_indptr", f"must be 0, {per_iter}, ..., {len(trees)} (num_parallel_tree trees "
                                                "per round)")
     arrays = _trees(doc, trees, n_features, f"{mp}.trees", names)
+    if dart is not None:
+        arrays["leaf_value"] = _fold_weight_drop(doc, dart, arrays, len(trees))
     return TreeEnsemble(engine="xgboost", n_features=n_features, **arrays, base_score=float(margin),
                         trees_per_iteration=per_iter, objective=objective,
                         feature_names=tuple(names) if names else None, source=source)
