@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,8 +21,8 @@ from features.errors import CollectionFormatError
 from ltr.io.files import read_text as ltr_read_text
 from ltr.metrics.trec import checked_ids
 
-__all__ = ["Collection", "Queries", "TestCollection", "check_id", "dedupe", "iter_lines", "normalise_numeric_id",
-           "read_text", "standard_columns"]
+__all__ = ["Collection", "Queries", "TestCollection", "as_names", "check_id", "dedupe", "iter_lines",
+           "normalise_numeric_id", "read_text", "standard_columns"]
 
 #: Column names of the toolkits users bring frames from (PyTerrier, ir_datasets, Pyserini), by the name used here.
 COLUMN_ALIASES = {"qid": ("qid", "query_id"), "docno": ("docno", "doc_id", "docid"),
@@ -142,6 +142,16 @@ def check_id(value: str, what: str, path: str | Path, line: int | None) -> str:
     problem = "is empty" if not value else "contains whitespace" if re.search(r"\s", value) else "contains NUL"
     raise CollectionFormatError(f"{what} {value[:60]!r} {problem}, which run, qrels and LETOR files cannot hold",
                                 str(path), line)
+
+
+def as_names(value: str | Iterable[str]) -> tuple[str, ...]:
+    """``value`` as a tuple of names: a str is one name, not its letters (``"title"`` is ``("title",)``), as a
+    feature set's ``fields = "body"`` is one field.
+
+    >>> as_names("title"), as_names(["title", "desc"])
+    (('title',), ('title', 'desc'))
+    """
+    return (value,) if isinstance(value, str) else tuple(value)
 
 
 #: A line end: LF, CRLF or CR. Not str.splitlines(), which also breaks at U+2028/U+2029, U+0085 and \x1c-\x1e:

@@ -16,6 +16,13 @@ A first line that names its columns (``id<TAB>text``, ``pid<TAB>passage``, ``qid
 column of no known name is an error naming it); without one, the number of columns most lines have decides
 (``id<TAB>text`` with one stray tab in a text stays ``id<TAB>text``). Comma-separated documents with such a header
 (pandas' ``to_csv``) are read by :func:`read_csv_documents`.
+
+Quotes in a TSV file are text, one record a line (MS MARCO's passages start with ``"`` and are not quoted), except in
+a file a csv writer wrote: a header line, then fields quoted as pandas' ``to_csv(sep="\t")`` quotes them (a field
+holding a tab, a line end or a ``"`` in ``"..."``, its quotes doubled), every record written back so giving the file
+itself. Such a file is read as the csv module reads it, its quoted fields holding tabs and line ends. A file quoted
+otherwise (no header line, every field quoted) is read one record a line, quotes kept, and a text broken over lines
+is an error that says so: write such a file with commas (a CSV file).
 """
 
 from __future__ import annotations
@@ -24,11 +31,13 @@ import csv
 import io
 import json
 import logging
+import re
 import sys
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 
-from features.collections._base import Collection, Queries, check_id, dedupe, iter_lines, read_text
+from features.collections._base import Collection, Queries, as_names, check_id, dedupe, iter_lines, read_text
 from features.errors import CollectionFormatError
 
 __all__ = ["DOC_COLUMNS", "DOC_ID_KEYS", "DOC_TEXT_KEYS", "ID_COLUMNS", "QUERY_COLUMNS", "QUERY_ID_KEYS",
@@ -145,10 +154,11 @@ def read_beir_corpus(path: str | Path, *, errors: str = "strict", duplicates: st
     return Collection(tuple(ids), cols, name=str(path))
 
 
-def read_beir_queries(path: str | Path, *, errors: str = "strict", fields: tuple[str, ...] | None = None) -> Queries:
+def read_beir_queries(path: str | Path, *, errors: str = "strict",
+                      fields: str | Sequence[str] | None = None) -> Queries:
     """Read a BEIR ``queries.jsonl`` (or another toolkit's JSON-lines queries: module doc); a line without an id
-    or a text key is an error. ``fields`` (``"title"``, ``"desc"``, ``"narr"``) makes each query of those fields of
-    TREC topics exported as JSON lines (:data:`TOPIC_KEYS`), in the order given.
+    or a text key is an error. ``fields`` (``"title"``, ``"desc"``, ``"narr"``; a str is one field) makes each query
+    of those fields of TREC topics exported as JSON lines (:data:`TOPIC_KEYS`), in the order given.
 
     Examples
     --------
@@ -163,6 +173,7 @@ def read_beir_queries(path: str | Path, *, errors: str = "strict", fields: tuple
     if fields is None:
         return Queries(qids, tuple(_value(path, n, o, QUERY_TEXT_KEYS, "query text") for n, o in rows),
                        name=str(path), lines=tuple(n for n, _ in rows))
+    fields = as_names(fields)
     unknown = [f for f in fields if f not in TOPIC_KEYS]
     if unknown or not fields:
         raise ValueError(f"topic fields must be one or more of {', '.join(TOPIC_KEYS)}, got "
@@ -219,21 +230,78 @@ def _header(names: list[str], known: dict[str, str | None], path: str | Path,
     return roles
 
 
+_QUOTED_FIELD = re.compile(r'(?:^|\t)"', re.M)
+
+
+def _quoted_records(text: str, path: str | Path,
+                    known: dict[str, str | None]) -> list[tuple[int, list[str]]] | None:
+    """The ``(first line number, columns)`` of ``text`` read as the csv module reads a tab-separated file, when a
+    csv writer wrote it (pandas' ``to_csv(sep="\\t")``: a header line, then records whose fields holding a tab, a
+    line end or a ``"`` are quoted, ``"`` doubled) and at least one field is quoted; else None: one record a line.
+
+    Taken as quoted only when the first line names the columns (a header, as pandas writes it) and writing the records
+    back with the csv module's minimal quoting gives the file itself, character for character. A text that merely
+    starts with a quote (MS MARCO's ``"The" ...``, which has no header, or a title ``"Dune"``, which no writer
+    would quote) fails that, so a file of unquoted fields reads as it always did."""
+    if not _QUOTED_FIELD.search(text):
+        return None
+    head = next((line for line in iter_lines(text[:65536]) if line[1].strip()), None)  # (a header is short)
+    try:
+        header = head is not None and '"' not in head[1] and _header(head[1].split("\t"), known, path, 1) is not None
+    except CollectionFormatError:  # (said by the line-by-line reading, as before)
+        header = False
+    if not header:
+        return None
+    end = "\r\n" if text.find("\r\n") == text.find("\n") - 1 >= 0 else "\n"
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter="\t", strict=True)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter="\t", lineterminator=end)
+    out: list[tuple[int, list[str]]] = []
+    pos, start, quoted = 0, 1, False
+    limit = csv.field_size_limit(min(sys.maxsize, 2**31 - 1))  # (as read_csv_documents: a long document)
+    try:
+        for parts in reader:
+            buffer.seek(0)
+            buffer.truncate()
+            writer.writerow(parts)
+            written = buffer.getvalue()
+            if text.startswith(written, pos):
+                pos += len(written)
+            elif pos + len(written) - len(end) == len(text) and text.endswith(written[:-len(end)]):
+                pos = len(text)  # the last line without its line end
+            else:
+                return None  # not as a writer writes it
+            quoted = quoted or written != "\t".join(parts) + end
+            out.append((start, parts))
+            start = reader.line_num + 1
+    except csv.Error:  # a quote inside a field that a writer would have quoted (strict=True), a quote never closed
+        return None
+    finally:
+        csv.field_size_limit(limit)
+    return out if quoted else None
+
+
 def _tsv(path: str | Path, errors: str, max_cols: int,
          known: dict[str, str | None]) -> tuple[tuple[str | None, ...] | None, list[tuple[int, list[str]]]]:
-    """The header's column roles (or None) and the ``(line number, columns)`` of the records."""
+    """The header's column roles (or None) and the ``(line number, columns)`` of the records: a file a csv writer
+    quoted (:func:`_quoted_records`) read as the csv module reads it, any other one record a line."""
     out = []
     header = None
     first = True
-    for lineno, line in iter_lines(read_text(path, errors=errors)):
-        if not line.strip():
+    text = read_text(path, errors=errors)
+    records = _quoted_records(text, path, known)
+    if records is not None:
+        log.info("%s: fields quoted as pandas' to_csv(sep='\\t') quotes them (a quoted field may hold tabs, line "
+                 "ends and doubled quotes): read as the csv module reads them", path)
+    for lineno, parts in records if records is not None else ((n, line.split("\t")) for n, line in iter_lines(text)):
+        if not "\t".join(parts).strip():
             continue
-        parts = line.split("\t")
         if first:
             first = False
             header = _header(parts, known, path, lineno)
             if header is not None:
-                log.info("%s: line %d names the columns (%s): a header, not a record", path, lineno, line.strip())
+                log.info("%s: line %d names the columns (%s): a header, not a record", path, lineno,
+                         "\t".join(parts).strip())
                 continue
         out.append((lineno, parts))
     if header is None and out:  # more columns than any layout on most lines: not a tab inside a text
@@ -252,6 +320,16 @@ def _common_width(rows: list[tuple[int, list[str]]]) -> int:
     for i, (_, p) in enumerate(rows):
         firsts.setdefault(len(p), i)
     return max(counts, key=lambda w: (counts[w], -firsts[w])) if counts else 1
+
+
+def _quote_hint(rows: list[tuple[int, list[str]]]) -> str | None:
+    """What to do about a text broken over lines when fields start with ``"`` (a quoted field spanning lines), or
+    None."""
+    if not any(p.startswith('"') for _, parts in rows for p in parts):
+        return None
+    return ('a "quoted" field spanning lines? quotes in a TSV are read only in a file a csv writer wrote whole '
+            '(pandas\' to_csv(sep="\\t"), with its header line); any other is read one record a line, quotes kept: '
+            "write it with commas (to_csv without sep=: a CSV file, read as such) or each record on one line")
 
 
 def _layout(path: str | Path, header: tuple[str | None, ...] | None, rows: list[tuple[int, list[str]]],
@@ -295,11 +373,11 @@ def _layout(path: str | Path, header: tuple[str | None, ...] | None, rows: list[
             if width > 1 and len(parts[0].split()) > 1:  # an id alone has no spaces: a text that lost its tab
                 raise CollectionFormatError(f"no tab on the line, in a file of {width} tab-separated columns "
                                             f"({shown}): a line of one column is an id alone, which holds no spaces",
-                                            str(path), lineno, token=parts[0].strip()[:60])
+                                            str(path), lineno, token=parts[0].strip()[:60], hint=_quote_hint(rows))
             if width > 1 and header is not None:  # pandas' to_csv(sep="\t") quotes a text holding a newline
                 raise CollectionFormatError(f"no tab on the line, the header names {width} columns ({shown}): a text "
                                             "broken over lines (a quoted newline)? write each record on one line",
-                                            str(path), lineno, token=parts[0].strip()[:60])
+                                            str(path), lineno, token=parts[0].strip()[:60], hint=_quote_hint(rows))
             if width > 1:
                 alone.append((lineno, parts[0].strip()))
             rows[k] = (lineno, parts + [""] * (width - 1))
@@ -325,7 +403,9 @@ def read_tsv_documents(path: str | Path, *, errors: str = "strict", duplicates: 
     export ``doc_id<TAB>title<TAB>body<TAB>marked_up_doc``) decides which column is which, by the names of
     :data:`ID_COLUMNS` and :data:`DOC_COLUMNS` (``url`` is kept as metadata, ``marked_up_doc`` left out); a header
     naming a column outside them is an error naming it. Without a header the number of columns decides, as most
-    lines have it (:func:`_layout`: a stray tab inside one text is read as part of that text, with a warning).
+    lines have it (:func:`_layout`: a stray tab inside one text is read as part of that text, with a warning). A file
+    pandas' ``to_csv(sep="\\t")`` wrote (a header, fields quoted where they hold a tab, a line end or a ``"``) is
+    read as the csv module reads it; quotes in any other file are text (module docstring).
 
     Examples
     --------

@@ -14,12 +14,13 @@ from __future__ import annotations
 import logging
 import re
 import zlib
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from features.collections._base import Collection, Queries, TestCollection, dedupe, split_lines
+from features.collections._base import Collection, Queries, TestCollection, as_names, dedupe, split_lines
 from features.collections.interchange import (
     ID_COLUMNS,
     read_beir_corpus,
@@ -245,19 +246,20 @@ def _is_saved_index(path: Path) -> bool:
 
 def load_queries(
     path: str | Path, format: str = "auto", *, ids: str = "record", errors: str = "strict",
-    topic_fields: tuple[str, ...] | None = None,
+    topic_fields: str | Sequence[str] | None = None,
 ) -> Queries:
     """Read a query file of any supported format; ``ids="position"`` numbers SMART queries 1..n (Cranfield);
-    ``topic_fields`` makes TREC topics' queries of those fields (default: the title) and is refused for other
-    formats."""
+    ``topic_fields`` (a field name, ``"title"``, or several, ``("title", "desc")``) makes TREC topics' queries of
+    those fields (default: the title) and is refused for other formats."""
     fmt = detect_format(path, "queries") if format == "auto" else format
     if topic_fields is not None:
+        topic_fields = as_names(topic_fields)
         if fmt == "beir":  # TREC topics exported as JSON lines (ir_datasets: title, description, narrative)
-            return read_beir_queries(path, errors=errors, fields=tuple(topic_fields))
+            return read_beir_queries(path, errors=errors, fields=topic_fields)
         if fmt != "trec":
             raise ValueError(f"topic_fields applies to TREC topics (or their JSON lines); {path} is in the {fmt!r} "
                              "format")
-        return read_trec_topics(path, fields=tuple(topic_fields), errors=errors)
+        return read_trec_topics(path, fields=topic_fields, errors=errors)
     if fmt == "smart":
         return read_smart_queries(path, ids=ids, errors=errors)
     if fmt == "trec":

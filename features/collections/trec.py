@@ -3,8 +3,9 @@
 This is the layout of the TREC ad hoc collections and of NPL/Vaswani as shipped with Terrier. Inside a document,
 the headline elements of the TREC disks (``<TITLE>``, ``<HEADLINE>`` of LA Times and FT, ``<HEAD>`` of AP, ``<HL>``
 of WSJ, ``<TI>`` of FBIS) go to the ``title`` field and all other text to ``body``; tags are removed from both
-(LA Times wraps its headlines in ``<P>``). The ``<DOC>`` tag may carry attributes; without a ``<DOCNO>``, its
-``id`` attribute is the id (LDC's Gigaword and TREC's newer news collections). A web page (WT10g, GOV2: the
+(LA Times wraps its headlines in ``<P>``). The ``<DOC>`` and ``<DOCNO>`` tags may carry attributes; without a
+``<DOCNO>`` (or with an empty one), the ``<DOC>``'s ``id`` attribute is the id (LDC's Gigaword and TREC's newer news
+collections). A web page (WT10g, GOV2: the
 record holds ``<html``) takes its ``<title>`` as the title and the rest as the body, without the ``<head>``
 section, scripts, styles and comments; the ``<DOCHDR>`` HTTP header of a web record (URL, status, Content-Type) is
 left out of every record, HTML or not (GOV2's plain-text and converted pages). Character references (``&amp;``,
@@ -26,7 +27,8 @@ in Anserini; ``ltr features`` matches judgments that keep the zeros to these num
 
 A ``<DOC>``, ``<top>`` or ``<topic>`` not closed before the next one (or the end of the file) is an error naming its
 line: the record matched up to the next one's end would absorb it (and its id), so a topic or a document would be lost
-without a word.
+without a word. A ``<DOC>`` inside an ``<!-- -->`` comment of a record opens no record (the comments of a file with
+fewer ``</DOC>`` than ``<DOC>`` tags are skipped, a comment never running past a ``</DOC>``).
 """
 
 from __future__ import annotations
@@ -34,10 +36,19 @@ from __future__ import annotations
 import html
 import logging
 import re
+from collections.abc import Sequence
 from html.entities import html5
 from pathlib import Path
 
-from features.collections._base import Collection, Queries, check_id, dedupe, normalise_numeric_id, read_text
+from features.collections._base import (
+    Collection,
+    Queries,
+    as_names,
+    check_id,
+    dedupe,
+    normalise_numeric_id,
+    read_text,
+)
 from features.errors import CollectionFormatError
 
 __all__ = ["TOPIC_FIELDS", "read_trec_documents", "read_trec_topics"]
@@ -49,14 +60,19 @@ _DOC_OPEN = r"<DOC(?:\s[^>]*)?>"
 _DOC = re.compile(_DOC_OPEN + r"(.*?)</DOC>", re.S | re.I)
 _DOC_OPENS = re.compile(_DOC_OPEN, re.I)
 _DOC_TAGS = re.compile(_DOC_OPEN + r"|</DOC>", re.I)
+_DOC_CLOSES = re.compile(r"</DOC>", re.I)
 _DOC_ID = re.compile(r"""<DOC\s[^>]*?\bid\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.I)
-_DOCNO = re.compile(r"<DOCNO>\s*(.*?)\s*</DOCNO>", re.S | re.I)
+# with attributes (<DOCNO type="x">) too, as <DOC ...> and the headline tags take them (trial t66)
+_DOCNO = re.compile(r"<DOCNO(?:\s[^>]*)?>\s*(.*?)\s*</DOCNO\s*>", re.S | re.I)
 # a headline tag with attributes (<TITLE lang="en">) too, as <DOC ...> and a web page's <title ...> (trial t57)
 _TITLE = re.compile(r"<(TITLE|HEADLINE|HEAD|HL|TI)(?:\s[^>]*)?>(.*?)</\1\s*>", re.S | re.I)
 _HTML = re.compile(r"<html\b", re.I)
 _PAGE_TITLE = re.compile(r"<title\b[^>]*>(.*?)</title\s*>", re.S | re.I)
 _PAGE_DROP = re.compile(r"<!--.*?-->|<(script|style|head)\b[^>]*>.*?</\1\s*>", re.S | re.I)
 _COMMENT = re.compile(r"<!--.*?-->", re.S)
+#: A comment inside one record: it never runs past a </DOC> (a page's unclosed <!-- must not swallow the records
+#: after it).
+_RECORD_COMMENT = re.compile(r"<!--(?:(?!</DOC>).)*?-->", re.S | re.I)
 _DOCHDR = re.compile(r"<DOCHDR\b[^>]*>.*?</DOCHDR\s*>", re.S | re.I)
 #: A tag, comment or declaration: ``<`` then a letter, ``/``, ``!`` or ``?``, up to the next ``>``. Any other ``<``
 #: (``1 <= m``, ``10^8 < 2^27``) is text, as in HTML5's tokenizer; with ``<[^>]*>`` it ate the text up to the next tag.
@@ -171,6 +187,13 @@ def read_trec_documents(path: str | Path, *, errors: str = "strict", duplicates:
     (('7',), ['Lift'], ['wings fly'])
     """
     text = read_text(path, errors=errors)
+    opened = len(_DOC_OPENS.findall(text))
+    if opened > len(_DOC_CLOSES.findall(text)):
+        # A <DOC> inside an <!-- --> comment (a page's old marker) opens no record: such a file is read with its
+        # comments blanked (line ends kept, so line numbers hold). Only a file with fewer </DOC> than <DOC>, refused
+        # otherwise, is read so: a file that reads as it is reads as before.
+        text = _RECORD_COMMENT.sub(lambda c: re.sub(r"[^\n]", " ", c.group(0)), text)
+        opened = len(_DOC_OPENS.findall(text))
     where = _Lines(text)
     ids: list[str] = []
     lines: list[int] = []  # of each id, for the duplicate-id error
@@ -179,6 +202,10 @@ def read_trec_documents(path: str | Path, *, errors: str = "strict", duplicates:
     for m in _DOC.finditer(text):
         inner = m.group(1)
         no = _DOCNO.search(inner)
+        attr = _DOC_ID.match(m.group(0))
+        if no is not None and not no.group(1) and (attr is None or not any(attr.groups())):
+            raise CollectionFormatError("empty <DOCNO>, and no id attribute on the <DOC>: the document has no id",
+                                        str(path), where.at(m.start(1) + no.start()), token=no.group(0)[:60])
         if no is not None and no.group(1):
             lines.append(where.at(m.start(1) + no.start()))
             ids.append(check_id(no.group(1), "document id (<DOCNO>)", path, lines[-1]))
@@ -191,7 +218,6 @@ def read_trec_documents(path: str | Path, *, errors: str = "strict", duplicates:
                                             token=again.group(0))
             inner = inner[: no.start()] + " " + inner[no.end():]
         else:
-            attr = _DOC_ID.match(m.group(0))
             lines.append(where.at(m.start()))
             if attr is None or not any(attr.groups()):
                 raise CollectionFormatError("<DOC> without a <DOCNO> or an id attribute", str(path), lines[-1])
@@ -208,7 +234,6 @@ def read_trec_documents(path: str | Path, *, errors: str = "strict", duplicates:
         bodies.append(_text(_TITLE.sub(" ", inner)))
     if not ids:
         raise CollectionFormatError("no <DOC>...</DOC> record found: not a TREC-format file?", str(path))
-    opened = len(_DOC_OPENS.findall(text))
     if opened != len(ids):
         raise _missing_end(text, path, "DOC", _DOC_TAGS, opened, len(ids))
     ids, cols = dedupe(ids, {"title": titles, "body": bodies}, duplicates, str(path), lines=lines)
@@ -216,11 +241,12 @@ def read_trec_documents(path: str | Path, *, errors: str = "strict", duplicates:
 
 
 def read_trec_topics(
-    path: str | Path, *, fields: tuple[str, ...] = ("title",), errors: str = "strict"
+    path: str | Path, *, fields: str | Sequence[str] = ("title",), errors: str = "strict"
 ) -> Queries:
-    """Read ``<top>`` topics; the query text is the given topic fields joined (``title``, ``desc``, ``narr``), in the
-    order given; an unknown field name is a ValueError. A ``<top>`` (or ``<topic>``) not closed before the next one
-    or the end of the file is a :class:`~features.errors.CollectionFormatError` naming its line.
+    """Read ``<top>`` topics; the query text is the given topic fields joined (``title``, ``desc``, ``narr``; a str
+    is one field), in the order given; an unknown field name is a ValueError. A ``<top>`` (or ``<topic>``) not
+    closed before the next one or the end of the file is a :class:`~features.errors.CollectionFormatError` naming
+    its line.
 
     Examples
     --------
@@ -231,7 +257,7 @@ def read_trec_topics(
     >>> q.qids, q.texts
     (('401',), ('foreign minorities',))
     """
-    fields = tuple(fields)
+    fields = as_names(fields)
     unknown = [f for f in fields if f not in TOPIC_FIELDS]
     if unknown or not fields:
         raise ValueError(f"topic fields must be one or more of {', '.join(TOPIC_FIELDS)}, got "

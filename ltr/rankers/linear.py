@@ -53,6 +53,10 @@ Where this differs from RankLib 2.x, and why
   its "downward" search moves such a weight up again.
 - Features that never vary within a query cannot change any ranking: they keep weight 0 and are not searched;
   when no feature varies within any query, the all-zero model is trained with a :class:`NoVaryingFeatureWarning`.
+- Training queries whose metric no ranking changes (no relevant document, or all labels equal as the metric reads
+  them) count in the mean but cannot guide the search; when every query is so (no query has a relevant document, or
+  none has two relevance grades), no step can gain and the model keeps its uniform start, with a
+  :class:`ConstantMetricWarning`.
 - The feature order is drawn from a seeded generator (``random_state``); RankLib's is unseeded.
 - Restarts all start from uniform weights, as RankLib's (its "random" restarts differ by their feature orders).
 - Queries: equal scores are ranked in input order (RankLib sorts stably too); queries without a relevant document
@@ -96,6 +100,7 @@ from ltr.metrics.api import EXP2_LIMIT, exp2_gain_error, exp2_sum_error, ndcg_su
 from ltr.rankers import _coordinate_ascent as K
 
 __all__ = [
+    "ConstantMetricWarning",
     "DEFAULTS",
     "LINEAR_FORMAT",
     "NoVaryingFeatureWarning",
@@ -142,6 +147,11 @@ TREE_PARAMS = ("n_estimators", "learning_rate", "num_leaves", "max_depth", "min_
 
 class NoVaryingFeatureWarning(UserWarning):
     """No feature varies within any training query: every weight stays 0 and the model ranks nothing."""
+
+
+class ConstantMetricWarning(UserWarning):
+    """No training query's metric depends on the ranking (no query has a relevant document, or none has two
+    relevance grades): every weight scores the same, so the model is the search's uniform start."""
 
 
 # -- parameters -----------------------------------------------------------------------------------------------------
@@ -360,6 +370,22 @@ class MetricTarget:
     def n_queries(self) -> int:
         return self.group_ptr.size - 1
 
+    def constant_reason(self) -> str | None:
+        """Why no query's metric can change with the ranking (a clause for a warning), or None when one's can: a
+        query whose labels are all equal as the metric reads them (its gains for NDCG, DCG and ERR, which give
+        labels <= 0 none; relevant or not, a label of 1 or more, for the others) scores the same in every order."""
+        by_gain = self.code in (K.NDCG, K.DCG, K.ERR)
+        level = np.maximum(self.y, 0.0) if by_gain else (self.y >= 1.0).astype(np.float64)
+        starts = self.group_ptr[:-1]
+        if not level.size or (np.maximum.reduceat(level, starts) > np.minimum.reduceat(level, starts)).any():
+            return None
+        if not level.any():
+            counted = "a label above 0" if by_gain else "a label of 1 or more"
+            return (f"no training query has a relevant document ({counted}, as {self.metric} counts one), so "
+                    f"{self.metric} is 0 for every weight")
+        return (f"no training query has documents of two relevance grades (each query's labels are equal, as "
+                f"{self.metric} reads them), so {self.metric} is the same for every weight")
+
     def scores(self, w: NDArray[np.float64]) -> NDArray[np.float64]:
         """``X @ w`` in float64, rows with equal features getting equal scores."""
         return K.linear_scores(self.X, np.ascontiguousarray(w, dtype=np.float64), np.empty(self.X.shape[0]))
@@ -483,6 +509,13 @@ def coordinate_ascent(target: MetricTarget, *, valid: Sequence[MetricTarget] = (
         warnings.warn(f"no feature varies within any training query (all {F} are constant per query), so every "
                       "weight is 0 and the model cannot rank: its scores are all equal", NoVaryingFeatureWarning,
                       stacklevel=2)
+
+    reason = target.constant_reason()
+    if reason is not None:  # defined behaviour: the uniform start, said aloud (trial t66: 5 passes of 0.0, unsaid)
+        import warnings
+
+        warnings.warn(f"{reason}: coordinate ascent has nothing to learn and the model keeps its uniform starting "
+                      "weights", ConstantMetricWarning, stacklevel=2)
 
     def to_weights(v):
         return np.where(scale > 0, v / safe, 0.0)

@@ -59,6 +59,8 @@ __all__ = [
 
 QUERY_METHODS = ("zscore", "minmax", "sum")
 GLOBAL_METHODS = ("zscore", "minmax")
+#: Other names of the methods: RankLib's ``-norm linear`` is ``minmax`` here (not quite the same: module docstring).
+_ALIASES = {"linear": "minmax"}
 _BLOCK_ROWS = 1 << 18  # rows per block: bounds the float64 temporaries to a few hundred MB for wide data
 
 
@@ -133,12 +135,16 @@ class QueryNormalizer:
     Parameters
     ----------
     method : {"zscore", "minmax", "sum"}, default="zscore"
-        See :mod:`ltr.rankers.normalize` for the formulas and the edge-case policy.
+        See :mod:`ltr.rankers.normalize` for the formulas and the edge-case policy; ``"linear"`` (RankLib's name)
+        is taken as ``"minmax"``.
     features : sequence of int, optional
         Columns to normalise (0-based); the others pass through. Default: all.
 
     Examples
     --------
+    >>> QueryNormalizer("linear")
+    QueryNormalizer(method='minmax')
+
     One query of three documents, one feature (1, 2, 3): mean 2, sample sd 1:
 
     >>> QueryNormalizer("zscore").transform([[1.0], [2.0], [3.0]], group_ptr=[0, 3]).ravel().tolist()
@@ -150,8 +156,10 @@ class QueryNormalizer:
     needs_groups = True
 
     def __init__(self, method: str = "zscore", features: ArrayLike | None = None):
+        method = _ALIASES.get(method, method) if isinstance(method, str) else method
         if method not in QUERY_METHODS:
-            raise ValueError(f"unknown query normalisation {method!r}; choose one of {list(QUERY_METHODS)}")
+            raise ValueError(f"unknown query normalisation {method!r}; choose one of {list(QUERY_METHODS)} "
+                             "('linear' is 'minmax')")
         self.method = method
         self.features = None if features is None else [int(f) for f in np.asarray(features).ravel()]
 
@@ -217,6 +225,7 @@ class GlobalNormalizer:
     Parameters
     ----------
     method : {"zscore", "minmax"}, default="zscore"
+        ``"linear"`` is taken as ``"minmax"``, as for :class:`QueryNormalizer`.
     features : sequence of int, optional
         Columns to normalise (0-based); default all.
 
@@ -235,8 +244,10 @@ class GlobalNormalizer:
     needs_groups = False
 
     def __init__(self, method: str = "zscore", features: ArrayLike | None = None):
+        method = _ALIASES.get(method, method) if isinstance(method, str) else method
         if method not in GLOBAL_METHODS:
-            raise ValueError(f"unknown global normalisation {method!r}; choose one of {list(GLOBAL_METHODS)}")
+            raise ValueError(f"unknown global normalisation {method!r}; choose one of {list(GLOBAL_METHODS)} "
+                             "('linear' is 'minmax')")
         self.method = method
         self.features = None if features is None else [int(f) for f in np.asarray(features).ravel()]
 
@@ -341,11 +352,9 @@ def make_normalizer(spec: str | dict | QueryNormalizer | GlobalNormalizer | None
     if not isinstance(spec, str):
         raise TypeError(f"normalize must be a name, a dict or a normaliser, got {type(spec).__name__}")
     name = spec.strip().lower().replace("_", "-")
-    if name == "linear":
-        name = "minmax"
     if name.startswith("global-") or name.startswith("global:"):
-        return GlobalNormalizer(name[7:].replace("linear", "minmax"))
-    if name in QUERY_METHODS:
+        return GlobalNormalizer(name[7:])
+    if name in QUERY_METHODS or name in _ALIASES:
         return QueryNormalizer(name)
     raise ValueError(
         f"unknown normalisation {spec!r}; choose one of {[*QUERY_METHODS, 'linear']} (per query) or "
