@@ -505,10 +505,43 @@ def cv_result_from_dict(d: Mapping[str, Any]) -> CVResult:
     system = d["systems"][0]
     if not system.get("folds"):
         raise ValueError("this result has no folds: it is not a cross-validation result")
-    folds = [FoldResult(**{k: v for k, v in f.items() if k in FoldResult.__dataclass_fields__})
+    folds = [FoldResult(**_numbers_back({k: v for k, v in f.items() if k in FoldResult.__dataclass_fields__}))
              for f in system["folds"]]
     return CVResult(system["name"], list(d["metrics"]), folds, system.get("feature_names"),
-                    system.get("params") or {}, system.get("settings") or {}, list(d.get("datasets") or []))
+                    system.get("params") or {}, _conventions_back(system.get("settings") or {}),
+                    list(d.get("datasets") or []))
+
+
+def _nan(value: Any) -> Any:
+    """``value`` with strict JSON's ``null`` for a NaN (:func:`strict_json`) read back as NaN, in lists and dicts."""
+    if value is None:
+        return math.nan
+    if isinstance(value, list):
+        return [_nan(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _nan(v) for k, v in value.items()}
+    return value
+
+
+def _numbers_back(fold: dict[str, Any]) -> dict[str, Any]:
+    """A fold's fields as saved, its metric values' ``null`` NaN again (``no_relevant=nan``: a query without a relevant
+    document has none), so that a reloaded result equals the one saved (trial t67: numpy failed on a reloaded fold's
+    per-query values)."""
+    return {k: _nan(v) if k in ("metrics", "per_query", "curve", "evals") else v for k, v in fold.items()}
+
+
+def _nan_conventions(conventions: dict[str, Any]) -> dict[str, Any]:
+    """A comparison's conventions (``gain``, ``no_relevant``, ...), ``no_relevant: null`` read back as NaN."""
+    return {**conventions, "no_relevant": math.nan} if conventions.get("no_relevant", 0) is None else conventions
+
+
+def _conventions_back(settings: Mapping[str, Any]) -> dict[str, Any]:
+    """``settings`` with ``metric_conventions``' ``no_relevant: null`` read back as NaN: a reloaded result compares
+    with a fresh one of the same conventions (trial t67: refused as 'different metric conventions')."""
+    settings = dict(settings)
+    if isinstance(settings.get("metric_conventions"), dict):
+        settings["metric_conventions"] = _nan_conventions(settings["metric_conventions"])
+    return settings
 
 
 def comparison_dict(c: Comparison) -> dict[str, Any]:
@@ -556,7 +589,7 @@ def comparison_from_dict(d: Mapping[str, Any]) -> Comparison:
     return Comparison([s["name"] for s in d["systems"]], d["baseline"], list(d["metrics"]), list(d["qids"]),
                       per_query, rows, list(cmp["tests"]), cmp["correction"], float(cmp["alpha"]),
                       int(cmp["n_permutations"]), int(cmp["seed"]), dict(cmp.get("dropped") or {}), curves,
-                      extra={"conventions": dict(d.get("settings") or {})},
+                      extra={"conventions": _nan_conventions(dict(d.get("settings") or {}))},
                       left_out={m: list(q) for m, q in (cmp.get("left_out") or {}).items()},
                       notes=[str(n) for n in cmp.get("notes") or []])
 
