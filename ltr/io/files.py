@@ -24,8 +24,8 @@ from typing import IO
 
 from ltr.exceptions import FileFormatError
 
-__all__ = ["GZIP_MAGIC", "StreamError", "can_read_again", "compression", "is_gzip", "open_binary", "open_raw",
-           "read_bytes", "read_text", "refuse_utf16"]
+__all__ = ["GZIP_MAGIC", "StreamError", "can_read_again", "checked_path", "compression", "is_gzip", "open_binary",
+           "open_raw", "read_bytes", "read_text", "refuse_utf16"]
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +73,24 @@ def not_found(path: str | os.PathLike, what: str = "file") -> FileNotFoundError:
     return FileNotFoundError(f"{what} not found: {path}")
 
 
+def checked_path(path: object, what: str = "path") -> str:
+    """``path`` (a str, bytes or os.PathLike) as a str, or a TypeError that names ``what`` and the value given
+    (Python's own, 'expected str, bytes or os.PathLike object, not int', named neither: trial t67).
+
+    Examples
+    --------
+    >>> checked_path("model.txt")
+    'model.txt'
+    >>> checked_path(3)
+    Traceback (most recent call last):
+    ...
+    TypeError: path must be a file's path (str or os.PathLike), got int 3
+    """
+    if isinstance(path, (str, bytes, os.PathLike)):
+        return os.fsdecode(path)
+    raise TypeError(f"{what} must be a file's path (str or os.PathLike), got {type(path).__name__} {path!r:.60}")
+
+
 def open_raw(path: str | os.PathLike, what: str = "file") -> IO[bytes]:
     """Open a file for reading its bytes as they are (no decompression), with one-line errors naming ``what``.
 
@@ -81,7 +99,7 @@ def open_raw(path: str | os.PathLike, what: str = "file") -> IO[bytes]:
     FileNotFoundError
         ``"{what} not found: {path}"``; :class:`IsADirectoryError` ``"{path}: is a folder, not a {what}"``.
     """
-    key = os.fspath(path)
+    key = checked_path(path)
     if key in _STREAMS:
         return io.BufferedReader(io.BytesIO(_STREAMS[key]))  # type: ignore[arg-type]
     try:

@@ -54,7 +54,7 @@ from ltr._dataset import LABEL_LIMIT, RankingDataset
 from ltr.exceptions import LetorFormatError, LetorGroupError, NoDataLinesError
 from ltr.groups import group_ptr_from_qid
 from ltr.io import _letor_parse as _k
-from ltr.io.files import GZIP_MAGIC, compression, open_raw, read_bytes, refuse_utf16, sidecar_stems
+from ltr.io.files import GZIP_MAGIC, checked_path, compression, open_raw, read_bytes, refuse_utf16, sidecar_stems
 from ltr.io.outputs import STDOUT, atomic_write
 from ltr.reader_options import Placeholder, value_options
 from ltr.threads import numba_threads, workqueue_turn
@@ -212,7 +212,7 @@ def read_letor(
     >>> back.equals(d), back.n_queries, back.n_features
     (True, 3, 5)
     """
-    path = Path(path)
+    path = Path(checked_path(path))
     spath = str(path)
     _check_choice("nonfinite", nonfinite, ("error", "allow"))
     _check_encoding(encoding)
@@ -1274,7 +1274,7 @@ def read_query_file(path: str | os.PathLike) -> NDArray[np.int64]:
     >>> read_query_file(p).tolist()
     [3, 1, 2]
     """
-    path = Path(path)
+    path = Path(checked_path(path))
     sizes: list[int] = []
     for lineno, tok in _sidecar_tokens(path, "group sizes"):
         if not tok.isdigit() or int(tok) <= 0:
@@ -1302,7 +1302,7 @@ def read_weight_file(path: str | os.PathLike) -> NDArray[np.float64]:
     >>> read_weight_file(p).tolist()
     [1.0, 0.5]
     """
-    path = Path(path)
+    path = Path(checked_path(path))
     weights: list[float] = []
     for lineno, tok in _sidecar_tokens(path, "weight"):
         text = tok[:60].decode("utf-8", "backslashreplace")
@@ -1351,7 +1351,7 @@ def write_query_file(path: str | os.PathLike, group_sizes: ArrayLike) -> Path:
         raise ValueError(f"group_sizes must be a non-empty 1-D array, got shape {sizes.shape}")
     if not np.issubdtype(sizes.dtype, np.integer) or np.any(sizes <= 0):
         raise ValueError("group_sizes must be positive integers")
-    path = Path(path)
+    path = Path(checked_path(path))
     with atomic_write(path, "wb") as f:
         f.write(("\n".join(map(str, sizes.tolist())) + "\n").encode("ascii"))
     return path
@@ -1372,7 +1372,7 @@ def write_weight_file(path: str | os.PathLike, weights: ArrayLike) -> Path:
         raise ValueError(f"weights must be a non-empty 1-D array, got shape {w.shape}")
     if not np.all(np.isfinite(w) & (w >= 0)):
         raise ValueError("weights must be finite and non-negative")
-    path = Path(path)
+    path = Path(checked_path(path))
     with atomic_write(path) as f:
         f.write("".join(f"{v!r}\n" for v in w.tolist()))
     return path
@@ -1469,7 +1469,7 @@ def write_letor(
                          "qid=False puts the queries in a .query file")
     wpath = _sidecar_out(path, weight_file if data.weight is not None else None, ".weight", "weight_file",
                          "the dataset has row weights")
-    path = Path(path)
+    path = Path(checked_path(path))
     n = data.n_rows
     y = np.ascontiguousarray(data.y, dtype=np.float64)
     if not np.all(np.isfinite(y)):

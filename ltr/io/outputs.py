@@ -42,6 +42,7 @@ from ltr._checked_io import CheckedSink as _CheckedSink
 from ltr._checked_io import stop_outputs  # re-exported: the command line's signal handlers set it
 from ltr._checked_io import write_error as _named
 from ltr.exceptions import OutputPathError
+from ltr.io.files import checked_path
 
 __all__ = ["STDOUT", "atomic_write", "atomic_write_together", "check_output_path", "compressed_ending",
            "is_file_output", "outputs_together", "owner_to_keep", "raise_if_stopped", "stop_outputs", "unencodable"]
@@ -154,9 +155,7 @@ def atomic_write(path: str | os.PathLike, mode: str = "w", *, encoding: str = "u
     """
     if mode not in ("w", "wb"):
         raise ValueError(f"mode must be 'w' or 'wb', got {mode!r}")
-    shown = os.fspath(path)
-    if isinstance(shown, bytes):
-        shown = os.fsdecode(shown)
+    shown = checked_path(path)
     dest = _destination(shown)
     if compress is not None:
         gz = "gzip" if compress else None
@@ -460,9 +459,7 @@ def check_output_path(path: str | os.PathLike, *, create_parents: bool = True) -
     >>> os.path.isdir(os.path.join(root, "runs"))
     True
     """
-    shown = os.fspath(path)
-    if isinstance(shown, bytes):
-        shown = os.fsdecode(shown)
+    shown = checked_path(path)
     dest = _destination(shown)
     if dest.kind in ("stdout", "stderr"):
         return Path(shown)

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from ltr.exceptions import FileFormatError
+from ltr.io.files import checked_path
 
 __all__ = ["apply_qid_map", "find_qid_map", "locate_qid_map", "padded_examples", "padded_ids", "qid_map_path",
            "read_qid_map", "write_qid_map"]
@@ -71,7 +72,7 @@ def read_qid_map(path: str | os.PathLike) -> dict[str, str]:
     A map is one-to-one: a LETOR qid or an original id given twice is an error, as are a LETOR qid that is not an
     (ASCII) integer and a line that is not UTF-8; every error names the file, the line and the token.
     """
-    path = Path(path)
+    path = Path(checked_path(path))
     out: dict[str, str] = {}
     seen: dict[str, int] = {}
     originals: dict[str, tuple[int, str]] = {}

@@ -24,7 +24,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from ltr._ids import unpad
 from ltr.exceptions import ScoreFormatError
-from ltr.io.files import read_utf8_file
+from ltr.io.files import checked_path, read_utf8_file
 from ltr.io.outputs import atomic_write
 
 __all__ = ["HEADER_HINT", "RANKS_HINT", "number", "ranks_like", "read_scores", "score_header", "write_scores"]
@@ -116,7 +116,7 @@ def read_scores(path: str | os.PathLike, n_rows: int | None = None, *, qid: Arra
     >>> read_scores(p, n_rows=3).tolist()
     [0.1, 2.0, -inf]
     """
-    path = Path(path)
+    path = Path(checked_path(path))
     if n_rows is not None and (isinstance(n_rows, bool) or not isinstance(n_rows, (int, np.integer)) or n_rows < 0):
         raise TypeError(f"n_rows must be a non-negative int or None, got {n_rows!r}")
     text = read_utf8_file(path, "score file", error=ScoreFormatError)

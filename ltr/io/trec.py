@@ -35,7 +35,7 @@ from numpy.typing import ArrayLike
 
 from ltr.exceptions import TrecFormatError, shown_token
 from ltr.groups import group_ptr_from_qid
-from ltr.io.files import read_bytes, refuse_inner_bom, refuse_utf16
+from ltr.io.files import checked_path, read_bytes, refuse_inner_bom, refuse_utf16
 from ltr.io.outputs import atomic_write
 from ltr.io.qrels import read_qrels, write_qrels
 
@@ -198,7 +198,7 @@ def read_run(path: str | os.PathLike, *, errors: str = "strict") -> pd.DataFrame
     >>> read_run(p)[["qid", "docno", "rank", "score"]].values.tolist()
     [['1', 'd7', 2, 2.5], ['1', 'd3', 1, 4.0]]
     """
-    path = Path(path)
+    path = Path(checked_path(path))
     # Read once (decompressed when gzip): a pipe (/dev/stdin, <(...)) cannot be opened twice.
     if errors not in ("strict", "replace"):
         raise ValueError(f"errors must be 'strict' or 'replace', got {errors!r}")

@@ -161,6 +161,10 @@ def resolve_convention(convention: str, **chosen: object) -> Resolved:
         v = chosen.get(name, 0.0)
         if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, float, np.integer, np.floating)):
             raise ValueError(f"{name} must be a number, got {v!r}")
+    v = chosen.get("no_relevant", 0.0)
+    if v in (np.inf, -np.inf):  # every mean it enters is infinite (trial t67); nan leaves such queries out
+        raise ValueError(f"no_relevant must be a finite number (0 as trec_eval, 1 as LightGBM), or nan to leave such "
+                         f"queries out, got {v!r}")
     values = {**_DEFAULTS, **chosen}
     for name, value in chosen.items():
         if name not in preset.fixed:

@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from ltr.exceptions import ModelFormatError, NotAModelError
+from ltr.io.files import checked_path
 from ltr.rankers._backends import EngineWarning, engine_words, get_backend
 from ltr.rankers.ranker import Ranker
 from ltr.rankers.sidecar import MODEL_FORMAT, OLD_FORMATS, checksum, find_meta_path, meta_path
@@ -136,7 +137,7 @@ def load_model(path: str | os.PathLike) -> Ranker:
         What LightGBM said loading the model (the parameters of another version it ignores), which its default
         logger would print on standard output.
     """
-    path = Path(path)
+    path = Path(checked_path(path))
     text = _read_text(path)
     mpath = find_meta_path(path, text)  # beside the model, or beside a link saved through before sidecars followed
     if not mpath.exists():

@@ -495,6 +495,19 @@ class Ranker(BaseEstimator):
                     or not (math.isfinite(v) and v > 0):
                 raise ValueError(f"eval_params['max_grade'] must be a positive number (ERR's highest grade), got "
                                  f"{v!r}")
+        v = given.get("no_relevant", 0.0)
+        if isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_)) \
+                and not (v != v or 0 <= v <= 1):  # a metric that chooses the best round is a mean of scores
+            raise ValueError(f"eval_params['no_relevant'] must be a metric's score, from 0 to 1 (0 as trec_eval, 1 as "
+                             f"LightGBM), or nan to leave such queries out, got {v!r}")
+        try:  # the values, as the metrics check them, before training: a bad one was saved in the model and failed
+            # only at its first score (trial t67)
+            evaluate(np.array([1.0, 0.0]), np.array([1.0, 0.0]), group_ptr=np.array([0, 2]), metrics=["ndcg@1"],
+                     **given)
+        except OptionError:  # (its message names the parameters, and says the command line's options there)
+            raise
+        except (ValueError, TypeError) as e:
+            raise type(e)(f"eval_params: {e}") from None
         return given
 
     def _check_params(self) -> dict | None:
@@ -1207,6 +1220,9 @@ class Ranker(BaseEstimator):
         validation curve is lost) and it has no ``n_rounds_`` or ``n_threads_``; one loaded with its sidecar has
         ``trained_with_`` (the versions that trained it) instead. A pickle keeps every attribute.
         """
+        from ltr.io.files import checked_path
+
+        checked_path(path)
         self._check_fitted()
         from ltr import __version__
         from ltr.rankers.sidecar import write_model

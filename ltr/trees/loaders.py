@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ltr.exceptions import ModelFormatError
+from ltr.io.files import checked_path
 from ltr.trees.lightgbm_text import from_lightgbm_text
 from ltr.trees.model import TreeEnsemble
 from ltr.trees.xgboost_json import from_xgboost_json
@@ -126,7 +127,7 @@ def load(path: str | os.PathLike) -> TreeEnsemble:
         The file is missing, unreadable, malformed or of an unsupported kind, or an ltrkit model whose text is not
         the one its sidecar's checksum was taken of; the message names it.
     """
-    path = Path(path)
+    path = Path(checked_path(path))
     try:
         data = path.read_bytes()
     except OSError as e:  # missing, a folder, no permission, a symlink loop, a name too long

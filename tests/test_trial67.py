@@ -1,0 +1,89 @@
+"""Trial t67's findings (Python API): a saved CV result with ``no_relevant=nan`` reloads with its NaNs, bad
+``eval_params`` values are refused at fit, ``no_relevant`` outside 0..1 is refused, and a path of the wrong type is
+named."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+import pytest
+
+import ltr
+import ltr.io
+import ltr.trees
+from ltr import Ranker, make_ranking
+from ltr.evaluation import compare_cv, cross_validate, read_result
+from ltr.evaluation.results import CVResult
+from ltr.metrics import evaluate
+
+FAST = dict(n_estimators=3, preset=None, n_jobs=1, min_child_samples=2)
+
+
+def _some_without_a_relevant_document():
+    d = make_ranking(12, (6, 9), 4, random_state=1)
+    y = d.y.copy()
+    y[d.group_ptr[0]:d.group_ptr[1]] = 0  # query 1 and 2 have no relevant document: nan under no_relevant=nan
+    y[d.group_ptr[1]:d.group_ptr[2]] = 0
+    return dataclasses.replace(d, y=y)
+
+
+def test_a_cv_result_with_no_relevant_nan_reloads_with_its_nans_and_compares_with_a_fresh_one(tmp_path):
+    data = _some_without_a_relevant_document()
+    kw = dict(n_splits=3, metrics=["ndcg@10", "map"], no_relevant=math.nan, progress=False)
+    a = cross_validate(Ranker(**FAST), data, name="a", **kw)
+    b = cross_validate(Ranker(**{**FAST, "n_estimators": 5}), data, name="b", **kw)
+    b.save(tmp_path / "b.json")
+    back = CVResult.from_dict(read_result(tmp_path / "b.json"))
+    assert math.isnan(back.settings["metric_conventions"]["no_relevant"])
+    for before, after in zip(b.folds, back.folds):
+        for m in ("ndcg@10", "map"):
+            np.testing.assert_array_equal(np.asarray(after.per_query[m], dtype=float), before.per_query[m])
+    assert sum(np.isnan(f.per_query["map"]).sum() for f in back.folds) == 2  # (the two queries, left out)
+    assert np.nanmean(back.folds[0].per_query["map"]) == np.nanmean(b.folds[0].per_query["map"])
+    fresh, reloaded = compare_cv([a, b]), compare_cv([a, back])
+    assert fresh.rows == reloaded.rows
+
+
+@pytest.mark.parametrize("params, said", [
+    ({"gain": "lin"}, "eval_params: gain must be one of ['exp2', 'linear'], got 'lin'"),
+    ({"no_relevant": "x"}, "eval_params: no_relevant must be a number, got 'x'"),
+    ({"ties": "random"}, "eval_params: ties must be one of ['optimistic', 'pessimistic', 'stable'], got 'random'"),
+    ({"no_relevant": math.inf}, "eval_params['no_relevant'] must be a metric's score, from 0 to 1 (0 as trec_eval, "
+                                "1 as LightGBM), or nan to leave such queries out, got inf"),
+    ({"no_relevant": 5.0}, "eval_params['no_relevant'] must be a metric's score, from 0 to 1 (0 as trec_eval, 1 as "
+                           "LightGBM), or nan to leave such queries out, got 5.0"),
+])
+def test_bad_eval_params_values_are_refused_at_fit_before_a_model_is_saved(tmp_path, params, said):
+    d = make_ranking(8, 10, 3, random_state=0)
+    with pytest.raises(ValueError) as e:
+        Ranker(**FAST, eval_params=params).fit(d)
+    assert str(e.value) == said
+    Ranker(**FAST, eval_params={"no_relevant": math.nan, "gain": "linear"}).fit(d).save(tmp_path / "m.txt")
+
+
+@pytest.mark.parametrize("value", [math.inf, -math.inf])
+def test_an_infinite_no_relevant_is_refused_by_the_metrics(value):
+    with pytest.raises(ValueError, match=r"^no_relevant must be a finite number \(0 as trec_eval, 1 as LightGBM\), "
+                                         r"or nan to leave such queries out, got -?inf$"):
+        evaluate([0.0, 0.0, 1.0, 0.0], [0.1, 0.2, 0.3, 0.1], group_ptr=[0, 2, 4], metrics=["ndcg@10"],
+                 no_relevant=value)
+    for ok, mean in ((0.0, 0.5), (1.0, 1.0), (-1.0, 0.0), (math.nan, 1.0)):  # (a sentinel such as -1 still goes)
+        got = evaluate([0.0, 0.0, 1.0, 0.0], [0.1, 0.2, 0.3, 0.1], group_ptr=[0, 2, 4], metrics=["ndcg@10"],
+                       no_relevant=ok)
+        assert got == {"ndcg@10": mean}
+
+
+@pytest.mark.parametrize("call", [
+    lambda: ltr.load_model(3),
+    lambda: Ranker(**FAST).fit(make_ranking(8, 10, 3, random_state=0)).save(3),
+    lambda: ltr.io.read_letor(3),
+    lambda: ltr.io.read_run(3),
+    lambda: ltr.io.read_scores(3),
+    lambda: ltr.trees.load(3),
+], ids=["load_model", "save", "read_letor", "read_run", "read_scores", "trees.load"])
+def test_a_path_of_the_wrong_type_is_named(call):
+    with pytest.raises(TypeError) as e:
+        call()
+    assert str(e.value) == "path must be a file's path (str or os.PathLike), got int 3"
