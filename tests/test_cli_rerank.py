@@ -321,6 +321,20 @@ def test_run_query_ids_with_leading_zeros_are_matched_as_ltr_features_matches_th
         sorted(zip(plain["qid"], plain["docno"], plain["score"]))
 
 
+def test_a_run_with_padded_query_ids_is_written_in_the_topics_order_every_time(made, capsys, tmp_path):
+    """The padded ids' aliases followed a set's order, which Python's string hashing changes from one process to the
+    next: the reranked run's queries came out in another order on every call (trial t67)."""
+    order = [7, 3, 9, 1, 5, 10, 2, 8, 4, 6]  # the topics' order: neither sorted nor the run's
+    texts = ["wing flutter", "heat transfer plates", "supersonic wing", "swept wing", "concrete slabs"]
+    (tmp_path / "q.tsv").write_text("".join(f"{q}\t{texts[q % len(texts)]}\n" for q in order))
+    lines = [f"{q:03d} Q0 d{d} {r} {9.0 - r} bm25\n" for q in range(1, 11) for r, d in enumerate((1, 3, 5, 2), 1)]
+    (tmp_path / "padded.run").write_text("".join(lines))
+    ok(["rerank", "--model", made / "model.txt", "--collection", made / "docs.tsv", "--queries", tmp_path / "q.tsv",
+        "--run", tmp_path / "padded.run", "--out", tmp_path / "padded.out"], capsys)
+    written = read_run(tmp_path / "padded.out")["qid"].tolist()
+    assert list(dict.fromkeys(written)) == [f"{q:03d}" for q in order]
+
+
 def test_a_run_on_another_scale_than_the_models_first_stage_is_said(made, capsys, tmp_path):
     """A new user reranked a run of cosine scores (about 0.6) with a model trained on BM25 scores (20-45) that reads
     first_stage_score: nothing was said. The same first stage at another depth is no alarm (a review found the

@@ -130,8 +130,10 @@ def run(args: argparse.Namespace) -> int:
     if "first_stage_score" in reranker.feature_names:  # the run's scores are a float32 feature
         refuse_unholdable_scores(first, "--run", args.run)
     # dropped lines are said below from the report (rerank_run's own warning would say them twice)
-    queries = dict(inputs.queries.items())
-    queries.update({j: queries[n] for j, n in padded.items()})
+    queries = {}  # the topics' order, a run's padded id beside its query's (a set's order: trial t67)
+    for q, text in inputs.queries.items():
+        queries[q] = text
+        queries.update((j, text) for j in sorted(j for j, n in padded.items() if n == q))
     try:
         new, report = reranker.rerank_run(first, queries, depth=args.depth,
                                           on_unknown="drop" if args.on_unknown == "warn" else args.on_unknown,

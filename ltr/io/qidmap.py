@@ -161,7 +161,7 @@ def padded_ids(ids: set[str], ours: set[str]) -> dict[str, str]:
     """``{id: query id}`` for each of ``ids`` that is one of ``ours`` with leading zeros (``051`` -> ``51``), unless
     it is a query id as written or ``ids`` also hold the unpadded form: TREC-1/2's topics say ``Number: 051``, read
     as 51 (as Anserini reads them), where runs and qrels may keep the zeros."""
-    padded = {j: str(int(j)) for j in ids - ours if j.isdigit() and j.isascii()}
+    padded = {j: str(int(j)) for j in sorted(ids - ours) if j.isdigit() and j.isascii()}  # (an order of its own)
     return {j: n for j, n in padded.items() if n != j and n in ours and n not in ids}
 
 
