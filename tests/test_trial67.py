@@ -87,3 +87,12 @@ def test_a_path_of_the_wrong_type_is_named(call):
     with pytest.raises(TypeError) as e:
         call()
     assert str(e.value) == "path must be a file's path (str or os.PathLike), got int 3"
+
+
+@pytest.mark.parametrize("command", ["features", "rerank"])
+def test_query_format_csv_is_not_offered_where_queries_are_never_read_as_csv(command, capsys):
+    from ltr.cli import main
+
+    assert main([command, "--query-format", "csv"]) == 2
+    assert ("argument --query-format: invalid choice: 'csv' (choose from 'auto', 'smart', 'trec', 'beir', 'tsv', "
+            "'npl')") in capsys.readouterr().err

@@ -28,6 +28,7 @@ __all__ = [
     "add_text_reading",
     "check_feature_set_option",
     "COLLECTION_FORMATS",
+    "QUERY_FORMATS",
     "conventions",
     "dense_for_xgboost",
     "feature_count",
@@ -252,6 +253,8 @@ def conventions(args) -> dict:
 
 #: Document and query file formats the feature layer reads (``auto``: detected from the first line).
 COLLECTION_FORMATS = ["auto", "smart", "trec", "beir", "tsv", "csv", "npl"]
+#: Query files: CSV is read for documents only (it was offered, and always refused: trial t67).
+QUERY_FORMATS = [f for f in COLLECTION_FORMATS if f != "csv"]
 
 
 def _topic_fields(value: str) -> tuple[str, ...]:
@@ -282,7 +285,7 @@ def add_collection_input(group, *, queries_help: str, query_ids_help: str, servi
                                if serving else "(default: test; NFCorpus: NAME.titles.queries and NAME.2-1-0.qrel "
                                                "unless --queries and --qrels name others)"))
     group.add_argument("--queries", help=queries_help)
-    group.add_argument("--query-format", default="auto", choices=COLLECTION_FORMATS, help="query file format")
+    group.add_argument("--query-format", default="auto", choices=QUERY_FORMATS, help="query file format")
     group.add_argument("--query-ids", default="auto", choices=["auto", "record", "position"], help=query_ids_help)
     group.add_argument("--topic-fields", default=None, metavar="FIELDS", type=_topic_fields,
                        help="the fields of TREC topics (--queries) a query is made of, comma-separated: title, desc, "
