@@ -335,6 +335,30 @@ def test_a_run_with_padded_query_ids_is_written_in_the_topics_order_every_time(m
     assert list(dict.fromkeys(written)) == [f"{q:03d}" for q in order]
 
 
+def test_the_topics_ltr_features_wrote_rerank_as_the_topics_they_were_built_from(made, capsys, tmp_path):
+    """A model trained on queries of the topics' <desc>: the file --topics-out wrote (each query as built, in
+    <title>) was refused for its lack of <desc>, and --topic-fields title for contradicting the model (trial t67)."""
+    topics = "".join(f"<top>\n<num> Number: {i}\n<title> {q.split()[0]}\n<desc> Description:\n{q}\n</top>\n"
+                     for i, q in enumerate(QUERIES.values(), 1))
+    (tmp_path / "t.trec").write_text(topics)
+    (tmp_path / "qrels").write_text("1 0 d3 2\n1 0 d7 1\n2 0 d4 2\n2 0 d2 1\n3 0 d5 2\n3 0 d1 1\n")
+    ok(["features", "--collection", made / "docs.tsv", "--queries", tmp_path / "t.trec", "--topic-fields", "desc",
+        "--qrels", tmp_path / "qrels", "--topk", 6, "--out", tmp_path / "d.letor", "--save-run", tmp_path / "d.run",
+        "--topics-out", tmp_path / "built.trec", "--quiet"])
+    assert "<desc>" not in (tmp_path / "built.trec").read_text()
+    ok(["train", tmp_path / "d.letor", "--out", tmp_path / "m.txt", *TRAIN])
+    base = ["rerank", "--model", tmp_path / "m.txt", "--collection", made / "docs.tsv", "--run", tmp_path / "d.run"]
+    ok([*base, "--queries", tmp_path / "t.trec", "--out", tmp_path / "from-topics.run"], capsys)
+    (tmp_path / "built.tsv").write_text("".join(f"{i}\t{q}\n" for i, q in enumerate(QUERIES.values(), 1)))
+    for built in ("built.trec", "built.tsv"):
+        err = ok([*base, "--queries", tmp_path / built, "--out", tmp_path / "from-built.run", "--quiet"], capsys)
+        assert f"{built} has no topic field desc, which the model's training queries were made of" in err
+        assert (tmp_path / "from-built.run").read_bytes() == (tmp_path / "from-topics.run").read_bytes()
+    (tmp_path / "other.trec").write_text(topics.replace("<desc> Description:\n", "<narr> Narrative:\n", 1))
+    main([str(a) for a in [*base, "--queries", tmp_path / "other.trec", "--out", tmp_path / "x.run"]])
+    assert "no topic field desc" not in capsys.readouterr().err  # topics with some <desc>: read as asked
+
+
 def test_a_run_on_another_scale_than_the_models_first_stage_is_said(made, capsys, tmp_path):
     """A new user reranked a run of cosine scores (about 0.6) with a model trained on BM25 scores (20-45) that reads
     first_stage_score: nothing was said. The same first stage at another depth is no alarm (a review found the

@@ -176,6 +176,13 @@ def _topic_fields(args: argparse.Namespace) -> tuple[str, ...] | None:
     if not isinstance(described, dict) or "topic_fields" not in described:
         return args.topic_fields  # trained before the fields were recorded, or not on ltr features output
     trained = tuple(described["topic_fields"] or ("title",))
+    if args.topic_fields is None and trained != ("title",) and _queries_as_built(args, trained):
+        # (ltr features --topics-out's file: each query as built, in <title>; or a qid<TAB>text file) said always,
+        # as the model's queries were other fields of topics (trial t67: each error sent the user to the other)
+        print(f"ltr rerank: {visible(args.queries)} has no topic field {','.join(trained)}, which the model's "
+              "training queries were made of (ltr features --topic-fields): its texts are read as the queries, as "
+              "ltr features --topics-out writes them (each query as built, in <title>)", file=sys.stderr)
+        return None
     if args.topic_fields is None:
         if trained != ("title",):
             note(args, f"note: queries made of the topic fields {','.join(trained)}, as the model's training "
@@ -185,6 +192,32 @@ def _topic_fields(args: argparse.Namespace) -> tuple[str, ...] | None:
         raise UsageError(f"--topic-fields {','.join(args.topic_fields)}: the model was trained on queries made of "
                          f"the topic fields {','.join(trained)}; leave --topic-fields out to use those")
     return args.topic_fields
+
+
+def _queries_as_built(args: argparse.Namespace, trained: tuple[str, ...]) -> bool:
+    """Whether ``--queries`` holds the queries as built rather than topics with the fields ``trained``: a TREC topics
+    file whose topics all lack those fields but have a title (``ltr features --topics-out``), or a file of another
+    format than topics (``qid<TAB>text``)."""
+    if args.queries is None:
+        return False
+    from features.collections.loaders import detect_format
+    from features.collections.trec import read_trec_topics
+    from features.errors import CollectionFormatError
+
+    try:
+        fmt = args.query_format if args.query_format != "auto" else detect_format(args.queries, "queries")
+        if fmt == "beir":  # (JSON lines may hold the topics' fields: read as asked, or refused with the reason)
+            return False
+        if fmt != "trec":
+            return True
+        read_trec_topics(args.queries, fields=("title",), errors=args.encoding_errors)
+    except (CollectionFormatError, OSError, ValueError):
+        return False  # (the reading proper says what is wrong)
+    try:
+        read_trec_topics(args.queries, fields=trained, errors=args.encoding_errors)
+    except CollectionFormatError:
+        return True
+    return False
 
 
 def _refuse_at_line(path: str, e) -> None:
