@@ -96,3 +96,15 @@ def test_query_format_csv_is_not_offered_where_queries_are_never_read_as_csv(com
     assert main([command, "--query-format", "csv"]) == 2
     assert ("argument --query-format: invalid choice: 'csv' (choose from 'auto', 'smart', 'trec', 'beir', 'tsv', "
             "'npl')") in capsys.readouterr().err
+
+
+def test_one_file_given_for_two_outputs_is_said_by_their_options(tmp_path, capsys):
+    from ltr.cli import main
+
+    data = tmp_path / "d.txt"
+    ltr.io.write_letor(data, make_ranking(6, 5, 3, random_state=0))
+    out = tmp_path / "same.x"
+    assert main(["cv", str(data), "--folds", "2", "--out", str(out), "--run-out", str(tmp_path / "." / "same.x")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == (f"ltr cv: error: {tmp_path / '.' / 'same.x'}: given for two outputs (--out {out} and --run-out "
+                   f"{tmp_path / '.' / 'same.x'}): give each its own name")

@@ -77,7 +77,7 @@ def check_outputs(*paths: str | os.PathLike | None, inputs: Sequence[str | os.Pa
     unwritable places; create missing parent folders (so that a long job never ends by failing to write its
     result). A folder given where a file is read is left to the reader, which names it.
 
-    ``flags`` name the options of ``paths``, in order (for the message that refuses ``-`` twice).
+    ``flags`` name the options of ``paths``, in order (for the messages that refuse ``-`` or a file given twice).
 
     Returns whether an output is standard output: a command then prints its own table on standard error
     (:func:`emit`'s ``to_stderr``), so that what it pipes stays one document."""
@@ -90,10 +90,11 @@ def check_outputs(*paths: str | os.PathLike | None, inputs: Sequence[str | os.Pa
             named = " and ".join(f"{flags[i]} {paths[i]}" for i in piped) if len(flags) == len(paths) else \
                 " and ".join(str(paths[i]) for i in piped)
             raise UsageError(f"{said} given twice ({named}): it holds one output; give the others file names")
-    outputs = [p for p in paths if p is not None and str(p) != "-"]
+    named = list(flags) if len(flags) == len(paths) else [None] * len(paths)
+    outputs = [(p, f) for p, f in zip(paths, named) if p is not None and str(p) != "-"]
     read = _input_files(inputs, folders) if outputs else {}
     written: dict = {}
-    for p in outputs:
+    for p, flag in outputs:
         key = _file_key(p)
         if key in read and not os.path.lexists(p) and _sidecar_name(read[key]):  # read from then on
             raise UsageError(f"{p}: the name of a sidecar the readers find beside this command's data "
@@ -103,8 +104,10 @@ def check_outputs(*paths: str | os.PathLike | None, inputs: Sequence[str | os.Pa
             raise UsageError(f"{p}: is also an input of this command ({read[key]}); writing it would replace it: "
                              "give the output another name")
         if key in written and os.fspath(p) != os.devnull:  # /dev/null twice: both outputs discarded, as asked
-            raise UsageError(f"{p}: given for two outputs ({written[key]} and {p}): give each its own name")
-        written[key] = str(p)
+            seen, seen_flag = written[key]
+            both = f"{seen_flag} {seen} and {flag} {p}" if seen_flag and flag else f"{seen} and {p}"
+            raise UsageError(f"{p}: given for two outputs ({both}): give each its own name")
+        written[key] = (str(p), flag)
         check_output_path(p)
     return any(p is not None and stream_of(p) == "stdout" for p in paths)
 

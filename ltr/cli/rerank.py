@@ -100,7 +100,8 @@ def run(args: argparse.Namespace) -> int:
     built_index, saved_index = index_roles(args.index)
     read = collection_reads(args.collection)
     check_outputs(args.out, built_index, inputs=[args.model, find_meta_path(args.model), args.run, args.queries,
-                                                 saved_index, *option_files(args.features), *read])
+                                                 saved_index, *option_files(args.features), *read],
+                  flags=("--out", "--index"))
     check_feature_set_option(args.features)
     first = read_run(args.run)  # a malformed run fails before the slow steps
     args.topic_fields = _topic_fields(args)
@@ -117,7 +118,8 @@ def run(args: argparse.Namespace) -> int:
     read, folders = read_collection_files(inputs)  # a collection folder's files, now that it is read
     refuse_outputs_in(folders, (args.out, built_index), ("--out", "--index"))
     check_outputs(args.out, built_index, inputs=[args.model, find_meta_path(args.model), args.run, args.queries,
-                                                 saved_index, *option_files(args.features), *read])
+                                                 saved_index, *option_files(args.features), *read],
+                  flags=("--out", "--index"))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", PlainModelWarning)
         try:
