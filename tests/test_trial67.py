@@ -108,3 +108,18 @@ def test_one_file_given_for_two_outputs_is_said_by_their_options(tmp_path, capsy
     err = capsys.readouterr().err.strip()
     assert err == (f"ltr cv: error: {tmp_path / '.' / 'same.x'}: given for two outputs (--out {out} and --run-out "
                    f"{tmp_path / '.' / 'same.x'}): give each its own name")
+
+
+def test_systems_that_share_no_query_are_said_to_be_of_different_data():
+    import pandas as pd
+
+    from ltr.evaluation import compare
+    from ltr.exceptions import ComparisonDataError
+
+    a = pd.DataFrame({"ndcg@10": [0.1, 0.5, 0.3]}, index=["1", "2", "3"])
+    b = pd.DataFrame({"ndcg@10": [0.2, 0.4]}, index=["7", "8"])
+    for queries in ("same", "intersection"):
+        with pytest.raises(ComparisonDataError) as e:
+            compare({"a": a, "b": b}, "a", queries=queries)
+        assert str(e.value) == ("the systems share no query ('a' 3, 'b' 2): they were evaluated on different data, "
+                                "which a paired comparison cannot pair; compare systems evaluated on the same queries")

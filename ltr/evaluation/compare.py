@@ -149,6 +149,10 @@ def _align(frames: Mapping[str, pd.DataFrame], queries: str) -> tuple[list[str],
     if queries not in ("same", "intersection"):
         raise ValueError(f"queries must be 'same' or 'intersection', got {queries!r}")
     dropped = {n: sorted(sets[n] - common, key=_qkey) for n in names}
+    if not common and union:  # (--intersection or -c would not help: trial t67 compared MQ2008 with Cranfield)
+        sizes = ", ".join(f"{n!r} {len(sets[n])}" for n in names)
+        raise ComparisonDataError(f"the systems share no query ({sizes}): they were evaluated on different data, which "
+                                  "a paired comparison cannot pair; compare systems evaluated on the same queries")
     if common != union and queries == "same":
         lines = []
         for n in names:
@@ -267,7 +271,7 @@ def compare(
     if len(qids) < 2:
         raise ValueError(
             f"only {len(qids)} query in common between the systems; a paired significance test needs at least two"
-        )
+            if qids else "no query in common between the systems; a paired significance test needs at least two")
     frames = {n: per_query[n].set_axis(per_query[n].index.astype(str), axis=0) for n in names}  # never mutate
     values = {n: {m: frames[n].loc[qids, m].to_numpy(dtype=np.float64) for m in metrics} for n in names}
     for n in names:  # (an infinite value made every test's p NaN, refused as 'p-values must lie in [0, 1]')
