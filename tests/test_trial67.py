@@ -123,3 +123,15 @@ def test_systems_that_share_no_query_are_said_to_be_of_different_data():
             compare({"a": a, "b": b}, "a", queries=queries)
         assert str(e.value) == ("the systems share no query ('a' 3, 'b' 2): they were evaluated on different data, "
                                 "which a paired comparison cannot pair; compare systems evaluated on the same queries")
+
+
+def test_ltr_data_verify_says_its_error_after_the_report_through_a_pipe(tmp_path):
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "ltr", "data", "verify", "mq2008", str(tmp_path)],
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=120)
+    lines = done.stdout.strip().splitlines()
+    assert done.returncode == 1
+    assert lines[0].startswith(f"mq2008 in {tmp_path}: NOT OK")
+    assert lines[-1] == f"ltr data verify: {tmp_path} holds none of mq2008's files (see above)"

@@ -145,6 +145,7 @@ def run_verify(args: argparse.Namespace) -> int:
             what = f"is incomplete ({len(report.missing)} file(s) missing)"
         else:
             what = f"differs from the registry's {args.name}"
+        sys.stdout.flush()  # the report first, even through a pipe, where standard output is buffered
         print(f"ltr data verify: {args.dir} {what} (see above)", file=sys.stderr)
         return 1
     return 0
