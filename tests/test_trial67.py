@@ -135,3 +135,20 @@ def test_ltr_data_verify_says_its_error_after_the_report_through_a_pipe(tmp_path
     assert done.returncode == 1
     assert lines[0].startswith(f"mq2008 in {tmp_path}: NOT OK")
     assert lines[-1] == f"ltr data verify: {tmp_path} holds none of mq2008's files (see above)"
+
+
+def test_a_feature_range_is_its_ids_unless_a_feature_is_so_named(tmp_path, capsys):
+    from ltr.cli import main
+    from ltr.evaluation.selection import resolve_features
+
+    assert resolve_features(["2-4", "6"], 6).tolist() == [1, 2, 3, 5]
+    assert resolve_features(["-2-3"], 4).tolist() == [0, 3]  # a range dropped
+    assert resolve_features(["1-3"], 3, ["a", "1-3", "b"]).tolist() == [1]  # a name first
+    with pytest.raises(ValueError, match=r"^feature range '4-2' runs backwards: write 2-4$"):
+        resolve_features(["4-2"], 6)
+    data = tmp_path / "d.txt"
+    ltr.io.write_letor(data, make_ranking(20, 8, 6, random_state=0))
+    fast = ["--rounds", "3", "--preset", "none", "--min-child-samples", "3", "--n-jobs", "1", "--quiet"]
+    for name, spec in (("range.txt", "2-4,6"), ("list.txt", "2,3,4,6")):
+        assert main(["train", str(data), "--features", spec, "--out", str(tmp_path / name), *fast]) == 0
+    assert (tmp_path / "range.txt").read_text() == (tmp_path / "list.txt").read_text()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -32,8 +33,9 @@ __all__ = ["FEATURES_HELP", "FEATURES_KEY", "Once", "add_feature_options", "feat
 FEATURES_KEY = "features"
 
 FEATURES_HELP = ("feature subset, as RankLib's -feature: a feature file (one 1-based id per line; RankLib's "
-                 "'ID<TAB>description' lines and '#' comments are read too) or comma-separated ids/names; an entry "
-                 "-ID or -NAME leaves that feature out (--features=-23,-25 is --drop-features 23,25)")
+                 "'ID<TAB>description' lines and '#' comments are read too) or comma-separated ids (ranges too: 1-10) "
+                 "and names; an entry -ID or -NAME leaves that feature out (--features=-23,-25 is --drop-features "
+                 "23,25)")
 DROP_FEATURES_HELP = ("features to leave out, for an ablation: a feature file or comma-separated ids/names, dropped "
                       "from --features or, without it, from all the features (--drop-features 23,25 trains on the "
                       "other 44 of MQ2008's 46)")
@@ -86,9 +88,10 @@ def resolve_features(features: Sequence[int | str] | str | os.PathLike, n_featur
                      names: Sequence[str] | None = None) -> NDArray[np.intp]:
     """Column indices (0-based) for 1-based ids, names, or a RankLib feature file's path.
 
-    A string that is a feature name resolves to that feature; a digit string to its id; a path to an existing file
-    to the ids it lists. A string ``"-ID"`` or ``"-NAME"`` (a name that is not itself a feature's) drops that
-    feature: from the features listed, or from all ``n_features`` (in their order) when only drops are given.
+    A string that is a feature name resolves to that feature; a digit string to its id; ``"A-B"`` (no feature's
+    name) to the ids A to B; a path to an existing file to the ids it lists. A string ``"-ID"`` or ``"-NAME"`` (a
+    name that is not itself a feature's) drops that feature: from the features listed, or from all ``n_features``
+    (in their order) when only drops are given.
 
     Raises
     ------
@@ -101,6 +104,8 @@ def resolve_features(features: Sequence[int | str] | str | os.PathLike, n_featur
     >>> resolve_features([3, "bm25"], 4, ["tf", "idf", "len", "bm25"]).tolist()
     [2, 3]
     >>> resolve_features(["-2", "-bm25"], 4, ["tf", "idf", "len", "bm25"]).tolist()
+    [0, 2]
+    >>> resolve_features(["1-3", "-2"], 4).tolist()
     [0, 2]
     """
     if isinstance(features, (str, os.PathLike)):
@@ -115,7 +120,7 @@ def resolve_features(features: Sequence[int | str] | str | os.PathLike, n_featur
         target = cols
         if isinstance(f, str) and f not in lookup and f.strip().startswith("-") and f.strip() != "-":
             target, f = dropped, f.strip()[1:].strip()  # "-23", "-BM25 of body": left out
-        target.append(_column(f, n_features, lookup))
+        target.extend(_column(one, n_features, lookup) for one in _range(f, lookup))
     for listed in (cols, dropped):
         if len(set(listed)) != len(listed):
             dup = next(c for c in listed if listed.count(c) > 1)
@@ -132,6 +137,18 @@ def resolve_features(features: Sequence[int | str] | str | os.PathLike, n_featur
     if not cols:
         raise ValueError("the feature subset is empty")
     return np.asarray(cols, dtype=np.intp)
+
+
+def _range(f: int | str, lookup: dict[str, int]) -> list[int | str]:
+    """The ids of an entry ``"A-B"`` that is no feature's name (``1-10``: 1 to 10, inclusive); else the entry alone
+    (a range was said to be an unknown name, with the advice to use ids: trial t67)."""
+    m = re.fullmatch(r"\s*(\d+)\s*-\s*(\d+)\s*", f) if isinstance(f, str) and f not in lookup else None
+    if m is None:
+        return [f]
+    first, last = int(m.group(1)), int(m.group(2))
+    if first > last:
+        raise ValueError(f"feature range {f.strip()!r} runs backwards: write {last}-{first}")
+    return list(range(first, last + 1))
 
 
 def _column(f: int | str, n_features: int, lookup: dict[str, int]) -> int:
