@@ -152,3 +152,21 @@ def test_a_feature_range_is_its_ids_unless_a_feature_is_so_named(tmp_path, capsy
     for name, spec in (("range.txt", "2-4,6"), ("list.txt", "2,3,4,6")):
         assert main(["train", str(data), "--features", spec, "--out", str(tmp_path / name), *fast]) == 0
     assert (tmp_path / "range.txt").read_text() == (tmp_path / "list.txt").read_text()
+
+
+@pytest.mark.parametrize("edit", [('"learner":{', '"learner":{}, "learner":{'),
+                                  ('"name":"gbtree"', '"name":"gbtree","name":"dart"')])
+def test_an_xgboost_json_key_given_twice_is_said_so(edit):
+    import xgboost as xgb
+
+    from ltr.exceptions import ModelFormatError
+
+    rng = np.random.default_rng(0)
+    raw = xgb.train({"max_depth": 2, "nthread": 1}, xgb.DMatrix(rng.random((50, 3)), rng.random(50)), 2) \
+        .save_raw("json").decode()
+    assert edit[0] in raw
+    key = edit[0].split('"')[1]
+    with pytest.raises(ModelFormatError) as e:
+        ltr.trees.from_xgboost_json(raw.replace(*edit, 1), source="m.json")
+    assert str(e.value) == (f"m.json: key '{key}' is given twice in one JSON object: which one the model holds is "
+                            "not known")

@@ -173,6 +173,19 @@ def _parse_base_score(doc: _Doc, value: Any, path: str) -> float:
     return x
 
 
+class _TwiceError(ValueError):
+    """A key given twice in one JSON object (its ``args[0]``)."""
+
+
+def _once_each(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object's pairs as a dict, a key given twice refused (``json`` alone keeps the last one)."""
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        seen: set[str] = set()
+        raise _TwiceError(next(k for k, _ in pairs if k in seen or seen.add(k)))
+    return obj
+
+
 def _load(doc: _Doc, text_or_dict: Any) -> dict:
     if isinstance(text_or_dict, dict):
         return text_or_dict
@@ -186,7 +199,10 @@ def _load(doc: _Doc, text_or_dict: Any) -> dict:
     if not isinstance(text_or_dict, str):
         raise TypeError(f"text_or_dict must be str, bytes or dict, got {type(text_or_dict).__name__}")
     try:
-        obj = json.loads(text_or_dict)
+        obj = json.loads(text_or_dict, object_pairs_hook=_once_each)
+    except _TwiceError as e:  # json keeps the last: a second, empty "learner" was said to lack its booster (t67)
+        raise ModelFormatError(f"{doc.where}: key {e.args[0]!r} is given twice in one JSON object: which one the "
+                               "model holds is not known") from None
     except json.JSONDecodeError as e:
         raise ModelFormatError(f"{doc.where}:{e.lineno}:{e.colno}: not valid JSON ({e.msg})") from e
     except RecursionError as e:
