@@ -170,3 +170,23 @@ def test_an_xgboost_json_key_given_twice_is_said_so(edit):
         ltr.trees.from_xgboost_json(raw.replace(*edit, 1), source="m.json")
     assert str(e.value) == (f"m.json: key '{key}' is given twice in one JSON object: which one the model holds is "
                             "not known")
+
+
+def test_a_score_file_without_the_topics_leading_zeros_is_refused_not_filled(tmp_path, capsys):
+    from ltr.cli import main
+
+    (tmp_path / "docs.tsv").write_text("d1\tdense retrieval\nd2\tsparse retrieval\nd3\tretrieval of words\n")
+    (tmp_path / "q.tsv").write_text("001\tretrieval\n002\tsparse words\n")
+    (tmp_path / "qrels").write_text("001 0 d1 1\n002 0 d2 1\n")
+    (tmp_path / "s.tsv").write_text("".join(f"{q}\t{d}\t0.{i}\n" for q in (1, 2) for i, d in enumerate(["d1", "d2",
+                                                                                                       "d3"], 1)))
+    (tmp_path / "fs.toml").write_text(f'[[features]]\nscorer = "neural_file"\npath = "{tmp_path / "s.tsv"}"\n'
+                                      'name = "nf"\n')
+    code = main(["features", "--collection", str(tmp_path / "docs.tsv"), "--queries", str(tmp_path / "q.tsv"),
+                 "--qrels", str(tmp_path / "qrels"), "--topk", "3", "--features", str(tmp_path / "fs.toml"),
+                 "--out", str(tmp_path / "x.letor"), "--quiet"])
+    assert code == 1 and not (tmp_path / "x.letor").exists()
+    assert capsys.readouterr().err.strip().splitlines()[-1].endswith(
+        "s.tsv: none of its 6 scores matches one of the 5 candidates: its query ids are the topics' without their "
+        "leading zeros ('1' for '001'); ids are compared as strings, exactly as the topics and the collection spell "
+        "them")

@@ -202,10 +202,14 @@ class JoinReport:
 
 
 def _refuse_padded(path: str, table: ScoreTable, n_pairs: int, qids: Sequence[str]) -> None:
-    """A file that matched none of ``n_pairs`` candidates because its query ids are ``qids`` with leading zeros
-    (not a file of other queries: the same queries, spelled apart) is an error, not a column of fill values."""
+    """A file that matched none of ``n_pairs`` candidates because its query ids are ``qids`` with leading zeros, or
+    without those ``qids`` have (not a file of other queries: the same queries, spelled apart) is an error, not a
+    column of fill values."""
     padded = padded_ids(set(table.qid), set(qids))
     how = "with leading zeros"
+    if not padded:  # the topics' 001 written as 1 (pandas' integer column: trial t67) is the same queries too
+        padded = {j: q for q, j in padded_ids(set(qids), set(table.qid)).items()}
+        how = "without their leading zeros"
     if not padded:  # pandas' float column (1.0) and a CSV writer's quotes ("1") spell them apart too (trial t66)
         padded, how = _respelled(set(table.qid), set(qids))
     if n_pairs and padded:
