@@ -190,3 +190,15 @@ def test_a_score_file_without_the_topics_leading_zeros_is_refused_not_filled(tmp
         "s.tsv: none of its 6 scores matches one of the 5 candidates: its query ids are the topics' without their "
         "leading zeros ('1' for '001'); ids are compared as strings, exactly as the topics and the collection spell "
         "them")
+
+
+@pytest.mark.parametrize("line, empty", [("1\t\t0.5", "document id"), ("1\td1\t", "score"), (" \td1\t0.5", "query id")])
+def test_a_score_line_with_an_empty_field_says_which(tmp_path, line, empty):
+    from features.errors import CollectionFormatError
+    from features.scorers.neural.file import read_score_table
+
+    path = tmp_path / "s.tsv"
+    path.write_text(f"1\td0\t0.1\n{line}\n")
+    with pytest.raises(CollectionFormatError) as e:
+        read_score_table(path, "tsv")
+    assert str(e.value) == f"{path}:2: expected qid<TAB>docid<TAB>score, and the {empty} is empty (token {line!r})"

@@ -123,9 +123,13 @@ def read_score_table(path: str | os.PathLike, fmt: str = "auto") -> ScoreTable:
                                             "qid<TAB>docid<TAB>score line", str(path), lineno, raw)
         if fmt == "tsv":
             toks = raw.rstrip("\r").split("\t")
-            if len(toks) != 3 or not all(t.strip() for t in toks):
+            if len(toks) != 3:
                 raise CollectionFormatError(f"expected qid<TAB>docid<TAB>score, got {len(toks)} tab-separated "
                                             "field(s)", str(path), lineno, raw)
+            if not all(t.strip() for t in toks):  # (said '3 fields' where it expected 3: trial t67)
+                empty = ("query id", "document id", "score")[next(i for i, t in enumerate(toks) if not t.strip())]
+                raise CollectionFormatError(f"expected qid<TAB>docid<TAB>score, and the {empty} is empty",
+                                            str(path), lineno, raw)
             q, d, s = (t.strip() for t in toks)
         else:
             toks = raw.split()
