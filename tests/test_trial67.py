@@ -202,3 +202,23 @@ def test_a_score_line_with_an_empty_field_says_which(tmp_path, line, empty):
     with pytest.raises(CollectionFormatError) as e:
         read_score_table(path, "tsv")
     assert str(e.value) == f"{path}:2: expected qid<TAB>docid<TAB>score, and the {empty} is empty (token {line!r})"
+
+
+def test_a_one_based_file_read_zero_based_for_a_zero_based_model_is_warned_of(tmp_path, capsys):
+    from sklearn.datasets import dump_svmlight_file
+
+    from ltr.cli import main
+
+    d = make_ranking(20, 8, 5, random_state=0)
+    X = np.array(d.X, dtype=np.float64) + 1.0  # no zero value: every id on every line
+    y, qid = np.array(d.y), np.repeat(np.arange(1, 21), np.diff(d.group_ptr))
+    dump_svmlight_file(X, y, str(tmp_path / "zb.txt"), query_id=qid, zero_based=True)
+    dump_svmlight_file(X[:, :4], y, str(tmp_path / "one.txt"), query_id=qid, zero_based=False)  # ids 1..4 of 5
+    assert main(["train", str(tmp_path / "zb.txt"), "--zero-based", "--rounds", "3", "--preset", "none",
+                 "--min-child-samples", "3", "--n-jobs", "1", "--out", str(tmp_path / "m.txt"), "--quiet"]) == 0
+    capsys.readouterr()
+    said = "is read zero-based, as the model's training data was, and no row sets feature id 0"
+    for name, told, warned in (("one.txt", [], True), ("zb.txt", [], False), ("one.txt", ["--zero-based"], False)):
+        assert main(["predict", str(tmp_path / "m.txt"), str(tmp_path / name), *told, "--out",
+                     str(tmp_path / "s.txt"), "--quiet"]) == 0
+        assert (said in capsys.readouterr().err) is warned, (name, told)

@@ -561,6 +561,7 @@ def run_predict(args: argparse.Namespace) -> int:
                    f"trained the model {args.model} on such a file through its own reader, add --sparse to read "
                    "DATA so (here it is 0, as for a model trained on arrays)")
     _check_feature_set(args, model, data)
+    _warn_one_based(args, data)
     if args.run:  # every row, before scoring (check_doc_ids saw the first one alone)
         check_every_doc_id(data, args.data, "--run", _NO_RUN_FIX)
     placed = source_rows(data)
@@ -595,6 +596,24 @@ def run_predict(args: argparse.Namespace) -> int:
     if args.out != "-" and not args.quiet:  # as every command's "wrote" line
         print(visible(f"wrote {what} to {args.out}"), file=sys.stderr)
     return 0
+
+
+def _warn_one_based(args: argparse.Namespace, data) -> None:
+    """Warn when DATA, read zero-based because the model's training data was, sets id 0 on no row: a 1-based LETOR
+    file so read has every feature one column off, and its scores are wrong with only a note said (trial t67)."""
+    if not getattr(args, "read_zero_based", False) or "read_zero_based" in getattr(args, "given_", ()):
+        return
+    import numpy as np
+
+    if data.X.shape[1] == 0:
+        return
+    col = data.X[:, 0]
+    values = col.toarray().ravel() if hasattr(col, "toarray") else np.asarray(col)
+    if np.all((values == 0) | np.isnan(values)):
+        print(visible(f"ltr predict: warning: {args.data} is read zero-based, as the model's training data was, and "
+                      "no row sets feature id 0: if it is a 1-based LETOR file, every feature is read one column off "
+                      "and the scores are wrong; write it zero-based, as the model's training data was"),
+              file=sys.stderr)
 
 
 def _check_feature_set(args: argparse.Namespace, model, data) -> None:
