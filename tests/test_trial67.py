@@ -222,3 +222,9 @@ def test_a_one_based_file_read_zero_based_for_a_zero_based_model_is_warned_of(tm
         assert main(["predict", str(tmp_path / "m.txt"), str(tmp_path / name), *told, "--out",
                      str(tmp_path / "s.txt"), "--quiet"]) == 0
         assert (said in capsys.readouterr().err) is warned, (name, told)
+    dump_svmlight_file(X, y, str(tmp_path / "wide.txt"), query_id=qid, zero_based=False)  # ids 1..5: 6 columns
+    assert main(["predict", str(tmp_path / "m.txt"), str(tmp_path / "wide.txt"), "--out", str(tmp_path / "s.txt"),
+                 "--quiet"]) == 1
+    assert capsys.readouterr().err.strip().splitlines()[-1] == (
+        f"ltr predict: error: {tmp_path / 'wide.txt'}, read zero-based, has feature ids up to 5 (6 columns), the "
+        f"model {tmp_path / 'm.txt'} 5 columns: not the features it was trained on")

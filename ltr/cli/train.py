@@ -710,6 +710,10 @@ def fit_columns(args: argparse.Namespace, data, width: int, names, path, referen
         if getattr(args, "n_features", None) == data.n_features:  # the width asked for, not the file's
             raise UsageError(f"--n-features {data.n_features} reads {path} {data.n_features} features wide, and "
                              f"{reference} has {width}: give --n-features {width}, or leave it out")
+        if getattr(args, "read_zero_based", False):  # (ids 0..n-1: its largest id is n - 1; trial t67)
+            raise ValueError(f"{path}, read zero-based, has feature ids up to {data.n_features - 1} "
+                             f"({data.n_features} columns), {reference} {width} columns: not the features it was "
+                             f"trained on{wider}")
         raise ValueError(f"{path} has feature ids up to {data.n_features}, {reference} {width}: not the features "
                          f"it was trained on{wider}")
     if data.n_features < width:
