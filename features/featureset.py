@@ -292,6 +292,7 @@ class FeatureSet:
         real_fields = [f for f in index.field_names if f not in index.aliases]
         where = f"{self.source}: " if self.source else ""
         for i, (spec, scorer) in enumerate(zip(self.specs, self._scorers), 1):
+            scorer.entry = f"{where}feature {i} ({self._label(i)})"  # for errors found at work (a model's loading)
             base = spec.name or scorer.column_base()
             outs = [f"{base}_{o}" if o else base for o in scorer.outputs]
             if not scorer.per_field:

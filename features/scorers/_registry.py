@@ -75,6 +75,9 @@ class Scorer:
     #: served afterwards, which nothing in the description saw (trial t54).
     version: ClassVar[int] = 1
     changes: ClassVar[dict[int, str]] = {}
+    #: How errors found at work (a model that refuses a parameter when it loads) name the scorer's entry of its
+    #: feature set (``e.toml: feature 2 (biencoder)``), set by the feature set; None for a scorer used alone.
+    entry: str | None = None
 
     def __init__(self, **params: Any):
         for key in params:

@@ -688,7 +688,15 @@ class ModelScorer(Scorer):
             with _OFFLINE_LOCK:
                 if self._loaded is None:
                     p = self.params
-                    self._loaded = load_model(self.folder, self.kind, device=p["device"], max_length=p["max_length"])
+                    try:
+                        self._loaded = load_model(self.folder, self.kind, device=p["device"],
+                                                  max_length=p["max_length"])
+                    except NeuralModelError:
+                        raise
+                    except ValueError as e:  # a parameter the model refuses (max_length): named by its entry (t67)
+                        if self.entry is None:
+                            raise
+                        raise ValueError(f"{self.entry}: {e}") from None
         return self._loaded
 
     def store(self, options: dict[str, Any]) -> VectorCache:
