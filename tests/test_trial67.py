@@ -228,3 +228,28 @@ def test_a_one_based_file_read_zero_based_for_a_zero_based_model_is_warned_of(tm
     assert capsys.readouterr().err.strip().splitlines()[-1] == (
         f"ltr predict: error: {tmp_path / 'wide.txt'}, read zero-based, has feature ids up to 5 (6 columns), the "
         f"model {tmp_path / 'm.txt'} 5 columns: not the features it was trained on")
+
+
+def test_a_registered_set_row_cut_short_inside_its_line_is_warned_of_by_load(shared_file, tmp_path, caplog):
+    import gzip
+    import logging
+
+    from ltr.datasets import load
+    from ltr.io.letor import read_letor
+
+    text = gzip.decompress(shared_file("mq2008/Fold1/vali.txt.gz").read_bytes()).decode()
+    folder = tmp_path / "MQ2008" / "Fold1"
+    folder.mkdir(parents=True)
+    (folder / "test.txt").write_text(text)
+    cut = text.rstrip("\n")
+    (folder / "vali.txt").write_text(cut[:cut.rfind(" 30:")] + "\n")  # the last row lacks features 30..46
+    with caplog.at_level(logging.WARNING):
+        whole = load("mq2008", tmp_path, fold=1, split="test")
+    assert "lack features" not in caplog.text
+    with caplog.at_level(logging.WARNING):
+        d = load("mq2008", tmp_path, fold=1, split="vali")
+    assert (f"vali.txt: 1 row(s) lack features, where every row of mq2008 lists all 46 (the first: row 2707, query "
+            f"{d.qid[-1]}, lacks 17), read as 0: a copy cut short inside a line?") in caplog.text
+    plain = read_letor(folder / "vali.txt")  # what load read before: the same values, now said
+    np.testing.assert_array_equal(d.X, plain.X)
+    np.testing.assert_array_equal(whole.X, read_letor(folder / "test.txt").X)

@@ -387,6 +387,38 @@ def _warn_differences(name: str, path: str, differences: tuple, root: str) -> No
                    "verify %s %s` checks the whole copy", path, name, "; ".join(differences), name, root)
 
 
+def _zero_cut_rows(e: Entry, path: str | os.PathLike, d):
+    """Warn of the rows of ``d`` (read with absent features as NaN) that lack features, where every row of ``e``
+    lists all, and read their absent features as 0, as the set's own reading does (its read options kept)."""
+    import numpy as np
+    import scipy.sparse as sp
+
+    from ltr.io.letor import read_options_of
+
+    X = d.X
+    read = read_options_of(d)
+    read = None if read is None else {k: v for k, v in read.items() if k != "missing"}
+    if sp.issparse(X) or not d.n_rows:
+        return d
+    step = 1 << 16  # rows at a time, as verify scans them
+    short = np.concatenate([a + np.flatnonzero(np.isnan(X[a:a + step]).any(axis=1)) for a in range(0, d.n_rows, step)])
+    if short.size:
+        i = int(short[0])
+        logger.warning("%s: %d row(s) lack features, where every row of %s lists all %d (the first: row %d, query %s, "
+                       "lacks %d), read as 0: a copy cut short inside a line? `ltr data verify %s %s` checks the "
+                       "whole copy", path, short.size, e.name, X.shape[1], i + 1, d.qid[i], int(np.isnan(X[i]).sum()),
+                       e.name, _layout_match(e, path)[1])
+        X = X.copy()
+        rows = X[short]
+        rows[np.isnan(rows)] = 0
+        X[short] = rows
+        X.flags.writeable = False  # (as the reader hands its arrays out)
+        d = dataclasses.replace(d, X=X)
+    if read is not None:
+        object.__setattr__(d, "_read_options", read)
+    return d
+
+
 def empty_last_columns(name: str | Entry, data) -> int | None:
     """For a set whose rows hold every feature (not Yahoo's sparse ones), ``1 +`` the last column that has a value
     (not 0, not NaN) in ``data``, dense or sparse, when that is short of the set's width (a 46-feature file read as
@@ -437,7 +469,12 @@ def load(name: str | Entry, root: str | os.PathLike, fold: int = 1, split: str =
     e = _letor_entry(name)
     path = split_path(e, root, fold, split)
     opts = {**e.read_options(own_files=True), **read_options}
-    d = read_letor(path, **opts)
+    # a set whose rows list every feature: absent ones read as NaN, to find a row cut short inside its line, which
+    # verify says and load read as zeros, silently (trial t67), then 0 as the default reading gives them
+    every = bool(e.format.get("every_feature")) and "missing" not in opts and "null" not in opts
+    d = read_letor(path, **({**opts, "missing": float("nan")} if every else opts))
+    if every:
+        d = _zero_cut_rows(e, path, d)
     last = empty_last_columns(e, d)
     if last is not None and e.n_features - last > e.n_features // 4:
         raise DatasetLayoutError(f"{path} has no value in features {last + 1}..{e.n_features} of {e.name}'s "
