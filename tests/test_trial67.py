@@ -253,3 +253,20 @@ def test_a_registered_set_row_cut_short_inside_its_line_is_warned_of_by_load(sha
     plain = read_letor(folder / "vali.txt")  # what load read before: the same values, now said
     np.testing.assert_array_equal(d.X, plain.X)
     np.testing.assert_array_equal(whole.X, read_letor(folder / "test.txt").X)
+
+
+def test_load_of_another_sets_file_asks_whether_it_is_the_sets_not_for_a_wider_width(tmp_path):
+    from ltr.datasets import load
+    from ltr.exceptions import LetorFormatError
+
+    folder = tmp_path / "MQ2007" / "Fold1"
+    folder.mkdir(parents=True)
+    (folder / "train.txt").write_text("".join(f"{i % 3} qid:{i // 4 + 1} " + " ".join(f"{j}:0.5" for j in range(1, 61))
+                                              + "\n" for i in range(12)))  # 60 features (MSLR's file?), not 46
+    with pytest.raises(LetorFormatError) as e:
+        load("mq2007", tmp_path)
+    said = str(e.value)
+    assert said.startswith(f"{folder / 'train.txt'}:1: feature id above 46 (token '47:")
+    assert said.endswith(f"; mq2007 has 46 features: is {folder / 'train.txt'} mq2007's file? (a file of another "
+                         "width is read by ltr.io.read_letor)")
+    assert "n_features=" not in said

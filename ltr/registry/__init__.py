@@ -464,6 +464,7 @@ def load(name: str | Entry, root: str | os.PathLike, fold: int = 1, split: str =
     RankingDataset
         With ``feature_names`` set when the registry documents them (MSLR: 136, LETOR 4.0: 46).
     """
+    from ltr.exceptions import LetorFormatError
     from ltr.io import read_letor
 
     e = _letor_entry(name)
@@ -472,7 +473,15 @@ def load(name: str | Entry, root: str | os.PathLike, fold: int = 1, split: str =
     # a set whose rows list every feature: absent ones read as NaN, to find a row cut short inside its line, which
     # verify says and load read as zeros, silently (trial t67), then 0 as the default reading gives them
     every = bool(e.format.get("every_feature")) and "missing" not in opts and "null" not in opts
-    d = read_letor(path, **({**opts, "missing": float("nan")} if every else opts))
+    try:
+        d = read_letor(path, **({**opts, "missing": float("nan")} if every else opts))
+    except LetorFormatError as err:  # the reader's fix, a wider n_features, would read another set under its names
+        if "n_features" not in (err.fix or {}) or "n_features" in read_options or opts.get("n_features") is None:
+            raise
+        raise LetorFormatError(f"feature id above {opts['n_features']}", err.path, err.line, err.token,
+                               offset=err.offset,
+                               hint=f"{e.name} has {opts['n_features']} features: is {path} {e.name}'s file? (a "
+                                    "file of another width is read by ltr.io.read_letor)") from None
     if every:
         d = _zero_cut_rows(e, path, d)
     last = empty_last_columns(e, d)
