@@ -270,3 +270,16 @@ def test_load_of_another_sets_file_asks_whether_it_is_the_sets_not_for_a_wider_w
     assert said.endswith(f"; mq2007 has 46 features: is {folder / 'train.txt'} mq2007's file? (a file of another "
                          "width is read by ltr.io.read_letor)")
     assert "n_features=" not in said
+
+
+@pytest.mark.parametrize("text, said", [("garbage{\n", "not a JSON file (Expecting value: line 1 column 1 (char 0))"),
+                                        ("[1, 2]\n", "JSON of a list, not an object")])
+def test_ltr_compare_of_a_json_file_that_is_no_object_says_so_not_run_columns(tmp_path, capsys, text, said):
+    from ltr.cli import main
+
+    run = tmp_path / "a.run"
+    run.write_text("1 Q0 d1 1 2.0 x\n1 Q0 d2 2 1.0 x\n")
+    (tmp_path / "b.json").write_text(text)
+    assert main(["compare", str(run), str(tmp_path / "b.json"), "--qrels", str(run)]) != 0
+    assert capsys.readouterr().err.strip() == (f"ltr compare: error: {tmp_path / 'b.json'}: {said}, not a result of "
+                                               "ltr cv --out; compare takes TREC runs and cv results")

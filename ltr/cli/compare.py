@@ -181,6 +181,9 @@ def run(args: argparse.Namespace) -> int:
             if d.get("kind") != "cv":
                 raise UsageError(f"{path}: a {d.get('kind')} result; compare takes runs and cv results")
             loaded.append(CVResult.from_dict(d))
+        elif Path(path).suffix.lower() == ".json" and not _starts_like_json(path) and Path(path).is_file():
+            raise ValueError(f"{path}: {_not_an_object(path)}, not a result of ltr cv --out; compare takes TREC runs "
+                             "and cv results")  # (it was read as a run: '6 columns in a run line'; trial t67)
         elif _starts_like_json(path):  # a run line never starts with '{': a result cut short, or another JSON
             from ltr.evaluation.results import RESULT_FORMAT, result_version
 
@@ -281,6 +284,18 @@ def _tune_summary(path: str) -> bool:
     except (OSError, ValueError):
         return False
     return isinstance(obj, dict) and {"name", "metric", "mean", "folds", "conventions"} <= set(obj)
+
+
+def _not_an_object(path: str) -> str:
+    """What a ``.json`` file that does not start with ``{`` is: JSON of another kind, or not JSON (with json's
+    words)."""
+    import json
+
+    try:
+        value = json.loads(Path(path).read_bytes())
+    except (ValueError, UnicodeDecodeError) as e:
+        return f"not a JSON file ({e})"
+    return f"JSON of a {type(value).__name__}, not an object"
 
 
 def _starts_like_json(path: str) -> bool:
