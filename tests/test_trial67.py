@@ -283,3 +283,22 @@ def test_ltr_compare_of_a_json_file_that_is_no_object_says_so_not_run_columns(tm
     assert main(["compare", str(run), str(tmp_path / "b.json"), "--qrels", str(run)]) != 0
     assert capsys.readouterr().err.strip() == (f"ltr compare: error: {tmp_path / 'b.json'}: {said}, not a result of "
                                                "ltr cv --out; compare takes TREC runs and cv results")
+
+
+def test_a_row_cut_short_is_warned_of_by_the_command_line_with_dataset(shared_file, tmp_path, caplog):
+    import gzip
+    import logging
+
+    from ltr.cli import main
+
+    text = gzip.decompress(shared_file("mq2008/Fold1/vali.txt.gz").read_bytes()).decode().rstrip("\n")
+    (tmp_path / "cut.txt").write_text(text[:text.rfind(" 30:")] + "\n")
+    (tmp_path / "whole.txt").write_text(text + "\n")
+    fast = ["--dataset", "mq2008", "--rounds", "2", "--n-jobs", "1", "--quiet"]
+    for name, warned in (("cut.txt", True), ("whole.txt", False)):
+        caplog.clear()
+        with caplog.at_level(logging.WARNING):
+            assert main(["train", str(tmp_path / name), *fast, "--out", str(tmp_path / f"{name}.model")]) == 0
+        said = f"{tmp_path / name}: 1 row(s) lack features, where every row of mq2008 lists all 46"
+        assert (said in caplog.text) is warned
+    assert (tmp_path / "cut.txt.model.meta.json").read_text().count('"read_options": {}') == 1  # read as before

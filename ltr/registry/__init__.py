@@ -66,6 +66,7 @@ __all__ = [
     "query_in_two_tests",
     "verify",
     "warn_on_differences",
+    "zero_cut_rows",
 ]
 
 
@@ -387,14 +388,17 @@ def _warn_differences(name: str, path: str, differences: tuple, root: str) -> No
                    "verify %s %s` checks the whole copy", path, name, "; ".join(differences), name, root)
 
 
-def _zero_cut_rows(e: Entry, path: str | os.PathLike, d):
+def zero_cut_rows(e: Entry | str, path: str | os.PathLike, d):
     """Warn of the rows of ``d`` (read with absent features as NaN) that lack features, where every row of ``e``
-    lists all, and read their absent features as 0, as the set's own reading does (its read options kept)."""
+    lists all, and read their absent features as 0, as the set's own reading does (its read options and source rows
+    kept): ``ltr.datasets.load`` and ``--dataset`` read a row cut short inside its line as zeros, silently, where
+    ``ltr data verify`` says it (trial t67)."""
     import numpy as np
     import scipy.sparse as sp
 
-    from ltr.io.letor import read_options_of
+    from ltr.io.letor import read_options_of, with_source_rows
 
+    e = get_entry(e)
     X = d.X
     read = read_options_of(d)
     read = None if read is None else {k: v for k, v in read.items() if k != "missing"}
@@ -404,16 +408,18 @@ def _zero_cut_rows(e: Entry, path: str | os.PathLike, d):
     short = np.concatenate([a + np.flatnonzero(np.isnan(X[a:a + step]).any(axis=1)) for a in range(0, d.n_rows, step)])
     if short.size:
         i = int(short[0])
+        match = _layout_match(e, path)  # (a file of the set's layout: its copy's root)
+        verify = f"`ltr data verify {e.name} {match[1]}` checks the whole copy" if match else \
+            f"`ltr data verify {e.name} DIR` checks a whole copy"
         logger.warning("%s: %d row(s) lack features, where every row of %s lists all %d (the first: row %d, query %s, "
-                       "lacks %d), read as 0: a copy cut short inside a line? `ltr data verify %s %s` checks the "
-                       "whole copy", path, short.size, e.name, X.shape[1], i + 1, d.qid[i], int(np.isnan(X[i]).sum()),
-                       e.name, _layout_match(e, path)[1])
+                       "lacks %d), read as 0: a copy cut short inside a line? %s", path, short.size, e.name, X.shape[1],
+                       i + 1, d.qid[i], int(np.isnan(X[i]).sum()), verify)
         X = X.copy()
         rows = X[short]
         rows[np.isnan(rows)] = 0
         X[short] = rows
         X.flags.writeable = False  # (as the reader hands its arrays out)
-        d = dataclasses.replace(d, X=X)
+        d = with_source_rows(dataclasses.replace(d, X=X), d)
     if read is not None:
         object.__setattr__(d, "_read_options", read)
     return d
@@ -472,7 +478,8 @@ def load(name: str | Entry, root: str | os.PathLike, fold: int = 1, split: str =
     opts = {**e.read_options(own_files=True), **read_options}
     # a set whose rows list every feature: absent ones read as NaN, to find a row cut short inside its line, which
     # verify says and load read as zeros, silently (trial t67), then 0 as the default reading gives them
-    every = bool(e.format.get("every_feature")) and "missing" not in opts and "null" not in opts
+    every = bool(e.format.get("every_feature")) and "missing" not in opts and "null" not in opts \
+        and not opts.get("sparse")
     try:
         d = read_letor(path, **({**opts, "missing": float("nan")} if every else opts))
     except LetorFormatError as err:  # the reader's fix, a wider n_features, would read another set under its names
@@ -483,7 +490,7 @@ def load(name: str | Entry, root: str | os.PathLike, fold: int = 1, split: str =
                                hint=f"{e.name} has {opts['n_features']} features: is {path} {e.name}'s file? (a "
                                     "file of another width is read by ltr.io.read_letor)") from None
     if every:
-        d = _zero_cut_rows(e, path, d)
+        d = zero_cut_rows(e, path, d)
     last = empty_last_columns(e, d)
     if last is not None and e.n_features - last > e.n_features // 4:
         raise DatasetLayoutError(f"{path} has no value in features {last + 1}..{e.n_features} of {e.name}'s "
