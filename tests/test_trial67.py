@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 
 import numpy as np
 import pytest
@@ -302,3 +303,26 @@ def test_a_row_cut_short_is_warned_of_by_the_command_line_with_dataset(shared_fi
         said = f"{tmp_path / name}: 1 row(s) lack features, where every row of mq2008 lists all 46"
         assert (said in caplog.text) is warned
     assert (tmp_path / "cut.txt.model.meta.json").read_text().count('"read_options": {}') == 1  # read as before
+
+
+def test_a_nan_the_file_writes_is_not_taken_for_a_row_cut_short(shared_file, tmp_path, caplog):
+    import gzip
+    import logging
+
+    from ltr.datasets import load
+
+    text = gzip.decompress(shared_file("mq2008/Fold1/vali.txt.gz").read_bytes()).decode()
+    folder = tmp_path / "MQ2008" / "Fold1"
+    folder.mkdir(parents=True)
+    (folder / "vali.txt").write_text(re.sub(r" 1:\S+", " 1:nan", text, count=1))  # the first row's feature 1
+    with caplog.at_level(logging.WARNING):
+        d = load("mq2008", tmp_path, fold=1, split="vali", nonfinite="allow")
+    assert "lack features" not in caplog.text
+    assert np.isnan(d.X[0, 0]) and not np.isnan(d.X[1:]).any()  # the file's NaN kept, as it wrote it
+    from ltr.cli import main
+
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        assert main(["train", str(folder / "vali.txt"), "--dataset", "mq2008", "--nonfinite", "allow", "--rounds", "2",
+                     "--n-jobs", "1", "--quiet", "--out", str(tmp_path / "m.txt")]) == 0
+    assert "lack features" not in caplog.text

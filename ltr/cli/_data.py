@@ -99,8 +99,9 @@ def _every_feature(args: argparse.Namespace, opts: dict) -> bool:
     """Whether ``--dataset`` names a set whose rows list every feature (MSLR, LETOR 4.0, OHSUMED) and the file is
     read with the absent features' default (0): then it is read with them as NaN, to find a row cut short."""
     if not getattr(args, "dataset", None) or opts.get("missing", 0.0) != 0.0 or opts.get("null", "error") != "error" \
-            or opts.get("sparse"):
-        return False  # (a NaN missing is != 0.0 too: read as asked; a sparse matrix holds no NaN for the absent)
+            or opts.get("sparse") or opts.get("nonfinite", "error") != "error":
+        return False  # (read as asked: a NaN missing is != 0.0 too; a sparse matrix holds no NaN for the absent; a
+        # NaN the file writes, with --nonfinite allow, is its own)
     from ltr.registry import get
 
     return bool(get(args.dataset).format.get("every_feature"))

@@ -479,7 +479,7 @@ def load(name: str | Entry, root: str | os.PathLike, fold: int = 1, split: str =
     # a set whose rows list every feature: absent ones read as NaN, to find a row cut short inside its line, which
     # verify says and load read as zeros, silently (trial t67), then 0 as the default reading gives them
     every = bool(e.format.get("every_feature")) and "missing" not in opts and "null" not in opts \
-        and not opts.get("sparse")
+        and not opts.get("sparse") and opts.get("nonfinite", "error") == "error"  # (a NaN then is the file's own)
     try:
         d = read_letor(path, **({**opts, "missing": float("nan")} if every else opts))
     except LetorFormatError as err:  # the reader's fix, a wider n_features, would read another set under its names
