@@ -95,24 +95,13 @@ def trec_file(path: str) -> str | None:
     return None
 
 
-def _every_feature(args: argparse.Namespace, opts: dict) -> bool:
-    """Whether ``--dataset`` names a set whose rows list every feature (MSLR, LETOR 4.0, OHSUMED) and the file is
-    read with the absent features' default (0): then it is read with them as NaN, to find a row cut short."""
-    if not getattr(args, "dataset", None) or opts.get("missing", 0.0) != 0.0 or opts.get("null", "error") != "error" \
-            or opts.get("sparse") or opts.get("nonfinite", "error") != "error":
-        return False  # (read as asked: a NaN missing is != 0.0 too; a sparse matrix holds no NaN for the absent; a
-        # NaN the file writes, with --nonfinite allow, is its own)
-    from ltr.registry import get
-
-    return bool(get(args.dataset).format.get("every_feature"))
-
-
 def read_data(args: argparse.Namespace, path: str, n_features: int | None = None, own_sidecars: bool = False):
     """Read a LETOR file with the command's reader options (a folder or a missing file is a clear error);
     ``own_sidecars`` for ``--valid`` and ``--test``, which read the group sizes and weights beside them, not those
     ``--query-file`` / ``--weight-file`` name for TRAIN (:func:`~ltr.cli._options.reader_options`)."""
     from ltr.exceptions import LetorFormatError
     from ltr.io import read_letor
+    from ltr.registry import scans_cut_rows, zero_cut_rows
 
     p = Path(path)
     if p.is_dir():
@@ -128,7 +117,8 @@ def read_data(args: argparse.Namespace, path: str, n_features: int | None = None
         # a plain LightGBM model compares doubles: its DATA read as LightGBM's own reader reads it (ltr predict)
         wide = {"dtype": "float64"} if getattr(args, "read_float64_", False) else {}
         opts = reader_options(args, own_sidecars=own_sidecars)
-        every = _every_feature(args, opts)  # absent features as NaN: a row cut short is found (load finds it too)
+        # absent features as NaN, that a row cut short is found, as ltr.datasets.load finds it
+        every = bool(getattr(args, "dataset", None)) and scans_cut_rows(args.dataset, opts)
         data = read_letor(p, n_features=n_features, **({**opts, "missing": float("nan")} if every else opts), **wide)
     except LetorFormatError as e:
         kind = trec_file(p) if e.line == 1 else None
@@ -151,8 +141,6 @@ def read_data(args: argparse.Namespace, path: str, n_features: int | None = None
                                hint=f"{args.dataset} has {registered} features: is {path} that set? (without "
                                     "--dataset the width is read from the file)") from None
     if every:
-        from ltr.registry import zero_cut_rows
-
         data = zero_cut_rows(args.dataset, path, data)
     if getattr(args, "dataset", None):
         _check_against_registry(args, path, data)

@@ -62,6 +62,7 @@ __all__ = [
     "load",
     "rar_unpacker",
     "said_fetch_differences",
+    "scans_cut_rows",
     "split_path",
     "query_in_two_tests",
     "verify",
@@ -388,6 +389,16 @@ def _warn_differences(name: str, path: str, differences: tuple, root: str) -> No
                    "verify %s %s` checks the whole copy", path, name, "; ".join(differences), name, root)
 
 
+def scans_cut_rows(name: str | Entry, options: dict) -> bool:
+    """Whether a file of set ``name`` read with the reader ``options`` is read with its absent features as NaN, for
+    :func:`zero_cut_rows` to find a row cut short: the set's rows list every feature (MSLR, LETOR 4.0, OHSUMED) and
+    the options read an absent one as the default 0, in a dense matrix, with no NaN of the file's own (``missing`` or
+    ``null`` given: read as asked; ``nonfinite="allow"``: a NaN may be the file's)."""
+    return (bool(get_entry(name).format.get("every_feature")) and options.get("missing", 0.0) == 0.0
+            and options.get("null", "error") == "error" and not options.get("sparse")
+            and options.get("nonfinite", "error") == "error")
+
+
 def zero_cut_rows(e: Entry | str, path: str | os.PathLike, d):
     """Warn of the rows of ``d`` (read with absent features as NaN) that lack features, where every row of ``e``
     lists all, and read their absent features as 0, as the set's own reading does (its read options and source rows
@@ -478,8 +489,7 @@ def load(name: str | Entry, root: str | os.PathLike, fold: int = 1, split: str =
     opts = {**e.read_options(own_files=True), **read_options}
     # a set whose rows list every feature: absent ones read as NaN, to find a row cut short inside its line, which
     # verify says and load read as zeros, silently (trial t67), then 0 as the default reading gives them
-    every = bool(e.format.get("every_feature")) and "missing" not in opts and "null" not in opts \
-        and not opts.get("sparse") and opts.get("nonfinite", "error") == "error"  # (a NaN then is the file's own)
+    every = scans_cut_rows(e, opts)
     try:
         d = read_letor(path, **({**opts, "missing": float("nan")} if every else opts))
     except LetorFormatError as err:  # the reader's fix, a wider n_features, would read another set under its names
