@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 
 __all__ = ["TINY", "import_neural", "import_reference", "missing_reference", "require_shared", "shared_data_dir",
-           "sklearn_letor", "tiny_ranker", "with_nans"]
+           "sklearn_letor", "tiny_bert", "tiny_ranker", "with_nans"]
 
 _HERE = Path(__file__).resolve().parent.parent
 
@@ -101,3 +101,19 @@ def tiny_ranker(**overrides):
     from ltr import Ranker
 
     return Ranker(**{**TINY, **overrides})
+
+
+def tiny_bert(folder: Path, words, *, masked_lm: bool = False, positions: int = 32) -> Path:
+    """A one-layer BERT of random weights (seeded) whose vocabulary is BERT's five special tokens and ``words``,
+    saved with its tokenizer in ``folder`` as transformers saves it (``masked_lm``: with the head a SPLADE encoder
+    reads). For the neural tests, which build their models here: nothing is downloaded."""
+    transformers = import_neural("transformers")
+    import_neural("torch").manual_seed(0)
+    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *words]
+    (folder / "vocab.txt").write_text("\n".join(vocab) + "\n")
+    config = transformers.BertConfig(vocab_size=len(vocab), hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
+                                     intermediate_size=32, max_position_embeddings=positions)
+    model = transformers.BertForMaskedLM(config) if masked_lm else transformers.BertModel(config)
+    model.save_pretrained(str(folder))
+    transformers.BertTokenizer(str(folder / "vocab.txt"), do_lower_case=True).save_pretrained(str(folder))
+    return folder

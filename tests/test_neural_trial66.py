@@ -10,7 +10,7 @@ import pytest
 
 from features.scorers import get_scorer
 from features.scorers.neural import NeuralModelError
-from ltr._shared import import_neural
+from ltr._shared import import_neural, tiny_bert
 
 pytestmark = pytest.mark.neural
 
@@ -19,17 +19,8 @@ WORDS = ["query", "document", "sparse", "dense", "retrieval", "words"]
 
 @pytest.fixture(scope="module")
 def bert(tmp_path_factory):
-    """A tiny two-layer BERT with a masked-language-model head, saved as transformers saves it."""
-    transformers = import_neural("transformers")
-    import_neural("torch").manual_seed(0)
-    folder = tmp_path_factory.mktemp("bert")
-    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *WORDS]
-    (folder / "vocab.txt").write_text("\n".join(vocab) + "\n")
-    config = transformers.BertConfig(vocab_size=len(vocab), hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
-                                     intermediate_size=32, max_position_embeddings=32)
-    transformers.BertForMaskedLM(config).save_pretrained(str(folder))
-    transformers.BertTokenizer(str(folder / "vocab.txt"), do_lower_case=True).save_pretrained(str(folder))
-    return folder
+    """A tiny BERT with a masked-language-model head, saved as transformers saves it."""
+    return tiny_bert(tmp_path_factory.mktemp("bert"), WORDS, masked_lm=True)
 
 
 def test_a_sparse_encoder_is_refused_by_the_biencoder_scorer(bert, tmp_path):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from ltr._shared import import_neural
+from ltr._shared import import_neural, tiny_bert
 from ltr.cli import main
 
 pytestmark = pytest.mark.neural
@@ -16,16 +16,8 @@ WORDS = ["query", "document", "dense", "retrieval", "words", "wing", "flutter"]
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):
     """A one-layer BERT of 32 positions, saved as a sentence-transformers bi-encoder (mean pooling)."""
-    transformers = import_neural("transformers")
     st = import_neural("sentence_transformers")
-    import_neural("torch").manual_seed(0)
-    bert = tmp_path_factory.mktemp("bert")
-    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *WORDS]
-    (bert / "vocab.txt").write_text("\n".join(vocab) + "\n")
-    config = transformers.BertConfig(vocab_size=len(vocab), hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
-                                     intermediate_size=32, max_position_embeddings=32)
-    transformers.BertModel(config).save_pretrained(str(bert))
-    transformers.BertTokenizer(str(bert / "vocab.txt"), do_lower_case=True).save_pretrained(str(bert))
+    bert = tiny_bert(tmp_path_factory.mktemp("bert"), WORDS)
     models = import_neural("sentence_transformers.sentence_transformer.modules")
     word = models.Transformer(str(bert), max_seq_length=16)
     folder = tmp_path_factory.mktemp("bi") / "model"
