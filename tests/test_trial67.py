@@ -147,6 +147,8 @@ def test_a_feature_range_is_its_ids_unless_a_feature_is_so_named(tmp_path, capsy
     assert resolve_features(["1-3"], 3, ["a", "1-3", "b"]).tolist() == [1]  # a name first
     with pytest.raises(ValueError, match=r"^feature range '4-2' runs backwards: write 2-4$"):
         resolve_features(["4-2"], 6)
+    with pytest.raises(ValueError, match=r"^feature range '5-9': feature id 7 is outside 1\.\.6 "):
+        resolve_features(["5-9"], 6)
     data = tmp_path / "d.txt"
     ltr.io.write_letor(data, make_ranking(20, 8, 6, random_state=0))
     fast = ["--rounds", "3", "--preset", "none", "--min-child-samples", "3", "--n-jobs", "1", "--quiet"]

@@ -120,7 +120,13 @@ def resolve_features(features: Sequence[int | str] | str | os.PathLike, n_featur
         target = cols
         if isinstance(f, str) and f not in lookup and f.strip().startswith("-") and f.strip() != "-":
             target, f = dropped, f.strip()[1:].strip()  # "-23", "-BM25 of body": left out
-        target.extend(_column(one, n_features, lookup) for one in _range(f, lookup))
+        ids = _range(f, lookup)
+        try:
+            target.extend(_column(one, n_features, lookup) for one in ids)
+        except ValueError as e:  # (1-99 of 46 features said 'feature id 47 is outside', of an id not typed)
+            if ids == [f]:
+                raise
+            raise ValueError(f"feature range {f.strip()!r}: {e}") from None
     for listed in (cols, dropped):
         if len(set(listed)) != len(listed):
             dup = next(c for c in listed if listed.count(c) > 1)
