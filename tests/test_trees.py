@@ -500,7 +500,8 @@ def test_kernels_equal_their_python_twins():
 @pytest.mark.parametrize("n_rows", [5, 64, 100, 128])
 def test_the_vector_kernels_equal_their_python_twins(dtype, n_leaves, n_rows):
     """``compare_tests`` and ``tree_codes`` are LLVM vector code in jitted kernels and NumPy in ``.py_func``: the
-    same test bits (NaN included), the same reach masks and leaf codes; 300 leaves take two bytes of code a row."""
+    same test bits (NaN included), the same reach masks and leaf codes; 300 leaves take two bytes of code a row (and
+    trees of more than 256 leaves keep the left-to-right numbering, so many covers a bit)."""
     model = chain_tree(n_leaves)  # node i: x <= i + 0.5 goes left to leaf i
     rng = np.random.default_rng(n_leaves + n_rows)
     special = [np.nan, np.inf, -np.inf, 0.5, 31.5, n_leaves - 1.5]
@@ -509,27 +510,28 @@ def test_the_vector_kernels_equal_their_python_twins(dtype, n_leaves, n_rows):
     plan = _layout.build_plan(model, dtype)
     nbp = (n_rows + _score.LANES - 1) // _score.LANES * _score.LANES
     tiles = nbp // _score.LANES
-    xf, xt, K, R, codes, acc = _score._scratch(X, plan.arrays)
+    xf, xt, K, R, planes, codes, acc = _score._scratch(X, plan.arrays)
     _score._fill_block(X, 0, n_rows, nbp, plan.cols, plan.prepare, xf, xt)
     n_tests = plan.tests_needed[1]
     assert n_tests == plan.test_cols.size == n_leaves - 1  # one test per node: the thresholds differ
     acc[:] = 0
-    _score._score_block(xt, nbp, 1, plan.trees, plan.nodes, plan.bit_covers, plan.covers, plan.test_cols,
-                        plan.test_thresholds, plan.tests_needed, plan.leaves, K, R, codes, acc)
+    _score._score_block(xt, nbp, 1, plan.arrays, K, R, planes, codes, acc)
     assert acc[:n_rows].tolist() == want.tolist()
 
     K_py = np.zeros_like(K)
-    _score.compare_tests(xt, K_py, tiles, plan.test_cols, plan.test_thresholds, n_tests)
+    _score.compare_tests(xt, K_py, tiles, plan.test_runs, plan.run_cols, plan.test_order, plan.run_thresholds, n_tests)
     assert K[:, :tiles].tolist() == K_py[:, :tiles].tolist()
     rows = np.arange(nbp)
     for u in (0, 31, n_leaves - 2):  # a test's bits are its compare, row by row (NaN never passes)
         hit = (K_py[u, rows // _score.LANES].astype(np.int64) >> (rows % _score.LANES)) & 1
         assert hit.tolist() == (xt[plan.test_cols[u], :nbp] > plan.test_thresholds[u]).astype(int).tolist()
 
-    R_py, codes_py = np.zeros_like(R), np.zeros_like(codes)
+    R_py, planes_py, codes_py = np.zeros_like(R), np.zeros_like(planes), np.zeros_like(codes)
     R_py[0] = [(1 << min(nbp, 64)) - 1, (1 << max(nbp - 64, 0)) - 1]  # the block's rows reach the root
-    _score.tree_codes(K_py, R_py, plan.nodes, plan.trees[0, 0], plan.trees[1, 0], plan.covers, plan.bit_covers,
-                      plan.trees[0, 1], plan.trees[1, 1], codes_py)
+    b0, b1 = plan.trees[0, 1], plan.trees[1, 1]
+    _score.tree_codes(K_py, R_py, plan.nodes, plan.trees[0, 0], plan.trees[1, 0], plan.covers, plan.cover_bits,
+                      plan.bit_covers[b0] // _score.COVER_GROUP, plan.bit_covers[b1] // _score.COVER_GROUP, b1 - b0,
+                      planes_py, codes_py)
     n_bytes = ((n_leaves - 1).bit_length() + 7) // 8
     assert n_bytes == codes.shape[0]
     assert R.tolist() == R_py.tolist()
@@ -597,7 +599,13 @@ def test_the_leaf_numbering_swaps_children_for_the_fewest_covers(seed):
         fewest = min(_covers_by_definition(left, right, c) for c in every)
         assert _covers_by_definition(left, right, ours) == fewest
         b0, b1 = plan.trees[t, 1], plan.trees[t + 1, 1]
-        assert plan.bit_covers[b1] - plan.bit_covers[b0] == fewest
+        covers = [plan.covers[plan.bit_covers[b]:plan.bit_covers[b + 1]] for b in range(b0, b1)]
+        assert sum(len(set(c.tolist())) for c in covers) == fewest  # each bit's list padded with its last cover
+        assert all(c.size % _score.COVER_GROUP == 0 and c.size - len(set(c.tolist())) < _score.COVER_GROUP
+                   and set(c[len(set(c.tolist())):].tolist()) <= {c[len(set(c.tolist())) - 1]} for c in covers)
+        groups = plan.cover_bits[plan.bit_covers[b0] // _score.COVER_GROUP:plan.bit_covers[b1] // _score.COVER_GROUP]
+        assert groups.tolist() == [b - b0 + 0x80 * (i == 0) for b, c in zip(range(b0, b1), covers)
+                                   for i in range(c.size // _score.COVER_GROUP)]
     X = np.arange(-1.0, sum(n_leaves) + 1)[:, None]
     assert np.array_equal(model.predict(X), model.predict(X, method="reference"))
 

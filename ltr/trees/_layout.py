@@ -8,11 +8,15 @@ Built once per ensemble and compare dtype, in NumPy and two small kernels, then 
 2. one prepared input column per (feature, missing rule) pair the nodes use (``_score.KIND_*``);
 3. thresholds rewritten for the single test ``x > t`` in the compare dtype;
 4. the distinct (column, threshold) tests of the nodes, numbered in the order the trees first use them: the kernel
-   makes each test once per block of rows, and a node names its test;
+   makes each test once per block of rows, and a node names its test; the kernel makes them column by column
+   (``test_runs``: the tests sorted by column and threshold, each column's a run), so that a column's values are
+   loaded once for all its tests;
 5. per tree, its split nodes in breadth-first order, each with the slot of its reach mask (the root's is slot 0,
    the children of the tree's ``j``-th split node take slots ``1 + 2j`` and ``2 + 2j``) and its test;
 6. per tree and bit ``b`` of the leaf codes, the slots of the largest subtrees whose leaves all have bit ``b`` set:
-   the leaves with bit ``b`` set have numbers in runs of ``2 ** b``, each run a few whole subtrees;
+   the leaves with bit ``b`` set have numbers in runs of ``2 ** b``, each run a few whole subtrees; each bit's
+   list is padded to a multiple of :data:`COVER_GROUP` with copies of its last slot (a mask ORed twice changes
+   nothing), so that the kernel takes a tree's covers in groups, one loop of a fixed stride per tree;
 7. for walking a row down the trees (one or two rows, :func:`ltr.trees._score.predict_walk`), every split node's
    prepared column, threshold and children, in the ensemble's node order.
 """
@@ -27,7 +31,8 @@ from numpy.typing import NDArray
 
 from ltr.trees import _score
 
-__all__ = ["SWAP_MAX_LEAVES", "SLOT_BYTES", "Plan", "build_plan", "code_bits", "fewest_covers", "leaf_order"]
+__all__ = ["COVER_GROUP", "SWAP_MAX_LEAVES", "SLOT_BYTES", "Plan", "build_plan", "code_bits", "fewest_covers",
+           "leaf_order"]
 
 _LIGHTGBM_KIND = np.array([
     # [missing_type, default_left] -> column kind; missing type 0 None, 1 Zero, 2 NaN
@@ -50,10 +55,18 @@ class Plan:
     trees: NDArray[np.int64]  # (n_trees + 1, 3): first split node, first code bit, first leaf
     nodes: NDArray[np.uint32]  # (n_nodes, 2): byte offsets (SLOT_BYTES each) of the node's slot and of its test
     #   (the kernel reads a row as one little-endian uint64, as it reads two covers at once)
-    bit_covers: NDArray[np.int64]  # (n_bits + 1,): the first entry of `covers` of each tree's code bits
-    covers: NDArray[np.uint32]  # byte offsets of the slots whose masks make each code bit
+    bit_covers: NDArray[np.int64]  # (n_bits + 1,): the first entry of `covers` of each tree's code bits, each a
+    #   multiple of COVER_GROUP
+    covers: NDArray[np.uint32]  # byte offsets of the slots whose masks make each code bit, each bit's padded to a
+    #   multiple of COVER_GROUP with copies of its last
+    cover_bits: NDArray[np.uint8]  # (covers.size // COVER_GROUP,): each group's code bit within its tree, + 0x80
+    #   for the first group of its bit
     test_cols: NDArray[np.int32]  # (n_tests,) the prepared column of each test
     test_thresholds: NDArray  # (n_tests,) its threshold, float32 or float64
+    test_runs: NDArray[np.int64]  # (n_runs + 1,): the first entry of `test_order` of each prepared column's tests
+    run_cols: NDArray[np.int64]  # (n_runs,) the prepared column of each run
+    test_order: NDArray[np.int64]  # (n_tests,) the tests sorted by column and threshold
+    run_thresholds: NDArray  # (n_tests,) their thresholds, in that order
     tests_needed: NDArray[np.int64]  # (n_trees + 1,): trees 0:t use tests 0:tests_needed[t]
     leaves: NDArray  # (n_leaves,) each tree's leaf values by code, float64 (LightGBM) or float32 (XGBoost)
     base: float
@@ -66,8 +79,8 @@ class Plan:
     @property
     def arrays(self) -> tuple:
         """The arrays in the order the kernels unpack them (``plan`` of :func:`ltr.trees._score.predict_fast`)."""
-        return (self.cols, self.prepare, self.trees, self.nodes, self.bit_covers, self.covers, self.test_cols,
-                self.test_thresholds, self.tests_needed, self.leaves)
+        return (self.cols, self.prepare, self.trees, self.nodes, self.bit_covers, self.covers, self.cover_bits,
+                self.test_runs, self.run_cols, self.test_order, self.run_thresholds, self.tests_needed, self.leaves)
 
 
 @njit(cache=True)
@@ -192,13 +205,19 @@ def _all_set(lo, hi, b) -> bool:
     return (lo >> b) == (hi >> b) and (lo >> b) & 1 == 1
 
 
+#: Covers the kernel ORs per step: each code bit's list of covers is padded to a multiple of this.
+COVER_GROUP = _score.COVER_GROUP
+
+
 @njit(cache=True)
 def _slots_and_covers(tree_ptr, leaf_ptr, left, right, leaf_pos, test_of_node, trees, nodes, bit_covers,
-                      covers) -> int:
-    """Steps 5 and 6 of the module doc into ``nodes``, ``bit_covers`` and ``covers``; returns the number of covers.
+                      covers, cover_bits) -> int:
+    """Steps 5 and 6 of the module doc into ``nodes``, ``bit_covers``, ``covers`` and ``cover_bits``; returns the
+    number of entries of ``covers``.
 
     A slot's subtree holds the leaves numbered ``lo..hi`` (``leaf_pos``: either child may hold the lower numbers). A
     cover of bit ``b`` is a slot whose leaves all have bit ``b`` set (:func:`_all_set`) and whose parent's do not.
+    Every bit of a tree has one at least (its highest number has it set, a leaf at worst).
     """
     c = 0
     for t in range(tree_ptr.size - 1):
@@ -232,10 +251,16 @@ def _slots_and_covers(tree_ptr, leaf_ptr, left, right, leaf_pos, test_of_node, t
             lo[s], hi[s] = min(lo[1 + 2 * j], lo[2 + 2 * j]), max(hi[1 + 2 * j], hi[2 + 2 * j])
         for b in range(trees[t + 1, 1] - trees[t, 1]):
             bit_covers[trees[t, 1] + b] = c
+            start = c
             for s in range(n_slots):
                 if _all_set(lo[s], hi[s], b) and (parent[s] < 0 or not _all_set(lo[parent[s]], hi[parent[s]], b)):
                     covers[c] = s * SLOT_BYTES
                     c += 1
+            while (c - start) % COVER_GROUP:  # padding: the bit's last cover again
+                covers[c] = covers[c - 1]
+                c += 1
+            for g in range(start // COVER_GROUP, c // COVER_GROUP):
+                cover_bits[g] = b + (0x80 if g == start // COVER_GROUP else 0)
     bit_covers[bit_covers.size - 1] = c
     return c
 
@@ -311,9 +336,11 @@ def build_plan(ens, dtype) -> Plan:
     trees[:, 2] = ens.leaf_ptr
     nodes = np.empty((n_nodes, 2), dtype=np.uint32)
     bit_covers = np.empty(int(trees[-1, 1]) + 1, dtype=np.int64)
-    covers = np.empty(int((n_bits * n_leaves).sum()), dtype=np.uint32)  # at most one cover per leaf and bit
+    # at most one cover per leaf and bit, and the padding of each bit
+    covers = np.empty(int((n_bits * (n_leaves + COVER_GROUP - 1)).sum()), dtype=np.uint32)
+    cover_bits = np.empty(covers.size // COVER_GROUP, dtype=np.uint8)
     n_covers = _slots_and_covers(ens.tree_ptr, ens.leaf_ptr, ens.left, ens.right, leaf_pos, test_of_node, trees,
-                                 nodes, bit_covers, covers)
+                                 nodes, bit_covers, covers, cover_bits)
 
     acc = np.float64 if ens.engine == "lightgbm" else np.float32
     leaf_index = ens.leaf_ptr[np.repeat(np.arange(n_trees), n_leaves)] + leaf_pos  # each leaf's place in `leaves`
@@ -327,8 +354,15 @@ def build_plan(ens, dtype) -> Plan:
     first_leaf = ens.leaf_ptr[node_tree][:, None]
     children = np.where(children >= 0, ens.tree_ptr[node_tree][:, None] + children,
                         ~leaf_index[first_leaf + np.where(children < 0, ~children, 0)])
+    test_cols, test_thresholds = walk_cols[test_nodes], thr[test_nodes]
+    test_order = np.lexsort((test_thresholds, test_cols))
+    run_of = test_cols[test_order]
+    run_starts = np.flatnonzero(np.r_[True, run_of[1:] != run_of[:-1]]) if run_of.size else np.zeros(0, np.int64)
     return Plan(cols=cols, prepare=_score.PREPARE[cols[:, 1]].astype(dtype), trees=trees, nodes=nodes,
-                bit_covers=bit_covers, covers=covers[:n_covers].copy(), test_cols=walk_cols[test_nodes],
-                test_thresholds=thr[test_nodes], tests_needed=tests_needed, leaves=leaves,
+                bit_covers=bit_covers, covers=covers[:n_covers].copy(),
+                cover_bits=cover_bits[:n_covers // COVER_GROUP].copy(), test_cols=test_cols,
+                test_thresholds=test_thresholds, test_runs=np.r_[run_starts, run_of.size].astype(np.int64),
+                run_cols=run_of[run_starts].astype(np.int64), test_order=test_order.astype(np.int64),
+                run_thresholds=test_thresholds[test_order], tests_needed=tests_needed, leaves=leaves,
                 base=acc(ens.base_score), walk_cols=walk_cols, walk_thresholds=thr,
                 walk_left=children[:, 0].astype(np.int32), walk_right=children[:, 1].astype(np.int32))

@@ -32,7 +32,17 @@ bit reads its covers' offsets and their masks. Reading a node's slot and test wi
 took the trees' part from 3.99 to 3.71 ns per row and tree, the covers' offsets two a load to 3.53, and the
 swapped children (471 -> 335 covers a tree) to 3.16; the compares of the tests take another 1.3 at 100 trees (0.2
 at 1000). Fewer instructions for the same accesses did not pay (a node's two masks as one 256-bit store: no
-change).
+change; on an Intel Xeon later, slower).
+
+Two changes then took out work the processor wasted (Intel Xeon, 2 cores, the same 100 rows and models; the old and
+new kernels in processes taking turns, the median of six runs each, ns per row and tree): the tests are made column
+by column, a column's vectors loaded once for all its tests (in the order of first use each test loaded its column
+again, and at 100 trees of 255 leaves the columns did not stay in the L1 cache), and a tree's covers are ORed in
+groups of :data:`COVER_GROUP` in one loop for all its code bits (a loop per bit ended in a mispredicted branch, a
+few a tree). LightGBM 100 trees of 255 leaves 5.85 -> 4.66, 1000 x 255 5.20 -> 4.73, 100 x 31 2.45 -> 2.17, 1000
+x 31 1.58 -> 1.24; XGBoost 100 x 255 5.64 -> 4.67, 1000 x 255 4.58 -> 4.18. What is left at 255 leaves (1000
+trees, LightGBM) is the nodes (1.7), the covers (1.2) and the leaf values (1.1: 2 MB of float64, out of the L2
+cache); prefetching the next tree's leaf values gained too little to tell from the noise of a shared machine.
 
 How the engines' rules become ``x > t`` (the plan in :mod:`ltr.trees._layout` picks the column kind and ``t``):
 
@@ -62,6 +72,7 @@ from numba.core import cgutils
 from numba.extending import intrinsic, overload
 
 __all__ = [
+    "COVER_GROUP",
     "KIND_LGB_NAN_FLAG",
     "KIND_LGB_NAN_LEFT",
     "KIND_LGB_NAN_RIGHT",
@@ -87,6 +98,8 @@ __all__ = [
 TILE = 128
 #: Bytes of a reach mask, and of a test's bits over a block (:func:`tree_codes`).
 SLOT_BYTES = TILE // 8
+#: Covers ORed per step of :func:`tree_codes`: each code bit's list is padded to a multiple of this (even).
+COVER_GROUP = 4
 #: Rows per vector in :func:`compare_tests` and the transposition; blocks are padded to a multiple of this.
 LANES = 16
 #: A test's result over a vector of rows: one bit per row.
@@ -129,56 +142,76 @@ PREPARE = np.array([
 # ------------------------------------------------------------------------------------------------------------------
 # The block's tests, then a tree's groups of nodes over it: the fast kernel's inner loops, as explicit vector code
 # ------------------------------------------------------------------------------------------------------------------
-def compare_tests(xt, K, tiles, test_cols, test_thresholds, n_tests) -> None:
-    """For each test ``u < n_tests`` and vector ``i < tiles``: bit ``j`` of ``K[u, i]`` set where row ``LANES * i +
-    j`` of prepared column ``test_cols[u]`` is ``> test_thresholds[u]`` (NaN never is).
+def compare_tests(xt, K, tiles, test_runs, run_cols, test_order, run_thresholds, needed) -> None:
+    """For each test ``u < needed`` and vector ``i < tiles``: bit ``j`` of ``K[u, i]`` set where row ``LANES * i + j``
+    of the test's prepared column is ``> `` its threshold (NaN never is).
 
-    This is the Python twin (what ``.py_func`` runs); jitted code gets :func:`_compare_vectors`: per test and vector
-    of :data:`LANES` rows, one load, one ordered compare and the store of its :data:`LANES`-bit mask.
+    The tests come column by column: run ``k``'s tests ``test_order[test_runs[k]:test_runs[k + 1]]`` read column
+    ``run_cols[k]``, their thresholds ``run_thresholds`` in the same order. This is the Python twin (what
+    ``.py_func`` runs); jitted code gets :func:`_compare_runs`: per column, its ``tiles`` vectors of :data:`LANES`
+    rows loaded once, then per test and vector one ordered compare and the store of its :data:`LANES`-bit mask.
     """
     n = tiles * LANES
     weights = (1 << np.arange(LANES)).astype(K.dtype)
-    for u in range(n_tests):
-        hit = xt[test_cols[u], :n] > test_thresholds[u]
-        K[u, :tiles] = (hit.reshape(tiles, LANES) * weights).sum(axis=1, dtype=K.dtype)
+    for k in range(run_cols.size):
+        column = xt[run_cols[k], :n]
+        for i in range(test_runs[k], test_runs[k + 1]):
+            u = test_order[i]
+            if u < needed:
+                hit = column > run_thresholds[i]
+                K[u, :tiles] = (hit.reshape(tiles, LANES) * weights).sum(axis=1, dtype=K.dtype)
 
 
 @intrinsic
-def _compare_vectors(typingctx, xt, K, tiles, test_cols, test_thresholds, n_tests):
-    """:func:`compare_tests` in LLVM IR; the arrays must be C-contiguous, ``xt`` ``tiles * LANES`` rows long."""
-    if any(not isinstance(a, types.Array) or a.layout != "C" for a in (xt, K, test_cols, test_thresholds)):
+def _compare_runs(typingctx, xt, K, tiles, test_runs, run_cols, test_order, run_thresholds, needed):
+    """:func:`compare_tests` in LLVM IR; the arrays must be C-contiguous, ``xt`` ``tiles * LANES`` rows long, ``1 <=
+    tiles <= TILE // LANES``. The loops are made once for each number of vectors, and ``tiles`` picks one: a
+    column's vectors stay in registers across its tests."""
+    if any(not isinstance(a, types.Array) or a.layout != "C"
+           for a in (xt, K, test_runs, run_cols, test_order, run_thresholds)):
         return None
-    sig = types.void(xt, K, tiles, test_cols, test_thresholds, n_tests)
+    sig = types.void(xt, K, tiles, test_runs, run_cols, test_order, run_thresholds, needed)
 
     def codegen(context, builder, signature, args):
-        i64, i32, bits = ir.IntType(64), ir.IntType(32), ir.IntType(LANES)
-        xt_ty, k_ty, tiles_ty, cols_ty, thr_ty, n_ty = signature.args
-        xt_a, k_a, cols_a, thr_a = (context.make_array(ty)(context, builder, val) for ty, val in (
-            (xt_ty, args[0]), (k_ty, args[1]), (cols_ty, args[3]), (thr_ty, args[4])))
-        tiles_, n_ = (context.cast(builder, val, ty, types.int64) for val, ty in ((args[2], tiles_ty),
-                                                                                    (args[5], n_ty)))
-        real = context.get_data_type(xt_ty.dtype)
+        i64, bits = ir.IntType(64), ir.IntType(LANES)
+        xt_a, k_a, runs_a, cols_a, order_a, thr_a = (context.make_array(signature.args[i])(context, builder, args[i])
+                                                     for i in (0, 1, 3, 4, 5, 6))
+        tiles_, needed_ = (context.cast(builder, args[i], signature.args[i], types.int64) for i in (2, 7))
+        real = context.get_data_type(signature.args[0].dtype)
         real_vec = ir.VectorType(real, LANES)
-        cols = builder.bitcast(cols_a.data, i32.as_pointer())
+        runs, cols, order = (builder.bitcast(a.data, i64.as_pointer()) for a in (runs_a, cols_a, order_a))
         thresholds = builder.bitcast(thr_a.data, real.as_pointer())
-        with cgutils.for_range(builder, n_) as tests:
-            u = tests.index
-            column = _row(builder, xt_a, builder.zext(builder.load(builder.gep(cols, [u])), i64), real_vec)
-            limit = _broadcast(builder, builder.load(builder.gep(thresholds, [u])))
-            out = _row(builder, k_a, u, bits)
-            with cgutils.for_range(builder, tiles_) as loop:
-                value = builder.load(builder.gep(column, [loop.index]), align=4)
-                hit = builder.fcmp_ordered(">", value, limit)
-                builder.store(builder.bitcast(hit, bits), builder.gep(out, [loop.index]))
+        n_runs = builder.extract_value(cols_a.shape, 0)
+        done = builder.append_basic_block("compare.done")
+        choice = builder.switch(tiles_, done)
+        for n in range(1, TILE // LANES + 1):
+            block = builder.append_basic_block(f"compare.tiles{n}")
+            choice.add_case(ir.Constant(i64, n), block)
+            builder.position_at_end(block)
+            with cgutils.for_range(builder, n_runs) as run:
+                column = _row(builder, xt_a, builder.load(builder.gep(cols, [run.index])), real_vec)
+                values = [builder.load(builder.gep(column, [ir.Constant(i64, v)]), align=4) for v in range(n)]
+                start = builder.load(builder.gep(runs, [run.index]))
+                stop = builder.load(builder.gep(runs, [builder.add(run.index, ir.Constant(i64, 1))]))
+                with cgutils.for_range_slice(builder, start, stop, ir.Constant(i64, 1)) as (i, _):
+                    u = builder.load(builder.gep(order, [i]))
+                    with builder.if_then(builder.icmp_signed("<", u, needed_), likely=True):
+                        limit = _broadcast(builder, builder.load(builder.gep(thresholds, [i])))
+                        out = _row(builder, k_a, u, bits)
+                        for v, value in enumerate(values):
+                            hit = builder.fcmp_ordered(">", value, limit)
+                            builder.store(builder.bitcast(hit, bits), builder.gep(out, [ir.Constant(i64, v)]))
+            builder.branch(done)
+        builder.position_at_end(done)
         return context.get_dummy_value()
 
     return sig, codegen
 
 
 @overload(compare_tests)
-def _compare_tests_jit(xt, K, tiles, test_cols, test_thresholds, n_tests):
-    def impl(xt, K, tiles, test_cols, test_thresholds, n_tests):
-        _compare_vectors(xt, K, tiles, test_cols, test_thresholds, n_tests)
+def _compare_tests_jit(xt, K, tiles, test_runs, run_cols, test_order, run_thresholds, needed):
+    def impl(xt, K, tiles, test_runs, run_cols, test_order, run_thresholds, needed):
+        _compare_runs(xt, K, tiles, test_runs, run_cols, test_order, run_thresholds, needed)
 
     return impl
 
@@ -197,19 +230,21 @@ def _broadcast(builder, value):
     return builder.shuffle_vector(one, undef, ir.Constant(ir.VectorType(ir.IntType(32), LANES), [0] * LANES))
 
 
-def tree_codes(K, R, nodes, n0, n1, covers, bit_covers, b0, b1, codes) -> None:
+def tree_codes(K, R, nodes, n0, n1, covers, cover_bits, g0, g1, n_bits, planes, codes) -> None:
     """One tree over a block: the reach mask of every slot (``R``, rows ``R[0]`` the root's, set by the caller), then
     the leaf code of every row of the block into ``codes``, eight bits per row of ``codes``.
 
-    ``K`` is ``(n_tests, TILE // LANES)`` (:func:`compare_tests`), ``R`` ``(>= slots, 2)`` uint64 and ``codes``
-    ``(>= (b1 - b0 + 7) // 8, TILE)`` uint8; bit ``i`` of a mask (word ``i // 64``) is row ``i``. The tree's split
-    nodes are ``nodes[n0:n1]`` in breadth-first order (byte offsets of their slot and test,
-    :data:`SLOT_BYTES` per row), its code bits ``b0:b1`` of ``bit_covers``.
+    ``K`` is ``(n_tests, TILE // LANES)`` (:func:`compare_tests`), ``R`` ``(>= slots, 2)`` uint64, ``planes``
+    ``(>= n_bits, 2)`` uint64 and ``codes`` ``(>= (n_bits + 7) // 8, TILE)`` uint8; bit ``i`` of a mask (word
+    ``i // 64``) is row ``i``. The tree's split nodes are ``nodes[n0:n1]`` in breadth-first order (byte offsets of
+    their slot and test, :data:`SLOT_BYTES` per row), its covers the groups ``g0:g1`` of :data:`COVER_GROUP`
+    entries of ``covers``, group ``g``'s code bit ``cover_bits[g] & 0x7F`` (``0x80`` set: the bit's first group).
 
     This is the Python twin (what ``.py_func`` runs); jitted code gets :func:`_tree_codes_vectors`: per node, a
     128-bit AND and AND-NOT of the parent's mask with its test's bits into the children's slots (the node's two
-    offsets read as one uint64); per code bit, the OR of its covers' masks (their offsets read two at a time),
-    spread to one byte per row with the other bits of the byte.
+    offsets read as one uint64); per group of covers, the OR of their masks (their offsets read two at a time) into
+    the bit's plane, one loop for all the tree's bits; then each plane spread to one byte per row with the other
+    bits of the byte.
     """
     k64 = K.view(np.uint64).reshape(K.shape[0], -1)
     unit = SLOT_BYTES
@@ -217,37 +252,44 @@ def tree_codes(K, R, nodes, n0, n1, covers, bit_covers, b0, b1, codes) -> None:
         r, k = R[nodes[g, 0] // unit].copy(), k64[nodes[g, 1] // unit, :2]
         R[1 + 2 * j] = r & ~k
         R[2 + 2 * j] = r & k
-    for q in range((b1 - b0 + 7) // 8):
-        byte = np.zeros(TILE, dtype=np.uint8)
-        for b in range(min(8, b1 - b0 - 8 * q)):
-            p = b0 + 8 * q + b
+    plane = np.zeros(2, dtype=np.uint64)
+    for g in range(g0, g1):
+        if cover_bits[g] & 0x80:
             plane = np.zeros(2, dtype=np.uint64)
-            for c in range(bit_covers[p], bit_covers[p + 1]):
-                plane |= R[covers[c] // unit]
-            rows = np.unpackbits(plane.astype("<u8").view(np.uint8), bitorder="little")
+        for c in range(COVER_GROUP * g, COVER_GROUP * (g + 1)):
+            plane = plane | R[covers[c] // unit]
+        planes[cover_bits[g] & 0x7F] = plane
+    for q in range((n_bits + 7) // 8):
+        byte = np.zeros(TILE, dtype=np.uint8)
+        for b in range(min(8, n_bits - 8 * q)):
+            rows = np.unpackbits(planes[8 * q + b].astype("<u8").view(np.uint8), bitorder="little")
             byte |= (rows << b).astype(np.uint8)
         codes[q, :TILE] = byte
 
 
 @intrinsic
-def _tree_codes_vectors(typingctx, K, R, nodes, n0, n1, covers, bit_covers, b0, b1, codes):
-    """:func:`tree_codes` in LLVM IR; the arrays must be C-contiguous, ``K`` and ``R`` 16 bytes a row, ``codes``
-    :data:`TILE` bytes a row."""
-    if any(not isinstance(a, types.Array) or a.layout != "C" for a in (K, R, nodes, covers, bit_covers, codes)):
+def _tree_codes_vectors(typingctx, K, R, nodes, n0, n1, covers, cover_bits, g0, g1, n_bits, planes, codes):
+    """:func:`tree_codes` in LLVM IR; the arrays must be C-contiguous, ``K``, ``R`` and ``planes`` 16 bytes a row,
+    ``codes`` :data:`TILE` bytes a row."""
+    if any(not isinstance(a, types.Array) or a.layout != "C"
+           for a in (K, R, nodes, covers, cover_bits, planes, codes)):
         return None
-    sig = types.void(K, R, nodes, n0, n1, covers, bit_covers, b0, b1, codes)
+    sig = types.void(K, R, nodes, n0, n1, covers, cover_bits, g0, g1, n_bits, planes, codes)
 
     def codegen(context, builder, signature, args):
         i64, i32, i8 = ir.IntType(64), ir.IntType(32), ir.IntType(8)
         mask_ty, byte_vec = ir.VectorType(i64, 2), ir.VectorType(i8, 64)
-        k_a, r_a, nodes_a, covers_a, bits_a, codes_a = (
-            context.make_array(signature.args[i])(context, builder, args[i]) for i in (0, 1, 2, 5, 6, 9))
-        n0_, n1_, b0_, b1_ = (context.cast(builder, args[i], signature.args[i], types.int64) for i in (3, 4, 7, 8))
+        k_a, r_a, nodes_a, covers_a, bits_a, planes_a, codes_a = (
+            context.make_array(signature.args[i])(context, builder, args[i]) for i in (0, 1, 2, 5, 6, 10, 11))
+        n0_, n1_, g0_, g1_, n_bits_ = (context.cast(builder, args[i], signature.args[i], types.int64)
+                                       for i in (3, 4, 7, 8, 9))
         k_bytes, r_bytes = (builder.bitcast(a.data, i8.as_pointer()) for a in (k_a, r_a))
         node_pairs = builder.bitcast(nodes_a.data, i64.as_pointer())
-        cover_words = builder.bitcast(covers_a.data, i32.as_pointer())
-        bit_starts = builder.bitcast(bits_a.data, i64.as_pointer())
+        cover_pairs = builder.bitcast(covers_a.data, i64.as_pointer())
+        group_bits = builder.bitcast(bits_a.data, i8.as_pointer())
+        plane_rows = builder.bitcast(planes_a.data, mask_ty.as_pointer())
         one, unit = ir.Constant(i64, 1), ir.Constant(i64, SLOT_BYTES)
+        low32, high, zero = ir.Constant(i64, 0xFFFFFFFF), ir.Constant(i64, 32), ir.Constant(mask_ty, None)
 
         def mask_at(base, offset):
             return builder.bitcast(builder.gep(base, [offset]), mask_ty.as_pointer())
@@ -255,40 +297,40 @@ def _tree_codes_vectors(typingctx, K, R, nodes, n0, n1, covers, bit_covers, b0, 
         # the reach masks: the children of the j-th node take slots 1 + 2j and 2 + 2j
         with cgutils.for_range_slice(builder, n0_, n1_, one) as (g, _):
             entry = builder.load(builder.gep(node_pairs, [g]), align=8)  # one load: slot low, test high
-            slot = builder.and_(entry, ir.Constant(i64, 0xFFFFFFFF))
-            test = builder.lshr(entry, ir.Constant(i64, 32))
-            reach = builder.load(mask_at(r_bytes, slot), align=16)
-            hit = builder.load(mask_at(k_bytes, test), align=16)
+            reach = builder.load(mask_at(r_bytes, builder.and_(entry, low32)), align=16)
+            hit = builder.load(mask_at(k_bytes, builder.lshr(entry, high)), align=16)
             left = builder.add(unit, builder.mul(builder.sub(g, n0_), ir.Constant(i64, 2 * SLOT_BYTES)))
             builder.store(builder.and_(reach, builder.not_(hit)), mask_at(r_bytes, left), align=16)
             builder.store(builder.and_(reach, hit), mask_at(r_bytes, builder.add(left, unit)), align=16)
 
-        # the code bits, eight to a row of `codes`: a bit's mask as 64 flags -> bytes of 0 or 1 << b
-        n_bytes = builder.udiv(builder.add(builder.sub(b1_, b0_), ir.Constant(i64, 7)), ir.Constant(i64, 8))
-        plane_at = cgutils.alloca_once(builder, mask_ty)
+        # the planes: every group of covers ORed into its bit's running plane, which a bit's first group restarts
+        plane_at = cgutils.alloca_once_value(builder, zero)
+        pairs = COVER_GROUP // 2
+        with cgutils.for_range_slice(builder, g0_, g1_, one) as (g, _):
+            masks = []
+            for h in range(pairs):  # two offsets a load
+                two = builder.load(builder.gep(cover_pairs, [builder.add(builder.mul(g, ir.Constant(i64, pairs)),
+                                                                        ir.Constant(i64, h))]), align=8)
+                masks += [builder.load(mask_at(r_bytes, builder.and_(two, low32)), align=16),
+                          builder.load(mask_at(r_bytes, builder.lshr(two, high)), align=16)]
+            while len(masks) > 1:
+                masks = [builder.or_(masks[i], masks[i + 1]) for i in range(0, len(masks), 2)]
+            meta = builder.zext(builder.load(builder.gep(group_bits, [g])), i64)
+            first = builder.icmp_unsigned("!=", builder.and_(meta, ir.Constant(i64, 0x80)), ir.Constant(i64, 0))
+            plane = builder.or_(builder.select(first, zero, builder.load(plane_at)), masks[0])
+            builder.store(plane, plane_at)
+            builder.store(plane, builder.gep(plane_rows, [builder.and_(meta, ir.Constant(i64, 0x7F))]), align=16)
+
+        # the code bits, eight to a row of `codes`: a plane as 64 flags -> bytes of 0 or 1 << b
+        n_bytes = builder.udiv(builder.add(n_bits_, ir.Constant(i64, 7)), ir.Constant(i64, 8))
         with cgutils.for_range(builder, n_bytes) as loop:
             q = loop.index
             halves = [ir.Constant(byte_vec, None), ir.Constant(byte_vec, None)]
             for b in range(8):
-                p = builder.add(b0_, builder.add(builder.mul(q, ir.Constant(i64, 8)), ir.Constant(i64, b)))
-                p = builder.select(builder.icmp_signed("<", p, b1_), p, b1_)  # past the tree's bits: no covers
-                start = builder.load(builder.gep(bit_starts, [p]))
-                stop = builder.select(builder.icmp_signed("<", p, b1_),
-                                      builder.load(builder.gep(bit_starts, [builder.add(p, one)])), start)
-                builder.store(ir.Constant(mask_ty, None), plane_at)
-                count = builder.sub(stop, start)
-                with cgutils.for_range(builder, builder.lshr(count, one)) as pairs:  # two offsets a load
-                    at = builder.gep(cover_words, [builder.add(start, builder.shl(pairs.index, one))])
-                    two = builder.load(builder.bitcast(at, i64.as_pointer()), align=4)
-                    first = builder.load(mask_at(r_bytes, builder.and_(two, ir.Constant(i64, 0xFFFFFFFF))),
-                                         align=16)
-                    second = builder.load(mask_at(r_bytes, builder.lshr(two, ir.Constant(i64, 32))), align=16)
-                    builder.store(builder.or_(builder.load(plane_at), builder.or_(first, second)), plane_at)
-                with builder.if_then(builder.trunc(count, ir.IntType(1))):  # an odd one out
-                    offset = builder.zext(builder.load(builder.gep(cover_words, [builder.sub(stop, one)])), i64)
-                    cover = builder.load(mask_at(r_bytes, offset), align=16)
-                    builder.store(builder.or_(builder.load(plane_at), cover), plane_at)
-                plane = builder.load(plane_at)
+                p = builder.add(builder.mul(q, ir.Constant(i64, 8)), ir.Constant(i64, b))
+                inside = builder.icmp_signed("<", p, n_bits_)  # past the tree's bits: no plane
+                at = builder.gep(plane_rows, [builder.select(inside, p, ir.Constant(i64, 0))])
+                plane = builder.select(inside, builder.load(at, align=16), zero)
                 weight = ir.Constant(byte_vec, [1 << b] * 64)
                 for h in range(2):
                     flags = builder.bitcast(builder.extract_element(plane, ir.Constant(i32, h)),
@@ -303,9 +345,9 @@ def _tree_codes_vectors(typingctx, K, R, nodes, n0, n1, covers, bit_covers, b0, 
 
 
 @overload(tree_codes)
-def _tree_codes_jit(K, R, nodes, n0, n1, covers, bit_covers, b0, b1, codes):
-    def impl(K, R, nodes, n0, n1, covers, bit_covers, b0, b1, codes):
-        _tree_codes_vectors(K, R, nodes, n0, n1, covers, bit_covers, b0, b1, codes)
+def _tree_codes_jit(K, R, nodes, n0, n1, covers, cover_bits, g0, g1, n_bits, planes, codes):
+    def impl(K, R, nodes, n0, n1, covers, cover_bits, g0, g1, n_bits, planes, codes):
+        _tree_codes_vectors(K, R, nodes, n0, n1, covers, cover_bits, g0, g1, n_bits, planes, codes)
 
     return impl
 
@@ -433,31 +475,36 @@ def _fill_block(X, r0, nb, nbp, cols, prepare, xf, xt) -> None:
 
 
 @njit(cache=True)
-def _score_block(xt, nbp, t_end, trees, nodes, bit_covers, covers, test_cols, test_thresholds, tests_needed, leaves,
-                 K, R, codes, acc) -> None:
+def _score_block(xt, nbp, t_end, plan, K, R, planes, codes, acc) -> None:
     """Add trees ``0:t_end`` to ``acc[:nbp]`` for the prepared rows in ``xt``.
 
-    ``trees[t]`` = (first split node, first code bit, first leaf), with one extra row closing the ranges; ``nodes``,
-    ``bit_covers`` and ``covers`` as :func:`tree_codes` reads them; ``leaves`` in the order of their codes; the tests
-    (``test_cols``, ``test_thresholds``) numbered in the order the trees first use them, so that trees ``0:t`` use
-    the first ``tests_needed[t]``. Scratch: ``K`` ``(>= tests, TILE // LANES)`` of :data:`LANES`-bit masks, ``R``
-    ``(>= slots, 2)`` uint64, ``codes`` ``(>= code bytes, TILE)`` uint8. ``nbp <= TILE`` is a multiple of
-    :data:`LANES`; the rows past it are in no reach mask, so the unused part of ``K`` may hold anything.
+    ``plan`` is :meth:`ltr.trees._layout.Plan.arrays`: ``trees[t]`` = (first split node, first code bit, first
+    leaf), with one extra row closing the ranges; ``nodes``, ``covers`` and ``cover_bits`` as :func:`tree_codes`
+    reads them, a tree's covers from ``bit_covers[first code bit]``; ``leaves`` in the order of their codes; the
+    tests numbered in the order the trees first use them, so that trees ``0:t`` use the first ``tests_needed[t]``,
+    and listed column by column for :func:`compare_tests`. Scratch: ``K`` ``(>= tests, TILE // LANES)`` of
+    :data:`LANES`-bit masks, ``R`` ``(>= slots, 2)`` and ``planes`` ``(>= code bits, 2)`` uint64, ``codes`` ``(>=
+    code bytes, TILE)`` uint8. ``nbp <= TILE`` is a multiple of :data:`LANES`; the rows past it are in no reach
+    mask, so the unused part of ``K`` may hold anything.
     """
-    compare_tests(xt, K, nbp // LANES, test_cols, test_thresholds, tests_needed[t_end])
+    trees, nodes, bit_covers, covers, cover_bits = plan[2], plan[3], plan[4], plan[5], plan[6]
+    test_runs, run_cols, test_order, run_thresholds, tests_needed, leaves = plan[7:]
+    compare_tests(xt, K, nbp // LANES, test_runs, run_cols, test_order, run_thresholds, tests_needed[t_end])
     full = np.uint64(0xFFFFFFFFFFFFFFFF)
     low = full if nbp >= 64 else (np.uint64(1) << np.uint64(nbp)) - np.uint64(1)
     high = np.uint64(0) if nbp <= 64 else (full if nbp >= 128 else (np.uint64(1) << np.uint64(nbp - 64)) - np.uint64(1))
     for t in range(t_end):
         lv = leaves[trees[t, 2]:trees[t + 1, 2]]
-        n_bits = trees[t + 1, 1] - trees[t, 1]
+        b0, b1 = trees[t, 1], trees[t + 1, 1]
+        n_bits = b1 - b0
         if n_bits == 0:  # a single leaf
             for r in range(nbp):
                 acc[r] += lv[0]
             continue
         R[0, 0] = low
         R[0, 1] = high
-        tree_codes(K, R, nodes, trees[t, 0], trees[t + 1, 0], covers, bit_covers, trees[t, 1], trees[t + 1, 1], codes)
+        tree_codes(K, R, nodes, trees[t, 0], trees[t + 1, 0], covers, cover_bits, bit_covers[b0] // COVER_GROUP,
+                   bit_covers[b1] // COVER_GROUP, n_bits, planes, codes)
         if n_bits <= 8:
             row = codes[0]
             for r in range(nbp):
@@ -471,14 +518,12 @@ def _score_block(xt, nbp, t_end, trees, nodes, bit_covers, covers, test_cols, te
 
 
 @njit(cache=True)
-def _score_rows(X, r0, nb, plan, t_end, base, xf, xt, K, R, codes, acc, out) -> None:
-    cols, prepare, trees, nodes, bit_covers, covers, test_cols, test_thresholds, tests_needed, leaves = plan
+def _score_rows(X, r0, nb, plan, t_end, base, xf, xt, K, R, planes, codes, acc, out) -> None:
     nbp = (nb + LANES - 1) // LANES * LANES  # whole vectors: no scalar remainder loop
-    _fill_block(X, r0, nb, nbp, cols, prepare, xf, xt)
+    _fill_block(X, r0, nb, nbp, plan[0], plan[1], xf, xt)
     for r in range(nbp):
         acc[r] = base
-    _score_block(xt, nbp, t_end, trees, nodes, bit_covers, covers, test_cols, test_thresholds, tests_needed, leaves,
-                 K, R, codes, acc)
+    _score_block(xt, nbp, t_end, plan, K, R, planes, codes, acc)
     for r in range(nb):
         out[r0 + r] = acc[r]
 
@@ -486,18 +531,19 @@ def _score_rows(X, r0, nb, plan, t_end, base, xf, xt, K, R, codes, acc, out) -> 
 @njit(cache=True)
 def _scratch(X, plan):
     """The per-thread scratch arrays of :func:`_score_rows`."""
-    cols, trees, test_thresholds, leaves = plan[0], plan[2], plan[7], plan[9]
+    cols, trees, thresholds, leaves = plan[0], plan[2], plan[10], plan[12]
     most_nodes, most_bits = 0, 0
     for t in range(trees.shape[0] - 1):
         most_nodes = max(most_nodes, trees[t + 1, 0] - trees[t, 0])
         most_bits = max(most_bits, trees[t + 1, 1] - trees[t, 1])
     xf = np.empty((LANES, TILE), dtype=X.dtype)
-    xt = np.empty((cols.shape[0], TILE), dtype=test_thresholds.dtype)
-    K = np.empty((max(1, test_thresholds.size), TILE // LANES), dtype=MASK_DTYPE)
+    xt = np.empty((cols.shape[0], TILE), dtype=thresholds.dtype)
+    K = np.empty((max(1, thresholds.size), TILE // LANES), dtype=MASK_DTYPE)
     R = np.empty((2 * most_nodes + 1, 2), dtype=np.uint64)
+    planes = np.empty((max(1, most_bits), 2), dtype=np.uint64)
     codes = np.empty((max(1, (most_bits + 7) // 8), TILE), dtype=np.uint8)
     acc = np.empty(TILE, dtype=leaves.dtype)
-    return xf, xt, K, R, codes, acc
+    return xf, xt, K, R, planes, codes, acc
 
 
 @njit(cache=True)
@@ -510,9 +556,9 @@ def predict_fast(X, plan, t_end, base, block, out) -> None:
     """
     n = X.shape[0]
     block = max(1, min(block, TILE))
-    xf, xt, K, R, codes, acc = _scratch(X, plan)
+    xf, xt, K, R, planes, codes, acc = _scratch(X, plan)
     for r0 in range(0, n, block):
-        _score_rows(X, r0, min(block, n - r0), plan, t_end, base, xf, xt, K, R, codes, acc, out)
+        _score_rows(X, r0, min(block, n - r0), plan, t_end, base, xf, xt, K, R, planes, codes, acc, out)
 
 
 @njit(cache=True, parallel=True)
@@ -522,8 +568,8 @@ def predict_fast_parallel(X, plan, t_end, base, block, out) -> None:
     block = max(1, min(block, TILE))
     for b in prange((n + block - 1) // block):
         r0 = b * block
-        xf, xt, K, R, codes, acc = _scratch(X, plan)
-        _score_rows(X, r0, min(block, n - r0), plan, t_end, base, xf, xt, K, R, codes, acc, out)
+        xf, xt, K, R, planes, codes, acc = _scratch(X, plan)
+        _score_rows(X, r0, min(block, n - r0), plan, t_end, base, xf, xt, K, R, planes, codes, acc, out)
 
 
 @njit(cache=True)
@@ -538,7 +584,7 @@ def predict_walk(X, plan, walk_cols, walk_thresholds, walk_left, walk_right, t_e
     rows 7.7 / 11.9, 17.6 / 35.1, 58.9 / 85.4, 233.5 / 322.3; 3 rows still ahead at 100 trees (10.3 / 12.0, 25.6 /
     35.1), level at 1000 (90.5 / 84.8, 351.8 / 347.8). Sums as :func:`predict_fast`.
     """
-    cols, prepare, trees, leaves = plan[0], plan[1], plan[2], plan[9]
+    cols, prepare, trees, leaves = plan[0], plan[1], plan[2], plan[12]
     nb = X.shape[0]
     nbp = (nb + LANES - 1) // LANES * LANES
     xf = np.empty((LANES, nbp), dtype=X.dtype)
