@@ -1075,6 +1075,14 @@ class Reranker:
         if not np.isfinite(s).all():
             i = int(np.flatnonzero(~np.isfinite(s))[0])
             raise ValueError(f"{what}[{i}] is {s[i]} (document {ids[i]!r}): first-stage scores must be finite")
+        if "first_stage_score" in self.feature_names:  # named here, where the features' scorer can only count
+            with np.errstate(over="ignore"):  # the queries ('query 1 (in order)' read as a query id)
+                over = np.flatnonzero(np.isinf(s.astype(np.float32)))
+            if over.size:
+                i = int(over[0])
+                raise ValueError(f"{what}[{i}] is {float(s[i])!r} (document {ids[i]!r}): beyond float32's range, "
+                                 f"in which the first_stage_score feature holds it ({over.size} such score(s)): scale "
+                                 "the scores")
         return s if keep is None else s[keep]
 
     # -- reranking -----------------------------------------------------------------------------------------------------

@@ -461,10 +461,17 @@ def test_a_huge_first_stage_score_is_refused_where_it_is_a_feature_only(made, ca
     assert "inf" not in (tmp_path / "f.letor").read_text()
     reranker = Reranker.load(made / "model.txt", index=InvertedIndex.load(made / "ix.npz"))
     assert "first_stage_score" in reranker.feature_names
-    with pytest.raises(ValueError, match=r"query Q-A, document d3: first-stage score 1e\+39 is beyond float32's"):
-        reranker.rerank(QUERIES["Q-A"], ["d3", "d7"], scores=[1e39, 4.0], qid="Q-A")
-    with pytest.raises(ValueError, match=r"document d3: first-stage score 1e\+39 is beyond float32's range"):
-        reranker.rerank(QUERIES["Q-A"], ["d3", "d7"], scores=[1e39, 4.0])
+    # named by its place in scores=, as the API's other score errors: without a qid the features' scorer said
+    # 'query 1 (in order)', which reads as the query id '1' (trial t68)
+    said = ("scores[1] is 1e+39 (document 'd3'): beyond float32's range, in which the first_stage_score feature "
+            "holds it (1 such score(s)): scale the scores")
+    for qid in ("Q-A", None):
+        with pytest.raises(ValueError) as e:
+            reranker.rerank(QUERIES["Q-A"], ["d7", "d3"], scores=[4.0, 1e39], qid=qid)
+        assert str(e.value) == said
+    with pytest.raises(ValueError) as e:
+        reranker.rerank_many({"Q-A": (QUERIES["Q-A"], ["d7", "d3"], [4.0, 1e39])})
+    assert str(e.value) == "queries['Q-A'] scores" + said[len("scores"):]
     # float32's largest as numpy prints it rounds to it, not to inf: scored (it was refused, trial t49)
     assert reranker.rerank(QUERIES["Q-A"], ["d3", "d7"], scores=[3.4028235e+38, 4.0]).doc_ids[0] in ("d3", "d7")
 
