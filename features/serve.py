@@ -273,7 +273,7 @@ def score_spread(run) -> dict[str, float]:
     return {"min": float(top.min()), "median": float(np.median(top)), "max": float(top.max())}
 
 
-def _scale_note(trained: Mapping | None, run) -> str:
+def _scale_note(trained: Mapping | None, run, what: str = "the run's queries", whose: str = "this run's") -> str:
     """A sentence when most queries' top first-stage scores in ``run`` lie outside the range of the training
     queries' (a run of another system: cosine scores for a model that learnt BM25's), else ``""``. The top score is
     compared, not every candidate's, so that the same first stage at another depth is no alarm, and with the whole
@@ -285,8 +285,8 @@ def _scale_note(trained: Mapping | None, run) -> str:
     outside = float(np.mean((top < low) | (top > high)))
     if outside <= 0.5:
         return ""
-    return (f"the top first-stage score of {outside:.0%} of the run's queries lies outside the range of the "
-            f"training queries' ({low:.4g} to {high:.4g}; this run's median {float(np.median(top)):.4g}): the model "
+    return (f"the top first-stage score of {outside:.0%} of {what} lies outside the range of the "
+            f"training queries' ({low:.4g} to {high:.4g}; {whose} median {float(np.median(top)):.4g}): the model "
             "reads first_stage_score, so a run of another first stage (another scorer or scale) is reranked on "
             "values it never saw")
 
@@ -1101,7 +1101,9 @@ class Reranker:
             In the order of ``doc_ids``; a Series indexed by the doc ids (or a ``(qid, docno)`` MultiIndex) is read
             by them, in any order. A list that they contradict (a later candidate scoring higher: rows of a
             DataFrame after a merge) is ranked by them, ties in the order given, as :meth:`rerank_run` ranks a run
-            without a rank column.
+            without a rank column. One query's scores are not judged against the scale of the training queries'
+            (:meth:`rerank_many` and :meth:`rerank_run` warn when most queries' top scores lie outside their range:
+            another first stage).
         qid : str, optional
             The query id, for features that look scores up by it (``neural_file``).
         on_unknown : {"error", "warn", "drop"}
@@ -1179,6 +1181,14 @@ class Reranker:
             for k, i in enumerate(live):
                 out[qids[i]] = self._sorted(self.index.doc_ids[docs[i]], scores[start[k]:start[k + 1]],
                                             unknowns[qids[i]], _termless(pairs.queries[k]))
+            if self._needs_scores and have_scores:  # as rerank_run's report says it; rerank() has one query only
+                described = getattr(self.model, "feature_set_", None) or {}
+                given = pd.DataFrame({"qid": np.repeat(np.arange(len(live)), sizes),
+                                      "score": np.concatenate([firsts[i] for i in live])})
+                note = _scale_note(described.get("first_stage_top_scores"), given, "the queries given",
+                                   "the given queries'")
+                if note:
+                    log.warning(note)
         return {q: out[q] for q in qids}
 
     def rerank_run(self, run: pd.DataFrame, queries: Mapping[str, str], *, depth: int | None = None,

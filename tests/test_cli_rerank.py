@@ -4,6 +4,7 @@ a model is refused with other features than its own, or without a feature set un
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 
 import numpy as np
@@ -383,6 +384,28 @@ def test_a_run_on_another_scale_than_the_models_first_stage_is_said(made, capsys
     err = ok(rerank(made, "--run", tmp_path / "cosine.run", "--out", tmp_path / "cosine.out"), capsys)
     assert "the top first-stage score of 100% of the run's queries lies outside the range of the training" in err
     assert "reads first_stage_score" in err
+
+
+def test_rerank_many_says_a_first_stage_on_another_scale_as_ltr_rerank_does(made, caplog):
+    """rerank_many took cosine-scale scores for a model trained on BM25's without a word, where ltr rerank of the
+    same run warns (trial t68); rerank() of one query cannot tell a query of its own from another scale."""
+    from features.index import InvertedIndex
+
+    reranker = Reranker.load(made / "model.txt", index=InvertedIndex.load(made / "ix.npz"))
+    first = read_run(made / "bm25.run")
+    lists = {q: (QUERIES[q], g["docno"].tolist(), g["score"].to_numpy()) for q, g in first.groupby("qid", sort=False)}
+    with caplog.at_level(logging.WARNING, logger="features.serve"):
+        same = reranker.rerank_many(lists)
+    assert "first-stage score" not in caplog.text
+    scaled = {q: (t, d, s / 1000.0 + 0.5) for q, (t, d, s) in lists.items()}
+    with caplog.at_level(logging.WARNING, logger="features.serve"):
+        other = reranker.rerank_many(scaled)
+        reranker.rerank(*scaled["Q-A"][:2], scores=scaled["Q-A"][2])
+    said = [r.getMessage() for r in caplog.records if "first-stage score" in r.getMessage()]
+    assert len(said) == 1 and said[0].startswith("the top first-stage score of 100% of the queries given lies outside "
+                                                 "the range of the training queries' (")
+    assert "the given queries' median 0.5" in said[0] and "reads first_stage_score" in said[0]
+    assert set(other) == set(same)
 
 
 def test_a_saved_index_beside_the_collection_is_read_not_refused_as_an_output(made, capsys, tmp_path):
