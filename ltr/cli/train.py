@@ -285,6 +285,7 @@ def run_train(args: argparse.Namespace) -> int:
             valid = train  # the training data itself: watched, never stopping training, as in Python (it stopped
             # early on training NDCG, without a word: trial t64)
         result = train_and_report(train, valid, test, model, names, conventions(args), args.log_every)
+        _warn_test_seen(args, model)
         if args.convention == "lightgbm":
             sets = [d for d in ((valid, test) if valid or test else (train,))
                     if d is not None and d.weight is not None and d.sources.get("weight")]
@@ -736,6 +737,21 @@ def fit_columns(args: argparse.Namespace, data, width: int, names, path, referen
             f"f{j + 1}" for j in range(data.n_features, width)))
         data = replace(data, X=X, feature_names=names)
     return data
+
+
+def _warn_test_seen(args: argparse.Namespace, model) -> None:
+    """Warn when the test metrics are of data the model was fitted or chosen on: --test is TRAIN, or --valid's
+    file, on which early stopping picked the round (both reported without a word: trial t68)."""
+    if not args.test:
+        return
+    if _same_file(args.test, args.train):
+        print(f"ltr {args.command}: warning: --test is TRAIN itself ({args.test}): its metrics are the training "
+              "data's, higher than on queries the model never met", file=sys.stderr)
+    elif args.valid and _same_file(args.test, args.valid) and getattr(model, "stopped_on_", None) is not None:
+        print(f"ltr {args.command}: warning: --valid and --test are one file ({args.test}): early stopping chose "
+              "the round on the queries the test metrics are taken on, so they read higher than on queries the "
+              "model never met; give --valid another file (or --early-stopping 0 to train every round)",
+              file=sys.stderr)
 
 
 def _same_file(a: str, b: str) -> bool:

@@ -258,6 +258,9 @@ class Ranker(BaseEstimator):
     n_rounds_ : int
         Rounds the engine ran: past the best one under early stopping; fewer than ``n_estimators`` when LightGBM
         found no leaf left to split. A fitted model's only: a loaded one (:func:`ltr.load_model`) has none.
+    stopped_on_ : str or None
+        The eval set whose metric early stopping watched (its key in ``evals_result_``), None when training ran
+        without early stopping. A fitted model's only.
     evals_result_ : dict
         ``{"valid_0": {"ndcg@10": [per round ...]}}`` (keys from ``eval_names`` when given), computed by
         :func:`ltr.metrics.evaluate` under ``eval_params``: by default a query without a relevant document scores
@@ -888,6 +891,7 @@ class Ranker(BaseEstimator):
         self.booster_ = booster
         self.best_iteration_ = int(best)
         self.n_rounds_ = _rounds_run(booster, best, record)
+        self.stopped_on_ = stop_names[0] if valid and stopping_rounds and self.engine != "linear" else None
         idle = _distillation_idle(self, ya, ptr, teacher)
         _warn_stopped_short(self, rounds, bool(valid) and stopping_rounds, stopping_rounds,
                             ya, ptr, idle)
