@@ -435,6 +435,8 @@ def run(args: argparse.Namespace) -> int:
         _validation_notes(args, model, result)
         if isinstance(feature_set, dict) and feature_set.get("add_judged"):
             result.settings["add_judged"] = True  # ltr compare says so of this result
+        if feature_set:
+            result.settings["candidates"] = True  # ltr compare of the results says what candidates_note says
         if folds is not None:
             result.settings.update({"source": "registry", "dataset": args.dataset, "root": str(args.root)})
         elif mapping is not None:

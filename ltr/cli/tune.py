@@ -296,6 +296,8 @@ def run(args: argparse.Namespace) -> int:
     header_set = file_feature_set(args.data)
     if isinstance(header_set, dict) and header_set.get("add_judged"):
         result.cv.settings["add_judged"] = True  # ltr compare says so of this result, as of ltr cv's
+    if header_set:
+        result.cv.settings["candidates"] = True  # as ltr cv records it
     if mapping is not None:  # the collection's query ids, so that compare --qrels judges the run (as ltr cv's)
         from ltr.io.qidmap import apply_qid_map, locate_qid_map
 
