@@ -101,3 +101,20 @@ def test_compare_of_cv_results_on_ltr_features_candidates_says_what_cv_said(tmp_
     capsys.readouterr()
     assert main([str(a) for a in ["compare", tmp_path / "c.json", tmp_path / "d.json"]]) == 0
     assert "ltr features' candidates" not in capsys.readouterr().err
+
+
+def test_predict_of_a_drop_features_model_names_the_ids_left_out(files, capsys):
+    """The note of ltr predict said '(ltr train --features)' of a --drop-features model and listed the first 20 of
+    the 44 kept ids, never the two dropped (trial t68); a short --features subset is still listed as scored."""
+    from ltr.evaluation.selection import subset_words
+
+    model = files / "drop.txt"
+    _train(files, capsys, "--drop-features", "2,4", "--out", model)
+    assert main([str(a) for a in ["predict", model, files / "test.txt", "--out", files / "s.txt"]]) == 0
+    assert ("note: the model was trained on 3 of 5 features (ltr train --features or --drop-features): DATA's ids "
+            "2,4 are left out\n") in capsys.readouterr().err
+    _train(files, capsys, "--features", "5,1", "--out", files / "keep.txt")
+    assert main([str(a) for a in ["predict", files / "keep.txt", files / "test.txt", "--out", files / "s.txt"]]) == 0
+    assert "DATA's ids 5,1 are scored\n" in capsys.readouterr().err
+    assert subset_words(list(range(1, 31)), 136) == f"ids {','.join(map(str, range(1, 21)))},... are scored"
+    assert subset_words(list(range(3, 137)), 136) == "ids 1,2 are left out"

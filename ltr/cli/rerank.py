@@ -156,7 +156,8 @@ def run(args: argparse.Namespace) -> int:
               "and ltr features on a Cranfield folder do, pass --query-ids position", file=sys.stderr)
     write_run(args.out, new)
     if not args.quiet:  # as every command's "wrote" line
-        reads = (f" (the model reads {reranker.model.n_features_in_} of them: ltr train --features)"
+        reads = (f" (the model reads {reranker.model.n_features_in_} of them: ltr train --features or "
+                 "--drop-features)"
                  if reranker.subset else "")
         print(visible(f"wrote {args.out}: {report.n_queries} queries, {report.n_rows} documents reranked by "
                       f"{len(reranker.feature_names)} features{reads}"), file=sys.stderr)

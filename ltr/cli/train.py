@@ -467,7 +467,7 @@ def first_file_id(args: argparse.Namespace) -> int:
 def _pick_recorded(args: argparse.Namespace, model, data):
     """DATA's columns that a model trained with ``ltr train --features`` uses (its sidecar's record), from a file as
     wide as its training file (a narrower one padded, as svmlight files leave absent features out)."""
-    from ltr.evaluation.selection import recorded_features, take_columns
+    from ltr.evaluation.selection import recorded_features, subset_words, take_columns
 
     recorded = recorded_features(model, name=args.model)
     if recorded is None:
@@ -476,9 +476,8 @@ def _pick_recorded(args: argparse.Namespace, model, data):
 
     ids, width = recorded
     data = fit_columns(args, data, width, None, args.data, f"the model {args.model}'s training file", wider="")
-    shown = ",".join(map(str, ids[:20])) + (",..." if len(ids) > 20 else "")
-    note(args, f"note: the model was trained on {len(ids)} of {width} features (ltr train --features): DATA's "
-               f"ids {shown} are scored")
+    note(args, f"note: the model was trained on {len(ids)} of {width} features (ltr train --features or "
+               f"--drop-features): DATA's {subset_words(ids, width)}")
     return take_columns(data, np.asarray(ids, dtype=np.intp) - 1, first_file_id(args))
 
 

@@ -25,7 +25,8 @@ from ltr.datasets import RankingDataset
 from ltr.exceptions import LetorFormatError
 
 __all__ = ["FEATURES_HELP", "FEATURES_KEY", "Once", "add_feature_options", "feature_spec", "read_feature_file",
-           "recorded_features", "resolve_features", "select_features", "subset_description", "take_columns"]
+           "recorded_features", "resolve_features", "select_features", "subset_description", "subset_words",
+           "take_columns"]
 
 #: The key of a saved model's ``read_options`` (its sidecar) that records the subset ``ltr train --features`` kept:
 #: ``{"ids": [1-based ids of the training file's columns, in the model's order], "n_features": its width}``.
@@ -268,6 +269,28 @@ def recorded_features(model, *, name: str | None = None, error: type[ValueError]
         raise error(f"{where}read_options.{FEATURES_KEY} ({len(ids)} ids of {width}) does not describe the "
                     f"model's {n} columns")
     return ids, width
+
+
+def subset_words(ids: Sequence[int], width: int) -> str:
+    """The data's ids that a model of the subset ``ids`` (1-based, of ``width`` columns) scores, or those it leaves
+    out where they are fewer, as a note says them (the few ids of ``--drop-features`` were lost past the first 20
+    kept ones: trial t68).
+
+    Examples
+    --------
+    >>> subset_words([5, 1], 5)
+    'ids 5,1 are scored'
+    >>> subset_words(list(range(1, 41)) + [42], 46)
+    'ids 41,43,44,45,46 are left out'
+    """
+    left = sorted(set(range(1, width + 1)) - {int(i) for i in ids})
+
+    def listed(values) -> str:
+        return ",".join(map(str, values[:20])) + (",..." if len(values) > 20 else "")
+
+    if left and len(left) < len(ids):
+        return f"ids {listed(left)} are left out"
+    return f"ids {listed(list(ids))} are scored"
 
 
 def subset_description(described, ids: Sequence[int], names: Sequence[str] | None = None) -> dict | None:
