@@ -989,8 +989,10 @@ T0 = M + ["trees", 0]
     (T0 + ["left_children"], lambda a: a[:-1], r"tree 0: .*left_children: has \d+ entries, expected \d+"),
     (T0 + ["split_indices"], lambda a: [46] + a[1:], r"tree 0: .*node 0 splits on feature 46, but the model has 46"),
     (T0 + ["split_conditions"], lambda a: ["x"] + a[1:], r"split_conditions: must be a list of numbers"),
-    # (+inf is XGBoost's own split of float32's largest value from +inf: read, test_an_xgboost_split_at_plus_infinity)
-    (T0 + ["split_conditions"], lambda a: [-1e39] + a[1:], r"node 0 has split_conditions -inf, not a finite float32"),
+    # (+inf is XGBoost's own split of float32's largest value from +inf: read, test_an_xgboost_split_at_plus_infinity;
+    # -inf at a split its exact method's, read too: tests/test_trial68.py; at a leaf, a value, it is refused)
+    (T0 + ["split_conditions"], lambda a: a[:-1] + [-1e39], r"node \d+ has split_conditions -inf, not a finite "
+                                                            r"float32 \(a leaf's value"),
     (T0 + ["split_type"], lambda a: [1] + a[1:], r"tree 0: .*node 0 \(feature \d+\) is a categorical split, which is "
                                                  r"not supported"),
     (T0 + ["parents"], lambda a: a[:1] + [5] + a[2:], r"tree 0: .*node 1 has parent 5, but node 0 names it"),
@@ -1059,11 +1061,18 @@ def test_an_xgboost_split_at_plus_infinity_is_read_and_scored_as_xgboost_scores_
     assert np.array_equal(ens.predict(inf), ens.predict(inf, method="reference"))
 
 
-def test_an_xgboost_split_at_minus_infinity_or_nan_is_refused():
+def test_an_xgboost_split_at_nan_is_refused_and_at_minus_infinity_scored_as_xgboost_scores_it():
+    """-inf was refused with NaN; XGBoost's exact method writes it (an overflowed midpoint) and XGBoost scores it:
+    every present value right (tests/test_trial68.py, trial t68)."""
     b = xgb.train({"nthread": 1, "max_depth": 1}, xgb.DMatrix(np.arange(8.0).reshape(4, 2), np.arange(4.0)), 1)
     doc = json.loads(b.save_raw(raw_format="json"))
     tree = doc["learner"]["gradient_booster"]["model"]["trees"][0]
-    for bad in ("-Infinity", "NaN"):
-        tree["split_conditions"][0] = float(bad)
-        with pytest.raises(ModelFormatError, match="split_conditions"):
-            from_xgboost_json(json.dumps(doc))
+    tree["split_conditions"][0] = float("NaN")
+    with pytest.raises(ModelFormatError, match="split_conditions"):
+        from_xgboost_json(json.dumps(doc))
+    tree["split_conditions"][0] = float("-Infinity")
+    X = np.array([[-np.inf, 0.0], [0.0, 1.0], [np.nan, 2.0], [3.0, np.inf]], dtype=np.float32)
+    engine = xgb.Booster()
+    engine.load_model(bytearray(json.dumps(doc).encode()))
+    assert np.array_equal(from_xgboost_json(json.dumps(doc)).predict(X),
+                          engine.inplace_predict(X, predict_type="margin").astype(np.float64))

@@ -118,3 +118,47 @@ def test_predict_of_a_drop_features_model_names_the_ids_left_out(files, capsys):
     assert "DATA's ids 5,1 are scored\n" in capsys.readouterr().err
     assert subset_words(list(range(1, 31)), 136) == f"ids {','.join(map(str, range(1, 21)))},... are scored"
     assert subset_words(list(range(3, 137)), 136) == "ids 1,2 are left out"
+
+
+def test_an_xgboost_split_at_minus_infinity_is_read_and_scored_as_xgboost_scores_it(tmp_path):
+    """XGBoost's exact method writes split_conditions -inf where the midpoint of two values near float32's lowest
+    overflows, and scores the model (every present value goes right, -inf too; a missing one its default way);
+    ltr.trees refused it as malformed (trial t68)."""
+    import json
+
+    import numpy as np
+    import xgboost as xgb
+
+    import ltr.trees
+
+    lowest = np.finfo(np.float32).max
+    X = np.array([[-lowest], [-0.9 * lowest]] * 4, dtype=np.float32)
+    exact = xgb.train({"tree_method": "exact", "max_depth": 1, "nthread": 1, "min_child_weight": 0},
+                      xgb.DMatrix(X, np.array([0.0, 1.0] * 4)), 1)
+    assert json.loads(exact.save_raw("json"))["learner"]["gradient_booster"]["model"]["trees"][0][
+        "split_conditions"][0] == -np.inf
+    exact.save_model(tmp_path / "exact.json")
+    ltr.trees.load(tmp_path / "exact.json")  # refused before
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 3)).astype(np.float32)
+    y = X[:, 0] * 2 + X[:, 1]
+    X[rng.random(X.shape) < 0.2] = np.nan
+    booster = xgb.train({"max_depth": 3, "nthread": 1, "base_score": 0.25}, xgb.DMatrix(X, y), 4)
+    doc = json.loads(booster.save_raw("json"))
+    for t, tree in enumerate(doc["learner"]["gradient_booster"]["model"]["trees"]):
+        inner = [k for k, c in enumerate(tree["left_children"]) if c != -1]
+        k = inner[t % len(inner)]  # the root in tree 0, inner nodes in the others
+        tree["split_conditions"][k] = -np.inf
+        tree["default_left"][k] = t % 2  # missing values left in trees 1 and 3, right in 0 and 2
+    (tmp_path / "m.json").write_text(json.dumps(doc))  # -Infinity, as XGBoost writes it
+    engine = xgb.Booster(model_file=str(tmp_path / "m.json"))
+    model = ltr.trees.load(tmp_path / "m.json")
+    special = np.array([-np.inf, -lowest, -1.0, 0.0, 1.0, lowest, np.inf, np.nan], dtype=np.float32)
+    Z = np.vstack([X[:40], np.array(np.meshgrid(special, special, special)).reshape(3, -1).T]).astype(np.float32)
+    want = engine.inplace_predict(Z, predict_type="margin").astype(np.float64)
+    assert np.array_equal(model.predict(Z), want)
+    assert np.array_equal(model.predict(Z, method="reference"), want)
+    for i in range(0, 8):  # one and two rows: walked down the trees
+        assert np.array_equal(model.predict(Z[i:i + 1]), want[i:i + 1])
+        assert np.array_equal(model.predict(Z[i:i + 2]), want[i:i + 2])

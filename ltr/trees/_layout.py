@@ -296,6 +296,11 @@ def build_plan(ens, dtype) -> Plan:
     flag &= ens.threshold == np.inf
     kind = np.where(flag, np.where(kind == _score.KIND_LGB_NAN_RIGHT, _score.KIND_LGB_NAN_FLAG,
                                    _score.KIND_LGB_ZERO_FLAG), kind)
+    # An XGBoost threshold of -inf sends every present value right, -inf too, where `x > t` holds for no t: such a
+    # node reads a 0/1 flag of presence (missing values left), or ones (missing values right too).
+    lowest = (ens.threshold == -np.inf) & (ens.engine == "xgboost")
+    kind = np.where(lowest, np.where(dl == 1, _score.KIND_XGB_PRESENT_FLAG, _score.KIND_XGB_ONE), kind)
+    flag |= lowest
     key = ens.feature.astype(np.int64) * 16 + kind
     keys, node_col = np.unique(key, return_inverse=True)
     cols = np.stack([keys // 16, keys % 16], axis=1).astype(np.int64)
@@ -306,7 +311,7 @@ def build_plan(ens, dtype) -> Plan:
     elif ens.engine == "lightgbm":
         thr = np.where(flag, np.float32(0.5), _below32(ens.threshold))
     else:  # x >= c  <=>  x > (the float32 below c), for float32 x
-        thr = np.nextafter(ens.threshold.astype(np.float32), np.float32(-np.inf))
+        thr = np.where(flag, np.float32(0.5), np.nextafter(ens.threshold.astype(np.float32), np.float32(-np.inf)))
 
     # 4. the distinct tests, numbered in the order of first use (nodes are in tree order)
     bits = thr.astype(dtype).view(np.uint32 if dtype == np.float32 else np.uint64).astype(np.uint64)

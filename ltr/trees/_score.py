@@ -54,7 +54,10 @@ How the engines' rules become ``x > t`` (the plan in :mod:`ltr.trees._layout` pi
   direction. ``x >= c`` is ``x > t`` for ``t`` the float32 just below ``c``.
 * A missing value that goes left stays NaN (``NaN > t`` is false); one that goes right becomes +inf. A feature
   whose nodes disagree on the direction gets two prepared columns. A LightGBM node with threshold +inf whose
-  missing values go right tests only "is it missing": it reads a 0/1 flag column against 0.5.
+  missing values go right tests only "is it missing": it reads a 0/1 flag column against 0.5. An XGBoost node
+  with ``split_conditions`` -inf (its exact method writes one where the midpoint of two values near float32's
+  lowest overflows) sends every present value right, -inf too (``x < -inf`` never holds), which no ``x > t`` does:
+  it reads a 0/1 flag of presence (missing values left) or a column of ones (missing values right) against 0.5.
 
 Sums follow the engines: trees are added one at a time, in order, to a float64 accumulator starting at 0
 (LightGBM) or to a float32 one starting at the base score (XGBoost), so the results are bit-for-bit theirs.
@@ -81,6 +84,8 @@ __all__ = [
     "KIND_LGB_ZERO_LEFT",
     "KIND_LGB_ZERO_RIGHT",
     "KIND_XGB_LEFT",
+    "KIND_XGB_ONE",
+    "KIND_XGB_PRESENT_FLAG",
     "KIND_XGB_RIGHT",
     "K_ZERO",
     "PREPARE",
@@ -122,6 +127,8 @@ KIND_XGB_LEFT = 5  # cast to float32, NaN stays NaN
 KIND_XGB_RIGHT = 6  # cast to float32, NaN -> +inf
 KIND_LGB_NAN_FLAG = 7  # 1 for NaN, else 0 (for "missing goes right, present values left": threshold +inf)
 KIND_LGB_ZERO_FLAG = 8  # 1 for NaN and |x| <= K_ZERO, else 0 (the same for missing type Zero)
+KIND_XGB_PRESENT_FLAG = 9  # 1 for every value but NaN, 0 for NaN (XGBoost's split at -inf, missing values left)
+KIND_XGB_ONE = 10  # 1 for every value, NaN too (XGBoost's split at -inf, missing values right)
 
 #: Each kind as the numbers (limit, keep, c, a, b) of one rule, so that one branch-free loop makes every kind: a
 #: prepared value is ``x`` (``keep`` 1) or ``c`` (``keep`` 0) where ``|x| > limit``, else ``a`` for a NaN and ``b``
@@ -136,6 +143,8 @@ PREPARE = np.array([
     [-1.0, 1.0, 0.0, np.inf, 0.0],  # KIND_XGB_RIGHT
     [K_ZERO, 0.0, 0.0, 1.0, 0.0],  # KIND_LGB_NAN_FLAG
     [K_ZERO, 0.0, 0.0, 1.0, 1.0],  # KIND_LGB_ZERO_FLAG
+    [-1.0, 0.0, 1.0, 0.0, 0.0],  # KIND_XGB_PRESENT_FLAG
+    [-1.0, 0.0, 1.0, 1.0, 0.0],  # KIND_XGB_ONE
 ])
 
 

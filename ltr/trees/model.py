@@ -157,9 +157,10 @@ class TreeEnsemble:
 
         Checked: offsets start at 0, never decrease and cover the arrays; every tree has one leaf more than split
         nodes; child codes in range; every split node but the root and every leaf reached exactly once from the
-        root, and no cycle; features below ``n_features``; thresholds not NaN (above -inf for XGBoost, which writes +inf
-        for a split of float32's largest value from +inf; LightGBM writes +-inf for splits that separate only missing
-        values); finite leaf values and base score; known missing
+        root, and no cycle; features below ``n_features``; thresholds not NaN (XGBoost writes +inf for a split of
+        float32's largest value from +inf, and its exact method -inf where a midpoint of values near float32's lowest
+        overflows; LightGBM writes +-inf for splits that separate only missing values); finite leaf values and base
+        score; known missing
         types; whole boosting rounds. Runs when the record is built, so a record is always valid.
         """
         if self.engine not in ENGINES:
@@ -206,11 +207,9 @@ class TreeEnsemble:
         first((self.feature < 0) | (self.feature >= self.n_features),
               lambda k: f"splits on feature {self.feature[k]}, but the model has {self.n_features} features")
         # LightGBM writes +-inf for a split that sends every present value one way and only missing ones the other;
-        # XGBoost +inf for one that sends float32's largest value left and only +inf right (never -inf: x < -inf
-        # would send every value right, and its rule x > t for t the float32 below -inf does not hold there).
-        lgb = self.engine == "lightgbm"
-        first(np.isnan(self.threshold) if lgb else np.isnan(self.threshold) | (self.threshold == -np.inf),
-              lambda k: f"has threshold {self.threshold[k]}, not a {'number' if lgb else 'number above -inf'}")
+        # XGBoost +inf for one that sends float32's largest value left and only +inf right, and (its exact method)
+        # -inf for one that sends every present value right (the fast kernel reads a flag there: _layout).
+        first(np.isnan(self.threshold), lambda k: f"has threshold {self.threshold[k]}, not a number")
         first(self.missing_type > 2, lambda k: f"has unknown missing type {self.missing_type[k]}")
         if self.engine == "xgboost":
             first(self.missing_type != 2, lambda k: "has a missing type other than NaN, which XGBoost does not have")

@@ -315,10 +315,11 @@ def _trees(doc: _Doc, trees: list, n_features: int, path: str, names: list[str] 
     fail_at(split & ((a["feature"] < 0) | (a["feature"] >= n_features)),
             lambda k: f"splits on feature {a['feature'][k]}, but the model has {n_features} features (num_feature)")
     # XGBoost writes +inf for a split that sends float32's largest value left and only +inf (and maybe the missing
-    # values) right: a feature that reaches 3.4028235e38 (Istella's 1.79769313486e+308 clipped) with missing values
-    fail_at(used & (np.isnan(a["cond"]) | (a["cond"] == -np.inf) | (leaf & ~np.isfinite(a["cond"]))),
+    # values) right: a feature that reaches 3.4028235e38 (Istella's 1.79769313486e+308 clipped) with missing values;
+    # its exact method -inf where the midpoint of two values near float32's lowest overflows (every value goes right)
+    fail_at(used & (np.isnan(a["cond"]) | (leaf & ~np.isfinite(a["cond"]))),
             lambda k: f"has split_conditions {a['cond'][k]}, not a finite float32 (a leaf's value, a split's "
-                      "threshold, which may also be +inf)")
+                      "threshold, which may also be +-inf)")
 
     # Renumber: split nodes and leaves in id order within each tree, children as codes (c >= 0 split, ~c leaf).
     u_split, u_leaf = split, used & leaf
