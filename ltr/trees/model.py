@@ -160,8 +160,8 @@ class TreeEnsemble:
         root, and no cycle; features below ``n_features``; thresholds not NaN (XGBoost writes +inf for a split of
         float32's largest value from +inf, and its exact method -inf where a midpoint of values near float32's lowest
         overflows; LightGBM writes +-inf for splits that separate only missing values); finite leaf values and base
-        score; known missing
-        types; whole boosting rounds. Runs when the record is built, so a record is always valid.
+        score; known missing types; whole boosting rounds. Runs when the record is built, so a record is always
+        valid.
         """
         if self.engine not in ENGINES:
             self._fail(None, f"engine must be one of {ENGINES}, got {self.engine!r}")
