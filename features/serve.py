@@ -80,6 +80,7 @@ from features.featureset import FeatureSet, differences
 from features.index import InvertedIndex
 from features.pairs import PairSet
 from ltr.groups import group_ptr_from_sizes
+from ltr.io.scores import beyond_float32
 from ltr.metrics.trec import whole_float_id
 from ltr.threads import numba_threads, workqueue_turn
 
@@ -269,19 +270,24 @@ def score_spread(run) -> dict[str, float]:
     """The least, median and greatest of each query's top first-stage score in ``run`` (``qid`` and ``score``
     columns): the scale of the first stage whatever its depth (``ltr features`` records them with the feature set;
     :meth:`Reranker.rerank_run` compares a run's with them)."""
-    top = run.groupby("qid", sort=False)["score"].max().to_numpy(np.float64) if len(run) else np.zeros(1)
+    top = _top_scores(run) if len(run) else np.zeros(1)
     return {"min": float(top.min()), "median": float(np.median(top)), "max": float(top.max())}
 
 
-def _scale_note(trained: Mapping | None, run, what: str = "the run's queries", whose: str = "this run's") -> str:
-    """A sentence when most queries' top first-stage scores in ``run`` lie outside the range of the training
+def _top_scores(run) -> NDArray[np.float64]:
+    """Each query's top first-stage score in ``run`` (``qid`` and ``score`` columns)."""
+    return run.groupby("qid", sort=False)["score"].max().to_numpy(np.float64)
+
+
+def _scale_note(trained: Mapping | None, top: NDArray[np.float64], what: str = "the run's queries",
+                whose: str = "this run's") -> str:
+    """A sentence when most of the queries' top first-stage scores ``top`` lie outside the range of the training
     queries' (a run of another system: cosine scores for a model that learnt BM25's), else ``""``. The top score is
     compared, not every candidate's, so that the same first stage at another depth is no alarm, and with the whole
     range, so that other queries of the same first stage are none either."""
-    if not isinstance(trained, Mapping) or not len(run) or not all(k in trained for k in ("min", "max")):
+    if not isinstance(trained, Mapping) or not len(top) or not all(k in trained for k in ("min", "max")):
         return ""
     low, high = float(trained["min"]), float(trained["max"])
-    top = run.groupby("qid", sort=False)["score"].max().to_numpy(np.float64)
     outside = float(np.mean((top < low) | (top > high)))
     if outside <= 0.5:
         return ""
@@ -1076,8 +1082,7 @@ class Reranker:
             i = int(np.flatnonzero(~np.isfinite(s))[0])
             raise ValueError(f"{what}[{i}] is {s[i]} (document {ids[i]!r}): first-stage scores must be finite")
         if "first_stage_score" in self.feature_names:  # named here, where the features' scorer can only count
-            with np.errstate(over="ignore"):  # the queries ('query 1 (in order)' read as a query id)
-                over = np.flatnonzero(np.isinf(s.astype(np.float32)))
+            over = beyond_float32(s)  # the queries ('query 1 (in order)' read as a query id)
             if over.size:
                 i = int(over[0])
                 raise ValueError(f"{what}[{i}] is {float(s[i])!r} (document {ids[i]!r}): beyond float32's range, "
@@ -1183,10 +1188,8 @@ class Reranker:
                                             unknowns[qids[i]], _termless(pairs.queries[k]))
             if self._needs_scores and have_scores:  # as rerank_run's report says it; rerank() has one query only
                 described = getattr(self.model, "feature_set_", None) or {}
-                given = pd.DataFrame({"qid": np.repeat(np.arange(len(live)), sizes),
-                                      "score": np.concatenate([firsts[i] for i in live])})
-                note = _scale_note(described.get("first_stage_top_scores"), given, "the queries given",
-                                   "the given queries'")
+                note = _scale_note(described.get("first_stage_top_scores"),
+                                   np.array([firsts[i].max() for i in live]), "the queries given", "the given queries'")
                 if note:
                     log.warning(note)
         return {q: out[q] for q in qids}
@@ -1297,7 +1300,7 @@ class Reranker:
         out = run_from_scores(rows["qid"].to_numpy(), rows["docno"].to_numpy(), scores, tag=tag)
         if self._needs_scores:
             described = getattr(self.model, "feature_set_", None) or {}
-            report["first_stage_scale"] = _scale_note(described.get("first_stage_top_scores"), rows)
+            report["first_stage_scale"] = _scale_note(described.get("first_stage_top_scores"), _top_scores(rows))
         return out, self._said(RunReport(len(order), len(out), **report), on_unknown)
 
     def _note_short_feedback(self, depth: int, *, lists: bool = False) -> bool:

@@ -31,6 +31,7 @@ from features._kernels.pooling import POOL_CODES, pool_columns
 from features.pairs import PairSet
 from features.scorers._registry import Scorer, divide_or_zero, register
 from features.scorers.bm25 import BM25_IDF, DOC_COUNTS, default_doc_count, field_idf
+from ltr.io.scores import beyond_float32
 
 __all__ = ["Coverage", "DocLength", "FirstStage", "MatchedTerms", "QueryLength", "QueryTermCount", "TermStats"]
 
@@ -198,8 +199,7 @@ class FirstStage(Scorer):
         s = pairs.first_stage_score if pairs.first_stage_score is not None else np.zeros(pairs.n_pairs)
         r = pairs.first_stage_rank if pairs.first_stage_rank is not None else np.zeros(pairs.n_pairs)
         s = np.asarray(s, dtype=np.float64)
-        with np.errstate(over="ignore"):  # what rounds to inf as float32 (3.4028235e+38 itself is float32's max)
-            over = np.flatnonzero(np.isfinite(s) & np.isinf(s.astype(np.float32)))
+        over = beyond_float32(s)  # what rounds to inf as float32 (3.4028235e+38 itself is float32's max)
         if over.size:  # the feature is float32: it would be inf, which every reader of the features refuses
             i = int(over[0])
             q = int(pairs.pair_query[i])

@@ -284,9 +284,10 @@ def refuse_unholdable_scores(run, flag: str, path: str) -> None:
     which ltr train and ltr predict refuse, and in a reranked row), naming the file, query, document and score."""
     import numpy as np
 
+    from ltr.io.scores import beyond_float32
+
     scores = run["score"].to_numpy(dtype=np.float64)
-    with np.errstate(over="ignore"):
-        over = np.flatnonzero(np.isinf(scores.astype(np.float32)) & np.isfinite(scores))
+    over = beyond_float32(scores)
     if over.size:
         i = int(over[0])
         raise ValueError(f"{flag} {path}: query {run['qid'].iloc[i]}, document {run['docno'].iloc[i]}: score "

@@ -48,8 +48,7 @@ def candidates_note(args: argparse.Namespace, feature_set) -> None:
     """Say, for data that ``ltr features`` wrote (``feature_set``: the description in its header), that the metrics
     count only the relevant documents among its candidates."""
     if feature_set:
-        note(args, "note: the data holds ltr features' candidates, so these metrics count only the relevant "
-                   "documents among them and read higher than trec_eval's over all the judgments; for those, "
+        note(args, f"note: the data holds ltr features' candidates, so these metrics {CANDIDATES_ONLY}; for those, "
                    "evaluate a run of the scores (ltr cv --run-out R, or ltr predict MODEL DATA --run --out R) "
                    "with ltr evaluate --qrels Q --run R")
     if isinstance(feature_set, dict) and feature_set.get("add_judged") and args.command in ("cv", "tune"):
@@ -83,6 +82,9 @@ def learned_teacher_warning(args: argparse.Namespace) -> None:
 
 #: What ltr cv, tune and compare say of data made with ``ltr features --add-judged`` (trial t52: Cranfield's MAP
 #: 0.3064 -> 0.6119, "significant", from the judged documents the first stage missed, all ranked K+1).
+#: What metrics computed on ``ltr features`` output are (candidates_note; ltr compare of such cv results).
+CANDIDATES_ONLY = ("count only the relevant documents among them and read higher than trec_eval's over all the "
+                   "judgments")
 ADDED_JUDGED = ("the data was made with ltr features --add-judged: each query also holds the judged documents its "
                 "first stage missed, all at first_stage_rank K+1, so a model learns the judgments from that and its "
                 "test folds read far above what it does on a first stage's candidates; for an estimate, "

@@ -237,10 +237,11 @@ def run(args: argparse.Namespace) -> int:
         comp = compare_cv(cvs, args.baseline, metrics=metrics, queries=queries, **kw)
         candidates = [n for n, r in cvs.items() if r.settings.get("candidates")]
         if candidates:  # what ltr cv and ltr tune said of these results (trial t68: 0.4560 here, 0.4195 by qrels)
+            from ltr.cli._model import CANDIDATES_ONLY
+
             note(args, f"note: {', '.join(map(repr, candidates))}: cross-validated on ltr features' candidates, so "
-                       "their metrics count only the relevant documents among them and read higher than trec_eval's "
-                       "over all the judgments; for those, compare the out-of-fold runs with --qrels Q (ltr cv "
-                       "--run-out R)")
+                       f"their metrics {CANDIDATES_ONLY}; for those, compare the out-of-fold runs with --qrels Q (ltr "
+                       "cv --run-out R)")
     else:
         from ltr.io import read_run
 

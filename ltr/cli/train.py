@@ -444,7 +444,7 @@ def _reads_the_file(teacher, width: int) -> bool:
 def _select(args: argparse.Namespace, spec, train, valid, test):
     """The sets restricted to the ``--features`` / ``--drop-features`` columns of TRAIN, and the subset's record for
     the model's sidecar: 1-based ids and TRAIN's width."""
-    from ltr.evaluation.selection import resolve_features, take_columns
+    from ltr.evaluation.selection import resolve_features, shown_ids, take_columns
 
     width = train.n_features
     try:
@@ -452,8 +452,7 @@ def _select(args: argparse.Namespace, spec, train, valid, test):
     except ValueError as e:
         raise UsageError(f"{subset_flag(args)}: {e}") from None
     ids = [int(c) + 1 for c in cols]
-    shown = ",".join(map(str, ids[:20])) + (",..." if len(ids) > 20 else "")
-    note(args, f"features: {len(ids)} of {width} (ids {shown})")
+    note(args, f"features: {len(ids)} of {width} (ids {shown_ids(ids)})")
     sets = [None if d is None else take_columns(d, cols, first_file_id(args)) for d in (train, valid, test)]
     return (*sets, {"ids": ids, "n_features": width})
 

@@ -25,8 +25,8 @@ from ltr.datasets import RankingDataset
 from ltr.exceptions import LetorFormatError
 
 __all__ = ["FEATURES_HELP", "FEATURES_KEY", "Once", "add_feature_options", "feature_spec", "read_feature_file",
-           "recorded_features", "resolve_features", "select_features", "subset_description", "subset_words",
-           "take_columns"]
+           "recorded_features", "resolve_features", "select_features", "shown_ids", "subset_description",
+           "subset_words", "take_columns"]
 
 #: The key of a saved model's ``read_options`` (its sidecar) that records the subset ``ltr train --features`` kept:
 #: ``{"ids": [1-based ids of the training file's columns, in the model's order], "n_features": its width}``.
@@ -284,13 +284,19 @@ def subset_words(ids: Sequence[int], width: int) -> str:
     'ids 41,43,44,45,46 are left out'
     """
     left = sorted(set(range(1, width + 1)) - {int(i) for i in ids})
-
-    def listed(values) -> str:
-        return ",".join(map(str, values[:20])) + (",..." if len(values) > 20 else "")
-
     if left and len(left) < len(ids):
-        return f"ids {listed(left)} are left out"
-    return f"ids {listed(list(ids))} are scored"
+        return f"ids {shown_ids(left)} are left out"
+    return f"ids {shown_ids(ids)} are scored"
+
+
+def shown_ids(ids: Sequence[int]) -> str:
+    """Feature ids for a note: the first 20, comma-separated, then ``...`` when there are more.
+
+    >>> shown_ids(range(1, 23))
+    '1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,...'
+    """
+    ids = list(ids)
+    return ",".join(map(str, ids[:20])) + (",..." if len(ids) > 20 else "")
 
 
 def subset_description(described, ids: Sequence[int], names: Sequence[str] | None = None) -> dict | None:

@@ -27,12 +27,25 @@ from ltr.exceptions import ScoreFormatError
 from ltr.io.files import checked_path, read_utf8_file
 from ltr.io.outputs import atomic_write
 
-__all__ = ["HEADER_HINT", "RANKS_HINT", "number", "ranks_like", "read_scores", "score_header", "write_scores"]
+__all__ = ["HEADER_HINT", "RANKS_HINT", "beyond_float32", "number", "ranks_like", "read_scores", "score_header",
+           "write_scores"]
 
 #: What is said of values that :func:`ranks_like` finds to be ranks.
 RANKS_HINT = ("every query's values are the integers 1..n, one per document: they look like ranks (MS MARCO's "
               "qid<TAB>pid<TAB>rank), where 1 is the best, and are read as scores, where larger is better; write a "
               "score instead (-rank, or 1/rank)")
+
+
+def beyond_float32(values: ArrayLike) -> NDArray[np.intp]:
+    """The places of the finite ``values`` that float32 cannot hold (a cast makes them +-inf): a first-stage score
+    that the ``first_stage_score`` feature, float32, would hold as inf, which every reader of the features refuses.
+
+    >>> beyond_float32([1.0, 3.5e38, 3.4028235e38, -1e39, float("inf")]).tolist()
+    [1, 3]
+    """
+    s = np.asarray(values, dtype=np.float64)
+    with np.errstate(over="ignore"):
+        return np.flatnonzero(np.isfinite(s) & np.isinf(s.astype(np.float32)))
 
 
 def ranks_like(values: ArrayLike, groups: ArrayLike) -> bool:
