@@ -43,7 +43,7 @@ bit to bit and tree to tree, which a branch predictor cannot learn; no hardware 
 LightGBM 100 trees of 255 leaves 5.85 -> 4.66, 1000 x 255 5.20 -> 4.73, 100 x 31 2.45 -> 2.17, 1000 x 31 1.58 ->
 1.24; XGBoost 100 x 255 5.64 -> 4.67, 1000 x 255 4.58 -> 4.18. What is left at 255 leaves (1000 trees, LightGBM) is
 the nodes (1.7), the covers (1.2) and the leaf values (1.1: 2 MB of float64, out of the L2 cache); prefetching the
-next tree's leaf values gained too little to tell from the noise of a busy machine (on a quiet one later, 3-6 % at
+next tree's leaf values gained too little to tell from the noise of a busy machine (on a quiet one later, 2-7 % at
 1000 trees, not taken up yet).
 
 How the engines' rules become ``x > t`` (the plan in :mod:`ltr.trees._layout` picks the column kind and ``t``):
