@@ -53,11 +53,16 @@ def test_a_space_file_reads_ranges_choices_and_engine_parameters(tmp_path):
 @pytest.mark.parametrize("text, line, match", [
     ("[num_leaves]\nlow = 2\nhigh = 8\n\n[num_leafs]\nlow = 2\nhigh = 9\n", 5,
      "unknown parameter 'num_leafs' (did you mean 'num_leaves'?)"),
-    ("[learning_rate]\nlow = 0.1\nhigh = 0.1\n", 1, "empty range: low 0.1 must be below high 0.1"),
-    ("[learning_rate]\nlow = 0.3\nhigh = 0.1\n", 1, "empty range"),
-    ("[reg_lambda]\nlow = 0.0\nhigh = 1.0\nlog = true\n", 1, "a log range needs low > 0"),
-    ("[num_leaves]\nlow = 2\nhgh = 8\n", 1, "unknown key(s) ['hgh']"),
-    ("[normalize]\nchoices = []\n", 1, "choices must be a non-empty list"),
+    # a key's fault names the key's own line (trial t69: the table's)
+    ("[learning_rate]\nlow = 0.1\nhigh = 0.1\n", 2,
+     "empty range: low 0.1 must be below high 0.1 (use choices = [0.1] for one value)"),
+    ("[learning_rate]\nlow = 0.3\nhigh = 0.1\n", 2, "empty range: low 0.3 must be below high 0.1 (swap them)"),
+    ("learning_rate = {low = 0.3, high = 0.1}\n", 1, "empty range: low 0.3 must be below high 0.1 (swap them)"),
+    ("[reg_lambda]\nhigh = 1.0\nlow = 0.0\nlog = true\n", 3, "a log range needs low > 0"),
+    ("[num_leaves]\nlow = 2\nhgh = 8\n", 3, "unknown key(s) ['hgh']"),
+    ("[num_leaves]\nlow = 2\nhigh = 'eight'\n\n[learning_rate]\nlow = 0.1\nhigh = 0.2\n", 3,
+     "low and high must be finite numbers, got 2 and 'eight'"),
+    ("[normalize]\n# the normalisations\nchoices = []\n", 3, "choices must be a non-empty list"),
     ("[num_leaves]\nlow = 1\nhigh = 8\n", 1, "the ranker refuses 1: num_leaves must be an integer >= 2"),
     # above LightGBM's limit: the trial that drew it failed, and every resume drew it again (trial t50)
     ("[num_leaves]\nlow = 2\nhigh = 200000\nlog = true\n", 1,
@@ -65,7 +70,7 @@ def test_a_space_file_reads_ranges_choices_and_engine_parameters(tmp_path):
     ("\n\n[engine_params.bagging_by_quer]\nchoices = [true]\n", 3,
      "lightgbm has no parameter 'bagging_by_quer' (did you mean 'bagging_by_query'?)"),
     ("[engine]\nchoices = ['xgboost']\n", 1, "engine is not searched"),
-    ("[n_estimators]\nlow = 10\nhigh = 30\nstep = 7\n", 1,
+    ("[n_estimators]\nlow = 10\nhigh = 30\nstep = 7\n", 4,
      "step 7 does not divide the range 10..30 (its last value would be 24); make high 24, or take a step"),
     ("[dataset_cache]\nchoices = ['x']\n", 1, "dataset_cache is not searched"),
 ])
@@ -356,7 +361,7 @@ def test_ltr_tune_reports_a_bad_space_file_with_its_line(data, tmp_path, capsys)
     space = tmp_path / "space.toml"
     space.write_text("[learning_rate]\nlow = 0.2\nhigh = 0.1\n")
     assert main(["tune", str(path), "--space", str(space), "--quiet"]) == 1
-    assert f"{space}:1: empty range" in capsys.readouterr().err
+    assert f"{space}:2: empty range" in capsys.readouterr().err
 
 
 def test_a_sampled_value_equal_to_a_default_is_trained_as_sampled_under_the_preset():

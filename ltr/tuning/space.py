@@ -180,15 +180,23 @@ def default_space_path(engine: str) -> Path:
     return path
 
 
-def _line_of(text: str | None, name: str) -> int | None:
-    """The line that opens ``name``'s table (``[name]`` or ``name = {...}``), for messages."""
+def _line_of(text: str | None, name: str, key: str | None = None) -> int | None:
+    """The line that opens ``name``'s table (``[name]`` or ``name = {...}``), or the line of its ``key`` where the
+    table sets it on a line of its own, for messages."""
     if text is None:
         return None
     head, _, tail = name.partition(".")
     patterns = [rf"^\s*\[\s*{re.escape(name)}\s*\]", rf"^\s*\[\s*{re.escape(head)}\s*\.\s*{re.escape(tail)}\s*\]",
                 rf"^\s*{re.escape(tail or head)}\s*=", rf"^\s*\"?{re.escape(name)}\"?\s*="]
-    for i, line in enumerate(text.splitlines(), 1):
+    lines = text.splitlines()
+    for i, line in enumerate(lines, 1):
         if any(re.match(p, line) for p in patterns if p):
+            if key is not None and line.lstrip().startswith("["):
+                for j in range(i, len(lines)):  # the table's own lines, up to the next table
+                    if re.match(r"^\s*\[", lines[j]):
+                        break
+                    if re.match(rf"^\s*\"?{re.escape(key)}\"?\s*=", lines[j]):
+                        return j + 1
             return i
     return None
 
@@ -199,10 +207,10 @@ class _Errors:
     def __init__(self, source: str, text: str | None):
         self.source, self.text = source, text
 
-    def __call__(self, name: str, message: str) -> Exception:
+    def __call__(self, name: str, message: str, key: str | None = None) -> Exception:
         if self.text is None:
             return ValueError(f"search space {name!r}: {message}")
-        return FileFormatError(message, self.source, _line_of(self.text, name), name)
+        return FileFormatError(message, self.source, _line_of(self.text, name, key), name)
 
 
 def _number(v) -> bool:
@@ -216,38 +224,41 @@ def _param(name: str, spec: Any, err: _Errors) -> Param:
     if "choices" in keys:
         extra = keys - {"choices"}
         if extra:
-            raise err(name, f"choices cannot be combined with {sorted(extra)}")
+            raise err(name, f"choices cannot be combined with {sorted(extra)}", sorted(extra)[0])
         choices = spec["choices"]
         if not isinstance(choices, list) or not choices:
-            raise err(name, "choices must be a non-empty list")
+            raise err(name, "choices must be a non-empty list", "choices")
         if not all(isinstance(c, (str, int, float, bool)) for c in choices):
-            raise err(name, f"choices must be strings, numbers or booleans, got {choices!r}")
+            raise err(name, f"choices must be strings, numbers or booleans, got {choices!r}", "choices")
         return Param(name, "categorical", choices=tuple(choices))
     unknown = keys - _RANGE_KEYS
     if unknown:
-        raise err(name, f"unknown key(s) {sorted(unknown)}; a parameter takes low, high, log, step, or choices")
+        raise err(name, f"unknown key(s) {sorted(unknown)}; a parameter takes low, high, log, step, or choices",
+                  sorted(unknown)[0])
     if "low" not in keys or "high" not in keys:
         raise err(name, "a range needs both low and high (or give choices)")
     low, high, log, step = spec["low"], spec["high"], spec.get("log", False), spec.get("step")
     if not (_number(low) and _number(high)):
-        raise err(name, f"low and high must be finite numbers, got {low!r} and {high!r}")
+        raise err(name, f"low and high must be finite numbers, got {low!r} and {high!r}",
+                  "high" if _number(low) else "low")
     if not low < high:
-        raise err(name, f"empty range: low {low!r} must be below high {high!r} (use choices = [{low!r}] to fix it)")
+        fix = f"use choices = [{low!r}] for one value" if low == high else "swap them"
+        raise err(name, f"empty range: low {low!r} must be below high {high!r} ({fix})", "low")
     if not isinstance(log, bool):
-        raise err(name, f"log must be true or false, got {log!r}")
+        raise err(name, f"log must be true or false, got {log!r}", "log")
     if log and low <= 0:
-        raise err(name, f"a log range needs low > 0, got {low!r}")
+        raise err(name, f"a log range needs low > 0, got {low!r}", "low")
     if step is not None:
         if not _number(step) or step <= 0:
-            raise err(name, f"step must be a positive number, got {step!r}")
+            raise err(name, f"step must be a positive number, got {step!r}", "step")
         if log:
-            raise err(name, "a range takes step or log, not both")
+            raise err(name, "a range takes step or log, not both", "step")
         n = (high - low) / step
         if abs(n - round(n)) > 1e-9 * max(1.0, n):  # Optuna would end the range at the last step below high
             last = low + math.floor(n + 1e-9) * step
             last = round(last, 12) if isinstance(last, float) else last
             raise err(name, f"step {step!r} does not divide the range {low!r}..{high!r} (its last value would be "
-                            f"{last!r}); make high {last!r}, or take a step that divides the range")
+                            f"{last!r}); make high {last!r}, or take a step that divides the range", "step")
     integer = all(isinstance(v, int) for v in (low, high)) and (step is None or isinstance(step, int))
     return Param(name, "int" if integer else "float", low, high, log, step)
 
