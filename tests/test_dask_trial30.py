@@ -219,6 +219,11 @@ def test_ltr_train_dask_checks_the_objective_against_the_engine_that_trains(clie
     code, _, err = run(["train", path, "--dask", client.scheduler.address, "--dataset-cache", tmp_path / "dc",
                         "--rounds", 3, "--preset", "none"], capsys)
     assert code == 0 and "--dataset-cache does not apply with --dask" in err and not (tmp_path / "dc").exists()
+    code, _, err = run(["train", path, "--dask", client.scheduler.address, "--n-jobs", 2, "--rounds", 3,
+                        "--preset", "none"], capsys)
+    # the note gives the reason of each option given, and ltr train has no folds to speak of (trial t69)
+    assert code == 0 and ("note: --n-jobs does not apply with --dask: each worker trains with its Dask threads on "
+                          "the shards it holds\n") in err and "fold" not in err
 
 
 def test_extract_distributed_checks_and_says_what_extract_does(client, tmp_path, caplog):

@@ -544,14 +544,15 @@ def dask_client(args: argparse.Namespace, model=None, *, validation: bool = True
     if args.dask_engine == "lightgbm" and "early_stopping" in given and args.early_stopping:  # 0: off, as it is
         raise UsageError("--early-stopping with --dask-engine lightgbm: LightGBM's Dask ranker has no early "
                          "stopping (--dask-engine xgboost has)")
-    unused = [flag for flag, dest in (("--n-jobs", "n_jobs"), ("--parallel-folds", "parallel_folds"),
-                                      ("--dataset-cache", "dataset_cache"), ("--log-every", "log_every"))
-              if dest in given]
-    if unused:  # each worker trains with the threads Dask gives it; folds train one at a time on the cluster
+    why = {"n_jobs": ("--n-jobs", "each worker trains with its Dask threads on the shards it holds"),
+           "parallel_folds": ("--parallel-folds", "folds train one after another on the cluster"),
+           "dataset_cache": ("--dataset-cache", "the workers keep no dataset cache"),
+           "log_every": ("--log-every", "the engines' Dask training logs no rounds")}
+    unused = [why[dest] for dest in why if dest in given]
+    if unused:  # only the reasons of the options given: ltr train has no folds
         verb = "does" if len(unused) == 1 else "do"
-        note(args, f"note: {', '.join(unused)} {verb} not apply with --dask: each worker trains with its Dask threads "
-                   "on the shards it holds (no dataset cache, no per-round log), and folds train one after another "
-                   "on the cluster")
+        note(args, f"note: {', '.join(flag for flag, _ in unused)} {verb} not apply with --dask: "
+                   f"{'; '.join(reason for _, reason in unused)}")
         if model is not None and "n_jobs" in given:  # said here: not again by ltr.dask.fit's warning
             model.set_params(n_jobs=None)
     from ltr.dask import check_config, connect
