@@ -62,7 +62,8 @@ def register(sub) -> None:
                         "ltr/tuning/spaces/)")
     s.add_argument("--trials", type=int, default=30,
                    help="Optuna trials per outer fold; each fits --inner-folds models (x --inner-repeats), so the "
-                        "search makes TRIALS x OUTER x INNER (x REPEATS) fits in all")
+                        "search makes TRIALS x OUTER x INNER (x REPEATS) fits in all; the first 10 are drawn at "
+                        "random, as TPE starts, and TPE models the space from the 11th")
     s.add_argument("--metric", default="ndcg@10", help="the metric the inner folds maximise")
     s.add_argument("--outer-folds", type=int, default=5, dest="outer_folds", help="outer folds (the estimate)")
     s.add_argument("--inner-folds", type=int, default=3, dest="inner_folds", help="inner folds (the choice)")
@@ -220,6 +221,7 @@ def run(args: argparse.Namespace) -> int:
     from ltr.io.outputs import check_output_path
     from ltr.metrics import describe_conventions, target_metric
     from ltr.tuning import SearchedParamWarning, tune
+    from ltr.tuning.nested import STARTUP_TRIALS
 
     if args.show_space:
         return _show_space(args)
@@ -278,6 +280,9 @@ def run(args: argparse.Namespace) -> int:
                               inputs=[*data_inputs(args, args.data), args.space, getattr(args, "config", None),
                                       *option_files(args.features, args.drop_features), *teacher_inputs(args)])
     _note_searched(args, model)  # before the search: it may run for hours
+    if args.trials <= STARTUP_TRIALS:
+        note(args, f"note: --trials {args.trials}: TPE draws its first {STARTUP_TRIALS} trials at random, so this "
+                   f"search is a random search (TPE models the space from trial {STARTUP_TRIALS + 1} on)")
     learned_teacher_warning(args)
     data, ids = _feature_subset(args)  # (read_data checks a --dataset's file before the search)
     compile_notice(args, model, "the first trial's time includes them")

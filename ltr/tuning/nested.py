@@ -885,7 +885,8 @@ def tune(data, *, estimator=None, engine: str | None = None, space=None, n_trial
     space : path, dict or SearchSpace, optional
         The search space (see :mod:`ltr.tuning.space`); default the engine's (``ltr/tuning/spaces/<engine>.toml``).
     n_trials : int, default=30
-        Trials per outer fold.
+        Trials per outer fold. The first :data:`STARTUP_TRIALS` (10) are drawn at random, as Optuna's TPE starts;
+        TPE models the space from the trials after them, so a search of 10 trials or fewer is a random search.
     metric : str, default="ndcg@10"
         What the inner folds maximise.
     metrics : sequence of str, optional
