@@ -89,7 +89,9 @@ no_relevant [``0.0``]
     The value of a query that has nothing to find: no label >= ``rel_threshold`` for the binary metrics (MAP,
     MRR, P, Recall, R-precision, bpref, success), no label > 0 (ideal DCG = 0) for NDCG, MeanNDCG and ERR. 0.0
     is trec_eval's and ranx's choice; LightGBM's and XGBoost's ``ndcg``/``map`` count such a query as 1.0
-    (``no_relevant=1.0``; XGBoost's ``ndcg@k-``/``map@k-`` as 0); ``nan`` leaves those queries out of the means.
+    (``no_relevant=1.0``); ``nan`` leaves those queries out of the means. XGBoost's ``ndcg@k-`` counts it 0 (the
+    default convention gives it); its ``map@k-`` counts it 0 too but divides the others by min(k, R), as LightGBM's
+    ``map@k``, which no setting here gives (``convention="lightgbm"`` fixes 1).
     XGBoost's ``map@k`` divides as LightGBM's (``convention="lightgbm"``), and its ``ndcg`` and ``map`` without a
     cut-off stop at 32 (``ndcg@32``, ``map@32``; XGBoost 2.0 and later), not at the end of the list. DCG is not a
     ratio and is simply 0. Such queries are common (51 of the 156 queries of MQ2008 Fold1 test; a few percent of
@@ -111,7 +113,8 @@ convention [``"default"``]
     ``"lightgbm"`` (LightGBM's ``ndcg``/``map`` evaluation) or ``"ranklib"`` (RankLib's scorers), each in a
     section below. A preset fixes gain, ties, no_relevant and rel_threshold: a value left at the toolkit's
     default takes the tool's value (every entry point passes its default on, so it cannot mean "asked for"),
-    another value than the tool's raises ``ValueError``. ``max_grade`` stays free.
+    another value than the tool's raises ``ValueError``; the command line, which can tell, refuses a default
+    given as an option too (``--convention lightgbm --no-relevant 0``). ``max_grade`` stays free.
 bad input
     NaN scores raise ``ValueError`` (a NaN has no rank); ``+inf``/``-inf`` scores are ranked first/last. Labels
     must be finite. Empty input gives empty per-query arrays and NaN means.
