@@ -10,6 +10,7 @@ fast kernel is checked on random trees.
 from __future__ import annotations
 
 import json
+import platform
 import re
 
 import lightgbm as lgb
@@ -19,6 +20,7 @@ import pytest
 import xgboost as xgb
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from numba import njit
 
 from ltr._shared import import_reference, sklearn_letor, with_nans
 from ltr.exceptions import ModelFormatError
@@ -493,6 +495,24 @@ def test_kernels_equal_their_python_twins():
     _layout.leaf_order.py_func(model.tree_ptr, model.leaf_ptr, model.left, model.right, pos2)
     assert pos.tolist() == pos2.tolist() == list(range(40))  # the chain's leaf i is its i-th from the left
 
+
+
+@pytest.mark.skipif(platform.machine().lower() not in ("x86_64", "amd64"), reason="reads x86-64 assembly")
+def test_the_leaf_prefetch_reaches_the_machine_code_and_changes_nothing():
+    """``prefetch_span`` is a hint the scorer gives for the next tree's leaves: it must reach the machine code (an
+    intrinsic LLVM did not know would be dropped without a word), and change nothing, at an array's end too."""
+
+    @njit
+    def span(a, start, stop):
+        _score.prefetch_span(a, start, stop)
+
+    for dtype in (np.float64, np.float32):
+        a = np.arange(100, dtype=dtype)
+        span(a, 0, 100)
+        span(a, 99, 100)
+        span(a, 40, 40)
+        assert a.tolist() == list(range(100))
+        assert "prefetcht0" in span.inspect_asm(span.signatures[-1]), "no prefetch instruction in the compiled code"
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
