@@ -231,7 +231,8 @@ def _compare_tests_jit(xt, K, tiles, test_runs, run_cols, test_order, run_thresh
 
 def prefetch_span(arr, start, stop) -> None:
     """Ask the processor to bring ``arr[start:stop]`` (a C-contiguous array) into its caches, one request per 64-byte
-    line: a hint, which changes no value. The Python twin does nothing; jitted code gets :func:`_prefetch_lines`.
+    line it touches: a hint, which changes no value (nor faults, wherever it points). The Python twin does nothing;
+    jitted code gets :func:`_prefetch_lines`.
 
     :func:`_score_block` asks for the next tree's leaf values while it works on the current tree: a row's leaf is
     found only at the end of a tree, each at its own place in 2 KB of a 255-leaf tree's float64 values, which the
@@ -241,7 +242,7 @@ def prefetch_span(arr, start, stop) -> None:
 @intrinsic
 def _prefetch_lines(typingctx, arr, start, stop):
     """:func:`prefetch_span` in LLVM IR: ``llvm.prefetch`` (read, keep in every cache level, data) of every 64-byte
-    line from ``&arr[start]`` up to ``&arr[stop]``."""
+    line that holds a byte of ``arr[start:stop]`` (the lines of the address space, wherever the array starts)."""
     if not isinstance(arr, types.Array) or arr.layout != "C" or arr.ndim != 1:
         return None
     sig = types.void(arr, start, stop)
@@ -251,12 +252,13 @@ def _prefetch_lines(typingctx, arr, start, stop):
         a = context.make_array(signature.args[0])(context, builder, args[0])
         start_, stop_ = (context.cast(builder, args[i], signature.args[i], types.int64) for i in (1, 2))
         size = ir.Constant(i64, context.get_abi_sizeof(context.get_data_type(signature.args[0].dtype)))
-        base = builder.bitcast(a.data, i8p)
+        base = builder.ptrtoint(a.data, i64)
         hint = builder.module.declare_intrinsic(
             "llvm.prefetch", (i8p,), ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32]))
-        first, end = builder.mul(start_, size), builder.mul(stop_, size)
-        with cgutils.for_range_slice(builder, first, end, ir.Constant(i64, 64)) as (offset, _):
-            builder.call(hint, [builder.gep(base, [offset]), ir.Constant(i32, 0), ir.Constant(i32, 3),
+        first = builder.and_(builder.add(base, builder.mul(start_, size)), ir.Constant(i64, -64))  # its line
+        end = builder.add(base, builder.mul(stop_, size))
+        with cgutils.for_range_slice(builder, first, end, ir.Constant(i64, 64)) as (line, _):
+            builder.call(hint, [builder.inttoptr(line, i8p), ir.Constant(i32, 0), ir.Constant(i32, 3),
                                 ir.Constant(i32, 1)])
         return context.get_dummy_value()
 
