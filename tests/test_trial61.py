@@ -392,7 +392,8 @@ def test_an_infinite_bound_of_a_search_space_is_said_to_be_not_finite(tmp_path):
     from ltr.tuning.space import load_space
 
     (tmp_path / "s.toml").write_text("[learning_rate]\nlow = 0.1\nhigh = inf\n")
-    with pytest.raises(FileFormatError, match=r"s\.toml:1: .*low and high must be finite numbers, got 0\.1 and inf"):
+    # named by the line of the bound that is not finite (trial t69: the table's line)
+    with pytest.raises(FileFormatError, match=r"s\.toml:3: .*low and high must be finite numbers, got 0\.1 and inf"):
         load_space(tmp_path / "s.toml", Ranker())
 
 

@@ -303,8 +303,8 @@ def test_ltr_tune_csv_is_one_table_and_a_resumed_run_says_so(data, tmp_path, cap
     assert rows[0][:2] == ["fold", "ndcg@1"] and "inner ndcg@10" in rows[0] and "num_leaves" in rows[0]
     assert rows[1][rows[0].index("inner ndcg@10")] != "" and rows[4][rows[0].index("inner ndcg@10")] == ""
     assert "resumed" not in first.err
-    # said before the search: a search of 10 trials or fewer never leaves TPE's random start-up (trial t69)
-    assert ("note: --trials 2: TPE draws its first 10 trials at random, so this search is a random search (TPE "
+    # said with the results: a search of 10 trials or fewer never leaves TPE's random start-up (trial t69)
+    assert ("note: --trials 2: TPE draws its first 10 trials at random, so this search was a random search (TPE "
             "models the space from trial 11 on)") in first.err
     assert main(args) == 0
     assert "resumed 6 trials kept in" in capsys.readouterr().err

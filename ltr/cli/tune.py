@@ -280,9 +280,6 @@ def run(args: argparse.Namespace) -> int:
                               inputs=[*data_inputs(args, args.data), args.space, getattr(args, "config", None),
                                       *option_files(args.features, args.drop_features), *teacher_inputs(args)])
     _note_searched(args, model)  # before the search: it may run for hours
-    if args.trials <= STARTUP_TRIALS:
-        note(args, f"note: --trials {args.trials}: TPE draws its first {STARTUP_TRIALS} trials at random, so this "
-                   f"search is a random search (TPE models the space from trial {STARTUP_TRIALS + 1} on)")
     learned_teacher_warning(args)
     data, ids = _feature_subset(args)  # (read_data checks a --dataset's file before the search)
     compile_notice(args, model, "the first trial's time includes them")
@@ -350,6 +347,9 @@ def run(args: argparse.Namespace) -> int:
         else:
             emit(args, header, rows, {}, footer=footer, to_stderr=piped)
     candidates_note(args, file_feature_set(args.data))
+    if args.trials <= STARTUP_TRIALS:  # with the results it qualifies, as the candidates note is
+        note(args, f"note: --trials {args.trials}: TPE draws its first {STARTUP_TRIALS} trials at random, so this "
+                   f"search was a random search (TPE models the space from trial {STARTUP_TRIALS + 1} on)")
     for path in (args.out, storage):
         if path and path != "-" and not args.quiet:
             print(visible(f"wrote {path}"), file=sys.stderr)
