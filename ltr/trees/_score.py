@@ -46,7 +46,10 @@ the nodes (1.7), the covers (1.2) and the leaf values (1.1: 2 MB of float64, out
 of the next tree are now asked for while the current one is worked on (:func:`prefetch_span`): the same A/B, six
 runs each, three of them beside other work: LightGBM 1000 x 255 4.96 -> 4.60, XGBoost 1000 x 255 4.36 -> 3.98,
 100 x 255 1.5-2 % faster, 31 leaves the same within the noise (+-4 %); beside other processes, which take the
-caches, the gain was larger (LightGBM 1000 x 255 5.52 -> 4.72 in a profile of the kernel alone).
+caches, the gain was larger (LightGBM 1000 x 255 5.52 -> 4.72 in a profile of the kernel alone). With 8 MB of other
+data touched between calls, as a reranker's feature extraction does (medians of three runs): LightGBM 100 x 255
+8.64 -> 7.78, 1000 x 255 4.66 -> 4.22, XGBoost 8.24 -> 7.67 and 3.90 -> 3.71, 1000 x 31 1.49 -> 1.42; asking for
+the next tree's nodes and covers as well was slower (LightGBM 1000 x 255 4.82).
 
 How the engines' rules become ``x > t`` (the plan in :mod:`ltr.trees._layout` picks the column kind and ``t``):
 
