@@ -950,6 +950,12 @@ class Reranker:
         :attr:`feature_names` it reads, in its order (:meth:`score` picks them); None for a model of every column."""
         return None if self._columns is None else tuple(int(c) + 1 for c in self._columns)
 
+    @property
+    def not_computed(self) -> list[str]:
+        """The columns of :attr:`feature_names` whose features are never computed, each 0 in the model's input: a
+        distilled student's teacher (and what its entry makes besides, which the model does not read either)."""
+        return [self.feature_names[j] for j in (self._blank or [])]
+
     def _reads(self, column: int) -> bool:
         """Whether the model's scores depend on the feature column (of :attr:`feature_names`: a split on it, a
         non-zero weight)."""

@@ -278,9 +278,12 @@ def test_a_distilled_student_does_not_compute_its_teachers_feature(tmp_path, cap
     reranker = Reranker.load(tmp_path / "s.txt", collection=tmp_path / "docs.tsv", warm=False)
     served = [n for _, _, cols in reranker._served.columns(reranker.index) for n in cols]
     assert served == ["bm25:all", "lm_dirichlet:body", "doc_length:all"]  # the teacher's column is not computed
-    ok(["rerank", "--model", tmp_path / "s.txt", *src, "--run", tmp_path / "bm25.run", "--out", tmp_path / "new.run"],
-       capsys)
+    err = ok(["rerank", "--model", tmp_path / "s.txt", *src, "--run", tmp_path / "bm25.run", "--out",
+              tmp_path / "new.run"], capsys)
     assert (tmp_path / "new.run").read_bytes() == (tmp_path / "predict.run").read_bytes()
+    # said so: "reranked by 4 features" counted the teacher's, which was never computed (trial t69)
+    assert "documents reranked by 4 features; 1 of them not computed, which the model never reads " \
+           "(lm_dirichlet:all)\n" in err
 
 
 @pytest.mark.parametrize("subset", [["--features", "bm25:body,first_stage_score,tf_max:body,coverage:body"],

@@ -159,6 +159,10 @@ def run(args: argparse.Namespace) -> int:
         reads = (f" (the model reads {reranker.model.n_features_in_} of them: ltr train --features or "
                  "--drop-features)"
                  if reranker.subset else "")
+        blank = reranker.not_computed
+        if blank:  # a distilled student's teacher: its column is 0, its feature never computed (trial t69)
+            shown = ", ".join(blank[:5]) + (", ..." if len(blank) > 5 else "")
+            reads += f"; {len(blank)} of them not computed, which the model never reads ({shown})"
         print(visible(f"wrote {args.out}: {report.n_queries} queries, {report.n_rows} documents reranked by "
                       f"{len(reranker.feature_names)} features{reads}"), file=sys.stderr)
     return 0
