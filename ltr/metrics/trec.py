@@ -338,10 +338,12 @@ def evaluate_run_per_query(
     # float32 (1.0 and 1.00000001) are tied and go by docno, as in trec_eval, pytrec_eval and ir_measures.
     with np.errstate(over="ignore", under="ignore"):  # beyond float32: inf, as C's conversion gives (warned above)
         r = r.assign(score=r["score"].to_numpy(dtype=np.float64).astype(np.float32).astype(np.float64))
-    # trec_eval's order: score descending, then docno descending (stable sorts, least significant key first).
-    r = r.sort_values("docno", ascending=False, kind="stable")
-    r = r.sort_values("score", ascending=False, kind="stable")
-    r = r.sort_values("qid", kind="stable")
+    # trec_eval's order: score descending, then docno descending, within each query (qid ascending). One lexsort of
+    # the ids' ranks (factorize(sort=True) numbers them in sorted order) rather than three stable sorts of the string
+    # columns: a 1M-line run's order in 0.33 s against 0.79 s (trial t69); no two rows share a qid and docno.
+    qid_rank = pd.factorize(r["qid"].to_numpy(), sort=True)[0]
+    doc_rank = pd.factorize(r["docno"].to_numpy(), sort=True)[0]
+    r = r.take(np.lexsort((-doc_rank, -r["score"].to_numpy(), qid_rank)))
     if max_docs is not None:  # trec_eval's -M: the first max_docs of each query in that order
         r = r[r.groupby("qid", sort=False).cumcount().to_numpy() < max_docs]
     r = r.merge(q, on=["qid", "docno"], how="left", sort=False)
