@@ -286,3 +286,23 @@ def test_scores_that_are_one_float32_are_tied_as_trec_eval_holds_them():
                                      "p@2": want["P_2"]}, abs=1e-12), run
     assert evaluate_run(q, pd.DataFrame([("1", d, s) for d, s in runs[0].items()],
                                         columns=["qid", "docno", "score"]), ["mrr"])["mrr"] == 0.5
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_ties_among_unicode_ids_in_any_line_order_go_as_trec_eval_sorts_them(seed):
+    """trec_eval's order (score, then docno descending; ltrkit's from one lexsort of the ids' sorted ranks) on
+    tied scores among ids of other scripts, prefixes of one another and of several lengths, the run's lines
+    shuffled: bytes of UTF-8 sort as the code points they encode, which is Python's order of the strings."""
+    rng = np.random.default_rng(seed)
+    alphabet = list("aAzZ09_-.") + ["é", "ß", "Ω", "中", "ÿ", "\u00a0", "ab", "a"]
+    q_rows, r_rows = [], []
+    for q in ("1", "10", "9", "q\u00e9", "Q"):
+        docs = sorted({"".join(rng.choice(alphabet, size=rng.integers(1, 4))) for _ in range(40)})
+        for d in docs:
+            if rng.random() < 0.6:
+                q_rows.append((q, d, int(rng.integers(0, 3))))
+            if rng.random() < 0.8:
+                r_rows.append((q, d, float(rng.integers(0, 4))))  # four score values: ties everywhere
+    qrels = pd.DataFrame(q_rows, columns=["qid", "docno", "rel"])
+    run = pd.DataFrame(r_rows, columns=["qid", "docno", "score"]).sample(frac=1.0, random_state=seed)
+    assert_matches_trec_eval(qrels, run, min_queries=5)
