@@ -37,18 +37,15 @@ def given_dests(parser: argparse.ArgumentParser, argv: Sequence[str]) -> set[str
 
 def _refuse_a_given_default_a_preset_replaces(args: argparse.Namespace) -> None:
     """``--convention lightgbm --no-relevant 0``: ``ltr.metrics`` reads the toolkit's default value under a preset as
-    "not asked" and applies the tool's (LightGBM's 1), as it cannot tell a default passed on from one asked for; the
-    command line can, and refuses it as it refuses any other value the preset does not use (trial t69: 0 was
-    replaced by 1 without a word, where 0.5 was refused)."""
-    from ltr.metrics.conventions import PRESETS
-
-    preset = PRESETS.get(getattr(args, "convention", None) or "default")
-    if preset is None or "no_relevant" not in args.given_ or args.no_relevant is None:
+    "not asked" and applies the tool's (LightGBM's 1); the command line can tell, and has the preset refuse a value
+    given as an option, the default too, as it refuses any other (trial t69: 0 was replaced by 1 without a word,
+    where 0.5 was refused)."""
+    convention = getattr(args, "convention", None)
+    if not convention or "no_relevant" not in args.given_ or args.no_relevant is None:
         return
-    fixed, why = preset.fixed.get("no_relevant", (None, ""))
-    if fixed is not None and not args.no_relevant == fixed:
-        raise UsageError(f"--convention {preset.name} fixes --no-relevant {fixed:g} ({why}); got --no-relevant "
-                         f"{args.no_relevant:g}: drop one of the two")
+    from ltr.metrics.conventions import resolve_convention
+
+    resolve_convention(convention, no_relevant=args.no_relevant, asked=("no_relevant",))  # OptionError: exit 2
 
 
 def apply_config(parser: argparse.ArgumentParser, args: argparse.Namespace, argv: Sequence[str]) -> None:

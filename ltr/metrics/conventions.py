@@ -12,7 +12,7 @@ prints under it.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
@@ -140,13 +140,15 @@ def _check_name(convention: object) -> Preset:
     return PRESETS[convention]
 
 
-def resolve_convention(convention: str, **chosen: object) -> Resolved:
+def resolve_convention(convention: str, *, asked: Collection[str] = (), **chosen: object) -> Resolved:
     """Check ``convention`` and the parameters it fixes; return the rules and the values to apply.
 
     ``chosen`` holds the caller's ``gain``, ``ties``, ``no_relevant`` and ``rel_threshold`` (any subset). Under a
     preset each must be the tool's value or the toolkit's default (which then takes the tool's value: every entry
     point passes its default on, so it cannot mean "asked for"); another value is an error rather than a silently
-    ignored argument. Under ``"default"`` the values are returned as given.
+    ignored argument. A caller that can tell names in ``asked`` the values that were asked for (the command line's
+    options given): those must be the tool's, the default too (``--convention lightgbm --no-relevant 0``, which was
+    replaced by 1 without a word: trial t69). Under ``"default"`` the values are returned as given.
 
     Examples
     --------
@@ -172,7 +174,7 @@ def resolve_convention(convention: str, **chosen: object) -> Resolved:
         fixed, why = preset.fixed[name]
         if _same(value, fixed):
             continue
-        if _same(value, _DEFAULTS[name]):
+        if _same(value, _DEFAULTS[name]) and name not in asked:
             values[name] = fixed
             continue
         flag = {"rel_threshold": "--relevance-level"}.get(name, "--" + name.replace("_", "-"))  # no --ties flag
