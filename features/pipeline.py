@@ -19,7 +19,7 @@ import pandas as pd
 from features.analysis import Analyzer
 from features.collections import Collection, Queries
 
-__all__ = ["CollectionInputs", "InputOptionError", "load_inputs", "load_or_build_index"]
+__all__ = ["CollectionInputs", "InputOptionError", "check_feature_fields", "load_inputs", "load_or_build_index"]
 
 log = logging.getLogger(__name__)
 
@@ -336,3 +336,19 @@ def load_or_build_index(
     if p is not None:
         index.save(p)
     return index, True
+
+
+def check_feature_fields(feature_set, docs: Collection, *, fields: list[str] | None = None) -> None:
+    """Raise the ValueError that ``feature_set`` would raise over the index of ``docs`` built by
+    :func:`load_or_build_index` with ``fields`` (None: every non-empty field), before that index is built: a field
+    the index will lack (a misspelt ``fields`` entry, a ``bm25f`` weight) is known from the collection's field
+    names, and was found only after the indexing pass and the first stage (trial t70).
+
+    The check runs on an index of no documents with the same fields, so that the field names, the ``all`` field and
+    its alias for a single field are the build's own.
+    """
+    from features.index import InvertedIndex, default_fields
+
+    names = list(fields) if fields else default_fields(docs)
+    shell = InvertedIndex.build(Collection((), {f: [] for f in names}), fields=names)
+    feature_set.columns(shell)

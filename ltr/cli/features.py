@@ -381,7 +381,7 @@ def run(args: argparse.Namespace) -> int:
 
     from features.extraction import extract, qid_mapping
     from features.featureset import FeatureSet
-    from features.pipeline import InputOptionError, load_inputs, load_or_build_index
+    from features.pipeline import InputOptionError, check_feature_fields, load_inputs, load_or_build_index
     from features.retrieval import BM25Retriever
     from features.serve import score_spread
     from ltr.io import read_run, write_letor, write_qrels, write_run, write_topics
@@ -426,6 +426,7 @@ def run(args: argparse.Namespace) -> int:
         candidates = _run_candidates(args, first, queries, inputs)
     fields = split_list(args.fields, "--fields") or None
     _check_fields(args, fields, inputs.docs)
+    check_feature_fields(fs, inputs.docs, fields=fields)  # a field the index will lack: said before indexing
     index, built = load_or_build_index(args.index, inputs.docs, _analyzer(args), fields=fields, progress=progress)
     if args.index and not built:
         note(args, f"loaded the index {args.index}")
