@@ -8,7 +8,7 @@ import json
 import os
 from pathlib import Path
 
-__all__ = ["find_meta_path", "meta_path", "text_sha256"]
+__all__ = ["find_meta_path", "meta_path", "not_the_checksum", "text_sha256"]
 
 
 def meta_path(path: str | os.PathLike) -> Path:
@@ -59,3 +59,22 @@ def find_meta_path(path: str | os.PathLike, text: str | None = None) -> Path:
 
 def text_sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def not_the_checksum(path: str | os.PathLike, meta: Path, sidecar_engine, text_engine: str | None) -> str:
+    """What to say of a model text whose digest is not the one its sidecar ``meta`` records: the sidecar is another
+    engine's (``sidecar_engine``, its ``params.engine``, against ``text_engine``, the one the text is written for),
+    or, where both are the same engine, the text was changed or the sidecar is another model's, which the digest
+    alone cannot tell apart. (A sidecar copied beside another model was said to be an edited model: trial t70.)"""
+    if isinstance(sidecar_engine, str) and text_engine is not None and sidecar_engine != text_engine:
+        return (f"{meta}: not the sidecar of {path}, which is {_ENGINE_TEXT.get(text_engine, text_engine)}: it "
+                f"describes {_ENGINE_MODEL.get(sidecar_engine, sidecar_engine + ' model')}; put the model's own "
+                f"sidecar there, or move this one away to read {Path(path).name} without one")
+    return (f"{path}: the model text does not match the checksum in {meta.name}; the file was truncated or edited "
+            f"after saving, or {meta.name} is another model's (saved over by a model without its sidecar, or copied "
+            "beside this one)")
+
+
+_ENGINE_TEXT = {"lightgbm": "LightGBM model text", "xgboost": "an XGBoost JSON model",
+                "linear": "an ltrkit linear model"}
+_ENGINE_MODEL = {"lightgbm": "a LightGBM model", "xgboost": "an XGBoost model", "linear": "a linear model"}

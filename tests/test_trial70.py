@@ -55,3 +55,60 @@ def test_check_feature_fields_names_the_field_the_index_will_lack(fields, entry,
 def test_check_feature_fields_passes_the_fields_the_index_will_have(fields, entry):
     docs = Collection(("d1", "d2"), {"title": ["wing", ""], "body": ["flutter", "heat"], "notes": ["", ""]})
     assert check_feature_fields(FeatureSet([entry]), docs, fields=fields) is None
+
+
+@pytest.fixture(scope="module")
+def two_models(tmp_path_factory):
+    from ltr import Ranker, make_ranking
+
+    f = tmp_path_factory.mktemp("trial70_models")
+    data = make_ranking(12, 8, 3, random_state=0)
+    for engine in ("lightgbm", "xgboost"):
+        for seed in (0, 1):
+            Ranker(engine=engine, n_estimators=3, random_state=seed, n_jobs=1).fit(data).save(
+                f / f"{engine}{seed}.txt")
+    return f
+
+
+def _beside(models, model, sidecar, tmp_path):
+    """``model`` copied into ``tmp_path`` with ``sidecar``'s sidecar beside it."""
+    import shutil
+
+    shutil.copy(models / model, tmp_path / "m.txt")
+    shutil.copy(models / f"{sidecar}.meta.json", tmp_path / "m.txt.meta.json")
+    return tmp_path / "m.txt"
+
+
+@pytest.mark.parametrize("model, sidecar, text, described", [
+    ("lightgbm0.txt", "xgboost0.txt", "LightGBM model text", "an XGBoost model"),
+    ("xgboost0.txt", "lightgbm0.txt", "an XGBoost JSON model", "a LightGBM model"),
+])
+def test_another_engines_sidecar_beside_a_model_is_named_as_not_its_own(two_models, tmp_path, capsys, model,
+                                                                        sidecar, text, described):
+    import ltr
+    import ltr.trees
+    from ltr.exceptions import ModelFormatError
+
+    path = _beside(two_models, model, sidecar, tmp_path)
+    message = (f"{path}.meta.json: not the sidecar of {path}, which is {text}: it describes {described}; put the "
+               "model's own sidecar there, or move this one away to read m.txt without one")
+    for load in (ltr.load_model, ltr.trees.load):  # was: the model text was truncated or edited after saving
+        with pytest.raises(ModelFormatError) as e:
+            load(path)
+        assert str(e.value) == message
+    data = tmp_path / "d.txt"
+    data.write_text("0 qid:1 1:0.5 2:0.1 3:0.2\n1 qid:1 1:0.7 2:0.3 3:0.9\n")
+    assert main(["predict", str(path), str(data), "--out", str(tmp_path / "s.txt")]) == 1
+    assert capsys.readouterr().err == f"ltr predict: error: {message}\n"
+
+
+def test_the_sidecar_of_another_model_of_the_same_engine_is_said_as_one_of_two_causes(two_models, tmp_path):
+    import ltr
+    from ltr.exceptions import ModelFormatError
+
+    path = _beside(two_models, "lightgbm0.txt", "lightgbm1.txt", tmp_path)
+    with pytest.raises(ModelFormatError, match=r"m.txt: the model text does not match the checksum in "
+                                               r"m.txt.meta.json; the file was truncated or edited after saving, or "
+                                               r"m.txt.meta.json is another model's \(saved over by a model without "
+                                               r"its sidecar, or copied beside this one\)$"):
+        ltr.load_model(path)

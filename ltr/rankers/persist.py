@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ltr._meta_path import not_the_checksum
 from ltr.exceptions import ModelFormatError, NotAModelError
 from ltr.io.files import checked_path
 from ltr.rankers._backends import EngineWarning, engine_words, get_backend
@@ -153,8 +154,9 @@ def load_model(path: str | os.PathLike) -> Ranker:
         raise ModelFormatError(f"{mpath}: not an ltrkit model sidecar (expected format {MODEL_FORMAT!r}, got "
                                f"{fmt!r})")
     if hashlib.sha256(text.encode("utf-8")).hexdigest() != meta.get("model_sha256"):
-        raise ModelFormatError(f"{path}: the model text does not match the checksum in {mpath.name}; the file was "
-                               "truncated or edited after saving")
+        said = meta.get("params")
+        raise ModelFormatError(not_the_checksum(path, mpath, said.get("engine") if isinstance(said, dict) else None,
+                                                _sniff_engine(text)))
     if fmt == MODEL_FORMAT:
         if meta.get("checksum") != checksum(meta, text):
             raise ModelFormatError(f"{mpath}: the sidecar does not match its checksum; it was edited after saving "

@@ -147,7 +147,7 @@ def _check_sidecar(path: Path, data: bytes, ensemble: TreeEnsemble, converted: s
     the trees alone do not apply is warned of (:func:`_sidecar_notes`). ``converted``: a UBJSON model as JSON text."""
     import warnings
 
-    from ltr._meta_path import find_meta_path, text_sha256
+    from ltr._meta_path import find_meta_path, not_the_checksum, text_sha256
 
     try:
         text = data.decode("utf-8")
@@ -172,12 +172,11 @@ def _check_sidecar(path: Path, data: bytes, ensemble: TreeEnsemble, converted: s
         raise ModelFormatError(f"{meta}: the model's ltrkit sidecar is not a JSON object; save the model again, or "
                                "move the sidecar away to read the trees alone")
     digest = sidecar.get("model_sha256")
-    if isinstance(digest, str) and text is not None and text_sha256(text) != digest:
-        raise ModelFormatError(f"{path}: the model text does not match the checksum in {meta.name}; the file was "
-                               "truncated or edited after saving (or another model was saved over it without its "
-                               "sidecar)")
-    _name_columns(ensemble, sidecar.get("feature_names"), sidecar.get("frame_columns") is True)
     params = sidecar.get("params")
+    if isinstance(digest, str) and text is not None and text_sha256(text) != digest:
+        raise ModelFormatError(not_the_checksum(path, meta, params.get("engine") if isinstance(params, dict) else None,
+                                                ensemble.engine))
+    _name_columns(ensemble, sidecar.get("feature_names"), sidecar.get("frame_columns") is True)
     said, read = _sidecar_notes(sidecar.get("normalizer"), sidecar.get("read_options"), sidecar.get("best_iteration"),
                                 ensemble, params.get("engine") if isinstance(params, dict) else None)
     if said or read:
