@@ -3,6 +3,7 @@ had been built (and saved) and the first stage had run."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from features.collections import Collection
@@ -112,3 +113,44 @@ def test_the_sidecar_of_another_model_of_the_same_engine_is_said_as_one_of_two_c
                                                r"m.txt.meta.json is another model's \(saved over by a model without "
                                                r"its sidecar, or copied beside this one\)$"):
         ltr.load_model(path)
+
+
+@pytest.mark.parametrize("engine", ["lightgbm", "xgboost"])
+def test_exporting_an_early_stopped_booster_says_only_what_the_export_takes(engine, recwarn):
+    import lightgbm as lgb
+    import xgboost as xgb
+
+    from ltr import make_ranking
+    from ltr.export import export
+
+    train, valid = make_ranking(30, 10, 5, random_state=0), make_ranking(20, 10, 5, random_state=1)
+    sizes = [np.diff(d.group_ptr) for d in (train, valid)]
+    if engine == "lightgbm":
+        params = {"objective": "lambdarank", "learning_rate": 0.5, "num_leaves": 7, "verbose": -1, "num_threads": 1}
+        booster = lgb.train(params, lgb.Dataset(train.X, train.y, group=sizes[0]), 60,
+                            valid_sets=[lgb.Dataset(valid.X, valid.y, group=sizes[1])],
+                            callbacks=[lgb.early_stopping(3, verbose=False)], keep_training_booster=True)
+        assert 0 < booster.best_iteration < booster.current_iteration()
+    else:
+        dtrain, dvalid = (xgb.DMatrix(d.X, d.y, group=s) for d, s in zip((train, valid), sizes))
+        booster = xgb.train({"objective": "rank:ndcg", "eta": 0.5, "max_depth": 3, "nthread": 1}, dtrain, 60,
+                            evals=[(dvalid, "v")], early_stopping_rounds=3, verbose_eval=False)
+        assert booster.best_iteration + 1 < booster.num_boosted_rounds()
+    model = export(booster, "es-xgboost", feature_names=[f"f{j}" for j in range(5)])
+    assert model  # the export's own note says which rounds it took
+    stray = [str(w.message) for w in recwarn if "early-stopped" in str(w.message)]
+    assert stray == []  # was: "the trees score all N rounds; predict(X, n_iter=...)", advice for TreeEnsemble
+
+
+def test_a_target_feature_set_lacking_many_features_names_the_first_ten_and_counts_the_rest(tmp_path, capsys):
+    from ltr import Ranker, make_ranking
+
+    data = make_ranking(40, 10, 14, random_state=0)
+    Ranker(n_estimators=20, n_jobs=1, random_state=0, engine_params={"min_data_in_leaf": 2}).fit(data).save(
+        tmp_path / "m.txt")
+    (tmp_path / "target.txt").write_text("nothing\n")
+    assert main(["export", str(tmp_path / "m.txt"), "--to", "es-xgboost", "--out", str(tmp_path / "x.json"),
+                 "--target-features", str(tmp_path / "target.txt"), "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert err == ("ltr export: error: es-xgboost: the model uses features 'f1', 'f2', 'f3', 'f4', 'f5', 'f6', 'f7', "
+                   "'f8', 'f9', 'f10' and 4 more, which the target feature set lacks; the set has 1: nothing\n")

@@ -149,7 +149,11 @@ def _source(model: Any) -> Source:
     elif hasattr(model, "booster_") and hasattr(model, "engine"):  # ltr.Ranker, fitted or loaded
         src = _from_ranker(model, origin)
     elif hasattr(model, "model_to_string") or hasattr(model, "save_raw"):  # a LightGBM or XGBoost booster
-        ens = from_booster(model)
+        import warnings
+
+        with warnings.catch_warnings():  # its advice is for TreeEnsemble.predict; the export says what it takes
+            warnings.filterwarnings("ignore", message=r"the \w+ booster was early-stopped", category=UserWarning)
+            ens = from_booster(model)
         n_trees, said = _booster_rounds(model, ens)
         src = Source("trees", ens.n_features, _names(ens.feature_names), ensemble=ens, n_trees=n_trees, said=said)
     else:

@@ -169,10 +169,17 @@ def _target(src: Source, used: Sequence[int], target_features: Sequence[str] | N
     missing = [src.feature_names[j] for j in used if src.feature_names[j] not in have]
     if missing:
         raise ExportError(
-            f"{fmt}: the model uses feature {missing[0]!r}, which the target feature set lacks"
-            f"{f' (and {len(missing) - 1} more)' if len(missing) > 1 else ''}; the set has {len(target)}: "
+            f"{fmt}: the model uses {_features(missing)}, which the target feature set lacks; the set has "
+            f"{len(target)}: "
             f"{', '.join(target[:5])}{', ...' if len(target) > 5 else ''}")
     return target
+
+
+def _features(names: Sequence[str], most: int = 10) -> str:
+    """``feature 'a'``, ``features 'a', 'b'``, or the first ``most`` of them and how many more: every one a user
+    has to add, where one and a count of the others made a run per name (trial t70)."""
+    shown = ", ".join(map(repr, names[:most])) + (f" and {len(names) - most} more" if len(names) > most else "")
+    return f"feature{'s' if len(names) > 1 else ''} {shown}"
 
 
 _LINEAR_NAN = ("{}: a linear model has no missing direction: it weighs every feature, and ltrkit refuses a missing "
