@@ -154,3 +154,13 @@ def test_a_target_feature_set_lacking_many_features_names_the_first_ten_and_coun
     err = capsys.readouterr().err
     assert err == ("ltr export: error: es-xgboost: the model uses features 'f1', 'f2', 'f3', 'f4', 'f5', 'f6', 'f7', "
                    "'f8', 'f9', 'f10' and 4 more, which the target feature set lacks; the set has 1: nothing\n")
+
+
+def test_export_help_says_how_to_load_the_files_into_the_engines(capsys):
+    with pytest.raises(SystemExit):
+        main(["export", "--help"])
+    out = capsys.readouterr().out
+    for request in ("PUT  _ltr ", "POST _ltr/_featureset/STORE ", "POST _ltr/_featureset/STORE/_createmodel ",
+                    "/solr/COLLECTION/schema/feature-store ", "/solr/COLLECTION/schema/model-store ",
+                    "rq={!ltr model=NAME"):
+        assert request in out

@@ -19,7 +19,7 @@ def register(sub) -> None:
     from ltr.export import FORMATS, MISSING
 
     p = add_command(sub, "export", "export a ranker to Elasticsearch / OpenSearch LTR or Solr LTR, exactly or not at "
-                                   "all")
+                                   "all", description=_DESCRIPTION)
     p.add_argument("model", metavar="MODEL", help="a model saved by ltr train, or a plain LightGBM / XGBoost model")
     p.add_argument("--to", required=True, choices=sorted(FORMATS), metavar="FORMAT", type=_format_name,
                    help="target format: " + "; ".join(f"{k}: {v.description}" for k, v in sorted(FORMATS.items())))
@@ -48,6 +48,22 @@ def register(sub) -> None:
                    "--target-features file names, else --name")
     add_quiet(p)
     p.set_defaults(func=run)
+
+
+_DESCRIPTION = """\
+export a ranker to Elasticsearch / OpenSearch LTR or Solr LTR, exactly or not at all
+
+loading the files (STORE: --store, NAME: --name; fill in the feature set's templates first):
+  Elasticsearch / OpenSearch LTR plugin (es-xgboost, es-ranklib, es-linear):
+    PUT  _ltr                                            the feature store, once
+    POST _ltr/_featureset/STORE                          body: the --feature-set-out file
+    POST _ltr/_featureset/STORE/_createmodel             body: the --out file
+    then rescore with {"sltr": {"model": "NAME", "params": {"keywords": "the query text"}}}
+  Solr LTR module (solr, solr-linear), as curl -XPUT -H 'Content-type:application/json' --data-binary @FILE:
+    /solr/COLLECTION/schema/feature-store                the --feature-set-out file
+    /solr/COLLECTION/schema/model-store                  the --out file
+    then rerank with rq={!ltr model=NAME reRankDocs=100 efi.keywords=...}
+"""
 
 
 def _format_name(value: str) -> str:
