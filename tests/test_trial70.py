@@ -163,3 +163,23 @@ def test_export_help_says_how_to_load_the_files_into_the_engines(capsys):
                     "/solr/COLLECTION/schema/feature-store ", "/solr/COLLECTION/schema/model-store ",
                     "rq={!ltr model=NAME"):
         assert request in out
+
+
+def test_a_plain_models_refusal_is_one_line_and_its_note_comes_with_a_written_export(tmp_path, capsys):
+    import lightgbm as lgb
+
+    from ltr import make_ranking
+
+    data = make_ranking(20, 8, 3, random_state=0)
+    params = {"objective": "lambdarank", "num_leaves": 4, "min_data_in_leaf": 2, "verbose": -1, "num_threads": 1}
+    lgb.train(params, lgb.Dataset(data.X, data.y, group=np.diff(data.group_ptr)), 3).save_model(tmp_path / "p.txt")
+    (tmp_path / "target.txt").write_text("a\n")
+    argv = ["export", str(tmp_path / "p.txt"), "--to", "es-xgboost", "--out", str(tmp_path / "x.json"),
+            "--feature-names", "a,b,c"]
+    assert main([*argv, "--target-features", str(tmp_path / "target.txt")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("ltr export: error: es-xgboost: the model uses feature") and len(err.splitlines()) == 1
+    assert main(argv) == 0  # (was: the plain model's note, then the error)
+    err = capsys.readouterr().err
+    assert "a plain lightgbm model without an ltrkit sidecar" in err.splitlines()[0]
+    assert err.splitlines()[-1] == f"wrote es-xgboost model to {tmp_path / 'x.json'}"

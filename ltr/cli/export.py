@@ -119,12 +119,11 @@ def run(args: argparse.Namespace) -> int:
     names = _feature_names(args.feature_names)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", PlainModelWarning)
-        try:  # the model by its path: the export's errors name the file
-            out = export(args.model, args.to, feature_names=names, target_features=target, missing=args.missing,
-                         inexact=args.inexact, name=args.name, store=args.store)
-        finally:
-            for w in caught:  # an export reads no data: a plain model's note on scoring data is left out
-                note(args, f"note: {getattr(w.message, 'without_data', None) or error_message(w.message)}")
+        # the model by its path: the export's errors name the file (and come alone: a refusal is one line)
+        out = export(args.model, args.to, feature_names=names, target_features=target, missing=args.missing,
+                     inexact=args.inexact, name=args.name, store=args.store)
+    for w in caught:  # an export reads no data: a plain model's note on scoring data is left out
+        note(args, f"note: {getattr(w.message, 'without_data', None) or error_message(w.message)}")
     notes = []
     if args.feature_set_out is None:
         out.write(args.out)
