@@ -234,9 +234,10 @@ def add_model_options(p: argparse.ArgumentParser) -> None:
                         "parameters are unchanged (Ranker(dataset_cache=DIR))")
     g.add_argument("--config", default=None, metavar="FILE.toml",
                    help="model options from a TOML file: keys are these options' names (rounds, learning-rate, "
-                        "...; learning_rate, as in Python, too), tables [params] and [objective_params] hold engine and objective parameters; a flag "
-                        "given on the command line wins over the file's key of the same name, and one setting given "
-                        "under two names (--leaves against [params] num_leaves) is refused")
+                        "...; learning_rate, as in Python, too), tables [params] and [objective_params] hold engine "
+                        "and objective parameters; a flag given on the command line wins over the file's key of the "
+                        "same name, and one setting given under two names (--leaves against [params] num_leaves) is "
+                        "refused")
     _add_distill_options(p)
 
 
