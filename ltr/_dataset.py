@@ -60,7 +60,8 @@ def other_frame(X) -> bool:
 
 def frame_names(X) -> list[str] | None:
     """A data frame's column names when every one is a string (scikit-learn's rule for ``feature_names_in_``),
-    else None: pandas', or another library's (:func:`other_frame`)."""
+    None when none is: pandas', or another library's (:func:`other_frame`). A mix of strings and other names is a
+    TypeError, as in scikit-learn."""
     if other_frame(X):  # read without converting it
         columns = getattr(X, "column_names", None)
         columns = getattr(X, "columns", None) if columns is None else columns
@@ -69,7 +70,13 @@ def frame_names(X) -> list[str] | None:
         if columns is None or sp.issparse(X) or not hasattr(X, "iloc"):
             return None
     names = list(columns)
-    return names if names and all(isinstance(c, str) for c in names) else None
+    strings = [isinstance(c, str) for c in names]
+    if any(strings) and not all(strings):  # scikit-learn's TypeError: names were dropped without a word (t70)
+        kinds = sorted({type(c).__name__ for c in names})
+        raise TypeError(f"X's column names are of the types {kinds}: feature names are kept only when every column "
+                        "name is a string (scikit-learn's rule); convert them all (X.columns = X.columns.astype(str)), "
+                        "or give none")
+    return names if names and all(strings) else None
 
 
 def unique_frame_names(X) -> list[str] | None:

@@ -183,3 +183,23 @@ def test_a_plain_models_refusal_is_one_line_and_its_note_comes_with_a_written_ex
     err = capsys.readouterr().err
     assert "a plain lightgbm model without an ltrkit sidecar" in err.splitlines()[0]
     assert err.splitlines()[-1] == f"wrote es-xgboost model to {tmp_path / 'x.json'}"
+
+
+@pytest.mark.parametrize("columns", [["a", 1, "c"], [0, "b", 2.5]])
+def test_column_names_mixing_strings_and_others_are_refused_as_scikit_learn_refuses_them(columns):
+    import pandas as pd
+    from sklearn.preprocessing import StandardScaler
+
+    from ltr import Ranker
+
+    X = pd.DataFrame(np.random.default_rng(0).random((40, 3)), columns=columns)
+    y, qid = np.arange(40) % 3, np.repeat(np.arange(8), 5)
+    with pytest.raises(TypeError):  # the reference
+        StandardScaler().fit(X)
+    with pytest.raises(TypeError, match=r"^X's column names are of the types \[.*'str'.*\]: feature names are kept "
+                                        r"only when every column name is a string"):
+        Ranker(n_estimators=2, preset=None, n_jobs=1, min_child_samples=2).fit(X, y, qid=qid)  # was: names dropped
+    model = Ranker(n_estimators=2, preset=None, n_jobs=1, min_child_samples=2).fit(X.to_numpy(), y, qid=qid)
+    with pytest.raises(TypeError, match="X's column names are of the types"):
+        model.predict(X)
+    assert model.predict(pd.DataFrame(X.to_numpy())).shape == (40,)  # integer names: no names, as scikit-learn

@@ -1013,7 +1013,11 @@ class Ranker(BaseEstimator):
         """The parameters the fitted model was trained with (as ``get_params(deep=False)`` gave them at the fit, or
         as the loaded model's sidecar records them); the current ones for a Ranker not fitted. ``set_params``
         after a fit changes what the next fit trains, as in scikit-learn, never the fitted model: ``predict`` and
-        :meth:`save` read these."""
+        :meth:`save` read these.
+
+        They are the parameters as given: an engine parameter in ``engine_params`` that sets what one of the
+        Ranker's own options left at its default sets is the one trained with (``engine_params={"learning_rate":
+        0.3}`` trains at 0.3 where ``learning_rate`` stays 0.05 here; given both, they are refused)."""
         fitted = getattr(self, "_fitted_params", None)
         return dict(fitted) if fitted is not None else self.get_params(deep=False)
 
