@@ -203,3 +203,26 @@ def test_column_names_mixing_strings_and_others_are_refused_as_scikit_learn_refu
     with pytest.raises(TypeError, match="X's column names are of the types"):
         model.predict(X)
     assert model.predict(pd.DataFrame(X.to_numpy())).shape == (40,)  # integer names: no names, as scikit-learn
+
+
+def _letor_line(label, qid, values, null_at=None):
+    return f"{label} qid:{qid} " + " ".join(f"{j}:{'NULL' if j == null_at else f'{v:.4f}'}"
+                                              for j, v in enumerate(values, 1))
+
+
+@pytest.mark.parametrize("dataset, width, flag, line, message", [
+    ("ohsumed-null", 45, ["--null", "error"], _letor_line(0, 2, np.linspace(0, 1, 45), null_at=4),
+     "NULL feature value"),
+    ("mq2008-semi", 46, ["--unjudged", "error"], _letor_line(-1, 2, np.linspace(0, 1, 46)), "label -1 marks an "
+                                                                                          "unjudged document"),
+])
+def test_a_reader_flag_given_at_its_default_value_wins_over_the_datasets_own_option(tmp_path, capsys, dataset,
+                                                                                   width, flag, line, message):
+    rows = [_letor_line(1, 1, np.linspace(0.1, 0.9, width)), _letor_line(0, 1, np.linspace(0.2, 0.8, width)),
+            line, _letor_line(1, 2, np.linspace(0.3, 0.7, width))]
+    (tmp_path / "d.txt").write_text("\n".join(rows) + "\n")
+    assert main(["info", str(tmp_path / "d.txt"), "--dataset", dataset]) == 0  # the set's own option: read
+    capsys.readouterr()
+    assert main(["info", str(tmp_path / "d.txt"), "--dataset", dataset, *flag]) == 1  # was 0: the flag dropped
+    err = capsys.readouterr().err
+    assert f"d.txt:3: {message}" in err and len(err.splitlines()) == 1

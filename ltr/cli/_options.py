@@ -435,11 +435,14 @@ def reader_options(args: argparse.Namespace, reader: str = "letor", own_sidecars
         if base.get("sparse") and dense_for_xgboost(args):
             base.pop("sparse")
     out = dict(base)
+    given = getattr(args, "given_", ())
     for key, opt in READER_OPTIONS.items():
         dest = f"read_{key}"
         if reader in opt.readers and hasattr(args, dest):
             value = getattr(args, dest)
-            if opt.keyword not in base or value != opt.default:
+            # a flag given wins at its default value too (--dataset ohsumed-null --null error read NULL as NaN, as
+            # the set's own option, without a word: trial t70)
+            if opt.keyword not in base or value != opt.default or dest in given:
                 out[opt.keyword] = value
     if own_sidecars:
         from ltr.reader_options import named_sidecars
