@@ -566,7 +566,7 @@ def test_row_formatter_and_newline_counter_match_their_python_twins():
     label_tab = np.frombuffer(b"10.5", dtype=np.uint8)
     args = (True, X, np.zeros(0, np.float32), np.zeros(0, np.int64), np.zeros(1, np.int64), np.array([0, 1]),
             label_tab, np.array([0, 1, 4]), True, np.array([7, -(2**63)]), np.frombuffer(b"docid=x", np.uint8),
-            np.array([0, 7, 7]))
+            np.array([0, 7, 7]), 1)  # (first_id: ids from 1)
     out1, out2 = np.zeros(200, np.uint8), np.zeros(200, np.uint8)
     end1 = kern.format_block(out1, 0, 0, 2, *args)
     end2 = kern.format_block.py_func(out2, 0, 0, 2, *args)

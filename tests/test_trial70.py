@@ -226,3 +226,28 @@ def test_a_reader_flag_given_at_its_default_value_wins_over_the_datasets_own_opt
     assert main(["info", str(tmp_path / "d.txt"), "--dataset", dataset, *flag]) == 1  # was 0: the flag dropped
     err = capsys.readouterr().err
     assert f"d.txt:3: {message}" in err and len(err.splitlines()) == 1
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_a_zero_based_read_written_without_a_header_keeps_its_columns(tmp_path, sparse):
+    from sklearn.datasets import load_svmlight_file
+
+    from ltr.io import read_letor, write_letor
+
+    src = tmp_path / "src.txt"  # a file as LightGBM reads it: feature ids are columns from 0
+    src.write_text("2 qid:1 0:0.5 1:0.25 3:1\n0 qid:1 1:0.75 2:0.125\n1 qid:2 0:1 3:0.5\n0 qid:2 2:2\n")
+    data = read_letor(src, zero_based=True, sparse=sparse)
+    assert data.n_features == 4
+    out = write_letor(tmp_path / "out.txt", data, qid=False)  # LightGBM's layout: no header
+    again = read_letor(out, zero_based=True, sparse=sparse)
+    def dense(m):
+        return m.toarray() if hasattr(m, "toarray") else np.asarray(m)
+
+    assert np.array_equal(dense(again.X), dense(data.X))  # was: every feature one column on, 5 columns
+    X, y = load_svmlight_file(str(out), zero_based=True)  # the reference
+    assert np.array_equal(X.toarray(), dense(data.X)) and np.array_equal(y, data.y)
+    assert out.read_text().splitlines()[0].startswith("2 0:0.5 1:0.25 ")
+    with pytest.raises(ValueError, match="zero_based=True with a header: the ltrkit header's feature ids are 1-based"):
+        write_letor(tmp_path / "h.txt", data, zero_based=True)
+    headed = read_letor(write_letor(tmp_path / "h.txt", data))  # a header: 1-based, read back as it says
+    assert np.array_equal(dense(headed.X), dense(data.X))

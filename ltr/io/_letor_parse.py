@@ -880,7 +880,7 @@ def write_f32(out, p: int, v) -> int:
 
 @njit(cache=True)
 def _format_row(out, p, r, dense, X, data, indices, indptr, label_idx, label_tab, label_off, write_qid, qid,
-                comm_blob, comm_off):
+                comm_blob, comm_off, first_id):
     lab = label_idx[r]
     for k in range(label_off[lab], label_off[lab + 1]):
         out[p] = label_tab[k]
@@ -896,14 +896,14 @@ def _format_row(out, p, r, dense, X, data, indices, indptr, label_idx, label_tab
         for j in range(X.shape[1]):
             v = X[r, j]  # NaN and inf too, as nan and inf: omitted, NaN would read back as 0 (LightGBM, sklearn)
             out[p] = _SP
-            p = _write_uint(out, p + 1, j + 1)
+            p = _write_uint(out, p + 1, j + first_id)
             out[p] = _COLON
             p = write_f32(out, p + 1, v)
     else:
         for k in range(indptr[r], indptr[r + 1]):
             v = data[k]
             out[p] = _SP
-            p = _write_uint(out, p + 1, indices[k] + 1)
+            p = _write_uint(out, p + 1, indices[k] + first_id)
             out[p] = _COLON
             p = write_f32(out, p + 1, v)
     c0 = comm_off[r]
@@ -921,17 +921,18 @@ def _format_row(out, p, r, dense, X, data, indices, indptr, label_idx, label_tab
 
 @njit(cache=True)
 def format_block(out, p, r0, r1, dense, X, data, indices, indptr, label_idx, label_tab, label_off, write_qid, qid,
-                 comm_blob, comm_off):
-    """Format rows ``r0:r1`` into ``out[p:]`` (which must have room for their worst case); return the end."""
+                 comm_blob, comm_off, first_id):
+    """Format rows ``r0:r1`` into ``out[p:]`` (which must have room for their worst case); return the end. Column
+    ``j`` is written as feature id ``j + first_id`` (1, or 0 for a zero-based file)."""
     for r in range(r0, r1):
         p = _format_row(out, p, r, dense, X, data, indices, indptr, label_idx, label_tab, label_off, write_qid, qid,
-                        comm_blob, comm_off)
+                        comm_blob, comm_off, first_id)
     return p
 
 
 @njit(cache=True, parallel=True)
 def format_rows(out, block_rows, block_off, dense, X, data, indices, indptr, label_idx, label_tab, label_off,
-                write_qid, qid, comm_blob, comm_off):
+                write_qid, qid, comm_blob, comm_off, first_id):
     """:func:`format_block` for rows ``block_rows[b]:block_rows[b+1]`` at ``out[block_off[b]:]``, in parallel.
 
     Returns the bytes written per block.
@@ -940,6 +941,6 @@ def format_rows(out, block_rows, block_off, dense, X, data, indices, indptr, lab
     used = np.zeros(nb, dtype=np.int64)
     for b in prange(nb):
         end = format_block(out, block_off[b], block_rows[b], block_rows[b + 1], dense, X, data, indices, indptr,
-                           label_idx, label_tab, label_off, write_qid, qid, comm_blob, comm_off)
+                           label_idx, label_tab, label_off, write_qid, qid, comm_blob, comm_off, first_id)
         used[b] = end - block_off[b]
     return used

@@ -1398,6 +1398,7 @@ def write_letor(
     query_file: str | os.PathLike | bool | None = "auto",
     encoding: str = "utf-8",
     n_jobs: int | None = None,
+    zero_based: bool | None = None,
 ) -> Path:
     """Write a dataset as a LETOR file, atomically (a temporary file in the same folder, then a rename).
 
@@ -1435,6 +1436,12 @@ def write_letor(
         Encoding of the comments.
     n_jobs : int, optional
         Numba threads for formatting.
+    zero_based : bool, optional
+        Write column ``j`` as feature id ``j`` instead of ``j + 1``. Default: without a header, as ``data`` was
+        read (:func:`read_options_of`: a ``read_letor(..., zero_based=True)`` dataset is written zero-based, so that
+        the file reads back, in LightGBM, scikit-learn's ``zero_based=True`` and ``read_letor(zero_based=True)``,
+        with the columns it was read with; written 1-based, every feature moved one column on); else 1-based, as
+        the header's ids are (``True`` with a header is refused).
 
     Returns
     -------
@@ -1465,6 +1472,11 @@ def write_letor(
     if not isinstance(data, RankingDataset):
         raise TypeError(f"data must be a RankingDataset, got {type(data).__name__}")
     header = qid if header is None else header
+    if zero_based is None:
+        zero_based = not header and bool((read_options_of(data) or {}).get("zero_based", False))
+    elif zero_based and header:
+        raise ValueError("zero_based=True with a header: the ltrkit header's feature ids are 1-based (read_letor reads "
+                         "such a file 1-based); pass header=False for a zero-based file")
     qpath = _sidecar_out(path, query_file if not qid else None, ".query", "query_file",
                          "qid=False puts the queries in a .query file")
     wpath = _sidecar_out(path, weight_file if data.weight is not None else None, ".weight", "weight_file",
@@ -1519,7 +1531,8 @@ def write_letor(
             block_rows = np.linspace(r0, r1, nb + 1).astype(np.int64)
             block_off = cum[block_rows] - cum[r0]
             out = np.empty(int(cum[r1] - cum[r0]), dtype=np.uint8)
-            rest = (dense, Xd, values, indices, indptr, label_idx, label_tab, label_off, qid, qids, blob, comm_off)
+            rest = (dense, Xd, values, indices, indptr, label_idx, label_tab, label_off, qid, qids, blob, comm_off,
+                    0 if zero_based else 1)
             if nb == 1:  # small input: skip waking the thread pool
                 used = [_k.format_block(out, 0, r0, r1, *rest)]
             else:
