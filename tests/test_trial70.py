@@ -251,3 +251,17 @@ def test_a_zero_based_read_written_without_a_header_keeps_its_columns(tmp_path, 
         write_letor(tmp_path / "h.txt", data, zero_based=True)
     headed = read_letor(write_letor(tmp_path / "h.txt", data))  # a header: 1-based, read back as it says
     assert np.array_equal(dense(headed.X), dense(data.X))
+
+
+def test_another_sets_file_read_as_a_registered_set_is_refused_in_one_line(tmp_path, capsys, caplog):
+    import logging
+
+    rows = [_letor_line(q % 3, 1 + q // 4, np.linspace(0.1, 0.9, 46) * (q + 1)) for q in range(12)]
+    (tmp_path / "mq.txt").write_text("\n".join(rows) + "\n")  # MQ2008's 46 features, read as MSLR's 136
+    with caplog.at_level(logging.WARNING):
+        assert main(["info", str(tmp_path / "mq.txt"), "--dataset", "mslr-web10k"]) == 1
+    assert "lack features" not in caplog.text  # was: 12 rows lack features, read as 0: a copy cut short?
+    err = capsys.readouterr().err
+    assert err.endswith("has no value in features 47..136 of mslr-web10k's 136: it is not that set's file (without "
+                        "--dataset mslr-web10k its width is read from the file)\n")
+    assert len(err.splitlines()) == 1  # was: first a warning that 12 rows lack features (a copy cut short?)

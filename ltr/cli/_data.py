@@ -140,10 +140,10 @@ def read_data(args: argparse.Namespace, path: str, n_features: int | None = None
         raise LetorFormatError(f"feature id above {registered}", e.path, e.line, e.token,
                                hint=f"{args.dataset} has {registered} features: is {path} that set? (without "
                                     "--dataset the width is read from the file)") from None
+    if getattr(args, "dataset", None):  # first: another set's file is refused, not said to be a copy cut short (t70)
+        _check_against_registry(args, path, data)
     if every:
         data = zero_cut_rows(args.dataset, path, data)
-    if getattr(args, "dataset", None):
-        _check_against_registry(args, path, data)
     names = dataset_names(args, data.n_features)
     if names is not None:
         from dataclasses import replace
