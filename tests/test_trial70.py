@@ -265,3 +265,17 @@ def test_another_sets_file_read_as_a_registered_set_is_refused_in_one_line(tmp_p
     assert err.endswith("has no value in features 47..136 of mslr-web10k's 136: it is not that set's file (without "
                         "--dataset mslr-web10k its width is read from the file)\n")
     assert len(err.splitlines()) == 1  # was: first a warning that 12 rows lack features (a copy cut short?)
+
+
+def test_a_missing_file_with_a_compressed_copy_beside_it_names_the_copy(tmp_path, capsys):
+    import gzip
+
+    from ltr.io import read_letor
+
+    (tmp_path / "vali.txt.gz").write_bytes(gzip.compress(b"1 qid:1 1:0.5\n0 qid:1 1:0.25\n"))
+    with pytest.raises(FileNotFoundError, match=r"vali.txt \(vali.txt.gz beside it, which the readers read as it "
+                                                r"is: give its name\)$"):
+        read_letor(tmp_path / "vali.txt")
+    assert read_letor(tmp_path / "vali.txt.gz").n_rows == 2
+    assert main(["info", str(tmp_path / "test.txt")]) == 1  # nothing beside it: the plain message
+    assert capsys.readouterr().err.endswith(f"file not found: {tmp_path / 'test.txt'}\n")

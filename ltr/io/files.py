@@ -70,6 +70,10 @@ def not_found(path: str | os.PathLike, what: str = "file") -> FileNotFoundError:
             files = f"{matches} file{'s' * (matches != 1)}"
             return FileNotFoundError(f"{what} not found: {path} (a pattern matching {files}: one file is read here; "
                                      "only training under Dask, ltr train --dask, reads a glob of shards)")
+    beside = [os.path.basename(key) + suffix for suffix in COMPRESSED_SUFFIXES if os.path.isfile(f"{key}{suffix}")]
+    if beside:  # (the shared MQ2008's Fold1/vali.txt.gz for Fold1/vali.txt: no hint; trial t70)
+        return FileNotFoundError(f"{what} not found: {path} ({' and '.join(beside)} beside it, which the readers "
+                                 "read as it is: give its name)")
     return FileNotFoundError(f"{what} not found: {path}")
 
 
