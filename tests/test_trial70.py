@@ -279,3 +279,18 @@ def test_a_missing_file_with_a_compressed_copy_beside_it_names_the_copy(tmp_path
     assert read_letor(tmp_path / "vali.txt.gz").n_rows == 2
     assert main(["info", str(tmp_path / "test.txt")]) == 1  # nothing beside it: the plain message
     assert capsys.readouterr().err.endswith(f"file not found: {tmp_path / 'test.txt'}\n")
+
+
+@pytest.mark.parametrize("command", [["info"], ["train", "--rounds", "1", "--out", "{m}"],
+                                     ["predict", "{m}", "--out", "{s}"]])
+def test_a_text_collection_given_as_a_letor_set_is_refused(tmp_path, capsys, command):
+    (tmp_path / "d.txt").write_text("1 qid:1 1:0.5 2:0.1\n0 qid:1 1:0.25 2:0.3\n"
+                                    "1 qid:2 1:0.7 2:0.2\n0 qid:2 1:0.1 2:0\n")
+    model = tmp_path / "m.txt"
+    if command[0] == "predict":
+        assert main(["train", str(tmp_path / "d.txt"), "--rounds", "1", "--out", str(model), "--quiet"]) == 0
+        capsys.readouterr()
+    argv = [a.format(m=model, s=tmp_path / "s.txt") for a in command]
+    assert main([*argv, str(tmp_path / "d.txt"), "--dataset", "nfcorpus"]) == 2  # was: read as a plain file, rc 0
+    assert capsys.readouterr().err.endswith("error: --dataset nfcorpus is a text collection, not feature files: ltr "
+                                            "features --collection DIR makes a LETOR file of it\n")

@@ -429,8 +429,12 @@ def reader_options(args: argparse.Namespace, reader: str = "letor", own_sidecars
     if reader == "letor" and getattr(args, "dataset", None):
         from ltr.registry import get
 
+        entry = get(args.dataset)
+        if entry.kind != "letor":  # (its reader options and names are none: read as a plain file, unsaid; t70)
+            raise UsageError(f"--dataset {entry.name} is a text collection, not feature files: ltr features "
+                             "--collection DIR makes a LETOR file of it")
         # the set's own files (cv's --root): no stray sidecar beside them is read; FILE --dataset NAME keeps FILE's
-        base = get(args.dataset).read_options(own_files=getattr(args, "root", None) is not None)
+        base = entry.read_options(own_files=getattr(args, "root", None) is not None)
         base.pop("n_features", None)  # --n-features, or the set's width through read_data
         if base.get("sparse") and dense_for_xgboost(args):
             base.pop("sparse")
