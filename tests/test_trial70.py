@@ -294,3 +294,39 @@ def test_a_text_collection_given_as_a_letor_set_is_refused(tmp_path, capsys, com
     assert main([*argv, str(tmp_path / "d.txt"), "--dataset", "nfcorpus"]) == 2  # was: read as a plain file, rc 0
     assert capsys.readouterr().err.endswith("error: --dataset nfcorpus is a text collection, not feature files: ltr "
                                             "features --collection DIR makes a LETOR file of it\n")
+
+
+def _cached_module(folder, name):
+    """A module of one ``njit(cache=True)`` function, imported afresh from ``folder`` (a new dispatcher, which reads
+    Numba's cache)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(name, folder / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_a_damaged_file_in_numbas_cache_is_one_line_naming_the_folder(tmp_path, monkeypatch, capsys):
+    import argparse
+
+    import numba
+
+    from ltr.cli._guard import guard
+
+    cache = tmp_path / "cache"
+    monkeypatch.setattr(numba.config, "CACHE_DIR", str(cache))
+    (tmp_path / "kern70.py").write_text("from numba import njit\n\n\n@njit(cache=True)\ndef add_one(x):\n"
+                                        "    return x + 1\n")
+    assert _cached_module(tmp_path, "kern70").add_one(1) == 2  # compiled and saved
+    saved = list(cache.rglob("*.nbc"))
+    assert saved
+    for path in saved:
+        path.write_bytes(b"Z" * 64)
+    module = _cached_module(tmp_path, "kern70")
+    assert guard("train", lambda a: module.add_one(1), argparse.Namespace()) == 1  # was: pickle's traceback
+    err = capsys.readouterr().err
+    assert err.startswith(f"ltr train: error: Numba's cache folder {cache}") and len(err.splitlines()) == 1
+    assert "holds a damaged file (UnpicklingError: " in err and "delete the folder" in err
+    with pytest.raises(ZeroDivisionError):  # any other error stays a bug's traceback
+        guard("train", lambda a: 1 / 0, argparse.Namespace())

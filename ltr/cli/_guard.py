@@ -487,3 +487,11 @@ def guard(command: str, func: Callable[[argparse.Namespace], int | None], args: 
         from ltr.threads import threading_layer_error
 
         return EXIT_USAGE if isinstance(e, usage) or threading_layer_error(e) else EXIT_DATA  # (NUMBA_NUM_THREADS's)
+    except Exception as e:  # a damaged file in Numba's cache: pickle's error out of its load (trial t70), else a bug
+        cache = _numba_cache_folder(e)
+        if cache is None:
+            raise
+        print(f"ltr {command}: error: Numba's cache folder {visible(cache)} holds a damaged file ({type(e).__name__}: "
+              f"{_one_line(str(e))}); delete the folder (Numba compiles and saves the kernels again), or point "
+              "NUMBA_CACHE_DIR at another", file=sys.stderr)
+        return EXIT_DATA
