@@ -95,41 +95,49 @@ def test_a_failed_report_keeps_the_previous_reports_figures_and_adds_none(runs, 
     assert pngs(out) == {n.split("/")[-1] for n in before if n.endswith(".png")}
 
 
-def test_a_users_file_of_a_reports_name_is_never_recorded_unless_a_report_replaced_it(runs, tmp_path, monkeypatch):
+def test_a_users_file_of_a_reports_name_is_never_recorded_nor_replaced(runs, tmp_path):
+    from ltr.exceptions import OutputPathError
+
     trees, _, _ = runs
     out = tmp_path / "report"
     render_report(trees.to_dict(), out, formats=["html"])
     (out / "report.md").write_text("my own notes\n")
-    recorded_meanwhile = []
-
-    def killed(*args, **kwargs):  # the moment a run killed half-way would leave its record
-        recorded_meanwhile.append(json.loads((out / report_module.REPORT_RECORD).read_text())["files"])
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(report_module, "render_markdown", killed)
-    with pytest.raises(KeyboardInterrupt):
+    # refused before anything is written or recorded (trial t70: a report that succeeded replaced it; this test
+    # killed one half-way and checked that its record did not take the user's file)
+    with pytest.raises(OutputPathError, match="the folder holds report.md, which no report written there made"):
         render_report(trees.to_dict(), out, formats=["html", "md"])
-    monkeypatch.undo()
-    assert "report.md" not in recorded_meanwhile[0]
+    assert (out / "report.md").read_text() == "my own notes\n"
     assert "report.md" not in json.loads((out / report_module.REPORT_RECORD).read_text())["files"]
     render_report(trees.to_dict(), out, formats=["html"])  # makes no report.md: must not take the user's
     assert (out / "report.md").read_text() == "my own notes\n"
 
 
 def test_a_failed_report_leaves_the_users_page_and_the_record_as_they_were(runs, tmp_path, monkeypatch):
-    trees, _, _ = runs
+    from ltr.exceptions import OutputPathError
+
+    trees, linear, _ = runs
     out = tmp_path / "report"
     render_report(trees.to_dict(), out, formats=["md"])
     (out / "report.html").write_text("the user's page\n")
+    with pytest.raises(OutputPathError, match="the folder holds report.html"):
+        render_report(trees.to_dict(), out, formats=["html", "md"])
+    assert (out / "report.html").read_text() == "the user's page\n"
+    assert "report.html" not in json.loads((out / report_module.REPORT_RECORD).read_text())["files"]
+    render_report(trees.to_dict(), out, formats=["md"])  # the user's page is not the report's to remove
+    assert (out / "report.html").read_text() == "the user's page\n"
+    # the report's own pages: a report of another result that fails replaces none of them
+    (out / "report.html").unlink()
+    render_report(trees.to_dict(), out, formats=["html", "md"])
+    before = digests(out)
 
     def fail(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(report_module, "render_markdown", fail)
     with pytest.raises(OSError):  # a report that fails while it renders replaces nothing (all is rendered first)
-        render_report(trees.to_dict(), out, formats=["html", "md"])
+        render_report(linear.to_dict(), out, formats=["html", "md"])
     monkeypatch.undo()
-    assert (out / "report.html").read_text() == "the user's page\n"
+    assert digests(out) == before
     import ltr.io
 
     real = ltr.io.atomic_write
@@ -141,14 +149,11 @@ def test_a_failed_report_leaves_the_users_page_and_the_record_as_they_were(runs,
 
     monkeypatch.setattr(ltr.io, "atomic_write", full_at_md)
     with pytest.raises(OSError):
-        render_report(trees.to_dict(), out, formats=["html", "md"])  # report.md fails: the set replaces nothing
+        render_report(linear.to_dict(), out, formats=["html", "md"])  # report.md fails: the set replaces nothing
     monkeypatch.undo()
     # (report.html was replaced before report.md failed, a mixed set; since trial t62 the pages and figures are
     # renamed in together once all are written)
-    assert (out / "report.html").read_text() == "the user's page\n"
-    assert "report.html" not in json.loads((out / report_module.REPORT_RECORD).read_text())["files"]
-    render_report(trees.to_dict(), out, formats=["md"])  # the user's page is not the report's to remove
-    assert (out / "report.html").read_text() == "the user's page\n"
+    assert digests(out) == before
 
 
 def test_only_plain_png_names_of_the_figure_record_are_ever_removed(runs, tmp_path):

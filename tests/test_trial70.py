@@ -330,3 +330,29 @@ def test_a_damaged_file_in_numbas_cache_is_one_line_naming_the_folder(tmp_path, 
     assert "holds a damaged file (UnpicklingError: " in err and "delete the folder" in err
     with pytest.raises(ZeroDivisionError):  # any other error stays a bug's traceback
         guard("train", lambda a: 1 / 0, argparse.Namespace())
+
+
+def test_ltr_report_refuses_a_folder_holding_a_users_file_of_a_report_name(tmp_path, capsys):
+    from ltr._shared import import_reference, tiny_ranker
+    from ltr.evaluation import cross_validate
+
+    import_reference("matplotlib")
+    data = make_ranking_for_report()
+    result = cross_validate(tiny_ranker(n_estimators=3), data, metrics=["ndcg@10"], n_splits=2, progress=False)
+    result.save(tmp_path / "cv.json")
+    out = tmp_path / "rep"
+    (out / "figures").mkdir(parents=True)
+    (out / "report.html").write_text("keep\n")
+    assert main(["report", str(tmp_path / "cv.json"), "--out", str(out), "--quiet"]) == 1  # was 0, the page replaced
+    err = capsys.readouterr().err
+    assert "the folder holds report.html, which no report written there made" in err and len(err.splitlines()) == 1
+    assert (out / "report.html").read_text() == "keep\n" and not list((out / "figures").iterdir())
+    (out / "report.html").unlink()
+    assert main(["report", str(tmp_path / "cv.json"), "--out", str(out), "--quiet"]) == 0
+    assert main(["report", str(tmp_path / "cv.json"), "--out", str(out), "--quiet"]) == 0  # its own: replaced
+
+
+def make_ranking_for_report():
+    from ltr import make_ranking
+
+    return make_ranking(12, (4, 8), 3, random_state=0)

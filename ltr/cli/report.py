@@ -20,7 +20,8 @@ def register(sub) -> None:
     p.add_argument("--out", required=True,
                    help="output folder (report.html, report.md, figures/*.png); created. Reused, the files the "
                         "previous ltr report made there and this one does not make again are removed (as its "
-                        ".ltr-report.json records them); other files stay")
+                        ".ltr-report.json records them); other files stay, and one of a name this report writes "
+                        "that no report made is refused, never replaced")
     p.add_argument("--formats", default="html,md", action=AddedUp,
                    help="comma-separated among html (figures embedded), md (its figures written as figures/*.png, "
                         "which it links), png (the figures alone)")

@@ -553,7 +553,8 @@ def render_report(
         ``.ltr-report.json`` (:data:`REPORT_RECORD`) naming them. Once the report is complete, the files the
         previous report into ``out_dir`` recorded and this one does not make again (the figures of another result,
         ``report.md`` when only ``"html"`` is asked for) are removed, so that a reused folder holds one report;
-        files the record does not name, such as the user's own, are kept.
+        files the record does not name, such as the user's own, are kept, and one of the names this report writes
+        is refused (OutputPathError), never replaced.
     formats : sequence of {"html", "md", "png"}
         ``"md"`` implies the PNG files (the Markdown links them). Without matplotlib (the ``plot`` extra), ``"html"``
         and ``"md"`` are written with their tables only, saying why under Figures, with a warning; ``"png"`` raises
@@ -602,13 +603,19 @@ def render_report(
     figures = [] if missing else result_figures(d, datasets=extra, size=size)
     out = Path(out_dir)
     shown = os.fsdecode(os.fspath(out_dir))
-    created = _make_folder(out, shown)
-    written: dict[str, Path] = {}
-    record = out / REPORT_RECORD
     previous = _recorded_files(out)  # what the last report written here made
     pngs = not missing and ("md" in formats or "png" in formats)
     files = {f"figures/{f['id']}.png" for f in figures} if pngs else set()
     files |= {f"report.{k}" for k in ("html", "md") if k in formats}
+    clash = sorted(n for n in files - previous if os.path.lexists(out / n))
+    if clash:  # the user's own, which a report replaced without a word (trial t70), as ltr demo refuses to
+        them = "it" if len(clash) == 1 else "them"
+        raise OutputPathError(shown, f"the folder holds {', '.join(clash)}, which no report written there made "
+                                     f"({REPORT_RECORD} does not name {them}) and this one would replace; give a new "
+                                     f"or empty folder, or move {them} away")
+    created = _make_folder(out, shown)
+    written: dict[str, Path] = {}
+    record = out / REPORT_RECORD
     fresh: list[Path] = []  # files this call adds (none of that name was there): removed again if it fails
     adding: set[str] = set()  # names recorded before they are written (see below)
 
@@ -630,7 +637,7 @@ def render_report(
         if "md" in formats:
             texts["md"] = render_markdown(d, figures, "figures", title=title, figures_note=note)
         # Recorded first, so that the files of a run killed half-way are the next run's to remove: the names this
-        # call adds, never one that is there unrecorded (the user's report.md stays the user's until replaced).
+        # call adds, never one that is there unrecorded (refused above: the user's report.md stays the user's).
         adding = {n for n in files - previous if not os.path.lexists(out / n)}
         if adding:
             _record_files(out, previous | adding)
