@@ -356,3 +356,28 @@ def make_ranking_for_report():
     from ltr import make_ranking
 
     return make_ranking(12, (4, 8), 3, random_state=0)
+
+
+def test_a_staged_outputs_write_error_names_the_output_given_relative_to_the_folder(tmp_path, monkeypatch):
+    import errno
+    import os
+
+    from ltr.io.outputs import outputs_together
+
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(OSError) as caught:
+        with outputs_together("c.letor") as (staged,):  # a writer names the temporary as it opened it
+            raise OSError(errno.EFBIG, "cannot write: file too large", os.path.relpath(staged))
+    assert caught.value.filename == "c.letor"  # was: .ltrkit-XXXX.c.letor (yielded as ./.ltrkit-XXXX.c.letor)
+    assert os.listdir(tmp_path) == []
+
+
+def test_a_fold_folders_write_error_says_cannot_write_once():
+    import errno
+    from pathlib import Path
+
+    from ltr._checked_io import write_error
+    from ltr.evaluation.cv import _as_folder_error
+
+    e = write_error(OSError(errno.EFBIG, "File too large"), "sd/Fold1/model.txt")
+    assert str(_as_folder_error(e, Path("sd/Fold1/model.txt"))) == "sd/Fold1/model.txt: cannot write: file too large"

@@ -407,8 +407,8 @@ def _as_folder_error(e: OSError, folder: Path) -> Exception:
               errno.EACCES: "the folder is not writable (permission denied)",
               errno.EPERM: "the folder is not writable (permission denied)", errno.ENOSPC: "no space left on device",
               errno.ENOTDIR: "a part of this path is a file, not a folder"}.get(e.errno)
-    if reason is None:
-        reason = e.strerror.lower() if e.strerror else type(e).__name__
+    if reason is None:  # (a reason already worded so, by ltr._checked_io.write_error, is not said twice: t70)
+        reason = e.strerror.lower().removeprefix("cannot write: ") if e.strerror else type(e).__name__
     return OutputPathError(str(folder), f"cannot write: {reason}")
 
 

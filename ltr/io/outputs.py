@@ -314,8 +314,9 @@ def outputs_together(*paths: str | os.PathLike, remove: tuple[str | os.PathLike,
         try:
             yield yielded
         except OSError as e:  # a writer's error names the temporary file it wrote: the user's path is the output
-            given = {tmp: shown for shown, tmp, _, _ in staged}.get(os.fsdecode(e.filename) if isinstance(
-                e.filename, (str, bytes)) else None)
+            # (compared as absolute paths: './.ltrkit-x.c.letor' was yielded, '.ltrkit-x.c.letor' named; trial t70)
+            given = {os.path.abspath(tmp): shown for shown, tmp, _, _ in staged}.get(
+                os.path.abspath(os.fsdecode(e.filename)) if isinstance(e.filename, (str, bytes)) else None)
             if given is None:
                 raise
             raise OSError(e.errno, e.strerror, given) from None
