@@ -381,3 +381,17 @@ def test_a_fold_folders_write_error_says_cannot_write_once():
 
     e = write_error(OSError(errno.EFBIG, "File too large"), "sd/Fold1/model.txt")
     assert str(_as_folder_error(e, Path("sd/Fold1/model.txt"))) == "sd/Fold1/model.txt: cannot write: file too large"
+
+
+def test_ltr_train_says_query_bagging_on_several_threads_draws_otherwise_each_run(tmp_path, capsys):
+    from ltr import make_ranking
+    from ltr.io import write_letor
+
+    write_letor(tmp_path / "d.txt", make_ranking(30, 8, 4, random_state=0))
+    said = "draws otherwise on each run with more than one thread: this model, trained on 2 threads, may differ"
+    base = ["train", str(tmp_path / "d.txt"), "--rounds", "3", "--out", str(tmp_path / "m.txt")]
+    assert main([*base, "--n-jobs", "2"]) == 0  # the small-data preset: bagging by query
+    assert said in capsys.readouterr().err
+    for other in (["--n-jobs", "1"], ["--n-jobs", "2", "--preset", "none"], ["--n-jobs", "2", "--engine", "xgboost"]):
+        assert main([*base, *other]) == 0
+        assert "query bagging" not in capsys.readouterr().err
