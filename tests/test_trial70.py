@@ -395,3 +395,16 @@ def test_ltr_train_says_query_bagging_on_several_threads_draws_otherwise_each_ru
     for other in (["--n-jobs", "1"], ["--n-jobs", "2", "--preset", "none"], ["--n-jobs", "2", "--engine", "xgboost"]):
         assert main([*base, *other]) == 0
         assert "query bagging" not in capsys.readouterr().err
+
+
+def test_an_output_that_is_a_loop_of_symbolic_links_is_named_in_the_toolkits_words(tmp_path, capsys):
+    import os
+
+    from ltr import make_ranking
+    from ltr.io import write_letor
+
+    write_letor(tmp_path / "d.txt", make_ranking(6, 4, 2, random_state=0))
+    os.symlink("loop", tmp_path / "loop")
+    assert main(["train", str(tmp_path / "d.txt"), "--rounds", "1", "--out", str(tmp_path / "loop"), "--quiet"]) == 1
+    assert capsys.readouterr().err == (f"ltr train: error: {tmp_path / 'loop'}: a loop of symbolic links (the link "
+                                       "leads back to itself); give another path\n")  # was: Symlink loop from '...'

@@ -316,6 +316,9 @@ def _error_message(e: BaseException) -> str:
         return layer
     if isinstance(e, OSError) and not type(e).__module__.startswith("ltr"):
         return _os_message(e)
+    loop = re.fullmatch(r"Symlink loop from '(.*)'", str(e)) if isinstance(e, RuntimeError) else None
+    if loop:  # pathlib's resolve() of an output path, in Python's words (trial t70)
+        return f"{loop[1]}: a loop of symbolic links (the link leads back to itself); give another path"
     return _one_line(str(e) or type(e).__name__)
 
 
