@@ -57,9 +57,11 @@ def test_a_report_never_replaces_its_result_or_data(small, capsys, tmp_path):
     code, err = run(["report", rep / "figures" / "cv.json", "--out", rep, "--formats", "png"], capsys)
     assert code == 2 and "inside " in err and "whose files the report replaces" in err
     assert {p: p.read_bytes() for p in rep.iterdir() if p.is_file()} == before
-    # a file of those names that is no input of this report is the report's to replace
-    assert main(["report", str(tmp_path / "cv.json"), "--out", str(rep), "--formats", "md", "--quiet"]) == 0
-    assert (rep / "report.md").read_bytes() != before[rep / "report.md"]
+    # a file of those names that is no input of this report, and that no report made there, is not replaced either
+    # (trial t70; this test had it replaced: a user's page, overwritten with exit 0)
+    code, err = run(["report", tmp_path / "cv.json", "--out", rep, "--formats", "md"], capsys)
+    assert code == 1 and "the folder holds report.md, which no report written there made" in err
+    assert (rep / "report.md").read_bytes() == before[rep / "report.md"]
 
 
 @pytest.mark.parametrize("argv, said", [
