@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 import threading
 from collections.abc import Iterator
 
@@ -161,6 +162,8 @@ def numba_threads(n_jobs: int | None, *, n_rows: int | None = None, n_features: 
     """
     import numba
 
+    torch = sys.modules.get("torch")  # first: Numba's get_num_threads starts its threading layer (see below)
+    kept = torch.get_num_threads() if torch is not None and hasattr(torch, "get_num_threads") else None
     previous = numba.get_num_threads()
     if n_jobs is None and n_rows is None:
         threads = previous
@@ -172,6 +175,24 @@ def numba_threads(n_jobs: int | None, *, n_rows: int | None = None, n_features: 
         yield threads
     finally:
         numba.set_num_threads(previous)
+        # Numba's OpenMP layer, started by its first thread call or parallel kernel, sets OpenMP's thread count to
+        # NUMBA_NUM_THREADS, which torch shares (the same libgomp): torch's threads are left as they were (trial
+        # t70: torch.set_num_threads(1), then Reranker.load, and torch ran on 2, a query's encoding 16 -> 435 ms)
+        if kept is not None and torch.get_num_threads() != kept:
+            torch.set_num_threads(kept)
+
+
+def torch_threads_as_asked(torch) -> None:
+    """Give ``torch``, just imported, the thread count ``OMP_NUM_THREADS`` asks for, where Numba's OpenMP layer,
+    started before torch was imported, set OpenMP's count (which torch reads) to ``NUMBA_NUM_THREADS`` (trial t70:
+    ``OMP_NUM_THREADS=1 ltr rerank`` encoded its queries on 2 threads, 16 -> 435 ms a query on a busy machine).
+    Nothing when the variable is unset or not a positive count, or when torch already has it."""
+    try:
+        asked = int(os.environ.get("OMP_NUM_THREADS", ""))
+    except ValueError:
+        return
+    if asked > 0 and hasattr(torch, "get_num_threads") and torch.get_num_threads() != asked:
+        torch.set_num_threads(asked)
 
 
 #: Numba's workqueue threading layer is the process's, and aborts it (SIGABRT) when two threads run parallel kernels

@@ -67,11 +67,16 @@ class NeuralModelError(ModelFormatError):
 
 def sentence_transformers() -> Any:
     """The ``sentence_transformers`` module, imported offline; ImportError with the install line when absent."""
+    first = "torch" not in sys.modules
     with offline():
         try:
             import sentence_transformers as st
         except ImportError as e:
             raise ImportError(f"the neural scorers need sentence-transformers ({e}): {_INSTALL}") from None
+    if first and "torch" in sys.modules:  # imported here: its threads as OMP_NUM_THREADS asks, whatever Numba set
+        from ltr.threads import torch_threads_as_asked
+
+        torch_threads_as_asked(sys.modules["torch"])
     return st
 
 
