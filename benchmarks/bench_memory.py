@@ -127,7 +127,7 @@ def child(kind: str, path: str, threads: int, rounds: int) -> dict:
             d = L._parse(L._read_bytes(Path(path)), path, n_features=None, sizes=None, qpath=None, auto_query=False,
                          weight=None, wpath=None, sources={}, missing=0.0, sparse=False, sort=False,
                          allow_nonfinite=False, clip=False, null_nan=False, drop_unjudged=False, encoding="utf-8",
-                         id0=1)  # read_letor's defaults
+                         id0=1, wide=False)  # read_letor's defaults (float32)
         else:
             d = L.read_letor(path, query_file=None)
         out["read_s"] = time.perf_counter() - t0

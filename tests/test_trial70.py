@@ -408,3 +408,25 @@ def test_an_output_that_is_a_loop_of_symbolic_links_is_named_in_the_toolkits_wor
     assert main(["train", str(tmp_path / "d.txt"), "--rounds", "1", "--out", str(tmp_path / "loop"), "--quiet"]) == 1
     assert capsys.readouterr().err == (f"ltr train: error: {tmp_path / 'loop'}: a loop of symbolic links (the link "
                                        "leads back to itself); give another path\n")  # was: Symlink loop from '...'
+
+
+def test_bench_memorys_whole_file_reader_still_calls_the_parser_as_read_letor_does(tmp_path):
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    from ltr.io import read_letor
+
+    bench = Path(__file__).resolve().parent.parent / "benchmarks"
+    sys.path.insert(0, str(bench))  # (the script imports benchmarks/_report.py)
+    try:
+        spec = importlib.util.spec_from_file_location("_bench_memory_t70", bench / "bench_memory.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(bench))
+    path = tmp_path / "d.txt"
+    path.write_text("1 qid:1 1:0.5 2:3\n0 qid:1 1:0.25 2:1\n2 qid:2 1:1 2:0\n")
+    d = read_letor(path, query_file=None)
+    out = module.child("ltr-whole", str(path), 1, 1)  # was: TypeError, _parse() missing 'wide' (the row failed)
+    assert out["arrays"] == d.X.nbytes + d.y.nbytes + d.qid.nbytes + d.group_ptr.nbytes
