@@ -299,7 +299,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--data", default=None, help="shared data root (default: ../shared/data or $LTRKIT_SHARED_DATA)")
     ap.add_argument("--cache", default=os.path.join(tempfile.gettempdir(), "ltrkit-small-data"),
                     help="where the collections' LETOR features are built once")
-    ap.add_argument("--collections", default=",".join(COLLECTIONS), help="comma-separated subset")
+    ap.add_argument("--collections", default=",".join(COLLECTIONS),
+                    help=f"comma-separated subset of {', '.join(COLLECTIONS)} (default: all)")
     ap.add_argument("--no-mq2008", action="store_true", help="skip MQ2008 in both sections")
     ap.add_argument("--quick", action="store_true", help="30 rounds, one restart: a smoke run, not a measurement")
     ap.add_argument("--out", default=None, help="the Markdown fragment (default benchmarks/results/"
@@ -315,6 +316,10 @@ def main(argv: list[str] | None = None) -> int:
 
     from ltr.io import read_letor
 
+    names = [c.strip() for c in args.collections.split(",") if c.strip()]
+    unknown = [n for n in names if n not in COLLECTIONS]
+    if unknown:  # (a KeyError's traceback: trial t70)
+        sys.exit(f"--collections: unknown {', '.join(map(repr, unknown))}; choose from {', '.join(COLLECTIONS)}")
     root = Path(args.data) if args.data else shared_data_dir()
     if root is None or not root.is_dir():
         sys.exit("shared data not found: pass --data DIR or set LTRKIT_SHARED_DATA")
@@ -323,7 +328,7 @@ def main(argv: list[str] | None = None) -> int:
     cache = Path(args.cache)
     cache.mkdir(parents=True, exist_ok=True)
     sets = {}
-    for name in [c.strip() for c in args.collections.split(",") if c.strip()]:
+    for name in names:
         sets[name] = read_letor(build_features(root, cache, COLLECTIONS[name]))
     if not args.no_mq2008:
         sets["MQ2008"] = concat(list(mq2008(root).values()))
