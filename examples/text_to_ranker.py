@@ -199,12 +199,15 @@ def main(argv=None) -> int:
         ap.error(f"--topk must be at least 1, got {args.topk}")
     root = shared_data_dir()
     if root is None:
-        print("the shared data sets are not available (set LTRKIT_SHARED_DATA)", file=sys.stderr)
+        given = os.environ.get("LTRKIT_SHARED_DATA")
+        why = f"LTRKIT_SHARED_DATA={given} is no folder" if given else "set LTRKIT_SHARED_DATA"
+        print(f"the shared data sets are not available ({why})", file=sys.stderr)
         return 1
     missing = [c for c in args.collections if not (root / c).is_dir()]
     if missing:
-        ap.error(f"--collections: no folder {', '.join(map(repr, missing))} under {root} (it holds "
-                 f"{', '.join(sorted(p.name for p in root.iterdir() if p.is_dir()))})")
+        held = sorted(p.name for p in root.iterdir() if p.is_dir())
+        ap.error(f"--collections: no folder {', '.join(map(repr, missing))} under {root} "
+                 f"({'it holds ' + ', '.join(held) if held else 'it holds no folder'})")
     if args.fragment:
         sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "benchmarks"))
         from _report import Fragment
