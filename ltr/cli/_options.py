@@ -416,6 +416,18 @@ def refuse_shared_sidecars(args: argparse.Namespace, files: str | None) -> None:
                          "reads its own FILE.query, FILE.group and FILE.weight beside it)")
 
 
+def letor_dataset(name: str):
+    """``--dataset NAME``'s registry entry, refused as a usage error when it is a text collection (its reader options
+    and feature names are none: a LETOR file given with it was read as a plain one, without a word; trial t70)."""
+    from ltr.registry import get
+
+    entry = get(name)
+    if entry.kind != "letor":
+        raise UsageError(f"--dataset {entry.name} is a text collection, not feature files: ltr features --collection "
+                         "DIR makes a LETOR file of it")
+    return entry
+
+
 def reader_options(args: argparse.Namespace, reader: str = "letor", own_sidecars: bool = False) -> dict[str, Any]:
     """The Python keyword arguments the reader flags of ``args`` stand for: with ``--dataset``, the registered set's
     own options (Istella's overflow clipping, the -semi sets' unjudged rows, ...) under the flags given.
@@ -427,12 +439,7 @@ def reader_options(args: argparse.Namespace, reader: str = "letor", own_sidecars
 
     base: dict[str, Any] = {}
     if reader == "letor" and getattr(args, "dataset", None):
-        from ltr.registry import get
-
-        entry = get(args.dataset)
-        if entry.kind != "letor":  # (its reader options and names are none: read as a plain file, unsaid; t70)
-            raise UsageError(f"--dataset {entry.name} is a text collection, not feature files: ltr features "
-                             "--collection DIR makes a LETOR file of it")
+        entry = letor_dataset(args.dataset)
         # the set's own files (cv's --root): no stray sidecar beside them is read; FILE --dataset NAME keeps FILE's
         base = entry.read_options(own_files=getattr(args, "root", None) is not None)
         base.pop("n_features", None)  # --n-features, or the set's width through read_data

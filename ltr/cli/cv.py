@@ -30,6 +30,7 @@ from ltr.cli._options import (
     add_n_jobs,
     add_quiet,
     add_reader_options,
+    letor_dataset,
     metric_names,
     reader_options,
     refuse_shared_sidecars,
@@ -87,11 +88,9 @@ def register(sub) -> None:
 def _official_folds(args) -> list:
     """The registered set's official folds under ``--root`` (a missing file of any fold is an error naming it)."""
     from ltr.evaluation import Fold
-    from ltr.registry import fold_paths, get, split_path
+    from ltr.registry import fold_paths, split_path
 
-    entry = get(args.dataset)
-    if entry.kind != "letor":
-        raise UsageError(f"--dataset {entry.name} is a text collection, not feature files; ltr cv needs a LETOR set")
+    entry = letor_dataset(args.dataset)
     found = fold_paths(entry, args.root)
     for k in range(1, entry.folds + 1):
         if k not in found:
