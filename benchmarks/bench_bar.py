@@ -64,7 +64,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 
 from _report import Fragment, code_digest  # noqa: E402
 
-from ltr._shared import shared_data_dir  # noqa: E402
+from ltr._shared import shared_data_dir, shared_data_missing  # noqa: E402
 from ltr.datasets import RankingDataset  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -589,9 +589,9 @@ def main(argv: list[str] | None = None) -> int:
     outside, labels = args.outside, args.labels
     sources = {}
     if labels:
-        root = Path(args.data) if args.data else shared_data_dir()
-        if root is None or not root.is_dir():
-            sys.exit("shared data not found: pass --data DIR or set LTRKIT_SHARED_DATA")
+        root = shared_data_dir(args.data)
+        if root is None:
+            sys.exit(shared_data_missing(args.data))
         sources = {label: (root / COLLECTIONS[label], COLLECTIONS[label]) for label in labels}
     # outside collections are cached by label and folder, so that two folders never share a cache entry
     sources.update({label: (path, f"outside-{label.lower()}-{digest(str(path))[:8]}")

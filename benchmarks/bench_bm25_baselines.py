@@ -39,6 +39,7 @@ import numpy as np
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
 from features import Analyzer, BM25Retriever, InvertedIndex, load_test_collection  # noqa: E402
+from ltr._shared import shared_data_dir, shared_data_missing  # noqa: E402
 
 COLLECTIONS = {"Cranfield": "cranfield", "CACM": "cacm", "NPL": "vaswani_npl", "NFCorpus": "nfcorpus", "ADI": "adi"}
 SETTINGS = {
@@ -54,10 +55,10 @@ DEPTH = 1000
 
 
 def data_root(arg: str | None) -> Path:
-    for cand in (arg, os.environ.get("LTRKIT_SHARED_DATA"), Path(__file__).resolve().parents[2] / "shared" / "data"):
-        if cand and Path(cand).is_dir():
-            return Path(cand)
-    sys.exit("shared data not found: pass --data DIR or set LTRKIT_SHARED_DATA")
+    root = shared_data_dir(arg)
+    if root is None:
+        sys.exit(shared_data_missing(arg))
+    return root
 
 
 def qrels_dict(qrels) -> dict[str, dict[str, int]]:

@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 
 from ltr import Ranker
-from ltr._shared import shared_data_dir
+from ltr._shared import shared_data_dir, shared_data_missing
 from ltr.evaluation import ablation, compare_cv, cross_validate, holm, render_report
 from ltr.metrics import describe_conventions
 
@@ -225,7 +225,7 @@ def main(argv=None) -> int:
     args.permutations = 2000 if args.quick else 10_000
     root = shared_data_dir()
     if root is None:
-        print("shared data not found (set LTRKIT_SHARED_DATA)", file=sys.stderr)
+        print(shared_data_missing(), file=sys.stderr)
         return 1
     from _report import Fragment
 

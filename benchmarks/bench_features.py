@@ -209,12 +209,12 @@ def main(argv=None) -> int:
     if args.effectiveness:
         import importlib.util
 
-        from ltr._shared import shared_data_dir
+        from ltr._shared import shared_data_dir, shared_data_missing
 
         root = shared_data_dir()
         rep.print("### 5. BM25 top-100 -> default features -> LambdaMART (5-fold CV over queries)\n")
         if root is None:
-            rep.print("Not run: the shared data sets were not found (set LTRKIT_SHARED_DATA).")
+            rep.print(f"Not run: {shared_data_missing()}.")
         else:
             spec = importlib.util.spec_from_file_location(
                 "text_to_ranker", os.path.join(os.path.dirname(__file__), "..", "examples", "text_to_ranker.py"))

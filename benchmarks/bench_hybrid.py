@@ -66,6 +66,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 from _report import Fragment  # noqa: E402
 
 from ltr import Ranker  # noqa: E402
+from ltr._shared import shared_data_dir, shared_data_missing  # noqa: E402
 from ltr.evaluation import holm, paired_test, select_features, win_tie_loss  # noqa: E402
 from ltr.io import atomic_write  # noqa: E402
 
@@ -758,8 +759,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     from _report import fragment_out
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--data", default=os.environ.get("LTRKIT_SHARED_DATA", os.path.join(
-        os.path.dirname(__file__), "..", "..", "shared", "data")), help="the shared data folder")
+    ap.add_argument("--data", default=None, help="the shared data folder (default: $LTRKIT_SHARED_DATA or "
+                    "../shared/data)")
     ap.add_argument("--collections", nargs="+", default=None, choices=list(COLLECTIONS),
                     help="collections to run, in this order (default: all four; with --quick: cacm)")
     default_cache = Path(os.environ["LTRKIT_CACHE_DIR"]) / "bench_hybrid" if os.environ.get("LTRKIT_CACHE_DIR") \
@@ -789,7 +790,9 @@ def main(argv=None) -> int:
     args.collections = args.collections or (["cacm"] if args.quick else list(COLLECTIONS))
     args.timing_queries = args.timing_queries or (5 if args.quick else 20)
     args.uncached_queries = args.uncached_queries or (2 if args.quick else 5)
-    root = Path(args.data)
+    root = shared_data_dir(args.data)
+    if root is None:
+        sys.exit(shared_data_missing(args.data))
     results_dir = args.cache_dir / ("results-quick" if args.quick else "results")
     results_dir.mkdir(parents=True, exist_ok=True)
     settings = {**asdict(plan), "model": MODEL, "systems": list(SYSTEMS), "timing_queries": args.timing_queries,

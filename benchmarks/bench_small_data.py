@@ -47,7 +47,7 @@ import numpy as np
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
 from ltr import Ranker  # noqa: E402
-from ltr._shared import shared_data_dir  # noqa: E402
+from ltr._shared import shared_data_dir, shared_data_missing  # noqa: E402
 from ltr.datasets import RankingDataset  # noqa: E402
 
 COLLECTIONS = {"Cranfield": "cranfield", "CACM": "cacm", "NPL": "vaswani_npl", "NFCorpus": "nfcorpus", "ADI": "adi"}
@@ -320,9 +320,9 @@ def main(argv: list[str] | None = None) -> int:
     unknown = [n for n in names if n not in COLLECTIONS]
     if unknown:  # (a KeyError's traceback: trial t70)
         sys.exit(f"--collections: unknown {', '.join(map(repr, unknown))}; choose from {', '.join(COLLECTIONS)}")
-    root = Path(args.data) if args.data else shared_data_dir()
-    if root is None or not root.is_dir():
-        sys.exit("shared data not found: pass --data DIR or set LTRKIT_SHARED_DATA")
+    root = shared_data_dir(args.data)
+    if root is None:
+        sys.exit(shared_data_missing(args.data))
     rep = Fragment(__file__, "Small query sets: LambdaMART settings by nested CV; the linear ranker on MQ2008", argv,
                    out=args.out)
     cache = Path(args.cache)

@@ -22,7 +22,7 @@ import numpy as np
 from sklearn.base import clone
 
 from ltr import Ranker, make_ranking
-from ltr._shared import shared_data_dir
+from ltr._shared import shared_data_dir, shared_data_missing
 from ltr.io import read_letor
 from ltr.metrics import describe_conventions, evaluate
 
@@ -125,7 +125,7 @@ def main(argv=None) -> int:
     if args.quick:
         args.rounds, args.synthetic_queries = 100, 500
     if shared_data_dir() is None and args.sets != "synthetic":
-        raise SystemExit("../shared/data not found: set LTRKIT_SHARED_DATA or use --sets synthetic")
+        raise SystemExit(f"{shared_data_missing()} (or use --sets synthetic)")
     from _report import Fragment
 
     rep = Fragment(__file__, "Training quality and time: every objective x engine x kernel", argv, out=args.out)

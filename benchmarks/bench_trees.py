@@ -332,12 +332,12 @@ def main(argv=None) -> int:
     import xgboost as xgb
     from _report import Fragment
 
-    from ltr._shared import shared_data_dir
+    from ltr._shared import shared_data_dir, shared_data_missing
     from ltr.trees import from_booster
 
     root = shared_data_dir()
     if root is None:
-        print("the shared data (MSLR sample) is missing", file=sys.stderr)
+        print(f"{shared_data_missing()} (the MSLR sample is needed)", file=sys.stderr)
         return 1
     cache = Path(args.cache)
     cache.mkdir(parents=True, exist_ok=True)

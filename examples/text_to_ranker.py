@@ -49,7 +49,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 from features import Analyzer, BM25Retriever, InvertedIndex, extract, load_test_collection, qid_mapping  # noqa: E402
 from features.featureset import FeatureSet  # noqa: E402
 from ltr import Ranker  # noqa: E402
-from ltr._shared import shared_data_dir  # noqa: E402
+from ltr._shared import shared_data_dir, shared_data_missing  # noqa: E402
 from ltr.evaluation import Fold, compare, cross_validate, holm  # noqa: E402
 from ltr.metrics import describe_conventions, evaluate_run_per_query  # noqa: E402
 
@@ -199,9 +199,7 @@ def main(argv=None) -> int:
         ap.error(f"--topk must be at least 1, got {args.topk}")
     root = shared_data_dir()
     if root is None:
-        given = os.environ.get("LTRKIT_SHARED_DATA")
-        why = f"LTRKIT_SHARED_DATA={given} is no folder" if given else "set LTRKIT_SHARED_DATA"
-        print(f"the shared data sets are not available ({why})", file=sys.stderr)
+        print(shared_data_missing(), file=sys.stderr)
         return 1
     missing = [c for c in args.collections if not (root / c).is_dir()]
     if missing:

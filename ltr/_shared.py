@@ -9,20 +9,35 @@ import os
 from pathlib import Path
 
 __all__ = ["TINY", "import_neural", "import_reference", "missing_reference", "require_shared", "shared_data_dir",
-           "sklearn_letor", "tiny_bert", "tiny_ranker", "with_nans"]
+           "shared_data_missing", "sklearn_letor", "tiny_bert", "tiny_ranker", "with_nans"]
 
 _HERE = Path(__file__).resolve().parent.parent
 
 
-def shared_data_dir() -> Path | None:
-    """The data directory, or None when it cannot be found."""
-    env = os.environ.get("LTRKIT_SHARED_DATA")
-    candidates = [Path(env)] if env else []
-    candidates += [_HERE.parent / "shared" / "data", Path.cwd().parent / "shared" / "data"]
-    for c in candidates:
+def shared_data_dir(given: str | os.PathLike | None = None) -> Path | None:
+    """The data directory, or None when it cannot be found.
+
+    ``given`` (a script's ``--data``) when given, else ``$LTRKIT_SHARED_DATA`` when set, else ``../shared/data``
+    beside the repository or the working directory. A folder named by ``given`` or the variable is the only one
+    looked at: a name of no folder gives None (:func:`shared_data_missing` says why), never another folder's data.
+    """
+    named = given if given not in (None, "") else os.environ.get("LTRKIT_SHARED_DATA")
+    if named:
+        return Path(named) if Path(named).is_dir() else None
+    for c in (_HERE.parent / "shared" / "data", Path.cwd().parent / "shared" / "data"):
         if c.is_dir():
             return c
     return None
+
+
+def shared_data_missing(given: str | os.PathLike | None = None, option: str = "--data") -> str:
+    """Why :func:`shared_data_dir` ``(given)`` is None, in one line (``option``: the script's name for ``given``)."""
+    if given not in (None, ""):
+        return f"{option} {given}: no such folder"
+    env = os.environ.get("LTRKIT_SHARED_DATA")
+    if env:
+        return f"LTRKIT_SHARED_DATA={env}: no such folder"
+    return "the shared data sets are not found: set LTRKIT_SHARED_DATA or place them in ../shared/data"
 
 
 def require_shared() -> bool:

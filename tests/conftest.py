@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
-from ltr._shared import require_shared, shared_data_dir
+from ltr._shared import require_shared, shared_data_dir, shared_data_missing
 
 # CI (.ci/run sets HYPOTHESIS_PROFILE=ci) draws the same examples every run, so that a submission cannot fail by
 # the luck of the draw; runs elsewhere draw new ones each time, to keep finding cases.
@@ -19,7 +19,7 @@ def shared_data() -> Path:
     """Root of the real data sets; skips (or fails under LTRKIT_REQUIRE_SHARED=1) when absent."""
     root = shared_data_dir()
     if root is None:
-        msg = "real data sets not found: set LTRKIT_SHARED_DATA or place them in ../shared/data"
+        msg = shared_data_missing()
         if require_shared():
             pytest.fail(msg + " (LTRKIT_REQUIRE_SHARED=1 makes this an error)")
         pytest.skip(msg)
