@@ -376,20 +376,26 @@ class Ranker(BaseEstimator):
         """scikit-learn's ``set_params``; besides, ``engine_params__<key>=value`` (likewise ``objective_params__`` and
         ``eval_params__``) sets one key of that dict parameter, in a copy (the other keys kept), so a search grid can
         range over one engine parameter as over LGBMRanker's ``**kwargs``: ``GridSearchCV(Ranker(),
-        {"engine_params__min_data_in_bin": [3, 5]})``."""
-        plain = {}
+        {"engine_params__min_data_in_bin": [3, 5]})``. As scikit-learn sets a pipeline step's nested parameters,
+        the whole dicts given in the same call are set first, whatever the order of the keys: ``engine_params={...},
+        engine_params__max_bin=4`` sets ``max_bin`` in the new dict."""
+        plain, nested = {}, []
         for key, value in params.items():
             name, sep, sub = key.partition("__")
             if sep and name in self._DICT_PARAMS:
-                current = getattr(self, name)
-                if current is not None and not isinstance(current, dict):
-                    raise TypeError(f"{name} must be a dict to set {key}, got {type(current).__name__}")
                 if not sub or "__" in sub:
                     raise ValueError(f"invalid parameter {key!r}: use {name}__<key> for one key of {name}")
-                setattr(self, name, {**(current or {}), sub: value})
+                nested.append((key, name, sub, value))
             else:
                 plain[key] = value
-        return super().set_params(**plain) if plain else self
+        if plain:
+            super().set_params(**plain)
+        for key, name, sub, value in nested:
+            current = getattr(self, name)
+            if current is not None and not isinstance(current, dict):
+                raise TypeError(f"{name} must be a dict to set {key}, got {type(current).__name__}")
+            setattr(self, name, {**(current or {}), sub: value})
+        return self
 
     # -- validation ---------------------------------------------------------------------------------------------
     def _resolve_objective(self) -> dict | None:
