@@ -1415,5 +1415,12 @@ class DistributedRanker(BaseEstimator):
             raise AttributeError(name)
         ranker = self.__dict__.get("ranker_")
         if ranker is None:
-            raise AttributeError(name)
+            from sklearn.exceptions import NotFittedError
+
+            from ltr import Ranker
+
+            if name.endswith("_") or hasattr(Ranker, name):  # the fitted Ranker's: NotFittedError is an AttributeError
+
+                raise NotFittedError(f"this DistributedRanker is not fitted yet: call fit before using {name}")
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
         return getattr(ranker, name)
