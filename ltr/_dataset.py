@@ -58,10 +58,20 @@ def other_frame(X) -> bool:
             and hasattr(X, "to_pandas") and (hasattr(X, "column_names") or hasattr(X, "columns")))
 
 
+def refuse_lazy_frame(X, what: str = "X") -> None:
+    """A lazy frame (a polars LazyFrame: ``collect()``, no ``to_pandas``) is a query, not its rows: refused, naming
+    the call that makes them. It was read as a 0-D array ('X must be 2-D, got shape ()'), after three of polars'
+    warnings about resolving its schema (trial t71)."""
+    if (not isinstance(X, np.ndarray) and not sp.issparse(X) and callable(getattr(type(X), "collect", None))
+            and not hasattr(X, "to_pandas") and not hasattr(X, "iloc")):
+        raise TypeError(f"{what} is a {type(X).__name__}, a query of rows not yet computed: pass {what}.collect()")
+
+
 def frame_names(X) -> list[str] | None:
     """A data frame's column names when every one is a string (scikit-learn's rule for ``feature_names_in_``),
     None when none is: pandas', or another library's (:func:`other_frame`). A mix of strings and other names is a
     TypeError, as in scikit-learn."""
+    refuse_lazy_frame(X)
     if other_frame(X):  # read without converting it
         columns = getattr(X, "column_names", None)
         columns = getattr(X, "columns", None) if columns is None else columns

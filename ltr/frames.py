@@ -6,14 +6,23 @@ by position."""
 from __future__ import annotations
 
 # (the rule of a frame's names lives below the dataset record, which takes a frame's names too)
-from ltr._dataset import RankingDataset, frame_names, other_frame, placeholder_names, unique_frame_names
+from ltr._dataset import (
+    RankingDataset,
+    frame_names,
+    other_frame,
+    placeholder_names,
+    refuse_lazy_frame,
+    unique_frame_names,
+)
 from ltr._stack import stacklevel_outside
 
 __all__ = ["as_pandas", "check_frame_names", "frame_names", "other_frame", "unique_frame_names"]
 
 
 def as_pandas(X):
-    """``X`` as a pandas DataFrame when it is another library's frame (:func:`other_frame`), else as it is."""
+    """``X`` as a pandas DataFrame when it is another library's frame (:func:`other_frame`), else as it is; a lazy
+    frame is refused (:func:`~ltr._dataset.refuse_lazy_frame`)."""
+    refuse_lazy_frame(X)
     return X.to_pandas() if other_frame(X) else X
 
 

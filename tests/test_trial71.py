@@ -71,3 +71,58 @@ def test_a_grid_over_one_key_of_a_given_engine_params_trains_each_value():
     assert scores[0] != scores[1]
     assert gs.best_estimator_.engine_params == {"min_data_in_bin": 1, **{"max_bin": gs.best_params_[
         "engine_params__max_bin"]}}
+
+
+def test_an_unfitted_distributed_ranker_says_it_is_not_fitted():
+    # a bare AttributeError('predict') (trial t71); NotFittedError is an AttributeError, so hasattr stays False
+    from sklearn.exceptions import NotFittedError
+
+    from ltr.dask import DistributedRanker
+
+    d = DistributedRanker(Ranker())
+    for name in ("predict", "save", "best_iteration_"):
+        with pytest.raises(NotFittedError, match=f"^this DistributedRanker is not fitted yet: call fit before using "
+                                                 f"{name}$"):
+            getattr(d, name)
+    assert not hasattr(d, "predict")
+    with pytest.raises(AttributeError, match="^'DistributedRanker' object has no attribute 'nothing'$") as info:
+        _ = d.nothing
+    assert not isinstance(info.value, NotFittedError)
+
+
+class LazyFrame:
+    """polars' LazyFrame as the toolkit meets it (polars is not a test dependency): ``collect()`` gives the rows,
+    ``columns`` warns that it resolves the query's schema, and there is no ``to_pandas``."""
+
+    def __init__(self, X):
+        self._X = X
+
+    @property
+    def columns(self):
+        import warnings
+
+        warnings.warn("Determining the column names of a LazyFrame requires resolving its schema", UserWarning,
+                      stacklevel=2)
+        return [f"f{i}" for i in range(self._X.shape[1])]
+
+    def collect(self):
+        return self._X
+
+
+def test_a_lazy_frame_is_refused_naming_collect(recwarn):
+    # read as a 0-D array ('X must be 2-D, got shape ()') after three of polars' warnings about its schema (t71)
+    import numpy as np
+
+    from ltr.trees import from_booster
+
+    rng = np.random.default_rng(0)
+    X, y, qid = rng.random((60, 3)), np.tile([0, 1], 30), np.repeat([1, 2, 3], 20)
+    message = r"^X is a LazyFrame, a query of rows not yet computed: pass X.collect\(\)$"
+    with pytest.raises(TypeError, match=message):
+        Ranker(n_estimators=2).fit(LazyFrame(X), y, qid=qid)
+    model = Ranker(n_estimators=2, preset=None, min_child_samples=1).fit(X, y, qid=qid)
+    with pytest.raises(TypeError, match=message):
+        model.predict(LazyFrame(X))
+    with pytest.raises(TypeError, match=message):
+        from_booster(model.booster_).predict(LazyFrame(X))
+    assert not [w for w in recwarn if "LazyFrame" in str(w.message)]

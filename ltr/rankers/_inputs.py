@@ -12,7 +12,7 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
-from ltr._dataset import LABEL_LIMIT
+from ltr._dataset import LABEL_LIMIT, refuse_lazy_frame
 from ltr._stack import stacklevel_outside
 from ltr.datasets import RankingDataset
 from ltr.exceptions import GroupError, LabelRangeError
@@ -54,6 +54,7 @@ def as_2d(X, what: str = "X"):
             raise ValueError(f"Complex data not supported: {what} has dtype {X.dtype}; pass {what}.real if the "
                              "imaginary part is meaningless")
         return sp.csr_matrix(X, dtype=X.dtype if X.dtype in (np.float32, np.float64) else np.float64)
+    refuse_lazy_frame(X, what)
     X = as_pandas(X)
     X = _frame_array(X, what) if hasattr(X, "dtypes") and hasattr(X, "iloc") else np.asarray(X)
     if X.ndim != 2:
