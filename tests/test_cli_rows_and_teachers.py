@@ -289,7 +289,8 @@ def test_cv_refuses_a_per_row_teacher_file_with_sort_and_a_teacher_column_with_a
     data = write_lines(tmp_path / "d.txt", rows)
     teacher = write_column(tmp_path / "t.scores", [x[-1] for *_, x in rows])
     assert main(["cv", str(data), "--folds", "2", "--sort", *DISTILL, "--teacher-scores", str(teacher)]) == 2
-    assert "one score per line cannot follow the folds' rows when --sort reorders them" in capsys.readouterr().err
+    assert "under cross-validation each fold trains on rows of its own, which one score per line cannot follow" \
+        in capsys.readouterr().err
     assert main(["cv", str(data), "--folds", "2", "--sort", *DISTILL, "--teacher-column", "7", "--features",
                  "1,3,7"]) == 2
     assert "--teacher-column 7 with --features: under cross-validation the column would be counted within the " \

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import sklearn
 from sklearn.base import clone
@@ -111,8 +112,6 @@ class LazyFrame:
 
 def test_a_lazy_frame_is_refused_naming_collect(recwarn):
     # read as a 0-D array ('X must be 2-D, got shape ()') after three of polars' warnings about its schema (t71)
-    import numpy as np
-
     from ltr.trees import from_booster
 
     rng = np.random.default_rng(0)
@@ -126,3 +125,27 @@ def test_a_lazy_frame_is_refused_naming_collect(recwarn):
     with pytest.raises(TypeError, match=message):
         from_booster(model.booster_).predict(LazyFrame(X))
     assert not [w for w in recwarn if "LazyFrame" in str(w.message)]
+
+
+@pytest.mark.parametrize("command", [["cv", "--folds", "2"], ["tune", "--trials", "1", "--outer-folds", "2",
+                                                               "--inner-folds", "2"]])
+def test_cv_and_tune_refuse_a_per_row_teacher_file_before_reading_the_data(tmp_path, capsys, command):
+    # ltr cv read the data, started the first fold and then called the file's right count wrong ('6750 teacher
+    # scores for 3360 training rows'); without --sort nothing said that such a file cannot serve folds at all
+    from ltr.cli import main
+
+    rng = np.random.default_rng(0)
+    lines = [f"{rng.integers(0, 3)} qid:{q} 1:{rng.random():.4f} 2:{rng.random():.4f} #docid = D{q}-{i}"
+             for q in range(1, 9) for i in range(6)]
+    (tmp_path / "d.txt").write_text("\n".join(lines) + "\n")
+    np.savetxt(tmp_path / "t.scores", rng.random(len(lines)))
+    argv = [command[0], str(tmp_path / "d.txt"), *command[1:], "--objective", "distill", "--kernel", "numba",
+            "--teacher-scores", str(tmp_path / "t.scores")]
+    assert main(argv) == 2
+    out, err = capsys.readouterr()
+    assert err.strip().splitlines()[-1] == (
+        f"ltr {command[0]}: error: --teacher-scores {tmp_path / 't.scores'}: under cross-validation each fold trains "
+        "on rows of its own, which one score per line cannot follow; give the teacher as a TREC run or "
+        "qid<TAB>docid<TAB>score lines (joined on query and document ids), as --teacher-model, or as a column of "
+        "the data (--teacher-column)")
+    assert "fold" not in out  # refused before any fold started

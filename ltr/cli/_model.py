@@ -28,6 +28,7 @@ __all__ = [
     "learned_teacher_warning",
     "make_ranker",
     "preset_flags",
+    "refuse_per_row_teacher_in_folds",
     "refuse_teacher_column_in_subsets",
 ]
 
@@ -390,6 +391,24 @@ def refuse_teacher_column_in_subsets(args: argparse.Namespace) -> None:
         raise UsageError(f"--teacher-column {args.teacher_column} with {flag}: under cross-validation the column "
                          "would be counted within the subset; give the teacher as --teacher-scores (a run) or "
                          "--teacher-model, or leave the subset out")
+
+
+def refuse_per_row_teacher_in_folds(args: argparse.Namespace) -> None:
+    """``--teacher-scores`` of one score per line (a training file's rows in order) where each fold trains on rows
+    of its own (``ltr cv``, ``ltr tune``): refused before any data is read. It was refused by a count after the
+    first fold had started ('6750 teacher scores for 3360 training rows', the data's right count called wrong:
+    trial t71), and folds of train files that happened to hold as many rows as the file would each have read it
+    as their own rows."""
+    path = getattr(args, "teacher_scores", None)
+    if not path or not Path(path).is_file():
+        return
+    from ltr.rankers.teacher import per_row_scores
+
+    if per_row_scores(path):
+        raise UsageError(f"--teacher-scores {path}: under cross-validation each fold trains on rows of its own, "
+                         "which one score per line cannot follow; give the teacher as a TREC run or "
+                         "qid<TAB>docid<TAB>score lines (joined on query and document ids), as --teacher-model, or "
+                         "as a column of the data (--teacher-column)")
 
 
 def _check_dataset_cache(cache: str | None) -> None:

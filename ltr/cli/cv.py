@@ -22,6 +22,7 @@ from ltr.cli._model import (
     file_feature_set,
     learned_teacher_warning,
     make_ranker,
+    refuse_per_row_teacher_in_folds,
     refuse_teacher_column_in_subsets,
 )
 from ltr.cli._options import (
@@ -361,14 +362,6 @@ def run(args: argparse.Namespace) -> int:
         if n_features is None:
             n_features = get(args.dataset).read_options().get("n_features")
         feature_names = dataset_names(args, n_features) if n_features is not None else None
-    teacher_file = getattr(args, "teacher_scores", None)
-    if teacher_file and reader_options(args).get("sort") and Path(teacher_file).is_file():
-        from ltr.rankers.teacher import per_row_scores
-
-        if per_row_scores(teacher_file):  # its lines follow the file's rows; a fold trains on its own, sorted
-            raise UsageError(f"--teacher-scores {teacher_file}: one score per line cannot follow the folds' rows "
-                             "when --sort reorders them; give the teacher as a TREC run (or qid<TAB>docid<TAB>score "
-                             "lines), joined on query and document ids, or as --teacher-model")
     has_vali = _has_vali(args, folds)
     model = make_ranker(args, has_valid=has_vali)
     refuse_sparse_dask_xgboost(args, model)
@@ -389,6 +382,7 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError(f"--save-dir {args.save_dir}: is a file, not a folder")
         _outputs_beside_the_folds(args)  # (the folder is made by staged_folder, which names it in its errors)
     refuse_teacher_column_in_subsets(args)
+    refuse_per_row_teacher_in_folds(args)
     learned_teacher_warning(args)  # before the folds train: they may take hours
     features = feature_spec(args.features, args.drop_features)
     _check_every_doc_id(args, tested, n_features)  # last, as it reads the test files whole

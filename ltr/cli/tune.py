@@ -19,6 +19,7 @@ from ltr.cli._model import (
     file_feature_set,
     learned_teacher_warning,
     make_ranker,
+    refuse_per_row_teacher_in_folds,
     refuse_teacher_column_in_subsets,
 )
 from ltr.cli._options import (
@@ -132,6 +133,7 @@ def _feature_subset(args: argparse.Namespace):
     from ltr.evaluation.selection import feature_spec, resolve_features, take_columns
 
     refuse_teacher_column_in_subsets(args)
+    refuse_per_row_teacher_in_folds(args)
     spec = feature_spec(args.features, args.drop_features)
     data = read_data(args, args.data)  # (the path given to tune read it without --n-features: trial t57)
     if spec is None:
