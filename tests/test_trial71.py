@@ -149,3 +149,25 @@ def test_cv_and_tune_refuse_a_per_row_teacher_file_before_reading_the_data(tmp_p
         "qid<TAB>docid<TAB>score lines (joined on query and document ids), as --teacher-model, or as a column of "
         "the data (--teacher-column)")
     assert "fold" not in out  # refused before any fold started
+
+
+def test_evaluate_says_which_layout_the_judgments_were_read_in_when_found_by_width(tmp_path, capsys):
+    # a TREC qrels cut to two columns was read as SMART's (every listed document relevant: MAP 0.4138 for 0.3001 on
+    # Cranfield), and nothing said so; trec_eval refuses such a file
+    import json
+
+    from ltr.cli import main
+
+    (tmp_path / "four.qrels").write_text("1 0 d1 1\n1 0 d2 0\n2 0 d3 1\n")
+    (tmp_path / "two.qrels").write_text("1 d1\n1 d2\n2 d3\n")
+    (tmp_path / "r.run").write_text("1 Q0 d2 1 3.0 t\n1 Q0 d1 2 2.0 t\n2 Q0 d3 1 1.0 t\n")
+    said = "; judgments read as 'smart' (qid docno: every listed document relevant; --qrels-format names another)"
+    got = {}
+    for name, extra in (("four", []), ("two", []), ("two-named", ["--qrels-format", "smart"])):
+        qrels = tmp_path / f"{name.split('-')[0]}.qrels"
+        assert main(["evaluate", "--qrels", str(qrels), "--run", str(tmp_path / "r.run"), "--metrics", "map",
+                     "--format", "json", *extra]) == 0
+        got[name] = json.loads(capsys.readouterr().out)
+    assert got["four"]["mean"]["map"] == 0.75 and not got["four"]["conventions"].endswith(said)
+    assert got["two"]["mean"]["map"] == 1.0 and got["two"]["conventions"].endswith(said)
+    assert not got["two-named"]["conventions"].endswith(said)  # named by the user: nothing to say

@@ -165,6 +165,11 @@ def _per_query_run(args, names: list[str]):
         raise UsageError(f"--qrels and --run are both {args.run}: the judgments and the run are two files (a pipe "
                          "feeds one of them)")
     qrels = read_qrels(args.qrels, args.qrels_format, errors=args.encoding_errors)
+    if args.qrels_format == "auto":  # a layout other than TREC's, found by its width, is said with the figures
+        from ltr.io.qrels import detect_qrels_format
+
+        layout = detect_qrels_format(args.qrels, errors=args.encoding_errors)
+        args.qrels_read_as_ = None if layout == "trec" else layout
     run = read_run(args.run, errors=args.encoding_errors)
     run = _ids_as_judged(args, qrels, run)
     default_max_grade(args, qrels["rel"])  # the defaults' ERR takes a grade above 4 from the judgments, as for DATA
@@ -279,6 +284,12 @@ def _columns(path: str) -> int | None:
     return None
 
 
+#: How each layout other than TREC's reads a judgment, for the conventions line when it was found by its width.
+_LAYOUTS = {"smart": "qid docno: every listed document relevant", "qdr": "qid docno rel",
+            "cranfield": "Cleverdon's codes as gains 5 - code", "beir": "BEIR's query-id corpus-id score",
+            "npl": "NPL's lists: every listed document relevant", "jsonl": "JSON lines"}
+
+
 def run(args: argparse.Namespace) -> int:
     import numpy as np
 
@@ -315,6 +326,9 @@ def run(args: argparse.Namespace) -> int:
                                   no_relevant=args.no_relevant, complete=args.complete, n_queries=n_averaged,
                                   max_grade=args.max_grade, metrics=names, rel_threshold=args.relevance_level,
                                   max_docs=args.max_docs)
+    layout = getattr(args, "qrels_read_as_", None)
+    if layout is not None:  # a TREC qrels cut to 2 columns read as SMART's, every document relevant (trial t71)
+        footer += f"; judgments read as {layout!r} ({_LAYOUTS[layout]}; --qrels-format names another)"
     # CSV's columns are read by name: the canonical one, whatever the spelling asked ("p@5 (P_5)" or "p@5" by the
     # spelling broke a script's read_csv(...)["p@5"]; trial t65), as JSON keys its values
     labels = {c: c if args.format == "csv" else metric_label(c, r) for c, r in pairs}
