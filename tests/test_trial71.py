@@ -171,3 +171,30 @@ def test_evaluate_says_which_layout_the_judgments_were_read_in_when_found_by_wid
     assert got["four"]["mean"]["map"] == 0.75 and not got["four"]["conventions"].endswith(said)
     assert got["two"]["mean"]["map"] == 1.0 and got["two"]["conventions"].endswith(said)
     assert not got["two-named"]["conventions"].endswith(said)  # named by the user: nothing to say
+
+
+def test_verify_checks_a_listwise_sets_labels_above_zero(tmp_path, capsys):
+    # MQ2008's graded files (labels 0..2) were 'ok' as MQ2008-list's, whose labels are all above 0 (PT-Ranking's
+    # counts: as many relevant documents as documents): the entry gave no label range to check (trial t71)
+    from ltr.cli import main
+
+    (tmp_path / "Fold1").mkdir()
+    feats = " ".join(f"{j}:0.5" for j in range(1, 47))
+    (tmp_path / "Fold1" / "test.txt").write_text("".join(f"{label} qid:1 {feats}\n" for label in (0, 1, 2)))
+    assert main(["data", "verify", "mq2008-list", str(tmp_path)]) == 1
+    line = next(s for s in capsys.readouterr().out.splitlines() if "Fold1/test.txt" in s)
+    assert line.startswith("  differs    Fold1/test.txt: ") and line.endswith("; labels span 0..2, the registry "
+                                                                              "documents 1..inf")
+    (tmp_path / "Fold1" / "test.txt").write_text("".join(f"{label} qid:1 {feats}\n" for label in (1, 7, 900)))
+    main(["data", "verify", "mq2008-list", str(tmp_path)])
+    assert "labels span" not in capsys.readouterr().out
+
+
+def test_a_graded_file_read_as_a_listwise_set_gets_the_label_note(tmp_path, capsys):
+    from ltr.cli import main
+
+    feats = " ".join(f"{j}:0.5" for j in range(1, 47))
+    (tmp_path / "test.txt").write_text("".join(f"{label} qid:1 {feats}\n" for label in (0, 1, 2)))
+    assert main(["info", str(tmp_path / "test.txt"), "--dataset", "mq2008-list"]) == 0
+    assert (f"ltr info: note: {tmp_path / 'test.txt'} has labels 0..2, outside mq2008-list's documented 1..inf: is it "
+            "that set?") in capsys.readouterr().err

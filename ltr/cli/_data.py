@@ -239,14 +239,14 @@ def dataset_max_grade(args: argparse.Namespace) -> None:
     """ERR's max grade from ``--dataset NAME``'s documented label range (``[format] labels``) when ``--max-grade`` is
     not given: ERR's relevance probability R = (2^g - 1) / 2^g_max takes g_max as the top grade of the set's own
     scale (Chapelle et al., CIKM 2009), 2 for the LETOR 0..2 sets rather than the default 4 of MSLR's and Yahoo's
-    0..4. A note names the grade when the metrics hold ERR. Sets without a documented range keep the default."""
+    0..4. A note names the grade when the metrics hold ERR. Sets without a documented top grade keep the default."""
     if getattr(args, "max_grade", None) is None or not getattr(args, "dataset", None):
         return
     from ltr.registry import get
 
     entry = get(args.dataset)
     labels = entry.format.get("labels")
-    if not labels or not float(labels[1]) > 0:
+    if not labels or not 0 < float(labels[1]) < float("inf"):  # (MQ2008-list: above 0, no top documented)
         return
     metrics = getattr(args, "metrics", None)
     err = [c for c, _ in metric_names(metrics) if c.startswith("err")] if isinstance(metrics, str) else []

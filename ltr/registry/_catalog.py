@@ -20,10 +20,11 @@ key                           meaning
                               count; for an ``npl`` file the count alone, of records as :mod:`ltr.io.npl` reads
                               them, and ``entries``, the words of their content: rlv-ass's judgments), ``lines``;
                               text collections list every file here
-``[format]``                  ``n_features``, ``labels`` ([low, high]), ``qid`` (``column`` or ``sidecar``),
-                              ``sparse``, ``overflow``, ``unjudged``, ``encoding``: how :func:`~ltr.io.read_letor`
-                              must read the files; ``every_feature``: every row of the release lists all
-                              ``n_features`` (LETOR 3.0 and 4.0, MSLR), so a row that lacks one is a damaged copy
+``[format]``                  ``n_features``, ``labels`` ([low, high], high ``inf`` if none), ``qid`` (``column``
+                              or ``sidecar``), ``sparse``, ``overflow``, ``unjudged``, ``encoding``: how
+                              :func:`~ltr.io.read_letor` must read the files; ``every_feature``: every row of the
+                              release lists all ``n_features`` (LETOR 3.0 and 4.0, MSLR), so a row that lacks one is
+                              a damaged copy
 ``[counts]``                  documented totals (``queries``, ``rows``) and per-file counts in ``[counts.files]``
 ``[segments]``                rows/queries of query segments, used with ``[layout.fold_segments]``
 ``[features]``                ``names`` (one per column, empty when none are published) and their ``source``
