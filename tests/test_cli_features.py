@@ -359,7 +359,7 @@ def test_a_saved_index_is_only_read_beside_its_collection_or_in_a_read_only_fold
     # and one still to be built there is refused as any output would be
     (folder / "ix.npz").unlink()
     assert run([*base, "--out", str(tmp_path / "d.letor")]) == 1
-    assert f"ix.npz: cannot write: the folder {folder} is not writable" in capsys.readouterr().err
+    assert f"ix.npz (--index): cannot write: the folder {folder} is not writable" in capsys.readouterr().err
 
 
 def test_outputs_beside_a_layouts_files_are_rewritten_and_a_document_folder_takes_none(tmp_path, capsys):

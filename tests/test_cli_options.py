@@ -814,7 +814,7 @@ def test_train_out_naming_a_folder_says_so(files, tmp_path, monkeypatch, capsys)
     monkeypatch.chdir(tmp_path)
     capsys.readouterr()
     assert main(["train", str(files["train"]), "--rounds", "2", "--quiet", "--out", "."]) == 1
-    assert capsys.readouterr().err == "ltr train: error: .: is a folder; give a file name\n"
+    assert capsys.readouterr().err == "ltr train: error: . (--out): is a folder; give a file name\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == []
 
 

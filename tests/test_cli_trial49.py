@@ -102,8 +102,8 @@ def test_a_write_protected_output_is_not_replaced(small, capsys, tmp_path, monke
     monkeypatch.setattr(os, "access", lambda p, mode, **kw: False if (os.fspath(p) == str(kept) and mode & os.W_OK)
                         else real(p, mode, **kw))
     code, err = run(["train", small / "train.txt", "--rounds", "2", "--out", kept], capsys)
-    assert code == 1 and err == (f"ltr train: error: {kept}: cannot write: the file is write-protected (chmod u+w "
-                                 "it to replace it, or give another name)\n")
+    assert code == 1 and err == (f"ltr train: error: {kept} (--out): cannot write: the file is write-protected "
+                                 "(chmod u+w it to replace it, or give another name)\n")
     assert kept.read_text() == "reference\n"
 
 

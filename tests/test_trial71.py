@@ -198,3 +198,21 @@ def test_a_graded_file_read_as_a_listwise_set_gets_the_label_note(tmp_path, caps
     assert main(["info", str(tmp_path / "test.txt"), "--dataset", "mq2008-list"]) == 0
     assert (f"ltr info: note: {tmp_path / 'test.txt'} has labels 0..2, outside mq2008-list's documented 1..inf: is it "
             "that set?") in capsys.readouterr().err
+
+
+def test_an_output_path_that_cannot_be_written_names_its_option(tmp_path, capsys, monkeypatch):
+    # 'adir: is a folder; give a file name' did not say which of --out and --run-out was meant (trial t71)
+    from ltr.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    rng = np.random.default_rng(0)
+    Path("d.txt").write_text("".join(f"{rng.integers(0, 3)} qid:{q} 1:{rng.random():.4f} 2:{rng.random():.4f}\n"
+                                     for q in range(1, 9) for _ in range(6)))
+    Path("adir").mkdir()
+    assert main(["cv", "d.txt", "--folds", "2", "--rounds", "2", "--out", "r.json", "--run-out", "adir"]) == 1
+    assert capsys.readouterr().err.strip().splitlines()[-1] == \
+        "ltr cv: error: adir (--run-out): is a folder; give a file name"
+    assert main(["train", "d.txt", "--rounds", "2", "--out", "m.txt", "--quiet"]) == 0
+    assert main(["predict", "m.txt", "d.txt", "--out", "adir"]) == 1
+    assert capsys.readouterr().err.strip().splitlines()[-1] == \
+        "ltr predict: error: adir (--out): is a folder; give a file name"

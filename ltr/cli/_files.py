@@ -77,10 +77,12 @@ def check_outputs(*paths: str | os.PathLike | None, inputs: Sequence[str | os.Pa
     unwritable places; create missing parent folders (so that a long job never ends by failing to write its
     result). A folder given where a file is read is left to the reader, which names it.
 
-    ``flags`` name the options of ``paths``, in order (for the messages that refuse ``-`` or a file given twice).
+    ``flags`` name the options of ``paths``, in order (for the messages that refuse ``-``, a file given twice or a
+    path that cannot be written).
 
     Returns whether an output is standard output: a command then prints its own table on standard error
     (:func:`emit`'s ``to_stderr``), so that what it pipes stays one document."""
+    from ltr.exceptions import OutputPathError
     from ltr.io.outputs import check_output_path, stream_of
 
     for stream, said in (("stdout", "standard output"), ("stderr", "standard error")):
@@ -108,7 +110,12 @@ def check_outputs(*paths: str | os.PathLike | None, inputs: Sequence[str | os.Pa
             both = f"{seen_flag} {seen} and {flag} {p}" if seen_flag and flag else f"{seen} and {p}"
             raise UsageError(f"{p}: given for two outputs ({both}): give each its own name")
         written[key] = (str(p), flag)
-        check_output_path(p)
+        try:
+            check_output_path(p)
+        except OutputPathError as e:  # named by its option too, as a command has several ('adir: is a folder')
+            if flag is None or e.path != str(p):
+                raise
+            raise OutputPathError(f"{e.path} ({flag})", e.reason) from None
     return any(p is not None and stream_of(p) == "stdout" for p in paths)
 
 

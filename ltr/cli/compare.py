@@ -169,7 +169,7 @@ def run(args: argparse.Namespace) -> int:
     if args.out:
         from ltr.cli._files import check_outputs
 
-        piped = check_outputs(args.out, inputs=[*args.systems, args.qrels])
+        piped = check_outputs(args.out, inputs=[*args.systems, args.qrels], flags=("--out",))
     queries = "intersection" if args.intersection else "same"
     loaded: list = []
     for path in args.systems:

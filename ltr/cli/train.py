@@ -248,7 +248,7 @@ def run_train(args: argparse.Namespace) -> int:
 
     inputs = [*data_inputs(args, args.train, args.valid, args.test), getattr(args, "config", None),
               *option_files(args.features, args.drop_features), *teacher_inputs(args)]
-    check_outputs(args.out, inputs=inputs)  # first: a folder ('.', '/') has no sidecar name to make
+    check_outputs(args.out, inputs=inputs, flags=("--out",))  # first: a folder ('.', '/') has no sidecar name
     check_outputs(args.out, args.out and meta_path(args.out), inputs=inputs)  # the sidecar's place too
     cache = getattr(args, "dataset_cache", None)
     if cache and args.out and os.path.abspath(cache) in {os.path.abspath(p) for p in (args.out, meta_path(args.out))}:
@@ -550,7 +550,8 @@ def run_predict(args: argparse.Namespace) -> int:
 
     if "tag" in getattr(args, "given_", set()) and not args.run:  # as other options that would change nothing
         raise UsageError(f"--tag {args.tag} goes with --run (the run's tag); plain scores have none")
-    check_outputs(args.out, inputs=[args.model, find_meta_path(args.model), *data_inputs(args, args.data)])
+    check_outputs(args.out, inputs=[args.model, find_meta_path(args.model), *data_inputs(args, args.data)],
+                  flags=("--out",))
     if args.run and os.path.isfile(args.data):  # before the whole file is read (a folder: read_data says so)
         check_doc_ids(args.data, "--run", _NO_RUN_FIX)
     with warnings.catch_warnings(record=True) as caught:

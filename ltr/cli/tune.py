@@ -280,7 +280,8 @@ def run(args: argparse.Namespace) -> int:
             check_output_path(args.storage, create_parents=False)  # a typo in the path would make folders
         piped = check_outputs(args.out, _storage_file(storage),
                               inputs=[*data_inputs(args, args.data), args.space, getattr(args, "config", None),
-                                      *option_files(args.features, args.drop_features), *teacher_inputs(args)])
+                                      *option_files(args.features, args.drop_features), *teacher_inputs(args)],
+                              flags=("--out", "--storage" if args.storage else "the --storage default, beside --out"))
     _note_searched(args, model)  # before the search: it may run for hours
     learned_teacher_warning(args)
     data, ids = _feature_subset(args)  # (read_data checks a --dataset's file before the search)
