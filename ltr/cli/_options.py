@@ -102,8 +102,8 @@ _MOST_THREADS = 4096
 
 def add_n_jobs(p: argparse.ArgumentParser, what: str = "engine threads") -> None:
     p.add_argument("--n-jobs", type=_n_jobs, default=None, dest="n_jobs", metavar="N",
-                   help=f"{what}: N, or -1 for every core; none: one thread on small data, the idle cores on "
-                        "large (ltr.threads) (default: %(default)s)")
+                   help=f"{what}: N, or -1 for every core (-2 all but one, ...); none: one thread on small data, the "
+                        "idle cores on large (ltr.threads) (default: %(default)s)")
 
 
 #: The longest wait a timeout may ask for (about 11.6 days): the system calls behind them take milliseconds in a C

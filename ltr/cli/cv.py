@@ -63,7 +63,8 @@ def register(sub) -> None:
                         "it does only with --early-stopping N or --early-stopping-metric M")
     f.add_argument("--split-seed", type=int, default=0, dest="split_seed", help="seed of the query shuffle")
     f.add_argument("--parallel-folds", type=int, default=1, dest="parallel_folds", metavar="N",
-                   help="folds trained at once (-1: one per core); the cores are shared between them")
+                   help="folds trained at once (-1: one per core, -2 all but one, ...); the cores are shared between "
+                        "them")
     add_feature_options(f, saved="; the result records their ids, and so do --save-dir's fold models: ltr "
                                  "predict picks those columns from files as wide as DATA")
     add_model_options(p)
@@ -332,7 +333,7 @@ def run(args: argparse.Namespace) -> int:
     if not 0 <= args.split_seed <= 2**32 - 1:  # scikit-learn's KFold takes no other seed (and names no option)
         raise UsageError(f"--split-seed must be between 0 and 2**32 - 1, got {args.split_seed}")
     if args.parallel_folds == 0:
-        raise UsageError("--parallel-folds must be a positive count or -1 (one per core)")
+        raise UsageError("--parallel-folds must be a positive count or -1 (one per core; -2 all but one, ...)")
     if args.save_dir == "-":  # a folder named '-' was made, where '-' is standard output elsewhere (trial t56)
         raise UsageError("--save-dir -: the folds' models and scores are files in a folder, not standard output; "
                          "give a folder")
