@@ -216,3 +216,17 @@ def test_an_output_path_that_cannot_be_written_names_its_option(tmp_path, capsys
     assert main(["predict", "m.txt", "d.txt", "--out", "adir"]) == 1
     assert capsys.readouterr().err.strip().splitlines()[-1] == \
         "ltr predict: error: adir (--out): is a folder; give a file name"
+
+
+def test_a_misspelt_objective_gets_the_nearest_name_and_its_option(tmp_path, capsys):
+    from ltr.cli import main
+
+    rng = np.random.default_rng(0)
+    (tmp_path / "d.txt").write_text("".join(f"{rng.integers(0, 3)} qid:{q} 1:{rng.random():.4f}\n"
+                                            for q in range(1, 5) for _ in range(4)))
+    assert main(["train", str(tmp_path / "d.txt"), "--objective", "lambdarnk", "--rounds", "2"]) == 2
+    assert capsys.readouterr().err.strip().splitlines()[-1].startswith(
+        "ltr train: error: --objective lambdarnk: unknown objective 'lambdarnk' (did you mean 'lambdarank'?); "
+        "choose one of [")
+    with pytest.raises(ValueError, match=r"^unknown objective 'listnt' \(did you mean 'listnet'\?\); choose one"):
+        Ranker(objective="listnt", engine="xgboost")._resolve_objective()

@@ -427,8 +427,15 @@ class Ranker(BaseEstimator):
             # An engine's own name (XGBoost's rank:ndcg, LightGBM's rank_xendcg...): say which toolkit name it is.
             same = [f"{engine}'s own name for objective={ours!r} with engine={engine!r}"
                     for engine, table in native.items() for ours, theirs in table.items() if theirs == self.objective]
-            hint = f": that is {' and '.join(same)}" if same else ""
-            raise ValueError(f"unknown objective {self.objective!r}{hint}; choose one of {list(known)}")
+            if same:
+                hint = f": that is {' and '.join(same)}"
+            else:  # a typo ('lambdarnk'): the nearest name, as an unknown metric or kernel option is answered
+                import difflib
+
+                close = difflib.get_close_matches(str(self.objective), list(known), n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+            said = f"unknown objective {self.objective!r}{hint}; choose one of {list(known)}"
+            raise OptionError(said, cli=f"--objective {self.objective}: {said}")
         self._check_objective_options()
         if self.kernel == "native":
             table = native[self.engine]
