@@ -46,9 +46,23 @@ from features.collections._base import Collection, TestCollection
 from features.errors import IndexFormatError
 from ltr.io.outputs import atomic_write
 
-__all__ = ["FieldIndex", "InvertedIndex", "QueryTerms"]
+__all__ = ["FieldIndex", "InvertedIndex", "QueryTerms", "is_saved_index"]
 
 log = logging.getLogger(__name__)
+
+
+def is_saved_index(path: str | os.PathLike) -> bool:
+    """Whether ``path`` is a file :meth:`InvertedIndex.save` wrote (a ``.npz`` archive holding its ``__meta__``
+    header), by its first bytes and the archive's list of members: an index given where a collection is read is
+    said as such (it was a 'zip archive: unpack it', trial t71)."""
+    try:
+        with open(path, "rb") as fh:
+            if fh.read(4) != b"PK\x03\x04":
+                return False
+        with zipfile.ZipFile(path) as z:
+            return "__meta__.npy" in z.namelist()
+    except (OSError, zipfile.BadZipFile):
+        return False
 
 #: Empty positions between two fields in the concatenated ``"all"`` field, unless :meth:`InvertedIndex.build` is
 #: told otherwise (``ltr features`` builds with it, and checks a reused index against it).

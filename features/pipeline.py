@@ -184,6 +184,12 @@ def load_inputs(
             if queries is None and own_ids == "position":
                 numbered = positions
     else:
+        from features.index import is_saved_index
+
+        if is_saved_index(coll):
+            raise InputOptionError("collection", str(coll), "is an index saved by ltr features, not a collection: "
+                                   "give it as the index (--index), and as the collection the folder or file it was "
+                                   "built from")
         if split is not None:
             raise InputOptionError("split", split, f"applies to a collection directory (NFCorpus, BEIR); {coll} is "
                                    "a document file")

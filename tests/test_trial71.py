@@ -230,3 +230,24 @@ def test_a_misspelt_objective_gets_the_nearest_name_and_its_option(tmp_path, cap
         "choose one of [")
     with pytest.raises(ValueError, match=r"^unknown objective 'listnt' \(did you mean 'listnet'\?\); choose one"):
         Ranker(objective="listnt", engine="xgboost")._resolve_objective()
+
+
+def test_a_saved_index_given_as_the_collection_is_named_as_such(tmp_path, capsys):
+    # 'a zip archive: unpack it (unzip FILE)' (with --queries), or '--queries is required: ... is a document file'
+    from features.index import is_saved_index
+    from ltr.cli import main
+
+    (tmp_path / "docs.tsv").write_text("d1\tflutter of a wing\nd2\theat transfer in slabs\nd3\twing flutter wing\n")
+    (tmp_path / "q.tsv").write_text("Q-A\twing flutter\nQ-B\theat\n")
+    assert main(["features", "--collection", str(tmp_path / "docs.tsv"), "--queries", str(tmp_path / "q.tsv"),
+                 "--out", str(tmp_path / "a.letor"), "--index", str(tmp_path / "ix.npz"), "--quiet"]) == 0
+    assert is_saved_index(tmp_path / "ix.npz") and not is_saved_index(tmp_path / "docs.tsv")
+    np.savez(tmp_path / "other.npz", a=np.arange(3))
+    assert not is_saved_index(tmp_path / "other.npz")
+    for extra in ([], ["--queries", str(tmp_path / "q.tsv")]):
+        assert main(["features", "--collection", str(tmp_path / "ix.npz"), *extra, "--out",
+                     str(tmp_path / "b.letor")]) == 2
+        assert capsys.readouterr().err.strip().splitlines()[-1] == (
+            f"ltr features: error: --collection {tmp_path / 'ix.npz'} is an index saved by ltr features, not a "
+            "collection: give it as the index (--index), and as the collection the folder or file it was built from")
+    assert not (tmp_path / "b.letor").exists()

@@ -296,9 +296,9 @@ def add_collection_input(group, *, queries_help: str, query_ids_help: str, servi
 
 
 #: :func:`features.pipeline.load_inputs`' option names -> the flags that set them (add_collection_input and friends).
-_INPUT_FLAGS = {"doc_format": "--doc-format", "queries": "--queries", "query_format": "--query-format",
-                "qrels_format": "--qrels-format", "query_ids": "--query-ids", "split": "--split",
-                "topic_fields": "--topic-fields"}
+_INPUT_FLAGS = {"collection": "--collection", "doc_format": "--doc-format", "queries": "--queries",
+                "query_format": "--query-format", "qrels_format": "--qrels-format", "query_ids": "--query-ids",
+                "split": "--split", "topic_fields": "--topic-fields"}
 
 
 def input_option_usage(e) -> UsageError:
