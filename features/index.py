@@ -55,6 +55,8 @@ def is_saved_index(path: str | os.PathLike) -> bool:
     """Whether ``path`` is a file :meth:`InvertedIndex.save` wrote (a ``.npz`` archive holding its ``__meta__``
     header), by its first bytes and the archive's list of members: an index given where a collection is read is
     said as such (it was a 'zip archive: unpack it', trial t71)."""
+    if not Path(path).is_file():  # a pipe's bytes are read once, by the reader (<(zcat docs.jsonl.gz))
+        return False
     try:
         with open(path, "rb") as fh:
             if fh.read(4) != b"PK\x03\x04":

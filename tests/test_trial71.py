@@ -34,8 +34,8 @@ def test_shared_data_named_but_missing_is_not_replaced_by_another_folder(monkeyp
 
 def test_a_benchmark_given_a_missing_data_folder_says_so_in_one_line(tmp_path):
     env = {**os.environ, "LTRKIT_SHARED_DATA": str(tmp_path / "typo")}
-    for argv in ([], ["--data", str(tmp_path / "gone")]):
-        r = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bench_bm25_baselines.py"), *argv],
+    for argv in ([], ["--data", str(tmp_path / "gone")]):  # (--out -: were the data found, no fragment written)
+        r = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bench_bm25_baselines.py"), "--out", "-", *argv],
                            capture_output=True, text=True, env=env, timeout=300)
         assert r.returncode == 1, r.stderr
         named = f"--data {tmp_path / 'gone'}" if argv else f"LTRKIT_SHARED_DATA={tmp_path / 'typo'}"
