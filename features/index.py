@@ -66,6 +66,7 @@ def is_saved_index(path: str | os.PathLike) -> bool:
     except (OSError, zipfile.BadZipFile):
         return False
 
+
 #: Empty positions between two fields in the concatenated ``"all"`` field, unless :meth:`InvertedIndex.build` is
 #: told otherwise (``ltr features`` builds with it, and checks a reused index against it).
 POSITION_GAP = 8
