@@ -201,6 +201,7 @@ def prepare(name: str, labels: ArrayLike, group_ptr: ArrayLike, *, weight: Array
     Parameters
     ----------
     name : {"lambdarank", "listnet", "pointwise", "ranknet", "logistic"}
+        ``"logistic"`` is the CPU kernel ``"pointwise"`` with ``loss="logistic"`` (no CPU kernel has that name).
     labels, group_ptr, weight, **options
         As the CPU kernel of that name (:mod:`ltr.kernels`), e.g. ``mode="lightgbm"`` for lambdarank.
     """
@@ -215,12 +216,14 @@ def grad_hess(name: str, scores: ArrayLike, labels: ArrayLike, group_ptr: ArrayL
               weight: ArrayLike | None = None, **options: Any) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Gradients and hessians computed on the GPU (or Numba's CUDA simulator), returned as host float64 arrays.
 
-    The same values as ``ltr.kernels.get_kernel(name).grad_hess(scores, labels, group_ptr, **options)`` (see the
-    module docstring for where the device's ``exp``/``log2`` may differ in the last bit).
+    The same values as ``ltr.kernels.get_kernel(name).grad_hess(scores, labels, group_ptr, **options)``, and for
+    ``"logistic"`` as ``get_kernel("pointwise").grad_hess(..., loss="logistic")`` (see the module docstring for where
+    the device's ``exp``/``log2`` may differ in the last bit).
 
     Parameters
     ----------
     name : {"lambdarank", "listnet", "pointwise", "ranknet", "logistic"}
+        ``"logistic"``: the pointwise kernel with ``loss="logistic"``.
     scores, labels : array-like of shape (n_rows,)
     group_ptr : array-like of int64, shape (n_queries + 1,)
     weight : array-like of shape (n_rows,) or (n_queries,), optional
