@@ -251,3 +251,20 @@ def test_a_saved_index_given_as_the_collection_is_named_as_such(tmp_path, capsys
             f"ltr features: error: --collection {tmp_path / 'ix.npz'} is an index saved by ltr features, not a "
             "collection: give it as the index (--index), and as the collection the folder or file it was built from")
     assert not (tmp_path / "b.letor").exists()
+
+
+@pytest.mark.parametrize("command", [["cv", "--folds", "2"], ["tune", "--trials", "1", "--outer-folds", "2",
+                                                               "--inner-folds", "2"]])
+def test_cv_and_tune_refuse_a_missing_gpu_before_announcing_their_plan(tmp_path, capsys, monkeypatch, command):
+    # 'cv lambdarank: 2 folds, one at a time' came before the refusal (trial t71): two lines for one mistake
+    import ltr.gpu
+    from ltr.cli import main
+
+    monkeypatch.setattr(ltr.gpu, "opencl_gpu", lambda: None)  # whatever this machine has
+    rng = np.random.default_rng(0)
+    (tmp_path / "d.txt").write_text("".join(f"{rng.integers(0, 3)} qid:{q} 1:{rng.random():.4f}\n"
+                                            for q in range(1, 9) for _ in range(4)))
+    assert main([command[0], str(tmp_path / "d.txt"), *command[1:], "--device", "gpu"]) == 1  # as ltr train
+    out, err = capsys.readouterr()
+    assert out == "" and err.startswith(f"ltr {command[0]}: error: --device gpu: no OpenCL GPU device (LightGBM's "
+                                        "gpu learner) here; ") and len(err.splitlines()) == 1

@@ -25,6 +25,7 @@ __all__ = [
     "check_distill_options",
     "dask_client",
     "file_feature_set",
+    "check_device",
     "learned_teacher_warning",
     "make_ranker",
     "preset_flags",
@@ -391,6 +392,17 @@ def refuse_teacher_column_in_subsets(args: argparse.Namespace) -> None:
         raise UsageError(f"--teacher-column {args.teacher_column} with {flag}: under cross-validation the column "
                          "would be counted within the subset; give the teacher as --teacher-scores (a run) or "
                          "--teacher-model, or leave the subset out")
+
+
+def check_device(args: argparse.Namespace, model) -> None:
+    """``--device gpu`` with no GPU for the engine here: refused before ``ltr cv`` or ``ltr tune`` announces its
+    plan (the refusal came after it, two lines for one mistake: trial t71), as ``ltr train`` refuses it; with
+    ``--dask`` the workers' devices count, and their engine says."""
+    if getattr(args, "device", "cpu") != "gpu" or getattr(args, "dask", None):
+        return
+    from ltr.gpu import engine_device_params
+
+    engine_device_params(model.engine, "gpu", model.engine_params)
 
 
 def refuse_per_row_teacher_in_folds(args: argparse.Namespace) -> None:

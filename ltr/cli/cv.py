@@ -17,6 +17,7 @@ from ltr.cli._model import (
     add_dask_options,
     add_model_options,
     candidates_note,
+    check_device,
     compile_notice,
     dask_client,
     file_feature_set,
@@ -365,6 +366,7 @@ def run(args: argparse.Namespace) -> int:
         feature_names = dataset_names(args, n_features) if n_features is not None else None
     has_vali = _has_vali(args, folds)
     model = make_ranker(args, has_valid=has_vali)
+    check_device(args, model)
     refuse_sparse_dask_xgboost(args, model)
     piped = check_outputs(args.out, args.run_out, inputs=[getattr(args, "config", None), *_fold_inputs(args, folds),
                                                           *option_files(args.features, args.drop_features),

@@ -15,6 +15,7 @@ from ltr.cli._guard import UsageError, add_command, note, visible
 from ltr.cli._model import (
     add_model_options,
     candidates_note,
+    check_device,
     compile_notice,
     file_feature_set,
     learned_teacher_warning,
@@ -270,6 +271,7 @@ def run(args: argparse.Namespace) -> int:
     if args.space is not None and (not Path(args.space).exists() or Path(args.space).is_dir()):
         raise _no_space(args.space)
     model = make_ranker(args, has_valid=False)
+    check_device(args, model)
     from ltr.io.qidmap import find_qid_map
 
     # before the search: a query-id map the file's header needs and that is missing is an error (as ltr cv's)
