@@ -100,7 +100,8 @@ def register(sub) -> None:
                    help="long: a line per system and metric with every p-value and the paired effect size d "
                         "(Cohen's d_z); wide: systems x metrics with markers (CSV: each metric's mean, p-value and "
                         "mark) (default: long for table/csv, wide for markdown/latex)")
-    p.add_argument("--out", help="write the result file (JSON) for ltr report")
+    p.add_argument("--out", help="write the result file (JSON) for ltr report ('-' for standard output, the table "
+                                 "then on standard error)")
     p.add_argument("--quiet", action="store_true", help="no notes on standard error")
     p.set_defaults(func=run)
 

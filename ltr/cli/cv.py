@@ -77,7 +77,8 @@ def register(sub) -> None:
     o.add_argument("--name", default=None, help="the system's name in results and reports (default: the objective)")
     o.add_argument("--save-dir", default=None, dest="save_dir",
                    help="save each fold's model, test scores and per-query metrics under DIR/FoldK/")
-    o.add_argument("--out", default=None, help="write the result file (JSON) for ltr compare / ltr report")
+    o.add_argument("--out", default=None, help="write the result file (JSON) for ltr compare / ltr report ('-' for "
+                                               "standard output, the table then on standard error)")
     o.add_argument("--run-out", default=None, dest="run_out",
                    help="write the out-of-fold ranking as a TREC run (needs '#docid' comments, as ltr features "
                         "writes; query ids mapped back through DATA.qids.tsv)")

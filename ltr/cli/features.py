@@ -132,7 +132,7 @@ def register(sub) -> None:
                      help="the feature set: 'default' (the default: 88 columns over title and body, fewer for a "
                           "collection of one text field), 'small_collections' (for small test "
                           "collections, with --bm25-preset terrier) or a .toml/.json file")
-    out.add_argument("--out", required=True, help="LETOR file to write (.gz compresses)")
+    out.add_argument("--out", required=True, help="LETOR file to write (.gz compresses; '-' for standard output)")
     out.add_argument("--qrels-out", help="also write the judgments as TREC qrels (qid 0 docno rel), for ltr "
                                          "evaluate / ltr compare: every judgment, those left out of the labels "
                                          "too (trec_eval counts relevant documents never ranked)")

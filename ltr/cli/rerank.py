@@ -77,7 +77,7 @@ def register(sub) -> None:
     out.add_argument("--on-unknown", default="warn", choices=["warn", "error"],
                      help="run lines naming documents the collection lacks or queries the queries lack: drop them "
                           "with a count and the first ids, or stop")
-    out.add_argument("--out", required=True, help="the reranked TREC run to write")
+    out.add_argument("--out", required=True, help="the reranked TREC run to write ('-' for standard output)")
     out.add_argument("--tag", default="ltrkit", type=run_tag, help="run tag of the new run")
     add_n_jobs(p, "Numba threads for the features and the trees")
     add_quiet(p)
