@@ -264,7 +264,17 @@ class FeatureSet:
         except ValueError as e:  # JSONDecodeError and TOMLDecodeError are ValueErrors
             raise ValueError(f"{p}: cannot parse feature set: {e}") from None
         if not isinstance(data, dict) or not isinstance(data.get("features"), list):
-            raise ValueError(f"{p}: expected a top-level 'features' array")
+            held = ""
+            if isinstance(data, dict) and "features" in data:
+                held = f" (its 'features' is a {type(data['features']).__name__}, not an array of tables)"
+            elif isinstance(data, dict):  # a misspelt [[feautres]] alone was not named (trial t71)
+                import difflib
+
+                keys = [str(k) for k in data]
+                close = difflib.get_close_matches("features", keys, n=1)
+                held = (f" (it holds {'no key' if not keys else 'the keys ' + repr(keys)}"
+                        f"{f'; {close[0]!r} misspelt?' if close else ''})")
+            raise ValueError(f"{p}: expected a top-level 'features' array{held}")
         others = [k for k in data if k != "features"]
         if others and data.get("format") != DESCRIPTION_FORMAT:  # (a description's own keys: to_dict's, and more)
             # a misspelt [[feautres]] entry or an [options] table was dropped silently, the run one feature short

@@ -154,7 +154,7 @@ def test_term_stats_refuses_an_idf_setting_its_stat_does_not_use(stat, param):
 def test_an_empty_device_as_feature_set_is_read_not_said_missing(tmp_path):
     from features.featureset import FeatureSet
 
-    with pytest.raises(ValueError, match="^/dev/null: expected a top-level 'features' array$"):
+    with pytest.raises(ValueError, match=r"^/dev/null: expected a top-level 'features' array \(it holds no key\)$"):
         FeatureSet.load("/dev/null")
     with pytest.raises(ValueError, match="'/nonexistent/f.toml' does not exist$"):
         FeatureSet.load("/nonexistent/f.toml")

@@ -268,3 +268,16 @@ def test_cv_and_tune_refuse_a_missing_gpu_before_announcing_their_plan(tmp_path,
     out, err = capsys.readouterr()
     assert out == "" and err.startswith(f"ltr {command[0]}: error: --device gpu: no OpenCL GPU device (LightGBM's "
                                         "gpu learner) here; ") and len(err.splitlines()) == 1
+
+
+def test_a_feature_set_without_its_features_array_says_what_it_holds(tmp_path):
+    # a misspelt [[feautres]] alone was 'expected a top-level features array', the key it held unnamed (trial t71)
+    from features.featureset import FeatureSet
+
+    for text, said in (('[[feautres]]\nscorer = "bm25"\n', "it holds the keys ['feautres']; 'feautres' misspelt?"),
+                       ('features = "bm25"\n', "its 'features' is a str, not an array of tables"),
+                       ("[other]\na = 1\n", "it holds the keys ['other']")):
+        (tmp_path / "fs.toml").write_text(text)
+        with pytest.raises(ValueError) as info:
+            FeatureSet.load(tmp_path / "fs.toml")
+        assert str(info.value) == f"{tmp_path / 'fs.toml'}: expected a top-level 'features' array ({said})"
