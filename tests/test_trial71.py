@@ -281,3 +281,30 @@ def test_a_feature_set_without_its_features_array_says_what_it_holds(tmp_path):
         with pytest.raises(ValueError) as info:
             FeatureSet.load(tmp_path / "fs.toml")
         assert str(info.value) == f"{tmp_path / 'fs.toml'}: expected a top-level 'features' array ({said})"
+
+
+def test_a_no_break_space_is_part_of_a_letor_doc_id_as_of_a_run_id(tmp_path, capsys):
+    # 'x\xa0a' and 'x\xa0b' were both read as 'x' (Python's \s is Unicode's), and ltr predict --run wrote one line
+    # for the two rows; read_run keeps a no-break space in an id, as trec_eval splits at ASCII whitespace (t71)
+    from ltr.cli import main
+    from ltr.io import read_letor, run_from_scores, write_letor, write_run
+
+    rows = "".join(f"{label} qid:1 1:{label}.5 2:0.{label} #docid = x\xa0{d}\n" for label, d in ((0, "a"), (1, "b")))
+    (tmp_path / "d.txt").write_text(rows * 1, encoding="utf-8")
+    d = read_letor(tmp_path / "d.txt")
+    assert list(d.doc_ids) == ["x\xa0a", "x\xa0b"]
+    write_letor(tmp_path / "w.txt", d)
+    assert list(read_letor(tmp_path / "w.txt").doc_ids) == ["x\xa0a", "x\xa0b"]
+    big = "".join(f"{q % 3} qid:{q // 4} 1:{q % 5}.5 2:0.{q % 7} #docid = d{q}\n" for q in range(48))
+    (tmp_path / "t.txt").write_text(big)
+    assert main(["train", str(tmp_path / "t.txt"), "--rounds", "2", "--out", str(tmp_path / "m.txt"), "--quiet"]) == 0
+    # a run of them is refused by name (readers that split at Python's whitespace, as ir_measures and ranx do, would
+    # cut them), where one line was written for the two rows
+    assert main(["predict", str(tmp_path / "m.txt"), str(tmp_path / "d.txt"), "--run", "--out",
+                 str(tmp_path / "r.run"), "--quiet"]) == 1
+    assert capsys.readouterr().err.strip().splitlines()[-1].endswith(
+        "'x\\xa0a' is empty or holds whitespace or a byte-order mark, which TREC files cannot hold")
+    assert not (tmp_path / "r.run").exists()
+    with pytest.raises(ValueError, match=r"^run column 'docno', row 0: '\\ufeffd' is empty or holds whitespace or a "
+                                         "byte-order mark"):  # read_run would drop or refuse it
+        write_run(tmp_path / "b.run", run_from_scores(["1"], ["\ufeffd"], [1.0]))

@@ -91,9 +91,11 @@ def mostly_empty_dense(n_rows: int, width: int, nnz: int, itemsize: int = 4) -> 
 #: A comment's document id (``docid = X``, ``docid=X``, ``docid:X``; not the key of the next pair: '#docid = inc = 0.5',
 #: a row whose id is missing, has none, not the id 'inc'), as the reader takes it. Only a separator standing apart
 #: marks a key: an id may end in '=' or ':' (base64 ids do: '#docid = aGk= inc = 1' is 'aGk='), and any id without
-#: whitespace that the writer puts as 'docid = X' reads back as X.
-DOCID = re.compile(r"\bdocid\s*[=:]\s*(?!\S+\s+[=:](?:\s|$))(\S+)")
-_WHITESPACE = re.compile(r"\s")
+#: whitespace that the writer puts as 'docid = X' reads back as X. Whitespace is ASCII's, as in TREC runs
+#: (:mod:`ltr.io.trec`): a no-break space is part of an id ('x\xa0a' was cut to 'x', and two documents became one
+#: in ltr predict --run: trial t71).
+DOCID = re.compile(r"\bdocid\s*[=:]\s*(?!\S+\s+[=:](?:\s|$))(\S+)", re.ASCII)
+_WHITESPACE = re.compile(r"\s", re.ASCII)
 _DECIMAL = re.compile(rb"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 
 

@@ -545,9 +545,9 @@ def write_qrels(path: str | os.PathLike, qrels: pd.DataFrame) -> Path:
     cols["iter"] = qrels["iter"].astype(str).tolist() if "iter" in qrels.columns else ["0"] * len(qrels)
     for name, values in cols.items():
         for i, v in enumerate(values):
-            if not v or any(ch.isspace() for ch in v):
-                raise ValueError(f"qrels column {name!r}, row {i}: {v!r} is empty or has whitespace, which TREC "
-                                 "files cannot hold")
+            if not v or "\ufeff" in v or any(ch.isspace() for ch in v):  # (a byte-order mark: read_qrels drops it)
+                raise ValueError(f"qrels column {name!r}, row {i}: {v!r} is empty or holds whitespace or a "
+                                 "byte-order mark, which TREC files cannot hold")
     bad = next((i for i, v in enumerate(cols["qid"]) if v.startswith("#")), None)
     if bad is not None:  # the line would be a comment to read_qrels (and trec_eval 10): its judgments lost
         raise ValueError(f"qrels column 'qid', row {bad}: {cols['qid'][bad]!r} starts with '#', which TREC readers "

@@ -317,10 +317,12 @@ def write_run(path: str | os.PathLike, run: pd.DataFrame, *, tag: str | None = N
         if absent.any():  # (pandas 3 keeps it missing through astype(str): it was written as 'nan'; trial t58)
             raise ValueError(f"run column {name!r}, row {int(np.flatnonzero(absent)[0])}: a missing value (None or "
                              "NaN), which a run line cannot hold")
-        if col.astype(str).str.contains(_WHITESPACE).any() or (col.astype(str) == "").any():
-            raise ValueError(
-                f"run column {name!r} has an empty value or one with whitespace, which TREC files cannot hold"
-            )
+        text = col.astype(str)
+        bad = (text == "") | text.str.contains(_WHITESPACE) | text.str.contains("\ufeff", regex=False)
+        if bad.any():  # named by its row and value (trial t71); a byte-order mark the readers drop or refuse
+            i = int(np.flatnonzero(bad.to_numpy())[0])
+            raise ValueError(f"run column {name!r}, row {i}: {text.iat[i]!r} is empty or holds whitespace or a "
+                             "byte-order mark, which TREC files cannot hold")
     from ltr.metrics.trec import checked_ids  # 1.0 written as 1, as evaluate_run reads it (it was '1.0': trial t60)
 
     run = checked_ids(run, "run")
