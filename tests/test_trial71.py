@@ -308,3 +308,31 @@ def test_a_no_break_space_is_part_of_a_letor_doc_id_as_of_a_run_id(tmp_path, cap
     with pytest.raises(ValueError, match=r"^run column 'docno', row 0: '\\ufeffd' is empty or holds whitespace or a "
                                          "byte-order mark"):  # read_run would drop or refuse it
         write_run(tmp_path / "b.run", run_from_scores(["1"], ["\ufeffd"], [1.0]))
+
+
+def test_ltr_report_does_not_write_through_a_link_at_one_of_its_names(tmp_path, capsys):
+    # a figure's name made a link to a file outside --out: the PNG replaced that file (trial t71, lost data)
+    from ltr import make_ranking
+    from ltr._shared import import_reference, tiny_ranker
+    from ltr.cli import main
+    from ltr.evaluation import cross_validate
+
+    import_reference("matplotlib")
+    result = cross_validate(tiny_ranker(n_estimators=3), make_ranking(12, (4, 8), 3, random_state=0),
+                            metrics=["ndcg@10"], n_splits=2, progress=False)
+    result.save(tmp_path / "cv.json")
+    out = tmp_path / "rep"
+    assert main(["report", str(tmp_path / "cv.json"), "--out", str(out), "--quiet"]) == 0
+    for name in ("report.md", sorted(p.name for p in (out / "figures").iterdir())[0]):
+        target = out / name if name.startswith("report") else out / "figures" / name
+        (tmp_path / "victim.txt").write_text("precious\n")
+        target.unlink()
+        target.symlink_to(tmp_path / "victim.txt")
+        assert main(["report", str(tmp_path / "cv.json"), "--out", str(out), "--quiet"]) == 1
+        shown = target.relative_to(out).as_posix()
+        assert capsys.readouterr().err == (f"ltr report: error: {out}: {shown} in the folder is a symbolic link, "
+                                           "which a report does not write through (it would replace the file it "
+                                           "points to): remove the link\n")
+        assert (tmp_path / "victim.txt").read_text() == "precious\n" and target.is_symlink()
+        target.unlink()
+        assert main(["report", str(tmp_path / "cv.json"), "--out", str(out), "--quiet"]) == 0

@@ -607,6 +607,10 @@ def render_report(
     pngs = not missing and ("md" in formats or "png" in formats)
     files = {f"figures/{f['id']}.png" for f in figures} if pngs else set()
     files |= {f"report.{k}" for k in ("html", "md") if k in formats}
+    links = sorted(n for n in files if os.path.islink(out / n))
+    if links:  # a report's own name that is now a link: written through, it replaced a file elsewhere (trial t71)
+        raise OutputPathError(shown, f"{links[0]} in the folder is a symbolic link, which a report does not write "
+                                     "through (it would replace the file it points to): remove the link")
     clash = sorted(n for n in files - previous if os.path.lexists(out / n))
     if clash:  # the user's own, which a report replaced without a word (trial t70), as ltr demo refuses to
         them = "it" if len(clash) == 1 else "them"
