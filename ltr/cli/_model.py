@@ -204,7 +204,10 @@ def add_model_options(p: argparse.ArgumentParser) -> None:
                    help="gpu: LightGBM's OpenCL learner or XGBoost's CUDA (see `ltr doctor`)")
     for flag, param, typ, text in MODEL_FLAGS:
         typ = seed if param == "random_state" else typ  # the engines take it mod 2**32: 2**32 trained seed 0's model
-        g.add_argument(flag, type=typ, default=d[param], dest=param, help=text,
+        # the seed given as the seed used: None trains as 0, and was recorded as null in results and reports, which a
+        # model rebuilt from the record took for LightGBM's own seeds (trial t71)
+        default = 0 if param == "random_state" and d[param] is None else d[param]
+        g.add_argument(flag, type=typ, default=default, dest=param, help=text,
                        metavar=flag.lstrip("-").upper().replace("-", "_"))
     g.add_argument("--early-stopping", type=int, default=None, dest="early_stopping", metavar="ROUNDS",
                    help=f"stop when the validation metric has not improved for ROUNDS rounds; 0: off (default: "
