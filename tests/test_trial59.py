@@ -381,7 +381,7 @@ def test_dart_parameters_are_refused_for_dart_not_as_unknown_names():
 
     data = make_ranking(10, 5, 3, random_state=0)
     with pytest.raises(ParameterValueError, match=r"^engine_params: booster='dart': DART boosters \(a weight per "
-                                                  r"tree\) are not supported"):
+                                                  r"tree\) are not trained by the toolkit"):
         Ranker(engine="xgboost", engine_params={"rate_drop": 0.1, "booster": "dart"}, n_estimators=2).fit(data)
     with pytest.raises(ParameterValueError, match=r"xgboost has no parameter 'rate_drop'"):  # under gbtree: unknown
         Ranker(engine="xgboost", engine_params={"rate_drop": 0.1}, n_estimators=2).fit(data)

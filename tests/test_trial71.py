@@ -352,3 +352,17 @@ def test_a_cv_result_records_the_seed_its_folds_trained_with(tmp_path, capsys):
         assert main(["cv", str(tmp_path / "d.txt"), "--folds", "2", "--rounds", "2", "--out", str(tmp_path / "r.json"),
                      "--quiet", *extra]) == 0
         assert json.loads((tmp_path / "r.json").read_text())["systems"][0]["params"]["random_state"] == seed
+
+
+def test_xgboost_dart_is_refused_for_training_with_a_true_reason(tmp_path, capsys):
+    # it said a DART model 'could not be loaded, scored or exported by the toolkit', which ltr.trees, ltr predict and
+    # ltr export do (trial t71)
+    from ltr.cli import main
+
+    rng = np.random.default_rng(0)
+    (tmp_path / "d.txt").write_text("".join(f"{rng.integers(0, 3)} qid:{q} 1:{rng.random():.4f}\n"
+                                            for q in range(1, 5) for _ in range(4)))
+    assert main(["train", str(tmp_path / "d.txt"), "--engine", "xgboost", "--param", "booster=dart"]) == 2
+    err = capsys.readouterr().err
+    assert "are not trained by the toolkit" in err and "a DART model trained with XGBoost itself is read, scored and " \
+        "exported (ltr.trees, ltr predict, ltr export)" in err and "could not be loaded" not in err

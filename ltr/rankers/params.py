@@ -553,8 +553,9 @@ def _refuse_program_only(engine: str, key: str, value: Any, what: str) -> None:
                               cli=f"--param {key}={value}: {reason}")
 
 
-#: Boosting modes whose models no part of the toolkit reads back (ltr.trees, load_model, ltr predict, ltr export
-#: refuse them): refused before training, as LightGBM's linear_tree is, rather than trained and saved over --out.
+#: Boosting modes refused before training, as LightGBM's linear_tree is, rather than trained and saved over --out:
+#: models no part of the toolkit reads back (ltr.trees, load_model, ltr predict, ltr export refuse them), and XGBoost's
+#: DART, which they read but the toolkit's training does not handle (a weight per tree).
 _UNREADABLE_BOOSTING = {
     "lightgbm": ("boosting", {"rf": "random forests (each tree's output averaged)",
                               "random_forest": "random forests (each tree's output averaged)"}),
@@ -566,8 +567,13 @@ def _refuse_unreadable_boosting(engine: str, key: str, value: Any, what: str) ->
     name, modes = _UNREADABLE_BOOSTING.get(engine, (None, {}))
     if name is None or key not in engine_names(engine, name) or str(value).strip().lower() not in modes:
         return
-    reason = (f"{modes[str(value).strip().lower()]} are not supported: the model could not be loaded, scored or "
-              "exported by the toolkit (ltr.trees reads additive tree ensembles)")
+    if engine == "xgboost" and str(value).strip().lower() == "dart":  # ltr.trees reads those since t66 (trial t71)
+        reason = ("DART boosters (a weight per tree) are not trained by the toolkit, whose training (early stopping, "
+                  "best iteration, its checks) assumes trees added as they are; a DART model trained with XGBoost "
+                  "itself is read, scored and exported (ltr.trees, ltr predict, ltr export)")
+    else:
+        reason = (f"{modes[str(value).strip().lower()]} are not supported: the model could not be loaded, scored or "
+                  "exported by the toolkit (ltr.trees reads additive tree ensembles)")
     raise ParameterValueError(f"{what}: {key}={value!r}: {reason}", key=key, reason=reason,
                               cli=f"--param {key}={value}: {reason}")
 
