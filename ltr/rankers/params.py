@@ -555,7 +555,7 @@ def _refuse_program_only(engine: str, key: str, value: Any, what: str) -> None:
 
 #: Boosting modes refused before training, as LightGBM's linear_tree is, rather than trained and saved over --out:
 #: models no part of the toolkit reads back (ltr.trees, load_model, ltr predict, ltr export refuse them), and XGBoost's
-#: DART, which they read but the toolkit's training does not handle (a weight per tree).
+#: DART, which they read but whose training here is not checked (a weight per tree).
 _UNREADABLE_BOOSTING = {
     "lightgbm": ("boosting", {"rf": "random forests (each tree's output averaged)",
                               "random_forest": "random forests (each tree's output averaged)"}),
@@ -568,9 +568,9 @@ def _refuse_unreadable_boosting(engine: str, key: str, value: Any, what: str) ->
     if name is None or key not in engine_names(engine, name) or str(value).strip().lower() not in modes:
         return
     if engine == "xgboost" and str(value).strip().lower() == "dart":  # ltr.trees reads those since t66 (trial t71)
-        reason = ("DART boosters (a weight per tree) are not trained by the toolkit, whose training (early stopping, "
-                  "best iteration, its checks) assumes trees added as they are; a DART model trained with XGBoost "
-                  "itself is read, scored and exported (ltr.trees, ltr predict, ltr export)")
+        reason = ("DART boosters (a weight per tree) are not trained by the toolkit (its training, early stopping "
+                  "and records are not checked with them); a DART model trained with XGBoost itself is read, scored "
+                  "and exported (ltr.trees, ltr predict, ltr export)")
     else:
         reason = (f"{modes[str(value).strip().lower()]} are not supported: the model could not be loaded, scored or "
                   "exported by the toolkit (ltr.trees reads additive tree ensembles)")
