@@ -2,7 +2,7 @@
 files, the safe output writer every one of them uses, and the conversion of values to JSON's types
 (:func:`python_values`, :func:`strict_json`) for the JSON files written.
 
-Inputs are plain or gzip, recognised by their first two bytes (:mod:`ltr.io.files`); outputs are written
+Inputs are plain, gzip, bzip2 or xz, recognised by their first bytes (:mod:`ltr.io.files`); outputs are written
 atomically, through symlinks, or directly to standard output (``-``), devices and pipes (:mod:`ltr.io.outputs`).
 Reader options, and the fix each error names, are described once in :data:`READER_OPTIONS`.
 """

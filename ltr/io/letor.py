@@ -122,7 +122,7 @@ def read_letor(
     n_jobs: int | None = None,
     dtype: str | type | np.dtype = "float32",
 ) -> RankingDataset:
-    """Read a LETOR / svmlight file (plain or gzip) into a :class:`~ltr.datasets.RankingDataset`.
+    """Read a LETOR / svmlight file (plain, gzip, bzip2 or xz) into a :class:`~ltr.datasets.RankingDataset`.
 
     Every value is the correctly rounded float64 of its decimal text, cast to float32 (exactly what
     ``strtod`` followed by a cast gives, as in scikit-learn's ``load_svmlight_file``); labels are float64.
@@ -1454,8 +1454,8 @@ def write_letor(
     ------
     ValueError
         For labels that are not finite or beyond +-1e38, float64 features that are not exactly float32, comments
-        containing a line break or NUL, doc ids that are empty or contain whitespace, or comments whose ``docid``
-        disagrees with ``doc_ids``.
+        containing a line break or NUL, doc ids that contain ASCII whitespace or NUL (``''`` is a row without one),
+        or comments whose ``docid`` disagrees with ``doc_ids``.
 
     Examples
     --------

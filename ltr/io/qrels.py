@@ -48,7 +48,7 @@ PyTerrier's ``irds:cranfield`` read the codes as the grades themselves (code 4 t
 graded measures differ between the two readings (NDCG@10 of one BM25 run: 0.3681 here, 0.3392 there; trial t64),
 binary ones (MAP, P@10) do not. ``gains={1: 1, 2: 2, 3: 3, 4: 4, -1: 0}`` gives ir_datasets' reading.
 
-Files are plain or gzip, recognised by their first two bytes whatever the name (:mod:`ltr.io.files`).
+Files are plain, gzip, bzip2 or xz, recognised by their first bytes whatever the name (:mod:`ltr.io.files`).
 """
 
 from __future__ import annotations

@@ -4,8 +4,8 @@ Numbers are written as the shortest text that reads back to the same float64 (Py
 ``read_scores(write_scores(p, s))`` is bit-exact. Blank lines at the end are skipped, a blank line among the scores
 is an error (it would shift every later score by a row); ``inf`` and ``-inf`` are numbers; NaN is refused both ways
 (no metric can rank it). Lines end at LF, CR LF or CR alone only, so that a line holding another break character
-(``\\v``, U+2028) is one line, refused as no number, not two scores. Files are plain or gzip (recognised by their
-first two bytes).
+(``\\v``, U+2028) is one line, refused as no number, not two scores. Files are plain, gzip, bzip2 or xz
+(recognised by their first bytes).
 
 RankLib's score files (``-rank DATA -score FILE``: ``qid<TAB>index<TAB>score`` per document, in DATA's order, the
 index counting from 0 within each query) are read too, when every line has that form: the third column is the score,

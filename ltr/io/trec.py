@@ -4,8 +4,8 @@
 - topics: ``<top> <num> Number: Q <title> text </top>`` records, or ``qid<TAB>text`` lines.
 
 Runs are read into pandas DataFrames with string ``qid``/``docno`` columns (TREC ids are strings: ``"01"`` and
-``"1"`` are different queries), which is the form :func:`ltr.metrics.evaluate_run` takes. Files are plain or gzip,
-recognised by their first two bytes whatever the name.
+``"1"`` are different queries), which is the form :func:`ltr.metrics.evaluate_run` takes. Files are plain, gzip,
+bzip2 or xz, recognised by their first bytes whatever the name.
 
 Runs are read as ``trec_eval`` reads them: blank and ``#`` lines skipped, the rank column and any field after the
 run tag not needed (:func:`read_run`), fields split where trec_eval splits them (below). The fast path is pandas' C
