@@ -366,3 +366,20 @@ def test_xgboost_dart_is_refused_for_training_with_a_true_reason(tmp_path, capsy
     err = capsys.readouterr().err
     assert "are not trained by the toolkit" in err and "a DART model trained with XGBoost itself is read, scored and " \
         "exported (ltr.trees, ltr predict, ltr export)" in err and "could not be loaded" not in err
+
+
+def test_an_export_of_a_model_not_trained_on_ltr_features_output_does_not_speak_of_its_values(tmp_path, capsys):
+    # the templates' note told an MQ2008 linear model's user to give 'the value ltr features gives' (trial t71)
+    from ltr.cli import main
+
+    rng = np.random.default_rng(0)
+    (tmp_path / "d.txt").write_text("".join(f"{rng.integers(0, 3)} qid:{q} 1:{rng.random():.4f} 2:{rng.random():.4f}\n"
+                                            for q in range(1, 9) for _ in range(6)))
+    assert main(["train", str(tmp_path / "d.txt"), "--engine", "linear", "--out", str(tmp_path / "m.json"),
+                 "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["export", str(tmp_path / "m.json"), "--to", "es-linear", "--out", str(tmp_path / "e.json"),
+                 "--feature-set-out", str(tmp_path / "fs.json"), "--feature-names", "a,b"]) == 0
+    err = capsys.readouterr().err
+    assert "a query you write must give a document it does not match the value the training data gives such a " \
+           "document, not leave it without one" in err and "ltr features" not in err

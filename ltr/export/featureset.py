@@ -234,10 +234,12 @@ def feature_set_definition(names: Sequence[str], family: str, *, description: Ma
                      f"score): {', '.join(shown[:5])}{', ...' if len(shown) > 5 else ''}")
     n_fill = sum(1 for n in known if not known[n] or known[n].get("why") or known[n].get("field") in aliases)
     if n_fill:
+        # (the value ltr features gives only where the model was trained on its output: trial t71)
+        given = ("ltr features gives such a document (0 for term counts and BM25-like scores, not for proximity "
+                 "spans or language models)" if description else "the training data gives such a document")
         notes.append(f"{n_fill} of {len(names)} features are templates to fill ('{_FILL}'): no engine query computes "
-                     "them exactly" + ("; a query you write must give a document it does not match the value ltr "
-                                       "features gives such a document (0 for term counts and BM25-like scores, "
-                                       "not for proximity spans or language models), not leave it without one"
+                     "them exactly" + (f"; a query you write must give a document it does not match the value "
+                                       f"{given}, not leave it without one"
                                        if missing == "zero" and family == "es" else ""))
     return json.dumps(out, indent=1) + "\n", notes
 
