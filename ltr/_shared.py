@@ -30,10 +30,10 @@ def shared_data_dir(given: str | os.PathLike | None = None) -> Path | None:
     return None
 
 
-def shared_data_missing(given: str | os.PathLike | None = None, option: str = "--data") -> str:
-    """Why :func:`shared_data_dir` ``(given)`` is None, in one line (``option``: the script's name for ``given``)."""
+def shared_data_missing(given: str | os.PathLike | None = None) -> str:
+    """Why :func:`shared_data_dir` ``(given)`` is None, in one line (``given``: a script's ``--data``)."""
     if given not in (None, ""):
-        return f"{option} {given}: no such folder"
+        return f"--data {given}: no such folder"
     env = os.environ.get("LTRKIT_SHARED_DATA")
     if env:
         return f"LTRKIT_SHARED_DATA={env}: no such folder"

@@ -1420,7 +1420,6 @@ class DistributedRanker(BaseEstimator):
             from ltr import Ranker
 
             if name.endswith("_") or hasattr(Ranker, name):  # the fitted Ranker's: NotFittedError is an AttributeError
-
                 raise NotFittedError(f"this DistributedRanker is not fitted yet: call fit before using {name}")
             raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
         return getattr(ranker, name)

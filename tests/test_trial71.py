@@ -70,8 +70,8 @@ def test_a_grid_over_one_key_of_a_given_engine_params_trains_each_value():
                           scoring=ndcg_scorer(10), cv=GroupKFold(3)).fit(X, y, qid=qid, groups=qid)
     scores = gs.cv_results_["mean_test_score"]
     assert scores[0] != scores[1]
-    assert gs.best_estimator_.engine_params == {"min_data_in_bin": 1, **{"max_bin": gs.best_params_[
-        "engine_params__max_bin"]}}
+    assert gs.best_estimator_.engine_params == {"min_data_in_bin": 1,
+                                                "max_bin": gs.best_params_["engine_params__max_bin"]}
 
 
 def test_an_unfitted_distributed_ranker_says_it_is_not_fitted():
@@ -290,7 +290,7 @@ def test_a_no_break_space_is_part_of_a_letor_doc_id_as_of_a_run_id(tmp_path, cap
     from ltr.io import read_letor, run_from_scores, write_letor, write_run
 
     rows = "".join(f"{label} qid:1 1:{label}.5 2:0.{label} #docid = x\xa0{d}\n" for label, d in ((0, "a"), (1, "b")))
-    (tmp_path / "d.txt").write_text(rows * 1, encoding="utf-8")
+    (tmp_path / "d.txt").write_text(rows, encoding="utf-8")
     d = read_letor(tmp_path / "d.txt")
     assert list(d.doc_ids) == ["x\xa0a", "x\xa0b"]
     write_letor(tmp_path / "w.txt", d)

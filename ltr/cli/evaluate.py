@@ -166,9 +166,7 @@ def _per_query_run(args, names: list[str]):
                          "feeds one of them)")
     qrels = read_qrels(args.qrels, args.qrels_format, errors=args.encoding_errors)
     if args.qrels_format == "auto":  # a layout other than TREC's, found by its width, is said with the figures
-        from ltr.io.qrels import detect_qrels_format
-
-        layout = detect_qrels_format(args.qrels, errors=args.encoding_errors)
+        layout = qrels.attrs.get("format")
         args.qrels_read_as_ = None if layout == "trec" else layout
     run = read_run(args.run, errors=args.encoding_errors)
     run = _ids_as_judged(args, qrels, run)

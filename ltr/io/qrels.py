@@ -261,7 +261,8 @@ def read_qrels(
     Returns
     -------
     DataFrame
-        Columns ``qid`` (str), ``docno`` (str), ``rel`` (int64), in file order.
+        Columns ``qid`` (str), ``docno`` (str), ``rel`` (int64), in file order; ``attrs["format"]`` is the layout
+        read (the one detected, for ``format="auto"``).
 
     Raises
     ------
@@ -331,6 +332,7 @@ def read_qrels(
         raise TrecFormatError(f"document {df.docno.iat[i]!r} is judged twice for query {df.qid.iat[i]!r}{hint}",
                               spath, _line_of_row(text, format, rows, i, lines), df.docno.iat[i], hint=trec)
     df.attrs["path"] = spath  # for later messages about its rows (features.collections.check_qrels names the line)
+    df.attrs["format"] = format  # the layout read (detected, for format="auto")
     if format in ("smart", "cranfield"):  # numeric ids read without leading zeros: a run evaluated against them too
         df.attrs["ids"] = UNPADDED
     return df
