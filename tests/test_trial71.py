@@ -143,11 +143,11 @@ def test_cv_and_tune_refuse_a_per_row_teacher_file_before_reading_the_data(tmp_p
             "--teacher-scores", str(tmp_path / "t.scores")]
     assert main(argv) == 2
     out, err = capsys.readouterr()
-    assert err.strip().splitlines()[-1] == (
+    assert err.strip().splitlines() == [
         f"ltr {command[0]}: error: --teacher-scores {tmp_path / 't.scores'}: under cross-validation each fold trains "
         "on rows of its own, which one score per line cannot follow; give the teacher as a TREC run or "
         "qid<TAB>docid<TAB>score lines (joined on query and document ids), as --teacher-model, or as a column of "
-        "the data (--teacher-column)")
+        "the data (--teacher-column)"]  # one line: no note or warning before it
     assert "fold" not in out  # refused before any fold started
 
 

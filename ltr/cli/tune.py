@@ -134,7 +134,6 @@ def _feature_subset(args: argparse.Namespace):
     from ltr.evaluation.selection import feature_spec, resolve_features, take_columns
 
     refuse_teacher_column_in_subsets(args)
-    refuse_per_row_teacher_in_folds(args)
     spec = feature_spec(args.features, args.drop_features)
     data = read_data(args, args.data)  # (the path given to tune read it without --n-features: trial t57)
     if spec is None:
@@ -284,6 +283,7 @@ def run(args: argparse.Namespace) -> int:
                               inputs=[*data_inputs(args, args.data), args.space, getattr(args, "config", None),
                                       *option_files(args.features, args.drop_features), *teacher_inputs(args)],
                               flags=("--out", "--storage" if args.storage else "the --storage default, beside --out"))
+    refuse_per_row_teacher_in_folds(args)  # before the notes: one line for the mistake
     _note_searched(args, model)  # before the search: it may run for hours
     learned_teacher_warning(args)
     data, ids = _feature_subset(args)  # (read_data checks a --dataset's file before the search)
