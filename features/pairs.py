@@ -23,7 +23,13 @@ from features.index import FieldIndex, InvertedIndex, QueryTerms
 if TYPE_CHECKING:
     from features.collections import Collection
 
-__all__ = ["Match", "PairSet"]
+__all__ = ["Match", "PairSet", "sum_by"]
+
+
+def sum_by(index: NDArray[np.integer], weights: NDArray[np.floating], n: int | None = None) -> NDArray[np.float64]:
+    """``weights`` summed by ``index`` into ``n`` (at least) float64 bins: ``np.bincount``, whose result is int64
+    when ``index`` is empty (a batch of queries none of whose terms is in the field), whatever the weights."""
+    return np.bincount(index, weights=weights, minlength=n or 0).astype(np.float64, copy=False)
 
 
 @dataclass(frozen=True, eq=False)
@@ -51,7 +57,7 @@ class Match:
 
     def pair_sum(self, values: NDArray[np.float64]) -> NDArray[np.float64]:
         """Sum of per-entry values over each pair's entries (0 for a query without terms)."""
-        return np.bincount(self.entry_pair, weights=values, minlength=self.entry_ptr.shape[0] - 1)
+        return sum_by(self.entry_pair, values, self.entry_ptr.shape[0] - 1)
 
     # Per-entry arrays that most scorers read, made once per table (read-only: every scorer shares them). A
     # reranking call scores a hundred pairs, where NumPy's fixed cost per call, not the arithmetic, is the time.

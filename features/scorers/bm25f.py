@@ -39,7 +39,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from features.index import InvertedIndex
-from features.pairs import PairSet
+from features.pairs import PairSet, sum_by
 from features.scorers._registry import Scorer, divide_or_zero, is_number, register
 from features.scorers.bm25 import BM25_K_MAX, BM25_K_WORDS, DOC_COUNTS, bm25_idf, default_doc_count
 
@@ -126,4 +126,4 @@ class BM25F(Scorer):
         idf = bm25_idf(union_df(pairs, list(weights)), n, p["idf"])
         terms = divide_or_zero((k1 + 1.0) * pseudo, k1 + pseudo, pseudo > 0)
         w = (pairs.qtf * idf)[pairs.entry_qterm]
-        return np.bincount(pairs.entry_pair, weights=w * terms, minlength=pairs.n_pairs)[:, None]
+        return sum_by(pairs.entry_pair, w * terms, pairs.n_pairs)[:, None]

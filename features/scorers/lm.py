@@ -32,7 +32,7 @@ from typing import NamedTuple
 import numpy as np
 from numpy.typing import NDArray
 
-from features.pairs import PairSet
+from features.pairs import PairSet, sum_by
 from features.scorers._registry import Scorer, divide_or_zero, is_number, register
 
 __all__ = ["LMAbsoluteDiscount", "LMDirichlet", "LMJelinekMercer", "unique_terms"]
@@ -70,7 +70,7 @@ def _entries(pairs: PairSet, field: str) -> _Entries:
 
 
 def _likelihood(pairs: PairSet, e: _Entries, log_p: NDArray[np.float64]) -> NDArray[np.float64]:
-    return np.bincount(e.pair, weights=e.qtf * log_p, minlength=pairs.n_pairs)[:, None]
+    return sum_by(e.pair, e.qtf * log_p, pairs.n_pairs)[:, None]
 
 
 @register

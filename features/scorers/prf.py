@@ -79,7 +79,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from features.index import FieldIndex, QueryTerms
-from features.pairs import Match, PairSet
+from features.pairs import Match, PairSet, sum_by
 from features.scorers._registry import Scorer, is_number, register
 from features.scorers.bm25 import (
     BM25_K_MAX,
@@ -148,7 +148,7 @@ def top_documents(fi: FieldIndex, n_docs: int, terms: NDArray, weights: NDArray,
     d = fi.docs[idx]
     vals = np.repeat(np.asarray(weights, dtype=np.float64)[keep], sizes) * contrib(
         np.repeat(t, sizes), fi.tf[idx].astype(np.float64), d)
-    acc = np.bincount(d, weights=vals, minlength=n_docs)  # in posting order: each document's terms in query order
+    acc = sum_by(d, vals, n_docs)  # in posting order: each document's terms in query order
     hit = np.zeros(n_docs, dtype=bool)
     hit[d] = True
     docs = np.nonzero(hit)[0]
@@ -200,7 +200,7 @@ def rm3_expand(fi: FieldIndex, query: QueryTerms, fb: NDArray, *, fb_terms: int 
         terms = np.concatenate([t for t, _ in models])
         probs = np.concatenate([w * p for w, (_, p) in zip(weight, models)])
         uniq, inv = np.unique(terms, return_inverse=True)
-        p_rel = np.bincount(inv, weights=probs)
+        p_rel = sum_by(inv, probs)
         keep = np.lexsort((uniq, -p_rel))[:fb_terms]
         keep = keep[p_rel[keep] > 0]
         if keep.size:
@@ -239,7 +239,7 @@ def bo1_expand(fi: FieldIndex, n_docs: int, query: QueryTerms, fb: NDArray, *, f
     if idx.size == 0:  # every feedback document is empty in this field: an empty bag, nothing to expand with
         return as_arrays()
     uniq, inv = np.unique(ft[idx], return_inverse=True)
-    tfx = np.bincount(inv, weights=ftf[idx].astype(np.float64))
+    tfx = sum_by(inv, ftf[idx])
     fbdf = np.bincount(inv)  # a term appears once per document in the forward index
     p_n = fi.cf[uniq] / n_docs
     w = tfx * np.log2((1.0 + p_n) / p_n) + np.log2(1.0 + p_n)

@@ -59,7 +59,7 @@ from numpy.typing import NDArray
 
 from features._kernels.windows import window_cf, window_counts
 from features.index import FieldIndex
-from features.pairs import PairSet
+from features.pairs import PairSet, sum_by
 from features.scorers._registry import Scorer, divide_or_zero, is_number, register
 
 __all__ = ["PAIR_MEMO_LIMIT", "SDM", "SDM_COLUMNS", "query_bigrams", "window_collection_counts"]
@@ -179,8 +179,8 @@ class SDM(Scorer):
             row_pair = np.repeat(np.arange(n), np.diff(row_ptr))
             row_bigram = bptr[pairs.pair_query[row_pair]] + np.arange(row_ptr[-1]) - row_ptr[row_pair]
             dl = m.doc_len[row_pair]
-            ordered = np.bincount(row_pair, _dirichlet(counts[:, 0], pcoll[row_bigram, 0], dl, mu), minlength=n)
-            unordered = np.bincount(row_pair, _dirichlet(counts[:, 1], pcoll[row_bigram, 1], dl, mu), minlength=n)
+            ordered = sum_by(row_pair, _dirichlet(counts[:, 0], pcoll[row_bigram, 0], dl, mu), n)
+            unordered = sum_by(row_pair, _dirichlet(counts[:, 1], pcoll[row_bigram, 1], dl, mu), n)
         wt, wo, wu = float(p["w_unigram"]), float(p["w_ordered"]), float(p["w_unordered"])
         has_uni = seq_len > 0
         has_bi = nb > 0

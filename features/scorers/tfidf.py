@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from features.pairs import PairSet
+from features.pairs import PairSet, sum_by
 from features.scorers._registry import Scorer, divide_or_zero, register
 
 __all__ = ["TFIDF", "TFIDFCosine", "TFIDF_IDF", "tfidf_idf"]
@@ -109,12 +109,12 @@ class TFIDFCosine(_TFIDFParams):
         def doc_norms() -> NDArray[np.float64]:
             vocab_idf = tfidf_idf(fi.df, pairs.index.n_docs, p["idf"])
             w = _phi(fi.tf, p["sublinear"]) * vocab_idf[fi.posting_terms]
-            return np.sqrt(np.bincount(fi.docs, weights=w * w, minlength=fi.n_docs))
+            return np.sqrt(sum_by(fi.docs, w * w, fi.n_docs))
 
         dnorm = fi.derived(("tfidf_doc_norm", pairs.index.n_docs, p["idf"], p["sublinear"]), doc_norms)[pairs.docs]
         qw = _phi(pairs.qtf, p["sublinear"]) * idf
-        qnorm = np.sqrt(np.bincount(np.repeat(np.arange(pairs.n_queries), np.diff(pairs.qterm_ptr)),
-                                    weights=qw * qw, minlength=pairs.n_queries))[pairs.pair_query]
+        qnorm = np.sqrt(sum_by(np.repeat(np.arange(pairs.n_queries), np.diff(pairs.qterm_ptr)), qw * qw,
+                              pairs.n_queries))[pairs.pair_query]
         dot = m.pair_sum(qw[m.entry_qterm] * self._doc_phi(pairs, field) * idf[m.entry_qterm])
         denom = qnorm * dnorm
         return divide_or_zero(dot, denom)[:, None]
