@@ -34,3 +34,27 @@ def test_every_scorer_gives_float64_whatever_the_query_matches(query):
         assert values.shape == (3, len(scorer.outputs)), (name, values.shape)
         checked += 1
     assert checked >= 25
+
+
+@pytest.mark.parametrize("bad", ["x", None, float("inf")])
+def test_query_scorer_refuses_a_bad_no_relevant_before_any_fold_trains(bad):
+    # The value was taken as given and refused only when a fold's model was scored: GridSearchCV trained every
+    # candidate, scored each nan, warned and still named a best_params_.
+    from ltr.evaluation import QueryScorer
+
+    with pytest.raises(ValueError, match="no_relevant must be a"):
+        QueryScorer("ndcg@10", no_relevant=bad)
+    assert QueryScorer("ndcg@10", no_relevant=float("nan")).no_relevant != 0  # nan (leave such queries out) is valid
+
+
+def test_a_scorer_of_several_metrics_or_none_is_told_what_is_wrong():
+    # 'ndcg@10,map' and '' were both "unknown metric ...", with the list of every known name: both names are known.
+    from ltr.evaluation import QueryScorer
+    from ltr.metrics import evaluate
+
+    with pytest.raises(ValueError, match=r"^a scorer computes one metric, got 'ndcg@10,map'"):
+        QueryScorer("ndcg@10,map")
+    with pytest.raises(ValueError, match=r"^a metric name is empty"):
+        QueryScorer(" ")
+    with pytest.raises(ValueError, match=r"^metrics is empty"):
+        evaluate([1, 0], [1.0, 2.0], qid=[1, 1], metrics="")

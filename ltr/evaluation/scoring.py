@@ -71,10 +71,16 @@ class QueryScorer:
 
     def __init__(self, metric: str = "ndcg@10", *, gain: str = "exp2", no_relevant: float = 0.0):
         from ltr.metrics import parse_metric
+        from ltr.metrics.conventions import resolve_convention
 
+        if isinstance(metric, str) and "," in metric:  # was "unknown metric 'ndcg@10,map'" (trial t72)
+            raise ValueError(f"a scorer computes one metric, got {metric!r}: make one scorer per metric (scoring= "
+                             "takes a dict of them, with refit= naming the one that chooses)")
         self.metric = parse_metric(metric).name
-        if not isinstance(gain, str) or gain not in ("exp2", "linear"):  # here, not once a fold has trained (t57)
+        # here, not once a fold has trained: a grid search scored every candidate nan and still chose one (t57, t72)
+        if not isinstance(gain, str) or gain not in ("exp2", "linear"):
             raise ValueError(f"gain must be one of ['exp2', 'linear'], got {gain!r}")
+        resolve_convention("default", no_relevant=no_relevant)
         self.gain = gain
         self.no_relevant = no_relevant
 

@@ -234,6 +234,8 @@ def parse_metric(name: str) -> ParsedMetric:
     """
     if not isinstance(name, str):
         raise TypeError(f"a metric name must be a str, got {type(name).__name__}: {name!r}")
+    if not name.strip():  # was "unknown metric ''" and the list of every known one (trial t72)
+        raise ValueError(f"a metric name is empty ({name!r}); pass one such as 'ndcg@10'")
     match = _NAME_RE.match(name.strip().lower())
     level = _IR_MEASURES_REL.fullmatch(name.strip())
     if match is None and level is not None:  # ir_measures' P(rel=2)@10: its parameter is a convention here
@@ -319,6 +321,8 @@ def parse_metrics(metrics: str | tuple[str, ...] | list[str]) -> list[ParsedMetr
             raise TypeError(f"metrics must be a metric name, a comma-separated string or a list of names, got "
                             f"{metrics!r:.60}") from None
     if isinstance(metrics, str):
+        if not metrics.strip():  # '' was "unknown metric ''", where [] says this (trial t72)
+            raise ValueError("metrics is empty; pass at least one name such as 'ndcg@10'")
         pieces = [m.strip() for m in metrics.split(",")]
         if len(pieces) > 1 and not all(pieces):
             raise ValueError(f"metrics {metrics!r} has an empty name between commas; write e.g. 'ndcg@10,map'")
