@@ -101,5 +101,7 @@ def check_frame_names(X, names, what: str, lightgbm_spelling: bool = False, name
         return
     unknown = [c for c in given if c not in set(names)]
     absent = [c for c in names if c not in set(given)]
+    said = "; ".join(part for part in (f"not in the model: {unknown[:3]}" if unknown else "",
+                                       f"missing: {absent[:3]}" if absent else "") if part)  # ('missing: []': t72)
     raise ValueError(f"{what}'s column names differ from the model's features ({len(given)} columns, "
-                     f"{len(names)} features; not in the model: {unknown[:3]}; missing: {absent[:3]})")
+                     f"{len(names)} features; {said})")

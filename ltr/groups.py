@@ -50,6 +50,8 @@ def as_int64(name: str, values: ArrayLike) -> NDArray[np.int64]:
     int64 (a cast would truncate 1.5 or wrap 1e19 to a negative number), unsigned integers too, and booleans are
     refused (True is not a size); an error names ``name`` and the first bad entry."""
     arr = np.asarray(values)
+    if arr.ndim == 0 and arr.dtype == object and hasattr(values, "__next__"):  # was "got shape ()" (trial t72)
+        raise GroupError(f"{name} must be an array or a list, got a {type(values).__name__}: pass list(...)")
     if arr.ndim != 1:
         raise GroupError(f"{name} must be one-dimensional, got shape {arr.shape}")
     if arr.dtype.kind == "b" or (arr.dtype.kind == "O" and any(isinstance(v, (bool, np.bool_)) for v in arr)):

@@ -58,3 +58,73 @@ def test_a_scorer_of_several_metrics_or_none_is_told_what_is_wrong():
         QueryScorer(" ")
     with pytest.raises(ValueError, match=r"^metrics is empty"):
         evaluate([1, 0], [1.0, 2.0], qid=[1, 1], metrics="")
+
+
+@pytest.fixture(scope="module")
+def small_data():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(120, 4))
+    y = rng.integers(0, 3, size=120).astype(float)
+    return X, y, np.full(12, 10)
+
+
+def _ranker(**kw):
+    from ltr import Ranker
+
+    return Ranker(n_estimators=3, num_leaves=3, min_child_samples=2, preset=None, early_stopping_rounds=None,
+                  n_jobs=1, **kw)
+
+
+def test_a_tuple_of_validation_sets_is_read_as_a_list_of_them(small_data):
+    # A tuple of sets was taken for one set: "eval_group has 2 entries for 1 evaluation sets", or "eval_set[0] must
+    # be a RankingDataset, an (X, y, qid) triple, ..." for a tuple of triples.
+    X, y, g = small_data
+    qid = np.repeat(np.arange(12), 10)
+    pairs = _ranker().fit(X, y, group=g, eval_set=((X[:60], y[:60]), (X[60:], y[60:])), eval_group=[g[:6], g[6:]])
+    triples = _ranker().fit(X, y, group=g, eval_set=((X[:60], y[:60], qid[:60]), (X[60:], y[60:], qid[60:])))
+    listed = _ranker().fit(X, y, group=g, eval_set=[(X[:60], y[:60]), (X[60:], y[60:])], eval_group=[g[:6], g[6:]])
+    assert sorted(pairs.evals_result_) == sorted(triples.evals_result_) == sorted(listed.evals_result_) == [
+        "valid_0", "valid_1"]
+    assert pairs.evals_result_ == listed.evals_result_
+    one = _ranker().fit(X, y, group=g, eval_set=(X[:60], y[:60], qid[:60]))  # one triple is still one set
+    assert list(one.evals_result_) == ["valid_0"]
+
+
+@pytest.mark.parametrize(("call", "message"), [
+    (lambda r, X, y, g: r.fit([[1.0, 2.0], [3.0]], [0, 1], group=[2]), r"^X must be a 2-D array of numbers"),
+    (lambda r, X, y, g: r.fit(None, y, group=g), r"^X is None"),
+    (lambda r, X, y, g: r.fit(X, y, group=g, sample_weight=["a"] * len(y)), r"^sample_weight must be numbers"),
+    (lambda r, X, y, g: r.fit(X, y, group=(int(v) for v in g)), r"^group sizes must be an array or a list, got a "
+                                                                 r"generator"),
+    (lambda r, X, y, g: r.fit(X, y, group=g, eval_set=((X, y) for _ in range(1)), eval_group=[g]),
+     r"^eval_set must be a set or a list of them, got a generator"),
+])
+def test_refusals_of_malformed_inputs_name_the_argument(small_data, call, message):
+    # These were NumPy's or Python's own words ("setting an array element with a sequence...", "could not convert
+    # string to float", "object of type 'generator' has no len()", "got shape ()"), naming no argument.
+    X, y, g = small_data
+    with pytest.raises((ValueError, TypeError), match=message):
+        call(_ranker(), X, y, g)
+
+
+def test_names_given_to_fit_are_the_users_whatever_they_look_like(small_data, tmp_path):
+    # fit(feature_names=['f0', ...]) kept the names, yet a frame with one renamed column was scored by position with
+    # "the model was fitted without feature names"; the same names as a DataFrame's columns, or 'feat0', ..., were
+    # refused. An explicit list is its user's names as a frame's columns are, saved and loaded too.
+    import pandas as pd
+
+    from ltr import load_model
+
+    X, y, g = small_data
+    names = [f"f{j}" for j in range(4)]
+    model = _ranker().fit(X, y, group=g, feature_names=names)
+    model.save(tmp_path / "m.txt")
+    renamed = pd.DataFrame(X, columns=["zz", *names[1:]])
+    for m in (model, load_model(tmp_path / "m.txt")):
+        with pytest.raises(ValueError, match=r"column names differ from the model's features \(4 columns, 4 "
+                                             r"features; not in the model: \['zz'\]; missing: \['f0'\]\)$"):
+            m.predict(renamed)
+        np.testing.assert_array_equal(m.predict(pd.DataFrame(X, columns=names)), m.predict(X))
+    wider = pd.DataFrame(np.column_stack([X, X[:, 0]]), columns=[*names, "extra"])
+    with pytest.raises(ValueError, match=r"not in the model: \['extra'\]\)$"):  # ("; missing: []" was said too)
+        model.predict(wider)

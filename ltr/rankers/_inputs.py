@@ -55,8 +55,16 @@ def as_2d(X, what: str = "X"):
                              "imaginary part is meaningless")
         return sp.csr_matrix(X, dtype=X.dtype if X.dtype in (np.float32, np.float64) else np.float64)
     refuse_lazy_frame(X, what)
+    if X is None:
+        raise ValueError(f"{what} is None: pass the features, one row per document (n_rows, n_features)")
     X = as_pandas(X)
-    X = _frame_array(X, what) if hasattr(X, "dtypes") and hasattr(X, "iloc") else np.asarray(X)
+    if hasattr(X, "dtypes") and hasattr(X, "iloc"):
+        X = _frame_array(X, what)
+    else:
+        try:
+            X = np.asarray(X)
+        except ValueError as e:  # NumPy's words named no argument (trial t72)
+            raise ValueError(f"{what} must be a 2-D array of numbers, every row as long: {e}") from None
     if X.ndim != 2:
         raise ValueError(f"{what} must be 2-D (n_rows, n_features), got shape {X.shape}")
     if X.dtype.kind == "c":
@@ -216,14 +224,28 @@ def is_training_set(item, X, y) -> bool:
     return item is X if isinstance(item, RankingDataset) else (item[0] is X and item[1] is y)
 
 
+def _a_set(item) -> bool:
+    """Whether an item of a tuple ``eval_set`` is a whole validation set (a RankingDataset, or a pair or triple whose
+    first item is a 2-D matrix) rather than the X of an (X, y) pair; an X given as a tuple of row tuples is not."""
+    if isinstance(item, RankingDataset):
+        return True
+    if not isinstance(item, (tuple, list)) or len(item) not in (2, 3):
+        return False
+    first = item[0]
+    return sp.issparse(first) or getattr(first, "ndim", None) == 2 or hasattr(first, "columns")
+
+
 def eval_sets(eval_set, eval_group, eval_qid) -> list[tuple]:
     """Normalise the three ways users pass validation sets to ``(X, y, qid, group)`` or a RankingDataset."""
     if eval_set is None:
         if eval_group is not None or eval_qid is not None:
             raise ValueError("eval_group / eval_qid describe eval_set, which is missing")
         return []
-    if isinstance(eval_set, (RankingDataset, tuple)):
-        eval_set = [eval_set]
+    if isinstance(eval_set, RankingDataset) or (isinstance(eval_set, tuple) and not all(map(_a_set, eval_set))):
+        eval_set = [eval_set]  # one set; a tuple of sets is a sequence of them, as a list is (trial t72)
+    if not hasattr(eval_set, "__len__"):  # a generator was "object of type 'generator' has no len()"
+        raise TypeError(f"eval_set must be a set or a list of them, got a {type(eval_set).__name__}: pass "
+                        "list(...)")
     if eval_group is not None and eval_qid is not None:
         raise ValueError("pass eval_group (query sizes, as LightGBM) or eval_qid (one id per row, as XGBoost), "
                          "not both")

@@ -203,6 +203,7 @@ def load_model(path: str | os.PathLike) -> Ranker:
             raise ModelFormatError(f"{mpath}: feature_names must list {n_features} names")
         model.feature_names_in_ = np.asarray(names, dtype=object)
     model._fitted_on_frame = bool(meta.get("frame_columns", False))  # (absent in models saved before it was)
+    model._names_given = bool(meta.get("names_given", False))  # (likewise)
     model.best_iteration_ = best
     model.data_fingerprint_ = meta.get("data_fingerprint")
     model.fit_seconds_ = float(meta.get("fit_seconds") or float("nan"))

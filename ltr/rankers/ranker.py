@@ -363,6 +363,12 @@ class Ranker(BaseEstimator):
         """The same tags for scikit-learn before 1.6."""
         return {"allow_nan": self.engine != "linear", "X_types": ["2darray", "sparse"]}
 
+    def _users_names(self) -> bool:
+        """Whether the feature names are its user's (a DataFrame's columns, fit's ``feature_names=``), which a frame
+        must have whatever they look like, rather than names the engines make up for unnamed columns (``f0..``,
+        ``Column_0..``: a frame is scored by position, with a warning)."""
+        return bool(getattr(self, "_fitted_on_frame", False) or getattr(self, "_names_given", False))
+
     def _lightgbm_spelling(self) -> bool:
         """Whether the model's feature names are LightGBM's spelling of a frame's (a plain LightGBM model: LightGBM
         writes a name's spaces as '_'); ltrkit's own models keep the names as given."""
@@ -691,6 +697,7 @@ class Ranker(BaseEstimator):
         if isinstance(log_period, bool) or not isinstance(log_period, numbers.Integral) or log_period < 0:
             # -1 logged every round (i % -1 == 0), 'x' failed in int()'s words (trial t57)
             raise ValueError(f"log_period must be an integer >= 0 (0: never), got {log_period!r}")
+        names_given = feature_names is not None
         if feature_names is not None:  # names given here, as a DataFrame's columns are: each once
             seen: set[str] = set()
             dup = next((str(n) for n in feature_names if str(n) in seen or seen.add(str(n))), None)
@@ -735,7 +742,10 @@ class Ranker(BaseEstimator):
         Xa = blank_column(Xa, column)  # constant for the student: no tree can split on its teacher's column
         weight = None
         if sample_weight is not None:
-            weight = np.asarray(sample_weight, dtype=np.float64)
+            try:
+                weight = np.asarray(sample_weight, dtype=np.float64)
+            except (TypeError, ValueError) as e:  # "could not convert string to float" named no argument (t72)
+                raise ValueError(f"sample_weight must be numbers, one per row: {e}") from None
             if weight.shape != ya.shape:
                 per_query = (f" ({weight.shape[0]} = the number of queries, as XGBRanker's one weight per query: "
                              "here weights are per row; repeat each query's weight over its rows, "
@@ -936,6 +946,7 @@ class Ranker(BaseEstimator):
             self.feature_names_in_ = fnames
         self.feature_set_ = described_features(X, getattr(self, "feature_names_in_", None))
         self._fitted_on_frame = columns is not None  # predict on an unnamed array then warns, as scikit-learn
+        self._names_given = names_given  # fit(feature_names=...): its user's names, whatever they look like
         self.data_fingerprint_ = fingerprint
         self._remember_params()
         return self
@@ -1106,7 +1117,7 @@ class Ranker(BaseEstimator):
         self._check_fitted()
         X = self._recorded_columns(X)
         check_frame_names(X, getattr(self, "feature_names_in_", None), "X", self._lightgbm_spelling(),
-                           getattr(self, "_fitted_on_frame", False))
+                           self._users_names())
         if self.engine == "linear" and isinstance(X, RankingDataset):  # to name its line; the linear model's own
             refuse_nonfinite(X, "X")  # predict checks arrays (the Reranker's rows, every call: once is enough)
         ptr = None
@@ -1201,7 +1212,7 @@ class Ranker(BaseEstimator):
                              "ltr.evaluation.scoring")
         # as predict does, before the arrays
         check_frame_names(X, getattr(self, "feature_names_in_", None), "X", self._lightgbm_spelling(),
-                           getattr(self, "_fitted_on_frame", False))
+                           self._users_names())
         Xa, ya, ptr = unpack(X, y, qid, group)
         scores = self._predict(Xa, group=np.diff(ptr))  # X's names were checked above
         conventions = self._eval_params()
@@ -1266,6 +1277,7 @@ class Ranker(BaseEstimator):
             "n_features": self.n_features_in_,
             "feature_names": None if not hasattr(self, "feature_names_in_") else list(self.feature_names_in_),
             "frame_columns": bool(getattr(self, "_fitted_on_frame", False)),  # names a DataFrame gave: its user's
+            "names_given": bool(getattr(self, "_names_given", False)),  # names fit(feature_names=) gave: the same
             "best_iteration": self.best_iteration_,
             "data_fingerprint": self.data_fingerprint_,
             # (NaN for a model loaded without a sidecar, which strict JSON has no number for: saving it failed)

@@ -268,7 +268,7 @@ def from_booster(booster: Any) -> TreeEnsemble:
     if hasattr(booster, "normalizer_") and hasattr(booster, "booster_"):  # an ltr.Ranker, fitted or loaded
         ensemble = _from_engine(booster.booster_, best_said=False)  # the Ranker's own best iteration is said below
         _name_columns(ensemble, getattr(booster, "feature_names_in_", None),
-                      getattr(booster, "_fitted_on_frame", False))
+                      getattr(booster, "_fitted_on_frame", False) or getattr(booster, "_names_given", False))
         said, read = _sidecar_notes(booster.normalizer_, getattr(booster, "read_options_", None),
                                     getattr(booster, "best_iteration_", None), ensemble,
                                     getattr(booster, "engine", None))
