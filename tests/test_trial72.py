@@ -128,3 +128,27 @@ def test_names_given_to_fit_are_the_users_whatever_they_look_like(small_data, tm
     wider = pd.DataFrame(np.column_stack([X, X[:, 0]]), columns=[*names, "extra"])
     with pytest.raises(ValueError, match=r"not in the model: \['extra'\]\)$"):  # ("; missing: []" was said too)
         model.predict(wider)
+
+
+def test_export_refuses_the_wrong_kind_of_model_before_asking_for_feature_names(small_data, tmp_path):
+    # ltr export --to es-linear of a tree model trained on unnamed columns first asked for its 46 feature names,
+    # then, given them, refused the model as a tree ensemble.
+    import lightgbm as lgb
+
+    from ltr.cli import main
+    from ltr.export import ExportError, export
+
+    X, y, g = small_data
+    booster = lgb.train({"objective": "lambdarank", "num_leaves": 3, "min_data_in_leaf": 2, "verbose": -1},
+                        lgb.Dataset(X, y, group=g), num_boost_round=2)
+    for fmt in ("es-linear", "solr-linear"):
+        with pytest.raises(ExportError, match=rf"^{fmt} takes linear models, and this is a tree ensemble"):
+            export(booster, fmt)
+    from ltr import Ranker
+
+    linear = Ranker(engine="linear", preset=None).fit(X, y, group=g)
+    with pytest.raises(ExportError, match=r"^es-xgboost takes tree ensembles, and this is a linear model"):
+        export(linear, "es-xgboost")
+    booster.save_model(str(tmp_path / "trees.txt"))
+    assert main(["export", str(tmp_path / "trees.txt"), "--to", "es-linear", "--out", str(tmp_path / "x")]) != 0
+    assert not (tmp_path / "x").exists()

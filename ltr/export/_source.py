@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -164,8 +164,11 @@ def _source(model: Any) -> Source:
     return src
 
 
-def resolve(model: Any, feature_names: Sequence[str] | None = None) -> Source:
-    """The :class:`Source` of ``model`` with its feature names checked (``feature_names`` when the model has none).
+def resolve(model: Any, feature_names: Sequence[str] | None = None, *,
+            check: Callable[[Source], None] | None = None) -> Source:
+    """The :class:`Source` of ``model`` with its feature names checked (``feature_names`` when the model has none);
+    ``check`` sees the source before its names are (a format that does not take the model's kind says so before
+    asking for names it would not use: trial t72).
 
     Raises
     ------
@@ -180,6 +183,8 @@ def resolve(model: Any, feature_names: Sequence[str] | None = None) -> Source:
         src = _source(model)
     except SplitRefusal as e:  # named by the model's placeholders (LightGBM's Column_5) or its columns: by the user's
         raise e.named(feature_names) from None
+    if check is not None:
+        check(src)
     names = src.feature_names
     if feature_names is not None:
         given = tuple(str(s) for s in feature_names)

@@ -264,15 +264,18 @@ def export(model: Any, format: str, *, feature_names: Sequence[str] | None = Non
     name = _check_name(name, "name")
     store = _check_name(name if store is None else store, "store")
     fmt = FORMATS[format]
-    src = resolve(model, feature_names)
+
+    def takes(src: Source) -> None:
+        if src.kind != fmt.kind:
+            other = sorted(f for f, spec in FORMATS.items() if spec.kind == src.kind and spec.family == fmt.family)
+            raise ExportError(f"{format} takes {'tree ensembles' if fmt.kind == 'trees' else 'linear models'}, and "
+                              f"this is a {'linear model' if src.kind == 'linear' else 'tree ensemble'}; use "
+                              f"{' or '.join(other)}")
+
+    src = resolve(model, feature_names, check=takes)
     if target_features is not None and feature_names is None and src.named_by_ids and len(target_features) == \
             src.width:  # a subset model of an unnamed file: its ids are positions in the engine's whole set
         src = src.with_file_names(target_features)
-    if src.kind != fmt.kind:
-        other = sorted(f for f, spec in FORMATS.items() if spec.kind == src.kind and spec.family == fmt.family)
-        raise ExportError(f"{format} takes {'tree ensembles' if fmt.kind == 'trees' else 'linear models'}, and this "
-                          f"is a {'linear model' if src.kind == 'linear' else 'tree ensemble'}; use "
-                          f"{' or '.join(other)}")
     if src.kind == "trees":
         used = sorted({int(f) for f in src.ensemble.feature[:int(src.ensemble.tree_ptr[src.n_trees])]})
     else:
