@@ -578,6 +578,7 @@ def render_report(
         added to a folder that was there; a file is replaced only once complete, and the previous report's files
         are removed only after this one is complete.
     """
+    from ltr._checked_io import interrupts_held
     from ltr.exceptions import OutputPathError
     from ltr.io import atomic_write
     from ltr.io.outputs import outputs_together
@@ -629,6 +630,10 @@ def render_report(
             fresh.append(p)
         return p
 
+    # Interrupts are held from the set's writing to the end of the completion below: one that came while the files
+    # were renamed in was raised as they were in place, and the cleanup below removed the new figures from beside
+    # the new pages (trial t72); now it is raised once the report is whole, or once a failed one is cleaned up
+    hold = contextlib.ExitStack()
     try:
         if not os.access(out, os.W_OK | os.X_OK):  # a read-only file system (root passes permissions otherwise)
             raise OutputPathError(shown, f"cannot write: the folder {shown} is not writable")
@@ -652,6 +657,7 @@ def render_report(
         parts = [(f["id"], f"figures/{f['id']}.png", f["png"]) for f in figures] if pngs else []
         parts += [(kind, f"report.{kind}", text) for kind, text in texts.items()]
         paths = [place(name) for _, name, _ in parts]
+        hold.enter_context(interrupts_held())
         with outputs_together(*paths) as temporaries:
             for (_, _, content), tmp in zip(parts, temporaries):
                 with atomic_write(tmp, "wb" if isinstance(content, bytes) else "w", compress=False) as fh:
@@ -676,18 +682,20 @@ def render_report(
                     _record_files(out, previous | replaced)
                 else:
                     record.unlink()
+        hold.close()
         raise
     # The report is complete: the files the previous one made here and this one does not make again go, so that the
     # folder holds one report (and whatever else the user put there); then the record says what is there.
-    for name in sorted(previous - files):
-        with contextlib.suppress(OSError):
-            (out / name).unlink()
-    if not pngs and any(n.startswith("figures/") for n in previous):
-        with contextlib.suppress(OSError):
-            (out / "figures").rmdir()  # only when empty: a file the user put there keeps it
-    if files and files != previous:
-        _record_files(out, files)
-    elif not files and previous:
-        with contextlib.suppress(OSError):
-            record.unlink()
+    with hold:
+        for name in sorted(previous - files):
+            with contextlib.suppress(OSError):
+                (out / name).unlink()
+        if not pngs and any(n.startswith("figures/") for n in previous):
+            with contextlib.suppress(OSError):
+                (out / "figures").rmdir()  # only when empty: a file the user put there keeps it
+        if files and files != previous:
+            _record_files(out, files)
+        elif not files and previous:
+            with contextlib.suppress(OSError):
+                record.unlink()
     return written
