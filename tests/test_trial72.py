@@ -152,3 +152,54 @@ def test_export_refuses_the_wrong_kind_of_model_before_asking_for_feature_names(
     booster.save_model(str(tmp_path / "trees.txt"))
     assert main(["export", str(tmp_path / "trees.txt"), "--to", "es-linear", "--out", str(tmp_path / "x")]) != 0
     assert not (tmp_path / "x").exists()
+
+
+def test_a_ctrl_c_while_a_report_goes_in_leaves_the_new_report_whole(tmp_path, monkeypatch):
+    # The interrupt, held while the files were renamed in, was raised as they were in place; the report's cleanup
+    # then removed the files that were new to the folder: the new pages stayed, without 4 of their 5 figures, and
+    # the command said "no output file was left half-written".
+    import re
+
+    import ltr.io.outputs as outputs
+    from ltr import Ranker, _checked_io, make_ranking
+    from ltr.evaluation import cross_validate, render_report
+
+    data = make_ranking(30, 8, 4, random_state=0)
+    out = tmp_path / "report"
+    earlier, result = (cross_validate(Ranker(n_estimators=2, n_jobs=1, min_child_samples=2, preset=None), data,
+                                      n_splits=2, progress=False, name=name) for name in ("a", "b"))
+    render_report(earlier, out)  # the earlier report: its pages and its figures, of other names than the new ones'
+    renamed = outputs._rename_staged
+
+    def interrupted_while_renaming(staged):
+        _checked_io.stop_outputs(KeyboardInterrupt)  # as the SIGINT handler records one while they are held
+        return renamed(staged)
+
+    monkeypatch.setattr(outputs, "_rename_staged", interrupted_while_renaming)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            render_report(result, out)
+    finally:
+        _checked_io.stop_outputs(None)
+    linked = set(re.findall(r"\(figures/([\w.-]+\.png)\)", (out / "report.md").read_text()))
+    assert linked, "the new report.md links its figures"
+    assert linked == {p.name for p in (out / "figures").glob("*.png")}  # the earlier report's own figures gone
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ('docid,text\n1,alpha beta\n2,"gamma delta\n3,epsilon alpha\n4,zeta alpha\n',
+     r"docs.csv:3: a quoted field opened in this record is never closed"),
+    ('docid,text\n1,alpha beta\n2,"gamma" delta\n3,epsilon alpha\n', r"docs.csv:3: not CSV \(',' expected after"),
+])
+def test_a_csv_collection_with_a_quote_never_closed_is_refused_naming_the_line(tmp_path, text, message):
+    # The rest of the file after an unclosed quote became one document's text: 2 documents of 4 read, exit 0 (a
+    # quote closed inside a field, '"gamma" delta', was read as 'gamma delta'); pandas refuses both.
+    from features.collections.interchange import read_csv_documents
+    from features.errors import CollectionFormatError
+
+    path = tmp_path / "docs.csv"
+    path.write_text(text)
+    with pytest.raises(CollectionFormatError, match=message):
+        read_csv_documents(path)
+    path.write_text('docid,text\n1,"a body\non two lines, quoted"\n2,"He said ""yes"""\n')  # RFC 4180 still read
+    assert read_csv_documents(path).fields["body"] == ["a body\non two lines, quoted", 'He said "yes"']

@@ -473,7 +473,9 @@ def read_csv_documents(path: str | Path, *, errors: str = "strict", duplicates: 
     {'title': ['Wings, flutter'], 'body': ['a body\\non two lines']}
     """
     text = read_text(path, errors=errors)
-    reader = csv.reader(io.StringIO(text, newline=""))
+    # strict: a quote never closed took the rest of the file into one document, silently (trial t72), and '"a"b' was
+    # read as 'ab'; pandas refuses both
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     roles = None
     rows: list[tuple[int, list[str]]] = []
     start = 1
@@ -485,7 +487,9 @@ def read_csv_documents(path: str | Path, *, errors: str = "strict", duplicates: 
             records.append((start, parts))
             start = reader.line_num + 1
     except csv.Error as e:
-        raise CollectionFormatError(f"not CSV ({e})", str(path), start) from None
+        why = ("a quoted field opened in this record is never closed (a quote missing, or one too many)"
+               if "unexpected end of data" in str(e) else f"not CSV ({e})")
+        raise CollectionFormatError(why, str(path), start) from None
     finally:
         csv.field_size_limit(limit)
     for lineno, parts in records:
