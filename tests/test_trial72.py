@@ -203,3 +203,18 @@ def test_a_csv_collection_with_a_quote_never_closed_is_refused_naming_the_line(t
         read_csv_documents(path)
     path.write_text('docid,text\n1,"a body\non two lines, quoted"\n2,"He said ""yes"""\n')  # RFC 4180 still read
     assert read_csv_documents(path).fields["body"] == ["a body\non two lines, quoted", 'He said "yes"']
+
+
+def test_the_es_xgboost_note_on_missing_values_does_not_claim_queries_a_feature_set_lacks(small_data):
+    # "(the feature set's BM25 queries do: a match_all of boost 0 beside each match)" was said of every model, where
+    # the README's own serving example wrote a feature set of templates only, with no query at all.
+    import lightgbm as lgb
+
+    from ltr.export import export
+
+    X, y, g = small_data
+    booster = lgb.train({"objective": "lambdarank", "num_leaves": 3, "min_data_in_leaf": 2, "verbose": -1},
+                        lgb.Dataset(np.abs(X), y, group=g), num_boost_round=2)
+    notes = export(booster, "es-xgboost", feature_names=["a", "b", "c", "d"], missing="zero").notes
+    said = [n for n in notes if "give every feature a value for every document" in n]
+    assert said and "a feature set ltrkit writes" in said[0] and "the feature set's BM25 queries do" not in said[0]

@@ -122,8 +122,9 @@ def render(plan: TreePlan, ctx: Context) -> str:
             f"{ctx.fmt}: {to_yes} of {missing_left.size} split nodes send a missing value to 'yes' (first: "
             f"{plan.where(int(np.flatnonzero(missing_yes)[0]))}); OpenSearch LTR 3.2 to 3.7 send NaN to 'no' "
             "whatever 'missing' says (issue #378, fixed by PR #379): there give every feature a value for every "
-            "document" + (" (the feature set's BM25 queries do: a match_all of boost 0 beside each match)"
-                          if ctx.missing == "zero" else ""))
+            "document" + (" (the BM25 match queries of a feature set ltrkit writes do, a match_all of boost 0 beside "
+                          "each match; a query written into a template must do the same)"  # (it said the feature
+                          if ctx.missing == "zero" else ""))  # set's queries did where it had none: trial t72)
     # a base score is a leading leaf; so is 0 for a model of no tree, as the plugin refuses an empty definition
     trees = [{"nodeid": 0, "leaf": _number(plan.base)}] if plan.base != 0 or not plan.n_trees else []
     trees += [_order(_tree(plan, t, ctx, missing_yes)) for t in range(plan.n_trees)]
