@@ -218,3 +218,17 @@ def test_the_es_xgboost_note_on_missing_values_does_not_claim_queries_a_feature_
     notes = export(booster, "es-xgboost", feature_names=["a", "b", "c", "d"], missing="zero").notes
     said = [n for n in notes if "give every feature a value for every document" in n]
     assert said and "a feature set ltrkit writes" in said[0] and "the feature set's BM25 queries do" not in said[0]
+
+
+@pytest.mark.parametrize("argv", [["--to", "{file}/x"], ["--to", "{dir}/copy", "--base-url", "notaurl"]])
+def test_data_fetch_refuses_its_options_before_the_terms_of_use(tmp_path, capsys, argv):
+    # A path under a file and a base URL that is none were said after the data set's terms-of-use line (two lines),
+    # the second after an empty downloads folder had been made.
+    from ltr.cli import main
+
+    (tmp_path / "file").write_text("x")
+    argv = [a.format(file=tmp_path / "file", dir=tmp_path) for a in argv]
+    assert main(["data", "fetch", "mq2008", *argv]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("ltr data fetch: error: --"), err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]

@@ -119,8 +119,20 @@ def run_fetch(args: argparse.Namespace) -> int:
     if args.timeout > LONGEST_WAIT:  # socket timeouts beyond overflow a time_t, with a traceback
         raise UsageError(f"--timeout must be at most {LONGEST_WAIT} seconds (about 11.6 days), got {args.timeout:g}")
     to = os.path.expanduser(args.to)
-    if os.path.exists(to) and not os.path.isdir(to):  # said before the terms of use, not after them
+    # said before the terms of use, not after them (a path under a file and a base URL that is none: trial t72)
+    if os.path.exists(to) and not os.path.isdir(to):
         raise UsageError(f"--to {args.to}: is a file; give a folder")
+    above = os.path.dirname(os.path.abspath(to))
+    while not os.path.exists(above) and os.path.dirname(above) != above:
+        above = os.path.dirname(above)
+    if not os.path.isdir(above):
+        raise UsageError(f"--to {args.to}: {above} is a file, not a folder")
+    if args.base_url is not None:
+        from urllib.parse import urlsplit
+
+        if urlsplit(args.base_url).scheme.lower() not in ("http", "https", "ftp", "file"):
+            raise UsageError(f"--base-url {args.base_url}: not a URL; give http(s)://HOST/PATH, or file:///FOLDER "
+                             "for a folder holding the archives")
     terms = info(args.name).get("license")
     if terms:
         note(args, f"terms of use: {terms}")
