@@ -232,3 +232,110 @@ def test_data_fetch_refuses_its_options_before_the_terms_of_use(tmp_path, capsys
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("ltr data fetch: error: --"), err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
+
+
+@pytest.fixture()
+def saved_model(small_data, tmp_path):
+    X, y, g = small_data
+    path = tmp_path / "m.txt"
+    _ranker(normalize="global-zscore").fit(X, y, group=g).save(path)
+    return path
+
+
+def _edit_sidecar(path, edit):
+    """Change the sidecar as a hostile author can: the checksum has no key, so the file is signed again."""
+    import json
+
+    from ltr.rankers.sidecar import checksum
+
+    meta_path = path.with_name(path.name + ".meta.json")
+    meta = json.loads(meta_path.read_text())
+    edit(meta)
+    meta["checksum"] = checksum(meta, path.read_text())
+    meta_path.write_text(json.dumps(meta))
+
+
+@pytest.mark.parametrize(("edit", "message"), [
+    # a scale of "nan" passed the check of positive scales (NaN > 0 is false, not true) and every score was the same
+    (lambda m: m["normalizer"].update(scale=["nan"] * 4), "offsets and scales must be lists of numbers"),
+    (lambda m: m["normalizer"].update(offset=["1"] * 4), "offsets and scales must be lists of numbers"),
+    (lambda m: m.update(n_features=4.9), r"n_features must be a whole number, got 4\.9"),  # was read as 4
+    (lambda m: m.update(best_iteration="3"), r"best_iteration must be a whole number, got '3'"),
+    (lambda m: m.update(fit_seconds="abc"), r"fit_seconds must be a number, got 'abc'"),  # float()'s words, no file
+    # a comparison of feature sets failed with a traceback ('str' object has no attribute 'get')
+    (lambda m: m.update(feature_set={"format": 2, "features": {"a": 1}, "columns": ["a", "b", "c", "d"]}),
+     "feature_set must be a feature-set description, whose 'features' list its entries"),
+])
+def test_a_re_signed_sidecar_with_malformed_fields_is_refused_naming_it(saved_model, edit, message):
+    from ltr import load_model
+    from ltr.exceptions import ModelFormatError
+
+    _edit_sidecar(saved_model, edit)
+    with pytest.raises(ModelFormatError, match=r"m\.txt\.meta\.json: .*" + message):
+        load_model(saved_model)
+
+
+def test_a_sidecar_nested_beyond_python_s_recursion_is_refused_naming_it(saved_model):
+    # A bare RecursionError, naming no file (the command line said only "maximum recursion depth exceeded ...").
+    from ltr import load_model
+    from ltr.exceptions import ModelFormatError
+
+    saved_model.with_name("m.txt.meta.json").write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(ModelFormatError, match=r"m\.txt\.meta\.json: JSON nested too deeply"):
+        load_model(saved_model)
+
+
+def test_leaf_values_that_add_up_beyond_the_float_range_are_refused(small_data, tmp_path):
+    # Each leaf finite, their sum inf: every score of ltr predict was inf, written without a word (as LightGBM's own).
+    import re
+
+    from ltr import trees
+    from ltr.exceptions import ModelFormatError
+
+    X, y, g = small_data
+    path = tmp_path / "m.txt"
+    _ranker().fit(X, y, group=g).booster_.save_model(str(path))
+    text = path.read_text()
+    big = re.sub(r"(?m)^leaf_value=.*$", lambda m: "leaf_value=" + " ".join(["1.7e308"] * len(m.group(0).split())),
+                 text)
+    assert big != text
+    trees.load(path)  # the model as trained loads
+    path.write_text(big)
+    with pytest.raises(ModelFormatError, match=r"leaf values can add up to inf .* beyond the largest float64 number"):
+        trees.load(path)
+
+
+def test_an_xgboost_model_declaring_a_huge_width_without_names_is_refused(small_data, tmp_path):
+    # 62 KB declaring num_feature 2,000,000,000 made ltr info take every GB of the machine.
+    import json
+
+    from ltr import trees
+    from ltr.exceptions import ModelFormatError
+
+    X, y, g = small_data
+    path = tmp_path / "m.json"
+    from ltr import Ranker
+
+    Ranker(engine="xgboost", n_estimators=3, preset=None, n_jobs=1).fit(X, y, group=g).booster_.save_model(str(path))
+    doc = json.loads(path.read_text())
+    doc["learner"]["feature_names"] = []
+    doc["learner"]["learner_model_param"]["num_feature"] = str(2**24)
+    path.write_text(json.dumps(doc))
+    assert trees.load(path).n_features == 2**24  # as wide as a hashed feature space may be: read
+    doc["learner"]["learner_model_param"]["num_feature"] = "2000000000"
+    path.write_text(json.dumps(doc))
+    with pytest.raises(ModelFormatError, match=r"num_feature: 2000000000 features, more than the 16,777,216"):
+        trees.load(path)
+
+
+def test_fetch_refuses_a_pipe_where_the_archive_belongs(tmp_path):
+    # A FIFO named as the archive in the downloads folder was read for ever (another user can plant one).
+    import os
+
+    from ltr.registry import fetch
+
+    downloads = tmp_path / "to" / ".ltrkit-downloads"
+    downloads.mkdir(parents=True)
+    os.mkfifo(downloads / "adi.tar.gz")
+    with pytest.raises(Exception, match=r"adi\.tar\.gz: is not a regular file"):
+        fetch("adi", tmp_path / "to", progress=False)

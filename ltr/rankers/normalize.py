@@ -305,10 +305,16 @@ class GlobalNormalizer:
             raise ValueError(f"not a global normaliser description: {d!r}")
         g = cls(d["method"], d.get("features"))
         if "offset" in d:
-            g.offset_ = np.asarray(d["offset"], dtype=np.float64)
-            g.scale_ = np.asarray(d["scale"], dtype=np.float64)
-            if g.offset_.shape != g.scale_.shape or np.any(g.scale_ <= 0):
-                raise ValueError("a global normaliser needs offsets and positive scales of the same length")
+            offset, scale = d["offset"], d["scale"]
+            if not all(isinstance(v, list) and all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in v)
+                       for v in (offset, scale)):  # NumPy read '"nan"' as NaN: every score the same (trial t72)
+                raise ValueError("a global normaliser's offsets and scales must be lists of numbers")
+            g.offset_ = np.asarray(offset, dtype=np.float64)
+            g.scale_ = np.asarray(scale, dtype=np.float64)
+            if (g.offset_.shape != g.scale_.shape or not np.isfinite(g.offset_).all()
+                    or not (np.isfinite(g.scale_) & (g.scale_ > 0)).all()):
+                raise ValueError("a global normaliser needs finite offsets and positive, finite scales of the same "
+                                 "length")
             g.n_features_in_ = int(g.offset_.size)
         return g
 

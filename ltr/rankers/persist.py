@@ -149,6 +149,8 @@ def load_model(path: str | os.PathLike) -> Ranker:
         meta = json.loads(mpath.read_text(encoding="utf-8"), parse_constant=_no_constant)
     except (ValueError, UnicodeDecodeError) as e:  # JSONDecodeError is a ValueError
         raise ModelFormatError(f"{mpath}: not valid JSON ({e})") from None
+    except RecursionError:  # (a bare RecursionError naming no file: trial t72)
+        raise ModelFormatError(f"{mpath}: JSON nested too deeply") from None
     fmt = meta.get("format") if isinstance(meta, dict) else None
     if fmt not in (MODEL_FORMAT, *OLD_FORMATS):
         raise ModelFormatError(f"{mpath}: not an ltrkit model sidecar (expected format {MODEL_FORMAT!r}, got "
@@ -166,10 +168,15 @@ def load_model(path: str | os.PathLike) -> Ranker:
                       UserWarning, stacklevel=2)
     try:
         params = dict(meta["params"])
-        n_features = int(meta["n_features"])
-        best = int(meta["best_iteration"])
+        n_features, best = meta["n_features"], meta["best_iteration"]
     except (KeyError, TypeError, ValueError) as e:
         raise ModelFormatError(f"{mpath}: missing or invalid field ({e})") from None
+    for key, value in (("n_features", n_features), ("best_iteration", best)):
+        if not isinstance(value, int) or isinstance(value, bool):  # 88.9 and "88" were read as 88 (trial t72)
+            raise ModelFormatError(f"{mpath}: {key} must be a whole number, got {value!r}")
+    seconds = meta.get("fit_seconds")
+    if seconds is not None and (not isinstance(seconds, (int, float)) or isinstance(seconds, bool)):
+        raise ModelFormatError(f"{mpath}: fit_seconds must be a number, got {seconds!r}")
     for key in ("eval_at", "preset_keep"):  # tuples, written as JSON lists
         if isinstance(params.get(key), list):
             params[key] = tuple(params[key])
@@ -245,6 +252,12 @@ def _feature_set(described, n_features: int, mpath: Path, read_options=None, nam
     which ``ids`` are the model's (named as the model names them)."""
     if described is None:
         return None
+    entries = described.get("features") if isinstance(described, dict) else None
+    if not isinstance(entries, list) or not entries or not all(
+            isinstance(e, dict) and isinstance(e.get("scorer"), str) for e in entries):  # ltr predict's comparison
+        # failed with a traceback on {"features": {...}} (trial t72)
+        raise ModelFormatError(f"{mpath}: feature_set must be a feature-set description, whose 'features' list its "
+                               "entries, each naming its scorer")
     columns = described.get("columns") if isinstance(described, dict) else None
     subset = (read_options or {}).get("features") if isinstance(read_options, dict) else None
     if isinstance(columns, list) and len(columns) != n_features and isinstance(subset, dict):

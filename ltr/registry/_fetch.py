@@ -262,6 +262,9 @@ def _obtain(entry: Entry, archive: dict, downloads: Path, *, base_url: str | Non
     """A checked local copy of one archive, and whether this call downloaded it (``shown``: the folder given, which
     an error writing here names)."""
     target = downloads / archive["file"]
+    if target.exists() and not target.is_file():  # a FIFO there was read for ever (trial t72), a device without end
+        raise DownloadError(f"{target}: is not a regular file (a folder, a pipe or a device); remove it, or put the "
+                            "archive itself there")
     if target.exists():  # a previous call, or the user (manual downloads)
         problem = _check_archive(archive, target)
         if problem is None:  # downloaded by an earlier call that failed later (a damaged sibling, Ctrl-C), or not

@@ -226,6 +226,16 @@ class TreeEnsemble:
             t = int(np.searchsorted(self.leaf_ptr, k, side="right") - 1)
             self._fail(t, f"leaf {k - self.leaf_ptr[t]} has value {self.leaf_value[k]}, not a finite "
                           f"{'float32' if self.engine == 'xgboost' else 'float64'} number")
+        if self.leaf_value.size:  # finite leaves that add up beyond the sum's type: every score inf, written without
+            # a word by ltr predict (trial t72); the engines' sums are float64 (LightGBM) and float32 (XGBoost)
+            kind = np.float32 if self.engine == "xgboost" else np.float64
+            with np.errstate(over="ignore"):
+                largest = np.maximum.reduceat(np.abs(self.leaf_value), self.leaf_ptr[:-1][np.diff(self.leaf_ptr) > 0])
+                total = float(np.sum(largest)) + abs(float(self.base_score))
+            if not total <= float(np.finfo(kind).max):
+                self._fail(None, f"its leaf values can add up to {total:.4g} (each tree's largest in magnitude), "
+                                 f"beyond the largest {np.dtype(kind).name} number: its scores can overflow to "
+                                 "infinity")
 
     def _check_links(self, node_tree, n_int, n_leaf) -> None:
         n_nodes = self.feature.size

@@ -63,6 +63,11 @@ _INT = re.compile(r"[+-]?[0-9]+")  # ASCII digits: \d is any script's, which XGB
 _NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
 
 
+#: The widest XGBoost model read without feature names (num_feature alone declares the width; a model naming its
+#: features is as large as its names): 2**24, far beyond any LETOR set (MSLR 136, Yahoo 700 features).
+WIDEST = 2**24
+
+
 @functools.lru_cache(maxsize=1)
 def _libm_logf():
     # XGBoost calls the C library's logf; use the same function so that the base margin matches to the bit.
@@ -426,6 +431,10 @@ def from_xgboost_json(text_or_dict: str | bytes | dict, *, source: str | None = 
     n_features = doc.integer(param, "num_feature", "learner.learner_model_param")
     if n_features < 1:
         doc.fail("learner.learner_model_param.num_feature", f"must be at least 1, got {n_features}")
+    if n_features > WIDEST and not learner.get("feature_names"):  # a width only declared: 62 KB saying 2e9 made
+        # ltr info take every GB of the machine (trial t72); names make a file as wide as its width.
+        doc.fail("learner.learner_model_param.num_feature", f"{n_features} features, more than the {WIDEST:,} ltrkit "
+                                                            "reads without their names")
     n_class = doc.integer(param, "num_class", "learner.learner_model_param", default=0)
     if n_class > 1:
         doc.fail("learner.learner_model_param.num_class", f"multiclass models ({n_class} classes) are not supported")
