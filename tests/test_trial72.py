@@ -265,6 +265,8 @@ def _edit_sidecar(path, edit):
     # a comparison of feature sets failed with a traceback ('str' object has no attribute 'get')
     (lambda m: m.update(feature_set={"format": 2, "features": {"a": 1}, "columns": ["a", "b", "c", "d"]}),
      "feature_set must be a feature-set description, whose 'features' list its entries"),
+    (lambda m: m.update(feature_set={"format": 2, "features": [{"scorer": "bm25"}], "columns": [1, 2, 3, 4]}),
+     r"feature_set's columns must be names \(strings\)"),  # Reranker.load: "'int' object has no attribute ..."
 ])
 def test_a_re_signed_sidecar_with_malformed_fields_is_refused_naming_it(saved_model, edit, message):
     from ltr import load_model

@@ -259,6 +259,9 @@ def _feature_set(described, n_features: int, mpath: Path, read_options=None, nam
         raise ModelFormatError(f"{mpath}: feature_set must be a feature-set description, whose 'features' list its "
                                "entries, each naming its scorer")
     columns = described.get("columns") if isinstance(described, dict) else None
+    if isinstance(columns, list) and not all(isinstance(c, str) for c in columns):  # (Reranker.load failed in
+        # "'int' object has no attribute 'startswith'": trial t72)
+        raise ModelFormatError(f"{mpath}: feature_set's columns must be names (strings)")
     subset = (read_options or {}).get("features") if isinstance(read_options, dict) else None
     if isinstance(columns, list) and len(columns) != n_features and isinstance(subset, dict):
         try:
