@@ -275,11 +275,17 @@ def main(argv=None):
     scores = 0.3 * y + np.random.default_rng(1).normal(size=y.size)
     fixed = Fixed(*lambdarank.grad_hess(scores, y, ptr, mode="lightgbm"))
     engines = args.engines.split(",")
+    load_start = os.getloadavg()[0]
     if "lightgbm" in engines:
         rep.print(table("LightGBM", run_lightgbm((X, y, ptr), args, fixed), args.rounds))
     if "xgboost" in engines:
         fixed_x = Fixed(*lambdarank.grad_hess(scores, y, ptr, mode="xgboost"))
         rep.print(table("XGBoost", run_xgboost((X, y, ptr), args, fixed_x), args.rounds))
+    # (a run beside other work gave per-round times 5 to 16 times these and ratios that swung from 0.6x to 1.4x
+    # between two runs, with nothing in the output to tell: trial t72)
+    rep.print(f"The machine may be shared: the 1-minute load average (this run's own threads in it) was "
+              f"{load_start:.1f} at the start of the timed runs and {os.getloadavg()[0]:.1f} at their end, on "
+              f"{os.cpu_count()} CPUs; compare tables of runs under a like load only.")
     rep.write()
     return 0
 
