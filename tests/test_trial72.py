@@ -341,3 +341,13 @@ def test_fetch_refuses_a_pipe_where_the_archive_belongs(tmp_path):
     os.mkfifo(downloads / "adi.tar.gz")
     with pytest.raises(Exception, match=r"adi\.tar\.gz: is not a regular file"):
         fetch("adi", tmp_path / "to", progress=False)
+
+
+def test_ltr_info_of_a_sidecar_names_its_model(saved_model, capsys):
+    # It was read as LETOR: "the label is not a number (token '{')".
+    from ltr.cli import main
+
+    assert main(["info", str(saved_model) + ".meta.json"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.endswith(f"m.txt.meta.json: is the sidecar of the model {saved_model} (its settings and checksums), "
+                        f"not a model: load {saved_model}"), err

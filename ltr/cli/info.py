@@ -80,8 +80,9 @@ def _model_or_data(args: argparse.Namespace, path: str):
         from ltr.io.files import not_found
 
         raise not_found(path)
-    if p.is_file() and find_meta_path(p).is_file():
-        return "model", _load_model(path)
+    if p.is_file() and (find_meta_path(p).is_file() or p.name.endswith(".meta.json")):
+        return "model", _load_model(path)  # (a sidecar given: the loader names its model, where the LETOR reader
+        # said "the label is not a number (token '{')": trial t72)
     if p.is_file() and _compressed_model(p):
         return "model", _load_model(path)  # raises: the loader's error says to decompress it
     if p.is_file() and _looks_like_a_model(p):
