@@ -130,7 +130,10 @@ def main(argv=None) -> int:
 
     rep = Fragment(__file__, "Training quality and time: every objective x engine x kernel", argv, out=args.out)
     rep.print(f"LightGBM and XGBoost through ltr.Ranker: at most {args.rounds} rounds, learning rate 0.05, 31 leaves, "
-              f"at least 20 rows per leaf with LightGBM (XGBoost has no such rule), no preset, seed 0; "
+              f"at least 20 rows per leaf with LightGBM (XGBoost has no such rule: min_child_weight 1), no L2 "
+              f"(reg_lambda 0, XGBoost's lambda too, whose own default is 1), XGBoost's lambdarank over every pair "
+              f"of a query (lambdarank_pair_method topk, lambdarank_num_pair_per_sample at its largest), no preset, "
+              f"seed 0; "
               f"n_jobs={args.threads} (ltr.threads). Test metrics with "
               f"ltr.metrics: {describe_conventions()}; ERR's top grade 4. Train s = the fits' wall time, summed over "
               "rotations (each configuration first fitted untimed for 2 rounds on 20 small queries: the engine's "
