@@ -351,3 +351,26 @@ def test_ltr_info_of_a_sidecar_names_its_model(saved_model, capsys):
     err = capsys.readouterr().err.strip()
     assert err.endswith(f"m.txt.meta.json: is the sidecar of the model {saved_model} (its settings and checksums), "
                         f"not a model: load {saved_model}"), err
+
+
+def test_fetch_names_the_member_of_an_archive_holding_one_name_as_a_folder_and_a_file(tmp_path):
+    # The error named the staging folder's path (removed by then), not the archive or its member.
+    import io
+    import tarfile
+
+    from ltr.registry import fetch
+
+    downloads = tmp_path / "to" / ".ltrkit-downloads"
+    downloads.mkdir(parents=True)
+    with tarfile.open(downloads / "adi.tar.gz", "w:gz") as t:
+        folder = tarfile.TarInfo("ADI.ALL")
+        folder.type = tarfile.DIRTYPE
+        t.addfile(folder)
+        data = b".I 1\n.T\nx\n"
+        member = tarfile.TarInfo("ADI.ALL")
+        member.size = len(data)
+        t.addfile(member, io.BytesIO(data))
+    with pytest.raises(Exception, match=r"^adi\.tar\.gz: ADI\.ALL cannot be unpacked \(is a directory\): the archive "
+                                        r"holds that name both as a folder and as a file; nothing was installed$"):
+        fetch("adi", tmp_path / "to", progress=False)
+    assert sorted(p.name for p in (tmp_path / "to").iterdir()) == [".ltrkit-downloads"]

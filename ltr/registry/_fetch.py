@@ -25,6 +25,7 @@ append to one ``.part`` file.
 from __future__ import annotations
 
 import contextlib
+import errno
 import gzip
 import hashlib
 import http.client
@@ -459,6 +460,11 @@ def _unpack(archive: dict, path: Path, dest: Path, name: str, final: Path) -> No
         raise ArchiveError(f"{path.name}: {e}; it was put there, not downloaded by fetch: it is left as it is; "
                            f"remove {path} to download it again") from None
     except (zipfile.BadZipFile, tarfile.TarError, EOFError, zlib.error, lzma.LZMAError, OSError) as e:
+        if isinstance(e, OSError) and e.errno in (errno.EISDIR, errno.ENOTDIR, errno.EEXIST):  # one name as a folder
+            # and as a file: it named the staging folder's path, removed by then (trial t72)
+            member = os.path.relpath(os.fsdecode(e.filename), dest) if e.filename else "a member"
+            raise ArchiveError(f"{path.name}: {member} cannot be unpacked ({e.strerror.lower()}): the archive holds "
+                               "that name both as a folder and as a file; nothing was installed") from None
         if isinstance(e, OSError) and e.errno is not None:  # the disk's error (bzip2 and gzip say damage without one)
             raise
         aside = _set_aside(path)
