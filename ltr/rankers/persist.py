@@ -211,6 +211,10 @@ def load_model(path: str | os.PathLike) -> Ranker:
         model.feature_names_in_ = np.asarray(names, dtype=object)
     model._fitted_on_frame = bool(meta.get("frame_columns", False))  # (absent in models saved before it was)
     model._names_given = bool(meta.get("names_given", False))  # (likewise)
+    sparse = meta.get("sparse_fit")  # (likewise; None: not recorded)
+    if sparse is not None and not isinstance(sparse, bool):
+        raise ModelFormatError(f"{mpath}: sparse_fit must be true, false or null, got {sparse!r}")
+    model._sparse_fit = sparse
     model.best_iteration_ = best
     model.data_fingerprint_ = meta.get("data_fingerprint")
     model.fit_seconds_ = float(meta.get("fit_seconds") or float("nan"))
