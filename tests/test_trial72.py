@@ -401,3 +401,50 @@ def test_an_xgboost_model_warns_when_given_rows_in_the_other_layout_than_its_tra
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         np.testing.assert_array_equal(lightgbm.predict(X), lightgbm.predict(sp.csr_matrix(X)))
+
+
+def test_a_linear_model_whose_normaliser_is_narrower_than_its_weights_is_refused_naming_it(small_data, tmp_path):
+    # It loaded, and predict said "X has 4 features but the normaliser was fitted on 3", blaming the data.
+    import json
+
+    from ltr.exceptions import ModelFormatError
+    from ltr.rankers.linear import model_from_text
+
+    X, y, g = small_data
+    from ltr import Ranker
+
+    Ranker(engine="linear", normalize="global-zscore", preset=None).fit(X, y, group=g).save(tmp_path / "m.json")
+    doc = json.loads((tmp_path / "m.json").read_text())
+    model_from_text(json.dumps(doc), source="m.json")  # as saved: read
+    doc["normalizer"]["offset"], doc["normalizer"]["scale"] = doc["normalizer"]["offset"][:3], doc["normalizer"][
+        "scale"][:3]
+    with pytest.raises(ModelFormatError, match=r"^m\.json: bad normalizer \(fitted on 3 features; the model has 4 "
+                                               r"weights\)$"):
+        model_from_text(json.dumps(doc), source="m.json")
+
+
+def test_linear_training_and_scoring_are_not_told_to_allow_nan_values_they_refuse(tmp_path, capsys):
+    # The reader's advice was "pass --nonfinite allow to keep it", which the linear ranker then refused; and a
+    # training whose every feature is constant within each query said "trained 1 coordinate-ascent passes" (0 ran).
+    from ltr.cli import main
+
+    rows = [f"{q % 3} qid:{q // 3 + 1} 1:{q % 3 * 0.5} 2:{(q * 7) % 5}" for q in range(30)]
+    good, bad = tmp_path / "good.txt", tmp_path / "bad.txt"
+    good.write_text("\n".join(rows) + "\n")
+    bad.write_text("\n".join(rows[:5] + [rows[5].replace("2:0", "2:nan")] + rows[6:]) + "\n")
+    assert "2:nan" in bad.read_text()
+    assert main(["train", str(good), "--engine", "linear", "--out", str(tmp_path / "m.json")]) == 0
+    capsys.readouterr()
+    for argv in (["train", str(bad), "--engine", "linear"],
+                 ["predict", str(tmp_path / "m.json"), str(bad), "--out", "-"]):
+        assert main(argv) == 1
+        err = capsys.readouterr().err
+        assert "the linear ranker scores every feature and has no score for a missing" in err and \
+            "--nonfinite allow" not in err, err
+    assert main(["train", str(bad)]) == 1  # trees: the advice stands
+    assert "pass --nonfinite allow to keep it" in capsys.readouterr().err
+    one = tmp_path / "one.txt"  # one document a query: nothing to order
+    one.write_text("".join(f"1 qid:{q} 1:{q} 2:{q % 2}\n" for q in range(1, 9)))
+    main(["train", str(one), "--engine", "linear"])
+    said = capsys.readouterr()
+    assert "trained 0 coordinate-ascent passes" in said.out + said.err

@@ -124,6 +124,11 @@ def read_data(args: argparse.Namespace, path: str, n_features: int | None = None
         kind = trec_file(p) if e.line == 1 else None
         if kind is not None:  # (ltr info said so; the other commands named the token alone: trial t64)
             raise LetorFormatError(e.reason, e.path, e.line, e.token, offset=e.offset, hint=kind) from None
+        if "linear" in (getattr(args, "engine", None), getattr(args, "model_engine_", None)) and "nonfinite" in e.fix:
+            # --nonfinite allow was advised, which the linear ranker then refused (trial t72)
+            raise LetorFormatError(e.reason, e.path, e.line, e.token, offset=e.offset,
+                                   hint="the linear ranker scores every feature and has no score for a missing or "
+                                        "infinite value; train trees, which route such values") from None
         if own_sidecars and set(e.fix) & set(SIDECAR_OPTIONS):  # a fix by --query-file PATH would be TRAIN's
             # (one that turns the sidecars off, --no-query-file, is every file's: kept, with what it does)
             off = {k: v for k, v in e.fix.items() if k in SIDECAR_OPTIONS and v in (None, False)}

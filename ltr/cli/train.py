@@ -340,7 +340,11 @@ def run_train(args: argparse.Namespace) -> int:
           f"{result['threads']} thread(s)")
     # a linear model's rounds are coordinate-ascent passes over the features, of all its restarts together
     unit = "coordinate-ascent passes" if getattr(model, "engine", None) == "linear" else "rounds"
-    done = f"trained {result['rounds']} {unit}{kept} in {result['seconds']:.2f} s on {on}" + (
+    rounds = result["rounds"]
+    if unit != "rounds":  # its rounds are at least 1 (a model's best iteration), its passes may be none: every
+        # feature constant within each query ('trained 1 coordinate-ascent passes' was said; trial t72)
+        rounds = getattr(getattr(model, "booster_", None), "training", {}).get("passes", rounds)
+    done = f"trained {rounds} {unit}{kept} in {result['seconds']:.2f} s on {on}" + (
         f"; saved {args.out}" if args.out else "; not saved (no --out)")  # a newcomer looked for it (trial t62)
     asked = getattr(model, "n_estimators", None)
     if getattr(model, "engine", None) == "lightgbm" and asked is not None and ran < asked and ran == result["rounds"] \
@@ -560,6 +564,7 @@ def run_predict(args: argparse.Namespace) -> int:
     for w in caught:
         note(args, f"note: {error_message(w.message)}")
     args.read_float64_ = bool(getattr(model, "plain_model_", False)) and model.engine == "lightgbm"
+    args.model_engine_ = model.engine  # (read_data's advice on a NaN value depends on it)
     apply_recorded_read_options(args, model)
     data = read_data(args, args.data)  # its own width (or --n-features / --dataset's), compared with the model's
     engine_read = _engine_columns(args, model, data) or (getattr(args, "read_zero_based", False) and

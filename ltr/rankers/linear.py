@@ -716,9 +716,14 @@ def model_from_text(text: str, *, source: str = "<linear model>", n_features: in
         from ltr.rankers.normalize import normalizer_from_dict
 
         try:
-            normalizer_from_dict(norm)
+            fitted = normalizer_from_dict(norm)
         except (ValueError, KeyError, TypeError) as e:
             raise ModelFormatError(f"{source}: bad normalizer ({e})") from None
+        width = getattr(fitted, "n_features_in_", None)
+        if width is not None and width != w.size:  # (predict blamed the data: "X has 46 features but the normaliser
+            # was fitted on 45"; trial t72)
+            raise ModelFormatError(f"{source}: bad normalizer (fitted on {width} features; the model has {w.size} "
+                                   "weights)")
     return LinearModel(w, objective, norm, scale, dict(d.get("training") or {}))
 
 

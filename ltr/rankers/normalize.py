@@ -130,7 +130,7 @@ def _query_normalize(X: NDArray[np.float64], ptr: NDArray[np.int64], method: str
 
 class QueryNormalizer:
     """Per-query feature normalisation (RankLib's ``-norm zscore|linear|sum``; ``minmax``, its ``linear``, differs
-    from RankLib's for a query whose minimum is not 0: see the module docstring).
+    from RankLib 2.10's for a feature negative throughout a query: see the module docstring).
 
     Parameters
     ----------
