@@ -397,6 +397,11 @@ def test_an_xgboost_model_warns_when_given_rows_in_the_other_layout_than_its_tra
             with warnings.catch_warnings():
                 warnings.simplefilter("error")
                 m.predict(trained)
+    normalized = Ranker(engine="xgboost", n_estimators=3, preset=None, n_jobs=1, normalize="global-zscore").fit(
+        sp.csr_matrix(X), y, group=g)  # a normaliser makes the rows dense in training and scoring alike: no warning
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        np.testing.assert_array_equal(normalized.predict(X), normalized.predict(sp.csr_matrix(X)))
     lightgbm = _ranker().fit(sp.csr_matrix(X), y, group=g)  # LightGBM reads both as zeros: the same scores
     with warnings.catch_warnings():
         warnings.simplefilter("error")

@@ -948,7 +948,8 @@ class Ranker(BaseEstimator):
         self.feature_set_ = described_features(X, getattr(self, "feature_names_in_", None))
         self._fitted_on_frame = columns is not None  # predict on an unnamed array then warns, as scikit-learn
         self._names_given = names_given  # fit(feature_names=...): its user's names, whatever they look like
-        self._sparse_fit = bool(sp.issparse(Xa))  # XGBoost reads a sparse matrix's absent entries as missing values
+        self._sparse_fit = bool(sp.issparse(Xa))  # as the engine got it (a normaliser makes rows dense): XGBoost reads
+        # a sparse matrix's absent entries as missing values
         self.data_fingerprint_ = fingerprint
         self._remember_params()
         return self
@@ -1091,18 +1092,19 @@ class Ranker(BaseEstimator):
         if self.engine == "xgboost":  # as fit refuses them, naming the cell, not in XGBoost's words
             refuse_infinite(X.X if isinstance(X, RankingDataset) else X, "X",
                             X if isinstance(X, RankingDataset) else None)
-            sparse = getattr(self, "_sparse_fit", None)
-            if sparse is not None and not isinstance(X, RankingDataset) and bool(sp.issparse(X)) != sparse:
-                # (a model trained on CSR scored the same values given dense up to 1.11 apart, silently: trial t72;
-                # a RankingDataset's reading is checked against the training file's, warn_of_read_options)
-                import warnings
-
-                trained, given = ("a sparse matrix", "a dense array")[:: 1 if sparse else -1]
-                warnings.warn(f"the XGBoost model was trained on {trained} and X is {given}: XGBoost reads a sparse "
-                              "matrix's absent entries as missing values and a dense array's zeros as 0, so the rows "
-                              f"score otherwise than in training's layout; give X as {trained}", UserWarning,
-                              stacklevel=stacklevel_outside("ltr.rankers"))
+        dataset = isinstance(X, RankingDataset)
         X = self.engine_input(X, qid=qid, group=group)
+        sparse = getattr(self, "_sparse_fit", None)  # what the engine was given in training (after any normaliser,
+        # which makes rows dense): a RankingDataset's reading is checked against the training file's instead
+        if self.engine == "xgboost" and sparse is not None and not dataset and bool(sp.issparse(X)) != sparse:
+            # (a model trained on CSR scored the same values given dense up to 1.11 apart, silently: trial t72)
+            import warnings
+
+            trained, given = ("a sparse matrix", "a dense array")[:: 1 if sparse else -1]
+            warnings.warn(f"the XGBoost model was trained on {trained} and X is {given}: XGBoost reads a sparse "
+                          "matrix's absent entries as missing values and a dense array's zeros as 0, so the rows "
+                          f"score otherwise than in training's layout; give X as {trained}", UserWarning,
+                          stacklevel=stacklevel_outside("ltr.rankers"))
         return get_backend(self.engine).predict(self.booster_, X, self.best_iteration_, self._engine_threads(X))
 
     def _engine_threads(self, X) -> int:
