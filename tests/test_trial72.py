@@ -453,3 +453,55 @@ def test_linear_training_and_scoring_are_not_told_to_allow_nan_values_they_refus
     main(["train", str(one), "--engine", "linear"])
     said = capsys.readouterr()
     assert "trained 0 coordinate-ascent passes" in said.out + said.err
+
+
+def test_a_sidecar_written_before_presets_existed_loads_without_one(saved_model):
+    # Loaded with today's default preset='auto', a clone refitted the small-data preset (15 leaves at 0.02) where
+    # the sidecar records the 31 leaves at 0.05 that trained it.
+    from sklearn.base import clone
+
+    from ltr import load_model
+
+    _edit_sidecar(saved_model, lambda m: m["params"].pop("preset"))
+    model = load_model(saved_model)
+    assert model.get_params()["preset"] is None
+    assert clone(model).get_params()["preset"] is None
+    assert load_model(saved_model).num_leaves == 3
+
+
+@pytest.mark.parametrize(("name", "text", "message"), [
+    ("m.txt.meta.json", None, r"an ltrkit model sidecar of format 'ltrkit-model/3', which this version "
+                              r"\('ltrkit-model/2'\) does not read: use the ltrkit that wrote it"),
+    ("lin.json", '{"format": "ltrkit-linear/2", "weights": [1.0]}',
+     r"an ltrkit linear model of format 'ltrkit-linear/2', which this version \('ltrkit-linear/1'\) does not read"),
+])
+def test_a_model_of_another_format_version_is_said_to_be_one(saved_model, name, text, message):
+    # Both were "not an ltrkit model ... (expected ..., got ...)", saying nothing of what to do.
+    from ltr import load_model
+    from ltr.exceptions import ModelFormatError
+
+    if text is None:
+        _edit_sidecar(saved_model, lambda m: m.update(format="ltrkit-model/3"))
+        path = saved_model
+    else:
+        path = saved_model.with_name(name)
+        path.write_text(text)
+    with pytest.raises(ModelFormatError, match=message):
+        load_model(path)
+
+
+def test_ltr_info_of_a_cv_result_says_what_it_is(tmp_path, capsys):
+    # It was read as LETOR: "the label is not a number (token '{')".
+    from ltr import make_ranking
+    from ltr.cli import main
+    from ltr.io import write_letor
+
+    data = tmp_path / "d.txt"
+    write_letor(data, make_ranking(20, 8, 4, random_state=0))
+    assert main(["cv", str(data), "--folds", "2", "--rounds", "2", "--preset", "none", "--min-child-samples", "2",
+                 "--out", str(tmp_path / "cv.json"), "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["info", str(tmp_path / "cv.json")]) == 2
+    assert capsys.readouterr().err.strip() == (f"ltr info: error: {tmp_path / 'cv.json'}: an ltrkit cv result (JSON), "
+                                               "neither LETOR data nor a model: ltr report renders it, ltr compare "
+                                               "compares it with others")

@@ -85,6 +85,12 @@ def _model_or_data(args: argparse.Namespace, path: str):
         # said "the label is not a number (token '{')": trial t72)
     if p.is_file() and _compressed_model(p):
         return "model", _load_model(path)  # raises: the loader's error says to decompress it
+    kind = _result_kind(p) if p.is_file() else None
+    if kind is not None:  # (read as LETOR: "the label is not a number (token '{')"; trial t72)
+        from ltr.cli._guard import UsageError
+
+        raise UsageError(f"{path}: an ltrkit {kind} result (JSON), neither LETOR data nor a model: ltr report renders "
+                         "it" + (", ltr compare compares it with others" if kind == "cv" else ""))
     if p.is_file() and _looks_like_a_model(p):
         try:
             return "model", _load_model(path)
@@ -157,6 +163,20 @@ def _compressed_model(path) -> bool:
     if head.startswith((b"tree\n", b"tree\r\n", b"binf")):
         return True
     return head.startswith(b"{") and (b"learner" in head or LINEAR_FORMAT.encode() in head)
+
+
+def _result_kind(path) -> str | None:
+    """``"cv"`` or ``"compare"`` for a file that opens as an ``ltr cv`` / ``ltr compare`` result does (its first
+    keys, as :func:`ltr.evaluation.results` writes them), else None."""
+    import re
+
+    try:
+        with open(path, "rb") as f:
+            head = f.read(256).decode("utf-8", "replace")
+    except OSError:
+        return None
+    found = re.match(r'\{\s*"format":\s*"ltrkit-result/\d+",\s*"kind":\s*"(\w+)"', head)
+    return found.group(1) if found else None
 
 
 def _looks_like_a_model(path) -> bool:

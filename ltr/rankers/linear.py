@@ -685,6 +685,11 @@ def model_from_text(text: str, *, source: str = "<linear model>", n_features: in
         raise ModelFormatError(f"{source}: not a linear model: invalid JSON at line {e.lineno} ({e.msg})") from None
     if not isinstance(d, dict) or d.get("format") != LINEAR_FORMAT:
         got = d.get("format") if isinstance(d, dict) else type(d).__name__
+        if isinstance(got, str) and got.startswith("ltrkit-linear/"):  # another version's: it was called no ltrkit
+            # model, with nothing to do (trial t72)
+            raise ModelFormatError(f"{source}: an ltrkit linear model of format {got!r}, which this version "
+                                   f"({LINEAR_FORMAT!r}) does not read: use the ltrkit that wrote it, or train it "
+                                   "again")
         raise ModelFormatError(f"{source}: not an ltrkit linear model (expected \"format\": \"{LINEAR_FORMAT}\", got "
                                f"{got!r})")
     weights = d.get("weights")

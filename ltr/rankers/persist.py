@@ -152,6 +152,10 @@ def load_model(path: str | os.PathLike) -> Ranker:
     except RecursionError:  # (a bare RecursionError naming no file: trial t72)
         raise ModelFormatError(f"{mpath}: JSON nested too deeply") from None
     fmt = meta.get("format") if isinstance(meta, dict) else None
+    if isinstance(fmt, str) and fmt.startswith("ltrkit-model/") and fmt not in (MODEL_FORMAT, *OLD_FORMATS):
+        raise ModelFormatError(f"{mpath}: an ltrkit model sidecar of format {fmt!r}, which this version "
+                               f"({MODEL_FORMAT!r}) does not read: use the ltrkit that wrote it, or train the model "
+                               "again")  # (it was called no ltrkit sidecar, with nothing to do: trial t72)
     if fmt not in (MODEL_FORMAT, *OLD_FORMATS):
         raise ModelFormatError(f"{mpath}: not an ltrkit model sidecar (expected format {MODEL_FORMAT!r}, got "
                                f"{fmt!r})")
@@ -164,13 +168,17 @@ def load_model(path: str | os.PathLike) -> Ranker:
             raise ModelFormatError(f"{mpath}: the sidecar does not match its checksum; it was edited after saving "
                                    "(its rounds, normaliser or feature list would change the predictions)")
     else:
-        warnings.warn(f"{mpath}: an {fmt} sidecar has no checksum of its own; re-save the model to protect it",
+        warnings.warn(f"{mpath}: an {fmt} sidecar has no checksum of its own; re-save the model to protect it "
+                      f"(ltr.load_model(PATH).save(PATH) writes the {MODEL_FORMAT} sidecar)",
                       UserWarning, stacklevel=2)
     try:
         params = dict(meta["params"])
         n_features, best = meta["n_features"], meta["best_iteration"]
     except (KeyError, TypeError, ValueError) as e:
         raise ModelFormatError(f"{mpath}: missing or invalid field ({e})") from None
+    # a sidecar written before presets existed trained without one: loaded with today's default ('auto'), a clone
+    # refitted 15 leaves at 0.02 where the sidecar says 31 at 0.05 (trial t72)
+    params.setdefault("preset", None)
     for key, value in (("n_features", n_features), ("best_iteration", best)):
         if not isinstance(value, int) or isinstance(value, bool):  # 88.9 and "88" were read as 88 (trial t72)
             raise ModelFormatError(f"{mpath}: {key} must be a whole number, got {value!r}")
