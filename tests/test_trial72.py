@@ -505,3 +505,28 @@ def test_ltr_info_of_a_cv_result_says_what_it_is(tmp_path, capsys):
     assert capsys.readouterr().err.strip() == (f"ltr info: error: {tmp_path / 'cv.json'}: an ltrkit cv result (JSON), "
                                                "neither LETOR data nor a model: ltr report renders it, ltr compare "
                                                "compares it with others")
+
+
+def test_a_comparison_written_before_its_tie_rule_was_recorded_is_not_described_by_today_s(tmp_path):
+    # The report printed an old result's Wilcoxon p-values (0.0438) under today's rule for zeros and ties, which
+    # gives 0.0451 on the same per-query values.
+    import json
+
+    from ltr.evaluation import compare
+    from ltr.evaluation.results import comparison_from_dict
+    from ltr.evaluation.tables import comparison_footnote
+
+    rng = np.random.default_rng(0)
+    a, b = rng.random(30), rng.random(30)
+    import pandas as pd
+
+    qids = [str(q) for q in range(30)]
+    made = compare({name: pd.DataFrame({"map": v}, index=qids) for name, v in (("a", a), ("b", b))},
+                   tests=("wilcoxon",))
+    d = json.loads(json.dumps(made.to_dict()))
+    assert d["comparison"]["tie_tol"] == 1e-12
+    today = "differences within 1e-12 of 0 dropped, magnitudes within 1e-12 of each other tied"
+    assert today in comparison_footnote(made) and today in comparison_footnote(comparison_from_dict(d))
+    del d["comparison"]["tie_tol"]
+    old = comparison_footnote(comparison_from_dict(d))
+    assert today not in old and "as the ltrkit that wrote the result ran it, which did not record its rule" in old

@@ -562,10 +562,19 @@ def comparison_dict(c: Comparison) -> dict[str, Any]:
         "metrics": list(c.metrics), "baseline": c.baseline, "qids": list(c.qids), "systems": systems,
         "comparison": {"tests": list(c.tests), "correction": c.correction, "alpha": c.alpha,
                        "n_permutations": c.n_permutations, "seed": c.seed, "dropped": c.dropped,
-                       "left_out": c.left_out, "notes": list(c.notes), "rows": c.rows},
+                       "left_out": c.left_out, "notes": list(c.notes), "rows": c.rows,
+                       # the Wilcoxon test's tolerance for zeros and ties, that a report says how its p-values came
+                       # (a result written before it was recorded was described by today's rule: trial t72)
+                       "tie_tol": c.extra.get("tie_tol", _tie_tol())},
         "datasets": c.extra.get("datasets", []), "settings": c.extra.get("conventions", {}),
     })
     return strict_json(d)
+
+
+def _tie_tol() -> float:
+    from ltr.evaluation.significance import TIE_TOL
+
+    return TIE_TOL
 
 
 def comparison_from_dict(d: Mapping[str, Any]) -> Comparison:
@@ -589,7 +598,8 @@ def comparison_from_dict(d: Mapping[str, Any]) -> Comparison:
     return Comparison([s["name"] for s in d["systems"]], d["baseline"], list(d["metrics"]), list(d["qids"]),
                       per_query, rows, list(cmp["tests"]), cmp["correction"], float(cmp["alpha"]),
                       int(cmp["n_permutations"]), int(cmp["seed"]), dict(cmp.get("dropped") or {}), curves,
-                      extra={"conventions": _nan_conventions(dict(d.get("settings") or {}))},
+                      extra={"conventions": _nan_conventions(dict(d.get("settings") or {})),
+                             "tie_tol": cmp.get("tie_tol")},  # None: written before it was recorded
                       left_out={m: list(q) for m, q in (cmp.get("left_out") or {}).items()},
                       notes=[str(n) for n in cmp.get("notes") or []])
 

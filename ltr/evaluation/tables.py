@@ -125,9 +125,14 @@ def comparison_footnote(c: Comparison, layout: str = "wide") -> str:
         from ltr.evaluation.significance import TIE_TOL
 
         n = c.n_permutations
+        tol = c.extra.get("tie_tol", TIE_TOL)  # None: a result written before the rule was recorded
         said = {"t": "paired t (SciPy's ttest_rel)",
-                "wilcoxon": f"Wilcoxon signed-rank (SciPy's wilcoxon; differences within {TIE_TOL:g} of 0 dropped, "
-                            f"magnitudes within {TIE_TOL:g} of each other tied)",
+                "wilcoxon": (f"Wilcoxon signed-rank (SciPy's wilcoxon; differences within {tol:g} of 0 dropped, "
+                             f"magnitudes within {tol:g} of each other tied)") if tol is not None else
+                            ("Wilcoxon signed-rank (SciPy's wilcoxon, as the ltrkit that wrote the result ran it, "
+                             "which did not record its rule for zeros and ties; ltr compare of its inputs gives "
+                             f"today's: differences within {TIE_TOL:g} of 0 dropped, magnitudes within {TIE_TOL:g} "
+                             "tied)"),
                 "randomization": f"Fisher randomisation of the absolute mean difference (every sign assignment "
                                  f"when 2^n <= {n}, else {n} drawn with seed {c.seed} and p = (count + 1) / {n + 1}, "
                                  f"never below 1/{n + 1})"}
