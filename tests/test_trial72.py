@@ -530,3 +530,35 @@ def test_a_comparison_written_before_its_tie_rule_was_recorded_is_not_described_
     del d["comparison"]["tie_tol"]
     old = comparison_footnote(comparison_from_dict(d))
     assert today not in old and "as the ltrkit that wrote the result ran it, which did not record its rule" in old
+
+
+def test_features_says_when_a_described_feature_set_records_another_analyzer(tmp_path, caplog):
+    # A description's analyzer (a model's, a LETOR header's) was ignored without a word: the file made with it was
+    # then refused by the model whose description it was ("analyzer fold_dotted_i: false in the model, true ...").
+    import json
+    import logging
+
+    from features.featureset import FeatureSet
+    from ltr.cli import main
+
+    docs = tmp_path / "docs.tsv"
+    docs.write_text("docno\ttext\nd1\tthe wing flutter\nd2\tboundary layer flow\nd3\twing and layer\n")
+    queries = tmp_path / "q.tsv"
+    queries.write_text("1\twing\n2\tlayer flow\n")
+    described = FeatureSet([{"scorer": "bm25"}]).to_dict()
+    from features.analysis import Analyzer
+
+    described["analyzer"] = Analyzer(stemmer=None).to_dict()
+    fs = tmp_path / "fs.json"
+    fs.write_text(json.dumps(described))
+    with caplog.at_level(logging.WARNING):
+        assert main(["features", "--collection", str(docs), "--queries", str(queries), "--keep-unjudged",
+                     "--features", str(fs), "--out", str(tmp_path / "o.letor"), "--quiet"]) == 0
+    said = [r.getMessage() for r in caplog.records if "records the analyzer" in r.getMessage()]
+    assert said and "analyzer stemmer: null in" in said[0] and "'porter' in the options" in said[0], said
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):  # the same analyzer: nothing said
+        assert main(["features", "--collection", str(docs), "--queries", str(queries), "--keep-unjudged",
+                     "--features", str(fs), "--stemmer", "none", "--out", str(tmp_path / "o2.letor"),
+                     "--quiet"]) == 0
+    assert not [r for r in caplog.records if "records the analyzer" in r.getMessage()]

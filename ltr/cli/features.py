@@ -430,6 +430,22 @@ def run(args: argparse.Namespace) -> int:
     index, built = load_or_build_index(args.index, inputs.docs, _analyzer(args), fields=fields, progress=progress)
     if args.index and not built:
         note(args, f"loaded the index {args.index}")
+    recorded = (fs.recorded or {}).get("analyzer")
+    if isinstance(recorded, dict):  # a description (a model's, a LETOR header's) records how its columns were made;
+        # its analyzer was ignored without a word and the model then refused the file (trial t72)
+        import logging
+
+        from features.featureset import analyzer_differences
+
+        try:
+            differ = analyzer_differences(recorded, index.analyzer, (str(args.features), "the options"))
+        except (TypeError, ValueError):
+            differ = ["its analyzer settings cannot be read"]
+        if differ:
+            logging.getLogger("ltr.cli").warning(
+                "%s records the analyzer its columns were computed with, and these options make another one (%s): "
+                "the columns are computed with the options' (ltr rerank --model computes a model's features with "
+                "the analyzer its sidecar records)", args.features, "; ".join(differ[:3]))
     if not args.run:
         preset = {**_BM25_DEFAULTS, **{k: v for k, v in _BM25_PRESETS[args.bm25_preset].items() if k in
                                        _BM25_DEFAULTS}}

@@ -658,7 +658,8 @@ def _check_feature_set(args: argparse.Namespace, model, data) -> None:
         shown = "; ".join(diff[:5]) + (f"; and {len(diff) - 5} more differences" if len(diff) > 5 else "")
         raise FeatureSetMismatchError(
             f"{args.data}: its features were computed otherwise than those the model {args.model} was trained on: "
-            f"{shown} (make DATA with the ltr features options, analyzer included, the training file was made with)")
+            f"{shown} (make DATA with the ltr features options, analyzer included, the training file was made with; "
+            "where no option sets what differs, ltr rerank --model computes the features as the model records them)")
 
 
 def _engine_columns(args: argparse.Namespace, model, data) -> bool:
