@@ -127,8 +127,8 @@ def test_a_file_not_in_utf8_is_named_with_how_to_convert_it(small, capsys, argv,
                                                "got -2"),
     (["train", "{data}", "--rounds", "2147483648"], "--rounds must be at most 2147483647 (the engines' C int), got "
                                                     "2147483648"),
-    (["data", "fetch", "adi", "--to", "{folder}", "--timeout", "nan"], "--timeout must be a positive, finite number "
-                                                                        "of seconds, got nan"),
+    (["data", "fetch", "adi", "--to", "{folder}", "--timeout", "nan"],
+     "argument --timeout: 'nan': must be a positive, finite number of seconds (see ltr data fetch --help)"),
 ])
 def test_values_the_messages_rule_out_are_refused(small, capsys, argv, said):
     """--max-depth -2 trained although the error for 0 says only -1 means no limit; --rounds 2**31 was refused in

@@ -30,6 +30,7 @@ from ltr.cli._options import (
     add_quiet,
     add_reader_options,
     metric_names,
+    seconds,
     subset_flag,
 )
 
@@ -80,7 +81,7 @@ def register(sub) -> None:
                         "(default: OUT.optuna.db with --out, else nothing is kept). Its folder must exist. One run "
                         "uses a storage at a time: a run holds FILE.lock beside it, and another run on the same "
                         "FILE is refused")
-    s.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
+    s.add_argument("--timeout", type=seconds, default=None, metavar="SECONDS",
                    help="seconds for the whole search, shared by the outer folds (each starts trials until its "
                         "share of the time left ends, and runs at least one)")
     add_feature_options(p.add_argument_group("feature subset"),
