@@ -158,7 +158,7 @@ def test_no_relevant_outside_0_1_and_a_nan_tune_timeout_are_refused(tmp_path, ca
         assert main(["evaluate", str(data), "--scores", str(scores), "--no-relevant", value]) == 0
     capsys.readouterr()
     assert main(["tune", str(data), "--timeout", "nan", "--trials", "1"]) == 2
-    assert "--timeout nan: a positive, finite number of seconds" in capsys.readouterr().err
+    assert "argument --timeout: 'nan': must be a positive, finite number of seconds" in capsys.readouterr().err
 
 
 def test_options_of_a_mode_not_asked_for_are_refused_not_ignored(tmp_path, capsys):

@@ -37,6 +37,7 @@ from ltr.cli._options import (
     reader_options,
     refuse_shared_sidecars,
     refuse_sparse_dask_xgboost,
+    seed,
     subset_flag,
 )
 from ltr.exceptions import LetorFormatError, OptionError
@@ -62,7 +63,7 @@ def register(sub) -> None:
                    help="single file: train on K-1 parts without a validation part (nothing stops early); without "
                         "it a part is held out when the model stops early on it, which under the small-data preset "
                         "it does only with --early-stopping N or --early-stopping-metric M")
-    f.add_argument("--split-seed", type=int, default=0, dest="split_seed", help="seed of the query shuffle")
+    f.add_argument("--split-seed", type=seed, default=0, dest="split_seed", help="seed of the query shuffle")
     f.add_argument("--parallel-folds", type=int, default=1, dest="parallel_folds", metavar="N",
                    help="folds trained at once (-1: one per core, -2 all but one, ...); the cores are shared between "
                         "them")
@@ -332,8 +333,6 @@ def run(args: argparse.Namespace) -> int:
     names = [c for c, _ in metric_names(args.metrics)]
     if args.folds < 2:
         raise UsageError(f"--folds must be at least 2, got {args.folds}")
-    if not 0 <= args.split_seed <= 2**32 - 1:  # scikit-learn's KFold takes no other seed (and names no option)
-        raise UsageError(f"--split-seed must be between 0 and 2**32 - 1, got {args.split_seed}")
     if args.parallel_folds == 0:
         raise UsageError("--parallel-folds must be a positive count or -1 (one per core; -2 all but one, ...)")
     if args.save_dir == "-":  # a folder named '-' was made, where '-' is standard output elsewhere (trial t56)

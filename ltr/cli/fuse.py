@@ -11,7 +11,15 @@ import sys
 from ltr._json import strict_json
 from ltr.cli._files import check_outputs, emit
 from ltr.cli._guard import UsageError, add_command, note, split_list
-from ltr.cli._options import AddedUp, add_encoding_errors, add_max_grade, add_quiet, add_relevance_level, run_tag
+from ltr.cli._options import (
+    AddedUp,
+    add_encoding_errors,
+    add_max_grade,
+    add_quiet,
+    add_relevance_level,
+    run_tag,
+    seed,
+)
 
 __all__ = ["register", "run"]
 
@@ -55,7 +63,7 @@ def register(sub) -> None:
                         "1 (so they are reported as ratios, not multiples of --step)")
     g.add_argument("--step", type=float, default=None, help="spacing of the weight values tried (default: 0.1; it "
                                                             "divides 1)")
-    g.add_argument("--split-seed", type=int, default=None, dest="split_seed",
+    g.add_argument("--split-seed", type=seed, default=None, dest="split_seed",
                    help="seed of the query shuffle (default: 0)")
     g.add_argument("--report", default=None, metavar="FILE.json",
                    help="write the chosen weights per fold and the metrics as JSON")
@@ -138,8 +146,6 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError(e.cli_message()) from None
     if args.folds < 2:
         raise UsageError(f"--folds {args.folds}: at least 2 (each fold's weights are fitted on the others)")
-    if not 0 <= args.split_seed < 2**32:
-        raise UsageError(f"--split-seed {args.split_seed}: a seed from 0 to 2**32 - 1")
     if args.fit_weights:
         from ltr.metrics import target_metric
 

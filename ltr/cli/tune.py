@@ -31,6 +31,7 @@ from ltr.cli._options import (
     add_reader_options,
     metric_names,
     seconds,
+    seed,
     subset_flag,
 )
 
@@ -73,7 +74,7 @@ def register(sub) -> None:
     s.add_argument("--inner-repeats", type=int, default=1, dest="inner_repeats", metavar="N",
                    help="cut each outer training part into --inner-folds N times, each a new split, and score a "
                         "trial by its mean over them all: a steadier choice on tens of queries, at N times the fits")
-    s.add_argument("--split-seed", type=int, default=0, dest="split_seed",
+    s.add_argument("--split-seed", type=seed, default=0, dest="split_seed",
                    help="seed of the outer folds' query shuffle and of the sampler; the inner folds of outer fold i "
                         "(1-based) shuffle with seed + i (repeat r, 0-based: seed + i + r x OUTER)")
     s.add_argument("--storage", default=None, metavar="FILE",
