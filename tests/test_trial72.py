@@ -562,3 +562,22 @@ def test_features_says_when_a_described_feature_set_records_another_analyzer(tmp
                      "--features", str(fs), "--stemmer", "none", "--out", str(tmp_path / "o2.letor"),
                      "--quiet"]) == 0
     assert not [r for r in caplog.records if "records the analyzer" in r.getMessage()]
+
+
+def test_the_analyzer_makes_no_term_of_marks_alone_and_folds_dotted_i_under_every_normal_form():
+    # U+FE0F after every emoji in emoji presentation was a token of its own, one term shared by ✔️ and ❤️; under
+    # --unicode NFD/NFKD, İstanbul (İ decomposed to I and a dot above) no longer matched istanbul; a stopword
+    # written with İ (lowercased by str.lower to i and a dot above) stopped nothing.
+    from features.analysis import Analyzer
+
+    plain = Analyzer(stemmer=None, stopwords=None)
+    assert plain.analyze("I \u2764\ufe0f Paris \u2714\ufe0f") == ["i", "paris"]
+    assert plain.analyze("\u0301\u0301 alone") == ["alone"]
+    assert plain.tokens("\u09b0\u200d\u09cd\u09af\u09be\u09ac") == ["\u09b0", "\u09cd\u09af\u09be\u09ac"]  # marks
+    # that lead a token still stay in it (Bengali's virama after a zero-width joiner)
+    for form in (None, "NFC", "NFD", "NFKC", "NFKD"):
+        a = Analyzer(stemmer=None, stopwords=None, normalize=form)
+        assert a.analyze("\u0130stanbul istanbul \u0130STANBUL") == ["istanbul"] * 3, form
+    for form in (None, "NFD"):
+        stopping = Analyzer(stopwords=["\u0130\u00e7in", "\u0130LE"], stemmer=None, normalize=form)
+        assert stopping.analyze("\u0130\u00e7in i\u00e7in \u0130LE ile kitap") == ["kitap"], form
