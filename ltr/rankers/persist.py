@@ -29,6 +29,7 @@ import numpy as np
 from ltr._meta_path import not_the_checksum
 from ltr.exceptions import ModelFormatError, NotAModelError
 from ltr.io.files import checked_path
+from ltr.io.outputs import reading_together
 from ltr.rankers._backends import EngineWarning, engine_words, get_backend
 from ltr.rankers.ranker import Ranker
 from ltr.rankers.sidecar import MODEL_FORMAT, OLD_FORMATS, checksum, find_meta_path, meta_path
@@ -139,14 +140,16 @@ def load_model(path: str | os.PathLike) -> Ranker:
         logger would print on standard output.
     """
     path = Path(checked_path(path))
-    text = _read_text(path)
-    mpath = find_meta_path(path, text)  # beside the model, or beside a link saved through before sidecars followed
+    with reading_together(path.resolve().parent):  # the pair as one save left it, not one's text beside another's
+        text = _read_text(path)  # sidecar (a save renames the two in under the folder's exclusive lock)
+        mpath = find_meta_path(path, text)  # beside the model, or beside a link saved through before sidecars
+        meta_text = mpath.read_bytes() if mpath.is_file() else None  # followed
     if not mpath.exists():
         return _load_plain(path, text)
     if not mpath.is_file():
         raise ModelFormatError(f"{mpath}: is not a file")
     try:
-        meta = json.loads(mpath.read_text(encoding="utf-8"), parse_constant=_no_constant)
+        meta = json.loads(meta_text.decode("utf-8"), parse_constant=_no_constant)
     except (ValueError, UnicodeDecodeError) as e:  # JSONDecodeError is a ValueError
         raise ModelFormatError(f"{mpath}: not valid JSON ({e})") from None
     except RecursionError:  # (a bare RecursionError naming no file: trial t72)
