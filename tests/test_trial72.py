@@ -120,9 +120,13 @@ def test_names_given_to_fit_are_the_users_whatever_they_look_like(small_data, tm
     model = _ranker().fit(X, y, group=g, feature_names=names)
     model.save(tmp_path / "m.txt")
     renamed = pd.DataFrame(X, columns=["zz", *names[1:]])
-    for m in (model, load_model(tmp_path / "m.txt")):
+    from ltr import trees
+
+    for m in (model, load_model(tmp_path / "m.txt"), trees.load(tmp_path / "m.txt")):  # (ltr.trees read the sidecar's
+        # frame_columns alone: the same frame was scored by position there)
         with pytest.raises(ValueError, match=r"column names differ from the model's features \(4 columns, 4 "
-                                             r"features; not in the model: \['zz'\]; missing: \['f0'\]\)$"):
+                                             r"features; not in the model: \['zz'\]; missing: \['f0'\]\)( \(the "
+                                             r"model: .*m\.txt\))?$"):
             m.predict(renamed)
         np.testing.assert_array_equal(m.predict(pd.DataFrame(X, columns=names)), m.predict(X))
     wider = pd.DataFrame(np.column_stack([X, X[:, 0]]), columns=[*names, "extra"])
@@ -279,12 +283,14 @@ def test_a_re_signed_sidecar_with_malformed_fields_is_refused_naming_it(saved_mo
 
 def test_a_sidecar_nested_beyond_python_s_recursion_is_refused_naming_it(saved_model):
     # A bare RecursionError, naming no file (the command line said only "maximum recursion depth exceeded ...").
-    from ltr import load_model
+    from ltr import load_model, trees
     from ltr.exceptions import ModelFormatError
 
     saved_model.with_name("m.txt.meta.json").write_text("[" * 100_000 + "]" * 100_000)
     with pytest.raises(ModelFormatError, match=r"m\.txt\.meta\.json: JSON nested too deeply"):
         load_model(saved_model)
+    with pytest.raises(ModelFormatError, match=r"m\.txt\.meta\.json: the model's ltrkit sidecar is JSON nested too"):
+        trees.load(saved_model)
 
 
 def test_leaf_values_that_add_up_beyond_the_float_range_are_refused(small_data, tmp_path):
@@ -607,14 +613,17 @@ def test_a_model_loaded_while_another_process_saves_it_is_read_whole(tmp_path):
         "while time.time() < end:\n"
         "    models[i % 2].save(sys.argv[1]); i += 1\n"
         "print(i, flush=True)\n")
-    proc = subprocess.Popen([sys.executable, str(writer), str(path), "4"], stdout=subprocess.PIPE, text=True)
-    assert proc.stdout.readline().strip() == "ready"
-    loaded, failed = 0, []
-    while proc.poll() is None:
-        try:
-            loaded += load_model(path).n_estimators in (2, 5)
-        except Exception as e:  # any refusal of a pair one save or the other left whole is the defect
-            failed.append(str(e))
-    saves = int(proc.stdout.read().strip())
-    assert proc.returncode == 0 and saves > 50 and loaded > 50, (saves, loaded)
-    assert not failed, (len(failed), failed[0])
+    from ltr import trees
+
+    for load in (lambda p: load_model(p).n_estimators in (2, 5), lambda p: trees.load(p).n_trees in (2, 5)):
+        proc = subprocess.Popen([sys.executable, str(writer), str(path), "3"], stdout=subprocess.PIPE, text=True)
+        assert proc.stdout.readline().strip() == "ready"
+        loaded, failed = 0, []
+        while proc.poll() is None:
+            try:
+                loaded += load(path)
+            except Exception as e:  # any refusal of a pair one save or the other left whole is the defect
+                failed.append(str(e))
+        saves = int(proc.stdout.read().strip())
+        assert proc.returncode == 0 and saves > 50 and loaded > 50, (saves, loaded)
+        assert not failed, (len(failed), failed[0])

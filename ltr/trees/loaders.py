@@ -11,6 +11,7 @@ from typing import Any
 
 from ltr.exceptions import ModelFormatError
 from ltr.io.files import checked_path
+from ltr.io.outputs import reading_together
 from ltr.trees.lightgbm_text import from_lightgbm_text
 from ltr.trees.model import TreeEnsemble
 from ltr.trees.xgboost_json import from_xgboost_json
@@ -127,47 +128,55 @@ def load(path: str | os.PathLike) -> TreeEnsemble:
         The file is missing, unreadable, malformed or of an unsupported kind, or an ltrkit model whose text is not
         the one its sidecar's checksum was taken of; the message names it.
     """
+    from ltr._meta_path import find_meta_path
+
     path = Path(checked_path(path))
-    try:
-        data = path.read_bytes()
-    except OSError as e:  # missing, a folder, no permission, a symlink loop, a name too long
-        raise ModelFormatError(f"{path}: cannot read the model file ({e.strerror or e})") from e
+    with reading_together(path.resolve().parent):  # the pair as one save left it (a save renames the two in under
+        try:  # the folder's exclusive lock: read one by one, a load met one save's text beside another's sidecar)
+            data = path.read_bytes()
+        except OSError as e:  # missing, a folder, no permission, a symlink loop, a name too long
+            raise ModelFormatError(f"{path}: cannot read the model file ({e.strerror or e})") from e
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:  # UBJSON: ltrkit saves its models as text
+            text = None
+        meta = find_meta_path(path, text)
+        try:
+            said = meta.read_text(encoding="utf-8")
+        except FileNotFoundError:  # no sidecar: not a model ltrkit saved (or saved without its sidecar)
+            said = None
+        except (OSError, UnicodeDecodeError) as e:
+            reason = e.strerror if isinstance(e, OSError) and e.strerror else "not UTF-8 text"
+            raise ModelFormatError(f"{meta}: cannot read the model's ltrkit sidecar ({reason})") from None
     refuse_compressed(data, path)
     converted = ubjson_as_json(data, str(path))  # UBJSON: what XGBoost >= 2.1 writes for any name but .json
     ensemble = from_model_text(converted if converted is not None else data, source=str(path))
-    _check_sidecar(path, data, ensemble, converted)
+    if said is None:
+        _warn_of_own_best_iteration(path, text if text is not None else converted, ensemble)
+    else:
+        _check_sidecar(path, text, ensemble, meta, said)
     return ensemble
 
 
-def _check_sidecar(path: Path, data: bytes, ensemble: TreeEnsemble, converted: str | None = None) -> None:
-    """The sidecar ltrkit saved with the model (``MODEL.meta.json`` beside it, found through a symlink as
-    :func:`ltr.load_model` finds it): a model text other than the one its checksum was taken of is refused (a digit
-    changed in place keeps every length, and scored 1,267 of 2,874 MQ2008 rows otherwise, trial t54), and so is a
-    sidecar that is there but cannot be read as one (cut short, it hid such an edit, trial t56); what it records that
-    the trees alone do not apply is warned of (:func:`_sidecar_notes`). ``converted``: a UBJSON model as JSON text."""
+def _check_sidecar(path: Path, text: str | None, ensemble: TreeEnsemble, meta: Path, said: str) -> None:
+    """The sidecar ltrkit saved with the model (``said``, read from ``meta``: ``MODEL.meta.json`` beside it, found
+    through a symlink as :func:`ltr.load_model` finds it): a model text other than the one its checksum was taken of
+    is refused (a digit changed in place keeps every length, and scored 1,267 of 2,874 MQ2008 rows otherwise, trial
+    t54), and so is a sidecar that is there but cannot be read as one (cut short, it hid such an edit, trial t56);
+    what it records that the trees alone do not apply is warned of (:func:`_sidecar_notes`). ``text``: the model
+    file as text (None for UBJSON)."""
     import warnings
 
-    from ltr._meta_path import find_meta_path, not_the_checksum, text_sha256
+    from ltr._meta_path import not_the_checksum, text_sha256
 
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:  # UBJSON: ltrkit saves its models as text
-        text = None
-    meta = find_meta_path(path, text)
-    try:
-        said = meta.read_text(encoding="utf-8")
-    except FileNotFoundError:  # no sidecar: not a model ltrkit saved (or saved without its sidecar)
-        _warn_of_own_best_iteration(path, text if text is not None else converted, ensemble)
-        return
-    except (OSError, UnicodeDecodeError) as e:
-        reason = e.strerror if isinstance(e, OSError) and e.strerror else "not UTF-8 text"
-        raise ModelFormatError(f"{meta}: cannot read the model's ltrkit sidecar ({reason})") from None
     try:
         sidecar = json.loads(said)
     except ValueError as e:
         raise ModelFormatError(f"{meta}: the model's ltrkit sidecar is not valid JSON (line {e.lineno}, column "
                                f"{e.colno}: {e.msg}); it was cut short or edited: save the model again, or move "
                                "the sidecar away to read the trees alone") from None
+    except RecursionError:  # (a bare RecursionError, naming no file: trial t72, as ltr.load_model said it)
+        raise ModelFormatError(f"{meta}: the model's ltrkit sidecar is JSON nested too deeply") from None
     if not isinstance(sidecar, dict):
         raise ModelFormatError(f"{meta}: the model's ltrkit sidecar is not a JSON object; save the model again, or "
                                "move the sidecar away to read the trees alone")
@@ -176,7 +185,8 @@ def _check_sidecar(path: Path, data: bytes, ensemble: TreeEnsemble, converted: s
     if isinstance(digest, str) and text is not None and text_sha256(text) != digest:
         raise ModelFormatError(not_the_checksum(path, meta, params.get("engine") if isinstance(params, dict) else None,
                                                 ensemble.engine))
-    _name_columns(ensemble, sidecar.get("feature_names"), sidecar.get("frame_columns") is True)
+    _name_columns(ensemble, sidecar.get("feature_names"),  # a frame's columns or fit's feature_names=: its user's
+                  sidecar.get("frame_columns") is True or sidecar.get("names_given") is True)
     said, read = _sidecar_notes(sidecar.get("normalizer"), sidecar.get("read_options"), sidecar.get("best_iteration"),
                                 ensemble, params.get("engine") if isinstance(params, dict) else None)
     if said or read:
