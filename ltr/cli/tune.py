@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import math
 import os
 import sys
 import textwrap
@@ -263,8 +262,6 @@ def run(args: argparse.Namespace) -> int:
     if not 0 <= args.split_seed <= top:
         span = "--outer-folds" if args.inner_repeats == 1 else "--outer-folds x --inner-repeats"
         raise UsageError(f"--split-seed must be between 0 and {top} (2**32 - 1 - {span}), got {args.split_seed}")
-    if args.timeout is not None and not (math.isfinite(args.timeout) and args.timeout > 0):
-        raise UsageError(f"--timeout {args.timeout:g}: a positive, finite number of seconds (leave it out for none)")
     if not Path(args.data).exists():
         raise FileNotFoundError(2, "no such file", args.data)
     if Path(args.data).is_dir():
